@@ -1,0 +1,209 @@
+"""Who is calling: every service verifies the bearer or anonymous token itself.
+
+The gateway rejects bad tokens early, but services do not trust it blindly: `TokenVerifier`
+checks signatures against the cached JWKS (identity's keys for access tokens, the gateway's for
+anonymous ones) and the dependencies below yield a `Principal`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from jwt.algorithms import OKPAlgorithm
+
+from atelier_common.errors import AuthenticationRequired, InvalidToken, PermissionDenied
+from atelier_common.keys import ALGORITHM
+
+ANON_COOKIE = "anon_token"
+ANON_HEADERS = ("x-anonymous-token", "x-session-id")
+SERVICE_HEADER = "x-service-token"
+ROLE_STAFF = "staff"
+ROLE_CUSTOMER = "customer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID | None = None
+    anon_id: uuid.UUID | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    token_id: str | None = None
+    expires_at: datetime | None = None
+    email: str | None = None
+
+    @property
+    def owner_id(self) -> uuid.UUID:
+        """The id that owns resources created by this caller: the user, else the anonymous id."""
+        owner = self.user_id or self.anon_id
+        if owner is None:
+            raise AuthenticationRequired()
+        return owner
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return ROLE_STAFF in self.roles
+
+
+class JwksCache:
+    """Public keys by `kid`; refetched when stale or when an unknown kid shows up (at most every 10 s)."""
+
+    def __init__(self, url: str | None, *, static_json: str | None = None,
+                 client: httpx.AsyncClient | None = None, ttl: float = 600.0) -> None:
+        self.url = url
+        self.client = client
+        self.ttl = ttl
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+        self._static = static_json is not None
+        if static_json is not None:
+            self._load(json.loads(static_json))
+
+    def _load(self, document: dict[str, Any]) -> None:
+        keys = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("kty") == "OKP" and jwk.get("kid"):
+                keys[jwk["kid"]] = OKPAlgorithm.from_jwk(json.dumps(jwk))
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def get(self, kid: str) -> Any | None:
+        age = time.monotonic() - self._fetched_at
+        if self._static or (kid in self._keys and age < self.ttl):
+            return self._keys.get(kid)
+        async with self._lock:
+            age = time.monotonic() - self._fetched_at
+            if kid not in self._keys and age > 10 or age >= self.ttl:
+                await self._refresh()
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        if not self.url or self.client is None:
+            return
+        try:
+            response = await self.client.get(self.url, timeout=5.0)
+            response.raise_for_status()
+            self._load(response.json())
+        except (httpx.HTTPError, ValueError):
+            self._fetched_at = time.monotonic()  # keep the old keys; do not hammer the source
+
+
+class TokenVerifier:
+    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
+        self.jwks = jwks
+        self.issuer = issuer
+        self.audience = audience
+
+    async def decode(self, token: str, typ: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken() from exc
+        if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+            raise InvalidToken()
+        key = await self.jwks.get(header["kid"])
+        if key is None:
+            raise InvalidToken()
+        try:
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience, issuer=self.issuer,
+                                options={"require": ["exp", "iat", "sub", "jti"]})
+        except jwt.PyJWTError as exc:
+            raise InvalidToken() from exc
+        if claims.get("typ") != typ:
+            raise InvalidToken()
+        return claims
+
+    async def principal_from_access(self, token: str) -> Principal:
+        claims = await self.decode(token, "access")
+        try:
+            user_id = uuid.UUID(claims["sub"])
+        except ValueError as exc:
+            raise InvalidToken() from exc
+        return Principal(user_id=user_id, roles=frozenset(claims.get("roles", [])), token_id=claims["jti"],
+                         expires_at=datetime.fromtimestamp(claims["exp"], UTC), email=claims.get("email"))
+
+    async def anon_id(self, token: str) -> uuid.UUID:
+        claims = await self.decode(token, "anon")
+        try:
+            return uuid.UUID(claims["sub"])
+        except ValueError as exc:
+            raise InvalidToken() from exc
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken()
+    return token.strip()
+
+
+def anon_token(request: Request) -> str | None:
+    for name in ANON_HEADERS:
+        if value := request.headers.get(name):
+            return value
+    return request.cookies.get(ANON_COOKIE)
+
+
+async def get_principal(request: Request) -> Principal:
+    """The caller; an empty Principal when the request carries no token at all."""
+    verifier: TokenVerifier = request.app.state.verifier
+    anon_id = None
+    if raw_anon := anon_token(request):
+        try:
+            anon_id = await verifier.anon_id(raw_anon)
+        except InvalidToken:
+            anon_id = None  # a stale anonymous token is simply no anonymous identity
+    token = bearer_token(request)
+    if token is None:
+        return Principal(anon_id=anon_id)
+    principal = await verifier.principal_from_access(token)
+    return Principal(user_id=principal.user_id, anon_id=anon_id, roles=principal.roles,
+                     token_id=principal.token_id, expires_at=principal.expires_at, email=principal.email)
+
+
+async def _require_anon(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.user_id is None and principal.anon_id is None:
+        raise AuthenticationRequired()
+    return principal
+
+
+async def _require_user(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.user_id is None:
+        raise AuthenticationRequired()
+    return principal
+
+
+async def _require_staff(principal: Annotated[Principal, Depends(_require_user)]) -> Principal:
+    if not principal.is_staff:
+        raise PermissionDenied()
+    return principal
+
+
+async def _require_service(request: Request) -> None:
+    presented = request.headers.get(SERVICE_HEADER, "")
+    expected: str = request.app.state.settings.service_token
+    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise AuthenticationRequired("A service credential is required")
+
+
+OptionalPrincipal = Annotated[Principal, Depends(get_principal)]
+AnonPrincipal = Annotated[Principal, Depends(_require_anon)]
+UserPrincipal = Annotated[Principal, Depends(_require_user)]
+StaffPrincipal = Annotated[Principal, Depends(_require_staff)]
+require_service = Depends(_require_service)

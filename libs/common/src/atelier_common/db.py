@@ -1,0 +1,93 @@
+"""Database access: one async engine per service, the unit of work and the request dependency.
+
+The commit happens in exactly one place per entry point: `Database.transaction()` (used by the
+request dependency, `inbox.handle_once`, workers and the CLI). Service methods only flush.
+After a commit that wrote outbox rows, the registered hooks run (the relay is woken).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.settings import is_sqlite
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+class Database:
+    def __init__(self, url: str, *, service: str = "unknown", pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.service = service
+        self.is_sqlite = is_sqlite(url)
+        if self.is_sqlite:
+            self.engine: AsyncEngine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                pool_recycle=1800,
+            )
+        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._after_commit: list[AfterCommit] = []
+
+    def on_commit(self, hook: AfterCommit) -> None:
+        """Run `hook` after every commit that wrote outbox rows."""
+        self._after_commit.append(hook)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Open a session, commit on success, roll back on error, then run after-commit hooks."""
+        async with self.sessionmaker() as session:
+            session.info["service"] = self.service
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            if session.info.pop("outbox_written", False):
+                for hook in self._after_commit:
+                    result = hook()
+                    if result is not None:
+                        await result
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def ping(self) -> None:
+        from sqlalchemy import text
+
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+    # WAL lets readers and the one writer work at once; the busy timeout queues writers.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    async with db.transaction() as session:
+        yield session
+
+
+# The session of one request: committed after the route returns, before the response is sent.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -1,0 +1,128 @@
+"""The in-process bus of the embedded mode and the service tests.
+
+Same contract as RabbitMQ: one queue per consumer, at-least-once delivery, retries with back-off,
+then a dead-letter list; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from atelier_common.events.bus import Handler
+from atelier_common.events.envelope import Envelope
+
+log = logging.getLogger("atelier.bus.memory")
+
+
+@dataclass
+class _Consumer:
+    types: set[str]
+    handlers: list[Handler]
+    queue: asyncio.Queue[tuple[Envelope, int]] = field(default_factory=asyncio.Queue)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class InMemoryBus:
+    def __init__(self, *, max_retries: int = 5, retry_delay: float = 0.05, concurrency: int = 1) -> None:
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+        self.concurrency = concurrency
+        self.dead_letters: list[tuple[str, Envelope, str]] = []
+        self.published: list[Envelope] = []
+        self._consumers: dict[str, _Consumer] = {}
+        self._outstanding = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._drain_sources: list[Callable[[], Awaitable[int]]] = []
+        self._started = False
+
+    def subscribe(self, consumer: str, types: Iterable[str], handler: Handler, *,
+                  broadcast: bool = False) -> None:
+        entry = self._consumers.setdefault(consumer if not broadcast else f"{consumer}#{id(handler)}",
+                                           _Consumer(types=set(), handlers=[]))
+        entry.types.update(types)
+        entry.handlers.append(handler)
+        if self._started:
+            self._spawn(entry)
+
+    def add_drain_source(self, flush: Callable[[], Awaitable[int]]) -> None:
+        """Outbox relays register here so that `drain()` also waits for unsent rows."""
+        self._drain_sources.append(flush)
+
+    async def start(self) -> None:
+        self._started = True
+        for entry in self._consumers.values():
+            if not entry.tasks:
+                self._spawn(entry)
+
+    def _spawn(self, entry: _Consumer) -> None:
+        for _ in range(self.concurrency):
+            entry.tasks.append(asyncio.create_task(self._work(entry)))
+
+    async def stop(self) -> None:
+        self._started = False
+        for entry in self._consumers.values():
+            for task in entry.tasks:
+                task.cancel()
+            await asyncio.gather(*entry.tasks, return_exceptions=True)
+            entry.tasks.clear()
+
+    async def ready(self) -> bool:
+        return True
+
+    async def publish(self, envelopes: list[Envelope]) -> None:
+        for env in envelopes:
+            self.published.append(env)
+            for entry in self._consumers.values():
+                if env.type in entry.types:
+                    self._enqueue(entry, env, 0)
+
+    def _enqueue(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
+        self._outstanding += 1
+        self._idle.clear()
+        entry.queue.put_nowait((env, attempt))
+
+    def _done(self) -> None:
+        self._outstanding -= 1
+        if self._outstanding == 0:
+            self._idle.set()
+
+    async def _work(self, entry: _Consumer) -> None:
+        while True:
+            env, attempt = await entry.queue.get()
+            try:
+                for handler in entry.handlers:
+                    await handler(env)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a failed handler is retried, never acked silently
+                if attempt < self.max_retries:
+                    log.warning("handler failed for %s (attempt %s): %s", env.type, attempt + 1, exc)
+                    self._outstanding += 1
+                    asyncio.get_running_loop().call_later(
+                        self.retry_delay * 2**attempt, self._retry, entry, env, attempt + 1)
+                else:
+                    log.error("dead-lettering %s %s: %s", env.type, env.id, exc)
+                    self.dead_letters.append((env.type, env, repr(exc)))
+            finally:
+                self._done()
+
+    def _retry(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
+        entry.queue.put_nowait((env, attempt))
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every outbox is sent and every delivered event is handled (tests, CLI)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                sent = 0
+                for flush in self._drain_sources:
+                    sent += await flush()
+                await self._idle.wait()
+                if sent == 0:
+                    # a handler may have written new outbox rows: check once more
+                    if sum([await flush() for flush in self._drain_sources]) == 0:
+                        await self._idle.wait()
+                        return

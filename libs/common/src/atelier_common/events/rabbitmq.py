@@ -1,0 +1,180 @@
+"""The RabbitMQ bus (aio-pika) of the distributed mode.
+
+Topology: the durable topic exchange `atelier.events`; per consumer service the durable queue
+`<service>.events` bound to the types it handles, `<service>.events.retry` (messages wait there
+for their per-message TTL, then dead-letter back to the main queue) and `<service>.events.dlq`.
+Messages are persistent and published with confirms. A failed handler never acks silently:
+the message goes to the retry queue with back-off, after `max_retries` to the DLQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from opentelemetry import propagate
+
+from atelier_common.events.bus import Handler
+from atelier_common.events.envelope import Envelope
+
+log = logging.getLogger("atelier.bus.rabbitmq")
+
+EXCHANGE = "atelier.events"
+RETRY_HEADER = "x-atelier-retries"
+
+
+@dataclass
+class _Subscription:
+    consumer: str
+    types: set[str]
+    handler: Handler
+    broadcast: bool
+
+
+class RabbitMQBus:
+    def __init__(self, url: str, *, prefetch: int = 32, max_retries: int = 5, retry_delay_ms: int = 500,
+                 queue_type: str = "classic", connect_timeout: float = 5.0) -> None:
+        self.url = url
+        self.prefetch = prefetch
+        self.max_retries = max_retries
+        self.retry_delay_ms = retry_delay_ms
+        self.queue_type = queue_type
+        self.connect_timeout = connect_timeout
+        self._subs: list[_Subscription] = []
+        self._conn: AbstractRobustConnection | None = None
+        self._pub_channel: aio_pika.abc.AbstractRobustChannel | None = None
+        self._exchange: aio_pika.abc.AbstractRobustExchange | None = None
+        self._connected = asyncio.Event()
+        self._connector: asyncio.Task[None] | None = None
+        self._publish_lock = asyncio.Lock()
+
+    def subscribe(self, consumer: str, types: Iterable[str], handler: Handler, *,
+                  broadcast: bool = False) -> None:
+        self._subs.append(_Subscription(consumer, set(types), handler, broadcast))
+
+    async def start(self) -> None:
+        """Connect in the background: a broker that is down delays events, it does not stop us."""
+        self._connector = asyncio.create_task(self._connect_forever())
+        try:
+            await asyncio.wait_for(asyncio.shield(self._connected.wait()), self.connect_timeout)
+        except TimeoutError:
+            log.warning("RabbitMQ not reachable yet at start; retrying in the background")
+
+    async def _connect_forever(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                # connect_robust reconnects after a drop, but the first connect raises if down.
+                self._conn = await aio_pika.connect_robust(self.url, timeout=self.connect_timeout)
+                break
+            except Exception as exc:  # noqa: BLE001
+                log.warning("RabbitMQ connect failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self._pub_channel = await self._conn.channel(publisher_confirms=True)
+        self._exchange = await self._pub_channel.declare_exchange(
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        for sub in self._subs:
+            await self._consume(sub)
+        self._connected.set()
+
+    async def _consume(self, sub: _Subscription) -> None:
+        assert self._conn is not None
+        channel = await self._conn.channel()
+        await channel.set_qos(prefetch_count=self.prefetch)
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        if sub.broadcast:
+            name = f"{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
+            queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
+        else:
+            name = f"{sub.consumer}.events"
+            args = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
+            queue = await channel.declare_queue(name, durable=True, arguments=args)
+            await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)
+            await channel.declare_queue(f"{name}.retry", durable=True, arguments={
+                **args, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
+        for type_ in sorted(sub.types):
+            await queue.bind(exchange, routing_key=type_)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await self._deliver(channel, name, sub, message)
+
+        await queue.consume(on_message)
+
+    async def _deliver(self, channel: aio_pika.abc.AbstractChannel, queue: str, sub: _Subscription,
+                       message: AbstractIncomingMessage) -> None:
+        try:
+            env = Envelope.from_bytes(message.body)
+        except Exception:  # noqa: BLE001 - a message we cannot read goes straight to the DLQ
+            log.error("unreadable message on %s; dead-lettering", queue)
+            await self._forward(channel, f"{queue}.dlq", message, 0, sub.broadcast)
+            await message.ack()
+            return
+        try:
+            await sub.handler(env)
+        except Exception as exc:  # noqa: BLE001
+            retries = int((message.headers or {}).get(RETRY_HEADER, 0))
+            if sub.broadcast:
+                log.error("broadcast handler failed for %s: %s", env.type, exc)
+                await message.nack(requeue=retries == 0)
+                return
+            if retries < self.max_retries:
+                log.warning("handler %s failed for %s (retry %s): %s", queue, env.type, retries + 1, exc)
+                await self._forward(channel, f"{queue}.retry", message, retries + 1, False,
+                                    expiration_ms=self.retry_delay_ms * 2**retries)
+            else:
+                log.error("dead-lettering %s %s after %s retries: %s", env.type, env.id, retries, exc)
+                await self._forward(channel, f"{queue}.dlq", message, retries, False)
+        await message.ack()
+
+    async def _forward(self, channel: aio_pika.abc.AbstractChannel, routing_key: str,
+                       message: AbstractIncomingMessage, retries: int, broadcast: bool,
+                       expiration_ms: int | None = None) -> None:
+        if broadcast:
+            return
+        headers = dict(message.headers or {})
+        headers[RETRY_HEADER] = retries
+        await channel.default_exchange.publish(
+            aio_pika.Message(
+                message.body, headers=headers, content_type=message.content_type,
+                message_id=message.message_id, type=message.type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                expiration=expiration_ms / 1000 if expiration_ms else None,
+            ),
+            routing_key=routing_key,
+        )
+
+    async def publish(self, envelopes: list[Envelope]) -> None:
+        if not self._connected.is_set() or self._exchange is None:
+            raise ConnectionError("RabbitMQ is not connected")
+        async with self._publish_lock:
+            for env in envelopes:
+                headers: dict[str, str] = {}
+                if env.traceparent:
+                    headers["traceparent"] = env.traceparent
+                else:
+                    propagate.inject(headers)
+                await self._exchange.publish(
+                    aio_pika.Message(
+                        env.to_bytes(), content_type="application/json", message_id=str(env.id),
+                        type=env.type, headers=headers, timestamp=env.occurred_at,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    ),
+                    routing_key=env.type,
+                    timeout=10,
+                )
+
+    async def ready(self) -> bool:
+        return self._connected.is_set() and self._conn is not None and not self._conn.is_closed
+
+    async def stop(self) -> None:
+        if self._connector:
+            self._connector.cancel()
+            await asyncio.gather(self._connector, return_exceptions=True)
+        if self._conn is not None:
+            await self._conn.close()

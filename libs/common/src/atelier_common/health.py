@@ -1,0 +1,38 @@
+"""`/health` (the process is alive) and `/ready` (its database and broker answer)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import ORJSONResponse
+
+
+async def readiness(runtime) -> dict:  # noqa: ANN001 - a service Runtime
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(runtime.db.ping(), 3)
+        checks["db"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["db"] = f"error: {type(exc).__name__}"
+    try:
+        checks["broker"] = "ok" if await asyncio.wait_for(runtime.bus.ready(), 3) else "error: not connected"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return {"status": "healthy" if healthy else "degraded", "checks": checks}
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/ready")
+    async def ready(request: Request) -> ORJSONResponse:
+        report = await readiness(request.app.state.runtime)
+        return ORJSONResponse(report, status_code=200 if report["status"] == "healthy" else 503)
+
+    return router

@@ -1,0 +1,82 @@
+"""The inbox: a consumer applies each event once, whatever the bus redelivers.
+
+`handle_once` records `(event id, consumer)` in the same transaction as the effect; a
+redelivered event finds its row and is acknowledged without a second effect. An exception
+rolls both back, so the bus retries it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.db import Database
+from atelier_common.events.bus import EventBus
+from atelier_common.events.envelope import Envelope, IntegrationEvent
+
+
+class InboxMessage(SQLModel, table=True):
+    __tablename__ = "inbox"
+
+    event_id: uuid.UUID = Field(primary_key=True)
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_type: str = Field(max_length=100)
+    processed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+@dataclass
+class EventContext:
+    """What a handler gets besides its event: the transaction and the service's state."""
+
+    session: AsyncSession
+    state: Any
+    envelope: Envelope
+
+
+EventHandler = Callable[[Any, EventContext], Awaitable[None]]
+Subscriptions = Mapping[type[IntegrationEvent], EventHandler]
+
+
+async def handle_once(db: Database, consumer: str, envelope: Envelope, event: IntegrationEvent,
+                      handler: EventHandler, state: Any) -> bool:
+    """Apply `handler` unless this consumer already did; return whether it ran."""
+    async with db.transaction() as session:
+        session.info["service"] = consumer
+        insert = sqlite_insert if db.is_sqlite else pg_insert
+        stmt = insert(InboxMessage).values(
+            event_id=envelope.id, consumer=consumer, event_type=envelope.type,
+            processed_at=datetime.now(UTC),
+        ).on_conflict_do_nothing()
+        result = await session.exec(stmt)  # type: ignore[call-overload]
+        if result.rowcount == 0:
+            return False
+        await handler(event, EventContext(session=session, state=state, envelope=envelope))
+        return True
+
+
+def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Subscriptions, state: Any) -> None:
+    """Bind a service's SUBSCRIPTIONS table to its queue, each event through `handle_once`."""
+    by_type: dict[str, dict[int, tuple[type[IntegrationEvent], EventHandler]]] = {}
+    for cls, handler in subscriptions.items():
+        by_type.setdefault(cls.type, {})[cls.version] = (cls, handler)
+    if not by_type:
+        return
+
+    async def dispatch(envelope: Envelope) -> None:
+        versions = by_type.get(envelope.type, {})
+        entry = versions.get(envelope.version)
+        if entry is None:
+            raise LookupError(f"{consumer} cannot read {envelope.type} v{envelope.version}")
+        cls, handler = entry
+        await handle_once(db, consumer, envelope, envelope.parse(cls), handler, state)
+
+    bus.subscribe(consumer, by_type.keys(), dispatch)

@@ -1,0 +1,39 @@
+"""Calls to another service's `/internal/...` API: service credential, timeouts, retries.
+
+Only idempotent methods are retried; the base URL of each service is the `service_urls`
+setting (in the embedded mode those URLs are mounted onto in-process ASGI transports).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from atelier_common.auth import SERVICE_HEADER
+from atelier_common.errors import ServiceUnavailable
+
+IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
+
+
+def service_url(settings: Any, service: str) -> str:
+    return settings.service_urls.get(service, f"http://{service}.internal")
+
+
+async def call_internal(runtime: Any, service: str, method: str, path: str, *, json: Any = None,
+                        params: dict[str, Any] | None = None, retries: int = 2) -> httpx.Response:
+    url = service_url(runtime.settings, service).rstrip("/") + path
+    headers = {SERVICE_HEADER: runtime.settings.service_token}
+    attempts = retries + 1 if method.upper() in IDEMPOTENT else 1
+    for attempt in range(attempts):
+        try:
+            response = await runtime.http.request(method, url, json=json, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            if attempt + 1 >= attempts:
+                raise ServiceUnavailable(f"{service} is unavailable") from exc
+        else:
+            if response.status_code < 500 or attempt + 1 >= attempts:
+                return response
+        await asyncio.sleep(0.1 * 2**attempt)
+    raise ServiceUnavailable(f"{service} is unavailable")

@@ -1,0 +1,61 @@
+"""Signing keys (Ed25519) for tokens, and their public JWKS form.
+
+A key comes from a PEM setting in production, or is generated once and kept under the data
+directory in development so tokens survive a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+ALGORITHM = "EdDSA"
+
+
+class SigningKey:
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self.private_key = private_key
+        raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.kid = hashlib.sha256(raw).hexdigest()[:16]
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_pem(cls, pem: str | bytes) -> SigningKey:
+        key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("signing keys must be Ed25519")
+        return cls(key)
+
+    @classmethod
+    def load(cls, pem: str | None, path: Path) -> SigningKey:
+        """The PEM when given, else the key stored at `path` (created on first use)."""
+        if pem:
+            return cls.from_pem(pem)
+        if path.exists():
+            return cls.from_pem(path.read_bytes())
+        key = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(key.pem())
+        path.chmod(0o600)
+        return key
+
+    def pem(self) -> bytes:
+        return self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption())
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk = json.loads(OKPAlgorithm.to_jwk(self.private_key.public_key()))
+        return {**jwk, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+
+
+def jwks(*keys: SigningKey) -> dict[str, Any]:
+    return {"keys": [k.public_jwk() for k in keys]}

@@ -1,0 +1,109 @@
+"""Alembic, one migration history per service, run programmatically or from each env.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import engine_from_config, pool
+from sqlmodel import SQLModel
+
+from atelier_common.settings import is_sqlite
+
+MESSAGING_TABLES = {"outbox", "inbox"}
+
+
+def sync_url(url: str) -> str:
+    return url.replace("sqlite+aiosqlite://", "sqlite://")
+
+
+def alembic_config(migrations_dir: Path, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    cfg.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s")
+    return cfg
+
+
+def ensure_database(url: str) -> None:
+    """Create the service's PostgreSQL database (or SQLite folder) when it does not exist yet."""
+    if is_sqlite(url):
+        path = url.split(":///", 1)[1]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return
+    import psycopg
+
+    target = sa.engine.make_url(url)
+    admin = target.set(database="postgres", drivername="postgresql")
+    dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{target.database}"')
+
+
+def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
+    ensure_database(url)
+    command.upgrade(alembic_config(migrations_dir, url), revision)
+
+
+def service_tables(package: str) -> set[str]:
+    """The tables mapped by `package`'s models plus this service's outbox and inbox."""
+    names = set(MESSAGING_TABLES)
+    for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
+        if mapper.class_.__module__.startswith(package):
+            names.add(mapper.local_table.name)
+    return names
+
+
+def run_env(package: str, *, default_url: str | None = None) -> None:
+    """Body of every service's migrations/env.py (online mode)."""
+    tables = service_tables(package)
+    if not context.config.get_main_option("sqlalchemy.url") and default_url:
+        ensure_database(default_url)
+        context.config.set_main_option("sqlalchemy.url", sync_url(default_url).replace("%", "%%"))
+
+    def include_name(name: str | None, type_: str, _parent: object) -> bool:
+        return type_ != "table" or name in tables
+
+    cfg = context.config
+    connectable = engine_from_config(cfg.get_section(cfg.config_ini_section, {}), prefix="sqlalchemy.",
+                                     poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=SQLModel.metadata, include_name=include_name,
+                          compare_type=True, render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+def create_messaging_tables() -> None:
+    """The outbox and inbox of this service's database; call from its first migration."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("producer", sa.String(50), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("correlation_id", sa.String(100), nullable=True),
+        sa.Column("traceparent", sa.String(100), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.create_index("ix_outbox_unsent", "outbox", ["sent_at", "occurred_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.Uuid(), primary_key=True),
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def drop_messaging_tables() -> None:
+    op.drop_table("inbox")
+    op.drop_index("ix_outbox_unsent", table_name="outbox")
+    op.drop_table("outbox")

@@ -1,0 +1,146 @@
+"""The transactional outbox: events are rows written in the same transaction as the change.
+
+`add(session, event)` queues a row; the `OutboxRelay` publishes unsent rows right after the
+commit (woken in-process, or by PostgreSQL NOTIFY in another process) and in a polling sweep,
+then marks them sent. A broker outage delays events; it never loses them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import propagate
+from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.db import Database
+from atelier_common.events.bus import EventBus
+from atelier_common.events.envelope import Envelope, IntegrationEvent
+
+log = logging.getLogger("atelier.outbox")
+NOTIFY_CHANNEL = "atelier_outbox"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "occurred_at"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    type: str = Field(max_length=100)
+    version: int = 1
+    producer: str = Field(max_length=50)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    correlation_id: str | None = Field(default=None, max_length=100)
+    traceparent: str | None = Field(default=None, max_length=100)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    attempts: int = 0
+
+    def to_envelope(self) -> Envelope:
+        return Envelope(id=self.id, type=self.type, version=self.version, producer=self.producer,
+                        occurred_at=self.occurred_at, correlation_id=self.correlation_id,
+                        traceparent=self.traceparent, data=self.data)
+
+
+async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id: str | None = None) -> uuid.UUID:
+    """Queue `event` in this transaction. The producer is the session's service."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    env = Envelope.wrap(event, producer=session.info.get("service", "unknown"),
+                        correlation_id=correlation_id, traceparent=carrier.get("traceparent"))
+    session.add(OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
+                              occurred_at=env.occurred_at, correlation_id=env.correlation_id,
+                              traceparent=env.traceparent, data=env.data))
+    if not session.info.get("outbox_written"):
+        session.info["outbox_written"] = True
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            # Delivered at commit to relays running in other processes.
+            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return env.id
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, bus: EventBus, *, poll_seconds: float = 2.0, batch: int = 200) -> None:
+        self.db = db
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self, *, listen: bool = False) -> None:
+        self._task = asyncio.create_task(self._run())
+        if listen and not self.db.is_sqlite:
+            self._listener = asyncio.create_task(self._listen())
+
+    async def stop(self) -> None:
+        for task in (self._task, self._listener):
+            if task:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds * (2 ** min(failures, 4)))
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                while await self.flush() == self.batch:
+                    pass
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep the rows, try again later
+                failures += 1
+                log.warning("outbox relay could not publish (%s); will retry", exc)
+
+    async def _listen(self) -> None:
+        import psycopg
+
+        dsn = self.db.url.replace("postgresql+psycopg://", "postgresql://")
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.wake()  # whatever was written while we were not listening
+                    async for _ in conn.notifies():
+                        self.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.warning("outbox LISTEN connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(1)
+
+    async def flush(self) -> int:
+        """Publish one batch of unsent rows; return how many were sent."""
+        async with self._lock, self.db.transaction() as session:
+            stmt = (select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+                    .order_by(col(OutboxMessage.occurred_at)).limit(self.batch))
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list((await session.exec(stmt)).all())
+            if not rows:
+                return 0
+            await self.bus.publish([row.to_envelope() for row in rows])
+            now = _now()
+            for row in rows:
+                row.sent_at = now
+                row.attempts += 1
+            return len(rows)

@@ -1,0 +1,173 @@
+"""What every service app shares: the lifespan that builds its runtime, middleware, health.
+
+A service's `app.py` declares a `ServiceSpec` and calls `build_app`; nothing runs at import
+time, so six services can live in one process and each test gets a fresh app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.db import Database
+from atelier_common.errors import install_error_handlers
+from atelier_common.events.bus import EventBus
+from atelier_common.health import health_router
+from atelier_common.inbox import Subscriptions, subscribe_all
+from atelier_common.migrations import upgrade
+from atelier_common.outbox import OutboxRelay
+from atelier_common.settings import AtelierSettings
+from atelier_common.telemetry import instrument_app, setup_logging
+
+log = logging.getLogger("atelier.service")
+
+ROLES_ALL = frozenset({"api", "relay", "consumer"})
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Subscriptions = field(default_factory=dict)
+    migrations: Path | None = None
+    # Service-specific startup (build clients, seed demo data) and shutdown; get the runtime.
+    on_startup: Sequence[Hook] = ()
+    on_shutdown: Sequence[Hook] = ()
+    title: str | None = None
+
+
+class Runtime:
+    """Everything a running service holds: settings, database, bus, relay, HTTP client, verifier.
+
+    Service-specific objects are set as extra attributes by `on_startup` hooks.
+    """
+
+    def __init__(self, spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | None = None,
+                 http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+                 roles: frozenset[str] = ROLES_ALL) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.roles = roles
+        self._owns_bus = bus is None
+        self.bus: EventBus = bus if bus is not None else make_bus(settings)
+        self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=settings.db_pool_size)
+        self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
+                                      limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),
+                                      issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
+        self._stack = AsyncExitStack()
+
+    async def start(self) -> None:
+        s = self.settings
+        if getattr(s, "auto_migrate", False) and self.spec.migrations is not None:
+            await asyncio.to_thread(upgrade, self.spec.migrations, s.resolved_database_url)
+        if "relay" in self.roles:
+            self.db.on_commit(self.relay.wake)
+            if hasattr(self.bus, "add_drain_source"):
+                self.bus.add_drain_source(self.relay.flush)  # type: ignore[attr-defined]
+        if "consumer" in self.roles:
+            subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self)
+        for hook in self.spec.on_startup:
+            await hook(self)
+        if self._owns_bus:
+            await self.bus.start()
+        if "relay" in self.roles:
+            await self.relay.start(listen="api" not in self.roles)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        for hook in reversed(self.spec.on_shutdown):
+            await hook(self)
+        if self._owns_bus:
+            await self.bus.stop()
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+def make_bus(settings: AtelierSettings) -> EventBus:
+    if settings.bus == "rabbitmq":
+        from atelier_common.events.rabbitmq import RabbitMQBus
+
+        return RabbitMQBus(settings.amqp_url, prefetch=settings.consumer_prefetch,
+                           max_retries=settings.consumer_max_retries,
+                           retry_delay_ms=settings.consumer_retry_delay_ms)
+    from atelier_common.events.memory import InMemoryBus
+
+    return InMemoryBus(max_retries=settings.consumer_max_retries)
+
+
+class StripTrailingSlash:
+    """`/api/v1/products/` is answered like `/api/v1/products`, never redirected."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = dict(scope)
+                scope["path"] = path.rstrip("/") or "/"
+                scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
+def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | None = None,
+              http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+              roles: frozenset[str] = ROLES_ALL) -> FastAPI:
+    setup_logging(settings, spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(spec, settings, bus=bus, http_mounts=http_mounts, roles=roles)
+        app.state.runtime = runtime
+        app.state.settings = settings
+        app.state.db = runtime.db
+        app.state.verifier = runtime.verifier
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    def operation_id(route: APIRoute) -> str:
+        return f"{spec.name}-{route.name}"
+
+    app = FastAPI(title=spec.title or f"Atelier {spec.name}", lifespan=lifespan, redirect_slashes=False,
+                  default_response_class=ORJSONResponse, generate_unique_id_function=operation_id)
+    install_error_handlers(app)
+    app.include_router(health_router())
+    for router in spec.routers:
+        app.include_router(router)
+    app.add_middleware(StripTrailingSlash)
+    instrument_app(app, settings, spec.name)
+    return app
+
+
+async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: frozenset[str]) -> None:
+    """A process with no HTTP server: the relay and/or the consumers of one service."""
+    setup_logging(settings, spec.name)
+    runtime = Runtime(spec, settings, roles=roles)
+    await runtime.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runtime.stop()
+
+
+def runtime_of(app: Any) -> Runtime:
+    return app.state.runtime

@@ -1,0 +1,102 @@
+"""The settings base every service and the gateway build on.
+
+Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the shared
+`ATELIER_<FIELD>`; nothing else in the code base reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEV_SECRET = "changethis"
+
+
+class AtelierSettings(BaseSettings):
+    """Fields shared by every process. Subclasses set `service_name` and their env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
+    service_name: ClassVar[str] = "atelier"
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path(".atelier")
+    # A server URL without a database name; each service then uses `atelier_<service>` on it.
+    postgres_server_url: str | None = None
+    database_url: str | None = None
+    db_pool_size: int = 10
+    # Apply this service's migrations at start (embedded mode, tests); `atelier migrate` otherwise.
+    auto_migrate: bool = True
+    bus: Literal["memory", "rabbitmq"] = "memory"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str | None = None
+    # Where services find the public keys that sign access and anonymous tokens.
+    jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
+    # A JWKS document given inline (tests, or deployments that pin keys); wins over jwks_url.
+    jwks_json: str | None = None
+    jwt_issuer: str = "atelier"
+    jwt_audience: str = "atelier"
+    service_token: str = DEV_SECRET
+    # Base URLs of the other services for /internal calls, e.g. {"catalog": "http://catalog:8000"}.
+    service_urls: dict[str, str] = {}
+    dev_endpoints: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
+    relay_poll_seconds: float = 2.0
+    consumer_prefetch: int = 32
+    consumer_max_retries: int = 5
+    consumer_retry_delay_ms: int = 500
+    http_timeout_seconds: float = 10.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        shared = EnvSettingsSource(settings_cls, env_prefix="ATELIER_", env_nested_delimiter="__")
+        return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> AtelierSettings:
+        if self.environment == "production":
+            for name in self.secret_fields():
+                if getattr(self, name) == DEV_SECRET:
+                    raise ValueError(f"{name} must be set to a real secret in production")
+        return self
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return ("service_token",)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        if self.postgres_server_url:
+            return normalise_database_url(f"{self.postgres_server_url.rstrip('/')}/atelier_{self.service_name}")
+        return f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
+
+
+class ServiceSettings(AtelierSettings):
+    """Base for the six services; subclasses set `env_prefix` to `ATELIER_<SERVICE>_`."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL and aiosqlite for SQLite whatever scheme was written."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://", "postgresql+asyncpg://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")

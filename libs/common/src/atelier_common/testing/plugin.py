@@ -1,0 +1,124 @@
+"""pytest fixtures shared by every service's tests and the end-to-end tests."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from atelier_common.migrations import upgrade
+from atelier_common.testing.infra import amqp_server, postgres_from_env, postgres_server
+from atelier_common.testing.tokens import TestKeys
+
+
+@pytest.fixture(scope="session")
+def test_keys() -> TestKeys:
+    return TestKeys()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A real PostgreSQL server (no database name); infra tests only."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    with amqp_server() as url:
+        yield url
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgres"] if postgres_from_env() else ["sqlite"]
+
+
+@pytest.fixture(params=_backends())
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """Service tests run on SQLite, and on PostgreSQL too when ATELIER_TEST_POSTGRES_URL is set."""
+    return request.param
+
+
+class _PostgresDatabases:
+    """One database per service per test session, migrated once, emptied before each test."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.migrated: set[str] = set()
+        self.run = uuid.uuid4().hex[:6]
+
+    def url(self, name: str, migrations: Path) -> str:
+        url = f"{self.server_url}/atelier_test_{name}_{self.run}"
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if name not in self.migrated:
+            upgrade(migrations, url)
+            self.migrated.add(name)
+        else:
+            self._truncate(url)
+        return url
+
+    def _truncate(self, url: str) -> None:
+        dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            tables = [r[0] for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
+            if tables:
+                conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+    def drop_all(self) -> None:
+        dsn = self.server_url.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for name in self.migrated:
+                conn.execute(f'DROP DATABASE IF EXISTS "atelier_test_{name}_{self.run}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _pg_databases() -> Iterator[_PostgresDatabases | None]:
+    if not (url := postgres_from_env()):
+        yield None
+        return
+    with postgres_server() as server:
+        dbs = _PostgresDatabases(server)
+        yield dbs
+        dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return {}
+
+
+@pytest.fixture
+def service_database(db_backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                     _sqlite_templates: dict[str, Path], _pg_databases: Any) -> Callable[[str, Path], str]:
+    """`service_database(name, migrations_dir)` → a migrated, empty database URL for this test."""
+
+    def make(name: str, migrations: Path) -> str:
+        if db_backend == "postgres":
+            return _pg_databases.url(name, migrations)
+        template = _sqlite_templates.get(name)
+        if template is None:
+            template = tmp_path_factory.mktemp("templates") / f"{name}.db"
+            upgrade(migrations, f"sqlite+aiosqlite:///{template}")
+            _sqlite_templates[name] = template
+        target = tmp_path / f"{name}.db"
+        shutil.copyfile(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+
+    return make
+
+
+@pytest.fixture
+def test_settings_overrides(test_keys: TestKeys, tmp_path: Path) -> dict[str, Any]:
+    """Settings every service test shares: static JWKS, no migrations at start, a temp data dir."""
+    return {"environment": "test", "jwks_json": test_keys.jwks_json, "auto_migrate": False,
+            "data_dir": tmp_path / "data", "relay_poll_seconds": 0.2, "log_json": False,
+            "consumer_max_retries": 2}
+
+
+__all__ = ["AsyncIterator"]

@@ -1,0 +1,113 @@
+"""Outbox → relay → bus → inbox, on a real service database (SQLite, and PostgreSQL when set)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+import atelier_cart
+from atelier_cart.settings import CartSettings
+from atelier_common import outbox
+from atelier_common.contracts.identity import UserDeleted
+from atelier_common.db import Database
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.inbox import EventContext, InboxMessage, subscribe_all
+from atelier_common.outbox import OutboxMessage, OutboxRelay
+
+MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
+
+
+@pytest.fixture
+async def db(service_database) -> Database:
+    database = Database(service_database("cart", MIGRATIONS), service="cart")
+    yield database
+    await database.dispose()
+
+
+class TestOutboxRelay:
+    async def test_rows_written_in_the_transaction_are_published_after_commit(self, db: Database) -> None:
+        bus = InMemoryBus()
+        relay = OutboxRelay(db, bus)
+        user = uuid.uuid4()
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=user))
+        assert await relay.flush() == 1
+        assert [e.data["user_id"] for e in bus.published] == [str(user)]
+        assert bus.published[0].producer == "cart"
+        assert await relay.flush() == 0  # marked sent, never twice
+
+    async def test_rolled_back_transaction_publishes_nothing(self, db: Database) -> None:
+        bus = InMemoryBus()
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+                raise RuntimeError("boom")
+        assert await OutboxRelay(db, bus).flush() == 0
+
+    async def test_broker_outage_delays_but_keeps_events(self, db: Database) -> None:
+        class DownBus(InMemoryBus):
+            down = True
+
+            async def publish(self, envelopes):  # noqa: ANN001
+                if self.down:
+                    raise ConnectionError("broker down")
+                await super().publish(envelopes)
+
+        bus = DownBus()
+        relay = OutboxRelay(db, bus)
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        with pytest.raises(ConnectionError):
+            await relay.flush()
+        bus.down = False
+        assert await relay.flush() == 1
+
+
+class TestInbox:
+    async def test_redelivered_event_has_one_effect(self, db: Database) -> None:
+        bus = InMemoryBus()
+        effects: list[uuid.UUID] = []
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            effects.append(event.user_id)
+
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, state=None)
+        await bus.start()
+        relay = OutboxRelay(db, bus)
+        bus.add_drain_source(relay.flush)
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        await bus.drain()
+        envelope = bus.published[0]
+        await asyncio.gather(*(bus.publish([envelope]) for _ in range(5)))
+        await bus.drain()
+        await bus.stop()
+        assert len(effects) == 1
+        async with db.read_only() as session:
+            rows = (await session.exec(select(InboxMessage))).all()
+            assert [(r.event_id, r.consumer) for r in rows] == [(envelope.id, "cart")]
+
+    async def test_failing_handler_is_retried_then_dead_lettered(self, db: Database) -> None:
+        bus = InMemoryBus(max_retries=2, retry_delay=0.001)
+        calls = 0
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            nonlocal calls
+            calls += 1
+            raise ValueError("handler bug")
+
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, state=None)
+        await bus.start()
+        from atelier_common.events.envelope import Envelope
+
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")])
+        await bus.drain()
+        await bus.stop()
+        assert calls == 3
+        assert len(bus.dead_letters) == 1
+        async with db.read_only() as session:
+            assert (await session.exec(select(InboxMessage))).all() == []  # the inbox row rolled back too

@@ -1,0 +1,20 @@
+"""The catalog service app."""
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from atelier_common.events import EventBus
+from atelier_common.service import ServiceSpec, build_app
+from atelier_catalog.settings import CatalogSettings
+
+SPEC = ServiceSpec(
+    name="catalog",
+    migrations=Path(__file__).parent / "migrations",
+)
+
+
+def create_app(settings: CatalogSettings | None = None, *, bus: EventBus | None = None,
+               http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
+    return build_app(SPEC, settings or CatalogSettings(), bus=bus, http_mounts=http_mounts)

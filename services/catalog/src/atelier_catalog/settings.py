@@ -1,0 +1,12 @@
+"""Settings of the catalog service: `ATELIER_CATALOG_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from atelier_common.settings import ServiceSettings
+
+
+class CatalogSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ATELIER_CATALOG_")
+    service_name: ClassVar[str] = "catalog"

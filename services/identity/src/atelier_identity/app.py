@@ -1,0 +1,20 @@
+"""The identity service app."""
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from atelier_common.events import EventBus
+from atelier_common.service import ServiceSpec, build_app
+from atelier_identity.settings import IdentitySettings
+
+SPEC = ServiceSpec(
+    name="identity",
+    migrations=Path(__file__).parent / "migrations",
+)
+
+
+def create_app(settings: IdentitySettings | None = None, *, bus: EventBus | None = None,
+               http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
+    return build_app(SPEC, settings or IdentitySettings(), bus=bus, http_mounts=http_mounts)
