@@ -55,9 +55,9 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
         stmt = insert(InboxMessage).values(
             event_id=envelope.id, consumer=consumer, event_type=envelope.type,
             processed_at=datetime.now(UTC),
-        ).on_conflict_do_nothing()
-        result = await session.exec(stmt)  # type: ignore[call-overload]
-        if result.rowcount == 0:
+        ).on_conflict_do_nothing().returning(InboxMessage.event_id)
+        claimed = (await session.execute(stmt)).scalar_one_or_none()
+        if claimed is None:
             return False
         await handler(event, EventContext(session=session, state=state, envelope=envelope))
         return True
