@@ -1,0 +1,33 @@
+"""Rate limits with the `limits` library: in memory by default, Redis when configured.
+
+Rules are strings such as "5/minute"; a refused hit raises `RateLimited` (429) with Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from atelier_common.errors import RateLimited
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str | None = None) -> None:
+        uri = f"async+{redis_url}" if redis_url else "async+memory://"
+        self.storage = storage_from_string(uri)
+        self.strategy = MovingWindowRateLimiter(self.storage)
+
+    async def hit(self, rule: str, *keys: str) -> None:
+        limit = parse(rule)
+        if await self.strategy.hit(limit, *keys):
+            return
+        stats = await self.strategy.get_window_stats(limit, *keys)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
+    async def reset(self) -> None:
+        await self.storage.reset()
