@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from atelier_common.responses import JSONBytes
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("atelier.errors")
@@ -75,8 +75,8 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> ORJSONResponse:
-    return ORJSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+                   headers: dict[str, str] | None = None) -> JSONBytes:
+    return JSONBytes(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,19 +88,19 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"fields": fields}
 
 
-async def _atelier_error(_: Request, exc: AtelierError) -> ORJSONResponse:
+async def _atelier_error(_: Request, exc: AtelierError) -> JSONBytes:
     if exc.status >= 500:
         log.error("service error %s: %s", exc.code, exc.message)
         return error_response(exc.status, exc.code, exc.message, None, exc.headers)
     return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
-async def _validation_error(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONBytes:
     return error_response(400, "VALIDATION_ERROR", "The request is not valid",
                           validation_details(list(exc.errors())))
 
 
-async def _http_error(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONBytes:
     code = _STATUS_CODES.get(exc.status_code, "ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
     if exc.status_code == 404:
@@ -110,7 +110,7 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> ORJSONResponse
     return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> ORJSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> JSONBytes:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from atelier_common.responses import JSONBytes
 
 
 async def readiness(runtime) -> dict:  # noqa: ANN001 - a service Runtime
@@ -31,8 +31,8 @@ def health_router() -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/ready")
-    async def ready(request: Request) -> ORJSONResponse:
+    async def ready(request: Request) -> JSONBytes:
         report = await readiness(request.app.state.runtime)
-        return ORJSONResponse(report, status_code=200 if report["status"] == "healthy" else 503)
+        return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
 
     return router

@@ -9,17 +9,19 @@ import math
 import time
 
 from limits import parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from atelier_common.errors import RateLimited
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, *, moving_window: bool = True) -> None:
         uri = f"async+{redis_url}" if redis_url else "async+memory://"
         self.storage = storage_from_string(uri)
-        self.strategy = MovingWindowRateLimiter(self.storage)
+        # A moving window is exact (credential attempts); a fixed window is cheaper (hot paths).
+        strategy = MovingWindowRateLimiter if moving_window else FixedWindowRateLimiter
+        self.strategy = strategy(self.storage)
 
     async def hit(self, rule: str, *keys: str) -> None:
         limit = parse(rule)

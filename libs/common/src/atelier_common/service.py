@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
+from atelier_common.responses import JSONBytes
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -104,7 +104,8 @@ def make_bus(settings: AtelierSettings) -> EventBus:
 
         return RabbitMQBus(settings.amqp_url, prefetch=settings.consumer_prefetch,
                            max_retries=settings.consumer_max_retries,
-                           retry_delay_ms=settings.consumer_retry_delay_ms)
+                           retry_delay_ms=settings.consumer_retry_delay_ms, exchange=settings.amqp_exchange,
+                           queue_prefix=settings.amqp_queue_prefix)
     from atelier_common.events.memory import InMemoryBus
 
     return InMemoryBus(max_retries=settings.consumer_max_retries)
@@ -128,8 +129,9 @@ class StripTrailingSlash:
 
 def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | None = None,
               http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
-              roles: frozenset[str] = ROLES_ALL) -> FastAPI:
+              roles: frozenset[str] | None = None) -> FastAPI:
     setup_logging(settings, spec.name)
+    roles = roles if roles is not None else frozenset(settings.roles)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -148,7 +150,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
         return f"{spec.name}-{route.name}"
 
     app = FastAPI(title=spec.title or f"Atelier {spec.name}", lifespan=lifespan, redirect_slashes=False,
-                  default_response_class=ORJSONResponse, generate_unique_id_function=operation_id)
+                  generate_unique_id_function=operation_id)
     install_error_handlers(app)
     app.include_router(health_router())
     for router in spec.routers:

@@ -25,12 +25,19 @@ class AtelierSettings(BaseSettings):
     data_dir: Path = Path(".atelier")
     # A server URL without a database name; each service then uses `atelier_<service>` on it.
     postgres_server_url: str | None = None
+    # Database names on that server are `<prefix><service>` (tests use a unique prefix).
+    database_name_prefix: str = "atelier_"
     database_url: str | None = None
     db_pool_size: int = 10
+    # Which parts of a service this process runs: the HTTP API, the outbox relay, the consumers.
+    roles: set[Literal["api", "relay", "consumer"]] = {"api", "relay", "consumer"}
     # Apply this service's migrations at start (embedded mode, tests); `atelier migrate` otherwise.
     auto_migrate: bool = True
     bus: Literal["memory", "rabbitmq"] = "memory"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    amqp_exchange: str = "atelier.events"
+    # Prepended to every queue name, so that separate platforms can share one broker (tests).
+    amqp_queue_prefix: str = ""
     redis_url: str | None = None
     # Where services find the public keys that sign access and anonymous tokens.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
@@ -80,7 +87,7 @@ class AtelierSettings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         if self.postgres_server_url:
-            return normalise_database_url(f"{self.postgres_server_url.rstrip('/')}/atelier_{self.service_name}")
+            return normalise_database_url(f"{self.postgres_server_url.rstrip('/')}/{self.database_name_prefix}{self.service_name}")
         return f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
 
 

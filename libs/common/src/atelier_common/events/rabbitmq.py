@@ -1,6 +1,6 @@
 """The RabbitMQ bus (aio-pika) of the distributed mode.
 
-Topology: the durable topic exchange `atelier.events`; per consumer service the durable queue
+Topology: the durable topic exchange `atelier.events` (a setting); per consumer service the durable queue
 `<service>.events` bound to the types it handles, `<service>.events.retry` (messages wait there
 for their per-message TTL, then dead-letter back to the main queue) and `<service>.events.dlq`.
 Messages are persistent and published with confirms. A failed handler never acks silently:
@@ -24,7 +24,6 @@ from atelier_common.events.envelope import Envelope
 
 log = logging.getLogger("atelier.bus.rabbitmq")
 
-EXCHANGE = "atelier.events"
 RETRY_HEADER = "x-atelier-retries"
 
 
@@ -38,8 +37,11 @@ class _Subscription:
 
 class RabbitMQBus:
     def __init__(self, url: str, *, prefetch: int = 32, max_retries: int = 5, retry_delay_ms: int = 500,
-                 queue_type: str = "classic", connect_timeout: float = 5.0) -> None:
+                 queue_type: str = "classic", connect_timeout: float = 5.0, exchange: str = "atelier.events",
+                 queue_prefix: str = "") -> None:
         self.url = url
+        self.exchange_name = exchange
+        self.queue_prefix = queue_prefix
         self.prefetch = prefetch
         self.max_retries = max_retries
         self.retry_delay_ms = retry_delay_ms
@@ -78,7 +80,7 @@ class RabbitMQBus:
                 delay = min(delay * 2, 10.0)
         self._pub_channel = await self._conn.channel(publisher_confirms=True)
         self._exchange = await self._pub_channel.declare_exchange(
-            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+            self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         for sub in self._subs:
             await self._consume(sub)
         self._connected.set()
@@ -87,12 +89,12 @@ class RabbitMQBus:
         assert self._conn is not None
         channel = await self._conn.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         if sub.broadcast:
-            name = f"{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
+            name = f"{self.queue_prefix}{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
             queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
         else:
-            name = f"{sub.consumer}.events"
+            name = f"{self.queue_prefix}{sub.consumer}.events"
             args = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
             queue = await channel.declare_queue(name, durable=True, arguments=args)
             await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)

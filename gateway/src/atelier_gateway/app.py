@@ -1,0 +1,112 @@
+"""The gateway app: proxy to the services plus its own routes (health, docs, JWKS)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+
+from atelier_common.responses import JSONBytes
+
+from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.errors import install_error_handlers
+from atelier_common.events import EventBus
+from atelier_common.keys import SigningKey
+from atelier_common.ratelimit import RateLimiter
+from atelier_common.service import make_bus
+from atelier_common.telemetry import instrument_app, setup_logging
+from atelier_gateway import events
+from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.health import platform_health
+from atelier_gateway.openapi import OpenApiCache
+from atelier_gateway.proxy import GatewayMiddleware, Proxy
+from atelier_gateway.settings import SERVICES, GatewaySettings
+from atelier_gateway.upstream import AiohttpUpstream, Upstream
+
+
+def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None, own_bus: bool | None = None,
+               upstream: Upstream | None = None, http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+               children: Sequence[FastAPI] = ()) -> FastAPI:
+    """`children`: service apps run in this process (the embedded mode); their lifespans nest in ours."""
+    settings = settings or GatewaySettings()
+    setup_logging(settings, "gateway")
+    owns_bus = own_bus if own_bus is not None else bus is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            the_bus = bus if bus is not None else make_bus(settings)
+            for child in children:
+                await stack.enter_async_context(child.router.lifespan_context(child))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds))
+            urls = {s: settings.upstream(s) for s in SERVICES}
+            anon_key = SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
+            identity_jwks = JwksCache(f"{urls['identity']}/.well-known/jwks.json", client=http, ttl=300)
+            verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+            auth = EdgeAuth(verifier, anon_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                            anon_ttl=timedelta(days=settings.anon_token_days))
+            events.subscribe(the_bus, auth.denylist)
+            if owns_bus:
+                await the_bus.start()
+                stack.push_async_callback(the_bus.stop)
+            the_upstream = upstream or AiohttpUpstream(urls, timeout=settings.proxy_timeout_seconds,
+                                                       connections=settings.proxy_connections)
+            stack.push_async_callback(the_upstream.close)
+            app.state.settings = settings
+            app.state.http = http
+            app.state.bus = the_bus
+            app.state.urls = urls
+            app.state.auth = auth
+            app.state.anon_key = anon_key
+            app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
+            app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
+                                    RateLimiter(settings.redis_url))
+            yield
+
+    app = FastAPI(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+                  redirect_slashes=False)
+    install_error_handlers(app)
+
+    @app.get("/api/health", include_in_schema=False)
+    async def health(request: Request) -> JSONBytes:
+        state = request.app.state
+        report = await platform_health(state.http, state.urls, await state.bus.ready())
+        return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
+
+    @app.get("/api/schema", include_in_schema=False)
+    async def schema(request: Request) -> JSONBytes:
+        return JSONBytes(await request.app.state.openapi.document())
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/schema", title="Atelier API")
+
+    @app.get("/api/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/api/schema", title="Atelier API")
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    async def jwks(request: Request) -> dict[str, Any]:
+        state = request.app.state
+        keys = [state.anon_key.public_jwk()]
+        try:
+            response = await state.http.get(f"{state.urls['identity']}/.well-known/jwks.json", timeout=5)
+            keys = response.json().get("keys", []) + keys
+        except (httpx.HTTPError, ValueError):
+            pass  # the anonymous key alone still lets services accept anonymous callers
+        return {"keys": keys}
+
+    app.add_middleware(GatewayMiddleware)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                       allow_methods=["*"], allow_headers=["*"],
+                       expose_headers=["X-Anonymous-Token", "X-Request-ID", "Retry-After"])
+    instrument_app(app, settings, "gateway")
+    return app

@@ -1,0 +1,109 @@
+"""Tokens at the edge: early rejection of bad access tokens, the denylist, anonymous tokens.
+
+The gateway signs anonymous tokens with its own key and verifies access tokens against
+identity's JWKS. Services verify again; this only keeps bad requests away from them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from atelier_common.auth import TokenVerifier
+from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.errors import InvalidToken
+from atelier_common.keys import ALGORITHM, SigningKey
+
+_CACHE_MAX = 20_000
+
+
+class Denylist:
+    """Access tokens refused until they expire: by jti, or every token of a user issued before a time."""
+
+    def __init__(self) -> None:
+        self._jtis: dict[str, float] = {}
+        self._users_before: dict[str, tuple[float, float]] = {}
+        self._last_purge = time.monotonic()
+
+    def revoke(self, event: TokenRevoked) -> None:
+        expires = event.expires_at.timestamp()
+        if event.jti:
+            self._jtis[event.jti] = expires
+        if event.all_before is not None:
+            self._users_before[str(event.user_id)] = (event.all_before.timestamp(), expires)
+        self._purge()
+
+    def revoke_jti(self, jti: str, expires_at: float) -> None:
+        self._jtis[jti] = expires_at
+
+    def denies(self, claims: dict[str, Any]) -> bool:
+        if claims.get("jti") in self._jtis:
+            return True
+        before = self._users_before.get(claims.get("sub", ""))
+        return before is not None and claims.get("iat", 0) <= before[0]
+
+    def _purge(self) -> None:
+        now = time.time()
+        if time.monotonic() - self._last_purge < 60:
+            return
+        self._last_purge = time.monotonic()
+        self._jtis = {j: e for j, e in self._jtis.items() if e > now}
+        self._users_before = {u: v for u, v in self._users_before.items() if v[1] > now}
+
+
+class EdgeAuth:
+    def __init__(self, verifier: TokenVerifier, anon_key: SigningKey, *, issuer: str, audience: str,
+                 anon_ttl: timedelta) -> None:
+        self.verifier = verifier
+        self.anon_key = anon_key
+        self.anon_public = anon_key.private_key.public_key()
+        self.issuer = issuer
+        self.audience = audience
+        self.anon_ttl = anon_ttl
+        self.denylist = Denylist()
+        # Verified tokens by their text: the signature check is the costly part of a request.
+        self._access_cache: dict[str, dict[str, Any]] = {}
+        self._anon_cache: dict[str, float] = {}
+
+    async def access_claims(self, token: str) -> dict[str, Any]:
+        claims = self._access_cache.get(token)
+        if claims is None:
+            claims = await self.verifier.decode(token, "access")
+            if len(self._access_cache) >= _CACHE_MAX:
+                self._access_cache.clear()
+            self._access_cache[token] = claims
+        elif claims["exp"] <= time.time():
+            self._access_cache.pop(token, None)
+            raise InvalidToken()
+        if self.denylist.denies(claims):
+            raise InvalidToken("The token has been revoked")
+        return claims
+
+    def anon_valid(self, token: str) -> bool:
+        exp = self._anon_cache.get(token)
+        if exp is not None:
+            return exp > time.time()
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("kid") != self.anon_key.kid:
+                return False
+            claims = jwt.decode(token, self.anon_public, algorithms=[ALGORITHM], audience=self.audience,
+                                issuer=self.issuer, options={"require": ["exp", "sub", "jti"]})
+        except jwt.PyJWTError:
+            return False
+        if claims.get("typ") != "anon":
+            return False
+        if len(self._anon_cache) >= _CACHE_MAX:
+            self._anon_cache.clear()
+        self._anon_cache[token] = claims["exp"]
+        return True
+
+    def mint_anon(self) -> str:
+        now = datetime.now(UTC)
+        claims = {"iss": self.issuer, "aud": self.audience, "sub": str(uuid.uuid4()), "typ": "anon",
+                  "iat": now, "exp": now + self.anon_ttl, "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, self.anon_key.private_key, algorithm=ALGORITHM, headers={"kid": self.anon_key.kid})

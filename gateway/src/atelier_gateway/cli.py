@@ -1,0 +1,139 @@
+"""`atelier`: run the platform (embedded or distributed), migrate, manage users."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from atelier_gateway.settings import SERVICES, GatewaySettings
+
+app = typer.Typer(help="Atelier platform command line.", no_args_is_help=True, add_completion=False)
+users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+Service = Annotated[str, typer.Argument(help=f"one of {', '.join(SERVICES)}")]
+
+
+def _check_service(name: str) -> str:
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    return name
+
+
+def _settings(service: str):  # noqa: ANN202
+    module = importlib.import_module(f"atelier_{service}.settings")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    return cls()
+
+
+@app.command()
+def dev(host: str = "127.0.0.1", port: int = 8000,
+        data_dir: Annotated[Path, typer.Option(help="where the SQLite files and keys live")] = Path(".atelier"),
+        reset: Annotated[bool, typer.Option(help="delete the data directory first")] = False) -> None:
+    """The embedded mode: gateway and all six services in one process on SQLite."""
+    import shutil
+
+    import uvicorn
+
+    from atelier_gateway import embedded
+
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"))
+    typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
+    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None)
+
+
+@app.command()
+def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None) -> None:
+    """Apply every service's migrations to its database (created if missing)."""
+    from atelier_common.migrations import upgrade
+
+    for name in [_check_service(service)] if service else SERVICES:
+        settings = _settings(name)
+        migrations = Path(importlib.import_module(f"atelier_{name}").__file__).parent / "migrations"
+        upgrade(migrations, settings.resolved_database_url)
+        typer.echo(f"{name}: migrated ({settings.resolved_database_url.split('@')[-1]})")
+
+
+@app.command()
+def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: int = 1) -> None:
+    """One service's HTTP API (the roles setting decides whether relay/consumers run in it too)."""
+    import uvicorn
+
+    _check_service(service)
+    uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=None)
+
+
+@app.command()
+def worker(service: Service, role: Annotated[list[str], typer.Option(help="relay and/or consumer")] = ["relay", "consumer"]) -> None:  # noqa: B006
+    """A process without HTTP: this service's outbox relay and/or event consumers."""
+    from atelier_common.service import run_workers
+
+    _check_service(service)
+    spec = importlib.import_module(f"atelier_{service}.app").SPEC
+    roles = frozenset(role)
+    if not roles or roles - {"relay", "consumer"}:
+        raise typer.BadParameter("roles are relay and consumer")
+    try:
+        asyncio.run(run_workers(spec, _settings(service), roles))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def gateway(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """The gateway of the distributed mode (service URLs from ATELIER_SERVICE_URLS)."""
+    import uvicorn
+
+    uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=None)
+
+
+@app.command()
+def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL")] = "postgresql://postgres@127.0.0.1:5432",
+       amqp: Annotated[str, typer.Option(envvar="ATELIER_AMQP_URL")] = "amqp://guest:guest@127.0.0.1:5672/",
+       host: str = "127.0.0.1", port: int = 8000, base_port: int = 8101,
+       split: Annotated[bool, typer.Option(help="relay and consumers in processes of their own")] = True,
+       data_dir: Path = Path(".atelier")) -> None:
+    """The distributed mode on this machine: one process per service API, relay and consumer."""
+    from atelier_gateway.processes import Topology
+
+    topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
+                        data_dir=data_dir)
+    raise typer.Exit(topology.run())
+
+
+@users_app.command("create")
+def create_user(email: str, password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+                staff: bool = False) -> None:
+    """Create (or keep, and promote with --staff) a verified account."""
+    from atelier_common.db import Database
+    from atelier_identity.service import create_user as create
+
+    settings = _settings("identity")
+
+    async def run() -> None:
+        db = Database(settings.resolved_database_url, service="identity")
+        try:
+            user = await create(db, email=email, password=password, staff=staff, verified=True)
+        finally:
+            await db.dispose()
+        typer.echo(json.dumps({"id": str(user.id), "email": user.email, "staff": staff}))
+
+    asyncio.run(run())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The embedded mode: the gateway and all six services in one process.
+
+Each service keeps its own SQLite file under the data directory, the event bus is in-process
+(same at-least-once contract), and the gateway and the services reach each other through
+in-process ASGI transports mounted on the services' usual URLs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from atelier_common.events.memory import InMemoryBus
+from atelier_gateway.app import create_app as create_gateway
+from atelier_gateway.settings import SERVICES, GatewaySettings
+from atelier_gateway.upstream import AsgiUpstream
+
+GATEWAY_URL = "http://gateway.internal"
+
+
+def _service_module(service: str) -> Any:
+    return importlib.import_module(f"atelier_{service}.app")
+
+
+def service_settings(service: str, data_dir: Path, **overrides: Any) -> Any:
+    """A service's settings for the embedded mode; environment variables still apply first."""
+    module = importlib.import_module(f"atelier_{service}.settings")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    defaults: dict[str, Any] = {
+        "data_dir": data_dir,
+        "jwks_url": f"{GATEWAY_URL}/.well-known/jwks.json",
+        "service_urls": {s: f"http://{s}.internal" for s in SERVICES},
+        "dev_endpoints": True,
+        "bus": "memory",
+    }
+    if service == "catalog":
+        defaults["seed_demo_data"] = True
+    settings = cls()
+    # Explicit environment wins over the embedded defaults; overrides win over both.
+    explicit = settings.model_fields_set
+    values = {k: v for k, v in defaults.items() if k not in explicit and k in cls.model_fields}
+    return settings.model_copy(update={**values, **overrides})
+
+
+def build(data_dir: Path | None = None, *, gateway_settings: GatewaySettings | None = None,
+          service_overrides: dict[str, dict[str, Any]] | None = None) -> tuple[FastAPI, InMemoryBus]:
+    gateway_settings = gateway_settings or GatewaySettings()
+    data_dir = data_dir or gateway_settings.data_dir
+    gateway_settings = gateway_settings.model_copy(update={
+        "data_dir": data_dir, "dev_endpoints": True, "service_urls": {s: f"http://{s}.internal" for s in SERVICES}})
+    bus = InMemoryBus(max_retries=gateway_settings.consumer_max_retries)
+    mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    apps: dict[str, FastAPI] = {}
+    for service in SERVICES:
+        settings = service_settings(service, data_dir, **(service_overrides or {}).get(service, {}))
+        apps[service] = _service_module(service).create_app(settings, bus=bus, http_mounts=mounts)
+        mounts[f"http://{service}.internal"] = httpx.ASGITransport(app=apps[service])
+    gateway = create_gateway(gateway_settings, bus=bus, own_bus=True, upstream=AsgiUpstream(dict(apps)),
+                             http_mounts=mounts, children=list(apps.values()))
+    mounts[GATEWAY_URL] = httpx.ASGITransport(app=gateway)
+    return gateway, bus

@@ -1,0 +1,80 @@
+"""One OpenAPI 3.1 document for the whole platform, merged from the services' own documents.
+
+Component schemas are prefixed with the service name (and every `$ref` rewritten) so two
+services may both have a `ProductRead` without clashing. Only public routes are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from atelier_gateway.routing import resolve
+
+_REF_PREFIX = "#/components/schemas/"
+
+
+def _rename_refs(node: Any, service: str) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX):
+                out[key] = f"{_REF_PREFIX}{service}__{value[len(_REF_PREFIX):]}"
+            else:
+                out[key] = _rename_refs(value, service)
+        return out
+    if isinstance(node, list):
+        return [_rename_refs(v, service) for v in node]
+    return node
+
+
+def merge(documents: dict[str, dict[str, Any]], *, version: str = "0.1.0") -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Atelier API", "version": version,
+                 "description": "Every public route of the Atelier platform, through the gateway."},
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "anonToken": {"type": "apiKey", "in": "header", "name": "X-Anonymous-Token"},
+        }},
+        "tags": [],
+    }
+    for service, doc in sorted(documents.items()):
+        for path, item in doc.get("paths", {}).items():
+            if resolve(path) != service:
+                continue  # internal and health routes stay private
+            merged["paths"][path] = _rename_refs(item, service)
+        for name, schema in doc.get("components", {}).get("schemas", {}).items():
+            merged["components"]["schemas"][f"{service}__{name}"] = _rename_refs(schema, service)
+        merged["tags"].append({"name": service})
+    return merged
+
+
+class OpenApiCache:
+    def __init__(self, client: httpx.AsyncClient, urls: dict[str, str], ttl: float) -> None:
+        self.client = client
+        self.urls = urls
+        self.ttl = ttl
+        self._doc: dict[str, Any] | None = None
+        self._at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def document(self) -> dict[str, Any]:
+        async with self._lock:
+            if self._doc is None or time.monotonic() - self._at > self.ttl:
+                results = await asyncio.gather(*(self._fetch(s, u) for s, u in self.urls.items()))
+                self._doc = merge({s: d for s, d in results if d is not None})
+                self._at = time.monotonic()
+            return self._doc
+
+    async def _fetch(self, service: str, base: str) -> tuple[str, dict[str, Any] | None]:
+        try:
+            response = await self.client.get(f"{base.rstrip('/')}/openapi.json", timeout=5)
+            response.raise_for_status()
+            return service, response.json()
+        except (httpx.HTTPError, ValueError):
+            return service, None

@@ -1,0 +1,137 @@
+"""`atelier up`: the distributed topology as child processes on one machine.
+
+One process per service API, per outbox relay and per consumer group (or one per service
+with --no-split), plus the gateway; all against existing PostgreSQL and RabbitMQ servers.
+Ctrl-C (or SIGTERM) stops every child cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from atelier_common.keys import SigningKey
+from atelier_gateway.settings import SERVICES
+
+
+@dataclass
+class Topology:
+    postgres: str
+    amqp: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_port: int = 8101
+    split: bool = True
+    data_dir: Path = Path(".atelier")
+    extra_env: dict[str, str] = field(default_factory=dict)
+    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+
+    def service_urls(self) -> dict[str, str]:
+        return {s: f"http://{self.host}:{self.base_port + i}" for i, s in enumerate(SERVICES)}
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "ATELIER_BUS": "rabbitmq",
+            "ATELIER_POSTGRES_SERVER_URL": self.postgres,
+            "ATELIER_AMQP_URL": self.amqp,
+            "ATELIER_SERVICE_URLS": json.dumps(self.service_urls()),
+            "ATELIER_JWKS_URL": f"http://{self.host}:{self.port}/.well-known/jwks.json",
+            "ATELIER_AUTO_MIGRATE": "false",
+            "ATELIER_DATA_DIR": str(self.data_dir.resolve()),
+        })
+        env.update(self.extra_env)
+        return env
+
+    def commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
+        cli = [sys.executable, "-m", "atelier_gateway.cli"]
+        out: list[tuple[str, list[str], dict[str, str]]] = []
+        urls = self.service_urls()
+        for service in SERVICES:
+            port = urls[service].rsplit(":", 1)[1]
+            prefix = f"ATELIER_{service.upper()}_ROLES"
+            if self.split:
+                out.append((f"{service}-api", [*cli, "serve", service, "--host", self.host, "--port", port],
+                            {prefix: '["api"]'}))
+                out.append((f"{service}-relay", [*cli, "worker", service, "--role", "relay"], {}))
+                out.append((f"{service}-consumer", [*cli, "worker", service, "--role", "consumer"], {}))
+            else:
+                out.append((service, [*cli, "serve", service, "--host", self.host, "--port", port], {}))
+        out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port)], {}))
+        return out
+
+    def prepare(self) -> None:
+        """Migrate every database and create the signing keys once, before any child starts."""
+        env = self.env()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        SigningKey.load(None, self.data_dir / "keys" / "identity.pem")
+        SigningKey.load(None, self.data_dir / "keys" / "gateway-anon.pem")
+        subprocess.run([sys.executable, "-m", "atelier_gateway.cli", "migrate"], env=env, check=True)
+
+    def start(self) -> None:
+        env = self.env()
+        for name, command, extra in self.commands():
+            proc = subprocess.Popen(command, env={**env, **extra}, start_new_session=True)
+            self.children.append((name, proc))
+
+    def wait_ready(self, timeout: float = 120.0) -> bool:
+        deadline = time.monotonic() + timeout
+        url = f"http://{self.host}:{self.port}/api/health"
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for _, p in self.children):
+                return False
+            try:
+                with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - our own loopback URL
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return False
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for _, proc in self.children:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for _, proc in self.children:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.children.clear()
+
+    def run(self) -> int:
+        self.prepare()
+        stopping = False
+
+        def on_signal(signum: int, _frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        self.start()
+        try:
+            if self.wait_ready():
+                print(f"Atelier (distributed) on http://{self.host}:{self.port} — Ctrl-C stops everything", flush=True)
+            else:
+                print("the platform did not become healthy; see the logs above", file=sys.stderr, flush=True)
+            while not stopping:
+                for name, proc in self.children:
+                    if proc.poll() is not None:
+                        print(f"{name} exited with {proc.returncode}; stopping", file=sys.stderr, flush=True)
+                        stopping = True
+                        break
+                time.sleep(0.5)
+        finally:
+            self.stop()
+        return 0

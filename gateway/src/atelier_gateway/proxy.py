@@ -1,0 +1,142 @@
+"""The gateway's hot path: check the caller, then stream the request to the owning service.
+
+Per request: trailing slash dropped, bearer token verified (cached) and checked against the
+denylist, an anonymous token accepted or minted, rate limits applied, `/internal` never
+routed, headers forwarded with the caller's address and a request id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+import aiohttp
+from starlette.types import Receive, Scope, Send
+
+from atelier_common.errors import AtelierError, InvalidToken, error_response
+from atelier_common.ratelimit import RateLimiter
+from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.routing import is_credential_path, resolve
+from atelier_gateway.settings import GatewaySettings
+from atelier_gateway.upstream import HOP_BY_HOP, Upstream
+
+log = logging.getLogger("atelier.gateway")
+
+_DROPPED = HOP_BY_HOP | {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-service-token",
+                         b"x-anonymous-token", b"x-session-id"}
+_LOGOUT = "/api/v1/auth/logout"
+
+
+@dataclass
+class Proxy:
+    settings: GatewaySettings
+    auth: EdgeAuth
+    upstream: Upstream
+    limiter: RateLimiter
+    credential_limiter: RateLimiter
+
+    def __post_init__(self) -> None:
+        secure = "; Secure" if self.settings.cookie_secure else ""
+        max_age = self.settings.anon_token_days * 86400
+        self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()
+
+    async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._proxy(service, scope, receive, send)
+        except AtelierError as exc:
+            await error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)(scope, receive, send)
+
+    async def _proxy(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        headers: list[tuple[bytes, bytes]] = []
+        authorization = request_id = cookie = None
+        anon_candidates: list[bytes] = []
+        for key, value in scope["headers"]:
+            if key == b"x-anonymous-token" or key == b"x-session-id":
+                anon_candidates.append(value)
+            if key in _DROPPED:
+                continue
+            if key == b"authorization":
+                authorization = value
+            elif key == b"x-request-id":
+                request_id = value
+                continue
+            elif key == b"cookie":
+                cookie = value
+            headers.append((key, value))
+
+        claims = None
+        if authorization is not None:
+            scheme, _, token = authorization.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidToken()
+            claims = await self.auth.access_claims(token.strip())
+
+        anon = next((c for c in anon_candidates if self.auth.anon_valid(c.decode("latin-1"))), None)
+        if anon is None and cookie is not None:
+            from_cookie = _cookie_value(cookie, b"anon_token")
+            if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
+                anon = from_cookie
+        minted = None
+        if anon is None:
+            minted = anon = self.auth.mint_anon().encode()
+        headers.append((b"x-anonymous-token", anon))
+
+        client = scope.get("client")
+        ip = client[0] if client else "unknown"
+        if self.settings.rate_limits_enabled:
+            await self.limiter.hit(self.settings.rate_limit_default, f"user:{claims['sub']}" if claims else f"ip:{ip}")
+            if scope["method"] == "POST" and is_credential_path(scope["path"]):
+                await self.credential_limiter.hit(self.settings.rate_limit_credentials_per_ip, "credentials", ip)
+
+        request_id = request_id or uuid.uuid4().hex.encode()
+        headers.append((b"x-forwarded-for", ip.encode()))
+        headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
+        headers.append((b"x-request-id", request_id))
+
+        def on_start(status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
+            response_headers.append((b"x-request-id", request_id))
+            if minted is not None:
+                response_headers.append((b"x-anonymous-token", minted))
+                response_headers.append((b"set-cookie", b"anon_token=" + minted + self._cookie_suffix))
+            if claims is not None and status < 300 and scope["path"] == _LOGOUT:
+                # This instance refuses the token at once; the others hear identity.token_revoked.
+                self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
+
+        try:
+            await self.upstream.forward(service, scope, receive, send, headers, on_start)
+        except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+            log.warning("upstream %s unreachable: %s", service, exc)
+            await error_response(503, "SERVICE_UNAVAILABLE", f"The {service} service is unavailable")(
+                scope, receive, send)
+        except (TimeoutError, asyncio.TimeoutError):
+            await error_response(504, "GATEWAY_TIMEOUT", f"The {service} service did not answer in time")(
+                scope, receive, send)
+
+
+def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
+    for part in cookie.split(b";"):
+        key, _, value = part.strip().partition(b"=")
+        if key == name:
+            return value
+    return None
+
+
+class GatewayMiddleware:
+    """Sends every public service path to the proxy; everything else to the gateway's own routes."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                path = path.rstrip("/") or "/"
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+            service = resolve(path)
+            if service is not None:
+                await scope["app"].state.proxy(service, scope, receive, send)
+                return
+        await self.app(scope, receive, send)

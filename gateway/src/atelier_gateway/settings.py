@@ -1,0 +1,35 @@
+"""Gateway settings: `ATELIER_GATEWAY_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from atelier_common.settings import AtelierSettings
+
+SERVICES = ("identity", "catalog", "cart", "orders", "payments", "generation")
+
+
+class GatewaySettings(AtelierSettings):
+    model_config = SettingsConfigDict(env_prefix="ATELIER_GATEWAY_")
+    service_name: ClassVar[str] = "gateway"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The key that signs anonymous tokens; generated under data_dir/keys when not given.
+    anon_signing_key_pem: str | None = None
+    anon_token_days: int = 28
+    cors_origins: list[str] = ["http://localhost:3000", "http://localhost:5173"]
+    # Rate limits ("N/period"); per user when authenticated, else per client address.
+    rate_limit_default: str = "1000/hour"
+    rate_limit_credentials_per_ip: str = "100/minute"
+    rate_limits_enabled: bool = True
+    proxy_timeout_seconds: float = 30.0
+    proxy_connections: int = 200
+    openapi_cache_seconds: float = 60.0
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.environment == "production"
+
+    def upstream(self, service: str) -> str:
+        return self.service_urls.get(service, f"http://{service}.internal")

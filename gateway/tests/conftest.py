@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from atelier_common.responses import JSONBytes
+
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.testing import TestKeys
+from atelier_gateway.app import create_app
+from atelier_gateway.settings import SERVICES, GatewaySettings
+from atelier_gateway.upstream import AsgiUpstream
+
+
+def echo_service(name: str, keys: TestKeys) -> FastAPI:
+    """A stand-in service that answers with what the gateway forwarded to it."""
+    app = FastAPI()
+    app.state.ready = True
+
+    @app.get("/.well-known/jwks.json")
+    async def jwks() -> JSONBytes:
+        import json
+        from atelier_common.keys import jwks as make_jwks
+
+        return JSONBytes(json.loads(json.dumps(make_jwks(keys.access))))
+
+    @app.get("/ready")
+    async def ready(request: Request) -> JSONBytes:
+        ok = request.app.state.ready
+        return JSONBytes({"checks": {"db": "ok" if ok else "error"}}, status_code=200 if ok else 503)
+
+    @app.get("/openapi.json")
+    async def openapi() -> dict:
+        return {"openapi": "3.1.0", "paths": {
+            f"/api/v1/{name}-thing": {"get": {"operationId": f"{name}-get_thing", "responses": {"200": {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}}},
+            "/internal/secret": {"get": {}}},
+            "components": {"schemas": {"Thing": {"type": "object"}}}}
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
+    async def echo(path: str, request: Request) -> JSONBytes:
+        return JSONBytes({"service": name, "path": request.url.path, "query": str(request.url.query),
+                               "headers": dict(request.headers), "body": (await request.body()).decode()})
+
+    return app
+
+
+@dataclass
+class Gateway:
+    client: httpx.AsyncClient
+    bus: InMemoryBus
+    services: dict[str, FastAPI]
+    keys: TestKeys
+
+
+@pytest.fixture
+async def gateway(test_keys: TestKeys, tmp_path) -> AsyncIterator[Gateway]:
+    services = {s: echo_service(s, test_keys) for s in SERVICES}
+    mounts = {f"http://{s}.internal": httpx.ASGITransport(app=a) for s, a in services.items()}
+    settings = GatewaySettings(environment="test", data_dir=tmp_path, anon_signing_key_pem=test_keys.anon.pem().decode(),
+                               rate_limit_default="30/minute", rate_limit_credentials_per_ip="3/minute",
+                               service_urls={s: f"http://{s}.internal" for s in SERVICES}, log_json=False)
+    bus = InMemoryBus()
+    app = create_app(settings, bus=bus, own_bus=True, upstream=AsgiUpstream(services), http_mounts=mounts)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Gateway(client, bus, services, test_keys)

@@ -1,0 +1,204 @@
+"""The gateway: routing, tokens at the edge, anonymous identities, limits, docs, health."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.events import Envelope
+from atelier_gateway.openapi import merge
+from atelier_gateway.routing import resolve
+
+
+class TestRouting:
+    @pytest.mark.parametrize(("path", "service"), [
+        ("/api/v1/auth/login", "identity"), ("/api/v1/products", "catalog"), ("/api/v1/products/x/reviews", "catalog"),
+        ("/api/v1/credits/purchase", "payments"), ("/api/v1/credits/balance", "generation"),
+        ("/api/v1/cart/items", "cart"), ("/api/dev/mailbox", "identity"), ("/api/v1/me/usage", "generation"),
+    ])
+    def test_longest_prefix_decides_the_service(self, path: str, service: str) -> None:
+        assert resolve(path) == service
+
+    @pytest.mark.parametrize("path", ["/internal/users/1", "/api/v1/productsx", "/api/v2/products", "/"])
+    def test_unknown_and_internal_paths_are_not_routed(self, path: str) -> None:
+        assert resolve(path) is None
+
+
+class TestProxy:
+    async def test_forwards_path_query_and_body_to_the_owning_service(self, gateway) -> None:
+        r = await gateway.client.post("/api/v1/products/?search=marble", content=b'{"a": 1}',
+                                      headers={"content-type": "application/json"})
+        assert r.status_code == 200
+        body = r.json()
+        assert (body["service"], body["path"], body["query"], body["body"]) == (
+            "catalog", "/api/v1/products", "search=marble", '{"a": 1}')
+        assert body["headers"]["x-forwarded-for"] == "203.0.113.9"
+        assert r.headers["x-request-id"]
+
+    async def test_client_cannot_spoof_forwarded_for_or_service_token(self, gateway) -> None:
+        r = await gateway.client.get("/api/v1/products", headers={"X-Forwarded-For": "10.0.0.1",
+                                                                  "X-Service-Token": "changethis"})
+        headers = r.json()["headers"]
+        assert headers["x-forwarded-for"] == "203.0.113.9"
+        assert "x-service-token" not in headers
+
+    async def test_internal_routes_are_never_reachable(self, gateway) -> None:
+        r = await gateway.client.get("/internal/users/1")
+        assert r.status_code == 404
+        assert r.json()["error"]["code"] == "NOT_FOUND"
+
+    async def test_unknown_route_and_wrong_method_use_the_error_format(self, gateway) -> None:
+        r = await gateway.client.get("/nope")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
+        r = await gateway.client.post("/api/health")
+        assert r.status_code == 405 and r.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+class TestAnonymousToken:
+    async def test_minted_when_missing_and_forwarded(self, gateway) -> None:
+        r = await gateway.client.get("/api/v1/cart")
+        token = r.headers["x-anonymous-token"]
+        assert r.json()["headers"]["x-anonymous-token"] == token
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith(f"anon_token={token}") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        assert claims["typ"] == "anon"
+        assert datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC) > timedelta(days=27)
+
+    @pytest.mark.parametrize("header", ["X-Anonymous-Token", "X-Session-ID"])
+    async def test_accepted_from_headers_without_minting(self, gateway, header: str) -> None:
+        token = gateway.keys.anon_token()
+        r = await gateway.client.get("/api/v1/cart", headers={header: token})
+        assert "x-anonymous-token" not in r.headers
+        assert r.json()["headers"]["x-anonymous-token"] == token
+        assert "x-session-id" not in r.json()["headers"]
+
+    async def test_accepted_from_the_cookie(self, gateway) -> None:
+        token = gateway.keys.anon_token()
+        r = await gateway.client.get("/api/v1/cart", headers={"Cookie": f"anon_token={token}"})
+        assert "set-cookie" not in r.headers
+        assert r.json()["headers"]["x-anonymous-token"] == token
+
+    async def test_a_forged_anonymous_token_is_replaced(self, gateway) -> None:
+        from atelier_common.testing import TestKeys
+
+        forged = TestKeys().anon_token()
+        r = await gateway.client.get("/api/v1/cart", headers={"X-Anonymous-Token": forged})
+        assert r.headers["x-anonymous-token"] != forged
+        assert r.json()["headers"]["x-anonymous-token"] == r.headers["x-anonymous-token"]
+
+
+def _alg_none(token: str) -> str:
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    return f"{header}.{token.split('.')[1]}."
+
+
+class TestAccessToken:
+    async def test_valid_token_is_forwarded(self, gateway) -> None:
+        token = gateway.keys.access_token()
+        r = await gateway.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+        assert r.json()["headers"]["authorization"] == f"Bearer {token}"
+
+    @pytest.mark.parametrize("kind", ["tampered", "alg_none", "expired", "anon", "garbage", "scheme"])
+    async def test_bad_tokens_are_refused_early(self, gateway, kind: str) -> None:
+        keys = gateway.keys
+        good = keys.access_token()
+        value = {
+            "tampered": f"Bearer {good[:-4]}AAAA",
+            "alg_none": f"Bearer {_alg_none(good)}",
+            "expired": f"Bearer {keys.access_token(ttl=timedelta(seconds=-5))}",
+            "anon": f"Bearer {keys.anon_token()}",
+            "garbage": "Bearer not-a-jwt",
+            "scheme": f"Basic {good}",
+        }[kind]
+        r = await gateway.client.get("/api/v1/users/me", headers={"Authorization": value})
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "INVALID_TOKEN"
+
+    async def test_revoked_token_is_refused_once_the_event_arrives(self, gateway) -> None:
+        user = uuid.uuid4()
+        token = gateway.keys.access_token(user)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 200
+        claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        event = TokenRevoked(user_id=user, jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+        await gateway.bus.publish([Envelope.wrap(event, producer="identity")])
+        await gateway.bus.drain()
+        r = await gateway.client.get("/api/v1/users/me", headers=headers)
+        assert r.status_code == 401
+        other = gateway.keys.access_token(user)
+        assert (await gateway.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {other}"})).status_code == 200
+
+    async def test_successful_logout_denies_the_token_on_this_instance_at_once(self, gateway) -> None:
+        headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+        assert (await gateway.client.post("/api/v1/auth/logout", headers=headers)).status_code == 200
+        assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 401
+
+
+class TestRateLimits:
+    async def test_per_caller_limit_answers_429_with_retry_after(self, gateway) -> None:
+        headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+        statuses = [(await gateway.client.get("/api/v1/products", headers=headers)).status_code for _ in range(31)]
+        assert statuses[:30] == [200] * 30
+        assert statuses[30] == 429
+        r = await gateway.client.get("/api/v1/products", headers=headers)
+        assert r.json()["error"]["code"] == "RATE_LIMITED"
+        assert int(r.headers["retry-after"]) >= 1
+        # another caller is not affected
+        other = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+        assert (await gateway.client.get("/api/v1/products", headers=other)).status_code == 200
+
+    async def test_credential_routes_are_limited_per_address(self, gateway) -> None:
+        statuses = [(await gateway.client.post("/api/v1/auth/login", json={})).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+
+
+class TestCors:
+    async def test_preflight_allows_configured_origin_with_credentials(self, gateway) -> None:
+        r = await gateway.client.options("/api/v1/products", headers={
+            "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+        assert r.status_code == 200
+        assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
+        assert r.headers["access-control-allow-credentials"] == "true"
+
+    async def test_other_origins_get_no_cors_headers(self, gateway) -> None:
+        r = await gateway.client.get("/api/v1/products", headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+class TestDocsAndHealth:
+    async def test_merged_schema_has_every_service_and_no_internal_route(self, gateway) -> None:
+        doc = (await gateway.client.get("/api/schema")).json()
+        assert "/api/v1/catalog-thing" not in doc["paths"]  # not a catalog prefix: filtered
+        assert not any(p.startswith("/internal") for p in doc["paths"])
+        assert {t["name"] for t in doc["tags"]} >= {"identity", "catalog"}
+
+    def test_merge_prefixes_schemas_and_rewrites_refs(self) -> None:
+        doc = merge({"catalog": {"paths": {"/api/v1/products": {"get": {"responses": {"200": {"content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}}}},
+            "components": {"schemas": {"Thing": {"type": "object"}}}}})
+        ref = doc["paths"]["/api/v1/products"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ref == {"$ref": "#/components/schemas/catalog__Thing"}
+        assert "catalog__Thing" in doc["components"]["schemas"]
+
+    async def test_docs_pages_are_served(self, gateway) -> None:
+        assert "swagger" in (await gateway.client.get("/api/docs")).text.lower()
+        assert "redoc" in (await gateway.client.get("/api/redoc")).text.lower()
+
+    async def test_health_is_503_when_a_service_is_not_ready(self, gateway) -> None:
+        r = await gateway.client.get("/api/health")
+        assert r.status_code == 200 and r.json()["status"] == "healthy"
+        gateway.services["orders"].state.ready = False
+        r = await gateway.client.get("/api/health")
+        assert r.status_code == 503
+        assert r.json()["services"]["orders"]["status"] == "degraded"
+
+    async def test_jwks_has_identity_and_anonymous_keys(self, gateway) -> None:
+        kids = {k["kid"] for k in (await gateway.client.get("/.well-known/jwks.json")).json()["keys"]}
+        assert kids == {gateway.keys.access.kid, gateway.keys.anon.kid}
