@@ -72,7 +72,8 @@ class RabbitMQBus:
         while True:
             try:
                 # connect_robust reconnects after a drop, but the first connect raises if down.
-                self._conn = await aio_pika.connect_robust(self.url, timeout=self.connect_timeout)
+                self._conn = await aio_pika.connect_robust(self.url, timeout=self.connect_timeout,
+                                                           reconnect_interval=1)
                 break
             except Exception as exc:  # noqa: BLE001
                 log.warning("RabbitMQ connect failed (%s); retrying in %.1fs", exc, delay)
@@ -151,8 +152,12 @@ class RabbitMQBus:
             routing_key=routing_key,
         )
 
+    def _link_up(self) -> bool:
+        # `connected` is cleared while the robust connection is re-establishing itself.
+        return self._connected.is_set() and self._conn is not None and self._conn.connected.is_set()
+
     async def publish(self, envelopes: list[Envelope]) -> None:
-        if not self._connected.is_set() or self._exchange is None:
+        if not self._link_up() or self._exchange is None:
             raise ConnectionError("RabbitMQ is not connected")
         async with self._publish_lock:
             for env in envelopes:
@@ -172,7 +177,7 @@ class RabbitMQBus:
                 )
 
     async def ready(self) -> bool:
-        return self._connected.is_set() and self._conn is not None and not self._conn.is_closed
+        return self._link_up()
 
     async def stop(self) -> None:
         if self._connector:

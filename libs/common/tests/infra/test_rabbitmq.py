@@ -1,0 +1,189 @@
+"""The RabbitMQ bus and the outbox on real servers: topology, retries, DLQ, broker outages."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+import atelier_cart
+from atelier_common import outbox
+from atelier_common.contracts.identity import UserDeleted
+from atelier_common.db import Database
+from atelier_common.events import Envelope
+from atelier_common.events.rabbitmq import RabbitMQBus
+from atelier_common.inbox import EventContext, subscribe_all
+from atelier_common.migrations import upgrade
+from atelier_common.outbox import OutboxRelay
+from atelier_common.testing import poll_until
+from atelier_common.testing.tcpproxy import TcpProxy
+
+pytestmark = pytest.mark.infra
+MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
+@pytest.fixture
+async def cleanup_broker(amqp_url: str, namespace: str):
+    yield
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        for suffix in ("", ".retry", ".dlq"):
+            await channel.queue_delete(f"{namespace}consumer.events{suffix}")
+        await channel.exchange_delete(f"{namespace}exchange")
+
+
+def make_bus(amqp_url: str, namespace: str, **kwargs) -> RabbitMQBus:  # noqa: ANN003
+    return RabbitMQBus(amqp_url, exchange=f"{namespace}exchange", queue_prefix=namespace,
+                       retry_delay_ms=50, **kwargs)
+
+
+@pytest.fixture
+async def pg_db(postgres_server_url: str):
+    url = f"{postgres_server_url}/atelier_test_rmq_{uuid.uuid4().hex[:8]}".replace(
+        "postgresql://", "postgresql+psycopg://", 1)
+    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    db = Database(url, service="cart")
+    yield db
+    await db.dispose()
+    import psycopg
+
+    admin = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)
+    with psycopg.connect(admin[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{admin[1]}" WITH (FORCE)')
+
+
+async def test_topology_and_delivery(amqp_url: str, namespace: str, cleanup_broker) -> None:
+    bus = make_bus(amqp_url, namespace)
+    received: list[Envelope] = []
+
+    async def handler(env: Envelope) -> None:
+        received.append(env)
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    try:
+        env = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        await bus.publish([env])
+        await poll_until(lambda: _async(received), message="delivery")
+        assert received[0].id == env.id
+        # the durable queue, its retry queue and DLQ exist on the broker
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            for suffix in ("", ".retry", ".dlq"):
+                queue = await channel.declare_queue(f"{namespace}consumer.events{suffix}", passive=True)
+                assert queue.name.endswith(suffix)
+    finally:
+        await bus.stop()
+
+
+async def _async(value):  # noqa: ANN001, ANN202
+    return value
+
+
+async def test_failing_handler_is_retried_then_dead_lettered(amqp_url: str, namespace: str, cleanup_broker) -> None:
+    bus = make_bus(amqp_url, namespace, max_retries=2)
+    attempts: list[int] = []
+
+    async def handler(env: Envelope) -> None:
+        attempts.append(1)
+        raise RuntimeError("always fails")
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    try:
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")])
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+
+            async def dead_lettered() -> bool:
+                queue = await channel.declare_queue(f"{namespace}consumer.events.dlq", passive=True)
+                return queue.declaration_result.message_count == 1
+
+            await poll_until(dead_lettered, message="message in the DLQ")
+        assert len(attempts) == 3  # first delivery + 2 retries
+    finally:
+        await bus.stop()
+
+
+async def test_event_written_while_broker_is_down_is_delivered_after_it_returns(
+        amqp_url: str, namespace: str, cleanup_broker, pg_db: Database) -> None:
+    """Outbox on PostgreSQL, publisher connected through a proxy that we cut and restore."""
+    host_port = amqp_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":") if ":" in host_port else (host_port, "5672")
+    proxy = TcpProxy(host, int(port))
+    await proxy.start()
+    proxied = amqp_url.replace(host_port, f"127.0.0.1:{proxy.port}")
+
+    consumer_bus = make_bus(amqp_url, namespace)  # consumers reach the broker directly
+    effects: list[uuid.UUID] = []
+
+    async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+        effects.append(event.user_id)
+
+    subscribe_all(consumer_bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, state=None)
+    publisher_bus = make_bus(proxied, namespace)
+    relay = OutboxRelay(pg_db, publisher_bus, poll_seconds=0.1)
+    await consumer_bus.start()
+    await publisher_bus.start()
+    await relay.start()
+    try:
+        await proxy.cut()
+
+        async def broker_seen_down() -> bool:
+            return not await publisher_bus.ready()
+
+        await poll_until(broker_seen_down, message="publisher notices the outage")
+        user = uuid.uuid4()
+        async with pg_db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=user))
+        with pytest.raises(Exception):  # noqa: B017 - any publish failure will do
+            await relay.flush()
+
+        async def unsent() -> bool:
+            async with pg_db.read_only() as session:
+                from sqlmodel import select
+
+                rows = (await session.exec(select(outbox.OutboxMessage))).all()
+                return bool(rows) and all(r.sent_at is None for r in rows)
+
+        assert await unsent()
+        await proxy.restore()
+        await poll_until(lambda: _async(effects == [user]), timeout=60, message="delivery after the outage")
+    finally:
+        await relay.stop()
+        await publisher_bus.stop()
+        await consumer_bus.stop()
+        await proxy.stop()
+
+
+async def test_redelivered_event_is_applied_once(amqp_url: str, namespace: str, cleanup_broker,
+                                                 pg_db: Database) -> None:
+    bus = make_bus(amqp_url, namespace)
+    effects: list[uuid.UUID] = []
+
+    async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+        effects.append(event.user_id)
+
+    subscribe_all(bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, state=None)
+    await bus.start()
+    try:
+        env = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        for _ in range(3):
+            await bus.publish([env])
+        marker = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        await bus.publish([marker])
+        await poll_until(lambda: _async(len(effects) == 2), message="both distinct events applied")
+        assert effects == [uuid.UUID(env.data["user_id"]), uuid.UUID(marker.data["user_id"])]
+    finally:
+        await bus.stop()
