@@ -1,0 +1,32 @@
+# Two commands do everything on a machine with only Python 3.11+: `make dev` and `make test`.
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+PYTEST_ARGS ?=
+
+.PHONY: uv sync dev up test test-fast bench migrate clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+sync: uv
+	@$(UV) sync --all-packages --locked --quiet
+
+dev: sync  ## the embedded platform on http://localhost:8000
+	$(UV) run atelier dev
+
+up: sync  ## the distributed topology against PostgreSQL and RabbitMQ
+	$(UV) run atelier up
+
+migrate: sync
+	$(UV) run atelier migrate
+
+test: sync  ## the whole suite: libs, gateway, services, end-to-end in both modes
+	$(UV) run pytest $(PYTEST_ARGS)
+
+test-fast: sync  ## without the end-to-end tests
+	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
+
+bench: sync  ## gateway vs direct on the distributed mode (needs PostgreSQL)
+	$(UV) run python bench/gateway_overhead.py
+
+clean:
+	rm -rf .atelier

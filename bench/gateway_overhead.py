@@ -1,0 +1,114 @@
+"""Benchmark: GET /api/v1/products through the gateway vs directly against catalog.
+
+Distributed mode on PostgreSQL and RabbitMQ (one process per service, relay and consumers
+inside it), the same data for both runs, load from a second process (wrk when installed, else
+bench/load.py). Prints req/s, p50 and p99 for both and the ratio gateway/direct.
+
+    make bench            # or: uv run python bench/gateway_overhead.py --seconds 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
+
+from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block  # noqa: E402
+
+PATH = "/api/v1/products?limit=20"
+
+
+def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": ms("50%"),
+            "p99_ms": ms("99%"), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def python_load(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
+    cmd = [sys.executable, str(Path(__file__).with_name("load.py")), url, "--seconds", str(seconds),
+           "--concurrency", str(concurrency)]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--products", type=int, default=60)
+    args = parser.parse_args()
+
+    from atelier_gateway.processes import Topology
+
+    run = uuid.uuid4().hex[:8]
+    port = free_port_block(7)
+    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
+    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
+                        data_dir=data_dir, extra_env={
+                            "ATELIER_DATABASE_NAME_PREFIX": f"atelier_bench_{run}_",
+                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.bench{run}",
+                            "ATELIER_AMQP_QUEUE_PREFIX": f"bench{run}.",
+                            "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
+                            "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
+                            "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+                            "ATELIER_LOG_LEVEL": "WARNING",
+                            # the limiter stays on the hot path, with a ceiling the load never reaches
+                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+                        })
+    topology.prepare()
+    topology.start()
+    gateway = f"http://127.0.0.1:{port}"
+    direct = topology.service_urls()["catalog"]
+    try:
+        _wait_healthy(gateway, topology.children[-1][1], 120)
+        with httpx.Client(base_url=gateway, timeout=30) as client:
+            token = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
+            for i in range(args.products):
+                client.post("/api/v1/products", headers={"Authorization": f"Bearer {token}"}, json={
+                    "name": f"Bench stone {i}", "sku": f"BENCH-{run}-{i}", "price": f"{10 + i}.00",
+                    "stock_quantity": 5, "kind": "physical", "description": "Benchmark product"}).raise_for_status()
+            anon = client.get(PATH).headers["x-anonymous-token"]
+        load = wrk if shutil.which("wrk") else python_load
+        headers = {"X-Anonymous-Token": anon}
+        load(f"{direct}{PATH}", 2, args.concurrency, headers)  # warm up both paths
+        load(f"{gateway}{PATH}", 2, args.concurrency, headers)
+        results = {"direct": load(f"{direct}{PATH}", args.seconds, args.concurrency, headers),
+                   "gateway": load(f"{gateway}{PATH}", args.seconds, args.concurrency, headers)}
+    finally:
+        topology.stop()
+        _drop(args.postgres, f"atelier_bench_{run}_")
+        _delete_queues(args.amqp, f"bench{run}.", f"atelier.events.bench{run}")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    print(f"GET {PATH}  load: {'wrk' if shutil.which('wrk') else 'bench/load.py'}, "
+          f"{args.concurrency} connections, {args.seconds}s each, 1 gateway + 1 catalog process")
+    print(f"{'':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, r in results.items():
+        print(f"{name:8} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}")
+    print(f"ratio gateway/direct: {results['gateway']['rps'] / results['direct']['rps']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

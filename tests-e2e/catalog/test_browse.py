@@ -1,0 +1,46 @@
+"""Product search and browse through the gateway, in both modes, on the demo catalog."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from infra.journeys import customer, poll, staff
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_demo_catalog_search_and_detail(api: httpx.AsyncClient) -> None:
+    r = await api.get("/api/v1/products/", params={"search": "marble"})  # trailing slash answered directly
+    assert r.status_code == 200
+    page = r.json()
+    assert page["count"] >= 1 and {"count", "next", "previous", "results"} <= page.keys()
+    product = page["results"][0]
+    assert "marble" in (product["name"] + product["description"]).lower()
+    detail = await api.get(f"/api/v1/products/{product['slug']}")
+    assert detail.status_code == 200 and detail.json()["id"] == product["id"]
+
+    pricing = (await api.get("/api/v1/pricing")).json()
+    skus = {p["sku"] for group in pricing.values() if isinstance(group, list) for p in group}
+    assert {"PACK_5", "PACK_10", "RETRY_PACK_3", "pro_monthly", "studio_monthly", "basic", "premium"} <= skus
+
+
+async def test_staff_creates_a_product_customers_find_it(api: httpx.AsyncClient) -> None:
+    sku = f"E2E-{uuid.uuid4().hex[:8]}"
+    name = f"Onyx slab {sku}"
+    r = await api.post("/api/v1/products", headers=await customer(api), json={
+        "name": name, "sku": sku, "price": "120.00", "stock_quantity": 3, "kind": "physical"})
+    assert r.status_code == 403
+    r = await api.post("/api/v1/products", headers=await staff(api), json={
+        "name": name, "sku": sku, "price": "120.00", "stock_quantity": 3, "kind": "physical",
+        "description": "A translucent onyx slab."})
+    assert r.status_code == 201, r.text
+    assert r.json()["price"] == "120.00"
+
+    async def found() -> bool:
+        results = (await api.get("/api/v1/products", params={"search": sku})).json()["results"]
+        return any(p["sku"] == sku for p in results)
+
+    await poll(found, message="new product searchable")

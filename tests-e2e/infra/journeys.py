@@ -1,0 +1,75 @@
+"""Steps that many journeys share: a verified, logged-in customer; the staff login; the mailbox."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+
+from infra.platform import STAFF_EMAIL, STAFF_PASSWORD
+
+PASSWORD = "correct-horse-battery"
+
+
+async def poll(check, *, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):  # noqa: ANN001, ANN201
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{message} not reached within {timeout}s (last: {last!r})")
+
+
+async def latest_mail(api: httpx.AsyncClient, to: str, subject_contains: str = "") -> dict[str, Any]:
+    async def find() -> dict[str, Any] | None:
+        r = await api.get("/api/dev/mailbox", params={"to": to})
+        assert r.status_code == 200, r.text
+        for mail in r.json()["results"]:
+            if subject_contains.lower() in mail["subject"].lower():
+                return mail
+        return None
+
+    return await poll(find, message=f"mail to {to}")
+
+
+def token_from(mail: dict[str, Any]) -> str:
+    match = re.search(r"token=([A-Za-z0-9_\-\.]+)", mail["text"])
+    assert match, mail["text"]
+    return match.group(1)
+
+
+async def register_verified(api: httpx.AsyncClient, email: str | None = None, **extra: Any) -> dict[str, Any]:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    r = await api.post("/api/v1/auth/register", json={
+        "email": email, "password": PASSWORD, "password_confirm": PASSWORD,
+        "first_name": "Ada", "last_name": "Lovelace", **extra})
+    assert r.status_code == 201, r.text
+    mail = await latest_mail(api, email, "verif")
+    r = await api.post("/api/v1/auth/verify-email", json={"token": token_from(mail)})
+    assert r.status_code == 200, r.text
+    return {"email": email, "user": r.json()}
+
+
+async def login(api: httpx.AsyncClient, email: str, password: str = PASSWORD, **headers: str) -> dict[str, Any]:
+    r = await api.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def customer(api: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization headers of a fresh verified customer."""
+    account = await register_verified(api)
+    tokens = await login(api, account["email"])
+    return {"Authorization": f"Bearer {tokens['access']}"}
+
+
+async def staff(api: httpx.AsyncClient) -> dict[str, str]:
+    tokens = await login(api, STAFF_EMAIL, STAFF_PASSWORD)
+    return {"Authorization": f"Bearer {tokens['access']}"}

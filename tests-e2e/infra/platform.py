@@ -1,0 +1,159 @@
+"""Start the whole platform as a user would — `atelier dev` or `atelier up` — for black-box tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aio_pika  # noqa: F401 - imported here so a missing install fails loudly, not in a child
+
+STAFF_EMAIL = "staff@atelier.test"
+STAFF_PASSWORD = "staff-password-1"
+
+
+@dataclass
+class Platform:
+    mode: str
+    url: str
+    data_dir: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_port_block(size: int) -> int:
+    for _ in range(200):
+        base = free_port()
+        if base + size > 65000:
+            continue
+        ok = True
+        for port in range(base, base + size):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _common_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
+    env.update({
+        "ATELIER_DATA_DIR": str(data_dir),
+        "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
+        "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
+        "ATELIER_DEV_ENDPOINTS": "true",
+        "ATELIER_ENVIRONMENT": "test",
+        "ATELIER_LOG_JSON": "false",
+        "ATELIER_LOG_LEVEL": "WARNING",
+        # cheap password hashing keeps the suite fast; production uses the library's defaults
+        "ATELIER_IDENTITY_ARGON2_TIME_COST": "1",
+        "ATELIER_IDENTITY_ARGON2_MEMORY_COST": "1024",
+        "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+    })
+    return env
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the platform exited with {proc.returncode} before becoming healthy")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/api/health", timeout=3) as r:  # noqa: S310 - loopback
+                if r.status == 200:
+                    return
+        time.sleep(0.3)
+    raise RuntimeError(f"the platform at {url} was not healthy within {timeout}s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def embedded(tmp: Path) -> Iterator[Platform]:
+    port = free_port()
+    data_dir = tmp / "embedded"
+    proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "dev", "--port", str(port),
+                             "--data-dir", str(data_dir)], env=_common_env(data_dir))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, 90)
+        yield Platform("embedded", url, data_dir)
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def distributed(tmp: Path, postgres_server_url: str, amqp_url: str) -> Iterator[Platform]:
+    run = uuid.uuid4().hex[:8]
+    port = free_port_block(7)
+    data_dir = tmp / "distributed"
+    env = _common_env(data_dir)
+    env.update({
+        "ATELIER_DATABASE_NAME_PREFIX": f"atelier_e2e_{run}_",
+        "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",
+        "ATELIER_AMQP_QUEUE_PREFIX": f"e2e{run}.",
+        "ATELIER_RELAY_POLL_SECONDS": "0.5",
+    })
+    proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "up", "--postgres", postgres_server_url,
+                             "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
+                             "--data-dir", str(data_dir)], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, 240)
+        yield Platform("distributed", url, data_dir)
+    finally:
+        _stop(proc)
+        _drop(postgres_server_url, f"atelier_e2e_{run}_")
+        _delete_queues(amqp_url, f"e2e{run}.", f"atelier.events.e2e{run}")
+
+
+def _drop(server_url: str, prefix: str) -> None:
+    import psycopg
+
+    dsn = server_url.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",))]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
+    import asyncio
+
+    from atelier_gateway.settings import SERVICES
+
+    async def run() -> None:
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            for service in SERVICES:
+                for suffix in ("", ".retry", ".dlq"):
+                    await channel.queue_delete(f"{prefix}{service}.events{suffix}")
+            await channel.exchange_delete(exchange)
+
+    with contextlib.suppress(Exception):
+        asyncio.run(run())
