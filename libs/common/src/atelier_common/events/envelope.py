@@ -12,13 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 _REGISTRY: dict[tuple[str, int], type[IntegrationEvent]] = {}
 
 
-class IntegrationEvent(BaseModel):
-    """A past-tense fact. Subclasses set `type` (`<aggregate>.<past tense>`) and `version`.
-
-    Unknown fields are ignored so that a producer may add fields before its consumers know them.
-    """
+class ContractModel(BaseModel):
+    """Any part of an event contract. Unknown fields are ignored so that a producer may add
+    fields before its consumers know them."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class IntegrationEvent(ContractModel):
+    """A past-tense fact. Subclasses set `type` (`<aggregate>.<past tense>`) and `version`."""
+
     type: ClassVar[str]
     version: ClassVar[int] = 1
 

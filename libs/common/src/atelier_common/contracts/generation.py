@@ -1,0 +1,35 @@
+"""Events produced by generation."""
+
+from __future__ import annotations
+
+import uuid
+
+from atelier_common.events.envelope import IntegrationEvent
+
+
+class CreditConsumed(IntegrationEvent):
+    """Credits were spent (a job, an unlock, a regeneration): payments records it in the ledger."""
+
+    type = "credit.consumed"
+    user_id: uuid.UUID
+    credits: int
+    reason: str
+    reference_id: uuid.UUID | None = None
+    balance_after: int
+
+
+class JobCompleted(IntegrationEvent):
+    type = "job.completed"
+    job_id: uuid.UUID
+    owner_id: uuid.UUID
+    kind: str
+    asset_ids: list[uuid.UUID] = []
+
+
+class JobFailed(IntegrationEvent):
+    type = "job.failed"
+    job_id: uuid.UUID
+    owner_id: uuid.UUID
+    kind: str
+    reason: str
+    refunded_credits: int = 0

@@ -1,0 +1,64 @@
+"""Events produced by payments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from atelier_common.contracts.orders import OrderLine
+from atelier_common.events.envelope import ContractModel, IntegrationEvent
+
+
+class BuyerAddress(ContractModel):
+    """The delivery contact of a paid order: identity registers anonymous buyers from it."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+class OrderPaid(IntegrationEvent):
+    """The provider confirmed the money for an order."""
+
+    type = "order.paid"
+    order_id: uuid.UUID
+    order_number: str | None = None
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    anon_id: uuid.UUID | None = None
+    amount: Decimal
+    currency: str
+    payment_id: uuid.UUID
+    provider: str
+    lines: list[OrderLine] = []
+    buyer: BuyerAddress | None = None
+
+
+class PaymentFailed(IntegrationEvent):
+    type = "payment.failed"
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    reason: str | None = None
+
+
+class PaymentRefunded(IntegrationEvent):
+    type = "payment.refunded"
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount: Decimal
+    currency: str
+
+
+class SubscriptionChanged(IntegrationEvent):
+    """A user's plan, its tier and monthly quota; `status` active, past_due, canceled, …"""
+
+    type = "subscription.changed"
+    user_id: uuid.UUID
+    plan_sku: str | None = None
+    tier: str | None = None
+    status: str
+    monthly_quota: int = 0
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool = False
