@@ -22,6 +22,8 @@ def processes() -> list[tuple[str, list[str], dict[str, str]]]:
         out.append((s, ["serve", s, "--host", "0.0.0.0", "--port", "8000"], {f"ATELIER_{s.upper()}_ROLES": '["api"]'}))
         out.append((f"{s}-relay", ["worker", s, "--role", "relay"], {}))
         out.append((f"{s}-consumer", ["worker", s, "--role", "consumer"], {}))
+        if s == "generation":
+            out.append((f"{s}-worker", ["worker", s, "--role", "worker"], {}))
     out.append(("gateway", ["gateway", "--host", "0.0.0.0", "--port", "8000"], {}))
     return out
 

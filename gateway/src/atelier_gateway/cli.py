@@ -73,15 +73,17 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
 
 
 @app.command()
-def worker(service: Service, role: Annotated[list[str], typer.Option(help="relay and/or consumer")] = ["relay", "consumer"]) -> None:  # noqa: B006
-    """A process without HTTP: this service's outbox relay and/or event consumers."""
+def worker(service: Service,
+           role: Annotated[list[str], typer.Option(help="relay, consumer and/or worker")] = ["relay", "consumer"],  # noqa: B006
+           ) -> None:
+    """A process without HTTP: this service's outbox relay, event consumers and/or job worker."""
     from atelier_common.service import run_workers
 
     _check_service(service)
     spec = importlib.import_module(f"atelier_{service}.app").SPEC
     roles = frozenset(role)
-    if not roles or roles - {"relay", "consumer"}:
-        raise typer.BadParameter("roles are relay and consumer")
+    if not roles or roles - {"relay", "consumer", "worker"}:
+        raise typer.BadParameter("roles are relay, consumer and worker")
     try:
         asyncio.run(run_workers(spec, _settings(service), roles))
     except KeyboardInterrupt:

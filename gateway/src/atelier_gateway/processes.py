@@ -20,6 +20,9 @@ from pathlib import Path
 from atelier_common.keys import SigningKey
 from atelier_gateway.settings import SERVICES
 
+# Services whose long-running jobs get a process (and a consumer group) of their own.
+WORKER_SERVICES = ("generation",)
+
 
 @dataclass
 class Topology:
@@ -56,12 +59,14 @@ class Topology:
         urls = self.service_urls()
         for service in SERVICES:
             port = urls[service].rsplit(":", 1)[1]
-            prefix = f"ATELIER_{service.upper()}_ROLES"
+            roles = f"ATELIER_{service.upper()}_ROLES"
             if self.split:
                 out.append((f"{service}-api", [*cli, "serve", service, "--host", self.host, "--port", port],
-                            {prefix: '["api"]'}))
+                            {roles: '["api"]'}))
                 out.append((f"{service}-relay", [*cli, "worker", service, "--role", "relay"], {}))
                 out.append((f"{service}-consumer", [*cli, "worker", service, "--role", "consumer"], {}))
+                if service in WORKER_SERVICES:
+                    out.append((f"{service}-worker", [*cli, "worker", service, "--role", "worker"], {}))
             else:
                 out.append((service, [*cli, "serve", service, "--host", self.host, "--port", port], {}))
         out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port)], {}))

@@ -33,7 +33,7 @@ from atelier_common.telemetry import instrument_app, setup_logging
 
 log = logging.getLogger("atelier.service")
 
-ROLES_ALL = frozenset({"api", "relay", "consumer"})
+ROLES_ALL = frozenset({"api", "relay", "consumer", "worker"})
 Hook = Callable[["Runtime"], Awaitable[None]]
 
 
@@ -42,6 +42,8 @@ class ServiceSpec:
     name: str
     routers: Sequence[APIRouter] = ()
     subscriptions: Subscriptions = field(default_factory=dict)
+    # Long-running work (generation jobs) consumed by the `worker` role as `<name>-worker`.
+    worker_subscriptions: Subscriptions = field(default_factory=dict)
     migrations: Path | None = None
     # Service-specific startup (build clients, seed demo data) and shutdown; get the runtime.
     on_startup: Sequence[Hook] = ()
@@ -81,6 +83,8 @@ class Runtime:
                 self.bus.add_drain_source(self.relay.flush)  # type: ignore[attr-defined]
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self)
+        if "worker" in self.roles:
+            subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions, self)
         for hook in self.spec.on_startup:
             await hook(self)
         if self._owns_bus:

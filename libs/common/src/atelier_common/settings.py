@@ -30,7 +30,7 @@ class AtelierSettings(BaseSettings):
     database_url: str | None = None
     db_pool_size: int = 10
     # Which parts of a service this process runs: the HTTP API, the outbox relay, the consumers.
-    roles: set[Literal["api", "relay", "consumer"]] = {"api", "relay", "consumer"}
+    roles: set[Literal["api", "relay", "consumer", "worker"]] = {"api", "relay", "consumer", "worker"}
     # Apply this service's migrations at start (embedded mode, tests); `atelier migrate` otherwise.
     auto_migrate: bool = True
     bus: Literal["memory", "rabbitmq"] = "memory"
