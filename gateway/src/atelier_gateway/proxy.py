@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import aiohttp
+from opentelemetry import propagate
 from starlette.types import Receive, Scope, Send
 
 from atelier_common.errors import AtelierError, InvalidToken, error_response
@@ -25,7 +26,7 @@ from atelier_gateway.upstream import HOP_BY_HOP, Upstream
 log = logging.getLogger("atelier.gateway")
 
 _DROPPED = HOP_BY_HOP | {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-service-token",
-                         b"x-anonymous-token", b"x-session-id"}
+                         b"x-anonymous-token", b"x-session-id", b"traceparent", b"tracestate"}
 _LOGOUT = "/api/v1/auth/logout"
 
 
@@ -38,6 +39,7 @@ class Proxy:
     credential_limiter: RateLimiter
 
     def __post_init__(self) -> None:
+        self.tracing = self.settings.otel_exporter != "none"
         secure = "; Secure" if self.settings.cookie_secure else ""
         max_age = self.settings.anon_token_days * 86400
         self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()
@@ -94,6 +96,10 @@ class Proxy:
         headers.append((b"x-forwarded-for", ip.encode()))
         headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
         headers.append((b"x-request-id", request_id))
+        if self.tracing:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            headers.extend((k.encode(), v.encode()) for k, v in carrier.items())
 
         def on_start(status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
             response_headers.append((b"x-request-id", request_id))

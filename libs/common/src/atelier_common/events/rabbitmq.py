@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 
 from atelier_common.events.bus import Handler
 from atelier_common.events.envelope import Envelope
 
 log = logging.getLogger("atelier.bus.rabbitmq")
+tracer = trace.get_tracer("atelier.bus")
 
 RETRY_HEADER = "x-atelier-retries"
 
@@ -119,7 +120,11 @@ class RabbitMQBus:
             await message.ack()
             return
         try:
-            await sub.handler(env)
+            # The trace continues from the request that wrote the outbox row.
+            context = propagate.extract(dict(message.headers or {}))
+            with tracer.start_as_current_span(f"consume {env.type}", context=context,
+                                              kind=trace.SpanKind.CONSUMER):
+                await sub.handler(env)
         except Exception as exc:  # noqa: BLE001
             retries = int((message.headers or {}).get(RETRY_HEADER, 0))
             if sub.broadcast:
