@@ -62,8 +62,8 @@ def _common_env(data_dir: Path) -> dict[str, str]:
         "ATELIER_LOG_JSON": "false",
         "ATELIER_LOG_LEVEL": "WARNING",
         # cheap password hashing keeps the suite fast; production uses the library's defaults
-        "ATELIER_IDENTITY_ARGON2_TIME_COST": "1",
-        "ATELIER_IDENTITY_ARGON2_MEMORY_COST": "1024",
+        "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
+        "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
         "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
     })
     return env

@@ -7,11 +7,16 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
+from atelier_identity import bootstrap
+from atelier_identity.api.main import ROUTERS
 from atelier_identity.settings import IdentitySettings
 
 SPEC = ServiceSpec(
     name="identity",
+    routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
+    on_startup=(bootstrap.start,),
+    on_shutdown=(bootstrap.stop,),
 )
 
 

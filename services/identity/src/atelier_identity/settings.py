@@ -2,6 +2,8 @@
 
 from typing import ClassVar
 
+import argon2
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import ServiceSettings
@@ -10,3 +12,57 @@ from atelier_common.settings import ServiceSettings
 class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_IDENTITY_")
     service_name: ClassVar[str] = "identity"
+
+    # The Ed25519 key that signs access tokens; without it one is kept under data_dir/keys.
+    signing_key_pem: str | None = None
+    access_token_ttl_minutes: int = 15
+    refresh_token_ttl_days: int = 7
+
+    # Login is refused until the address is verified (S1); false also returns tokens at registration.
+    require_verified_email: bool = True
+    email_verification_ttl_hours: int = 24
+    # Where the links in mail point (the frontend's pages, which post the token back to the API).
+    frontend_url: str = "http://localhost:3000"
+
+    login_rate_limit_per_account: str = "5/minute"
+    login_rate_limit_per_ip: str = "100/minute"
+    # S1: "Email verification: 3/min", per address.
+    resend_verification_rate_limit: str = "3/minute"
+
+    # Argon2id cost; the defaults are argon2-cffi's (tens of milliseconds per hash). Tests lower them.
+    password_hash_time_cost: int = argon2.DEFAULT_TIME_COST
+    password_hash_memory_cost_kib: int = argon2.DEFAULT_MEMORY_COST
+    password_hash_parallelism: int = argon2.DEFAULT_PARALLELISM
+
+    # Create (or keep, and promote) a verified staff account at start.
+    bootstrap_staff_email: str | None = None
+    bootstrap_staff_password: str | None = None
+
+    # Mail: SMTP when smtp_host is set, else the dev mailbox (GET /api/dev/mailbox).
+    mail_from: str = "Atelier <no-reply@atelier.example>"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_use_tls: bool = False
+    # None: STARTTLS when the server offers it.
+    smtp_start_tls: bool | None = None
+    smtp_timeout_seconds: float = 30.0
+    mail_poll_seconds: float = 2.0
+    mail_max_attempts: int = 6
+
+    @model_validator(mode="after")
+    def _check_identity_settings(self) -> "IdentitySettings":
+        if bool(self.bootstrap_staff_email) != bool(self.bootstrap_staff_password):
+            raise ValueError("bootstrap_staff_email and bootstrap_staff_password go together")
+        if self.environment == "production" and not self.signing_key_pem:
+            # A key generated per process would give each replica its own, unpublished key.
+            raise ValueError("signing_key_pem must be set in production")
+        return self
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return (*super().secret_fields(), "bootstrap_staff_password")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment not in ("dev", "test")

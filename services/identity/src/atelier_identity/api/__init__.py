@@ -1,0 +1,1 @@
+"""Identity's HTTP API; the routers are gathered in `api.main`."""

@@ -1,0 +1,18 @@
+"""`/api/dev/mailbox`: mail captured by the dev mailbox (only with `dev_endpoints`, else 404)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from atelier_common.db import SessionDep
+from atelier_identity.api.deps import MailerDep, require_dev_endpoints
+from atelier_identity.schemas import Mailbox, MailRead
+
+router = APIRouter(prefix="/api/dev", tags=["dev"], dependencies=[require_dev_endpoints], include_in_schema=False)
+
+
+@router.get("/mailbox", response_model=Mailbox)
+async def list_mailbox(session: SessionDep, mailer: MailerDep, to: str | None = None) -> Mailbox:
+    messages = await mailer.mailbox(session, to)
+    return Mailbox(results=[MailRead(id=m.id, to=m.recipient, subject=m.subject, text=m.text, html=m.html,
+                                     sent_at=m.sent_at) for m in messages])

@@ -1,0 +1,30 @@
+"""`/api/v1/users/me`: the signed-in user's profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from atelier_common.auth import UserPrincipal
+from atelier_common.db import SessionDep
+from atelier_common.errors import ERROR_RESPONSES
+from atelier_identity.api.deps import UserServiceDep
+from atelier_identity.schemas import UserRead, UserUpdate
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERROR_RESPONSES)
+
+
+@router.get("/me", response_model=UserRead)
+async def get_me(principal: UserPrincipal, session: SessionDep, users: UserServiceDep) -> UserRead:
+    return UserRead.model_validate(await users.current(session, principal))
+
+
+@router.put("/me", response_model=UserRead)
+async def replace_me(body: UserUpdate, principal: UserPrincipal, session: SessionDep,
+                     users: UserServiceDep) -> UserRead:
+    return UserRead.model_validate(await users.update_profile(session, principal, body))
+
+
+@router.patch("/me", response_model=UserRead)
+async def update_me(body: UserUpdate, principal: UserPrincipal, session: SessionDep,
+                    users: UserServiceDep) -> UserRead:
+    return UserRead.model_validate(await users.update_profile(session, principal, body))

@@ -1,0 +1,66 @@
+"""Password hashing and access-token signing: built once at startup, used by the service."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import argon2
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from atelier_common.keys import ALGORITHM, SigningKey
+from atelier_identity.domain import new_secret
+from atelier_identity.models import User
+
+
+class PasswordHasher:
+    """Argon2id through pwdlib, off the event loop (each hash costs tens of milliseconds of CPU)."""
+
+    def __init__(self, *, time_cost: int = argon2.DEFAULT_TIME_COST,
+                 memory_cost_kib: int = argon2.DEFAULT_MEMORY_COST,
+                 parallelism: int = argon2.DEFAULT_PARALLELISM) -> None:
+        self._hash = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost_kib,
+                                                parallelism=parallelism),))
+        # Unknown accounts are checked against this, so a wrong email costs as much as a wrong password.
+        self._dummy = self._hash.hash(new_secret())
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hash.hash, password)
+
+    async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """(matches, new hash when the stored one uses outdated parameters)."""
+        if hashed is None:
+            # Unknown or passwordless account: the same work against the dummy, then a refusal.
+            await asyncio.to_thread(self._hash.verify_and_update, password, self._dummy)
+            return False, None
+        return await asyncio.to_thread(self._hash.verify_and_update, password, hashed)
+
+
+@dataclass(frozen=True)
+class SignedAccess:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+class AccessTokenSigner:
+    """Signs access tokens with identity's Ed25519 key; every service verifies them via the JWKS."""
+
+    def __init__(self, key: SigningKey, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        self.key = key
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+        self._headers = {"kid": key.kid}
+
+    def sign(self, user: User, now: datetime) -> SignedAccess:
+        jti = uuid.uuid4().hex
+        expires_at = now + self.ttl
+        claims = {"iss": self.issuer, "aud": self.audience, "iat": now, "exp": expires_at, "jti": jti,
+                  "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
+        token = jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers=self._headers)
+        return SignedAccess(token=token, jti=jti, expires_at=expires_at)

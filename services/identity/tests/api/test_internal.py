@@ -1,0 +1,28 @@
+"""GET /internal/users/{id}: other services read a user's public fields."""
+
+from __future__ import annotations
+
+import uuid
+
+
+class TestInternalUser:
+    async def test_answers_the_public_fields_to_a_service(self, api) -> None:
+        user = await api.verified_user()
+        response = await api.client.get(f"/internal/users/{user['id']}", headers={"X-Service-Token": "changethis"})
+        assert response.status_code == 200
+        assert response.json() == user
+        assert "password_hash" not in response.text
+
+    async def test_requires_the_service_credential(self, api, expect_error) -> None:
+        user = await api.verified_user()
+        expect_error(await api.client.get(f"/internal/users/{user['id']}"), 401, "AUTHENTICATION_REQUIRED")
+        expect_error(await api.client.get(f"/internal/users/{user['id']}", headers={"X-Service-Token": "guess"}),
+                     401, "AUTHENTICATION_REQUIRED")
+
+    async def test_an_unknown_user_is_404(self, api, expect_error) -> None:
+        response = await api.client.get(f"/internal/users/{uuid.uuid4()}", headers={"X-Service-Token": "changethis"})
+        expect_error(response, 404, "USER_NOT_FOUND")
+
+    async def test_a_malformed_id_is_a_validation_error(self, api, expect_error) -> None:
+        response = await api.client.get("/internal/users/42", headers={"X-Service-Token": "changethis"})
+        expect_error(response, 400, "VALIDATION_ERROR")

@@ -1,0 +1,176 @@
+"""POST /api/v1/auth/login."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import jwt
+import pytest
+from sqlmodel import select
+
+from atelier_common.keys import ALGORITHM, SigningKey
+from atelier_common.testing import TestKeys
+from atelier_identity.models import User
+from atelier_identity.security import PasswordHasher
+from atelier_identity.service import create_user
+
+
+class TestLogin:
+    async def test_answers_tokens_and_the_user(self, api) -> None:
+        user = await api.verified_user()
+        response = await api.login("ADA@example.com")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {"access", "refresh", "token_type", "expires_in", "user"}
+        assert (body["token_type"], body["expires_in"]) == ("Bearer", 900)
+        assert body["user"]["id"] == user["id"]
+        assert body["refresh"] and body["refresh"] != body["access"]
+
+    async def test_sets_the_refresh_cookie_httponly_and_lax(self, api) -> None:
+        await api.verified_user()
+        response = await api.login()
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith(f"atelier_refresh={response.json()['refresh']};")
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/api/v1/auth" in cookie
+        assert "Secure" not in cookie  # the test environment; see test_cookies_are_secure_outside_dev_and_test
+
+    async def test_cookies_are_secure_outside_dev_and_test(self, start_identity) -> None:
+        key_pem = SigningKey.generate().pem().decode()
+        async with start_identity(environment="production", signing_key_pem=key_pem,
+                                  service_token="a-real-secret") as api:
+            await api.verified_user()
+            assert "Secure" in (await api.login()).headers["set-cookie"]
+
+    async def test_the_access_token_is_an_eddsa_jwt_with_exactly_the_agreed_claims(self, api, harness) -> None:
+        user = await api.verified_user()
+        access = (await api.login()).json()["access"]
+        header = jwt.get_unverified_header(access)
+        key = harness.runtime.identity.signing_key
+        assert header["alg"] == ALGORITHM and header["kid"] == key.kid
+        claims = jwt.decode(access, key.private_key.public_key(), algorithms=[ALGORITHM], audience="atelier",
+                            issuer="atelier")
+        assert set(claims) == {"iss", "aud", "iat", "exp", "jti", "sub", "typ", "roles", "email"}
+        assert (claims["sub"], claims["typ"], claims["roles"], claims["email"]) == (
+            user["id"], "access", ["customer"], "ada@example.com")
+        assert claims["exp"] - claims["iat"] == 15 * 60
+
+    async def test_the_email_may_be_sent_as_username(self, api) -> None:
+        await api.verified_user()
+        response = await api.client.post("/api/v1/auth/login",
+                                          json={"username": "ada@example.com", "password": api.password})
+        assert response.status_code == 200, response.text
+
+    async def test_records_the_login_time(self, api) -> None:
+        await api.verified_user()
+        await api.login()
+        async with api.h.runtime.db.read_only() as session:
+            user = (await session.exec(select(User))).one()
+        assert user.last_login_at is not None
+
+
+    async def test_a_hash_with_outdated_parameters_is_upgraded_at_login(self, api) -> None:
+        stronger = PasswordHasher(time_cost=2, memory_cost_kib=8, parallelism=1)
+        await create_user(api.h.runtime.db, email="old@example.com", password=api.password, staff=False,
+                          passwords=stronger)
+        assert (await api.login("old@example.com")).status_code == 200
+        async with api.h.runtime.db.read_only() as session:
+            user = (await session.exec(select(User))).one()
+        assert ",t=1," in user.password_hash  # the app's current parameters (tests use t=1)
+        assert (await api.login("old@example.com")).status_code == 200
+
+
+class TestLoginRefusals:
+    async def test_a_wrong_password_is_401(self, api, expect_error) -> None:
+        await api.verified_user()
+        expect_error(await api.login(password="wrong password"), 401, "INVALID_CREDENTIALS")
+
+    async def test_an_unknown_email_gets_the_same_answer_as_a_wrong_password(self, api) -> None:
+        await api.verified_user()
+        wrong = await api.login(password="wrong password")
+        unknown = await api.login("nobody@example.com")
+        assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
+
+    async def test_an_unknown_email_still_costs_one_password_verification(self, api, monkeypatch) -> None:
+        hasher = api.h.runtime.identity.auth.passwords._hash
+        calls: list[str] = []
+        original = hasher.verify_and_update
+
+        def spy(password: str, hashed: str):  # noqa: ANN202
+            calls.append(hashed)
+            return original(password, hashed)
+
+        monkeypatch.setattr(hasher, "verify_and_update", spy)
+        assert (await api.login("nobody@example.com")).status_code == 401
+        assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+    async def test_an_unverified_account_is_403(self, api, expect_error) -> None:
+        await api.register()
+        expect_error(await api.login(), 403, "EMAIL_NOT_VERIFIED")
+
+    async def test_an_unverified_account_with_a_wrong_password_learns_nothing_more(self, api, expect_error) -> None:
+        await api.register()
+        expect_error(await api.login(password="wrong password"), 401, "INVALID_CREDENTIALS")
+
+    async def test_unverified_accounts_may_log_in_when_verification_is_not_required(self, start_identity) -> None:
+        async with start_identity(require_verified_email=False) as api:
+            await api.register()
+            assert (await api.login()).status_code == 200
+
+    @pytest.mark.parametrize("body", [{}, {"email": "ada@example.com"}, {"password": "x"},
+                                      {"email": "ada@example.com", "password": 12345678}])
+    async def test_malformed_requests_are_validation_errors(self, api, expect_error, body) -> None:
+        expect_error(await api.client.post("/api/v1/auth/login", json=body), 400, "VALIDATION_ERROR")
+
+    async def test_an_expired_bearer_token_does_not_get_in_the_way(self, api, test_keys: TestKeys,
+                                                                   auth_header) -> None:
+        await api.verified_user()
+        stale = test_keys.access_token(ttl=-timedelta(minutes=1))
+        assert (await api.login(headers=auth_header(stale))).status_code == 200
+
+
+class TestLoginClaimsTheAnonymousIdentity:
+    async def test_an_anon_token_publishes_anonymous_claimed(self, api, harness, test_keys: TestKeys) -> None:
+        user = await api.verified_user()
+        await harness.drain()
+        anon_id = uuid.uuid4()
+        assert (await api.login(headers=test_keys.anon_headers(anon_id))).status_code == 200
+        await harness.drain()
+        [event] = harness.published("identity.anonymous_claimed")
+        assert event.data == {"anon_id": str(anon_id), "user_id": user["id"]}
+
+    async def test_a_failed_login_claims_nothing(self, api, harness, test_keys: TestKeys) -> None:
+        await api.verified_user()
+        assert (await api.login(password="wrong password", headers=test_keys.anon_headers())).status_code == 401
+        await harness.drain()
+        assert harness.published("identity.anonymous_claimed") == []
+
+
+class TestLoginRateLimits:
+    async def test_the_sixth_attempt_on_one_account_within_a_minute_is_429(self, api, expect_error) -> None:
+        await api.verified_user()
+        for _ in range(5):
+            expect_error(await api.login(password="wrong password"), 401, "INVALID_CREDENTIALS")
+        limited = await api.login()  # even with the right password
+        details = expect_error(limited, 429, "RATE_LIMITED")
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert details["retry_after"] == int(limited.headers["retry-after"])
+
+    async def test_the_account_limit_ignores_the_email_case(self, api, expect_error) -> None:
+        for email in ("a@example.com", "A@example.com", "a@EXAMPLE.com", "A@EXAMPLE.COM", "a@Example.com"):
+            await api.login(email)
+        expect_error(await api.login("a@example.com"), 429, "RATE_LIMITED")
+
+    async def test_other_accounts_are_not_limited_by_one_account(self, api, expect_error) -> None:
+        await api.verified_user("bob@example.com")
+        for _ in range(6):
+            await api.login("ada@example.com")
+        assert (await api.login("bob@example.com")).status_code == 200
+
+    async def test_one_address_is_limited_across_accounts(self, start_identity, expect_error) -> None:
+        async with start_identity(login_rate_limit_per_ip="3/minute") as api:
+            here, there = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
+            for n in range(3):
+                assert (await api.login(f"user{n}@example.com", headers=here)).status_code == 401
+            expect_error(await api.login("user9@example.com", headers=here), 429, "RATE_LIMITED")
+            assert (await api.login("user9@example.com", headers=there)).status_code == 401

@@ -1,0 +1,146 @@
+"""Fixtures of identity's service tests: the app on a migrated database and an in-memory bus."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import atelier_identity
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.testing import ServiceHarness, poll_until
+from atelier_identity.app import create_app
+from atelier_identity.settings import IdentitySettings
+
+MIGRATIONS = Path(atelier_identity.__file__).parent / "migrations"
+PASSWORD = "correct horse battery"
+TOKEN_IN_LINK = re.compile(r"token=([A-Za-z0-9_\-]+)")
+
+# Cheap Argon2 (the real cost is tens of milliseconds per hash) and a fast mail sweep.
+TEST_SETTINGS: dict[str, Any] = {
+    "password_hash_time_cost": 1, "password_hash_memory_cost_kib": 8, "password_hash_parallelism": 1,
+    "dev_endpoints": True, "mail_poll_seconds": 0.2,
+}
+
+StartIdentity = Callable[..., AbstractAsyncContextManager["IdentityApi"]]
+
+
+@pytest.fixture
+def start_identity(service_database, test_settings_overrides) -> StartIdentity:
+    """`async with start_identity(**settings) as api:` — the app on this test's database.
+
+    May be entered more than once in a test (a restart keeps the database).
+    """
+    url = service_database("identity", MIGRATIONS)
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[IdentityApi]:
+        settings = IdentitySettings(database_url=url, **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
+        bus = InMemoryBus()
+        async with ServiceHarness(create_app(settings, bus=bus), bus) as h:
+            yield IdentityApi(h)
+
+    return start
+
+
+@pytest.fixture
+async def api(start_identity: StartIdentity) -> AsyncIterator[IdentityApi]:
+    async with start_identity() as identity:
+        yield identity
+
+
+@pytest.fixture
+def harness(api: IdentityApi) -> ServiceHarness:
+    return api.h
+
+
+class IdentityApi:
+    """The calls most tests start from, through the public routes only."""
+
+    password = PASSWORD
+
+    def __init__(self, harness: ServiceHarness) -> None:
+        self.h = harness
+        self.client = harness.client
+
+    async def register(self, email: str = "ada@example.com", password: str = PASSWORD, *,
+                       headers: dict[str, str] | None = None, **fields: Any) -> httpx.Response:
+        body = {"email": email, "password": password, "password_confirm": password, "first_name": "Ada",
+                "last_name": "Lovelace", **fields}
+        return await self.client.post("/api/v1/auth/register", json=body, headers=headers)
+
+    async def mailbox(self, to: str) -> list[dict[str, Any]]:
+        response = await self.client.get("/api/dev/mailbox", params={"to": to})
+        assert response.status_code == 200, response.text
+        return response.json()["results"]
+
+    async def mailbox_after_delivery(self, to: str) -> list[dict[str, Any]]:
+        """The mailbox once everything queued so far was delivered (to assert that nothing was sent)."""
+        while await self.h.runtime.identity.mailer.flush():
+            pass
+        return await self.mailbox(to)
+
+    async def wait_for_mail(self, to: str, count: int = 1) -> list[dict[str, Any]]:
+        """The mailbox of `to` once it holds at least `count` messages (newest first)."""
+
+        async def arrived() -> list[dict[str, Any]] | None:
+            mails = await self.mailbox(to)
+            return mails if len(mails) >= count else None
+
+        return await poll_until(arrived, timeout=10, message=f"{count} mail(s) to {to}")
+
+    async def mailed_token(self, to: str, count: int = 1) -> str:
+        newest = (await self.wait_for_mail(to, count))[0]
+        match = TOKEN_IN_LINK.search(newest["text"])
+        assert match, newest["text"]
+        return match.group(1)
+
+    async def verified_user(self, email: str = "ada@example.com", password: str = PASSWORD,
+                            **fields: Any) -> dict[str, Any]:
+        registered = await self.register(email, password, **fields)
+        assert registered.status_code == 201, registered.text
+        verified = await self.client.post("/api/v1/auth/verify-email", json={"token": await self.mailed_token(email)})
+        assert verified.status_code == 200, verified.text
+        return verified.json()["user"]
+
+    async def login(self, email: str = "ada@example.com", password: str = PASSWORD, *,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                                      headers=headers)
+
+    async def signed_in(self, email: str = "ada@example.com", password: str = PASSWORD) -> dict[str, Any]:
+        """A verified user's login response body."""
+        await self.verified_user(email, password)
+        response = await self.login(email, password)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def _expect_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Assert the one error format and return its details."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]["details"]
+
+
+@pytest.fixture
+def expect_error() -> Callable[[httpx.Response, int, str], dict[str, Any]]:
+    return _expect_error
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth_header() -> Callable[[str], dict[str, str]]:
+    return bearer
