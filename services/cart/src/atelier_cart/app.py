@@ -5,12 +5,16 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from atelier_cart.api import ROUTERS
+from atelier_cart.events import SUBSCRIPTIONS
+from atelier_cart.settings import CartSettings
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
-from atelier_cart.settings import CartSettings
 
 SPEC = ServiceSpec(
     name="cart",
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
 )
 

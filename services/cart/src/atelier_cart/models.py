@@ -1,1 +1,125 @@
-"""Tables of the cart service."""
+"""Tables of the cart service.
+
+`cart_product` is a read-model of catalog's products and variants, fed by
+`catalog.product_changed` (and by catalog's internal API for a product no event has told us
+about yet). `variant_id` is NULL for a product sold without a variant; a unique constraint would
+treat two NULLs as different, so uniqueness of (…, product_id, variant_id) is two partial unique
+indexes: one for the NULL case, one for the rest.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Column, DateTime, Dialect, ForeignKey, Index, Numeric, UniqueConstraint, text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from atelier_cart.domain import MAX_LINE_QUANTITY
+
+NO_VARIANT = text("variant_id IS NULL")
+HAS_VARIANT = text("variant_id IS NOT NULL")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored and read back as UTC everywhere.
+
+    SQLite keeps no offset: an aware value is converted to UTC before it is written, so stored
+    values compare correctly as text (the read-model's "not older than" guard relies on it).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _money() -> Any:
+    return Field(sa_column=Column(Numeric(12, 2), nullable=False))
+
+
+def _unique_per_product_and_variant(table: str, *leading: str) -> tuple[Index, Index]:
+    """(…leading, product_id, variant_id) unique, a NULL variant included (see the module doc)."""
+    return (Index(f"uq_{table}_no_variant", *leading, "product_id", unique=True,
+                  sqlite_where=NO_VARIANT, postgresql_where=NO_VARIANT),
+            Index(f"uq_{table}_variant", *leading, "product_id", "variant_id", unique=True,
+                  sqlite_where=HAS_VARIANT, postgresql_where=HAS_VARIANT))
+
+
+class Cart(SQLModel, table=True):
+    """One per owner: a user id, or an anonymous id until that identity is claimed."""
+
+    __tablename__ = "cart"
+    __table_args__ = (UniqueConstraint("owner_id", name="uq_cart_owner_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID
+    # The currency of its lines; an empty cart takes the currency of the first line added.
+    currency: str = Field(max_length=3)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class CartItem(SQLModel, table=True):
+    """A line: the unit price and the name/sku/image are snapshots taken when it was added."""
+
+    __tablename__ = "cart_item"
+    __table_args__ = (
+        *_unique_per_product_and_variant("cart_item", "cart_id"),
+        Index("ix_cart_item_cart_id", "cart_id"),
+        CheckConstraint(f"quantity >= 1 AND quantity <= {MAX_LINE_QUANTITY}", name="ck_cart_item_quantity"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    cart_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("cart.id", ondelete="CASCADE", name="fk_cart_item_cart_id"), nullable=False))
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    quantity: int
+    unit_price: Decimal = _money()
+    name: str = Field(max_length=400)
+    sku: str = Field(max_length=100)
+    image_url: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class CartProduct(SQLModel, table=True):
+    """What the cart knows of a catalog product or variant: price, stock, activity, snapshot."""
+
+    __tablename__ = "cart_product"
+    __table_args__ = _unique_per_product_and_variant("cart_product")
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    name: str = Field(max_length=200)
+    variant_name: str | None = Field(default=None, max_length=200)
+    sku: str = Field(max_length=100)
+    kind: str = Field(max_length=32)
+    price: Decimal = _money()
+    currency: str = Field(max_length=3)
+    stock_quantity: int
+    track_inventory: bool
+    is_active: bool
+    image_url: str | None = Field(default=None, max_length=1000)
+    # When the facts were true at catalog: the event's occurred_at, or the time of a direct
+    # fetch. An event older than this is stale and is not applied.
+    updated_at: datetime = _timestamp()

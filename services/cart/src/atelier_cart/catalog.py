@@ -1,0 +1,76 @@
+"""Catalog's internal API, for a product the read-model has not heard of yet.
+
+`GET /internal/products/{id}` answers the product with all its variants, inactive ones
+included; only the fields the read-model keeps are read here (unknown ones are ignored).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from atelier_cart.domain import ProductFacts
+from atelier_cart.errors import CatalogUnavailable
+from atelier_common.internal import call_internal
+
+log = logging.getLogger("atelier.cart.catalog")
+
+
+class _Variant(BaseModel):
+    id: uuid.UUID
+    name: str
+    sku: str
+    price: Decimal  # catalog sends the effective price (the product's when the variant has none)
+    stock_quantity: int
+    is_active: bool
+
+
+class _Product(BaseModel):
+    id: uuid.UUID
+    name: str
+    sku: str
+    kind: str
+    price: Decimal
+    currency: str
+    stock_quantity: int
+    track_inventory: bool
+    is_active: bool
+    image_url: str | None = None
+    variants: list[_Variant] = []
+
+
+class CatalogClient:
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def product_facts(self, product_id: uuid.UUID) -> list[ProductFacts] | None:
+        """The product and each of its variants; None when catalog does not know the product."""
+        response = await call_internal(self.runtime, "catalog", "GET", f"/internal/products/{product_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            log.error("catalog answered %s for product %s", response.status_code, product_id)
+            raise CatalogUnavailable()
+        try:
+            product = _Product.model_validate(response.json())
+        except (ValueError, ValidationError) as exc:
+            log.error("catalog sent an unreadable product %s: %s", product_id, exc)
+            raise CatalogUnavailable() from exc
+        return [_facts(product, None), *(_facts(product, variant) for variant in product.variants)]
+
+
+def _facts(product: _Product, variant: _Variant | None) -> ProductFacts:
+    # Same meaning as catalog.product_changed: a variant is sellable only while its product is.
+    if variant is None:
+        return ProductFacts(product_id=product.id, variant_id=None, name=product.name, variant_name=None,
+                            sku=product.sku, kind=product.kind, price=product.price, currency=product.currency,
+                            stock_quantity=product.stock_quantity, track_inventory=product.track_inventory,
+                            is_active=product.is_active, image_url=product.image_url)
+    return ProductFacts(product_id=product.id, variant_id=variant.id, name=product.name, variant_name=variant.name,
+                        sku=variant.sku, kind=product.kind, price=variant.price, currency=product.currency,
+                        stock_quantity=variant.stock_quantity, track_inventory=product.track_inventory,
+                        is_active=product.is_active and variant.is_active, image_url=product.image_url)

@@ -1,0 +1,81 @@
+"""The cart's rules as pure functions: line limits, stock, totals and tax. No I/O."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from atelier_common.money import quantize
+
+# S1: "1-99 items per product per cart".
+MAX_LINE_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    """What catalog says about a product or one of its variants, at a point in time."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    name: str
+    variant_name: str | None
+    sku: str
+    kind: str
+    price: Decimal
+    currency: str
+    stock_quantity: int
+    track_inventory: bool
+    is_active: bool
+    image_url: str | None
+
+
+@dataclass(frozen=True)
+class Totals:
+    item_count: int
+    subtotal: Decimal
+    tax_amount: Decimal
+    total: Decimal
+
+
+def line_name(name: str, variant_name: str | None) -> str:
+    """The name a line shows: a variant is named after its product, e.g. "Slab (2 cm)"."""
+    return f"{name} ({variant_name})" if variant_name else name
+
+
+def line_total(unit_price: Decimal, quantity: int) -> Decimal:
+    return quantize(unit_price * quantity)
+
+
+def within_line_limit(quantity: int) -> bool:
+    return 1 <= quantity <= MAX_LINE_QUANTITY
+
+
+def available_stock(track_inventory: bool, stock_quantity: int) -> int | None:
+    """How many units may be put in a line; None when the product keeps no stock count."""
+    return max(stock_quantity, 0) if track_inventory else None
+
+
+def has_stock_for(quantity: int, available: int | None) -> bool:
+    return available is None or quantity <= available
+
+
+def merged_quantity(wanted: int, available: int | None) -> int:
+    """A merged line: the summed quantities, capped at the line limit and at the stock (may be 0)."""
+    capped = min(wanted, MAX_LINE_QUANTITY)
+    return capped if available is None else min(capped, available)
+
+
+def tax_on(subtotal: Decimal, rate: Decimal) -> Decimal:
+    """Tax on the subtotal, rounded half-up to the cent (S1: 427.50 at 9% → 38.48)."""
+    return quantize(subtotal * rate)
+
+
+def cart_totals(lines: Iterable[tuple[Decimal, int]], tax_rate: Decimal) -> Totals:
+    """Totals of (unit_price, quantity) lines: the subtotal is the sum of the rounded line totals."""
+    lines = list(lines)
+    subtotal = quantize(sum((line_total(price, quantity) for price, quantity in lines), Decimal("0")))
+    tax_amount = tax_on(subtotal, tax_rate)
+    return Totals(item_count=sum(quantity for _, quantity in lines), subtotal=subtotal, tax_amount=tax_amount,
+                  total=subtotal + tax_amount)

@@ -1,0 +1,36 @@
+"""The cart's failures, one class each; `atelier_common.errors` renders them."""
+
+from __future__ import annotations
+
+from atelier_common.errors import AtelierError
+
+
+class CartError(AtelierError):
+    pass
+
+
+class ProductNotFound(CartError):
+    """Unknown, inactive, or a variant the product does not have."""
+
+    code, status, default_message = "PRODUCT_NOT_FOUND", 404, "Product not found"
+
+
+# Another owner's line is simply not found (API.md: ownership failures answer the generic 404).
+class CartItemNotFound(CartError):
+    code, status, default_message = "NOT_FOUND", 404, "Cart item not found"
+
+
+class QuantityLimit(CartError):
+    code, status, default_message = "QUANTITY_LIMIT", 400, "A cart line holds at most 99 units"
+
+
+class InsufficientStock(CartError):
+    code, status, default_message = "INSUFFICIENT_STOCK", 409, "Not enough stock"
+
+
+class CurrencyMismatch(CartError):
+    code, status, default_message = "CURRENCY_MISMATCH", 400, "A cart holds products of one currency only"
+
+
+class CatalogUnavailable(CartError):
+    code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The catalog is unavailable"

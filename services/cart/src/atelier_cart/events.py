@@ -1,0 +1,38 @@
+"""What the cart hears: product changes (its read-model), logins, orders, deleted users."""
+
+from __future__ import annotations
+
+from atelier_cart.catalog import CatalogClient
+from atelier_cart.service import CartService, ProductReadModel
+from atelier_common.contracts.catalog import ProductChanged
+from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
+from atelier_common.contracts.orders import OrderPlaced
+from atelier_common.inbox import EventContext, Subscriptions
+
+
+def _carts(ctx: EventContext) -> CartService:
+    return CartService(ctx.session, ctx.state.settings, CatalogClient(ctx.state))
+
+
+async def on_product_changed(event: ProductChanged, ctx: EventContext) -> None:
+    await ProductReadModel(ctx.session).apply_change(event, occurred_at=ctx.envelope.occurred_at)
+
+
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
+    await _carts(ctx).merge_anonymous(event.anon_id, event.user_id)
+
+
+async def on_order_placed(event: OrderPlaced, ctx: EventContext) -> None:
+    await _carts(ctx).clear_after_order(event.owner_id, from_cart=event.from_cart)
+
+
+async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+    await _carts(ctx).forget_owner(event.user_id)
+
+
+SUBSCRIPTIONS: Subscriptions = {
+    ProductChanged: on_product_changed,
+    AnonymousClaimed: on_anonymous_claimed,
+    OrderPlaced: on_order_placed,
+    UserDeleted: on_user_deleted,
+}

@@ -1,0 +1,151 @@
+"""Queries of the cart, and nothing else: no rules, no commits.
+
+Ownership lives in one method (`_owned`): a cart or line of another owner is simply not found.
+Locking: every change to a cart's lines first locks the cart row. PostgreSQL takes a row lock
+(`SELECT … FOR UPDATE`); SQLite has no row locks and ignores FOR UPDATE, so there the lock is a
+write to the cart row, which takes SQLite's database write lock until the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_cart.domain import ProductFacts
+from atelier_cart.models import Cart, CartItem, CartProduct, utcnow
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "sqlite"
+
+
+def _insert(session: AsyncSession) -> Any:
+    return sqlite_insert if _is_sqlite(session) else pg_insert
+
+
+def _same_line(model: type[CartItem] | type[CartProduct], product_id: uuid.UUID,
+               variant_id: uuid.UUID | None) -> Any:
+    variant = col(model.variant_id).is_(None) if variant_id is None else col(model.variant_id) == variant_id
+    return (col(model.product_id) == product_id) & variant
+
+
+class CartRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def _owned(owner_ids: Sequence[uuid.UUID]) -> SelectOfScalar[Cart]:
+        return select(Cart).where(col(Cart.owner_id).in_(owner_ids))
+
+    async def ensure(self, owner_id: uuid.UUID, currency: str) -> None:
+        """Create the owner's cart unless it exists; concurrent callers end up with the same one."""
+        now = utcnow()
+        stmt = _insert(self.session)(Cart).values(id=uuid.uuid4(), owner_id=owner_id, currency=currency,
+                                                  created_at=now, updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
+
+    async def get_for_owner(self, owner_id: uuid.UUID) -> Cart | None:
+        stmt = self._owned([owner_id]).execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
+
+    async def get_or_create(self, owner_id: uuid.UUID, currency: str) -> Cart:
+        await self.ensure(owner_id, currency)
+        return (await self.session.exec(self._owned([owner_id]).execution_options(populate_existing=True))).one()
+
+    async def lock_for_owners(self, owner_ids: Sequence[uuid.UUID]) -> list[Cart]:
+        """The owners' existing carts, locked until the transaction ends (see the module doc).
+
+        Rows are locked in owner order, so two transactions locking overlapping sets never wait
+        for each other in a cycle.
+        """
+        if _is_sqlite(self.session):
+            await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
+                                       .values(updated_at=utcnow()))
+        stmt = (self._owned(owner_ids).order_by(col(Cart.owner_id)).with_for_update()
+                .execution_options(populate_existing=True))
+        return list((await self.session.exec(stmt)).all())
+
+    async def lock_for_owner(self, owner_id: uuid.UUID, currency: str) -> Cart:
+        """The owner's cart, created if missing, locked until the transaction ends."""
+        await self.ensure(owner_id, currency)
+        [cart] = await self.lock_for_owners([owner_id])
+        return cart
+
+    async def give_to(self, cart: Cart, owner_id: uuid.UUID) -> bool:
+        """Hand `cart` to another owner; False when that owner got a cart of its own meanwhile."""
+        try:
+            async with self.session.begin_nested():
+                cart.owner_id = owner_id
+                cart.updated_at = utcnow()
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def delete_for_owner(self, owner_id: uuid.UUID) -> None:
+        """The cart and (by cascade) its lines."""
+        await self.session.flush()
+        await self.session.execute(delete(Cart).where(col(Cart.owner_id) == owner_id))
+
+    async def items_of(self, cart_id: uuid.UUID) -> list[CartItem]:
+        stmt = (select(CartItem).where(col(CartItem.cart_id) == cart_id)
+                .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
+        return list((await self.session.exec(stmt)).all())
+
+    async def get_item_for_owner(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartItem | None:
+        owned = self._owned([owner_id]).with_only_columns(col(Cart.id))
+        stmt = select(CartItem).where(col(CartItem.id) == item_id, col(CartItem.cart_id).in_(owned))
+        return (await self.session.exec(stmt)).first()
+
+    def add_item(self, item: CartItem) -> None:
+        self.session.add(item)
+
+    async def delete_item(self, item: CartItem) -> None:
+        await self.session.delete(item)
+
+    async def clear(self, cart_id: uuid.UUID) -> None:
+        await self.session.flush()
+        await self.session.execute(delete(CartItem).where(col(CartItem.cart_id) == cart_id))
+
+    async def clear_for_owner(self, owner_id: uuid.UUID) -> None:
+        owned = self._owned([owner_id]).with_only_columns(col(Cart.id))
+        await self.session.execute(delete(CartItem).where(col(CartItem.cart_id).in_(owned)))
+
+
+class ProductRepository:
+    """The local read-model of catalog's products (`cart_product`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartProduct | None:
+        stmt = (select(CartProduct).where(_same_line(CartProduct, product_id, variant_id))
+                .execution_options(populate_existing=True))
+        return (await self.session.exec(stmt)).first()
+
+    async def upsert(self, facts: ProductFacts, as_of: datetime) -> None:
+        """Store `facts` unless the row already holds newer ones (`updated_at` > `as_of`).
+
+        One statement, so two deliveries racing each other cannot roll the row back either.
+        """
+        values = {**facts.__dict__, "updated_at": as_of}
+        stmt = _insert(self.session)(CartProduct).values(id=uuid.uuid4(), **values)
+        if facts.variant_id is None:
+            target, where = ["product_id"], col(CartProduct.variant_id).is_(None)
+        else:
+            target, where = ["product_id", "variant_id"], col(CartProduct.variant_id).is_not(None)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=target, index_where=where,
+            set_={name: stmt.excluded[name] for name in values if name not in ("product_id", "variant_id")},
+            where=col(CartProduct.updated_at) <= stmt.excluded.updated_at)
+        await self.session.execute(stmt)

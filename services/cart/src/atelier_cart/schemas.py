@@ -1,0 +1,75 @@
+"""API models of the cart, with API.md's canonical names."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from atelier_cart import domain
+from atelier_common.money import Money
+
+Quantity = Annotated[int, Field(strict=True, ge=1, le=domain.MAX_LINE_QUANTITY,
+                                description=f"Units in the line, 1–{domain.MAX_LINE_QUANTITY}")]
+
+
+class _Input(BaseModel):
+    # API.md: unknown request fields are ignored; wrong types are 400.
+    model_config = ConfigDict(extra="ignore")
+
+
+class CartItemCreate(_Input):
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    quantity: Quantity = 1
+
+
+class CartItemUpdate(_Input):
+    quantity: Quantity
+
+
+class CartLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    name: str
+    sku: str
+    image_url: str | None
+    unit_price: Money
+    quantity: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def line_total(self) -> Money:
+        return domain.line_total(self.unit_price, self.quantity)
+
+
+class CartRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    items: list[CartLineRead]
+    item_count: int = Field(description="Total units over all lines")
+    subtotal: Money
+    tax_amount: Money
+    total: Money
+    currency: str
+
+
+class InternalCartRead(BaseModel):
+    """The cart as orders reads it to place an order; `id` is null when the owner has no cart."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID | None
+    owner_id: uuid.UUID
+    items: list[CartLineRead]
+    item_count: int
+    subtotal: Money
+    tax_amount: Money
+    total: Money
+    currency: str
+

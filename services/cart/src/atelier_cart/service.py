@@ -1,0 +1,256 @@
+"""Cart use cases: view, add, change, remove, clear, merge on login; and the product read-model.
+
+Every change to a cart's lines starts by locking the cart (`CartRepository.lock_for_owner`), so
+two requests on one cart run one after the other: a parallel add can neither lose an update nor
+create a second line. Methods flush; the caller's unit of work commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_cart import domain
+from atelier_cart.catalog import CatalogClient
+from atelier_cart.domain import ProductFacts, Totals
+from atelier_cart.errors import CartItemNotFound, CurrencyMismatch, InsufficientStock, ProductNotFound, QuantityLimit
+from atelier_cart.models import Cart, CartItem, CartProduct, utcnow
+from atelier_cart.repository import CartRepository, ProductRepository
+from atelier_cart.schemas import CartItemCreate, CartItemUpdate
+from atelier_cart.settings import CartSettings
+from atelier_common.contracts.catalog import ProductChanged
+
+log = logging.getLogger("atelier.cart")
+
+
+@dataclass(frozen=True)
+class CartContents:
+    """A cart with its lines and totals, as the API shows it."""
+
+    id: uuid.UUID | None
+    owner_id: uuid.UUID
+    currency: str
+    items: list[CartItem]
+    totals: Totals
+
+    @property
+    def item_count(self) -> int:
+        return self.totals.item_count
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.totals.subtotal
+
+    @property
+    def tax_amount(self) -> Decimal:
+        return self.totals.tax_amount
+
+    @property
+    def total(self) -> Decimal:
+        return self.totals.total
+
+
+class ProductReadModel:
+    """What the cart knows of catalog's products: kept from events, filled from catalog on a miss."""
+
+    def __init__(self, session: AsyncSession, catalog: CatalogClient | None = None) -> None:
+        self.products = ProductRepository(session)
+        self.catalog = catalog
+
+    async def apply_change(self, event: ProductChanged, *, occurred_at: datetime) -> None:
+        """Store the event's facts unless newer ones are already stored (redelivered or late events)."""
+        facts = ProductFacts(
+            product_id=event.product_id, variant_id=event.variant_id, name=event.name,
+            variant_name=event.variant_name, sku=event.sku, kind=event.kind, price=event.price,
+            currency=event.currency, stock_quantity=event.stock_quantity, track_inventory=event.track_inventory,
+            is_active=event.is_active, image_url=event.image_url)
+        await self.products.upsert(facts, occurred_at)
+
+    async def known(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartProduct | None:
+        return await self.products.get(product_id, variant_id)
+
+    async def sellable(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartProduct:
+        """The product (or variant) if it can be put in a cart: known to catalog and active."""
+        product = await self.products.get(product_id, variant_id)
+        if product is None and self.catalog is not None:
+            # No event about it yet (e.g. created before the cart service first ran): ask catalog
+            # once and keep the answer, dated now, so that only a newer event replaces it.
+            fetched_at = utcnow()
+            for facts in await self.catalog.product_facts(product_id) or ():
+                await self.products.upsert(facts, fetched_at)
+            product = await self.products.get(product_id, variant_id)
+        if product is None or not product.is_active:
+            raise ProductNotFound(details={"product_id": str(product_id),
+                                           "variant_id": str(variant_id) if variant_id else None})
+        return product
+
+
+class CartService:
+    def __init__(self, session: AsyncSession, settings: CartSettings, catalog: CatalogClient | None = None) -> None:
+        self.session = session
+        self.settings = settings
+        self.carts = CartRepository(session)
+        self.products = ProductReadModel(session, catalog)
+
+    # -- the customer's cart -----------------------------------------------------------------
+
+    async def view(self, owner_id: uuid.UUID) -> CartContents:
+        """The owner's cart; a first visit creates it (empty), so its id stays the same."""
+        return await self._contents(await self.carts.get_or_create(owner_id, self.settings.default_currency))
+
+    async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+        product = await self.products.sellable(data.product_id, data.variant_id)
+        items = await self.carts.items_of(cart.id)
+        if items and product.currency != cart.currency:
+            raise CurrencyMismatch(details={"cart_currency": cart.currency, "product_currency": product.currency})
+        line = _find_line(items, data.product_id, data.variant_id)
+        in_cart = line.quantity if line is not None else 0
+        quantity = in_cart + data.quantity
+        if not domain.within_line_limit(quantity):
+            # S1 sets the limit but not what an overflowing add does: refuse rather than cap silently.
+            raise QuantityLimit(details={"requested": quantity, "in_cart": in_cart,
+                                         "maximum": domain.MAX_LINE_QUANTITY})
+        _check_stock(product, quantity)
+        now = utcnow()
+        if line is not None:
+            # The line keeps the price it was first added at (S1: prices frozen at add time).
+            line.quantity = quantity
+            line.updated_at = now
+        else:
+            if not items:
+                cart.currency = product.currency
+            self.carts.add_item(CartItem(
+                cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id, quantity=quantity,
+                unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
+                sku=product.sku, image_url=product.image_url, created_at=now, updated_at=now))
+        cart.updated_at = now
+        await self.session.flush()
+        return await self._contents(cart)
+
+    async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+        line = await self._line(owner_id, item_id)
+        product = await self.products.sellable(line.product_id, line.variant_id)
+        _check_stock(product, data.quantity)
+        line.quantity = data.quantity
+        line.updated_at = cart.updated_at = utcnow()
+        await self.session.flush()
+        return await self._contents(cart)
+
+    async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+        await self.carts.delete_item(await self._line(owner_id, item_id))
+        cart.updated_at = utcnow()
+        await self.session.flush()
+        return await self._contents(cart)
+
+    async def clear(self, owner_id: uuid.UUID) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+        await self.carts.clear(cart.id)
+        cart.updated_at = utcnow()
+        await self.session.flush()
+        return await self._contents(cart)
+
+    # -- other services --------------------------------------------------------------------
+
+    async def for_service(self, owner_id: uuid.UUID) -> CartContents:
+        """The owner's cart for orders; an owner without a cart reads as an empty one (id null)."""
+        cart = await self.carts.get_for_owner(owner_id)
+        if cart is None:
+            return CartContents(id=None, owner_id=owner_id, currency=self.settings.default_currency, items=[],
+                                totals=domain.cart_totals([], self.settings.tax_rate))
+        return await self._contents(cart)
+
+    async def merge_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Login or registration with a guest cart: its lines join the user's cart and it is gone.
+
+        Quantities of the same product and variant add up, capped at 99 and at the stock; a user
+        without a cart simply takes the guest cart over.
+        """
+        if anon_id == user_id:
+            return
+        carts = {cart.owner_id: cart for cart in await self.carts.lock_for_owners([anon_id, user_id])}
+        guest = carts.get(anon_id)
+        if guest is None:
+            return
+        target = carts.get(user_id)
+        if target is None:
+            if await self.carts.give_to(guest, user_id):
+                return
+            # The user's first cart was created while we looked: merge into that one instead
+            # (and reload the guest cart, which the failed hand-over left expired).
+            target = await self.carts.lock_for_owner(user_id, self.settings.default_currency)
+            [guest] = await self.carts.lock_for_owners([anon_id])
+        await self._merge_lines(guest, target)
+        await self.carts.delete_for_owner(anon_id)
+
+    async def clear_after_order(self, owner_id: uuid.UUID, *, from_cart: bool) -> None:
+        """An order placed from the cart empties it; an order of explicit items leaves it alone."""
+        if from_cart:
+            await self.carts.clear_for_owner(owner_id)
+
+    async def forget_owner(self, user_id: uuid.UUID) -> None:
+        """A deleted user's cart goes with them."""
+        await self.carts.delete_for_owner(user_id)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _merge_lines(self, guest: Cart, target: Cart) -> None:
+        guest_items = await self.carts.items_of(guest.id)
+        target_items = await self.carts.items_of(target.id)
+        if guest_items and not target_items:
+            target.currency = guest.currency
+        elif guest_items and guest.currency != target.currency:
+            # One currency per cart: the user's existing cart keeps its own.
+            log.warning("guest cart %s in %s not merged into cart %s in %s", guest.id, guest.currency, target.id,
+                        target.currency)
+            return
+        now = utcnow()
+        for item in guest_items:
+            line = _find_line(target_items, item.product_id, item.variant_id)
+            known = await self.products.known(item.product_id, item.variant_id)
+            available = domain.available_stock(known.track_inventory, known.stock_quantity) if known else None
+            quantity = domain.merged_quantity(item.quantity + (line.quantity if line else 0), available)
+            if line is not None:
+                # The user's line keeps its own frozen price; the guest line merges into it.
+                await self._set_or_drop(line, quantity, now)
+            else:
+                item.cart_id = target.id
+                await self._set_or_drop(item, quantity, now)
+        target.updated_at = now
+        await self.session.flush()
+
+    async def _set_or_drop(self, line: CartItem, quantity: int, now: datetime) -> None:
+        """A merged line with no stock left to sell is dropped rather than kept at zero units."""
+        if quantity <= 0:
+            await self.carts.delete_item(line)
+            return
+        line.quantity = quantity
+        line.updated_at = now
+
+    async def _line(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartItem:
+        line = await self.carts.get_item_for_owner(owner_id, item_id)
+        if line is None:
+            raise CartItemNotFound()
+        return line
+
+    async def _contents(self, cart: Cart) -> CartContents:
+        items = await self.carts.items_of(cart.id)
+        totals = domain.cart_totals(((item.unit_price, item.quantity) for item in items), self.settings.tax_rate)
+        return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items, totals=totals)
+
+
+def _find_line(items: list[CartItem], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartItem | None:
+    return next((i for i in items if i.product_id == product_id and i.variant_id == variant_id), None)
+
+
+def _check_stock(product: CartProduct, quantity: int) -> None:
+    available = domain.available_stock(product.track_inventory, product.stock_quantity)
+    if not domain.has_stock_for(quantity, available):
+        raise InsufficientStock(details={"requested": quantity, "available": available})

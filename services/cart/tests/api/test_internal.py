@@ -1,0 +1,49 @@
+"""/internal/carts/{owner_id}: what orders reads to place an order from a cart."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from atelier_common.auth import SERVICE_HEADER
+
+from ..conftest import Catalog, Shopper, assert_error
+
+
+@pytest.fixture
+def service(cart_settings) -> dict[str, str]:
+    return {SERVICE_HEADER: cart_settings.service_token}
+
+
+async def test_the_cart_with_its_lines_and_totals(harness, catalog: Catalog, guest: Shopper, service) -> None:
+    one = await catalog.product(price="49.99", sku="ONE")
+    two = await catalog.product(price="29.99", sku="TWO")
+    await guest.add(one.product_id, 1)
+    cart = await guest.add(two.product_id, 2)
+    response = await harness.client.get(f"/internal/carts/{guest.owner_id}", headers=service)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["id"], body["owner_id"], body["currency"]) == (cart["id"], str(guest.owner_id), "USD")
+    assert [(i["product_id"], i["variant_id"], i["sku"], i["quantity"], i["unit_price"]) for i in body["items"]] == [
+        (str(one.product_id), None, "ONE", 1, "49.99"), (str(two.product_id), None, "TWO", 2, "29.99")]
+    assert (body["item_count"], body["subtotal"], body["tax_amount"], body["total"]) == (3, "109.97", "9.90",
+                                                                                         "119.87")
+
+
+async def test_an_owner_without_a_cart_reads_as_empty_and_none_is_created(harness, service) -> None:
+    owner = uuid.uuid4()
+    for _ in range(2):
+        body = (await harness.client.get(f"/internal/carts/{owner}", headers=service)).json()
+        assert body == {"id": None, "owner_id": str(owner), "items": [], "item_count": 0, "subtotal": "0.00",
+                        "tax_amount": "0.00", "total": "0.00", "currency": "USD"}
+
+
+async def test_the_service_credential_is_required(harness, test_keys, guest: Shopper) -> None:
+    for headers in ({}, test_keys.staff_headers(), guest.headers, {SERVICE_HEADER: "wrong"}):
+        response = await harness.client.get(f"/internal/carts/{guest.owner_id}", headers=headers)
+        assert_error(response, 401, "AUTHENTICATION_REQUIRED")
+
+
+async def test_a_malformed_owner_id_is_400(harness, service) -> None:
+    assert_error(await harness.client.get("/internal/carts/nope", headers=service), 400, "VALIDATION_ERROR")

@@ -1,0 +1,172 @@
+"""Real concurrency on PostgreSQL: parallel requests on one cart, and a merge racing a new cart.
+
+These run on a PostgreSQL server of their own (`postgres_server_url`): skipped with the reason
+when there is none, failed when ATELIER_REQUIRE_INFRA=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import psycopg
+import pytest
+from sqlmodel import select
+
+from atelier_cart.app import create_app
+from atelier_cart.catalog import CatalogClient
+from atelier_cart.models import Cart, CartItem, CartProduct
+from atelier_cart.repository import CartRepository
+from atelier_cart.service import CartService
+from atelier_cart.settings import CartSettings
+from atelier_common.contracts.identity import AnonymousClaimed
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.migrations import upgrade
+from atelier_common.testing import ServiceHarness, TestKeys
+
+from ..conftest import MIGRATIONS, Catalog, FakeCatalog, Shopper
+
+PARALLEL = 20
+
+
+@pytest.fixture
+async def pg(postgres_server_url: str, test_settings_overrides) -> AsyncIterator[tuple[ServiceHarness, FakeCatalog]]:
+    """The cart app on a fresh PostgreSQL database, with a pool wide enough for every request."""
+    prefix = f"atelier_race_{uuid.uuid4().hex[:8]}_"
+    settings = CartSettings(postgres_server_url=postgres_server_url, database_name_prefix=prefix,
+                            db_pool_size=PARALLEL, **test_settings_overrides)
+    upgrade(MIGRATIONS, settings.resolved_database_url)
+    fake = FakeCatalog(token=settings.service_token)
+    bus = InMemoryBus()
+    mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake.app())}
+    try:
+        async with ServiceHarness(create_app(settings, bus=bus, http_mounts=mounts), bus) as harness:
+            yield harness, fake
+    finally:
+        admin = postgres_server_url.rstrip("/").replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{prefix}cart" WITH (FORCE)')
+
+
+def shopper(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
+    owner = uuid.uuid4()
+    return Shopper(harness, test_keys.anon_headers(owner), owner)
+
+
+async def table(harness: ServiceHarness, model: type) -> list:
+    async with harness.runtime.db.read_only() as session:
+        return list((await session.exec(select(model))).all())
+
+
+class TestParallelAdds:
+    async def test_parallel_adds_to_one_line_lose_no_update(self, pg, test_keys: TestKeys) -> None:
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=1000)
+        guest = shopper(harness, test_keys)
+        await guest.cart()
+        responses = await asyncio.gather(*(guest.add_raw(product.product_id, 1) for _ in range(PARALLEL)))
+        assert [r.status_code for r in responses] == [201] * PARALLEL
+        [line] = (await guest.cart())["items"]
+        assert line["quantity"] == PARALLEL
+        assert len(await table(harness, CartItem)) == 1
+
+    async def test_parallel_first_adds_create_one_cart_and_one_line(self, pg, test_keys: TestKeys) -> None:
+        harness, fake = pg
+        product = fake.add(stock=1000)  # unknown to the read-model: every request may ask catalog
+        guest = shopper(harness, test_keys)
+        responses = await asyncio.gather(*(guest.add_raw(product["id"], 2) for _ in range(PARALLEL)))
+        assert [r.status_code for r in responses] == [201] * PARALLEL
+        assert len({r.json()["id"] for r in responses}) == 1
+        assert (await guest.cart())["item_count"] == 2 * PARALLEL
+        assert len(await table(harness, Cart)) == 1
+        assert len(await table(harness, CartItem)) == 1
+        assert len(await table(harness, CartProduct)) == 1
+
+    async def test_parallel_views_of_a_new_owner_create_one_cart(self, pg, test_keys: TestKeys) -> None:
+        harness, _ = pg
+        guest = shopper(harness, test_keys)
+        carts = await asyncio.gather(*(guest.cart() for _ in range(PARALLEL)))
+        assert len({c["id"] for c in carts}) == 1
+        assert len(await table(harness, Cart)) == 1
+
+    async def test_parallel_adds_never_pass_the_stock(self, pg, test_keys: TestKeys) -> None:
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=7)
+        guest = shopper(harness, test_keys)
+        responses = await asyncio.gather(*(guest.add_raw(product.product_id, 1) for _ in range(PARALLEL)))
+        assert sorted(r.status_code for r in responses) == [201] * 7 + [409] * (PARALLEL - 7)
+        assert (await guest.cart())["item_count"] == 7
+
+    async def test_parallel_changes_to_different_carts_do_not_wait_on_each_other(self, pg,
+                                                                                 test_keys: TestKeys) -> None:
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=1000)
+        shoppers = [shopper(harness, test_keys) for _ in range(PARALLEL)]
+        responses = await asyncio.gather(*(s.add_raw(product.product_id, 3) for s in shoppers))
+        assert [r.status_code for r in responses] == [201] * PARALLEL
+        assert len(await table(harness, Cart)) == PARALLEL
+
+
+class TestMergeRace:
+    async def test_a_user_cart_created_during_the_merge_receives_the_lines(self, pg, test_keys: TestKeys,
+                                                                           monkeypatch) -> None:
+        harness, _ = pg
+        product = await Catalog(harness).product(price="10.00", stock=50)
+        guest = shopper(harness, test_keys)
+        await guest.add(product.product_id, 2)
+        user_id = uuid.uuid4()
+        db = harness.runtime.db
+        give_to = CartRepository.give_to
+
+        async def user_cart_appears_first(self: CartRepository, cart: Cart, owner_id: uuid.UUID) -> bool:
+            # The user's own first request commits its new cart just before the hand-over.
+            async with db.transaction() as other:
+                await CartRepository(other).ensure(owner_id, "USD")
+            return await give_to(self, cart, owner_id)
+
+        monkeypatch.setattr(CartRepository, "give_to", user_cart_appears_first)
+        async with db.transaction() as session:
+            service = CartService(session, harness.runtime.settings, CatalogClient(harness.runtime))
+            await service.merge_anonymous(guest.owner_id, user_id)
+
+        carts = await table(harness, Cart)
+        assert [c.owner_id for c in carts] == [user_id]
+        [line] = await table(harness, CartItem)
+        assert (line.cart_id, line.quantity, line.unit_price) == (carts[0].id, 2, Decimal("10.00"))
+
+    async def test_parallel_claims_of_two_guests_into_one_user(self, pg, test_keys: TestKeys) -> None:
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=50)
+        guests = [shopper(harness, test_keys) for _ in range(5)]
+        for guest in guests:
+            await guest.add(product.product_id, 2)
+        user_id = uuid.uuid4()
+        db = harness.runtime.db
+
+        async def claim(guest: Shopper) -> None:
+            async with db.transaction() as session:
+                await CartService(session, harness.runtime.settings).merge_anonymous(guest.owner_id, user_id)
+
+        await asyncio.gather(*(claim(g) for g in guests))
+        carts = await table(harness, Cart)
+        assert [c.owner_id for c in carts] == [user_id]
+        [line] = await table(harness, CartItem)
+        assert line.quantity == 10
+
+    async def test_a_claim_event_and_guest_adds_in_parallel(self, pg, test_keys: TestKeys) -> None:
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=500)
+        guest = shopper(harness, test_keys)
+        await guest.add(product.product_id, 1)
+        event = AnonymousClaimed(anon_id=guest.owner_id, user_id=uuid.uuid4())
+        results = await asyncio.gather(harness.deliver(event, producer="identity"),
+                                       *(guest.add_raw(product.product_id, 1) for _ in range(5)))
+        assert all(r.status_code == 201 for r in results[1:])
+        # Each add landed either in the guest cart before the merge (and moved with it) or in a
+        # new guest cart after it: no unit is lost.
+        units = sum(item.quantity for item in await table(harness, CartItem))
+        assert units == 6
+        assert harness.bus.dead_letters == []

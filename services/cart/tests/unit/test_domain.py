@@ -1,0 +1,78 @@
+"""The cart's pure rules: totals and tax (S1's worked examples to the cent), limits, merging."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from atelier_cart import domain
+from atelier_cart.settings import CartSettings
+
+S1_RATE = Decimal("0.09")
+
+
+class TestTotals:
+    @pytest.mark.parametrize(("lines", "item_count", "subtotal", "tax", "total"), [
+        # S1 "Add to Cart": 2 x 85.50
+        ([("85.50", 2)], 2, "171.00", "15.39", "186.39"),
+        # S1 "Update Cart Item": 5 x 85.50; 38.475 rounds half-up
+        ([("85.50", 5)], 5, "427.50", "38.48", "465.98"),
+        # S1 "Get Cart": three units for 109.97
+        ([("49.99", 1), ("29.99", 2)], 3, "109.97", "9.90", "119.87"),
+        # S1 "Remove" / "Clear": an empty cart
+        ([], 0, "0.00", "0.00", "0.00"),
+    ])
+    def test_s1_worked_examples(self, lines, item_count, subtotal, tax, total) -> None:
+        totals = domain.cart_totals(((Decimal(p), q) for p, q in lines), S1_RATE)
+        assert (totals.item_count, str(totals.subtotal), str(totals.tax_amount), str(totals.total)) == (
+            item_count, subtotal, tax, total)
+
+    def test_tax_rounds_half_up_not_to_even(self) -> None:
+        # 12.50 x 0.09 = 1.125: banker's rounding would give 1.12
+        assert domain.tax_on(Decimal("12.50"), S1_RATE) == Decimal("1.13")
+        assert domain.tax_on(Decimal("0.50"), S1_RATE) == Decimal("0.05")
+
+    def test_the_rate_is_a_setting(self) -> None:
+        totals = domain.cart_totals([(Decimal("100.00"), 1)], Decimal("0.20"))
+        assert (totals.tax_amount, totals.total) == (Decimal("20.00"), Decimal("120.00"))
+
+    def test_default_rate_is_nine_percent(self) -> None:
+        assert CartSettings().tax_rate == S1_RATE
+
+    def test_money_stays_decimal(self) -> None:
+        totals = domain.cart_totals([(Decimal("0.10"), 3)], S1_RATE)
+        assert isinstance(totals.subtotal, Decimal) and totals.subtotal == Decimal("0.30")
+
+
+class TestLineRules:
+    @pytest.mark.parametrize(("quantity", "ok"), [(0, False), (1, True), (99, True), (100, False), (-1, False)])
+    def test_a_line_holds_1_to_99(self, quantity: int, ok: bool) -> None:
+        assert domain.within_line_limit(quantity) is ok
+
+    def test_stock_is_checked_only_when_tracked(self) -> None:
+        assert domain.available_stock(True, 4) == 4
+        assert domain.available_stock(False, 0) is None
+        assert domain.has_stock_for(5, 4) is False
+        assert domain.has_stock_for(4, 4) is True
+        assert domain.has_stock_for(1000, None) is True
+
+    def test_negative_stock_is_nothing_available(self) -> None:
+        assert domain.available_stock(True, -3) == 0
+
+    def test_variant_lines_are_named_after_their_product(self) -> None:
+        assert domain.line_name("Carrara Slab", "2 cm") == "Carrara Slab (2 cm)"
+        assert domain.line_name("Carrara Slab", None) == "Carrara Slab"
+
+
+class TestMergedQuantity:
+    def test_quantities_add_up(self) -> None:
+        assert domain.merged_quantity(7, None) == 7
+
+    def test_capped_at_99(self) -> None:
+        assert domain.merged_quantity(150, None) == 99
+        assert domain.merged_quantity(150, 500) == 99
+
+    def test_capped_at_stock(self) -> None:
+        assert domain.merged_quantity(8, 5) == 5
+        assert domain.merged_quantity(8, 0) == 0
