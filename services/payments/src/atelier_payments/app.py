@@ -7,11 +7,18 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
+from atelier_payments import bootstrap
+from atelier_payments.api import ROUTERS
+from atelier_payments.events import SUBSCRIPTIONS
 from atelier_payments.settings import PaymentsSettings
 
 SPEC = ServiceSpec(
     name="payments",
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
+    on_startup=(bootstrap.start,),
+    on_shutdown=(bootstrap.stop,),
 )
 
 

@@ -1,1 +1,142 @@
-"""Tables of the payments service."""
+"""Tables of the payments service: payments, processed webhook ids, the ledger, local checkouts."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (JSON, CheckConstraint, Column, DateTime, Dialect, Index, Numeric, PrimaryKeyConstraint, Text,
+                        text)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that reads back as UTC everywhere: SQLite stores it without its offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+
+
+def _values(enum: type) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+STATUS_VALUES = _values(PaymentStatus)
+KIND_VALUES = _values(PaymentKind)
+LEDGER_KIND_VALUES = _values(LedgerKind)
+# At most one open intent per order and provider: concurrent "pay" clicks reuse it.
+OPEN_INTENT_WHERE = "kind = 'intent' AND status IN ('created', 'requires_payment', 'processing', 'failed')"
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({STATUS_VALUES})", name="ck_payment_status"),
+        CheckConstraint(f"kind IN ({KIND_VALUES})", name="ck_payment_kind"),
+        CheckConstraint("amount >= 0", name="ck_payment_amount"),
+        Index("ix_payment_order_id", "order_id"),
+        Index("ix_payment_owner_id", "owner_id"),
+        Index("uq_payment_intent", "provider", "provider_intent_id", unique=True),
+        Index("uq_payment_session", "provider", "provider_session_id", unique=True),
+        Index("uq_payment_open_intent", "order_id", "provider", unique=True,
+              postgresql_where=text(OPEN_INTENT_WHERE), sqlite_where=text(OPEN_INTENT_WHERE)),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    order_id: uuid.UUID
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    # The anonymous id that started the payment, kept after a claim (order.paid names it).
+    anon_id: uuid.UUID | None = None
+    provider: str = Field(max_length=20)
+    kind: str = Field(max_length=20)
+    provider_intent_id: str | None = Field(default=None, max_length=255)
+    provider_session_id: str | None = Field(default=None, max_length=255)
+    provider_charge_id: str | None = Field(default=None, max_length=255)
+    provider_refund_id: str | None = Field(default=None, max_length=255)
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    status: str = Field(default=PaymentStatus.CREATED, max_length=20)
+    failure_reason: str | None = Field(default=None, max_length=500)
+    # This payment is the one that paid its order (order.paid was published for it); a second
+    # payment of the same order is refunded without telling orders.
+    pays_order: bool = False
+    # order_number, lines and buyer contact, taken from orders when the payment started.
+    order_snapshot: dict[str, Any] = _json()
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ProcessedWebhook(SQLModel, table=True):
+    """A provider event id, written in the same transaction as the event's effect."""
+
+    __tablename__ = "processed_webhook"
+    __table_args__ = (PrimaryKeyConstraint("provider", "event_id", name="pk_processed_webhook"),)
+
+    provider: str = Field(max_length=20)
+    event_id: str = Field(max_length=255)
+    event_type: str = Field(max_length=100)
+    processed_at: datetime = _timestamp()
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One movement of money or credits of an owner; positive in, negative out."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({LEDGER_KIND_VALUES})", name="ck_ledger_entry_kind"),
+        Index("ix_ledger_entry_owner_created", "owner_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    kind: str = Field(max_length=30)
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    currency: str | None = Field(default=None, max_length=3)
+    credits: int | None = None
+    payment_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    # The provider object or the generation job/unlock the entry comes from.
+    reference_id: str | None = Field(default=None, max_length=255)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = _timestamp()
+
+
+class CheckoutSession(SQLModel, table=True):
+    """A checkout page of the `local` provider (Stripe keeps its own sessions)."""
+
+    __tablename__ = "checkout_session"
+    __table_args__ = (Index("ix_checkout_session_payment_id", "payment_id"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    success_url: str = Field(sa_column=Column(Text, nullable=False))
+    cancel_url: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=20)
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = _timestamp()

@@ -1,12 +1,57 @@
 """Settings of the payments service: `ATELIER_PAYMENTS_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from atelier_common.settings import ServiceSettings
+from atelier_common.settings import DEV_SECRET, ServiceSettings
 
 
 class PaymentsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_PAYMENTS_")
     service_name: ClassVar[str] = "payments"
+
+    # Who takes the money for new intents and checkout sessions: the embedded mode's built-in
+    # `local` checkout page, or Stripe.
+    provider: Literal["local", "stripe"] = "local"
+    # The platform's public address (the gateway): local checkout pages are served under it.
+    public_url: str = "http://localhost:8000"
+
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # Tests point the SDK at a local fake Stripe server.
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_max_network_retries: int = 2
+    # Stripe's own default: a signed event older than this is refused (replay protection).
+    stripe_webhook_tolerance_seconds: int = 300
+
+    # HMAC secrets of the simple providers (S0's payment webhook), by provider name. `local`
+    # has a dev default, which production refuses.
+    webhook_secrets: dict[str, str] = {"local": DEV_SECRET}
+
+    # Where `/credits/purchase` sends the buyer after Stripe Checkout (S2). Stripe replaces
+    # {CHECKOUT_SESSION_ID}; the local provider does the same.
+    credits_success_url: str = "http://localhost:3000/payment/success?session_id={CHECKOUT_SESSION_ID}"
+    credits_cancel_url: str = "http://localhost:3000/payment/cancelled"
+    # How long a local checkout page can be paid (Stripe's sessions last 24 hours).
+    local_checkout_ttl_minutes: int = 24 * 60
+
+    @model_validator(mode="after")
+    def _check_payment_settings(self) -> "PaymentsSettings":
+        if self.provider == "stripe" and not (self.stripe_api_key and self.stripe_webhook_secret):
+            raise ValueError("the stripe provider needs stripe_api_key and stripe_webhook_secret")
+        if self.provider == "local" and not self.local_webhook_secret:
+            raise ValueError("the local provider needs webhook_secrets['local']")
+        if self.environment == "production":
+            weak = sorted(name for name, secret in self.webhook_secrets.items() if secret in ("", DEV_SECRET))
+            if weak:
+                raise ValueError(f"webhook_secrets[{', '.join(weak)}] must be set to a real secret in production")
+        return self
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return (*super().secret_fields(), "stripe_api_key", "stripe_webhook_secret", "local_webhook_secret")
+
+    @property
+    def local_webhook_secret(self) -> str | None:
+        return self.webhook_secrets.get("local")

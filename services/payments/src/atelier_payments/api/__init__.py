@@ -1,0 +1,5 @@
+"""HTTP routes of payments: one router per resource, /internal for other services, /api/dev."""
+
+from atelier_payments.api import billing, credits, dev, internal, payments, webhooks
+
+ROUTERS = (payments.router, webhooks.router, credits.router, billing.router, internal.router, dev.router)

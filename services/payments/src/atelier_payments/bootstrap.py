@@ -1,0 +1,57 @@
+"""What payments adds to its runtime at start: the providers, the orders client, the webhook URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from atelier_common.internal import service_url
+from atelier_payments.domain import LOCAL, STRIPE
+from atelier_payments.orders_client import OrdersClient
+from atelier_payments.providers import PaymentProvider, Providers
+from atelier_payments.providers.local import LocalProvider, SimpleProvider
+from atelier_payments.settings import PaymentsSettings
+
+
+@dataclass
+class PaymentsContext:
+    """Long-lived collaborators of the service layer (reached as `runtime.payments`)."""
+
+    settings: PaymentsSettings
+    providers: Providers
+    orders: OrdersClient
+    http: httpx.AsyncClient
+    # Where the local checkout's Pay button sends its signed webhook: this service itself.
+    local_webhook_url: str
+
+
+def build_providers(settings: PaymentsSettings) -> Providers:
+    providers: dict[str, PaymentProvider] = {name: SimpleProvider(name) for name in settings.webhook_secrets}
+    if settings.local_webhook_secret:
+        providers[LOCAL] = LocalProvider(public_url=settings.public_url, secret=settings.local_webhook_secret,
+                                         checkout_ttl=timedelta(minutes=settings.local_checkout_ttl_minutes))
+    if settings.stripe_api_key:
+        from atelier_payments.providers.stripe import StripeProvider
+
+        providers[STRIPE] = StripeProvider(api_key=settings.stripe_api_key, api_base=settings.stripe_api_base,
+                                           timeout=settings.http_timeout_seconds,
+                                           max_network_retries=settings.stripe_max_network_retries)
+    if settings.provider not in providers:
+        raise ValueError(f"payment provider {settings.provider!r} is not configured")
+    return Providers(settings.provider, providers)
+
+
+async def start(runtime: Any) -> None:
+    settings: PaymentsSettings = runtime.settings
+    webhook_url = service_url(settings, "payments").rstrip("/") + "/api/v1/payments/webhooks/local"
+    runtime.payments = PaymentsContext(settings=settings, providers=build_providers(settings),
+                                       orders=OrdersClient(runtime), http=runtime.http,
+                                       local_webhook_url=webhook_url)
+
+
+async def stop(runtime: Any) -> None:
+    if context := getattr(runtime, "payments", None):
+        await context.providers.close()

@@ -1,0 +1,303 @@
+"""Pure rules of payments, no I/O: the status machine, amounts in minor units, the order view,
+webhook signatures of the simple providers and the translation of provider events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from atelier_common.contracts.orders import OrderLine
+from atelier_common.contracts.payments import BuyerAddress
+from atelier_common.money import quantize
+
+LOCAL = "local"
+STRIPE = "stripe"
+
+
+class PaymentStatus(StrEnum):
+    CREATED = "created"
+    REQUIRES_PAYMENT = "requires_payment"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    CANCELED = "canceled"
+
+
+class PaymentKind(StrEnum):
+    INTENT = "intent"
+    CHECKOUT = "checkout"
+    # A simple provider reported a payment we had not started (S0's external provider).
+    EXTERNAL = "external"
+
+
+class LedgerKind(StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+    CREDIT_PURCHASE = "credit_purchase"
+    CREDIT_CONSUMED = "credit_consumed"
+
+
+S = PaymentStatus
+# The monotonic guard: where each status may be reached from. A late or replayed event that
+# would move a payment backwards (processing after succeeded, succeeded after refunded) is a
+# no-op. `failed` is not final: Stripe lets the customer retry the same intent.
+REACHABLE_FROM: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.CREATED: frozenset(),
+    S.REQUIRES_PAYMENT: frozenset({S.CREATED}),
+    S.PROCESSING: frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.FAILED}),
+    S.FAILED: frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING}),
+    # Money the provider confirms is real even for a payment we had canceled (its order was
+    # cancelled meanwhile): it is recorded, then refunded (see settlement).
+    S.SUCCEEDED: frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED, S.CANCELED}),
+    S.REFUNDED: frozenset({S.SUCCEEDED}),
+    S.CANCELED: frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED}),
+}
+# A payment the customer may still complete: it is reused instead of starting another one.
+OPEN_STATUSES = frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED})
+# Order statuses in which the order can be paid (orders owns these names).
+PAYABLE_ORDER_STATUSES = frozenset({"pending", "awaiting_payment"})
+
+# Stripe's intent statuses the customer can still act on.
+STRIPE_OPEN_INTENT = frozenset({"requires_payment_method", "requires_confirmation", "requires_action",
+                                "processing", "requires_capture"})
+_STRIPE_INTENT_STATUS = {
+    "requires_payment_method": S.REQUIRES_PAYMENT, "requires_confirmation": S.REQUIRES_PAYMENT,
+    "requires_action": S.REQUIRES_PAYMENT, "requires_capture": S.PROCESSING, "processing": S.PROCESSING,
+    "succeeded": S.SUCCEEDED, "canceled": S.CANCELED,
+}
+# ISO 4217 currencies without minor units, as Stripe lists them.
+ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX",
+                                     "VND", "VUV", "XAF", "XOF", "XPF"})
+
+
+def owns(owner_id: uuid.UUID, user_id: uuid.UUID | None, anon_id: uuid.UUID | None) -> bool:
+    """An order or payment belongs to the caller's user id, or to the anonymous id it still
+    carries (an order placed before signing in is moved to the user asynchronously)."""
+    return owner_id in {i for i in (user_id, anon_id) if i is not None}
+
+
+def can_transition(current: str, target: PaymentStatus) -> bool:
+    return PaymentStatus(current) in REACHABLE_FROM[target]
+
+
+def status_from_stripe_intent(stripe_status: str) -> PaymentStatus:
+    return _STRIPE_INTENT_STATUS.get(stripe_status, S.REQUIRES_PAYMENT)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """What a provider is sent: cents for USD, whole yen for JPY."""
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return int(Decimal(amount).quantize(Decimal(1)))
+    return int(quantize(amount) * 100)
+
+
+# --- the order as payments sees it ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class OrderView:
+    """What payments reads from orders' internal API to charge an order."""
+
+    id: uuid.UUID
+    order_number: str | None
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+    email: str | None
+    status: str
+    currency: str
+    total_amount: Decimal
+    lines: list[OrderLine]
+    shipping_address: dict[str, Any] | None = None
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in PAYABLE_ORDER_STATUSES
+
+
+def order_view(data: dict[str, Any]) -> OrderView:
+    """Parse orders' JSON; the fields named in orders' internal API, unknown ones ignored."""
+    return OrderView(
+        id=uuid.UUID(str(data["id"])), order_number=data.get("order_number"),
+        owner_id=uuid.UUID(str(data["owner_id"])),
+        user_id=uuid.UUID(str(data["user_id"])) if data.get("user_id") else None,
+        email=data.get("email"), status=str(data.get("status", "")), currency=str(data["currency"]).upper(),
+        total_amount=quantize(Decimal(str(data["total_amount"]))),
+        lines=[OrderLine.model_validate(item) for item in data.get("items") or []],
+        shipping_address=data.get("shipping_address") or None,
+    )
+
+
+def buyer_contact(order: OrderView) -> BuyerAddress:
+    """The delivery contact (S0: identity registers an anonymous buyer from it)."""
+    address = order.shipping_address or {}
+    first, last = address.get("first_name"), address.get("last_name")
+    if not (first or last) and address.get("full_name"):
+        first, _, last = str(address["full_name"]).partition(" ")
+    return BuyerAddress(email=address.get("email") or order.email, first_name=first or None,
+                        last_name=last or None, phone=address.get("phone") or address.get("phone_number"))
+
+
+def order_snapshot(order: OrderView) -> dict[str, Any]:
+    """What a payment keeps of its order, so webhooks never need orders to be reachable."""
+    return {
+        "order_number": order.order_number,
+        "lines": [line.model_dump(mode="json") for line in order.lines],
+        "buyer": buyer_contact(order).model_dump(mode="json"),
+        "shipping_address": order.shipping_address,
+    }
+
+
+def snapshot_lines(snapshot: dict[str, Any]) -> list[OrderLine]:
+    return [OrderLine.model_validate(line) for line in snapshot.get("lines") or []]
+
+
+def snapshot_buyer(snapshot: dict[str, Any]) -> BuyerAddress | None:
+    buyer = snapshot.get("buyer")
+    return BuyerAddress.model_validate(buyer) if buyer else None
+
+
+def anonymised_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot without the person: lines and number stay (accounting), contact goes."""
+    return {**snapshot, "buyer": None, "shipping_address": None}
+
+
+@dataclass(frozen=True)
+class CreditGrant:
+    sku: str
+    credits: int
+
+
+def credit_grants(lines: list[OrderLine]) -> list[CreditGrant]:
+    """Credit-pack lines of a paid order: attributes.credits per unit, times the quantity."""
+    grants = []
+    for line in lines:
+        if line.kind == "credit_pack":
+            credits = int(line.attributes.get("credits") or 0) * line.quantity
+            if credits > 0:
+                grants.append(CreditGrant(sku=line.sku, credits=credits))
+    return grants
+
+
+# --- simple provider webhooks (S0) -----------------------------------------------------------
+
+SIGNATURE_PREFIX = "sha256="
+
+
+def sign_simple_webhook(body: bytes, secret: str) -> str:
+    """`X-Signature` of a simple provider: `sha256=<hex HMAC-SHA256 of the raw body>`."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def simple_signature_valid(body: bytes, header: str | None, secret: str | None) -> bool:
+    if not header or not secret:
+        return False
+    return hmac.compare_digest(header.strip().lower(), sign_simple_webhook(body, secret))
+
+
+def derived_event_id(body: bytes) -> str:
+    """Without an event id, the body is the event: an exact replay is recognised."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+# --- provider events, whatever the provider --------------------------------------------------
+
+class EventAction(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PROCESSING = "processing"
+    REFUNDED = "refunded"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A verified provider event, reduced to what payments acts on."""
+
+    provider: str
+    event_id: str
+    type: str
+    action: EventAction
+    intent_id: str | None = None
+    session_id: str | None = None
+    charge_id: str | None = None
+    # A simple provider's reference: whichever of our provider ids it repeats back.
+    transaction_id: str | None = None
+    payment_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    reason: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _id_of(value: Any) -> str | None:
+    """Stripe fields that may be an id or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def stripe_event(event: dict[str, Any]) -> ProviderEvent:
+    """Translate a verified Stripe event (as a plain dict) into a ProviderEvent."""
+    type_ = str(event.get("type", ""))
+    obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
+    metadata = obj.get("metadata") or {}
+    base: dict[str, Any] = {"provider": STRIPE, "event_id": str(event.get("id", "")), "type": type_,
+                            "payment_id": _uuid_or_none(metadata.get("payment_id")),
+                            "order_id": _uuid_or_none(metadata.get("order_id")), "metadata": dict(metadata)}
+    if type_.startswith("payment_intent."):
+        action = {"payment_intent.succeeded": EventAction.SUCCEEDED,
+                  "payment_intent.payment_failed": EventAction.FAILED,
+                  "payment_intent.processing": EventAction.PROCESSING}.get(type_, EventAction.IGNORED)
+        error = obj.get("last_payment_error") or {}
+        return ProviderEvent(**base, action=action, intent_id=obj.get("id"), charge_id=_id_of(obj.get("latest_charge")),
+                             amount_minor=obj.get("amount_received") or obj.get("amount"),
+                             currency=(obj.get("currency") or "").upper() or None, reason=error.get("message"))
+    if type_.startswith("checkout.session."):
+        paid = obj.get("payment_status") in ("paid", "no_payment_required")
+        action = {
+            "checkout.session.completed": EventAction.SUCCEEDED if paid else EventAction.PROCESSING,
+            "checkout.session.async_payment_succeeded": EventAction.SUCCEEDED,
+            "checkout.session.async_payment_failed": EventAction.FAILED,
+        }.get(type_, EventAction.IGNORED)
+        return ProviderEvent(**base, action=action, session_id=obj.get("id"),
+                             intent_id=_id_of(obj.get("payment_intent")), amount_minor=obj.get("amount_total"),
+                             currency=(obj.get("currency") or "").upper() or None)
+    if type_ == "charge.refunded":
+        # Only a full refund refunds the payment; partial refunds are left to staff.
+        action = EventAction.REFUNDED if obj.get("refunded") else EventAction.IGNORED
+        return ProviderEvent(**base, action=action, charge_id=obj.get("id"),
+                             intent_id=_id_of(obj.get("payment_intent")), amount_minor=obj.get("amount_refunded"),
+                             currency=(obj.get("currency") or "").upper() or None)
+    return ProviderEvent(**base, action=EventAction.IGNORED)
+
+
+def simple_event(provider: str, event_id: str, order_id: uuid.UUID, status: str,
+                 transaction_id: str | None) -> ProviderEvent:
+    action = {"paid": EventAction.SUCCEEDED, "failed": EventAction.FAILED}[status]
+    return ProviderEvent(provider=provider, event_id=event_id, type=f"payment.{status}", action=action,
+                         order_id=order_id, charge_id=transaction_id, transaction_id=transaction_id)
+
+
+def intent_amount_matches(amount_minor: int | None, provider_currency: str | None, amount: Decimal,
+                          currency: str) -> bool:
+    """A provider's amount, when it names one, must be the payment's (the order's total)."""
+    if amount_minor is None or not provider_currency:
+        return True
+    return amount_minor == to_minor_units(amount, currency) and provider_currency.upper() == currency.upper()
+
+
+def amount_matches(event: ProviderEvent, amount: Decimal, currency: str) -> bool:
+    return intent_amount_matches(event.amount_minor, event.currency, amount, currency)

@@ -1,0 +1,66 @@
+"""The payments service's failures, one class each; `atelier_common.errors` renders them."""
+
+from __future__ import annotations
+
+from atelier_common.errors import AtelierError
+
+
+class PaymentsError(AtelierError):
+    pass
+
+
+# API.md fixes the code of every 404 as NOT_FOUND; the class says what was not found.
+class OrderNotFound(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Order not found"
+
+
+class PaymentNotFound(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Payment not found"
+
+
+class CheckoutSessionNotFound(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Checkout session not found"
+
+
+class UnknownProvider(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Unknown payment provider"
+
+
+class DevEndpointsDisabled(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Not found"
+
+
+class OrderNotPayable(PaymentsError):
+    code, status, default_message = "ORDER_NOT_PAYABLE", 409, "The order cannot be paid in its current status"
+
+
+class OrderAlreadyPaid(PaymentsError):
+    code, status, default_message = "ORDER_NOT_PAYABLE", 409, "The order is already paid"
+
+
+class CheckoutSessionClosed(PaymentsError):
+    code, status, default_message = "CHECKOUT_SESSION_CLOSED", 409, "This checkout session can no longer be paid"
+
+
+class PaymentNotCompleted(PaymentsError):
+    code, status, default_message = "PAYMENT_NOT_COMPLETED", 400, "The payment is not completed"
+
+
+class InvalidSignature(PaymentsError):
+    code, status, default_message = "INVALID_SIGNATURE", 400, "The webhook signature is invalid"
+
+
+class InvalidWebhookPayload(PaymentsError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The webhook payload is not valid"
+
+
+class InvalidSku(PaymentsError):
+    code, status, default_message = "INVALID_SKU", 400, "This product cannot be purchased"
+
+
+class PaymentProviderError(PaymentsError):
+    code, status, default_message = "PAYMENT_PROVIDER_ERROR", 502, "The payment provider could not be reached"
+
+
+class OrdersUnavailable(PaymentsError):
+    code, status, default_message = "SERVICE_UNAVAILABLE", 503, "Orders are unavailable"

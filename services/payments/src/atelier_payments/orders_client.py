@@ -1,0 +1,45 @@
+"""Orders' internal API, the one fresh source of what an order costs and who owns it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import httpx
+
+from atelier_common.internal import call_internal
+from atelier_payments.domain import OrderView, order_view
+from atelier_payments.errors import InvalidSku, OrdersUnavailable
+
+log = logging.getLogger("atelier.payments.orders")
+
+
+class OrdersClient:
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def get(self, order_id: uuid.UUID) -> OrderView | None:
+        response = await call_internal(self.runtime, "orders", "GET", f"/internal/orders/{order_id}")
+        if response.status_code == 404:
+            return None
+        return self._order(response, 200)
+
+    async def create_for_sku(self, *, owner_id: uuid.UUID, user_id: uuid.UUID | None, sku: str) -> OrderView:
+        body = {"owner_id": str(owner_id), "user_id": str(user_id) if user_id else None,
+                "items": [{"sku": sku, "quantity": 1}]}
+        response = await call_internal(self.runtime, "orders", "POST", "/internal/orders", json=body)
+        if response.status_code in (400, 404, 422):
+            raise InvalidSku(details={"sku": sku})
+        return self._order(response, 201, 200)
+
+    @staticmethod
+    def _order(response: httpx.Response, *expected: int) -> OrderView:
+        if response.status_code not in expected:
+            log.warning("orders answered %s: %s", response.status_code, response.text[:500])
+            raise OrdersUnavailable()
+        try:
+            return order_view(response.json())
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("orders sent an order payments cannot read: %s", exc)
+            raise OrdersUnavailable() from exc

@@ -1,0 +1,184 @@
+"""Queries of payments, and nothing else: no rules, no commits.
+
+Ownership lives in one method (`PaymentRepository.owned_statement`, `LedgerRepository.owned`):
+another owner's payment or entry is simply not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus
+from atelier_payments.models import CheckoutSession, LedgerEntry, Payment, ProcessedWebhook, utcnow
+
+
+def _insert(session: AsyncSession) -> Any:
+    bind = session.bind
+    return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+class PaymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def owned_statement(self, owner_ids: Collection[uuid.UUID]) -> SelectOfScalar[Payment]:
+        """The payments of a caller: its user id and the anonymous id it still carries."""
+        return select(Payment).where(col(Payment.owner_id).in_(list(owner_ids)))
+
+    async def get(self, payment_id: uuid.UUID) -> Payment | None:
+        return await self.session.get(Payment, payment_id)
+
+    async def get_owned_by_intent(self, owner_ids: Collection[uuid.UUID], order_id: uuid.UUID,
+                                  intent_id: str) -> Payment | None:
+        stmt = self.owned_statement(owner_ids).where(col(Payment.order_id) == order_id,
+                                                     col(Payment.provider_intent_id) == intent_id)
+        return (await self.session.exec(stmt)).first()
+
+    async def get_open_intent(self, order_id: uuid.UUID, provider: str) -> Payment | None:
+        stmt = select(Payment).where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
+                                     col(Payment.kind) == PaymentKind.INTENT,
+                                     col(Payment.status).in_([s.value for s in OPEN_STATUSES]))
+        return (await self.session.exec(stmt)).first()
+
+    async def insert_if_no_open_intent(self, payment: Payment) -> bool:
+        """Insert `payment` (an intent) unless the order already has an open one; say which.
+
+        The partial unique index decides, so two concurrent requests cannot both insert.
+        """
+        values = {c.name: getattr(payment, c.name) for c in Payment.__table__.columns}  # type: ignore[attr-defined]
+        stmt = _insert(self.session)(Payment).values(**values).on_conflict_do_nothing().returning(Payment.id)
+        inserted = (await self.session.execute(stmt)).scalar_one_or_none()
+        return inserted is not None
+
+    async def find_for_event(self, provider: str, *, intent_id: str | None = None, session_id: str | None = None,
+                             charge_id: str | None = None, transaction_id: str | None = None) -> Payment | None:
+        """The payment a provider event is about, by the provider's ids (most specific first)."""
+        for column, value in ((Payment.provider_session_id, session_id or transaction_id),
+                              (Payment.provider_intent_id, intent_id or transaction_id),
+                              (Payment.provider_charge_id, charge_id)):
+            if value:
+                stmt = select(Payment).where(col(Payment.provider) == provider, col(column) == value)
+                if found := (await self.session.exec(stmt)).first():
+                    return found
+        return None
+
+    async def newest_open(self, order_id: uuid.UUID, provider: str) -> Payment | None:
+        stmt = (select(Payment)
+                .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
+                       col(Payment.status).in_([s.value for s in OPEN_STATUSES]))
+                .order_by(col(Payment.created_at).desc()))
+        return (await self.session.exec(stmt)).first()
+
+    async def lock_for_order(self, order_id: uuid.UUID) -> Sequence[Payment]:
+        """Every payment of an order, locked (PostgreSQL) in id order: settling one order is serial.
+
+        The rows are refreshed, so a status changed by a transaction we waited for is seen.
+        """
+        stmt = select(Payment).where(col(Payment.order_id) == order_id).order_by(col(Payment.id))
+        if _is_postgres(self.session):
+            stmt = stmt.with_for_update()
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).all()
+
+    async def list_for_order(self, order_id: uuid.UUID) -> Sequence[Payment]:
+        stmt = select(Payment).where(col(Payment.order_id) == order_id).order_by(col(Payment.created_at))
+        return (await self.session.exec(stmt)).all()
+
+    async def transition(self, payment: Payment, target: PaymentStatus, allowed_from: Iterable[PaymentStatus],
+                         **values: Any) -> bool:
+        """Guarded UPDATE: move to `target` only from `allowed_from`; say whether it moved."""
+        stmt = (update(Payment)
+                .where(col(Payment.id) == payment.id, col(Payment.status).in_([s.value for s in allowed_from]))
+                .values(status=target.value, updated_at=utcnow(), **values)
+                .returning(Payment.id))
+        moved = (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        await self.session.refresh(payment)
+        return moved
+
+    async def update_ids(self, payment: Payment, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(payment, name, value)
+        payment.updated_at = utcnow()
+        await self.session.flush()
+
+    async def reassign_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        await self.session.execute(update(Payment).where(col(Payment.owner_id) == anon_id)
+                                   .values(owner_id=user_id, user_id=user_id, updated_at=utcnow()))
+
+    async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Payment]:
+        stmt = select(Payment).where((col(Payment.user_id) == user_id) | (col(Payment.owner_id) == user_id))
+        return (await self.session.exec(stmt)).all()
+
+
+class WebhookRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, provider: str, event_id: str, event_type: str) -> bool:
+        """Record the event id; False when it was already processed.
+
+        On PostgreSQL a concurrent delivery of the same id waits on the unique key until the
+        first commits, then finds the row: one effect, however many deliveries.
+        """
+        stmt = (_insert(self.session)(ProcessedWebhook)
+                .values(provider=provider, event_id=event_id, event_type=event_type[:100], processed_at=utcnow())
+                .on_conflict_do_nothing().returning(ProcessedWebhook.event_id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def owned(self, owner_id: uuid.UUID) -> SelectOfScalar[LedgerEntry]:
+        return select(LedgerEntry).where(col(LedgerEntry.owner_id) == owner_id)
+
+    async def page_for_owner(self, owner_id: uuid.UUID, *, limit: int,
+                             offset: int) -> tuple[int, Sequence[LedgerEntry]]:
+        count_stmt = select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.owner_id) == owner_id)
+        count = (await self.session.exec(count_stmt)).one()
+        stmt = (self.owned(owner_id).order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
+                .limit(limit).offset(offset))
+        return count, (await self.session.exec(stmt)).all()
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.session.add(entry)
+
+    async def reassign_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        await self.session.execute(update(LedgerEntry).where(col(LedgerEntry.owner_id) == anon_id)
+                                   .values(owner_id=user_id, user_id=user_id))
+
+    async def anonymise(self, user_id: uuid.UUID, tombstone: uuid.UUID) -> None:
+        await self.session.execute(update(LedgerEntry)
+                                   .where((col(LedgerEntry.owner_id) == user_id)
+                                          | (col(LedgerEntry.user_id) == user_id))
+                                   .values(owner_id=tombstone, user_id=None))
+
+
+class CheckoutSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, session_id: str) -> CheckoutSession | None:
+        return await self.session.get(CheckoutSession, session_id)
+
+    def add(self, checkout: CheckoutSession) -> None:
+        self.session.add(checkout)
+
+    async def close(self, session_id: str, status: str) -> None:
+        await self.session.execute(update(CheckoutSession)
+                                   .where(col(CheckoutSession.id) == session_id,
+                                          col(CheckoutSession.status) == "open")
+                                   .values(status=status))

@@ -1,0 +1,134 @@
+"""API models of payments: requests are strict about types and ignore unknown fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+from atelier_common.money import Money
+
+
+class _Input(BaseModel):
+    # Unknown fields are ignored (an `amount` sent by a client changes nothing); wrong types are 400.
+    model_config = ConfigDict(extra="ignore")
+
+
+RedirectUrl = Annotated[AnyHttpUrl, Field(description="Absolute http(s) URL the buyer is sent to")]
+
+
+class IntentCreate(_Input):
+    order_id: uuid.UUID
+
+
+class IntentRead(BaseModel):
+    client_secret: str
+    payment_intent_id: str
+    payment_id: uuid.UUID
+    status: str
+    amount: Money
+    currency: str
+
+
+class PaymentConfirm(_Input):
+    order_id: uuid.UUID
+    payment_intent_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class ConfirmRead(BaseModel):
+    message: str = "Payment confirmed"
+    status: str
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    payment_intent_id: str
+
+
+class CheckoutCreate(_Input):
+    order_id: uuid.UUID
+    success_url: RedirectUrl
+    cancel_url: RedirectUrl
+
+
+class CheckoutRead(BaseModel):
+    checkout_url: str
+    session_id: str
+    payment_id: uuid.UUID
+
+
+class CreditPurchase(_Input):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class CreditPurchaseRead(BaseModel):
+    order_id: uuid.UUID
+    checkout_url: str
+    session_id: str
+
+
+class SimpleWebhookEvent(BaseModel):
+    """S0's provider webhook: `{order_id, status: "paid", transaction_id?}` (plus `event_id?`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: uuid.UUID
+    status: Literal["paid", "failed"]
+    transaction_id: Annotated[str, StringConstraints(max_length=255)] | None = None
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    # processed, duplicate (this event id was handled before) or ignored (not ours to act on)
+    status: Literal["processed", "duplicate", "ignored"]
+
+
+class HealthRead(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class LedgerEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    amount: Money | None
+    currency: str | None
+    credits: int | None
+    payment_id: uuid.UUID | None
+    order_id: uuid.UUID | None
+    reference_id: str | None
+    description: str
+    created_at: datetime
+
+
+class PaymentRead(BaseModel):
+    """A payment as other services see it (internal API)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    owner_id: uuid.UUID
+    provider: str
+    kind: str
+    status: str
+    amount: Money
+    currency: str
+    provider_intent_id: str | None
+    provider_session_id: str | None
+    pays_order: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PaymentList(BaseModel):
+    results: list[PaymentRead]
+
+
+class CheckoutPaid(BaseModel):
+    status: Literal["paid"] = "paid"
+    order_id: uuid.UUID
+    session_id: str
+    redirect_url: str

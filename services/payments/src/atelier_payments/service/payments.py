@@ -1,0 +1,170 @@
+"""Starting payments: intents, checkout sessions, credit-pack purchases, client confirmation.
+
+The amount is always the order's total as orders reports it; nothing the client sends
+changes it. Another owner's order is not found (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.auth import Principal
+from atelier_payments import domain
+from atelier_payments.bootstrap import PaymentsContext
+from atelier_payments.domain import OPEN_STATUSES, OrderView, PaymentKind, PaymentStatus
+from atelier_payments.errors import (OrderAlreadyPaid, OrderNotFound, OrderNotPayable, PaymentNotCompleted,
+                                     PaymentNotFound)
+from atelier_payments.models import CheckoutSession, Payment
+from atelier_payments.providers import ChargeRequest, PaymentProvider
+from atelier_payments.repository import CheckoutSessionRepository, PaymentRepository
+from atelier_payments.service.settlement import Settlement
+
+S = PaymentStatus
+
+
+@dataclass(frozen=True)
+class StartedIntent:
+    payment: Payment
+    client_secret: str
+    intent_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    payment: Payment
+    session_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    payment: Payment
+    intent_id: str
+
+
+class PaymentService:
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        self.session = session
+        self.context = context
+        self.payments = PaymentRepository(session)
+        self.checkouts = CheckoutSessionRepository(session)
+        self.settlement = Settlement(session, context.providers)
+
+    async def start_intent(self, principal: Principal, order_id: uuid.UUID) -> StartedIntent:
+        order = await self._payable_order(principal, order_id)
+        provider = self.context.providers.default
+        if existing := await self.payments.get_open_intent(order.id, provider.name):
+            if reused := await self._reuse_intent(provider, existing):
+                return reused
+        payment = self._new_payment(order, provider, PaymentKind.INTENT)
+        if not await self.payments.insert_if_no_open_intent(payment):
+            # A concurrent request of the same order won: its intent is the order's.
+            existing = await self.payments.get_open_intent(order.id, provider.name)
+            if existing is not None and (reused := await self._reuse_intent(provider, existing)):
+                return reused
+            raise OrderNotPayable("A payment of this order is already being started; try again")
+        payment = await self.payments.get(payment.id)
+        assert payment is not None
+        return await self._create_intent(provider, payment)
+
+    async def _create_intent(self, provider: PaymentProvider, payment: Payment) -> StartedIntent:
+        intent = await provider.create_intent(self._charge(payment))
+        await self.payments.update_ids(payment, provider_intent_id=intent.id, status=S.REQUIRES_PAYMENT)
+        return StartedIntent(payment=payment, client_secret=intent.client_secret, intent_id=intent.id,
+                             status=intent.provider_status)
+
+    async def _reuse_intent(self, provider: PaymentProvider, payment: Payment) -> StartedIntent | None:
+        if not payment.provider_intent_id:
+            # Same idempotency key as the first attempt: the provider answers with that intent.
+            return await self._create_intent(provider, payment)
+        intent = await provider.retrieve_intent(payment)
+        if intent.status == S.SUCCEEDED:
+            # The webhook has not arrived yet: settle now, the client sees a finished intent.
+            await self.settlement.succeed(payment, charge_id=intent.charge_id)
+        elif intent.status not in OPEN_STATUSES:
+            await self.settlement.cancel(payment)
+            return None
+        return StartedIntent(payment=payment, client_secret=intent.client_secret, intent_id=intent.id,
+                             status=intent.provider_status)
+
+    async def start_checkout(self, principal: Principal, order_id: uuid.UUID, *, success_url: str,
+                             cancel_url: str) -> StartedCheckout:
+        order = await self._payable_order(principal, order_id)
+        return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
+
+    async def purchase_credits(self, principal: Principal, sku: str) -> StartedCheckout:
+        """S2: a credit pack bought through a checkout page; orders prices it from the catalog."""
+        order = await self.context.orders.create_for_sku(owner_id=principal.owner_id, user_id=principal.user_id,
+                                                         sku=sku)
+        settings = self.context.settings
+        return await self._checkout(order, success_url=settings.credits_success_url,
+                                    cancel_url=settings.credits_cancel_url)
+
+    async def _checkout(self, order: OrderView, *, success_url: str, cancel_url: str) -> StartedCheckout:
+        provider = self.context.providers.default
+        payment = self._new_payment(order, provider, PaymentKind.CHECKOUT)
+        self.session.add(payment)
+        await self.session.flush()
+        checkout = await provider.create_checkout(self._charge(payment), success_url=success_url,
+                                                  cancel_url=cancel_url)
+        await self.payments.update_ids(payment, provider_session_id=checkout.id, provider_intent_id=checkout.intent_id,
+                                       status=S.REQUIRES_PAYMENT)
+        if checkout.hosted_here and checkout.expires_at is not None:
+            self.checkouts.add(CheckoutSession(id=checkout.id, payment_id=payment.id, order_id=order.id,
+                                               amount=payment.amount, currency=payment.currency,
+                                               success_url=success_url, cancel_url=cancel_url,
+                                               expires_at=checkout.expires_at))
+            await self.session.flush()
+        return StartedCheckout(payment=payment, session_id=checkout.id, url=checkout.url)
+
+    async def confirm(self, principal: Principal, order_id: uuid.UUID, intent_id: str) -> Confirmed:
+        """S3: the client says it paid; the provider's intent decides."""
+        payment = await self.payments.get_owned_by_intent(_owner_ids(principal), order_id, intent_id)
+        if payment is None:
+            raise PaymentNotFound()
+        intent = await self.settlement.provider_of(payment).retrieve_intent(payment)
+        if intent.status == S.SUCCEEDED and domain.intent_amount_matches(intent.amount_minor, intent.currency,
+                                                                         payment.amount, payment.currency):
+            await self.settlement.succeed(payment, charge_id=intent.charge_id)
+            return Confirmed(payment=payment, intent_id=intent_id)
+        if payment.status in (S.SUCCEEDED, S.REFUNDED):
+            return Confirmed(payment=payment, intent_id=intent_id)
+        raise PaymentNotCompleted(details={"status": intent.provider_status})
+
+    async def of_order(self, order_id: uuid.UUID) -> list[Payment]:
+        """Every payment of an order, oldest first (other services, through /internal)."""
+        return list(await self.payments.list_for_order(order_id))
+
+    async def _payable_order(self, principal: Principal, order_id: uuid.UUID) -> OrderView:
+        order = await self.context.orders.get(order_id)
+        if order is None or not domain.owns(order.owner_id, principal.user_id, principal.anon_id):
+            raise OrderNotFound()
+        if not order.is_payable:
+            raise OrderNotPayable(details={"status": order.status})
+        if any(p.pays_order or p.status == S.SUCCEEDED for p in await self.payments.list_for_order(order.id)):
+            raise OrderAlreadyPaid(details={"status": "paid"})
+        return order
+
+    @staticmethod
+    def _new_payment(order: OrderView, provider: PaymentProvider, kind: PaymentKind) -> Payment:
+        return Payment(order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
+                       anon_id=order.owner_id if order.user_id is None else None, provider=provider.name,
+                       kind=kind, amount=order.total_amount, currency=order.currency, status=S.CREATED,
+                       order_snapshot=domain.order_snapshot(order))
+
+    @staticmethod
+    def _charge(payment: Payment) -> ChargeRequest:
+        buyer = domain.snapshot_buyer(payment.order_snapshot)
+        return ChargeRequest(payment_id=payment.id, order_id=payment.order_id,
+                             order_number=payment.order_snapshot.get("order_number"),
+                             amount=Decimal(payment.amount), currency=payment.currency,
+                             email=buyer.email if buyer else None)
+
+
+def _owner_ids(principal: Principal) -> list[uuid.UUID]:
+    return [i for i in (principal.user_id, principal.anon_id) if i is not None]

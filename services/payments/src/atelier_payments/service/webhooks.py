@@ -1,0 +1,124 @@
+"""Provider webhooks: verified on the raw body, then each event id is processed once.
+
+The event id is recorded (`processed_webhook`) in the same transaction as its effect: a
+replayed or concurrently redelivered event answers 200 and changes nothing; an effect that
+fails rolls the id back too, so the provider's retry is processed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pydantic
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_payments import domain
+from atelier_payments.bootstrap import PaymentsContext
+from atelier_payments.domain import EventAction, PaymentKind, PaymentStatus, ProviderEvent
+from atelier_payments.errors import InvalidSignature, InvalidWebhookPayload, UnknownProvider
+from atelier_payments.models import Payment
+from atelier_payments.providers.stripe import WebhookSignatureInvalid, verify_webhook
+from atelier_payments.repository import PaymentRepository, WebhookRepository
+from atelier_payments.schemas import SimpleWebhookEvent
+from atelier_payments.service.settlement import Settlement
+
+log = logging.getLogger("atelier.payments.webhooks")
+
+
+class WebhookService:
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        self.session = session
+        self.context = context
+        self.payments = PaymentRepository(session)
+        self.webhooks = WebhookRepository(session)
+        self.settlement = Settlement(session, context.providers)
+
+    async def receive_stripe(self, payload: bytes, signature_header: str | None) -> str:
+        settings = self.context.settings
+        try:
+            event = verify_webhook(payload, signature_header, settings.stripe_webhook_secret,
+                                   tolerance=settings.stripe_webhook_tolerance_seconds)
+        except WebhookSignatureInvalid as exc:
+            raise InvalidSignature() from exc
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise InvalidWebhookPayload() from exc
+        provider_event = domain.stripe_event(event)
+        if not provider_event.event_id:
+            raise InvalidWebhookPayload("The event has no id")
+        return await self._process(provider_event)
+
+    async def receive_simple(self, provider: str, payload: bytes, signature_header: str | None) -> str:
+        """S0's provider webhook, `X-Signature: sha256=<hex HMAC of the raw body>`."""
+        secret = self.context.settings.webhook_secrets.get(provider)
+        if secret is None:
+            raise UnknownProvider()
+        if not domain.simple_signature_valid(payload, signature_header, secret):
+            raise InvalidSignature()
+        try:
+            body = SimpleWebhookEvent.model_validate(json.loads(payload))
+        except (ValueError, pydantic.ValidationError) as exc:
+            raise InvalidWebhookPayload() from exc
+        event = domain.simple_event(provider, body.event_id or domain.derived_event_id(payload), body.order_id,
+                                    body.status, body.transaction_id)
+        return await self._process(event)
+
+    async def _process(self, event: ProviderEvent) -> str:
+        if not await self.webhooks.claim(event.provider, event.event_id, event.type):
+            return "duplicate"
+        if event.action == EventAction.IGNORED:
+            return "ignored"
+        payment = await self._payment_of(event)
+        if payment is None:
+            log.info("%s event %s (%s) concerns no payment of ours", event.provider, event.event_id, event.type)
+            return "ignored"
+        if event.action == EventAction.SUCCEEDED:
+            if not domain.amount_matches(event, payment.amount, payment.currency):
+                log.error("%s event %s pays %s %s for payment %s of %s %s; not settled", event.provider,
+                          event.event_id, event.amount_minor, event.currency, payment.id, payment.amount,
+                          payment.currency)
+                return "ignored"
+            await self.settlement.succeed(payment, charge_id=event.charge_id, intent_id=event.intent_id)
+        elif event.action == EventAction.FAILED:
+            await self.settlement.fail(payment, event.reason)
+        elif event.action == EventAction.PROCESSING:
+            await self.settlement.processing(payment)
+        elif event.action == EventAction.REFUNDED:
+            await self.settlement.refunded(payment)
+        return "processed"
+
+    async def _payment_of(self, event: ProviderEvent) -> Payment | None:
+        payment = await self.payments.find_for_event(event.provider, intent_id=event.intent_id,
+                                                     session_id=event.session_id, charge_id=event.charge_id,
+                                                     transaction_id=event.transaction_id)
+        if payment is None and event.payment_id is not None:
+            # An intent made by a Stripe Checkout session is first seen by its metadata.
+            candidate = await self.payments.get(event.payment_id)
+            if candidate is not None and candidate.provider == event.provider:
+                payment = candidate
+        if payment is None and event.provider != domain.STRIPE and event.order_id is not None:
+            payment = await self._simple_provider_payment(event)
+        if payment is not None and event.order_id is not None and payment.order_id != event.order_id:
+            log.warning("%s event %s names order %s but payment %s is for %s", event.provider, event.event_id,
+                        event.order_id, payment.id, payment.order_id)
+            return None
+        return payment
+
+    async def _simple_provider_payment(self, event: ProviderEvent) -> Payment | None:
+        """A simple provider names only the order: its open payment, or (S0, a payment made
+        entirely at the provider) a new one for the order's total."""
+        assert event.order_id is not None
+        if payment := await self.payments.newest_open(event.order_id, event.provider):
+            return payment
+        if event.action != EventAction.SUCCEEDED:
+            return None
+        order = await self.context.orders.get(event.order_id)
+        if order is None:
+            return None
+        payment = Payment(order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
+                          anon_id=order.owner_id if order.user_id is None else None, provider=event.provider,
+                          kind=PaymentKind.EXTERNAL, amount=order.total_amount, currency=order.currency,
+                          status=PaymentStatus.REQUIRES_PAYMENT, order_snapshot=domain.order_snapshot(order))
+        self.session.add(payment)
+        await self.session.flush()
+        return payment

@@ -1,0 +1,71 @@
+"""POST /payments/webhooks/{provider}: S0's simple provider webhook with an HMAC signature."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from atelier_common.settings import DEV_SECRET
+from atelier_payments.domain import sign_simple_webhook
+
+from ..conftest import assert_error
+
+SECRET = "s0-provider-secret"
+
+
+async def _post(api, provider: str, body: dict, *, secret: str = SECRET, signature: str | None = None):
+    raw = json.dumps(body).encode()
+    header = signature if signature is not None else sign_simple_webhook(raw, secret)
+    return await api.client.post(f"/api/v1/payments/webhooks/{provider}", content=raw,
+                                 headers={"X-Signature": header, "Content-Type": "application/json"})
+
+
+class TestSimpleProvider:
+    async def test_a_paid_order_reported_by_the_provider_is_paid(self, start_payments) -> None:
+        async with start_payments(webhook_secrets={"local": "dev", "bog": SECRET}) as api:
+            anon_id = uuid.uuid4()
+            order = api.orders.add(anon_id, total="30.00", currency="GEL")
+            body = {"order_id": order["id"], "status": "paid", "transaction_id": "tx-1", "customer_id": None}
+            response = await _post(api, "bog", body)
+            assert response.status_code == 200 and response.json()["status"] == "processed"
+            [payment] = await api.payments(order["id"])
+            assert (payment.provider, payment.kind, payment.status) == ("bog", "external", "succeeded")
+            assert payment.amount == 30 and payment.currency == "GEL" and payment.provider_charge_id == "tx-1"
+            [paid] = await api.outbox("order.paid")
+            assert paid["anon_id"] == str(anon_id) and paid["buyer"]["email"] == "buyer@example.com"
+            # The same message again (no event id: the body is its identity) changes nothing.
+            assert (await _post(api, "bog", body)).json()["status"] == "duplicate"
+            assert len(await api.outbox("order.paid")) == 1
+
+    async def test_a_bad_signature_is_refused(self, start_payments) -> None:
+        async with start_payments(webhook_secrets={"local": "dev", "bog": SECRET}) as api:
+            order = api.orders.add(uuid.uuid4())
+            body = {"order_id": order["id"], "status": "paid"}
+            assert_error(await _post(api, "bog", body, secret="wrong"), 400, "INVALID_SIGNATURE")
+            assert_error(await _post(api, "bog", body, signature=""), 400, "INVALID_SIGNATURE")
+            assert await api.payments(order["id"]) == []
+
+    async def test_an_unknown_provider_is_not_found(self, api) -> None:
+        assert_error(await _post(api, "paypal", {"order_id": str(uuid.uuid4()), "status": "paid"}), 404, "NOT_FOUND")
+
+    async def test_a_signed_but_invalid_body_is_a_validation_error(self, start_payments) -> None:
+        async with start_payments(webhook_secrets={"local": "dev", "bog": SECRET}) as api:
+            assert_error(await _post(api, "bog", {"order_id": "x", "status": "paid"}), 400, "VALIDATION_ERROR")
+            assert_error(await _post(api, "bog", {"order_id": str(uuid.uuid4()), "status": "maybe"}), 400,
+                         "VALIDATION_ERROR")
+
+    async def test_failed_marks_the_open_payment_failed(self, api) -> None:
+        anon_id, headers = api.anon()
+        order = api.orders.add(anon_id)
+        await api.intent(order["id"], headers)
+        response = await _post(api, "local", {"order_id": order["id"], "status": "failed", "event_id": "e1"},
+                               secret=DEV_SECRET)
+        assert response.json()["status"] == "processed"
+        assert (await api.payments(order["id"]))[0].status == "failed"
+        assert len(await api.outbox("payment.failed")) == 1
+
+
+class TestHealth:
+    async def test_webhooks_health_is_public(self, api) -> None:
+        response = await api.client.get("/api/v1/payments/webhooks/health")
+        assert response.status_code == 200 and response.json() == {"status": "ok"}

@@ -1,0 +1,230 @@
+"""Payments test fixtures: the app on a migrated database with an in-memory bus, a fake orders
+internal API (mounted as http://orders.internal), the fake Stripe server, and helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlmodel import col, select
+
+import atelier_payments
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.outbox import OutboxMessage
+from atelier_common.settings import DEV_SECRET
+from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_payments.app import create_app
+from atelier_payments.models import LedgerEntry, Payment
+from atelier_payments.settings import PaymentsSettings
+
+from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
+
+MIGRATIONS = Path(atelier_payments.__file__).parent / "migrations"
+PUBLIC_URL = "http://shop.test"
+
+PACKS = {
+    "PACK_5": {"kind": "credit_pack", "price": "4.99", "currency": "USD", "attributes": {"credits": 5}},
+    "PACK_10": {"kind": "credit_pack", "price": "8.99", "currency": "USD", "attributes": {"credits": 10}},
+}
+
+
+class FakeOrders:
+    """Orders' internal API as payments calls it; the service credential is required."""
+
+    def __init__(self, service_token: str = DEV_SECRET) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.created: list[dict[str, Any]] = []
+        self.service_token = service_token
+        self.app = self._build()
+
+    def add(self, owner_id: uuid.UUID, *, user_id: uuid.UUID | None = None, total: str = "85.50",
+            currency: str = "USD", status: str = "awaiting_payment", items: list[dict[str, Any]] | None = None,
+            email: str | None = "buyer@example.com", shipping_address: dict[str, Any] | None = None) -> dict[str, Any]:
+        order_id = str(uuid.uuid4())
+        order = {
+            "id": order_id, "order_number": f"ORD-20261121-{order_id[:6].upper()}", "owner_id": str(owner_id),
+            "user_id": str(user_id) if user_id else None, "email": email, "status": status, "currency": currency,
+            "subtotal": total, "tax_amount": "0.00", "shipping_cost": "0.00", "total_amount": total,
+            "items": items if items is not None else [line("STONE-1", unit_price=total)],
+            "shipping_address": shipping_address if shipping_address is not None else {
+                "first_name": "Ada", "last_name": "Lovelace", "email": email, "phone": "+15550100",
+                "address_line_1": "1 Analytical St", "city": "London", "country": "GB"},
+        }
+        self.orders[order_id] = order
+        return order
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+
+        def authorised(request: Request) -> bool:
+            return request.headers.get("x-service-token") == self.service_token
+
+        @app.get("/internal/orders/{order_id}")
+        async def get_order(order_id: str, request: Request) -> JSONResponse:
+            if not authorised(request):
+                return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
+            if order_id not in self.orders:
+                return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Order not found"}}, status_code=404)
+            return JSONResponse(self.orders[order_id])
+
+        @app.post("/internal/orders")
+        async def create_order(request: Request) -> JSONResponse:
+            if not authorised(request):
+                return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
+            body = await request.json()
+            self.created.append(body)
+            item = body["items"][0]
+            pack = PACKS.get(item["sku"])
+            if pack is None:
+                return JSONResponse({"error": {"code": "VALIDATION_ERROR", "message": "Unknown SKU"}}, status_code=400)
+            order = self.add(uuid.UUID(body["owner_id"]), user_id=uuid.UUID(body["user_id"]) if body["user_id"] else None,
+                             total=pack["price"], currency=pack["currency"], status="pending",
+                             items=[line(item["sku"], kind=pack["kind"], unit_price=pack["price"],
+                                         attributes=pack["attributes"])])
+            return JSONResponse(order, status_code=201)
+
+        return app
+
+
+def line(sku: str, *, kind: str = "physical", quantity: int = 1, unit_price: str = "85.50",
+         attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"product_id": str(uuid.uuid4()), "variant_id": None, "sku": sku, "kind": kind, "quantity": quantity,
+            "unit_price": unit_price, "attributes": attributes or {}, "book_id": None, "content_type": None,
+            "content_id": None}
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[FakeStripeServer]:
+    server = FakeStripeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_stripe(stripe_server: FakeStripeServer) -> FakeStripe:
+    stripe_server.fake.refund_status = "succeeded"
+    return stripe_server.fake
+
+
+@pytest.fixture
+def fake_orders() -> FakeOrders:
+    return FakeOrders()
+
+
+class PaymentsApi:
+    """The running service plus the helpers most tests start from."""
+
+    def __init__(self, harness: ServiceHarness, orders: FakeOrders, keys: TestKeys) -> None:
+        self.h = harness
+        self.client = harness.client
+        self.orders = orders
+        self.keys = keys
+        self.stripe_webhooks = StripeWebhooks(harness.client)
+
+    @property
+    def db(self) -> Any:
+        return self.h.runtime.db
+
+    def anon(self) -> tuple[uuid.UUID, dict[str, str]]:
+        anon_id = uuid.uuid4()
+        return anon_id, self.keys.anon_headers(anon_id)
+
+    def user(self) -> tuple[uuid.UUID, dict[str, str]]:
+        user_id = uuid.uuid4()
+        return user_id, self.keys.user_headers(user_id)
+
+    async def intent(self, order_id: str, headers: dict[str, str], **extra: Any) -> httpx.Response:
+        return await self.client.post("/api/v1/payments/intents", json={"order_id": order_id, **extra}, headers=headers)
+
+    async def checkout(self, order_id: str, headers: dict[str, str]) -> httpx.Response:
+        return await self.client.post("/api/v1/payments/checkout", headers=headers, json={
+            "order_id": order_id, "success_url": "http://shop.test/ok?session={CHECKOUT_SESSION_ID}",
+            "cancel_url": "http://shop.test/cancelled"})
+
+    async def confirm(self, order_id: str, intent_id: str, headers: dict[str, str]) -> httpx.Response:
+        return await self.client.post("/api/v1/payments/confirm", headers=headers,
+                                      json={"order_id": order_id, "payment_intent_id": intent_id})
+
+    async def outbox(self, type_: str) -> list[dict[str, Any]]:
+        """Events of `type_` written to the outbox (sent or not), oldest first."""
+        async with self.db.read_only() as s:
+            rows = (await s.exec(select(OutboxMessage).where(col(OutboxMessage.type) == type_)
+                                 .order_by(col(OutboxMessage.occurred_at)))).all()
+        return [row.data for row in rows]
+
+    async def ledger(self, owner_id: uuid.UUID | None = None) -> list[LedgerEntry]:
+        async with self.db.read_only() as s:
+            stmt = select(LedgerEntry).order_by(col(LedgerEntry.created_at))
+            if owner_id is not None:
+                stmt = stmt.where(col(LedgerEntry.owner_id) == owner_id)
+            return list((await s.exec(stmt)).all())
+
+    async def payments(self, order_id: str) -> list[Payment]:
+        async with self.db.read_only() as s:
+            stmt = select(Payment).where(col(Payment.order_id) == uuid.UUID(order_id)).order_by(col(Payment.created_at))
+            return list((await s.exec(stmt)).all())
+
+
+StartPayments = Callable[..., AbstractAsyncContextManager[PaymentsApi]]
+
+
+@pytest.fixture
+def start_payments(service_database, test_settings_overrides, fake_orders: FakeOrders,
+                   test_keys: TestKeys) -> StartPayments:
+    """`async with start_payments(**settings) as api:` — the app on this test's database."""
+    url = service_database("payments", MIGRATIONS)
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[PaymentsApi]:
+        settings = PaymentsSettings(database_url=url, **{**test_settings_overrides, "dev_endpoints": True,
+                                                         "public_url": PUBLIC_URL, **overrides})
+        bus = InMemoryBus()
+        mounts: dict[str, httpx.AsyncBaseTransport] = {"http://orders.internal": httpx.ASGITransport(app=fake_orders.app)}
+        app = create_app(settings, bus=bus, http_mounts=mounts)
+        # The local checkout's Pay button posts its webhook to this very service.
+        mounts["http://payments.internal"] = httpx.ASGITransport(app=app)
+        async with ServiceHarness(app, bus) as h:
+            yield PaymentsApi(h, fake_orders, test_keys)
+
+    return start
+
+
+@pytest.fixture
+def stripe_settings(stripe_server: FakeStripeServer) -> dict[str, Any]:
+    return {"provider": "stripe", "stripe_api_key": API_KEY, "stripe_webhook_secret": WEBHOOK_SECRET,
+            "stripe_api_base": stripe_server.url, "stripe_max_network_retries": 0}
+
+
+@pytest.fixture
+async def api(start_payments: StartPayments) -> AsyncIterator[PaymentsApi]:
+    """The service with the local provider (the embedded mode's default)."""
+    async with start_payments() as payments:
+        yield payments
+
+
+@pytest.fixture
+async def stripe_api(start_payments: StartPayments, stripe_settings: dict[str, Any],
+                     fake_stripe: FakeStripe) -> AsyncIterator[PaymentsApi]:
+    """The service with Stripe, the SDK pointed at the fake Stripe server."""
+    async with start_payments(**stripe_settings) as payments:
+        yield payments
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
+    assert body["error"]["code"] == code, body
+    return body["error"]["details"]
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))

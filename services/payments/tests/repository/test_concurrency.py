@@ -1,0 +1,66 @@
+"""Real concurrent transactions on PostgreSQL: one effect however many deliveries race."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from atelier_common.contracts.orders import OrderCancelled
+
+from ..conftest import money
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(db_backend: str, postgres_server_url: str) -> None:
+    if db_backend != "postgres":
+        pytest.skip("needs PostgreSQL: concurrent transactions and row locks")
+
+
+async def _open_intent(api) -> tuple[dict, str, dict[str, str]]:
+    anon_id, headers = api.anon()
+    order = api.orders.add(anon_id, total="25.00")
+    intent_id = (await api.intent(order["id"], headers)).json()["payment_intent_id"]
+    return order, intent_id, headers
+
+
+class TestConcurrentWebhooks:
+    async def test_one_event_delivered_five_times_at_once_has_one_effect(self, stripe_api, fake_stripe) -> None:
+        order, intent_id, _ = await _open_intent(stripe_api)
+        event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
+        responses = await asyncio.gather(*(stripe_api.stripe_webhooks.send(event) for _ in range(5)))
+        assert [r.status_code for r in responses] == [200] * 5
+        assert sorted(r.json()["status"] for r in responses) == ["duplicate"] * 4 + ["processed"]
+        assert len(await stripe_api.outbox("order.paid")) == 1
+        assert [(e.kind, e.amount) for e in await stripe_api.ledger()] == [("payment", money("25.00"))]
+
+    async def test_five_distinct_events_of_one_success_at_once_have_one_effect(self, stripe_api, fake_stripe) -> None:
+        order, intent_id, headers = await _open_intent(stripe_api)
+        intent = fake_stripe.succeed_intent(intent_id)
+        sends = [stripe_api.stripe_webhooks.send(fake_stripe.event("payment_intent.succeeded", intent))
+                 for _ in range(4)]
+        responses = await asyncio.gather(*sends, stripe_api.confirm(order["id"], intent_id, headers))
+        assert [r.status_code for r in responses] == [200] * 5
+        assert len(await stripe_api.outbox("order.paid")) == 1
+        assert len(await stripe_api.ledger()) == 1
+
+    async def test_a_refund_raced_by_its_webhook_is_recorded_once(self, stripe_api, fake_stripe) -> None:
+        order, intent_id, _ = await _open_intent(stripe_api)
+        await stripe_api.stripe_webhooks.send(
+            fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id)))
+        await asyncio.gather(
+            stripe_api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=True)),
+            *(stripe_api.stripe_webhooks.send(fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent_id)))
+              for _ in range(3)))
+        assert len(await stripe_api.outbox("payment.refunded")) == 1
+        assert sum(e.amount for e in await stripe_api.ledger()) == 0
+
+
+class TestConcurrentIntents:
+    async def test_five_pay_clicks_at_once_make_one_intent(self, stripe_api, fake_stripe) -> None:
+        anon_id, headers = stripe_api.anon()
+        order = stripe_api.orders.add(anon_id)
+        responses = await asyncio.gather(*(stripe_api.intent(order["id"], headers) for _ in range(5)))
+        assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
+        assert len({r.json()["payment_intent_id"] for r in responses}) == 1
+        assert len(await stripe_api.payments(order["id"])) == 1

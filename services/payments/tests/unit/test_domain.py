@@ -1,0 +1,113 @@
+"""Pure rules: the monotonic status guard, minor units, provider events, signatures, settings."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from atelier_payments import domain
+from atelier_payments.domain import EventAction, PaymentStatus as S
+from atelier_payments.settings import PaymentsSettings
+
+
+class TestStatusGuard:
+    @pytest.mark.parametrize("late", [S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED, S.CANCELED])
+    def test_nothing_moves_a_succeeded_payment_back(self, late: S) -> None:
+        assert not domain.can_transition(S.SUCCEEDED, late)
+
+    def test_only_a_succeeded_payment_is_refunded(self) -> None:
+        assert domain.can_transition(S.SUCCEEDED, S.REFUNDED)
+        assert not any(domain.can_transition(s, S.REFUNDED) for s in S if s != S.SUCCEEDED)
+        assert not any(domain.can_transition(S.REFUNDED, s) for s in S)
+
+    def test_a_failed_payment_can_still_succeed(self) -> None:
+        assert domain.can_transition(S.FAILED, S.SUCCEEDED)
+        assert domain.can_transition(S.PROCESSING, S.FAILED)
+
+
+class TestMinorUnits:
+    def test_two_decimal_and_zero_decimal_currencies(self) -> None:
+        assert domain.to_minor_units(Decimal("85.50"), "USD") == 8550
+        assert domain.to_minor_units(Decimal("2"), "GEL") == 200
+        assert domain.to_minor_units(Decimal("0.005"), "USD") == 1  # half up
+        assert domain.to_minor_units(Decimal("500"), "JPY") == 500
+
+
+class TestStripeEvents:
+    def _event(self, type_: str, obj: dict) -> dict:
+        return {"id": "evt_1", "type": type_, "data": {"object": obj}}
+
+    def test_intent_events(self) -> None:
+        payment_id = uuid.uuid4()
+        event = domain.stripe_event(self._event("payment_intent.succeeded", {
+            "id": "pi_1", "amount": 100, "amount_received": 100, "currency": "usd", "latest_charge": "ch_1",
+            "metadata": {"payment_id": str(payment_id), "order_id": "not-a-uuid"}}))
+        assert (event.action, event.intent_id, event.charge_id, event.amount_minor, event.currency) == (
+            EventAction.SUCCEEDED, "pi_1", "ch_1", 100, "USD")
+        assert event.payment_id == payment_id and event.order_id is None
+        failed = domain.stripe_event(self._event("payment_intent.payment_failed", {
+            "id": "pi_1", "last_payment_error": {"message": "declined"}}))
+        assert failed.action == EventAction.FAILED and failed.reason == "declined"
+        assert domain.stripe_event(self._event("payment_intent.created", {"id": "pi_1"})).action == EventAction.IGNORED
+
+    def test_checkout_and_charge_events(self) -> None:
+        paid = domain.stripe_event(self._event("checkout.session.completed", {
+            "id": "cs_1", "payment_status": "paid", "payment_intent": {"id": "pi_2"}, "amount_total": 5}))
+        assert (paid.action, paid.session_id, paid.intent_id) == (EventAction.SUCCEEDED, "cs_1", "pi_2")
+        unpaid = domain.stripe_event(self._event("checkout.session.completed", {"id": "cs_1", "payment_status": "unpaid"}))
+        assert unpaid.action == EventAction.PROCESSING
+        full = domain.stripe_event(self._event("charge.refunded", {"id": "ch_1", "refunded": True, "payment_intent": "pi"}))
+        assert full.action == EventAction.REFUNDED and full.intent_id == "pi"
+        partial = domain.stripe_event(self._event("charge.refunded", {"id": "ch_1", "refunded": False}))
+        assert partial.action == EventAction.IGNORED
+
+    def test_amount_must_match_the_payment(self) -> None:
+        event = domain.ProviderEvent(provider="stripe", event_id="e", type="t", action=EventAction.SUCCEEDED,
+                                     amount_minor=8550, currency="USD")
+        assert domain.amount_matches(event, Decimal("85.50"), "USD")
+        assert not domain.amount_matches(event, Decimal("85.51"), "USD")
+        assert not domain.amount_matches(event, Decimal("85.50"), "EUR")
+
+
+class TestSimpleSignature:
+    def test_hmac_of_the_raw_body(self) -> None:
+        body = b'{"order_id": "x", "status": "paid"}'
+        header = domain.sign_simple_webhook(body, "secret")
+        assert header.startswith("sha256=") and len(header) == 7 + 64
+        assert domain.simple_signature_valid(body, header, "secret")
+        assert domain.simple_signature_valid(body, header.upper().replace("SHA256=", "sha256="), "secret")
+        assert not domain.simple_signature_valid(body + b" ", header, "secret")
+        assert not domain.simple_signature_valid(body, header, "other")
+        assert not domain.simple_signature_valid(body, None, "secret")
+        assert domain.derived_event_id(body) == domain.derived_event_id(body)
+
+
+class TestOrderView:
+    def test_buyer_from_the_shipping_address_else_the_order_email(self) -> None:
+        order = domain.order_view({"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "status": "pending",
+                                   "currency": "usd", "total_amount": "4.5", "email": "o@example.com",
+                                   "items": [], "shipping_address": {"full_name": "Ada King", "phone_number": "1"}})
+        assert order.total_amount == Decimal("4.50") and order.currency == "USD" and order.is_payable
+        assert domain.buyer_contact(order).model_dump() == {"email": "o@example.com", "first_name": "Ada",
+                                                            "last_name": "King", "phone": "1"}
+
+    def test_credit_grants_count_units(self) -> None:
+        lines = [domain.OrderLine(product_id=uuid.uuid4(), sku="PACK_5", kind="credit_pack", quantity=3,
+                                  unit_price=Decimal("4.99"), attributes={"credits": 5}),
+                 domain.OrderLine(product_id=uuid.uuid4(), sku="STONE", kind="physical", quantity=1,
+                                  unit_price=Decimal("1"))]
+        assert domain.credit_grants(lines) == [domain.CreditGrant(sku="PACK_5", credits=15)]
+
+
+class TestSettings:
+    def test_production_refuses_the_dev_webhook_secret(self) -> None:
+        with pytest.raises(ValueError, match="secret"):
+            PaymentsSettings(environment="production", service_token="real-token")
+        PaymentsSettings(environment="production", service_token="real-token", webhook_secrets={"local": "real"})
+
+    def test_stripe_needs_its_keys(self) -> None:
+        with pytest.raises(ValueError, match="stripe"):
+            PaymentsSettings(provider="stripe")
+        PaymentsSettings(provider="stripe", stripe_api_key="sk", stripe_webhook_secret="whsec")
