@@ -7,11 +7,19 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
+from atelier_generation import bootstrap
+from atelier_generation.api import ROUTERS
+from atelier_generation.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
 from atelier_generation.settings import GenerationSettings
 
 SPEC = ServiceSpec(
     name="generation",
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
+    worker_subscriptions=WORKER_SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
+    on_startup=(bootstrap.start,),
+    on_shutdown=(bootstrap.stop,),
 )
 
 

@@ -1,1 +1,227 @@
-"""Tables of the generation service."""
+"""Tables of the generation service.
+
+Every owned row carries `owner_id`: the user id, or the anonymous id until
+`identity.anonymous_claimed` moves it. No relationships are mapped: each query says what it
+reads, and the repository loads children (tags) with one extra query per page.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (JSON, CheckConstraint, Column, DateTime, Dialect, ForeignKey, Index, Numeric, Text,
+                        UniqueConstraint)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that reads back as UTC everywhere: SQLite stores it without its offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _timestamp(*, nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+
+
+# -- credits ---------------------------------------------------------------------------------
+
+class CreditWallet(SQLModel, table=True):
+    __tablename__ = "credit_wallet"
+    # The last line of defence behind the guarded UPDATE … WHERE balance >= :n.
+    __table_args__ = (CheckConstraint("balance >= 0", name="ck_credit_wallet_balance_non_negative"),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    balance: int = 0
+    updated_at: datetime = _timestamp()
+
+
+class CreditTransaction(SQLModel, table=True):
+    __tablename__ = "credit_transaction"
+    __table_args__ = (
+        # A credit-pack line is granted once, whatever event announces it.
+        UniqueConstraint("order_id", "product_id", name="uq_credit_transaction_order_product"),
+        Index("ix_credit_transaction_owner_created", "owner_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID
+    kind: str = Field(max_length=20)
+    # Signed: +5 for a purchase, -2 for a job, +2 for its refund.
+    amount: int
+    balance_after: int
+    # The job or restoration the credits were spent on (or refunded for).
+    reference_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    product_id: uuid.UUID | None = None
+    description: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class CreditPack(SQLModel, table=True):
+    """Projection of catalog's `credit_pack` products (from `catalog.product_changed`)."""
+
+    __tablename__ = "credit_pack"
+
+    product_id: uuid.UUID = Field(primary_key=True)
+    sku: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    credits: int
+    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    is_active: bool = True
+    updated_at: datetime = _timestamp()
+
+
+class Subscription(SQLModel, table=True):
+    """Projection of `subscription.changed`, plus this service's own count of quota used."""
+
+    __tablename__ = "subscription"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    plan_sku: str | None = Field(default=None, max_length=100)
+    tier: str | None = Field(default=None, max_length=50)
+    status: str = Field(max_length=30)
+    monthly_quota: int = 0
+    current_period_end: datetime | None = _timestamp(nullable=True)
+    cancel_at_period_end: bool = False
+    # Images taken from the quota in the period that ends at `quota_period_end`.
+    quota_used: int = 0
+    quota_period_end: datetime | None = _timestamp(nullable=True)
+    # When the applied event happened: an older event arriving late changes nothing.
+    source_occurred_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+# -- jobs and images -------------------------------------------------------------------------
+
+class GenerationJob(SQLModel, table=True):
+    __tablename__ = "generation_job"
+    __table_args__ = (
+        Index("ix_generation_job_owner_created", "owner_id", "created_at"),
+        Index("ix_generation_job_status_heartbeat", "status", "heartbeat_at"),
+        CheckConstraint("kind IN ('image', 'restoration')", name="ck_generation_job_kind"),
+        CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="ck_generation_job_status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID
+    kind: str = Field(max_length=20)
+    status: str = Field(default="queued", max_length=20)
+    model: str = Field(max_length=50)
+    prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    filters: dict[str, Any] = _json()
+    batch_size: int = 1
+    seed: int = 0
+    credits_charged: int = 0
+    # Images paid from the subscription quota of the period ending at `quota_period_end`.
+    quota_charged: int = 0
+    quota_period_end: datetime | None = _timestamp(nullable=True)
+    attempts: int = 0
+    progress: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _timestamp()
+    started_at: datetime | None = _timestamp(nullable=True)
+    finished_at: datetime | None = _timestamp(nullable=True)
+    # Last sign of life (created, claimed, progressed, re-queued): the sweep's staleness clock.
+    heartbeat_at: datetime = _timestamp()
+
+
+class GeneratedImage(SQLModel, table=True):
+    __tablename__ = "generated_image"
+    __table_args__ = (
+        Index("ix_generated_image_owner_created", "owner_id", "created_at"),
+        Index("ix_generated_image_public_created", "is_public", "created_at"),
+        Index("ix_generated_image_job", "job_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    owner_id: uuid.UUID
+    job_id: uuid.UUID = Field(sa_column=Column(ForeignKey("generation_job.id", ondelete="CASCADE",
+                                                          name="fk_generated_image_job_id"), nullable=False))
+    model: str = Field(max_length=50)
+    prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    filters: dict[str, Any] = _json()
+    storage_key: str = Field(max_length=300)
+    thumbnail_key: str = Field(max_length=300)
+    width: int
+    height: int
+    size_bytes: int
+    is_public: bool = False
+    is_premium: bool = False
+    created_at: datetime = _timestamp()
+
+
+class ImageTag(SQLModel, table=True):
+    __tablename__ = "image_tag"
+    __table_args__ = (Index("ix_image_tag_tag", "tag", "image_id"),)
+
+    image_id: uuid.UUID = Field(sa_column=Column(ForeignKey("generated_image.id", ondelete="CASCADE",
+                                                            name="fk_image_tag_image_id"), primary_key=True))
+    tag: str = Field(primary_key=True, max_length=64)
+
+
+class ImageFavorite(SQLModel, table=True):
+    __tablename__ = "image_favorite"
+    __table_args__ = (Index("ix_image_favorite_owner_created", "owner_id", "created_at"),)
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    image_id: uuid.UUID = Field(sa_column=Column(ForeignKey("generated_image.id", ondelete="CASCADE",
+                                                            name="fk_image_favorite_image_id"), primary_key=True))
+    created_at: datetime = _timestamp()
+
+
+# -- restorations (S2) -----------------------------------------------------------------------
+
+class Restoration(SQLModel, table=True):
+    """A restoration is a job of kind `restoration`; it shares the job's id."""
+
+    __tablename__ = "restoration"
+    __table_args__ = (Index("ix_restoration_owner_expires", "owner_id", "expires_at"),)
+
+    id: uuid.UUID = Field(sa_column=Column(ForeignKey("generation_job.id", ondelete="CASCADE",
+                                                      name="fk_restoration_job_id"), primary_key=True))
+    owner_id: uuid.UUID
+    original_key: str = Field(max_length=300)
+    original_format: str = Field(max_length=10)
+    width: int
+    height: int
+    size_bytes: int
+    preview_key: str | None = Field(default=None, max_length=300)
+    full_key: str | None = Field(default=None, max_length=300)
+    unlock_method: str | None = Field(default=None, max_length=20)
+    unlocked_at: datetime | None = _timestamp(nullable=True)
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = _timestamp()
+
+
+class ShareUnlock(SQLModel, table=True):
+    """A user's one social-share unlock: started, its redirect opened, then used (once)."""
+
+    __tablename__ = "share_unlock"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    restoration_id: uuid.UUID
+    initiated_at: datetime = _timestamp()
+    redirected_at: datetime | None = _timestamp(nullable=True)
+    platform: str | None = Field(default=None, max_length=20)
+    used_at: datetime | None = _timestamp(nullable=True)

@@ -1,12 +1,78 @@
 """Settings of the generation service: `ATELIER_GENERATION_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
 
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Literal
 
 from pydantic_settings import SettingsConfigDict
 
-from atelier_common.settings import ServiceSettings
+from atelier_common.settings import DEV_SECRET, ServiceSettings
+
+GeneratorBackend = Literal["local", "http"]
 
 
 class GenerationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_GENERATION_")
     service_name: ClassVar[str] = "generation"
+
+    # -- generators --------------------------------------------------------------------------
+    # Which generator renders every model; `model_backends` overrides it per model id.
+    generator_backend: GeneratorBackend = "local"
+    model_backends: dict[str, GeneratorBackend] = {}
+    # The hosted model API the `http` backend calls (POST {base}/v1/images, /v1/restorations).
+    http_generator_base_url: str = "http://models.internal"
+    http_generator_api_key: str | None = None
+    http_generator_timeout_seconds: float = 120.0
+    image_size: int = 512
+    thumbnail_size: int = 192
+
+    # -- jobs --------------------------------------------------------------------------------
+    # A job is tried at most this many times (crashes included); then it fails and is refunded.
+    job_max_attempts: int = 3
+    # A queued or running job untouched for this long is handed to the worker again.
+    job_stale_seconds: int = 600
+    # How often the worker looks for such jobs (0: only at start).
+    job_sweep_seconds: float = 60.0
+    # Per subscription tier ("free" when there is none); unknown tiers use "free".
+    generation_rate_limits: dict[str, str] = {"free": "10/minute", "pro": "30/minute", "studio": "60/minute"}
+    gallery_rate_limit_anonymous: str = "100/minute"
+    sse_poll_seconds: float = 0.5
+    sse_max_seconds: float = 600.0
+    sse_heartbeat_seconds: float = 15.0
+
+    # -- storage and URLs --------------------------------------------------------------------
+    # Files live under `storage_dir`, by default `<data_dir>/assets`.
+    storage_dir: Path | None = None
+    # Signs asset URLs and share tokens (HMAC-SHA256).
+    url_signing_secret: str = DEV_SECRET
+    signed_url_ttl_seconds: int = 3600
+    # Absolute URLs handed to clients start with this (the gateway's public address).
+    public_base_url: str = "http://localhost:8000"
+    # The page a social share points at.
+    share_target_url: str = "https://reviv.pics"
+
+    # -- restorations (S2) -------------------------------------------------------------------
+    max_upload_bytes: int = 10 * 1024 * 1024
+    min_image_side: int = 500
+    # Pillow's decompression-bomb guard is set to this, and uploads above it are refused.
+    max_image_pixels: int = 40_000_000
+    restoration_max_side: int = 4096
+    preview_max_side: int = 640
+    restoration_history_limit: int = 6
+    restoration_expiry_days: int = 60
+    unlock_credits: int = 1
+    share_token_ttl_seconds: int = 900
+    # confirm-share must follow the recorded redirect within this time.
+    share_redirect_ttl_seconds: int = 3600
+
+    # -- credits -----------------------------------------------------------------------------
+    transactions_limit: int = 50
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return (*super().secret_fields(), "url_signing_secret")
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "assets"
+
+    def backend_for(self, model_id: str) -> GeneratorBackend:
+        return self.model_backends.get(model_id, self.generator_backend)

@@ -33,3 +33,15 @@ class JobFailed(IntegrationEvent):
     kind: str
     reason: str
     refunded_credits: int = 0
+
+
+class JobRequested(IntegrationEvent):
+    """Work for the generation worker: run this job (again, after a crash or a lost message).
+
+    Consumed only by generation's own `worker` role; the job row says what to do, so the
+    message carries nothing else and a duplicate is harmless.
+    """
+
+    type = "generation.job_requested"
+    job_id: uuid.UUID
+    kind: str

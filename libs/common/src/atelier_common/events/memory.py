@@ -38,6 +38,10 @@ class InMemoryBus:
         self._idle.set()
         self._drain_sources: list[Callable[[], Awaitable[int]]] = []
         self._started = False
+        # Published before start(): routed at start, once every consumer of the process has
+        # subscribed (the embedded mode starts services one by one and the bus last; a broker
+        # queue would have been declared already, so nothing published early may be lost).
+        self._early: list[Envelope] = []
 
     def subscribe(self, consumer: str, types: Iterable[str], handler: Handler, *,
                   broadcast: bool = False) -> None:
@@ -57,6 +61,9 @@ class InMemoryBus:
         for entry in self._consumers.values():
             if not entry.tasks:
                 self._spawn(entry)
+        early, self._early = self._early, []
+        for env in early:
+            self._route(env)
 
     def _spawn(self, entry: _Consumer) -> None:
         for _ in range(self.concurrency):
@@ -76,9 +83,15 @@ class InMemoryBus:
     async def publish(self, envelopes: list[Envelope]) -> None:
         for env in envelopes:
             self.published.append(env)
-            for entry in self._consumers.values():
-                if env.type in entry.types:
-                    self._enqueue(entry, env, 0)
+            if self._started:
+                self._route(env)
+            else:
+                self._early.append(env)
+
+    def _route(self, env: Envelope) -> None:
+        for entry in self._consumers.values():
+            if env.type in entry.types:
+                self._enqueue(entry, env, 0)
 
     def _enqueue(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
         self._outstanding += 1

@@ -1,0 +1,5 @@
+"""HTTP routes of generation: one router per resource, plus /internal for other services."""
+
+from atelier_generation.api import credits, generation, images, internal, restorations
+
+ROUTERS = (generation.router, images.router, credits.router, restorations.router, internal.router)

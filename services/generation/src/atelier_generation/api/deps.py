@@ -1,0 +1,56 @@
+"""The dependencies generation's routes list, named once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from atelier_common.auth import client_ip
+from atelier_generation.bootstrap import Generation
+from atelier_generation.service import (AccountService, CreditService, ImageService, JobService,
+                                        RestorationService)
+
+
+def _generation(request: Request) -> Generation:
+    return request.app.state.runtime.generation
+
+
+GenerationDep = Annotated[Generation, Depends(_generation)]
+
+
+def _credits(generation: GenerationDep) -> CreditService:
+    return generation.credits
+
+
+def _jobs(generation: GenerationDep) -> JobService:
+    return generation.jobs
+
+
+def _images(generation: GenerationDep) -> ImageService:
+    return generation.images
+
+
+def _restorations(generation: GenerationDep) -> RestorationService:
+    return generation.restorations
+
+
+def _accounts(generation: GenerationDep) -> AccountService:
+    return generation.accounts
+
+
+def _client_ip(request: Request) -> str:
+    return client_ip(request)
+
+
+CreditServiceDep = Annotated[CreditService, Depends(_credits)]
+JobServiceDep = Annotated[JobService, Depends(_jobs)]
+ImageServiceDep = Annotated[ImageService, Depends(_images)]
+RestorationServiceDep = Annotated[RestorationService, Depends(_restorations)]
+AccountServiceDep = Annotated[AccountService, Depends(_accounts)]
+ClientIpDep = Annotated[str, Depends(_client_ip)]
+
+# Declared on routes so that the merged OpenAPI lists the error answers too.
+USER = {401: {"description": "Authentication required"}}
+NOT_FOUND = {404: {"description": "Not found (or not yours)"}}
+INSUFFICIENT = {403: {"description": "INSUFFICIENT_CREDITS"}}

@@ -1,0 +1,76 @@
+"""/api/v1/restorations: uploads, history, unlocks and the one-time social-share unlock (S2)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi.responses import RedirectResponse
+
+from atelier_common.auth import UserPrincipal
+from atelier_common.db import SessionDep
+from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, RestorationServiceDep
+from atelier_generation.schemas import (ConfirmShareRead, RestorationCreated, RestorationDeleted, RestorationRead,
+                                        ShareLinks, UnlockRead)
+
+router = APIRouter(prefix="/api/v1/restorations", tags=["restorations"])
+
+UPLOAD_ERRORS = {**USER, 400: {"description": "UNSUPPORTED_FORMAT, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE"},
+                 403: {"description": "HISTORY_LIMIT"}, 413: {"description": "FILE_TOO_LARGE"}}
+UNLOCK_ERRORS = {**USER, **NOT_FOUND, 400: {"description": "INVALID_STATE"},
+                 409: {"description": "ALREADY_UNLOCKED"}}
+
+
+@router.post("", response_model=RestorationCreated, status_code=status.HTTP_201_CREATED, responses=UPLOAD_ERRORS)
+async def create_restoration(image: Annotated[UploadFile, File(description="JPG, PNG or WEBP, ≤ 10 MB")],
+                             principal: UserPrincipal, session: SessionDep,
+                             restorations: RestorationServiceDep) -> RestorationCreated:
+    return await restorations.upload(session, principal, image.read)
+
+
+@router.get("", response_model=list[RestorationRead], responses=USER)
+async def list_restorations(principal: UserPrincipal, session: SessionDep,
+                            restorations: RestorationServiceDep) -> list[RestorationRead]:
+    return await restorations.history(session, principal)
+
+
+@router.get("/{restoration_id}", response_model=RestorationRead, responses={**USER, **NOT_FOUND})
+async def get_restoration(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+                          restorations: RestorationServiceDep) -> RestorationRead:
+    return await restorations.get(session, principal, restoration_id)
+
+
+@router.delete("/{restoration_id}", response_model=RestorationDeleted, responses={**USER, **NOT_FOUND})
+async def delete_restoration(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+                             restorations: RestorationServiceDep) -> RestorationDeleted:
+    await restorations.delete(session, principal, restoration_id)
+    return RestorationDeleted(message="Job deleted successfully", status="ok")
+
+
+@router.post("/{restoration_id}/unlock", response_model=UnlockRead, responses={**UNLOCK_ERRORS, **INSUFFICIENT})
+async def unlock_restoration(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+                             restorations: RestorationServiceDep) -> UnlockRead:
+    return await restorations.unlock(session, principal, restoration_id)
+
+
+@router.post("/{restoration_id}/share-unlock", response_model=ShareLinks,
+             responses={**UNLOCK_ERRORS, 403: {"description": "SOCIAL_SHARE_USED"}})
+async def start_share_unlock(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+                             restorations: RestorationServiceDep) -> ShareLinks:
+    return await restorations.share_unlock(session, principal, restoration_id)
+
+
+@router.get("/{restoration_id}/share-redirect/{platform}", response_class=RedirectResponse, status_code=302,
+            responses={400: {"description": "INVALID_TOKEN"}, 404: {"description": "Unknown platform"}})
+async def share_redirect(restoration_id: uuid.UUID, platform: str, s: Annotated[str, Query(max_length=1000)],
+                         session: SessionDep, restorations: RestorationServiceDep) -> RedirectResponse:
+    """Public: records that the share link was opened, then 302 to the platform's share dialog."""
+    return RedirectResponse(await restorations.share_redirect(session, restoration_id, platform, s), status_code=302)
+
+
+@router.post("/{restoration_id}/confirm-share", response_model=ConfirmShareRead,
+             responses={**UNLOCK_ERRORS, 403: {"description": "SOCIAL_SHARE_USED"}})
+async def confirm_share(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+                        restorations: RestorationServiceDep) -> ConfirmShareRead:
+    return await restorations.confirm_share(session, principal, restoration_id)

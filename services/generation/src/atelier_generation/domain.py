@@ -1,0 +1,165 @@
+"""Pure rules of generation: the model registry, costs, tags, job states, quotas. No I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+
+
+class JobKind(StrEnum):
+    IMAGE = "image"
+    RESTORATION = "restoration"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+TERMINAL_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+
+# S2 names a restoration's states differently; the job underneath is the same.
+RESTORATION_STATUS = {JobStatus.QUEUED: "pending", JobStatus.RUNNING: "processing",
+                      JobStatus.COMPLETED: "completed", JobStatus.FAILED: "failed"}
+
+
+class TransactionKind(StrEnum):
+    PURCHASE = "purchase"
+    GRANT = "grant"
+    CONSUME = "consume"
+    REFUND = "refund"
+    UNLOCK = "unlock"
+
+
+class UnlockMethod(StrEnum):
+    CREDITS = "credits"
+    SOCIAL_SHARE = "social_share"
+
+
+@dataclass(frozen=True)
+class GenerationModel:
+    id: str
+    name: str
+    credits: int
+    kind: JobKind
+    # Images made with a premium model are shown in the public gallery to subscribers only.
+    premium: bool = False
+
+
+# S4 names flux-pro at 2 credits; the others round out a cheap/standard/premium range.
+MODELS: tuple[GenerationModel, ...] = (
+    GenerationModel("flux-schnell", "FLUX Schnell", 1, JobKind.IMAGE),
+    GenerationModel("flux-pro", "FLUX Pro", 2, JobKind.IMAGE),
+    GenerationModel("flux-ultra", "FLUX Ultra", 4, JobKind.IMAGE, premium=True),
+    # Restoration itself is free; unlocking the full image costs this much (S2: 1 credit).
+    GenerationModel("restore-v1", "Photo restoration", 1, JobKind.RESTORATION),
+)
+MODELS_BY_ID = {model.id: model for model in MODELS}
+RESTORATION_MODEL = MODELS_BY_ID["restore-v1"]
+FILTER_KEYS = ("body_type", "pose", "lighting", "clothing", "background")
+
+
+def image_model(model_id: str) -> GenerationModel | None:
+    model = MODELS_BY_ID.get(model_id)
+    return model if model is not None and model.kind is JobKind.IMAGE else None
+
+
+def job_cost(model: GenerationModel, batch_size: int) -> int:
+    return model.credits * batch_size
+
+
+def pack_credits(attributes: dict[str, Any], quantity: int) -> int | None:
+    """Credits a credit-pack line grants: `attributes["credits"]` × quantity; None if unusable."""
+    credits = attributes.get("credits")
+    if isinstance(credits, bool) or not isinstance(credits, int | str):
+        return None
+    try:
+        value = int(credits)
+    except ValueError:
+        return None
+    return value * quantity if value > 0 and quantity > 0 else None
+
+
+def cheapest_image_cost() -> int:
+    return min(model.credits for model in MODELS if model.kind is JobKind.IMAGE)
+
+
+# -- tags ------------------------------------------------------------------------------------
+
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*(:[a-z0-9][a-z0-9_\- ]*)?$")
+MAX_TAG_LENGTH = 64
+
+
+def normalise_tag(tag: str) -> str:
+    """Lower case, single spaces, none around the colon: `" Pose : Standing "` → `"pose:standing"`."""
+    return ":".join(" ".join(part.lower().split()) for part in tag.split(":", 1))
+
+
+def tags_from_filters(filters: dict[str, Any]) -> list[str]:
+    """`{"pose": "Standing"}` → `["pose:standing"]`, in the registry's filter order."""
+    tags = []
+    for key in FILTER_KEYS:
+        value = filters.get(key)
+        if isinstance(value, str) and value.strip():
+            tags.append(normalise_tag(f"{key}:{value}"))
+    return tags
+
+
+def parse_tag_list(raw: str | None) -> list[str]:
+    """`"a:b, c:d"` → `["a:b", "c:d"]` (gallery filter), duplicates dropped."""
+    if not raw:
+        return []
+    return list(dict.fromkeys(normalise_tag(t) for t in raw.split(",") if t.strip()))
+
+
+# -- subscriptions and quotas ----------------------------------------------------------------
+
+FREE_TIER = "free"
+ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing")
+
+
+def subscription_is_active(status: str | None, period_end: datetime | None, now: datetime) -> bool:
+    return status in ACTIVE_SUBSCRIPTION_STATUSES and (period_end is None or period_end > now)
+
+
+def effective_tier(tier: str | None, status: str | None, period_end: datetime | None, now: datetime) -> str:
+    if tier and subscription_is_active(status, period_end, now):
+        return tier
+    return FREE_TIER
+
+
+def quota_remaining(monthly_quota: int, used: int) -> int:
+    return max(monthly_quota - used, 0)
+
+
+def images_remaining(quota_left: int, balance: int) -> int:
+    """What the caller can still make at least: the quota, then credits at the cheapest model."""
+    return quota_left + balance // cheapest_image_cost()
+
+
+def rate_limit_for(tier: str, limits: dict[str, str]) -> str:
+    return limits.get(tier) or limits[FREE_TIER]
+
+
+# -- social share unlock (S2) ----------------------------------------------------------------
+
+SHARE_PLATFORMS = ("facebook", "twitter", "linkedin", "pinterest")
+SHARE_CAPTION = "I just restored an old photo with reviv.pics"
+
+
+def platform_share_url(platform: str, target_url: str, caption: str = SHARE_CAPTION) -> str:
+    """Where each network's own share dialog lives."""
+    url, text = quote(target_url, safe=""), quote(caption, safe="")
+    return {
+        "facebook": f"https://www.facebook.com/sharer/sharer.php?u={url}",
+        "twitter": f"https://twitter.com/intent/tweet?url={url}&text={text}",
+        "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={url}",
+        "pinterest": f"https://pinterest.com/pin/create/button/?url={url}&description={text}",
+    }[platform]

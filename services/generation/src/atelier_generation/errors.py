@@ -1,0 +1,98 @@
+"""Generation's failures, one class each; `atelier_common.errors` renders them."""
+
+from __future__ import annotations
+
+from atelier_common.errors import AtelierError
+
+
+class GenerationError(AtelierError):
+    pass
+
+
+# API.md fixes the code of every 404 as NOT_FOUND; the class says what was not found.
+class JobNotFound(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "Job not found"
+
+
+class ImageNotFound(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "Image not found"
+
+
+class RestorationNotFound(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "Restoration not found"
+
+
+class AssetNotFound(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "File not found"
+
+
+class UnknownModel(GenerationError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown generation model"
+
+
+class InvalidTag(GenerationError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Tags are words, or key:value pairs"
+
+
+class InsufficientCredits(GenerationError):
+    code, status, default_message = "INSUFFICIENT_CREDITS", 403, "Not enough credits"
+
+
+# -- uploads (S2) ----------------------------------------------------------------------------
+
+class FileTooLarge(GenerationError):
+    code, status, default_message = "FILE_TOO_LARGE", 413, "The file is larger than allowed"
+
+
+class UnsupportedFormat(GenerationError):
+    code, status, default_message = "UNSUPPORTED_FORMAT", 400, "Only JPG, PNG and WEBP images are accepted"
+
+
+class ImageTooSmall(GenerationError):
+    code, status, default_message = "IMAGE_TOO_SMALL", 400, "The image is too small"
+
+
+class ImageTooLarge(GenerationError):
+    code, status, default_message = "IMAGE_TOO_LARGE", 400, "The image has too many pixels"
+
+
+class HistoryLimit(GenerationError):
+    code, status, default_message = "HISTORY_LIMIT", 403, "You already have the maximum number of restorations"
+
+
+# -- unlocks (S2) ----------------------------------------------------------------------------
+
+class InvalidState(GenerationError):
+    code, status, default_message = "INVALID_STATE", 400, "The restoration is not completed"
+
+
+class AlreadyUnlocked(GenerationError):
+    code, status, default_message = "ALREADY_UNLOCKED", 409, "The restoration is already unlocked"
+
+
+class SocialShareUsed(GenerationError):
+    code, status, default_message = "SOCIAL_SHARE_USED", 403, "The one-time social share unlock was already used"
+
+
+class ShareNotInitiated(GenerationError):
+    code, status, default_message = "SHARE_NOT_INITIATED", 400, "The share link was not opened, or it expired"
+
+
+class UnknownSharePlatform(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "Unknown share platform"
+
+
+class InvalidShareToken(GenerationError):
+    code, status, default_message = "INVALID_TOKEN", 400, "The share link is invalid or expired"
+
+
+# -- signed URLs -----------------------------------------------------------------------------
+
+class InvalidSignature(GenerationError):
+    code, status, default_message = "INVALID_SIGNATURE", 403, "The link is invalid or expired"
+
+
+# -- generators (never shown to clients: a job records them as its failure reason) ------------
+
+class GeneratorFailed(GenerationError):
+    code, status, default_message = "GENERATOR_FAILED", 502, "The image generator failed"

@@ -1,0 +1,449 @@
+"""Queries of the generation service, and nothing else: no rules, no commits.
+
+Ownership lives in one method per owned table (`readable_statement`): a row the caller does
+not own is simply not found. Every state change others could race on is one guarded
+`UPDATE … WHERE <precondition> RETURNING` (psycopg's rowcount is not reliable, RETURNING is).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, or_, true, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_generation.domain import ACTIVE_JOB_STATUSES, ACTIVE_SUBSCRIPTION_STATUSES, JobKind, JobStatus
+from atelier_generation.models import (CreditPack, CreditTransaction, CreditWallet, GeneratedImage, GenerationJob,
+                                       ImageFavorite, ImageTag, Restoration, ShareUnlock, Subscription)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def is_postgres(self) -> bool:
+        bind = self.session.bind
+        return bind is not None and bind.dialect.name == "postgresql"
+
+    def insert(self, table: Any) -> Any:
+        return (pg_insert if self.is_postgres else sqlite_insert)(table)
+
+    async def _count(self, stmt: Any) -> int:
+        return (await self.session.execute(sa_select(func.count()).select_from(stmt.subquery()))).scalar_one()
+
+
+# -- credits ---------------------------------------------------------------------------------
+
+class WalletRepository(_Repository):
+    async def ensure(self, owner_id: uuid.UUID, now: datetime) -> None:
+        stmt = self.insert(CreditWallet).values(owner_id=owner_id, balance=0, updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
+
+    async def balance(self, owner_id: uuid.UUID) -> int:
+        stmt = sa_select(CreditWallet.balance).where(col(CreditWallet.owner_id) == owner_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none() or 0
+
+    async def lock(self, owner_id: uuid.UUID, now: datetime) -> None:
+        """Hold the owner's wallet row until commit: per-owner limits are checked under it."""
+        await self.ensure(owner_id, now)
+        stmt = sa_select(CreditWallet.owner_id).where(col(CreditWallet.owner_id) == owner_id)
+        if self.is_postgres:
+            stmt = stmt.with_for_update()
+        await self.session.execute(stmt)
+
+    async def debit(self, owner_id: uuid.UUID, amount: int, now: datetime) -> int | None:
+        """The new balance, or None when the balance does not cover `amount` (nothing changed)."""
+        stmt = (update(CreditWallet)
+                .where(col(CreditWallet.owner_id) == owner_id, col(CreditWallet.balance) >= amount)
+                .values(balance=CreditWallet.balance - amount, updated_at=now)
+                .returning(CreditWallet.balance))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def credit(self, owner_id: uuid.UUID, amount: int, now: datetime) -> int:
+        await self.ensure(owner_id, now)
+        stmt = (update(CreditWallet).where(col(CreditWallet.owner_id) == owner_id)
+                .values(balance=CreditWallet.balance + amount, updated_at=now).returning(CreditWallet.balance))
+        return (await self.session.execute(stmt)).scalar_one()
+
+    async def take(self, owner_id: uuid.UUID) -> int:
+        """Delete the wallet; return what it held."""
+        stmt = delete(CreditWallet).where(col(CreditWallet.owner_id) == owner_id).returning(CreditWallet.balance)
+        return (await self.session.execute(stmt)).scalar_one_or_none() or 0
+
+
+class TransactionRepository(_Repository):
+    def add(self, transaction: CreditTransaction) -> None:
+        self.session.add(transaction)
+
+    async def add_purchase_once(self, transaction: CreditTransaction) -> bool:
+        """Insert unless this (order, product) was granted before; whether it was inserted."""
+        values = transaction.model_dump()
+        stmt = (self.insert(CreditTransaction).values(**values)
+                .on_conflict_do_nothing(index_elements=["order_id", "product_id"])
+                .returning(CreditTransaction.id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def set_balance_after(self, transaction_id: uuid.UUID, balance: int) -> None:
+        await self.session.execute(update(CreditTransaction).where(col(CreditTransaction.id) == transaction_id)
+                                   .values(balance_after=balance))
+
+    async def latest(self, owner_id: uuid.UUID, limit: int) -> Sequence[CreditTransaction]:
+        stmt = (select(CreditTransaction).where(col(CreditTransaction.owner_id) == owner_id)
+                .order_by(col(CreditTransaction.created_at).desc(), col(CreditTransaction.id).desc()).limit(limit))
+        return (await self.session.exec(stmt)).all()
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+        await self.session.execute(update(CreditTransaction).where(col(CreditTransaction.owner_id) == old)
+                                   .values(owner_id=new))
+
+    async def delete_for(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(CreditTransaction).where(col(CreditTransaction.owner_id) == owner_id))
+
+
+class CreditPackRepository(_Repository):
+    async def upsert(self, pack: CreditPack) -> None:
+        values = pack.model_dump()
+        stmt = self.insert(CreditPack).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["product_id"],
+                                          set_={k: v for k, v in values.items() if k != "product_id"})
+        await self.session.execute(stmt)
+
+    async def remove(self, product_id: uuid.UUID) -> None:
+        await self.session.execute(delete(CreditPack).where(col(CreditPack.product_id) == product_id))
+
+    async def list_active(self) -> Sequence[CreditPack]:
+        stmt = (select(CreditPack).where(col(CreditPack.is_active) == true())
+                .order_by(col(CreditPack.credits), col(CreditPack.sku)))
+        return (await self.session.exec(stmt)).all()
+
+
+class SubscriptionRepository(_Repository):
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> Subscription | None:
+        stmt = select(Subscription).where(col(Subscription.user_id) == user_id)
+        if for_update and self.is_postgres:
+            stmt = stmt.with_for_update()
+        return (await self.session.exec(stmt)).first()
+
+    def add(self, subscription: Subscription) -> None:
+        self.session.add(subscription)
+
+    async def use_quota(self, user_id: uuid.UUID, images: int, now: datetime) -> tuple[datetime | None] | None:
+        """Take `images` from an active subscription's quota; `(period_end,)` or None if it cannot."""
+        stmt = (update(Subscription)
+                .where(col(Subscription.user_id) == user_id,
+                       col(Subscription.status).in_(ACTIVE_SUBSCRIPTION_STATUSES),
+                       or_(col(Subscription.current_period_end).is_(None), col(Subscription.current_period_end) > now),
+                       col(Subscription.quota_used) + images <= col(Subscription.monthly_quota))
+                .values(quota_used=Subscription.quota_used + images, updated_at=now)
+                .returning(Subscription.quota_period_end))
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0],)
+
+    async def return_quota(self, user_id: uuid.UUID, images: int, period_end: datetime | None,
+                           now: datetime) -> None:
+        """Give back quota taken in the period that ends at `period_end` (a later period keeps its count)."""
+        same_period = (col(Subscription.quota_period_end).is_(None) if period_end is None
+                       else col(Subscription.quota_period_end) == period_end)
+        stmt = (update(Subscription).where(col(Subscription.user_id) == user_id, same_period)
+                .values(quota_used=case((col(Subscription.quota_used) >= images, Subscription.quota_used - images),
+                                        else_=0), updated_at=now))
+        await self.session.execute(stmt)
+
+    async def delete_for(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Subscription).where(col(Subscription.user_id) == user_id))
+
+
+# -- jobs ------------------------------------------------------------------------------------
+
+class JobRepository(_Repository):
+    def readable_statement(self, owner_id: uuid.UUID) -> SelectOfScalar[GenerationJob]:
+        return select(GenerationJob).where(col(GenerationJob.owner_id) == owner_id)
+
+    def add(self, job: GenerationJob) -> None:
+        self.session.add(job)
+
+    async def get_for_owner(self, job_id: uuid.UUID, owner_id: uuid.UUID, *,
+                            kind: JobKind | None = None) -> GenerationJob | None:
+        stmt = self.readable_statement(owner_id).where(col(GenerationJob.id) == job_id)
+        if kind is not None:
+            stmt = stmt.where(col(GenerationJob.kind) == kind)
+        return (await self.session.exec(stmt)).first()
+
+    async def get(self, job_id: uuid.UUID) -> GenerationJob | None:
+        stmt = select(GenerationJob).where(col(GenerationJob.id) == job_id).execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
+
+    async def claim(self, job_id: uuid.UUID, max_attempts: int, now: datetime) -> GenerationJob | None:
+        """queued (or running, left by a crashed worker) → running with one more attempt."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.id) == job_id, col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES),
+                       col(GenerationJob.attempts) < max_attempts)
+                .values(status=JobStatus.RUNNING, attempts=GenerationJob.attempts + 1, started_at=now,
+                        heartbeat_at=now, progress=5, error=None)
+                .returning(GenerationJob.id))
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self.get(job_id)
+
+    async def set_progress(self, job_id: uuid.UUID, attempt: int, progress: int, now: datetime) -> None:
+        await self.session.execute(
+            update(GenerationJob)
+            .where(col(GenerationJob.id) == job_id, col(GenerationJob.status) == JobStatus.RUNNING,
+                   col(GenerationJob.attempts) == attempt)
+            .values(progress=progress, heartbeat_at=now))
+
+    async def complete(self, job_id: uuid.UUID, attempt: int, now: datetime) -> bool:
+        """Only the latest claim may record a result: an older, overtaken run changes nothing."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.id) == job_id, col(GenerationJob.status) == JobStatus.RUNNING,
+                       col(GenerationJob.attempts) == attempt)
+                .values(status=JobStatus.COMPLETED, progress=100, finished_at=now, heartbeat_at=now)
+                .returning(GenerationJob.id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def fail(self, job_id: uuid.UUID, reason: str, now: datetime, *,
+                   attempt: int | None = None) -> GenerationJob | None:
+        """Any unfinished job → failed, once; the job as it was charged, or None."""
+        conditions: list[ColumnElement[bool]] = [col(GenerationJob.id) == job_id,
+                                                 col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES)]
+        if attempt is not None:
+            conditions.append(col(GenerationJob.attempts) == attempt)
+        stmt = (update(GenerationJob).where(*conditions)
+                .values(status=JobStatus.FAILED, error=reason[:500], finished_at=now, heartbeat_at=now)
+                .returning(GenerationJob.id))
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self.get(job_id)
+
+    async def touch_stale(self, cutoff: datetime, now: datetime) -> Sequence[tuple[uuid.UUID, str]]:
+        """Unfinished jobs untouched since `cutoff`, marked as seen now (so one sweep takes each)."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES), col(GenerationJob.heartbeat_at) < cutoff)
+                .values(heartbeat_at=now).returning(GenerationJob.id, GenerationJob.kind))
+        return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+    async def images_generated(self, owner_id: uuid.UUID) -> int:
+        stmt = (sa_select(func.coalesce(func.sum(GenerationJob.batch_size), 0))
+                .where(col(GenerationJob.owner_id) == owner_id, col(GenerationJob.kind) == JobKind.IMAGE,
+                       col(GenerationJob.status) == JobStatus.COMPLETED))
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def delete(self, job_id: uuid.UUID) -> None:
+        await self.session.execute(delete(GenerationJob).where(col(GenerationJob.id) == job_id))
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+        await self.session.execute(update(GenerationJob).where(col(GenerationJob.owner_id) == old)
+                                   .values(owner_id=new))
+
+    async def delete_for(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(GenerationJob).where(col(GenerationJob.owner_id) == owner_id))
+
+
+# -- images ----------------------------------------------------------------------------------
+
+class ImageRepository(_Repository):
+    def readable_statement(self, owner_id: uuid.UUID) -> SelectOfScalar[GeneratedImage]:
+        return select(GeneratedImage).where(col(GeneratedImage.owner_id) == owner_id)
+
+    @staticmethod
+    def _visible(viewer_id: uuid.UUID | None, subscriber: bool) -> ColumnElement[bool]:
+        """Own images, and public ones (premium ones for subscribers only)."""
+        public = and_(col(GeneratedImage.is_public) == true(),
+                      true() if subscriber else col(GeneratedImage.is_premium) == false())
+        if viewer_id is None:
+            return public
+        return or_(col(GeneratedImage.owner_id) == viewer_id, public)
+
+    @staticmethod
+    def _with_tags(stmt: SelectOfScalar[GeneratedImage], tags: Sequence[str]) -> SelectOfScalar[GeneratedImage]:
+        """Images carrying every one of `tags`."""
+        if not tags:
+            return stmt
+        tagged = (sa_select(ImageTag.image_id).where(col(ImageTag.tag).in_(tags)).group_by(col(ImageTag.image_id))
+                  .having(func.count(func.distinct(ImageTag.tag)) == len(tags)))
+        return stmt.where(col(GeneratedImage.id).in_(tagged))
+
+    async def _page(self, stmt: SelectOfScalar[GeneratedImage], limit: int,
+                    offset: int) -> tuple[int, Sequence[GeneratedImage]]:
+        count = await self._count(stmt)
+        page = stmt.order_by(col(GeneratedImage.created_at).desc(), col(GeneratedImage.id)).limit(limit).offset(offset)
+        return count, (await self.session.exec(page)).all()
+
+    async def get_for_owner(self, image_id: uuid.UUID, owner_id: uuid.UUID) -> GeneratedImage | None:
+        stmt = self.readable_statement(owner_id).where(col(GeneratedImage.id) == image_id)
+        return (await self.session.exec(stmt)).first()
+
+    async def get_visible(self, image_id: uuid.UUID, viewer_id: uuid.UUID | None,
+                          subscriber: bool) -> GeneratedImage | None:
+        stmt = select(GeneratedImage).where(col(GeneratedImage.id) == image_id, self._visible(viewer_id, subscriber))
+        return (await self.session.exec(stmt)).first()
+
+    async def list_for_owner(self, owner_id: uuid.UUID, tags: Sequence[str], *, limit: int,
+                             offset: int) -> tuple[int, Sequence[GeneratedImage]]:
+        return await self._page(self._with_tags(self.readable_statement(owner_id), tags), limit, offset)
+
+    async def list_gallery(self, tags: Sequence[str], *, subscriber: bool, limit: int,
+                           offset: int) -> tuple[int, Sequence[GeneratedImage]]:
+        stmt = select(GeneratedImage).where(self._visible(None, subscriber))
+        return await self._page(self._with_tags(stmt, tags), limit, offset)
+
+    async def list_favorites(self, owner_id: uuid.UUID, subscriber: bool, *, limit: int,
+                             offset: int) -> tuple[int, Sequence[GeneratedImage]]:
+        stmt = (select(GeneratedImage).join(ImageFavorite, col(ImageFavorite.image_id) == col(GeneratedImage.id))
+                .where(col(ImageFavorite.owner_id) == owner_id, self._visible(owner_id, subscriber)))
+        count = await self._count(stmt)
+        page = stmt.order_by(col(ImageFavorite.created_at).desc(), col(GeneratedImage.id)).limit(limit).offset(offset)
+        return count, (await self.session.exec(page)).all()
+
+    async def for_job(self, job_id: uuid.UUID) -> Sequence[GeneratedImage]:
+        stmt = select(GeneratedImage).where(col(GeneratedImage.job_id) == job_id).order_by(col(GeneratedImage.id))
+        return (await self.session.exec(stmt)).all()
+
+    async def tags_for(self, image_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        ids = list(image_ids)
+        tags: dict[uuid.UUID, list[str]] = {image_id: [] for image_id in ids}
+        if ids:
+            stmt = sa_select(ImageTag.image_id, ImageTag.tag).where(col(ImageTag.image_id).in_(ids)).order_by(
+                col(ImageTag.tag))
+            for image_id, tag in (await self.session.execute(stmt)).all():
+                tags[image_id].append(tag)
+        return tags
+
+    async def favorites_among(self, owner_id: uuid.UUID, image_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        ids = list(image_ids)
+        if not ids:
+            return set()
+        stmt = sa_select(ImageFavorite.image_id).where(col(ImageFavorite.owner_id) == owner_id,
+                                                       col(ImageFavorite.image_id).in_(ids))
+        return set((await self.session.execute(stmt)).scalars().all())
+
+    async def add_all(self, images: Sequence[GeneratedImage], tags: dict[uuid.UUID, list[str]]) -> None:
+        self.session.add_all(images)
+        await self.session.flush()
+        self.session.add_all([ImageTag(image_id=image_id, tag=tag) for image_id, names in tags.items()
+                              for tag in names])
+
+    async def replace_tags(self, image_id: uuid.UUID, tags: Sequence[str]) -> None:
+        await self.session.execute(delete(ImageTag).where(col(ImageTag.image_id) == image_id))
+        self.session.add_all([ImageTag(image_id=image_id, tag=tag) for tag in tags])
+
+    async def add_favorite(self, owner_id: uuid.UUID, image_id: uuid.UUID, now: datetime) -> bool:
+        stmt = (self.insert(ImageFavorite).values(owner_id=owner_id, image_id=image_id, created_at=now)
+                .on_conflict_do_nothing(index_elements=["owner_id", "image_id"]).returning(ImageFavorite.image_id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def remove_favorite(self, owner_id: uuid.UUID, image_id: uuid.UUID) -> None:
+        await self.session.execute(delete(ImageFavorite).where(col(ImageFavorite.owner_id) == owner_id,
+                                                               col(ImageFavorite.image_id) == image_id))
+
+    async def delete(self, image_id: uuid.UUID) -> None:
+        # Tags and favorites go with it (ON DELETE CASCADE).
+        await self.session.execute(delete(GeneratedImage).where(col(GeneratedImage.id) == image_id))
+
+    async def keys_for_owner(self, owner_id: uuid.UUID) -> list[str]:
+        stmt = sa_select(GeneratedImage.storage_key, GeneratedImage.thumbnail_key).where(
+            col(GeneratedImage.owner_id) == owner_id)
+        return [key for row in (await self.session.execute(stmt)).all() for key in row]
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(update(GeneratedImage).where(col(GeneratedImage.owner_id) == old)
+                                   .values(owner_id=new))
+        favorites = sa_select(ImageFavorite.image_id).where(col(ImageFavorite.owner_id) == old)
+        for image_id in (await self.session.execute(favorites)).scalars().all():
+            await self.add_favorite(new, image_id, now)
+        await self.delete_favorites_of(old)
+
+    async def delete_favorites_of(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(ImageFavorite).where(col(ImageFavorite.owner_id) == owner_id))
+
+
+# -- restorations ----------------------------------------------------------------------------
+
+class RestorationRepository(_Repository):
+    def readable_statement(self, owner_id: uuid.UUID, now: datetime) -> Any:
+        """The owner's restorations that have not expired, each with its job."""
+        return (select(Restoration, GenerationJob).join(GenerationJob, col(GenerationJob.id) == col(Restoration.id))
+                .where(col(Restoration.owner_id) == owner_id, col(Restoration.expires_at) > now))
+
+    def add(self, restoration: Restoration) -> None:
+        self.session.add(restoration)
+
+    async def get_for_owner(self, restoration_id: uuid.UUID, owner_id: uuid.UUID,
+                            now: datetime) -> tuple[Restoration, GenerationJob] | None:
+        stmt = self.readable_statement(owner_id, now).where(col(Restoration.id) == restoration_id)
+        row = (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+        return None if row is None else (row[0], row[1])
+
+    async def get(self, restoration_id: uuid.UUID) -> Restoration | None:
+        return await self.session.get(Restoration, restoration_id)
+
+    async def list_for_owner(self, owner_id: uuid.UUID, now: datetime,
+                             limit: int) -> list[tuple[Restoration, GenerationJob]]:
+        stmt = self.readable_statement(owner_id, now).order_by(col(Restoration.created_at).desc()).limit(limit)
+        return [(row[0], row[1]) for row in (await self.session.exec(stmt)).all()]
+
+    async def count_active(self, owner_id: uuid.UUID, now: datetime) -> int:
+        return await self._count(self.readable_statement(owner_id, now))
+
+    async def set_outputs(self, restoration_id: uuid.UUID, preview_key: str, full_key: str) -> None:
+        await self.session.execute(update(Restoration).where(col(Restoration.id) == restoration_id)
+                                   .values(preview_key=preview_key, full_key=full_key))
+
+    async def mark_unlocked(self, restoration_id: uuid.UUID, method: str, now: datetime) -> bool:
+        stmt = (update(Restoration)
+                .where(col(Restoration.id) == restoration_id, col(Restoration.unlocked_at).is_(None))
+                .values(unlock_method=method, unlocked_at=now).returning(Restoration.id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def expired(self, now: datetime, limit: int) -> Sequence[Restoration]:
+        stmt = select(Restoration).where(col(Restoration.expires_at) <= now).limit(limit)
+        return (await self.session.exec(stmt)).all()
+
+    async def for_owner(self, owner_id: uuid.UUID) -> Sequence[Restoration]:
+        return (await self.session.exec(select(Restoration).where(col(Restoration.owner_id) == owner_id))).all()
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+        await self.session.execute(update(Restoration).where(col(Restoration.owner_id) == old).values(owner_id=new))
+
+
+class ShareRepository(_Repository):
+    async def get(self, user_id: uuid.UUID) -> ShareUnlock | None:
+        stmt = select(ShareUnlock).where(col(ShareUnlock.user_id) == user_id).execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
+
+    async def start(self, user_id: uuid.UUID, restoration_id: uuid.UUID, now: datetime) -> bool:
+        """(Re)start the user's share for this restoration, unless the one share was used."""
+        reset = {"restoration_id": restoration_id, "initiated_at": now, "redirected_at": None, "platform": None}
+        stmt = (self.insert(ShareUnlock).values(user_id=user_id, **reset)
+                .on_conflict_do_update(index_elements=["user_id"], set_=reset,
+                                       where=col(ShareUnlock.used_at).is_(None))
+                .returning(ShareUnlock.user_id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def record_redirect(self, user_id: uuid.UUID, restoration_id: uuid.UUID, platform: str,
+                              now: datetime) -> bool:
+        stmt = (update(ShareUnlock)
+                .where(col(ShareUnlock.user_id) == user_id, col(ShareUnlock.restoration_id) == restoration_id,
+                       col(ShareUnlock.used_at).is_(None))
+                .values(redirected_at=now, platform=platform).returning(ShareUnlock.user_id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def use(self, user_id: uuid.UUID, restoration_id: uuid.UUID, redirected_since: datetime,
+                  now: datetime) -> bool:
+        stmt = (update(ShareUnlock)
+                .where(col(ShareUnlock.user_id) == user_id, col(ShareUnlock.restoration_id) == restoration_id,
+                       col(ShareUnlock.used_at).is_(None), col(ShareUnlock.redirected_at) >= redirected_since)
+                .values(used_at=now).returning(ShareUnlock.user_id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def delete_for(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(ShareUnlock).where(col(ShareUnlock.user_id) == user_id))

@@ -1,0 +1,241 @@
+"""API models of generation: requests (unknown fields ignored, wrong types 400) and answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+
+from atelier_common.money import Money
+from atelier_generation import domain
+
+Prompt = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=1000)]
+FilterValue = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=50)]
+ModelId = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=50)]
+Tag = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=domain.MAX_TAG_LENGTH)]
+
+
+class _Input(BaseModel):
+    # API.md: unknown request fields are ignored; wrong types are 400.
+    model_config = ConfigDict(extra="ignore")
+
+
+# -- models and jobs -------------------------------------------------------------------------
+
+class ModelRead(BaseModel):
+    id: str
+    name: str
+    credits: int
+    kind: str
+
+
+class ModelsRead(BaseModel):
+    models: list[ModelRead]
+
+
+class Filters(_Input):
+    body_type: FilterValue | None = None
+    pose: FilterValue | None = None
+    lighting: FilterValue | None = None
+    clothing: FilterValue | None = None
+    background: FilterValue | None = None
+
+
+class JobCreate(_Input):
+    prompt: Prompt
+    filters: Filters = Filters()
+    batch_size: Annotated[int, Field(strict=True, ge=1, le=4)] = 1
+    model: ModelId = "flux-pro"
+    # Same prompt, filters, model and seed → the same images; left out, the server picks one.
+    seed: Annotated[int, Field(strict=True, ge=0, le=2**31 - 1)] | None = None
+
+
+class JobAccepted(BaseModel):
+    job_id: uuid.UUID
+    status: str
+
+
+class ImageRef(BaseModel):
+    id: uuid.UUID
+    url: str
+    thumbnail_url: str
+
+
+class JobRead(BaseModel):
+    job_id: uuid.UUID
+    status: str
+    progress: int
+    model: str
+    prompt: str
+    filters: dict[str, Any]
+    batch_size: int
+    seed: int
+    credits_charged: int
+    attempts: int
+    error: str | None
+    images: list[ImageRef]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class JobProgress(BaseModel):
+    """One Server-Sent Event of a job's progress."""
+
+    job_id: uuid.UUID
+    status: str
+    progress: int
+    error: str | None = None
+
+
+# -- images ----------------------------------------------------------------------------------
+
+class ImageRead(BaseModel):
+    id: uuid.UUID
+    url: str
+    thumbnail_url: str
+    job_id: uuid.UUID
+    prompt: str
+    model: str
+    filters: dict[str, Any]
+    tags: list[str]
+    is_public: bool
+    is_premium: bool
+    is_favorite: bool
+    is_owner: bool
+    width: int
+    height: int
+    created_at: datetime
+
+
+class ImageUpdate(_Input):
+    """PATCH: only the fields sent change; neither may be null."""
+
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    is_public: StrictBool | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, tags: list[str] | None) -> list[str] | None:
+        if tags is None:
+            raise ValueError("may not be null")
+        normalised = list(dict.fromkeys(domain.normalise_tag(tag) for tag in tags))
+        for tag in normalised:
+            if not domain.TAG_PATTERN.match(tag):
+                raise ValueError(f"{tag!r} is not a tag: use words or key:value (letters, digits, - and _)")
+        return normalised
+
+    @field_validator("is_public")
+    @classmethod
+    def _not_null(cls, value: bool | None) -> bool | None:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class FavoriteRead(BaseModel):
+    image_id: uuid.UUID
+    favorited: bool
+
+
+# -- credits ---------------------------------------------------------------------------------
+
+class BalanceRead(BaseModel):
+    balance: int
+
+
+class TransactionRead(BaseModel):
+    id: uuid.UUID
+    amount: int
+    transaction_type: str
+    balance_after: int
+    reference_id: uuid.UUID | None
+    order_id: uuid.UUID | None
+    description: str
+    created_at: datetime
+
+
+class CreditPackRead(BaseModel):
+    id: uuid.UUID
+    sku: str
+    name: str
+    credits: int
+    price: Money
+    currency: str
+    price_cents: int
+    active: bool
+
+
+class UsageRead(BaseModel):
+    images_generated: int
+    credits_balance: int
+    images_remaining: int
+    subscription_tier: str
+
+
+# -- restorations (S2) -----------------------------------------------------------------------
+
+class RestorationCreated(BaseModel):
+    job_id: uuid.UUID
+    status: str
+
+
+class RestorationRead(BaseModel):
+    id: uuid.UUID
+    job_id: uuid.UUID
+    status: str
+    error: str | None
+    # The watermarked low-resolution preview, once completed.
+    preview_url: str | None
+    original_image_url: str
+    restored_preview_url: str | None
+    # Only once unlocked.
+    restored_full_url: str | None
+    is_unlocked: bool
+    unlock_method: str | None
+    unlocked_at: datetime | None
+    width: int
+    height: int
+    created_at: datetime
+    expires_at: datetime
+
+
+class RestorationDeleted(BaseModel):
+    message: str
+    status: str
+
+
+class UnlockRead(BaseModel):
+    full_image_url: str
+    credits_remaining: int
+
+
+class ManualShare(BaseModel):
+    type: Literal["manual"] = "manual"
+    caption: str
+    deep_link: str
+
+
+class ShareLinks(BaseModel):
+    facebook: str
+    twitter: str
+    linkedin: str
+    pinterest: str
+    instagram: ManualShare
+    expires_in: int
+
+
+class ConfirmShareRead(BaseModel):
+    full_image_url: str
+
+
+# -- /internal -------------------------------------------------------------------------------
+
+class AccountSummary(BaseModel):
+    owner_id: uuid.UUID
+    credits_balance: int
+    subscription_tier: str
+    images_generated: int
+    social_share_unlock_used: bool

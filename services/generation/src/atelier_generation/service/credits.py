@@ -1,0 +1,177 @@
+"""Credit wallets and their log, credit packs, subscription quotas, usage.
+
+The balance never goes negative: every debit is one guarded UPDATE (balance >= :n), and the
+table has a CHECK behind it. Grants from `order.paid` are idempotent per (order, product).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.contracts.catalog import ProductChanged
+from atelier_common.contracts.generation import CreditConsumed
+from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
+from atelier_common.money import to_minor_units
+from atelier_generation import domain
+from atelier_generation.domain import TransactionKind
+from atelier_generation.errors import InsufficientCredits
+from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
+from atelier_generation.repository import (CreditPackRepository, JobRepository, SubscriptionRepository,
+                                           TransactionRepository, WalletRepository)
+from atelier_generation.schemas import CreditPackRead, TransactionRead, UsageRead
+from atelier_generation.service._shared import Tools, utcnow
+
+log = logging.getLogger("atelier.generation.credits")
+CREDIT_PACK = "credit_pack"
+
+
+@dataclass(frozen=True)
+class Charge:
+    credits: int = 0
+    quota: int = 0
+    quota_period_end: datetime | None = None
+
+
+class CreditService:
+    def __init__(self, tools: Tools) -> None:
+        self.tools = tools
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def balance(self, session: AsyncSession, owner_id: uuid.UUID) -> int:
+        return await WalletRepository(session).balance(owner_id)
+
+    async def transactions(self, session: AsyncSession, owner_id: uuid.UUID) -> list[TransactionRead]:
+        rows = await TransactionRepository(session).latest(owner_id, self.tools.settings.transactions_limit)
+        return [TransactionRead(id=t.id, amount=t.amount, transaction_type=t.kind, balance_after=t.balance_after,
+                                reference_id=t.reference_id, order_id=t.order_id, description=t.description,
+                                created_at=t.created_at) for t in rows]
+
+    async def packs(self, session: AsyncSession) -> list[CreditPackRead]:
+        return [CreditPackRead(id=p.product_id, sku=p.sku, name=p.name, credits=p.credits, price=p.price,
+                               currency=p.currency, price_cents=to_minor_units(p.price), active=p.is_active)
+                for p in await CreditPackRepository(session).list_active()]
+
+    async def tier(self, session: AsyncSession, user_id: uuid.UUID | None, now: datetime) -> str:
+        subscription = await SubscriptionRepository(session).get(user_id) if user_id else None
+        if subscription is None:
+            return domain.FREE_TIER
+        return domain.effective_tier(subscription.tier, subscription.status, subscription.current_period_end, now)
+
+    async def is_subscriber(self, session: AsyncSession, user_id: uuid.UUID | None) -> bool:
+        return await self.tier(session, user_id, utcnow()) != domain.FREE_TIER
+
+    async def usage(self, session: AsyncSession, user_id: uuid.UUID) -> UsageRead:
+        now = utcnow()
+        balance = await self.balance(session, user_id)
+        subscription = await SubscriptionRepository(session).get(user_id)
+        tier, quota_left = domain.FREE_TIER, 0
+        if subscription is not None:
+            tier = domain.effective_tier(subscription.tier, subscription.status, subscription.current_period_end, now)
+            if domain.subscription_is_active(subscription.status, subscription.current_period_end, now):
+                quota_left = domain.quota_remaining(subscription.monthly_quota, subscription.quota_used)
+        return UsageRead(images_generated=await JobRepository(session).images_generated(user_id),
+                         credits_balance=balance, images_remaining=domain.images_remaining(quota_left, balance),
+                         subscription_tier=tier)
+
+    # -- spending ------------------------------------------------------------------------------
+
+    async def spend(self, session: AsyncSession, owner_id: uuid.UUID, amount: int, *, kind: TransactionKind,
+                    reason: str, reference_id: uuid.UUID, description: str) -> int:
+        """Debit `amount`, log it and announce `credit.consumed`; the balance left."""
+        now = utcnow()
+        wallets = WalletRepository(session)
+        balance = await wallets.debit(owner_id, amount, now)
+        if balance is None:
+            raise InsufficientCredits(details={"required": amount, "balance": await wallets.balance(owner_id)})
+        TransactionRepository(session).add(CreditTransaction(
+            owner_id=owner_id, kind=kind, amount=-amount, balance_after=balance, reference_id=reference_id,
+            description=description, created_at=now))
+        await outbox.add(session, CreditConsumed(user_id=owner_id, credits=amount, reason=reason,
+                                                 reference_id=reference_id, balance_after=balance))
+        return balance
+
+    async def charge_job(self, session: AsyncSession, owner_id: uuid.UUID, *, images: int, credits: int,
+                         job_id: uuid.UUID, description: str) -> Charge:
+        """The subscription quota pays for the whole batch when it can (S4), credits otherwise."""
+        now = utcnow()
+        taken = await SubscriptionRepository(session).use_quota(owner_id, images, now)
+        if taken is not None:
+            return Charge(quota=images, quota_period_end=taken[0])
+        await self.spend(session, owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
+                         reference_id=job_id, description=description)
+        return Charge(credits=credits)
+
+    async def refund_job(self, session: AsyncSession, job: GenerationJob) -> int:
+        """Give back what a failed job took (quota and/or credits); the credits refunded."""
+        now = utcnow()
+        if job.quota_charged:
+            await SubscriptionRepository(session).return_quota(job.owner_id, job.quota_charged,
+                                                               job.quota_period_end, now)
+        if job.credits_charged:
+            balance = await WalletRepository(session).credit(job.owner_id, job.credits_charged, now)
+            TransactionRepository(session).add(CreditTransaction(
+                owner_id=job.owner_id, kind=TransactionKind.REFUND, amount=job.credits_charged,
+                balance_after=balance, reference_id=job.id, description="Refund of a failed job", created_at=now))
+        return job.credits_charged
+
+    # -- projections from other services' events -----------------------------------------------
+
+    async def grant_order(self, session: AsyncSession, event: OrderPaid) -> int:
+        """Credits for every credit-pack line of a paid order, once per (order, product)."""
+        owner_id = event.user_id or event.owner_id
+        now, granted = utcnow(), 0
+        transactions, wallets = TransactionRepository(session), WalletRepository(session)
+        for line in event.lines:
+            if line.kind != CREDIT_PACK:
+                continue
+            credits = domain.pack_credits(line.attributes, line.quantity)
+            if credits is None:
+                log.error("order %s: credit pack %s has no usable 'credits' attribute", event.order_id, line.sku)
+                continue
+            grant = CreditTransaction(owner_id=owner_id, kind=TransactionKind.PURCHASE, amount=credits,
+                                      balance_after=0, order_id=event.order_id, product_id=line.product_id,
+                                      description=f"{line.sku} × {line.quantity}", created_at=now)
+            if not await transactions.add_purchase_once(grant):
+                continue
+            await transactions.set_balance_after(grant.id, await wallets.credit(owner_id, credits, now))
+            granted += credits
+        return granted
+
+    async def project_product(self, session: AsyncSession, event: ProductChanged) -> None:
+        """Keep the credit-pack list (`GET /credits/packs`) from catalog's announcements."""
+        packs = CreditPackRepository(session)
+        credits = domain.pack_credits(event.attributes, 1)
+        if event.variant_id is not None:
+            return  # a pack is sold as a product; variants add nothing to the list
+        if event.kind != CREDIT_PACK or credits is None:
+            await packs.remove(event.product_id)
+            return
+        await packs.upsert(CreditPack(product_id=event.product_id, sku=event.sku, name=event.name, credits=credits,
+                                      price=event.price, currency=event.currency, is_active=event.is_active,
+                                      updated_at=utcnow()))
+
+    async def apply_subscription(self, session: AsyncSession, event: SubscriptionChanged,
+                                 occurred_at: datetime) -> None:
+        subscriptions = SubscriptionRepository(session)
+        subscription = await subscriptions.get(event.user_id, for_update=True)
+        if subscription is not None and subscription.source_occurred_at > occurred_at:
+            return  # an older change arriving late
+        if subscription is None:
+            subscription = Subscription(user_id=event.user_id, status=event.status)
+            subscriptions.add(subscription)
+        subscription.plan_sku, subscription.tier, subscription.status = event.plan_sku, event.tier, event.status
+        subscription.monthly_quota = event.monthly_quota
+        subscription.current_period_end = event.current_period_end
+        subscription.cancel_at_period_end = event.cancel_at_period_end
+        if subscription.quota_period_end != event.current_period_end:
+            # A new billing period starts with the whole quota.
+            subscription.quota_used, subscription.quota_period_end = 0, event.current_period_end
+        subscription.source_occurred_at = occurred_at
+        subscription.updated_at = utcnow()

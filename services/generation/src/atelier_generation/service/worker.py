@@ -1,0 +1,203 @@
+"""The worker: runs a job named by `generation.job_requested`, safely more than once.
+
+A job's life is three short transactions around the slow part:
+1. **claim**: queued (or running, left by a crashed worker) → running, `attempts + 1`;
+2. the generator works off the event loop, the files are stored under keys derived from the
+   job (a re-run writes the same keys);
+3. **record**: completed + images (or failed + refund) — guarded by the attempt that claimed
+   it, so an overtaken run records nothing.
+
+A message redelivered after a crash finds the job running and claims it again, until
+`job_max_attempts`; past that the job fails and its credits go back. A message for a finished
+job does nothing. The sweep re-announces jobs nobody touched for `job_stale_seconds` (a message
+lost with an embedded process, or dead-lettered), at most once per period.
+
+On PostgreSQL each step commits on its own, so progress is visible while the job runs and a
+crash keeps the claim (the attempt counts). SQLite has a single writer and the inbox row of the
+message already holds it, so there the steps share the inbox transaction: a crash rolls the
+claim back with everything else, and the sweep finds the job queued again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.contracts.generation import JobCompleted, JobFailed, JobRequested
+from atelier_common.db import Database
+from atelier_common.inbox import EventContext
+from atelier_generation import domain, imaging
+from atelier_generation.domain import JobKind, JobStatus
+from atelier_generation.errors import AssetNotFound, GeneratorFailed
+from atelier_generation.generators import ImageRequest
+from atelier_generation.models import GeneratedImage, GenerationJob, Restoration
+from atelier_generation.repository import ImageRepository, JobRepository, RestorationRepository
+from atelier_generation.service._shared import Tools, utcnow
+from atelier_generation.service.credits import CreditService
+
+log = logging.getLogger("atelier.generation.worker")
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    id: uuid.UUID
+    key: str
+    thumbnail_key: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Outputs:
+    keys: list[str]
+    images: list[StoredImage]
+    preview_key: str | None = None
+    full_key: str | None = None
+
+
+def image_keys(image_id: uuid.UUID) -> tuple[str, str]:
+    return f"images/{image_id}.png", f"images/{image_id}_thumb.png"
+
+
+class JobRunner:
+    def __init__(self, tools: Tools, db: Database, credits: CreditService) -> None:
+        self.tools = tools
+        self.db = db
+        self.credits = credits
+
+    @contextlib.asynccontextmanager
+    async def _step(self, ctx: EventContext) -> AsyncIterator[AsyncSession]:
+        if self.db.is_sqlite:
+            yield ctx.session
+            await ctx.session.flush()
+        else:
+            async with self.db.transaction() as session:
+                yield session
+
+    async def run(self, job_id: uuid.UUID, ctx: EventContext) -> None:
+        async with self._step(ctx) as session:
+            claimed = await self._claim(session, job_id)
+        if claimed is None:
+            return
+        job, restoration = claimed
+        try:
+            outputs = await self._produce(job, restoration, ctx)
+        except Exception as exc:  # noqa: BLE001 - whatever broke, the customer gets the credits back
+            reason = exc.message if isinstance(exc, GeneratorFailed) else "The job failed"
+            log.warning("job %s failed on attempt %s: %r", job.id, job.attempts, exc,
+                        exc_info=not isinstance(exc, GeneratorFailed))
+            async with self._step(ctx) as session:
+                await self.fail(session, job.id, reason, attempt=job.attempts)
+            return
+        async with self._step(ctx) as session:
+            await self._record(session, job, outputs)
+
+    async def _claim(self, session: AsyncSession,
+                     job_id: uuid.UUID) -> tuple[GenerationJob, Restoration | None] | None:
+        jobs = JobRepository(session)
+        job = await jobs.claim(job_id, self.tools.settings.job_max_attempts, utcnow())
+        if job is None:
+            current = await jobs.get(job_id)
+            if current is not None and current.status == JobStatus.RUNNING:
+                # Every attempt was claimed and none finished: the job keeps crashing its worker.
+                await self.fail(session, job_id, "The job was interrupted too many times")
+            return None
+        restoration = await RestorationRepository(session).get(job.id) if job.kind == JobKind.RESTORATION else None
+        return job, restoration
+
+    async def _produce(self, job: GenerationJob, restoration: Restoration | None, ctx: EventContext) -> Outputs:
+        if job.kind == JobKind.RESTORATION:
+            if restoration is None:
+                raise GeneratorFailed("The restoration is gone")
+            return await self._restore(job, restoration)
+        return await self._generate(job, ctx)
+
+    async def _generate(self, job: GenerationJob, ctx: EventContext) -> Outputs:
+        settings, storage = self.tools.settings, self.tools.storage
+        request = ImageRequest(model=job.model, prompt=job.prompt, filters=job.filters, seed=job.seed,
+                               batch_size=job.batch_size, size=settings.image_size)
+        pictures = await self.tools.generators.for_model(job.model).generate(request)
+        async with self._step(ctx) as session:
+            await JobRepository(session).set_progress(job.id, job.attempts, 60, utcnow())
+        stored, keys = [], []
+        for index, data in enumerate(pictures):
+            # Derived from the job: a second run of the same job writes the same files.
+            image_id = uuid.uuid5(job.id, str(index))
+            key, thumbnail_key = image_keys(image_id)
+            thumbnail = await asyncio.to_thread(imaging.thumbnail, data, settings.thumbnail_size)
+            width, height = await asyncio.to_thread(imaging.dimensions, data)
+            await storage.put(key, data)
+            await storage.put(thumbnail_key, thumbnail)
+            keys += [key, thumbnail_key]
+            stored.append(StoredImage(id=image_id, key=key, thumbnail_key=thumbnail_key, width=width, height=height,
+                                      size_bytes=len(data)))
+        return Outputs(keys=keys, images=stored)
+
+    async def _restore(self, job: GenerationJob, restoration: Restoration) -> Outputs:
+        storage, settings = self.tools.storage, self.tools.settings
+        try:
+            original = await storage.get(restoration.original_key)
+        except AssetNotFound as exc:
+            raise GeneratorFailed("The uploaded photo is missing") from exc
+        full = await self.tools.generators.for_model(job.model).restore(original)
+        preview = await asyncio.to_thread(imaging.watermarked_preview, full, settings.preview_max_side)
+        extension = "png" if imaging.sniff_format(full[:16]) == "PNG" else "jpg"
+        full_key, preview_key = f"restorations/{job.id}/full.{extension}", f"restorations/{job.id}/preview.jpg"
+        await storage.put(full_key, full)
+        await storage.put(preview_key, preview)
+        return Outputs(keys=[full_key, preview_key], images=[], preview_key=preview_key, full_key=full_key)
+
+    async def _record(self, session: AsyncSession, job: GenerationJob, outputs: Outputs) -> None:
+        jobs = JobRepository(session)
+        if not await jobs.complete(job.id, job.attempts, utcnow()):
+            current = await jobs.get(job.id)
+            if current is None or current.status == JobStatus.FAILED:
+                # Deleted or failed meanwhile: nothing will ever point at these files.
+                await self.tools.storage.delete(outputs.keys)
+            return
+        if job.kind == JobKind.RESTORATION:
+            assert outputs.preview_key and outputs.full_key
+            await RestorationRepository(session).set_outputs(job.id, outputs.preview_key, outputs.full_key)
+        else:
+            model = domain.MODELS_BY_ID.get(job.model)
+            tags = domain.tags_from_filters(job.filters)
+            images = [GeneratedImage(id=s.id, owner_id=job.owner_id, job_id=job.id, model=job.model,
+                                     prompt=job.prompt, filters=job.filters, storage_key=s.key,
+                                     thumbnail_key=s.thumbnail_key, width=s.width, height=s.height,
+                                     size_bytes=s.size_bytes, is_premium=bool(model and model.premium))
+                      for s in outputs.images]
+            await ImageRepository(session).add_all(images, {image.id: tags for image in images})
+        await outbox.add(session, JobCompleted(job_id=job.id, owner_id=job.owner_id, kind=job.kind,
+                                               asset_ids=[s.id for s in outputs.images]))
+
+    async def fail(self, session: AsyncSession, job_id: uuid.UUID, reason: str, *,
+                   attempt: int | None = None) -> bool:
+        """Fail an unfinished job once, give back what it took and announce it."""
+        job = await JobRepository(session).fail(job_id, reason, utcnow(), attempt=attempt)
+        if job is None:
+            return False
+        refunded = await self.credits.refund_job(session, job)
+        await outbox.add(session, JobFailed(job_id=job.id, owner_id=job.owner_id, kind=job.kind, reason=reason,
+                                            refunded_credits=refunded))
+        return True
+
+    async def requeue_stale(self) -> int:
+        """Announce again every job nobody touched for `job_stale_seconds`."""
+        now = utcnow()
+        cutoff = now - timedelta(seconds=self.tools.settings.job_stale_seconds)
+        async with self.db.transaction() as session:
+            stale = await JobRepository(session).touch_stale(cutoff, now)
+            for job_id, kind in stale:
+                await outbox.add(session, JobRequested(job_id=job_id, kind=kind))
+        if stale:
+            log.warning("re-queued %s stale job(s)", len(stale))
+        return len(stale)

@@ -1,0 +1,71 @@
+"""HMAC-signed, expiring links: asset URLs and the social-share tokens (S2).
+
+Each kind of signature has its own purpose prefix, so a share token can never pass for an
+asset signature or the other way round.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from atelier_generation.errors import InvalidShareToken, InvalidSignature
+
+FILES_PATH = "/api/v1/images/files/"
+
+
+@dataclass(frozen=True)
+class ShareClaim:
+    restoration_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+class UrlSigner:
+    def __init__(self, secret: str, *, base_url: str, asset_ttl: int, share_ttl: int) -> None:
+        self._secret = secret.encode()
+        self.base_url = base_url.rstrip("/")
+        self.asset_ttl = asset_ttl
+        self.share_ttl = share_ttl
+
+    def _mac(self, purpose: str, message: str) -> str:
+        return hmac.new(self._secret, f"{purpose}\n{message}".encode(), hashlib.sha256).hexdigest()
+
+    # -- assets --------------------------------------------------------------------------------
+
+    def asset_url(self, key: str, now: float) -> str:
+        expires = int(now) + self.asset_ttl
+        return f"{self.base_url}{FILES_PATH}{quote(key)}?exp={expires}&sig={self._mac('asset', f'{key}:{expires}')}"
+
+    def verify_asset(self, key: str, expires: int, signature: str, now: float) -> None:
+        expected = self._mac("asset", f"{key}:{expires}")
+        if not hmac.compare_digest(expected, signature):
+            raise InvalidSignature("The link is not valid")
+        if expires < now:
+            raise InvalidSignature("The link has expired")
+
+    # -- social share tokens -------------------------------------------------------------------
+
+    def share_token(self, claim: ShareClaim, now: float) -> str:
+        body = json.dumps({"r": str(claim.restoration_id), "u": str(claim.user_id),
+                           "e": int(now) + self.share_ttl}, separators=(",", ":"))
+        encoded = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+        return f"{encoded}.{self._mac('share', encoded)}"
+
+    def verify_share(self, token: str, now: float) -> ShareClaim:
+        encoded, _, signature = token.partition(".")
+        if not signature or not hmac.compare_digest(self._mac("share", encoded), signature):
+            raise InvalidShareToken()
+        try:
+            body = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+            claim = ShareClaim(restoration_id=uuid.UUID(body["r"]), user_id=uuid.UUID(body["u"]))
+            expires = int(body["e"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidShareToken() from exc
+        if expires < now:
+            raise InvalidShareToken()
+        return claim
