@@ -52,14 +52,28 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
 @app.command()
 def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None) -> None:
-    """Apply every service's migrations to its database (created if missing)."""
+    """Apply every service's migrations to its database (created if missing), and declare the
+    broker's queues when the bus is RabbitMQ."""
     from atelier_common.migrations import upgrade
 
-    for name in [_check_service(service)] if service else SERVICES:
+    names = [_check_service(service)] if service else list(SERVICES)
+    for name in names:
         settings = _settings(name)
         migrations = Path(importlib.import_module(f"atelier_{name}").__file__).parent / "migrations"
         upgrade(migrations, settings.resolved_database_url)
         typer.echo(f"{name}: migrated ({settings.resolved_database_url.split('@')[-1]})")
+    settings = _settings(names[0])
+    if settings.bus == "rabbitmq":
+        from atelier_common.service import make_bus
+
+        consumers: dict[str, set[str]] = {}
+        for name in names:
+            spec = importlib.import_module(f"atelier_{name}.app").SPEC
+            for consumer, table in ((name, spec.subscriptions), (f"{name}-worker", spec.worker_subscriptions)):
+                if table:
+                    consumers[consumer] = {cls.type for cls in table}
+        asyncio.run(make_bus(settings).declare_topology(consumers))  # type: ignore[attr-defined]
+        typer.echo(f"broker: {len(consumers)} consumer queues declared on {settings.amqp_exchange}")
 
 
 @app.command()

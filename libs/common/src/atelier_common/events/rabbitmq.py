@@ -95,20 +95,42 @@ class RabbitMQBus:
         if sub.broadcast:
             name = f"{self.queue_prefix}{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
             queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
+            for type_ in sorted(sub.types):
+                await queue.bind(exchange, routing_key=type_)
         else:
-            name = f"{self.queue_prefix}{sub.consumer}.events"
-            args = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
-            queue = await channel.declare_queue(name, durable=True, arguments=args)
-            await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)
-            await channel.declare_queue(f"{name}.retry", durable=True, arguments={
-                **args, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
-        for type_ in sorted(sub.types):
-            await queue.bind(exchange, routing_key=type_)
+            queue = await self._declare_consumer_queue(channel, exchange, sub.consumer, sub.types)
+            name = queue.name
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             await self._deliver(channel, name, sub, message)
 
         await queue.consume(on_message)
+
+    async def _declare_consumer_queue(self, channel: aio_pika.abc.AbstractChannel,
+                                      exchange: aio_pika.abc.AbstractExchange, consumer: str,
+                                      types: Iterable[str]) -> aio_pika.abc.AbstractQueue:
+        name = f"{self.queue_prefix}{consumer}.events"
+        args = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
+        queue = await channel.declare_queue(name, durable=True, arguments=args)
+        await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)
+        await channel.declare_queue(f"{name}.retry", durable=True, arguments={
+            **args, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
+        for type_ in sorted(types):
+            await queue.bind(exchange, routing_key=type_)
+        return queue
+
+    async def declare_topology(self, consumers: dict[str, Iterable[str]]) -> None:
+        """Declare the exchange and every consumer queue with its bindings, without consuming.
+
+        Run before any producer starts (`atelier migrate`), so that an event published while a
+        consumer process is still starting waits in its queue instead of being unroutable.
+        """
+        conn = await aio_pika.connect(self.url, timeout=self.connect_timeout)
+        async with conn:
+            channel = await conn.channel()
+            exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+            for consumer, types in consumers.items():
+                await self._declare_consumer_queue(channel, exchange, consumer, types)
 
     async def _deliver(self, channel: aio_pika.abc.AbstractChannel, queue: str, sub: _Subscription,
                        message: AbstractIncomingMessage) -> None:
