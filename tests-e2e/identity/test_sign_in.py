@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from infra.journeys import PASSWORD, login, poll, register_verified
+from infra.journeys import PASSWORD, login, new_anonymous_token, poll, register_verified
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ async def test_register_login_me_logout(api: httpx.AsyncClient) -> None:
         r = await api.get("/api/v1/users/me", headers={"Authorization": f"Bearer {bad}"})
         assert r.status_code == 401, bad
         assert r.json()["error"]["code"] == "INVALID_TOKEN"
-    anon = (await api.get("/api/v1/products")).headers["x-anonymous-token"]
+    anon = await new_anonymous_token(api)
     r = await api.get("/api/v1/users/me", headers={"Authorization": f"Bearer {anon}"})
     assert r.status_code == 401
 

@@ -51,7 +51,7 @@ async def register_verified(api: httpx.AsyncClient, email: str | None = None, **
         "email": email, "password": PASSWORD, "password_confirm": PASSWORD,
         "first_name": "Ada", "last_name": "Lovelace", **extra})
     assert r.status_code == 201, r.text
-    mail = await latest_mail(api, email, "verif")
+    mail = await latest_mail(api, email, "confirm your email")
     r = await api.post("/api/v1/auth/verify-email", json={"token": token_from(mail)})
     assert r.status_code == 200, r.text
     return {"email": email, "user": r.json()}
@@ -73,3 +73,9 @@ async def customer(api: httpx.AsyncClient) -> dict[str, str]:
 async def staff(api: httpx.AsyncClient) -> dict[str, str]:
     tokens = await login(api, STAFF_EMAIL, STAFF_PASSWORD)
     return {"Authorization": f"Bearer {tokens['access']}"}
+
+
+async def new_anonymous_token(api: httpx.AsyncClient) -> str:
+    """What the gateway mints for a first-time visitor (a client without the cookie)."""
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as fresh:
+        return (await fresh.get("/api/v1/products", params={"limit": 1})).headers["x-anonymous-token"]

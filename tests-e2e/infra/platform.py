@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aio_pika  # noqa: F401 - imported here so a missing install fails loudly, not in a child
 
-STAFF_EMAIL = "staff@atelier.test"
+STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "staff-password-1"
 
 

@@ -1,1 +1,142 @@
-"""Tables of the orders service."""
+"""Tables of the orders service: `customer_order` (ORDER is an SQL keyword), its items and history.
+
+Relationships are `lazy="raise"`: every query says what it loads, so a forgotten load fails in
+tests instead of turning into N+1 queries. Items and addresses are snapshots taken when the order
+was placed; nothing here follows later changes of the catalog or the address book.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, DateTime, Dialect, ForeignKey, Index, Integer,
+                        Numeric, UniqueConstraint)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, Relationship, SQLModel
+
+from atelier_orders.domain import OrderStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that reads back as UTC everywhere: SQLite stores it without its offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _timestamp(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _json(nullable: bool) -> Any:
+    column = Column(JSON().with_variant(JSONB(), "postgresql"), nullable=nullable)
+    return Field(default=None, sa_column=column) if nullable else Field(default_factory=dict, sa_column=column)
+
+
+def _money() -> Any:
+    return Field(sa_column=Column(Numeric(12, 2), nullable=False))
+
+
+STATUS_VALUES = ", ".join(f"'{status.value}'" for status in OrderStatus)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "customer_order"
+    __table_args__ = (
+        UniqueConstraint("order_number", name="uq_customer_order_number"),
+        CheckConstraint(f"status IN ({STATUS_VALUES})", name="ck_customer_order_status"),
+        # A customer's list, newest first or by amount.
+        Index("ix_customer_order_owner_created", "owner_id", "created_at"),
+        Index("ix_customer_order_owner_total", "owner_id", "total_amount"),
+        Index("ix_customer_order_user_id", "user_id"),
+        Index("ix_customer_order_status_created", "status", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    order_number: str = Field(max_length=20)
+    # The user id, or the anonymous id until that identity is claimed.
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = Field(default=None, max_length=320)
+    status: str = Field(default=OrderStatus.PENDING.value, max_length=32)
+    currency: str = Field(max_length=3)
+    subtotal: Decimal = _money()
+    tax_amount: Decimal = _money()
+    shipping_cost: Decimal = _money()
+    discount: Decimal = _money()
+    total_amount: Decimal = _money()
+    shipping_address: dict[str, Any] | None = _json(nullable=True)
+    billing_address: dict[str, Any] | None = _json(nullable=True)
+    tracking_number: str | None = Field(default=None, max_length=100)
+    from_cart: bool = False
+    paid_at: datetime | None = _timestamp(nullable=True)
+    shipped_at: datetime | None = _timestamp(nullable=True)
+    delivered_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+    items: list["OrderItem"] = Relationship(sa_relationship_kwargs={
+        "lazy": "raise", "order_by": lambda: OrderItem.position})
+    status_history: list["OrderStatusHistory"] = Relationship(sa_relationship_kwargs={
+        "lazy": "raise", "order_by": lambda: OrderStatusHistory.id})
+
+
+class OrderItem(SQLModel, table=True):
+    __tablename__ = "order_item"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_order_item_quantity_positive"),
+        Index("ix_order_item_order_id", "order_id", "position"),
+        Index("ix_order_item_book_id", "book_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    order_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_order_item_order_id"), nullable=False))
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    variant_name: str | None = Field(default=None, max_length=200)
+    kind: str = Field(max_length=32)
+    quantity: int
+    unit_price: Decimal = _money()
+    line_total: Decimal = _money()
+    attributes: dict[str, Any] = _json(nullable=False)
+    # S0 print orders name their book; retry packs may name the item their retries are for.
+    book_id: uuid.UUID | None = None
+    content_type: str | None = Field(default=None, max_length=20)
+    content_id: uuid.UUID | None = None
+
+
+class OrderStatusHistory(SQLModel, table=True):
+    __tablename__ = "order_status_history"
+    __table_args__ = (Index("ix_order_status_history_order_id", "order_id", "id"),)
+
+    # An increasing integer: two entries written in one transaction keep their order.
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True))
+    order_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_order_status_history_order_id"),
+        nullable=False))
+    # NULL for the first entry; equal to to_status for a note that changed nothing (a failed payment).
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    note: str = Field(default="", max_length=1000)
+    actor: str = Field(max_length=20)
+    # The staff member who made the change; never shown to customers.
+    actor_id: uuid.UUID | None = None
+    created_at: datetime = _timestamp()

@@ -1,7 +1,9 @@
 """Settings of the orders service: `ATELIER_ORDERS_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
 
-from typing import ClassVar
+from decimal import Decimal
+from typing import Annotated, ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import ServiceSettings
@@ -10,3 +12,13 @@ from atelier_common.settings import ServiceSettings
 class OrdersSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_ORDERS_")
     service_name: ClassVar[str] = "orders"
+
+    # Applied to the subtotal and rounded half-up to cents (S1: 9%; S3 wrote 10%: a setting).
+    tax_rate: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.09")
+    # Added once per order when a line is shipped (goods, printed books), in the order's currency.
+    shipping_cost: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("5.00")
+    # New numbers drawn when a random order number is already taken, before giving up.
+    order_number_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    # Refuse an order up front when catalog's stock figure cannot cover it (catalog still reserves
+    # atomically on order.placed; this only spares the customer an order that will be rejected).
+    check_stock_on_place: bool = True

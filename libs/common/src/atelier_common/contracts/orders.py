@@ -23,6 +23,8 @@ class OrderLine(ContractModel):
     book_id: uuid.UUID | None = None
     content_type: str | None = None
     content_id: uuid.UUID | None = None
+    # Added by orders (optional): the product name as sold.
+    name: str | None = None
 
 
 class OrderPlaced(IntegrationEvent):
@@ -35,6 +37,10 @@ class OrderPlaced(IntegrationEvent):
     user_id: uuid.UUID | None = None
     lines: list[OrderLine]
     from_cart: bool = False
+    # Added by orders (optional): what the order costs and whom to reach about it.
+    currency: str | None = None
+    total_amount: Decimal | None = None
+    email: str | None = None
 
 
 class OrderCancelled(IntegrationEvent):
@@ -57,3 +63,5 @@ class OrderStatusChanged(IntegrationEvent):
     old_status: str | None = None
     new_status: str
     note: str | None = None
+    # Added by orders (optional): set once staff ship the order.
+    tracking_number: str | None = None

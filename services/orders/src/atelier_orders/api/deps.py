@@ -1,0 +1,48 @@
+"""The dependencies orders' routes list, named once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from atelier_common.auth import AnonPrincipal
+from atelier_common.db import SessionDep
+from atelier_orders.schemas import OrderQuery
+from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
+
+
+def _placement(request: Request, session: SessionDep) -> PlacementService:
+    runtime = request.app.state.runtime
+    return PlacementService(session, runtime.clients, runtime.settings)
+
+
+def _status(session: SessionDep) -> StatusService:
+    return StatusService(session)
+
+
+def _orders(session: SessionDep) -> OrderService:
+    return OrderService(session)
+
+
+def _buyer(principal: AnonPrincipal) -> Buyer:
+    return Buyer.of(principal)
+
+
+PlacementServiceDep = Annotated[PlacementService, Depends(_placement)]
+StatusServiceDep = Annotated[StatusService, Depends(_status)]
+OrderServiceDep = Annotated[OrderService, Depends(_orders)]
+BuyerDep = Annotated[Buyer, Depends(_buyer)]
+OrderQueryDep = Annotated[OrderQuery, Query()]
+
+# Declared on routes so that the merged OpenAPI lists the error answers too.
+NOT_FOUND = {404: {"description": "Not found (unknown order, or another customer's)"}}
+PLACE_ERRORS = {
+    400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE or CURRENCY_MISMATCH"},
+    404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
+    409: {"description": "INSUFFICIENT_STOCK"},
+    503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
+}
+CANCEL_ERRORS = {**NOT_FOUND, 400: {"description": "ORDER_NOT_CANCELLABLE, with the reason"}}
+STAFF_ERRORS = {**CANCEL_ERRORS, 401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
+                409: {"description": "INVALID_STATUS_TRANSITION, with the allowed targets"}}

@@ -1,0 +1,124 @@
+"""What orders asks other services over their `/internal` APIs, each answer read into a small model.
+
+catalog prices every line (never the client), cart gives the owner's lines, identity the address
+to snapshot, generation whether a book belongs to the buyer. An unreachable service, or one that
+answers with a server error, is a 503 for the caller: an order is never placed on a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from atelier_common.errors import ServiceUnavailable
+from atelier_common.internal import call_internal
+
+log = logging.getLogger("atelier.orders.clients")
+
+
+class _Answer(BaseModel):
+    # Another service may add fields before we know them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class CatalogVariant(_Answer):
+    id: uuid.UUID
+    name: str
+    sku: str
+    price: Decimal
+    stock_quantity: int = 0
+    attributes: dict[str, Any] = {}
+    is_active: bool = True
+
+
+class CatalogProduct(_Answer):
+    id: uuid.UUID
+    name: str
+    sku: str
+    kind: str
+    price: Decimal
+    currency: str
+    stock_quantity: int = 0
+    track_inventory: bool = True
+    is_active: bool = True
+    attributes: dict[str, Any] = {}
+    variants: list[CatalogVariant] = []
+
+    def variant(self, variant_id: uuid.UUID) -> CatalogVariant | None:
+        return next((v for v in self.variants if v.id == variant_id), None)
+
+
+class _ProductLookup(_Answer):
+    results: list[CatalogProduct]
+
+
+class CartLine(_Answer):
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    quantity: int
+
+
+class _Cart(_Answer):
+    items: list[CartLine] = []
+
+
+class _Address(BaseModel):
+    # Kept whole here; the domain decides which fields the order's snapshot keeps.
+    model_config = ConfigDict(extra="allow")
+
+
+def _read(service: str, response: httpx.Response, model: type[BaseModel]) -> Any:
+    if response.status_code >= 500:
+        raise ServiceUnavailable(f"{service} is unavailable")
+    if response.status_code != 200:
+        log.error("%s answered %s to orders: %s", service, response.status_code, response.text[:500])
+        raise ServiceUnavailable(f"{service} gave an unexpected answer")
+    try:
+        return model.model_validate(response.json())
+    except (ValidationError, ValueError) as exc:
+        log.error("%s answered orders with an unreadable body: %s", service, exc)
+        raise ServiceUnavailable(f"{service} gave an unexpected answer") from exc
+
+
+class ServiceClients:
+    """The internal calls orders makes; `runtime` gives the HTTP client, the URLs and the credential."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> list[CatalogProduct]:
+        """Products by id and/or SKU, active or not; unknown ones are absent."""
+        body = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
+        if not body["ids"] and not body["skus"]:
+            return []
+        response = await call_internal(self.runtime, "catalog", "POST", "/internal/products/lookup", json=body)
+        return _read("catalog", response, _ProductLookup).results
+
+    async def cart_lines(self, owner_id: uuid.UUID) -> list[CartLine]:
+        """The owner's cart lines (an owner without a cart has none)."""
+        response = await call_internal(self.runtime, "cart", "GET", f"/internal/carts/{owner_id}")
+        if response.status_code == 404:
+            return []
+        return _read("cart", response, _Cart).items
+
+    async def address(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> dict[str, Any] | None:
+        """The owner's address, or None when it does not exist or belongs to someone else."""
+        response = await call_internal(self.runtime, "identity", "GET", f"/internal/addresses/{address_id}",
+                                       params={"owner_id": str(owner_id)})
+        if response.status_code == 404:
+            return None
+        return _read("identity", response, _Address).model_dump()
+
+    async def owns_book(self, book_id: uuid.UUID, owner_id: uuid.UUID) -> bool:
+        response = await call_internal(self.runtime, "generation", "GET", f"/internal/books/{book_id}",
+                                       params={"owner_id": str(owner_id)})
+        if response.status_code == 404:
+            return False
+        _read("generation", response, _Answer)
+        return True

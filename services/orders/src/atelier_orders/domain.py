@@ -1,0 +1,209 @@
+"""The rules of an order, as pure functions: statuses and their transitions, totals, numbers.
+
+No I/O here: the service loads, asks these functions, then changes and records.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from atelier_common.money import quantize
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    REFUNDED = "refunded"
+
+
+S = OrderStatus
+
+# Every move an order can make, whoever makes it. pending → paid is there because the payment
+# confirmation may overtake catalog's stock decision (they travel on different queues);
+# awaiting_payment → rejected covers a stock refusal arriving after a reservation was announced.
+TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.AWAITING_PAYMENT, S.PAID, S.REJECTED, S.CANCELLED}),
+    S.AWAITING_PAYMENT: frozenset({S.PAID, S.REJECTED, S.CANCELLED}),
+    S.PAID: frozenset({S.PROCESSING, S.COMPLETED, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.RETURNED}),
+    S.RETURNED: frozenset(),
+    S.COMPLETED: frozenset(),
+    # A cancelled (or refused) order that had been paid becomes refunded once payments confirms.
+    S.CANCELLED: frozenset({S.REFUNDED}),
+    S.REJECTED: frozenset({S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+}
+CANCELLABLE: frozenset[OrderStatus] = frozenset({S.PENDING, S.AWAITING_PAYMENT, S.PAID, S.PROCESSING})
+# Only the payment provider can say that the money went back.
+SYSTEM_ONLY_TARGETS: frozenset[OrderStatus] = frozenset({S.REFUNDED})
+# Statuses an order reaches only after its money arrived.
+PAID_OR_LATER: frozenset[OrderStatus] = frozenset({S.PAID, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.RETURNED,
+                                                   S.COMPLETED})
+
+
+class Actor(StrEnum):
+    """Who moved an order, as written in its history."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    CATALOG = "catalog"
+    PAYMENTS = "payments"
+    SYSTEM = "system"
+
+
+# Product kinds (catalog's `kind`) whose lines are delivered to an address: goods and printed books.
+SHIPPED_KINDS: frozenset[str] = frozenset({"physical", "print_tier"})
+RETRY_PACK = "retry_pack"
+PRINT_TIER = "print_tier"
+CONTENT_TYPES: frozenset[str] = frozenset({"CHARACTER", "COVER", "PAGE"})
+
+
+def requires_shipping(kinds: Iterable[str]) -> bool:
+    return any(kind in SHIPPED_KINDS for kind in kinds)
+
+
+def is_digital_only(kinds: Iterable[str]) -> bool:
+    return not requires_shipping(kinds)
+
+
+def cancel_problem(status: str) -> str | None:
+    """Why an order in `status` cannot be cancelled, or None when it can."""
+    if status in CANCELLABLE:
+        return None
+    if status in (S.SHIPPED, S.DELIVERED, S.RETURNED):
+        return f"Cannot cancel an order in {status} status: it has left the warehouse"
+    if status in (S.CANCELLED, S.REFUNDED):
+        return "The order is already cancelled"
+    return f"Cannot cancel an order in {status} status"
+
+
+def transition_problem(current: str, target: str, *, digital_only: bool, by_staff: bool) -> str | None:
+    """Why `current` → `target` is not allowed, or None when it is. Cancelling is `cancel_problem`'s."""
+    if target not in TRANSITIONS.get(OrderStatus(current), frozenset()):
+        return f"Cannot change an order from {current} to {target}"
+    if by_staff and target in SYSTEM_ONLY_TARGETS:
+        return f"Only the payment provider's confirmation moves an order to {target}"
+    if target == S.COMPLETED and not digital_only:
+        return "Only digital orders are completed; goods are shipped and delivered"
+    if target in (S.PROCESSING, S.SHIPPED) and digital_only:
+        return f"A digital order has nothing to ship: it cannot become {target}"
+    return None
+
+
+def allowed_targets(current: str, *, digital_only: bool, by_staff: bool) -> list[str]:
+    """Where an order may go from `current` (for error details)."""
+    targets = TRANSITIONS.get(OrderStatus(current), frozenset())
+    return sorted(t.value for t in targets
+                  if transition_problem(current, t, digital_only=digital_only, by_staff=by_staff) is None)
+
+
+# -- money ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax_amount: Decimal
+    shipping_cost: Decimal
+    discount: Decimal
+    total_amount: Decimal
+
+
+def line_total(unit_price: Decimal, quantity: int) -> Decimal:
+    return quantize(unit_price * quantity)
+
+
+def compute_totals(lines: Iterable[tuple[Decimal, int]], *, tax_rate: Decimal, shipping_cost: Decimal,
+                   ships: bool, discount: Decimal = Decimal("0")) -> Totals:
+    """subtotal = Σ unit price × quantity; tax on the subtotal, half-up to cents; shipping only
+    when something is shipped; total = subtotal + tax + shipping − discount."""
+    subtotal = quantize(sum((line_total(price, qty) for price, qty in lines), Decimal("0")))
+    tax = quantize(subtotal * tax_rate)
+    shipping = quantize(shipping_cost) if ships else quantize(0)
+    discount = quantize(discount)
+    return Totals(subtotal=subtotal, tax_amount=tax, shipping_cost=shipping, discount=discount,
+                  total_amount=quantize(subtotal + tax + shipping - discount))
+
+
+# -- order numbers ----------------------------------------------------------------------------------
+
+ORDER_NUMBER_ALPHABET = string.ascii_uppercase + string.digits
+ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[A-Z0-9]{6}$")
+
+
+def new_order_number(today: date) -> str:
+    """`ORD-YYYYMMDD-XXXXXX`: six random uppercase letters or digits (36^6 a day)."""
+    suffix = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(6))
+    return f"ORD-{today:%Y%m%d}-{suffix}"
+
+
+# -- addresses ------------------------------------------------------------------------------------
+
+# What an order keeps of an address: a snapshot, so later edits do not rewrite past orders.
+ADDRESS_FIELDS = ("id", "full_name", "first_name", "last_name", "company", "email", "phone", "street_address",
+                  "address_line_1", "address_line_2", "apartment", "city", "state", "postal_code", "country", "type")
+# What stays once the customer is erased: enough for tax and accounting, nothing that names a person.
+ANONYMOUS_ADDRESS_FIELDS = ("city", "state", "postal_code", "country", "type")
+
+
+def address_snapshot(address: Mapping[str, Any]) -> dict[str, Any]:
+    snapshot = {key: address[key] for key in ADDRESS_FIELDS if address.get(key) is not None}
+    if "id" in snapshot:
+        snapshot["id"] = str(snapshot["id"])
+    return snapshot
+
+
+def anonymised_address(snapshot: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
+    return {key: snapshot[key] for key in ANONYMOUS_ADDRESS_FIELDS if key in snapshot}
+
+
+def contact_email(*candidates: str | None) -> str | None:
+    """The first email given: the signed-in user's, the one typed at checkout, the address's."""
+    return next((email for email in candidates if email), None)
+
+
+# -- listing --------------------------------------------------------------------------------------
+
+ORDERING_FIELDS = ("created_at", "total_amount")
+DEFAULT_ORDERING = "-created_at"
+
+
+@dataclass(frozen=True)
+class Ordering:
+    field: str
+    descending: bool
+
+
+def parse_ordering(value: str | None) -> Ordering | None:
+    """`created_at`, `total_amount`, each with `-` for descending; None when unknown."""
+    value = (value or DEFAULT_ORDERING).strip()
+    descending = value.startswith("-")
+    name = value.lstrip("-")
+    return Ordering(field=name, descending=descending) if name in ORDERING_FIELDS else None
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,63 @@
+"""The orders service's failures, one class each; `atelier_common.errors` renders them."""
+
+from __future__ import annotations
+
+from atelier_common.errors import AtelierError
+
+
+class OrdersError(AtelierError):
+    pass
+
+
+# API.md fixes the code of a missing resource as NOT_FOUND; another owner's order is missing too.
+class OrderNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Order not found"
+
+
+class AddressNotFound(OrdersError):
+    code, status, default_message = "ADDRESS_NOT_FOUND", 404, "Address not found"
+
+
+class BookNotFound(OrdersError):
+    code, status, default_message = "BOOK_NOT_FOUND", 404, "Book not found"
+
+
+class AddressRequired(OrdersError):
+    code, status, default_message = "ADDRESS_REQUIRED", 400, "A shipping address is required for this order"
+
+
+class CartEmpty(OrdersError):
+    code, status, default_message = "CART_EMPTY", 400, "The cart is empty"
+
+
+class ProductUnavailable(OrdersError):
+    code, status, default_message = "PRODUCT_UNAVAILABLE", 400, "A product of this order is not available"
+
+
+class CurrencyMismatch(OrdersError):
+    code, status, default_message = "CURRENCY_MISMATCH", 400, "All lines of an order must be in one currency"
+
+
+class InvalidOrderLine(OrdersError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "An order line is not valid"
+
+
+class InvalidOrdering(OrdersError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown ordering field"
+
+
+class InsufficientStock(OrdersError):
+    code, status, default_message = "INSUFFICIENT_STOCK", 409, "Not enough stock"
+
+
+# The seed (S3) answers 400 with the reason when an order can no longer be cancelled.
+class OrderNotCancellable(OrdersError):
+    code, status, default_message = "ORDER_NOT_CANCELLABLE", 400, "This order can no longer be cancelled"
+
+
+class InvalidStatusTransition(OrdersError):
+    code, status, default_message = "INVALID_STATUS_TRANSITION", 409, "This status change is not allowed"
+
+
+class OrderNumberExhausted(OrdersError):
+    code, status, default_message = "CONFLICT", 409, "Could not allocate an order number; try again"

@@ -1,0 +1,52 @@
+"""What orders does when other services speak: each handler translates its event into one call.
+
+`inbox.handle_once` runs every handler in its own transaction with the inbox row, so a redelivered
+event has no second effect; the service methods guard against a different event saying the same.
+"""
+
+from __future__ import annotations
+
+from atelier_common.contracts.catalog import StockRejected, StockReserved
+from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
+from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
+from atelier_common.inbox import EventContext, Subscriptions
+from atelier_orders.service import OwnershipService, StatusService
+
+
+async def on_stock_reserved(event: StockReserved, ctx: EventContext) -> None:
+    await StatusService(ctx.session).mark_stock_reserved(event.order_id)
+
+
+async def on_stock_rejected(event: StockRejected, ctx: EventContext) -> None:
+    await StatusService(ctx.session).reject(event.order_id, event.reason)
+
+
+async def on_order_paid(event: OrderPaid, ctx: EventContext) -> None:
+    await StatusService(ctx.session).mark_paid(event.order_id, amount=event.amount, currency=event.currency)
+
+
+async def on_payment_failed(event: PaymentFailed, ctx: EventContext) -> None:
+    await StatusService(ctx.session).note_payment_failure(event.order_id, event.reason)
+
+
+async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext) -> None:
+    await StatusService(ctx.session).mark_refunded(event.order_id, amount=event.amount, currency=event.currency)
+
+
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
+    await OwnershipService(ctx.session).transfer_to_user(event.anon_id, event.user_id)
+
+
+async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+    await OwnershipService(ctx.session).anonymise_user(event.user_id)
+
+
+SUBSCRIPTIONS: Subscriptions = {
+    StockReserved: on_stock_reserved,
+    StockRejected: on_stock_rejected,
+    OrderPaid: on_order_paid,
+    PaymentFailed: on_payment_failed,
+    PaymentRefunded: on_payment_refunded,
+    AnonymousClaimed: on_anonymous_claimed,
+    UserDeleted: on_user_deleted,
+}

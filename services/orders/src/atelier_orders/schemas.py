@@ -1,0 +1,197 @@
+"""API models of the orders service, with API.md's canonical field names.
+
+Requests carry what the customer chooses (products, quantities, addresses), never an amount:
+unknown fields such as `unit_price` or `total_amount` are ignored, and every price comes from
+catalog.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, computed_field,
+                      field_validator, model_validator)
+
+from atelier_common.money import Money
+from atelier_orders import domain
+from atelier_orders.domain import OrderStatus
+
+MAX_LINES = 100
+Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
+Sku = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
+
+
+class _Input(BaseModel):
+    # API.md: unknown request fields are ignored; wrong types are 400.
+    model_config = ConfigDict(extra="ignore")
+
+
+class OrderItemCreate(_Input):
+    """One line: a product (by id or SKU, with a variant), or a book printed at a tier (S0)."""
+
+    product_id: uuid.UUID | None = None
+    sku: Sku | None = None
+    variant_id: uuid.UUID | None = None
+    quantity: Quantity = 1
+    book_id: uuid.UUID | None = None
+    tier: Sku | None = Field(default=None, validation_alias=AliasChoices("tier", "tier_name"))
+    content_type: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_upper=True)] | None = None
+    content_id: uuid.UUID | None = None
+
+    @field_validator("content_type")
+    @classmethod
+    def _known_content_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in domain.CONTENT_TYPES:
+            raise ValueError(f"must be one of {', '.join(sorted(domain.CONTENT_TYPES))}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_product_reference(self) -> OrderItemCreate:
+        named = [name for name in ("product_id", "sku", "tier") if getattr(self, name) is not None]
+        if len(named) > 1:
+            raise ValueError(f"give only one of product_id, sku or tier (got {', '.join(named)})")
+        if not named and self.book_id is None:
+            raise ValueError("give product_id, sku, or book_id with a tier")
+        if self.tier is not None and self.book_id is None:
+            raise ValueError("a tier prints a book: book_id is required")
+        if self.variant_id is not None and self.tier is not None:
+            raise ValueError("a print tier has no variants")
+        if (self.content_type is None) != (self.content_id is None):
+            raise ValueError("content_type and content_id go together")
+        return self
+
+
+class OrderCreate(_Input):
+    """From the cart (no `items`) or from explicit `items`; S0's field names are accepted too."""
+
+    items: Annotated[list[OrderItemCreate], Field(min_length=1, max_length=MAX_LINES)] | None = None
+    shipping_address_id: uuid.UUID | None = Field(
+        default=None, validation_alias=AliasChoices("shipping_address_id", "delivery_address_id"))
+    billing_address_id: uuid.UUID | None = None
+    # The print tier of book lines that do not name their own (S0's `tier_name`).
+    tier: Sku | None = Field(default=None, validation_alias=AliasChoices("tier", "tier_name"))
+    # Where an anonymous buyer is reached; a signed-in user's own address wins.
+    email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _book_lines_have_a_tier(self) -> OrderCreate:
+        if self.items is None:
+            return self
+        lines = []
+        for index, item in enumerate(self.items):
+            if item.book_id is not None and item.product_id is None and item.sku is None and item.tier is None:
+                if self.tier is None:
+                    raise ValueError(f"items.{index}: a book line needs a tier")
+                item = item.model_copy(update={"tier": self.tier})
+            lines.append(item)
+        self.items = lines
+        return self
+
+
+class InternalOrderCreate(OrderCreate):
+    """`POST /internal/orders`: another service orders for a customer it has authenticated."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+
+
+class OrderCancel(_Input):
+    reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=500)] | None = None
+
+
+class OrderStatusUpdate(_Input):
+    status: OrderStatus
+    note: Note | None = None
+    tracking_number: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
+                                                      max_length=100)] | None = None
+
+
+class OrderQuery(_Input):
+    """The filters of GET /orders (query parameters: not strict, "true" is a boolean here)."""
+
+    ordering: str | None = Field(default=None, max_length=50,
+                                 description="created_at or total_amount; '-' for descending")
+    status: OrderStatus | None = None
+    all: bool = Field(default=False, description="Staff only: every customer's orders")
+
+
+# -- answers ----------------------------------------------------------------------------------------
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrderItemRead(_Read):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    sku: str
+    name: str
+    variant_name: str | None
+    kind: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+    attributes: dict[str, Any]
+    book_id: uuid.UUID | None
+    content_type: str | None
+    content_id: uuid.UUID | None
+
+
+class StatusHistoryRead(_Read):
+    status: str = Field(validation_alias=AliasChoices("to_status", "status"))
+    from_status: str | None
+    note: str
+    actor: str
+    created_at: datetime
+
+
+class OrderSummaryRead(_Read):
+    """A line of the order list."""
+
+    id: uuid.UUID
+    order_number: str
+    status: str
+    currency: str
+    subtotal: Money
+    tax_amount: Money
+    shipping_cost: Money
+    discount: Money
+    total_amount: Money
+    tracking_number: str | None
+    created_at: datetime
+    updated_at: datetime
+    items: list[OrderItemRead] = Field(exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def item_count(self) -> int:
+        """Units, as the cart counts them."""
+        return sum(item.quantity for item in self.items)
+
+
+class OrderRead(OrderSummaryRead):
+    items: list[OrderItemRead]
+    email: str | None
+    shipping_address: dict[str, Any] | None
+    billing_address: dict[str, Any] | None
+    status_history: list[StatusHistoryRead]
+    from_cart: bool
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+class InternalOrderRead(OrderRead):
+    """What payments (and any other service) needs to charge for and fulfil an order."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def requires_shipping(self) -> bool:
+        return domain.requires_shipping(item.kind for item in self.items)

@@ -1,0 +1,65 @@
+"""What the order use cases share: loading by id, and recording a status change."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_orders import domain
+from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.errors import OrderNotFound
+from atelier_orders.models import Order, OrderStatusHistory, utcnow
+from atelier_orders.repository import OrderRepository
+
+
+def order_id_of(ref: str | uuid.UUID) -> uuid.UUID:
+    """The order id in a path; a malformed one names no order (404, like an unknown one)."""
+    order_id = ref if isinstance(ref, uuid.UUID) else domain.parse_uuid(ref)
+    if order_id is None:
+        raise OrderNotFound()
+    return order_id
+
+
+async def reload(orders: OrderRepository, order_id: uuid.UUID) -> Order:
+    """The order with its items and history as they are now in this transaction."""
+    await orders.session.flush()
+    order = await orders.get(order_id)
+    if order is None:  # pragma: no cover - the caller just wrote it
+        raise OrderNotFound()
+    return order
+
+
+async def record_status(session: AsyncSession, order: Order, previous: OrderStatus | None, *, note: str,
+                        actor: Actor, actor_id: uuid.UUID | None = None) -> None:
+    """Write the history entry of `order`'s current status and announce it, in this transaction.
+
+    `previous` equal to the current status records a note that changed nothing (no event then).
+    """
+    now = utcnow()
+    order.updated_at = now
+    session.add(OrderStatusHistory(order_id=order.id, from_status=previous, to_status=order.status, note=note,
+                                   actor=actor, actor_id=actor_id, created_at=now))
+    if previous == order.status:
+        return
+    await outbox.add(session, OrderStatusChanged(
+        order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
+        email=order.email, old_status=None if previous is None else str(previous), new_status=str(order.status),
+        note=note, tracking_number=order.tracking_number))
+
+
+async def move(session: AsyncSession, order: Order, target: OrderStatus, *, note: str, actor: Actor,
+               actor_id: uuid.UUID | None = None) -> None:
+    """Set `order`'s status (the caller checked the transition) with its timestamps and history."""
+    previous = OrderStatus(order.status)
+    now = utcnow()
+    order.status = target
+    if target == OrderStatus.PAID and order.paid_at is None:
+        order.paid_at = now
+    elif target == OrderStatus.SHIPPED:
+        order.shipped_at = now
+    elif target == OrderStatus.DELIVERED:
+        order.delivered_at = now
+    await record_status(session, order, previous, note=note, actor=actor, actor_id=actor_id)

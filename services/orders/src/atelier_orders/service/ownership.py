@@ -1,0 +1,31 @@
+"""Whose orders they are: an anonymous buyer who signs in, a user who leaves."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_orders import domain
+from atelier_orders.models import utcnow
+from atelier_orders.repository import OrderRepository
+
+
+class OwnershipService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.orders = OrderRepository(session)
+
+    async def transfer_to_user(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        """The anonymous identity was claimed: its orders now belong to the user."""
+        return await self.orders.move_owner(anon_id, user_id, now=utcnow())
+
+    async def anonymise_user(self, user_id: uuid.UUID) -> int:
+        """The user is gone: orders stay for the accounts, without anything that names the person."""
+        orders = await self.orders.lock_all_of_user(user_id)
+        now = utcnow()
+        for order in orders:
+            order.email = None
+            order.shipping_address = domain.anonymised_address(order.shipping_address)
+            order.billing_address = domain.anonymised_address(order.billing_address)
+            order.updated_at = now
+        return len(orders)

@@ -1,0 +1,223 @@
+"""Placing an order: lines from the cart or the request, priced by catalog, addresses snapshotted.
+
+Nothing the client sends about money is read: the request models have no price field, and every
+unit price, name, kind and attribute comes from catalog's internal lookup. Stock is reserved by
+catalog when it hears `order.placed`; the order waits in `pending` until it answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.auth import Principal
+from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_orders import domain
+from atelier_orders.clients import CatalogProduct, ServiceClients
+from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.errors import (AddressNotFound, AddressRequired, BookNotFound, CartEmpty, CurrencyMismatch,
+                                   InsufficientStock, InvalidOrderLine, OrderNumberExhausted, ProductUnavailable)
+from atelier_orders.models import Order, OrderItem, utcnow
+from atelier_orders.repository import OrderRepository
+from atelier_orders.schemas import OrderCreate
+from atelier_orders.service._shared import record_status, reload
+from atelier_orders.settings import OrdersSettings
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who the order is for: a signed-in user, an anonymous visitor, or whom a service names."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Buyer:
+        return cls(owner_id=principal.owner_id, user_id=principal.user_id, email=principal.email)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line as asked for, before catalog prices it."""
+
+    quantity: int
+    product_id: uuid.UUID | None = None
+    sku: str | None = None
+    variant_id: uuid.UUID | None = None
+    book_id: uuid.UUID | None = None
+    tier: str | None = None
+    content_type: str | None = None
+    content_id: uuid.UUID | None = None
+
+    @property
+    def reference(self) -> str:
+        return str(self.product_id or self.sku or self.tier)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    request: LineRequest
+    product: CatalogProduct
+    variant_id: uuid.UUID | None
+    sku: str
+    variant_name: str | None
+    unit_price: Decimal
+    attributes: dict[str, Any]
+
+
+class PlacementService:
+    def __init__(self, session: AsyncSession, clients: ServiceClients, settings: OrdersSettings) -> None:
+        self.session = session
+        self.clients = clients
+        self.settings = settings
+        self.orders = OrderRepository(session)
+
+    async def place(self, buyer: Buyer, data: OrderCreate) -> Order:
+        from_cart = data.items is None
+        requests = await self._cart_lines(buyer) if from_cart else [
+            LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
+                        book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
+            for i in data.items or ()]
+        lines = await self._priced(requests)
+        currency = self._one_currency(lines)
+        if self.settings.check_stock_on_place:
+            self._check_stock(lines)
+        await self._check_books(buyer, lines)
+        ships = domain.requires_shipping(line.product.kind for line in lines)
+        if ships and data.shipping_address_id is None:
+            raise AddressRequired(details={"fields": {"shipping_address_id": ["required when goods are shipped"]}})
+        shipping = await self._address(data.shipping_address_id, buyer)
+        billing = await self._address(data.billing_address_id, buyer) if data.billing_address_id else shipping
+        totals = domain.compute_totals(((line.unit_price, line.request.quantity) for line in lines),
+                                       tax_rate=self.settings.tax_rate, shipping_cost=self.settings.shipping_cost,
+                                       ships=ships)
+
+        order = await self._insert_numbered(dict(
+            owner_id=buyer.owner_id, user_id=buyer.user_id,
+            email=domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
+                                       (billing or {}).get("email")),
+            status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
+            tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
+            total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
+            from_cart=from_cart))
+        items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
+        self.orders.add(*items)
+        # Catalog reserves the stock and cart clears itself (when the order came from it).
+        await outbox.add(self.session, OrderPlaced(
+            order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
+            lines=[_contract_line(item) for item in items], from_cart=from_cart, currency=currency,
+            total_amount=order.total_amount, email=order.email))
+        await record_status(self.session, order, None, note="Order placed", actor=Actor.CUSTOMER)
+        return await reload(self.orders, order.id)
+
+    async def _cart_lines(self, buyer: Buyer) -> list[LineRequest]:
+        lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id)
+                 for line in await self.clients.cart_lines(buyer.owner_id) if line.quantity > 0]
+        if not lines:
+            raise CartEmpty()
+        return lines
+
+    async def _priced(self, requests: Sequence[LineRequest]) -> list[PricedLine]:
+        products = await self.clients.lookup_products(
+            ids=(r.product_id for r in requests if r.product_id is not None),
+            skus=(r.sku or r.tier for r in requests if r.product_id is None and (r.sku or r.tier)))
+        by_id = {p.id: p for p in products}
+        by_sku = {p.sku: p for p in products}
+        return [self._price(request, by_id.get(request.product_id) if request.product_id is not None
+                            else by_sku.get(request.sku or request.tier or ""))
+                for request in requests]
+
+    @staticmethod
+    def _price(request: LineRequest, product: CatalogProduct | None) -> PricedLine:
+        if product is None or not product.is_active:
+            what = "print tier" if request.tier else "product"
+            raise ProductUnavailable(f"The {what} {request.reference!r} is not available",
+                                     details={"product": request.reference})
+        if request.tier is not None and product.kind != domain.PRINT_TIER:
+            raise ProductUnavailable(f"{request.tier!r} is not a print tier", details={"tier": request.tier})
+        if request.book_id is not None and product.kind != domain.PRINT_TIER:
+            raise InvalidOrderLine("Only a print tier prints a book", details={"product": request.reference})
+        if request.content_type is not None and product.kind != domain.RETRY_PACK:
+            raise InvalidOrderLine("Only a retry pack names the item its retries are for",
+                                   details={"product": request.reference})
+        if request.variant_id is None:
+            return PricedLine(request=request, product=product, variant_id=None, sku=product.sku, variant_name=None,
+                              unit_price=product.price, attributes=dict(product.attributes))
+        variant = product.variant(request.variant_id)
+        if variant is None or not variant.is_active:
+            raise ProductUnavailable(f"The variant {request.variant_id} of {product.sku!r} is not available",
+                                     details={"product": str(product.id), "variant_id": str(request.variant_id)})
+        # Catalog gives the variant's selling price already (its own, else the product's).
+        return PricedLine(request=request, product=product, variant_id=variant.id, sku=variant.sku,
+                          variant_name=variant.name, unit_price=variant.price,
+                          attributes={**product.attributes, **variant.attributes})
+
+    @staticmethod
+    def _one_currency(lines: Iterable[PricedLine]) -> str:
+        currencies = sorted({line.product.currency for line in lines})
+        if len(currencies) != 1:
+            raise CurrencyMismatch(details={"currencies": currencies})
+        return currencies[0]
+
+    @staticmethod
+    def _check_stock(lines: Sequence[PricedLine]) -> None:
+        """A courtesy check on catalog's current figure; the reservation on order.placed decides."""
+        requested: Counter[tuple[uuid.UUID, uuid.UUID | None]] = Counter()
+        for line in lines:
+            if line.product.kind == "physical" and line.product.track_inventory:
+                requested[(line.product.id, line.variant_id)] += line.request.quantity
+        for line in lines:
+            key = (line.product.id, line.variant_id)
+            if key not in requested:
+                continue
+            variant = line.product.variant(line.variant_id) if line.variant_id else None
+            available = variant.stock_quantity if variant is not None else line.product.stock_quantity
+            if requested[key] > available:
+                raise InsufficientStock(details={"product_id": str(line.product.id),
+                                                 "variant_id": str(line.variant_id) if line.variant_id else None,
+                                                 "requested": requested[key], "available": max(available, 0)})
+
+    async def _check_books(self, buyer: Buyer, lines: Iterable[PricedLine]) -> None:
+        for book_id in dict.fromkeys(line.request.book_id for line in lines if line.request.book_id is not None):
+            if not await self.clients.owns_book(book_id, buyer.owner_id):
+                raise BookNotFound(details={"book_id": str(book_id)})
+
+    async def _address(self, address_id: uuid.UUID | None, buyer: Buyer) -> dict[str, Any] | None:
+        if address_id is None:
+            return None
+        address = await self.clients.address(address_id, buyer.owner_id)
+        if address is None:
+            raise AddressNotFound(details={"address_id": str(address_id)})
+        return domain.address_snapshot(address)
+
+    async def _insert_numbered(self, fields: dict[str, Any]) -> Order:
+        today = utcnow().date()
+        for _ in range(self.settings.order_number_attempts):
+            order = Order(order_number=domain.new_order_number(today), **fields)
+            if await self.orders.insert_if_number_free(order):
+                return order
+        raise OrderNumberExhausted()
+
+    @staticmethod
+    def _item(order_id: uuid.UUID, position: int, line: PricedLine) -> OrderItem:
+        request = line.request
+        return OrderItem(order_id=order_id, position=position, product_id=line.product.id, variant_id=line.variant_id,
+                         sku=line.sku, name=line.product.name, variant_name=line.variant_name, kind=line.product.kind,
+                         quantity=request.quantity, unit_price=line.unit_price,
+                         line_total=domain.line_total(line.unit_price, request.quantity), attributes=line.attributes,
+                         book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
+
+
+def _contract_line(item: OrderItem) -> OrderLine:
+    return OrderLine(product_id=item.product_id, variant_id=item.variant_id, sku=item.sku, kind=item.kind,
+                     quantity=item.quantity, unit_price=item.unit_price, attributes=item.attributes,
+                     book_id=item.book_id, content_type=item.content_type, content_id=item.content_id,
+                     name=item.name)

@@ -1,0 +1,46 @@
+"""Reading orders: a customer sees their own, staff and other services see any."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.auth import Principal
+from atelier_common.errors import PermissionDenied
+from atelier_orders import domain
+from atelier_orders.errors import InvalidOrdering, OrderNotFound
+from atelier_orders.models import Order
+from atelier_orders.repository import OrderRepository
+from atelier_orders.schemas import OrderQuery
+from atelier_orders.service._shared import order_id_of
+
+
+class OrderService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.orders = OrderRepository(session)
+
+    async def get(self, order_ref: str, viewer: Principal) -> Order:
+        # Staff administer every order; anyone else finds only their own (another's is a 404).
+        order = await self.orders.get(order_id_of(order_ref), owner_id=None if viewer.is_staff else viewer.owner_id)
+        if order is None:
+            raise OrderNotFound()
+        return order
+
+    async def list(self, query: OrderQuery, viewer: Principal, *, limit: int,
+                   offset: int) -> tuple[int, Sequence[Order]]:
+        ordering = domain.parse_ordering(query.ordering)
+        if ordering is None:
+            raise InvalidOrdering(details={"fields": {"ordering": [
+                f"use {' or '.join(domain.ORDERING_FIELDS)}, with '-' for descending"]}})
+        if query.all and not viewer.is_staff:
+            raise PermissionDenied("Only staff may list every customer's orders")
+        return await self.orders.list(owner_id=None if query.all else viewer.owner_id,
+                                      status=query.status.value if query.status else None, ordering=ordering,
+                                      limit=limit, offset=offset)
+
+    async def get_for_service(self, order_ref: str) -> Order:
+        order = await self.orders.get(order_id_of(order_ref))
+        if order is None:
+            raise OrderNotFound()
+        return order

@@ -1,0 +1,150 @@
+"""Moving an order through its statuses: the customer's cancel, staff changes, and what catalog
+and payments report.
+
+Every method locks the order row first (`OrderRepository.lock`), then asks `domain` whether the
+move is allowed, so two changes of one order never both start from the same old status. Events
+from other services are applied only when they still make sense: a late or repeated one is a
+no-op (the inbox already drops exact redeliveries).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.contracts.orders import OrderCancelled
+from atelier_common.money import quantize
+from atelier_orders import domain
+from atelier_orders.domain import Actor, OrderStatus
+from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound
+from atelier_orders.models import Order, utcnow
+from atelier_orders.repository import OrderRepository
+from atelier_orders.schemas import OrderStatusUpdate
+from atelier_orders.service._shared import move, order_id_of, record_status, reload
+
+log = logging.getLogger("atelier.orders.status")
+S = OrderStatus
+
+
+class StatusService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.orders = OrderRepository(session)
+
+    # -- customers and staff -----------------------------------------------------------------------
+
+    async def cancel(self, order_ref: str, *, owner_id: uuid.UUID, reason: str | None = None) -> Order:
+        order = await self.orders.lock(order_id_of(order_ref), owner_id=owner_id)
+        if order is None:
+            raise OrderNotFound()
+        await self._cancel(order, note=reason or "Cancelled by the customer", reason=reason, actor=Actor.CUSTOMER)
+        return await reload(self.orders, order.id)
+
+    async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None) -> Order:
+        """Staff move any order along the allowed transitions; cancelling follows the cancel rules."""
+        order = await self.orders.lock(order_id_of(order_ref))
+        if order is None:
+            raise OrderNotFound()
+        if data.status == S.CANCELLED:
+            await self._cancel(order, note=data.note or "Cancelled by staff", reason=data.note, actor=Actor.STAFF,
+                               actor_id=staff_id)
+        else:
+            self._check_transition(order, data.status, by_staff=True)
+            if data.tracking_number is not None:
+                order.tracking_number = data.tracking_number
+            await move(self.session, order, data.status, note=data.note or _default_note(data.status),
+                       actor=Actor.STAFF, actor_id=staff_id)
+        return await reload(self.orders, order.id)
+
+    # -- what other services report ----------------------------------------------------------------
+
+    async def mark_stock_reserved(self, order_id: uuid.UUID) -> None:
+        order = await self._lock_known(order_id, "stock.reserved")
+        # Already paid (payment overtook catalog) or cancelled meanwhile: nothing to move.
+        if order is not None and order.status == S.PENDING:
+            await move(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
+
+    async def reject(self, order_id: uuid.UUID, reason: str) -> None:
+        """Catalog could not hold the stock: the order is refused, or cancelled and refunded if paid."""
+        order = await self._lock_known(order_id, "stock.rejected")
+        if order is None:
+            return
+        if order.status in (S.PENDING, S.AWAITING_PAYMENT):
+            await move(self.session, order, S.REJECTED, note=f"Stock refused: {reason}", actor=Actor.CATALOG)
+        elif order.status in (S.PAID, S.PROCESSING):
+            await self._cancel(order, note=f"Stock refused after payment: {reason}",
+                               reason=f"stock refused: {reason}", actor=Actor.CATALOG)
+
+    async def mark_paid(self, order_id: uuid.UUID, *, amount: Decimal, currency: str) -> None:
+        order = await self._lock_known(order_id, "order.paid")
+        if order is None or order.paid_at is not None:
+            return  # a second confirmation of the same money changes nothing
+        note = "Payment confirmed"
+        if quantize(amount) != quantize(order.total_amount) or currency != order.currency:
+            note += f" ({quantize(amount)} {currency}; the order totals {order.total_amount} {order.currency})"
+        if order.status in (S.PENDING, S.AWAITING_PAYMENT):
+            await move(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS)
+            if domain.is_digital_only(item.kind for item in order.items):
+                await move(self.session, order, S.COMPLETED, note="Digital order fulfilled", actor=Actor.SYSTEM)
+        elif order.status in (S.CANCELLED, S.REJECTED):
+            # The money arrived for an order that no longer exists: announce it again as a paid
+            # cancellation so that payments gives the money back (it then confirms with a refund).
+            order.paid_at = utcnow()
+            await record_status(self.session, order, S(order.status), actor=Actor.PAYMENTS,
+                                note=f"{note} after the order was {order.status}; refund requested")
+            await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id, was_paid=True,
+                                                          reason=f"paid after the order was {order.status}"))
+
+    async def note_payment_failure(self, order_id: uuid.UUID, reason: str | None) -> None:
+        order = await self._lock_known(order_id, "payment.failed")
+        if order is not None:
+            await record_status(self.session, order, S(order.status), actor=Actor.PAYMENTS,
+                                note=f"Payment failed: {reason}" if reason else "Payment failed")
+
+    async def mark_refunded(self, order_id: uuid.UUID, *, amount: Decimal, currency: str) -> None:
+        order = await self._lock_known(order_id, "payment.refunded")
+        if order is None or order.status == S.REFUNDED:
+            return
+        note = f"Refund of {quantize(amount)} {currency} confirmed"
+        if order.status in (S.CANCELLED, S.REJECTED):
+            await move(self.session, order, S.REFUNDED, note=note, actor=Actor.PAYMENTS)
+        else:
+            # A refund made at the provider for a live order: recorded, the order is left as it is
+            # (only a cancellation releases stock and stops fulfilment).
+            await record_status(self.session, order, S(order.status), note=note, actor=Actor.PAYMENTS)
+
+    # -- shared ---------------------------------------------------------------------------------------
+
+    async def _lock_known(self, order_id: uuid.UUID, event_type: str) -> Order | None:
+        order = await self.orders.lock(order_id)
+        if order is None:
+            # Not an order of this platform's orders database: acknowledge, do not retry forever.
+            log.warning("%s for unknown order %s ignored", event_type, order_id)
+        return order
+
+    @staticmethod
+    def _check_transition(order: Order, target: OrderStatus, *, by_staff: bool) -> None:
+        digital_only = domain.is_digital_only(item.kind for item in order.items)
+        problem = domain.transition_problem(order.status, target, digital_only=digital_only, by_staff=by_staff)
+        if problem is not None:
+            raise InvalidStatusTransition(problem, details={
+                "from": order.status, "to": target.value,
+                "allowed": domain.allowed_targets(order.status, digital_only=digital_only, by_staff=by_staff)})
+
+    async def _cancel(self, order: Order, *, note: str, reason: str | None, actor: Actor,
+                      actor_id: uuid.UUID | None = None) -> None:
+        if problem := domain.cancel_problem(order.status):
+            raise OrderNotCancellable(problem, details={
+                "status": order.status, "cancellable_from": sorted(s.value for s in domain.CANCELLABLE)})
+        await move(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
+        # Catalog releases the stock; payments refunds what was paid.
+        await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id,
+                                                      was_paid=order.paid_at is not None, reason=reason))
+
+
+def _default_note(status: OrderStatus) -> str:
+    return f"Status changed to {status.value} by staff"

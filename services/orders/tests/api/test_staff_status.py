@@ -1,0 +1,103 @@
+"""POST /api/v1/orders/{id}/status (staff): allowed transitions only, with tracking and timestamps."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from atelier_common.testing import ServiceHarness, TestKeys
+
+from ..conftest import Customer, FakePlatform, Staff, assert_error, statuses
+
+
+async def _physical_order(customer: Customer, platform: FakePlatform) -> dict:
+    lamp = platform.product()
+    return await customer.placed(items=[{"product_id": lamp["id"]}],
+                                 shipping_address_id=platform.address(customer.owner_id))
+
+
+class TestStaffTransitions:
+    async def test_the_whole_fulfilment_chain_with_tracking(self, harness: ServiceHarness, customer: Customer,
+                                                            staff: Staff, platform: FakePlatform) -> None:
+        order = await _physical_order(customer, platform)
+        await staff.moved(order["id"], "awaiting_payment", "paid", "processing")
+        shipped = await staff.moved(order["id"], "shipped", tracking_number="TRK-123", note="DHL")
+        assert (shipped["status"], shipped["tracking_number"]) == ("shipped", "TRK-123")
+        assert shipped["shipped_at"] is not None and shipped["delivered_at"] is None
+        assert shipped["status_history"][-1]["note"] == "DHL"
+        delivered = await staff.moved(order["id"], "delivered")
+        assert delivered["delivered_at"] is not None
+        returned = await staff.moved(order["id"], "returned")
+        assert statuses(returned) == ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered",
+                                      "returned"]
+        assert {h["actor"] for h in returned["status_history"][1:]} == {"staff"}
+        # The customer sees the same, tracking number included.
+        assert (await customer.order(order["id"]))["tracking_number"] == "TRK-123"
+        await harness.drain()
+        changes = [e.data for e in harness.published("order.status_changed")]
+        assert [c["new_status"] for c in changes][-3:] == ["shipped", "delivered", "returned"]
+        assert changes[-3]["tracking_number"] == "TRK-123"
+
+    @pytest.mark.parametrize(("path", "target"), [
+        ((), "shipped"),
+        ((), "delivered"),
+        (("awaiting_payment",), "processing"),
+        (("paid", "processing", "shipped"), "returned"),
+        (("paid",), "completed"),  # goods are shipped, not completed
+        (("paid", "processing", "shipped", "delivered", "returned"), "pending"),
+    ])
+    async def test_a_step_outside_the_machine_is_409(self, customer: Customer, staff: Staff,
+                                                     platform: FakePlatform, path: tuple[str, ...],
+                                                     target: str) -> None:
+        order = await _physical_order(customer, platform)
+        before = await staff.moved(order["id"], *path) if path else order
+        error = assert_error(await staff.set_status(order["id"], target, tracking_number="NOPE"),
+                             409, "INVALID_STATUS_TRANSITION")
+        assert (error["details"]["from"], error["details"]["to"]) == (before["status"], target)
+        assert target not in error["details"]["allowed"]
+        after = await customer.order(order["id"])
+        assert (after["status"], after["tracking_number"]) == (before["status"], None)
+        assert after["status_history"] == before["status_history"]
+
+    async def test_refunded_is_for_payments_to_say(self, customer: Customer, staff: Staff,
+                                                   platform: FakePlatform) -> None:
+        order = await _physical_order(customer, platform)
+        await staff.moved(order["id"], "paid", "cancelled")
+        error = assert_error(await staff.set_status(order["id"], "refunded"), 409, "INVALID_STATUS_TRANSITION")
+        assert "payment" in error["message"]
+
+    async def test_staff_cancel_follows_the_cancel_rules(self, harness: ServiceHarness, customer: Customer,
+                                                         staff: Staff, platform: FakePlatform) -> None:
+        order = await _physical_order(customer, platform)
+        await staff.moved(order["id"], "paid", "processing")
+        cancelled = await staff.moved(order["id"], "cancelled", note="out of stock at the quarry")
+        assert cancelled["status_history"][-1]["note"] == "out of stock at the quarry"
+        await harness.drain()
+        [event] = [e.data for e in harness.published("order.cancelled")]
+        assert event["was_paid"] is True
+
+        other = await _physical_order(customer, platform)
+        await staff.moved(other["id"], "paid", "processing", "shipped")
+        assert_error(await staff.set_status(other["id"], "cancelled"), 400, "ORDER_NOT_CANCELLABLE")
+
+    async def test_a_digital_order_completes_but_never_ships(self, customer: Customer, staff: Staff,
+                                                             platform: FakePlatform) -> None:
+        pack = platform.product(kind="credit_pack")
+        order = await customer.placed(items=[{"product_id": pack["id"]}])
+        await staff.moved(order["id"], "paid")
+        assert_error(await staff.set_status(order["id"], "processing"), 409, "INVALID_STATUS_TRANSITION")
+        assert (await staff.moved(order["id"], "completed"))["status"] == "completed"
+
+    async def test_unknown_order_unknown_status_and_callers(self, harness: ServiceHarness, customer: Customer,
+                                                            staff: Staff, platform: FakePlatform,
+                                                            test_keys: TestKeys) -> None:
+        order = await _physical_order(customer, platform)
+        assert_error(await staff.set_status(str(uuid.uuid4()), "paid"), 404, "NOT_FOUND")
+        assert_error(await staff.set_status(order["id"], "lost"), 400, "VALIDATION_ERROR")
+        path = f"/api/v1/orders/{order['id']}/status"
+        assert_error(await harness.client.post(path, json={"status": "paid"}, headers=customer.headers),
+                     403, "PERMISSION_DENIED")
+        assert_error(await harness.client.post(path, json={"status": "paid"}, headers=test_keys.anon_headers()),
+                     401, "AUTHENTICATION_REQUIRED")
+        assert (await customer.order(order["id"]))["status"] == "pending"

@@ -1,0 +1,247 @@
+"""Orders test fixtures: the app on a migrated database with an in-memory bus, and small fakes of
+the internal APIs it calls (catalog, cart, identity, generation), mounted as ASGI transports."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Header, HTTPException
+
+import atelier_orders
+from atelier_common.auth import SERVICE_HEADER
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_orders.app import create_app
+from atelier_orders.settings import OrdersSettings
+
+MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
+_numbers = itertools.count(1)
+
+
+class _Switchable(httpx.AsyncBaseTransport):
+    """An ASGI transport that can be made unreachable (connection refused) during a test."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.down = False
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+class FakePlatform:
+    """What catalog, cart, identity and generation would answer on their /internal routes."""
+
+    def __init__(self, service_token: str) -> None:
+        self.token = service_token
+        self.products: dict[uuid.UUID, dict[str, Any]] = {}
+        self.carts: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
+        self.books: dict[uuid.UUID, uuid.UUID] = {}
+        self.transports = {name: _Switchable(self._app(name)) for name in ("catalog", "cart", "identity",
+                                                                            "generation")}
+
+    def mounts(self) -> dict[str, httpx.AsyncBaseTransport]:
+        return {f"http://{name}.internal": transport for name, transport in self.transports.items()}
+
+    def down(self, service: str) -> None:
+        self.transports[service].down = True
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def product(self, *, kind: str = "physical", price: str = "10.00", currency: str = "USD", stock: int = 50,
+                track_inventory: bool | None = None, attributes: dict[str, Any] | None = None,
+                is_active: bool = True, sku: str | None = None, name: str | None = None,
+                variants: list[dict[str, Any]] = ()) -> dict[str, Any]:
+        n = next(_numbers)
+        product = {
+            "id": str(uuid.uuid4()), "name": name or f"Product {n}", "slug": f"product-{n}",
+            "sku": sku or f"SKU-{n:05d}", "kind": kind, "price": price, "currency": currency,
+            "stock_quantity": stock, "track_inventory": kind == "physical" if track_inventory is None
+            else track_inventory, "in_stock": stock > 0, "is_active": is_active, "attributes": attributes or {},
+            "image_url": None,
+            "variants": [{"id": str(uuid.uuid4()), "name": v.get("name", "Variant"), "sku": v["sku"],
+                          "price": v.get("price", price), "stock_quantity": v.get("stock", 10),
+                          "attributes": v.get("attributes", {}), "is_active": v.get("is_active", True)}
+                         for v in variants],
+        }
+        self.products[uuid.UUID(product["id"])] = product
+        return product
+
+    def address(self, owner_id: uuid.UUID, **fields: Any) -> str:
+        address_id = uuid.uuid4()
+        self.addresses[address_id] = (owner_id, {
+            "id": str(address_id), "full_name": "Ada Lovelace", "email": "ada@example.com", "phone": "+995555000111",
+            "street_address": "1 Rustaveli Ave", "city": "Tbilisi", "state": "", "postal_code": "0108",
+            "country": "GE", "type": "shipping", **fields})
+        return str(address_id)
+
+    def book(self, owner_id: uuid.UUID) -> str:
+        book_id = uuid.uuid4()
+        self.books[book_id] = owner_id
+        return str(book_id)
+
+    def fill_cart(self, owner_id: uuid.UUID, *lines: tuple[dict[str, Any], int]) -> None:
+        self.carts[owner_id] = [{"id": str(uuid.uuid4()), "product_id": p["id"], "variant_id": None, "quantity": q,
+                                 "unit_price": "0.01"} for p, q in lines]
+
+    # -- the fake apps ---------------------------------------------------------------------------
+
+    def _app(self, name: str) -> FastAPI:
+        app = FastAPI()
+
+        def check(token: str | None) -> None:
+            if token != self.token:
+                raise HTTPException(401)
+
+        if name == "catalog":
+            @app.post("/internal/products/lookup")
+            async def lookup(body: dict[str, Any], x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                ids, skus = set(body.get("ids", [])), set(body.get("skus", []))
+                return {"results": [p for p in self.products.values() if p["id"] in ids or p["sku"] in skus]}
+        elif name == "cart":
+            @app.get("/internal/carts/{owner_id}")
+            async def cart(owner_id: uuid.UUID, x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                if owner_id not in self.carts:
+                    raise HTTPException(404)
+                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id],
+                        "subtotal": "0.01", "total": "0.01"}
+        elif name == "identity":
+            @app.get("/internal/addresses/{address_id}")
+            async def address(address_id: uuid.UUID, owner_id: uuid.UUID,
+                              x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                owner, data = self.addresses.get(address_id, (None, {}))
+                if owner != owner_id:
+                    raise HTTPException(404)
+                return data
+        else:
+            @app.get("/internal/books/{book_id}")
+            async def book(book_id: uuid.UUID, owner_id: uuid.UUID,
+                           x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                if self.books.get(book_id) != owner_id:
+                    raise HTTPException(404)
+                return {"id": str(book_id), "owner_id": str(owner_id), "title": "A book"}
+        return app
+
+
+@pytest.fixture
+def orders_settings(service_database, test_settings_overrides) -> OrdersSettings:
+    return OrdersSettings(database_url=service_database("orders", MIGRATIONS), **test_settings_overrides)
+
+
+@pytest.fixture
+def platform(orders_settings: OrdersSettings) -> FakePlatform:
+    return FakePlatform(orders_settings.service_token)
+
+
+@pytest.fixture
+async def harness(orders_settings: OrdersSettings, platform: FakePlatform) -> AsyncIterator[ServiceHarness]:
+    bus = InMemoryBus()
+    async with ServiceHarness(create_app(orders_settings, bus=bus, http_mounts=platform.mounts()), bus) as h:
+        yield h
+
+
+class Customer:
+    """One customer (signed in, or anonymous) talking to the orders API."""
+
+    def __init__(self, harness: ServiceHarness, headers: dict[str, str], owner_id: uuid.UUID) -> None:
+        self.client = harness.client
+        self.headers = headers
+        self.owner_id = owner_id
+
+    async def place(self, **body: Any) -> httpx.Response:
+        return await self.client.post("/api/v1/orders", json=body, headers=self.headers)
+
+    async def placed(self, **body: Any) -> dict[str, Any]:
+        response = await self.place(**body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def get(self, order_id: str) -> httpx.Response:
+        return await self.client.get(f"/api/v1/orders/{order_id}", headers=self.headers)
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        response = await self.get(order_id)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def cancel(self, order_id: str, **body: Any) -> httpx.Response:
+        return await self.client.post(f"/api/v1/orders/{order_id}/cancel", json=body or None, headers=self.headers)
+
+
+@pytest.fixture
+def customer(harness: ServiceHarness, test_keys: TestKeys) -> Customer:
+    user_id = uuid.uuid4()
+    headers = {"Authorization": f"Bearer {test_keys.access_token(user_id, email='ada@example.com')}"}
+    return Customer(harness, headers, user_id)
+
+
+@pytest.fixture
+def anonymous(harness: ServiceHarness, test_keys: TestKeys) -> Customer:
+    anon_id = uuid.uuid4()
+    return Customer(harness, test_keys.anon_headers(anon_id), anon_id)
+
+
+@pytest.fixture
+def other_customer(harness: ServiceHarness, test_keys: TestKeys) -> Customer:
+    user_id = uuid.uuid4()
+    return Customer(harness, test_keys.user_headers(user_id), user_id)
+
+
+class Staff:
+    def __init__(self, harness: ServiceHarness, headers: dict[str, str]) -> None:
+        self.client = harness.client
+        self.headers = headers
+
+    async def set_status(self, order_id: str, status: str, **fields: Any) -> httpx.Response:
+        return await self.client.post(f"/api/v1/orders/{order_id}/status", json={"status": status, **fields},
+                                      headers=self.headers)
+
+    async def moved(self, order_id: str, *statuses: str, **fields: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for status in statuses:
+            response = await self.set_status(order_id, status, **fields)
+            assert response.status_code == 200, response.text
+            body = response.json()
+        return body
+
+
+@pytest.fixture
+def staff(harness: ServiceHarness, test_keys: TestKeys) -> Staff:
+    return Staff(harness, test_keys.staff_headers())
+
+
+@pytest.fixture
+def service_headers(orders_settings: OrdersSettings) -> dict[str, str]:
+    return {SERVICE_HEADER: orders_settings.service_token}
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    return body["error"]
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def statuses(order: dict[str, Any]) -> list[str]:
+    return [entry["status"] for entry in order["status_history"]]

@@ -1,0 +1,145 @@
+"""The pure rules of an order: status machine, totals, order numbers, address snapshots."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from atelier_orders import domain
+from atelier_orders.domain import OrderStatus as S
+
+D = Decimal
+
+
+class TestStatusMachine:
+    @pytest.mark.parametrize(("current", "target"), [
+        (S.PENDING, S.AWAITING_PAYMENT), (S.AWAITING_PAYMENT, S.PAID), (S.PAID, S.PROCESSING),
+        (S.PROCESSING, S.SHIPPED), (S.SHIPPED, S.DELIVERED), (S.DELIVERED, S.RETURNED),
+        (S.PENDING, S.REJECTED), (S.PENDING, S.PAID), (S.AWAITING_PAYMENT, S.REJECTED),
+        (S.PENDING, S.CANCELLED), (S.AWAITING_PAYMENT, S.CANCELLED), (S.PAID, S.CANCELLED),
+        (S.PROCESSING, S.CANCELLED),
+    ])
+    def test_the_fulfilment_path_is_allowed(self, current: S, target: S) -> None:
+        assert domain.transition_problem(current, target, digital_only=False, by_staff=True) is None
+
+    @pytest.mark.parametrize(("current", "target"), [
+        (S.PENDING, S.SHIPPED), (S.PENDING, S.PROCESSING), (S.AWAITING_PAYMENT, S.PROCESSING),
+        (S.PAID, S.PENDING), (S.SHIPPED, S.CANCELLED), (S.SHIPPED, S.PROCESSING), (S.DELIVERED, S.SHIPPED),
+        (S.RETURNED, S.DELIVERED), (S.COMPLETED, S.PAID), (S.REFUNDED, S.CANCELLED), (S.CANCELLED, S.PENDING),
+        (S.REJECTED, S.PENDING), (S.PAID, S.PAID), (S.PROCESSING, S.DELIVERED),
+    ])
+    def test_anything_else_is_refused_with_a_reason(self, current: S, target: S) -> None:
+        problem = domain.transition_problem(current, target, digital_only=False, by_staff=False)
+        assert problem is not None and current.value in problem and target.value in problem
+
+    def test_refunded_only_when_payments_confirms(self) -> None:
+        for current in (S.CANCELLED, S.REJECTED):
+            assert domain.transition_problem(current, S.REFUNDED, digital_only=False, by_staff=False) is None
+            assert domain.transition_problem(current, S.REFUNDED, digital_only=False, by_staff=True) is not None
+        assert domain.transition_problem(S.PAID, S.REFUNDED, digital_only=False, by_staff=False) is not None
+
+    def test_only_digital_orders_complete_and_they_never_ship(self) -> None:
+        assert domain.transition_problem(S.PAID, S.COMPLETED, digital_only=True, by_staff=False) is None
+        assert domain.transition_problem(S.PAID, S.COMPLETED, digital_only=False, by_staff=False) is not None
+        assert domain.transition_problem(S.PAID, S.PROCESSING, digital_only=True, by_staff=True) is not None
+        assert domain.allowed_targets(S.PAID, digital_only=True, by_staff=True) == ["cancelled", "completed"]
+        assert domain.allowed_targets(S.PAID, digital_only=False, by_staff=True) == ["cancelled", "processing"]
+
+    @pytest.mark.parametrize("status", [S.PENDING, S.AWAITING_PAYMENT, S.PAID, S.PROCESSING])
+    def test_cancellable_before_shipping(self, status: S) -> None:
+        assert domain.cancel_problem(status) is None
+
+    @pytest.mark.parametrize("status", [S.SHIPPED, S.DELIVERED, S.RETURNED, S.COMPLETED, S.CANCELLED, S.REJECTED,
+                                        S.REFUNDED])
+    def test_not_cancellable_afterwards_and_the_reason_names_the_status(self, status: S) -> None:
+        problem = domain.cancel_problem(status)
+        assert problem is not None
+        assert status.value in problem or "already cancelled" in problem
+
+    def test_every_status_has_its_transitions(self) -> None:
+        assert set(domain.TRANSITIONS) == set(S)
+        terminal = {s for s, targets in domain.TRANSITIONS.items() if not targets}
+        assert terminal == {S.RETURNED, S.COMPLETED, S.REFUNDED}
+
+
+class TestTotals:
+    def test_subtotal_tax_shipping_total(self) -> None:
+        totals = domain.compute_totals([(D("85.50"), 2), (D("12.25"), 1)], tax_rate=D("0.09"),
+                                       shipping_cost=D("5.00"), ships=True)
+        assert totals == domain.Totals(subtotal=D("183.25"), tax_amount=D("16.49"), shipping_cost=D("5.00"),
+                                       discount=D("0.00"), total_amount=D("204.74"))
+
+    def test_tax_rounds_half_up_to_cents(self) -> None:
+        # 0.50 × 9% = 0.045 → 0.05 (banker's rounding would give 0.04)
+        totals = domain.compute_totals([(D("0.50"), 1)], tax_rate=D("0.09"), shipping_cost=D("5"), ships=False)
+        assert totals.tax_amount == D("0.05")
+        assert totals.total_amount == D("0.55")
+
+    def test_no_shipping_without_shipped_lines_and_discount_is_subtracted(self) -> None:
+        totals = domain.compute_totals([(D("4.99"), 2)], tax_rate=D("0.10"), shipping_cost=D("5.00"), ships=False,
+                                       discount=D("1.00"))
+        assert (totals.subtotal, totals.tax_amount, totals.shipping_cost, totals.total_amount) == (
+            D("9.98"), D("1.00"), D("0.00"), D("9.98"))
+
+    def test_amounts_stay_decimal(self) -> None:
+        totals = domain.compute_totals([(D("0.10"), 3)], tax_rate=D("0"), shipping_cost=D("0"), ships=True)
+        assert totals.subtotal == D("0.30") and isinstance(totals.total_amount, Decimal)
+
+    def test_line_total(self) -> None:
+        assert domain.line_total(D("33.33"), 3) == D("99.99")
+
+    def test_which_kinds_ship(self) -> None:
+        assert domain.requires_shipping(["credit_pack", "physical"])
+        assert domain.requires_shipping(["print_tier"])
+        assert domain.is_digital_only(["credit_pack", "retry_pack", "subscription_plan"])
+        assert domain.is_digital_only([])
+
+
+class TestOrderNumber:
+    def test_format(self) -> None:
+        number = domain.new_order_number(date(2026, 11, 21))
+        assert re.fullmatch(r"ORD-20261121-[A-Z0-9]{6}", number)
+        assert domain.ORDER_NUMBER_PATTERN.fullmatch(number)
+
+    def test_random_suffix(self) -> None:
+        numbers = {domain.new_order_number(date(2026, 1, 2)) for _ in range(200)}
+        assert len(numbers) == 200
+        assert all(n.startswith("ORD-20260102-") for n in numbers)
+
+
+class TestAddresses:
+    RAW = {"id": "6f1c2c7e-0000-4000-8000-000000000001", "full_name": "Ada Lovelace", "email": "ada@example.com",
+           "phone": "+1", "street_address": "1 Main St", "address_line_2": "Apt 4", "city": "Tbilisi",
+           "state": None, "postal_code": "0108", "country": "GE", "type": "shipping", "is_primary": True,
+           "label": "Home"}
+
+    def test_the_snapshot_keeps_address_fields_only(self) -> None:
+        snapshot = domain.address_snapshot(self.RAW)
+        assert "is_primary" not in snapshot and "label" not in snapshot and "state" not in snapshot
+        assert snapshot["full_name"] == "Ada Lovelace" and snapshot["address_line_2"] == "Apt 4"
+
+    def test_anonymising_keeps_no_person(self) -> None:
+        anonymous = domain.anonymised_address(domain.address_snapshot(self.RAW))
+        assert anonymous == {"city": "Tbilisi", "postal_code": "0108", "country": "GE", "type": "shipping"}
+        assert domain.anonymised_address(None) is None
+
+    def test_contact_email_prefers_the_first_given(self) -> None:
+        assert domain.contact_email(None, "", "b@example.com", "c@example.com") == "b@example.com"
+        assert domain.contact_email(None, None) is None
+
+
+class TestOrdering:
+    @pytest.mark.parametrize(("value", "expected"), [
+        (None, domain.Ordering("created_at", True)), ("created_at", domain.Ordering("created_at", False)),
+        ("-total_amount", domain.Ordering("total_amount", True)), (" total_amount ", domain.Ordering("total_amount",
+                                                                                                      False)),
+    ])
+    def test_known_fields(self, value: str | None, expected: domain.Ordering) -> None:
+        assert domain.parse_ordering(value) == expected
+
+    @pytest.mark.parametrize("value", ["price", "-", "status", "created_at,total_amount"])
+    def test_unknown_fields(self, value: str) -> None:
+        assert domain.parse_ordering(value) is None

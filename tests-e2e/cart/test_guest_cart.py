@@ -1,0 +1,60 @@
+"""A guest fills a cart with only X-Session-ID, logs in, and finds one merged cart — both modes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from infra.journeys import login, new_anonymous_token, poll, register_verified
+
+pytestmark = pytest.mark.e2e
+
+
+async def _physical_products(api: httpx.AsyncClient) -> list[dict]:
+    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 5})
+    assert r.status_code == 200
+    products = [p for p in r.json()["results"] if not p["variants"]]
+    assert len(products) >= 2, "the demo catalog has simple physical products"
+    return products
+
+
+async def test_guest_cart_merges_into_the_user_cart_on_login(api: httpx.AsyncClient) -> None:
+    first, second = (await _physical_products(api))[:2]
+    guest = await new_anonymous_token(api)
+    as_guest = {"X-Session-ID": guest}
+    r = await api.post("/api/v1/cart/items", headers=as_guest, json={"product_id": first["id"], "quantity": 2})
+    assert r.status_code == 201, r.text
+    r = await api.post("/api/v1/cart/items", headers=as_guest, json={"product_id": first["id"], "quantity": 1})
+    cart = r.json()
+    assert [i["quantity"] for i in cart["items"]] == [3]  # the same line accumulates
+    price = Decimal(first["price"])
+    assert Decimal(cart["subtotal"]) == price * 3
+    assert Decimal(cart["tax_amount"]) == (price * 3 * Decimal("0.09")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+
+    account = await register_verified(api)
+    tokens = await login(api, account["email"])
+    as_user = {"Authorization": f"Bearer {tokens['access']}"}
+    r = await api.post("/api/v1/cart/items", headers=as_user, json={"product_id": second["id"], "quantity": 1})
+    assert r.status_code == 201
+    # logging in again with the guest token claims the guest identity: carts merge
+    await login(api, account["email"], **{"X-Anonymous-Token": guest})
+
+    async def merged() -> dict | None:
+        body = (await api.get("/api/v1/cart", headers=as_user)).json()
+        return body if body["item_count"] == 4 else None
+
+    cart = await poll(merged, message="carts merged")
+    assert {i["product_id"]: i["quantity"] for i in cart["items"]} == {first["id"]: 3, second["id"]: 1}
+    assert (await api.get("/api/v1/cart", headers=as_guest)).json()["item_count"] == 0
+
+
+async def test_cart_refuses_more_than_the_stock(api: httpx.AsyncClient) -> None:
+    products = [p for p in await _physical_products(api) if p["stock_quantity"] < 99]
+    assert products, "the demo catalog has a product with fewer than 99 in stock"
+    product = products[0]
+    r = await api.post("/api/v1/cart/items", json={"product_id": product["id"], "quantity": product["stock_quantity"] + 1})
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "INSUFFICIENT_STOCK"
+    assert r.json()["error"]["details"]["available"] == product["stock_quantity"]
