@@ -45,7 +45,8 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"))
+    gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"),
+                                public_base_url=f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
     typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
     uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None)
 

@@ -26,7 +26,7 @@ def _service_module(service: str) -> Any:
     return importlib.import_module(f"atelier_{service}.app")
 
 
-def service_settings(service: str, data_dir: Path, **overrides: Any) -> Any:
+def service_settings(service: str, data_dir: Path, public_base_url: str | None = None, **overrides: Any) -> Any:
     """A service's settings for the embedded mode; environment variables still apply first."""
     module = importlib.import_module(f"atelier_{service}.settings")
     cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
@@ -37,6 +37,8 @@ def service_settings(service: str, data_dir: Path, **overrides: Any) -> Any:
         "dev_endpoints": True,
         "bus": "memory",
     }
+    if public_base_url:
+        defaults["public_base_url"] = public_base_url
     if service == "catalog":
         defaults["seed_demo_data"] = True
     settings = cls()
@@ -47,6 +49,7 @@ def service_settings(service: str, data_dir: Path, **overrides: Any) -> Any:
 
 
 def build(data_dir: Path | None = None, *, gateway_settings: GatewaySettings | None = None,
+          public_base_url: str | None = None,
           service_overrides: dict[str, dict[str, Any]] | None = None) -> tuple[FastAPI, InMemoryBus]:
     gateway_settings = gateway_settings or GatewaySettings()
     data_dir = data_dir or gateway_settings.data_dir
@@ -56,7 +59,7 @@ def build(data_dir: Path | None = None, *, gateway_settings: GatewaySettings | N
     mounts: dict[str, httpx.AsyncBaseTransport] = {}
     apps: dict[str, FastAPI] = {}
     for service in SERVICES:
-        settings = service_settings(service, data_dir, **(service_overrides or {}).get(service, {}))
+        settings = service_settings(service, data_dir, public_base_url, **(service_overrides or {}).get(service, {}))
         apps[service] = _service_module(service).create_app(settings, bus=bus, http_mounts=mounts)
         mounts[f"http://{service}.internal"] = httpx.ASGITransport(app=apps[service])
     gateway = create_gateway(gateway_settings, bus=bus, own_bus=True, upstream=AsgiUpstream(dict(apps)),

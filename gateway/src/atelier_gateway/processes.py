@@ -50,6 +50,7 @@ class Topology:
             "ATELIER_AUTO_MIGRATE": "false",
             "ATELIER_DATA_DIR": str(self.data_dir.resolve()),
         })
+        env.setdefault("ATELIER_PUBLIC_BASE_URL", f"http://{'localhost' if self.host == '127.0.0.1' else self.host}:{self.port}")
         env.update(self.extra_env)
         return env
 

@@ -185,7 +185,7 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[PaymentsApi]:
         settings = PaymentsSettings(database_url=url, **{**test_settings_overrides, "dev_endpoints": True,
-                                                         "public_url": PUBLIC_URL, **overrides})
+                                                         "public_base_url": PUBLIC_URL, **overrides})
         bus = InMemoryBus()
         mounts: dict[str, httpx.AsyncBaseTransport] = {"http://orders.internal": httpx.ASGITransport(app=fake_orders.app)}
         app = create_app(settings, bus=bus, http_mounts=mounts)

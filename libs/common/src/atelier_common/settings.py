@@ -49,6 +49,8 @@ class AtelierSettings(BaseSettings):
     # Base URLs of the other services for /internal calls, e.g. {"catalog": "http://catalog:8000"}.
     service_urls: dict[str, str] = {}
     dev_endpoints: bool = False
+    # Where clients reach the platform (the gateway): links in mail, checkout pages, signed URLs.
+    public_base_url: str = "http://localhost:8000"
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console", "otlp"] = "none"

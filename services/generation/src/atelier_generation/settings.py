@@ -46,7 +46,6 @@ class GenerationSettings(ServiceSettings):
     url_signing_secret: str = DEV_SECRET
     signed_url_ttl_seconds: int = 3600
     # Absolute URLs handed to clients start with this (the gateway's public address).
-    public_base_url: str = "http://localhost:8000"
     # The page a social share points at.
     share_target_url: str = "https://reviv.pics"
 

@@ -31,7 +31,7 @@ class PaymentsContext:
 def build_providers(settings: PaymentsSettings) -> Providers:
     providers: dict[str, PaymentProvider] = {name: SimpleProvider(name) for name in settings.webhook_secrets}
     if settings.local_webhook_secret:
-        providers[LOCAL] = LocalProvider(public_url=settings.public_url, secret=settings.local_webhook_secret,
+        providers[LOCAL] = LocalProvider(public_url=settings.public_base_url, secret=settings.local_webhook_secret,
                                          checkout_ttl=timedelta(minutes=settings.local_checkout_ttl_minutes))
     if settings.stripe_api_key:
         from atelier_payments.providers.stripe import StripeProvider

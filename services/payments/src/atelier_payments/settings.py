@@ -16,7 +16,6 @@ class PaymentsSettings(ServiceSettings):
     # `local` checkout page, or Stripe.
     provider: Literal["local", "stripe"] = "local"
     # The platform's public address (the gateway): local checkout pages are served under it.
-    public_url: str = "http://localhost:8000"
 
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None

@@ -1,0 +1,79 @@
+"""Buy a credit pack with the local provider, generate, and see the money and credits — both modes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from infra.journeys import customer, poll
+
+pytestmark = pytest.mark.e2e
+
+
+async def pay_locally(api: httpx.AsyncClient, checkout_url: str) -> None:
+    """What the customer's Pay click on the local provider's checkout page does."""
+    page = await api.get(checkout_url)
+    assert page.status_code == 200 and "pay" in page.text.lower()
+    r = await api.post(f"{checkout_url}/pay", headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+
+
+async def test_credit_pack_then_generation(api: httpx.AsyncClient) -> None:
+    auth = await customer(api)
+    r = await api.post("/api/v1/credits/purchase", headers=auth, json={"sku": "PACK_5"})
+    assert r.status_code in (200, 201), r.text
+    order_id, checkout_url = r.json()["order_id"], r.json()["checkout_url"]
+    await pay_locally(api, checkout_url)
+
+    async def balance() -> int:
+        return (await api.get("/api/v1/credits/balance", headers=auth)).json()["balance"]
+
+    await poll(lambda: _eq(balance, 5), message="5 credits granted")
+
+    async def order_done() -> dict | None:
+        order = (await api.get(f"/api/v1/orders/{order_id}", headers=auth)).json()
+        return order if order["status"] == "completed" else None
+
+    order = await poll(order_done, message="digital order completed")
+    assert [h["status"] for h in order["status_history"]][-2:] == ["paid", "completed"]
+
+    prompts = ("a dancer mid-leap", "a sleeping cat")
+    jobs = []
+    for prompt in prompts:
+        r = await api.post("/api/v1/generation/jobs", headers=auth, json={
+            "prompt": prompt, "model": "flux-pro", "batch_size": 1,
+            "filters": {"pose": "standing", "lighting": "soft"}})
+        assert r.status_code == 202, r.text
+        jobs.append(r.json()["job_id"])
+    r = await api.post("/api/v1/generation/jobs", headers=auth, json={"prompt": "one too many", "model": "flux-pro"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "INSUFFICIENT_CREDITS"
+
+    images = []
+    for job_id in jobs:
+        async def completed() -> dict | None:
+            job = (await api.get(f"/api/v1/generation/jobs/{job_id}", headers=auth)).json()
+            assert job["status"] != "failed", job
+            return job if job["status"] == "completed" else None
+
+        job = await poll(completed, timeout=60, message="job completed")
+        assert len(job["images"]) == 1
+        image = await api.get(job["images"][0]["url"])
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        images.append(image.content)
+    assert images[0] != images[1]
+
+    assert await balance() == 1
+    kinds = [(t["transaction_type"], t["amount"]) for t in
+             (await api.get("/api/v1/credits/transactions", headers=auth)).json()]
+    assert kinds.count(("consume", -2)) == 2 and ("purchase", 5) in kinds
+
+    async def ledger() -> list | None:
+        entries = (await api.get("/api/v1/billing/ledger", headers=auth)).json()["results"]
+        return entries if len(entries) >= 3 else None
+
+    entries = await poll(ledger, message="ledger has the payment and the spends")
+    assert {e["kind"] for e in entries} >= {"payment", "credit_consumed"}
+
+
+async def _eq(fetch, expected) -> bool:  # noqa: ANN001
+    return await fetch() == expected
