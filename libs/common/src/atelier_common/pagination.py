@@ -17,7 +17,7 @@ class PageParams(BaseModel):
     offset: int
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
     offset: Annotated[int | None, Query(ge=0)] = None,
     page: Annotated[int | None, Query(ge=1)] = None,

@@ -11,7 +11,7 @@ from atelier_cart.service import CartService
 from atelier_common.db import SessionDep
 
 
-def get_cart_service(request: Request, session: SessionDep) -> CartService:
+async def get_cart_service(request: Request, session: SessionDep) -> CartService:
     runtime = request.app.state.runtime
     return CartService(session, runtime.settings, CatalogClient(runtime))
 

@@ -12,34 +12,34 @@ from atelier_generation.service import (AccountService, CreditService, ImageServ
                                         RestorationService)
 
 
-def _generation(request: Request) -> Generation:
+async def _generation(request: Request) -> Generation:
     return request.app.state.runtime.generation
 
 
 GenerationDep = Annotated[Generation, Depends(_generation)]
 
 
-def _credits(generation: GenerationDep) -> CreditService:
+async def _credits(generation: GenerationDep) -> CreditService:
     return generation.credits
 
 
-def _jobs(generation: GenerationDep) -> JobService:
+async def _jobs(generation: GenerationDep) -> JobService:
     return generation.jobs
 
 
-def _images(generation: GenerationDep) -> ImageService:
+async def _images(generation: GenerationDep) -> ImageService:
     return generation.images
 
 
-def _restorations(generation: GenerationDep) -> RestorationService:
+async def _restorations(generation: GenerationDep) -> RestorationService:
     return generation.restorations
 
 
-def _accounts(generation: GenerationDep) -> AccountService:
+async def _accounts(generation: GenerationDep) -> AccountService:
     return generation.accounts
 
 
-def _client_ip(request: Request) -> str:
+async def _client_ip(request: Request) -> str:
     return client_ip(request)
 
 

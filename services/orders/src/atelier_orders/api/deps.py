@@ -12,20 +12,20 @@ from atelier_orders.schemas import OrderQuery
 from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
 
 
-def _placement(request: Request, session: SessionDep) -> PlacementService:
+async def _placement(request: Request, session: SessionDep) -> PlacementService:
     runtime = request.app.state.runtime
     return PlacementService(session, runtime.clients, runtime.settings)
 
 
-def _status(session: SessionDep) -> StatusService:
+async def _status(session: SessionDep) -> StatusService:
     return StatusService(session)
 
 
-def _orders(session: SessionDep) -> OrderService:
+async def _orders(session: SessionDep) -> OrderService:
     return OrderService(session)
 
 
-def _buyer(principal: AnonPrincipal) -> Buyer:
+async def _buyer(principal: AnonPrincipal) -> Buyer:
     return Buyer.of(principal)
 
 

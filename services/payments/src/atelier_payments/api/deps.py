@@ -12,7 +12,7 @@ from atelier_payments.errors import DevEndpointsDisabled
 from atelier_payments.service import LedgerService, LocalCheckoutService, PaymentService, WebhookService
 
 
-def _context(request: Request) -> PaymentsContext:
+async def _context(request: Request) -> PaymentsContext:
     return request.app.state.runtime.payments
 
 
@@ -20,14 +20,14 @@ ContextDep = Annotated[PaymentsContext, Depends(_context)]
 
 
 def _service(cls: type[Any]) -> Any:
-    def build(session: SessionDep, context: ContextDep) -> Any:
+    async def build(session: SessionDep, context: ContextDep) -> Any:
         return cls(session, context)
 
     build.__name__ = f"get_{cls.__name__}"
     return Depends(build)
 
 
-def _ledger(session: SessionDep) -> LedgerService:
+async def _ledger(session: SessionDep) -> LedgerService:
     return LedgerService(session)
 
 
@@ -36,7 +36,7 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def _require_dev_endpoints(request: Request) -> None:
+async def _require_dev_endpoints(request: Request) -> None:
     if not request.app.state.settings.dev_endpoints:
         raise DevEndpointsDisabled()
 
