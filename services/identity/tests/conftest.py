@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
-from collections.abc import AsyncIterator, Callable
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from atelier_identity.settings import IdentitySettings
 MIGRATIONS = Path(atelier_identity.__file__).parent / "migrations"
 PASSWORD = "correct horse battery"
 TOKEN_IN_LINK = re.compile(r"token=([A-Za-z0-9_\-]+)")
+CODE_IN_MAIL = re.compile(r"enter this code: (\d{6})")
 
 # Cheap Argon2 (the real cost is tens of milliseconds per hash) and a fast mail sweep.
 TEST_SETTINGS: dict[str, Any] = {
@@ -100,6 +103,16 @@ class IdentityApi:
         assert match, newest["text"]
         return match.group(1)
 
+    async def mailed_code(self, to: str, count: int = 1) -> str:
+        """The 6-digit code of the newest magic-link mail."""
+        newest = (await self.wait_for_mail(to, count))[0]
+        match = CODE_IN_MAIL.search(newest["text"])
+        assert match, newest["text"]
+        return match.group(1)
+
+    async def mail_count(self, to: str) -> int:
+        return len(await self.mailbox_after_delivery(to))
+
     async def verified_user(self, email: str = "ada@example.com", password: str = PASSWORD,
                             **fields: Any) -> dict[str, Any]:
         registered = await self.register(email, password, **fields)
@@ -144,3 +157,46 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def auth_header() -> Callable[[str], dict[str, str]]:
     return bearer
+
+
+def _load(name: str):  # noqa: ANN202 - a module of tests/fakes (tests are not a package here)
+    module_name = f"atelier_identity_test_fakes_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).parent / "fakes" / f"{name}.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+@pytest.fixture(scope="session")
+def _oidc_server() -> Iterator[Any]:
+    with _load("oidc_provider").ServedProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def oidc(_oidc_server: Any) -> Any:
+    """The fake OpenID provider, emptied for this test."""
+    _oidc_server.reset()
+    return _oidc_server
+
+
+@pytest.fixture
+def oauth_settings(oidc: Any) -> dict[str, Any]:
+    """Settings that make identity offer `google`, served by the fake provider."""
+    module = _load("oidc_provider")
+    return {"oauth_google_client_id": module.CLIENT_ID, "oauth_google_client_secret": module.CLIENT_SECRET,
+            "oauth_google_discovery_url": oidc.discovery_url}
+
+
+@pytest.fixture
+def authenticator() -> Any:
+    """A software passkey authenticator for the default relying party (localhost, the frontend's origin)."""
+    return _load("authenticator").SoftwareAuthenticator()
+
+
+@pytest.fixture
+def new_authenticator() -> Callable[..., Any]:
+    return _load("authenticator").SoftwareAuthenticator

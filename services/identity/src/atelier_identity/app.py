@@ -9,11 +9,13 @@ from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_identity import bootstrap
 from atelier_identity.api.main import ROUTERS
+from atelier_identity.events import SUBSCRIPTIONS
 from atelier_identity.settings import IdentitySettings
 
 SPEC = ServiceSpec(
     name="identity",
     routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     on_startup=(bootstrap.start,),
     on_shutdown=(bootstrap.stop,),

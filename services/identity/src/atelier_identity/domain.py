@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
+import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from atelier_common.auth import ROLE_CUSTOMER, ROLE_STAFF
 
 PASSWORD_MIN_LENGTH = 8
 # Argon2 hashes any length, but a megabyte password is a cheap way to burn our CPU.
 PASSWORD_MAX_LENGTH = 256
+# Purposes of the single-use tokens in `email_token`.
 VERIFY_EMAIL = "verify_email"
+PASSWORD_RESET = "password_reset"
+EMAIL_CHANGE = "email_change"
+OAUTH_TICKET = "oauth_ticket"
+
+MAGIC_CODE_DIGITS = 6
+PHONE_PATTERN = re.compile(r"\+?[0-9 ()./-]{4,32}")
 
 
 def normalise_email(email: str) -> str:
@@ -83,3 +95,86 @@ def refresh_state(token: IssuedToken | None, now: datetime) -> RefreshState:
     if token.expires_at <= now:
         return RefreshState.EXPIRED
     return RefreshState.VALID
+
+
+def new_magic_code() -> str:
+    """Six random digits (S4)."""
+    return f"{secrets.randbelow(10 ** MAGIC_CODE_DIGITS):0{MAGIC_CODE_DIGITS}d}"
+
+
+def same_digest(secret: str, stored_digest: str) -> bool:
+    return hmac.compare_digest(digest(secret), stored_digest)
+
+
+def needs_claim(anon_id: uuid.UUID | None, user_id: uuid.UUID) -> bool:
+    """An anonymous identity is claimed when there is one and it is not the user itself."""
+    return anon_id is not None and anon_id != user_id
+
+
+# -- OAuth -----------------------------------------------------------------------------------
+
+
+def resolve_return_to(return_to: str | None, frontend_url: str) -> str | None:
+    """The absolute frontend address to send the browser back to, or None when `return_to` is unsafe.
+
+    S2: a relative path starting with `/` (resolved against the frontend), or an absolute URL
+    with the frontend's origin. `//host` and backslashes are refused: browsers read them as
+    another host (an open redirect).
+    """
+    if return_to is None:
+        return None
+    if not return_to or "\\" in return_to or any(ord(c) < 0x20 for c in return_to):
+        raise ValueError("unsafe return_to")
+    frontend = urlsplit(frontend_url)
+    if return_to.startswith("/") and not return_to.startswith("//"):
+        return urljoin(f"{frontend.scheme}://{frontend.netloc}", return_to)
+    target = urlsplit(return_to)
+    if (target.scheme.lower(), target.netloc.lower()) != (frontend.scheme.lower(), frontend.netloc.lower()):
+        raise ValueError("return_to is not on the frontend's origin")
+    return return_to
+
+
+def with_query(url: str, **params: str) -> str:
+    """`url` with `params` added to its query (replacing any of the same name)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query.extend(params.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+# -- addresses --------------------------------------------------------------------------------
+
+ADDRESS_TYPES = ("shipping", "billing", "other")
+
+
+def split_full_name(full_name: str) -> tuple[str, str]:
+    """S3 sends one `full_name`; S1 keeps first and last names."""
+    first, _, last = full_name.strip().partition(" ")
+    return first, last.strip()
+
+
+def default_label(address_type: str, taken: Iterable[str]) -> str:
+    """A label for an address created without one (S3 clients do not send labels)."""
+    return unique_label(address_type.capitalize(), taken)
+
+
+def unique_label(label: str, taken: Iterable[str], max_length: int = 50) -> str:
+    """`label`, or `label (2)`, `label (3)`… whichever is free (labels are unique per owner)."""
+    taken_lower = {t.lower() for t in taken}
+    if label.lower() not in taken_lower:
+        return label
+    n = 2
+    while True:
+        suffix = f" ({n})"
+        candidate = label[: max_length - len(suffix)] + suffix
+        if candidate.lower() not in taken_lower:
+            return candidate
+        n += 1
+
+
+T = TypeVar("T")
+
+
+def addresses_to_adopt(kept: int, incoming: Sequence[T], limit: int) -> list[T]:
+    """Which anonymous addresses a user takes over: theirs stay, the oldest incoming fill up to `limit`."""
+    return list(incoming[: max(0, limit - kept)])

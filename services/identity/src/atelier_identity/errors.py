@@ -63,3 +63,89 @@ class AccountGone(IdentityError):
 
 class UserNotFound(IdentityError):
     code, status, default_message = "USER_NOT_FOUND", 404, "User not found"
+
+
+class WrongPassword(IdentityError):
+    """Re-authentication failed (change password, email change, account deletion).
+
+    400, not 401: the caller's access token is fine, and a 401 would send clients to refresh it.
+    """
+
+    code, status, default_message = "INVALID_PASSWORD", 400, "The current password is incorrect"
+
+
+class DeletionNotConfirmed(IdentityError):
+    code, status, default_message = (
+        "VALIDATION_ERROR", 400, 'Confirm with your password, or with confirm "DELETE" for an account without one')
+
+    def __init__(self, field: str) -> None:
+        super().__init__(details={"fields": {field: [self.default_message]}})
+
+
+class SameEmail(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The new email is your current email"
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"new_email": [self.default_message]}})
+
+
+class InvalidMagicCode(IdentityError):
+    # Wrong, expired, used or locked after too many attempts: one answer, like every single-use token.
+    code, status, default_message = "INVALID_TOKEN", 400, "The code is invalid, expired or already used"
+
+
+class OAuthProviderUnknown(IdentityError):
+    code, status, default_message = "OAUTH_PROVIDER_NOT_FOUND", 404, "This sign-in provider is not available"
+
+
+class InvalidReturnTo(IdentityError):
+    code, status, default_message = (
+        "VALIDATION_ERROR", 400, "return_to must be a relative path or an address of the frontend")
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"return_to": [self.default_message]}})
+
+
+class OAuthFailed(IdentityError):
+    code, status, default_message = "OAUTH_FAILED", 400, "The sign-in with the provider failed"
+
+
+class OAuthEmailNotVerified(IdentityError):
+    code, status, default_message = (
+        "OAUTH_EMAIL_NOT_VERIFIED", 400, "The provider did not confirm that this email address is verified")
+
+
+class OAuthUserExists(IdentityError):
+    code, status, default_message = (
+        "OAUTH_USER_EXISTS", 400, "This email belongs to an account that signs in with a provider")
+
+
+class PasskeyRejected(IdentityError):
+    code, status, default_message = "PASSKEY_INVALID", 400, "The passkey response could not be verified"
+
+
+class PasskeyExists(IdentityError):
+    code, status, default_message = "PASSKEY_EXISTS", 409, "This passkey is already registered"
+
+
+class PasskeyNotFound(IdentityError):
+    code, status, default_message = "PASSKEY_NOT_FOUND", 404, "Passkey not found"
+
+
+class AddressNotFound(IdentityError):
+    code, status, default_message = "ADDRESS_NOT_FOUND", 404, "Address not found"
+
+
+class AddressLimitReached(IdentityError):
+    code, status, default_message = "ADDRESS_LIMIT_REACHED", 409, "The address book is full"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"At most {limit} addresses can be saved", details={"limit": limit})
+
+
+class AddressLabelExists(IdentityError):
+    code, status, default_message = "ADDRESS_LABEL_EXISTS", 409, "Another address already has this label"
+
+
+class LastAddress(IdentityError):
+    code, status, default_message = "ADDRESS_NOT_DELETABLE", 409, "The last remaining address cannot be deleted"

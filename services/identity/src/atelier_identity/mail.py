@@ -62,6 +62,94 @@ def verification_mail(*, to: str, first_name: str, url: str, token: str, valid_h
     return Mail(to=to, kind="verify_email", subject="Confirm your email address", text=text, html=body)
 
 
+def _compose(*, to: str, kind: str, subject: str, greeting: str, lines: list[str],
+             action: tuple[str, str] | None = None, code: str | None = None, footer: str = "") -> Mail:
+    """One message in plain text and HTML: a greeting, paragraphs, an optional link and code."""
+    text_parts, html_parts = [f"{greeting},", *lines], [f"<p>{html.escape(greeting)},</p>"]
+    html_parts += [f"<p>{html.escape(line)}</p>" for line in lines]
+    if action is not None:
+        label, url = action
+        text_parts.append(f"{label}:\n{url}")
+        html_parts.append(f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>')
+    if code is not None:
+        text_parts.append(f"Or enter this code: {code}")
+        html_parts.append(f"<p>Or enter this code: <code>{html.escape(code)}</code></p>")
+    if footer:
+        text_parts.append(footer)
+        html_parts.append(f"<p>{html.escape(footer)}</p>")
+    return Mail(to=to, kind=kind, subject=subject, text="\n\n".join(text_parts) + "\n", html="".join(html_parts))
+
+
+def _hello(first_name: str | None) -> str:
+    return f"Hello {first_name}" if first_name else "Hello"
+
+
+def password_reset_mail(*, to: str, first_name: str, url: str, valid_minutes: int) -> Mail:
+    return _compose(to=to, kind="password_reset", subject="Reset your password", greeting=_hello(first_name),
+                    lines=["Someone asked to reset the password of your account."],
+                    action=("Choose a new password", url),
+                    footer=f"The link is valid for {valid_minutes} minutes and works once. "
+                           "If you did not ask for it, ignore this mail: your password stays as it is.")
+
+
+def welcome_mail(*, to: str, first_name: str | None, url: str, valid_hours: int) -> Mail:
+    return _compose(to=to, kind="welcome", subject="Your account is ready: set your password",
+                    greeting=_hello(first_name),
+                    lines=["Thank you for your order. We created an account for this address so that you "
+                           "can follow your orders and keep what you made."],
+                    action=("Set your password", url),
+                    footer=f"The link is valid for {valid_hours} hours and works once.")
+
+
+def email_change_mail(*, to: str, first_name: str, url: str, token: str, valid_hours: int) -> Mail:
+    return _compose(to=to, kind="email_change", subject="Confirm your new email address",
+                    greeting=_hello(first_name),
+                    lines=["Confirm that this is the new email address of your account."],
+                    action=("Confirm my new email", url), code=token,
+                    footer=f"The link is valid for {valid_hours} hours and works once. Until you confirm, "
+                           "your account keeps its current address.")
+
+
+def email_changed_notice(*, to: str, first_name: str, new_email: str) -> Mail:
+    return _compose(to=to, kind="email_changed", subject="Your email address was changed",
+                    greeting=_hello(first_name),
+                    lines=[f"The email address of your account is now {new_email}. You will sign in with it "
+                           "from now on.",
+                           "If you did not make this change, reset your password and contact us right away."])
+
+
+def magic_link_mail(*, to: str, url: str, code: str, valid_minutes: int) -> Mail:
+    return _compose(to=to, kind="magic_link", subject=f"Your sign-in code: {code}", greeting="Hello",
+                    lines=["Use this link to sign in."], action=("Sign in", url), code=code,
+                    footer=f"The link and the code are valid for {valid_minutes} minutes and work once. "
+                           "If you did not ask to sign in, ignore this mail.")
+
+
+ORDER_STATUS_WORDS = {
+    "paid": "has been paid", "processing": "is being prepared", "shipped": "has been shipped",
+    "delivered": "has been delivered", "cancelled": "has been cancelled", "refunded": "has been refunded",
+    "returned": "has been returned", "completed": "is complete",
+}
+
+
+def order_status_mail(*, to: str, first_name: str | None, order_number: str, status: str,
+                      tracking_number: str | None) -> Mail:
+    lines = [f"Your order {order_number} {ORDER_STATUS_WORDS.get(status, 'is now ' + status)}."]
+    if tracking_number:
+        lines.append(f"Tracking number: {tracking_number}")
+    return _compose(to=to, kind="order_status", subject=f"Order {order_number}: {status}",
+                    greeting=_hello(first_name), lines=lines)
+
+
+def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, reason: str | None) -> Mail:
+    if succeeded:
+        lines, subject = [f"Your {kind} job is complete."], "Your images are ready"
+    else:
+        lines, subject = [f"Your {kind} job failed: {reason or 'unknown reason'}."], "Your job failed"
+    return _compose(to=to, kind=f"job_{'completed' if succeeded else 'failed'}", subject=subject,
+                    greeting=_hello(first_name), lines=lines)
+
+
 class Mailer:
     def __init__(self, db: Database, settings: IdentitySettings) -> None:
         self.db = db

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -69,6 +69,15 @@ class User(SQLModel, table=True):
     def roles(self) -> list[str]:
         return domain.roles_of(is_staff=self.is_staff)
 
+    @property
+    def username(self) -> str:
+        """S1: the username follows the email (it is the login name)."""
+        return self.email
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
 
 class RefreshToken(SQLModel, table=True):
     """One issued refresh token. Rotation marks it used and issues the next one in its family."""
@@ -94,7 +103,7 @@ class RefreshToken(SQLModel, table=True):
 
 
 class EmailToken(SQLModel, table=True):
-    """A single-use token sent by mail (email verification; later reset and email change)."""
+    """A single-use secret: mailed links (verification, reset, email change) and OAuth tickets."""
 
     __tablename__ = "email_token"
     __table_args__ = (
@@ -109,6 +118,8 @@ class EmailToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     expires_at: datetime = Field(sa_type=UtcDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Email change only: the address the token proves.
+    new_email: str | None = Field(default=None, max_length=320)
 
     user: User = Relationship(sa_relationship_kwargs={"lazy": "raise"})
 
@@ -136,3 +147,169 @@ class MailMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Given up after mail_max_attempts.
     failed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class MagicLink(SQLModel, table=True):
+    """A sign-in code mailed to an address (S4): the 6-digit code or the link token, once."""
+
+    __tablename__ = "magic_link"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_magic_link_token_hash"),
+        Index("ix_magic_link_email", "email"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # Not a foreign key: the account may not exist yet (the first verify creates it).
+    email: str = Field(max_length=320)
+    code_hash: str = Field(max_length=64)
+    token_hash: str = Field(max_length=64)
+    # Wrong codes tried so far; at the limit the code is dead.
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OAuthState(SQLModel, table=True):
+    """One started OAuth sign-in, kept server-side until its callback (single use)."""
+
+    __tablename__ = "oauth_state"
+    __table_args__ = (UniqueConstraint("state_hash", name="uq_oauth_state_state_hash"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    state_hash: str = Field(max_length=64)
+    provider: str = Field(max_length=32)
+    code_verifier: str = Field(max_length=128)
+    nonce: str = Field(max_length=128)
+    return_to: str | None = Field(default=None, max_length=2000)
+    # The anonymous visitor who started the sign-in: claimed when it succeeds.
+    anon_id: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OAuthAccount(SQLModel, table=True):
+    """A provider identity linked to a user."""
+
+    __tablename__ = "oauth_account"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject", name="uq_oauth_account_provider_subject"),
+        Index("ix_oauth_account_user_id", "user_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE")
+    provider: str = Field(max_length=32)
+    subject: str = Field(max_length=255)
+    email: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class WebauthnChallenge(SQLModel, table=True):
+    """A WebAuthn ceremony in progress; `begin` returns its nonce, `complete` spends it once."""
+
+    __tablename__ = "webauthn_challenge"
+    __table_args__ = (UniqueConstraint("nonce_hash", name="uq_webauthn_challenge_nonce_hash"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    nonce_hash: str = Field(max_length=64)
+    # register (a signed-in user adds a passkey), signup (a new account), login.
+    purpose: str = Field(max_length=16)
+    challenge: bytes = Field(sa_type=LargeBinary)
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", ondelete="CASCADE")
+    # The WebAuthn user handle offered at registration (random, not the user id).
+    user_handle: bytes | None = Field(default=None, sa_type=LargeBinary)
+    # Signup only: the account to create.
+    email: str | None = Field(default=None, max_length=320)
+    first_name: str | None = Field(default=None, max_length=150)
+    last_name: str | None = Field(default=None, max_length=150)
+    device_name: str | None = Field(default=None, max_length=100)
+    anon_id: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Passkey(SQLModel, table=True):
+    """A WebAuthn credential of a user."""
+
+    __tablename__ = "passkey"
+    __table_args__ = (
+        UniqueConstraint("credential_id", name="uq_passkey_credential_id"),
+        Index("ix_passkey_user_id", "user_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE")
+    # base64url of the raw credential id (what assertions name).
+    credential_id: str = Field(max_length=1400)
+    public_key: bytes = Field(sa_type=LargeBinary)
+    user_handle: bytes = Field(sa_type=LargeBinary)
+    # Up to 2**32 - 1.
+    sign_count: int = Field(default=0, sa_type=BigInteger)
+    name: str = Field(max_length=100)
+    aaguid: str | None = Field(default=None, max_length=36)
+    transports: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AddressBook(SQLModel, table=True):
+    """One row per address owner (user or anonymous id): locked while its addresses change."""
+
+    __tablename__ = "address_book"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Address(SQLModel, table=True):
+    """S1's address, plus `type` (S3) and `email` (S0's delivery contact)."""
+
+    __tablename__ = "address"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "label", name="uq_address_owner_id_label"),
+        Index("ix_address_owner_id", "owner_id", "created_at"),
+        # At most one primary per owner, whatever the application does.
+        Index("uq_address_one_primary", "owner_id", unique=True, sqlite_where=text("is_primary"),
+              postgresql_where=text("is_primary")),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # A user id or an anonymous id (S0); no foreign key for that reason.
+    owner_id: uuid.UUID
+    label: str = Field(max_length=50)
+    type: str = Field(default="shipping", max_length=16)
+    first_name: str = Field(max_length=150)
+    last_name: str = Field(default="", max_length=150)
+    company: str | None = Field(default=None, max_length=200)
+    address_line_1: str = Field(max_length=255)
+    address_line_2: str | None = Field(default=None, max_length=255)
+    city: str = Field(max_length=120)
+    state: str = Field(default="", max_length=120)
+    postal_code: str = Field(default="", max_length=20)
+    country: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+    is_primary: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class AnonymousClaim(SQLModel, table=True):
+    """A record of an anonymous identity claimed by a user (and how)."""
+
+    __tablename__ = "anonymous_claim"
+    __table_args__ = (Index("ix_anonymous_claim_anon_id", "anon_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    anon_id: uuid.UUID
+    user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE")
+    via: str = Field(max_length=32)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_identity.models import EmailToken, MailMessage, RefreshToken, User
+from atelier_identity.models import (Address, AddressBook, AnonymousClaim, EmailToken, MagicLink, MailMessage,
+                                     OAuthAccount, OAuthState, Passkey, RefreshToken, User, WebauthnChallenge)
+
+
+async def _flush_unique(session: AsyncSession) -> bool:
+    """Flush; False when a unique constraint refused it.
+
+    The transaction is unusable afterwards: the caller raises and it rolls back. (No savepoint:
+    the SQLite driver would commit a savepoint opened as a transaction's first statement.)
+    """
+    try:
+        await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def _insert(session: AsyncSession):  # noqa: ANN202 - the dialect's INSERT (for ON CONFLICT)
+    return sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
 
 
 class UserRepository:
@@ -25,15 +45,24 @@ class UserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return (await self.session.exec(select(User).where(User.email == email))).first()
 
+    async def lock(self, user_id: uuid.UUID) -> User | None:
+        """The user, locked until the transaction ends (serialises changes to one account)."""
+        stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
+
     async def add_unique(self, user: User) -> bool:
         """Insert `user`; False when its email is taken (the unique constraint decides, not a read)."""
         self.session.add(user)
-        try:
-            await self.session.flush()
-        except IntegrityError:
-            # The transaction is unusable now; the caller raises and the request rolls back.
-            return False
-        return True
+        return await _flush_unique(self.session)
+
+    async def change_email(self, user: User, email: str) -> bool:
+        """Give `user` the address `email`; False when another account took it meanwhile."""
+        user.email = email
+        return await _flush_unique(self.session)
+
+    async def delete(self, user: User) -> None:
+        # The database cascades to tokens, passkeys, provider links and claims.
+        await self.session.execute(delete(User).where(col(User.id) == user.id))
 
 
 class RefreshTokenRepository:
@@ -87,6 +116,14 @@ class EmailTokenRepository:
                 .values(used_at=now).returning(col(EmailToken.user_id)))
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def consume_token(self, token_hash: str, purpose: str, now: datetime) -> EmailToken | None:
+        """Like `consume`, returning the whole row (email change needs the new address)."""
+        stmt = (update(EmailToken)
+                .where(col(EmailToken.token_hash) == token_hash, col(EmailToken.purpose) == purpose,
+                       col(EmailToken.used_at).is_(None), col(EmailToken.expires_at) > now)
+                .values(used_at=now).returning(EmailToken))
+        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+
     async def consume_all_for_user(self, user_id: uuid.UUID, purpose: str, now: datetime) -> None:
         await self.session.execute(
             update(EmailToken)
@@ -137,3 +174,191 @@ class MailRepository:
             stmt = stmt.where(MailMessage.recipient == recipient)
         stmt = stmt.order_by(col(MailMessage.created_at).desc(), col(MailMessage.id).desc()).limit(limit)
         return (await self.session.exec(stmt)).all()
+
+
+class MagicLinkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, link: MagicLink) -> None:
+        self.session.add(link)
+
+    async def void_for_email(self, email: str, now: datetime) -> None:
+        """Earlier codes die when a new one is sent: one live code per address to guess at."""
+        await self.session.execute(
+            update(MagicLink).where(col(MagicLink.email) == email, col(MagicLink.used_at).is_(None))
+            .values(used_at=now))
+
+    async def take_attempt(self, email: str, now: datetime, max_attempts: int) -> MagicLink | None:
+        """Count one attempt on the live code of `email` and return it; None when there is none left.
+
+        The attempt is counted before the code is compared (a guarded update that also locks the
+        row), so parallel guesses cannot try more codes than the limit allows.
+        """
+        stmt = (update(MagicLink)
+                .where(col(MagicLink.email) == email, col(MagicLink.used_at).is_(None),
+                       col(MagicLink.expires_at) > now, col(MagicLink.attempts) < max_attempts)
+                .values(attempts=MagicLink.attempts + 1).returning(MagicLink))
+        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+
+    async def consume(self, link_id: uuid.UUID, now: datetime) -> bool:
+        stmt = (update(MagicLink).where(col(MagicLink.id) == link_id, col(MagicLink.used_at).is_(None))
+                .values(used_at=now).returning(col(MagicLink.id)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def consume_by_token(self, token_hash: str, now: datetime) -> str | None:
+        """The address of the link's code, spent once; None when unknown, used or expired."""
+        stmt = (update(MagicLink)
+                .where(col(MagicLink.token_hash) == token_hash, col(MagicLink.used_at).is_(None),
+                       col(MagicLink.expires_at) > now)
+                .values(used_at=now).returning(col(MagicLink.email)))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class OAuthRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add_state(self, state: OAuthState) -> None:
+        self.session.add(state)
+
+    async def consume_state(self, state_hash: str, provider: str, now: datetime) -> OAuthState | None:
+        stmt = (update(OAuthState)
+                .where(col(OAuthState.state_hash) == state_hash, col(OAuthState.provider) == provider,
+                       col(OAuthState.used_at).is_(None), col(OAuthState.expires_at) > now)
+                .values(used_at=now).returning(OAuthState))
+        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+
+    async def get_account(self, provider: str, subject: str) -> OAuthAccount | None:
+        stmt = select(OAuthAccount).where(OAuthAccount.provider == provider, OAuthAccount.subject == subject)
+        return (await self.session.exec(stmt)).first()
+
+    async def add_account(self, account: OAuthAccount) -> bool:
+        """False when that provider identity was linked meanwhile (unique constraint)."""
+        self.session.add(account)
+        return await _flush_unique(self.session)
+
+    async def user_has_account(self, user_id: uuid.UUID) -> bool:
+        stmt = select(func.count()).select_from(OAuthAccount).where(OAuthAccount.user_id == user_id)
+        return (await self.session.exec(stmt)).one() > 0
+
+
+class PasskeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add_challenge(self, challenge: WebauthnChallenge) -> None:
+        self.session.add(challenge)
+
+    async def consume_challenge(self, nonce_hash: str, purpose: str, now: datetime) -> WebauthnChallenge | None:
+        stmt = (update(WebauthnChallenge)
+                .where(col(WebauthnChallenge.nonce_hash) == nonce_hash, col(WebauthnChallenge.purpose) == purpose,
+                       col(WebauthnChallenge.used_at).is_(None), col(WebauthnChallenge.expires_at) > now)
+                .values(used_at=now).returning(WebauthnChallenge))
+        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+
+    async def add_unique(self, passkey: Passkey) -> bool:
+        """False when the credential is registered already."""
+        self.session.add(passkey)
+        return await _flush_unique(self.session)
+
+    async def get_by_credential_id(self, credential_id: str) -> Passkey | None:
+        return (await self.session.exec(select(Passkey).where(Passkey.credential_id == credential_id))).first()
+
+    async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Passkey]:
+        stmt = select(Passkey).where(Passkey.user_id == user_id).order_by(col(Passkey.created_at), col(Passkey.id))
+        return (await self.session.exec(stmt)).all()
+
+    async def get_for_user(self, passkey_id: uuid.UUID, user_id: uuid.UUID) -> Passkey | None:
+        stmt = select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user_id)
+        return (await self.session.exec(stmt)).first()
+
+    async def advance_sign_count(self, passkey_id: uuid.UUID, new_count: int, now: datetime) -> bool:
+        """Record a use; False when the counter did not move forward (a cloned key or a replay).
+
+        Guarded in the UPDATE itself: two concurrent assertions with one counter value cannot
+        both pass. Authenticators that keep no counter report 0 every time, which stays allowed.
+        """
+        moved = (col(Passkey.sign_count) < new_count) | ((col(Passkey.sign_count) == 0) & (new_count == 0))
+        stmt = (update(Passkey).where(col(Passkey.id) == passkey_id, moved)
+                .values(sign_count=new_count, last_used_at=now).returning(col(Passkey.id)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def delete(self, passkey: Passkey) -> None:
+        await self.session.execute(delete(Passkey).where(col(Passkey.id) == passkey.id))
+
+    async def delete_all_for_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Passkey).where(col(Passkey.user_id) == user_id))
+
+
+class AddressRepository:
+    """Every read goes through `_owned`: another owner's address is simply not found."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def _owned(owner_id: uuid.UUID):  # noqa: ANN205 - a select of Address
+        return select(Address).where(Address.owner_id == owner_id)
+
+    async def lock_book(self, owner_id: uuid.UUID) -> None:
+        """Serialise changes to one owner's addresses until the transaction ends.
+
+        The row is created on first use; on PostgreSQL it is then locked FOR UPDATE, and on
+        SQLite the insert itself takes the database's write lock.
+        """
+        insert = _insert(self.session)
+        await self.session.execute(insert(AddressBook).values(owner_id=owner_id, created_at=datetime.now(UTC))
+                                   .on_conflict_do_nothing())
+        await self.session.execute(select(AddressBook.owner_id).where(col(AddressBook.owner_id) == owner_id)
+                                   .with_for_update())
+
+    async def lock_books(self, *owner_ids: uuid.UUID) -> None:
+        # Always in one order, so two transactions locking the same pair cannot deadlock.
+        for owner_id in sorted(set(owner_ids)):
+            await self.lock_book(owner_id)
+
+    async def list_for_owner(self, owner_id: uuid.UUID, *, limit: int | None = None,
+                             offset: int = 0) -> Sequence[Address]:
+        stmt = self._owned(owner_id).order_by(col(Address.is_primary).desc(), col(Address.created_at),
+                                              col(Address.id)).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return (await self.session.exec(stmt)).all()
+
+    async def oldest_first(self, owner_id: uuid.UUID) -> Sequence[Address]:
+        stmt = self._owned(owner_id).order_by(col(Address.created_at), col(Address.id))
+        return (await self.session.exec(stmt)).all()
+
+    async def count(self, owner_id: uuid.UUID) -> int:
+        stmt = select(func.count()).select_from(self._owned(owner_id).subquery())
+        return (await self.session.exec(stmt)).one()
+
+    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address | None:
+        return (await self.session.exec(self._owned(owner_id).where(Address.id == address_id))).first()
+
+    async def add(self, address: Address) -> None:
+        self.session.add(address)
+        await self.session.flush()
+
+    async def clear_primary(self, owner_id: uuid.UUID) -> None:
+        """No primary for a moment: the next write names the new one (one primary per owner)."""
+        await self.session.execute(update(Address).where(col(Address.owner_id) == owner_id,
+                                                         col(Address.is_primary).is_(True))
+                                   .values(is_primary=False))
+
+    async def delete(self, address: Address) -> None:
+        await self.session.delete(address)
+        await self.session.flush()
+
+    async def delete_all_for_owner(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Address).where(col(Address.owner_id) == owner_id))
+        await self.session.execute(delete(AddressBook).where(col(AddressBook.owner_id) == owner_id))
+
+
+class ClaimRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, claim: AnonymousClaim) -> None:
+        self.session.add(claim)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
-from pydantic import ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
-from atelier_identity.domain import PASSWORD_MAX_LENGTH
+from atelier_identity import domain
+from atelier_identity.domain import PASSWORD_MAX_LENGTH, PHONE_PATTERN
 
 
 def _blank_to_none(value: object) -> object:
@@ -17,9 +18,9 @@ def _blank_to_none(value: object) -> object:
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
-Phone = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^\+?[0-9 ()./-]{4,32}$")] | None,
-    BeforeValidator(_blank_to_none)]
+_PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
+                                              pattern=f"^{PHONE_PATTERN.pattern}$")]
+Phone = Annotated[_PhoneText | None, BeforeValidator(_blank_to_none)]
 CompanyName = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None,
                         BeforeValidator(_blank_to_none)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
@@ -90,12 +91,16 @@ class UserRead(BaseModel):
 
     id: uuid.UUID
     email: str
+    # S1: the username follows the email.
+    username: str
     first_name: str
     last_name: str
     phone: str | None
     company_name: str | None
     is_business_customer: bool
     is_verified: bool
+    # False for accounts that sign in by passkey, provider or magic link only.
+    has_password: bool
     roles: list[str]
     created_at: datetime
 
@@ -146,3 +151,270 @@ class MailRead(BaseModel):
 
 class Mailbox(BaseModel):
     results: list[MailRead]
+
+
+# -- passwords and email change ----------------------------------------------------------------
+
+
+class _NewPassword(Request):
+    new_password: Password
+    new_password_confirm: str
+
+    @field_validator("new_password_confirm")
+    @classmethod
+    def _confirm_matches(cls, value: str, info: ValidationInfo) -> str:
+        if "new_password" in info.data and value != info.data["new_password"]:
+            raise ValueError("Passwords do not match")
+        return value
+
+
+class PasswordResetConfirm(_NewPassword):
+    token: str = Field(min_length=1, max_length=200)
+    # S1 clients may send `password` / `password_confirm`.
+    new_password: Password = Field(validation_alias=AliasChoices("new_password", "password"))
+    new_password_confirm: str = Field(validation_alias=AliasChoices("new_password_confirm", "password_confirm"))
+
+
+class ChangePasswordRequest(_NewPassword):
+    current_password: Password = Field(validation_alias=AliasChoices("current_password", "old_password"))
+
+
+class EmailChangeRequest(Request):
+    current_password: Password = Field(validation_alias=AliasChoices("current_password", "password"))
+    new_email: EmailStr = Field(max_length=320, validation_alias=AliasChoices("new_email", "email"))
+
+
+class EmailChangeConfirmResponse(BaseModel):
+    message: str
+    user: UserRead
+
+
+class DeleteAccountRequest(Request):
+    password: Password | None = None
+    confirm: str | None = Field(default=None, max_length=20)
+
+
+class PasswordChangedResponse(TokenPair):
+    """Every session ended; the caller gets a fresh one."""
+
+    message: str
+
+
+# -- magic links ---------------------------------------------------------------------------------
+
+
+class MagicLinkVerify(Request):
+    """Either the link's `token`, or the `email` and its 6-digit `code` (S4)."""
+
+    email: EmailStr | None = Field(default=None, max_length=320)
+    code: str | None = Field(default=None, max_length=12)
+    token: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _token_or_code(self) -> MagicLinkVerify:
+        if self.token is None and (self.email is None or self.code is None):
+            raise ValueError("Send the token of the link, or the email and its code")
+        return self
+
+
+class CheckUserResponse(BaseModel):
+    exists: bool
+
+
+class SignInResponse(LoginResponse):
+    # True when this sign-in created the account (magic link, passkey signup).
+    created: bool = False
+
+
+# -- OAuth ---------------------------------------------------------------------------------------
+
+
+class OAuthStartRequest(Request):
+    return_to: str | None = Field(default=None, max_length=2000)
+
+
+class OAuthStartResponse(BaseModel):
+    auth_url: str
+
+
+class OAuthExchangeRequest(Request):
+    ticket: str = Field(min_length=1, max_length=200)
+
+
+class AccessResponse(BaseModel):
+    """S2's exchange: the refresh token travels only in the HttpOnly cookie."""
+
+    access: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    user: UserRead
+
+
+# -- passkeys ------------------------------------------------------------------------------------
+
+DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class PasskeyRegisterBegin(Request):
+    name: DeviceName | None = Field(default=None, validation_alias=AliasChoices("name", "device_name"))
+
+
+class PasskeySignupBegin(Request):
+    email: EmailStr = Field(max_length=320)
+    first_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)] = ""
+    last_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)] = ""
+    name: DeviceName | None = Field(default=None, validation_alias=AliasChoices("name", "device_name"))
+
+
+class PasskeyRegisterComplete(Request):
+    registration_id: str = Field(min_length=1, max_length=200)
+    credential: dict[str, Any]
+    name: DeviceName | None = Field(default=None, validation_alias=AliasChoices("name", "device_name"))
+
+
+class PasskeyLoginBegin(Request):
+    email: EmailStr | None = Field(default=None, max_length=320)
+
+
+class PasskeyLoginComplete(Request):
+    authentication_id: str = Field(min_length=1, max_length=200)
+    credential: dict[str, Any]
+
+
+class PasskeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    aaguid: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class PasskeyRegistered(BaseModel):
+    message: str
+    device_name: str
+    passkey: PasskeyRead
+
+
+class PasskeySignedUp(PasskeyRegistered):
+    user: UserRead
+
+
+class PasskeySignedUpWithTokens(PasskeySignedUp, TokenPair):
+    """When `require_verified_email` is off, the new account is signed in at once."""
+
+
+class PasskeyList(BaseModel):
+    count: int
+    next: str | None = None
+    previous: str | None = None
+    results: list[PasskeyRead]
+
+
+# -- addresses -----------------------------------------------------------------------------------
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+ShortLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+OptionalText = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None,
+                         BeforeValidator(_blank_to_none)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+AddressType = Literal["shipping", "billing", "other"]
+State = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=301)]
+OptionalEmail = Annotated[EmailStr | None, BeforeValidator(_blank_to_none)]
+
+
+class _AddressFields(Request):
+    """S1's fields, S3's names accepted as aliases, plus `type` and `email`."""
+
+    label: Label | None = None
+    type: AddressType | None = Field(default=None, validation_alias=AliasChoices("type", "address_type"))
+    first_name: Name | None = None
+    last_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)] | None = None
+    # S3 sends one name; it is split into first and last.
+    full_name: FullName | None = None
+    company: CompanyName = Field(default=None, validation_alias=AliasChoices("company", "company_name"))
+    address_line_1: Line | None = Field(default=None, validation_alias=AliasChoices("address_line_1",
+                                                                                    "street_address"))
+    address_line_2: OptionalText = Field(default=None, validation_alias=AliasChoices("address_line_2",
+                                                                                     "apartment"))
+    city: ShortLine | None = None
+    state: State | None = None
+    postal_code: PostalCode | None = Field(default=None, validation_alias=AliasChoices("postal_code", "zip_code"))
+    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)] | None = None
+    phone: Phone = Field(default=None, validation_alias=AliasChoices("phone", "phone_number"))
+    email: OptionalEmail = Field(default=None, max_length=320)
+    is_primary: bool | None = Field(default=None, validation_alias=AliasChoices("is_primary", "is_default"))
+
+
+class AddressCreate(_AddressFields):
+    first_name: Name
+    address_line_1: Line = Field(validation_alias=AliasChoices("address_line_1", "street_address"))
+    city: ShortLine
+    country: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_from_full_name(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("first_name") and isinstance(value.get("full_name"), str):
+            first, last = domain.split_full_name(value["full_name"])
+            value = {**value, "first_name": first, "last_name": value.get("last_name") or last}
+        return value
+
+
+class AddressUpdate(_AddressFields):
+    """Every field optional (PUT and PATCH both change only what is sent); some cannot be cleared."""
+
+    @field_validator("label", "type", "first_name", "full_name", "address_line_1", "city", "state", "postal_code",
+                     "country", "is_primary")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("This field cannot be null")
+        return value
+
+
+class AddressRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    label: str
+    type: str
+    first_name: str
+    last_name: str
+    full_name: str
+    company: str | None
+    address_line_1: str
+    address_line_2: str | None
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    phone: str | None
+    email: str | None
+    is_primary: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class InternalAddressRead(AddressRead):
+    """For orders' snapshots: S3's names too."""
+
+    street_address: str
+    apartment: str | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _s3_names(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            value = {name: getattr(value, name) for name in AddressRead.model_fields}
+        return {**value, "street_address": value["address_line_1"], "apartment": value["address_line_2"]}
+
+
+class AddressList(BaseModel):
+    count: int
+    next: str | None = None
+    previous: str | None = None
+    results: list[AddressRead]

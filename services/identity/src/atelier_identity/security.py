@@ -60,7 +60,9 @@ class AccessTokenSigner:
     def sign(self, user: User, now: datetime) -> SignedAccess:
         jti = uuid.uuid4().hex
         expires_at = now + self.ttl
-        claims = {"iss": self.issuer, "aud": self.audience, "iat": now, "exp": expires_at, "jti": jti,
+        # `iat` keeps its fraction of a second: the gateway refuses tokens issued up to an instant
+        # (`token_revoked.all_before`), and a new sign-in in that same second must not be refused.
+        claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
                   "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
         token = jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers=self._headers)
         return SignedAccess(token=token, jti=jti, expires_at=expires_at)

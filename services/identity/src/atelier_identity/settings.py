@@ -1,6 +1,7 @@
 """Settings of the identity service: `ATELIER_IDENTITY_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
 
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import argon2
 from pydantic import model_validator
@@ -28,6 +29,48 @@ class IdentitySettings(ServiceSettings):
     login_rate_limit_per_ip: str = "100/minute"
     # S1: "Email verification: 3/min", per address.
     resend_verification_rate_limit: str = "3/minute"
+    # The other credential routes (magic link, passkey begin, check-user, re-authentication).
+    credential_rate_limit_per_account: str = "5/minute"
+    credential_rate_limit_per_ip: str = "100/minute"
+    # S1: "Password reset: 3/min" (stricter than the platform's 5), per address.
+    password_reset_rate_limit_per_account: str = "3/minute"
+
+    password_reset_ttl_minutes: int = 60
+    email_change_ttl_hours: int = 24
+    # S1 answers a taken address silently (no enumeration); true answers 409 EMAIL_EXISTS instead.
+    email_change_reveals_taken_email: bool = False
+    # The "set your password" link mailed to a buyer registered from a paid order (S0).
+    welcome_password_ttl_hours: int = 72
+
+    # S4 magic links: a 6-digit code (and a link) by mail.
+    magic_link_ttl_minutes: int = 15
+    magic_link_max_attempts: int = 5
+
+    # OAuth / OpenID Connect. Google is offered when its client id is set. Providers redirect to
+    # `public_base_url` (the shared setting) + /api/v1/auth/oauth/<provider>/callback.
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: str | None = None
+    oauth_google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    oauth_scopes: str = "openid email profile"
+    oauth_state_ttl_seconds: int = 600
+    # S2: the ticket handed to the frontend in the redirect lives one minute.
+    oauth_ticket_ttl_seconds: int = 60
+    oauth_http_timeout_seconds: float = 10.0
+
+    # WebAuthn passkeys (S2): the relying party is the frontend's site.
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "Atelier"
+    # Origins the browser may report; empty means the origin of frontend_url.
+    webauthn_origins: list[str] = []
+    webauthn_timeout_seconds: int = 300
+
+    # S1: at most 10 addresses per owner.
+    address_limit: int = 10
+
+    # Customer mail on `order.status_changed` for these statuses.
+    order_notification_statuses: list[str] = ["paid", "shipped", "delivered", "cancelled", "refunded"]
+    # Mail on `job.completed` / `job.failed` (off by default: jobs are followed in the app).
+    job_notification_mail: bool = False
 
     # Argon2id cost; the defaults are argon2-cffi's (tens of milliseconds per hash). Tests lower them.
     password_hash_time_cost: int = argon2.DEFAULT_TIME_COST
@@ -61,8 +104,17 @@ class IdentitySettings(ServiceSettings):
         return self
 
     def secret_fields(self) -> tuple[str, ...]:
-        return (*super().secret_fields(), "bootstrap_staff_password")
+        return (*super().secret_fields(), "bootstrap_staff_password", "oauth_google_client_secret")
 
     @property
     def secure_cookies(self) -> bool:
         return self.environment not in ("dev", "test")
+
+    @property
+    def frontend_origin(self) -> str:
+        parts = urlsplit(self.frontend_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def webauthn_expected_origins(self) -> list[str]:
+        return self.webauthn_origins or [self.frontend_origin]

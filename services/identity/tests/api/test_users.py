@@ -15,8 +15,11 @@ class TestGetMe:
     async def test_answers_the_profile(self, api, ada) -> None:
         response = await api.client.get("/api/v1/users/me", headers=ada)
         assert response.status_code == 200
-        assert set(response.json()) == {"id", "email", "first_name", "last_name", "phone", "company_name",
-                                        "is_business_customer", "is_verified", "roles", "created_at"}
+        assert set(response.json()) == {"id", "email", "username", "first_name", "last_name", "phone",
+                                        "company_name", "is_business_customer", "is_verified", "has_password",
+                                        "roles", "created_at"}
+        assert response.json()["username"] == response.json()["email"]
+        assert response.json()["has_password"] is True
 
     async def test_requires_an_access_token(self, api, expect_error) -> None:
         expect_error(await api.client.get("/api/v1/users/me"), 401, "AUTHENTICATION_REQUIRED")
@@ -71,4 +74,4 @@ class TestUpdateMe:
                      "AUTHENTICATION_REQUIRED")
 
     async def test_a_wrong_method_is_405_in_the_error_format(self, api, ada, expect_error) -> None:
-        expect_error(await api.client.delete("/api/v1/users/me", headers=ada), 405, "METHOD_NOT_ALLOWED")
+        expect_error(await api.client.post("/api/v1/users/me", headers=ada), 405, "METHOD_NOT_ALLOWED")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -94,3 +95,68 @@ class TestRefreshState:
     def test_a_revoked_token_is_revoked_whatever_else(self) -> None:
         token = Token(expires_at=NOW + timedelta(days=1), used_at=NOW, revoked_at=NOW)
         assert domain.refresh_state(token, NOW) is RefreshState.REVOKED
+
+
+class TestReturnTo:
+    FRONTEND = "http://localhost:3000/app"
+
+    @pytest.mark.parametrize(("given", "resolved"), [
+        ("/auth/callback", "http://localhost:3000/auth/callback"),
+        ("/a?b=1", "http://localhost:3000/a?b=1"),
+        ("http://localhost:3000/x", "http://localhost:3000/x"),
+        ("HTTP://LOCALHOST:3000/x", "HTTP://LOCALHOST:3000/x"),
+    ])
+    def test_relative_paths_and_the_frontends_origin_are_accepted(self, given: str, resolved: str) -> None:
+        assert domain.resolve_return_to(given, self.FRONTEND) == resolved
+
+    @pytest.mark.parametrize("given", ["", "//evil.example", "/\\evil.example", "https://localhost:3000/x",
+                                       "http://localhost:3001/x", "http://evil.example/", "javascript:alert(1)",
+                                       "/a\nb", "relative/path"])
+    def test_anything_else_is_refused(self, given: str) -> None:
+        with pytest.raises(ValueError):
+            domain.resolve_return_to(given, self.FRONTEND)
+
+    def test_none_means_no_redirect(self) -> None:
+        assert domain.resolve_return_to(None, self.FRONTEND) is None
+
+    def test_with_query_adds_or_replaces_one_parameter(self) -> None:
+        assert domain.with_query("http://f/cb?x=1&ticket=old", ticket="new") == "http://f/cb?x=1&ticket=new"
+
+
+class TestMagicCodes:
+    def test_six_digits_with_leading_zeros_kept(self) -> None:
+        codes = {domain.new_magic_code() for _ in range(200)}
+        assert all(len(c) == 6 and c.isdigit() for c in codes) and len(codes) > 150
+
+    def test_codes_are_compared_by_digest(self) -> None:
+        assert domain.same_digest("012345", domain.digest("012345"))
+        assert not domain.same_digest("012346", domain.digest("012345"))
+
+
+class TestClaims:
+    def test_only_another_anonymous_id_is_claimed(self) -> None:
+        user = uuid.uuid4()
+        assert domain.needs_claim(uuid.uuid4(), user)
+        assert not domain.needs_claim(None, user)
+        assert not domain.needs_claim(user, user)
+
+
+class TestAddressRules:
+    def test_full_name_is_split_at_the_first_space(self) -> None:
+        assert domain.split_full_name(" Grace Brewster Hopper ") == ("Grace", "Brewster Hopper")
+        assert domain.split_full_name("Cher") == ("Cher", "")
+
+    def test_a_taken_label_gets_the_first_free_suffix(self) -> None:
+        assert domain.unique_label("Home", ["Office"]) == "Home"
+        assert domain.unique_label("Home", ["home", "Home (2)"]) == "Home (3)"
+
+    def test_a_suffixed_label_stays_within_the_length(self) -> None:
+        assert len(domain.unique_label("x" * 50, ["x" * 50])) == 50
+
+    def test_default_labels_follow_the_type(self) -> None:
+        assert domain.default_label("billing", []) == "Billing"
+        assert domain.default_label("shipping", ["Shipping"]) == "Shipping (2)"
+
+    @pytest.mark.parametrize(("kept", "incoming", "adopted"), [(0, 3, 3), (8, 3, 2), (10, 3, 0), (12, 1, 0)])
+    def test_adoption_fills_up_to_the_limit_oldest_first(self, kept: int, incoming: int, adopted: int) -> None:
+        assert domain.addresses_to_adopt(kept, list(range(incoming)), 10) == list(range(adopted))

@@ -13,7 +13,8 @@ from atelier_identity.api.cookies import REFRESH_COOKIE, RefreshCookie
 from atelier_identity.bootstrap import Identity
 from atelier_identity.mail import Mailer
 from atelier_identity.schemas import RefreshRequest
-from atelier_identity.service import AuthService, UserService
+from atelier_identity.service import (AddressService, AuthService, EmailChangeService, MagicLinkService, OAuthService,
+                                      PasskeyService, PasswordService, UserService)
 
 
 async def _identity(request: Request) -> Identity:
@@ -29,6 +30,30 @@ async def _auth(identity: IdentityDep) -> AuthService:
 
 async def _users(identity: IdentityDep) -> UserService:
     return identity.users
+
+
+async def _passwords(identity: IdentityDep) -> PasswordService:
+    return identity.passwords
+
+
+async def _email_change(identity: IdentityDep) -> EmailChangeService:
+    return identity.email_change
+
+
+async def _magic_links(identity: IdentityDep) -> MagicLinkService:
+    return identity.magic_links
+
+
+async def _oauth(identity: IdentityDep) -> OAuthService:
+    return identity.oauth
+
+
+async def _passkeys(identity: IdentityDep) -> PasskeyService:
+    return identity.passkeys
+
+
+async def _addresses(identity: IdentityDep) -> AddressService:
+    return identity.addresses
 
 
 async def _mailer(identity: IdentityDep) -> Mailer:
@@ -71,6 +96,12 @@ async def _require_dev_endpoints(request: Request) -> None:
 
 AuthServiceDep = Annotated[AuthService, Depends(_auth)]
 UserServiceDep = Annotated[UserService, Depends(_users)]
+PasswordServiceDep = Annotated[PasswordService, Depends(_passwords)]
+EmailChangeServiceDep = Annotated[EmailChangeService, Depends(_email_change)]
+MagicLinkServiceDep = Annotated[MagicLinkService, Depends(_magic_links)]
+OAuthServiceDep = Annotated[OAuthService, Depends(_oauth)]
+PasskeyServiceDep = Annotated[PasskeyService, Depends(_passkeys)]
+AddressServiceDep = Annotated[AddressService, Depends(_addresses)]
 MailerDep = Annotated[Mailer, Depends(_mailer)]
 RefreshCookieDep = Annotated[RefreshCookie, Depends(_refresh_cookie)]
 AnonIdDep = Annotated[uuid.UUID | None, Depends(_anon_id)]

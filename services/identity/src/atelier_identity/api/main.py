@@ -1,5 +1,6 @@
 """Every router of the identity service."""
 
-from atelier_identity.api import auth, dev, internal, keys, users
+from atelier_identity.api import account, addresses, auth, dev, internal, keys, magic_links, oauth, passkeys, users
 
-ROUTERS = (auth.router, users.router, keys.router, internal.router, dev.router)
+ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
+           addresses.router, keys.router, internal.router, dev.router)

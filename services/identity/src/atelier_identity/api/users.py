@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
-from atelier_identity.api.deps import UserServiceDep
-from atelier_identity.schemas import UserRead, UserUpdate
+from atelier_identity.api.deps import ClientIpDep, RefreshCookieDep, UserServiceDep
+from atelier_identity.schemas import DeleteAccountRequest, UserRead, UserUpdate
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=ERROR_RESPONSES)
 
@@ -28,3 +28,10 @@ async def replace_me(body: UserUpdate, principal: UserPrincipal, session: Sessio
 async def update_me(body: UserUpdate, principal: UserPrincipal, session: SessionDep,
                     users: UserServiceDep) -> UserRead:
     return UserRead.model_validate(await users.update_profile(session, principal, body))
+
+
+@router.delete("/me", status_code=204)
+async def delete_me(body: DeleteAccountRequest, principal: UserPrincipal, session: SessionDep, users: UserServiceDep,
+                    ip: ClientIpDep, cookie: RefreshCookieDep, response: Response) -> None:
+    await users.delete(session, principal, body, ip=ip)
+    cookie.clear(response)

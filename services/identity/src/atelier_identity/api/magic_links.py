@@ -1,0 +1,32 @@
+"""`/api/v1/auth/magic-link`: sign-in codes by mail (S4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from atelier_common.db import SessionDep
+from atelier_common.errors import ERROR_RESPONSES
+from atelier_identity.api._responses import signed_in
+from atelier_identity.api.deps import AnonIdDep, ClientIpDep, MagicLinkServiceDep, RefreshCookieDep
+from atelier_identity.schemas import CheckUserResponse, EmailRequest, MagicLinkVerify, MessageResponse, SignInResponse
+
+router = APIRouter(prefix="/api/v1/auth/magic-link", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+@router.post("", response_model=MessageResponse)
+async def request_magic_link(body: EmailRequest, session: SessionDep, magic_links: MagicLinkServiceDep,
+                             ip: ClientIpDep) -> MessageResponse:
+    await magic_links.request(session, body.email, ip=ip)
+    return MessageResponse(message="A sign-in code is on its way to this address.")
+
+
+@router.post("/verify", response_model=SignInResponse)
+async def verify_magic_link(body: MagicLinkVerify, magic_links: MagicLinkServiceDep, ip: ClientIpDep,
+                            anon_id: AnonIdDep, cookie: RefreshCookieDep, response: Response) -> SignInResponse:
+    return signed_in(await magic_links.verify(body, ip=ip, anon_id=anon_id), cookie, response)
+
+
+@router.post("/check-user", response_model=CheckUserResponse)
+async def check_magic_link_user(body: EmailRequest, session: SessionDep, magic_links: MagicLinkServiceDep,
+                                ip: ClientIpDep) -> CheckUserResponse:
+    return CheckUserResponse(exists=await magic_links.check_user(session, body.email, ip=ip))

@@ -1,0 +1,45 @@
+"""`/api/v1/auth/oauth`: sign-in with a provider (S2's Google flow with ticket exchange)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+from fastapi.responses import RedirectResponse
+
+from atelier_common.db import SessionDep
+from atelier_common.errors import ERROR_RESPONSES
+from atelier_identity.api._responses import signed_in
+from atelier_identity.api.deps import AnonIdDep, OAuthServiceDep, RefreshCookieDep
+from atelier_identity.schemas import (AccessResponse, OAuthExchangeRequest, OAuthStartRequest, OAuthStartResponse,
+                                      SignInResponse, UserRead)
+
+router = APIRouter(prefix="/api/v1/auth/oauth", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+@router.post("/exchange", response_model=AccessResponse)
+async def exchange_oauth_ticket(body: OAuthExchangeRequest, session: SessionDep, oauth: OAuthServiceDep,
+                                cookie: RefreshCookieDep, response: Response) -> AccessResponse:
+    result = await oauth.exchange(session, body.ticket)
+    cookie.set(response, result.tokens)
+    return AccessResponse(access=result.tokens.access, expires_in=result.tokens.expires_in,
+                          user=UserRead.model_validate(result.user))
+
+
+@router.post("/{provider}/start", response_model=OAuthStartResponse)
+async def start_oauth(provider: str, session: SessionDep, oauth: OAuthServiceDep, anon_id: AnonIdDep,
+                      body: Annotated[OAuthStartRequest | None, Body()] = None) -> OAuthStartResponse:
+    url = await oauth.start(session, provider, return_to=body.return_to if body else None, anon_id=anon_id)
+    return OAuthStartResponse(auth_url=url)
+
+
+@router.get("/{provider}/callback", response_model=SignInResponse,
+            responses={302: {"description": "Back to return_to with ?ticket= (or ?error=)"}})
+async def oauth_callback(provider: str, oauth: OAuthServiceDep, anon_id: AnonIdDep, cookie: RefreshCookieDep,
+                         response: Response, code: str | None = None, state: str | None = None,
+                         error: str | None = None) -> SignInResponse | RedirectResponse:
+    outcome = await oauth.callback(provider, code=code, state=state, error=error, anon_id=anon_id)
+    if outcome.redirect_to is not None:
+        return RedirectResponse(outcome.redirect_to, status_code=302)
+    assert outcome.signed_in is not None
+    return signed_in(outcome.signed_in, cookie, response)

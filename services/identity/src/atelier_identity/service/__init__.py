@@ -1,0 +1,18 @@
+"""Identity's use cases, one module each; every method may flush but never commits (except where
+a module says it owns its transaction)."""
+
+from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification
+from atelier_identity.service.addresses import AddressService
+from atelier_identity.service.auth import AuthService, Registration
+from atelier_identity.service.claims import AutoRegistration, Claims
+from atelier_identity.service.email_change import EmailChangeService
+from atelier_identity.service.magic_links import MagicLinkService
+from atelier_identity.service.notifications import NotificationService
+from atelier_identity.service.oauth import CallbackOutcome, OAuthService
+from atelier_identity.service.passkeys import PasskeyService
+from atelier_identity.service.passwords import PasswordService
+from atelier_identity.service.users import UserService, create_user
+
+__all__ = ["AddressService", "AuthService", "AutoRegistration", "CallbackOutcome", "Claims", "EmailChangeService",
+           "Guard", "IssuedTokens", "MagicLinkService", "NotificationService", "OAuthService", "PasskeyService",
+           "PasswordService", "Registration", "Sessions", "SignedIn", "UserService", "Verification", "create_user"]

@@ -1,0 +1,163 @@
+"""What the use cases share: the clock, issued sessions, rate-limited re-authentication, proofs of an address."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.ratelimit import RateLimiter
+from atelier_identity import domain
+from atelier_identity.errors import AccountDisabled, EmailNotVerified, WrongPassword
+from atelier_identity.mail import Mailer, link, verification_mail
+from atelier_identity.models import EmailToken, RefreshToken, User
+from atelier_identity.repository import EmailTokenRepository, PasskeyRepository, RefreshTokenRepository
+from atelier_identity.security import AccessTokenSigner, PasswordHasher
+from atelier_identity.service._clock import now
+from atelier_identity.service.claims import Claims
+from atelier_identity.settings import IdentitySettings
+
+
+__all__ = ["Guard", "IssuedTokens", "Sessions", "SignedIn", "Verification", "now", "prove_email"]
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access: str
+    refresh: str
+    expires_in: int
+    refresh_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    tokens: IssuedTokens
+    # The sign-in created the account (magic link, passkey signup).
+    created: bool = False
+
+
+class Sessions:
+    """Every sign-in method ends here: the account's checks, the anonymous claim, the tokens."""
+
+    def __init__(self, *, settings: IdentitySettings, signer: AccessTokenSigner, claims: Claims) -> None:
+        self.settings = settings
+        self.signer = signer
+        self.claims = claims
+        self.refresh_ttl = timedelta(days=settings.refresh_token_ttl_days)
+
+    async def admit(self, session: AsyncSession, user: User, *, anon_id: uuid.UUID | None, via: str,
+                    require_verified: bool = True) -> None:
+        """Check that `user` may sign in now, record it and claim the anonymous visitor.
+
+        `require_verified` is False for methods that prove the address themselves (magic link,
+        a provider's verified email).
+        """
+        if not user.is_active:
+            raise AccountDisabled()
+        if require_verified and self.settings.require_verified_email and not user.is_verified:
+            raise EmailNotVerified()
+        user.last_login_at = now()
+        await self.claims.claim(session, anon_id, user, via=via)
+
+    async def sign_in(self, session: AsyncSession, user: User, *, anon_id: uuid.UUID | None, via: str,
+                      require_verified: bool = True, created: bool = False) -> SignedIn:
+        await self.admit(session, user, anon_id=anon_id, via=via, require_verified=require_verified)
+        return SignedIn(user=user, tokens=await self.issue(session, user), created=created)
+
+    async def issue(self, session: AsyncSession, user: User, *, family_id: uuid.UUID | None = None,
+                    not_before: datetime | None = None) -> IssuedTokens:
+        """A new access token and refresh token (a new family unless rotating one).
+
+        `not_before`: the instant sessions were just ended; the new access token must be issued
+        after it, or the gateway would refuse it with the old ones.
+        """
+        issued_at = now()
+        if not_before is not None and issued_at <= not_before:
+            issued_at = not_before + timedelta(microseconds=1)
+        secret = domain.new_secret()
+        refresh = RefreshToken(user_id=user.id, family_id=family_id or uuid.uuid4(), token_hash=domain.digest(secret),
+                               created_at=issued_at, expires_at=issued_at + self.refresh_ttl)
+        RefreshTokenRepository(session).add(refresh)
+        await session.flush()
+        access = self.signer.sign(user, issued_at)
+        return IssuedTokens(access=access.token, refresh=secret, expires_in=int(self.signer.ttl.total_seconds()),
+                            refresh_expires_at=refresh.expires_at)
+
+    async def end_all(self, session: AsyncSession, user_id: uuid.UUID) -> datetime:
+        """End every session of the user: refresh tokens revoked, every access token issued so far
+        refused by the gateway (`identity.token_revoked` with `all_before`). Returns that instant.
+        """
+        ended_at = now()
+        await RefreshTokenRepository(session).revoke_all_for_user(user_id, ended_at)
+        await outbox.add(session, TokenRevoked(user_id=user_id, all_before=ended_at,
+                                               expires_at=ended_at + self.signer.ttl))
+        return ended_at
+
+
+class Guard:
+    """Rate limits on credential attempts, and re-authentication of a signed-in user."""
+
+    def __init__(self, *, settings: IdentitySettings, limiter: RateLimiter, passwords: PasswordHasher) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self.passwords = passwords
+
+    async def attempt(self, action: str, *, ip: str | None = None, account: str | None = None,
+                      per_account: str | None = None) -> None:
+        """Count one attempt of `action` per client address and per account (counted before any check)."""
+        if ip is not None:
+            await self.limiter.hit(self.settings.credential_rate_limit_per_ip, f"{action}-ip", ip)
+        if account is not None:
+            await self.limiter.hit(per_account or self.settings.credential_rate_limit_per_account,
+                                   f"{action}-account", account)
+
+    async def reauthenticate(self, user: User, password: str, *, ip: str) -> str | None:
+        """Check the current password of a signed-in user; returns a rehash when one is due."""
+        await self.attempt("reauth", ip=ip, account=str(user.id))
+        matches, rehashed = await self.passwords.verify(password, user.password_hash)
+        if not matches:
+            raise WrongPassword()
+        return rehashed
+
+
+class Verification:
+    """Mailed proofs of an address."""
+
+    def __init__(self, *, settings: IdentitySettings, mailer: Mailer) -> None:
+        self.settings = settings
+        self.mailer = mailer
+        self.ttl = timedelta(hours=settings.email_verification_ttl_hours)
+
+    def send(self, session: AsyncSession, user: User) -> None:
+        """Queue a verification link for the account's current address."""
+        sent_at = now()
+        secret = domain.new_secret()
+        EmailTokenRepository(session).add(EmailToken(
+            user_id=user.id, purpose=domain.VERIFY_EMAIL, token_hash=domain.digest(secret), created_at=sent_at,
+            expires_at=sent_at + self.ttl))
+        url = link(self.settings.frontend_url, "/verify-email", token=secret)
+        self.mailer.queue(session, verification_mail(to=user.email, first_name=user.first_name, url=url,
+                                                     token=secret,
+                                                     valid_hours=self.settings.email_verification_ttl_hours))
+
+
+async def prove_email(session: AsyncSession, user: User, *, keep_password: bool = False) -> None:
+    """The address was just proven by another channel (magic link, provider, reset link).
+
+    An account that was never verified may have been created by someone who does not own the
+    address (pre-registering a victim's email): the credentials set without proof go — password
+    and passkeys — and its sessions end. Then the account is verified.
+    """
+    if user.email_verified_at is not None:
+        return
+    proven_at = now()
+    if not keep_password:
+        user.password_hash = None
+    await PasskeyRepository(session).delete_all_for_user(user.id)
+    await RefreshTokenRepository(session).revoke_all_for_user(user.id, proven_at)
+    user.email_verified_at = user.updated_at = proven_at

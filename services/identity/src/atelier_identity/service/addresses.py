@@ -1,0 +1,172 @@
+"""Addresses (S1's rules, S0's anonymous owners): at most N per owner, unique labels, one primary.
+
+Every change first locks the owner's address book, so the count, the labels and the primary
+are checked and changed by one transaction at a time (ten parallel creations leave ten).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.auth import Principal
+from atelier_identity import domain
+from atelier_identity.errors import AddressLabelExists, AddressLimitReached, AddressNotFound, LastAddress
+from atelier_identity.models import Address
+from atelier_identity.repository import AddressRepository
+from atelier_identity.schemas import AddressCreate, AddressUpdate
+from atelier_identity.service._clock import now
+
+# Fields copied as they are from a create or update body.
+_PLAIN_FIELDS = ("type", "first_name", "last_name", "company", "address_line_1", "address_line_2", "city", "state",
+                 "postal_code", "country", "phone", "email")
+
+
+class AddressService:
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+
+    async def page(self, session: AsyncSession, principal: Principal, *, limit: int,
+                   offset: int) -> tuple[int, Sequence[Address]]:
+        addresses = AddressRepository(session)
+        owner = principal.owner_id
+        return await addresses.count(owner), await addresses.list_for_owner(owner, limit=limit, offset=offset)
+
+    async def get(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID) -> Address:
+        return await self._owned(AddressRepository(session), address_id, principal.owner_id)
+
+    async def get_for_owner(self, session: AsyncSession, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:
+        """For other services (orders' snapshots): the address if `owner_id` owns it."""
+        return await self._owned(AddressRepository(session), address_id, owner_id)
+
+    async def create(self, session: AsyncSession, principal: Principal, data: AddressCreate) -> Address:
+        owner = principal.owner_id
+        addresses = AddressRepository(session)
+        await addresses.lock_book(owner)
+        existing = await addresses.oldest_first(owner)
+        if len(existing) >= self.limit:
+            raise AddressLimitReached(self.limit)
+        taken = [a.label for a in existing]
+        address_type = data.type or "shipping"
+        label = data.label or domain.default_label(address_type, taken)
+        if domain.unique_label(label, taken) != label:
+            raise AddressLabelExists()
+        # S1: the first address is the primary one; a later one only when asked.
+        primary = not existing or data.is_primary is True
+        if primary and existing:
+            await addresses.clear_primary(owner)
+        created_at = now()
+        address = Address(owner_id=owner, label=label, is_primary=primary, created_at=created_at,
+                          updated_at=created_at, **self._fields(data, type=address_type))
+        await addresses.add(address)
+        return address
+
+    async def update(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID,
+                     data: AddressUpdate) -> Address:
+        owner = principal.owner_id
+        addresses = AddressRepository(session)
+        await addresses.lock_book(owner)
+        address = await self._owned(addresses, address_id, owner)
+        if data.label is not None and data.label != address.label:
+            others = [a.label for a in await addresses.oldest_first(owner) if a.id != address.id]
+            if domain.unique_label(data.label, others) != data.label:
+                raise AddressLabelExists()
+            address.label = data.label
+        for field, value in self._fields(data).items():
+            setattr(address, field, value)
+        # `is_primary: false` changes nothing: an owner always has one primary; another one is chosen instead.
+        if data.is_primary and not address.is_primary:
+            await self._make_primary(addresses, address)
+        address.updated_at = now()
+        await session.flush()
+        return address
+
+    async def set_primary(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID) -> Address:
+        owner = principal.owner_id
+        addresses = AddressRepository(session)
+        await addresses.lock_book(owner)
+        address = await self._owned(addresses, address_id, owner)
+        if not address.is_primary:
+            await self._make_primary(addresses, address)
+            address.updated_at = now()
+            await session.flush()
+        return address
+
+    async def delete(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID) -> None:
+        owner = principal.owner_id
+        addresses = AddressRepository(session)
+        await addresses.lock_book(owner)
+        address = await self._owned(addresses, address_id, owner)
+        remaining = [a for a in await addresses.oldest_first(owner) if a.id != address.id]
+        if not remaining:
+            raise LastAddress()
+        await addresses.delete(address)
+        if address.is_primary:
+            # S1: deleting the primary promotes the oldest remaining address.
+            remaining[0].is_primary = True
+            remaining[0].updated_at = now()
+            await session.flush()
+
+    async def adopt(self, session: AsyncSession, *, from_owner: uuid.UUID, to_owner: uuid.UUID) -> int:
+        """A user takes over an anonymous visitor's addresses (the claim), within the limit.
+
+        The user's own addresses and primary stay; the oldest anonymous ones fill the book up to
+        the limit (a clashing label gets a suffix); any beyond it stay with the anonymous id.
+        """
+        addresses = AddressRepository(session)
+        await addresses.lock_books(from_owner, to_owner)
+        mine = await addresses.oldest_first(to_owner)
+        incoming = await addresses.oldest_first(from_owner)
+        adopted = domain.addresses_to_adopt(len(mine), incoming, self.limit)
+        if not adopted:
+            return 0
+        taken = [a.label for a in mine]
+        has_primary = any(a.is_primary for a in mine)
+        for address in adopted:
+            address.label = domain.unique_label(address.label, taken)
+            taken.append(address.label)
+            address.owner_id = to_owner
+            address.is_primary = address.is_primary and not has_primary
+            has_primary = has_primary or address.is_primary
+        if not has_primary:
+            # The anonymous primary stayed behind: the oldest adopted address leads instead.
+            adopted[0].is_primary = True
+        await session.flush()
+        left = incoming[len(adopted):]
+        if left and not any(a.is_primary for a in left):
+            # Flushed apart: the anonymous primary must have left before another takes its place.
+            left[0].is_primary = True
+            await session.flush()
+        return len(adopted)
+
+    async def erase_owner(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+        await AddressRepository(session).delete_all_for_owner(owner_id)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _owned(addresses: AddressRepository, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:
+        address = await addresses.get_for_owner(address_id, owner_id)
+        if address is None:
+            raise AddressNotFound()
+        return address
+
+    @staticmethod
+    async def _make_primary(addresses: AddressRepository, address: Address) -> None:
+        await addresses.clear_primary(address.owner_id)
+        address.is_primary = True
+
+    @staticmethod
+    def _fields(data: AddressCreate | AddressUpdate, **overrides: object) -> dict[str, object]:
+        """The plain fields that were sent, with S3's one `full_name` split into first and last."""
+        sent = data.model_dump(include=set(_PLAIN_FIELDS) | {"full_name"}, exclude_unset=True)
+        full_name = sent.pop("full_name", None)
+        if full_name is not None and "first_name" not in sent:
+            sent["first_name"], sent["last_name"] = domain.split_full_name(full_name)
+        for field in ("last_name", "state", "postal_code"):
+            # Kept as empty strings: S1 and S3 clients read them as text.
+            if field in sent and sent[field] is None:
+                sent[field] = ""
+        return {**sent, **overrides}

@@ -1,0 +1,75 @@
+"""Email change exactly as S1 describes it.
+
+Re-authentication with the current password; the new address must differ and be free; one
+pending request per user (a new one voids the old); a 24-hour single-use link goes to the NEW
+address; the account keeps its address until the link is used; then the old address is told.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.auth import Principal
+from atelier_identity import domain
+from atelier_identity.errors import EmailExists, InvalidEmailToken, SameEmail
+from atelier_identity.mail import Mailer, email_change_mail, email_changed_notice, link
+from atelier_identity.models import EmailToken, User
+from atelier_identity.repository import EmailTokenRepository, UserRepository
+from atelier_identity.service._shared import Guard, now
+from atelier_identity.service.users import UserService
+from atelier_identity.settings import IdentitySettings
+
+
+class EmailChangeService:
+    def __init__(self, *, settings: IdentitySettings, guard: Guard, mailer: Mailer, users: UserService) -> None:
+        self.settings = settings
+        self.guard = guard
+        self.mailer = mailer
+        self.users = users
+
+    async def request(self, session: AsyncSession, principal: Principal, *, password: str, new_email: str,
+                      ip: str) -> None:
+        # Locked: two requests at once still leave one pending change.
+        user = await self.users.current(session, principal, lock=True)
+        await self.guard.reauthenticate(user, password, ip=ip)
+        new_email = domain.normalise_email(new_email)
+        if new_email == user.email:
+            raise SameEmail()
+        if await UserRepository(session).get_by_email(new_email) is not None:
+            if self.settings.email_change_reveals_taken_email:
+                raise EmailExists()
+            # S1: a taken address is ignored silently, so the answer tells nobody who has an account.
+            return
+        requested_at = now()
+        tokens = EmailTokenRepository(session)
+        await tokens.consume_all_for_user(user.id, domain.EMAIL_CHANGE, requested_at)
+        secret = domain.new_secret()
+        tokens.add(EmailToken(user_id=user.id, purpose=domain.EMAIL_CHANGE, token_hash=domain.digest(secret),
+                              new_email=new_email, created_at=requested_at,
+                              expires_at=requested_at + timedelta(hours=self.settings.email_change_ttl_hours)))
+        url = link(self.settings.frontend_url, "/confirm-email-change", token=secret)
+        self.mailer.queue(session, email_change_mail(to=new_email, first_name=user.first_name, url=url, token=secret,
+                                                     valid_hours=self.settings.email_change_ttl_hours))
+
+    async def confirm(self, session: AsyncSession, token: str) -> User:
+        confirmed_at = now()
+        tokens = EmailTokenRepository(session)
+        pending = await tokens.consume_token(domain.digest(token), domain.EMAIL_CHANGE, confirmed_at)
+        users = UserRepository(session)
+        user = await users.lock(pending.user_id) if pending else None
+        if pending is None or pending.new_email is None or user is None or not user.is_active:
+            raise InvalidEmailToken()
+        old_email = user.email
+        if not await users.change_email(user, pending.new_email):
+            # Taken since the request (the unique constraint decides).
+            raise EmailExists()
+        # The link reached the new address: it is proven. Links mailed to the old one are void.
+        user.email_verified_at = user.email_verified_at or confirmed_at
+        user.updated_at = confirmed_at
+        for purpose in (domain.VERIFY_EMAIL, domain.PASSWORD_RESET):
+            await tokens.consume_all_for_user(user.id, purpose, confirmed_at)
+        self.mailer.queue(session, email_changed_notice(to=old_email, first_name=user.first_name,
+                                                        new_email=user.email))
+        return user

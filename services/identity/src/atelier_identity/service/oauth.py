@@ -1,0 +1,260 @@
+"""Sign-in with an OpenID Connect provider (S2's Google flow) through authlib.
+
+start: `return_to` checked, state + nonce + PKCE verifier kept server-side, the provider's URL.
+callback: the state spent once, the code exchanged with the verifier, the id_token verified
+(signature from the provider's JWKS, issuer, audience, nonce, expiry), the account found by
+the provider identity, else linked by a verified email, else created. With `return_to` the
+browser goes back there with a single-use 60-second ticket; without, tokens are answered.
+exchange: the ticket becomes a session (the refresh token goes in the HttpOnly cookie).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.db import Database
+from atelier_identity import domain
+from atelier_identity.errors import (AccountDisabled, InvalidEmailToken, InvalidReturnTo, OAuthEmailNotVerified,
+                                     OAuthFailed, OAuthProviderUnknown)
+from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
+from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
+from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email
+from atelier_identity.settings import IdentitySettings
+
+log = logging.getLogger("atelier.identity.oauth")
+
+# Provider metadata and keys are fetched once and kept this long.
+METADATA_TTL = 3600.0
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    client_id: str
+    client_secret: str | None
+    discovery_url: str
+
+
+@dataclass(frozen=True)
+class ProviderIdentity:
+    subject: str
+    email: str
+    email_verified: bool
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    """Where the callback leads: a redirect to the frontend (with a ticket or an error), or tokens."""
+
+    redirect_to: str | None = None
+    signed_in: SignedIn | None = None
+
+
+def providers_from(settings: IdentitySettings) -> dict[str, Provider]:
+    providers = {}
+    if settings.oauth_google_client_id:
+        providers["google"] = Provider("google", settings.oauth_google_client_id, settings.oauth_google_client_secret,
+                                       settings.oauth_google_discovery_url)
+    return providers
+
+
+class OAuthService:
+    def __init__(self, *, db: Database, settings: IdentitySettings, sessions: Sessions) -> None:
+        self.db = db
+        self.settings = settings
+        self.sessions = sessions
+        self.providers = providers_from(settings)
+        self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._keys: dict[str, tuple[float, KeySet]] = {}
+
+    async def start(self, session: AsyncSession, provider_name: str, *, return_to: str | None,
+                    anon_id: uuid.UUID | None) -> str:
+        provider = self._provider(provider_name)
+        try:
+            back_to = domain.resolve_return_to(return_to, self.settings.frontend_url)
+        except ValueError as exc:
+            raise InvalidReturnTo() from exc
+        metadata = await self._discover(provider)
+        state, verifier, nonce = domain.new_secret(), generate_token(64), domain.new_secret()
+        async with self._client(provider) as client:
+            url, _ = client.create_authorization_url(metadata["authorization_endpoint"], state=state,
+                                                     code_verifier=verifier, nonce=nonce)
+        started_at = now()
+        OAuthRepository(session).add_state(OAuthState(
+            state_hash=domain.digest(state), provider=provider.name, code_verifier=verifier, nonce=nonce,
+            return_to=back_to, anon_id=anon_id, created_at=started_at,
+            expires_at=started_at + timedelta(seconds=self.settings.oauth_state_ttl_seconds)))
+        return url
+
+    async def callback(self, provider_name: str, *, code: str | None, state: str | None, error: str | None,
+                       anon_id: uuid.UUID | None) -> CallbackOutcome:
+        """Owns its transactions: the state is spent first (committed), the provider is called
+        outside any transaction, then the account is signed in."""
+        provider = self._provider(provider_name)
+        async with self.db.transaction() as session:
+            started = await OAuthRepository(session).consume_state(domain.digest(state or ""), provider.name, now())
+        if started is None:
+            raise InvalidEmailToken("The sign-in state is unknown, expired or already used")
+        try:
+            if error or not code:
+                raise OAuthFailed(details={"provider_error": error or "no code"})
+            identity = await self._identify(provider, started, code)
+            async with self.db.transaction() as session:
+                user = await self._account(session, provider, identity)
+                anon = started.anon_id or anon_id
+                if started.return_to is None:
+                    signed_in = await self.sessions.sign_in(session, user, anon_id=anon, via="oauth",
+                                                            require_verified=False)
+                    return CallbackOutcome(signed_in=signed_in)
+                await self.sessions.admit(session, user, anon_id=anon, via="oauth", require_verified=False)
+                ticket = self._ticket(session, user)
+            return CallbackOutcome(redirect_to=domain.with_query(started.return_to, ticket=ticket))
+        except (OAuthFailed, OAuthEmailNotVerified, AccountDisabled) as exc:
+            if started.return_to is None:
+                raise
+            return CallbackOutcome(redirect_to=domain.with_query(started.return_to, error=exc.code.lower()))
+
+    async def exchange(self, session: AsyncSession, ticket: str) -> SignedIn:
+        """S2: the ticket from the redirect, spent once within a minute, becomes a session."""
+        user_id = await EmailTokenRepository(session).consume(domain.digest(ticket), domain.OAUTH_TICKET, now())
+        user = await UserRepository(session).get(user_id) if user_id else None
+        if user is None:
+            raise InvalidEmailToken("The ticket is unknown, expired or already used")
+        if not user.is_active:
+            raise AccountDisabled()
+        return SignedIn(user=user, tokens=await self.sessions.issue(session, user))
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _provider(self, name: str) -> Provider:
+        provider = self.providers.get(name)
+        if provider is None:
+            raise OAuthProviderUnknown()
+        return provider
+
+    def _client(self, provider: Provider) -> AsyncOAuth2Client:
+        redirect_uri = f"{self.settings.public_base_url.rstrip('/')}/api/v1/auth/oauth/{provider.name}/callback"
+        return AsyncOAuth2Client(client_id=provider.client_id, client_secret=provider.client_secret,
+                                 scope=self.settings.oauth_scopes, redirect_uri=redirect_uri,
+                                 code_challenge_method="S256", timeout=self.settings.oauth_http_timeout_seconds)
+
+    async def _discover(self, provider: Provider) -> dict[str, Any]:
+        cached = self._metadata.get(provider.name)
+        if cached and time.monotonic() - cached[0] < METADATA_TTL:
+            return cached[1]
+        metadata = await self._get_json(provider.discovery_url)
+        for key in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(metadata.get(key), str):
+                raise OAuthFailed(details={"provider_error": f"discovery document without {key}"})
+        self._metadata[provider.name] = (time.monotonic(), metadata)
+        return metadata
+
+    async def _key_set(self, provider: Provider, metadata: dict[str, Any], *, refresh: bool = False) -> KeySet:
+        cached = self._keys.get(provider.name)
+        if cached and not refresh and time.monotonic() - cached[0] < METADATA_TTL:
+            return cached[1]
+        keys = KeySet.import_key_set(await self._get_json(metadata["jwks_uri"]))
+        self._keys[provider.name] = (time.monotonic(), keys)
+        return keys
+
+    async def _get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.oauth_http_timeout_seconds) as client:
+                response = await client.get(url, **kwargs)
+                response.raise_for_status()
+                return response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("OAuth provider request to %s failed: %s", url, exc)
+            raise OAuthFailed(details={"provider_error": "the provider could not be reached"}) from exc
+
+    async def _identify(self, provider: Provider, started: OAuthState, code: str) -> ProviderIdentity:
+        metadata = await self._discover(provider)
+        try:
+            async with self._client(provider) as client:
+                token = await client.fetch_token(metadata["token_endpoint"], code=code,
+                                                 code_verifier=started.code_verifier)
+        except Exception as exc:  # noqa: BLE001 - authlib raises OAuthError, httpx errors, ValueError…
+            log.warning("OAuth code exchange with %s failed: %s", provider.name, exc)
+            raise OAuthFailed(details={"provider_error": "the code could not be exchanged"}) from exc
+        claims = await self._id_token_claims(provider, metadata, token.get("id_token"), started.nonce)
+        if "userinfo_endpoint" in metadata and token.get("access_token"):
+            userinfo = await self._get_json(metadata["userinfo_endpoint"],
+                                            headers={"Authorization": f"Bearer {token['access_token']}"})
+            if userinfo.get("sub") == claims["sub"]:
+                claims = {**userinfo, **claims}
+        email = claims.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise OAuthFailed(details={"provider_error": "the provider gave no email address"})
+        verified = claims.get("email_verified")
+        return ProviderIdentity(subject=str(claims["sub"]), email=domain.normalise_email(email),
+                                email_verified=verified is True or str(verified).lower() == "true",
+                                first_name=str(claims.get("given_name") or "")[:150],
+                                last_name=str(claims.get("family_name") or "")[:150])
+
+    async def _id_token_claims(self, provider: Provider, metadata: dict[str, Any], id_token: Any,
+                               nonce: str) -> dict[str, Any]:
+        if not isinstance(id_token, str):
+            raise OAuthFailed(details={"provider_error": "no id_token"})
+        registry = jwt.JWTClaimsRegistry(
+            leeway=60, iss={"essential": True, "value": metadata["issuer"]},
+            aud={"essential": True, "value": provider.client_id}, sub={"essential": True},
+            exp={"essential": True}, nonce={"essential": True, "value": nonce})
+        for refresh in (False, True):  # a key rotated since the last fetch: fetch again once
+            try:
+                decoded = jwt.decode(id_token, await self._key_set(provider, metadata, refresh=refresh),
+                                     algorithms=["RS256", "ES256", "EdDSA", "PS256"])
+                registry.validate(decoded.claims)
+                return dict(decoded.claims)
+            except JoseError as exc:
+                if refresh:
+                    log.warning("id_token from %s refused: %s", provider.name, exc)
+                    raise OAuthFailed(details={"provider_error": "the id_token is not valid"}) from exc
+        raise AssertionError("unreachable")
+
+    async def _account(self, session: AsyncSession, provider: Provider, identity: ProviderIdentity) -> User:
+        """The linked account, else the account of a verified email (linked now), else a new one."""
+        links, users = OAuthRepository(session), UserRepository(session)
+        linked = await links.get_account(provider.name, identity.subject)
+        if linked is not None:
+            user = await users.get(linked.user_id)
+            assert user is not None  # the link is deleted with its user
+            linked.last_login_at = now()
+            return user
+        if not identity.email_verified:
+            # An unverified provider address proves nothing: it may not link, nor take the address.
+            raise OAuthEmailNotVerified()
+        user = await users.get_by_email(identity.email)
+        if user is None:
+            user = User(email=identity.email, first_name=identity.first_name, last_name=identity.last_name,
+                        email_verified_at=now())
+            if not await users.add_unique(user):
+                raise OAuthFailed(details={"provider_error": "the account was created meanwhile; try again"})
+        else:
+            await prove_email(session, user)
+        if not await links.add_account(OAuthAccount(user_id=user.id, provider=provider.name,
+                                                    subject=identity.subject, email=identity.email,
+                                                    last_login_at=now())):
+            raise OAuthFailed(details={"provider_error": "the account was linked meanwhile; try again"})
+        return user
+
+    def _ticket(self, session: AsyncSession, user: User) -> str:
+        ticket, issued_at = domain.new_secret(), now()
+        EmailTokenRepository(session).add(EmailToken(
+            user_id=user.id, purpose=domain.OAUTH_TICKET, token_hash=domain.digest(ticket), created_at=issued_at,
+            expires_at=issued_at + timedelta(seconds=self.settings.oauth_ticket_ttl_seconds)))
+        return ticket

@@ -1,0 +1,289 @@
+"""Passkeys (S2) with py_webauthn: register, sign up with only an email, sign in, list and remove.
+
+Each ceremony's challenge is kept server-side behind a single-use nonce (`registration_id`,
+`authentication_id`) that `begin` returns and `complete` spends: a registration's when it
+succeeds, a sign-in's whatever the outcome (a refused assertion cannot be retried on it).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from webauthn import (generate_authentication_options, generate_registration_options, options_to_json,
+                      verify_authentication_response, verify_registration_response)
+from webauthn.helpers import (base64url_to_bytes, bytes_to_base64url, parse_attestation_object,
+                              parse_authentication_credential_json, parse_registration_credential_json)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (AuthenticationCredential, AuthenticatorSelectionCriteria,
+                                      PublicKeyCredentialDescriptor, RegistrationCredential, ResidentKeyRequirement,
+                                      UserVerificationRequirement)
+
+from atelier_common.auth import Principal
+from atelier_common.db import Database
+from atelier_identity import domain
+from atelier_identity.errors import (EmailExists, InvalidEmailToken, OAuthUserExists, PasskeyExists, PasskeyNotFound,
+                                     PasskeyRejected)
+from atelier_identity.models import Passkey, User, WebauthnChallenge
+from atelier_identity.repository import OAuthRepository, PasskeyRepository, UserRepository
+from atelier_identity.schemas import PasskeySignupBegin
+from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now
+from atelier_identity.service.users import UserService
+from atelier_identity.settings import IdentitySettings
+
+REGISTER, SIGNUP, LOGIN = "register", "signup", "login"
+DEFAULT_DEVICE_NAME = "Unnamed Device"
+
+
+@dataclass(frozen=True)
+class Begun:
+    """A started ceremony: the nonce to send back, and the options for the browser."""
+
+    nonce: str
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SignedUp:
+    user: User
+    passkey: Passkey
+    # Only when verified email is not required (like registration).
+    tokens: IssuedTokens | None
+
+
+class PasskeyService:
+    def __init__(self, *, db: Database, settings: IdentitySettings, sessions: Sessions, guard: Guard,
+                 verification: Verification, users: UserService) -> None:
+        self.db = db
+        self.settings = settings
+        self.sessions = sessions
+        self.guard = guard
+        self.verification = verification
+        self.users = users
+        self.ttl = timedelta(seconds=settings.webauthn_timeout_seconds)
+
+    # -- a signed-in user adds a passkey ------------------------------------------------------
+
+    async def register_begin(self, session: AsyncSession, principal: Principal, *, name: str | None,
+                             ip: str) -> Begun:
+        user = await self.users.current(session, principal)
+        await self.guard.attempt("passkey-begin", ip=ip, account=str(user.id))
+        existing = await PasskeyRepository(session).list_for_user(user.id)
+        return self._begin_registration(session, purpose=REGISTER, user_id=user.id, email=user.email,
+                                        display_name=" ".join(p for p in (user.first_name, user.last_name) if p),
+                                        exclude=existing, device_name=name)
+
+    async def register_complete(self, session: AsyncSession, principal: Principal, *, registration_id: str,
+                                credential: dict[str, Any], name: str | None) -> Passkey:
+        user = await self.users.current(session, principal)
+        challenge = await self._spend(session, registration_id, REGISTER)
+        if challenge is None or challenge.user_id != user.id:
+            raise InvalidEmailToken("The registration is unknown, expired or already completed")
+        return await self._add(session, user, challenge, self._verify_registration(challenge, credential), name)
+
+    # -- a new account made by a passkey (S2's email-passkey) ---------------------------------
+
+    async def signup_begin(self, session: AsyncSession, data: PasskeySignupBegin, *, ip: str,
+                           anon_id: uuid.UUID | None) -> Begun:
+        email = domain.normalise_email(data.email)
+        await self.guard.attempt("passkey-begin", ip=ip, account=email)
+        await self._ensure_free(session, email)
+        # The account's id is chosen now: it is the WebAuthn user handle the authenticator keeps.
+        return self._begin_registration(session, purpose=SIGNUP, user_id=None, new_user_id=uuid.uuid4(), email=email,
+                                        display_name=" ".join(p for p in (data.first_name, data.last_name) if p),
+                                        exclude=(), device_name=data.name, first_name=data.first_name,
+                                        last_name=data.last_name, anon_id=anon_id)
+
+    async def signup_complete(self, session: AsyncSession, *, registration_id: str, credential: dict[str, Any],
+                              name: str | None, anon_id: uuid.UUID | None) -> SignedUp:
+        challenge = await self._spend(session, registration_id, SIGNUP)
+        if challenge is None or challenge.email is None or challenge.user_handle is None:
+            raise InvalidEmailToken("The registration is unknown, expired or already completed")
+        verified = self._verify_registration(challenge, credential)
+        await self._ensure_free(session, challenge.email)
+        user = User(id=uuid.UUID(bytes=challenge.user_handle), email=challenge.email,
+                    first_name=challenge.first_name or "", last_name=challenge.last_name or "")
+        if not await UserRepository(session).add_unique(user):
+            raise EmailExists()
+        passkey = await self._add(session, user, challenge, verified, name)
+        # The passkey proves the person, not the address: it is verified by mail like a registration.
+        self.verification.send(session, user)
+        await self.sessions.claims.claim(session, anon_id or challenge.anon_id, user, via="passkey_signup")
+        tokens = None if self.settings.require_verified_email else await self.sessions.issue(session, user)
+        return SignedUp(user=user, passkey=passkey, tokens=tokens)
+
+    # -- sign in ------------------------------------------------------------------------------
+
+    async def login_begin(self, session: AsyncSession, *, email: str | None, ip: str) -> Begun:
+        """Options for an assertion; with an email, only that account's passkeys are allowed."""
+        email = domain.normalise_email(email) if email else None
+        await self.guard.attempt("passkey-begin", ip=ip, account=email)
+        user = await UserRepository(session).get_by_email(email) if email else None
+        allowed = await PasskeyRepository(session).list_for_user(user.id) if user else []
+        challenge = domain.new_secret().encode()
+        options = generate_authentication_options(
+            rp_id=self.settings.webauthn_rp_id, challenge=challenge,
+            timeout=self.settings.webauthn_timeout_seconds * 1000, allow_credentials=[_descriptor(p) for p in allowed],
+            user_verification=UserVerificationRequirement.PREFERRED)
+        nonce = self._keep(session, purpose=LOGIN, challenge=challenge, user_id=user.id if user else None)
+        return Begun(nonce=nonce, options=_json(options))
+
+    async def login_complete(self, *, authentication_id: str, credential: dict[str, Any],
+                             anon_id: uuid.UUID | None) -> SignedIn:
+        """Verify the assertion and sign in. Owns its transaction: the nonce is spent even when
+        the assertion is refused."""
+        failure: Exception | None = None
+        async with self.db.transaction() as session:
+            challenge = await self._spend(session, authentication_id, LOGIN)
+            if challenge is None:
+                failure = InvalidEmailToken("The sign-in is unknown, expired or already completed")
+            else:
+                try:
+                    user = await self._verify_assertion(session, challenge, credential)
+                except PasskeyRejected as exc:
+                    failure = exc
+                else:
+                    return await self.sessions.sign_in(session, user, anon_id=anon_id, via="passkey")
+        assert failure is not None
+        raise failure
+
+    # -- the user's passkeys --------------------------------------------------------------------
+
+    async def list_mine(self, session: AsyncSession, principal: Principal) -> list[Passkey]:
+        user = await self.users.current(session, principal)
+        return list(await PasskeyRepository(session).list_for_user(user.id))
+
+    async def delete(self, session: AsyncSession, principal: Principal, passkey_id: uuid.UUID) -> None:
+        user = await self.users.current(session, principal)
+        passkeys = PasskeyRepository(session)
+        passkey = await passkeys.get_for_user(passkey_id, user.id)
+        if passkey is None:
+            raise PasskeyNotFound()
+        await passkeys.delete(passkey)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _begin_registration(self, session: AsyncSession, *, purpose: str, user_id: uuid.UUID | None, email: str,
+                            display_name: str, exclude: Any, device_name: str | None,
+                            new_user_id: uuid.UUID | None = None, first_name: str | None = None,
+                            last_name: str | None = None, anon_id: uuid.UUID | None = None) -> Begun:
+        handle = (user_id or new_user_id or uuid.uuid4()).bytes
+        challenge = domain.new_secret().encode()
+        options = generate_registration_options(
+            rp_id=self.settings.webauthn_rp_id, rp_name=self.settings.webauthn_rp_name, user_name=email,
+            user_id=handle, user_display_name=display_name or email, challenge=challenge,
+            timeout=self.settings.webauthn_timeout_seconds * 1000,
+            exclude_credentials=[_descriptor(p) for p in exclude],
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED))
+        nonce = self._keep(session, purpose=purpose, challenge=challenge, user_id=user_id, user_handle=handle,
+                           email=email, first_name=first_name, last_name=last_name, device_name=device_name,
+                           anon_id=anon_id)
+        return Begun(nonce=nonce, options=_json(options))
+
+    def _keep(self, session: AsyncSession, *, purpose: str, challenge: bytes, **fields: Any) -> str:
+        nonce = domain.new_secret()
+        begun_at = now()
+        PasskeyRepository(session).add_challenge(WebauthnChallenge(
+            nonce_hash=domain.digest(nonce), purpose=purpose, challenge=challenge, created_at=begun_at,
+            expires_at=begun_at + self.ttl, **fields))
+        return nonce
+
+    @staticmethod
+    async def _spend(session: AsyncSession, nonce: str, purpose: str) -> WebauthnChallenge | None:
+        return await PasskeyRepository(session).consume_challenge(domain.digest(nonce), purpose, now())
+
+    async def _ensure_free(self, session: AsyncSession, email: str) -> None:
+        existing = await UserRepository(session).get_by_email(email)
+        if existing is None:
+            return
+        if await OAuthRepository(session).user_has_account(existing.id):
+            raise OAuthUserExists()
+        # Adding a passkey to an existing account needs that account's sign-in first.
+        raise EmailExists()
+
+    def _verify_registration(self, challenge: WebauthnChallenge, credential: dict[str, Any]) -> Any:
+        try:
+            return verify_registration_response(
+                credential=_registration_credential(credential), expected_challenge=challenge.challenge,
+                expected_rp_id=self.settings.webauthn_rp_id, expected_origin=self.settings.webauthn_expected_origins)
+        except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+            raise PasskeyRejected(details={"reason": str(exc)}) from exc
+
+    async def _add(self, session: AsyncSession, user: User, challenge: WebauthnChallenge, verified: Any,
+                   name: str | None) -> Passkey:
+        registered_at = now()
+        passkey = Passkey(user_id=user.id, credential_id=bytes_to_base64url(verified.credential_id),
+                          public_key=verified.credential_public_key, user_handle=challenge.user_handle or user.id.bytes,
+                          sign_count=verified.sign_count, aaguid=verified.aaguid,
+                          name=name or challenge.device_name or DEFAULT_DEVICE_NAME, created_at=registered_at)
+        if not await PasskeyRepository(session).add_unique(passkey):
+            raise PasskeyExists()
+        return passkey
+
+    async def _verify_assertion(self, session: AsyncSession, challenge: WebauthnChallenge,
+                                credential: dict[str, Any]) -> User:
+        """The account whose passkey signed this challenge; PasskeyRejected otherwise."""
+        try:
+            parsed = _authentication_credential(credential)
+        except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+            raise PasskeyRejected(details={"reason": str(exc)}) from exc
+        passkeys = PasskeyRepository(session)
+        passkey = await passkeys.get_by_credential_id(bytes_to_base64url(parsed.raw_id))
+        if passkey is None:
+            raise PasskeyRejected(details={"reason": "unknown credential"})
+        # Begun for one account: a passkey of another one cannot answer it.
+        if challenge.user_id is not None and passkey.user_id != challenge.user_id:
+            raise PasskeyRejected(details={"reason": "credential not allowed"})
+        if parsed.response.user_handle is not None and parsed.response.user_handle != passkey.user_handle:
+            raise PasskeyRejected(details={"reason": "user handle mismatch"})
+        try:
+            verified = verify_authentication_response(
+                credential=parsed, expected_challenge=challenge.challenge, expected_rp_id=self.settings.webauthn_rp_id,
+                expected_origin=self.settings.webauthn_expected_origins, credential_public_key=passkey.public_key,
+                credential_current_sign_count=passkey.sign_count)
+        except (WebAuthnException, ValueError) as exc:
+            raise PasskeyRejected(details={"reason": str(exc)}) from exc
+        # Checked again in the UPDATE: two assertions racing with one counter cannot both pass.
+        if not await passkeys.advance_sign_count(passkey.id, verified.new_sign_count, now()):
+            raise PasskeyRejected(details={"reason": "sign count did not increase"})
+        user = await UserRepository(session).get(passkey.user_id)
+        if user is None:
+            raise PasskeyRejected(details={"reason": "unknown credential"})
+        return user
+
+
+def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    return PublicKeyCredentialDescriptor(id=base64url_to_bytes(passkey.credential_id))
+
+
+def _json(options: Any) -> dict[str, Any]:
+    return json.loads(options_to_json(options))
+
+
+def _registration_credential(credential: dict[str, Any]) -> RegistrationCredential:
+    """The standard WebAuthn JSON, or S2's flat `{clientDataJSON, attestationObject}`."""
+    if "response" not in credential:
+        attestation = credential["attestationObject"]
+        attested = parse_attestation_object(base64url_to_bytes(attestation)).auth_data.attested_credential_data
+        if attested is None:
+            raise ValueError("the attestation carries no credential")
+        credential_id = bytes_to_base64url(attested.credential_id)
+        credential = {"id": credential_id, "rawId": credential_id, "type": "public-key",
+                      "response": {"clientDataJSON": credential["clientDataJSON"], "attestationObject": attestation}}
+    return parse_registration_credential_json(credential)
+
+
+def _authentication_credential(credential: dict[str, Any]) -> AuthenticationCredential:
+    """The standard WebAuthn JSON, or S2's flat `{id, clientDataJSON, authenticatorData, signature}`."""
+    if "response" not in credential:
+        credential_id = credential.get("id") or credential["rawId"]
+        response = {k: credential[k] for k in ("clientDataJSON", "authenticatorData", "signature")}
+        if credential.get("userHandle"):
+            response["userHandle"] = credential["userHandle"]
+        credential = {"id": credential_id, "rawId": credential_id, "type": "public-key", "response": response}
+    return parse_authentication_credential_json(credential)

@@ -1,0 +1,121 @@
+"""The signed-in user's account: profile, deletion; and accounts made from the CLI or at start."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import email_validator
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.auth import Principal
+from atelier_common.contracts.identity import UserDeleted
+from atelier_common.db import Database
+from atelier_identity import domain
+from atelier_identity.errors import (AccountGone, DeletionNotConfirmed, EmailExists, InvalidEmail, UserNotFound,
+                                     WeakPassword)
+from atelier_identity.models import User
+from atelier_identity.repository import UserRepository
+from atelier_identity.schemas import DeleteAccountRequest, UserUpdate
+from atelier_identity.security import PasswordHasher
+from atelier_identity.service._clock import now
+
+if TYPE_CHECKING:
+    from atelier_identity.service._shared import Guard, Sessions
+    from atelier_identity.service.addresses import AddressService
+
+DELETE_CONFIRMATION = "DELETE"
+
+
+class UserService:
+    def __init__(self, *, guard: Guard | None = None, sessions: Sessions | None = None,
+                 addresses: AddressService | None = None) -> None:
+        self.guard = guard
+        self.sessions = sessions
+        self.addresses = addresses
+
+    async def current(self, session: AsyncSession, principal: Principal, *, lock: bool = False) -> User:
+        """The account of a verified access token; it may have been deleted or disabled since."""
+        users = UserRepository(session)
+        user = None
+        if principal.user_id:
+            user = await (users.lock(principal.user_id) if lock else users.get(principal.user_id))
+        if user is None or not user.is_active:
+            raise AccountGone()
+        return user
+
+    async def update_profile(self, session: AsyncSession, principal: Principal, changes: UserUpdate) -> User:
+        user = await self.current(session, principal)
+        for field, value in changes.model_dump(exclude_unset=True).items():
+            setattr(user, field, value)
+        user.updated_at = now()
+        await session.flush()
+        return user
+
+    async def get(self, session: AsyncSession, user_id: uuid.UUID) -> User:
+        user = await UserRepository(session).get(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    async def delete(self, session: AsyncSession, principal: Principal, data: DeleteAccountRequest, *,
+                     ip: str) -> None:
+        """Erase the account after re-authentication; every token of it stops working at once.
+
+        An account with a password confirms with it; one without (passkey, provider, magic link)
+        confirms with `confirm: "DELETE"`.
+        """
+        assert self.guard and self.sessions and self.addresses
+        user = await self.current(session, principal, lock=True)
+        if user.has_password:
+            if data.password is None:
+                raise DeletionNotConfirmed("password")
+            await self.guard.reauthenticate(user, data.password, ip=ip)
+        elif data.confirm != DELETE_CONFIRMATION:
+            raise DeletionNotConfirmed("confirm")
+        # The gateway refuses every access token of the account from now on; refresh tokens die with it.
+        await self.sessions.end_all(session, user.id)
+        await self.addresses.erase_owner(session, user.id)
+        await UserRepository(session).delete(user)
+        await outbox.add(session, UserDeleted(user_id=user.id))
+
+
+async def create_user(db: Database, *, email: str, password: str, staff: bool, verified: bool = True,
+                      passwords: PasswordHasher | None = None) -> User:
+    """Create an account, or keep an existing one with that email (promoted with `staff`, verified
+    with `verified`; its password is left alone). For the CLI and the staff bootstrap at start.
+    """
+    try:
+        email = domain.normalise_email(email_validator.validate_email(email, check_deliverability=False).normalized)
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidEmail(str(exc)) from exc
+    if problems := domain.password_problems(password, email):
+        raise WeakPassword(problems)
+    passwords = passwords or PasswordHasher()
+    # Two attempts: another process starting at the same moment may insert the account between
+    # our read and our insert; the second attempt then finds and keeps it.
+    for attempt in range(2):
+        try:
+            async with db.transaction() as session:
+                return await _create_or_keep(session, email, password, passwords, staff=staff, verified=verified)
+        except EmailExists:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _create_or_keep(session: AsyncSession, email: str, password: str, passwords: PasswordHasher, *,
+                          staff: bool, verified: bool) -> User:
+    users = UserRepository(session)
+    created_at = now()
+    user = await users.get_by_email(email)
+    if user is None:
+        user = User(email=email, password_hash=await passwords.hash(password), first_name="", last_name="")
+        if not await users.add_unique(user):
+            raise EmailExists()
+    user.is_staff = user.is_staff or staff
+    if verified and user.email_verified_at is None:
+        user.email_verified_at = created_at
+    user.updated_at = created_at
+    return user

@@ -1,0 +1,182 @@
+"""S4's magic links: a code and a link by mail, 15 minutes, 5 attempts, the first use creates the account."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from atelier_common.testing import TestKeys
+
+EMAIL = "figure@example.com"
+
+
+async def _request(api, email: str = EMAIL):  # noqa: ANN001, ANN202
+    return await api.client.post("/api/v1/auth/magic-link", json={"email": email})
+
+
+async def _verify(api, headers: dict[str, str] | None = None, **body: str):  # noqa: ANN001, ANN202
+    return await api.client.post("/api/v1/auth/magic-link/verify", json=body, headers=headers)
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+class TestRequest:
+    async def test_known_and_unknown_addresses_get_the_same_answer(self, api) -> None:
+        await api.verified_user("ada@example.com")
+        known, unknown = await _request(api, "ada@example.com"), await _request(api, EMAIL)
+        assert known.status_code == unknown.status_code == 200
+        assert known.json() == unknown.json()
+
+    async def test_mails_a_six_digit_code_and_a_link(self, api) -> None:
+        await _request(api)
+        [mail] = await api.wait_for_mail(EMAIL)
+        code = await api.mailed_code(EMAIL)
+        assert len(code) == 6 and code.isdigit() and code in mail["subject"]
+        assert "/magic-link?token=" in mail["text"] and code in mail["html"]
+
+    async def test_requests_are_rate_limited_per_address(self, api, expect_error) -> None:
+        for _ in range(5):
+            assert (await _request(api)).status_code == 200
+        expect_error(await _request(api), 429, "RATE_LIMITED")
+
+
+class TestVerifyByCode:
+    async def test_creates_a_verified_passwordless_account_on_first_use(self, api, auth_header) -> None:
+        await _request(api)
+        response = await _verify(api, email=EMAIL, code=await api.mailed_code(EMAIL))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert {"access", "refresh", "token_type", "expires_in", "user", "created"} <= set(body)
+        assert body["created"] is True
+        assert (body["user"]["email"], body["user"]["is_verified"], body["user"]["has_password"]) == (
+            EMAIL, True, False)
+        assert response.cookies.get("atelier_refresh") == body["refresh"]
+        me = await api.client.get("/api/v1/users/me", headers=auth_header(body["access"]))
+        assert me.json()["id"] == body["user"]["id"]
+
+    async def test_an_existing_account_signs_in_as_itself(self, api) -> None:
+        user = await api.verified_user("Ada@Example.com")
+        await _request(api, "ada@example.com")
+        code = await api.mailed_code("ada@example.com", 2)
+        body = (await _verify(api, email="ADA@example.com", code=code)).json()
+        assert (body["user"]["id"], body["created"]) == (user["id"], False)
+        assert (await api.login()).status_code == 200  # a verified account keeps its password
+
+    async def test_the_code_works_once(self, api, expect_error) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        assert (await _verify(api, email=EMAIL, code=code)).status_code == 200
+        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+    async def test_six_wrong_codes_lock_the_code(self, api, expect_error) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        for _ in range(6):
+            expect_error(await _verify(api, email=EMAIL, code=_wrong(code)), 400, "INVALID_TOKEN")
+        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+    async def test_four_wrong_codes_still_leave_the_fifth_attempt(self, api) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        for _ in range(4):
+            assert (await _verify(api, email=EMAIL, code=_wrong(code))).status_code == 400
+        assert (await _verify(api, email=EMAIL, code=code)).status_code == 200
+
+    async def test_five_wrong_codes_make_the_right_one_useless(self, api, expect_error) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        for _ in range(5):
+            assert (await _verify(api, email=EMAIL, code=_wrong(code))).status_code == 400
+        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+    async def test_attempts_on_fresh_codes_are_rate_limited_per_account(self, api, expect_error) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        for _ in range(5):
+            await _verify(api, email=EMAIL, code=_wrong(code))
+        await _request(api)  # a fresh code: five more guesses would be possible without the limit
+        expect_error(await _verify(api, email=EMAIL, code=await api.mailed_code(EMAIL, 2)), 429, "RATE_LIMITED")
+
+    async def test_parallel_guesses_count_every_attempt(self, start_identity, expect_error) -> None:
+        # Without the per-account rate limit: only the code's own attempt counter refuses them.
+        async with start_identity(credential_rate_limit_per_account="100/minute") as api:
+            await _request(api)
+            code = await api.mailed_code(EMAIL)
+            guesses = await asyncio.gather(*(_verify(api, email=EMAIL, code=_wrong(code)) for _ in range(8)))
+            assert [g.status_code for g in guesses] == [400] * 8
+            expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+    async def test_a_new_request_voids_the_previous_code(self, api, expect_error) -> None:
+        await _request(api)
+        first = await api.mailed_code(EMAIL)
+        await _request(api)
+        second = await api.mailed_code(EMAIL, 2)
+        if first != second:  # one chance in a million that they are equal
+            expect_error(await _verify(api, email=EMAIL, code=first), 400, "INVALID_TOKEN")
+        assert (await _verify(api, email=EMAIL, code=second)).status_code == 200
+
+    async def test_an_expired_code_is_400(self, start_identity, expect_error) -> None:
+        async with start_identity(magic_link_ttl_minutes=0) as api:
+            await _request(api)
+            expect_error(await _verify(api, email=EMAIL, code=await api.mailed_code(EMAIL)), 400, "INVALID_TOKEN")
+
+    async def test_a_code_for_one_address_does_not_open_another(self, api, expect_error) -> None:
+        await _request(api)
+        expect_error(await _verify(api, email="other@example.com", code=await api.mailed_code(EMAIL)), 400,
+                     "INVALID_TOKEN")
+
+    async def test_neither_token_nor_code_is_a_validation_error(self, api, expect_error) -> None:
+        expect_error(await _verify(api, email=EMAIL), 400, "VALIDATION_ERROR")
+
+
+class TestVerifyByLink:
+    async def test_the_link_token_signs_in_once(self, api, expect_error) -> None:
+        await _request(api)
+        token = await api.mailed_token(EMAIL)
+        assert (await _verify(api, token=token)).json()["user"]["email"] == EMAIL
+        expect_error(await _verify(api, token=token), 400, "INVALID_TOKEN")
+
+    async def test_the_link_and_the_code_are_one_credential(self, api, expect_error) -> None:
+        await _request(api)
+        token, code = await api.mailed_token(EMAIL), await api.mailed_code(EMAIL)
+        assert (await _verify(api, token=token)).status_code == 200
+        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+
+class TestUnprovenAccounts:
+    async def test_proving_the_address_drops_a_password_set_without_proof(self, api) -> None:
+        # Someone registered this address (unverified) with a password of their choosing.
+        assert (await api.register("victim@example.com", "attackers password")).status_code == 201
+        await _request(api, "victim@example.com")
+        body = (await _verify(api, email="victim@example.com",
+                              code=await api.mailed_code("victim@example.com", 2))).json()
+        assert (body["user"]["is_verified"], body["user"]["has_password"]) == (True, False)
+        assert (await api.login("victim@example.com", "attackers password")).status_code == 401
+
+
+class TestClaim:
+    async def test_an_anon_token_is_claimed_by_the_new_account(self, api, harness, test_keys: TestKeys) -> None:
+        anon_id = uuid.uuid4()
+        await _request(api)
+        body = (await _verify(api, test_keys.anon_headers(anon_id), email=EMAIL,
+                              code=await api.mailed_code(EMAIL))).json()
+        await harness.drain()
+        [claimed] = harness.published("identity.anonymous_claimed")
+        assert claimed.data == {"anon_id": str(anon_id), "user_id": body["user"]["id"]}
+
+
+class TestCheckUser:
+    async def test_answers_whether_an_account_exists(self, api) -> None:
+        await api.verified_user("ada@example.com")
+        for email, exists in (("ADA@example.com", True), ("nobody@example.com", False)):
+            response = await api.client.post("/api/v1/auth/magic-link/check-user", json={"email": email})
+            assert response.json() == {"exists": exists}
+
+    async def test_is_rate_limited(self, start_identity, expect_error) -> None:
+        async with start_identity(credential_rate_limit_per_ip="3/minute") as api:
+            for n in range(3):
+                await api.client.post("/api/v1/auth/magic-link/check-user", json={"email": f"u{n}@example.com"})
+            response = await api.client.post("/api/v1/auth/magic-link/check-user", json={"email": "x@example.com"})
+            expect_error(response, 429, "RATE_LIMITED")
