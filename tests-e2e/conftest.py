@@ -8,25 +8,35 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from infra.oidc import identity_env, served_provider  # noqa: E402
 from infra.platform import Platform, distributed, embedded  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def embedded_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with embedded(tmp_path_factory.mktemp("e2e")) as platform:
+def oidc_provider() -> Iterator[Any]:
+    """The local fake OpenID provider identity signs in with as `google` (started before the platform)."""
+    with served_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def embedded_platform(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Any) -> Iterator[Platform]:
+    with embedded(tmp_path_factory.mktemp("e2e"), identity_env(oidc_provider)) as platform:
         yield platform
 
 
 @pytest.fixture(scope="session")
 def distributed_platform(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str,
-                         amqp_url: str) -> Iterator[Platform]:
-    with distributed(tmp_path_factory.mktemp("e2e"), postgres_server_url, amqp_url) as platform:
+                         amqp_url: str, oidc_provider: Any) -> Iterator[Platform]:
+    with distributed(tmp_path_factory.mktemp("e2e"), postgres_server_url, amqp_url,
+                     identity_env(oidc_provider)) as platform:
         yield platform
 
 

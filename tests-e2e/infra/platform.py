@@ -25,6 +25,23 @@ class Platform:
     mode: str
     url: str
     data_dir: Path
+    pid: int = 0
+
+    def children(self) -> dict[str, int]:
+        """The platform's child processes (distributed mode) by role, e.g. "orders consumer"."""
+        out: dict[str, int] = {}
+        for child in subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True).stdout.split():
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+            except OSError:
+                continue
+            if "serve" in argv:
+                out[f"{argv[argv.index('serve') + 1]} api"] = int(child)
+            elif "worker" in argv:
+                out[f"{argv[argv.index('worker') + 1]} {argv[argv.index('--role') + 1]}"] = int(child)
+            elif "gateway" in argv:
+                out["gateway"] = int(child)
+        return out
 
 
 def free_port() -> int:
@@ -51,7 +68,7 @@ def free_port_block(size: int) -> int:
     raise RuntimeError("no free block of ports")
 
 
-def _common_env(data_dir: Path) -> dict[str, str]:
+def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
     env.update({
         "ATELIER_DATA_DIR": str(data_dir),
@@ -66,6 +83,13 @@ def _common_env(data_dir: Path) -> dict[str, str]:
         "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
         "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
     })
+    # settings of the session's local fakes (e.g. the OpenID provider), the same in every mode
+    env.update(extra_env or {})
+    return env
+
+
+def _public(env: dict[str, str], url: str) -> dict[str, str]:
+    env["ATELIER_PUBLIC_BASE_URL"] = url
     return env
 
 
@@ -93,38 +117,39 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def embedded(tmp: Path) -> Iterator[Platform]:
+def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     port = free_port()
     data_dir = tmp / "embedded"
-    proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "dev", "--port", str(port),
-                             "--data-dir", str(data_dir)], env=_common_env(data_dir))
     url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "dev", "--port", str(port),
+                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env), url))
     try:
         _wait_healthy(url, proc, 90)
-        yield Platform("embedded", url, data_dir)
+        yield Platform("embedded", url, data_dir, proc.pid)
     finally:
         _stop(proc)
 
 
 @contextlib.contextmanager
-def distributed(tmp: Path, postgres_server_url: str, amqp_url: str) -> Iterator[Platform]:
+def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
+                extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     run = uuid.uuid4().hex[:8]
     port = free_port_block(7)
     data_dir = tmp / "distributed"
-    env = _common_env(data_dir)
+    env = _common_env(data_dir, extra_env)
     env.update({
         "ATELIER_DATABASE_NAME_PREFIX": f"atelier_e2e_{run}_",
         "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",
         "ATELIER_AMQP_QUEUE_PREFIX": f"e2e{run}.",
         "ATELIER_RELAY_POLL_SECONDS": "0.5",
     })
+    url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir)], env=env)
-    url = f"http://127.0.0.1:{port}"
+                             "--data-dir", str(data_dir)], env=_public(env, url))
     try:
         _wait_healthy(url, proc, 240)
-        yield Platform("distributed", url, data_dir)
+        yield Platform("distributed", url, data_dir, proc.pid)
     finally:
         _stop(proc)
         _drop(postgres_server_url, f"atelier_e2e_{run}_")

@@ -2,7 +2,8 @@
 
 One process per service API, per outbox relay and per consumer group (or one per service
 with --no-split), plus the gateway; all against existing PostgreSQL and RabbitMQ servers.
-Ctrl-C (or SIGTERM) stops every child cleanly.
+A child that exits is started again, like a container orchestrator would (a child that keeps
+failing stops everything). Ctrl-C (or SIGTERM) stops every child cleanly.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Topology:
     data_dir: Path = Path(".atelier")
     extra_env: dict[str, str] = field(default_factory=dict)
     children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    max_restarts_per_minute: int = 5
 
     def service_urls(self) -> dict[str, str]:
         return {s: f"http://{self.host}:{self.base_port + i}" for i, s in enumerate(SERVICES)}
@@ -83,9 +85,27 @@ class Topology:
 
     def start(self) -> None:
         env = self.env()
-        for name, command, extra in self.commands():
-            proc = subprocess.Popen(command, env={**env, **extra}, start_new_session=True)
-            self.children.append((name, proc))
+        self._launch = {name: (command, {**env, **extra}) for name, command, extra in self.commands()}
+        for name in self._launch:
+            self.children.append((name, self._spawn(name)))
+
+    def _spawn(self, name: str) -> subprocess.Popen:
+        command, env = self._launch[name]
+        return subprocess.Popen(command, env=env, start_new_session=True)
+
+    def restart_exited(self, restarts: dict[str, list[float]]) -> str | None:
+        """Start again every child that exited; return the name of one that keeps failing."""
+        now = time.monotonic()
+        for index, (name, proc) in enumerate(self.children):
+            if proc.poll() is None:
+                continue
+            recent = [t for t in restarts.get(name, []) if now - t < 60] + [now]
+            restarts[name] = recent
+            if len(recent) > self.max_restarts_per_minute:
+                return name
+            print(f"{name} exited with {proc.returncode}; starting it again", file=sys.stderr, flush=True)
+            self.children[index] = (name, self._spawn(name))
+        return None
 
     def wait_ready(self, timeout: float = 120.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -131,12 +151,11 @@ class Topology:
                 print(f"Atelier (distributed) on http://{self.host}:{self.port} — Ctrl-C stops everything", flush=True)
             else:
                 print("the platform did not become healthy; see the logs above", file=sys.stderr, flush=True)
+            restarts: dict[str, list[float]] = {}
             while not stopping:
-                for name, proc in self.children:
-                    if proc.poll() is not None:
-                        print(f"{name} exited with {proc.returncode}; stopping", file=sys.stderr, flush=True)
-                        stopping = True
-                        break
+                if failing := self.restart_exited(restarts):
+                    print(f"{failing} keeps exiting; stopping", file=sys.stderr, flush=True)
+                    break
                 time.sleep(0.5)
         finally:
             self.stop()

@@ -1,0 +1,176 @@
+"""Cart → address → order → payment → signed webhook → paid, through the gateway in both modes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from infra.journeys import PASSWORD, customer, latest_mail, login, poll, token_from
+from infra.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_name": "Hopper",
+           "street_address": "1 Harbour Road", "city": "Tbilisi", "postal_code": "0105", "country": "GE",
+           "phone": "+995555000111", "email": "grace@example.com"}
+
+
+async def physical_product(api: httpx.AsyncClient, min_stock: int = 5) -> dict:
+    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
+    products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= min_stock]
+    assert products, "the demo catalog has a simple physical product in stock"
+    return products[0]
+
+
+async def pay_locally(api: httpx.AsyncClient, checkout_url: str) -> None:
+    assert (await api.get(checkout_url)).status_code == 200
+    r = await api.post(f"{checkout_url}/pay", headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+
+
+async def order_with_status(api: httpx.AsyncClient, order_id: str, status: str, headers: dict | None = None) -> dict:
+    async def check() -> dict | None:
+        r = await api.get(f"/api/v1/orders/{order_id}", headers=headers)
+        if r.status_code == 503:
+            return None  # the service is (re)starting
+        assert r.status_code == 200, r.text
+        order = r.json()
+        return order if order["status"] == status else None
+
+    return await poll(check, timeout=30, message=f"order {status}")
+
+
+async def place_from_cart(api: httpx.AsyncClient, headers: dict, product: dict, quantity: int, *,
+                          label: str = "Home", email: str = "grace@example.com") -> dict:
+    r = await api.post("/api/v1/cart/items", headers=headers, json={"product_id": product["id"], "quantity": quantity})
+    assert r.status_code == 201, r.text
+    r = await api.post("/api/v1/addresses", headers=headers, json={**ADDRESS, "label": label, "email": email})
+    assert r.status_code == 201, r.text
+    r = await api.post("/api/v1/orders", headers=headers, json={"shipping_address_id": r.json()["id"]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_guest_checkout_pays_registers_the_buyer_and_empties_the_cart(api: httpx.AsyncClient) -> None:
+    """S0: an anonymous buyer pays; the order is paid, the buyer gets an account from the delivery
+    email (a welcome mail to set a password) and finds the order there."""
+    product = await physical_product(api)
+    email = f"guest-{uuid.uuid4().hex[:10]}@example.com"
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as guest:
+        token = (await guest.get("/api/v1/cart")).headers["x-anonymous-token"]
+        as_guest = {"X-Session-ID": token}
+        order = await place_from_cart(guest, as_guest, product, 2, email=email)
+        assert order["status"] == "pending" and order["order_number"].startswith("ORD-")
+        subtotal = Decimal(product["price"]) * 2
+        assert Decimal(order["subtotal"]) == subtotal
+        assert Decimal(order["total_amount"]) == subtotal + Decimal(order["tax_amount"]) + Decimal(order["shipping_cost"])
+        assert order["shipping_address"]["city"] == "Tbilisi"
+
+        async def cart_empty() -> bool:
+            return (await guest.get("/api/v1/cart", headers=as_guest)).json()["item_count"] == 0
+
+        await poll(cart_empty, message="cart cleared by the order")
+        r = await guest.post("/api/v1/payments/checkout", headers=as_guest, json={
+            "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
+        assert r.status_code in (200, 201), r.text
+        await pay_locally(guest, r.json()["checkout_url"])
+
+    welcome = await latest_mail(api, email, "set your password")
+    r = await api.post("/api/v1/auth/password-reset/confirm", json={
+        "token": token_from(welcome), "new_password": PASSWORD, "new_password_confirm": PASSWORD})
+    assert r.status_code == 200, r.text
+    auth = {"Authorization": f"Bearer {(await login(api, email))['access']}"}
+    paid = await order_with_status(api, order["id"], "paid", auth)
+    statuses = [h["status"] for h in paid["status_history"]]
+    assert statuses[0] == "pending" and statuses[-1] == "paid"
+    stranger = await customer(api)
+    assert (await api.get(f"/api/v1/orders/{order['id']}", headers=stranger)).status_code == 404
+
+
+async def test_client_cannot_change_what_it_pays(api: httpx.AsyncClient) -> None:
+    product = await physical_product(api)
+    auth = await customer(api)
+    address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
+    r = await api.post("/api/v1/orders", headers=auth, json={
+        "shipping_address_id": address["id"], "total_amount": "0.01", "subtotal": "0.01",
+        "items": [{"product_id": product["id"], "quantity": 1, "unit_price": "0.01", "price": "0.01"}]})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert Decimal(order["items"][0]["unit_price"]) == Decimal(product["price"])
+    assert Decimal(order["total_amount"]) > Decimal("0.01")
+    r = await api.post("/api/v1/payments/intents", headers=auth, json={"order_id": order["id"], "amount": "0.01"})
+    assert r.status_code in (200, 201), r.text
+    assert Decimal(str(r.json()["amount"])) == Decimal(order["total_amount"])
+
+
+async def test_logged_in_checkout_shows_in_the_ledger_and_cancel_refunds(api: httpx.AsyncClient) -> None:
+    product = await physical_product(api)
+    auth = await customer(api)
+    order = await place_from_cart(api, auth, product, 1)
+    r = await api.post("/api/v1/payments/checkout", headers=auth, json={
+        "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
+    await pay_locally(api, r.json()["checkout_url"])
+    await order_with_status(api, order["id"], "paid", auth)
+
+    async def ledger_has_payment() -> bool:
+        entries = (await api.get("/api/v1/billing/ledger", headers=auth)).json()["results"]
+        return any(e["kind"] == "payment" for e in entries)
+
+    await poll(ledger_has_payment, message="payment in the ledger")
+    r = await api.post(f"/api/v1/orders/{order['id']}/cancel", headers=auth)
+    assert r.status_code == 200, r.text
+    refunded = await order_with_status(api, order["id"], "refunded", auth)
+    assert [h["status"] for h in refunded["status_history"]][-2:] == ["cancelled", "refunded"]
+
+
+async def test_shipped_order_cannot_be_cancelled(api: httpx.AsyncClient) -> None:
+    from infra.journeys import staff
+
+    product = await physical_product(api)
+    auth = await customer(api)
+    order = await place_from_cart(api, auth, product, 1)
+    r = await api.post("/api/v1/payments/checkout", headers=auth, json={
+        "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
+    await pay_locally(api, r.json()["checkout_url"])
+    await order_with_status(api, order["id"], "paid", auth)
+    admin = await staff(api)
+    for status in ("processing", "shipped"):
+        r = await api.post(f"/api/v1/orders/{order['id']}/status", headers=admin,
+                           json={"status": status, "tracking_number": "TRK-1"})
+        assert r.status_code == 200, r.text
+    r = await api.post(f"/api/v1/orders/{order['id']}/cancel", headers=auth)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "ORDER_NOT_CANCELLABLE"
+
+
+async def test_paid_orders_wait_while_orders_is_down(distributed_platform: Platform) -> None:
+    """Distributed mode: orders is stopped while payments takes webhooks; every order ends paid."""
+    async with httpx.AsyncClient(base_url=distributed_platform.url, timeout=30) as api:
+        product = await physical_product(api)
+        auth = await customer(api)
+        orders, checkouts = [], []
+        for n in range(3):
+            order = await place_from_cart(api, auth, product, 1, label=f"Home {n}")
+            r = await api.post("/api/v1/payments/checkout", headers=auth, json={
+                "order_id": order["id"], "success_url": "http://localhost:3000/ok",
+                "cancel_url": "http://localhost:3000/no"})
+            orders.append(order["id"])
+            checkouts.append(r.json()["checkout_url"])
+        children = distributed_platform.children()
+        stopped = [children[role] for role in ("orders api", "orders consumer", "orders relay")]
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.gather(*(pay_locally(api, url) for url in checkouts))
+        finally:
+            # the paused processes die; `atelier up` starts them again, as an orchestrator would
+            for pid in stopped:
+                os.kill(pid, signal.SIGKILL)
+        for order_id in orders:
+            await order_with_status(api, order_id, "paid", auth)
