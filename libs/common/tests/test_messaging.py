@@ -10,13 +10,12 @@ import pytest
 from sqlmodel import select
 
 import atelier_cart
-from atelier_cart.settings import CartSettings
 from atelier_common import outbox
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.inbox import EventContext, InboxMessage, subscribe_all
-from atelier_common.outbox import OutboxMessage, OutboxRelay
+from atelier_common.outbox import OutboxRelay
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
-from atelier_common.responses import JSONBytes
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 

@@ -8,43 +8,18 @@ indexes: one for the NULL case, one for the rest.
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Dialect, ForeignKey, Index, Numeric, UniqueConstraint, text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from atelier_cart.domain import MAX_LINE_QUANTITY
+from atelier_common.columns import UtcDateTime, utcnow
 
 NO_VARIANT = text("variant_id IS NULL")
 HAS_VARIANT = text("variant_id IS NOT NULL")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored and read back as UTC everywhere.
-
-    SQLite keeps no offset: an aware value is converted to UTC before it is written, so stored
-    values compare correctly as text (the read-model's "not older than" guard relies on it).
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is not None:
-            return value.astimezone(UTC)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 def _timestamp() -> Any:

@@ -4,37 +4,13 @@ No `from __future__ import annotations` here: SQLModel resolves relationship typ
 """
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, Text, UniqueConstraint, text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_identity import domain
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on both backends (SQLite hands back naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetimes are not stored; use UTC")
-            value = value.astimezone(UTC)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+from atelier_common.columns import UtcDateTime, utcnow
 
 
 class User(SQLModel, table=True):

@@ -6,33 +6,17 @@ was placed; nothing here follows later changes of the catalog or the address boo
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, DateTime, Dialect, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer,
                         Numeric, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_orders.domain import OrderStatus
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that reads back as UTC everywhere: SQLite stores it without its offset."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+from atelier_common.columns import UtcDateTime, utcnow
 
 
 def _timestamp(nullable: bool = False) -> Any:

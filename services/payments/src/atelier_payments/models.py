@@ -1,33 +1,17 @@
 """Tables of the payments service: payments, processed webhook ids, the ledger, local checkouts."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, CheckConstraint, Column, DateTime, Dialect, Index, Numeric, PrimaryKeyConstraint, Text,
+from sqlalchemy import (JSON, CheckConstraint, Column, Index, Numeric, PrimaryKeyConstraint, Text,
                         text)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that reads back as UTC everywhere: SQLite stores it without its offset."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+from atelier_common.columns import UtcDateTime, utcnow
 
 
 def _timestamp() -> Any:
