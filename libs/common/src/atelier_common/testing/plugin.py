@@ -79,7 +79,7 @@ class _PostgresDatabases:
 
 @pytest.fixture(scope="session")
 def _pg_databases() -> Iterator[_PostgresDatabases | None]:
-    if not (url := postgres_from_env()):
+    if not postgres_from_env():
         yield None
         return
     with postgres_server() as server:
