@@ -1,0 +1,123 @@
+"""Benchmark: the whole checkout in the distributed mode (cart → order → webhook → paid).
+
+Starts `atelier up` on the local PostgreSQL and RabbitMQ, then runs concurrent guest checkouts
+from this process: add to cart, address, order, checkout session, the local provider's Pay
+(which sends the signed webhook). Reports checkouts per second and the time from the webhook's
+acceptance to `paid` being visible through the API (p50/p99). Figures only, no assertions.
+
+    uv run python bench/checkout.py [--concurrency 8] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
+
+from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block  # noqa: E402
+
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Bench", "last_name": "Buyer",
+           "street_address": "1 Load Street", "city": "Tbilisi", "postal_code": "0105", "country": "GE"}
+
+
+async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, str]) -> float:
+    token = (await client.get("/api/v1/cart")).headers.get("x-anonymous-token") or client.cookies["anon_token"]
+    h = {"X-Anonymous-Token": token}
+    (await client.post("/api/v1/cart/items", headers=h, json={"product_id": product_id, "quantity": 1})).raise_for_status()
+    address = (await client.post("/api/v1/addresses", headers=h, json={
+        **ADDRESS, "email": f"bench-{uuid.uuid4().hex[:12]}@example.com"})).json()
+    order = (await client.post("/api/v1/orders", headers=h, json={"shipping_address_id": address["id"]})).json()
+    session = (await client.post("/api/v1/payments/checkout", headers=h, json={
+        "order_id": order["id"], "success_url": "http://localhost/ok", "cancel_url": "http://localhost/no"})).json()
+    (await client.post(f"{session['checkout_url']}/pay", headers={"Accept": "application/json"})).raise_for_status()
+    accepted = time.perf_counter()  # the signed webhook has been accepted by payments
+    # The buyer is auto-registered on payment and the order moves to that account, so staff
+    # (who may read any order) watches it.
+    while True:
+        r = await client.get(f"/api/v1/orders/{order['id']}", headers=staff)
+        if r.status_code == 200 and r.json()["status"] == "paid":
+            return time.perf_counter() - accepted
+        await asyncio.sleep(0.01)
+
+
+async def run(url: str, product_id: str, staff_token: str, concurrency: int, seconds: float) -> tuple[int, list[float], float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                latencies.append(await checkout(client, product_id, {"Authorization": f"Bearer {staff_token}"}))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies), latencies, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--split", action="store_true", help="relay and consumers in processes of their own")
+    args = parser.parse_args()
+
+    from atelier_gateway.processes import Topology
+
+    run_id = uuid.uuid4().hex[:8]
+    port = free_port_block(7)
+    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
+    url = f"http://127.0.0.1:{port}"
+    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=args.split,
+                        data_dir=data_dir, extra_env={
+                            "ATELIER_DATABASE_NAME_PREFIX": f"atelier_bench_{run_id}_",
+                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.bench{run_id}",
+                            "ATELIER_AMQP_QUEUE_PREFIX": f"bench{run_id}.",
+                            "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
+                            "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
+                            "ATELIER_DEV_ENDPOINTS": "true",
+                            "ATELIER_PUBLIC_BASE_URL": url,
+                            "ATELIER_LOG_LEVEL": "WARNING",
+                            "ATELIER_RELAY_POLL_SECONDS": "1",
+                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+                            "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000000/minute",
+                            "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
+                            "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
+                        })
+    topology.prepare()
+    topology.start()
+    try:
+        _wait_healthy(url, topology.children[-1][1], 180)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            staff = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
+            product = client.post("/api/v1/products", headers={"Authorization": f"Bearer {staff}"}, json={
+                "name": "Bench slab", "sku": f"BENCH-{run_id}", "price": "25.00", "stock_quantity": 1_000_000,
+                "kind": "physical", "description": "Benchmark product"}).json()
+        asyncio.run(run(url, product["id"], staff, 1, 3))  # warm up every path once
+        count, latencies, elapsed = asyncio.run(run(url, product["id"], staff, args.concurrency, args.seconds))
+    finally:
+        topology.stop()
+        _drop(args.postgres, f"atelier_bench_{run_id}_")
+        _delete_queues(args.amqp, f"bench{run_id}.", f"atelier.events.bench{run_id}")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    q = statistics.quantiles(latencies, n=100)
+    print(f"distributed mode ({'split' if args.split else 'one process per service'}), "
+          f"{args.concurrency} concurrent guest checkouts for {args.seconds:.0f}s")
+    print(f"checkouts: {count} in {elapsed:.1f}s = {count / elapsed:.1f} checkouts/s")
+    print(f"webhook accepted → paid visible through the API: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
