@@ -39,6 +39,14 @@ class TestOutboxRelay:
         assert bus.published[0].producer == "cart"
         assert await relay.flush() == 0  # marked sent, never twice
 
+    async def test_stop_right_after_a_wake_up_does_not_hang(self, db: Database) -> None:
+        relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60)
+        await relay.start()
+        await asyncio.sleep(0)  # the relay now waits for a wake-up
+        relay.wake()  # a commit wakes it as the service shuts down
+        async with asyncio.timeout(5):
+            await relay.stop()
+
     async def test_rolled_back_transaction_publishes_nothing(self, db: Database) -> None:
         bus = InMemoryBus()
         with pytest.raises(RuntimeError):

@@ -96,8 +96,11 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         while True:
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as the wake
+            # event fires, and stop() would then wait for this loop forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds * (2 ** min(failures, 4)))
+                async with asyncio.timeout(self.poll_seconds * (2 ** min(failures, 4))):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

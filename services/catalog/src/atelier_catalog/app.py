@@ -5,13 +5,23 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from atelier_common.events import EventBus
-from atelier_common.service import ServiceSpec, build_app
+from atelier_catalog.api import ROUTERS
+from atelier_catalog.demo import seed_demo_data
 from atelier_catalog.settings import CatalogSettings
+from atelier_common.events import EventBus
+from atelier_common.service import Runtime, ServiceSpec, build_app
+
+
+async def _seed_demo_data(runtime: Runtime) -> None:
+    if runtime.settings.seed_demo_data:  # type: ignore[attr-defined]
+        await seed_demo_data(runtime.db)
+
 
 SPEC = ServiceSpec(
     name="catalog",
+    routers=ROUTERS,
     migrations=Path(__file__).parent / "migrations",
+    on_startup=(_seed_demo_data,),
 )
 
 

@@ -1,1 +1,159 @@
-"""Tables of the catalog service."""
+"""Tables of the catalog service.
+
+Relationships are `lazy="raise"`: every query says what it loads (selectinload), so a forgotten
+load fails loudly in tests instead of becoming N+1 queries in production.
+
+On PostgreSQL `product` also has `search_vector`, a generated tsvector (name weighted A,
+description B) with a GIN index, made by the migration only: SQLite has no such column, so it is
+not mapped here and the repository refers to it by name.
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, Relationship, SQLModel
+
+from atelier_catalog.domain import ProductKind
+from atelier_common.columns import UtcDateTime, utcnow
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _attributes() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+
+
+KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in ProductKind)
+
+
+class Category(SQLModel, table=True):
+    __tablename__ = "category"
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_category_slug"),
+        Index("ix_category_parent_id", "parent_id"),
+        Index("ix_category_is_active_name", "is_active", "name"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    parent_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("category.id", name="fk_category_parent_id"), nullable=True))
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    is_active: bool = True
+    created_at: datetime = _created_at()
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_product_slug"),
+        UniqueConstraint("sku", name="uq_product_sku"),
+        CheckConstraint(f"kind IN ({KIND_VALUES})", name="ck_product_kind"),
+        # The last line of defence behind the guarded stock UPDATE.
+        CheckConstraint("stock_quantity >= 0", name="ck_product_stock_non_negative"),
+        # Every public query filters on is_active, so it leads each filter/ordering index.
+        Index("ix_product_active_category", "is_active", "category_id"),
+        Index("ix_product_active_price", "is_active", "price"),
+        Index("ix_product_active_created_at", "is_active", "created_at"),
+        Index("ix_product_active_name", "is_active", "name"),
+        Index("ix_product_active_stock", "is_active", "stock_quantity"),
+        Index("ix_product_active_rating", "is_active", "rating_avg"),
+        Index("ix_product_active_kind", "is_active", "kind"),
+        Index("ix_product_active_featured", "is_active", "is_featured"),
+        Index("ix_product_category_id", "category_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=200)
+    sku: str = Field(max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    compare_price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    currency: str = Field(default="USD", max_length=3)
+    stock_quantity: int = 0
+    track_inventory: bool = True
+    kind: str = Field(default=ProductKind.PHYSICAL.value, max_length=32)
+    attributes: dict[str, Any] = _attributes()
+    category_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("category.id", ondelete="SET NULL", name="fk_product_category_id"), nullable=True))
+    is_active: bool = True
+    is_featured: bool = False
+    # Filled by reviews later; here so that ordering by rating already has its column and index.
+    rating_avg: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(3, 2), nullable=False,
+                                                                        server_default="0"))
+    review_count: int = 0
+    created_at: datetime = _created_at()
+    updated_at: datetime = Field(default_factory=utcnow,
+                                 sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
+
+    images: list["ProductImage"] = Relationship(sa_relationship_kwargs={
+        "lazy": "raise",
+        "order_by": lambda: (ProductImage.display_order, ProductImage.created_at, ProductImage.id),
+    })
+    variants: list["ProductVariant"] = Relationship(sa_relationship_kwargs={
+        "lazy": "raise",
+        "order_by": lambda: (ProductVariant.created_at, ProductVariant.id),
+    })
+
+
+class ProductVariant(SQLModel, table=True):
+    __tablename__ = "product_variant"
+    __table_args__ = (
+        UniqueConstraint("sku", name="uq_product_variant_sku"),
+        CheckConstraint("stock_quantity >= 0", name="ck_product_variant_stock_non_negative"),
+        Index("ix_product_variant_product_id", "product_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_product_variant_product_id"), nullable=False))
+    name: str = Field(max_length=200)
+    sku: str = Field(max_length=100)
+    # NULL: sells at the product's price (domain.effective_price).
+    price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    stock_quantity: int = 0
+    attributes: dict[str, Any] = _attributes()
+    is_active: bool = True
+    created_at: datetime = _created_at()
+    updated_at: datetime = Field(default_factory=utcnow,
+                                 sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
+
+
+class ProductImage(SQLModel, table=True):
+    __tablename__ = "product_image"
+    __table_args__ = (Index("ix_product_image_product_order", "product_id", "display_order"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_product_image_product_id"), nullable=False))
+    url: str = Field(max_length=1000)
+    alt_text: str = Field(default="", max_length=300)
+    display_order: int = 0
+    is_primary: bool = False
+    created_at: datetime = _created_at()
+
+
+class StockMovement(SQLModel, table=True):
+    """Why stock changed: one row per adjustment (staff corrections now, reservations later)."""
+
+    __tablename__ = "stock_movement"
+    __table_args__ = (Index("ix_stock_movement_product_created", "product_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_stock_movement_product_id"), nullable=False))
+    variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_stock_movement_variant_id"), nullable=True))
+    delta: int
+    quantity_after: int
+    reason: str = Field(max_length=200)
+    actor_id: uuid.UUID | None = None
+    created_at: datetime = _created_at()

@@ -1,0 +1,61 @@
+"""/api/v1/categories: the tree for everyone, administration for staff (deleting deactivates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from atelier_catalog.api.deps import (CONFLICT, NOT_FOUND, STAFF_ONLY, CategoryServiceDep, ProductQueryDep,
+                                      ProductServiceDep, VisibilityDep)
+from atelier_catalog.domain import CategoryNode
+from atelier_catalog.models import Category
+from atelier_catalog.schemas import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate, ProductRead
+from atelier_common.auth import StaffPrincipal
+from atelier_common.pagination import Page, PageParamsDep, build_page
+
+router = APIRouter(prefix="/api/v1", tags=["categories"])
+STAFF = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
+
+
+@router.get("/categories", response_model=Page[CategoryTreeRead])
+async def list_categories(visibility: VisibilityDep, categories: CategoryServiceDep) -> dict[str, Any]:
+    # The whole tree in one answer: `results` are the roots, `count` how many there are.
+    roots = await categories.tree(visibility)
+    return {"count": len(roots), "next": None, "previous": None, "results": roots}
+
+
+@router.get("/categories/{category_ref}", response_model=CategoryTreeRead, responses=NOT_FOUND)
+async def get_category(category_ref: str, visibility: VisibilityDep, categories: CategoryServiceDep) -> CategoryNode:
+    return await categories.get(category_ref, visibility)
+
+
+@router.get("/categories/{category_ref}/products", response_model=Page[ProductRead], responses=NOT_FOUND)
+async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
+                                 visibility: VisibilityDep, products: ProductServiceDep) -> dict[str, Any]:
+    count, results = await products.list_in_category(category_ref, query, visibility, limit=page.limit,
+                                                     offset=page.offset)
+    return build_page(request, page, count, list(results))
+
+
+@router.post("/categories", response_model=CategoryRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
+async def create_category(data: CategoryCreate, staff: StaffPrincipal, categories: CategoryServiceDep) -> Category:
+    return await categories.create(data)
+
+
+@router.put("/categories/{category_ref}", response_model=CategoryRead, responses=STAFF)
+async def replace_category(category_ref: str, data: CategoryUpdate, staff: StaffPrincipal,
+                           categories: CategoryServiceDep) -> Category:
+    return await categories.update(category_ref, data)
+
+
+@router.patch("/categories/{category_ref}", response_model=CategoryRead, responses=STAFF)
+async def update_category(category_ref: str, data: CategoryUpdate, staff: StaffPrincipal,
+                          categories: CategoryServiceDep) -> Category:
+    return await categories.update(category_ref, data)
+
+
+@router.delete("/categories/{category_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
+async def deactivate_category(category_ref: str, staff: StaffPrincipal, categories: CategoryServiceDep) -> Response:
+    await categories.deactivate(category_ref)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

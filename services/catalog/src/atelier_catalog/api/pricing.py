@@ -1,0 +1,16 @@
+"""/api/v1/pricing: every active digital offer, grouped by kind."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from atelier_catalog.api.deps import PricingServiceDep
+from atelier_catalog.models import Product
+from atelier_catalog.schemas import PricingRead
+
+router = APIRouter(prefix="/api/v1", tags=["pricing"])
+
+
+@router.get("/pricing", response_model=PricingRead)
+async def get_pricing(pricing: PricingServiceDep) -> dict[str, list[Product]]:
+    return await pricing.price_list()

@@ -1,0 +1,112 @@
+"""/api/v1/products: browsing for everyone, administration for staff (deleting deactivates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from atelier_catalog.api.deps import (CONFLICT, NOT_FOUND, STAFF_ONLY, ImageServiceDep, ProductQueryDep,
+                                      ProductServiceDep, StockServiceDep, VariantServiceDep, VisibilityDep)
+from atelier_catalog.models import Product, ProductImage, ProductVariant, StockMovement
+from atelier_catalog.schemas import (ImageCreate, ImageRead, ImageUpdate, ProductCreate, ProductRead, ProductUpdate,
+                                     StockAdjustment, StockRead, VariantCreate, VariantRead, VariantUpdate)
+from atelier_common.auth import StaffPrincipal
+from atelier_common.pagination import Page, PageParamsDep, build_page
+
+router = APIRouter(prefix="/api/v1", tags=["products"])
+STAFF = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
+
+
+@router.get("/products", response_model=Page[ProductRead])
+async def list_products(request: Request, query: ProductQueryDep, page: PageParamsDep, visibility: VisibilityDep,
+                        products: ProductServiceDep) -> dict[str, Any]:
+    count, results = await products.list(query, visibility, limit=page.limit, offset=page.offset)
+    return build_page(request, page, count, list(results))
+
+
+@router.get("/products/{product_ref}", response_model=ProductRead, responses=NOT_FOUND)
+async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductServiceDep) -> Product:
+    return await products.get(product_ref, visibility)
+
+
+@router.post("/products", response_model=ProductRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
+async def create_product(data: ProductCreate, staff: StaffPrincipal, products: ProductServiceDep) -> Product:
+    return await products.create(data, actor_id=staff.user_id)
+
+
+@router.put("/products/{product_ref}", response_model=ProductRead, responses=STAFF)
+async def replace_product(product_ref: str, data: ProductUpdate, staff: StaffPrincipal,
+                          products: ProductServiceDep) -> Product:
+    return await products.update(product_ref, data)
+
+
+@router.patch("/products/{product_ref}", response_model=ProductRead, responses=STAFF)
+async def update_product(product_ref: str, data: ProductUpdate, staff: StaffPrincipal,
+                         products: ProductServiceDep) -> Product:
+    return await products.update(product_ref, data)
+
+
+@router.delete("/products/{product_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
+async def deactivate_product(product_ref: str, staff: StaffPrincipal, products: ProductServiceDep) -> Response:
+    await products.deactivate(product_ref)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/products/{product_ref}/stock", response_model=StockRead, responses=STAFF)
+async def adjust_stock(product_ref: str, data: StockAdjustment, staff: StaffPrincipal,
+                       stock: StockServiceDep) -> StockMovement:
+    return await stock.adjust(product_ref, data, actor_id=staff.user_id)
+
+
+@router.post("/products/{product_ref}/variants", response_model=VariantRead, status_code=status.HTTP_201_CREATED,
+             responses=STAFF)
+async def create_variant(product_ref: str, data: VariantCreate, staff: StaffPrincipal,
+                         variants: VariantServiceDep) -> ProductVariant:
+    return await variants.add(product_ref, data, actor_id=staff.user_id)
+
+
+@router.put("/products/{product_ref}/variants/{variant_id}", response_model=VariantRead, responses=STAFF)
+async def replace_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: StaffPrincipal,
+                          variants: VariantServiceDep) -> ProductVariant:
+    return await variants.update(product_ref, variant_id, data)
+
+
+@router.patch("/products/{product_ref}/variants/{variant_id}", response_model=VariantRead, responses=STAFF)
+async def update_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: StaffPrincipal,
+                         variants: VariantServiceDep) -> ProductVariant:
+    return await variants.update(product_ref, variant_id, data)
+
+
+@router.delete("/products/{product_ref}/variants/{variant_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=STAFF)
+async def deactivate_variant(product_ref: str, variant_id: str, staff: StaffPrincipal,
+                             variants: VariantServiceDep) -> Response:
+    await variants.deactivate(product_ref, variant_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/products/{product_ref}/images", response_model=ImageRead, status_code=status.HTTP_201_CREATED,
+             responses=STAFF)
+async def create_image(product_ref: str, data: ImageCreate, staff: StaffPrincipal,
+                       images: ImageServiceDep) -> ProductImage:
+    return await images.add(product_ref, data)
+
+
+@router.put("/products/{product_ref}/images/{image_id}", response_model=ImageRead, responses=STAFF)
+async def replace_image(product_ref: str, image_id: str, data: ImageUpdate, staff: StaffPrincipal,
+                        images: ImageServiceDep) -> ProductImage:
+    return await images.update(product_ref, image_id, data)
+
+
+@router.patch("/products/{product_ref}/images/{image_id}", response_model=ImageRead, responses=STAFF)
+async def update_image(product_ref: str, image_id: str, data: ImageUpdate, staff: StaffPrincipal,
+                       images: ImageServiceDep) -> ProductImage:
+    return await images.update(product_ref, image_id, data)
+
+
+@router.delete("/products/{product_ref}/images/{image_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=STAFF)
+async def delete_image(product_ref: str, image_id: str, staff: StaffPrincipal, images: ImageServiceDep) -> Response:
+    await images.remove(product_ref, image_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,139 @@
+"""Demo data: a natural-stone shop (S1) and the digital offers API.md names (S0, S2, S4).
+
+`seed_demo_data` creates what is missing (categories by slug, products by SKU) and leaves the
+rest alone, so it runs at every start of the embedded mode; staff edits survive restarts. It
+goes through the same services as the API, so every product is announced to carts.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from atelier_catalog.domain import ProductKind
+from atelier_catalog.repository import CategoryRepository, ProductRepository
+from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
+from atelier_catalog.service import CategoryService, ImageService, ProductService, VariantService
+from atelier_common.db import Database
+
+log = logging.getLogger("atelier.catalog.demo")
+
+# (slug, name, description, parent slug) — parents first.
+CATEGORIES: list[tuple[str, str, str, str | None]] = [
+    ("natural-stone", "Natural Stone", "Slabs and tiles quarried around the world", None),
+    ("marble", "Marble", "Classic veined marble for floors, walls and worktops", "natural-stone"),
+    ("granite", "Granite", "Hard-wearing granite for kitchens and outdoor use", "natural-stone"),
+    ("travertine", "Travertine", "Warm travertine tiles and pavers", "natural-stone"),
+    ("stone-care", "Stone Care", "Sealers and cleaners for natural stone", None),
+]
+
+IMAGE_BASE = "/media/products"
+
+
+def _physical(sku: str, name: str, category: str, price: str, stock: int, description: str, *,
+              compare_price: str | None = None, featured: bool = False, attributes: dict[str, Any] | None = None,
+              variants: list[tuple[str, str, str | None, int, dict[str, Any]]] = ()) -> dict[str, Any]:
+    return {"sku": sku, "name": name, "category": category, "price": price, "stock": stock,
+            "description": description, "compare_price": compare_price, "featured": featured,
+            "attributes": attributes or {}, "variants": variants, "kind": ProductKind.PHYSICAL}
+
+
+PHYSICAL_PRODUCTS = [
+    _physical("CARR-WHITE-001", "Carrara White Marble Slab", "marble", "85.50", 25,
+              "Premium Italian Carrara white marble slab with soft grey veining.", compare_price="99.00",
+              featured=True, attributes={"unit_of_measure": "sqft", "origin": "Italy", "finish": "polished"},
+              variants=[("2 cm polished", "CARR-WHITE-001-2CM", None, 15, {"thickness_mm": 20}),
+                        ("3 cm honed", "CARR-WHITE-001-3CM", "97.00", 10, {"thickness_mm": 30, "finish": "honed"})]),
+    _physical("CALA-GOLD-001", "Calacatta Gold Marble Slab", "marble", "145.00", 8,
+              "Bright white Calacatta marble with bold gold veins.", featured=True,
+              attributes={"unit_of_measure": "sqft", "origin": "Italy", "finish": "polished"}),
+    _physical("NERO-MARQ-001", "Nero Marquina Marble Tile", "marble", "32.00", 120,
+              "Black Spanish marble tile with white veining, 60 x 60 cm.",
+              attributes={"unit_of_measure": "tile", "origin": "Spain", "dimensions": "60 x 60 cm"}),
+    _physical("ABS-BLACK-001", "Absolute Black Granite Slab", "granite", "65.00", 30,
+              "Deep black granite for worktops; resists heat and scratches.", compare_price="72.00",
+              attributes={"unit_of_measure": "sqft", "origin": "India"},
+              variants=[("Polished", "ABS-BLACK-001-POL", None, 20, {"finish": "polished"}),
+                        ("Leathered", "ABS-BLACK-001-LEA", "69.00", 10, {"finish": "leathered"})]),
+    _physical("KASH-WHITE-001", "Kashmir White Granite Slab", "granite", "58.00", 0,
+              "Light granite with garnet speckles.", attributes={"unit_of_measure": "sqft", "origin": "India"}),
+    _physical("TRAV-CLASSIC-001", "Classic Travertine Tile", "travertine", "18.75", 300,
+              "Beige travertine tile for floors and terraces.",
+              attributes={"unit_of_measure": "sqft", "origin": "Turkey"},
+              variants=[("Tumbled", "TRAV-CLASSIC-001-TUM", None, 200, {"finish": "tumbled"}),
+                        ("Filled and honed", "TRAV-CLASSIC-001-FH", "21.50", 100, {"finish": "filled-honed"})]),
+    _physical("SEAL-PRO-1L", "Stone Sealer 1 L", "stone-care", "24.99", 60,
+              "Penetrating sealer that protects marble and granite from stains.",
+              attributes={"volume_l": 1, "coverage_sqft": 200}),
+]
+
+# (sku, slug, name, kind, price, currency, attributes, description)
+DIGITAL_OFFERS: list[tuple[str, str, str, ProductKind, str, str, dict[str, Any], str]] = [
+    ("PACK_5", "pack-5", "5 credits", ProductKind.CREDIT_PACK, "4.99", "USD", {"credits": 5},
+     "Five credits for generations and unlocks."),
+    ("PACK_10", "pack-10", "10 credits", ProductKind.CREDIT_PACK, "8.99", "USD", {"credits": 10},
+     "Ten credits for generations and unlocks."),
+    ("RETRY_PACK_3", "retry-pack-3", "3 extra retries", ProductKind.RETRY_PACK, "2.00", "GEL", {"retries": 3},
+     "Three more regenerations for one storybook item."),
+    ("pro_monthly", "pro-monthly", "Pro (monthly)", ProductKind.SUBSCRIPTION_PLAN, "19.99", "USD",
+     {"interval": "month", "tier": "pro", "monthly_quota": 200, "provider_price_id": None},
+     "200 generations a month."),
+    ("studio_monthly", "studio-monthly", "Studio (monthly)", ProductKind.SUBSCRIPTION_PLAN, "49.99", "USD",
+     {"interval": "month", "tier": "studio", "monthly_quota": 1000, "provider_price_id": None},
+     "1000 generations a month and premium gallery access."),
+    ("basic", "print-basic", "Basic print", ProductKind.PRINT_TIER, "49.00", "GEL", {"max_retries_per_unit": 3},
+     "Softcover print; 3 regenerations per character, cover and page."),
+    ("premium", "print-premium", "Premium print", ProductKind.PRINT_TIER, "89.00", "GEL",
+     {"max_retries_per_unit": 5}, "Hardcover print; 5 regenerations per character, cover and page."),
+]
+
+
+async def seed_demo_data(db: Database) -> int:
+    """Create the missing demo categories and products; return how many rows were created."""
+    created = 0
+    async with db.transaction() as session:
+        products_repo, categories_repo = ProductRepository(session), CategoryRepository(session)
+        await products_repo.lock_for_seeding()
+        categories, products = CategoryService(session), ProductService(session)
+        variants, images = VariantService(session), ImageService(session)
+
+        category_ids = {}
+        for slug, name, description, parent in CATEGORIES:
+            category = await categories_repo.get_by_slug(slug)
+            if category is None:
+                category = await categories.create(CategoryCreate(
+                    name=name, slug=slug, description=description,
+                    parent_id=category_ids[parent] if parent else None))
+                created += 1
+            category_ids[slug] = category.id
+
+        existing = {p.sku for p in await products_repo.get_many(
+            skus=[p["sku"] for p in PHYSICAL_PRODUCTS] + [o[0] for o in DIGITAL_OFFERS])}
+        for spec in PHYSICAL_PRODUCTS:
+            if spec["sku"] in existing:
+                continue
+            product = await products.create(ProductCreate(
+                name=spec["name"], sku=spec["sku"], description=spec["description"], price=Decimal(spec["price"]),
+                compare_price=Decimal(spec["compare_price"]) if spec["compare_price"] else None,
+                stock_quantity=spec["stock"], category_id=category_ids[spec["category"]],
+                is_featured=spec["featured"], attributes=spec["attributes"]), actor_id=None)
+            slug = product.slug
+            for order, alt in enumerate(("full slab", "close-up")):
+                await images.add(slug, ImageCreate(url=f"{IMAGE_BASE}/{slug}-{order + 1}.jpg",
+                                                   alt_text=f"{spec['name']}, {alt}", display_order=order))
+            for name, sku, price, stock, attributes in spec["variants"]:
+                await variants.add(slug, VariantCreate(name=name, sku=sku, price=Decimal(price) if price else None,
+                                                       stock_quantity=stock, attributes=attributes), actor_id=None)
+            created += 1
+
+        for sku, slug, name, kind, price, currency, attributes, description in DIGITAL_OFFERS:
+            if sku in existing:
+                continue
+            await products.create(ProductCreate(
+                name=name, slug=slug, sku=sku, description=description, price=Decimal(price), currency=currency,
+                kind=kind, attributes=attributes), actor_id=None)
+            created += 1
+    if created:
+        log.info("demo data: created %s categories and products", created)
+    return created

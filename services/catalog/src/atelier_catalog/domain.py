@@ -1,0 +1,304 @@
+"""Pure catalog rules, no I/O: kinds and their attributes, slugs, ordering, stock, the category tree."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
+
+
+class ProductKind(StrEnum):
+    PHYSICAL = "physical"
+    CREDIT_PACK = "credit_pack"
+    RETRY_PACK = "retry_pack"
+    SUBSCRIPTION_PLAN = "subscription_plan"
+    PRINT_TIER = "print_tier"
+
+
+DIGITAL_KINDS = tuple(kind for kind in ProductKind if kind is not ProductKind.PHYSICAL)
+# Keys of GET /pricing, in the order clients show them.
+PRICING_GROUPS: dict[ProductKind, str] = {
+    ProductKind.CREDIT_PACK: "credit_packs",
+    ProductKind.SUBSCRIPTION_PLAN: "subscription_plans",
+    ProductKind.PRINT_TIER: "print_tiers",
+    ProductKind.RETRY_PACK: "retry_packs",
+}
+SUBSCRIPTION_INTERVALS = ("month", "year")
+
+
+def default_track_inventory(kind: ProductKind) -> bool:
+    """Digital offers never run out; only physical goods count stock unless told otherwise."""
+    return kind is ProductKind.PHYSICAL
+
+
+def is_in_stock(track_inventory: bool, stock_quantity: int) -> bool:
+    return not track_inventory or stock_quantity > 0
+
+
+def effective_price(variant_price: Decimal | None, product_price: Decimal) -> Decimal:
+    """A variant without a price of its own sells at the product's price (S3)."""
+    return product_price if variant_price is None else variant_price
+
+
+def discount_percentage(price: Decimal, compare_price: Decimal | None) -> int:
+    """Whole percent off the compare-at price, half-up (2499.99 vs 2999.99 → 17); 0 when none."""
+    if compare_price is None or compare_price <= 0 or compare_price <= price:
+        return 0
+    return int(((compare_price - price) * 100 / compare_price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# -- kind-specific attributes -------------------------------------------------------------------
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive_int(value: Any) -> str | None:
+    return None if _is_int(value) and value > 0 else "must be an integer greater than 0"
+
+
+def _non_negative_int(value: Any) -> str | None:
+    return None if _is_int(value) and value >= 0 else "must be an integer of at least 0"
+
+
+def _non_empty_str(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "must be a non-empty string"
+
+
+def _interval(value: Any) -> str | None:
+    return None if value in SUBSCRIPTION_INTERVALS else f"must be one of {', '.join(SUBSCRIPTION_INTERVALS)}"
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or isinstance(value, str) else "must be a string or null"
+
+
+# kind → {attribute: (required, check)}. Other keys are kept as they are (features, weight, …).
+_ATTRIBUTE_RULES: dict[ProductKind, dict[str, tuple[bool, Any]]] = {
+    ProductKind.PHYSICAL: {},
+    ProductKind.CREDIT_PACK: {"credits": (True, _positive_int)},
+    ProductKind.RETRY_PACK: {"retries": (True, _positive_int)},
+    ProductKind.SUBSCRIPTION_PLAN: {
+        "interval": (True, _interval),
+        "tier": (True, _non_empty_str),
+        "monthly_quota": (True, _non_negative_int),
+        "provider_price_id": (False, _optional_str),
+    },
+    ProductKind.PRINT_TIER: {"max_retries_per_unit": (True, _non_negative_int)},
+}
+
+
+def validate_attributes(kind: ProductKind, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes a product of `kind` needs (generation grants credits from them, orders
+    read retry limits): raise `InvalidAttributes` with one message per bad field."""
+    problems: dict[str, list[str]] = {}
+    for name, (required, check) in _ATTRIBUTE_RULES[kind].items():
+        if name not in attributes:
+            if required:
+                problems[f"attributes.{name}"] = [f"is required for {kind.value} products"]
+            continue
+        if (message := check(attributes[name])) is not None:
+            problems[f"attributes.{name}"] = [message]
+    if problems:
+        raise InvalidAttributes(details={"fields": problems})
+    return dict(attributes)
+
+
+# -- slugs and references -----------------------------------------------------------------------
+
+SLUG_MAX_LENGTH = 200
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def slugify(text: str) -> str:
+    """`"Crème Travertine — 60×60"` → `"creme-travertine-60-60"`; never empty, never an id."""
+    without_accents = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    slug = re.sub(r"[^a-z0-9]+", "-", without_accents.lower()).strip("-")[:SLUG_MAX_LENGTH].rstrip("-")
+    if not slug or is_id_shaped(slug):
+        # Routes read an id-shaped reference as an id, so such a slug could never be looked up.
+        slug = f"item-{slug}".rstrip("-")
+    return slug
+
+
+def is_id_shaped(slug: str) -> bool:
+    return parse_uuid(slug) is not None
+
+
+def unique_slug(base: str, taken: Collection[str]) -> str:
+    """`base`, or `base-2`, `base-3`… whichever is free (only for slugs we generate)."""
+    if base not in taken:
+        return base
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[:SLUG_MAX_LENGTH - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def parse_uuid(ref: str) -> uuid.UUID | None:
+    """Routes take "id or slug": a ref that parses as a UUID is an id, anything else a slug."""
+    try:
+        return uuid.UUID(ref)
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+# -- listing: ordering, search, visibility ------------------------------------------------------
+
+ORDERING_FIELDS = ("name", "price", "created_at", "stock_quantity", "rating")
+MAX_SEARCH_TERMS = 8
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    field: str
+    descending: bool = False
+
+
+DEFAULT_ORDERING = (OrderKey("created_at", descending=True),)
+
+
+def parse_ordering(raw: str | None) -> tuple[OrderKey, ...]:
+    """`"-price,name"` → (price desc, name asc). Unknown fields are a validation error, not ignored,
+    so a typo does not silently return an unordered page."""
+    if raw is None:
+        return ()
+    keys: list[OrderKey] = []
+    seen: set[str] = set()
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        descending = part.startswith("-")
+        name = part[1:] if descending else part
+        if name not in ORDERING_FIELDS:
+            raise InvalidOrdering(details={"fields": {"ordering": [
+                f"unknown field {name!r}; use {', '.join(ORDERING_FIELDS)} with an optional '-' prefix"]}})
+        if name not in seen:
+            seen.add(name)
+            keys.append(OrderKey(name, descending))
+    return tuple(keys)
+
+
+def search_terms(raw: str | None) -> tuple[str, ...]:
+    """The words of a search box entry, lower-cased, de-duplicated, at most MAX_SEARCH_TERMS.
+    Only word characters survive, so they are safe to build a tsquery from."""
+    if not raw:
+        return ()
+    return tuple(dict.fromkeys(re.findall(r"\w+", raw.lower())))[:MAX_SEARCH_TERMS]
+
+
+@dataclass(frozen=True)
+class Visibility:
+    include_inactive: bool = False
+
+
+PUBLIC = Visibility()
+EVERYTHING = Visibility(include_inactive=True)
+
+
+def visibility_for(*, is_staff: bool, include_inactive: bool) -> Visibility:
+    """Inactive products and categories exist only for staff who ask for them."""
+    return EVERYTHING if is_staff and include_inactive else PUBLIC
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    search: str | None = None
+    terms: tuple[str, ...] = ()
+    category: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    featured: bool | None = None
+    kind: ProductKind | None = None
+    ordering: tuple[OrderKey, ...] = ()
+
+
+# -- the category tree --------------------------------------------------------------------------
+
+class CategoryLike(Protocol):
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+    slug: str
+    description: str
+    is_active: bool
+    created_at: datetime
+
+
+@dataclass
+class CategoryNode:
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+    slug: str
+    description: str
+    is_active: bool
+    created_at: datetime
+    children: list[CategoryNode] = field(default_factory=list)
+    product_count: int = 0
+
+
+@dataclass
+class CategoryForest:
+    roots: list[CategoryNode]
+    by_id: dict[uuid.UUID, CategoryNode]
+
+    def find(self, ref: str) -> CategoryNode | None:
+        if (category_id := parse_uuid(ref)) is not None:
+            return self.by_id.get(category_id)
+        return next((node for node in self.by_id.values() if node.slug == ref), None)
+
+
+def build_category_forest(categories: Iterable[CategoryLike], direct_counts: Mapping[uuid.UUID, int]) -> CategoryForest:
+    """Link the visible categories into trees; each `product_count` includes all descendants.
+
+    A category whose parent is not among `categories` (hidden) is left out of `roots`, so a
+    deactivated category hides its whole subtree from the tree; it can still be found by id.
+    """
+    by_id = {c.id: CategoryNode(id=c.id, parent_id=c.parent_id, name=c.name, slug=c.slug,
+                                description=c.description, is_active=c.is_active, created_at=c.created_at)
+             for c in categories}
+    roots: list[CategoryNode] = []
+    for node in by_id.values():
+        if node.parent_id is None:
+            roots.append(node)
+        elif (parent := by_id.get(node.parent_id)) is not None:
+            parent.children.append(node)
+
+    totals: dict[uuid.UUID, int] = {}
+
+    def total(node: CategoryNode, path: frozenset[uuid.UUID]) -> int:
+        if node.id not in totals:
+            # `path` guards against a cycle in bad data; the service never lets one be written.
+            totals[node.id] = direct_counts.get(node.id, 0) + sum(
+                total(child, path | {node.id}) for child in node.children if child.id not in path)
+        return totals[node.id]
+
+    for node in by_id.values():
+        node.product_count = total(node, frozenset())
+    return CategoryForest(roots=roots, by_id=by_id)
+
+
+def would_create_cycle(category_id: uuid.UUID, new_parent_id: uuid.UUID,
+                       ancestors_of_parent: Sequence[uuid.UUID]) -> bool:
+    """Moving a category under itself or under one of its own descendants would loop the tree."""
+    return new_parent_id == category_id or category_id in ancestors_of_parent
+
+
+def primary_image_url(images: Sequence[Any]) -> str | None:
+    """The image carts and lists show: the primary one, else the first in display order."""
+    for image in images:
+        if image.is_primary:
+            return image.url
+    return images[0].url if images else None

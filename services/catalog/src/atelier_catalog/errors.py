@@ -1,0 +1,58 @@
+"""The catalog's failures, one class each; `atelier_common.errors` renders them."""
+
+from __future__ import annotations
+
+from atelier_common.errors import AtelierError
+
+
+class CatalogError(AtelierError):
+    pass
+
+
+# API.md fixes the code of every 404 as NOT_FOUND; the class says what was not found.
+class ProductNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Product not found"
+
+
+class CategoryNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Category not found"
+
+
+class VariantNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Variant not found"
+
+
+class ImageNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Image not found"
+
+
+class SkuExists(CatalogError):
+    code, status, default_message = "SKU_EXISTS", 409, "A product or variant with this SKU already exists"
+
+
+class SlugExists(CatalogError):
+    code, status, default_message = "SLUG_EXISTS", 409, "This slug is already used"
+
+
+class InsufficientStock(CatalogError):
+    code, status, default_message = "INSUFFICIENT_STOCK", 409, "Not enough stock"
+
+
+class CategoryCycle(CatalogError):
+    code, status, default_message = "CATEGORY_CYCLE", 409, "A category cannot be moved under itself or its descendants"
+
+
+class InvalidAttributes(CatalogError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The attributes do not suit the product kind"
+
+
+class InvalidOrdering(CatalogError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown ordering field"
+
+
+class UnknownCategory(CatalogError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The category does not exist"
+
+
+class UnknownParentCategory(CatalogError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The parent category does not exist"

@@ -1,0 +1,264 @@
+"""Queries of the catalog, and nothing else: no rules, no commits.
+
+Visibility lives in one method per table (`readable_statement`): a row the caller may not see is
+simply not found. Search is the one dialect-specific part: PostgreSQL ranks with its full-text
+index, SQLite falls back to LIKE with the same ranking tiers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, and_, case, false, func, literal_column, or_, true, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_catalog.domain import DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter, Visibility, parse_uuid
+from atelier_catalog.models import Category, Product, ProductImage, ProductVariant, StockMovement
+from atelier_common.columns import utcnow
+
+# The text-search configuration of the generated `product.search_vector` (see the migration).
+SEARCH_CONFIG = "english"
+_ORDER_COLUMNS: dict[str, Any] = {
+    "name": Product.name,
+    "price": Product.price,
+    "created_at": Product.created_at,
+    "stock_quantity": Product.stock_quantity,
+    "rating": Product.rating_avg,
+}
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    return func.lower(column).like(_like_pattern(text), escape="\\")
+
+
+def _ref_condition(model: type[Product] | type[Category], ref: str) -> ColumnElement[bool]:
+    ref_id = parse_uuid(ref)
+    return col(model.id) == ref_id if ref_id is not None else col(model.slug) == ref
+
+
+class CategoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def readable_statement(self, visibility: Visibility) -> SelectOfScalar[Category]:
+        stmt = select(Category)
+        if not visibility.include_inactive:
+            stmt = stmt.where(col(Category.is_active) == true())
+        return stmt
+
+    async def list_readable(self, visibility: Visibility) -> Sequence[Category]:
+        stmt = self.readable_statement(visibility).order_by(col(Category.name), col(Category.id))
+        return (await self.session.exec(stmt)).all()
+
+    async def get_readable(self, ref: str, visibility: Visibility) -> Category | None:
+        stmt = self.readable_statement(visibility).where(_ref_condition(Category, ref))
+        return (await self.session.exec(stmt)).first()
+
+    async def get(self, category_id: uuid.UUID) -> Category | None:
+        return await self.session.get(Category, category_id)
+
+    async def get_by_slug(self, slug: str) -> Category | None:
+        return (await self.session.exec(select(Category).where(col(Category.slug) == slug))).first()
+
+    async def active_product_counts(self) -> dict[uuid.UUID, int]:
+        """Active products per category, directly in it (descendants are summed by the domain)."""
+        stmt = (sa_select(Product.category_id, func.count())
+                .where(col(Product.is_active) == true(), col(Product.category_id).is_not(None))
+                .group_by(Product.category_id))
+        return {row[0]: row[1] for row in (await self.session.execute(stmt)).all()}
+
+    async def ancestor_ids(self, category_id: uuid.UUID) -> list[uuid.UUID]:
+        """`category_id` and every category above it."""
+        anchor = sa_select(Category.id, Category.parent_id).where(col(Category.id) == category_id)
+        chain = anchor.cte("category_ancestors", recursive=True)
+        chain = chain.union(sa_select(Category.id, Category.parent_id).where(col(Category.id) == chain.c.parent_id))
+        return list((await self.session.execute(sa_select(chain.c.id))).scalars().all())
+
+    async def slugs_like(self, base: str) -> set[str]:
+        """`base` and `base-…` (slugs hold only a-z, 0-9 and '-', so nothing needs escaping)."""
+        stmt = select(Category.slug).where(or_(col(Category.slug) == base, col(Category.slug).like(f"{base}-%")))
+        return set((await self.session.exec(stmt)).all())
+
+    def subtree_ids(self, ref: str, visibility: Visibility) -> Any:
+        """A subquery of the category `ref` and all its descendants, visible ones only."""
+        anchor = sa_select(Category.id).where(_ref_condition(Category, ref))
+        children = sa_select(Category.id)
+        if not visibility.include_inactive:
+            anchor = anchor.where(col(Category.is_active) == true())
+            children = children.where(col(Category.is_active) == true())
+        tree = anchor.cte("category_subtree", recursive=True)
+        tree = tree.union(children.where(col(Category.parent_id) == tree.c.id))
+        return sa_select(tree.c.id)
+
+
+class ProductRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _is_postgres(self) -> bool:
+        bind = self.session.bind
+        return bind is not None and bind.dialect.name == "postgresql"
+
+    def readable_statement(self, visibility: Visibility) -> SelectOfScalar[Product]:
+        stmt = select(Product)
+        if not visibility.include_inactive:
+            stmt = stmt.where(col(Product.is_active) == true())
+        return stmt
+
+    def _with_children(self, stmt: SelectOfScalar[Product], visibility: Visibility) -> SelectOfScalar[Product]:
+        variants = Product.variants  # type: ignore[attr-defined]
+        if not visibility.include_inactive:
+            variants = variants.and_(col(ProductVariant.is_active) == true())
+        # populate_existing: a product already in the session (just changed) is read afresh.
+        return (stmt.options(selectinload(Product.images), selectinload(variants))  # type: ignore[arg-type]
+                .execution_options(populate_existing=True))
+
+    async def get_readable(self, ref: str, visibility: Visibility) -> Product | None:
+        stmt = self.readable_statement(visibility).where(_ref_condition(Product, ref))
+        return (await self.session.exec(self._with_children(stmt, visibility))).first()
+
+    async def get_many(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> Sequence[Product]:
+        ids, skus = list(ids), list(skus)
+        if not ids and not skus:
+            return []
+        stmt = select(Product).where(or_(col(Product.id).in_(ids), col(Product.sku).in_(skus)))
+        stmt = self._with_children(stmt.order_by(col(Product.id)), EVERYTHING)
+        return (await self.session.exec(stmt)).all()
+
+    async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int,
+                   offset: int) -> tuple[int, Sequence[Product]]:
+        stmt = self.readable_statement(visibility)
+        stmt = self._filter(stmt, filters, visibility)
+        rank: list[Any] = []
+        if filters.search:
+            condition, rank = self._search(filters)
+            stmt = stmt.where(condition)
+        count = (await self.session.execute(sa_select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        page = stmt.order_by(*self._order_by(filters.ordering, rank)).limit(limit).offset(offset)
+        return count, (await self.session.exec(self._with_children(page, visibility))).all()
+
+    async def list_offers(self) -> Sequence[Product]:
+        stmt = (self.readable_statement(PUBLIC).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))
+                .order_by(col(Product.kind), col(Product.price), col(Product.sku)))
+        return (await self.session.exec(stmt)).all()
+
+    def _filter(self, stmt: SelectOfScalar[Product], f: ProductFilter,
+                visibility: Visibility) -> SelectOfScalar[Product]:
+        if f.category is not None:
+            subtree = CategoryRepository(self.session).subtree_ids(f.category, visibility)
+            stmt = stmt.where(col(Product.category_id).in_(subtree))
+        if f.min_price is not None:
+            stmt = stmt.where(col(Product.price) >= f.min_price)
+        if f.max_price is not None:
+            stmt = stmt.where(col(Product.price) <= f.max_price)
+        if f.in_stock is not None:
+            available = or_(col(Product.track_inventory) == false(), col(Product.stock_quantity) > 0)
+            stmt = stmt.where(available if f.in_stock else ~available)
+        if f.featured is not None:
+            stmt = stmt.where(col(Product.is_featured) == f.featured)
+        if f.kind is not None:
+            stmt = stmt.where(col(Product.kind) == f.kind.value)
+        return stmt
+
+    def _search(self, f: ProductFilter) -> tuple[ColumnElement[bool], list[Any]]:
+        """The match condition and the rank terms (best first): an exact SKU, then a match in the
+        name, then a partial SKU, then a match in the description only."""
+        raw = (f.search or "").strip()
+        exact_sku = func.lower(Product.sku) == raw.lower()
+        sku_contains = col(Product.sku).ilike(_like_pattern(raw), escape="\\")
+        if self._is_postgres:
+            vector = literal_column("product.search_vector", type_=TSVECTOR)
+            config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+            # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
+            any_field = func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms))
+            name_only = func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms))
+            matches = vector.op("@@", return_type=Boolean)
+            text_match = matches(any_field) if f.terms else false()
+            name_match = matches(name_only) if f.terms else false()
+            tier = case((exact_sku, 4), (name_match, 3), (sku_contains, 2), else_=1)
+            rank = [tier.desc(), func.ts_rank(vector, any_field).desc()] if f.terms else [tier.desc()]
+            return or_(text_match, sku_contains), rank
+        every_word = and_(*(or_(_contains(Product.name, t), _contains(Product.description, t),
+                                _contains(Product.sku, t)) for t in f.terms)) if f.terms else false()
+        name_match = and_(*(_contains(Product.name, t) for t in f.terms)) if f.terms else false()
+        tier = case((exact_sku, 4), (name_match, 3), (sku_contains, 2), else_=1)
+        return or_(every_word, sku_contains), [tier.desc()]
+
+    def _order_by(self, ordering: Sequence[OrderKey], rank: list[Any]) -> list[Any]:
+        clauses = [(_ORDER_COLUMNS[key.field].desc() if key.descending else _ORDER_COLUMNS[key.field].asc())
+                   for key in ordering]
+        if not clauses:
+            clauses = rank or [col(Product.created_at).desc()]
+        # Equal values would otherwise come back in any order, and pages could overlap.
+        return [*clauses, col(Product.id).asc()]
+
+    async def slugs_like(self, base: str) -> set[str]:
+        """`base` and `base-…` (slugs hold only a-z, 0-9 and '-', so nothing needs escaping)."""
+        stmt = select(Product.slug).where(or_(col(Product.slug) == base, col(Product.slug).like(f"{base}-%")))
+        return set((await self.session.exec(stmt)).all())
+
+    async def slug_taken(self, slug: str, *, except_id: uuid.UUID | None = None) -> bool:
+        stmt = select(Product.id).where(col(Product.slug) == slug)
+        if except_id is not None:
+            stmt = stmt.where(col(Product.id) != except_id)
+        return (await self.session.exec(stmt.limit(1))).first() is not None
+
+    async def sku_taken(self, sku: str, *, except_id: uuid.UUID | None = None) -> bool:
+        """SKUs are unique across products and variants: orders and carts look them up as one."""
+        products = select(Product.id).where(col(Product.sku) == sku)
+        variants = select(ProductVariant.id).where(col(ProductVariant.sku) == sku)
+        if except_id is not None:
+            products = products.where(col(Product.id) != except_id)
+            variants = variants.where(col(ProductVariant.id) != except_id)
+        for stmt in (products, variants):
+            if (await self.session.exec(stmt.limit(1))).first() is not None:
+                return True
+        return False
+
+    async def category_exists(self, category_id: uuid.UUID) -> bool:
+        return await self.session.get(Category, category_id) is not None
+
+    async def clear_primary_image(self, product_id: uuid.UUID, *, except_id: uuid.UUID) -> None:
+        stmt = (update(ProductImage)
+                .where(col(ProductImage.product_id) == product_id, col(ProductImage.id) != except_id)
+                .values(is_primary=False).execution_options(synchronize_session=False))
+        await self.session.execute(stmt)
+
+    async def add_stock(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID,
+                        delta: int) -> int | None:
+        """Add `delta` (may be negative) in one guarded UPDATE; the new quantity, or None when it
+        would go below zero. Concurrent decrements queue on the row lock and re-check the guard,
+        so stock can never be oversold."""
+        stmt = (update(model)
+                .where(col(model.id) == row_id, col(model.stock_quantity) + delta >= 0)
+                .values(stock_quantity=col(model.stock_quantity) + delta, updated_at=utcnow())
+                .returning(col(model.stock_quantity))
+                .execution_options(synchronize_session=False))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def stock_of(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID) -> int:
+        stmt = sa_select(model.stock_quantity).where(col(model.id) == row_id)
+        return (await self.session.execute(stmt)).scalar_one()
+
+    def add_movement(self, movement: StockMovement) -> None:
+        self.session.add(movement)
+
+    async def lock_for_seeding(self) -> None:
+        """Serialise demo seeding between processes starting at once (PostgreSQL only; SQLite
+        has a single writer anyway)."""
+        if self._is_postgres:
+            await self.session.execute(sa_select(func.pg_advisory_xact_lock(0x6361_7461_6C6F_67)))
+

@@ -1,0 +1,349 @@
+"""API models: Create / Update (all optional) / Read per resource, with API.md's canonical names."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo,
+                      computed_field, field_validator, model_validator)
+
+from atelier_catalog import domain
+from atelier_catalog.domain import ProductKind
+from atelier_common.money import Money
+
+
+def _not_id_shaped(slug: str) -> str:
+    if domain.is_id_shaped(slug):
+        raise ValueError("must not look like an id: ids and slugs share the same URLs")
+    return slug
+
+
+Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(strict=True, max_length=domain.SLUG_MAX_LENGTH, pattern=domain.SLUG_PATTERN),
+                 AfterValidator(_not_id_shaped)]
+Sku = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=100,
+                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Description = Annotated[str, StringConstraints(strict=True, max_length=20_000)]
+Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
+Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Quantity = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
+Attributes = Annotated[dict[str, Any], Field(description="Kind-specific attributes (see API.md)")]
+ImageUrl = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=1000,
+                                            pattern=r"^(https?://|/)\S+$")]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+class _Input(BaseModel):
+    # API.md: unknown request fields are ignored; wrong types are 400.
+    model_config = ConfigDict(extra="ignore")
+
+
+class _PartialUpdate(_Input):
+    """PUT and PATCH both take the Update model: only the fields sent change. A field that
+    cannot be empty may be left out, but not sent as null."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _null_only_where_allowed(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise ValueError("may not be null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+# -- categories ---------------------------------------------------------------------------------
+
+class CategoryCreate(_Input):
+    name: Name
+    slug: Slug | None = None
+    description: Description = ""
+    parent_id: uuid.UUID | None = None
+    is_active: StrictBool = True
+
+
+class CategoryUpdate(_PartialUpdate):
+    NULLABLE = frozenset({"parent_id"})
+
+    name: Name | None = None
+    slug: Slug | None = None
+    description: Description | None = None
+    parent_id: uuid.UUID | None = None
+    is_active: StrictBool | None = None
+
+
+class CategoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str
+    parent_id: uuid.UUID | None
+    is_active: bool
+    created_at: datetime
+
+
+class CategoryTreeRead(CategoryRead):
+    children: list[CategoryTreeRead] = []
+    product_count: int = Field(description="Active products in this category and all its descendants")
+
+
+# -- products -----------------------------------------------------------------------------------
+
+class ProductCreate(_Input):
+    name: Name
+    slug: Slug | None = Field(default=None, description="Generated from the name when omitted")
+    sku: Sku
+    description: Description = ""
+    price: Price
+    compare_price: Price | None = None
+    currency: Currency = "USD"
+    stock_quantity: Quantity = 0
+    track_inventory: StrictBool | None = Field(
+        default=None, description="Defaults to true for physical products, false for digital offers")
+    kind: ProductKind = ProductKind.PHYSICAL
+    attributes: Attributes = {}
+    category_id: uuid.UUID | None = None
+    is_active: StrictBool = True
+    is_featured: StrictBool = False
+
+    _currency_upper = field_validator("currency", mode="before")(_upper)
+
+
+class ProductUpdate(_PartialUpdate):
+    """Stock is not here: it changes only through POST /products/{id}/stock (guarded, recorded)."""
+
+    NULLABLE = frozenset({"compare_price", "category_id"})
+
+    name: Name | None = None
+    slug: Slug | None = None
+    sku: Sku | None = None
+    description: Description | None = None
+    price: Price | None = None
+    compare_price: Price | None = None
+    currency: Currency | None = None
+    track_inventory: StrictBool | None = None
+    kind: ProductKind | None = None
+    attributes: Attributes | None = Field(default=None, description="Replaces the attributes as a whole")
+    category_id: uuid.UUID | None = None
+    is_active: StrictBool | None = None
+    is_featured: StrictBool | None = None
+
+    _currency_upper = field_validator("currency", mode="before")(_upper)
+
+
+class ImageCreate(_Input):
+    url: ImageUrl
+    alt_text: Annotated[str, StringConstraints(strict=True, max_length=300)] = ""
+    display_order: Quantity = 0
+    is_primary: StrictBool = False
+
+
+class ImageUpdate(_PartialUpdate):
+    url: ImageUrl | None = None
+    alt_text: Annotated[str, StringConstraints(strict=True, max_length=300)] | None = None
+    display_order: Quantity | None = None
+    is_primary: StrictBool | None = None
+
+
+class ImageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str
+    alt_text: str
+    display_order: int
+    is_primary: bool
+
+
+class VariantCreate(_Input):
+    name: Name
+    sku: Sku
+    price: Price | None = Field(default=None, description="Omitted: the variant sells at the product's price")
+    stock_quantity: Quantity = 0
+    attributes: Attributes = {}
+    is_active: StrictBool = True
+
+
+class VariantUpdate(_PartialUpdate):
+    NULLABLE = frozenset({"price"})
+
+    name: Name | None = None
+    sku: Sku | None = None
+    price: Price | None = None
+    attributes: Attributes | None = None
+    is_active: StrictBool | None = None
+
+
+class VariantRead(BaseModel):
+    """Within a product, `price` is the price the variant sells at; on the staff variant routes
+    it is the variant's own price, null when it follows the product's."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    sku: str
+    price: Money | None
+    stock_quantity: int
+    attributes: dict[str, Any]
+    is_active: bool
+
+
+class ProductRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    sku: str
+    description: str
+    price: Money
+    compare_price: Money | None
+    currency: str
+    stock_quantity: int
+    track_inventory: bool
+    kind: ProductKind
+    attributes: dict[str, Any]
+    category_id: uuid.UUID | None
+    is_active: bool
+    is_featured: bool
+    images: list[ImageRead]
+    variants: list[VariantRead]
+    average_rating: float = Field(validation_alias="rating_avg")
+    review_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def in_stock(self) -> bool:
+        return domain.is_in_stock(self.track_inventory, self.stock_quantity)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def discount_percentage(self) -> int:
+        return domain.discount_percentage(self.price, self.compare_price)
+
+    @model_validator(mode="after")
+    def _variant_prices(self) -> ProductRead:
+        for variant in self.variants:
+            variant.price = domain.effective_price(variant.price, self.price)
+        return self
+
+
+class ProductQuery(BaseModel):
+    """The filters of GET /products and GET /categories/{id or slug}/products."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    search: str | None = Field(default=None, max_length=200,
+                               description="Name, description or SKU; case-insensitive; best matches first")
+    category: str | None = Field(default=None, description="Category id or slug; includes its descendants")
+    min_price: Decimal | None = Field(default=None, ge=0)
+    max_price: Decimal | None = Field(default=None, ge=0)
+    in_stock: bool | None = None
+    featured: bool | None = None
+    kind: ProductKind | None = None
+    ordering: str | None = Field(
+        default=None, max_length=200,
+        description="name, price, created_at, stock_quantity, rating; '-' for descending; comma-separated")
+
+
+class StockAdjustment(_Input):
+    delta: Annotated[int, Field(strict=True, ge=-10_000_000, le=10_000_000)]
+    reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
+    variant_id: uuid.UUID | None = Field(default=None, description="Adjust this variant's stock instead")
+
+    @field_validator("delta")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must not be 0")
+        return value
+
+
+class StockRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    delta: int
+    reason: str
+    stock_quantity: int = Field(validation_alias="quantity_after")
+    created_at: datetime
+
+
+# -- digital offers -----------------------------------------------------------------------------
+
+class OfferRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sku: str
+    slug: str
+    name: str
+    description: str
+    kind: ProductKind
+    price: Money
+    compare_price: Money | None
+    currency: str
+    attributes: dict[str, Any]
+
+
+class PricingRead(BaseModel):
+    credit_packs: list[OfferRead]
+    subscription_plans: list[OfferRead]
+    print_tiers: list[OfferRead]
+    retry_packs: list[OfferRead]
+
+
+# -- /internal ----------------------------------------------------------------------------------
+
+class InternalVariantRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    sku: str
+    price: Money
+    stock_quantity: int
+    attributes: dict[str, Any]
+    is_active: bool
+
+
+class InternalProductRead(BaseModel):
+    """What orders and payments need to price and fulfil a line: inactive products included
+    (with `is_active`), so the caller can tell "gone" from "unknown"."""
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    sku: str
+    kind: ProductKind
+    price: Money
+    currency: str
+    stock_quantity: int
+    track_inventory: bool
+    in_stock: bool
+    is_active: bool
+    attributes: dict[str, Any]
+    image_url: str | None
+    variants: list[InternalVariantRead]
+
+
+class ProductLookup(_Input):
+    ids: Annotated[list[uuid.UUID], Field(max_length=200)] = []
+    skus: Annotated[list[str], Field(max_length=200)] = []
+
+
+class ProductLookupRead(BaseModel):
+    results: list[InternalProductRead]

@@ -1,0 +1,10 @@
+"""The catalog's use cases, one module each; every method may flush but never commits."""
+
+from atelier_catalog.service.categories import CategoryService
+from atelier_catalog.service.images import ImageService
+from atelier_catalog.service.pricing import PricingService
+from atelier_catalog.service.products import ProductService
+from atelier_catalog.service.stock import StockService
+from atelier_catalog.service.variants import VariantService
+
+__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "StockService", "VariantService"]

@@ -1,0 +1,84 @@
+"""Categories: the public tree with product counts, and staff administration."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog import domain
+from atelier_catalog.domain import EVERYTHING, CategoryForest, CategoryNode, Visibility
+from atelier_catalog.errors import CategoryCycle, CategoryNotFound, SlugExists, UnknownParentCategory
+from atelier_catalog.models import Category
+from atelier_catalog.repository import CategoryRepository
+from atelier_catalog.schemas import CategoryCreate, CategoryUpdate
+from atelier_catalog.service._shared import flush_unique
+
+
+class CategoryService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.categories = CategoryRepository(session)
+
+    async def tree(self, visibility: Visibility) -> list[CategoryNode]:
+        return (await self._forest(visibility)).roots
+
+    async def get(self, ref: str, visibility: Visibility) -> CategoryNode:
+        node = (await self._forest(visibility)).find(ref)
+        if node is None:
+            raise CategoryNotFound()
+        return node
+
+    async def _forest(self, visibility: Visibility) -> CategoryForest:
+        # Two queries whatever the depth: catalogs have tens of categories, not millions.
+        categories = await self.categories.list_readable(visibility)
+        return domain.build_category_forest(categories, await self.categories.active_product_counts())
+
+    async def create(self, data: CategoryCreate) -> Category:
+        if data.parent_id is not None:
+            await self._parent(data.parent_id)
+        slug = await self._slug_for(data.slug, data.name)
+        category = Category(**data.model_dump(exclude={"slug"}), slug=slug)
+        self.session.add(category)
+        await flush_unique(self.session)
+        return category
+
+    async def update(self, ref: str, data: CategoryUpdate) -> Category:
+        category = await self._load(ref)
+        changes = data.changes()
+        if changes.get("parent_id") is not None:
+            parent = await self._parent(changes["parent_id"])
+            if domain.would_create_cycle(category.id, parent.id, await self.categories.ancestor_ids(parent.id)):
+                raise CategoryCycle(details={"fields": {"parent_id": ["is this category or one of its descendants"]}})
+        if "slug" in changes and changes["slug"] != category.slug:
+            changes["slug"] = await self._slug_for(changes["slug"], category.name)
+        for name, value in changes.items():
+            setattr(category, name, value)
+        await flush_unique(self.session)
+        return category
+
+    async def deactivate(self, ref: str) -> None:
+        """Hides the category and, in the tree, everything under it; products stay as they are."""
+        category = await self._load(ref)
+        category.is_active = False
+        await self.session.flush()
+
+    async def _load(self, ref: str) -> Category:
+        category = await self.categories.get_readable(ref, EVERYTHING)
+        if category is None:
+            raise CategoryNotFound()
+        return category
+
+    async def _parent(self, parent_id: uuid.UUID) -> Category:
+        parent = await self.categories.get(parent_id)
+        if parent is None:
+            raise UnknownParentCategory(details={"fields": {"parent_id": ["does not exist"]}})
+        return parent
+
+    async def _slug_for(self, requested: str | None, name: str) -> str:
+        if requested is not None:
+            if await self.categories.get_by_slug(requested) is not None:
+                raise SlugExists(details={"slug": requested})
+            return requested
+        base = domain.slugify(name)
+        return domain.unique_slug(base, await self.categories.slugs_like(base))

@@ -1,0 +1,57 @@
+"""Product images by URL (uploads come later). One image per product is the primary one."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog import domain
+from atelier_catalog.errors import ImageNotFound
+from atelier_catalog.models import Product, ProductImage
+from atelier_catalog.repository import ProductRepository
+from atelier_catalog.schemas import ImageCreate, ImageUpdate
+from atelier_catalog.service._shared import load_product, publish_changes
+
+
+class ImageService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.products = ProductRepository(session)
+
+    async def add(self, ref: str, data: ImageCreate) -> ProductImage:
+        product = await load_product(self.products, ref)
+        image = ProductImage(product_id=product.id, **data.model_dump())
+        # A product's first image is its primary one until staff pick another.
+        image.is_primary = image.is_primary or not product.images
+        self.session.add(image)
+        await self.session.flush()
+        await self._after_change(product, image)
+        return image
+
+    async def update(self, ref: str, image_ref: str, data: ImageUpdate) -> ProductImage:
+        product, image = await self._load(ref, image_ref)
+        for name, value in data.changes().items():
+            setattr(image, name, value)
+        await self.session.flush()
+        await self._after_change(product, image)
+        return image
+
+    async def remove(self, ref: str, image_ref: str) -> None:
+        product, image = await self._load(ref, image_ref)
+        await self.session.delete(image)
+        await self.session.flush()
+        await self._after_change(product, None)
+
+    async def _load(self, ref: str, image_ref: str) -> tuple[Product, ProductImage]:
+        product = await load_product(self.products, ref)
+        image_id = domain.parse_uuid(image_ref)
+        image = next((i for i in product.images if i.id == image_id), None)
+        if image is None:
+            raise ImageNotFound()
+        return product, image
+
+    async def _after_change(self, product: Product, image: ProductImage | None) -> None:
+        if image is not None and image.is_primary:
+            await self.products.clear_primary_image(product.id, except_id=image.id)
+        # The primary image is what carts show, for the product and each of its variants.
+        product = await load_product(self.products, str(product.id))
+        await publish_changes(self.session, product, variants=product.variants)

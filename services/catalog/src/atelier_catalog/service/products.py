@@ -1,0 +1,147 @@
+"""Products: browsing (public), administration (staff) and lookups for other services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog import domain
+from atelier_catalog.domain import EVERYTHING, ProductFilter, ProductKind, Visibility
+from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
+from atelier_catalog.models import Product, StockMovement
+from atelier_catalog.repository import CategoryRepository, ProductRepository
+from atelier_catalog.schemas import (InternalProductRead, InternalVariantRead, ProductCreate, ProductLookup,
+                                     ProductQuery, ProductUpdate)
+from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
+
+INITIAL_STOCK_REASON = "initial stock"
+
+
+class ProductService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.products = ProductRepository(session)
+        self.categories = CategoryRepository(session)
+
+    # -- browsing --------------------------------------------------------------------------
+
+    async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int,
+                   offset: int) -> tuple[int, Sequence[Product]]:
+        return await self.products.list(self._filter(query), visibility, limit=limit, offset=offset)
+
+    async def list_in_category(self, ref: str, query: ProductQuery, visibility: Visibility, *, limit: int,
+                               offset: int) -> tuple[int, Sequence[Product]]:
+        category = await self.categories.get_readable(ref, visibility)
+        if category is None:
+            raise CategoryNotFound()
+        filters = replace(self._filter(query), category=str(category.id))
+        return await self.products.list(filters, visibility, limit=limit, offset=offset)
+
+    async def get(self, ref: str, visibility: Visibility) -> Product:
+        product = await self.products.get_readable(ref, visibility)
+        if product is None:
+            raise ProductNotFound()
+        return product
+
+    @staticmethod
+    def _filter(query: ProductQuery) -> ProductFilter:
+        search = query.search.strip() if query.search else None
+        return ProductFilter(
+            search=search or None, terms=domain.search_terms(search), category=query.category,
+            min_price=query.min_price, max_price=query.max_price, in_stock=query.in_stock,
+            featured=query.featured, kind=query.kind, ordering=domain.parse_ordering(query.ordering))
+
+    # -- administration --------------------------------------------------------------------
+
+    async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None) -> Product:
+        attributes = domain.validate_attributes(data.kind, data.attributes)
+        await self._check_category(data.category_id)
+        await self._check_sku(data.sku)
+        slug = await self._slug_for(data.slug, data.name)
+        track_inventory = (domain.default_track_inventory(data.kind) if data.track_inventory is None
+                           else data.track_inventory)
+        product = Product(**data.model_dump(exclude={"slug", "kind", "attributes", "track_inventory"}),
+                          slug=slug, kind=data.kind.value, attributes=attributes, track_inventory=track_inventory)
+        self.session.add(product)
+        await flush_unique(self.session)
+        if product.stock_quantity:
+            self.products.add_movement(StockMovement(
+                product_id=product.id, delta=product.stock_quantity, quantity_after=product.stock_quantity,
+                reason=INITIAL_STOCK_REASON, actor_id=actor_id))
+            await self.session.flush()
+        product = await load_product(self.products, str(product.id))
+        await publish_changes(self.session, product)
+        return product
+
+    async def update(self, ref: str, data: ProductUpdate) -> Product:
+        product = await load_product(self.products, ref)
+        changes = data.changes()
+        if "kind" in changes or "attributes" in changes:
+            kind = ProductKind(changes.get("kind", product.kind))
+            changes["attributes"] = domain.validate_attributes(kind, changes.get("attributes", product.attributes))
+            changes["kind"] = kind.value
+        if "category_id" in changes:
+            await self._check_category(changes["category_id"])
+        if "sku" in changes and changes["sku"] != product.sku:
+            await self._check_sku(changes["sku"], except_id=product.id)
+        if "slug" in changes and changes["slug"] != product.slug:
+            changes["slug"] = await self._slug_for(changes["slug"], product.name, except_id=product.id)
+        for name, value in changes.items():
+            setattr(product, name, value)
+        await flush_unique(self.session)
+        product = await load_product(self.products, str(product.id))
+        await publish_changes(self.session, product, variants=product.variants)
+        return product
+
+    async def deactivate(self, ref: str) -> None:
+        """Products are never deleted: orders, carts and reviews keep pointing at them."""
+        product = await load_product(self.products, ref)
+        product.is_active = False
+        await self.session.flush()
+        product = await load_product(self.products, str(product.id))
+        await publish_changes(self.session, product, variants=product.variants)
+
+    async def _check_category(self, category_id: uuid.UUID | None) -> None:
+        if category_id is not None and not await self.products.category_exists(category_id):
+            raise UnknownCategory(details={"fields": {"category_id": ["does not exist"]}})
+
+    async def _check_sku(self, sku: str, *, except_id: uuid.UUID | None = None) -> None:
+        if await self.products.sku_taken(sku, except_id=except_id):
+            raise SkuExists(details={"sku": sku})
+
+    async def _slug_for(self, requested: str | None, name: str, *, except_id: uuid.UUID | None = None) -> str:
+        """A slug the caller chose must be free (409); one we generate steps aside instead."""
+        if requested is not None:
+            if await self.products.slug_taken(requested, except_id=except_id):
+                raise SlugExists(details={"slug": requested})
+            return requested
+        base = domain.slugify(name)
+        return domain.unique_slug(base, await self.products.slugs_like(base))
+
+    # -- other services (/internal) ------------------------------------------------------
+
+    async def get_for_service(self, ref: str) -> InternalProductRead:
+        product = await self.products.get_readable(ref, EVERYTHING)
+        if product is None:
+            raise ProductNotFound()
+        return _internal_view(product)
+
+    async def lookup(self, data: ProductLookup) -> list[InternalProductRead]:
+        return [_internal_view(p) for p in await self.products.get_many(ids=data.ids, skus=data.skus)]
+
+
+def _internal_view(product: Product) -> InternalProductRead:
+    return InternalProductRead(
+        id=product.id, name=product.name, slug=product.slug, sku=product.sku, kind=ProductKind(product.kind),
+        price=product.price, currency=product.currency, stock_quantity=product.stock_quantity,
+        track_inventory=product.track_inventory,
+        in_stock=domain.is_in_stock(product.track_inventory, product.stock_quantity),
+        is_active=product.is_active, attributes=product.attributes,
+        image_url=domain.primary_image_url(product.images),
+        variants=[InternalVariantRead(
+            id=v.id, name=v.name, sku=v.sku, price=domain.effective_price(v.price, product.price),
+            stock_quantity=v.stock_quantity, attributes=v.attributes, is_active=v.is_active)
+            for v in product.variants])

@@ -1,0 +1,42 @@
+"""Stock corrections by staff: one guarded UPDATE, recorded, announced."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog.errors import InsufficientStock, VariantNotFound
+from atelier_catalog.models import Product, ProductVariant, StockMovement
+from atelier_catalog.repository import ProductRepository
+from atelier_catalog.schemas import StockAdjustment
+from atelier_catalog.service._shared import load_product, publish_changes
+
+
+class StockService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.products = ProductRepository(session)
+
+    async def adjust(self, ref: str, data: StockAdjustment, *, actor_id: uuid.UUID | None) -> StockMovement:
+        product = await load_product(self.products, ref)
+        variant = None
+        if data.variant_id is not None:
+            variant = next((v for v in product.variants if v.id == data.variant_id), None)
+            if variant is None:
+                raise VariantNotFound()
+        target: type[Product] | type[ProductVariant] = ProductVariant if variant is not None else Product
+        target_id = variant.id if variant is not None else product.id
+        # No read-then-write: the UPDATE itself refuses to go below zero.
+        quantity = await self.products.add_stock(target, target_id, data.delta)
+        if quantity is None:
+            available = await self.products.stock_of(target, target_id)
+            raise InsufficientStock(details={"requested": -data.delta, "available": available})
+        movement = StockMovement(product_id=product.id, variant_id=target_id if variant is not None else None,
+                                 delta=data.delta, quantity_after=quantity, reason=data.reason, actor_id=actor_id)
+        self.products.add_movement(movement)
+        await self.session.flush()
+        product = await load_product(self.products, str(product.id))
+        changed = [v for v in product.variants if variant is not None and v.id == variant.id]
+        await publish_changes(self.session, product, with_product=variant is None, variants=changed)
+        return movement

@@ -1,0 +1,81 @@
+"""Catalog test fixtures: the app on a migrated database with an in-memory bus, and factories."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import atelier_catalog
+from atelier_catalog.app import create_app
+from atelier_catalog.settings import CatalogSettings
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.testing import ServiceHarness, TestKeys
+
+MIGRATIONS = Path(atelier_catalog.__file__).parent / "migrations"
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def catalog_settings(service_database, test_settings_overrides) -> CatalogSettings:
+    return CatalogSettings(database_url=service_database("catalog", MIGRATIONS), **test_settings_overrides)
+
+
+@pytest.fixture
+async def harness(catalog_settings: CatalogSettings) -> AsyncIterator[ServiceHarness]:
+    bus = InMemoryBus()
+    async with ServiceHarness(create_app(catalog_settings, bus=bus), bus) as h:
+        yield h
+
+
+@pytest.fixture
+def staff(test_keys: TestKeys) -> dict[str, str]:
+    return test_keys.staff_headers()
+
+
+class Catalog:
+    """Creates catalog rows through the staff API, as an administrator would."""
+
+    def __init__(self, harness: ServiceHarness, staff: dict[str, str]) -> None:
+        self.client = harness.client
+        self.staff = staff
+
+    async def product(self, **fields: Any) -> dict[str, Any]:
+        n = next(_numbers)
+        body = {"name": f"Product {n}", "sku": f"SKU-{n:05d}", "price": "10.00", "stock_quantity": 5, **fields}
+        response = await self.client.post("/api/v1/products", json=body, headers=self.staff)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def category(self, **fields: Any) -> dict[str, Any]:
+        n = next(_numbers)
+        response = await self.client.post("/api/v1/categories", json={"name": f"Category {n}", **fields},
+                                          headers=self.staff)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def deactivate_product(self, ref: str) -> None:
+        response = await self.client.delete(f"/api/v1/products/{ref}", headers=self.staff)
+        assert response.status_code == 204, response.text
+
+
+@pytest.fixture
+def catalog(harness: ServiceHarness, staff: dict[str, str]) -> Catalog:
+    return Catalog(harness, staff)
+
+
+async def product_changed_events(harness: ServiceHarness) -> list[dict[str, Any]]:
+    """`catalog.product_changed` events that went outbox → relay → bus, oldest first."""
+    await harness.drain()
+    return [envelope.data for envelope in harness.published("catalog.product_changed")]
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    return body["error"]

@@ -1,0 +1,39 @@
+"""Full-text search on PostgreSQL: the generated tsvector, its GIN index, stemming and ranking."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from atelier_common.testing import ServiceHarness
+
+from ..conftest import Catalog
+
+
+async def test_search_vector_and_indexes_exist(harness: ServiceHarness) -> None:
+    async with harness.runtime.db.read_only() as session:
+        indexes = dict((await session.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'product'"))).all())
+    assert "USING gin (search_vector)" in indexes["ix_product_search_vector"]
+    assert {"ix_product_active_price", "ix_product_active_created_at", "ix_product_active_category"} <= set(indexes)
+
+
+async def test_the_search_vector_follows_updates(harness: ServiceHarness, catalog: Catalog, staff) -> None:
+    product = await catalog.product(name="Plain Tile")
+    await harness.client.patch(f"/api/v1/products/{product['id']}", headers=staff, json={"name": "Onyx Tile"})
+    found = (await harness.client.get("/api/v1/products?search=onyx")).json()
+    assert [p["id"] for p in found["results"]] == [product["id"]]
+
+
+async def test_words_are_stemmed(harness: ServiceHarness, catalog: Catalog) -> None:
+    await catalog.product(sku="POL", name="Polished marble slabs")
+    found = (await harness.client.get("/api/v1/products?search=polishing%20slab")).json()
+    assert [p["sku"] for p in found["results"]] == ["POL"]
+
+
+async def test_more_relevant_descriptions_rank_higher_within_a_tier(harness: ServiceHarness,
+                                                                    catalog: Catalog) -> None:
+    await catalog.product(sku="ONCE", name="Tile A", description="A little travertine.")
+    await catalog.product(sku="OFTEN", name="Tile B", description="Travertine, travertine and more travertine.")
+    await catalog.product(sku="NAMED", name="Travertine Paver", description="Stone.")
+    found = (await harness.client.get("/api/v1/products?search=travertine")).json()
+    assert [p["sku"] for p in found["results"]] == ["NAMED", "OFTEN", "ONCE"]
