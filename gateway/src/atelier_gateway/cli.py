@@ -128,6 +128,25 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
     raise typer.Exit(topology.run())
 
 
+@app.command()
+def seed(products: Annotated[int, typer.Option(help="how many generated products to add")] = 10_000) -> None:
+    """A large generated catalog (benchmarks): N products in catalog's database."""
+    from atelier_catalog.demo import seed_bulk
+    from atelier_common.db import Database
+
+    settings = _settings("catalog")
+
+    async def run() -> None:
+        db = Database(settings.resolved_database_url, service="catalog")
+        try:
+            added = await seed_bulk(db, products)
+        finally:
+            await db.dispose()
+        typer.echo(f"catalog: {added} products added")
+
+    asyncio.run(run())
+
+
 @users_app.command("create")
 def create_user(email: str, password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
                 staff: bool = False) -> None:

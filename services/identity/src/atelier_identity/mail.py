@@ -190,8 +190,11 @@ class Mailer:
 
     async def _run(self) -> None:
         while True:
+            # Not asyncio.wait_for: on Python 3.11 it can swallow a cancel that arrives as the wake
+            # event fires, and stop() would then wait forever (see the outbox relay).
             try:
-                await asyncio.wait_for(self._wake.wait(), self.settings.mail_poll_seconds)
+                async with asyncio.timeout(self.settings.mail_poll_seconds):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()
