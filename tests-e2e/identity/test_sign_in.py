@@ -82,3 +82,14 @@ async def test_malformed_bodies_unknown_routes_and_wrong_methods_use_the_error_f
     assert r.status_code == 404
     for response in (r,):
         assert "Traceback" not in response.text
+
+
+async def test_merged_docs_list_the_services_routes(api: httpx.AsyncClient) -> None:
+    schema = (await api.get("/api/schema")).json()
+    assert schema["openapi"].startswith("3.1")
+    for path in ("/api/v1/auth/login", "/api/v1/users/me", "/api/v1/products", "/api/v1/categories",
+                 "/api/v1/cart/items", "/api/v1/orders", "/api/v1/payments/intents", "/api/v1/generation/jobs"):
+        assert path in schema["paths"], path
+    assert not any(p.startswith("/internal") for p in schema["paths"])
+    docs = await api.get("/api/docs")
+    assert docs.status_code == 200 and "/api/schema" in docs.text

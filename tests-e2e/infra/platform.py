@@ -26,6 +26,9 @@ class Platform:
     url: str
     data_dir: Path
     pid: int = 0
+    database_prefix: str = ""
+    amqp_exchange: str = ""
+    queue_prefix: str = ""
 
     def children(self) -> dict[str, int]:
         """The platform's child processes (distributed mode) by role, e.g. "orders consumer"."""
@@ -149,7 +152,8 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                              "--data-dir", str(data_dir)], env=_public(env, url))
     try:
         _wait_healthy(url, proc, 240)
-        yield Platform("distributed", url, data_dir, proc.pid)
+        yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",
+                       amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.")
     finally:
         _stop(proc)
         _drop(postgres_server_url, f"atelier_e2e_{run}_")
@@ -175,7 +179,7 @@ def _delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
         conn = await aio_pika.connect(amqp_url)
         async with conn:
             channel = await conn.channel()
-            for service in SERVICES:
+            for service in (*SERVICES, "generation-worker"):
                 for suffix in ("", ".retry", ".dlq"):
                     await channel.queue_delete(f"{prefix}{service}.events{suffix}")
             await channel.exchange_delete(exchange)
