@@ -76,10 +76,16 @@ class CartRepository:
         return list((await self.session.exec(stmt)).all())
 
     async def lock_for_owner(self, owner_id: uuid.UUID, currency: str) -> Cart:
-        """The owner's cart, created if missing, locked until the transaction ends."""
-        await self.ensure(owner_id, currency)
-        [cart] = await self.lock_for_owners([owner_id])
-        return cart
+        """The owner's cart, created if missing, locked until the transaction ends.
+
+        A merge may hand the cart to a user between the insert and the lock (the locked read
+        then finds no row for this owner): the owner simply gets a new cart, so try again.
+        """
+        for _ in range(5):
+            await self.ensure(owner_id, currency)
+            if carts := await self.lock_for_owners([owner_id]):
+                return carts[0]
+        raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
     async def give_to(self, cart: Cart, owner_id: uuid.UUID) -> bool:
         """Hand `cart` to another owner; False when that owner got a cart of its own meanwhile."""
