@@ -21,7 +21,9 @@ _numbers = itertools.count(1)
 
 @pytest.fixture
 def catalog_settings(service_database, test_settings_overrides) -> CatalogSettings:
-    return CatalogSettings(database_url=service_database("catalog", MIGRATIONS), **test_settings_overrides)
+    # Tests run the reservation sweep themselves (sweeper.sweep_once), at the moment they choose.
+    return CatalogSettings(database_url=service_database("catalog", MIGRATIONS), reservation_sweep_seconds=0,
+                           **test_settings_overrides)
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from atelier_catalog import sweeper
 from atelier_catalog.api import ROUTERS
 from atelier_catalog.demo import seed_demo_data
+from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.events import EventBus
 from atelier_common.service import Runtime, ServiceSpec, build_app
@@ -20,8 +22,10 @@ async def _seed_demo_data(runtime: Runtime) -> None:
 SPEC = ServiceSpec(
     name="catalog",
     routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
-    on_startup=(_seed_demo_data,),
+    on_startup=(_seed_demo_data, sweeper.start),
+    on_shutdown=(sweeper.stop,),
 )
 
 

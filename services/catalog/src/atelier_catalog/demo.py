@@ -8,13 +8,21 @@ goes through the same services as the API, so every product is announced to cart
 from __future__ import annotations
 
 import logging
+import random
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert, text
+
 from atelier_catalog.domain import ProductKind
+from atelier_catalog.models import Product
+from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
 from atelier_catalog.service import CategoryService, ImageService, ProductService, VariantService
+from atelier_common.columns import utcnow
 from atelier_common.db import Database
 
 log = logging.getLogger("atelier.catalog.demo")
@@ -137,3 +145,88 @@ async def seed_demo_data(db: Database) -> int:
     if created:
         log.info("demo data: created %s categories and products", created)
     return created
+
+
+# -- the large catalog of the benchmark (`atelier seed --products N`) ---------------------------
+
+_STONES = ("Carrara", "Calacatta", "Statuario", "Nero Marquina", "Emperador", "Absolute Black", "Kashmir",
+           "Travertine", "Onyx", "Quartzite", "Limestone", "Slate", "Basalt", "Sandstone", "Terrazzo")
+_FORMS = ("Marble Slab", "Marble Tile", "Granite Slab", "Paver", "Mosaic", "Worktop", "Step", "Sill",
+          "Vanity Top", "Cladding Panel")
+_FINISHES = ("polished", "honed", "leathered", "brushed", "tumbled", "flamed", "sandblasted")
+_BULK_BATCH = 50_000
+
+
+def _sql_array(values: tuple[str, ...]) -> str:
+    return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH) -> int:
+    """Insert `n` more physical products spread over the demo categories, fast: PostgreSQL builds
+    them server-side with `generate_series`, SQLite takes batches of executemany. Names mix a
+    stone, a form and a finish so that search has realistic matches; about 1 in 100 is inactive
+    and 1 in 50 featured. No `catalog.product_changed` is published (carts learn of a product
+    when it is added to a cart); ANALYZE refreshes the planner's statistics afterwards."""
+    await seed_demo_data(db)
+    async with db.read_only() as session:
+        leaf_ids = [c.id for c in await CategoryRepository(session).list_readable(PUBLIC_VISIBILITY)
+                    if c.parent_id is not None]
+    run = uuid.uuid4().hex[:8]
+    done = 0
+    while done < n:
+        size = min(batch, n - done)
+        async with db.transaction() as session:
+            if db.is_sqlite:
+                await session.execute(insert(Product), _bulk_rows(run, done, size, leaf_ids))
+            else:
+                await session.execute(text(_BULK_SQL), {"run": run, "start": done + 1, "stop": done + size,
+                                                        "categories": [str(c) for c in leaf_ids]})
+        done += size
+    async with db.engine.connect() as connection:
+        await connection.execute(text("ANALYZE product" if not db.is_sqlite else "ANALYZE"))
+        await connection.commit()
+    log.info("bulk seed: %s products added", n)
+    return n
+
+
+_BULK_SQL = f"""
+INSERT INTO product (id, name, slug, sku, description, price, compare_price, currency, stock_quantity,
+                     track_inventory, kind, attributes, category_id, is_active, is_featured, rating_avg,
+                     review_count, created_at, updated_at)
+SELECT gen_random_uuid(),
+       stone || ' ' || form || ' ' || i,
+       'bulk-' || :run || '-' || i,
+       'BULK-' || :run || '-' || i,
+       'A ' || finish || ' ' || lower(form) || ' in ' || stone || ' stone, item ' || i || '.',
+       round((5 + (i * 7919 % 100000) / 100.0)::numeric, 2),
+       CASE WHEN i % 7 = 0 THEN round((5 + (i * 7919 % 100000) / 100.0 * 1.2)::numeric, 2) END,
+       'USD', i % 60, true, 'physical',
+       jsonb_build_object('finish', finish),
+       (CAST(:categories AS uuid[]))[1 + i % cardinality(CAST(:categories AS uuid[]))],
+       i % 100 <> 0, i % 50 = 0, round(((i % 401) / 100.0 + 1)::numeric, 2), i % 40,
+       now() - make_interval(secs => i), now()
+FROM (SELECT i,
+             ({_sql_array(_STONES)})[1 + i % {len(_STONES)}] AS stone,
+             ({_sql_array(_FORMS)})[1 + (i / {len(_STONES)}) % {len(_FORMS)}] AS form,
+             ({_sql_array(_FINISHES)})[1 + i % {len(_FINISHES)}] AS finish
+      FROM generate_series(CAST(:start AS int), CAST(:stop AS int)) AS i) AS g
+"""
+
+
+def _bulk_rows(run: str, start: int, size: int, leaf_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    rng = random.Random(f"{run}-{start}")
+    now = utcnow()
+    rows = []
+    for i in range(start + 1, start + size + 1):
+        stone, form = _STONES[i % len(_STONES)], _FORMS[(i // len(_STONES)) % len(_FORMS)]
+        finish = _FINISHES[i % len(_FINISHES)]
+        price = Decimal(rng.randrange(500, 100_500)) / 100
+        rows.append({
+            "id": uuid.uuid4(), "name": f"{stone} {form} {i}", "slug": f"bulk-{run}-{i}", "sku": f"BULK-{run}-{i}",
+            "description": f"A {finish} {form.lower()} in {stone} stone, item {i}.", "price": price,
+            "compare_price": None, "currency": "USD", "stock_quantity": i % 60, "track_inventory": True,
+            "kind": ProductKind.PHYSICAL.value, "attributes": {"finish": finish},
+            "category_id": leaf_ids[i % len(leaf_ids)] if leaf_ids else None, "is_active": i % 100 != 0,
+            "is_featured": i % 50 == 0, "rating_avg": Decimal(i % 401) / 100 + 1, "review_count": i % 40,
+            "created_at": now - timedelta(seconds=i), "updated_at": now})
+    return rows

@@ -302,3 +302,57 @@ def primary_image_url(images: Sequence[Any]) -> str | None:
         if image.is_primary:
             return image.url
     return images[0].url if images else None
+
+
+# -- stock reservations -------------------------------------------------------------------------
+
+class ReservationStatus(StrEnum):
+    RESERVED = "reserved"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class StockNeed:
+    """What one order asks of one product or variant (its lines for it summed)."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    quantity: int
+
+
+class OrderLineLike(Protocol):
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    quantity: int
+
+
+def needs_stock(kind: str, track_inventory: bool) -> bool:
+    """Only physical goods that count stock are reserved; digital offers never run out."""
+    return kind == ProductKind.PHYSICAL.value and track_inventory
+
+
+def stock_needs(lines: Iterable[OrderLineLike]) -> list[StockNeed]:
+    """Sum the lines per product and variant, in one fixed order: every order then takes its row
+    locks in the same sequence, so two orders for the same products cannot deadlock."""
+    totals: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
+    for line in lines:
+        key = (line.product_id, line.variant_id)
+        totals[key] = totals.get(key, 0) + line.quantity
+    ordered = sorted(totals.items(), key=lambda item: (str(item[0][0]), str(item[0][1] or "")))
+    return [StockNeed(product_id, variant_id, quantity) for (product_id, variant_id), quantity in ordered]
+
+
+# -- reviews ------------------------------------------------------------------------------------
+
+def average_rating(rating_sum: int, count: int) -> Decimal:
+    """The mean of the ratings to two places, half-up; 0 without reviews."""
+    if count <= 0:
+        return Decimal("0.00")
+    return (Decimal(rating_sum) / Decimal(count)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def reviewer_name(email: str | None) -> str:
+    """What a review shows of its author: the part of the email before the @, never the address."""
+    return email.split("@", 1)[0][:200] if email else ""

@@ -56,3 +56,7 @@ class UnknownCategory(CatalogError):
 
 class UnknownParentCategory(CatalogError):
     code, status, default_message = "VALIDATION_ERROR", 400, "The parent category does not exist"
+
+
+class ReviewExists(CatalogError):
+    code, status, default_message = "REVIEW_EXISTS", 409, "You have already reviewed this product"

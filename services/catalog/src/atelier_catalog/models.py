@@ -157,3 +157,84 @@ class StockMovement(SQLModel, table=True):
     reason: str = Field(max_length=200)
     actor_id: uuid.UUID | None = None
     created_at: datetime = _created_at()
+
+
+class StockReservation(SQLModel, table=True):
+    """Stock held for one order line: reserved at `order.placed`, committed at `order.paid`,
+    released at `order.cancelled` or when it expires unpaid. Lines that need no stock (digital,
+    untracked) have no row. `line_no` makes a second placement of the same order collide."""
+
+    __tablename__ = "stock_reservation"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line_no", name="uq_stock_reservation_order_line"),
+        CheckConstraint("quantity > 0", name="ck_stock_reservation_quantity_positive"),
+        CheckConstraint("status IN ('reserved', 'committed', 'released', 'expired')",
+                        name="ck_stock_reservation_status"),
+        # The expiry sweep reads only reserved rows, oldest deadline first.
+        Index("ix_stock_reservation_status_expires", "status", "expires_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    order_id: uuid.UUID
+    line_no: int
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_stock_reservation_product_id"), nullable=False))
+    variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_stock_reservation_variant_id"), nullable=True))
+    quantity: int
+    status: str = Field(default="reserved", max_length=16)
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    created_at: datetime = _created_at()
+    updated_at: datetime = Field(default_factory=utcnow,
+                                 sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
+
+
+class Purchase(SQLModel, table=True):
+    """A paid product per owner (user, or anonymous id until claimed): reviews by this owner are
+    verified purchases."""
+
+    __tablename__ = "purchase"
+    __table_args__ = (UniqueConstraint("owner_id", "product_id", name="uq_purchase_owner_product"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    owner_id: uuid.UUID
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_purchase_product_id"), nullable=False))
+    order_id: uuid.UUID
+    created_at: datetime = _created_at()
+
+
+class Review(SQLModel, table=True):
+    __tablename__ = "review"
+    __table_args__ = (
+        # One review per user per product; a deleted user's reviews keep user_id NULL (anonymised).
+        UniqueConstraint("product_id", "user_id", name="uq_review_product_user"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_review_rating_range"),
+        Index("ix_review_product_created", "product_id", "created_at"),
+        Index("ix_review_user_id", "user_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_review_product_id"), nullable=False))
+    user_id: uuid.UUID | None = None
+    author_name: str = Field(default="", max_length=200)
+    rating: int
+    title: str = Field(default="", max_length=200)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    is_verified_purchase: bool = False
+    created_at: datetime = _created_at()
+
+
+class WishlistItem(SQLModel, table=True):
+    __tablename__ = "wishlist_item"
+    __table_args__ = (
+        UniqueConstraint("user_id", "product_id", name="uq_wishlist_item_user_product"),
+        Index("ix_wishlist_item_user_created", "user_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_wishlist_item_product_id"), nullable=False))
+    created_at: datetime = _created_at()

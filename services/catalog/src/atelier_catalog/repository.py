@@ -7,20 +7,27 @@ index, SQLite falls back to LIKE with the same ranking tiers.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, and_, case, false, func, literal_column, or_, true, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from atelier_catalog.domain import DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter, Visibility, parse_uuid
-from atelier_catalog.models import Category, Product, ProductImage, ProductVariant, StockMovement
+from atelier_catalog.domain import (DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter, ReservationStatus,
+                                    Visibility, parse_uuid)
+from atelier_catalog.models import (Category, Product, ProductImage, ProductVariant, Purchase, Review,
+                                    StockMovement, StockReservation, WishlistItem)
 from atelier_common.columns import utcnow
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).
@@ -130,6 +137,16 @@ class ProductRepository:
         stmt = self.readable_statement(visibility).where(_ref_condition(Product, ref))
         return (await self.session.exec(self._with_children(stmt, visibility))).first()
 
+    async def find_id(self, ref: str, visibility: Visibility) -> uuid.UUID | None:
+        """The id of a visible product, without loading it (reviews and wishlists only need that)."""
+        stmt = self.readable_statement(visibility).where(_ref_condition(Product, ref))
+        return (await self.session.exec(stmt.with_only_columns(col(Product.id)))).first()  # type: ignore[arg-type]
+
+    async def lock(self, product_id: uuid.UUID) -> None:
+        """Hold the product row until the transaction ends (serialises review-count updates)."""
+        stmt = sa_select(Product.id).where(col(Product.id) == product_id)
+        await self.session.execute(stmt.with_for_update() if self._is_postgres else stmt)
+
     async def get_many(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> Sequence[Product]:
         ids, skus = list(ids), list(skus)
         if not ids and not skus:
@@ -138,17 +155,44 @@ class ProductRepository:
         stmt = self._with_children(stmt.order_by(col(Product.id)), EVERYTHING)
         return (await self.session.exec(stmt)).all()
 
-    async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int,
-                   offset: int) -> tuple[int, Sequence[Product]]:
+    async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int, offset: int,
+                   exact_count_limit: int) -> tuple[int, bool, Sequence[Product]]:
+        """(count, whether the count is an estimate, the page)."""
         stmt = self.readable_statement(visibility)
         stmt = self._filter(stmt, filters, visibility)
         rank: list[Any] = []
         if filters.search:
             condition, rank = self._search(filters)
             stmt = stmt.where(condition)
-        count = (await self.session.execute(sa_select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        page = stmt.order_by(*self._order_by(filters.ordering, rank)).limit(limit).offset(offset)
-        return count, (await self.session.exec(self._with_children(page, visibility))).all()
+        count, estimated = await self._count(stmt, exact_count_limit)
+        # Late row lookup: the offset is skipped over index entries (ids only), and only the
+        # page's rows are read in full, so a deep page costs index steps, not row fetches.
+        ids_stmt = (stmt.with_only_columns(col(Product.id))  # type: ignore[arg-type]
+                    .order_by(*self._order_by(filters.ordering, rank)).limit(limit).offset(offset))
+        page_ids = list((await self.session.execute(ids_stmt)).scalars().all())
+        if not page_ids:
+            return count, estimated, []
+        rows = (await self.session.exec(self._with_children(
+            select(Product).where(col(Product.id).in_(page_ids)), visibility))).all()
+        position = {product_id: n for n, product_id in enumerate(page_ids)}
+        return count, estimated, sorted(rows, key=lambda p: position[p.id])
+
+    async def _count(self, stmt: SelectOfScalar[Product], exact_limit: int) -> tuple[int, bool]:
+        """Exact up to `exact_limit` matches; past it, PostgreSQL's planner estimate (never below
+        the limit), so a broad page does not count a million rows on every request."""
+        capped = stmt.with_only_columns(col(Product.id)).limit(exact_limit + 1).subquery()  # type: ignore[arg-type]
+        count = (await self.session.execute(sa_select(func.count()).select_from(capped))).scalar_one()
+        if count <= exact_limit:
+            return count, False
+        if not self._is_postgres:  # the embedded SQLite catalog is small: count it
+            exact = sa_select(func.count()).select_from(stmt.subquery())
+            return (await self.session.execute(exact)).scalar_one(), False
+        compiled = stmt.with_only_columns(col(Product.id)).compile(  # type: ignore[arg-type]
+            dialect=self.session.bind.dialect)  # type: ignore[union-attr]
+        connection = await self.session.connection()
+        plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return max(int(plan[0]["Plan"]["Plan Rows"]), exact_limit + 1), True
 
     async def list_offers(self) -> Sequence[Product]:
         stmt = (self.readable_statement(PUBLIC).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))
@@ -262,3 +306,164 @@ class ProductRepository:
         if self._is_postgres:
             await self.session.execute(sa_select(func.pg_advisory_xact_lock(0x6361_7461_6C6F_67)))
 
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
+class ReservationRepository:
+    """Reservation rows change state only through guarded UPDATEs (`WHERE status IN …`), so a
+    cancel racing the expiry sweep gives the stock back once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exists_for_order(self, order_id: uuid.UUID) -> bool:
+        stmt = select(StockReservation.id).where(col(StockReservation.order_id) == order_id).limit(1)
+        return (await self.session.exec(stmt)).first() is not None
+
+    def add(self, reservation: StockReservation) -> None:
+        self.session.add(reservation)
+
+    async def for_order(self, order_id: uuid.UUID) -> Sequence[StockReservation]:
+        stmt = (select(StockReservation).where(col(StockReservation.order_id) == order_id)
+                .order_by(col(StockReservation.line_no)))
+        return (await self.session.exec(stmt)).all()
+
+    async def move(self, order_id: uuid.UUID, *, from_statuses: Collection[ReservationStatus],
+                   to: ReservationStatus, expired_before: datetime | None = None) -> list[Any]:
+        """Move the order's rows in `from_statuses` to `to` in one guarded UPDATE; the rows that
+        moved (id, product_id, variant_id, quantity), in lock order."""
+        stmt = (update(StockReservation)
+                .where(col(StockReservation.order_id) == order_id,
+                       col(StockReservation.status).in_([s.value for s in from_statuses]))
+                .values(status=to.value, updated_at=utcnow())
+                .returning(col(StockReservation.id), col(StockReservation.product_id),
+                           col(StockReservation.variant_id), col(StockReservation.quantity))
+                .execution_options(synchronize_session=False))
+        if expired_before is not None:
+            stmt = stmt.where(col(StockReservation.expires_at) < expired_before)
+        rows = list((await self.session.execute(stmt)).all())
+        return sorted(rows, key=lambda r: (str(r.product_id), str(r.variant_id or "")))
+
+    async def set_status(self, reservation_id: uuid.UUID, status: ReservationStatus) -> None:
+        stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id)
+                .values(status=status.value, updated_at=utcnow()).execution_options(synchronize_session=False))
+        await self.session.execute(stmt)
+
+    async def orders_due(self, now: datetime, *, limit: int) -> list[uuid.UUID]:
+        """Orders with a reservation past its deadline, oldest first."""
+        stmt = (sa_select(StockReservation.order_id, func.min(StockReservation.expires_at))
+                .where(col(StockReservation.status) == ReservationStatus.RESERVED.value,
+                       col(StockReservation.expires_at) < now)
+                .group_by(StockReservation.order_id)
+                .order_by(func.min(StockReservation.expires_at)).limit(limit))
+        return [row[0] for row in (await self.session.execute(stmt)).all()]
+
+
+class PurchaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, owner_id: uuid.UUID, product_ids: Iterable[uuid.UUID], order_id: uuid.UUID) -> None:
+        """One row per owner and product, however many orders bought it (existing rows are kept)."""
+        rows = [{"id": uuid.uuid4(), "owner_id": owner_id, "product_id": product_id, "order_id": order_id,
+                 "created_at": utcnow()} for product_id in dict.fromkeys(product_ids)]
+        if not rows:
+            return
+        insert = pg_insert if _is_postgres(self.session) else sqlite_insert
+        await self.session.execute(insert(Purchase).values(rows).on_conflict_do_nothing())
+
+    async def has_bought(self, owner_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+        stmt = select(Purchase.id).where(col(Purchase.owner_id) == owner_id, col(Purchase.product_id) == product_id)
+        return (await self.session.exec(stmt.limit(1))).first() is not None
+
+    async def known_products(self, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        ids = list(product_ids)
+        if not ids:
+            return []
+        return list((await self.session.exec(select(Product.id).where(col(Product.id).in_(ids)))).all())
+
+    async def move_owner(self, from_owner: uuid.UUID, to_owner: uuid.UUID) -> None:
+        """Hand an anonymous buyer's purchases to the user who claimed the identity; products
+        the user had already bought keep the user's row."""
+        already = select(Purchase.product_id).where(col(Purchase.owner_id) == to_owner)
+        await self.session.execute(
+            sa_delete(Purchase).where(col(Purchase.owner_id) == from_owner, col(Purchase.product_id).in_(already))
+            .execution_options(synchronize_session=False))
+        await self.session.execute(
+            update(Purchase).where(col(Purchase.owner_id) == from_owner).values(owner_id=to_owner)
+            .execution_options(synchronize_session=False))
+
+    async def forget_owner(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(sa_delete(Purchase).where(col(Purchase.owner_id) == owner_id)
+                                   .execution_options(synchronize_session=False))
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exists(self, product_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        stmt = select(Review.id).where(col(Review.product_id) == product_id, col(Review.user_id) == user_id)
+        return (await self.session.exec(stmt.limit(1))).first() is not None
+
+    def add(self, review: Review) -> None:
+        self.session.add(review)
+
+    async def list_for_product(self, product_id: uuid.UUID, *, limit: int,
+                               offset: int) -> tuple[int, Sequence[Review]]:
+        where = col(Review.product_id) == product_id
+        count = (await self.session.execute(sa_select(func.count()).select_from(Review).where(where))).scalar_one()
+        stmt = (select(Review).where(where).order_by(col(Review.created_at).desc(), col(Review.id))
+                .limit(limit).offset(offset))
+        return count, (await self.session.exec(stmt)).all()
+
+    async def summary(self, product_id: uuid.UUID) -> tuple[int, int]:
+        """(number of reviews, sum of their ratings) as committed plus this transaction's."""
+        stmt = (sa_select(func.count(), func.coalesce(func.sum(Review.rating), 0))
+                .where(col(Review.product_id) == product_id))
+        count, total = (await self.session.execute(stmt)).one()
+        return int(count), int(total)
+
+    async def anonymise_author(self, user_id: uuid.UUID) -> None:
+        stmt = (update(Review).where(col(Review.user_id) == user_id).values(user_id=None, author_name="")
+                .execution_options(synchronize_session=False))
+        await self.session.execute(stmt)
+
+
+class WishlistRepository:
+    """Wishlists belong to users: every query filters on `user_id`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def remove(self, user_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+        stmt = (sa_delete(WishlistItem)
+                .where(col(WishlistItem.user_id) == user_id, col(WishlistItem.product_id) == product_id)
+                .execution_options(synchronize_session=False))
+        return bool((await self.session.execute(stmt)).rowcount)
+
+    async def add(self, user_id: uuid.UUID, product_id: uuid.UUID) -> None:
+        """Insert, or nothing when a parallel toggle already did (the unique key decides)."""
+        insert = pg_insert if _is_postgres(self.session) else sqlite_insert
+        await self.session.execute(insert(WishlistItem).values(
+            id=uuid.uuid4(), user_id=user_id, product_id=product_id, created_at=utcnow()).on_conflict_do_nothing())
+
+    async def list_for_user(self, user_id: uuid.UUID, *, limit: int,
+                            offset: int) -> tuple[int, list[tuple[WishlistItem, Product]]]:
+        """Newest first; products that are no longer on sale are left out."""
+        where = and_(col(WishlistItem.user_id) == user_id, col(Product.is_active) == true())
+        joined = sa_select(WishlistItem, Product).join(Product, col(Product.id) == col(WishlistItem.product_id))
+        count = (await self.session.execute(
+            sa_select(func.count()).select_from(WishlistItem)
+            .join(Product, col(Product.id) == col(WishlistItem.product_id)).where(where))).scalar_one()
+        stmt = (joined.where(where).order_by(col(WishlistItem.created_at).desc(), col(WishlistItem.id))
+                .limit(limit).offset(offset))
+        return count, [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+    async def forget_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(sa_delete(WishlistItem).where(col(WishlistItem.user_id) == user_id)
+                                   .execution_options(synchronize_session=False))

@@ -347,3 +347,54 @@ class ProductLookup(_Input):
 
 class ProductLookupRead(BaseModel):
     results: list[InternalProductRead]
+
+
+# -- reviews and wishlists ----------------------------------------------------------------------
+
+class ReviewCreate(_Input):
+    # S3 requires a title and a comment; API.md caps the title at 200.
+    rating: Annotated[int, Field(strict=True, ge=1, le=5)]
+    title: Name
+    comment: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=5_000)]
+
+
+class ReviewRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    # S3's `user`: a display name, never the email; empty once the author deleted their account.
+    user: str = Field(validation_alias="author_name")
+    rating: int
+    title: str
+    comment: str
+    is_verified_purchase: bool
+    created_at: datetime
+
+
+class WishlistToggleRead(BaseModel):
+    message: str
+    in_wishlist: bool
+
+
+class WishlistProductRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    sku: str
+    price: Money
+    currency: str
+    stock_quantity: int
+    track_inventory: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def in_stock(self) -> bool:
+        return domain.is_in_stock(self.track_inventory, self.stock_quantity)
+
+
+class WishlistItemRead(BaseModel):
+    product: WishlistProductRead
+    added_at: datetime

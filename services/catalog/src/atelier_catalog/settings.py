@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import ServiceSettings
@@ -14,3 +15,11 @@ class CatalogSettings(ServiceSettings):
     # Create the demo categories, stone products and digital offers at start when missing
     # (idempotent). The embedded mode turns it on; real deployments leave it off.
     seed_demo_data: bool = False
+
+    # An order's stock is held this long for payment; unpaid past it, the sweep puts it back.
+    reservation_ttl_minutes: int = Field(default=30, ge=1)
+    # How often the sweep looks for expired reservations (0 turns the sweep off).
+    reservation_sweep_seconds: float = Field(default=60.0, ge=0)
+    # Product lists count matches exactly up to this many; past it (PostgreSQL) the count is the
+    # planner's estimate and the response carries `X-Count-Estimated: true`.
+    exact_count_limit: int = Field(default=10_000, ge=1)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from atelier_catalog.app import create_app
+from atelier_catalog.demo import seed_bulk
+from atelier_common.events.memory import InMemoryBus
 from atelier_common.testing import ServiceHarness
 
 from ..conftest import Catalog
@@ -37,3 +40,18 @@ async def test_more_relevant_descriptions_rank_higher_within_a_tier(harness: Ser
     await catalog.product(sku="NAMED", name="Travertine Paver", description="Stone.")
     found = (await harness.client.get("/api/v1/products?search=travertine")).json()
     assert [p["sku"] for p in found["results"]] == ["NAMED", "OFTEN", "ONCE"]
+
+
+class TestCountAtScale:
+    async def test_broad_pages_get_an_estimated_count_past_the_exact_limit(self, catalog_settings) -> None:
+        settings = catalog_settings.model_copy(update={"exact_count_limit": 100})
+        bus = InMemoryBus()
+        async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
+            await seed_bulk(harness.runtime.db, 2_000)
+            broad = await harness.client.get("/api/v1/products", params={"limit": 5, "offset": 1_500})
+            narrow = await harness.client.get("/api/v1/products", params={"search": "carrara slab 1"})
+
+        assert broad.headers.get("X-Count-Estimated") == "true"
+        assert 1_000 < broad.json()["count"] < 4_000 and len(broad.json()["results"]) == 5
+        assert "X-Count-Estimated" not in narrow.headers
+        assert 0 < narrow.json()["count"] <= 100

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from atelier_catalog.api.deps import (CONFLICT, NOT_FOUND, STAFF_ONLY, CategoryServiceDep, ProductQueryDep,
-                                      ProductServiceDep, VisibilityDep)
+from atelier_catalog.api.deps import (COUNT_ESTIMATED_HEADER, CONFLICT, NOT_FOUND, STAFF_ONLY, CategoryServiceDep,
+                                      ProductQueryDep, ProductServiceDep, VisibilityDep)
 from atelier_catalog.domain import CategoryNode
 from atelier_catalog.models import Category
 from atelier_catalog.schemas import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate, ProductRead
@@ -32,9 +32,12 @@ async def get_category(category_ref: str, visibility: VisibilityDep, categories:
 
 @router.get("/categories/{category_ref}/products", response_model=Page[ProductRead], responses=NOT_FOUND)
 async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
-                                 visibility: VisibilityDep, products: ProductServiceDep) -> dict[str, Any]:
-    count, results = await products.list_in_category(category_ref, query, visibility, limit=page.limit,
-                                                     offset=page.offset)
+                                 visibility: VisibilityDep, products: ProductServiceDep,
+                                 response: Response) -> dict[str, Any]:
+    count, estimated, results = await products.list_in_category(category_ref, query, visibility,
+                                                                limit=page.limit, offset=page.offset)
+    if estimated:
+        response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
 
 

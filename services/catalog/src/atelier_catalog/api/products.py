@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from atelier_catalog.api.deps import (CONFLICT, NOT_FOUND, STAFF_ONLY, ImageServiceDep, ProductQueryDep,
-                                      ProductServiceDep, StockServiceDep, VariantServiceDep, VisibilityDep)
+from atelier_catalog.api.deps import (COUNT_ESTIMATED_HEADER, CONFLICT, NOT_FOUND, STAFF_ONLY, ImageServiceDep,
+                                      ProductQueryDep, ProductServiceDep, StockServiceDep, VariantServiceDep,
+                                      VisibilityDep)
 from atelier_catalog.models import Product, ProductImage, ProductVariant, StockMovement
 from atelier_catalog.schemas import (ImageCreate, ImageRead, ImageUpdate, ProductCreate, ProductRead, ProductUpdate,
                                      StockAdjustment, StockRead, VariantCreate, VariantRead, VariantUpdate)
@@ -20,8 +21,10 @@ STAFF = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 @router.get("/products", response_model=Page[ProductRead])
 async def list_products(request: Request, query: ProductQueryDep, page: PageParamsDep, visibility: VisibilityDep,
-                        products: ProductServiceDep) -> dict[str, Any]:
-    count, results = await products.list(query, visibility, limit=page.limit, offset=page.offset)
+                        products: ProductServiceDep, response: Response) -> dict[str, Any]:
+    count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset)
+    if estimated:
+        response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
 
 

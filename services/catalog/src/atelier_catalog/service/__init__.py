@@ -4,7 +4,10 @@ from atelier_catalog.service.categories import CategoryService
 from atelier_catalog.service.images import ImageService
 from atelier_catalog.service.pricing import PricingService
 from atelier_catalog.service.products import ProductService
+from atelier_catalog.service.reservations import ReservationService
+from atelier_catalog.service.reviews import ReviewService, WishlistService
 from atelier_catalog.service.stock import StockService
 from atelier_catalog.service.variants import VariantService
 
-__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "StockService", "VariantService"]
+__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "ReservationService",
+           "ReviewService", "StockService", "VariantService", "WishlistService"]

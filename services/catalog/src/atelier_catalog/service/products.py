@@ -21,24 +21,28 @@ INITIAL_STOCK_REASON = "initial stock"
 
 
 class ProductService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, exact_count_limit: int = 10_000) -> None:
         self.session = session
         self.products = ProductRepository(session)
         self.categories = CategoryRepository(session)
+        self.exact_count_limit = exact_count_limit
 
     # -- browsing --------------------------------------------------------------------------
 
     async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int,
-                   offset: int) -> tuple[int, Sequence[Product]]:
-        return await self.products.list(self._filter(query), visibility, limit=limit, offset=offset)
+                   offset: int) -> tuple[int, bool, Sequence[Product]]:
+        """(count, whether the count is an estimate, the page)."""
+        return await self.products.list(self._filter(query), visibility, limit=limit, offset=offset,
+                                        exact_count_limit=self.exact_count_limit)
 
     async def list_in_category(self, ref: str, query: ProductQuery, visibility: Visibility, *, limit: int,
-                               offset: int) -> tuple[int, Sequence[Product]]:
+                               offset: int) -> tuple[int, bool, Sequence[Product]]:
         category = await self.categories.get_readable(ref, visibility)
         if category is None:
             raise CategoryNotFound()
         filters = replace(self._filter(query), category=str(category.id))
-        return await self.products.list(filters, visibility, limit=limit, offset=offset)
+        return await self.products.list(filters, visibility, limit=limit, offset=offset,
+                                        exact_count_limit=self.exact_count_limit)
 
     async def get(self, ref: str, visibility: Visibility) -> Product:
         product = await self.products.get_readable(ref, visibility)

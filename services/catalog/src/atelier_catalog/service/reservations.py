@@ -1,0 +1,180 @@
+"""Stock held for orders: reserve at `order.placed` (every line or none), commit at `order.paid`,
+release at `order.cancelled`, expire when never paid.
+
+Every stock change is one guarded UPDATE (`stock_quantity >= :q`), never a read then a write,
+and reservation rows change state through guarded UPDATEs too, so redelivered, reordered or
+racing events cannot move the same units twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog import domain
+from atelier_catalog.domain import ReservationStatus, StockNeed
+from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
+from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReservationRepository
+from atelier_catalog.service._shared import load_product, publish_changes
+from atelier_common import outbox
+from atelier_common.columns import utcnow
+from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
+from atelier_common.contracts.orders import OrderLine
+
+log = logging.getLogger("atelier.catalog.reservations")
+
+REJECTED_UNAVAILABLE = "unavailable"
+REJECTED_INSUFFICIENT = "insufficient_stock"
+Target = tuple[type[Product] | type[ProductVariant], uuid.UUID]
+
+
+def _target(product_id: uuid.UUID, variant_id: uuid.UUID | None) -> Target:
+    # A variant has its own stock; the product's count is for products sold without variants.
+    return (ProductVariant, variant_id) if variant_id is not None else (Product, product_id)
+
+
+class ReservationService:
+    def __init__(self, session: AsyncSession, *, ttl_minutes: int = 30) -> None:
+        self.session = session
+        self.ttl = timedelta(minutes=ttl_minutes)
+        self.products = ProductRepository(session)
+        self.reservations = ReservationRepository(session)
+        self.purchases = PurchaseRepository(session)
+
+    async def reserve(self, order_id: uuid.UUID, order_number: str, lines: Sequence[OrderLine],
+                      *, now: datetime | None = None) -> bool:
+        """Hold every line's stock, or none of it; announce the decision. Whether it was held."""
+        if await self.reservations.exists_for_order(order_id):
+            return True  # the same order placed again (a re-sent event): it already holds its stock
+        needs = domain.stock_needs(lines)
+        unavailable, counted = await self._check_sellable(needs)
+        if unavailable:
+            await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_UNAVAILABLE,
+                                                         lines=unavailable))
+            return False
+        taken: list[tuple[StockNeed, int]] = []
+        short: list[StockLine] = []
+        for need in counted:
+            model, row_id = _target(need.product_id, need.variant_id)
+            after = await self.products.add_stock(model, row_id, -need.quantity)
+            if after is None:
+                short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
+                                       requested=need.quantity, available=await self.products.stock_of(model, row_id)))
+            else:
+                taken.append((need, after))
+        if short:
+            # Give back what this order took: the same transaction still holds those rows'
+            # locks, so no one else has seen the units gone.
+            for need, _ in taken:
+                await self.products.add_stock(*_target(need.product_id, need.variant_id), need.quantity)
+            await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_INSUFFICIENT,
+                                                         lines=short))
+            return False
+        expires_at = (now or utcnow()) + self.ttl
+        for line_no, (need, after) in enumerate(taken):
+            self.reservations.add(StockReservation(
+                order_id=order_id, line_no=line_no, product_id=need.product_id, variant_id=need.variant_id,
+                quantity=need.quantity, expires_at=expires_at))
+            self.products.add_movement(StockMovement(
+                product_id=need.product_id, variant_id=need.variant_id, delta=-need.quantity, quantity_after=after,
+                reason=f"reserved for order {order_number}"))
+        await self.session.flush()
+        await outbox.add(self.session, StockReserved(order_id=order_id))
+        await self._announce((need.product_id, need.variant_id) for need, _ in taken)
+        return True
+
+    async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:
+        """The order is paid: its units stay taken for good, and its buyer may review them."""
+        await self.reservations.move(order_id, from_statuses=(ReservationStatus.RESERVED,),
+                                     to=ReservationStatus.COMMITTED)
+        await self._reclaim_expired(order_id)
+        product_ids = [line.product_id for line in lines]
+        if not product_ids:
+            product_ids = [r.product_id for r in await self.reservations.for_order(order_id)]
+        # Lines may name things catalog does not sell (a book); purchases are of products only.
+        await self.purchases.record(owner_id, await self.purchases.known_products(product_ids), order_id)
+
+    async def release(self, order_id: uuid.UUID) -> None:
+        """The order is cancelled: reserved or committed units go back on the shelf, once."""
+        rows = await self.reservations.move(
+            order_id, from_statuses=(ReservationStatus.RESERVED, ReservationStatus.COMMITTED),
+            to=ReservationStatus.RELEASED)
+        await self._give_back(rows, reason="order cancelled")
+
+    async def expire_due(self, *, now: datetime | None = None, limit: int = 100) -> int:
+        """Release the reservations of orders left unpaid past their deadline; how many orders."""
+        now = now or utcnow()
+        order_ids = await self.reservations.orders_due(now, limit=limit)
+        for order_id in order_ids:
+            rows = await self.reservations.move(order_id, from_statuses=(ReservationStatus.RESERVED,),
+                                                to=ReservationStatus.EXPIRED, expired_before=now)
+            await self._give_back(rows, reason="reservation expired")
+        return len(order_ids)
+
+    async def _check_sellable(self, needs: Sequence[StockNeed]) -> tuple[list[StockLine], list[StockNeed]]:
+        """The lines that cannot be sold at all (unknown or inactive), and those that count stock."""
+        products = {p.id: p for p in await self.products.get_many(ids={n.product_id for n in needs})}
+        unavailable: list[StockLine] = []
+        counted: list[StockNeed] = []
+        for need in needs:
+            product = products.get(need.product_id)
+            variant = None
+            if product is not None and need.variant_id is not None:
+                variant = next((v for v in product.variants if v.id == need.variant_id), None)
+            if (product is None or not product.is_active
+                    or (need.variant_id is not None and (variant is None or not variant.is_active))):
+                unavailable.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
+                                             requested=need.quantity, available=0))
+            elif domain.needs_stock(product.kind, product.track_inventory):
+                counted.append(need)
+        return unavailable, counted
+
+    async def _reclaim_expired(self, order_id: uuid.UUID) -> None:
+        """Paid after its reservation expired: take the units again if they are still there.
+        If they are gone the payment stays and staff resolve it; never go below zero."""
+        rows = await self.reservations.move(order_id, from_statuses=(ReservationStatus.EXPIRED,),
+                                            to=ReservationStatus.COMMITTED)
+        changed = []
+        for row in rows:
+            model, row_id = _target(row.product_id, row.variant_id)
+            after = await self.products.add_stock(model, row_id, -row.quantity)
+            if after is None:
+                log.warning("order %s paid after its reservation expired and stock ran out "
+                            "(product %s, variant %s, %s units)", order_id, row.product_id, row.variant_id,
+                            row.quantity)
+                await self.reservations.set_status(row.id, ReservationStatus.EXPIRED)
+                continue
+            self.products.add_movement(StockMovement(
+                product_id=row.product_id, variant_id=row.variant_id, delta=-row.quantity, quantity_after=after,
+                reason="reserved again: paid after expiry"))
+            changed.append((row.product_id, row.variant_id))
+        await self.session.flush()
+        await self._announce(changed)
+
+    async def _give_back(self, rows: Sequence[Any], *, reason: str) -> None:
+        for row in rows:
+            model, row_id = _target(row.product_id, row.variant_id)
+            after = await self.products.add_stock(model, row_id, row.quantity)
+            if after is None:  # the product or variant is gone (deleted rows cascade); nothing to return
+                continue
+            self.products.add_movement(StockMovement(
+                product_id=row.product_id, variant_id=row.variant_id, delta=row.quantity, quantity_after=after,
+                reason=reason))
+        await self.session.flush()
+        await self._announce((row.product_id, row.variant_id) for row in rows)
+
+    async def _announce(self, changed: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> None:
+        """`catalog.product_changed` for each product (or variant) whose stock moved: carts
+        check stock against their read-model."""
+        by_product: dict[uuid.UUID, set[uuid.UUID | None]] = {}
+        for product_id, variant_id in changed:
+            by_product.setdefault(product_id, set()).add(variant_id)
+        for product_id, variant_ids in by_product.items():
+            product = await load_product(self.products, str(product_id))
+            await publish_changes(self.session, product, with_product=None in variant_ids,
+                                  variants=[v for v in product.variants if v.id in variant_ids])
