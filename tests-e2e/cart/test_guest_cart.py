@@ -13,9 +13,10 @@ pytestmark = pytest.mark.e2e
 
 
 async def _physical_products(api: httpx.AsyncClient) -> list[dict]:
-    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 5})
+    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
     assert r.status_code == 200
-    products = [p for p in r.json()["results"] if not p["variants"]]
+    # other journeys buy from the same demo catalog: keep to products with stock to spare
+    products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= 5]
     assert len(products) >= 2, "the demo catalog has simple physical products"
     return products
 

@@ -28,6 +28,13 @@ async def physical_product(api: httpx.AsyncClient, min_stock: int = 5) -> dict:
     return products[0]
 
 
+async def stock_becomes(api: httpx.AsyncClient, product_id: str, expected: int) -> None:
+    async def check() -> bool:
+        return (await api.get(f"/api/v1/products/{product_id}")).json()["stock_quantity"] == expected
+
+    await poll(check, message=f"stock of {product_id} at {expected}")
+
+
 async def pay_locally(api: httpx.AsyncClient, checkout_url: str) -> None:
     assert (await api.get(checkout_url)).status_code == 200
     r = await api.post(f"{checkout_url}/pay", headers={"Accept": "application/json"})
@@ -61,6 +68,7 @@ async def test_guest_checkout_pays_registers_the_buyer_and_empties_the_cart(api:
     """S0: an anonymous buyer pays; the order is paid, the buyer gets an account from the delivery
     email (a welcome mail to set a password) and finds the order there."""
     product = await physical_product(api)
+    stock = product["stock_quantity"]
     email = f"guest-{uuid.uuid4().hex[:10]}@example.com"
     async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as guest:
         token = (await guest.get("/api/v1/cart")).headers["x-anonymous-token"]
@@ -76,6 +84,8 @@ async def test_guest_checkout_pays_registers_the_buyer_and_empties_the_cart(api:
             return (await guest.get("/api/v1/cart", headers=as_guest)).json()["item_count"] == 0
 
         await poll(cart_empty, message="cart cleared by the order")
+        await order_with_status(guest, order["id"], "awaiting_payment", as_guest)  # catalog reserved the stock
+        await stock_becomes(guest, product["id"], stock - 2)
         r = await guest.post("/api/v1/payments/checkout", headers=as_guest, json={
             "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
         assert r.status_code in (200, 201), r.text
@@ -89,6 +99,8 @@ async def test_guest_checkout_pays_registers_the_buyer_and_empties_the_cart(api:
     paid = await order_with_status(api, order["id"], "paid", auth)
     statuses = [h["status"] for h in paid["status_history"]]
     assert statuses[0] == "pending" and statuses[-1] == "paid"
+    assert statuses[:2] == ["pending", "awaiting_payment"]  # stock was reserved before the payment
+    await stock_becomes(api, product["id"], stock - 2)  # the reservation is committed, not released
     stranger = await customer(api)
     assert (await api.get(f"/api/v1/orders/{order['id']}", headers=stranger)).status_code == 404
 
@@ -111,8 +123,10 @@ async def test_client_cannot_change_what_it_pays(api: httpx.AsyncClient) -> None
 
 async def test_logged_in_checkout_shows_in_the_ledger_and_cancel_refunds(api: httpx.AsyncClient) -> None:
     product = await physical_product(api)
+    stock = product["stock_quantity"]
     auth = await customer(api)
     order = await place_from_cart(api, auth, product, 1)
+    await stock_becomes(api, product["id"], stock - 1)  # reserved for the order
     r = await api.post("/api/v1/payments/checkout", headers=auth, json={
         "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
     await pay_locally(api, r.json()["checkout_url"])
@@ -127,6 +141,32 @@ async def test_logged_in_checkout_shows_in_the_ledger_and_cancel_refunds(api: ht
     assert r.status_code == 200, r.text
     refunded = await order_with_status(api, order["id"], "refunded", auth)
     assert [h["status"] for h in refunded["status_history"]][-2:] == ["cancelled", "refunded"]
+    await stock_becomes(api, product["id"], stock)  # cancelling returned the stock
+
+
+async def test_an_order_beyond_the_stock_is_rejected(api: httpx.AsyncClient) -> None:
+    """Two customers race for the last units: one order reserves them, the other is rejected."""
+    from infra.journeys import staff
+
+    admin = await staff(api)
+    sku = f"LAST-{uuid.uuid4().hex[:8]}"
+    product = (await api.post("/api/v1/products", headers=admin, json={
+        "name": f"Last slab {sku}", "sku": sku, "price": "300.00", "stock_quantity": 3, "kind": "physical"})).json()
+    buyers = [await customer(api) for _ in range(3)]
+    addresses = [(await api.post("/api/v1/addresses", headers=b, json=ADDRESS)).json()["id"] for b in buyers]
+    responses = await asyncio.gather(*(api.post("/api/v1/orders", headers=b, json={
+        "shipping_address_id": a, "items": [{"product_id": product["id"], "quantity": 2}]})
+        for b, a in zip(buyers, addresses, strict=True)))
+    placed = [(r.json()["id"], b) for r, b in zip(responses, buyers, strict=True) if r.status_code == 201]
+    assert placed, [r.text for r in responses]
+
+    async def decided() -> list[str] | None:
+        statuses = [(await api.get(f"/api/v1/orders/{o}", headers=b)).json()["status"] for o, b in placed]
+        return statuses if all(s in ("awaiting_payment", "rejected") for s in statuses) else None
+
+    statuses = await poll(decided, message="every order reserved or rejected")
+    assert statuses.count("awaiting_payment") == 1
+    await stock_becomes(api, product["id"], 1)
 
 
 async def test_shipped_order_cannot_be_cancelled(api: httpx.AsyncClient) -> None:
