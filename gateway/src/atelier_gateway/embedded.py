@@ -15,6 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_common.events.memory import InMemoryBus
+from atelier_common.telemetry import setup_logging
 from atelier_gateway.app import create_app as create_gateway
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import AsgiUpstream
@@ -52,6 +53,8 @@ def build(data_dir: Path | None = None, *, gateway_settings: GatewaySettings | N
           public_base_url: str | None = None,
           service_overrides: dict[str, dict[str, Any]] | None = None) -> tuple[FastAPI, InMemoryBus]:
     gateway_settings = gateway_settings or GatewaySettings()
+    # One process, one log configuration: name it after the mode, not after the first service.
+    setup_logging(gateway_settings, "embedded")
     data_dir = data_dir or gateway_settings.data_dir
     gateway_settings = gateway_settings.model_copy(update={
         "data_dir": data_dir, "dev_endpoints": True, "service_urls": {s: f"http://{s}.internal" for s in SERVICES}})
