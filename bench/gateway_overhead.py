@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block  # noqa: E402
 
 PATH = "/api/v1/products?limit=20"
+# A cheap route (a static list) shows the gateway's own cost, which a heavy page would hide.
+CHEAP = ("generation", "/api/v1/generation/models")
 
 
 def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--products", type=int, default=60)
+    parser.add_argument("--cheap", action="store_true", help=f"also measure {CHEAP[1]} (a static list)")
     args = parser.parse_args()
 
     from atelier_gateway.processes import Topology
@@ -97,18 +100,28 @@ def main() -> None:
         load(f"{gateway}{PATH}", 2, args.concurrency, headers)
         results = {"direct": load(f"{direct}{PATH}", args.seconds, args.concurrency, headers),
                    "gateway": load(f"{gateway}{PATH}", args.seconds, args.concurrency, headers)}
+        cheap = {}
+        if args.cheap:
+            cheap_direct = topology.service_urls()[CHEAP[0]]
+            load(f"{cheap_direct}{CHEAP[1]}", 2, args.concurrency, headers)
+            cheap = {"direct": load(f"{cheap_direct}{CHEAP[1]}", args.seconds, args.concurrency, headers),
+                     "gateway": load(f"{gateway}{CHEAP[1]}", args.seconds, args.concurrency, headers)}
     finally:
         topology.stop()
         _drop(args.postgres, f"atelier_bench_{run}_")
         _delete_queues(args.amqp, f"bench{run}.", f"atelier.events.bench{run}")
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    print(f"GET {PATH}  load: {'wrk' if shutil.which('wrk') else 'bench/load.py'}, "
+    print(f"load: {'wrk' if shutil.which('wrk') else 'bench/load.py'}, "
           f"{args.concurrency} connections, {args.seconds}s each, 1 gateway + 1 catalog process")
-    print(f"{'':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, r in results.items():
-        print(f"{name:8} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}")
-    print(f"ratio gateway/direct: {results['gateway']['rps'] / results['direct']['rps']:.2f}")
+    for path, figures in ((PATH, results), (CHEAP[1], cheap)):
+        if not figures:
+            continue
+        print(f"GET {path}")
+        print(f"{'':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for name, r in figures.items():
+            print(f"{name:8} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}")
+        print(f"ratio gateway/direct: {figures['gateway']['rps'] / figures['direct']['rps']:.2f}")
 
 
 if __name__ == "__main__":
