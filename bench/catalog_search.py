@@ -1,23 +1,24 @@
-"""Benchmark: catalog search, filtered list and detail pages at two catalog sizes.
+"""Benchmark: catalog search, filtered list and detail pages through the gateway, at two sizes.
 
-Creates a PostgreSQL database of its own, migrates it, seeds `--small` products
-(`atelier_catalog.demo.seed_bulk`), starts the catalog app with uvicorn in a second process,
-measures each page with wrk (or bench/load.py), then grows the catalog to `--large` and measures
-again. Prints p50/p99 at both sizes and large/small ratios (the cost should grow at most
-logarithmically). Measured directly against catalog; bench/gateway_overhead.py gives the
-gateway's own share. The database is dropped at the end.
+Starts the distributed topology (`atelier up --no-split`: one process per service and the
+gateway, on PostgreSQL and RabbitMQ), seeds the catalog to the first of `--sizes`
+(`atelier_catalog.demo.seed_bulk`), measures each page through the gateway with wrk (or
+bench/load.py), grows the catalog to the next size and measures again. Prints p50/p99 at each
+size and the largest/smallest ratios (cost should grow at most logarithmically).
 
-    uv run python bench/catalog_search.py --small 10000 --large 1000000 --seconds 10
+Seeding a million products takes about two minutes; `--keep NAME` keeps the databases (named
+`atelier_<NAME>_*`) so that a second run reuses what is already seeded.
+
+    uv run python bench/catalog_search.py --sizes 10000 1000000 --seconds 10
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
+import shutil
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,111 +26,112 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
 from gateway_overhead import python_load, wrk  # noqa: E402
+from infra.platform import _delete_queues, _drop, free_port_block  # noqa: E402
 
 PAGES = {
     "search": "/api/v1/products?search=carrara%20slab&limit=20",
     "filtered list": "/api/v1/products?category=natural-stone&min_price=100&max_price=600&in_stock=true"
                      "&ordering=-price&limit=20&offset=200",
-    "detail": None,  # filled with a real slug after seeding
+    "detail": "",  # a real slug, found after seeding
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+async def _grow(url: str, target: int) -> None:
+    """Seed bulk products until the catalog holds `target` products."""
+    from sqlalchemy import text
 
-
-def _database(server: str, name: str, *, drop: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' if drop else f'CREATE DATABASE "{name}"')
-
-
-async def _seed(url: str, n: int) -> None:
     from atelier_catalog.demo import seed_bulk
     from atelier_common.db import Database
 
     db = Database(url, service="catalog")
     try:
-        start = time.perf_counter()
-        await seed_bulk(db, n)
-        print(f"  seeded {n:,} products in {time.perf_counter() - start:.1f} s", flush=True)
+        async with db.read_only() as session:
+            have = (await session.execute(text("SELECT count(*) FROM product"))).scalar_one()
+        if have < target:
+            start = time.perf_counter()
+            await seed_bulk(db, target - have)
+            print(f"  seeded {target - have:,} products in {time.perf_counter() - start:.1f} s", flush=True)
     finally:
         await db.dispose()
 
 
-def _measure(base: str, seconds: int, concurrency: int) -> dict[str, dict[str, float]]:
-    load = wrk if os.path.exists("/usr/bin/wrk") or any(
-        os.path.exists(os.path.join(p, "wrk")) for p in os.environ.get("PATH", "").split(":")) else python_load
+def _measure(base: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, dict[str, float]]:
+    load = wrk if shutil.which("wrk") else python_load
     results = {}
     for name, path in PAGES.items():
-        httpx.get(base + path, timeout=30).raise_for_status()  # warm up and check it answers
-        results[name] = load(base + path, seconds, concurrency, {})
-        print(f"  {name:14s} p50 {results[name]['p50_ms']:7.2f} ms  p99 {results[name]['p99_ms']:7.2f} ms  "
-              f"{results[name]['rps']:8.0f} req/s  errors {results[name]['errors']}", flush=True)
+        httpx.get(base + path, headers=headers, timeout=30).raise_for_status()  # it answers
+        load(base + path, 2, concurrency, headers)  # warm: prepared statements, cached estimates
+        results[name] = load(base + path, seconds, concurrency, headers)
+        r = results[name]
+        print(f"  {name:14s} p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  {r['rps']:7.0f} req/s"
+              f"  errors {r['errors']}", flush=True)
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000],
+                        help="catalog sizes to measure at, smallest first")
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--keep", metavar="NAME", help="keep (and reuse) databases named atelier_NAME_*")
     args = parser.parse_args()
 
-    from atelier_common.migrations import upgrade
+    from atelier_gateway.processes import Topology
 
-    import atelier_catalog
-
-    name = f"atelier_bench_catalog_{uuid.uuid4().hex[:8]}"
-    url = f"{args.postgres.rstrip('/')}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
-    _database(args.postgres, name)
-    server = None
+    run = args.keep or f"bench{uuid.uuid4().hex[:8]}"
+    prefix = f"atelier_{run}_"
+    port = free_port_block(7)
+    data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
+    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
+                        data_dir=data_dir, extra_env={
+                            "ATELIER_DATABASE_NAME_PREFIX": prefix,
+                            "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run}",
+                            "ATELIER_AMQP_QUEUE_PREFIX": f"{run}.",
+                            "ATELIER_LOG_LEVEL": "WARNING",
+                            "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
+                            # the limiter stays on the hot path, with a ceiling the load never reaches
+                            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
+                        })
+    catalog_url = f"{args.postgres.rstrip('/')}/{prefix}catalog".replace("postgresql://", "postgresql+psycopg://", 1)
+    results = {}
     try:
-        upgrade(Path(atelier_catalog.__file__).parent / "migrations", url)
-        asyncio.run(_seed(url, args.small))
-        port = _free_port()
-        env = {**os.environ, "ATELIER_CATALOG_DATABASE_URL": url, "ATELIER_LOG_LEVEL": "WARNING",
-               "ATELIER_CATALOG_AUTO_MIGRATE": "false", "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "atelier_catalog.app:create_app", "--port", str(port),
-             "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"], env=env)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("catalog did not start")
-            time.sleep(0.2)
-        slug = httpx.get(base + "/api/v1/products?search=calacatta&limit=1").json()["results"][0]["slug"]
-        PAGES["detail"] = f"/api/v1/products/{slug}"
-
-        print(f"{args.small:,} products:", flush=True)
-        small = _measure(base, args.seconds, args.concurrency)
-        asyncio.run(_seed(url, args.large - args.small))
-        print(f"{args.large:,} products:", flush=True)
-        large = _measure(base, args.seconds, args.concurrency)
-
-        print("\nratio large/small (p50, p99):")
-        for page in PAGES:
-            print(f"  {page:14s} {large[page]['p50_ms'] / small[page]['p50_ms']:5.2f}x  "
-                  f"{large[page]['p99_ms'] / small[page]['p99_ms']:5.2f}x")
+        topology.prepare()  # creates and migrates the databases
+        asyncio.run(_grow(catalog_url, args.sizes[0]))
+        topology.start()
+        if not topology.wait_ready(180):
+            raise SystemExit("the platform did not become healthy")
+        gateway = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=gateway, timeout=30) as client:
+            response = client.get("/api/v1/products?search=calacatta&limit=1")
+            anon = response.headers.get("x-anonymous-token") or client.cookies["anon_token"]
+            PAGES["detail"] = f"/api/v1/products/{response.json()['results'][0]['slug']}"
+        headers = {"X-Anonymous-Token": anon}
+        for size in args.sizes:
+            asyncio.run(_grow(catalog_url, size))
+            print(f"{size:,} products, through the gateway, {args.concurrency} connections:", flush=True)
+            results[size] = _measure(gateway, args.seconds, args.concurrency, headers)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        _database(args.postgres, name, drop=True)
+        topology.stop()
+        if not args.keep:
+            _drop(args.postgres, prefix)
+        _delete_queues(args.amqp, f"{run}.", f"atelier.events.{run}")
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    if len(args.sizes) < 2:
+        return
+    small, large = results[args.sizes[0]], results[args.sizes[-1]]
+    print(f"\n{'page':14s} {'p50 small':>10} {'p50 large':>10} {'p99 small':>10} {'p99 large':>10}"
+          f" {'p50 ratio':>10} {'p99 ratio':>10}")
+    for page in PAGES:
+        s, b = small[page], large[page]
+        print(f"{page:14s} {s['p50_ms']:10.2f} {b['p50_ms']:10.2f} {s['p99_ms']:10.2f} {b['p99_ms']:10.2f}"
+              f" {b['p50_ms'] / s['p50_ms']:10.2f} {b['p99_ms'] / s['p99_ms']:10.2f}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from atelier_catalog import sweeper
 from atelier_catalog.api import ROUTERS
 from atelier_catalog.demo import seed_demo_data
 from atelier_catalog.events import SUBSCRIPTIONS
+from atelier_catalog.repository import CountEstimates
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.events import EventBus
 from atelier_common.service import Runtime, ServiceSpec, build_app
@@ -31,4 +32,7 @@ SPEC = ServiceSpec(
 
 def create_app(settings: CatalogSettings | None = None, *, bus: EventBus | None = None,
                http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
-    return build_app(SPEC, settings or CatalogSettings(), bus=bus, http_mounts=http_mounts)
+    settings = settings or CatalogSettings()
+    app = build_app(SPEC, settings, bus=bus, http_mounts=http_mounts)
+    app.state.count_estimates = CountEstimates(ttl=settings.count_estimate_seconds)
+    return app

@@ -166,7 +166,7 @@ async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH) -> int:
     them server-side with `generate_series`, SQLite takes batches of executemany. Names mix a
     stone, a form and a finish so that search has realistic matches; about 1 in 100 is inactive
     and 1 in 50 featured. No `catalog.product_changed` is published (carts learn of a product
-    when it is added to a cart); ANALYZE refreshes the planner's statistics afterwards."""
+    when it is added to a cart); VACUUM ANALYZE refreshes the statistics afterwards."""
     await seed_demo_data(db)
     async with db.read_only() as session:
         leaf_ids = [c.id for c in await CategoryRepository(session).list_readable(PUBLIC_VISIBILITY)
@@ -182,9 +182,10 @@ async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH) -> int:
                 await session.execute(text(_BULK_SQL), {"run": run, "start": done + 1, "stop": done + size,
                                                         "categories": [str(c) for c in leaf_ids]})
         done += size
+    # VACUUM also sets the visibility map, so list pages can be answered from indexes alone.
     async with db.engine.connect() as connection:
-        await connection.execute(text("ANALYZE product" if not db.is_sqlite else "ANALYZE"))
-        await connection.commit()
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("ANALYZE" if db.is_sqlite else "VACUUM ANALYZE product"))
     log.info("bulk seed: %s products added", n)
     return n
 
@@ -209,7 +210,7 @@ FROM (SELECT i,
              ({_sql_array(_STONES)})[1 + i % {len(_STONES)}] AS stone,
              ({_sql_array(_FORMS)})[1 + (i / {len(_STONES)}) % {len(_FORMS)}] AS form,
              ({_sql_array(_FINISHES)})[1 + i % {len(_FINISHES)}] AS finish
-      FROM generate_series(CAST(:start AS int), CAST(:stop AS int)) AS i) AS g
+      FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS i) AS g
 """
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -68,6 +68,8 @@ class Product(SQLModel, table=True):
         Index("ix_product_active_kind", "is_active", "kind"),
         Index("ix_product_active_featured", "is_active", "is_featured"),
         Index("ix_product_category_id", "category_id"),
+        # Search's exact-SKU tier compares case-insensitively.
+        Index("ix_product_sku_lower", text("lower(sku)")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

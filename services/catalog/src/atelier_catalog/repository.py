@@ -8,12 +8,15 @@ index, SQLite falls back to LIKE with the same ranking tiers.
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+import time
+from collections.abc import Collection, Hashable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, case, false, func, literal_column, or_, true, update
+from sqlalchemy import Boolean, ColumnElement, Select, and_, case, false, func, literal_column, or_, true, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -24,7 +27,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from atelier_catalog.domain import (DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter, ReservationStatus,
+from atelier_catalog.domain import (DEFAULT_ORDERING, DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter, ReservationStatus,
                                     Visibility, parse_uuid)
 from atelier_catalog.models import (Category, Product, ProductImage, ProductVariant, Purchase, Review,
                                     StockMovement, StockReservation, WishlistItem)
@@ -32,13 +35,55 @@ from atelier_common.columns import utcnow
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).
 SEARCH_CONFIG = "english"
-_ORDER_COLUMNS: dict[str, Any] = {
-    "name": Product.name,
-    "price": Product.price,
-    "created_at": Product.created_at,
-    "stock_quantity": Product.stock_quantity,
-    "rating": Product.rating_avg,
-}
+# How many of the newest rows (in page order) a search reads before it falls back to ranking
+# every match through the full-text index: the bound on a search page's cost.
+SEARCH_WALK_ROWS = 4_000
+_PRODUCT = Product.__table__  # type: ignore[attr-defined]
+_IMAGE = ProductImage.__table__  # type: ignore[attr-defined]
+_VARIANT = ProductVariant.__table__  # type: ignore[attr-defined]
+# Not mapped (PostgreSQL only, made by the migration), so referred to by name.
+_SEARCH_VECTOR = literal_column("product.search_vector", type_=TSVECTOR)
+_SKU_TEXT = re.compile(r"[A-Za-z0-9_.\-]+")  # the characters a SKU is made of (schemas.Sku)
+_ORDER_FIELDS = {"name": "name", "price": "price", "created_at": "created_at",
+                 "stock_quantity": "stock_quantity", "rating": "rating_avg"}
+
+
+def _order_clauses(ordering: Sequence[OrderKey], columns: Any) -> list[Any]:
+    """ORDER BY terms for `ordering` over `columns` (the product table's or a subquery's)."""
+    clauses = [columns[_ORDER_FIELDS[key.field]].desc() if key.descending else columns[_ORDER_FIELDS[key.field]].asc()
+               for key in ordering]
+    # Equal values would otherwise come back in any order, and pages could overlap.
+    return [*clauses, columns.id.asc()]
+
+
+@dataclass(frozen=True)
+class _Match:
+    exact: ColumnElement[bool]     # the SKU, as typed
+    best: ColumnElement[bool]      # every word in the name, or the text inside the SKU
+    anywhere: ColumnElement[bool]  # the above, or every word in name and description together
+
+
+def _matcher(f: ProductFilter, columns: Any, vector: Any | None) -> _Match:
+    """The search conditions over `columns`; `vector` is the tsvector on PostgreSQL, None on
+    SQLite (which falls back to LIKE with the same tiers)."""
+    raw = (f.search or "").strip()
+    exact = func.lower(columns.sku) == raw.lower()  # served by the index on lower(sku)
+    # Substrings of a SKU from 3 characters on (the shortest the trigram index can serve), and
+    # only when the text could be part of one (no spaces, say), so most searches skip it.
+    in_sku = (columns.sku.ilike(_like_pattern(raw), escape="\\")
+              if len(raw) >= 3 and _SKU_TEXT.fullmatch(raw) else exact)
+    if not f.terms:
+        return _Match(exact, in_sku, in_sku)
+    if vector is not None:
+        config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+        # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
+        matches = vector.op("@@", return_type=Boolean)
+        name_only = matches(func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms)))
+        any_field = matches(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+        return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
+    name_only = and_(*(_contains(columns.name, t) for t in f.terms))
+    any_field = and_(*(or_(_contains(columns.name, t), _contains(columns.description, t)) for t in f.terms))
+    return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
 
 
 def _like_pattern(text: str) -> str:
@@ -110,9 +155,30 @@ class CategoryRepository:
         return sa_select(tree.c.id)
 
 
+class CountEstimates:
+    """Estimated counts of broad product queries, kept for `ttl` seconds: a million-row catalog's
+    count need not be re-estimated on every page (it is marked as an estimate anyway)."""
+
+    def __init__(self, *, ttl: float = 60.0, size: int = 1_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[Hashable, tuple[float, int]] = {}
+
+    def get(self, key: Hashable) -> int | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: Hashable, value: int) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # rare: a fresh start beats bookkeeping for an LRU
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
+
 class ProductRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, estimates: CountEstimates | None = None) -> None:
         self.session = session
+        self.estimates = estimates if estimates is not None else CountEstimates()
 
     @property
     def _is_postgres(self) -> bool:
@@ -155,52 +221,160 @@ class ProductRepository:
         stmt = self._with_children(stmt.order_by(col(Product.id)), EVERYTHING)
         return (await self.session.exec(stmt)).all()
 
-    async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int, offset: int,
-                   exact_count_limit: int) -> tuple[int, bool, Sequence[Product]]:
-        """(count, whether the count is an estimate, the page)."""
-        stmt = self.readable_statement(visibility)
-        stmt = self._filter(stmt, filters, visibility)
-        rank: list[Any] = []
-        if filters.search:
-            condition, rank = self._search(filters)
-            stmt = stmt.where(condition)
-        count, estimated = await self._count(stmt, exact_count_limit)
-        # Late row lookup: the offset is skipped over index entries (ids only), and only the
-        # page's rows are read in full, so a deep page costs index steps, not row fetches.
-        ids_stmt = (stmt.with_only_columns(col(Product.id))  # type: ignore[arg-type]
-                    .order_by(*self._order_by(filters.ordering, rank)).limit(limit).offset(offset))
-        page_ids = list((await self.session.execute(ids_stmt)).scalars().all())
-        if not page_ids:
-            return count, estimated, []
-        rows = (await self.session.exec(self._with_children(
-            select(Product).where(col(Product.id).in_(page_ids)), visibility))).all()
-        position = {product_id: n for n, product_id in enumerate(page_ids)}
-        return count, estimated, sorted(rows, key=lambda p: position[p.id])
+    # -- pages: plain rows, never ORM objects (a page is read, not changed) ------------------
 
-    async def _count(self, stmt: SelectOfScalar[Product], exact_limit: int) -> tuple[int, bool]:
+    async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int, offset: int,
+                   exact_count_limit: int) -> tuple[int, bool, list[dict[str, Any]]]:
+        """(count, whether the count is an estimate, the page as product views)."""
+        base = self._filter(sa_select(_PRODUCT.c.id), filters, visibility)
+        if not visibility.include_inactive:
+            base = base.where(_PRODUCT.c.is_active == true())
+        if filters.search:
+            count, estimated, page_ids = await self._search(base, filters, limit=limit, offset=offset,
+                                                            exact_count_limit=exact_count_limit)
+            return count, estimated, await self.views(page_ids, visibility)
+        count, estimated = await self._count(base, exact_count_limit, key=(filters, visibility))
+        # Every ordering column leads an index with is_active: the page is an index walk that
+        # stops after offset + limit rows.
+        stmt = (base.with_only_columns(*_PRODUCT.c)
+                .order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c)))
+        rows = (await self.session.execute(stmt.limit(limit).offset(offset))).mappings().all()
+        products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
+        return count, estimated, list(products.values())
+
+    async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
+        stmt = sa_select(_PRODUCT).where(_ref_condition(Product, ref))
+        if not visibility.include_inactive:
+            stmt = stmt.where(_PRODUCT.c.is_active == true())
+        row = (await self.session.execute(stmt)).mappings().first()
+        if row is None:
+            return None
+        return (await self._with_children_rows({row["id"]: dict(row)}, visibility))[row["id"]]
+
+    async def views(self, ids: Sequence[uuid.UUID], visibility: Visibility) -> list[dict[str, Any]]:
+        """The products `ids` with their images and variants, in the order of `ids`: three
+        indexed queries whatever the page size."""
+        if not ids:
+            return []
+        rows = (await self.session.execute(sa_select(_PRODUCT).where(_PRODUCT.c.id.in_(ids)))).mappings().all()
+        products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
+        return [products[product_id] for product_id in ids if product_id in products]
+
+    async def _with_children_rows(self, products: dict[uuid.UUID, dict[str, Any]],
+                                  visibility: Visibility) -> dict[uuid.UUID, dict[str, Any]]:
+        ids = list(products)
+        for product in products.values():
+            product["images"], product["variants"] = [], []
+        images = (sa_select(_IMAGE).where(_IMAGE.c.product_id.in_(ids))
+                  .order_by(_IMAGE.c.product_id, _IMAGE.c.display_order, _IMAGE.c.created_at, _IMAGE.c.id))
+        variants = (sa_select(_VARIANT).where(_VARIANT.c.product_id.in_(ids))
+                    .order_by(_VARIANT.c.product_id, _VARIANT.c.created_at, _VARIANT.c.id))
+        if not visibility.include_inactive:
+            variants = variants.where(_VARIANT.c.is_active == true())
+        for stmt, key in ((images, "images"), (variants, "variants")):
+            for row in (await self.session.execute(stmt)).mappings():
+                products[row["product_id"]][key].append(row)
+        return products
+
+    async def _count(self, stmt: Select[Any], exact_limit: int, *, key: Hashable | None = None) -> tuple[int, bool]:
         """Exact up to `exact_limit` matches; past it, PostgreSQL's planner estimate (never below
-        the limit), so a broad page does not count a million rows on every request."""
-        capped = stmt.with_only_columns(col(Product.id)).limit(exact_limit + 1).subquery()  # type: ignore[arg-type]
+        the limit), so a broad page does not count a million rows on every request. An estimate
+        is kept for a while under `key`, and the query behind it is not counted again meanwhile."""
+        if key is not None and (known := self.estimates.get(key)) is not None:
+            return known, True
+        capped = stmt.limit(exact_limit + 1).subquery()
         count = (await self.session.execute(sa_select(func.count()).select_from(capped))).scalar_one()
         if count <= exact_limit:
             return count, False
         if not self._is_postgres:  # the embedded SQLite catalog is small: count it
             exact = sa_select(func.count()).select_from(stmt.subquery())
             return (await self.session.execute(exact)).scalar_one(), False
-        compiled = stmt.with_only_columns(col(Product.id)).compile(  # type: ignore[arg-type]
-            dialect=self.session.bind.dialect)  # type: ignore[union-attr]
+        estimate = max(await self._planned_rows(stmt), exact_limit + 1)
+        if key is not None:
+            self.estimates.put(key, estimate)
+        return estimate, True
+
+    async def _planned_rows(self, stmt: Select[Any]) -> int:
+        """How many rows PostgreSQL's planner expects `stmt` to return (no rows are read)."""
+        compiled = stmt.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]
         connection = await self.session.connection()
         plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan
-        return max(int(plan[0]["Plan"]["Plan Rows"]), exact_limit + 1), True
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    # -- search ------------------------------------------------------------------------------
+
+    async def _search(self, base: Select[Any], f: ProductFilter, *, limit: int, offset: int,
+                      exact_count_limit: int) -> tuple[int, bool, list[uuid.UUID]]:
+        """Without an explicit ordering, matches are ranked in tiers: the exact SKU, then products
+        whose name has every word (or whose SKU contains the text), then matches elsewhere
+        (description); newest first within a tier. With an ordering, matches simply follow it.
+
+        On PostgreSQL the page is first looked for among the newest `SEARCH_WALK_ROWS` rows in
+        page order (an index walk that stops at the page's last match, whatever the catalog's
+        size); only when those hold too few best-tier matches does the query fall back to the
+        full-text index and rank every match."""
+        ranked = not f.ordering
+        ordering = f.ordering or DEFAULT_ORDERING
+        wanted = offset + limit
+        exact: list[uuid.UUID] = []
+        if ranked:
+            stmt = base.where(_matcher(f, _PRODUCT.c, None).exact)
+            exact = list((await self.session.execute(stmt)).scalars().all())
+        if self._is_postgres:
+            walked = await self._walk(base, f, ordering, best_only=ranked, wanted=wanted - len(exact))
+            if walked is not None:
+                found, scanned = walked
+                ids = [*exact, *(i for i in found if i not in exact)]
+                count, estimated = await self._walk_count(base, f, len(ids), scanned, exact_count_limit)
+                return count, estimated, ids[offset:offset + limit]
+        match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR if self._is_postgres else None)
+        matching = base.where(match.anywhere)
+        count, estimated = await self._count(matching, exact_count_limit)
+        clauses = _order_clauses(ordering, _PRODUCT.c)
+        if ranked:
+            tier = case((match.exact, 0), (match.best, 1), else_=2)
+            clauses = [tier.asc(), *clauses]
+        page = matching.order_by(*clauses).limit(limit).offset(offset)
+        return count, estimated, list((await self.session.execute(page)).scalars().all())
+
+    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], *, best_only: bool,
+                    wanted: int) -> tuple[list[uuid.UUID], int] | None:
+        """The first `wanted` matches among the newest rows in page order, with the position of
+        the last one; None when those rows hold fewer."""
+        if wanted <= 0:
+            return [], 1
+        clauses = _order_clauses(ordering, _PRODUCT.c)
+        columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku, *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
+        recent = (base.with_only_columns(*columns.values(), _SEARCH_VECTOR.label("search_vector"),
+                                         func.row_number().over(order_by=clauses).label("position"))
+                  .order_by(*clauses).limit(SEARCH_WALK_ROWS).subquery("recent"))
+        match = _matcher(f, recent.c, recent.c.search_vector)
+        stmt = (sa_select(recent.c.id, recent.c.position).where(match.best if best_only else match.anywhere)
+                .order_by(*_order_clauses(ordering, recent.c)).limit(wanted))
+        rows = (await self.session.execute(stmt)).all()
+        if len(rows) < wanted:
+            return None
+        return [row.id for row in rows], rows[-1].position
+
+    async def _walk_count(self, base: Select[Any], f: ProductFilter, found: int, scanned: int,
+                          exact_limit: int) -> tuple[int, bool]:
+        """Exact when the filtered catalog is small enough to count cheaply; otherwise the density
+        of matches in the walked rows times the filtered catalog's planned size (an estimate)."""
+        key = (replace(f, search=None, terms=()), "planned")
+        if (rows := self.estimates.get(key)) is None:
+            rows = await self._planned_rows(base)
+            self.estimates.put(key, rows)
+        if rows <= min(exact_limit, SEARCH_WALK_ROWS):
+            return await self._count(base.where(_matcher(f, _PRODUCT.c, _SEARCH_VECTOR).anywhere), exact_limit)
+        return max(found, round(found / scanned * rows)), True
 
     async def list_offers(self) -> Sequence[Product]:
         stmt = (self.readable_statement(PUBLIC).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))
                 .order_by(col(Product.kind), col(Product.price), col(Product.sku)))
         return (await self.session.exec(stmt)).all()
 
-    def _filter(self, stmt: SelectOfScalar[Product], f: ProductFilter,
-                visibility: Visibility) -> SelectOfScalar[Product]:
+    def _filter(self, stmt: Select[Any], f: ProductFilter, visibility: Visibility) -> Select[Any]:
         if f.category is not None:
             subtree = CategoryRepository(self.session).subtree_ids(f.category, visibility)
             stmt = stmt.where(col(Product.category_id).in_(subtree))
@@ -216,38 +390,6 @@ class ProductRepository:
         if f.kind is not None:
             stmt = stmt.where(col(Product.kind) == f.kind.value)
         return stmt
-
-    def _search(self, f: ProductFilter) -> tuple[ColumnElement[bool], list[Any]]:
-        """The match condition and the rank terms (best first): an exact SKU, then a match in the
-        name, then a partial SKU, then a match in the description only."""
-        raw = (f.search or "").strip()
-        exact_sku = func.lower(Product.sku) == raw.lower()
-        sku_contains = col(Product.sku).ilike(_like_pattern(raw), escape="\\")
-        if self._is_postgres:
-            vector = literal_column("product.search_vector", type_=TSVECTOR)
-            config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
-            # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
-            any_field = func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms))
-            name_only = func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms))
-            matches = vector.op("@@", return_type=Boolean)
-            text_match = matches(any_field) if f.terms else false()
-            name_match = matches(name_only) if f.terms else false()
-            tier = case((exact_sku, 4), (name_match, 3), (sku_contains, 2), else_=1)
-            rank = [tier.desc(), func.ts_rank(vector, any_field).desc()] if f.terms else [tier.desc()]
-            return or_(text_match, sku_contains), rank
-        every_word = and_(*(or_(_contains(Product.name, t), _contains(Product.description, t),
-                                _contains(Product.sku, t)) for t in f.terms)) if f.terms else false()
-        name_match = and_(*(_contains(Product.name, t) for t in f.terms)) if f.terms else false()
-        tier = case((exact_sku, 4), (name_match, 3), (sku_contains, 2), else_=1)
-        return or_(every_word, sku_contains), [tier.desc()]
-
-    def _order_by(self, ordering: Sequence[OrderKey], rank: list[Any]) -> list[Any]:
-        clauses = [(_ORDER_COLUMNS[key.field].desc() if key.descending else _ORDER_COLUMNS[key.field].asc())
-                   for key in ordering]
-        if not clauses:
-            clauses = rank or [col(Product.created_at).desc()]
-        # Equal values would otherwise come back in any order, and pages could overlap.
-        return [*clauses, col(Product.id).asc()]
 
     async def slugs_like(self, base: str) -> set[str]:
         """`base` and `base-…` (slugs hold only a-z, 0-9 and '-', so nothing needs escaping)."""

@@ -22,4 +22,6 @@ class CatalogSettings(ServiceSettings):
     reservation_sweep_seconds: float = Field(default=60.0, ge=0)
     # Product lists count matches exactly up to this many; past it (PostgreSQL) the count is the
     # planner's estimate and the response carries `X-Count-Estimated: true`.
-    exact_count_limit: int = Field(default=10_000, ge=1)
+    exact_count_limit: int = Field(default=1_000, ge=1)
+    # An estimated count is reused this long for the same filters (0: estimate on every page).
+    count_estimate_seconds: float = Field(default=60.0, ge=0)

@@ -33,13 +33,12 @@ async def test_words_are_stemmed(harness: ServiceHarness, catalog: Catalog) -> N
     assert [p["sku"] for p in found["results"]] == ["POL"]
 
 
-async def test_more_relevant_descriptions_rank_higher_within_a_tier(harness: ServiceHarness,
-                                                                    catalog: Catalog) -> None:
-    await catalog.product(sku="ONCE", name="Tile A", description="A little travertine.")
-    await catalog.product(sku="OFTEN", name="Tile B", description="Travertine, travertine and more travertine.")
+async def test_within_a_tier_the_newest_comes_first(harness: ServiceHarness, catalog: Catalog) -> None:
+    await catalog.product(sku="OLD", name="Tile A", description="A little travertine.")
     await catalog.product(sku="NAMED", name="Travertine Paver", description="Stone.")
+    await catalog.product(sku="NEW", name="Tile B", description="Travertine, travertine and more travertine.")
     found = (await harness.client.get("/api/v1/products?search=travertine")).json()
-    assert [p["sku"] for p in found["results"]] == ["NAMED", "OFTEN", "ONCE"]
+    assert [p["sku"] for p in found["results"]] == ["NAMED", "NEW", "OLD"]
 
 
 class TestCountAtScale:

@@ -29,7 +29,9 @@ def _service(cls: type[Any]) -> Any:
 
 
 async def _product_service(request: Request, session: SessionDep) -> ProductService:
-    return ProductService(session, exact_count_limit=request.app.state.settings.exact_count_limit)
+    state = request.app.state
+    return ProductService(session, exact_count_limit=state.settings.exact_count_limit,
+                          estimates=state.count_estimates)
 
 
 VisibilityDep = Annotated[Visibility, Depends(_visibility)]

@@ -29,7 +29,7 @@ async def list_products(request: Request, query: ProductQueryDep, page: PagePara
 
 
 @router.get("/products/{product_ref}", response_model=ProductRead, responses=NOT_FOUND)
-async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductServiceDep) -> Product:
+async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductServiceDep) -> dict[str, Any]:
     return await products.get(product_ref, visibility)
 
 

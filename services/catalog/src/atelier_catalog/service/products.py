@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,7 +12,7 @@ from atelier_catalog import domain
 from atelier_catalog.domain import EVERYTHING, ProductFilter, ProductKind, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import Product, StockMovement
-from atelier_catalog.repository import CategoryRepository, ProductRepository
+from atelier_catalog.repository import CategoryRepository, CountEstimates, ProductRepository
 from atelier_catalog.schemas import (InternalProductRead, InternalVariantRead, ProductCreate, ProductLookup,
                                      ProductQuery, ProductUpdate)
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
@@ -21,22 +21,23 @@ INITIAL_STOCK_REASON = "initial stock"
 
 
 class ProductService:
-    def __init__(self, session: AsyncSession, *, exact_count_limit: int = 10_000) -> None:
+    def __init__(self, session: AsyncSession, *, exact_count_limit: int = 1_000,
+                 estimates: CountEstimates | None = None) -> None:
         self.session = session
-        self.products = ProductRepository(session)
+        self.products = ProductRepository(session, estimates=estimates)
         self.categories = CategoryRepository(session)
         self.exact_count_limit = exact_count_limit
 
     # -- browsing --------------------------------------------------------------------------
 
     async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int,
-                   offset: int) -> tuple[int, bool, Sequence[Product]]:
-        """(count, whether the count is an estimate, the page)."""
+                   offset: int) -> tuple[int, bool, list[dict[str, Any]]]:
+        """(count, whether the count is an estimate, the page as product views)."""
         return await self.products.list(self._filter(query), visibility, limit=limit, offset=offset,
                                         exact_count_limit=self.exact_count_limit)
 
     async def list_in_category(self, ref: str, query: ProductQuery, visibility: Visibility, *, limit: int,
-                               offset: int) -> tuple[int, bool, Sequence[Product]]:
+                               offset: int) -> tuple[int, bool, list[dict[str, Any]]]:
         category = await self.categories.get_readable(ref, visibility)
         if category is None:
             raise CategoryNotFound()
@@ -44,8 +45,8 @@ class ProductService:
         return await self.products.list(filters, visibility, limit=limit, offset=offset,
                                         exact_count_limit=self.exact_count_limit)
 
-    async def get(self, ref: str, visibility: Visibility) -> Product:
-        product = await self.products.get_readable(ref, visibility)
+    async def get(self, ref: str, visibility: Visibility) -> dict[str, Any]:
+        product = await self.products.get_view(ref, visibility)
         if product is None:
             raise ProductNotFound()
         return product
