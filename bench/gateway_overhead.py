@@ -31,7 +31,7 @@ CHEAP = ("generation", "/api/v1/generation/models")
 
 
 def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
-    cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    cmd = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

@@ -7,6 +7,7 @@ index, SQLite falls back to LIKE with the same ranking tiers.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -16,10 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, case, false, func, literal_column, or_, true, update
+from sqlalchemy import Boolean, ColumnElement, Select, Text, Uuid, bindparam, cast, and_, case, false, func, literal_column, or_, true, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import TSVECTOR, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -54,6 +56,43 @@ def _order_clauses(ordering: Sequence[OrderKey], columns: Any) -> list[Any]:
                for key in ordering]
     # Equal values would otherwise come back in any order, and pages could overlap.
     return [*clauses, columns.id.asc()]
+
+
+# The statements of product views are built once: building one costs more than running it.
+
+@functools.cache
+def _children_json(include_inactive: bool) -> tuple[Any, Any]:
+    """Scalar subqueries: a product's images and (visible) variants as JSON arrays, in order."""
+    image, variant = _IMAGE.c, _VARIANT.c
+    image_fields = func.json_build_object("id", image.id, "url", image.url, "alt_text", image.alt_text,
+                                          "display_order", image.display_order, "is_primary", image.is_primary)
+    images = (sa_select(func.coalesce(func.json_agg(aggregate_order_by(
+        image_fields, image.display_order, image.created_at, image.id)), literal_column("'[]'::json")))
+        .where(image.product_id == _PRODUCT.c.id))
+    # Prices as text: a JSON number would come back as a float.
+    variant_fields = func.json_build_object(
+        "id", variant.id, "name", variant.name, "sku", variant.sku, "price", cast(variant.price, Text),
+        "stock_quantity", variant.stock_quantity, "attributes", variant.attributes, "is_active", variant.is_active)
+    variants = (sa_select(func.coalesce(func.json_agg(aggregate_order_by(
+        variant_fields, variant.created_at, variant.id)), literal_column("'[]'::json")))
+        .where(variant.product_id == _PRODUCT.c.id))
+    if not include_inactive:
+        variants = variants.where(variant.is_active == true())
+    return images.scalar_subquery().label("images"), variants.scalar_subquery().label("variants")
+
+
+@functools.cache
+def _views_by_ids(include_inactive: bool) -> Select[Any]:
+    ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
+    return (sa_select(*_PRODUCT.c, *_children_json(include_inactive))
+            .where(_PRODUCT.c.id == func.any(ids)))
+
+
+@functools.cache
+def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Select[Any]:
+    stmt = sa_select(*_PRODUCT.c, *_children_json(include_inactive)).where(
+        (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
+    return stmt if include_inactive else stmt.where(_PRODUCT.c.is_active == true())
 
 
 @dataclass(frozen=True)
@@ -236,29 +275,44 @@ class ProductRepository:
         count, estimated = await self._count(base, exact_count_limit, key=(filters, visibility))
         # Every ordering column leads an index with is_active: the page is an index walk that
         # stops after offset + limit rows.
-        stmt = (base.with_only_columns(*_PRODUCT.c)
-                .order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c)))
-        rows = (await self.session.execute(stmt.limit(limit).offset(offset))).mappings().all()
-        products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
-        return count, estimated, list(products.values())
+        stmt = base.order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c))
+        return count, estimated, await self._read_views(stmt.limit(limit).offset(offset), visibility)
 
     async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
-        stmt = sa_select(_PRODUCT).where(_ref_condition(Product, ref))
+        ref_id = parse_uuid(ref)
+        if self._is_postgres:
+            stmt = _views_by_ref(visibility.include_inactive, by_id=ref_id is not None)
+            rows = (await self.session.execute(stmt, {"ref": ref_id or ref})).mappings().all()
+            return dict(rows[0]) if rows else None
+        stmt = sa_select(_PRODUCT.c.id).where(_ref_condition(Product, ref))
         if not visibility.include_inactive:
             stmt = stmt.where(_PRODUCT.c.is_active == true())
-        row = (await self.session.execute(stmt)).mappings().first()
-        if row is None:
-            return None
-        return (await self._with_children_rows({row["id"]: dict(row)}, visibility))[row["id"]]
+        views = await self._read_views(stmt, visibility)
+        return views[0] if views else None
 
     async def views(self, ids: Sequence[uuid.UUID], visibility: Visibility) -> list[dict[str, Any]]:
-        """The products `ids` with their images and variants, in the order of `ids`: three
-        indexed queries whatever the page size."""
+        """The products `ids` with their images and variants, in the order of `ids`."""
         if not ids:
             return []
-        rows = (await self.session.execute(sa_select(_PRODUCT).where(_PRODUCT.c.id.in_(ids)))).mappings().all()
-        products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
-        return [products[product_id] for product_id in ids if product_id in products]
+        if self._is_postgres:
+            rows = (await self.session.execute(_views_by_ids(visibility.include_inactive), {"ids": list(ids)}))
+            found = {row["id"]: dict(row) for row in rows.mappings()}
+        else:
+            found = {view["id"]: view for view in await self._read_views(
+                sa_select(_PRODUCT.c.id).where(_PRODUCT.c.id.in_(ids)), visibility)}
+        return [found[product_id] for product_id in ids if product_id in found]
+
+    async def _read_views(self, ids: Select[Any], visibility: Visibility) -> list[dict[str, Any]]:
+        """Product views for the ids `ids` selects, in its order. PostgreSQL returns each row with
+        its images and variants aggregated as JSON: one statement for a whole page. SQLite reads
+        the children with one query per table."""
+        columns = ids.with_only_columns(*_PRODUCT.c)
+        if not self._is_postgres:
+            rows = (await self.session.execute(columns)).mappings().all()
+            products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
+            return list(products.values())
+        stmt = columns.add_columns(*_children_json(visibility.include_inactive))
+        return [dict(row) for row in (await self.session.execute(stmt)).mappings()]
 
     async def _with_children_rows(self, products: dict[uuid.UUID, dict[str, Any]],
                                   visibility: Visibility) -> dict[uuid.UUID, dict[str, Any]]:
