@@ -1,7 +1,7 @@
 """Benchmark: catalog search, filtered list and detail pages through the gateway, at two sizes.
 
-Starts the distributed topology (`atelier up --no-split`: one process per service and the
-gateway, on PostgreSQL and RabbitMQ), seeds the catalog to the first of `--sizes`
+Starts the distributed topology (`atelier up --no-split --workers catalog=2`: a process per
+service, two for catalog, and the gateway, on PostgreSQL and RabbitMQ), seeds the catalog to the first of `--sizes`
 (`atelier_catalog.demo.seed_bulk`), measures each page through the gateway with wrk (or
 bench/load.py), grows the catalog to the next size and measures again. Prints p50/p99 at each
 size and the largest/smallest ratios (cost should grow at most logarithmically).
@@ -48,8 +48,8 @@ async def _grow(url: str, target: int) -> None:
 
     db = Database(url, service="catalog")
     try:
-        async with db.read_only() as session:
-            have = (await session.execute(text("SELECT count(*) FROM product"))).scalar_one()
+        async with db.engine.connect() as connection:
+            have = (await connection.execute(text("SELECT count(*) FROM product"))).scalar_one()
         if have < target:
             start = time.perf_counter()
             await seed_bulk(db, target - have)
@@ -79,6 +79,8 @@ def main() -> None:
                         help="catalog sizes to measure at, smallest first")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--catalog-workers", type=int, default=2,
+                        help="catalog API processes (the other services run one each)")
     parser.add_argument("--keep", metavar="NAME", help="keep (and reuse) databases named atelier_NAME_*")
     args = parser.parse_args()
 
@@ -89,7 +91,7 @@ def main() -> None:
     port = free_port_block(7)
     data_dir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
     topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
-                        data_dir=data_dir, extra_env={
+                        data_dir=data_dir, api_workers={"catalog": args.catalog_workers}, extra_env={
                             "ATELIER_DATABASE_NAME_PREFIX": prefix,
                             "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run}",
                             "ATELIER_AMQP_QUEUE_PREFIX": f"{run}.",
@@ -114,7 +116,8 @@ def main() -> None:
         headers = {"X-Anonymous-Token": anon}
         for size in args.sizes:
             asyncio.run(_grow(catalog_url, size))
-            print(f"{size:,} products, through the gateway, {args.concurrency} connections:", flush=True)
+            print(f"{size:,} products, through the gateway, {args.concurrency} connections, "
+                  f"{args.catalog_workers} catalog processes:", flush=True)
             results[size] = _measure(gateway, args.seconds, args.concurrency, headers)
     finally:
         topology.stop()

@@ -119,12 +119,20 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        amqp: Annotated[str, typer.Option(envvar="ATELIER_AMQP_URL")] = "amqp://guest:guest@127.0.0.1:5672/",
        host: str = "127.0.0.1", port: int = 8000, base_port: int = 8101,
        split: Annotated[bool, typer.Option(help="relay and consumers in processes of their own")] = True,
+       workers: Annotated[list[str] | None, typer.Option(
+           help="SERVICE=N: N API worker processes for SERVICE (repeatable), e.g. catalog=2")] = None,
        data_dir: Path = Path(".atelier")) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_gateway.processes import Topology
 
+    api_workers = {}
+    for item in workers or []:
+        service, _, count = item.partition("=")
+        if service not in SERVICES or not count.isdigit() or int(count) < 1:
+            raise typer.BadParameter(f"expected SERVICE=N with a known service, got {item!r}", param_hint="--workers")
+        api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
-                        data_dir=data_dir)
+                        data_dir=data_dir, api_workers=api_workers)
     raise typer.Exit(topology.run())
 
 

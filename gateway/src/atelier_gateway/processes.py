@@ -35,6 +35,8 @@ class Topology:
     split: bool = True
     data_dir: Path = Path(".atelier")
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Uvicorn worker processes per service API (default 1): scaling one service out on this machine.
+    api_workers: dict[str, int] = field(default_factory=dict)
     children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
 
@@ -63,15 +65,16 @@ class Topology:
         for service in SERVICES:
             port = urls[service].rsplit(":", 1)[1]
             roles = f"ATELIER_{service.upper()}_ROLES"
+            serve = [*cli, "serve", service, "--host", self.host, "--port", port,
+                     "--workers", str(self.api_workers.get(service, 1))]
             if self.split:
-                out.append((f"{service}-api", [*cli, "serve", service, "--host", self.host, "--port", port],
-                            {roles: '["api"]'}))
+                out.append((f"{service}-api", serve, {roles: '["api"]'}))
                 out.append((f"{service}-relay", [*cli, "worker", service, "--role", "relay"], {}))
                 out.append((f"{service}-consumer", [*cli, "worker", service, "--role", "consumer"], {}))
                 if service in WORKER_SERVICES:
                     out.append((f"{service}-worker", [*cli, "worker", service, "--role", "worker"], {}))
             else:
-                out.append((service, [*cli, "serve", service, "--host", self.host, "--port", port], {}))
+                out.append((service, serve, {}))
         out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port)], {}))
         return out
 

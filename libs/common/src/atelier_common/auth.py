@@ -109,12 +109,28 @@ class JwksCache:
 
 
 class TokenVerifier:
+    # Verified tokens are remembered until they expire: a client sends the same token on every
+    # request, and its signature need not be checked again each time (revocation is the
+    # gateway's denylist, not this cache's business).
+    CACHE_SIZE = 10_000
+
     def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
+        self._verified: dict[tuple[str, str], dict[str, Any]] = {}
 
     async def decode(self, token: str, typ: str) -> dict[str, Any]:
+        claims = self._verified.get((token, typ))
+        if claims is not None and claims["exp"] > time.time():
+            return claims
+        claims = await self._decode(token, typ)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()  # rare; simpler than an LRU, and refilled at one verify per token
+        self._verified[(token, typ)] = claims
+        return claims
+
+    async def _decode(self, token: str, typ: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

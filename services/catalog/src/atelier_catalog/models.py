@@ -58,13 +58,14 @@ class Product(SQLModel, table=True):
         CheckConstraint(f"kind IN ({KIND_VALUES})", name="ck_product_kind"),
         # The last line of defence behind the guarded stock UPDATE.
         CheckConstraint("stock_quantity >= 0", name="ck_product_stock_non_negative"),
-        # Every public query filters on is_active, so it leads each filter/ordering index.
+        # Every public query filters on is_active, so it leads each filter/ordering index; the
+        # ordering indexes end with id, the tie-breaker of every page.
         Index("ix_product_active_category", "is_active", "category_id"),
-        Index("ix_product_active_price", "is_active", "price"),
-        Index("ix_product_active_created_at", "is_active", "created_at"),
-        Index("ix_product_active_name", "is_active", "name"),
-        Index("ix_product_active_stock", "is_active", "stock_quantity"),
-        Index("ix_product_active_rating", "is_active", "rating_avg"),
+        Index("ix_product_active_price", "is_active", "price", "id"),
+        Index("ix_product_active_created_at", "is_active", "created_at", "id"),
+        Index("ix_product_active_name", "is_active", "name", "id"),
+        Index("ix_product_active_stock", "is_active", "stock_quantity", "id"),
+        Index("ix_product_active_rating", "is_active", "rating_avg", "id"),
         Index("ix_product_active_kind", "is_active", "kind"),
         Index("ix_product_active_featured", "is_active", "is_featured"),
         Index("ix_product_category_id", "category_id"),

@@ -1,8 +1,10 @@
 """Queries of the catalog, and nothing else: no rules, no commits.
 
 Visibility lives in one method per table (`readable_statement`): a row the caller may not see is
-simply not found. Search is the one dialect-specific part: PostgreSQL ranks with its full-text
-index, SQLite falls back to LIKE with the same ranking tiers.
+simply not found. Product pages are read as plain rows (no ORM objects): on PostgreSQL one
+statement brings a page with its images and variants. Search is the dialect-specific part:
+PostgreSQL matches with its full-text index and bounds a page's cost (`ProductRepository._search`),
+SQLite falls back to LIKE with the same ranking tiers.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from atelier_catalog.domain import (DEFAULT_ORDERING, DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter, ReservationStatus,
-                                    Visibility, parse_uuid)
+from atelier_catalog.domain import (DEFAULT_ORDERING, DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter,
+                                    ReservationStatus, Visibility, parse_uuid)
 from atelier_catalog.models import (Category, Product, ProductImage, ProductVariant, Purchase, Review,
                                     StockMovement, StockReservation, WishlistItem)
 from atelier_common.columns import utcnow
@@ -54,8 +56,9 @@ def _order_clauses(ordering: Sequence[OrderKey], columns: Any) -> list[Any]:
     """ORDER BY terms for `ordering` over `columns` (the product table's or a subquery's)."""
     clauses = [columns[_ORDER_FIELDS[key.field]].desc() if key.descending else columns[_ORDER_FIELDS[key.field]].asc()
                for key in ordering]
-    # Equal values would otherwise come back in any order, and pages could overlap.
-    return [*clauses, columns.id.asc()]
+    # Equal values would otherwise come back in any order, and pages could overlap. The id goes
+    # the way of the first key, so that one (is_active, column, id) index serves either direction.
+    return [*clauses, columns.id.desc() if ordering and ordering[0].descending else columns.id.asc()]
 
 
 # The statements of product views are built once: building one costs more than running it.
@@ -269,9 +272,8 @@ class ProductRepository:
         if not visibility.include_inactive:
             base = base.where(_PRODUCT.c.is_active == true())
         if filters.search:
-            count, estimated, page_ids = await self._search(base, filters, limit=limit, offset=offset,
-                                                            exact_count_limit=exact_count_limit)
-            return count, estimated, await self.views(page_ids, visibility)
+            return await self._search(base, filters, visibility, limit=limit, offset=offset,
+                                      exact_count_limit=exact_count_limit)
         count, estimated = await self._count(base, exact_count_limit, key=(filters, visibility))
         # Every ordering column leads an index with is_active: the page is an index walk that
         # stops after offset + limit rows.
@@ -358,8 +360,8 @@ class ProductRepository:
 
     # -- search ------------------------------------------------------------------------------
 
-    async def _search(self, base: Select[Any], f: ProductFilter, *, limit: int, offset: int,
-                      exact_count_limit: int) -> tuple[int, bool, list[uuid.UUID]]:
+    async def _search(self, base: Select[Any], f: ProductFilter, visibility: Visibility, *, limit: int,
+                      offset: int, exact_count_limit: int) -> tuple[int, bool, list[dict[str, Any]]]:
         """Without an explicit ordering, matches are ranked in tiers: the exact SKU, then products
         whose name has every word (or whose SKU contains the text), then matches elsewhere
         (description); newest first within a tier. With an ordering, matches simply follow it.
@@ -370,46 +372,44 @@ class ProductRepository:
         full-text index and rank every match."""
         ranked = not f.ordering
         ordering = f.ordering or DEFAULT_ORDERING
-        wanted = offset + limit
-        exact: list[uuid.UUID] = []
-        if ranked:
-            stmt = base.where(_matcher(f, _PRODUCT.c, None).exact)
-            exact = list((await self.session.execute(stmt)).scalars().all())
         if self._is_postgres:
-            walked = await self._walk(base, f, ordering, best_only=ranked, wanted=wanted - len(exact))
+            walked = await self._walk(base, f, ordering, ranked=ranked, wanted=offset + limit)
             if walked is not None:
-                found, scanned = walked
-                ids = [*exact, *(i for i in found if i not in exact)]
+                ids, scanned = walked
                 count, estimated = await self._walk_count(base, f, len(ids), scanned, exact_count_limit)
-                return count, estimated, ids[offset:offset + limit]
+                return count, estimated, await self.views(ids[offset:offset + limit], visibility)
         match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR if self._is_postgres else None)
         matching = base.where(match.anywhere)
         count, estimated = await self._count(matching, exact_count_limit)
         clauses = _order_clauses(ordering, _PRODUCT.c)
         if ranked:
-            tier = case((match.exact, 0), (match.best, 1), else_=2)
-            clauses = [tier.asc(), *clauses]
-        page = matching.order_by(*clauses).limit(limit).offset(offset)
-        return count, estimated, list((await self.session.execute(page)).scalars().all())
+            clauses = [case((match.exact, 0), (match.best, 1), else_=2).asc(), *clauses]
+        return count, estimated, await self._read_views(matching.order_by(*clauses).limit(limit).offset(offset),
+                                                        visibility)
 
-    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], *, best_only: bool,
+    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], *, ranked: bool,
                     wanted: int) -> tuple[list[uuid.UUID], int] | None:
-        """The first `wanted` matches among the newest rows in page order, with the position of
-        the last one; None when those rows hold fewer."""
-        if wanted <= 0:
-            return [], 1
+        """The first `wanted` matches from the newest rows in page order, with how many rows were
+        read to find them; None when those rows hold fewer. Ranked, the exact SKU leads (found by
+        its own index, wherever it is)."""
         clauses = _order_clauses(ordering, _PRODUCT.c)
-        columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku, *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
+        columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku,
+                                       *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
         recent = (base.with_only_columns(*columns.values(), _SEARCH_VECTOR.label("search_vector"),
                                          func.row_number().over(order_by=clauses).label("position"))
                   .order_by(*clauses).limit(SEARCH_WALK_ROWS).subquery("recent"))
         match = _matcher(f, recent.c, recent.c.search_vector)
-        stmt = (sa_select(recent.c.id, recent.c.position).where(match.best if best_only else match.anywhere)
+        stmt = (sa_select(recent.c.id, recent.c.position)
+                .where(and_(match.best, ~match.exact) if ranked else match.anywhere)
                 .order_by(*_order_clauses(ordering, recent.c)).limit(wanted))
+        if ranked:  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
+            exact = base.with_only_columns(func.array_agg(_PRODUCT.c.id)).where(_matcher(f, _PRODUCT.c, None).exact)
+            stmt = stmt.add_columns(exact.scalar_subquery().label("exact"))
         rows = (await self.session.execute(stmt)).all()
-        if len(rows) < wanted:
+        ids = [*((rows[0].exact or []) if ranked and rows else []), *(row.id for row in rows)]
+        if len(ids) < wanted:
             return None
-        return [row.id for row in rows], rows[-1].position
+        return ids, rows[-1].position
 
     async def _walk_count(self, base: Select[Any], f: ProductFilter, found: int, scanned: int,
                           exact_limit: int) -> tuple[int, bool]:

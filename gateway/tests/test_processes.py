@@ -1,0 +1,36 @@
+"""`atelier up`'s process list: what runs, and how a service API is scaled out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from atelier_gateway.cli import app
+from atelier_gateway.processes import Topology
+from atelier_gateway.settings import SERVICES
+
+
+def _commands(**kwargs) -> dict[str, list[str]]:
+    topology = Topology(postgres="postgresql://pg", amqp="amqp://mq", data_dir=Path("/tmp/x"), **kwargs)
+    return {name: command for name, command, _ in topology.commands()}
+
+
+def test_split_topology_runs_api_relay_and_consumer_per_service_and_one_gateway() -> None:
+    commands = _commands()
+    for service in SERVICES:
+        assert {f"{service}-api", f"{service}-relay", f"{service}-consumer"} <= set(commands)
+    assert "generation-worker" in commands and "gateway" in commands
+
+
+def test_api_workers_scale_one_service_out() -> None:
+    commands = _commands(split=False, api_workers={"catalog": 3})
+    workers = {name: command[command.index("--workers") + 1] for name, command in commands.items() if "serve" in command}
+    assert workers == {service: "3" if service == "catalog" else "1" for service in SERVICES}
+
+
+def test_up_refuses_a_malformed_workers_option() -> None:
+    result = CliRunner().invoke(app, ["up", "--workers", "catalog=two"])
+    assert result.exit_code == 2 and "SERVICE=N" in result.output
+    result = CliRunner().invoke(app, ["up", "--workers", "billing=2"])
+    assert result.exit_code == 2
