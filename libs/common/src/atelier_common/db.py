@@ -30,11 +30,11 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            # JIT off: these are short queries, and compiling one that the planner costs high (a
-            # search ranking many matches, say) takes longer than running it.
+            # Short statements, many at once: compiling one (JIT) or starting parallel workers for
+            # it costs more than running it, and parallel requests already use every core.
             self.engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                pool_recycle=1800, connect_args={"options": "-c jit=off"},
+                pool_recycle=1800, connect_args={"options": "-c jit=off -c max_parallel_workers_per_gather=0"},
             )
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._after_commit: list[AfterCommit] = []

@@ -39,14 +39,18 @@ from atelier_common.columns import utcnow
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).
 SEARCH_CONFIG = "english"
-# How many of the newest rows (in page order) a search reads before it falls back to ranking
-# every match through the full-text index: the bound on a search page's cost.
+# How many of the newest rows (in page order) a search reads for its page before it falls back
+# to ranking every match through the full-text index: the bound on a search page's cost. Deeper
+# pages may read more, up to this many rows per result up to the page's end.
 SEARCH_WALK_ROWS = 4_000
+SEARCH_WALK_ROWS_PER_RESULT = 200
 _PRODUCT = Product.__table__  # type: ignore[attr-defined]
 _IMAGE = ProductImage.__table__  # type: ignore[attr-defined]
 _VARIANT = ProductVariant.__table__  # type: ignore[attr-defined]
 # Not mapped (PostgreSQL only, made by the migration), so referred to by name.
 _SEARCH_VECTOR = literal_column("product.search_vector", type_=TSVECTOR)
+# The names' own tsvector, as the migration indexes it (GIN on this very expression).
+_NAME_VECTOR = func.to_tsvector(literal_column(f"'{SEARCH_CONFIG}'::regconfig"), _PRODUCT.c.name)
 _SKU_TEXT = re.compile(r"[A-Za-z0-9_.\-]+")  # the characters a SKU is made of (schemas.Sku)
 _ORDER_FIELDS = {"name": "name", "price": "price", "created_at": "created_at",
                  "stock_quantity": "stock_quantity", "rating": "rating_avg"}
@@ -105,9 +109,10 @@ class _Match:
     anywhere: ColumnElement[bool]  # the above, or every word in name and description together
 
 
-def _matcher(f: ProductFilter, columns: Any, vector: Any | None) -> _Match:
+def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any | None = None) -> _Match:
     """The search conditions over `columns`; `vector` is the tsvector on PostgreSQL, None on
-    SQLite (which falls back to LIKE with the same tiers)."""
+    SQLite (which falls back to LIKE with the same tiers). With `names` (the names' own tsvector,
+    indexed), the best tier is matched on it rather than on the name-weighted part of `vector`."""
     raw = (f.search or "").strip()
     exact = func.lower(columns.sku) == raw.lower()  # served by the index on lower(sku)
     # Substrings of a SKU from 3 characters on (the shortest the trigram index can serve), and
@@ -120,8 +125,11 @@ def _matcher(f: ProductFilter, columns: Any, vector: Any | None) -> _Match:
         config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
         # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
         matches = vector.op("@@", return_type=Boolean)
-        name_only = matches(func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms)))
         any_field = matches(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+        if names is not None:
+            name_only = names.op("@@", return_type=Boolean)(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+        else:
+            name_only = matches(func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms)))
         return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
     name_only = and_(*(_contains(columns.name, t) for t in f.terms))
     any_field = and_(*(or_(_contains(columns.name, t), _contains(columns.description, t)) for t in f.terms))
@@ -373,10 +381,13 @@ class ProductRepository:
         ranked = not f.ordering
         ordering = f.ordering or DEFAULT_ORDERING
         if self._is_postgres:
-            walked = await self._walk(base, f, ordering, ranked=ranked, wanted=offset + limit)
+            wanted = offset + limit
+            walked = await self._walk(base, f, ordering, wanted, tier="best" if ranked else "any")
+            if walked is None and ranked:
+                walked = await self._walk_behind_names(base, f, ordering, wanted)
             if walked is not None:
-                ids, scanned = walked
-                count, estimated = await self._walk_count(base, f, len(ids), scanned, exact_count_limit)
+                ids, known, found, scanned = walked
+                count, estimated = await self._walk_count(base, f, known, found, scanned, exact_count_limit)
                 return count, estimated, await self.views(ids[offset:offset + limit], visibility)
         match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR if self._is_postgres else None)
         matching = base.where(match.anywhere)
@@ -387,41 +398,63 @@ class ProductRepository:
         return count, estimated, await self._read_views(matching.order_by(*clauses).limit(limit).offset(offset),
                                                         visibility)
 
-    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], *, ranked: bool,
-                    wanted: int) -> tuple[list[uuid.UUID], int] | None:
-        """The first `wanted` matches from the newest rows in page order, with how many rows were
-        read to find them; None when those rows hold fewer. Ranked, the exact SKU leads (found by
-        its own index, wherever it is)."""
+    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], wanted: int, *,
+                    tier: str, before: Sequence[uuid.UUID] = ()) -> tuple[list[uuid.UUID], int, int, int] | None:
+        """The first `wanted` matches of `tier` among the newest rows in page order: "best" (led by
+        the exact SKU, found by its own index wherever it is), "rest" (neither; `before` are the
+        best ones, already known) or "any". Returns (ids, how many lead without being walked for,
+        how many were walked for, how many rows that read); None when those rows hold fewer."""
         clauses = _order_clauses(ordering, _PRODUCT.c)
         columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku,
                                        *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
+        budget = max(SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT * wanted)
         recent = (base.with_only_columns(*columns.values(), _SEARCH_VECTOR.label("search_vector"),
                                          func.row_number().over(order_by=clauses).label("position"))
-                  .order_by(*clauses).limit(SEARCH_WALK_ROWS).subquery("recent"))
+                  .order_by(*clauses).limit(budget).subquery("recent"))
         match = _matcher(f, recent.c, recent.c.search_vector)
-        stmt = (sa_select(recent.c.id, recent.c.position)
-                .where(and_(match.best, ~match.exact) if ranked else match.anywhere)
-                .order_by(*_order_clauses(ordering, recent.c)).limit(wanted))
-        if ranked:  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
+        condition = {"best": and_(match.best, ~match.exact), "rest": ~match.best, "any": match.anywhere}[tier]
+        stmt = (sa_select(recent.c.id, recent.c.position).where(match.anywhere, condition)
+                .order_by(*_order_clauses(ordering, recent.c)).limit(wanted - len(before)))
+        if tier == "best":  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
             exact = base.with_only_columns(func.array_agg(_PRODUCT.c.id)).where(_matcher(f, _PRODUCT.c, None).exact)
             stmt = stmt.add_columns(exact.scalar_subquery().label("exact"))
         rows = (await self.session.execute(stmt)).all()
-        ids = [*((rows[0].exact or []) if ranked and rows else []), *(row.id for row in rows)]
+        leading = list(before) or ((rows[0].exact or []) if tier == "best" and rows else [])
+        ids = [*leading, *(row.id for row in rows)]
         if len(ids) < wanted:
             return None
-        return ids, rows[-1].position
+        return ids, len(leading), len(rows), rows[-1].position if rows else 1
 
-    async def _walk_count(self, base: Select[Any], f: ProductFilter, found: int, scanned: int,
+    async def _walk_behind_names(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey],
+                                 wanted: int) -> tuple[list[uuid.UUID], int, int, int] | None:
+        """Ranked pages whose best tier is sparse (words common in descriptions, rare in names):
+        every best-tier match through the name index, then the rest from the walk."""
+        match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR, names=_NAME_VECTOR)
+        # MATERIALIZED: the name index finds them all; left to itself, PostgreSQL might rather walk
+        # the ordering index in search of matches it wrongly expects to be many.
+        best = base.with_only_columns(*_PRODUCT.c).where(match.best).cte("best").prefix_with("MATERIALIZED")
+        exact_first = case((_matcher(f, best.c, None).exact, 0), else_=1)
+        stmt = (sa_select(best.c.id).order_by(exact_first, *_order_clauses(ordering, best.c)).limit(wanted))
+        ids = list((await self.session.execute(stmt)).scalars().all())
+        if len(ids) == wanted:  # the page is all names; how many more there are, the planner guesses
+            return ids, len(ids), 0, 0
+        return await self._walk(base, f, ordering, wanted, tier="rest", before=ids)
+
+    async def _walk_count(self, base: Select[Any], f: ProductFilter, known: int, found: int, scanned: int,
                           exact_limit: int) -> tuple[int, bool]:
-        """Exact when the filtered catalog is small enough to count cheaply; otherwise the density
-        of matches in the walked rows times the filtered catalog's planned size (an estimate)."""
+        """Exact when the filtered catalog is small enough to count cheaply; otherwise the `known`
+        matches plus the density of matches in the walked rows times the filtered catalog's
+        planned size (an estimate)."""
         key = (replace(f, search=None, terms=()), "planned")
         if (rows := self.estimates.get(key)) is None:
             rows = await self._planned_rows(base)
             self.estimates.put(key, rows)
+        matching = base.where(_matcher(f, _PRODUCT.c, _SEARCH_VECTOR).anywhere)
         if rows <= min(exact_limit, SEARCH_WALK_ROWS):
-            return await self._count(base.where(_matcher(f, _PRODUCT.c, _SEARCH_VECTOR).anywhere), exact_limit)
-        return max(found, round(found / scanned * rows)), True
+            return await self._count(matching, exact_limit)
+        if not scanned:
+            return max(known, await self._planned_rows(matching)), True
+        return max(known + found, known + round(found / scanned * rows)), True
 
     async def list_offers(self) -> Sequence[Product]:
         stmt = (self.readable_statement(PUBLIC).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))

@@ -3,6 +3,8 @@ exactly the pages that ranking every match gives: same products, same order, on 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -47,9 +49,8 @@ async def bulk(harness: ServiceHarness, catalog: Catalog) -> None:
     await catalog.product(sku="ONYX-1", name="Honey Onyx Tile", description="Translucent.")
 
 
-@pytest.fixture
-def walks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each search page was answered by the walk (True) or by ranking every match."""
+def _record_walks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each walk answered (True) or not: some pages from walks, others fully ranked."""
     answered: list[bool] = []
     walk = repository.ProductRepository._walk
 
@@ -62,13 +63,35 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return answered
 
 
+def small_walks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walks of 150 rows (5 per result on deep pages): some pages come from them, some do not."""
+    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 150)
+    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS_PER_RESULT", 5)
+
+
+@contextlib.contextmanager
+def _ranking_every_match(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The oracle: every page ranks every match (and counts them exactly, up to the limit)."""
+    async def nothing(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    with monkeypatch.context() as patch:
+        patch.setattr(repository.ProductRepository, "_walk", nothing)
+        patch.setattr(repository.ProductRepository, "_walk_behind_names", nothing)
+        yield
+
+
+async def _fully_ranked(harness: ServiceHarness, query: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    with _ranking_every_match(monkeypatch):
+        return (await _all_pages(harness, query, limit=20))[0]
+
+
 @pytest.mark.parametrize("query", QUERIES)
-async def test_walked_pages_equal_fully_ranked_pages(harness: ServiceHarness, bulk, query: str, walks: list[bool],
+async def test_walked_pages_equal_fully_ranked_pages(harness: ServiceHarness, bulk, query: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 0)  # every page ranks every match
-    expected, _ = await _all_pages(harness, query, limit=20)
-    assert not any(walks)
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 150)  # walks answer the dense pages
+    expected = await _fully_ranked(harness, query, monkeypatch)
+    walks = _record_walks(monkeypatch)
+    small_walks(monkeypatch)
     for limit in (7, 20):
         walked, first = await _all_pages(harness, query, limit=limit)
         assert walked == expected
@@ -78,24 +101,27 @@ async def test_walked_pages_equal_fully_ranked_pages(harness: ServiceHarness, bu
         assert any(walks)  # the first page at least came from the walk
 
 
-# Queries whose matches are dense enough for the walk. (Not "polished": its matches are all in
-# descriptions, so the best tier is empty and every match is ranked: the slow case.)
-DENSE = {"search=bulk", "search=travertine&ordering=-price", "search=slab&ordering=name,-created_at"}
+# Queries whose matches are dense enough for the walk; "polished" matches descriptions only, so its
+# pages come from the name index (nothing) and then a walk of the rest.
+DENSE = {"search=bulk", "search=travertine&ordering=-price", "search=slab&ordering=name,-created_at",
+         "search=polished"}
 
 
 async def test_the_exact_sku_leads_even_when_the_walk_answers(harness: ServiceHarness, bulk,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 150)
+    small_walks(monkeypatch)
     page = (await harness.client.get("/api/v1/products?search=polished&limit=5")).json()
     assert page["results"][0]["sku"] == "POLISHED" and len(page["results"]) == 5
 
 
 async def test_a_walked_page_on_a_large_catalog_estimates_its_count(harness: ServiceHarness, bulk,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 150)
+    small_walks(monkeypatch)
     response = await harness.client.get("/api/v1/products?search=slab&limit=5")
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 0)
-    exact = (await harness.client.get("/api/v1/products?search=slab&limit=5")).json()["count"]
+    with _ranking_every_match(monkeypatch):
+        exact = await harness.client.get("/api/v1/products?search=slab&limit=5")
+    assert "X-Count-Estimated" not in exact.headers
+    exact = exact.json()["count"]
     assert response.headers["X-Count-Estimated"] == "true"
     # slab is in a fifth of the bulk names: the estimate is in the right range, never below the page
     assert exact / 2 < response.json()["count"] < exact * 2
