@@ -114,11 +114,11 @@ def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any |
     SQLite (which falls back to LIKE with the same tiers). With `names` (the names' own tsvector,
     indexed), the best tier is matched on it rather than on the name-weighted part of `vector`."""
     raw = (f.search or "").strip()
-    exact = func.lower(columns.sku) == raw.lower()  # served by the index on lower(sku)
-    # Substrings of a SKU from 3 characters on (the shortest the trigram index can serve), and
-    # only when the text could be part of one (no spaces, say), so most searches skip it.
-    in_sku = (columns.sku.ilike(_like_pattern(raw), escape="\\")
-              if len(raw) >= 3 and _SKU_TEXT.fullmatch(raw) else exact)
+    # Only text that could be (part of) a SKU is looked for in SKUs (no spaces, say), so most
+    # searches skip it; substrings from 3 characters on, the shortest the trigram index serves.
+    sku_like = _SKU_TEXT.fullmatch(raw) is not None
+    exact = func.lower(columns.sku) == raw.lower() if sku_like else false()  # index on lower(sku)
+    in_sku = columns.sku.ilike(_like_pattern(raw), escape="\\") if sku_like and len(raw) >= 3 else exact
     if not f.terms:
         return _Match(exact, in_sku, in_sku)
     if vector is not None:
@@ -412,14 +412,16 @@ class ProductRepository:
                                          func.row_number().over(order_by=clauses).label("position"))
                   .order_by(*clauses).limit(budget).subquery("recent"))
         match = _matcher(f, recent.c, recent.c.search_vector)
-        condition = {"best": and_(match.best, ~match.exact), "rest": ~match.best, "any": match.anywhere}[tier]
-        stmt = (sa_select(recent.c.id, recent.c.position).where(match.anywhere, condition)
+        condition = {"best": and_(match.best, ~match.exact), "rest": and_(match.anywhere, ~match.best),
+                     "any": match.anywhere}[tier]
+        stmt = (sa_select(recent.c.id, recent.c.position).where(condition)
                 .order_by(*_order_clauses(ordering, recent.c)).limit(wanted - len(before)))
-        if tier == "best":  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
+        exact_sku = tier == "best" and _SKU_TEXT.fullmatch((f.search or "").strip()) is not None
+        if exact_sku:  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
             exact = base.with_only_columns(func.array_agg(_PRODUCT.c.id)).where(_matcher(f, _PRODUCT.c, None).exact)
             stmt = stmt.add_columns(exact.scalar_subquery().label("exact"))
         rows = (await self.session.execute(stmt)).all()
-        leading = list(before) or ((rows[0].exact or []) if tier == "best" and rows else [])
+        leading = list(before) or ((rows[0].exact or []) if exact_sku and rows else [])
         ids = [*leading, *(row.id for row in rows)]
         if len(ids) < wanted:
             return None
