@@ -141,6 +141,21 @@ class TestListProducts:
         tree = (await listing(harness, path="/api/v1/categories"))["results"]
         assert tree[0]["product_count"] == 1
 
+    async def test_products_under_an_inactive_category_never_appear(self, harness, catalog: Catalog, staff) -> None:
+        stone = await catalog.category(name="Stone")
+        marble = await catalog.category(name="Marble", parent_id=stone["id"])
+        under_child = await catalog.product(sku="UNDER-MARBLE", name="Onyx under marble", category_id=marble["id"])
+        await catalog.product(sku="UNDER-STONE", name="Onyx under stone", category_id=stone["id"])
+        await catalog.product(sku="NO-CATEGORY", name="Onyx on its own")
+        response = await harness.client.patch(f"/api/v1/categories/{stone['id']}", headers=staff,
+                                              json={"is_active": False})
+        assert response.status_code == 200, response.text
+        for query in ("", "search=onyx", "ordering=-price", "in_stock=true"):
+            assert skus(await listing(harness, query)) == ["NO-CATEGORY"], query
+        assert (await harness.client.get(f"/api/v1/products/{under_child['slug']}")).status_code == 404
+        staff_view = await harness.client.get("/api/v1/products?include_inactive=true", headers=staff)
+        assert len(staff_view.json()["results"]) == 3
+
     async def test_staff_may_ask_to_see_inactive_products(self, harness, catalog: Catalog, staff,
                                                           test_keys: TestKeys) -> None:
         hidden = await catalog.product(sku="HIDDEN-2")
