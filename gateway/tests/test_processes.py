@@ -25,7 +25,8 @@ def test_split_topology_runs_api_relay_and_consumer_per_service_and_one_gateway(
 
 def test_api_workers_scale_one_service_out() -> None:
     commands = _commands(split=False, api_workers={"catalog": 3})
-    workers = {name: command[command.index("--workers") + 1] for name, command in commands.items() if "serve" in command}
+    workers = {name: command[command.index("--workers") + 1]
+               for name, command in commands.items() if "serve" in command}
     assert workers == {service: "3" if service == "catalog" else "1" for service in SERVICES}
 
 

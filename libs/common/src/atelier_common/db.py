@@ -16,13 +16,14 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common.settings import is_sqlite
+from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 
 class Database:
-    def __init__(self, url: str, *, service: str = "unknown", pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, service: str = "unknown", pool_size: int = 10, echo: bool = False,
+                 postgres_options: str = DEFAULT_POSTGRES_OPTIONS) -> None:
         self.url = url
         self.service = service
         self.is_sqlite = is_sqlite(url)
@@ -30,11 +31,10 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            # Short statements, many at once: compiling one (JIT) or starting parallel workers for
-            # it costs more than running it, and parallel requests already use every core.
+            # `postgres_options`: see AtelierSettings.postgres_options.
             self.engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                pool_recycle=1800, connect_args={"options": "-c jit=off -c max_parallel_workers_per_gather=0"},
+                pool_recycle=1800, connect_args={"options": postgres_options} if postgres_options else {},
             )
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._after_commit: list[AfterCommit] = []

@@ -64,7 +64,8 @@ class Runtime:
         self.roles = roles
         self._owns_bus = bus is None
         self.bus: EventBus = bus if bus is not None else make_bus(settings)
-        self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=settings.db_pool_size)
+        self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=settings.db_pool_size,
+                           postgres_options=settings.postgres_options)
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),

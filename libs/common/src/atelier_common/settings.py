@@ -15,6 +15,14 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 DEV_SECRET = "changethis"
 
 
+# Short statements run many at once over cached data: no JIT compiling, no parallel workers to
+# start, random reads priced as what they cost when the data is in memory or on SSD (which lets
+# the catalog walk an ordering index instead of sorting a small table), and every statement
+# planned for its own values: a prepared statement's generic plan, blind to a LIMIT or a search
+# term, can be many times slower.
+DEFAULT_POSTGRES_OPTIONS = ("-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
+                            " -c plan_cache_mode=force_custom_plan")
+
 class AtelierSettings(BaseSettings):
     """Fields shared by every process. Subclasses set `service_name` and their env prefix."""
 
@@ -29,6 +37,8 @@ class AtelierSettings(BaseSettings):
     database_name_prefix: str = "atelier_"
     database_url: str | None = None
     db_pool_size: int = 10
+    # Session settings for every PostgreSQL connection (libpq `options`); see DEFAULT_POSTGRES_OPTIONS.
+    postgres_options: str = DEFAULT_POSTGRES_OPTIONS
     # Which parts of a service this process runs: the HTTP API, the outbox relay, the consumers.
     roles: set[Literal["api", "relay", "consumer", "worker"]] = {"api", "relay", "consumer", "worker"}
     # Apply this service's migrations at start (embedded mode, tests); `atelier migrate` otherwise.

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Select, Text, Uuid, bindparam, cast, and_, case, false, func, literal_column, or_, true, update
+from sqlalchemy import (Boolean, ColumnElement, Select, Text, Uuid, and_, bindparam, case, cast, false, func,
+                        literal_column, or_, true, update)
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql
@@ -145,7 +146,8 @@ def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any |
         matches = vector.op("@@", return_type=Boolean)
         any_field = matches(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
         if names is not None:
-            name_only = names.op("@@", return_type=Boolean)(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+            name_only = names.op("@@", return_type=Boolean)(
+                func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
         else:
             name_only = matches(func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms)))
         return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
@@ -301,7 +303,7 @@ class ProductRepository:
             return await self._search(base, filters, visibility, limit=limit, offset=offset,
                                       exact_count_limit=exact_count_limit)
         count, estimated = await self._count(base, exact_count_limit, key=(filters, visibility))
-        # Every ordering column leads an index with is_active: the page is an index walk that
+        # Each ordering has an (is_active, column, id) index: the page is an index walk that
         # stops after offset + limit rows.
         stmt = base.order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c))
         return count, estimated, await self._read_views(stmt.limit(limit).offset(offset), visibility)
@@ -380,7 +382,8 @@ class ProductRepository:
         """How many rows PostgreSQL's planner expects `stmt` to return (no rows are read). The
         hidden-categories condition is left out: the planner would guess it halves the rows, when
         it usually removes next to none."""
-        stmt = visitors.replacement_traverse(stmt, {}, lambda element: true() if element is _CATEGORY_ON_SALE else None)
+        stmt = visitors.replacement_traverse(
+            stmt, {}, lambda element: true() if element is _CATEGORY_ON_SALE else None)
         compiled = stmt.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]
         connection = await self.session.connection()
         plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
