@@ -31,7 +31,7 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            # `postgres_options`: see AtelierSettings.postgres_options.
+            # `postgres_options`: session settings, see settings.DEFAULT_POSTGRES_OPTIONS.
             self.engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                 pool_recycle=1800, connect_args={"options": postgres_options} if postgres_options else {},
