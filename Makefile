@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PYTEST_ARGS ?=
 
-.PHONY: uv sync dev up test test-fast bench migrate clean
+.PHONY: uv sync dev up test test-fast bench bench-catalog migrate clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -27,6 +27,9 @@ test-fast: sync  ## without the end-to-end tests
 
 bench: sync  ## gateway vs direct on the distributed mode (needs PostgreSQL)
 	$(UV) run python bench/gateway_overhead.py
+
+bench-catalog: sync  ## search, list and detail pages at 10,000 and 1,000,000 products (~6 min)
+	$(UV) run python bench/catalog_search.py --sizes 10000 1000000
 
 clean:
 	rm -rf .atelier
