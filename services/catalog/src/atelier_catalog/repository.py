@@ -710,7 +710,7 @@ class WishlistRepository:
     async def list_for_user(self, user_id: uuid.UUID, *, limit: int,
                             offset: int) -> tuple[int, list[tuple[WishlistItem, Product]]]:
         """Newest first; products that are no longer on sale are left out."""
-        where = and_(col(WishlistItem.user_id) == user_id, col(Product.is_active) == true())
+        where = and_(col(WishlistItem.user_id) == user_id, _on_sale())
         joined = sa_select(WishlistItem, Product).join(Product, col(Product.id) == col(WishlistItem.product_id))
         count = (await self.session.execute(
             sa_select(func.count()).select_from(WishlistItem)

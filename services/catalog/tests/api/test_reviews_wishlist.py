@@ -169,6 +169,19 @@ class TestWishlist:
         assert [r["product"]["id"] for r in rest["results"]] == [products[0]["id"]]
         assert (await harness.client.get("/api/v1/wishlist", headers=other)).json()["count"] == 1
 
+    async def test_products_under_an_inactive_category_leave_the_list(self, harness: ServiceHarness,
+                                                                      catalog: Catalog, staff,
+                                                                      test_keys: TestKeys) -> None:
+        shelf = await catalog.category(name="Shelf")
+        hidden = await catalog.product(category_id=shelf["id"])
+        shown = await catalog.product()
+        headers = user(test_keys)
+        for product in (hidden, shown):
+            await harness.client.post(f"/api/v1/products/{product['id']}/wishlist", headers=headers)
+        await harness.client.patch(f"/api/v1/categories/{shelf['id']}", headers=staff, json={"is_active": False})
+        page = (await harness.client.get("/api/v1/wishlist", headers=headers)).json()
+        assert [r["product"]["id"] for r in page["results"]] == [shown["id"]] and page["count"] == 1
+
     async def test_users_only_and_deleted_users_lose_their_list(self, harness: ServiceHarness, catalog: Catalog,
                                                                 test_keys: TestKeys) -> None:
         product = await catalog.product()
