@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
 
 
 def utcnow() -> datetime:
@@ -33,3 +35,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def json_field(*, nullable: bool = False) -> Any:
+    """A JSON document column: JSONB on PostgreSQL, JSON text on SQLite. Defaults to `{}`, or to
+    NULL when `nullable`."""
+    column = Column(JSON().with_variant(JSONB(), "postgresql"), nullable=nullable)
+    return Field(default=None, sa_column=column) if nullable else Field(default_factory=dict, sa_column=column)

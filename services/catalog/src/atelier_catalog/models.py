@@ -13,20 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind
-from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.columns import UtcDateTime, json_field, utcnow
 
 
 def _created_at() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-
-
-def _attributes() -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
 
 
 KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in ProductKind)
@@ -84,7 +79,7 @@ class Product(SQLModel, table=True):
     stock_quantity: int = 0
     track_inventory: bool = True
     kind: str = Field(default=ProductKind.PHYSICAL.value, max_length=32)
-    attributes: dict[str, Any] = _attributes()
+    attributes: dict[str, Any] = json_field()
     category_id: uuid.UUID | None = Field(default=None, sa_column=Column(
         ForeignKey("category.id", ondelete="SET NULL", name="fk_product_category_id"), nullable=True))
     is_active: bool = True
@@ -123,7 +118,7 @@ class ProductVariant(SQLModel, table=True):
     # NULL: sells at the product's price (domain.effective_price).
     price: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     stock_quantity: int = 0
-    attributes: dict[str, Any] = _attributes()
+    attributes: dict[str, Any] = json_field()
     is_active: bool = True
     created_at: datetime = _created_at()
     updated_at: datetime = Field(default_factory=utcnow,

@@ -10,21 +10,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text,
+from sqlalchemy import (CheckConstraint, Column, ForeignKey, Index, Numeric, Text,
                         UniqueConstraint)
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
-from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.columns import UtcDateTime, json_field, utcnow
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
     if nullable:
         return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-
-
-def _json() -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
 
 
 # -- credits ---------------------------------------------------------------------------------
@@ -113,7 +108,7 @@ class GenerationJob(SQLModel, table=True):
     status: str = Field(default="queued", max_length=20)
     model: str = Field(max_length=50)
     prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    filters: dict[str, Any] = _json()
+    filters: dict[str, Any] = json_field()
     batch_size: int = 1
     seed: int = 0
     credits_charged: int = 0
@@ -144,7 +139,7 @@ class GeneratedImage(SQLModel, table=True):
                                                           name="fk_generated_image_job_id"), nullable=False))
     model: str = Field(max_length=50)
     prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    filters: dict[str, Any] = _json()
+    filters: dict[str, Any] = json_field()
     storage_key: str = Field(max_length=300)
     thumbnail_key: str = Field(max_length=300)
     width: int

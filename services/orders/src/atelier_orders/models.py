@@ -10,24 +10,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer,
+from sqlalchemy import (BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer,
                         Numeric, UniqueConstraint)
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_orders.domain import OrderStatus
-from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.columns import UtcDateTime, json_field, utcnow
 
 
 def _timestamp(nullable: bool = False) -> Any:
     if nullable:
         return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-
-
-def _json(nullable: bool) -> Any:
-    column = Column(JSON().with_variant(JSONB(), "postgresql"), nullable=nullable)
-    return Field(default=None, sa_column=column) if nullable else Field(default_factory=dict, sa_column=column)
 
 
 def _money() -> Any:
@@ -62,8 +56,8 @@ class Order(SQLModel, table=True):
     shipping_cost: Decimal = _money()
     discount: Decimal = _money()
     total_amount: Decimal = _money()
-    shipping_address: dict[str, Any] | None = _json(nullable=True)
-    billing_address: dict[str, Any] | None = _json(nullable=True)
+    shipping_address: dict[str, Any] | None = json_field(nullable=True)
+    billing_address: dict[str, Any] | None = json_field(nullable=True)
     tracking_number: str | None = Field(default=None, max_length=100)
     from_cart: bool = False
     paid_at: datetime | None = _timestamp(nullable=True)
@@ -99,7 +93,7 @@ class OrderItem(SQLModel, table=True):
     quantity: int
     unit_price: Decimal = _money()
     line_total: Decimal = _money()
-    attributes: dict[str, Any] = _json(nullable=False)
+    attributes: dict[str, Any] = json_field()
     # S0 print orders name their book; retry packs may name the item their retries are for.
     book_id: uuid.UUID | None = None
     content_type: str | None = Field(default=None, max_length=20)

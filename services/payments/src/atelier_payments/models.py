@@ -5,21 +5,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, CheckConstraint, Column, Index, Numeric, PrimaryKeyConstraint, Text,
+from sqlalchemy import (CheckConstraint, Column, Index, Numeric, PrimaryKeyConstraint, Text,
                         text)
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus
-from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.columns import UtcDateTime, json_field, utcnow
 
 
 def _timestamp() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
-
-
-def _json() -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False))
 
 
 def _values(enum: type) -> str:
@@ -67,7 +62,7 @@ class Payment(SQLModel, table=True):
     # payment of the same order is refunded without telling orders.
     pays_order: bool = False
     # order_number, lines and buyer contact, taken from orders when the payment started.
-    order_snapshot: dict[str, Any] = _json()
+    order_snapshot: dict[str, Any] = json_field()
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
