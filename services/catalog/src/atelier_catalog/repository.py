@@ -475,12 +475,12 @@ class ProductRepository:
         if (rows := self.estimates.get(key)) is None:
             rows = await self._planned_rows(base)
             self.estimates.put(key, rows)
+        if scanned and rows > min(exact_limit, SEARCH_WALK_ROWS):
+            return max(known + found, known + round(found / scanned * rows)), True
         matching = base.where(_matcher(f, _PRODUCT.c, _SEARCH_VECTOR).anywhere)
         if rows <= min(exact_limit, SEARCH_WALK_ROWS):
             return await self._count(matching, exact_limit)
-        if not scanned:
-            return max(known, await self._planned_rows(matching)), True
-        return max(known + found, known + round(found / scanned * rows)), True
+        return max(known, await self._planned_rows(matching)), True
 
     async def list_offers(self) -> Sequence[Product]:
         stmt = (self.readable_statement(PUBLIC).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))
