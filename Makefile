@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PYTEST_ARGS ?=
 
-.PHONY: uv sync dev up test test-fast bench bench-catalog migrate clean
+.PHONY: uv sync dev up lint test test-fast bench bench-catalog migrate clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -18,6 +18,9 @@ up: sync  ## the distributed topology against PostgreSQL and RabbitMQ
 
 migrate: sync
 	$(UV) run atelier migrate
+
+lint: sync  ## ruff (lint + import order); CI runs it before the tests
+	$(UV) run ruff check .
 
 test: sync  ## the whole suite: libs, gateway, services, end-to-end in both modes
 	$(UV) run pytest $(PYTEST_ARGS)

@@ -28,8 +28,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
-from gateway_overhead import python_load, wrk  # noqa: E402
-from infra.platform import _delete_queues, _drop, free_port_block  # noqa: E402
+from gateway_overhead import python_load, wrk
+from infra.platform import _delete_queues, _drop, free_port_block
 
 PAGES = {
     "search": "/api/v1/products?search=carrara%20slab&limit=20",

@@ -24,7 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
-from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block  # noqa: E402
+from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
 
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Bench", "last_name": "Buyer",
            "street_address": "1 Load Street", "city": "Tbilisi", "postal_code": "0105", "country": "GE"}

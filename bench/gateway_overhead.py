@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
-from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block  # noqa: E402
+from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
 
 PATH = "/api/v1/products?limit=20"
 # A cheap route (a static list) shows the gateway's own cost, which a heavy page would hide.

@@ -15,8 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from infra.oidc import identity_env, served_provider  # noqa: E402
-from infra.platform import Platform, distributed, embedded  # noqa: E402
+from infra.oidc import identity_env, served_provider
+from infra.platform import Platform, distributed, embedded
 
 
 @pytest.fixture(scope="session")

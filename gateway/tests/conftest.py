@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from atelier_common.responses import JSONBytes
 
 from atelier_common.events.memory import InMemoryBus
+from atelier_common.responses import JSONBytes
 from atelier_common.testing import TestKeys
 from atelier_gateway.app import create_app
 from atelier_gateway.settings import SERVICES, GatewaySettings
@@ -23,6 +23,7 @@ def echo_service(name: str, keys: TestKeys) -> FastAPI:
     @app.get("/.well-known/jwks.json")
     async def jwks() -> JSONBytes:
         import json
+
         from atelier_common.keys import jwks as make_jwks
 
         return JSONBytes(json.loads(json.dumps(make_jwks(keys.access))))

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from infra.journeys import login, new_anonymous_token, poll, register_verified
 
 pytestmark = pytest.mark.e2e

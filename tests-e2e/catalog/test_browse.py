@@ -6,7 +6,6 @@ import uuid
 
 import httpx
 import pytest
-
 from infra.journeys import customer, poll, staff
 
 pytestmark = pytest.mark.e2e

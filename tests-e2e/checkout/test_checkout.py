@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
 from infra.journeys import PASSWORD, customer, latest_mail, login, poll, token_from
 from infra.platform import Platform
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from infra.journeys import customer, poll
 
 pytestmark = pytest.mark.e2e
@@ -81,5 +80,5 @@ async def test_credit_pack_then_generation(api: httpx.AsyncClient) -> None:
     assert {e["kind"] for e in entries} >= {"payment", "credit_consumed"}
 
 
-async def _eq(fetch, expected) -> bool:  # noqa: ANN001
+async def _eq(fetch, expected) -> bool:
     return await fetch() == expected

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from infra.identity_steps import visitor_client
 from infra.oidc import software_authenticator
 from infra.platform import Platform

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from infra.identity_steps import (address, bearer, code_from, expect_error, magic_link, me, refused_by_gateway,
-                                  signed_in_customer, unique_email)
+from infra.identity_steps import (
+    address,
+    bearer,
+    code_from,
+    expect_error,
+    magic_link,
+    me,
+    refused_by_gateway,
+    signed_in_customer,
+    unique_email,
+)
 from infra.journeys import PASSWORD
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,6 @@ import uuid
 
 import httpx
 import pytest
-
 from infra.identity_steps import address, addresses, bearer, expect_error, signed_in_customer, visitor
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from infra.identity_steps import code_from, expect_error, magic_link, new_mail, unique_email, visitor, wrong
 from infra.journeys import register_verified
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from infra.identity_steps import (PASSKEYS, bearer, expect_error, me, passkey_login_begin,
-                                  passkey_login_complete, register_passkey, signed_in_customer, visitor)
+from infra.identity_steps import (
+    PASSKEYS,
+    bearer,
+    expect_error,
+    me,
+    passkey_login_begin,
+    passkey_login_complete,
+    register_passkey,
+    signed_in_customer,
+    visitor,
+)
 from infra.oidc import b64url
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_an_assertion_with_a_replayed_sign_count_is_refused(api: httpx.AsyncClient,
-                                                                  new_authenticator) -> None:  # noqa: ANN001
+                                                                  new_authenticator) -> None:
     customer = await signed_in_customer(api)
     authenticator = new_authenticator()
     await register_passkey(api, customer["access"], authenticator)
@@ -44,7 +52,7 @@ async def test_an_assertion_with_a_replayed_sign_count_is_refused(api: httpx.Asy
 
 
 async def test_a_passkey_of_one_user_cannot_sign_in_as_another(api: httpx.AsyncClient,
-                                                               new_authenticator) -> None:  # noqa: ANN001
+                                                               new_authenticator) -> None:
     async with visitor(api) as ada_client, visitor(api) as bob_client:
         ada, bob = await signed_in_customer(ada_client), await signed_in_customer(bob_client)
         adas_key, bobs_key = new_authenticator(), new_authenticator()
@@ -81,7 +89,7 @@ async def test_a_passkey_of_one_user_cannot_sign_in_as_another(api: httpx.AsyncC
 
 
 async def test_the_registration_id_works_once_and_passkeys_are_listed(api: httpx.AsyncClient,
-                                                                      new_authenticator) -> None:  # noqa: ANN001
+                                                                      new_authenticator) -> None:
     customer = await signed_in_customer(api)
     authenticator = new_authenticator()
     begun = await api.post(f"{PASSKEYS}/register/begin", json={"name": "Phone"}, headers=bearer(customer["access"]))

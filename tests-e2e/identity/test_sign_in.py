@@ -7,7 +7,6 @@ import json
 
 import httpx
 import pytest
-
 from infra.journeys import PASSWORD, login, new_anonymous_token, poll, register_verified
 
 pytestmark = pytest.mark.e2e

@@ -7,17 +7,28 @@ import uuid
 
 import httpx
 import pytest
-
-from infra.identity_steps import (code_from, consent, magic_link, me, oauth_callback, oauth_start,
-                                  passkey_login_begin, passkey_login_complete, redirect_query, register_passkey,
-                                  signed_in_customer, unique_email, visitor)
+from infra.identity_steps import (
+    code_from,
+    consent,
+    magic_link,
+    me,
+    oauth_callback,
+    oauth_start,
+    passkey_login_begin,
+    passkey_login_complete,
+    redirect_query,
+    register_passkey,
+    signed_in_customer,
+    unique_email,
+    visitor,
+)
 from infra.journeys import login, token_from
 
 pytestmark = pytest.mark.e2e
 
 
-async def test_every_method_signs_in_to_the_one_account_of_the_email(api: httpx.AsyncClient, oidc,  # noqa: ANN001
-                                                                    new_authenticator) -> None:  # noqa: ANN001
+async def test_every_method_signs_in_to_the_one_account_of_the_email(api: httpx.AsyncClient, oidc,
+                                                                    new_authenticator) -> None:
     customer = await signed_in_customer(api)
     email, user_id = customer["email"], customer["id"]
     assert (await me(api, customer["access"]))["id"] == user_id  # password
@@ -80,7 +91,7 @@ async def test_every_method_signs_in_to_the_one_account_of_the_email(api: httpx.
 
 
 async def test_a_magic_link_creates_the_account_that_google_then_signs_in_to(api: httpx.AsyncClient,
-                                                                            oidc) -> None:  # noqa: ANN001
+                                                                            oidc) -> None:
     email = unique_email("figure")
     mail = await magic_link(api, email)
     r = await api.post("/api/v1/auth/magic-link/verify", json={"email": email, "code": code_from(mail)})

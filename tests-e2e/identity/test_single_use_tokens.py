@@ -7,10 +7,23 @@ import uuid
 
 import httpx
 import pytest
-
-from infra.identity_steps import (bearer, code_from, consent, expect_error, magic_link, mail_ids, me, new_mail,
-                                  oauth_callback, oauth_start, redirect_query, refused_by_gateway, signed_in_customer,
-                                  unique_email, visitor)
+from infra.identity_steps import (
+    bearer,
+    code_from,
+    consent,
+    expect_error,
+    magic_link,
+    mail_ids,
+    me,
+    new_mail,
+    oauth_callback,
+    oauth_start,
+    redirect_query,
+    refused_by_gateway,
+    signed_in_customer,
+    unique_email,
+    visitor,
+)
 from infra.journeys import PASSWORD, token_from
 
 pytestmark = pytest.mark.e2e
@@ -108,7 +121,7 @@ async def test_the_magic_link_code_and_link_work_once(api: httpx.AsyncClient) ->
                  "INVALID_TOKEN")
 
 
-async def test_the_oauth_ticket_and_state_work_once(api: httpx.AsyncClient, oidc) -> None:  # noqa: ANN001
+async def test_the_oauth_ticket_and_state_work_once(api: httpx.AsyncClient, oidc) -> None:
     sub = f"google-{uuid.uuid4().hex}"
     email = unique_email("grace")
     oidc.add_user(sub, email)

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
-
 from infra.journeys import PASSWORD, login, poll, register_verified
 
 CALLBACK = "/api/v1/auth/oauth/google/callback"
@@ -39,7 +38,7 @@ def visitor_client(base_url: str | httpx.URL) -> httpx.AsyncClient:
 
 
 @asynccontextmanager
-async def visitor(api: httpx.AsyncClient):  # noqa: ANN201
+async def visitor(api: httpx.AsyncClient):
     async with visitor_client(api.base_url) as client:
         yield client
 

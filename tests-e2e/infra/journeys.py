@@ -7,13 +7,12 @@ import uuid
 from typing import Any
 
 import httpx
-
 from infra.platform import STAFF_EMAIL, STAFF_PASSWORD
 
 PASSWORD = "correct-horse-battery"
 
 
-async def poll(check, *, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):  # noqa: ANN001, ANN201
+async def poll(check, *, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):
     import asyncio
     import time
 

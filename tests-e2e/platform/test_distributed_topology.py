@@ -6,7 +6,6 @@ from __future__ import annotations
 import aio_pika
 import psycopg
 import pytest
-
 from infra.platform import Platform
 
 pytestmark = pytest.mark.e2e

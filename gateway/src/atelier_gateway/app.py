@@ -13,13 +13,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from atelier_common.responses import JSONBytes
-
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
+from atelier_common.responses import JSONBytes
 from atelier_common.service import make_bus
 from atelier_common.telemetry import instrument_app, setup_logging
 from atelier_gateway import events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 from pathlib import Path
@@ -25,7 +26,7 @@ def _check_service(name: str) -> str:
     return name
 
 
-def _settings(service: str):  # noqa: ANN202
+def _settings(service: str):
     module = importlib.import_module(f"atelier_{service}.settings")
     cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
     return cls()
@@ -99,10 +100,8 @@ def worker(service: Service,
     roles = frozenset(role)
     if not roles or roles - {"relay", "consumer", "worker"}:
         raise typer.BadParameter("roles are relay, consumer and worker")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_workers(spec, _settings(service), roles))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()

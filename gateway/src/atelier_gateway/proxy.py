@@ -7,7 +7,6 @@ routed, headers forwarded with the caller's address and a request id.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -116,7 +115,7 @@ class Proxy:
             log.warning("upstream %s unreachable: %s", service, exc)
             await error_response(503, "SERVICE_UNAVAILABLE", f"The {service} service is unavailable")(
                 scope, receive, send)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             await error_response(504, "GATEWAY_TIMEOUT", f"The {service} service did not answer in time")(
                 scope, receive, send)
 
@@ -132,7 +131,7 @@ def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
 class GatewayMiddleware:
     """Sends every public service path to the proxy; everything else to the gateway's own routes."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

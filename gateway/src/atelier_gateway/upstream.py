@@ -107,7 +107,7 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _stream_body(receive: Receive):  # noqa: ANN202 - async generator for aiohttp
+async def _stream_body(receive: Receive):
     while True:
         message = await receive()
         if message["type"] != "http.request":

@@ -59,7 +59,7 @@ class TestOutboxRelay:
         class DownBus(InMemoryBus):
             down = True
 
-            async def publish(self, envelopes):  # noqa: ANN001
+            async def publish(self, envelopes):
                 if self.down:
                     raise ConnectionError("broker down")
                 await super().publish(envelopes)
@@ -82,7 +82,7 @@ class TestInbox:
         async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
             effects.append(event.user_id)
 
-        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, state=None)
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, context=None)
         await bus.start()
         relay = OutboxRelay(db, bus)
         bus.add_drain_source(relay.flush)
@@ -107,7 +107,7 @@ class TestInbox:
             calls += 1
             raise ValueError("handler bug")
 
-        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, state=None)
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, context=None)
         await bus.start()
         from atelier_common.events.envelope import Envelope
 

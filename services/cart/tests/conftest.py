@@ -182,7 +182,7 @@ def user(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
 
 
 @pytest.fixture
-def new_shopper(harness: ServiceHarness, test_keys: TestKeys):  # noqa: ANN201
+def new_shopper(harness: ServiceHarness, test_keys: TestKeys):
     def make(*, anonymous: bool = True) -> Shopper:
         owner_id = uuid.uuid4()
         headers = test_keys.anon_headers(owner_id) if anonymous else test_keys.user_headers(owner_id)

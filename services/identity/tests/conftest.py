@@ -159,7 +159,7 @@ def auth_header() -> Callable[[str], dict[str, str]]:
     return bearer
 
 
-def _load(name: str):  # noqa: ANN202 - a module of tests/fakes (tests are not a package here)
+def _load(name: str):
     module_name = f"atelier_identity_test_fakes_{name}"
     if module_name not in sys.modules:
         spec = importlib.util.spec_from_file_location(module_name, Path(__file__).parent / "fakes" / f"{name}.py")

@@ -93,7 +93,7 @@ class JwksCache:
             return self._keys.get(kid)
         async with self._lock:
             age = time.monotonic() - self._fetched_at
-            if kid not in self._keys and age > 10 or age >= self.ttl:
+            if (kid not in self._keys and age > 10) or age >= self.ttl:
                 await self._refresh()
         return self._keys.get(kid)
 

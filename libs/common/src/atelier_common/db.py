@@ -3,6 +3,10 @@
 The commit happens in exactly one place per entry point: `Database.transaction()` (used by the
 request dependency, `inbox.handle_once`, workers and the CLI). Service methods only flush.
 After a commit that wrote outbox rows, the registered hooks run (the relay is woken).
+
+A use case that must keep a record even though it then answers an error (a reused refresh token
+revokes its family and answers 401) calls `commit_on_error(session)` before raising: the
+transaction is then committed when a domain error (`AtelierError`) leaves it, instead of rolled back.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.errors import AtelierError
 from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 
 AfterCommit = Callable[[], Awaitable[None] | None]
@@ -51,14 +56,24 @@ class Database:
             try:
                 yield session
                 await session.commit()
+            except AtelierError:
+                if not session.info.pop("commit_on_error", False):
+                    await session.rollback()
+                    raise
+                await session.commit()
+                await self._committed(session)
+                raise
             except BaseException:
                 await session.rollback()
                 raise
-            if session.info.pop("outbox_written", False):
-                for hook in self._after_commit:
-                    result = hook()
-                    if result is not None:
-                        await result
+            await self._committed(session)
+
+    async def _committed(self, session: AsyncSession) -> None:
+        if session.info.pop("outbox_written", False):
+            for hook in self._after_commit:
+                result = hook()
+                if result is not None:
+                    await result
 
     @asynccontextmanager
     async def read_only(self) -> AsyncIterator[AsyncSession]:
@@ -75,7 +90,12 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def commit_on_error(session: AsyncSession) -> None:
+    """Keep what this transaction wrote even if the use case now raises a domain error."""
+    session.info["commit_on_error"] = True
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # WAL lets readers and the one writer work at once; the busy timeout queues writers.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

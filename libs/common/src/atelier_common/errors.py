@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from atelier_common.responses import JSONBytes
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from atelier_common.responses import JSONBytes
 
 log = logging.getLogger("atelier.errors")
 

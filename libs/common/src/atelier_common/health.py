@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
+
 from atelier_common.responses import JSONBytes
 
 
-async def readiness(runtime) -> dict:  # noqa: ANN001 - a service Runtime
+async def readiness(runtime) -> dict:
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(runtime.db.ping(), 3)
         checks["db"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["db"] = f"error: {type(exc).__name__}"
     try:
         checks["broker"] = "ok" if await asyncio.wait_for(runtime.bus.ready(), 3) else "error: not connected"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["broker"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return {"status": "healthy" if healthy else "degraded", "checks": checks}

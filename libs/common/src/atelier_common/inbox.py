@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
+
+C = TypeVar("C")
 
 
 class InboxMessage(SQLModel, table=True):
@@ -34,11 +36,11 @@ class InboxMessage(SQLModel, table=True):
 
 
 @dataclass
-class EventContext:
-    """What a handler gets besides its event: the transaction and the service's state."""
+class EventContext(Generic[C]):
+    """What a handler gets besides its event: the transaction and the service's typed context."""
 
     session: AsyncSession
-    state: Any
+    context: C
     envelope: Envelope
 
 
@@ -47,7 +49,7 @@ Subscriptions = Mapping[type[IntegrationEvent], EventHandler]
 
 
 async def handle_once(db: Database, consumer: str, envelope: Envelope, event: IntegrationEvent,
-                      handler: EventHandler, state: Any) -> bool:
+                      handler: EventHandler, context: Any) -> bool:
     """Apply `handler` unless this consumer already did; return whether it ran."""
     async with db.transaction() as session:
         session.info["service"] = consumer
@@ -59,11 +61,11 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
         claimed = (await session.execute(stmt)).scalar_one_or_none()
         if claimed is None:
             return False
-        await handler(event, EventContext(session=session, state=state, envelope=envelope))
+        await handler(event, EventContext(session=session, context=context, envelope=envelope))
         return True
 
 
-def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Subscriptions, state: Any) -> None:
+def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Subscriptions, context: Any) -> None:
     """Bind a service's SUBSCRIPTIONS table to its queue, each event through `handle_once`."""
     by_type: dict[str, dict[int, tuple[type[IntegrationEvent], EventHandler]]] = {}
     for cls, handler in subscriptions.items():
@@ -77,6 +79,6 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
         if entry is None:
             raise LookupError(f"{consumer} cannot read {envelope.type} v{envelope.version}")
         cls, handler = entry
-        await handle_once(db, consumer, envelope, envelope.parse(cls), handler, state)
+        await handle_once(db, consumer, envelope, envelope.parse(cls), handler, context)
 
     bus.subscribe(consumer, by_type.keys(), dispatch)

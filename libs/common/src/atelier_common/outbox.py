@@ -110,7 +110,7 @@ class OutboxRelay:
                 failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - keep the rows, try again later
+            except Exception as exc:
                 failures += 1
                 log.warning("outbox relay could not publish (%s); will retry", exc)
 
@@ -127,7 +127,7 @@ class OutboxRelay:
                         self.wake()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("outbox LISTEN connection lost (%s); reconnecting", exc)
                 await asyncio.sleep(1)
 

@@ -2,6 +2,12 @@
 
 A service's `app.py` declares a `ServiceSpec` and calls `build_app`; nothing runs at import
 time, so six services can live in one process and each test gets a fresh app.
+
+The service idiom (CONTRIBUTING.md): each service declares a typed *context* (a dataclass of its
+long-lived collaborators: settings, clients of other services, providers, signers), built once
+at start by `ServiceSpec.context` and closed at stop. A use case is a class built per request or
+per event from `(session, context)` (`UseCase`); routes get it through `use_case(cls)`, event
+handlers from `EventContext`. Only libs/common commits (`Database.transaction`).
 """
 
 from __future__ import annotations
@@ -9,18 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.auth import JwksCache, TokenVerifier
-from atelier_common.db import Database
+from atelier_common.db import Database, SessionDep
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import EventBus
 from atelier_common.health import health_router
@@ -34,6 +41,10 @@ log = logging.getLogger("atelier.service")
 
 ROLES_ALL = frozenset({"api", "relay", "consumer", "worker"})
 Hook = Callable[["Runtime"], Awaitable[None]]
+C = TypeVar("C")
+U = TypeVar("U", bound="UseCase[Any]")
+# Builds a service's context at start and closes it at stop (an async context manager).
+ContextFactory = Callable[["Runtime"], AbstractAsyncContextManager[Any]]
 
 
 @dataclass
@@ -44,17 +55,17 @@ class ServiceSpec:
     # Long-running work (generation jobs) consumed by the `worker` role as `<name>-worker`.
     worker_subscriptions: Subscriptions = field(default_factory=dict)
     migrations: Path | None = None
-    # Service-specific startup (build clients, seed demo data) and shutdown; get the runtime.
+    # The service's typed context, built once before anything else starts (see the module doc).
+    context: ContextFactory | None = None
+    # Service-specific startup work (seed demo data, background loops) and shutdown.
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
     title: str | None = None
 
 
 class Runtime:
-    """Everything a running service holds: settings, database, bus, relay, HTTP client, verifier.
-
-    Service-specific objects are set as extra attributes by `on_startup` hooks.
-    """
+    """Everything a running service holds: settings, database, bus, relay, HTTP client, verifier,
+    and the service's own typed `context`."""
 
     def __init__(self, spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | None = None,
                  http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
@@ -71,20 +82,26 @@ class Runtime:
         self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),
                                       issuer=settings.jwt_issuer, audience=settings.jwt_audience)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
+        self.context: Any = None
         self._stack = AsyncExitStack()
 
     async def start(self) -> None:
         s = self.settings
         if getattr(s, "auto_migrate", False) and self.spec.migrations is not None:
             await asyncio.to_thread(upgrade, self.spec.migrations, s.resolved_database_url)
+        if self.spec.context is not None:
+            self.context = await self._stack.enter_async_context(self.spec.context(self))
+        else:  # transitional: services not yet moved to a typed context reach the runtime
+            self.context = self
         if "relay" in self.roles:
             self.db.on_commit(self.relay.wake)
             if hasattr(self.bus, "add_drain_source"):
                 self.bus.add_drain_source(self.relay.flush)  # type: ignore[attr-defined]
         if "consumer" in self.roles:
-            subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self)
+            subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
-            subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions, self)
+            subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions,
+                          self.context)
         for hook in self.spec.on_startup:
             await hook(self)
         if self._owns_bus:
@@ -98,6 +115,7 @@ class Runtime:
             await hook(self)
         if self._owns_bus:
             await self.bus.stop()
+        await self._stack.aclose()
         await self.http.aclose()
         await self.db.dispose()
 
@@ -177,3 +195,29 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
 
 def runtime_of(app: Any) -> Runtime:
     return app.state.runtime
+
+
+class UseCase(Generic[C]):
+    """A service's use cases: built per request or per event from the transaction and the context.
+
+    Methods load, check the rules, change state and add outbox events; they may flush, never commit.
+    """
+
+    def __init__(self, session: AsyncSession, context: C) -> None:
+        self.session = session
+        self.context = context
+
+
+def use_case(cls: type[U]) -> Any:
+    """`Annotated[OrderService, use_case(OrderService)]`: the use case of this request's transaction."""
+
+    async def build(request: Request, session: SessionDep) -> U:
+        return cls(session, request.app.state.runtime.context)
+
+    build.__name__ = f"use_case_{cls.__name__}"
+    return Depends(build)
+
+
+def context_of(request: Request) -> Any:
+    """The service context of the app serving `request` (a route's `ContextDep` returns it typed)."""
+    return request.app.state.runtime.context

@@ -41,7 +41,7 @@ async def cleanup_broker(amqp_url: str, namespace: str):
         await channel.exchange_delete(f"{namespace}exchange")
 
 
-def make_bus(amqp_url: str, namespace: str, **kwargs) -> RabbitMQBus:  # noqa: ANN003
+def make_bus(amqp_url: str, namespace: str, **kwargs) -> RabbitMQBus:
     return RabbitMQBus(amqp_url, exchange=f"{namespace}exchange", queue_prefix=namespace,
                        retry_delay_ms=50, **kwargs)
 
@@ -86,7 +86,7 @@ async def test_topology_and_delivery(amqp_url: str, namespace: str, cleanup_brok
         await bus.stop()
 
 
-async def _async(value):  # noqa: ANN001, ANN202
+async def _async(value):
     return value
 
 
@@ -131,7 +131,7 @@ async def test_event_written_while_broker_is_down_is_delivered_after_it_returns(
     async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
         effects.append(event.user_id)
 
-    subscribe_all(consumer_bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, state=None)
+    subscribe_all(consumer_bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, context=None)
     publisher_bus = make_bus(proxied, namespace)
     relay = OutboxRelay(pg_db, publisher_bus, poll_seconds=0.1)
     await consumer_bus.start()
@@ -175,7 +175,7 @@ async def test_redelivered_event_is_applied_once(amqp_url: str, namespace: str, 
     async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
         effects.append(event.user_id)
 
-    subscribe_all(bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, state=None)
+    subscribe_all(bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, context=None)
     await bus.start()
     try:
         env = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")

@@ -11,7 +11,7 @@ from atelier_common.inbox import EventContext, Subscriptions
 
 
 def _carts(ctx: EventContext) -> CartService:
-    return CartService(ctx.session, ctx.state.settings, CatalogClient(ctx.state))
+    return CartService(ctx.session, ctx.context.settings, CatalogClient(ctx.context))
 
 
 async def on_product_changed(event: ProductChanged, ctx: EventContext) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.domain import ProductKind
 from atelier_catalog.models import Product
-from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
 from atelier_catalog.service import CategoryService, ImageService, ProductService, VariantService

@@ -11,7 +11,7 @@ from atelier_common.inbox import EventContext, Subscriptions
 
 
 def _reservations(ctx: EventContext) -> ReservationService:
-    settings: CatalogSettings = ctx.state.settings
+    settings: CatalogSettings = ctx.context.settings
     return ReservationService(ctx.session, ttl_minutes=settings.reservation_ttl_minutes)
 
 

@@ -12,15 +12,30 @@ from __future__ import annotations
 import functools
 import json
 import re
-import uuid
 import time
+import uuid
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (Boolean, ColumnElement, Select, Text, Uuid, and_, bindparam, case, cast, false, func,
-                        literal_column, or_, true, update)
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    true,
+    update,
+)
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql
@@ -33,10 +48,28 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from atelier_catalog.domain import (DEFAULT_ORDERING, DIGITAL_KINDS, EVERYTHING, PUBLIC, OrderKey, ProductFilter,
-                                    ReservationStatus, Visibility, parse_uuid)
-from atelier_catalog.models import (Category, Product, ProductImage, ProductVariant, Purchase, Review,
-                                    StockMovement, StockReservation, WishlistItem)
+from atelier_catalog.domain import (
+    DEFAULT_ORDERING,
+    DIGITAL_KINDS,
+    EVERYTHING,
+    PUBLIC,
+    OrderKey,
+    ProductFilter,
+    ReservationStatus,
+    Visibility,
+    parse_uuid,
+)
+from atelier_catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductVariant,
+    Purchase,
+    Review,
+    StockMovement,
+    StockReservation,
+    WishlistItem,
+)
 from atelier_common.columns import utcnow
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).

@@ -26,7 +26,7 @@ async def _sweep_forever(runtime: Runtime, every: float) -> None:
             await sweep_once(runtime)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - housekeeping must outlive a bad round
+        except Exception:
             log.exception("reservation sweep failed; will try again")
         await asyncio.sleep(every)
 

@@ -11,8 +11,15 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.service import Runtime
 from atelier_generation import imaging
 from atelier_generation.generators import Generators
-from atelier_generation.service import (AccountService, CreditService, ImageService, JobRunner, JobService,
-                                        RestorationService, Tools)
+from atelier_generation.service import (
+    AccountService,
+    CreditService,
+    ImageService,
+    JobRunner,
+    JobService,
+    RestorationService,
+    Tools,
+)
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
 from atelier_generation.storage import LocalFileStorage
@@ -61,7 +68,7 @@ async def _sweep_forever(runtime: Runtime, generation: Generation, every: float)
             await sweep(runtime, generation)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - housekeeping must outlive a bad round
+        except Exception:
             log.exception("generation sweep failed; will try again")
         if every <= 0:
             return

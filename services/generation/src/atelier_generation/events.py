@@ -11,7 +11,7 @@ from atelier_generation.bootstrap import Generation
 
 
 def _generation(ctx: EventContext) -> Generation:
-    return ctx.state.generation
+    return ctx.context.generation
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext) -> None:

@@ -10,9 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (CheckConstraint, Column, ForeignKey, Index, Numeric, Text,
-                        UniqueConstraint)
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
 from atelier_common.columns import UtcDateTime, json_field, utcnow
 
 

@@ -21,8 +21,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_generation.domain import ACTIVE_JOB_STATUSES, ACTIVE_SUBSCRIPTION_STATUSES, JobKind, JobStatus
-from atelier_generation.models import (CreditPack, CreditTransaction, CreditWallet, GeneratedImage, GenerationJob,
-                                       ImageFavorite, ImageTag, Restoration, ShareUnlock, Subscription)
+from atelier_generation.models import (
+    CreditPack,
+    CreditTransaction,
+    CreditWallet,
+    GeneratedImage,
+    GenerationJob,
+    ImageFavorite,
+    ImageTag,
+    Restoration,
+    ShareUnlock,
+    Subscription,
+)
 
 
 class _Repository:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from atelier_common.contracts.catalog import ProductChanged
-from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.identity import AnonymousClaimed
+from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_common.events.envelope import Envelope
 

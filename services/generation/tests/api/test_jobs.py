@@ -9,6 +9,7 @@ from PIL import Image
 
 from atelier_common.contracts.generation import JobRequested
 from atelier_common.events.envelope import Envelope
+
 from ..conftest import MODEL_API, FakeModelApi, assert_error
 
 

@@ -7,8 +7,15 @@ import uuid
 from sqlalchemy import func, select
 
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_generation.models import (CreditTransaction, CreditWallet, GeneratedImage, GenerationJob, ImageFavorite,
-                                       Restoration, ShareUnlock)
+from atelier_generation.models import (
+    CreditTransaction,
+    CreditWallet,
+    GeneratedImage,
+    GenerationJob,
+    ImageFavorite,
+    Restoration,
+    ShareUnlock,
+)
 
 from ..conftest import User, assert_error
 

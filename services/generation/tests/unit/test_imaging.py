@@ -9,8 +9,13 @@ import pytest
 from PIL import Image
 
 from atelier_generation import imaging
-from atelier_generation.errors import (ImageTooLarge, ImageTooSmall, InvalidShareToken, InvalidSignature,
-                                       UnsupportedFormat)
+from atelier_generation.errors import (
+    ImageTooLarge,
+    ImageTooSmall,
+    InvalidShareToken,
+    InvalidSignature,
+    UnsupportedFormat,
+)
 from atelier_generation.generators import ImageRequest, render_image, render_images, restore_photo
 from atelier_generation.signing import ShareClaim, UrlSigner
 

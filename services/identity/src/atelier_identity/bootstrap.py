@@ -13,9 +13,23 @@ from atelier_common.service import Runtime
 from atelier_identity.api.cookies import RefreshCookie
 from atelier_identity.mail import Mailer
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
-from atelier_identity.service import (AddressService, AuthService, AutoRegistration, Claims, EmailChangeService, Guard,
-                                      MagicLinkService, NotificationService, OAuthService, PasskeyService,
-                                      PasswordService, Sessions, UserService, Verification, create_user)
+from atelier_identity.service import (
+    AddressService,
+    AuthService,
+    AutoRegistration,
+    Claims,
+    EmailChangeService,
+    Guard,
+    MagicLinkService,
+    NotificationService,
+    OAuthService,
+    PasskeyService,
+    PasswordService,
+    Sessions,
+    UserService,
+    Verification,
+    create_user,
+)
 from atelier_identity.settings import IdentitySettings
 
 

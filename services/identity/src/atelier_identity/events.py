@@ -9,19 +9,19 @@ from atelier_common.inbox import EventContext
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext) -> None:
-    await ctx.state.identity.auto_registration.on_order_paid(ctx.session, event)
+    await ctx.context.identity.auto_registration.on_order_paid(ctx.session, event)
 
 
 async def on_order_status_changed(event: OrderStatusChanged, ctx: EventContext) -> None:
-    await ctx.state.identity.notifications.order_status_changed(ctx.session, event)
+    await ctx.context.identity.notifications.order_status_changed(ctx.session, event)
 
 
 async def on_job_completed(event: JobCompleted, ctx: EventContext) -> None:
-    await ctx.state.identity.notifications.job_finished(ctx.session, event)
+    await ctx.context.identity.notifications.job_finished(ctx.session, event)
 
 
 async def on_job_failed(event: JobFailed, ctx: EventContext) -> None:
-    await ctx.state.identity.notifications.job_finished(ctx.session, event)
+    await ctx.context.identity.notifications.job_finished(ctx.session, event)
 
 
 SUBSCRIPTIONS = {

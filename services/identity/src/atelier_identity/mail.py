@@ -203,7 +203,7 @@ class Mailer:
                     pass
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the rows stay; the next sweep retries
+            except Exception as exc:
                 log.warning("mail sender could not run (%s); will retry", exc)
 
     async def flush(self) -> int:

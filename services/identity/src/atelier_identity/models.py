@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, Relationship, SQLModel
 
-from atelier_identity import domain
 from atelier_common.columns import UtcDateTime, utcnow
+from atelier_identity import domain
 
 
 class User(SQLModel, table=True):

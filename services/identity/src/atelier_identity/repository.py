@@ -14,8 +14,20 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_identity.models import (Address, AddressBook, AnonymousClaim, EmailToken, MagicLink, MailMessage,
-                                     OAuthAccount, OAuthState, Passkey, RefreshToken, User, WebauthnChallenge)
+from atelier_identity.models import (
+    Address,
+    AddressBook,
+    AnonymousClaim,
+    EmailToken,
+    MagicLink,
+    MailMessage,
+    OAuthAccount,
+    OAuthState,
+    Passkey,
+    RefreshToken,
+    User,
+    WebauthnChallenge,
+)
 
 
 async def _flush_unique(session: AsyncSession) -> bool:
@@ -31,7 +43,7 @@ async def _flush_unique(session: AsyncSession) -> bool:
     return True
 
 
-def _insert(session: AsyncSession):  # noqa: ANN202 - the dialect's INSERT (for ON CONFLICT)
+def _insert(session: AsyncSession):
     return sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
 
 
@@ -298,7 +310,7 @@ class AddressRepository:
         self.session = session
 
     @staticmethod
-    def _owned(owner_id: uuid.UUID):  # noqa: ANN205 - a select of Address
+    def _owned(owner_id: uuid.UUID):
         return select(Address).where(Address.owner_id == owner_id)
 
     async def lock_book(self, owner_id: uuid.UUID) -> None:

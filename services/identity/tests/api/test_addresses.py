@@ -31,13 +31,13 @@ def bob(test_keys: TestKeys) -> dict[str, str]:
     return test_keys.user_headers(uuid.uuid4())
 
 
-async def _create(api, headers: dict[str, str], **fields: Any) -> dict[str, Any]:  # noqa: ANN001
+async def _create(api, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
     response = await api.client.post("/api/v1/addresses", json=address(**fields), headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def _list(api, headers: dict[str, str]) -> list[dict[str, Any]]:  # noqa: ANN001
+async def _list(api, headers: dict[str, str]) -> list[dict[str, Any]]:
     response = await api.client.get("/api/v1/addresses", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["results"]

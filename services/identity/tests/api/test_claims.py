@@ -13,12 +13,12 @@ def _address(label: str, **fields: Any) -> dict[str, Any]:
             "city": "London", "country": "GB", **fields}
 
 
-async def _add(api, headers: dict[str, str], *labels: str) -> None:  # noqa: ANN001
+async def _add(api, headers: dict[str, str], *labels: str) -> None:
     for label in labels:
         assert (await api.client.post("/api/v1/addresses", json=_address(label), headers=headers)).status_code == 201
 
 
-async def _addresses(api, headers: dict[str, str]) -> list[dict[str, Any]]:  # noqa: ANN001
+async def _addresses(api, headers: dict[str, str]) -> list[dict[str, Any]]:
     return (await api.client.get("/api/v1/addresses", headers=headers)).json()["results"]
 
 

@@ -34,7 +34,7 @@ class TestDeleteAccount:
         expect_error(await api.login(), 401, "INVALID_CREDENTIALS")
         assert (await api.register()).status_code == 201  # the address is free again
 
-    async def test_addresses_are_erased(self, api, test_keys) -> None:  # noqa: ANN001
+    async def test_addresses_are_erased(self, api, test_keys) -> None:
         session = await api.signed_in()
         created = (await api.client.post("/api/v1/addresses", headers=_bearer(session), json={
             "label": "Home", "first_name": "Ada", "address_line_1": "1 Main St", "city": "London",

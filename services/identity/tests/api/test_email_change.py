@@ -13,12 +13,12 @@ async def ada(api) -> dict[str, str]:
     return {"Authorization": f"Bearer {session['access']}"}
 
 
-async def _request(api, headers: dict[str, str], new_email: str = NEW, password: str | None = None):  # noqa: ANN001, ANN202
+async def _request(api, headers: dict[str, str], new_email: str = NEW, password: str | None = None):
     return await api.client.post("/api/v1/auth/email-change", headers=headers, json={
         "current_password": password or api.password, "new_email": new_email})
 
 
-async def _confirm(api, token: str):  # noqa: ANN001, ANN202
+async def _confirm(api, token: str):
     return await api.client.post("/api/v1/auth/email-change/confirm", json={"token": token})
 
 

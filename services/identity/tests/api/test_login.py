@@ -97,7 +97,7 @@ class TestLoginRefusals:
         calls: list[str] = []
         original = hasher.verify_and_update
 
-        def spy(password: str, hashed: str):  # noqa: ANN202
+        def spy(password: str, hashed: str):
             calls.append(hashed)
             return original(password, hashed)
 

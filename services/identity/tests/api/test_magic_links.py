@@ -10,11 +10,11 @@ from atelier_common.testing import TestKeys
 EMAIL = "figure@example.com"
 
 
-async def _request(api, email: str = EMAIL):  # noqa: ANN001, ANN202
+async def _request(api, email: str = EMAIL):
     return await api.client.post("/api/v1/auth/magic-link", json={"email": email})
 
 
-async def _verify(api, headers: dict[str, str] | None = None, **body: str):  # noqa: ANN001, ANN202
+async def _verify(api, headers: dict[str, str] | None = None, **body: str):
     return await api.client.post("/api/v1/auth/magic-link/verify", json=body, headers=headers)
 
 

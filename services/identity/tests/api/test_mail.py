@@ -26,7 +26,7 @@ class _Capture:
     def __init__(self) -> None:
         self.envelopes: list = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -42,7 +42,7 @@ def smtp_server() -> Iterator[tuple[_Capture, int]]:
         controller.stop()
 
 
-async def _messages(api) -> list[MailMessage]:  # noqa: ANN001
+async def _messages(api) -> list[MailMessage]:
     async with api.h.runtime.db.read_only() as session:
         return list((await session.exec(select(MailMessage))).all())
 

@@ -20,7 +20,7 @@ async def api(start_identity, oauth_settings) -> Any:  # the default app, with G
         yield identity
 
 
-async def _start(api, return_to: str | None = None, headers: dict[str, str] | None = None):  # noqa: ANN001, ANN202
+async def _start(api, return_to: str | None = None, headers: dict[str, str] | None = None):
     body = {"return_to": return_to} if return_to is not None else None
     return await api.client.post("/api/v1/auth/oauth/google/start", json=body, headers=headers)
 
@@ -36,7 +36,7 @@ async def _consent(auth_url: str, user: str | None = None, *, deny: bool = False
     return f"{location.path}?{location.query}"
 
 
-async def _sign_in(api, user: str, *, return_to: str | None = None,  # noqa: ANN001
+async def _sign_in(api, user: str, *, return_to: str | None = None,
                    headers: dict[str, str] | None = None) -> httpx.Response:
     started = await _start(api, return_to, headers)
     assert started.status_code == 200, started.text

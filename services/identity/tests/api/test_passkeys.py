@@ -18,7 +18,7 @@ def bearer(session: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {session['access']}"}
 
 
-async def _register(api, session: dict[str, Any], authenticator: Any, name: str = "My laptop") -> dict[str, Any]:  # noqa: ANN001
+async def _register(api, session: dict[str, Any], authenticator: Any, name: str = "My laptop") -> dict[str, Any]:
     begun = await api.client.post(f"{BASE}/register/begin", json={"name": name}, headers=bearer(session))
     assert begun.status_code == 200, begun.text
     options = begun.json()
@@ -28,14 +28,14 @@ async def _register(api, session: dict[str, Any], authenticator: Any, name: str 
     return response.json()
 
 
-async def _login_begin(api, email: str | None = None) -> dict[str, Any]:  # noqa: ANN001
+async def _login_begin(api, email: str | None = None) -> dict[str, Any]:
     response = await api.client.post(f"{BASE}/login/begin", json={"email": email} if email else None)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-async def _login_complete(api, options: dict[str, Any], credential: dict[str, Any],  # noqa: ANN001
-                          headers: dict[str, str] | None = None):  # noqa: ANN202
+async def _login_complete(api, options: dict[str, Any], credential: dict[str, Any],
+                          headers: dict[str, str] | None = None):
     return await api.client.post(f"{BASE}/login/complete", headers=headers, json={
         "authentication_id": options["authentication_id"], "credential": credential})
 
@@ -205,8 +205,8 @@ class TestLogin:
 
 
 class TestSignup:
-    async def _signup(self, api, authenticator, email: str = "new@example.com",  # noqa: ANN001
-                      headers: dict[str, str] | None = None):  # noqa: ANN202
+    async def _signup(self, api, authenticator, email: str = "new@example.com",
+                      headers: dict[str, str] | None = None):
         begun = await api.client.post(f"{BASE}/signup/begin", headers=headers, json={
             "email": email, "first_name": "Nova", "last_name": "Key"})
         assert begun.status_code == 200, begun.text

@@ -13,16 +13,16 @@ from atelier_identity.models import EmailToken
 NEW_PASSWORD = "a brand new secret"
 
 
-async def _request_reset(api, email: str = "ada@example.com", **headers: str):  # noqa: ANN001, ANN202
+async def _request_reset(api, email: str = "ada@example.com", **headers: str):
     return await api.client.post("/api/v1/auth/password-reset", json={"email": email}, headers=headers)
 
 
-async def _confirm(api, token: str, password: str = NEW_PASSWORD, confirm: str | None = None):  # noqa: ANN001, ANN202
+async def _confirm(api, token: str, password: str = NEW_PASSWORD, confirm: str | None = None):
     return await api.client.post("/api/v1/auth/password-reset/confirm", json={
         "token": token, "new_password": password, "new_password_confirm": confirm or password})
 
 
-async def _reset_token(api, email: str = "ada@example.com") -> str:  # noqa: ANN001
+async def _reset_token(api, email: str = "ada@example.com") -> str:
     before = await api.mail_count(email)
     assert (await _request_reset(api, email)).status_code == 200
     mails = await api.wait_for_mail(email, before + 1)
@@ -36,7 +36,7 @@ class TestPasswordResetRequest:
         known, unknown = await _request_reset(api), await _request_reset(api, "nobody@example.com")
         assert (known.status_code, known.json()) == (unknown.status_code, unknown.json()) == (200, known.json())
         assert await api.mail_count("nobody@example.com") == 0
-        assert [m["subject"] for m in await api.wait_for_mail("ada@example.com", 2)][0] == "Reset your password"
+        assert next(m["subject"] for m in await api.wait_for_mail("ada@example.com", 2)) == "Reset your password"
 
     async def test_the_mail_carries_a_reset_link(self, api) -> None:
         await api.verified_user()
@@ -131,7 +131,7 @@ class TestChangePassword:
     async def session(self, api) -> dict:
         return await api.signed_in()
 
-    async def _change(self, api, session: dict, current: str, new: str = NEW_PASSWORD):  # noqa: ANN001, ANN202
+    async def _change(self, api, session: dict, current: str, new: str = NEW_PASSWORD):
         return await api.client.post("/api/v1/auth/change-password", headers={
             "Authorization": f"Bearer {session['access']}"}, json={
             "current_password": current, "new_password": new, "new_password_confirm": new})

@@ -17,7 +17,7 @@ STAFF = {"bootstrap_staff_email": "Admin@Example.com", "bootstrap_staff_password
 CHEAP = PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1)
 
 
-async def _users(api) -> list[User]:  # noqa: ANN001
+async def _users(api) -> list[User]:
     async with api.h.runtime.db.read_only() as session:
         return list((await session.exec(select(User))).all())
 

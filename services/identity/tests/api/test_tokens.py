@@ -18,7 +18,7 @@ from atelier_common.testing import TestKeys
 from atelier_identity.models import User
 
 
-async def _refresh(api, token: str | None = None):  # noqa: ANN001, ANN202
+async def _refresh(api, token: str | None = None):
     return await api.client.post("/api/v1/auth/refresh", json={"refresh": token} if token else None)
 
 

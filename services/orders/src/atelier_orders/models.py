@@ -10,12 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer,
-                        Numeric, UniqueConstraint)
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Numeric, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from atelier_orders.domain import OrderStatus
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_orders.domain import OrderStatus
 
 
 def _timestamp(nullable: bool = False) -> Any:

@@ -11,8 +11,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import (AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, computed_field,
-                      field_validator, model_validator)
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from atelier_common.money import Money
 from atelier_orders import domain

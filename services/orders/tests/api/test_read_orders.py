@@ -46,7 +46,7 @@ class TestListOrders:
         assert [o["id"] for o in response.json()["results"]] == [o["id"] for o in placed]
 
     async def test_filter_by_status(self, customer: Customer, platform: FakePlatform) -> None:
-        first, second = await _orders(customer, platform, "1.00", "2.00")
+        first, _second = await _orders(customer, platform, "1.00", "2.00")
         assert (await customer.cancel(first["id"])).status_code == 200
         response = await customer.client.get("/api/v1/orders?status=cancelled", headers=customer.headers)
         assert [o["id"] for o in response.json()["results"]] == [first["id"]]

@@ -10,7 +10,7 @@ from atelier_payments.service import CancellationService, LedgerService
 
 
 async def on_order_cancelled(event: OrderCancelled, ctx: EventContext) -> None:
-    cancellations = CancellationService(ctx.session, ctx.state.payments.providers)
+    cancellations = CancellationService(ctx.session, ctx.context.payments.providers)
     await cancellations.order_cancelled(event.order_id, was_paid=event.was_paid)
 
 

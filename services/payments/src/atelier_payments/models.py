@@ -5,12 +5,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (CheckConstraint, Column, Index, Numeric, PrimaryKeyConstraint, Text,
-                        text)
+from sqlalchemy import CheckConstraint, Column, Index, Numeric, PrimaryKeyConstraint, Text, text
 from sqlmodel import Field, SQLModel
 
-from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus
 
 
 def _timestamp() -> Any:

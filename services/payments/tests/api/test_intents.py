@@ -19,7 +19,7 @@ class TestCreateIntent:
         assert intent["amount"] == 8550 and intent["currency"] == "gel"
         assert intent["metadata"] == {"order_id": order["id"], "payment_id": body["payment_id"]}
         assert body["client_secret"] == intent["client_secret"]
-        [(_, _, params, key)] = [r for r in fake_stripe.requests if r[2].get("metadata", {}).get("order_id") == order["id"]]
+        [(_, _, _params, key)] = [r for r in fake_stripe.requests if r[2].get("metadata", {}).get("order_id") == order["id"]]
         assert key == f"payment-intent-{body['payment_id']}"  # a retried create makes no second intent
         assert body["amount"] == "85.50" and body["currency"] == "GEL"
         [payment] = await stripe_api.payments(order["id"])

@@ -41,7 +41,7 @@ class TestSucceeded:
         assert len(stripe_api.h.published("order.paid")) == 1
 
     async def test_a_replayed_event_has_no_second_effect(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        _order, intent_id = await _open_intent(stripe_api, fake_stripe)
         event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         first = await stripe_api.stripe_webhooks.send(event)
         again = await stripe_api.stripe_webhooks.send(event)
@@ -51,7 +51,7 @@ class TestSucceeded:
         assert [e.kind for e in await stripe_api.ledger()] == ["payment"]
 
     async def test_a_second_event_for_the_same_success_has_no_second_effect(self, stripe_api, fake_stripe) -> None:
-        order, intent_id = await _open_intent(stripe_api, fake_stripe)
+        _order, intent_id = await _open_intent(stripe_api, fake_stripe)
         intent = fake_stripe.succeed_intent(intent_id)
         for _ in range(2):  # two distinct event ids about one intent (Stripe may send both)
             response = await stripe_api.stripe_webhooks.send(fake_stripe.event("payment_intent.succeeded", intent))

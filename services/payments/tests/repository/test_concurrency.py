@@ -26,7 +26,7 @@ async def _open_intent(api) -> tuple[dict, str, dict[str, str]]:
 
 class TestConcurrentWebhooks:
     async def test_one_event_delivered_five_times_at_once_has_one_effect(self, stripe_api, fake_stripe) -> None:
-        order, intent_id, _ = await _open_intent(stripe_api)
+        _order, intent_id, _ = await _open_intent(stripe_api)
         event = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
         responses = await asyncio.gather(*(stripe_api.stripe_webhooks.send(event) for _ in range(5)))
         assert [r.status_code for r in responses] == [200] * 5

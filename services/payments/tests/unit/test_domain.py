@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from atelier_payments import domain
-from atelier_payments.domain import EventAction, PaymentStatus as S
+from atelier_payments.domain import EventAction
+from atelier_payments.domain import PaymentStatus as S
 from atelier_payments.settings import PaymentsSettings
 
 

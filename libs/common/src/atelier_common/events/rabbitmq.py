@@ -76,7 +76,7 @@ class RabbitMQBus:
                 self._conn = await aio_pika.connect_robust(self.url, timeout=self.connect_timeout,
                                                            reconnect_interval=1)
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("RabbitMQ connect failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -136,7 +136,7 @@ class RabbitMQBus:
                        message: AbstractIncomingMessage) -> None:
         try:
             env = Envelope.from_bytes(message.body)
-        except Exception:  # noqa: BLE001 - a message we cannot read goes straight to the DLQ
+        except Exception:
             log.error("unreadable message on %s; dead-lettering", queue)
             await self._forward(channel, f"{queue}.dlq", message, 0, sub.broadcast)
             await message.ack()
@@ -147,7 +147,7 @@ class RabbitMQBus:
             with tracer.start_as_current_span(f"consume {env.type}", context=context,
                                               kind=trace.SpanKind.CONSUMER):
                 await sub.handler(env)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             retries = int((message.headers or {}).get(RETRY_HEADER, 0))
             if sub.broadcast:
                 log.error("broadcast handler failed for %s: %s", env.type, exc)

@@ -6,8 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from atelier_catalog.api.deps import (COUNT_ESTIMATED_HEADER, CONFLICT, NOT_FOUND, STAFF_ONLY, CategoryServiceDep,
-                                      ProductQueryDep, ProductServiceDep, VisibilityDep)
+from atelier_catalog.api.deps import (
+    CONFLICT,
+    COUNT_ESTIMATED_HEADER,
+    NOT_FOUND,
+    STAFF_ONLY,
+    CategoryServiceDep,
+    ProductQueryDep,
+    ProductServiceDep,
+    VisibilityDep,
+)
 from atelier_catalog.domain import CategoryNode
 from atelier_catalog.models import Category
 from atelier_catalog.schemas import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate, ProductRead

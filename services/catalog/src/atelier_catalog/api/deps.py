@@ -9,8 +9,16 @@ from fastapi import Depends, Query, Request
 from atelier_catalog import domain
 from atelier_catalog.domain import Visibility
 from atelier_catalog.schemas import ProductQuery
-from atelier_catalog.service import (CategoryService, ImageService, PricingService, ProductService, ReviewService,
-                                     StockService, VariantService, WishlistService)
+from atelier_catalog.service import (
+    CategoryService,
+    ImageService,
+    PricingService,
+    ProductService,
+    ReviewService,
+    StockService,
+    VariantService,
+    WishlistService,
+)
 from atelier_common.auth import OptionalPrincipal
 from atelier_common.db import SessionDep
 

@@ -6,12 +6,32 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
-from atelier_catalog.api.deps import (COUNT_ESTIMATED_HEADER, CONFLICT, NOT_FOUND, STAFF_ONLY, ImageServiceDep,
-                                      ProductQueryDep, ProductServiceDep, StockServiceDep, VariantServiceDep,
-                                      VisibilityDep)
+from atelier_catalog.api.deps import (
+    CONFLICT,
+    COUNT_ESTIMATED_HEADER,
+    NOT_FOUND,
+    STAFF_ONLY,
+    ImageServiceDep,
+    ProductQueryDep,
+    ProductServiceDep,
+    StockServiceDep,
+    VariantServiceDep,
+    VisibilityDep,
+)
 from atelier_catalog.models import Product, ProductImage, ProductVariant, StockMovement
-from atelier_catalog.schemas import (ImageCreate, ImageRead, ImageUpdate, ProductCreate, ProductRead, ProductUpdate,
-                                     StockAdjustment, StockRead, VariantCreate, VariantRead, VariantUpdate)
+from atelier_catalog.schemas import (
+    ImageCreate,
+    ImageRead,
+    ImageUpdate,
+    ProductCreate,
+    ProductRead,
+    ProductUpdate,
+    StockAdjustment,
+    StockRead,
+    VariantCreate,
+    VariantRead,
+    VariantUpdate,
+)
 from atelier_common.auth import StaffPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 

@@ -13,8 +13,14 @@ from atelier_catalog.domain import EVERYTHING, ProductFilter, ProductKind, Visib
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import Product, StockMovement
 from atelier_catalog.repository import CategoryRepository, CountEstimates, ProductRepository
-from atelier_catalog.schemas import (InternalProductRead, InternalVariantRead, ProductCreate, ProductLookup,
-                                     ProductQuery, ProductUpdate)
+from atelier_catalog.schemas import (
+    InternalProductRead,
+    InternalVariantRead,
+    ProductCreate,
+    ProductLookup,
+    ProductQuery,
+    ProductUpdate,
+)
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
 
 INITIAL_STOCK_REASON = "initial stock"

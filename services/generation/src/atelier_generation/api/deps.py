@@ -8,8 +8,7 @@ from fastapi import Depends, Request
 
 from atelier_common.auth import client_ip
 from atelier_generation.bootstrap import Generation
-from atelier_generation.service import (AccountService, CreditService, ImageService, JobService,
-                                        RestorationService)
+from atelier_generation.service import AccountService, CreditService, ImageService, JobService, RestorationService
 
 
 async def _generation(request: Request) -> Generation:

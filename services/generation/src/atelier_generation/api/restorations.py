@@ -11,8 +11,14 @@ from fastapi.responses import RedirectResponse
 from atelier_common.auth import UserPrincipal
 from atelier_common.db import SessionDep
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, RestorationServiceDep
-from atelier_generation.schemas import (ConfirmShareRead, RestorationCreated, RestorationDeleted, RestorationRead,
-                                        ShareLinks, UnlockRead)
+from atelier_generation.schemas import (
+    ConfirmShareRead,
+    RestorationCreated,
+    RestorationDeleted,
+    RestorationRead,
+    ShareLinks,
+    UnlockRead,
+)
 
 router = APIRouter(prefix="/api/v1/restorations", tags=["restorations"])
 

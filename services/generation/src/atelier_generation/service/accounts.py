@@ -6,8 +6,15 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_generation.repository import (ImageRepository, JobRepository, RestorationRepository, ShareRepository,
-                                           SubscriptionRepository, TransactionRepository, WalletRepository)
+from atelier_generation.repository import (
+    ImageRepository,
+    JobRepository,
+    RestorationRepository,
+    ShareRepository,
+    SubscriptionRepository,
+    TransactionRepository,
+    WalletRepository,
+)
 from atelier_generation.schemas import AccountSummary
 from atelier_generation.service._shared import Tools, utcnow
 from atelier_generation.service.credits import CreditService

@@ -22,8 +22,13 @@ from atelier_generation import domain
 from atelier_generation.domain import TransactionKind
 from atelier_generation.errors import InsufficientCredits
 from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
-from atelier_generation.repository import (CreditPackRepository, JobRepository, SubscriptionRepository,
-                                           TransactionRepository, WalletRepository)
+from atelier_generation.repository import (
+    CreditPackRepository,
+    JobRepository,
+    SubscriptionRepository,
+    TransactionRepository,
+    WalletRepository,
+)
 from atelier_generation.schemas import CreditPackRead, TransactionRead, UsageRead
 from atelier_generation.service._shared import Tools, utcnow
 

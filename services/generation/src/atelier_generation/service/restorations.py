@@ -20,12 +20,27 @@ from atelier_common.auth import Principal
 from atelier_common.contracts.generation import JobRequested
 from atelier_generation import domain, imaging
 from atelier_generation.domain import JobKind, JobStatus, TransactionKind, UnlockMethod
-from atelier_generation.errors import (AlreadyUnlocked, FileTooLarge, HistoryLimit, InvalidShareToken, InvalidState,
-                                       RestorationNotFound, ShareNotInitiated, SocialShareUsed, UnknownSharePlatform)
+from atelier_generation.errors import (
+    AlreadyUnlocked,
+    FileTooLarge,
+    HistoryLimit,
+    InvalidShareToken,
+    InvalidState,
+    RestorationNotFound,
+    ShareNotInitiated,
+    SocialShareUsed,
+    UnknownSharePlatform,
+)
 from atelier_generation.models import GenerationJob, Restoration
 from atelier_generation.repository import JobRepository, RestorationRepository, ShareRepository, WalletRepository
-from atelier_generation.schemas import (ConfirmShareRead, ManualShare, RestorationCreated, RestorationRead, ShareLinks,
-                                        UnlockRead)
+from atelier_generation.schemas import (
+    ConfirmShareRead,
+    ManualShare,
+    RestorationCreated,
+    RestorationRead,
+    ShareLinks,
+    UnlockRead,
+)
 from atelier_generation.service._shared import Tools, utcnow
 from atelier_generation.service.credits import CreditService
 from atelier_generation.signing import ShareClaim

@@ -91,7 +91,7 @@ class JobRunner:
         job, restoration = claimed
         try:
             outputs = await self._produce(job, restoration, ctx)
-        except Exception as exc:  # noqa: BLE001 - whatever broke, the customer gets the credits back
+        except Exception as exc:
             reason = exc.message if isinstance(exc, GeneratorFailed) else "The job failed"
             log.warning("job %s failed on attempt %s: %r", job.id, job.attempts, exc,
                         exc_info=not isinstance(exc, GeneratorFailed))

@@ -8,10 +8,18 @@ from atelier_common.auth import UserPrincipal
 from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import pair
-from atelier_identity.api.deps import (ClientIpDep, EmailChangeServiceDep, PasswordServiceDep, RefreshCookieDep)
-from atelier_identity.schemas import (ChangePasswordRequest, EmailChangeConfirmResponse, EmailChangeRequest,
-                                      EmailRequest, MessageResponse, PasswordChangedResponse, PasswordResetConfirm,
-                                      TokenRequest, UserRead)
+from atelier_identity.api.deps import ClientIpDep, EmailChangeServiceDep, PasswordServiceDep, RefreshCookieDep
+from atelier_identity.schemas import (
+    ChangePasswordRequest,
+    EmailChangeConfirmResponse,
+    EmailChangeRequest,
+    EmailRequest,
+    MessageResponse,
+    PasswordChangedResponse,
+    PasswordResetConfirm,
+    TokenRequest,
+    UserRead,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 

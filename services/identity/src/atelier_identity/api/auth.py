@@ -8,11 +8,28 @@ from atelier_common.auth import UserPrincipal
 from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import pair as _pair
-from atelier_identity.api.deps import (AnonIdDep, AuthServiceDep, ClientIpDep, PresentedRefresh, RefreshCookieDep,
-                                       UserServiceDep)
-from atelier_identity.schemas import (EmailRequest, LoginRequest, LoginResponse, MessageResponse, RegisterRequest,
-                                      RegisterResponse, RegisterResponseWithTokens, TokenPair, TokenRequest,
-                                      UserRead, VerifyEmailResponse, VerifyTokenResponse)
+from atelier_identity.api.deps import (
+    AnonIdDep,
+    AuthServiceDep,
+    ClientIpDep,
+    PresentedRefresh,
+    RefreshCookieDep,
+    UserServiceDep,
+)
+from atelier_identity.schemas import (
+    EmailRequest,
+    LoginRequest,
+    LoginResponse,
+    MessageResponse,
+    RegisterRequest,
+    RegisterResponse,
+    RegisterResponseWithTokens,
+    TokenPair,
+    TokenRequest,
+    UserRead,
+    VerifyEmailResponse,
+    VerifyTokenResponse,
+)
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 

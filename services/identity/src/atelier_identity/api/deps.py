@@ -13,8 +13,16 @@ from atelier_identity.api.cookies import REFRESH_COOKIE, RefreshCookie
 from atelier_identity.bootstrap import Identity
 from atelier_identity.mail import Mailer
 from atelier_identity.schemas import RefreshRequest
-from atelier_identity.service import (AddressService, AuthService, EmailChangeService, MagicLinkService, OAuthService,
-                                      PasskeyService, PasswordService, UserService)
+from atelier_identity.service import (
+    AddressService,
+    AuthService,
+    EmailChangeService,
+    MagicLinkService,
+    OAuthService,
+    PasskeyService,
+    PasswordService,
+    UserService,
+)
 
 
 async def _identity(request: Request) -> Identity:

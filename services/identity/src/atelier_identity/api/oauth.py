@@ -11,8 +11,14 @@ from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import signed_in
 from atelier_identity.api.deps import AnonIdDep, OAuthServiceDep, RefreshCookieDep
-from atelier_identity.schemas import (AccessResponse, OAuthExchangeRequest, OAuthStartRequest, OAuthStartResponse,
-                                      SignInResponse, UserRead)
+from atelier_identity.schemas import (
+    AccessResponse,
+    OAuthExchangeRequest,
+    OAuthStartRequest,
+    OAuthStartResponse,
+    SignInResponse,
+    UserRead,
+)
 
 router = APIRouter(prefix="/api/v1/auth/oauth", tags=["auth"], responses=ERROR_RESPONSES)
 

@@ -13,10 +13,20 @@ from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import pair, signed_in
 from atelier_identity.api.deps import AnonIdDep, ClientIpDep, PasskeyServiceDep, RefreshCookieDep
-from atelier_identity.schemas import (PasskeyList, PasskeyLoginBegin, PasskeyLoginComplete, PasskeyRead,
-                                      PasskeyRegisterBegin, PasskeyRegistered, PasskeyRegisterComplete,
-                                      PasskeySignedUp, PasskeySignedUpWithTokens, PasskeySignupBegin, SignInResponse,
-                                      UserRead)
+from atelier_identity.schemas import (
+    PasskeyList,
+    PasskeyLoginBegin,
+    PasskeyLoginComplete,
+    PasskeyRead,
+    PasskeyRegisterBegin,
+    PasskeyRegisterComplete,
+    PasskeyRegistered,
+    PasskeySignedUp,
+    PasskeySignedUpWithTokens,
+    PasskeySignupBegin,
+    SignInResponse,
+    UserRead,
+)
 
 router = APIRouter(prefix="/api/v1/auth/passkeys", tags=["passkeys"], responses=ERROR_RESPONSES)
 

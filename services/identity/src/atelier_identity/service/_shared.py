@@ -21,7 +21,6 @@ from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
 from atelier_identity.settings import IdentitySettings
 
-
 __all__ = ["Guard", "IssuedTokens", "Sessions", "SignedIn", "Verification", "now", "prove_email"]
 
 

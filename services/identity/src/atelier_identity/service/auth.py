@@ -18,8 +18,14 @@ from atelier_common.db import Database
 from atelier_common.ratelimit import RateLimiter
 from atelier_identity import domain
 from atelier_identity.domain import RefreshState
-from atelier_identity.errors import EmailExists, InvalidCredentials, InvalidEmailToken, InvalidRefreshToken
-from atelier_identity.errors import RefreshTokenReused, WeakPassword
+from atelier_identity.errors import (
+    EmailExists,
+    InvalidCredentials,
+    InvalidEmailToken,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    WeakPassword,
+)
 from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest

@@ -27,8 +27,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
 from atelier_identity import domain
-from atelier_identity.errors import (AccountDisabled, InvalidEmailToken, InvalidReturnTo, OAuthEmailNotVerified,
-                                     OAuthFailed, OAuthProviderUnknown)
+from atelier_identity.errors import (
+    AccountDisabled,
+    InvalidEmailToken,
+    InvalidReturnTo,
+    OAuthEmailNotVerified,
+    OAuthFailed,
+    OAuthProviderUnknown,
+)
 from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
 from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
 from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email
@@ -188,7 +194,7 @@ class OAuthService:
             async with self._client(provider) as client:
                 token = await client.fetch_token(metadata["token_endpoint"], code=code,
                                                  code_verifier=started.code_verifier)
-        except Exception as exc:  # noqa: BLE001 - authlib raises OAuthError, httpx errors, ValueError…
+        except Exception as exc:
             log.warning("OAuth code exchange with %s failed: %s", provider.name, exc)
             raise OAuthFailed(details={"provider_error": "the code could not be exchanged"}) from exc
         claims = await self._id_token_claims(provider, metadata, token.get("id_token"), started.nonce)

@@ -14,20 +14,41 @@ from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from webauthn import (generate_authentication_options, generate_registration_options, options_to_json,
-                      verify_authentication_response, verify_registration_response)
-from webauthn.helpers import (base64url_to_bytes, bytes_to_base64url, parse_attestation_object,
-                              parse_authentication_credential_json, parse_registration_credential_json)
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    parse_attestation_object,
+    parse_authentication_credential_json,
+    parse_registration_credential_json,
+)
 from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (AuthenticationCredential, AuthenticatorSelectionCriteria,
-                                      PublicKeyCredentialDescriptor, RegistrationCredential, ResidentKeyRequirement,
-                                      UserVerificationRequirement)
+from webauthn.helpers.structs import (
+    AuthenticationCredential,
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    RegistrationCredential,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
 
 from atelier_common.auth import Principal
 from atelier_common.db import Database
 from atelier_identity import domain
-from atelier_identity.errors import (EmailExists, InvalidEmailToken, OAuthUserExists, PasskeyExists, PasskeyNotFound,
-                                     PasskeyRejected)
+from atelier_identity.errors import (
+    EmailExists,
+    InvalidEmailToken,
+    OAuthUserExists,
+    PasskeyExists,
+    PasskeyNotFound,
+    PasskeyRejected,
+)
 from atelier_identity.models import Passkey, User, WebauthnChallenge
 from atelier_identity.repository import OAuthRepository, PasskeyRepository, UserRepository
 from atelier_identity.schemas import PasskeySignupBegin

@@ -13,8 +13,14 @@ from atelier_common.auth import Principal
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_identity import domain
-from atelier_identity.errors import (AccountGone, DeletionNotConfirmed, EmailExists, InvalidEmail, UserNotFound,
-                                     WeakPassword)
+from atelier_identity.errors import (
+    AccountGone,
+    DeletionNotConfirmed,
+    EmailExists,
+    InvalidEmail,
+    UserNotFound,
+    WeakPassword,
+)
 from atelier_identity.models import User
 from atelier_identity.repository import UserRepository
 from atelier_identity.schemas import DeleteAccountRequest, UserUpdate

@@ -8,8 +8,17 @@ from fastapi import APIRouter, Body, Request, status
 
 from atelier_common.auth import AnonPrincipal, StaffPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
-from atelier_orders.api.deps import (CANCEL_ERRORS, NOT_FOUND, PLACE_ERRORS, STAFF_ERRORS, BuyerDep, OrderQueryDep,
-                                     OrderServiceDep, PlacementServiceDep, StatusServiceDep)
+from atelier_orders.api.deps import (
+    CANCEL_ERRORS,
+    NOT_FOUND,
+    PLACE_ERRORS,
+    STAFF_ERRORS,
+    BuyerDep,
+    OrderQueryDep,
+    OrderServiceDep,
+    PlacementServiceDep,
+    StatusServiceDep,
+)
 from atelier_orders.models import Order
 from atelier_orders.schemas import OrderCancel, OrderCreate, OrderRead, OrderStatusUpdate, OrderSummaryRead
 

@@ -22,8 +22,17 @@ from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_orders import domain
 from atelier_orders.clients import CatalogProduct, ServiceClients
 from atelier_orders.domain import Actor, OrderStatus
-from atelier_orders.errors import (AddressNotFound, AddressRequired, BookNotFound, CartEmpty, CurrencyMismatch,
-                                   InsufficientStock, InvalidOrderLine, OrderNumberExhausted, ProductUnavailable)
+from atelier_orders.errors import (
+    AddressNotFound,
+    AddressRequired,
+    BookNotFound,
+    CartEmpty,
+    CurrencyMismatch,
+    InsufficientStock,
+    InvalidOrderLine,
+    OrderNumberExhausted,
+    ProductUnavailable,
+)
 from atelier_orders.models import Order, OrderItem, utcnow
 from atelier_orders.repository import OrderRepository
 from atelier_orders.schemas import OrderCreate

@@ -8,8 +8,7 @@ from fastapi import APIRouter
 
 from atelier_common.auth import AnonPrincipal
 from atelier_payments.api.deps import AUTH, NOT_FOUND, NOT_PAYABLE, PROVIDER, PaymentServiceDep
-from atelier_payments.schemas import (CheckoutCreate, CheckoutRead, ConfirmRead, IntentCreate, IntentRead,
-                                      PaymentConfirm)
+from atelier_payments.schemas import CheckoutCreate, CheckoutRead, ConfirmRead, IntentCreate, IntentRead, PaymentConfirm
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 

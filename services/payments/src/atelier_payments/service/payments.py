@@ -16,8 +16,13 @@ from atelier_common.auth import Principal
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import OPEN_STATUSES, OrderView, PaymentKind, PaymentStatus
-from atelier_payments.errors import (OrderAlreadyPaid, OrderNotFound, OrderNotPayable, PaymentNotCompleted,
-                                     PaymentNotFound)
+from atelier_payments.errors import (
+    OrderAlreadyPaid,
+    OrderNotFound,
+    OrderNotPayable,
+    PaymentNotCompleted,
+    PaymentNotFound,
+)
 from atelier_payments.models import CheckoutSession, Payment
 from atelier_payments.providers import ChargeRequest, PaymentProvider
 from atelier_payments.repository import CheckoutSessionRepository, PaymentRepository
