@@ -7,7 +7,7 @@ Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the share
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
@@ -105,6 +105,14 @@ class AtelierSettings(BaseSettings):
 
 class ServiceSettings(AtelierSettings):
     """Base for the six services; subclasses set `env_prefix` to `ATELIER_<SERVICE>_`."""
+
+    @classmethod
+    def of(cls, runtime: Any) -> Self:
+        """The running service's settings, typed as this service's class."""
+        settings = runtime.settings
+        if not isinstance(settings, cls):
+            raise TypeError(f"{type(settings).__name__} is not {cls.__name__}")
+        return settings
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,24 +1,26 @@
-"""What payments adds to its runtime at start: the providers, the orders client, the webhook URL."""
+"""Payments' context: built once at start (providers, the orders client, the webhook URL), closed at stop."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import httpx
 
 from atelier_common.internal import service_url
+from atelier_common.service import Runtime
+from atelier_payments.clients import OrdersClient
 from atelier_payments.domain import LOCAL, STRIPE
-from atelier_payments.orders_client import OrdersClient
 from atelier_payments.providers import PaymentProvider, Providers
 from atelier_payments.providers.local import LocalProvider, SimpleProvider
 from atelier_payments.settings import PaymentsSettings
 
 
-@dataclass
+@dataclass(frozen=True)
 class PaymentsContext:
-    """Long-lived collaborators of the service layer (reached as `runtime.payments`)."""
+    """Long-lived collaborators of payments' use cases."""
 
     settings: PaymentsSettings
     providers: Providers
@@ -44,14 +46,13 @@ def build_providers(settings: PaymentsSettings) -> Providers:
     return Providers(settings.provider, providers)
 
 
-async def start(runtime: Any) -> None:
-    settings: PaymentsSettings = runtime.settings
+@asynccontextmanager
+async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
+    settings = PaymentsSettings.of(runtime)
     webhook_url = service_url(settings, "payments").rstrip("/") + "/api/v1/payments/webhooks/local"
-    runtime.payments = PaymentsContext(settings=settings, providers=build_providers(settings),
-                                       orders=OrdersClient(runtime), http=runtime.http,
-                                       local_webhook_url=webhook_url)
-
-
-async def stop(runtime: Any) -> None:
-    if context := getattr(runtime, "payments", None):
-        await context.providers.close()
+    providers = build_providers(settings)
+    try:
+        yield PaymentsContext(settings=settings, providers=providers, orders=OrdersClient(runtime),
+                              http=runtime.http, local_webhook_url=webhook_url)
+    finally:
+        await providers.close()

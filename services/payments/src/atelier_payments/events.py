@@ -6,25 +6,26 @@ from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.inbox import EventContext
+from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.service import CancellationService, LedgerService
 
 
-async def on_order_cancelled(event: OrderCancelled, ctx: EventContext) -> None:
-    cancellations = CancellationService(ctx.session, ctx.context.payments.providers)
+async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[PaymentsContext]) -> None:
+    cancellations = CancellationService(ctx.session, ctx.context)
     await cancellations.order_cancelled(event.order_id, was_paid=event.was_paid)
 
 
-async def on_credit_consumed(event: CreditConsumed, ctx: EventContext) -> None:
-    await LedgerService(ctx.session).credits_consumed(user_id=event.user_id, credits=event.credits,
+async def on_credit_consumed(event: CreditConsumed, ctx: EventContext[PaymentsContext]) -> None:
+    await LedgerService(ctx.session, ctx.context).credits_consumed(user_id=event.user_id, credits=event.credits,
                                                       reason=event.reason, reference_id=event.reference_id)
 
 
-async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
-    await LedgerService(ctx.session).claim_anonymous(event.anon_id, event.user_id)
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[PaymentsContext]) -> None:
+    await LedgerService(ctx.session, ctx.context).claim_anonymous(event.anon_id, event.user_id)
 
 
-async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
-    await LedgerService(ctx.session).anonymise_user(event.user_id)
+async def on_user_deleted(event: UserDeleted, ctx: EventContext[PaymentsContext]) -> None:
+    await LedgerService(ctx.session, ctx.context).anonymise_user(event.user_id)
 
 
 SUBSCRIPTIONS = {

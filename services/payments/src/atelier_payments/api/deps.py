@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
-from atelier_common.db import SessionDep
+from atelier_common.service import context_of, use_case
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import DevEndpointsDisabled
 from atelier_payments.service import LedgerService, LocalCheckoutService, PaymentService, WebhookService
 
 
 async def _context(request: Request) -> PaymentsContext:
-    return request.app.state.runtime.payments
+    return context_of(request)
 
 
 ContextDep = Annotated[PaymentsContext, Depends(_context)]
-
-
-def _service(cls: type[Any]) -> Any:
-    async def build(session: SessionDep, context: ContextDep) -> Any:
-        return cls(session, context)
-
-    build.__name__ = f"get_{cls.__name__}"
-    return Depends(build)
-
-
-async def _ledger(session: SessionDep) -> LedgerService:
-    return LedgerService(session)
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -41,10 +29,10 @@ async def _require_dev_endpoints(request: Request) -> None:
         raise DevEndpointsDisabled()
 
 
-PaymentServiceDep = Annotated[PaymentService, _service(PaymentService)]
-WebhookServiceDep = Annotated[WebhookService, _service(WebhookService)]
-LocalCheckoutServiceDep = Annotated[LocalCheckoutService, _service(LocalCheckoutService)]
-LedgerServiceDep = Annotated[LedgerService, Depends(_ledger)]
+PaymentServiceDep = Annotated[PaymentService, use_case(PaymentService)]
+WebhookServiceDep = Annotated[WebhookService, use_case(WebhookService)]
+LocalCheckoutServiceDep = Annotated[LocalCheckoutService, use_case(LocalCheckoutService)]
+LedgerServiceDep = Annotated[LedgerService, use_case(LedgerService)]
 RawBody = Annotated[bytes, Depends(_raw_body)]
 require_dev_endpoints = Depends(_require_dev_endpoints)
 

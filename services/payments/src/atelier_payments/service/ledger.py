@@ -7,15 +7,17 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.service import UseCase
 from atelier_payments import domain
+from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import LedgerKind
 from atelier_payments.models import LedgerEntry
 from atelier_payments.repository import LedgerRepository, PaymentRepository
 
 
-class LedgerService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class LedgerService(UseCase[PaymentsContext]):
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        super().__init__(session, context)
         self.ledger = LedgerRepository(session)
         self.payments = PaymentRepository(session)
 

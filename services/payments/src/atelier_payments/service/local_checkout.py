@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import CheckoutSessionClosed, CheckoutSessionNotFound, PaymentProviderError
@@ -42,9 +43,9 @@ def _redirect(url: str, session_id: str) -> str:
     return url.replace(CHECKOUT_SESSION_PLACEHOLDER, session_id)
 
 
-class LocalCheckoutService:
+class LocalCheckoutService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
-        self.context = context
+        super().__init__(session, context)
         self.checkouts = CheckoutSessionRepository(session)
         self.payments = PaymentRepository(session)
 

@@ -6,16 +6,18 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.service import UseCase
+from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import OPEN_STATUSES, PaymentStatus
-from atelier_payments.providers import Providers
 from atelier_payments.repository import PaymentRepository
 from atelier_payments.service.settlement import Settlement
 
 
-class CancellationService:
-    def __init__(self, session: AsyncSession, providers: Providers) -> None:
+class CancellationService(UseCase[PaymentsContext]):
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        super().__init__(session, context)
         self.payments = PaymentRepository(session)
-        self.settlement = Settlement(session, providers)
+        self.settlement = Settlement(session, context.providers)
 
     async def order_cancelled(self, order_id: uuid.UUID, *, was_paid: bool) -> None:
         """Refund the payment that paid the order (Stripe: an idempotent Refund; local: at once)

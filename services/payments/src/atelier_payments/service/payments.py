@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import OPEN_STATUSES, OrderView, PaymentKind, PaymentStatus
@@ -52,10 +53,9 @@ class Confirmed:
     intent_id: str
 
 
-class PaymentService:
+class PaymentService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
-        self.session = session
-        self.context = context
+        super().__init__(session, context)
         self.payments = PaymentRepository(session)
         self.checkouts = CheckoutSessionRepository(session)
         self.settlement = Settlement(session, context.providers)

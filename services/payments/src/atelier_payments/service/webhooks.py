@@ -13,6 +13,7 @@ import logging
 import pydantic
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import EventAction, PaymentKind, PaymentStatus, ProviderEvent
@@ -26,10 +27,9 @@ from atelier_payments.service.settlement import Settlement
 log = logging.getLogger("atelier.payments.webhooks")
 
 
-class WebhookService:
+class WebhookService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
-        self.session = session
-        self.context = context
+        super().__init__(session, context)
         self.payments = PaymentRepository(session)
         self.webhooks = WebhookRepository(session)
         self.settlement = Settlement(session, context.providers)
