@@ -107,3 +107,22 @@ def drop_messaging_tables() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_unsent", table_name="outbox")
     op.drop_table("outbox")
+
+
+def create_idempotency_table() -> None:
+    """The `idempotency_key` table of `atelier_common.idempotency`; call from a service's migration."""
+    op.create_table(
+        "idempotency_key",
+        sa.Column("scope", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name="pk_idempotency_key"),
+    )
+
+
+def drop_idempotency_table() -> None:
+    op.drop_table("idempotency_key")

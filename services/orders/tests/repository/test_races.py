@@ -13,7 +13,7 @@ from atelier_common.events.envelope import Envelope
 from atelier_common.inbox import handle_once
 from atelier_common.testing import ServiceHarness
 from atelier_orders.events import on_order_paid
-from atelier_orders.models import OrderStatusHistory
+from atelier_orders.models import Order, OrderStatusHistory
 
 from ..conftest import Customer, FakePlatform, Staff
 
@@ -73,3 +73,21 @@ class TestConcurrentChanges:
             assert [h["status"] for h in final["status_history"]][-1] == final["status"]
             assert [h["status"] for h in final["status_history"]].count("processing") == 1
             assert len(final["status_history"]) == 4
+
+
+class TestIdempotentPlacement:
+    async def test_ten_parallel_placements_with_one_key_place_one_order(self, harness: ServiceHarness,
+                                                                        customer: Customer,
+                                                                        platform: FakePlatform) -> None:
+        lamp = platform.product(price="59.48")
+        body = {"items": [{"product_id": lamp["id"]}], "shipping_address_id": platform.address(customer.owner_id)}
+        headers = {**customer.headers, "Idempotency-Key": str(uuid.uuid4())}
+        responses = await asyncio.gather(*(customer.client.post("/api/v1/orders", json=body, headers=headers)
+                                           for _ in range(10)))
+        assert {r.status_code for r in responses} == {201}, [r.text for r in responses]
+        assert len({r.content for r in responses}) == 1
+        listed = await customer.client.get("/api/v1/orders", headers=customer.headers)
+        assert listed.json()["count"] == 1
+        async with harness.runtime.db.read_only() as session:
+            rows = (await session.exec(select(Order).where(col(Order.owner_id) == customer.owner_id))).all()
+        assert [str(row.id) for row in rows] == [responses[0].json()["id"]]

@@ -38,9 +38,9 @@ OrderQueryDep = Annotated[OrderQuery, Query()]
 # Declared on routes so that the merged OpenAPI lists the error answers too.
 NOT_FOUND = {404: {"description": "Not found (unknown order, or another customer's)"}}
 PLACE_ERRORS = {
+    409: {"description": "INSUFFICIENT_STOCK, or IDEMPOTENCY_KEY_REUSED (the Idempotency-Key with another body)"},
     400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE or CURRENCY_MISMATCH"},
     404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
-    409: {"description": "INSUFFICIENT_STOCK"},
     503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
 }
 CANCEL_ERRORS = {**NOT_FOUND, 400: {"description": "ORDER_NOT_CANCELLABLE, with the reason"}}

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request, status
 
 from atelier_common.auth import AnonPrincipal, StaffPrincipal
+from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_orders.api.deps import (
     CANCEL_ERRORS,
@@ -26,8 +27,9 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 
 @router.post("/orders", response_model=OrderRead, status_code=status.HTTP_201_CREATED, responses=PLACE_ERRORS)
-async def place_order(data: OrderCreate, buyer: BuyerDep, placement: PlacementServiceDep) -> Order:
-    return await placement.place(buyer, data)
+async def place_order(data: OrderCreate, buyer: BuyerDep, placement: PlacementServiceDep,
+                      idempotency: IdempotencyDep) -> Any:
+    return await idempotency.run(lambda: placement.place(buyer, data))
 
 
 @router.get("/orders", response_model=Page[OrderSummaryRead])

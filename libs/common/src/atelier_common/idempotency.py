@@ -1,0 +1,226 @@
+"""Idempotency keys (Stripe's semantics): a client that retries a POST never places or charges twice.
+
+A route that creates something (an order, a payment, a checkout) takes the `Idempotency-Key`
+header through one dependency and runs its single service call inside it:
+
+    @router.post("/orders", response_model=OrderRead, status_code=201)
+    async def place_order(data: OrderCreate, ..., idempotency: IdempotencyDep) -> Any:
+        return await idempotency.run(lambda: placement.place(buyer, data))
+
+- No header: `run` just awaits the call; the route behaves exactly as without the mechanism.
+- A new key: the key row (`idempotency_key`, primary key `(scope, key)`) is INSERTed first in
+  the request's transaction, then the call runs, then the answer (status code and the exact JSON
+  bytes, serialised with the route's response model) is stored in the same row. The commit of
+  the request's transaction keeps the effect and the stored answer together, or neither.
+- The same key again with the same body (the canonical JSON of the request body, hashed): the
+  stored answer, byte for byte, with `Idempotent-Replayed: true`. Nothing runs again.
+- The same key with another body: 409 `IDEMPOTENCY_KEY_REUSED`.
+- Concurrent requests with one key: on PostgreSQL the second INSERT of the same primary key waits
+  until the first transaction ends; `ON CONFLICT DO NOTHING` then tells it to read the stored
+  answer (READ COMMITTED: the next statement sees the committed row). If the first failed and
+  rolled back, the waiting INSERT succeeds and that request runs instead. On SQLite writers are
+  serialised (the INSERT is the transaction's first write, queued by the busy timeout).
+- Errors are not stored: a call that raises a domain error rolls the key row back with the effect,
+  so a retry runs again (a use case that keeps a record with `commit_on_error` leaves a row
+  without an answer; such a row is taken over by the next request, like an expired one).
+- Scope: the service, the route (method and path template) and the caller (user id, else
+  anonymous id). The same key from another caller or on another route is another key.
+- Keys live `DEFAULT_TTL` (24 h, `expires_at`); an expired key is treated as new (its row is
+  taken over with a guarded UPDATE). Deleting expired rows is a later cleanup job's business.
+
+Each service that uses it creates the table in a migration with `migrations.create_idempotency_table()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
+from sqlalchemy import Column, Text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, SQLModel, col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import Response
+
+from atelier_common.auth import Principal, get_principal
+from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.db import SessionDep
+from atelier_common.errors import AtelierError, ValidationFailed
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+DEFAULT_TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+T = TypeVar("T")
+
+
+class IdempotencyKeyReused(AtelierError):
+    code, status, default_message = ("IDEMPOTENCY_KEY_REUSED", 409,
+                                     "This Idempotency-Key was used with another request body")
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """One key of one caller on one route, and the answer its first request got."""
+
+    __tablename__ = "idempotency_key"
+
+    scope: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=MAX_KEY_LENGTH)
+    request_hash: str = Field(max_length=64)
+    # NULL until the first request's call returned (in the same transaction).
+    status_code: int | None = None
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def request_hash(body: bytes) -> str:
+    """The body's fingerprint: its canonical JSON (key order and spacing do not matter), else its bytes."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class StoredResponse:
+    def __init__(self, status_code: int, body: str) -> None:
+        self.status_code = status_code
+        self.body = body
+
+    def response(self, *, replayed: bool) -> Response:
+        headers = {REPLAYED_HEADER: "true"} if replayed else None
+        return Response(self.body.encode(), status_code=self.status_code, media_type="application/json",
+                        headers=headers)
+
+
+class IdempotencyStore:
+    """The table's operations in one session; no commit (the request's transaction commits)."""
+
+    def __init__(self, session: AsyncSession, *, ttl: timedelta = DEFAULT_TTL) -> None:
+        self.session = session
+        self.ttl = ttl
+
+    def _insert(self) -> Any:
+        bind = self.session.bind
+        return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+
+    async def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+        """Take the key for this request (None: run the call), or return the first request's answer.
+
+        Raises IdempotencyKeyReused when the key was used with another body.
+        """
+        now = utcnow()
+        stmt = (self._insert()(IdempotencyKey)
+                .values(scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + self.ttl)
+                .on_conflict_do_nothing().returning(IdempotencyKey.key))
+        if (await self.session.execute(stmt)).scalar_one_or_none() is not None:
+            return None
+        while True:
+            row = await self._get(scope, key)
+            if row is None:  # deleted meanwhile (a cleanup): a new key
+                if (await self.session.execute(stmt)).scalar_one_or_none() is not None:
+                    return None
+                continue
+            if row.expires_at <= now or row.status_code is None:
+                if await self._take_over(row, fingerprint, now):
+                    return None
+                continue  # another request took it over first: read again
+            if row.request_hash != fingerprint:
+                raise IdempotencyKeyReused(details={"key": key})
+            assert row.response_body is not None
+            return StoredResponse(row.status_code, row.response_body)
+
+    async def _get(self, scope: str, key: str) -> IdempotencyKey | None:
+        return await self.session.get(IdempotencyKey, (scope, key), populate_existing=True)
+
+    async def _take_over(self, row: IdempotencyKey, fingerprint: str, now: datetime) -> bool:
+        """Guarded UPDATE: only one request reuses an expired (or unanswered) key."""
+        stmt = (update(IdempotencyKey)
+                .where(col(IdempotencyKey.scope) == row.scope, col(IdempotencyKey.key) == row.key,
+                       col(IdempotencyKey.created_at) == row.created_at)
+                .values(request_hash=fingerprint, status_code=None, response_body=None, created_at=now,
+                        expires_at=now + self.ttl)
+                .returning(IdempotencyKey.key))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def store(self, scope: str, key: str, response: StoredResponse) -> None:
+        await self.session.execute(update(IdempotencyKey)
+                                   .where(col(IdempotencyKey.scope) == scope, col(IdempotencyKey.key) == key)
+                                   .values(status_code=response.status_code, response_body=response.body))
+
+
+class Idempotency:
+    """The request side: what a route's `run(call)` does with or without the header."""
+
+    def __init__(self, session: AsyncSession, *, key: str | None, scope: str, fingerprint: str,
+                 route: APIRoute | None, ttl: timedelta = DEFAULT_TTL) -> None:
+        self.key = key
+        self.scope = scope
+        self.fingerprint = fingerprint
+        self.route = route
+        self.store = IdempotencyStore(session, ttl=ttl)
+
+    async def run(self, call: Callable[[], Awaitable[T]]) -> T | Response:
+        """Await `call` once per key; without a key just await it (FastAPI serialises as usual)."""
+        if self.key is None:
+            return await call()
+        stored = await self.store.claim(self.scope, self.key, self.fingerprint)
+        if stored is not None:
+            return stored.response(replayed=True)
+        result = await call()
+        answer = self._serialise(result)
+        await self.store.store(self.scope, self.key, answer)
+        return answer.response(replayed=False)
+
+    def _serialise(self, result: Any) -> StoredResponse:
+        """The JSON FastAPI would send: the route's response model, by alias, with its status code."""
+        route = self.route
+        status_code = (route.status_code if route is not None and route.status_code else 200)
+        model = route.response_model if route is not None else None
+        if model is not None:
+            adapter: TypeAdapter[Any] = TypeAdapter(model)
+            value = adapter.validate_python(result, from_attributes=True)
+            body = adapter.dump_json(value, by_alias=True).decode()
+        else:
+            body = TypeAdapter(Any).dump_json(result).decode()
+        return StoredResponse(status_code, body)
+
+
+def _caller(principal: Principal) -> str | None:
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    if principal.anon_id is not None:
+        return f"anon:{principal.anon_id}"
+    return None
+
+
+async def idempotency(request: Request, session: SessionDep,
+                      principal: Annotated[Principal, Depends(get_principal)]) -> Idempotency:
+    """The dependency: reads the header, the caller and the body's fingerprint."""
+    raw = request.headers.get(HEADER)
+    route = request.scope.get("route")
+    api_route = route if isinstance(route, APIRoute) else None
+    caller = _caller(principal)
+    key: str | None = None
+    fingerprint = ""
+    if raw is not None and caller is not None:
+        key = raw.strip()
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise ValidationFailed(details={"fields": {f"header.{HEADER}": [
+                f"must be 1 to {MAX_KEY_LENGTH} printable characters"]}})
+        fingerprint = request_hash(await request.body())
+    path = api_route.path if api_route is not None else request.url.path
+    scope = f"{session.info.get('service', 'unknown')}:{request.method} {path}:{caller}"
+    return Idempotency(session, key=key, scope=scope[:200], fingerprint=fingerprint, route=api_route)
+
+
+# A route's parameter: `idempotency: IdempotencyDep`, then `return await idempotency.run(...)`.
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
