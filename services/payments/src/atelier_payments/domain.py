@@ -36,6 +36,12 @@ class PaymentKind(StrEnum):
     EXTERNAL = "external"
 
 
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class LedgerKind(StrEnum):
     PAYMENT = "payment"
     REFUND = "refund"
@@ -95,6 +101,13 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     if currency.upper() in ZERO_DECIMAL_CURRENCIES:
         return int(Decimal(amount).quantize(Decimal(1)))
     return int(quantize(amount) * 100)
+
+
+def from_minor_units(amount_minor: int, currency: str) -> Decimal:
+    """A provider's minor units back into money."""
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return quantize(Decimal(amount_minor))
+    return quantize(Decimal(amount_minor) / 100)
 
 
 # --- the order as payments sees it ---------------------------------------------------------
@@ -211,6 +224,9 @@ class EventAction(StrEnum):
     FAILED = "failed"
     PROCESSING = "processing"
     REFUNDED = "refunded"
+    # A Refund object of ours settled at the provider (Stripe `charge.refund.updated`, `refund.*`).
+    REFUND_SUCCEEDED = "refund_succeeded"
+    REFUND_FAILED = "refund_failed"
     IGNORED = "ignored"
 
 
@@ -233,6 +249,7 @@ class ProviderEvent:
     currency: str | None = None
     reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    refund_id: str | None = None
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
@@ -247,6 +264,23 @@ def _id_of(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("id")
     return value or None
+
+
+# Events whose object is a Stripe Refund.
+STRIPE_REFUND_EVENTS = frozenset({"charge.refund.updated", "refund.created", "refund.updated", "refund.failed"})
+
+
+def refundable(paid: Decimal, reserved: Decimal) -> Decimal:
+    """What may still be refunded of a payment: paid minus refunds succeeded or pending."""
+    return max(quantize(paid) - quantize(reserved), Decimal("0.00"))
+
+
+def refund_amount(requested: Decimal | None, remaining: Decimal) -> Decimal | None:
+    """The amount of a new refund (omitted: the rest), or None when it would exceed what remains."""
+    amount = remaining if requested is None else quantize(requested)
+    if amount <= 0 or amount > remaining:
+        return None
+    return amount
 
 
 def stripe_event(event: dict[str, Any]) -> ProviderEvent:
@@ -275,6 +309,18 @@ def stripe_event(event: dict[str, Any]) -> ProviderEvent:
         return ProviderEvent(**base, action=action, session_id=obj.get("id"),
                              intent_id=_id_of(obj.get("payment_intent")), amount_minor=obj.get("amount_total"),
                              currency=(obj.get("currency") or "").upper() or None)
+    if type_ in STRIPE_REFUND_EVENTS:
+        refund_status = str(obj.get("status") or "")
+        if type_ == "refund.failed" or refund_status in ("failed", "canceled"):
+            action = EventAction.REFUND_FAILED
+        elif refund_status == "succeeded":
+            action = EventAction.REFUND_SUCCEEDED
+        else:
+            action = EventAction.IGNORED
+        return ProviderEvent(**base, action=action, refund_id=obj.get("id"), charge_id=_id_of(obj.get("charge")),
+                             intent_id=_id_of(obj.get("payment_intent")), amount_minor=obj.get("amount"),
+                             currency=(obj.get("currency") or "").upper() or None,
+                             reason=obj.get("failure_reason") or refund_status or None)
     if type_ == "charge.refunded":
         # Only a full refund refunds the payment; partial refunds are left to staff.
         action = EventAction.REFUNDED if obj.get("refunded") else EventAction.IGNORED

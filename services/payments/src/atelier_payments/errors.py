@@ -58,6 +58,11 @@ class InvalidSku(PaymentsError):
     code, status, default_message = "INVALID_SKU", 400, "This product cannot be purchased"
 
 
+class RefundExceedsPayment(PaymentsError):
+    code, status, default_message = ("REFUND_EXCEEDS_PAYMENT", 400,
+                                      "The refund exceeds what was paid minus what was already refunded")
+
+
 class PaymentProviderError(PaymentsError):
     code, status, default_message = "PAYMENT_PROVIDER_ERROR", 502, "The payment provider could not be reached"
 

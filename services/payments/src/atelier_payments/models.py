@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, Index, Numeric, PrimaryKeyConstr
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus
+from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus, RefundStatus
 
 
 def _timestamp() -> Any:
@@ -23,6 +23,7 @@ def _values(enum: type) -> str:
 STATUS_VALUES = _values(PaymentStatus)
 KIND_VALUES = _values(PaymentKind)
 LEDGER_KIND_VALUES = _values(LedgerKind)
+REFUND_STATUS_VALUES = _values(RefundStatus)
 # At most one open intent per order and provider: concurrent "pay" clicks reuse it.
 OPEN_INTENT_WHERE = "kind = 'intent' AND status IN ('created', 'requires_payment', 'processing', 'failed')"
 
@@ -100,6 +101,38 @@ class LedgerEntry(SQLModel, table=True):
     reference_id: str | None = Field(default=None, max_length=255)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = _timestamp()
+
+
+class Refund(SQLModel, table=True):
+    """One refund of a payment, whole or partial, by staff or by a cancellation.
+
+    `pending` and `succeeded` refunds count against what may still be refunded; only a
+    `succeeded` one has a ledger entry and a `payment.refunded` event.
+    """
+
+    __tablename__ = "refund"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({REFUND_STATUS_VALUES})", name="ck_refund_status"),
+        CheckConstraint("amount > 0", name="ck_refund_amount"),
+        Index("ix_refund_payment_id", "payment_id"),
+        Index("ix_refund_order_id", "order_id"),
+        Index("uq_refund_provider_id", "provider", "provider_refund_id", unique=True),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    status: str = Field(default=RefundStatus.PENDING, max_length=20)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    provider: str = Field(max_length=20)
+    provider_refund_id: str | None = Field(default=None, max_length=255)
+    failure_reason: str | None = Field(default=None, max_length=500)
+    # The staff member who asked for it; None for refunds of cancellations and provider-made ones.
+    staff_id: uuid.UUID | None = None
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
 
 
 class CheckoutSession(SQLModel, table=True):

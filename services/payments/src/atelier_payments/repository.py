@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, update
@@ -17,8 +18,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus
-from atelier_payments.models import CheckoutSession, LedgerEntry, Payment, ProcessedWebhook, utcnow
+from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
+from atelier_payments.models import CheckoutSession, LedgerEntry, Payment, ProcessedWebhook, Refund, utcnow
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -165,6 +166,46 @@ class LedgerRepository:
                                    .where((col(LedgerEntry.owner_id) == user_id)
                                           | (col(LedgerEntry.user_id) == user_id))
                                    .values(owner_id=tombstone, user_id=None))
+
+
+class RefundRepository:
+    """Refunds of payments. Callers hold the order's payments locked (`lock_for_order`), so the
+    sums below cannot change under them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, refund: Refund) -> None:
+        self.session.add(refund)
+
+    async def get(self, refund_id: uuid.UUID) -> Refund | None:
+        return await self.session.get(Refund, refund_id, populate_existing=True)
+
+    async def by_provider_id(self, provider: str, provider_refund_id: str) -> Refund | None:
+        stmt = select(Refund).where(col(Refund.provider) == provider,
+                                    col(Refund.provider_refund_id) == provider_refund_id)
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+
+    async def total(self, payment_id: uuid.UUID, statuses: Collection[RefundStatus]) -> Decimal:
+        stmt = (select(func.coalesce(func.sum(Refund.amount), 0))
+                .where(col(Refund.payment_id) == payment_id, col(Refund.status).in_([s.value for s in statuses])))
+        return Decimal(str((await self.session.exec(stmt)).one()))
+
+    async def pending_of(self, payment_id: uuid.UUID) -> Sequence[Refund]:
+        stmt = (select(Refund).where(col(Refund.payment_id) == payment_id, col(Refund.status) == RefundStatus.PENDING)
+                .order_by(col(Refund.created_at)))
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).all()
+
+    async def transition(self, refund: Refund, target: RefundStatus, allowed_from: Iterable[RefundStatus],
+                         **values: Any) -> bool:
+        """Guarded UPDATE, like payments': a replayed or late event changes nothing."""
+        stmt = (update(Refund)
+                .where(col(Refund.id) == refund.id, col(Refund.status).in_([s.value for s in allowed_from]))
+                .values(status=target.value, updated_at=utcnow(), **values)
+                .returning(Refund.id))
+        moved = (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        await self.session.refresh(refund)
+        return moved
 
 
 class CheckoutSessionRepository:

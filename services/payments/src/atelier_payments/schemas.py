@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
@@ -65,6 +66,29 @@ class CreditPurchaseRead(BaseModel):
     order_id: uuid.UUID
     checkout_url: str
     session_id: str
+
+
+class RefundCreate(_Input):
+    order_id: uuid.UUID
+    # Omitted: all that remains of the payment.
+    amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class RefundRead(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount: Money
+    currency: str
+    # pending (the provider settles it later), succeeded or failed
+    status: str
+    reason: str
+    provider: str
+    # All succeeded refunds of the payment so far, and what may still be refunded.
+    total_refunded: Money
+    refundable: Money
+    created_at: datetime
 
 
 class SimpleWebhookEvent(BaseModel):

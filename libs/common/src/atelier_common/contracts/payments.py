@@ -44,11 +44,22 @@ class PaymentFailed(IntegrationEvent):
 
 
 class PaymentRefunded(IntegrationEvent):
+    """Money of an order's payment went back to the buyer: one event per refund, partial or whole.
+
+    `amount` is this refund's; `total_refunded` all refunds of the payment so far; `is_full`
+    says the payment is now refunded entirely (only then may orders call the order refunded).
+    Events from before partial refunds carry none of the three: they were always full refunds.
+    """
+
     type = "payment.refunded"
     order_id: uuid.UUID
     payment_id: uuid.UUID
     amount: Decimal
     currency: str
+    refund_id: uuid.UUID | None = None
+    total_refunded: Decimal | None = None
+    is_full: bool = True
+    reason: str | None = None
 
 
 class SubscriptionChanged(IntegrationEvent):

@@ -7,14 +7,20 @@ from typing import Any
 from fastapi import APIRouter
 
 from atelier_common.auth import UserPrincipal
-from atelier_payments.api.deps import AUTH, PROVIDER, PaymentServiceDep
+from atelier_common.idempotency import IdempotencyDep
+from atelier_payments.api.deps import AUTH, IDEMPOTENT, PROVIDER, PaymentServiceDep
 from atelier_payments.schemas import CreditPurchase, CreditPurchaseRead
 
 router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
 
 
 @router.post("/purchase", response_model=CreditPurchaseRead,
-             responses={**AUTH, **PROVIDER, 400: {"description": "INVALID_SKU or VALIDATION_ERROR"}})
-async def purchase_credits(data: CreditPurchase, user: UserPrincipal, payments: PaymentServiceDep) -> dict[str, Any]:
+             responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU or VALIDATION_ERROR"}})
+async def purchase_credits(data: CreditPurchase, user: UserPrincipal, payments: PaymentServiceDep,
+                           idempotency: IdempotencyDep) -> Any:
+    return await idempotency.run(lambda: _purchase(payments, user, data))
+
+
+async def _purchase(payments: PaymentServiceDep, user: UserPrincipal, data: CreditPurchase) -> dict[str, Any]:
     started = await payments.purchase_credits(user, data.sku)
     return {"order_id": started.payment.order_id, "checkout_url": started.url, "session_id": started.session_id}

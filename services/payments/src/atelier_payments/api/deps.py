@@ -9,7 +9,13 @@ from fastapi import Depends, Request
 from atelier_common.service import context_of, use_case
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import DevEndpointsDisabled
-from atelier_payments.service import LedgerService, LocalCheckoutService, PaymentService, WebhookService
+from atelier_payments.service import (
+    LedgerService,
+    LocalCheckoutService,
+    PaymentService,
+    RefundService,
+    WebhookService,
+)
 
 
 async def _context(request: Request) -> PaymentsContext:
@@ -33,6 +39,7 @@ PaymentServiceDep = Annotated[PaymentService, use_case(PaymentService)]
 WebhookServiceDep = Annotated[WebhookService, use_case(WebhookService)]
 LocalCheckoutServiceDep = Annotated[LocalCheckoutService, use_case(LocalCheckoutService)]
 LedgerServiceDep = Annotated[LedgerService, use_case(LedgerService)]
+RefundServiceDep = Annotated[RefundService, use_case(RefundService)]
 RawBody = Annotated[bytes, Depends(_raw_body)]
 require_dev_endpoints = Depends(_require_dev_endpoints)
 
@@ -41,4 +48,8 @@ NOT_FOUND = {404: {"description": "Not found (unknown order or payment, or anoth
 AUTH = {401: {"description": "Authentication required"}, 400: {"description": "Validation error"}}
 NOT_PAYABLE = {409: {"description": "ORDER_NOT_PAYABLE: the order's status does not allow paying it"}}
 PROVIDER = {502: {"description": "PAYMENT_PROVIDER_ERROR"}, 503: {"description": "Orders unavailable"}}
+STAFF = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"}}
+REFUND_ERRORS = {400: {"description": "REFUND_EXCEEDS_PAYMENT (with what is refundable) or VALIDATION_ERROR"},
+                 404: {"description": "No payment of this order"}}
+IDEMPOTENT = {409: {"description": "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key with another body"}}
 SIGNED = {400: {"description": "INVALID_SIGNATURE (bad signature or stale timestamp) or VALIDATION_ERROR"}}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from atelier_payments.domain import PaymentStatus
-from atelier_payments.models import Payment
+from atelier_payments.models import Payment, Refund
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ProviderCheckout:
 @dataclass(frozen=True)
 class ProviderRefund:
     id: str
-    # A pending refund is finished by the provider's `charge.refunded` webhook.
+    # A pending refund is finished by the provider's webhook (`charge.refund.updated`, `refund.*`).
     succeeded: bool
 
 
@@ -71,7 +71,9 @@ class PaymentProvider(Protocol):
     async def create_checkout(self, charge: ChargeRequest, *, success_url: str,
                               cancel_url: str) -> ProviderCheckout: ...
 
-    async def refund(self, payment: Payment) -> ProviderRefund: ...
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        """Give `refund.amount` of `payment` back (one provider call per refund, idempotent by its id)."""
+        ...
 
     async def cancel(self, payment: Payment) -> None: ...
 

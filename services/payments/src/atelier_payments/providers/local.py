@@ -14,7 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from atelier_payments.domain import PaymentStatus
-from atelier_payments.models import Payment
+from atelier_payments.models import Payment, Refund
 from atelier_payments.providers import ChargeRequest, ProviderCheckout, ProviderIntent, ProviderRefund
 
 log = logging.getLogger("atelier.payments.local")
@@ -47,8 +47,9 @@ class SimpleProvider:
     async def create_checkout(self, charge: ChargeRequest, *, success_url: str, cancel_url: str) -> ProviderCheckout:
         raise NotImplementedError(f"{self.name} cannot start payments")
 
-    async def refund(self, payment: Payment) -> ProviderRefund:
-        log.warning("payment %s of order %s must be refunded at %s by staff", payment.id, payment.order_id, self.name)
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        log.warning("%s %s of payment %s of order %s must be refunded at %s by staff", refund.amount,
+                    refund.currency, payment.id, payment.order_id, self.name)
         return ProviderRefund(id=f"manual_{secrets.token_hex(8)}", succeeded=True)
 
     async def cancel(self, payment: Payment) -> None:
@@ -86,5 +87,5 @@ class LocalProvider(SimpleProvider):
         return ProviderCheckout(id=session_id, url=f"{self.public_url}/api/dev/checkout/{session_id}",
                                 expires_at=datetime.now(UTC) + self.checkout_ttl, hosted_here=True)
 
-    async def refund(self, payment: Payment) -> ProviderRefund:
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         return ProviderRefund(id=f"lre_{secrets.token_hex(12)}", succeeded=True)

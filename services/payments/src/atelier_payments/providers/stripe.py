@@ -14,7 +14,7 @@ import stripe
 
 from atelier_payments.domain import STRIPE, PaymentStatus, status_from_stripe_intent, to_minor_units
 from atelier_payments.errors import PaymentProviderError
-from atelier_payments.models import Payment
+from atelier_payments.models import Payment, Refund
 from atelier_payments.providers import ChargeRequest, ProviderCheckout, ProviderIntent, ProviderRefund
 
 log = logging.getLogger("atelier.payments.stripe")
@@ -96,8 +96,11 @@ class StripeProvider:
         return ProviderCheckout(id=created["id"], url=created.get("url") or "",
                                 intent_id=_id_of(created.get("payment_intent")))
 
-    async def refund(self, payment: Payment) -> ProviderRefund:
-        params: dict[str, Any] = {"metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id)}}
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        params: dict[str, Any] = {
+            "amount": to_minor_units(refund.amount, refund.currency),
+            "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id), "refund_id": str(refund.id)},
+        }
         if payment.provider_intent_id:
             params["payment_intent"] = payment.provider_intent_id
         elif payment.provider_charge_id:
@@ -105,7 +108,7 @@ class StripeProvider:
         else:
             raise PaymentProviderError("The payment has no Stripe charge to refund")
         created = _plain(await self._call("refund the payment", self.client.v1.refunds.create_async(
-            params, {"idempotency_key": f"payment-refund-{payment.id}"})))
+            params, {"idempotency_key": f"payment-refund-{refund.id}"})))
         return ProviderRefund(id=created["id"], succeeded=created.get("status") == "succeeded")
 
     async def cancel(self, payment: Payment) -> None:

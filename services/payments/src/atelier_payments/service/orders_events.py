@@ -24,6 +24,6 @@ class CancellationService(UseCase[PaymentsContext]):
         and cancel any payment still open, so it cannot be paid for a cancelled order."""
         for payment in await self.payments.lock_for_order(order_id):
             if was_paid and payment.pays_order and payment.status == PaymentStatus.SUCCEEDED:
-                await self.settlement.refund(payment)
+                await self.settlement.refund(payment, reason="The order was cancelled")
             elif payment.status in OPEN_STATUSES:
                 await self.settlement.cancel(payment)

@@ -1,4 +1,4 @@
-"""What happens when money moves: a payment succeeds, fails, or is refunded.
+"""What happens when money moves: a payment succeeds, fails, or is refunded (wholly or in part).
 
 Every route, webhook and event that learns such a fact ends here, so the effects (status,
 ledger, outbox event) are written once, in the caller's transaction. Exactly once holds because
@@ -9,6 +9,7 @@ are settled one at a time (`lock_for_order`).
 from __future__ import annotations
 
 import logging
+import uuid
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,14 +17,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
 from atelier_payments import domain
-from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus
+from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
-from atelier_payments.models import LedgerEntry, Payment
+from atelier_payments.models import LedgerEntry, Payment, Refund
 from atelier_payments.providers import PaymentProvider, Providers
-from atelier_payments.repository import CheckoutSessionRepository, LedgerRepository, PaymentRepository
+from atelier_payments.repository import (
+    CheckoutSessionRepository,
+    LedgerRepository,
+    PaymentRepository,
+    RefundRepository,
+)
 
 log = logging.getLogger("atelier.payments.settlement")
 S = PaymentStatus
+# Refunds that count against what a payment may still give back.
+RESERVED = frozenset({RefundStatus.PENDING, RefundStatus.SUCCEEDED})
 
 
 class Settlement:
@@ -33,6 +41,7 @@ class Settlement:
         self.payments = PaymentRepository(session)
         self.ledger = LedgerRepository(session)
         self.checkouts = CheckoutSessionRepository(session)
+        self.refunds = RefundRepository(session)
 
     def provider_of(self, payment: Payment) -> PaymentProvider:
         provider = self.providers.get(payment.provider)
@@ -95,28 +104,113 @@ class Settlement:
         await self.provider_of(payment).cancel(payment)
         return True
 
-    async def refund(self, payment: Payment) -> None:
-        """Give a succeeded payment's money back through its provider."""
-        if payment.status != S.SUCCEEDED or payment.provider_refund_id:
-            return  # nothing to refund, or a pending refund awaits its webhook
-        refund = await self.provider_of(payment).refund(payment)
-        if refund.succeeded:
-            await self.refunded(payment, refund_id=refund.id)
-        else:
-            await self.payments.update_ids(payment, provider_refund_id=refund.id)
+    async def refund(self, payment: Payment, *, amount: Decimal | None = None, reason: str = "",
+                     staff_id: uuid.UUID | None = None) -> Refund | None:
+        """Give `amount` (omitted: all that remains) of a succeeded payment back through its provider.
 
-    async def refunded(self, payment: Payment, *, refund_id: str | None = None) -> bool:
-        """The provider gave the money back (now, or later by `charge.refunded`)."""
-        values = {"provider_refund_id": refund_id} if refund_id and not payment.provider_refund_id else {}
-        if not await self.payments.transition(payment, S.REFUNDED, REACHABLE_FROM[S.REFUNDED], **values):
+        The caller holds the order's payments locked (`lock_for_order`). Pending refunds count
+        against what remains, so a refund awaiting its webhook is never asked for twice. Returns
+        the refund, or None when nothing may be refunded.
+        """
+        if payment.status != S.SUCCEEDED:
+            return None
+        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, RESERVED))
+        value = domain.refund_amount(amount, remaining)
+        if value is None:
+            return None
+        refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=value, currency=payment.currency,
+                        reason=reason, provider=payment.provider, staff_id=staff_id)
+        self.refunds.add(refund)
+        await self.session.flush()
+        made = await self.provider_of(payment).refund(payment, refund)
+        refund.provider_refund_id = made.id
+        # The payment names its latest refund at the provider.
+        await self.payments.update_ids(payment, provider_refund_id=made.id)
+        if made.succeeded:
+            await self.refund_succeeded(payment, refund)
+        return refund
+
+    async def refund_succeeded(self, payment: Payment, refund: Refund) -> bool:
+        """The money of `refund` is back with the buyer: ledger entry, event, and the payment is
+        `refunded` once refunds add up to what it paid. Once per refund (guarded UPDATE)."""
+        if not await self.refunds.transition(refund, RefundStatus.SUCCEEDED, {RefundStatus.PENDING}):
             return False
-        self._record(payment, LedgerKind.REFUND, -payment.amount,
-                     f"Refund for order {payment.order_snapshot.get('order_number') or payment.order_id}")
+        total = await self.refunds.total(payment.id, {RefundStatus.SUCCEEDED})
+        is_full = total >= payment.amount
+        if is_full:
+            await self.payments.transition(payment, S.REFUNDED, REACHABLE_FROM[S.REFUNDED])
+        self._record(payment, LedgerKind.REFUND, -refund.amount,
+                     f"Refund for order {payment.order_snapshot.get('order_number') or payment.order_id}"
+                     + ("" if is_full else f" (partial, {refund.amount} {refund.currency})"))
         if payment.pays_order:
             # Only the payment that paid the order refunds it; a duplicate's refund is ours alone.
-            await outbox.add(self.session, PaymentRefunded(order_id=payment.order_id, payment_id=payment.id,
-                                                           amount=payment.amount, currency=payment.currency))
+            await outbox.add(self.session, PaymentRefunded(
+                order_id=payment.order_id, payment_id=payment.id, amount=refund.amount, currency=refund.currency,
+                refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None))
+        await self.session.flush()
         return True
+
+    async def refund_failed(self, payment: Payment, refund: Refund, reason: str | None) -> bool:
+        """The provider could not give the money back. A pending refund had no ledger entry and
+        no event: it is only marked failed (its amount may be refunded again). A refund that had
+        succeeded and fails later (a bank returns it) gets a reversing ledger entry."""
+        failure = (reason or "")[:500] or None
+        if await self.refunds.transition(refund, RefundStatus.FAILED, {RefundStatus.PENDING}, failure_reason=failure):
+            return True
+        if not await self.refunds.transition(refund, RefundStatus.FAILED, {RefundStatus.SUCCEEDED},
+                                             failure_reason=failure):
+            return False
+        log.error("refund %s of payment %s failed after it had succeeded (%s); ledger reversed", refund.id,
+                  payment.id, reason)
+        self._record(payment, LedgerKind.REFUND, refund.amount,
+                     f"Refund for order {payment.order_snapshot.get('order_number') or payment.order_id} failed")
+        await self.session.flush()
+        return True
+
+    async def refund_event(self, payment: Payment, provider_refund_id: str | None, *, succeeded: bool,
+                           amount: Decimal | None, reason: str | None) -> bool:
+        """A provider's Refund object settled (Stripe `charge.refund.updated`, `refund.updated`,
+        `refund.failed`). A refund we did not ask for (made in the provider's dashboard) that
+        succeeded is recorded, up to what remains of the payment."""
+        await self.payments.lock_for_order(payment.order_id)
+        refund = await self.refunds.by_provider_id(payment.provider, provider_refund_id) if provider_refund_id else None
+        if refund is None:
+            if not succeeded or not provider_refund_id:
+                return False
+            refund = await self._provider_made(payment, amount, provider_refund_id)
+            if refund is None:
+                return False
+        if succeeded:
+            return await self.refund_succeeded(payment, refund)
+        return await self.refund_failed(payment, refund, reason)
+
+    async def refunded(self, payment: Payment, *, refund_id: str | None = None) -> bool:
+        """The provider says the payment is refunded entirely (Stripe `charge.refunded`): its
+        pending refunds succeeded; without any, what remains was refunded at the provider."""
+        await self.payments.lock_for_order(payment.order_id)
+        pending = await self.refunds.pending_of(payment.id)
+        if not pending:
+            made = await self._provider_made(payment, None, refund_id)
+            pending = [made] if made is not None else []
+        changed = False
+        for refund in pending:
+            changed = await self.refund_succeeded(payment, refund) or changed
+        return changed
+
+    async def _provider_made(self, payment: Payment, amount: Decimal | None,
+                             provider_refund_id: str | None) -> Refund | None:
+        if payment.status != S.SUCCEEDED:
+            return None
+        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, RESERVED))
+        value = min(amount, remaining) if amount is not None else remaining
+        if value <= 0:
+            return None
+        refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=value, currency=payment.currency,
+                        reason="Refunded at the provider", provider=payment.provider,
+                        provider_refund_id=provider_refund_id)
+        self.refunds.add(refund)
+        await self.session.flush()
+        return refund
 
     def _record(self, payment: Payment, kind: LedgerKind, amount: Decimal, description: str) -> None:
         reference = payment.provider_intent_id or payment.provider_session_id or payment.provider_charge_id

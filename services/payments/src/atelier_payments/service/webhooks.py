@@ -85,6 +85,11 @@ class WebhookService(UseCase[PaymentsContext]):
             await self.settlement.processing(payment)
         elif event.action == EventAction.REFUNDED:
             await self.settlement.refunded(payment)
+        elif event.action in (EventAction.REFUND_SUCCEEDED, EventAction.REFUND_FAILED):
+            amount = (domain.from_minor_units(event.amount_minor, event.currency or payment.currency)
+                      if event.amount_minor is not None else None)
+            await self.settlement.refund_event(payment, event.refund_id, amount=amount, reason=event.reason,
+                                               succeeded=event.action == EventAction.REFUND_SUCCEEDED)
         return "processed"
 
     async def _payment_of(self, event: ProviderEvent) -> Payment | None:

@@ -1,0 +1,178 @@
+"""Idempotency keys: the store on a real service database (SQLite, and PostgreSQL when set), and
+the route dependency on a small app."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, status
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import col
+
+import atelier_orders
+from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.columns import utcnow
+from atelier_common.db import Database
+from atelier_common.errors import install_error_handlers
+from atelier_common.idempotency import (
+    IdempotencyDep,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    IdempotencyStore,
+    StoredResponse,
+    request_hash,
+)
+from atelier_common.testing import TestKeys
+
+# Any service whose migrations create the table will do.
+MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
+
+
+@pytest.fixture
+async def db(service_database) -> AsyncIterator[Database]:
+    database = Database(service_database("orders", MIGRATIONS), service="orders")
+    yield database
+    await database.dispose()
+
+
+class TestRequestHash:
+    def test_json_key_order_and_spacing_do_not_matter(self) -> None:
+        assert request_hash(b'{"a": 1, "b": [1, 2]}') == request_hash(b'{"b":[1,2],"a":1}')
+
+    def test_another_value_is_another_hash(self) -> None:
+        assert request_hash(b'{"a": 1}') != request_hash(b'{"a": 2}')
+
+    def test_a_body_that_is_not_json_is_hashed_as_bytes(self) -> None:
+        assert request_hash(b"not json") == request_hash(b"not json") != request_hash(b"not json!")
+
+
+class TestStore:
+    async def test_a_new_key_is_claimed_then_answers_its_stored_response(self, db: Database) -> None:
+        async with db.transaction() as session:
+            store = IdempotencyStore(session)
+            assert await store.claim("s", "k1", "h") is None
+            await store.store("s", "k1", StoredResponse(201, '{"id":1}'))
+        async with db.transaction() as session:
+            stored = await IdempotencyStore(session).claim("s", "k1", "h")
+        assert stored is not None and (stored.status_code, stored.body) == (201, '{"id":1}')
+
+    async def test_another_body_with_the_same_key_is_refused(self, db: Database) -> None:
+        async with db.transaction() as session:
+            store = IdempotencyStore(session)
+            assert await store.claim("s", "k2", "h") is None
+            await store.store("s", "k2", StoredResponse(200, "{}"))
+        with pytest.raises(IdempotencyKeyReused):
+            async with db.transaction() as session:
+                await IdempotencyStore(session).claim("s", "k2", "other")
+
+    async def test_another_scope_is_another_key(self, db: Database) -> None:
+        async with db.transaction() as session:
+            store = IdempotencyStore(session)
+            assert await store.claim("user:a", "k3", "h") is None
+            await store.store("user:a", "k3", StoredResponse(200, "{}"))
+            assert await store.claim("user:b", "k3", "h") is None
+
+    async def test_a_rolled_back_claim_leaves_nothing(self, db: Database) -> None:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                assert await IdempotencyStore(session).claim("s", "k4", "h") is None
+                raise RuntimeError("the effect failed")
+        async with db.transaction() as session:
+            assert await IdempotencyStore(session).claim("s", "k4", "h") is None
+
+    async def test_an_expired_key_is_new_again(self, db: Database) -> None:
+        async with db.transaction() as session:
+            store = IdempotencyStore(session)
+            assert await store.claim("s", "k5", "h") is None
+            await store.store("s", "k5", StoredResponse(200, '{"n":1}'))
+        async with db.transaction() as session:
+            row = await session.get(IdempotencyKey, ("s", "k5"))
+            assert row is not None and row.expires_at - row.created_at == timedelta(hours=24)
+            await session.execute(update(IdempotencyKey).where(col(IdempotencyKey.key) == "k5")
+                                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+        async with db.transaction() as session:
+            store = IdempotencyStore(session)
+            assert await store.claim("s", "k5", "another body, now allowed") is None
+            await store.store("s", "k5", StoredResponse(200, '{"n":2}'))
+        async with db.transaction() as session:
+            stored = await IdempotencyStore(session).claim("s", "k5", "another body, now allowed")
+        assert stored is not None and stored.body == '{"n":2}'
+
+    async def test_a_key_kept_without_an_answer_is_taken_over(self, db: Database) -> None:
+        async with db.transaction() as session:  # as a use case's commit_on_error would leave it
+            assert await IdempotencyStore(session).claim("s", "k6", "h") is None
+        async with db.transaction() as session:
+            assert await IdempotencyStore(session).claim("s", "k6", "h") is None
+
+
+class Made(BaseModel):
+    id: int
+    note: str = "made"
+
+
+def _app(db: Database, keys: TestKeys) -> tuple[FastAPI, list[dict[str, Any]]]:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.db = db
+    app.state.verifier = TokenVerifier(JwksCache(None, static_json=keys.jwks_json), issuer="atelier",
+                                       audience="atelier")
+    made: list[dict[str, Any]] = []
+    counter = itertools.count(1)
+
+    async def make(body: dict[str, Any]) -> dict[str, Any]:
+        made.append(body)
+        return {"id": next(counter), "ignored": "not in the response model"}
+
+    @app.post("/things", response_model=Made, status_code=status.HTTP_201_CREATED)
+    async def create_thing(body: dict[str, Any], idempotency: IdempotencyDep) -> Any:
+        return await idempotency.run(lambda: make(body))
+
+    return app, made
+
+
+class TestRouteDependency:
+    @pytest.fixture
+    async def client(self, db: Database, test_keys: TestKeys) -> AsyncIterator[tuple[httpx.AsyncClient, list]]:
+        app, made = _app(db, test_keys)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            yield client, made
+
+    async def test_replay_conflict_and_no_header(self, client: tuple[httpx.AsyncClient, list],
+                                                 test_keys: TestKeys) -> None:
+        http, made = client
+        headers = test_keys.user_headers(uuid.uuid4())
+        keyed = {**headers, "Idempotency-Key": "abc"}
+        first = await http.post("/things", json={"x": 1}, headers=keyed)
+        again = await http.post("/things", content=b'{ "x" : 1 }',
+                                headers={**keyed, "Content-Type": "application/json"})
+        assert (first.status_code, first.json()) == (201, {"id": 1, "note": "made"})
+        assert (again.status_code, again.content) == (201, first.content)
+        reused = await http.post("/things", json={"x": 2}, headers=keyed)
+        assert reused.status_code == 409 and reused.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+        plain = [await http.post("/things", json={"x": 1}, headers=headers) for _ in range(2)]
+        assert [(r.status_code, r.json()["id"]) for r in plain] == [(201, 2), (201, 3)]
+        assert len(made) == 3
+
+    async def test_the_same_key_of_another_caller_runs_again(self, client: tuple[httpx.AsyncClient, list],
+                                                             test_keys: TestKeys) -> None:
+        http, made = client
+        for headers in (test_keys.user_headers(uuid.uuid4()), test_keys.anon_headers(uuid.uuid4())):
+            response = await http.post("/things", json={}, headers={**headers, "Idempotency-Key": "same"})
+            assert response.status_code == 201
+        assert len(made) == 2
+
+    async def test_a_key_too_long_is_a_validation_error(self, client: tuple[httpx.AsyncClient, list],
+                                                        test_keys: TestKeys) -> None:
+        http, made = client
+        response = await http.post("/things", json={}, headers={**test_keys.user_headers(uuid.uuid4()),
+                                                                "Idempotency-Key": "k" * 256})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
+        assert made == []

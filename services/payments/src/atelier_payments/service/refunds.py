@@ -1,0 +1,59 @@
+"""Refunds by staff: part or all of what an order's payment took, never more (S-money, issue #11).
+
+The order's payments are locked first (`lock_for_order`), so two staff refunds of one order at
+once queue, and the second sees the first: refunds can never add up to more than was paid.
+The provider then gives the money back (local at once; Stripe creates a Refund, idempotent by
+our refund id, that may settle later by webhook). See `Settlement.refund`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.service import UseCase
+from atelier_payments import domain
+from atelier_payments.bootstrap import PaymentsContext
+from atelier_payments.domain import PaymentStatus, RefundStatus
+from atelier_payments.errors import OrderNotFound, RefundExceedsPayment
+from atelier_payments.models import Payment, Refund
+from atelier_payments.repository import PaymentRepository, RefundRepository
+from atelier_payments.service.settlement import RESERVED, Settlement
+
+
+@dataclass(frozen=True)
+class RefundMade:
+    refund: Refund
+    payment: Payment
+    total_refunded: Decimal
+    refundable: Decimal
+
+
+class RefundService(UseCase[PaymentsContext]):
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        super().__init__(session, context)
+        self.payments = PaymentRepository(session)
+        self.refunds = RefundRepository(session)
+        self.settlement = Settlement(session, context.providers)
+
+    async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *,
+                     staff_id: uuid.UUID | None) -> RefundMade:
+        """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`."""
+        payments = await self.payments.lock_for_order(order_id)
+        if not payments:
+            raise OrderNotFound()
+        paid = next((p for p in payments if p.pays_order), None)
+        if paid is None or paid.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+            raise RefundExceedsPayment("The order has no payment to refund", details={"refundable": "0.00"})
+        remaining = domain.refundable(paid.amount, await self.refunds.total(paid.id, RESERVED))
+        if domain.refund_amount(amount, remaining) is None:
+            raise RefundExceedsPayment(details={"refundable": str(remaining),
+                                                "requested": str(amount if amount is not None else remaining)})
+        refund = await self.settlement.refund(paid, amount=amount, reason=reason, staff_id=staff_id)
+        assert refund is not None  # the payment is succeeded and the amount fits (checked under the lock)
+        return RefundMade(refund=refund, payment=paid,
+                          total_refunded=await self.refunds.total(paid.id, {RefundStatus.SUCCEEDED}),
+                          refundable=domain.refundable(paid.amount, await self.refunds.total(paid.id, RESERVED)))
