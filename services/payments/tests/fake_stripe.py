@@ -73,7 +73,9 @@ class FakeStripe:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
         self.requests: list[tuple[str, str, dict[str, Any], str | None]] = []
-        # What the next refunds answer: "succeeded" or "pending" (settled later by charge.refunded).
+        # What the next refunds answer: "succeeded" or "pending" (settled later by charge.refunded,
+        # charge.refund.updated or refund.failed; see settle_refund). A refund takes `amount`
+        # (minor units; omitted: what remains) and never more than the charge has left.
         self.refund_status = "succeeded"
         self.lock = threading.Lock()
         self.app = self._build_app()
@@ -136,6 +138,13 @@ class FakeStripe:
         return {"id": intent["latest_charge"], "object": "charge", "amount": intent["amount"],
                 "amount_refunded": intent["amount"], "currency": intent["currency"], "payment_intent": intent_id,
                 "refunded": True, "metadata": intent["metadata"]}
+
+    def settle_refund(self, refund_id: str, status: str = "succeeded",
+                      failure_reason: str | None = None) -> dict[str, Any]:
+        """Stripe finishes a pending refund (then sends `charge.refund.updated` / `refund.failed`)."""
+        refund = self.refunds[refund_id]
+        refund.update(status=status, failure_reason=failure_reason)
+        return refund
 
     @staticmethod
     def event(type_: str, obj: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
@@ -246,9 +255,16 @@ class FakeStripe:
                 if intent is None or intent["status"] != "succeeded":
                     return 400, {"error": {"type": "invalid_request_error",
                                            "message": "This PaymentIntent does not have a successful charge to refund."}}
-                refund = {"id": _id("re"), "object": "refund", "amount": intent["amount"],
+                refunded = sum(r["amount"] for r in self.refunds.values()
+                               if r["payment_intent"] == intent["id"] and r["status"] in ("pending", "succeeded"))
+                amount = int(params.get("amount") or intent["amount"] - refunded)
+                if amount <= 0 or refunded + amount > intent["amount"]:
+                    return 400, {"error": {"type": "invalid_request_error", "code": "charge_already_refunded",
+                                           "message": f"Refund amount ({amount}) is greater than unrefunded amount "
+                                                      f"on charge ({intent['amount'] - refunded})"}}
+                refund = {"id": _id("re"), "object": "refund", "amount": amount,
                           "currency": intent["currency"], "payment_intent": intent["id"],
-                          "charge": intent["latest_charge"], "status": self.refund_status,
+                          "charge": intent["latest_charge"], "status": self.refund_status, "failure_reason": None,
                           "metadata": params.get("metadata", {}), "created": int(time.time())}
                 self.refunds[refund["id"]] = refund
                 return 200, refund

@@ -64,3 +64,29 @@ class TestConcurrentIntents:
         assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
         assert len({r.json()["payment_intent_id"] for r in responses}) == 1
         assert len(await stripe_api.payments(order["id"])) == 1
+
+
+class TestConcurrentRefunds:
+    async def test_refunds_at_once_never_exceed_what_was_paid(self, api) -> None:
+        anon_id, headers = api.anon()
+        order = api.orders.add(anon_id, total="59.48")
+        session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
+        await api.client.post(f"/api/dev/checkout/{session_id}/pay")
+        responses = await asyncio.gather(*(
+            api.client.post("/api/v1/payments/refunds", headers=api.keys.staff_headers(),
+                            json={"order_id": order["id"], "amount": "20.00", "reason": "race"})
+            for _ in range(5)))
+        assert sorted(r.status_code for r in responses) == [201, 201, 400, 400, 400], [r.text for r in responses]
+        assert {r.json()["error"]["code"] for r in responses if r.status_code == 400} == {"REFUND_EXCEEDS_PAYMENT"}
+        assert sorted(e.amount for e in await api.ledger(anon_id)) == [money("-20.00"), money("-20.00"),
+                                                                       money("59.48")]
+        assert len(await api.outbox("payment.refunded")) == 2
+
+    async def test_ten_intents_at_once_with_one_key_answer_the_same(self, stripe_api, fake_stripe) -> None:
+        anon_id, headers = stripe_api.anon()
+        order = stripe_api.orders.add(anon_id)
+        keyed = {**headers, "Idempotency-Key": "same-key"}
+        responses = await asyncio.gather(*(stripe_api.intent(order["id"], keyed) for _ in range(10)))
+        assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+        assert len({r.content for r in responses}) == 1
+        assert len(await stripe_api.payments(order["id"])) == 1

@@ -64,6 +64,22 @@ class TestStripeEvents:
         partial = domain.stripe_event(self._event("charge.refunded", {"id": "ch_1", "refunded": False}))
         assert partial.action == EventAction.IGNORED
 
+    @pytest.mark.parametrize(("type_", "status", "action"), [
+        ("charge.refund.updated", "succeeded", EventAction.REFUND_SUCCEEDED),
+        ("refund.updated", "succeeded", EventAction.REFUND_SUCCEEDED),
+        ("charge.refund.updated", "failed", EventAction.REFUND_FAILED),
+        ("refund.failed", "failed", EventAction.REFUND_FAILED),
+        ("refund.updated", "canceled", EventAction.REFUND_FAILED),
+        ("charge.refund.updated", "pending", EventAction.IGNORED),
+    ])
+    def test_refund_events(self, type_: str, status: str, action: EventAction) -> None:
+        event = domain.stripe_event(self._event(type_, {
+            "id": "re_1", "object": "refund", "status": status, "amount": 1000, "currency": "usd",
+            "charge": "ch_1", "payment_intent": "pi_1", "failure_reason": "expired_or_canceled_card"
+            if status == "failed" else None}))
+        assert (event.action, event.refund_id, event.charge_id, event.intent_id, event.amount_minor) == (
+            action, "re_1", "ch_1", "pi_1", 1000)
+
     def test_amount_must_match_the_payment(self) -> None:
         event = domain.ProviderEvent(provider="stripe", event_id="e", type="t", action=EventAction.SUCCEEDED,
                                      amount_minor=8550, currency="USD")
@@ -112,3 +128,17 @@ class TestSettings:
         with pytest.raises(ValueError, match="stripe"):
             PaymentsSettings(provider="stripe")
         PaymentsSettings(provider="stripe", stripe_api_key="sk", stripe_webhook_secret="whsec")
+
+
+class TestRefundAmounts:
+    def test_omitted_is_the_rest_and_more_than_the_rest_is_refused(self) -> None:
+        remaining = domain.refundable(Decimal("59.48"), Decimal("10.00"))
+        assert remaining == Decimal("49.48")
+        assert domain.refund_amount(None, remaining) == Decimal("49.48")
+        assert domain.refund_amount(Decimal("49.48"), remaining) == Decimal("49.48")
+        assert domain.refund_amount(Decimal("49.49"), remaining) is None
+        assert domain.refund_amount(None, domain.refundable(Decimal("5"), Decimal("5"))) is None
+
+    def test_minor_units_back_to_money(self) -> None:
+        assert domain.from_minor_units(4948, "USD") == Decimal("49.48")
+        assert domain.from_minor_units(500, "JPY") == Decimal("500")
