@@ -30,7 +30,8 @@ async def on_payment_failed(event: PaymentFailed, ctx: EventContext) -> None:
 
 
 async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext) -> None:
-    await StatusService(ctx.session).mark_refunded(event.order_id, amount=event.amount, currency=event.currency)
+    await StatusService(ctx.session).mark_refunded(event.order_id, amount=event.amount, currency=event.currency,
+                                                   is_full=event.is_full)
 
 
 async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:

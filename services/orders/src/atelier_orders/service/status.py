@@ -105,16 +105,18 @@ class StatusService:
             await record_status(self.session, order, S(order.status), actor=Actor.PAYMENTS,
                                 note=f"Payment failed: {reason}" if reason else "Payment failed")
 
-    async def mark_refunded(self, order_id: uuid.UUID, *, amount: Decimal, currency: str) -> None:
+    async def mark_refunded(self, order_id: uuid.UUID, *, amount: Decimal, currency: str,
+                            is_full: bool = True) -> None:
         order = await self._lock_known(order_id, "payment.refunded")
         if order is None or order.status == S.REFUNDED:
             return
         note = f"Refund of {quantize(amount)} {currency} confirmed"
-        if order.status in (S.CANCELLED, S.REJECTED):
+        if order.status in (S.CANCELLED, S.REJECTED) and is_full:
             await move(self.session, order, S.REFUNDED, note=note, actor=Actor.PAYMENTS)
         else:
-            # A refund made at the provider for a live order: recorded, the order is left as it is
-            # (only a cancellation releases stock and stops fulfilment).
+            # A refund made at the provider for a live order, or a partial refund (payment.refunded
+            # with is_full false): recorded, the order is left as it is (only a cancellation releases
+            # stock and stops fulfilment; only a full refund makes a cancelled order refunded).
             await record_status(self.session, order, S(order.status), note=note, actor=Actor.PAYMENTS)
 
     # -- shared ---------------------------------------------------------------------------------------
