@@ -148,7 +148,7 @@ class IdempotencyStore:
                        col(IdempotencyKey.created_at) == row.created_at)
                 .values(request_hash=fingerprint, status_code=None, response_body=None, created_at=now,
                         expires_at=now + self.ttl)
-                .returning(IdempotencyKey.key))
+                .returning(col(IdempotencyKey.key)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def store(self, scope: str, key: str, response: StoredResponse) -> None:

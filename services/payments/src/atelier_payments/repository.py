@@ -202,7 +202,7 @@ class RefundRepository:
         stmt = (update(Refund)
                 .where(col(Refund.id) == refund.id, col(Refund.status).in_([s.value for s in allowed_from]))
                 .values(status=target.value, updated_at=utcnow(), **values)
-                .returning(Refund.id))
+                .returning(col(Refund.id)))
         moved = (await self.session.execute(stmt)).scalar_one_or_none() is not None
         await self.session.refresh(refund)
         return moved

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -44,12 +44,13 @@ RawBody = Annotated[bytes, Depends(_raw_body)]
 require_dev_endpoints = Depends(_require_dev_endpoints)
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
+Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND = {404: {"description": "Not found (unknown order or payment, or another customer's)"}}
 AUTH = {401: {"description": "Authentication required"}, 400: {"description": "Validation error"}}
 NOT_PAYABLE = {409: {"description": "ORDER_NOT_PAYABLE: the order's status does not allow paying it"}}
 PROVIDER = {502: {"description": "PAYMENT_PROVIDER_ERROR"}, 503: {"description": "Orders unavailable"}}
-STAFF = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"}}
-REFUND_ERRORS = {400: {"description": "REFUND_EXCEEDS_PAYMENT (with what is refundable) or VALIDATION_ERROR"},
+STAFF: Responses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"}}
+REFUND_ERRORS: Responses = {400: {"description": "REFUND_EXCEEDS_PAYMENT (with what is refundable) or VALIDATION_ERROR"},
                  404: {"description": "No payment of this order"}}
-IDEMPOTENT = {409: {"description": "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key with another body"}}
+IDEMPOTENT: Responses = {409: {"description": "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key with another body"}}
 SIGNED = {400: {"description": "INVALID_SIGNATURE (bad signature or stale timestamp) or VALIDATION_ERROR"}}
