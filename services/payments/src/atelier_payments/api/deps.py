@@ -51,6 +51,7 @@ NOT_PAYABLE = {409: {"description": "ORDER_NOT_PAYABLE: the order's status does 
 PROVIDER = {502: {"description": "PAYMENT_PROVIDER_ERROR"}, 503: {"description": "Orders unavailable"}}
 STAFF: Responses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"}}
 REFUND_ERRORS: Responses = {400: {"description": "REFUND_EXCEEDS_PAYMENT (with what is refundable) or VALIDATION_ERROR"},
-                 404: {"description": "No payment of this order"}}
+                 404: {"description": "No payment of this order"},
+                 502: {"description": "PAYMENT_PROVIDER_ERROR"}}
 IDEMPOTENT: Responses = {409: {"description": "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key with another body"}}
 SIGNED = {400: {"description": "INVALID_SIGNATURE (bad signature or stale timestamp) or VALIDATION_ERROR"}}
