@@ -39,7 +39,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 from sqlalchemy import Column, Text, update
@@ -203,9 +203,12 @@ def _caller(principal: Principal) -> str | None:
 
 
 async def idempotency(request: Request, session: SessionDep,
-                      principal: Annotated[Principal, Depends(get_principal)]) -> Idempotency:
+                      principal: Annotated[Principal, Depends(get_principal)],
+                      raw: Annotated[str | None, Header(
+                          alias=HEADER, description="Retry-safe key (24 h): the same key and body answer the "
+                                                    "first response; another body is 409 IDEMPOTENCY_KEY_REUSED",
+                      )] = None) -> Idempotency:
     """The dependency: reads the header, the caller and the body's fingerprint."""
-    raw = request.headers.get(HEADER)
     route = request.scope.get("route")
     api_route = route if isinstance(route, APIRoute) else None
     caller = _caller(principal)
