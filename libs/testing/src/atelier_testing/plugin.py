@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from atelier_common.migrations import upgrade
-from atelier_common.testing.infra import amqp_server, postgres_from_env, postgres_server
-from atelier_common.testing.tokens import TestKeys
+from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server
+from atelier_testing.tokens import TestKeys
 
 
 @pytest.fixture(scope="session")

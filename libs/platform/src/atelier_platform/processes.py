@@ -59,7 +59,7 @@ class Topology:
         return env
 
     def commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
-        cli = [sys.executable, "-m", "atelier_gateway.cli"]
+        cli = [sys.executable, "-m", "atelier_platform.cli"]
         out: list[tuple[str, list[str], dict[str, str]]] = []
         urls = self.service_urls()
         for service in SERVICES:
@@ -84,7 +84,7 @@ class Topology:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         SigningKey.load(None, self.data_dir / "keys" / "identity.pem")
         SigningKey.load(None, self.data_dir / "keys" / "gateway-anon.pem")
-        subprocess.run([sys.executable, "-m", "atelier_gateway.cli", "migrate"], env=env, check=True)
+        subprocess.run([sys.executable, "-m", "atelier_platform.cli", "migrate"], env=env, check=True)
 
     def start(self) -> None:
         env = self.env()

@@ -41,7 +41,7 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
     import uvicorn
 
-    from atelier_gateway import embedded
+    from atelier_platform import embedded
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -122,7 +122,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
            help="SERVICE=N: N API worker processes for SERVICE (repeatable), e.g. catalog=2")] = None,
        data_dir: Path = Path(".atelier")) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
-    from atelier_gateway.processes import Topology
+    from atelier_platform.processes import Topology
 
     api_workers = {}
     for item in workers or []:
