@@ -37,7 +37,7 @@ class Topology:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Uvicorn worker processes per service API (default 1): scaling one service out on this machine.
     api_workers: dict[str, int] = field(default_factory=dict)
-    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
 
     def service_urls(self) -> dict[str, str]:
@@ -92,7 +92,7 @@ class Topology:
         for name in self._launch:
             self.children.append((name, self._spawn(name)))
 
-    def _spawn(self, name: str) -> subprocess.Popen:
+    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
         command, env = self._launch[name]
         return subprocess.Popen(command, env=env, start_new_session=True)
 
