@@ -19,8 +19,11 @@ up: sync  ## the distributed topology against PostgreSQL and RabbitMQ
 migrate: sync
 	$(UV) run atelier migrate
 
-lint: sync  ## ruff (lint + import order); CI runs it before the tests
+MYPY_PATHS := libs/common/src libs/platform/src libs/testing/src gateway/src
+
+lint: sync  ## ruff (lint + import order), then mypy (strict on the libs and the gateway); CI runs it before the tests
 	$(UV) run ruff check .
+	$(UV) run mypy $(MYPY_PATHS)
 
 test: sync  ## the whole suite: libs, gateway, services, end-to-end in both modes
 	$(UV) run pytest $(PYTEST_ARGS)

@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--keep", metavar="NAME", help="keep (and reuse) databases named atelier_NAME_*")
     args = parser.parse_args()
 
-    from atelier_gateway.processes import Topology
+    from atelier_platform.processes import Topology
 
     run = args.keep or f"bench{uuid.uuid4().hex[:8]}"
     prefix = f"atelier_{run}_"

@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--split", action="store_true", help="relay and consumers in processes of their own")
     args = parser.parse_args()
 
-    from atelier_gateway.processes import Topology
+    from atelier_platform.processes import Topology
 
     run_id = uuid.uuid4().hex[:8]
     port = free_port_block(7)

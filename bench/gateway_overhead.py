@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--cheap", action="store_true", help=f"also measure {CHEAP[1]} (a static list)")
     args = parser.parse_args()
 
-    from atelier_gateway.processes import Topology
+    from atelier_platform.processes import Topology
 
     run = uuid.uuid4().hex[:8]
     port = free_port_block(7)

@@ -9,10 +9,10 @@ from fastapi import FastAPI, Request
 
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.responses import JSONBytes
-from atelier_common.testing import TestKeys
 from atelier_gateway.app import create_app
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import AsgiUpstream
+from atelier_testing import TestKeys
 
 
 def echo_service(name: str, keys: TestKeys) -> FastAPI:

@@ -85,7 +85,7 @@ class TestAnonymousToken:
         assert r.json()["headers"]["x-anonymous-token"] == token
 
     async def test_a_forged_anonymous_token_is_replaced(self, gateway) -> None:
-        from atelier_common.testing import TestKeys
+        from atelier_testing import TestKeys
 
         forged = TestKeys().anon_token()
         r = await gateway.client.get("/api/v1/cart", headers={"X-Anonymous-Token": forged})

@@ -123,7 +123,7 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Pla
     port = free_port()
     data_dir = tmp / "embedded"
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "dev", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
                              "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env), url))
     try:
         _wait_healthy(url, proc, 90)
@@ -146,7 +146,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
         "ATELIER_RELAY_POLL_SECONDS": "0.5",
     })
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "atelier_gateway.cli", "up", "--postgres", postgres_server_url,
+    proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
                              "--data-dir", str(data_dir)], env=_public(env, url))
     try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from opentelemetry import propagate
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
@@ -131,7 +131,7 @@ def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
 class GatewayMiddleware:
     """Sends every public service path to the proxy; everything else to the gateway's own routes."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from atelier_common.auth import InvalidToken, JwksCache, TokenVerifier
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 
 @pytest.fixture

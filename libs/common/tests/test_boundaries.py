@@ -1,20 +1,44 @@
-"""The architecture's import rules, checked on the source: a newcomer's cross-service import fails here.
+"""The architecture's import rules, checked on the source: a newcomer's cross-package import fails here.
 
-- no service imports another service's package;
-- libs/common imports no service and no gateway;
-- the gateway imports services only in its composition root (the embedded mode and the CLI).
+- no service imports another service's package, the gateway, the platform or the test kit;
+- libs/common imports no service, no gateway, no platform and no test kit;
+- the gateway imports no service, no platform and no test kit (it is the edge only);
+- only the platform (the composition root: the CLI, the embedded mode, the topology) imports every service.
+
+"Imports" covers the dynamic ones too: `importlib.import_module(...)`/`__import__(...)` and module-path strings
+(`"atelier_x.app:create_app"` for uvicorn, `-m atelier_x.cli`). A dynamic import whose name is computed
+(`f"atelier_{service}.app"`, a variable) may reach any package, so it counts as importing all of them.
+Tests may import the test kit; these rules scan the runtime sources (`src/`).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "src").is_dir())
-COMPOSITION_ROOT = {"embedded.py", "cli.py"}
+SERVICE_PACKAGES = {f"atelier_{s}" for s in SERVICES}
+PACKAGES = SERVICE_PACKAGES | {"atelier_common", "atelier_gateway", "atelier_platform", "atelier_testing"}
+ANY = "atelier_*"  # a dynamic import with a computed name
+MODULE_PATH = re.compile(r"(atelier_[a-z]+)(?:[.:][\w.:]*)?")
+IMPORTERS = {"import_module", "__import__"}
+
+
+def _dynamic_target(node: ast.expr) -> str | None:
+    """The package a dynamic import's name reaches: a literal names it; a computed name may reach any (ANY)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        match = MODULE_PATH.fullmatch(node.value)
+        return match.group(1) if match else None
+    if isinstance(node, ast.JoinedStr) and node.values:
+        head = node.values[0]
+        if isinstance(head, ast.Constant) and isinstance(head.value, str):
+            if match := re.match(r"atelier_[a-z]+(?=[.:])", head.value):
+                return match.group(0)  # f"atelier_catalog.{module}"
+    return ANY
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -25,6 +49,21 @@ def imported_packages(path: Path) -> set[str]:
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in IMPORTERS and (target := _dynamic_target(node.args[0])):
+                names.add(target)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # A module path in a string ("atelier_x.app:create_app", "-m atelier_x.cli"): an import by name.
+            match = MODULE_PATH.fullmatch(node.value)
+            if match and match.group(1) in PACKAGES:
+                names.add(match.group(1))
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            head = node.values[0]
+            if (isinstance(head, ast.Constant) and head.value == "atelier_" and len(node.values) > 1
+                    and isinstance(node.values[1], ast.FormattedValue)):
+                names.add(ANY)  # f"atelier_{service}.app:create_app"
     return names
 
 
@@ -32,26 +71,77 @@ def sources(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*.py") if ".venv" not in p.parts]
 
 
+def offenders(folder: Path, forbidden: set[str], *, computed_names: bool = False) -> dict[str, list[str]]:
+    """Files of `folder` that import a forbidden package; a computed dynamic import counts as one
+    unless `computed_names` allows it (the composition root only)."""
+    found = {}
+    for path in sources(folder):
+        imported = imported_packages(path)
+        bad = imported & forbidden | ({ANY} if ANY in imported and not computed_names else set())
+        if bad:
+            found[str(path.relative_to(ROOT))] = sorted(bad)
+    return found
+
+
 @pytest.mark.parametrize("service", SERVICES)
-def test_a_service_imports_no_other_service(service: str) -> None:
-    others = {f"atelier_{s}" for s in SERVICES if s != service} | {"atelier_gateway"}
-    offenders = {str(p.relative_to(ROOT)): sorted(imported_packages(p) & others)
-                 for p in sources(ROOT / "services" / service)}
-    assert {k: v for k, v in offenders.items() if v} == {}
+def test_a_service_imports_no_other_service_nor_the_platform(service: str) -> None:
+    forbidden = PACKAGES - {f"atelier_{service}", "atelier_common"}
+    assert offenders(ROOT / "services" / service / "src", forbidden) == {}
 
 
-def test_common_imports_no_service_and_no_gateway() -> None:
-    forbidden = {f"atelier_{s}" for s in SERVICES} | {"atelier_gateway"}
-    offenders = {str(p.relative_to(ROOT)): sorted(imported_packages(p) & forbidden)
-                 for p in sources(ROOT / "libs" / "common" / "src")}
-    assert {k: v for k, v in offenders.items() if v} == {}
+def test_a_services_tests_import_no_other_service() -> None:
+    for service in SERVICES:
+        forbidden = PACKAGES - {f"atelier_{service}", "atelier_common", "atelier_testing"}
+        assert offenders(ROOT / "services" / service / "tests", forbidden) == {}, service
 
 
-def test_gateway_imports_services_only_in_its_composition_root() -> None:
-    forbidden = {f"atelier_{s}" for s in SERVICES}
-    offenders = {str(p.relative_to(ROOT)): sorted(imported_packages(p) & forbidden)
-                 for p in sources(ROOT / "gateway" / "src") if p.name not in COMPOSITION_ROOT}
-    assert {k: v for k, v in offenders.items() if v} == {}
+def test_common_imports_no_service_gateway_platform_or_test_kit() -> None:
+    assert offenders(ROOT / "libs" / "common" / "src", PACKAGES - {"atelier_common"}) == {}
+
+
+def test_the_gateway_is_the_edge_only() -> None:
+    assert offenders(ROOT / "gateway" / "src", PACKAGES - {"atelier_common", "atelier_gateway"}) == {}
+
+
+def test_the_test_kit_imports_no_service_gateway_or_platform() -> None:
+    assert offenders(ROOT / "libs" / "testing" / "src", PACKAGES - {"atelier_common", "atelier_testing"}) == {}
+
+
+def test_the_platform_is_the_composition_root() -> None:
+    """It may import every service (statically or by computed name), never the test kit."""
+    assert offenders(ROOT / "libs" / "platform" / "src", {"atelier_testing"}, computed_names=True) == {}
+    reached = set().union(*(imported_packages(p) for p in sources(ROOT / "libs" / "platform" / "src")))
+    assert ANY in reached and "atelier_gateway" in reached
+
+
+@pytest.mark.parametrize(("source", "package"), [
+    ("import atelier_catalog.app", "atelier_catalog"),
+    ("from atelier_catalog.domain import price", "atelier_catalog"),
+    ("import importlib\nimportlib.import_module('atelier_catalog.app')", "atelier_catalog"),
+    ("from importlib import import_module\nimport_module('atelier_catalog')", "atelier_catalog"),
+    ("__import__('atelier_catalog.settings')", "atelier_catalog"),
+    ("import importlib\nimportlib.import_module(f'atelier_{name}.app')", ANY),
+    ("import importlib\nimportlib.import_module(module_name)", ANY),
+    ("uvicorn.run('atelier_catalog.app:create_app', factory=True)", "atelier_catalog"),
+    ("uvicorn.run(f'atelier_{service}.app:create_app', factory=True)", ANY),
+    ("subprocess.run([sys.executable, '-m', 'atelier_platform.cli'])", "atelier_platform"),
+])
+def test_dynamic_imports_are_caught(tmp_path: Path, source: str, package: str) -> None:
+    path = tmp_path / "module.py"
+    path.write_text(source)
+    assert package in imported_packages(path)
+
+
+@pytest.mark.parametrize("source", [
+    "NOTIFY_CHANNEL = 'atelier_outbox'",
+    "prefix = 'atelier_'",
+    "sql = f'DROP DATABASE \"atelier_test_{name}\"'",
+    "REFRESH_COOKIE = 'atelier_refresh'",
+])
+def test_names_that_only_look_like_packages_are_not_imports(tmp_path: Path, source: str) -> None:
+    path = tmp_path / "module.py"
+    path.write_text(source)
+    assert imported_packages(path) & (PACKAGES | {ANY}) == set()
 
 
 def test_services_never_import_fastapi_in_their_service_layer() -> None:

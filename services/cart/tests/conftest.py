@@ -28,7 +28,8 @@ from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 _numbers = itertools.count(1)
@@ -189,14 +190,6 @@ def new_shopper(harness: ServiceHarness, test_keys: TestKeys):
         return Shopper(harness, headers, owner_id)
 
     return make
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]
 
 
 def line_of(cart: dict[str, Any], product_id: Any, variant_id: Any = None) -> dict[str, Any]:

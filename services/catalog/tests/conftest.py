@@ -13,7 +13,8 @@ import atelier_catalog
 from atelier_catalog.app import create_app
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_catalog.__file__).parent / "migrations"
 _numbers = itertools.count(1)
@@ -74,10 +75,3 @@ async def product_changed_events(harness: ServiceHarness) -> list[dict[str, Any]
     await harness.drain()
     return [envelope.data for envelope in harness.published("catalog.product_changed")]
 
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]

@@ -26,11 +26,12 @@ import atelier_generation
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness, TestKeys, poll_until
 from atelier_generation.app import create_app
 from atelier_generation.generators import ImageRequest, render_image
 from atelier_generation.models import GenerationJob
 from atelier_generation.settings import GenerationSettings
+from atelier_testing import ServiceHarness, TestKeys, poll_until
+from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_generation.__file__).parent / "migrations"
 MODEL_API = "http://models.test"
@@ -179,15 +180,6 @@ def credit_pack_paid(owner: uuid.UUID, credits: int, *, quantity: int = 1, order
         amount=Decimal("4.99") * quantity, currency="USD", payment_id=uuid.uuid4(), provider="local",
         lines=[OrderLine(product_id=product_id or uuid.uuid4(), sku=f"PACK_{credits}", kind="credit_pack",
                          quantity=quantity, unit_price=Decimal("4.99"), attributes={"credits": credits})])
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """Assert the one error format; return its details."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
-    assert body["error"]["code"] == code, body
-    return body["error"]["details"]
 
 
 # -- images ----------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ import pytest
 
 import atelier_identity
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness, poll_until
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
+from atelier_testing import ServiceHarness, poll_until
 
 MIGRATIONS = Path(atelier_identity.__file__).parent / "migrations"
 PASSWORD = "correct horse battery"

@@ -17,9 +17,10 @@ from fastapi import FastAPI, Header, HTTPException
 import atelier_orders
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness, TestKeys
 from atelier_orders.app import create_app
 from atelier_orders.settings import OrdersSettings
+from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 _numbers = itertools.count(1)
@@ -229,14 +230,6 @@ def staff(harness: ServiceHarness, test_keys: TestKeys) -> Staff:
 @pytest.fixture
 def service_headers(orders_settings: OrdersSettings) -> dict[str, str]:
     return {SERVICE_HEADER: orders_settings.service_token}
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    return body["error"]
 
 
 def money(value: str) -> Decimal:

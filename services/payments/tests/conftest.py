@@ -20,10 +20,11 @@ import atelier_payments
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.outbox import OutboxMessage
 from atelier_common.settings import DEV_SECRET
-from atelier_common.testing import ServiceHarness, TestKeys
 from atelier_payments.app import create_app
 from atelier_payments.models import LedgerEntry, Payment
 from atelier_payments.settings import PaymentsSettings
+from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import assert_error as assert_error  # tests import it from here
 
 from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
 
@@ -216,14 +217,6 @@ async def stripe_api(start_payments: StartPayments, stripe_settings: dict[str, A
     """The service with Stripe, the SDK pointed at the fake Stripe server."""
     async with start_payments(**stripe_settings) as payments:
         yield payments
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
-    assert body["error"]["code"] == code, body
-    return body["error"]["details"]
 
 
 def money(value: Any) -> Decimal:

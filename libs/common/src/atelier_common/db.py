@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
@@ -95,7 +95,7 @@ def commit_on_error(session: AsyncSession) -> None:
     session.info["commit_on_error"] = True
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers and the one writer work at once; the busy timeout queues writers.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 
 from atelier_common.responses import JSONBytes
 
+if TYPE_CHECKING:  # the runtime imports this module
+    from atelier_common.service import Runtime
 
-async def readiness(runtime) -> dict:
+
+async def readiness(runtime: Runtime) -> dict[str, Any]:
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(runtime.db.ping(), 3)
@@ -28,7 +32,7 @@ def health_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/health")
-    async def health() -> dict:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     @router.get("/ready")

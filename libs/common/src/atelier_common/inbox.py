@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
@@ -44,7 +44,7 @@ class EventContext(Generic[C]):
     envelope: Envelope
 
 
-EventHandler = Callable[[Any, EventContext], Awaitable[None]]
+EventHandler = Callable[[Any, EventContext[Any]], Awaitable[None]]
 Subscriptions = Mapping[type[IntegrationEvent], EventHandler]
 
 
@@ -57,7 +57,7 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
         stmt = insert(InboxMessage).values(
             event_id=envelope.id, consumer=consumer, event_type=envelope.type,
             processed_at=datetime.now(UTC),
-        ).on_conflict_do_nothing().returning(InboxMessage.event_id)
+        ).on_conflict_do_nothing().returning(col(InboxMessage.event_id))
         claimed = (await session.execute(stmt)).scalar_one_or_none()
         if claimed is None:
             return False

@@ -18,7 +18,8 @@ IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
 
 
 def service_url(settings: Any, service: str) -> str:
-    return settings.service_urls.get(service, f"http://{service}.internal")
+    url: str = settings.service_urls.get(service, f"http://{service}.internal")
+    return url
 
 
 async def call_internal(runtime: Any, service: str, method: str, path: str, *, json: Any = None,
@@ -28,7 +29,7 @@ async def call_internal(runtime: Any, service: str, method: str, path: str, *, j
     attempts = retries + 1 if method.upper() in IDEMPOTENT else 1
     for attempt in range(attempts):
         try:
-            response = await runtime.http.request(method, url, json=json, params=params, headers=headers)
+            response: httpx.Response = await runtime.http.request(method, url, json=json, params=params, headers=headers)
         except httpx.HTTPError as exc:
             if attempt + 1 >= attempts:
                 raise ServiceUnavailable(f"{service} is unavailable") from exc

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Table, engine_from_config, pool
 from sqlmodel import SQLModel
 
 from atelier_common.settings import is_sqlite
@@ -52,8 +52,8 @@ def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
 def service_tables(package: str) -> set[str]:
     """The tables mapped by `package`'s models plus this service's outbox and inbox."""
     names = set(MESSAGING_TABLES)
-    for mapper in SQLModel._sa_registry.mappers:  # type: ignore[attr-defined]
-        if mapper.class_.__module__.startswith(package):
+    for mapper in SQLModel._sa_registry.mappers:
+        if mapper.class_.__module__.startswith(package) and isinstance(mapper.local_table, Table):
             names.add(mapper.local_table.name)
     return names
 

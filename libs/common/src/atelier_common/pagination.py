@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
@@ -39,7 +39,7 @@ class Page(BaseModel, Generic[T]):
     results: list[T]
 
 
-def build_page(request: Request, params: PageParams, count: int, results: list) -> dict:
+def build_page(request: Request, params: PageParams, count: int, results: list[Any]) -> dict[str, Any]:
     """Links keep the caller's other query parameters and use limit/offset."""
 
     def link(offset: int) -> str:

@@ -9,6 +9,7 @@ import math
 import time
 
 from limits import parse
+from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -18,7 +19,10 @@ from atelier_common.errors import RateLimited
 class RateLimiter:
     def __init__(self, redis_url: str | None = None, *, moving_window: bool = True) -> None:
         uri = f"async+{redis_url}" if redis_url else "async+memory://"
-        self.storage = storage_from_string(uri)
+        storage = storage_from_string(uri)
+        if not isinstance(storage, AsyncStorage):  # the async+ scheme always gives one
+            raise ValueError(f"{uri} is not an asynchronous storage")
+        self.storage = storage
         # A moving window is exact (credential attempts); a fixed window is cheaper (hot paths).
         strategy = MovingWindowRateLimiter if moving_window else FixedWindowRateLimiter
         self.strategy = strategy(self.storage)

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.db import Database, SessionDep
 from atelier_common.errors import install_error_handlers
-from atelier_common.events.bus import EventBus
+from atelier_common.events.bus import DrainableBus, EventBus
 from atelier_common.health import health_router
 from atelier_common.inbox import Subscriptions, subscribe_all
 from atelier_common.migrations import upgrade
@@ -95,8 +95,8 @@ class Runtime:
             self.context = self
         if "relay" in self.roles:
             self.db.on_commit(self.relay.wake)
-            if hasattr(self.bus, "add_drain_source"):
-                self.bus.add_drain_source(self.relay.flush)  # type: ignore[attr-defined]
+            if isinstance(self.bus, DrainableBus):
+                self.bus.add_drain_source(self.relay.flush)
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
@@ -194,7 +194,8 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
 
 
 def runtime_of(app: Any) -> Runtime:
-    return app.state.runtime
+    runtime: Runtime = app.state.runtime
+    return runtime
 
 
 class UseCase(Generic[C]):

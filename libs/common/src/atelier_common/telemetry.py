@@ -36,9 +36,13 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+_logging_configured = False  # once per process: the embedded mode sets up the gateway and six services
+
+
 def setup_logging(settings: AtelierSettings, service: str) -> None:
+    global _logging_configured
     root = logging.getLogger()
-    if getattr(root, "_atelier_configured", False):
+    if _logging_configured:
         return
     handler = logging.StreamHandler(sys.stderr)
     if settings.log_json:
@@ -49,7 +53,7 @@ def setup_logging(settings: AtelierSettings, service: str) -> None:
     root.setLevel(settings.log_level)
     for noisy in ("aiormq", "aio_pika", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    root._atelier_configured = True  # type: ignore[attr-defined]
+    _logging_configured = True
 
 
 def setup_tracing(settings: AtelierSettings, service: str) -> bool:

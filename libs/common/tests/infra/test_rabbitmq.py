@@ -18,8 +18,8 @@ from atelier_common.events.rabbitmq import RabbitMQBus
 from atelier_common.inbox import EventContext, subscribe_all
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
-from atelier_common.testing import poll_until
-from atelier_common.testing.tcpproxy import TcpProxy
+from atelier_testing import poll_until
+from atelier_testing.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.infra
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"

@@ -25,7 +25,7 @@ from atelier_cart.settings import CartSettings
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.migrations import upgrade
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import MIGRATIONS, Catalog, FakeCatalog, Shopper
 

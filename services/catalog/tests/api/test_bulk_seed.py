@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atelier_catalog.demo import seed_bulk, seed_demo_data
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 
 async def test_seed_bulk_adds_n_searchable_products_in_demo_categories(harness: ServiceHarness) -> None:

@@ -8,7 +8,7 @@ from atelier_catalog.app import create_app
 from atelier_catalog.demo import seed_demo_data
 from atelier_catalog.models import Category, Product, ProductVariant
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import product_changed_events
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from atelier_common.auth import SERVICE_HEADER
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Catalog, assert_error
 

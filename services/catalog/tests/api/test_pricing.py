@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
 

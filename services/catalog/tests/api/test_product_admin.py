@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from atelier_catalog.models import StockMovement
 from atelier_common.outbox import OutboxMessage
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Catalog, assert_error, product_changed_events
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Catalog, assert_error
 

@@ -10,7 +10,7 @@ from typing import Any
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Catalog, assert_error
 

@@ -14,7 +14,7 @@ from atelier_catalog.models import Purchase, StockReservation
 from atelier_common.columns import utcnow
 from atelier_common.contracts.orders import OrderCancelled, OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog, product_changed_events
 

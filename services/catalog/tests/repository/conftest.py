@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from atelier_common.testing.infra import postgres_from_env, unavailable
+from atelier_testing.infra import postgres_from_env, unavailable
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from atelier_catalog.app import create_app
 from atelier_catalog.demo import seed_bulk
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
 

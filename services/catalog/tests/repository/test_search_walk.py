@@ -11,7 +11,7 @@ import pytest
 
 from atelier_catalog import repository
 from atelier_catalog.demo import seed_bulk
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 from atelier_catalog.models import Product, ProductVariant
 from atelier_catalog.repository import ProductRepository
 from atelier_common.db import Database
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import MIGRATIONS, Catalog, assert_error
 

@@ -68,7 +68,7 @@ class TestSubmit:
     async def test_without_enough_credits_is_refused(self, api) -> None:
         user = api.user()
         await api.buy_credits(user, 3)
-        details = assert_error(await api.generate(user, model="flux-pro", batch_size=2), 403, "INSUFFICIENT_CREDITS")
+        details = assert_error(await api.generate(user, model="flux-pro", batch_size=2), 403, "INSUFFICIENT_CREDITS")["details"]
         assert details == {"required": 4, "balance": 3}
         assert await api.balance(user) == 3
         assert api.h.published("credit.consumed") == []

@@ -53,7 +53,7 @@ class TestUpload:
         photo = jpeg_bytes(600, 500)
         for _ in range(6):
             assert (await api.upload(user, photo)).status_code == 201
-        details = assert_error(await api.upload(user, photo), 403, "HISTORY_LIMIT")
+        details = assert_error(await api.upload(user, photo), 403, "HISTORY_LIMIT")["details"]
         assert details == {"limit": 6}
         history = (await api.client.get("/api/v1/restorations", headers=user.headers)).json()
         assert len(history) == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 
 def _address(label: str) -> dict[str, str]:

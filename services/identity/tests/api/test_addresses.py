@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 SERVICE = {"X-Service-Token": "changethis"}
 

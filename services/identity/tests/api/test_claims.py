@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 
 def _address(label: str, **fields: Any) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import select
 
 from atelier_common.keys import ALGORITHM, SigningKey
-from atelier_common.testing import TestKeys
 from atelier_identity.models import User
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service import create_user
+from atelier_testing import TestKeys
 
 
 class TestLogin:

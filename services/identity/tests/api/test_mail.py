@@ -11,9 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
-from atelier_common.testing import poll_until
 from atelier_identity.mail import Mail
 from atelier_identity.models import MailMessage
+from atelier_testing import poll_until
 
 
 def _free_port() -> int:

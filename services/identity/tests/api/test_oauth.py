@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 CALLBACK = "/api/v1/auth/oauth/google/callback"
 

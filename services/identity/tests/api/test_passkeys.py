@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 BASE = "/api/v1/auth/passkeys"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 
 class TestRegister:

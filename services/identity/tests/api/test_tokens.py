@@ -14,8 +14,8 @@ from sqlmodel import select
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.keys import ALGORITHM
 from atelier_common.outbox import OutboxMessage
-from atelier_common.testing import TestKeys
 from atelier_identity.models import User
+from atelier_testing import TestKeys
 
 
 async def _refresh(api, token: str | None = None):

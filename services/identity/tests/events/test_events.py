@@ -9,7 +9,7 @@ from typing import Any
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import BuyerAddress, OrderPaid
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 BUYER = "buyer@example.com"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from atelier_common.auth import SERVICE_HEADER
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, assert_error
 

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from atelier_common.testing import ServiceHarness, TestKeys
 from atelier_orders import domain
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, assert_error
 

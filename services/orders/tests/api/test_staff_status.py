@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error, statuses
 

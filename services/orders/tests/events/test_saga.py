@@ -9,7 +9,7 @@ from decimal import Decimal
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
-from atelier_common.testing import ServiceHarness, TestKeys
+from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, assert_error, statuses
 

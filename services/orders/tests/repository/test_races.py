@@ -11,9 +11,9 @@ from sqlmodel import col, select
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.envelope import Envelope
 from atelier_common.inbox import handle_once
-from atelier_common.testing import ServiceHarness
 from atelier_orders.events import on_order_paid
 from atelier_orders.models import Order, OrderStatusHistory
+from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform, Staff
 

@@ -38,7 +38,7 @@ class TestPurchaseCredits:
     async def test_an_unknown_sku_is_invalid(self, api) -> None:
         _, headers = api.user()
         details = assert_error(await api.client.post("/api/v1/credits/purchase", json={"sku": "NOPE"},
-                                                     headers=headers), 400, "INVALID_SKU")
+                                                     headers=headers), 400, "INVALID_SKU")["details"]
         assert details == {"sku": "NOPE"}
 
     async def test_anonymous_callers_must_sign_in(self, api) -> None:

@@ -51,7 +51,7 @@ class TestCreateIntent:
         anon_id, headers = stripe_api.anon()
         for status in ("paid", "cancelled", "shipped", "rejected"):
             order = stripe_api.orders.add(anon_id, status=status)
-            details = assert_error(await stripe_api.intent(order["id"], headers), 409, "ORDER_NOT_PAYABLE")
+            details = assert_error(await stripe_api.intent(order["id"], headers), 409, "ORDER_NOT_PAYABLE")["details"]
             assert details == {"status": status}
 
     async def test_a_caller_without_any_token_is_refused(self, stripe_api) -> None:
@@ -94,7 +94,7 @@ class TestConfirm:
         anon_id, headers = stripe_api.anon()
         order = stripe_api.orders.add(anon_id)
         intent_id = (await stripe_api.intent(order["id"], headers)).json()["payment_intent_id"]
-        details = assert_error(await stripe_api.confirm(order["id"], intent_id, headers), 400, "PAYMENT_NOT_COMPLETED")
+        details = assert_error(await stripe_api.confirm(order["id"], intent_id, headers), 400, "PAYMENT_NOT_COMPLETED")["details"]
         assert details == {"status": "requires_payment_method"}
         assert await stripe_api.outbox("order.paid") == []
 

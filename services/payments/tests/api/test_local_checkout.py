@@ -54,7 +54,7 @@ class TestLocalCheckout:
         order, body = await _local_checkout(api)
         await api.h.deliver(OrderCancelled(order_id=order["id"], owner_id=order["owner_id"], was_paid=False))
         details = assert_error(await api.client.post(f"/api/dev/checkout/{body['session_id']}/pay"), 409,
-                               "CHECKOUT_SESSION_CLOSED")
+                               "CHECKOUT_SESSION_CLOSED")["details"]
         assert details == {"status": "expired"}
         assert await api.outbox("order.paid") == []
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from atelier_common.events.envelope import Envelope
 
@@ -27,3 +27,10 @@ class EventBus(Protocol):
         """
 
     async def ready(self) -> bool: ...
+
+
+@runtime_checkable
+class DrainableBus(Protocol):
+    """A bus whose `drain()` waits for the outbox too (the in-memory one): relays register their flush."""
+
+    def add_drain_source(self, flush: Callable[[], Awaitable[int]]) -> None: ...

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,6 +40,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+E = TypeVar("E", bound=IntegrationEvent)
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -63,5 +67,5 @@ class Envelope(BaseModel):
     def from_bytes(cls, raw: bytes) -> Envelope:
         return cls.model_validate(orjson.loads(raw))
 
-    def parse(self, cls_: type[IntegrationEvent]) -> IntegrationEvent:
+    def parse(self, cls_: builtins.type[E]) -> E:
         return cls_.model_validate(self.data)

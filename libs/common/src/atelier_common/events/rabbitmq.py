@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection, FieldValue
 from opentelemetry import propagate, trace
 
 from atelier_common.events.bus import Handler
@@ -94,7 +94,7 @@ class RabbitMQBus:
         exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         if sub.broadcast:
             name = f"{self.queue_prefix}{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
-            queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
+            queue: AbstractQueue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
             for type_ in sorted(sub.types):
                 await queue.bind(exchange, routing_key=type_)
         else:
@@ -110,7 +110,7 @@ class RabbitMQBus:
                                       exchange: aio_pika.abc.AbstractExchange, consumer: str,
                                       types: Iterable[str]) -> aio_pika.abc.AbstractQueue:
         name = f"{self.queue_prefix}{consumer}.events"
-        args = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
+        args: dict[str, FieldValue] = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
         queue = await channel.declare_queue(name, durable=True, arguments=args)
         await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)
         await channel.declare_queue(f"{name}.retry", durable=True, arguments={
@@ -148,7 +148,8 @@ class RabbitMQBus:
                                               kind=trace.SpanKind.CONSUMER):
                 await sub.handler(env)
         except Exception as exc:
-            retries = int((message.headers or {}).get(RETRY_HEADER, 0))
+            header = (message.headers or {}).get(RETRY_HEADER, 0)
+            retries = header if isinstance(header, int) else 0
             if sub.broadcast:
                 log.error("broadcast handler failed for %s: %s", env.type, exc)
                 await message.nack(requeue=retries == 0)
@@ -196,7 +197,7 @@ class RabbitMQBus:
                 await self._exchange.publish(
                     aio_pika.Message(
                         env.to_bytes(), content_type="application/json", message_id=str(env.id),
-                        type=env.type, headers=headers, timestamp=env.occurred_at,
+                        type=env.type, headers=dict(headers), timestamp=env.occurred_at,
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                     ),
                     routing_key=env.type,

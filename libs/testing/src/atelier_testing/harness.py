@@ -61,7 +61,7 @@ async def poll_until(check: Callable[[], Awaitable[T]], *, timeout: float = 15.0
                      message: str = "condition") -> T:
     """Call `check` until it returns something truthy or the deadline passes."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: T | None = None
     while time.monotonic() < deadline:
         last = await check()
         if last:

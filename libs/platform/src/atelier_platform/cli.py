@@ -6,12 +6,17 @@ import asyncio
 import contextlib
 import importlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from atelier_gateway.settings import SERVICES, GatewaySettings
+
+if TYPE_CHECKING:
+    from atelier_common.service import ServiceSpec
+    from atelier_common.settings import ServiceSettings
 
 app = typer.Typer(help="Atelier platform command line.", no_args_is_help=True, add_completion=False)
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
@@ -26,10 +31,16 @@ def _check_service(name: str) -> str:
     return name
 
 
-def _settings(service: str):
+def _settings(service: str) -> ServiceSettings:
     module = importlib.import_module(f"atelier_{service}.settings")
     cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
-    return cls()
+    settings: ServiceSettings = cls()
+    return settings
+
+
+def _spec(service: str) -> ServiceSpec:
+    spec: ServiceSpec = importlib.import_module(f"atelier_{service}.app").SPEC
+    return spec
 
 
 @app.command()
@@ -41,7 +52,7 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
     import uvicorn
 
-    from atelier_gateway import embedded
+    from atelier_platform import embedded
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -61,20 +72,24 @@ def migrate(service: Annotated[str | None, typer.Option(help="only this service"
     names = [_check_service(service)] if service else list(SERVICES)
     for name in names:
         settings = _settings(name)
-        migrations = Path(importlib.import_module(f"atelier_{name}").__file__).parent / "migrations"
-        upgrade(migrations, settings.resolved_database_url)
-        typer.echo(f"{name}: migrated ({settings.resolved_database_url.split('@')[-1]})")
+        migrations = _spec(name).migrations
+        if migrations is not None:
+            upgrade(migrations, settings.resolved_database_url)
+            typer.echo(f"{name}: migrated ({settings.resolved_database_url.split('@')[-1]})")
     settings = _settings(names[0])
     if settings.bus == "rabbitmq":
+        from atelier_common.events.rabbitmq import RabbitMQBus
         from atelier_common.service import make_bus
 
-        consumers: dict[str, set[str]] = {}
+        consumers: dict[str, Iterable[str]] = {}
         for name in names:
-            spec = importlib.import_module(f"atelier_{name}.app").SPEC
+            spec = _spec(name)
             for consumer, table in ((name, spec.subscriptions), (f"{name}-worker", spec.worker_subscriptions)):
                 if table:
                     consumers[consumer] = {cls.type for cls in table}
-        asyncio.run(make_bus(settings).declare_topology(consumers))  # type: ignore[attr-defined]
+        bus = make_bus(settings)
+        assert isinstance(bus, RabbitMQBus)  # settings.bus == "rabbitmq"
+        asyncio.run(bus.declare_topology(consumers))
         typer.echo(f"broker: {len(consumers)} consumer queues declared on {settings.amqp_exchange}")
 
 
@@ -90,13 +105,13 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
 
 @app.command()
 def worker(service: Service,
-           role: Annotated[list[str], typer.Option(help="relay, consumer and/or worker")] = ["relay", "consumer"],  # noqa: B006
+           role: Annotated[list[str], typer.Option(help="relay, consumer and/or worker")] = ["relay", "consumer"],  # noqa: B006 (typer reads a list default; it is never mutated)
            ) -> None:
     """A process without HTTP: this service's outbox relay, event consumers and/or job worker."""
     from atelier_common.service import run_workers
 
     _check_service(service)
-    spec = importlib.import_module(f"atelier_{service}.app").SPEC
+    spec = _spec(service)
     roles = frozenset(role)
     if not roles or roles - {"relay", "consumer", "worker"}:
         raise typer.BadParameter("roles are relay, consumer and worker")
@@ -122,7 +137,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
            help="SERVICE=N: N API worker processes for SERVICE (repeatable), e.g. catalog=2")] = None,
        data_dir: Path = Path(".atelier")) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
-    from atelier_gateway.processes import Topology
+    from atelier_platform.processes import Topology
 
     api_workers = {}
     for item in workers or []:

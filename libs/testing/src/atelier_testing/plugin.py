@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from atelier_common.migrations import upgrade
-from atelier_common.testing.infra import amqp_server, postgres_from_env, postgres_server
-from atelier_common.testing.tokens import TestKeys
+from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server
+from atelier_testing.tokens import TestKeys
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,8 @@ def _backends() -> list[str]:
 @pytest.fixture(params=_backends())
 def db_backend(request: pytest.FixtureRequest) -> str:
     """Service tests run on SQLite, and on PostgreSQL too when ATELIER_TEST_POSTGRES_URL is set."""
-    return request.param
+    backend: str = request.param
+    return backend
 
 
 class _PostgresDatabases:
@@ -100,7 +101,8 @@ def service_database(db_backend: str, tmp_path: Path, tmp_path_factory: pytest.T
 
     def make(name: str, migrations: Path) -> str:
         if db_backend == "postgres":
-            return _pg_databases.url(name, migrations)
+            url: str = _pg_databases.url(name, migrations)
+            return url
         template = _sqlite_templates.get(name)
         if template is None:
             template = tmp_path_factory.mktemp("templates") / f"{name}.db"

@@ -37,7 +37,7 @@ class Topology:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Uvicorn worker processes per service API (default 1): scaling one service out on this machine.
     api_workers: dict[str, int] = field(default_factory=dict)
-    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
 
     def service_urls(self) -> dict[str, str]:
@@ -59,7 +59,7 @@ class Topology:
         return env
 
     def commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
-        cli = [sys.executable, "-m", "atelier_gateway.cli"]
+        cli = [sys.executable, "-m", "atelier_platform.cli"]
         out: list[tuple[str, list[str], dict[str, str]]] = []
         urls = self.service_urls()
         for service in SERVICES:
@@ -84,7 +84,7 @@ class Topology:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         SigningKey.load(None, self.data_dir / "keys" / "identity.pem")
         SigningKey.load(None, self.data_dir / "keys" / "gateway-anon.pem")
-        subprocess.run([sys.executable, "-m", "atelier_gateway.cli", "migrate"], env=env, check=True)
+        subprocess.run([sys.executable, "-m", "atelier_platform.cli", "migrate"], env=env, check=True)
 
     def start(self) -> None:
         env = self.env()
@@ -92,7 +92,7 @@ class Topology:
         for name in self._launch:
             self.children.append((name, self._spawn(name)))
 
-    def _spawn(self, name: str) -> subprocess.Popen:
+    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
         command, env = self._launch[name]
         return subprocess.Popen(command, env=env, start_new_session=True)
 

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -25,7 +26,7 @@ class TestKeys:
     def jwks_json(self) -> str:
         return json.dumps(jwks(self.access, self.anon))
 
-    def _sign(self, key: SigningKey, claims: dict, ttl: timedelta) -> str:
+    def _sign(self, key: SigningKey, claims: dict[str, Any], ttl: timedelta) -> str:
         now = datetime.now(UTC)
         body = {"iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + ttl,
                 "jti": uuid.uuid4().hex, **claims}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from atelier_gateway.cli import app
-from atelier_gateway.processes import Topology
 from atelier_gateway.settings import SERVICES
+from atelier_platform.cli import app
+from atelier_platform.processes import Topology
 
 
 def _commands(**kwargs) -> dict[str, list[str]]:
