@@ -30,7 +30,7 @@ from atelier_common.idempotency import (
     StoredResponse,
     request_hash,
 )
-from atelier_common.testing import TestKeys
+from atelier_testing import TestKeys
 
 # Any service whose migrations create the table will do.
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 
 from atelier_common.contracts.payments import OrderPaid, PaymentRefunded
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform
 
