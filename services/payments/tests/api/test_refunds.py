@@ -58,7 +58,7 @@ class TestPartialRefunds:
         [payment] = await api.payments(order["id"])
         assert payment.status == "refunded"
 
-        details = assert_error(await _refund(api, order["id"], "0.01"), 400, "REFUND_EXCEEDS_PAYMENT")
+        details = assert_error(await _refund(api, order["id"], "0.01"), 400, "REFUND_EXCEEDS_PAYMENT")["details"]
         assert details["refundable"] == "0.00"
         assert_error(await _refund(api, order["id"]), 400, "REFUND_EXCEEDS_PAYMENT")
 
@@ -79,7 +79,7 @@ class TestPartialRefunds:
 
     async def test_more_than_paid_at_once_is_refused_and_changes_nothing(self, api) -> None:
         order, owner_id = await _paid_locally(api)
-        details = assert_error(await _refund(api, order["id"], "59.49"), 400, "REFUND_EXCEEDS_PAYMENT")
+        details = assert_error(await _refund(api, order["id"], "59.49"), 400, "REFUND_EXCEEDS_PAYMENT")["details"]
         assert details == {"refundable": "59.48", "requested": "59.49"}
         assert [e.kind for e in await api.ledger(owner_id)] == ["payment"]
         assert await api.outbox("payment.refunded") == []
