@@ -18,8 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     worker_subscriptions=WORKER_SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
-    on_startup=(bootstrap.start,),
-    on_shutdown=(bootstrap.stop,),
+    context=bootstrap.context,
 )
 
 

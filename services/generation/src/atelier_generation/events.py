@@ -7,35 +7,34 @@ from atelier_common.contracts.generation import JobRequested
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_common.inbox import EventContext
-from atelier_generation.bootstrap import Generation
+from atelier_generation.context import GenerationContext
+from atelier_generation.service import AccountService, CreditService, JobRunner
+
+Context = EventContext[GenerationContext]
 
 
-def _generation(ctx: EventContext) -> Generation:
-    return ctx.context.generation
+async def on_order_paid(event: OrderPaid, ctx: Context) -> None:
+    await CreditService(ctx.session, ctx.context).grant_order(event)
 
 
-async def on_order_paid(event: OrderPaid, ctx: EventContext) -> None:
-    await _generation(ctx).credits.grant_order(ctx.session, event)
+async def on_product_changed(event: ProductChanged, ctx: Context) -> None:
+    await CreditService(ctx.session, ctx.context).project_product(event)
 
 
-async def on_product_changed(event: ProductChanged, ctx: EventContext) -> None:
-    await _generation(ctx).credits.project_product(ctx.session, event)
+async def on_subscription_changed(event: SubscriptionChanged, ctx: Context) -> None:
+    await CreditService(ctx.session, ctx.context).apply_subscription(event, ctx.envelope.occurred_at)
 
 
-async def on_subscription_changed(event: SubscriptionChanged, ctx: EventContext) -> None:
-    await _generation(ctx).credits.apply_subscription(ctx.session, event, ctx.envelope.occurred_at)
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: Context) -> None:
+    await AccountService(ctx.session, ctx.context).claim_anonymous(event.anon_id, event.user_id)
 
 
-async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
-    await _generation(ctx).accounts.claim_anonymous(ctx.session, event.anon_id, event.user_id)
+async def on_user_deleted(event: UserDeleted, ctx: Context) -> None:
+    await AccountService(ctx.session, ctx.context).erase(event.user_id)
 
 
-async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
-    await _generation(ctx).accounts.erase(ctx.session, event.user_id)
-
-
-async def on_job_requested(event: JobRequested, ctx: EventContext) -> None:
-    await _generation(ctx).runner.run(event.job_id, ctx)
+async def on_job_requested(event: JobRequested, ctx: Context) -> None:
+    await JobRunner(ctx.context).run(event.job_id, ctx)
 
 
 SUBSCRIPTIONS = {

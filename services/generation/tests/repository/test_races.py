@@ -7,6 +7,8 @@ from collections import Counter
 
 import pytest
 
+from atelier_generation.service import CreditService
+
 from ..conftest import credit_pack_paid, jpeg_bytes
 
 
@@ -56,11 +58,10 @@ class TestConcurrentLimits:
     async def test_two_events_for_one_order_line_grant_once(self, api) -> None:
         user = api.user()
         paid = credit_pack_paid(user.id, 5)
-        generation = api.runtime.generation
 
         async def grant() -> int:
             async with api.runtime.db.transaction() as session:
-                return await generation.credits.grant_order(session, paid)
+                return await CreditService(session, api.runtime.context).grant_order(paid)
 
         assert sorted(await asyncio.gather(grant(), grant(), grant())) == [0, 0, 5]
         assert await api.balance(user) == 5

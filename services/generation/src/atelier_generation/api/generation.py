@@ -9,7 +9,6 @@ from fastapi import APIRouter, status
 from fastapi.responses import StreamingResponse
 
 from atelier_common.auth import UserPrincipal
-from atelier_common.db import SessionDep
 from atelier_generation import domain
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, JobServiceDep
 from atelier_generation.schemas import JobAccepted, JobCreate, JobProgress, JobRead, ModelRead, ModelsRead
@@ -24,15 +23,15 @@ async def list_models() -> ModelsRead:
 
 @router.post("/jobs", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED,
              responses={**USER, **INSUFFICIENT, 429: {"description": "Rate limited (per subscription tier)"}})
-async def create_job(data: JobCreate, principal: UserPrincipal, session: SessionDep,
+async def create_job(data: JobCreate, principal: UserPrincipal,
                      jobs: JobServiceDep) -> JobAccepted:
-    job = await jobs.submit(session, principal, data)
+    job = await jobs.submit(principal, data)
     return JobAccepted(job_id=job.id, status=job.status)
 
 
 @router.get("/jobs/{job_id}", response_model=JobRead, responses={**USER, **NOT_FOUND})
-async def get_job(job_id: uuid.UUID, principal: UserPrincipal, session: SessionDep, jobs: JobServiceDep) -> JobRead:
-    return await jobs.get(session, principal, job_id)
+async def get_job(job_id: uuid.UUID, principal: UserPrincipal, jobs: JobServiceDep) -> JobRead:
+    return await jobs.get(principal, job_id)
 
 
 async def _sse(events: AsyncIterator[JobProgress | None]) -> AsyncIterator[bytes]:
@@ -44,10 +43,10 @@ async def _sse(events: AsyncIterator[JobProgress | None]) -> AsyncIterator[bytes
 
 
 @router.get("/jobs/{job_id}/events", response_class=StreamingResponse, responses={**USER, **NOT_FOUND})
-async def stream_job_events(job_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+async def stream_job_events(job_id: uuid.UUID, principal: UserPrincipal,
                             jobs: JobServiceDep) -> StreamingResponse:
     """Server-Sent Events: one `event: <status>` per change of status or progress, until the job
     completed or failed."""
-    events = await jobs.watch(session, principal, job_id)
+    events = await jobs.watch(principal, job_id)
     return StreamingResponse(_sse(events), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from atelier_common.auth import AnonPrincipal, OptionalPrincipal, UserPrincipal
-from atelier_common.db import SessionDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_generation.api.deps import NOT_FOUND, USER, ClientIpDep, ImageServiceDep
 from atelier_generation.schemas import FavoriteRead, ImageRead, ImageUpdate
@@ -17,27 +16,27 @@ router = APIRouter(prefix="/api/v1/images", tags=["images"])
 
 
 @router.get("", response_model=Page[ImageRead], responses=USER)
-async def list_images(request: Request, page: PageParamsDep, principal: UserPrincipal, session: SessionDep,
+async def list_images(request: Request, page: PageParamsDep, principal: UserPrincipal,
                       images: ImageServiceDep,
                       tag: Annotated[str | None, Query(max_length=200,
                                                        description="e.g. pose:standing")] = None) -> dict:
-    count, results = await images.list_own(session, principal, tag, page)
+    count, results = await images.list_own(principal, tag, page)
     return build_page(request, page, count, results)
 
 
 @router.get("/gallery", response_model=Page[ImageRead])
-async def list_gallery(request: Request, page: PageParamsDep, principal: OptionalPrincipal, session: SessionDep,
+async def list_gallery(request: Request, page: PageParamsDep, principal: OptionalPrincipal,
                        images: ImageServiceDep, ip: ClientIpDep,
                        tags: Annotated[str | None, Query(
                            max_length=500, description="e.g. lighting:dramatic,pose:action")] = None) -> dict:
-    count, results = await images.gallery(session, principal, tags, page, client_ip=ip)
+    count, results = await images.gallery(principal, tags, page, client_ip=ip)
     return build_page(request, page, count, results)
 
 
 @router.get("/favorites", response_model=Page[ImageRead], responses=USER)
-async def list_favorites(request: Request, page: PageParamsDep, principal: AnonPrincipal, session: SessionDep,
+async def list_favorites(request: Request, page: PageParamsDep, principal: AnonPrincipal,
                          images: ImageServiceDep) -> dict:
-    count, results = await images.favorites(session, principal, page)
+    count, results = await images.favorites(principal, page)
     return build_page(request, page, count, results)
 
 
@@ -50,29 +49,29 @@ async def get_image_file(key: str, images: ImageServiceDep, exp: Annotated[int, 
 
 
 @router.get("/{image_id}", response_model=ImageRead, responses={**USER, **NOT_FOUND})
-async def get_image(image_id: uuid.UUID, principal: AnonPrincipal, session: SessionDep,
+async def get_image(image_id: uuid.UUID, principal: AnonPrincipal,
                     images: ImageServiceDep) -> ImageRead:
-    return await images.get(session, principal, image_id)
+    return await images.get(principal, image_id)
 
 
 @router.patch("/{image_id}", response_model=ImageRead, responses={**USER, **NOT_FOUND})
-async def update_image(image_id: uuid.UUID, data: ImageUpdate, principal: AnonPrincipal, session: SessionDep,
+async def update_image(image_id: uuid.UUID, data: ImageUpdate, principal: AnonPrincipal,
                        images: ImageServiceDep) -> ImageRead:
-    return await images.update(session, principal, image_id, data)
+    return await images.update(principal, image_id, data)
 
 
 @router.delete("/{image_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**USER, **NOT_FOUND})
-async def delete_image(image_id: uuid.UUID, principal: AnonPrincipal, session: SessionDep,
+async def delete_image(image_id: uuid.UUID, principal: AnonPrincipal,
                        images: ImageServiceDep) -> Response:
-    await images.delete(session, principal, image_id)
+    await images.delete(principal, image_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{image_id}/favorite", response_model=FavoriteRead,
              responses={**USER, **NOT_FOUND, 201: {"description": "Added to favorites"}})
-async def toggle_favorite(image_id: uuid.UUID, principal: AnonPrincipal, session: SessionDep,
+async def toggle_favorite(image_id: uuid.UUID, principal: AnonPrincipal,
                           images: ImageServiceDep, response: Response) -> FavoriteRead:
     """Toggle: 201 when added, 200 when removed (like the catalog's wishlist)."""
-    favorited = await images.toggle_favorite(session, principal, image_id)
+    favorited = await images.toggle_favorite(principal, image_id)
     response.status_code = status.HTTP_201_CREATED if favorited else status.HTTP_200_OK
     return FavoriteRead(image_id=image_id, favorited=favorited)

@@ -8,7 +8,6 @@ import uuid
 from fastapi import APIRouter
 
 from atelier_common.auth import require_service
-from atelier_common.db import SessionDep
 from atelier_generation.api.deps import AccountServiceDep
 from atelier_generation.schemas import AccountSummary
 
@@ -16,6 +15,6 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 
 
 @router.get("/accounts/{owner_id}", response_model=AccountSummary)
-async def get_account_summary(owner_id: uuid.UUID, session: SessionDep, accounts: AccountServiceDep) -> AccountSummary:
+async def get_account_summary(owner_id: uuid.UUID, accounts: AccountServiceDep) -> AccountSummary:
     """Credits, tier, images made and whether the one-time share unlock was used (zeros when unknown)."""
-    return await accounts.summary(session, owner_id)
+    return await accounts.summary(owner_id)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 
 from atelier_common.auth import UserPrincipal
-from atelier_common.db import SessionDep
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, RestorationServiceDep
 from atelier_generation.schemas import (
     ConfirmShareRead,
@@ -30,53 +29,53 @@ UNLOCK_ERRORS = {**USER, **NOT_FOUND, 400: {"description": "INVALID_STATE"},
 
 @router.post("", response_model=RestorationCreated, status_code=status.HTTP_201_CREATED, responses=UPLOAD_ERRORS)
 async def create_restoration(image: Annotated[UploadFile, File(description="JPG, PNG or WEBP, ≤ 10 MB")],
-                             principal: UserPrincipal, session: SessionDep,
+                             principal: UserPrincipal,
                              restorations: RestorationServiceDep) -> RestorationCreated:
-    return await restorations.upload(session, principal, image.read)
+    return await restorations.upload(principal, image.read)
 
 
 @router.get("", response_model=list[RestorationRead], responses=USER)
-async def list_restorations(principal: UserPrincipal, session: SessionDep,
+async def list_restorations(principal: UserPrincipal,
                             restorations: RestorationServiceDep) -> list[RestorationRead]:
-    return await restorations.history(session, principal)
+    return await restorations.history(principal)
 
 
 @router.get("/{restoration_id}", response_model=RestorationRead, responses={**USER, **NOT_FOUND})
-async def get_restoration(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+async def get_restoration(restoration_id: uuid.UUID, principal: UserPrincipal,
                           restorations: RestorationServiceDep) -> RestorationRead:
-    return await restorations.get(session, principal, restoration_id)
+    return await restorations.get(principal, restoration_id)
 
 
 @router.delete("/{restoration_id}", response_model=RestorationDeleted, responses={**USER, **NOT_FOUND})
-async def delete_restoration(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+async def delete_restoration(restoration_id: uuid.UUID, principal: UserPrincipal,
                              restorations: RestorationServiceDep) -> RestorationDeleted:
-    await restorations.delete(session, principal, restoration_id)
+    await restorations.delete(principal, restoration_id)
     return RestorationDeleted(message="Job deleted successfully", status="ok")
 
 
 @router.post("/{restoration_id}/unlock", response_model=UnlockRead, responses={**UNLOCK_ERRORS, **INSUFFICIENT})
-async def unlock_restoration(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+async def unlock_restoration(restoration_id: uuid.UUID, principal: UserPrincipal,
                              restorations: RestorationServiceDep) -> UnlockRead:
-    return await restorations.unlock(session, principal, restoration_id)
+    return await restorations.unlock(principal, restoration_id)
 
 
 @router.post("/{restoration_id}/share-unlock", response_model=ShareLinks,
              responses={**UNLOCK_ERRORS, 403: {"description": "SOCIAL_SHARE_USED"}})
-async def start_share_unlock(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+async def start_share_unlock(restoration_id: uuid.UUID, principal: UserPrincipal,
                              restorations: RestorationServiceDep) -> ShareLinks:
-    return await restorations.share_unlock(session, principal, restoration_id)
+    return await restorations.share_unlock(principal, restoration_id)
 
 
 @router.get("/{restoration_id}/share-redirect/{platform}", response_class=RedirectResponse, status_code=302,
             responses={400: {"description": "INVALID_TOKEN"}, 404: {"description": "Unknown platform"}})
 async def share_redirect(restoration_id: uuid.UUID, platform: str, s: Annotated[str, Query(max_length=1000)],
-                         session: SessionDep, restorations: RestorationServiceDep) -> RedirectResponse:
+                         restorations: RestorationServiceDep) -> RedirectResponse:
     """Public: records that the share link was opened, then 302 to the platform's share dialog."""
-    return RedirectResponse(await restorations.share_redirect(session, restoration_id, platform, s), status_code=302)
+    return RedirectResponse(await restorations.share_redirect(restoration_id, platform, s), status_code=302)
 
 
 @router.post("/{restoration_id}/confirm-share", response_model=ConfirmShareRead,
              responses={**UNLOCK_ERRORS, 403: {"description": "SOCIAL_SHARE_USED"}})
-async def confirm_share(restoration_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
+async def confirm_share(restoration_id: uuid.UUID, principal: UserPrincipal,
                         restorations: RestorationServiceDep) -> ConfirmShareRead:
-    return await restorations.confirm_share(session, principal, restoration_id)
+    return await restorations.confirm_share(principal, restoration_id)

@@ -1,7 +1,6 @@
-"""Generation's use cases, one module each; every method may flush but never commits
-(the worker's steps are the exception, see `worker.py`)."""
+"""Generation's use cases, one module each, built per request or event from (session, context);
+they flush but never commit. The worker's `JobRunner` is an entry point, not a use case."""
 
-from atelier_generation.service._shared import Tools
 from atelier_generation.service.accounts import AccountService
 from atelier_generation.service.credits import CreditService
 from atelier_generation.service.images import ImageService
@@ -9,5 +8,4 @@ from atelier_generation.service.jobs import JobService
 from atelier_generation.service.restorations import RestorationService
 from atelier_generation.service.worker import JobRunner
 
-__all__ = ["AccountService", "CreditService", "ImageService", "JobRunner", "JobService", "RestorationService",
-           "Tools"]
+__all__ = ["AccountService", "CreditService", "ImageService", "JobRunner", "JobService", "RestorationService"]

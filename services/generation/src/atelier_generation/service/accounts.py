@@ -6,6 +6,8 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.service import UseCase
+from atelier_generation.context import GenerationContext
 from atelier_generation.repository import (
     ImageRepository,
     JobRepository,
@@ -16,48 +18,48 @@ from atelier_generation.repository import (
     WalletRepository,
 )
 from atelier_generation.schemas import AccountSummary
-from atelier_generation.service._shared import Tools, utcnow
+from atelier_generation.service._shared import utcnow
 from atelier_generation.service.credits import CreditService
 
 
-class AccountService:
-    def __init__(self, tools: Tools, credits: CreditService) -> None:
-        self.tools = tools
-        self.credits = credits
+class AccountService(UseCase[GenerationContext]):
+    def __init__(self, session: AsyncSession, context: GenerationContext) -> None:
+        super().__init__(session, context)
+        self.credits = CreditService(session, context)
 
-    async def claim_anonymous(self, session: AsyncSession, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    async def claim_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Everything the anonymous id owns becomes the user's; credits add to the user's wallet."""
         if anon_id == user_id:
             return
         now = utcnow()
-        wallets = WalletRepository(session)
+        wallets = WalletRepository(self.session)
         if moved := await wallets.take(anon_id):
             await wallets.credit(user_id, moved, now)
-        await TransactionRepository(session).reassign(anon_id, user_id)
-        await JobRepository(session).reassign(anon_id, user_id)
-        await ImageRepository(session).reassign(anon_id, user_id, now)
-        await RestorationRepository(session).reassign(anon_id, user_id)
+        await TransactionRepository(self.session).reassign(anon_id, user_id)
+        await JobRepository(self.session).reassign(anon_id, user_id)
+        await ImageRepository(self.session).reassign(anon_id, user_id, now)
+        await RestorationRepository(self.session).reassign(anon_id, user_id)
 
-    async def erase(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+    async def erase(self, user_id: uuid.UUID) -> None:
         """Every row and file of the user (identity.user_deleted)."""
-        images = ImageRepository(session)
+        images = ImageRepository(self.session)
         keys = await images.keys_for_owner(user_id)
-        for restoration in await RestorationRepository(session).for_owner(user_id):
+        for restoration in await RestorationRepository(self.session).for_owner(user_id):
             keys += [k for k in (restoration.original_key, restoration.preview_key, restoration.full_key) if k]
         await images.delete_favorites_of(user_id)
         # Images, their tags and favorites, and restorations go with their jobs (ON DELETE CASCADE).
-        await JobRepository(session).delete_for(user_id)
-        await TransactionRepository(session).delete_for(user_id)
-        await WalletRepository(session).take(user_id)
-        await SubscriptionRepository(session).delete_for(user_id)
-        await ShareRepository(session).delete_for(user_id)
-        await session.flush()
-        await self.tools.storage.delete(keys)
+        await JobRepository(self.session).delete_for(user_id)
+        await TransactionRepository(self.session).delete_for(user_id)
+        await WalletRepository(self.session).take(user_id)
+        await SubscriptionRepository(self.session).delete_for(user_id)
+        await ShareRepository(self.session).delete_for(user_id)
+        await self.session.flush()
+        await self.context.storage.delete(keys)
 
-    async def summary(self, session: AsyncSession, owner_id: uuid.UUID) -> AccountSummary:
+    async def summary(self, owner_id: uuid.UUID) -> AccountSummary:
         """What other services show about an account (identity's profile: credits, share used)."""
-        share = await ShareRepository(session).get(owner_id)
-        return AccountSummary(owner_id=owner_id, credits_balance=await self.credits.balance(session, owner_id),
-                              subscription_tier=await self.credits.tier(session, owner_id, utcnow()),
-                              images_generated=await JobRepository(session).images_generated(owner_id),
+        share = await ShareRepository(self.session).get(owner_id)
+        return AccountSummary(owner_id=owner_id, credits_balance=await self.credits.balance(owner_id),
+                              subscription_tier=await self.credits.tier(owner_id, utcnow()),
+                              images_generated=await JobRepository(self.session).images_generated(owner_id),
                               social_share_unlock_used=share is not None and share.used_at is not None)

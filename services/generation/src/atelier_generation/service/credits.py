@@ -11,14 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from atelier_common import outbox
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_common.money import to_minor_units
+from atelier_common.service import UseCase
 from atelier_generation import domain
+from atelier_generation.context import GenerationContext
 from atelier_generation.domain import TransactionKind
 from atelier_generation.errors import InsufficientCredits
 from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
@@ -30,7 +30,7 @@ from atelier_generation.repository import (
     WalletRepository,
 )
 from atelier_generation.schemas import CreditPackRead, TransactionRead, UsageRead
-from atelier_generation.service._shared import Tools, utcnow
+from atelier_generation.service._shared import utcnow
 
 log = logging.getLogger("atelier.generation.credits")
 CREDIT_PACK = "credit_pack"
@@ -43,96 +43,94 @@ class Charge:
     quota_period_end: datetime | None = None
 
 
-class CreditService:
-    def __init__(self, tools: Tools) -> None:
-        self.tools = tools
+class CreditService(UseCase[GenerationContext]):
 
     # -- reads ---------------------------------------------------------------------------------
 
-    async def balance(self, session: AsyncSession, owner_id: uuid.UUID) -> int:
-        return await WalletRepository(session).balance(owner_id)
+    async def balance(self, owner_id: uuid.UUID) -> int:
+        return await WalletRepository(self.session).balance(owner_id)
 
-    async def transactions(self, session: AsyncSession, owner_id: uuid.UUID) -> list[TransactionRead]:
-        rows = await TransactionRepository(session).latest(owner_id, self.tools.settings.transactions_limit)
+    async def transactions(self, owner_id: uuid.UUID) -> list[TransactionRead]:
+        rows = await TransactionRepository(self.session).latest(owner_id, self.context.settings.transactions_limit)
         return [TransactionRead(id=t.id, amount=t.amount, transaction_type=t.kind, balance_after=t.balance_after,
                                 reference_id=t.reference_id, order_id=t.order_id, description=t.description,
                                 created_at=t.created_at) for t in rows]
 
-    async def packs(self, session: AsyncSession) -> list[CreditPackRead]:
+    async def packs(self) -> list[CreditPackRead]:
         return [CreditPackRead(id=p.product_id, sku=p.sku, name=p.name, credits=p.credits, price=p.price,
                                currency=p.currency, price_cents=to_minor_units(p.price), active=p.is_active)
-                for p in await CreditPackRepository(session).list_active()]
+                for p in await CreditPackRepository(self.session).list_active()]
 
-    async def tier(self, session: AsyncSession, user_id: uuid.UUID | None, now: datetime) -> str:
-        subscription = await SubscriptionRepository(session).get(user_id) if user_id else None
+    async def tier(self, user_id: uuid.UUID | None, now: datetime) -> str:
+        subscription = await SubscriptionRepository(self.session).get(user_id) if user_id else None
         if subscription is None:
             return domain.FREE_TIER
         return domain.effective_tier(subscription.tier, subscription.status, subscription.current_period_end, now)
 
-    async def is_subscriber(self, session: AsyncSession, user_id: uuid.UUID | None) -> bool:
-        return await self.tier(session, user_id, utcnow()) != domain.FREE_TIER
+    async def is_subscriber(self, user_id: uuid.UUID | None) -> bool:
+        return await self.tier(user_id, utcnow()) != domain.FREE_TIER
 
-    async def usage(self, session: AsyncSession, user_id: uuid.UUID) -> UsageRead:
+    async def usage(self, user_id: uuid.UUID) -> UsageRead:
         now = utcnow()
-        balance = await self.balance(session, user_id)
-        subscription = await SubscriptionRepository(session).get(user_id)
+        balance = await self.balance(user_id)
+        subscription = await SubscriptionRepository(self.session).get(user_id)
         tier, quota_left = domain.FREE_TIER, 0
         if subscription is not None:
             tier = domain.effective_tier(subscription.tier, subscription.status, subscription.current_period_end, now)
             if domain.subscription_is_active(subscription.status, subscription.current_period_end, now):
                 quota_left = domain.quota_remaining(subscription.monthly_quota, subscription.quota_used)
-        return UsageRead(images_generated=await JobRepository(session).images_generated(user_id),
+        return UsageRead(images_generated=await JobRepository(self.session).images_generated(user_id),
                          credits_balance=balance, images_remaining=domain.images_remaining(quota_left, balance),
                          subscription_tier=tier)
 
     # -- spending ------------------------------------------------------------------------------
 
-    async def spend(self, session: AsyncSession, owner_id: uuid.UUID, amount: int, *, kind: TransactionKind,
+    async def spend(self, owner_id: uuid.UUID, amount: int, *, kind: TransactionKind,
                     reason: str, reference_id: uuid.UUID, description: str) -> int:
         """Debit `amount`, log it and announce `credit.consumed`; the balance left."""
         now = utcnow()
-        wallets = WalletRepository(session)
+        wallets = WalletRepository(self.session)
         balance = await wallets.debit(owner_id, amount, now)
         if balance is None:
             raise InsufficientCredits(details={"required": amount, "balance": await wallets.balance(owner_id)})
-        TransactionRepository(session).add(CreditTransaction(
+        TransactionRepository(self.session).add(CreditTransaction(
             owner_id=owner_id, kind=kind, amount=-amount, balance_after=balance, reference_id=reference_id,
             description=description, created_at=now))
-        await outbox.add(session, CreditConsumed(user_id=owner_id, credits=amount, reason=reason,
+        await outbox.add(self.session, CreditConsumed(user_id=owner_id, credits=amount, reason=reason,
                                                  reference_id=reference_id, balance_after=balance))
         return balance
 
-    async def charge_job(self, session: AsyncSession, owner_id: uuid.UUID, *, images: int, credits: int,
+    async def charge_job(self, owner_id: uuid.UUID, *, images: int, credits: int,
                          job_id: uuid.UUID, description: str) -> Charge:
         """The subscription quota pays for the whole batch when it can (S4), credits otherwise."""
         now = utcnow()
-        taken = await SubscriptionRepository(session).use_quota(owner_id, images, now)
+        taken = await SubscriptionRepository(self.session).use_quota(owner_id, images, now)
         if taken is not None:
             return Charge(quota=images, quota_period_end=taken[0])
-        await self.spend(session, owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
+        await self.spend(owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
                          reference_id=job_id, description=description)
         return Charge(credits=credits)
 
-    async def refund_job(self, session: AsyncSession, job: GenerationJob) -> int:
+    async def refund_job(self, job: GenerationJob) -> int:
         """Give back what a failed job took (quota and/or credits); the credits refunded."""
         now = utcnow()
         if job.quota_charged:
-            await SubscriptionRepository(session).return_quota(job.owner_id, job.quota_charged,
+            await SubscriptionRepository(self.session).return_quota(job.owner_id, job.quota_charged,
                                                                job.quota_period_end, now)
         if job.credits_charged:
-            balance = await WalletRepository(session).credit(job.owner_id, job.credits_charged, now)
-            TransactionRepository(session).add(CreditTransaction(
+            balance = await WalletRepository(self.session).credit(job.owner_id, job.credits_charged, now)
+            TransactionRepository(self.session).add(CreditTransaction(
                 owner_id=job.owner_id, kind=TransactionKind.REFUND, amount=job.credits_charged,
                 balance_after=balance, reference_id=job.id, description="Refund of a failed job", created_at=now))
         return job.credits_charged
 
     # -- projections from other services' events -----------------------------------------------
 
-    async def grant_order(self, session: AsyncSession, event: OrderPaid) -> int:
+    async def grant_order(self, event: OrderPaid) -> int:
         """Credits for every credit-pack line of a paid order, once per (order, product)."""
         owner_id = event.user_id or event.owner_id
         now, granted = utcnow(), 0
-        transactions, wallets = TransactionRepository(session), WalletRepository(session)
+        transactions, wallets = TransactionRepository(self.session), WalletRepository(self.session)
         for line in event.lines:
             if line.kind != CREDIT_PACK:
                 continue
@@ -149,9 +147,9 @@ class CreditService:
             granted += credits
         return granted
 
-    async def project_product(self, session: AsyncSession, event: ProductChanged) -> None:
+    async def project_product(self, event: ProductChanged) -> None:
         """Keep the credit-pack list (`GET /credits/packs`) from catalog's announcements."""
-        packs = CreditPackRepository(session)
+        packs = CreditPackRepository(self.session)
         credits = domain.pack_credits(event.attributes, 1)
         if event.variant_id is not None:
             return  # a pack is sold as a product; variants add nothing to the list
@@ -162,9 +160,9 @@ class CreditService:
                                       price=event.price, currency=event.currency, is_active=event.is_active,
                                       updated_at=utcnow()))
 
-    async def apply_subscription(self, session: AsyncSession, event: SubscriptionChanged,
+    async def apply_subscription(self, event: SubscriptionChanged,
                                  occurred_at: datetime) -> None:
-        subscriptions = SubscriptionRepository(session)
+        subscriptions = SubscriptionRepository(self.session)
         subscription = await subscriptions.get(event.user_id, for_update=True)
         if subscription is not None and subscription.source_occurred_at > occurred_at:
             return  # an older change arriving late

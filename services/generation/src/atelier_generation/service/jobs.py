@@ -14,31 +14,31 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.generation import JobRequested
-from atelier_common.db import Database
+from atelier_common.service import UseCase
 from atelier_generation import domain
+from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
 from atelier_generation.errors import JobNotFound, UnknownModel
 from atelier_generation.models import GenerationJob
 from atelier_generation.repository import ImageRepository, JobRepository
 from atelier_generation.schemas import ImageRef, JobCreate, JobProgress, JobRead
-from atelier_generation.service._shared import Tools, utcnow
+from atelier_generation.service._shared import utcnow
 from atelier_generation.service.credits import CreditService
 
 
-class JobService:
-    def __init__(self, tools: Tools, db: Database, credits: CreditService) -> None:
-        self.tools = tools
-        self.db = db
-        self.credits = credits
+class JobService(UseCase[GenerationContext]):
+    def __init__(self, session: AsyncSession, context: GenerationContext) -> None:
+        super().__init__(session, context)
+        self.credits = CreditService(session, context)
 
-    async def submit(self, session: AsyncSession, principal: Principal, data: JobCreate) -> GenerationJob:
+    async def submit(self, principal: Principal, data: JobCreate) -> GenerationJob:
         model = domain.image_model(data.model)
         if model is None:
             raise UnknownModel(details={"fields": {"model": [f"one of {', '.join(domain.MODELS_BY_ID)}"]}})
         owner_id = principal.owner_id
         now = utcnow()
-        tier = await self.credits.tier(session, principal.user_id, now)
-        await self.tools.limiter.hit(domain.rate_limit_for(tier, self.tools.settings.generation_rate_limits),
+        tier = await self.credits.tier(principal.user_id, now)
+        await self.context.limiter.hit(domain.rate_limit_for(tier, self.context.settings.generation_rate_limits),
                                      "generation", str(owner_id))
         job = GenerationJob(id=uuid.uuid4(), owner_id=owner_id, kind=JobKind.IMAGE, model=model.id,
                             prompt=data.prompt, filters=data.filters.model_dump(exclude_none=True),
@@ -46,47 +46,48 @@ class JobService:
                             seed=data.seed if data.seed is not None else secrets.randbelow(2**31),
                             created_at=now, heartbeat_at=now)
         charge = await self.credits.charge_job(
-            session, owner_id, images=data.batch_size, credits=domain.job_cost(model, data.batch_size),
+            owner_id, images=data.batch_size, credits=domain.job_cost(model, data.batch_size),
             job_id=job.id, description=f"{model.name} × {data.batch_size}")
         job.credits_charged, job.quota_charged, job.quota_period_end = (
             charge.credits, charge.quota, charge.quota_period_end)
-        JobRepository(session).add(job)
-        await outbox.add(session, JobRequested(job_id=job.id, kind=job.kind))
+        JobRepository(self.session).add(job)
+        await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
         return job
 
-    async def _load(self, session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> GenerationJob:
-        job = await JobRepository(session).get_for_owner(job_id, principal.owner_id, kind=JobKind.IMAGE)
+    async def _load(self, principal: Principal, job_id: uuid.UUID) -> GenerationJob:
+        job = await JobRepository(self.session).get_for_owner(job_id, principal.owner_id, kind=JobKind.IMAGE)
         if job is None:
             raise JobNotFound()
         return job
 
-    async def get(self, session: AsyncSession, principal: Principal, job_id: uuid.UUID) -> JobRead:
-        job = await self._load(session, principal, job_id)
-        images = await ImageRepository(session).for_job(job.id) if job.status == JobStatus.COMPLETED else []
+    async def get(self, principal: Principal, job_id: uuid.UUID) -> JobRead:
+        job = await self._load(principal, job_id)
+        images = await ImageRepository(self.session).for_job(job.id) if job.status == JobStatus.COMPLETED else []
         return JobRead(job_id=job.id, status=job.status, progress=job.progress, model=job.model, prompt=job.prompt,
                        filters=job.filters, batch_size=job.batch_size, seed=job.seed,
                        credits_charged=job.credits_charged, attempts=job.attempts, error=job.error,
-                       images=[ImageRef(id=i.id, url=self.tools.url(i.storage_key),
-                                        thumbnail_url=self.tools.url(i.thumbnail_key)) for i in images],
+                       images=[ImageRef(id=i.id, url=self.context.url(i.storage_key),
+                                        thumbnail_url=self.context.url(i.thumbnail_key)) for i in images],
                        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at)
 
-    async def watch(self, session: AsyncSession, principal: Principal,
+    async def watch(self, principal: Principal,
                     job_id: uuid.UUID) -> AsyncIterator[JobProgress | None]:
         """Check ownership now (a 404 before any byte is streamed), then follow the job.
 
         The stream yields a `JobProgress` whenever status or progress changes and None as a
         heartbeat; it ends once the job completed or failed (or after `sse_max_seconds`). Each
-        poll is one primary-key read on its own short session: no connection is held between.
+        poll is one primary-key read on its own short self.session: no connection is held between.
         """
-        await self._load(session, principal, job_id)
+        await self._load(principal, job_id)
         return self._follow(job_id)
 
     async def _follow(self, job_id: uuid.UUID) -> AsyncIterator[JobProgress | None]:
-        settings = self.tools.settings
+        settings = self.context.settings
         started = last_beat = time.monotonic()
         last: tuple[str, int] | None = None
         while time.monotonic() - started < settings.sse_max_seconds:
-            async with self.db.read_only() as session:
+            # Each poll its own short read: the stream holds no connection (nor the request's) between polls.
+            async with self.context.db.read_only() as session:
                 job = await JobRepository(session).get(job_id)
             if job is None:
                 return

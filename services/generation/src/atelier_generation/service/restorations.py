@@ -18,7 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.generation import JobRequested
+from atelier_common.service import UseCase
 from atelier_generation import domain, imaging
+from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus, TransactionKind, UnlockMethod
 from atelier_generation.errors import (
     AlreadyUnlocked,
@@ -41,7 +43,7 @@ from atelier_generation.schemas import (
     ShareLinks,
     UnlockRead,
 )
-from atelier_generation.service._shared import Tools, utcnow
+from atelier_generation.service._shared import utcnow
 from atelier_generation.service.credits import CreditService
 from atelier_generation.signing import ShareClaim
 
@@ -61,33 +63,33 @@ async def read_limited(read: Reader, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-class RestorationService:
-    def __init__(self, tools: Tools, credits: CreditService) -> None:
-        self.tools = tools
-        self.credits = credits
+class RestorationService(UseCase[GenerationContext]):
+    def __init__(self, session: AsyncSession, context: GenerationContext) -> None:
+        super().__init__(session, context)
+        self.credits = CreditService(session, context)
 
     def _view(self, restoration: Restoration, job: GenerationJob) -> RestorationRead:
-        preview = self.tools.optional_url(restoration.preview_key)
+        preview = self.context.optional_url(restoration.preview_key)
         unlocked = restoration.unlocked_at is not None
         return RestorationRead(
             id=restoration.id, job_id=restoration.id, status=domain.RESTORATION_STATUS[JobStatus(job.status)],
             error="Restoration failed" if job.status == JobStatus.FAILED else None, preview_url=preview,
-            original_image_url=self.tools.url(restoration.original_key), restored_preview_url=preview,
-            restored_full_url=self.tools.optional_url(restoration.full_key) if unlocked else None,
+            original_image_url=self.context.url(restoration.original_key), restored_preview_url=preview,
+            restored_full_url=self.context.optional_url(restoration.full_key) if unlocked else None,
             is_unlocked=unlocked, unlock_method=restoration.unlock_method, unlocked_at=restoration.unlocked_at,
             width=restoration.width, height=restoration.height, created_at=restoration.created_at,
             expires_at=restoration.expires_at)
 
-    async def _load(self, session: AsyncSession, principal: Principal,
+    async def _load(self, principal: Principal,
                     restoration_id: uuid.UUID) -> tuple[Restoration, GenerationJob]:
-        found = await RestorationRepository(session).get_for_owner(restoration_id, principal.owner_id, utcnow())
+        found = await RestorationRepository(self.session).get_for_owner(restoration_id, principal.owner_id, utcnow())
         if found is None:
             raise RestorationNotFound()
         return found
 
-    async def _unlockable(self, session: AsyncSession, principal: Principal,
+    async def _unlockable(self, principal: Principal,
                           restoration_id: uuid.UUID) -> Restoration:
-        restoration, job = await self._load(session, principal, restoration_id)
+        restoration, job = await self._load(principal, restoration_id)
         if job.status != JobStatus.COMPLETED:
             raise InvalidState()
         if restoration.unlocked_at is not None:
@@ -96,104 +98,104 @@ class RestorationService:
 
     # -- upload, history, delete ---------------------------------------------------------------
 
-    async def upload(self, session: AsyncSession, principal: Principal, read: Reader) -> RestorationCreated:
-        settings = self.tools.settings
+    async def upload(self, principal: Principal, read: Reader) -> RestorationCreated:
+        settings = self.context.settings
         data = await read_limited(read, settings.max_upload_bytes)
         info = await asyncio.to_thread(imaging.inspect_upload, data, min_side=settings.min_image_side,
                                        max_pixels=settings.max_image_pixels)
         owner_id, now = principal.owner_id, utcnow()
         # Two uploads at once must not both pass the history limit: serialise them per owner.
-        await WalletRepository(session).lock(owner_id, now)
-        restorations = RestorationRepository(session)
+        await WalletRepository(self.session).lock(owner_id, now)
+        restorations = RestorationRepository(self.session)
         if await restorations.count_active(owner_id, now) >= settings.restoration_history_limit:
             raise HistoryLimit(details={"limit": settings.restoration_history_limit})
         job = GenerationJob(owner_id=owner_id, kind=JobKind.RESTORATION, model=domain.RESTORATION_MODEL.id,
                             created_at=now, heartbeat_at=now)
-        JobRepository(session).add(job)
-        await session.flush()
+        JobRepository(self.session).add(job)
+        await self.session.flush()
         restoration = Restoration(id=job.id, owner_id=owner_id,
                                   original_key=f"restorations/{job.id}/original.{info.extension}",
                                   original_format=info.extension, width=info.width, height=info.height,
                                   size_bytes=len(data), created_at=now,
                                   expires_at=now + timedelta(days=settings.restoration_expiry_days))
         restorations.add(restoration)
-        await self.tools.storage.put(restoration.original_key, data)
-        await outbox.add(session, JobRequested(job_id=job.id, kind=job.kind))
+        await self.context.storage.put(restoration.original_key, data)
+        await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
         return RestorationCreated(job_id=job.id, status=domain.RESTORATION_STATUS[JobStatus.QUEUED])
 
-    async def history(self, session: AsyncSession, principal: Principal) -> list[RestorationRead]:
-        rows = await RestorationRepository(session).list_for_owner(
-            principal.owner_id, utcnow(), self.tools.settings.restoration_history_limit)
+    async def history(self, principal: Principal) -> list[RestorationRead]:
+        rows = await RestorationRepository(self.session).list_for_owner(
+            principal.owner_id, utcnow(), self.context.settings.restoration_history_limit)
         return [self._view(restoration, job) for restoration, job in rows]
 
-    async def get(self, session: AsyncSession, principal: Principal, restoration_id: uuid.UUID) -> RestorationRead:
-        return self._view(*await self._load(session, principal, restoration_id))
+    async def get(self, principal: Principal, restoration_id: uuid.UUID) -> RestorationRead:
+        return self._view(*await self._load(principal, restoration_id))
 
-    async def delete(self, session: AsyncSession, principal: Principal, restoration_id: uuid.UUID) -> None:
-        restoration, _ = await self._load(session, principal, restoration_id)
-        await self._remove(session, restoration)
+    async def delete(self, principal: Principal, restoration_id: uuid.UUID) -> None:
+        restoration, _ = await self._load(principal, restoration_id)
+        await self._remove(restoration)
 
-    async def _remove(self, session: AsyncSession, restoration: Restoration) -> None:
+    async def _remove(self, restoration: Restoration) -> None:
         keys = [key for key in (restoration.original_key, restoration.preview_key, restoration.full_key) if key]
-        await JobRepository(session).delete(restoration.id)  # the restoration row goes with its job
-        await session.flush()
-        await self.tools.storage.delete(keys)
+        await JobRepository(self.session).delete(restoration.id)  # the restoration row goes with its job
+        await self.session.flush()
+        await self.context.storage.delete(keys)
 
-    async def purge_expired(self, session: AsyncSession, limit: int = 100) -> int:
-        expired = await RestorationRepository(session).expired(utcnow(), limit)
+    async def purge_expired(self, limit: int = 100) -> int:
+        expired = await RestorationRepository(self.session).expired(utcnow(), limit)
         for restoration in expired:
-            await self._remove(session, restoration)
+            await self._remove(restoration)
         return len(expired)
 
     # -- unlocks -------------------------------------------------------------------------------
 
-    async def unlock(self, session: AsyncSession, principal: Principal, restoration_id: uuid.UUID) -> UnlockRead:
-        restoration = await self._unlockable(session, principal, restoration_id)
-        if not await RestorationRepository(session).mark_unlocked(restoration.id, UnlockMethod.CREDITS, utcnow()):
+    async def unlock(self, principal: Principal, restoration_id: uuid.UUID) -> UnlockRead:
+        restoration = await self._unlockable(principal, restoration_id)
+        if not await RestorationRepository(self.session).mark_unlocked(restoration.id, UnlockMethod.CREDITS, utcnow()):
             raise AlreadyUnlocked()
         # Insufficient credits raises, and the request's rollback undoes the unlock above.
-        balance = await self.credits.spend(session, principal.owner_id, self.tools.settings.unlock_credits,
+        balance = await self.credits.spend(principal.owner_id, self.context.settings.unlock_credits,
                                            kind=TransactionKind.UNLOCK, reason="restoration_unlock",
                                            reference_id=restoration.id, description="Restoration unlock")
         assert restoration.full_key is not None
-        return UnlockRead(full_image_url=self.tools.url(restoration.full_key), credits_remaining=balance)
+        return UnlockRead(full_image_url=self.context.url(restoration.full_key), credits_remaining=balance)
 
-    async def share_unlock(self, session: AsyncSession, principal: Principal,
+    async def share_unlock(self, principal: Principal,
                            restoration_id: uuid.UUID) -> ShareLinks:
-        restoration = await self._unlockable(session, principal, restoration_id)
+        restoration = await self._unlockable(principal, restoration_id)
         assert principal.user_id is not None
-        if not await ShareRepository(session).start(principal.user_id, restoration.id, utcnow()):
+        if not await ShareRepository(self.session).start(principal.user_id, restoration.id, utcnow()):
             raise SocialShareUsed()
-        token = self.tools.signer.share_token(ShareClaim(restoration_id=restoration.id, user_id=principal.user_id),
+        token = self.context.signer.share_token(ShareClaim(restoration_id=restoration.id, user_id=principal.user_id),
                                               time.time())
-        base = f"{self.tools.settings.public_base_url.rstrip('/')}/api/v1/restorations/{restoration.id}/share-redirect"
+        base = f"{self.context.settings.public_base_url.rstrip('/')}/api/v1/restorations/{restoration.id}/share-redirect"
         links = {platform: f"{base}/{platform}?s={token}" for platform in domain.SHARE_PLATFORMS}
         return ShareLinks(**links, instagram=ManualShare(caption=domain.SHARE_CAPTION, deep_link="instagram://app"),
-                          expires_in=self.tools.settings.share_token_ttl_seconds)
+                          expires_in=self.context.settings.share_token_ttl_seconds)
 
-    async def share_redirect(self, session: AsyncSession, restoration_id: uuid.UUID, platform: str,
+    async def share_redirect(self, restoration_id: uuid.UUID, platform: str,
                              token: str) -> str:
         """Record that the share link was opened; the platform's share URL to redirect to."""
         if platform not in domain.SHARE_PLATFORMS:
             raise UnknownSharePlatform()
-        claim = self.tools.signer.verify_share(token, time.time())
+        claim = self.context.signer.verify_share(token, time.time())
         if claim.restoration_id != restoration_id:
             raise InvalidShareToken()
-        await ShareRepository(session).record_redirect(claim.user_id, restoration_id, platform, utcnow())
-        return domain.platform_share_url(platform, self.tools.settings.share_target_url)
+        await ShareRepository(self.session).record_redirect(claim.user_id, restoration_id, platform, utcnow())
+        return domain.platform_share_url(platform, self.context.settings.share_target_url)
 
-    async def confirm_share(self, session: AsyncSession, principal: Principal,
+    async def confirm_share(self, principal: Principal,
                             restoration_id: uuid.UUID) -> ConfirmShareRead:
-        restoration = await self._unlockable(session, principal, restoration_id)
+        restoration = await self._unlockable(principal, restoration_id)
         assert principal.user_id is not None
-        shares, now = ShareRepository(session), utcnow()
+        shares, now = ShareRepository(self.session), utcnow()
         share = await shares.get(principal.user_id)
         if share is not None and share.used_at is not None:
             raise SocialShareUsed()
-        since = now - timedelta(seconds=self.tools.settings.share_redirect_ttl_seconds)
+        since = now - timedelta(seconds=self.context.settings.share_redirect_ttl_seconds)
         if not await shares.use(principal.user_id, restoration.id, since, now):
             raise ShareNotInitiated()
-        if not await RestorationRepository(session).mark_unlocked(restoration.id, UnlockMethod.SOCIAL_SHARE, now):
+        if not await RestorationRepository(self.session).mark_unlocked(restoration.id, UnlockMethod.SOCIAL_SHARE, now):
             raise AlreadyUnlocked()
         assert restoration.full_key is not None
-        return ConfirmShareRead(full_image_url=self.tools.url(restoration.full_key))
+        return ConfirmShareRead(full_image_url=self.context.url(restoration.full_key))

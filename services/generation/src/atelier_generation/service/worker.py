@@ -32,15 +32,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.generation import JobCompleted, JobFailed, JobRequested
-from atelier_common.db import Database
 from atelier_common.inbox import EventContext
 from atelier_generation import domain, imaging
+from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
 from atelier_generation.errors import AssetNotFound, GeneratorFailed
 from atelier_generation.generators import ImageRequest
 from atelier_generation.models import GeneratedImage, GenerationJob, Restoration
 from atelier_generation.repository import ImageRepository, JobRepository, RestorationRepository
-from atelier_generation.service._shared import Tools, utcnow
+from atelier_generation.service._shared import utcnow
 from atelier_generation.service.credits import CreditService
 
 log = logging.getLogger("atelier.generation.worker")
@@ -69,10 +69,12 @@ def image_keys(image_id: uuid.UUID) -> tuple[str, str]:
 
 
 class JobRunner:
-    def __init__(self, tools: Tools, db: Database, credits: CreditService) -> None:
-        self.tools = tools
-        self.db = db
-        self.credits = credits
+    """The worker's entry point for one job (not a use case): it owns its transactions, one per step,
+    so a long generation never holds a transaction open (on SQLite the steps share the inbox's)."""
+
+    def __init__(self, context: GenerationContext) -> None:
+        self.context = context
+        self.db = context.db
 
     @contextlib.asynccontextmanager
     async def _step(self, ctx: EventContext) -> AsyncIterator[AsyncSession]:
@@ -104,7 +106,7 @@ class JobRunner:
     async def _claim(self, session: AsyncSession,
                      job_id: uuid.UUID) -> tuple[GenerationJob, Restoration | None] | None:
         jobs = JobRepository(session)
-        job = await jobs.claim(job_id, self.tools.settings.job_max_attempts, utcnow())
+        job = await jobs.claim(job_id, self.context.settings.job_max_attempts, utcnow())
         if job is None:
             current = await jobs.get(job_id)
             if current is not None and current.status == JobStatus.RUNNING:
@@ -122,10 +124,10 @@ class JobRunner:
         return await self._generate(job, ctx)
 
     async def _generate(self, job: GenerationJob, ctx: EventContext) -> Outputs:
-        settings, storage = self.tools.settings, self.tools.storage
+        settings, storage = self.context.settings, self.context.storage
         request = ImageRequest(model=job.model, prompt=job.prompt, filters=job.filters, seed=job.seed,
                                batch_size=job.batch_size, size=settings.image_size)
-        pictures = await self.tools.generators.for_model(job.model).generate(request)
+        pictures = await self.context.generators.for_model(job.model).generate(request)
         async with self._step(ctx) as session:
             await JobRepository(session).set_progress(job.id, job.attempts, 60, utcnow())
         stored, keys = [], []
@@ -143,12 +145,12 @@ class JobRunner:
         return Outputs(keys=keys, images=stored)
 
     async def _restore(self, job: GenerationJob, restoration: Restoration) -> Outputs:
-        storage, settings = self.tools.storage, self.tools.settings
+        storage, settings = self.context.storage, self.context.settings
         try:
             original = await storage.get(restoration.original_key)
         except AssetNotFound as exc:
             raise GeneratorFailed("The uploaded photo is missing") from exc
-        full = await self.tools.generators.for_model(job.model).restore(original)
+        full = await self.context.generators.for_model(job.model).restore(original)
         preview = await asyncio.to_thread(imaging.watermarked_preview, full, settings.preview_max_side)
         extension = "png" if imaging.sniff_format(full[:16]) == "PNG" else "jpg"
         full_key, preview_key = f"restorations/{job.id}/full.{extension}", f"restorations/{job.id}/preview.jpg"
@@ -162,7 +164,7 @@ class JobRunner:
             current = await jobs.get(job.id)
             if current is None or current.status == JobStatus.FAILED:
                 # Deleted or failed meanwhile: nothing will ever point at these files.
-                await self.tools.storage.delete(outputs.keys)
+                await self.context.storage.delete(outputs.keys)
             return
         if job.kind == JobKind.RESTORATION:
             assert outputs.preview_key and outputs.full_key
@@ -185,7 +187,7 @@ class JobRunner:
         job = await JobRepository(session).fail(job_id, reason, utcnow(), attempt=attempt)
         if job is None:
             return False
-        refunded = await self.credits.refund_job(session, job)
+        refunded = await CreditService(session, self.context).refund_job(job)
         await outbox.add(session, JobFailed(job_id=job.id, owner_id=job.owner_id, kind=job.kind, reason=reason,
                                             refunded_credits=refunded))
         return True
@@ -193,7 +195,7 @@ class JobRunner:
     async def requeue_stale(self) -> int:
         """Announce again every job nobody touched for `job_stale_seconds`."""
         now = utcnow()
-        cutoff = now - timedelta(seconds=self.tools.settings.job_stale_seconds)
+        cutoff = now - timedelta(seconds=self.context.settings.job_stale_seconds)
         async with self.db.transaction() as session:
             stale = await JobRepository(session).touch_stale(cutoff, now)
             for job_id, kind in stale:

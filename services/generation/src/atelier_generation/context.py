@@ -1,0 +1,43 @@
+"""Generation's context: the long-lived collaborators its use cases and worker share.
+
+Its own module (not bootstrap.py) because the use cases need the type while bootstrap starts the
+sweeper, which runs use cases.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from atelier_common.db import Database
+from atelier_common.ratelimit import RateLimiter
+from atelier_generation.generators import Generators
+from atelier_generation.settings import GenerationSettings
+from atelier_generation.signing import UrlSigner
+from atelier_generation.storage import Storage
+
+
+@dataclass(frozen=True)
+class GenerationContext:
+    """What generation's use cases and its worker share for the life of the process.
+
+    `db` is here for the entry points that are not one request's transaction: the worker's steps
+    and the progress stream's short reads.
+    """
+
+    settings: GenerationSettings
+    db: Database
+    http: httpx.AsyncClient
+    storage: Storage
+    signer: UrlSigner
+    generators: Generators
+    limiter: RateLimiter
+
+    def url(self, key: str) -> str:
+        """A signed, expiring URL for a stored file: no stored file is reachable without one."""
+        return self.signer.asset_url(key, time.time())
+
+    def optional_url(self, key: str | None) -> str | None:
+        return self.url(key) if key else None
