@@ -13,17 +13,11 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
+from atelier_common.contracts.catalog import DIGITAL_KINDS, ProductKind
+
+__all__ = ["DIGITAL_KINDS", "ProductKind"]  # re-exported: catalog's modules name the kinds through domain
 
 
-class ProductKind(StrEnum):
-    PHYSICAL = "physical"
-    CREDIT_PACK = "credit_pack"
-    RETRY_PACK = "retry_pack"
-    SUBSCRIPTION_PLAN = "subscription_plan"
-    PRINT_TIER = "print_tier"
-
-
-DIGITAL_KINDS = tuple(kind for kind in ProductKind if kind is not ProductKind.PHYSICAL)
 # Keys of GET /pricing, in the order clients show them.
 PRICING_GROUPS: dict[ProductKind, str] = {
     ProductKind.CREDIT_PACK: "credit_packs",

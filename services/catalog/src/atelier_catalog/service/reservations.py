@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_catalog import domain
+from atelier_catalog import domain, visibility
 from atelier_catalog.domain import ReservationStatus, StockNeed
 from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
 from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReservationRepository
@@ -117,8 +117,10 @@ class ReservationService:
         return len(order_ids)
 
     async def _check_sellable(self, needs: Sequence[StockNeed]) -> tuple[list[StockLine], list[StockNeed]]:
-        """The lines that cannot be sold at all (unknown or inactive), and those that count stock."""
+        """The lines that cannot be sold at all (unknown or not on sale: `atelier_catalog.visibility`),
+        and those that count stock."""
         products = {p.id: p for p in await self.products.get_many(ids={n.product_id for n in needs})}
+        hidden = await self.products.hidden_by_category(products)
         unavailable: list[StockLine] = []
         counted: list[StockNeed] = []
         for need in needs:
@@ -126,8 +128,9 @@ class ReservationService:
             variant = None
             if product is not None and need.variant_id is not None:
                 variant = next((v for v in product.variants if v.id == need.variant_id), None)
-            if (product is None or not product.is_active
-                    or (need.variant_id is not None and (variant is None or not variant.is_active))):
+            on_sale = product is not None and visibility.product_sellable(product, category_hidden=product.id in hidden)
+            if not on_sale or (need.variant_id is not None
+                               and (variant is None or not visibility.variant_sellable(variant, product_on_sale=on_sale))):
                 unavailable.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
                                              requested=need.quantity, available=0))
             elif domain.needs_stock(product.kind, product.track_inventory):
