@@ -13,10 +13,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
-from atelier_common.contracts.catalog import DIGITAL_KINDS, ProductKind
 
-__all__ = ["DIGITAL_KINDS", "ProductKind"]  # re-exported: catalog's modules name the kinds through domain
-
+# The kinds are part of catalog's contract; catalog's modules name them through domain.
+from atelier_common.contracts.catalog import DIGITAL_KINDS as DIGITAL_KINDS
+from atelier_common.contracts.catalog import ProductKind as ProductKind
 
 # Keys of GET /pricing, in the order clients show them.
 PRICING_GROUPS: dict[ProductKind, str] = {

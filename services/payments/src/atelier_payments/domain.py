@@ -11,9 +11,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from atelier_common.contracts.catalog import ProductKind, credits_granted
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import BuyerAddress
 from atelier_common.money import quantize
+from atelier_common.money import to_minor_units as to_minor_units  # what providers are sent, per currency
 
 LOCAL = "local"
 STRIPE = "stripe"
@@ -71,10 +73,6 @@ _STRIPE_INTENT_STATUS = {
     "requires_action": S.REQUIRES_PAYMENT, "requires_capture": S.PROCESSING, "processing": S.PROCESSING,
     "succeeded": S.SUCCEEDED, "canceled": S.CANCELED,
 }
-# ISO 4217 currencies without minor units, as Stripe lists them.
-ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX",
-                                     "VND", "VUV", "XAF", "XOF", "XPF"})
-
 
 def owns(owner_id: uuid.UUID, user_id: uuid.UUID | None, anon_id: uuid.UUID | None) -> bool:
     """An order or payment belongs to the caller's user id, or to the anonymous id it still
@@ -88,13 +86,6 @@ def can_transition(current: str, target: PaymentStatus) -> bool:
 
 def status_from_stripe_intent(stripe_status: str) -> PaymentStatus:
     return _STRIPE_INTENT_STATUS.get(stripe_status, S.REQUIRES_PAYMENT)
-
-
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """What a provider is sent: cents for USD, whole yen for JPY."""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(Decimal(amount).quantize(Decimal(1)))
-    return int(quantize(amount) * 100)
 
 
 # --- the order as payments sees it ---------------------------------------------------------
@@ -173,12 +164,13 @@ class CreditGrant:
 
 
 def credit_grants(lines: list[OrderLine]) -> list[CreditGrant]:
-    """Credit-pack lines of a paid order: attributes.credits per unit, times the quantity."""
+    """Credit-pack lines of a paid order: attributes.credits per unit, times the quantity; a line
+    whose credits are unusable grants nothing (`contracts.catalog.credits_granted`)."""
     grants = []
     for line in lines:
-        if line.kind == "credit_pack":
-            credits = int(line.attributes.get("credits") or 0) * line.quantity
-            if credits > 0:
+        if line.kind == ProductKind.CREDIT_PACK:
+            credits = credits_granted(line.attributes, line.quantity)
+            if credits is not None:
                 grants.append(CreditGrant(sku=line.sku, credits=credits))
     return grants
 
