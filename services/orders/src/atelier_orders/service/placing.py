@@ -20,8 +20,10 @@ from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductKind, is_purchasable
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_common.service import UseCase
 from atelier_orders import domain
-from atelier_orders.clients import CatalogProduct, ServiceClients
+from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.clients import CatalogProduct
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import (
     AddressNotFound,
@@ -39,7 +41,6 @@ from atelier_orders.models import Order, OrderItem, utcnow
 from atelier_orders.repository import OrderRepository
 from atelier_orders.schemas import OrderCreate
 from atelier_orders.service._shared import record_status, reload
-from atelier_orders.settings import OrdersSettings
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,11 @@ class PricedLine:
     attributes: dict[str, Any]
 
 
-class PlacementService:
-    def __init__(self, session: AsyncSession, clients: ServiceClients, settings: OrdersSettings) -> None:
-        self.session = session
-        self.clients = clients
-        self.settings = settings
+class PlacementService(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
+        self.clients = context.clients
+        self.settings = context.settings
         self.orders = OrderRepository(session)
 
     async def place(self, buyer: Buyer, data: OrderCreate) -> Order:

@@ -18,7 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.money import quantize
+from atelier_common.service import UseCase
 from atelier_orders import domain
+from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound
 from atelier_orders.models import Order, utcnow
@@ -30,9 +32,9 @@ log = logging.getLogger("atelier.orders.status")
 S = OrderStatus
 
 
-class StatusService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class StatusService(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
         self.orders = OrderRepository(session)
 
     # -- customers and staff -----------------------------------------------------------------------
