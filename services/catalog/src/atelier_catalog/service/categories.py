@@ -7,17 +7,19 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import EVERYTHING, CategoryForest, CategoryNode, Visibility
 from atelier_catalog.errors import CategoryCycle, CategoryNotFound, SlugExists, UnknownParentCategory
 from atelier_catalog.models import Category
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, CategoryUpdate
 from atelier_catalog.service._shared import flush_unique, publish_changes
+from atelier_common.service import UseCase
 
 
-class CategoryService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CategoryService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.categories = CategoryRepository(session)
 
     async def tree(self, visibility: Visibility) -> list[CategoryNode]:

@@ -9,10 +9,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import EVERYTHING, ProductFilter, ProductKind, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import Product, StockMovement
-from atelier_catalog.repository import CategoryRepository, CountEstimates, ProductRepository
+from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import (
     ProductCreate,
     ProductLookup,
@@ -21,17 +22,17 @@ from atelier_catalog.schemas import (
 )
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
+from atelier_common.service import UseCase
 
 INITIAL_STOCK_REASON = "initial stock"
 
 
-class ProductService:
-    def __init__(self, session: AsyncSession, *, exact_count_limit: int = 1_000,
-                 estimates: CountEstimates | None = None) -> None:
-        self.session = session
-        self.products = ProductRepository(session, estimates=estimates)
+class ProductService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
+        self.products = ProductRepository(session, estimates=context.estimates)
         self.categories = CategoryRepository(session)
-        self.exact_count_limit = exact_count_limit
+        self.exact_count_limit = context.settings.exact_count_limit
 
     # -- browsing --------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
 from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
 from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReservationRepository
@@ -25,6 +26,7 @@ from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
 from atelier_common.contracts.orders import OrderLine
+from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.catalog.reservations")
 
@@ -38,10 +40,10 @@ def _target(product_id: uuid.UUID, variant_id: uuid.UUID | None) -> Target:
     return (ProductVariant, variant_id) if variant_id is not None else (Product, product_id)
 
 
-class ReservationService:
-    def __init__(self, session: AsyncSession, *, ttl_minutes: int = 30) -> None:
-        self.session = session
-        self.ttl = timedelta(minutes=ttl_minutes)
+class ReservationService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
+        self.ttl = timedelta(minutes=context.settings.reservation_ttl_minutes)
         self.products = ProductRepository(session)
         self.reservations = ReservationRepository(session)
         self.purchases = PurchaseRepository(session)
