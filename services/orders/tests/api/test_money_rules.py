@@ -58,3 +58,11 @@ class TestThePriceShownIsThePriceCharged:
                                       shipping_address_id=platform.address(customer.owner_id))
         assert (order["subtotal"], order["tax_amount"], order["shipping_cost"], order["total_amount"]) == (
             "100.00", "9.00", "5.00", "114.00")
+
+
+async def test_a_print_tier_is_sold_only_with_a_book(customer: Customer, platform: FakePlatform) -> None:
+    tier = platform.product(kind="print_tier", sku="basic", price="49.00", attributes={"max_retries_per_unit": 3})
+    error = assert_error(await customer.place(items=[{"product_id": tier["id"]}],
+                                              shipping_address_id=platform.address(customer.owner_id)),
+                         400, "NOT_PURCHASABLE")
+    assert error["details"]["kind"] == "print_tier"

@@ -157,6 +157,9 @@ class PlacementService(UseCase[OrdersContext]):
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold in an order", details={
                 "product": request.reference, "kind": product.kind})
+        if product.kind == ProductKind.PRINT_TIER and request.book_id is None:
+            raise NotPurchasable("A print tier prints a book: name the book (book_id)",
+                                 details={"product": request.reference, "kind": product.kind})
         if request.tier is not None and product.kind != ProductKind.PRINT_TIER:
             raise ProductUnavailable(f"{request.tier!r} is not a print tier", details={"tier": request.tier})
         if request.book_id is not None and product.kind != ProductKind.PRINT_TIER:
