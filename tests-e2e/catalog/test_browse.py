@@ -43,3 +43,24 @@ async def test_staff_creates_a_product_customers_find_it(api: httpx.AsyncClient)
         return any(p["sku"] == sku for p in results)
 
     await poll(found, message="new product searchable")
+
+
+async def test_a_product_under_a_hidden_category_cannot_be_bought(api: httpx.AsyncClient) -> None:
+    """Issue #17: what is on sale has one definition. Hiding a category takes its products off
+    the shelf for customers and for orders alike: knowing the id is not enough to buy it."""
+    as_staff, suffix = await staff(api), uuid.uuid4().hex[:8]
+    r = await api.post("/api/v1/categories", headers=as_staff, json={"name": f"Hidden {suffix}"})
+    assert r.status_code == 201, r.text
+    category = r.json()
+    r = await api.post("/api/v1/products", headers=as_staff, json={
+        "name": f"Basalt tile {suffix}", "sku": f"E2E-H-{suffix}", "price": "15.00", "stock_quantity": 5,
+        "kind": "physical", "category_id": category["id"]})
+    assert r.status_code == 201, r.text
+    product = r.json()
+    assert (await api.delete(f"/api/v1/categories/{category['id']}", headers=as_staff)).status_code == 204
+
+    assert (await api.get(f"/api/v1/products/{product['id']}")).status_code == 404
+    as_customer = await customer(api)
+    r = await api.post("/api/v1/orders", headers=as_customer, json={"items": [{"product_id": product["id"]}]})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "PRODUCT_UNAVAILABLE"

@@ -213,3 +213,22 @@ async def test_paid_orders_wait_while_orders_is_down(distributed_platform: Platf
                 os.kill(pid, signal.SIGKILL)
         for order_id in orders:
             await order_with_status(api, order_id, "paid", auth)
+
+
+async def test_digital_goods_cost_their_shown_price_and_plans_are_not_ordered(api: httpx.AsyncClient) -> None:
+    """Issue #11: the price shown is the price charged (PACK_5 is 4.99 USD, tax included), and
+    only what can be delivered is sold (a subscription plan is billed, never ordered or carted)."""
+    as_customer = await customer(api)
+    r = await api.post("/api/v1/orders", headers=as_customer, json={"items": [{"sku": "PACK_5"}]})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert (order["subtotal"], order["tax_amount"], order["total_amount"]) == ("4.99", "0.00", "4.99")
+
+    r = await api.post("/api/v1/orders", headers=as_customer, json={"items": [{"sku": "pro_monthly"}]})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "NOT_PURCHASABLE"
+    pricing = (await api.get("/api/v1/pricing")).json()
+    plan = next(p for p in pricing["subscription_plans"] if p["sku"] == "pro_monthly")
+    r = await api.post("/api/v1/cart/items", headers=as_customer, json={"product_id": plan["id"], "quantity": 1})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "NOT_PURCHASABLE"

@@ -1,4 +1,5 @@
-"""Money is Decimal, serialised as a string with two places; providers get minor units."""
+"""Money is Decimal, serialised as a string with two places; providers get minor units, counted
+with the currency's own exponent (ISO 4217: JPY has none, KWD three, most currencies two)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,32 @@ def quantize(amount: Decimal | int | str) -> Decimal:
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def to_minor_units(amount: Decimal) -> int:
-    return int(quantize(amount) * 100)
+# ISO 4217 minor-unit exponents other than 2, for the currencies a provider may be sent.
+ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF",
+                                     "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
+THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 
 
-def from_minor_units(minor: int) -> Decimal:
-    return quantize(Decimal(minor) / 100)
+def currency_exponent(currency: str) -> int:
+    code = currency.upper()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def to_minor_units(amount: Decimal | int | str, currency: str) -> int:
+    """`amount` in the currency's minor units, half-up: 85.50 USD → 8550, 500 JPY → 500,
+    1.250 KWD → 1250."""
+    exponent = currency_exponent(currency)
+    return int(Decimal(amount).quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP).scaleb(exponent))
+
+
+
+def from_minor_units(amount_minor: int, currency: str) -> Decimal:
+    """A provider's minor units back into money: 8550 USD → 85.50, 500 JPY → 500."""
+    return Decimal(amount_minor).scaleb(-currency_exponent(currency))
 
 
 # A Decimal that is always written as "85.50" in JSON, never as a float.

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, tax_due
 from atelier_common.money import quantize
 
 # S1: "1-99 items per product per cart".
@@ -67,15 +68,13 @@ def merged_quantity(wanted: int, available: int | None) -> int:
     return capped if available is None else min(capped, available)
 
 
-def tax_on(subtotal: Decimal, rate: Decimal) -> Decimal:
-    """Tax on the subtotal, rounded half-up to the cent (S1: 427.50 at 9% → 38.48)."""
-    return quantize(subtotal * rate)
-
-
-def cart_totals(lines: Iterable[tuple[Decimal, int]], tax_rate: Decimal) -> Totals:
-    """Totals of (unit_price, quantity) lines: the subtotal is the sum of the rounded line totals."""
-    lines = list(lines)
-    subtotal = quantize(sum((line_total(price, quantity) for price, quantity in lines), Decimal("0")))
-    tax_amount = tax_on(subtotal, tax_rate)
-    return Totals(item_count=sum(quantity for _, quantity in lines), subtotal=subtotal, tax_amount=tax_amount,
+def cart_totals(lines: Iterable[tuple[str, Decimal, int]], tax_rate: Decimal, *,
+                inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS) -> Totals:
+    """Totals of (kind, unit_price, quantity) lines: the subtotal is the sum of the rounded line
+    totals; tax is added on the lines of tax-exclusive kinds only, half-up to the cent (S1: 427.50
+    of goods at 9% → 38.48), by the rule orders applies too (`contracts.catalog.tax_due`)."""
+    totals = [(kind, line_total(price, quantity), quantity) for kind, price, quantity in lines]
+    subtotal = quantize(sum((total for _, total, _ in totals), Decimal("0")))
+    tax_amount = tax_due(((kind, total) for kind, total, _ in totals), tax_rate, inclusive_kinds=inclusive_kinds)
+    return Totals(item_count=sum(quantity for _, _, quantity in totals), subtotal=subtotal, tax_amount=tax_amount,
                   total=subtotal + tax_amount)

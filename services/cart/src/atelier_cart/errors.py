@@ -28,6 +28,11 @@ class InsufficientStock(CartError):
     code, status, default_message = "INSUFFICIENT_STOCK", 409, "Not enough stock"
 
 
+class NotPurchasable(CartError):
+    # Issue #11: only what can be delivered is sold; a subscription plan is billed, never carted.
+    code, status, default_message = "NOT_PURCHASABLE", 400, "This product cannot be put in a cart"
+
+
 class CurrencyMismatch(CartError):
     code, status, default_message = "CURRENCY_MISMATCH", 400, "A cart holds products of one currency only"
 

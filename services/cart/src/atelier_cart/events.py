@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_cart.catalog import CatalogClient
+from atelier_cart.bootstrap import CartContext
 from atelier_cart.service import CartService, ProductReadModel
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
@@ -10,23 +10,23 @@ from atelier_common.contracts.orders import OrderPlaced
 from atelier_common.inbox import EventContext, Subscriptions
 
 
-def _carts(ctx: EventContext) -> CartService:
-    return CartService(ctx.session, ctx.context.settings, CatalogClient(ctx.context))
+def _carts(ctx: EventContext[CartContext]) -> CartService:
+    return CartService(ctx.session, ctx.context)
 
 
-async def on_product_changed(event: ProductChanged, ctx: EventContext) -> None:
+async def on_product_changed(event: ProductChanged, ctx: EventContext[CartContext]) -> None:
     await ProductReadModel(ctx.session).apply_change(event, occurred_at=ctx.envelope.occurred_at)
 
 
-async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[CartContext]) -> None:
     await _carts(ctx).merge_anonymous(event.anon_id, event.user_id)
 
 
-async def on_order_placed(event: OrderPlaced, ctx: EventContext) -> None:
+async def on_order_placed(event: OrderPlaced, ctx: EventContext[CartContext]) -> None:
     await _carts(ctx).clear_after_order(event.owner_id, from_cart=event.from_cart)
 
 
-async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+async def on_user_deleted(event: UserDeleted, ctx: EventContext[CartContext]) -> None:
     await _carts(ctx).forget_owner(event.user_id)
 
 

@@ -9,7 +9,7 @@ write to the cart row, which takes SQLite's database write lock until the commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -138,6 +138,16 @@ class ProductRepository:
         stmt = (select(CartProduct).where(_same_line(CartProduct, product_id, variant_id))
                 .execution_options(populate_existing=True))
         return (await self.session.exec(stmt)).first()
+
+    async def kinds_of(self, lines: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> dict[
+            tuple[uuid.UUID, uuid.UUID | None], str]:
+        """The kind of each (product, variant) the read-model knows."""
+        keys = set(lines)
+        if not keys:
+            return {}
+        stmt = select(CartProduct.product_id, CartProduct.variant_id, CartProduct.kind).where(
+            col(CartProduct.product_id).in_({product_id for product_id, _ in keys}))
+        return {(row[0], row[1]): row[2] for row in (await self.session.exec(stmt)).all() if (row[0], row[1]) in keys}
 
     async def upsert(self, facts: ProductFacts, as_of: datetime) -> None:
         """Store `facts` unless the row already holds newer ones (`updated_at` > `as_of`).

@@ -16,14 +16,22 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart import domain
-from atelier_cart.catalog import CatalogClient
+from atelier_cart.bootstrap import CartContext
+from atelier_cart.clients import CatalogClient
 from atelier_cart.domain import ProductFacts, Totals
-from atelier_cart.errors import CartItemNotFound, CurrencyMismatch, InsufficientStock, ProductNotFound, QuantityLimit
+from atelier_cart.errors import (
+    CartItemNotFound,
+    CurrencyMismatch,
+    InsufficientStock,
+    NotPurchasable,
+    ProductNotFound,
+    QuantityLimit,
+)
 from atelier_cart.models import Cart, CartItem, CartProduct, utcnow
 from atelier_cart.repository import CartRepository, ProductRepository
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate
-from atelier_cart.settings import CartSettings
-from atelier_common.contracts.catalog import ProductChanged
+from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
+from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.cart")
 
@@ -90,12 +98,12 @@ class ProductReadModel:
         return product
 
 
-class CartService:
-    def __init__(self, session: AsyncSession, settings: CartSettings, catalog: CatalogClient | None = None) -> None:
-        self.session = session
-        self.settings = settings
+class CartService(UseCase[CartContext]):
+    def __init__(self, session: AsyncSession, context: CartContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
         self.carts = CartRepository(session)
-        self.products = ProductReadModel(session, catalog)
+        self.products = ProductReadModel(session, context.catalog)
 
     # -- the customer's cart -----------------------------------------------------------------
 
@@ -106,6 +114,9 @@ class CartService:
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate) -> CartContents:
         cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
         product = await self.products.sellable(data.product_id, data.variant_id)
+        if not is_purchasable(product.kind):
+            raise NotPurchasable(f"A {product.kind} is not sold through the cart",
+                                 details={"product_id": str(data.product_id), "kind": product.kind})
         items = await self.carts.items_of(cart.id)
         if items and product.currency != cart.currency:
             raise CurrencyMismatch(details={"cart_currency": cart.currency, "product_currency": product.currency})
@@ -164,7 +175,7 @@ class CartService:
         cart = await self.carts.get_for_owner(owner_id)
         if cart is None:
             return CartContents(id=None, owner_id=owner_id, currency=self.settings.default_currency, items=[],
-                                totals=domain.cart_totals([], self.settings.tax_rate))
+                                totals=self._totals([], {}))
         return await self._contents(cart)
 
     async def merge_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -242,8 +253,16 @@ class CartService:
 
     async def _contents(self, cart: Cart) -> CartContents:
         items = await self.carts.items_of(cart.id)
-        totals = domain.cart_totals(((item.unit_price, item.quantity) for item in items), self.settings.tax_rate)
-        return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items, totals=totals)
+        kinds = await self.products.products.kinds_of((item.product_id, item.variant_id) for item in items)
+        return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
+                            totals=self._totals(items, kinds))
+
+    def _totals(self, items: list[CartItem], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str]) -> Totals:
+        # A line whose product the read-model lost is taxed like goods: never under-charge tax.
+        return domain.cart_totals(
+            ((kinds.get((item.product_id, item.variant_id), ProductKind.PHYSICAL), item.unit_price, item.quantity)
+             for item in items),
+            self.settings.tax_rate, inclusive_kinds=self.settings.tax_inclusive_kinds)
 
 
 def _find_line(items: list[CartItem], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartItem | None:

@@ -155,7 +155,7 @@ class TestStock:
 
     async def test_untracked_products_have_no_stock_limit(self, catalog: Catalog, guest: Shopper) -> None:
         pack = await catalog.product(kind="credit_pack", price="4.99", stock=0, track_inventory=False)
-        assert (await guest.add(pack.product_id, 50))["total"] == "271.96"  # 249.50 + 22.455 → 22.46
+        assert (await guest.add(pack.product_id, 50))["total"] == "249.50"  # a credit pack: tax included
 
     async def test_the_stock_follows_catalog_events(self, catalog: Catalog, guest: Shopper) -> None:
         product = await catalog.product(stock=1)

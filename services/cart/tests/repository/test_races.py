@@ -17,7 +17,6 @@ import pytest
 from sqlmodel import select
 
 from atelier_cart.app import create_app
-from atelier_cart.catalog import CatalogClient
 from atelier_cart.models import Cart, CartItem, CartProduct
 from atelier_cart.repository import CartRepository
 from atelier_cart.service import CartService
@@ -129,7 +128,7 @@ class TestMergeRace:
 
         monkeypatch.setattr(CartRepository, "give_to", user_cart_appears_first)
         async with db.transaction() as session:
-            service = CartService(session, harness.runtime.settings, CatalogClient(harness.runtime))
+            service = CartService(session, harness.runtime.context)
             await service.merge_anonymous(guest.owner_id, user_id)
 
         carts = await table(harness, Cart)
@@ -148,7 +147,7 @@ class TestMergeRace:
 
         async def claim(guest: Shopper) -> None:
             async with db.transaction() as session:
-                await CartService(session, harness.runtime.settings).merge_anonymous(guest.owner_id, user_id)
+                await CartService(session, harness.runtime.context).merge_anonymous(guest.owner_id, user_id)
 
         await asyncio.gather(*(claim(g) for g in guests))
         carts = await table(harness, Cart)

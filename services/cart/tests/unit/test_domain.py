@@ -24,24 +24,33 @@ class TestTotals:
         ([], 0, "0.00", "0.00", "0.00"),
     ])
     def test_s1_worked_examples(self, lines, item_count, subtotal, tax, total) -> None:
-        totals = domain.cart_totals(((Decimal(p), q) for p, q in lines), S1_RATE)
+        totals = domain.cart_totals((("physical", Decimal(p), q) for p, q in lines), S1_RATE)
         assert (totals.item_count, str(totals.subtotal), str(totals.tax_amount), str(totals.total)) == (
             item_count, subtotal, tax, total)
 
     def test_tax_rounds_half_up_not_to_even(self) -> None:
         # 12.50 x 0.09 = 1.125: banker's rounding would give 1.12
-        assert domain.tax_on(Decimal("12.50"), S1_RATE) == Decimal("1.13")
-        assert domain.tax_on(Decimal("0.50"), S1_RATE) == Decimal("0.05")
+        assert domain.cart_totals([("physical", Decimal("12.50"), 1)], S1_RATE).tax_amount == Decimal("1.13")
+        assert domain.cart_totals([("physical", Decimal("0.50"), 1)], S1_RATE).tax_amount == Decimal("0.05")
 
     def test_the_rate_is_a_setting(self) -> None:
-        totals = domain.cart_totals([(Decimal("100.00"), 1)], Decimal("0.20"))
+        totals = domain.cart_totals([("physical", Decimal("100.00"), 1)], Decimal("0.20"))
         assert (totals.tax_amount, totals.total) == (Decimal("20.00"), Decimal("120.00"))
 
     def test_default_rate_is_nine_percent(self) -> None:
         assert CartSettings().tax_rate == S1_RATE
 
+    def test_digital_goods_are_tax_inclusive_by_default(self) -> None:
+        # Issue #11: PACK_5 shows 4.99 and is charged 4.99; goods beside it still get 9% added.
+        totals = domain.cart_totals([("credit_pack", Decimal("4.99"), 1), ("retry_pack", Decimal("2.00"), 1),
+                                     ("physical", Decimal("10.00"), 1)], S1_RATE)
+        assert (totals.subtotal, totals.tax_amount, totals.total) == (
+            Decimal("16.99"), Decimal("0.90"), Decimal("17.89"))
+        assert domain.cart_totals([("credit_pack", Decimal("10.00"), 1)], S1_RATE,
+                                  inclusive_kinds=()).tax_amount == Decimal("0.90")
+
     def test_money_stays_decimal(self) -> None:
-        totals = domain.cart_totals([(Decimal("0.10"), 3)], S1_RATE)
+        totals = domain.cart_totals([("physical", Decimal("0.10"), 3)], S1_RATE)
         assert isinstance(totals.subtotal, Decimal) and totals.subtotal == Decimal("0.30")
 
 

@@ -16,12 +16,14 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.domain import ProductKind
 from atelier_catalog.models import Product
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
 from atelier_catalog.service import CategoryService, ImageService, ProductService, VariantService
+from atelier_catalog.settings import CatalogSettings
 from atelier_common.columns import utcnow
 from atelier_common.db import Database
 
@@ -97,14 +99,16 @@ DIGITAL_OFFERS: list[tuple[str, str, str, ProductKind, str, str, dict[str, Any],
 ]
 
 
-async def seed_demo_data(db: Database) -> int:
-    """Create the missing demo categories and products; return how many rows were created."""
+async def seed_demo_data(db: Database, context: CatalogContext | None = None) -> int:
+    """Create the missing demo categories and products; return how many rows were created.
+    Without a running catalog's `context`, one is made from the environment's settings."""
+    context = context or CatalogContext.of(CatalogSettings())
     created = 0
     async with db.transaction() as session:
         products_repo, categories_repo = ProductRepository(session), CategoryRepository(session)
         await products_repo.lock_for_seeding()
-        categories, products = CategoryService(session), ProductService(session)
-        variants, images = VariantService(session), ImageService(session)
+        categories, products = CategoryService(session, context), ProductService(session, context)
+        variants, images = VariantService(session, context), ImageService(session, context)
 
         category_ids = {}
         for slug, name, description, parent in CATEGORIES:

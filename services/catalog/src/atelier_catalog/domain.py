@@ -14,16 +14,10 @@ from typing import Any, Protocol
 
 from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
 
+# The kinds are part of catalog's contract; catalog's modules name them through domain.
+from atelier_common.contracts.catalog import DIGITAL_KINDS as DIGITAL_KINDS
+from atelier_common.contracts.catalog import ProductKind as ProductKind
 
-class ProductKind(StrEnum):
-    PHYSICAL = "physical"
-    CREDIT_PACK = "credit_pack"
-    RETRY_PACK = "retry_pack"
-    SUBSCRIPTION_PLAN = "subscription_plan"
-    PRINT_TIER = "print_tier"
-
-
-DIGITAL_KINDS = tuple(kind for kind in ProductKind if kind is not ProductKind.PHYSICAL)
 # Keys of GET /pricing, in the order clients show them.
 PRICING_GROUPS: dict[ProductKind, str] = {
     ProductKind.CREDIT_PACK: "credit_packs",

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService, ReviewService
-from atelier_catalog.settings import CatalogSettings
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderCancelled, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.inbox import EventContext, Subscriptions
 
 
-def _reservations(ctx: EventContext) -> ReservationService:
-    settings: CatalogSettings = ctx.context.settings
-    return ReservationService(ctx.session, ttl_minutes=settings.reservation_ttl_minutes)
+def _reservations(ctx: EventContext[CatalogContext]) -> ReservationService:
+    return ReservationService(ctx.session, ctx.context)
 
 
-async def on_order_placed(event: OrderPlaced, ctx: EventContext) -> None:
+async def on_order_placed(event: OrderPlaced, ctx: EventContext[CatalogContext]) -> None:
     await _reservations(ctx).reserve(event.order_id, event.order_number, event.lines)
 
 
-async def on_order_paid(event: OrderPaid, ctx: EventContext) -> None:
+async def on_order_paid(event: OrderPaid, ctx: EventContext[CatalogContext]) -> None:
     await _reservations(ctx).commit(event.order_id, owner_id=event.user_id or event.owner_id, lines=event.lines)
 
 
-async def on_order_cancelled(event: OrderCancelled, ctx: EventContext) -> None:
+async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[CatalogContext]) -> None:
     await _reservations(ctx).release(event.order_id)
 
 
-async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
-    await ReviewService(ctx.session).forget_user(event.user_id)
+async def on_user_deleted(event: UserDeleted, ctx: EventContext[CatalogContext]) -> None:
+    await ReviewService(ctx.session, ctx.context).forget_user(event.user_id)
 
 
-async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
-    await ReviewService(ctx.session).claim_purchases(event.anon_id, event.user_id)
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[CatalogContext]) -> None:
+    await ReviewService(ctx.session, ctx.context).claim_purchases(event.anon_id, event.user_id)
 
 
 SUBSCRIPTIONS: Subscriptions = {

@@ -320,43 +320,12 @@ class PricingRead(BaseModel):
 
 # -- /internal ----------------------------------------------------------------------------------
 
-class InternalVariantRead(BaseModel):
-    id: uuid.UUID
-    name: str
-    sku: str
-    price: Money
-    stock_quantity: int
-    attributes: dict[str, Any]
-    is_active: bool
-
-
-class InternalProductRead(BaseModel):
-    """What orders and payments need to price and fulfil a line: inactive products included
-    (with `is_active`), so the caller can tell "gone" from "unknown"."""
-
-    id: uuid.UUID
-    name: str
-    slug: str
-    sku: str
-    kind: ProductKind
-    price: Money
-    currency: str
-    stock_quantity: int
-    track_inventory: bool
-    in_stock: bool
-    is_active: bool
-    attributes: dict[str, Any]
-    image_url: str | None
-    variants: list[InternalVariantRead]
+# The product as other services read it is `atelier_common.contracts.catalog.ProductSnapshot`.
 
 
 class ProductLookup(_Input):
     ids: Annotated[list[uuid.UUID], Field(max_length=200)] = []
     skus: Annotated[list[str], Field(max_length=200)] = []
-
-
-class ProductLookupRead(BaseModel):
-    results: list[InternalProductRead]
 
 
 # -- reviews and wishlists ----------------------------------------------------------------------

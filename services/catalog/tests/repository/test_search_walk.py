@@ -65,8 +65,8 @@ def _record_walks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 def small_walks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Walks of 150 rows (5 per result on deep pages): some pages come from them, some do not."""
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS", 150)
-    monkeypatch.setattr(repository, "SEARCH_WALK_ROWS_PER_RESULT", 5)
+    monkeypatch.setattr(repository.search, "SEARCH_WALK_ROWS", 150)
+    monkeypatch.setattr(repository.search, "SEARCH_WALK_ROWS_PER_RESULT", 5)
 
 
 @contextlib.contextmanager

@@ -75,18 +75,6 @@ def job_cost(model: GenerationModel, batch_size: int) -> int:
     return model.credits * batch_size
 
 
-def pack_credits(attributes: dict[str, Any], quantity: int) -> int | None:
-    """Credits a credit-pack line grants: `attributes["credits"]` × quantity; None if unusable."""
-    credits = attributes.get("credits")
-    if isinstance(credits, bool) or not isinstance(credits, int | str):
-        return None
-    try:
-        value = int(credits)
-    except ValueError:
-        return None
-    return value * quantity if value > 0 and quantity > 0 else None
-
-
 def cheapest_image_cost() -> int:
     return min(model.credits for model in MODELS if model.kind is JobKind.IMAGE)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atelier_common.contracts.catalog import credits_granted
 from atelier_generation import domain
 
 
@@ -37,7 +38,7 @@ class TestPackCredits:
         ({"credits": True}, 1, None), ({"credits": "many"}, 1, None), ({"credits": 5}, 0, None),
     ])
     def test_credits_times_quantity(self, attributes: dict, quantity: int, expected: int | None) -> None:
-        assert domain.pack_credits(attributes, quantity) == expected
+        assert credits_granted(attributes, quantity) == expected
 
 
 class TestTiersAndQuotas:

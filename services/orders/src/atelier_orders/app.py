@@ -6,23 +6,18 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_common.events import EventBus
-from atelier_common.service import Runtime, ServiceSpec, build_app
+from atelier_common.service import ServiceSpec, build_app
+from atelier_orders import bootstrap
 from atelier_orders.api import ROUTERS
-from atelier_orders.clients import ServiceClients
 from atelier_orders.events import SUBSCRIPTIONS
 from atelier_orders.settings import OrdersSettings
-
-
-async def _attach_clients(runtime: Runtime) -> None:
-    runtime.clients = ServiceClients(runtime)  # type: ignore[attr-defined]
-
 
 SPEC = ServiceSpec(
     name="orders",
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
-    on_startup=(_attach_clients,),
+    context=bootstrap.context,
 )
 
 

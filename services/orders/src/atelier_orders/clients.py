@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from atelier_common.contracts.catalog import ProductSnapshot, ProductSnapshots
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import call_internal
 
@@ -27,35 +27,8 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class CatalogVariant(_Answer):
-    id: uuid.UUID
-    name: str
-    sku: str
-    price: Decimal
-    stock_quantity: int = 0
-    attributes: dict[str, Any] = {}
-    is_active: bool = True
-
-
-class CatalogProduct(_Answer):
-    id: uuid.UUID
-    name: str
-    sku: str
-    kind: str
-    price: Decimal
-    currency: str
-    stock_quantity: int = 0
-    track_inventory: bool = True
-    is_active: bool = True
-    attributes: dict[str, Any] = {}
-    variants: list[CatalogVariant] = []
-
-    def variant(self, variant_id: uuid.UUID) -> CatalogVariant | None:
-        return next((v for v in self.variants if v.id == variant_id), None)
-
-
-class _ProductLookup(_Answer):
-    results: list[CatalogProduct]
+# Catalog's product as its internal API gives it: one declaration, beside catalog's event contracts.
+CatalogProduct = ProductSnapshot
 
 
 class CartLine(_Answer):
@@ -92,13 +65,13 @@ class ServiceClients:
     def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
 
-    async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> list[CatalogProduct]:
+    async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> list[ProductSnapshot]:
         """Products by id and/or SKU, active or not; unknown ones are absent."""
         body = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
         if not body["ids"] and not body["skus"]:
             return []
         response = await call_internal(self.runtime, "catalog", "POST", "/internal/products/lookup", json=body)
-        return _read("catalog", response, _ProductLookup).results
+        return _read("catalog", response, ProductSnapshots).results
 
     async def cart_lines(self, owner_id: uuid.UUID) -> list[CartLine]:
         """The owner's cart lines (an owner without a cart has none)."""

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
 from atelier_common.money import quantize
 
 
@@ -71,9 +72,7 @@ class Actor(StrEnum):
 
 
 # Product kinds (catalog's `kind`) whose lines are delivered to an address: goods and printed books.
-SHIPPED_KINDS: frozenset[str] = frozenset({"physical", "print_tier"})
-RETRY_PACK = "retry_pack"
-PRINT_TIER = "print_tier"
+SHIPPED_KINDS: frozenset[str] = frozenset({ProductKind.PHYSICAL, ProductKind.PRINT_TIER})
 CONTENT_TYPES: frozenset[str] = frozenset({"CHARACTER", "COVER", "PAGE"})
 
 
@@ -131,12 +130,16 @@ def line_total(unit_price: Decimal, quantity: int) -> Decimal:
     return quantize(unit_price * quantity)
 
 
-def compute_totals(lines: Iterable[tuple[Decimal, int]], *, tax_rate: Decimal, shipping_cost: Decimal,
-                   ships: bool, discount: Decimal = Decimal("0")) -> Totals:
-    """subtotal = Σ unit price × quantity; tax on the subtotal, half-up to cents; shipping only
-    when something is shipped; total = subtotal + tax + shipping − discount."""
-    subtotal = quantize(sum((line_total(price, qty) for price, qty in lines), Decimal("0")))
-    tax = quantize(subtotal * tax_rate)
+def compute_totals(lines: Iterable[tuple[str, Decimal, int]], *, tax_rate: Decimal, shipping_cost: Decimal,
+                   ships: bool, tax_inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS,
+                   discount: Decimal = Decimal("0")) -> Totals:
+    """Of (kind, unit price, quantity) lines: subtotal = Σ unit price × quantity; tax added on the
+    lines of tax-exclusive kinds only (`contracts.catalog.tax_due`, the rule cart applies too),
+    half-up to cents; shipping only when something is shipped; total = subtotal + tax + shipping
+    − discount."""
+    totals = [(kind, line_total(price, qty)) for kind, price, qty in lines]
+    subtotal = quantize(sum((total for _, total in totals), Decimal("0")))
+    tax = tax_due(totals, tax_rate, inclusive_kinds=tax_inclusive_kinds)
     shipping = quantize(shipping_cost) if ships else quantize(0)
     discount = quantize(discount)
     return Totals(subtotal=subtotal, tax_amount=tax, shipping_cost=shipping, discount=discount,

@@ -34,6 +34,11 @@ class ProductUnavailable(OrdersError):
     code, status, default_message = "PRODUCT_UNAVAILABLE", 400, "A product of this order is not available"
 
 
+class NotPurchasable(OrdersError):
+    # Issue #11: only what can be delivered is sold; a subscription plan is billed, never ordered.
+    code, status, default_message = "NOT_PURCHASABLE", 400, "This product cannot be bought in an order"
+
+
 class CurrencyMismatch(OrdersError):
     code, status, default_message = "CURRENCY_MISMATCH", 400, "All lines of an order must be in one currency"
 

@@ -10,36 +10,37 @@ from atelier_common.contracts.catalog import StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
 from atelier_common.inbox import EventContext, Subscriptions
+from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.service import OwnershipService, StatusService
 
 
-async def on_stock_reserved(event: StockReserved, ctx: EventContext) -> None:
-    await StatusService(ctx.session).mark_stock_reserved(event.order_id)
+async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContext]) -> None:
+    await StatusService(ctx.session, ctx.context).mark_stock_reserved(event.order_id)
 
 
-async def on_stock_rejected(event: StockRejected, ctx: EventContext) -> None:
-    await StatusService(ctx.session).reject(event.order_id, event.reason)
+async def on_stock_rejected(event: StockRejected, ctx: EventContext[OrdersContext]) -> None:
+    await StatusService(ctx.session, ctx.context).reject(event.order_id, event.reason)
 
 
-async def on_order_paid(event: OrderPaid, ctx: EventContext) -> None:
-    await StatusService(ctx.session).mark_paid(event.order_id, amount=event.amount, currency=event.currency)
+async def on_order_paid(event: OrderPaid, ctx: EventContext[OrdersContext]) -> None:
+    await StatusService(ctx.session, ctx.context).mark_paid(event.order_id, amount=event.amount, currency=event.currency)
 
 
-async def on_payment_failed(event: PaymentFailed, ctx: EventContext) -> None:
-    await StatusService(ctx.session).note_payment_failure(event.order_id, event.reason)
+async def on_payment_failed(event: PaymentFailed, ctx: EventContext[OrdersContext]) -> None:
+    await StatusService(ctx.session, ctx.context).note_payment_failure(event.order_id, event.reason)
 
 
-async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext) -> None:
-    await StatusService(ctx.session).mark_refunded(event.order_id, amount=event.amount, currency=event.currency,
-                                                   is_full=event.is_full)
+async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersContext]) -> None:
+    await StatusService(ctx.session, ctx.context).mark_refunded(event.order_id, amount=event.amount,
+                                                                currency=event.currency, is_full=event.is_full)
 
 
-async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext) -> None:
-    await OwnershipService(ctx.session).transfer_to_user(event.anon_id, event.user_id)
+async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[OrdersContext]) -> None:
+    await OwnershipService(ctx.session, ctx.context).transfer_to_user(event.anon_id, event.user_id)
 
 
-async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
-    await OwnershipService(ctx.session).anonymise_user(event.user_id)
+async def on_user_deleted(event: UserDeleted, ctx: EventContext[OrdersContext]) -> None:
+    await OwnershipService(ctx.session, ctx.context).anonymise_user(event.user_id)
 
 
 SUBSCRIPTIONS: Subscriptions = {

@@ -61,7 +61,7 @@ class TestPlaceInternalOrder:
         assert response.status_code == 201, response.text
         order = response.json()
         assert (order["status"], order["total_amount"], order["owner_id"], order["email"]) == (
-            "pending", "5.44", str(user_id), "buyer@example.com")
+            "pending", "4.99", str(user_id), "buyer@example.com")
         assert order["items"][0]["attributes"] == {"credits": 5}
         # Exactly like a public order: it is the user's, and announced.
         mine = await harness.client.get(f"/api/v1/orders/{order['id']}", headers=test_keys.user_headers(user_id))

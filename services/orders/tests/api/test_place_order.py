@@ -60,7 +60,7 @@ class TestPriceComesFromCatalog:
     async def test_a_product_can_be_named_by_sku(self, customer: Customer, platform: FakePlatform) -> None:
         platform.product(kind="credit_pack", sku="PACK_5", price="4.99", attributes={"credits": 5})
         order = await customer.placed(items=[{"sku": "PACK_5", "quantity": 1}])
-        assert (order["items"][0]["sku"], order["total_amount"]) == ("PACK_5", "5.44")
+        assert (order["items"][0]["sku"], order["total_amount"]) == ("PACK_5", "4.99")  # tax-inclusive (issue #11)
 
 
 class TestDigitalOrders:
@@ -68,7 +68,7 @@ class TestDigitalOrders:
         pack = platform.product(kind="credit_pack", price="4.99", attributes={"credits": 5})
         order = await customer.placed(items=[{"product_id": pack["id"], "quantity": 2}])
         assert (order["subtotal"], order["tax_amount"], order["shipping_cost"], order["total_amount"]) == (
-            "9.98", "0.90", "0.00", "10.88")
+            "9.98", "0.00", "0.00", "9.98")  # digital goods: tax included
         assert order["shipping_address"] is None and order["billing_address"] is None
         assert order["email"] == "ada@example.com"  # from the access token
 

@@ -70,7 +70,10 @@ class TestTheHappyPath:
         await harness.deliver(paid(order))
         await harness.deliver(StockReserved(order_id=order["id"]))
         final = await customer.order(order["id"])
-        assert statuses(final) == ["pending", "paid"]
+        # The late stock.reserved asked for paid → awaiting_payment: noted in the history, not applied.
+        assert statuses(final) == ["pending", "paid", "paid"]
+        assert final["status"] == "paid"
+        assert final["status_history"][-1]["note"].startswith("Not applied: Stock reserved")
 
 
 class TestStockRefused:
@@ -200,3 +203,18 @@ class TestOwnership:
                                             "type": "shipping"}
         assert body["billing_address"] == body["shipping_address"]
         assert (body["total_amount"], body["order_number"]) == (order["total_amount"], order["order_number"])
+
+
+class TestIllegalEventDrivenMoves:
+    async def test_a_stock_refusal_for_a_completed_order_is_noted_not_applied(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        order = await digital_order(customer, platform)
+        await harness.deliver(StockReserved(order_id=order["id"]))
+        await harness.deliver(paid(order))
+        await harness.deliver(StockRejected(order_id=order["id"], reason="unavailable"))
+        final = await customer.order(order["id"])
+        assert final["status"] == "completed"
+        assert statuses(final) == ["pending", "awaiting_payment", "paid", "completed", "completed"]
+        assert final["status_history"][-1]["note"] == (
+            "Not applied: Stock refused: unavailable (Cannot change an order from completed to rejected)")
+        assert status_changes(harness, order)[-1] == ("paid", "completed")  # no announcement of the note

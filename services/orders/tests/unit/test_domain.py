@@ -67,25 +67,39 @@ class TestStatusMachine:
 
 class TestTotals:
     def test_subtotal_tax_shipping_total(self) -> None:
-        totals = domain.compute_totals([(D("85.50"), 2), (D("12.25"), 1)], tax_rate=D("0.09"),
+        totals = domain.compute_totals([("physical", D("85.50"), 2), ("physical", D("12.25"), 1)], tax_rate=D("0.09"),
                                        shipping_cost=D("5.00"), ships=True)
         assert totals == domain.Totals(subtotal=D("183.25"), tax_amount=D("16.49"), shipping_cost=D("5.00"),
                                        discount=D("0.00"), total_amount=D("204.74"))
 
     def test_tax_rounds_half_up_to_cents(self) -> None:
         # 0.50 × 9% = 0.045 → 0.05 (banker's rounding would give 0.04)
-        totals = domain.compute_totals([(D("0.50"), 1)], tax_rate=D("0.09"), shipping_cost=D("5"), ships=False)
+        totals = domain.compute_totals([("physical", D("0.50"), 1)], tax_rate=D("0.09"), shipping_cost=D("5"), ships=False)
         assert totals.tax_amount == D("0.05")
         assert totals.total_amount == D("0.55")
 
     def test_no_shipping_without_shipped_lines_and_discount_is_subtracted(self) -> None:
-        totals = domain.compute_totals([(D("4.99"), 2)], tax_rate=D("0.10"), shipping_cost=D("5.00"), ships=False,
-                                       discount=D("1.00"))
+        totals = domain.compute_totals([("physical", D("4.99"), 2)], tax_rate=D("0.10"), shipping_cost=D("5.00"),
+                                       ships=False, discount=D("1.00"))
         assert (totals.subtotal, totals.tax_amount, totals.shipping_cost, totals.total_amount) == (
             D("9.98"), D("1.00"), D("0.00"), D("9.98"))
 
+    def test_digital_goods_are_tax_inclusive_by_default(self) -> None:
+        # Issue #11: the price shown is the price charged: PACK_5 costs exactly 4.99.
+        totals = domain.compute_totals([("credit_pack", D("4.99"), 1)], tax_rate=D("0.09"), shipping_cost=D("5"),
+                                       ships=False)
+        assert (totals.tax_amount, totals.total_amount) == (D("0.00"), D("4.99"))
+        mixed = domain.compute_totals([("retry_pack", D("2.00"), 1), ("physical", D("10.00"), 1)],
+                                      tax_rate=D("0.09"), shipping_cost=D("0"), ships=True)
+        assert (mixed.subtotal, mixed.tax_amount, mixed.total_amount) == (D("12.00"), D("0.90"), D("12.90"))
+
+    def test_which_kinds_include_tax_is_a_setting(self) -> None:
+        totals = domain.compute_totals([("credit_pack", D("10.00"), 1)], tax_rate=D("0.09"), shipping_cost=D("0"),
+                                       ships=False, tax_inclusive_kinds=())
+        assert totals.tax_amount == D("0.90")
+
     def test_amounts_stay_decimal(self) -> None:
-        totals = domain.compute_totals([(D("0.10"), 3)], tax_rate=D("0"), shipping_cost=D("0"), ships=True)
+        totals = domain.compute_totals([("physical", D("0.10"), 3)], tax_rate=D("0"), shipping_cost=D("0"), ships=True)
         assert totals.subtotal == D("0.30") and isinstance(totals.total_amount, Decimal)
 
     def test_line_total(self) -> None:

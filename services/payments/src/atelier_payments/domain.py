@@ -11,9 +11,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from atelier_common.contracts.catalog import ProductKind, credits_granted
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import BuyerAddress
+
+# What providers are sent and send back, in each currency's minor units.
+from atelier_common.money import from_minor_units as from_minor_units
 from atelier_common.money import quantize
+from atelier_common.money import to_minor_units as to_minor_units
 
 LOCAL = "local"
 STRIPE = "stripe"
@@ -77,10 +82,6 @@ _STRIPE_INTENT_STATUS = {
     "requires_action": S.REQUIRES_PAYMENT, "requires_capture": S.PROCESSING, "processing": S.PROCESSING,
     "succeeded": S.SUCCEEDED, "canceled": S.CANCELED,
 }
-# ISO 4217 currencies without minor units, as Stripe lists them.
-ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX",
-                                     "VND", "VUV", "XAF", "XOF", "XPF"})
-
 
 def owns(owner_id: uuid.UUID, user_id: uuid.UUID | None, anon_id: uuid.UUID | None) -> bool:
     """An order or payment belongs to the caller's user id, or to the anonymous id it still
@@ -94,20 +95,6 @@ def can_transition(current: str, target: PaymentStatus) -> bool:
 
 def status_from_stripe_intent(stripe_status: str) -> PaymentStatus:
     return _STRIPE_INTENT_STATUS.get(stripe_status, S.REQUIRES_PAYMENT)
-
-
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """What a provider is sent: cents for USD, whole yen for JPY."""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return int(Decimal(amount).quantize(Decimal(1)))
-    return int(quantize(amount) * 100)
-
-
-def from_minor_units(amount_minor: int, currency: str) -> Decimal:
-    """A provider's minor units back into money."""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return quantize(Decimal(amount_minor))
-    return quantize(Decimal(amount_minor) / 100)
 
 
 # --- the order as payments sees it ---------------------------------------------------------
@@ -186,12 +173,13 @@ class CreditGrant:
 
 
 def credit_grants(lines: list[OrderLine]) -> list[CreditGrant]:
-    """Credit-pack lines of a paid order: attributes.credits per unit, times the quantity."""
+    """Credit-pack lines of a paid order: attributes.credits per unit, times the quantity; a line
+    whose credits are unusable grants nothing (`contracts.catalog.credits_granted`)."""
     grants = []
     for line in lines:
-        if line.kind == "credit_pack":
-            credits = int(line.attributes.get("credits") or 0) * line.quantity
-            if credits > 0:
+        if line.kind == ProductKind.CREDIT_PACK:
+            credits = credits_granted(line.attributes, line.quantity)
+            if credits is not None:
                 grants.append(CreditGrant(sku=line.sku, credits=credits))
     return grants
 

@@ -1,12 +1,131 @@
-"""Events produced by catalog."""
+"""What catalog publishes: its events, the product as other services read it over HTTP, and the
+product kinds with the rules every consumer of a kind shares (what a pack grants, how it is taxed)."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
+from atelier_common.money import Money
+
+
+class ProductKind(StrEnum):
+    """What a product is. Contracts carry the kind as a plain string (a consumer must not fail on
+    a kind added later); compare it with these members, never with literals."""
+
+    PHYSICAL = "physical"
+    CREDIT_PACK = "credit_pack"
+    RETRY_PACK = "retry_pack"
+    SUBSCRIPTION_PLAN = "subscription_plan"
+    PRINT_TIER = "print_tier"
+
+
+DIGITAL_KINDS: tuple[ProductKind, ...] = (ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK,
+                                          ProductKind.SUBSCRIPTION_PLAN, ProductKind.PRINT_TIER)
+# Kinds an order or a cart may hold. A subscription plan is sold through billing (a recurring
+# charge), never as an order line: an order of one would be paid and deliver nothing.
+PURCHASABLE_KINDS: frozenset[str] = frozenset(kind for kind in ProductKind if kind is not ProductKind.SUBSCRIPTION_PLAN)
+# Kinds whose price already includes tax unless a service's settings say otherwise: digital goods
+# are shown at the price charged (PACK_5 costs 4.99 USD, tax included); goods get tax added.
+TAX_INCLUSIVE_KINDS: frozenset[str] = frozenset({ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK,
+                                                 ProductKind.SUBSCRIPTION_PLAN})
+
+
+def is_purchasable(kind: str) -> bool:
+    return kind in PURCHASABLE_KINDS
+
+
+def tax_due(lines: Iterable[tuple[str, Decimal]], rate: Decimal, *,
+            inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS) -> Decimal:
+    """The tax added on top of (kind, line total) lines: `rate` on the lines of tax-exclusive
+    kinds, half-up to the cent; lines of `inclusive_kinds` already include theirs (nothing added)."""
+    inclusive = frozenset(inclusive_kinds)
+    taxable = sum((total for kind, total in lines if kind not in inclusive), Decimal("0"))
+    return (taxable * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _positive_int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+# The attribute a pack's unit grants, by kind.
+_GRANTED_BY: Mapping[str, str] = {ProductKind.CREDIT_PACK: "credits", ProductKind.RETRY_PACK: "retries"}
+
+
+def pack_grant(kind: str, attributes: Mapping[str, Any], quantity: int) -> int | None:
+    """What one line of a pack grants: credits for a credit pack (`attributes["credits"]`),
+    retries for a retry pack (`attributes["retries"]`), per unit × quantity. None when the line
+    is of another kind or its attribute is missing, not a positive whole number, or the quantity
+    is not positive: the caller skips (and logs) it, it never guesses a number."""
+    attribute = _GRANTED_BY.get(kind)
+    if attribute is None or quantity <= 0:
+        return None
+    per_unit = _positive_int(attributes.get(attribute))
+    return per_unit * quantity if per_unit is not None else None
+
+
+def credits_granted(attributes: Mapping[str, Any], quantity: int) -> int | None:
+    """Credits a credit-pack line grants (see `pack_grant`)."""
+    return pack_grant(ProductKind.CREDIT_PACK, attributes, quantity)
+
+
+def retries_granted(attributes: Mapping[str, Any], quantity: int) -> int | None:
+    """Retries a retry-pack line grants (see `pack_grant`)."""
+    return pack_grant(ProductKind.RETRY_PACK, attributes, quantity)
+
+
+class VariantSnapshot(ContractModel):
+    """A variant as `GET /internal/products/{id}` gives it; `price` is what it sells at and
+    `is_active` its own flag (it is on sale only while its product is too)."""
+
+    id: uuid.UUID
+    name: str
+    sku: str
+    price: Money
+    stock_quantity: int = 0
+    attributes: dict[str, Any] = {}
+    is_active: bool = True
+
+
+class ProductSnapshot(ContractModel):
+    """A product as catalog's internal API gives it to cart and orders (`GET
+    /internal/products/{ref}`, `POST /internal/products/lookup`): inactive products included, with
+    `is_active` meaning *sellable now* (the product is active and no category above it is hidden),
+    so the caller can tell "gone" from "unknown"."""
+
+    id: uuid.UUID
+    name: str
+    slug: str | None = None
+    sku: str
+    kind: str
+    price: Money
+    currency: str
+    stock_quantity: int = 0
+    track_inventory: bool = True
+    in_stock: bool = True
+    is_active: bool = True
+    attributes: dict[str, Any] = {}
+    image_url: str | None = None
+    variants: list[VariantSnapshot] = []
+
+    def variant(self, variant_id: uuid.UUID) -> VariantSnapshot | None:
+        return next((v for v in self.variants if v.id == variant_id), None)
+
+
+class ProductSnapshots(ContractModel):
+    """The answer of `POST /internal/products/lookup`; unknown products are simply absent."""
+
+    results: list[ProductSnapshot] = []
 
 
 class ProductChanged(IntegrationEvent):

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
-
-from atelier_cart.catalog import CatalogClient
 from atelier_cart.service import CartService
-from atelier_common.db import SessionDep
+from atelier_common.service import use_case
 
-
-async def get_cart_service(request: Request, session: SessionDep) -> CartService:
-    runtime = request.app.state.runtime
-    return CartService(session, runtime.settings, CatalogClient(runtime))
-
-
-CartServiceDep = Annotated[CartService, Depends(get_cart_service)]
+CartServiceDep = Annotated[CartService, use_case(CartService)]
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
 ANON = {401: {"description": "No anonymous token or access token (AUTHENTICATION_REQUIRED, INVALID_TOKEN)"}}
@@ -24,7 +15,7 @@ ITEM_NOT_FOUND = {404: {"description": "No such line in the caller's cart (NOT_F
                                        "(PRODUCT_NOT_FOUND)"}}
 LINE_RULES = {
     400: {"description": "VALIDATION_ERROR (quantity 1–99), QUANTITY_LIMIT (the line would pass 99), "
-                         "CURRENCY_MISMATCH"},
+                         "CURRENCY_MISMATCH, NOT_PURCHASABLE (a subscription plan)"},
     404: {"description": "PRODUCT_NOT_FOUND: unknown or inactive product or variant"},
     409: {"description": "INSUFFICIENT_STOCK, details {requested, available}"},
 }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 
 from atelier_catalog import domain
 from atelier_catalog.domain import Visibility
@@ -20,7 +20,7 @@ from atelier_catalog.service import (
     WishlistService,
 )
 from atelier_common.auth import OptionalPrincipal
-from atelier_common.db import SessionDep
+from atelier_common.service import use_case
 
 
 async def _visibility(viewer: OptionalPrincipal, include_inactive: Annotated[bool, Query(
@@ -28,30 +28,16 @@ async def _visibility(viewer: OptionalPrincipal, include_inactive: Annotated[boo
     return domain.visibility_for(is_staff=viewer.is_staff, include_inactive=include_inactive)
 
 
-def _service(cls: type[Any]) -> Any:
-    async def build(session: SessionDep) -> Any:
-        return cls(session)
-
-    build.__name__ = f"get_{cls.__name__}"
-    return Depends(build)
-
-
-async def _product_service(request: Request, session: SessionDep) -> ProductService:
-    state = request.app.state
-    return ProductService(session, exact_count_limit=state.settings.exact_count_limit,
-                          estimates=state.count_estimates)
-
-
 VisibilityDep = Annotated[Visibility, Depends(_visibility)]
 ProductQueryDep = Annotated[ProductQuery, Query()]
-CategoryServiceDep = Annotated[CategoryService, _service(CategoryService)]
-ProductServiceDep = Annotated[ProductService, Depends(_product_service)]
-VariantServiceDep = Annotated[VariantService, _service(VariantService)]
-ImageServiceDep = Annotated[ImageService, _service(ImageService)]
-StockServiceDep = Annotated[StockService, _service(StockService)]
-PricingServiceDep = Annotated[PricingService, _service(PricingService)]
-ReviewServiceDep = Annotated[ReviewService, _service(ReviewService)]
-WishlistServiceDep = Annotated[WishlistService, _service(WishlistService)]
+CategoryServiceDep = Annotated[CategoryService, use_case(CategoryService)]
+ProductServiceDep = Annotated[ProductService, use_case(ProductService)]
+VariantServiceDep = Annotated[VariantService, use_case(VariantService)]
+ImageServiceDep = Annotated[ImageService, use_case(ImageService)]
+StockServiceDep = Annotated[StockService, use_case(StockService)]
+PricingServiceDep = Annotated[PricingService, use_case(PricingService)]
+ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]
+WishlistServiceDep = Annotated[WishlistService, use_case(WishlistService)]
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
 NOT_FOUND = {404: {"description": "Not found (unknown, inactive or malformed id or slug)"}}

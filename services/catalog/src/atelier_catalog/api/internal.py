@@ -6,18 +6,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from atelier_catalog.api.deps import NOT_FOUND, ProductServiceDep
-from atelier_catalog.schemas import InternalProductRead, ProductLookup, ProductLookupRead
+from atelier_catalog.schemas import ProductLookup
 from atelier_common.auth import require_service
+from atelier_common.contracts.catalog import ProductSnapshot, ProductSnapshots
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
 
-@router.get("/products/{product_ref}", response_model=InternalProductRead, responses=NOT_FOUND)
-async def get_internal_product(product_ref: str, products: ProductServiceDep) -> InternalProductRead:
+@router.get("/products/{product_ref}", response_model=ProductSnapshot, responses=NOT_FOUND)
+async def get_internal_product(product_ref: str, products: ProductServiceDep) -> ProductSnapshot:
     return await products.get_for_service(product_ref)
 
 
-@router.post("/products/lookup", response_model=ProductLookupRead)
-async def lookup_products(data: ProductLookup, products: ProductServiceDep) -> dict[str, list[InternalProductRead]]:
+@router.post("/products/lookup", response_model=ProductSnapshots)
+async def lookup_products(data: ProductLookup, products: ProductServiceDep) -> ProductSnapshots:
     """Products by id and/or SKU, active or not; unknown ones are simply absent."""
-    return {"results": await products.lookup(data)}
+    return ProductSnapshots(results=await products.lookup(data))

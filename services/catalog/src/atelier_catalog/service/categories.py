@@ -7,17 +7,19 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import EVERYTHING, CategoryForest, CategoryNode, Visibility
 from atelier_catalog.errors import CategoryCycle, CategoryNotFound, SlugExists, UnknownParentCategory
 from atelier_catalog.models import Category
-from atelier_catalog.repository import CategoryRepository
+from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, CategoryUpdate
-from atelier_catalog.service._shared import flush_unique
+from atelier_catalog.service._shared import flush_unique, publish_changes
+from atelier_common.service import UseCase
 
 
-class CategoryService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CategoryService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.categories = CategoryRepository(session)
 
     async def tree(self, visibility: Visibility) -> list[CategoryNode]:
@@ -52,16 +54,28 @@ class CategoryService:
                 raise CategoryCycle(details={"fields": {"parent_id": ["is this category or one of its descendants"]}})
         if "slug" in changes and changes["slug"] != category.slug:
             changes["slug"] = await self._slug_for(changes["slug"], category.name)
+        moves_products = ("is_active" in changes and changes["is_active"] != category.is_active) or (
+            "parent_id" in changes and changes["parent_id"] != category.parent_id)
         for name, value in changes.items():
             setattr(category, name, value)
         await flush_unique(self.session)
+        if moves_products:
+            await self._announce_products(category.id)
         return category
 
     async def deactivate(self, ref: str) -> None:
         """Hides the category and, in the tree, everything under it; products stay as they are."""
         category = await self._load(ref)
-        category.is_active = False
-        await self.session.flush()
+        if category.is_active:
+            category.is_active = False
+            await self.session.flush()
+            await self._announce_products(category.id)
+
+    async def _announce_products(self, category_id: uuid.UUID) -> None:
+        """Whether the products below `category_id` are on sale may have changed: tell carts."""
+        products = ProductRepository(self.session)
+        for product in await products.in_categories(await self.categories.descendant_ids(category_id)):
+            await publish_changes(self.session, product, variants=product.variants)
 
     async def _load(self, ref: str) -> Category:
         category = await self.categories.get_readable(ref, EVERYTHING)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import ImageNotFound
 from atelier_catalog.models import Product, ProductImage
 from atelier_catalog.repository import ProductRepository
 from atelier_catalog.schemas import ImageCreate, ImageUpdate
 from atelier_catalog.service._shared import load_product, publish_changes
+from atelier_common.service import UseCase
 
 
-class ImageService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ImageService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.products = ProductRepository(session)
 
     async def add(self, ref: str, data: ImageCreate) -> ProductImage:

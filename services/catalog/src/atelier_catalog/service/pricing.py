@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import PRICING_GROUPS, ProductKind
 from atelier_catalog.models import Product
 from atelier_catalog.repository import ProductRepository
+from atelier_common.service import UseCase
 
 
-class PricingService:
-    def __init__(self, session: AsyncSession) -> None:
+class PricingService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.products = ProductRepository(session)
 
     async def price_list(self) -> dict[str, list[Product]]:

@@ -8,31 +8,31 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_catalog import domain
+from atelier_catalog import domain, visibility
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import EVERYTHING, ProductFilter, ProductKind, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import Product, StockMovement
-from atelier_catalog.repository import CategoryRepository, CountEstimates, ProductRepository
+from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import (
-    InternalProductRead,
-    InternalVariantRead,
     ProductCreate,
     ProductLookup,
     ProductQuery,
     ProductUpdate,
 )
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
+from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
+from atelier_common.service import UseCase
 
 INITIAL_STOCK_REASON = "initial stock"
 
 
-class ProductService:
-    def __init__(self, session: AsyncSession, *, exact_count_limit: int = 1_000,
-                 estimates: CountEstimates | None = None) -> None:
-        self.session = session
-        self.products = ProductRepository(session, estimates=estimates)
+class ProductService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
+        self.products = ProductRepository(session, estimates=context.estimates)
         self.categories = CategoryRepository(session)
-        self.exact_count_limit = exact_count_limit
+        self.exact_count_limit = context.settings.exact_count_limit
 
     # -- browsing --------------------------------------------------------------------------
 
@@ -134,25 +134,30 @@ class ProductService:
 
     # -- other services (/internal) ------------------------------------------------------
 
-    async def get_for_service(self, ref: str) -> InternalProductRead:
+    async def get_for_service(self, ref: str) -> ProductSnapshot:
+        """Active or not (`is_active` says whether it is on sale), so callers tell gone from unknown."""
         product = await self.products.get_readable(ref, EVERYTHING)
         if product is None:
             raise ProductNotFound()
-        return _internal_view(product)
+        hidden = await self.products.hidden_by_category([product.id])
+        return _snapshot(product, category_hidden=product.id in hidden)
 
-    async def lookup(self, data: ProductLookup) -> list[InternalProductRead]:
-        return [_internal_view(p) for p in await self.products.get_many(ids=data.ids, skus=data.skus)]
+    async def lookup(self, data: ProductLookup) -> list[ProductSnapshot]:
+        products = await self.products.get_many(ids=data.ids, skus=data.skus)
+        hidden = await self.products.hidden_by_category(p.id for p in products)
+        return [_snapshot(p, category_hidden=p.id in hidden) for p in products]
 
 
-def _internal_view(product: Product) -> InternalProductRead:
-    return InternalProductRead(
+def _snapshot(product: Product, *, category_hidden: bool) -> ProductSnapshot:
+    on_sale = visibility.product_sellable(product, category_hidden=category_hidden)
+    return ProductSnapshot(
         id=product.id, name=product.name, slug=product.slug, sku=product.sku, kind=ProductKind(product.kind),
         price=product.price, currency=product.currency, stock_quantity=product.stock_quantity,
         track_inventory=product.track_inventory,
         in_stock=domain.is_in_stock(product.track_inventory, product.stock_quantity),
-        is_active=product.is_active, attributes=product.attributes,
+        is_active=on_sale, attributes=product.attributes,
         image_url=domain.primary_image_url(product.images),
-        variants=[InternalVariantRead(
+        variants=[VariantSnapshot(
             id=v.id, name=v.name, sku=v.sku, price=domain.effective_price(v.price, product.price),
             stock_quantity=v.stock_quantity, attributes=v.attributes, is_active=v.is_active)
             for v in product.variants])

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_catalog import domain
+from atelier_catalog import domain, visibility
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
 from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
 from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReservationRepository
@@ -25,6 +26,7 @@ from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
 from atelier_common.contracts.orders import OrderLine
+from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.catalog.reservations")
 
@@ -38,10 +40,10 @@ def _target(product_id: uuid.UUID, variant_id: uuid.UUID | None) -> Target:
     return (ProductVariant, variant_id) if variant_id is not None else (Product, product_id)
 
 
-class ReservationService:
-    def __init__(self, session: AsyncSession, *, ttl_minutes: int = 30) -> None:
-        self.session = session
-        self.ttl = timedelta(minutes=ttl_minutes)
+class ReservationService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
+        self.ttl = timedelta(minutes=context.settings.reservation_ttl_minutes)
         self.products = ProductRepository(session)
         self.reservations = ReservationRepository(session)
         self.purchases = PurchaseRepository(session)
@@ -117,8 +119,10 @@ class ReservationService:
         return len(order_ids)
 
     async def _check_sellable(self, needs: Sequence[StockNeed]) -> tuple[list[StockLine], list[StockNeed]]:
-        """The lines that cannot be sold at all (unknown or inactive), and those that count stock."""
+        """The lines that cannot be sold at all (unknown or not on sale: `atelier_catalog.visibility`),
+        and those that count stock."""
         products = {p.id: p for p in await self.products.get_many(ids={n.product_id for n in needs})}
+        hidden = await self.products.hidden_by_category(products)
         unavailable: list[StockLine] = []
         counted: list[StockNeed] = []
         for need in needs:
@@ -126,8 +130,9 @@ class ReservationService:
             variant = None
             if product is not None and need.variant_id is not None:
                 variant = next((v for v in product.variants if v.id == need.variant_id), None)
-            if (product is None or not product.is_active
-                    or (need.variant_id is not None and (variant is None or not variant.is_active))):
+            on_sale = product is not None and visibility.product_sellable(product, category_hidden=product.id in hidden)
+            if not on_sale or (need.variant_id is not None
+                               and (variant is None or not visibility.variant_sellable(variant, product_on_sale=on_sale))):
                 unavailable.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
                                              requested=need.quantity, available=0))
             elif domain.needs_stock(product.kind, product.track_inventory):

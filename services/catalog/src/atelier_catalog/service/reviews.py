@@ -11,18 +11,20 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import PUBLIC
 from atelier_catalog.errors import ProductNotFound, ReviewExists
 from atelier_catalog.models import Product, Review, WishlistItem
 from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReviewRepository, WishlistRepository
 from atelier_catalog.schemas import ReviewCreate
+from atelier_common.service import UseCase
 
 ADDED, REMOVED = "Product added to wishlist", "Product removed from wishlist"
 
 
-class ReviewService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ReviewService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.products = ProductRepository(session)
         self.reviews = ReviewRepository(session)
         self.purchases = PurchaseRepository(session)
@@ -70,9 +72,9 @@ class ReviewService:
         return product_id
 
 
-class WishlistService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class WishlistService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.products = ProductRepository(session)
         self.wishlists = WishlistRepository(session)
 

@@ -6,16 +6,18 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import InsufficientStock, VariantNotFound
 from atelier_catalog.models import Product, ProductVariant, StockMovement
 from atelier_catalog.repository import ProductRepository
 from atelier_catalog.schemas import StockAdjustment
 from atelier_catalog.service._shared import load_product, publish_changes
+from atelier_common.service import UseCase
 
 
-class StockService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class StockService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.products = ProductRepository(session)
 
     async def adjust(self, ref: str, data: StockAdjustment, *, actor_id: uuid.UUID | None) -> StockMovement:

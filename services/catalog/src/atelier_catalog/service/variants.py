@@ -7,17 +7,19 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import SkuExists, VariantNotFound
 from atelier_catalog.models import Product, ProductVariant, StockMovement
 from atelier_catalog.repository import ProductRepository
 from atelier_catalog.schemas import VariantCreate, VariantUpdate
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
 from atelier_catalog.service.products import INITIAL_STOCK_REASON
+from atelier_common.service import UseCase
 
 
-class VariantService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class VariantService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
         self.products = ProductRepository(session)
 
     async def add(self, ref: str, data: VariantCreate, *, actor_id: uuid.UUID | None) -> ProductVariant:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from atelier_common import outbox
-from atelier_common.contracts.catalog import ProductChanged
+from atelier_common.contracts.catalog import ProductChanged, ProductKind, credits_granted
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_common.money import to_minor_units
@@ -33,7 +33,6 @@ from atelier_generation.schemas import CreditPackRead, TransactionRead, UsageRea
 from atelier_generation.service._shared import utcnow
 
 log = logging.getLogger("atelier.generation.credits")
-CREDIT_PACK = "credit_pack"
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class CreditService(UseCase[GenerationContext]):
 
     async def packs(self) -> list[CreditPackRead]:
         return [CreditPackRead(id=p.product_id, sku=p.sku, name=p.name, credits=p.credits, price=p.price,
-                               currency=p.currency, price_cents=to_minor_units(p.price), active=p.is_active)
+                               currency=p.currency, price_cents=to_minor_units(p.price, p.currency), active=p.is_active)
                 for p in await CreditPackRepository(self.session).list_active()]
 
     async def tier(self, user_id: uuid.UUID | None, now: datetime) -> str:
@@ -132,9 +131,9 @@ class CreditService(UseCase[GenerationContext]):
         now, granted = utcnow(), 0
         transactions, wallets = TransactionRepository(self.session), WalletRepository(self.session)
         for line in event.lines:
-            if line.kind != CREDIT_PACK:
+            if line.kind != ProductKind.CREDIT_PACK:
                 continue
-            credits = domain.pack_credits(line.attributes, line.quantity)
+            credits = credits_granted(line.attributes, line.quantity)
             if credits is None:
                 log.error("order %s: credit pack %s has no usable 'credits' attribute", event.order_id, line.sku)
                 continue
@@ -150,10 +149,10 @@ class CreditService(UseCase[GenerationContext]):
     async def project_product(self, event: ProductChanged) -> None:
         """Keep the credit-pack list (`GET /credits/packs`) from catalog's announcements."""
         packs = CreditPackRepository(self.session)
-        credits = domain.pack_credits(event.attributes, 1)
+        credits = credits_granted(event.attributes, 1)
         if event.variant_id is not None:
             return  # a pack is sold as a product; variants add nothing to the list
-        if event.kind != CREDIT_PACK or credits is None:
+        if event.kind != ProductKind.CREDIT_PACK or credits is None:
             await packs.remove(event.product_id)
             return
         await packs.upsert(CreditPack(product_id=event.product_id, sku=event.sku, name=event.name, credits=credits,

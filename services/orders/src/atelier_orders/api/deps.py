@@ -4,42 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 
 from atelier_common.auth import AnonPrincipal
-from atelier_common.db import SessionDep
+from atelier_common.service import use_case
 from atelier_orders.schemas import OrderQuery
 from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
-
-
-async def _placement(request: Request, session: SessionDep) -> PlacementService:
-    runtime = request.app.state.runtime
-    return PlacementService(session, runtime.clients, runtime.settings)
-
-
-async def _status(session: SessionDep) -> StatusService:
-    return StatusService(session)
-
-
-async def _orders(session: SessionDep) -> OrderService:
-    return OrderService(session)
 
 
 async def _buyer(principal: AnonPrincipal) -> Buyer:
     return Buyer.of(principal)
 
 
-PlacementServiceDep = Annotated[PlacementService, Depends(_placement)]
-StatusServiceDep = Annotated[StatusService, Depends(_status)]
-OrderServiceDep = Annotated[OrderService, Depends(_orders)]
+PlacementServiceDep = Annotated[PlacementService, use_case(PlacementService)]
+StatusServiceDep = Annotated[StatusService, use_case(StatusService)]
+OrderServiceDep = Annotated[OrderService, use_case(OrderService)]
 BuyerDep = Annotated[Buyer, Depends(_buyer)]
 OrderQueryDep = Annotated[OrderQuery, Query()]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.
 NOT_FOUND = {404: {"description": "Not found (unknown order, or another customer's)"}}
 PLACE_ERRORS = {
+    400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE, NOT_PURCHASABLE "
+                         "(a subscription plan) or CURRENCY_MISMATCH"},
     409: {"description": "INSUFFICIENT_STOCK, or IDEMPOTENCY_KEY_REUSED (the Idempotency-Key with another body)"},
-    400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE or CURRENCY_MISMATCH"},
     404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
     503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
 }

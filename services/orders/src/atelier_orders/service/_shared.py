@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,9 +11,11 @@ from atelier_common import outbox
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
-from atelier_orders.errors import OrderNotFound
+from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
 from atelier_orders.models import Order, OrderStatusHistory, utcnow
 from atelier_orders.repository import OrderRepository
+
+log = logging.getLogger("atelier.orders.status")
 
 
 def order_id_of(ref: str | uuid.UUID) -> uuid.UUID:
@@ -50,9 +53,40 @@ async def record_status(session: AsyncSession, order: Order, previous: OrderStat
         note=note, tracking_number=order.tracking_number))
 
 
-async def move(session: AsyncSession, order: Order, target: OrderStatus, *, note: str, actor: Actor,
-               actor_id: uuid.UUID | None = None) -> None:
-    """Set `order`'s status (the caller checked the transition) with its timestamps and history."""
+# Who asks for a move by a request (an illegal one is refused with 409); any other actor asks by
+# an event, which cannot be refused: its illegal move is logged and noted, never applied.
+_REQUESTERS = frozenset({Actor.CUSTOMER, Actor.STAFF})
+
+
+async def transition(session: AsyncSession, order: Order, target: OrderStatus, *, note: str, actor: Actor,
+                     actor_id: uuid.UUID | None = None) -> bool:
+    """The one way an order's status changes, whoever asks: checked against `domain.TRANSITIONS`
+    (and the kind rules of `domain.transition_problem`), then applied with its timestamps, history
+    entry and `order.status_changed`. Whether it was applied.
+
+    An illegal move asked by a customer or staff raises `InvalidStatusTransition`; one asked by an
+    event (catalog, payments, the system) is logged and written to the history as a note with the
+    status unchanged: the order never moves where the rules forbid.
+    """
+    current = OrderStatus(order.status)
+    digital_only = domain.is_digital_only(item.kind for item in order.items)
+    by_staff = actor is Actor.STAFF
+    problem = domain.transition_problem(current, target, digital_only=digital_only, by_staff=by_staff)
+    if problem is not None:
+        if actor in _REQUESTERS:
+            raise InvalidStatusTransition(problem, details={
+                "from": current.value, "to": target.value,
+                "allowed": domain.allowed_targets(current, digital_only=digital_only, by_staff=by_staff)})
+        log.warning("order %s: %s asked for %s -> %s, not applied: %s", order.id, actor, current, target, problem)
+        await record_status(session, order, current, actor=actor, actor_id=actor_id,
+                            note=f"Not applied: {note} ({problem})")
+        return False
+    await _apply(session, order, target, note=note, actor=actor, actor_id=actor_id)
+    return True
+
+
+async def _apply(session: AsyncSession, order: Order, target: OrderStatus, *, note: str, actor: Actor,
+                 actor_id: uuid.UUID | None) -> None:
     previous = OrderStatus(order.status)
     now = utcnow()
     order.status = target

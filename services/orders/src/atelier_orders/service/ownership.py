@@ -6,13 +6,16 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.service import UseCase
 from atelier_orders import domain
+from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderRepository
 
 
-class OwnershipService:
-    def __init__(self, session: AsyncSession) -> None:
+class OwnershipService(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
         self.orders = OrderRepository(session)
 
     async def transfer_to_user(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> int:

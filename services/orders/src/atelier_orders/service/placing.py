@@ -18,9 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.auth import Principal
+from atelier_common.contracts.catalog import ProductKind, is_purchasable
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_common.service import UseCase
 from atelier_orders import domain
-from atelier_orders.clients import CatalogProduct, ServiceClients
+from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.clients import CatalogProduct
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import (
     AddressNotFound,
@@ -30,6 +33,7 @@ from atelier_orders.errors import (
     CurrencyMismatch,
     InsufficientStock,
     InvalidOrderLine,
+    NotPurchasable,
     OrderNumberExhausted,
     ProductUnavailable,
 )
@@ -37,7 +41,6 @@ from atelier_orders.models import Order, OrderItem, utcnow
 from atelier_orders.repository import OrderRepository
 from atelier_orders.schemas import OrderCreate
 from atelier_orders.service._shared import record_status, reload
-from atelier_orders.settings import OrdersSettings
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,11 @@ class PricedLine:
     attributes: dict[str, Any]
 
 
-class PlacementService:
-    def __init__(self, session: AsyncSession, clients: ServiceClients, settings: OrdersSettings) -> None:
-        self.session = session
-        self.clients = clients
-        self.settings = settings
+class PlacementService(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
+        self.clients = context.clients
+        self.settings = context.settings
         self.orders = OrderRepository(session)
 
     async def place(self, buyer: Buyer, data: OrderCreate) -> Order:
@@ -105,9 +108,10 @@ class PlacementService:
             raise AddressRequired(details={"fields": {"shipping_address_id": ["required when goods are shipped"]}})
         shipping = await self._address(data.shipping_address_id, buyer)
         billing = await self._address(data.billing_address_id, buyer) if data.billing_address_id else shipping
-        totals = domain.compute_totals(((line.unit_price, line.request.quantity) for line in lines),
-                                       tax_rate=self.settings.tax_rate, shipping_cost=self.settings.shipping_cost,
-                                       ships=ships)
+        totals = domain.compute_totals(
+            ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
+            tax_rate=self.settings.tax_rate, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
+            shipping_cost=self.settings.shipping_cost, ships=ships)
 
         order = await self._insert_numbered(dict(
             owner_id=buyer.owner_id, user_id=buyer.user_id,
@@ -150,11 +154,17 @@ class PlacementService:
             what = "print tier" if request.tier else "product"
             raise ProductUnavailable(f"The {what} {request.reference!r} is not available",
                                      details={"product": request.reference})
-        if request.tier is not None and product.kind != domain.PRINT_TIER:
+        if not is_purchasable(product.kind):
+            raise NotPurchasable(f"A {product.kind} is not sold in an order", details={
+                "product": request.reference, "kind": product.kind})
+        if product.kind == ProductKind.PRINT_TIER and request.book_id is None:
+            raise NotPurchasable("A print tier prints a book: name the book (book_id)",
+                                 details={"product": request.reference, "kind": product.kind})
+        if request.tier is not None and product.kind != ProductKind.PRINT_TIER:
             raise ProductUnavailable(f"{request.tier!r} is not a print tier", details={"tier": request.tier})
-        if request.book_id is not None and product.kind != domain.PRINT_TIER:
+        if request.book_id is not None and product.kind != ProductKind.PRINT_TIER:
             raise InvalidOrderLine("Only a print tier prints a book", details={"product": request.reference})
-        if request.content_type is not None and product.kind != domain.RETRY_PACK:
+        if request.content_type is not None and product.kind != ProductKind.RETRY_PACK:
             raise InvalidOrderLine("Only a retry pack names the item its retries are for",
                                    details={"product": request.reference})
         if request.variant_id is None:
@@ -181,7 +191,7 @@ class PlacementService:
         """A courtesy check on catalog's current figure; the reservation on order.placed decides."""
         requested: Counter[tuple[uuid.UUID, uuid.UUID | None]] = Counter()
         for line in lines:
-            if line.product.kind == "physical" and line.product.track_inventory:
+            if line.product.kind == ProductKind.PHYSICAL and line.product.track_inventory:
                 requested[(line.product.id, line.variant_id)] += line.request.quantity
         for line in lines:
             key = (line.product.id, line.variant_id)

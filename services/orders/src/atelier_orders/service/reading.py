@@ -8,7 +8,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
 from atelier_common.errors import PermissionDenied
+from atelier_common.service import UseCase
 from atelier_orders import domain
+from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import InvalidOrdering, OrderNotFound
 from atelier_orders.models import Order
 from atelier_orders.repository import OrderRepository
@@ -16,8 +18,9 @@ from atelier_orders.schemas import OrderQuery
 from atelier_orders.service._shared import order_id_of
 
 
-class OrderService:
-    def __init__(self, session: AsyncSession) -> None:
+class OrderService(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
         self.orders = OrderRepository(session)
 
     async def get(self, order_ref: str, viewer: Principal) -> Order:

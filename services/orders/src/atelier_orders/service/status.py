@@ -1,10 +1,10 @@
 """Moving an order through its statuses: the customer's cancel, staff changes, and what catalog
 and payments report.
 
-Every method locks the order row first (`OrderRepository.lock`), then asks `domain` whether the
-move is allowed, so two changes of one order never both start from the same old status. Events
-from other services are applied only when they still make sense: a late or repeated one is a
-no-op (the inbox already drops exact redeliveries).
+Every method locks the order row first (`OrderRepository.lock`), so two changes of one order never
+both start from the same old status, then moves it through `_shared.transition`, the one guarded
+move: a request asking for an illegal move is refused (409), an event asking for one is noted in
+the history and not applied (the inbox already drops exact redeliveries).
 """
 
 from __future__ import annotations
@@ -18,21 +18,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.money import quantize
+from atelier_common.service import UseCase
 from atelier_orders import domain
+from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound
 from atelier_orders.models import Order, utcnow
 from atelier_orders.repository import OrderRepository
 from atelier_orders.schemas import OrderStatusUpdate
-from atelier_orders.service._shared import move, order_id_of, record_status, reload
+from atelier_orders.service._shared import order_id_of, record_status, reload, transition
 
 log = logging.getLogger("atelier.orders.status")
 S = OrderStatus
 
 
-class StatusService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class StatusService(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
         self.orders = OrderRepository(session)
 
     # -- customers and staff -----------------------------------------------------------------------
@@ -53,31 +55,36 @@ class StatusService:
             await self._cancel(order, note=data.note or "Cancelled by staff", reason=data.note, actor=Actor.STAFF,
                                actor_id=staff_id)
         else:
-            self._check_transition(order, data.status, by_staff=True)
+            tracking = order.tracking_number
             if data.tracking_number is not None:
                 order.tracking_number = data.tracking_number
-            await move(self.session, order, data.status, note=data.note or _default_note(data.status),
-                       actor=Actor.STAFF, actor_id=staff_id)
+            try:
+                await transition(self.session, order, data.status, note=data.note or _default_note(data.status),
+                                 actor=Actor.STAFF, actor_id=staff_id)
+            except InvalidStatusTransition:
+                order.tracking_number = tracking
+                raise
         return await reload(self.orders, order.id)
 
     # -- what other services report ----------------------------------------------------------------
 
     async def mark_stock_reserved(self, order_id: uuid.UUID) -> None:
         order = await self._lock_known(order_id, "stock.reserved")
-        # Already paid (payment overtook catalog) or cancelled meanwhile: nothing to move.
-        if order is not None and order.status == S.PENDING:
-            await move(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
+        # Already paid (payment overtook catalog) or cancelled meanwhile: the move is not applied
+        # (`transition` notes it in the history).
+        if order is not None:
+            await transition(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
 
     async def reject(self, order_id: uuid.UUID, reason: str) -> None:
         """Catalog could not hold the stock: the order is refused, or cancelled and refunded if paid."""
         order = await self._lock_known(order_id, "stock.rejected")
         if order is None:
             return
-        if order.status in (S.PENDING, S.AWAITING_PAYMENT):
-            await move(self.session, order, S.REJECTED, note=f"Stock refused: {reason}", actor=Actor.CATALOG)
-        elif order.status in (S.PAID, S.PROCESSING):
+        if order.status in (S.PAID, S.PROCESSING):
             await self._cancel(order, note=f"Stock refused after payment: {reason}",
                                reason=f"stock refused: {reason}", actor=Actor.CATALOG)
+        else:
+            await transition(self.session, order, S.REJECTED, note=f"Stock refused: {reason}", actor=Actor.CATALOG)
 
     async def mark_paid(self, order_id: uuid.UUID, *, amount: Decimal, currency: str) -> None:
         order = await self._lock_known(order_id, "order.paid")
@@ -86,11 +93,7 @@ class StatusService:
         note = "Payment confirmed"
         if quantize(amount) != quantize(order.total_amount) or currency != order.currency:
             note += f" ({quantize(amount)} {currency}; the order totals {order.total_amount} {order.currency})"
-        if order.status in (S.PENDING, S.AWAITING_PAYMENT):
-            await move(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS)
-            if domain.is_digital_only(item.kind for item in order.items):
-                await move(self.session, order, S.COMPLETED, note="Digital order fulfilled", actor=Actor.SYSTEM)
-        elif order.status in (S.CANCELLED, S.REJECTED):
+        if order.status in (S.CANCELLED, S.REJECTED):
             # The money arrived for an order that no longer exists: announce it again as a paid
             # cancellation so that payments gives the money back (it then confirms with a refund).
             order.paid_at = utcnow()
@@ -98,6 +101,10 @@ class StatusService:
                                 note=f"{note} after the order was {order.status}; refund requested")
             await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id, was_paid=True,
                                                           reason=f"paid after the order was {order.status}"))
+        elif await transition(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS):
+            if domain.is_digital_only(item.kind for item in order.items):
+                await transition(self.session, order, S.COMPLETED, note="Digital order fulfilled",
+                                 actor=Actor.SYSTEM)
 
     async def note_payment_failure(self, order_id: uuid.UUID, reason: str | None) -> None:
         order = await self._lock_known(order_id, "payment.failed")
@@ -112,7 +119,7 @@ class StatusService:
             return
         note = f"Refund of {quantize(amount)} {currency} confirmed"
         if order.status in (S.CANCELLED, S.REJECTED) and is_full:
-            await move(self.session, order, S.REFUNDED, note=note, actor=Actor.PAYMENTS)
+            await transition(self.session, order, S.REFUNDED, note=note, actor=Actor.PAYMENTS)
         else:
             # A refund made at the provider for a live order, or a partial refund (payment.refunded
             # with is_full false): recorded, the order is left as it is (only a cancellation releases
@@ -128,21 +135,12 @@ class StatusService:
             log.warning("%s for unknown order %s ignored", event_type, order_id)
         return order
 
-    @staticmethod
-    def _check_transition(order: Order, target: OrderStatus, *, by_staff: bool) -> None:
-        digital_only = domain.is_digital_only(item.kind for item in order.items)
-        problem = domain.transition_problem(order.status, target, digital_only=digital_only, by_staff=by_staff)
-        if problem is not None:
-            raise InvalidStatusTransition(problem, details={
-                "from": order.status, "to": target.value,
-                "allowed": domain.allowed_targets(order.status, digital_only=digital_only, by_staff=by_staff)})
-
     async def _cancel(self, order: Order, *, note: str, reason: str | None, actor: Actor,
                       actor_id: uuid.UUID | None = None) -> None:
         if problem := domain.cancel_problem(order.status):
             raise OrderNotCancellable(problem, details={
                 "status": order.status, "cancellable_from": sorted(s.value for s in domain.CANCELLABLE)})
-        await move(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
+        await transition(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
         # Catalog releases the stock; payments refunds what was paid.
         await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id,
                                                       was_paid=order.paid_at is not None, reason=reason))

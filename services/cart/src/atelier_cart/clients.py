@@ -1,46 +1,24 @@
-"""Catalog's internal API, for a product the read-model has not heard of yet.
+"""The other services cart calls, one client each: catalog's internal API, for a product the
+read-model has not heard of yet.
 
 `GET /internal/products/{id}` answers the product with all its variants, inactive ones
-included; only the fields the read-model keeps are read here (unknown ones are ignored).
+included (`atelier_common.contracts.catalog.ProductSnapshot`, the shape orders reads too).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from atelier_cart.domain import ProductFacts
 from atelier_cart.errors import CatalogUnavailable
+from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
 from atelier_common.internal import call_internal
 
 log = logging.getLogger("atelier.cart.catalog")
-
-
-class _Variant(BaseModel):
-    id: uuid.UUID
-    name: str
-    sku: str
-    price: Decimal  # catalog sends the effective price (the product's when the variant has none)
-    stock_quantity: int
-    is_active: bool
-
-
-class _Product(BaseModel):
-    id: uuid.UUID
-    name: str
-    sku: str
-    kind: str
-    price: Decimal
-    currency: str
-    stock_quantity: int
-    track_inventory: bool
-    is_active: bool
-    image_url: str | None = None
-    variants: list[_Variant] = []
 
 
 class CatalogClient:
@@ -56,14 +34,14 @@ class CatalogClient:
             log.error("catalog answered %s for product %s", response.status_code, product_id)
             raise CatalogUnavailable()
         try:
-            product = _Product.model_validate(response.json())
+            product = ProductSnapshot.model_validate(response.json())
         except (ValueError, ValidationError) as exc:
             log.error("catalog sent an unreadable product %s: %s", product_id, exc)
             raise CatalogUnavailable() from exc
         return [_facts(product, None), *(_facts(product, variant) for variant in product.variants)]
 
 
-def _facts(product: _Product, variant: _Variant | None) -> ProductFacts:
+def _facts(product: ProductSnapshot, variant: VariantSnapshot | None) -> ProductFacts:
     # Same meaning as catalog.product_changed: a variant is sellable only while its product is.
     if variant is None:
         return ProductFacts(product_id=product.id, variant_id=None, name=product.name, variant_name=None,

@@ -1,0 +1,24 @@
+"""Cart's context: built once at start (settings, the catalog client)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from atelier_cart.clients import CatalogClient
+from atelier_cart.settings import CartSettings
+from atelier_common.service import Runtime
+
+
+@dataclass(frozen=True)
+class CartContext:
+    """Long-lived collaborators of cart's use cases."""
+
+    settings: CartSettings
+    catalog: CatalogClient
+
+
+@asynccontextmanager
+async def context(runtime: Runtime) -> AsyncIterator[CartContext]:
+    yield CartContext(settings=CartSettings.of(runtime), catalog=CatalogClient(runtime))

@@ -1,0 +1,36 @@
+"""Catalog's context: built once at start (settings, the count estimates), with the demo seed and
+the reservation sweep started beside it and stopped at stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from atelier_catalog import sweeper
+from atelier_catalog.context import CatalogContext
+from atelier_catalog.demo import seed_demo_data
+from atelier_catalog.settings import CatalogSettings
+from atelier_common.service import Runtime
+
+__all__ = ["CatalogContext", "context"]
+
+
+@asynccontextmanager
+async def context(runtime: Runtime) -> AsyncIterator[CatalogContext]:
+    settings = CatalogSettings.of(runtime)
+    catalog = CatalogContext.of(settings)
+    if settings.seed_demo_data:
+        await seed_demo_data(runtime.db, catalog)
+    sweep: asyncio.Task[None] | None = None
+    # The consumers own reservations; an api-only process leaves the sweep to them.
+    if "consumer" in runtime.roles and settings.reservation_sweep_seconds > 0:
+        sweep = asyncio.create_task(sweeper.sweep_forever(runtime.db, catalog, settings.reservation_sweep_seconds))
+    try:
+        yield catalog
+    finally:
+        if sweep is not None:
+            sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep

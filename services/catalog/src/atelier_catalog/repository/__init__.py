@@ -1,0 +1,22 @@
+"""Queries of the catalog, and nothing else: no rules, no commits. One module per concern:
+
+- `products`: products one by one (staff edits, lookups for other services, slugs, SKUs);
+- `search`: product pages and the search walk (statements built once, counts exact or estimated);
+- `estimates`: estimated counts kept for a while;
+- `categories`: the category tree;
+- `stock`: stock counts and the reservations that hold them for orders;
+- `reviews`: purchases, reviews and wishlists.
+
+What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see is simply not found.
+"""
+
+from atelier_catalog.repository.categories import CategoryRepository
+from atelier_catalog.repository.estimates import CountEstimates
+from atelier_catalog.repository.products import ProductRepository
+from atelier_catalog.repository.reviews import PurchaseRepository, ReviewRepository, WishlistRepository
+from atelier_catalog.repository.search import SEARCH_CONFIG, SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT
+from atelier_catalog.repository.stock import ReservationRepository
+
+__all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
+           "CountEstimates", "ProductRepository", "PurchaseRepository", "ReservationRepository",
+           "ReviewRepository", "WishlistRepository"]

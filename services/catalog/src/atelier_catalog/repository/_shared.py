@@ -1,0 +1,43 @@
+"""What every repository module shares: the tables as Core objects, the dialect, references."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ColumnElement,
+)
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog.domain import (
+    parse_uuid,
+)
+from atelier_catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductVariant,
+)
+
+_PRODUCT = Product.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+_IMAGE = ProductImage.__table__  # type: ignore[attr-defined]
+_VARIANT = ProductVariant.__table__  # type: ignore[attr-defined]
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
+def ref_condition(model: type[Product] | type[Category], ref: str) -> ColumnElement[bool]:
+    ref_id = parse_uuid(ref)
+    return col(model.id) == ref_id if ref_id is not None else col(model.slug) == ref
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _is_postgres(self) -> bool:
+        return is_postgres(self.session)
+

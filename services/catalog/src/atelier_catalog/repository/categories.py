@@ -1,0 +1,84 @@
+"""Categories: the tree, slugs, subtrees."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    func,
+    or_,
+    true,
+)
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_catalog.domain import (
+    Visibility,
+)
+from atelier_catalog.models import (
+    Category,
+    Product,
+)
+from atelier_catalog.repository._shared import SessionRepository, ref_condition
+
+
+class CategoryRepository(SessionRepository):
+    def readable_statement(self, visibility: Visibility) -> SelectOfScalar[Category]:
+        stmt = select(Category)
+        if not visibility.include_inactive:
+            stmt = stmt.where(col(Category.is_active) == true())
+        return stmt
+
+    async def list_readable(self, visibility: Visibility) -> Sequence[Category]:
+        stmt = self.readable_statement(visibility).order_by(col(Category.name), col(Category.id))
+        return (await self.session.exec(stmt)).all()
+
+    async def get_readable(self, ref: str, visibility: Visibility) -> Category | None:
+        stmt = self.readable_statement(visibility).where(ref_condition(Category, ref))
+        return (await self.session.exec(stmt)).first()
+
+    async def get(self, category_id: uuid.UUID) -> Category | None:
+        return await self.session.get(Category, category_id)
+
+    async def get_by_slug(self, slug: str) -> Category | None:
+        return (await self.session.exec(select(Category).where(col(Category.slug) == slug))).first()
+
+    async def active_product_counts(self) -> dict[uuid.UUID, int]:
+        """Active products per category, directly in it (descendants are summed by the domain)."""
+        stmt = (sa_select(Product.category_id, func.count())
+                .where(col(Product.is_active) == true(), col(Product.category_id).is_not(None))
+                .group_by(Product.category_id))
+        return {row[0]: row[1] for row in (await self.session.execute(stmt)).all()}
+
+    async def ancestor_ids(self, category_id: uuid.UUID) -> list[uuid.UUID]:
+        """`category_id` and every category above it."""
+        anchor = sa_select(Category.id, Category.parent_id).where(col(Category.id) == category_id)
+        chain = anchor.cte("category_ancestors", recursive=True)
+        chain = chain.union(sa_select(Category.id, Category.parent_id).where(col(Category.id) == chain.c.parent_id))
+        return list((await self.session.execute(sa_select(chain.c.id))).scalars().all())
+
+    async def slugs_like(self, base: str) -> set[str]:
+        """`base` and `base-…` (slugs hold only a-z, 0-9 and '-', so nothing needs escaping)."""
+        stmt = select(Category.slug).where(or_(col(Category.slug) == base, col(Category.slug).like(f"{base}-%")))
+        return set((await self.session.exec(stmt)).all())
+
+    async def descendant_ids(self, category_id: uuid.UUID) -> list[uuid.UUID]:
+        """`category_id` and every category below it, active or not."""
+        tree = sa_select(Category.id).where(col(Category.id) == category_id).cte("category_below", recursive=True)
+        tree = tree.union(sa_select(Category.id).where(col(Category.parent_id) == tree.c.id))
+        return list((await self.session.execute(sa_select(tree.c.id))).scalars().all())
+
+    def subtree_ids(self, ref: str, visibility: Visibility) -> Any:
+        """A subquery of the category `ref` and all its descendants, visible ones only."""
+        anchor = sa_select(Category.id).where(ref_condition(Category, ref))
+        children = sa_select(Category.id)
+        if not visibility.include_inactive:
+            anchor = anchor.where(col(Category.is_active) == true())
+            children = children.where(col(Category.is_active) == true())
+        tree = anchor.cte("category_subtree", recursive=True)
+        tree = tree.union(children.where(col(Category.parent_id) == tree.c.id))
+        return sa_select(tree.c.id)
+

@@ -1,0 +1,125 @@
+"""Purchases, reviews and wishlists: what customers did with products."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import (
+    and_,
+    func,
+    update,
+)
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+
+from atelier_catalog.models import (
+    Product,
+    Purchase,
+    Review,
+    WishlistItem,
+)
+from atelier_catalog.repository._shared import SessionRepository, is_postgres
+from atelier_catalog.visibility import on_sale
+from atelier_common.columns import utcnow
+
+
+class PurchaseRepository(SessionRepository):
+    async def record(self, owner_id: uuid.UUID, product_ids: Iterable[uuid.UUID], order_id: uuid.UUID) -> None:
+        """One row per owner and product, however many orders bought it (existing rows are kept)."""
+        rows = [{"id": uuid.uuid4(), "owner_id": owner_id, "product_id": product_id, "order_id": order_id,
+                 "created_at": utcnow()} for product_id in dict.fromkeys(product_ids)]
+        if not rows:
+            return
+        insert = pg_insert if is_postgres(self.session) else sqlite_insert
+        await self.session.execute(insert(Purchase).values(rows).on_conflict_do_nothing())
+
+    async def has_bought(self, owner_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+        stmt = select(Purchase.id).where(col(Purchase.owner_id) == owner_id, col(Purchase.product_id) == product_id)
+        return (await self.session.exec(stmt.limit(1))).first() is not None
+
+    async def known_products(self, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+        ids = list(product_ids)
+        if not ids:
+            return []
+        return list((await self.session.exec(select(Product.id).where(col(Product.id).in_(ids)))).all())
+
+    async def move_owner(self, from_owner: uuid.UUID, to_owner: uuid.UUID) -> None:
+        """Hand an anonymous buyer's purchases to the user who claimed the identity; products
+        the user had already bought keep the user's row."""
+        already = select(Purchase.product_id).where(col(Purchase.owner_id) == to_owner)
+        await self.session.execute(
+            sa_delete(Purchase).where(col(Purchase.owner_id) == from_owner, col(Purchase.product_id).in_(already))
+            .execution_options(synchronize_session=False))
+        await self.session.execute(
+            update(Purchase).where(col(Purchase.owner_id) == from_owner).values(owner_id=to_owner)
+            .execution_options(synchronize_session=False))
+
+    async def forget_owner(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(sa_delete(Purchase).where(col(Purchase.owner_id) == owner_id)
+                                   .execution_options(synchronize_session=False))
+
+
+class ReviewRepository(SessionRepository):
+    async def exists(self, product_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        stmt = select(Review.id).where(col(Review.product_id) == product_id, col(Review.user_id) == user_id)
+        return (await self.session.exec(stmt.limit(1))).first() is not None
+
+    def add(self, review: Review) -> None:
+        self.session.add(review)
+
+    async def list_for_product(self, product_id: uuid.UUID, *, limit: int,
+                               offset: int) -> tuple[int, Sequence[Review]]:
+        where = col(Review.product_id) == product_id
+        count = (await self.session.execute(sa_select(func.count()).select_from(Review).where(where))).scalar_one()
+        stmt = (select(Review).where(where).order_by(col(Review.created_at).desc(), col(Review.id))
+                .limit(limit).offset(offset))
+        return count, (await self.session.exec(stmt)).all()
+
+    async def summary(self, product_id: uuid.UUID) -> tuple[int, int]:
+        """(number of reviews, sum of their ratings) as committed plus this transaction's."""
+        stmt = (sa_select(func.count(), func.coalesce(func.sum(Review.rating), 0))
+                .where(col(Review.product_id) == product_id))
+        count, total = (await self.session.execute(stmt)).one()
+        return int(count), int(total)
+
+    async def anonymise_author(self, user_id: uuid.UUID) -> None:
+        stmt = (update(Review).where(col(Review.user_id) == user_id).values(user_id=None, author_name="")
+                .execution_options(synchronize_session=False))
+        await self.session.execute(stmt)
+
+
+class WishlistRepository(SessionRepository):
+    """Wishlists belong to users: every query filters on `user_id`."""
+
+    async def remove(self, user_id: uuid.UUID, product_id: uuid.UUID) -> bool:
+        stmt = (sa_delete(WishlistItem)
+                .where(col(WishlistItem.user_id) == user_id, col(WishlistItem.product_id) == product_id)
+                .execution_options(synchronize_session=False))
+        return bool((await self.session.execute(stmt)).rowcount)
+
+    async def add(self, user_id: uuid.UUID, product_id: uuid.UUID) -> None:
+        """Insert, or nothing when a parallel toggle already did (the unique key decides)."""
+        insert = pg_insert if is_postgres(self.session) else sqlite_insert
+        await self.session.execute(insert(WishlistItem).values(
+            id=uuid.uuid4(), user_id=user_id, product_id=product_id, created_at=utcnow()).on_conflict_do_nothing())
+
+    async def list_for_user(self, user_id: uuid.UUID, *, limit: int,
+                            offset: int) -> tuple[int, list[tuple[WishlistItem, Product]]]:
+        """Newest first; products that are no longer on sale are left out."""
+        where = and_(col(WishlistItem.user_id) == user_id, on_sale())
+        joined = sa_select(WishlistItem, Product).join(Product, col(Product.id) == col(WishlistItem.product_id))
+        count = (await self.session.execute(
+            sa_select(func.count()).select_from(WishlistItem)
+            .join(Product, col(Product.id) == col(WishlistItem.product_id)).where(where))).scalar_one()
+        stmt = (joined.where(where).order_by(col(WishlistItem.created_at).desc(), col(WishlistItem.id))
+                .limit(limit).offset(offset))
+        return count, [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+    async def forget_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(sa_delete(WishlistItem).where(col(WishlistItem.user_id) == user_id)
+                                   .execution_options(synchronize_session=False))
+

@@ -1,0 +1,369 @@
+"""Product pages and the search walk: statements built once, counts exact or estimated."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import uuid
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    true,
+)
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import TSVECTOR, aggregate_order_by
+from sqlalchemy.sql import visitors
+from sqlmodel import col
+
+from atelier_catalog.domain import (
+    DEFAULT_ORDERING,
+    OrderKey,
+    ProductFilter,
+    Visibility,
+    parse_uuid,
+)
+from atelier_catalog.models import (
+    Product,
+)
+from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository, ref_condition
+from atelier_catalog.repository.categories import CategoryRepository
+from atelier_catalog.repository.estimates import CountEstimates
+from atelier_catalog.visibility import CATEGORY_ON_SALE, on_sale
+
+# The text-search configuration of the generated `product.search_vector` (see the migration).
+SEARCH_CONFIG = "english"
+# How many of the newest rows (in page order) a search reads for its page before it falls back
+# to ranking every match through the full-text index: the bound on a search page's cost. Deeper
+# pages may read more, up to this many rows per result up to the page's end.
+SEARCH_WALK_ROWS = 4_000
+SEARCH_WALK_ROWS_PER_RESULT = 200
+# Not mapped (PostgreSQL only, made by the migration), so referred to by name.
+_SEARCH_VECTOR = literal_column("product.search_vector", type_=TSVECTOR)
+# The names' own tsvector, as the migration indexes it (GIN on this very expression).
+_NAME_VECTOR = func.to_tsvector(literal_column(f"'{SEARCH_CONFIG}'::regconfig"), _PRODUCT.c.name)
+_SKU_TEXT = re.compile(r"[A-Za-z0-9_.\-]+")  # the characters a SKU is made of (schemas.Sku)
+_ORDER_FIELDS = {"name": "name", "price": "price", "created_at": "created_at",
+                 "stock_quantity": "stock_quantity", "rating": "rating_avg"}
+
+
+def _order_clauses(ordering: Sequence[OrderKey], columns: Any) -> list[Any]:
+    """ORDER BY terms for `ordering` over `columns` (the product table's or a subquery's)."""
+    clauses = [columns[_ORDER_FIELDS[key.field]].desc() if key.descending else columns[_ORDER_FIELDS[key.field]].asc()
+               for key in ordering]
+    # Equal values would otherwise come back in any order, and pages could overlap. The id goes
+    # the way of the first key, so that one (is_active, column, id) index serves either direction.
+    return [*clauses, columns.id.desc() if ordering and ordering[0].descending else columns.id.asc()]
+
+
+# The statements of product views are built once: building one costs more than running it.
+
+@functools.cache
+def _children_json(include_inactive: bool) -> tuple[Any, Any]:
+    """Scalar subqueries: a product's images and (visible) variants as JSON arrays, in order."""
+    image, variant = _IMAGE.c, _VARIANT.c
+    image_fields = func.json_build_object("id", image.id, "url", image.url, "alt_text", image.alt_text,
+                                          "display_order", image.display_order, "is_primary", image.is_primary)
+    images = (sa_select(func.coalesce(func.json_agg(aggregate_order_by(
+        image_fields, image.display_order, image.created_at, image.id)), literal_column("'[]'::json")))
+        .where(image.product_id == _PRODUCT.c.id))
+    # Prices as text: a JSON number would come back as a float.
+    variant_fields = func.json_build_object(
+        "id", variant.id, "name", variant.name, "sku", variant.sku, "price", cast(variant.price, Text),
+        "stock_quantity", variant.stock_quantity, "attributes", variant.attributes, "is_active", variant.is_active)
+    variants = (sa_select(func.coalesce(func.json_agg(aggregate_order_by(
+        variant_fields, variant.created_at, variant.id)), literal_column("'[]'::json")))
+        .where(variant.product_id == _PRODUCT.c.id))
+    if not include_inactive:
+        variants = variants.where(variant.is_active == true())
+    return images.scalar_subquery().label("images"), variants.scalar_subquery().label("variants")
+
+
+@functools.cache
+def _views_by_ids(include_inactive: bool) -> Select[Any]:
+    ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
+    return (sa_select(*_PRODUCT.c, *_children_json(include_inactive))
+            .where(_PRODUCT.c.id == func.any(ids)))
+
+
+@functools.cache
+def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Select[Any]:
+    stmt = sa_select(*_PRODUCT.c, *_children_json(include_inactive)).where(
+        (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
+    return stmt if include_inactive else stmt.where(on_sale())
+
+@dataclass(frozen=True)
+class _Match:
+    exact: ColumnElement[bool]     # the SKU, as typed
+    best: ColumnElement[bool]      # every word in the name, or the text inside the SKU
+    anywhere: ColumnElement[bool]  # the above, or every word in name and description together
+
+
+def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any | None = None) -> _Match:
+    """The search conditions over `columns`; `vector` is the tsvector on PostgreSQL, None on
+    SQLite (which falls back to LIKE with the same tiers). With `names` (the names' own tsvector,
+    indexed), the best tier is matched on it rather than on the name-weighted part of `vector`."""
+    raw = (f.search or "").strip()
+    # Only text that could be (part of) a SKU is looked for in SKUs (no spaces, say), so most
+    # searches skip it; substrings from 3 characters on, the shortest the trigram index serves.
+    sku_like = _SKU_TEXT.fullmatch(raw) is not None
+    exact = func.lower(columns.sku) == raw.lower() if sku_like else false()  # index on lower(sku)
+    in_sku = columns.sku.ilike(_like_pattern(raw), escape="\\") if sku_like and len(raw) >= 3 else exact
+    if not f.terms:
+        return _Match(exact, in_sku, in_sku)
+    if vector is not None:
+        config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+        # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
+        matches = vector.op("@@", return_type=Boolean)
+        any_field = matches(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+        if names is not None:
+            name_only = names.op("@@", return_type=Boolean)(
+                func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
+        else:
+            name_only = matches(func.to_tsquery(config, " & ".join(f"{t}:*A" for t in f.terms)))
+        return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
+    name_only = and_(*(_contains(columns.name, t) for t in f.terms))
+    any_field = and_(*(or_(_contains(columns.name, t), _contains(columns.description, t)) for t in f.terms))
+    return _Match(exact, or_(name_only, in_sku), or_(any_field, in_sku))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(column: Any, text: str) -> ColumnElement[bool]:
+    return func.lower(column).like(_like_pattern(text), escape="\\")
+
+
+
+class ProductPages(SessionRepository):
+    """Product pages and search, read as plain rows (no ORM objects): on PostgreSQL one statement
+    brings a page with its images and variants. Search is the dialect-specific part: PostgreSQL
+    matches with its full-text index and bounds a page's cost (`_search`), SQLite falls back to
+    LIKE with the same ranking tiers."""
+
+    estimates: CountEstimates
+
+    async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int, offset: int,
+                   exact_count_limit: int) -> tuple[int, bool, list[dict[str, Any]]]:
+        """(count, whether the count is an estimate, the page as product views)."""
+        base = self._filter(sa_select(_PRODUCT.c.id), filters, visibility)
+        if not visibility.include_inactive:
+            base = base.where(on_sale())
+        if filters.search:
+            return await self._search(base, filters, visibility, limit=limit, offset=offset,
+                                      exact_count_limit=exact_count_limit)
+        count, estimated = await self._count(base, exact_count_limit, key=(filters, visibility))
+        # Each ordering has an (is_active, column, id) index: the page is an index walk that
+        # stops after offset + limit rows.
+        stmt = base.order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c))
+        return count, estimated, await self._read_views(stmt.limit(limit).offset(offset), visibility)
+
+    async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
+        ref_id = parse_uuid(ref)
+        if self._is_postgres:
+            stmt = _views_by_ref(visibility.include_inactive, by_id=ref_id is not None)
+            rows = (await self.session.execute(stmt, {"ref": ref_id or ref})).mappings().all()
+            return dict(rows[0]) if rows else None
+        stmt = sa_select(_PRODUCT.c.id).where(ref_condition(Product, ref))
+        if not visibility.include_inactive:
+            stmt = stmt.where(on_sale())
+        views = await self._read_views(stmt, visibility)
+        return views[0] if views else None
+
+    async def views(self, ids: Sequence[uuid.UUID], visibility: Visibility) -> list[dict[str, Any]]:
+        """The products `ids` with their images and variants, in the order of `ids`."""
+        if not ids:
+            return []
+        if self._is_postgres:
+            rows = (await self.session.execute(_views_by_ids(visibility.include_inactive), {"ids": list(ids)}))
+            found = {row["id"]: dict(row) for row in rows.mappings()}
+        else:
+            found = {view["id"]: view for view in await self._read_views(
+                sa_select(_PRODUCT.c.id).where(_PRODUCT.c.id.in_(ids)), visibility)}
+        return [found[product_id] for product_id in ids if product_id in found]
+
+    async def _read_views(self, ids: Select[Any], visibility: Visibility) -> list[dict[str, Any]]:
+        """Product views for the ids `ids` selects, in its order. PostgreSQL returns each row with
+        its images and variants aggregated as JSON: one statement for a whole page. SQLite reads
+        the children with one query per table."""
+        columns = ids.with_only_columns(*_PRODUCT.c)
+        if not self._is_postgres:
+            rows = (await self.session.execute(columns)).mappings().all()
+            products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
+            return list(products.values())
+        stmt = columns.add_columns(*_children_json(visibility.include_inactive))
+        return [dict(row) for row in (await self.session.execute(stmt)).mappings()]
+
+    async def _with_children_rows(self, products: dict[uuid.UUID, dict[str, Any]],
+                                  visibility: Visibility) -> dict[uuid.UUID, dict[str, Any]]:
+        ids = list(products)
+        for product in products.values():
+            product["images"], product["variants"] = [], []
+        images = (sa_select(_IMAGE).where(_IMAGE.c.product_id.in_(ids))
+                  .order_by(_IMAGE.c.product_id, _IMAGE.c.display_order, _IMAGE.c.created_at, _IMAGE.c.id))
+        variants = (sa_select(_VARIANT).where(_VARIANT.c.product_id.in_(ids))
+                    .order_by(_VARIANT.c.product_id, _VARIANT.c.created_at, _VARIANT.c.id))
+        if not visibility.include_inactive:
+            variants = variants.where(_VARIANT.c.is_active == true())
+        for stmt, key in ((images, "images"), (variants, "variants")):
+            for row in (await self.session.execute(stmt)).mappings():
+                products[row["product_id"]][key].append(row)
+        return products
+
+    async def _count(self, stmt: Select[Any], exact_limit: int, *, key: Hashable | None = None) -> tuple[int, bool]:
+        """Exact up to `exact_limit` matches; past it, PostgreSQL's planner estimate (never below
+        the limit), so a broad page does not count a million rows on every request. An estimate
+        is kept for a while under `key`, and the query behind it is not counted again meanwhile."""
+        if key is not None and (known := self.estimates.get(key)) is not None:
+            return known, True
+        capped = stmt.limit(exact_limit + 1).subquery()
+        count = (await self.session.execute(sa_select(func.count()).select_from(capped))).scalar_one()
+        if count <= exact_limit:
+            return count, False
+        if not self._is_postgres:  # the embedded SQLite catalog is small: count it
+            exact = sa_select(func.count()).select_from(stmt.subquery())
+            return (await self.session.execute(exact)).scalar_one(), False
+        estimate = max(await self._planned_rows(stmt), exact_limit + 1)
+        if key is not None:
+            self.estimates.put(key, estimate)
+        return estimate, True
+
+    async def _planned_rows(self, stmt: Select[Any]) -> int:
+        """How many rows PostgreSQL's planner expects `stmt` to return (no rows are read). The
+        hidden-categories condition is left out: the planner would guess it halves the rows, when
+        it usually removes next to none."""
+        stmt = visitors.replacement_traverse(
+            stmt, {}, lambda element: true() if element is CATEGORY_ON_SALE else None)
+        compiled = stmt.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]
+        connection = await self.session.connection()
+        plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    # -- search ------------------------------------------------------------------------------
+
+    async def _search(self, base: Select[Any], f: ProductFilter, visibility: Visibility, *, limit: int,
+                      offset: int, exact_count_limit: int) -> tuple[int, bool, list[dict[str, Any]]]:
+        """Without an explicit ordering, matches are ranked in tiers: the exact SKU, then products
+        whose name has every word (or whose SKU contains the text), then matches elsewhere
+        (description); newest first within a tier. With an ordering, matches simply follow it.
+
+        On PostgreSQL the page is first looked for among the newest `SEARCH_WALK_ROWS` rows in
+        page order (an index walk that stops at the page's last match, whatever the catalog's
+        size); only when those hold too few best-tier matches does the query fall back to the
+        full-text index and rank every match."""
+        ranked = not f.ordering
+        ordering = f.ordering or DEFAULT_ORDERING
+        if self._is_postgres:
+            wanted = offset + limit
+            walked = await self._walk(base, f, ordering, wanted, tier="best" if ranked else "any")
+            if walked is None and ranked:
+                walked = await self._walk_behind_names(base, f, ordering, wanted)
+            if walked is not None:
+                ids, known, found, scanned = walked
+                count, estimated = await self._walk_count(base, f, known, found, scanned, exact_count_limit)
+                return count, estimated, await self.views(ids[offset:offset + limit], visibility)
+        match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR if self._is_postgres else None)
+        matching = base.where(match.anywhere)
+        count, estimated = await self._count(matching, exact_count_limit)
+        clauses = _order_clauses(ordering, _PRODUCT.c)
+        if ranked:
+            clauses = [case((match.exact, 0), (match.best, 1), else_=2).asc(), *clauses]
+        return count, estimated, await self._read_views(matching.order_by(*clauses).limit(limit).offset(offset),
+                                                        visibility)
+
+    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], wanted: int, *,
+                    tier: str, before: Sequence[uuid.UUID] = ()) -> tuple[list[uuid.UUID], int, int, int] | None:
+        """The first `wanted` matches of `tier` among the newest rows in page order: "best" (led by
+        the exact SKU, found by its own index wherever it is), "rest" (neither; `before` are the
+        best ones, already known) or "any". Returns (ids, how many lead without being walked for,
+        how many were walked for, how many rows that read); None when those rows hold fewer."""
+        clauses = _order_clauses(ordering, _PRODUCT.c)
+        columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku,
+                                       *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
+        budget = max(SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT * wanted)
+        recent = (base.with_only_columns(*columns.values(), _SEARCH_VECTOR.label("search_vector"),
+                                         func.row_number().over(order_by=clauses).label("position"))
+                  .order_by(*clauses).limit(budget).subquery("recent"))
+        match = _matcher(f, recent.c, recent.c.search_vector)
+        condition = {"best": and_(match.best, ~match.exact), "rest": and_(match.anywhere, ~match.best),
+                     "any": match.anywhere}[tier]
+        stmt = (sa_select(recent.c.id, recent.c.position).where(condition)
+                .order_by(*_order_clauses(ordering, recent.c)).limit(wanted - len(before)))
+        exact_sku = tier == "best" and _SKU_TEXT.fullmatch((f.search or "").strip()) is not None
+        if exact_sku:  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
+            exact = base.with_only_columns(func.array_agg(_PRODUCT.c.id)).where(_matcher(f, _PRODUCT.c, None).exact)
+            stmt = stmt.add_columns(exact.scalar_subquery().label("exact"))
+        rows = (await self.session.execute(stmt)).all()
+        leading = list(before) or ((rows[0].exact or []) if exact_sku and rows else [])
+        ids = [*leading, *(row.id for row in rows)]
+        if len(ids) < wanted:
+            return None
+        return ids, len(leading), len(rows), rows[-1].position if rows else 1
+
+    async def _walk_behind_names(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey],
+                                 wanted: int) -> tuple[list[uuid.UUID], int, int, int] | None:
+        """Ranked pages whose best tier is sparse (words common in descriptions, rare in names):
+        every best-tier match through the name index, then the rest from the walk."""
+        match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR, names=_NAME_VECTOR)
+        # MATERIALIZED: the name index finds them all; left to itself, PostgreSQL might rather walk
+        # the ordering index in search of matches it wrongly expects to be many.
+        best = base.with_only_columns(*_PRODUCT.c).where(match.best).cte("best").prefix_with("MATERIALIZED")
+        exact_first = case((_matcher(f, best.c, None).exact, 0), else_=1)
+        stmt = (sa_select(best.c.id).order_by(exact_first, *_order_clauses(ordering, best.c)).limit(wanted))
+        ids = list((await self.session.execute(stmt)).scalars().all())
+        if len(ids) == wanted:  # the page is all names; how many more there are, the planner guesses
+            return ids, len(ids), 0, 0
+        return await self._walk(base, f, ordering, wanted, tier="rest", before=ids)
+
+    async def _walk_count(self, base: Select[Any], f: ProductFilter, known: int, found: int, scanned: int,
+                          exact_limit: int) -> tuple[int, bool]:
+        """Exact when the filtered catalog is small enough to count cheaply; otherwise the `known`
+        matches plus the density of matches in the walked rows times the filtered catalog's
+        planned size (an estimate)."""
+        key = (replace(f, search=None, terms=()), "planned")
+        if (rows := self.estimates.get(key)) is None:
+            rows = await self._planned_rows(base)
+            self.estimates.put(key, rows)
+        if scanned and rows > min(exact_limit, SEARCH_WALK_ROWS):
+            return max(known + found, known + round(found / scanned * rows)), True
+        matching = base.where(_matcher(f, _PRODUCT.c, _SEARCH_VECTOR).anywhere)
+        if rows <= min(exact_limit, SEARCH_WALK_ROWS):
+            return await self._count(matching, exact_limit)
+        return max(known, await self._planned_rows(matching)), True
+
+
+    def _filter(self, stmt: Select[Any], f: ProductFilter, visibility: Visibility) -> Select[Any]:
+        if f.category is not None:
+            subtree = CategoryRepository(self.session).subtree_ids(f.category, visibility)
+            stmt = stmt.where(col(Product.category_id).in_(subtree))
+        if f.min_price is not None:
+            stmt = stmt.where(col(Product.price) >= f.min_price)
+        if f.max_price is not None:
+            stmt = stmt.where(col(Product.price) <= f.max_price)
+        if f.in_stock is not None:
+            available = or_(col(Product.track_inventory) == false(), col(Product.stock_quantity) > 0)
+            stmt = stmt.where(available if f.in_stock else ~available)
+        if f.featured is not None:
+            stmt = stmt.where(col(Product.is_featured) == f.featured)
+        if f.kind is not None:
+            stmt = stmt.where(col(Product.kind) == f.kind.value)
+        return stmt

@@ -1,0 +1,54 @@
+"""What is on sale, defined once.
+
+A product is *on sale* (shown to customers, sold to them) when it is active and neither its
+category nor any category above it is inactive: deactivating a category takes its whole
+subtree's products off the shelf, while the products themselves stay active. A variant is on sale
+when its product is and it is active itself.
+
+The same definition serves every reader: browsing and wishlists (`on_sale()`, a SQL condition),
+the internal lookup other services price orders with, `catalog.product_changed` (its
+`is_active`) and the stock reservation at `order.placed` (`product_sellable`/`variant_sellable`,
+given which products sit under a hidden category: `ProductRepository.hidden_by_category`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+
+from atelier_catalog.models import Category, Product
+
+_PRODUCT = Product.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+
+
+def _category_on_sale() -> ColumnElement[bool]:
+    hidden = (sa_select(col(Category.id)).where(col(Category.is_active) == false())
+              .cte("hidden_categories", recursive=True))
+    hidden = hidden.union_all(sa_select(col(Category.id)).where(col(Category.parent_id) == hidden.c.id))
+    return or_(_PRODUCT.c.category_id.is_(None), _PRODUCT.c.category_id.not_in(sa_select(hidden.c.id)))
+
+
+# Built once, so that a count estimate can leave it out (see `ProductPages._planned_rows`).
+CATEGORY_ON_SALE = _category_on_sale()
+
+
+def on_sale() -> ColumnElement[bool]:
+    """The product table's rows that are on sale (see the module doc)."""
+    return and_(_PRODUCT.c.is_active == true(), CATEGORY_ON_SALE)
+
+
+class _Activatable(Protocol):
+    @property
+    def is_active(self) -> bool: ...
+
+
+def product_sellable(product: _Activatable, *, category_hidden: bool) -> bool:
+    """The rule of `on_sale()` for a loaded product, given whether a category above it is hidden."""
+    return product.is_active and not category_hidden
+
+
+def variant_sellable(variant: _Activatable, *, product_on_sale: bool) -> bool:
+    return product_on_sale and variant.is_active
