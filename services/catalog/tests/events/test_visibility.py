@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from atelier_common.auth import SERVICE_HEADER
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog, product_changed_events
 from .test_reservations import decisions, line, placed

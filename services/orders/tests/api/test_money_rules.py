@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from atelier_common.testing import ServiceHarness
+from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform, assert_error
 
