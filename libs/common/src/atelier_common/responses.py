@@ -13,3 +13,7 @@ class JSONBytes(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+# A route's documented error answers (`responses=` on a route): status → description.
+ErrorResponses = dict[int | str, dict[str, Any]]

@@ -145,7 +145,7 @@ class ProductRepository:
         keys = set(lines)
         if not keys:
             return {}
-        stmt = select(CartProduct.product_id, CartProduct.variant_id, CartProduct.kind).where(
+        stmt = select(col(CartProduct.product_id), col(CartProduct.variant_id), col(CartProduct.kind)).where(
             col(CartProduct.product_id).in_({product_id for product_id, _ in keys}))
         return {(row[0], row[1]): row[2] for row in (await self.session.exec(stmt)).all() if (row[0], row[1]) in keys}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,7 @@ IMAGE_BASE = "/media/products"
 
 def _physical(sku: str, name: str, category: str, price: str, stock: int, description: str, *,
               compare_price: str | None = None, featured: bool = False, attributes: dict[str, Any] | None = None,
-              variants: list[tuple[str, str, str | None, int, dict[str, Any]]] = ()) -> dict[str, Any]:
+              variants: Sequence[tuple[str, str, str | None, int, dict[str, Any]]] = ()) -> dict[str, Any]:
     return {"sku": sku, "name": name, "category": category, "price": price, "stock": stock,
             "description": description, "compare_price": compare_price, "featured": featured,
             "attributes": attributes or {}, "variants": variants, "kind": ProductKind.PHYSICAL}
@@ -110,7 +111,7 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
         categories, products = CategoryService(session, context), ProductService(session, context)
         variants, images = VariantService(session, context), ImageService(session, context)
 
-        category_ids = {}
+        category_ids: dict[str, Any] = {}
         for slug, name, description, parent in CATEGORIES:
             category = await categories_repo.get_by_slug(slug)
             if category is None:

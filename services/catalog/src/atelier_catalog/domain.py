@@ -317,9 +317,12 @@ class StockNeed:
 
 
 class OrderLineLike(Protocol):
-    product_id: uuid.UUID
-    variant_id: uuid.UUID | None
-    quantity: int
+    @property
+    def product_id(self) -> uuid.UUID: ...
+    @property
+    def variant_id(self) -> uuid.UUID | None: ...
+    @property
+    def quantity(self) -> int: ...
 
 
 def needs_stock(kind: str, track_inventory: bool) -> bool:

@@ -6,7 +6,7 @@ from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.generation import JobRequested
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
-from atelier_common.inbox import EventContext
+from atelier_common.inbox import EventContext, Subscriptions
 from atelier_generation.context import GenerationContext
 from atelier_generation.service import AccountService, CreditService, JobRunner
 
@@ -37,7 +37,7 @@ async def on_job_requested(event: JobRequested, ctx: Context) -> None:
     await JobRunner(ctx.context).run(event.job_id, ctx)
 
 
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: on_order_paid,
     ProductChanged: on_product_changed,
     SubscriptionChanged: on_subscription_changed,
@@ -45,4 +45,4 @@ SUBSCRIPTIONS = {
     UserDeleted: on_user_deleted,
 }
 # Consumed by the `worker` role (`generation-worker`): its own process in the distributed mode.
-WORKER_SUBSCRIPTIONS = {JobRequested: on_job_requested}
+WORKER_SUBSCRIPTIONS: Subscriptions = {JobRequested: on_job_requested}

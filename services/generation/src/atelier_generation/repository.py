@@ -59,13 +59,13 @@ class WalletRepository(_Repository):
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
 
     async def balance(self, owner_id: uuid.UUID) -> int:
-        stmt = sa_select(CreditWallet.balance).where(col(CreditWallet.owner_id) == owner_id)
+        stmt = sa_select(col(CreditWallet.balance)).where(col(CreditWallet.owner_id) == owner_id)
         return (await self.session.execute(stmt)).scalar_one_or_none() or 0
 
     async def lock(self, owner_id: uuid.UUID, now: datetime) -> None:
         """Hold the owner's wallet row until commit: per-owner limits are checked under it."""
         await self.ensure(owner_id, now)
-        stmt = sa_select(CreditWallet.owner_id).where(col(CreditWallet.owner_id) == owner_id)
+        stmt = sa_select(col(CreditWallet.owner_id)).where(col(CreditWallet.owner_id) == owner_id)
         if self.is_postgres:
             stmt = stmt.with_for_update()
         await self.session.execute(stmt)
@@ -75,18 +75,18 @@ class WalletRepository(_Repository):
         stmt = (update(CreditWallet)
                 .where(col(CreditWallet.owner_id) == owner_id, col(CreditWallet.balance) >= amount)
                 .values(balance=CreditWallet.balance - amount, updated_at=now)
-                .returning(CreditWallet.balance))
+                .returning(col(CreditWallet.balance)))
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def credit(self, owner_id: uuid.UUID, amount: int, now: datetime) -> int:
         await self.ensure(owner_id, now)
         stmt = (update(CreditWallet).where(col(CreditWallet.owner_id) == owner_id)
-                .values(balance=CreditWallet.balance + amount, updated_at=now).returning(CreditWallet.balance))
+                .values(balance=CreditWallet.balance + amount, updated_at=now).returning(col(CreditWallet.balance)))
         return (await self.session.execute(stmt)).scalar_one()
 
     async def take(self, owner_id: uuid.UUID) -> int:
         """Delete the wallet; return what it held."""
-        stmt = delete(CreditWallet).where(col(CreditWallet.owner_id) == owner_id).returning(CreditWallet.balance)
+        stmt = delete(CreditWallet).where(col(CreditWallet.owner_id) == owner_id).returning(col(CreditWallet.balance))
         return (await self.session.execute(stmt)).scalar_one_or_none() or 0
 
 
@@ -99,7 +99,7 @@ class TransactionRepository(_Repository):
         values = transaction.model_dump()
         stmt = (self.insert(CreditTransaction).values(**values)
                 .on_conflict_do_nothing(index_elements=["order_id", "product_id"])
-                .returning(CreditTransaction.id))
+                .returning(col(CreditTransaction.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def set_balance_after(self, transaction_id: uuid.UUID, balance: int) -> None:
@@ -154,7 +154,7 @@ class SubscriptionRepository(_Repository):
                        or_(col(Subscription.current_period_end).is_(None), col(Subscription.current_period_end) > now),
                        col(Subscription.quota_used) + images <= col(Subscription.monthly_quota))
                 .values(quota_used=Subscription.quota_used + images, updated_at=now)
-                .returning(Subscription.quota_period_end))
+                .returning(col(Subscription.quota_period_end)))
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (row[0],)
 
@@ -199,7 +199,7 @@ class JobRepository(_Repository):
                        col(GenerationJob.attempts) < max_attempts)
                 .values(status=JobStatus.RUNNING, attempts=GenerationJob.attempts + 1, started_at=now,
                         heartbeat_at=now, progress=5, error=None)
-                .returning(GenerationJob.id))
+                .returning(col(GenerationJob.id)))
         if (await self.session.execute(stmt)).scalar_one_or_none() is None:
             return None
         return await self.get(job_id)
@@ -217,7 +217,7 @@ class JobRepository(_Repository):
                 .where(col(GenerationJob.id) == job_id, col(GenerationJob.status) == JobStatus.RUNNING,
                        col(GenerationJob.attempts) == attempt)
                 .values(status=JobStatus.COMPLETED, progress=100, finished_at=now, heartbeat_at=now)
-                .returning(GenerationJob.id))
+                .returning(col(GenerationJob.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def fail(self, job_id: uuid.UUID, reason: str, now: datetime, *,
@@ -229,7 +229,7 @@ class JobRepository(_Repository):
             conditions.append(col(GenerationJob.attempts) == attempt)
         stmt = (update(GenerationJob).where(*conditions)
                 .values(status=JobStatus.FAILED, error=reason[:500], finished_at=now, heartbeat_at=now)
-                .returning(GenerationJob.id))
+                .returning(col(GenerationJob.id)))
         if (await self.session.execute(stmt)).scalar_one_or_none() is None:
             return None
         return await self.get(job_id)
@@ -238,7 +238,7 @@ class JobRepository(_Repository):
         """Unfinished jobs untouched since `cutoff`, marked as seen now (so one sweep takes each)."""
         stmt = (update(GenerationJob)
                 .where(col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES), col(GenerationJob.heartbeat_at) < cutoff)
-                .values(heartbeat_at=now).returning(GenerationJob.id, GenerationJob.kind))
+                .values(heartbeat_at=now).returning(col(GenerationJob.id), col(GenerationJob.kind)))
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
 
     async def images_generated(self, owner_id: uuid.UUID) -> int:
@@ -278,7 +278,7 @@ class ImageRepository(_Repository):
         """Images carrying every one of `tags`."""
         if not tags:
             return stmt
-        tagged = (sa_select(ImageTag.image_id).where(col(ImageTag.tag).in_(tags)).group_by(col(ImageTag.image_id))
+        tagged = (sa_select(col(ImageTag.image_id)).where(col(ImageTag.tag).in_(tags)).group_by(col(ImageTag.image_id))
                   .having(func.count(func.distinct(ImageTag.tag)) == len(tags)))
         return stmt.where(col(GeneratedImage.id).in_(tagged))
 
@@ -322,7 +322,7 @@ class ImageRepository(_Repository):
         ids = list(image_ids)
         tags: dict[uuid.UUID, list[str]] = {image_id: [] for image_id in ids}
         if ids:
-            stmt = sa_select(ImageTag.image_id, ImageTag.tag).where(col(ImageTag.image_id).in_(ids)).order_by(
+            stmt = sa_select(col(ImageTag.image_id), col(ImageTag.tag)).where(col(ImageTag.image_id).in_(ids)).order_by(
                 col(ImageTag.tag))
             for image_id, tag in (await self.session.execute(stmt)).all():
                 tags[image_id].append(tag)
@@ -332,7 +332,7 @@ class ImageRepository(_Repository):
         ids = list(image_ids)
         if not ids:
             return set()
-        stmt = sa_select(ImageFavorite.image_id).where(col(ImageFavorite.owner_id) == owner_id,
+        stmt = sa_select(col(ImageFavorite.image_id)).where(col(ImageFavorite.owner_id) == owner_id,
                                                        col(ImageFavorite.image_id).in_(ids))
         return set((await self.session.execute(stmt)).scalars().all())
 
@@ -348,7 +348,7 @@ class ImageRepository(_Repository):
 
     async def add_favorite(self, owner_id: uuid.UUID, image_id: uuid.UUID, now: datetime) -> bool:
         stmt = (self.insert(ImageFavorite).values(owner_id=owner_id, image_id=image_id, created_at=now)
-                .on_conflict_do_nothing(index_elements=["owner_id", "image_id"]).returning(ImageFavorite.image_id))
+                .on_conflict_do_nothing(index_elements=["owner_id", "image_id"]).returning(col(ImageFavorite.image_id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def remove_favorite(self, owner_id: uuid.UUID, image_id: uuid.UUID) -> None:
@@ -360,14 +360,14 @@ class ImageRepository(_Repository):
         await self.session.execute(delete(GeneratedImage).where(col(GeneratedImage.id) == image_id))
 
     async def keys_for_owner(self, owner_id: uuid.UUID) -> list[str]:
-        stmt = sa_select(GeneratedImage.storage_key, GeneratedImage.thumbnail_key).where(
+        stmt = sa_select(col(GeneratedImage.storage_key), col(GeneratedImage.thumbnail_key)).where(
             col(GeneratedImage.owner_id) == owner_id)
         return [key for row in (await self.session.execute(stmt)).all() for key in row]
 
     async def reassign(self, old: uuid.UUID, new: uuid.UUID, now: datetime) -> None:
         await self.session.execute(update(GeneratedImage).where(col(GeneratedImage.owner_id) == old)
                                    .values(owner_id=new))
-        favorites = sa_select(ImageFavorite.image_id).where(col(ImageFavorite.owner_id) == old)
+        favorites = sa_select(col(ImageFavorite.image_id)).where(col(ImageFavorite.owner_id) == old)
         for image_id in (await self.session.execute(favorites)).scalars().all():
             await self.add_favorite(new, image_id, now)
         await self.delete_favorites_of(old)
@@ -411,7 +411,7 @@ class RestorationRepository(_Repository):
     async def mark_unlocked(self, restoration_id: uuid.UUID, method: str, now: datetime) -> bool:
         stmt = (update(Restoration)
                 .where(col(Restoration.id) == restoration_id, col(Restoration.unlocked_at).is_(None))
-                .values(unlock_method=method, unlocked_at=now).returning(Restoration.id))
+                .values(unlock_method=method, unlocked_at=now).returning(col(Restoration.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def expired(self, now: datetime, limit: int) -> Sequence[Restoration]:
@@ -436,7 +436,7 @@ class ShareRepository(_Repository):
         stmt = (self.insert(ShareUnlock).values(user_id=user_id, **reset)
                 .on_conflict_do_update(index_elements=["user_id"], set_=reset,
                                        where=col(ShareUnlock.used_at).is_(None))
-                .returning(ShareUnlock.user_id))
+                .returning(col(ShareUnlock.user_id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def record_redirect(self, user_id: uuid.UUID, restoration_id: uuid.UUID, platform: str,
@@ -444,7 +444,7 @@ class ShareRepository(_Repository):
         stmt = (update(ShareUnlock)
                 .where(col(ShareUnlock.user_id) == user_id, col(ShareUnlock.restoration_id) == restoration_id,
                        col(ShareUnlock.used_at).is_(None))
-                .values(redirected_at=now, platform=platform).returning(ShareUnlock.user_id))
+                .values(redirected_at=now, platform=platform).returning(col(ShareUnlock.user_id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def use(self, user_id: uuid.UUID, restoration_id: uuid.UUID, redirected_since: datetime,
@@ -452,7 +452,7 @@ class ShareRepository(_Repository):
         stmt = (update(ShareUnlock)
                 .where(col(ShareUnlock.user_id) == user_id, col(ShareUnlock.restoration_id) == restoration_id,
                        col(ShareUnlock.used_at).is_(None), col(ShareUnlock.redirected_at) >= redirected_since)
-                .values(used_at=now).returning(ShareUnlock.user_id))
+                .values(used_at=now).returning(col(ShareUnlock.user_id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
     async def delete_for(self, user_id: uuid.UUID) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderCancelled
-from atelier_common.inbox import EventContext
+from atelier_common.inbox import EventContext, Subscriptions
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.service import CancellationService, LedgerService
 
@@ -28,7 +28,7 @@ async def on_user_deleted(event: UserDeleted, ctx: EventContext[PaymentsContext]
     await LedgerService(ctx.session, ctx.context).anonymise_user(event.user_id)
 
 
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: Subscriptions = {
     OrderCancelled: on_order_cancelled,
     CreditConsumed: on_credit_consumed,
     AnonymousClaimed: on_anonymous_claimed,

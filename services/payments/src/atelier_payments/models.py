@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, Index, Numeric, PrimaryKeyConstraint, Text, text
@@ -16,7 +17,7 @@ def _timestamp() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
-def _values(enum: type) -> str:
+def _values(enum: type[StrEnum]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum)
 
 

@@ -60,7 +60,7 @@ class PaymentRepository:
         The partial unique index decides, so two concurrent requests cannot both insert.
         """
         values = {c.name: getattr(payment, c.name) for c in Payment.__table__.columns}  # type: ignore[attr-defined]
-        stmt = _insert(self.session)(Payment).values(**values).on_conflict_do_nothing().returning(Payment.id)
+        stmt = _insert(self.session)(Payment).values(**values).on_conflict_do_nothing().returning(col(Payment.id))
         inserted = (await self.session.execute(stmt)).scalar_one_or_none()
         return inserted is not None
 
@@ -103,7 +103,7 @@ class PaymentRepository:
         stmt = (update(Payment)
                 .where(col(Payment.id) == payment.id, col(Payment.status).in_([s.value for s in allowed_from]))
                 .values(status=target.value, updated_at=utcnow(), **values)
-                .returning(Payment.id))
+                .returning(col(Payment.id)))
         moved = (await self.session.execute(stmt)).scalar_one_or_none() is not None
         await self.session.refresh(payment)
         return moved
@@ -135,7 +135,7 @@ class WebhookRepository:
         """
         stmt = (_insert(self.session)(ProcessedWebhook)
                 .values(provider=provider, event_id=event_id, event_type=event_type[:100], processed_at=utcnow())
-                .on_conflict_do_nothing().returning(ProcessedWebhook.event_id))
+                .on_conflict_do_nothing().returning(col(ProcessedWebhook.event_id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from atelier_cart.service import CartService
+from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 
 CartServiceDep = Annotated[CartService, use_case(CartService)]
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
-ANON = {401: {"description": "No anonymous token or access token (AUTHENTICATION_REQUIRED, INVALID_TOKEN)"}}
-ITEM_NOT_FOUND = {404: {"description": "No such line in the caller's cart (NOT_FOUND), or the product is gone "
+ANON: ErrorResponses = {401: {"description": "No anonymous token or access token (AUTHENTICATION_REQUIRED, INVALID_TOKEN)"}}
+ITEM_NOT_FOUND: ErrorResponses = {404: {"description": "No such line in the caller's cart (NOT_FOUND), or the product is gone "
                                        "(PRODUCT_NOT_FOUND)"}}
-LINE_RULES = {
+LINE_RULES: ErrorResponses = {
     400: {"description": "VALIDATION_ERROR (quantity 1–99), QUANTITY_LIMIT (the line would pass 99), "
                          "CURRENCY_MISMATCH, NOT_PURCHASABLE (a subscription plan)"},
     404: {"description": "PRODUCT_NOT_FOUND: unknown or inactive product or variant"},

@@ -21,9 +21,10 @@ from atelier_catalog.models import Category
 from atelier_catalog.schemas import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate, ProductRead
 from atelier_common.auth import StaffPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["categories"])
-STAFF = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
+STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
 @router.get("/categories", response_model=Page[CategoryTreeRead])

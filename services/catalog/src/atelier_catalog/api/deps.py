@@ -20,6 +20,7 @@ from atelier_catalog.service import (
     WishlistService,
 )
 from atelier_common.auth import OptionalPrincipal
+from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 
 
@@ -40,10 +41,10 @@ ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]
 WishlistServiceDep = Annotated[WishlistService, use_case(WishlistService)]
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
-NOT_FOUND = {404: {"description": "Not found (unknown, inactive or malformed id or slug)"}}
-STAFF_ONLY = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
+NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown, inactive or malformed id or slug)"}}
+STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
               400: {"description": "Validation error"}}
-CONFLICT = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK or CATEGORY_CYCLE"}}
+CONFLICT: ErrorResponses = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK or CATEGORY_CYCLE"}}
 # Set on product pages whose `count` is PostgreSQL's estimate (more matches than
 # `exact_count_limit`): the page shape stays {count, next, previous, results}.
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"

@@ -34,9 +34,10 @@ from atelier_catalog.schemas import (
 )
 from atelier_common.auth import StaffPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["products"])
-STAFF = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
+STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
 @router.get("/products", response_model=Page[ProductRead])

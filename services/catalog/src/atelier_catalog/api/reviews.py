@@ -12,9 +12,10 @@ from atelier_catalog.schemas import ReviewCreate, ReviewRead, WishlistItemRead, 
 from atelier_catalog.service.reviews import ADDED, REMOVED
 from atelier_common.auth import UserPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
-USER = {401: {"description": "Authentication required"}, **NOT_FOUND}
+USER: ErrorResponses = {401: {"description": "Authentication required"}, **NOT_FOUND}
 
 
 @router.get("/products/{product_ref}/reviews", response_model=Page[ReviewRead], responses=NOT_FOUND)

@@ -48,33 +48,33 @@ class CategoryRepository(SessionRepository):
 
     async def active_product_counts(self) -> dict[uuid.UUID, int]:
         """Active products per category, directly in it (descendants are summed by the domain)."""
-        stmt = (sa_select(Product.category_id, func.count())
+        stmt = (sa_select(col(Product.category_id), func.count())
                 .where(col(Product.is_active) == true(), col(Product.category_id).is_not(None))
-                .group_by(Product.category_id))
+                .group_by(col(Product.category_id)))
         return {row[0]: row[1] for row in (await self.session.execute(stmt)).all()}
 
     async def ancestor_ids(self, category_id: uuid.UUID) -> list[uuid.UUID]:
         """`category_id` and every category above it."""
-        anchor = sa_select(Category.id, Category.parent_id).where(col(Category.id) == category_id)
+        anchor = sa_select(col(Category.id), col(Category.parent_id)).where(col(Category.id) == category_id)
         chain = anchor.cte("category_ancestors", recursive=True)
-        chain = chain.union(sa_select(Category.id, Category.parent_id).where(col(Category.id) == chain.c.parent_id))
+        chain = chain.union(sa_select(col(Category.id), col(Category.parent_id)).where(col(Category.id) == chain.c.parent_id))
         return list((await self.session.execute(sa_select(chain.c.id))).scalars().all())
 
     async def slugs_like(self, base: str) -> set[str]:
         """`base` and `base-…` (slugs hold only a-z, 0-9 and '-', so nothing needs escaping)."""
-        stmt = select(Category.slug).where(or_(col(Category.slug) == base, col(Category.slug).like(f"{base}-%")))
+        stmt = select(col(Category.slug)).where(or_(col(Category.slug) == base, col(Category.slug).like(f"{base}-%")))
         return set((await self.session.exec(stmt)).all())
 
     async def descendant_ids(self, category_id: uuid.UUID) -> list[uuid.UUID]:
         """`category_id` and every category below it, active or not."""
-        tree = sa_select(Category.id).where(col(Category.id) == category_id).cte("category_below", recursive=True)
-        tree = tree.union(sa_select(Category.id).where(col(Category.parent_id) == tree.c.id))
+        tree = sa_select(col(Category.id)).where(col(Category.id) == category_id).cte("category_below", recursive=True)
+        tree = tree.union(sa_select(col(Category.id)).where(col(Category.parent_id) == tree.c.id))
         return list((await self.session.execute(sa_select(tree.c.id))).scalars().all())
 
     def subtree_ids(self, ref: str, visibility: Visibility) -> Any:
         """A subquery of the category `ref` and all its descendants, visible ones only."""
-        anchor = sa_select(Category.id).where(ref_condition(Category, ref))
-        children = sa_select(Category.id)
+        anchor = sa_select(col(Category.id)).where(ref_condition(Category, ref))
+        children = sa_select(col(Category.id))
         if not visibility.include_inactive:
             anchor = anchor.where(col(Category.is_active) == true())
             children = children.where(col(Category.is_active) == true())

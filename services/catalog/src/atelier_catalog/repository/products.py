@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
     func,
@@ -51,7 +52,7 @@ class ProductRepository(ProductPages, StockRows):
         return stmt
 
     def _with_children(self, stmt: SelectOfScalar[Product], visibility: Visibility) -> SelectOfScalar[Product]:
-        variants = Product.variants  # type: ignore[attr-defined]
+        variants: Any = Product.variants
         if not visibility.include_inactive:
             variants = variants.and_(col(ProductVariant.is_active) == true())
         # populate_existing: a product already in the session (just changed) is read afresh.
@@ -65,11 +66,11 @@ class ProductRepository(ProductPages, StockRows):
     async def find_id(self, ref: str, visibility: Visibility) -> uuid.UUID | None:
         """The id of a visible product, without loading it (reviews and wishlists only need that)."""
         stmt = self.readable_statement(visibility).where(ref_condition(Product, ref))
-        return (await self.session.exec(stmt.with_only_columns(col(Product.id)))).first()  # type: ignore[arg-type]
+        return (await self.session.execute(stmt.with_only_columns(col(Product.id)))).scalars().first()
 
     async def lock(self, product_id: uuid.UUID) -> None:
         """Hold the product row until the transaction ends (serialises review-count updates)."""
-        stmt = sa_select(Product.id).where(col(Product.id) == product_id)
+        stmt = sa_select(col(Product.id)).where(col(Product.id) == product_id)
         await self.session.execute(stmt.with_for_update() if self._is_postgres else stmt)
 
     async def get_many(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> Sequence[Product]:
@@ -106,19 +107,19 @@ class ProductRepository(ProductPages, StockRows):
 
     async def slugs_like(self, base: str) -> set[str]:
         """`base` and `base-…` (slugs hold only a-z, 0-9 and '-', so nothing needs escaping)."""
-        stmt = select(Product.slug).where(or_(col(Product.slug) == base, col(Product.slug).like(f"{base}-%")))
+        stmt = select(col(Product.slug)).where(or_(col(Product.slug) == base, col(Product.slug).like(f"{base}-%")))
         return set((await self.session.exec(stmt)).all())
 
     async def slug_taken(self, slug: str, *, except_id: uuid.UUID | None = None) -> bool:
-        stmt = select(Product.id).where(col(Product.slug) == slug)
+        stmt = select(col(Product.id)).where(col(Product.slug) == slug)
         if except_id is not None:
             stmt = stmt.where(col(Product.id) != except_id)
         return (await self.session.exec(stmt.limit(1))).first() is not None
 
     async def sku_taken(self, sku: str, *, except_id: uuid.UUID | None = None) -> bool:
         """SKUs are unique across products and variants: orders and carts look them up as one."""
-        products = select(Product.id).where(col(Product.sku) == sku)
-        variants = select(ProductVariant.id).where(col(ProductVariant.sku) == sku)
+        products = select(col(Product.id)).where(col(Product.sku) == sku)
+        variants = select(col(ProductVariant.id)).where(col(ProductVariant.sku) == sku)
         if except_id is not None:
             products = products.where(col(Product.id) != except_id)
             variants = variants.where(col(ProductVariant.id) != except_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
     and_,
@@ -38,19 +39,19 @@ class PurchaseRepository(SessionRepository):
         await self.session.execute(insert(Purchase).values(rows).on_conflict_do_nothing())
 
     async def has_bought(self, owner_id: uuid.UUID, product_id: uuid.UUID) -> bool:
-        stmt = select(Purchase.id).where(col(Purchase.owner_id) == owner_id, col(Purchase.product_id) == product_id)
+        stmt = select(col(Purchase.id)).where(col(Purchase.owner_id) == owner_id, col(Purchase.product_id) == product_id)
         return (await self.session.exec(stmt.limit(1))).first() is not None
 
     async def known_products(self, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         ids = list(product_ids)
         if not ids:
             return []
-        return list((await self.session.exec(select(Product.id).where(col(Product.id).in_(ids)))).all())
+        return list((await self.session.exec(select(col(Product.id)).where(col(Product.id).in_(ids)))).all())
 
     async def move_owner(self, from_owner: uuid.UUID, to_owner: uuid.UUID) -> None:
         """Hand an anonymous buyer's purchases to the user who claimed the identity; products
         the user had already bought keep the user's row."""
-        already = select(Purchase.product_id).where(col(Purchase.owner_id) == to_owner)
+        already = select(col(Purchase.product_id)).where(col(Purchase.owner_id) == to_owner)
         await self.session.execute(
             sa_delete(Purchase).where(col(Purchase.owner_id) == from_owner, col(Purchase.product_id).in_(already))
             .execution_options(synchronize_session=False))
@@ -65,7 +66,7 @@ class PurchaseRepository(SessionRepository):
 
 class ReviewRepository(SessionRepository):
     async def exists(self, product_id: uuid.UUID, user_id: uuid.UUID) -> bool:
-        stmt = select(Review.id).where(col(Review.product_id) == product_id, col(Review.user_id) == user_id)
+        stmt = select(col(Review.id)).where(col(Review.product_id) == product_id, col(Review.user_id) == user_id)
         return (await self.session.exec(stmt.limit(1))).first() is not None
 
     def add(self, review: Review) -> None:
@@ -99,7 +100,8 @@ class WishlistRepository(SessionRepository):
         stmt = (sa_delete(WishlistItem)
                 .where(col(WishlistItem.user_id) == user_id, col(WishlistItem.product_id) == product_id)
                 .execution_options(synchronize_session=False))
-        return bool((await self.session.execute(stmt)).rowcount)
+        result: Any = await self.session.execute(stmt)  # a DML result: it has a rowcount
+        return bool(result.rowcount)
 
     async def add(self, user_id: uuid.UUID, product_id: uuid.UUID) -> None:
         """Insert, or nothing when a parallel toggle already did (the unique key decides)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 import re
@@ -63,7 +64,7 @@ _ORDER_FIELDS = {"name": "name", "price": "price", "created_at": "created_at",
                  "stock_quantity": "stock_quantity", "rating": "rating_avg"}
 
 
-def _order_clauses(ordering: Sequence[OrderKey], columns: Any) -> list[Any]:
+def _order_clauses(ordering: Sequence[OrderKey], columns: Any) -> builtins.list[Any]:
     """ORDER BY terms for `ordering` over `columns` (the product table's or a subquery's)."""
     clauses = [columns[_ORDER_FIELDS[key.field]].desc() if key.descending else columns[_ORDER_FIELDS[key.field]].asc()
                for key in ordering]
@@ -128,7 +129,7 @@ def _matcher(f: ProductFilter, columns: Any, vector: Any | None, *, names: Any |
     if not f.terms:
         return _Match(exact, in_sku, in_sku)
     if vector is not None:
-        config = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+        config: Any = literal_column(f"'{SEARCH_CONFIG}'::regconfig")
         # Every word as a prefix ('carr' finds 'Carrara'); the :A variant matches names only.
         matches = vector.op("@@", return_type=Boolean)
         any_field = matches(func.to_tsquery(config, " & ".join(f"{t}:*" for t in f.terms)))
@@ -162,7 +163,7 @@ class ProductPages(SessionRepository):
     estimates: CountEstimates
 
     async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int, offset: int,
-                   exact_count_limit: int) -> tuple[int, bool, list[dict[str, Any]]]:
+                   exact_count_limit: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         """(count, whether the count is an estimate, the page as product views)."""
         base = self._filter(sa_select(_PRODUCT.c.id), filters, visibility)
         if not visibility.include_inactive:
@@ -188,7 +189,7 @@ class ProductPages(SessionRepository):
         views = await self._read_views(stmt, visibility)
         return views[0] if views else None
 
-    async def views(self, ids: Sequence[uuid.UUID], visibility: Visibility) -> list[dict[str, Any]]:
+    async def views(self, ids: Sequence[uuid.UUID], visibility: Visibility) -> builtins.list[dict[str, Any]]:
         """The products `ids` with their images and variants, in the order of `ids`."""
         if not ids:
             return []
@@ -200,7 +201,7 @@ class ProductPages(SessionRepository):
                 sa_select(_PRODUCT.c.id).where(_PRODUCT.c.id.in_(ids)), visibility)}
         return [found[product_id] for product_id in ids if product_id in found]
 
-    async def _read_views(self, ids: Select[Any], visibility: Visibility) -> list[dict[str, Any]]:
+    async def _read_views(self, ids: Select[Any], visibility: Visibility) -> builtins.list[dict[str, Any]]:
         """Product views for the ids `ids` selects, in its order. PostgreSQL returns each row with
         its images and variants aggregated as JSON: one statement for a whole page. SQLite reads
         the children with one query per table."""
@@ -250,9 +251,11 @@ class ProductPages(SessionRepository):
         """How many rows PostgreSQL's planner expects `stmt` to return (no rows are read). The
         hidden-categories condition is left out: the planner would guess it halves the rows, when
         it usually removes next to none."""
-        stmt = visitors.replacement_traverse(
-            stmt, {}, lambda element: true() if element is CATEGORY_ON_SALE else None)
-        compiled = stmt.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]
+        def without_hidden_categories(element: Any, **kw: Any) -> Any:
+            return true() if element is CATEGORY_ON_SALE else None
+
+        planned: Any = visitors.replacement_traverse(stmt, {}, without_hidden_categories)
+        compiled = planned.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]
         connection = await self.session.connection()
         plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -261,7 +264,7 @@ class ProductPages(SessionRepository):
     # -- search ------------------------------------------------------------------------------
 
     async def _search(self, base: Select[Any], f: ProductFilter, visibility: Visibility, *, limit: int,
-                      offset: int, exact_count_limit: int) -> tuple[int, bool, list[dict[str, Any]]]:
+                      offset: int, exact_count_limit: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         """Without an explicit ordering, matches are ranked in tiers: the exact SKU, then products
         whose name has every word (or whose SKU contains the text), then matches elsewhere
         (description); newest first within a tier. With an ordering, matches simply follow it.
@@ -291,7 +294,7 @@ class ProductPages(SessionRepository):
                                                         visibility)
 
     async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], wanted: int, *,
-                    tier: str, before: Sequence[uuid.UUID] = ()) -> tuple[list[uuid.UUID], int, int, int] | None:
+                    tier: str, before: Sequence[uuid.UUID] = ()) -> tuple[builtins.list[uuid.UUID], int, int, int] | None:
         """The first `wanted` matches of `tier` among the newest rows in page order: "best" (led by
         the exact SKU, found by its own index wherever it is), "rest" (neither; `before` are the
         best ones, already known) or "any". Returns (ids, how many lead without being walked for,
@@ -320,7 +323,7 @@ class ProductPages(SessionRepository):
         return ids, len(leading), len(rows), rows[-1].position if rows else 1
 
     async def _walk_behind_names(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey],
-                                 wanted: int) -> tuple[list[uuid.UUID], int, int, int] | None:
+                                 wanted: int) -> tuple[builtins.list[uuid.UUID], int, int, int] | None:
         """Ranked pages whose best tier is sparse (words common in descriptions, rare in names):
         every best-tier match through the name index, then the rest from the walk."""
         match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR, names=_NAME_VECTOR)

@@ -43,7 +43,7 @@ class StockRows(SessionRepository):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def stock_of(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID) -> int:
-        stmt = sa_select(model.stock_quantity).where(col(model.id) == row_id)
+        stmt = sa_select(col(model.stock_quantity)).where(col(model.id) == row_id)
         return (await self.session.execute(stmt)).scalar_one()
 
     def add_movement(self, movement: StockMovement) -> None:
@@ -55,7 +55,7 @@ class ReservationRepository(SessionRepository):
     cancel racing the expiry sweep gives the stock back once."""
 
     async def exists_for_order(self, order_id: uuid.UUID) -> bool:
-        stmt = select(StockReservation.id).where(col(StockReservation.order_id) == order_id).limit(1)
+        stmt = select(col(StockReservation.id)).where(col(StockReservation.order_id) == order_id).limit(1)
         return (await self.session.exec(stmt)).first() is not None
 
     def add(self, reservation: StockReservation) -> None:
@@ -89,10 +89,10 @@ class ReservationRepository(SessionRepository):
 
     async def orders_due(self, now: datetime, *, limit: int) -> list[uuid.UUID]:
         """Orders with a reservation past its deadline, oldest first."""
-        stmt = (sa_select(StockReservation.order_id, func.min(StockReservation.expires_at))
+        stmt = (sa_select(col(StockReservation.order_id), func.min(StockReservation.expires_at))
                 .where(col(StockReservation.status) == ReservationStatus.RESERVED.value,
                        col(StockReservation.expires_at) < now)
-                .group_by(StockReservation.order_id)
+                .group_by(col(StockReservation.order_id))
                 .order_by(func.min(StockReservation.expires_at)).limit(limit))
         return [row[0] for row in (await self.session.execute(stmt)).all()]
 

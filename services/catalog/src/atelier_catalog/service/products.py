@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -37,13 +38,13 @@ class ProductService(UseCase[CatalogContext]):
     # -- browsing --------------------------------------------------------------------------
 
     async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int,
-                   offset: int) -> tuple[int, bool, list[dict[str, Any]]]:
+                   offset: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         """(count, whether the count is an estimate, the page as product views)."""
         return await self.products.list(self._filter(query), visibility, limit=limit, offset=offset,
                                         exact_count_limit=self.exact_count_limit)
 
     async def list_in_category(self, ref: str, query: ProductQuery, visibility: Visibility, *, limit: int,
-                               offset: int) -> tuple[int, bool, list[dict[str, Any]]]:
+                               offset: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         category = await self.categories.get_readable(ref, visibility)
         if category is None:
             raise CategoryNotFound()
@@ -142,7 +143,7 @@ class ProductService(UseCase[CatalogContext]):
         hidden = await self.products.hidden_by_category([product.id])
         return _snapshot(product, category_hidden=product.id in hidden)
 
-    async def lookup(self, data: ProductLookup) -> list[ProductSnapshot]:
+    async def lookup(self, data: ProductLookup) -> builtins.list[ProductSnapshot]:
         products = await self.products.get_many(ids=data.ids, skus=data.skus)
         hidden = await self.products.hidden_by_category(p.id for p in products)
         return [_snapshot(p, category_hidden=p.id in hidden) for p in products]

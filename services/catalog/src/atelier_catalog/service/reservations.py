@@ -135,7 +135,7 @@ class ReservationService(UseCase[CatalogContext]):
                                and (variant is None or not visibility.variant_sellable(variant, product_on_sale=on_sale))):
                 unavailable.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
                                              requested=need.quantity, available=0))
-            elif domain.needs_stock(product.kind, product.track_inventory):
+            elif product is not None and domain.needs_stock(product.kind, product.track_inventory):
                 counted.append(need)
         return unavailable, counted
 

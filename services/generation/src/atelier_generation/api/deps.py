@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from atelier_common.auth import client_ip
+from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_generation.service import AccountService, CreditService, ImageService, JobService, RestorationService
 
@@ -23,6 +24,6 @@ AccountServiceDep = Annotated[AccountService, use_case(AccountService)]
 ClientIpDep = Annotated[str, Depends(_client_ip)]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.
-USER = {401: {"description": "Authentication required"}}
-NOT_FOUND = {404: {"description": "Not found (or not yours)"}}
-INSUFFICIENT = {403: {"description": "INSUFFICIENT_CREDITS"}}
+USER: ErrorResponses = {401: {"description": "Authentication required"}}
+NOT_FOUND: ErrorResponses = {404: {"description": "Not found (or not yours)"}}
+INSUFFICIENT: ErrorResponses = {403: {"description": "INSUFFICIENT_CREDITS"}}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import RedirectResponse
 
 from atelier_common.auth import UserPrincipal
+from atelier_common.responses import ErrorResponses
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, RestorationServiceDep
 from atelier_generation.schemas import (
     ConfirmShareRead,
@@ -21,9 +22,9 @@ from atelier_generation.schemas import (
 
 router = APIRouter(prefix="/api/v1/restorations", tags=["restorations"])
 
-UPLOAD_ERRORS = {**USER, 400: {"description": "UNSUPPORTED_FORMAT, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE"},
+UPLOAD_ERRORS: ErrorResponses = {**USER, 400: {"description": "UNSUPPORTED_FORMAT, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE"},
                  403: {"description": "HISTORY_LIMIT"}, 413: {"description": "FILE_TOO_LARGE"}}
-UNLOCK_ERRORS = {**USER, **NOT_FOUND, 400: {"description": "INVALID_STATE"},
+UNLOCK_ERRORS: ErrorResponses = {**USER, **NOT_FOUND, 400: {"description": "INVALID_STATE"},
                  409: {"description": "ALREADY_UNLOCKED"}}
 
 

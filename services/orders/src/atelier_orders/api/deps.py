@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from atelier_common.auth import AnonPrincipal
+from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_orders.schemas import OrderQuery
 from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
@@ -23,14 +24,14 @@ BuyerDep = Annotated[Buyer, Depends(_buyer)]
 OrderQueryDep = Annotated[OrderQuery, Query()]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.
-NOT_FOUND = {404: {"description": "Not found (unknown order, or another customer's)"}}
-PLACE_ERRORS = {
+NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown order, or another customer's)"}}
+PLACE_ERRORS: ErrorResponses = {
     400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE, NOT_PURCHASABLE "
                          "(a subscription plan) or CURRENCY_MISMATCH"},
     409: {"description": "INSUFFICIENT_STOCK, or IDEMPOTENCY_KEY_REUSED (the Idempotency-Key with another body)"},
     404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
     503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
 }
-CANCEL_ERRORS = {**NOT_FOUND, 400: {"description": "ORDER_NOT_CANCELLABLE, with the reason"}}
-STAFF_ERRORS = {**CANCEL_ERRORS, 401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
+CANCEL_ERRORS: ErrorResponses = {**NOT_FOUND, 400: {"description": "ORDER_NOT_CANCELLABLE, with the reason"}}
+STAFF_ERRORS: ErrorResponses = {**CANCEL_ERRORS, 401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
                 409: {"description": "INVALID_STATUS_TRANSITION, with the allowed targets"}}

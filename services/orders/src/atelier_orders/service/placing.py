@@ -141,7 +141,7 @@ class PlacementService(UseCase[OrdersContext]):
     async def _priced(self, requests: Sequence[LineRequest]) -> list[PricedLine]:
         products = await self.clients.lookup_products(
             ids=(r.product_id for r in requests if r.product_id is not None),
-            skus=(r.sku or r.tier for r in requests if r.product_id is None and (r.sku or r.tier)))
+            skus=(ref for r in requests if r.product_id is None for ref in (r.sku or r.tier,) if ref))
         by_id = {p.id: p for p in products}
         by_sku = {p.sku: p for p in products}
         return [self._price(request, by_id.get(request.product_id) if request.product_id is not None

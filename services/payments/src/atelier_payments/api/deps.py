@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from atelier_common.responses import ErrorResponses
 from atelier_common.service import context_of, use_case
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import DevEndpointsDisabled
@@ -45,13 +46,13 @@ require_dev_endpoints = Depends(_require_dev_endpoints)
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
 Responses = dict[int | str, dict[str, Any]]
-NOT_FOUND = {404: {"description": "Not found (unknown order or payment, or another customer's)"}}
-AUTH = {401: {"description": "Authentication required"}, 400: {"description": "Validation error"}}
-NOT_PAYABLE = {409: {"description": "ORDER_NOT_PAYABLE: the order's status does not allow paying it"}}
-PROVIDER = {502: {"description": "PAYMENT_PROVIDER_ERROR"}, 503: {"description": "Orders unavailable"}}
+NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown order or payment, or another customer's)"}}
+AUTH: ErrorResponses = {401: {"description": "Authentication required"}, 400: {"description": "Validation error"}}
+NOT_PAYABLE: ErrorResponses = {409: {"description": "ORDER_NOT_PAYABLE: the order's status does not allow paying it"}}
+PROVIDER: ErrorResponses = {502: {"description": "PAYMENT_PROVIDER_ERROR"}, 503: {"description": "Orders unavailable"}}
 STAFF: Responses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"}}
 REFUND_ERRORS: Responses = {400: {"description": "REFUND_EXCEEDS_PAYMENT (with what is refundable) or VALIDATION_ERROR"},
                  404: {"description": "No payment of this order"},
                  502: {"description": "PAYMENT_PROVIDER_ERROR"}}
 IDEMPOTENT: Responses = {409: {"description": "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key with another body"}}
-SIGNED = {400: {"description": "INVALID_SIGNATURE (bad signature or stale timestamp) or VALIDATION_ERROR"}}
+SIGNED: ErrorResponses = {400: {"description": "INVALID_SIGNATURE (bad signature or stale timestamp) or VALIDATION_ERROR"}}

@@ -57,7 +57,7 @@ class StripeProvider:
                               metadata=dict(data.get("metadata") or {}))
 
     async def create_intent(self, charge: ChargeRequest) -> ProviderIntent:
-        params: dict[str, Any] = {
+        params: Any = {  # the SDK's params TypedDict, built up piecewise
             "amount": to_minor_units(charge.amount, charge.currency), "currency": charge.currency.lower(),
             "metadata": charge.metadata, "automatic_payment_methods": {"enabled": True},
         }
@@ -81,7 +81,7 @@ class StripeProvider:
         # One line for the order's total (tax and shipping included): what Stripe charges is
         # exactly the order's amount, whatever the lines add up to.
         name = f"Order {charge.order_number}" if charge.order_number else "Order"
-        params: dict[str, Any] = {
+        params: Any = {  # the SDK's params TypedDict, built up piecewise
             "mode": "payment", "success_url": success_url, "cancel_url": cancel_url,
             "client_reference_id": str(charge.order_id), "metadata": charge.metadata,
             "payment_intent_data": {"metadata": charge.metadata},
@@ -97,7 +97,7 @@ class StripeProvider:
                                 intent_id=_id_of(created.get("payment_intent")))
 
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
-        params: dict[str, Any] = {
+        params: Any = {  # the SDK's params TypedDict, built up piecewise
             "amount": to_minor_units(refund.amount, refund.currency),
             "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id), "refund_id": str(refund.id)},
         }

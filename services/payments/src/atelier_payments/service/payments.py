@@ -73,9 +73,9 @@ class PaymentService(UseCase[PaymentsContext]):
             if existing is not None and (reused := await self._reuse_intent(provider, existing)):
                 return reused
             raise OrderNotPayable("A payment of this order is already being started; try again")
-        payment = await self.payments.get(payment.id)
-        assert payment is not None
-        return await self._create_intent(provider, payment)
+        inserted = await self.payments.get(payment.id)
+        assert inserted is not None
+        return await self._create_intent(provider, inserted)
 
     async def _create_intent(self, provider: PaymentProvider, payment: Payment) -> StartedIntent:
         intent = await provider.create_intent(self._charge(payment))
