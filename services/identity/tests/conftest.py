@@ -84,7 +84,7 @@ class IdentityApi:
 
     async def mailbox_after_delivery(self, to: str) -> list[dict[str, Any]]:
         """The mailbox once everything queued so far was delivered (to assert that nothing was sent)."""
-        while await self.h.runtime.identity.mailer.flush():
+        while await self.h.runtime.context.mailer.flush():
             pass
         return await self.mailbox(to)
 

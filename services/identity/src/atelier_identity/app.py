@@ -17,8 +17,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
-    on_startup=(bootstrap.start,),
-    on_shutdown=(bootstrap.stop,),
+    context=bootstrap.context,
 )
 
 

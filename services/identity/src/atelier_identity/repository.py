@@ -234,6 +234,12 @@ class OAuthRepository:
     def add_state(self, state: OAuthState) -> None:
         self.session.add(state)
 
+    async def live_state(self, state_hash: str, provider: str, now: datetime) -> OAuthState | None:
+        """The state if it is unused and unexpired (read only: `consume_state` spends it)."""
+        stmt = select(OAuthState).where(OAuthState.state_hash == state_hash, OAuthState.provider == provider,
+                                        col(OAuthState.used_at).is_(None), col(OAuthState.expires_at) > now)
+        return (await self.session.exec(stmt)).first()
+
     async def consume_state(self, state_hash: str, provider: str, now: datetime) -> OAuthState | None:
         stmt = (update(OAuthState)
                 .where(col(OAuthState.state_hash) == state_hash, col(OAuthState.provider) == provider,

@@ -46,7 +46,7 @@ class TestLogin:
         user = await api.verified_user()
         access = (await api.login()).json()["access"]
         header = jwt.get_unverified_header(access)
-        key = harness.runtime.identity.signing_key
+        key = harness.runtime.context.signing_key
         assert header["alg"] == ALGORITHM and header["kid"] == key.kid
         claims = jwt.decode(access, key.private_key.public_key(), algorithms=[ALGORITHM], audience="atelier",
                             issuer="atelier")
@@ -93,7 +93,7 @@ class TestLoginRefusals:
         assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
 
     async def test_an_unknown_email_still_costs_one_password_verification(self, api, monkeypatch) -> None:
-        hasher = api.h.runtime.identity.auth.passwords._hash
+        hasher = api.h.runtime.context.passwords._hash
         calls: list[str] = []
         original = hasher.verify_and_update
 
