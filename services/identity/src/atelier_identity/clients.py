@@ -7,22 +7,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import call_internal
+from atelier_identity.schemas import QuotaRead, SubscriptionRead
 
 log = logging.getLogger("atelier.identity.clients")
-
-SUBSCRIPTION_FIELDS = ("plan_id", "tier", "status", "current_period_start", "current_period_end",
-                       "cancel_at_period_end")
-QUOTA_FIELDS = ("monthly", "used", "remaining")
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """The user's plan and generation quota as payments reports them (`GET /subscriptions/current`)."""
+    """The user's plan and generation quota as payments reports them."""
 
-    subscription: dict[str, Any]
-    quota: dict[str, Any]
+    plan: SubscriptionRead
+    quota: QuotaRead
 
 
 class PaymentsClient:
@@ -34,7 +33,8 @@ class PaymentsClient:
         try:
             response = await call_internal(self.runtime, "payments", "GET", f"/internal/subscriptions/{user_id}")
         except ServiceUnavailable as exc:
-            log.warning("payments is unreachable; profile of %s without subscription: %s", user_id, exc)
+            log.warning("payments is unreachable; the profile of %s goes without its subscription: %s",
+                        user_id, exc)
             return None
         if response.status_code != 200:
             log.warning("payments answered %s for the subscription of %s: %s", response.status_code, user_id,
@@ -42,9 +42,8 @@ class PaymentsClient:
             return None
         try:
             body = response.json()
-            quota = body["quota"]
-            return Subscription(subscription={k: body[k] for k in SUBSCRIPTION_FIELDS},
-                                quota={k: quota[k] for k in QUOTA_FIELDS})
-        except (ValueError, KeyError, TypeError) as exc:
+            return Subscription(plan=SubscriptionRead.model_validate(body),
+                                quota=QuotaRead.model_validate(body["quota"]))
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
             log.warning("payments sent a subscription identity cannot read: %s", exc)
             return None

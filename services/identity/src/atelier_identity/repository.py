@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_identity.models import (
+    USERNAME_INDEX,
     Address,
     AddressBook,
     AnonymousClaim,
@@ -43,6 +44,15 @@ async def _flush_unique(session: AsyncSession) -> bool:
     return True
 
 
+async def _flush_conflict(session: AsyncSession) -> str | None:
+    """Flush; the database's message when a unique constraint refused it (see `_flush_unique`)."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        return str(exc.orig)
+    return None
+
+
 def _insert(session: AsyncSession):
     return sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
 
@@ -57,6 +67,11 @@ class UserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return (await self.session.exec(select(User).where(User.email == email))).first()
 
+    async def get_by_username(self, username: str) -> User | None:
+        """The account of this username, whatever the case it is written in."""
+        stmt = select(User).where(func.lower(User.username) == username.lower())
+        return (await self.session.exec(stmt)).first()
+
     async def lock(self, user_id: uuid.UUID) -> User | None:
         """The user, locked until the transaction ends (serialises changes to one account)."""
         stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
@@ -66,6 +81,14 @@ class UserRepository:
         """Insert `user`; False when its email is taken (the unique constraint decides, not a read)."""
         self.session.add(user)
         return await _flush_unique(self.session)
+
+    async def save_unique(self, user: User) -> str | None:
+        """Insert or update `user`; which unique field was taken meanwhile ("email", "username") or None."""
+        self.session.add(user)
+        conflict = await _flush_conflict(self.session)
+        if conflict is None:
+            return None
+        return "username" if USERNAME_INDEX in conflict or "username" in conflict else "email"
 
     async def change_email(self, user: User, email: str) -> bool:
         """Give `user` the address `email`; False when another account took it meanwhile."""

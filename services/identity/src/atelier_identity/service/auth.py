@@ -25,6 +25,7 @@ from atelier_identity.errors import (
     InvalidEmailToken,
     InvalidRefreshToken,
     RefreshTokenReused,
+    UsernameTaken,
     WeakPassword,
 )
 from atelier_identity.models import User
@@ -54,10 +55,16 @@ class AuthService(UseCase[IdentityContext]):
         email = domain.normalise_email(data.email)
         if problems := domain.password_problems(data.password, email):
             raise WeakPassword(problems)
+        users = UserRepository(self.session)
+        if data.username is not None and await users.get_by_username(data.username) is not None:
+            raise UsernameTaken()
         user = User(email=email, password_hash=await self.passwords.hash(data.password),
                     first_name=data.first_name, last_name=data.last_name, phone=data.phone,
-                    company_name=data.company_name)
-        if not await UserRepository(self.session).add_unique(user):
+                    company_name=data.company_name, username=data.username, display_name=data.display_name)
+        taken = await users.save_unique(user)
+        if taken == "username":
+            raise UsernameTaken()
+        if taken is not None:
             raise EmailExists()
         self.verification.send(user)
         await self.sessions.claims.claim(anon_id, user, via="register")
@@ -85,12 +92,20 @@ class AuthService(UseCase[IdentityContext]):
         if user is not None and user.is_active and not user.is_verified:
             self.verification.send(user)
 
-    async def login(self, email: str, password: str, *, ip: str,
+    async def login(self, login: str, password: str, *, ip: str,
                     anon_id: uuid.UUID | None) -> SignedIn:
-        email = domain.normalise_email(email)
+        """Sign in with the email or the username (a login name without `@`) and the password."""
+        name = domain.normalise_email(login)
         await self.limiter.hit(self.settings.login_rate_limit_per_ip, "login-ip", ip)
-        await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", email)
-        user = await UserRepository(self.session).get_by_email(email)
+        await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", name)
+        users = UserRepository(self.session)
+        if "@" in name:
+            user = await users.get_by_email(name)
+        else:
+            user = await users.get_by_username(name)
+            if user is not None:
+                # One budget per account, whichever login name the attempts use.
+                await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", user.email)
         # Verified even when the account is unknown (against a dummy hash): no timing oracle.
         matches, rehashed = await self.passwords.verify(password, user.password_hash if user else None)
         if user is None or not matches:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import email_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,12 +14,14 @@ from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.clients import Subscription
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
     AccountGone,
     DeletionNotConfirmed,
     EmailExists,
     InvalidEmail,
+    UsernameTaken,
     UserNotFound,
     WeakPassword,
 )
@@ -30,6 +33,13 @@ from atelier_identity.service._shared import Guard, Sessions, now
 from atelier_identity.service.addresses import AddressService
 
 DELETE_CONFIRMATION = "DELETE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    # None when payments could not be asked (the profile still answers).
+    subscription: Subscription | None
 
 
 class UserService(UseCase[IdentityContext]):
@@ -49,12 +59,25 @@ class UserService(UseCase[IdentityContext]):
             raise AccountGone()
         return user
 
+    async def profile(self, principal: Principal) -> Profile:
+        """The account with its subscription and quota from payments (GET /users/me only)."""
+        user = await self.current(principal)
+        return Profile(user=user, subscription=await self.context.payments.subscription(user.id))
+
     async def update_profile(self, principal: Principal, changes: UserUpdate) -> User:
         user = await self.current(principal)
-        for field, value in changes.model_dump(exclude_unset=True).items():
+        fields = changes.model_dump(exclude_unset=True)
+        users = UserRepository(self.session)
+        username = fields.get("username")
+        if username is not None and username.lower() != (user.username or "").lower():
+            other = await users.get_by_username(username)
+            if other is not None and other.id != user.id:
+                raise UsernameTaken()
+        for field, value in fields.items():
             setattr(user, field, value)
         user.updated_at = now()
-        await self.session.flush()
+        if await users.save_unique(user) is not None:
+            raise UsernameTaken()  # taken by another account this instant (the unique index decides)
         return user
 
     async def get(self, user_id: uuid.UUID) -> User:
