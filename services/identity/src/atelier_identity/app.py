@@ -23,4 +23,5 @@ SPEC = ServiceSpec(
 
 def create_app(settings: IdentitySettings | None = None, *, bus: EventBus | None = None,
                http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
-    return build_app(SPEC, settings or IdentitySettings(), bus=bus, http_mounts=http_mounts)
+    app: FastAPI = build_app(SPEC, settings or IdentitySettings(), bus=bus, http_mounts=http_mounts)
+    return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.inbox import EventContext
+from atelier_common.inbox import EventContext, Subscriptions
 from atelier_identity.context import IdentityContext
 from atelier_identity.service import AutoRegistration, NotificationService
 
@@ -26,7 +26,7 @@ async def on_job_failed(event: JobFailed, ctx: EventContext[IdentityContext]) ->
     await NotificationService(ctx.session, ctx.context).job_finished(event)
 
 
-SUBSCRIPTIONS = {
+SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: on_order_paid,
     OrderStatusChanged: on_order_status_changed,
     JobCompleted: on_job_completed,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 
@@ -16,9 +17,11 @@ router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"], responses=ERR
 
 
 @router.get("", response_model=AddressList)
-async def list_addresses(request: Request, principal: AnonPrincipal, addresses: AddressServiceDep, params: PageParamsDep) -> dict:
+async def list_addresses(request: Request, principal: AnonPrincipal, addresses: AddressServiceDep,
+                         params: PageParamsDep) -> dict[str, Any]:
     count, results = await addresses.page(principal, limit=params.limit, offset=params.offset)
-    return build_page(request, params, count, [AddressRead.model_validate(a) for a in results])
+    page: dict[str, Any] = build_page(request, params, count, [AddressRead.model_validate(a) for a in results])
+    return page
 
 
 @router.post("", status_code=201, response_model=AddressRead)

@@ -52,9 +52,10 @@ async def _anon_id(request: Request) -> uuid.UUID | None:
     if raw is None:
         return None
     try:
-        return await request.app.state.verifier.anon_id(raw)
+        anon_id: uuid.UUID | None = await request.app.state.verifier.anon_id(raw)
     except InvalidToken:
         return None  # a stale anonymous token is simply no anonymous identity
+    return anon_id
 
 
 async def _presented_refresh(body: Annotated[RefreshRequest | None, Body()] = None,
@@ -64,7 +65,8 @@ async def _presented_refresh(body: Annotated[RefreshRequest | None, Body()] = No
 
 
 async def _client_ip(request: Request) -> str:
-    return client_ip(request)
+    ip: str = client_ip(request)
+    return ip
 
 
 async def _require_dev_endpoints(request: Request) -> None:

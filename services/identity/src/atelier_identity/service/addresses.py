@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -162,7 +163,7 @@ class AddressService(UseCase[IdentityContext]):
         address.is_primary = True
 
     @staticmethod
-    def _fields(data: AddressCreate | AddressUpdate, **overrides: object) -> dict[str, object]:
+    def _fields(data: AddressCreate | AddressUpdate, **overrides: Any) -> dict[str, Any]:
         """The plain fields that were sent, with S3's one `full_name` split into first and last."""
         sent = data.model_dump(include=set(_PLAIN_FIELDS) | {"full_name"}, exclude_unset=True)
         full_name = sent.pop("full_name", None)

@@ -42,6 +42,7 @@ class NotificationService(UseCase[IdentityContext]):
         if user is None or not user.is_active:
             return False
         failed = isinstance(event, JobFailed)
+        reason = event.reason if isinstance(event, JobFailed) else None
         self.mailer.queue(self.session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
-                                            succeeded=not failed, reason=event.reason if failed else None))
+                                            succeeded=not failed, reason=reason))
         return True

@@ -75,6 +75,7 @@ class OAuthService(UseCase[IdentityContext]):
         metadata = await self.oidc.discover(provider)
         state, verifier, nonce = domain.new_secret(), generate_token(64), domain.new_secret()
         async with self._client(provider) as client:
+            url: str
             url, _ = client.create_authorization_url(metadata["authorization_endpoint"], state=state,
                                                      code_verifier=verifier, nonce=nonce)
         started_at = now()

@@ -277,7 +277,8 @@ def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
 
 
 def _json(options: Any) -> dict[str, Any]:
-    return json.loads(options_to_json(options))
+    parsed: dict[str, Any] = json.loads(options_to_json(options))
+    return parsed
 
 
 def _registration_credential(credential: dict[str, Any]) -> RegistrationCredential:
