@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import httpx
 import pytest
@@ -92,3 +93,26 @@ async def test_merged_docs_list_the_services_routes(api: httpx.AsyncClient) -> N
     assert not any(p.startswith("/internal") for p in schema["paths"])
     docs = await api.get("/api/docs")
     assert docs.status_code == 200 and "/api/schema" in docs.text
+
+
+async def test_profile_fields_and_login_by_username(api: httpx.AsyncClient) -> None:
+    """S4: username and display_name are profile fields; the username signs in like the email."""
+    username = f"ada_{uuid.uuid4().hex[:8]}"
+    account = await register_verified(api, username=username, display_name="Ada")
+    tokens = await login(api, username.upper())
+    assert (tokens["user"]["email"], tokens["user"]["username"]) == (account["email"], username)
+    auth = {"Authorization": f"Bearer {tokens['access']}"}
+
+    r = await api.patch("/api/v1/users/me", headers=auth, json={"display_name": "Countess of Lovelace"})
+    assert r.status_code == 200, r.text
+    me = (await api.get("/api/v1/users/me", headers=auth)).json()
+    assert (me["username"], me["display_name"]) == (username, "Countess of Lovelace")
+    # Payments' view of the plan rides along (null while payments cannot tell it).
+    assert {"subscription", "quota"} <= set(me)
+    if me["subscription"] is not None:
+        assert me["subscription"]["tier"] and set(me["quota"]) == {"monthly", "used", "remaining"}
+
+    other = await register_verified(api)
+    other_auth = {"Authorization": f"Bearer {(await login(api, other['email']))['access']}"}
+    r = await api.patch("/api/v1/users/me", headers=other_auth, json={"username": username.upper()})
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "USERNAME_TAKEN")

@@ -1,4 +1,5 @@
-"""Fixtures of identity's service tests: the app on a migrated database and an in-memory bus."""
+"""Fixtures of identity's service tests: the app on a migrated database and an in-memory bus, and a
+fake payments internal API (mounted as http://payments.internal)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 import atelier_identity
 from atelier_common.events.memory import InMemoryBus
+from atelier_common.settings import DEV_SECRET
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
 from atelier_testing import ServiceHarness, poll_until
@@ -31,10 +35,64 @@ TEST_SETTINGS: dict[str, Any] = {
 }
 
 StartIdentity = Callable[..., AbstractAsyncContextManager["IdentityApi"]]
+FREE_MONTHLY_QUOTA = 10
+
+
+class FakePayments:
+    """Payments' `GET /internal/subscriptions/{user_id}` as identity calls it (service credential
+    required); `status` makes it answer 5xx, `unreachable` refuses the connection."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.calls: list[str] = []
+        self.status = 200
+        self.unreachable = False
+        self.app = self._build()
+        self.transport = _Switchable(self)
+
+    def subscribe(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        body = {"plan_id": "plan-pro-monthly", "tier": "pro", "status": "active",
+                "current_period_start": "2026-11-01T00:00:00Z", "current_period_end": "2026-12-01T00:00:00Z",
+                "cancel_at_period_end": False, "quota": {"monthly": 200, "used": 12, "remaining": 188}, **fields}
+        self.subscriptions[user_id] = body
+        return body
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/internal/subscriptions/{user_id}")
+        async def current(user_id: str, request: Request) -> JSONResponse:
+            if request.headers.get("x-service-token") != DEV_SECRET:
+                return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
+            self.calls.append(user_id)
+            if self.status != 200:
+                return JSONResponse({"error": {"code": "SERVICE_UNAVAILABLE"}}, status_code=self.status)
+            return JSONResponse(self.subscriptions.get(user_id) or {
+                "plan_id": None, "tier": "free", "status": None, "current_period_start": None,
+                "current_period_end": None, "cancel_at_period_end": False,
+                "quota": {"monthly": FREE_MONTHLY_QUOTA, "used": 0, "remaining": FREE_MONTHLY_QUOTA}})
+
+        return app
+
+
+class _Switchable(httpx.AsyncBaseTransport):
+    def __init__(self, fake: FakePayments) -> None:
+        self.fake = fake
+        self.asgi = httpx.ASGITransport(app=fake.app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.fake.unreachable:
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self.asgi.handle_async_request(request)
 
 
 @pytest.fixture
-def start_identity(service_database, test_settings_overrides) -> StartIdentity:
+def fake_payments() -> FakePayments:
+    return FakePayments()
+
+
+@pytest.fixture
+def start_identity(service_database, test_settings_overrides, fake_payments: FakePayments) -> StartIdentity:
     """`async with start_identity(**settings) as api:` — the app on this test's database.
 
     May be entered more than once in a test (a restart keeps the database).
@@ -45,8 +103,9 @@ def start_identity(service_database, test_settings_overrides) -> StartIdentity:
     async def start(**overrides: Any) -> AsyncIterator[IdentityApi]:
         settings = IdentitySettings(database_url=url, **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
         bus = InMemoryBus()
-        async with ServiceHarness(create_app(settings, bus=bus), bus) as h:
-            yield IdentityApi(h)
+        mounts: dict[str, httpx.AsyncBaseTransport] = {"http://payments.internal": fake_payments.transport}
+        async with ServiceHarness(create_app(settings, bus=bus, http_mounts=mounts), bus) as h:
+            yield IdentityApi(h, fake_payments)
 
     return start
 
@@ -67,9 +126,10 @@ class IdentityApi:
 
     password = PASSWORD
 
-    def __init__(self, harness: ServiceHarness) -> None:
+    def __init__(self, harness: ServiceHarness, payments: FakePayments) -> None:
         self.h = harness
         self.client = harness.client
+        self.payments = payments
 
     async def register(self, email: str = "ada@example.com", password: str = PASSWORD, *,
                        headers: dict[str, str] | None = None, **fields: Any) -> httpx.Response:
@@ -84,7 +144,7 @@ class IdentityApi:
 
     async def mailbox_after_delivery(self, to: str) -> list[dict[str, Any]]:
         """The mailbox once everything queued so far was delivered (to assert that nothing was sent)."""
-        while await self.h.runtime.identity.mailer.flush():
+        while await self.h.runtime.context.mailer.flush():
             pass
         return await self.mailbox(to)
 

@@ -17,11 +17,11 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
-    on_startup=(bootstrap.start,),
-    on_shutdown=(bootstrap.stop,),
+    context=bootstrap.context,
 )
 
 
 def create_app(settings: IdentitySettings | None = None, *, bus: EventBus | None = None,
                http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None) -> FastAPI:
-    return build_app(SPEC, settings or IdentitySettings(), bus=bus, http_mounts=http_mounts)
+    app: FastAPI = build_app(SPEC, settings or IdentitySettings(), bus=bus, http_mounts=http_mounts)
+    return app

@@ -13,6 +13,10 @@ class EmailExists(IdentityError):
     code, status, default_message = "EMAIL_EXISTS", 409, "An account with this email already exists"
 
 
+class UsernameTaken(IdentityError):
+    code, status, default_message = "USERNAME_TAKEN", 409, "This username is already taken"
+
+
 class WeakPassword(IdentityError):
     # The contract answers every field-level rejection as VALIDATION_ERROR with per-field details,
     # so the password policy (a domain rule) uses that code rather than one of its own.

@@ -178,6 +178,8 @@ class Mailer:
         return await MailRepository(session).delivered_to(recipient, MAILBOX_LIMIT)
 
     # -- the sender ----------------------------------------------------------------------------
+    # An entry point like the outbox relay, not a use case: it opens its own short transactions,
+    # so that no database lock is held while an SMTP server is talked to.
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())

@@ -6,16 +6,19 @@ No `from __future__ import annotations` here: SQLModel resolves relationship typ
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, func, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, utcnow
 from atelier_identity import domain
 
+USERNAME_INDEX = "uq_user_username_lower"
+
 
 class User(SQLModel, table=True):
     __tablename__ = "user"
-    __table_args__ = (UniqueConstraint("email", name="uq_user_email"),)
+    __table_args__ = (UniqueConstraint("email", name="uq_user_email"),
+                      Index(USERNAME_INDEX, func.lower(text("username")), unique=True))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     # Lower-case (domain.normalise_email); it is also the login name.
@@ -26,6 +29,9 @@ class User(SQLModel, table=True):
     last_name: str = Field(max_length=150)
     phone: str | None = Field(default=None, max_length=32)
     company_name: str | None = Field(default=None, max_length=200)
+    # S4: optional; unique whatever its case (USERNAME_INDEX), another login name besides the email.
+    username: str | None = Field(default=None, max_length=30)
+    display_name: str | None = Field(default=None, max_length=100)
     is_staff: bool = False
     is_active: bool = True
     email_verified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -44,11 +50,6 @@ class User(SQLModel, table=True):
     @property
     def roles(self) -> list[str]:
         return domain.roles_of(is_staff=self.is_staff)
-
-    @property
-    def username(self) -> str:
-        """S1: the username follows the email (it is the login name)."""
-        return self.email
 
     @property
     def has_password(self) -> bool:

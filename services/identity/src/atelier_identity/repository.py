@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_identity.models import (
+    USERNAME_INDEX,
     Address,
     AddressBook,
     AnonymousClaim,
@@ -43,8 +46,18 @@ async def _flush_unique(session: AsyncSession) -> bool:
     return True
 
 
-def _insert(session: AsyncSession):
-    return sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+async def _flush_conflict(session: AsyncSession) -> str | None:
+    """Flush; the database's message when a unique constraint refused it (see `_flush_unique`)."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        return str(exc.orig)
+    return None
+
+
+def _insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT (both have `on_conflict_do_nothing`)."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
 class UserRepository:
@@ -57,6 +70,11 @@ class UserRepository:
     async def get_by_email(self, email: str) -> User | None:
         return (await self.session.exec(select(User).where(User.email == email))).first()
 
+    async def get_by_username(self, username: str) -> User | None:
+        """The account of this username, whatever the case it is written in."""
+        stmt = select(User).where(func.lower(User.username) == username.lower())
+        return (await self.session.exec(stmt)).first()
+
     async def lock(self, user_id: uuid.UUID) -> User | None:
         """The user, locked until the transaction ends (serialises changes to one account)."""
         stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
@@ -66,6 +84,14 @@ class UserRepository:
         """Insert `user`; False when its email is taken (the unique constraint decides, not a read)."""
         self.session.add(user)
         return await _flush_unique(self.session)
+
+    async def save_unique(self, user: User) -> str | None:
+        """Insert or update `user`; which unique field was taken meanwhile ("email", "username") or None."""
+        self.session.add(user)
+        conflict = await _flush_conflict(self.session)
+        if conflict is None:
+            return None
+        return "username" if USERNAME_INDEX in conflict or "username" in conflict else "email"
 
     async def change_email(self, user: User, email: str) -> bool:
         """Give `user` the address `email`; False when another account took it meanwhile."""
@@ -134,7 +160,7 @@ class EmailTokenRepository:
                 .where(col(EmailToken.token_hash) == token_hash, col(EmailToken.purpose) == purpose,
                        col(EmailToken.used_at).is_(None), col(EmailToken.expires_at) > now)
                 .values(used_at=now).returning(EmailToken))
-        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        return (await self.session.exec(stmt)).scalars().first()
 
     async def consume_all_for_user(self, user_id: uuid.UUID, purpose: str, now: datetime) -> None:
         await self.session.execute(
@@ -173,7 +199,7 @@ class MailRepository:
     async def mark_failed_attempt(self, message_id: uuid.UUID, error: str, *, retry_at: datetime | None,
                                   now: datetime) -> None:
         """Record a failed delivery; `retry_at` None means give up."""
-        values: dict = {"attempts": MailMessage.attempts + 1, "last_error": error[:500]}
+        values: dict[str, Any] = {"attempts": MailMessage.attempts + 1, "last_error": error[:500]}
         if retry_at is None:
             values["failed_at"] = now
         else:
@@ -211,7 +237,7 @@ class MagicLinkRepository:
                 .where(col(MagicLink.email) == email, col(MagicLink.used_at).is_(None),
                        col(MagicLink.expires_at) > now, col(MagicLink.attempts) < max_attempts)
                 .values(attempts=MagicLink.attempts + 1).returning(MagicLink))
-        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        return (await self.session.exec(stmt)).scalars().first()
 
     async def consume(self, link_id: uuid.UUID, now: datetime) -> bool:
         stmt = (update(MagicLink).where(col(MagicLink.id) == link_id, col(MagicLink.used_at).is_(None))
@@ -234,12 +260,18 @@ class OAuthRepository:
     def add_state(self, state: OAuthState) -> None:
         self.session.add(state)
 
+    async def live_state(self, state_hash: str, provider: str, now: datetime) -> OAuthState | None:
+        """The state if it is unused and unexpired (read only: `consume_state` spends it)."""
+        stmt = select(OAuthState).where(OAuthState.state_hash == state_hash, OAuthState.provider == provider,
+                                        col(OAuthState.used_at).is_(None), col(OAuthState.expires_at) > now)
+        return (await self.session.exec(stmt)).first()
+
     async def consume_state(self, state_hash: str, provider: str, now: datetime) -> OAuthState | None:
         stmt = (update(OAuthState)
                 .where(col(OAuthState.state_hash) == state_hash, col(OAuthState.provider) == provider,
                        col(OAuthState.used_at).is_(None), col(OAuthState.expires_at) > now)
                 .values(used_at=now).returning(OAuthState))
-        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        return (await self.session.exec(stmt)).scalars().first()
 
     async def get_account(self, provider: str, subject: str) -> OAuthAccount | None:
         stmt = select(OAuthAccount).where(OAuthAccount.provider == provider, OAuthAccount.subject == subject)
@@ -267,7 +299,7 @@ class PasskeyRepository:
                 .where(col(WebauthnChallenge.nonce_hash) == nonce_hash, col(WebauthnChallenge.purpose) == purpose,
                        col(WebauthnChallenge.used_at).is_(None), col(WebauthnChallenge.expires_at) > now)
                 .values(used_at=now).returning(WebauthnChallenge))
-        return (await self.session.exec(stmt)).scalars().first()  # type: ignore[call-overload]
+        return (await self.session.exec(stmt)).scalars().first()
 
     async def add_unique(self, passkey: Passkey) -> bool:
         """False when the credential is registered already."""
@@ -310,7 +342,7 @@ class AddressRepository:
         self.session = session
 
     @staticmethod
-    def _owned(owner_id: uuid.UUID):
+    def _owned(owner_id: uuid.UUID) -> SelectOfScalar[Address]:
         return select(Address).where(Address.owner_id == owner_id)
 
     async def lock_book(self, owner_id: uuid.UUID) -> None:

@@ -34,6 +34,10 @@ Phone = Annotated[_PhoneText | None, BeforeValidator(_blank_to_none)]
 CompanyName = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None,
                         BeforeValidator(_blank_to_none)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+# S4: 3-30 letters, digits, `_`, `.`, `-` (never an `@`: a login name without one is a username).
+Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.\-]{3,30}$")] | None
+DisplayName = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None,
+                        BeforeValidator(_blank_to_none)]
 
 
 class Request(BaseModel):
@@ -49,6 +53,8 @@ class RegisterRequest(Request):
     last_name: Name
     phone: Phone = None
     company_name: CompanyName = None
+    username: Username = None
+    display_name: DisplayName = None
 
     @field_validator("password_confirm")
     @classmethod
@@ -59,7 +65,7 @@ class RegisterRequest(Request):
 
 
 class LoginRequest(Request):
-    # The login name is the email; S3 clients send it as `username`.
+    # The email or the username (S4); S3 clients send the email as `username`.
     email: str = Field(min_length=1, max_length=320, validation_alias=AliasChoices("email", "username"))
     password: Password
 
@@ -87,6 +93,8 @@ class UserUpdate(Request):
     last_name: Name | None = None
     phone: Phone = None
     company_name: CompanyName = None
+    username: Username = None
+    display_name: DisplayName = None
 
     @field_validator("first_name", "last_name")
     @classmethod
@@ -101,8 +109,9 @@ class UserRead(BaseModel):
 
     id: uuid.UUID
     email: str
-    # S1: the username follows the email.
-    username: str
+    # S4's profile fields, None until chosen.
+    username: str | None
+    display_name: str | None
     first_name: str
     last_name: str
     phone: str | None
@@ -113,6 +122,31 @@ class UserRead(BaseModel):
     has_password: bool
     roles: list[str]
     created_at: datetime
+
+
+class SubscriptionRead(BaseModel):
+    """The user's plan as payments reports it (`GET /subscriptions/current` without its quota)."""
+
+    plan_id: str | None
+    tier: str
+    status: str | None
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+
+
+class QuotaRead(BaseModel):
+    monthly: int | None
+    used: int
+    remaining: int | None
+
+
+class UserProfile(UserRead):
+    """`GET /users/me`: the profile with the subscription and quota; both null when payments cannot
+    tell them right now."""
+
+    subscription: SubscriptionRead | None
+    quota: QuotaRead | None
 
 
 class TokenPair(BaseModel):

@@ -46,7 +46,7 @@ class TestLogin:
         user = await api.verified_user()
         access = (await api.login()).json()["access"]
         header = jwt.get_unverified_header(access)
-        key = harness.runtime.identity.signing_key
+        key = harness.runtime.context.signing_key
         assert header["alg"] == ALGORITHM and header["kid"] == key.kid
         claims = jwt.decode(access, key.private_key.public_key(), algorithms=[ALGORITHM], audience="atelier",
                             issuer="atelier")
@@ -93,7 +93,7 @@ class TestLoginRefusals:
         assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
 
     async def test_an_unknown_email_still_costs_one_password_verification(self, api, monkeypatch) -> None:
-        hasher = api.h.runtime.identity.auth.passwords._hash
+        hasher = api.h.runtime.context.passwords._hash
         calls: list[str] = []
         original = hasher.verify_and_update
 
@@ -175,3 +175,35 @@ class TestLoginRateLimits:
                 assert (await api.login(f"user{n}@example.com", headers=here)).status_code == 401
             expect_error(await api.login("user9@example.com", headers=here), 429, "RATE_LIMITED")
             assert (await api.login("user9@example.com", headers=there)).status_code == 401
+
+
+class TestLoginByUsername:
+    """API.md: login takes the email or the username (S4), on the same timing-safe path."""
+
+    async def test_the_username_signs_in_whatever_its_case(self, api) -> None:
+        await api.verified_user(username="Ada.L")
+        for name in ("Ada.L", "ada.l", " ADA.L "):
+            response = await api.client.post("/api/v1/auth/login", json={"username": name, "password": api.password})
+            assert response.status_code == 200, response.text
+            assert response.json()["user"]["email"] == "ada@example.com"
+
+    async def test_a_wrong_password_or_unknown_username_is_the_same_401(self, api) -> None:
+        await api.verified_user(username="ada")
+        wrong = await api.client.post("/api/v1/auth/login", json={"email": "ada", "password": "wrong password"})
+        unknown = await api.client.post("/api/v1/auth/login", json={"email": "nobody", "password": api.password})
+        assert wrong.status_code == unknown.status_code == 401
+        assert wrong.json() == unknown.json()
+
+    async def test_an_unknown_username_still_costs_one_password_verification(self, api, monkeypatch) -> None:
+        hasher = api.h.runtime.context.passwords._hash
+        calls: list[str] = []
+        original = hasher.verify_and_update
+
+        def spy(password: str, hashed: str):
+            calls.append(hashed)
+            return original(password, hashed)
+
+        monkeypatch.setattr(hasher, "verify_and_update", spy)
+        response = await api.client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"})
+        assert response.status_code == 401
+        assert len(calls) == 1 and calls[0].startswith("$argon2id$")

@@ -71,7 +71,7 @@ class TestMailQueue:
             assert len(await api.wait_for_mail("ada@example.com")) == 1  # polls for 10 s at most
 
     async def test_mail_queued_in_a_rolled_back_transaction_is_never_sent(self, api) -> None:
-        mailer = api.h.runtime.identity.mailer
+        mailer = api.h.runtime.context.mailer
         with pytest.raises(RuntimeError):
             async with api.h.runtime.db.transaction() as session:
                 mailer.queue(session, Mail(to="ada@example.com", kind="test", subject="s", text="t", html="h"))

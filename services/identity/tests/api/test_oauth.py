@@ -138,6 +138,13 @@ class TestCallbackWithoutReturnTo:
         started = (await _start(api)).json()
         expect_error(await api.client.get(await _consent(started["auth_url"], deny=True)), 400, "OAUTH_FAILED")
 
+    async def test_a_refused_sign_in_still_spends_its_state(self, api, oidc, expect_error) -> None:
+        started = (await _start(api)).json()
+        refused = await _consent(started["auth_url"], deny=True)
+        expect_error(await api.client.get(refused), 400, "OAUTH_FAILED")
+        # The refusal was answered as an error, yet the state is gone: replaying it proves nothing.
+        expect_error(await api.client.get(refused), 400, "INVALID_TOKEN")
+
     async def test_an_anon_token_is_claimed(self, api, oidc, harness, test_keys: TestKeys) -> None:
         oidc.add_user("g-1", "grace@example.com")
         anon_id = uuid.uuid4()

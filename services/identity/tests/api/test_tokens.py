@@ -173,12 +173,12 @@ class TestRefusedAccessTokens:
         session = await api.signed_in()
         claims = jwt.decode(session["access"], options={"verify_signature": False})
         unsigned = jwt.encode(claims, None, algorithm="none",
-                              headers={"kid": harness.runtime.identity.signing_key.kid})
+                              headers={"kid": harness.runtime.context.signing_key.kid})
         expect_error(await api.client.get("/api/v1/users/me", headers=auth_header(unsigned)), 401, "INVALID_TOKEN")
 
     async def test_an_expired_token_is_401(self, api, harness, auth_header, expect_error) -> None:
         user = await api.verified_user()
-        key = harness.runtime.identity.signing_key
+        key = harness.runtime.context.signing_key
         past = datetime.now(UTC) - timedelta(hours=1)
         expired = jwt.encode({"iss": "atelier", "aud": "atelier", "iat": past, "exp": past + timedelta(minutes=15),
                               "jti": uuid.uuid4().hex, "sub": user["id"], "typ": "access", "roles": ["customer"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from atelier_common.auth import UserPrincipal
-from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import pair
 from atelier_identity.api.deps import ClientIpDep, EmailChangeServiceDep, PasswordServiceDep, RefreshCookieDep
@@ -25,38 +24,35 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONS
 
 
 @router.post("/password-reset", response_model=MessageResponse)
-async def request_password_reset(body: EmailRequest, session: SessionDep, passwords: PasswordServiceDep,
+async def request_password_reset(body: EmailRequest, passwords: PasswordServiceDep,
                                  ip: ClientIpDep) -> MessageResponse:
-    await passwords.request_reset(session, body.email, ip=ip)
+    await passwords.request_reset(body.email, ip=ip)
     return MessageResponse(message="If an account exists for this address, a reset link is on its way.")
 
 
 @router.post("/password-reset/confirm", response_model=MessageResponse)
-async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep, passwords: PasswordServiceDep,
+async def confirm_password_reset(body: PasswordResetConfirm, passwords: PasswordServiceDep,
                                  ip: ClientIpDep) -> MessageResponse:
-    await passwords.confirm_reset(session, body, ip=ip)
+    await passwords.confirm_reset(body, ip=ip)
     return MessageResponse(message="Your password was changed. Sign in with it; every other session has ended.")
 
 
 @router.post("/change-password", response_model=PasswordChangedResponse)
-async def change_password(body: ChangePasswordRequest, principal: UserPrincipal, session: SessionDep,
-                          passwords: PasswordServiceDep, ip: ClientIpDep, cookie: RefreshCookieDep,
+async def change_password(body: ChangePasswordRequest, principal: UserPrincipal, passwords: PasswordServiceDep, ip: ClientIpDep, cookie: RefreshCookieDep,
                           response: Response) -> PasswordChangedResponse:
-    tokens = await passwords.change(session, principal, body, ip=ip)
+    tokens = await passwords.change(principal, body, ip=ip)
     cookie.set(response, tokens)
     return PasswordChangedResponse(message="Password changed; every other session has ended.", **pair(tokens))
 
 
 @router.post("/email-change", response_model=MessageResponse)
-async def request_email_change(body: EmailChangeRequest, principal: UserPrincipal, session: SessionDep,
-                               email_change: EmailChangeServiceDep, ip: ClientIpDep) -> MessageResponse:
-    await email_change.request(session, principal, password=body.current_password, new_email=body.new_email, ip=ip)
+async def request_email_change(body: EmailChangeRequest, principal: UserPrincipal, email_change: EmailChangeServiceDep, ip: ClientIpDep) -> MessageResponse:
+    await email_change.request(principal, password=body.current_password, new_email=body.new_email, ip=ip)
     return MessageResponse(message="Email change verification sent. Please check your new email to confirm the change.")
 
 
 @router.post("/email-change/confirm", response_model=EmailChangeConfirmResponse)
-async def confirm_email_change(body: TokenRequest, session: SessionDep,
-                               email_change: EmailChangeServiceDep) -> EmailChangeConfirmResponse:
-    user = await email_change.confirm(session, body.token)
+async def confirm_email_change(body: TokenRequest, email_change: EmailChangeServiceDep) -> EmailChangeConfirmResponse:
+    user = await email_change.confirm(body.token)
     return EmailChangeConfirmResponse(message="Email address changed. Use it to sign in from now on.",
                                       user=UserRead.model_validate(user))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request
 
 from atelier_common.auth import AnonPrincipal
-from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.pagination import PageParamsDep, build_page
 from atelier_identity.api.deps import AddressServiceDep
@@ -17,45 +17,40 @@ router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"], responses=ERR
 
 
 @router.get("", response_model=AddressList)
-async def list_addresses(request: Request, principal: AnonPrincipal, session: SessionDep,
-                         addresses: AddressServiceDep, params: PageParamsDep) -> dict:
-    count, results = await addresses.page(session, principal, limit=params.limit, offset=params.offset)
-    return build_page(request, params, count, [AddressRead.model_validate(a) for a in results])
+async def list_addresses(request: Request, principal: AnonPrincipal, addresses: AddressServiceDep,
+                         params: PageParamsDep) -> dict[str, Any]:
+    count, results = await addresses.page(principal, limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, [AddressRead.model_validate(a) for a in results])
+    return page
 
 
 @router.post("", status_code=201, response_model=AddressRead)
-async def create_address(body: AddressCreate, principal: AnonPrincipal, session: SessionDep,
-                         addresses: AddressServiceDep) -> AddressRead:
-    return AddressRead.model_validate(await addresses.create(session, principal, body))
+async def create_address(body: AddressCreate, principal: AnonPrincipal, addresses: AddressServiceDep) -> AddressRead:
+    return AddressRead.model_validate(await addresses.create(principal, body))
 
 
 @router.get("/{address_id}", response_model=AddressRead)
-async def get_address(address_id: uuid.UUID, principal: AnonPrincipal, session: SessionDep,
-                      addresses: AddressServiceDep) -> AddressRead:
-    return AddressRead.model_validate(await addresses.get(session, principal, address_id))
+async def get_address(address_id: uuid.UUID, principal: AnonPrincipal, addresses: AddressServiceDep) -> AddressRead:
+    return AddressRead.model_validate(await addresses.get(principal, address_id))
 
 
 @router.put("/{address_id}", response_model=AddressRead)
-async def replace_address(address_id: uuid.UUID, body: AddressUpdate, principal: AnonPrincipal, session: SessionDep,
-                          addresses: AddressServiceDep) -> AddressRead:
-    return AddressRead.model_validate(await addresses.update(session, principal, address_id, body))
+async def replace_address(address_id: uuid.UUID, body: AddressUpdate, principal: AnonPrincipal, addresses: AddressServiceDep) -> AddressRead:
+    return AddressRead.model_validate(await addresses.update(principal, address_id, body))
 
 
 @router.patch("/{address_id}", response_model=AddressRead)
-async def update_address(address_id: uuid.UUID, body: AddressUpdate, principal: AnonPrincipal, session: SessionDep,
-                         addresses: AddressServiceDep) -> AddressRead:
-    return AddressRead.model_validate(await addresses.update(session, principal, address_id, body))
+async def update_address(address_id: uuid.UUID, body: AddressUpdate, principal: AnonPrincipal, addresses: AddressServiceDep) -> AddressRead:
+    return AddressRead.model_validate(await addresses.update(principal, address_id, body))
 
 
 @router.delete("/{address_id}", status_code=204)
-async def delete_address(address_id: uuid.UUID, principal: AnonPrincipal, session: SessionDep,
-                         addresses: AddressServiceDep) -> None:
-    await addresses.delete(session, principal, address_id)
+async def delete_address(address_id: uuid.UUID, principal: AnonPrincipal, addresses: AddressServiceDep) -> None:
+    await addresses.delete(principal, address_id)
 
 
 # POST is the contract; PATCH is what S1's clients send.
 @router.post("/{address_id}/set-primary", response_model=AddressRead)
 @router.patch("/{address_id}/set-primary", response_model=AddressRead, name="set_primary_address_by_patch")
-async def set_primary_address(address_id: uuid.UUID, principal: AnonPrincipal, session: SessionDep,
-                              addresses: AddressServiceDep) -> AddressRead:
-    return AddressRead.model_validate(await addresses.set_primary(session, principal, address_id))
+async def set_primary_address(address_id: uuid.UUID, principal: AnonPrincipal, addresses: AddressServiceDep) -> AddressRead:
+    return AddressRead.model_validate(await addresses.set_primary(principal, address_id))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from atelier_common.auth import UserPrincipal
-from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import pair as _pair
 from atelier_identity.api.deps import (
@@ -35,9 +34,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONS
 
 
 @router.post("/register", status_code=201, response_model=RegisterResponseWithTokens | RegisterResponse)
-async def register_user(body: RegisterRequest, session: SessionDep, auth: AuthServiceDep, anon_id: AnonIdDep,
+async def register_user(body: RegisterRequest, auth: AuthServiceDep, anon_id: AnonIdDep,
                         cookie: RefreshCookieDep, response: Response) -> RegisterResponse:
-    registration = await auth.register(session, body, anon_id=anon_id)
+    registration = await auth.register(body, anon_id=anon_id)
     user = UserRead.model_validate(registration.user)
     if registration.tokens is None:
         return RegisterResponse(message="Registered. Check your email to verify your account.", user=user)
@@ -46,21 +45,21 @@ async def register_user(body: RegisterRequest, session: SessionDep, auth: AuthSe
 
 
 @router.post("/verify-email", response_model=VerifyEmailResponse)
-async def verify_email(body: TokenRequest, session: SessionDep, auth: AuthServiceDep) -> VerifyEmailResponse:
-    user = await auth.verify_email(session, body.token)
+async def verify_email(body: TokenRequest, auth: AuthServiceDep) -> VerifyEmailResponse:
+    user = await auth.verify_email(body.token)
     return VerifyEmailResponse(message="Email verified.", user=UserRead.model_validate(user))
 
 
 @router.post("/resend-verification", response_model=MessageResponse)
-async def resend_verification(body: EmailRequest, session: SessionDep, auth: AuthServiceDep) -> MessageResponse:
-    await auth.resend_verification(session, body.email)
+async def resend_verification(body: EmailRequest, auth: AuthServiceDep) -> MessageResponse:
+    await auth.resend_verification(body.email)
     return MessageResponse(message="If this account exists and is not verified yet, a new link is on its way.")
 
 
 @router.post("/login", response_model=LoginResponse)
-async def login(body: LoginRequest, session: SessionDep, auth: AuthServiceDep, anon_id: AnonIdDep,
+async def login(body: LoginRequest, auth: AuthServiceDep, anon_id: AnonIdDep,
                 ip: ClientIpDep, cookie: RefreshCookieDep, response: Response) -> LoginResponse:
-    signed_in = await auth.login(session, body.email, body.password, ip=ip, anon_id=anon_id)
+    signed_in = await auth.login(body.email, body.password, ip=ip, anon_id=anon_id)
     cookie.set(response, signed_in.tokens)
     return LoginResponse(user=UserRead.model_validate(signed_in.user), **_pair(signed_in.tokens))
 
@@ -74,13 +73,13 @@ async def refresh_tokens(presented: PresentedRefresh, auth: AuthServiceDep, cook
 
 
 @router.post("/logout", status_code=204)
-async def logout(principal: UserPrincipal, presented: PresentedRefresh, session: SessionDep, auth: AuthServiceDep,
+async def logout(principal: UserPrincipal, presented: PresentedRefresh, auth: AuthServiceDep,
                  cookie: RefreshCookieDep, response: Response) -> None:
-    await auth.logout(session, principal, presented)
+    await auth.logout(principal, presented)
     cookie.clear(response)
 
 
 @router.get("/verify-token", response_model=VerifyTokenResponse)
-async def verify_token(principal: UserPrincipal, session: SessionDep, users: UserServiceDep) -> VerifyTokenResponse:
-    user = await users.current(session, principal)
+async def verify_token(principal: UserPrincipal, users: UserServiceDep) -> VerifyTokenResponse:
+    user = await users.current(principal)
     return VerifyTokenResponse(valid=True, user_id=user.id, expires_at=principal.expires_at)

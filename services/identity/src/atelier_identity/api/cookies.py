@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from atelier_identity.service import IssuedTokens
+if TYPE_CHECKING:
+    from atelier_identity.service import IssuedTokens
 
 REFRESH_COOKIE = "atelier_refresh"
 # Sent only to the routes that read it (refresh, logout), not with every API call.

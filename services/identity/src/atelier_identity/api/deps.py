@@ -9,8 +9,9 @@ from fastapi import Body, Cookie, Depends, Request
 
 from atelier_common.auth import anon_token, client_ip
 from atelier_common.errors import InvalidToken, NotFound
+from atelier_common.service import context_of, use_case
 from atelier_identity.api.cookies import REFRESH_COOKIE, RefreshCookie
-from atelier_identity.bootstrap import Identity
+from atelier_identity.context import IdentityContext
 from atelier_identity.mail import Mailer
 from atelier_identity.schemas import RefreshRequest
 from atelier_identity.service import (
@@ -25,51 +26,20 @@ from atelier_identity.service import (
 )
 
 
-async def _identity(request: Request) -> Identity:
-    return request.app.state.runtime.identity
+async def _context(request: Request) -> IdentityContext:
+    context: IdentityContext = context_of(request)
+    return context
 
 
-IdentityDep = Annotated[Identity, Depends(_identity)]
+ContextDep = Annotated[IdentityContext, Depends(_context)]
 
 
-async def _auth(identity: IdentityDep) -> AuthService:
-    return identity.auth
+async def _mailer(context: ContextDep) -> Mailer:
+    return context.mailer
 
 
-async def _users(identity: IdentityDep) -> UserService:
-    return identity.users
-
-
-async def _passwords(identity: IdentityDep) -> PasswordService:
-    return identity.passwords
-
-
-async def _email_change(identity: IdentityDep) -> EmailChangeService:
-    return identity.email_change
-
-
-async def _magic_links(identity: IdentityDep) -> MagicLinkService:
-    return identity.magic_links
-
-
-async def _oauth(identity: IdentityDep) -> OAuthService:
-    return identity.oauth
-
-
-async def _passkeys(identity: IdentityDep) -> PasskeyService:
-    return identity.passkeys
-
-
-async def _addresses(identity: IdentityDep) -> AddressService:
-    return identity.addresses
-
-
-async def _mailer(identity: IdentityDep) -> Mailer:
-    return identity.mailer
-
-
-async def _refresh_cookie(identity: IdentityDep) -> RefreshCookie:
-    return identity.refresh_cookie
+async def _refresh_cookie(context: ContextDep) -> RefreshCookie:
+    return context.refresh_cookie
 
 
 async def _anon_id(request: Request) -> uuid.UUID | None:
@@ -82,9 +52,10 @@ async def _anon_id(request: Request) -> uuid.UUID | None:
     if raw is None:
         return None
     try:
-        return await request.app.state.verifier.anon_id(raw)
+        anon_id: uuid.UUID | None = await request.app.state.verifier.anon_id(raw)
     except InvalidToken:
         return None  # a stale anonymous token is simply no anonymous identity
+    return anon_id
 
 
 async def _presented_refresh(body: Annotated[RefreshRequest | None, Body()] = None,
@@ -94,7 +65,8 @@ async def _presented_refresh(body: Annotated[RefreshRequest | None, Body()] = No
 
 
 async def _client_ip(request: Request) -> str:
-    return client_ip(request)
+    ip: str = client_ip(request)
+    return ip
 
 
 async def _require_dev_endpoints(request: Request) -> None:
@@ -102,14 +74,14 @@ async def _require_dev_endpoints(request: Request) -> None:
         raise NotFound()
 
 
-AuthServiceDep = Annotated[AuthService, Depends(_auth)]
-UserServiceDep = Annotated[UserService, Depends(_users)]
-PasswordServiceDep = Annotated[PasswordService, Depends(_passwords)]
-EmailChangeServiceDep = Annotated[EmailChangeService, Depends(_email_change)]
-MagicLinkServiceDep = Annotated[MagicLinkService, Depends(_magic_links)]
-OAuthServiceDep = Annotated[OAuthService, Depends(_oauth)]
-PasskeyServiceDep = Annotated[PasskeyService, Depends(_passkeys)]
-AddressServiceDep = Annotated[AddressService, Depends(_addresses)]
+AuthServiceDep = Annotated[AuthService, use_case(AuthService)]
+UserServiceDep = Annotated[UserService, use_case(UserService)]
+PasswordServiceDep = Annotated[PasswordService, use_case(PasswordService)]
+EmailChangeServiceDep = Annotated[EmailChangeService, use_case(EmailChangeService)]
+MagicLinkServiceDep = Annotated[MagicLinkService, use_case(MagicLinkService)]
+OAuthServiceDep = Annotated[OAuthService, use_case(OAuthService)]
+PasskeyServiceDep = Annotated[PasskeyService, use_case(PasskeyService)]
+AddressServiceDep = Annotated[AddressService, use_case(AddressService)]
 MailerDep = Annotated[Mailer, Depends(_mailer)]
 RefreshCookieDep = Annotated[RefreshCookie, Depends(_refresh_cookie)]
 AnonIdDep = Annotated[uuid.UUID | None, Depends(_anon_id)]

@@ -7,7 +7,6 @@ import uuid
 from fastapi import APIRouter
 
 from atelier_common.auth import require_service
-from atelier_common.db import SessionDep
 from atelier_identity.api.deps import AddressServiceDep, UserServiceDep
 from atelier_identity.schemas import InternalAddressRead, UserRead
 
@@ -15,12 +14,11 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-async def get_user(user_id: uuid.UUID, session: SessionDep, users: UserServiceDep) -> UserRead:
-    return UserRead.model_validate(await users.get(session, user_id))
+async def get_user(user_id: uuid.UUID, users: UserServiceDep) -> UserRead:
+    return UserRead.model_validate(await users.get(user_id))
 
 
 @router.get("/addresses/{address_id}", response_model=InternalAddressRead)
-async def get_owned_address(address_id: uuid.UUID, owner_id: uuid.UUID, session: SessionDep,
-                            addresses: AddressServiceDep) -> InternalAddressRead:
+async def get_owned_address(address_id: uuid.UUID, owner_id: uuid.UUID, addresses: AddressServiceDep) -> InternalAddressRead:
     """The address when `owner_id` (a user or anonymous id) owns it; 404 otherwise (orders' snapshots)."""
-    return InternalAddressRead.model_validate(await addresses.get_for_owner(session, address_id, owner_id))
+    return InternalAddressRead.model_validate(await addresses.get_for_owner(address_id, owner_id))

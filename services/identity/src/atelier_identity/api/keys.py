@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from atelier_identity.api.deps import IdentityDep
+from atelier_identity.api.deps import ContextDep
 
 router = APIRouter(tags=["keys"])
 
 
 # Public, but outside the merged OpenAPI: the gateway serves the same path with its own keys added.
 @router.get("/.well-known/jwks.json", include_in_schema=False)
-async def get_jwks(identity: IdentityDep) -> dict[str, Any]:
-    return identity.jwks
+async def get_jwks(context: ContextDep) -> dict[str, Any]:
+    return context.jwks

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import signed_in
 from atelier_identity.api.deps import AnonIdDep, ClientIpDep, MagicLinkServiceDep, RefreshCookieDep
@@ -14,9 +13,9 @@ router = APIRouter(prefix="/api/v1/auth/magic-link", tags=["auth"], responses=ER
 
 
 @router.post("", response_model=MessageResponse)
-async def request_magic_link(body: EmailRequest, session: SessionDep, magic_links: MagicLinkServiceDep,
+async def request_magic_link(body: EmailRequest, magic_links: MagicLinkServiceDep,
                              ip: ClientIpDep) -> MessageResponse:
-    await magic_links.request(session, body.email, ip=ip)
+    await magic_links.request(body.email, ip=ip)
     return MessageResponse(message="A sign-in code is on its way to this address.")
 
 
@@ -27,6 +26,6 @@ async def verify_magic_link(body: MagicLinkVerify, magic_links: MagicLinkService
 
 
 @router.post("/check-user", response_model=CheckUserResponse)
-async def check_magic_link_user(body: EmailRequest, session: SessionDep, magic_links: MagicLinkServiceDep,
+async def check_magic_link_user(body: EmailRequest, magic_links: MagicLinkServiceDep,
                                 ip: ClientIpDep) -> CheckUserResponse:
-    return CheckUserResponse(exists=await magic_links.check_user(session, body.email, ip=ip))
+    return CheckUserResponse(exists=await magic_links.check_user(body.email, ip=ip))

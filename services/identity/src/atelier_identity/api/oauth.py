@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 from fastapi.responses import RedirectResponse
 
-from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import signed_in
 from atelier_identity.api.deps import AnonIdDep, OAuthServiceDep, RefreshCookieDep
@@ -24,18 +23,18 @@ router = APIRouter(prefix="/api/v1/auth/oauth", tags=["auth"], responses=ERROR_R
 
 
 @router.post("/exchange", response_model=AccessResponse)
-async def exchange_oauth_ticket(body: OAuthExchangeRequest, session: SessionDep, oauth: OAuthServiceDep,
+async def exchange_oauth_ticket(body: OAuthExchangeRequest, oauth: OAuthServiceDep,
                                 cookie: RefreshCookieDep, response: Response) -> AccessResponse:
-    result = await oauth.exchange(session, body.ticket)
+    result = await oauth.exchange(body.ticket)
     cookie.set(response, result.tokens)
     return AccessResponse(access=result.tokens.access, expires_in=result.tokens.expires_in,
                           user=UserRead.model_validate(result.user))
 
 
 @router.post("/{provider}/start", response_model=OAuthStartResponse)
-async def start_oauth(provider: str, session: SessionDep, oauth: OAuthServiceDep, anon_id: AnonIdDep,
+async def start_oauth(provider: str, oauth: OAuthServiceDep, anon_id: AnonIdDep,
                       body: Annotated[OAuthStartRequest | None, Body()] = None) -> OAuthStartResponse:
-    url = await oauth.start(session, provider, return_to=body.return_to if body else None, anon_id=anon_id)
+    url = await oauth.start(provider, return_to=body.return_to if body else None, anon_id=anon_id)
     return OAuthStartResponse(auth_url=url)
 
 

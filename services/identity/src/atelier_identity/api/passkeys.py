@@ -9,7 +9,6 @@ from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ConfigDict
 
 from atelier_common.auth import UserPrincipal
-from atelier_common.db import SessionDep
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_identity.api._responses import pair, signed_in
 from atelier_identity.api.deps import AnonIdDep, ClientIpDep, PasskeyServiceDep, RefreshCookieDep
@@ -51,32 +50,31 @@ def _registered(passkey: Any) -> PasskeyRegistered:
 
 
 @router.post("/register/begin", response_model=RegistrationOptions)
-async def begin_passkey_registration(principal: UserPrincipal, session: SessionDep, passkeys: PasskeyServiceDep,
+async def begin_passkey_registration(principal: UserPrincipal, passkeys: PasskeyServiceDep,
                                      ip: ClientIpDep, body: Annotated[PasskeyRegisterBegin | None, Body()] = None,
                                      ) -> RegistrationOptions:
-    begun = await passkeys.register_begin(session, principal, name=body.name if body else None, ip=ip)
+    begun = await passkeys.register_begin(principal, name=body.name if body else None, ip=ip)
     return RegistrationOptions(registration_id=begun.nonce, **begun.options)
 
 
 @router.post("/register/complete", status_code=201, response_model=PasskeyRegistered)
-async def complete_passkey_registration(body: PasskeyRegisterComplete, principal: UserPrincipal, session: SessionDep,
-                                        passkeys: PasskeyServiceDep) -> PasskeyRegistered:
-    passkey = await passkeys.register_complete(session, principal, registration_id=body.registration_id,
+async def complete_passkey_registration(body: PasskeyRegisterComplete, principal: UserPrincipal, passkeys: PasskeyServiceDep) -> PasskeyRegistered:
+    passkey = await passkeys.register_complete(principal, registration_id=body.registration_id,
                                                credential=body.credential, name=body.name)
     return _registered(passkey)
 
 
 @router.post("/signup/begin", response_model=RegistrationOptions)
-async def begin_passkey_signup(body: PasskeySignupBegin, session: SessionDep, passkeys: PasskeyServiceDep,
+async def begin_passkey_signup(body: PasskeySignupBegin, passkeys: PasskeyServiceDep,
                                ip: ClientIpDep, anon_id: AnonIdDep) -> RegistrationOptions:
-    begun = await passkeys.signup_begin(session, body, ip=ip, anon_id=anon_id)
+    begun = await passkeys.signup_begin(body, ip=ip, anon_id=anon_id)
     return RegistrationOptions(registration_id=begun.nonce, **begun.options)
 
 
 @router.post("/signup/complete", status_code=201, response_model=PasskeySignedUpWithTokens | PasskeySignedUp)
-async def complete_passkey_signup(body: PasskeyRegisterComplete, session: SessionDep, passkeys: PasskeyServiceDep,
+async def complete_passkey_signup(body: PasskeyRegisterComplete, passkeys: PasskeyServiceDep,
                                   anon_id: AnonIdDep, cookie: RefreshCookieDep, response: Response) -> PasskeySignedUp:
-    result = await passkeys.signup_complete(session, registration_id=body.registration_id,
+    result = await passkeys.signup_complete(registration_id=body.registration_id,
                                             credential=body.credential, name=body.name, anon_id=anon_id)
     registered = _registered(result.passkey)
     fields = {**registered.model_dump(exclude={"passkey"}), "passkey": registered.passkey,
@@ -88,9 +86,9 @@ async def complete_passkey_signup(body: PasskeyRegisterComplete, session: Sessio
 
 
 @router.post("/login/begin", response_model=AuthenticationOptions)
-async def begin_passkey_login(session: SessionDep, passkeys: PasskeyServiceDep, ip: ClientIpDep,
+async def begin_passkey_login(passkeys: PasskeyServiceDep, ip: ClientIpDep,
                               body: Annotated[PasskeyLoginBegin | None, Body()] = None) -> AuthenticationOptions:
-    begun = await passkeys.login_begin(session, email=body.email if body else None, ip=ip)
+    begun = await passkeys.login_begin(email=body.email if body else None, ip=ip)
     return AuthenticationOptions(authentication_id=begun.nonce, **begun.options)
 
 
@@ -103,12 +101,11 @@ async def complete_passkey_login(body: PasskeyLoginComplete, passkeys: PasskeySe
 
 
 @router.get("", response_model=PasskeyList)
-async def list_passkeys(principal: UserPrincipal, session: SessionDep, passkeys: PasskeyServiceDep) -> PasskeyList:
-    mine = await passkeys.list_mine(session, principal)
+async def list_passkeys(principal: UserPrincipal, passkeys: PasskeyServiceDep) -> PasskeyList:
+    mine = await passkeys.list_mine(principal)
     return PasskeyList(count=len(mine), results=[PasskeyRead.model_validate(p) for p in mine])
 
 
 @router.delete("/{passkey_id}", status_code=204)
-async def delete_passkey(passkey_id: uuid.UUID, principal: UserPrincipal, session: SessionDep,
-                         passkeys: PasskeyServiceDep) -> None:
-    await passkeys.delete(session, principal, passkey_id)
+async def delete_passkey(passkey_id: uuid.UUID, principal: UserPrincipal, passkeys: PasskeyServiceDep) -> None:
+    await passkeys.delete(principal, passkey_id)

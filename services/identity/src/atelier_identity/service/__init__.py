@@ -1,10 +1,11 @@
-"""Identity's use cases, one module each; every method may flush but never commits (except where
-a module says it owns its transaction)."""
+"""Identity's use cases, one module each, built per request or event from `(session, context)`;
+every method may flush but never commits."""
 
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification
 from atelier_identity.service.addresses import AddressService
 from atelier_identity.service.auth import AuthService, Registration
-from atelier_identity.service.claims import AutoRegistration, Claims
+from atelier_identity.service.auto_registration import AutoRegistration
+from atelier_identity.service.claims import Claims
 from atelier_identity.service.email_change import EmailChangeService
 from atelier_identity.service.magic_links import MagicLinkService
 from atelier_identity.service.notifications import NotificationService

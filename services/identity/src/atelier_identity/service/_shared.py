@@ -1,4 +1,8 @@
-"""What the use cases share: the clock, issued sessions, rate-limited re-authentication, proofs of an address."""
+"""What the use cases share: the clock, issued sessions, rate-limited re-authentication, proofs of an address.
+
+`Sessions`, `Guard` and `Verification` are built like use cases, from `(session, context)`, by the
+use cases that need them (cheap: they only keep references).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.identity import TokenRevoked
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AccountDisabled, EmailNotVerified, WrongPassword
-from atelier_identity.mail import Mailer, link, verification_mail
+from atelier_identity.mail import link, verification_mail
 from atelier_identity.models import EmailToken, RefreshToken, User
 from atelier_identity.repository import EmailTokenRepository, PasskeyRepository, RefreshTokenRepository
-from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
-from atelier_identity.settings import IdentitySettings
 
 __all__ = ["Guard", "IssuedTokens", "Sessions", "SignedIn", "Verification", "now", "prove_email"]
 
@@ -40,16 +43,17 @@ class SignedIn:
     created: bool = False
 
 
-class Sessions:
+class Sessions(UseCase[IdentityContext]):
     """Every sign-in method ends here: the account's checks, the anonymous claim, the tokens."""
 
-    def __init__(self, *, settings: IdentitySettings, signer: AccessTokenSigner, claims: Claims) -> None:
-        self.settings = settings
-        self.signer = signer
-        self.claims = claims
-        self.refresh_ttl = timedelta(days=settings.refresh_token_ttl_days)
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.signer = context.signer
+        self.claims = Claims(session, context)
+        self.refresh_ttl = timedelta(days=context.settings.refresh_token_ttl_days)
 
-    async def admit(self, session: AsyncSession, user: User, *, anon_id: uuid.UUID | None, via: str,
+    async def admit(self, user: User, *, anon_id: uuid.UUID | None, via: str,
                     require_verified: bool = True) -> None:
         """Check that `user` may sign in now, record it and claim the anonymous visitor.
 
@@ -61,14 +65,14 @@ class Sessions:
         if require_verified and self.settings.require_verified_email and not user.is_verified:
             raise EmailNotVerified()
         user.last_login_at = now()
-        await self.claims.claim(session, anon_id, user, via=via)
+        await self.claims.claim(anon_id, user, via=via)
 
-    async def sign_in(self, session: AsyncSession, user: User, *, anon_id: uuid.UUID | None, via: str,
+    async def sign_in(self, user: User, *, anon_id: uuid.UUID | None, via: str,
                       require_verified: bool = True, created: bool = False) -> SignedIn:
-        await self.admit(session, user, anon_id=anon_id, via=via, require_verified=require_verified)
-        return SignedIn(user=user, tokens=await self.issue(session, user), created=created)
+        await self.admit(user, anon_id=anon_id, via=via, require_verified=require_verified)
+        return SignedIn(user=user, tokens=await self.issue(user), created=created)
 
-    async def issue(self, session: AsyncSession, user: User, *, family_id: uuid.UUID | None = None,
+    async def issue(self, user: User, *, family_id: uuid.UUID | None = None,
                     not_before: datetime | None = None) -> IssuedTokens:
         """A new access token and refresh token (a new family unless rotating one).
 
@@ -81,30 +85,31 @@ class Sessions:
         secret = domain.new_secret()
         refresh = RefreshToken(user_id=user.id, family_id=family_id or uuid.uuid4(), token_hash=domain.digest(secret),
                                created_at=issued_at, expires_at=issued_at + self.refresh_ttl)
-        RefreshTokenRepository(session).add(refresh)
-        await session.flush()
+        RefreshTokenRepository(self.session).add(refresh)
+        await self.session.flush()
         access = self.signer.sign(user, issued_at)
         return IssuedTokens(access=access.token, refresh=secret, expires_in=int(self.signer.ttl.total_seconds()),
                             refresh_expires_at=refresh.expires_at)
 
-    async def end_all(self, session: AsyncSession, user_id: uuid.UUID) -> datetime:
+    async def end_all(self, user_id: uuid.UUID) -> datetime:
         """End every session of the user: refresh tokens revoked, every access token issued so far
         refused by the gateway (`identity.token_revoked` with `all_before`). Returns that instant.
         """
         ended_at = now()
-        await RefreshTokenRepository(session).revoke_all_for_user(user_id, ended_at)
-        await outbox.add(session, TokenRevoked(user_id=user_id, all_before=ended_at,
+        await RefreshTokenRepository(self.session).revoke_all_for_user(user_id, ended_at)
+        await outbox.add(self.session, TokenRevoked(user_id=user_id, all_before=ended_at,
                                                expires_at=ended_at + self.signer.ttl))
         return ended_at
 
 
-class Guard:
+class Guard(UseCase[IdentityContext]):
     """Rate limits on credential attempts, and re-authentication of a signed-in user."""
 
-    def __init__(self, *, settings: IdentitySettings, limiter: RateLimiter, passwords: PasswordHasher) -> None:
-        self.settings = settings
-        self.limiter = limiter
-        self.passwords = passwords
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.limiter = context.limiter
+        self.passwords = context.passwords
 
     async def attempt(self, action: str, *, ip: str | None = None, account: str | None = None,
                       per_account: str | None = None) -> None:
@@ -124,23 +129,24 @@ class Guard:
         return rehashed
 
 
-class Verification:
+class Verification(UseCase[IdentityContext]):
     """Mailed proofs of an address."""
 
-    def __init__(self, *, settings: IdentitySettings, mailer: Mailer) -> None:
-        self.settings = settings
-        self.mailer = mailer
-        self.ttl = timedelta(hours=settings.email_verification_ttl_hours)
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.mailer = context.mailer
+        self.ttl = timedelta(hours=context.settings.email_verification_ttl_hours)
 
-    def send(self, session: AsyncSession, user: User) -> None:
+    def send(self, user: User) -> None:
         """Queue a verification link for the account's current address."""
         sent_at = now()
         secret = domain.new_secret()
-        EmailTokenRepository(session).add(EmailToken(
+        EmailTokenRepository(self.session).add(EmailToken(
             user_id=user.id, purpose=domain.VERIFY_EMAIL, token_hash=domain.digest(secret), created_at=sent_at,
             expires_at=sent_at + self.ttl))
         url = link(self.settings.frontend_url, "/verify-email", token=secret)
-        self.mailer.queue(session, verification_mail(to=user.email, first_name=user.first_name, url=url,
+        self.mailer.queue(self.session, verification_mail(to=user.email, first_name=user.first_name, url=url,
                                                      token=secret,
                                                      valid_hours=self.settings.email_verification_ttl_hours))
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AddressLabelExists, AddressLimitReached, AddressNotFound, LastAddress
 from atelier_identity.models import Address
 from atelier_identity.repository import AddressRepository
@@ -24,26 +27,27 @@ _PLAIN_FIELDS = ("type", "first_name", "last_name", "company", "address_line_1",
                  "postal_code", "country", "phone", "email")
 
 
-class AddressService:
-    def __init__(self, *, limit: int) -> None:
-        self.limit = limit
+class AddressService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.limit = context.settings.address_limit
 
-    async def page(self, session: AsyncSession, principal: Principal, *, limit: int,
+    async def page(self, principal: Principal, *, limit: int,
                    offset: int) -> tuple[int, Sequence[Address]]:
-        addresses = AddressRepository(session)
+        addresses = AddressRepository(self.session)
         owner = principal.owner_id
         return await addresses.count(owner), await addresses.list_for_owner(owner, limit=limit, offset=offset)
 
-    async def get(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID) -> Address:
-        return await self._owned(AddressRepository(session), address_id, principal.owner_id)
+    async def get(self, principal: Principal, address_id: uuid.UUID) -> Address:
+        return await self._owned(AddressRepository(self.session), address_id, principal.owner_id)
 
-    async def get_for_owner(self, session: AsyncSession, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:
+    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:
         """For other services (orders' snapshots): the address if `owner_id` owns it."""
-        return await self._owned(AddressRepository(session), address_id, owner_id)
+        return await self._owned(AddressRepository(self.session), address_id, owner_id)
 
-    async def create(self, session: AsyncSession, principal: Principal, data: AddressCreate) -> Address:
+    async def create(self, principal: Principal, data: AddressCreate) -> Address:
         owner = principal.owner_id
-        addresses = AddressRepository(session)
+        addresses = AddressRepository(self.session)
         await addresses.lock_book(owner)
         existing = await addresses.oldest_first(owner)
         if len(existing) >= self.limit:
@@ -63,10 +67,10 @@ class AddressService:
         await addresses.add(address)
         return address
 
-    async def update(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID,
+    async def update(self, principal: Principal, address_id: uuid.UUID,
                      data: AddressUpdate) -> Address:
         owner = principal.owner_id
-        addresses = AddressRepository(session)
+        addresses = AddressRepository(self.session)
         await addresses.lock_book(owner)
         address = await self._owned(addresses, address_id, owner)
         if data.label is not None and data.label != address.label:
@@ -80,23 +84,23 @@ class AddressService:
         if data.is_primary and not address.is_primary:
             await self._make_primary(addresses, address)
         address.updated_at = now()
-        await session.flush()
+        await self.session.flush()
         return address
 
-    async def set_primary(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID) -> Address:
+    async def set_primary(self, principal: Principal, address_id: uuid.UUID) -> Address:
         owner = principal.owner_id
-        addresses = AddressRepository(session)
+        addresses = AddressRepository(self.session)
         await addresses.lock_book(owner)
         address = await self._owned(addresses, address_id, owner)
         if not address.is_primary:
             await self._make_primary(addresses, address)
             address.updated_at = now()
-            await session.flush()
+            await self.session.flush()
         return address
 
-    async def delete(self, session: AsyncSession, principal: Principal, address_id: uuid.UUID) -> None:
+    async def delete(self, principal: Principal, address_id: uuid.UUID) -> None:
         owner = principal.owner_id
-        addresses = AddressRepository(session)
+        addresses = AddressRepository(self.session)
         await addresses.lock_book(owner)
         address = await self._owned(addresses, address_id, owner)
         remaining = [a for a in await addresses.oldest_first(owner) if a.id != address.id]
@@ -107,15 +111,15 @@ class AddressService:
             # S1: deleting the primary promotes the oldest remaining address.
             remaining[0].is_primary = True
             remaining[0].updated_at = now()
-            await session.flush()
+            await self.session.flush()
 
-    async def adopt(self, session: AsyncSession, *, from_owner: uuid.UUID, to_owner: uuid.UUID) -> int:
+    async def adopt(self, *, from_owner: uuid.UUID, to_owner: uuid.UUID) -> int:
         """A user takes over an anonymous visitor's addresses (the claim), within the limit.
 
         The user's own addresses and primary stay; the oldest anonymous ones fill the book up to
         the limit (a clashing label gets a suffix); any beyond it stay with the anonymous id.
         """
-        addresses = AddressRepository(session)
+        addresses = AddressRepository(self.session)
         await addresses.lock_books(from_owner, to_owner)
         mine = await addresses.oldest_first(to_owner)
         incoming = await addresses.oldest_first(from_owner)
@@ -133,16 +137,16 @@ class AddressService:
         if not has_primary:
             # The anonymous primary stayed behind: the oldest adopted address leads instead.
             adopted[0].is_primary = True
-        await session.flush()
+        await self.session.flush()
         left = incoming[len(adopted):]
         if left and not any(a.is_primary for a in left):
             # Flushed apart: the anonymous primary must have left before another takes its place.
             left[0].is_primary = True
-            await session.flush()
+            await self.session.flush()
         return len(adopted)
 
-    async def erase_owner(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
-        await AddressRepository(session).delete_all_for_owner(owner_id)
+    async def erase_owner(self, owner_id: uuid.UUID) -> None:
+        await AddressRepository(self.session).delete_all_for_owner(owner_id)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -159,7 +163,7 @@ class AddressService:
         address.is_primary = True
 
     @staticmethod
-    def _fields(data: AddressCreate | AddressUpdate, **overrides: object) -> dict[str, object]:
+    def _fields(data: AddressCreate | AddressUpdate, **overrides: Any) -> dict[str, Any]:
         """The plain fields that were sent, with S3's one `full_name` split into first and last."""
         sent = data.model_dump(include=set(_PLAIN_FIELDS) | {"full_name"}, exclude_unset=True)
         full_name = sent.pop("full_name", None)

@@ -1,7 +1,7 @@
 """Registration, email verification, password login, refresh rotation and logout.
 
-Methods take the request's session first and only flush; the request dependency commits.
-The one exception is `AuthService.refresh`, which owns its transaction (see there).
+Methods only flush; the request's transaction commits (also when a reused refresh token
+revokes its family and then answers 401: see `refresh`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import TokenRevoked
-from atelier_common.db import Database
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.db import commit_on_error
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.domain import RefreshState
 from atelier_identity.errors import (
     EmailExists,
@@ -24,14 +25,13 @@ from atelier_identity.errors import (
     InvalidEmailToken,
     InvalidRefreshToken,
     RefreshTokenReused,
+    UsernameTaken,
     WeakPassword,
 )
 from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest
-from atelier_identity.security import PasswordHasher
 from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now
-from atelier_identity.settings import IdentitySettings
 
 
 @dataclass(frozen=True)
@@ -41,36 +41,41 @@ class Registration:
     tokens: IssuedTokens | None
 
 
-class AuthService:
-    def __init__(self, *, db: Database, settings: IdentitySettings, passwords: PasswordHasher,
-                 sessions: Sessions, verification: Verification, limiter: RateLimiter) -> None:
-        self.db = db
-        self.settings = settings
-        self.passwords = passwords
-        self.sessions = sessions
-        self.verification = verification
-        self.limiter = limiter
+class AuthService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.passwords = context.passwords
+        self.limiter = context.limiter
+        self.sessions = Sessions(session, context)
+        self.verification = Verification(session, context)
 
-    async def register(self, session: AsyncSession, data: RegisterRequest, *,
+    async def register(self, data: RegisterRequest, *,
                        anon_id: uuid.UUID | None) -> Registration:
         email = domain.normalise_email(data.email)
         if problems := domain.password_problems(data.password, email):
             raise WeakPassword(problems)
+        users = UserRepository(self.session)
+        if data.username is not None and await users.get_by_username(data.username) is not None:
+            raise UsernameTaken()
         user = User(email=email, password_hash=await self.passwords.hash(data.password),
                     first_name=data.first_name, last_name=data.last_name, phone=data.phone,
-                    company_name=data.company_name)
-        if not await UserRepository(session).add_unique(user):
+                    company_name=data.company_name, username=data.username, display_name=data.display_name)
+        taken = await users.save_unique(user)
+        if taken == "username":
+            raise UsernameTaken()
+        if taken is not None:
             raise EmailExists()
-        self.verification.send(session, user)
-        await self.sessions.claims.claim(session, anon_id, user, via="register")
-        tokens = None if self.settings.require_verified_email else await self.sessions.issue(session, user)
+        self.verification.send(user)
+        await self.sessions.claims.claim(anon_id, user, via="register")
+        tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
         return Registration(user=user, tokens=tokens)
 
-    async def verify_email(self, session: AsyncSession, token: str) -> User:
+    async def verify_email(self, token: str) -> User:
         verified_at = now()
-        tokens = EmailTokenRepository(session)
+        tokens = EmailTokenRepository(self.session)
         user_id = await tokens.consume(domain.digest(token), domain.VERIFY_EMAIL, verified_at)
-        user = await UserRepository(session).get(user_id) if user_id else None
+        user = await UserRepository(self.session).get(user_id) if user_id else None
         if user is None:
             raise InvalidEmailToken()
         if user.email_verified_at is None:
@@ -79,51 +84,60 @@ class AuthService:
         await tokens.consume_all_for_user(user.id, domain.VERIFY_EMAIL, verified_at)
         return user
 
-    async def resend_verification(self, session: AsyncSession, email: str) -> None:
+    async def resend_verification(self, email: str) -> None:
         """Queue a new link when the account exists and is unverified; the caller never learns which."""
         email = domain.normalise_email(email)
         await self.limiter.hit(self.settings.resend_verification_rate_limit, "resend-verification", email)
-        user = await UserRepository(session).get_by_email(email)
+        user = await UserRepository(self.session).get_by_email(email)
         if user is not None and user.is_active and not user.is_verified:
-            self.verification.send(session, user)
+            self.verification.send(user)
 
-    async def login(self, session: AsyncSession, email: str, password: str, *, ip: str,
+    async def login(self, login: str, password: str, *, ip: str,
                     anon_id: uuid.UUID | None) -> SignedIn:
-        email = domain.normalise_email(email)
+        """Sign in with the email or the username (a login name without `@`) and the password."""
+        name = domain.normalise_email(login)
         await self.limiter.hit(self.settings.login_rate_limit_per_ip, "login-ip", ip)
-        await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", email)
-        user = await UserRepository(session).get_by_email(email)
+        await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", name)
+        users = UserRepository(self.session)
+        if "@" in name:
+            user = await users.get_by_email(name)
+        else:
+            user = await users.get_by_username(name)
+            if user is not None:
+                # One budget per account, whichever login name the attempts use.
+                await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", user.email)
         # Verified even when the account is unknown (against a dummy hash): no timing oracle.
         matches, rehashed = await self.passwords.verify(password, user.password_hash if user else None)
         if user is None or not matches:
             raise InvalidCredentials()
         if rehashed:
             user.password_hash = rehashed
-        return await self.sessions.sign_in(session, user, anon_id=anon_id, via="login")
+        return await self.sessions.sign_in(user, anon_id=anon_id, via="login")
 
     async def refresh(self, presented: str | None) -> IssuedTokens:
         """Rotate a refresh token: the presented one is spent, a new one of the same family returned.
 
-        This use case owns its transaction because a reused token must revoke its family *and*
-        answer 401: the revocation is committed before the error is raised.
+        A reused token revokes its family *and* answers 401: the revocation is kept
+        (`commit_on_error`) although the request fails.
         """
         if not presented:
             raise InvalidRefreshToken("No refresh token was presented")
         rotated_at = now()
-        async with self.db.transaction() as session:
-            tokens = RefreshTokenRepository(session)
-            token = await tokens.get_with_user(domain.digest(presented))
-            state = domain.refresh_state(token, rotated_at)
-            if token is not None and state is RefreshState.REUSED:
-                await tokens.revoke_family(token.family_id, rotated_at)
-            elif token is not None and state is RefreshState.VALID and token.user.is_active:
-                # Two concurrent rotations of one token (two tabs): the loser gets a 401 but the
-                # family survives, since the winner's new token is legitimate.
-                if await tokens.claim(token.id, rotated_at):
-                    return await self.sessions.issue(session, token.user, family_id=token.family_id)
-        raise RefreshTokenReused() if state is RefreshState.REUSED else InvalidRefreshToken()
+        tokens = RefreshTokenRepository(self.session)
+        token = await tokens.get_with_user(domain.digest(presented))
+        state = domain.refresh_state(token, rotated_at)
+        if token is not None and state is RefreshState.REUSED:
+            await tokens.revoke_family(token.family_id, rotated_at)
+            commit_on_error(self.session)
+            raise RefreshTokenReused()
+        if token is not None and state is RefreshState.VALID and token.user.is_active:
+            # Two concurrent rotations of one token (two tabs): the loser gets a 401 but the
+            # family survives, since the winner's new token is legitimate.
+            if await tokens.claim(token.id, rotated_at):
+                return await self.sessions.issue(token.user, family_id=token.family_id)
+        raise InvalidRefreshToken()
 
-    async def logout(self, session: AsyncSession, principal: Principal, presented_refresh: str | None) -> None:
+    async def logout(self, principal: Principal, presented_refresh: str | None) -> None:
         """End the session of the presented refresh token, or every session when none is presented.
 
         Without a refresh token we cannot tell which session is ending, so all of them end.
@@ -133,7 +147,7 @@ class AuthService:
         user_id = principal.user_id
         assert user_id is not None  # a UserPrincipal
         ended_at = now()
-        tokens = RefreshTokenRepository(session)
+        tokens = RefreshTokenRepository(self.session)
         if presented_refresh is None:
             await tokens.revoke_all_for_user(user_id, ended_at)
         else:
@@ -141,5 +155,5 @@ class AuthService:
             if token is not None and token.user_id == user_id:
                 await tokens.revoke_family(token.family_id, ended_at)
         if principal.token_id and principal.expires_at:
-            await outbox.add(session, TokenRevoked(user_id=user_id, jti=principal.token_id,
+            await outbox.add(self.session, TokenRevoked(user_id=user_id, jti=principal.token_id,
                                                    expires_at=principal.expires_at))

@@ -12,52 +12,54 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists, InvalidEmailToken, SameEmail
-from atelier_identity.mail import Mailer, email_change_mail, email_changed_notice, link
+from atelier_identity.mail import email_change_mail, email_changed_notice, link
 from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._shared import Guard, now
 from atelier_identity.service.users import UserService
-from atelier_identity.settings import IdentitySettings
 
 
-class EmailChangeService:
-    def __init__(self, *, settings: IdentitySettings, guard: Guard, mailer: Mailer, users: UserService) -> None:
-        self.settings = settings
-        self.guard = guard
-        self.mailer = mailer
-        self.users = users
+class EmailChangeService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.mailer = context.mailer
+        self.guard = Guard(session, context)
+        self.users = UserService(session, context)
 
-    async def request(self, session: AsyncSession, principal: Principal, *, password: str, new_email: str,
+    async def request(self, principal: Principal, *, password: str, new_email: str,
                       ip: str) -> None:
         # Locked: two requests at once still leave one pending change.
-        user = await self.users.current(session, principal, lock=True)
+        user = await self.users.current(principal, lock=True)
         await self.guard.reauthenticate(user, password, ip=ip)
         new_email = domain.normalise_email(new_email)
         if new_email == user.email:
             raise SameEmail()
-        if await UserRepository(session).get_by_email(new_email) is not None:
+        if await UserRepository(self.session).get_by_email(new_email) is not None:
             if self.settings.email_change_reveals_taken_email:
                 raise EmailExists()
             # S1: a taken address is ignored silently, so the answer tells nobody who has an account.
             return
         requested_at = now()
-        tokens = EmailTokenRepository(session)
+        tokens = EmailTokenRepository(self.session)
         await tokens.consume_all_for_user(user.id, domain.EMAIL_CHANGE, requested_at)
         secret = domain.new_secret()
         tokens.add(EmailToken(user_id=user.id, purpose=domain.EMAIL_CHANGE, token_hash=domain.digest(secret),
                               new_email=new_email, created_at=requested_at,
                               expires_at=requested_at + timedelta(hours=self.settings.email_change_ttl_hours)))
         url = link(self.settings.frontend_url, "/confirm-email-change", token=secret)
-        self.mailer.queue(session, email_change_mail(to=new_email, first_name=user.first_name, url=url, token=secret,
+        self.mailer.queue(self.session, email_change_mail(to=new_email, first_name=user.first_name, url=url, token=secret,
                                                      valid_hours=self.settings.email_change_ttl_hours))
 
-    async def confirm(self, session: AsyncSession, token: str) -> User:
+    async def confirm(self, token: str) -> User:
         confirmed_at = now()
-        tokens = EmailTokenRepository(session)
+        tokens = EmailTokenRepository(self.session)
         pending = await tokens.consume_token(domain.digest(token), domain.EMAIL_CHANGE, confirmed_at)
-        users = UserRepository(session)
+        users = UserRepository(self.session)
         user = await users.lock(pending.user_id) if pending else None
         if pending is None or pending.new_email is None or user is None or not user.is_active:
             raise InvalidEmailToken()
@@ -70,6 +72,6 @@ class EmailChangeService:
         user.updated_at = confirmed_at
         for purpose in (domain.VERIFY_EMAIL, domain.PASSWORD_RESET):
             await tokens.consume_all_for_user(user.id, purpose, confirmed_at)
-        self.mailer.queue(session, email_changed_notice(to=old_email, first_name=user.first_name,
+        self.mailer.queue(self.session, email_changed_notice(to=old_email, first_name=user.first_name,
                                                         new_email=user.email))
         return user

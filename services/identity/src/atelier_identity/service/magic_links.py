@@ -1,8 +1,8 @@
 """S4's magic links: a 6-digit code and a link by mail; the first use signs in (creating the account).
 
 Requests answer the same whether the address has an account or not. A code allows a limited
-number of attempts: each attempt is counted (and committed) before the code is compared, so
-the count survives the refusal and parallel guesses cannot exceed it.
+number of attempts: each attempt is counted before the code is compared (and kept when the code
+is refused), so the count survives the refusal and parallel guesses cannot exceed it.
 """
 
 from __future__ import annotations
@@ -12,78 +12,75 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common.db import Database
+from atelier_common.db import commit_on_error
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists, InvalidMagicCode
-from atelier_identity.mail import Mailer, link, magic_link_mail
+from atelier_identity.mail import link, magic_link_mail
 from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
 from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email
-from atelier_identity.settings import IdentitySettings
 
 
-class MagicLinkService:
-    def __init__(self, *, db: Database, settings: IdentitySettings, sessions: Sessions, guard: Guard,
-                 mailer: Mailer) -> None:
-        self.db = db
-        self.settings = settings
-        self.sessions = sessions
-        self.guard = guard
-        self.mailer = mailer
-        self.ttl = timedelta(minutes=settings.magic_link_ttl_minutes)
+class MagicLinkService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.mailer = context.mailer
+        self.sessions = Sessions(session, context)
+        self.guard = Guard(session, context)
+        self.ttl = timedelta(minutes=context.settings.magic_link_ttl_minutes)
 
-    async def request(self, session: AsyncSession, email: str, *, ip: str) -> None:
+    async def request(self, email: str, *, ip: str) -> None:
         """Mail a new code (voiding the previous one): also for an address without an account,
         since the first verification creates it."""
         email = domain.normalise_email(email)
         await self.guard.attempt("magic-link", ip=ip, account=email)
         requested_at = now()
-        links = MagicLinkRepository(session)
+        links = MagicLinkRepository(self.session)
         await links.void_for_email(email, requested_at)
         code, secret = domain.new_magic_code(), domain.new_secret()
         links.add(MagicLink(email=email, code_hash=domain.digest(code), token_hash=domain.digest(secret),
                             created_at=requested_at, expires_at=requested_at + self.ttl))
         url = link(self.settings.frontend_url, "/magic-link", token=secret, email=email)
-        self.mailer.queue(session, magic_link_mail(to=email, url=url, code=code,
+        self.mailer.queue(self.session, magic_link_mail(to=email, url=url, code=code,
                                                    valid_minutes=self.settings.magic_link_ttl_minutes))
 
     async def verify(self, data: MagicLinkVerify, *, ip: str, anon_id: uuid.UUID | None) -> SignedIn:
-        """Sign in with the link's token or the email and code. Owns its transaction: a wrong code's
-        attempt is committed even though the request fails."""
+        """Sign in with the link's token or the email and code. A wrong code's attempt is kept
+        (`commit_on_error`) although the request fails."""
         email = domain.normalise_email(data.email) if data.email else None
         await self.guard.attempt("magic-link-verify", ip=ip)
         verified_at = now()
-        signed_in = None
-        async with self.db.transaction() as session:
-            links = MagicLinkRepository(session)
-            if data.token is not None:
-                email = await links.consume_by_token(domain.digest(data.token), verified_at)
-            else:
-                assert email is not None and data.code is not None
-                live = await links.take_attempt(email, verified_at, self.settings.magic_link_max_attempts)
-                if live is not None:
-                    # Counted per account only while there is a code to guess: a locked or expired
-                    # code answers 400 (nothing left to try), not 429.
-                    await self.guard.attempt("magic-link-verify", account=email)
-                matches = live is not None and domain.same_digest(data.code.strip(), live.code_hash)
-                if not (matches and live is not None and await links.consume(live.id, verified_at)):
-                    email = None
-            if email is not None:
-                signed_in = await self._sign_in(session, email, anon_id)
-        if signed_in is None:
+        links = MagicLinkRepository(self.session)
+        if data.token is not None:
+            email = await links.consume_by_token(domain.digest(data.token), verified_at)
+        else:
+            assert email is not None and data.code is not None
+            live = await links.take_attempt(email, verified_at, self.settings.magic_link_max_attempts)
+            if live is not None:
+                # Counted per account only while there is a code to guess: a locked or expired
+                # code answers 400 (nothing left to try), not 429.
+                await self.guard.attempt("magic-link-verify", account=email)
+            matches = live is not None and domain.same_digest(data.code.strip(), live.code_hash)
+            if not (matches and live is not None and await links.consume(live.id, verified_at)):
+                commit_on_error(self.session)
+                email = None
+        if email is None:
             raise InvalidMagicCode()
-        return signed_in
+        return await self._sign_in(email, anon_id)
 
-    async def check_user(self, session: AsyncSession, email: str, *, ip: str) -> bool:
+    async def check_user(self, email: str, *, ip: str) -> bool:
         """S4: whether an account exists for the address (rate limited like a credential)."""
         email = domain.normalise_email(email)
         await self.guard.attempt("check-user", ip=ip, account=email)
-        user = await UserRepository(session).get_by_email(email)
+        user = await UserRepository(self.session).get_by_email(email)
         return user is not None and user.is_active
 
-    async def _sign_in(self, session: AsyncSession, email: str, anon_id: uuid.UUID | None) -> SignedIn:
-        users = UserRepository(session)
+    async def _sign_in(self, email: str, anon_id: uuid.UUID | None) -> SignedIn:
+        users = UserRepository(self.session)
         user = await users.get_by_email(email)
         created = user is None
         if user is None:
@@ -92,6 +89,6 @@ class MagicLinkService:
                 # Created by another request this instant; the code was not spent (rolled back).
                 raise EmailExists()
         else:
-            await prove_email(session, user)
-        return await self.sessions.sign_in(session, user, anon_id=anon_id, via="magic_link", require_verified=False,
+            await prove_email(self.session, user)
+        return await self.sessions.sign_in(user, anon_id=anon_id, via="magic_link", require_verified=False,
                                            created=created)

@@ -6,40 +6,43 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
-from atelier_identity.mail import Mailer, job_mail, order_status_mail
+from atelier_common.service import UseCase
+from atelier_identity.context import IdentityContext
+from atelier_identity.mail import job_mail, order_status_mail
 from atelier_identity.repository import UserRepository
-from atelier_identity.settings import IdentitySettings
 
 
-class NotificationService:
-    def __init__(self, *, settings: IdentitySettings, mailer: Mailer) -> None:
-        self.settings = settings
-        self.mailer = mailer
+class NotificationService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.mailer = context.mailer
 
-    async def order_status_changed(self, session: AsyncSession, event: OrderStatusChanged) -> bool:
+    async def order_status_changed(self, event: OrderStatusChanged) -> bool:
         """Mail the order's customer for the statuses customers care about; whether a mail was queued."""
         if event.new_status not in self.settings.order_notification_statuses:
             return False
-        user = await UserRepository(session).get(event.user_id) if event.user_id else None
+        user = await UserRepository(self.session).get(event.user_id) if event.user_id else None
         if user is not None and not user.is_active:
             return False
         # The account's current address wins; an anonymous order has the one typed at checkout.
         recipient = user.email if user is not None else event.email
         if not recipient:
             return False
-        self.mailer.queue(session, order_status_mail(to=recipient, first_name=user.first_name if user else None,
+        self.mailer.queue(self.session, order_status_mail(to=recipient, first_name=user.first_name if user else None,
                                                      order_number=event.order_number, status=event.new_status,
                                                      tracking_number=event.tracking_number))
         return True
 
-    async def job_finished(self, session: AsyncSession, event: JobCompleted | JobFailed) -> bool:
+    async def job_finished(self, event: JobCompleted | JobFailed) -> bool:
         if not self.settings.job_notification_mail:
             return False
         # Anonymous owners have no address to write to.
-        user = await UserRepository(session).get(event.owner_id)
+        user = await UserRepository(self.session).get(event.owner_id)
         if user is None or not user.is_active:
             return False
         failed = isinstance(event, JobFailed)
-        self.mailer.queue(session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
-                                            succeeded=not failed, reason=event.reason if failed else None))
+        reason = event.reason if isinstance(event, JobFailed) else None
+        self.mailer.queue(self.session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
+                                            succeeded=not failed, reason=reason))
         return True

@@ -11,47 +11,34 @@ exchange: the ticket becomes a session (the refresh token goes in the HttpOnly c
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common.db import Database
+from atelier_common.db import commit_on_error
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
     AccountDisabled,
     InvalidEmailToken,
     InvalidReturnTo,
     OAuthEmailNotVerified,
     OAuthFailed,
-    OAuthProviderUnknown,
 )
 from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
+from atelier_identity.oidc import Provider
 from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
 from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email
-from atelier_identity.settings import IdentitySettings
 
 log = logging.getLogger("atelier.identity.oauth")
-
-# Provider metadata and keys are fetched once and kept this long.
-METADATA_TTL = 3600.0
-
-
-@dataclass(frozen=True)
-class Provider:
-    name: str
-    client_id: str
-    client_secret: str | None
-    discovery_url: str
 
 
 @dataclass(frozen=True)
@@ -71,37 +58,28 @@ class CallbackOutcome:
     signed_in: SignedIn | None = None
 
 
-def providers_from(settings: IdentitySettings) -> dict[str, Provider]:
-    providers = {}
-    if settings.oauth_google_client_id:
-        providers["google"] = Provider("google", settings.oauth_google_client_id, settings.oauth_google_client_secret,
-                                       settings.oauth_google_discovery_url)
-    return providers
+class OAuthService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.oidc = context.oidc
+        self.sessions = Sessions(session, context)
 
-
-class OAuthService:
-    def __init__(self, *, db: Database, settings: IdentitySettings, sessions: Sessions) -> None:
-        self.db = db
-        self.settings = settings
-        self.sessions = sessions
-        self.providers = providers_from(settings)
-        self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
-        self._keys: dict[str, tuple[float, KeySet]] = {}
-
-    async def start(self, session: AsyncSession, provider_name: str, *, return_to: str | None,
+    async def start(self, provider_name: str, *, return_to: str | None,
                     anon_id: uuid.UUID | None) -> str:
-        provider = self._provider(provider_name)
+        provider = self.oidc.get(provider_name)
         try:
             back_to = domain.resolve_return_to(return_to, self.settings.frontend_url)
         except ValueError as exc:
             raise InvalidReturnTo() from exc
-        metadata = await self._discover(provider)
+        metadata = await self.oidc.discover(provider)
         state, verifier, nonce = domain.new_secret(), generate_token(64), domain.new_secret()
         async with self._client(provider) as client:
+            url: str
             url, _ = client.create_authorization_url(metadata["authorization_endpoint"], state=state,
                                                      code_verifier=verifier, nonce=nonce)
         started_at = now()
-        OAuthRepository(session).add_state(OAuthState(
+        OAuthRepository(self.session).add_state(OAuthState(
             state_hash=domain.digest(state), provider=provider.name, code_verifier=verifier, nonce=nonce,
             return_to=back_to, anon_id=anon_id, created_at=started_at,
             expires_at=started_at + timedelta(seconds=self.settings.oauth_state_ttl_seconds)))
@@ -109,49 +87,54 @@ class OAuthService:
 
     async def callback(self, provider_name: str, *, code: str | None, state: str | None, error: str | None,
                        anon_id: uuid.UUID | None) -> CallbackOutcome:
-        """Owns its transactions: the state is spent first (committed), the provider is called
-        outside any transaction, then the account is signed in."""
-        provider = self._provider(provider_name)
-        async with self.db.transaction() as session:
-            started = await OAuthRepository(session).consume_state(domain.digest(state or ""), provider.name, now())
+        """The provider is called before anything is written (no lock is held meanwhile); then the
+        state is spent (whatever the outcome, `commit_on_error`) and the account signed in."""
+        provider = self.oidc.get(provider_name)
+        states = OAuthRepository(self.session)
+        state_hash = domain.digest(state or "")
+        started = await states.live_state(state_hash, provider.name, now())
         if started is None:
             raise InvalidEmailToken("The sign-in state is unknown, expired or already used")
+        failure: OAuthFailed | OAuthEmailNotVerified | AccountDisabled | None = None
         try:
             if error or not code:
                 raise OAuthFailed(details={"provider_error": error or "no code"})
             identity = await self._identify(provider, started, code)
-            async with self.db.transaction() as session:
-                user = await self._account(session, provider, identity)
-                anon = started.anon_id or anon_id
-                if started.return_to is None:
-                    signed_in = await self.sessions.sign_in(session, user, anon_id=anon, via="oauth",
-                                                            require_verified=False)
-                    return CallbackOutcome(signed_in=signed_in)
-                await self.sessions.admit(session, user, anon_id=anon, via="oauth", require_verified=False)
-                ticket = self._ticket(session, user)
-            return CallbackOutcome(redirect_to=domain.with_query(started.return_to, ticket=ticket))
-        except (OAuthFailed, OAuthEmailNotVerified, AccountDisabled) as exc:
+        except OAuthFailed as exc:
+            failure = exc
+        # Spent once: of two callbacks with one state, only one goes on.
+        if await states.consume_state(state_hash, provider.name, now()) is None:
+            raise InvalidEmailToken("The sign-in state is unknown, expired or already used")
+        if failure is None:
+            try:
+                # Refuses before it writes anything (a race on the account raises OAuthFailed and
+                # rolls back: the provider's code is spent, so the state cannot be replayed).
+                user = await self._account(provider, identity)
+            except (OAuthEmailNotVerified, AccountDisabled) as exc:
+                failure = exc
+        if failure is not None:
             if started.return_to is None:
-                raise
-            return CallbackOutcome(redirect_to=domain.with_query(started.return_to, error=exc.code.lower()))
+                commit_on_error(self.session)
+                raise failure
+            return CallbackOutcome(redirect_to=domain.with_query(started.return_to, error=failure.code.lower()))
+        anon = started.anon_id or anon_id
+        if started.return_to is None:
+            signed_in = await self.sessions.sign_in(user, anon_id=anon, via="oauth", require_verified=False)
+            return CallbackOutcome(signed_in=signed_in)
+        await self.sessions.admit(user, anon_id=anon, via="oauth", require_verified=False)
+        return CallbackOutcome(redirect_to=domain.with_query(started.return_to, ticket=self._ticket(user)))
 
-    async def exchange(self, session: AsyncSession, ticket: str) -> SignedIn:
+    async def exchange(self, ticket: str) -> SignedIn:
         """S2: the ticket from the redirect, spent once within a minute, becomes a session."""
-        user_id = await EmailTokenRepository(session).consume(domain.digest(ticket), domain.OAUTH_TICKET, now())
-        user = await UserRepository(session).get(user_id) if user_id else None
+        user_id = await EmailTokenRepository(self.session).consume(domain.digest(ticket), domain.OAUTH_TICKET, now())
+        user = await UserRepository(self.session).get(user_id) if user_id else None
         if user is None:
             raise InvalidEmailToken("The ticket is unknown, expired or already used")
         if not user.is_active:
             raise AccountDisabled()
-        return SignedIn(user=user, tokens=await self.sessions.issue(session, user))
+        return SignedIn(user=user, tokens=await self.sessions.issue(user))
 
     # -- helpers ----------------------------------------------------------------------------------
-
-    def _provider(self, name: str) -> Provider:
-        provider = self.providers.get(name)
-        if provider is None:
-            raise OAuthProviderUnknown()
-        return provider
 
     def _client(self, provider: Provider) -> AsyncOAuth2Client:
         redirect_uri = f"{self.settings.public_base_url.rstrip('/')}/api/v1/auth/oauth/{provider.name}/callback"
@@ -159,37 +142,8 @@ class OAuthService:
                                  scope=self.settings.oauth_scopes, redirect_uri=redirect_uri,
                                  code_challenge_method="S256", timeout=self.settings.oauth_http_timeout_seconds)
 
-    async def _discover(self, provider: Provider) -> dict[str, Any]:
-        cached = self._metadata.get(provider.name)
-        if cached and time.monotonic() - cached[0] < METADATA_TTL:
-            return cached[1]
-        metadata = await self._get_json(provider.discovery_url)
-        for key in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
-            if not isinstance(metadata.get(key), str):
-                raise OAuthFailed(details={"provider_error": f"discovery document without {key}"})
-        self._metadata[provider.name] = (time.monotonic(), metadata)
-        return metadata
-
-    async def _key_set(self, provider: Provider, metadata: dict[str, Any], *, refresh: bool = False) -> KeySet:
-        cached = self._keys.get(provider.name)
-        if cached and not refresh and time.monotonic() - cached[0] < METADATA_TTL:
-            return cached[1]
-        keys = KeySet.import_key_set(await self._get_json(metadata["jwks_uri"]))
-        self._keys[provider.name] = (time.monotonic(), keys)
-        return keys
-
-    async def _get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            async with httpx.AsyncClient(timeout=self.settings.oauth_http_timeout_seconds) as client:
-                response = await client.get(url, **kwargs)
-                response.raise_for_status()
-                return response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("OAuth provider request to %s failed: %s", url, exc)
-            raise OAuthFailed(details={"provider_error": "the provider could not be reached"}) from exc
-
     async def _identify(self, provider: Provider, started: OAuthState, code: str) -> ProviderIdentity:
-        metadata = await self._discover(provider)
+        metadata = await self.oidc.discover(provider)
         try:
             async with self._client(provider) as client:
                 token = await client.fetch_token(metadata["token_endpoint"], code=code,
@@ -199,7 +153,7 @@ class OAuthService:
             raise OAuthFailed(details={"provider_error": "the code could not be exchanged"}) from exc
         claims = await self._id_token_claims(provider, metadata, token.get("id_token"), started.nonce)
         if "userinfo_endpoint" in metadata and token.get("access_token"):
-            userinfo = await self._get_json(metadata["userinfo_endpoint"],
+            userinfo = await self.oidc.get_json(metadata["userinfo_endpoint"],
                                             headers={"Authorization": f"Bearer {token['access_token']}"})
             if userinfo.get("sub") == claims["sub"]:
                 claims = {**userinfo, **claims}
@@ -222,7 +176,7 @@ class OAuthService:
             exp={"essential": True}, nonce={"essential": True, "value": nonce})
         for refresh in (False, True):  # a key rotated since the last fetch: fetch again once
             try:
-                decoded = jwt.decode(id_token, await self._key_set(provider, metadata, refresh=refresh),
+                decoded = jwt.decode(id_token, await self.oidc.key_set(provider, metadata, refresh=refresh),
                                      algorithms=["RS256", "ES256", "EdDSA", "PS256"])
                 registry.validate(decoded.claims)
                 return dict(decoded.claims)
@@ -232,13 +186,15 @@ class OAuthService:
                     raise OAuthFailed(details={"provider_error": "the id_token is not valid"}) from exc
         raise AssertionError("unreachable")
 
-    async def _account(self, session: AsyncSession, provider: Provider, identity: ProviderIdentity) -> User:
+    async def _account(self, provider: Provider, identity: ProviderIdentity) -> User:
         """The linked account, else the account of a verified email (linked now), else a new one."""
-        links, users = OAuthRepository(session), UserRepository(session)
+        links, users = OAuthRepository(self.session), UserRepository(self.session)
         linked = await links.get_account(provider.name, identity.subject)
         if linked is not None:
             user = await users.get(linked.user_id)
             assert user is not None  # the link is deleted with its user
+            if not user.is_active:
+                raise AccountDisabled()
             linked.last_login_at = now()
             return user
         if not identity.email_verified:
@@ -250,17 +206,19 @@ class OAuthService:
                         email_verified_at=now())
             if not await users.add_unique(user):
                 raise OAuthFailed(details={"provider_error": "the account was created meanwhile; try again"})
+        elif not user.is_active:
+            raise AccountDisabled()
         else:
-            await prove_email(session, user)
+            await prove_email(self.session, user)
         if not await links.add_account(OAuthAccount(user_id=user.id, provider=provider.name,
                                                     subject=identity.subject, email=identity.email,
                                                     last_login_at=now())):
             raise OAuthFailed(details={"provider_error": "the account was linked meanwhile; try again"})
         return user
 
-    def _ticket(self, session: AsyncSession, user: User) -> str:
+    def _ticket(self, user: User) -> str:
         ticket, issued_at = domain.new_secret(), now()
-        EmailTokenRepository(session).add(EmailToken(
+        EmailTokenRepository(self.session).add(EmailToken(
             user_id=user.id, purpose=domain.OAUTH_TICKET, token_hash=domain.digest(ticket), created_at=issued_at,
             expires_at=issued_at + timedelta(seconds=self.settings.oauth_ticket_ttl_seconds)))
         return ticket

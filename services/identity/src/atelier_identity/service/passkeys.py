@@ -39,8 +39,10 @@ from webauthn.helpers.structs import (
 )
 
 from atelier_common.auth import Principal
-from atelier_common.db import Database
+from atelier_common.db import commit_on_error
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
     EmailExists,
     InvalidEmailToken,
@@ -54,7 +56,6 @@ from atelier_identity.repository import OAuthRepository, PasskeyRepository, User
 from atelier_identity.schemas import PasskeySignupBegin
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now
 from atelier_identity.service.users import UserService
-from atelier_identity.settings import IdentitySettings
 
 REGISTER, SIGNUP, LOGIN = "register", "signup", "login"
 DEFAULT_DEVICE_NAME = "Unnamed Device"
@@ -76,111 +77,105 @@ class SignedUp:
     tokens: IssuedTokens | None
 
 
-class PasskeyService:
-    def __init__(self, *, db: Database, settings: IdentitySettings, sessions: Sessions, guard: Guard,
-                 verification: Verification, users: UserService) -> None:
-        self.db = db
-        self.settings = settings
-        self.sessions = sessions
-        self.guard = guard
-        self.verification = verification
-        self.users = users
-        self.ttl = timedelta(seconds=settings.webauthn_timeout_seconds)
+class PasskeyService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.sessions = Sessions(session, context)
+        self.guard = Guard(session, context)
+        self.verification = Verification(session, context)
+        self.users = UserService(session, context)
+        self.ttl = timedelta(seconds=context.settings.webauthn_timeout_seconds)
 
     # -- a signed-in user adds a passkey ------------------------------------------------------
 
-    async def register_begin(self, session: AsyncSession, principal: Principal, *, name: str | None,
+    async def register_begin(self, principal: Principal, *, name: str | None,
                              ip: str) -> Begun:
-        user = await self.users.current(session, principal)
+        user = await self.users.current(principal)
         await self.guard.attempt("passkey-begin", ip=ip, account=str(user.id))
-        existing = await PasskeyRepository(session).list_for_user(user.id)
-        return self._begin_registration(session, purpose=REGISTER, user_id=user.id, email=user.email,
+        existing = await PasskeyRepository(self.session).list_for_user(user.id)
+        return self._begin_registration(purpose=REGISTER, user_id=user.id, email=user.email,
                                         display_name=" ".join(p for p in (user.first_name, user.last_name) if p),
                                         exclude=existing, device_name=name)
 
-    async def register_complete(self, session: AsyncSession, principal: Principal, *, registration_id: str,
+    async def register_complete(self, principal: Principal, *, registration_id: str,
                                 credential: dict[str, Any], name: str | None) -> Passkey:
-        user = await self.users.current(session, principal)
-        challenge = await self._spend(session, registration_id, REGISTER)
+        user = await self.users.current(principal)
+        challenge = await self._spend(registration_id, REGISTER)
         if challenge is None or challenge.user_id != user.id:
             raise InvalidEmailToken("The registration is unknown, expired or already completed")
-        return await self._add(session, user, challenge, self._verify_registration(challenge, credential), name)
+        return await self._add(user, challenge, self._verify_registration(challenge, credential), name)
 
     # -- a new account made by a passkey (S2's email-passkey) ---------------------------------
 
-    async def signup_begin(self, session: AsyncSession, data: PasskeySignupBegin, *, ip: str,
+    async def signup_begin(self, data: PasskeySignupBegin, *, ip: str,
                            anon_id: uuid.UUID | None) -> Begun:
         email = domain.normalise_email(data.email)
         await self.guard.attempt("passkey-begin", ip=ip, account=email)
-        await self._ensure_free(session, email)
+        await self._ensure_free(email)
         # The account's id is chosen now: it is the WebAuthn user handle the authenticator keeps.
-        return self._begin_registration(session, purpose=SIGNUP, user_id=None, new_user_id=uuid.uuid4(), email=email,
+        return self._begin_registration(purpose=SIGNUP, user_id=None, new_user_id=uuid.uuid4(), email=email,
                                         display_name=" ".join(p for p in (data.first_name, data.last_name) if p),
                                         exclude=(), device_name=data.name, first_name=data.first_name,
                                         last_name=data.last_name, anon_id=anon_id)
 
-    async def signup_complete(self, session: AsyncSession, *, registration_id: str, credential: dict[str, Any],
+    async def signup_complete(self, *, registration_id: str, credential: dict[str, Any],
                               name: str | None, anon_id: uuid.UUID | None) -> SignedUp:
-        challenge = await self._spend(session, registration_id, SIGNUP)
+        challenge = await self._spend(registration_id, SIGNUP)
         if challenge is None or challenge.email is None or challenge.user_handle is None:
             raise InvalidEmailToken("The registration is unknown, expired or already completed")
         verified = self._verify_registration(challenge, credential)
-        await self._ensure_free(session, challenge.email)
+        await self._ensure_free(challenge.email)
         user = User(id=uuid.UUID(bytes=challenge.user_handle), email=challenge.email,
                     first_name=challenge.first_name or "", last_name=challenge.last_name or "")
-        if not await UserRepository(session).add_unique(user):
+        if not await UserRepository(self.session).add_unique(user):
             raise EmailExists()
-        passkey = await self._add(session, user, challenge, verified, name)
+        passkey = await self._add(user, challenge, verified, name)
         # The passkey proves the person, not the address: it is verified by mail like a registration.
-        self.verification.send(session, user)
-        await self.sessions.claims.claim(session, anon_id or challenge.anon_id, user, via="passkey_signup")
-        tokens = None if self.settings.require_verified_email else await self.sessions.issue(session, user)
+        self.verification.send(user)
+        await self.sessions.claims.claim(anon_id or challenge.anon_id, user, via="passkey_signup")
+        tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
         return SignedUp(user=user, passkey=passkey, tokens=tokens)
 
     # -- sign in ------------------------------------------------------------------------------
 
-    async def login_begin(self, session: AsyncSession, *, email: str | None, ip: str) -> Begun:
+    async def login_begin(self, *, email: str | None, ip: str) -> Begun:
         """Options for an assertion; with an email, only that account's passkeys are allowed."""
         email = domain.normalise_email(email) if email else None
         await self.guard.attempt("passkey-begin", ip=ip, account=email)
-        user = await UserRepository(session).get_by_email(email) if email else None
-        allowed = await PasskeyRepository(session).list_for_user(user.id) if user else []
+        user = await UserRepository(self.session).get_by_email(email) if email else None
+        allowed = await PasskeyRepository(self.session).list_for_user(user.id) if user else []
         challenge = domain.new_secret().encode()
         options = generate_authentication_options(
             rp_id=self.settings.webauthn_rp_id, challenge=challenge,
             timeout=self.settings.webauthn_timeout_seconds * 1000, allow_credentials=[_descriptor(p) for p in allowed],
             user_verification=UserVerificationRequirement.PREFERRED)
-        nonce = self._keep(session, purpose=LOGIN, challenge=challenge, user_id=user.id if user else None)
+        nonce = self._keep(purpose=LOGIN, challenge=challenge, user_id=user.id if user else None)
         return Begun(nonce=nonce, options=_json(options))
 
     async def login_complete(self, *, authentication_id: str, credential: dict[str, Any],
                              anon_id: uuid.UUID | None) -> SignedIn:
-        """Verify the assertion and sign in. Owns its transaction: the nonce is spent even when
-        the assertion is refused."""
-        failure: Exception | None = None
-        async with self.db.transaction() as session:
-            challenge = await self._spend(session, authentication_id, LOGIN)
-            if challenge is None:
-                failure = InvalidEmailToken("The sign-in is unknown, expired or already completed")
-            else:
-                try:
-                    user = await self._verify_assertion(session, challenge, credential)
-                except PasskeyRejected as exc:
-                    failure = exc
-                else:
-                    return await self.sessions.sign_in(session, user, anon_id=anon_id, via="passkey")
-        assert failure is not None
-        raise failure
+        """Verify the assertion and sign in. The nonce is spent even when the assertion is refused
+        (`commit_on_error`)."""
+        challenge = await self._spend(authentication_id, LOGIN)
+        if challenge is None:
+            raise InvalidEmailToken("The sign-in is unknown, expired or already completed")
+        try:
+            user = await self._verify_assertion(challenge, credential)
+        except PasskeyRejected:
+            commit_on_error(self.session)
+            raise
+        return await self.sessions.sign_in(user, anon_id=anon_id, via="passkey")
 
     # -- the user's passkeys --------------------------------------------------------------------
 
-    async def list_mine(self, session: AsyncSession, principal: Principal) -> list[Passkey]:
-        user = await self.users.current(session, principal)
-        return list(await PasskeyRepository(session).list_for_user(user.id))
+    async def list_mine(self, principal: Principal) -> list[Passkey]:
+        user = await self.users.current(principal)
+        return list(await PasskeyRepository(self.session).list_for_user(user.id))
 
-    async def delete(self, session: AsyncSession, principal: Principal, passkey_id: uuid.UUID) -> None:
-        user = await self.users.current(session, principal)
-        passkeys = PasskeyRepository(session)
+    async def delete(self, principal: Principal, passkey_id: uuid.UUID) -> None:
+        user = await self.users.current(principal)
+        passkeys = PasskeyRepository(self.session)
         passkey = await passkeys.get_for_user(passkey_id, user.id)
         if passkey is None:
             raise PasskeyNotFound()
@@ -188,7 +183,7 @@ class PasskeyService:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _begin_registration(self, session: AsyncSession, *, purpose: str, user_id: uuid.UUID | None, email: str,
+    def _begin_registration(self, *, purpose: str, user_id: uuid.UUID | None, email: str,
                             display_name: str, exclude: Any, device_name: str | None,
                             new_user_id: uuid.UUID | None = None, first_name: str | None = None,
                             last_name: str | None = None, anon_id: uuid.UUID | None = None) -> Begun:
@@ -201,28 +196,27 @@ class PasskeyService:
             exclude_credentials=[_descriptor(p) for p in exclude],
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED))
-        nonce = self._keep(session, purpose=purpose, challenge=challenge, user_id=user_id, user_handle=handle,
+        nonce = self._keep(purpose=purpose, challenge=challenge, user_id=user_id, user_handle=handle,
                            email=email, first_name=first_name, last_name=last_name, device_name=device_name,
                            anon_id=anon_id)
         return Begun(nonce=nonce, options=_json(options))
 
-    def _keep(self, session: AsyncSession, *, purpose: str, challenge: bytes, **fields: Any) -> str:
+    def _keep(self, *, purpose: str, challenge: bytes, **fields: Any) -> str:
         nonce = domain.new_secret()
         begun_at = now()
-        PasskeyRepository(session).add_challenge(WebauthnChallenge(
+        PasskeyRepository(self.session).add_challenge(WebauthnChallenge(
             nonce_hash=domain.digest(nonce), purpose=purpose, challenge=challenge, created_at=begun_at,
             expires_at=begun_at + self.ttl, **fields))
         return nonce
 
-    @staticmethod
-    async def _spend(session: AsyncSession, nonce: str, purpose: str) -> WebauthnChallenge | None:
-        return await PasskeyRepository(session).consume_challenge(domain.digest(nonce), purpose, now())
+    async def _spend(self, nonce: str, purpose: str) -> WebauthnChallenge | None:
+        return await PasskeyRepository(self.session).consume_challenge(domain.digest(nonce), purpose, now())
 
-    async def _ensure_free(self, session: AsyncSession, email: str) -> None:
-        existing = await UserRepository(session).get_by_email(email)
+    async def _ensure_free(self, email: str) -> None:
+        existing = await UserRepository(self.session).get_by_email(email)
         if existing is None:
             return
-        if await OAuthRepository(session).user_has_account(existing.id):
+        if await OAuthRepository(self.session).user_has_account(existing.id):
             raise OAuthUserExists()
         # Adding a passkey to an existing account needs that account's sign-in first.
         raise EmailExists()
@@ -235,25 +229,25 @@ class PasskeyService:
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
             raise PasskeyRejected(details={"reason": str(exc)}) from exc
 
-    async def _add(self, session: AsyncSession, user: User, challenge: WebauthnChallenge, verified: Any,
+    async def _add(self, user: User, challenge: WebauthnChallenge, verified: Any,
                    name: str | None) -> Passkey:
         registered_at = now()
         passkey = Passkey(user_id=user.id, credential_id=bytes_to_base64url(verified.credential_id),
                           public_key=verified.credential_public_key, user_handle=challenge.user_handle or user.id.bytes,
                           sign_count=verified.sign_count, aaguid=verified.aaguid,
                           name=name or challenge.device_name or DEFAULT_DEVICE_NAME, created_at=registered_at)
-        if not await PasskeyRepository(session).add_unique(passkey):
+        if not await PasskeyRepository(self.session).add_unique(passkey):
             raise PasskeyExists()
         return passkey
 
-    async def _verify_assertion(self, session: AsyncSession, challenge: WebauthnChallenge,
+    async def _verify_assertion(self, challenge: WebauthnChallenge,
                                 credential: dict[str, Any]) -> User:
         """The account whose passkey signed this challenge; PasskeyRejected otherwise."""
         try:
             parsed = _authentication_credential(credential)
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
             raise PasskeyRejected(details={"reason": str(exc)}) from exc
-        passkeys = PasskeyRepository(session)
+        passkeys = PasskeyRepository(self.session)
         passkey = await passkeys.get_by_credential_id(bytes_to_base64url(parsed.raw_id))
         if passkey is None:
             raise PasskeyRejected(details={"reason": "unknown credential"})
@@ -272,7 +266,7 @@ class PasskeyService:
         # Checked again in the UPDATE: two assertions racing with one counter cannot both pass.
         if not await passkeys.advance_sign_count(passkey.id, verified.new_sign_count, now()):
             raise PasskeyRejected(details={"reason": "sign count did not increase"})
-        user = await UserRepository(session).get(passkey.user_id)
+        user = await UserRepository(self.session).get(passkey.user_id)
         if user is None:
             raise PasskeyRejected(details={"reason": "unknown credential"})
         return user
@@ -283,7 +277,8 @@ def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
 
 
 def _json(options: Any) -> dict[str, Any]:
-    return json.loads(options_to_json(options))
+    parsed: dict[str, Any] = json.loads(options_to_json(options))
+    return parsed
 
 
 def _registration_credential(credential: dict[str, Any]) -> RegistrationCredential:

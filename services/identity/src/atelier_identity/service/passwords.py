@@ -7,71 +7,71 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import InvalidEmailToken, WeakPassword
-from atelier_identity.mail import Mailer, link, password_reset_mail, welcome_mail
+from atelier_identity.mail import link, password_reset_mail, welcome_mail
 from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.schemas import ChangePasswordRequest, PasswordResetConfirm
-from atelier_identity.security import PasswordHasher
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, now, prove_email
 from atelier_identity.service.users import UserService
-from atelier_identity.settings import IdentitySettings
 
 
-class PasswordService:
-    def __init__(self, *, settings: IdentitySettings, passwords: PasswordHasher, sessions: Sessions, guard: Guard,
-                 mailer: Mailer, users: UserService) -> None:
-        self.settings = settings
-        self.passwords = passwords
-        self.sessions = sessions
-        self.guard = guard
-        self.mailer = mailer
-        self.users = users
+class PasswordService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.settings = context.settings
+        self.passwords = context.passwords
+        self.mailer = context.mailer
+        self.sessions = Sessions(session, context)
+        self.guard = Guard(session, context)
+        self.users = UserService(session, context)
 
-    async def request_reset(self, session: AsyncSession, email: str, *, ip: str) -> None:
+    async def request_reset(self, email: str, *, ip: str) -> None:
         """Mail a reset link when the account exists; the caller is answered the same either way."""
         email = domain.normalise_email(email)
         await self.guard.attempt("password-reset", ip=ip, account=email,
                                  per_account=self.settings.password_reset_rate_limit_per_account)
-        user = await UserRepository(session).get_by_email(email)
+        user = await UserRepository(self.session).get_by_email(email)
         if user is None or not user.is_active:
             return
-        secret = self._new_token(session, user, timedelta(minutes=self.settings.password_reset_ttl_minutes))
+        secret = self._new_token(user, timedelta(minutes=self.settings.password_reset_ttl_minutes))
         url = link(self.settings.frontend_url, "/reset-password", token=secret)
-        self.mailer.queue(session, password_reset_mail(to=user.email, first_name=user.first_name, url=url,
+        self.mailer.queue(self.session, password_reset_mail(to=user.email, first_name=user.first_name, url=url,
                                                        valid_minutes=self.settings.password_reset_ttl_minutes))
 
-    def send_welcome(self, session: AsyncSession, user: User) -> None:
+    def send_welcome(self, user: User) -> None:
         """S0's auto-registered buyer: a reset token under another name, valid longer."""
-        secret = self._new_token(session, user, timedelta(hours=self.settings.welcome_password_ttl_hours))
+        secret = self._new_token(user, timedelta(hours=self.settings.welcome_password_ttl_hours))
         url = link(self.settings.frontend_url, "/set-password", token=secret)
-        self.mailer.queue(session, welcome_mail(to=user.email, first_name=user.first_name, url=url,
+        self.mailer.queue(self.session, welcome_mail(to=user.email, first_name=user.first_name, url=url,
                                                 valid_hours=self.settings.welcome_password_ttl_hours))
 
-    async def confirm_reset(self, session: AsyncSession, data: PasswordResetConfirm, *, ip: str) -> User:
+    async def confirm_reset(self, data: PasswordResetConfirm, *, ip: str) -> User:
         """Set the new password, prove the address, and end every session."""
         await self.guard.attempt("password-reset-confirm", ip=ip)
-        tokens = EmailTokenRepository(session)
+        tokens = EmailTokenRepository(self.session)
         user_id = await tokens.consume(domain.digest(data.token), domain.PASSWORD_RESET, now())
-        user = await UserRepository(session).lock(user_id) if user_id else None
+        user = await UserRepository(self.session).lock(user_id) if user_id else None
         if user is None or not user.is_active:
             raise InvalidEmailToken()
         await self._set_password(user, data.new_password)
         # The link reached the address: that proves it (and voids credentials set without proof).
-        await prove_email(session, user, keep_password=True)
+        await prove_email(self.session, user, keep_password=True)
         await tokens.consume_all_for_user(user.id, domain.PASSWORD_RESET, now())
-        await self.sessions.end_all(session, user.id)
+        await self.sessions.end_all(user.id)
         return user
 
-    async def change(self, session: AsyncSession, principal: Principal, data: ChangePasswordRequest, *,
+    async def change(self, principal: Principal, data: ChangePasswordRequest, *,
                      ip: str) -> IssuedTokens:
         """Change the password with the current one; every session ends and the caller gets a new one."""
-        user = await self.users.current(session, principal, lock=True)
+        user = await self.users.current(principal, lock=True)
         await self.guard.reauthenticate(user, data.current_password, ip=ip)
         await self._set_password(user, data.new_password)
-        ended_at = await self.sessions.end_all(session, user.id)
-        return await self.sessions.issue(session, user, not_before=ended_at)
+        ended_at = await self.sessions.end_all(user.id)
+        return await self.sessions.issue(user, not_before=ended_at)
 
     async def _set_password(self, user: User, password: str) -> None:
         if problems := domain.password_problems(password, user.email):
@@ -79,12 +79,11 @@ class PasswordService:
         user.password_hash = await self.passwords.hash(password)
         user.updated_at = now()
 
-    @staticmethod
-    def _new_token(session: AsyncSession, user: User, ttl: timedelta) -> str:
+    def _new_token(self, user: User, ttl: timedelta) -> str:
         """A single-use reset token; every one left is voided when one of them is used."""
         created_at = now()
         secret = domain.new_secret()
-        EmailTokenRepository(session).add(EmailToken(
+        EmailTokenRepository(self.session).add(EmailToken(
             user_id=user.id, purpose=domain.PASSWORD_RESET, token_hash=domain.digest(secret), created_at=created_at,
             expires_at=created_at + ttl))
         return secret

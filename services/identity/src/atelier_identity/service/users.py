@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import email_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,12 +12,16 @@ from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.clients import Subscription
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
     AccountGone,
     DeletionNotConfirmed,
     EmailExists,
     InvalidEmail,
+    UsernameTaken,
     UserNotFound,
     WeakPassword,
 )
@@ -25,25 +29,29 @@ from atelier_identity.models import User
 from atelier_identity.repository import UserRepository
 from atelier_identity.schemas import DeleteAccountRequest, UserUpdate
 from atelier_identity.security import PasswordHasher
-from atelier_identity.service._clock import now
-
-if TYPE_CHECKING:
-    from atelier_identity.service._shared import Guard, Sessions
-    from atelier_identity.service.addresses import AddressService
+from atelier_identity.service._shared import Guard, Sessions, now
+from atelier_identity.service.addresses import AddressService
 
 DELETE_CONFIRMATION = "DELETE"
 
 
-class UserService:
-    def __init__(self, *, guard: Guard | None = None, sessions: Sessions | None = None,
-                 addresses: AddressService | None = None) -> None:
-        self.guard = guard
-        self.sessions = sessions
-        self.addresses = addresses
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    # None when payments could not be asked (the profile still answers).
+    subscription: Subscription | None
 
-    async def current(self, session: AsyncSession, principal: Principal, *, lock: bool = False) -> User:
+
+class UserService(UseCase[IdentityContext]):
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.guard = Guard(session, context)
+        self.sessions = Sessions(session, context)
+        self.addresses = AddressService(session, context)
+
+    async def current(self, principal: Principal, *, lock: bool = False) -> User:
         """The account of a verified access token; it may have been deleted or disabled since."""
-        users = UserRepository(session)
+        users = UserRepository(self.session)
         user = None
         if principal.user_id:
             user = await (users.lock(principal.user_id) if lock else users.get(principal.user_id))
@@ -51,29 +59,41 @@ class UserService:
             raise AccountGone()
         return user
 
-    async def update_profile(self, session: AsyncSession, principal: Principal, changes: UserUpdate) -> User:
-        user = await self.current(session, principal)
-        for field, value in changes.model_dump(exclude_unset=True).items():
+    async def profile(self, principal: Principal) -> Profile:
+        """The account with its subscription and quota from payments (GET /users/me only)."""
+        user = await self.current(principal)
+        return Profile(user=user, subscription=await self.context.payments.subscription(user.id))
+
+    async def update_profile(self, principal: Principal, changes: UserUpdate) -> User:
+        user = await self.current(principal)
+        fields = changes.model_dump(exclude_unset=True)
+        users = UserRepository(self.session)
+        username = fields.get("username")
+        if username is not None and username.lower() != (user.username or "").lower():
+            other = await users.get_by_username(username)
+            if other is not None and other.id != user.id:
+                raise UsernameTaken()
+        for field, value in fields.items():
             setattr(user, field, value)
         user.updated_at = now()
-        await session.flush()
+        if await users.save_unique(user) is not None:
+            raise UsernameTaken()  # taken by another account this instant (the unique index decides)
         return user
 
-    async def get(self, session: AsyncSession, user_id: uuid.UUID) -> User:
-        user = await UserRepository(session).get(user_id)
+    async def get(self, user_id: uuid.UUID) -> User:
+        user = await UserRepository(self.session).get(user_id)
         if user is None:
             raise UserNotFound()
         return user
 
-    async def delete(self, session: AsyncSession, principal: Principal, data: DeleteAccountRequest, *,
+    async def delete(self, principal: Principal, data: DeleteAccountRequest, *,
                      ip: str) -> None:
         """Erase the account after re-authentication; every token of it stops working at once.
 
         An account with a password confirms with it; one without (passkey, provider, magic link)
         confirms with `confirm: "DELETE"`.
         """
-        assert self.guard and self.sessions and self.addresses
-        user = await self.current(session, principal, lock=True)
+        user = await self.current(principal, lock=True)
         if user.has_password:
             if data.password is None:
                 raise DeletionNotConfirmed("password")
@@ -81,16 +101,18 @@ class UserService:
         elif data.confirm != DELETE_CONFIRMATION:
             raise DeletionNotConfirmed("confirm")
         # The gateway refuses every access token of the account from now on; refresh tokens die with it.
-        await self.sessions.end_all(session, user.id)
-        await self.addresses.erase_owner(session, user.id)
-        await UserRepository(session).delete(user)
-        await outbox.add(session, UserDeleted(user_id=user.id))
+        await self.sessions.end_all(user.id)
+        await self.addresses.erase_owner(user.id)
+        await UserRepository(self.session).delete(user)
+        await outbox.add(self.session, UserDeleted(user_id=user.id))
 
 
 async def create_user(db: Database, *, email: str, password: str, staff: bool, verified: bool = True,
                       passwords: PasswordHasher | None = None) -> User:
     """Create an account, or keep an existing one with that email (promoted with `staff`, verified
     with `verified`; its password is left alone). For the CLI and the staff bootstrap at start.
+
+    An entry point, not a use case: it opens its own transactions.
     """
     try:
         email = domain.normalise_email(email_validator.validate_email(email, check_deliverability=False).normalized)

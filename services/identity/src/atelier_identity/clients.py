@@ -1,0 +1,49 @@
+"""Other services' internal APIs that identity calls."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from atelier_common.errors import ServiceUnavailable
+from atelier_common.internal import call_internal
+from atelier_identity.schemas import QuotaRead, SubscriptionRead
+
+log = logging.getLogger("atelier.identity.clients")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The user's plan and generation quota as payments reports them."""
+
+    plan: SubscriptionRead
+    quota: QuotaRead
+
+
+class PaymentsClient:
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def subscription(self, user_id: uuid.UUID) -> Subscription | None:
+        """The user's subscription and quota; None (logged) when payments cannot tell us now."""
+        try:
+            response = await call_internal(self.runtime, "payments", "GET", f"/internal/subscriptions/{user_id}")
+        except ServiceUnavailable as exc:
+            log.warning("payments is unreachable; the profile of %s goes without its subscription: %s",
+                        user_id, exc)
+            return None
+        if response.status_code != 200:
+            log.warning("payments answered %s for the subscription of %s: %s", response.status_code, user_id,
+                        response.text[:500])
+            return None
+        try:
+            body = response.json()
+            return Subscription(plan=SubscriptionRead.model_validate(body),
+                                quota=QuotaRead.model_validate(body["quota"]))
+        except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            log.warning("payments sent a subscription identity cannot read: %s", exc)
+            return None

@@ -1,0 +1,30 @@
+"""Identity's context: the long-lived collaborators of its use cases, built once by `bootstrap.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from atelier_common.keys import SigningKey
+from atelier_common.ratelimit import RateLimiter
+from atelier_identity.api.cookies import RefreshCookie
+from atelier_identity.clients import PaymentsClient
+from atelier_identity.mail import Mailer
+from atelier_identity.oidc import OidcProviders
+from atelier_identity.security import AccessTokenSigner, PasswordHasher
+from atelier_identity.settings import IdentitySettings
+
+
+@dataclass(frozen=True)
+class IdentityContext:
+    settings: IdentitySettings
+    signing_key: SigningKey
+    # The public keys of `signing_key`, served at /.well-known/jwks.json.
+    jwks: dict[str, Any]
+    signer: AccessTokenSigner
+    passwords: PasswordHasher
+    limiter: RateLimiter
+    mailer: Mailer
+    refresh_cookie: RefreshCookie
+    oidc: OidcProviders
+    payments: PaymentsClient
