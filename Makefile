@@ -19,9 +19,9 @@ up: sync  ## the distributed topology against PostgreSQL and RabbitMQ
 migrate: sync
 	$(UV) run atelier migrate
 
-MYPY_PATHS := libs/common/src libs/platform/src libs/testing/src gateway/src
+MYPY_PATHS := libs/common/src libs/platform/src libs/testing/src gateway/src $(wildcard services/*/src)
 
-lint: sync  ## ruff (lint + import order), then mypy (strict on the libs and the gateway); CI runs it before the tests
+lint: sync  ## ruff (lint + import order), then mypy (strict on the libs and the gateway, default on services); CI runs it before the tests
 	$(UV) run ruff check .
 	$(UV) run mypy $(MYPY_PATHS)
 

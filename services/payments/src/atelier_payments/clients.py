@@ -10,7 +10,7 @@ import httpx
 
 from atelier_common.internal import call_internal
 from atelier_payments.domain import OrderView, order_view
-from atelier_payments.errors import InvalidSku, OrdersUnavailable
+from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable
 
 log = logging.getLogger("atelier.payments.orders")
 
@@ -30,6 +30,8 @@ class OrdersClient:
                 "items": [{"sku": sku, "quantity": 1}]}
         response = await call_internal(self.runtime, "orders", "POST", "/internal/orders", json=body)
         if response.status_code in (400, 404, 422):
+            if _error_code(response) == NotPurchasable.code:  # a plan: bought only by subscribing
+                raise NotPurchasable(details={"sku": sku})
             raise InvalidSku(details={"sku": sku})
         return self._order(response, 201, 200)
 
@@ -43,3 +45,11 @@ class OrdersClient:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("orders sent an order payments cannot read: %s", exc)
             raise OrdersUnavailable() from exc
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None

@@ -58,6 +58,11 @@ class InvalidSku(PaymentsError):
     code, status, default_message = "INVALID_SKU", 400, "This product cannot be purchased"
 
 
+class NotPurchasable(PaymentsError):
+    code, status, default_message = ("NOT_PURCHASABLE", 400,
+                                     "This product is not sold here (a subscription plan is bought by subscribing)")
+
+
 class RefundExceedsPayment(PaymentsError):
     code, status, default_message = ("REFUND_EXCEEDS_PAYMENT", 400,
                                       "The refund exceeds what was paid minus what was already refunded")

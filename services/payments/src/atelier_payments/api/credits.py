@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
 
 
 @router.post("/purchase", response_model=CreditPurchaseRead,
-             responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU or VALIDATION_ERROR"}})
+             responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU, NOT_PURCHASABLE (a subscription plan) or VALIDATION_ERROR"}})
 async def purchase_credits(data: CreditPurchase, user: UserPrincipal, payments: PaymentServiceDep,
                            idempotency: IdempotencyDep) -> Any:
     return await idempotency.run(lambda: _purchase(payments, user, data))
