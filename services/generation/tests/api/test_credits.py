@@ -148,3 +148,19 @@ class TestModels:
         models = {m["id"]: m for m in response.json()["models"]}
         assert models["flux-pro"] == {"id": "flux-pro", "name": "FLUX Pro", "credits": 2, "kind": "image"}
         assert models["restore-v1"]["kind"] == "restoration"
+
+
+class TestInternalQuota:
+    async def test_payments_reads_the_quota_of_this_period(self, api) -> None:
+        user = api.user()
+        path, service = f"/internal/users/{user.id}/quota", {"X-Service-Token": api.runtime.settings.service_token}
+        assert_error(await api.client.get(path, headers=user.headers), 401, "AUTHENTICATION_REQUIRED")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 0, "used": 0, "remaining": 0}
+        end = datetime.now(UTC) + timedelta(days=30)
+        await api.h.deliver(_subscription(user, quota=10, period_end=end), producer="payments")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 10, "used": 0, "remaining": 10}
+        await api.generated(user, batch_size=2)
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 10, "used": 2, "remaining": 8}
+        # Lapsed: no quota left to show.
+        await api.h.deliver(_subscription(user, quota=10, status="canceled", period_end=end), producer="payments")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 0, "used": 0, "remaining": 0}

@@ -29,7 +29,7 @@ from atelier_generation.repository import (
     TransactionRepository,
     WalletRepository,
 )
-from atelier_generation.schemas import CreditPackRead, TransactionRead, UsageRead
+from atelier_generation.schemas import CreditPackRead, QuotaRead, TransactionRead, UsageRead
 from atelier_generation.service._shared import Tools, utcnow
 
 log = logging.getLogger("atelier.generation.credits")
@@ -84,6 +84,15 @@ class CreditService:
         return UsageRead(images_generated=await JobRepository(session).images_generated(user_id),
                          credits_balance=balance, images_remaining=domain.images_remaining(quota_left, balance),
                          subscription_tier=tier)
+
+    async def quota(self, session: AsyncSession, user_id: uuid.UUID) -> QuotaRead:
+        """This period's subscription quota: zeros without an active subscription."""
+        subscription = await SubscriptionRepository(session).get(user_id)
+        if subscription is None or not domain.subscription_is_active(subscription.status,
+                                                                      subscription.current_period_end, utcnow()):
+            return QuotaRead(monthly=0, used=0, remaining=0)
+        return QuotaRead(monthly=subscription.monthly_quota, used=subscription.quota_used,
+                         remaining=domain.quota_remaining(subscription.monthly_quota, subscription.quota_used))
 
     # -- spending ------------------------------------------------------------------------------
 
