@@ -25,6 +25,7 @@ from atelier_payments.app import create_app
 from atelier_payments.models import LedgerEntry, Payment
 from atelier_payments.settings import PaymentsSettings
 
+from .fake_subscription_services import FakeCatalogAndGeneration
 from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
 
 MIGRATIONS = Path(atelier_payments.__file__).parent / "migrations"
@@ -128,6 +129,7 @@ class PaymentsApi:
         self.orders = orders
         self.keys = keys
         self.stripe_webhooks = StripeWebhooks(harness.client)
+        self.others = FakeCatalogAndGeneration()
 
     @property
     def db(self) -> Any:
@@ -191,8 +193,13 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
         app = create_app(settings, bus=bus, http_mounts=mounts)
         # The local checkout's Pay button posts its webhook to this very service.
         mounts["http://payments.internal"] = httpx.ASGITransport(app=app)
+        others = FakeCatalogAndGeneration()
+        mounts["http://catalog.internal"] = httpx.ASGITransport(app=others.catalog)
+        mounts["http://generation.internal"] = httpx.ASGITransport(app=others.generation)
         async with ServiceHarness(app, bus) as h:
-            yield PaymentsApi(h, fake_orders, test_keys)
+            api = PaymentsApi(h, fake_orders, test_keys)
+            api.others = others
+            yield api
 
     return start
 
