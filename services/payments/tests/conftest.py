@@ -25,8 +25,8 @@ from atelier_payments.app import create_app
 from atelier_payments.models import LedgerEntry, Payment
 from atelier_payments.settings import PaymentsSettings
 
-from .fake_subscription_services import FakeCatalogAndGeneration
 from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
+from .fake_subscription_services import FakeCatalogAndGeneration
 
 MIGRATIONS = Path(atelier_payments.__file__).parent / "migrations"
 PUBLIC_URL = "http://shop.test"

@@ -33,7 +33,7 @@ class TestPlans:
 
 class TestLifecycle:
     async def test_without_a_plan_the_user_is_free(self, api) -> None:
-        user_id, headers = api.user()
+        _, headers = api.user()
         body = (await api.client.get("/api/v1/subscriptions/current", headers=headers)).json()
         assert body["plan_id"] is None and body["tier"] == "free"
         assert body["quota"] == {"monthly": 0, "used": 0, "remaining": 0}
@@ -100,6 +100,16 @@ class TestLifecycle:
         assert response.status_code == 200
         portal = (await api.client.post("/api/v1/subscriptions/portal", headers=headers)).json()
         assert portal["portal_url"].startswith("http://shop.test/api/dev/subscriptions/portal/")
+        page_path = portal["portal_url"].removeprefix("http://shop.test")
+        page = await api.client.get(page_path)
+        assert page.status_code == 200 and "pro_monthly" in page.text and ">Cancel<" in page.text
+        cancelled = await api.client.post(page_path + "/cancel")
+        assert cancelled.status_code == 200 and ">Reactivate<" in cancelled.text
+        cur = (await api.client.get("/api/v1/subscriptions/current", headers=headers)).json()
+        assert cur["cancel_at_period_end"] is True
+        await api.client.post(page_path + "/reactivate")
+        current = (await api.client.get("/api/v1/subscriptions/current", headers=headers)).json()
+        assert current["cancel_at_period_end"] is False
         path = f"/internal/subscriptions/{user_id}"
         assert_error(await api.client.get(path, headers=headers), 401, "AUTHENTICATION_REQUIRED")
         internal = await api.client.get(path, headers={"X-Service-Token": api.h.runtime.settings.service_token})

@@ -123,3 +123,31 @@ async def pay_subscription_checkout(session_id: SessionId, subscriptions: Subscr
         return Response(SubscriptionCheckoutRead(checkout_url=redirect).model_dump_json(),
                         media_type="application/json")
     return RedirectResponse(redirect, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _portal_page(subscription: Any) -> str:
+    base = f"/api/dev/subscriptions/portal/{escape(subscription.provider_subscription_id or '')}"
+    end = subscription.current_period_end.isoformat() if subscription.current_period_end else "-"
+    toggle = "reactivate" if subscription.cancel_at_period_end else "cancel"
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Your plan</title></head><body>"
+            f"<h1>Plan {escape(subscription.plan_sku)} ({escape(subscription.status)})</h1>"
+            f"<p>Current period ends {escape(end)}"
+            f"{' — cancelled at period end' if subscription.cancel_at_period_end else ''}</p>"
+            f'<form method="post" action="{base}/{toggle}"><button type="submit">{toggle.title()}</button></form>'
+            f'<form method="post" action="{base}/payment-method"><input name="payment_method_id" '
+            f'value="pm_card_visa"><button type="submit">Change card</button></form>'
+            f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")
+
+
+@dev_router.get("/portal/{session_id}", response_class=HTMLResponse, responses=NOT_FOUND)
+async def show_portal(session_id: SessionId, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    return HTMLResponse(_portal_page(await subscriptions.local_portal(session_id)))
+
+
+@dev_router.post("/portal/{session_id}/{action}", response_class=HTMLResponse, responses={**NOT_FOUND, **STATE})
+async def portal_action(session_id: SessionId, action: Annotated[str, Path(pattern="^(cancel|reactivate|payment-method)$")],
+                        request: Request, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    form = await request.form() if action == "payment-method" else {}
+    method = form.get("payment_method_id")
+    subscription = await subscriptions.local_portal(session_id, action, str(method) if method else None)
+    return HTMLResponse(_portal_page(subscription))

@@ -171,6 +171,19 @@ class SubscriptionService(UseCase[PaymentsContext]):
             raise SubscriptionNotFound()
         return subscription
 
+    async def local_portal(self, session_id: str, action: str | None = None,
+                           payment_method_id: str | None = None) -> Subscription:
+        """The local provider's portal page (keyed by the provider subscription id, like
+        Stripe's portal session URL): show, cancel, reactivate or change the card."""
+        subscription = await self._by_provider_id(session_id, for_update=False)
+        if action == "cancel":
+            await self.cancel(subscription.user_id)
+        elif action == "reactivate":
+            await self.reactivate(subscription.user_id)
+        elif action == "payment-method" and payment_method_id:
+            await self.set_payment_method(subscription.user_id, payment_method_id)
+        return await self._by_provider_id(session_id, for_update=False)
+
     async def pay_local_checkout(self, session_id: str) -> Subscription:
         """The dev checkout's Pay: the first period starts now, its invoice is paid."""
         subscription = await self._by_provider_id(session_id)
