@@ -123,10 +123,10 @@ class CheckoutSession(SQLModel, table=True):
 class Subscription(SQLModel, table=True):
     """A user's plan (S4): one row per user, the provider's subscription mirrored here."""
 
-    __tablename__ = "subscription"
+    __tablename__ = "billing_subscription"
     __table_args__ = (
-        Index("uq_subscription_user_id", "user_id", unique=True),
-        Index("uq_subscription_provider_id", "provider", "provider_subscription_id", unique=True),
+        Index("uq_billing_subscription_user_id", "user_id", unique=True),
+        Index("uq_billing_subscription_provider_id", "provider", "provider_subscription_id", unique=True),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -156,10 +156,10 @@ class Subscription(SQLModel, table=True):
 class SubscriptionInvoice(SQLModel, table=True):
     """One billing of a subscription period, paid or failed (GET /subscriptions/history)."""
 
-    __tablename__ = "subscription_invoice"
+    __tablename__ = "billing_invoice"
     __table_args__ = (
-        Index("ix_subscription_invoice_user_created", "user_id", "created_at"),
-        Index("uq_subscription_invoice_provider_id", "provider", "provider_invoice_id", unique=True),
+        Index("ix_billing_invoice_user_created", "user_id", "created_at"),
+        Index("uq_billing_invoice_provider_id", "provider", "provider_invoice_id", unique=True),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

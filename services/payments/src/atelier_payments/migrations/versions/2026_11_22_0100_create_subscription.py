@@ -21,7 +21,7 @@ def _timestamp(name: str, nullable: bool = False) -> sa.Column:
 
 def upgrade() -> None:
     op.create_table(
-        "subscription",
+        "billing_subscription",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("plan_id", sa.Uuid(), nullable=False),
@@ -43,11 +43,11 @@ def upgrade() -> None:
         _timestamp("created_at"),
         _timestamp("updated_at"),
     )
-    op.create_index("uq_subscription_user_id", "subscription", ["user_id"], unique=True)
-    op.create_index("uq_subscription_provider_id", "subscription", ["provider", "provider_subscription_id"],
+    op.create_index("uq_billing_subscription_user_id", "billing_subscription", ["user_id"], unique=True)
+    op.create_index("uq_billing_subscription_provider_id", "billing_subscription", ["provider", "provider_subscription_id"],
                     unique=True)
     op.create_table(
-        "subscription_invoice",
+        "billing_invoice",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("subscription_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
@@ -60,11 +60,11 @@ def upgrade() -> None:
         _timestamp("period_end", nullable=True),
         _timestamp("created_at"),
     )
-    op.create_index("ix_subscription_invoice_user_created", "subscription_invoice", ["user_id", "created_at"])
-    op.create_index("uq_subscription_invoice_provider_id", "subscription_invoice",
+    op.create_index("ix_billing_invoice_user_created", "billing_invoice", ["user_id", "created_at"])
+    op.create_index("uq_billing_invoice_provider_id", "billing_invoice",
                     ["provider", "provider_invoice_id"], unique=True)
 
 
 def downgrade() -> None:
-    op.drop_table("subscription_invoice")
-    op.drop_table("subscription")
+    op.drop_table("billing_invoice")
+    op.drop_table("billing_subscription")
