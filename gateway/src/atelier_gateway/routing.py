@@ -19,6 +19,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/billing": "payments",
     "/api/v1/credits/purchase": "payments",
     "/api/dev/checkout": "payments",
+    "/api/dev/subscriptions": "payments",
     "/api/v1/generation": "generation",
     "/api/v1/images": "generation",
     "/api/v1/credits": "generation",

@@ -27,6 +27,7 @@ from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
 from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
+from .fake_subscription_services import FakeCatalogAndGeneration
 
 MIGRATIONS = Path(atelier_payments.__file__).parent / "migrations"
 PUBLIC_URL = "http://shop.test"
@@ -129,6 +130,7 @@ class PaymentsApi:
         self.orders = orders
         self.keys = keys
         self.stripe_webhooks = StripeWebhooks(harness.client)
+        self.others = FakeCatalogAndGeneration()
 
     @property
     def db(self) -> Any:
@@ -192,8 +194,13 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
         app = create_app(settings, bus=bus, http_mounts=mounts)
         # The local checkout's Pay button posts its webhook to this very service.
         mounts["http://payments.internal"] = httpx.ASGITransport(app=app)
+        others = FakeCatalogAndGeneration()
+        mounts["http://catalog.internal"] = httpx.ASGITransport(app=others.catalog)
+        mounts["http://generation.internal"] = httpx.ASGITransport(app=others.generation)
         async with ServiceHarness(app, bus) as h:
-            yield PaymentsApi(h, fake_orders, test_keys)
+            api = PaymentsApi(h, fake_orders, test_keys)
+            api.others = others
+            yield api
 
     return start
 

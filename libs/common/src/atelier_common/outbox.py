@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.columns import UtcDateTime
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
@@ -38,7 +39,8 @@ class OutboxMessage(SQLModel, table=True):
     type: str = Field(max_length=100)
     version: int = 1
     producer: str = Field(max_length=50)
-    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Aware on SQLite too: consumers compare it with aware timestamps (the embedded mode).
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     correlation_id: str | None = Field(default=None, max_length=100)
     traceparent: str | None = Field(default=None, max_length=100)
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -175,6 +175,14 @@ class UsageRead(BaseModel):
     subscription_tier: str
 
 
+class QuotaRead(BaseModel):
+    """A user's subscription quota this period (GET /internal/users/{user_id}/quota, for payments)."""
+
+    monthly: int
+    used: int
+    remaining: int
+
+
 # -- restorations (S2) -----------------------------------------------------------------------
 
 class RestorationCreated(BaseModel):

@@ -148,3 +148,36 @@ class TestModels:
         models = {m["id"]: m for m in response.json()["models"]}
         assert models["flux-pro"] == {"id": "flux-pro", "name": "FLUX Pro", "credits": 2, "kind": "image"}
         assert models["restore-v1"]["kind"] == "restoration"
+
+
+class TestInternalQuota:
+    async def test_payments_reads_the_quota_of_this_period(self, api) -> None:
+        user = api.user()
+        path, service = f"/internal/users/{user.id}/quota", {"X-Service-Token": api.runtime.settings.service_token}
+        assert_error(await api.client.get(path, headers=user.headers), 401, "AUTHENTICATION_REQUIRED")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 0, "used": 0, "remaining": 0}
+        end = datetime.now(UTC) + timedelta(days=30)
+        await api.h.deliver(_subscription(user, quota=10, period_end=end), producer="payments")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 10, "used": 0, "remaining": 10}
+        await api.generated(user, batch_size=2)
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 10, "used": 2, "remaining": 8}
+        # Lapsed: no quota left to show.
+        await api.h.deliver(_subscription(user, quota=10, status="canceled", period_end=end), producer="payments")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 0, "used": 0, "remaining": 0}
+
+
+class TestSubscriptionPeriods:
+    async def test_each_period_from_payments_resets_the_quota(self, api) -> None:
+        user = api.user()
+        start = datetime.now(UTC)
+        first = SubscriptionChanged(user_id=user.id, plan_sku="pro_monthly", plan_id=uuid.uuid4(), tier="pro",
+                                    status="active", monthly_quota=5, current_period_start=start,
+                                    current_period_end=start + timedelta(days=30))
+        await api.h.deliver(first, producer="payments")
+        await api.generated(user, batch_size=2)
+        path, service = f"/internal/users/{user.id}/quota", {"X-Service-Token": api.runtime.settings.service_token}
+        assert (await api.client.get(path, headers=service)).json()["used"] == 2
+        renewed = first.model_copy(update={"current_period_start": start + timedelta(seconds=1),
+                                           "current_period_end": start + timedelta(days=30, seconds=1)})
+        await api.h.deliver(renewed, producer="payments")
+        assert (await api.client.get(path, headers=service)).json() == {"monthly": 5, "used": 0, "remaining": 5}

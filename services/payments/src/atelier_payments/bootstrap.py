@@ -11,7 +11,7 @@ import httpx
 
 from atelier_common.internal import service_url
 from atelier_common.service import Runtime
-from atelier_payments.clients import OrdersClient
+from atelier_payments.clients import CatalogClient, GenerationClient, OrdersClient
 from atelier_payments.domain import LOCAL, STRIPE
 from atelier_payments.providers import PaymentProvider, Providers
 from atelier_payments.providers.local import LocalProvider, SimpleProvider
@@ -28,6 +28,9 @@ class PaymentsContext:
     http: httpx.AsyncClient
     # Where the local checkout's Pay button sends its signed webhook: this service itself.
     local_webhook_url: str
+    # Subscriptions (S4): plans from catalog, the quota used from generation.
+    catalog: CatalogClient | None = None
+    generation: GenerationClient | None = None
 
 
 def build_providers(settings: PaymentsSettings) -> Providers:
@@ -53,6 +56,8 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
     providers = build_providers(settings)
     try:
         yield PaymentsContext(settings=settings, providers=providers, orders=OrdersClient(runtime),
-                              http=runtime.http, local_webhook_url=webhook_url)
+                              http=runtime.http, local_webhook_url=webhook_url,
+                              catalog=CatalogClient(runtime, settings.subscription_plan_skus),
+                              generation=GenerationClient(runtime))
     finally:
         await providers.close()

@@ -10,7 +10,7 @@ import httpx
 
 from atelier_common.internal import call_internal
 from atelier_payments.domain import OrderView, order_view
-from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable
+from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable, ServiceDependencyUnavailable
 
 log = logging.getLogger("atelier.payments.orders")
 
@@ -45,6 +45,38 @@ class OrdersClient:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("orders sent an order payments cannot read: %s", exc)
             raise OrdersUnavailable() from exc
+
+
+class CatalogClient:
+    """Catalog's internal API: the subscription plans (payments never reads catalog's tables)."""
+
+    def __init__(self, runtime: Any, plan_skus: list[str]) -> None:
+        self.runtime = runtime
+        self.plan_skus = plan_skus
+
+    async def plans(self) -> list[dict[str, Any]]:
+        response = await call_internal(self.runtime, "catalog", "POST", "/internal/products/lookup",
+                                       json={"skus": self.plan_skus})
+        if response.status_code != 200:
+            log.warning("catalog answered %s: %s", response.status_code, response.text[:500])
+            raise ServiceDependencyUnavailable()
+        return [p for p in response.json()["results"]
+                if p.get("kind") == "subscription_plan" and p.get("is_active")]
+
+
+class GenerationClient:
+    """Generation's internal API: the subscription quota used this period."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def quota(self, user_id: uuid.UUID) -> dict[str, int]:
+        response = await call_internal(self.runtime, "generation", "GET", f"/internal/users/{user_id}/quota")
+        if response.status_code != 200:
+            log.warning("generation answered %s: %s", response.status_code, response.text[:500])
+            raise ServiceDependencyUnavailable()
+        body = response.json()
+        return {"monthly": int(body["monthly"]), "used": int(body["used"]), "remaining": int(body["remaining"])}
 
 
 def _error_code(response: httpx.Response) -> str | None:

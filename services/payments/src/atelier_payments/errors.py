@@ -74,3 +74,23 @@ class PaymentProviderError(PaymentsError):
 
 class OrdersUnavailable(PaymentsError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "Orders are unavailable"
+
+
+class PlanNotFound(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "Subscription plan not found"
+
+
+class SubscriptionNotFound(PaymentsError):
+    code, status, default_message = "NOT_FOUND", 404, "No subscription"
+
+
+class AlreadySubscribed(PaymentsError):
+    code, status, default_message = "ALREADY_SUBSCRIBED", 409, "An active subscription exists already"
+
+
+class InvalidSubscriptionState(PaymentsError):
+    code, status, default_message = "INVALID_STATE", 400, "The subscription's state does not allow this"
+
+
+class ServiceDependencyUnavailable(PaymentsError):
+    code, status, default_message = "SERVICE_UNAVAILABLE", 503, "A service payments depends on is unavailable"

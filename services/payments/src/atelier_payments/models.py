@@ -152,3 +152,59 @@ class CheckoutSession(SQLModel, table=True):
     status: str = Field(default="open", max_length=20)
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     created_at: datetime = _timestamp()
+
+
+class Subscription(SQLModel, table=True):
+    """A user's plan (S4): one row per user, the provider's subscription mirrored here."""
+
+    __tablename__ = "billing_subscription"
+    __table_args__ = (
+        Index("uq_billing_subscription_user_id", "user_id", unique=True),
+        Index("uq_billing_subscription_provider_id", "provider", "provider_subscription_id", unique=True),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID
+    plan_id: uuid.UUID
+    plan_sku: str = Field(max_length=64)
+    tier: str = Field(max_length=30)
+    monthly_quota: int = 0
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    provider: str = Field(max_length=20)
+    provider_subscription_id: str | None = Field(default=None, max_length=255)
+    provider_customer_id: str | None = Field(default=None, max_length=255)
+    payment_method_id: str | None = Field(default=None, max_length=255)
+    # incomplete (checkout open), active, past_due, canceled
+    status: str = Field(max_length=20)
+    current_period_start: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    current_period_end: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    cancel_at_period_end: bool = False
+    # Where the local checkout page sends the user after paying or cancelling.
+    checkout_success_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    checkout_cancel_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class SubscriptionInvoice(SQLModel, table=True):
+    """One billing of a subscription period, paid or failed (GET /subscriptions/history)."""
+
+    __tablename__ = "billing_invoice"
+    __table_args__ = (
+        Index("ix_billing_invoice_user_created", "user_id", "created_at"),
+        Index("uq_billing_invoice_provider_id", "provider", "provider_invoice_id", unique=True),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subscription_id: uuid.UUID
+    user_id: uuid.UUID
+    provider: str = Field(max_length=20)
+    provider_invoice_id: str = Field(max_length=255)
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(max_length=3)
+    # paid or failed
+    status: str = Field(max_length=20)
+    period_start: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    period_end: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    created_at: datetime = _timestamp()

@@ -156,3 +156,73 @@ class CheckoutPaid(BaseModel):
     order_id: uuid.UUID
     session_id: str
     redirect_url: str
+
+
+# -- subscriptions (S4) -------------------------------------------------------------------------
+
+class PlanRead(BaseModel):
+    id: uuid.UUID
+    sku: str
+    name: str
+    tier: str
+    interval: str
+    monthly_quota: int
+    price: str
+    currency: str
+    features: list[str]
+
+
+class PlanList(BaseModel):
+    results: list[PlanRead]
+
+
+class QuotaRead(BaseModel):
+    monthly: int
+    used: int
+    remaining: int
+
+
+class SubscriptionRead(BaseModel):
+    plan_id: str | None
+    tier: str
+    status: str | None
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    quota: QuotaRead
+
+
+class SubscriptionCheckout(_Input):
+    # The plan's SKU (`pro_monthly`) or its catalog product id.
+    plan_id: Annotated[str, Field(min_length=1, max_length=64)]
+    success_url: RedirectUrl
+    cancel_url: RedirectUrl
+
+
+class SubscriptionCheckoutRead(BaseModel):
+    checkout_url: str
+
+
+class PortalRead(BaseModel):
+    portal_url: str
+
+
+class PaymentMethodUpdate(_Input):
+    payment_method_id: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class InvoiceRead(BaseModel):
+    id: uuid.UUID
+    kind: str = "invoice"
+    provider_invoice_id: str
+    amount: Money
+    currency: str
+    status: str
+    period_start: datetime | None
+    period_end: datetime | None
+    created_at: datetime
+
+
+class AdvanceSubscription(_Input):
+    user_id: uuid.UUID
+    outcome: Literal["paid", "failed"] = "paid"

@@ -35,6 +35,10 @@ class PaymentsSettings(ServiceSettings):
     credits_cancel_url: str = "http://localhost:3000/payment/cancelled"
     # How long a local checkout page can be paid (Stripe's sessions last 24 hours).
     local_checkout_ttl_minutes: int = 24 * 60
+    # The catalog products (kind subscription_plan) offered as plans, by SKU (S4).
+    subscription_plan_skus: list[str] = ["pro_monthly", "studio_monthly"]
+    # The local provider's billing period.
+    local_subscription_period_days: int = 30
 
     @model_validator(mode="after")
     def _check_payment_settings(self) -> "PaymentsSettings":

@@ -73,3 +73,5 @@ class SubscriptionChanged(IntegrationEvent):
     monthly_quota: int = 0
     current_period_end: datetime | None = None
     cancel_at_period_end: bool = False
+    plan_id: uuid.UUID | None = None
+    current_period_start: datetime | None = None

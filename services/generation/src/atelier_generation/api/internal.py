@@ -8,8 +8,8 @@ import uuid
 from fastapi import APIRouter
 
 from atelier_common.auth import require_service
-from atelier_generation.api.deps import AccountServiceDep
-from atelier_generation.schemas import AccountSummary
+from atelier_generation.api.deps import AccountServiceDep, CreditServiceDep
+from atelier_generation.schemas import AccountSummary, QuotaRead
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
@@ -18,3 +18,9 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 async def get_account_summary(owner_id: uuid.UUID, accounts: AccountServiceDep) -> AccountSummary:
     """Credits, tier, images made and whether the one-time share unlock was used (zeros when unknown)."""
     return await accounts.summary(owner_id)
+
+
+@router.get("/users/{user_id}/quota", response_model=QuotaRead)
+async def get_quota(user_id: uuid.UUID, credits: CreditServiceDep) -> QuotaRead:
+    """The subscription quota this period (zeros without an active subscription)."""
+    return await credits.quota(user_id)

@@ -29,7 +29,7 @@ from atelier_generation.repository import (
     TransactionRepository,
     WalletRepository,
 )
-from atelier_generation.schemas import CreditPackRead, TransactionRead, UsageRead
+from atelier_generation.schemas import CreditPackRead, QuotaRead, TransactionRead, UsageRead
 from atelier_generation.service._shared import utcnow
 
 log = logging.getLogger("atelier.generation.credits")
@@ -81,6 +81,15 @@ class CreditService(UseCase[GenerationContext]):
         return UsageRead(images_generated=await JobRepository(self.session).images_generated(user_id),
                          credits_balance=balance, images_remaining=domain.images_remaining(quota_left, balance),
                          subscription_tier=tier)
+
+    async def quota(self, user_id: uuid.UUID) -> QuotaRead:
+        """This period's subscription quota: zeros without an active subscription."""
+        subscription = await SubscriptionRepository(self.session).get(user_id)
+        if subscription is None or not domain.subscription_is_active(subscription.status,
+                                                                      subscription.current_period_end, utcnow()):
+            return QuotaRead(monthly=0, used=0, remaining=0)
+        return QuotaRead(monthly=subscription.monthly_quota, used=subscription.quota_used,
+                         remaining=domain.quota_remaining(subscription.monthly_quota, subscription.quota_used))
 
     # -- spending ------------------------------------------------------------------------------
 

@@ -1,0 +1,154 @@
+"""/api/v1/subscriptions (S4), /internal/subscriptions and the local provider's dev pages
+(/api/dev/subscriptions: checkout, portal, advancing a period)."""
+
+from __future__ import annotations
+
+import uuid
+from html import escape
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from atelier_common.auth import UserPrincipal, require_service
+from atelier_common.money import quantize
+from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.responses import ErrorResponses
+from atelier_common.service import use_case
+from atelier_payments.api.deps import AUTH, NOT_FOUND, require_dev_endpoints
+from atelier_payments.schemas import (
+    AdvanceSubscription,
+    InvoiceRead,
+    PaymentMethodUpdate,
+    PlanList,
+    PortalRead,
+    SubscriptionCheckout,
+    SubscriptionCheckoutRead,
+    SubscriptionRead,
+)
+from atelier_payments.service.subscriptions import SubscriptionService
+
+SubscriptionServiceDep = Annotated[SubscriptionService, use_case(SubscriptionService)]
+STATE: ErrorResponses = {400: {"description": "INVALID_STATE or validation error"},
+         404: {"description": "NOT_FOUND: no subscription (or unknown plan)"}}
+
+router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
+internal_router = APIRouter(prefix="/internal/subscriptions", tags=["internal"], dependencies=[require_service],
+                            include_in_schema=False)
+dev_router = APIRouter(prefix="/api/dev/subscriptions", tags=["dev"], dependencies=[require_dev_endpoints],
+                       include_in_schema=False)
+SessionId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/plans", response_model=PlanList)
+async def list_plans(subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    return {"results": await subscriptions.plans()}
+
+
+@router.get("/current", response_model=SubscriptionRead, responses=AUTH)
+async def current_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    return await subscriptions.current(user.owner_id)
+
+
+@router.post("/checkout", response_model=SubscriptionCheckoutRead,
+             responses={**AUTH, **NOT_FOUND, 409: {"description": "ALREADY_SUBSCRIBED"}})
+async def start_checkout(data: SubscriptionCheckout, user: UserPrincipal,
+                         subscriptions: SubscriptionServiceDep) -> SubscriptionCheckoutRead:
+    url = await subscriptions.checkout(user.owner_id, data.plan_id, success_url=str(data.success_url),
+                                       cancel_url=str(data.cancel_url))
+    return SubscriptionCheckoutRead(checkout_url=url)
+
+
+@router.post("/portal", response_model=PortalRead, responses={**AUTH, **STATE})
+async def open_portal(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> PortalRead:
+    return PortalRead(portal_url=await subscriptions.portal(user.owner_id))
+
+
+@router.post("/cancel", response_model=SubscriptionRead, responses={**AUTH, **STATE})
+async def cancel_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    return await subscriptions.cancel(user.owner_id)
+
+
+@router.post("/reactivate", response_model=SubscriptionRead, responses={**AUTH, **STATE})
+async def reactivate_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    return await subscriptions.reactivate(user.owner_id)
+
+
+@router.post("/payment-method", response_model=SubscriptionRead, responses={**AUTH, **STATE})
+async def update_payment_method(data: PaymentMethodUpdate, user: UserPrincipal,
+                                subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    return await subscriptions.set_payment_method(user.owner_id, data.payment_method_id)
+
+
+@router.get("/history", response_model=Page[InvoiceRead], responses=AUTH)
+async def billing_history(request: Request, user: UserPrincipal, page: PageParamsDep,
+                          subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    count, invoices = await subscriptions.history(user.owner_id, limit=page.limit, offset=page.offset)
+    return build_page(request, page, count, invoices)
+
+
+@internal_router.get("/{user_id}", response_model=SubscriptionRead)
+async def internal_subscription(user_id: uuid.UUID, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """Exactly GET /subscriptions/current of that user (identity's /users/me shows it)."""
+    return await subscriptions.current(user_id)
+
+
+@dev_router.post("/advance", response_model=SubscriptionRead, responses=STATE)
+async def advance_period(data: AdvanceSubscription, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    return await subscriptions.advance(data.user_id, data.outcome)
+
+
+@dev_router.get("/checkout/{session_id}", response_class=HTMLResponse, responses=NOT_FOUND)
+async def show_subscription_checkout(session_id: SessionId, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    view = await subscriptions.local_checkout(session_id)
+    sub = view.subscription
+    price = f"{quantize(sub.amount)} {escape(sub.currency)}"
+    action = (f'<form method="post" action="/api/dev/subscriptions/checkout/{escape(session_id)}/pay">'
+              f'<button type="submit">Subscribe for {price}</button></form>'
+              f'<p><a href="{escape(view.cancel_url)}">Cancel</a></p>') if sub.status == "incomplete" else (
+        f"<p>This checkout is closed ({escape(sub.status)}).</p>")
+    return HTMLResponse(
+        f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Subscribe to {escape(sub.plan_sku)}</title>"
+        f"</head><body><h1>Plan {escape(sub.plan_sku)} ({escape(sub.tier)})</h1>"
+        f"<p>Price: <strong>{price}</strong> every {view.period_days} days</p>"
+        f"<p>{sub.monthly_quota} generations per period</p>{action}"
+        f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")
+
+
+@dev_router.post("/checkout/{session_id}/pay", responses={**NOT_FOUND, **STATE})
+async def pay_subscription_checkout(session_id: SessionId, subscriptions: SubscriptionServiceDep,
+                                    accept: Annotated[str, Header()] = "") -> Response:
+    subscription = await subscriptions.pay_local_checkout(session_id)
+    redirect = (subscription.checkout_success_url or "/").replace("{CHECKOUT_SESSION_ID}", session_id)
+    if "application/json" in accept:
+        return Response(SubscriptionCheckoutRead(checkout_url=redirect).model_dump_json(),
+                        media_type="application/json")
+    return RedirectResponse(redirect, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _portal_page(subscription: Any) -> str:
+    base = f"/api/dev/subscriptions/portal/{escape(subscription.provider_subscription_id or '')}"
+    end = subscription.current_period_end.isoformat() if subscription.current_period_end else "-"
+    toggle = "reactivate" if subscription.cancel_at_period_end else "cancel"
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Your plan</title></head><body>"
+            f"<h1>Plan {escape(subscription.plan_sku)} ({escape(subscription.status)})</h1>"
+            f"<p>Current period ends {escape(end)}"
+            f"{' — cancelled at period end' if subscription.cancel_at_period_end else ''}</p>"
+            f'<form method="post" action="{base}/{toggle}"><button type="submit">{toggle.title()}</button></form>'
+            f'<form method="post" action="{base}/payment-method"><input name="payment_method_id" '
+            f'value="pm_card_visa"><button type="submit">Change card</button></form>'
+            f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")
+
+
+@dev_router.get("/portal/{session_id}", response_class=HTMLResponse, responses=NOT_FOUND)
+async def show_portal(session_id: SessionId, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    return HTMLResponse(_portal_page(await subscriptions.local_portal(session_id)))
+
+
+@dev_router.post("/portal/{session_id}/{action}", response_class=HTMLResponse, responses={**NOT_FOUND, **STATE})
+async def portal_action(session_id: SessionId, action: Annotated[str, Path(pattern="^(cancel|reactivate|payment-method)$")],
+                        request: Request, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    form = await request.form() if action == "payment-method" else {}
+    method = form.get("payment_method_id")
+    subscription = await subscriptions.local_portal(session_id, action, str(method) if method else None)
+    return HTMLResponse(_portal_page(subscription))

@@ -1,0 +1,278 @@
+"""Subscriptions (S4): plans from catalog, a user's plan and its lifecycle, invoices, the quota.
+
+One `subscription` row per user mirrors the provider's subscription. Every change publishes
+`subscription.changed` through the outbox (generation keeps the tier and the quota from it);
+every paid invoice is a ledger entry. The local provider's lifecycle (checkout, renewals,
+failures, the end of a cancelled period) is driven by the dev routes and the CLI.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.columns import utcnow
+from atelier_common.contracts.payments import SubscriptionChanged
+from atelier_common.service import UseCase
+from atelier_payments.bootstrap import PaymentsContext
+from atelier_payments.domain import LOCAL, LedgerKind
+from atelier_payments.errors import (
+    AlreadySubscribed,
+    InvalidSubscriptionState,
+    PaymentProviderError,
+    PlanNotFound,
+    ServiceDependencyUnavailable,
+    SubscriptionNotFound,
+)
+from atelier_payments.models import LedgerEntry, Subscription, SubscriptionInvoice
+
+FREE_TIER = "free"
+INCOMPLETE, ACTIVE, PAST_DUE, CANCELED = "incomplete", "active", "past_due", "canceled"
+# A plan the user holds (a new checkout answers 409 ALREADY_SUBSCRIBED).
+HOLDING = (ACTIVE, PAST_DUE)
+
+
+def plan_view(product: dict[str, Any]) -> dict[str, Any]:
+    attributes = product.get("attributes") or {}
+    quota = int(attributes.get("monthly_quota") or 0)
+    features = [f"{quota} generations a month"]
+    if attributes.get("tier") == "studio":
+        features.append("Premium gallery access")
+    return {"id": product["id"], "sku": product["sku"], "name": product["name"],
+            "tier": attributes.get("tier") or FREE_TIER, "interval": attributes.get("interval") or "month",
+            "monthly_quota": quota, "price": str(product["price"]), "currency": product["currency"],
+            "features": features}
+
+
+def holds_plan(subscription: Subscription | None, now: datetime) -> bool:
+    """The user has the plan's tier now: active (or past due) and inside the paid period."""
+    return (subscription is not None and subscription.status in HOLDING
+            and (subscription.current_period_end is None or subscription.current_period_end > now))
+
+
+@dataclass(frozen=True)
+class LocalCheckoutView:
+    subscription: Subscription
+    plan_name: str
+    period_days: int
+    success_url: str
+    cancel_url: str
+
+
+class SubscriptionService(UseCase[PaymentsContext]):
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        super().__init__(session, context)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def plans(self) -> list[dict[str, Any]]:
+        if self.context.catalog is None:
+            raise ServiceDependencyUnavailable()
+        return [plan_view(p) for p in await self.context.catalog.plans()]
+
+    async def plan(self, plan_ref: str) -> dict[str, Any]:
+        """A plan by its product id or its SKU."""
+        for plan in await self.plans():
+            if plan_ref in (str(plan["id"]), plan["sku"]):
+                return plan
+        raise PlanNotFound(details={"plan_id": plan_ref})
+
+    async def _get(self, user_id: uuid.UUID, *, for_update: bool = False) -> Subscription | None:
+        stmt = select(Subscription).where(col(Subscription.user_id) == user_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def _held(self, user_id: uuid.UUID) -> Subscription:
+        subscription = await self._get(user_id, for_update=True)
+        if subscription is None or subscription.status == INCOMPLETE:
+            raise SubscriptionNotFound()
+        return subscription
+
+    async def current(self, user_id: uuid.UUID) -> dict[str, Any]:
+        subscription = await self._get(user_id)
+        if self.context.generation is None:
+            raise ServiceDependencyUnavailable()
+        quota = await self.context.generation.quota(user_id)
+        if subscription is None or subscription.status == INCOMPLETE:
+            return {"plan_id": None, "tier": FREE_TIER, "status": None, "current_period_start": None,
+                    "current_period_end": None, "cancel_at_period_end": False, "quota": quota}
+        held = holds_plan(subscription, utcnow())
+        return {"plan_id": subscription.plan_sku if held else None,
+                "tier": subscription.tier if held else FREE_TIER,
+                "status": subscription.status if held or subscription.status == CANCELED else CANCELED,
+                "current_period_start": subscription.current_period_start,
+                "current_period_end": subscription.current_period_end,
+                "cancel_at_period_end": subscription.cancel_at_period_end, "quota": quota}
+
+    async def history(self, user_id: uuid.UUID, *, limit: int, offset: int
+                      ) -> tuple[int, list[SubscriptionInvoice]]:
+        where = col(SubscriptionInvoice.user_id) == user_id
+        count = (await self.session.execute(select(func.count()).select_from(SubscriptionInvoice).where(where)
+                                            )).scalar_one()
+        rows = (await self.session.execute(
+            select(SubscriptionInvoice).where(where)
+            .order_by(col(SubscriptionInvoice.created_at).desc(), col(SubscriptionInvoice.id).desc())
+            .limit(limit).offset(offset))).scalars().all()
+        return int(count), list(rows)
+
+    # -- starting ------------------------------------------------------------------------------
+
+    async def checkout(self, user_id: uuid.UUID, plan_ref: str, *, success_url: str, cancel_url: str) -> str:
+        plan = await self.plan(plan_ref)
+        provider = self.context.settings.provider
+        if provider != LOCAL:
+            raise PaymentProviderError("Subscriptions are only available with the local provider yet")
+        subscription = await self._get(user_id, for_update=True)
+        if holds_plan(subscription, utcnow()):
+            raise AlreadySubscribed()
+        if subscription is None:
+            subscription = Subscription(user_id=user_id, plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"],
+                                        tier=plan["tier"], amount=Decimal(plan["price"]), currency=plan["currency"],
+                                        provider=provider, status=INCOMPLETE)
+            self.session.add(subscription)
+        subscription.plan_id, subscription.plan_sku = uuid.UUID(str(plan["id"])), plan["sku"]
+        subscription.tier, subscription.monthly_quota = plan["tier"], plan["monthly_quota"]
+        subscription.amount, subscription.currency = Decimal(plan["price"]), plan["currency"]
+        subscription.provider, subscription.status = provider, INCOMPLETE
+        subscription.cancel_at_period_end = False
+        # The local checkout session: its id is the provider subscription id until paid.
+        subscription.provider_subscription_id = f"lsub_{secrets.token_hex(12)}"
+        subscription.provider_customer_id = f"lcus_{user_id.hex[:16]}"
+        subscription.updated_at = utcnow()
+        await self.session.flush()
+        base = self.context.settings.public_base_url.rstrip("/")
+        subscription.checkout_success_url, subscription.checkout_cancel_url = success_url, cancel_url
+        return f"{base}/api/dev/subscriptions/checkout/{subscription.provider_subscription_id}"
+
+    async def local_checkout(self, session_id: str) -> LocalCheckoutView:
+        subscription = await self._by_provider_id(session_id)
+        return LocalCheckoutView(subscription=subscription, plan_name=subscription.plan_sku,
+                                 period_days=self.context.settings.local_subscription_period_days,
+                                 success_url=subscription.checkout_success_url or "/",
+                                 cancel_url=subscription.checkout_cancel_url or "/")
+
+    async def _by_provider_id(self, provider_subscription_id: str, *, for_update: bool = True) -> Subscription:
+        stmt = select(Subscription).where(col(Subscription.provider) == LOCAL,
+                                          col(Subscription.provider_subscription_id) == provider_subscription_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        subscription = (await self.session.execute(stmt)).scalars().first()
+        if subscription is None:
+            raise SubscriptionNotFound()
+        return subscription
+
+    async def local_portal(self, session_id: str, action: str | None = None,
+                           payment_method_id: str | None = None) -> Subscription:
+        """The local provider's portal page (keyed by the provider subscription id, like
+        Stripe's portal session URL): show, cancel, reactivate or change the card."""
+        subscription = await self._by_provider_id(session_id, for_update=False)
+        if action == "cancel":
+            await self.cancel(subscription.user_id)
+        elif action == "reactivate":
+            await self.reactivate(subscription.user_id)
+        elif action == "payment-method" and payment_method_id:
+            await self.set_payment_method(subscription.user_id, payment_method_id)
+        return await self._by_provider_id(session_id, for_update=False)
+
+    async def pay_local_checkout(self, session_id: str) -> Subscription:
+        """The dev checkout's Pay: the first period starts now, its invoice is paid."""
+        subscription = await self._by_provider_id(session_id)
+        if subscription.status != INCOMPLETE:
+            raise InvalidSubscriptionState("This checkout is no longer open")
+        now = utcnow()
+        self._start_period(subscription, now)
+        subscription.status = ACTIVE
+        self._invoice(subscription, "paid", now)
+        await self._changed(subscription)
+        return subscription
+
+    # -- changing ------------------------------------------------------------------------------
+
+    async def cancel(self, user_id: uuid.UUID) -> dict[str, Any]:
+        subscription = await self._held(user_id)
+        if not holds_plan(subscription, utcnow()):
+            raise InvalidSubscriptionState("The subscription has ended")
+        if not subscription.cancel_at_period_end:
+            subscription.cancel_at_period_end = True
+            await self._changed(subscription)
+        return await self.current(user_id)
+
+    async def reactivate(self, user_id: uuid.UUID) -> dict[str, Any]:
+        subscription = await self._held(user_id)
+        if not holds_plan(subscription, utcnow()) or not subscription.cancel_at_period_end:
+            raise InvalidSubscriptionState("Only a subscription cancelled at period end can be reactivated "
+                                           "before that end")
+        subscription.cancel_at_period_end = False
+        await self._changed(subscription)
+        return await self.current(user_id)
+
+    async def set_payment_method(self, user_id: uuid.UUID, payment_method_id: str) -> dict[str, Any]:
+        subscription = await self._held(user_id)
+        subscription.payment_method_id = payment_method_id
+        subscription.updated_at = utcnow()
+        await self.session.flush()
+        return await self.current(user_id)
+
+    async def portal(self, user_id: uuid.UUID) -> str:
+        subscription = await self._held(user_id)
+        base = self.context.settings.public_base_url.rstrip("/")
+        return f"{base}/api/dev/subscriptions/portal/{subscription.provider_subscription_id}"
+
+    async def advance(self, user_id: uuid.UUID, outcome: str) -> dict[str, Any]:
+        """Dev only: the current period ends now. A plan cancelled at period end (or past due)
+        ends (free); otherwise `paid` starts the next period with a renewal invoice and
+        `failed` leaves it past due (it falls back to free at the end of the next advance)."""
+        subscription = await self._held(user_id)
+        now = utcnow()
+        if subscription.status == CANCELED:
+            raise InvalidSubscriptionState("The subscription has ended")
+        if subscription.cancel_at_period_end or subscription.status == PAST_DUE:
+            subscription.status, subscription.current_period_end = CANCELED, now
+        elif outcome == "paid":
+            self._start_period(subscription, now)
+            self._invoice(subscription, "paid", now)
+        else:
+            subscription.status = PAST_DUE
+            self._invoice(subscription, "failed", now)
+        await self._changed(subscription)
+        return await self.current(user_id)
+
+    # -- effects -------------------------------------------------------------------------------
+
+    def _start_period(self, subscription: Subscription, now: datetime) -> None:
+        subscription.current_period_start = now
+        subscription.current_period_end = now + timedelta(days=self.context.settings.local_subscription_period_days)
+
+    def _invoice(self, subscription: Subscription, status: str, now: datetime) -> None:
+        invoice = SubscriptionInvoice(subscription_id=subscription.id, user_id=subscription.user_id,
+                                      provider=subscription.provider,
+                                      provider_invoice_id=f"lin_{secrets.token_hex(12)}", amount=subscription.amount,
+                                      currency=subscription.currency, status=status,
+                                      period_start=subscription.current_period_start,
+                                      period_end=subscription.current_period_end, created_at=now)
+        self.session.add(invoice)
+        if status == "paid":
+            self.session.add(LedgerEntry(owner_id=subscription.user_id, user_id=subscription.user_id,
+                                         kind=LedgerKind.PAYMENT, amount=subscription.amount,
+                                         currency=subscription.currency, reference_id=invoice.provider_invoice_id,
+                                         description=f"Subscription {subscription.plan_sku}"))
+
+    async def _changed(self, subscription: Subscription) -> None:
+        subscription.updated_at = utcnow()
+        await self.session.flush()
+        await outbox.add(self.session, SubscriptionChanged(
+            user_id=subscription.user_id, plan_sku=subscription.plan_sku, plan_id=subscription.plan_id,
+            tier=subscription.tier, status=subscription.status, monthly_quota=subscription.monthly_quota,
+            current_period_start=subscription.current_period_start,
+            current_period_end=subscription.current_period_end,
+            cancel_at_period_end=subscription.cancel_at_period_end))
