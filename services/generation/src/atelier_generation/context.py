@@ -13,6 +13,7 @@ import httpx
 
 from atelier_common.db import Database
 from atelier_common.ratelimit import RateLimiter
+from atelier_generation.clients import ServiceClients
 from atelier_generation.generators import Generators
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
@@ -34,6 +35,7 @@ class GenerationContext:
     signer: UrlSigner
     generators: Generators
     limiter: RateLimiter
+    clients: ServiceClients
 
     def url(self, key: str) -> str:
         """A signed, expiring URL for a stored file: no stored file is reachable without one."""

@@ -63,6 +63,12 @@ class GenerationSettings(ServiceSettings):
     # confirm-share must follow the recorded redirect within this time.
     share_redirect_ttl_seconds: int = 3600
 
+    # -- storybooks (S0) ---------------------------------------------------------------------
+    # Each item's retries before any paid print order (then the tier's `max_retries_per_unit`).
+    free_retries_per_item: int = 0
+    book_max_characters: int = 20
+    book_max_pages: int = 100
+
     # -- credits -----------------------------------------------------------------------------
     transactions_limit: int = 50
 
