@@ -121,6 +121,19 @@ class TestAnonymousVisitor:
         character = await call(api, visitor, "GET", f"/books/{book['id']}/characters/{character['id']}")
         assert character["selected_version"]["version_number"] == 1
 
+    async def test_a_version_is_followed_on_the_jobs_progress_stream(self, api) -> None:
+        visitor = anonymous(api)
+        book = await new_book(api, visitor)
+        version = await call(api, visitor, "POST", f"/books/{book['id']}/cover/versions", 201)
+        response = await api.client.get(f"/api/v1/generation/jobs/{version['job_id']}/events",
+                                        headers=visitor.headers)
+        assert response.status_code == 200
+        events = [block for block in response.text.split("\n\n") if block.startswith("event:")]
+        assert events[-1].startswith("event: completed\n")
+        stranger = anonymous(api)
+        assert_error(await api.client.get(f"/api/v1/generation/jobs/{version['job_id']}/events",
+                                          headers=stranger.headers), 404, "NOT_FOUND")
+
     async def test_two_parallel_creates_make_one_book(self, api) -> None:
         visitor = anonymous(api)
         responses = await asyncio.gather(*(api.client.post("/api/v1/books", json={"title": f"Book {n}"},
