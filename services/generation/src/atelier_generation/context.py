@@ -13,11 +13,11 @@ import httpx
 
 from atelier_common.db import Database
 from atelier_common.ratelimit import RateLimiter
+from atelier_common.storage import Storage
 from atelier_generation.clients import ServiceClients
 from atelier_generation.generators import Generators
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
-from atelier_generation.storage import Storage
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,6 @@ class RestorationNotFound(GenerationError):
     code, status, default_message = "NOT_FOUND", 404, "Restoration not found"
 
 
-class AssetNotFound(GenerationError):
-    code, status, default_message = "NOT_FOUND", 404, "File not found"
-
-
 class UnknownModel(GenerationError):
     code, status, default_message = "VALIDATION_ERROR", 400, "Unknown generation model"
 

@@ -33,10 +33,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.generation import JobCompleted, JobFailed, JobRequested
 from atelier_common.inbox import EventContext
+from atelier_common.storage import StoredFileNotFound
 from atelier_generation import domain, imaging
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
-from atelier_generation.errors import AssetNotFound, GeneratorFailed
+from atelier_generation.errors import GeneratorFailed
 from atelier_generation.generators import ImageRequest
 from atelier_generation.models import GeneratedImage, GenerationJob, Restoration
 from atelier_generation.repository import ImageRepository, JobRepository, RestorationRepository
@@ -151,7 +152,7 @@ class JobRunner:
         storage, settings = self.context.storage, self.context.settings
         try:
             original = await storage.get(restoration.original_key)
-        except AssetNotFound as exc:
+        except StoredFileNotFound as exc:
             raise GeneratorFailed("The uploaded photo is missing") from exc
         full = await self.context.generators.for_model(job.model).restore(original)
         preview = await asyncio.to_thread(imaging.watermarked_preview, full, settings.preview_max_side)
