@@ -37,7 +37,7 @@ async def finished(api: httpx.AsyncClient, headers: dict[str, str], version_path
         assert version["status"] != "failed", version
         return version if version["status"] == "completed" else None
 
-    return await poll(check, timeout=60, message=f"{version_path} completed")
+    return await poll(check, timeout=90, message=f"{version_path} completed")
 
 
 async def pay(api: httpx.AsyncClient, headers: dict[str, str], order_id: str) -> None:
@@ -56,7 +56,7 @@ async def paid(api: httpx.AsyncClient, headers: dict[str, str], order_id: str) -
         order = await ok(response)
         return order if order["status"] in ("paid", "processing", "completed") else None
 
-    return await poll(check, timeout=40, message=f"order {order_id} paid")
+    return await poll(check, timeout=90, message=f"order {order_id} paid")
 
 
 async def allowance(api: httpx.AsyncClient, headers: dict[str, str], book_id: str, content_id: str) -> dict[str, Any]:
@@ -69,7 +69,7 @@ async def remaining_becomes(api: httpx.AsyncClient, headers: dict[str, str], boo
     async def check() -> bool:
         return (await allowance(api, headers, book_id, content_id))["remaining"] == expected
 
-    await poll(check, timeout=40, message=f"{content_id} has {expected} retries")
+    await poll(check, timeout=90, message=f"{content_id} has {expected} retries")
 
 
 async def buy_retry_pack(api: httpx.AsyncClient, headers: dict[str, str], target: dict[str, str] | None = None) -> str:
@@ -126,7 +126,7 @@ async def test_an_anonymous_visitor_makes_a_book_orders_a_print_and_finds_it_in_
         books = (await ok(await api.get("/api/v1/books", headers=auth)))["results"]
         return books or None
 
-    books = await poll(book_moved, timeout=40, message="the anonymous book under the new account")
+    books = await poll(book_moved, timeout=90, message="the anonymous book under the new account")
     assert [found["id"] for found in books] == [book["id"]]
     characters = await ok(await api.get(f"/api/v1/books/{book['id']}/characters", headers=auth))
     assert [c["id"] for c in characters["results"]] == [character["id"]]
@@ -136,7 +136,7 @@ async def test_an_anonymous_visitor_makes_a_book_orders_a_print_and_finds_it_in_
     async def print_tier_applied() -> bool:
         return (await ok(await api.get(f"/api/v1/books/{book['id']}", headers=auth)))["print_tier"] == "basic"
 
-    await poll(print_tier_applied, timeout=40, message="the print tier on the book")
+    await poll(print_tier_applied, timeout=90, message="the print tier on the book")
     assert (await allowance(api, auth, book["id"], character["id"]))["max"] == 3
 
 
