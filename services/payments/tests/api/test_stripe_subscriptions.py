@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlmodel import select
+
+from atelier_payments.models import ProcessedWebhook
 
 from ..conftest import assert_error, money
 from ..fake_subscription_services import PLANS
@@ -169,6 +172,22 @@ class TestEventsInAnyOrder:
             assert [i["status"] for i in await _history(stripe_api, headers)] == ["paid", "paid"]
             assert len(await stripe_api.ledger(user_id)) == 2
 
+    async def test_a_subscription_made_outside_our_checkout_is_taken_from_its_metadata(
+            self, stripe_api, fake_stripe) -> None:
+        user_id, headers = stripe_api.user()
+        customer = fake_stripe._customer({"metadata": {"user_id": str(user_id)}})
+        session = fake_stripe._session({"mode": "subscription", "customer": customer["id"],
+                                        "line_items": [{"price": "price_studio_monthly", "quantity": "1"}],
+                                        "subscription_data": {"metadata": {"user_id": str(user_id)}}})
+        events = fake_stripe.complete_subscription_session(session["id"])
+        fake_stripe.take_events()
+        await _deliver(stripe_api, events, seed=3)
+        current = await _current(stripe_api, headers)
+        assert (current["plan_id"], current["tier"], current["status"]) == ("studio_monthly", "studio", "active")
+        [change] = await _changes(stripe_api, user_id)
+        assert change["monthly_quota"] == 1000
+        assert [e.amount for e in await stripe_api.ledger(user_id)] == [money("49.99")]
+
     async def test_events_of_a_subscription_that_is_not_ours_are_ignored(self, stripe_api, fake_stripe) -> None:
         sub = {"id": "sub_unknown", "object": "subscription", "customer": "cus_unknown", "status": "active",
                "metadata": {}, "items": {"data": []}}
@@ -267,3 +286,10 @@ async def test_the_whole_lifecycle_from_signed_events(stripe_api, fake_stripe, s
     # Four invoices: the first, two renewals (one failed, then paid), the new subscription's first.
     assert len(history) == 4 and len({i["provider_invoice_id"] for i in history}) == 4
     assert {i["status"] for i in history} == {"paid"} and len(await api.ledger(user_id)) == 4
+
+
+async def test_an_unreadable_subscription_event_is_refused_and_not_claimed(stripe_api, fake_stripe) -> None:
+    event = fake_stripe.event("invoice.paid", {"object": "invoice", "subscription": "sub_x", "amount_paid": "many"})
+    assert_error(await stripe_api.stripe_webhooks.send(event), 400, "VALIDATION_ERROR")
+    async with stripe_api.db.read_only() as session:
+        assert (await session.exec(select(ProcessedWebhook))).all() == []

@@ -24,6 +24,7 @@ from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import STRIPE, StripeSubscription, StripeSubscriptionEvent
+from atelier_payments.errors import InvalidWebhookPayload
 from atelier_payments.models import Subscription
 from atelier_payments.repository import SubscriptionRepository
 from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionService
@@ -38,7 +39,10 @@ class StripeSubscriptionEvents(UseCase[PaymentsContext]):
         self.lifecycle = SubscriptionService(session, context)
 
     async def handle(self, event: dict[str, Any]) -> str:
-        facts = domain.stripe_subscription_event(event)
+        try:
+            facts = domain.stripe_subscription_event(event)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise InvalidWebhookPayload(f"The {event.get('type')} event cannot be read") from exc
         if not facts.subscription_id:
             log.info("stripe %s %s names no subscription", facts.type, event.get("id"))
             return "ignored"
