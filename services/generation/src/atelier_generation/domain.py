@@ -115,7 +115,8 @@ def parse_tag_list(raw: str | None) -> list[str]:
 # -- subscriptions and quotas ----------------------------------------------------------------
 
 FREE_TIER = "free"
-ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing")
+# Past due keeps the tier while the provider retries the renewal, as payments' `/subscriptions/current` says.
+ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
 
 
 def subscription_is_active(status: str | None, period_end: datetime | None, now: datetime) -> bool:
