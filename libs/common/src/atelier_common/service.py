@@ -52,7 +52,9 @@ class ServiceSpec:
     name: str
     routers: Sequence[APIRouter] = ()
     subscriptions: Subscriptions = field(default_factory=dict)
-    # Long-running work (generation jobs) consumed by the `worker` role as `<name>-worker`.
+    # Long-running work (generation jobs) consumed by the `worker` role as `<name>-worker`, without
+    # the inbox: each job's own guarded claim makes a redelivery harmless, and no transaction is held
+    # across the work (see `inbox.handle_unrecorded`).
     worker_subscriptions: Subscriptions = field(default_factory=dict)
     migrations: Path | None = None
     # The service's typed context, built once before anything else starts (see the module doc).
@@ -101,7 +103,7 @@ class Runtime:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
             subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions,
-                          self.context)
+                          self.context, recorded=False)
         for hook in self.spec.on_startup:
             await hook(self)
         if self._owns_bus:
