@@ -32,6 +32,7 @@ from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
 from atelier_common.health import health_router
 from atelier_common.inbox import Subscriptions, subscribe_all
+from atelier_common.inputs import InputGuard
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
@@ -177,6 +178,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
     app.include_router(health_router())
     for router in spec.routers:
         app.include_router(router)
+    app.add_middleware(InputGuard)  # no NUL, no lone surrogate, bounded JSON depth: 400, not a 500 later
     app.add_middleware(StripTrailingSlash)
     instrument_app(app, settings, spec.name)
     return app
