@@ -8,7 +8,6 @@ anonymous ones) and the dependencies below yield a `Principal`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import time
 import uuid
@@ -22,7 +21,7 @@ from fastapi import Depends, Request
 from jwt.algorithms import OKPAlgorithm
 
 from atelier_common.errors import AuthenticationRequired, InvalidToken, PermissionDenied
-from atelier_common.keys import ALGORITHM
+from atelier_common.keys import ALGORITHM, same_signature
 
 ANON_COOKIE = "anon_token"
 ANON_HEADERS = ("x-anonymous-token", "x-session-id")
@@ -221,7 +220,7 @@ async def _require_staff(principal: Annotated[Principal, Depends(_require_user)]
 async def _require_service(request: Request) -> None:
     presented = request.headers.get(SERVICE_HEADER, "")
     expected: str = request.app.state.settings.service_token
-    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+    if not presented or not same_signature(presented, expected):
         raise AuthenticationRequired("A service credential is required")
 
 

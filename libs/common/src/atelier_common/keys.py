@@ -7,6 +7,7 @@ directory in development so tokens survive a restart.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,15 @@ class SigningKey:
 
 def jwks(*keys: SigningKey) -> dict[str, Any]:
     return {"keys": [k.public_jwk() for k in keys]}
+
+
+def same_signature(presented: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time comparison of a signature, token or secret, always as bytes.
+
+    `hmac.compare_digest` raises TypeError on a `str` holding anything but ASCII, so a caller's
+    `sig=é` would be a 500; as UTF-8 bytes it is simply a signature that does not match.
+    """
+    def raw(value: str | bytes) -> bytes:
+        return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+    return hmac.compare_digest(raw(presented), raw(expected))
