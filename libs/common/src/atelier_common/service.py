@@ -154,6 +154,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
               http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
               roles: frozenset[str] | None = None) -> FastAPI:
     setup_logging(settings, spec.name)
+    settings = settings.with_install_secrets()
     roles = roles if roles is not None else frozenset(settings.roles)
 
     @asynccontextmanager
@@ -187,6 +188,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
 async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: frozenset[str]) -> None:
     """A process with no HTTP server: the relay and/or the consumers of one service."""
     setup_logging(settings, spec.name)
+    settings = settings.with_install_secrets()
     runtime = Runtime(spec, settings, roles=roles)
     await runtime.start()
     try:
