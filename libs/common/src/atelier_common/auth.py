@@ -20,6 +20,7 @@ import jwt
 from fastapi import Depends, Request
 from jwt.algorithms import OKPAlgorithm
 
+from atelier_common.denylist import Denylist
 from atelier_common.errors import AuthenticationRequired, InvalidToken, PermissionDenied
 from atelier_common.keys import ALGORITHM, same_signature
 
@@ -109,14 +110,15 @@ class JwksCache:
 
 class TokenVerifier:
     # Verified tokens are remembered until they expire: a client sends the same token on every
-    # request, and its signature need not be checked again each time (revocation is the
-    # gateway's denylist, not this cache's business).
+    # request, and its signature need not be checked again each time. Revocation is the
+    # denylist's business, checked on every use (`principal_from_access`).
     CACHE_SIZE = 10_000
 
-    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
+    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, denylist: Denylist | None = None) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
+        self.denylist = denylist
         self._verified: dict[tuple[str, str], dict[str, Any]] = {}
 
     async def decode(self, token: str, typ: str) -> dict[str, Any]:
@@ -150,6 +152,8 @@ class TokenVerifier:
 
     async def principal_from_access(self, token: str) -> Principal:
         claims = await self.decode(token, "access")
+        if self.denylist is not None and self.denylist.denies(claims):
+            raise InvalidToken("The token has been revoked")
         try:
             user_id = uuid.UUID(claims["sub"])
         except ValueError as exc:

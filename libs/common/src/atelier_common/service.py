@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.db import Database, SessionDep
+from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
 from atelier_common.health import health_router
@@ -80,8 +81,11 @@ class Runtime:
                            postgres_options=settings.postgres_options)
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the gateway.
+        self.denylist = Denylist()
         self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),
-                                      issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+                                      issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                      denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
         self.context: Any = None
         self._stack = AsyncExitStack()
@@ -98,6 +102,8 @@ class Runtime:
             self.db.on_commit(self.relay.wake)
             if isinstance(self.bus, DrainableBus):
                 self.bus.add_drain_source(self.relay.flush)
+        if "api" in self.roles:
+            subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
