@@ -146,8 +146,10 @@ class GatewayMiddleware:
                 check_path(path)
                 receive = await read_bounded_body(scope, receive, scope["app"].state.settings)
             except AtelierError as exc:
-                await error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)(
-                    scope, receive, send)
+                # The body was not read (or not all of it): close the connection rather than let the
+                # server drain what the client still sends.
+                await error_response(exc.status, exc.code, exc.message, exc.details,
+                                     {**(exc.headers or {}), "Connection": "close"})(scope, receive, send)
                 return
             if len(path) > 1 and path.endswith("/"):
                 path = path.rstrip("/") or "/"
