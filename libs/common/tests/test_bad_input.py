@@ -114,6 +114,15 @@ async def test_bad_text_and_deep_json_are_refused_at_the_door(guarded: httpx.Asy
     assert_error(response, 400, "VALIDATION_ERROR")
 
 
+@pytest.mark.parametrize("headers", [{}, {"content-type": "application/merge-patch+json"},
+                                     {"content-type": "application/json; charset=utf-8"}])
+async def test_a_body_fastapi_would_parse_as_json_is_checked_whatever_its_content_type(
+        guarded: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    body = '{"name": "x", "attributes": ' + json.dumps(_nested(255)) + "}"
+    response = await guarded.post("/things/a", content=body, headers=headers)
+    assert_error(response, 400, "VALIDATION_ERROR")
+
+
 async def test_good_input_passes_the_guard_untouched(guarded: httpx.AsyncClient) -> None:
     body = {"name": "Größe ✓", "attributes": _nested(MAX_JSON_DEPTH - 1)}
     response = await guarded.post("/things/a%20b?q=%C3%A9", json=body)

@@ -75,11 +75,12 @@ def _refusal(field: str, message: str) -> Any:
 
 
 def _is_json(scope: Scope) -> bool:
+    """Whether FastAPI would parse the body as JSON: a JSON media type, or none at all."""
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
             media: bytes = value.split(b";", 1)[0].strip().lower()
-            return media == b"application/json" or media.endswith(b"+json")
-    return False
+            return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+    return True
 
 
 class InputGuard:
