@@ -111,6 +111,13 @@ class TestBodyLimits:
         assert body.pulled <= MB + 2 * 64 * 1024  # stopped right after the limit
         assert peak < 50 * MB, peak
 
+    @pytest.mark.parametrize("method", ["DELETE", "GET"])
+    async def test_a_chunked_body_on_any_method_is_counted(self, gateway, method: str) -> None:
+        body = _Body(400 * MB)
+        response = await gateway.client.request(method, "/api/v1/cart/items", content=body)
+        assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+        assert body.pulled <= MB + 2 * 64 * 1024
+
     async def test_a_body_within_the_limit_reaches_the_service_whole(self, gateway) -> None:
         data = {"sku": "x" * (MB // 2)}
         response = await gateway.client.post("/api/v1/cart/items", json=data)

@@ -73,7 +73,8 @@ async def read_bounded_body(scope: Scope, receive: Receive, settings: GatewaySet
     length = declared_length(scope)
     if length is not None and length > limit:
         raise PayloadTooLarge(details={"limit_bytes": limit})
-    if length == 0 or (length is None and scope["method"] in _NO_BODY_METHODS):
+    chunked = any(name == b"transfer-encoding" for name, _ in scope["headers"])
+    if length == 0 or (length is None and not chunked and scope["method"] in _NO_BODY_METHODS):
         return receive  # nothing to read (an SSE stream's GET keeps its own receive)
     deadline = time.monotonic() + settings.body_read_timeout_seconds
     chunks: list[bytes] = []
