@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import metrics
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
@@ -79,6 +80,7 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
         if entry is None:
             raise LookupError(f"{consumer} cannot read {envelope.type} v{envelope.version}")
         cls, handler = entry
-        await handle_once(db, consumer, envelope, envelope.parse(cls), handler, context)
+        if not await handle_once(db, consumer, envelope, envelope.parse(cls), handler, context):
+            metrics.EVENTS_DUPLICATE.labels(consumer, envelope.type).inc()
 
     bus.subscribe(consumer, by_type.keys(), dispatch)
