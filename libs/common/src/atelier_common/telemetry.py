@@ -183,6 +183,11 @@ def setup_tracing(settings: AtelierSettings, service: str) -> bool:
     return True
 
 
+def tracing_on() -> bool:
+    """Whether `setup_tracing` set tracing up in this process (the gateway then injects the context)."""
+    return _configured_tracing
+
+
 def instrument_app(app: Any, settings: AtelierSettings, service: str,
                    route_label: Callable[[str], str | None] | None = None) -> None:
     """Access log + request id, `/metrics`, and (when tracing is on) the FastAPI spans.
