@@ -206,7 +206,7 @@ def instrument_app(app: Any, settings: AtelierSettings, service: str,
     if setup_tracing(settings, service):
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"])
 
 
 def _token_subject(token: bytes | str | None) -> str | None:
@@ -258,6 +258,9 @@ class AccessLogMiddleware:
             scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
                                           (b"x-request-id", request_id.encode())]}
         token = request_id_var.set(request_id)
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute("atelier.request_id", request_id)
         status = 500
         response_anon: bytes | None = None
 
@@ -265,10 +268,10 @@ class AccessLogMiddleware:
             nonlocal status, response_anon
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", request_id.encode()))
-                    message = {**message, "headers": headers}
+                # exactly one X-Request-ID: this request's (a proxied service's answer carries it too)
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
                 for k, v in headers:
                     if k.lower() == b"x-anonymous-token":
                         response_anon = v
