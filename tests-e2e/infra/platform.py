@@ -139,7 +139,7 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Pla
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     run = uuid.uuid4().hex[:8]
-    port = free_port_block(7)
+    port = free_port_block(7 + 13)  # gateway, six APIs; then the probes of 13 relay/consumer/worker processes
     data_dir = tmp / "distributed"
     env = _common_env(data_dir, extra_env)
     env.update({
@@ -151,7 +151,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir)], env=_public(env, url))
+                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7)], env=_public(env, url))
     try:
         _wait_healthy(url, proc, 240)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",

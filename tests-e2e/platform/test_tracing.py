@@ -92,3 +92,35 @@ async def test_gateway_serves_metrics_health_and_ready(api: httpx.AsyncClient) -
     assert (await api.get("/ready")).status_code == 200
     r = await api.get("/metrics")
     assert r.status_code == 200 and 'service="gateway"' in r.text
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+
+async def test_every_process_role_serves_health_ready_and_metrics(distributed_platform: Platform) -> None:
+    """Relay, consumer and worker processes answer on their probe port; service APIs on their own."""
+    roles = {name: pid for name, pid in distributed_platform.children().items()
+             if name.rsplit(" ", 1)[-1] in ("relay", "consumer", "worker")}
+    assert len(roles) == 13  # a relay and a consumer per service, generation's worker
+    async with httpx.AsyncClient(timeout=10) as client:
+        for name, pid in roles.items():
+            base = f"http://127.0.0.1:{_environ(pid)['ATELIER_PROBE_PORT']}"
+            assert (await client.get(f"{base}/health")).json()["status"] == "ok", name
+
+            async def ready(base: str = base) -> bool:
+                return (await client.get(f"{base}/ready")).status_code == 200
+
+            await poll(ready, timeout=30, message=f"{name} ready")
+            metrics = (await client.get(f"{base}/metrics")).text
+            service, role = name.split()
+            if role == "relay":
+                assert f'atelier_outbox_backlog{{service="{service}"}}' in metrics, name
+            else:
+                consumer = service if role == "consumer" else f"{service}-worker"
+                assert f'atelier_dlq_messages{{consumer="{consumer}"}}' in metrics, name
+        gateway_port = int(distributed_platform.url.rsplit(":", 1)[1])
+        for offset in range(1, 7):  # the six service APIs
+            r = await client.get(f"http://127.0.0.1:{gateway_port + offset}/metrics")
+            assert r.status_code == 200 and "atelier_http_requests_total" in r.text
