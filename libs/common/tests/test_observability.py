@@ -194,3 +194,25 @@ class TestProbeListener:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
         count, age = await OutboxRelay(db, InMemoryBus()).backlog()
         assert count == 1 and 0 <= age < 60
+
+
+async def test_calls_to_other_services_carry_the_request_id(service_database, tmp_path: Path) -> None:
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-request-id"))
+        return httpx.Response(200, json={})
+
+    settings = AtelierSettings(environment="test", data_dir=tmp_path,
+                               database_url=service_database("cart", MIGRATIONS), auto_migrate=False)
+    runtime = Runtime(ServiceSpec(name="cart"), settings, roles=frozenset({"api"}),
+                      http_mounts={"http://orders.internal": httpx.MockTransport(answer)})
+    await runtime.start()
+    try:
+        token = request_id_var.set("req-internal")
+        await runtime.http.get("http://orders.internal/internal/orders/1")
+        request_id_var.reset(token)
+        await runtime.http.get("http://orders.internal/internal/orders/2")
+    finally:
+        await runtime.stop()
+    assert seen == ["req-internal", None]
