@@ -35,6 +35,12 @@ COMMON_ENV = {
     "ATELIER_SERVICE_URLS": SERVICE_URLS,
     "ATELIER_JWKS_URL": "http://gateway:8000/.well-known/jwks.json",
 }
+# Traces: off unless ATELIER_OTEL_EXPORTER=otlp is set for compose (shell or deploy/.env); then
+# every process sends spans to the Jaeger of the `tracing` profile (README: Traces).
+COMPOSE_OTEL_ENV = {
+    "ATELIER_OTEL_EXPORTER": "${ATELIER_OTEL_EXPORTER:-none}",
+    "ATELIER_OTEL_ENDPOINT": "${ATELIER_OTEL_ENDPOINT:-http://jaeger:4318/v1/traces}",
+}
 
 
 def compose() -> str:
@@ -52,12 +58,14 @@ def compose() -> str:
     for name, command, env in processes():
         lines += [f"  {name}:", f"    image: {IMAGE}", f"    command: {json.dumps(command)}", "    env_file: .env",
                   "    environment:"]
-        lines += [f"      {k}: '{v}'" for k, v in {**COMMON_ENV, **env}.items()]
+        lines += [f"      {k}: '{v}'" for k, v in {**COMMON_ENV, **COMPOSE_OTEL_ENV, **env}.items()]
         lines += ["    volumes: [keys:/data/keys]",
                   "    depends_on: {migrate: {condition: service_completed_successfully}, "
                   "rabbitmq: {condition: service_healthy}}"]
         if name == "gateway":
             lines += ["    ports: ['8000:8000']"]
+    lines += ["  jaeger:", "    image: jaegertracing/all-in-one:1.62.0", "    profiles: [tracing]",
+              "    environment: {COLLECTOR_OTLP_ENABLED: 'true'}", "    ports: ['16686:16686']"]
     lines += ["volumes:", "  keys: {}"]
     return "\n".join(lines) + "\n"
 

@@ -85,6 +85,9 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict
         "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
         "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
         "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+        # every process writes its spans to <data_dir>/traces/<service>-<pid>.jsonl (test_tracing.py)
+        "ATELIER_OTEL_EXPORTER": "file",
+        "ATELIER_OTEL_FILE_DIR": str(data_dir / "traces"),
     })
     # settings of the session's local fakes (e.g. the OpenID provider), the same in every mode
     env.update(extra_env or {})
@@ -136,7 +139,7 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Pla
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     run = uuid.uuid4().hex[:8]
-    port = free_port_block(7)
+    port = free_port_block(7 + 13)  # gateway, six APIs; then the probes of 13 relay/consumer/worker processes
     data_dir = tmp / "distributed"
     env = _common_env(data_dir, extra_env)
     env.update({
@@ -148,7 +151,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir)], env=_public(env, url))
+                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7)], env=_public(env, url))
     try:
         _wait_healthy(url, proc, 240)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",

@@ -26,6 +26,7 @@ from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.health import platform_health
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, Proxy
+from atelier_gateway.routing import resolve
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import AiohttpUpstream, Upstream
 
@@ -80,6 +81,19 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         report = await platform_health(state.http, state.urls, await state.bus.ready())
         return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
 
+    @app.get("/health", include_in_schema=False)
+    async def liveness() -> dict[str, str]:
+        """The gateway process is alive (Kubernetes liveness)."""
+        return {"status": "ok"}
+
+    @app.get("/ready", include_in_schema=False)
+    async def readiness(request: Request) -> JSONBytes:
+        """This gateway can serve (its broker link for the denylist): one degraded service does not
+        take every gateway out of rotation, unlike `/api/health`."""
+        ok = await request.app.state.bus.ready()
+        return JSONBytes({"status": "healthy" if ok else "degraded", "checks": {"broker": "ok" if ok else "error"}},
+                         status_code=200 if ok else 503)
+
     @app.get("/api/schema", include_in_schema=False)
     async def schema(request: Request) -> JSONBytes:
         return JSONBytes(await request.app.state.openapi.document())
@@ -107,5 +121,5 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["X-Anonymous-Token", "X-Request-ID", "Retry-After"])
-    instrument_app(app, settings, "gateway")
+    instrument_app(app, settings, "gateway", route_label=resolve)
     return app

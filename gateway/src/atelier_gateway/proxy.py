@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
+from atelier_common.telemetry import tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
 from atelier_gateway.routing import is_credential_path, resolve
@@ -39,7 +40,7 @@ class Proxy:
     credential_limiter: RateLimiter
 
     def __post_init__(self) -> None:
-        self.tracing = self.settings.otel_exporter != "none"
+        self.tracing = tracing_on()
         secure = "; Secure" if self.settings.cookie_secure else ""
         max_age = self.settings.anon_token_days * 86400
         self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()

@@ -35,3 +35,13 @@ def test_up_refuses_a_malformed_workers_option() -> None:
     assert result.exit_code == 2 and "SERVICE=N" in result.output
     result = CliRunner().invoke(app, ["up", "--workers", "billing=2"])
     assert result.exit_code == 2
+
+
+def test_probe_ports_for_every_process_without_an_api() -> None:
+    topology = Topology(postgres="postgresql://pg", amqp="amqp://mq", data_dir=Path("/tmp/x"), probe_base_port=9300)
+    ports = {name: extra.get("ATELIER_PROBE_PORT") for name, _, extra in topology.commands()}
+    probed = {name: port for name, port in ports.items() if port}
+    assert set(probed) == {name for name in ports if name.endswith(("-relay", "-consumer", "-worker"))}
+    assert sorted(int(p) for p in probed.values()) == list(range(9300, 9300 + len(probed)))
+    assert not any(ports[name] for name in ports if name.endswith("-api") or name == "gateway")
+    assert not any(extra for _, _, extra in Topology(postgres="p", amqp="a").commands() if "ATELIER_PROBE_PORT" in extra)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import metrics
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
@@ -93,7 +94,8 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
         cls, handler = entry
         event = envelope.parse(cls)
         if recorded:
-            await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context))
+            if not await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context)):
+                metrics.EVENTS_DUPLICATE.labels(consumer, envelope.type).inc()
         else:
             await handle_unrecorded(db, envelope, event, handler, context)
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy import JSON, Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +22,7 @@ from atelier_common.columns import UtcDateTime
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
+from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
 NOTIFY_CHANNEL = "atelier_outbox"
@@ -54,11 +55,16 @@ class OutboxMessage(SQLModel, table=True):
 
 
 async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id: str | None = None) -> uuid.UUID:
-    """Queue `event` in this transaction. The producer is the session's service."""
+    """Queue `event` in this transaction. The producer is the session's service.
+
+    The row keeps the current trace context (the relay's publish continues the request's trace)
+    and, unless given, the current request id (or the handled event's) as `correlation_id`.
+    """
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     env = Envelope.wrap(event, producer=session.info.get("service", "unknown"),
-                        correlation_id=correlation_id, traceparent=carrier.get("traceparent"))
+                        correlation_id=correlation_id or current_request_id(),
+                        traceparent=carrier.get("traceparent"))
     session.add(OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
                               occurred_at=env.occurred_at, correlation_id=env.correlation_id,
                               traceparent=env.traceparent, data=env.data))
@@ -149,3 +155,13 @@ class OutboxRelay:
                 row.sent_at = now
                 row.attempts += 1
             return len(rows)
+
+    async def backlog(self) -> tuple[int, float]:
+        """How many rows wait to be published, and the age in seconds of the oldest."""
+        async with self.db.transaction() as session:
+            stmt = select(func.count(), func.min(col(OutboxMessage.occurred_at))).where(
+                col(OutboxMessage.sent_at).is_(None))
+            count, oldest = (await session.execute(stmt)).one()
+        if oldest is not None and oldest.tzinfo is None:  # SQLite hands back naive UTC
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), (_now() - oldest).total_seconds() if oldest is not None else 0.0

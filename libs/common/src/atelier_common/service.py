@@ -31,13 +31,13 @@ from atelier_common.db import Database, SessionDep
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
-from atelier_common.health import health_router
+from atelier_common.health import ProcessObservability, health_router
 from atelier_common.inbox import Subscriptions, subscribe_all
 from atelier_common.inputs import InputGuard
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
-from atelier_common.telemetry import instrument_app, setup_logging
+from atelier_common.telemetry import forward_request_id, instrument_app, setup_logging, setup_tracing
 
 log = logging.getLogger("atelier.service")
 
@@ -90,10 +90,16 @@ class Runtime:
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
         self.context: Any = None
+        self.observability: ProcessObservability | None = None
         self._stack = AsyncExitStack()
 
     async def start(self) -> None:
         s = self.settings
+        # Every process role traces and is observable the same way (api, relay, consumer, worker).
+        setup_tracing(s, self.spec.name)
+        self.http.event_hooks["request"].append(forward_request_id)
+        self.observability = ProcessObservability(self)
+        await self.observability.start()
         if getattr(s, "auto_migrate", False) and self.spec.migrations is not None:
             await asyncio.to_thread(upgrade, self.spec.migrations, s.resolved_database_url)
         if self.spec.context is not None:
@@ -119,6 +125,8 @@ class Runtime:
             await self.relay.start(listen="api" not in self.roles)
 
     async def stop(self) -> None:
+        if self.observability is not None:
+            await self.observability.close()
         await self.relay.stop()
         for hook in reversed(self.spec.on_shutdown):
             await hook(self)

@@ -71,8 +71,16 @@ class AtelierSettings(BaseSettings):
     public_base_url: str = "http://localhost:8000"
     log_level: str = "INFO"
     log_json: bool = True
-    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    # "file": spans as JSON lines, one file per process, under otel_file_dir (default <data_dir>/traces).
+    otel_exporter: Literal["none", "console", "otlp", "file"] = "none"
     otel_endpoint: str | None = None
+    otel_file_dir: Path | None = None
+    # One JSON line per request on the `atelier.access` logger.
+    access_log: bool = True
+    # Relay, consumer and worker processes (no API) serve /health, /ready and /metrics on this
+    # port (0: no listener; API processes serve them on their own port).
+    probe_port: int = 0
+    probe_host: str = "0.0.0.0"
     relay_poll_seconds: float = 2.0
     consumer_prefetch: int = 32
     consumer_max_retries: int = 5

@@ -1,17 +1,65 @@
-"""JSON logs that carry the trace id, and OpenTelemetry traces (exporter chosen by setting)."""
+"""JSON logs that carry the trace and request ids, one access-log line per request, and
+OpenTelemetry traces (exporter chosen by setting) that continue across the event bus.
+
+Every process role calls the same setup: the API processes through `instrument_app`, the
+relay/consumer/worker processes through `Runtime` (`setup_tracing` is idempotent per process).
+On the bus, `publish_span` wraps a publish in a PRODUCER span whose context travels in the
+message headers (and the envelope's `traceparent`), `consume_span` wraps a handler in a CONSUMER
+span continued from them: the messaging semantic conventions, one trace from the request to the
+last consumer. The outbox stores the request's `traceparent` with the row at write time, so the
+relay's publish (in another process, later) continues the request's trace.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextvars
 import logging
+import os
+import re
 import sys
-from typing import Any
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from atelier_common import metrics
 from atelier_common.settings import AtelierSettings
 
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    from atelier_common.events.envelope import Envelope
+
 _configured_tracing = False
+tracer = trace.get_tracer("atelier")
+access_log = logging.getLogger("atelier.access")
+
+# The request id of the request (or the correlation id of the event) being handled: logged on
+# every line, sent to other services as `X-Request-ID`, stored as events' `correlation_id`.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("atelier_request_id", default=None)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def valid_request_id(value: str | None) -> str | None:
+    """A caller's request id if it is a short token (it ends up in logs and event rows), else None."""
+    return value if value and _REQUEST_ID.match(value) else None
+
+
+def current_trace_id() -> str | None:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,9 +79,14 @@ class JsonFormatter(logging.Formatter):
         if ctx.is_valid:
             entry["trace_id"] = format(ctx.trace_id, "032x")
             entry["span_id"] = format(ctx.span_id, "016x")
+        if (request_id := request_id_var.get()) is not None:
+            entry["request_id"] = request_id
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry).decode()
+        return orjson.dumps(entry, default=str).decode()
 
 
 _logging_configured = False  # once per process: the embedded mode sets up the gateway and six services
@@ -56,33 +109,274 @@ def setup_logging(settings: AtelierSettings, service: str) -> None:
     _logging_configured = True
 
 
+class JsonLinesSpanExporter:
+    """Spans as JSON lines in one file per process (`otel_exporter = "file"`): tests read the
+    files of every process of the distributed mode to follow one trace."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        lines = []
+        for span in spans:
+            ctx = span.get_span_context()
+            if ctx is None:
+                continue
+            lines.append(orjson.dumps({
+                "name": span.name,
+                "kind": span.kind.name,
+                "service": span.resource.attributes.get("service.name"),
+                "trace_id": format(ctx.trace_id, "032x"),
+                "span_id": format(ctx.span_id, "016x"),
+                "parent_id": format(span.parent.span_id, "016x") if span.parent else None,
+                "start": span.start_time, "end": span.end_time,
+                "attributes": dict(span.attributes or {}),
+            }, default=str))
+        with self.path.open("ab") as f:
+            f.write(b"".join(line + b"\n" for line in lines))
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
 def setup_tracing(settings: AtelierSettings, service: str) -> bool:
-    """Install a tracer provider once per process; return whether tracing is on."""
+    """Install a tracer provider once per process; return whether tracing is on.
+
+    A provider installed before (a test's in-memory exporter, the `opentelemetry-instrument`
+    agent) is kept: Atelier then only instruments.
+    """
     global _configured_tracing
-    if settings.otel_exporter == "none":
-        return False
     if _configured_tracing:
         return True
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-    provider = TracerProvider(resource=Resource.create({"service.name": f"atelier-{service}"}))
-    if settings.otel_exporter == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    else:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    existing = isinstance(trace.get_tracer_provider(), TracerProvider)
+    if settings.otel_exporter == "none" and not existing:
+        return False
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otel_endpoint)))
-    trace.set_tracer_provider(provider)
+    if not existing:
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
+        provider = TracerProvider(resource=Resource.create({"service.name": f"atelier-{service}"}))
+        if settings.otel_exporter == "console":
+            provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        elif settings.otel_exporter == "file":
+            directory = settings.otel_file_dir or settings.data_dir / "traces"
+            exporter = JsonLinesSpanExporter(directory / f"{service}-{os.getpid()}.jsonl")
+            provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otel_endpoint)))
+        trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
     _configured_tracing = True
     return True
 
 
-def instrument_app(app: Any, settings: AtelierSettings, service: str) -> None:
+def tracing_on() -> bool:
+    """Whether `setup_tracing` set tracing up in this process (the gateway then injects the context)."""
+    return _configured_tracing
+
+
+def instrument_app(app: Any, settings: AtelierSettings, service: str,
+                   route_label: Callable[[str], str | None] | None = None) -> None:
+    """Access log + request id, `/metrics`, and (when tracing is on) the FastAPI spans.
+
+    `route_label` names the metrics' `route` of a path no route of this app matched (the gateway's
+    proxied paths: the owning service).
+    """
+    from fastapi import Response
+
+    async def metrics_endpoint() -> Response:
+        return Response(await metrics.render(), media_type=metrics.CONTENT_TYPE)
+
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    app.add_middleware(AccessLogMiddleware, service=service, route_label=route_label,
+                       enabled=settings.access_log)
     if setup_tracing(settings, service):
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready")
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"])
+
+
+def _token_subject(token: bytes | str | None) -> str | None:
+    """The `sub` of a JWT, read without verification: for the log line only (never for access)."""
+    if not token:
+        return None
+    try:
+        raw = token.decode("latin-1") if isinstance(token, bytes) else token
+        if raw[:7].lower() == "bearer ":
+            raw = raw[7:]
+        payload = raw.split(".")[1]
+        sub = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("sub")
+        return str(sub)[:100] if sub is not None else None
+    except Exception:
+        return None
+
+
+_QUIET_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/health"})
+
+
+class AccessLogMiddleware:
+    """One line per request (method, path, status, duration_ms, request id, user or anon id, trace
+    id) on the `atelier.access` logger, request metrics, and the request id: taken from
+    `X-Request-ID` (or made), put back in the request headers for whatever forwards them, set as
+    the context's request id and returned in the response."""
+
+    def __init__(self, app: ASGIApp, *, service: str, route_label: Callable[[str], str | None] | None = None,
+                 enabled: bool = True) -> None:
+        self.app = app
+        self.service = service
+        self.route_label = route_label
+        self.enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = authorization = anon = None
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                request_id = valid_request_id(value.decode("latin-1"))
+            elif key == b"authorization":
+                authorization = value
+            elif key == b"x-anonymous-token":
+                anon = value
+        if request_id is None:
+            request_id = uuid.uuid4().hex
+            scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
+                                          (b"x-request-id", request_id.encode())]}
+        token = request_id_var.set(request_id)
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attribute("atelier.request_id", request_id)
+        status = 500
+        response_anon: bytes | None = None
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_anon
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                # exactly one X-Request-ID: this request's (a proxied service's answer carries it too)
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+                for k, v in headers:
+                    if k.lower() == b"x-anonymous-token":
+                        response_anon = v
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            try:
+                self._record(scope, status, time.perf_counter() - started, request_id, authorization,
+                             anon or response_anon)
+            finally:
+                request_id_var.reset(token)
+
+    def _record(self, scope: Scope, status: int, seconds: float, request_id: str,
+                authorization: bytes | None, anon: bytes | None) -> None:
+        path: str = scope["path"]
+        route = scope.get("route")
+        label = getattr(route, "path", None) or (self.route_label(path) if self.route_label else None) or "other"
+        metrics.HTTP_REQUESTS.labels(self.service, scope["method"], label, str(status)).inc()
+        metrics.HTTP_DURATION.labels(self.service, scope["method"], label).observe(seconds)
+        if not self.enabled or path in _QUIET_PATHS:
+            return
+        fields: dict[str, Any] = {
+            "method": scope["method"], "path": path, "status": status,
+            "duration_ms": round(seconds * 1000, 2), "request_id": request_id,
+        }
+        user = _token_subject(authorization) if status != 401 else None
+        if user is not None:
+            fields["user_id"] = user
+        elif (anon_id := _token_subject(anon)) is not None:
+            fields["anon_id"] = anon_id
+        if (trace_id := current_trace_id()) is not None:
+            fields["trace_id"] = trace_id
+        access_log.info("%s %s %s %.1fms", scope["method"], path, status, fields["duration_ms"],
+                        extra={"fields": fields})
+
+
+# --- the event bus ------------------------------------------------------------------------------
+
+def _parent_of(env: Envelope, headers: Mapping[str, Any] | None = None) -> Any:
+    carrier = {k: v for k, v in (headers or {}).items() if isinstance(v, str)}
+    if "traceparent" not in carrier and env.traceparent:
+        carrier["traceparent"] = env.traceparent
+    return propagate.extract(carrier) if "traceparent" in carrier else None
+
+
+@contextmanager
+def publish_span(env: Envelope, *, system: str, destination: str) -> Iterator[dict[str, str]]:
+    """A PRODUCER span around publishing `env`, child of the trace the envelope was written in
+    (the outbox row's `traceparent`) or of the current one; yields the headers that carry it."""
+    with tracer.start_as_current_span(
+        f"publish {env.type}", context=_parent_of(env), kind=trace.SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": system,
+            "messaging.operation.type": "send",
+            "messaging.operation.name": "publish",
+            "messaging.destination.name": destination,
+            "messaging.rabbitmq.destination.routing_key": env.type,
+            "messaging.message.id": str(env.id),
+            "messaging.message.conversation_id": env.correlation_id or "",
+            "atelier.event.type": env.type,
+            "atelier.event.producer": env.producer,
+        },
+    ):
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        metrics.EVENTS_PUBLISHED.labels(env.producer, env.type).inc()
+        yield headers
+
+
+@contextmanager
+def consume_span(env: Envelope, headers: Mapping[str, Any] | None, *, system: str, destination: str,
+                 consumer: str) -> Iterator[None]:
+    """A CONSUMER span around handling `env`, continued from the producer's context; the event's
+    `correlation_id` becomes the request id of whatever the handler logs or publishes."""
+    token = request_id_var.set(env.correlation_id)
+    started = time.perf_counter()
+    metrics.EVENT_LAG.labels(consumer).observe(max(0.0, time.time() - env.occurred_at.timestamp()))
+    outcome = "ok"
+    try:
+        with tracer.start_as_current_span(
+            f"process {env.type}", context=_parent_of(env, headers), kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": system,
+                "messaging.operation.type": "process",
+                "messaging.operation.name": "process",
+                "messaging.destination.name": destination,
+                "messaging.consumer.group.name": consumer,
+                "messaging.message.id": str(env.id),
+                "messaging.message.conversation_id": env.correlation_id or "",
+                "atelier.event.type": env.type,
+            },
+        ):
+            yield
+    except BaseException:
+        outcome = "error"
+        raise
+    finally:
+        metrics.EVENTS_HANDLED.labels(consumer, env.type, outcome).inc()
+        metrics.EVENT_HANDLE_SECONDS.labels(consumer, env.type).observe(time.perf_counter() - started)
+        request_id_var.reset(token)
+
+
+async def forward_request_id(request: Any) -> None:
+    """httpx request hook: calls to other services carry the current request id."""
+    if (request_id := request_id_var.get()) is not None and "x-request-id" not in request.headers:
+        request.headers["x-request-id"] = request_id

@@ -135,7 +135,10 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        split: Annotated[bool, typer.Option(help="relay and consumers in processes of their own")] = True,
        workers: Annotated[list[str] | None, typer.Option(
            help="SERVICE=N: N API worker processes for SERVICE (repeatable), e.g. catalog=2")] = None,
-       data_dir: Path = Path(".atelier")) -> None:
+       data_dir: Path = Path(".atelier"),
+       probe_base_port: Annotated[int, typer.Option(
+           help="relay/consumer/worker processes serve /health, /ready, /metrics from this port on (0: off)")] = 0,
+       ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology
 
@@ -146,7 +149,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
             raise typer.BadParameter(f"expected SERVICE=N with a known service, got {item!r}", param_hint="--workers")
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
-                        data_dir=data_dir, api_workers=api_workers)
+                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port)
     raise typer.Exit(topology.run())
 
 

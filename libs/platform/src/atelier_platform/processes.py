@@ -39,6 +39,9 @@ class Topology:
     api_workers: dict[str, int] = field(default_factory=dict)
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
+    # When set, the relay, consumer and worker processes serve /health, /ready and /metrics on
+    # consecutive ports from here (ATELIER_PROBE_PORT), in the order of `commands()`.
+    probe_base_port: int = 0
 
     def service_urls(self) -> dict[str, str]:
         return {s: f"http://{self.host}:{self.base_port + i}" for i, s in enumerate(SERVICES)}
@@ -76,6 +79,11 @@ class Topology:
             else:
                 out.append((service, serve, {}))
         out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port)], {}))
+        if self.probe_base_port:
+            workers = [(name, extra) for name, command, extra in out if "worker" in command]
+            for offset, (_, extra) in enumerate(workers):
+                extra.update({"ATELIER_PROBE_PORT": str(self.probe_base_port + offset),
+                              "ATELIER_PROBE_HOST": self.host})
         return out
 
     def prepare(self) -> None:

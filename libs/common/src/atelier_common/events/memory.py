@@ -11,14 +11,17 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from atelier_common import metrics
 from atelier_common.events.bus import Handler
 from atelier_common.events.envelope import Envelope
+from atelier_common.telemetry import consume_span, publish_span
 
 log = logging.getLogger("atelier.bus.memory")
 
 
 @dataclass
 class _Consumer:
+    name: str
     types: set[str]
     handlers: list[Handler]
     queue: asyncio.Queue[tuple[Envelope, int]] = field(default_factory=asyncio.Queue)
@@ -46,7 +49,7 @@ class InMemoryBus:
     def subscribe(self, consumer: str, types: Iterable[str], handler: Handler, *,
                   broadcast: bool = False) -> None:
         entry = self._consumers.setdefault(consumer if not broadcast else f"{consumer}#{id(handler)}",
-                                           _Consumer(types=set(), handlers=[]))
+                                           _Consumer(name=consumer, types=set(), handlers=[]))
         entry.types.update(types)
         entry.handlers.append(handler)
         if self._started:
@@ -82,6 +85,10 @@ class InMemoryBus:
 
     async def publish(self, envelopes: list[Envelope]) -> None:
         for env in envelopes:
+            # The PRODUCER span's context replaces the outbox's in the delivered copy, as the
+            # message headers do on RabbitMQ.
+            with publish_span(env, system="memory", destination="atelier.events") as headers:
+                env = env.model_copy(update={"traceparent": headers.get("traceparent", env.traceparent)})
             self.published.append(env)
             if self._started:
                 self._route(env)
@@ -107,24 +114,33 @@ class InMemoryBus:
         while True:
             env, attempt = await entry.queue.get()
             try:
-                for handler in entry.handlers:
-                    await handler(env)
+                with consume_span(env, None, system="memory", destination=entry.name, consumer=entry.name):
+                    for handler in entry.handlers:
+                        await handler(env)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed handler is retried, never acked silently
                 if attempt < self.max_retries:
                     log.warning("handler failed for %s (attempt %s): %s", env.type, attempt + 1, exc)
+                    metrics.EVENTS_RETRIED.labels(entry.name).inc()
                     self._outstanding += 1
                     asyncio.get_running_loop().call_later(
                         self.retry_delay * 2**attempt, self._retry, entry, env, attempt + 1)
                 else:
                     log.error("dead-lettering %s %s: %s", env.type, env.id, exc)
+                    metrics.EVENTS_DEAD_LETTERED.labels(entry.name).inc()
                     self.dead_letters.append((env.type, env, repr(exc)))
             finally:
                 self._done()
 
     def _retry(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
         entry.queue.put_nowait((env, attempt))
+
+    async def queue_depths(self) -> dict[str, dict[str, int]]:
+        """Events waiting per consumer (the dead letters are kept for the whole bus, under "*")."""
+        out = {entry.name: {"main": entry.queue.qsize()} for entry in self._consumers.values()}
+        out["*"] = {"dlq": len(self.dead_letters)}
+        return out
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every outbox is sent and every delivered event is handled (tests, CLI)."""

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection, FieldValue
-from opentelemetry import propagate, trace
 
+from atelier_common import metrics
 from atelier_common.events.bus import Handler
 from atelier_common.events.envelope import Envelope
+from atelier_common.telemetry import consume_span, publish_span
 
 log = logging.getLogger("atelier.bus.rabbitmq")
-tracer = trace.get_tracer("atelier.bus")
 
 RETRY_HEADER = "x-atelier-retries"
 
@@ -142,10 +142,9 @@ class RabbitMQBus:
             await message.ack()
             return
         try:
-            # The trace continues from the request that wrote the outbox row.
-            context = propagate.extract(dict(message.headers or {}))
-            with tracer.start_as_current_span(f"consume {env.type}", context=context,
-                                              kind=trace.SpanKind.CONSUMER):
+            # The trace continues from the publish span, itself a child of the request that wrote
+            # the outbox row.
+            with consume_span(env, message.headers, system="rabbitmq", destination=queue, consumer=sub.consumer):
                 await sub.handler(env)
         except Exception as exc:
             header = (message.headers or {}).get(RETRY_HEADER, 0)
@@ -156,10 +155,12 @@ class RabbitMQBus:
                 return
             if retries < self.max_retries:
                 log.warning("handler %s failed for %s (retry %s): %s", queue, env.type, retries + 1, exc)
+                metrics.EVENTS_RETRIED.labels(sub.consumer).inc()
                 await self._forward(channel, f"{queue}.retry", message, retries + 1, False,
                                     expiration_ms=self.retry_delay_ms * 2**retries)
             else:
                 log.error("dead-lettering %s %s after %s retries: %s", env.type, env.id, retries, exc)
+                metrics.EVENTS_DEAD_LETTERED.labels(sub.consumer).inc()
                 await self._forward(channel, f"{queue}.dlq", message, retries, False)
         await message.ack()
 
@@ -189,20 +190,39 @@ class RabbitMQBus:
             raise ConnectionError("RabbitMQ is not connected")
         async with self._publish_lock:
             for env in envelopes:
-                headers: dict[str, str] = {}
-                if env.traceparent:
-                    headers["traceparent"] = env.traceparent
-                else:
-                    propagate.inject(headers)
-                await self._exchange.publish(
-                    aio_pika.Message(
-                        env.to_bytes(), content_type="application/json", message_id=str(env.id),
-                        type=env.type, headers=dict(headers), timestamp=env.occurred_at,
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    ),
-                    routing_key=env.type,
-                    timeout=10,
-                )
+                # A PRODUCER span, child of the request that wrote the outbox row; its context
+                # travels in the headers to the consumers.
+                with publish_span(env, system="rabbitmq", destination=self.exchange_name) as headers:
+                    await self._exchange.publish(
+                        aio_pika.Message(
+                            env.to_bytes(), content_type="application/json", message_id=str(env.id),
+                            type=env.type, headers=dict(headers), timestamp=env.occurred_at,
+                            correlation_id=env.correlation_id,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=env.type,
+                        timeout=10,
+                    )
+
+    async def queue_depths(self) -> dict[str, dict[str, int]]:
+        """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`."""
+        if not self._link_up() or self._conn is None:
+            return {}
+        out: dict[str, dict[str, int]] = {}
+        consumers = sorted({sub.consumer for sub in self._subs if not sub.broadcast})
+        for consumer in consumers:
+            base = f"{self.queue_prefix}{consumer}.events"
+            depths: dict[str, int] = {}
+            for kind, name in (("main", base), ("retry", f"{base}.retry"), ("dlq", f"{base}.dlq")):
+                # A passive declare of a missing queue closes its channel: one channel per queue.
+                try:
+                    async with self._conn.channel() as channel:
+                        queue = await channel.declare_queue(name, passive=True)
+                        depths[kind] = queue.declaration_result.message_count or 0
+                except Exception:
+                    continue
+            out[consumer] = depths
+        return out
 
     async def ready(self) -> bool:
         return self._link_up()

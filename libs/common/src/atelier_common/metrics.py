@@ -1,0 +1,68 @@
+"""Prometheus metrics of every process (`/metrics`): requests, events, outbox, queues.
+
+Counters and histograms are updated where things happen (the access-log middleware, the bus);
+gauges that need a query (outbox backlog and age, queue and dead-letter depths) are refreshed at
+scrape time by the callbacks the running services register (`register_refresh`).
+
+A process serving several uvicorn workers needs prometheus-client's multiprocess mode
+(`PROMETHEUS_MULTIPROC_DIR`); the default topology runs one worker per API process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+log = logging.getLogger("atelier.metrics")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+HTTP_REQUESTS = Counter("atelier_http_requests", "HTTP requests answered",
+                        ["service", "method", "route", "status"])
+HTTP_DURATION = Histogram("atelier_http_request_duration_seconds", "Time to answer an HTTP request",
+                          ["service", "method", "route"],
+                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+EVENTS_PUBLISHED = Counter("atelier_events_published", "Events handed to the bus", ["producer", "type"])
+EVENTS_HANDLED = Counter("atelier_events_handled", "Event deliveries handled, by outcome (ok, error)",
+                         ["consumer", "type", "outcome"])
+EVENTS_DUPLICATE = Counter("atelier_events_duplicate", "Redelivered events the inbox skipped",
+                           ["consumer", "type"])
+EVENTS_RETRIED = Counter("atelier_events_retried", "Failed deliveries sent to the retry queue", ["consumer"])
+EVENTS_DEAD_LETTERED = Counter("atelier_events_dead_lettered", "Deliveries sent to the dead-letter queue",
+                               ["consumer"])
+EVENT_HANDLE_SECONDS = Histogram("atelier_event_handle_seconds", "Time a handler took", ["consumer", "type"])
+EVENT_LAG = Histogram("atelier_event_lag_seconds", "From the event's occurrence to its handling (consumer lag)",
+                      ["consumer"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600))
+OUTBOX_BACKLOG = Gauge("atelier_outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_OLDEST_AGE = Gauge("atelier_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
+                          ["service"])
+QUEUE_MESSAGES = Gauge("atelier_queue_messages", "Messages waiting in a consumer's queue (consumer lag)",
+                       ["consumer", "queue"])
+DLQ_MESSAGES = Gauge("atelier_dlq_messages", "Messages in a consumer's dead-letter queue", ["consumer"])
+
+Refresh = Callable[[], Awaitable[None]]
+_refreshers: list[Refresh] = []
+
+
+def register_refresh(refresh: Refresh) -> Callable[[], None]:
+    """Run `refresh` before each scrape; returns the function that unregisters it."""
+    _refreshers.append(refresh)
+
+    def unregister() -> None:
+        if refresh in _refreshers:
+            _refreshers.remove(refresh)
+
+    return unregister
+
+
+async def render(timeout: float = 3.0) -> bytes:
+    """The Prometheus text of this process, gauges refreshed first (a failed refresh keeps the
+    last values and is logged: a scrape never fails because the database is slow)."""
+    for refresh in list(_refreshers):
+        try:
+            await asyncio.wait_for(refresh(), timeout)
+        except Exception as exc:
+            log.warning("metrics refresh failed: %s", exc)
+    return generate_latest(REGISTRY)

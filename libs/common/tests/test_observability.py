@@ -1,0 +1,218 @@
+"""Traces across the bus, the access log and request id, `/metrics`, and the probe listener of the
+processes without an API (in-process: SQLite, and PostgreSQL when set; the in-memory bus)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+import atelier_cart
+from atelier_common import outbox
+from atelier_common.contracts.identity import UserDeleted
+from atelier_common.db import Database
+from atelier_common.events import Envelope
+from atelier_common.events.memory import InMemoryBus
+from atelier_common.outbox import OutboxRelay
+from atelier_common.service import Runtime, ServiceSpec
+from atelier_common.settings import AtelierSettings
+from atelier_common.telemetry import JsonFormatter, current_request_id, instrument_app, request_id_var
+from atelier_testing.spans import hex_trace, memory_spans
+
+MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
+
+
+@pytest.fixture
+async def db(service_database) -> AsyncIterator[Database]:
+    database = Database(service_database("cart", MIGRATIONS), service="cart")
+    yield database
+    await database.dispose()
+
+
+def fake_jwt(sub: str) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part({'sub': sub})}.sig"
+
+
+class TestTraceAcrossTheBus:
+    async def test_outbox_row_carries_the_request_trace_to_publish_and_consume(self, db: Database) -> None:
+        spans = memory_spans()
+        bus = InMemoryBus()
+        seen: list[tuple[str | None, str | None]] = []
+
+        async def handler(env: Envelope) -> None:
+            ctx = trace.get_current_span().get_span_context()
+            seen.append((format(ctx.trace_id, "032x"), current_request_id()))
+
+        bus.subscribe("consumer", [UserDeleted.type], handler)
+        await bus.start()
+        try:
+            token = request_id_var.set("req-42")
+            with trace.get_tracer("test").start_as_current_span("POST /api/v1/users/me") as request_span:
+                async with db.transaction() as session:
+                    await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+            request_id_var.reset(token)
+            # The relay publishes later, outside the request: the row's context links them.
+            assert await OutboxRelay(db, bus).flush() == 1
+            await bus.drain()
+        finally:
+            await bus.stop()
+
+        trace_id = format(request_span.get_span_context().trace_id, "032x")
+        assert bus.published[0].correlation_id == "req-42"
+        assert seen == [(trace_id, "req-42")]  # the handler runs in the trace, with the correlation id
+        by_name = {s.name: s for s in spans.get_finished_spans()}
+        publish, process = by_name[f"publish {UserDeleted.type}"], by_name[f"process {UserDeleted.type}"]
+        assert publish.kind is SpanKind.PRODUCER and process.kind is SpanKind.CONSUMER
+        assert {hex_trace(publish), hex_trace(process)} == {trace_id}
+        assert publish.parent is not None and publish.parent.span_id == request_span.get_span_context().span_id
+        assert process.parent is not None and process.parent.span_id == publish.context.span_id
+        assert publish.attributes["messaging.system"] == "memory"
+        assert publish.attributes["messaging.operation.type"] == "send"
+        assert process.attributes["messaging.operation.type"] == "process"
+        assert process.attributes["messaging.consumer.group.name"] == "consumer"
+        assert process.attributes["messaging.message.id"] == str(bus.published[0].id)
+
+
+def small_app(settings: AtelierSettings) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/things/{thing_id}")
+    async def thing(thing_id: int) -> dict:
+        return {"request_id": current_request_id()}
+
+    instrument_app(app, settings, "things")
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    memory_spans()
+    app = small_app(AtelierSettings(environment="test"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+class TestAccessLog:
+    async def test_one_line_per_request_with_ids(self, client: httpx.AsyncClient,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+        with caplog.at_level(logging.INFO, logger="atelier.access"):
+            r = await client.get("/things/7", headers={"X-Request-ID": "req-7",
+                                                      "Authorization": f"Bearer {fake_jwt('user-1')}"})
+        assert r.status_code == 200
+        assert r.headers["x-request-id"] == "req-7" and r.json() == {"request_id": "req-7"}
+        records = [rec for rec in caplog.records if rec.name == "atelier.access"]
+        assert len(records) == 1
+        fields = records[0].fields  # type: ignore[attr-defined]
+        assert fields["method"] == "GET" and fields["path"] == "/things/7" and fields["status"] == 200
+        assert fields["request_id"] == "req-7" and fields["user_id"] == "user-1"
+        assert isinstance(fields["duration_ms"], float)
+        assert len(fields["trace_id"]) == 32
+        line = orjson.loads(JsonFormatter("things").format(records[0]))
+        assert {"method", "path", "status", "duration_ms", "request_id", "user_id", "trace_id"} <= line.keys()
+
+    async def test_anonymous_caller_and_a_made_request_id(self, client: httpx.AsyncClient,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+        with caplog.at_level(logging.INFO, logger="atelier.access"):
+            r = await client.get("/things/8", headers={"X-Anonymous-Token": fake_jwt("anon-9"),
+                                                      "X-Request-ID": "not a valid id!"})
+        made = r.headers["x-request-id"]
+        assert made != "not a valid id!" and len(made) == 32 and r.json() == {"request_id": made}
+        fields = next(rec for rec in caplog.records if rec.name == "atelier.access").fields  # type: ignore[attr-defined]
+        assert fields["anon_id"] == "anon-9" and "user_id" not in fields and fields["request_id"] == made
+
+    async def test_metrics_count_requests_by_route_template(self, client: httpx.AsyncClient) -> None:
+        await client.get("/things/1")
+        await client.get("/nowhere")
+        r = await client.get("/metrics")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        text = r.text
+        assert 'atelier_http_requests_total{method="GET",route="/things/{thing_id}",service="things",status="200"}' in text
+        assert 'atelier_http_requests_total{method="GET",route="other",service="things",status="404"}' in text
+        assert "atelier_http_request_duration_seconds_bucket" in text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TestProbeListener:
+    async def test_relay_and_consumer_process_serves_health_ready_and_metrics(self, service_database,
+                                                                              tmp_path: Path) -> None:
+        url = service_database("cart", MIGRATIONS)
+        settings = AtelierSettings(environment="test", data_dir=tmp_path, database_url=url, probe_port=free_port(),
+                                   probe_host="127.0.0.1", auto_migrate=False)
+        runtime = Runtime(ServiceSpec(name="cart", migrations=MIGRATIONS), settings,
+                          roles=frozenset({"relay", "consumer"}))
+        await runtime.start()
+        try:
+            assert runtime.observability is not None and runtime.observability.port == settings.probe_port
+            base = f"http://127.0.0.1:{settings.probe_port}"
+            async with httpx.AsyncClient(base_url=base) as probe:
+                r = await probe.get("/health")
+                assert r.status_code == 200 and r.json()["status"] == "ok"
+                r = await probe.get("/ready")
+                assert r.status_code == 200 and r.json()["checks"] == {"db": "ok", "broker": "ok"}
+                r = await probe.get("/metrics")
+                assert r.status_code == 200
+                assert 'atelier_outbox_backlog{service="cart"} 0.0' in r.text
+                assert "atelier_outbox_oldest_age_seconds" in r.text
+                assert (await probe.get("/nope")).status_code == 404
+        finally:
+            await runtime.stop()
+        assert runtime.observability.server is None  # closed with the runtime
+
+    async def test_no_listener_by_default_nor_in_the_api_process(self, service_database, tmp_path: Path) -> None:
+        url = service_database("cart", MIGRATIONS)
+        for roles, port in ((frozenset({"relay"}), 0), (frozenset({"api", "relay"}), free_port())):
+            settings = AtelierSettings(environment="test", data_dir=tmp_path, database_url=url, probe_port=port,
+                                       auto_migrate=False)
+            runtime = Runtime(ServiceSpec(name="cart"), settings, roles=roles)
+            await runtime.start()
+            try:
+                assert runtime.observability is not None and runtime.observability.server is None
+            finally:
+                await runtime.stop()
+
+    async def test_outbox_backlog_and_age_before_the_relay_runs(self, db: Database) -> None:
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        count, age = await OutboxRelay(db, InMemoryBus()).backlog()
+        assert count == 1 and 0 <= age < 60
+
+
+async def test_calls_to_other_services_carry_the_request_id(service_database, tmp_path: Path) -> None:
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-request-id"))
+        return httpx.Response(200, json={})
+
+    settings = AtelierSettings(environment="test", data_dir=tmp_path,
+                               database_url=service_database("cart", MIGRATIONS), auto_migrate=False)
+    runtime = Runtime(ServiceSpec(name="cart"), settings, roles=frozenset({"api"}),
+                      http_mounts={"http://orders.internal": httpx.MockTransport(answer)})
+    await runtime.start()
+    try:
+        token = request_id_var.set("req-internal")
+        await runtime.http.get("http://orders.internal/internal/orders/1")
+        request_id_var.reset(token)
+        await runtime.http.get("http://orders.internal/internal/orders/2")
+    finally:
+        await runtime.stop()
+    assert seen == ["req-internal", None]

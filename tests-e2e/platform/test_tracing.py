@@ -1,0 +1,126 @@
+"""One checkout step is one trace: gateway → orders API → outbox → relay's publish → catalog's
+consumer, followed through the span files every process writes (`ATELIER_OTEL_EXPORTER=file`),
+in the embedded and the distributed mode; the request id travels as the events' correlation id.
+Every process serves /metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from infra.journeys import poll
+from infra.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "Lovelace",
+           "street_address": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
+           "phone": "+442071234567", "email": "ada@example.com"}
+
+
+def read_spans(platform: Platform) -> list[dict[str, Any]]:
+    spans = []
+    for path in sorted(Path(platform.data_dir, "traces").glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                with contextlib.suppress(ValueError):  # a line being written
+                    spans.append({**json.loads(line), "file": path.name})
+    return spans
+
+
+async def test_an_order_is_one_trace_from_the_gateway_to_the_consumer(platform: Platform) -> None:
+    async with httpx.AsyncClient(base_url=platform.url, timeout=30) as api:
+        await _order_with_trace(api, platform)
+
+
+async def _order_with_trace(api: httpx.AsyncClient, platform: Platform) -> None:
+    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
+    product = next(p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= 2)
+    token = r.headers["x-anonymous-token"]  # a first visit: minted
+    guest = {"X-Session-ID": token}
+    r = await api.post("/api/v1/cart/items", headers=guest, json={"product_id": product["id"], "quantity": 1})
+    assert r.status_code == 201, r.text
+    r = await api.post("/api/v1/addresses", headers=guest, json=ADDRESS)
+    assert r.status_code == 201, r.text
+    request_id = f"trace-{uuid.uuid4().hex}"
+    r = await api.post("/api/v1/orders", headers={**guest, "X-Request-ID": request_id},
+                       json={"shipping_address_id": r.json()["id"]})
+    assert r.status_code == 201, r.text
+    assert r.headers["x-request-id"] == request_id
+
+    async def consumed() -> list[dict[str, Any]] | None:
+        spans = read_spans(platform)
+        consume = [s for s in spans if s["kind"] == "CONSUMER" and s["name"] == "process order.placed"
+                   and s["attributes"].get("messaging.message.conversation_id") == request_id]
+        gateway = [s for s in spans if s["kind"] == "SERVER" and s["attributes"].get("atelier.request_id") == request_id
+                   and s["parent_id"] is None]
+        return spans if consume and gateway else None
+
+    spans = await poll(consumed, timeout=60, message="the order.placed consumer span and the gateway span")
+    root = next(s for s in spans if s["kind"] == "SERVER" and s["parent_id"] is None
+                and s["attributes"].get("atelier.request_id") == request_id)
+    trace = [s for s in spans if s["trace_id"] == root["trace_id"]]
+    by_id = {s["span_id"]: s for s in trace}
+    # the gateway's and the orders API's request spans (SERVER in their own process; in the embedded
+    # mode the service's is nested in the gateway's, INTERNAL)
+    servers = [s for s in trace if s["attributes"].get("atelier.request_id") == request_id]
+    assert len(servers) >= 2, "the gateway's span and the orders API's span, one trace"
+    publish = next(s for s in trace if s["kind"] == "PRODUCER" and s["name"] == "publish order.placed")
+    consume = [s for s in trace if s["kind"] == "CONSUMER" and s["name"] == "process order.placed"]
+    assert consume, "the consumer continues the request's trace"
+    assert all(c["parent_id"] == publish["span_id"] for c in consume)
+    assert publish["attributes"]["messaging.message.conversation_id"] == request_id
+    # the publish span hangs off the orders request (its span or a child of it)
+    assert publish["parent_id"] in by_id
+    if platform.mode == "distributed":
+        assert all(s["kind"] == "SERVER" for s in servers)
+        services = {s["service"] for s in servers}
+        assert {"atelier-gateway", "atelier-orders"} <= services
+        assert publish["service"] == "atelier-orders" and publish["attributes"]["messaging.system"] == "rabbitmq"
+        assert "atelier-catalog" in {c["service"] for c in consume}
+        # four processes: the gateway, the orders API, the orders relay, the catalog consumer
+        assert len({s["file"] for s in [*servers, publish, *consume]}) >= 4
+
+
+async def test_gateway_serves_metrics_health_and_ready(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/health")).status_code == 200
+    assert (await api.get("/ready")).status_code == 200
+    r = await api.get("/metrics")
+    assert r.status_code == 200 and 'service="gateway"' in r.text
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+
+async def test_every_process_role_serves_health_ready_and_metrics(distributed_platform: Platform) -> None:
+    """Relay, consumer and worker processes answer on their probe port; service APIs on their own."""
+    roles = {name: pid for name, pid in distributed_platform.children().items()
+             if name.rsplit(" ", 1)[-1] in ("relay", "consumer", "worker")}
+    assert len(roles) == 13  # a relay and a consumer per service, generation's worker
+    async with httpx.AsyncClient(timeout=10) as client:
+        for name, pid in roles.items():
+            base = f"http://127.0.0.1:{_environ(pid)['ATELIER_PROBE_PORT']}"
+            assert (await client.get(f"{base}/health")).json()["status"] == "ok", name
+
+            async def ready(base: str = base) -> bool:
+                return (await client.get(f"{base}/ready")).status_code == 200
+
+            await poll(ready, timeout=30, message=f"{name} ready")
+            metrics = (await client.get(f"{base}/metrics")).text
+            service, role = name.split()
+            if role == "relay":
+                assert f'atelier_outbox_backlog{{service="{service}"}}' in metrics, name
+            else:
+                consumer = service if role == "consumer" else f"{service}-worker"
+                assert f'atelier_dlq_messages{{consumer="{consumer}"}}' in metrics, name
+        gateway_port = int(distributed_platform.url.rsplit(":", 1)[1])
+        for offset in range(1, 7):  # the six service APIs
+            r = await client.get(f"http://127.0.0.1:{gateway_port + offset}/metrics")
+            assert r.status_code == 200 and "atelier_http_requests_total" in r.text
