@@ -286,6 +286,7 @@ class TestRefundBeforeSuccess:
         [payment] = await stripe_api.payments(order["id"])
         assert payment.status == "refunded" and not payment.pays_order
         assert await stripe_api.outbox("order.paid") == []
+        assert len(await stripe_api.outbox("payment.returned")) == 1  # orders notes it in the history
         assert [(e.kind, e.amount) for e in await stripe_api.ledger()] == [
             ("payment", money("20.00")), ("refund", money("-20.00"))]
         assert _refunds_asked(fake_stripe, intent_id) == []

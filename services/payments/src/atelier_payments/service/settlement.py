@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
+from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_payments import domain
 from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
@@ -149,6 +149,11 @@ class Settlement:
             await outbox.add(self.session, PaymentRefunded(
                 order_id=payment.order_id, payment_id=payment.id, amount=refund.amount, currency=refund.currency,
                 refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None))
+        else:
+            # Money the order never took (paid after its cancellation, or twice): orders notes it.
+            await outbox.add(self.session, PaymentReturned(
+                order_id=payment.order_id, payment_id=payment.id, amount=refund.amount, currency=refund.currency,
+                refund_id=refund.id, is_full=is_full))
         await self.session.flush()
         return True
 
