@@ -62,6 +62,14 @@ def delivery_orders(count: int, *, twice: bool = True) -> list[DeliveryOrder]:
     return orders
 
 
+def _name(event: object) -> str:
+    """An event's type ("order.paid", a Stripe event's "charge.refunded"), else its class name."""
+    if isinstance(event, dict) and isinstance(event.get("type"), str):
+        return str(event["type"])
+    kind = getattr(event, "type", None)
+    return kind if isinstance(kind, str) else type(event).__name__
+
+
 @dataclass
 class Run(Generic[E, T]):
     order: DeliveryOrder
@@ -69,7 +77,7 @@ class Run(Generic[E, T]):
     outcome: T
 
     def describe(self) -> str:
-        names = [type(self.events[i]).__name__ for i in self.order.indexes]
+        names = [_name(self.events[i]) for i in self.order.indexes]
         return f"[{self.order.label}] {' → '.join(names)}: {self.outcome!r}"
 
 
