@@ -204,3 +204,18 @@ class ShareUnlock(SQLModel, table=True):
     redirected_at: datetime | None = _timestamp(nullable=True)
     platform: str | None = Field(default=None, max_length=20)
     used_at: datetime | None = _timestamp(nullable=True)
+
+
+class AnonymousOwner(SQLModel, table=True):
+    """An anonymous id generation heard of by a paid order or a claim, and who claimed it.
+
+    `order.paid` of an anonymous buyer and `identity.anonymous_claimed` may arrive in either order
+    or at once: both upsert this row and hold its lock to the end of their inbox transaction, and
+    a purchase heard after the claim goes straight to the user (`CreditService.grant_order`)."""
+
+    __tablename__ = "anonymous_owner"
+
+    anon_id: uuid.UUID = Field(primary_key=True)
+    claimed_by: uuid.UUID | None = None
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()

@@ -22,6 +22,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_generation.domain import ACTIVE_JOB_STATUSES, ACTIVE_SUBSCRIPTION_STATUSES, JobKind, JobStatus
 from atelier_generation.models import (
+    AnonymousOwner,
     CreditPack,
     CreditTransaction,
     CreditWallet,
@@ -457,3 +458,19 @@ class ShareRepository(_Repository):
 
     async def delete_for(self, user_id: uuid.UUID) -> None:
         await self.session.execute(delete(ShareUnlock).where(col(ShareUnlock.user_id) == user_id))
+
+
+class AnonymousOwnerRepository(_Repository):
+    async def lock(self, anon_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None) -> uuid.UUID | None:
+        """Upsert the anonymous id's row and hold its lock until commit (a concurrent holder is
+        waited for); record `claimed_by` (the first claim stays). Who claimed it, if anyone."""
+        table = AnonymousOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        changes: dict[str, Any] = {"updated_at": now}
+        if claimed_by is not None:
+            changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
+        stmt = (self.insert(AnonymousOwner)
+                .values(anon_id=anon_id, claimed_by=claimed_by, created_at=now, updated_at=now)
+                .on_conflict_do_update(index_elements=["anon_id"], set_=changes)
+                .returning(col(AnonymousOwner.claimed_by)))
+        claimed: uuid.UUID | None = (await self.session.execute(stmt)).scalar_one()
+        return claimed

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.service import UseCase
 from atelier_generation.context import GenerationContext
 from atelier_generation.repository import (
+    AnonymousOwnerRepository,
     ImageRepository,
     JobRepository,
     RestorationRepository,
@@ -32,6 +33,8 @@ class AccountService(UseCase[GenerationContext]):
         if anon_id == user_id:
             return
         now = utcnow()
+        # Remembered, so that a purchase heard later is the user's (`CreditService.grant_order`).
+        await AnonymousOwnerRepository(self.session).lock(anon_id, now, claimed_by=user_id)
         wallets = WalletRepository(self.session)
         if moved := await wallets.take(anon_id):
             await wallets.credit(user_id, moved, now)

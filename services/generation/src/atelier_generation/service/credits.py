@@ -23,6 +23,7 @@ from atelier_generation.domain import TransactionKind
 from atelier_generation.errors import InsufficientCredits
 from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
 from atelier_generation.repository import (
+    AnonymousOwnerRepository,
     CreditPackRepository,
     JobRepository,
     SubscriptionRepository,
@@ -135,9 +136,12 @@ class CreditService(UseCase[GenerationContext]):
     # -- projections from other services' events -----------------------------------------------
 
     async def grant_order(self, event: OrderPaid) -> int:
-        """Credits for every credit-pack line of a paid order, once per (order, product)."""
+        """Credits for every credit-pack line of a paid order, once per (order, product). An
+        anonymous buyer who signed up meanwhile (the claim came first): the credits are the user's."""
         owner_id = event.user_id or event.owner_id
         now, granted = utcnow(), 0
+        if event.user_id is None:
+            owner_id = await AnonymousOwnerRepository(self.session).lock(owner_id, now) or owner_id
         transactions, wallets = TransactionRepository(self.session), WalletRepository(self.session)
         for line in event.lines:
             if line.kind != ProductKind.CREDIT_PACK:

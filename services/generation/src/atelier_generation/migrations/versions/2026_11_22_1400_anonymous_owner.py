@@ -1,0 +1,32 @@
+"""anonymous_owner: an anonymous buyer's purchases and claim, serialised and remembered
+
+Revision ID: generation_0003
+Revises: generation_0002
+Create Date: 2026-11-22 14:00
+
+An anonymous buyer's `order.paid` may reach generation after `identity.anonymous_claimed`: the
+claim is remembered here so that the credits go to the user instead of an abandoned wallet.
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "generation_0003"
+down_revision: str | None = "generation_0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "anonymous_owner",
+        sa.Column("anon_id", sa.Uuid(), primary_key=True),
+        sa.Column("claimed_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("anonymous_owner")
