@@ -98,3 +98,27 @@ class CartProduct(SQLModel, table=True):
     # When the facts were true at catalog: the event's occurred_at, or the time of a direct
     # fetch. An event older than this is stale and is not applied.
     updated_at: datetime = _timestamp()
+
+
+class AnonymousClaim(SQLModel, table=True):
+    """An anonymous owner the cart heard of by a claim or a guest's order, and who claimed it:
+    `identity.anonymous_claimed` and the guest's `order.placed` may arrive in either order or at
+    once; both upsert this row and hold its lock to the end of their inbox transaction, and an
+    order heard after the claim takes its lines out of the user's cart (`CartService.clear_after_order`)."""
+
+    __tablename__ = "anonymous_claim"
+
+    anon_id: uuid.UUID = Field(primary_key=True)
+    claimed_by: uuid.UUID | None = None
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ClearedOrder(SQLModel, table=True):
+    """An order placed from a cart whose lines already left it: the same order heard again (a
+    resent event) takes nothing more out."""
+
+    __tablename__ = "cleared_order"
+
+    order_id: uuid.UUID = Field(primary_key=True)
+    created_at: datetime = _timestamp()
