@@ -206,16 +206,18 @@ class ShareUnlock(SQLModel, table=True):
     used_at: datetime | None = _timestamp(nullable=True)
 
 
-class AnonymousOwner(SQLModel, table=True):
-    """An anonymous id generation heard of by a paid order or a claim, and who claimed it.
+class KnownOwner(SQLModel, table=True):
+    """An owner (anonymous id or user) the saga events spoke of: who claimed an anonymous id, and
+    whether the user was erased. `order.paid`, `identity.anonymous_claimed` and
+    `identity.user_deleted` of one owner may arrive in any order or at once: each upserts the rows
+    it concerns (an anonymous id before its user) and holds their locks to the end of its inbox
+    transaction, so a purchase heard after the claim goes to the user, and nothing heard after
+    the erasure is kept (`CreditService.grant_order`, `AccountService`)."""
 
-    `order.paid` of an anonymous buyer and `identity.anonymous_claimed` may arrive in either order
-    or at once: both upsert this row and hold its lock to the end of their inbox transaction, and
-    a purchase heard after the claim goes straight to the user (`CreditService.grant_order`)."""
+    __tablename__ = "known_owner"
 
-    __tablename__ = "anonymous_owner"
-
-    anon_id: uuid.UUID = Field(primary_key=True)
+    owner_id: uuid.UUID = Field(primary_key=True)
     claimed_by: uuid.UUID | None = None
+    erased_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()

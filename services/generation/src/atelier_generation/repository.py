@@ -22,7 +22,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_generation.domain import ACTIVE_JOB_STATUSES, ACTIVE_SUBSCRIPTION_STATUSES, JobKind, JobStatus
 from atelier_generation.models import (
-    AnonymousOwner,
     CreditPack,
     CreditTransaction,
     CreditWallet,
@@ -30,6 +29,7 @@ from atelier_generation.models import (
     GenerationJob,
     ImageFavorite,
     ImageTag,
+    KnownOwner,
     Restoration,
     ShareUnlock,
     Subscription,
@@ -460,17 +460,21 @@ class ShareRepository(_Repository):
         await self.session.execute(delete(ShareUnlock).where(col(ShareUnlock.user_id) == user_id))
 
 
-class AnonymousOwnerRepository(_Repository):
-    async def lock(self, anon_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None) -> uuid.UUID | None:
-        """Upsert the anonymous id's row and hold its lock until commit (a concurrent holder is
-        waited for); record `claimed_by` (the first claim stays). Who claimed it, if anyone."""
-        table = AnonymousOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+class OwnerRepository(_Repository):
+    async def lock(self, owner_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None,
+                   erased: bool = False) -> Any:
+        """Upsert the owner's `known_owner` row and hold its lock until commit (a concurrent holder
+        is waited for); record `claimed_by` (the first claim stays) and `erased`. The row after
+        the change: (claimed_by, erased_at)."""
+        table = KnownOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
         changes: dict[str, Any] = {"updated_at": now}
         if claimed_by is not None:
             changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
-        stmt = (self.insert(AnonymousOwner)
-                .values(anon_id=anon_id, claimed_by=claimed_by, created_at=now, updated_at=now)
-                .on_conflict_do_update(index_elements=["anon_id"], set_=changes)
-                .returning(col(AnonymousOwner.claimed_by)))
-        claimed: uuid.UUID | None = (await self.session.execute(stmt)).scalar_one()
-        return claimed
+        if erased:
+            changes["erased_at"] = func.coalesce(table.c.erased_at, now)
+        stmt = (self.insert(KnownOwner)
+                .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
+                        updated_at=now)
+                .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
+                .returning(col(KnownOwner.claimed_by), col(KnownOwner.erased_at)))
+        return (await self.session.execute(stmt)).one()

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.service import UseCase
 from atelier_generation.context import GenerationContext
 from atelier_generation.repository import (
-    AnonymousOwnerRepository,
     ImageRepository,
     JobRepository,
+    OwnerRepository,
     RestorationRepository,
     ShareRepository,
     SubscriptionRepository,
@@ -34,7 +34,12 @@ class AccountService(UseCase[GenerationContext]):
             return
         now = utcnow()
         # Remembered, so that a purchase heard later is the user's (`CreditService.grant_order`).
-        await AnonymousOwnerRepository(self.session).lock(anon_id, now, claimed_by=user_id)
+        owners = OwnerRepository(self.session)
+        await owners.lock(anon_id, now, claimed_by=user_id)
+        if (await owners.lock(user_id, now)).erased_at is not None:
+            # The user was erased before we heard of the claim: what the id owned was theirs too.
+            await self.erase(anon_id)
+            return
         wallets = WalletRepository(self.session)
         if moved := await wallets.take(anon_id):
             await wallets.credit(user_id, moved, now)
@@ -44,7 +49,9 @@ class AccountService(UseCase[GenerationContext]):
         await RestorationRepository(self.session).reassign(anon_id, user_id)
 
     async def erase(self, user_id: uuid.UUID) -> None:
-        """Every row and file of the user (identity.user_deleted)."""
+        """Every row and file of the user (identity.user_deleted); remembered, so that a purchase
+        or a claim heard later leaves nothing behind."""
+        await OwnerRepository(self.session).lock(user_id, utcnow(), erased=True)
         images = ImageRepository(self.session)
         keys = await images.keys_for_owner(user_id)
         for restoration in await RestorationRepository(self.session).for_owner(user_id):

@@ -23,9 +23,9 @@ from atelier_generation.domain import TransactionKind
 from atelier_generation.errors import InsufficientCredits
 from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
 from atelier_generation.repository import (
-    AnonymousOwnerRepository,
     CreditPackRepository,
     JobRepository,
+    OwnerRepository,
     SubscriptionRepository,
     TransactionRepository,
     WalletRepository,
@@ -137,11 +137,18 @@ class CreditService(UseCase[GenerationContext]):
 
     async def grant_order(self, event: OrderPaid) -> int:
         """Credits for every credit-pack line of a paid order, once per (order, product). An
-        anonymous buyer who signed up meanwhile (the claim came first): the credits are the user's."""
+        anonymous buyer who signed up meanwhile (the claim came first): the credits are the user's.
+        An owner erased meanwhile (`identity.user_deleted` came first): nothing is kept."""
         owner_id = event.user_id or event.owner_id
         now, granted = utcnow(), 0
-        if event.user_id is None:
-            owner_id = await AnonymousOwnerRepository(self.session).lock(owner_id, now) or owner_id
+        owners = OwnerRepository(self.session)
+        owner = await owners.lock(owner_id, now)
+        if event.user_id is None and owner.claimed_by is not None and owner.erased_at is None:
+            owner_id = owner.claimed_by
+            owner = await owners.lock(owner_id, now)
+        if owner.erased_at is not None:
+            log.info("order %s paid for owner %s, erased before: no credits kept", event.order_id, owner_id)
+            return 0
         transactions, wallets = TransactionRepository(self.session), WalletRepository(self.session)
         for line in event.lines:
             if line.kind != ProductKind.CREDIT_PACK:

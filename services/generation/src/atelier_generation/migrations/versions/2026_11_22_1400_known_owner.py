@@ -1,11 +1,12 @@
-"""anonymous_owner: an anonymous buyer's purchases and claim, serialised and remembered
+"""known_owner: purchases, claims and erasures of one owner, serialised and remembered
 
 Revision ID: generation_0003
 Revises: generation_0002
 Create Date: 2026-11-22 14:00
 
-An anonymous buyer's `order.paid` may reach generation after `identity.anonymous_claimed`: the
-claim is remembered here so that the credits go to the user instead of an abandoned wallet.
+An anonymous buyer's `order.paid` may reach generation after `identity.anonymous_claimed`, and any
+purchase or claim after `identity.user_deleted`: the claim and the erasure are remembered here, so
+that the credits go to the user instead of an abandoned wallet, and nothing outlives an erasure.
 """
 from collections.abc import Sequence
 
@@ -20,13 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "anonymous_owner",
-        sa.Column("anon_id", sa.Uuid(), primary_key=True),
+        "known_owner",
+        sa.Column("owner_id", sa.Uuid(), primary_key=True),
         sa.Column("claimed_by", sa.Uuid(), nullable=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("anonymous_owner")
+    op.drop_table("known_owner")
