@@ -25,7 +25,12 @@ from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
 from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
-from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReservationRepository
+from atelier_catalog.repository import (
+    OwnerRepository,
+    ProductRepository,
+    PurchaseRepository,
+    ReservationRepository,
+)
 from atelier_catalog.service._shared import load_product, publish_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
@@ -52,6 +57,7 @@ class ReservationService(UseCase[CatalogContext]):
         self.products = ProductRepository(session)
         self.reservations = ReservationRepository(session)
         self.purchases = PurchaseRepository(session)
+        self.owners = OwnerRepository(session)
 
     async def reserve(self, order_id: uuid.UUID, order_number: str, lines: Sequence[OrderLine],
                       *, now: datetime | None = None) -> bool:
@@ -97,9 +103,9 @@ class ReservationService(UseCase[CatalogContext]):
                 product_id=need.product_id, variant_id=need.variant_id, delta=-need.quantity, quantity_after=after,
                 reason=f"{'committed' if paid else 'reserved'} for order {order_number}"))
         await self.session.flush()
-        if paid and order.paid_by is not None:
+        if paid and order.paid_by is not None and (buyer := await self.owners.buyer(order.paid_by)) is not None:
             # The payment found no reservation to read its products from: its buyer's purchases.
-            await self.purchases.record(order.paid_by, await self.purchases.known_products(
+            await self.purchases.record(buyer, await self.purchases.known_products(
                 line.product_id for line in lines), order_id)
         await outbox.add(self.session, StockReserved(order_id=order_id))
         await self._announce((need.product_id, need.variant_id) for need, _ in taken)
@@ -116,7 +122,9 @@ class ReservationService(UseCase[CatalogContext]):
         if not product_ids:
             product_ids = [r.product_id for r in await self.reservations.for_order(order_id)]
         # Lines may name things catalog does not sell (a book); purchases are of products only.
-        await self.purchases.record(owner_id, await self.purchases.known_products(product_ids), order_id)
+        # The buyer: the user who claimed an anonymous id meanwhile; nobody once erased.
+        if (buyer := await self.owners.buyer(owner_id)) is not None:
+            await self.purchases.record(buyer, await self.purchases.known_products(product_ids), order_id)
 
     async def release(self, order_id: uuid.UUID) -> None:
         """The order is cancelled: reserved or committed units go back on the shelf, once.
