@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from atelier_common.contracts.catalog import StockRejected, StockReserved
+from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import PaymentRefunded
-from atelier_testing import ServiceHarness, deliver_in_every_order, redelivering
+from atelier_testing import ServiceHarness, TestKeys, deliver_in_every_order, redelivering
 
 from ..conftest import Customer, FakePlatform
 from .test_saga import paid, physical_order
@@ -88,3 +89,25 @@ class TestCheckoutSagaInEveryOrder:
             return order["status"], self._cancellations(harness, order["id"]).count(True)
 
         await deliver_in_every_order(scenario, deliver, outcome, expected=("cancelled", 1))
+
+
+class TestOwnershipInEveryOrder:
+    async def test_a_claim_and_the_users_erasure_in_any_order_leave_no_personal_data(
+            self, harness: ServiceHarness, platform: FakePlatform, test_keys: TestKeys,
+            service_headers: dict[str, str]) -> None:
+        orders: dict[uuid.UUID, str] = {}
+
+        async def scenario() -> list[object]:
+            anon_id, user_id = uuid.uuid4(), uuid.uuid4()
+            guest = Customer(harness, test_keys.anon_headers(anon_id), anon_id)
+            orders[anon_id] = (await physical_order(guest, platform))["id"]
+            return [AnonymousClaimed(anon_id=anon_id, user_id=user_id), UserDeleted(user_id=user_id)]
+
+        async def outcome(events: Sequence[object]) -> tuple[str | None, str | None]:
+            claim = next(e for e in events if isinstance(e, AnonymousClaimed))
+            body = (await harness.client.get(f"/internal/orders/{orders[claim.anon_id]}",
+                                             headers=service_headers)).json()
+            return body["email"], body["shipping_address"].get("street_address") or None
+
+        await deliver_in_every_order(scenario, redelivering(harness, producer="identity"), outcome,
+                                     expected=(None, None))
