@@ -100,16 +100,19 @@ class CartProduct(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
-class AnonymousClaim(SQLModel, table=True):
-    """An anonymous owner the cart heard of by a claim or a guest's order, and who claimed it:
-    `identity.anonymous_claimed` and the guest's `order.placed` may arrive in either order or at
-    once; both upsert this row and hold its lock to the end of their inbox transaction, and an
-    order heard after the claim takes its lines out of the user's cart (`CartService.clear_after_order`)."""
+class KnownOwner(SQLModel, table=True):
+    """An owner the cart heard of by a claim, a guest's order or an erasure: who claimed an
+    anonymous id, whether the user was erased. `identity.anonymous_claimed`, the guest's
+    `order.placed` and `identity.user_deleted` may arrive in any order or at once; each upserts
+    and locks the rows it concerns (an anonymous id before its user): an order heard after the
+    claim takes its lines out of the user's cart (`CartService.clear_after_order`), and a claim
+    heard after the erasure leaves no cart behind."""
 
-    __tablename__ = "anonymous_claim"
+    __tablename__ = "known_owner"
 
-    anon_id: uuid.UUID = Field(primary_key=True)
+    owner_id: uuid.UUID = Field(primary_key=True)
     claimed_by: uuid.UUID | None = None
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

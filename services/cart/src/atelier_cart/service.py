@@ -191,6 +191,9 @@ class CartService(UseCase[CartContext]):
             return
         # Remembered (and serialised with the guest's orders): see `clear_after_order`.
         await self.claims.lock(anon_id, claimed_by=user_id)
+        if (await self.claims.lock(user_id)).erased_at is not None:
+            await self.carts.delete_for_owner(anon_id)  # the user was erased before: nothing to keep
+            return
         carts = {cart.owner_id: cart for cart in await self.carts.lock_for_owners([anon_id, user_id])}
         guest = carts.get(anon_id)
         if guest is None:
@@ -217,7 +220,7 @@ class CartService(UseCase[CartContext]):
             return
         if order_id is not None and not await self.claims.first_clear(order_id):
             return  # the same order heard again: a new cart is not the ordered one
-        claimed_by = await self.claims.lock(owner_id) if anonymous else None
+        claimed_by = (await self.claims.lock(owner_id)).claimed_by if anonymous else None
         if claimed_by is None:
             await self.carts.clear_for_owner(owner_id)
             return
@@ -234,7 +237,8 @@ class CartService(UseCase[CartContext]):
                 await self._set_or_drop(item, item.quantity - quantity, now)
 
     async def forget_owner(self, user_id: uuid.UUID) -> None:
-        """A deleted user's cart goes with them."""
+        """A deleted user's cart goes with them; remembered, so that a claim heard later keeps none."""
+        await self.claims.lock(user_id, erased=True)
         await self.carts.delete_for_owner(user_id)
 
     # -- helpers -----------------------------------------------------------------------------

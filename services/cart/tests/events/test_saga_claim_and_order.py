@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
+from sqlmodel import col, select
 
 from atelier_cart.events import SUBSCRIPTIONS
-from atelier_common.contracts.identity import AnonymousClaimed
+from atelier_cart.models import Cart
+from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.inbox import handle_once
@@ -82,6 +84,26 @@ class TestGuestOrderAndClaimInEveryOrder:
 
         for _ in range(3):
             await deliver_in_every_order(scenario, deliver, outcome, concurrently=True, expected=(1, 0))
+
+
+class TestErasureInEveryOrder:
+    async def test_a_claim_and_the_users_erasure_in_any_order_leave_no_cart(self, harness, catalog: Catalog,
+                                                                          new_shopper) -> None:
+        async def scenario() -> list[IntegrationEvent]:
+            guest, user = new_shopper(), new_shopper(anonymous=False)
+            lamp = (await catalog.product()).product_id
+            await guest.add(lamp, 2)
+            await user.add(lamp, 1)
+            return [AnonymousClaimed(anon_id=guest.owner_id, user_id=user.owner_id), UserDeleted(user_id=user.owner_id)]
+
+        async def outcome(events: Sequence[IntegrationEvent]) -> int:
+            claim = next(e for e in events if isinstance(e, AnonymousClaimed))
+            async with harness.runtime.db.read_only() as session:
+                carts = (await session.exec(select(Cart).where(
+                    col(Cart.owner_id).in_((claim.anon_id, claim.user_id))))).all()
+            return len(carts)
+
+        await deliver_in_every_order(scenario, redelivering(harness, producer="identity"), outcome, expected=0)
 
 
 class TestTheSameOrderHeardAgain:
