@@ -100,7 +100,7 @@ class CartProduct(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
-class KnownOwner(SQLModel, table=True):
+class CartOwner(SQLModel, table=True):
     """An owner the cart heard of by a claim, a guest's order or an erasure: who claimed an
     anonymous id, whether the user was erased. `identity.anonymous_claimed`, the guest's
     `order.placed` and `identity.user_deleted` may arrive in any order or at once; each upserts
@@ -108,7 +108,7 @@ class KnownOwner(SQLModel, table=True):
     claim takes its lines out of the user's cart (`CartService.clear_after_order`), and a claim
     heard after the erasure leaves no cart behind."""
 
-    __tablename__ = "known_owner"
+    __tablename__ = "cart_owner"
 
     owner_id: uuid.UUID = Field(primary_key=True)
     claimed_by: uuid.UUID | None = None

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_cart.domain import ProductFacts
-from atelier_cart.models import Cart, CartItem, CartProduct, ClearedOrder, KnownOwner, utcnow
+from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
 
 
 def _is_sqlite(session: AsyncSession) -> bool:
@@ -135,21 +135,21 @@ class ClaimRepository:
         self.session = session
 
     async def lock(self, owner_id: uuid.UUID, *, claimed_by: uuid.UUID | None = None, erased: bool = False) -> Any:
-        """Upsert the owner's `known_owner` row and hold its lock until commit (a concurrent holder
+        """Upsert the owner's `cart_owner` row and hold its lock until commit (a concurrent holder
         is waited for); record `claimed_by` (the first claim stays) and `erased`. The row after the
         change: (claimed_by, erased_at)."""
         now = utcnow()
-        table = KnownOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        table = CartOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
         changes: dict[str, Any] = {"updated_at": now}
         if claimed_by is not None:
             changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
         if erased:
             changes["erased_at"] = func.coalesce(table.c.erased_at, now)
-        stmt = (_insert(self.session)(KnownOwner)
+        stmt = (_insert(self.session)(CartOwner)
                 .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
                         updated_at=now)
                 .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-                .returning(col(KnownOwner.claimed_by), col(KnownOwner.erased_at)))
+                .returning(col(CartOwner.claimed_by), col(CartOwner.erased_at)))
         return (await self.session.execute(stmt)).one()
 
     async def first_clear(self, order_id: uuid.UUID) -> bool:

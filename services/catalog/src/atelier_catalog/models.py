@@ -204,13 +204,13 @@ class StockOrder(SQLModel, table=True):
                                  sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
 
 
-class KnownOwner(SQLModel, table=True):
+class CatalogOwner(SQLModel, table=True):
     """A buyer the catalog heard of: who claimed an anonymous id, whether the user was erased.
     `order.paid`, `identity.anonymous_claimed` and `identity.user_deleted` may arrive in any order:
     each upserts and locks the rows it concerns (an anonymous id before its user), so a purchase
     heard after the claim is the user's, and none is kept after the erasure."""
 
-    __tablename__ = "known_owner"
+    __tablename__ = "catalog_owner"
 
     owner_id: uuid.UUID = Field(primary_key=True)
     claimed_by: uuid.UUID | None = None

@@ -206,7 +206,7 @@ class ShareUnlock(SQLModel, table=True):
     used_at: datetime | None = _timestamp(nullable=True)
 
 
-class KnownOwner(SQLModel, table=True):
+class GenerationOwner(SQLModel, table=True):
     """An owner (anonymous id or user) the saga events spoke of: who claimed an anonymous id, and
     whether the user was erased. `order.paid`, `identity.anonymous_claimed` and
     `identity.user_deleted` of one owner may arrive in any order or at once: each upserts the rows
@@ -214,7 +214,7 @@ class KnownOwner(SQLModel, table=True):
     transaction, so a purchase heard after the claim goes to the user, and nothing heard after
     the erasure is kept (`CreditService.grant_order`, `AccountService`)."""
 
-    __tablename__ = "known_owner"
+    __tablename__ = "generation_owner"
 
     owner_id: uuid.UUID = Field(primary_key=True)
     claimed_by: uuid.UUID | None = None

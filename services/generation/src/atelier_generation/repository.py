@@ -27,9 +27,9 @@ from atelier_generation.models import (
     CreditWallet,
     GeneratedImage,
     GenerationJob,
+    GenerationOwner,
     ImageFavorite,
     ImageTag,
-    KnownOwner,
     Restoration,
     ShareUnlock,
     Subscription,
@@ -463,18 +463,18 @@ class ShareRepository(_Repository):
 class OwnerRepository(_Repository):
     async def lock(self, owner_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None,
                    erased: bool = False) -> Any:
-        """Upsert the owner's `known_owner` row and hold its lock until commit (a concurrent holder
+        """Upsert the owner's `generation_owner` row and hold its lock until commit (a concurrent holder
         is waited for); record `claimed_by` (the first claim stays) and `erased`. The row after
         the change: (claimed_by, erased_at)."""
-        table = KnownOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        table = GenerationOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
         changes: dict[str, Any] = {"updated_at": now}
         if claimed_by is not None:
             changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
         if erased:
             changes["erased_at"] = func.coalesce(table.c.erased_at, now)
-        stmt = (self.insert(KnownOwner)
+        stmt = (self.insert(GenerationOwner)
                 .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
                         updated_at=now)
                 .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-                .returning(col(KnownOwner.claimed_by), col(KnownOwner.erased_at)))
+                .returning(col(GenerationOwner.claimed_by), col(GenerationOwner.erased_at)))
         return (await self.session.execute(stmt)).one()

@@ -119,13 +119,13 @@ class OrderStatusHistory(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
-class KnownOwner(SQLModel, table=True):
+class OrderOwner(SQLModel, table=True):
     """A user whose identity events orders heard: `identity.anonymous_claimed` and
     `identity.user_deleted` of one user may arrive in either order or at once; both upsert and
     lock this row, and a claim heard after the erasure anonymises what it moves
     (`OwnershipService`)."""
 
-    __tablename__ = "known_owner"
+    __tablename__ = "order_owner"
 
     owner_id: uuid.UUID = Field(primary_key=True)
     erased_at: datetime | None = _timestamp(nullable=True)

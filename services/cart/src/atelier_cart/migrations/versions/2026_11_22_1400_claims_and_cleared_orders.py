@@ -1,4 +1,4 @@
-"""known_owner and cleared_order: a guest's order, their sign-in and the erasure in any order
+"""cart_owner and cleared_order: a guest's order, their sign-in and the erasure in any order
 
 Revision ID: cart_0003
 Revises: cart_0002
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "known_owner",
+        "cart_owner",
         sa.Column("owner_id", sa.Uuid(), primary_key=True),
         sa.Column("claimed_by", sa.Uuid(), nullable=True),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
@@ -37,4 +37,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("cleared_order")
-    op.drop_table("known_owner")
+    op.drop_table("cart_owner")

@@ -1,4 +1,4 @@
-"""stock_order and known_owner: the rows that make the order and identity events commute
+"""stock_order and catalog_owner: the rows that make the order and identity events commute
 
 Revision ID: catalog_0007
 Revises: catalog_0006
@@ -6,7 +6,7 @@ Create Date: 2026-11-22 14:00
 
 `order.paid` may arrive before `order.placed` (or with it, on another consumer): each handler
 upserts the order's row and holds its lock, and a payment heard first is kept in `paid_at` so
-the reservation made later is committed at once instead of expiring. `known_owner` does the
+the reservation made later is committed at once instead of expiring. `catalog_owner` does the
 same for buyers: a purchase heard after `identity.anonymous_claimed` is the user's, and none is
 kept after `identity.user_deleted`.
 """
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
-        "known_owner",
+        "catalog_owner",
         sa.Column("owner_id", sa.Uuid(), primary_key=True),
         sa.Column("claimed_by", sa.Uuid(), nullable=True),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
@@ -42,5 +42,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("known_owner")
+    op.drop_table("catalog_owner")
     op.drop_table("stock_order")

@@ -1,4 +1,4 @@
-"""known_owner: a claim heard after the user's erasure still anonymises
+"""order_owner: a claim heard after the user's erasure still anonymises
 
 Revision ID: orders_0004
 Revises: orders_0003
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "known_owner",
+        "order_owner",
         sa.Column("owner_id", sa.Uuid(), primary_key=True),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -29,4 +29,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("known_owner")
+    op.drop_table("order_owner")

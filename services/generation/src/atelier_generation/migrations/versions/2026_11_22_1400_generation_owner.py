@@ -1,4 +1,4 @@
-"""known_owner: purchases, claims and erasures of one owner, serialised and remembered
+"""generation_owner: purchases, claims and erasures of one owner, serialised and remembered
 
 Revision ID: generation_0003
 Revises: generation_0002
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "known_owner",
+        "generation_owner",
         sa.Column("owner_id", sa.Uuid(), primary_key=True),
         sa.Column("claimed_by", sa.Uuid(), nullable=True),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
@@ -31,4 +31,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("known_owner")
+    op.drop_table("generation_owner")
