@@ -20,6 +20,9 @@ async def test_demo_catalog_search_and_detail(api: httpx.AsyncClient) -> None:
     assert "marble" in (product["name"] + product["description"]).lower()
     detail = await api.get(f"/api/v1/products/{product['slug']}")
     assert detail.status_code == 200 and detail.json()["id"] == product["id"]
+    # The demo's pictures are real files, served by the catalog through the gateway.
+    picture = await api.get(detail.json()["images"][0]["url"])
+    assert picture.status_code == 200 and picture.content[:3] == b"\xff\xd8\xff"
 
     pricing = (await api.get("/api/v1/pricing")).json()
     skus = {p["sku"] for group in pricing.values() if isinstance(group, list) for p in group}

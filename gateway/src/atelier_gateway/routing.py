@@ -12,6 +12,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/products": "catalog",
     "/api/v1/wishlist": "catalog",
     "/api/v1/pricing": "catalog",
+    "/media": "catalog",
     "/api/v1/cart": "cart",
     "/api/v1/orders": "orders",
     "/api/v1/payments": "payments",

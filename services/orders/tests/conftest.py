@@ -50,6 +50,7 @@ class FakePlatform:
         self.carts: dict[uuid.UUID, list[dict[str, Any]]] = {}
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
         self.books: dict[uuid.UUID, uuid.UUID] = {}
+        self.book_items: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
         self.transports = {name: _Switchable(self._app(name)) for name in ("catalog", "cart", "identity",
                                                                             "generation")}
 
@@ -92,6 +93,12 @@ class FakePlatform:
         book_id = uuid.uuid4()
         self.books[book_id] = owner_id
         return str(book_id)
+
+    def book_item(self, owner_id: uuid.UUID, content_type: str = "PAGE") -> str:
+        """A character, cover or page of one of the owner's books (a retry pack's target)."""
+        item_id = uuid.uuid4()
+        self.book_items[(content_type, item_id)] = owner_id
+        return str(item_id)
 
     def fill_cart(self, owner_id: uuid.UUID, *lines: tuple[dict[str, Any], int]) -> None:
         self.carts[owner_id] = [{"id": str(uuid.uuid4()), "product_id": p["id"], "variant_id": None, "quantity": q,
@@ -137,6 +144,14 @@ class FakePlatform:
                 if self.books.get(book_id) != owner_id:
                     raise HTTPException(404)
                 return {"id": str(book_id), "owner_id": str(owner_id), "title": "A book"}
+
+            @app.get("/internal/book-items/{content_type}/{content_id}")
+            async def book_item(content_type: str, content_id: uuid.UUID, owner_id: uuid.UUID,
+                                x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                if self.book_items.get((content_type, content_id)) != owner_id:
+                    raise HTTPException(404)
+                return {"content_type": content_type, "content_id": str(content_id), "book_id": str(uuid.uuid4())}
         return app
 
 

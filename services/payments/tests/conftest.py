@@ -113,6 +113,7 @@ def stripe_server() -> Iterator[FakeStripeServer]:
 @pytest.fixture
 def fake_stripe(stripe_server: FakeStripeServer) -> FakeStripe:
     stripe_server.fake.refund_status = "succeeded"
+    stripe_server.fake.events.clear()
     return stripe_server.fake
 
 

@@ -10,6 +10,14 @@ Self-contained (no import from the test-suite) so that the end-to-end tests can 
 Requests are form-encoded like Stripe's (`metadata[order_id]=…`, `line_items[0][quantity]=1`),
 `Idempotency-Key` replays the first answer, and errors use Stripe's `{"error": {...}}` body.
 Routes under `/_test/` are not Stripe's: they do what a customer would do on Stripe's side.
+
+Subscriptions: Customers, Checkout Sessions in `mode=subscription` (a `price` from `prices`, or
+`price_data` with `recurring`), Subscriptions (retrieve, update `cancel_at_period_end` /
+`default_payment_method`), billing portal sessions, payment method attach. What Stripe does on its
+own is a method that changes the objects and returns the events Stripe would send, in Stripe's
+usual order (each event's object is a snapshot of that moment); they are also queued in
+`events` (`take_events()`): `complete_subscription_session(id)`, `renew_subscription(id, paid=)`,
+`pay_invoice(id)`, `end_subscription(id)`; API updates queue `customer.subscription.updated`.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import secrets
 import socket
 import threading
 import time
+from copy import deepcopy
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,6 +39,9 @@ from fastapi.responses import JSONResponse
 
 API_KEY = "sk_test_fake"
 WEBHOOK_SECRET = "whsec_test_fake"
+# Prices the fake knows from the start (the test plans' provider_price_id).
+PRICES = {"price_pro_monthly": (1999, "usd"), "price_studio_monthly": (4999, "usd")}
+PERIOD_SECONDS = 30 * 24 * 3600
 
 
 def decode_form(body: str) -> dict[str, Any]:
@@ -71,6 +83,15 @@ class FakeStripe:
         self.intents: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.prices: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.invoices: dict[str, dict[str, Any]] = {}
+        self.portal_sessions: dict[str, dict[str, Any]] = {}
+        # Events Stripe would have sent, oldest first (see take_events).
+        self.events: list[dict[str, Any]] = []
+        for price_id, (amount, currency) in PRICES.items():
+            self.add_price(price_id, amount, currency)
         self.idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
         self.requests: list[tuple[str, str, dict[str, Any], str | None]] = []
         # What the next refunds answer: "succeeded" or "pending" (settled later by charge.refunded,
@@ -106,11 +127,19 @@ class FakeStripe:
                       last_payment_error={"code": "card_declined", "message": message, "type": "card_error"})
         return intent
 
+    def _line_price(self, item: dict[str, Any]) -> dict[str, Any]:
+        if "price" in item:
+            return self.prices[item["price"]]
+        data = item["price_data"]
+        return self.add_price(_id("price"), int(data["unit_amount"]), data["currency"],
+                              (data.get("recurring") or {}).get("interval"))
+
     def _session(self, params: dict[str, Any]) -> dict[str, Any]:
         session_id = _id("cs_test")
         items = params.get("line_items") or []
-        total = sum(int(i["price_data"]["unit_amount"]) * int(i.get("quantity", 1)) for i in items)
-        currency = items[0]["price_data"]["currency"] if items else "usd"
+        prices = [self._line_price(i) for i in items]
+        total = sum(p["unit_amount"] * int(i.get("quantity", 1)) for p, i in zip(prices, items, strict=True))
+        currency = prices[0]["currency"] if prices else "usd"
         session = {
             "id": session_id, "object": "checkout.session", "mode": params.get("mode", "payment"),
             "url": f"{self.base_url}/_test/pay/{session_id}", "amount_total": total, "currency": currency,
@@ -119,7 +148,8 @@ class FakeStripe:
             "customer_email": params.get("customer_email"), "success_url": params.get("success_url"),
             "cancel_url": params.get("cancel_url"), "line_items_sent": items,
             "payment_intent_data": params.get("payment_intent_data", {}), "livemode": False,
-            "created": int(time.time()),
+            "created": int(time.time()), "customer": params.get("customer"), "subscription": None,
+            "subscription_data": params.get("subscription_data", {}), "prices": [p["id"] for p in prices],
         }
         self.sessions[session_id] = session
         return session
@@ -145,6 +175,121 @@ class FakeStripe:
         refund = self.refunds[refund_id]
         refund.update(status=status, failure_reason=failure_reason)
         return refund
+
+    # --- subscriptions ----------------------------------------------------------------------
+
+    def add_price(self, price_id: str, unit_amount: int, currency: str = "usd",
+                  interval: str | None = "month") -> dict[str, Any]:
+        price = {"id": price_id, "object": "price", "unit_amount": unit_amount, "currency": currency,
+                 "recurring": {"interval": interval} if interval else None, "active": True}
+        self.prices[price_id] = price
+        return price
+
+    def _customer(self, params: dict[str, Any]) -> dict[str, Any]:
+        customer = {"id": _id("cus"), "object": "customer", "email": params.get("email"),
+                    "metadata": params.get("metadata", {}), "created": int(time.time())}
+        self.customers[customer["id"]] = customer
+        return customer
+
+    def _emit(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
+        event = self.event(type_, obj)
+        self.events.append(event)
+        return event
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """The events queued since the last call (what Stripe would have sent meanwhile)."""
+        events, self.events = self.events, []
+        return events
+
+    @staticmethod
+    def _set_period(subscription: dict[str, Any], start: int) -> None:
+        end = start + PERIOD_SECONDS
+        subscription.update(current_period_start=start, current_period_end=end)
+        for item in subscription["items"]["data"]:
+            item.update(current_period_start=start, current_period_end=end)
+        if subscription["cancel_at_period_end"]:
+            subscription["cancel_at"] = end
+
+    def _invoice(self, subscription: dict[str, Any], *, paid: bool, reason: str) -> dict[str, Any]:
+        price = subscription["items"]["data"][0]["price"]
+        now = int(time.time())
+        invoice = {
+            "id": _id("in"), "object": "invoice", "customer": subscription["customer"],
+            "subscription": subscription["id"], "billing_reason": reason,
+            "parent": {"type": "subscription_details", "subscription_details": {
+                "subscription": subscription["id"], "metadata": subscription["metadata"]}},
+            "status": "paid" if paid else "open", "currency": price["currency"],
+            "amount_due": price["unit_amount"], "amount_paid": price["unit_amount"] if paid else 0,
+            "attempt_count": 1, "created": now,
+            "period_start": subscription["current_period_start"], "period_end": subscription["current_period_end"],
+            "lines": {"object": "list", "data": [{"object": "line_item", "price": {"id": price["id"]}, "period": {
+                "start": subscription["current_period_start"], "end": subscription["current_period_end"]}}]},
+        }
+        self.invoices[invoice["id"]] = invoice
+        subscription["latest_invoice"] = invoice["id"]
+        return invoice
+
+    def complete_subscription_session(self, session_id: str) -> list[dict[str, Any]]:
+        """The customer subscribed on Stripe's page: the subscription exists (incomplete until its
+        first invoice is paid, then active) and the session is complete."""
+        session = self.sessions[session_id]
+        price = self.prices[session["prices"][0]]
+        now = int(time.time())
+        subscription: dict[str, Any] = {
+            "id": _id("sub"), "object": "subscription", "customer": session["customer"], "status": "incomplete",
+            "cancel_at_period_end": False, "cancel_at": None, "canceled_at": None, "ended_at": None,
+            "default_payment_method": None, "latest_invoice": None, "created": now, "livemode": False,
+            "metadata": dict((session.get("subscription_data") or {}).get("metadata") or {}),
+            "items": {"object": "list", "data": [{"id": _id("si"), "object": "subscription_item",
+                                                  "price": deepcopy(price), "quantity": 1}]},
+        }
+        self._set_period(subscription, now)
+        self.subscriptions[subscription["id"]] = subscription
+        events = [self._emit("customer.subscription.created", subscription)]
+        invoice = self._invoice(subscription, paid=True, reason="subscription_create")
+        events.append(self._emit("invoice.paid", invoice))
+        subscription["status"] = "active"
+        events.append(self._emit("customer.subscription.updated", subscription))
+        session.update(status="complete", payment_status="paid", subscription=subscription["id"])
+        events.append(self._emit("checkout.session.completed", session))
+        return events
+
+    def renew_subscription(self, subscription_id: str, *, paid: bool = True) -> list[dict[str, Any]]:
+        """The period ended: the next one starts with its invoice, paid or failed (past due)."""
+        subscription = self.subscriptions[subscription_id]
+        self._set_period(subscription, subscription["current_period_end"])
+        invoice = self._invoice(subscription, paid=paid, reason="subscription_cycle")
+        subscription["status"] = "active" if paid else "past_due"
+        return [self._emit("invoice.paid" if paid else "invoice.payment_failed", invoice),
+                self._emit("customer.subscription.updated", subscription)]
+
+    def pay_invoice(self, invoice_id: str) -> list[dict[str, Any]]:
+        """A retry of a failed invoice succeeded: the subscription is active again."""
+        invoice = self.invoices[invoice_id]
+        invoice.update(status="paid", amount_paid=invoice["amount_due"], attempt_count=invoice["attempt_count"] + 1)
+        subscription = self.subscriptions[invoice["subscription"]]
+        subscription["status"] = "active"
+        return [self._emit("invoice.paid", invoice), self._emit("customer.subscription.updated", subscription)]
+
+    def end_subscription(self, subscription_id: str) -> list[dict[str, Any]]:
+        """The period of a subscription cancelled at its end is over (or Stripe gave up on it)."""
+        subscription = self.subscriptions[subscription_id]
+        now = int(time.time())
+        subscription.update(status="canceled", ended_at=now, canceled_at=subscription["canceled_at"] or now)
+        return [self._emit("customer.subscription.deleted", subscription)]
+
+    def _update_subscription(self, subscription: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        if "cancel_at_period_end" in params:
+            cancelling = params["cancel_at_period_end"] == "true"
+            subscription.update(cancel_at_period_end=cancelling,
+                                cancel_at=subscription["current_period_end"] if cancelling else None,
+                                canceled_at=int(time.time()) if cancelling else None)
+        if "default_payment_method" in params:
+            subscription["default_payment_method"] = params["default_payment_method"] or None
+        if params.get("metadata"):
+            subscription["metadata"].update(params["metadata"])
+        self._emit("customer.subscription.updated", subscription)
+        return subscription
 
     @staticmethod
     def event(type_: str, obj: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
@@ -220,7 +365,14 @@ class FakeStripe:
         @app.post("/v1/checkout/sessions")
         async def create_session(request: Request) -> JSONResponse:
             params, failed = await parsed(request)
-            return failed or idempotent(request, lambda: (200, self._session(params)))
+            if failed:
+                return failed
+            for item in params.get("line_items") or []:
+                if "price" in item and item["price"] not in self.prices:
+                    return error(400, f"No such price: '{item['price']}'")
+            if params.get("mode") == "subscription" and params.get("customer") not in self.customers:
+                return error(400, f"No such customer: '{params.get('customer')}'")
+            return idempotent(request, lambda: (200, self._session(params)))
 
         @app.get("/v1/checkout/sessions/{session_id}")
         async def retrieve_session(session_id: str, request: Request) -> JSONResponse:
@@ -271,8 +423,70 @@ class FakeStripe:
 
             return idempotent(request, make)
 
+        @app.post("/v1/customers")
+        async def create_customer(request: Request) -> JSONResponse:
+            params, failed = await parsed(request)
+            return failed or idempotent(request, lambda: (200, self._customer(params)))
+
+        @app.get("/v1/customers/{customer_id}")
+        async def retrieve_customer(customer_id: str, request: Request) -> JSONResponse:
+            _, failed = await parsed(request)
+            if failed:
+                return failed
+            if customer_id not in self.customers:
+                return error(404, f"No such customer: '{customer_id}'")
+            return JSONResponse(self.customers[customer_id])
+
+        @app.get("/v1/subscriptions/{subscription_id}")
+        async def retrieve_subscription(subscription_id: str, request: Request) -> JSONResponse:
+            _, failed = await parsed(request)
+            if failed:
+                return failed
+            if subscription_id not in self.subscriptions:
+                return error(404, f"No such subscription: '{subscription_id}'")
+            return JSONResponse(self.subscriptions[subscription_id])
+
+        @app.post("/v1/subscriptions/{subscription_id}")
+        async def update_subscription(subscription_id: str, request: Request) -> JSONResponse:
+            params, failed = await parsed(request)
+            if failed:
+                return failed
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is None:
+                return error(404, f"No such subscription: '{subscription_id}'")
+            if subscription["status"] in ("canceled", "incomplete_expired"):
+                return error(400, "A canceled subscription can only update its cancellation_details and metadata.")
+            return JSONResponse(self._update_subscription(subscription, params))
+
+        @app.post("/v1/billing_portal/sessions")
+        async def create_portal_session(request: Request) -> JSONResponse:
+            params, failed = await parsed(request)
+            if failed:
+                return failed
+            if params.get("customer") not in self.customers:
+                return error(400, f"No such customer: '{params.get('customer')}'")
+            portal_id = _id("bps")
+            portal = {"id": portal_id, "object": "billing_portal.session", "customer": params["customer"],
+                      "return_url": params.get("return_url"), "url": f"{self.base_url}/_test/portal/{portal_id}",
+                      "created": int(time.time()), "livemode": False}
+            self.portal_sessions[portal_id] = portal
+            return JSONResponse(portal)
+
+        @app.post("/v1/payment_methods/{payment_method_id}/attach")
+        async def attach_payment_method(payment_method_id: str, request: Request) -> JSONResponse:
+            params, failed = await parsed(request)
+            if failed:
+                return failed
+            if params.get("customer") not in self.customers:
+                return error(400, f"No such customer: '{params.get('customer')}'")
+            return JSONResponse({"id": payment_method_id, "object": "payment_method", "customer": params["customer"],
+                                 "type": "card"})
+
         @app.post("/_test/checkout/sessions/{session_id}/complete")
         async def pay_session(session_id: str) -> JSONResponse:
+            if self.sessions[session_id]["mode"] == "subscription":
+                self.complete_subscription_session(session_id)
+                return JSONResponse(self.sessions[session_id])
             return JSONResponse(self.complete_session(session_id))
 
         return app

@@ -230,6 +230,8 @@ AnonPrincipal = Annotated[Principal, Depends(_require_anon)]
 UserPrincipal = Annotated[Principal, Depends(_require_user)]
 StaffPrincipal = Annotated[Principal, Depends(_require_staff)]
 require_service = Depends(_require_service)
+# For a router whose routes all need a user, whatever principal type their handlers take.
+require_user = Depends(_require_user)
 
 
 def client_ip(request: Request) -> str:

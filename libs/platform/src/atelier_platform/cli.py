@@ -32,9 +32,9 @@ def _check_service(name: str) -> str:
 
 
 def _settings(service: str) -> ServiceSettings:
-    module = importlib.import_module(f"atelier_{service}.settings")
-    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
-    settings: ServiceSettings = cls()
+    from atelier_platform.embedded import settings_class
+
+    settings: ServiceSettings = settings_class(service)()
     return settings
 
 

@@ -27,10 +27,14 @@ def _service_module(service: str) -> Any:
     return importlib.import_module(f"atelier_{service}.app")
 
 
+def settings_class(service: str) -> Any:
+    """`atelier_<service>.settings.<Service>Settings` (each service names its own that way)."""
+    return getattr(importlib.import_module(f"atelier_{service}.settings"), f"{service.capitalize()}Settings")
+
+
 def service_settings(service: str, data_dir: Path, public_base_url: str | None = None, **overrides: Any) -> Any:
     """A service's settings for the embedded mode; environment variables still apply first."""
-    module = importlib.import_module(f"atelier_{service}.settings")
-    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    cls = settings_class(service)
     defaults: dict[str, Any] = {
         "data_dir": data_dir,
         "jwks_url": f"{GATEWAY_URL}/.well-known/jwks.json",

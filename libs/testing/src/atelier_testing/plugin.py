@@ -123,4 +123,30 @@ def test_settings_overrides(test_keys: TestKeys, tmp_path: Path) -> dict[str, An
             "consumer_max_retries": 2}
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-compatible HTTP server on this machine (moto's), for the `s3` storage backend."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_storage_settings(s3_server: str) -> dict[str, Any]:
+    """Storage settings for a fresh bucket of this test on `s3_server`."""
+    import boto3
+
+    bucket = f"atelier-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    return {"storage_backend": "s3", "s3_bucket": bucket, "s3_endpoint_url": s3_server,
+            "s3_access_key_id": "test", "s3_secret_access_key": "test", "s3_prefix": "assets"}
+
+
 __all__ = ["AsyncIterator"]

@@ -13,6 +13,7 @@ from atelier_catalog.context import CatalogContext
 from atelier_catalog.demo import seed_demo_data
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.service import Runtime
+from atelier_common.storage import open_storage
 
 __all__ = ["CatalogContext", "context"]
 
@@ -20,17 +21,18 @@ __all__ = ["CatalogContext", "context"]
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[CatalogContext]:
     settings = CatalogSettings.of(runtime)
-    catalog = CatalogContext.of(settings)
-    if settings.seed_demo_data:
-        await seed_demo_data(runtime.db, catalog)
-    sweep: asyncio.Task[None] | None = None
-    # The consumers own reservations; an api-only process leaves the sweep to them.
-    if "consumer" in runtime.roles and settings.reservation_sweep_seconds > 0:
-        sweep = asyncio.create_task(sweeper.sweep_forever(runtime.db, catalog, settings.reservation_sweep_seconds))
-    try:
-        yield catalog
-    finally:
-        if sweep is not None:
-            sweep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweep
+    async with open_storage(settings, settings.media_dir) as storage:
+        catalog = CatalogContext.of(settings, storage)
+        if settings.seed_demo_data:
+            await seed_demo_data(runtime.db, catalog)
+        sweep: asyncio.Task[None] | None = None
+        # The consumers own reservations; an api-only process leaves the sweep to them.
+        if "consumer" in runtime.roles and settings.reservation_sweep_seconds > 0:
+            sweep = asyncio.create_task(sweeper.sweep_forever(runtime.db, catalog, settings.reservation_sweep_seconds))
+        try:
+            yield catalog
+        finally:
+            if sweep is not None:
+                sweep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweep

@@ -7,6 +7,7 @@ goes through the same services as the API, so every product is announced to cart
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -17,9 +18,11 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
+from atelier_catalog import media
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.domain import ProductKind
+from atelier_catalog.media import MEDIA_URL
 from atelier_catalog.models import Product
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
@@ -27,6 +30,7 @@ from atelier_catalog.service import CategoryService, ImageService, ProductServic
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.columns import utcnow
 from atelier_common.db import Database
+from atelier_common.storage import open_storage
 
 log = logging.getLogger("atelier.catalog.demo")
 
@@ -39,7 +43,6 @@ CATEGORIES: list[tuple[str, str, str, str | None]] = [
     ("stone-care", "Stone Care", "Sealers and cleaners for natural stone", None),
 ]
 
-IMAGE_BASE = "/media/products"
 
 
 def _physical(sku: str, name: str, category: str, price: str, stock: int, description: str, *,
@@ -101,9 +104,13 @@ DIGITAL_OFFERS: list[tuple[str, str, str, ProductKind, str, str, dict[str, Any],
 
 
 async def seed_demo_data(db: Database, context: CatalogContext | None = None) -> int:
-    """Create the missing demo categories and products; return how many rows were created.
-    Without a running catalog's `context`, one is made from the environment's settings."""
-    context = context or CatalogContext.of(CatalogSettings())
+    """Create the missing demo categories and products, and the picture files their image URLs name;
+    return how many rows were created. Without a running catalog's `context`, one is made from the
+    environment's settings."""
+    if context is None:
+        settings = CatalogSettings()
+        async with open_storage(settings, settings.media_dir) as storage:
+            return await seed_demo_data(db, CatalogContext.of(settings, storage))
     created = 0
     async with db.transaction() as session:
         products_repo, categories_repo = ProductRepository(session), CategoryRepository(session)
@@ -133,7 +140,7 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
                 is_featured=spec["featured"], attributes=spec["attributes"]), actor_id=None)
             slug = product.slug
             for order, alt in enumerate(("full slab", "close-up")):
-                await images.add(slug, ImageCreate(url=f"{IMAGE_BASE}/{slug}-{order + 1}.jpg",
+                await images.add(slug, ImageCreate(url=f"{MEDIA_URL}/{_demo_image_key(slug, order)}",
                                                    alt_text=f"{spec['name']}, {alt}", display_order=order))
             for name, sku, price, stock, attributes in spec["variants"]:
                 await variants.add(slug, VariantCreate(name=name, sku=sku, price=Decimal(price) if price else None,
@@ -147,9 +154,28 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
                 name=name, slug=slug, sku=sku, description=description, price=Decimal(price), currency=currency,
                 kind=kind, attributes=attributes), actor_id=None)
             created += 1
+    await _store_demo_pictures(db, context)
     if created:
         log.info("demo data: created %s categories and products", created)
     return created
+
+
+def _demo_image_key(slug: str, order: int) -> str:
+    return f"products/demo/{slug}-{order + 1}.jpg"
+
+
+async def _store_demo_pictures(db: Database, context: CatalogContext) -> None:
+    """Every demo image URL names a real file: the missing ones are painted now (a fresh storage,
+    or one wiped since the products were made)."""
+    async with db.read_only() as session:
+        products = await ProductRepository(session).get_many(skus=[p["sku"] for p in PHYSICAL_PRODUCTS])
+        slugs = [product.slug for product in products]
+    for slug in slugs:
+        for order in range(2):
+            key = _demo_image_key(slug, order)
+            if not await context.storage.exists(key):
+                picture = await asyncio.to_thread(media.stone_picture, f"{slug}/{order}")
+                await context.storage.put(key, picture, "image/jpeg")
 
 
 # -- the large catalog of the benchmark (`atelier seed --products N`) ---------------------------
@@ -166,13 +192,13 @@ def _sql_array(values: tuple[str, ...]) -> str:
     return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH) -> int:
+async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: CatalogContext | None = None) -> int:
     """Insert `n` more physical products spread over the demo categories, fast: PostgreSQL builds
     them server-side with `generate_series`, SQLite takes batches of executemany. Names mix a
     stone, a form and a finish so that search has realistic matches; about 1 in 100 is inactive
     and 1 in 50 featured. No `catalog.product_changed` is published (carts learn of a product
     when it is added to a cart); VACUUM ANALYZE refreshes the statistics afterwards."""
-    await seed_demo_data(db)
+    await seed_demo_data(db, context)
     async with db.read_only() as session:
         leaf_ids = [c.id for c in await CategoryRepository(session).list_readable(PUBLIC_VISIBILITY)
                     if c.parent_id is not None]

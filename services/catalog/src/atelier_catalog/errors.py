@@ -26,6 +26,14 @@ class ImageNotFound(CatalogError):
     code, status, default_message = "NOT_FOUND", 404, "Image not found"
 
 
+class FileTooLarge(CatalogError):
+    code, status, default_message = "FILE_TOO_LARGE", 413, "The file is larger than allowed"
+
+
+class UnsupportedImage(CatalogError):
+    code, status, default_message = "UNSUPPORTED_FORMAT", 400, "Only JPG, PNG and WEBP images are accepted"
+
+
 class SkuExists(CatalogError):
     code, status, default_message = "SKU_EXISTS", 409, "A product or variant with this SKU already exists"
 

@@ -7,11 +7,11 @@ from atelier_testing import ServiceHarness
 
 
 async def test_seed_bulk_adds_n_searchable_products_in_demo_categories(harness: ServiceHarness) -> None:
-    await seed_demo_data(harness.runtime.db)
+    await seed_demo_data(harness.runtime.db, harness.runtime.context)
     before = (await harness.client.get("/api/v1/products")).json()["count"]
 
-    assert await seed_bulk(harness.runtime.db, 250, batch=100) == 250
-    await seed_bulk(harness.runtime.db, 10)  # a second run adds more, no key collides
+    assert await seed_bulk(harness.runtime.db, 250, batch=100, context=harness.runtime.context) == 250
+    await seed_bulk(harness.runtime.db, 10, context=harness.runtime.context)  # a second run adds more, no key collides
 
     everything = (await harness.client.get("/api/v1/products", params={"limit": 100})).json()
     # 1 in 100 bulk products is inactive and never listed.

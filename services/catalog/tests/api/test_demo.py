@@ -50,7 +50,7 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         assert carrara["variants"] and carrara["images"][0]["is_primary"]
 
         # a staff edit survives, and nothing is created or announced twice
-        assert await seed_demo_data(harness.runtime.db) == 0
+        assert await seed_demo_data(harness.runtime.db, harness.runtime.context) == 0
         assert await _counts(harness) == counts
         assert len(await product_changed_events(harness)) == events
 

@@ -9,29 +9,32 @@ from contextlib import asynccontextmanager
 
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.service import Runtime
+from atelier_common.storage import open_storage
 from atelier_generation import imaging, sweeper
+from atelier_generation.clients import ServiceClients
 from atelier_generation.context import GenerationContext
 from atelier_generation.generators import Generators
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
-from atelier_generation.storage import LocalFileStorage
 
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[GenerationContext]:
     settings = GenerationSettings.of(runtime)
     imaging.set_pixel_limit(settings.max_image_pixels)
-    built = GenerationContext(
-        settings=settings, db=runtime.db, http=runtime.http, storage=LocalFileStorage(settings.resolved_storage_dir),
-        signer=UrlSigner(settings.url_signing_secret, base_url=settings.public_base_url,
-                         asset_ttl=settings.signed_url_ttl_seconds, share_ttl=settings.share_token_ttl_seconds),
-        generators=Generators(settings, runtime.http), limiter=RateLimiter(settings.redis_url, moving_window=False))
-    task = (asyncio.create_task(sweeper.sweep_forever(built, settings.job_sweep_seconds))
-            if "worker" in runtime.roles else None)
-    try:
-        yield built
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async with open_storage(settings, settings.resolved_storage_dir) as storage:
+        built = GenerationContext(
+            settings=settings, db=runtime.db, http=runtime.http, storage=storage,
+            signer=UrlSigner(settings.url_signing_secret, base_url=settings.public_base_url,
+                             asset_ttl=settings.signed_url_ttl_seconds, share_ttl=settings.share_token_ttl_seconds),
+            generators=Generators(settings, runtime.http),
+            limiter=RateLimiter(settings.redis_url, moving_window=False), clients=ServiceClients(runtime))
+        task = (asyncio.create_task(sweeper.sweep_forever(built, settings.job_sweep_seconds))
+                if "worker" in runtime.roles else None)
+        try:
+            yield built
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

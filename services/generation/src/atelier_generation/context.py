@@ -13,10 +13,11 @@ import httpx
 
 from atelier_common.db import Database
 from atelier_common.ratelimit import RateLimiter
+from atelier_common.storage import Storage
+from atelier_generation.clients import ServiceClients
 from atelier_generation.generators import Generators
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
-from atelier_generation.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class GenerationContext:
     signer: UrlSigner
     generators: Generators
     limiter: RateLimiter
+    clients: ServiceClients
 
     def url(self, key: str) -> str:
         """A signed, expiring URL for a stored file: no stored file is reachable without one."""

@@ -13,6 +13,8 @@ from urllib.parse import quote
 class JobKind(StrEnum):
     IMAGE = "image"
     RESTORATION = "restoration"
+    # One illustration of a storybook item (S0): a character, a cover or a page.
+    STORYBOOK = "storybook"
 
 
 class JobStatus(StrEnum):
@@ -60,9 +62,12 @@ MODELS: tuple[GenerationModel, ...] = (
     GenerationModel("flux-ultra", "FLUX Ultra", 4, JobKind.IMAGE, premium=True),
     # Restoration itself is free; unlocking the full image costs this much (S2: 1 credit).
     GenerationModel("restore-v1", "Photo restoration", 1, JobKind.RESTORATION),
+    # Storybook illustrations cost no credits: a regeneration spends the item's retry allowance.
+    GenerationModel("storybook-v1", "Storybook illustration", 0, JobKind.STORYBOOK),
 )
 MODELS_BY_ID = {model.id: model for model in MODELS}
 RESTORATION_MODEL = MODELS_BY_ID["restore-v1"]
+STORYBOOK_MODEL = MODELS_BY_ID["storybook-v1"]
 FILTER_KEYS = ("body_type", "pose", "lighting", "clothing", "background")
 
 
@@ -110,7 +115,8 @@ def parse_tag_list(raw: str | None) -> list[str]:
 # -- subscriptions and quotas ----------------------------------------------------------------
 
 FREE_TIER = "free"
-ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing")
+# Past due keeps the tier while the provider retries the renewal, as payments' `/subscriptions/current` says.
+ACTIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due")
 
 
 def subscription_is_active(status: str | None, period_end: datetime | None, now: datetime) -> bool:
@@ -151,3 +157,51 @@ def platform_share_url(platform: str, target_url: str, caption: str = SHARE_CAPT
         "linkedin": f"https://www.linkedin.com/sharing/share-offsite/?url={url}",
         "pinterest": f"https://pinterest.com/pin/create/button/?url={url}&description={text}",
     }[platform]
+
+
+# -- storybooks (S0) -------------------------------------------------------------------------
+
+class ContentType(StrEnum):
+    """What of a book is illustrated, each item with its own versions and retry allowance."""
+
+    CHARACTER = "CHARACTER"
+    COVER = "COVER"
+    PAGE = "PAGE"
+
+
+# The cover is the book's one item of its kind: it always has number 0.
+COVER_NUMBER = 0
+# Orders whose money arrived (a retry pack in one of them can be applied).
+PAID_ORDER_STATUSES = frozenset({"paid", "processing", "shipped", "delivered", "completed"})
+
+
+def retries_max(base: int, extra: int) -> int:
+    """An item's allowance: the book's base (its print tier's `max_retries_per_unit`, or the free
+    base before any paid print order) plus the retry packs applied to that item."""
+    return base + extra
+
+
+def retries_remaining(base: int, extra: int, used: int) -> int:
+    return max(retries_max(base, extra) - used, 0)
+
+
+def print_retries(attributes: dict[str, Any]) -> int | None:
+    """`max_retries_per_unit` of a print tier line; None when missing or not a whole number >= 0."""
+    value = attributes.get("max_retries_per_unit")
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value) if isinstance(value, int | str) else None
+    except ValueError:
+        return None
+    return number if number is not None and number >= 0 else None
+
+
+def illustration_prompt(book_title: str, style: str, kind: ContentType, subject: str, extra: str | None) -> str:
+    """What the generator is asked for one version of an item: the book's style and the item's
+    own words, then the client's instruction for this version (a regeneration's "make it brighter")."""
+    what = {ContentType.CHARACTER: "Character portrait", ContentType.COVER: "Book cover",
+            ContentType.PAGE: "Story page illustration"}[kind]
+    parts = [f"{what} for the children's book \"{book_title}\"", f"style: {style}" if style else "", subject,
+             extra or ""]
+    return ". ".join(part.strip() for part in parts if part and part.strip())[:1000]

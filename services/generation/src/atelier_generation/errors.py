@@ -22,10 +22,6 @@ class RestorationNotFound(GenerationError):
     code, status, default_message = "NOT_FOUND", 404, "Restoration not found"
 
 
-class AssetNotFound(GenerationError):
-    code, status, default_message = "NOT_FOUND", 404, "File not found"
-
-
 class UnknownModel(GenerationError):
     code, status, default_message = "VALIDATION_ERROR", 400, "Unknown generation model"
 
@@ -84,6 +80,50 @@ class UnknownSharePlatform(GenerationError):
 
 class InvalidShareToken(GenerationError):
     code, status, default_message = "INVALID_TOKEN", 400, "The share link is invalid or expired"
+
+
+# -- storybooks (S0) -------------------------------------------------------------------------
+
+class BookNotFound(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "Book not found"
+
+
+class ItemNotFound(GenerationError):
+    # The message names the kind: "Character not found", "Page not found", "Cover not found".
+    code, status, default_message = "NOT_FOUND", 404, "Not found"
+
+
+class VersionNotFound(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "Version not found"
+
+
+class AnonymousLimit(GenerationError):
+    code, status, default_message = ("PERMISSION_DENIED", 403,
+                                     "Sign in to do this: an anonymous visitor has one book, one character and its first cover")
+
+
+class RetryLimit(GenerationError):
+    code, status, default_message = "RETRY_LIMIT", 403, "No retries left for this item"
+
+
+class TooManyItems(GenerationError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The book has as many of these as it may"
+
+
+class NumberTaken(GenerationError):
+    code, status, default_message = "CONFLICT", 409, "That page number is taken"
+
+
+class VersionNotReady(GenerationError):
+    code, status, default_message = "INVALID_STATE", 400, "Only a finished version can be selected"
+
+
+class PackNotYours(GenerationError):
+    code, status, default_message = "PERMISSION_DENIED", 403, "That order is not yours"
+
+
+class PackNotApplicable(GenerationError):
+    code, status, default_message = "INVALID_STATE", 400, "That order has no paid, unused retry pack"
 
 
 # -- signed URLs -----------------------------------------------------------------------------

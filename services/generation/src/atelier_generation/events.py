@@ -8,13 +8,14 @@ from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_generation.context import GenerationContext
-from atelier_generation.service import AccountService, CreditService, JobRunner
+from atelier_generation.service import AccountService, CreditService, JobRunner, RetryService
 
 Context = EventContext[GenerationContext]
 
 
 async def on_order_paid(event: OrderPaid, ctx: Context) -> None:
     await CreditService(ctx.session, ctx.context).grant_order(event)
+    await RetryService(ctx.session, ctx.context).order_paid(event, ctx.envelope.occurred_at)
 
 
 async def on_product_changed(event: ProductChanged, ctx: Context) -> None:

@@ -10,7 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
@@ -98,7 +99,7 @@ class GenerationJob(SQLModel, table=True):
     __table_args__ = (
         Index("ix_generation_job_owner_created", "owner_id", "created_at"),
         Index("ix_generation_job_status_heartbeat", "status", "heartbeat_at"),
-        CheckConstraint("kind IN ('image', 'restoration')", name="ck_generation_job_kind"),
+        CheckConstraint("kind IN ('image', 'restoration', 'storybook')", name="ck_generation_job_kind"),
         CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="ck_generation_job_status"),
     )
 
@@ -204,6 +205,102 @@ class ShareUnlock(SQLModel, table=True):
     redirected_at: datetime | None = _timestamp(nullable=True)
     platform: str | None = Field(default=None, max_length=20)
     used_at: datetime | None = _timestamp(nullable=True)
+
+
+# -- storybooks (S0) -------------------------------------------------------------------------
+
+class Book(SQLModel, table=True):
+    __tablename__ = "book"
+    __table_args__ = (Index("ix_book_owner_created", "owner_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # The user, or the anonymous id until `identity.anonymous_claimed` moves the book.
+    owner_id: uuid.UUID
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    age_range: str = Field(default="", max_length=20)
+    style: str = Field(default="", max_length=100)
+    language: str = Field(default="en", max_length=10)
+    status: str = Field(default="draft", max_length=20)
+    # From the latest paid print order of the book: its tier and `max_retries_per_unit`, the base
+    # of every item's retry allowance (None before any: the free base of the settings applies).
+    print_tier: str | None = Field(default=None, max_length=100)
+    print_retries: int | None = None
+    print_order_id: uuid.UUID | None = None
+    print_paid_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class BookItem(SQLModel, table=True):
+    """A character, the cover or a page of a book: what is illustrated, version by version."""
+
+    __tablename__ = "book_item"
+    __table_args__ = (
+        # Characters and pages are numbered within their book; the cover is number 0, once.
+        UniqueConstraint("book_id", "content_type", "number", name="uq_book_item_book_type_number"),
+        CheckConstraint("content_type IN ('CHARACTER', 'COVER', 'PAGE')", name="ck_book_item_content_type"),
+        # The last line of defence behind the guarded UPDATE that spends a retry.
+        CheckConstraint("retries_used >= 0", name="ck_book_item_retries_used_non_negative"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    book_id: uuid.UUID = Field(sa_column=Column(ForeignKey("book.id", ondelete="CASCADE", name="fk_book_item_book_id"),
+                                                nullable=False))
+    content_type: str = Field(max_length=20)
+    number: int
+    name: str = Field(default="", max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    traits: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                     nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    illustration_prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    selected_version_id: uuid.UUID | None = None
+    # The last version number handed out: the next version takes this + 1, in the same UPDATE.
+    versions_made: int = 0
+    retries_used: int = 0
+    # Retries added by retry packs applied to this item.
+    retries_extra: int = 0
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class BookItemVersion(SQLModel, table=True):
+    """One illustration of an item; it is a job of kind `storybook` and shares the job's id."""
+
+    __tablename__ = "book_item_version"
+    __table_args__ = (UniqueConstraint("item_id", "version_number", name="uq_book_item_version_number"),)
+
+    id: uuid.UUID = Field(sa_column=Column(ForeignKey("generation_job.id", ondelete="CASCADE",
+                                                      name="fk_book_item_version_job_id"), primary_key=True))
+    item_id: uuid.UUID = Field(sa_column=Column(ForeignKey("book_item.id", ondelete="CASCADE",
+                                                           name="fk_book_item_version_item_id"), nullable=False))
+    version_number: int
+    # Whether making it spent one of the item's retries (given back if the job fails).
+    spent_retry: bool = False
+    image_key: str | None = Field(default=None, max_length=300)
+    thumbnail_key: str | None = Field(default=None, max_length=300)
+    width: int | None = None
+    height: int | None = None
+    created_at: datetime = _timestamp()
+
+
+class RetryPack(SQLModel, table=True):
+    """A paid retry-pack line (from `order.paid`, or read from orders when applied first)."""
+
+    __tablename__ = "retry_pack"
+    __table_args__ = (Index("ix_retry_pack_owner", "owner_id"),)
+
+    order_id: uuid.UUID = Field(primary_key=True)
+    product_id: uuid.UUID = Field(primary_key=True)
+    owner_id: uuid.UUID
+    retries: int
+    # The item the buyer named on the order line (applied when paid), if any.
+    target_type: str | None = Field(default=None, max_length=20)
+    target_id: uuid.UUID | None = None
+    applied_item_id: uuid.UUID | None = None
+    applied_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
 
 
 class GenerationOwner(SQLModel, table=True):

@@ -22,6 +22,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_generation.domain import ACTIVE_JOB_STATUSES, ACTIVE_SUBSCRIPTION_STATUSES, JobKind, JobStatus
 from atelier_generation.models import (
+    Book,
+    BookItem,
+    BookItemVersion,
     CreditPack,
     CreditTransaction,
     CreditWallet,
@@ -31,6 +34,7 @@ from atelier_generation.models import (
     ImageFavorite,
     ImageTag,
     Restoration,
+    RetryPack,
     ShareUnlock,
     Subscription,
 )
@@ -183,10 +187,10 @@ class JobRepository(_Repository):
         self.session.add(job)
 
     async def get_for_owner(self, job_id: uuid.UUID, owner_id: uuid.UUID, *,
-                            kind: JobKind | None = None) -> GenerationJob | None:
+                            kinds: Sequence[JobKind] = ()) -> GenerationJob | None:
         stmt = self.readable_statement(owner_id).where(col(GenerationJob.id) == job_id)
-        if kind is not None:
-            stmt = stmt.where(col(GenerationJob.kind) == kind)
+        if kinds:
+            stmt = stmt.where(col(GenerationJob.kind).in_(kinds))
         return (await self.session.exec(stmt)).first()
 
     async def get(self, job_id: uuid.UUID) -> GenerationJob | None:
@@ -460,6 +464,247 @@ class ShareRepository(_Repository):
         await self.session.execute(delete(ShareUnlock).where(col(ShareUnlock.user_id) == user_id))
 
 
+# -- storybooks (S0) -------------------------------------------------------------------------
+
+class BookRepository(_Repository):
+    def readable_statement(self, owner_id: uuid.UUID) -> SelectOfScalar[Book]:
+        return select(Book).where(col(Book.owner_id) == owner_id)
+
+    def add(self, book: Book) -> None:
+        self.session.add(book)
+
+    async def get_for_owner(self, book_id: uuid.UUID, owner_id: uuid.UUID, *,
+                            for_update: bool = False) -> Book | None:
+        stmt = self.readable_statement(owner_id).where(col(Book.id) == book_id)
+        if for_update and self.is_postgres:
+            stmt = stmt.with_for_update()
+        return (await self.session.exec(stmt)).first()
+
+    async def get(self, book_id: uuid.UUID) -> Book | None:
+        return (await self.session.exec(select(Book).where(col(Book.id) == book_id))).first()
+
+    async def page_for_owner(self, owner_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, Sequence[Book]]:
+        stmt = self.readable_statement(owner_id)
+        count = await self._count(stmt)
+        page = stmt.order_by(col(Book.created_at).desc(), col(Book.id)).limit(limit).offset(offset)
+        return count, (await self.session.exec(page)).all()
+
+    async def count_for_owner(self, owner_id: uuid.UUID) -> int:
+        return await self._count(self.readable_statement(owner_id))
+
+    async def set_print_tier(self, book_id: uuid.UUID, *, tier: str, retries: int, order_id: uuid.UUID,
+                             paid_at: datetime, now: datetime) -> bool:
+        """Record a paid print order unless a later one is recorded already (events arrive in any order)."""
+        stmt = (update(Book)
+                .where(col(Book.id) == book_id,
+                       or_(col(Book.print_paid_at).is_(None), col(Book.print_paid_at) <= paid_at))
+                .values(print_tier=tier, print_retries=retries, print_order_id=order_id, print_paid_at=paid_at,
+                        status="ordered", updated_at=now)
+                .returning(col(Book.id)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def delete(self, book_id: uuid.UUID) -> None:
+        # Items and their versions go with it (ON DELETE CASCADE).
+        await self.session.execute(delete(Book).where(col(Book.id) == book_id))
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+        await self.session.execute(update(Book).where(col(Book.owner_id) == old).values(owner_id=new))
+
+    async def delete_for(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Book).where(col(Book.owner_id) == owner_id))
+
+
+class BookItemRepository(_Repository):
+    def add(self, item: BookItem) -> None:
+        self.session.add(item)
+
+    async def get_for_owner(self, item_id: uuid.UUID, owner_id: uuid.UUID, content_type: str, *,
+                            book_id: uuid.UUID | None = None) -> tuple[BookItem, Book] | None:
+        """The item with its book, when the book is the owner's (and is `book_id`, when given)."""
+        stmt = (select(BookItem, Book).join(Book, col(Book.id) == col(BookItem.book_id))
+                .where(col(BookItem.id) == item_id, col(BookItem.content_type) == content_type,
+                       col(Book.owner_id) == owner_id)
+                .execution_options(populate_existing=True))
+        if book_id is not None:
+            stmt = stmt.where(col(BookItem.book_id) == book_id)
+        row = (await self.session.exec(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def cover(self, book_id: uuid.UUID) -> BookItem | None:
+        stmt = (select(BookItem).where(col(BookItem.book_id) == book_id, col(BookItem.content_type) == "COVER")
+                .execution_options(populate_existing=True))
+        return (await self.session.exec(stmt)).first()
+
+    async def add_cover_once(self, cover: BookItem) -> None:
+        """Insert the book's cover unless it has one (the unique (book, type, number) decides)."""
+        values = cover.model_dump()
+        await self.session.execute(self.insert(BookItem).values(**values).on_conflict_do_nothing(
+            index_elements=["book_id", "content_type", "number"]))
+
+    def _of_book(self, book_id: uuid.UUID, content_type: str) -> SelectOfScalar[BookItem]:
+        return select(BookItem).where(col(BookItem.book_id) == book_id, col(BookItem.content_type) == content_type)
+
+    async def page_of_book(self, book_id: uuid.UUID, content_type: str, *, limit: int,
+                           offset: int) -> tuple[int, Sequence[BookItem]]:
+        stmt = self._of_book(book_id, content_type)
+        count = await self._count(stmt)
+        page = stmt.order_by(col(BookItem.number), col(BookItem.id)).limit(limit).offset(offset)
+        return count, (await self.session.exec(page)).all()
+
+    async def all_of_book(self, book_id: uuid.UUID) -> Sequence[BookItem]:
+        stmt = (select(BookItem).where(col(BookItem.book_id) == book_id)
+                .order_by(col(BookItem.content_type), col(BookItem.number)))
+        return (await self.session.exec(stmt)).all()
+
+    async def count_of_book(self, book_id: uuid.UUID, content_type: str) -> int:
+        return await self._count(self._of_book(book_id, content_type))
+
+    async def next_number(self, book_id: uuid.UUID, content_type: str) -> int:
+        stmt = (sa_select(func.coalesce(func.max(BookItem.number), 0))
+                .where(col(BookItem.book_id) == book_id, col(BookItem.content_type) == content_type))
+        return int((await self.session.execute(stmt)).scalar_one()) + 1
+
+    async def number_taken(self, book_id: uuid.UUID, content_type: str, number: int,
+                           except_id: uuid.UUID | None = None) -> bool:
+        stmt = self._of_book(book_id, content_type).where(col(BookItem.number) == number)
+        if except_id is not None:
+            stmt = stmt.where(col(BookItem.id) != except_id)
+        return (await self.session.exec(stmt)).first() is not None
+
+    async def take_first_version(self, item_id: uuid.UUID, now: datetime) -> int | None:
+        """Version 1 of an item that has none yet (free); None when another request took it."""
+        stmt = (update(BookItem).where(col(BookItem.id) == item_id, col(BookItem.versions_made) == 0)
+                .values(versions_made=1, updated_at=now).returning(col(BookItem.versions_made)))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def spend_retry(self, item_id: uuid.UUID, base: int, now: datetime) -> int | None:
+        """One retry spent and the next version number taken, in one guarded UPDATE: the version
+        number, or None when the allowance (`base` + packs) is used up. Parallel calls queue on
+        the row, so each retry is spent once and each number handed out once."""
+        stmt = (update(BookItem)
+                .where(col(BookItem.id) == item_id, col(BookItem.retries_used) < col(BookItem.retries_extra) + base)
+                .values(retries_used=BookItem.retries_used + 1, versions_made=BookItem.versions_made + 1,
+                        updated_at=now)
+                .returning(col(BookItem.versions_made)))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def return_retry(self, item_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(update(BookItem).where(col(BookItem.id) == item_id, col(BookItem.retries_used) > 0)
+                                   .values(retries_used=BookItem.retries_used - 1, updated_at=now))
+
+    async def add_retries(self, item_id: uuid.UUID, retries: int, now: datetime) -> None:
+        await self.session.execute(update(BookItem).where(col(BookItem.id) == item_id)
+                                   .values(retries_extra=BookItem.retries_extra + retries, updated_at=now))
+
+    async def select_version(self, item_id: uuid.UUID, version_id: uuid.UUID, now: datetime, *,
+                             only_if_none: bool = False) -> None:
+        conditions = [col(BookItem.id) == item_id]
+        if only_if_none:
+            conditions.append(col(BookItem.selected_version_id).is_(None))
+        await self.session.execute(update(BookItem).where(*conditions)
+                                   .values(selected_version_id=version_id, updated_at=now))
+
+    async def delete(self, item_id: uuid.UUID) -> None:
+        await self.session.execute(delete(BookItem).where(col(BookItem.id) == item_id))
+
+
+class VersionRepository(_Repository):
+    """Versions with their jobs (a version is a job of kind `storybook`)."""
+
+    def add(self, version: BookItemVersion) -> None:
+        self.session.add(version)
+
+    def _with_job(self) -> Any:
+        return (select(BookItemVersion, GenerationJob)
+                .join(GenerationJob, col(GenerationJob.id) == col(BookItemVersion.id))
+                .execution_options(populate_existing=True))
+
+    async def get(self, version_id: uuid.UUID, item_id: uuid.UUID) -> tuple[BookItemVersion, GenerationJob] | None:
+        stmt = self._with_job().where(col(BookItemVersion.id) == version_id, col(BookItemVersion.item_id) == item_id)
+        row = (await self.session.exec(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def by_id(self, version_id: uuid.UUID) -> BookItemVersion | None:
+        return await self.session.get(BookItemVersion, version_id)
+
+    async def page_of_item(self, item_id: uuid.UUID, *, limit: int,
+                           offset: int) -> tuple[int, list[tuple[BookItemVersion, GenerationJob]]]:
+        stmt = self._with_job().where(col(BookItemVersion.item_id) == item_id)
+        count = await self._count(select(BookItemVersion).where(col(BookItemVersion.item_id) == item_id))
+        page = stmt.order_by(col(BookItemVersion.version_number)).limit(limit).offset(offset)
+        return count, [(row[0], row[1]) for row in (await self.session.exec(page)).all()]
+
+    async def latest_of(self, item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[BookItemVersion, GenerationJob]]:
+        """Each item's newest version, for a page of items in one query."""
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        newest = (sa_select(col(BookItemVersion.item_id), func.max(BookItemVersion.version_number).label("number"))
+                  .where(col(BookItemVersion.item_id).in_(ids)).group_by(col(BookItemVersion.item_id)).subquery())
+        stmt = self._with_job().join(newest, and_(newest.c.item_id == col(BookItemVersion.item_id),
+                                                  newest.c.number == col(BookItemVersion.version_number)))
+        return {row[0].item_id: (row[0], row[1]) for row in (await self.session.exec(stmt)).all()}
+
+    async def among(self, version_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[BookItemVersion, GenerationJob]]:
+        ids = [i for i in version_ids if i is not None]
+        if not ids:
+            return {}
+        stmt = self._with_job().where(col(BookItemVersion.id).in_(ids))
+        return {row[0].id: (row[0], row[1]) for row in (await self.session.exec(stmt)).all()}
+
+    async def set_image(self, version_id: uuid.UUID, *, key: str, thumbnail_key: str, width: int,
+                        height: int) -> None:
+        await self.session.execute(update(BookItemVersion).where(col(BookItemVersion.id) == version_id)
+                                   .values(image_key=key, thumbnail_key=thumbnail_key, width=width, height=height))
+
+    async def keys_of_items(self, item_ids: Iterable[uuid.UUID]) -> list[str]:
+        ids = list(item_ids)
+        if not ids:
+            return []
+        stmt = sa_select(col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key)).where(
+            col(BookItemVersion.item_id).in_(ids))
+        return [key for row in (await self.session.execute(stmt)).all() for key in row if key]
+
+    async def keys_of_owner(self, owner_id: uuid.UUID) -> list[str]:
+        stmt = (sa_select(col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key))
+                .join(BookItem, col(BookItem.id) == col(BookItemVersion.item_id))
+                .join(Book, col(Book.id) == col(BookItem.book_id)).where(col(Book.owner_id) == owner_id))
+        return [key for row in (await self.session.execute(stmt)).all() for key in row if key]
+
+    async def delete_jobs_of_items(self, item_ids: Iterable[uuid.UUID]) -> None:
+        """The versions' jobs (the versions go with them, ON DELETE CASCADE)."""
+        ids = list(item_ids)
+        if ids:
+            versions = sa_select(col(BookItemVersion.id)).where(col(BookItemVersion.item_id).in_(ids))
+            await self.session.execute(delete(GenerationJob).where(col(GenerationJob.id).in_(versions)))
+
+
+class RetryPackRepository(_Repository):
+    async def add_once(self, pack: RetryPack) -> None:
+        """Record a paid pack line, once per (order, product) whichever path sees it first."""
+        await self.session.execute(self.insert(RetryPack).values(**pack.model_dump())
+                                   .on_conflict_do_nothing(index_elements=["order_id", "product_id"]))
+
+    async def of_order(self, order_id: uuid.UUID) -> Sequence[RetryPack]:
+        stmt = (select(RetryPack).where(col(RetryPack.order_id) == order_id).order_by(col(RetryPack.product_id))
+                .execution_options(populate_existing=True))
+        return (await self.session.exec(stmt)).all()
+
+    async def apply(self, order_id: uuid.UUID, product_id: uuid.UUID, item_id: uuid.UUID, now: datetime) -> int | None:
+        """Mark an unused pack applied to the item; the retries it adds, or None if it was used."""
+        stmt = (update(RetryPack)
+                .where(col(RetryPack.order_id) == order_id, col(RetryPack.product_id) == product_id,
+                       col(RetryPack.applied_item_id).is_(None))
+                .values(applied_item_id=item_id, applied_at=now).returning(col(RetryPack.retries)))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+        await self.session.execute(update(RetryPack).where(col(RetryPack.owner_id) == old).values(owner_id=new))
+
+    async def delete_for(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(RetryPack).where(col(RetryPack.owner_id) == owner_id))
+
+
 class OwnerRepository(_Repository):
     async def lock(self, owner_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None,
                    erased: bool = False) -> Any:
@@ -478,3 +723,11 @@ class OwnerRepository(_Repository):
                 .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
                 .returning(col(GenerationOwner.claimed_by), col(GenerationOwner.erased_at)))
         return (await self.session.execute(stmt)).one()
+
+    async def buyer(self, owner_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
+        """Whose purchase a payment of `owner_id` is: the user who claimed that anonymous id, if
+        one did; None once that owner was erased. Both rows stay locked."""
+        owner = await self.lock(owner_id, now)
+        if owner.claimed_by is not None and owner.erased_at is None:
+            owner_id, owner = owner.claimed_by, await self.lock(owner.claimed_by, now)
+        return None if owner.erased_at is not None else owner_id

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from atelier_common.money import Money
 from atelier_generation import domain
@@ -247,3 +247,179 @@ class AccountSummary(BaseModel):
     subscription_tier: str
     images_generated: int
     social_share_unlock_used: bool
+
+
+# -- storybooks (S0) -------------------------------------------------------------------------
+
+Title = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=5000)]
+Trait = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=100)]
+AgeRange = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=20)]
+Style = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=100)]
+Language = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=10)]
+Instruction = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
+ContentTypeName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_upper=True)]
+
+
+class BookCreate(_Input):
+    """A new book, or the whole of one (PUT)."""
+
+    title: Title
+    description: LongText = ""
+    age_range: AgeRange = ""
+    style: Style = ""
+    language: Language = "en"
+
+
+class BookUpdate(_Input):
+    """PATCH: the fields given change."""
+
+    title: Title | None = None
+    description: LongText | None = None
+    age_range: AgeRange | None = None
+    style: Style | None = None
+    language: Language | None = None
+
+
+class BookRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    age_range: str
+    style: str
+    language: str
+    status: str
+    # The print tier of the book's latest paid print order (None before one).
+    print_tier: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CharacterCreate(_Input):
+    name: Title
+    description: LongText = ""
+    traits: Annotated[list[Trait], Field(max_length=20)] = []
+
+
+class CharacterUpdate(_Input):
+    name: Title | None = None
+    description: LongText | None = None
+    traits: Annotated[list[Trait], Field(max_length=20)] | None = None
+
+
+class PageCreate(_Input):
+    # Left out, the page goes after the last one.
+    number: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
+    text: LongText = ""
+    # What the page's picture shows; left out, the page's text is illustrated.
+    illustration_prompt: LongText = ""
+
+
+class PageUpdate(_Input):
+    number: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
+    text: LongText | None = None
+    illustration_prompt: LongText | None = None
+
+
+class VersionCreate(_Input):
+    # An instruction for this version only ("brighter colours"), added to the item's own words.
+    prompt: Instruction | None = None
+
+
+class VersionUpdate(_Input):
+    # Only `true` means something: this version becomes the item's selected one.
+    is_selected: StrictBool
+
+
+class VersionRead(BaseModel):
+    id: uuid.UUID
+    content_type: str
+    content_id: uuid.UUID
+    version_number: int
+    # The job's: queued, running, completed, failed (progress on /generation/jobs/{job_id}/events).
+    status: str
+    progress: int
+    job_id: uuid.UUID
+    error: str | None
+    image_url: str | None
+    thumbnail_url: str | None
+    width: int | None
+    height: int | None
+    is_selected: bool
+    created_at: datetime
+
+
+class _ItemRead(BaseModel):
+    id: uuid.UUID
+    book_id: uuid.UUID
+    content_type: str
+    selected_version: VersionRead | None
+    latest_version: VersionRead | None
+    version_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CharacterRead(_ItemRead):
+    name: str
+    description: str
+    traits: list[str]
+    number: int
+
+
+class PageRead(_ItemRead):
+    number: int
+    text: str
+    illustration_prompt: str
+
+
+class CoverRead(_ItemRead):
+    pass
+
+
+ItemRead = CharacterRead | PageRead | CoverRead
+
+
+class RetryAllowanceRead(BaseModel):
+    content_type: str
+    content_id: uuid.UUID
+    used: int
+    max: int
+    remaining: int
+
+
+class RetriesRead(BaseModel):
+    book_id: uuid.UUID
+    results: list[RetryAllowanceRead]
+
+
+class RetryApply(_Input):
+    content_type: ContentTypeName
+    content_id: uuid.UUID
+    # S0's field name too.
+    order_id: uuid.UUID = Field(validation_alias=AliasChoices("order_id", "retry_pack_order_id"))
+
+    @field_validator("content_type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in domain.ContentType.__members__:
+            raise ValueError(f"must be one of {', '.join(domain.ContentType)}")
+        return value
+
+
+class BookOwnership(BaseModel):
+    """`GET /internal/books/{id}?owner_id=` for orders' print orders."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    title: str
+    page_count: int
+    status: str
+
+
+class BookItemOwnership(BaseModel):
+    """`GET /internal/book-items/{content_type}/{content_id}?owner_id=` for orders' retry-pack targets."""
+
+    content_type: str
+    content_id: uuid.UUID
+    book_id: uuid.UUID

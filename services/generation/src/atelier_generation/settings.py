@@ -6,11 +6,12 @@ from typing import ClassVar, Literal
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import DEV_SECRET, ServiceSettings
+from atelier_common.storage import StorageSettings
 
 GeneratorBackend = Literal["local", "http"]
 
 
-class GenerationSettings(ServiceSettings):
+class GenerationSettings(ServiceSettings, StorageSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_GENERATION_")
     service_name: ClassVar[str] = "generation"
 
@@ -40,8 +41,8 @@ class GenerationSettings(ServiceSettings):
     sse_heartbeat_seconds: float = 15.0
 
     # -- storage and URLs --------------------------------------------------------------------
-    # Files live under `storage_dir`, by default `<data_dir>/assets`.
-    storage_dir: Path | None = None
+    # Files: `storage_backend` local (under `storage_dir`, by default `<data_dir>/assets`) or s3
+    # (`s3_bucket`, `s3_endpoint_url`, …: every replica and the worker see the same files).
     # Signs asset URLs and share tokens (HMAC-SHA256).
     url_signing_secret: str = DEV_SECRET
     signed_url_ttl_seconds: int = 3600
@@ -63,11 +64,17 @@ class GenerationSettings(ServiceSettings):
     # confirm-share must follow the recorded redirect within this time.
     share_redirect_ttl_seconds: int = 3600
 
+    # -- storybooks (S0) ---------------------------------------------------------------------
+    # Each item's retries before any paid print order (then the tier's `max_retries_per_unit`).
+    free_retries_per_item: int = 0
+    book_max_characters: int = 20
+    book_max_pages: int = 100
+
     # -- credits -----------------------------------------------------------------------------
     transactions_limit: int = 50
 
     def secret_fields(self) -> tuple[str, ...]:
-        return (*super().secret_fields(), "url_signing_secret")
+        return (*super().secret_fields(), "url_signing_secret", "s3_secret_access_key")
 
     @property
     def resolved_storage_dir(self) -> Path:

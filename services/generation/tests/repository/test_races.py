@@ -65,3 +65,36 @@ class TestConcurrentLimits:
 
         assert sorted(await asyncio.gather(grant(), grant(), grant())) == [0, 0, 5]
         assert await api.balance(user) == 5
+
+
+class TestConcurrentRegeneration:
+    async def test_ten_regenerations_with_three_retries_left(self, api) -> None:
+        from ..api.test_books import call, new_book, new_character, print_order_paid, retries_of, user
+
+        owner = user(api)
+        book = await new_book(api, owner)
+        character = await new_character(api, owner, book["id"])
+        await api.h.deliver(print_order_paid(owner.id, book["id"], 3), producer="payments")
+        path = f"/api/v1/books/{book['id']}/characters/{character['id']}/versions"
+        responses = await asyncio.gather(*(api.client.post(path, headers=owner.headers) for _ in range(10)))
+        outcomes = Counter((r.status_code, (r.json().get("error") or {}).get("code")) for r in responses)
+        assert outcomes == {(201, None): 3, (403, "RETRY_LIMIT"): 7}
+        versions = await call(api, owner, "GET", path.removeprefix("/api/v1"))
+        assert [v["version_number"] for v in versions["results"]] == [1, 2, 3, 4]
+        assert await retries_of(api, owner, book["id"], character["id"]) == {
+            "content_type": "CHARACTER", "content_id": character["id"], "used": 3, "max": 3, "remaining": 0}
+
+    async def test_one_pack_applied_by_five_requests_adds_once(self, api) -> None:
+        from ..api.test_books import call, new_book, new_page, retries_of, retry_pack_paid, user
+
+        owner = user(api)
+        book = await new_book(api, owner)
+        page = await new_page(api, owner, book["id"])
+        paid = retry_pack_paid(owner.id)
+        await api.h.deliver(paid, producer="payments")
+        body = {"content_type": "PAGE", "content_id": page["id"], "order_id": str(paid.order_id)}
+        responses = await asyncio.gather(*(api.client.post("/api/v1/retries/apply", json=body, headers=owner.headers)
+                                           for _ in range(5)))
+        assert sorted(r.status_code for r in responses) == [200, 400, 400, 400, 400]
+        assert (await retries_of(api, owner, book["id"], page["id"]))["remaining"] == 3
+        assert (await call(api, owner, "GET", f"/books/{book['id']}/pages"))["count"] == 1

@@ -68,3 +68,10 @@ class TestShareUrls:
     def test_each_platform_gets_the_target_url_encoded(self, platform: str) -> None:
         url = domain.platform_share_url(platform, "https://reviv.pics/?a=1")
         assert url.startswith("https://") and "https%3A%2F%2Freviv.pics%2F%3Fa%3D1" in url
+
+
+def test_a_past_due_subscription_keeps_its_tier_until_the_period_ends() -> None:
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    assert domain.effective_tier("pro", "past_due", now + timedelta(days=3), now) == "pro"
+    assert domain.effective_tier("pro", "past_due", now - timedelta(seconds=1), now) == "free"
+    assert domain.effective_tier("pro", "canceled", now + timedelta(days=3), now) == "free"

@@ -89,8 +89,14 @@ class ServiceClients:
         return _read("identity", response, _Address).model_dump()
 
     async def owns_book(self, book_id: uuid.UUID, owner_id: uuid.UUID) -> bool:
-        response = await call_internal(self.runtime, "generation", "GET", f"/internal/books/{book_id}",
-                                       params={"owner_id": str(owner_id)})
+        return await self._owns(f"/internal/books/{book_id}", owner_id)
+
+    async def owns_book_item(self, content_type: str, content_id: uuid.UUID, owner_id: uuid.UUID) -> bool:
+        """Whether the character, cover or page is in one of the owner's books (a retry pack's target)."""
+        return await self._owns(f"/internal/book-items/{content_type}/{content_id}", owner_id)
+
+    async def _owns(self, path: str, owner_id: uuid.UUID) -> bool:
+        response = await call_internal(self.runtime, "generation", "GET", path, params={"owner_id": str(owner_id)})
         if response.status_code == 404:
             return False
         _read("generation", response, _Answer)

@@ -43,6 +43,11 @@ class CurrencyMismatch(OrdersError):
     code, status, default_message = "CURRENCY_MISMATCH", 400, "All lines of an order must be in one currency"
 
 
+class RetryTargetNotFound(OrdersError):
+    # A retry pack must name an existing item of the buyer's own book: refused before any payment.
+    code, status, default_message = "VALIDATION_ERROR", 400, "The retry pack's item does not exist or is not yours"
+
+
 class InvalidOrderLine(OrdersError):
     code, status, default_message = "VALIDATION_ERROR", 400, "An order line is not valid"
 

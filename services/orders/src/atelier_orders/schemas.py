@@ -50,6 +50,15 @@ class OrderItemCreate(_Input):
     content_type: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_upper=True)] | None = None
     content_id: uuid.UUID | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten_target(cls, data: Any) -> Any:
+        """A retry pack's item as API.md writes it, `target: {content_type, content_id}`."""
+        if isinstance(data, dict) and isinstance(data.get("target"), dict):
+            target = data["target"]
+            data = {**data, "content_type": target.get("content_type"), "content_id": target.get("content_id")}
+        return data
+
     @field_validator("content_type")
     @classmethod
     def _known_content_type(cls, value: str | None) -> str | None:

@@ -72,9 +72,10 @@ class TestPlaceInternalOrder:
     async def test_a_retry_pack_for_a_named_page(self, harness: ServiceHarness, platform: FakePlatform,
                                                  service_headers: dict[str, str]) -> None:
         pack = platform.product(kind="retry_pack", sku="RETRY_PACK_3", price="2.00", currency="GEL")
-        page_id = str(uuid.uuid4())
+        owner_id = uuid.uuid4()
+        page_id = platform.book_item(owner_id, "PAGE")
         response = await harness.client.post("/internal/orders", headers=service_headers, json={
-            "owner_id": str(uuid.uuid4()),
+            "owner_id": str(owner_id),
             "items": [{"product_id": pack["id"], "content_type": "PAGE", "content_id": page_id}]})
         assert response.status_code == 201, response.text
         assert response.json()["items"][0]["content_id"] == page_id

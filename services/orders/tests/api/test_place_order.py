@@ -74,11 +74,29 @@ class TestDigitalOrders:
 
     async def test_a_retry_pack_names_the_item_it_is_for(self, customer: Customer, platform: FakePlatform) -> None:
         pack = platform.product(kind="retry_pack", price="2.00", currency="GEL", attributes={"retries": 3})
-        content_id = str(uuid.uuid4())
+        content_id = platform.book_item(customer.owner_id, "PAGE")
         order = await customer.placed(items=[{"product_id": pack["id"], "quantity": 1, "content_type": "page",
                                               "content_id": content_id}])
         assert (order["items"][0]["content_type"], order["items"][0]["content_id"], order["currency"]) == (
             "PAGE", content_id, "GEL")
+        cover = platform.book_item(customer.owner_id, "COVER")
+        order = await customer.placed(items=[{"sku": pack["sku"], "target": {"content_type": "COVER",
+                                                                             "content_id": cover}}])
+        assert (order["items"][0]["content_type"], order["items"][0]["content_id"]) == ("COVER", cover)
+
+    async def test_a_retry_pack_for_a_missing_or_foreign_item_is_refused(self, customer: Customer,
+                                                                         platform: FakePlatform) -> None:
+        pack = platform.product(kind="retry_pack", price="2.00", currency="GEL", attributes={"retries": 3})
+        someone_elses = platform.book_item(uuid.uuid4(), "PAGE")
+        mine_but_a_page = platform.book_item(customer.owner_id, "PAGE")
+        for target in ({"content_type": "PAGE", "content_id": str(uuid.uuid4())},
+                       {"content_type": "PAGE", "content_id": someone_elses},
+                       {"content_type": "CHARACTER", "content_id": mine_but_a_page}):
+            error = assert_error(await customer.place(items=[{"product_id": pack["id"], "target": target}]),
+                                 400, "VALIDATION_ERROR")
+            assert error["details"]["content_id"] == target["content_id"]
+        orders = await customer.client.get("/api/v1/orders", headers=customer.headers)
+        assert orders.json()["count"] == 0
 
     async def test_only_a_retry_pack_names_an_item(self, customer: Customer, platform: FakePlatform) -> None:
         pack = platform.product(kind="credit_pack")

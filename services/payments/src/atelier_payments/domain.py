@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -335,3 +336,137 @@ def intent_amount_matches(amount_minor: int | None, provider_currency: str | Non
 
 def amount_matches(event: ProviderEvent, amount: Decimal, currency: str) -> bool:
     return intent_amount_matches(event.amount_minor, event.currency, amount, currency)
+
+
+# --- Stripe subscriptions (S4) ---------------------------------------------------------------
+
+# Stripe's subscription statuses in ours (incomplete, active, past_due, canceled). `unpaid` and
+# `paused` give no access (Stripe stopped retrying, or the plan is paused): canceled here.
+_STRIPE_SUBSCRIPTION_STATUS = {
+    "active": "active", "trialing": "active", "past_due": "past_due", "incomplete": "incomplete",
+    "unpaid": "canceled", "paused": "canceled", "canceled": "canceled", "incomplete_expired": "canceled",
+}
+# A subscription Stripe will never bill again.
+STRIPE_ENDED_SUBSCRIPTION = frozenset({"canceled", "incomplete_expired"})
+STRIPE_SUBSCRIPTION_EVENTS = frozenset({
+    "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
+    "invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed",
+})
+STRIPE_PAID_INVOICE_EVENTS = frozenset({"invoice.paid", "invoice.payment_succeeded"})
+
+
+def _epoch(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class StripeSubscription:
+    """A Stripe Subscription, reduced to what payments mirrors."""
+
+    id: str
+    customer_id: str | None
+    stripe_status: str
+    price_id: str | None
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return _STRIPE_SUBSCRIPTION_STATUS.get(self.stripe_status, "incomplete")
+
+    @property
+    def ended(self) -> bool:
+        return self.stripe_status in STRIPE_ENDED_SUBSCRIPTION
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return _uuid_or_none(self.metadata.get("user_id"))
+
+
+def stripe_subscription(obj: dict[str, Any]) -> StripeSubscription:
+    """A Subscription object (any API version: the period is on the subscription before
+    2025-03-31 and on its items since)."""
+    items = ((obj.get("items") or {}).get("data")) or [{}]
+    item = items[0] or {}
+    price = item.get("price") or item.get("plan") or {}
+    start = obj.get("current_period_start") or item.get("current_period_start")
+    end = obj.get("current_period_end") or item.get("current_period_end")
+    cancelling = bool(obj.get("cancel_at_period_end")) or obj.get("cancel_at") is not None
+    return StripeSubscription(id=str(obj["id"]), customer_id=_id_of(obj.get("customer")),
+                              stripe_status=str(obj.get("status") or ""), price_id=_id_of(price),
+                              current_period_start=_epoch(start), current_period_end=_epoch(end),
+                              cancel_at_period_end=cancelling and obj.get("status") not in STRIPE_ENDED_SUBSCRIPTION,
+                              metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()})
+
+
+@dataclass(frozen=True)
+class StripeInvoice:
+    """An invoice of a subscription, paid or failed (GET /subscriptions/history)."""
+
+    id: str
+    paid: bool
+    amount: Decimal
+    currency: str
+    period_start: datetime | None
+    period_end: datetime | None
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class StripeSubscriptionEvent:
+    """What a subscription event names: the Stripe subscription, its customer, our user (when
+    the payload says), and, for invoice events, the invoice."""
+
+    type: str
+    subscription_id: str | None
+    customer_id: str | None
+    user_id: uuid.UUID | None
+    invoice: StripeInvoice | None = None
+    # customer.subscription.*: the subscription as it was when the event was made.
+    subscription: StripeSubscription | None = None
+
+
+def is_stripe_subscription_event(event: dict[str, Any]) -> bool:
+    type_ = str(event.get("type", ""))
+    obj = (event.get("data") or {}).get("object") or {}
+    return type_ in STRIPE_SUBSCRIPTION_EVENTS or (type_.startswith("checkout.session.")
+                                                   and obj.get("mode") == "subscription")
+
+
+def _invoice_subscription(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """An invoice's subscription id and its metadata (`subscription` and `subscription_details`
+    before 2025-03-31, `parent.subscription_details` since)."""
+    details = ((obj.get("parent") or {}).get("subscription_details")) or obj.get("subscription_details") or {}
+    return _id_of(details.get("subscription") or obj.get("subscription")), details.get("metadata") or {}
+
+
+def stripe_subscription_event(event: dict[str, Any]) -> StripeSubscriptionEvent:
+    type_ = str(event.get("type", ""))
+    obj: dict[str, Any] = (event.get("data") or {}).get("object") or {}
+    metadata = obj.get("metadata") or {}
+    if type_.startswith("customer.subscription."):
+        subscription = stripe_subscription(obj)
+        return StripeSubscriptionEvent(type=type_, subscription_id=subscription.id,
+                                       customer_id=subscription.customer_id, user_id=subscription.user_id,
+                                       subscription=subscription)
+    if type_.startswith("invoice."):
+        subscription_id, details = _invoice_subscription(obj)
+        lines = ((obj.get("lines") or {}).get("data")) or [{}]
+        period = (lines[0] or {}).get("period") or {}
+        currency = str(obj.get("currency") or "usd").upper()
+        paid = type_ in STRIPE_PAID_INVOICE_EVENTS
+        minor = obj.get("amount_paid") if paid else obj.get("amount_due")
+        invoice = StripeInvoice(id=str(obj["id"]), paid=paid, amount=from_minor_units(int(minor or 0), currency),
+                                currency=currency, period_start=_epoch(period.get("start") or obj.get("period_start")),
+                                period_end=_epoch(period.get("end") or obj.get("period_end")),
+                                created=_epoch(obj.get("created")))
+        return StripeSubscriptionEvent(type=type_, subscription_id=subscription_id,
+                                       customer_id=_id_of(obj.get("customer")),
+                                       user_id=_uuid_or_none(details.get("user_id") or metadata.get("user_id")),
+                                       invoice=invoice)
+    # checkout.session.* in subscription mode
+    return StripeSubscriptionEvent(type=type_, subscription_id=_id_of(obj.get("subscription")),
+                                   customer_id=_id_of(obj.get("customer")),
+                                   user_id=_uuid_or_none(obj.get("client_reference_id") or metadata.get("user_id")))

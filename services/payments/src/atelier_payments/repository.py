@@ -19,7 +19,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
-from atelier_payments.models import CheckoutSession, EarlyRefund, LedgerEntry, Payment, ProcessedWebhook, Refund, utcnow
+from atelier_payments.models import (
+    CheckoutSession,
+    EarlyRefund,
+    LedgerEntry,
+    Payment,
+    ProcessedWebhook,
+    Refund,
+    Subscription,
+    SubscriptionInvoice,
+    utcnow,
+)
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -242,3 +252,56 @@ class CheckoutSessionRepository:
                                    .where(col(CheckoutSession.id) == session_id,
                                           col(CheckoutSession.status) == "open")
                                    .values(status=status))
+
+
+class SubscriptionRepository:
+    """A user's plan (one row per user) and its invoices."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID) -> Subscription | None:
+        stmt = select(Subscription).where(col(Subscription.user_id) == user_id)
+        return (await self.session.exec(stmt)).first()
+
+    async def lock(self, user_id: uuid.UUID) -> Subscription | None:
+        """The user's row, locked (PostgreSQL) and re-read: changes of one user's plan are serial."""
+        stmt = select(Subscription).where(col(Subscription.user_id) == user_id).with_for_update()
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+
+    async def lock_or_create(self, subscription: Subscription) -> Subscription:
+        """The row of `subscription.user_id`, locked; `subscription` is inserted first when the user
+        has none. Concurrent callers for one user insert once (the unique user id decides) and
+        then queue on the lock."""
+        values = {c.name: getattr(subscription, c.name) for c in Subscription.__table__.columns}  # type: ignore[attr-defined]
+        await self.session.execute(_insert(self.session)(Subscription).values(**values).on_conflict_do_nothing())
+        locked = await self.lock(subscription.user_id)
+        assert locked is not None  # inserted now or by a transaction we waited for
+        return locked
+
+    async def user_of(self, provider: str, *, subscription_id: str | None,
+                      customer_id: str | None) -> uuid.UUID | None:
+        """Whose provider subscription or customer this is, by the ids the rows keep."""
+        for column, value in ((Subscription.provider_subscription_id, subscription_id),
+                              (Subscription.provider_customer_id, customer_id)):
+            if value:
+                stmt = select(Subscription.user_id).where(col(Subscription.provider) == provider, col(column) == value)
+                if found := (await self.session.exec(stmt)).first():
+                    return found
+        return None
+
+    async def add_invoice_once(self, invoice: SubscriptionInvoice) -> bool:
+        """Insert the invoice unless its provider id is known; say whether it was inserted."""
+        values = {c.name: getattr(invoice, c.name) for c in SubscriptionInvoice.__table__.columns}  # type: ignore[attr-defined]
+        stmt = (_insert(self.session)(SubscriptionInvoice).values(**values).on_conflict_do_nothing()
+                .returning(col(SubscriptionInvoice.id)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def mark_invoice_paid(self, provider: str, provider_invoice_id: str) -> bool:
+        """Guarded UPDATE: a failed invoice paid on a retry becomes paid, once; a paid one never changes."""
+        stmt = (update(SubscriptionInvoice)
+                .where(col(SubscriptionInvoice.provider) == provider,
+                       col(SubscriptionInvoice.provider_invoice_id) == provider_invoice_id,
+                       col(SubscriptionInvoice.status) == "failed")
+                .values(status="paid").returning(col(SubscriptionInvoice.id)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None

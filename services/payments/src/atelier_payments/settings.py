@@ -39,6 +39,8 @@ class PaymentsSettings(ServiceSettings):
     subscription_plan_skus: list[str] = ["pro_monthly", "studio_monthly"]
     # The local provider's billing period.
     local_subscription_period_days: int = 30
+    # Where Stripe's billing portal (POST /subscriptions/portal) sends the user back.
+    subscription_portal_return_url: str = "http://localhost:3000/account/subscription"
 
     @model_validator(mode="after")
     def _check_payment_settings(self) -> "PaymentsSettings":

@@ -107,3 +107,53 @@ class TestConcurrentRefunds:
         assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
         assert len({r.content for r in responses}) == 1
         assert len(await stripe_api.payments(order["id"])) == 1
+
+
+def _outside_subscription(fake, user_id) -> list[dict]:
+    """A subscription made at Stripe without our checkout (so no row of ours yet): its events."""
+    customer = fake._customer({"metadata": {"user_id": str(user_id)}})
+    session = fake._session({"mode": "subscription", "customer": customer["id"],
+                             "line_items": [{"price": "price_pro_monthly", "quantity": "1"}],
+                             "subscription_data": {"metadata": {"user_id": str(user_id)}}})
+    events = fake.complete_subscription_session(session["id"])
+    fake.take_events()
+    return events
+
+
+class TestConcurrentSubscriptionEvents:
+    async def test_a_subscriptions_events_at_once_each_twice_have_one_effect(self, stripe_api, fake_stripe) -> None:
+        user_id, headers = stripe_api.user()
+        url = (await stripe_api.client.post("/api/v1/subscriptions/checkout", headers=headers, json={
+            "plan_id": "pro_monthly", "success_url": "http://shop.test/ok", "cancel_url": "http://shop.test/no",
+        })).json()["checkout_url"]
+        events = fake_stripe.complete_subscription_session(url.rsplit("/", 1)[-1])
+        events += fake_stripe.renew_subscription(fake_stripe.sessions[url.rsplit("/", 1)[-1]]["subscription"])
+        fake_stripe.take_events()
+        responses = await asyncio.gather(*(stripe_api.stripe_webhooks.send(e) for e in [*events, *events]))
+        assert [r.status_code for r in responses] == [200] * len(responses), [r.text for r in responses]
+        assert [r.json()["status"] for r in responses].count("duplicate") == len(events)
+        assert len(await stripe_api.outbox("subscription.changed")) == 1
+        assert len(await stripe_api.ledger(user_id)) == 2
+        history = (await stripe_api.client.get("/api/v1/subscriptions/history", headers=headers)).json()
+        assert history["count"] == 2
+
+    async def test_the_first_row_of_a_user_is_made_once(self, stripe_api, fake_stripe) -> None:
+        user_id, headers = stripe_api.user()
+        events = _outside_subscription(fake_stripe, user_id)
+        responses = await asyncio.gather(*(stripe_api.stripe_webhooks.send(e) for e in [*events, *events]))
+        assert [r.status_code for r in responses] == [200] * len(responses), [r.text for r in responses]
+        current = (await stripe_api.client.get("/api/v1/subscriptions/current", headers=headers)).json()
+        assert (current["plan_id"], current["status"]) == ("pro_monthly", "active")
+        assert len(await stripe_api.outbox("subscription.changed")) == 1
+        assert len(await stripe_api.ledger(user_id)) == 1
+
+    async def test_ten_checkouts_at_once_with_one_key_make_one_session(self, stripe_api, fake_stripe) -> None:
+        _, headers = stripe_api.user()
+        keyed = {**headers, "Idempotency-Key": "subscribe-once"}
+        before = len(fake_stripe.sessions)
+        responses = await asyncio.gather(*(stripe_api.client.post("/api/v1/subscriptions/checkout", headers=keyed, json={
+            "plan_id": "pro_monthly", "success_url": "http://shop.test/ok", "cancel_url": "http://shop.test/no",
+        }) for _ in range(10)))
+        assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
+        assert len({r.content for r in responses}) == 1
+        assert len(fake_stripe.sessions) == before + 1

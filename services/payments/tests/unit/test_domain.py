@@ -142,3 +142,51 @@ class TestRefundAmounts:
     def test_minor_units_back_to_money(self) -> None:
         assert domain.from_minor_units(4948, "USD") == Decimal("49.48")
         assert domain.from_minor_units(500, "JPY") == Decimal("500")
+
+
+class TestStripeSubscriptions:
+    def test_the_period_is_read_from_the_subscription_or_its_item(self) -> None:
+        old = domain.stripe_subscription({"id": "sub_1", "customer": "cus_1", "status": "trialing",
+                                          "current_period_start": 100, "current_period_end": 200,
+                                          "metadata": {"user_id": str(uuid.UUID(int=5))},
+                                          "items": {"data": [{"price": {"id": "price_a"}}]}})
+        assert (old.status, old.price_id, old.customer_id, old.user_id) == ("active", "price_a", "cus_1",
+                                                                           uuid.UUID(int=5))
+        assert old.current_period_end is not None and old.current_period_end.timestamp() == 200
+        new = domain.stripe_subscription({"id": "sub_1", "customer": {"id": "cus_1"}, "status": "past_due",
+                                          "cancel_at": 300, "items": {"data": [{
+                                              "price": {"id": "price_b"}, "current_period_start": 200,
+                                              "current_period_end": 300}]}})
+        assert new.status == "past_due" and new.cancel_at_period_end and new.customer_id == "cus_1"
+        assert new.current_period_start is not None and new.current_period_start.timestamp() == 200
+
+    def test_statuses_without_access_are_canceled(self) -> None:
+        for stripe_status in ("canceled", "incomplete_expired", "unpaid", "paused"):
+            sub = domain.stripe_subscription({"id": "sub_1", "status": stripe_status, "cancel_at_period_end": True})
+            assert sub.status == "canceled"
+            # An ended subscription has nothing left to cancel; an unpaid one may still be paid.
+            assert sub.cancel_at_period_end is (not sub.ended)
+        assert domain.stripe_subscription({"id": "sub_1", "status": "canceled"}).ended
+        assert not domain.stripe_subscription({"id": "sub_1", "status": "unpaid"}).ended
+
+    def test_an_invoice_names_its_subscription_in_either_api_version(self) -> None:
+        base = {"id": "in_1", "customer": "cus_1", "currency": "usd", "amount_due": 1999, "amount_paid": 0,
+                "lines": {"data": [{"period": {"start": 100, "end": 200}}]}}
+        old = domain.stripe_subscription_event({"type": "invoice.payment_failed", "data": {"object": {
+            **base, "subscription": "sub_1", "subscription_details": {"metadata": {"user_id": str(uuid.UUID(int=3))}}}}})
+        assert old.subscription_id == "sub_1" and old.user_id == uuid.UUID(int=3)
+        assert old.invoice is not None and not old.invoice.paid and old.invoice.amount == Decimal("19.99")
+        new = domain.stripe_subscription_event({"type": "invoice.paid", "data": {"object": {
+            **base, "amount_paid": 1999, "parent": {"subscription_details": {"subscription": "sub_2"}}}}})
+        assert new.subscription_id == "sub_2" and new.user_id is None and new.customer_id == "cus_1"
+        assert new.invoice is not None and new.invoice.paid and new.invoice.period_end is not None
+
+    def test_which_events_are_subscription_events(self) -> None:
+        def event(type_: str, **obj: object) -> dict:
+            return {"type": type_, "data": {"object": obj}}
+
+        assert domain.is_stripe_subscription_event(event("checkout.session.completed", mode="subscription"))
+        assert not domain.is_stripe_subscription_event(event("checkout.session.completed", mode="payment"))
+        assert domain.is_stripe_subscription_event(event("customer.subscription.deleted"))
+        assert domain.is_stripe_subscription_event(event("invoice.payment_failed"))
+        assert not domain.is_stripe_subscription_event(event("payment_intent.succeeded"))

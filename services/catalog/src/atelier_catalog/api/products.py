@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 
 from atelier_catalog.api.deps import (
     CONFLICT,
@@ -115,6 +115,16 @@ async def deactivate_variant(product_ref: str, variant_id: str, staff: StaffPrin
 async def create_image(product_ref: str, data: ImageCreate, staff: StaffPrincipal,
                        images: ImageServiceDep) -> ProductImage:
     return await images.add(product_ref, data)
+
+
+@router.post("/products/{product_ref}/images/upload", response_model=ImageRead, status_code=status.HTTP_201_CREATED,
+             responses={**STAFF, 400: {"description": "UNSUPPORTED_FORMAT"}, 413: {"description": "FILE_TOO_LARGE"}})
+async def upload_image(product_ref: str, image: Annotated[UploadFile, File(description="JPG, PNG or WEBP")],
+                       staff: StaffPrincipal, images: ImageServiceDep,
+                       alt_text: Annotated[str, Form(max_length=300)] = "",
+                       is_primary: Annotated[bool, Form()] = False) -> ProductImage:
+    """The picture is stored by the catalog and served at `/media/<key>` (its `url`)."""
+    return await images.upload(product_ref, image.read, alt_text=alt_text, is_primary=is_primary)
 
 
 @router.put("/products/{product_ref}/images/{image_id}", response_model=ImageRead, responses=STAFF)

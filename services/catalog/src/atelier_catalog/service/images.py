@@ -1,12 +1,16 @@
-"""Product images by URL (uploads come later). One image per product is the primary one."""
+"""Product images: by URL, or uploaded into the catalog's storage (served at /media/<key>).
+One image per product is the primary one."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_catalog import domain
+from atelier_catalog import domain, media
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.errors import ImageNotFound
+from atelier_catalog.errors import FileTooLarge, ImageNotFound, UnsupportedImage
 from atelier_catalog.models import Product, ProductImage
 from atelier_catalog.repository import ProductRepository
 from atelier_catalog.schemas import ImageCreate, ImageUpdate
@@ -29,6 +33,26 @@ class ImageService(UseCase[CatalogContext]):
         await self._after_change(product, image)
         return image
 
+    async def upload(self, ref: str, read: Callable[[int], Awaitable[bytes]], *, alt_text: str,
+                     is_primary: bool) -> ProductImage:
+        """Store an uploaded JPEG, PNG or WEBP and add it as an image of the product."""
+        product = await load_product(self.products, ref)
+        data = await read(self.context.settings.max_image_bytes + 1)  # never more than one byte past the limit
+        if len(data) > self.context.settings.max_image_bytes:
+            raise FileTooLarge(details={"max_bytes": self.context.settings.max_image_bytes})
+        extension = media.sniff(data)
+        if extension is None:
+            raise UnsupportedImage()
+        key = f"products/{product.id}/{uuid.uuid4().hex}.{extension}"
+        await self.context.storage.put(key, data, media.content_type(key))
+        return await self.add(ref, ImageCreate(url=f"{media.MEDIA_URL}/{key}", alt_text=alt_text, is_primary=is_primary))
+
+    async def file(self, key: str) -> tuple[bytes, str]:
+        """A stored product picture and its content type (`StoredFileNotFound` → 404)."""
+        if not key.startswith("products/"):
+            raise ImageNotFound()
+        return await self.context.storage.get(key), media.content_type(key)
+
     async def update(self, ref: str, image_ref: str, data: ImageUpdate) -> ProductImage:
         product, image = await self._load(ref, image_ref)
         for name, value in data.changes().items():
@@ -42,6 +66,9 @@ class ImageService(UseCase[CatalogContext]):
         await self.session.delete(image)
         await self.session.flush()
         await self._after_change(product, None)
+        # An uploaded file goes with its row (after it: never a row pointing at nothing).
+        if (key := media.key_of(image.url)) is not None:
+            await self.context.storage.delete([key])
 
     async def _load(self, ref: str, image_ref: str) -> tuple[Product, ProductImage]:
         product = await load_product(self.products, ref)

@@ -1,5 +1,6 @@
 """HTTP routes of generation: one router per resource, plus /internal for other services."""
 
-from atelier_generation.api import credits, generation, images, internal, restorations
+from atelier_generation.api import books, credits, generation, images, internal, restorations
 
-ROUTERS = (generation.router, images.router, credits.router, restorations.router, internal.router)
+ROUTERS = (generation.router, images.router, credits.router, restorations.router, books.router, books.pages,
+           books.retries, internal.router)

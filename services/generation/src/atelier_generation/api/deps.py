@@ -9,7 +9,15 @@ from fastapi import Depends, Request
 from atelier_common.auth import client_ip
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
-from atelier_generation.service import AccountService, CreditService, ImageService, JobService, RestorationService
+from atelier_generation.service import (
+    AccountService,
+    BookService,
+    CreditService,
+    ImageService,
+    JobService,
+    RestorationService,
+    RetryService,
+)
 
 
 async def _client_ip(request: Request) -> str:
@@ -21,6 +29,8 @@ JobServiceDep = Annotated[JobService, use_case(JobService)]
 ImageServiceDep = Annotated[ImageService, use_case(ImageService)]
 RestorationServiceDep = Annotated[RestorationService, use_case(RestorationService)]
 AccountServiceDep = Annotated[AccountService, use_case(AccountService)]
+BookServiceDep = Annotated[BookService, use_case(BookService)]
+RetryServiceDep = Annotated[RetryService, use_case(RetryService)]
 ClientIpDep = Annotated[str, Depends(_client_ip)]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, status
 from fastapi.responses import StreamingResponse
 
-from atelier_common.auth import UserPrincipal
+from atelier_common.auth import AnonPrincipal, UserPrincipal
 from atelier_generation import domain
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, JobServiceDep
 from atelier_generation.schemas import JobAccepted, JobCreate, JobProgress, JobRead, ModelRead, ModelsRead
@@ -43,10 +43,10 @@ async def _sse(events: AsyncIterator[JobProgress | None]) -> AsyncIterator[bytes
 
 
 @router.get("/jobs/{job_id}/events", response_class=StreamingResponse, responses={**USER, **NOT_FOUND})
-async def stream_job_events(job_id: uuid.UUID, principal: UserPrincipal,
+async def stream_job_events(job_id: uuid.UUID, principal: AnonPrincipal,
                             jobs: JobServiceDep) -> StreamingResponse:
     """Server-Sent Events: one `event: <status>` per change of status or progress, until the job
-    completed or failed."""
+    completed or failed. Storybook versions too (their `job_id`), for anonymous owners as well."""
     events = await jobs.watch(principal, job_id)
     return StreamingResponse(_sse(events), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

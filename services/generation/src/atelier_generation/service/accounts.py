@@ -9,13 +9,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.service import UseCase
 from atelier_generation.context import GenerationContext
 from atelier_generation.repository import (
+    BookRepository,
     ImageRepository,
     JobRepository,
     OwnerRepository,
     RestorationRepository,
+    RetryPackRepository,
     ShareRepository,
     SubscriptionRepository,
     TransactionRepository,
+    VersionRepository,
     WalletRepository,
 )
 from atelier_generation.schemas import AccountSummary
@@ -47,18 +50,22 @@ class AccountService(UseCase[GenerationContext]):
         await JobRepository(self.session).reassign(anon_id, user_id)
         await ImageRepository(self.session).reassign(anon_id, user_id, now)
         await RestorationRepository(self.session).reassign(anon_id, user_id)
+        await BookRepository(self.session).reassign(anon_id, user_id)
+        await RetryPackRepository(self.session).reassign(anon_id, user_id)
 
     async def erase(self, user_id: uuid.UUID) -> None:
         """Every row and file of the user (identity.user_deleted); remembered, so that a purchase
         or a claim heard later leaves nothing behind."""
         await OwnerRepository(self.session).lock(user_id, utcnow(), erased=True)
         images = ImageRepository(self.session)
-        keys = await images.keys_for_owner(user_id)
+        keys = await images.keys_for_owner(user_id) + await VersionRepository(self.session).keys_of_owner(user_id)
         for restoration in await RestorationRepository(self.session).for_owner(user_id):
             keys += [k for k in (restoration.original_key, restoration.preview_key, restoration.full_key) if k]
         await images.delete_favorites_of(user_id)
-        # Images, their tags and favorites, and restorations go with their jobs (ON DELETE CASCADE).
+        # Images, their tags and favorites, restorations and book versions go with their jobs (ON DELETE CASCADE).
         await JobRepository(self.session).delete_for(user_id)
+        await BookRepository(self.session).delete_for(user_id)
+        await RetryPackRepository(self.session).delete_for(user_id)
         await TransactionRepository(self.session).delete_for(user_id)
         await WalletRepository(self.session).take(user_id)
         await SubscriptionRepository(self.session).delete_for(user_id)

@@ -139,16 +139,12 @@ class CreditService(UseCase[GenerationContext]):
         """Credits for every credit-pack line of a paid order, once per (order, product). An
         anonymous buyer who signed up meanwhile (the claim came first): the credits are the user's.
         An owner erased meanwhile (`identity.user_deleted` came first): nothing is kept."""
-        owner_id = event.user_id or event.owner_id
         now, granted = utcnow(), 0
-        owners = OwnerRepository(self.session)
-        owner = await owners.lock(owner_id, now)
-        if event.user_id is None and owner.claimed_by is not None and owner.erased_at is None:
-            owner_id = owner.claimed_by
-            owner = await owners.lock(owner_id, now)
-        if owner.erased_at is not None:
-            log.info("order %s paid for owner %s, erased before: no credits kept", event.order_id, owner_id)
+        buyer = await OwnerRepository(self.session).buyer(event.user_id or event.owner_id, now)
+        if buyer is None:
+            log.info("order %s paid for an owner erased before: no credits kept", event.order_id)
             return 0
+        owner_id = buyer
         transactions, wallets = TransactionRepository(self.session), WalletRepository(self.session)
         for line in event.lines:
             if line.kind != ProductKind.CREDIT_PACK:

@@ -54,8 +54,9 @@ class JobService(UseCase[GenerationContext]):
         await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
         return job
 
-    async def _load(self, principal: Principal, job_id: uuid.UUID) -> GenerationJob:
-        job = await JobRepository(self.session).get_for_owner(job_id, principal.owner_id, kind=JobKind.IMAGE)
+    async def _load(self, principal: Principal, job_id: uuid.UUID,
+                    kinds: tuple[JobKind, ...] = (JobKind.IMAGE,)) -> GenerationJob:
+        job = await JobRepository(self.session).get_for_owner(job_id, principal.owner_id, kinds=kinds)
         if job is None:
             raise JobNotFound()
         return job
@@ -78,7 +79,8 @@ class JobService(UseCase[GenerationContext]):
         heartbeat; it ends once the job completed or failed (or after `sse_max_seconds`). Each
         poll is one primary-key read on its own short self.session: no connection is held between.
         """
-        await self._load(principal, job_id)
+        # A storybook version is followed on the same stream (its owner may be anonymous).
+        await self._load(principal, job_id, (JobKind.IMAGE, JobKind.STORYBOOK))
         return self._follow(job_id)
 
     async def _follow(self, job_id: uuid.UUID) -> AsyncIterator[JobProgress | None]:

@@ -33,14 +33,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.generation import JobCompleted, JobFailed, JobRequested
 from atelier_common.inbox import EventContext
+from atelier_common.storage import StoredFileNotFound
 from atelier_generation import domain, imaging
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
-from atelier_generation.errors import AssetNotFound, GeneratorFailed
+from atelier_generation.errors import GeneratorFailed
 from atelier_generation.generators import ImageRequest
 from atelier_generation.models import GeneratedImage, GenerationJob, Restoration
 from atelier_generation.repository import ImageRepository, JobRepository, RestorationRepository
 from atelier_generation.service._shared import utcnow
+from atelier_generation.service.books import BookService
 from atelier_generation.service.credits import CreditService
 
 log = logging.getLogger("atelier.generation.worker")
@@ -64,8 +66,8 @@ class Outputs:
     full_key: str | None = None
 
 
-def image_keys(image_id: uuid.UUID) -> tuple[str, str]:
-    return f"images/{image_id}.png", f"images/{image_id}_thumb.png"
+def image_keys(image_id: uuid.UUID, prefix: str = "images") -> tuple[str, str]:
+    return f"{prefix}/{image_id}.png", f"{prefix}/{image_id}_thumb.png"
 
 
 class JobRunner:
@@ -117,13 +119,15 @@ class JobRunner:
         return job, restoration
 
     async def _produce(self, job: GenerationJob, restoration: Restoration | None, ctx: EventContext) -> Outputs:
+        if job.kind == JobKind.STORYBOOK:
+            return await self._generate(job, ctx, key_prefix="books")
         if job.kind == JobKind.RESTORATION:
             if restoration is None:
                 raise GeneratorFailed("The restoration is gone")
             return await self._restore(job, restoration)
         return await self._generate(job, ctx)
 
-    async def _generate(self, job: GenerationJob, ctx: EventContext) -> Outputs:
+    async def _generate(self, job: GenerationJob, ctx: EventContext, *, key_prefix: str = "images") -> Outputs:
         settings, storage = self.context.settings, self.context.storage
         request = ImageRequest(model=job.model, prompt=job.prompt, filters=job.filters, seed=job.seed,
                                batch_size=job.batch_size, size=settings.image_size)
@@ -134,7 +138,7 @@ class JobRunner:
         for index, data in enumerate(pictures):
             # Derived from the job: a second run of the same job writes the same files.
             image_id = uuid.uuid5(job.id, str(index))
-            key, thumbnail_key = image_keys(image_id)
+            key, thumbnail_key = image_keys(image_id, key_prefix)
             thumbnail = await asyncio.to_thread(imaging.thumbnail, data, settings.thumbnail_size)
             width, height = await asyncio.to_thread(imaging.dimensions, data)
             await storage.put(key, data)
@@ -148,7 +152,7 @@ class JobRunner:
         storage, settings = self.context.storage, self.context.settings
         try:
             original = await storage.get(restoration.original_key)
-        except AssetNotFound as exc:
+        except StoredFileNotFound as exc:
             raise GeneratorFailed("The uploaded photo is missing") from exc
         full = await self.context.generators.for_model(job.model).restore(original)
         preview = await asyncio.to_thread(imaging.watermarked_preview, full, settings.preview_max_side)
@@ -169,6 +173,10 @@ class JobRunner:
         if job.kind == JobKind.RESTORATION:
             assert outputs.preview_key and outputs.full_key
             await RestorationRepository(session).set_outputs(job.id, outputs.preview_key, outputs.full_key)
+        elif job.kind == JobKind.STORYBOOK:
+            image = outputs.images[0]
+            await BookService(session, self.context).version_made(job.id, key=image.key, thumbnail_key=image.thumbnail_key,
+                                                                  width=image.width, height=image.height)
         else:
             model = domain.MODELS_BY_ID.get(job.model)
             tags = domain.tags_from_filters(job.filters)
@@ -188,6 +196,8 @@ class JobRunner:
         if job is None:
             return False
         refunded = await CreditService(session, self.context).refund_job(job)
+        if job.kind == JobKind.STORYBOOK:
+            await BookService(session, self.context).version_failed(job.id)
         await outbox.add(session, JobFailed(job_id=job.id, owner_id=job.owner_id, kind=job.kind, reason=reason,
                                             refunded_credits=refunded))
         return True

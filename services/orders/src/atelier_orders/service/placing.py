@@ -36,6 +36,7 @@ from atelier_orders.errors import (
     NotPurchasable,
     OrderNumberExhausted,
     ProductUnavailable,
+    RetryTargetNotFound,
 )
 from atelier_orders.models import Order, OrderItem, utcnow
 from atelier_orders.repository import OrderRepository
@@ -205,9 +206,16 @@ class PlacementService(UseCase[OrdersContext]):
                                                  "requested": requested[key], "available": max(available, 0)})
 
     async def _check_books(self, buyer: Buyer, lines: Iterable[PricedLine]) -> None:
+        """The books printed and the items retry packs are for belong to the buyer (generation says)."""
+        lines = list(lines)
         for book_id in dict.fromkeys(line.request.book_id for line in lines if line.request.book_id is not None):
             if not await self.clients.owns_book(book_id, buyer.owner_id):
                 raise BookNotFound(details={"book_id": str(book_id)})
+        for request in (line.request for line in lines):
+            if request.content_type is not None and request.content_id is not None and \
+                    not await self.clients.owns_book_item(request.content_type, request.content_id, buyer.owner_id):
+                raise RetryTargetNotFound(details={"content_type": request.content_type,
+                                                   "content_id": str(request.content_id)})
 
     async def _address(self, address_id: uuid.UUID | None, buyer: Buyer) -> dict[str, Any] | None:
         if address_id is None:

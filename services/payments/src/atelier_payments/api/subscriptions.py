@@ -11,11 +11,12 @@ from fastapi import APIRouter, Header, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atelier_common.auth import UserPrincipal, require_service
+from atelier_common.idempotency import IdempotencyDep
 from atelier_common.money import quantize
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
-from atelier_payments.api.deps import AUTH, NOT_FOUND, require_dev_endpoints
+from atelier_payments.api.deps import AUTH, NOT_FOUND, PROVIDER, require_dev_endpoints
 from atelier_payments.schemas import (
     AdvanceSubscription,
     InvoiceRead,
@@ -51,25 +52,31 @@ async def current_subscription(user: UserPrincipal, subscriptions: SubscriptionS
 
 
 @router.post("/checkout", response_model=SubscriptionCheckoutRead,
-             responses={**AUTH, **NOT_FOUND, 409: {"description": "ALREADY_SUBSCRIBED"}})
-async def start_checkout(data: SubscriptionCheckout, user: UserPrincipal,
-                         subscriptions: SubscriptionServiceDep) -> SubscriptionCheckoutRead:
+             responses={**AUTH, **NOT_FOUND, **PROVIDER,
+                        409: {"description": "ALREADY_SUBSCRIBED, or IDEMPOTENCY_KEY_REUSED (the key with another body)"}})
+async def start_checkout(data: SubscriptionCheckout, user: UserPrincipal, subscriptions: SubscriptionServiceDep,
+                         idempotency: IdempotencyDep) -> Any:
+    return await idempotency.run(lambda: _checkout(subscriptions, user, data))
+
+
+async def _checkout(subscriptions: SubscriptionService, user: UserPrincipal,
+                    data: SubscriptionCheckout) -> SubscriptionCheckoutRead:
     url = await subscriptions.checkout(user.owner_id, data.plan_id, success_url=str(data.success_url),
-                                       cancel_url=str(data.cancel_url))
+                                       cancel_url=str(data.cancel_url), email=user.email)
     return SubscriptionCheckoutRead(checkout_url=url)
 
 
-@router.post("/portal", response_model=PortalRead, responses={**AUTH, **STATE})
+@router.post("/portal", response_model=PortalRead, responses={**AUTH, **STATE, **PROVIDER})
 async def open_portal(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> PortalRead:
     return PortalRead(portal_url=await subscriptions.portal(user.owner_id))
 
 
-@router.post("/cancel", response_model=SubscriptionRead, responses={**AUTH, **STATE})
+@router.post("/cancel", response_model=SubscriptionRead, responses={**AUTH, **STATE, **PROVIDER})
 async def cancel_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
     return await subscriptions.cancel(user.owner_id)
 
 
-@router.post("/reactivate", response_model=SubscriptionRead, responses={**AUTH, **STATE})
+@router.post("/reactivate", response_model=SubscriptionRead, responses={**AUTH, **STATE, **PROVIDER})
 async def reactivate_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
     return await subscriptions.reactivate(user.owner_id)
 

@@ -1,4 +1,5 @@
-"""Stripe through its official SDK (async methods, httpx): PaymentIntents, Checkout, Refunds.
+"""Stripe through its official SDK (async methods, httpx): PaymentIntents, Checkout, Refunds,
+and subscriptions (Customers, Checkout in subscription mode, the billing portal, Subscriptions).
 
 Every creating call carries an idempotency key derived from our payment id, so a retried call
 (by the SDK or by us) never makes a second intent, session or refund. The API base is a
@@ -12,7 +13,14 @@ from typing import Any
 
 import stripe
 
-from atelier_payments.domain import STRIPE, PaymentStatus, status_from_stripe_intent, to_minor_units
+from atelier_payments.domain import (
+    STRIPE,
+    PaymentStatus,
+    StripeSubscription,
+    status_from_stripe_intent,
+    stripe_subscription,
+    to_minor_units,
+)
 from atelier_payments.errors import PaymentProviderError
 from atelier_payments.models import Payment, Refund
 from atelier_payments.providers import ChargeRequest, ProviderCheckout, ProviderIntent, ProviderRefund
@@ -121,6 +129,62 @@ class StripeProvider:
                 await self.client.v1.payment_intents.cancel_async(payment.provider_intent_id)
         except stripe.StripeError as exc:
             log.info("stripe could not close %s: %s", payment.id, exc)
+
+
+    # -- subscriptions (S4) ---------------------------------------------------------------------
+
+    async def create_customer(self, *, user_id: str, email: str | None) -> str:
+        """The user's Customer (one per user: the key makes a retried call return the same one)."""
+        params: Any = {"metadata": {"user_id": user_id}}
+        if email:
+            params["email"] = email
+        created = _plain(await self._call("create the customer", self.client.v1.customers.create_async(
+            params, {"idempotency_key": f"customer-{user_id}"})))
+        return str(created["id"])
+
+    async def create_subscription_checkout(self, *, customer_id: str, line_item: dict[str, Any],
+                                           metadata: dict[str, str], client_reference_id: str, success_url: str,
+                                           cancel_url: str, idempotency_key: str) -> ProviderCheckout:
+        """A Checkout Session in subscription mode; the subscription it makes carries `metadata`
+        too, so every later event about it names our user and plan."""
+        params: Any = {  # the SDK's params TypedDict, built up piecewise
+            "mode": "subscription", "customer": customer_id, "line_items": [line_item],
+            "success_url": success_url, "cancel_url": cancel_url, "client_reference_id": client_reference_id,
+            "metadata": metadata, "subscription_data": {"metadata": metadata},
+        }
+        created = _plain(await self._call("create the subscription checkout",
+                                          self.client.v1.checkout.sessions.create_async(
+                                              params, {"idempotency_key": idempotency_key})))
+        return ProviderCheckout(id=created["id"], url=created.get("url") or "")
+
+    async def create_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        created = _plain(await self._call("open the billing portal", self.client.v1.billing_portal.sessions.create_async(
+            {"customer": customer_id, "return_url": return_url})))
+        return str(created["url"])
+
+    async def retrieve_subscription(self, subscription_id: str) -> StripeSubscription | None:
+        """The subscription as Stripe has it now; None when Stripe does not know it."""
+        try:
+            found = await self.client.v1.subscriptions.retrieve_async(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            log.warning("stripe retrieve subscription failed: %s", exc)
+            raise PaymentProviderError("Stripe could not retrieve the subscription") from exc
+        except stripe.StripeError as exc:
+            log.warning("stripe retrieve subscription failed: %s", exc)
+            raise PaymentProviderError("Stripe could not retrieve the subscription") from exc
+        return stripe_subscription(_plain(found))
+
+    async def update_subscription(self, subscription_id: str, params: Any) -> StripeSubscription:
+        """`params`: the SDK's update params (cancel_at_period_end, default_payment_method)."""
+        updated = await self._call("update the subscription",
+                                   self.client.v1.subscriptions.update_async(subscription_id, params))
+        return stripe_subscription(_plain(updated))
+
+    async def attach_payment_method(self, *, payment_method_id: str, customer_id: str) -> None:
+        await self._call("attach the payment method", self.client.v1.payment_methods.attach_async(
+            payment_method_id, {"customer": customer_id}))
 
 
 class WebhookSignatureInvalid(Exception):

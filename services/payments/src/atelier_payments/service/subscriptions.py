@@ -3,7 +3,10 @@
 One `subscription` row per user mirrors the provider's subscription. Every change publishes
 `subscription.changed` through the outbox (generation keeps the tier and the quota from it);
 every paid invoice is a ledger entry. The local provider's lifecycle (checkout, renewals,
-failures, the end of a cancelled period) is driven by the dev routes and the CLI.
+failures, the end of a cancelled period) is driven by the dev routes and the CLI. With Stripe,
+checkout, portal, cancel and reactivate call Stripe, and the row is a copy of Stripe's
+subscription (`apply_stripe`), written from what Stripe answers and from its webhooks
+(`service/stripe_subscriptions.py`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from atelier_common.columns import utcnow
 from atelier_common.contracts.payments import SubscriptionChanged
 from atelier_common.service import UseCase
 from atelier_payments.bootstrap import PaymentsContext
-from atelier_payments.domain import LOCAL, LedgerKind
+from atelier_payments.domain import LOCAL, STRIPE, LedgerKind, StripeInvoice, StripeSubscription, to_minor_units
 from atelier_payments.errors import (
     AlreadySubscribed,
     InvalidSubscriptionState,
@@ -34,6 +37,8 @@ from atelier_payments.errors import (
     SubscriptionNotFound,
 )
 from atelier_payments.models import LedgerEntry, Subscription, SubscriptionInvoice
+from atelier_payments.providers.stripe import StripeProvider
+from atelier_payments.repository import SubscriptionRepository
 
 FREE_TIER = "free"
 INCOMPLETE, ACTIVE, PAST_DUE, CANCELED = "incomplete", "active", "past_due", "canceled"
@@ -50,7 +55,7 @@ def plan_view(product: dict[str, Any]) -> dict[str, Any]:
     return {"id": product["id"], "sku": product["sku"], "name": product["name"],
             "tier": attributes.get("tier") or FREE_TIER, "interval": attributes.get("interval") or "month",
             "monthly_quota": quota, "price": str(product["price"]), "currency": product["currency"],
-            "features": features}
+            "features": features, "provider_price_id": attributes.get("provider_price_id") or None}
 
 
 def holds_plan(subscription: Subscription | None, now: datetime) -> bool:
@@ -71,6 +76,7 @@ class LocalCheckoutView:
 class SubscriptionService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
         super().__init__(session, context)
+        self.subscriptions = SubscriptionRepository(session)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -121,25 +127,29 @@ class SubscriptionService(UseCase[PaymentsContext]):
                                             )).scalar_one()
         rows = (await self.session.execute(
             select(SubscriptionInvoice).where(where)
-            .order_by(col(SubscriptionInvoice.created_at).desc(), col(SubscriptionInvoice.id).desc())
+            # Provider times are whole seconds: the later period first among invoices of one second.
+            .order_by(col(SubscriptionInvoice.created_at).desc(), col(SubscriptionInvoice.period_start).desc(),
+                      col(SubscriptionInvoice.id).desc())
             .limit(limit).offset(offset))).scalars().all()
         return int(count), list(rows)
 
     # -- starting ------------------------------------------------------------------------------
 
-    async def checkout(self, user_id: uuid.UUID, plan_ref: str, *, success_url: str, cancel_url: str) -> str:
+    async def checkout(self, user_id: uuid.UUID, plan_ref: str, *, success_url: str, cancel_url: str,
+                       email: str | None = None) -> str:
         plan = await self.plan(plan_ref)
         provider = self.context.settings.provider
-        if provider != LOCAL:
-            raise PaymentProviderError("Subscriptions are only available with the local provider yet")
-        subscription = await self._get(user_id, for_update=True)
+        subscription = await self.subscriptions.lock_or_create(Subscription(
+            user_id=user_id, plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"], tier=plan["tier"],
+            monthly_quota=plan["monthly_quota"], amount=Decimal(plan["price"]), currency=plan["currency"],
+            provider=provider, status=INCOMPLETE))
         if holds_plan(subscription, utcnow()):
             raise AlreadySubscribed()
-        if subscription is None:
-            subscription = Subscription(user_id=user_id, plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"],
-                                        tier=plan["tier"], amount=Decimal(plan["price"]), currency=plan["currency"],
-                                        provider=provider, status=INCOMPLETE)
-            self.session.add(subscription)
+        if provider == STRIPE:
+            return await self._stripe_checkout(subscription, plan, success_url=success_url, cancel_url=cancel_url,
+                                               email=email)
+        if provider != LOCAL:
+            raise PaymentProviderError(f"Subscriptions are not available with the {provider} provider")
         subscription.plan_id, subscription.plan_sku = uuid.UUID(str(plan["id"])), plan["sku"]
         subscription.tier, subscription.monthly_quota = plan["tier"], plan["monthly_quota"]
         subscription.amount, subscription.currency = Decimal(plan["price"]), plan["currency"]
@@ -153,6 +163,46 @@ class SubscriptionService(UseCase[PaymentsContext]):
         base = self.context.settings.public_base_url.rstrip("/")
         subscription.checkout_success_url, subscription.checkout_cancel_url = success_url, cancel_url
         return f"{base}/api/dev/subscriptions/checkout/{subscription.provider_subscription_id}"
+
+    def stripe_provider(self) -> StripeProvider:
+        provider = self.context.providers.get(STRIPE)
+        if not isinstance(provider, StripeProvider):
+            raise PaymentProviderError("The stripe provider is not configured")
+        return provider
+
+    async def _stripe_checkout(self, subscription: Subscription, plan: dict[str, Any], *, success_url: str,
+                               cancel_url: str, email: str | None) -> str:
+        """A Checkout Session in subscription mode for the plan's Stripe price, for the user's
+        Customer (made once, then kept on the row). The row waits, `incomplete`, for Stripe's
+        events to name the subscription the session makes."""
+        stripe = self.stripe_provider()
+        user_id = str(subscription.user_id)
+        if subscription.provider != STRIPE or not subscription.provider_customer_id:
+            subscription.provider_customer_id = await stripe.create_customer(user_id=user_id, email=email)
+        self._set_plan(subscription, plan)
+        subscription.provider, subscription.status = STRIPE, INCOMPLETE
+        subscription.provider_subscription_id, subscription.cancel_at_period_end = None, False
+        subscription.checkout_success_url, subscription.checkout_cancel_url = success_url, cancel_url
+        subscription.updated_at = utcnow()
+        await self.session.flush()
+        line_item: dict[str, Any] = {"quantity": 1, "price": plan["provider_price_id"]} if plan.get(
+            "provider_price_id") else {"quantity": 1, "price_data": {
+                # A plan without a Stripe price is sold at its catalog price (tax included).
+                "currency": plan["currency"].lower(), "unit_amount": to_minor_units(Decimal(plan["price"]),
+                                                                                    plan["currency"]),
+                "recurring": {"interval": plan["interval"]}, "product_data": {"name": plan["name"]}}}
+        metadata = {"user_id": user_id, "plan_id": str(plan["id"]), "plan_sku": plan["sku"]}
+        checkout = await stripe.create_subscription_checkout(
+            customer_id=subscription.provider_customer_id or "", line_item=line_item, metadata=metadata,
+            client_reference_id=user_id, success_url=success_url, cancel_url=cancel_url,
+            idempotency_key=f"subscription-checkout-{subscription.id}-{secrets.token_hex(8)}")
+        return checkout.url
+
+    @staticmethod
+    def _set_plan(subscription: Subscription, plan: dict[str, Any]) -> None:
+        subscription.plan_id, subscription.plan_sku = uuid.UUID(str(plan["id"])), plan["sku"]
+        subscription.tier, subscription.monthly_quota = plan["tier"], plan["monthly_quota"]
+        subscription.amount, subscription.currency = Decimal(plan["price"]), plan["currency"]
 
     async def local_checkout(self, session_id: str) -> LocalCheckoutView:
         subscription = await self._by_provider_id(session_id)
@@ -202,7 +252,9 @@ class SubscriptionService(UseCase[PaymentsContext]):
         subscription = await self._held(user_id)
         if not holds_plan(subscription, utcnow()):
             raise InvalidSubscriptionState("The subscription has ended")
-        if not subscription.cancel_at_period_end:
+        if subscription.provider == STRIPE:
+            await self._update_stripe(subscription, {"cancel_at_period_end": True})
+        elif not subscription.cancel_at_period_end:
             subscription.cancel_at_period_end = True
             await self._changed(subscription)
         return await self.current(user_id)
@@ -212,12 +264,19 @@ class SubscriptionService(UseCase[PaymentsContext]):
         if not holds_plan(subscription, utcnow()) or not subscription.cancel_at_period_end:
             raise InvalidSubscriptionState("Only a subscription cancelled at period end can be reactivated "
                                            "before that end")
-        subscription.cancel_at_period_end = False
-        await self._changed(subscription)
+        if subscription.provider == STRIPE:
+            await self._update_stripe(subscription, {"cancel_at_period_end": False})
+        else:
+            subscription.cancel_at_period_end = False
+            await self._changed(subscription)
         return await self.current(user_id)
 
     async def set_payment_method(self, user_id: uuid.UUID, payment_method_id: str) -> dict[str, Any]:
         subscription = await self._held(user_id)
+        if subscription.provider == STRIPE:
+            await self.stripe_provider().attach_payment_method(payment_method_id=payment_method_id,
+                                                       customer_id=subscription.provider_customer_id or "")
+            await self._update_stripe(subscription, {"default_payment_method": payment_method_id})
         subscription.payment_method_id = payment_method_id
         subscription.updated_at = utcnow()
         await self.session.flush()
@@ -225,6 +284,12 @@ class SubscriptionService(UseCase[PaymentsContext]):
 
     async def portal(self, user_id: uuid.UUID) -> str:
         subscription = await self._held(user_id)
+        if subscription.provider == STRIPE:
+            if not subscription.provider_customer_id:
+                raise SubscriptionNotFound()
+            return await self.stripe_provider().create_portal_session(
+                customer_id=subscription.provider_customer_id,
+                return_url=self.context.settings.subscription_portal_return_url)
         base = self.context.settings.public_base_url.rstrip("/")
         return f"{base}/api/dev/subscriptions/portal/{subscription.provider_subscription_id}"
 
@@ -236,6 +301,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
         now = utcnow()
         if subscription.status == CANCELED:
             raise InvalidSubscriptionState("The subscription has ended")
+        if subscription.provider != LOCAL:
+            raise InvalidSubscriptionState(f"A {subscription.provider} subscription renews at the provider")
         if subscription.cancel_at_period_end or subscription.status == PAST_DUE:
             subscription.status, subscription.current_period_end = CANCELED, now
         elif outcome == "paid":
@@ -246,6 +313,74 @@ class SubscriptionService(UseCase[PaymentsContext]):
             self._invoice(subscription, "failed", now)
         await self._changed(subscription)
         return await self.current(user_id)
+
+    # -- Stripe's subscription, mirrored -------------------------------------------------------
+
+    async def _update_stripe(self, subscription: Subscription, params: dict[str, Any]) -> None:
+        if not subscription.provider_subscription_id:
+            raise InvalidSubscriptionState("The subscription is not started at Stripe yet")
+        remote = await self.stripe_provider().update_subscription(subscription.provider_subscription_id, params)
+        await self.apply_stripe(subscription, remote)
+
+    @staticmethod
+    def adopts(subscription: Subscription, remote: StripeSubscription) -> bool:
+        """Whether Stripe's `remote` is the subscription this (locked) row mirrors.
+
+        The row's own subscription always is. Another one is only when it still bills (a
+        subscription that ended is an older one of this user, arriving late) and the row holds no
+        other plan (a checkout waits for it, or the previous plan is over)."""
+        if subscription.provider == STRIPE and subscription.provider_subscription_id == remote.id:
+            return True
+        if remote.ended:
+            return False
+        return subscription.provider_subscription_id is None or not holds_plan(subscription, utcnow())
+
+    async def plan_of(self, remote: StripeSubscription) -> dict[str, Any] | None:
+        """The catalog plan of a Stripe subscription: by its price, else by the plan it was sold as."""
+        plans = await self.plans()
+        for plan in plans:
+            if remote.price_id and plan.get("provider_price_id") == remote.price_id:
+                return plan
+        refs = {remote.metadata.get("plan_sku"), remote.metadata.get("plan_id")} - {None}
+        return next((p for p in plans if p["sku"] in refs or str(p["id"]) in refs), None)
+
+    async def apply_stripe(self, subscription: Subscription, remote: StripeSubscription) -> bool:
+        """Make the locked row what Stripe says (status, plan, period, cancel at period end):
+        the state comes from Stripe's object, never from the event's kind, so events applied twice
+        or in any order end in the same row. `subscription.changed` only when something a
+        consumer sees changed. Returns whether the row took `remote`."""
+        if not self.adopts(subscription, remote):
+            return False
+        before = _visible(subscription)
+        plan = await self.plan_of(remote)
+        if plan is not None:
+            self._set_plan(subscription, plan)
+        subscription.provider, subscription.provider_subscription_id = STRIPE, remote.id
+        subscription.provider_customer_id = remote.customer_id or subscription.provider_customer_id
+        subscription.status, subscription.cancel_at_period_end = remote.status, remote.cancel_at_period_end
+        subscription.current_period_start = remote.current_period_start or subscription.current_period_start
+        subscription.current_period_end = remote.current_period_end or subscription.current_period_end
+        if _visible(subscription) != before:
+            await self._changed(subscription)
+        else:
+            await self.session.flush()
+        return True
+
+    async def record_stripe_invoice(self, subscription: Subscription, invoice: StripeInvoice) -> bool:
+        """An invoice in the history once, whatever the deliveries: paid → a ledger entry; a
+        failed one paid later becomes paid (one entry); a paid one never goes back."""
+        row = SubscriptionInvoice(subscription_id=subscription.id, user_id=subscription.user_id, provider=STRIPE,
+                                  provider_invoice_id=invoice.id, amount=invoice.amount, currency=invoice.currency,
+                                  status="paid" if invoice.paid else "failed", period_start=invoice.period_start,
+                                  period_end=invoice.period_end, created_at=invoice.created or utcnow())
+        newly_paid = (await self.subscriptions.add_invoice_once(row) and invoice.paid) or (
+            invoice.paid and await self.subscriptions.mark_invoice_paid(STRIPE, invoice.id))
+        if newly_paid and invoice.amount > 0:
+            self.session.add(LedgerEntry(owner_id=subscription.user_id, user_id=subscription.user_id,
+                                         kind=LedgerKind.PAYMENT, amount=invoice.amount, currency=invoice.currency,
+                                         reference_id=invoice.id, description=f"Subscription {subscription.plan_sku}"))
+            await self.session.flush()
+        return bool(newly_paid)
 
     # -- effects -------------------------------------------------------------------------------
 
@@ -276,3 +411,10 @@ class SubscriptionService(UseCase[PaymentsContext]):
             current_period_start=subscription.current_period_start,
             current_period_end=subscription.current_period_end,
             cancel_at_period_end=subscription.cancel_at_period_end))
+
+
+def _visible(subscription: Subscription) -> tuple[Any, ...]:
+    """What `subscription.changed` tells: a change of any of these is published."""
+    return (subscription.plan_sku, subscription.plan_id, subscription.tier, subscription.status,
+            subscription.monthly_quota, subscription.current_period_start, subscription.current_period_end,
+            subscription.cancel_at_period_end)

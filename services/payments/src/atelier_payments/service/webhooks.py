@@ -23,6 +23,7 @@ from atelier_payments.providers.stripe import WebhookSignatureInvalid, verify_we
 from atelier_payments.repository import PaymentRepository, WebhookRepository
 from atelier_payments.schemas import SimpleWebhookEvent
 from atelier_payments.service.settlement import Settlement
+from atelier_payments.service.stripe_subscriptions import StripeSubscriptionEvents
 
 log = logging.getLogger("atelier.payments.webhooks")
 
@@ -46,6 +47,11 @@ class WebhookService(UseCase[PaymentsContext]):
         provider_event = domain.stripe_event(event)
         if not provider_event.event_id:
             raise InvalidWebhookPayload("The event has no id")
+        if domain.is_stripe_subscription_event(event):
+            # Subscriptions (S4): claimed here like every event, applied by their own use case.
+            if not await self.webhooks.claim(provider_event.provider, provider_event.event_id, provider_event.type):
+                return "duplicate"
+            return await StripeSubscriptionEvents(self.session, self.context).handle(event)
         return await self._process(provider_event)
 
     async def receive_simple(self, provider: str, payload: bytes, signature_header: str | None) -> str:

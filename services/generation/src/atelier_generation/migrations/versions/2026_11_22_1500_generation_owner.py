@@ -1,8 +1,8 @@
 """generation_owner: purchases, claims and erasures of one owner, serialised and remembered
 
-Revision ID: generation_0003
-Revises: generation_0002
-Create Date: 2026-11-22 14:00
+Revision ID: generation_0004
+Revises: generation_0003
+Create Date: 2026-11-22 15:00
 
 An anonymous buyer's `order.paid` may reach generation after `identity.anonymous_claimed`, and any
 purchase or claim after `identity.user_deleted`: the claim and the erasure are remembered here, so
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "generation_0003"
-down_revision: str | None = "generation_0002"
+revision: str = "generation_0004"
+down_revision: str | None = "generation_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,239 @@
+"""/api/v1/books and /api/v1/retries: storybooks (S0).
+
+Books and characters are open to anonymous owners (the service enforces S0's limits); pages,
+retry allowances and retry packs need an account. Each item's versions are the same four routes:
+list, regenerate (POST), read, select (PATCH `{is_selected: true}`).
+"""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from atelier_common.auth import AnonPrincipal, UserPrincipal, require_user
+from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.responses import ErrorResponses
+from atelier_generation.api.deps import NOT_FOUND, USER, BookServiceDep, RetryServiceDep
+from atelier_generation.domain import ContentType
+from atelier_generation.schemas import (
+    BookCreate,
+    BookRead,
+    BookUpdate,
+    CharacterCreate,
+    CharacterRead,
+    CharacterUpdate,
+    CoverRead,
+    ItemRead,
+    PageCreate,
+    PageRead,
+    PageUpdate,
+    RetriesRead,
+    RetryAllowanceRead,
+    RetryApply,
+    VersionCreate,
+    VersionRead,
+    VersionUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/books", tags=["books"])
+pages = APIRouter(prefix="/api/v1/books", tags=["books"], dependencies=[require_user])
+retries = APIRouter(prefix="/api/v1/retries", tags=["books"], dependencies=[require_user])
+
+ANONYMOUS_LIMIT: ErrorResponses = {403: {"description": "PERMISSION_DENIED: an anonymous owner's limit"}}
+REGENERATE: ErrorResponses = {**USER, **NOT_FOUND,
+                              403: {"description": "RETRY_LIMIT, or PERMISSION_DENIED for an anonymous owner"}}
+NUMBER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: the page number is taken"}}
+SELECT: ErrorResponses = {**NOT_FOUND, 400: {"description": "INVALID_STATE: the version is not finished"}}
+NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- books -------------------------------------------------------------------------------------
+
+@router.get("", response_model=Page[BookRead])
+async def list_books(request: Request, page: PageParamsDep, principal: AnonPrincipal, books: BookServiceDep) -> dict:
+    count, results = await books.page(principal, page)
+    return build_page(request, page, count, results)
+
+
+@router.post("", response_model=BookRead, status_code=status.HTTP_201_CREATED, responses=ANONYMOUS_LIMIT)
+async def create_book(data: BookCreate, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
+    return BookRead.model_validate(await books.create(principal, data), from_attributes=True)
+
+
+@router.get("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
+async def get_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
+    return BookRead.model_validate(await books.book(principal, book_id), from_attributes=True)
+
+
+@router.put("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
+async def replace_book(book_id: uuid.UUID, data: BookCreate, principal: AnonPrincipal,
+                       books: BookServiceDep) -> BookRead:
+    return BookRead.model_validate(await books.update(principal, book_id, data.model_dump()), from_attributes=True)
+
+
+@router.patch("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
+async def update_book(book_id: uuid.UUID, data: BookUpdate, principal: AnonPrincipal,
+                      books: BookServiceDep) -> BookRead:
+    changes = data.model_dump(exclude_unset=True)
+    return BookRead.model_validate(await books.update(principal, book_id, changes), from_attributes=True)
+
+
+@router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+async def delete_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> Response:
+    """The book, its characters, cover, pages, versions and their files."""
+    await books.delete(principal, book_id)
+    return NO_CONTENT
+
+
+# -- characters ------------------------------------------------------------------------------
+
+@router.get("/{book_id}/characters", response_model=Page[CharacterRead], responses=NOT_FOUND)
+async def list_characters(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: AnonPrincipal,
+                          books: BookServiceDep) -> dict:
+    count, results = await books.items_of(principal, book_id, ContentType.CHARACTER, page)
+    return build_page(request, page, count, results)
+
+
+@router.post("/{book_id}/characters", response_model=CharacterRead, status_code=status.HTTP_201_CREATED,
+             responses={**NOT_FOUND, **ANONYMOUS_LIMIT})
+async def create_character(book_id: uuid.UUID, data: CharacterCreate, principal: AnonPrincipal,
+                           books: BookServiceDep) -> ItemRead:
+    """The character, with its first picture queued (`latest_version`)."""
+    return await books.add_character(principal, book_id, data)
+
+
+@router.get("/{book_id}/characters/{item_id}", response_model=CharacterRead, responses=NOT_FOUND)
+async def get_character(book_id: uuid.UUID, item_id: uuid.UUID, principal: AnonPrincipal,
+                        books: BookServiceDep) -> ItemRead:
+    return await books.item(principal, book_id, ContentType.CHARACTER, item_id)
+
+
+@router.put("/{book_id}/characters/{item_id}", response_model=CharacterRead, responses=NOT_FOUND)
+async def replace_character(book_id: uuid.UUID, item_id: uuid.UUID, data: CharacterCreate,
+                            principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
+    return await books.update_item(principal, book_id, ContentType.CHARACTER, item_id,
+                                   data.model_dump())
+
+
+@router.patch("/{book_id}/characters/{item_id}", response_model=CharacterRead, responses=NOT_FOUND)
+async def update_character(book_id: uuid.UUID, item_id: uuid.UUID, data: CharacterUpdate,
+                           principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
+    return await books.update_item(principal, book_id, ContentType.CHARACTER, item_id,
+                                   data.model_dump(exclude_unset=True))
+
+
+@router.delete("/{book_id}/characters/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+async def delete_character(book_id: uuid.UUID, item_id: uuid.UUID, principal: AnonPrincipal,
+                           books: BookServiceDep) -> Response:
+    await books.delete_item(principal, book_id, ContentType.CHARACTER, item_id)
+    return NO_CONTENT
+
+
+# -- pages (an account is needed) ------------------------------------------------------------
+
+@pages.get("/{book_id}/pages", response_model=Page[PageRead], responses={**USER, **NOT_FOUND})
+async def list_pages(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: UserPrincipal,
+                     books: BookServiceDep) -> dict:
+    count, results = await books.items_of(principal, book_id, ContentType.PAGE, page)
+    return build_page(request, page, count, results)
+
+
+@pages.post("/{book_id}/pages", response_model=PageRead, status_code=status.HTTP_201_CREATED,
+            responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
+async def create_page(book_id: uuid.UUID, data: PageCreate, principal: UserPrincipal,
+                      books: BookServiceDep) -> ItemRead:
+    """The page, with its illustration queued (`latest_version`); numbered after the last unless given."""
+    return await books.add_page(principal, book_id, data)
+
+
+@pages.get("/{book_id}/pages/{item_id}", response_model=PageRead, responses={**USER, **NOT_FOUND})
+async def get_page(book_id: uuid.UUID, item_id: uuid.UUID, principal: UserPrincipal,
+                   books: BookServiceDep) -> ItemRead:
+    return await books.item(principal, book_id, ContentType.PAGE, item_id)
+
+
+@pages.put("/{book_id}/pages/{item_id}", response_model=PageRead, responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
+async def replace_page(book_id: uuid.UUID, item_id: uuid.UUID, data: PageCreate, principal: UserPrincipal,
+                       books: BookServiceDep) -> ItemRead:
+    return await books.update_item(principal, book_id, ContentType.PAGE, item_id,
+                                   data.model_dump())
+
+
+@pages.patch("/{book_id}/pages/{item_id}", response_model=PageRead, responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
+async def update_page(book_id: uuid.UUID, item_id: uuid.UUID, data: PageUpdate, principal: UserPrincipal,
+                      books: BookServiceDep) -> ItemRead:
+    return await books.update_item(principal, book_id, ContentType.PAGE, item_id,
+                                   data.model_dump(exclude_unset=True))
+
+
+@pages.delete("/{book_id}/pages/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**USER, **NOT_FOUND})
+async def delete_page(book_id: uuid.UUID, item_id: uuid.UUID, principal: UserPrincipal,
+                      books: BookServiceDep) -> Response:
+    await books.delete_item(principal, book_id, ContentType.PAGE, item_id)
+    return NO_CONTENT
+
+
+# -- the cover -------------------------------------------------------------------------------
+
+@router.get("/{book_id}/cover", response_model=CoverRead, responses=NOT_FOUND)
+async def get_cover(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
+    """404 until the cover's first version is asked for (`POST /books/{id}/cover/versions`)."""
+    return await books.cover(principal, book_id)
+
+
+# -- versions of characters, pages and the cover ---------------------------------------------
+
+def _version_routes(on: APIRouter, path: str, content_type: ContentType) -> None:
+    """list, regenerate, read and select for one kind of item (`path` names `{item_id}` or not)."""
+    kind = content_type.lower()
+
+    @on.get(f"{path}/versions", response_model=Page[VersionRead], responses=NOT_FOUND,
+            name=f"list_{kind}_versions")
+    async def list_versions(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: AnonPrincipal,
+                            books: BookServiceDep, item_id: uuid.UUID | None = None) -> dict:
+        count, results = await books.versions_of(principal, book_id, content_type, item_id, page)
+        return build_page(request, page, count, results)
+
+    @on.post(f"{path}/versions", response_model=VersionRead, status_code=status.HTTP_201_CREATED,
+             responses=REGENERATE, name=f"regenerate_{kind}")
+    async def regenerate(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep,
+                         data: VersionCreate | None = None, item_id: uuid.UUID | None = None) -> VersionRead:
+        """A new version, numbered by the server; it spends one retry of the item's allowance
+        (the cover's first version is free). Progress: /generation/jobs/{job_id}/events."""
+        return await books.regenerate(principal, book_id, content_type, item_id, data.prompt if data else None)
+
+    @on.get(f"{path}/versions/{{version_id}}", response_model=VersionRead, responses=NOT_FOUND,
+            name=f"get_{kind}_version")
+    async def get_version(book_id: uuid.UUID, version_id: uuid.UUID, principal: AnonPrincipal,
+                          books: BookServiceDep, item_id: uuid.UUID | None = None) -> VersionRead:
+        return await books.version(principal, book_id, content_type, item_id, version_id)
+
+    @on.patch(f"{path}/versions/{{version_id}}", response_model=VersionRead, responses=SELECT,
+              name=f"select_{kind}_version")
+    async def select_version(book_id: uuid.UUID, version_id: uuid.UUID, data: VersionUpdate,
+                             principal: AnonPrincipal, books: BookServiceDep,
+                             item_id: uuid.UUID | None = None) -> VersionRead:
+        if not data.is_selected:
+            return await books.version(principal, book_id, content_type, item_id, version_id)
+        return await books.select_version(principal, book_id, content_type, item_id, version_id)
+
+
+_version_routes(router, "/{book_id}/characters/{item_id}", ContentType.CHARACTER)
+_version_routes(router, "/{book_id}/cover", ContentType.COVER)
+_version_routes(pages, "/{book_id}/pages/{item_id}", ContentType.PAGE)
+
+
+# -- retry allowances and packs --------------------------------------------------------------
+
+@pages.get("/{book_id}/retries", response_model=RetriesRead, responses={**USER, **NOT_FOUND})
+async def list_retries(book_id: uuid.UUID, principal: UserPrincipal, retry_service: RetryServiceDep) -> RetriesRead:
+    """Each item's allowance `{content_type, content_id, used, max, remaining}`."""
+    return await retry_service.allowances(principal, book_id)
+
+
+@retries.post("/apply", response_model=RetryAllowanceRead,
+              responses={**USER, **NOT_FOUND, 403: {"description": "PERMISSION_DENIED: not your order"},
+                         400: {"description": "INVALID_STATE: unpaid, already applied, or no retry pack"}})
+async def apply_retry_pack(data: RetryApply, principal: UserPrincipal,
+                           retry_service: RetryServiceDep) -> RetryAllowanceRead:
+    """Add a paid, unused retry pack to one item of your own book; the item's allowance after it."""
+    return await retry_service.apply(principal, ContentType(data.content_type), data.content_id, data.order_id)

@@ -1,0 +1,380 @@
+"""Storybooks (S0): books, their characters, cover and pages, and each item's versions.
+
+Every read goes through the owner's book: another owner's book, item or version is not found.
+An anonymous owner may have one book, one character in it and the cover's first version; pages
+and regenerations need an account (the routes ask for a user; the rules here say 403).
+
+A version is a job of kind `storybook` on the worker path of /generation/jobs (same progress
+stream, same failure handling) and shares the job's id. An item's first version is free; each
+later one spends a retry of the item's allowance in the same guarded UPDATE that hands out its
+number, so parallel regenerations never overspend and never share a number. A failed job gives
+its retry back (`version_failed`, called by the worker).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.auth import Principal
+from atelier_common.contracts.generation import JobRequested
+from atelier_common.pagination import PageParams
+from atelier_common.service import UseCase
+from atelier_generation import domain
+from atelier_generation.context import GenerationContext
+from atelier_generation.domain import ContentType, JobKind, JobStatus
+from atelier_generation.errors import (
+    AnonymousLimit,
+    BookNotFound,
+    ItemNotFound,
+    NumberTaken,
+    RetryLimit,
+    TooManyItems,
+    VersionNotFound,
+    VersionNotReady,
+)
+from atelier_generation.models import Book, BookItem, BookItemVersion, GenerationJob
+from atelier_generation.repository import (
+    BookItemRepository,
+    BookRepository,
+    JobRepository,
+    VersionRepository,
+    WalletRepository,
+)
+from atelier_generation.schemas import (
+    BookCreate,
+    BookItemOwnership,
+    BookOwnership,
+    BookRead,
+    CharacterCreate,
+    CharacterRead,
+    CoverRead,
+    ItemRead,
+    PageCreate,
+    PageRead,
+    RetryAllowanceRead,
+    VersionRead,
+)
+from atelier_generation.service._shared import utcnow
+
+# Anonymous visitors (S0): one book, one character in it.
+ANONYMOUS_BOOKS = 1
+ANONYMOUS_CHARACTERS = 1
+
+VersionRow = tuple[BookItemVersion, GenerationJob]
+
+
+class BookService(UseCase[GenerationContext]):
+    def __init__(self, session: AsyncSession, context: GenerationContext) -> None:
+        super().__init__(session, context)
+        self.books = BookRepository(session)
+        self.items = BookItemRepository(session)
+        self.versions = VersionRepository(session)
+
+    # -- books ---------------------------------------------------------------------------------
+
+    async def page(self, principal: Principal, page: PageParams) -> tuple[int, list[BookRead]]:
+        count, books = await self.books.page_for_owner(principal.owner_id, limit=page.limit, offset=page.offset)
+        return count, [BookRead.model_validate(book, from_attributes=True) for book in books]
+
+    async def create(self, principal: Principal, data: BookCreate) -> Book:
+        owner_id, now = principal.owner_id, utcnow()
+        if not principal.is_authenticated:
+            # Per-owner limits are checked under the owner's row: two parallel creates make one book.
+            await WalletRepository(self.session).lock(owner_id, now)
+            if await self.books.count_for_owner(owner_id) >= ANONYMOUS_BOOKS:
+                raise AnonymousLimit("Sign in to make another book: an anonymous visitor has one",
+                                     details={"limit": "books", "max": ANONYMOUS_BOOKS})
+        book = Book(owner_id=owner_id, **data.model_dump(), created_at=now, updated_at=now)
+        self.books.add(book)
+        await self.session.flush()
+        return book
+
+    async def book(self, principal: Principal, book_id: uuid.UUID, *, for_update: bool = False) -> Book:
+        book = await self.books.get_for_owner(book_id, principal.owner_id, for_update=for_update)
+        if book is None:
+            raise BookNotFound()
+        return book
+
+    async def update(self, principal: Principal, book_id: uuid.UUID, changes: dict[str, Any]) -> Book:
+        book = await self.book(principal, book_id)
+        for field, value in changes.items():
+            if value is not None:  # PATCH: null leaves a field as it is
+                setattr(book, field, value)
+        book.updated_at = utcnow()
+        await self.session.flush()
+        return book
+
+    async def delete(self, principal: Principal, book_id: uuid.UUID) -> None:
+        book = await self.book(principal, book_id)
+        items = [item.id for item in await self.items.all_of_book(book.id)]
+        keys = await self.versions.keys_of_items(items)
+        await self.versions.delete_jobs_of_items(items)
+        await self.books.delete(book.id)
+        await self.session.flush()
+        # After the rows: a failure here leaves stray files, never a row pointing at nothing.
+        await self.context.storage.delete(keys)
+
+    # -- characters and pages ------------------------------------------------------------------
+
+    async def items_of(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                       page: PageParams) -> tuple[int, list[ItemRead]]:
+        book = await self.book(principal, book_id)
+        count, items = await self.items.page_of_book(book.id, content_type, limit=page.limit, offset=page.offset)
+        return count, await self._views(items)
+
+    async def add_character(self, principal: Principal, book_id: uuid.UUID, data: CharacterCreate) -> ItemRead:
+        # The book's row serialises its numbering and the anonymous limit.
+        book = await self.book(principal, book_id, for_update=True)
+        count = await self.items.count_of_book(book.id, ContentType.CHARACTER)
+        if not principal.is_authenticated and count >= ANONYMOUS_CHARACTERS:
+            raise AnonymousLimit("Sign in to add another character: an anonymous book has one",
+                                 details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
+        self._check_room(count, self.context.settings.book_max_characters, "characters")
+        item = BookItem(book_id=book.id, content_type=ContentType.CHARACTER,
+                        number=await self.items.next_number(book.id, ContentType.CHARACTER), **data.model_dump())
+        return await self._add_illustrated(book, item)
+
+    async def add_page(self, principal: Principal, book_id: uuid.UUID, data: PageCreate) -> ItemRead:
+        book = await self.book(principal, book_id, for_update=True)
+        self._check_room(await self.items.count_of_book(book.id, ContentType.PAGE),
+                         self.context.settings.book_max_pages, "pages")
+        number = data.number or await self.items.next_number(book.id, ContentType.PAGE)
+        if await self.items.number_taken(book.id, ContentType.PAGE, number):
+            raise NumberTaken(details={"number": number})
+        item = BookItem(book_id=book.id, content_type=ContentType.PAGE, number=number, text=data.text,
+                        illustration_prompt=data.illustration_prompt)
+        return await self._add_illustrated(book, item)
+
+    @staticmethod
+    def _check_room(count: int, limit: int, what: str) -> None:
+        if count >= limit:
+            raise TooManyItems(f"A book has at most {limit} {what}", details={"limit": what, "max": limit})
+
+    async def _add_illustrated(self, book: Book, item: BookItem) -> ItemRead:
+        """Insert the item with its first version (free) queued."""
+        now = utcnow()
+        item.versions_made, item.created_at, item.updated_at = 1, now, now
+        self.items.add(item)
+        await self.session.flush()
+        await self._queue(book, item, 1, spent_retry=False, instruction=None)
+        return (await self._views([item]))[0]
+
+    async def item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                   item_id: uuid.UUID) -> ItemRead:
+        item, _ = await self._item(principal, book_id, content_type, item_id)
+        return (await self._views([item]))[0]
+
+    async def update_item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                          item_id: uuid.UUID, changes: dict[str, Any]) -> ItemRead:
+        item, book = await self._item(principal, book_id, content_type, item_id)
+        number = changes.get("number")
+        if number is not None and await self.items.number_taken(book.id, content_type, number, except_id=item.id):
+            raise NumberTaken(details={"number": number})
+        for field, value in changes.items():
+            if value is not None:  # PATCH: null leaves a field as it is
+                setattr(item, field, value)
+        item.updated_at = utcnow()
+        await self.session.flush()
+        return (await self._views([item]))[0]
+
+    async def delete_item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                          item_id: uuid.UUID) -> None:
+        item, _ = await self._item(principal, book_id, content_type, item_id)
+        keys = await self.versions.keys_of_items([item.id])
+        await self.versions.delete_jobs_of_items([item.id])
+        await self.items.delete(item.id)
+        await self.session.flush()
+        await self.context.storage.delete(keys)
+
+    async def _item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                    item_id: uuid.UUID) -> tuple[BookItem, Book]:
+        found = await self.items.get_for_owner(item_id, principal.owner_id, content_type, book_id=book_id)
+        if found is None:
+            raise ItemNotFound(f"{content_type.title()} not found")
+        return found
+
+    # -- the cover -----------------------------------------------------------------------------
+
+    async def cover(self, principal: Principal, book_id: uuid.UUID) -> ItemRead:
+        book = await self.book(principal, book_id)
+        return (await self._views([await self._cover(book)]))[0]
+
+    async def _cover(self, book: Book) -> BookItem:
+        cover = await self.items.cover(book.id)
+        if cover is None:
+            raise ItemNotFound("The book has no cover yet: ask for its first version")
+        return cover
+
+    async def _item_or_cover(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                             item_id: uuid.UUID | None) -> tuple[BookItem, Book]:
+        if content_type is not ContentType.COVER:
+            assert item_id is not None
+            return await self._item(principal, book_id, content_type, item_id)
+        book = await self.book(principal, book_id)
+        return await self._cover(book), book
+
+    # -- versions ------------------------------------------------------------------------------
+
+    async def versions_of(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                          item_id: uuid.UUID | None, page: PageParams) -> tuple[int, list[VersionRead]]:
+        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id)
+        count, rows = await self.versions.page_of_item(item.id, limit=page.limit, offset=page.offset)
+        return count, [self._version_view(item, row) for row in rows]
+
+    async def version(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                      item_id: uuid.UUID | None, version_id: uuid.UUID) -> VersionRead:
+        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id)
+        return self._version_view(item, await self._version(item, version_id))
+
+    async def _version(self, item: BookItem, version_id: uuid.UUID) -> VersionRow:
+        row = await self.versions.get(version_id, item.id)
+        if row is None:
+            raise VersionNotFound()
+        return row
+
+    async def select_version(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                             item_id: uuid.UUID | None, version_id: uuid.UUID) -> VersionRead:
+        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id)
+        version, job = await self._version(item, version_id)
+        if job.status != JobStatus.COMPLETED:
+            raise VersionNotReady(details={"status": job.status})
+        await self.items.select_version(item.id, version.id, utcnow())
+        item.selected_version_id = version.id
+        return self._version_view(item, (version, job))
+
+    async def regenerate(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                         item_id: uuid.UUID | None, instruction: str | None) -> VersionRead:
+        """A new version of the item: the cover's first is free (and open to an anonymous owner);
+        every other spends one retry of the item's allowance."""
+        if content_type is ContentType.COVER:
+            book = await self.book(principal, book_id)
+            await self.items.add_cover_once(BookItem(book_id=book.id, content_type=ContentType.COVER,
+                                                     number=domain.COVER_NUMBER, created_at=utcnow(),
+                                                     updated_at=utcnow()))
+            item = await self._cover(book)
+        else:
+            assert item_id is not None
+            item, book = await self._item(principal, book_id, content_type, item_id)
+        now = utcnow()
+        number, spent = await self.items.take_first_version(item.id, now), False
+        if number is None:
+            if not principal.is_authenticated:
+                raise AnonymousLimit("Sign in to regenerate: an anonymous visitor gets the first version only",
+                                     details={"limit": "regeneration"})
+            number, spent = await self.items.spend_retry(item.id, self.retries_base(book), now), True
+            if number is None:
+                fresh, _ = await self._item(principal, book.id, content_type, item.id)
+                raise RetryLimit(details=self.allowance(book, fresh).model_dump(mode="json"))
+        version, job = await self._queue(book, item, number, spent_retry=spent, instruction=instruction)
+        return self._version_view(item, (version, job))
+
+    async def _queue(self, book: Book, item: BookItem, number: int, *, spent_retry: bool,
+                     instruction: str | None) -> VersionRow:
+        now = utcnow()
+        prompt = domain.illustration_prompt(book.title, book.style, ContentType(item.content_type),
+                                            self._subject(book, item), instruction)
+        job = GenerationJob(id=uuid.uuid4(), owner_id=book.owner_id, kind=JobKind.STORYBOOK,
+                            model=domain.STORYBOOK_MODEL.id, prompt=prompt, seed=secrets.randbelow(2**31),
+                            created_at=now, heartbeat_at=now)
+        JobRepository(self.session).add(job)
+        await self.session.flush()
+        version = BookItemVersion(id=job.id, item_id=item.id, version_number=number, spent_retry=spent_retry,
+                                  created_at=now)
+        self.versions.add(version)
+        await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
+        return version, job
+
+    @staticmethod
+    def _subject(book: Book, item: BookItem) -> str:
+        if item.content_type == ContentType.CHARACTER:
+            traits = f"Traits: {', '.join(item.traits)}" if item.traits else ""
+            return ". ".join(part for part in (item.name, item.description, traits) if part)
+        if item.content_type == ContentType.PAGE:
+            return item.illustration_prompt or item.text
+        return book.description
+
+    # -- for other services ----------------------------------------------------------------------
+
+    async def owned_book(self, book_id: uuid.UUID, owner_id: uuid.UUID) -> BookOwnership:
+        book = await self.books.get_for_owner(book_id, owner_id)
+        if book is None:
+            raise BookNotFound()
+        return BookOwnership(id=book.id, owner_id=book.owner_id, title=book.title, status=book.status,
+                             page_count=await self.items.count_of_book(book.id, ContentType.PAGE))
+
+    async def owned_item(self, content_type: ContentType, content_id: uuid.UUID,
+                         owner_id: uuid.UUID) -> BookItemOwnership:
+        found = await self.items.get_for_owner(content_id, owner_id, content_type)
+        if found is None:
+            raise ItemNotFound(f"{content_type.title()} not found")
+        return BookItemOwnership(content_type=content_type, content_id=content_id, book_id=found[1].id)
+
+    # -- retry allowances ----------------------------------------------------------------------
+
+    def retries_base(self, book: Book) -> int:
+        """What each item of the book may regenerate before retry packs."""
+        return book.print_retries if book.print_retries is not None else self.context.settings.free_retries_per_item
+
+    def allowance(self, book: Book, item: BookItem) -> RetryAllowanceRead:
+        base = self.retries_base(book)
+        return RetryAllowanceRead(content_type=item.content_type, content_id=item.id, used=item.retries_used,
+                                  max=domain.retries_max(base, item.retries_extra),
+                                  remaining=domain.retries_remaining(base, item.retries_extra, item.retries_used))
+
+    # -- the worker's side ---------------------------------------------------------------------
+
+    async def version_made(self, version_id: uuid.UUID, *, key: str, thumbnail_key: str, width: int,
+                           height: int) -> None:
+        """Record a finished illustration; an item's first finished version becomes its selected one."""
+        version = await self.versions.by_id(version_id)
+        if version is None:
+            return
+        await self.versions.set_image(version_id, key=key, thumbnail_key=thumbnail_key, width=width, height=height)
+        await self.items.select_version(version.item_id, version.id, utcnow(), only_if_none=True)
+
+    async def version_failed(self, version_id: uuid.UUID) -> None:
+        """Give back the retry a failed version spent (the job fails once, so this runs once)."""
+        version = await self.versions.by_id(version_id)
+        if version is not None and version.spent_retry:
+            await self.items.return_retry(version.item_id, utcnow())
+
+    # -- views ---------------------------------------------------------------------------------
+
+    async def _views(self, items: Sequence[BookItem]) -> list[ItemRead]:
+        """Items with their selected and latest versions: two queries for any number of items."""
+        latest = await self.versions.latest_of(item.id for item in items)
+        selected = await self.versions.among(item.selected_version_id for item in items
+                                             if item.selected_version_id is not None)
+        views: list[ItemRead] = []
+        for item in items:
+            chosen = selected.get(item.selected_version_id) if item.selected_version_id else None
+            newest = latest.get(item.id)
+            common = {"id": item.id, "book_id": item.book_id, "content_type": item.content_type,
+                      "selected_version": self._version_view(item, chosen) if chosen else None,
+                      "latest_version": self._version_view(item, newest) if newest else None,
+                      "version_count": item.versions_made, "created_at": item.created_at,
+                      "updated_at": item.updated_at}
+            if item.content_type == ContentType.CHARACTER:
+                views.append(CharacterRead(**common, name=item.name, description=item.description,
+                                           traits=item.traits, number=item.number))
+            elif item.content_type == ContentType.PAGE:
+                views.append(PageRead(**common, number=item.number, text=item.text,
+                                      illustration_prompt=item.illustration_prompt))
+            else:
+                views.append(CoverRead(**common))
+        return views
+
+    def _version_view(self, item: BookItem, row: VersionRow) -> VersionRead:
+        version, job = row
+        return VersionRead(id=version.id, content_type=item.content_type, content_id=item.id,
+                           version_number=version.version_number, status=job.status, progress=job.progress,
+                           job_id=job.id, error=job.error, image_url=self.context.optional_url(version.image_key),
+                           thumbnail_url=self.context.optional_url(version.thumbnail_key), width=version.width,
+                           height=version.height, is_selected=item.selected_version_id == version.id,
+                           created_at=version.created_at)
