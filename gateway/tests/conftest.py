@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -55,18 +57,36 @@ class Gateway:
     bus: InMemoryBus
     services: dict[str, FastAPI]
     keys: TestKeys
+    app: FastAPI
+
+
+StartGateway = Callable[..., AbstractAsyncContextManager[Gateway]]
 
 
 @pytest.fixture
-async def gateway(test_keys: TestKeys, tmp_path) -> AsyncIterator[Gateway]:
-    services = {s: echo_service(s, test_keys) for s in SERVICES}
-    mounts = {f"http://{s}.internal": httpx.ASGITransport(app=a) for s, a in services.items()}
-    settings = GatewaySettings(environment="test", data_dir=tmp_path, anon_signing_key_pem=test_keys.anon.pem().decode(),
-                               rate_limit_default="30/minute", rate_limit_credentials_per_ip="3/minute",
-                               service_urls={s: f"http://{s}.internal" for s in SERVICES}, log_json=False)
-    bus = InMemoryBus()
-    app = create_app(settings, bus=bus, own_bus=True, upstream=AsgiUpstream(services), http_mounts=mounts)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Gateway(client, bus, services, test_keys)
+def start_gateway(test_keys: TestKeys, tmp_path) -> StartGateway:
+    """A gateway in front of echo services; keyword arguments override its settings."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Gateway]:
+        services = {s: echo_service(s, test_keys) for s in SERVICES}
+        mounts = {f"http://{s}.internal": httpx.ASGITransport(app=a) for s, a in services.items()}
+        fields: dict[str, Any] = {
+            "environment": "test", "data_dir": tmp_path, "anon_signing_key_pem": test_keys.anon.pem().decode(),
+            "rate_limit_default": "30/minute", "rate_limit_credentials_per_ip": "3/minute",
+            "service_urls": {s: f"http://{s}.internal" for s in SERVICES}, "log_json": False, **overrides}
+        settings = GatewaySettings(**fields)
+        bus = InMemoryBus()
+        app = create_app(settings, bus=bus, own_bus=True, upstream=AsgiUpstream(services), http_mounts=mounts)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield Gateway(client, bus, services, test_keys, app)
+
+    return start
+
+
+@pytest.fixture
+async def gateway(start_gateway: StartGateway) -> AsyncIterator[Gateway]:
+    async with start_gateway() as started:
+        yield started

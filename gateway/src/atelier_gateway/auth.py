@@ -14,45 +14,11 @@ from typing import Any
 import jwt
 
 from atelier_common.auth import TokenVerifier
-from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.denylist import Denylist
 from atelier_common.errors import InvalidToken
 from atelier_common.keys import ALGORITHM, SigningKey
 
 _CACHE_MAX = 20_000
-
-
-class Denylist:
-    """Access tokens refused until they expire: by jti, or every token of a user issued before a time."""
-
-    def __init__(self) -> None:
-        self._jtis: dict[str, float] = {}
-        self._users_before: dict[str, tuple[float, float]] = {}
-        self._last_purge = time.monotonic()
-
-    def revoke(self, event: TokenRevoked) -> None:
-        expires = event.expires_at.timestamp()
-        if event.jti:
-            self._jtis[event.jti] = expires
-        if event.all_before is not None:
-            self._users_before[str(event.user_id)] = (event.all_before.timestamp(), expires)
-        self._purge()
-
-    def revoke_jti(self, jti: str, expires_at: float) -> None:
-        self._jtis[jti] = expires_at
-
-    def denies(self, claims: dict[str, Any]) -> bool:
-        if claims.get("jti") in self._jtis:
-            return True
-        before = self._users_before.get(claims.get("sub", ""))
-        return before is not None and claims.get("iat", 0) <= before[0]
-
-    def _purge(self) -> None:
-        now = time.time()
-        if time.monotonic() - self._last_purge < 60:
-            return
-        self._last_purge = time.monotonic()
-        self._jtis = {j: e for j, e in self._jtis.items() if e > now}
-        self._users_before = {u: v for u, v in self._users_before.items() if v[1] > now}
 
 
 class EdgeAuth:

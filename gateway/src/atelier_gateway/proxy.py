@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
 from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.edge import check_path, read_bounded_body
 from atelier_gateway.routing import is_credential_path, resolve
 from atelier_gateway.settings import GatewaySettings
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
@@ -129,7 +130,11 @@ def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
 
 
 class GatewayMiddleware:
-    """Sends every public service path to the proxy; everything else to the gateway's own routes."""
+    """Sends every public service path to the proxy; everything else to the gateway's own routes.
+
+    Before any decision (route, token, rate limit): a dot-segment path is refused and the body is
+    read within its size and time limits (`edge.py`).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -137,6 +142,15 @@ class GatewayMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
+            try:
+                check_path(path)
+                receive = await read_bounded_body(scope, receive, scope["app"].state.settings)
+            except AtelierError as exc:
+                # The body was not read (or not all of it): close the connection rather than let the
+                # server drain what the client still sends.
+                await error_response(exc.status, exc.code, exc.message, exc.details,
+                                     {**(exc.headers or {}), "Connection": "close"})(scope, receive, send)
+                return
             if len(path) > 1 and path.endswith("/"):
                 path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode()}

@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import AtelierSettings
@@ -26,6 +27,12 @@ class GatewaySettings(AtelierSettings):
     proxy_timeout_seconds: float = 30.0
     proxy_connections: int = 200
     openapi_cache_seconds: float = 60.0
+    # Request bodies (413 beyond, before they are read): JSON and everything else, then uploads
+    # (multipart, raw files): 10 MiB of file plus room for the multipart envelope.
+    max_json_body_bytes: int = Field(default=1 << 20, ge=1)
+    max_upload_body_bytes: int = Field(default=(10 << 20) + (64 << 10), ge=1)
+    # The whole body must have arrived within this time (408 otherwise).
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @property
     def cookie_secure(self) -> bool:

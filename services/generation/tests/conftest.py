@@ -231,11 +231,17 @@ class FakeModelApi:
     def __init__(self, *, fail: bool = False) -> None:
         self.fail = fail
         self.calls: list[dict[str, Any]] = []
+        # A test may hold the model busy: `entered` is set when a request arrives, which then
+        # waits until `gate` is set.
+        self.entered, self.gate = asyncio.Event(), asyncio.Event()
+        self.gate.set()
         self.app = FastAPI()
 
         @self.app.post("/v1/images")
         async def images(body: dict[str, Any], authorization: str | None = Header(None)) -> Any:
             self.calls.append({"path": "/v1/images", "body": body, "authorization": authorization})
+            self.entered.set()
+            await self.gate.wait()
             if self.fail:
                 return JSONResponse({"error": "model overloaded"}, status_code=503)
             request = ImageRequest(model=body["model"], prompt="remote:" + body["prompt"], filters=body["filters"],

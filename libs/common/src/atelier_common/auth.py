@@ -8,7 +8,6 @@ anonymous ones) and the dependencies below yield a `Principal`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import time
 import uuid
@@ -21,8 +20,9 @@ import jwt
 from fastapi import Depends, Request
 from jwt.algorithms import OKPAlgorithm
 
+from atelier_common.denylist import Denylist
 from atelier_common.errors import AuthenticationRequired, InvalidToken, PermissionDenied
-from atelier_common.keys import ALGORITHM
+from atelier_common.keys import ALGORITHM, same_signature
 
 ANON_COOKIE = "anon_token"
 ANON_HEADERS = ("x-anonymous-token", "x-session-id")
@@ -110,14 +110,15 @@ class JwksCache:
 
 class TokenVerifier:
     # Verified tokens are remembered until they expire: a client sends the same token on every
-    # request, and its signature need not be checked again each time (revocation is the
-    # gateway's denylist, not this cache's business).
+    # request, and its signature need not be checked again each time. Revocation is the
+    # denylist's business, checked on every use (`principal_from_access`).
     CACHE_SIZE = 10_000
 
-    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str) -> None:
+    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, denylist: Denylist | None = None) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
+        self.denylist = denylist
         self._verified: dict[tuple[str, str], dict[str, Any]] = {}
 
     async def decode(self, token: str, typ: str) -> dict[str, Any]:
@@ -151,6 +152,8 @@ class TokenVerifier:
 
     async def principal_from_access(self, token: str) -> Principal:
         claims = await self.decode(token, "access")
+        if self.denylist is not None and self.denylist.denies(claims):
+            raise InvalidToken("The token has been revoked")
         try:
             user_id = uuid.UUID(claims["sub"])
         except ValueError as exc:
@@ -221,7 +224,7 @@ async def _require_staff(principal: Annotated[Principal, Depends(_require_user)]
 async def _require_service(request: Request) -> None:
     presented = request.headers.get(SERVICE_HEADER, "")
     expected: str = request.app.state.settings.service_token
-    if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
+    if not presented or not same_signature(presented, expected):
         raise AuthenticationRequired("A service credential is required")
 
 

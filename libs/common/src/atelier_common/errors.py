@@ -112,6 +112,13 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONBytes:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONBytes:
+    from atelier_common.transient import is_transient
+
+    if is_transient(exc):
+        # The database or broker is briefly out of reach (or out of connections): try again shortly.
+        log.warning("transient failure on %s %s: %r", request.method, request.url.path, exc)
+        return error_response(503, "SERVICE_UNAVAILABLE", "Temporarily unavailable, try again",
+                              None, {"Retry-After": "1"})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
 

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
+from atelier_common.transient import retry_transient
 
 C = TypeVar("C")
 
@@ -65,8 +66,19 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
         return True
 
 
-def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Subscriptions, context: Any) -> None:
-    """Bind a service's SUBSCRIPTIONS table to its queue, each event through `handle_once`."""
+async def handle_unrecorded(db: Database, envelope: Envelope, event: IntegrationEvent, handler: EventHandler,
+                            context: Any) -> None:
+    """Apply `handler` with no inbox row: for work whose own state makes it idempotent (a job's
+    guarded claim) and that outlives a transaction. Its session holds no connection until used,
+    so a long handler opens short transactions of its own and none is held across the work."""
+    async with db.transaction() as session:
+        await handler(event, EventContext(session=session, context=context, envelope=envelope))
+
+
+def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Subscriptions, context: Any, *,
+                  recorded: bool = True) -> None:
+    """Bind a service's SUBSCRIPTIONS table to its queue, each event through `handle_once` (or
+    `handle_unrecorded`), transient failures retried with back-off before the bus redelivers."""
     by_type: dict[str, dict[int, tuple[type[IntegrationEvent], EventHandler]]] = {}
     for cls, handler in subscriptions.items():
         by_type.setdefault(cls.type, {})[cls.version] = (cls, handler)
@@ -79,6 +91,10 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
         if entry is None:
             raise LookupError(f"{consumer} cannot read {envelope.type} v{envelope.version}")
         cls, handler = entry
-        await handle_once(db, consumer, envelope, envelope.parse(cls), handler, context)
+        event = envelope.parse(cls)
+        if recorded:
+            await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context))
+        else:
+            await handle_unrecorded(db, envelope, event, handler, context)
 
     bus.subscribe(consumer, by_type.keys(), dispatch)

@@ -1,13 +1,19 @@
-"""Signing keys (Ed25519) for tokens, and their public JWKS form.
+"""Signing keys (Ed25519) for tokens, and their public JWKS form; this install's own secrets.
 
 A key comes from a PEM setting in production, or is generated once and kept under the data
-directory in development so tokens survive a restart.
+directory in development so tokens survive a restart. Shared secrets (the service token, HMAC
+signing and webhook secrets) work the same way outside production (`install_secret`): never a
+constant of the code, which anyone could read and use to forge a link on a dev or staging install.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +65,38 @@ class SigningKey:
 
 def jwks(*keys: SigningKey) -> dict[str, Any]:
     return {"keys": [k.public_jwk() for k in keys]}
+
+
+def same_signature(presented: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time comparison of a signature, token or secret, always as bytes.
+
+    `hmac.compare_digest` raises TypeError on a `str` holding anything but ASCII, so a caller's
+    `sig=é` would be a 500; as UTF-8 bytes it is simply a signature that does not match.
+    """
+    def raw(value: str | bytes) -> bytes:
+        return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+    return hmac.compare_digest(raw(presented), raw(expected))
+
+
+def install_secret(directory: Path, name: str) -> str:
+    """This install's secret `name`, kept in `directory/<name>.secret`: random on first use, then read.
+
+    Processes sharing the data directory may ask at the same moment: the file is created whole
+    and atomically (a link to a finished temporary file), and whoever loses the race reads it.
+    """
+    path = directory / f"{name}.secret"
+    if path.exists() and (stored := path.read_text().strip()):
+        return stored
+    directory.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
+    temporary.write_text(value)
+    temporary.chmod(0o600)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        temporary.unlink()
+    return value

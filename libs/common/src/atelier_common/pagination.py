@@ -1,4 +1,9 @@
-"""`{count, next, previous, results}` pages; `limit`/`offset` and `page`/`page_size` both work."""
+"""`{count, next, previous, results}` pages; `limit`/`offset` and `page`/`page_size` both work.
+
+Every paginated route takes `PageParamsDep`. Each parameter is bounded: `limit`/`page_size` by
+`MAX_LIMIT`, `offset` (given or computed from `page`) by `MAX_OFFSET`, so a huge value is a 400
+`VALIDATION_ERROR`, never an integer overflow in the database.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,15 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
+from atelier_common.errors import ValidationFailed
+
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Deeper pages are refused: an offset costs a scan of every row before it, and past 2**63 it
+# overflows PostgreSQL's bigint. Filters narrow a result set better than page 5,000 does.
+MAX_OFFSET = 100_000
+MAX_PAGE = MAX_OFFSET // DEFAULT_LIMIT + 1
 
 
 class PageParams(BaseModel):
@@ -19,13 +30,16 @@ class PageParams(BaseModel):
 
 async def _page_params(
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
-    offset: Annotated[int | None, Query(ge=0)] = None,
-    page: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
+    page: Annotated[int | None, Query(ge=1, le=MAX_PAGE)] = None,
     page_size: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
 ) -> PageParams:
     size = limit or page_size or DEFAULT_LIMIT
     if offset is None:
         offset = ((page or 1) - 1) * size
+        if offset > MAX_OFFSET:
+            raise ValidationFailed(details={"fields": {"query.page": [
+                f"Pages start at most {MAX_OFFSET} results in; use filters to narrow the list"]}})
     return PageParams(limit=size, offset=offset)
 
 
@@ -40,7 +54,7 @@ class Page(BaseModel, Generic[T]):
 
 
 def build_page(request: Request, params: PageParams, count: int, results: list[Any]) -> dict[str, Any]:
-    """Links keep the caller's other query parameters and use limit/offset."""
+    """Links keep the caller's other query parameters and use limit/offset; none past `MAX_OFFSET`."""
 
     def link(offset: int) -> str:
         query = dict(request.query_params)
@@ -49,6 +63,7 @@ def build_page(request: Request, params: PageParams, count: int, results: list[A
         query["limit"], query["offset"] = str(params.limit), str(offset)
         return str(request.url.replace_query_params(**query))
 
-    nxt = link(params.offset + params.limit) if params.offset + params.limit < count else None
+    following = params.offset + params.limit
+    nxt = link(following) if following < count and following <= MAX_OFFSET else None
     prev = link(max(params.offset - params.limit, 0)) if params.offset > 0 else None
     return {"count": count, "next": nxt, "previous": prev, "results": results}

@@ -28,10 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.db import Database, SessionDep
+from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
 from atelier_common.health import health_router
 from atelier_common.inbox import Subscriptions, subscribe_all
+from atelier_common.inputs import InputGuard
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
@@ -52,7 +54,9 @@ class ServiceSpec:
     name: str
     routers: Sequence[APIRouter] = ()
     subscriptions: Subscriptions = field(default_factory=dict)
-    # Long-running work (generation jobs) consumed by the `worker` role as `<name>-worker`.
+    # Long-running work (generation jobs) consumed by the `worker` role as `<name>-worker`, without
+    # the inbox: each job's own guarded claim makes a redelivery harmless, and no transaction is held
+    # across the work (see `inbox.handle_unrecorded`).
     worker_subscriptions: Subscriptions = field(default_factory=dict)
     migrations: Path | None = None
     # The service's typed context, built once before anything else starts (see the module doc).
@@ -79,8 +83,11 @@ class Runtime:
                            postgres_options=settings.postgres_options)
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the gateway.
+        self.denylist = Denylist()
         self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),
-                                      issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+                                      issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                      denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
         self.context: Any = None
         self._stack = AsyncExitStack()
@@ -97,11 +104,13 @@ class Runtime:
             self.db.on_commit(self.relay.wake)
             if isinstance(self.bus, DrainableBus):
                 self.bus.add_drain_source(self.relay.flush)
+        if "api" in self.roles:
+            subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
             subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions,
-                          self.context)
+                          self.context, recorded=False)
         for hook in self.spec.on_startup:
             await hook(self)
         if self._owns_bus:
@@ -153,6 +162,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
               http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
               roles: frozenset[str] | None = None) -> FastAPI:
     setup_logging(settings, spec.name)
+    settings = settings.with_install_secrets()
     roles = roles if roles is not None else frozenset(settings.roles)
 
     @asynccontextmanager
@@ -177,6 +187,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
     app.include_router(health_router())
     for router in spec.routers:
         app.include_router(router)
+    app.add_middleware(InputGuard)  # no NUL, no lone surrogate, bounded JSON depth: 400, not a 500 later
     app.add_middleware(StripTrailingSlash)
     instrument_app(app, settings, spec.name)
     return app
@@ -185,6 +196,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
 async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: frozenset[str]) -> None:
     """A process with no HTTP server: the relay and/or the consumers of one service."""
     setup_logging(settings, spec.name)
+    settings = settings.with_install_secrets()
     runtime = Runtime(spec, settings, roles=roles)
     await runtime.start()
     try:

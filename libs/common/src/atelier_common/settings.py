@@ -12,6 +12,10 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from atelier_common.keys import install_secret
+
+# A well-known value, refused in production: it was once the default of every secret. No secret
+# defaults to it any more (see `generated_secrets`); the test kit configures it explicitly.
 DEV_SECRET = "changethis"
 
 
@@ -28,6 +32,9 @@ class AtelierSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_nested_delimiter="__")
     service_name: ClassVar[str] = "atelier"
+    # Secrets that production requires and that elsewhere, when the operator left them unset, are
+    # generated once per install beside the dev keys: field names, or `field.key` for a dict entry.
+    generated_secrets: ClassVar[tuple[str, ...]] = ("service_token",)
 
     environment: Literal["dev", "test", "production"] = "dev"
     data_dir: Path = Path(".atelier")
@@ -55,7 +62,8 @@ class AtelierSettings(BaseSettings):
     jwks_json: str | None = None
     jwt_issuer: str = "atelier"
     jwt_audience: str = "atelier"
-    service_token: str = DEV_SECRET
+    # Unset (""): outside production, this install's own random value (`with_install_secrets`).
+    service_token: str = ""
     # Base URLs of the other services for /internal calls, e.g. {"catalog": "http://catalog:8000"}.
     service_urls: dict[str, str] = {}
     dev_endpoints: bool = False
@@ -89,7 +97,31 @@ class AtelierSettings(BaseSettings):
             for name in self.secret_fields():
                 if getattr(self, name) == DEV_SECRET:
                     raise ValueError(f"{name} must be set to a real secret in production")
+            for spec in self.generated_secrets:
+                if not self._secret(spec):
+                    raise ValueError(f"{spec} must be set in production")
         return self
+
+    def _secret(self, spec: str) -> str:
+        field, _, key = spec.partition(".")
+        value = getattr(self, field)
+        if key:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value if isinstance(value, str) else ""
+
+    def with_install_secrets(self) -> Self:
+        """These settings with every unset `generated_secrets` entry filled from this install's store
+        (`<data_dir>/keys/<name>.secret`, created on first use). Production requires them set."""
+        if self.environment == "production":
+            return self
+        update: dict[str, Any] = {}
+        for spec in self.generated_secrets:
+            if self._secret(spec):
+                continue
+            field, _, key = spec.partition(".")
+            value = install_secret(self.data_dir / "keys", spec)
+            update[field] = {**update.get(field, getattr(self, field)), key: value} if key else value
+        return self.model_copy(update=update) if update else self
 
     def secret_fields(self) -> tuple[str, ...]:
         return ("service_token",)

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from atelier_common.migrations import upgrade
+from atelier_common.settings import DEV_SECRET
 from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server
 from atelier_testing.tokens import TestKeys
 
@@ -117,10 +118,11 @@ def service_database(db_backend: str, tmp_path: Path, tmp_path_factory: pytest.T
 
 @pytest.fixture
 def test_settings_overrides(test_keys: TestKeys, tmp_path: Path) -> dict[str, Any]:
-    """Settings every service test shares: static JWKS, no migrations at start, a temp data dir."""
+    """Settings every service test shares: static JWKS, no migrations at start, a temp data dir, and
+    the well-known test secrets (a real install generates its own: `with_install_secrets`)."""
     return {"environment": "test", "jwks_json": test_keys.jwks_json, "auto_migrate": False,
             "data_dir": tmp_path / "data", "relay_poll_seconds": 0.2, "log_json": False,
-            "consumer_max_retries": 2}
+            "consumer_max_retries": 2, "service_token": DEV_SECRET, "webhook_secrets": {"local": DEV_SECRET}}
 
 
 @pytest.fixture(scope="session")

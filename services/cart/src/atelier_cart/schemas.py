@@ -8,13 +8,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from atelier_cart import domain
+from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
 Quantity = Annotated[int, Field(strict=True, ge=1, le=domain.MAX_LINE_QUANTITY,
                                 description=f"Units in the line, 1–{domain.MAX_LINE_QUANTITY}")]
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     # API.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 

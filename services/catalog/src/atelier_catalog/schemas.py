@@ -22,6 +22,7 @@ from pydantic import (
 
 from atelier_catalog import domain
 from atelier_catalog.domain import ProductKind
+from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
 
@@ -49,7 +50,7 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     # API.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 

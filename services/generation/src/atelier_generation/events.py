@@ -35,7 +35,7 @@ async def on_user_deleted(event: UserDeleted, ctx: Context) -> None:
 
 
 async def on_job_requested(event: JobRequested, ctx: Context) -> None:
-    await JobRunner(ctx.context).run(event.job_id, ctx)
+    await JobRunner(ctx.context).run(event.job_id)
 
 
 SUBSCRIPTIONS: Subscriptions = {

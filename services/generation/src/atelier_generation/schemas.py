@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
+from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_generation import domain
 
@@ -17,7 +18,7 @@ ModelId = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, m
 Tag = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=domain.MAX_TAG_LENGTH)]
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     # API.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 

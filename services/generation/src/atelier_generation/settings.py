@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 
 from pydantic_settings import SettingsConfigDict
 
-from atelier_common.settings import DEV_SECRET, ServiceSettings
+from atelier_common.settings import ServiceSettings
 from atelier_common.storage import StorageSettings
 
 GeneratorBackend = Literal["local", "http"]
@@ -14,6 +14,7 @@ GeneratorBackend = Literal["local", "http"]
 class GenerationSettings(ServiceSettings, StorageSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_GENERATION_")
     service_name: ClassVar[str] = "generation"
+    generated_secrets: ClassVar[tuple[str, ...]] = (*ServiceSettings.generated_secrets, "url_signing_secret")
 
     # -- generators --------------------------------------------------------------------------
     # Which generator renders every model; `model_backends` overrides it per model id.
@@ -43,8 +44,8 @@ class GenerationSettings(ServiceSettings, StorageSettings):
     # -- storage and URLs --------------------------------------------------------------------
     # Files: `storage_backend` local (under `storage_dir`, by default `<data_dir>/assets`) or s3
     # (`s3_bucket`, `s3_endpoint_url`, …: every replica and the worker see the same files).
-    # Signs asset URLs and share tokens (HMAC-SHA256).
-    url_signing_secret: str = DEV_SECRET
+    # Signs asset URLs and share tokens (HMAC-SHA256); unset: this install's own (generated_secrets).
+    url_signing_secret: str = ""
     signed_url_ttl_seconds: int = 3600
     # Absolute URLs handed to clients start with this (the gateway's public address).
     # The page a social share points at.

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from atelier_common.keys import same_signature
 from atelier_generation.errors import InvalidShareToken, InvalidSignature
 
 FILES_PATH = "/api/v1/images/files/"
@@ -43,7 +44,7 @@ class UrlSigner:
 
     def verify_asset(self, key: str, expires: int, signature: str, now: float) -> None:
         expected = self._mac("asset", f"{key}:{expires}")
-        if not hmac.compare_digest(expected, signature):
+        if not same_signature(signature, expected):
             raise InvalidSignature("The link is not valid")
         if expires < now:
             raise InvalidSignature("The link has expired")
@@ -58,7 +59,7 @@ class UrlSigner:
 
     def verify_share(self, token: str, now: float) -> ShareClaim:
         encoded, _, signature = token.partition(".")
-        if not signature or not hmac.compare_digest(self._mac("share", encoded), signature):
+        if not signature or not same_signature(signature, self._mac("share", encoded)):
             raise InvalidShareToken()
         try:
             body = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))

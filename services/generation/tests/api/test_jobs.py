@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
+import pytest
 from PIL import Image
 
 from atelier_common.contracts.generation import JobRequested
@@ -211,3 +213,41 @@ class TestCrashedWorker:
             job = await api.wait_for_status(user, job_id, "completed")
             assert job["attempts"] == 1 and len(job["images"]) == 2
             assert await api.balance(user) == 6
+
+
+class TestTransientFailures:
+    async def test_a_dropped_connection_while_storing_does_not_fail_the_job(self, start_generation) -> None:
+        async with start_generation() as api:
+            storage = api.runtime.context.storage
+            real_put, failures = storage.put, []
+
+            async def put_once_failing(key: str, data: bytes, content_type: str | None = None) -> None:
+                if not failures:
+                    failures.append(key)
+                    raise ConnectionResetError("storage connection dropped")
+                await real_put(key, data, content_type)
+
+            storage.put = put_once_failing
+            user = api.user()
+            await api.buy_credits(user, 2)
+            job = await api.generated(user)
+            # The message came back and the second attempt made the image; nothing was refunded.
+            assert failures and job["status"] == "completed" and job["attempts"] == 2
+            assert [t["transaction_type"] for t in await api.transactions(user)] == ["consume", "purchase"]
+
+    async def test_no_connection_is_held_while_the_picture_is_made(self, start_generation, db_backend) -> None:
+        if db_backend != "postgres":
+            pytest.skip("the connection pool is PostgreSQL's")
+        model_api = FakeModelApi()
+        model_api.gate.clear()
+        async with start_generation(model_backends={"flux-pro": "http"}, mounts={MODEL_API: model_api.app}) as api:
+            user = api.user()
+            await api.buy_credits(user, 2)
+            job_id = (await api.generate(user)).json()["job_id"]
+            await asyncio.wait_for(model_api.entered.wait(), timeout=30)
+            # The job is running and its generator is busy: the worker holds no database connection.
+            assert (await api.job(user, job_id))["status"] == "running"
+            assert api.runtime.db.engine.pool.checkedout() == 0
+            model_api.gate.set()
+            await api.h.drain()
+            assert (await api.job(user, job_id))["status"] == "completed"

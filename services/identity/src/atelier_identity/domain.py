@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 import uuid
@@ -14,6 +13,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from atelier_common.auth import ROLE_CUSTOMER, ROLE_STAFF
+from atelier_common.keys import same_signature
 
 PASSWORD_MIN_LENGTH = 8
 # Argon2 hashes any length, but a megabyte password is a cheap way to burn our CPU.
@@ -103,7 +103,7 @@ def new_magic_code() -> str:
 
 
 def same_digest(secret: str, stored_digest: str) -> bool:
-    return hmac.compare_digest(digest(secret), stored_digest)
+    return same_signature(digest(secret), stored_digest)
 
 
 def needs_claim(anon_id: uuid.UUID | None, user_id: uuid.UUID) -> bool:

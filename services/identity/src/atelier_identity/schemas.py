@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from atelier_common.inputs import InputModel
 from atelier_identity import domain
 from atelier_identity.domain import PASSWORD_MAX_LENGTH, PHONE_PATTERN
 
@@ -40,7 +41,7 @@ DisplayName = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, 
                         BeforeValidator(_blank_to_none)]
 
 
-class Request(BaseModel):
+class Request(InputModel):
     # Strict: a number where a string belongs is a 400, not silently converted.
     model_config = ConfigDict(strict=True, extra="ignore")
 

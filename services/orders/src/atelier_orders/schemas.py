@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
@@ -33,7 +34,7 @@ Sku = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_l
 Note = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     # API.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 
+from atelier_common.db import Database
 from atelier_common.internal import service_url
 from atelier_common.service import Runtime
 from atelier_payments.clients import CatalogClient, GenerationClient, OrdersClient
@@ -28,6 +29,8 @@ class PaymentsContext:
     http: httpx.AsyncClient
     # Where the local checkout's Pay button sends its signed webhook: this service itself.
     local_webhook_url: str
+    # For reads that must not hold the request's connection across an HTTP call (local Pay).
+    db: Database
     # Subscriptions (S4): plans from catalog, the quota used from generation.
     catalog: CatalogClient | None = None
     generation: GenerationClient | None = None
@@ -58,6 +61,6 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
         yield PaymentsContext(settings=settings, providers=providers, orders=OrdersClient(runtime),
                               http=runtime.http, local_webhook_url=webhook_url,
                               catalog=CatalogClient(runtime, settings.subscription_plan_skus),
-                              generation=GenerationClient(runtime))
+                              generation=GenerationClient(runtime), db=runtime.db)
     finally:
         await providers.close()

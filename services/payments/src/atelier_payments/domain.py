@@ -15,6 +15,7 @@ from typing import Any
 from atelier_common.contracts.catalog import ProductKind, credits_granted
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import BuyerAddress
+from atelier_common.keys import same_signature
 
 # What providers are sent and send back, in each currency's minor units.
 from atelier_common.money import from_minor_units as from_minor_units
@@ -198,7 +199,7 @@ def sign_simple_webhook(body: bytes, secret: str) -> str:
 def simple_signature_valid(body: bytes, header: str | None, secret: str | None) -> bool:
     if not header or not secret:
         return False
-    return hmac.compare_digest(header.strip().lower(), sign_simple_webhook(body, secret))
+    return same_signature(header.strip().lower(), sign_simple_webhook(body, secret))
 
 
 def derived_event_id(body: bytes) -> str:

@@ -9,10 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
+from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
 
-class _Input(BaseModel):
+class _Input(InputModel):
     # Unknown fields are ignored (an `amount` sent by a client changes nothing); wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 

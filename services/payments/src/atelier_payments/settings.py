@@ -11,6 +11,7 @@ from atelier_common.settings import DEV_SECRET, ServiceSettings
 class PaymentsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_PAYMENTS_")
     service_name: ClassVar[str] = "payments"
+    generated_secrets: ClassVar[tuple[str, ...]] = (*ServiceSettings.generated_secrets, "webhook_secrets.local")
 
     # Who takes the money for new intents and checkout sessions: the embedded mode's built-in
     # `local` checkout page, or Stripe.
@@ -26,8 +27,8 @@ class PaymentsSettings(ServiceSettings):
     stripe_webhook_tolerance_seconds: int = 300
 
     # HMAC secrets of the simple providers (S0's payment webhook), by provider name. `local`
-    # has a dev default, which production refuses.
-    webhook_secrets: dict[str, str] = {"local": DEV_SECRET}
+    # unset: this install's own (generated_secrets); production requires it.
+    webhook_secrets: dict[str, str] = {}
 
     # Where `/credits/purchase` sends the buyer after Stripe Checkout (S2). Stripe replaces
     # {CHECKOUT_SESSION_ID}; the local provider does the same.
@@ -46,7 +47,7 @@ class PaymentsSettings(ServiceSettings):
     def _check_payment_settings(self) -> "PaymentsSettings":
         if self.provider == "stripe" and not (self.stripe_api_key and self.stripe_webhook_secret):
             raise ValueError("the stripe provider needs stripe_api_key and stripe_webhook_secret")
-        if self.provider == "local" and not self.local_webhook_secret:
+        if self.provider == "local" and not self.local_webhook_secret and self.environment == "production":
             raise ValueError("the local provider needs webhook_secrets['local']")
         if self.environment == "production":
             weak = sorted(name for name, secret in self.webhook_secrets.items() if secret in ("", DEV_SECRET))

@@ -12,28 +12,30 @@ A message redelivered after a crash finds the job running and claims it again, u
 job does nothing. The sweep re-announces jobs nobody touched for `job_stale_seconds` (a message
 lost with an embedded process, or dead-lettered), at most once per period.
 
-On PostgreSQL each step commits on its own, so progress is visible while the job runs and a
-crash keeps the claim (the attempt counts). SQLite has a single writer and the inbox row of the
-message already holds it, so there the steps share the inbox transaction: a crash rolls the
-claim back with everything else, and the sweep finds the job queued again.
+The message is handled outside the inbox (the claim is the idempotency), and each step is a
+transaction of its own: progress is visible while the job runs, a crash keeps the claim (the
+attempt counts), and no connection is held while the picture is made. A step that meets a
+transient failure (a dropped connection, an exhausted pool) is retried with back-off; one that
+still fails leaves the job to be redelivered or swept — only the generator's own failure fails a
+job for good.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.generation import JobCompleted, JobFailed, JobRequested
-from atelier_common.inbox import EventContext
 from atelier_common.storage import StoredFileNotFound
+from atelier_common.transient import is_transient, retry_transient
 from atelier_generation import domain, imaging
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
@@ -46,6 +48,7 @@ from atelier_generation.service.books import BookService
 from atelier_generation.service.credits import CreditService
 
 log = logging.getLogger("atelier.generation.worker")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,32 +81,30 @@ class JobRunner:
         self.context = context
         self.db = context.db
 
-    @contextlib.asynccontextmanager
-    async def _step(self, ctx: EventContext) -> AsyncIterator[AsyncSession]:
-        if self.db.is_sqlite:
-            yield ctx.session
-            await ctx.session.flush()
-        else:
+    async def _step(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """One short transaction, retried with back-off on a transient failure."""
+        async def attempt() -> T:
             async with self.db.transaction() as session:
-                yield session
+                return await work(session)
 
-    async def run(self, job_id: uuid.UUID, ctx: EventContext) -> None:
-        async with self._step(ctx) as session:
-            claimed = await self._claim(session, job_id)
+        return await retry_transient(attempt)
+
+    async def run(self, job_id: uuid.UUID) -> None:
+        claimed = await self._step(lambda session: self._claim(session, job_id))
         if claimed is None:
             return
         job, restoration = claimed
         try:
-            outputs = await self._produce(job, restoration, ctx)
+            outputs = await self._produce(job, restoration)
         except Exception as exc:
+            if is_transient(exc):
+                raise  # not the job's fault: the message is redelivered (or the sweep re-announces it)
             reason = exc.message if isinstance(exc, GeneratorFailed) else "The job failed"
             log.warning("job %s failed on attempt %s: %r", job.id, job.attempts, exc,
                         exc_info=not isinstance(exc, GeneratorFailed))
-            async with self._step(ctx) as session:
-                await self.fail(session, job.id, reason, attempt=job.attempts)
+            await self._step(lambda session: self.fail(session, job.id, reason, attempt=job.attempts))
             return
-        async with self._step(ctx) as session:
-            await self._record(session, job, outputs)
+        await self._step(lambda session: self._record(session, job, outputs))
 
     async def _claim(self, session: AsyncSession,
                      job_id: uuid.UUID) -> tuple[GenerationJob, Restoration | None] | None:
@@ -118,22 +119,21 @@ class JobRunner:
         restoration = await RestorationRepository(session).get(job.id) if job.kind == JobKind.RESTORATION else None
         return job, restoration
 
-    async def _produce(self, job: GenerationJob, restoration: Restoration | None, ctx: EventContext) -> Outputs:
+    async def _produce(self, job: GenerationJob, restoration: Restoration | None) -> Outputs:
         if job.kind == JobKind.STORYBOOK:
-            return await self._generate(job, ctx, key_prefix="books")
+            return await self._generate(job, key_prefix="books")
         if job.kind == JobKind.RESTORATION:
             if restoration is None:
                 raise GeneratorFailed("The restoration is gone")
             return await self._restore(job, restoration)
-        return await self._generate(job, ctx)
+        return await self._generate(job)
 
-    async def _generate(self, job: GenerationJob, ctx: EventContext, *, key_prefix: str = "images") -> Outputs:
+    async def _generate(self, job: GenerationJob, *, key_prefix: str = "images") -> Outputs:
         settings, storage = self.context.settings, self.context.storage
         request = ImageRequest(model=job.model, prompt=job.prompt, filters=job.filters, seed=job.seed,
                                batch_size=job.batch_size, size=settings.image_size)
         pictures = await self.context.generators.for_model(job.model).generate(request)
-        async with self._step(ctx) as session:
-            await JobRepository(session).set_progress(job.id, job.attempts, 60, utcnow())
+        await self._step(lambda session: JobRepository(session).set_progress(job.id, job.attempts, 60, utcnow()))
         stored, keys = [], []
         for index, data in enumerate(pictures):
             # Derived from the job: a second run of the same job writes the same files.

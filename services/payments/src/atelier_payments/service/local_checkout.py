@@ -60,7 +60,10 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
         return _redirect(page.checkout.cancel_url, page.checkout.id)
 
     async def pay(self, session_id: str) -> PaidCheckout:
-        checkout = await self._load(session_id)
+        """Report the payment like a provider would. The session is read on a short connection of
+        its own: the webhook this sends is handled by this same process, which needs a connection
+        too, and 48 Pays at once must not hold 48 while waiting for 48 more."""
+        checkout = await self._load_briefly(session_id)
         if checkout.status != "complete":
             if not self._is_open(checkout):
                 raise CheckoutSessionClosed(details={"status": self._status(checkout)})
@@ -80,6 +83,13 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
         if response.status_code != 200:
             log.warning("local webhook answered %s: %s", response.status_code, response.text[:300])
             raise PaymentProviderError("The payment could not be reported")
+
+    async def _load_briefly(self, session_id: str) -> CheckoutSession:
+        async with self.context.db.read_only() as session:
+            checkout = await CheckoutSessionRepository(session).get(session_id)
+        if checkout is None:
+            raise CheckoutSessionNotFound()
+        return checkout
 
     async def _load(self, session_id: str) -> CheckoutSession:
         checkout = await self.checkouts.get(session_id)

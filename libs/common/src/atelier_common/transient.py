@@ -1,0 +1,48 @@
+"""Transient failures — a refused or dropped database connection, an exhausted pool, a serialization
+failure or deadlock, a broker connection lost — are retried with back-off (stamina), and a request
+that still meets one answers 503 with `Retry-After`, never 500. Business errors are never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import stamina
+from sqlalchemy import exc as sa_exc
+
+T = TypeVar("T")
+
+# PostgreSQL's SQLSTATEs for "try the same transaction again": serialization failure, deadlock,
+# and the connection-exception class (08xxx), plus "too many connections" (53300) and admin shutdown.
+_RETRYABLE_SQLSTATES = ("40001", "40P01", "53300", "57P01", "57P02", "57P03")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection to give in time
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        if sqlstate.startswith("08") or sqlstate in _RETRYABLE_SQLSTATES:
+            return True
+        # psycopg: a refused or dropped connection is an OperationalError without a SQLSTATE.
+        return isinstance(exc, sa_exc.OperationalError) and not sqlstate and "database is locked" not in str(exc)
+    if isinstance(exc, ConnectionError | asyncio.TimeoutError):
+        return True
+    try:
+        from aiormq.exceptions import AMQPConnectionError
+    except ImportError:  # pragma: no cover - aio-pika is a dependency
+        return False
+    return isinstance(exc, AMQPConnectionError)
+
+
+async def retry_transient(work: Callable[[], Awaitable[T]], *, attempts: int = 6, timeout: float = 30.0) -> T:
+    """`await work()`, again with back-off while it fails transiently (at most `attempts` times)."""
+    async for attempt in stamina.retry_context(on=is_transient, attempts=attempts, timeout=timeout,
+                                               wait_initial=0.05, wait_max=2.0):
+        with attempt:
+            return await work()
+    raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
