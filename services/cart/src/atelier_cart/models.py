@@ -98,3 +98,30 @@ class CartProduct(SQLModel, table=True):
     # When the facts were true at catalog: the event's occurred_at, or the time of a direct
     # fetch. An event older than this is stale and is not applied.
     updated_at: datetime = _timestamp()
+
+
+class CartOwner(SQLModel, table=True):
+    """An owner the cart heard of by a claim, a guest's order or an erasure: who claimed an
+    anonymous id, whether the user was erased. `identity.anonymous_claimed`, the guest's
+    `order.placed` and `identity.user_deleted` may arrive in any order or at once; each upserts
+    and locks the rows it concerns (an anonymous id before its user): an order heard after the
+    claim takes its lines out of the user's cart (`CartService.clear_after_order`), and a claim
+    heard after the erasure leaves no cart behind."""
+
+    __tablename__ = "cart_owner"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    claimed_by: uuid.UUID | None = None
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ClearedOrder(SQLModel, table=True):
+    """An order placed from a cart whose lines already left it: the same order heard again (a
+    resent event) takes nothing more out."""
+
+    __tablename__ = "cleared_order"
+
+    order_id: uuid.UUID = Field(primary_key=True)
+    created_at: datetime = _timestamp()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,9 +29,10 @@ from atelier_cart.errors import (
     QuantityLimit,
 )
 from atelier_cart.models import Cart, CartItem, CartProduct, utcnow
-from atelier_cart.repository import CartRepository, ProductRepository
+from atelier_cart.repository import CartRepository, ClaimRepository, ProductRepository
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
+from atelier_common.contracts.orders import OrderLine
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.cart")
@@ -103,6 +105,7 @@ class CartService(UseCase[CartContext]):
         super().__init__(session, context)
         self.settings = context.settings
         self.carts = CartRepository(session)
+        self.claims = ClaimRepository(session)
         self.products = ProductReadModel(session, context.catalog)
 
     # -- the customer's cart -----------------------------------------------------------------
@@ -186,6 +189,11 @@ class CartService(UseCase[CartContext]):
         """
         if anon_id == user_id:
             return
+        # Remembered (and serialised with the guest's orders): see `clear_after_order`.
+        await self.claims.lock(anon_id, claimed_by=user_id)
+        if (await self.claims.lock(user_id)).erased_at is not None:
+            await self.carts.delete_for_owner(anon_id)  # the user was erased before: nothing to keep
+            return
         carts = {cart.owner_id: cart for cart in await self.carts.lock_for_owners([anon_id, user_id])}
         guest = carts.get(anon_id)
         if guest is None:
@@ -201,13 +209,36 @@ class CartService(UseCase[CartContext]):
         await self._merge_lines(guest, target)
         await self.carts.delete_for_owner(anon_id)
 
-    async def clear_after_order(self, owner_id: uuid.UUID, *, from_cart: bool) -> None:
-        """An order placed from the cart empties it; an order of explicit items leaves it alone."""
-        if from_cart:
+    async def clear_after_order(self, owner_id: uuid.UUID, *, from_cart: bool, order_id: uuid.UUID | None = None,
+                                lines: Sequence[OrderLine] = (), anonymous: bool = False) -> None:
+        """An order placed from the cart empties it, once; an order of explicit items leaves it alone.
+
+        A guest's order heard after the guest signed in (`identity.anonymous_claimed` came first):
+        the guest's lines are in the user's cart by now, so the order's lines are taken out of it
+        and the user's own lines stay, as if the order had been heard first."""
+        if not from_cart:
+            return
+        if order_id is not None and not await self.claims.first_clear(order_id):
+            return  # the same order heard again: a new cart is not the ordered one
+        claimed_by = (await self.claims.lock(owner_id)).claimed_by if anonymous else None
+        if claimed_by is None:
             await self.carts.clear_for_owner(owner_id)
+            return
+        carts = await self.carts.lock_for_owners([claimed_by])
+        if not carts:
+            return
+        items, now = await self.carts.items_of(carts[0].id), utcnow()
+        ordered: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
+        for line in lines:
+            key = (line.product_id, line.variant_id)
+            ordered[key] = ordered.get(key, 0) + line.quantity
+        for (product_id, variant_id), quantity in ordered.items():
+            if (item := _find_line(items, product_id, variant_id)) is not None:
+                await self._set_or_drop(item, item.quantity - quantity, now)
 
     async def forget_owner(self, user_id: uuid.UUID) -> None:
-        """A deleted user's cart goes with them."""
+        """A deleted user's cart goes with them; remembered, so that a claim heard later keeps none."""
+        await self.claims.lock(user_id, erased=True)
         await self.carts.delete_for_owner(user_id)
 
     # -- helpers -----------------------------------------------------------------------------

@@ -187,6 +187,39 @@ class StockReservation(SQLModel, table=True):
                                  sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
 
 
+class StockOrder(SQLModel, table=True):
+    """One row per order the catalog heard of, whatever arrived first: the lock that serialises
+    `order.placed`, `order.paid` and `order.cancelled` of one order (each handler upserts it and
+    holds its row lock to the end of its inbox transaction), and what was already decided. A
+    payment heard before the reservation is kept here, so the later reserve commits at once."""
+
+    __tablename__ = "stock_order"
+
+    order_id: uuid.UUID = Field(primary_key=True)
+    paid_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    paid_by: uuid.UUID | None = None
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    created_at: datetime = _created_at()
+    updated_at: datetime = Field(default_factory=utcnow,
+                                 sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
+
+
+class CatalogOwner(SQLModel, table=True):
+    """A buyer the catalog heard of: who claimed an anonymous id, whether the user was erased.
+    `order.paid`, `identity.anonymous_claimed` and `identity.user_deleted` may arrive in any order:
+    each upserts and locks the rows it concerns (an anonymous id before its user), so a purchase
+    heard after the claim is the user's, and none is kept after the erasure."""
+
+    __tablename__ = "catalog_owner"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    claimed_by: uuid.UUID | None = None
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    created_at: datetime = _created_at()
+    updated_at: datetime = Field(default_factory=utcnow,
+                                 sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
+
+
 class Purchase(SQLModel, table=True):
     """A paid product per owner (user, or anonymous id until claimed): reviews by this owner are
     verified purchases."""

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from atelier_catalog import sweeper
@@ -234,3 +235,89 @@ class TestExpiry:
 
         assert await stock(harness, slab) == 3
         assert [r.status for r in await reservations(harness, order.order_id)] == ["committed"]
+
+
+class TestEventsInAnyOrder:
+    """`order.placed`, `order.paid` and `order.cancelled` of one order commute: the catalog keeps
+    what it heard first (a payment, a cancellation) in the order's `stock_order` row."""
+
+    async def test_paid_then_placed_commits_at_once_and_the_sweep_leaves_it(self, harness: ServiceHarness,
+                                                                            catalog: Catalog) -> None:
+        slab = await catalog.product(stock_quantity=5)
+        order = placed(line(slab, 2))
+        user_id = uuid.uuid4()
+
+        await harness.deliver(paid(order, user_id=user_id, lines=[]))
+        await harness.deliver(order)
+
+        assert decisions(harness, order.order_id) == [("stock.reserved", {"order_id": str(order.order_id)})]
+        assert await stock(harness, slab) == 3
+        assert [r.status for r in await reservations(harness, order.order_id)] == ["committed"]
+        await _past_deadline(harness)
+        assert await sweeper.sweep_once(harness.runtime) == 0
+        assert await stock(harness, slab) == 3
+        async with harness.runtime.db.read_only() as session:
+            purchases = (await session.exec(select(Purchase))).all()
+        assert [(p.owner_id, str(p.product_id)) for p in purchases] == [(user_id, slab["id"])]
+
+    async def test_placed_then_paid_commits(self, harness: ServiceHarness, catalog: Catalog) -> None:
+        slab = await catalog.product(stock_quantity=5)
+        order = placed(line(slab, 2))
+
+        await harness.deliver(order)
+        await harness.deliver(paid(order))
+
+        assert [r.status for r in await reservations(harness, order.order_id)] == ["committed"]
+        await _past_deadline(harness)
+        assert await sweeper.sweep_once(harness.runtime) == 0
+        assert await stock(harness, slab) == 3
+
+    @pytest.mark.parametrize("paid_first", [True, False], ids=["paid_first", "placed_first"])
+    @pytest.mark.parametrize("interleaved", [True, False], ids=["interleaved", "back_to_back"])
+    async def test_each_event_delivered_twice_in_either_order_commits_once(
+            self, harness: ServiceHarness, catalog: Catalog, paid_first: bool, interleaved: bool) -> None:
+        slab = await catalog.product(stock_quantity=10)
+        order = placed(line(slab, 3))
+        first, second = (paid(order), order) if paid_first else (order, paid(order))
+        ids = {id(first): uuid.uuid4(), id(second): uuid.uuid4()}
+        sequence = [first, second, first, second] if interleaved else [first, first, second, second]
+
+        for event in sequence:  # the second delivery of each is the bus redelivering the same envelope
+            await harness.deliver(event, envelope_id=ids[id(event)])
+
+        assert [r.status for r in await reservations(harness, order.order_id)] == ["committed"]
+        assert decisions(harness, order.order_id) == [("stock.reserved", {"order_id": str(order.order_id)})]
+        assert await stock(harness, slab) == 7
+        await _past_deadline(harness)
+        assert await sweeper.sweep_once(harness.runtime) == 0
+        assert await stock(harness, slab) == 7
+
+    async def test_cancelled_before_placed_holds_nothing(self, harness: ServiceHarness, catalog: Catalog) -> None:
+        slab = await catalog.product(stock_quantity=5)
+        order = placed(line(slab, 2))
+
+        await harness.deliver(OrderCancelled(order_id=order.order_id, owner_id=order.owner_id))
+        await harness.deliver(order)
+
+        assert await stock(harness, slab) == 5
+        assert await reservations(harness, order.order_id) == []
+        assert decisions(harness, order.order_id) == []
+
+    async def test_paid_and_cancelled_before_placed_returns_everything(self, harness: ServiceHarness,
+                                                                       catalog: Catalog) -> None:
+        slab = await catalog.product(stock_quantity=5)
+        order = placed(line(slab, 2))
+
+        await harness.deliver(paid(order))
+        await harness.deliver(OrderCancelled(order_id=order.order_id, owner_id=order.owner_id, was_paid=True))
+        await harness.deliver(order)
+
+        assert await stock(harness, slab) == 5
+        assert await reservations(harness, order.order_id) == []
+
+
+async def _past_deadline(harness: ServiceHarness) -> None:
+    """Every reservation's deadline passes, as if the sweep ran half an hour later."""
+    async with harness.runtime.db.transaction() as session:
+        for row in (await session.exec(select(StockReservation))).all():
+            row.expires_at = utcnow() - timedelta(minutes=1)

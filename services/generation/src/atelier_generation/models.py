@@ -301,3 +301,20 @@ class RetryPack(SQLModel, table=True):
     applied_item_id: uuid.UUID | None = None
     applied_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
+
+
+class GenerationOwner(SQLModel, table=True):
+    """An owner (anonymous id or user) the saga events spoke of: who claimed an anonymous id, and
+    whether the user was erased. `order.paid`, `identity.anonymous_claimed` and
+    `identity.user_deleted` of one owner may arrive in any order or at once: each upserts the rows
+    it concerns (an anonymous id before its user) and holds their locks to the end of its inbox
+    transaction, so a purchase heard after the claim goes to the user, and nothing heard after
+    the erasure is kept (`CreditService.grant_order`, `AccountService`)."""
+
+    __tablename__ = "generation_owner"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    claimed_by: uuid.UUID | None = None
+    erased_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from atelier_common.contracts.catalog import StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
+from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.service import OwnershipService, StatusService
@@ -35,6 +35,11 @@ async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersCo
                                                                 currency=event.currency, is_full=event.is_full)
 
 
+async def on_payment_returned(event: PaymentReturned, ctx: EventContext[OrdersContext]) -> None:
+    await StatusService(ctx.session, ctx.context).note_payment_returned(event.order_id, amount=event.amount,
+                                                                        currency=event.currency)
+
+
 async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[OrdersContext]) -> None:
     await OwnershipService(ctx.session, ctx.context).transfer_to_user(event.anon_id, event.user_id)
 
@@ -49,6 +54,7 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: on_order_paid,
     PaymentFailed: on_payment_failed,
     PaymentRefunded: on_payment_refunded,
+    PaymentReturned: on_payment_returned,
     AnonymousClaimed: on_anonymous_claimed,
     UserDeleted: on_user_deleted,
 }

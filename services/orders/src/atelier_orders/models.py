@@ -117,3 +117,17 @@ class OrderStatusHistory(SQLModel, table=True):
     # The staff member who made the change; never shown to customers.
     actor_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()
+
+
+class OrderOwner(SQLModel, table=True):
+    """A user whose identity events orders heard: `identity.anonymous_claimed` and
+    `identity.user_deleted` of one user may arrive in either order or at once; both upsert and
+    lock this row, and a claim heard after the erasure anonymises what it moves
+    (`OwnershipService`)."""
+
+    __tablename__ = "order_owner"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    erased_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()

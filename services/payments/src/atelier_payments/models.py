@@ -136,6 +136,25 @@ class Refund(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
+class EarlyRefund(SQLModel, table=True):
+    """A refund the provider reported before the payment's success reached us (Stripe sends
+    events in no particular order): kept until the success arrives, then applied as if it came
+    after it (`Settlement.succeed`) and deleted. `amount` None: everything the payment paid."""
+
+    __tablename__ = "early_refund"
+    __table_args__ = (
+        Index("ix_early_refund_payment_id", "payment_id"),
+        # One row per provider refund, however many events announce it.
+        Index("uq_early_refund_provider_id", "payment_id", "provider_refund_id", unique=True),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    payment_id: uuid.UUID
+    provider_refund_id: str | None = Field(default=None, max_length=255)
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    created_at: datetime = _timestamp()
+
+
 class CheckoutSession(SQLModel, table=True):
     """A checkout page of the `local` provider (Stripe keeps its own sessions)."""
 

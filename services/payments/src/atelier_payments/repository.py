@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
 from atelier_payments.models import (
     CheckoutSession,
+    EarlyRefund,
     LedgerEntry,
     Payment,
     ProcessedWebhook,
@@ -199,6 +200,25 @@ class RefundRepository:
         stmt = (select(func.coalesce(func.sum(Refund.amount), 0))
                 .where(col(Refund.payment_id) == payment_id, col(Refund.status).in_([s.value for s in statuses])))
         return Decimal(str((await self.session.exec(stmt)).one()))
+
+    async def keep_early(self, payment_id: uuid.UUID, provider_refund_id: str | None,
+                         amount: Decimal | None) -> None:
+        """Keep a refund reported before its payment succeeded (once per provider refund id)."""
+        stmt = (_insert(self.session)(EarlyRefund)
+                .values(id=uuid.uuid4(), payment_id=payment_id, provider_refund_id=provider_refund_id,
+                        amount=amount, created_at=utcnow())
+                .on_conflict_do_nothing())
+        await self.session.execute(stmt)
+
+    async def take_early(self, payment_id: uuid.UUID) -> Sequence[EarlyRefund]:
+        """The refunds kept for a payment, oldest first, removed as they are read."""
+        stmt = select(EarlyRefund).where(col(EarlyRefund.payment_id) == payment_id).order_by(
+            col(EarlyRefund.created_at), col(EarlyRefund.id))
+        rows = (await self.session.exec(stmt)).all()
+        for row in rows:
+            await self.session.delete(row)
+        await self.session.flush()
+        return rows
 
     async def pending_of(self, payment_id: uuid.UUID) -> Sequence[Refund]:
         stmt = (select(Refund).where(col(Refund.payment_id) == payment_id, col(Refund.status) == RefundStatus.PENDING)

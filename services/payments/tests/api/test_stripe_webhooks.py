@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlmodel import select
 
-from atelier_payments.models import ProcessedWebhook
+from atelier_payments.models import Payment, ProcessedWebhook
 
 from ..conftest import assert_error, line, money
 from ..fake_stripe import FakeStripe
@@ -23,6 +24,10 @@ async def _open_intent(api, fake: FakeStripe, **order_fields) -> tuple[dict, str
 async def _processed_ids(api) -> list[str]:
     async with api.db.read_only() as s:
         return [row.event_id for row in (await s.exec(select(ProcessedWebhook))).all()]
+
+
+def _refunds_asked(fake: FakeStripe, intent_id: str) -> list[dict]:
+    return [r for r in fake.refunds.values() if r["payment_intent"] == intent_id]
 
 
 class TestSucceeded:
@@ -209,3 +214,79 @@ class TestChargeRefunded:
         assert (await stripe_api.stripe_webhooks.send(fake_stripe.event("charge.refunded", partial))).status_code == 200
         assert (await stripe_api.payments(order["id"]))[0].status == "succeeded"
         assert await stripe_api.outbox("payment.refunded") == []
+
+
+class TestRefundBeforeSuccess:
+    """Stripe sends events in no particular order: a refund reported before the payment's success
+    is kept and applied when the success arrives (`order.paid`, then `payment.refunded`)."""
+
+    @staticmethod
+    async def _deliver(api, events: list[dict], *, replay: bool) -> None:
+        for event in events:
+            for n in range(2):  # each event twice: the same event replayed, or Stripe sending it again
+                again = event if replay or n == 0 else {**event, "id": f"{event['id']}_again"}
+                response = await api.stripe_webhooks.send(again)
+                assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize("replay", [True, False], ids=["replayed", "resent"])
+    @pytest.mark.parametrize("refund_first", [True, False], ids=["refund_first", "success_first"])
+    async def test_a_full_refund_in_either_order_is_applied_once(self, stripe_api, fake_stripe,
+                                                                 refund_first: bool, replay: bool) -> None:
+        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        succeeded = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
+        refunded = fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent_id))
+
+        await self._deliver(stripe_api, [refunded, succeeded] if refund_first else [succeeded, refunded],
+                            replay=replay)
+
+        [payment] = await stripe_api.payments(order["id"])
+        assert payment.status == "refunded" and payment.pays_order
+        assert len(await stripe_api.outbox("order.paid")) == 1
+        [event] = await stripe_api.outbox("payment.refunded")
+        assert (event["amount"], event["is_full"], event["total_refunded"]) == ("20.00", True, "20.00")
+        assert [(e.kind, e.amount) for e in await stripe_api.ledger()] == [
+            ("payment", money("20.00")), ("refund", money("-20.00"))]
+        assert _refunds_asked(fake_stripe, intent_id) == []  # refunded at Stripe already: never asked again
+
+    @pytest.mark.parametrize("replay", [True, False], ids=["replayed", "resent"])
+    @pytest.mark.parametrize("refund_first", [True, False], ids=["refund_first", "success_first"])
+    async def test_a_partial_refund_object_in_either_order_is_applied_once(self, stripe_api, fake_stripe,
+                                                                           refund_first: bool, replay: bool) -> None:
+        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        intent = fake_stripe.succeed_intent(intent_id)
+        succeeded = fake_stripe.event("payment_intent.succeeded", intent)
+        refund = {"id": "re_made_at_stripe", "object": "refund", "amount": 500, "currency": "usd",
+                  "charge": intent["latest_charge"], "payment_intent": intent_id, "status": "succeeded",
+                  "metadata": {}}
+        settled = fake_stripe.event("charge.refund.updated", refund)
+
+        await self._deliver(stripe_api, [settled, succeeded] if refund_first else [succeeded, settled],
+                            replay=replay)
+
+        [payment] = await stripe_api.payments(order["id"])
+        assert payment.status == "succeeded"
+        assert len(await stripe_api.outbox("order.paid")) == 1
+        [event] = await stripe_api.outbox("payment.refunded")
+        assert (event["amount"], event["is_full"], event["total_refunded"]) == ("5.00", False, "5.00")
+        assert [(e.kind, e.amount) for e in await stripe_api.ledger()] == [
+            ("payment", money("20.00")), ("refund", money("-5.00"))]
+
+    async def test_a_refund_for_a_payment_of_a_cancelled_order_is_not_asked_twice(
+            self, stripe_api, fake_stripe) -> None:
+        order, intent_id = await _open_intent(stripe_api, fake_stripe, total="20.00")
+        [payment] = await stripe_api.payments(order["id"])
+        async with stripe_api.db.transaction() as s:  # the order was cancelled meanwhile
+            row = await s.get(Payment, payment.id)
+            assert row is not None
+            row.status = "canceled"
+        await stripe_api.stripe_webhooks.send(fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent_id)))
+        await stripe_api.stripe_webhooks.send(
+            fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id)))
+
+        [payment] = await stripe_api.payments(order["id"])
+        assert payment.status == "refunded" and not payment.pays_order
+        assert await stripe_api.outbox("order.paid") == []
+        assert len(await stripe_api.outbox("payment.returned")) == 1  # orders notes it in the history
+        assert [(e.kind, e.amount) for e in await stripe_api.ledger()] == [
+            ("payment", money("20.00")), ("refund", money("-20.00"))]
+        assert _refunds_asked(fake_stripe, intent_id) == []

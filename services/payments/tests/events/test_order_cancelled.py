@@ -91,6 +91,9 @@ class TestUnwantedMoney:
         assert await stripe_api.outbox("order.paid") == []
         assert await stripe_api.outbox("payment.refunded") == []  # the order itself was never paid
         assert len(fake_stripe.refunds) >= 1
+        [returned] = await stripe_api.outbox("payment.returned")  # orders notes it in the history
+        assert returned == {"order_id": order["id"], "payment_id": str(payment.id), "amount": order["total_amount"],
+                            "currency": "USD", "refund_id": returned["refund_id"], "is_full": True}
 
     async def test_a_second_payment_of_a_paid_order_is_refunded(self, stripe_api, fake_stripe) -> None:
         anon_id, headers = stripe_api.anon()
@@ -105,4 +108,6 @@ class TestUnwantedMoney:
         assert statuses == [("checkout", "refunded", False), ("intent", "succeeded", True)]
         assert len(await stripe_api.outbox("order.paid")) == 1
         assert await stripe_api.outbox("payment.refunded") == []
+        [returned] = await stripe_api.outbox("payment.returned")
+        assert (returned["amount"], returned["is_full"]) == ("10.00", True)
         assert sum(e.amount for e in await stripe_api.ledger()) == money("10.00")

@@ -56,6 +56,23 @@ class TestConcurrentWebhooks:
         assert sum(e.amount for e in await stripe_api.ledger()) == 0
 
 
+    async def test_a_refund_and_its_payments_success_at_once_settle_the_same_every_time(
+            self, stripe_api, fake_stripe) -> None:
+        for _ in range(8):
+            order, intent_id, _ = await _open_intent(stripe_api)
+            succeeded = fake_stripe.event("payment_intent.succeeded", fake_stripe.succeed_intent(intent_id))
+            refunded = fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent_id))
+            responses = await asyncio.gather(*(stripe_api.stripe_webhooks.send(e)
+                                               for e in (refunded, succeeded, refunded, succeeded)))
+            assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+            [payment] = await stripe_api.payments(order["id"])
+            assert payment.status == "refunded"
+            ledger = [e.amount for e in await stripe_api.ledger() if e.order_id == payment.order_id]
+            assert ledger == [money("25.00"), money("-25.00")]
+        assert len(await stripe_api.outbox("order.paid")) == 8
+        assert len(await stripe_api.outbox("payment.refunded")) == 8
+
+
 class TestConcurrentIntents:
     async def test_five_pay_clicks_at_once_make_one_intent(self, stripe_api, fake_stripe) -> None:
         anon_id, headers = stripe_api.anon()

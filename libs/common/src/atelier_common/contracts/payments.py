@@ -62,6 +62,21 @@ class PaymentRefunded(IntegrationEvent):
     reason: str | None = None
 
 
+class PaymentReturned(IntegrationEvent):
+    """Money the order did not take went back to the buyer: a payment that succeeded after its
+    order was cancelled, or a second payment of an order already paid. The order's payment is not
+    touched (no `payment.refunded`); orders notes it in the order's history. One per refund.
+    """
+
+    type = "payment.returned"
+    order_id: uuid.UUID
+    payment_id: uuid.UUID
+    amount: Decimal
+    currency: str
+    refund_id: uuid.UUID | None = None
+    is_full: bool = True
+
+
 class SubscriptionChanged(IntegrationEvent):
     """A user's plan, its tier and monthly quota; `status` active, past_due, canceled, …"""
 

@@ -13,10 +13,15 @@ What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see 
 from atelier_catalog.repository.categories import CategoryRepository
 from atelier_catalog.repository.estimates import CountEstimates
 from atelier_catalog.repository.products import ProductRepository
-from atelier_catalog.repository.reviews import PurchaseRepository, ReviewRepository, WishlistRepository
+from atelier_catalog.repository.reviews import (
+    OwnerRepository,
+    PurchaseRepository,
+    ReviewRepository,
+    WishlistRepository,
+)
 from atelier_catalog.repository.search import SEARCH_CONFIG, SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT
 from atelier_catalog.repository.stock import ReservationRepository
 
 __all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
-           "CountEstimates", "ProductRepository", "PurchaseRepository", "ReservationRepository",
+           "CountEstimates", "OwnerRepository", "ProductRepository", "PurchaseRepository", "ReservationRepository",
            "ReviewRepository", "WishlistRepository"]

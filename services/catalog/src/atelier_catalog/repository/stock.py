@@ -12,6 +12,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from atelier_catalog.domain import (
@@ -21,9 +23,10 @@ from atelier_catalog.models import (
     Product,
     ProductVariant,
     StockMovement,
+    StockOrder,
     StockReservation,
 )
-from atelier_catalog.repository._shared import SessionRepository
+from atelier_catalog.repository._shared import SessionRepository, is_postgres
 from atelier_common.columns import utcnow
 
 
@@ -53,6 +56,31 @@ class StockRows(SessionRepository):
 class ReservationRepository(SessionRepository):
     """Reservation rows change state only through guarded UPDATEs (`WHERE status IN …`), so a
     cancel racing the expiry sweep gives the stock back once."""
+
+    async def lock_order(self, order_id: uuid.UUID, *, paid_by: uuid.UUID | None = None,
+                         cancelled: bool = False) -> Any:
+        """Upsert the order's `stock_order` row and hold its lock to the end of the transaction:
+        reserve, commit and release of one order run one after the other whatever the delivery
+        order or the number of consumers. `paid_by` records the payment (the first one stays),
+        `cancelled` the cancellation. The row after the change (order_id, paid_at, paid_by,
+        cancelled_at), the latest committed one: an upsert waits for a concurrent holder."""
+        now = utcnow()
+        insert = pg_insert if is_postgres(self.session) else sqlite_insert
+        values: dict[str, Any] = {"order_id": order_id, "created_at": now, "updated_at": now}
+        table = StockOrder.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+        changes: dict[str, Any] = {"updated_at": now}
+        if paid_by is not None:
+            values |= {"paid_at": now, "paid_by": paid_by}
+            changes |= {"paid_at": func.coalesce(table.c.paid_at, now),
+                        "paid_by": func.coalesce(table.c.paid_by, paid_by)}
+        if cancelled:
+            values["cancelled_at"] = now
+            changes["cancelled_at"] = func.coalesce(table.c.cancelled_at, now)
+        stmt = (insert(StockOrder).values(**values)
+                .on_conflict_do_update(index_elements=["order_id"], set_=changes)
+                .returning(col(StockOrder.order_id), col(StockOrder.paid_at), col(StockOrder.paid_by),
+                           col(StockOrder.cancelled_at)))
+        return (await self.session.execute(stmt)).one()
 
     async def exists_for_order(self, order_id: uuid.UUID) -> bool:
         stmt = select(col(StockReservation.id)).where(col(StockReservation.order_id) == order_id).limit(1)

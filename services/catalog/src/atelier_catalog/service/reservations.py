@@ -4,6 +4,11 @@ release at `order.cancelled`, expire when never paid.
 Every stock change is one guarded UPDATE (`stock_quantity >= :q`), never a read then a write,
 and reservation rows change state through guarded UPDATEs too, so redelivered, reordered or
 racing events cannot move the same units twice.
+
+The three events of one order may arrive in any order, or at once on parallel consumers: each
+handler first upserts and locks the order's `stock_order` row, which also keeps a payment or a
+cancellation heard before the reservation (a later `reserve` then commits at once, or holds
+nothing), so the outcome is the same in every order.
 """
 
 from __future__ import annotations
@@ -20,7 +25,12 @@ from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
 from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
-from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReservationRepository
+from atelier_catalog.repository import (
+    OwnerRepository,
+    ProductRepository,
+    PurchaseRepository,
+    ReservationRepository,
+)
 from atelier_catalog.service._shared import load_product, publish_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
@@ -47,12 +57,18 @@ class ReservationService(UseCase[CatalogContext]):
         self.products = ProductRepository(session)
         self.reservations = ReservationRepository(session)
         self.purchases = PurchaseRepository(session)
+        self.owners = OwnerRepository(session)
 
     async def reserve(self, order_id: uuid.UUID, order_number: str, lines: Sequence[OrderLine],
                       *, now: datetime | None = None) -> bool:
-        """Hold every line's stock, or none of it; announce the decision. Whether it was held."""
+        """Hold every line's stock, or none of it; announce the decision. Whether it was held.
+        Paid already (`order.paid` came first): the units are taken for good at once."""
+        order = await self.reservations.lock_order(order_id)
         if await self.reservations.exists_for_order(order_id):
             return True  # the same order placed again (a re-sent event): it already holds its stock
+        if order.cancelled_at is not None:
+            return False  # cancelled before it reached us: nothing to hold, nobody waits for a decision
+        paid = order.paid_at is not None
         needs = domain.stock_needs(lines)
         unavailable, counted = await self._check_sellable(needs)
         if unavailable:
@@ -78,20 +94,27 @@ class ReservationService(UseCase[CatalogContext]):
                                                          lines=short))
             return False
         expires_at = (now or utcnow()) + self.ttl
+        status = ReservationStatus.COMMITTED if paid else ReservationStatus.RESERVED
         for line_no, (need, after) in enumerate(taken):
             self.reservations.add(StockReservation(
                 order_id=order_id, line_no=line_no, product_id=need.product_id, variant_id=need.variant_id,
-                quantity=need.quantity, expires_at=expires_at))
+                quantity=need.quantity, status=status.value, expires_at=expires_at))
             self.products.add_movement(StockMovement(
                 product_id=need.product_id, variant_id=need.variant_id, delta=-need.quantity, quantity_after=after,
-                reason=f"reserved for order {order_number}"))
+                reason=f"{'committed' if paid else 'reserved'} for order {order_number}"))
         await self.session.flush()
+        if paid and order.paid_by is not None and (buyer := await self.owners.buyer(order.paid_by)) is not None:
+            # The payment found no reservation to read its products from: its buyer's purchases.
+            await self.purchases.record(buyer, await self.purchases.known_products(
+                line.product_id for line in lines), order_id)
         await outbox.add(self.session, StockReserved(order_id=order_id))
         await self._announce((need.product_id, need.variant_id) for need, _ in taken)
         return True
 
     async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:
-        """The order is paid: its units stay taken for good, and its buyer may review them."""
+        """The order is paid: its units stay taken for good, and its buyer may review them. Paid
+        before its reservation (the events crossed): the payment is kept for `reserve`."""
+        await self.reservations.lock_order(order_id, paid_by=owner_id)
         await self.reservations.move(order_id, from_statuses=(ReservationStatus.RESERVED,),
                                      to=ReservationStatus.COMMITTED)
         await self._reclaim_expired(order_id)
@@ -99,10 +122,14 @@ class ReservationService(UseCase[CatalogContext]):
         if not product_ids:
             product_ids = [r.product_id for r in await self.reservations.for_order(order_id)]
         # Lines may name things catalog does not sell (a book); purchases are of products only.
-        await self.purchases.record(owner_id, await self.purchases.known_products(product_ids), order_id)
+        # The buyer: the user who claimed an anonymous id meanwhile; nobody once erased.
+        if (buyer := await self.owners.buyer(owner_id)) is not None:
+            await self.purchases.record(buyer, await self.purchases.known_products(product_ids), order_id)
 
     async def release(self, order_id: uuid.UUID) -> None:
-        """The order is cancelled: reserved or committed units go back on the shelf, once."""
+        """The order is cancelled: reserved or committed units go back on the shelf, once.
+        Cancelled before its reservation: kept, so that a late `reserve` holds nothing."""
+        await self.reservations.lock_order(order_id, cancelled=True)
         rows = await self.reservations.move(
             order_id, from_statuses=(ReservationStatus.RESERVED, ReservationStatus.COMMITTED),
             to=ReservationStatus.RELEASED)

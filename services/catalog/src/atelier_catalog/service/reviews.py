@@ -15,7 +15,13 @@ from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import PUBLIC
 from atelier_catalog.errors import ProductNotFound, ReviewExists
 from atelier_catalog.models import Product, Review, WishlistItem
-from atelier_catalog.repository import ProductRepository, PurchaseRepository, ReviewRepository, WishlistRepository
+from atelier_catalog.repository import (
+    OwnerRepository,
+    ProductRepository,
+    PurchaseRepository,
+    ReviewRepository,
+    WishlistRepository,
+)
 from atelier_catalog.schemas import ReviewCreate
 from atelier_common.service import UseCase
 
@@ -56,13 +62,21 @@ class ReviewService(UseCase[CatalogContext]):
         return review
 
     async def forget_user(self, user_id: uuid.UUID) -> None:
-        """A deleted account: its reviews stay (they count in the averages) without an author."""
+        """A deleted account: its reviews stay (they count in the averages) without an author.
+        Remembered, so that a purchase or a claim heard later keeps nothing."""
+        await OwnerRepository(self.session).lock(user_id, erased=True)
         await self.reviews.anonymise_author(user_id)
         await WishlistRepository(self.session).forget_user(user_id)
         await self.purchases.forget_owner(user_id)
 
     async def claim_purchases(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        """What an anonymous buyer bought counts as the claiming user's purchase."""
+        """What an anonymous buyer bought counts as the claiming user's purchase (and what it buys
+        later too: see `OwnerRepository.buyer`). Claimed by a user erased before: forgotten."""
+        owners = OwnerRepository(self.session)
+        await owners.lock(anon_id, claimed_by=user_id)
+        if (await owners.lock(user_id)).erased_at is not None:
+            await self.purchases.forget_owner(anon_id)
+            return
         await self.purchases.move_owner(anon_id, user_id)
 
     async def _product_id(self, ref: str) -> uuid.UUID:

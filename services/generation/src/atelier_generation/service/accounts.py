@@ -12,6 +12,7 @@ from atelier_generation.repository import (
     BookRepository,
     ImageRepository,
     JobRepository,
+    OwnerRepository,
     RestorationRepository,
     RetryPackRepository,
     ShareRepository,
@@ -35,6 +36,13 @@ class AccountService(UseCase[GenerationContext]):
         if anon_id == user_id:
             return
         now = utcnow()
+        # Remembered, so that a purchase heard later is the user's (`CreditService.grant_order`).
+        owners = OwnerRepository(self.session)
+        await owners.lock(anon_id, now, claimed_by=user_id)
+        if (await owners.lock(user_id, now)).erased_at is not None:
+            # The user was erased before we heard of the claim: what the id owned was theirs too.
+            await self.erase(anon_id)
+            return
         wallets = WalletRepository(self.session)
         if moved := await wallets.take(anon_id):
             await wallets.credit(user_id, moved, now)
@@ -46,7 +54,9 @@ class AccountService(UseCase[GenerationContext]):
         await RetryPackRepository(self.session).reassign(anon_id, user_id)
 
     async def erase(self, user_id: uuid.UUID) -> None:
-        """Every row and file of the user (identity.user_deleted)."""
+        """Every row and file of the user (identity.user_deleted); remembered, so that a purchase
+        or a claim heard later leaves nothing behind."""
+        await OwnerRepository(self.session).lock(user_id, utcnow(), erased=True)
         images = ImageRepository(self.session)
         keys = await images.keys_for_owner(user_id) + await VersionRepository(self.session).keys_of_owner(user_id)
         for restoration in await RestorationRepository(self.session).for_owner(user_id):

@@ -25,6 +25,7 @@ from atelier_generation.models import CreditPack, CreditTransaction, GenerationJ
 from atelier_generation.repository import (
     CreditPackRepository,
     JobRepository,
+    OwnerRepository,
     SubscriptionRepository,
     TransactionRepository,
     WalletRepository,
@@ -135,9 +136,15 @@ class CreditService(UseCase[GenerationContext]):
     # -- projections from other services' events -----------------------------------------------
 
     async def grant_order(self, event: OrderPaid) -> int:
-        """Credits for every credit-pack line of a paid order, once per (order, product)."""
-        owner_id = event.user_id or event.owner_id
+        """Credits for every credit-pack line of a paid order, once per (order, product). An
+        anonymous buyer who signed up meanwhile (the claim came first): the credits are the user's.
+        An owner erased meanwhile (`identity.user_deleted` came first): nothing is kept."""
         now, granted = utcnow(), 0
+        buyer = await OwnerRepository(self.session).buyer(event.user_id or event.owner_id, now)
+        if buyer is None:
+            log.info("order %s paid for an owner erased before: no credits kept", event.order_id)
+            return 0
+        owner_id = buyer
         transactions, wallets = TransactionRepository(self.session), WalletRepository(self.session)
         for line in event.lines:
             if line.kind != ProductKind.CREDIT_PACK:

@@ -25,7 +25,7 @@ from atelier_generation.context import GenerationContext
 from atelier_generation.domain import ContentType
 from atelier_generation.errors import ItemNotFound, PackNotApplicable, PackNotYours
 from atelier_generation.models import BookItem, RetryPack
-from atelier_generation.repository import BookItemRepository, BookRepository, RetryPackRepository
+from atelier_generation.repository import BookItemRepository, BookRepository, OwnerRepository, RetryPackRepository
 from atelier_generation.schemas import RetriesRead, RetryAllowanceRead
 from atelier_generation.service._shared import utcnow
 from atelier_generation.service.books import BookService
@@ -91,8 +91,11 @@ class RetryService(UseCase[GenerationContext]):
     async def order_paid(self, event: OrderPaid, occurred_at: datetime) -> None:
         """A paid print order sets its book's retry base; a paid retry pack is recorded, and applied
         to the item its line names. Each effect once, whatever the delivery order or count."""
-        owner_id = event.user_id or event.owner_id
         now = utcnow()
+        # The user who claimed an anonymous buyer meanwhile; nobody once erased (as for credits).
+        owner_id = await OwnerRepository(self.session).buyer(event.user_id or event.owner_id, now)
+        if owner_id is None:
+            return
         for line in event.lines:
             if line.kind == ProductKind.PRINT_TIER and line.book_id is not None:
                 retries = domain.print_retries(line.attributes)
@@ -111,11 +114,11 @@ class RetryService(UseCase[GenerationContext]):
                                                     target_id=line.content_id, created_at=now))
                 target = ContentType.__members__.get(line.content_type or "")
                 if target is not None and line.content_id is not None:
-                    await self._apply_to_target(event, line.product_id, target, line.content_id, now)
+                    await self._apply_to_target(event, line.product_id, target, line.content_id, now, owner_id)
 
     async def _apply_to_target(self, event: OrderPaid, product_id: uuid.UUID, content_type: ContentType,
-                               content_id: uuid.UUID, now: datetime) -> None:
-        item = await self._buyers_item(event, content_type, content_id)
+                               content_id: uuid.UUID, now: datetime, buyer: uuid.UUID | None = None) -> None:
+        item = await self._buyers_item(event, content_type, content_id, buyer)
         if item is None:
             # Checked when the order was placed; gone since (deleted): the pack waits to be applied by hand.
             log.warning("order %s: the retry pack's %s %s is gone", event.order_id, content_type, content_id)
@@ -124,9 +127,10 @@ class RetryService(UseCase[GenerationContext]):
         if retries is not None:
             await self.items.add_retries(item.id, retries, now)
 
-    async def _buyers_item(self, event: OrderPaid, content_type: ContentType,
-                           content_id: uuid.UUID) -> BookItem | None:
-        for owner_id in dict.fromkeys(o for o in (event.user_id, event.owner_id, event.anon_id) if o is not None):
+    async def _buyers_item(self, event: OrderPaid, content_type: ContentType, content_id: uuid.UUID,
+                           buyer: uuid.UUID | None = None) -> BookItem | None:
+        owners = (buyer, event.user_id, event.owner_id, event.anon_id)
+        for owner_id in dict.fromkeys(o for o in owners if o is not None):
             found = await self.items.get_for_owner(content_id, owner_id, content_type)
             if found is not None:
                 return found[0]

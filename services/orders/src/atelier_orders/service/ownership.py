@@ -10,20 +10,28 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import utcnow
-from atelier_orders.repository import OrderRepository
+from atelier_orders.repository import OrderRepository, OwnerRepository
 
 
 class OwnershipService(UseCase[OrdersContext]):
     def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
         self.orders = OrderRepository(session)
+        self.owners = OwnerRepository(session)
 
     async def transfer_to_user(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> int:
-        """The anonymous identity was claimed: its orders now belong to the user."""
-        return await self.orders.move_owner(anon_id, user_id, now=utcnow())
+        """The anonymous identity was claimed: its orders now belong to the user. A user erased
+        before we heard of the claim: the orders moved are anonymised like the user's others."""
+        erased_at = await self.owners.lock(user_id)
+        moved = await self.orders.move_owner(anon_id, user_id, now=utcnow())
+        if erased_at is not None and moved:
+            await self.anonymise_user(user_id)
+        return moved
 
     async def anonymise_user(self, user_id: uuid.UUID) -> int:
-        """The user is gone: orders stay for the accounts, without anything that names the person."""
+        """The user is gone: orders stay for the accounts, without anything that names the person.
+        Remembered, so that a claim heard later anonymises what it moves."""
+        await self.owners.lock(user_id, erased=True)
         orders = await self.orders.lock_all_of_user(user_id)
         now = utcnow()
         for order in orders:

@@ -126,6 +126,20 @@ class StatusService(UseCase[OrdersContext]):
             # stock and stops fulfilment; only a full refund makes a cancelled order refunded).
             await record_status(self.session, order, S(order.status), note=note, actor=Actor.PAYMENTS)
 
+    async def note_payment_returned(self, order_id: uuid.UUID, *, amount: Decimal, currency: str) -> None:
+        """Money the order did not take (paid after its cancellation, or a second payment) came in
+        and payments gave it back: the history says so; the order's status does not change."""
+        order = await self._lock_known(order_id, "payment.returned")
+        if order is None:
+            return
+        money = f"{quantize(amount)} {currency}"
+        if order.status in (S.CANCELLED, S.REJECTED, S.REFUNDED):
+            after = "cancellation" if order.status != S.REJECTED else "rejection"
+            note = f"Payment of {money} received after {after}; refunded"
+        else:
+            note = f"Second payment of {money} received; refunded"
+        await record_status(self.session, order, S(order.status), note=note, actor=Actor.PAYMENTS)
+
     # -- shared ---------------------------------------------------------------------------------------
 
     async def _lock_known(self, order_id: uuid.UUID, event_type: str) -> Order | None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
+from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_payments import domain
 from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
@@ -69,6 +69,7 @@ class Settlement:
         if was_canceled or settled_by_other:
             # The order was cancelled, or another payment paid it: this money is not wanted.
             log.warning("payment %s of order %s is not needed; refunding it", payment.id, payment.order_id)
+            await self._apply_early_refunds(payment)  # what the provider already gave back is not asked twice
             await self.refund(payment)
             return True
         await self.payments.update_ids(payment, pays_order=True)
@@ -84,6 +85,7 @@ class Settlement:
             amount=payment.amount, currency=payment.currency, payment_id=payment.id, provider=payment.provider,
             lines=domain.snapshot_lines(payment.order_snapshot), buyer=domain.snapshot_buyer(payment.order_snapshot)))
         await self.session.flush()
+        await self._apply_early_refunds(payment)
         return True
 
     async def fail(self, payment: Payment, reason: str | None) -> bool:
@@ -147,6 +149,11 @@ class Settlement:
             await outbox.add(self.session, PaymentRefunded(
                 order_id=payment.order_id, payment_id=payment.id, amount=refund.amount, currency=refund.currency,
                 refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None))
+        else:
+            # Money the order never took (paid after its cancellation, or twice): orders notes it.
+            await outbox.add(self.session, PaymentReturned(
+                order_id=payment.order_id, payment_id=payment.id, amount=refund.amount, currency=refund.currency,
+                refund_id=refund.id, is_full=is_full))
         await self.session.flush()
         return True
 
@@ -171,8 +178,11 @@ class Settlement:
                            amount: Decimal | None, reason: str | None) -> bool:
         """A provider's Refund object settled (Stripe `charge.refund.updated`, `refund.updated`,
         `refund.failed`). A refund we did not ask for (made in the provider's dashboard) that
-        succeeded is recorded, up to what remains of the payment."""
+        succeeded is recorded, up to what remains of the payment. Before the payment's success:
+        kept for it (`_keep_early`)."""
         await self.payments.lock_for_order(payment.order_id)
+        if succeeded and await self._keep_early(payment, provider_refund_id, amount):
+            return True
         refund = await self.refunds.by_provider_id(payment.provider, provider_refund_id) if provider_refund_id else None
         if refund is None:
             if not succeeded or not provider_refund_id:
@@ -186,8 +196,11 @@ class Settlement:
 
     async def refunded(self, payment: Payment, *, refund_id: str | None = None) -> bool:
         """The provider says the payment is refunded entirely (Stripe `charge.refunded`): its
-        pending refunds succeeded; without any, what remains was refunded at the provider."""
+        pending refunds succeeded; without any, what remains was refunded at the provider.
+        Before the payment's success: kept for it (`_keep_early`)."""
         await self.payments.lock_for_order(payment.order_id)
+        if await self._keep_early(payment, refund_id, None):
+            return True
         pending = await self.refunds.pending_of(payment.id)
         if not pending:
             made = await self._provider_made(payment, None, refund_id)
@@ -196,6 +209,27 @@ class Settlement:
         for refund in pending:
             changed = await self.refund_succeeded(payment, refund) or changed
         return changed
+
+    async def _keep_early(self, payment: Payment, provider_refund_id: str | None, amount: Decimal | None) -> bool:
+        """A refund reported while the payment has not succeeded yet but still may (the provider's
+        events crossed): keep it, so that the success applies it. Whether it was kept. The caller
+        holds the order's payments locked, so a success being settled is seen."""
+        if payment.status not in REACHABLE_FROM[S.SUCCEEDED]:
+            return False
+        log.info("refund %s of payment %s (%s) reported before its success; kept for it", provider_refund_id,
+                 payment.id, payment.status)
+        await self.refunds.keep_early(payment.id, provider_refund_id, amount)
+        return True
+
+    async def _apply_early_refunds(self, payment: Payment) -> None:
+        """The payment just succeeded: the refunds reported before, in the order they came, as
+        if they came now (ledger, `payment.refunded` after `order.paid`)."""
+        for early in await self.refunds.take_early(payment.id):
+            if early.amount is None:
+                await self.refunded(payment, refund_id=early.provider_refund_id)
+            else:
+                await self.refund_event(payment, early.provider_refund_id, succeeded=True, amount=early.amount,
+                                        reason=None)
 
     async def _provider_made(self, payment: Payment, amount: Decimal | None,
                              provider_refund_id: str | None) -> Refund | None:

@@ -1,0 +1,55 @@
+"""An anonymous buyer's `order.paid` and `identity.anonymous_claimed` handled at once on PostgreSQL
+(parallel consumers): the credits always end in the user's wallet, once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import pytest
+
+from atelier_common.contracts.identity import AnonymousClaimed
+from atelier_common.contracts.payments import OrderPaid
+from atelier_common.events.envelope import Envelope, IntegrationEvent
+from atelier_common.inbox import handle_once
+from atelier_generation.events import SUBSCRIPTIONS
+from atelier_testing import deliver_in_every_order
+
+from ..conftest import User, credit_pack_paid
+
+
+@pytest.fixture
+async def api(start_generation, db_backend):
+    if db_backend != "postgres":
+        pytest.skip("real concurrency needs PostgreSQL (set ATELIER_TEST_POSTGRES_URL)")
+    async with start_generation(roles={"api", "relay", "consumer"}) as generation:
+        yield generation
+
+
+class TestPaidAndClaimedAtOnce:
+    async def test_the_credits_are_the_users_however_the_two_race(self, api) -> None:
+        users: dict[uuid.UUID, User] = {}
+        envelopes: dict[int, tuple[IntegrationEvent, Envelope]] = {}  # the event kept: its id() stays unique
+
+        async def scenario() -> list[IntegrationEvent]:
+            anon_id, user = uuid.uuid4(), api.user()
+            users[anon_id] = user
+            return [credit_pack_paid(anon_id, 5, anonymous=True), AnonymousClaimed(anon_id=anon_id, user_id=user.id)]
+
+        async def deliver(event: IntegrationEvent, nth: int) -> None:
+            # Straight to the inbox, as two consumers of the queue would: the handlers really race.
+            _, envelope = envelopes.setdefault(id(event), (event, Envelope.wrap(event, producer="test")))
+            for _ in range(3):  # the loser of an inbox-insert race raises, and the bus delivers it again
+                try:
+                    await handle_once(api.runtime.db, "generation", envelope, event, SUBSCRIPTIONS[type(event)],
+                                      api.runtime.context)
+                    return
+                except Exception:
+                    continue
+
+        async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int]:
+            paid = next(e for e in events if isinstance(e, OrderPaid))
+            return await api.balance(users[paid.owner_id]), len(await api.transactions(users[paid.owner_id]))
+
+        for _ in range(5):
+            await deliver_in_every_order(scenario, deliver, outcome, concurrently=True, expected=(5, 1))
