@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from atelier_cart.domain import MAX_LINE_QUANTITY
 from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.owners import OwnerRow
 
 NO_VARIANT = text("variant_id IS NULL")
 HAS_VARIANT = text("variant_id IS NOT NULL")
@@ -100,7 +101,7 @@ class CartProduct(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
-class CartOwner(SQLModel, table=True):
+class CartOwner(OwnerRow, table=True):
     """An owner the cart heard of by a claim, a guest's order or an erasure: who claimed an
     anonymous id, whether the user was erased. `identity.anonymous_claimed`, the guest's
     `order.placed` and `identity.user_deleted` may arrive in any order or at once; each upserts
@@ -109,12 +110,6 @@ class CartOwner(SQLModel, table=True):
     heard after the erasure leaves no cart behind."""
 
     __tablename__ = "cart_owner"
-
-    owner_id: uuid.UUID = Field(primary_key=True)
-    claimed_by: uuid.UUID | None = None
-    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-    created_at: datetime = _timestamp()
-    updated_at: datetime = _timestamp()
 
 
 class ClearedOrder(SQLModel, table=True):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
+from atelier_common.owners import OwnerState, lock_owner
 
 
 def _is_sqlite(session: AsyncSession) -> bool:
@@ -134,23 +135,10 @@ class ClaimRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock(self, owner_id: uuid.UUID, *, claimed_by: uuid.UUID | None = None, erased: bool = False) -> Any:
-        """Upsert the owner's `cart_owner` row and hold its lock until commit (a concurrent holder
-        is waited for); record `claimed_by` (the first claim stays) and `erased`. The row after the
-        change: (claimed_by, erased_at)."""
-        now = utcnow()
-        table = CartOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-        changes: dict[str, Any] = {"updated_at": now}
-        if claimed_by is not None:
-            changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
-        if erased:
-            changes["erased_at"] = func.coalesce(table.c.erased_at, now)
-        stmt = (_insert(self.session)(CartOwner)
-                .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
-                        updated_at=now)
-                .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-                .returning(col(CartOwner.claimed_by), col(CartOwner.erased_at)))
-        return (await self.session.execute(stmt)).one()
+    async def lock(self, owner_id: uuid.UUID, *, claimed_by: uuid.UUID | None = None,
+                   erased: bool = False) -> OwnerState:
+        """Lock the owner's `cart_owner` row until commit, recording a claim or an erasure."""
+        return await lock_owner(self.session, CartOwner, owner_id, claimed_by=claimed_by, erased=erased)
 
     async def first_clear(self, order_id: uuid.UUID) -> bool:
         """Record that the order's lines left its cart; False when they already had."""

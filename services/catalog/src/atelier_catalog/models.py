@@ -18,6 +18,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.owners import OwnerRow
 
 
 def _created_at() -> Any:
@@ -204,20 +205,13 @@ class StockOrder(SQLModel, table=True):
                                  sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
 
 
-class CatalogOwner(SQLModel, table=True):
+class CatalogOwner(OwnerRow, table=True):
     """A buyer the catalog heard of: who claimed an anonymous id, whether the user was erased.
     `order.paid`, `identity.anonymous_claimed` and `identity.user_deleted` may arrive in any order:
     each upserts and locks the rows it concerns (an anonymous id before its user), so a purchase
     heard after the claim is the user's, and none is kept after the erasure."""
 
     __tablename__ = "catalog_owner"
-
-    owner_id: uuid.UUID = Field(primary_key=True)
-    claimed_by: uuid.UUID | None = None
-    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-    created_at: datetime = _created_at()
-    updated_at: datetime = Field(default_factory=utcnow,
-                                 sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
 
 
 class Purchase(SQLModel, table=True):

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.owners import OwnerRow
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
@@ -303,7 +304,7 @@ class RetryPack(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
-class GenerationOwner(SQLModel, table=True):
+class GenerationOwner(OwnerRow, table=True):
     """An owner (anonymous id or user) the saga events spoke of: who claimed an anonymous id, and
     whether the user was erased. `order.paid`, `identity.anonymous_claimed` and
     `identity.user_deleted` of one owner may arrive in any order or at once: each upserts the rows
@@ -312,9 +313,3 @@ class GenerationOwner(SQLModel, table=True):
     the erasure is kept (`CreditService.grant_order`, `AccountService`)."""
 
     __tablename__ = "generation_owner"
-
-    owner_id: uuid.UUID = Field(primary_key=True)
-    claimed_by: uuid.UUID | None = None
-    erased_at: datetime | None = _timestamp(nullable=True)
-    created_at: datetime = _timestamp()
-    updated_at: datetime = _timestamp()

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.owners import OwnerState, buyer_of, lock_owner
 from atelier_generation.domain import ACTIVE_JOB_STATUSES, ACTIVE_SUBSCRIPTION_STATUSES, JobKind, JobStatus
 from atelier_generation.models import (
     Book,
@@ -706,28 +707,12 @@ class RetryPackRepository(_Repository):
 
 
 class OwnerRepository(_Repository):
+    """The `generation_owner` rows (`atelier_common.owners`)."""
+
     async def lock(self, owner_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None,
-                   erased: bool = False) -> Any:
-        """Upsert the owner's `generation_owner` row and hold its lock until commit (a concurrent holder
-        is waited for); record `claimed_by` (the first claim stays) and `erased`. The row after
-        the change: (claimed_by, erased_at)."""
-        table = GenerationOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-        changes: dict[str, Any] = {"updated_at": now}
-        if claimed_by is not None:
-            changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
-        if erased:
-            changes["erased_at"] = func.coalesce(table.c.erased_at, now)
-        stmt = (self.insert(GenerationOwner)
-                .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
-                        updated_at=now)
-                .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-                .returning(col(GenerationOwner.claimed_by), col(GenerationOwner.erased_at)))
-        return (await self.session.execute(stmt)).one()
+                   erased: bool = False) -> OwnerState:
+        return await lock_owner(self.session, GenerationOwner, owner_id, claimed_by=claimed_by, erased=erased,
+                                now=now)
 
     async def buyer(self, owner_id: uuid.UUID, now: datetime) -> uuid.UUID | None:
-        """Whose purchase a payment of `owner_id` is: the user who claimed that anonymous id, if
-        one did; None once that owner was erased. Both rows stay locked."""
-        owner = await self.lock(owner_id, now)
-        if owner.claimed_by is not None and owner.erased_at is None:
-            owner_id, owner = owner.claimed_by, await self.lock(owner.claimed_by, now)
-        return None if owner.erased_at is not None else owner_id
+        return await buyer_of(self.session, GenerationOwner, owner_id, now=now)

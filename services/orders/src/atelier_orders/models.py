@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, I
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.owners import OwnerRow
 from atelier_orders.domain import OrderStatus
 
 
@@ -119,15 +120,10 @@ class OrderStatusHistory(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
-class OrderOwner(SQLModel, table=True):
+class OrderOwner(OwnerRow, table=True):
     """A user whose identity events orders heard: `identity.anonymous_claimed` and
     `identity.user_deleted` of one user may arrive in either order or at once; both upsert and
     lock this row, and a claim heard after the erasure anonymises what it moves
     (`OwnershipService`)."""
 
     __tablename__ = "order_owner"
-
-    owner_id: uuid.UUID = Field(primary_key=True)
-    erased_at: datetime | None = _timestamp(nullable=True)
-    created_at: datetime = _timestamp()
-    updated_at: datetime = _timestamp()

@@ -12,16 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.owners import lock_owner
 from atelier_orders.domain import Ordering
-from atelier_orders.models import Order, OrderItem, OrderOwner, OrderStatusHistory, utcnow
+from atelier_orders.models import Order, OrderItem, OrderOwner, OrderStatusHistory
 
 _ORDER_COLUMNS = {"created_at": Order.created_at, "total_amount": Order.total_amount}
 
@@ -101,18 +100,6 @@ class OwnerRepository:
         self.session = session
 
     async def lock(self, owner_id: uuid.UUID, *, erased: bool = False) -> datetime | None:
-        """Upsert the user's `order_owner` row and hold its lock until commit (a concurrent holder
-        is waited for); record `erased`. When the user was erased, if they were."""
-        now = utcnow()
-        table = OrderOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-        changes: dict[str, object] = {"updated_at": now}
-        if erased:
-            changes["erased_at"] = func.coalesce(table.c.erased_at, now)
-        bind = self.session.bind
-        insert = pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
-        stmt = (insert(OrderOwner)
-                .values(owner_id=owner_id, erased_at=now if erased else None, created_at=now, updated_at=now)
-                .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-                .returning(col(OrderOwner.erased_at)))
-        erased_at: datetime | None = (await self.session.execute(stmt)).scalar_one()
-        return erased_at
+        """Lock the user's `order_owner` row until commit, recording an erasure; when the user was
+        erased, if they were."""
+        return (await lock_owner(self.session, OrderOwner, owner_id, erased=erased)).erased_at

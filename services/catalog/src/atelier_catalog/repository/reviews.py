@@ -27,35 +27,18 @@ from atelier_catalog.models import (
 from atelier_catalog.repository._shared import SessionRepository, is_postgres
 from atelier_catalog.visibility import on_sale
 from atelier_common.columns import utcnow
+from atelier_common.owners import OwnerState, buyer_of, lock_owner
 
 
 class OwnerRepository(SessionRepository):
-    async def lock(self, owner_id: uuid.UUID, *, claimed_by: uuid.UUID | None = None, erased: bool = False) -> Any:
-        """Upsert the buyer's `catalog_owner` row and hold its lock until commit (a concurrent holder
-        is waited for); record `claimed_by` (the first claim stays) and `erased`. The row after the
-        change: (claimed_by, erased_at)."""
-        now = utcnow()
-        table = CatalogOwner.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-        changes: dict[str, Any] = {"updated_at": now}
-        if claimed_by is not None:
-            changes["claimed_by"] = func.coalesce(table.c.claimed_by, claimed_by)
-        if erased:
-            changes["erased_at"] = func.coalesce(table.c.erased_at, now)
-        insert = pg_insert if is_postgres(self.session) else sqlite_insert
-        stmt = (insert(CatalogOwner)
-                .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
-                        updated_at=now)
-                .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-                .returning(col(CatalogOwner.claimed_by), col(CatalogOwner.erased_at)))
-        return (await self.session.execute(stmt)).one()
+    """The buyers' `catalog_owner` rows (`atelier_common.owners`)."""
+
+    async def lock(self, owner_id: uuid.UUID, *, claimed_by: uuid.UUID | None = None,
+                   erased: bool = False) -> OwnerState:
+        return await lock_owner(self.session, CatalogOwner, owner_id, claimed_by=claimed_by, erased=erased)
 
     async def buyer(self, owner_id: uuid.UUID) -> uuid.UUID | None:
-        """Whose purchase a payment of `owner_id` is: the user who claimed that anonymous id, if
-        one did; None once that owner was erased. Both rows stay locked."""
-        owner = await self.lock(owner_id)
-        if owner.claimed_by is not None and owner.erased_at is None:
-            owner_id, owner = owner.claimed_by, await self.lock(owner.claimed_by)
-        return None if owner.erased_at is not None else owner_id
+        return await buyer_of(self.session, CatalogOwner, owner_id)
 
 
 class PurchaseRepository(SessionRepository):

@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "order_owner",
         sa.Column("owner_id", sa.Uuid(), primary_key=True),
+        sa.Column("claimed_by", sa.Uuid(), nullable=True),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

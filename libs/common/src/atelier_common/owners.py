@@ -1,0 +1,78 @@
+"""Per-owner rows that let identity's events commute with a service's own events of one owner.
+
+`identity.anonymous_claimed`, `identity.user_deleted` and a service's own events of the same owner
+(a guest's order, a payment) may arrive in any order or at once. A service that must get that
+right keeps a table with these columns (`class CartOwner(OwnerRow, table=True)`, its own name in
+its own database) and, inside its inbox transaction, locks the rows an event concerns with
+`lock_owner` — an anonymous id before its user — recording the claim or the erasure as it goes.
+Then a purchase heard after the claim is the user's, and nothing heard after the erasure is kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, SQLModel, col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.columns import UtcDateTime, utcnow
+
+
+class OwnerRow(SQLModel):
+    """The columns of an owner table (a base: each service declares its own table from it)."""
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    # The user who claimed this anonymous id (the first claim stays).
+    claimed_by: uuid.UUID | None = None
+    erased_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+@dataclass(frozen=True)
+class OwnerState:
+    claimed_by: uuid.UUID | None
+    erased_at: datetime | None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+async def lock_owner(session: AsyncSession, table: type[OwnerRow], owner_id: uuid.UUID, *,
+                     claimed_by: uuid.UUID | None = None, erased: bool = False,
+                     now: datetime | None = None) -> OwnerState:
+    """Upsert the owner's row and hold its lock until commit (a concurrent holder is waited for);
+    record `claimed_by` (the first claim stays) and `erased`. The row after the change."""
+    now = now or utcnow()
+    columns = table.__table__.c  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    changes: dict[str, Any] = {"updated_at": now}
+    if claimed_by is not None:
+        changes["claimed_by"] = func.coalesce(columns.claimed_by, claimed_by)
+    if erased:
+        changes["erased_at"] = func.coalesce(columns.erased_at, now)
+    bind = session.bind
+    insert = pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (insert(table)
+            .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
+                    updated_at=now)
+            .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
+            .returning(col(table.claimed_by), col(table.erased_at)))
+    row = (await session.execute(stmt)).one()
+    return OwnerState(claimed_by=row[0], erased_at=row[1])
+
+
+async def buyer_of(session: AsyncSession, table: type[OwnerRow], owner_id: uuid.UUID, *,
+                   now: datetime | None = None) -> uuid.UUID | None:
+    """Whose purchase a payment of `owner_id` is: the user who claimed that anonymous id, if one
+    did; None once that owner was erased. Both rows stay locked."""
+    owner = await lock_owner(session, table, owner_id, now=now)
+    if owner.claimed_by is not None and not owner.erased:
+        owner_id, owner = owner.claimed_by, await lock_owner(session, table, owner.claimed_by, now=now)
+    return None if owner.erased else owner_id
