@@ -45,3 +45,18 @@ def test_probe_ports_for_every_process_without_an_api() -> None:
     assert sorted(int(p) for p in probed.values()) == list(range(9300, 9300 + len(probed)))
     assert not any(ports[name] for name in ports if name.endswith("-api") or name == "gateway")
     assert not any(extra for _, _, extra in Topology(postgres="p", amqp="a").commands() if "ATELIER_PROBE_PORT" in extra)
+
+
+def test_the_default_topology_fits_a_default_postgresql() -> None:
+    topology = Topology(postgres="postgresql://postgres@127.0.0.1:5432/postgres", amqp="amqp://guest:guest@127.0.0.1/")
+    assert topology.connections_needed() <= 80  # 80 % of max_connections=100
+    scaled = Topology(postgres=topology.postgres, amqp=topology.amqp, api_workers={"catalog": 2})
+    assert scaled.connections_needed() == topology.connections_needed() + 8
+
+
+def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgres_server_url: str) -> None:
+    url = postgres_server_url
+    topology = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/", api_workers={"catalog": 20})
+    message = topology.check_connection_budget()
+    assert message is not None and "max_connections" in message and "PgBouncer" in message
+    assert Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/").check_connection_budget() is None

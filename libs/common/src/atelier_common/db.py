@@ -11,7 +11,7 @@ transaction is then committed when a domain error (`AtelierError`) leaves it, in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -26,9 +26,26 @@ from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 AfterCommit = Callable[[], Awaitable[None] | None]
 
 
+# (kept, overflow) connections per process role: requests need a few at once; the relay one at a
+# time; consumers one per event in flight; the worker one per short step. A process's pool is the
+# sum over its roles. The default `atelier up` topology (6 services split api/relay/consumer, plus
+# generation's worker) then needs at most 6 × (8 + 1 + 3) + 3 = 75 connections: under 80 % of
+# PostgreSQL's default max_connections of 100. More replicas: raise max_connections or put
+# PgBouncer (transaction pooling) in front.
+ROLE_POOLS: dict[str, tuple[int, int]] = {"api": (4, 4), "relay": (1, 0), "consumer": (2, 1), "worker": (2, 1)}
+
+
+def pool_for_roles(roles: Iterable[str], pool_size: int | None = None,
+                   max_overflow: int | None = None) -> tuple[int, int]:
+    """(pool_size, max_overflow) for a process with these roles; explicit settings win."""
+    kept = sum(ROLE_POOLS.get(role, (0, 0))[0] for role in roles) or 1
+    extra = sum(ROLE_POOLS.get(role, (0, 0))[1] for role in roles)
+    return (pool_size if pool_size is not None else kept, max_overflow if max_overflow is not None else extra)
+
+
 class Database:
-    def __init__(self, url: str, *, service: str = "unknown", pool_size: int = 10, echo: bool = False,
-                 postgres_options: str = DEFAULT_POSTGRES_OPTIONS) -> None:
+    def __init__(self, url: str, *, service: str = "unknown", pool_size: int = 5, max_overflow: int = 5,
+                 echo: bool = False, postgres_options: str = DEFAULT_POSTGRES_OPTIONS) -> None:
         self.url = url
         self.service = service
         self.is_sqlite = is_sqlite(url)
@@ -38,7 +55,7 @@ class Database:
         else:
             # `postgres_options`: session settings, see settings.DEFAULT_POSTGRES_OPTIONS.
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
                 pool_recycle=1800, connect_args={"options": postgres_options} if postgres_options else {},
             )
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.auth import JwksCache, TokenVerifier
-from atelier_common.db import Database, SessionDep
+from atelier_common.db import Database, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
@@ -79,8 +79,9 @@ class Runtime:
         self.roles = roles
         self._owns_bus = bus is None
         self.bus: EventBus = bus if bus is not None else make_bus(settings)
-        self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=settings.db_pool_size,
-                           postgres_options=settings.postgres_options)
+        pool_size, max_overflow = pool_for_roles(roles, settings.db_pool_size, settings.db_max_overflow)
+        self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=pool_size,
+                           max_overflow=max_overflow, postgres_options=settings.postgres_options)
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the gateway.

@@ -43,7 +43,11 @@ class AtelierSettings(BaseSettings):
     # Database names on that server are `<prefix><service>` (tests use a unique prefix).
     database_name_prefix: str = "atelier_"
     database_url: str | None = None
-    db_pool_size: int = 10
+    # Connections this process keeps (`db_pool_size`) and may open beyond them under load
+    # (`db_max_overflow`); unset, they follow the process's roles (`db.pool_for_roles`), so the
+    # default `atelier up` topology fits a PostgreSQL with max_connections=100.
+    db_pool_size: int | None = None
+    db_max_overflow: int | None = None
     # Session settings for every PostgreSQL connection (libpq `options`); see DEFAULT_POSTGRES_OPTIONS.
     postgres_options: str = DEFAULT_POSTGRES_OPTIONS
     # Which parts of a service this process runs: the HTTP API, the outbox relay, the consumers.

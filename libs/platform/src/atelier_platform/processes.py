@@ -18,11 +18,19 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
+from atelier_common.db import pool_for_roles
 from atelier_common.keys import SigningKey
 from atelier_gateway.settings import SERVICES
 
 # Services whose long-running jobs get a process (and a consumer group) of their own.
 WORKER_SERVICES = ("generation",)
+
+
+def _libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as libpq reads it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @dataclass
@@ -86,6 +94,33 @@ class Topology:
                               "ATELIER_PROBE_HOST": self.host})
         return out
 
+    def connections_needed(self) -> int:
+        """The most PostgreSQL connections the children can hold at once (`db.pool_for_roles`)."""
+        env = self.env()
+        size = int(env["ATELIER_DB_POOL_SIZE"]) if env.get("ATELIER_DB_POOL_SIZE") else None
+        overflow = int(env["ATELIER_DB_MAX_OVERFLOW"]) if env.get("ATELIER_DB_MAX_OVERFLOW") else None
+        total = 0
+        for name, _command, _extra in self.commands():
+            if name == "gateway":
+                continue
+            service, _, role = name.partition("-")
+            roles = [role] if role else ["api", "relay", "consumer", "worker"]
+            workers = self.api_workers.get(service, 1) if role in ("api", "") else 1
+            total += workers * sum(pool_for_roles(roles, size, overflow))
+        return total
+
+    def check_connection_budget(self) -> str | None:
+        """A clear message when the topology could exhaust the server's connections, else None."""
+        needed = self.connections_needed()
+        with psycopg.connect(_libpq_url(self.postgres), dbname="postgres", connect_timeout=5) as conn:
+            row = conn.execute("SHOW max_connections").fetchone()
+        allowed = int(row[0]) if row else 100
+        if needed > 0.8 * allowed:
+            return (f"this topology may hold {needed} PostgreSQL connections, more than 80 % of the server's "
+                    f"max_connections={allowed}: raise max_connections, lower ATELIER_DB_POOL_SIZE / "
+                    f"ATELIER_DB_MAX_OVERFLOW or --workers, or put PgBouncer in front")
+        return None
+
     def prepare(self) -> None:
         """Migrate every database and create the signing keys once, before any child starts."""
         env = self.env()
@@ -147,6 +182,9 @@ class Topology:
         self.children.clear()
 
     def run(self) -> int:
+        if problem := self.check_connection_budget():
+            print(f"atelier up: {problem}", file=sys.stderr, flush=True)
+            return 2
         self.prepare()
         stopping = False
 
