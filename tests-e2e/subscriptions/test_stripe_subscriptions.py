@@ -36,7 +36,10 @@ def stripe_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
             yield platform
     else:
         postgres, amqp = request.getfixturevalue("postgres_server_url"), request.getfixturevalue("amqp_url")
-        with distributed(tmp, postgres, amqp, env) as platform:
+        # A second distributed platform beside the session's, on the same PostgreSQL: small pools
+        # keep the two within its max_connections.
+        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "1"}
+        with distributed(tmp, postgres, amqp, {**env, **small_pools}) as platform:
             yield platform
 
 
