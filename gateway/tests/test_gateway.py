@@ -209,6 +209,10 @@ class TestDocsAndHealth:
         for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"):
             r = await gateway.client.get(f"/api/docs/static/{asset}")
             assert r.status_code == 200 and len(r.content) > 100, asset
+        redoc_js = await gateway.client.get("/api/docs/redoc.js")
+        assert redoc_js.status_code == 200 and b"cdn.redoc.ly" not in redoc_js.content
+        csp = (await gateway.client.get("/api/docs")).headers["content-security-policy"]
+        assert "default-src 'self'" in csp
 
     async def test_health_is_503_when_a_service_is_not_ready(self, gateway) -> None:
         r = await gateway.client.get("/api/health")

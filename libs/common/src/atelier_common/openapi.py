@@ -19,7 +19,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
 from atelier_common import auth
@@ -140,27 +140,44 @@ def install_openapi(app: FastAPI, service: str) -> None:
 
 
 STATIC_DIR = files("fastapi_offline") / "static"
+# ReDoc's sidebar shows Redocly's logo from their CDN, whatever the options: point it at our file.
+_REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+# Only this origin (inline: the pages' own bootstrap script and ReDoc's styles; blob: ReDoc's worker).
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'")
 
 
 def install_docs(app: FastAPI, *, openapi_url: str, docs_url: str, redoc_url: str, title: str) -> None:
     """Swagger UI at `docs_url` and ReDoc at `redoc_url`, their files under `<docs_url>/static`.
 
-    Nothing is loaded from another host: no CDN script, no Google font, no remote favicon.
+    Nothing is loaded from another host: no CDN script, no Google font, no remote favicon or logo,
+    and the pages' Content-Security-Policy forbids any other origin.
     """
     static_url = f"{docs_url}/static"
+    redoc_js = (STATIC_DIR / "redoc.standalone.js").read_bytes().replace(
+        _REDOC_CDN_LOGO, f"{static_url}/favicon.png".encode())
+    headers = {"Content-Security-Policy": DOCS_CSP}
+
+    @app.get(f"{docs_url}/redoc.js", include_in_schema=False)
+    async def redoc_script() -> Response:
+        return Response(redoc_js, media_type="application/javascript", headers={"Cache-Control": "public, max-age=3600"})
+
     app.mount(static_url, StaticFiles(directory=str(STATIC_DIR)), name="docs-static")
 
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url, title=f"{title} - Swagger UI",
             swagger_js_url=f"{static_url}/swagger-ui-bundle.js", swagger_css_url=f"{static_url}/swagger-ui.css",
             swagger_favicon_url=f"{static_url}/favicon.png",
             swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True,
                                    "validatorUrl": None})
+        page.headers.update(headers)
+        return page
 
     @app.get(redoc_url, include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=openapi_url, title=f"{title} - ReDoc",
-                              redoc_js_url=f"{static_url}/redoc.standalone.js",
+        page = get_redoc_html(openapi_url=openapi_url, title=f"{title} - ReDoc", redoc_js_url=f"{docs_url}/redoc.js",
                               redoc_favicon_url=f"{static_url}/favicon.png", with_google_fonts=False)
+        page.headers.update(headers)
+        return page
