@@ -89,8 +89,8 @@ def refine_operation(operation: dict[str, Any], security: list[dict[str, list[st
     responses.pop("422", None)
     responses.setdefault("400", {"description": _ERROR_DESCRIPTIONS["400"]})
     if security is not None:
-        operation["security"] = security
-        if security is not OPTIONAL:
+        operation["security"] = [dict(requirement) for requirement in security]
+        if {} not in security:  # not optional: a missing or bad token is a 401
             responses.setdefault("401", {"description": _ERROR_DESCRIPTIONS["401"]})
     if staff:
         responses.setdefault("403", {"description": _ERROR_DESCRIPTIONS["403"]})
