@@ -200,6 +200,12 @@ class TestDocsAndHealth:
         assert doc["x-tagGroups"] == [{"name": "catalog", "tags": ["products"]}, {"name": "identity", "tags": ["users"]}]
         assert set(doc["components"]["securitySchemes"]) == {"bearer", "anonToken"}
 
+    def test_merge_groups_a_tag_two_services_share_once(self) -> None:
+        doc = merge({service: {"paths": {path: {"get": {"tags": ["credits"], "responses": {}}}}}
+                     for service, path in (("payments", "/api/v1/credits/purchase"), ("generation", "/api/v1/credits"))})
+        assert doc["tags"] == [{"name": "credits"}]
+        assert doc["x-tagGroups"] == [{"name": "generation", "tags": ["credits"]}]
+
     async def test_docs_pages_are_served_from_packaged_assets(self, gateway) -> None:
         docs = (await gateway.client.get("/api/docs")).text
         redoc = (await gateway.client.get("/api/redoc")).text

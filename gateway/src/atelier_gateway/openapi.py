@@ -58,9 +58,10 @@ def merge(documents: dict[str, dict[str, Any]], *, version: str = "0.1.0") -> di
             if name not in SHARED_SCHEMAS:
                 merged["components"]["schemas"][f"{service}__{name}"] = _rename_refs(schema, service)
         known = {tag["name"] for tag in merged["tags"]}
-        merged["tags"].extend({"name": tag, "description": f"Served by {service}"} for tag in tags if tag not in known)
-        if tags:
-            merged["x-tagGroups"].append({"name": service, "tags": tags})
+        new = [tag for tag in tags if tag not in known]  # a tag two services use is grouped once
+        merged["tags"].extend({"name": tag} for tag in new)
+        if new:
+            merged["x-tagGroups"].append({"name": service, "tags": new})
     return merged
 
 
