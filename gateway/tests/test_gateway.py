@@ -177,7 +177,7 @@ class TestDocsAndHealth:
         doc = (await gateway.client.get("/api/schema")).json()
         assert "/api/v1/catalog-thing" not in doc["paths"]  # not a catalog prefix: filtered
         assert not any(p.startswith("/internal") for p in doc["paths"])
-        assert {t["name"] for t in doc["tags"]} >= {"identity", "catalog"}
+        assert all(group["tags"] for group in doc["x-tagGroups"])  # no empty tag group
 
     def test_merge_prefixes_schemas_and_rewrites_refs(self) -> None:
         doc = merge({"catalog": {"paths": {"/api/v1/products": {"get": {"responses": {"200": {"content": {
@@ -187,9 +187,38 @@ class TestDocsAndHealth:
         assert ref == {"$ref": "#/components/schemas/catalog__Thing"}
         assert "catalog__Thing" in doc["components"]["schemas"]
 
-    async def test_docs_pages_are_served(self, gateway) -> None:
-        assert "swagger" in (await gateway.client.get("/api/docs")).text.lower()
-        assert "redoc" in (await gateway.client.get("/api/redoc")).text.lower()
+    def test_merge_keeps_one_error_schema_and_tags_every_group(self) -> None:
+        error = {"$ref": "#/components/schemas/Error"}
+        doc = merge({service: {"paths": {f"/api/v1/{path}": {"get": {"tags": [tag], "responses": {
+            "404": {"description": "x", "content": {"application/json": {"schema": error}}}}}}},
+            "components": {"schemas": {"Error": {"type": "object"}}}}
+            for service, path, tag in (("catalog", "products", "products"), ("identity", "users", "users"))})
+        for path in ("/api/v1/products", "/api/v1/users"):
+            assert doc["paths"][path]["get"]["responses"]["404"]["content"]["application/json"]["schema"] == error
+        assert "Error" in doc["components"]["schemas"] and "catalog__Error" not in doc["components"]["schemas"]
+        assert [t["name"] for t in doc["tags"]] == ["products", "users"]
+        assert doc["x-tagGroups"] == [{"name": "catalog", "tags": ["products"]}, {"name": "identity", "tags": ["users"]}]
+        assert set(doc["components"]["securitySchemes"]) == {"bearer", "anonToken"}
+
+    def test_merge_groups_a_tag_two_services_share_once(self) -> None:
+        doc = merge({service: {"paths": {path: {"get": {"tags": ["credits"], "responses": {}}}}}
+                     for service, path in (("payments", "/api/v1/credits/purchase"), ("generation", "/api/v1/credits"))})
+        assert doc["tags"] == [{"name": "credits"}]
+        assert doc["x-tagGroups"] == [{"name": "generation", "tags": ["credits"]}]
+
+    async def test_docs_pages_are_served_from_packaged_assets(self, gateway) -> None:
+        docs = (await gateway.client.get("/api/docs")).text
+        redoc = (await gateway.client.get("/api/redoc")).text
+        assert "swagger" in docs.lower() and "redoc" in redoc.lower()
+        for page in (docs, redoc):
+            assert "cdn.jsdelivr.net" not in page and "fonts.googleapis.com" not in page and "tiangolo" not in page
+        for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"):
+            r = await gateway.client.get(f"/api/docs/static/{asset}")
+            assert r.status_code == 200 and len(r.content) > 100, asset
+        redoc_js = await gateway.client.get("/api/docs/redoc.js")
+        assert redoc_js.status_code == 200 and b"cdn.redoc.ly" not in redoc_js.content
+        csp = (await gateway.client.get("/api/docs")).headers["content-security-policy"]
+        assert "default-src 'self'" in csp
 
     async def test_health_is_503_when_a_service_is_not_ready(self, gateway) -> None:
         r = await gateway.client.get("/api/health")

@@ -10,13 +10,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
+from atelier_common.openapi import install_docs
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.responses import JSONBytes
 from atelier_common.service import make_bus
@@ -98,13 +97,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     async def schema(request: Request) -> JSONBytes:
         return JSONBytes(await request.app.state.openapi.document())
 
-    @app.get("/api/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/schema", title="Atelier API")
-
-    @app.get("/api/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url="/api/schema", title="Atelier API")
+    install_docs(app, openapi_url="/api/schema", docs_url="/api/docs", redoc_url="/api/redoc", title="Atelier API")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)
     async def jwks(request: Request) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """One OpenAPI 3.1 document for the whole platform, merged from the services' own documents.
 
 Component schemas are prefixed with the service name (and every `$ref` rewritten) so two
-services may both have a `ProductRead` without clashing. Only public routes are kept.
+services may both have a `ProductRead` without clashing; the schemas every service shares (the
+error format) are kept once, unprefixed. Only public routes are kept. The tags are those the
+operations carry, grouped by service (`x-tagGroups`, which ReDoc shows), so no group is empty.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from atelier_common.openapi import SECURITY_SCHEMES, SHARED_SCHEMAS
 from atelier_gateway.routing import resolve
 
 _REF_PREFIX = "#/components/schemas/"
@@ -21,7 +24,8 @@ def _rename_refs(node: Any, service: str) -> Any:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX):
+            if (key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX)
+                    and value[len(_REF_PREFIX):] not in SHARED_SCHEMAS):
                 out[key] = f"{_REF_PREFIX}{service}__{value[len(_REF_PREFIX):]}"
             else:
                 out[key] = _rename_refs(value, service)
@@ -37,20 +41,27 @@ def merge(documents: dict[str, dict[str, Any]], *, version: str = "0.1.0") -> di
         "info": {"title": "Atelier API", "version": version,
                  "description": "Every public route of the Atelier platform, through the gateway."},
         "paths": {},
-        "components": {"schemas": {}, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-            "anonToken": {"type": "apiKey", "in": "header", "name": "X-Anonymous-Token"},
-        }},
+        "components": {"schemas": dict(SHARED_SCHEMAS), "securitySchemes": dict(SECURITY_SCHEMES)},
         "tags": [],
+        "x-tagGroups": [],
     }
     for service, doc in sorted(documents.items()):
+        tags: list[str] = []
         for path, item in doc.get("paths", {}).items():
             if resolve(path) != service:
                 continue  # internal and health routes stay private
             merged["paths"][path] = _rename_refs(item, service)
+            for operation in item.values():
+                if isinstance(operation, dict):
+                    tags.extend(t for t in operation.get("tags", ()) if t not in tags)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
-            merged["components"]["schemas"][f"{service}__{name}"] = _rename_refs(schema, service)
-        merged["tags"].append({"name": service})
+            if name not in SHARED_SCHEMAS:
+                merged["components"]["schemas"][f"{service}__{name}"] = _rename_refs(schema, service)
+        known = {tag["name"] for tag in merged["tags"]}
+        new = [tag for tag in tags if tag not in known]  # a tag two services use is grouped once
+        merged["tags"].extend({"name": tag} for tag in new)
+        if new:
+            merged["x-tagGroups"].append({"name": service, "tags": new})
     return merged
 
 

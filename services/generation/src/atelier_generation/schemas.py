@@ -45,6 +45,10 @@ class Filters(_Input):
 
 
 class JobCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"prompt": "A watercolour fox reading a book under an oak tree", "filters": {"lighting": "golden hour"},
+         "batch_size": 2, "model": "flux-pro"}]})
+
     prompt: Prompt
     filters: Filters = Filters()
     batch_size: Annotated[int, Field(strict=True, ge=1, le=4)] = 1
@@ -264,6 +268,10 @@ ContentTypeName = Annotated[str, StringConstraints(strict=True, strip_whitespace
 
 class BookCreate(_Input):
     """A new book, or the whole of one (PUT)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"title": "Milo and the Moon Lantern", "description": "A bedtime adventure about a brave little fox.",
+         "age_range": "3-6", "style": "watercolour", "language": "en"}]})
 
     title: Title
     description: LongText = ""

@@ -47,6 +47,10 @@ class Request(InputModel):
 
 
 class RegisterRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "email": "ada@example.com", "password": "correct horse battery staple",
+        "password_confirm": "correct horse battery staple", "first_name": "Ada", "last_name": "Lovelace"}]})
+
     email: EmailStr = Field(max_length=320)
     password: Password
     password_confirm: str
@@ -66,6 +70,9 @@ class RegisterRequest(Request):
 
 
 class LoginRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada@example.com", "password": "correct horse battery staple"}]})
+
     # The email or the username (S4); S3 clients send the email as `username`.
     email: str = Field(min_length=1, max_length=320, validation_alias=AliasChoices("email", "username"))
     password: Password

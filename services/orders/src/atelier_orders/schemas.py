@@ -86,6 +86,12 @@ class OrderItemCreate(_Input):
 class OrderCreate(_Input):
     """From the cart (no `items`) or from explicit `items`; S0's field names are accepted too."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"items": [{"sku": "CARR-WHITE-001", "quantity": 2}],
+         "shipping_address_id": "3f2b8c1e-5d4a-4e6f-9a7b-2c1d0e9f8a7b"},
+        {},
+    ]})
+
     items: Annotated[list[OrderItemCreate], Field(min_length=1, max_length=MAX_LINES)] | None = None
     shipping_address_id: uuid.UUID | None = Field(
         default=None, validation_alias=AliasChoices("shipping_address_id", "delivery_address_id"))

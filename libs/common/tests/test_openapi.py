@@ -1,0 +1,109 @@
+"""A service's OpenAPI document (issue 13): security from the principal dependency, 400 not 422,
+error responses with the one error schema, every operation tagged; docs pages with no CDN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from atelier_common.auth import AnonPrincipal, OptionalPrincipal, StaffPrincipal, UserPrincipal, require_user
+from atelier_common.openapi import install_docs, install_openapi
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+class Body(BaseModel):
+    name: str
+
+
+def _app() -> FastAPI:
+    app = FastAPI(docs_url=None, redoc_url=None)
+    open_router = APIRouter(prefix="/api/v1/things", tags=["things"])
+
+    @open_router.get("")
+    async def public() -> dict[str, str]:
+        return {}
+
+    @open_router.get("/maybe")
+    async def optional(caller: OptionalPrincipal) -> dict[str, str]:
+        return {}
+
+    @open_router.post("", responses={404: {"description": "No such thing"}, 409: {"description": "Taken"}})
+    async def user(body: Body, caller: UserPrincipal) -> dict[str, str]:
+        return {}
+
+    @open_router.post("/anon")
+    async def anon(body: Body, caller: AnonPrincipal) -> dict[str, str]:
+        return {}
+
+    @open_router.delete("/{thing_id}")
+    async def staff(thing_id: int, caller: StaffPrincipal) -> dict[str, str]:
+        return {}
+
+    guarded = APIRouter(prefix="/api/v1/guarded", dependencies=[require_user])  # untagged, guarded by the router
+
+    @guarded.get("")
+    async def by_router() -> dict[str, str]:
+        return {}
+
+    app.include_router(open_router)
+    app.include_router(guarded)
+    install_openapi(app, "things")
+    install_docs(app, openapi_url="/openapi.json", docs_url="/docs", redoc_url="/redoc", title="Things")
+    return app
+
+
+def _op(doc: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    operation: dict[str, Any] = doc["paths"][path][method]
+    return operation
+
+
+def test_security_follows_the_principal_dependency() -> None:
+    doc = _app().openapi()
+    assert "security" not in _op(doc, "get", "/api/v1/things")
+    assert _op(doc, "get", "/api/v1/things/maybe")["security"] == [{}, {"bearer": []}, {"anonToken": []}]
+    assert _op(doc, "post", "/api/v1/things")["security"] == [{"bearer": []}]
+    assert _op(doc, "post", "/api/v1/things/anon")["security"] == [{"bearer": []}, {"anonToken": []}]
+    assert _op(doc, "delete", "/api/v1/things/{thing_id}")["security"] == [{"bearer": []}]
+    assert _op(doc, "get", "/api/v1/guarded")["security"] == [{"bearer": []}]
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "anonToken"}
+    assert doc["components"]["securitySchemes"]["anonToken"]["name"] == "X-Anonymous-Token"
+
+
+def test_no_422_and_every_error_has_the_error_schema() -> None:
+    doc = _app().openapi()
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    assert set(doc["components"]["schemas"]["ErrorBody"]["required"]) == {"code", "message", "details"}
+    for item in doc["paths"].values():
+        for operation in item.values():
+            assert "422" not in operation["responses"]
+            assert "400" in operation["responses"]
+            for status, response in operation["responses"].items():
+                if status[0] in "45":
+                    assert response["content"]["application/json"]["schema"] == ERROR
+    created = _op(doc, "post", "/api/v1/things")["responses"]
+    assert {"400", "401", "404", "409"} <= set(created) and created["409"]["description"] == "Taken"
+    assert {"401", "403"} <= set(_op(doc, "delete", "/api/v1/things/{thing_id}")["responses"])
+    assert "401" not in _op(doc, "get", "/api/v1/things/maybe")["responses"]
+
+
+def test_every_operation_is_tagged() -> None:
+    doc = _app().openapi()
+    assert _op(doc, "get", "/api/v1/guarded")["tags"] == ["things"]  # the service's name when untagged
+    assert _op(doc, "get", "/api/v1/things")["tags"] == ["things"]
+
+
+async def test_docs_pages_load_nothing_from_another_host() -> None:
+    app = _app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        for page in ("/docs", "/redoc"):
+            r = await client.get(page)
+            assert r.status_code == 200 and "default-src 'self'" in r.headers["content-security-policy"]
+            assert "https://" not in r.text, page
+        for asset in ("/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css", "/docs/redoc.js"):
+            assert (await client.get(asset)).status_code == 200, asset
+        assert b"cdn.redoc.ly" not in (await client.get("/docs/redoc.js")).content
+        assert (await client.get("/openapi.json")).json()["paths"]
