@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from starlette.types import Message, Receive, Scope
+from starlette.types import Receive, Scope
 
 from atelier_common.errors import AtelierError
+from atelier_common.inputs import replay
 from atelier_gateway.settings import GatewaySettings
 
 _UPLOAD_TYPES = (b"multipart/", b"application/octet-stream", b"image/")
@@ -87,7 +88,7 @@ async def read_bounded_body(scope: Scope, receive: Receive, settings: GatewaySet
         except TimeoutError:
             raise BodyTimeout() from None
         if message["type"] != "http.request":  # the client went away: nothing to forward
-            return _replay([message], receive)
+            return replay([message], receive)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -95,15 +96,4 @@ async def read_bounded_body(scope: Scope, receive: Receive, settings: GatewaySet
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replayed
+    return replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive)

@@ -109,7 +109,7 @@ class InputGuard:
         while more:
             message = await receive()
             if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message], receive), send)
+                await self.app(scope, replay([message], receive), send)
                 return
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
@@ -120,10 +120,10 @@ class InputGuard:
             except ValueError as exc:  # orjson.JSONDecodeError is a ValueError too (bad UTF-8, lone surrogate)
                 await _refusal("body", str(exc))(scope, receive, send)
                 return
-        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
+        await self.app(scope, replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
     """A `receive` that gives back what was already read, then the real one (a disconnect)."""
     pending = list(messages)
 

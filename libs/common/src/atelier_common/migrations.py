@@ -126,3 +126,15 @@ def create_idempotency_table() -> None:
 
 def drop_idempotency_table() -> None:
     op.drop_table("idempotency_key")
+
+
+def create_owner_table(name: str) -> None:
+    """A table of `atelier_common.owners.OwnerRow` (`cart_owner`, …); call from a service's migration."""
+    op.create_table(
+        name,
+        sa.Column("owner_id", sa.Uuid(), primary_key=True),
+        sa.Column("claimed_by", sa.Uuid(), nullable=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from atelier_common.migrations import create_owner_table
+
 revision: str = "cart_0003"
 down_revision: str | None = "cart_0002"
 branch_labels: str | Sequence[str] | None = None
@@ -20,14 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "cart_owner",
-        sa.Column("owner_id", sa.Uuid(), primary_key=True),
-        sa.Column("claimed_by", sa.Uuid(), nullable=True),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    create_owner_table("cart_owner")
     op.create_table(
         "cleared_order",
         sa.Column("order_id", sa.Uuid(), primary_key=True),

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from atelier_common.migrations import create_owner_table
+
 revision: str = "catalog_0007"
 down_revision: str | None = "catalog_0006"
 branch_labels: str | Sequence[str] | None = None
@@ -31,14 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_table(
-        "catalog_owner",
-        sa.Column("owner_id", sa.Uuid(), primary_key=True),
-        sa.Column("claimed_by", sa.Uuid(), nullable=True),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    create_owner_table("catalog_owner")
 
 
 def downgrade() -> None:

@@ -10,8 +10,9 @@ that the credits go to the user instead of an abandoned wallet, and nothing outl
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from atelier_common.migrations import create_owner_table
 
 revision: str = "generation_0004"
 down_revision: str | None = "generation_0003"
@@ -20,14 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "generation_owner",
-        sa.Column("owner_id", sa.Uuid(), primary_key=True),
-        sa.Column("claimed_by", sa.Uuid(), nullable=True),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    create_owner_table("generation_owner")
 
 
 def downgrade() -> None:

@@ -9,8 +9,9 @@ the erasure is remembered here, so the orders a late claim moves to the user are
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from atelier_common.migrations import create_owner_table
 
 revision: str = "orders_0004"
 down_revision: str | None = "orders_0003"
@@ -19,14 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "order_owner",
-        sa.Column("owner_id", sa.Uuid(), primary_key=True),
-        sa.Column("claimed_by", sa.Uuid(), nullable=True),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
+    create_owner_table("order_owner")
 
 
 def downgrade() -> None:
