@@ -60,3 +60,38 @@ def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgr
     message = topology.check_connection_budget()
     assert message is not None and "max_connections" in message and "PgBouncer" in message
     assert Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/").check_connection_budget() is None
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_server_is_one_clear_line_before_anything_is_created(tmp_path: Path) -> None:
+    port = _closed_port()
+    down = Topology(postgres=f"postgresql://postgres@127.0.0.1:{port}", amqp="amqp://guest:guest@127.0.0.1/",
+                    data_dir=tmp_path / "data")
+    message = down.unreachable()
+    assert message is not None and message.startswith(f"PostgreSQL at postgresql://postgres@127.0.0.1:{port}")
+    assert "--postgres" in message and "\n" not in message
+    assert down.run() == 2
+    assert not (tmp_path / "data").exists()  # nothing created: no keys, no databases
+
+
+def test_an_unreachable_broker_is_named(postgres_server_url: str) -> None:
+    port = _closed_port()
+    message = Topology(postgres=postgres_server_url, amqp=f"amqp://guest:guest@127.0.0.1:{port}/").unreachable()
+    assert message is not None and message.startswith(f"RabbitMQ at 127.0.0.1:{port} is unreachable")
+
+
+def test_a_child_that_fails_slowly_still_trips_the_restart_limit() -> None:
+    topology = Topology(postgres="postgresql://x", amqp="amqp://x")
+    # One restart every 30 s: never 6 in a minute, but 11 in ten minutes.
+    times = [30.0 * n for n in range(11)]
+    assert not topology.too_many_restarts(times[:10], now=times[9])
+    assert topology.too_many_restarts(times, now=times[10])
+    # A burst trips the per-minute limit.
+    assert topology.too_many_restarts([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], now=6.0)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -164,12 +164,29 @@ def seed(products: Annotated[int, typer.Option(help="how many generated products
     async def run() -> None:
         db = Database(settings.resolved_database_url, service="catalog")
         try:
-            added = await seed_bulk(db, products)
+            with _progress(f"seeding {products:,} products", products) as advance:
+                added = await seed_bulk(db, products, progress=advance)
         finally:
             await db.dispose()
         typer.echo(f"catalog: {added} products added")
 
     asyncio.run(run())
+
+
+@contextlib.contextmanager
+def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (plain lines when it is not a terminal); yields `advance(done)`."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda done: console.print(f"{description}: {done:,} / {total:,}")
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 @users_app.command("create")

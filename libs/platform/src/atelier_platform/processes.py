@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,9 @@ class Topology:
     api_workers: dict[str, int] = field(default_factory=dict)
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
+    # A child that fails slowly (each run lasting a while) trips this wider limit instead.
+    max_restarts_per_window: int = 10
+    restart_window_seconds: float = 600.0
     # When set, the relay, consumer and worker processes serve /health, /ready and /metrics on
     # consecutive ports from here (ATELIER_PROBE_PORT), in the order of `commands()`.
     probe_base_port: int = 0
@@ -145,12 +150,36 @@ class Topology:
         for index, (name, proc) in enumerate(self.children):
             if proc.poll() is None:
                 continue
-            recent = [t for t in restarts.get(name, []) if now - t < 60] + [now]
+            recent = [t for t in restarts.get(name, []) if now - t < self.restart_window_seconds] + [now]
             restarts[name] = recent
-            if len(recent) > self.max_restarts_per_minute:
+            if self.too_many_restarts(recent, now):
                 return name
             print(f"{name} exited with {proc.returncode}; starting it again", file=sys.stderr, flush=True)
             self.children[index] = (name, self._spawn(name))
+        return None
+
+    def too_many_restarts(self, times: list[float], now: float) -> bool:
+        """Restarts at `times`: too many in the last minute, or in the wider window (slow failures)."""
+        in_minute = sum(1 for t in times if now - t < 60)
+        in_window = sum(1 for t in times if now - t < self.restart_window_seconds)
+        return in_minute > self.max_restarts_per_minute or in_window > self.max_restarts_per_window
+
+    def unreachable(self) -> str | None:
+        """One line naming the server that does not answer and what to do, or None."""
+        try:
+            with psycopg.connect(_libpq_url(self.postgres), dbname="postgres", connect_timeout=3):
+                pass
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return (f"PostgreSQL at {self.postgres} is unreachable ({reason}); start it (e.g. `pg_ctlcluster "
+                    f"<version> main start`, or `docker compose -f deploy/compose.yaml up -d postgres`) or pass --postgres")
+        broker = urllib.parse.urlsplit(self.amqp)
+        try:
+            socket.create_connection((broker.hostname or "127.0.0.1", broker.port or 5672), timeout=3).close()
+        except OSError as exc:
+            return (f"RabbitMQ at {broker.hostname}:{broker.port or 5672} is unreachable ({exc.strerror or exc}); "
+                    f"start it (e.g. `rabbitmq-server -detached`, or `docker compose -f deploy/compose.yaml up -d "
+                    f"rabbitmq`) or pass --amqp")
         return None
 
     def wait_ready(self, timeout: float = 120.0) -> bool:
@@ -182,7 +211,8 @@ class Topology:
         self.children.clear()
 
     def run(self) -> int:
-        if problem := self.check_connection_budget():
+        # Before anything is created: one clear line, not a traceback, when a server is missing.
+        if problem := self.unreachable() or self.check_connection_budget():
             print(f"atelier up: {problem}", file=sys.stderr, flush=True)
             return 2
         self.prepare()
@@ -203,8 +233,8 @@ class Topology:
             restarts: dict[str, list[float]] = {}
             while not stopping:
                 if failing := self.restart_exited(restarts):
-                    print(f"{failing} keeps exiting; stopping", file=sys.stderr, flush=True)
-                    break
+                    print(f"atelier up: {failing} keeps exiting; stopping everything", file=sys.stderr, flush=True)
+                    return 1
                 time.sleep(0.5)
         finally:
             self.stop()

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -192,7 +192,8 @@ def _sql_array(values: tuple[str, ...]) -> str:
     return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: CatalogContext | None = None) -> int:
+async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: CatalogContext | None = None,
+                    progress: Callable[[int], None] | None = None) -> int:
     """Insert `n` more physical products spread over the demo categories, fast: PostgreSQL builds
     them server-side with `generate_series`, SQLite takes batches of executemany. Names mix a
     stone, a form and a finish so that search has realistic matches; about 1 in 100 is inactive
@@ -213,6 +214,8 @@ async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: 
                 await session.execute(text(_BULK_SQL), {"run": run, "start": done + 1, "stop": done + size,
                                                         "categories": [str(c) for c in leaf_ids]})
         done += size
+        if progress is not None:
+            progress(done)
     # VACUUM also sets the visibility map, so list pages can be answered from indexes alone.
     async with db.engine.connect() as connection:
         connection = await connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -10,7 +10,10 @@ async def test_seed_bulk_adds_n_searchable_products_in_demo_categories(harness: 
     await seed_demo_data(harness.runtime.db, harness.runtime.context)
     before = (await harness.client.get("/api/v1/products")).json()["count"]
 
-    assert await seed_bulk(harness.runtime.db, 250, batch=100, context=harness.runtime.context) == 250
+    reported: list[int] = []
+    assert await seed_bulk(harness.runtime.db, 250, batch=100, context=harness.runtime.context,
+                           progress=reported.append) == 250
+    assert reported == [100, 200, 250]  # the CLI's progress bar follows these
     await seed_bulk(harness.runtime.db, 10, context=harness.runtime.context)  # a second run adds more, no key collides
 
     everything = (await harness.client.get("/api/v1/products", params={"limit": 100})).json()
