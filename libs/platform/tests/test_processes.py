@@ -16,11 +16,13 @@ def _commands(**kwargs) -> dict[str, list[str]]:
     return {name: command for name, command, _ in topology.commands()}
 
 
-def test_split_topology_runs_api_relay_and_consumer_per_service_and_one_gateway() -> None:
+def test_split_topology_runs_api_relay_consumer_and_housekeeping_per_service_and_one_gateway() -> None:
     commands = _commands()
     for service in SERVICES:
-        assert {f"{service}-api", f"{service}-relay", f"{service}-consumer"} <= set(commands)
+        assert {f"{service}-api", f"{service}-relay", f"{service}-consumer", f"{service}-housekeeping"} <= set(commands)
+        assert commands[f"{service}-housekeeping"][-4:] == ["worker", service, "--role", "housekeeping"]
     assert "generation-worker" in commands and "gateway" in commands
+    assert not any(name.endswith("-housekeeping") for name in _commands(split=False))  # in the one process
 
 
 def test_api_workers_scale_one_service_out() -> None:
@@ -41,7 +43,7 @@ def test_probe_ports_for_every_process_without_an_api() -> None:
     topology = Topology(postgres="postgresql://pg", amqp="amqp://mq", data_dir=Path("/tmp/x"), probe_base_port=9300)
     ports = {name: extra.get("ATELIER_PROBE_PORT") for name, _, extra in topology.commands()}
     probed = {name: port for name, port in ports.items() if port}
-    assert set(probed) == {name for name in ports if name.endswith(("-relay", "-consumer", "-worker"))}
+    assert set(probed) == {name for name in ports if name.endswith(("-relay", "-consumer", "-worker", "-housekeeping"))}
     assert sorted(int(p) for p in probed.values()) == list(range(9300, 9300 + len(probed)))
     assert not any(ports[name] for name in ports if name.endswith("-api") or name == "gateway")
     assert not any(extra for _, _, extra in Topology(postgres="p", amqp="a").commands() if "ATELIER_PROBE_PORT" in extra)
@@ -49,9 +51,10 @@ def test_probe_ports_for_every_process_without_an_api() -> None:
 
 def test_the_default_topology_fits_a_default_postgresql() -> None:
     topology = Topology(postgres="postgresql://postgres@127.0.0.1:5432/postgres", amqp="amqp://guest:guest@127.0.0.1/")
-    assert topology.connections_needed() <= 80  # 80 % of max_connections=100
+    # 6 × (api 7 + relay 1 + consumer 3 + housekeeping 1) + generation's worker 3
+    assert topology.connections_needed() == 75 <= 80  # 80 % of max_connections=100
     scaled = Topology(postgres=topology.postgres, amqp=topology.amqp, api_workers={"catalog": 2})
-    assert scaled.connections_needed() == topology.connections_needed() + 8
+    assert scaled.connections_needed() == topology.connections_needed() + 7
 
 
 def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgres_server_url: str) -> None:

@@ -27,12 +27,14 @@ AfterCommit = Callable[[], Awaitable[None] | None]
 
 
 # (kept, overflow) connections per process role: requests need a few at once; the relay one at a
-# time; consumers one per event in flight; the worker one per short step. A process's pool is the
-# sum over its roles. The default `atelier up` topology (6 services split api/relay/consumer, plus
-# generation's worker) then needs at most 6 × (8 + 1 + 3) + 3 = 75 connections: under 80 % of
-# PostgreSQL's default max_connections of 100. More replicas: raise max_connections or put
-# PgBouncer (transaction pooling) in front.
-ROLE_POOLS: dict[str, tuple[int, int]] = {"api": (4, 4), "relay": (1, 0), "consumer": (2, 1), "worker": (2, 1)}
+# time; consumers one per event in flight; the worker one per short step; housekeeping one batch
+# at a time. A process's pool is the sum over its roles. The default `atelier up` topology (6
+# services split api/relay/consumer/housekeeping, plus generation's worker) then needs at most
+# 6 × (7 + 1 + 3 + 1) + 3 = 75 connections: under 80 % of PostgreSQL's default max_connections of
+# 100 (the API's overflow went from 4 to 3 to make room for the housekeeping processes). More
+# replicas: raise max_connections or put PgBouncer (transaction pooling) in front.
+ROLE_POOLS: dict[str, tuple[int, int]] = {"api": (4, 3), "relay": (1, 0), "consumer": (2, 1), "worker": (2, 1),
+                                          "housekeeping": (1, 0)}
 
 
 def pool_for_roles(roles: Iterable[str], pool_size: int | None = None,

@@ -26,7 +26,7 @@ header through one dependency and runs its single service call inside it:
 - Scope: the service, the route (method and path template) and the caller (user id, else
   anonymous id). The same key from another caller or on another route is another key.
 - Keys live `DEFAULT_TTL` (24 h, `expires_at`); an expired key is treated as new (its row is
-  taken over with a guarded UPDATE). Deleting expired rows is a later cleanup job's business.
+  taken over with a guarded UPDATE); housekeeping deletes expired rows (`sweep`).
 
 Each service that uses it creates the table in a migration with `migrations.create_idempotency_table()`.
 """
@@ -53,6 +53,7 @@ from atelier_common.auth import Principal, get_principal
 from atelier_common.columns import UtcDateTime, utcnow
 from atelier_common.db import SessionDep
 from atelier_common.errors import AtelierError, ValidationFailed
+from atelier_common.housekeeping import Sweep, expired
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -227,3 +228,9 @@ async def idempotency(request: Request, session: SessionDep,
 
 # A route's parameter: `idempotency: IdempotencyDep`, then `return await idempotency.run(...)`.
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+
+
+def sweep() -> Sweep:
+    """Housekeeping: expired keys go (a key past `expires_at` is treated as new anyway; `claim`
+    handles a row deleted under it)."""
+    return expired("idempotency_keys", IdempotencyKey, lambda now: col(IdempotencyKey.expires_at) < now)

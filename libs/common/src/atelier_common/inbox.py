@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, DateTime
@@ -23,6 +23,7 @@ from atelier_common import metrics
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
+from atelier_common.housekeeping import Sweep, expired
 from atelier_common.transient import retry_transient
 
 C = TypeVar("C")
@@ -100,3 +101,10 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
             await handle_unrecorded(db, envelope, event, handler, context)
 
     bus.subscribe(consumer, by_type.keys(), dispatch)
+
+
+def sweep(retention: timedelta) -> Sweep:
+    """Housekeeping: inbox rows applied longer than `retention` ago go. The window must outlast
+    every redelivery of an event (settings.inbox_floor says why and refuses a shorter one): a
+    copy arriving after its row is gone would be applied a second time."""
+    return expired("inbox", InboxMessage, lambda now: col(InboxMessage.processed_at) < now - retention)

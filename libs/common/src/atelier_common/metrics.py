@@ -1,4 +1,4 @@
-"""Prometheus metrics of every process (`/metrics`): requests, events, outbox, queues.
+"""Prometheus metrics of every process (`/metrics`): requests, events, outbox, queues, housekeeping.
 
 Counters and histograms are updated where things happen (the access-log middleware, the bus);
 gauges that need a query (outbox backlog and age, queue and dead-letter depths) are refreshed at
@@ -41,6 +41,12 @@ OUTBOX_OLDEST_AGE = Gauge("atelier_outbox_oldest_age_seconds", "Age of the oldes
 QUEUE_MESSAGES = Gauge("atelier_queue_messages", "Messages waiting in a consumer's queue (consumer lag)",
                        ["consumer", "queue"])
 DLQ_MESSAGES = Gauge("atelier_dlq_messages", "Messages in a consumer's dead-letter queue", ["consumer"])
+HOUSEKEEPING_ROWS = Counter("atelier_housekeeping_rows_deleted", "Rows past retention that housekeeping deleted",
+                            ["service", "sweep"])
+HOUSEKEEPING_PASSES = Counter("atelier_housekeeping_passes", "Housekeeping passes, by outcome (ok, error)",
+                              ["service", "outcome"])
+HOUSEKEEPING_LAST_SUCCESS = Gauge("atelier_housekeeping_last_success_timestamp_seconds",
+                                  "When the last housekeeping pass without a failed sweep ended", ["service"])
 
 Refresh = Callable[[], Awaitable[None]]
 _refreshers: list[Refresh] = []

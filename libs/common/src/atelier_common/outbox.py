@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate
@@ -22,6 +22,7 @@ from atelier_common.columns import UtcDateTime
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
+from atelier_common.housekeeping import Sweep, expired
 from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
@@ -165,3 +166,10 @@ class OutboxRelay:
         if oldest is not None and oldest.tzinfo is None:  # SQLite hands back naive UTC
             oldest = oldest.replace(tzinfo=UTC)
         return int(count), (_now() - oldest).total_seconds() if oldest is not None else 0.0
+
+
+def sweep(retention: timedelta) -> Sweep:
+    """Housekeeping: published rows older than `retention` go. An unpublished row never does,
+    however old: it is an event still owed to the other services."""
+    return expired("outbox_sent", OutboxMessage, lambda now: (col(OutboxMessage.sent_at).is_not(None))
+                   & (col(OutboxMessage.occurred_at) < now - retention))

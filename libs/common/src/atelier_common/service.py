@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -26,12 +27,14 @@ from fastapi.routing import APIRoute
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from atelier_common import inbox, outbox
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.db import Database, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
 from atelier_common.health import ProcessObservability, health_router
+from atelier_common.housekeeping import Housekeeper, Sweep
 from atelier_common.inbox import Subscriptions, subscribe_all
 from atelier_common.inputs import InputGuard
 from atelier_common.migrations import upgrade
@@ -42,12 +45,14 @@ from atelier_common.telemetry import forward_request_id, instrument_app, setup_l
 
 log = logging.getLogger("atelier.service")
 
-ROLES_ALL = frozenset({"api", "relay", "consumer", "worker"})
+ROLES_ALL = frozenset({"api", "relay", "consumer", "worker", "housekeeping"})
 Hook = Callable[["Runtime"], Awaitable[None]]
 C = TypeVar("C")
 U = TypeVar("U", bound="UseCase[Any]")
 # Builds a service's context at start and closes it at stop (an async context manager).
 ContextFactory = Callable[["Runtime"], AbstractAsyncContextManager[Any]]
+# A service's own housekeeping rules, from its context (the outbox and inbox sweeps come with every service).
+SweepsFactory = Callable[[Any], Sequence[Sweep]]
 
 
 @dataclass
@@ -66,6 +71,8 @@ class ServiceSpec:
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
     title: str | None = None
+    # What the `housekeeping` role deletes besides published outbox rows and old inbox rows.
+    housekeeping: SweepsFactory | None = None
 
 
 class Runtime:
@@ -91,6 +98,7 @@ class Runtime:
                                       issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
+        self.housekeeper: Housekeeper | None = None
         self.context: Any = None
         self.observability: ProcessObservability | None = None
         self._stack = AsyncExitStack()
@@ -125,11 +133,27 @@ class Runtime:
             await self.bus.start()
         if "relay" in self.roles:
             await self.relay.start(listen="api" not in self.roles)
+        if "housekeeping" in self.roles:
+            self.housekeeper = self.build_housekeeper()
+            await self.housekeeper.start()
+
+    def build_housekeeper(self) -> Housekeeper:
+        """The housekeeping loop of this service: the outbox and inbox sweeps and the service's own."""
+        s = self.settings
+        sweeps = [outbox.sweep(timedelta(days=s.outbox_retention_days)),
+                  inbox.sweep(timedelta(days=s.inbox_retention_days))]
+        if self.spec.housekeeping is not None:
+            sweeps.extend(self.spec.housekeeping(self.context))
+        return Housekeeper(self.db, sweeps, service=self.spec.name, batch_size=s.housekeeping_batch_size,
+                           interval_seconds=s.housekeeping_interval_seconds,
+                           start_delay_seconds=s.housekeeping_start_delay_seconds)
 
     async def stop(self) -> None:
         if self.observability is not None:
             await self.observability.close()
         await self.relay.stop()
+        if self.housekeeper is not None:
+            await self.housekeeper.stop()
         for hook in reversed(self.spec.on_shutdown):
             await hook(self)
         if self._owns_bus:
@@ -206,7 +230,8 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
 
 
 async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: frozenset[str]) -> None:
-    """A process with no HTTP server: the relay and/or the consumers of one service."""
+    """A process with no HTTP server: the relay, the consumers, the job worker and/or the
+    housekeeping of one service."""
     setup_logging(settings, spec.name)
     settings = settings.with_install_secrets()
     runtime = Runtime(spec, settings, roles=roles)

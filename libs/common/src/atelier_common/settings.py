@@ -6,10 +6,11 @@ Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the share
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from atelier_common.keys import install_secret
@@ -51,7 +52,8 @@ class AtelierSettings(BaseSettings):
     # Session settings for every PostgreSQL connection (libpq `options`); see DEFAULT_POSTGRES_OPTIONS.
     postgres_options: str = DEFAULT_POSTGRES_OPTIONS
     # Which parts of a service this process runs: the HTTP API, the outbox relay, the consumers.
-    roles: set[Literal["api", "relay", "consumer", "worker"]] = {"api", "relay", "consumer", "worker"}
+    roles: set[Literal["api", "relay", "consumer", "worker", "housekeeping"]] = {
+        "api", "relay", "consumer", "worker", "housekeeping"}
     # Apply this service's migrations at start (embedded mode, tests); `atelier migrate` otherwise.
     auto_migrate: bool = True
     bus: Literal["memory", "rabbitmq"] = "memory"
@@ -90,6 +92,19 @@ class AtelierSettings(BaseSettings):
     consumer_max_retries: int = 5
     consumer_retry_delay_ms: int = 500
     http_timeout_seconds: float = 10.0
+    # Housekeeping (the `housekeeping` role, `atelier_common.housekeeping`): a pass over the
+    # service's sweeps every interval, the first one this long after start; batches of this many rows.
+    housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
+    housekeeping_start_delay_seconds: float = Field(default=60.0, ge=0)
+    housekeeping_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Published outbox rows are deleted this long after they were written (unpublished rows never).
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    # Inbox rows (the event ids a consumer applied) are deleted this long after they were applied;
+    # see `inbox_floor` for why it has a floor.
+    inbox_retention_days: float = Field(default=7.0, gt=0)
+    # What anonymous visitors left (carts, addresses, books) is deleted once untouched this long:
+    # longer than the anonymous token's 4 weeks, so a visitor who can still come back finds it.
+    anonymous_retention_days: float = Field(default=30.0, ge=28)
 
     @classmethod
     def settings_customise_sources(
@@ -102,6 +117,14 @@ class AtelierSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         shared = EnvSettingsSource(settings_cls, env_prefix="ATELIER_", env_nested_delimiter="__")
         return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _inbox_outlasts_redelivery(self) -> AtelierSettings:
+        floor = inbox_floor(self.consumer_max_retries, self.consumer_retry_delay_ms)
+        if timedelta(days=self.inbox_retention_days) < floor:
+            raise ValueError(f"inbox_retention_days={self.inbox_retention_days} is shorter than the broker's "
+                             f"redelivery horizon ({floor}): a late copy of an applied event would apply twice")
+        return self
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> AtelierSettings:
@@ -157,6 +180,23 @@ class ServiceSettings(AtelierSettings):
         if not isinstance(settings, cls):
             raise TypeError(f"{type(settings).__name__} is not {cls.__name__}")
         return settings
+
+
+# Why the inbox has a floor: an inbox row is what makes a second copy of an event harmless, so it
+# must outlive every way a copy can still arrive after the first was applied — the relay
+# republishing a row whose "sent" mark was lost (seconds), the broker redelivering what a dying
+# consumer had not acknowledged, the retry queue's back-off (`consumer_retry_delay_ms` doubling
+# for `consumer_max_retries` attempts), a queue that waits while its consumers are down, and an
+# operator moving dead-lettered copies back. The last two last as long as an outage or a person
+# takes; one day on top of the back-off is the least we accept, and the README asks operators to
+# replay a dead-letter queue within the inbox window (7 days by default).
+INBOX_FLOOR_MARGIN = timedelta(days=1)
+
+
+def inbox_floor(max_retries: int, retry_delay_ms: int) -> timedelta:
+    """The shortest inbox retention accepted: the retry back-off horizon plus a day."""
+    backoff_ms = sum(retry_delay_ms * 2**attempt for attempt in range(max(max_retries, 0)))
+    return INBOX_FLOOR_MARGIN + timedelta(milliseconds=backoff_ms)
 
 
 def normalise_database_url(url: str) -> str:

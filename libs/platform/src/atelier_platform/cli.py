@@ -105,16 +105,17 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
 
 @app.command()
 def worker(service: Service,
-           role: Annotated[list[str], typer.Option(help="relay, consumer and/or worker")] = ["relay", "consumer"],  # noqa: B006 (typer reads a list default; it is never mutated)
+           role: Annotated[list[str], typer.Option(help="relay, consumer, worker and/or housekeeping")] = ["relay", "consumer"],  # noqa: B006 (typer reads a list default; it is never mutated)
            ) -> None:
-    """A process without HTTP: this service's outbox relay, event consumers and/or job worker."""
+    """A process without HTTP: this service's outbox relay, event consumers, job worker and/or
+    housekeeping (deletes what is past retention, `atelier_common.housekeeping`)."""
     from atelier_common.service import run_workers
 
     _check_service(service)
     spec = _spec(service)
     roles = frozenset(role)
-    if not roles or roles - {"relay", "consumer", "worker"}:
-        raise typer.BadParameter("roles are relay, consumer and worker")
+    if not roles or roles - {"relay", "consumer", "worker", "housekeeping"}:
+        raise typer.BadParameter("roles are relay, consumer, worker and housekeeping")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_workers(spec, _settings(service), roles))
 

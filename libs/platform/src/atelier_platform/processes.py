@@ -1,7 +1,7 @@
 """`atelier up`: the distributed topology as child processes on one machine.
 
-One process per service API, per outbox relay and per consumer group (or one per service
-with --no-split), plus the gateway; all against existing PostgreSQL and RabbitMQ servers.
+One process per service API, per outbox relay, per consumer group and per housekeeping loop
+(or one per service with --no-split), plus the gateway; all against existing PostgreSQL and RabbitMQ servers.
 A child that exits is started again, like a container orchestrator would (a child that keeps
 failing stops everything). Ctrl-C (or SIGTERM) stops every child cleanly.
 """
@@ -52,7 +52,7 @@ class Topology:
     # A child that fails slowly (each run lasting a while) trips this wider limit instead.
     max_restarts_per_window: int = 10
     restart_window_seconds: float = 600.0
-    # When set, the relay, consumer and worker processes serve /health, /ready and /metrics on
+    # When set, the relay, consumer, worker and housekeeping processes serve /health, /ready and /metrics on
     # consecutive ports from here (ATELIER_PROBE_PORT), in the order of `commands()`.
     probe_base_port: int = 0
 
@@ -89,6 +89,8 @@ class Topology:
                 out.append((f"{service}-consumer", [*cli, "worker", service, "--role", "consumer"], {}))
                 if service in WORKER_SERVICES:
                     out.append((f"{service}-worker", [*cli, "worker", service, "--role", "worker"], {}))
+                # Every service has sweeps (its published outbox rows and old inbox rows at least).
+                out.append((f"{service}-housekeeping", [*cli, "worker", service, "--role", "housekeeping"], {}))
             else:
                 out.append((service, serve, {}))
         out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port)], {}))
@@ -109,7 +111,7 @@ class Topology:
             if name == "gateway":
                 continue
             service, _, role = name.partition("-")
-            roles = [role] if role else ["api", "relay", "consumer", "worker"]
+            roles = [role] if role else ["api", "relay", "consumer", "worker", "housekeeping"]
             workers = self.api_workers.get(service, 1) if role in ("api", "") else 1
             total += workers * sum(pool_for_roles(roles, size, overflow))
         return total
