@@ -187,3 +187,100 @@ async def test_redelivered_event_is_applied_once(amqp_url: str, namespace: str, 
         assert effects == [uuid.UUID(env.data["user_id"]), uuid.UUID(marker.data["user_id"])]
     finally:
         await bus.stop()
+
+
+class _AckLostBus(RabbitMQBus):
+    """A consumer process whose acknowledgement of some applied events is lost: the effect is
+    committed, then the delivery fails, so the broker hands the event out again."""
+
+    def __init__(self, *args, lose: set[uuid.UUID], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lose = lose
+
+    def subscribe(self, consumer, types, handler, *, broadcast: bool = False) -> None:
+        async def flaky(env: Envelope) -> None:
+            await handler(env)
+            if env.id in self.lose:
+                self.lose.discard(env.id)  # once: the redelivered copy is acknowledged
+                raise ConnectionError("connection lost before the ack")
+
+        super().subscribe(consumer, types, flaky, broadcast=broadcast)
+
+
+async def test_competing_consumers_apply_each_event_once_under_redelivery(amqp_url: str, namespace: str,
+                                                                         cleanup_broker, pg_db: Database) -> None:
+    """Two consumers (separate connections, as two processes would have) share one queue. Every
+    event is published twice (a relay that lost its "sent" mark), a third of the deliveries lose
+    their ack after the effect committed (retry queue → redelivered to either consumer), and the
+    first consumer goes away mid-stream with deliveries in flight (the broker requeues them to
+    the other). Each event's effect — an outbox row written in the inbox's transaction — exists
+    exactly once, and both consumers did part of the work."""
+    from sqlalchemy import func, select
+
+    from atelier_common import metrics
+    from atelier_common.outbox import OutboxMessage
+
+    events = [Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity") for _ in range(60)]
+    lose = {env.id for env in events[::3]}
+    calls: dict[str, int] = {"a": 0, "b": 0}
+
+    def consumer(name: str) -> _AckLostBus:
+        bus = _AckLostBus(amqp_url, exchange=f"{namespace}exchange", queue_prefix=namespace, retry_delay_ms=50,
+                          prefetch=4, lose=lose)
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            calls[name] += 1
+            await asyncio.sleep(0.01)  # work inside the transaction: deliveries overlap
+            await outbox.add(ctx.session, UserDeleted(user_id=event.user_id), correlation_id=name)
+
+        subscribe_all(bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, context=None)
+        return bus
+
+    first, second = consumer("a"), consumer("b")
+    await first.start()
+    await second.start()
+    await poll_until(first.ready, message="first consumer connected")
+    await poll_until(second.ready, message="second consumer connected")
+    skipped = metrics.EVENTS_DUPLICATE.labels("consumer", UserDeleted.type)._value.get()
+
+    async def effects() -> list[tuple[str, str | None, int]]:
+        async with pg_db.read_only() as session:
+            user = OutboxMessage.data["user_id"].as_string()
+            stmt = (select(user, func.min(OutboxMessage.correlation_id), func.count())
+                    .group_by(user))
+            return [tuple(row) for row in (await session.execute(stmt)).all()]
+
+    publisher = make_bus(amqp_url, namespace)
+    await publisher.start()
+    try:
+        for env in events:
+            await publisher.publish([env, env])
+        await poll_until(lambda: _at_least(effects, 15), timeout=60, message="a quarter applied")
+        await first.stop()  # goes away with deliveries in flight
+        await poll_until(lambda: _at_least(effects, len(events)), timeout=90, message="every event applied")
+
+        async def settled() -> bool:
+            depths = (await second.queue_depths()).get("consumer", {})
+            return depths.get("main") == 0 and depths.get("retry") == 0
+
+        await poll_until(settled, timeout=60, message="queue and retry queue empty")
+        applied = await effects()
+        assert sorted(user for user, _, _ in applied) == sorted(str(env.data["user_id"]) for env in events)
+        assert all(count == 1 for _, _, count in applied), [row for row in applied if row[2] != 1]
+        by = {name for _, name, _ in applied}
+        assert by == {"a", "b"}, by  # both consumers applied events
+        # Every event came at least twice, a lost ack once more: the inbox skipped those copies
+        # before the handler ran (a handler cut off when the first consumer left ran again).
+        assert not lose  # every lost ack happened
+        duplicates = metrics.EVENTS_DUPLICATE.labels("consumer", UserDeleted.type)._value.get() - skipped
+        assert duplicates >= len(events) + len(events[::3]), duplicates
+        assert len(events) <= calls["a"] + calls["b"] < 2 * len(events), calls
+        assert (await second.queue_depths())["consumer"].get("dlq") == 0
+    finally:
+        await publisher.stop()
+        await first.stop()
+        await second.stop()
+
+
+async def _at_least(effects, n: int) -> bool:
+    return len(await effects()) >= n
