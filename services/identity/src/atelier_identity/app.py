@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
-from atelier_identity import bootstrap
+from atelier_identity import bootstrap, housekeeping
 from atelier_identity.api.main import ROUTERS
 from atelier_identity.events import SUBSCRIPTIONS
 from atelier_identity.settings import IdentitySettings
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    housekeeping=housekeeping.sweeps,
 )
 
 

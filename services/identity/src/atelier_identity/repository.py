@@ -399,6 +399,28 @@ class AddressRepository:
         await self.session.execute(delete(Address).where(col(Address.owner_id) == owner_id))
         await self.session.execute(delete(AddressBook).where(col(AddressBook.owner_id) == owner_id))
 
+    async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> int:
+        """Delete up to `limit` address books, with their addresses, of owners that are no user (an
+        anonymous id) and whose addresses were none of them changed since `untouched_since`; books
+        a writer holds are skipped (PostgreSQL). The number of rows deleted."""
+        touched = (select(Address.id).where(col(Address.owner_id) == col(AddressBook.owner_id),
+                                            col(Address.updated_at) >= untouched_since).exists())
+        picked = (select(AddressBook.owner_id)
+                  .where(col(AddressBook.created_at) < untouched_since,
+                         col(AddressBook.owner_id).not_in(select(User.id)), ~touched)
+                  .limit(limit))
+        if self.session.get_bind().dialect.name == "postgresql":
+            picked = picked.with_for_update(of=AddressBook, skip_locked=True)
+        owners = list((await self.session.exec(picked)).all())
+        if not owners:
+            return 0
+        addresses = await self.session.execute(delete(Address).where(col(Address.owner_id).in_(owners))
+                                               .returning(col(Address.id)))
+        removed = len(addresses.all())
+        books = await self.session.execute(delete(AddressBook).where(col(AddressBook.owner_id).in_(owners))
+                                           .returning(col(AddressBook.owner_id)))
+        return removed + len(books.all())
+
 
 class ClaimRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -4,7 +4,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import argon2
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import ServiceSettings
@@ -93,6 +93,8 @@ class IdentitySettings(ServiceSettings):
     smtp_timeout_seconds: float = 30.0
     mail_poll_seconds: float = 2.0
     mail_max_attempts: int = 6
+    # Housekeeping: sent (or given-up) mail — the dev mailbox's included — is deleted this long after.
+    mail_retention_hours: float = Field(default=24.0, gt=0)
 
     @model_validator(mode="after")
     def _check_identity_settings(self) -> "IdentitySettings":
