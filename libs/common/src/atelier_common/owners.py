@@ -6,13 +6,19 @@ right keeps a table with these columns (`class CartOwner(OwnerRow, table=True)`,
 its own database) and, inside its inbox transaction, locks the rows an event concerns with
 `lock_owner` — an anonymous id before its user — recording the claim or the erasure as it goes.
 Then a purchase heard after the claim is the user's, and nothing heard after the erasure is kept.
+
+Housekeeping (`sweep`): a row with neither a claim nor an erasure carries nothing — `lock_owner`
+would upsert exactly the same row — so it goes once untouched for the inbox window (no churn for
+owners still active). A claim or an erasure is kept: the claim must turn a purchase of the
+anonymous id into the user's however late it is paid, the erasure must drop whatever is heard
+of the user later; there is one such row per claim or erasure, not per request.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -22,6 +28,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.housekeeping import Sweep, expired
 
 
 class OwnerRow(SQLModel):
@@ -76,3 +83,11 @@ async def buyer_of(session: AsyncSession, table: type[OwnerRow], owner_id: uuid.
     if owner.claimed_by is not None and not owner.erased:
         owner_id, owner = owner.claimed_by, await lock_owner(session, table, owner.claimed_by, now=now)
     return None if owner.erased else owner_id
+
+
+def sweep(table: type[OwnerRow], retention: timedelta) -> Sweep:
+    """Housekeeping: the rows of `table` that learned nothing (no claim, no erasure), untouched
+    for `retention` (the inbox window)."""
+    return expired(f"{table.__tablename__}_plain", table,
+                   lambda now: col(table.claimed_by).is_(None) & col(table.erased_at).is_(None)
+                   & (col(table.updated_at) < now - retention))

@@ -158,6 +158,11 @@ class AtelierSettings(BaseSettings):
             update[field] = {**update.get(field, getattr(self, field)), key: value} if key else value
         return self.model_copy(update=update) if update else self
 
+    @property
+    def inbox_window(self) -> timedelta:
+        """How long a consumer remembers an applied event: no copy of it arrives later."""
+        return timedelta(days=self.inbox_retention_days)
+
     def secret_fields(self) -> tuple[str, ...]:
         return ("service_token",)
 

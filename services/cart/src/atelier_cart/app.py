@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from atelier_cart import bootstrap
+from atelier_cart import bootstrap, housekeeping
 from atelier_cart.api import ROUTERS
 from atelier_cart.events import SUBSCRIPTIONS
 from atelier_cart.settings import CartSettings
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    housekeeping=housekeeping.sweeps,
 )
 
 

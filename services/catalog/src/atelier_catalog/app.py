@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from atelier_catalog import bootstrap
+from atelier_catalog import bootstrap, housekeeping
 from atelier_catalog.api import ROUTERS
 from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.settings import CatalogSettings
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    housekeeping=housekeeping.sweeps,
 )
 
 

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
-from atelier_generation import bootstrap
+from atelier_generation import bootstrap, housekeeping
 from atelier_generation.api import ROUTERS
 from atelier_generation.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
 from atelier_generation.settings import GenerationSettings
@@ -19,6 +19,7 @@ SPEC = ServiceSpec(
     worker_subscriptions=WORKER_SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    housekeeping=housekeeping.sweeps,
 )
 
 

@@ -420,9 +420,25 @@ class RestorationRepository(_Repository):
                 .values(unlock_method=method, unlocked_at=now).returning(col(Restoration.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
-    async def expired(self, now: datetime, limit: int) -> Sequence[Restoration]:
-        stmt = select(Restoration).where(col(Restoration.expires_at) <= now).limit(limit)
-        return (await self.session.exec(stmt)).all()
+    async def delete_expired(self, now: datetime, limit: int) -> tuple[int, list[str]]:
+        """Delete up to `limit` restorations past their expiry, with their jobs (and whatever hangs
+        off those); restorations another transaction holds are skipped (PostgreSQL). How many, and
+        the storage keys of the files they named, to delete once this is committed."""
+        stmt = (sa_select(col(Restoration.id), col(Restoration.original_key), col(Restoration.preview_key),
+                          col(Restoration.full_key))
+                .where(col(Restoration.expires_at) <= now).limit(limit))
+        if self.is_postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = (await self.session.execute(stmt)).all()
+        if not rows:
+            return 0, []
+        ids = [row[0] for row in rows]
+        images = sa_select(col(GeneratedImage.storage_key), col(GeneratedImage.thumbnail_key)).where(
+            col(GeneratedImage.job_id).in_(ids))
+        keys = [key for row in rows for key in row[1:] if key]
+        keys += [key for row in (await self.session.execute(images)).all() for key in row if key]
+        await self.session.execute(delete(GenerationJob).where(col(GenerationJob.id).in_(ids)))  # restorations cascade
+        return len(ids), keys
 
     async def for_owner(self, owner_id: uuid.UUID) -> Sequence[Restoration]:
         return (await self.session.exec(select(Restoration).where(col(Restoration.owner_id) == owner_id))).all()

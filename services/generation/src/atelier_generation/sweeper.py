@@ -1,4 +1,5 @@
-"""The worker role's housekeeping: re-announce stale jobs and remove expired restorations."""
+"""The worker role's sweep: re-announce stale jobs. (Expired restorations are the housekeeping
+role's business: `atelier_generation.housekeeping`.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import logging
 
 from atelier_generation.context import GenerationContext
-from atelier_generation.service import JobRunner, RestorationService
+from atelier_generation.service import JobRunner
 
 log = logging.getLogger("atelier.generation")
 
@@ -14,8 +15,6 @@ log = logging.getLogger("atelier.generation")
 async def sweep(context: GenerationContext) -> None:
     """One round; an entry point like the worker, so it owns its transactions."""
     await JobRunner(context).requeue_stale()
-    async with context.db.transaction() as session:
-        await RestorationService(session, context).purge_expired()
 
 
 async def sweep_forever(context: GenerationContext, every: float) -> None:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
-from atelier_orders import bootstrap
+from atelier_orders import bootstrap, housekeeping
 from atelier_orders.api import ROUTERS
 from atelier_orders.events import SUBSCRIPTIONS
 from atelier_orders.settings import OrdersSettings
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    housekeeping=housekeeping.sweeps,
 )
 
 

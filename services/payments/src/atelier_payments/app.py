@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
-from atelier_payments import bootstrap
+from atelier_payments import bootstrap, housekeeping
 from atelier_payments.api import ROUTERS
 from atelier_payments.events import SUBSCRIPTIONS
 from atelier_payments.settings import PaymentsSettings
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    housekeeping=housekeeping.sweeps,
 )
 
 

@@ -141,12 +141,6 @@ class RestorationService(UseCase[GenerationContext]):
         await self.session.flush()
         await self.context.storage.delete(keys)
 
-    async def purge_expired(self, limit: int = 100) -> int:
-        expired = await RestorationRepository(self.session).expired(utcnow(), limit)
-        for restoration in expired:
-            await self._remove(restoration)
-        return len(expired)
-
     # -- unlocks -------------------------------------------------------------------------------
 
     async def unlock(self, principal: Principal, restoration_id: uuid.UUID) -> UnlockRead:

@@ -1,0 +1,40 @@
+"""Generation's housekeeping rules (`atelier_common.housekeeping` runs them, besides the outbox and inbox).
+
+- Restorations past their expiry (`expires_at`, `restoration_expiry_days` after upload: S2
+  promises 60 days), with their job and their stored files (original, preview, full size). The
+  files are deleted once the rows' deletion is committed: a crash in between leaves a file no
+  row names, never a restoration whose file is missing.
+- `generation_owner` rows that learned nothing, untouched for the inbox window (`atelier_common.owners`).
+- Kept: `retry_pack` — a paid retry-pack line (what the buyer paid for and where it was applied);
+  it is a record of money spent, one row per purchase, not per request.
+- Kept: wallets and credit transactions, jobs and images, books (a customer's work).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import owners
+from atelier_common.housekeeping import Sweep, Swept
+from atelier_common.storage import Storage
+from atelier_generation.context import GenerationContext
+from atelier_generation.models import GenerationOwner
+from atelier_generation.repository import RestorationRepository
+
+
+def _expired_restorations(storage: Storage) -> Sweep:
+    async def batch(session: AsyncSession, now: datetime, limit: int) -> Swept:
+        count, keys = await RestorationRepository(session).delete_expired(now, limit)
+
+        async def delete_files() -> None:
+            await storage.delete(keys)
+
+        return Swept(count, [delete_files] if keys else [])
+
+    return Sweep("expired_restorations", batch)
+
+
+def sweeps(context: GenerationContext) -> list[Sweep]:
+    return [_expired_restorations(context.storage), owners.sweep(GenerationOwner, context.settings.inbox_window)]

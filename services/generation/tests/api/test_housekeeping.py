@@ -1,0 +1,68 @@
+"""Generation's housekeeping: restorations past their expiry go with their job and their files;
+the others, and the files they name, stay. SQLite, and PostgreSQL when set."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import col, select, update
+
+from atelier_common.columns import utcnow
+from atelier_common.housekeeping import Housekeeper
+from atelier_generation.housekeeping import sweeps
+from atelier_generation.models import GenerationJob, GenerationOwner, Restoration
+
+
+def _keeper(api, batch_size: int = 2) -> Housekeeper:
+    runtime = api.h.runtime
+    return Housekeeper(runtime.db, sweeps(runtime.context), service="generation", batch_size=batch_size)
+
+
+async def _keys(api, restoration_id: str) -> list[str]:
+    async with api.h.runtime.db.read_only() as session:
+        row = (await session.exec(select(Restoration).where(col(Restoration.id) == uuid.UUID(restoration_id)))).one()
+        return [key for key in (row.original_key, row.preview_key, row.full_key) if key]
+
+
+class TestExpiredRestorations:
+    async def test_expired_restorations_go_with_their_job_and_files(self, api) -> None:
+        ada, bob = api.user(), api.user()
+        expired = [await api.restored(ada) for _ in range(3)] + [await api.restored(bob)]
+        kept = await api.restored(ada)
+        expired_ids = [uuid.UUID(r["id"]) for r in expired]
+        files = {r["id"]: await _keys(api, r["id"]) for r in [*expired, kept]}
+        assert all(len(keys) >= 2 for keys in files.values())  # the original and its preview at least
+        storage = api.h.runtime.context.storage
+        async with api.h.runtime.db.transaction() as session:
+            await session.execute(update(Restoration).where(col(Restoration.id).in_(expired_ids))
+                                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+
+        report = await _keeper(api).run_once()
+
+        assert report.removed["expired_restorations"] == 4 and not report.failed
+        for restoration in expired:
+            owner = ada if restoration in expired[:3] else bob
+            response = await api.client.get(f"/api/v1/restorations/{restoration['id']}", headers=owner.headers)
+            assert response.status_code == 404
+            assert not [key for key in files[restoration["id"]] if await storage.exists(key)]
+        assert (await api.restoration(ada, kept["id"]))["status"] == "completed"
+        assert all([await storage.exists(key) for key in files[kept["id"]]])
+        assert (await api.fetch(kept["preview_url"])).status_code == 200
+        async with api.h.runtime.db.read_only() as session:
+            jobs = set((await session.exec(select(GenerationJob.id))).all())
+        assert not jobs & set(expired_ids) and uuid.UUID(kept["id"]) in jobs
+
+    async def test_plain_owner_rows_go_claims_and_erasures_stay(self, api) -> None:
+        old = utcnow() - timedelta(days=8)
+        plain, claimed, erased, recent = (uuid.uuid4() for _ in range(4))
+        async with api.h.runtime.db.transaction() as session:
+            session.add_all([
+                GenerationOwner(owner_id=plain, created_at=old, updated_at=old),
+                GenerationOwner(owner_id=claimed, claimed_by=uuid.uuid4(), created_at=old, updated_at=old),
+                GenerationOwner(owner_id=erased, erased_at=old, created_at=old, updated_at=old),
+                GenerationOwner(owner_id=recent),
+            ])
+        assert (await _keeper(api).run_once()).removed["generation_owner_plain"] == 1
+        async with api.h.runtime.db.read_only() as session:
+            assert set((await session.exec(select(GenerationOwner.owner_id))).all()) == {claimed, erased, recent}
