@@ -4,7 +4,10 @@
   again takes nothing more out) goes once older than the inbox window: only a copy of that one
   event reads it, and no copy arrives after the window (`settings.inbox_floor`).
 - `cart_owner` rows that learned nothing, untouched for the inbox window (`atelier_common.owners`).
-- Kept: carts and their lines, the product read-model.
+- Anonymous visitors' carts (created by an anonymous caller, `cart.anonymous`) of which neither
+  the cart nor a line changed for `anonymous_retention_days` (30: longer than the anonymous
+  token's 4 weeks), with their lines. A cart handed to a user at sign-in is the user's: never.
+- Kept: users' carts and their lines, the product read-model.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart.bootstrap import CartContext
 from atelier_cart.models import CartOwner, ClearedOrder
+from atelier_cart.repository import CartRepository
 from atelier_common import owners
-from atelier_common.housekeeping import Sweep, expired
+from atelier_common.housekeeping import Sweep, Swept, expired
 
 
 def _cleared_orders(window: timedelta) -> Sweep:
@@ -27,6 +32,14 @@ def _cleared_orders(window: timedelta) -> Sweep:
     return expired("cleared_orders", ClearedOrder, where)
 
 
+def _untouched_anonymous_carts(retention: timedelta) -> Sweep:
+    async def batch(session: AsyncSession, now: datetime, limit: int) -> Swept:
+        return Swept(await CartRepository(session).delete_untouched_anonymous(now - retention, limit))
+
+    return Sweep("anonymous_carts", batch)
+
+
 def sweeps(context: CartContext) -> list[Sweep]:
     window = context.settings.inbox_window
-    return [_cleared_orders(window), owners.sweep(CartOwner, window)]
+    return [_cleared_orders(window), owners.sweep(CartOwner, window),
+            _untouched_anonymous_carts(timedelta(days=context.settings.anonymous_retention_days))]

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, UniqueConstraint, text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Numeric, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from atelier_cart.domain import MAX_LINE_QUANTITY
@@ -43,10 +43,14 @@ class Cart(SQLModel, table=True):
     """One per owner: a user id, or an anonymous id until that identity is claimed."""
 
     __tablename__ = "cart"
-    __table_args__ = (UniqueConstraint("owner_id", name="uq_cart_owner_id"),)
+    __table_args__ = (UniqueConstraint("owner_id", name="uq_cart_owner_id"),
+                      Index("ix_cart_anonymous_updated_at", "anonymous", "updated_at"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     owner_id: uuid.UUID
+    # Created by an anonymous visitor and never handed to a user: housekeeping deletes it once
+    # untouched for `anonymous_retention_days` (a user's cart never).
+    anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     # The currency of its lines; an empty cart takes the currency of the first line added.
     currency: str = Field(max_length=3)
     created_at: datetime = _timestamp()

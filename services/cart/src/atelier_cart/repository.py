@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -48,19 +48,19 @@ class CartRepository:
     def _owned(owner_ids: Sequence[uuid.UUID]) -> SelectOfScalar[Cart]:
         return select(Cart).where(col(Cart.owner_id).in_(owner_ids))
 
-    async def ensure(self, owner_id: uuid.UUID, currency: str) -> None:
+    async def ensure(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> None:
         """Create the owner's cart unless it exists; concurrent callers end up with the same one."""
         now = utcnow()
         stmt = _insert(self.session)(Cart).values(id=uuid.uuid4(), owner_id=owner_id, currency=currency,
-                                                  created_at=now, updated_at=now)
+                                                  anonymous=anonymous, created_at=now, updated_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
 
     async def get_for_owner(self, owner_id: uuid.UUID) -> Cart | None:
         stmt = self._owned([owner_id]).execution_options(populate_existing=True)
         return (await self.session.exec(stmt)).first()
 
-    async def get_or_create(self, owner_id: uuid.UUID, currency: str) -> Cart:
-        await self.ensure(owner_id, currency)
+    async def get_or_create(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> Cart:
+        await self.ensure(owner_id, currency, anonymous=anonymous)
         return (await self.session.exec(self._owned([owner_id]).execution_options(populate_existing=True))).one()
 
     async def lock_for_owners(self, owner_ids: Sequence[uuid.UUID]) -> list[Cart]:
@@ -76,14 +76,14 @@ class CartRepository:
                 .execution_options(populate_existing=True))
         return list((await self.session.exec(stmt)).all())
 
-    async def lock_for_owner(self, owner_id: uuid.UUID, currency: str) -> Cart:
+    async def lock_for_owner(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> Cart:
         """The owner's cart, created if missing, locked until the transaction ends.
 
         A merge may hand the cart to a user between the insert and the lock (the locked read
         then finds no row for this owner): the owner simply gets a new cart, so try again.
         """
         for _ in range(5):
-            await self.ensure(owner_id, currency)
+            await self.ensure(owner_id, currency, anonymous=anonymous)
             if carts := await self.lock_for_owners([owner_id]):
                 return carts[0]
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
@@ -93,11 +93,31 @@ class CartRepository:
         try:
             async with self.session.begin_nested():
                 cart.owner_id = owner_id
+                cart.anonymous = False  # a user's cart now
                 cart.updated_at = utcnow()
                 await self.session.flush()
         except IntegrityError:
             return False
         return True
+
+    async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> int:
+        """Delete up to `limit` anonymous carts (and, by cascade, their lines) of which neither the
+        cart nor a line changed since `untouched_since`; carts a writer holds are skipped
+        (PostgreSQL). How many rows went, lines included."""
+        touched = select(CartItem.id).where(col(CartItem.cart_id) == col(Cart.id),
+                                            col(CartItem.updated_at) >= untouched_since).exists()
+        picked = (select(Cart.id).where(col(Cart.anonymous).is_(True), col(Cart.updated_at) < untouched_since,
+                                        ~touched).limit(limit))
+        if not _is_sqlite(self.session):
+            picked = picked.with_for_update(of=Cart, skip_locked=True)
+        cart_ids = list((await self.session.exec(picked)).all())
+        if not cart_ids:
+            return 0
+        lines = await self.session.execute(select(func.count()).select_from(CartItem)
+                                           .where(col(CartItem.cart_id).in_(cart_ids)))
+        removed = int(lines.scalar_one())
+        await self.session.execute(delete(Cart).where(col(Cart.id).in_(cart_ids)))
+        return removed + len(cart_ids)
 
     async def delete_for_owner(self, owner_id: uuid.UUID) -> None:
         """The cart and (by cascade) its lines."""

@@ -110,12 +110,14 @@ class CartService(UseCase[CartContext]):
 
     # -- the customer's cart -----------------------------------------------------------------
 
-    async def view(self, owner_id: uuid.UUID) -> CartContents:
-        """The owner's cart; a first visit creates it (empty), so its id stays the same."""
-        return await self._contents(await self.carts.get_or_create(owner_id, self.settings.default_currency))
+    async def view(self, owner_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
+        """The owner's cart; a first visit creates it (empty), so its id stays the same.
+        `anonymous`: the owner is an anonymous visitor (their cart may expire, see housekeeping)."""
+        return await self._contents(await self.carts.get_or_create(owner_id, self.settings.default_currency,
+                                                                   anonymous=anonymous))
 
-    async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+    async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, *, anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
         product = await self.products.sellable(data.product_id, data.variant_id)
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
@@ -147,8 +149,9 @@ class CartService(UseCase[CartContext]):
         await self.session.flush()
         return await self._contents(cart)
 
-    async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+    async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate, *,
+                              anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
         line = await self._line(owner_id, item_id)
         product = await self.products.sellable(line.product_id, line.variant_id)
         _check_stock(product, data.quantity)
@@ -157,15 +160,15 @@ class CartService(UseCase[CartContext]):
         await self.session.flush()
         return await self._contents(cart)
 
-    async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+    async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
         await self.carts.delete_item(await self._line(owner_id, item_id))
         cart.updated_at = utcnow()
         await self.session.flush()
         return await self._contents(cart)
 
-    async def clear(self, owner_id: uuid.UUID) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency)
+    async def clear(self, owner_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
         await self.carts.clear(cart.id)
         cart.updated_at = utcnow()
         await self.session.flush()

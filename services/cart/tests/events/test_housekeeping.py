@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from atelier_cart.housekeeping import sweeps
-from atelier_cart.models import Cart, CartOwner, ClearedOrder
+from atelier_cart.models import Cart, CartItem, CartOwner, ClearedOrder
 from atelier_common.columns import utcnow
+from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.housekeeping import Housekeeper
 from atelier_testing import ServiceHarness
+
+from ..conftest import Catalog
 
 
 async def test_cleared_orders_and_plain_owners_past_the_window_go(harness: ServiceHarness) -> None:
@@ -37,3 +40,39 @@ async def test_cleared_orders_and_plain_owners_past_the_window_go(harness: Servi
         assert set((await session.exec(select(ClearedOrder.order_id))).all()) == {kept_order}
         assert set((await session.exec(select(CartOwner.owner_id))).all()) == {claimed, erased}
         assert set((await session.exec(select(Cart.id))).all()) == {old_cart.id}  # a cart is not ours to drop
+
+
+async def _age_carts(harness: ServiceHarness, owner_ids: list[uuid.UUID], days: float) -> None:
+    then = utcnow() - timedelta(days=days)
+    async with harness.runtime.db.transaction() as session:
+        carts = select(Cart.id).where(col(Cart.owner_id).in_(owner_ids))
+        await session.execute(update(CartItem).where(col(CartItem.cart_id).in_(carts))
+                              .values(created_at=then, updated_at=then))
+        await session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
+                              .values(created_at=then, updated_at=then))
+
+
+class TestAnonymousCarts:
+    async def test_untouched_guest_carts_go_users_and_recent_ones_stay(self, harness: ServiceHarness,
+                                                                      catalog: Catalog, new_shopper) -> None:
+        product = await catalog.product(stock=100)
+        gone = [new_shopper() for _ in range(3)]
+        recent_guest, user, claimed_guest, claimer = new_shopper(), new_shopper(anonymous=False), new_shopper(), \
+            new_shopper(anonymous=False)
+        for shopper in [*gone, recent_guest, user, claimed_guest]:
+            await shopper.add(product.product_id, 2)
+        await harness.deliver(AnonymousClaimed(anon_id=claimed_guest.owner_id, user_id=claimer.owner_id))
+        old_ids = [s.owner_id for s in [*gone, user, claimer]]
+        await _age_carts(harness, old_ids, days=31)
+        await _age_carts(harness, [recent_guest.owner_id], days=29)
+        kept_carts = {(await s.cart())["id"] for s in (recent_guest, user, claimer)}
+
+        report = await Housekeeper(harness.runtime.db, sweeps(harness.runtime.context), service="cart",
+                                   batch_size=2).run_once()
+
+        assert report.removed["anonymous_carts"] == 3 * 2  # each cart and its one line
+        async with harness.runtime.db.read_only() as session:
+            assert {str(c) for c in (await session.exec(select(Cart.id))).all()} == kept_carts
+        for shopper in (recent_guest, user, claimer):
+            assert [line["quantity"] for line in (await shopper.cart())["items"]] == [2]
+        assert (await gone[0].cart())["items"] == []  # the visitor coming back starts a new cart

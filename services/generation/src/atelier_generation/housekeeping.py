@@ -5,14 +5,18 @@
   files are deleted once the rows' deletion is committed: a crash in between leaves a file no
   row names, never a restoration whose file is missing.
 - `generation_owner` rows that learned nothing, untouched for the inbox window (`atelier_common.owners`).
+- Anonymous visitors' books (`book.anonymous`, cleared when the visitor's identity is claimed)
+  of which neither the book, an item nor a version changed for `anonymous_retention_days` (30),
+  with their items, versions, the versions' jobs and the illustrations' files — unless money was
+  spent on the book (a paid print order, a retry pack applied to one of its items).
 - Kept: `retry_pack` — a paid retry-pack line (what the buyer paid for and where it was applied);
   it is a record of money spent, one row per purchase, not per request.
-- Kept: wallets and credit transactions, jobs and images, books (a customer's work).
+- Kept: wallets and credit transactions, jobs and images, users' books (a customer's work).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +25,7 @@ from atelier_common.housekeeping import Sweep, Swept
 from atelier_common.storage import Storage
 from atelier_generation.context import GenerationContext
 from atelier_generation.models import GenerationOwner
-from atelier_generation.repository import RestorationRepository
+from atelier_generation.repository import BookRepository, RestorationRepository
 
 
 def _expired_restorations(storage: Storage) -> Sweep:
@@ -36,5 +40,19 @@ def _expired_restorations(storage: Storage) -> Sweep:
     return Sweep("expired_restorations", batch)
 
 
+def _untouched_anonymous_books(storage: Storage, retention: timedelta) -> Sweep:
+    async def batch(session: AsyncSession, now: datetime, limit: int) -> Swept:
+        count, keys = await BookRepository(session).delete_untouched_anonymous(now - retention, limit)
+
+        async def delete_files() -> None:
+            await storage.delete(keys)
+
+        return Swept(count, [delete_files] if keys else [])
+
+    return Sweep("anonymous_books", batch)
+
+
 def sweeps(context: GenerationContext) -> list[Sweep]:
-    return [_expired_restorations(context.storage), owners.sweep(GenerationOwner, context.settings.inbox_window)]
+    settings = context.settings
+    return [_expired_restorations(context.storage), owners.sweep(GenerationOwner, settings.inbox_window),
+            _untouched_anonymous_books(context.storage, timedelta(days=settings.anonymous_retention_days))]

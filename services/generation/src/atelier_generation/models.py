@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -212,11 +212,15 @@ class ShareUnlock(SQLModel, table=True):
 
 class Book(SQLModel, table=True):
     __tablename__ = "book"
-    __table_args__ = (Index("ix_book_owner_created", "owner_id", "created_at"),)
+    __table_args__ = (Index("ix_book_owner_created", "owner_id", "created_at"),
+                      Index("ix_book_anonymous_updated_at", "anonymous", "updated_at"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     # The user, or the anonymous id until `identity.anonymous_claimed` moves the book.
     owner_id: uuid.UUID
+    # Made by an anonymous visitor and not (yet) claimed: housekeeping deletes it once untouched
+    # for `anonymous_retention_days`, unless money was spent on it.
+    anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     age_range: str = Field(default="", max_length=20)

@@ -525,7 +525,45 @@ class BookRepository(_Repository):
         await self.session.execute(delete(Book).where(col(Book.id) == book_id))
 
     async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
-        await self.session.execute(update(Book).where(col(Book.owner_id) == old).values(owner_id=new))
+        await self.session.execute(update(Book).where(col(Book.owner_id) == old)
+                                   .values(owner_id=new, anonymous=False))  # the user's book now
+
+    async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> tuple[int, list[str]]:
+        """Delete up to `limit` anonymous books none of whose parts changed since `untouched_since`
+        and on which no money was spent (no paid print, no retry pack applied), with their items,
+        versions and the versions' jobs; books a writer holds are skipped (PostgreSQL). How many
+        rows went, and the storage keys of the illustrations, to delete once this is committed."""
+        touched_item = sa_select(col(BookItem.id)).where(col(BookItem.book_id) == col(Book.id),
+                                                     col(BookItem.updated_at) >= untouched_since).exists()
+        versions_of = (sa_select(col(BookItemVersion.id)).join(BookItem, col(BookItem.id) == col(BookItemVersion.item_id))
+                       .where(col(BookItem.book_id) == col(Book.id)))
+        recent_version = versions_of.where(col(BookItemVersion.created_at) >= untouched_since).exists()
+        packed = (sa_select(col(RetryPack.order_id)).join(BookItem, col(BookItem.id) == col(RetryPack.applied_item_id))
+                  .where(col(BookItem.book_id) == col(Book.id)).exists())
+        picked = (sa_select(col(Book.id))
+                  .where(col(Book.anonymous).is_(True), col(Book.updated_at) < untouched_since,
+                         col(Book.print_paid_at).is_(None), ~touched_item, ~recent_version, ~packed)
+                  .limit(limit))
+        if self.is_postgres:
+            picked = picked.with_for_update(of=Book, skip_locked=True)
+        book_ids = list((await self.session.execute(picked)).scalars().all())
+        if not book_ids:
+            return 0, []
+        items = sa_select(col(BookItem.id)).where(col(BookItem.book_id).in_(book_ids))
+        versions = (await self.session.execute(
+            sa_select(col(BookItemVersion.id), col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key))
+            .where(col(BookItemVersion.item_id).in_(items)))).all()
+        job_ids = [row[0] for row in versions]
+        keys = [key for row in versions for key in row[1:] if key]
+        if job_ids:
+            images = sa_select(col(GeneratedImage.storage_key), col(GeneratedImage.thumbnail_key)).where(
+                col(GeneratedImage.job_id).in_(job_ids))
+            keys += [key for row in (await self.session.execute(images)).all() for key in row if key]
+            await self.session.execute(delete(GenerationJob).where(col(GenerationJob.id).in_(job_ids)))
+        removed_items = (await self.session.execute(
+            sa_select(func.count()).select_from(BookItem).where(col(BookItem.book_id).in_(book_ids)))).scalar_one()
+        await self.session.execute(delete(Book).where(col(Book.id).in_(book_ids)))  # items cascade
+        return len(book_ids) + int(removed_items) + len(job_ids), keys
 
     async def delete_for(self, owner_id: uuid.UUID) -> None:
         await self.session.execute(delete(Book).where(col(Book.owner_id) == owner_id))

@@ -90,7 +90,8 @@ class BookService(UseCase[GenerationContext]):
             if await self.books.count_for_owner(owner_id) >= ANONYMOUS_BOOKS:
                 raise AnonymousLimit("Sign in to make another book: an anonymous visitor has one",
                                      details={"limit": "books", "max": ANONYMOUS_BOOKS})
-        book = Book(owner_id=owner_id, **data.model_dump(), created_at=now, updated_at=now)
+        book = Book(owner_id=owner_id, **data.model_dump(), anonymous=not principal.is_authenticated,
+                    created_at=now, updated_at=now)
         self.books.add(book)
         await self.session.flush()
         return book
