@@ -139,7 +139,8 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Pla
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     run = uuid.uuid4().hex[:8]
-    port = free_port_block(7 + 13)  # gateway, six APIs; then the probes of 13 relay/consumer/worker processes
+    # gateway, six APIs; then the probes of 19 relay/consumer/worker/housekeeping processes
+    port = free_port_block(7 + 19)
     data_dir = tmp / "distributed"
     env = _common_env(data_dir, extra_env)
     env.update({
@@ -147,6 +148,8 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
         "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",
         "ATELIER_AMQP_QUEUE_PREFIX": f"e2e{run}.",
         "ATELIER_RELAY_POLL_SECONDS": "0.5",
+        # A first housekeeping pass soon after start (its probe test looks for it), then hourly.
+        "ATELIER_HOUSEKEEPING_START_DELAY_SECONDS": "1",
     })
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,

@@ -35,6 +35,7 @@ async def test_exchange_and_one_queue_per_consuming_service(distributed_platform
 def test_each_role_runs_in_its_own_process(distributed_platform: Platform) -> None:
     roles = distributed_platform.children()
     for service in SERVICES:
-        assert {f"{service} api", f"{service} relay", f"{service} consumer"} <= roles.keys(), service
+        assert {f"{service} api", f"{service} relay", f"{service} consumer",
+                f"{service} housekeeping"} <= roles.keys(), service
     assert "generation worker" in roles and "gateway" in roles
     assert len(set(roles.values())) == len(roles)

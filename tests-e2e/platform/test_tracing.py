@@ -107,10 +107,10 @@ def _environ(pid: int) -> dict[str, str]:
 
 
 async def test_every_process_role_serves_health_ready_and_metrics(distributed_platform: Platform) -> None:
-    """Relay, consumer and worker processes answer on their probe port; service APIs on their own."""
+    """Relay, consumer, worker and housekeeping processes answer on their probe port; service APIs on their own."""
     roles = {name: pid for name, pid in distributed_platform.children().items()
-             if name.rsplit(" ", 1)[-1] in ("relay", "consumer", "worker")}
-    assert len(roles) == 13  # a relay and a consumer per service, generation's worker
+             if name.rsplit(" ", 1)[-1] in ("relay", "consumer", "worker", "housekeeping")}
+    assert len(roles) == 19  # a relay, a consumer and a housekeeping process per service, generation's worker
     async with httpx.AsyncClient(timeout=10) as client:
         for name, pid in roles.items():
             base = f"http://127.0.0.1:{_environ(pid)['ATELIER_PROBE_PORT']}"
@@ -124,6 +124,12 @@ async def test_every_process_role_serves_health_ready_and_metrics(distributed_pl
             service, role = name.split()
             if role == "relay":
                 assert f'atelier_outbox_backlog{{service="{service}"}}' in metrics, name
+            elif role == "housekeeping":
+                async def swept(base: str = base, service: str = service) -> bool:
+                    text = (await client.get(f"{base}/metrics")).text
+                    return f'atelier_housekeeping_passes_total{{outcome="ok",service="{service}"}} 1.0' in text
+
+                await poll(swept, timeout=60, message=f"{name}: a first pass without a failed sweep")
             else:
                 consumer = service if role == "consumer" else f"{service}-worker"
                 assert f'atelier_dlq_messages{{consumer="{consumer}"}}' in metrics, name
