@@ -275,3 +275,34 @@ class TestDeadLetters:
             assert await _dlq_depth(amqp_url, namespace) == 0
         finally:
             await bus.stop()
+
+
+async def test_quorum_queues_retry_and_dead_letter(amqp_url: str, namespace: str, cleanup_broker) -> None:
+    """`ATELIER_AMQP_QUEUE_TYPE=quorum` (a clustered broker): the same retry and dead-letter path."""
+    bus = make_bus(amqp_url, namespace, max_retries=1, queue_type="quorum")
+    attempts: list[int] = []
+
+    async def handler(env: Envelope) -> None:
+        attempts.append(1)
+        raise RuntimeError("fails")
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    try:
+        env = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        await bus.publish([env])
+
+        async def dead() -> bool:
+            return await _dlq_depth(amqp_url, namespace) == 1
+
+        await poll_until(dead, timeout=30, message="dead-lettered through quorum queues")
+        assert len(attempts) == 2
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            # Declaring it as a classic queue is refused: it really is a quorum queue.
+            with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
+                await channel.declare_queue(f"{namespace}consumer.events", durable=True)
+        assert [letter.id for letter in await bus.list_dead_letters("consumer", limit=5)] == [str(env.id)]
+    finally:
+        await bus.stop()
