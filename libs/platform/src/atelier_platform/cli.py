@@ -64,12 +64,18 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
 
 @app.command()
-def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None) -> None:
+def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None,
+            wait: Annotated[bool, typer.Option(
+                help="change nothing: wait until the databases are at head (a container waiting for the migrate job)")] = False,
+            timeout: Annotated[float, typer.Option(help="with --wait: give up (exit 1) after this many seconds")] = 300,
+            ) -> None:
     """Apply every service's migrations to its database (created if missing), and declare the
     broker's queues when the bus is RabbitMQ."""
     from atelier_common.migrations import upgrade
 
     names = [_check_service(service)] if service else list(SERVICES)
+    if wait:
+        raise typer.Exit(_wait_for_migrations(names, timeout))
     for name in names:
         settings = _settings(name)
         migrations = _spec(name).migrations
@@ -91,6 +97,26 @@ def migrate(service: Annotated[str | None, typer.Option(help="only this service"
         assert isinstance(bus, RabbitMQBus)  # settings.bus == "rabbitmq"
         asyncio.run(bus.declare_topology(consumers))
         typer.echo(f"broker: {len(consumers)} consumer queues declared on {settings.amqp_exchange}")
+
+
+def _wait_for_migrations(names: list[str], timeout: float) -> int:
+    """0 once every named service's database is at head; 1 (naming the laggards) after `timeout`."""
+    import time
+
+    from atelier_common.migrations import at_head
+
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while True:
+        pending = [name for name in pending if (migrations := _spec(name).migrations) is not None
+                   and not at_head(migrations, _settings(name).resolved_database_url)]
+        if not pending:
+            typer.echo(f"migrations at head: {', '.join(names)}")
+            return 0
+        if time.monotonic() >= deadline:
+            typer.echo(f"not migrated after {timeout:g}s: {', '.join(pending)} (is the migrate job running?)", err=True)
+            return 1
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 @app.command()
