@@ -164,6 +164,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        data_dir: Path = Path(".atelier"),
        probe_base_port: Annotated[int, typer.Option(
            help="relay/consumer/worker processes serve /health, /ready, /metrics from this port on (0: off)")] = 0,
+       dev: Annotated[bool, typer.Option(
+           help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology
@@ -175,7 +177,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
             raise typer.BadParameter(f"expected SERVICE=N with a known service, got {item!r}", param_hint="--workers")
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
-                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port)
+                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev)
     raise typer.Exit(topology.run())
 
 
