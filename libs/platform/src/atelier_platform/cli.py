@@ -201,6 +201,14 @@ def seed(products: Annotated[int, typer.Option(help="how many generated products
     asyncio.run(run())
 
 
+@app.command("secrets")
+def generate_secrets() -> None:
+    """Print fresh values for every secret production requires, as an env file (README: Secrets)."""
+    from atelier_platform.production import env_file
+
+    typer.echo(env_file(), nl=False)
+
+
 @contextlib.contextmanager
 def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr (plain lines when it is not a terminal); yields `advance(done)`."""
