@@ -192,7 +192,15 @@ def test_deployments_wait_for_migrations_and_run_as_a_limited_user(k8s_docs: lis
     budgets, services = _of_kind(k8s_docs, "PodDisruptionBudget"), _of_kind(k8s_docs, "Service")
     assert set(budgets) == set(services) == {f"{s}-api" for s in SERVICES} | {"gateway"}
     (ingress,) = _of_kind(k8s_docs, "Ingress").values()
-    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "gateway"
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert {p["backend"]["service"]["name"] for p in paths} == {"gateway"}
+    # Every public route, the docs and the JWKS go out; the probes and metrics stay inside.
+    public = [p["path"] for p in paths]
+    from atelier_gateway.routing import ROUTES
+
+    for route in [*ROUTES, "/api/docs", "/api/schema", "/.well-known/jwks.json"]:
+        assert any(route == p or route.startswith(p + "/") for p in public), route
+    assert not any(p in ("/", "/health", "/ready", "/metrics") for p in public)
 
 
 def _settings_classes() -> list[Any]:
