@@ -65,12 +65,18 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
 
 @app.command()
-def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None) -> None:
+def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None,
+            wait: Annotated[bool, typer.Option(
+                help="change nothing: wait until the databases are at head (a container waiting for the migrate job)")] = False,
+            timeout: Annotated[float, typer.Option(help="with --wait: give up (exit 1) after this many seconds")] = 300,
+            ) -> None:
     """Apply every service's migrations to its database (created if missing), and declare the
     broker's queues when the bus is RabbitMQ."""
     from atelier_common.migrations import upgrade
 
     names = [_check_service(service)] if service else list(SERVICES)
+    if wait:
+        raise typer.Exit(_wait_for_migrations(names, timeout))
     for name in names:
         settings = _settings(name)
         migrations = _spec(name).migrations
@@ -99,6 +105,26 @@ def _consumers(services: Iterable[str] = SERVICES) -> dict[str, set[str]]:
             if table:
                 consumers[consumer] = {cls.type for cls in table}
     return consumers
+
+
+def _wait_for_migrations(names: list[str], timeout: float) -> int:
+    """0 once every named service's database is at head; 1 (naming the laggards) after `timeout`."""
+    import time
+
+    from atelier_common.migrations import at_head
+
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while True:
+        pending = [name for name in pending if (migrations := _spec(name).migrations) is not None
+                   and not at_head(migrations, _settings(name).resolved_database_url)]
+        if not pending:
+            typer.echo(f"migrations at head: {', '.join(names)}")
+            return 0
+        if time.monotonic() >= deadline:
+            typer.echo(f"not migrated after {timeout:g}s: {', '.join(pending)} (is the migrate job running?)", err=True)
+            return 1
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 @app.command()
@@ -146,6 +172,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        data_dir: Path = Path(".atelier"),
        probe_base_port: Annotated[int, typer.Option(
            help="relay/consumer/worker processes serve /health, /ready, /metrics from this port on (0: off)")] = 0,
+       dev: Annotated[bool, typer.Option(
+           help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology
@@ -157,7 +185,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
             raise typer.BadParameter(f"expected SERVICE=N with a known service, got {item!r}", param_hint="--workers")
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
-                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port)
+                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev)
     raise typer.Exit(topology.run())
 
 
@@ -179,6 +207,14 @@ def seed(products: Annotated[int, typer.Option(help="how many generated products
         typer.echo(f"catalog: {added} products added")
 
     asyncio.run(run())
+
+
+@app.command("secrets")
+def generate_secrets() -> None:
+    """Print fresh values for every secret production requires, as an env file (README: Secrets)."""
+    from atelier_platform.production import env_file
+
+    typer.echo(env_file(), nl=False)
 
 
 @contextlib.contextmanager
