@@ -17,7 +17,6 @@ import asyncio
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,23 +47,6 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-def processes(root: int) -> dict[str, int]:
-    """The platform's processes by role: 'catalog api', 'orders relay', 'gateway', …"""
-    out: dict[str, int] = {}
-    for child in subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split():
-        try:
-            argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
-        except OSError:
-            continue
-        if "serve" in argv:
-            out[f"{argv[argv.index('serve') + 1]} api"] = int(child)
-        elif "worker" in argv:
-            out[f"{argv[argv.index('worker') + 1]} {argv[argv.index('--role') + 1]}"] = int(child)
-        elif "gateway" in argv:
-            out["gateway"] = int(child)
-    return out
 
 
 def table_rows(server: str, prefix: str) -> dict[str, dict[str, int]]:
