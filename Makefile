@@ -13,8 +13,8 @@ sync: uv
 dev: sync  ## the embedded platform on http://localhost:8000
 	$(UV) run atelier dev
 
-up: sync  ## the distributed topology against PostgreSQL and RabbitMQ
-	$(UV) run atelier up
+up: sync  ## the distributed topology against PostgreSQL and RabbitMQ, with demo data, dev mailbox and dev checkout (--dev)
+	$(UV) run atelier up --dev
 
 migrate: sync
 	$(UV) run atelier migrate

@@ -50,14 +50,21 @@ async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, 
         await asyncio.sleep(0.01)
 
 
+failures: list[str] = []
+
+
 async def run(url: str, product_id: str, staff_token: str, concurrency: int, seconds: float) -> tuple[int, list[float], float]:
     latencies: list[float] = []
+    failures.clear()
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
         while time.perf_counter() < deadline:
             async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-                latencies.append(await checkout(client, product_id, {"Authorization": f"Bearer {staff_token}"}))
+                try:
+                    latencies.append(await checkout(client, product_id, {"Authorization": f"Bearer {staff_token}"}))
+                except httpx.HTTPError as exc:  # counted and shown, the run goes on
+                    failures.append(f"{type(exc).__name__}: {exc}"[:200])
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -117,6 +124,7 @@ def main() -> None:
           f"{args.concurrency} concurrent guest checkouts for {args.seconds:.0f}s")
     print(f"checkouts: {count} in {elapsed:.1f}s = {count / elapsed:.1f} checkouts/s")
     print(f"webhook accepted → paid visible through the API: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
+    print(f"failed checkouts: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
 
 
 if __name__ == "__main__":

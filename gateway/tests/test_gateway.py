@@ -228,6 +228,37 @@ class TestDocsAndHealth:
         assert r.status_code == 503
         assert r.json()["services"]["orders"]["status"] == "degraded"
 
+    async def test_probes_stay_up_when_one_service_is_degraded(self, gateway) -> None:
+        """Kubernetes' probes of the gateway (`/health` liveness, `/ready` readiness) check the
+        gateway itself: one degraded service must not restart or unroute every gateway pod."""
+        gateway.services["orders"].state.ready = False
+        assert (await gateway.client.get("/api/health")).status_code == 503
+        live, ready = await gateway.client.get("/health"), await gateway.client.get("/ready")
+        assert live.status_code == 200 and live.json() == {"status": "ok"}
+        assert ready.status_code == 200 and ready.json()["checks"] == {"broker": "ok"}
+
+    async def test_ready_is_503_when_its_broker_link_is_down(self, gateway, monkeypatch) -> None:
+        async def down() -> bool:
+            return False
+
+        monkeypatch.setattr(gateway.bus, "ready", down)
+        r = await gateway.client.get("/ready")
+        assert r.status_code == 503 and r.json()["checks"] == {"broker": "error"}
+        assert (await gateway.client.get("/health")).status_code == 200
+
     async def test_jwks_has_identity_and_anonymous_keys(self, gateway) -> None:
         kids = {k["kid"] for k in (await gateway.client.get("/.well-known/jwks.json")).json()["keys"]}
         assert kids == {gateway.keys.access.kid, gateway.keys.anon.kid}
+
+
+def test_production_requires_the_anonymous_token_key(test_keys) -> None:
+    """Each gateway replica would otherwise sign with a key of its own, refused by the others."""
+    from pydantic import ValidationError
+
+    from atelier_gateway.settings import GatewaySettings
+
+    with pytest.raises(ValidationError, match="anon_signing_key_pem must be set in production"):
+        GatewaySettings(environment="production", service_token="a-real-one")
+    settings = GatewaySettings(environment="production", service_token="a-real-one",
+                               anon_signing_key_pem=test_keys.anon.pem().decode())
+    assert settings.anon_signing_key_pem

@@ -72,19 +72,19 @@ def free_port_block(size: int) -> int:
 
 
 def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    # The dev endpoints (mailbox, checkout pages) and the demo catalog are not set here: `atelier
+    # dev` has them, and the distributed mode gets them from `atelier up --dev`, as a user would.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
     env.update({
         "ATELIER_DATA_DIR": str(data_dir),
         "ATELIER_BOOTSTRAP_STAFF_EMAIL": STAFF_EMAIL,
         "ATELIER_BOOTSTRAP_STAFF_PASSWORD": STAFF_PASSWORD,
-        "ATELIER_DEV_ENDPOINTS": "true",
         "ATELIER_ENVIRONMENT": "test",
         "ATELIER_LOG_JSON": "false",
         "ATELIER_LOG_LEVEL": "WARNING",
         # cheap password hashing keeps the suite fast; production uses the library's defaults
         "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
         "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
-        "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
         # every process writes its spans to <data_dir>/traces/<service>-<pid>.jsonl (test_tracing.py)
         "ATELIER_OTEL_EXPORTER": "file",
         "ATELIER_OTEL_FILE_DIR": str(data_dir / "traces"),
@@ -154,7 +154,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7)], env=_public(env, url))
+                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7), "--dev"], env=_public(env, url))
     try:
         _wait_healthy(url, proc, 240)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",

@@ -20,7 +20,7 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.responses import JSONBytes
 from atelier_common.service import make_bus
 from atelier_common.telemetry import instrument_app, setup_logging
-from atelier_gateway import events
+from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.health import platform_health
 from atelier_gateway.openapi import OpenApiCache
@@ -64,6 +64,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             app.state.bus = the_bus
             app.state.urls = urls
             app.state.auth = auth
+            # The gateway's own staff routes (dead letters) check callers like a service does.
+            app.state.verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer,
+                                               audience=settings.jwt_audience, denylist=auth.denylist)
             app.state.anon_key = anon_key
             app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
             app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
@@ -110,6 +113,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             pass  # the anonymous key alone still lets services accept anonymous callers
         return {"keys": keys}
 
+    app.include_router(deadletters.router)
     app.add_middleware(GatewayMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"],

@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import AtelierSettings
@@ -33,6 +33,14 @@ class GatewaySettings(AtelierSettings):
     max_upload_body_bytes: int = Field(default=(10 << 20) + (64 << 10), ge=1)
     # The whole body must have arrived within this time (408 otherwise).
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_gateway_settings(self) -> "GatewaySettings":
+        if self.environment == "production" and not self.anon_signing_key_pem:
+            # A key generated per process would give each replica its own: a token minted by one
+            # would be refused by the others and by the services (one JWKS).
+            raise ValueError("anon_signing_key_pem must be set in production")
+        return self
 
     @property
     def cookie_secure(self) -> bool:

@@ -70,3 +70,25 @@ async def test_a_fresh_dev_install_refuses_the_old_public_service_token(tmp_path
             assert response.status_code == 401, constant
         own = (tmp_path / "keys" / "service_token.secret").read_text()
         assert (await h.client.get("/internal/ping", headers={"X-Service-Token": own})).status_code == 200
+
+
+def test_a_signing_key_setting_may_be_one_line_with_escaped_line_breaks() -> None:
+    """Env files (compose's `env_file`, `kubectl create secret --from-env-file`) hold one line per variable."""
+    from atelier_common.keys import SigningKey
+
+    key = SigningKey.generate()
+    one_line = key.pem().decode().strip().replace("\n", "\\n")
+    assert "\n" not in one_line
+    assert SigningKey.from_pem(one_line).kid == key.kid == SigningKey.from_pem(key.pem().decode()).kid
+
+
+def test_processes_starting_at_once_share_one_generated_signing_key(tmp_path: Path) -> None:
+    """Compose starts every process of a service together on one data volume: one key, not one each."""
+    from atelier_common.keys import SigningKey
+
+    path = tmp_path / "keys" / "identity.pem"
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        kids = set(pool.map(lambda _: SigningKey.load(None, path).kid, range(64)))
+    assert kids == {SigningKey.load(None, path).kid}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["identity.pem"]  # no temporary file left

@@ -98,3 +98,31 @@ def test_a_child_that_fails_slowly_still_trips_the_restart_limit() -> None:
     assert topology.too_many_restarts(times, now=times[10])
     # A burst trips the per-minute limit.
     assert topology.too_many_restarts([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], now=6.0)
+
+
+def test_dev_gives_every_process_the_embedded_modes_dev_settings(monkeypatch) -> None:
+    from atelier_platform.processes import DEV_SETTINGS
+
+    monkeypatch.delenv("ATELIER_DEV_ENDPOINTS", raising=False)
+    monkeypatch.delenv("ATELIER_CATALOG_SEED_DEMO_DATA", raising=False)
+    plain = Topology(postgres="postgresql://pg", amqp="amqp://mq").env()
+    assert not DEV_SETTINGS.keys() & plain.keys()
+    dev = Topology(postgres="postgresql://pg", amqp="amqp://mq", dev=True).env()
+    assert dev["ATELIER_DEV_ENDPOINTS"] == "true" and dev["ATELIER_CATALOG_SEED_DEMO_DATA"] == "true"
+    # The settings the embedded mode turns on, read by every child from that environment.
+    from atelier_platform.embedded import settings_class
+
+    for name, value in DEV_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    assert settings_class("catalog")().seed_demo_data is True
+    assert all(settings_class(s)().dev_endpoints for s in ("identity", "payments"))
+    # A variable set explicitly wins.
+    monkeypatch.setenv("ATELIER_CATALOG_SEED_DEMO_DATA", "false")
+    assert Topology(postgres="p", amqp="a", dev=True).env()["ATELIER_CATALOG_SEED_DEMO_DATA"] == "false"
+
+
+def test_dev_is_refused_in_production_before_anything_starts(tmp_path: Path) -> None:
+    topology = Topology(postgres="postgresql://postgres@127.0.0.1:1", amqp="amqp://guest:guest@127.0.0.1:1/",
+                        data_dir=tmp_path / "data", dev=True, extra_env={"ATELIER_ENVIRONMENT": "production"})
+    assert topology.run() == 2
+    assert not (tmp_path / "data").exists()

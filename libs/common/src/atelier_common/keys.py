@@ -36,6 +36,10 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, pem: str | bytes) -> SigningKey:
+        """A PEM key; as text it may also be written on one line with `\\n` for its line breaks (an
+        env file cannot hold several lines)."""
+        if isinstance(pem, str) and "\n" not in pem:
+            pem = pem.replace("\\n", "\n")
         key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("signing keys must be Ed25519")
@@ -48,11 +52,8 @@ class SigningKey:
             return cls.from_pem(pem)
         if path.exists():
             return cls.from_pem(path.read_bytes())
-        key = cls.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(key.pem())
-        path.chmod(0o600)
-        return key
+        # Several processes sharing the data directory (compose's volume) may start at once.
+        return cls.from_pem(_create_once(path, cls.generate().pem()))
 
     def pem(self) -> bytes:
         return self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -88,15 +89,20 @@ def install_secret(directory: Path, name: str) -> str:
     path = directory / f"{name}.secret"
     if path.exists() and (stored := path.read_text().strip()):
         return stored
-    directory.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    temporary = directory / f".{name}.{uuid.uuid4().hex}.tmp"
-    temporary.write_text(value)
+    return _create_once(path, secrets.token_urlsafe(32).encode()).decode().strip()
+
+
+def _create_once(path: Path, content: bytes) -> bytes:
+    """`path`'s content, written as `content` (mode 0600) unless another process got there first: the
+    file is created whole and atomically (a link to a finished temporary file), the loser reads it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    temporary.write_bytes(content)
     temporary.chmod(0o600)
     try:
         os.link(temporary, path)
     except FileExistsError:
-        value = path.read_text().strip()
+        content = path.read_bytes()
     finally:
         temporary.unlink()
-    return value
+    return content

@@ -7,6 +7,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Table, engine_from_config, pool
 from sqlmodel import SQLModel
 
@@ -47,6 +49,24 @@ def ensure_database(url: str) -> None:
 def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
     ensure_database(url)
     command.upgrade(alembic_config(migrations_dir, url), revision)
+
+
+def at_head(migrations_dir: Path, url: str) -> bool:
+    """Whether the database at `url` exists and is at the head of this migration history. Creates
+    nothing: an unreachable server or a missing database is simply not at head yet."""
+    if is_sqlite(url) and not Path(url.split(":///", 1)[1]).exists():
+        return False
+    heads = set(ScriptDirectory.from_config(alembic_config(migrations_dir, url)).get_heads())
+    connect_args = {} if is_sqlite(url) else {"connect_timeout": 5}
+    engine = sa.create_engine(sync_url(url), poolclass=pool.NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+    return current == heads
 
 
 def service_tables(package: str) -> set[str]:

@@ -170,7 +170,7 @@ def make_bus(settings: AtelierSettings) -> EventBus:
         return RabbitMQBus(settings.amqp_url, prefetch=settings.consumer_prefetch,
                            max_retries=settings.consumer_max_retries,
                            retry_delay_ms=settings.consumer_retry_delay_ms, exchange=settings.amqp_exchange,
-                           queue_prefix=settings.amqp_queue_prefix)
+                           queue_prefix=settings.amqp_queue_prefix, queue_type=settings.amqp_queue_type)
     from atelier_common.events.memory import InMemoryBus
 
     return InMemoryBus(max_retries=settings.consumer_max_retries)

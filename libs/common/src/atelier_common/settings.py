@@ -61,6 +61,9 @@ class AtelierSettings(BaseSettings):
     amqp_exchange: str = "atelier.events"
     # Prepended to every queue name, so that separate platforms can share one broker (tests).
     amqp_queue_prefix: str = ""
+    # `quorum` on a clustered broker: replicated queues that survive a node's loss (RabbitMQ ≥ 3.8).
+    # Chosen when the queues are first declared; an existing queue keeps its type.
+    amqp_queue_type: Literal["classic", "quorum"] = "classic"
     redis_url: str | None = None
     # Where services find the public keys that sign access and anonymous tokens.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"

@@ -284,3 +284,122 @@ async def test_competing_consumers_apply_each_event_once_under_redelivery(amqp_u
 
 async def _at_least(effects, n: int) -> bool:
     return len(await effects()) >= n
+
+
+async def _dlq_depth(amqp_url: str, namespace: str) -> int:
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        queue = await channel.declare_queue(f"{namespace}consumer.events.dlq", passive=True)
+        return queue.declaration_result.message_count or 0
+
+
+class TestDeadLetters:
+    """A poisoned event is dead-lettered, inspected, fixed, replayed — and applied once."""
+
+    async def test_poisoned_event_fixed_and_replayed_is_applied_once(
+            self, amqp_url: str, namespace: str, cleanup_broker, pg_db: Database) -> None:
+        bus = make_bus(amqp_url, namespace, max_retries=1)
+        effects: list[uuid.UUID] = []
+        broken = True
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            if broken:
+                raise RuntimeError("the erasure job is misconfigured")
+            effects.append(event.user_id)
+
+        subscribe_all(bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, context=None)
+        await bus.start()
+        try:
+            poisoned = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+            other = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+            await bus.publish([poisoned, other])
+
+            async def both_dead() -> bool:
+                return await _dlq_depth(amqp_url, namespace) == 2
+
+            await poll_until(both_dead, timeout=60, message="both events dead-lettered")
+            assert await bus.count_dead_letters(["consumer", "nobody"]) == {"consumer": 2}
+            letters = await bus.list_dead_letters("consumer", limit=10)
+            assert {letter.id for letter in letters} == {str(poisoned.id), str(other.id)}
+            first = next(letter for letter in letters if letter.id == str(poisoned.id))
+            assert first.type == UserDeleted.type and first.retries == 1
+            assert "the erasure job is misconfigured" in first.error
+            assert first.envelope is not None and first.envelope["data"]["user_id"] == poisoned.data["user_id"]
+            assert await _dlq_depth(amqp_url, namespace) == 2  # listing takes nothing away
+
+            broken = False
+            assert await bus.replay_dead_letters("consumer", {str(poisoned.id)}) == 1
+            await poll_until(lambda: _async(effects == [uuid.UUID(poisoned.data["user_id"])]),
+                             timeout=30, message="the replayed event applied")
+            assert [letter.id for letter in await bus.list_dead_letters("consumer", limit=10)] == [str(other.id)]
+            # A second copy of the same event (a replay repeated by an operator) has no second effect.
+            await bus.publish([poisoned])
+            assert await bus.drop_dead_letters("consumer", None) == 1
+            marker = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+            await bus.publish([marker])
+            await poll_until(lambda: _async(len(effects) == 2), timeout=30, message="the marker applied")
+            assert effects == [uuid.UUID(poisoned.data["user_id"]), uuid.UUID(marker.data["user_id"])]
+            assert await _dlq_depth(amqp_url, namespace) == 0
+            assert await bus.replay_dead_letters("consumer", {str(poisoned.id)}) == 0
+        finally:
+            await bus.stop()
+
+    async def test_an_unreadable_message_is_listed_with_its_body(self, amqp_url: str, namespace: str,
+                                                                 cleanup_broker) -> None:
+        bus = make_bus(amqp_url, namespace)
+
+        async def handler(env: Envelope) -> None:
+            raise AssertionError("never reached")
+
+        bus.subscribe("consumer", [UserDeleted.type], handler)
+        await bus.start()
+        try:
+            conn = await aio_pika.connect(amqp_url)
+            async with conn:
+                channel = await conn.channel()
+                exchange = await channel.get_exchange(f"{namespace}exchange")
+                await exchange.publish(aio_pika.Message(b"not json", message_id="m-1"), routing_key=UserDeleted.type)
+
+            async def dead() -> bool:
+                return await _dlq_depth(amqp_url, namespace) == 1
+
+            await poll_until(dead, timeout=30, message="the unreadable message dead-lettered")
+            [letter] = await bus.list_dead_letters("consumer", limit=5)
+            assert (letter.id, letter.envelope, letter.body, letter.error) == ("m-1", None, "not json",
+                                                                               "unreadable message")
+            assert await bus.drop_dead_letters("consumer", {"m-1"}) == 1
+            assert await _dlq_depth(amqp_url, namespace) == 0
+        finally:
+            await bus.stop()
+
+
+async def test_quorum_queues_retry_and_dead_letter(amqp_url: str, namespace: str, cleanup_broker) -> None:
+    """`ATELIER_AMQP_QUEUE_TYPE=quorum` (a clustered broker): the same retry and dead-letter path."""
+    bus = make_bus(amqp_url, namespace, max_retries=1, queue_type="quorum")
+    attempts: list[int] = []
+
+    async def handler(env: Envelope) -> None:
+        attempts.append(1)
+        raise RuntimeError("fails")
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    try:
+        env = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        await bus.publish([env])
+
+        async def dead() -> bool:
+            return await _dlq_depth(amqp_url, namespace) == 1
+
+        await poll_until(dead, timeout=30, message="dead-lettered through quorum queues")
+        assert len(attempts) == 2
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            # Declaring it as a classic queue is refused: it really is a quorum queue.
+            with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
+                await channel.declare_queue(f"{namespace}consumer.events", durable=True)
+        assert [letter.id for letter in await bus.list_dead_letters("consumer", limit=5)] == [str(env.id)]
+    finally:
+        await bus.stop()

@@ -8,13 +8,14 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from atelier_gateway.settings import SERVICES, GatewaySettings
 
 if TYPE_CHECKING:
+    from atelier_common.events.deadletters import DeadLetterQueues
     from atelier_common.service import ServiceSpec
     from atelier_common.settings import ServiceSettings
 
@@ -64,12 +65,18 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
 
 @app.command()
-def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None) -> None:
+def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None,
+            wait: Annotated[bool, typer.Option(
+                help="change nothing: wait until the databases are at head (a container waiting for the migrate job)")] = False,
+            timeout: Annotated[float, typer.Option(help="with --wait: give up (exit 1) after this many seconds")] = 300,
+            ) -> None:
     """Apply every service's migrations to its database (created if missing), and declare the
     broker's queues when the bus is RabbitMQ."""
     from atelier_common.migrations import upgrade
 
     names = [_check_service(service)] if service else list(SERVICES)
+    if wait:
+        raise typer.Exit(_wait_for_migrations(names, timeout))
     for name in names:
         settings = _settings(name)
         migrations = _spec(name).migrations
@@ -81,16 +88,43 @@ def migrate(service: Annotated[str | None, typer.Option(help="only this service"
         from atelier_common.events.rabbitmq import RabbitMQBus
         from atelier_common.service import make_bus
 
-        consumers: dict[str, Iterable[str]] = {}
-        for name in names:
-            spec = _spec(name)
-            for consumer, table in ((name, spec.subscriptions), (f"{name}-worker", spec.worker_subscriptions)):
-                if table:
-                    consumers[consumer] = {cls.type for cls in table}
+        consumers = _consumers(names)
         bus = make_bus(settings)
         assert isinstance(bus, RabbitMQBus)  # settings.bus == "rabbitmq"
         asyncio.run(bus.declare_topology(consumers))
         typer.echo(f"broker: {len(consumers)} consumer queues declared on {settings.amqp_exchange}")
+
+
+def _consumers(services: Iterable[str] = SERVICES) -> dict[str, set[str]]:
+    """Every consumer queue of these services and the event types bound to it: the service's own
+    consumers, and its job workers' as `<service>-worker`."""
+    consumers: dict[str, set[str]] = {}
+    for name in services:
+        spec = _spec(name)
+        for consumer, table in ((name, spec.subscriptions), (f"{name}-worker", spec.worker_subscriptions)):
+            if table:
+                consumers[consumer] = {cls.type for cls in table}
+    return consumers
+
+
+def _wait_for_migrations(names: list[str], timeout: float) -> int:
+    """0 once every named service's database is at head; 1 (naming the laggards) after `timeout`."""
+    import time
+
+    from atelier_common.migrations import at_head
+
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while True:
+        pending = [name for name in pending if (migrations := _spec(name).migrations) is not None
+                   and not at_head(migrations, _settings(name).resolved_database_url)]
+        if not pending:
+            typer.echo(f"migrations at head: {', '.join(names)}")
+            return 0
+        if time.monotonic() >= deadline:
+            typer.echo(f"not migrated after {timeout:g}s: {', '.join(pending)} (is the migrate job running?)", err=True)
+            return 1
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 @app.command()
@@ -139,6 +173,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        data_dir: Path = Path(".atelier"),
        probe_base_port: Annotated[int, typer.Option(
            help="relay/consumer/worker processes serve /health, /ready, /metrics from this port on (0: off)")] = 0,
+       dev: Annotated[bool, typer.Option(
+           help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology
@@ -150,7 +186,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
             raise typer.BadParameter(f"expected SERVICE=N with a known service, got {item!r}", param_hint="--workers")
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
-                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port)
+                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev)
     raise typer.Exit(topology.run())
 
 
@@ -172,6 +208,14 @@ def seed(products: Annotated[int, typer.Option(help="how many generated products
         typer.echo(f"catalog: {added} products added")
 
     asyncio.run(run())
+
+
+@app.command("secrets")
+def generate_secrets() -> None:
+    """Print fresh values for every secret production requires, as an env file (README: Secrets)."""
+    from atelier_platform.production import env_file
+
+    typer.echo(env_file(), nl=False)
 
 
 @contextlib.contextmanager
@@ -208,6 +252,105 @@ def create_user(email: str, password: Annotated[str, typer.Option(prompt=True, h
         typer.echo(json.dumps({"id": str(user.id), "email": user.email, "staff": staff}))
 
     asyncio.run(run())
+
+
+events_app = typer.Typer(help="The event bus.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters: events a consumer gave up on (RabbitMQ).", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+events_app.add_typer(dlq_app, name="dlq")
+Consumer = Annotated[str, typer.Argument(help="a consumer: a service name, or <service>-worker")]
+EventIds = Annotated[list[str] | None, typer.Argument(help="event ids (or --all)", show_default=False)]
+
+
+def _with_dead_letters(consumer: str | None, work: Callable[[DeadLetterQueues, dict[str, set[str]]], Any]) -> Any:
+    """Run `work` against the broker's dead-letter queues (the settings' RabbitMQ)."""
+    from atelier_common.events.deadletters import DeadLetterQueues
+    from atelier_common.service import make_bus
+
+    consumers = _consumers()
+    if consumer is not None and consumer not in consumers:
+        raise typer.BadParameter(f"unknown consumer {consumer!r}; choose from {', '.join(consumers)}")
+    settings = GatewaySettings()
+    if settings.bus != "rabbitmq":
+        typer.echo("The embedded mode keeps its dead letters in its own process: use the staff API "
+                   "/api/v1/ops/dead-letters of the running platform (ATELIER_BUS=rabbitmq for the broker's).",
+                   err=True)
+        raise typer.Exit(2)
+
+    async def run() -> Any:
+        bus = make_bus(settings)
+        assert isinstance(bus, DeadLetterQueues)
+        await bus.start()
+        try:
+            if not await bus.ready():
+                typer.echo(f"RabbitMQ is not reachable at {settings.amqp_url.rsplit('@', 1)[-1]}", err=True)
+                raise typer.Exit(2)
+            return await work(bus, consumers)
+        finally:
+            await bus.stop()
+
+    return asyncio.run(run())
+
+
+def _selection(ids: list[str] | None, all_: bool) -> set[str] | None:
+    if bool(ids) == all_:
+        raise typer.BadParameter("give event ids or --all")
+    return None if all_ else set(ids or ())
+
+
+@dlq_app.command("list")
+def dlq_list(consumer: Annotated[str | None, typer.Argument(help="one consumer's dead letters")] = None,
+             limit: int = 50) -> None:
+    """Dead letters per consumer, or one consumer's (id, type, retries, error)."""
+
+    async def work(bus: DeadLetterQueues, consumers: dict[str, set[str]]) -> None:
+        if consumer is None:
+            for name, count in (await bus.count_dead_letters(consumers)).items():
+                typer.echo(f"{name}\t{count}")
+            return
+        for letter in await bus.list_dead_letters(consumer, limit=limit):
+            typer.echo(json.dumps(letter.summary()))
+
+    _with_dead_letters(consumer, work)
+
+
+@dlq_app.command("show")
+def dlq_show(consumer: Consumer, event_id: str) -> None:
+    """One dead letter, with its envelope."""
+
+    async def work(bus: DeadLetterQueues, consumers: dict[str, set[str]]) -> None:
+        letters = await bus.list_dead_letters(consumer, limit=10_000)
+        found = next((letter for letter in letters if letter.id == event_id), None)
+        if found is None:
+            typer.echo(f"no dead letter {event_id} for {consumer}", err=True)
+            raise typer.Exit(1)
+        typer.echo(json.dumps(found.detail(), indent=2))
+
+    _with_dead_letters(consumer, work)
+
+
+@dlq_app.command("replay")
+def dlq_replay(consumer: Consumer, ids: EventIds = None,
+               all_: Annotated[bool, typer.Option("--all", help="every dead letter of the consumer")] = False) -> None:
+    """Hand dead letters back to the consumer's queue (its inbox still applies each event once)."""
+    chosen = _selection(ids, all_)
+
+    async def work(bus: DeadLetterQueues, consumers: dict[str, set[str]]) -> None:
+        typer.echo(f"{consumer}: {await bus.replay_dead_letters(consumer, chosen)} replayed")
+
+    _with_dead_letters(consumer, work)
+
+
+@dlq_app.command("drop")
+def dlq_drop(consumer: Consumer, ids: EventIds = None,
+             all_: Annotated[bool, typer.Option("--all", help="every dead letter of the consumer")] = False) -> None:
+    """Delete dead letters for good."""
+    chosen = _selection(ids, all_)
+
+    async def work(bus: DeadLetterQueues, consumers: dict[str, set[str]]) -> None:
+        typer.echo(f"{consumer}: {await bus.drop_dead_letters(consumer, chosen)} dropped")
+
+    _with_dead_letters(consumer, work)
 
 
 subscriptions_app = typer.Typer(help="Subscriptions of the local payment provider (dev).", no_args_is_help=True)

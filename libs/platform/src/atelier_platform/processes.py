@@ -29,6 +29,11 @@ from atelier_gateway.settings import SERVICES
 # Services whose long-running jobs get a process (and a consumer group) of their own.
 WORKER_SERVICES = ("generation",)
 
+# The embedded mode's development defaults (`embedded.service_settings`), as the environment of
+# the distributed processes: /api/dev/mailbox, /api/dev/checkout and /api/dev/subscriptions
+# answer, and catalog seeds the demo data at start (idempotent, safe from several processes).
+DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA": "true"}
+
 
 def _libpq_url(url: str) -> str:
     """A SQLAlchemy URL as libpq reads it."""
@@ -55,6 +60,9 @@ class Topology:
     # When set, the relay, consumer, worker and housekeeping processes serve /health, /ready and /metrics on
     # consecutive ports from here (ATELIER_PROBE_PORT), in the order of `commands()`.
     probe_base_port: int = 0
+    # `atelier up --dev`: what `atelier dev` turns on, the demo catalog, the dev mailbox and the
+    # dev checkout pages (`DEV_SETTINGS`); variables set explicitly still win.
+    dev: bool = False
 
     def service_urls(self) -> dict[str, str]:
         return {s: f"http://{self.host}:{self.base_port + i}" for i, s in enumerate(SERVICES)}
@@ -70,6 +78,9 @@ class Topology:
             "ATELIER_AUTO_MIGRATE": "false",
             "ATELIER_DATA_DIR": str(self.data_dir.resolve()),
         })
+        if self.dev:
+            for name, value in DEV_SETTINGS.items():
+                env.setdefault(name, value)
         env.setdefault("ATELIER_PUBLIC_BASE_URL", f"http://{'localhost' if self.host == '127.0.0.1' else self.host}:{self.port}")
         env.update(self.extra_env)
         return env
@@ -213,6 +224,10 @@ class Topology:
         self.children.clear()
 
     def run(self) -> int:
+        if self.dev and self.env().get("ATELIER_ENVIRONMENT") == "production":
+            print("atelier up: --dev turns on the dev endpoints, never in production (ATELIER_ENVIRONMENT)",
+                  file=sys.stderr, flush=True)
+            return 2
         # Before anything is created: one clear line, not a traceback, when a server is missing.
         if problem := self.unreachable() or self.check_connection_budget():
             print(f"atelier up: {problem}", file=sys.stderr, flush=True)

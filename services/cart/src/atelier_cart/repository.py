@@ -83,9 +83,10 @@ class CartRepository:
         then finds no row for this owner): the owner simply gets a new cart, so try again.
         """
         for _ in range(5):
-            await self.ensure(owner_id, currency, anonymous=anonymous)
+            # Most owners have a cart already: lock it first, create it only when it is missing.
             if carts := await self.lock_for_owners([owner_id]):
                 return carts[0]
+            await self.ensure(owner_id, currency, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
     async def give_to(self, cart: Cart, owner_id: uuid.UUID) -> bool:

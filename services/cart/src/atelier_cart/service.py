@@ -141,13 +141,16 @@ class CartService(UseCase[CartContext]):
         else:
             if not items:
                 cart.currency = product.currency
-            self.carts.add_item(CartItem(
+            line = CartItem(
                 cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id, quantity=quantity,
                 unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
-                sku=product.sku, image_url=product.image_url, created_at=now, updated_at=now))
+                sku=product.sku, image_url=product.image_url, created_at=now, updated_at=now)
+            self.carts.add_item(line)
+            items.append(line)  # the newest line sorts last, as items_of orders them
         cart.updated_at = now
         await self.session.flush()
-        return await self._contents(cart)
+        # The cart is locked: the lines read above plus this change are the whole cart.
+        return await self._contents(cart, items)
 
     async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate, *,
                               anonymous: bool = False) -> CartContents:
@@ -285,8 +288,9 @@ class CartService(UseCase[CartContext]):
             raise CartItemNotFound()
         return line
 
-    async def _contents(self, cart: Cart) -> CartContents:
-        items = await self.carts.items_of(cart.id)
+    async def _contents(self, cart: Cart, items: list[CartItem] | None = None) -> CartContents:
+        if items is None:
+            items = await self.carts.items_of(cart.id)
         kinds = await self.products.products.kinds_of((item.product_id, item.variant_id) for item in items)
         return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
                             totals=self._totals(items, kinds))

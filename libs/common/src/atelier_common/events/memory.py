@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from atelier_common import metrics
 from atelier_common.events.bus import Handler
+from atelier_common.events.deadletters import DeadLetter, error_text
 from atelier_common.events.envelope import Envelope
 from atelier_common.telemetry import consume_span, publish_span
 
@@ -33,7 +34,7 @@ class InMemoryBus:
         self.max_retries = max_retries
         self.retry_delay = retry_delay
         self.concurrency = concurrency
-        self.dead_letters: list[tuple[str, Envelope, str]] = []
+        self.dead_letters: list[DeadLetter] = []
         self.published: list[Envelope] = []
         self._consumers: dict[str, _Consumer] = {}
         self._outstanding = 0
@@ -129,7 +130,9 @@ class InMemoryBus:
                 else:
                     log.error("dead-lettering %s %s: %s", env.type, env.id, exc)
                     metrics.EVENTS_DEAD_LETTERED.labels(entry.name).inc()
-                    self.dead_letters.append((env.type, env, repr(exc)))
+                    self.dead_letters.append(DeadLetter(
+                        consumer=entry.name, id=str(env.id), type=env.type, retries=attempt, error=error_text(exc),
+                        envelope=env.model_dump(mode="json")))
             finally:
                 self._done()
 
@@ -137,10 +140,46 @@ class InMemoryBus:
         entry.queue.put_nowait((env, attempt))
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
-        """Events waiting per consumer (the dead letters are kept for the whole bus, under "*")."""
-        out = {entry.name: {"main": entry.queue.qsize()} for entry in self._consumers.values()}
-        out["*"] = {"dlq": len(self.dead_letters)}
+        """Events waiting per consumer, and its dead letters."""
+        out: dict[str, dict[str, int]] = {}
+        for entry in self._consumers.values():
+            depths = out.setdefault(entry.name, {"main": 0, "dlq": 0})
+            depths["main"] += entry.queue.qsize()
+        for letter in self.dead_letters:
+            out.setdefault(letter.consumer, {"main": 0, "dlq": 0})["dlq"] += 1
         return out
+
+    # Dead letters (`deadletters.DeadLetterQueues`).
+
+    async def count_dead_letters(self, consumers: Iterable[str]) -> dict[str, int]:
+        wanted = set(consumers)
+        known = {entry.name for entry in self._consumers.values()} & wanted
+        counts = dict.fromkeys(sorted(known), 0)
+        for letter in self.dead_letters:
+            if letter.consumer in wanted:
+                counts[letter.consumer] = counts.get(letter.consumer, 0) + 1
+        return counts
+
+    async def list_dead_letters(self, consumer: str, *, limit: int) -> list[DeadLetter]:
+        return [letter for letter in self.dead_letters if letter.consumer == consumer][:limit]
+
+    def _take_dead_letters(self, consumer: str, ids: Collection[str] | None) -> list[DeadLetter]:
+        taken = [d for d in self.dead_letters if d.consumer == consumer and (ids is None or d.id in ids)]
+        self.dead_letters = [d for d in self.dead_letters if d not in taken]
+        return taken
+
+    async def replay_dead_letters(self, consumer: str, ids: Collection[str] | None) -> int:
+        entry = next((e for e in self._consumers.values() if e.name == consumer), None)
+        if entry is None:
+            return 0
+        taken = self._take_dead_letters(consumer, ids)
+        for letter in taken:
+            assert letter.envelope is not None  # in memory every dead letter is a readable envelope
+            self._enqueue(entry, Envelope.model_validate(letter.envelope), 0)
+        return len(taken)
+
+    async def drop_dead_letters(self, consumer: str, ids: Collection[str] | None) -> int:
+        return len(self._take_dead_letters(consumer, ids))
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until every outbox is sent and every delivered event is handled (tests, CLI)."""

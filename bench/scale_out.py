@@ -1,0 +1,172 @@
+"""Scale-out, shown: 1 vs 2 processes of one role on this machine, the throughput ratio measured.
+
+- API: `GET /api/v1/products?limit=20` straight at catalog's port with `--workers catalog=1`, then
+  with `catalog=2` (a fresh platform each), load from a second process (wrk when installed, else
+  bench/load.py).
+- Consumers: N `catalog.product_changed` events for N new products published at once to the
+  exchange, timed until cart's inbox holds all N (cart's read-model applied them), with one cart
+  consumer process, then with a second one competing on the same queue (the inbox still applies
+  each event once: the count of read-model rows is checked).
+
+    uv run python bench/scale_out.py [--seconds 15] [--events 3000]
+
+Figures and ratios only, no assertion. On 2 cores the ceiling of any ratio is well under 2: the
+load generator, PostgreSQL and the other processes share the same cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import aio_pika
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateway_overhead import python_load, wrk
+from infra.platform import _delete_queues, _drop, _wait_healthy, free_port_block
+
+from atelier_common.contracts.catalog import ProductChanged
+from atelier_common.events import Envelope
+
+
+@contextmanager
+def platform(args: argparse.Namespace, catalog_workers: int) -> Iterator[tuple[object, str, dict[str, str]]]:
+    from atelier_platform.processes import Topology
+
+    run_id = uuid.uuid4().hex[:8]
+    prefix, queues = f"atelier_scale_{run_id}_", f"scale{run_id}."
+    port = free_port_block(7)
+    data_dir = Path(tempfile.mkdtemp(prefix="atelier-scale-"))
+    env = {"ATELIER_DATABASE_NAME_PREFIX": prefix, "ATELIER_AMQP_EXCHANGE": f"atelier.events.scale{run_id}",
+           "ATELIER_AMQP_QUEUE_PREFIX": queues, "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+           "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",
+           "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour"}
+    topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=True,
+                        data_dir=data_dir, extra_env=env, api_workers={"catalog": catalog_workers})
+    topology.prepare()
+    topology.start()
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", topology.children[-1][1], 240)
+        yield topology, prefix, env
+    finally:
+        topology.stop()
+        _drop(args.postgres, prefix)
+        _delete_queues(args.amqp, queues, env["ATELIER_AMQP_EXCHANGE"])
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def api_figures(args: argparse.Namespace) -> dict[int, dict[str, float]]:
+    load = wrk if shutil.which("wrk") else python_load
+    out = {}
+    for workers in (1, 2):
+        with platform(args, workers) as (topology, _prefix, _env):
+            url = topology.service_urls()["catalog"] + "/api/v1/products?limit=20"
+            load(url, 3, args.concurrency, {})  # warm up
+            out[workers] = load(url, args.seconds, args.concurrency, {})
+    return out
+
+
+async def _publish(amqp: str, exchange: str, count: int) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """`count` events for as many new products; returns (event ids, product ids)."""
+    ids = [uuid.uuid4() for _ in range(count)]
+    event_ids = []
+    conn = await aio_pika.connect(amqp)
+    async with conn:
+        channel = await conn.channel(publisher_confirms=True)
+        target = await channel.get_exchange(exchange)
+        for n, product_id in enumerate(ids):
+            event = ProductChanged(product_id=product_id, name=f"Scale slab {n}", sku=f"SCALE-{product_id.hex[:10]}",
+                                   kind="physical", price=Decimal("25.00"), currency="USD", stock_quantity=10,
+                                   is_active=True)
+            env = Envelope.wrap(event, producer="catalog")
+            event_ids.append(env.id)
+            await target.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id), type=env.type,
+                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                 routing_key=env.type)
+    return event_ids, ids
+
+
+def _count(dsn: str, sql: str, ids: list[uuid.UUID]) -> int:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(sql, (ids,)).fetchone()  # type: ignore[arg-type]  # fixed statements
+        return int(row[0]) if row else 0
+
+
+APPLIED = "SELECT count(*) FROM inbox WHERE consumer = 'cart' AND event_id = ANY(%s)"
+PRODUCTS = "SELECT count(*) FROM cart_product WHERE product_id = ANY(%s)"
+
+
+async def _queue_consumers(amqp: str, queue: str) -> int:
+    conn = await aio_pika.connect(amqp)
+    async with conn:
+        channel = await conn.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.consumer_count or 0
+
+
+def consumer_figures(args: argparse.Namespace) -> dict[int, float]:
+    out = {}
+    with platform(args, 1) as (topology, prefix, env):
+        dsn = f"{args.postgres.rstrip('/')}/{prefix}cart"
+        queue = f"{env['ATELIER_AMQP_QUEUE_PREFIX']}cart.events"
+        command, child_env = topology._launch["cart-consumer"]  # type: ignore[attr-defined]
+        extra: subprocess.Popen[bytes] | None = None
+        try:
+            for consumers in (1, 2):
+                if consumers == 2:
+                    extra = subprocess.Popen(command, env=child_env)
+                    while asyncio.run(_queue_consumers(args.amqp, queue)) < 2:
+                        time.sleep(0.2)  # the second consumer registered before the timing starts
+                started = time.perf_counter()
+                events, products = asyncio.run(_publish(args.amqp, env["ATELIER_AMQP_EXCHANGE"], args.events))
+                while _count(dsn, APPLIED, events) < args.events:
+                    time.sleep(0.05)
+                out[consumers] = args.events / (time.perf_counter() - started)
+                added = _count(dsn, PRODUCTS, products)
+                if added != args.events:
+                    print(f"!! {consumers} consumer(s): {added} read-model rows for {args.events} events")
+        finally:
+            if extra is not None:
+                extra.terminate()
+                extra.wait(30)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--only", choices=["api", "consumers"])
+    args = parser.parse_args()
+
+    if args.only != "consumers":
+        api = api_figures(args)
+        for workers, figures in api.items():
+            print(f"catalog API, {workers} process(es): {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
+                  f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}")
+        print(f"catalog API 2 vs 1 processes: ×{api[2]['rps'] / api[1]['rps']:.2f} req/s")
+    if args.only != "api":
+        events = consumer_figures(args)
+        for consumers, rate in events.items():
+            print(f"cart consumers, {consumers} process(es) on one queue: {rate:.0f} events/s ({args.events} events)")
+        print(f"cart consumers 2 vs 1: ×{events[2] / events[1]:.2f} events/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""deploy/: the committed manifests are rendered from `atelier up`'s topology, valid for Kubernetes
+1.30 and for compose, and keep every secret out of ConfigMaps and plain environment values."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from atelier_gateway.settings import SERVICES, GatewaySettings
+from atelier_platform.cli import app
+from atelier_platform.embedded import settings_class
+from atelier_platform.processes import Topology
+from atelier_platform.production import REQUIRED_SECRETS
+
+ROOT = Path(__file__).resolve().parents[3]
+DEPLOY = ROOT / "deploy"
+
+
+def _render() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("atelier_deploy_render", DEPLOY / "render.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def render() -> ModuleType:
+    return _render()
+
+
+@pytest.fixture(scope="module")
+def k8s_docs() -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all((DEPLOY / "k8s" / "atelier.yaml").read_text()) if doc]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return data
+
+
+def _of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def _container(deployment: dict[str, Any]) -> dict[str, Any]:
+    containers: list[dict[str, Any]] = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def _up_processes() -> dict[str, tuple[list[str], dict[str, str]]]:
+    """What `atelier up` starts: name → (the `atelier` arguments, the process's own variables)."""
+    topology = Topology(postgres="postgresql://pg", amqp="amqp://mq", probe_base_port=9300)
+    out = {}
+    for name, command, extra in topology.commands():
+        assert command[:3] == [sys.executable, "-m", "atelier_platform.cli"]
+        out[name] = (command[3:], extra)
+    return out
+
+
+def _same_command(rendered: list[str], up: list[str]) -> bool:
+    """Equal but for the values of --host and --port (this machine's, or the container's)."""
+    if len(rendered) != len(up):
+        return False
+    return all(a == b or (i > 0 and up[i - 1] in ("--host", "--port")) for i, (a, b) in enumerate(zip(rendered, up, strict=True)))
+
+
+def test_the_committed_files_are_rendered_from_the_topology(render: ModuleType) -> None:
+    assert (DEPLOY / "compose.yaml").read_text() == render.compose(), "run: uv run python deploy/render.py"
+    assert (DEPLOY / "k8s" / "atelier.yaml").read_text() == render.k8s(), "run: uv run python deploy/render.py"
+
+
+def test_every_kubernetes_document_is_valid_for_1_30(k8s_docs: list[dict[str, Any]]) -> None:
+    for doc in k8s_docs:
+        kubernetes_validate.validate(doc, "1.30", strict=True)  # raises on an unknown or mistyped field
+    kinds = {doc["kind"] for doc in k8s_docs}
+    assert kinds == {"ConfigMap", "Job", "Deployment", "Service", "PodDisruptionBudget", "Ingress"}
+
+
+def test_a_wrong_field_fails_the_schema_check(k8s_docs: list[dict[str, Any]]) -> None:
+    """The validator is strict: the check above would catch a typo."""
+    deployment = json.loads(json.dumps(next(d for d in k8s_docs if d["kind"] == "Deployment")))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, "1.30", strict=True)
+
+
+def test_compose_config_passes_on_a_clean_clone(tmp_path: Path) -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        message = "docker-compose is not installed (apt-get install -y docker-compose)"
+        if os.environ.get("ATELIER_REQUIRE_INFRA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    clone = tmp_path / "deploy"
+    clone.mkdir()
+    for name in ("compose.yaml", "example.env", "Dockerfile"):  # what git holds; no deploy/.env
+        shutil.copy(DEPLOY / name, clone / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATELIER_", "COMPOSE_"))}
+    result = subprocess.run([binary, "-f", str(clone / "compose.yaml"), "config", "-q"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    missing = subprocess.run([binary, "-f", str(clone / "compose.yaml"), "config", "-q"],
+                             env={**env, "ATELIER_ENV_FILE": "production.env"}, capture_output=True, text=True,
+                             timeout=120)
+    assert missing.returncode != 0 and "production.env" in missing.stderr  # it really reads the env file
+
+
+def test_every_process_atelier_up_starts_is_deployed_with_the_same_command(
+        k8s_docs: list[dict[str, Any]], compose: dict[str, Any]) -> None:
+    deployments = _of_kind(k8s_docs, "Deployment")
+    services = compose["services"]
+    up = _up_processes()
+    assert set(deployments) == set(up)
+    for name, (command, extra) in up.items():
+        container = _container(deployments[name])
+        assert _same_command(container["args"], command), (name, container["args"], command)
+        assert _same_command(services[name]["command"], command), (name, services[name]["command"], command)
+        own = {k: v for k, v in extra.items() if k not in ("ATELIER_PROBE_PORT", "ATELIER_PROBE_HOST")}
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        assert own.items() <= env.items() and own.items() <= services[name]["environment"].items(), name
+
+
+def test_a_role_added_to_the_topology_is_deployed_without_editing_render(
+        render: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    commands = Topology.commands
+
+    def with_housekeeping(self: Topology) -> list[tuple[str, list[str], dict[str, str]]]:
+        out = commands(self)
+        cli = out[0][1][:3]
+        extra = {"ATELIER_PROBE_PORT": "1"} if self.probe_base_port else {}
+        return [*out, ("catalog-housekeeping", [*cli, "worker", "catalog", "--role", "housekeeping"], extra)]
+
+    monkeypatch.setattr(Topology, "commands", with_housekeeping)
+    docs = [d for d in yaml.safe_load_all(render.k8s()) if d]
+    deployment = _of_kind(docs, "Deployment")["catalog-housekeeping"]
+    container = _container(deployment)
+    assert container["args"] == ["worker", "catalog", "--role", "housekeeping"]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": 9000}
+    init = deployment["spec"]["template"]["spec"]["initContainers"][0]
+    assert init["args"] == ["migrate", "--wait", "--service", "catalog", "--timeout", "600"]
+    service = yaml.safe_load(render.compose())["services"]["catalog-housekeeping"]
+    assert service["command"] == ["worker", "catalog", "--role", "housekeeping"]
+
+
+def test_probes_hit_what_each_process_serves(k8s_docs: list[dict[str, Any]]) -> None:
+    up = _up_processes()
+    for name, deployment in _of_kind(k8s_docs, "Deployment").items():
+        container = _container(deployment)
+        http = up[name][0][0] in ("serve", "gateway")
+        port = 8000 if http else 9000
+        assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": port}, name
+        assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": port}, name
+        if http:
+            assert f"--port {port}" in " ".join(container["args"]), name
+        else:  # relay, consumer, worker: the probe listener (atelier_common.health)
+            assert {"name": "ATELIER_PROBE_PORT", "value": str(port)} in container["env"], name
+
+
+def test_deployments_wait_for_migrations_and_run_as_a_limited_user(k8s_docs: list[dict[str, Any]]) -> None:
+    jobs = _of_kind(k8s_docs, "Job")
+    assert len(jobs) == 1 and _container(next(iter(jobs.values())))["args"] == ["migrate"]
+    for name, deployment in _of_kind(k8s_docs, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            assert container["image"].split(":")[-1] not in ("", "latest"), name
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert {"requests", "limits"} <= container["resources"].keys()
+        if name != "gateway":  # every service process waits for its own database
+            (init,) = pod["initContainers"]
+            service = name.split("-")[0]
+            assert init["args"][:4] == ["migrate", "--wait", "--service", service], name
+    # Two replicas of every HTTP process, each with a budget and a Service; the Ingress reaches the gateway.
+    budgets, services = _of_kind(k8s_docs, "PodDisruptionBudget"), _of_kind(k8s_docs, "Service")
+    assert set(budgets) == set(services) == {f"{s}-api" for s in SERVICES} | {"gateway"}
+    (ingress,) = _of_kind(k8s_docs, "Ingress").values()
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert {p["backend"]["service"]["name"] for p in paths} == {"gateway"}
+    # Every public route, the docs and the JWKS go out; the probes and metrics stay inside.
+    public = [p["path"] for p in paths]
+    from atelier_gateway.routing import ROUTES
+
+    for route in [*ROUTES, "/api/docs", "/api/schema", "/.well-known/jwks.json"]:
+        assert any(route == p or route.startswith(p + "/") for p in public), route
+    assert not any(p in ("/", "/health", "/ready", "/metrics") for p in public)
+
+
+def _settings_classes() -> list[Any]:
+    return [GatewaySettings, *(settings_class(s) for s in SERVICES)]
+
+
+def _secret_variables() -> set[str]:
+    """Every variable naming a secret field of any process's settings (service and shared prefix)."""
+    names: set[str] = set(REQUIRED_SECRETS)
+    for cls in _settings_classes():
+        prefix = cls.model_config["env_prefix"]
+        fields = set(cls.model_construct().secret_fields()) | {spec.split(".")[0] for spec in cls.generated_secrets}
+        fields |= {f for f in cls.model_fields if re.search(r"secret|password|token$|_pem$|api_key", f)}
+        names |= {f"{prefix}{f.upper()}" for f in fields} | {f"ATELIER_{f.upper()}" for f in fields}
+    return names
+
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASS$|TOKEN|_PEM$|API_KEY|ACCESS_KEY|POSTGRES_SERVER_URL|DATABASE_URL|"
+                         r"AMQP_URL|REDIS_URL")
+CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]*:[^/@\s]*@")
+
+
+def test_no_secret_sits_in_a_configmap_or_a_plain_environment_value(
+        k8s_docs: list[dict[str, Any]], compose: dict[str, Any]) -> None:
+    plain: dict[str, str] = dict(_of_kind(k8s_docs, "ConfigMap")["atelier-config"]["data"])
+    for deployment in _of_kind(k8s_docs, "Deployment").values():
+        for container in [*deployment["spec"]["template"]["spec"].get("initContainers", []),
+                          *deployment["spec"]["template"]["spec"]["containers"]]:
+            assert {"secretRef": {"name": "atelier-secrets"}} in container["envFrom"]
+            plain.update({e["name"]: e["value"] for e in container.get("env", [])})
+    for service in compose["services"].values():
+        plain.update({k: str(v) for k, v in (service.get("environment") or {}).items()})
+    secret_variables = _secret_variables()
+    assert "ATELIER_GENERATION_URL_SIGNING_SECRET" in secret_variables
+    for name, value in plain.items():
+        assert name not in secret_variables and not SECRET_NAME.search(name), name
+        assert not CREDENTIALS_IN_URL.search(value), name
+
+
+def _generated_secrets() -> dict[str, str]:
+    result = CliRunner().invoke(app, ["secrets"])
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def _production_env(k8s_docs: list[dict[str, Any]]) -> dict[str, str]:
+    """The ConfigMap, `atelier secrets`, and what the operator adds to the Secret (README)."""
+    return {**_of_kind(k8s_docs, "ConfigMap")["atelier-config"]["data"], **_generated_secrets(),
+            "ATELIER_POSTGRES_SERVER_URL": "postgresql://atelier:pw@postgres:5432",
+            "ATELIER_AMQP_URL": "amqp://atelier:pw@rabbitmq:5672/", "ATELIER_REDIS_URL": "redis://redis:6379/0",
+            "ATELIER_S3_ACCESS_KEY_ID": "key-id", "ATELIER_S3_SECRET_ACCESS_KEY": "key-secret"}
+
+
+def _start_all(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("ATELIER_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for cls in _settings_classes():
+        settings = cls()
+        assert settings.environment == "production" and settings.bus == "rabbitmq"
+
+
+def test_the_configmap_and_the_generated_secrets_start_every_process_in_production(
+        k8s_docs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from atelier_common.keys import SigningKey
+
+    env = _production_env(k8s_docs)
+    assert set(REQUIRED_SECRETS) <= env.keys()
+    _start_all(env, monkeypatch)
+    generation, payments = settings_class("generation")(), settings_class("payments")()
+    assert generation.url_signing_secret == env["ATELIER_GENERATION_URL_SIGNING_SECRET"]
+    assert generation.storage_backend == "s3" and generation.s3_bucket
+    assert payments.local_webhook_secret == json.loads(env["ATELIER_PAYMENTS_WEBHOOK_SECRETS"])["local"]
+    identity = settings_class("identity")()
+    SigningKey.from_pem(identity.signing_key_pem)
+    SigningKey.from_pem(GatewaySettings().anon_signing_key_pem or "")
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))
+def test_production_refuses_to_start_without_each_required_secret(
+        missing: str, k8s_docs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    env = _production_env(k8s_docs)
+    del env[missing]
+    field = re.sub(r"^ATELIER_(GATEWAY_|IDENTITY_|GENERATION_|PAYMENTS_)?", "", missing).lower()
+    with pytest.raises(ValueError, match=re.escape(field)):  # e.g. "url_signing_secret must be set in production"
+        _start_all(env, monkeypatch)
+
+
+def test_the_readme_names_every_required_secret() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in REQUIRED_SECRETS:
+        assert f"`{name}`" in readme, name
+
+
+def test_the_build_context_leaves_out_environments_data_and_keys() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {"**/.venv", "**/.atelier", "**/__pycache__", "**/*.pem", "**/*.secret", ".git"} <= ignored
