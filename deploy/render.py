@@ -105,6 +105,21 @@ def _probe_command(port: int, path: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- compose
 
+def _autoscaling(p: Process) -> tuple[int, int] | None:
+    """(min, max) replicas of a role the HorizontalPodAutoscaler scales, None for a fixed one.
+
+    APIs and the gateway are stateless; consumers compete on their service's one durable queue
+    (the inbox applies each event once) and job workers on theirs. Relays stay single: one per
+    service publishes far more than a service writes, and several would only share `SKIP LOCKED`.
+    """
+    if p.http:
+        return (2, 10)
+    role = p.args[p.args.index("--role") + 1] if "--role" in p.args else None
+    if role in ("consumer", "worker"):
+        return (1, 4)
+    return None
+
+
 def compose(image: str = DEFAULT_IMAGE) -> str:
     procs = processes()
     build = {"context": "..", "dockerfile": "deploy/Dockerfile"}
@@ -230,11 +245,24 @@ def k8s(image: str = DEFAULT_IMAGE, host: str = DEFAULT_HOST, ingress_class: str
                                ["migrate", "--wait", "--service", p.service, "--timeout", "600"], _resources(None))]
         pod_labels = {**_labels(p.name), "app": p.name}
         annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}
-        replicas = 2 if p.http else 1
+        scaling = _autoscaling(p)
+        spec: dict[str, Any] = {"selector": {"matchLabels": {"app": p.name}},
+                                "template": {"metadata": {"labels": pod_labels, **({"annotations": annotations} if port else {})},
+                                             "spec": _pod_spec([container], init)}}
+        if scaling is None:
+            spec = {"replicas": 1, **spec}
         docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": p.name, "labels": _labels(p.name)},
-                     "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": p.name}},
-                              "template": {"metadata": {"labels": pod_labels, **({"annotations": annotations} if port else {})},
-                                           "spec": _pod_spec([container], init)}}})
+                     "spec": spec})
+        if scaling is not None:
+            # The autoscaler owns the replica count (the Deployment leaves it out, so that applying the
+            # manifest again does not reset it); CPU is what bounds every one of these roles.
+            low, high = scaling
+            docs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                         "metadata": {"name": p.name, "labels": _labels(p.name)},
+                         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
+                                  "minReplicas": low, "maxReplicas": high,
+                                  "metrics": [{"type": "Resource", "resource": {
+                                      "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}})
         if p.http:
             docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p.name, "labels": _labels(p.name)},
                          "spec": {"selector": {"app": p.name},

@@ -90,7 +90,21 @@ def test_every_kubernetes_document_is_valid_for_1_30(k8s_docs: list[dict[str, An
     for doc in k8s_docs:
         kubernetes_validate.validate(doc, "1.30", strict=True)  # raises on an unknown or mistyped field
     kinds = {doc["kind"] for doc in k8s_docs}
-    assert kinds == {"ConfigMap", "Job", "Deployment", "Service", "PodDisruptionBudget", "Ingress"}
+    assert kinds == {"ConfigMap", "Job", "Deployment", "Service", "PodDisruptionBudget", "Ingress",
+                     "HorizontalPodAutoscaler"}
+
+
+def test_apis_gateway_consumers_and_workers_scale_out(k8s_docs: list[dict[str, Any]]) -> None:
+    deployments, scalers = _of_kind(k8s_docs, "Deployment"), _of_kind(k8s_docs, "HorizontalPodAutoscaler")
+    scaled = {name for name in deployments
+              if name == "gateway" or name.endswith(("-api", "-consumer", "-worker"))}
+    assert set(scalers) == scaled and "generation-worker" in scaled
+    for name, scaler in scalers.items():
+        assert scaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert scaler["spec"]["minReplicas"] == (2 if name == "gateway" or name.endswith("-api") else 1)
+        assert "replicas" not in deployments[name]["spec"], name  # the autoscaler owns the count
+    for name in set(deployments) - scaled:  # relays (and any other fixed role) stay at one
+        assert deployments[name]["spec"]["replicas"] == 1, name
 
 
 def test_a_wrong_field_fails_the_schema_check(k8s_docs: list[dict[str, Any]]) -> None:
