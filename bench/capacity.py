@@ -30,7 +30,7 @@ REQUESTS_PER_CHECKOUT = 8
 # Keep every role under this share of its measured ceiling (bursts, deploys, a lost pod).
 HEADROOM = 0.6
 # PostgreSQL connections one process may hold: pool + overflow (atelier_common.db.ROLE_POOLS).
-CONNECTIONS = {"api": 8, "relay": 1, "consumer": 3, "worker": 3}
+CONNECTIONS = {"api": 7, "relay": 1, "consumer": 3, "worker": 3, "housekeeping": 1}
 # Where the next limit sits, per component, on common hardware (order of magnitude, not measured here).
 LIMITS = {"postgres_connections": 500, "postgres_writes_per_s": 5_000, "rabbitmq_deliveries_per_s": 20_000}
 
@@ -66,7 +66,8 @@ def size(total_rps: float, f: dict[str, float]) -> dict[str, float]:
     # Relays: one per service is plenty until the outbox rate approaches a relay's publish rate.
     out["relays"] = 6 * max(1, math.ceil(out["deliveries_per_s"] / 4 / (f["relay_events_per_s"] * HEADROOM)))
     out["pg_connections"] = (apis * CONNECTIONS["api"] + out["consumers"] * CONNECTIONS["consumer"]
-                             + out["relays"] * CONNECTIONS["relay"] + out["generation_workers"] * CONNECTIONS["worker"])
+                             + out["relays"] * CONNECTIONS["relay"] + out["generation_workers"] * CONNECTIONS["worker"]
+                             + 6 * CONNECTIONS["housekeeping"])
     out["cores"] = (out["gateway"] + apis + out["consumers"] + out["generation_workers"]) * HEADROOM
     return out
 
