@@ -238,8 +238,14 @@ def main() -> None:
                 await asyncio.sleep(min(args.every, max(0.0, deadline - time.monotonic())))
                 minute += 1
                 rss = {name: rss_mb(pid) for name, pid in pids.items()}
-                rows = await asyncio.to_thread(table_rows, args.postgres, prefix)
-                depths = await queue_depths(args.amqp, queues)
+                try:  # an observation that fails is shown, it does not end the soak
+                    rows = await asyncio.to_thread(table_rows, args.postgres, prefix)
+                except psycopg.Error as exc:
+                    rows = {"(unavailable)": {str(exc).splitlines()[0][:80]: 0}}
+                try:
+                    depths = await queue_depths(args.amqp, queues)
+                except Exception as exc:
+                    depths = {f"(unavailable: {exc})"[:80]: (0, 0)}
                 samples.append(rss)
                 elapsed = time.monotonic() - started
                 total = sum(workload.requests.values())
