@@ -59,7 +59,13 @@ def test_the_default_topology_fits_a_default_postgresql() -> None:
 
 def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgres_server_url: str) -> None:
     url = postgres_server_url
-    topology = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/", api_workers={"catalog": 20})
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres") as conn:
+        allowed = int(conn.execute("SHOW max_connections").fetchone()[0])
+    # Enough catalog processes to pass 80 % of whatever this server allows (7 connections each).
+    workers = allowed // 7 + 1
+    topology = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/", api_workers={"catalog": workers})
     message = topology.check_connection_budget()
     assert message is not None and "max_connections" in message and "PgBouncer" in message
     assert Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/").check_connection_budget() is None
