@@ -145,7 +145,9 @@ class Context:
         if native_url is None:
             return None
         _, _, query = native_url.partition("?")
-        path = seed_path if seed_path is not None else self.path
+        route = self.state.get("route")
+        path = seed_path if seed_path is not None else (
+            route.path.format(**self.params) if route is not None else self.path)  # the seed's own slashes
         return f"{self.base_url}{self.base}{path}" + (f"?{query}" if query else "")
 
 
@@ -202,6 +204,8 @@ class Profile:
     error: ErrorFormat  # error body
     # Extra response headers (e.g. S1 echoes the guest session in X-Session-ID), after every answer.
     response_headers: Hook | None = None
+    # Error statuses the seed does not use, mapped to the ones it does (S1 has no 409: {409: 400}).
+    error_status: Mapping[int, int] = field(default_factory=dict)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
         """The route for (method, path) with its path parameters, and the methods the path allows."""

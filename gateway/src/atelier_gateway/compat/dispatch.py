@@ -155,7 +155,8 @@ class Compat:
         except CompatError as exc:
             if exc.status >= 500 and exc.status != 501:
                 log.warning("compat %s %s %s: %s %s", profile.name, ctx.method, ctx.path, exc.status, exc.code)
-            status, body, media_type = exc.status, orjson.dumps(profile.error(exc)), "application/json"
+            status = profile.error_status.get(exc.status, exc.status)
+            body, media_type = orjson.dumps(profile.error(exc)), "application/json"
             extra.update(exc.headers)
         ctx.state["anon_token"] = (caller.minted.decode("latin-1") if caller.minted is not None
                                    else _incoming_anon(scope, proxy.auth))
@@ -178,6 +179,9 @@ class Compat:
         if route.missing is not None:
             raise CompatError(501, "NOT_IMPLEMENTED", f"Not available on this platform: {route.missing}",
                               {"missing": route.missing, "route": f"{route.method} {route.path}"})
+        if route.auth == "user" and "authorization" not in ctx.headers:
+            # The seed's auth style (a native route may also take anonymous callers, e.g. addresses for S0).
+            raise CompatError(401, "AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.")
         if route.handler is not None:
             result = await route.handler(ctx)
             if not isinstance(result, Reply):

@@ -237,4 +237,5 @@ ROUTES = (
 )
 
 PROFILE = Profile(name="marbelle", title="Marbelle API (compatibility profile)", seed="S1 Marbelle (seeds/001_…)",
-                  routes=ROUTES, envelope=envelope, error=error, response_headers=session_header)
+                  routes=ROUTES, envelope=envelope, error=error, response_headers=session_header,
+                  error_status={409: 400})
