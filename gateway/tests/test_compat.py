@@ -131,6 +131,8 @@ async def test_profiles_are_off_unless_enabled(gateway: Gateway) -> None:
 
 async def test_an_enabled_profile_is_served_under_its_prefix_and_the_others_are_not(start_gateway: StartGateway) -> None:
     async with start_gateway(compat_profiles=["marbelle"]) as gw:
+        assert (await gw.client.get("/compat/marbelle/api/v1/auth/verify-token/")).status_code == 401  # seed auth
+        gw.client.headers.update(gw.keys.user_headers())
         r = await gw.client.get("/compat/marbelle/api/v1/auth/verify-token/")
         assert r.status_code == 200
         assert r.json()["success"] is True
@@ -142,6 +144,7 @@ async def test_an_enabled_profile_is_served_under_its_prefix_and_the_others_are_
 
 async def test_a_profile_mounted_at_the_root_goes_before_the_native_routes(start_gateway: StartGateway) -> None:
     async with start_gateway(compat_root_profile="marbelle") as gw:
+        gw.client.headers.update(gw.keys.user_headers())
         r = await gw.client.get("/api/v1/auth/verify-token/")
         assert r.status_code == 200 and r.json()["success"] is True  # marbelle's envelope
         assert (await gw.client.get("/schema")).json()["info"]["title"].startswith("Marbelle")
