@@ -69,7 +69,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             app.state.auth = auth
             app.state.anon_key = anon_key
             app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
-            app.state.compat = Compat(profiles, root)
+            app.state.compat = Compat(profiles, root, tuple(settings.cors_origins), settings.compat_options)
             app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
                                     RateLimiter(settings.redis_url))
             yield

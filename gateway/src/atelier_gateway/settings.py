@@ -37,6 +37,8 @@ class GatewaySettings(AtelierSettings):
     # `atelier dev` enables all), and the one also served at the root (for a one-product deployment).
     compat_profiles: list[str] = []
     compat_root_profile: str | None = None
+    # Per-profile options, e.g. {"storybook": {"webhook_provider": "bog"}} (each profile's README lists its own).
+    compat_options: dict[str, dict[str, str]] = {}
 
     @property
     def cookie_secure(self) -> bool:

@@ -107,6 +107,12 @@ class Context:
     base: str  # the prefix the profile is mounted at ("/compat/marbelle" or "")
     base_url: str  # scheme://host of the request, for the links a seed returns
     state: dict[str, Any] = field(default_factory=dict)  # what a profile's hooks pass each other
+    # Headers added to every native call of this request (e.g. the bearer a session cookie stands for).
+    native_headers: dict[str, str] = field(default_factory=dict)
+    # Response headers the profile adds (cookies it sets), besides the route's own.
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    origins: tuple[str, ...] = ()  # the frontend origins the gateway is configured for (CORS)
+    options: Mapping[str, str] = field(default_factory=dict)  # this profile's `compat_options`
     _json: Json = None
     _parsed: bool = False
 
@@ -204,6 +210,8 @@ class Profile:
     error: ErrorFormat  # error body
     # Extra response headers (e.g. S1 echoes the guest session in X-Session-ID), after every answer.
     response_headers: Hook | None = None
+    # Runs before every route: the seed's auth style (a session cookie, CSRF checks); may raise CompatError.
+    prepare: Callable[[Context], Awaitable[None]] | None = None
     # Error statuses the seed does not use, mapped to the ones it does (S1 has no 409: {409: 400}).
     error_status: Mapping[int, int] = field(default_factory=dict)
 

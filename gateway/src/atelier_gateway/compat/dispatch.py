@@ -46,6 +46,7 @@ class InternalCaller:
         self.scope = scope
         self.proxy = proxy
         self.base_headers = [(k, v) for k, v in scope["headers"] if k in _FORWARDED]
+        self.defaults: dict[str, str] = {}  # the request's `Context.native_headers`
         self.minted: bytes | None = None
         self.returned: list[tuple[bytes, bytes]] = []  # headers the client must get (cookies, a minted token)
 
@@ -56,7 +57,7 @@ class InternalCaller:
         if service is None:
             raise CompatError(500, "INTERNAL_ERROR", "Internal server error")
         body = content if content is not None else (orjson.dumps(json) if json is not None else b"")
-        extra = {k.lower().encode(): v.encode("latin-1") for k, v in (headers or {}).items()}
+        extra = {k.lower().encode(): v.encode("latin-1") for k, v in {**self.defaults, **(headers or {})}.items()}
         out = [(k, v) for k, v in self.base_headers if k not in extra]
         if self.minted is not None:
             out = [(k, v) for k, v in out if k not in (b"x-anonymous-token", b"x-session-id")]
@@ -102,8 +103,11 @@ class InternalCaller:
 class Compat:
     """The enabled profiles, by name; `root` is the one also served at the root, if any."""
 
-    def __init__(self, profiles: Mapping[str, Profile], root: str | None = None) -> None:
+    def __init__(self, profiles: Mapping[str, Profile], root: str | None = None, origins: tuple[str, ...] = (),
+                 options: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.profiles = dict(profiles)
+        self.origins = origins
+        self.options = options or {}
         self.root = self.profiles.get(root) if root else None
         self._schemas: dict[str, bytes] = {}
 
@@ -138,7 +142,9 @@ class Compat:
         host = headers.get("host", "localhost")
         ctx = Context(method=scope["method"], path=seed_path, params={}, query=parse_query(scope["query_string"]),
                       headers=headers, body=await _read(receive), native=caller, base=base,
-                      base_url=f"{scope.get('scheme', 'http')}://{host}")
+                      base_url=f"{scope.get('scheme', 'http')}://{host}", origins=self.origins,
+                      options=self.options.get(profile.name, {}))
+        caller.defaults = ctx.native_headers
         extra: dict[str, str] = {}
         try:
             reply = await self._serve(profile, ctx)
@@ -162,7 +168,7 @@ class Compat:
                                    else _incoming_anon(scope, proxy.auth))
         if profile.response_headers is not None:
             profile.response_headers(ctx, extra)
-        out = [(k.lower().encode(), v.encode("latin-1")) for k, v in extra.items()]
+        out = [(k.lower().encode(), v.encode("latin-1")) for k, v in [*extra.items(), *ctx.response_headers]]
         out.extend(caller.returned)
         out.append((b"content-type", media_type.encode()))
         await _respond(send, status, body, out)
@@ -176,10 +182,12 @@ class Compat:
             raise CompatError(404, "NOT_FOUND", "Not found")
         ctx.params = params
         ctx.state["route"] = route
+        if profile.prepare is not None:
+            await profile.prepare(ctx)
         if route.missing is not None:
             raise CompatError(501, "NOT_IMPLEMENTED", f"Not available on this platform: {route.missing}",
                               {"missing": route.missing, "route": f"{route.method} {route.path}"})
-        if route.auth == "user" and "authorization" not in ctx.headers:
+        if route.auth == "user" and "authorization" not in ctx.headers and "authorization" not in ctx.native_headers:
             # The seed's auth style (a native route may also take anonymous callers, e.g. addresses for S0).
             raise CompatError(401, "AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.")
         if route.handler is not None:
