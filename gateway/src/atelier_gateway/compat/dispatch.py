@@ -147,7 +147,13 @@ class Compat:
         caller.defaults = ctx.native_headers
         extra: dict[str, str] = {}
         try:
-            reply = await self._serve(profile, ctx)
+            try:
+                reply = await self._serve(profile, ctx)
+            except CompatError:
+                raise
+            except Exception:  # a translation bug: the profile's error format, never a stack trace
+                log.exception("compat %s %s %s failed", profile.name, ctx.method, ctx.path)
+                raise CompatError(500, "INTERNAL_ERROR", "Internal server error") from None
             extra.update(reply.headers)
             if reply.content is not None:
                 body, media_type = reply.content, reply.media_type
