@@ -74,7 +74,12 @@ async def test_the_user_profile_stats_token_and_errors(seed_client, api: httpx.A
         err(await s.delete(f"{A}/auth/delete/", headers=me["auth"]), 400, "INVALID_REQUEST")
         assert ok(await s.request("DELETE", f"{A}/auth/delete/", headers=me["auth"], json={"confirm": "DELETE"})) \
             == {"message": "Account deleted"}
-        err(await s.get(f"{A}/auth/user/", headers=me["auth"]), 401, "AUTHENTICATION_REQUIRED")
+
+        async def refused() -> httpx.Response | None:  # the gateway hears of the revocation by an event
+            r = await s.get(f"{A}/auth/user/", headers=me["auth"])
+            return r if r.status_code == 401 else None
+
+        err(await poll(refused, message="the deleted account's token refused"), 401, "AUTHENTICATION_REQUIRED")
 
 
 async def test_public_routes(seed_client) -> None:

@@ -112,7 +112,12 @@ async def test_authentication_and_profile(seed_client, api: httpx.AsyncClient) -
         r = await s.post(f"{V1}/auth/password/", headers=auth,
                          json={"old_password": PASSWORD, "new_password": "Another-Pass-123"})
         assert r.status_code == 200 and r.json()["message"] == "Password changed successfully"
-        failed(await s.get(f"{V1}/auth/me/", headers=auth), 401, "invalid_token")  # other sessions end
+
+        async def revoked() -> httpx.Response | None:  # the gateway hears identity.token_revoked (an event)
+            r = await s.get(f"{V1}/auth/me/", headers=auth)
+            return r if r.status_code == 401 else None
+
+        failed(await poll(revoked, message="the old session ended"), 401, "invalid_token")  # other sessions end
         auth = bearer(r.json()["tokens"]["access"])
         failed(await s.post(f"{V1}/auth/password/", headers=auth,
                             json={"old_password": "wrong-password-1", "new_password": "Another-Pass-456"}), 400)
@@ -121,7 +126,7 @@ async def test_authentication_and_profile(seed_client, api: httpx.AsyncClient) -
 
         r = await s.post(f"{V1}/auth/logout/", headers=auth, json={"refresh": login["tokens"]["refresh"]})
         assert r.status_code == 200 and r.json() == {"message": "Logout successful"}
-        failed(await s.get(f"{V1}/auth/me/", headers=auth), 401, "invalid_token")  # blacklisted
+        failed(await poll(revoked, message="the logged-out token refused"), 401, "invalid_token")  # blacklisted
         failed(await s.post(f"{V1}/auth/refresh/", json={"refresh": login["tokens"]["refresh"]}), 401)
 
 
