@@ -180,3 +180,43 @@ def test_each_profile_table_is_well_formed(name: str) -> None:
     for route in profile.routes:
         assert route.path.startswith("/")
         assert sum(x is not None for x in (route.native, route.handler, route.missing)) == 1, route
+
+
+async def _broken(ctx: Context) -> Reply:
+    raise KeyError("a translation bug")
+
+
+async def _as_user(ctx: Context) -> None:
+    if ctx.headers.get("cookie") == "session=yes":
+        ctx.native_headers["authorization"] = ctx.headers["x-test-bearer"]
+    if ctx.method == "POST" and ctx.headers.get("origin") not in (None, *ctx.origins):
+        raise CompatError(403, "CSRF_FAILED", "Origin not trusted")
+
+
+HOOKED = Profile(
+    name="hooked", title="Hooked", seed="a test seed",
+    routes=(Route("GET", "/me/", "Who am I", native="GET /api/v1/users/me", auth="user"),
+            Route("POST", "/me/", "Change me", native="POST /api/v1/users/me", auth="user"),
+            Route("GET", "/broken/", "A bug", handler=_broken)),
+    envelope=_envelope, error=_error, prepare=_as_user)
+
+
+async def test_a_prepare_hook_supplies_the_seed_auth_style_and_checks_origins(gateway: Gateway) -> None:
+    gateway.app.state.compat = Compat({"hooked": HOOKED}, origins=("http://localhost:3000",))
+    r = await gateway.client.get("/compat/hooked/me/")
+    assert r.status_code == 401 and r.json()["kind"] == "AUTHENTICATION_REQUIRED"
+    bearer = gateway.keys.user_headers()["Authorization"]
+    session = {"cookie": "session=yes", "x-test-bearer": bearer}
+    r = await gateway.client.get("/compat/hooked/me/", headers=session)
+    assert r.status_code == 200 and r.json()["payload"]["headers"]["authorization"] == bearer
+    r = await gateway.client.post("/compat/hooked/me/", headers={**session, "origin": "https://evil.example"}, json={})
+    assert r.status_code == 403 and r.json()["kind"] == "CSRF_FAILED"
+    r = await gateway.client.post("/compat/hooked/me/", headers={**session, "origin": "http://localhost:3000"}, json={})
+    assert r.status_code == 200
+
+
+async def test_a_translation_bug_is_a_500_in_the_profile_format(gateway: Gateway) -> None:
+    gateway.app.state.compat = Compat({"hooked": HOOKED})
+    r = await gateway.client.get("/compat/hooked/broken/")
+    assert r.status_code == 500
+    assert r.json() == {"ok": False, "reason": "Internal server error", "kind": "INTERNAL_ERROR", "extra": {}}
