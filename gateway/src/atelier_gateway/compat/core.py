@@ -138,6 +138,25 @@ class Context:
     def query_dict(self) -> dict[str, str]:
         return dict(self.query)
 
+    def cookie(self, name: str) -> str | None:
+        """The request's cookie `name` (None when absent or empty)."""
+        for part in self.headers.get("cookie", "").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name and value:
+                return value
+        return None
+
+    def absolute(self, url: str | None) -> str | None:
+        """A native root-relative URL (`/media/…`) made absolute on the request's host."""
+        return self.base_url + url if url and url.startswith("/") else url
+
+    async def forward_raw(self, path: str, headers: tuple[str, ...]) -> Json:
+        """The request's raw body and the named headers, unchanged, to a native route (a signed
+        provider webhook: the signature covers the exact bytes)."""
+        kept = {name: self.headers[name.lower()] for name in headers if name.lower() in self.headers}
+        return await self.call("POST", path, content=self.body, headers=kept,
+                               content_type=self.headers.get("content-type", "application/json"))
+
     async def call(self, method: str, path: str, *, status_map: Mapping[int, int] | None = None,
                    **kwargs: Any) -> Json:
         """A native call whose error, if any, becomes this request's error; returns the JSON answer."""

@@ -29,12 +29,6 @@ def address(a: dict[str, Any]) -> dict[str, Any]:
                                   "is_primary", "created_at", "updated_at")}
 
 
-def _image_url(url: str | None, ctx: Context) -> str | None:
-    if url and url.startswith("/"):
-        return ctx.base_url + url
-    return url
-
-
 def product(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     images = sorted(p.get("images") or [], key=lambda i: i.get("display_order", 0))
     return {
@@ -42,7 +36,7 @@ def product(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "unit_of_measure": (p.get("attributes") or {}).get("unit_of_measure", "piece"),
         "category": p.get("category_id"), "stock_quantity": p.get("stock_quantity"), "in_stock": p.get("in_stock"),
         "sku": p.get("sku"),
-        "images": [{"id": i["id"], "image": _image_url(i.get("url"), ctx), "alt_text": i.get("alt_text", ""),
+        "images": [{"id": i["id"], "image": ctx.absolute(i.get("url")), "alt_text": i.get("alt_text", ""),
                     "is_primary": i.get("is_primary", False), "display_order": i.get("display_order", 0)}
                    for i in images],
         "created_at": p.get("created_at"), "updated_at": p.get("updated_at"),
@@ -61,7 +55,7 @@ def totals(cart: dict[str, Any]) -> dict[str, Any]:
 def line(item: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"id": item["id"],
             "product": {"id": item["product_id"], "name": item["name"], "sku": item["sku"],
-                        "image": _image_url(item.get("image_url"), ctx)},
+                        "image": ctx.absolute(item.get("image_url"))},
             "quantity": item["quantity"], "unit_price": item["unit_price"], "subtotal": item["line_total"]}
 
 

@@ -21,14 +21,6 @@ _NATIVE_COOKIE = "atelier_refresh"
 
 # -- cookies ------------------------------------------------------------------------------------
 
-def _cookie_in(ctx: Context, name: str) -> str | None:
-    for part in ctx.headers.get("cookie", "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
-
-
 def _set_refresh(ctx: Context, value: str, max_age: int = 7 * 86400) -> None:
     secure = "; Secure" if ctx.base_url.startswith("https:") else ""
     ctx.response_headers.append(
@@ -195,7 +187,7 @@ async def oauth_exchange(ctx: Context) -> Reply:
 
 async def token_refresh(ctx: Context) -> Reply:
     body = ctx.body_dict()
-    refresh = body.get("refresh") or _cookie_in(ctx, COOKIE)
+    refresh = body.get("refresh") or ctx.cookie(COOKIE)
     if not refresh:
         raise CompatError(401, "AUTHENTICATION_REQUIRED", "No refresh token (cookie or body)")
     data = await ctx.call("POST", f"{V1}/auth/refresh", json={"refresh": refresh})
@@ -215,7 +207,7 @@ async def me(ctx: Context) -> Reply:
 
 
 async def logout(ctx: Context) -> Reply:
-    refresh = _cookie_in(ctx, COOKIE)
+    refresh = ctx.cookie(COOKIE)
     await ctx.call("POST", f"{V1}/auth/logout", json={"refresh": refresh} if refresh else {})
     _set_refresh(ctx, "", 0)
     return Reply({"message": "Successfully logged out"})
@@ -283,9 +275,7 @@ async def share_redirect(ctx: Context) -> Reply:
 
 
 async def stripe_webhook(ctx: Context) -> Reply:
-    headers = {"Stripe-Signature": ctx.headers["stripe-signature"]} if "stripe-signature" in ctx.headers else {}
-    return Reply(await ctx.call("POST", f"{V1}/payments/webhooks/stripe", content=ctx.body, headers=headers,
-                                content_type=ctx.headers.get("content-type", "application/json")))
+    return Reply(await ctx.forward_raw(f"{V1}/payments/webhooks/stripe", ("Stripe-Signature",)))
 
 
 def envelope(route: Route, reply: Reply) -> Json:

@@ -53,14 +53,10 @@ def snapshot(a: dict[str, Any] | None) -> dict[str, Any] | None:
             "phone_number": a.get("phone")}
 
 
-def _image_url(url: str | None, ctx: Context) -> str | None:
-    return ctx.base_url + url if url and url.startswith("/") else url
-
-
 def images(p: dict[str, Any], ctx: Context, *, order: bool = False) -> list[dict[str, Any]]:
     out = []
     for i in sorted(p.get("images") or [], key=lambda i: i.get("display_order", 0)):
-        image = {"id": i["id"], "image": _image_url(i.get("url"), ctx), "alt_text": i.get("alt_text", ""),
+        image = {"id": i["id"], "image": ctx.absolute(i.get("url")), "alt_text": i.get("alt_text", ""),
                  "is_primary": i.get("is_primary", False)}
         if order:
             image["order"] = i.get("display_order", 0)
@@ -227,11 +223,11 @@ async def change_password(ctx: Context) -> Reply:
 
 
 async def stripe_webhook(ctx: Context) -> Reply:
-    """The raw body and the signature, unchanged, to payments' Stripe webhook."""
-    signature = ctx.headers.get("x-stripe-signature") or ctx.headers.get("stripe-signature") or ""
-    await ctx.call("POST", f"{V1}/payments/webhooks/stripe", content=ctx.body,
-                   content_type=ctx.headers.get("content-type", "application/json"),
-                   headers={"Stripe-Signature": signature})
+    """The raw body and the signature, unchanged, to payments' Stripe webhook (the seed's
+    `X-Stripe-Signature` is Stripe's `Stripe-Signature` under another name)."""
+    if "stripe-signature" not in ctx.headers and "x-stripe-signature" in ctx.headers:
+        ctx.headers["stripe-signature"] = ctx.headers["x-stripe-signature"]
+    await ctx.forward_raw(f"{V1}/payments/webhooks/stripe", ("Stripe-Signature",))
     return Reply({"status": "success"})
 
 

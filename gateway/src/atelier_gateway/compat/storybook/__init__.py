@@ -29,15 +29,6 @@ LIMIT = {"limit": 100}
 
 # -- the session cookie -------------------------------------------------------------------------
 
-def _cookies(ctx: Context) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in ctx.headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name:
-            out[name] = value
-    return out
-
-
 def _expires_soon(token: str) -> bool:
     """Whether an access token is past (or within 30 s of) its expiry; read, not verified (the
     native call verifies it)."""
@@ -82,8 +73,7 @@ async def prepare(ctx: Context) -> None:
     if unsafe and origin is not None and origin not in ctx.origins:
         raise CompatError(403, "CSRF_FAILED", "CSRF Failed: Origin checking failed - "
                                               f"{origin} does not match any trusted origins.")
-    cookies = _cookies(ctx)
-    access, refresh = cookies.get(SESSION), cookies.get(REFRESH)
+    access, refresh = ctx.cookie(SESSION), ctx.cookie(REFRESH)
     if "authorization" in ctx.headers or not (access or refresh):
         return
     if unsafe and origin is None:
@@ -149,7 +139,7 @@ async def login(ctx: Context) -> Reply:
 
 async def logout(ctx: Context) -> Reply:
     if "authorization" in ctx.native_headers or "authorization" in ctx.headers:
-        refresh = _cookies(ctx).get(REFRESH)
+        refresh = ctx.cookie(REFRESH)
         response = await ctx.native("POST", f"{V1}/auth/logout", json={"refresh": refresh} if refresh else {})
         if not response.ok and response.status != 401:
             raise response.error()
@@ -327,10 +317,7 @@ def _idempotency(ctx: Context) -> dict[str, str]:
 async def payment_webhook(ctx: Context) -> Reply:
     """The provider's body and secret, unchanged, to payments' simple-provider webhook."""
     provider = ctx.options.get("webhook_provider", "local")
-    headers = {k: ctx.headers[h] for k, h in (("X-Webhook-Secret", "x-webhook-secret"), ("X-Signature", "x-signature"))
-               if h in ctx.headers}
-    ack = await ctx.call("POST", f"{V1}/payments/webhooks/{provider}", content=ctx.body, headers=headers,
-                         content_type="application/json")
+    ack = await ctx.forward_raw(f"{V1}/payments/webhooks/{provider}", ("X-Webhook-Secret", "X-Signature"))
     return Reply({"status": "ok", "result": ack.get("status")})
 
 
