@@ -112,9 +112,13 @@ async def test_root_health_schema_and_docs(seed_client) -> None:
         assert health == {"status": "healthy", "checks": {"database": "ok", "cache": "ok", "celery": "ok"}}
         schema = ok(await s.get(f"{A}/schema/"))
         assert "/api/restorations/upload/" in schema["paths"] and schema["openapi"].startswith("3.1")
-        for path in (f"{A}/docs/", f"{A}/redoc/"):
-            body = err(await s.get(path), 501, "NOT_IMPLEMENTED")
-            assert "/api/schema/" in body["message"]
+        for path, script in ((f"{A}/docs/", "/api/docs/static/swagger-ui-bundle.js"), (f"{A}/redoc/", "/api/docs/redoc.js")):
+            page = await s.get(path)
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert "/compat/reviv/api/schema/" in page.text and script in page.text
+            assert "default-src 'self'" in page.headers["content-security-policy"]
+            async with httpx.AsyncClient(base_url=str(s.base_url).split("/compat")[0], timeout=30) as gateway:
+                assert (await gateway.get(script)).status_code == 200  # the gateway's own offline files
 
 
 async def test_passkeys_refresh_cookie_me_and_logout(seed_client, api: httpx.AsyncClient) -> None:

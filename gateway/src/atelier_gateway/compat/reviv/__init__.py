@@ -156,6 +156,30 @@ async def schema(ctx: Context) -> Reply:
     return Reply(profile_schema(PROFILE, ctx.base))
 
 
+def _docs(kind: str) -> Any:
+    """The seed's Swagger UI and ReDoc pages, on this profile's document, with the gateway's own
+    offline files (`/api/docs/static`): nothing is loaded from another host."""
+
+    async def page(ctx: Context) -> Reply:
+        from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+
+        from atelier_common.openapi import DOCS_CSP
+
+        static, schema_url = "/api/docs/static", f"{ctx.base}{A}/schema/"
+        if kind == "swagger":
+            html = get_swagger_ui_html(openapi_url=schema_url, title=f"{PROFILE.title} - Swagger UI",
+                                       swagger_js_url=f"{static}/swagger-ui-bundle.js",
+                                       swagger_css_url=f"{static}/swagger-ui.css", swagger_favicon_url=f"{static}/favicon.png",
+                                       swagger_ui_parameters={"validatorUrl": None})
+        else:
+            html = get_redoc_html(openapi_url=schema_url, title=f"{PROFILE.title} - ReDoc", redoc_js_url="/api/docs/redoc.js",
+                                  redoc_favicon_url=f"{static}/favicon.png", with_google_fonts=False)
+        return Reply(content=bytes(html.body), media_type="text/html; charset=utf-8",
+                     headers={"Content-Security-Policy": DOCS_CSP})
+
+    return page
+
+
 async def oauth_initiate(ctx: Context) -> Reply:
     body = ctx.body_dict()
     provider = body.get("provider", "google")
@@ -291,10 +315,8 @@ ROUTES = (
     Route("GET", f"{A}/", "Map of useful endpoints", handler=api_root),
     Route("GET", f"{A}/health/", "Health (database, cache, celery)", handler=health),
     Route("GET", f"{A}/schema/", "OpenAPI document (this profile's)", handler=schema),
-    Route("GET", f"{A}/docs/", "Swagger UI", missing="interactive docs for this profile (its OpenAPI document is "
-                                                     "/api/schema/; the platform's docs are /api/docs)"),
-    Route("GET", f"{A}/redoc/", "ReDoc", missing="interactive docs for this profile (its OpenAPI document is "
-                                                 "/api/schema/; the platform's docs are /api/redoc)"),
+    Route("GET", f"{A}/docs/", "Swagger UI of this profile", handler=_docs("swagger")),
+    Route("GET", f"{A}/redoc/", "ReDoc of this profile", handler=_docs("redoc")),
     # auth
     Route("POST", f"{A}/auth/oauth/initiate/", "Start OAuth: the authorization URL", handler=oauth_initiate),
     Route("GET", f"{A}/auth/oauth/callback/{{provider}}/", "OAuth callback", handler=oauth_callback),
