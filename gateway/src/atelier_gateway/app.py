@@ -20,8 +20,9 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.responses import JSONBytes
 from atelier_common.service import make_bus
 from atelier_common.telemetry import instrument_app, setup_logging
-from atelier_gateway import deadletters, events
+from atelier_gateway import compat, deadletters, events
 from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.compat.dispatch import Compat
 from atelier_gateway.health import platform_health
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, Proxy
@@ -36,6 +37,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     """`children`: service apps run in this process (the embedded mode); their lifespans nest in ours."""
     settings = settings or GatewaySettings()
     setup_logging(settings, "gateway")
+    root = settings.compat_root_profile
+    profiles = compat.enabled([*settings.compat_profiles, *([root] if root else [])])
     owns_bus = own_bus if own_bus is not None else bus is None
 
     @asynccontextmanager
@@ -69,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                                                audience=settings.jwt_audience, denylist=auth.denylist)
             app.state.anon_key = anon_key
             app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
+            app.state.compat = Compat(profiles, root, tuple(settings.cors_origins), settings.compat_options)
             app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
                                     RateLimiter(settings.redis_url))
             yield

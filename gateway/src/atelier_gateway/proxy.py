@@ -155,8 +155,12 @@ class GatewayMiddleware:
             if len(path) > 1 and path.endswith("/"):
                 path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode()}
+            state = scope["app"].state
+            if state.compat.profiles and (path.startswith("/compat/") or state.compat.claims(scope["method"], path)):
+                await state.compat(scope, receive, send, state.proxy)
+                return
             service = resolve(path)
             if service is not None:
-                await scope["app"].state.proxy(service, scope, receive, send)
+                await state.proxy(service, scope, receive, send)
                 return
         await self.app(scope, receive, send)

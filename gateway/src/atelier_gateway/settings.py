@@ -33,6 +33,12 @@ class GatewaySettings(AtelierSettings):
     max_upload_body_bytes: int = Field(default=(10 << 20) + (64 << 10), ge=1)
     # The whole body must have arrived within this time (408 otherwise).
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Compatibility profiles of the seed APIs served under /compat/<name>/ (`["all"]`: every one;
+    # `atelier dev` enables all), and the one also served at the root (for a one-product deployment).
+    compat_profiles: list[str] = []
+    compat_root_profile: str | None = None
+    # Per-profile options, e.g. {"storybook": {"webhook_provider": "bog"}} (each profile's README lists its own).
+    compat_options: dict[str, dict[str, str]] = {}
 
     @model_validator(mode="after")
     def _check_gateway_settings(self) -> "GatewaySettings":

@@ -202,6 +202,13 @@ def simple_signature_valid(body: bytes, header: str | None, secret: str | None) 
     return same_signature(header.strip().lower(), sign_simple_webhook(body, secret))
 
 
+def shared_secret_valid(header: str | None, secret: str | None) -> bool:
+    """S0's `X-Webhook-Secret`: the provider sends the shared secret itself (compared in constant time)."""
+    if not header or not secret:
+        return False
+    return same_signature(header.strip(), secret)
+
+
 def derived_event_id(body: bytes) -> str:
     """Without an event id, the body is the event: an exact replay is recognised."""
     return "sha256:" + hashlib.sha256(body).hexdigest()

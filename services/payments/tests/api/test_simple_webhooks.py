@@ -45,6 +45,21 @@ class TestSimpleProvider:
             assert_error(await _post(api, "bog", body, signature=""), 400, "INVALID_SIGNATURE")
             assert await api.payments(order["id"]) == []
 
+    async def test_the_s0_shared_secret_header_is_accepted_in_place_of_the_signature(self, start_payments) -> None:
+        async with start_payments(webhook_secrets={"local": "dev", "bog": SECRET}) as api:
+            order = api.orders.add(uuid.uuid4(), total="12.00", currency="GEL")
+            raw = json.dumps({"order_id": order["id"], "status": "paid", "customer_id": None}).encode()
+            url = "/api/v1/payments/webhooks/bog"
+            for wrong in ("wrong-secret", "", SECRET + "x"):
+                response = await api.client.post(url, content=raw, headers={"X-Webhook-Secret": wrong})
+                assert_error(response, 400, "INVALID_SIGNATURE")
+            assert_error(await api.client.post(url, content=raw), 400, "INVALID_SIGNATURE")  # never unsigned
+            assert await api.payments(order["id"]) == []
+            response = await api.client.post(url, content=raw, headers={"X-Webhook-Secret": SECRET})
+            assert response.status_code == 200 and response.json()["status"] == "processed"
+            assert [p.status for p in await api.payments(order["id"])] == ["succeeded"]
+            assert len(await api.outbox("order.paid")) == 1
+
     async def test_an_unknown_provider_is_not_found(self, api) -> None:
         assert_error(await _post(api, "paypal", {"order_id": str(uuid.uuid4()), "status": "paid"}), 404, "NOT_FOUND")
 

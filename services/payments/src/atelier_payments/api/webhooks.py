@@ -26,5 +26,6 @@ async def receive_stripe_webhook(body: RawBody, webhooks: WebhookServiceDep,
 @router.post("/{provider}", response_model=WebhookAck, responses={**SIGNED, **NOT_FOUND})
 async def receive_provider_webhook(provider: Annotated[str, Path(max_length=20)], body: RawBody,
                                    webhooks: WebhookServiceDep,
-                                   x_signature: Annotated[str | None, Header()] = None) -> WebhookAck:
-    return WebhookAck(status=await webhooks.receive_simple(provider, body, x_signature))
+                                   x_signature: Annotated[str | None, Header()] = None,
+                                   x_webhook_secret: Annotated[str | None, Header()] = None) -> WebhookAck:
+    return WebhookAck(status=await webhooks.receive_simple(provider, body, x_signature, x_webhook_secret))

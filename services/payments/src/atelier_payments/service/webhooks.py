@@ -54,12 +54,15 @@ class WebhookService(UseCase[PaymentsContext]):
             return await StripeSubscriptionEvents(self.session, self.context).handle(event)
         return await self._process(provider_event)
 
-    async def receive_simple(self, provider: str, payload: bytes, signature_header: str | None) -> str:
-        """S0's provider webhook, `X-Signature: sha256=<hex HMAC of the raw body>`."""
+    async def receive_simple(self, provider: str, payload: bytes, signature_header: str | None,
+                             secret_header: str | None = None) -> str:
+        """S0's provider webhook, `X-Signature: sha256=<hex HMAC of the raw body>`, or the S0 provider's
+        own `X-Webhook-Secret: <the shared secret>` (required here, where the original made it optional)."""
         secret = self.context.settings.webhook_secrets.get(provider)
         if secret is None:
             raise UnknownProvider()
-        if not domain.simple_signature_valid(payload, signature_header, secret):
+        if not (domain.simple_signature_valid(payload, signature_header, secret)
+                or domain.shared_secret_valid(secret_header, secret)):
             raise InvalidSignature()
         try:
             body = SimpleWebhookEvent.model_validate(json.loads(payload))

@@ -1,0 +1,290 @@
+"""S0 storybook's frontend, unchanged but for its base URL, against `/compat/storybook` — both run modes.
+
+Every route of seeds/000_… is called as the seed's frontend would: logged in by the session cookie
+(with the frontend's Origin), or anonymous with the `anon_token` cookie; answers are checked for
+DRF's shapes (`{"detail"}` errors, per-field 400s) and the seed's status codes. The journey is the
+anonymous book → print order → provider webhook with `X-Webhook-Secret` → auto-registered buyer,
+then read back through `/api/v1`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from infra.journeys import PASSWORD, latest_mail, login, poll, token_from
+from infra.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+FRONTEND = {"Origin": "http://localhost:3000"}  # the configured frontend origin (CSRF)
+P = "/api/product"
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Nino", "last_name": "Beridze",
+           "street_address": "5 Vake Park", "city": "Tbilisi", "postal_code": "0179", "country": "GE",
+           "phone": "+995555000222"}
+
+
+def ok(r: httpx.Response, status: int = 200) -> Any:
+    assert r.status_code == status, r.text
+    return r.json() if r.content else None
+
+
+def drf_error(r: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert isinstance(body["detail"], str) and "error" not in body, body
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def webhook_secret(platform: Platform) -> str:
+    return (platform.data_dir / "keys" / "webhook_secrets.local.secret").read_text().strip()
+
+
+async def logged_in(s: httpx.AsyncClient, api: httpx.AsyncClient) -> dict[str, Any]:
+    """Register through S0, follow the verification mail's link, log in: the session cookie is set."""
+    email = f"story-{uuid.uuid4().hex[:10]}@example.com"
+    created = ok(await s.post("/api/customer/register/", headers=FRONTEND, json={
+        "username": f"u{uuid.uuid4().hex[:10]}", "password": PASSWORD, "email": email, "first_name": "Nino",
+        "last_name": "Beridze", "phone": "+995555000111"}), 201)
+    assert created["loggedIn"] is False and created["user"]["email"] == email  # verification comes first
+    token = token_from(await latest_mail(api, email, "confirm your email"))
+    assert (await api.post("/api/v1/auth/verify-email", json={"token": token})).status_code == 200
+    r = await s.post("/api/customer/login/", headers=FRONTEND, json={"username": email, "password": PASSWORD})
+    body = ok(r)
+    assert body["loggedIn"] is True and body["user"]["email"] == email
+    assert "sessionid" in s.cookies and "HttpOnly" in r.headers["set-cookie"]
+    return body["user"]
+
+
+async def finished(s: httpx.AsyncClient, path: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        version = ok(await s.get(path))
+        assert version["status"] != "failed", version
+        return version if version["status"] == "completed" else None
+
+    return await poll(check, timeout=90, message=f"{path} completed")
+
+
+async def test_session_cookie_login_status_profile_and_csrf(seed_client, api: httpx.AsyncClient) -> None:
+    async with seed_client("storybook") as s:
+        assert ok(await s.get("/api/customer/status/")) == {"loggedIn": False}
+        drf_error(await s.get("/api/customer/user/"), 401, "authentication_required")
+        drf_error(await s.post("/api/customer/login/", headers=FRONTEND,
+                               json={"username": "nobody@example.com", "password": "wrong-password-1"}), 401)
+        me = await logged_in(s, api)
+        status = ok(await s.get("/api/customer/status/"))  # the cookie alone
+        assert status["loggedIn"] is True and status["user"]["id"] == me["id"]
+        assert ok(await s.get("/api/customer/user/"))["email"] == me["email"]
+
+        edited = ok(await s.put("/api/customer/edit/", headers=FRONTEND,
+                                json={"first_name": "Nina", "phone": "+995555000333", "email": me["email"]}))
+        assert edited["first_name"] == "Nina" and edited["phone"] == "+995555000333"
+        body = drf_error(await s.put("/api/customer/edit/", headers=FRONTEND, json={"password": "new-one-123"}), 400)
+        assert "password" in body
+        # CSRF: a request riding on the session cookie from another origin, or from none, is refused
+        drf_error(await s.put("/api/customer/edit/", headers={"Origin": "https://evil.example"},
+                              json={"first_name": "Mallory"}), 403, "csrf_failed")
+        drf_error(await s.put("/api/customer/edit/", json={"first_name": "Mallory"}), 403, "csrf_failed")
+        drf_error(await s.post("/api/customer/logout/", headers={"Origin": "https://evil.example"}), 403)
+        assert ok(await s.get("/api/customer/user/"))["first_name"] == "Nina"
+
+        assert ok(await s.post("/api/customer/logout/", headers=FRONTEND)) == {"loggedIn": False}
+        assert ok(await s.get("/api/customer/status/")) == {"loggedIn": False}
+        drf_error(await s.get("/api/customer/user/"), 401)
+
+
+async def test_addresses_for_anonymous_and_logged_in_visitors(seed_client, api: httpx.AsyncClient) -> None:
+    async with seed_client("storybook") as s:
+        assert ok(await s.get("/api/customer/address/")) == []
+        created = ok(await s.post("/api/customer/address/", headers=FRONTEND, json=ADDRESS), 201)
+        assert created["city"] == "Tbilisi" and created["is_primary"] is True
+        changed = ok(await s.put("/api/customer/address/", headers=FRONTEND, json={"id": created["id"], "city": "Batumi"}))
+        assert changed["city"] == "Batumi"
+        drf_error(await s.put("/api/customer/address/", headers=FRONTEND, json={"city": "Kutaisi"}), 400)
+        assert [a["id"] for a in ok(await s.get("/api/customer/address/"))] == [created["id"]]
+    async with seed_client("storybook") as other:  # another visitor sees none of it
+        assert ok(await other.get("/api/customer/address/")) == []
+        drf_error(await other.put("/api/customer/address/", headers=FRONTEND,
+                                  json={"id": created["id"], "city": "Gori"}), 404)
+
+
+async def test_an_anonymous_visitor_makes_one_book_one_character_and_a_cover(seed_client) -> None:
+    async with seed_client("storybook") as s:
+        book = ok(await s.post(f"{P}/books/", headers=FRONTEND, json={
+            "title": "Luna and the Lighthouse", "age_range": "3-5", "style": "watercolour"}), 201)
+        drf_error(await s.post(f"{P}/books/", headers=FRONTEND, json={"title": "Two"}), 403)
+        assert [b["id"] for b in ok(await s.get(f"{P}/books/"))] == [book["id"]]
+        assert ok(await s.get(f"{P}/books/{book['id']}/"))["title"] == "Luna and the Lighthouse"
+        assert ok(await s.patch(f"{P}/books/{book['id']}/", headers=FRONTEND, json={"style": "ink"}))["style"] == "ink"
+        assert ok(await s.put(f"{P}/books/{book['id']}/", headers=FRONTEND,
+                              json={"title": "Luna", "age_range": "3-5"}))["title"] == "Luna"
+
+        character = ok(await s.post(f"{P}/characters/", headers=FRONTEND, json={
+            "book": book["id"], "name": "Luna", "description": "a curious fox", "traits": ["brave"]}), 201)
+        assert character["book"] == book["id"]
+        drf_error(await s.post(f"{P}/characters/", headers=FRONTEND, json={"book": book["id"], "name": "Max"}), 403)
+        drf_error(await s.post(f"{P}/characters/", headers=FRONTEND, json={"name": "No book"}), 400)
+        assert [c["id"] for c in ok(await s.get(f"{P}/characters/"))] == [character["id"]]
+        assert ok(await s.get(f"{P}/characters/{character['id']}/"))["name"] == "Luna"
+        assert ok(await s.patch(f"{P}/characters/{character['id']}/", headers=FRONTEND,
+                                json={"description": "a brave fox"}))["description"] == "a brave fox"
+        assert ok(await s.put(f"{P}/characters/{character['id']}/", headers=FRONTEND,
+                              json={"name": "Luna", "traits": ["kind"]}))["traits"] == ["kind"]
+        drf_error(await s.get(f"{P}/characters/{uuid.uuid4()}/"), 404)
+
+        first = ok(await s.get(f"{P}/character-versions/", params={"character": character["id"]}))
+        assert [v["version_number"] for v in first] == [1] and first[0]["character"] == character["id"]
+        done = await finished(s, f"{P}/character-versions/{first[0]['id']}/")
+        assert done["is_selected"] is True
+        drf_error(await s.post(f"{P}/character-versions/", headers=FRONTEND, json={"character": character["id"]}),
+                  403)  # no regeneration for anonymous visitors
+        assert ok(await s.patch(f"{P}/character-versions/{first[0]['id']}/", headers=FRONTEND,
+                                json={"is_selected": True}))["is_selected"] is True
+        assert ok(await s.put(f"{P}/character-versions/{first[0]['id']}/", headers=FRONTEND,
+                              json={"is_selected": True}))["id"] == first[0]["id"]
+
+        cover = ok(await s.post(f"{P}/cover-versions/", headers=FRONTEND, json={"book": book["id"]}), 201)
+        assert cover["version_number"] == 1 and cover["book"] == cover["content_id"]
+        assert [v["id"] for v in ok(await s.get(f"{P}/cover-versions/"))] == [cover["id"]]
+        await finished(s, f"{P}/cover-versions/{cover['id']}/")
+        assert ok(await s.patch(f"{P}/cover-versions/{cover['id']}/", headers=FRONTEND,
+                                json={"is_selected": True}))["is_selected"] is True
+        assert ok(await s.put(f"{P}/cover-versions/{cover['id']}/", headers=FRONTEND, json={}))["id"] == cover["id"]
+        drf_error(await s.post(f"{P}/cover-versions/", headers=FRONTEND, json={"book": book["id"]}), 403)
+        r = await s.delete(f"{P}/cover-versions/{cover['id']}/", headers=FRONTEND)
+        assert r.status_code == 501 and "version" in r.json()["detail"]
+        r = await s.delete(f"{P}/character-versions/{first[0]['id']}/", headers=FRONTEND)
+        assert r.status_code == 501 and r.json()["code"] == "not_implemented"
+
+        # pages are for logged-in customers only
+        for method, path in (("GET", f"{P}/pages/"), ("POST", f"{P}/pages/"), ("GET", f"{P}/page-versions/"),
+                             ("POST", f"{P}/page-versions/"), ("POST", f"{P}/retries/add/"),
+                             ("GET", "/api/billing/ledger/"), ("POST", "/api/orders/retry-pack/create/")):
+            drf_error(await s.request(method, path, headers=FRONTEND, json={}), 401)
+
+        assert (await s.delete(f"{P}/characters/{character['id']}/", headers=FRONTEND)).status_code == 204
+        assert (await s.delete(f"{P}/books/{book['id']}/", headers=FRONTEND)).status_code == 204
+        assert ok(await s.get(f"{P}/books/")) == []
+
+
+async def _pay_by_webhook(s: httpx.AsyncClient, platform: Platform, order_id: str) -> None:
+    body = json.dumps({"order_id": order_id, "status": "paid", "transaction_id": f"tx-{uuid.uuid4().hex[:8]}"})
+    r = await s.post("/api/orders/payment/webhook/", content=body.encode(),
+                     headers={"X-Webhook-Secret": webhook_secret(platform), "Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["result"] in ("processed", "duplicate")
+
+
+async def test_pages_versions_retry_packs_tiers_and_ledger(seed_client, api: httpx.AsyncClient,
+                                                           platform: Platform) -> None:
+    async with seed_client("storybook") as s:
+        await logged_in(s, api)
+        book = ok(await s.post(f"{P}/books/", headers=FRONTEND, json={"title": "Max Goes to Sea"}), 201)
+        page = ok(await s.post(f"{P}/pages/", headers=FRONTEND, json={"book": book["id"], "text": "Max sets sail."}),
+                  201)
+        assert page["book"] == book["id"] and page["number"] == 1
+        assert [p["id"] for p in ok(await s.get(f"{P}/pages/", params={"book": book["id"]}))] == [page["id"]]
+        assert ok(await s.get(f"{P}/pages/{page['id']}/"))["text"] == "Max sets sail."
+        assert ok(await s.patch(f"{P}/pages/{page['id']}/", headers=FRONTEND, json={"text": "Max sails."}))["text"] \
+            == "Max sails."
+        assert ok(await s.put(f"{P}/pages/{page['id']}/", headers=FRONTEND,
+                              json={"text": "Max sails on.", "illustration_prompt": "a boat"}))["text"] == "Max sails on."
+        first = ok(await s.get(f"{P}/page-versions/", params={"page": page["id"]}))
+        assert [v["version_number"] for v in first] == [1]
+        body = drf_error(await s.post(f"{P}/page-versions/", headers=FRONTEND, json={"page": page["id"]}), 403)
+        assert body["code"] == "retry_limit"  # no paid print order yet: no retries
+
+        pack = ok(await s.post("/api/orders/retry-pack/create/", headers=FRONTEND,
+                               json={"content_type": "PAGE", "content_id": page["id"]}), 201)
+        assert pack["order_id"] == pack["retry_pack_order_id"] and pack["status"] == "pending"
+        drf_error(await s.post("/api/orders/retry-pack/create/", headers=FRONTEND,
+                               json={"content_type": "PAGE", "content_id": str(uuid.uuid4())}), 400)
+        await _pay_by_webhook(s, platform, pack["order_id"])
+
+        async def applied() -> dict[str, Any] | None:
+            r = await s.post(f"{P}/retries/add/", headers=FRONTEND, json={
+                "content_type": "PAGE", "content_id": page["id"], "retry_pack_order_id": pack["order_id"]})
+            return r.json() if r.status_code == 200 and r.json()["max"] == 3 else None
+
+        allowance = await poll(applied, timeout=90, message="the retry pack applied")
+        assert (allowance["content_id"], allowance["remaining"]) == (page["id"], 3)
+        made = ok(await s.post(f"{P}/page-versions/", headers=FRONTEND, json={"page": page["id"]}), 201)
+        assert made["version_number"] == 2 and made["page"] == page["id"]
+        await finished(s, f"{P}/page-versions/{made['id']}/")
+        assert ok(await s.patch(f"{P}/page-versions/{made['id']}/", headers=FRONTEND,
+                                json={"is_selected": True}))["is_selected"] is True
+        assert ok(await s.put(f"{P}/page-versions/{made['id']}/", headers=FRONTEND,
+                              json={"is_selected": True}))["id"] == made["id"]
+        assert (await s.delete(f"{P}/page-versions/{made['id']}/", headers=FRONTEND)).status_code == 501
+
+        # a logged-in customer regenerates characters and covers with the pack's retries too
+        character = ok(await s.post(f"{P}/characters/", headers=FRONTEND, json={"book": book["id"], "name": "Max"}),
+                       201)
+        drf_error(await s.post(f"{P}/character-versions/", headers=FRONTEND, json={"character": character["id"]}),
+                  403, "retry_limit")
+
+        tiers = ok(await s.get("/api/billing/tiers/"))
+        assert {"basic", "premium"} <= {t["name"] for t in tiers}
+        assert all(isinstance(t["max_retries_per_unit"], int) for t in tiers)
+
+        async def ledger_has_the_pack() -> list[dict[str, Any]] | None:
+            entries = ok(await s.get("/api/billing/ledger/"))
+            return entries or None
+
+        assert await poll(ledger_has_the_pack, timeout=60, message="the pack in the ledger")
+        assert (await s.delete(f"{P}/pages/{page['id']}/", headers=FRONTEND)).status_code == 204
+
+
+async def test_journey_anonymous_book_print_order_webhook_auto_registered_buyer(
+        seed_client, api: httpx.AsyncClient, platform: Platform) -> None:
+    """S0 only: anonymous book → print order → webhook with X-Webhook-Secret → auto-registered buyer;
+    then the same customer's book and order through /api/v1."""
+    email = f"reader-{uuid.uuid4().hex[:10]}@example.com"
+    async with seed_client("storybook") as s:
+        book = ok(await s.post(f"{P}/books/", headers=FRONTEND, json={"title": "Luna and the Lighthouse"}), 201)
+        character = ok(await s.post(f"{P}/characters/", headers=FRONTEND,
+                                    json={"book": book["id"], "name": "Luna"}), 201)
+        cover = ok(await s.post(f"{P}/cover-versions/", headers=FRONTEND, json={"book": book["id"]}), 201)
+        address = ok(await s.post("/api/customer/address/", headers=FRONTEND, json={**ADDRESS, "email": email}), 201)
+        order = ok(await s.post("/api/orders/create/", headers=FRONTEND, json={
+            "tier_name": "basic", "delivery_address_id": address["id"], "delivery_cost": "0.00",
+            "total_amount": "0.01", "items": [{"book_id": book["id"], "quantity": 1, "unit_price": "0.01"}]}), 201)
+        assert order["tier_name"] == "basic" and order["items"][0]["book_id"] == book["id"]
+        tiers = {t["name"]: t for t in ok(await s.get("/api/billing/tiers/"))}
+        assert order["items"][0]["unit_price"] == tiers["basic"]["price"]  # the client's price is ignored
+        assert order["total_amount"] != "0.01"
+
+        forged = await s.post("/api/orders/payment/webhook/", json={"order_id": order["id"], "status": "paid"},
+                              headers={"X-Webhook-Secret": "not-the-secret"})
+        assert forged.status_code == 400
+        unsigned = await s.post("/api/orders/payment/webhook/", json={"order_id": order["id"], "status": "paid"})
+        assert unsigned.status_code == 400  # the secret is required here
+        await _pay_by_webhook(s, platform, order["id"])
+
+    # the buyer was registered from the delivery address: a welcome mail to set a password
+    welcome = await latest_mail(api, email, "set your password")
+    r = await api.post("/api/v1/auth/password-reset/confirm", json={
+        "token": token_from(welcome), "new_password": PASSWORD, "new_password_confirm": PASSWORD})
+    assert r.status_code == 200, r.text
+    auth = {"Authorization": f"Bearer {(await login(api, email))['access']}"}
+
+    async def paid() -> dict[str, Any] | None:
+        r = await api.get(f"/api/v1/orders/{order['id']}", headers=auth)
+        return r.json() if r.status_code == 200 and r.json()["status"] in ("paid", "processing", "completed") else None
+
+    native_order = await poll(paid, timeout=90, message="the print order paid and claimed")
+    assert native_order["order_number"] == order["order_number"]
+
+    async def books() -> list[dict[str, Any]] | None:
+        return (await api.get("/api/v1/books", headers=auth)).json()["results"] or None
+
+    assert [b["id"] for b in await poll(books, timeout=90, message="the book claimed")] == [book["id"]]
+    characters = (await api.get(f"/api/v1/books/{book['id']}/characters", headers=auth)).json()["results"]
+    assert [c["id"] for c in characters] == [character["id"]]
+    cover_item = (await api.get(f"/api/v1/books/{book['id']}/cover", headers=auth)).json()
+    assert cover_item["latest_version"]["id"] == cover["id"]
