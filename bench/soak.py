@@ -128,9 +128,15 @@ class Workload:
                         break
                     await asyncio.sleep(0.2)
 
-    async def generator(self, deadline: float, creator: dict[str, str], every: float) -> None:
+    async def generator(self, deadline: float, creator: dict[str, str], refresh: str, every: float) -> None:
         async with httpx.AsyncClient(base_url=self.url, timeout=60) as client:
+            renewed = time.monotonic()
             while time.monotonic() < deadline:
+                if time.monotonic() - renewed > 600:  # access tokens live 15 minutes: rotate like a client
+                    tokens = (await self._call(client, "generate", "POST", "/api/v1/auth/refresh",
+                                               json={"refresh": refresh})).json()
+                    creator["Authorization"], refresh = f"Bearer {tokens['access']}", tokens["refresh"]
+                    renewed = time.monotonic()
                 started = time.perf_counter()
                 try:
                     await self.journey(client, "generate", creator)
@@ -154,9 +160,9 @@ class Workload:
                 await asyncio.sleep(self.think)
 
 
-async def creator_headers(url: str, packs: int) -> dict[str, str]:
+async def creator_headers(url: str, packs: int) -> tuple[dict[str, str], str]:
     """A customer who can generate: registered, verified through the dev mailbox, given credits by
-    a paid credit pack (the local provider's checkout)."""
+    a paid credit pack (the local provider's checkout). Returns their headers and refresh token."""
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         email = f"soak-{uuid.uuid4().hex[:10]}@example.com"
         password = "soak-password-1"
@@ -170,12 +176,12 @@ async def creator_headers(url: str, packs: int) -> dict[str, str]:
             await asyncio.sleep(0.2)
         token = token_from(mail[0])
         (await client.post("/api/v1/auth/verify-email", json={"token": token})).raise_for_status()
-        access = (await client.post("/api/v1/auth/login", json={"email": email, "password": password})).json()["access"]
-        headers = {"Authorization": f"Bearer {access}"}
+        tokens = (await client.post("/api/v1/auth/login", json={"email": email, "password": password})).json()
+        headers = {"Authorization": f"Bearer {tokens['access']}"}
         for _ in range(packs):
             bought = (await client.post("/api/v1/credits/purchase", headers=headers, json={"sku": "PACK_10"})).json()
             (await client.post(f"{bought['checkout_url']}/pay", headers={"Accept": "application/json"})).raise_for_status()
-        return headers
+        return headers, tokens["refresh"]
 
 
 def main() -> None:
@@ -225,14 +231,14 @@ def main() -> None:
         product_ids.insert(0, product["id"])
         workload = Workload(url, staff, product_ids, args.think)
         jobs = int(args.minutes * 60 / args.generate_every) + 1
-        creator = asyncio.run(creator_headers(url, packs=jobs * 2 // 10 + 1))  # PACK_10, 2 credits a job
+        creator, refresh = asyncio.run(creator_headers(url, packs=jobs * 2 // 10 + 1))  # PACK_10, 2 credits a job
         pids = {name: proc.pid for name, proc in topology.children}
 
         async def soak() -> None:
             started = time.monotonic()
             deadline = started + args.minutes * 60
             runners = [asyncio.create_task(workload.customer(deadline, creator)) for _ in range(args.customers)]
-            runners.append(asyncio.create_task(workload.generator(deadline, creator, args.generate_every)))
+            runners.append(asyncio.create_task(workload.generator(deadline, creator, refresh, args.generate_every)))
             minute = 0
             while time.monotonic() < deadline:
                 await asyncio.sleep(min(args.every, max(0.0, deadline - time.monotonic())))
