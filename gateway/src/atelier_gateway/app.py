@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.cache import open_store
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
@@ -66,8 +67,11 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             app.state.auth = auth
             app.state.anon_key = anon_key
             app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
+            cache = open_store(settings)
+            if cache is not None:
+                stack.push_async_callback(cache.close)
             app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
-                                    RateLimiter(settings.redis_url))
+                                    RateLimiter(settings.redis_url), cache)
             yield
 
     app = FastAPI(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,

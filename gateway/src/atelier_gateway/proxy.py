@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from atelier_common.cache import CacheStore, Entry, audience_of, entry_key, lookup, matches, not_modified_headers
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import tracing_on
@@ -38,6 +40,9 @@ class Proxy:
     upstream: Upstream
     limiter: RateLimiter
     credential_limiter: RateLimiter
+    # The services' shared response cache (`atelier_common.cache`): public GET answers they stored
+    # are served from it here, without the hop; None when caching is off.
+    cache: CacheStore | None = None
 
     def __post_init__(self) -> None:
         self.tracing = tracing_on()
@@ -53,7 +58,8 @@ class Proxy:
 
     async def _proxy(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         headers: list[tuple[bytes, bytes]] = []
-        authorization = request_id = cookie = None
+        authorization = request_id = cookie = if_none_match = None
+        host = b""
         anon_candidates: list[bytes] = []
         for key, value in scope["headers"]:
             if key == b"x-anonymous-token" or key == b"x-session-id":
@@ -67,6 +73,10 @@ class Proxy:
                 continue
             elif key == b"cookie":
                 cookie = value
+            elif key == b"host":
+                host = value
+            elif key == b"if-none-match":
+                if_none_match = value
             headers.append((key, value))
 
         claims = None
@@ -105,11 +115,25 @@ class Proxy:
         def on_start(status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
             response_headers.append((b"x-request-id", request_id))
             if minted is not None:
+                # A response that sets a caller's cookie is that caller's: never in a shared cache.
+                response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
+                response_headers.append((b"cache-control", b"private, no-cache"))
                 response_headers.append((b"x-anonymous-token", minted))
                 response_headers.append((b"set-cookie", b"anon_token=" + minted + self._cookie_suffix))
+            elif not any(k == b"cache-control" for k, _ in response_headers):
+                # What a service did not declare cacheable is nobody's to keep (per-user answers).
+                response_headers.append((b"cache-control", b"no-store"))
             if claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
                 self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
+
+        if self.cache is not None and scope["method"] == "GET":
+            key = entry_key(host, scope["path"], scope["query_string"],
+                            audience_of(claims.get("roles", ()) if claims else ()))
+            entry = await lookup(self.cache, key)
+            if entry is not None:
+                await _send_entry(entry, if_none_match, send, on_start)
+                return
 
         try:
             await self.upstream.forward(service, scope, receive, send, headers, on_start)
@@ -120,6 +144,19 @@ class Proxy:
         except TimeoutError:
             await error_response(504, "GATEWAY_TIMEOUT", f"The {service} service did not answer in time")(
                 scope, receive, send)
+
+
+async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
+                      on_start: Callable[[int, list[tuple[bytes, bytes]]], None]) -> None:
+    if matches(if_none_match, entry.etag):
+        status, body = 304, b""
+        response_headers = not_modified_headers(entry.headers)
+    else:
+        status, body = 200, entry.body
+        response_headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
+    on_start(status, response_headers)
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:

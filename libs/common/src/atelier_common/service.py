@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.cache import CacheStore, WriteTracker, open_store, tracker_info
 from atelier_common.db import Database, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
@@ -66,6 +67,9 @@ class ServiceSpec:
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
     title: str | None = None
+    # Tables whose writes change cached answers: table name → the cache namespaces it feeds
+    # (routes built with `cache.cached_route(namespace)`); bumped after each commit that wrote one.
+    cache_tables: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 class Runtime:
@@ -91,6 +95,12 @@ class Runtime:
                                       issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
+        # The shared response cache (None: off); every role invalidates what its commits change.
+        self.cache: CacheStore | None = open_store(settings)
+        if self.cache is not None and spec.cache_tables:
+            tracker = WriteTracker(spec.cache_tables, self.cache)
+            self.db.session_info.update(tracker_info(tracker))
+            self.db.on_session_commit(tracker.committed)
         self.context: Any = None
         self.observability: ProcessObservability | None = None
         self._stack = AsyncExitStack()
@@ -135,6 +145,8 @@ class Runtime:
         if self._owns_bus:
             await self.bus.stop()
         await self._stack.aclose()
+        if self.cache is not None:
+            await self.cache.close()
         await self.http.aclose()
         await self.db.dispose()
 

@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_catalog import bootstrap
-from atelier_catalog.api import ROUTERS
+from atelier_catalog.api import ROUTERS, cache
 from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.events import EventBus
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    cache_tables=cache.TABLES,
 )
 
 
