@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -85,9 +86,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
 
     @app.get("/health", include_in_schema=False)
-    async def liveness() -> dict[str, str]:
-        """The gateway process is alive (Kubernetes liveness)."""
-        return {"status": "ok"}
+    async def liveness() -> dict[str, Any]:
+        """The gateway process is alive (Kubernetes liveness); `pid` tells its workers apart."""
+        return {"status": "ok", "pid": os.getpid()}
 
     @app.get("/ready", include_in_schema=False)
     async def readiness(request: Request) -> JSONBytes:

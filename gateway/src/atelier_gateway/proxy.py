@@ -154,6 +154,7 @@ async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
     else:
         status, body = 200, entry.body
         response_headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
+    response_headers.append((b"x-cache", b"hit"))  # answered by the gateway from the shared cache
     on_start(status, response_headers)
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
