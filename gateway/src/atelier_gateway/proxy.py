@@ -16,7 +16,16 @@ import aiohttp
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atelier_common.cache import CacheStore, Entry, audience_of, entry_key, lookup, matches, not_modified_headers
+from atelier_common.cache import (
+    CacheStore,
+    Entry,
+    EntryReader,
+    MemoryStore,
+    audience_of,
+    entry_key,
+    matches,
+    not_modified_headers,
+)
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import tracing_on
@@ -49,6 +58,12 @@ class Proxy:
         secure = "; Secure" if self.settings.cookie_secure else ""
         max_age = self.settings.anon_token_days * 86400
         self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()
+        self._reader = None if self.cache is None else EntryReader(
+            self.cache, ttl=self.settings.cache_ttl_seconds,
+            local_entries=0 if isinstance(self.cache, MemoryStore) else self.settings.cache_max_entries)
+        # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
+        # looked up, so a cart or an order costs no round trip to the store.
+        self._cacheable: set[str] = set()
 
     async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -120,17 +135,22 @@ class Proxy:
                 response_headers.append((b"cache-control", b"private, no-cache"))
                 response_headers.append((b"x-anonymous-token", minted))
                 response_headers.append((b"set-cookie", b"anon_token=" + minted + self._cookie_suffix))
-            elif not any(k == b"cache-control" for k, _ in response_headers):
-                # What a service did not declare cacheable is nobody's to keep (per-user answers).
-                response_headers.append((b"cache-control", b"no-store"))
+            else:
+                control = next((v for k, v in response_headers if k == b"cache-control"), None)
+                if control is None:
+                    # What a service did not declare cacheable is nobody's to keep (per-user answers).
+                    response_headers.append((b"cache-control", b"no-store"))
+                elif prefix is not None and control.startswith(b"public"):
+                    self._cacheable.add(prefix)
             if claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
                 self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
 
-        if self.cache is not None and scope["method"] == "GET":
+        prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
+        if prefix is not None and prefix in self._cacheable and self._reader is not None:
             key = entry_key(host, scope["path"], scope["query_string"],
                             audience_of(claims.get("roles", ()) if claims else ()))
-            entry = await lookup(self.cache, key)
+            entry = await self._reader.get(key)
             if entry is not None:
                 await _send_entry(entry, if_none_match, send, on_start)
                 return
@@ -144,6 +164,12 @@ class Proxy:
         except TimeoutError:
             await error_response(504, "GATEWAY_TIMEOUT", f"The {service} service did not answer in time")(
                 scope, receive, send)
+
+
+def _prefix(path: str) -> str:
+    """`/api/v1/products/abc/reviews` → `/api/v1/products`."""
+    parts = path.split("/", 4)
+    return "/".join(parts[:4])
 
 
 async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase
 from atelier_common.cache import (
     CacheStore,
     Entry,
+    EntryReader,
     MemoryStore,
     RedisStore,
     WriteTracker,
@@ -154,3 +155,19 @@ class TestWriteTracker:
         async with database.transaction() as session:  # a read
             await session.get(Shelf, 1)
         assert await store.generations(["shop"]) == (start + 2,)
+
+
+async def test_a_local_copy_is_never_served_after_a_bump(redis_url: str) -> None:
+    """The gateway keeps decoded entries in its process; the counters still decide, in Redis."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    gateway, service = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    reader = EntryReader(gateway, ttl=30)
+    await service.set("page", Entry(await service.generations(["shop"]), ("shop",), [], b"v1").encode(), ttl=30)
+    first = await reader.get("page")
+    assert first is not None and first.body == b"v1"
+    await service.bump(["shop"])
+    assert await reader.get("page") is None
+    await service.set("page", Entry(await service.generations(["shop"]), ("shop",), [], b"v2").encode(), ttl=30)
+    second = await reader.get("page")
+    assert second is not None and second.body == b"v2"
+    await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{prefix}*")])

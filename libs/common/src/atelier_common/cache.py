@@ -239,6 +239,36 @@ async def lookup(store: CacheStore, key: str) -> Entry | None:
         return None
 
 
+class EntryReader:
+    """`lookup` with decoded copies of the entries kept in this process (a remote store): each use
+    still reads the namespaces' counters from the store, so a copy is never served after a bump —
+    one round trip per hit instead of two, and no body over the wire."""
+
+    def __init__(self, store: CacheStore, *, ttl: float, local_entries: int = 2_000) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.local_entries = local_entries
+        self._local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+
+    async def get(self, key: str) -> Entry | None:
+        local = self._local.get(key)
+        if local is not None and local[0] > time.monotonic():
+            entry = local[1]
+            try:
+                if not entry.namespaces or await self.store.generations(entry.namespaces) == entry.generations:
+                    return entry
+            except Exception as exc:
+                log.warning("cache lookup failed: %s", exc)
+                return None
+        found = await lookup(self.store, key)
+        if found is not None and self.local_entries:
+            self._local[key] = (time.monotonic() + self.ttl, found)
+            self._local.move_to_end(key)
+            while len(self._local) > self.local_entries:
+                self._local.popitem(last=False)
+        return found
+
+
 def not_modified_headers(entry_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """What a 304 repeats of the 200 it stands for (RFC 9110 15.4.5)."""
     return [(k, v) for k, v in entry_headers if k in (b"etag", b"cache-control", b"vary")]
