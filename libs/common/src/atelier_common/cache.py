@@ -269,6 +269,28 @@ class EntryReader:
         return found
 
 
+async def remembered(store: CacheStore | None, key: str, namespaces: Sequence[str], ttl: float,
+                     compute: Callable[[], Awaitable[bytes]]) -> bytes:
+    """`compute()`'s bytes, kept under `key` until a write to one of `namespaces` commits: the
+    shared part of an answer that is not itself shared (computed per caller on top of it)."""
+    if store is None:
+        return await compute()
+    entry = await lookup(store, key)
+    if entry is not None:
+        return entry.body
+    try:  # read before computing: a commit after this bumps past it
+        generations = await store.generations(namespaces)
+    except Exception as exc:
+        log.warning("cache generations unavailable: %s", exc)
+        return await compute()
+    value = await compute()
+    try:
+        await store.set(key, Entry(generations, tuple(namespaces), [], value).encode(), ttl)
+    except Exception as exc:
+        log.warning("cache store failed: %s", exc)
+    return value
+
+
 def not_modified_headers(entry_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """What a 304 repeats of the 200 it stands for (RFC 9110 15.4.5)."""
     return [(k, v) for k, v in entry_headers if k in (b"etag", b"cache-control", b"vary")]

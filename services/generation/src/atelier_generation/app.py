@@ -10,6 +10,7 @@ from atelier_common.service import ServiceSpec, build_app
 from atelier_generation import bootstrap
 from atelier_generation.api import ROUTERS
 from atelier_generation.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
+from atelier_generation.service.images import GALLERY_CACHE
 from atelier_generation.settings import GenerationSettings
 
 SPEC = ServiceSpec(
@@ -19,6 +20,8 @@ SPEC = ServiceSpec(
     worker_subscriptions=WORKER_SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
+    # The gallery's shared pages (`service/images.py`) change with the images and their tags.
+    cache_tables={"generated_image": (GALLERY_CACHE,), "image_tag": (GALLERY_CACHE,)},
 )
 
 
