@@ -171,3 +171,17 @@ async def test_a_local_copy_is_never_served_after_a_bump(redis_url: str) -> None
     second = await reader.get("page")
     assert second is not None and second.body == b"v2"
     await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{prefix}*")])
+
+
+async def test_with_a_staleness_bound_counters_are_trusted_that_long_and_no_longer() -> None:
+    store = MemoryStore()
+    reader = EntryReader(store, ttl=30, local_entries=10, staleness=0.2)
+    await store.set("page", Entry(await store.generations(["shop"]), ("shop",), [], b"v1").encode(), ttl=30)
+    assert await reader.get("page") is not None
+    await store.bump(["shop"])
+    assert await reader.get("page") is not None  # within the bound: the counters read a moment ago
+    await poll_until(lambda: _missing(reader, "page"), timeout=10)  # past it: the bump is seen
+
+
+async def _missing(reader: EntryReader, key: str) -> bool:
+    return await reader.get(key) is None

@@ -234,7 +234,7 @@ async def lookup(store: CacheStore, key: str) -> Entry | None:
         if entry.namespaces and await store.generations(entry.namespaces) != entry.generations:
             return None
         return entry
-    except Exception as exc:
+    except Exception as exc:  # a store outage is a miss, never a failed read
         log.warning("cache lookup failed: %s", exc)
         return None
 
@@ -244,29 +244,54 @@ class EntryReader:
     still reads the namespaces' counters from the store, so a copy is never served after a bump —
     one round trip per hit instead of two, and no body over the wire."""
 
-    def __init__(self, store: CacheStore, *, ttl: float, local_entries: int = 2_000) -> None:
+    def __init__(self, store: CacheStore, *, ttl: float, local_entries: int = 2_000,
+                 staleness: float = 0.0) -> None:
         self.store = store
         self.ttl = ttl
         self.local_entries = local_entries
+        # > 0: counters read less than this long ago are trusted without asking the store again —
+        # an answer may then be up to this much older than the last commit (off by default).
+        self.staleness = staleness
         self._local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+        self._counters: dict[tuple[str, ...], tuple[float, tuple[int, ...]]] = {}
+
+    async def _current(self, namespaces: tuple[str, ...]) -> tuple[int, ...]:
+        if self.staleness <= 0:
+            return await self.store.generations(namespaces)
+        now = time.monotonic()
+        known = self._counters.get(namespaces)
+        if known is not None and known[0] > now:
+            return known[1]
+        generations = await self.store.generations(namespaces)
+        self._counters[namespaces] = (now + self.staleness, generations)
+        return generations
 
     async def get(self, key: str) -> Entry | None:
-        local = self._local.get(key)
-        if local is not None and local[0] > time.monotonic():
-            entry = local[1]
-            try:
-                if not entry.namespaces or await self.store.generations(entry.namespaces) == entry.generations:
+        try:
+            local = self._local.get(key)
+            if local is not None and local[0] > time.monotonic():
+                entry = local[1]
+                if not entry.namespaces or await self._current(entry.namespaces) == entry.generations:
                     return entry
-            except Exception as exc:
-                log.warning("cache lookup failed: %s", exc)
+                del self._local[key]  # outdated: the store may hold a newer answer under the key
+            raw = await self.store.get(key)
+            if raw is None:
                 return None
-        found = await lookup(self.store, key)
-        if found is not None and self.local_entries:
-            self._local[key] = (time.monotonic() + self.ttl, found)
-            self._local.move_to_end(key)
-            while len(self._local) > self.local_entries:
-                self._local.popitem(last=False)
-        return found
+            entry = Entry.decode(raw)
+            if entry.namespaces:
+                generations = await self.store.generations(entry.namespaces)
+                self._counters[entry.namespaces] = (time.monotonic() + self.staleness, generations)
+                if generations != entry.generations:
+                    return None
+            if self.local_entries:
+                self._local[key] = (time.monotonic() + self.ttl, entry)
+                self._local.move_to_end(key)
+                while len(self._local) > self.local_entries:
+                    self._local.popitem(last=False)
+            return entry
+        except Exception as exc:  # a store outage is a miss, never a failed read
+            log.warning("cache lookup failed: %s", exc)
+            return None
 
 
 async def remembered(store: CacheStore | None, key: str, namespaces: Sequence[str], ttl: float,

@@ -70,6 +70,9 @@ class AtelierSettings(BaseSettings):
     cache_max_age_seconds: int = Field(default=0, ge=0)
     # Keys in a shared Redis start with this (platforms sharing one Redis need different ones).
     cache_prefix: str = "atelier:"
+    # The gateway trusts the counters it read less than this long ago (0: asks the store on every
+    # hit, so nothing older than the last commit is ever served): fewer round trips under load.
+    cache_staleness_seconds: float = Field(default=0.0, ge=0)
     cache_max_entries: int = Field(default=10_000, ge=1)
     # Where services find the public keys that sign access and anonymous tokens.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
