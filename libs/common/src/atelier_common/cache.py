@@ -141,7 +141,7 @@ class RedisStore:
             await self.client.incr(self._gen_key(ns))
 
     async def close(self) -> None:
-        return None  # coredis closes its pool with the client
+        self.client.connection_pool.disconnect()
 
 
 # The in-process stores, one per data directory: the apps of one embedded platform share theirs,
