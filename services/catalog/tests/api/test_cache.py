@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from atelier_common.cache import PUBLIC_AUDIENCE, STAFF_AUDIENCE, entry_key
+from atelier_common.contracts.orders import OrderCancelled
 from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Catalog
@@ -135,6 +136,28 @@ class TestEveryViewChangesAtOnce:
         await harness.deliver(placed(line(product, 3)))
         after = await seen.all_changed()
         assert {name: view and view["stock_quantity"] for name, view in after.items()} == dict.fromkeys(seen.urls, 4)
+
+    async def test_a_release_when_the_order_is_cancelled(self, harness: ServiceHarness, catalog: Catalog) -> None:
+        product, _, seen = await setup(catalog, harness)
+        order = placed(line(product, 2))
+        await harness.deliver(order)
+        assert {v and v["stock_quantity"] for v in (await seen.all_changed()).values()} == {5}
+        await harness.deliver(OrderCancelled(order_id=order.order_id, owner_id=order.owner_id))
+        assert {v and v["stock_quantity"] for v in (await seen.all_changed()).values()} == {7}
+
+    async def test_a_variant_and_an_image(self, harness: ServiceHarness, catalog: Catalog,
+                                          staff: dict[str, str]) -> None:
+        product, _, seen = await setup(catalog, harness)
+        r = await harness.client.post(f"/api/v1/products/{product['id']}/variants", headers=staff,
+                                      json={"name": "3 cm", "sku": f"V-{product['sku']}", "price": "52.00"})
+        assert r.status_code == 201, r.text
+        after = await seen.all_changed()
+        assert all(v is not None and [x["price"] for x in v["variants"]] == ["52.00"] for v in after.values()), after
+        r = await harness.client.post(f"/api/v1/products/{product['id']}/images", headers=staff,
+                                      json={"url": "https://example.com/slab.jpg", "alt_text": "slab"})
+        assert r.status_code == 201, r.text
+        after = await seen.all_changed()
+        assert all(v is not None and len(v["images"]) == 1 for v in after.values()), after
 
     async def test_a_staff_stock_change(self, harness: ServiceHarness, catalog: Catalog,
                                         staff: dict[str, str]) -> None:
