@@ -148,8 +148,12 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
     settings = GatewaySettings()
     # Every worker must sign anonymous tokens with the same key: create it once, before they start.
     SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
+    workers = workers or cpu_cores()
+    if workers > 1 and not settings.redis_url and settings.rate_limits_enabled:
+        typer.echo(f"gateway: {workers} workers without ATELIER_REDIS_URL count rate limits each on their own "
+                   f"(up to {workers}x the configured limits)", err=True)
     uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port,
-                workers=workers or cpu_cores(), access_log=False, log_config=None, loop="uvloop", http="httptools")
+                workers=workers, access_log=False, log_config=None, loop="uvloop", http="httptools")
 
 
 @app.command()
