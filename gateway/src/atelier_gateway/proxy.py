@@ -60,7 +60,8 @@ class Proxy:
         self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()
         self._reader = None if self.cache is None else EntryReader(
             self.cache, ttl=self.settings.cache_ttl_seconds,
-            local_entries=0 if isinstance(self.cache, MemoryStore) else self.settings.cache_max_entries,
+            # Decoded copies of remote entries, bounded per worker (pages of 20 products are ~20 KB).
+            local_entries=0 if isinstance(self.cache, MemoryStore) else min(self.settings.cache_max_entries, 2_000),
             staleness=self.settings.cache_staleness_seconds)
         # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
         # looked up, so a cart or an order costs no round trip to the store.
