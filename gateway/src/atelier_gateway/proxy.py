@@ -131,19 +131,18 @@ class Proxy:
 
         def on_start(status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
             response_headers.append((b"x-request-id", request_id))
+            control = next((v for k, v in response_headers if k == b"cache-control"), None)
+            if prefix is not None and control is not None and control.startswith(b"public"):
+                self._cacheable.add(prefix)
             if minted is not None:
                 # A response that sets a caller's cookie is that caller's: never in a shared cache.
                 response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
                 response_headers.append((b"cache-control", b"private, no-cache"))
                 response_headers.append((b"x-anonymous-token", minted))
                 response_headers.append((b"set-cookie", b"anon_token=" + minted + self._cookie_suffix))
-            else:
-                control = next((v for k, v in response_headers if k == b"cache-control"), None)
-                if control is None:
-                    # What a service did not declare cacheable is nobody's to keep (per-user answers).
-                    response_headers.append((b"cache-control", b"no-store"))
-                elif prefix is not None and control.startswith(b"public"):
-                    self._cacheable.add(prefix)
+            elif control is None:
+                # What a service did not declare cacheable is nobody's to keep (per-user answers).
+                response_headers.append((b"cache-control", b"no-store"))
             if claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
                 self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
