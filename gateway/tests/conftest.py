@@ -45,8 +45,10 @@ def echo_service(name: str, keys: TestKeys) -> FastAPI:
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
     async def echo(path: str, request: Request) -> JSONBytes:
+        # `?public=1`: answered as a shareable public read would be (test_cache.py).
+        headers = {"Cache-Control": "public, no-cache"} if request.query_params.get("public") else None
         return JSONBytes({"service": name, "path": request.url.path, "query": str(request.url.query),
-                               "headers": dict(request.headers), "body": (await request.body()).decode()})
+                          "headers": dict(request.headers), "body": (await request.body()).decode()}, headers=headers)
 
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 
 import pytest
@@ -53,7 +54,7 @@ async def test_metrics_health_and_ready(gateway: Gateway) -> None:
     r = await gateway.client.get("/metrics")
     assert r.status_code == 200
     assert 'atelier_http_requests_total{method="GET",route="cart",service="gateway",status="200"}' in r.text
-    assert (await gateway.client.get("/health")).json() == {"status": "ok"}
+    assert (await gateway.client.get("/health")).json() == {"status": "ok", "pid": os.getpid()}
     r = await gateway.client.get("/ready")
     assert r.status_code == 200 and r.json()["checks"] == {"broker": "ok"}
 

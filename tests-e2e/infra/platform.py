@@ -18,6 +18,8 @@ import aio_pika
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "staff-password-1"
+# The distributed mode's gateway runs in this many processes on one port (test_gateway_workers.py).
+GATEWAY_WORKERS = 2
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Platform:
     database_prefix: str = ""
     amqp_exchange: str = ""
     queue_prefix: str = ""
+    # Whether the gateway answers public reads from the shared cache (the distributed mode needs Redis).
+    caches: bool = True
 
     def children(self) -> dict[str, int]:
         """The platform's child processes (distributed mode) by role, e.g. "orders consumer"."""
@@ -90,6 +94,8 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict
         # every process writes its spans to <data_dir>/traces/<service>-<pid>.jsonl (test_tracing.py)
         "ATELIER_OTEL_EXPORTER": "file",
         "ATELIER_OTEL_FILE_DIR": str(data_dir / "traces"),
+        # Invalidation must be what makes a change visible, never an entry's expiry.
+        "ATELIER_CACHE_TTL_SECONDS": "300",
     })
     # settings of the session's local fakes (e.g. the OpenID provider), the same in every mode
     env.update(extra_env or {})
@@ -153,18 +159,24 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
         # A first housekeeping pass soon after start (its probe test looks for it), then hourly.
         "ATELIER_HOUSEKEEPING_START_DELAY_SECONDS": "1",
     })
+    redis = os.environ.get("ATELIER_TEST_REDIS_URL")
+    if redis:  # the shared cache of the distributed mode; only the cache, so rate limits stay per run
+        env.update({"ATELIER_CACHE_URL": redis, "ATELIER_CACHE_PREFIX": f"e2e{run}:"})
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7), "--dev"], env=_public(env, url))
+                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7), "--dev",
+                             "--gateway-workers", str(GATEWAY_WORKERS)], env=_public(env, url))
     try:
         _wait_healthy(url, proc, 240)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",
-                       amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.")
+                       amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.", caches=bool(redis))
     finally:
         _stop(proc)
         _drop(postgres_server_url, f"atelier_e2e_{run}_")
         _delete_queues(amqp_url, f"e2e{run}.", f"atelier.events.e2e{run}")
+        if redis:
+            _delete_keys(redis, f"e2e{run}:")
 
 
 def _drop(server_url: str, prefix: str) -> None:
@@ -175,6 +187,21 @@ def _drop(server_url: str, prefix: str) -> None:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",))]
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _delete_keys(redis_url: str, prefix: str) -> None:
+    import asyncio
+
+    import coredis
+
+    async def run() -> None:
+        client = coredis.Redis.from_url(redis_url)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(keys)
+
+    with contextlib.suppress(Exception):
+        asyncio.run(run())
 
 
 def _delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:

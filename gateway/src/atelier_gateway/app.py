@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -12,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.cache import open_store
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
@@ -73,8 +75,11 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             app.state.anon_key = anon_key
             app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
             app.state.compat = Compat(profiles, root, tuple(settings.cors_origins), settings.compat_options)
+            cache = open_store(settings)
+            if cache is not None:
+                stack.push_async_callback(cache.close)
             app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
-                                    RateLimiter(settings.redis_url))
+                                    RateLimiter(settings.redis_url), cache)
             yield
 
     app = FastAPI(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
@@ -88,9 +93,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
         return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
 
     @app.get("/health", include_in_schema=False)
-    async def liveness() -> dict[str, str]:
-        """The gateway process is alive (Kubernetes liveness)."""
-        return {"status": "ok"}
+    async def liveness() -> dict[str, Any]:
+        """The gateway process is alive (Kubernetes liveness); `pid` tells its workers apart."""
+        return {"status": "ok", "pid": os.getpid()}
 
     @app.get("/ready", include_in_schema=False)
     async def readiness(request: Request) -> JSONBytes:

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from atelier_common.cache import (
+    CacheStore,
+    Entry,
+    EntryReader,
+    MemoryStore,
+    audience_of,
+    entry_key,
+    matches,
+    not_modified_headers,
+)
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import tracing_on
@@ -38,12 +49,23 @@ class Proxy:
     upstream: Upstream
     limiter: RateLimiter
     credential_limiter: RateLimiter
+    # The services' shared response cache (`atelier_common.cache`): public GET answers they stored
+    # are served from it here, without the hop; None when caching is off.
+    cache: CacheStore | None = None
 
     def __post_init__(self) -> None:
         self.tracing = tracing_on()
         secure = "; Secure" if self.settings.cookie_secure else ""
         max_age = self.settings.anon_token_days * 86400
         self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()
+        self._reader = None if self.cache is None else EntryReader(
+            self.cache, ttl=self.settings.cache_ttl_seconds,
+            # Decoded copies of remote entries, bounded per worker (pages of 20 products are ~20 KB).
+            local_entries=0 if isinstance(self.cache, MemoryStore) else min(self.settings.cache_max_entries, 2_000),
+            staleness=self.settings.cache_staleness_seconds)
+        # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
+        # looked up, so a cart or an order costs no round trip to the store.
+        self._cacheable: set[str] = set()
 
     async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -53,7 +75,8 @@ class Proxy:
 
     async def _proxy(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         headers: list[tuple[bytes, bytes]] = []
-        authorization = request_id = cookie = None
+        authorization = request_id = cookie = if_none_match = None
+        host = b""
         anon_candidates: list[bytes] = []
         for key, value in scope["headers"]:
             if key == b"x-anonymous-token" or key == b"x-session-id":
@@ -67,6 +90,10 @@ class Proxy:
                 continue
             elif key == b"cookie":
                 cookie = value
+            elif key == b"host":
+                host = value
+            elif key == b"if-none-match":
+                if_none_match = value
             headers.append((key, value))
 
         claims = None
@@ -104,12 +131,30 @@ class Proxy:
 
         def on_start(status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
             response_headers.append((b"x-request-id", request_id))
+            control = next((v for k, v in response_headers if k == b"cache-control"), None)
+            if prefix is not None and control is not None and control.startswith(b"public"):
+                self._cacheable.add(prefix)
             if minted is not None:
+                # A response that sets a caller's cookie is that caller's: never in a shared cache.
+                response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
+                response_headers.append((b"cache-control", b"private, no-cache"))
                 response_headers.append((b"x-anonymous-token", minted))
                 response_headers.append((b"set-cookie", b"anon_token=" + minted + self._cookie_suffix))
+            elif control is None:
+                # What a service did not declare cacheable is nobody's to keep (per-user answers).
+                response_headers.append((b"cache-control", b"no-store"))
             if claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
                 self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
+
+        prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
+        if prefix is not None and prefix in self._cacheable and self._reader is not None:
+            key = entry_key(host, scope["path"], scope["query_string"],
+                            audience_of(claims.get("roles", ()) if claims else ()))
+            entry = await self._reader.get(key)
+            if entry is not None:
+                await _send_entry(entry, if_none_match, send, on_start)
+                return
 
         try:
             await self.upstream.forward(service, scope, receive, send, headers, on_start)
@@ -120,6 +165,26 @@ class Proxy:
         except TimeoutError:
             await error_response(504, "GATEWAY_TIMEOUT", f"The {service} service did not answer in time")(
                 scope, receive, send)
+
+
+def _prefix(path: str) -> str:
+    """`/api/v1/products/abc/reviews` → `/api/v1/products`."""
+    parts = path.split("/", 4)
+    return "/".join(parts[:4])
+
+
+async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
+                      on_start: Callable[[int, list[tuple[bytes, bytes]]], None]) -> None:
+    if matches(if_none_match, entry.etag):
+        status, body = 304, b""
+        response_headers = not_modified_headers(entry.headers)
+    else:
+        status, body = 200, entry.body
+        response_headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
+    response_headers.append((b"x-cache", b"hit"))  # answered by the gateway from the shared cache
+    on_start(status, response_headers)
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Longest prefix wins ("/api/v1/credits/purchase" before "/api/v1/credits").
+# Longest prefix wins ("/api/v1/credits/purchase" before "/api/v1/credits"), by whole segments.
 ROUTES: dict[str, str] = {
     "/api/v1/auth": "identity",
     "/api/v1/users": "identity",
@@ -30,7 +30,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/me": "generation",
 }
 
-_ORDERED = sorted(ROUTES.items(), key=lambda item: len(item[0]), reverse=True)
+# Every prefix has two or three segments ("/media", "/api/v1/cart", "/api/v1/credits/purchase"):
+# one dict lookup per candidate length instead of a scan of the table on every request.
+_LENGTHS = sorted({prefix.count("/") for prefix in ROUTES}, reverse=True)
 
 # Routes whose attempts are credentials: limited per client address as well.
 CREDENTIAL_PATHS = (
@@ -40,9 +42,12 @@ CREDENTIAL_PATHS = (
 
 
 def resolve(path: str) -> str | None:
-    """The service owning `path` (already without trailing slash), or None."""
-    for prefix, service in _ORDERED:
-        if path == prefix or path.startswith(prefix + "/"):
+    """The service owning `path` (already without trailing slash), or None: the longest prefix
+    made of whole segments."""
+    parts = path.split("/", _LENGTHS[0] + 1)
+    for length in _LENGTHS:
+        service = ROUTES.get("/".join(parts[:length + 1]))
+        if service is not None:
             return service
     return None
 

@@ -86,6 +86,11 @@ class AiohttpUpstream:
             resp_headers = [(k.lower(), v) for k, v in resp.raw_headers if k.lower() not in HOP_BY_HOP]
             on_start(resp.status, resp_headers)
             await send({"type": "http.response.start", "status": resp.status, "headers": resp_headers})
+            if resp.content_length is not None and resp.content_length <= STREAM_BODY_OVER:
+                # A small answer of known length (almost every JSON one): one body message, not a
+                # chunk and an empty last one, each going through every middleware's `send`.
+                await send({"type": "http.response.body", "body": await resp.read(), "more_body": False})
+                return
             async for chunk in resp.content.iter_any():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

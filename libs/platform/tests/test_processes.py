@@ -32,6 +32,18 @@ def test_api_workers_scale_one_service_out() -> None:
     assert workers == {service: "3" if service == "catalog" else "1" for service in SERVICES}
 
 
+def test_the_gateway_runs_in_several_processes_on_one_port(monkeypatch) -> None:
+    gateway = _commands(gateway_workers=3)["gateway"]
+    assert gateway[gateway.index("--workers") + 1] == "3"
+    # `atelier up` gives the gateway one process per core unless told otherwise.
+    chosen: list[int] = []
+    monkeypatch.setattr(Topology, "run", lambda self: chosen.append(self.gateway_workers) or 0)
+    monkeypatch.setattr("atelier_platform.cli.cpu_cores", lambda: 4)
+    assert CliRunner().invoke(app, ["up"]).exit_code == 0
+    assert CliRunner().invoke(app, ["up", "--gateway-workers", "2"]).exit_code == 0
+    assert chosen == [4, 2]
+
+
 def test_up_refuses_a_malformed_workers_option() -> None:
     result = CliRunner().invoke(app, ["up", "--workers", "catalog=two"])
     assert result.exit_code == 2 and "SERVICE=N" in result.output

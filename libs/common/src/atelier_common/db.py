@@ -24,6 +24,8 @@ from atelier_common.errors import AtelierError
 from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 
 AfterCommit = Callable[[], Awaitable[None] | None]
+# Runs after every commit, given the committed session's `info` (the cache's write tracker).
+SessionCommitted = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 # (kept, overflow) connections per process role: requests need a few at once; the relay one at a
@@ -62,16 +64,24 @@ class Database:
             )
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._after_commit: list[AfterCommit] = []
+        self._session_committed: list[SessionCommitted] = []
+        # Copied into every session's `info` at its start (the cache's write tracker).
+        self.session_info: dict[str, Any] = {}
 
     def on_commit(self, hook: AfterCommit) -> None:
         """Run `hook` after every commit that wrote outbox rows."""
         self._after_commit.append(hook)
+
+    def on_session_commit(self, hook: SessionCommitted) -> None:
+        """Run `hook(session.info)` after every commit, before the outbox hooks."""
+        self._session_committed.append(hook)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Open a session, commit on success, roll back on error, then run after-commit hooks."""
         async with self.sessionmaker() as session:
             session.info["service"] = self.service
+            session.info.update(self.session_info)
             try:
                 yield session
                 await session.commit()
@@ -88,6 +98,8 @@ class Database:
             await self._committed(session)
 
     async def _committed(self, session: AsyncSession) -> None:
+        for committed in self._session_committed:
+            await committed(session.info)
         if session.info.pop("outbox_written", False):
             for hook in self._after_commit:
                 result = hook()

@@ -5,15 +5,22 @@ Rules are strings such as "5/minute"; a refused hit raises `RateLimited` (429) w
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from atelier_common.errors import RateLimited
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(rule: str) -> RateLimitItem:
+    """A rule is parsed once, not on every request (the rules are a handful of settings)."""
+    return parse(rule)
 
 
 class RateLimiter:
@@ -28,7 +35,7 @@ class RateLimiter:
         self.strategy = strategy(self.storage)
 
     async def hit(self, rule: str, *keys: str) -> None:
-        limit = parse(rule)
+        limit = _parsed(rule)
         if await self.strategy.hit(limit, *keys):
             return
         stats = await self.strategy.get_window_stats(limit, *keys)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common import inbox, outbox
 from atelier_common.auth import JwksCache, TokenVerifier
+from atelier_common.cache import CacheStore, WriteTracker, open_store, tracker_info
 from atelier_common.db import Database, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
@@ -73,6 +74,9 @@ class ServiceSpec:
     title: str | None = None
     # What the `housekeeping` role deletes besides published outbox rows and old inbox rows.
     housekeeping: SweepsFactory | None = None
+    # Tables whose writes change cached answers: table name → the cache namespaces it feeds
+    # (routes built with `cache.cached_route(namespace)`); bumped after each commit that wrote one.
+    cache_tables: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 class Runtime:
@@ -99,6 +103,12 @@ class Runtime:
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
         self.housekeeper: Housekeeper | None = None
+        # The shared response cache (None: off); every role invalidates what its commits change.
+        self.cache: CacheStore | None = open_store(settings)
+        if self.cache is not None and spec.cache_tables:
+            tracker = WriteTracker(spec.cache_tables, self.cache)
+            self.db.session_info.update(tracker_info(tracker))
+            self.db.on_session_commit(tracker.committed)
         self.context: Any = None
         self.observability: ProcessObservability | None = None
         self._stack = AsyncExitStack()
@@ -159,6 +169,8 @@ class Runtime:
         if self._owns_bus:
             await self.bus.stop()
         await self._stack.aclose()
+        if self.cache is not None:
+            await self.cache.close()
         await self.http.aclose()
         await self.db.dispose()
 

@@ -65,6 +65,20 @@ class AtelierSettings(BaseSettings):
     # Chosen when the queues are first declared; an existing queue keeps its type.
     amqp_queue_type: Literal["classic", "quorum"] = "classic"
     redis_url: str | None = None
+    # Public GET answers kept in a shared store and invalidated after each commit (`cache.py`):
+    # Redis at `cache_url` (else `redis_url`); without one, in-process (embedded mode only).
+    cache_enabled: bool = True
+    cache_url: str | None = None
+    # The safety net: an entry lives at most this long even if no invalidation reached it.
+    cache_ttl_seconds: float = Field(default=30.0, gt=0)
+    # What clients and CDNs may do: 0 → `no-cache` (revalidate each time, 304 when unchanged).
+    cache_max_age_seconds: int = Field(default=0, ge=0)
+    # Keys in a shared Redis start with this (platforms sharing one Redis need different ones).
+    cache_prefix: str = "atelier:"
+    # The gateway trusts the counters it read less than this long ago (0: asks the store on every
+    # hit, so nothing older than the last commit is ever served): fewer round trips under load.
+    cache_staleness_seconds: float = Field(default=0.0, ge=0)
+    cache_max_entries: int = Field(default=10_000, ge=1)
     # Where services find the public keys that sign access and anonymous tokens.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     # A JWKS document given inline (tests, or deployments that pin keys); wins over jwks_url.

@@ -61,7 +61,9 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"),
                                 public_base_url=f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
     typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
-    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None)
+    # uvloop's event loop and the httptools parser in every HTTP process; the platform writes its own
+    # access log (ATELIER_ACCESS_LOG), not uvicorn's.
+    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, loop="uvloop", http="httptools")
 
 
 @app.command()
@@ -134,7 +136,7 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
 
     _check_service(service)
     uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None)
+                access_log=False, log_config=None, loop="uvloop", http="httptools")
 
 
 @app.command()
@@ -154,13 +156,39 @@ def worker(service: Service,
         asyncio.run(run_workers(spec, _settings(service), roles))
 
 
+def cpu_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @app.command()
-def gateway(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """The gateway of the distributed mode (service URLs from ATELIER_SERVICE_URLS)."""
+def gateway(host: str = "127.0.0.1", port: int = 8000,
+            workers: Annotated[int, typer.Option(
+                help="processes sharing the port (0: one per CPU core)", min=0)] = 1) -> None:
+    """The gateway of the distributed mode (service URLs from ATELIER_SERVICE_URLS).
+
+    With several workers each process keeps its own denylist (every one hears
+    identity.token_revoked), token cache and JWKS cache; rate limits are shared through Redis when
+    ATELIER_REDIS_URL is set (else each worker counts alone), and the response cache through
+    Redis (ATELIER_REDIS_URL or ATELIER_CACHE_URL)."""
     import uvicorn
 
-    uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None)
+    from atelier_common.keys import SigningKey
+
+    settings = GatewaySettings()
+    # Every worker must sign anonymous tokens with the same key: create it once, before they start.
+    SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
+    workers = workers or cpu_cores()
+    if workers > 1 and not settings.redis_url and settings.rate_limits_enabled:
+        typer.echo(f"gateway: {workers} workers without ATELIER_REDIS_URL count rate limits each on their own "
+                   f"(up to {workers}x the configured limits)", err=True)
+    uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port,
+                workers=workers, access_log=False, log_config=None, loop="uvloop", http="httptools")
 
 
 @app.command()
@@ -175,6 +203,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
            help="relay/consumer/worker processes serve /health, /ready, /metrics from this port on (0: off)")] = 0,
        dev: Annotated[bool, typer.Option(
            help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
+       gateway_workers: Annotated[int, typer.Option(
+           help="gateway processes sharing the port (0: one per CPU core)", min=0)] = 0,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology
@@ -186,7 +216,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
             raise typer.BadParameter(f"expected SERVICE=N with a known service, got {item!r}", param_hint="--workers")
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
-                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev)
+                        data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
+                        gateway_workers=gateway_workers or cpu_cores())
     raise typer.Exit(topology.run())
 
 

@@ -52,6 +52,8 @@ class Topology:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Uvicorn worker processes per service API (default 1): scaling one service out on this machine.
     api_workers: dict[str, int] = field(default_factory=dict)
+    # Gateway processes sharing its port (`atelier up` gives one per core unless told otherwise).
+    gateway_workers: int = 1
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
     # A child that fails slowly (each run lasting a while) trips this wider limit instead.
@@ -104,7 +106,8 @@ class Topology:
                 out.append((f"{service}-housekeeping", [*cli, "worker", service, "--role", "housekeeping"], {}))
             else:
                 out.append((service, serve, {}))
-        out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port)], {}))
+        out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port),
+                                "--workers", str(self.gateway_workers)], {}))
         if self.probe_base_port:
             workers = [(name, extra) for name, command, extra in out if "worker" in command]
             for offset, (_, extra) in enumerate(workers):

@@ -1,4 +1,4 @@
-"""Real PostgreSQL and RabbitMQ for tests.
+"""Real PostgreSQL, RabbitMQ and Redis for tests.
 
 From `ATELIER_TEST_POSTGRES_URL` / `ATELIER_TEST_AMQP_URL` when set; otherwise testcontainers when
 a Docker engine answers; otherwise the test is skipped with the reason — or fails when
@@ -19,6 +19,7 @@ import pytest
 # configure the test-suite itself, not a service.
 POSTGRES_ENV = "ATELIER_TEST_POSTGRES_URL"
 AMQP_ENV = "ATELIER_TEST_AMQP_URL"
+REDIS_ENV = "ATELIER_TEST_REDIS_URL"
 REQUIRE_ENV = "ATELIER_REQUIRE_INFRA"
 
 
@@ -40,8 +41,11 @@ def _docker_available() -> bool:
 
 
 def unavailable(what: str) -> None:
-    reason = (f"{what} is not available: set {POSTGRES_ENV if 'Postgre' in what else AMQP_ENV} "
-              "or run a Docker engine for testcontainers")
+    if what == "Redis":
+        reason = f"Redis is not available: set {REDIS_ENV}"
+    else:
+        variable = POSTGRES_ENV if what == "PostgreSQL" else AMQP_ENV
+        reason = f"{what} is not available: set {variable} or run a Docker engine for testcontainers"
     if infra_required():
         pytest.fail(f"{REQUIRE_ENV}=1 but {reason}", pytrace=False)
     pytest.skip(reason)
@@ -73,3 +77,13 @@ def amqp_server() -> Iterator[str]:
     with RabbitMqContainer("rabbitmq:3.13-management-alpine") as rmq:
         params = rmq.get_connection_params()
         yield f"amqp://guest:guest@{params.host}:{params.port}/"
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """From ATELIER_TEST_REDIS_URL only (no container: testcontainers' Redis module needs redis-py)."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        unavailable("Redis")
+    assert url is not None  # unavailable() skips or fails
+    yield url

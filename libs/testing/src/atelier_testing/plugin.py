@@ -13,7 +13,7 @@ import pytest
 
 from atelier_common.migrations import upgrade
 from atelier_common.settings import DEV_SECRET
-from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server
+from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server, redis_server
 from atelier_testing.tokens import TestKeys
 
 
@@ -32,6 +32,13 @@ def postgres_server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def amqp_url() -> Iterator[str]:
     with amqp_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server (the shared cache, rate limits); infra tests only."""
+    with redis_server() as url:
         yield url
 
 

@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_catalog import bootstrap, housekeeping
-from atelier_catalog.api import ROUTERS
+from atelier_catalog.api import ROUTERS, cache
 from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.events import EventBus
@@ -19,6 +19,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,
+    cache_tables=cache.TABLES,
 )
 
 

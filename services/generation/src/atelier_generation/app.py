@@ -10,6 +10,7 @@ from atelier_common.service import ServiceSpec, build_app
 from atelier_generation import bootstrap, housekeeping
 from atelier_generation.api import ROUTERS
 from atelier_generation.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
+from atelier_generation.service.images import GALLERY_CACHE
 from atelier_generation.settings import GenerationSettings
 
 SPEC = ServiceSpec(
@@ -20,6 +21,8 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,
+    # The gallery's shared pages (`service/images.py`) change with the images and their tags.
+    cache_tables={"generated_image": (GALLERY_CACHE,), "image_tag": (GALLERY_CACHE,)},
 )
 
 

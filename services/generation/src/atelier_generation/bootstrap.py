@@ -28,7 +28,8 @@ async def context(runtime: Runtime) -> AsyncIterator[GenerationContext]:
             signer=UrlSigner(settings.url_signing_secret, base_url=settings.public_base_url,
                              asset_ttl=settings.signed_url_ttl_seconds, share_ttl=settings.share_token_ttl_seconds),
             generators=Generators(settings, runtime.http),
-            limiter=RateLimiter(settings.redis_url, moving_window=False), clients=ServiceClients(runtime))
+            limiter=RateLimiter(settings.redis_url, moving_window=False), clients=ServiceClients(runtime),
+            cache=runtime.cache)
         task = (asyncio.create_task(sweeper.sweep_forever(built, settings.job_sweep_seconds))
                 if "worker" in runtime.roles else None)
         try:

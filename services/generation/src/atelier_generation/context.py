@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from atelier_common.cache import CacheStore
 from atelier_common.db import Database
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.storage import Storage
@@ -36,6 +37,8 @@ class GenerationContext:
     generators: Generators
     limiter: RateLimiter
     clients: ServiceClients
+    # The shared cache (`atelier_common.cache`): the gallery's pages, the same for every viewer.
+    cache: CacheStore | None = None
 
     def url(self, key: str) -> str:
         """A signed, expiring URL for a stored file: no stored file is reachable without one."""

@@ -164,3 +164,35 @@ class TestSignedUrls:
             [image] = await _images(api, user)
             assert int(parse_qs(urlparse(image["url"]).query)["exp"][0]) < time.time()
             assert_error(await api.fetch(image["url"]), 403, "INVALID_SIGNATURE")
+
+
+class TestGalleryCaching:
+    async def test_pages_are_shared_the_viewers_own_marks_are_not_and_a_change_shows_at_once(self, api) -> None:
+        artist, fan, other = api.user(), api.user(), api.user()
+        await api.buy_credits(artist, 4)
+        first, second = await _images(api, artist, batch_size=2)
+        await api.client.patch(f"/api/v1/images/{first['id']}", headers=artist.headers, json={"is_public": True})
+        assert (await api.client.post(f"/api/v1/images/{first['id']}/favorite", headers=fan.headers)).status_code == 201
+
+        async def marks(user) -> dict[str, tuple[bool, bool]]:
+            response = await api.client.get("/api/v1/images/gallery", headers=user.headers)
+            assert response.status_code == 200 and response.headers["cache-control"] == "private, no-cache"
+            return {i["id"]: (i["is_favorite"], i["is_owner"]) for i in response.json()["results"]}
+
+        # One shared page underneath, each viewer's own marks on top.
+        assert await marks(fan) == {first["id"]: (True, False)}
+        assert await marks(other) == {first["id"]: (False, False)}
+        assert await marks(artist) == {first["id"]: (False, True)}
+        assert await api.runtime.cache.get("gallery|0||20|0") is not None  # the page all three got
+        # The same caller asking again with the ETag: 304.
+        response = await api.client.get("/api/v1/images/gallery", headers=fan.headers)
+        again = await api.client.get("/api/v1/images/gallery", headers={
+            **fan.headers, "If-None-Match": response.headers["etag"]})
+        assert again.status_code == 304
+        # Publishing another image changes every viewer's page at once.
+        await api.client.patch(f"/api/v1/images/{second['id']}", headers=artist.headers, json={"is_public": True})
+        assert await marks(other) == {first["id"]: (False, False), second["id"]: (False, False)}
+        models = await api.client.get("/api/v1/generation/models")
+        assert models.headers["cache-control"] == "public, no-cache"
+        assert (await api.client.get("/api/v1/generation/models",
+                                     headers={"If-None-Match": models.headers["etag"]})).status_code == 304

@@ -2,4 +2,6 @@
 
 from atelier_catalog.api import categories, internal, media, pricing, products, reviews
 
-ROUTERS = (categories.router, products.router, reviews.router, pricing.router, media.router, internal.router)
+# The public reads first: their routers cache (`api/cache.py`).
+ROUTERS = (categories.public, products.public, reviews.public, pricing.router, categories.router, products.router,
+           reviews.router, media.router, internal.router)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
+from atelier_catalog.api.cache import CachedRoute
 from atelier_catalog.api.deps import (
     CONFLICT,
     COUNT_ESTIMATED_HEADER,
@@ -24,22 +25,23 @@ from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["categories"])
+public = APIRouter(prefix="/api/v1", tags=["categories"], route_class=CachedRoute)
 STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
-@router.get("/categories", response_model=Page[CategoryTreeRead])
+@public.get("/categories", response_model=Page[CategoryTreeRead])
 async def list_categories(visibility: VisibilityDep, categories: CategoryServiceDep) -> dict[str, Any]:
     # The whole tree in one answer: `results` are the roots, `count` how many there are.
     roots = await categories.tree(visibility)
     return {"count": len(roots), "next": None, "previous": None, "results": roots}
 
 
-@router.get("/categories/{category_ref}", response_model=CategoryTreeRead, responses=NOT_FOUND)
+@public.get("/categories/{category_ref}", response_model=CategoryTreeRead, responses=NOT_FOUND)
 async def get_category(category_ref: str, visibility: VisibilityDep, categories: CategoryServiceDep) -> CategoryNode:
     return await categories.get(category_ref, visibility)
 
 
-@router.get("/categories/{category_ref}/products", response_model=Page[ProductRead], responses=NOT_FOUND)
+@public.get("/categories/{category_ref}/products", response_model=Page[ProductRead], responses=NOT_FOUND)
 async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
                                  visibility: VisibilityDep, products: ProductServiceDep,
                                  response: Response) -> dict[str, Any]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from atelier_catalog.api.cache import CachedRoute
 from atelier_catalog.api.deps import PricingServiceDep
 from atelier_catalog.models import Product
 from atelier_catalog.schemas import PricingRead
 
-router = APIRouter(prefix="/api/v1", tags=["pricing"])
+router = APIRouter(prefix="/api/v1", tags=["pricing"], route_class=CachedRoute)
 
 
 @router.get("/pricing", response_model=PricingRead)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 
+from atelier_catalog.api.cache import CachedRoute
 from atelier_catalog.api.deps import (
     CONFLICT,
     COUNT_ESTIMATED_HEADER,
@@ -37,10 +38,11 @@ from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["products"])
+public = APIRouter(prefix="/api/v1", tags=["products"], route_class=CachedRoute)
 STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
-@router.get("/products", response_model=Page[ProductRead])
+@public.get("/products", response_model=Page[ProductRead])
 async def list_products(request: Request, query: ProductQueryDep, page: PageParamsDep, visibility: VisibilityDep,
                         products: ProductServiceDep, response: Response) -> dict[str, Any]:
     count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset)
@@ -49,7 +51,7 @@ async def list_products(request: Request, query: ProductQueryDep, page: PagePara
     return build_page(request, page, count, list(results))
 
 
-@router.get("/products/{product_ref}", response_model=ProductRead, responses=NOT_FOUND)
+@public.get("/products/{product_ref}", response_model=ProductRead, responses=NOT_FOUND)
 async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductServiceDep) -> dict[str, Any]:
     return await products.get(product_ref, visibility)
 

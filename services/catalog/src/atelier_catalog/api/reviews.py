@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 
+from atelier_catalog.api.cache import CachedRoute
 from atelier_catalog.api.deps import NOT_FOUND, ReviewServiceDep, WishlistServiceDep
 from atelier_catalog.models import Review
 from atelier_catalog.schemas import ReviewCreate, ReviewRead, WishlistItemRead, WishlistToggleRead
@@ -15,10 +16,11 @@ from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
+public = APIRouter(prefix="/api/v1", tags=["reviews"], route_class=CachedRoute)
 USER: ErrorResponses = {401: {"description": "Authentication required"}, **NOT_FOUND}
 
 
-@router.get("/products/{product_ref}/reviews", response_model=Page[ReviewRead], responses=NOT_FOUND)
+@public.get("/products/{product_ref}/reviews", response_model=Page[ReviewRead], responses=NOT_FOUND)
 async def list_reviews(request: Request, product_ref: str, page: PageParamsDep,
                        reviews: ReviewServiceDep) -> dict[str, Any]:
     count, results = await reviews.list(product_ref, limit=page.limit, offset=page.offset)

@@ -2,5 +2,6 @@
 
 from atelier_generation.api import books, credits, generation, images, internal, restorations
 
-ROUTERS = (generation.router, images.router, credits.router, restorations.router, books.router, books.pages,
+# The cached reads first (`/images/gallery` before `/images/{id}`).
+ROUTERS = (generation.public, images.gallery, generation.router, images.router, credits.router, restorations.router, books.router, books.pages,
            books.retries, internal.router)

@@ -9,14 +9,18 @@ from fastapi import APIRouter, status
 from fastapi.responses import StreamingResponse
 
 from atelier_common.auth import AnonPrincipal, UserPrincipal
+from atelier_common.cache import cached_route
 from atelier_generation import domain
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, JobServiceDep
 from atelier_generation.schemas import JobAccepted, JobCreate, JobProgress, JobRead, ModelRead, ModelsRead
 
 router = APIRouter(prefix="/api/v1/generation", tags=["generation"])
+# The model registry is code (`domain.MODELS`): shared by every caller, it changes only with a
+# deploy, so its entries have no namespace and live for the cache TTL.
+public = APIRouter(prefix="/api/v1/generation", tags=["generation"], route_class=cached_route())
 
 
-@router.get("/models", response_model=ModelsRead)
+@public.get("/models", response_model=ModelsRead)
 async def list_models() -> ModelsRead:
     return ModelsRead(models=[ModelRead(id=m.id, name=m.name, credits=m.credits, kind=m.kind) for m in domain.MODELS])
 

@@ -8,11 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from atelier_common.auth import AnonPrincipal, OptionalPrincipal, UserPrincipal
+from atelier_common.cache import cached_route
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_generation.api.deps import NOT_FOUND, USER, ClientIpDep, ImageServiceDep
 from atelier_generation.schemas import FavoriteRead, ImageRead, ImageUpdate
 
 router = APIRouter(prefix="/api/v1/images", tags=["images"])
+# The gallery is public, but each answer says which images are the caller's and which they
+# favourited: an ETag and `private` (a 304 for the same caller), never a shared entry.
+gallery = APIRouter(prefix="/api/v1/images", tags=["images"], route_class=cached_route(shared=False))
 
 
 @router.get("", response_model=Page[ImageRead], responses=USER)
@@ -24,7 +28,7 @@ async def list_images(request: Request, page: PageParamsDep, principal: UserPrin
     return build_page(request, page, count, results)
 
 
-@router.get("/gallery", response_model=Page[ImageRead])
+@gallery.get("/gallery", response_model=Page[ImageRead])
 async def list_gallery(request: Request, page: PageParamsDep, principal: OptionalPrincipal,
                        images: ImageServiceDep, ip: ClientIpDep,
                        tags: Annotated[str | None, Query(

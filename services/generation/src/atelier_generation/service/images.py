@@ -6,9 +6,11 @@ import time
 import uuid
 from collections.abc import Sequence
 
+import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.cache import remembered
 from atelier_common.pagination import PageParams
 from atelier_common.service import UseCase
 from atelier_generation import domain
@@ -21,17 +23,20 @@ from atelier_generation.schemas import ImageRead, ImageUpdate
 from atelier_generation.service._shared import utcnow
 from atelier_generation.service.credits import CreditService
 
+# The cache namespace of the public gallery's pages (the tables feeding it: `app.py`).
+GALLERY_CACHE = "generation.gallery"
+
 
 class ImageService(UseCase[GenerationContext]):
     def __init__(self, session: AsyncSession, context: GenerationContext) -> None:
         super().__init__(session, context)
         self.credits = CreditService(session, context)
 
-    async def _views(self, images: Sequence[GeneratedImage],
-                     viewer_id: uuid.UUID | None) -> list[ImageRead]:
+    async def _views(self, images: Sequence[GeneratedImage], viewer_id: uuid.UUID | None,
+                     tags: dict[uuid.UUID, list[str]] | None = None) -> list[ImageRead]:
         repository = ImageRepository(self.session)
         ids = [image.id for image in images]
-        tags = await repository.tags_for(ids)
+        tags = tags if tags is not None else await repository.tags_for(ids)
         favorites = await repository.favorites_among(viewer_id, ids) if viewer_id else set()
         return [ImageRead(id=i.id, url=self.context.url(i.storage_key), thumbnail_url=self.context.url(i.thumbnail_key),
                           job_id=i.job_id, prompt=i.prompt, model=i.model, filters=i.filters, tags=tags[i.id],
@@ -53,9 +58,25 @@ class ImageService(UseCase[GenerationContext]):
         if principal.user_id is None:
             await self.context.limiter.hit(self.context.settings.gallery_rate_limit_anonymous, "gallery", client_ip)
         subscriber = await self.credits.is_subscriber(principal.user_id)
-        count, images = await ImageRepository(self.session).list_gallery(
-            domain.parse_tag_list(tags), subscriber=subscriber, limit=page.limit, offset=page.offset)
-        return count, await self._views(images, viewer_id)
+        tag_list = domain.parse_tag_list(tags)
+
+        async def shared_page() -> bytes:
+            # The same for every viewer with this subscription status: the images and their tags.
+            repository = ImageRepository(self.session)
+            count, images = await repository.list_gallery(tag_list, subscriber=subscriber, limit=page.limit,
+                                                          offset=page.offset)
+            image_tags = await repository.tags_for([image.id for image in images])
+            return orjson.dumps({"count": count, "images": [image.model_dump(mode="json") for image in images],
+                                 "tags": {str(k): v for k, v in image_tags.items()}})
+
+        key = f"gallery|{int(subscriber)}|{','.join(tag_list)}|{page.limit}|{page.offset}"
+        raw = await remembered(self.context.cache, key, (GALLERY_CACHE,), self.context.settings.cache_ttl_seconds,
+                               shared_page)
+        cached = orjson.loads(raw)
+        images = [GeneratedImage.model_validate(row) for row in cached["images"]]
+        image_tags = {uuid.UUID(k): v for k, v in cached["tags"].items()}
+        # Which of them are the viewer's own and favourites: per viewer, never from the cache.
+        return cached["count"], await self._views(images, viewer_id, image_tags)
 
     async def get(self, principal: Principal, image_id: uuid.UUID) -> ImageRead:
         """The owner's image, or a public one the caller may see."""

@@ -1,0 +1,70 @@
+"""The gateway answers public reads the services stored in the shared cache (without the hop), for
+the audience they were stored for and only while unchanged; what a service did not declare
+cacheable is `no-store`, and an answer that mints an anonymous token is `private`."""
+
+from __future__ import annotations
+
+import jwt
+
+from atelier_common.cache import PUBLIC_AUDIENCE, Entry, entry_key, etag_of, open_store
+
+
+async def _store_page(gateway, path: str, body: bytes) -> tuple[object, bytes]:
+    store = open_store(gateway.app.state.settings)  # the in-process store this gateway reads
+    assert store is not None
+    etag = etag_of(body)
+    entry = Entry(await store.generations(["shop"]), ("shop",),
+                  [(b"content-type", b"application/json"), (b"etag", etag), (b"cache-control", b"public, no-cache")],
+                  body)
+    await store.set(entry_key(b"testserver", path, b"", PUBLIC_AUDIENCE), entry.encode(), ttl=30)
+    return store, etag
+
+
+class TestServedFromTheCache:
+    async def test_a_stored_public_answer_is_served_without_the_service(self, gateway) -> None:
+        anon = gateway.keys.anon_headers()
+        # The gateway looks up only under prefixes a service has answered as public.
+        learned = await gateway.client.get("/api/v1/products/x", params={"public": "1"}, headers=anon)
+        assert learned.headers["cache-control"] == "public, no-cache" and "x-cache" not in learned.headers
+        store, etag = await _store_page(gateway, "/api/v1/products/p1", b'{"price": "9.99"}')
+
+        hit = await gateway.client.get("/api/v1/products/p1", headers=anon)
+        assert (hit.status_code, hit.content, hit.headers["x-cache"]) == (200, b'{"price": "9.99"}', "hit")
+        assert hit.headers["etag"] == etag.decode() and hit.headers["x-request-id"]
+        customer = await gateway.client.get("/api/v1/products/p1", headers=gateway.keys.user_headers())
+        assert customer.headers.get("x-cache") == "hit"  # signed-in customers share the entry
+        revalidated = await gateway.client.get("/api/v1/products/p1", headers={**anon, "If-None-Match": etag.decode()})
+        assert (revalidated.status_code, revalidated.content) == (304, b"")
+
+        staff = await gateway.client.get("/api/v1/products/p1", headers=gateway.keys.staff_headers())
+        assert "x-cache" not in staff.headers and staff.json()["service"] == "catalog"  # staff: their own entries
+
+        await store.bump(["shop"])  # a commit changed what the page shows
+        changed = await gateway.client.get("/api/v1/products/p1", headers=anon)
+        assert "x-cache" not in changed.headers and changed.json()["service"] == "catalog"
+
+    async def test_a_revoked_token_is_refused_before_the_cache(self, gateway) -> None:
+        await gateway.client.get("/api/v1/products/x", params={"public": "1"})
+        await _store_page(gateway, "/api/v1/products/p2", b"{}")
+        token = gateway.keys.access_token()
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await gateway.client.get("/api/v1/products/p2", headers=headers)).headers.get("x-cache") == "hit"
+        claims = jwt.decode(token, options={"verify_signature": False})
+        gateway.app.state.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
+        refused = await gateway.client.get("/api/v1/products/p2", headers=headers)
+        assert refused.status_code == 401 and "x-cache" not in refused.headers
+
+
+class TestCacheControl:
+    async def test_undeclared_answers_are_no_store_and_minting_ones_private(self, gateway) -> None:
+        minted = await gateway.client.get("/api/v1/cart")
+        assert "x-anonymous-token" in minted.headers
+        assert minted.headers["cache-control"] == "private, no-cache"
+        gateway.client.cookies.clear()  # a first visit again
+        public_minted = await gateway.client.get("/api/v1/pricing", params={"public": "1"})
+        assert "x-anonymous-token" in public_minted.headers
+        assert public_minted.headers["cache-control"] == "private, no-cache"  # it sets a cookie
+        anon = gateway.keys.anon_headers()
+        assert (await gateway.client.get("/api/v1/cart", headers=anon)).headers["cache-control"] == "no-store"
+        public = await gateway.client.get("/api/v1/pricing", params={"public": "1"}, headers=anon)
+        assert public.headers["cache-control"] == "public, no-cache"

@@ -1,0 +1,454 @@
+"""A shared cache of public GET responses, invalidated by per-namespace generation counters.
+
+- **What is cached.** Routes opt in with `cached_route(*namespaces)` as their router's route class.
+  A `shared` route answers the same body to every caller of one *audience* (`audience_of`: staff,
+  or everybody else — anonymous and signed-in customers share entries); its 200 answers are stored
+  under `GET host path?query|audience` and may be served by the gateway without reaching the service.
+  A route that is not shared (its body depends on the caller) gets an ETag and `private` only.
+- **Invalidation.** Each namespace has a generation counter. A lookup reads the counters *before*
+  the route touches the database and stores the entry with them; an entry is served only while
+  its counters are unchanged. A service maps its tables to namespaces (`ServiceSpec.cache_tables`):
+  every transaction that wrote one of them bumps those counters right after its commit, before the
+  response is sent or the event is acknowledged (`WriteTracker`). A reader therefore never gets
+  data older than the last commit it could have seen; the TTL is only a safety net (a bump lost to
+  a store outage).
+- **HTTP.** Strong ETags (a hash of the body), `If-None-Match` → 304, and `Cache-Control: public,
+  no-cache` by default: clients and CDNs may keep the body but must revalidate (cheap, a 304 from
+  the shared cache) — a max-age would let them show a price after it changed. `cache_max_age_seconds`
+  trades that for fewer requests.
+- **Stores.** Redis (`cache_url`, else `redis_url`) shared by every process; without it, an
+  in-process store, shared by the apps of one process that use the same data directory (the
+  embedded mode) — and only when the event bus is in-process too, since a multi-process platform
+  without Redis has no way to tell the other processes to drop their entries (caching is then off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from atelier_common.auth import ROLE_STAFF, bearer_token
+from atelier_common.settings import AtelierSettings
+
+log = logging.getLogger("atelier.cache")
+
+PUBLIC_AUDIENCE = "public"
+STAFF_AUDIENCE = "staff"
+# Response headers never stored with an entry (the serving side adds its own).
+_NOT_STORED = frozenset({b"content-length", b"set-cookie", b"date", b"server", b"x-request-id", b"traceparent",
+                         b"tracestate", b"connection", b"transfer-encoding", b"keep-alive"})
+
+
+class CacheStore(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def generations(self, namespaces: Sequence[str]) -> tuple[int, ...]: ...
+
+    async def bump(self, namespaces: Iterable[str]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def _fresh_generation() -> int:
+    # A counter created (or re-created after an eviction) starts above every value it had before.
+    return time.time_ns() // 1000
+
+
+class MemoryStore:
+    """One process's store: a bounded dict of entries with expiry, and the counters."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._generations: dict[str, int] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._entries.get(key)
+        if item is None:
+            return None
+        if item[0] <= time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return item[1]
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def generations(self, namespaces: Sequence[str]) -> tuple[int, ...]:
+        return tuple(self._generations.setdefault(ns, _fresh_generation()) for ns in namespaces)
+
+    async def bump(self, namespaces: Iterable[str]) -> None:
+        for ns in namespaces:
+            self._generations[ns] = self._generations.get(ns, _fresh_generation()) + 1
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisStore:
+    """Every process of the platform shares it: entries expire by TTL, counters never."""
+
+    def __init__(self, url: str, *, prefix: str) -> None:
+        import coredis
+
+        self.prefix = prefix
+        self.client: coredis.Redis[bytes] = coredis.Redis.from_url(url, decode_responses=False)
+
+    def _gen_key(self, namespace: str) -> str:
+        return f"{self.prefix}gen:{namespace}"
+
+    async def get(self, key: str) -> bytes | None:
+        return await self.client.get(self.prefix + key)
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        await self.client.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
+
+    async def generations(self, namespaces: Sequence[str]) -> tuple[int, ...]:
+        if not namespaces:
+            return ()
+        keys: tuple[str | bytes, ...] = tuple(self._gen_key(ns) for ns in namespaces)
+        values = await self.client.mget(keys)
+        if all(v is not None for v in values):
+            return tuple(int(v) for v in values if v is not None)
+        from coredis import PureToken
+
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                await self.client.set(key, str(_fresh_generation()), condition=PureToken.NX)
+        return tuple(int(v or 0) for v in await self.client.mget(keys))
+
+    async def bump(self, namespaces: Iterable[str]) -> None:
+        for ns in namespaces:
+            await self.client.incr(self._gen_key(ns))
+
+    async def close(self) -> None:
+        self.client.connection_pool.disconnect()
+
+
+# The in-process stores, one per data directory: the apps of one embedded platform share theirs,
+# separate test apps (each its own temporary directory) do not.
+_MEMORY_STORES: dict[Path, MemoryStore] = {}
+
+
+def open_store(settings: AtelierSettings) -> CacheStore | None:
+    """The store this process should use, or None when caching is off (see the module doc)."""
+    if not settings.cache_enabled:
+        return None
+    url = settings.cache_url or settings.redis_url
+    if url:
+        return RedisStore(url, prefix=settings.cache_prefix)
+    if settings.bus != "memory":
+        log.warning("response caching is off: several processes share this platform and no Redis is set "
+                    "(ATELIER_REDIS_URL or ATELIER_CACHE_URL)")
+        return None
+    return _MEMORY_STORES.setdefault(settings.data_dir.resolve(), MemoryStore(settings.cache_max_entries))
+
+
+# ---- entries and HTTP ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    generations: tuple[int, ...]
+    namespaces: tuple[str, ...]
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    def encode(self) -> bytes:
+        meta = orjson.dumps({"g": list(self.generations), "n": list(self.namespaces),
+                             "h": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in self.headers]})
+        return struct.pack(">I", len(meta)) + meta + self.body
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Entry:
+        (size,) = struct.unpack_from(">I", raw)
+        meta = orjson.loads(raw[4:4 + size])
+        return cls(generations=tuple(meta["g"]), namespaces=tuple(meta["n"]),
+                   headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in meta["h"]], body=raw[4 + size:])
+
+    @property
+    def etag(self) -> bytes:
+        return next((v for k, v in self.headers if k == b"etag"), b"")
+
+
+def entry_key(host: bytes, path: str, query: bytes, audience: str) -> str:
+    """The key of a GET response: the same in the gateway and in the service. The host is part of
+    it because answers carry links (pagination) built from it."""
+    return f"GET {host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
+
+
+def audience_of(roles: Iterable[str]) -> str:
+    """Staff may see more than everybody else (inactive records): they get entries of their own."""
+    return STAFF_AUDIENCE if ROLE_STAFF in roles else PUBLIC_AUDIENCE
+
+
+def etag_of(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+def matches(if_none_match: bytes | str | None, etag: bytes) -> bool:
+    """`If-None-Match` (a list, `*`, weak forms compared weakly as RFC 9110 says) against our ETag."""
+    if not if_none_match or not etag:
+        return False
+    raw = if_none_match.encode("latin-1") if isinstance(if_none_match, str) else if_none_match
+    for candidate in raw.split(b","):
+        candidate = candidate.strip()
+        if candidate == b"*" or candidate.removeprefix(b"W/") == etag:
+            return True
+    return False
+
+
+def cache_control(settings: AtelierSettings, *, shared: bool) -> bytes:
+    scope = b"public" if shared else b"private"
+    if settings.cache_max_age_seconds > 0:
+        return scope + b", max-age=" + str(settings.cache_max_age_seconds).encode()
+    return scope + b", no-cache"
+
+
+async def lookup(store: CacheStore, key: str) -> Entry | None:
+    """The entry under `key` if its namespaces have not changed since it was stored; a store that
+    does not answer is a miss."""
+    try:
+        raw = await store.get(key)
+        if raw is None:
+            return None
+        entry = Entry.decode(raw)
+        if entry.namespaces and await store.generations(entry.namespaces) != entry.generations:
+            return None
+        return entry
+    except Exception as exc:  # a store outage is a miss, never a failed read
+        log.warning("cache lookup failed: %s", exc)
+        return None
+
+
+class EntryReader:
+    """`lookup` with decoded copies of the entries kept in this process (a remote store): each use
+    still reads the namespaces' counters from the store, so a copy is never served after a bump —
+    one round trip per hit instead of two, and no body over the wire."""
+
+    def __init__(self, store: CacheStore, *, ttl: float, local_entries: int = 2_000,
+                 staleness: float = 0.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.local_entries = local_entries
+        # > 0: counters read less than this long ago are trusted without asking the store again —
+        # an answer may then be up to this much older than the last commit (off by default).
+        self.staleness = staleness
+        self._local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+        self._counters: dict[tuple[str, ...], tuple[float, tuple[int, ...]]] = {}
+
+    async def _current(self, namespaces: tuple[str, ...]) -> tuple[int, ...]:
+        if self.staleness <= 0:
+            return await self.store.generations(namespaces)
+        now = time.monotonic()
+        known = self._counters.get(namespaces)
+        if known is not None and known[0] > now:
+            return known[1]
+        generations = await self.store.generations(namespaces)
+        self._counters[namespaces] = (now + self.staleness, generations)
+        return generations
+
+    async def get(self, key: str) -> Entry | None:
+        try:
+            local = self._local.get(key)
+            if local is not None and local[0] > time.monotonic():
+                entry = local[1]
+                if not entry.namespaces or await self._current(entry.namespaces) == entry.generations:
+                    return entry
+                del self._local[key]  # outdated: the store may hold a newer answer under the key
+            raw = await self.store.get(key)
+            if raw is None:
+                return None
+            entry = Entry.decode(raw)
+            if entry.namespaces:
+                generations = await self.store.generations(entry.namespaces)
+                self._counters[entry.namespaces] = (time.monotonic() + self.staleness, generations)
+                if generations != entry.generations:
+                    return None
+            if self.local_entries:
+                self._local[key] = (time.monotonic() + self.ttl, entry)
+                self._local.move_to_end(key)
+                while len(self._local) > self.local_entries:
+                    self._local.popitem(last=False)
+            return entry
+        except Exception as exc:  # a store outage is a miss, never a failed read
+            log.warning("cache lookup failed: %s", exc)
+            return None
+
+
+async def remembered(store: CacheStore | None, key: str, namespaces: Sequence[str], ttl: float,
+                     compute: Callable[[], Awaitable[bytes]]) -> bytes:
+    """`compute()`'s bytes, kept under `key` until a write to one of `namespaces` commits: the
+    shared part of an answer that is not itself shared (computed per caller on top of it)."""
+    if store is None:
+        return await compute()
+    entry = await lookup(store, key)
+    if entry is not None:
+        return entry.body
+    try:  # read before computing: a commit after this bumps past it
+        generations = await store.generations(namespaces)
+    except Exception as exc:
+        log.warning("cache generations unavailable: %s", exc)
+        return await compute()
+    value = await compute()
+    try:
+        await store.set(key, Entry(generations, tuple(namespaces), [], value).encode(), ttl)
+    except Exception as exc:
+        log.warning("cache store failed: %s", exc)
+    return value
+
+
+def not_modified_headers(entry_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """What a 304 repeats of the 200 it stands for (RFC 9110 15.4.5)."""
+    return [(k, v) for k, v in entry_headers if k in (b"etag", b"cache-control", b"vary")]
+
+
+# ---- the service side: a route class -----------------------------------------------------------
+
+async def _audience(request: Request) -> str:
+    token = bearer_token(request)
+    if token is None:
+        return PUBLIC_AUDIENCE
+    principal = await request.app.state.verifier.principal_from_access(token)
+    return audience_of(principal.roles)
+
+
+def _entry_response(entry: Entry, if_none_match: str | None) -> Response:
+    if matches(if_none_match, entry.etag):
+        response = Response(status_code=304)
+        response.raw_headers = not_modified_headers(entry.headers)
+        return response
+    response = Response(entry.body)
+    response.raw_headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
+    return response
+
+
+async def _serve(request: Request, handler: Callable[[Request], Awaitable[Response]],
+                 namespaces: tuple[str, ...], shared: bool) -> Response:
+    if request.method != "GET":
+        return await handler(request)
+    runtime = request.app.state.runtime
+    store: CacheStore | None = runtime.cache
+    settings: AtelierSettings = runtime.settings
+    if_none_match = request.headers.get("if-none-match")
+    key = generations = None
+    if store is not None and shared:
+        host = request.headers.get("host", "").encode("latin-1")
+        key = entry_key(host, request.scope["path"], request.scope.get("query_string", b""), await _audience(request))
+        entry = await lookup(store, key)
+        if entry is not None:
+            return _entry_response(entry, if_none_match)
+        try:  # read before the route reads the database: a commit after this bumps past it
+            generations = await store.generations(namespaces)
+        except Exception as exc:
+            log.warning("cache generations unavailable: %s", exc)
+            key = None
+    response = await handler(request)
+    body = getattr(response, "body", None)
+    if response.status_code != 200 or not isinstance(body, bytes):
+        return response
+    etag = etag_of(body)
+    response.headers["etag"] = etag.decode()
+    response.headers["cache-control"] = cache_control(settings, shared=shared).decode()
+    if key is not None and store is not None and generations is not None:
+        headers = [(k, v) for k, v in response.raw_headers if k not in _NOT_STORED]
+        try:
+            await store.set(key, Entry(generations, namespaces, headers, body).encode(),
+                            settings.cache_ttl_seconds)
+        except Exception as exc:
+            log.warning("cache store failed: %s", exc)
+    if matches(if_none_match, etag):
+        not_modified = Response(status_code=304)
+        not_modified.raw_headers = not_modified_headers(response.raw_headers)
+        return not_modified
+    return response
+
+
+def cached_route(*namespaces: str, shared: bool = True) -> type[APIRoute]:
+    """A route class (`APIRouter(route_class=cached_route("catalog"))`) whose GET answers carry a
+    strong ETag and Cache-Control, answer `If-None-Match` with 304, and — `shared` — are kept in
+    the store until a write to one of `namespaces` commits (see the module doc)."""
+
+    class CachedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def serve(request: Request) -> Response:
+                return await _serve(request, handler, namespaces, shared)
+
+            return serve
+
+    return CachedRoute
+
+
+# ---- the writing side: bump after commit --------------------------------------------------------
+
+_TRACKER = "atelier.cache.tracker"
+_DIRTY = "atelier.cache.dirty"
+
+
+class WriteTracker:
+    """Notes which namespaces a transaction wrote (ORM flushes and DML statements alike) and bumps
+    their counters once it has committed. `tables` maps table names to the namespaces they feed."""
+
+    def __init__(self, tables: Mapping[str, Iterable[str]], store: CacheStore) -> None:
+        self.tables = {name: tuple(ns) for name, ns in tables.items()}
+        self.store = store
+        if not event.contains(Session, "after_flush", _after_flush):
+            event.listen(Session, "after_flush", _after_flush)
+            event.listen(Session, "do_orm_execute", _do_orm_execute)
+
+    def note(self, session: Session, table: str | None) -> None:
+        dirty: set[str] = session.info.setdefault(_DIRTY, set())
+        if table is None:  # a statement whose table we cannot tell: everything this service caches
+            dirty.update(chain.from_iterable(self.tables.values()))
+        else:
+            dirty.update(self.tables.get(table, ()))
+
+    async def committed(self, info: dict[str, Any]) -> None:
+        dirty = info.pop(_DIRTY, None)
+        if not dirty:
+            return
+        try:
+            await self.store.bump(sorted(dirty))
+        except Exception as exc:
+            log.error("cache invalidation of %s failed after a commit: %s", sorted(dirty), exc)
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    tracker: WriteTracker | None = session.info.get(_TRACKER)
+    if tracker is None:
+        return
+    for obj in chain(session.new, session.dirty, session.deleted):
+        tracker.note(session, getattr(obj, "__tablename__", None))
+
+
+def _do_orm_execute(state: ORMExecuteState) -> None:
+    tracker: WriteTracker | None = state.session.info.get(_TRACKER)
+    if tracker is None or not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    tracker.note(state.session, getattr(table, "name", None))
+
+
+def tracker_info(tracker: WriteTracker) -> dict[str, Any]:
+    """What a session's `info` carries so that its writes are tracked."""
+    return {_TRACKER: tracker}

@@ -1,0 +1,187 @@
+"""The shared response cache's stores and its invalidation: the in-process store and Redis obey the
+same contract; a commit that wrote a tracked table bumps its namespace (a rollback does not); two
+processes sharing Redis see each other's bumps; a store that does not answer is a miss."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, String, update
+from sqlalchemy.orm import DeclarativeBase
+
+from atelier_common.cache import (
+    CacheStore,
+    Entry,
+    EntryReader,
+    MemoryStore,
+    RedisStore,
+    WriteTracker,
+    etag_of,
+    lookup,
+    matches,
+    tracker_info,
+)
+from atelier_common.db import Database
+from atelier_testing import poll_until
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Shelf(Base):
+    __tablename__ = "cache_test_shelf"
+    id = Column(Integer, primary_key=True)
+    price = Column(String, nullable=False)
+
+
+class Note(Base):
+    __tablename__ = "cache_test_note"
+    id = Column(Integer, primary_key=True)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[CacheStore]:
+    if request.param == "memory":
+        yield MemoryStore(max_entries=3)
+        return
+    url = request.getfixturevalue("redis_url")
+    redis = RedisStore(url, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        yield redis
+    finally:
+        keys = [key async for key in redis.client.scan_iter(match=f"{redis.prefix}*")]
+        if keys:
+            await redis.client.delete(keys)
+
+
+class TestStore:
+    async def test_entries_round_trip_and_expire(self, store: CacheStore) -> None:
+        entry = Entry((7,), ("shop",), [(b"content-type", b"application/json"), (b"etag", etag_of(b"{}"))], b"{}")
+        await store.set("k", entry.encode(), ttl=30)
+        assert Entry.decode(await store.get("k") or b"") == entry
+        await store.set("short", b"x", ttl=0.05)
+        await poll_until(lambda: _gone(store, "short"), timeout=10)
+        assert await store.get("missing") is None
+
+    async def test_a_bump_moves_only_its_namespace_and_counters_only_grow(self, store: CacheStore) -> None:
+        a, b = await store.generations(["a", "b"])
+        await store.bump(["a"])
+        assert await store.generations(["a", "b"]) == (a + 1, b)
+        assert await store.generations([]) == ()
+        if isinstance(store, RedisStore):  # a counter lost (evicted) comes back above every old value
+            await store.client.delete([store._gen_key("a")])
+            (again,) = await store.generations(["a"])
+            assert again > a + 1
+
+    async def test_lookup_serves_an_entry_only_while_its_namespaces_are_unchanged(self, store: CacheStore) -> None:
+        generations = await store.generations(["shop"])
+        await store.set("page", Entry(generations, ("shop",), [], b"old").encode(), ttl=30)
+        found = await lookup(store, "page")
+        assert found is not None and found.body == b"old"
+        await store.bump(["shop"])
+        assert await lookup(store, "page") is None
+
+
+async def _gone(store: CacheStore, key: str) -> bool:
+    return await store.get(key) is None
+
+
+async def test_the_memory_store_is_bounded() -> None:
+    store = MemoryStore(max_entries=2)
+    for key in ("a", "b", "c"):
+        await store.set(key, key.encode(), ttl=30)
+    assert await store.get("a") is None and await store.get("c") == b"c"
+
+
+async def test_two_processes_sharing_redis_see_each_others_bumps(redis_url: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    api, consumer = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    generations = await api.generations(["shop"])
+    await api.set("page", Entry(generations, ("shop",), [], b"body").encode(), ttl=30)
+    assert await lookup(consumer, "page") is not None
+    await consumer.bump(["shop"])
+    assert await lookup(api, "page") is None
+    await api.client.delete([key async for key in api.client.scan_iter(match=f"{prefix}*")])
+
+
+async def test_a_store_that_does_not_answer_is_a_miss() -> None:
+    assert await lookup(RedisStore("redis://127.0.0.1:1/0", prefix="x:"), "page") is None
+
+
+def test_if_none_match_lists_star_and_weak_forms() -> None:
+    etag = etag_of(b"body")
+    assert matches(etag, etag) and matches(b'"a", ' + etag, etag) and matches(b"W/" + etag, etag)
+    assert matches("*", etag) and not matches(b'"other"', etag) and not matches(None, etag)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+class TestWriteTracker:
+    async def test_a_commit_that_wrote_a_tracked_table_bumps_after_it(self, database: Database) -> None:
+        store = MemoryStore()
+        tracker = WriteTracker({Shelf.__tablename__: ("shop",)}, store)
+        database.session_info.update(tracker_info(tracker))
+        database.on_session_commit(tracker.committed)
+        (start,) = await store.generations(["shop"])
+
+        async with database.transaction() as session:  # an ORM insert
+            session.add(Shelf(id=1, price="10.00"))
+        assert await store.generations(["shop"]) == (start + 1,)
+
+        async with database.transaction() as session:  # a guarded UPDATE statement, no flush
+            await session.execute(update(Shelf).where(Shelf.id == 1).values(price="9.00"))
+        assert await store.generations(["shop"]) == (start + 2,)
+
+        async with database.transaction() as session:  # a table no cached answer shows
+            session.add(Note(id=1))
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:  # rolled back: nothing changed
+                session.add(Shelf(id=2, price="1.00"))
+                await session.flush()
+                raise RuntimeError("abort")
+        async with database.transaction() as session:  # a read
+            await session.get(Shelf, 1)
+        assert await store.generations(["shop"]) == (start + 2,)
+
+
+async def test_a_local_copy_is_never_served_after_a_bump(redis_url: str) -> None:
+    """The gateway keeps decoded entries in its process; the counters still decide, in Redis."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    gateway, service = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    reader = EntryReader(gateway, ttl=30)
+    await service.set("page", Entry(await service.generations(["shop"]), ("shop",), [], b"v1").encode(), ttl=30)
+    first = await reader.get("page")
+    assert first is not None and first.body == b"v1"
+    await service.bump(["shop"])
+    assert await reader.get("page") is None
+    await service.set("page", Entry(await service.generations(["shop"]), ("shop",), [], b"v2").encode(), ttl=30)
+    second = await reader.get("page")
+    assert second is not None and second.body == b"v2"
+    await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{prefix}*")])
+
+
+async def test_with_a_staleness_bound_counters_are_trusted_that_long_and_no_longer() -> None:
+    store = MemoryStore()
+    reader = EntryReader(store, ttl=30, local_entries=10, staleness=0.2)
+    await store.set("page", Entry(await store.generations(["shop"]), ("shop",), [], b"v1").encode(), ttl=30)
+    assert await reader.get("page") is not None
+    await store.bump(["shop"])
+    assert await reader.get("page") is not None  # within the bound: the counters read a moment ago
+    await poll_until(lambda: _missing(reader, "page"), timeout=10)  # past it: the bump is seen
+
+
+async def _missing(reader: EntryReader, key: str) -> bool:
+    return await reader.get(key) is None
