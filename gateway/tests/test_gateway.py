@@ -234,7 +234,7 @@ class TestDocsAndHealth:
         gateway.services["orders"].state.ready = False
         assert (await gateway.client.get("/api/health")).status_code == 503
         live, ready = await gateway.client.get("/health"), await gateway.client.get("/ready")
-        assert live.status_code == 200 and live.json() == {"status": "ok"}
+        assert live.status_code == 200 and live.json()["status"] == "ok"
         assert ready.status_code == 200 and ready.json()["checks"] == {"broker": "ok"}
 
     async def test_ready_is_503_when_its_broker_link_is_down(self, gateway, monkeypatch) -> None:
