@@ -78,7 +78,7 @@ class AiohttpUpstream:
         if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE") and not length:
             body = None
         elif length is not None and length <= STREAM_BODY_OVER:
-            body = await _read_body(receive)
+            body = await read_body(receive)
         else:
             body = _stream_body(receive)
         async with self.session.request(scope["method"], url, headers=out_headers, data=body,
@@ -100,7 +100,8 @@ class AiohttpUpstream:
             await self._session.close()
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (already bounded by the edge, `edge.read_bounded_body`)."""
     chunks = []
     while True:
         message = await receive()

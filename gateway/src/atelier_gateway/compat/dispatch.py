@@ -30,6 +30,7 @@ from atelier_gateway.compat.core import (
 )
 from atelier_gateway.compat.schema import profile_schema
 from atelier_gateway.routing import resolve
+from atelier_gateway.upstream import read_body
 
 log = logging.getLogger("atelier.gateway.compat")
 
@@ -141,7 +142,7 @@ class Compat:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "localhost")
         ctx = Context(method=scope["method"], path=seed_path, params={}, query=parse_query(scope["query_string"]),
-                      headers=headers, body=await _read(receive), native=caller, base=base,
+                      headers=headers, body=await read_body(receive), native=caller, base=base,
                       base_url=f"{scope.get('scheme', 'http')}://{host}", origins=self.origins,
                       options=self.options.get(profile.name, {}))
         caller.defaults = ctx.native_headers
@@ -223,18 +224,6 @@ def _incoming_anon(scope: Scope, auth: Any) -> str | None:
 
 def _route_of(ctx: Context) -> Any:
     return ctx.state["route"]
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
