@@ -35,6 +35,9 @@ from checkout import checkout
 from infra.journeys import token_from
 from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
 
+# Idle connections are dropped before uvicorn's 5 s keep-alive ends them: a request sent on a
+# connection the server is closing fails, which a browser would retry and httpx does not.
+LIMITS = httpx.Limits(keepalive_expiry=3)
 SERVICES = ("identity", "catalog", "cart", "orders", "payments", "generation")
 CONSUMERS = (*SERVICES, "generation-worker")
 
@@ -114,7 +117,7 @@ class Workload:
         elif kind == "checkout":
             # A new guest each time, as a shop sees it: one visitor's anonymous identity is claimed by
             # the buyer its first payment registers (and holds at most 10 addresses).
-            async with httpx.AsyncClient(base_url=self.url, timeout=60) as guest:
+            async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=LIMITS) as guest:
                 await checkout(guest, self.products[0], self.staff)
             self.requests[kind] += 7
         elif kind == "generate":
@@ -132,7 +135,7 @@ class Workload:
                     await asyncio.sleep(0.2)
 
     async def generator(self, deadline: float, creator: dict[str, str], refresh: str, every: float) -> None:
-        async with httpx.AsyncClient(base_url=self.url, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=LIMITS) as client:
             renewed = time.monotonic()
             while time.monotonic() < deadline:
                 if time.monotonic() - renewed > 600:  # access tokens live 15 minutes: rotate like a client
@@ -151,7 +154,7 @@ class Workload:
     async def customer(self, deadline: float, creator: dict[str, str]) -> None:
         names = [name for name, _ in self.MIX]
         weights = [weight for _, weight in self.MIX]
-        async with httpx.AsyncClient(base_url=self.url, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=LIMITS) as client:
             while time.monotonic() < deadline:
                 kind = random.choices(names, weights)[0]
                 started = time.perf_counter()

@@ -271,6 +271,14 @@ async def test_orders_cancel_and_an_unpaid_intent(seed_client, api: httpx.AsyncC
         _, login = await signed_in(s, api)
         auth = bearer(login["tokens"]["access"])
         order = await checkout(s, auth, product)
+
+        async def cart_cleared() -> bool:  # the order empties the cart when cart hears order.placed
+            return not (await s.get(f"{V1}/cart/", headers=auth)).json()["items"]
+
+        await poll(cart_cleared, timeout=60, message="the cart emptied by the order")
+        # With something in the cart, an address that is not the buyer's is the refusal.
+        assert (await s.post(f"{V1}/cart/items/", headers=auth, json={"product_id": product["id"],
+                                                                      "quantity": 1})).status_code == 201
         failed(await s.post(f"{V1}/orders/", headers=auth, json={"shipping_address_id": str(uuid.uuid4())}), 404,
                "address_not_found")
 

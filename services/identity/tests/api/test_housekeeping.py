@@ -5,9 +5,11 @@ is alive (the proof of theft) stay. SQLite, and PostgreSQL when set."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from atelier_common.housekeeping import Housekeeper
@@ -25,6 +27,13 @@ from atelier_identity.models import (
 )
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's own "now": the sweeps compare with the real clock, and a module imported at the
+    start of a long run would otherwise make a five-minute challenge look expired."""
+    monkeypatch.setattr(sys.modules[__name__], "NOW", datetime.now(UTC))
 DAY = timedelta(days=1)
 
 
