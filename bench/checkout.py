@@ -43,11 +43,12 @@ async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, 
     accepted = time.perf_counter()  # the signed webhook has been accepted by payments
     # The buyer is auto-registered on payment and the order moves to that account, so staff
     # (who may read any order) watches it.
-    while True:
+    while time.perf_counter() - accepted < 120:
         r = await client.get(f"/api/v1/orders/{order['id']}", headers=staff)
         if r.status_code == 200 and r.json()["status"] == "paid":
             return time.perf_counter() - accepted
         await asyncio.sleep(0.01)
+    raise httpx.TimeoutException(f"order {order['id']} not seen paid within 120 s (last {r.status_code})")
 
 
 failures: list[str] = []

@@ -151,6 +151,15 @@ class Workload:
                 self.latencies["generate"].append(time.perf_counter() - started)
                 await asyncio.sleep(max(0.0, every - (time.perf_counter() - started)))
 
+    async def staff_session(self, deadline: float) -> None:
+        """Keep the staff token that watches orders fresh (access tokens live 15 minutes)."""
+        async with httpx.AsyncClient(base_url=self.url, timeout=60, limits=LIMITS) as client:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(min(600.0, max(0.0, deadline - time.monotonic())))
+                tokens = (await self._call(client, "staff", "POST", "/api/v1/auth/login",
+                                           json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})).json()
+                self.staff["Authorization"] = f"Bearer {tokens['access']}"
+
     async def customer(self, deadline: float, creator: dict[str, str]) -> None:
         names = [name for name, _ in self.MIX]
         weights = [weight for _, weight in self.MIX]
@@ -245,6 +254,7 @@ def main() -> None:
             deadline = started + args.minutes * 60
             runners = [asyncio.create_task(workload.customer(deadline, creator)) for _ in range(args.customers)]
             runners.append(asyncio.create_task(workload.generator(deadline, creator, refresh, args.generate_every)))
+            runners.append(asyncio.create_task(workload.staff_session(deadline)))
             minute = 0
             while time.monotonic() < deadline:
                 await asyncio.sleep(min(args.every, max(0.0, deadline - time.monotonic())))
