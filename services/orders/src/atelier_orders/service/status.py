@@ -70,10 +70,14 @@ class StatusService(UseCase[OrdersContext]):
 
     async def mark_stock_reserved(self, order_id: uuid.UUID) -> None:
         order = await self._lock_known(order_id, "stock.reserved")
-        # Already paid (payment overtook catalog) or cancelled meanwhile: the move is not applied
-        # (`transition` notes it in the history).
-        if order is not None:
-            await transition(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
+        if order is None:
+            return
+        if order.status != S.PENDING.value:
+            # Payment overtook catalog (common: both run at once), or the order was cancelled and
+            # catalog releases what it holds when it hears that. Nothing to move, nothing to note.
+            log.debug("order %s: stock.reserved arrived in %s, nothing to do", order.id, order.status)
+            return
+        await transition(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
 
     async def reject(self, order_id: uuid.UUID, reason: str) -> None:
         """Catalog could not hold the stock: the order is refused, or cancelled and refunded if paid."""
