@@ -31,8 +31,8 @@ test: sync  ## the whole suite: libs, gateway, services, end-to-end in both mode
 test-fast: sync  ## without the end-to-end tests
 	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
 
-bench: sync  ## gateway vs direct on the distributed mode (needs PostgreSQL)
-	$(UV) run python bench/gateway_overhead.py
+bench: sync  ## every figure of the performance issues with its target and its ratio to the bare ceiling, then the capacity model (~15 min; needs PostgreSQL, RabbitMQ, Redis and wrk)
+	$(UV) run python bench/all.py
 
 bench-catalog: sync  ## search, list and detail pages at 10,000 and 1,000,000 products (~6 min)
 	$(UV) run python bench/catalog_search.py --sizes 10000 1000000

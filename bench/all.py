@@ -1,0 +1,164 @@
+"""`make bench`: every performance figure of issues #15 and #16 in one run, with its target and its
+ratio to this machine's bare ceiling; then `bench/figures.json` and `docs/capacity.md` are rewritten
+from what was measured.
+
+Runs, one after the other (never two loads at once on 2 cores):
+1. `ceiling.py`: FastAPI returning JSON, and one indexed SELECT through a psycopg pool;
+2. `hot_paths.py`: list, search, detail and add to cart through the gateway (distributed, 10,000
+   products, `wrk -t2 -c32`), cache on and off, and the cheap route through the gateway vs direct;
+3. `checkout.py`: 8 concurrent whole guest checkouts: checkouts/s, whole-checkout p50/p99,
+   webhook accepted → `paid` visible p50/p99;
+4. `generation.py`: local generator jobs/s and a 12 MP restoration with the worker's peak RSS;
+5. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue.
+
+    uv run python bench/all.py [--seconds 20] [--only ceiling hot checkout generation scale]
+    uv run python bench/all.py --no-write     # print only, leave figures.json and the doc alone
+
+Figures only, no assertion: a target missed is printed as missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+STEPS = ("ceiling", "hot", "checkout", "generation", "scale")
+
+
+def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | None = None) -> str:
+    ratio = f"{value / ceiling:6.3f}" if ceiling else "      "
+    return f"{name:44s} {value:10.1f} {unit:8s} {ratio}  {target}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--only", nargs="+", choices=STEPS, default=list(STEPS))
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite figures.json and docs/capacity.md")
+    args = parser.parse_args()
+    started = time.monotonic()
+    got: dict[str, dict] = {}
+
+    if "ceiling" in args.only:
+        import ceiling
+
+        print("== bare ceiling", flush=True)
+        got["ceiling"] = ceiling.measure(args.postgres, args.seconds, args.concurrency)
+    if "hot" in args.only:
+        import hot_paths
+
+        print("== hot paths through the gateway (cache on, then off)", flush=True)
+        got["hot_on"] = hot_paths.run(args, cache=True)
+        got["hot_off"] = hot_paths.run(args, cache=False)
+    if "checkout" in args.only:
+        import checkout
+
+        print("== whole guest checkouts, 8 concurrent", flush=True)
+        got["checkout"] = checkout.measure(args.postgres, args.amqp, concurrency=8, seconds=30)
+    if "generation" in args.only:
+        print("== generation", flush=True)
+        got["generation"] = {kind: json.loads(subprocess.run(
+            [sys.executable, str(HERE / "generation.py"), "--child", kind], capture_output=True, text=True,
+            check=True).stdout.strip().splitlines()[-1]) for kind in ("generate", "restore")}
+    if "scale" in args.only:
+        import scale_out
+
+        print("== scale-out", flush=True)
+        ns = argparse.Namespace(postgres=args.postgres, amqp=args.amqp, seconds=15, concurrency=16, events=3000)
+        got["scale_api"] = scale_out.api_figures(ns)
+        got["scale_consumers"] = scale_out.consumer_figures(ns)
+
+    print(f"\n{'figure':44s} {'value':>10} {'unit':8s} {'/ceil':>6}  target")
+    json_rps = got.get("ceiling", {}).get("fastapi json", {}).get("rps")
+    select_rps = got.get("ceiling", {}).get("indexed select", {}).get("rps")
+    if "ceiling" in got:
+        print(_row("ceiling: FastAPI JSON", json_rps, "req/s"))
+        print(_row("ceiling: one indexed SELECT (psycopg pool)", select_rps, "req/s"))
+    if "hot_on" in got:
+        from hot_paths import PEER_P99_MS, TARGET_RPS
+
+        for name, ceil in (("list", select_rps), ("search", select_rps), ("detail", select_rps),
+                           ("add to cart", select_rps)):
+            for label, figures in (("cache on", got["hot_on"]), ("cache off", got["hot_off"])):
+                r = figures[name]
+                target = TARGET_RPS.get(name) or TARGET_RPS[f"detail ({label})"]
+                print(_row(f"{name} ({label})", r["rps"], "req/s", f"≥ {target}", ceil))
+                print(_row(f"{name} ({label}) p99", r["p99_ms"], "ms", f"≤ {0.2 * PEER_P99_MS[name]:.0f}"))
+        direct, via = got["hot_on"]["cheap route direct"], got["hot_on"]["cheap route via gateway"]
+        print(_row("cheap route direct", direct["rps"], "req/s", "", json_rps))
+        print(_row("cheap route through the gateway", via["rps"], "req/s", "", json_rps))
+        print(_row("cheap route gateway / direct", via["rps"] / direct["rps"], "ratio", "≥ 0.8"))
+    if "checkout" in got:
+        c = got["checkout"]
+        print(_row("checkouts (8 concurrent)", c["checkouts_per_s"], "/s", "≥ 30"))
+        print(_row("whole checkout p50", c["checkout_p50_ms"], "ms"))
+        print(_row("whole checkout p99", c["checkout_p99_ms"], "ms"))
+        print(_row("webhook → paid visible p50", c["paid_p50_ms"], "ms", "≤ 50"))
+        print(_row("webhook → paid visible p99", c["paid_p99_ms"], "ms", "≤ 250"))
+        print(_row("failed checkouts", c["failures"], "", "0"))
+    if "generation" in got:
+        g = got["generation"]
+        print(_row("local generator", g["generate"]["jobs_per_second"], "jobs/s"))
+        print(_row("12 MP restoration", g["restore"]["seconds"], "s", "≤ 2"))
+        print(_row("restoration worker peak RSS", g["restore"]["peak_rss_mb"], "MB", "≤ 500"))
+    if "scale_api" in got:
+        api, events = got["scale_api"], got["scale_consumers"]
+        print(_row("catalog API, 1 process", api[1]["rps"], "req/s"))
+        print(_row("catalog API, 2 processes", api[2]["rps"], "req/s"))
+        print(_row("catalog API 2 / 1", api[2]["rps"] / api[1]["rps"], "ratio"))
+        print(_row("cart consumer, 1 process", events[1], "events/s"))
+        print(_row("cart consumers, 2 on one queue", events[2], "events/s"))
+        print(_row("cart consumers 2 / 1", events[2] / events[1], "ratio"))
+    print(f"\n({os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
+          f"{(time.monotonic() - started) / 60:.1f} min)")
+    if not args.no_write:
+        _write_figures(got)
+
+
+def _write_figures(got: dict[str, dict]) -> None:
+    """Fold what was measured into bench/figures.json (a figure not measured this run is kept), then
+    regenerate docs/capacity.md from it."""
+    path = HERE / "figures.json"
+    doc = json.loads(path.read_text())
+    figures = doc["figures"]
+    stamp = time.strftime("%Y-%m-%d")
+
+    def put(name: str, value: float, source: str) -> None:
+        figures[name] = {"value": round(value, 1), "source": f"{source} (make bench, {stamp})"}
+
+    if "hot_off" in got:
+        on, off = got["hot_on"], got["hot_off"]
+        # Two catalog processes served each page: per process is half (they share the cores).
+        put("catalog_list_rps", off["list"]["rps"] / 2, "product list page 1, cache off, two catalog processes, per process")
+        put("catalog_detail_rps", off["detail"]["rps"] / 2, "product detail, cache off, two catalog processes, per process")
+        put("catalog_search_rps", off["search"]["rps"] / 2, "search `marble`, cache off, two catalog processes, per process")
+        put("cart_add_rps", off["add to cart"]["rps"], "add to cart (guest), one cart process")
+        put("gateway_rps", on["cheap route via gateway"]["rps"] / (os.cpu_count() or 1),
+            "the cheap route through the gateway, per gateway worker (one per core)")
+    if "checkout" in got:
+        put("checkouts_per_s_per_core", got["checkout"]["checkouts_per_s"] / (os.cpu_count() or 1),
+            "bench/checkout.py: whole guest checkouts/s at 8 concurrent, per core")
+    if "generation" in got:
+        put("generation_jobs_per_s", got["generation"]["generate"]["jobs_per_second"],
+            "bench/generation.py: the local generator, 512 px, one process")
+    if "scale_consumers" in got:
+        put("consumer_events_per_s", got["scale_consumers"][1], "bench/scale_out.py: cart read-model events/s, one consumer process")
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    subprocess.run([sys.executable, str(HERE / "capacity.py")], check=True)
+
+
+if __name__ == "__main__":
+    main()
