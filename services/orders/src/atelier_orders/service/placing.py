@@ -7,6 +7,7 @@ catalog when it hears `order.placed`; the order waits in `pending` until it answ
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -94,21 +95,24 @@ class PlacementService(UseCase[OrdersContext]):
         self.orders = OrderRepository(session)
 
     async def place(self, buyer: Buyer, data: OrderCreate) -> Order:
+        # The addresses do not depend on the lines: identity is asked while cart and catalog answer.
+        # The lines are still judged first, so a refusal names the same problem as before.
+        addresses = asyncio.create_task(self._addresses(data, buyer))
+        try:
+            lines = await self._lines(buyer, data)
+            currency = self._one_currency(lines)
+            if self.settings.check_stock_on_place:
+                self._check_stock(lines)
+            await self._check_books(buyer, lines)
+            ships = domain.requires_shipping(line.product.kind for line in lines)
+            if ships and data.shipping_address_id is None:
+                raise AddressRequired(details={"fields": {"shipping_address_id": ["required when goods are shipped"]}})
+        except BaseException:
+            addresses.cancel()
+            await asyncio.gather(addresses, return_exceptions=True)
+            raise
+        shipping, billing = await addresses
         from_cart = data.items is None
-        requests = await self._cart_lines(buyer) if from_cart else [
-            LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
-                        book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
-            for i in data.items or ()]
-        lines = await self._priced(requests)
-        currency = self._one_currency(lines)
-        if self.settings.check_stock_on_place:
-            self._check_stock(lines)
-        await self._check_books(buyer, lines)
-        ships = domain.requires_shipping(line.product.kind for line in lines)
-        if ships and data.shipping_address_id is None:
-            raise AddressRequired(details={"fields": {"shipping_address_id": ["required when goods are shipped"]}})
-        shipping = await self._address(data.shipping_address_id, buyer)
-        billing = await self._address(data.billing_address_id, buyer) if data.billing_address_id else shipping
         totals = domain.compute_totals(
             ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
             tax_rate=self.settings.tax_rate, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
@@ -131,6 +135,22 @@ class PlacementService(UseCase[OrdersContext]):
             total_amount=order.total_amount, email=order.email))
         await record_status(self.session, order, None, note="Order placed", actor=Actor.CUSTOMER)
         return await reload(self.orders, order.id)
+
+    async def _lines(self, buyer: Buyer, data: OrderCreate) -> list[PricedLine]:
+        requests = await self._cart_lines(buyer) if data.items is None else [
+            LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
+                        book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
+            for i in data.items]
+        return await self._priced(requests)
+
+    async def _addresses(self, data: OrderCreate, buyer: Buyer) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(shipping, billing) snapshots; billing defaults to shipping."""
+        if data.billing_address_id is None:
+            shipping = await self._address(data.shipping_address_id, buyer)
+            return shipping, shipping
+        shipping, billing = await asyncio.gather(self._address(data.shipping_address_id, buyer),
+                                                 self._address(data.billing_address_id, buyer))
+        return shipping, billing
 
     async def _cart_lines(self, buyer: Buyer) -> list[LineRequest]:
         lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id)
