@@ -8,10 +8,11 @@ Runs, one after the other (never two loads at once on 2 cores):
    products, `wrk -t2 -c32`), cache on and off, and the cheap route through the gateway vs direct;
 3. `checkout.py`: 8 concurrent whole guest checkouts: checkouts/s, whole-checkout p50/p99,
    webhook accepted → `paid` visible p50/p99;
-4. `generation.py`: local generator jobs/s and a 12 MP restoration with the worker's peak RSS;
-5. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue.
+4. `relay.py`: outbox rows one relay publishes per second;
+5. `generation.py`: local generator jobs/s and a 12 MP restoration with the worker's peak RSS;
+6. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue.
 
-    uv run python bench/all.py [--seconds 20] [--only ceiling hot checkout generation scale]
+    uv run python bench/all.py [--seconds 20] [--only ceiling hot checkout relay generation scale]
     uv run python bench/all.py --no-write     # print only, leave figures.json and the doc alone
 
 Figures only, no assertion: a target missed is printed as missed.
@@ -30,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-STEPS = ("ceiling", "hot", "checkout", "generation", "scale")
+STEPS = ("ceiling", "hot", "checkout", "relay", "generation", "scale")
 
 
 def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | None = None) -> str:
@@ -68,6 +69,13 @@ def main() -> None:
 
         print("== whole guest checkouts, 8 concurrent", flush=True)
         got["checkout"] = checkout.measure(args.postgres, args.amqp, concurrency=8, seconds=30)
+    if "relay" in args.only:
+        import asyncio
+
+        import relay
+
+        print("== outbox relay", flush=True)
+        got["relay"] = asyncio.run(relay.measure(args.postgres, args.amqp, 5000))
     if "generation" in args.only:
         print("== generation", flush=True)
         got["generation"] = {kind: json.loads(subprocess.run(
@@ -109,6 +117,8 @@ def main() -> None:
         print(_row("webhook → paid visible p50", c["paid_p50_ms"], "ms", "≤ 50"))
         print(_row("webhook → paid visible p99", c["paid_p99_ms"], "ms", "≤ 250"))
         print(_row("failed checkouts", c["failures"], "", "0"))
+    if "relay" in got:
+        print(_row("one outbox relay", got["relay"]["events_per_s"], "events/s"))
     if "generation" in got:
         g = got["generation"]
         print(_row("local generator", g["generate"]["jobs_per_second"], "jobs/s"))
@@ -151,6 +161,9 @@ def _write_figures(got: dict[str, dict]) -> None:
     if "checkout" in got:
         put("checkouts_per_s_per_core", got["checkout"]["checkouts_per_s"] / (os.cpu_count() or 1),
             "bench/checkout.py: whole guest checkouts/s at 8 concurrent, per core")
+    if "relay" in got:
+        put("relay_events_per_s", got["relay"]["events_per_s"],
+            "bench/relay.py: outbox rows one relay publishes per second (confirmed, persistent, routed)")
     if "generation" in got:
         put("generation_jobs_per_s", got["generation"]["generate"]["jobs_per_second"],
             "bench/generation.py: the local generator, 512 px, one process")
