@@ -158,6 +158,8 @@ def _write_figures(got: dict[str, dict]) -> None:
         put("cart_add_rps", off["add to cart"]["rps"], "add to cart (guest), one cart process")
         put("gateway_rps", on["cheap route via gateway"]["rps"] / (os.cpu_count() or 1),
             "the cheap route through the gateway, per gateway worker (one per core)")
+        put("gateway_cache_hit_rps", on["detail"]["rps"] / (os.cpu_count() or 1),
+            "product detail answered from the cache (Redis) by the gateway, per gateway worker (one per core)")
     if "checkout" in got:
         put("checkouts_per_s_per_core", got["checkout"]["checkouts_per_s"] / (os.cpu_count() or 1),
             "bench/checkout.py: whole guest checkouts/s at 8 concurrent, per core")
