@@ -105,10 +105,11 @@ def main() -> None:
                 target = TARGET_RPS.get(name) or TARGET_RPS[f"detail ({label})"]
                 print(_row(f"{name} ({label})", r["rps"], "req/s", f"≥ {target}", ceil))
                 print(_row(f"{name} ({label}) p99", r["p99_ms"], "ms", f"≤ {0.2 * PEER_P99_MS[name]:.0f}"))
-        direct, via = got["hot_on"]["cheap route direct"], got["hot_on"]["cheap route via gateway"]
-        print(_row("cheap route direct", direct["rps"], "req/s", "", json_rps))
-        print(_row("cheap route through the gateway", via["rps"], "req/s", "", json_rps))
-        print(_row("cheap route gateway / direct", via["rps"] / direct["rps"], "ratio", "≥ 0.8"))
+        for label, figures in (("proxied, cache off", got["hot_off"]), ("cache on", got["hot_on"])):
+            direct, via = figures["cheap route direct"], figures["cheap route via gateway"]
+            print(_row(f"cheap route direct ({label})", direct["rps"], "req/s", "", json_rps))
+            print(_row(f"cheap route through the gateway ({label})", via["rps"], "req/s", "", json_rps))
+            print(_row(f"cheap route gateway / direct ({label})", via["rps"] / direct["rps"], "ratio", "≥ 0.8"))
     if "checkout" in got:
         c = got["checkout"]
         print(_row("checkouts (8 concurrent)", c["checkouts_per_s"], "/s", "≥ 30"))
@@ -156,8 +157,8 @@ def _write_figures(got: dict[str, dict]) -> None:
         put("catalog_detail_rps", off["detail"]["rps"] / 2, "product detail, cache off, two catalog processes, per process")
         put("catalog_search_rps", off["search"]["rps"] / 2, "search `marble`, cache off, two catalog processes, per process")
         put("cart_add_rps", off["add to cart"]["rps"], "add to cart (guest), one cart process")
-        put("gateway_rps", on["cheap route via gateway"]["rps"] / (os.cpu_count() or 1),
-            "the cheap route through the gateway, per gateway worker (one per core)")
+        put("gateway_rps", off["cheap route via gateway"]["rps"] / (os.cpu_count() or 1),
+            "the cheap route proxied by the gateway (cache off), per gateway worker (one per core)")
         put("gateway_cache_hit_rps", on["detail"]["rps"] / (os.cpu_count() or 1),
             "product detail answered from the cache (Redis) by the gateway, per gateway worker (one per core)")
     if "checkout" in got:
