@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from atelier_cart.domain import MAX_LINE_QUANTITY
 from atelier_common.columns import UtcDateTime, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 
 NO_VARIANT = text("variant_id IS NULL")
 HAS_VARIANT = text("variant_id IS NOT NULL")
@@ -114,6 +114,7 @@ class CartOwner(OwnerRow, table=True):
     heard after the erasure leaves no cart behind."""
 
     __tablename__ = "cart_owner"
+    __table_args__ = owner_indexes("cart_owner")
 
 
 class ClearedOrder(SQLModel, table=True):

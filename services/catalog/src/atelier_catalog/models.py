@@ -18,7 +18,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 
 
 def _created_at() -> Any:
@@ -212,6 +212,7 @@ class CatalogOwner(OwnerRow, table=True):
     heard after the claim is the user's, and none is kept after the erasure."""
 
     __tablename__ = "catalog_owner"
+    __table_args__ = owner_indexes("catalog_owner")
 
 
 class Purchase(SQLModel, table=True):

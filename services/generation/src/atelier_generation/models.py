@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
@@ -317,3 +317,4 @@ class GenerationOwner(OwnerRow, table=True):
     the erasure is kept (`CreditService.grant_order`, `AccountService`)."""
 
     __tablename__ = "generation_owner"
+    __table_args__ = owner_indexes("generation_owner")
