@@ -122,6 +122,8 @@ class ClearedOrder(SQLModel, table=True):
     resent event) takes nothing more out."""
 
     __tablename__ = "cleared_order"
+    # The sweep's range (`created_at < cut-off`).
+    __table_args__ = (Index("ix_cleared_order_created_at", "created_at"),)
 
     order_id: uuid.UUID = Field(primary_key=True)
     created_at: datetime = _timestamp()

@@ -195,6 +195,8 @@ class StockOrder(SQLModel, table=True):
     payment heard before the reservation is kept here, so the later reserve commits at once."""
 
     __tablename__ = "stock_order"
+    # The sweep's range (`updated_at < cut-off`).
+    __table_args__ = (Index("ix_stock_order_updated_at", "updated_at"),)
 
     order_id: uuid.UUID = Field(primary_key=True)
     paid_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

@@ -177,7 +177,9 @@ class Restoration(SQLModel, table=True):
     """A restoration is a job of kind `restoration`; it shares the job's id."""
 
     __tablename__ = "restoration"
-    __table_args__ = (Index("ix_restoration_owner_expires", "owner_id", "expires_at"),)
+    __table_args__ = (Index("ix_restoration_owner_expires", "owner_id", "expires_at"),
+                      # The expiry sweep's range: the index above leads with the owner.
+                      Index("ix_restoration_expires_at", "expires_at"))
 
     id: uuid.UUID = Field(sa_column=Column(ForeignKey("generation_job.id", ondelete="CASCADE",
                                                       name="fk_restoration_job_id"), primary_key=True))

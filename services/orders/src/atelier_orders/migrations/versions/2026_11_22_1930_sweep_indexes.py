@@ -1,4 +1,4 @@
-"""indexes of the housekeeping sweeps: inbox.processed_at, idempotency_key.expires_at, order_owner.updated_at (plain rows)
+"""indexes of the housekeeping sweeps: inbox, idempotency_key, order_owner
 
 Revision ID: orders_0005
 Revises: orders_0004

@@ -1,4 +1,4 @@
-"""indexes of the housekeeping sweeps: inbox.processed_at, idempotency_key.expires_at
+"""indexes of the housekeeping sweeps: inbox, idempotency_key
 
 Revision ID: payments_0007
 Revises: payments_0006
