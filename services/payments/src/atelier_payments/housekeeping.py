@@ -7,9 +7,12 @@
 - Kept: `early_refund` — a refund the provider reported before the payment's success; it is
   deleted when that success arrives (`Settlement.succeed`), so what remains is a refund whose
   success has not come yet, and deleting it would lose money owed back. It empties itself.
-- Kept: payments, refunds, ledger, provider objects, subscriptions and invoices (records of
-  money), and `processed_webhook` (a provider may replay an event id long after: Stripe retries
-  for days, and an operator can resend any event from the dashboard).
+- Kept: payments, refunds, ledger, provider objects, subscriptions and invoices (records of money).
+- Kept: `processed_webhook`. A Stripe event, or the local checkout's Pay, replayed after its id
+  was forgotten would change nothing: it names our provider id, status changes are guarded
+  transitions, refunds are found by their provider id, invoices by theirs. But a simple
+  provider's (S0) `paid` without `transaction_id` names only the order: replayed then, it would be
+  taken for a second payment made at the provider (a new payment, refunded for staff to pay back).
 """
 
 from __future__ import annotations
