@@ -41,10 +41,11 @@ async def db(service_database) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def _outbox_row(age: timedelta, *, sent: bool) -> OutboxMessage:
+def _outbox_row(age: timedelta, *, sent: bool, sent_age: timedelta | None = None) -> OutboxMessage:
     at = NOW - age
+    sent_at = (NOW - sent_age if sent_age is not None else at + timedelta(seconds=1)) if sent else None
     return OutboxMessage(id=uuid.uuid4(), type="test.happened", producer="orders", occurred_at=at, data={},
-                         sent_at=at + timedelta(seconds=1) if sent else None, attempts=1 if sent else 0)
+                         sent_at=sent_at, attempts=1 if sent else 0)
 
 
 def _inbox_row(age: timedelta) -> InboxMessage:
@@ -77,12 +78,14 @@ class TestWhatGoes:
         old_sent = [_outbox_row(WEEK + timedelta(hours=1), sent=True) for _ in range(23)]
         recent_sent = [_outbox_row(WEEK - timedelta(hours=1), sent=True) for _ in range(3)]
         old_unsent = [_outbox_row(timedelta(days=30), sent=False) for _ in range(4)]  # still owed: never
+        # Written long ago, published only now (after an outage): retention counts from publication.
+        late_sent = [_outbox_row(timedelta(days=30), sent=True, sent_age=timedelta(hours=1)) for _ in range(2)]
         old_inbox = [_inbox_row(WEEK + timedelta(minutes=5)) for _ in range(12)]
         recent_inbox = [_inbox_row(WEEK - timedelta(minutes=5)) for _ in range(5)]
         expired_keys = [_key_row(-timedelta(minutes=1)) for _ in range(11)]
         live_keys = [_key_row(timedelta(hours=2)) for _ in range(2)]
-        await _insert(db, [*old_sent, *recent_sent, *old_unsent, *old_inbox, *recent_inbox, *expired_keys,
-                           *live_keys])
+        await _insert(db, [*old_sent, *recent_sent, *old_unsent, *late_sent, *old_inbox, *recent_inbox,
+                           *expired_keys, *live_keys])
         batches: list[str] = []
 
         def counted(sweep: Sweep) -> Sweep:
@@ -101,7 +104,7 @@ class TestWhatGoes:
         # 23 rows by 5: four full batches and a short one; 12: two and a short; 11: two and a short.
         assert batches.count("outbox_sent") == 5 and batches.count("inbox") == 3
         assert batches.count("idempotency_keys") == 3
-        assert await _ids(db, OutboxMessage.id) == {r.id for r in [*recent_sent, *old_unsent]}
+        assert await _ids(db, OutboxMessage.id) == {r.id for r in [*recent_sent, *old_unsent, *late_sent]}
         assert await _ids(db, InboxMessage.event_id) == {r.event_id for r in recent_inbox}
         assert await _ids(db, IdempotencyKey.key) == {r.key for r in live_keys}
         assert metrics.HOUSEKEEPING_ROWS.labels("orders", "outbox_sent")._value.get() == before + 23

@@ -42,7 +42,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from sqlalchemy import Column, Text, update
+from sqlalchemy import Column, Index, Text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -71,6 +71,8 @@ class IdempotencyKey(SQLModel, table=True):
     """One key of one caller on one route, and the answer its first request got."""
 
     __tablename__ = "idempotency_key"
+    # The sweep's range (`expires_at < now`).
+    __table_args__ = (Index("ix_idempotency_key_expires_at", "expires_at"),)
 
     scope: str = Field(primary_key=True, max_length=200)
     key: str = Field(primary_key=True, max_length=MAX_KEY_LENGTH)

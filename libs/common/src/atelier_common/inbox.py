@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Index
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -31,6 +31,8 @@ C = TypeVar("C")
 
 class InboxMessage(SQLModel, table=True):
     __tablename__ = "inbox"
+    # The sweep's range (`processed_at < cut-off`); the key alone made each pass read every row.
+    __table_args__ = (Index("ix_inbox_processed_at", "processed_at"),)
 
     event_id: uuid.UUID = Field(primary_key=True)
     consumer: str = Field(primary_key=True, max_length=100)

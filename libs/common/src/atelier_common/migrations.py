@@ -158,3 +158,33 @@ def create_owner_table(name: str) -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+# The housekeeping sweeps' indexes on the shared tables (each sweep reads a range of one, not the
+# table). Written out here rather than taken from the models: a migration must not change later.
+def create_inbox_sweep_index() -> None:
+    """`inbox.processed_at` (`atelier_common.inbox.sweep`)."""
+    op.create_index("ix_inbox_processed_at", "inbox", ["processed_at"])
+
+
+def drop_inbox_sweep_index() -> None:
+    op.drop_index("ix_inbox_processed_at", table_name="inbox")
+
+
+def create_idempotency_sweep_index() -> None:
+    """`idempotency_key.expires_at` (`atelier_common.idempotency.sweep`)."""
+    op.create_index("ix_idempotency_key_expires_at", "idempotency_key", ["expires_at"])
+
+
+def drop_idempotency_sweep_index() -> None:
+    op.drop_index("ix_idempotency_key_expires_at", table_name="idempotency_key")
+
+
+def create_owner_sweep_index(name: str) -> None:
+    """`updated_at` of an owner table's plain rows (`atelier_common.owners.sweep`)."""
+    plain = sa.text("claimed_by IS NULL AND erased_at IS NULL")
+    op.create_index(f"ix_{name}_plain_updated_at", name, ["updated_at"], postgresql_where=plain, sqlite_where=plain)
+
+
+def drop_owner_sweep_index(name: str) -> None:
+    op.drop_index(f"ix_{name}_plain_updated_at", table_name=name)

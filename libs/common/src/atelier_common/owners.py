@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Index, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -29,6 +29,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, utcnow
 from atelier_common.housekeeping import Sweep, expired
+
+# A row that learned nothing: the only kind the sweep deletes.
+PLAIN = "claimed_by IS NULL AND erased_at IS NULL"
+
+
+def owner_indexes(table: str) -> tuple[Index, ...]:
+    """An owner table's `__table_args__`: the sweep's range, over plain rows only (claims and
+    erasures stay for good; a pass need not read them again)."""
+    plain = text(PLAIN)
+    return (Index(f"ix_{table}_plain_updated_at", "updated_at", postgresql_where=plain, sqlite_where=plain),)
 
 
 class OwnerRow(SQLModel):

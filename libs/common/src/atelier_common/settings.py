@@ -114,7 +114,7 @@ class AtelierSettings(BaseSettings):
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
     housekeeping_start_delay_seconds: float = Field(default=60.0, ge=0)
     housekeeping_batch_size: int = Field(default=500, ge=1, le=10_000)
-    # Published outbox rows are deleted this long after they were written (unpublished rows never).
+    # Published outbox rows are deleted this long after they were published (unpublished rows never).
     outbox_retention_days: float = Field(default=7.0, gt=0)
     # Inbox rows (the event ids a consumer applied) are deleted this long after they were applied;
     # see `inbox_floor` for why it has a floor.

@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from atelier_cart.domain import MAX_LINE_QUANTITY
 from atelier_common.columns import UtcDateTime, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 
 NO_VARIANT = text("variant_id IS NULL")
 HAS_VARIANT = text("variant_id IS NOT NULL")
@@ -114,6 +114,7 @@ class CartOwner(OwnerRow, table=True):
     heard after the erasure leaves no cart behind."""
 
     __tablename__ = "cart_owner"
+    __table_args__ = owner_indexes("cart_owner")
 
 
 class ClearedOrder(SQLModel, table=True):
@@ -121,6 +122,8 @@ class ClearedOrder(SQLModel, table=True):
     resent event) takes nothing more out."""
 
     __tablename__ = "cleared_order"
+    # The sweep's range (`created_at < cut-off`).
+    __table_args__ = (Index("ix_cleared_order_created_at", "created_at"),)
 
     order_id: uuid.UUID = Field(primary_key=True)
     created_at: datetime = _timestamp()

@@ -18,7 +18,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 
 
 def _created_at() -> Any:
@@ -195,6 +195,8 @@ class StockOrder(SQLModel, table=True):
     payment heard before the reservation is kept here, so the later reserve commits at once."""
 
     __tablename__ = "stock_order"
+    # The sweep's range (`updated_at < cut-off`).
+    __table_args__ = (Index("ix_stock_order_updated_at", "updated_at"),)
 
     order_id: uuid.UUID = Field(primary_key=True)
     paid_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
@@ -212,6 +214,7 @@ class CatalogOwner(OwnerRow, table=True):
     heard after the claim is the user's, and none is kept after the erasure."""
 
     __tablename__ = "catalog_owner"
+    __table_args__ = owner_indexes("catalog_owner")
 
 
 class Purchase(SQLModel, table=True):

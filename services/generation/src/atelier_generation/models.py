@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
@@ -177,7 +177,9 @@ class Restoration(SQLModel, table=True):
     """A restoration is a job of kind `restoration`; it shares the job's id."""
 
     __tablename__ = "restoration"
-    __table_args__ = (Index("ix_restoration_owner_expires", "owner_id", "expires_at"),)
+    __table_args__ = (Index("ix_restoration_owner_expires", "owner_id", "expires_at"),
+                      # The expiry sweep's range: the index above leads with the owner.
+                      Index("ix_restoration_expires_at", "expires_at"))
 
     id: uuid.UUID = Field(sa_column=Column(ForeignKey("generation_job.id", ondelete="CASCADE",
                                                       name="fk_restoration_job_id"), primary_key=True))
@@ -317,3 +319,4 @@ class GenerationOwner(OwnerRow, table=True):
     the erasure is kept (`CreditService.grant_order`, `AccountService`)."""
 
     __tablename__ = "generation_owner"
+    __table_args__ = owner_indexes("generation_owner")

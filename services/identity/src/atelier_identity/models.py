@@ -13,6 +13,14 @@ from atelier_common.columns import UtcDateTime, utcnow
 from atelier_identity import domain
 
 USERNAME_INDEX = "uq_user_username_lower"
+USED = text("used_at IS NOT NULL")
+
+
+def _spent_indexes(table: str) -> tuple[Index, Index]:
+    """What housekeeping's "used or expired" sweep of a single-use secret reads: the expiry range,
+    and the used rows (partial: few, since each pass deletes them)."""
+    return (Index(f"ix_{table}_expires_at", "expires_at"),
+            Index(f"ix_{table}_used", "used_at", postgresql_where=USED, sqlite_where=USED))
 
 
 class User(SQLModel, table=True):
@@ -64,6 +72,10 @@ class RefreshToken(SQLModel, table=True):
         UniqueConstraint("token_hash", name="uq_refresh_token_token_hash"),
         Index("ix_refresh_token_family_id", "family_id"),
         Index("ix_refresh_token_user_id", "user_id"),
+        # Housekeeping's two ranges: expired tokens, revoked ones (partial: few stay revoked long).
+        Index("ix_refresh_token_expires_at", "expires_at"),
+        Index("ix_refresh_token_revoked_at", "revoked_at", postgresql_where=text("revoked_at IS NOT NULL"),
+              sqlite_where=text("revoked_at IS NOT NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -86,6 +98,7 @@ class EmailToken(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("token_hash", name="uq_email_token_token_hash"),
         Index("ix_email_token_user_id_purpose", "user_id", "purpose"),
+        *_spent_indexes("email_token"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -108,6 +121,9 @@ class MailMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_mail_message_due", "sent_at", "next_attempt_at"),
         Index("ix_mail_message_recipient", "recipient", "created_at"),
+        # Housekeeping: given-up mail (sent mail is a range of ix_mail_message_due).
+        Index("ix_mail_message_failed_at", "failed_at", postgresql_where=text("failed_at IS NOT NULL"),
+              sqlite_where=text("failed_at IS NOT NULL")),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -133,6 +149,7 @@ class MagicLink(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("token_hash", name="uq_magic_link_token_hash"),
         Index("ix_magic_link_email", "email"),
+        *_spent_indexes("magic_link"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -151,7 +168,7 @@ class OAuthState(SQLModel, table=True):
     """One started OAuth sign-in, kept server-side until its callback (single use)."""
 
     __tablename__ = "oauth_state"
-    __table_args__ = (UniqueConstraint("state_hash", name="uq_oauth_state_state_hash"),)
+    __table_args__ = (UniqueConstraint("state_hash", name="uq_oauth_state_state_hash"), *_spent_indexes("oauth_state"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     state_hash: str = Field(max_length=64)
@@ -188,7 +205,8 @@ class WebauthnChallenge(SQLModel, table=True):
     """A WebAuthn ceremony in progress; `begin` returns its nonce, `complete` spends it once."""
 
     __tablename__ = "webauthn_challenge"
-    __table_args__ = (UniqueConstraint("nonce_hash", name="uq_webauthn_challenge_nonce_hash"),)
+    __table_args__ = (UniqueConstraint("nonce_hash", name="uq_webauthn_challenge_nonce_hash"),
+                      *_spent_indexes("webauthn_challenge"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     nonce_hash: str = Field(max_length=64)

@@ -405,9 +405,11 @@ class AddressRepository:
         a writer holds are skipped (PostgreSQL). The number of rows deleted."""
         touched = (select(Address.id).where(col(Address.owner_id) == col(AddressBook.owner_id),
                                             col(Address.updated_at) >= untouched_since).exists())
+        # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join on the user's key, where
+        # NOT IN compares each book with every user once their ids outgrow work_mem.
+        is_user = select(User.id).where(col(User.id) == col(AddressBook.owner_id)).exists()
         picked = (select(AddressBook.owner_id)
-                  .where(col(AddressBook.created_at) < untouched_since,
-                         col(AddressBook.owner_id).not_in(select(User.id)), ~touched)
+                  .where(col(AddressBook.created_at) < untouched_since, ~is_user, ~touched)
                   .limit(limit))
         if self.session.get_bind().dialect.name == "postgresql":
             picked = picked.with_for_update(of=AddressBook, skip_locked=True)

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, I
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_common.owners import OwnerRow
+from atelier_common.owners import OwnerRow, owner_indexes
 from atelier_orders.domain import OrderStatus
 
 
@@ -127,3 +127,4 @@ class OrderOwner(OwnerRow, table=True):
     (`OwnershipService`)."""
 
     __tablename__ = "order_owner"
+    __table_args__ = owner_indexes("order_owner")

@@ -159,7 +159,9 @@ class CheckoutSession(SQLModel, table=True):
     """A checkout page of the `local` provider (Stripe keeps its own sessions)."""
 
     __tablename__ = "checkout_session"
-    __table_args__ = (Index("ix_checkout_session_payment_id", "payment_id"),)
+    __table_args__ = (Index("ix_checkout_session_payment_id", "payment_id"),
+                      # The housekeeping sweep's range.
+                      Index("ix_checkout_session_expires_at", "expires_at"))
 
     id: str = Field(primary_key=True, max_length=64)
     payment_id: uuid.UUID
