@@ -38,6 +38,16 @@ PEER_P99_MS = {"list": 621, "search": 1692, "detail": 258, "add to cart": 435}
 TARGET_RPS = {"list": 600, "search": 400, "detail (cache on)": 2000, "detail (cache off)": 600, "add to cart": 450}
 
 CART_LUA = """
+-- Each wrk thread has its own Lua state with the same default seed: unseeded, both threads would
+-- send the same tokens in the same order, two requests at once for every cart.
+local threads = 0
+setup = function(thread)
+  thread:set("thread_no", threads)
+  threads = threads + 1
+end
+init = function(args)
+  math.randomseed(os.time() * 100 + (thread_no or 0))
+end
 request = function()
   local t = tokens[math.random(#tokens)]
   local p = products[math.random(#products)]

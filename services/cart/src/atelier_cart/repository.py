@@ -130,6 +130,17 @@ class CartRepository:
                 .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
         return list((await self.session.exec(stmt)).all())
 
+    async def items_with_kinds(self, cart_id: uuid.UUID) -> list[tuple[CartItem, str | None]]:
+        """`items_of`, each line with its product's kind from the read-model (None if it lost it):
+        one query where the totals would otherwise need a second."""
+        kind = (select(col(CartProduct.kind))
+                .where(col(CartProduct.product_id) == col(CartItem.product_id),
+                       col(CartProduct.variant_id).is_not_distinct_from(col(CartItem.variant_id)))
+                .scalar_subquery())
+        stmt = (select(CartItem, kind).where(col(CartItem.cart_id) == cart_id)
+                .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
+        return [(item, item_kind) for item, item_kind in (await self.session.exec(stmt)).all()]
+
     async def get_item_for_owner(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartItem | None:
         owned = self._owned([owner_id]).with_only_columns(col(Cart.id))
         stmt = select(CartItem).where(col(CartItem.id) == item_id, col(CartItem.cart_id).in_(owned))

@@ -122,7 +122,10 @@ class CartService(UseCase[CartContext]):
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
                                  details={"product_id": str(data.product_id), "kind": product.kind})
-        items = await self.carts.items_of(cart.id)
+        lines = await self.carts.items_with_kinds(cart.id)
+        items = [item for item, _ in lines]
+        kinds = {(item.product_id, item.variant_id): kind for item, kind in lines if kind is not None}
+        kinds[(product.product_id, product.variant_id)] = product.kind
         if items and product.currency != cart.currency:
             raise CurrencyMismatch(details={"cart_currency": cart.currency, "product_currency": product.currency})
         line = _find_line(items, data.product_id, data.variant_id)
@@ -150,7 +153,8 @@ class CartService(UseCase[CartContext]):
         cart.updated_at = now
         await self.session.flush()
         # The cart is locked: the lines read above plus this change are the whole cart.
-        return await self._contents(cart, items)
+        return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
+                            totals=self._totals(items, kinds))
 
     async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate, *,
                               anonymous: bool = False) -> CartContents:
