@@ -36,7 +36,8 @@ STEPS = ("ceiling", "hot", "checkout", "relay", "generation", "scale")
 
 def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | None = None) -> str:
     ratio = f"{value / ceiling:6.3f}" if ceiling else "      "
-    return f"{name:44s} {value:10.1f} {unit:8s} {ratio}  {target}"
+    shown = f"{value:10.2f}" if unit == "ratio" else f"{value:10.1f}"
+    return f"{name:56s} {shown} {unit:8s} {ratio}  {target}"
 
 
 def main() -> None:
@@ -89,7 +90,7 @@ def main() -> None:
         got["scale_api"] = scale_out.api_figures(ns)
         got["scale_consumers"] = scale_out.consumer_figures(ns)
 
-    print(f"\n{'figure':44s} {'value':>10} {'unit':8s} {'/ceil':>6}  target")
+    print(f"\n{'figure':56s} {'value':>10} {'unit':8s} {'/ceil':>6}  target")
     json_rps = got.get("ceiling", {}).get("fastapi json", {}).get("rps")
     select_rps = got.get("ceiling", {}).get("indexed select", {}).get("rps")
     if "ceiling" in got:
@@ -98,9 +99,9 @@ def main() -> None:
     if "hot_on" in got:
         from hot_paths import PEER_P99_MS, TARGET_RPS
 
-        for name, ceil in (("list", select_rps), ("search", select_rps), ("detail", select_rps),
-                           ("add to cart", select_rps)):
-            for label, figures in (("cache on", got["hot_on"]), ("cache off", got["hot_off"])):
+        for name in ("list", "search", "detail", "add to cart"):
+            # A hit is answered without the database: its yardstick is the bare JSON route.
+            for label, figures, ceil in (("cache on", got["hot_on"], json_rps), ("cache off", got["hot_off"], select_rps)):
                 r = figures[name]
                 target = TARGET_RPS.get(name) or TARGET_RPS[f"detail ({label})"]
                 print(_row(f"{name} ({label})", r["rps"], "req/s", f"≥ {target}", ceil))

@@ -87,15 +87,20 @@ async def _publish(amqp: str, exchange: str, count: int) -> tuple[list[uuid.UUID
     async with conn:
         channel = await conn.channel(publisher_confirms=True)
         target = await channel.get_exchange(exchange)
+        messages = []
         for n, product_id in enumerate(ids):
             event = ProductChanged(product_id=product_id, name=f"Scale slab {n}", sku=f"SCALE-{product_id.hex[:10]}",
                                    kind="physical", price=Decimal("25.00"), currency="USD", stock_quantity=10,
                                    is_active=True)
             env = Envelope.wrap(event, producer="catalog")
             event_ids.append(env.id)
-            await target.publish(aio_pika.Message(env.to_bytes(), message_id=str(env.id), type=env.type,
-                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                                 routing_key=env.type)
+            messages.append(aio_pika.Message(env.to_bytes(), message_id=str(env.id), type=env.type,
+                                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT))
+        # Confirms awaited 500 at a time: one at a time, the publisher (a few ms per persisted
+        # message) and not the consumers would set the pace being measured.
+        for start in range(0, len(messages), 500):
+            await asyncio.gather(*(target.publish(m, routing_key=ProductChanged.type)
+                                   for m in messages[start:start + 500]))
     return event_ids, ids
 
 
