@@ -41,13 +41,10 @@ def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | 
 
 
 def main() -> None:
+    import hot_paths
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--products", type=int, default=10_000)
+    hot_paths.add_arguments(parser)
     parser.add_argument("--only", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument("--no-write", action="store_true", help="do not rewrite figures.json and docs/capacity.md")
     args = parser.parse_args()
@@ -60,8 +57,6 @@ def main() -> None:
         print("== bare ceiling", flush=True)
         got["ceiling"] = ceiling.measure(args.postgres, args.seconds, args.concurrency)
     if "hot" in args.only:
-        import hot_paths
-
         print("== hot paths through the gateway (cache on, then off)", flush=True)
         got["hot_on"] = hot_paths.run(args, cache=True)
         got["hot_off"] = hot_paths.run(args, cache=False)
@@ -97,15 +92,13 @@ def main() -> None:
         print(_row("ceiling: FastAPI JSON", json_rps, "req/s"))
         print(_row("ceiling: one indexed SELECT (psycopg pool)", select_rps, "req/s"))
     if "hot_on" in got:
-        from hot_paths import PEER_P99_MS, TARGET_RPS
-
         for name in ("list", "search", "detail", "add to cart"):
             # A hit is answered without the database: its yardstick is the bare JSON route.
             for label, figures, ceil in (("cache on", got["hot_on"], json_rps), ("cache off", got["hot_off"], select_rps)):
                 r = figures[name]
-                target = TARGET_RPS.get(name) or TARGET_RPS[f"detail ({label})"]
+                target = hot_paths.TARGET_RPS.get(name) or hot_paths.TARGET_RPS[f"detail ({label})"]
                 print(_row(f"{name} ({label})", r["rps"], "req/s", f"≥ {target}", ceil))
-                print(_row(f"{name} ({label}) p99", r["p99_ms"], "ms", f"≤ {0.2 * PEER_P99_MS[name]:.0f}"))
+                print(_row(f"{name} ({label}) p99", r["p99_ms"], "ms", f"≤ {0.2 * hot_paths.PEER_P99_MS[name]:.0f}"))
         for label, figures in (("proxied, cache off", got["hot_off"]), ("cache on", got["hot_on"])):
             direct, via = figures["cheap route direct"], figures["cheap route via gateway"]
             print(_row(f"cheap route direct ({label})", direct["rps"], "req/s", "", json_rps))
