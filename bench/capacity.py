@@ -33,8 +33,8 @@ REQUESTS_PER_CHECKOUT = 8
 HIT_RATIO = 0.8
 # Keep every role under this share of its measured ceiling (bursts, deploys, a lost pod).
 HEADROOM = 0.6
-# PostgreSQL connections one process may hold: pool + overflow (atelier_common.db.ROLE_POOLS).
-CONNECTIONS = {"api": 7, "relay": 1, "consumer": 3, "worker": 3, "housekeeping": 1}
+# PostgreSQL connections one process may hold (atelier_common.db.ROLE_POOLS).
+CONNECTIONS = {"api": 5, "relay": 1, "consumer": 2, "worker": 2, "housekeeping": 1}
 # Where the next limit sits, per component, on common hardware (order of magnitude, not measured here).
 LIMITS = {"postgres_connections": 500, "postgres_writes_per_s": 5_000, "rabbitmq_deliveries_per_s": 20_000}
 

@@ -36,9 +36,9 @@ def stripe_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
             yield platform
     else:
         postgres, amqp = request.getfixturevalue("postgres_server_url"), request.getfixturevalue("amqp_url")
-        # A second distributed platform beside the session's, on the same PostgreSQL: small pools
-        # keep the two within its max_connections.
-        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "1"}
+        # A second distributed platform beside the session's, on the same PostgreSQL: one connection
+        # per process (25) keeps the two within its max_connections.
+        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "0"}
         with distributed(tmp, postgres, amqp, {**env, **small_pools}) as platform:
             yield platform
 

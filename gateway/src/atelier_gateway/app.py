@@ -20,7 +20,7 @@ from atelier_common.keys import SigningKey
 from atelier_common.openapi import install_docs
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.responses import JSONBytes
-from atelier_common.service import make_bus
+from atelier_common.service import freeze_startup_objects, make_bus
 from atelier_common.telemetry import instrument_app, setup_logging
 from atelier_gateway import compat, deadletters, events
 from atelier_gateway.auth import EdgeAuth
@@ -80,6 +80,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 stack.push_async_callback(cache.close)
             app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
                                     RateLimiter(settings.redis_url), cache)
+            freeze_startup_objects()
             yield
 
     app = FastAPI(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,

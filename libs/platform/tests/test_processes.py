@@ -63,10 +63,10 @@ def test_probe_ports_for_every_process_without_an_api() -> None:
 
 def test_the_default_topology_fits_a_default_postgresql() -> None:
     topology = Topology(postgres="postgresql://postgres@127.0.0.1:5432/postgres", amqp="amqp://guest:guest@127.0.0.1/")
-    # 6 × (api 7 + relay 1 + consumer 3 + housekeeping 1) + generation's worker 3
-    assert topology.connections_needed() == 75 <= 80  # 80 % of max_connections=100
+    # 6 × (api 5 + relay 1 + consumer 2 + housekeeping 1) + generation's worker 2
+    assert topology.connections_needed() == 56 <= 80  # 80 % of max_connections=100
     scaled = Topology(postgres=topology.postgres, amqp=topology.amqp, api_workers={"catalog": 2})
-    assert scaled.connections_needed() == topology.connections_needed() + 7
+    assert scaled.connections_needed() == topology.connections_needed() + 5
 
 
 def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgres_server_url: str) -> None:
@@ -75,8 +75,8 @@ def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgr
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres") as conn:
         allowed = int(conn.execute("SHOW max_connections").fetchone()[0])
-    # Enough catalog processes to pass 80 % of whatever this server allows (7 connections each).
-    workers = allowed // 7 + 1
+    # Enough catalog processes to pass 80 % of whatever this server allows (5 connections each).
+    workers = allowed // 5 + 1
     topology = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/", api_workers={"catalog": workers})
     message = topology.check_connection_budget()
     assert message is not None and "max_connections" in message and "PgBouncer" in message

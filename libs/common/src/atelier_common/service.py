@@ -13,6 +13,7 @@ handlers from `EventContext`. Only libs/common commits (`Database.transaction`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from atelier_common import inbox, outbox
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import CacheStore, WriteTracker, open_store, tracker_info
-from atelier_common.db import Database, SessionDep, pool_for_roles
+from atelier_common.db import Database, ReadSessionDep, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus
@@ -188,6 +189,14 @@ def make_bus(settings: AtelierSettings) -> EventBus:
     return InMemoryBus(max_retries=settings.consumer_max_retries)
 
 
+def freeze_startup_objects() -> None:
+    """Leave what start-up built (the app, its routes and models, the libraries) out of every
+    later garbage collection: a full collection walked all of it, a pause of ~100 ms in the
+    middle of requests (a p99 of 120 ms where the p50 was 5)."""
+    gc.collect()
+    gc.freeze()
+
+
 class StripTrailingSlash:
     """`/api/v1/products/` is answered like `/api/v1/products`, never redirected."""
 
@@ -219,6 +228,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
         app.state.db = runtime.db
         app.state.verifier = runtime.verifier
         await runtime.start()
+        freeze_startup_objects()
         try:
             yield
         finally:
@@ -248,6 +258,7 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
     settings = settings.with_install_secrets()
     runtime = Runtime(spec, settings, roles=roles)
     await runtime.start()
+    freeze_startup_objects()
     try:
         await asyncio.Event().wait()
     finally:
@@ -270,8 +281,18 @@ class UseCase(Generic[C]):
         self.context = context
 
 
-def use_case(cls: type[U]) -> Any:
-    """`Annotated[OrderService, use_case(OrderService)]`: the use case of this request's transaction."""
+def use_case(cls: type[U], *, read_only: bool = False) -> Any:
+    """`Annotated[OrderService, use_case(OrderService)]`: the use case of this request's transaction.
+
+    `read_only=True` for routes that only read: the use case gets a session without a transaction
+    (`Database.read_only`), one round trip per query instead of three for a one-query request.
+    """
+    if read_only:
+        async def build_reader(request: Request, session: ReadSessionDep) -> U:
+            return cls(session, request.app.state.runtime.context)
+
+        build_reader.__name__ = f"read_use_case_{cls.__name__}"
+        return Depends(build_reader)
 
     async def build(request: Request, session: SessionDep) -> U:
         return cls(session, request.app.state.runtime.context)

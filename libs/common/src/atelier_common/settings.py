@@ -44,8 +44,9 @@ class AtelierSettings(BaseSettings):
     # Database names on that server are `<prefix><service>` (tests use a unique prefix).
     database_name_prefix: str = "atelier_"
     database_url: str | None = None
-    # Connections this process keeps (`db_pool_size`) and may open beyond them under load
-    # (`db_max_overflow`); unset, they follow the process's roles (`db.pool_for_roles`), so the
+    # Connections this process keeps once opened (`db_pool_size`) and may open beyond them under
+    # load, closing them again (`db_max_overflow`); unset, they follow the process's roles
+    # (`db.pool_for_roles`: every connection kept, none overflow), so the
     # default `atelier up` topology fits a PostgreSQL with max_connections=100.
     db_pool_size: int | None = None
     db_max_overflow: int | None = None

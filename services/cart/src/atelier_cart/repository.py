@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,10 +37,58 @@ def _insert(session: AsyncSession) -> Any:
     return sqlite_insert if _is_sqlite(session) else pg_insert
 
 
-def _same_line(model: type[CartItem] | type[CartProduct], product_id: uuid.UUID,
-               variant_id: uuid.UUID | None) -> Any:
-    variant = col(model.variant_id).is_(None) if variant_id is None else col(model.variant_id) == variant_id
-    return (col(model.product_id) == product_id) & variant
+@dataclass
+class CartLine:
+    """A line read as a plain row, with its product's kind from the read-model (None if it lost
+    it): the add path builds no ORM object (see the statements below)."""
+
+    id: uuid.UUID
+    cart_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    quantity: int
+    unit_price: Decimal
+    name: str
+    sku: str
+    image_url: str | None
+    created_at: datetime
+    updated_at: datetime
+    kind: str | None
+
+
+@dataclass
+class LockedCart:
+    id: uuid.UUID
+    currency: str
+    lines: list[CartLine]
+
+
+# The statements of the add path (the busiest write), built once with bound parameters: under
+# load, building a statement and its cache key, then ORM objects from the rows, cost more CPU
+# than PostgreSQL spent running them.
+_CART = Cart.__table__  # type: ignore[attr-defined]
+_ITEM = CartItem.__table__  # type: ignore[attr-defined]
+_PRODUCT = CartProduct.__table__  # type: ignore[attr-defined]
+_LINE_KIND = (sa_select(_PRODUCT.c.kind)
+              .where(_PRODUCT.c.product_id == _ITEM.c.product_id,
+                     _PRODUCT.c.variant_id.is_not_distinct_from(_ITEM.c.variant_id))
+              .scalar_subquery())
+# The cart row locked (SQLite ignores FOR UPDATE, see `lock_with_lines`), then its lines, oldest
+# first. Two statements, not one join: after waiting for the lock, a locking read sees the
+# joined rows of its own snapshot, which lacks the line a concurrent add just committed.
+_LOCK_CART = sa_select(_CART.c.id, _CART.c.currency).where(_CART.c.owner_id == bindparam("owner")).with_for_update()
+_LINES = (sa_select(*_ITEM.c, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
+          .order_by(_ITEM.c.created_at, _ITEM.c.id))
+_TOUCH_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
+               .values(updated_at=bindparam("touched"), currency=bindparam("cart_currency")))
+_SET_QUANTITY = (update(_ITEM).where(_ITEM.c.id == bindparam("line"))
+                 .values(quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
+_INSERT_LINE = insert(_ITEM)
+_FACT_COLUMNS = [c for c in _PRODUCT.c if c.name not in ("id", "updated_at")]
+_FACTS_OF_PRODUCT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bindparam("product"),
+                                                    _PRODUCT.c.variant_id.is_(None))
+_FACTS_OF_VARIANT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bindparam("product"),
+                                                    _PRODUCT.c.variant_id == bindparam("variant"))
 
 
 class CartRepository:
@@ -89,6 +140,30 @@ class CartRepository:
             await self.ensure(owner_id, currency, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
+    async def lock_with_lines(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> LockedCart:
+        """`lock_for_owner`, then the lines with their products' kinds, as plain rows (the add path)."""
+        for _ in range(5):
+            if _is_sqlite(self.session):
+                await self.session.execute(update(Cart).where(col(Cart.owner_id) == owner_id)
+                                           .values(updated_at=utcnow()))
+            cart = (await self.session.execute(_LOCK_CART, {"owner": owner_id})).first()
+            if cart is not None:
+                rows = (await self.session.execute(_LINES, {"cart": cart.id})).mappings()
+                return LockedCart(id=cart.id, currency=cart.currency, lines=[CartLine(**row) for row in rows])
+            await self.ensure(owner_id, currency, anonymous=anonymous)
+        raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
+
+    async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
+        await self.session.execute(_SET_QUANTITY, {"line": line.id, "new_quantity": quantity, "touched": now})
+        line.quantity, line.updated_at = quantity, now
+
+    async def insert_line(self, line: CartLine) -> None:
+        values = {k: v for k, v in line.__dict__.items() if k != "kind"}
+        await self.session.execute(_INSERT_LINE, values)
+
+    async def touch(self, cart: LockedCart, now: datetime) -> None:
+        await self.session.execute(_TOUCH_CART, {"cart": cart.id, "touched": now, "cart_currency": cart.currency})
+
     async def give_to(self, cart: Cart, owner_id: uuid.UUID) -> bool:
         """Hand `cart` to another owner; False when that owner got a cart of its own meanwhile."""
         try:
@@ -129,17 +204,6 @@ class CartRepository:
         stmt = (select(CartItem).where(col(CartItem.cart_id) == cart_id)
                 .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
         return list((await self.session.exec(stmt)).all())
-
-    async def items_with_kinds(self, cart_id: uuid.UUID) -> list[tuple[CartItem, str | None]]:
-        """`items_of`, each line with its product's kind from the read-model (None if it lost it):
-        one query where the totals would otherwise need a second."""
-        kind = (select(col(CartProduct.kind))
-                .where(col(CartProduct.product_id) == col(CartItem.product_id),
-                       col(CartProduct.variant_id).is_not_distinct_from(col(CartItem.variant_id)))
-                .scalar_subquery())
-        stmt = (select(CartItem, kind).where(col(CartItem.cart_id) == cart_id)
-                .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
-        return [(item, item_kind) for item, item_kind in (await self.session.exec(stmt)).all()]
 
     async def get_item_for_owner(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartItem | None:
         owned = self._owned([owner_id]).with_only_columns(col(Cart.id))
@@ -185,10 +249,13 @@ class ProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartProduct | None:
-        stmt = (select(CartProduct).where(_same_line(CartProduct, product_id, variant_id))
-                .execution_options(populate_existing=True))
-        return (await self.session.exec(stmt)).first()
+    async def get(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts | None:
+        if variant_id is None:
+            result = await self.session.execute(_FACTS_OF_PRODUCT, {"product": product_id})
+        else:
+            result = await self.session.execute(_FACTS_OF_VARIANT, {"product": product_id, "variant": variant_id})
+        row = result.mappings().first()
+        return ProductFacts(**row) if row is not None else None
 
     async def kinds_of(self, lines: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> dict[
             tuple[uuid.UUID, uuid.UUID | None], str]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,14 +29,15 @@ from atelier_cart.errors import (
     ProductNotFound,
     QuantityLimit,
 )
-from atelier_cart.models import Cart, CartItem, CartProduct, utcnow
-from atelier_cart.repository import CartRepository, ClaimRepository, ProductRepository
+from atelier_cart.models import Cart, CartItem, utcnow
+from atelier_cart.repository import CartLine, CartRepository, ClaimRepository, ProductRepository
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.cart")
+L = TypeVar("L", CartItem, CartLine)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class CartContents:
     id: uuid.UUID | None
     owner_id: uuid.UUID
     currency: str
-    items: list[CartItem]
+    items: Sequence[CartItem | CartLine]
     totals: Totals
 
     @property
@@ -81,10 +83,10 @@ class ProductReadModel:
             is_active=event.is_active, image_url=event.image_url)
         await self.products.upsert(facts, occurred_at)
 
-    async def known(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartProduct | None:
+    async def known(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts | None:
         return await self.products.get(product_id, variant_id)
 
-    async def sellable(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartProduct:
+    async def sellable(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts:
         """The product (or variant) if it can be put in a cart: known to catalog and active."""
         product = await self.products.get(product_id, variant_id)
         if product is None and self.catalog is not None:
@@ -117,15 +119,13 @@ class CartService(UseCase[CartContext]):
                                                                    anonymous=anonymous))
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, *, anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
+        # The busiest write: plain rows and statements built once (`CartRepository.lock_with_lines`).
+        cart = await self.carts.lock_with_lines(owner_id, self.settings.default_currency, anonymous=anonymous)
         product = await self.products.sellable(data.product_id, data.variant_id)
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
                                  details={"product_id": str(data.product_id), "kind": product.kind})
-        lines = await self.carts.items_with_kinds(cart.id)
-        items = [item for item, _ in lines]
-        kinds = {(item.product_id, item.variant_id): kind for item, kind in lines if kind is not None}
-        kinds[(product.product_id, product.variant_id)] = product.kind
+        items = cart.lines
         if items and product.currency != cart.currency:
             raise CurrencyMismatch(details={"cart_currency": cart.currency, "product_currency": product.currency})
         line = _find_line(items, data.product_id, data.variant_id)
@@ -139,21 +139,20 @@ class CartService(UseCase[CartContext]):
         now = utcnow()
         if line is not None:
             # The line keeps the price it was first added at (S1: prices frozen at add time).
-            line.quantity = quantity
-            line.updated_at = now
+            await self.carts.set_quantity(line, quantity, now)
         else:
             if not items:
                 cart.currency = product.currency
-            line = CartItem(
-                cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id, quantity=quantity,
-                unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
-                sku=product.sku, image_url=product.image_url, created_at=now, updated_at=now)
-            self.carts.add_item(line)
-            items.append(line)  # the newest line sorts last, as items_of orders them
-        cart.updated_at = now
-        await self.session.flush()
+            line = CartLine(
+                id=uuid.uuid4(), cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id,
+                quantity=quantity, unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
+                sku=product.sku, image_url=product.image_url, created_at=now, updated_at=now, kind=product.kind)
+            await self.carts.insert_line(line)
+            items.append(line)  # the newest line sorts last, as the lines are read
+        await self.carts.touch(cart, now)
         # The cart is locked: the lines read above plus this change are the whole cart.
-        return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
+        kinds = {(item.product_id, item.variant_id): item.kind for item in items if item.kind is not None}
+        return CartContents(id=cart.id, owner_id=owner_id, currency=cart.currency, items=items,
                             totals=self._totals(items, kinds))
 
     async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate, *,
@@ -299,7 +298,7 @@ class CartService(UseCase[CartContext]):
         return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
                             totals=self._totals(items, kinds))
 
-    def _totals(self, items: list[CartItem], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str]) -> Totals:
+    def _totals(self, items: Sequence[CartItem | CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str]) -> Totals:
         # A line whose product the read-model lost is taxed like goods: never under-charge tax.
         return domain.cart_totals(
             ((kinds.get((item.product_id, item.variant_id), ProductKind.PHYSICAL), item.unit_price, item.quantity)
@@ -307,11 +306,11 @@ class CartService(UseCase[CartContext]):
             self.settings.tax_rate, inclusive_kinds=self.settings.tax_inclusive_kinds)
 
 
-def _find_line(items: list[CartItem], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartItem | None:
+def _find_line(items: Sequence[L], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> L | None:
     return next((i for i in items if i.product_id == product_id and i.variant_id == variant_id), None)
 
 
-def _check_stock(product: CartProduct, quantity: int) -> None:
+def _check_stock(product: ProductFacts, quantity: int) -> None:
     available = domain.available_stock(product.track_inventory, product.stock_quantity)
     if not domain.has_stock_for(quantity, available):
         raise InsufficientStock(details={"requested": quantity, "available": available})

@@ -12,9 +12,10 @@ from atelier_catalog.api.deps import (
     COUNT_ESTIMATED_HEADER,
     NOT_FOUND,
     STAFF_ONLY,
+    CategoryReaderDep,
     CategoryServiceDep,
     ProductQueryDep,
-    ProductServiceDep,
+    ProductReaderDep,
     VisibilityDep,
 )
 from atelier_catalog.domain import CategoryNode
@@ -30,20 +31,20 @@ STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
 @public.get("/categories", response_model=Page[CategoryTreeRead])
-async def list_categories(visibility: VisibilityDep, categories: CategoryServiceDep) -> dict[str, Any]:
+async def list_categories(visibility: VisibilityDep, categories: CategoryReaderDep) -> dict[str, Any]:
     # The whole tree in one answer: `results` are the roots, `count` how many there are.
     roots = await categories.tree(visibility)
     return {"count": len(roots), "next": None, "previous": None, "results": roots}
 
 
 @public.get("/categories/{category_ref}", response_model=CategoryTreeRead, responses=NOT_FOUND)
-async def get_category(category_ref: str, visibility: VisibilityDep, categories: CategoryServiceDep) -> CategoryNode:
+async def get_category(category_ref: str, visibility: VisibilityDep, categories: CategoryReaderDep) -> CategoryNode:
     return await categories.get(category_ref, visibility)
 
 
 @public.get("/categories/{category_ref}/products", response_model=Page[ProductRead], responses=NOT_FOUND)
 async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
-                                 visibility: VisibilityDep, products: ProductServiceDep,
+                                 visibility: VisibilityDep, products: ProductReaderDep,
                                  response: Response) -> dict[str, Any]:
     count, estimated, results = await products.list_in_category(category_ref, query, visibility,
                                                                 limit=page.limit, offset=page.offset)

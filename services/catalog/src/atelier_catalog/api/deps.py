@@ -39,6 +39,12 @@ StockServiceDep = Annotated[StockService, use_case(StockService)]
 PricingServiceDep = Annotated[PricingService, use_case(PricingService)]
 ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]
 WishlistServiceDep = Annotated[WishlistService, use_case(WishlistService)]
+# For routes that only read: no transaction around them (`Database.read_only`).
+CategoryReaderDep = Annotated[CategoryService, use_case(CategoryService, read_only=True)]
+ProductReaderDep = Annotated[ProductService, use_case(ProductService, read_only=True)]
+PricingReaderDep = Annotated[PricingService, use_case(PricingService, read_only=True)]
+ReviewReaderDep = Annotated[ReviewService, use_case(ReviewService, read_only=True)]
+WishlistReaderDep = Annotated[WishlistService, use_case(WishlistService, read_only=True)]
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
 NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown, inactive or malformed id or slug)"}}

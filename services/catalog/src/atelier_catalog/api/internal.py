@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from atelier_catalog.api.deps import NOT_FOUND, ProductServiceDep
+from atelier_catalog.api.deps import NOT_FOUND, ProductReaderDep
 from atelier_catalog.schemas import ProductLookup
 from atelier_common.auth import require_service
 from atelier_common.contracts.catalog import ProductSnapshot, ProductSnapshots
@@ -14,11 +14,11 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 
 
 @router.get("/products/{product_ref}", response_model=ProductSnapshot, responses=NOT_FOUND)
-async def get_internal_product(product_ref: str, products: ProductServiceDep) -> ProductSnapshot:
+async def get_internal_product(product_ref: str, products: ProductReaderDep) -> ProductSnapshot:
     return await products.get_for_service(product_ref)
 
 
 @router.post("/products/lookup", response_model=ProductSnapshots)
-async def lookup_products(data: ProductLookup, products: ProductServiceDep) -> ProductSnapshots:
+async def lookup_products(data: ProductLookup, products: ProductReaderDep) -> ProductSnapshots:
     """Products by id and/or SKU, active or not; unknown ones are simply absent."""
     return ProductSnapshots(results=await products.lookup(data))

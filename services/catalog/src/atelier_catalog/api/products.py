@@ -14,6 +14,7 @@ from atelier_catalog.api.deps import (
     STAFF_ONLY,
     ImageServiceDep,
     ProductQueryDep,
+    ProductReaderDep,
     ProductServiceDep,
     StockServiceDep,
     VariantServiceDep,
@@ -44,7 +45,7 @@ STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 @public.get("/products", response_model=Page[ProductRead])
 async def list_products(request: Request, query: ProductQueryDep, page: PageParamsDep, visibility: VisibilityDep,
-                        products: ProductServiceDep, response: Response) -> dict[str, Any]:
+                        products: ProductReaderDep, response: Response) -> dict[str, Any]:
     count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
@@ -52,7 +53,7 @@ async def list_products(request: Request, query: ProductQueryDep, page: PagePara
 
 
 @public.get("/products/{product_ref}", response_model=ProductRead, responses=NOT_FOUND)
-async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductServiceDep) -> dict[str, Any]:
+async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductReaderDep) -> dict[str, Any]:
     return await products.get(product_ref, visibility)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from atelier_catalog.api.cache import CachedRoute
-from atelier_catalog.api.deps import NOT_FOUND, ReviewServiceDep, WishlistServiceDep
+from atelier_catalog.api.deps import NOT_FOUND, ReviewReaderDep, ReviewServiceDep, WishlistReaderDep, WishlistServiceDep
 from atelier_catalog.models import Review
 from atelier_catalog.schemas import ReviewCreate, ReviewRead, WishlistItemRead, WishlistToggleRead
 from atelier_catalog.service.reviews import ADDED, REMOVED
@@ -22,7 +22,7 @@ USER: ErrorResponses = {401: {"description": "Authentication required"}, **NOT_F
 
 @public.get("/products/{product_ref}/reviews", response_model=Page[ReviewRead], responses=NOT_FOUND)
 async def list_reviews(request: Request, product_ref: str, page: PageParamsDep,
-                       reviews: ReviewServiceDep) -> dict[str, Any]:
+                       reviews: ReviewReaderDep) -> dict[str, Any]:
     count, results = await reviews.list(product_ref, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, list(results))
 
@@ -46,7 +46,7 @@ async def toggle_wishlist(product_ref: str, user: UserPrincipal, wishlists: Wish
 
 @router.get("/wishlist", response_model=Page[WishlistItemRead], responses=USER)
 async def list_wishlist(request: Request, page: PageParamsDep, user: UserPrincipal,
-                        wishlists: WishlistServiceDep) -> dict[str, Any]:
+                        wishlists: WishlistReaderDep) -> dict[str, Any]:
     count, rows = await wishlists.list(user_id=user.owner_id, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, [{"product": product, "added_at": item.created_at}
                                              for item, product in rows])

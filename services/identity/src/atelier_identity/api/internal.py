@@ -7,18 +7,18 @@ import uuid
 from fastapi import APIRouter
 
 from atelier_common.auth import require_service
-from atelier_identity.api.deps import AddressServiceDep, UserServiceDep
+from atelier_identity.api.deps import AddressReaderDep, UserReaderDep
 from atelier_identity.schemas import InternalAddressRead, UserRead
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-async def get_user(user_id: uuid.UUID, users: UserServiceDep) -> UserRead:
+async def get_user(user_id: uuid.UUID, users: UserReaderDep) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
 
 
 @router.get("/addresses/{address_id}", response_model=InternalAddressRead)
-async def get_owned_address(address_id: uuid.UUID, owner_id: uuid.UUID, addresses: AddressServiceDep) -> InternalAddressRead:
+async def get_owned_address(address_id: uuid.UUID, owner_id: uuid.UUID, addresses: AddressReaderDep) -> InternalAddressRead:
     """The address when `owner_id` (a user or anonymous id) owns it; 404 otherwise (orders' snapshots)."""
     return InternalAddressRead.model_validate(await addresses.get_for_owner(address_id, owner_id))

@@ -19,7 +19,8 @@ async def _buyer(principal: AnonPrincipal) -> Buyer:
 
 PlacementServiceDep = Annotated[PlacementService, use_case(PlacementService)]
 StatusServiceDep = Annotated[StatusService, use_case(StatusService)]
-OrderServiceDep = Annotated[OrderService, use_case(OrderService)]
+# OrderService only reads: no transaction around its routes (`Database.read_only`).
+OrderServiceDep = Annotated[OrderService, use_case(OrderService, read_only=True)]
 BuyerDep = Annotated[Buyer, Depends(_buyer)]
 OrderQueryDep = Annotated[OrderQuery, Query()]
 

@@ -1,0 +1,59 @@
+"""The unit of work's two kinds of session and the pool, on PostgreSQL: a reader opens no
+transaction, a reader cannot write, and the pool keeps the connections it opened."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from atelier_common.db import Database, pool_for_roles
+from atelier_common.inbox import InboxMessage
+
+pytestmark = pytest.mark.infra
+
+
+@pytest.fixture
+async def db(postgres_server_url: str):
+    pool_size, overflow = pool_for_roles(["api"])
+    database = Database(f"{postgres_server_url}/postgres".replace("postgresql://", "postgresql+psycopg://", 1),
+                        service="test", pool_size=pool_size, max_overflow=overflow)
+    yield database
+    await database.dispose()
+
+
+async def test_a_reader_runs_each_statement_on_its_own(db: Database) -> None:
+    # txid_current() assigns a transaction id: one per transaction, so two in a row tell.
+    query = text("SELECT txid_current()")
+    async with db.read_only() as session:
+        first, second = [(await session.execute(query)).scalar_one() for _ in range(2)]
+    assert first != second
+    async with db.transaction() as session:
+        first, second = [(await session.execute(query)).scalar_one() for _ in range(2)]
+    assert first == second
+
+
+async def test_a_reader_that_writes_fails_loudly(db: Database) -> None:
+    with pytest.raises(RuntimeError, match="read-only"):
+        async with db.read_only() as session:
+            session.add(InboxMessage(event_id=uuid.uuid4(), consumer="test", event_type="x",
+                                     processed_at=datetime.now(UTC)))
+
+
+async def test_the_pool_keeps_the_connections_it_opened(db: Database) -> None:
+    pool_size, _ = pool_for_roles(["api"])
+    gate = asyncio.Barrier(pool_size)
+
+    async def backend() -> int:
+        async with db.transaction() as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await gate.wait()  # every connection of the pool in use at once
+            return int(pid)
+
+    first = set(await asyncio.gather(*(backend() for _ in range(pool_size))))
+    second = set(await asyncio.gather(*(backend() for _ in range(pool_size))))
+    # An overflow connection would have been closed on its return and a new one opened for it.
+    assert len(first) == pool_size and second == first
