@@ -9,11 +9,11 @@ write to the cart row, which takes SQLite's database write lock until the commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy import select as sa_select
@@ -35,6 +35,9 @@ def _is_sqlite(session: AsyncSession) -> bool:
 
 def _insert(session: AsyncSession) -> Any:
     return sqlite_insert if _is_sqlite(session) else pg_insert
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -128,28 +131,40 @@ class CartRepository:
         return list((await self.session.exec(stmt)).all())
 
     async def lock_for_owner(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> Cart:
-        """The owner's cart, created if missing, locked until the transaction ends.
+        """The owner's cart, created if missing, locked until the transaction ends."""
+
+        async def lock() -> Cart | None:
+            carts = await self.lock_for_owners([owner_id])
+            return carts[0] if carts else None
+
+        return await self._created_and_locked(lock, owner_id, currency, anonymous)
+
+    async def lock_with_lines(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> LockedCart:
+        """`lock_for_owner`, then the lines with their products' kinds, as plain rows (the add path)."""
+
+        async def lock() -> LockedCart | None:
+            if _is_sqlite(self.session):
+                await self.session.execute(update(Cart).where(col(Cart.owner_id) == owner_id)
+                                           .values(updated_at=utcnow()))
+            cart = (await self.session.execute(_LOCK_CART, {"owner": owner_id})).first()
+            if cart is None:
+                return None
+            rows = (await self.session.execute(_LINES, {"cart": cart.id})).mappings()
+            return LockedCart(id=cart.id, currency=cart.currency, lines=[CartLine(**row) for row in rows])
+
+        return await self._created_and_locked(lock, owner_id, currency, anonymous)
+
+    async def _created_and_locked(self, lock: Callable[[], Awaitable[T | None]], owner_id: uuid.UUID,
+                                  currency: str, anonymous: bool) -> T:
+        """`lock()` the owner's cart, creating it first when it is missing.
 
         A merge may hand the cart to a user between the insert and the lock (the locked read
         then finds no row for this owner): the owner simply gets a new cart, so try again.
         """
         for _ in range(5):
             # Most owners have a cart already: lock it first, create it only when it is missing.
-            if carts := await self.lock_for_owners([owner_id]):
-                return carts[0]
-            await self.ensure(owner_id, currency, anonymous=anonymous)
-        raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
-
-    async def lock_with_lines(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> LockedCart:
-        """`lock_for_owner`, then the lines with their products' kinds, as plain rows (the add path)."""
-        for _ in range(5):
-            if _is_sqlite(self.session):
-                await self.session.execute(update(Cart).where(col(Cart.owner_id) == owner_id)
-                                           .values(updated_at=utcnow()))
-            cart = (await self.session.execute(_LOCK_CART, {"owner": owner_id})).first()
-            if cart is not None:
-                rows = (await self.session.execute(_LINES, {"cart": cart.id})).mappings()
-                return LockedCart(id=cart.id, currency=cart.currency, lines=[CartLine(**row) for row in rows])
+            if (locked := await lock()) is not None:
+                return locked
             await self.ensure(owner_id, currency, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
