@@ -7,14 +7,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 import atelier_cart
 from atelier_common import outbox
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
+from atelier_common.events.envelope import Envelope
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.inbox import EventContext, InboxMessage, subscribe_all
+from atelier_common.inbox import EventContext, Filtered, InboxMessage, subscribe_all
 from atelier_common.outbox import OutboxRelay
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
@@ -74,6 +76,56 @@ class TestOutboxRelay:
         assert await relay.flush() == 1
 
 
+    async def test_batch_is_published_oldest_first_and_unmarked_if_the_publish_fails(self, db: Database) -> None:
+        class FlakyBus(InMemoryBus):
+            fail = True
+
+            async def publish(self, envelopes):
+                if self.fail:
+                    self.fail = False
+                    raise ConnectionError("broker down")
+                await super().publish(envelopes)
+
+        users = [uuid.uuid4() for _ in range(5)]
+        for user in users:  # one transaction each: five distinct occurred_at, in this order
+            async with db.transaction() as session:
+                await outbox.add(session, UserDeleted(user_id=user))
+        bus = FlakyBus()
+        relay = OutboxRelay(db, bus, batch=3)
+        with pytest.raises(ConnectionError):
+            await relay.flush()
+        assert [await relay.flush() for _ in range(3)] == [3, 2, 0]
+        assert [e.data["user_id"] for e in bus.published] == [str(u) for u in users]
+
+    async def test_a_process_without_its_own_relay_notifies_the_listeners(self, db: Database) -> None:
+        statements: list[str] = []
+        event.listen(db.engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: statements.append(statement))
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        db.session_info["relay_in_process"] = True  # as ServiceRuntime sets it with the relay role
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        notified = [s for s in statements if s.startswith("NOTIFY")]
+        # Once per transaction, and only from the process whose relay could not be woken in-process.
+        assert notified == ([] if db.is_sqlite else ["NOTIFY atelier_outbox"])
+
+    async def test_a_commit_in_a_process_without_a_relay_notifies_the_listeners(self, db: Database) -> None:
+        if db.is_sqlite:
+            pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite runs embedded, its relay woken in-process")
+        import psycopg
+
+        async with await psycopg.AsyncConnection.connect(db.url.replace("postgresql+psycopg://", "postgresql://"),
+                                                         autocommit=True) as listener:
+            await listener.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")  # as OutboxRelay._listen does
+            async with db.transaction() as session:
+                await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+            async with asyncio.timeout(60):
+                notification = await anext(listener.notifies())
+        assert notification.channel == outbox.NOTIFY_CHANNEL
+
+
 class TestInbox:
     async def test_redelivered_event_has_one_effect(self, db: Database) -> None:
         bus = InMemoryBus()
@@ -97,6 +149,35 @@ class TestInbox:
         async with db.read_only() as session:
             rows = (await session.exec(select(InboxMessage))).all()
             assert [(r.event_id, r.consumer) for r in rows] == [(envelope.id, "cart")]
+
+    async def test_an_event_the_rule_does_not_want_costs_no_transaction(self, db: Database) -> None:
+        bus = InMemoryBus()
+        effects: list[uuid.UUID] = []
+        wanted = uuid.uuid4()
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            effects.append(event.user_id)
+
+        subscribe_all(bus, db, "cart", {UserDeleted: Filtered(on_user_deleted, wants=lambda e, _: e.user_id == wanted)},
+                      context=None)
+        await bus.start()
+        opened = db.transaction
+        transactions: list[None] = []
+
+        def counted():
+            transactions.append(None)
+            return opened()
+
+        db.transaction = counted
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=user), producer="identity")
+                           for user in (uuid.uuid4(), wanted)])
+        await bus.drain()
+        await bus.stop()
+        assert effects == [wanted]
+        async with db.read_only() as session:
+            rows = (await session.exec(select(InboxMessage))).all()
+        assert [r.event_type for r in rows] == ["identity.user_deleted"]  # the wanted one only
+        assert len(transactions) == 1  # the wanted event's; none for the other
 
     async def test_failing_handler_is_retried_then_dead_lettered(self, db: Database) -> None:
         bus = InMemoryBus(max_retries=2, retry_delay=0.001)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, DateTime, Index, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -49,7 +49,32 @@ class EventContext(Generic[C]):
     envelope: Envelope
 
 
+# Built once per dialect: every delivery only binds its values.
+_CLAIM = {
+    dialect: insert(InboxMessage).values(
+        event_id=bindparam("event_id"), consumer=bindparam("consumer"), event_type=bindparam("event_type"),
+        processed_at=bindparam("processed_at"),
+    ).on_conflict_do_nothing().returning(col(InboxMessage.event_id))
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
 EventHandler = Callable[[Any, EventContext[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """A handler that acts on some events of its type only. `wants(event, context)` is the service's
+    own rule (pure: the same answer for every delivery of an event); an event it does not want is
+    acknowledged without a transaction or an inbox row, so the deliveries a consumer would only
+    record cost it no database work (identity hears every status change, mails about a few)."""
+
+    handler: EventHandler
+    wants: Callable[[Any, Any], bool]
+
+    async def __call__(self, event: Any, ctx: EventContext[Any]) -> None:
+        await self.handler(event, ctx)
+
+
 Subscriptions = Mapping[type[IntegrationEvent], EventHandler]
 
 
@@ -58,12 +83,9 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
     """Apply `handler` unless this consumer already did; return whether it ran."""
     async with db.transaction() as session:
         session.info["service"] = consumer
-        insert = sqlite_insert if db.is_sqlite else pg_insert
-        stmt = insert(InboxMessage).values(
-            event_id=envelope.id, consumer=consumer, event_type=envelope.type,
-            processed_at=datetime.now(UTC),
-        ).on_conflict_do_nothing().returning(col(InboxMessage.event_id))
-        claimed = (await session.execute(stmt)).scalar_one_or_none()
+        claimed = (await session.execute(_CLAIM["sqlite" if db.is_sqlite else "postgresql"], {
+            "event_id": envelope.id, "consumer": consumer, "event_type": envelope.type,
+            "processed_at": datetime.now(UTC)})).scalar_one_or_none()
         if claimed is None:
             return False
         await handler(event, EventContext(session=session, context=context, envelope=envelope))
@@ -96,6 +118,9 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
             raise LookupError(f"{consumer} cannot read {envelope.type} v{envelope.version}")
         cls, handler = entry
         event = envelope.parse(cls)
+        if isinstance(handler, Filtered) and not handler.wants(event, context):
+            metrics.EVENTS_IGNORED.labels(consumer, envelope.type).inc()
+            return
         if recorded:
             if not await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context)):
                 metrics.EVENTS_DUPLICATE.labels(consumer, envelope.type).inc()

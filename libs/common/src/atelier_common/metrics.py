@@ -29,6 +29,8 @@ EVENTS_HANDLED = Counter("atelier_events_handled", "Event deliveries handled, by
                          ["consumer", "type", "outcome"])
 EVENTS_DUPLICATE = Counter("atelier_events_duplicate", "Redelivered events the inbox skipped",
                            ["consumer", "type"])
+EVENTS_IGNORED = Counter("atelier_events_ignored", "Deliveries a consumer's rule says it does not act on",
+                         ["consumer", "type"])
 EVENTS_RETRIED = Counter("atelier_events_retried", "Failed deliveries sent to the retry queue", ["consumer"])
 EVENTS_DEAD_LETTERED = Counter("atelier_events_dead_lettered", "Deliveries sent to the dead-letter queue",
                                ["consumer"])

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import JSON, Column, DateTime, Index, func, text
+from sqlalchemy import JSON, Column, DateTime, Index, bindparam, func, insert, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,10 +49,24 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     attempts: int = 0
 
-    def to_envelope(self) -> Envelope:
-        return Envelope(id=self.id, type=self.type, version=self.version, producer=self.producer,
-                        occurred_at=self.occurred_at, correlation_id=self.correlation_id,
-                        traceparent=self.traceparent, data=self.data)
+
+
+# Built once: every outbox write and every relay pass runs these with new parameters only.
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)
+_NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
+_UNSENT = (select(_TABLE.c.id).where(_TABLE.c.sent_at.is_(None))
+           .order_by(_TABLE.c.occurred_at).limit(bindparam("batch")))
+_ENVELOPE_COLUMNS = ("id", "type", "version", "producer", "occurred_at", "correlation_id", "traceparent", "data")
+# Claimed and marked in one statement; the transaction stays open while the batch is published,
+# so a failed publish rolls the marks back and the rows are published again.
+_CLAIM = {
+    locking: (update(_TABLE).where(_TABLE.c.id.in_((_UNSENT.with_for_update(skip_locked=True) if locking
+                                                   else _UNSENT).scalar_subquery()))
+              .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1)
+              .returning(*(_TABLE.c[name] for name in _ENVELOPE_COLUMNS)))
+    for locking in (True, False)
+}
 
 
 async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id: str | None = None) -> uuid.UUID:
@@ -66,14 +80,16 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
     env = Envelope.wrap(event, producer=session.info.get("service", "unknown"),
                         correlation_id=correlation_id or current_request_id(),
                         traceparent=carrier.get("traceparent"))
-    session.add(OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
-                              occurred_at=env.occurred_at, correlation_id=env.correlation_id,
-                              traceparent=env.traceparent, data=env.data))
+    await session.execute(_INSERT, {"id": env.id, "type": env.type, "version": env.version, "producer": env.producer,
+                                    "occurred_at": env.occurred_at, "correlation_id": env.correlation_id,
+                                    "traceparent": env.traceparent, "data": env.data, "attempts": 0})
     if not session.info.get("outbox_written"):
         session.info["outbox_written"] = True
-        if session.bind is not None and session.bind.dialect.name == "postgresql":
-            # Delivered at commit to relays running in other processes.
-            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        # Delivered at commit to relays listening in other processes. A process that runs its own
+        # relay wakes it after the commit (`Database.on_commit`) and saves the round trip.
+        if (not session.info.get("relay_in_process") and session.bind is not None
+                and session.bind.dialect.name == "postgresql"):
+            await session.execute(_NOTIFY)
     return env.id
 
 
@@ -143,18 +159,12 @@ class OutboxRelay:
     async def flush(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
         async with self._lock, self.db.transaction() as session:
-            stmt = (select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
-                    .order_by(col(OutboxMessage.occurred_at)).limit(self.batch))
-            if not self.db.is_sqlite:
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = list((await session.exec(stmt)).all())
+            claim = _CLAIM[not self.db.is_sqlite]
+            rows = (await session.execute(claim, {"batch": self.batch, "now": _now()})).all()
             if not rows:
                 return 0
-            await self.bus.publish([row.to_envelope() for row in rows])
-            now = _now()
-            for row in rows:
-                row.sent_at = now
-                row.attempts += 1
+            # RETURNING keeps no order: publish oldest first, as they were written.
+            await self.bus.publish([Envelope(**row._mapping) for row in sorted(rows, key=lambda row: row.occurred_at)])
             return len(rows)
 
     async def backlog(self) -> tuple[int, float]:

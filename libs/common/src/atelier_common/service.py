@@ -129,6 +129,7 @@ class Runtime:
             self.context = self
         if "relay" in self.roles:
             self.db.on_commit(self.relay.wake)
+            self.db.session_info["relay_in_process"] = True  # outbox.add: no NOTIFY needed
             if isinstance(self.bus, DrainableBus):
                 self.bus.add_drain_source(self.relay.flush)
         if "api" in self.roles:

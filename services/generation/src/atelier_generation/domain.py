@@ -9,6 +9,9 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from atelier_common.contracts.catalog import ProductKind
+from atelier_common.contracts.payments import OrderPaid
+
 
 class JobKind(StrEnum):
     IMAGE = "image"
@@ -205,3 +208,12 @@ def illustration_prompt(book_title: str, style: str, kind: ContentType, subject:
     parts = [f"{what} for the children's book \"{book_title}\"", f"style: {style}" if style else "", subject,
              extra or ""]
     return ". ".join(part.strip() for part in parts if part and part.strip())[:1000]
+
+
+# What generation sells through an order: credits, retry packs and a book's print tier.
+PAID_LINE_KINDS = frozenset({ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK, ProductKind.PRINT_TIER})
+
+
+def concerns_generation(event: OrderPaid) -> bool:
+    """Whether a paid order has a line generation acts on; an order of slabs alone has none."""
+    return any(line.kind in PAID_LINE_KINDS for line in event.lines)

@@ -6,7 +6,8 @@ from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.generation import JobRequested
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
-from atelier_common.inbox import EventContext, Subscriptions
+from atelier_common.inbox import EventContext, Filtered, Subscriptions
+from atelier_generation import domain
 from atelier_generation.context import GenerationContext
 from atelier_generation.service import AccountService, CreditService, JobRunner, RetryService
 
@@ -39,7 +40,7 @@ async def on_job_requested(event: JobRequested, ctx: Context) -> None:
 
 
 SUBSCRIPTIONS: Subscriptions = {
-    OrderPaid: on_order_paid,
+    OrderPaid: Filtered(on_order_paid, wants=lambda event, _: domain.concerns_generation(event)),
     ProductChanged: on_product_changed,
     SubscriptionChanged: on_subscription_changed,
     AnonymousClaimed: on_anonymous_claimed,

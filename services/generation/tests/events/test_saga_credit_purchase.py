@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.payments import OrderPaid
+from atelier_common.contracts.payments import OrderLine, OrderPaid
 from atelier_common.events.envelope import IntegrationEvent
-from atelier_generation.models import CreditTransaction, CreditWallet
+from atelier_common.inbox import InboxMessage
+from atelier_generation.models import CreditTransaction, CreditWallet, GenerationOwner
 from atelier_testing import deliver_in_every_order, redelivering
 
 from ..conftest import User, credit_pack_paid
@@ -42,6 +43,20 @@ class TestCreditPurchaseInEveryOrder:
 
         await deliver_in_every_order(scenario, redelivering(api.h, producer="payments"), outcome,
                                      expected=(10, ["purchase"], 0))
+
+
+class TestOrdersOfOtherGoods:
+    async def test_a_paid_order_of_slabs_alone_is_not_looked_at(self, api) -> None:
+        slabs = credit_pack_paid(uuid.uuid4(), 5, anonymous=True)
+        slabs = slabs.model_copy(update={"lines": [OrderLine(product_id=uuid.uuid4(), sku="SLAB-1", kind="physical",
+                                                            quantity=2, unit_price=slabs.lines[0].unit_price)]})
+        await api.h.deliver(slabs, producer="payments")
+        await api.buy_credits(api.user(), 5)  # and the same consumer still acts on a credit pack
+        async with api.runtime.db.read_only() as session:
+            owners = (await session.execute(select(GenerationOwner.owner_id))).scalars().all()
+            inbox = (await session.execute(select(InboxMessage.event_type))).scalars().all()
+        assert slabs.owner_id not in owners  # no owner row locked or made for it
+        assert inbox == ["order.paid"]  # the credit pack's only
 
 
 class TestErasureInEveryOrder:

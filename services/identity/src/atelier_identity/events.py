@@ -5,7 +5,7 @@ from __future__ import annotations
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.inbox import EventContext, Subscriptions
+from atelier_common.inbox import EventContext, Filtered, Subscriptions
 from atelier_identity.context import IdentityContext
 from atelier_identity.service import AutoRegistration, NotificationService
 
@@ -28,7 +28,7 @@ async def on_job_failed(event: JobFailed, ctx: EventContext[IdentityContext]) ->
 
 SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: on_order_paid,
-    OrderStatusChanged: on_order_status_changed,
+    OrderStatusChanged: Filtered(on_order_status_changed, wants=NotificationService.mails_about),
     JobCompleted: on_job_completed,
     JobFailed: on_job_failed,
 }

@@ -6,9 +6,12 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
+
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import BuyerAddress, OrderPaid
+from atelier_common.inbox import InboxMessage
 from atelier_testing import TestKeys
 
 BUYER = "buyer@example.com"
@@ -102,6 +105,9 @@ class TestOrderStatusMail:
         for status in ("processing", "awaiting_payment", "pending"):
             await harness.deliver(_status(status, email="guest@example.com"))
         assert await api.mail_count("guest@example.com") == 0
+        # Not even looked at: acknowledged before any transaction, so no inbox row either.
+        async with api.h.runtime.db.read_only() as session:
+            assert (await session.execute(select(func.count()).select_from(InboxMessage))).scalar_one() == 0
 
     async def test_the_statuses_are_a_setting(self, start_identity) -> None:
         async with start_identity(order_notification_statuses=["processing"]) as api:

@@ -18,9 +18,14 @@ class NotificationService(UseCase[IdentityContext]):
         self.settings = context.settings
         self.mailer = context.mailer
 
+    @staticmethod
+    def mails_about(event: OrderStatusChanged, context: IdentityContext) -> bool:
+        """The statuses customers care about (a setting); the others are not looked at."""
+        return event.new_status in context.settings.order_notification_statuses
+
     async def order_status_changed(self, event: OrderStatusChanged) -> bool:
         """Mail the order's customer for the statuses customers care about; whether a mail was queued."""
-        if event.new_status not in self.settings.order_notification_statuses:
+        if not self.mails_about(event, self.context):
             return False
         user = await UserRepository(self.session).get(event.user_id) if event.user_id else None
         if user is not None and not user.is_active:
