@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import JSON, Column, DateTime, Index, bindparam, func, insert, text, update
+from sqlalchemy import JSON, Column, DateTime, Index, bindparam, func, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,9 +51,8 @@ class OutboxMessage(SQLModel, table=True):
 
 
 
-# Built once: every outbox write and every relay pass runs these with new parameters only.
+# Built once: every relay pass runs these with new parameters only.
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_TABLE)
 _NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
 _UNSENT = (select(_TABLE.c.id).where(_TABLE.c.sent_at.is_(None))
            .order_by(_TABLE.c.occurred_at).limit(bindparam("batch")))
@@ -80,16 +79,19 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
     env = Envelope.wrap(event, producer=session.info.get("service", "unknown"),
                         correlation_id=correlation_id or current_request_id(),
                         traceparent=carrier.get("traceparent"))
-    await session.execute(_INSERT, {"id": env.id, "type": env.type, "version": env.version, "producer": env.producer,
-                                    "occurred_at": env.occurred_at, "correlation_id": env.correlation_id,
-                                    "traceparent": env.traceparent, "data": env.data, "attempts": 0})
+    # Inserted with the transaction's other rows at its next flush: the events of one transaction
+    # go in one INSERT.
+    session.add(OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
+                              occurred_at=env.occurred_at, correlation_id=env.correlation_id,
+                              traceparent=env.traceparent, data=env.data))
     if not session.info.get("outbox_written"):
         session.info["outbox_written"] = True
         # Delivered at commit to relays listening in other processes. A process that runs its own
         # relay wakes it after the commit (`Database.on_commit`) and saves the round trip.
         if (not session.info.get("relay_in_process") and session.bind is not None
                 and session.bind.dialect.name == "postgresql"):
-            await session.execute(_NOTIFY)
+            with session.no_autoflush:  # not a flush of the row just added, alone
+                await session.execute(_NOTIFY)
     return env.id
 
 

@@ -16,12 +16,13 @@ of the user later; there is one such row per claim or erasure, not per request.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, func, text
+from sqlalchemy import Index, bindparam, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -68,21 +69,28 @@ async def lock_owner(session: AsyncSession, table: type[OwnerRow], owner_id: uui
     """Upsert the owner's row and hold its lock until commit (a concurrent holder is waited for);
     record `claimed_by` (the first claim stays) and `erased`. The row after the change."""
     now = now or utcnow()
-    columns = table.__table__.c  # type: ignore[attr-defined]  # SQLModel does not type __table__
-    changes: dict[str, Any] = {"updated_at": now}
-    if claimed_by is not None:
-        changes["claimed_by"] = func.coalesce(columns.claimed_by, claimed_by)
-    if erased:
-        changes["erased_at"] = func.coalesce(columns.erased_at, now)
     bind = session.bind
-    insert = pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(table)
-            .values(owner_id=owner_id, claimed_by=claimed_by, erased_at=now if erased else None, created_at=now,
-                    updated_at=now)
-            .on_conflict_do_update(index_elements=["owner_id"], set_=changes)
-            .returning(col(table.claimed_by), col(table.erased_at)))
-    row = (await session.execute(stmt)).one()
+    stmt = _upsert(table, "postgresql" if bind is not None and bind.dialect.name == "postgresql" else "sqlite",
+                   claimed_by is not None, erased)
+    row = (await session.execute(stmt, {"owner_id": owner_id, "claimed_by": claimed_by,
+                                        "erased_at": now if erased else None, "created": now, "updated": now})).one()
     return OwnerState(claimed_by=row[0], erased_at=row[1])
+
+
+@functools.cache
+def _upsert(table: type[OwnerRow], dialect: str, claims: bool, erases: bool) -> Any:
+    """The upsert of `lock_owner`, built once per table and kind of change (events only bind values)."""
+    columns = table.__table__.c  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(
+        owner_id=bindparam("owner_id"), claimed_by=bindparam("claimed_by"), erased_at=bindparam("erased_at"),
+        created_at=bindparam("created"), updated_at=bindparam("updated"))
+    changes: dict[str, Any] = {"updated_at": stmt.excluded.updated_at}
+    if claims:
+        changes["claimed_by"] = func.coalesce(columns.claimed_by, stmt.excluded.claimed_by)
+    if erases:
+        changes["erased_at"] = func.coalesce(columns.erased_at, stmt.excluded.erased_at)
+    return (stmt.on_conflict_do_update(index_elements=["owner_id"], set_=changes)
+            .returning(col(table.claimed_by), col(table.erased_at)))
 
 
 async def buyer_of(session: AsyncSession, table: type[OwnerRow], owner_id: uuid.UUID, *,
