@@ -134,6 +134,22 @@ _SETTLE = (update(_PAYMENT)
                    provider_charge_id=bindparam("charge_id"), provider_intent_id=bindparam("intent_id"),
                    pays_order=bindparam("pays"))
            .returning(*_PAYMENT.c))
+# PostgreSQL: the success, its local checkout session completed and its ledger entry in one
+# statement; the WITH parts read the UPDATE's RETURNING, so they write only if the payment moved.
+# The count of refunds kept for the payment runs after the lock too (they are kept under it).
+_SETTLED = _SETTLE.cte("settled")
+_COMPLETE_CHECKOUT = (update(_CHECKOUT)
+                      .where(_CHECKOUT.c.id == _SETTLED.c.provider_session_id, _CHECKOUT.c.status == "open")
+                      .values(status="complete").cte("completed_checkout"))
+_RECORD_ENTRY = (insert(_LEDGER)
+                 .from_select([c.name for c in _LEDGER.c],
+                              sa_select(*[bindparam(f"entry_{c.name}", type_=c.type) for c in _LEDGER.c])
+                              .select_from(_SETTLED))
+                 .cte("recorded_entry"))
+_KEPT_REFUNDS = (sa_select(func.count()).select_from(_EARLY).where(_EARLY.c.payment_id == bindparam("payment"))
+                 .scalar_subquery())
+_SETTLE_ALL = (sa_select(_SETTLED, _KEPT_REFUNDS.label("kept_refunds"))
+               .add_cte(_COMPLETE_CHECKOUT).add_cte(_RECORD_ENTRY))
 _ALREADY_PAID = (sa_select(_PAYMENT.c.id)
                  .where(_PAYMENT.c.order_id == bindparam("order"),
                         _PAYMENT.c.pays_order | (_PAYMENT.c.status == PaymentStatus.SUCCEEDED.value))
@@ -152,6 +168,14 @@ _REASSIGN_LEDGER = (update(_LEDGER).where(_LEDGER.c.owner_id == bindparam("anon"
                     .values(owner_id=bindparam("user"), user_id=bindparam("user")))
 # PostgreSQL runs both as one statement (a data-modifying WITH always runs to completion).
 _REASSIGN_BOTH = _REASSIGN_LEDGER.add_cte(_REASSIGN_PAYMENTS.cte("reassigned_payment"))
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A payment moved to `succeeded`; `kept_refunds`: refunds reported before may be waiting."""
+
+    payment: PaymentRow
+    kept_refunds: bool
 
 
 @dataclass(frozen=True)
@@ -240,13 +264,33 @@ class PaymentRepository:
         return [PaymentRow(**row) for row in result.mappings()]
 
     async def settle(self, payment: PaymentRow, allowed_from: Iterable[PaymentStatus], *, now: datetime,
-                     charge_id: str | None, intent_id: str | None, pays_order: bool) -> PaymentRow | None:
-        """Guarded UPDATE to `succeeded` with the provider's ids; the row after it, None if it did not move."""
-        result = await self.session.execute(_SETTLE, {
-            "payment": payment.id, "allowed": [s.value for s in allowed_from], "new_status": PaymentStatus.SUCCEEDED.value,
-            "now": now, "charge_id": charge_id, "intent_id": intent_id, "pays": pays_order})
-        row = result.mappings().first()
-        return PaymentRow(**row) if row is not None else None
+                     charge_id: str | None, intent_id: str | None, pays_order: bool,
+                     entry: Mapping[str, Any]) -> Settled | None:
+        """Guarded UPDATE to `succeeded` with the provider's ids and, if it moved, its local checkout
+        session completed and the ledger `entry` (`LedgerEntry`'s columns) written. None: it did not move.
+
+        The caller holds the order's payments locked. One statement on PostgreSQL, three on SQLite.
+        """
+        params = {"payment": payment.id, "allowed": [s.value for s in allowed_from],
+                  "new_status": PaymentStatus.SUCCEEDED.value, "now": now, "charge_id": charge_id,
+                  "intent_id": intent_id, "pays": pays_order}
+        if _is_postgres(self.session):
+            params.update({f"entry_{name}": value for name, value in entry.items()})
+            found = (await self.session.execute(_SETTLE_ALL, params)).mappings().first()
+            if found is None:
+                return None
+            values = dict(found)
+            kept = values.pop("kept_refunds") > 0
+            return Settled(PaymentRow(**values), kept_refunds=kept)
+        row = (await self.session.execute(_SETTLE, params)).mappings().first()
+        if row is None:
+            return None
+        settled = PaymentRow(**row)
+        if settled.provider_session_id:
+            await self.session.execute(_CLOSE_CHECKOUT, {"checkout": settled.provider_session_id,
+                                                         "new_status": "complete"})
+        await self.session.execute(_INSERT_LEDGER, dict(entry))
+        return Settled(settled, kept_refunds=True)  # not counted: look
 
     async def get_fresh(self, payment_id: uuid.UUID) -> Payment | None:
         """The ORM object, re-read (the rare paths that refund work on it)."""

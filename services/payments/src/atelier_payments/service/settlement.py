@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -70,31 +71,32 @@ class Settlement:
                                for p in order_payments)
         # The order was cancelled, or another payment paid it: this money is not wanted.
         wanted = not (was_canceled or settled_by_other)
-        settled = await self.payments.settle(
-            current, REACHABLE_FROM[S.SUCCEEDED], now=utcnow(),
-            charge_id=charge_id if charge_id and not current.provider_charge_id else current.provider_charge_id,
-            intent_id=intent_id if intent_id and not current.provider_intent_id else current.provider_intent_id,
-            pays_order=current.pays_order or wanted)
-        if settled is None:
+        charge = charge_id if charge_id and not current.provider_charge_id else current.provider_charge_id
+        intent = intent_id if intent_id and not current.provider_intent_id else current.provider_intent_id
+        # The entry is written with the change (one statement on PostgreSQL): from the row as it will be.
+        entry = self._entry(replace(current, provider_charge_id=charge, provider_intent_id=intent), LedgerKind.PAYMENT,
+                            current.amount,
+                            f"Payment for order {current.order_snapshot.get('order_number') or current.order_id}")
+        moved = await self.payments.settle(current, REACHABLE_FROM[S.SUCCEEDED], now=utcnow(), charge_id=charge,
+                                           intent_id=intent, pays_order=current.pays_order or wanted, entry=entry)
+        if moved is None:
             return False
+        settled = moved.payment
         sync_payment(payment, settled)
-        if settled.provider_session_id:
-            await self.checkouts.close(settled.provider_session_id, "complete")
-        entries = [self._entry(settled, LedgerKind.PAYMENT, settled.amount,
-                               f"Payment for order {settled.order_snapshot.get('order_number') or settled.order_id}")]
         if not wanted:
-            await self.ledger.insert(entries)
             log.warning("payment %s of order %s is not needed; refunding it", settled.id, settled.order_id)
             refunded = await self._orm(payment)
             await self._apply_early_refunds(refunded)  # what the provider already gave back is not asked twice
             await self.refund(refunded)
             return True
+        entries: list[dict[str, Any]] = []
         for grant in domain.credit_grants(domain.snapshot_lines(settled.order_snapshot)):
             entries.append({**_NO_MONEY, "id": uuid.uuid4(), "owner_id": settled.owner_id, "user_id": settled.user_id,
                             "kind": LedgerKind.CREDIT_PURCHASE.value, "credits": grant.credits,
                             "payment_id": settled.id, "order_id": settled.order_id, "reference_id": grant.sku,
                             "description": f"Purchased {grant.credits} credits ({grant.sku})", "created_at": utcnow()})
-        await self.ledger.insert(entries)
+        if entries:
+            await self.ledger.insert(entries)
         await outbox.add(self.session, OrderPaid(
             order_id=settled.order_id, order_number=settled.order_snapshot.get("order_number"),
             owner_id=settled.owner_id, user_id=settled.user_id,
@@ -102,7 +104,7 @@ class Settlement:
             amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
             lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot)))
         await self.session.flush()
-        if early := await self.refunds.take_early(settled.id):
+        if moved.kept_refunds and (early := await self.refunds.take_early(settled.id)):
             await self._apply_early_refunds(await self._orm(payment), early)
         return True
 
