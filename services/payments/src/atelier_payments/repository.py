@@ -155,6 +155,11 @@ _ALREADY_PAID = (sa_select(_PAYMENT.c.id)
                         _PAYMENT.c.pays_order | (_PAYMENT.c.status == PaymentStatus.SUCCEEDED.value))
                  .limit(1))
 _INSERT_PAYMENT = insert(_PAYMENT)
+# PostgreSQL: a new payment and its local checkout session in one statement.
+_INSERT_PAYMENT_AND_CHECKOUT = (
+    insert(_CHECKOUT).values({c.name: bindparam(f"checkout_{c.name}", type_=c.type) for c in _CHECKOUT.c})
+    .add_cte(insert(_PAYMENT).values({c.name: bindparam(f"payment_{c.name}", type_=c.type) for c in _PAYMENT.c})
+             .cte("inserted_payment")))
 _INSERT_LEDGER = insert(_LEDGER)
 _INSERT_CHECKOUT = insert(_CHECKOUT)
 _CHECKOUT_BY_ID = sa_select(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"))
@@ -300,9 +305,19 @@ class PaymentRepository:
         """Whether a payment of the order succeeded or paid it."""
         return (await self.session.execute(_ALREADY_PAID, {"order": order_id})).first() is not None
 
-    async def insert(self, payment: Payment) -> None:
-        """Write a new payment whose values are all known (one INSERT, no ORM flush)."""
-        await self.session.execute(_INSERT_PAYMENT, {name: getattr(payment, name) for name in _PAYMENT_FIELDS})
+    async def insert(self, payment: Payment, checkout: CheckoutRow | None = None) -> None:
+        """Write a new payment whose values are all known (no ORM flush), and its local `checkout`
+        session if any: one statement on PostgreSQL."""
+        values = {name: getattr(payment, name) for name in _PAYMENT_FIELDS}
+        if checkout is None:
+            await self.session.execute(_INSERT_PAYMENT, values)
+        elif _is_postgres(self.session):
+            await self.session.execute(_INSERT_PAYMENT_AND_CHECKOUT, {
+                **{f"payment_{name}": value for name, value in values.items()},
+                **{f"checkout_{name}": value for name, value in checkout.__dict__.items()}})
+        else:
+            await self.session.execute(_INSERT_PAYMENT, values)
+            await self.session.execute(_INSERT_CHECKOUT, checkout.__dict__)
 
     async def newest_open(self, order_id: uuid.UUID, provider: str) -> Payment | None:
         stmt = (select(Payment)
@@ -459,9 +474,6 @@ class CheckoutSessionRepository:
 
     def add(self, checkout: CheckoutSession) -> None:
         self.session.add(checkout)
-
-    async def insert(self, checkout: CheckoutRow) -> None:
-        await self.session.execute(_INSERT_CHECKOUT, checkout.__dict__)
 
     async def close(self, session_id: str, status: str) -> None:
         await self.session.execute(_CLOSE_CHECKOUT, {"checkout": session_id, "new_status": status})

@@ -20,7 +20,7 @@ from atelier_payments.domain import sign_simple_webhook
 
 RELAY = ("SELECT outbox.", "UPDATE outbox SET sent_at")
 # PostgreSQL, SQLite (no data-modifying WITH; NOTIFY only on PostgreSQL).
-MOST = {"checkout": (5, 5), "webhook": (5, 7), "replay": (1, 1), "pay": (1, 1), "claim": (2, 3)}
+MOST = {"checkout": (4, 5), "webhook": (5, 7), "replay": (1, 1), "pay": (1, 1), "claim": (2, 3)}
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from atelier_payments.errors import (
 )
 from atelier_payments.models import Payment, utcnow
 from atelier_payments.providers import ChargeRequest, PaymentProvider
-from atelier_payments.repository import CheckoutRow, CheckoutSessionRepository, PaymentRepository
+from atelier_payments.repository import CheckoutRow, PaymentRepository
 from atelier_payments.service.settlement import Settlement
 
 S = PaymentStatus
@@ -57,7 +57,6 @@ class PaymentService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
-        self.checkouts = CheckoutSessionRepository(session)
         self.settlement = Settlement(session, context.providers)
 
     async def start_intent(self, principal: Principal, order_id: uuid.UUID) -> StartedIntent:
@@ -115,17 +114,17 @@ class PaymentService(UseCase[PaymentsContext]):
         payment = self._new_payment(order, provider, PaymentKind.CHECKOUT)
         checkout = await provider.create_checkout(self._charge(payment), success_url=success_url,
                                                   cancel_url=cancel_url)
-        # Written once the provider answered, with its ids: one INSERT where an INSERT and an
-        # UPDATE were (the provider call is inside the transaction either way; a failure rolls back).
+        # Written once the provider answered, with its ids: one INSERT where an INSERT and an UPDATE
+        # were (the provider call is inside the transaction either way; a failure rolls back).
         payment.provider_session_id = checkout.id
         payment.provider_intent_id = checkout.intent_id
         payment.status = S.REQUIRES_PAYMENT
-        await self.payments.insert(payment)
+        page = None
         if checkout.hosted_here and checkout.expires_at is not None:
-            await self.checkouts.insert(CheckoutRow(
-                id=checkout.id, payment_id=payment.id, order_id=order.id, amount=payment.amount,
-                currency=payment.currency, success_url=success_url, cancel_url=cancel_url, status="open",
-                expires_at=checkout.expires_at, created_at=utcnow()))
+            page = CheckoutRow(id=checkout.id, payment_id=payment.id, order_id=order.id, amount=payment.amount,
+                                  currency=payment.currency, success_url=success_url, cancel_url=cancel_url,
+                                  status="open", expires_at=checkout.expires_at, created_at=utcnow())
+        await self.payments.insert(payment, page)
         return StartedCheckout(payment=payment, session_id=checkout.id, url=checkout.url)
 
     async def confirm(self, principal: Principal, order_id: uuid.UUID, intent_id: str) -> Confirmed:
