@@ -7,13 +7,17 @@ another owner's payment or entry is simply not found.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -39,6 +43,163 @@ def _insert(session: AsyncSession) -> Any:
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+@dataclass
+class PaymentRow:
+    """A payment read as a plain row (the settling path builds no ORM object); same attribute
+    names as `Payment`, so the rules read either."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+    anon_id: uuid.UUID | None
+    provider: str
+    kind: str
+    provider_intent_id: str | None
+    provider_session_id: str | None
+    provider_charge_id: str | None
+    provider_refund_id: str | None
+    amount: Decimal
+    currency: str
+    status: str
+    failure_reason: str | None
+    pays_order: bool
+    order_snapshot: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class CheckoutRow:
+    """A local checkout session as a plain row (the Pay action only reads it)."""
+
+    id: str
+    payment_id: uuid.UUID
+    order_id: uuid.UUID
+    amount: Decimal
+    currency: str
+    success_url: str
+    cancel_url: str
+    status: str
+    expires_at: datetime
+    created_at: datetime
+
+
+_PAYMENT_FIELDS = tuple(f.name for f in fields(PaymentRow))
+
+
+def sync_payment(target: Payment | PaymentRow, row: PaymentRow) -> None:
+    """Give `target` the values of `row`, read after its lock or update. An ORM object gets them
+    as loaded values (not changes), so no flush writes them back."""
+    if target is row:
+        return
+    put = set_committed_value if isinstance(target, Payment) else setattr
+    for name in _PAYMENT_FIELDS:
+        put(target, name, getattr(row, name))
+
+
+# The statements of the busiest paths (settling a payment, starting a checkout, a claim), built
+# once with bound parameters: building a statement and its cache key, then ORM objects from the
+# rows, cost more CPU than PostgreSQL spent running them.
+_PAYMENT = Payment.__table__  # type: ignore[attr-defined]
+_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
+_CHECKOUT = CheckoutSession.__table__  # type: ignore[attr-defined]
+_EARLY = EarlyRefund.__table__  # type: ignore[attr-defined]
+
+
+def _lock_order_of(column: Any) -> Any:
+    """Every payment of the order of the payment whose `column` is `:value`, locked in id order.
+
+    The order id is found by a subquery (it never changes), and the rows the lock returns are
+    the payment rows themselves, so a row changed by a transaction we waited for is read as
+    committed (no joined row of an older snapshot). SQLite ignores FOR UPDATE (its writers are
+    serial). LIMIT 1: a charge id is not unique, the first payment found decides (as before).
+    """
+    order_of = (sa_select(_PAYMENT.c.order_id)
+                .where(_PAYMENT.c.provider == bindparam("provider"), column == bindparam("value"))
+                .limit(1).scalar_subquery())
+    return sa_select(_PAYMENT).where(_PAYMENT.c.order_id == order_of).order_by(_PAYMENT.c.id).with_for_update()
+
+
+_LOCK_ORDER_BY = {name: _lock_order_of(_PAYMENT.c[name])
+                  for name in ("provider_session_id", "provider_intent_id", "provider_charge_id")}
+_LOCK_ORDER = (sa_select(_PAYMENT).where(_PAYMENT.c.order_id == bindparam("order"))
+               .order_by(_PAYMENT.c.id).with_for_update())
+# Success in one guarded UPDATE: status, the provider's ids and whether it pays the order.
+_SETTLE = (update(_PAYMENT)
+           .where(_PAYMENT.c.id == bindparam("payment"), _PAYMENT.c.status.in_(bindparam("allowed", expanding=True)))
+           .values(status=bindparam("new_status"), updated_at=bindparam("now"),
+                   provider_charge_id=bindparam("charge_id"), provider_intent_id=bindparam("intent_id"),
+                   pays_order=bindparam("pays"))
+           .returning(*_PAYMENT.c))
+# PostgreSQL: the success, its local checkout session completed and its ledger entry in one
+# statement; the WITH parts read the UPDATE's RETURNING, so they write only if the payment moved.
+# The count of refunds kept for the payment runs after the lock too (they are kept under it).
+_SETTLED = _SETTLE.cte("settled")
+_COMPLETE_CHECKOUT = (update(_CHECKOUT)
+                      .where(_CHECKOUT.c.id == _SETTLED.c.provider_session_id, _CHECKOUT.c.status == "open")
+                      .values(status="complete").cte("completed_checkout"))
+_RECORD_ENTRY = (insert(_LEDGER)
+                 .from_select([c.name for c in _LEDGER.c],
+                              sa_select(*[bindparam(f"entry_{c.name}", type_=c.type) for c in _LEDGER.c])
+                              .select_from(_SETTLED))
+                 .cte("recorded_entry"))
+_KEPT_REFUNDS = (sa_select(func.count()).select_from(_EARLY).where(_EARLY.c.payment_id == bindparam("payment"))
+                 .scalar_subquery())
+_SETTLE_ALL = (sa_select(_SETTLED, _KEPT_REFUNDS.label("kept_refunds"))
+               .add_cte(_COMPLETE_CHECKOUT).add_cte(_RECORD_ENTRY))
+_ALREADY_PAID = (sa_select(_PAYMENT.c.id)
+                 .where(_PAYMENT.c.order_id == bindparam("order"),
+                        _PAYMENT.c.pays_order | (_PAYMENT.c.status == PaymentStatus.SUCCEEDED.value))
+                 .limit(1))
+_INSERT_PAYMENT = insert(_PAYMENT)
+# PostgreSQL: a new payment and its local checkout session in one statement.
+_INSERT_PAYMENT_AND_CHECKOUT = (
+    insert(_CHECKOUT).values({c.name: bindparam(f"checkout_{c.name}", type_=c.type) for c in _CHECKOUT.c})
+    .add_cte(insert(_PAYMENT).values({c.name: bindparam(f"payment_{c.name}", type_=c.type) for c in _PAYMENT.c})
+             .cte("inserted_payment")))
+_INSERT_LEDGER = insert(_LEDGER)
+_INSERT_CHECKOUT = insert(_CHECKOUT)
+_CHECKOUT_BY_ID = sa_select(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"))
+_CLOSE_CHECKOUT = (update(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"), _CHECKOUT.c.status == "open")
+                   .values(status=bindparam("new_status")))
+_TAKE_EARLY = (delete(_EARLY).where(_EARLY.c.payment_id == bindparam("payment"))
+               .returning(*_EARLY.c))
+_REASSIGN_PAYMENTS = (update(_PAYMENT).where(_PAYMENT.c.owner_id == bindparam("anon"))
+                      .values(owner_id=bindparam("user"), user_id=bindparam("user"), updated_at=bindparam("now")))
+_REASSIGN_LEDGER = (update(_LEDGER).where(_LEDGER.c.owner_id == bindparam("anon"))
+                    .values(owner_id=bindparam("user"), user_id=bindparam("user")))
+# PostgreSQL runs both as one statement (a data-modifying WITH always runs to completion).
+_REASSIGN_BOTH = _REASSIGN_LEDGER.add_cte(_REASSIGN_PAYMENTS.cte("reassigned_payment"))
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A payment moved to `succeeded`; `kept_refunds`: refunds reported before may be waiting."""
+
+    payment: PaymentRow
+    kept_refunds: bool
+
+
+@dataclass(frozen=True)
+class EarlyRow:
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    provider_refund_id: str | None
+    amount: Decimal | None
+    created_at: datetime
+
+
+async def reassign_owner(session: AsyncSession, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """The payments and ledger entries of an anonymous owner become the user's."""
+    params = {"anon": anon_id, "user": user_id, "now": utcnow()}
+    if _is_postgres(session):
+        await session.execute(_REASSIGN_BOTH, params)
+    else:
+        await session.execute(_REASSIGN_PAYMENTS, params)
+        await session.execute(_REASSIGN_LEDGER, params)
 
 
 class PaymentRepository:
@@ -86,6 +247,78 @@ class PaymentRepository:
                     return found
         return None
 
+    async def lock_for_event(self, provider: str, *, intent_id: str | None = None, session_id: str | None = None,
+                             charge_id: str | None = None,
+                             transaction_id: str | None = None) -> tuple[PaymentRow, list[PaymentRow]] | None:
+        """`find_for_event` and `lock_rows_for_order` in one statement: the payment, and every
+        payment of its order locked, as rows (the payment among them)."""
+        for name, value in (("provider_session_id", session_id or transaction_id),
+                            ("provider_intent_id", intent_id or transaction_id),
+                            ("provider_charge_id", charge_id)):
+            if value:
+                result = await self.session.execute(_LOCK_ORDER_BY[name], {"provider": provider, "value": value})
+                rows = [PaymentRow(**row) for row in result.mappings()]
+                found = next((r for r in rows if r.provider == provider and getattr(r, name) == value), None)
+                if found is not None:
+                    return found, rows
+        return None
+
+    async def lock_rows_for_order(self, order_id: uuid.UUID) -> list[PaymentRow]:
+        """`lock_for_order` as plain rows: read after the lock, so they are the committed values."""
+        result = await self.session.execute(_LOCK_ORDER, {"order": order_id})
+        return [PaymentRow(**row) for row in result.mappings()]
+
+    async def settle(self, payment: PaymentRow, allowed_from: Iterable[PaymentStatus], *, now: datetime,
+                     charge_id: str | None, intent_id: str | None, pays_order: bool,
+                     entry: Mapping[str, Any]) -> Settled | None:
+        """Guarded UPDATE to `succeeded` with the provider's ids and, if it moved, its local checkout
+        session completed and the ledger `entry` (`LedgerEntry`'s columns) written. None: it did not move.
+
+        The caller holds the order's payments locked. One statement on PostgreSQL, three on SQLite.
+        """
+        params = {"payment": payment.id, "allowed": [s.value for s in allowed_from],
+                  "new_status": PaymentStatus.SUCCEEDED.value, "now": now, "charge_id": charge_id,
+                  "intent_id": intent_id, "pays": pays_order}
+        if _is_postgres(self.session):
+            params.update({f"entry_{name}": value for name, value in entry.items()})
+            found = (await self.session.execute(_SETTLE_ALL, params)).mappings().first()
+            if found is None:
+                return None
+            values = dict(found)
+            kept = values.pop("kept_refunds") > 0
+            return Settled(PaymentRow(**values), kept_refunds=kept)
+        row = (await self.session.execute(_SETTLE, params)).mappings().first()
+        if row is None:
+            return None
+        settled = PaymentRow(**row)
+        if settled.provider_session_id:
+            await self.session.execute(_CLOSE_CHECKOUT, {"checkout": settled.provider_session_id,
+                                                         "new_status": "complete"})
+        await self.session.execute(_INSERT_LEDGER, dict(entry))
+        return Settled(settled, kept_refunds=True)  # not counted: look
+
+    async def get_fresh(self, payment_id: uuid.UUID) -> Payment | None:
+        """The ORM object, re-read (the rare paths that refund work on it)."""
+        return await self.session.get(Payment, payment_id, populate_existing=True)
+
+    async def already_paid(self, order_id: uuid.UUID) -> bool:
+        """Whether a payment of the order succeeded or paid it."""
+        return (await self.session.execute(_ALREADY_PAID, {"order": order_id})).first() is not None
+
+    async def insert(self, payment: Payment, checkout: CheckoutRow | None = None) -> None:
+        """Write a new payment whose values are all known (no ORM flush), and its local `checkout`
+        session if any: one statement on PostgreSQL."""
+        values = {name: getattr(payment, name) for name in _PAYMENT_FIELDS}
+        if checkout is None:
+            await self.session.execute(_INSERT_PAYMENT, values)
+        elif _is_postgres(self.session):
+            await self.session.execute(_INSERT_PAYMENT_AND_CHECKOUT, {
+                **{f"payment_{name}": value for name, value in values.items()},
+                **{f"checkout_{name}": value for name, value in checkout.__dict__.items()}})
+        else:
+            await self.session.execute(_INSERT_PAYMENT, values)
+            await self.session.execute(_INSERT_CHECKOUT, checkout.__dict__)
+
     async def newest_open(self, order_id: uuid.UUID, provider: str) -> Payment | None:
         stmt = (select(Payment)
                 .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
@@ -123,10 +356,6 @@ class PaymentRepository:
             setattr(payment, name, value)
         payment.updated_at = utcnow()
         await self.session.flush()
-
-    async def reassign_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        await self.session.execute(update(Payment).where(col(Payment.owner_id) == anon_id)
-                                   .values(owner_id=user_id, user_id=user_id, updated_at=utcnow()))
 
     async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Payment]:
         stmt = select(Payment).where((col(Payment.user_id) == user_id) | (col(Payment.owner_id) == user_id))
@@ -167,9 +396,9 @@ class LedgerRepository:
     def add(self, entry: LedgerEntry) -> None:
         self.session.add(entry)
 
-    async def reassign_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        await self.session.execute(update(LedgerEntry).where(col(LedgerEntry.owner_id) == anon_id)
-                                   .values(owner_id=user_id, user_id=user_id))
+    async def insert(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Write entries given as column values (`LedgerEntry`'s), in one statement."""
+        await self.session.execute(_INSERT_LEDGER, list(entries))
 
     async def anonymise(self, user_id: uuid.UUID, tombstone: uuid.UUID) -> None:
         await self.session.execute(update(LedgerEntry)
@@ -210,15 +439,10 @@ class RefundRepository:
                 .on_conflict_do_nothing())
         await self.session.execute(stmt)
 
-    async def take_early(self, payment_id: uuid.UUID) -> Sequence[EarlyRefund]:
-        """The refunds kept for a payment, oldest first, removed as they are read."""
-        stmt = select(EarlyRefund).where(col(EarlyRefund.payment_id) == payment_id).order_by(
-            col(EarlyRefund.created_at), col(EarlyRefund.id))
-        rows = (await self.session.exec(stmt)).all()
-        for row in rows:
-            await self.session.delete(row)
-        await self.session.flush()
-        return rows
+    async def take_early(self, payment_id: uuid.UUID) -> list[EarlyRow]:
+        """The refunds kept for a payment, oldest first, removed as they are read (one DELETE)."""
+        result = await self.session.execute(_TAKE_EARLY, {"payment": payment_id})
+        return sorted((EarlyRow(**row) for row in result.mappings()), key=lambda r: (r.created_at, r.id))
 
     async def pending_of(self, payment_id: uuid.UUID) -> Sequence[Refund]:
         stmt = (select(Refund).where(col(Refund.payment_id) == payment_id, col(Refund.status) == RefundStatus.PENDING)
@@ -244,14 +468,15 @@ class CheckoutSessionRepository:
     async def get(self, session_id: str) -> CheckoutSession | None:
         return await self.session.get(CheckoutSession, session_id)
 
+    async def get_row(self, session_id: str) -> CheckoutRow | None:
+        row = (await self.session.execute(_CHECKOUT_BY_ID, {"checkout": session_id})).mappings().first()
+        return CheckoutRow(**row) if row is not None else None
+
     def add(self, checkout: CheckoutSession) -> None:
         self.session.add(checkout)
 
     async def close(self, session_id: str, status: str) -> None:
-        await self.session.execute(update(CheckoutSession)
-                                   .where(col(CheckoutSession.id) == session_id,
-                                          col(CheckoutSession.status) == "open")
-                                   .values(status=status))
+        await self.session.execute(_CLOSE_CHECKOUT, {"checkout": session_id, "new_status": status})
 
 
 class SubscriptionRepository:

@@ -12,7 +12,7 @@ from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import LedgerKind
 from atelier_payments.models import LedgerEntry
-from atelier_payments.repository import LedgerRepository, PaymentRepository
+from atelier_payments.repository import LedgerRepository, PaymentRepository, reassign_owner
 
 
 class LedgerService(UseCase[PaymentsContext]):
@@ -35,8 +35,7 @@ class LedgerService(UseCase[PaymentsContext]):
 
     async def claim_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """What an anonymous customer paid becomes the user's (anon_id stays on the payment)."""
-        await self.payments.reassign_owner(anon_id, user_id)
-        await self.ledger.reassign_owner(anon_id, user_id)
+        await reassign_owner(self.session, anon_id, user_id)
 
     async def anonymise_user(self, user_id: uuid.UUID) -> None:
         """Payments and entries are accounting records and stay; the person leaves them: the

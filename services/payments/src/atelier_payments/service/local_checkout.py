@@ -20,7 +20,7 @@ from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import CheckoutSessionClosed, CheckoutSessionNotFound, PaymentProviderError
 from atelier_payments.models import CheckoutSession, Payment
-from atelier_payments.repository import CheckoutSessionRepository, PaymentRepository
+from atelier_payments.repository import CheckoutRow, CheckoutSessionRepository, PaymentRepository
 
 log = logging.getLogger("atelier.payments.local")
 CHECKOUT_SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
@@ -35,7 +35,7 @@ class CheckoutPage:
 
 @dataclass(frozen=True)
 class PaidCheckout:
-    checkout: CheckoutSession
+    checkout: CheckoutRow
     redirect_url: str
 
 
@@ -70,7 +70,7 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
             await self._send_webhook(checkout)
         return PaidCheckout(checkout=checkout, redirect_url=_redirect(checkout.success_url, checkout.id))
 
-    async def _send_webhook(self, checkout: CheckoutSession) -> None:
+    async def _send_webhook(self, checkout: CheckoutRow) -> None:
         # The session id is the event id: paying twice (a double click) is one event.
         body = json.dumps({"order_id": str(checkout.order_id), "status": "paid", "transaction_id": checkout.id,
                            "event_id": f"local_{checkout.id}"}).encode()
@@ -84,9 +84,9 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
             log.warning("local webhook answered %s: %s", response.status_code, response.text[:300])
             raise PaymentProviderError("The payment could not be reported")
 
-    async def _load_briefly(self, session_id: str) -> CheckoutSession:
+    async def _load_briefly(self, session_id: str) -> CheckoutRow:
         async with self.context.db.read_only() as session:
-            checkout = await CheckoutSessionRepository(session).get(session_id)
+            checkout = await CheckoutSessionRepository(session).get_row(session_id)
         if checkout is None:
             raise CheckoutSessionNotFound()
         return checkout
@@ -98,9 +98,9 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
         return checkout
 
     @staticmethod
-    def _is_open(checkout: CheckoutSession) -> bool:
+    def _is_open(checkout: CheckoutSession | CheckoutRow) -> bool:
         return checkout.status == "open" and checkout.expires_at > datetime.now(UTC)
 
     @staticmethod
-    def _status(checkout: CheckoutSession) -> str:
+    def _status(checkout: CheckoutSession | CheckoutRow) -> str:
         return "expired" if checkout.status == "open" else checkout.status

@@ -24,9 +24,9 @@ from atelier_payments.errors import (
     PaymentNotCompleted,
     PaymentNotFound,
 )
-from atelier_payments.models import CheckoutSession, Payment
+from atelier_payments.models import Payment, utcnow
 from atelier_payments.providers import ChargeRequest, PaymentProvider
-from atelier_payments.repository import CheckoutSessionRepository, PaymentRepository
+from atelier_payments.repository import CheckoutRow, PaymentRepository
 from atelier_payments.service.settlement import Settlement
 
 S = PaymentStatus
@@ -57,7 +57,6 @@ class PaymentService(UseCase[PaymentsContext]):
     def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
         super().__init__(session, context)
         self.payments = PaymentRepository(session)
-        self.checkouts = CheckoutSessionRepository(session)
         self.settlement = Settlement(session, context.providers)
 
     async def start_intent(self, principal: Principal, order_id: uuid.UUID) -> StartedIntent:
@@ -113,18 +112,19 @@ class PaymentService(UseCase[PaymentsContext]):
     async def _checkout(self, order: OrderView, *, success_url: str, cancel_url: str) -> StartedCheckout:
         provider = self.context.providers.default
         payment = self._new_payment(order, provider, PaymentKind.CHECKOUT)
-        self.session.add(payment)
-        await self.session.flush()
         checkout = await provider.create_checkout(self._charge(payment), success_url=success_url,
                                                   cancel_url=cancel_url)
-        await self.payments.update_ids(payment, provider_session_id=checkout.id, provider_intent_id=checkout.intent_id,
-                                       status=S.REQUIRES_PAYMENT)
+        # Written once the provider answered, with its ids: one INSERT where an INSERT and an UPDATE
+        # were (the provider call is inside the transaction either way; a failure rolls back).
+        payment.provider_session_id = checkout.id
+        payment.provider_intent_id = checkout.intent_id
+        payment.status = S.REQUIRES_PAYMENT
+        page = None
         if checkout.hosted_here and checkout.expires_at is not None:
-            self.checkouts.add(CheckoutSession(id=checkout.id, payment_id=payment.id, order_id=order.id,
-                                               amount=payment.amount, currency=payment.currency,
-                                               success_url=success_url, cancel_url=cancel_url,
-                                               expires_at=checkout.expires_at))
-            await self.session.flush()
+            page = CheckoutRow(id=checkout.id, payment_id=payment.id, order_id=order.id, amount=payment.amount,
+                                  currency=payment.currency, success_url=success_url, cancel_url=cancel_url,
+                                  status="open", expires_at=checkout.expires_at, created_at=utcnow())
+        await self.payments.insert(payment, page)
         return StartedCheckout(payment=payment, session_id=checkout.id, url=checkout.url)
 
     async def confirm(self, principal: Principal, order_id: uuid.UUID, intent_id: str) -> Confirmed:
@@ -151,7 +151,7 @@ class PaymentService(UseCase[PaymentsContext]):
             raise OrderNotFound()
         if not order.is_payable:
             raise OrderNotPayable(details={"status": order.status})
-        if any(p.pays_order or p.status == S.SUCCEEDED for p in await self.payments.list_for_order(order.id)):
+        if await self.payments.already_paid(order.id):
             raise OrderAlreadyPaid(details={"status": "paid"})
         return order
 

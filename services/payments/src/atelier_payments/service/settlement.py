@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,19 +22,23 @@ from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentR
 from atelier_payments import domain
 from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
-from atelier_payments.models import LedgerEntry, Payment, Refund
+from atelier_payments.models import LedgerEntry, Payment, Refund, utcnow
 from atelier_payments.providers import PaymentProvider, Providers
 from atelier_payments.repository import (
     CheckoutSessionRepository,
+    EarlyRow,
     LedgerRepository,
     PaymentRepository,
+    PaymentRow,
     RefundRepository,
+    sync_payment,
 )
 
 log = logging.getLogger("atelier.payments.settlement")
 S = PaymentStatus
 # Refunds that count against what a payment may still give back.
 RESERVED = frozenset({RefundStatus.PENDING, RefundStatus.SUCCEEDED})
+_NO_MONEY = {"amount": None, "currency": None}
 
 
 class Settlement:
@@ -49,44 +56,63 @@ class Settlement:
             raise PaymentProviderError(f"The {payment.provider} provider is not configured")
         return provider
 
-    async def succeed(self, payment: Payment, *, charge_id: str | None = None, intent_id: str | None = None) -> bool:
-        """The provider confirmed the money. Return whether this call changed anything."""
-        order_payments = await self.payments.lock_for_order(payment.order_id)
-        was_canceled = payment.status == S.CANCELED
-        values: dict[str, str] = {}
-        if charge_id and not payment.provider_charge_id:
-            values["provider_charge_id"] = charge_id
-        if intent_id and not payment.provider_intent_id:
-            values["provider_intent_id"] = intent_id
-        if not await self.payments.transition(payment, S.SUCCEEDED, REACHABLE_FROM[S.SUCCEEDED], **values):
-            return False
-        if payment.provider_session_id:
-            await self.checkouts.close(payment.provider_session_id, "complete")
-        self._record(payment, LedgerKind.PAYMENT, payment.amount,
-                     f"Payment for order {payment.order_snapshot.get('order_number') or payment.order_id}")
-        settled_by_other = any(p.id != payment.id and (p.pays_order or p.status in (S.SUCCEEDED, S.REFUNDED))
+    async def succeed(self, payment: Payment | PaymentRow, *, charge_id: str | None = None,
+                      intent_id: str | None = None, locked: Sequence[PaymentRow] | None = None) -> bool:
+        """The provider confirmed the money. Return whether this call changed anything.
+
+        `locked`: the order's payments, already locked by the caller (`lock_for_event`). The rows
+        read under the lock decide, and `payment` is given their values (and those after the change).
+        """
+        order_payments = locked if locked is not None else await self.payments.lock_rows_for_order(payment.order_id)
+        current = next(p for p in order_payments if p.id == payment.id)
+        sync_payment(payment, current)
+        was_canceled = current.status == S.CANCELED
+        settled_by_other = any(p.id != current.id and (p.pays_order or p.status in (S.SUCCEEDED, S.REFUNDED))
                                for p in order_payments)
-        if was_canceled or settled_by_other:
-            # The order was cancelled, or another payment paid it: this money is not wanted.
-            log.warning("payment %s of order %s is not needed; refunding it", payment.id, payment.order_id)
-            await self._apply_early_refunds(payment)  # what the provider already gave back is not asked twice
-            await self.refund(payment)
+        # The order was cancelled, or another payment paid it: this money is not wanted.
+        wanted = not (was_canceled or settled_by_other)
+        charge = charge_id if charge_id and not current.provider_charge_id else current.provider_charge_id
+        intent = intent_id if intent_id and not current.provider_intent_id else current.provider_intent_id
+        # The entry is written with the change (one statement on PostgreSQL): from the row as it will be.
+        entry = self._entry(replace(current, provider_charge_id=charge, provider_intent_id=intent), LedgerKind.PAYMENT,
+                            current.amount,
+                            f"Payment for order {current.order_snapshot.get('order_number') or current.order_id}")
+        moved = await self.payments.settle(current, REACHABLE_FROM[S.SUCCEEDED], now=utcnow(), charge_id=charge,
+                                           intent_id=intent, pays_order=current.pays_order or wanted, entry=entry)
+        if moved is None:
+            return False
+        settled = moved.payment
+        sync_payment(payment, settled)
+        if not wanted:
+            log.warning("payment %s of order %s is not needed; refunding it", settled.id, settled.order_id)
+            refunded = await self._orm(payment)
+            await self._apply_early_refunds(refunded)  # what the provider already gave back is not asked twice
+            await self.refund(refunded)
             return True
-        await self.payments.update_ids(payment, pays_order=True)
-        for grant in domain.credit_grants(domain.snapshot_lines(payment.order_snapshot)):
-            self.ledger.add(LedgerEntry(owner_id=payment.owner_id, user_id=payment.user_id,
-                                        kind=LedgerKind.CREDIT_PURCHASE, credits=grant.credits,
-                                        payment_id=payment.id, order_id=payment.order_id, reference_id=grant.sku,
-                                        description=f"Purchased {grant.credits} credits ({grant.sku})"))
+        entries: list[dict[str, Any]] = []
+        for grant in domain.credit_grants(domain.snapshot_lines(settled.order_snapshot)):
+            entries.append({**_NO_MONEY, "id": uuid.uuid4(), "owner_id": settled.owner_id, "user_id": settled.user_id,
+                            "kind": LedgerKind.CREDIT_PURCHASE.value, "credits": grant.credits,
+                            "payment_id": settled.id, "order_id": settled.order_id, "reference_id": grant.sku,
+                            "description": f"Purchased {grant.credits} credits ({grant.sku})", "created_at": utcnow()})
+        if entries:
+            await self.ledger.insert(entries)
         await outbox.add(self.session, OrderPaid(
-            order_id=payment.order_id, order_number=payment.order_snapshot.get("order_number"),
-            owner_id=payment.owner_id, user_id=payment.user_id,
-            anon_id=payment.anon_id if payment.user_id is None else None,
-            amount=payment.amount, currency=payment.currency, payment_id=payment.id, provider=payment.provider,
-            lines=domain.snapshot_lines(payment.order_snapshot), buyer=domain.snapshot_buyer(payment.order_snapshot)))
+            order_id=settled.order_id, order_number=settled.order_snapshot.get("order_number"),
+            owner_id=settled.owner_id, user_id=settled.user_id,
+            anon_id=settled.anon_id if settled.user_id is None else None,
+            amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
+            lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot)))
         await self.session.flush()
-        await self._apply_early_refunds(payment)
+        if moved.kept_refunds and (early := await self.refunds.take_early(settled.id)):
+            await self._apply_early_refunds(await self._orm(payment), early)
         return True
+
+    async def _orm(self, payment: Payment | PaymentRow) -> Payment:
+        """The ORM object of a payment, re-read, for the rare paths (refunds) that work on it."""
+        orm = await self.payments.get_fresh(payment.id)
+        assert orm is not None
+        return orm
 
     async def fail(self, payment: Payment, reason: str | None) -> bool:
         if not await self.payments.transition(payment, S.FAILED, REACHABLE_FROM[S.FAILED],
@@ -221,10 +247,10 @@ class Settlement:
         await self.refunds.keep_early(payment.id, provider_refund_id, amount)
         return True
 
-    async def _apply_early_refunds(self, payment: Payment) -> None:
-        """The payment just succeeded: the refunds reported before, in the order they came, as
-        if they came now (ledger, `payment.refunded` after `order.paid`)."""
-        for early in await self.refunds.take_early(payment.id):
+    async def _apply_early_refunds(self, payment: Payment, taken: Sequence[EarlyRow] | None = None) -> None:
+        """The payment just succeeded: the refunds reported before (`taken`, else read now), in the
+        order they came, as if they came now (ledger, `payment.refunded` after `order.paid`)."""
+        for early in taken if taken is not None else await self.refunds.take_early(payment.id):
             if early.amount is None:
                 await self.refunded(payment, refund_id=early.provider_refund_id)
             else:
@@ -247,7 +273,13 @@ class Settlement:
         return refund
 
     def _record(self, payment: Payment, kind: LedgerKind, amount: Decimal, description: str) -> None:
+        self.ledger.add(LedgerEntry(**self._entry(payment, kind, amount, description)))
+
+    @staticmethod
+    def _entry(payment: Payment | PaymentRow, kind: LedgerKind, amount: Decimal, description: str) -> dict[str, Any]:
+        """A money entry of `payment`, as the columns of `LedgerEntry`."""
         reference = payment.provider_intent_id or payment.provider_session_id or payment.provider_charge_id
-        self.ledger.add(LedgerEntry(owner_id=payment.owner_id, user_id=payment.user_id, kind=kind, amount=amount,
-                                    currency=payment.currency, payment_id=payment.id, order_id=payment.order_id,
-                                    reference_id=reference, description=description))
+        return {"id": uuid.uuid4(), "owner_id": payment.owner_id, "user_id": payment.user_id, "kind": kind.value,
+                "amount": amount, "currency": payment.currency, "credits": None, "payment_id": payment.id,
+                "order_id": payment.order_id, "reference_id": reference, "description": description,
+                "created_at": utcnow()}
