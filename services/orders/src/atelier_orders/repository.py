@@ -142,11 +142,12 @@ def _details_statement(owned: bool) -> Any:
     parts = []
     for part, table in enumerate((_ORDER, _ITEM, _HISTORY)):
         columns: list[Any] = [literal_column(str(part)).label("part"), sort_keys[table.name].label("sort_key")]
-        for other in (_ORDER, _ITEM, _HISTORY):
-            # Typed NULLs: PostgreSQL matches the parts' column types pairwise (NULL and NULL would
-            # make text), and the first part's types decide how SQLAlchemy reads every row.
-            columns += [(c if other is table else cast(null(), c.type)).label(f"{other.name}__{c.name}")
-                        for c in other.c]
+        # Rows are read by position; short labels and bare NULLs after the first part keep the SQL
+        # under psycopg's 4 kB limit for caching its parsing. The first part's NULLs are typed:
+        # PostgreSQL matches the parts pairwise (NULL with NULL would make text), and its types
+        # decide how SQLAlchemy reads every row.
+        columns += [(c if other is table else cast(null(), c.type) if part == 0 else null()).label(f"c{i}")
+                    for i, (other, c) in enumerate((t, c) for t in (_ORDER, _ITEM, _HISTORY) for c in t.c)]
         parts.append(sa_select(*columns).select_from(table).where(wheres[table.name]))
     compound = union_all(*parts)
     return compound.order_by(compound.selected_columns.part, compound.selected_columns.sort_key)
