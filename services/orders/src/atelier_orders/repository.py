@@ -181,9 +181,28 @@ _SAVE_STATUS_AND_HISTORY = insert(_HISTORY).from_select(
         ("actor_id", "actor_id"), ("touched", "created_at"))))).add_cte(_SAVED, nest_here=True)
 _INSERT_HISTORY_RETURNING = insert(_HISTORY).returning(*_HISTORY.c)
 _INSERT_ITEMS = insert(_ITEM).returning(*_ITEM.c, sort_by_parameter_order=True)
-# ON CONFLICT of the order number only: any other constraint still fails the request.
-_INSERT_ORDER = {dialect: insert_(_ORDER).on_conflict_do_nothing(index_elements=["order_number"])
-                 .returning(*_ORDER.c) for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+# ON CONFLICT of the order number only: any other constraint still fails the request. SQLite's;
+# PostgreSQL's writes the first history entry too (`_placed_statement`).
+_INSERT_ORDER_SQLITE = (sqlite_insert(_ORDER).on_conflict_do_nothing(index_elements=["order_number"])
+                        .returning(*_ORDER.c))
+
+
+def _placed_statement() -> Any:
+    """PostgreSQL: the order and its first history entry in one statement (two data-modifying
+    CTEs), answering both rows; no row when the order number is taken (nothing written then)."""
+    values = {c.name: bindparam(f"o_{c.name}", type_=c.type) for c in _ORDER.c}
+    order = pg_insert(_ORDER).values(values).on_conflict_do_nothing(index_elements=["order_number"]).returning(
+        *_ORDER.c).cte("placed")
+    entry = insert(_HISTORY).from_select(
+        ["order_id", "from_status", "to_status", "note", "actor", "actor_id", "created_at"],
+        sa_select(order.c.id, cast(null(), _HISTORY.c.from_status.type), order.c.status,
+                  bindparam("note", type_=_HISTORY.c.note.type), bindparam("actor", type_=_HISTORY.c.actor.type),
+                  bindparam("actor_id", type_=_HISTORY.c.actor_id.type), order.c.updated_at),
+    ).returning(*_HISTORY.c).cte("first_entry")
+    return sa_select(*order.c, *entry.c).select_from(order).join(entry, entry.c.order_id == order.c.id)
+
+
+_INSERT_ORDER_AND_ENTRY = _placed_statement()
 _MOVE_OWNER = (update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id"))
                .values(owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched")))
 
@@ -252,12 +271,27 @@ class OrderRepository:
                 .options(selectinload(Order.items)))  # type: ignore[arg-type]
         return count, (await self.session.exec(page)).all()
 
-    async def insert_if_number_free(self, values: Mapping[str, Any]) -> OrderDetails | None:
-        """Insert the order `values` name (every column); the row as written, or None, with
-        nothing written, when its order number is already taken (the unique index decides)."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "postgresql"
-        row = (await self.session.execute(_INSERT_ORDER[dialect], values)).first()
-        return OrderDetails(**dict(zip(_ORDER_NAMES, row, strict=True))) if row is not None else None
+    async def insert_if_number_free(self, values: Mapping[str, Any],
+                                    first_entry: Mapping[str, Any]) -> OrderDetails | None:
+        """Insert the order `values` name (every column) with its first history entry (the
+        columns of `first_entry`, which records the order's status at its `updated_at`); the order
+        as written, or None, with nothing written, when its order number is already taken (the
+        unique index decides)."""
+        if self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
+            row = (await self.session.execute(_INSERT_ORDER_SQLITE, values)).first()
+            if row is None:
+                return None
+            order = OrderDetails(**dict(zip(_ORDER_NAMES, row, strict=True)))
+            await self.insert_history(order, first_entry)
+            return order
+        row = (await self.session.execute(_INSERT_ORDER_AND_ENTRY, {
+            **{f"o_{name}": value for name, value in values.items()},
+            "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})).first()
+        if row is None:
+            return None
+        order = OrderDetails(**dict(zip(_ORDER_NAMES, row[:len(_ORDER_NAMES)], strict=True)))
+        order.status_history.append(StatusEntry(**dict(zip(_HISTORY_NAMES, row[len(_ORDER_NAMES):], strict=True))))
+        return order
 
     async def insert_items(self, order: OrderDetails, items: Sequence[Mapping[str, Any]]) -> None:
         """Insert the order's items (one statement) and add them, as written, to `order`."""

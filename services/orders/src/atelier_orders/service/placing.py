@@ -118,23 +118,22 @@ class PlacementService(UseCase[OrdersContext]):
             tax_rate=self.settings.tax_rate, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
             shipping_cost=self.settings.shipping_cost, ships=ships)
 
-        created_at = utcnow()
-        placed_at = utcnow()
+        order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
         # the rows as the database returns them (no reload).
         order = await self._insert_numbered(dict(
-            id=uuid.uuid4(), owner_id=buyer.owner_id, user_id=buyer.user_id,
+            id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id,
             email=domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                        (billing or {}).get("email")),
             status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
             tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
             total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
-            created_at=created_at, updated_at=placed_at))
+            created_at=created_at, updated_at=placed_at), history_entry(
+            order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
+            now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
         await self.orders.insert_items(order, items)
-        await self.orders.insert_history(order, history_entry(order.id, None, order.status, note="Order placed",
-                                                              actor=Actor.CUSTOMER, actor_id=None, now=placed_at))
         # Catalog reserves the stock and cart clears itself (when the order came from it). No
         # autoflush: both outbox rows go in one INSERT at commit.
         with self.session.no_autoflush:
@@ -254,10 +253,11 @@ class PlacementService(UseCase[OrdersContext]):
             raise AddressNotFound(details={"address_id": str(address_id)})
         return domain.address_snapshot(address)
 
-    async def _insert_numbered(self, fields: dict[str, Any]) -> OrderDetails:
+    async def _insert_numbered(self, fields: dict[str, Any], first_entry: dict[str, Any]) -> OrderDetails:
         today = utcnow().date()
         for _ in range(self.settings.order_number_attempts):
-            order = await self.orders.insert_if_number_free({**fields, "order_number": domain.new_order_number(today)})
+            order = await self.orders.insert_if_number_free(
+                {**fields, "order_number": domain.new_order_number(today)}, first_entry)
             if order is not None:
                 return order
         raise OrderNumberExhausted()
