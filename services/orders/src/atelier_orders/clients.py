@@ -53,7 +53,8 @@ def _read(service: str, response: httpx.Response, model: type[BaseModel]) -> Any
         log.error("%s answered %s to orders: %s", service, response.status_code, response.text[:500])
         raise ServiceUnavailable(f"{service} gave an unexpected answer")
     try:
-        return model.model_validate(response.json())
+        # Parsed and validated in one pass by pydantic-core (no intermediate Python dicts).
+        return model.model_validate_json(response.content)
     except (ValidationError, ValueError) as exc:
         log.error("%s answered orders with an unreadable body: %s", service, exc)
         raise ServiceUnavailable(f"{service} gave an unexpected answer") from exc

@@ -1,8 +1,9 @@
 """`_shared.transition`: the one guarded move of an order, whoever asks for it (no database: a
-session that only collects what is added)."""
+session that only collects what is added and the statements it is asked to run)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 import pytest
 
 from atelier_common.outbox import OutboxMessage
+from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition
-from atelier_orders.models import Order, OrderItem, OrderStatusHistory
+from atelier_orders.models import OrderStatusHistory
+from atelier_orders.repository import LockedOrder
 from atelier_orders.service._shared import transition
 
 S = OrderStatus
@@ -23,9 +26,15 @@ class _Session:
         self.info: dict[str, Any] = {"service": "orders"}
         self.bind = None
         self.added: list[Any] = []
+        self.no_autoflush = contextlib.nullcontext()
 
     def add(self, row: Any) -> None:
         self.added.append(row)
+
+    async def execute(self, statement: Any, params: dict[str, Any]) -> None:
+        # A history entry is written as a statement, not added: kept as a row of its table.
+        if getattr(statement, "table", None) is OrderStatusHistory.__table__ and statement.is_insert:  # type: ignore[attr-defined]
+            self.added.append(OrderStatusHistory(**params))
 
     def of(self, kind: type) -> list[Any]:
         return [row for row in self.added if isinstance(row, kind)]
@@ -36,14 +45,11 @@ def _session() -> Any:
     return _Session()
 
 
-def _order(status: OrderStatus, kind: str = "physical") -> Order:
-    order_id = uuid.uuid4()
-    order = Order(id=order_id, order_number="ORD-20261122-ABCDEF", owner_id=uuid.uuid4(), status=status.value,
-                  currency="USD", subtotal=Decimal("10"), tax_amount=Decimal("0"), shipping_cost=Decimal("0"),
-                  discount=Decimal("0"), total_amount=Decimal("10"))
-    order.items = [OrderItem(order_id=order_id, position=1, product_id=uuid.uuid4(), sku="X", name="X", kind=kind,
-                             quantity=1, unit_price=Decimal("10"), line_total=Decimal("10"))]
-    return order
+def _order(status: OrderStatus, kind: str = "physical") -> LockedOrder:
+    return LockedOrder(id=uuid.uuid4(), order_number="ORD-20261122-ABCDEF", owner_id=uuid.uuid4(), user_id=None,
+                       email=None, status=status.value, currency="USD", total_amount=Decimal("10"),
+                       tracking_number=None, paid_at=None, shipped_at=None, delivered_at=None,
+                       ships=domain.requires_shipping([kind]))
 
 
 async def test_a_legal_move_is_applied_recorded_and_announced() -> None:

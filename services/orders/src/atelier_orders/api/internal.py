@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 
 from atelier_common.auth import require_service
 from atelier_orders.api.deps import NOT_FOUND, PLACE_ERRORS, OrderServiceDep, PlacementServiceDep
-from atelier_orders.models import Order
+from atelier_orders.repository import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, InternalOrderRead
 from atelier_orders.service import Buyer
 
@@ -15,11 +15,11 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 
 
 @router.get("/orders/{order_id}", response_model=InternalOrderRead, responses=NOT_FOUND)
-async def get_internal_order(order_id: str, orders: OrderServiceDep) -> Order:
+async def get_internal_order(order_id: str, orders: OrderServiceDep) -> OrderDetails:
     return await orders.get_for_service(order_id)
 
 
 @router.post("/orders", response_model=InternalOrderRead, status_code=status.HTTP_201_CREATED,
              responses=PLACE_ERRORS)
-async def place_internal_order(data: InternalOrderCreate, placement: PlacementServiceDep) -> Order:
+async def place_internal_order(data: InternalOrderCreate, placement: PlacementServiceDep) -> OrderDetails:
     return await placement.place(Buyer(owner_id=data.owner_id, user_id=data.user_id), data)

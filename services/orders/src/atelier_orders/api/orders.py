@@ -20,7 +20,7 @@ from atelier_orders.api.deps import (
     PlacementServiceDep,
     StatusServiceDep,
 )
-from atelier_orders.models import Order
+from atelier_orders.repository import OrderDetails
 from atelier_orders.schemas import OrderCancel, OrderCreate, OrderRead, OrderStatusUpdate, OrderSummaryRead
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -40,17 +40,17 @@ async def list_orders(request: Request, query: OrderQueryDep, page: PageParamsDe
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, responses=NOT_FOUND)
-async def get_order(order_id: str, viewer: AnonPrincipal, orders: OrderServiceDep) -> Order:
+async def get_order(order_id: str, viewer: AnonPrincipal, orders: OrderServiceDep) -> OrderDetails:
     return await orders.get(order_id, viewer)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderRead, responses=CANCEL_ERRORS)
 async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDep,
-                       data: Annotated[OrderCancel | None, Body()] = None) -> Order:
+                       data: Annotated[OrderCancel | None, Body()] = None) -> OrderDetails:
     return await statuses.cancel(order_id, owner_id=buyer.owner_id, reason=data.reason if data else None)
 
 
 @router.post("/orders/{order_id}/status", response_model=OrderRead, responses=STAFF_ERRORS)
 async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: StaffPrincipal,
-                              statuses: StatusServiceDep) -> Order:
+                              statuses: StatusServiceDep) -> OrderDetails:
     return await statuses.set_status(order_id, data, staff_id=staff.user_id)

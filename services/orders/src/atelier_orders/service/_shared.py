@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,8 +14,8 @@ from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
-from atelier_orders.models import Order, OrderStatusHistory, utcnow
-from atelier_orders.repository import OrderRepository
+from atelier_orders.models import utcnow
+from atelier_orders.repository import LockedOrder, OrderDetails, OrderRepository
 
 log = logging.getLogger("atelier.orders.status")
 
@@ -26,31 +28,46 @@ def order_id_of(ref: str | uuid.UUID) -> uuid.UUID:
     return order_id
 
 
-async def reload(orders: OrderRepository, order_id: uuid.UUID) -> Order:
-    """The order with its items and history as they are now in this transaction."""
-    await orders.session.flush()
+async def reload(orders: OrderRepository, order_id: uuid.UUID) -> OrderDetails:
+    """The order with its items and history as they are now in this transaction (status changes
+    write with statements of their own: nothing waits in the session to be flushed first)."""
     order = await orders.get(order_id)
     if order is None:  # pragma: no cover - the caller just wrote it
         raise OrderNotFound()
     return order
 
 
-async def record_status(session: AsyncSession, order: Order, previous: OrderStatus | None, *, note: str,
+async def record_status(session: AsyncSession, order: LockedOrder, previous: OrderStatus | None, *, note: str,
                         actor: Actor, actor_id: uuid.UUID | None = None) -> None:
-    """Write the history entry of `order`'s current status and announce it, in this transaction.
+    """Write `order`'s status columns and the history entry of its current status, and announce
+    it, in this transaction.
 
     `previous` equal to the current status records a note that changed nothing (no event then).
     """
     now = utcnow()
-    order.updated_at = now
-    session.add(OrderStatusHistory(order_id=order.id, from_status=previous, to_status=order.status, note=note,
-                                   actor=actor, actor_id=actor_id, created_at=now))
+    await OrderRepository(session).save_status(order, history_entry(
+        order.id, previous, order.status, note=note, actor=actor, actor_id=actor_id, now=now))
     if previous == order.status:
         return
-    await outbox.add(session, OrderStatusChanged(
-        order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
-        email=order.email, old_status=None if previous is None else str(previous), new_status=str(order.status),
-        note=note, tracking_number=order.tracking_number))
+    await announce_status(session, order, previous, note=note)
+
+
+def history_entry(order_id: uuid.UUID, previous: OrderStatus | None, status: str, *, note: str, actor: Actor,
+                  actor_id: uuid.UUID | None, now: datetime) -> dict[str, Any]:
+    """The columns of an `order_status_history` row."""
+    return {"order_id": order_id, "from_status": None if previous is None else str(previous),
+            "to_status": str(status), "note": note, "actor": str(actor), "actor_id": actor_id, "created_at": now}
+
+
+async def announce_status(session: AsyncSession, order: LockedOrder | OrderDetails, previous: OrderStatus | None, *,
+                          note: str) -> None:
+    # No autoflush: outbox.add's NOTIFY would flush its row on its own; left pending, the rows of
+    # one transaction go in one INSERT at commit.
+    with session.no_autoflush:
+        await outbox.add(session, OrderStatusChanged(
+            order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
+            email=order.email, old_status=None if previous is None else str(previous), new_status=str(order.status),
+            note=note, tracking_number=order.tracking_number))
 
 
 # Who asks for a move by a request (an illegal one is refused with 409); any other actor asks by
@@ -58,7 +75,7 @@ async def record_status(session: AsyncSession, order: Order, previous: OrderStat
 _REQUESTERS = frozenset({Actor.CUSTOMER, Actor.STAFF})
 
 
-async def transition(session: AsyncSession, order: Order, target: OrderStatus, *, note: str, actor: Actor,
+async def transition(session: AsyncSession, order: LockedOrder, target: OrderStatus, *, note: str, actor: Actor,
                      actor_id: uuid.UUID | None = None) -> bool:
     """The one way an order's status changes, whoever asks: checked against `domain.TRANSITIONS`
     (and the kind rules of `domain.transition_problem`), then applied with its timestamps, history
@@ -69,7 +86,7 @@ async def transition(session: AsyncSession, order: Order, target: OrderStatus, *
     status unchanged: the order never moves where the rules forbid.
     """
     current = OrderStatus(order.status)
-    digital_only = domain.is_digital_only(item.kind for item in order.items)
+    digital_only = not order.ships
     by_staff = actor is Actor.STAFF
     problem = domain.transition_problem(current, target, digital_only=digital_only, by_staff=by_staff)
     if problem is not None:
@@ -85,7 +102,7 @@ async def transition(session: AsyncSession, order: Order, target: OrderStatus, *
     return True
 
 
-async def _apply(session: AsyncSession, order: Order, target: OrderStatus, *, note: str, actor: Actor,
+async def _apply(session: AsyncSession, order: LockedOrder, target: OrderStatus, *, note: str, actor: Actor,
                  actor_id: uuid.UUID | None) -> None:
     previous = OrderStatus(order.status)
     now = utcnow()

@@ -39,10 +39,10 @@ from atelier_orders.errors import (
     ProductUnavailable,
     RetryTargetNotFound,
 )
-from atelier_orders.models import Order, OrderItem, utcnow
-from atelier_orders.repository import OrderRepository
+from atelier_orders.models import utcnow
+from atelier_orders.repository import OrderDetails, OrderRepository
 from atelier_orders.schemas import OrderCreate
-from atelier_orders.service._shared import record_status, reload
+from atelier_orders.service._shared import announce_status, history_entry
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class PlacementService(UseCase[OrdersContext]):
         self.settings = context.settings
         self.orders = OrderRepository(session)
 
-    async def place(self, buyer: Buyer, data: OrderCreate) -> Order:
+    async def place(self, buyer: Buyer, data: OrderCreate) -> OrderDetails:
         # The addresses do not depend on the lines: identity is asked while cart and catalog answer.
         # The lines are still judged first, so a refusal names the same problem as before.
         addresses = asyncio.create_task(self._addresses(data, buyer))
@@ -118,23 +118,31 @@ class PlacementService(UseCase[OrdersContext]):
             tax_rate=self.settings.tax_rate, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
             shipping_cost=self.settings.shipping_cost, ships=ships)
 
+        order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
+        # Written once, as it is answered: the order already updated by its first history entry,
+        # the rows as the database returns them (no reload).
         order = await self._insert_numbered(dict(
-            owner_id=buyer.owner_id, user_id=buyer.user_id,
+            id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id,
             email=domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                        (billing or {}).get("email")),
             status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
             tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
             total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
-            from_cart=from_cart))
+            tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
+            created_at=created_at, updated_at=placed_at), history_entry(
+            order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
+            now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
-        self.orders.add(*items)
-        # Catalog reserves the stock and cart clears itself (when the order came from it).
-        await outbox.add(self.session, OrderPlaced(
-            order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
-            lines=[_contract_line(item) for item in items], from_cart=from_cart, currency=currency,
-            total_amount=order.total_amount, email=order.email))
-        await record_status(self.session, order, None, note="Order placed", actor=Actor.CUSTOMER)
-        return await reload(self.orders, order.id)
+        await self.orders.insert_items(order, items)
+        # Catalog reserves the stock and cart clears itself (when the order came from it). No
+        # autoflush: both outbox rows go in one INSERT at commit.
+        with self.session.no_autoflush:
+            await outbox.add(self.session, OrderPlaced(
+                order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
+                lines=[_contract_line(item) for item in items], from_cart=from_cart, currency=currency,
+                total_amount=totals.total_amount, email=order.email))
+        await announce_status(self.session, order, None, note="Order placed")
+        return order
 
     async def _lines(self, buyer: Buyer, data: OrderCreate) -> list[PricedLine]:
         requests = await self._cart_lines(buyer) if data.items is None else [
@@ -245,26 +253,28 @@ class PlacementService(UseCase[OrdersContext]):
             raise AddressNotFound(details={"address_id": str(address_id)})
         return domain.address_snapshot(address)
 
-    async def _insert_numbered(self, fields: dict[str, Any]) -> Order:
+    async def _insert_numbered(self, fields: dict[str, Any], first_entry: dict[str, Any]) -> OrderDetails:
         today = utcnow().date()
         for _ in range(self.settings.order_number_attempts):
-            order = Order(order_number=domain.new_order_number(today), **fields)
-            if await self.orders.insert_if_number_free(order):
+            order = await self.orders.insert_if_number_free(
+                {**fields, "order_number": domain.new_order_number(today)}, first_entry)
+            if order is not None:
                 return order
         raise OrderNumberExhausted()
 
     @staticmethod
-    def _item(order_id: uuid.UUID, position: int, line: PricedLine) -> OrderItem:
+    def _item(order_id: uuid.UUID, position: int, line: PricedLine) -> dict[str, Any]:
+        """The columns of an `order_item` row."""
         request = line.request
-        return OrderItem(order_id=order_id, position=position, product_id=line.product.id, variant_id=line.variant_id,
-                         sku=line.sku, name=line.product.name, variant_name=line.variant_name, kind=line.product.kind,
-                         quantity=request.quantity, unit_price=line.unit_price,
-                         line_total=domain.line_total(line.unit_price, request.quantity), attributes=line.attributes,
-                         book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
+        return dict(id=uuid.uuid4(), order_id=order_id, position=position, product_id=line.product.id,
+                    variant_id=line.variant_id, sku=line.sku, name=line.product.name, variant_name=line.variant_name,
+                    kind=line.product.kind, quantity=request.quantity, unit_price=line.unit_price,
+                    line_total=domain.line_total(line.unit_price, request.quantity), attributes=line.attributes,
+                    book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
 
 
-def _contract_line(item: OrderItem) -> OrderLine:
-    return OrderLine(product_id=item.product_id, variant_id=item.variant_id, sku=item.sku, kind=item.kind,
-                     quantity=item.quantity, unit_price=item.unit_price, attributes=item.attributes,
-                     book_id=item.book_id, content_type=item.content_type, content_id=item.content_id,
-                     name=item.name)
+def _contract_line(item: dict[str, Any]) -> OrderLine:
+    return OrderLine(product_id=item["product_id"], variant_id=item["variant_id"], sku=item["sku"], kind=item["kind"],
+                     quantity=item["quantity"], unit_price=item["unit_price"], attributes=item["attributes"],
+                     book_id=item["book_id"], content_type=item["content_type"], content_id=item["content_id"],
+                     name=item["name"])

@@ -13,7 +13,7 @@ from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import InvalidOrdering, OrderNotFound
 from atelier_orders.models import Order
-from atelier_orders.repository import OrderRepository
+from atelier_orders.repository import OrderDetails, OrderRepository
 from atelier_orders.schemas import OrderQuery
 from atelier_orders.service._shared import order_id_of
 
@@ -23,7 +23,7 @@ class OrderService(UseCase[OrdersContext]):
         super().__init__(session, context)
         self.orders = OrderRepository(session)
 
-    async def get(self, order_ref: str, viewer: Principal) -> Order:
+    async def get(self, order_ref: str, viewer: Principal) -> OrderDetails:
         # Staff administer every order; anyone else finds only their own (another's is a 404).
         order = await self.orders.get(order_id_of(order_ref), owner_id=None if viewer.is_staff else viewer.owner_id)
         if order is None:
@@ -42,7 +42,7 @@ class OrderService(UseCase[OrdersContext]):
                                       status=query.status.value if query.status else None, ordering=ordering,
                                       limit=limit, offset=offset)
 
-    async def get_for_service(self, order_ref: str) -> Order:
+    async def get_for_service(self, order_ref: str) -> OrderDetails:
         order = await self.orders.get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()

@@ -23,8 +23,8 @@ from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound
-from atelier_orders.models import Order, utcnow
-from atelier_orders.repository import OrderRepository
+from atelier_orders.models import utcnow
+from atelier_orders.repository import LockedOrder, OrderDetails, OrderRepository
 from atelier_orders.schemas import OrderStatusUpdate
 from atelier_orders.service._shared import order_id_of, record_status, reload, transition
 
@@ -39,14 +39,14 @@ class StatusService(UseCase[OrdersContext]):
 
     # -- customers and staff -----------------------------------------------------------------------
 
-    async def cancel(self, order_ref: str, *, owner_id: uuid.UUID, reason: str | None = None) -> Order:
+    async def cancel(self, order_ref: str, *, owner_id: uuid.UUID, reason: str | None = None) -> OrderDetails:
         order = await self.orders.lock(order_id_of(order_ref), owner_id=owner_id)
         if order is None:
             raise OrderNotFound()
         await self._cancel(order, note=reason or "Cancelled by the customer", reason=reason, actor=Actor.CUSTOMER)
         return await reload(self.orders, order.id)
 
-    async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None) -> Order:
+    async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None) -> OrderDetails:
         """Staff move any order along the allowed transitions; cancelling follows the cancel rules."""
         order = await self.orders.lock(order_id_of(order_ref))
         if order is None:
@@ -106,7 +106,7 @@ class StatusService(UseCase[OrdersContext]):
             await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id, was_paid=True,
                                                           reason=f"paid after the order was {order.status}"))
         elif await transition(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS):
-            if domain.is_digital_only(item.kind for item in order.items):
+            if not order.ships:
                 await transition(self.session, order, S.COMPLETED, note="Digital order fulfilled",
                                  actor=Actor.SYSTEM)
 
@@ -146,14 +146,14 @@ class StatusService(UseCase[OrdersContext]):
 
     # -- shared ---------------------------------------------------------------------------------------
 
-    async def _lock_known(self, order_id: uuid.UUID, event_type: str) -> Order | None:
+    async def _lock_known(self, order_id: uuid.UUID, event_type: str) -> LockedOrder | None:
         order = await self.orders.lock(order_id)
         if order is None:
             # Not an order of this platform's orders database: acknowledge, do not retry forever.
             log.warning("%s for unknown order %s ignored", event_type, order_id)
         return order
 
-    async def _cancel(self, order: Order, *, note: str, reason: str | None, actor: Actor,
+    async def _cancel(self, order: LockedOrder, *, note: str, reason: str | None, actor: Actor,
                       actor_id: uuid.UUID | None = None) -> None:
         if problem := domain.cancel_problem(order.status):
             raise OrderNotCancellable(problem, details={
