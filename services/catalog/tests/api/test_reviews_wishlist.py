@@ -7,6 +7,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from sqlmodel import col, select
+
+from atelier_catalog.models import Purchase
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import OrderPaid
@@ -90,6 +93,21 @@ class TestCreateReview:
         response = await harness.client.post(f"/api/v1/products/{product['id']}/reviews", json=REVIEW,
                                              headers=user(test_keys, user_id))
         assert response.json()["is_verified_purchase"] is True
+
+    async def test_a_claim_keeps_the_users_own_purchase_of_the_same_product(
+            self, harness: ServiceHarness, catalog: Catalog) -> None:
+        both, only_anonymous = await catalog.product(), await catalog.product()
+        anon_id, user_id = uuid.uuid4(), uuid.uuid4()
+        users_order = paid_by(user_id, both)
+        for event in (users_order, paid_by(anon_id, both), paid_by(anon_id, only_anonymous)):
+            await harness.deliver(event)
+        await harness.deliver(AnonymousClaimed(anon_id=anon_id, user_id=user_id))
+
+        async with harness.runtime.db.read_only() as session:
+            rows = (await session.exec(select(Purchase).where(col(Purchase.owner_id).in_([anon_id, user_id])))).all()
+        assert sorted((str(r.owner_id), str(r.product_id)) for r in rows) == sorted(
+            [(str(user_id), both["id"]), (str(user_id), only_anonymous["id"])])
+        assert next(r.order_id for r in rows if str(r.product_id) == both["id"]) == users_order.order_id
 
     async def test_bad_input_and_missing_auth_and_unknown_products(self, harness: ServiceHarness,
                                                                    catalog: Catalog, test_keys: TestKeys) -> None:

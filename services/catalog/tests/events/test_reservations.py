@@ -108,6 +108,21 @@ class TestReserveOnOrderPlaced:
         assert {item["product_id"] for item in data["lines"]} == {gone["id"], ghost["id"]}
         assert await reservations(harness, order.order_id) == []
 
+    async def test_a_variant_named_under_another_product_is_unavailable(self, harness: ServiceHarness,
+                                                                       catalog: Catalog, staff) -> None:
+        shirt = await catalog.product(stock_quantity=5)
+        mug = await catalog.product(stock_quantity=5)
+        large = (await harness.client.post(f"/api/v1/products/{shirt['id']}/variants", headers=staff, json={
+            "name": "L", "sku": f"{shirt['sku']}-L", "stock_quantity": 4})).json()
+        order = placed(line(shirt, 1), line(mug, 1, variant=large))
+
+        await harness.deliver(order)
+
+        [(kind, data)] = decisions(harness, order.order_id)
+        assert kind == "stock.rejected" and data["reason"] == "unavailable"
+        assert [(item["product_id"], item["variant_id"]) for item in data["lines"]] == [(mug["id"], large["id"])]
+        assert (await stock(harness, shirt), await stock(harness, shirt, large), await stock(harness, mug)) == (5, 4, 5)
+
     async def test_digital_and_untracked_products_need_no_stock(self, harness: ServiceHarness,
                                                                 catalog: Catalog) -> None:
         pack = await catalog.product(kind="credit_pack", attributes={"credits": 5}, stock_quantity=0)

@@ -3,6 +3,7 @@
 - `products`: products one by one (staff edits, lookups for other services, slugs, SKUs);
 - `search`: product pages and the search walk (statements built once, counts exact or estimated);
 - `estimates`: estimated counts kept for a while;
+- `facts`: products and variants as plain rows for the checkout's paths (statements built once);
 - `categories`: the category tree;
 - `stock`: stock counts and the reservations that hold them for orders;
 - `reviews`: purchases, reviews and wishlists.
@@ -12,6 +13,14 @@ What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see 
 
 from atelier_catalog.repository.categories import CategoryRepository
 from atelier_catalog.repository.estimates import CountEstimates
+from atelier_catalog.repository.facts import (
+    OrderFacts,
+    ProductFacts,
+    ProductFactsRepository,
+    VariantFacts,
+    product_facts,
+    variant_facts,
+)
 from atelier_catalog.repository.products import ProductRepository
 from atelier_catalog.repository.reviews import (
     OwnerRepository,
@@ -20,8 +29,9 @@ from atelier_catalog.repository.reviews import (
     WishlistRepository,
 )
 from atelier_catalog.repository.search import SEARCH_CONFIG, SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT
-from atelier_catalog.repository.stock import ReservationRepository
+from atelier_catalog.repository.stock import Movement, ReservationRepository
 
 __all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
-           "CountEstimates", "OwnerRepository", "ProductRepository", "PurchaseRepository", "ReservationRepository",
-           "ReviewRepository", "WishlistRepository"]
+           "CountEstimates", "Movement", "OrderFacts", "OwnerRepository", "ProductFacts", "ProductFactsRepository",
+           "ProductRepository", "PurchaseRepository", "ReservationRepository", "ReviewRepository", "VariantFacts",
+           "WishlistRepository", "product_facts", "variant_facts"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     and_,
+    bindparam,
+    exists,
     func,
     update,
 )
@@ -41,36 +44,61 @@ class OwnerRepository(SessionRepository):
         return await buyer_of(self.session, CatalogOwner, owner_id)
 
 
+# `order.paid`'s statements, built once per dialect (see `atelier_catalog.repository.facts`).
+_PURCHASE = Purchase.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+_PRODUCT = Product.__table__  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _record_known(postgres: bool) -> Any:
+    """One purchase row per execution (run as an executemany), when catalog knows the product:
+    lines may name things catalog does not sell (a book). An existing row is kept."""
+    row = sa_select(*[bindparam(name, type_=_PURCHASE.c[column].type) for name, column in (
+        ("purchase", "id"), ("owner", "owner_id"), ("product", "product_id"), ("order", "order_id"),
+        ("now", "created_at"))]).where(exists().where(_PRODUCT.c.id == bindparam("product")))
+    insert_ = pg_insert if postgres else sqlite_insert
+    return (insert_(_PURCHASE).from_select(["id", "owner_id", "product_id", "order_id", "created_at"], row)
+            .on_conflict_do_nothing())
+
+
+_ALREADY_BOUGHT = sa_select(_PURCHASE.c.product_id).where(_PURCHASE.c.owner_id == bindparam("to_owner"))
+_DROP_ALREADY_BOUGHT = sa_delete(_PURCHASE).where(_PURCHASE.c.owner_id == bindparam("from_owner"),
+                                                  _PURCHASE.c.product_id.in_(_ALREADY_BOUGHT))
+_HAND_OVER = update(_PURCHASE).where(_PURCHASE.c.owner_id == bindparam("from_owner")).values(
+    owner_id=bindparam("to_owner"))
+# PostgreSQL, in one statement: the sub-statements see one snapshot, so the UPDATE leaves out the
+# rows the DELETE takes. Both owners' rows are locked (`OwnerRepository.lock`): no purchase of
+# either is being recorded meanwhile.
+_HAND_OVER_REST = (update(_PURCHASE)
+                   .where(_PURCHASE.c.owner_id == bindparam("from_owner"),
+                          _PURCHASE.c.product_id.not_in(_ALREADY_BOUGHT))
+                   .values(owner_id=bindparam("to_owner"))
+                   .add_cte(_DROP_ALREADY_BOUGHT.cte("dropped")))
+
+
 class PurchaseRepository(SessionRepository):
     async def record(self, owner_id: uuid.UUID, product_ids: Iterable[uuid.UUID], order_id: uuid.UUID) -> None:
-        """One row per owner and product, however many orders bought it (existing rows are kept)."""
-        rows = [{"id": uuid.uuid4(), "owner_id": owner_id, "product_id": product_id, "order_id": order_id,
-                 "created_at": utcnow()} for product_id in dict.fromkeys(product_ids)]
-        if not rows:
-            return
-        insert = pg_insert if is_postgres(self.session) else sqlite_insert
-        await self.session.execute(insert(Purchase).values(rows).on_conflict_do_nothing())
+        """One row per owner and product, however many orders bought it (existing rows are kept);
+        products catalog does not know are left out. One statement."""
+        now = utcnow()
+        rows = [{"purchase": uuid.uuid4(), "owner": owner_id, "product": product_id, "order": order_id, "now": now}
+                for product_id in dict.fromkeys(product_ids)]
+        if rows:
+            await self.session.execute(_record_known(is_postgres(self.session)), rows)
 
     async def has_bought(self, owner_id: uuid.UUID, product_id: uuid.UUID) -> bool:
         stmt = select(col(Purchase.id)).where(col(Purchase.owner_id) == owner_id, col(Purchase.product_id) == product_id)
         return (await self.session.exec(stmt.limit(1))).first() is not None
 
-    async def known_products(self, product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-        ids = list(product_ids)
-        if not ids:
-            return []
-        return list((await self.session.exec(select(col(Product.id)).where(col(Product.id).in_(ids)))).all())
-
     async def move_owner(self, from_owner: uuid.UUID, to_owner: uuid.UUID) -> None:
         """Hand an anonymous buyer's purchases to the user who claimed the identity; products
         the user had already bought keep the user's row."""
-        already = select(col(Purchase.product_id)).where(col(Purchase.owner_id) == to_owner)
-        await self.session.execute(
-            sa_delete(Purchase).where(col(Purchase.owner_id) == from_owner, col(Purchase.product_id).in_(already))
-            .execution_options(synchronize_session=False))
-        await self.session.execute(
-            update(Purchase).where(col(Purchase.owner_id) == from_owner).values(owner_id=to_owner)
-            .execution_options(synchronize_session=False))
+        params = {"from_owner": from_owner, "to_owner": to_owner}
+        if is_postgres(self.session):
+            await self.session.execute(_HAND_OVER_REST, params)
+        else:
+            await self.session.execute(_DROP_ALREADY_BOUGHT, params)
+            await self.session.execute(_HAND_OVER, params)
 
     async def forget_owner(self, owner_id: uuid.UUID) -> None:
         await self.session.execute(sa_delete(Purchase).where(col(Purchase.owner_id) == owner_id)

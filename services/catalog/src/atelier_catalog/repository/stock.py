@@ -1,24 +1,25 @@
-"""Stock and the reservations that hold it for orders."""
+"""Stock and the reservations that hold it for orders.
+
+The statements of the checkout (`order.placed`, `order.paid`) are built once with bound
+parameters, and rows come back as plain rows: see `atelier_catalog.repository.facts`.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    func,
-    update,
-)
+from sqlalchemy import RowMapping, bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from atelier_catalog.domain import (
-    ReservationStatus,
-)
+from atelier_catalog.domain import ReservationStatus, StockNeed
 from atelier_catalog.models import (
     Product,
     ProductVariant,
@@ -26,24 +27,99 @@ from atelier_catalog.models import (
     StockOrder,
     StockReservation,
 )
-from atelier_catalog.repository._shared import SessionRepository, is_postgres
+from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
+from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
 from atelier_common.columns import utcnow
+
+_ORDER = StockOrder.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+_RESERVATION = StockReservation.__table__  # type: ignore[attr-defined]
+_MOVEMENT = StockMovement.__table__  # type: ignore[attr-defined]
+
+
+def _change_stock(table: Any, returning: Sequence[Any]) -> Any:
+    # The guard re-checks the row as it is once its lock is granted, so stock never goes below zero.
+    return (update(table)
+            .where(table.c.id == bindparam("row"), table.c.stock_quantity + bindparam("delta") >= 0)
+            .values(stock_quantity=table.c.stock_quantity + bindparam("delta"), updated_at=bindparam("now"))
+            .returning(*returning))
+
+
+# The row after the change, as `catalog.product_changed` reads it (`facts.PRODUCT_ROW`/`VARIANT_ROW`):
+# the latest version, since the UPDATE holds its lock.
+_CHANGE_STOCK = {Product: _change_stock(_PRODUCT, PRODUCT_ROW), ProductVariant: _change_stock(_VARIANT, VARIANT_ROW)}
+_INSERT_MOVEMENT = insert(_MOVEMENT).values(
+    id=bindparam("movement"), product_id=bindparam("product"), variant_id=bindparam("variant"),
+    delta=bindparam("change"), quantity_after=bindparam("after"), reason=bindparam("why"), actor_id=None,
+    created_at=bindparam("now"))
+_INSERT_RESERVATION = insert(_RESERVATION).values(
+    id=bindparam("reservation"), order_id=bindparam("order"), line_no=bindparam("line"),
+    product_id=bindparam("product"), variant_id=bindparam("variant"), quantity=bindparam("units"),
+    status=bindparam("state"), expires_at=bindparam("expires"), created_at=bindparam("now"),
+    updated_at=bindparam("now"))
+# PostgreSQL: a reservation line and its movement in one statement (SQLite has no INSERT in WITH).
+_INSERT_RESERVATION_AND_MOVEMENT = _INSERT_RESERVATION.add_cte(_INSERT_MOVEMENT.cte("moved"))
+_MOVE_RETURNING = (_RESERVATION.c.id, _RESERVATION.c.product_id, _RESERVATION.c.variant_id, _RESERVATION.c.quantity)
+_MOVE = (update(_RESERVATION)
+         .where(_RESERVATION.c.order_id == bindparam("order"),
+                _RESERVATION.c.status.in_(bindparam("from_statuses", expanding=True)))
+         .values(status=bindparam("to_status"), updated_at=bindparam("now"))
+         .returning(*_MOVE_RETURNING))
+_MOVE_EXPIRED = _MOVE.where(_RESERVATION.c.expires_at < bindparam("expired_before"))
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A `stock_movement` row to insert (staff adjustments keep the ORM object)."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    delta: int
+    quantity_after: int
+    reason: str
+    created_at: datetime
+
+
+def _movement_params(movement: Movement) -> dict[str, Any]:
+    return {"movement": uuid.uuid4(), "product": movement.product_id, "variant": movement.variant_id,
+            "change": movement.delta, "after": movement.quantity_after, "why": movement.reason,
+            "now": movement.created_at}
+
+
+@functools.cache
+def _lock_order_statement(postgres: bool, paid: bool, cancelled: bool) -> Any:
+    """`ReservationRepository.lock_order`'s upsert, built once per dialect and kind."""
+    now = bindparam("now", type_=_ORDER.c.updated_at.type)
+    values: dict[str, Any] = {"order_id": bindparam("order"), "created_at": now, "updated_at": now}
+    changes: dict[str, Any] = {"updated_at": now}
+    if paid:
+        payer = bindparam("payer", type_=_ORDER.c.paid_by.type)
+        values |= {"paid_at": now, "paid_by": payer}
+        changes |= {"paid_at": func.coalesce(_ORDER.c.paid_at, now), "paid_by": func.coalesce(_ORDER.c.paid_by, payer)}
+    if cancelled:
+        values["cancelled_at"] = now
+        changes["cancelled_at"] = func.coalesce(_ORDER.c.cancelled_at, now)
+    insert_ = pg_insert if postgres else sqlite_insert
+    return (insert_(_ORDER).values(**values)
+            .on_conflict_do_update(index_elements=["order_id"], set_=changes)
+            .returning(_ORDER.c.order_id, _ORDER.c.paid_at, _ORDER.c.paid_by, _ORDER.c.cancelled_at))
 
 
 class StockRows(SessionRepository):
     """Stock counts of products and variants, changed only by guarded UPDATEs."""
 
+    async def change_stock(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID,
+                           delta: int) -> RowMapping | None:
+        """Add `delta` (may be negative) in one guarded UPDATE; the row after it (`facts.PRODUCT_ROW`
+        or `VARIANT_ROW`), or None when it would go below zero. Concurrent decrements queue on the
+        row lock and re-check the guard, so stock can never be oversold."""
+        result = await self.session.execute(_CHANGE_STOCK[model], {"row": row_id, "delta": delta, "now": utcnow()})
+        return result.mappings().first()
+
     async def add_stock(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID,
                         delta: int) -> int | None:
-        """Add `delta` (may be negative) in one guarded UPDATE; the new quantity, or None when it
-        would go below zero. Concurrent decrements queue on the row lock and re-check the guard,
-        so stock can never be oversold."""
-        stmt = (update(model)
-                .where(col(model.id) == row_id, col(model.stock_quantity) + delta >= 0)
-                .values(stock_quantity=col(model.stock_quantity) + delta, updated_at=utcnow())
-                .returning(col(model.stock_quantity))
-                .execution_options(synchronize_session=False))
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        """`change_stock`: the new quantity, or None when it would go below zero."""
+        row = await self.change_stock(model, row_id, delta)
+        return None if row is None else int(row["stock_quantity"])
 
     async def stock_of(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID) -> int:
         stmt = sa_select(col(model.stock_quantity)).where(col(model.id) == row_id)
@@ -51,6 +127,11 @@ class StockRows(SessionRepository):
 
     def add_movement(self, movement: StockMovement) -> None:
         self.session.add(movement)
+
+    async def insert_movements(self, movements: Sequence[Movement]) -> None:
+        """In one statement (an executemany)."""
+        if movements:
+            await self.session.execute(_INSERT_MOVEMENT, [_movement_params(m) for m in movements])
 
 
 class ReservationRepository(SessionRepository):
@@ -64,30 +145,34 @@ class ReservationRepository(SessionRepository):
         order or the number of consumers. `paid_by` records the payment (the first one stays),
         `cancelled` the cancellation. The row after the change (order_id, paid_at, paid_by,
         cancelled_at), the latest committed one: an upsert waits for a concurrent holder."""
-        now = utcnow()
-        insert = pg_insert if is_postgres(self.session) else sqlite_insert
-        values: dict[str, Any] = {"order_id": order_id, "created_at": now, "updated_at": now}
-        table = StockOrder.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-        changes: dict[str, Any] = {"updated_at": now}
+        stmt = _lock_order_statement(is_postgres(self.session), paid_by is not None, cancelled)
+        params: dict[str, Any] = {"order": order_id, "now": utcnow()}
         if paid_by is not None:
-            values |= {"paid_at": now, "paid_by": paid_by}
-            changes |= {"paid_at": func.coalesce(table.c.paid_at, now),
-                        "paid_by": func.coalesce(table.c.paid_by, paid_by)}
-        if cancelled:
-            values["cancelled_at"] = now
-            changes["cancelled_at"] = func.coalesce(table.c.cancelled_at, now)
-        stmt = (insert(StockOrder).values(**values)
-                .on_conflict_do_update(index_elements=["order_id"], set_=changes)
-                .returning(col(StockOrder.order_id), col(StockOrder.paid_at), col(StockOrder.paid_by),
-                           col(StockOrder.cancelled_at)))
-        return (await self.session.execute(stmt)).one()
+            params["payer"] = paid_by
+        return (await self.session.execute(stmt, params)).one()
 
     async def exists_for_order(self, order_id: uuid.UUID) -> bool:
         stmt = select(col(StockReservation.id)).where(col(StockReservation.order_id) == order_id).limit(1)
         return (await self.session.exec(stmt)).first() is not None
 
-    def add(self, reservation: StockReservation) -> None:
-        self.session.add(reservation)
+    async def hold(self, order_id: uuid.UUID, taken: Sequence[tuple[StockNeed, int]], *, status: ReservationStatus,
+                   expires_at: datetime, reason: str, now: datetime) -> None:
+        """A reservation row per line (numbered in `taken`'s order) with its stock movement; each
+        line is a need and the quantity left after it was taken. One statement on PostgreSQL, two
+        on SQLite."""
+        if not taken:
+            return
+        params = [{"reservation": uuid.uuid4(), "order": order_id, "line": line_no, "units": need.quantity,
+                   "state": status.value, "expires": expires_at,
+                   **_movement_params(Movement(product_id=need.product_id, variant_id=need.variant_id,
+                                               delta=-need.quantity, quantity_after=after, reason=reason,
+                                               created_at=now))}
+                  for line_no, (need, after) in enumerate(taken)]
+        if is_postgres(self.session):
+            await self.session.execute(_INSERT_RESERVATION_AND_MOVEMENT, params)
+        else:
+            await self.session.execute(_INSERT_RESERVATION, params)
+            await self.session.execute(_INSERT_MOVEMENT, params)
 
     async def for_order(self, order_id: uuid.UUID) -> Sequence[StockReservation]:
         stmt = (select(StockReservation).where(col(StockReservation.order_id) == order_id)
@@ -98,17 +183,13 @@ class ReservationRepository(SessionRepository):
                    to: ReservationStatus, expired_before: datetime | None = None) -> list[Any]:
         """Move the order's rows in `from_statuses` to `to` in one guarded UPDATE; the rows that
         moved (id, product_id, variant_id, quantity), in lock order."""
-        stmt = (update(StockReservation)
-                .where(col(StockReservation.order_id) == order_id,
-                       col(StockReservation.status).in_([s.value for s in from_statuses]))
-                .values(status=to.value, updated_at=utcnow())
-                .returning(col(StockReservation.id), col(StockReservation.product_id),
-                           col(StockReservation.variant_id), col(StockReservation.quantity))
-                .execution_options(synchronize_session=False))
-        if expired_before is not None:
-            stmt = stmt.where(col(StockReservation.expires_at) < expired_before)
-        rows = list((await self.session.execute(stmt)).all())
-        return sorted(rows, key=lambda r: (str(r.product_id), str(r.variant_id or "")))
+        params: dict[str, Any] = {"order": order_id, "from_statuses": [s.value for s in from_statuses],
+                                  "to_status": to.value, "now": utcnow()}
+        if expired_before is None:
+            result = await self.session.execute(_MOVE, params)
+        else:
+            result = await self.session.execute(_MOVE_EXPIRED, params | {"expired_before": expired_before})
+        return sorted(result.all(), key=lambda r: (str(r.product_id), str(r.variant_id or "")))
 
     async def set_status(self, reservation_id: uuid.UUID, status: ReservationStatus) -> None:
         stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id)

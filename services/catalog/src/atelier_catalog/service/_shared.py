@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +12,7 @@ from atelier_catalog import domain, visibility
 from atelier_catalog.domain import EVERYTHING
 from atelier_catalog.errors import ProductNotFound, SkuExists, SlugExists
 from atelier_catalog.models import Product, ProductVariant
-from atelier_catalog.repository import ProductRepository
+from atelier_catalog.repository import ProductFacts, ProductRepository, VariantFacts
 from atelier_common import outbox
 from atelier_common.contracts.catalog import ProductChanged
 
@@ -37,12 +38,12 @@ async def flush_unique(session: AsyncSession) -> None:
         raise
 
 
-def product_changed(product: Product, variant: ProductVariant | None = None, *,
-                    category_hidden: bool = False) -> ProductChanged:
+def product_changed(product: Product | ProductFacts, variant: ProductVariant | VariantFacts | None = None, *,
+                    category_hidden: bool = False, image_url: str | None) -> ProductChanged:
     """The event for `product` (or one variant); `is_active` says whether it is on sale now
-    (`atelier_catalog.visibility`): a hidden category takes its products off sale."""
+    (`atelier_catalog.visibility`): a hidden category takes its products off sale. `image_url`:
+    `domain.primary_image_url` of its images."""
     on_sale = visibility.product_sellable(product, category_hidden=category_hidden)
-    image_url = domain.primary_image_url(product.images)
     if variant is None:
         return ProductChanged(
             product_id=product.id, name=product.name, slug=product.slug, sku=product.sku, kind=product.kind,
@@ -66,7 +67,31 @@ async def publish_changes(session: AsyncSession, product: Product, *, with_produ
     announced for each of its variants too (carts keep one line per variant).
     """
     hidden = product.id in await ProductRepository(session).hidden_by_category([product.id])
+    image_url = domain.primary_image_url(product.images)
     if with_product:
-        await outbox.add(session, product_changed(product, category_hidden=hidden))
+        await outbox.add(session, product_changed(product, category_hidden=hidden, image_url=image_url))
     for variant in variants:
-        await outbox.add(session, product_changed(product, variant, category_hidden=hidden))
+        await outbox.add(session, product_changed(product, variant, category_hidden=hidden, image_url=image_url))
+
+
+def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[uuid.UUID, VariantFacts],
+                  changed: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> list[ProductChanged]:
+    """`publish_changes`'s events, from plain rows, for the products (variant None) and variants
+    whose stock moved: by product in the order first named, the product first, then its variants
+    in `Product.variants` order. Rows not found (a variant deleted meanwhile) are left out."""
+    by_product: dict[uuid.UUID, set[uuid.UUID | None]] = {}
+    for product_id, variant_id in changed:
+        by_product.setdefault(product_id, set()).add(variant_id)
+    events = []
+    for product_id, variant_ids in by_product.items():
+        product = products.get(product_id)
+        if product is None:
+            continue
+        hidden, image_url = product.category_hidden, product.image_url
+        if None in variant_ids:
+            events.append(product_changed(product, category_hidden=hidden, image_url=image_url))
+        named = sorted((variants[v] for v in variant_ids if v is not None and v in variants),
+                       key=lambda v: (v.created_at, v.id))
+        events.extend(product_changed(product, variant, category_hidden=hidden, image_url=image_url)
+                      for variant in named)
+    return events

@@ -15,23 +15,30 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ReservationStatus, StockNeed
-from atelier_catalog.models import Product, ProductVariant, StockMovement, StockReservation
+from atelier_catalog.models import Product, ProductVariant
 from atelier_catalog.repository import (
+    Movement,
+    OrderFacts,
     OwnerRepository,
+    ProductFactsRepository,
     ProductRepository,
     PurchaseRepository,
     ReservationRepository,
+    VariantFacts,
+    product_facts,
+    variant_facts,
 )
-from atelier_catalog.service._shared import load_product, publish_changes
+from atelier_catalog.service._shared import stock_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
@@ -55,6 +62,7 @@ class ReservationService(UseCase[CatalogContext]):
         super().__init__(session, context)
         self.ttl = timedelta(minutes=context.settings.reservation_ttl_minutes)
         self.products = ProductRepository(session)
+        self.facts = ProductFactsRepository(session)
         self.reservations = ReservationRepository(session)
         self.purchases = PurchaseRepository(session)
         self.owners = OwnerRepository(session)
@@ -62,29 +70,36 @@ class ReservationService(UseCase[CatalogContext]):
     async def reserve(self, order_id: uuid.UUID, order_number: str, lines: Sequence[OrderLine],
                       *, now: datetime | None = None) -> bool:
         """Hold every line's stock, or none of it; announce the decision. Whether it was held.
-        Paid already (`order.paid` came first): the units are taken for good at once."""
+        Paid already (`order.paid` came first): the units are taken for good at once.
+
+        Eight checkouts of one product queue on its stock row: everything that can be read is read
+        before the first stock UPDATE takes that lock, and after it come only the writes (the
+        reservation rows with their movements, then the events), so the lock is held briefly."""
         order = await self.reservations.lock_order(order_id)
-        if await self.reservations.exists_for_order(order_id):
+        needs = domain.stock_needs(lines)
+        # After the lock above, so that a concurrent placement of the same order is seen.
+        facts = await self.facts.for_order(order_id, {n.product_id for n in needs},
+                                           {n.variant_id for n in needs if n.variant_id is not None})
+        if facts.held:
             return True  # the same order placed again (a re-sent event): it already holds its stock
         if order.cancelled_at is not None:
             return False  # cancelled before it reached us: nothing to hold, nobody waits for a decision
         paid = order.paid_at is not None
-        needs = domain.stock_needs(lines)
-        unavailable, counted = await self._check_sellable(needs)
+        unavailable, counted = _check_sellable(needs, facts)
         if unavailable:
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_UNAVAILABLE,
                                                          lines=unavailable))
             return False
-        taken: list[tuple[StockNeed, int]] = []
+        taken: list[tuple[StockNeed, RowMapping]] = []
         short: list[StockLine] = []
         for need in counted:
             model, row_id = _target(need.product_id, need.variant_id)
-            after = await self.products.add_stock(model, row_id, -need.quantity)
-            if after is None:
+            row = await self.products.change_stock(model, row_id, -need.quantity)
+            if row is None:
                 short.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
                                        requested=need.quantity, available=await self.products.stock_of(model, row_id)))
             else:
-                taken.append((need, after))
+                taken.append((need, row))
         if short:
             # Give back what this order took: the same transaction still holds those rows'
             # locks, so no one else has seen the units gone.
@@ -93,22 +108,32 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_INSUFFICIENT,
                                                          lines=short))
             return False
-        expires_at = (now or utcnow()) + self.ttl
         status = ReservationStatus.COMMITTED if paid else ReservationStatus.RESERVED
-        for line_no, (need, after) in enumerate(taken):
-            self.reservations.add(StockReservation(
-                order_id=order_id, line_no=line_no, product_id=need.product_id, variant_id=need.variant_id,
-                quantity=need.quantity, status=status.value, expires_at=expires_at))
-            self.products.add_movement(StockMovement(
-                product_id=need.product_id, variant_id=need.variant_id, delta=-need.quantity, quantity_after=after,
-                reason=f"{'committed' if paid else 'reserved'} for order {order_number}"))
-        await self.session.flush()
+        moment = utcnow()
+        await self.reservations.hold(
+            order_id, [(need, row["stock_quantity"]) for need, row in taken], status=status,
+            expires_at=(now or moment) + self.ttl, reason=f"{status.value} for order {order_number}", now=moment)
         if paid and order.paid_by is not None and (buyer := await self.owners.buyer(order.paid_by)) is not None:
             # The payment found no reservation to read its products from: its buyer's purchases.
-            await self.purchases.record(buyer, await self.purchases.known_products(
-                line.product_id for line in lines), order_id)
-        await outbox.add(self.session, StockReserved(order_id=order_id))
-        await self._announce((need.product_id, need.variant_id) for need, _ in taken)
+            await self.purchases.record(buyer, (line.product_id for line in lines), order_id)
+        # The rows the stock UPDATEs returned are the latest (they hold the locks); a product's
+        # category and image are as read above.
+        products = dict(facts.products)
+        variants: dict[uuid.UUID, VariantFacts] = {}
+        for need, row in taken:
+            if need.variant_id is None:
+                before = products[need.product_id]
+                products[need.product_id] = product_facts(row, category_hidden=before.category_hidden,
+                                                          image_url=before.image_url)
+            else:
+                variants[need.variant_id] = variant_facts(row)
+        changes = stock_changes(products, variants, ((need.product_id, need.variant_id) for need, _ in taken))
+        # No flush in between (outbox.add's NOTIFY would flush each row on its own): the events
+        # go out in one INSERT at commit.
+        with self.session.no_autoflush:
+            await outbox.add(self.session, StockReserved(order_id=order_id))
+            for event in changes:
+                await outbox.add(self.session, event)
         return True
 
     async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:
@@ -117,6 +142,8 @@ class ReservationService(UseCase[CatalogContext]):
         await self.reservations.lock_order(order_id, paid_by=owner_id)
         await self.reservations.move(order_id, from_statuses=(ReservationStatus.RESERVED,),
                                      to=ReservationStatus.COMMITTED)
+        # A second statement, not one `IN (reserved, expired)`: a row the expiry sweep moves while
+        # the first waits for its lock is skipped there and found here, and its units taken again.
         await self._reclaim_expired(order_id)
         product_ids = [line.product_id for line in lines]
         if not product_ids:
@@ -124,7 +151,7 @@ class ReservationService(UseCase[CatalogContext]):
         # Lines may name things catalog does not sell (a book); purchases are of products only.
         # The buyer: the user who claimed an anonymous id meanwhile; nobody once erased.
         if (buyer := await self.owners.buyer(owner_id)) is not None:
-            await self.purchases.record(buyer, await self.purchases.known_products(product_ids), order_id)
+            await self.purchases.record(buyer, product_ids, order_id)
 
     async def release(self, order_id: uuid.UUID) -> None:
         """The order is cancelled: reserved or committed units go back on the shelf, once.
@@ -145,33 +172,12 @@ class ReservationService(UseCase[CatalogContext]):
             await self._give_back(rows, reason="reservation expired")
         return len(order_ids)
 
-    async def _check_sellable(self, needs: Sequence[StockNeed]) -> tuple[list[StockLine], list[StockNeed]]:
-        """The lines that cannot be sold at all (unknown or not on sale: `atelier_catalog.visibility`),
-        and those that count stock."""
-        products = {p.id: p for p in await self.products.get_many(ids={n.product_id for n in needs})}
-        hidden = await self.products.hidden_by_category(products)
-        unavailable: list[StockLine] = []
-        counted: list[StockNeed] = []
-        for need in needs:
-            product = products.get(need.product_id)
-            variant = None
-            if product is not None and need.variant_id is not None:
-                variant = next((v for v in product.variants if v.id == need.variant_id), None)
-            on_sale = product is not None and visibility.product_sellable(product, category_hidden=product.id in hidden)
-            if not on_sale or (need.variant_id is not None
-                               and (variant is None or not visibility.variant_sellable(variant, product_on_sale=on_sale))):
-                unavailable.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
-                                             requested=need.quantity, available=0))
-            elif product is not None and domain.needs_stock(product.kind, product.track_inventory):
-                counted.append(need)
-        return unavailable, counted
-
     async def _reclaim_expired(self, order_id: uuid.UUID) -> None:
         """Paid after its reservation expired: take the units again if they are still there.
         If they are gone the payment stays and staff resolve it; never go below zero."""
         rows = await self.reservations.move(order_id, from_statuses=(ReservationStatus.EXPIRED,),
                                             to=ReservationStatus.COMMITTED)
-        changed = []
+        moved: list[tuple[Any, int]] = []
         for row in rows:
             model, row_id = _target(row.product_id, row.variant_id)
             after = await self.products.add_stock(model, row_id, -row.quantity)
@@ -181,32 +187,53 @@ class ReservationService(UseCase[CatalogContext]):
                             row.quantity)
                 await self.reservations.set_status(row.id, ReservationStatus.EXPIRED)
                 continue
-            self.products.add_movement(StockMovement(
-                product_id=row.product_id, variant_id=row.variant_id, delta=-row.quantity, quantity_after=after,
-                reason="reserved again: paid after expiry"))
-            changed.append((row.product_id, row.variant_id))
-        await self.session.flush()
-        await self._announce(changed)
+            moved.append((row, after))
+        await self._record_and_announce(moved, sign=-1, reason="reserved again: paid after expiry")
 
     async def _give_back(self, rows: Sequence[Any], *, reason: str) -> None:
+        moved: list[tuple[Any, int]] = []
         for row in rows:
             model, row_id = _target(row.product_id, row.variant_id)
             after = await self.products.add_stock(model, row_id, row.quantity)
             if after is None:  # the product or variant is gone (deleted rows cascade); nothing to return
                 continue
-            self.products.add_movement(StockMovement(
-                product_id=row.product_id, variant_id=row.variant_id, delta=row.quantity, quantity_after=after,
-                reason=reason))
-        await self.session.flush()
-        await self._announce((row.product_id, row.variant_id) for row in rows)
+            moved.append((row, after))
+        await self._record_and_announce(moved, sign=1, reason=reason)
 
-    async def _announce(self, changed: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> None:
-        """`catalog.product_changed` for each product (or variant) whose stock moved: carts
-        check stock against their read-model."""
-        by_product: dict[uuid.UUID, set[uuid.UUID | None]] = {}
-        for product_id, variant_id in changed:
-            by_product.setdefault(product_id, set()).add(variant_id)
-        for product_id, variant_ids in by_product.items():
-            product = await load_product(self.products, str(product_id))
-            await publish_changes(self.session, product, with_product=None in variant_ids,
-                                  variants=[v for v in product.variants if v.id in variant_ids])
+    async def _record_and_announce(self, moved: Sequence[tuple[Any, int]], *, sign: int, reason: str) -> None:
+        """The stock movements of reservation rows whose units moved (`sign` 1: back on the shelf),
+        then `catalog.product_changed` for each product (or variant): carts check stock against
+        their read-model."""
+        if not moved:
+            return
+        now = utcnow()
+        await self.products.insert_movements([Movement(
+            product_id=row.product_id, variant_id=row.variant_id, delta=sign * row.quantity, quantity_after=after,
+            reason=reason, created_at=now) for row, after in moved])
+        changed = [(row.product_id, row.variant_id) for row, _ in moved]
+        products = await self.facts.of({product_id for product_id, _ in changed})
+        variants = await self.facts.variants({variant_id for _, variant_id in changed if variant_id is not None})
+        for event in stock_changes(products, variants, changed):
+            await outbox.add(self.session, event)
+
+
+def _check_sellable(needs: Sequence[StockNeed], facts: OrderFacts) -> tuple[list[StockLine], list[StockNeed]]:
+    """The lines that cannot be sold at all (unknown or not on sale: `atelier_catalog.visibility`),
+    and those that count stock."""
+    unavailable: list[StockLine] = []
+    counted: list[StockNeed] = []
+    for need in needs:
+        product = facts.products.get(need.product_id)
+        variant = None
+        if product is not None and need.variant_id is not None:
+            variant = facts.variants.get(need.variant_id)
+            if variant is not None and variant.product_id != product.id:
+                variant = None  # a variant of another product
+        on_sale = product is not None and visibility.product_sellable(product, category_hidden=product.category_hidden)
+        if not on_sale or (need.variant_id is not None
+                           and (variant is None or not visibility.variant_sellable(variant, product_on_sale=on_sale))):
+            unavailable.append(StockLine(product_id=need.product_id, variant_id=need.variant_id,
+                                         requested=need.quantity, available=0))
+        elif product is not None and domain.needs_stock(product.kind, product.track_inventory):
+            counted.append(need)
+    return unavailable, counted
