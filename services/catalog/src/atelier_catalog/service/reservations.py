@@ -128,12 +128,10 @@ class ReservationService(UseCase[CatalogContext]):
             else:
                 variants[need.variant_id] = variant_facts(row)
         changes = stock_changes(products, variants, ((need.product_id, need.variant_id) for need, _ in taken))
-        # No flush in between (outbox.add's NOTIFY would flush each row on its own): the events
-        # go out in one INSERT at commit.
-        with self.session.no_autoflush:
-            await outbox.add(self.session, StockReserved(order_id=order_id))
-            for event in changes:
-                await outbox.add(self.session, event)
+        # Added, not yet written: the events go out in one INSERT at commit.
+        await outbox.add(self.session, StockReserved(order_id=order_id))
+        for event in changes:
+            await outbox.add(self.session, event)
         return True
 
     async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:

@@ -61,13 +61,10 @@ def history_entry(order_id: uuid.UUID, previous: OrderStatus | None, status: str
 
 async def announce_status(session: AsyncSession, order: LockedOrder | OrderDetails, previous: OrderStatus | None, *,
                           note: str) -> None:
-    # No autoflush: outbox.add's NOTIFY would flush its row on its own; left pending, the rows of
-    # one transaction go in one INSERT at commit.
-    with session.no_autoflush:
-        await outbox.add(session, OrderStatusChanged(
-            order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
-            email=order.email, old_status=None if previous is None else str(previous), new_status=str(order.status),
-            note=note, tracking_number=order.tracking_number))
+    await outbox.add(session, OrderStatusChanged(
+        order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
+        email=order.email, old_status=None if previous is None else str(previous), new_status=str(order.status),
+        note=note, tracking_number=order.tracking_number))
 
 
 # Who asks for a move by a request (an illegal one is refused with 409); any other actor asks by

@@ -134,13 +134,12 @@ class PlacementService(UseCase[OrdersContext]):
             now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
         await self.orders.insert_items(order, items)
-        # Catalog reserves the stock and cart clears itself (when the order came from it). No
-        # autoflush: both outbox rows go in one INSERT at commit.
-        with self.session.no_autoflush:
-            await outbox.add(self.session, OrderPlaced(
-                order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
-                lines=[_contract_line(item) for item in items], from_cart=from_cart, currency=currency,
-                total_amount=totals.total_amount, email=order.email))
+        # Catalog reserves the stock and cart clears itself (when the order came from it). Both
+        # outbox rows go in one INSERT at commit.
+        await outbox.add(self.session, OrderPlaced(
+            order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
+            lines=[_contract_line(item) for item in items], from_cart=from_cart, currency=currency,
+            total_amount=totals.total_amount, email=order.email))
         await announce_status(self.session, order, None, note="Order placed")
         return order
 
