@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -66,6 +66,24 @@ class LockedCart:
     lines: list[CartLine]
 
 
+@dataclass
+class CartWithLines:
+    """A whole cart read in one statement, without a lock (the view, orders' read)."""
+
+    id: uuid.UUID
+    currency: str
+    lines: list[CartLine]
+
+
+@dataclass
+class CartRow:
+    """A cart row locked by the claim (`lock_rows`): its id, owner and currency, no ORM object."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    currency: str
+
+
 # The statements of the add path (the busiest write), built once with bound parameters: under
 # load, building a statement and its cache key, then ORM objects from the rows, cost more CPU
 # than PostgreSQL spent running them.
@@ -94,6 +112,91 @@ _FACTS_OF_VARIANT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bin
                                                     _PRODUCT.c.variant_id == bindparam("variant"))
 
 
+def _cart_and_lines(carts: Any) -> Any:
+    """The cart(s) of `carts` (a table or CTE with `id` and `currency`), each with its lines and
+    their kinds, oldest line first: one row with NULL line columns for an empty cart."""
+    return (sa_select(carts.c.id.label("the_cart"), carts.c.currency.label("cart_currency"), *_ITEM.c,
+                      _LINE_KIND.label("kind"))
+            .select_from(carts.outerjoin(_ITEM, _ITEM.c.cart_id == carts.c.id))
+            .order_by(_ITEM.c.created_at, _ITEM.c.id))
+
+
+# The whole cart of an owner in one statement (orders' read, the view of an existing cart): no
+# lock, so a single statement's snapshot is what keeps the cart and its lines consistent.
+_READ_CART = _cart_and_lines(_CART).where(_CART.c.owner_id == bindparam("owner"))
+# The view on PostgreSQL: the cart created if missing, and read with its lines, in one statement.
+# A new cart has no lines; an existing one is read from the statement's snapshot (which does not
+# see the INSERT of its own CTE, hence the UNION). That snapshot may still show a cart a claim
+# has meanwhile handed to its user or deleted (the INSERT waited for it, then created the new
+# one): a created cart is the answer alone. A cart another transaction committed after the
+# snapshot makes both halves empty: `get_or_create_with_lines` then reads it again.
+_CREATED = (pg_insert(_CART).values(id=bindparam("new_id"), owner_id=bindparam("owner"),
+                                    anonymous=bindparam("is_anonymous"), currency=bindparam("default_currency"),
+                                    created_at=bindparam("now"), updated_at=bindparam("now"))
+            .on_conflict_do_nothing(index_elements=["owner_id"]).returning(_CART.c.id, _CART.c.currency)
+            .cte("created"))
+_OWNED_OR_CREATED = (sa_select(_CREATED.c.id, _CREATED.c.currency)
+                     .union_all(sa_select(_CART.c.id, _CART.c.currency)
+                                .where(_CART.c.owner_id == bindparam("owner"),
+                                       ~sa_select(literal_column("1")).select_from(_CREATED).exists()))
+                     .cte("owned"))
+_VIEW_CART = _cart_and_lines(_OWNED_OR_CREATED)
+# The claim locks both carts, in owner order (see `lock_for_owners`), as plain rows.
+_LOCK_ROWS = (sa_select(_CART.c.id, _CART.c.owner_id, _CART.c.currency)
+              .where(_CART.c.owner_id.in_(bindparam("owners", expanding=True)))
+              .order_by(_CART.c.owner_id).with_for_update())
+_GIVE_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
+              .values(owner_id=bindparam("new_owner"), anonymous=False, updated_at=bindparam("touched")))
+_DELETE_CART = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
+_CLEAR_CART = delete(_ITEM).where(_ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_CART.c.owner_id == bindparam("owner"))))
+# An order's lines leave its cart once: on PostgreSQL the record that they did and the DELETE in
+# one statement (the DELETE runs only if the record is new).
+_CLEARED_ORDER = ClearedOrder.__table__  # type: ignore[attr-defined]
+_FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
+                .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
+_CLEAR_CART_ONCE = (delete(_ITEM).where(
+    _ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_CART.c.owner_id == bindparam("owner"))),
+    sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists()).add_cte(_FIRST_CLEAR))
+
+
+def _product_upsert(dialect_insert: Any, with_variant: bool) -> Any:
+    """`ProductRepository.upsert`'s statement (its values are bound at execution)."""
+    stmt = dialect_insert(_PRODUCT)
+    if with_variant:
+        target, where = ["product_id", "variant_id"], _PRODUCT.c.variant_id.is_not(None)
+    else:
+        target, where = ["product_id"], _PRODUCT.c.variant_id.is_(None)
+    return stmt.on_conflict_do_update(
+        index_elements=target, index_where=where,
+        set_={c.name: stmt.excluded[c.name] for c in _PRODUCT.c if c.name not in ("id", "product_id", "variant_id")},
+        where=_PRODUCT.c.updated_at <= stmt.excluded.updated_at)
+
+
+_UPSERT_PRODUCT = {(dialect, with_variant): _product_upsert(dialect_insert, with_variant)
+                   for dialect, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+                   for with_variant in (False, True)}
+
+
+_RECORD_CLEAR = {dialect: dialect_insert(_CLEARED_ORDER).on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id)
+                 for dialect, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+
+
+async def _first_clear(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    stmt = _RECORD_CLEAR["sqlite" if _is_sqlite(session) else "postgresql"]
+    return (await session.execute(stmt, {"order_id": order_id, "created_at": utcnow()})).first() is not None
+
+
+def _cart_of_rows(rows: Any) -> CartWithLines | None:
+    """The cart of `_cart_and_lines`' rows (None: no row, no cart)."""
+    cart, lines = None, list[CartLine]()
+    for row in rows:
+        values = dict(row)
+        cart = CartWithLines(id=values.pop("the_cart"), currency=values.pop("cart_currency"), lines=lines)
+        if values["id"] is not None:
+            lines.append(CartLine(**values))
+    return cart
+
+
 class CartRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -109,13 +212,44 @@ class CartRepository:
                                                   anonymous=anonymous, created_at=now, updated_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
 
-    async def get_for_owner(self, owner_id: uuid.UUID) -> Cart | None:
-        stmt = self._owned([owner_id]).execution_options(populate_existing=True)
-        return (await self.session.exec(stmt)).first()
+    async def read_with_lines(self, owner_id: uuid.UUID) -> CartWithLines | None:
+        """The owner's cart and its lines with their kinds, as plain rows, in one statement."""
+        return _cart_of_rows((await self.session.execute(_READ_CART, {"owner": owner_id})).mappings())
 
-    async def get_or_create(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> Cart:
-        await self.ensure(owner_id, currency, anonymous=anonymous)
-        return (await self.session.exec(self._owned([owner_id]).execution_options(populate_existing=True))).one()
+    async def get_or_create_with_lines(self, owner_id: uuid.UUID, currency: str, *,
+                                       anonymous: bool = False) -> CartWithLines:
+        """`read_with_lines`, creating the (empty) cart if missing: one statement on PostgreSQL."""
+        for _ in range(5):
+            if _is_sqlite(self.session):
+                await self.ensure(owner_id, currency, anonymous=anonymous)
+                cart = await self.read_with_lines(owner_id)
+            else:
+                rows = await self.session.execute(_VIEW_CART, {
+                    "owner": owner_id, "new_id": uuid.uuid4(), "is_anonymous": anonymous,
+                    "default_currency": currency, "now": utcnow()})
+                # Nothing: a concurrent first request committed the cart after this statement's
+                # snapshot was taken; the next statement sees it.
+                cart = _cart_of_rows(rows.mappings()) or await self.read_with_lines(owner_id)
+            if cart is not None:
+                return cart
+        raise RuntimeError(f"the cart of {owner_id} kept moving away while being read")
+
+    async def lock_rows(self, owner_ids: Sequence[uuid.UUID]) -> list[CartRow]:
+        """`lock_for_owners` as plain rows."""
+        if _is_sqlite(self.session):
+            await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
+                                       .values(updated_at=utcnow()))
+        rows = (await self.session.execute(_LOCK_ROWS, {"owners": list(owner_ids)})).mappings()
+        return [CartRow(**row) for row in rows]
+
+    async def lock_row_for_owner(self, owner_id: uuid.UUID, currency: str) -> CartRow:
+        """`lock_for_owner` as a plain row."""
+
+        async def lock() -> CartRow | None:
+            carts = await self.lock_rows([owner_id])
+            return carts[0] if carts else None
+
+        return await self._created_and_locked(lock, owner_id, currency, False)
 
     async def lock_for_owners(self, owner_ids: Sequence[uuid.UUID]) -> list[Cart]:
         """The owners' existing carts, locked until the transaction ends (see the module doc).
@@ -176,19 +310,18 @@ class CartRepository:
         values = {k: v for k, v in line.__dict__.items() if k != "kind"}
         await self.session.execute(_INSERT_LINE, values)
 
-    async def touch(self, cart: LockedCart, now: datetime) -> None:
+    async def touch(self, cart: LockedCart | CartRow, now: datetime) -> None:
         await self.session.execute(_TOUCH_CART, {"cart": cart.id, "touched": now, "cart_currency": cart.currency})
 
-    async def give_to(self, cart: Cart, owner_id: uuid.UUID) -> bool:
-        """Hand `cart` to another owner; False when that owner got a cart of its own meanwhile."""
+    async def give_to(self, cart: CartRow, owner_id: uuid.UUID) -> bool:
+        """Hand `cart` (locked) to another owner, a user's cart now; False when that owner got a
+        cart of its own meanwhile (`cart` is then left as it was, still locked)."""
         try:
             async with self.session.begin_nested():
-                cart.owner_id = owner_id
-                cart.anonymous = False  # a user's cart now
-                cart.updated_at = utcnow()
-                await self.session.flush()
+                await self.session.execute(_GIVE_CART, {"cart": cart.id, "new_owner": owner_id, "touched": utcnow()})
         except IntegrityError:
             return False
+        cart.owner_id = owner_id
         return True
 
     async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> int:
@@ -213,7 +346,7 @@ class CartRepository:
     async def delete_for_owner(self, owner_id: uuid.UUID) -> None:
         """The cart and (by cascade) its lines."""
         await self.session.flush()
-        await self.session.execute(delete(Cart).where(col(Cart.owner_id) == owner_id))
+        await self.session.execute(_DELETE_CART, {"owner": owner_id})
 
     async def items_of(self, cart_id: uuid.UUID) -> list[CartItem]:
         stmt = (select(CartItem).where(col(CartItem.cart_id) == cart_id)
@@ -236,8 +369,15 @@ class CartRepository:
         await self.session.execute(delete(CartItem).where(col(CartItem.cart_id) == cart_id))
 
     async def clear_for_owner(self, owner_id: uuid.UUID) -> None:
-        owned = self._owned([owner_id]).with_only_columns(col(Cart.id))
-        await self.session.execute(delete(CartItem).where(col(CartItem.cart_id).in_(owned)))
+        await self.session.execute(_CLEAR_CART, {"owner": owner_id})
+
+    async def clear_for_order(self, owner_id: uuid.UUID, order_id: uuid.UUID) -> None:
+        """Empty the owner's cart unless the order's lines already left it (`ClaimRepository.first_clear`)."""
+        if _is_sqlite(self.session):
+            if await _first_clear(self.session, order_id):
+                await self.clear_for_owner(owner_id)
+            return
+        await self.session.execute(_CLEAR_CART_ONCE, {"owner": owner_id, "order": order_id, "now": utcnow()})
 
 
 class ClaimRepository:
@@ -253,9 +393,7 @@ class ClaimRepository:
 
     async def first_clear(self, order_id: uuid.UUID) -> bool:
         """Record that the order's lines left its cart; False when they already had."""
-        stmt = (_insert(self.session)(ClearedOrder).values(order_id=order_id, created_at=utcnow())
-                .on_conflict_do_nothing().returning(col(ClearedOrder.order_id)))
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        return await _first_clear(self.session, order_id)
 
 
 class ProductRepository:
@@ -287,14 +425,5 @@ class ProductRepository:
 
         One statement, so two deliveries racing each other cannot roll the row back either.
         """
-        values = {**facts.__dict__, "updated_at": as_of}
-        stmt = _insert(self.session)(CartProduct).values(id=uuid.uuid4(), **values)
-        if facts.variant_id is None:
-            target, where = ["product_id"], col(CartProduct.variant_id).is_(None)
-        else:
-            target, where = ["product_id", "variant_id"], col(CartProduct.variant_id).is_not(None)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=target, index_where=where,
-            set_={name: stmt.excluded[name] for name in values if name not in ("product_id", "variant_id")},
-            where=col(CartProduct.updated_at) <= stmt.excluded.updated_at)
-        await self.session.execute(stmt)
+        stmt = _UPSERT_PRODUCT["sqlite" if _is_sqlite(self.session) else "postgresql", facts.variant_id is not None]
+        await self.session.execute(stmt, {**facts.__dict__, "id": uuid.uuid4(), "updated_at": as_of})

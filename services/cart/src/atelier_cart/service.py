@@ -30,7 +30,7 @@ from atelier_cart.errors import (
     QuantityLimit,
 )
 from atelier_cart.models import Cart, CartItem, utcnow
-from atelier_cart.repository import CartLine, CartRepository, ClaimRepository, ProductRepository
+from atelier_cart.repository import CartLine, CartRepository, CartRow, CartWithLines, ClaimRepository, ProductRepository
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.orders import OrderLine
@@ -115,8 +115,10 @@ class CartService(UseCase[CartContext]):
     async def view(self, owner_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
         """The owner's cart; a first visit creates it (empty), so its id stays the same.
         `anonymous`: the owner is an anonymous visitor (their cart may expire, see housekeeping)."""
-        return await self._contents(await self.carts.get_or_create(owner_id, self.settings.default_currency,
-                                                                   anonymous=anonymous))
+        # A guest's first request: plain rows, one statement on PostgreSQL (`get_or_create_with_lines`).
+        cart = await self.carts.get_or_create_with_lines(owner_id, self.settings.default_currency,
+                                                         anonymous=anonymous)
+        return self._read(cart, owner_id)
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, *, anonymous: bool = False) -> CartContents:
         # The busiest write: plain rows and statements built once (`CartRepository.lock_with_lines`).
@@ -184,11 +186,11 @@ class CartService(UseCase[CartContext]):
 
     async def for_service(self, owner_id: uuid.UUID) -> CartContents:
         """The owner's cart for orders; an owner without a cart reads as an empty one (id null)."""
-        cart = await self.carts.get_for_owner(owner_id)
+        cart = await self.carts.read_with_lines(owner_id)
         if cart is None:
             return CartContents(id=None, owner_id=owner_id, currency=self.settings.default_currency, items=[],
                                 totals=self._totals([], {}))
-        return await self._contents(cart)
+        return self._read(cart, owner_id)
 
     async def merge_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Login or registration with a guest cart: its lines join the user's cart and it is gone.
@@ -203,7 +205,7 @@ class CartService(UseCase[CartContext]):
         if (await self.claims.lock(user_id)).erased_at is not None:
             await self.carts.delete_for_owner(anon_id)  # the user was erased before: nothing to keep
             return
-        carts = {cart.owner_id: cart for cart in await self.carts.lock_for_owners([anon_id, user_id])}
+        carts = {cart.owner_id: cart for cart in await self.carts.lock_rows([anon_id, user_id])}
         guest = carts.get(anon_id)
         if guest is None:
             return
@@ -211,10 +213,9 @@ class CartService(UseCase[CartContext]):
         if target is None:
             if await self.carts.give_to(guest, user_id):
                 return
-            # The user's first cart was created while we looked: merge into that one instead
-            # (and reload the guest cart, which the failed hand-over left expired).
-            target = await self.carts.lock_for_owner(user_id, self.settings.default_currency)
-            [guest] = await self.carts.lock_for_owners([anon_id])
+            # The user's first cart was created while we looked: merge into that one instead (the
+            # guest cart stays locked and as it was: the failed hand-over rolled back to a savepoint).
+            target = await self.carts.lock_row_for_owner(user_id, self.settings.default_currency)
         await self._merge_lines(guest, target)
         await self.carts.delete_for_owner(anon_id)
 
@@ -227,11 +228,16 @@ class CartService(UseCase[CartContext]):
         and the user's own lines stay, as if the order had been heard first."""
         if not from_cart:
             return
-        if order_id is not None and not await self.claims.first_clear(order_id):
-            return  # the same order heard again: a new cart is not the ordered one
+        # The owner locked first (serialised with a claim), then "once": the same order heard again
+        # leaves alone the cart the owner has filled since (a new cart is not the ordered one).
         claimed_by = (await self.claims.lock(owner_id)).claimed_by if anonymous else None
         if claimed_by is None:
-            await self.carts.clear_for_owner(owner_id)
+            if order_id is None:
+                await self.carts.clear_for_owner(owner_id)
+            else:
+                await self.carts.clear_for_order(owner_id, order_id)  # one statement on PostgreSQL
+            return
+        if order_id is not None and not await self.claims.first_clear(order_id):
             return
         carts = await self.carts.lock_for_owners([claimed_by])
         if not carts:
@@ -252,7 +258,7 @@ class CartService(UseCase[CartContext]):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _merge_lines(self, guest: Cart, target: Cart) -> None:
+    async def _merge_lines(self, guest: CartRow, target: CartRow) -> None:
         guest_items = await self.carts.items_of(guest.id)
         target_items = await self.carts.items_of(target.id)
         if guest_items and not target_items:
@@ -274,8 +280,8 @@ class CartService(UseCase[CartContext]):
             else:
                 item.cart_id = target.id
                 await self._set_or_drop(item, quantity, now)
-        target.updated_at = now
         await self.session.flush()
+        await self.carts.touch(target, now)
 
     async def _set_or_drop(self, line: CartItem, quantity: int, now: datetime) -> None:
         """A merged line with no stock left to sell is dropped rather than kept at zero units."""
@@ -297,6 +303,12 @@ class CartService(UseCase[CartContext]):
         kinds = await self.products.products.kinds_of((item.product_id, item.variant_id) for item in items)
         return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
                             totals=self._totals(items, kinds))
+
+    def _read(self, cart: CartWithLines, owner_id: uuid.UUID) -> CartContents:
+        """The contents of a cart read with its lines' kinds (`CartRepository.read_with_lines`)."""
+        kinds = {(line.product_id, line.variant_id): line.kind for line in cart.lines if line.kind is not None}
+        return CartContents(id=cart.id, owner_id=owner_id, currency=cart.currency, items=cart.lines,
+                            totals=self._totals(cart.lines, kinds))
 
     def _totals(self, items: Sequence[CartItem | CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str]) -> Totals:
         # A line whose product the read-model lost is taxed like goods: never under-charge tax.

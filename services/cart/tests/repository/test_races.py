@@ -91,6 +91,23 @@ class TestParallelAdds:
         assert len({c["id"] for c in carts}) == 1
         assert len(await table(harness, Cart)) == 1
 
+    async def test_a_view_waiting_on_a_hand_over_gets_a_new_cart(self, pg, test_keys: TestKeys) -> None:
+        # The view's INSERT waits for the claim that hands the guest cart to its user; its
+        # snapshot still shows that cart as the guest's, but the answer is the new empty cart.
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=50)
+        guest = shopper(harness, test_keys)
+        old = await guest.add(product.product_id, 2)
+        async with harness.runtime.db.transaction() as claim:
+            [cart] = await CartRepository(claim).lock_rows([guest.owner_id])
+            assert await CartRepository(claim).give_to(cart, uuid.uuid4())
+            view = asyncio.create_task(guest.cart())
+            await asyncio.sleep(0.3)
+            assert not view.done()
+        new = await view
+        assert (new["id"] != old["id"], new["items"]) == (True, [])
+        assert len(await table(harness, Cart)) == 2
+
     async def test_parallel_adds_never_pass_the_stock(self, pg, test_keys: TestKeys) -> None:
         harness, _ = pg
         product = await Catalog(harness).product(stock=7)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, false, func, or_, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, false, func, or_, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -134,7 +134,7 @@ class CreditPackRepository(_Repository):
         await self.session.execute(stmt)
 
     async def remove(self, product_id: uuid.UUID) -> None:
-        await self.session.execute(delete(CreditPack).where(col(CreditPack.product_id) == product_id))
+        await self.session.execute(_REMOVE_PACK, {"product": product_id})
 
     async def list_active(self) -> Sequence[CreditPack]:
         stmt = (select(CreditPack).where(col(CreditPack.is_active) == true())
@@ -760,8 +760,56 @@ class RetryPackRepository(_Repository):
         await self.session.execute(delete(RetryPack).where(col(RetryPack.owner_id) == owner_id))
 
 
+_PACK = CreditPack.__table__  # type: ignore[attr-defined]
+# Every catalog.product_changed of a product that is not a pack (each checkout's stock change):
+# built once, and on the table (an ORM-enabled DELETE would also plan to sync the session).
+_REMOVE_PACK = delete(_PACK).where(_PACK.c.product_id == bindparam("product"))
+
+
+def _hand_over_statement() -> Any:
+    """What an anonymous id owns moved to its user in one statement (PostgreSQL: data-modifying
+    CTEs): its rows re-owned, its favorites re-made for the user, its wallet deleted; the wallet's
+    balance returned, for the caller to credit to the user's wallet."""
+    old: Any = bindparam("old")
+    new: Any = bindparam("new")
+
+    def moved(model: Any, **values: Any) -> Any:
+        table = model.__table__
+        return update(table).where(table.c.owner_id == old).values(owner_id=new, **values).cte(f"moved_{table.name}")
+
+    favorite, wallet = ImageFavorite.__table__, CreditWallet.__table__  # type: ignore[attr-defined]
+    # Every part sees the statement's snapshot: the INSERT copies the favorites the DELETE removes.
+    favorites = (pg_insert(favorite).from_select(
+        ["owner_id", "image_id", "created_at"],
+        sa_select(bindparam("new", type_=favorite.c.owner_id.type), favorite.c.image_id,
+                  bindparam("now", type_=favorite.c.created_at.type))
+        .where(favorite.c.owner_id == old))
+        .on_conflict_do_nothing(index_elements=["owner_id", "image_id"]).cte("favorites"))
+    old_favorites = delete(favorite).where(favorite.c.owner_id == old).cte("old_favorites")
+    return (delete(wallet).where(wallet.c.owner_id == old).returning(wallet.c.balance)
+            .add_cte(moved(CreditTransaction), moved(GenerationJob), moved(GeneratedImage), favorites, old_favorites,
+                     moved(Restoration), moved(Book, anonymous=False), moved(RetryPack)))
+
+
+_HAND_OVER = _hand_over_statement()
+
+
 class OwnerRepository(_Repository):
     """The `generation_owner` rows (`atelier_common.owners`)."""
+
+    async def hand_over(self, old: uuid.UUID, new: uuid.UUID, now: datetime) -> int:
+        """Everything `old` owns becomes `new`'s, but the credits: `old`'s wallet is deleted and
+        what it held returned (for the caller to credit). One statement on PostgreSQL."""
+        if self.is_postgres:
+            return (await self.session.execute(_HAND_OVER, {"old": old, "new": new, "now": now})).scalar_one_or_none() or 0
+        moved = await WalletRepository(self.session).take(old)
+        await TransactionRepository(self.session).reassign(old, new)
+        await JobRepository(self.session).reassign(old, new)
+        await ImageRepository(self.session).reassign(old, new, now)
+        await RestorationRepository(self.session).reassign(old, new)
+        await BookRepository(self.session).reassign(old, new)
+        await RetryPackRepository(self.session).reassign(old, new)
+        return moved
 
     async def lock(self, owner_id: uuid.UUID, now: datetime, *, claimed_by: uuid.UUID | None = None,
                    erased: bool = False) -> OwnerState:

@@ -9,6 +9,8 @@ from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 
 CartServiceDep = Annotated[CartService, use_case(CartService)]
+# Routes that only read: no transaction (`Database.read_only`), so no BEGIN and COMMIT round trips.
+CartReaderDep = Annotated[CartService, use_case(CartService, read_only=True)]
 
 # Declared on routes so the merged OpenAPI lists the error answers too.
 ANON: ErrorResponses = {401: {"description": "No anonymous token or access token (AUTHENTICATION_REQUIRED, INVALID_TOKEN)"}}

@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from atelier_cart.api.deps import CartServiceDep
+from atelier_cart.api.deps import CartReaderDep
 from atelier_cart.schemas import InternalCartRead
 from atelier_cart.service import CartContents
 from atelier_common.auth import require_service
@@ -16,5 +16,5 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 
 
 @router.get("/carts/{owner_id}", response_model=InternalCartRead)
-async def get_internal_cart(owner_id: uuid.UUID, carts: CartServiceDep) -> CartContents:
+async def get_internal_cart(owner_id: uuid.UUID, carts: CartReaderDep) -> CartContents:
     return await carts.for_service(owner_id)

@@ -43,15 +43,8 @@ class AccountService(UseCase[GenerationContext]):
             # The user was erased before we heard of the claim: what the id owned was theirs too.
             await self.erase(anon_id)
             return
-        wallets = WalletRepository(self.session)
-        if moved := await wallets.take(anon_id):
-            await wallets.credit(user_id, moved, now)
-        await TransactionRepository(self.session).reassign(anon_id, user_id)
-        await JobRepository(self.session).reassign(anon_id, user_id)
-        await ImageRepository(self.session).reassign(anon_id, user_id, now)
-        await RestorationRepository(self.session).reassign(anon_id, user_id)
-        await BookRepository(self.session).reassign(anon_id, user_id)
-        await RetryPackRepository(self.session).reassign(anon_id, user_id)
+        if moved := await owners.hand_over(anon_id, user_id, now):
+            await WalletRepository(self.session).credit(user_id, moved, now)
 
     async def erase(self, user_id: uuid.UUID) -> None:
         """Every row and file of the user (identity.user_deleted); remembered, so that a purchase
