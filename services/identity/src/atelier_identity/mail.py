@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -19,13 +20,13 @@ from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import urlencode
 
 import aiosmtplib
-from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
 from atelier_identity.domain import normalise_email
 from atelier_identity.models import MailMessage
-from atelier_identity.repository import MailRepository
+from atelier_identity.repository import LeasedMail, MailRepository, OutgoingMail
 from atelier_identity.settings import IdentitySettings
 
 log = logging.getLogger("atelier.identity.mail")
@@ -158,19 +159,27 @@ class Mailer:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # The sender's statements each run on their own, outside a transaction (see OutgoingMail),
+        # on PostgreSQL; SQLite's cost no round trip.
+        self._engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Deliver right after a commit that queued mail rather than at the next poll.
+        db.on_session_commit(self._committed)
 
     # -- queueing (inside the caller's transaction) --------------------------------------------
 
     def queue(self, session: AsyncSession, mail: Mail) -> None:
         MailRepository(session).add(MailMessage(recipient=mail.to, kind=mail.kind, subject=mail.subject,
                                                 text=mail.text, html=mail.html))
-        if not session.info.get("mail_queued"):
-            session.info["mail_queued"] = True
-            # Deliver right after the commit rather than at the next poll.
-            event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
+        session.info["mail_queued"] = True
 
-    def _after_commit(self, _session: object) -> None:
-        self._wake.set()
+    async def _committed(self, info: dict[str, object]) -> None:
+        if info.pop("mail_queued", False):
+            self._wake.set()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self._engine.begin() if self.db.is_sqlite else self._engine.connect() as conn:
+            yield conn
 
     async def mailbox(self, session: AsyncSession, to: str | None) -> Sequence[MailMessage]:
         """Delivered mail, newest first, optionally for one address."""
@@ -212,35 +221,41 @@ class Mailer:
         """Deliver one batch of due messages; return how many were attempted."""
         async with self._lock:
             now = datetime.now(UTC)
-            async with self.db.transaction() as session:
-                batch = await MailRepository(session).lease_due(now, now + LEASE, BATCH,
-                                                                skip_locked=not self.db.is_sqlite)
+            async with self._connection() as conn:
+                batch = await OutgoingMail(conn).lease_due(now, now + LEASE, BATCH, skip_locked=not self.db.is_sqlite)
+            if not batch:
+                return 0
+            if not self.settings.smtp_host:
+                # The dev mailbox: delivering is marking sent, the whole batch in one statement.
+                async with self._connection() as conn:
+                    await OutgoingMail(conn).mark_sent([m.id for m in batch], datetime.now(UTC))
+                return len(batch)
             # Delivered outside any transaction: a slow SMTP server must not hold database locks.
             for message in batch:
                 await self._deliver(message)
             return len(batch)
 
-    async def _deliver(self, message: MailMessage) -> None:
+    async def _deliver(self, message: LeasedMail) -> None:
         try:
-            if self.settings.smtp_host:
-                await self._send_smtp(message)
+            await self._send_smtp(message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self._record_failure(message, f"{type(exc).__name__}: {exc}")
             return
-        async with self.db.transaction() as session:
-            await MailRepository(session).mark_sent(message.id, datetime.now(UTC))
+        # Marked as soon as it is sent: a crash later in the batch does not send it twice.
+        async with self._connection() as conn:
+            await OutgoingMail(conn).mark_sent([message.id], datetime.now(UTC))
 
-    async def _record_failure(self, message: MailMessage, error: str) -> None:
+    async def _record_failure(self, message: LeasedMail, error: str) -> None:
         now = datetime.now(UTC)
         attempts = message.attempts + 1
         give_up = attempts >= self.settings.mail_max_attempts
         retry_at = None if give_up else now + min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=1))
         log.warning("mail %s to %s failed (attempt %s%s): %s", message.id, message.recipient, attempts,
                     ", giving up" if give_up else "", error)
-        async with self.db.transaction() as session:
-            await MailRepository(session).mark_failed_attempt(message.id, error, retry_at=retry_at, now=now)
+        async with self._connection() as conn:
+            await OutgoingMail(conn).mark_failed_attempt(message.id, error, retry_at=retry_at, now=now)
 
-    async def _send_smtp(self, message: MailMessage) -> None:
+    async def _send_smtp(self, message: LeasedMail) -> None:
         s = self.settings
         mime = EmailMessage()
         mime["From"] = s.mail_from

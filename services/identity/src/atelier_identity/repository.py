@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, false, func, insert, true, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,6 +64,49 @@ def _insert(session: AsyncSession) -> Any:
     return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+# The statements of a guest checkout's paths (the address, the internal read, the registration and
+# claim of `order.paid`, the status mail, the mail sender), built once with bound parameters and
+# read as plain rows: under load, building statements and ORM objects cost identity more CPU than
+# PostgreSQL spent running them. The other paths keep the ORM.
+_USER = User.__table__  # type: ignore[attr-defined]
+_ADDRESS = Address.__table__  # type: ignore[attr-defined]
+_BOOK = AddressBook.__table__  # type: ignore[attr-defined]
+_CLAIM = AnonymousClaim.__table__  # type: ignore[attr-defined]
+_MAIL = MailMessage.__table__  # type: ignore[attr-defined]
+
+_USER_BY_EMAIL = sa_select(_USER.c.id).where(_USER.c.email == bindparam("email"))
+_USER_CONTACT = sa_select(_USER.c.email, _USER.c.first_name, _USER.c.is_active).where(
+    _USER.c.id == bindparam("user_id"))
+_INSERT_CLAIM = insert(_CLAIM)
+
+
+@functools.cache
+def _register(dialect: str) -> Any:
+    """The account of an email, created unless it exists: (id, created) rows. On PostgreSQL one
+    statement; the outer SELECT reads the snapshot from before the INSERT, so an account
+    committed by someone else meanwhile is in neither branch (no row: the caller retries)."""
+    stmt = ((pg_insert if dialect == "postgresql" else sqlite_insert)(_USER)
+            .values({c.name: bindparam(c.name) for c in _USER.c}).on_conflict_do_nothing(index_elements=["email"]))
+    if dialect != "postgresql":
+        return stmt.returning(_USER.c.id, true().label("created"))
+    created = stmt.returning(_USER.c.id).cte("created")
+    return sa_select(created.c.id, true().label("created")).union_all(
+        sa_select(_USER.c.id, false().label("created")).where(_USER.c.email == bindparam("email")))
+
+
+@dataclass(frozen=True)
+class UserContact:
+    """What a mail to an account needs."""
+
+    email: str
+    first_name: str
+    is_active: bool
+
+
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -69,6 +116,21 @@ class UserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         return (await self.session.exec(select(User).where(User.email == email))).first()
+
+    async def contact(self, user_id: uuid.UUID) -> UserContact | None:
+        row = (await self.session.execute(_USER_CONTACT, {"user_id": user_id})).first()
+        return UserContact(*row) if row is not None else None
+
+    async def find_or_register(self, values: dict[str, Any]) -> tuple[uuid.UUID, bool] | None:
+        """The id of the account of `values["email"]` and whether it was created now from `values`
+        (every column of `user`); None when another transaction registered it meanwhile."""
+        dialect = _dialect(self.session)
+        if dialect != "postgresql":
+            existing = (await self.session.execute(_USER_BY_EMAIL, {"email": values["email"]})).scalar()
+            if existing is not None:
+                return existing, False
+        row = (await self.session.execute(_register(dialect), values)).first()
+        return (row[0], bool(row[1])) if row is not None else None
 
     async def get_by_username(self, username: str) -> User | None:
         """The account of this username, whatever the case it is written in."""
@@ -170,31 +232,49 @@ class EmailTokenRepository:
             .values(used_at=now))
 
 
-class MailRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass(frozen=True)
+class LeasedMail:
+    """A message a sender holds (`OutgoingMail.lease_due`)."""
 
-    def add(self, message: MailMessage) -> None:
-        self.session.add(message)
+    id: uuid.UUID
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    attempts: int
+    created_at: datetime
 
-    async def lease_due(self, now: datetime, until: datetime, limit: int, *, skip_locked: bool) -> list[MailMessage]:
-        """Take up to `limit` due messages and hide them from other senders until `until`."""
-        stmt = (select(MailMessage)
-                .where(col(MailMessage.sent_at).is_(None), col(MailMessage.failed_at).is_(None),
-                       col(MailMessage.next_attempt_at) <= now)
-                .order_by(col(MailMessage.next_attempt_at)).limit(limit))
-        if skip_locked:
-            stmt = stmt.with_for_update(skip_locked=True)
-        messages = list((await self.session.exec(stmt)).all())
-        for message in messages:
-            message.next_attempt_at = until
-        await self.session.flush()
-        return messages
 
-    async def mark_sent(self, message_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(
-            update(MailMessage).where(col(MailMessage.id) == message_id)
-            .values(sent_at=now, attempts=MailMessage.attempts + 1, last_error=None))
+def _lease(skip_locked: bool) -> Any:
+    due = (sa_select(_MAIL.c.id)
+           .where(_MAIL.c.sent_at.is_(None), _MAIL.c.failed_at.is_(None), _MAIL.c.next_attempt_at <= bindparam("now"))
+           .order_by(_MAIL.c.next_attempt_at).limit(bindparam("limit")))
+    if skip_locked:
+        due = due.with_for_update(skip_locked=True)
+    return (update(_MAIL).where(_MAIL.c.id.in_(due.scalar_subquery())).values(next_attempt_at=bindparam("until"))
+            .returning(*(_MAIL.c[name] for name in LeasedMail.__dataclass_fields__)))
+
+
+_LEASE = {skip_locked: _lease(skip_locked) for skip_locked in (True, False)}
+_MARK_SENT = (update(_MAIL).where(_MAIL.c.id.in_(bindparam("ids", expanding=True)))
+              .values(sent_at=bindparam("sent"), attempts=_MAIL.c.attempts + 1, last_error=None))
+
+
+class OutgoingMail:
+    """The mail sender's statements. They run on a connection outside any transaction (PostgreSQL):
+    each is atomic on its own, and a batch then costs one round trip to take and one to mark sent,
+    an idle poll one, where BEGIN and COMMIT took two more each."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def lease_due(self, now: datetime, until: datetime, limit: int, *, skip_locked: bool) -> list[LeasedMail]:
+        """Take up to `limit` due messages, oldest first, and hide them from other senders until `until`."""
+        rows = await self.conn.execute(_LEASE[skip_locked], {"now": now, "until": until, "limit": limit})
+        return sorted((LeasedMail(*row) for row in rows), key=lambda m: (m.created_at, m.id))
+
+    async def mark_sent(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        await self.conn.execute(_MARK_SENT, {"ids": list(message_ids), "sent": now})
 
     async def mark_failed_attempt(self, message_id: uuid.UUID, error: str, *, retry_at: datetime | None,
                                   now: datetime) -> None:
@@ -204,7 +284,15 @@ class MailRepository:
             values["failed_at"] = now
         else:
             values["next_attempt_at"] = retry_at
-        await self.session.execute(update(MailMessage).where(col(MailMessage.id) == message_id).values(**values))
+        await self.conn.execute(update(MailMessage).where(col(MailMessage.id) == message_id).values(**values))
+
+
+class MailRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, message: MailMessage) -> None:
+        self.session.add(message)
 
     async def delivered_to(self, recipient: str | None, limit: int) -> Sequence[MailMessage]:
         stmt = select(MailMessage).where(col(MailMessage.sent_at).is_not(None))
@@ -335,8 +423,62 @@ class PasskeyRepository:
         await self.session.execute(delete(Passkey).where(col(Passkey.user_id) == user_id))
 
 
+@dataclass(kw_only=True)
+class AddressRow:
+    """An address read or written as a plain row (the checkout's paths: no ORM object)."""
+
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    owner_id: uuid.UUID
+    label: str
+    type: str = "shipping"
+    first_name: str
+    last_name: str = ""
+    company: str | None = None
+    address_line_1: str
+    address_line_2: str | None = None
+    city: str
+    state: str = ""
+    postal_code: str = ""
+    country: str
+    phone: str | None = None
+    email: str | None = None
+    is_primary: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+_ADDRESS_COLUMNS = [_ADDRESS.c[name] for name in AddressRow.__dataclass_fields__]
+_OWNED_ADDRESS = sa_select(*_ADDRESS_COLUMNS).where(_ADDRESS.c.id == bindparam("address_id"),
+                                                    _ADDRESS.c.owner_id == bindparam("owner_id"))
+_LABELS = sa_select(_ADDRESS.c.label, _ADDRESS.c.is_primary).where(_ADDRESS.c.owner_id == bindparam("owner_id"))
+_BOOKS_OLDEST_FIRST = (sa_select(*_ADDRESS_COLUMNS).where(_ADDRESS.c.owner_id.in_(bindparam("owners", expanding=True)))
+                       .order_by(_ADDRESS.c.created_at, _ADDRESS.c.id))
+_INSERT_ADDRESS = insert(_ADDRESS)
+_MOVE_ADDRESS = (update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
+                 .values(owner_id=bindparam("new_owner"), label=bindparam("new_label"), is_primary=bindparam("primary")))
+_MAKE_PRIMARY = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id")).values(is_primary=True)
+
+
+@functools.cache
+def _lock_books(dialect: str, count: int) -> Any:
+    """Create the books that are missing and lock the others, in one statement: `DO UPDATE ...
+    WHERE false` updates nothing (no new row version) but still locks each existing row,
+    waiting for its holder like `FOR UPDATE`. On SQLite the insert takes the database's write
+    lock."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_BOOK).values(
+        [{"owner_id": bindparam(f"owner_{i}", type_=_BOOK.c.owner_id.type),
+          "created_at": bindparam("created", type_=_BOOK.c.created_at.type)} for i in range(count)])
+    return stmt.on_conflict_do_update(index_elements=["owner_id"], set_={"created_at": _BOOK.c.created_at},
+                                      where=false())
+
+
 class AddressRepository:
-    """Every read goes through `_owned`: another owner's address is simply not found."""
+    """Every read goes through `_owned` (or the owner-filtered statements above): another owner's
+    address is simply not found."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -346,21 +488,41 @@ class AddressRepository:
         return select(Address).where(Address.owner_id == owner_id)
 
     async def lock_book(self, owner_id: uuid.UUID) -> None:
-        """Serialise changes to one owner's addresses until the transaction ends.
-
-        The row is created on first use; on PostgreSQL it is then locked FOR UPDATE, and on
-        SQLite the insert itself takes the database's write lock.
-        """
-        insert = _insert(self.session)
-        await self.session.execute(insert(AddressBook).values(owner_id=owner_id, created_at=datetime.now(UTC))
-                                   .on_conflict_do_nothing())
-        await self.session.execute(select(AddressBook.owner_id).where(col(AddressBook.owner_id) == owner_id)
-                                   .with_for_update())
+        """Serialise changes to one owner's addresses until the transaction ends (the row is
+        created on first use)."""
+        await self.lock_books(owner_id)
 
     async def lock_books(self, *owner_ids: uuid.UUID) -> None:
         # Always in one order, so two transactions locking the same pair cannot deadlock.
-        for owner_id in sorted(set(owner_ids)):
-            await self.lock_book(owner_id)
+        owners = sorted(set(owner_ids))
+        params: dict[str, Any] = {f"owner_{i}": owner for i, owner in enumerate(owners)}
+        params["created"] = datetime.now(UTC)
+        await self.session.execute(_lock_books(_dialect(self.session), len(owners)), params)
+
+    async def read_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow | None:
+        row = (await self.session.execute(_OWNED_ADDRESS, {"address_id": address_id, "owner_id": owner_id})).first()
+        return AddressRow(**row._mapping) if row is not None else None
+
+    async def labels(self, owner_id: uuid.UUID) -> list[tuple[str, bool]]:
+        """Each address's label and whether it is the primary one."""
+        return [(label, primary) for label, primary in await self.session.execute(_LABELS, {"owner_id": owner_id})]
+
+    async def books_oldest_first(self, *owner_ids: uuid.UUID) -> list[AddressRow]:
+        rows = await self.session.execute(_BOOKS_OLDEST_FIRST, {"owners": list(owner_ids)})
+        return [AddressRow(**row) for row in rows.mappings()]
+
+    async def insert(self, address: AddressRow) -> None:
+        await self.session.execute(_INSERT_ADDRESS, {name: getattr(address, name)
+                                                     for name in AddressRow.__dataclass_fields__})
+
+    async def move(self, addresses: Sequence[AddressRow]) -> None:
+        """Write the owner, label and primary flag of `addresses` (in that order)."""
+        await self.session.execute(_MOVE_ADDRESS, [
+            {"address_id": a.id, "new_owner": a.owner_id, "new_label": a.label, "primary": a.is_primary}
+            for a in addresses])
+
+    async def make_primary(self, address_id: uuid.UUID) -> None:
+        await self.session.execute(_MAKE_PRIMARY, {"address_id": address_id})
 
     async def list_for_owner(self, owner_id: uuid.UUID, *, limit: int | None = None,
                              offset: int = 0) -> Sequence[Address]:
@@ -380,10 +542,6 @@ class AddressRepository:
 
     async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address | None:
         return (await self.session.exec(self._owned(owner_id).where(Address.id == address_id))).first()
-
-    async def add(self, address: Address) -> None:
-        self.session.add(address)
-        await self.session.flush()
 
     async def clear_primary(self, owner_id: uuid.UUID) -> None:
         """No primary for a moment: the next write names the new one (one primary per owner)."""
@@ -428,5 +586,8 @@ class ClaimRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, claim: AnonymousClaim) -> None:
-        self.session.add(claim)
+    async def add(self, anon_id: uuid.UUID, user_id: uuid.UUID, via: str, claimed_at: datetime) -> None:
+        # A Core INSERT, not flushed with the ORM's rows: the account it names is in the database
+        # already (every sign-in method inserted or flushed it first).
+        await self.session.execute(_INSERT_CLAIM, {"id": uuid.uuid4(), "anon_id": anon_id, "user_id": user_id,
+                                                   "via": via, "claimed_at": claimed_at})

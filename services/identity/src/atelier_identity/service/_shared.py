@@ -65,7 +65,7 @@ class Sessions(UseCase[IdentityContext]):
         if require_verified and self.settings.require_verified_email and not user.is_verified:
             raise EmailNotVerified()
         user.last_login_at = now()
-        await self.claims.claim(anon_id, user, via=via)
+        await self.claims.claim(anon_id, user.id, via=via)
 
     async def sign_in(self, user: User, *, anon_id: uuid.UUID | None, via: str,
                       require_verified: bool = True, created: bool = False) -> SignedIn:

@@ -18,7 +18,7 @@ from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AddressLabelExists, AddressLimitReached, AddressNotFound, LastAddress
 from atelier_identity.models import Address
-from atelier_identity.repository import AddressRepository
+from atelier_identity.repository import AddressRepository, AddressRow
 from atelier_identity.schemas import AddressCreate, AddressUpdate
 from atelier_identity.service._clock import now
 
@@ -38,21 +38,22 @@ class AddressService(UseCase[IdentityContext]):
         owner = principal.owner_id
         return await addresses.count(owner), await addresses.list_for_owner(owner, limit=limit, offset=offset)
 
-    async def get(self, principal: Principal, address_id: uuid.UUID) -> Address:
-        return await self._owned(AddressRepository(self.session), address_id, principal.owner_id)
+    async def get(self, principal: Principal, address_id: uuid.UUID) -> AddressRow:
+        return await self._read(address_id, principal.owner_id)
 
-    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:
+    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow:
         """For other services (orders' snapshots): the address if `owner_id` owns it."""
-        return await self._owned(AddressRepository(self.session), address_id, owner_id)
+        return await self._read(address_id, owner_id)
 
-    async def create(self, principal: Principal, data: AddressCreate) -> Address:
+    async def create(self, principal: Principal, data: AddressCreate) -> AddressRow:
+        # A guest checkout's first step: plain rows and statements built once (AddressRepository).
         owner = principal.owner_id
         addresses = AddressRepository(self.session)
         await addresses.lock_book(owner)
-        existing = await addresses.oldest_first(owner)
+        existing = await addresses.labels(owner)
         if len(existing) >= self.limit:
             raise AddressLimitReached(self.limit)
-        taken = [a.label for a in existing]
+        taken = [label for label, _ in existing]
         address_type = data.type or "shipping"
         label = data.label or domain.default_label(address_type, taken)
         if domain.unique_label(label, taken) != label:
@@ -62,9 +63,9 @@ class AddressService(UseCase[IdentityContext]):
         if primary and existing:
             await addresses.clear_primary(owner)
         created_at = now()
-        address = Address(owner_id=owner, label=label, is_primary=primary, created_at=created_at,
-                          updated_at=created_at, **self._fields(data, type=address_type))
-        await addresses.add(address)
+        address = AddressRow(owner_id=owner, label=label, is_primary=primary, created_at=created_at,
+                             updated_at=created_at, **self._fields(data, type=address_type))
+        await addresses.insert(address)
         return address
 
     async def update(self, principal: Principal, address_id: uuid.UUID,
@@ -121,8 +122,11 @@ class AddressService(UseCase[IdentityContext]):
         """
         addresses = AddressRepository(self.session)
         await addresses.lock_books(from_owner, to_owner)
-        mine = await addresses.oldest_first(to_owner)
-        incoming = await addresses.oldest_first(from_owner)
+        # Both books in one read, after the lock (a locking read that joined them would see the
+        # rows of its snapshot from before the wait).
+        books = await addresses.books_oldest_first(from_owner, to_owner)
+        mine = [a for a in books if a.owner_id == to_owner]
+        incoming = [a for a in books if a.owner_id == from_owner]
         adopted = domain.addresses_to_adopt(len(mine), incoming, self.limit)
         if not adopted:
             return 0
@@ -137,18 +141,24 @@ class AddressService(UseCase[IdentityContext]):
         if not has_primary:
             # The anonymous primary stayed behind: the oldest adopted address leads instead.
             adopted[0].is_primary = True
-        await self.session.flush()
+        await addresses.move(adopted)
         left = incoming[len(adopted):]
         if left and not any(a.is_primary for a in left):
-            # Flushed apart: the anonymous primary must have left before another takes its place.
+            # Written after the move: the anonymous primary must have left before another takes its place.
             left[0].is_primary = True
-            await self.session.flush()
+            await addresses.make_primary(left[0].id)
         return len(adopted)
 
     async def erase_owner(self, owner_id: uuid.UUID) -> None:
         await AddressRepository(self.session).delete_all_for_owner(owner_id)
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    async def _read(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow:
+        address = await AddressRepository(self.session).read_for_owner(address_id, owner_id)
+        if address is None:
+            raise AddressNotFound()
+        return address
 
     @staticmethod
     async def _owned(addresses: AddressRepository, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:

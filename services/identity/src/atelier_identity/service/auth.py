@@ -67,7 +67,7 @@ class AuthService(UseCase[IdentityContext]):
         if taken is not None:
             raise EmailExists()
         self.verification.send(user)
-        await self.sessions.claims.claim(anon_id, user, via="register")
+        await self.sessions.claims.claim(anon_id, user.id, via="register")
         tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
         return Registration(user=user, tokens=tokens)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import email_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,8 +13,8 @@ from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists
-from atelier_identity.models import User
 from atelier_identity.repository import UserRepository
+from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
 from atelier_identity.service.passwords import PasswordService
 
@@ -28,7 +29,8 @@ class AutoRegistration(UseCase[IdentityContext]):
         self.claims = Claims(session, context)
         self.passwords = PasswordService(session, context)
 
-    async def on_order_paid(self, event: OrderPaid) -> User | None:
+    async def on_order_paid(self, event: OrderPaid) -> uuid.UUID | None:
+        """The buyer's account (registered now unless it exists), which claims the anonymous id."""
         if event.user_id is not None or event.anon_id is None or event.buyer is None or not event.buyer.email:
             return None
         try:
@@ -37,17 +39,23 @@ class AutoRegistration(UseCase[IdentityContext]):
         except email_validator.EmailNotValidError:
             log.warning("order %s: the buyer's email is not valid; no account registered", event.order_id)
             return None
-        users = UserRepository(self.session)
-        user = await users.get_by_email(email)
-        if user is None:
-            buyer = event.buyer
-            phone = buyer.phone if buyer.phone and domain.PHONE_PATTERN.fullmatch(buyer.phone.strip()) else None
-            # Unverified and without a password: the welcome mail's link sets one (and proves the address).
-            user = User(email=email, first_name=(buyer.first_name or "")[:150], last_name=(buyer.last_name or "")[:150],
-                        phone=phone.strip() if phone else None)
-            if not await users.add_unique(user):
-                # Registered at this very moment by someone else: the redelivery finds the account.
-                raise EmailExists()
-            self.passwords.send_welcome(user)
-        await self.claims.claim(event.anon_id, user, via="order_paid")
-        return user
+        buyer = event.buyer
+        phone = buyer.phone if buyer.phone and domain.PHONE_PATTERN.fullmatch(buyer.phone.strip()) else None
+        first_name = (buyer.first_name or "")[:150]
+        registered_at = now()
+        # Unverified and without a password: the welcome mail's link sets one (and proves the address).
+        # Every column of the account, inserted unless one exists (one statement on PostgreSQL).
+        account = await UserRepository(self.session).find_or_register({
+            "id": uuid.uuid4(), "email": email, "password_hash": None, "first_name": first_name,
+            "last_name": (buyer.last_name or "")[:150], "phone": phone.strip() if phone else None,
+            "company_name": None, "username": None, "display_name": None, "is_staff": False, "is_active": True,
+            "email_verified_at": None, "last_login_at": None, "created_at": registered_at,
+            "updated_at": registered_at})
+        if account is None:
+            # Registered at this very moment by someone else: the redelivery finds the account.
+            raise EmailExists()
+        user_id, created = account
+        if created:
+            self.passwords.send_welcome(user_id=user_id, email=email, first_name=first_name)
+        await self.claims.claim(event.anon_id, user_id, via="order_paid")
+        return user_id

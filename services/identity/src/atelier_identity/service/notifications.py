@@ -27,7 +27,7 @@ class NotificationService(UseCase[IdentityContext]):
         """Mail the order's customer for the statuses customers care about; whether a mail was queued."""
         if not self.mails_about(event, self.context):
             return False
-        user = await UserRepository(self.session).get(event.user_id) if event.user_id else None
+        user = await UserRepository(self.session).contact(event.user_id) if event.user_id else None
         if user is not None and not user.is_active:
             return False
         # The account's current address wins; an anonymous order has the one typed at checkout.
@@ -43,7 +43,7 @@ class NotificationService(UseCase[IdentityContext]):
         if not self.settings.job_notification_mail:
             return False
         # Anonymous owners have no address to write to.
-        user = await UserRepository(self.session).get(event.owner_id)
+        user = await UserRepository(self.session).contact(event.owner_id)
         if user is None or not user.is_active:
             return False
         failed = isinstance(event, JobFailed)

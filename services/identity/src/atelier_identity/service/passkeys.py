@@ -133,7 +133,7 @@ class PasskeyService(UseCase[IdentityContext]):
         passkey = await self._add(user, challenge, verified, name)
         # The passkey proves the person, not the address: it is verified by mail like a registration.
         self.verification.send(user)
-        await self.sessions.claims.claim(anon_id or challenge.anon_id, user, via="passkey_signup")
+        await self.sessions.claims.claim(anon_id or challenge.anon_id, user.id, via="passkey_signup")
         tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
         return SignedUp(user=user, passkey=passkey, tokens=tokens)
 

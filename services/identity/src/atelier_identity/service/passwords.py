@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,16 +38,16 @@ class PasswordService(UseCase[IdentityContext]):
         user = await UserRepository(self.session).get_by_email(email)
         if user is None or not user.is_active:
             return
-        secret = self._new_token(user, timedelta(minutes=self.settings.password_reset_ttl_minutes))
+        secret = self._new_token(user.id, timedelta(minutes=self.settings.password_reset_ttl_minutes))
         url = link(self.settings.frontend_url, "/reset-password", token=secret)
         self.mailer.queue(self.session, password_reset_mail(to=user.email, first_name=user.first_name, url=url,
                                                        valid_minutes=self.settings.password_reset_ttl_minutes))
 
-    def send_welcome(self, user: User) -> None:
+    def send_welcome(self, *, user_id: uuid.UUID, email: str, first_name: str) -> None:
         """S0's auto-registered buyer: a reset token under another name, valid longer."""
-        secret = self._new_token(user, timedelta(hours=self.settings.welcome_password_ttl_hours))
+        secret = self._new_token(user_id, timedelta(hours=self.settings.welcome_password_ttl_hours))
         url = link(self.settings.frontend_url, "/set-password", token=secret)
-        self.mailer.queue(self.session, welcome_mail(to=user.email, first_name=user.first_name, url=url,
+        self.mailer.queue(self.session, welcome_mail(to=email, first_name=first_name, url=url,
                                                 valid_hours=self.settings.welcome_password_ttl_hours))
 
     async def confirm_reset(self, data: PasswordResetConfirm, *, ip: str) -> User:
@@ -79,11 +80,11 @@ class PasswordService(UseCase[IdentityContext]):
         user.password_hash = await self.passwords.hash(password)
         user.updated_at = now()
 
-    def _new_token(self, user: User, ttl: timedelta) -> str:
+    def _new_token(self, user_id: uuid.UUID, ttl: timedelta) -> str:
         """A single-use reset token; every one left is voided when one of them is used."""
         created_at = now()
         secret = domain.new_secret()
         EmailTokenRepository(self.session).add(EmailToken(
-            user_id=user.id, purpose=domain.PASSWORD_RESET, token_hash=domain.digest(secret), created_at=created_at,
+            user_id=user_id, purpose=domain.PASSWORD_RESET, token_hash=domain.digest(secret), created_at=created_at,
             expires_at=created_at + ttl))
         return secret

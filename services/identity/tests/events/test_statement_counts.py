@@ -1,0 +1,98 @@
+"""The SQL statements a guest checkout costs identity (`-s` prints them): the guest's address, the
+internal read orders makes while placing the order, `order.paid` (registration, welcome mail,
+claim), a mailed `order.status_changed`, and the mail sender's batch. Under load each one is a
+round trip plus statement-building CPU. On PostgreSQL the counts are pinned; change them here when
+a path changes on purpose."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+
+from atelier_common.auth import SERVICE_HEADER
+from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_common.contracts.payments import BuyerAddress, OrderPaid
+from atelier_testing import ServiceHarness, TestKeys
+
+BUYER = "guest@example.com"
+
+
+@contextmanager
+def statements(harness: ServiceHarness, label: str) -> Iterator[list[str]]:
+    """The statements run meanwhile, but the outbox relay's (it runs on its own)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        text = " ".join(statement.split())
+        if "FROM outbox" not in text and not text.startswith("UPDATE outbox"):
+            seen.append(text)
+
+    engine = harness.runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        print(f"\n{label}: {len(seen)} statements")
+        for text in seen:
+            print("   ", text[:160])
+
+
+async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKeys, db_backend: str) -> None:
+    anon_id = uuid.uuid4()
+    mailer = harness.runtime.context.mailer
+    await mailer.stop()  # the batch is sent below, by hand
+    body = {"first_name": "Nino", "last_name": "Beridze", "address_line_1": "1 Rustaveli Ave", "city": "Tbilisi",
+            "country": "GE", "email": BUYER, "phone": "+995 555 000 111"}
+
+    with statements(harness, "POST /api/v1/addresses") as created:
+        response = await api.client.post("/api/v1/addresses", json=body, headers=test_keys.anon_headers(anon_id))
+        assert response.status_code == 201, response.text
+    address = response.json()
+    with statements(harness, "GET /internal/addresses/{id} (orders placing the order)") as read:
+        response = await api.client.get(f"/internal/addresses/{address['id']}", params={"owner_id": str(anon_id)},
+                                        headers={SERVICE_HEADER: "changethis"})
+        assert response.status_code == 200, response.text
+    assert {k: v for k, v in response.json().items() if k not in ("street_address", "apartment")} == address
+
+    order_id = uuid.uuid4()
+    paid = OrderPaid(order_id=order_id, order_number="ORD-20261121-ABCDEF", owner_id=anon_id, anon_id=anon_id,
+                     amount=Decimal("25.00"), currency="GEL", payment_id=uuid.uuid4(), provider="local",
+                     buyer=BuyerAddress(email=BUYER, first_name="Nino", last_name="Beridze",
+                                        phone="+995 555 000 111"))
+    with statements(harness, "order.paid") as registered:
+        await harness.deliver(paid)
+    [claimed] = harness.published("identity.anonymous_claimed")
+    user_id = uuid.UUID(claimed.data["user_id"])
+    with statements(harness, "order.status_changed") as status:
+        await harness.deliver(OrderStatusChanged(order_id=order_id, order_number="ORD-20261121-ABCDEF",
+                                                 owner_id=user_id, user_id=user_id, email=BUYER,
+                                                 old_status="paid", new_status="shipped"))
+    with statements(harness, "the mail sender's batch") as sent:
+        assert await mailer.flush() == 2
+    with statements(harness, "the mail sender with nothing due") as idle:
+        assert await mailer.flush() == 0
+
+    mails = await api.mailbox(BUYER)
+    assert [m["subject"] for m in mails] == ["Order ORD-20261121-ABCDEF: shipped",
+                                             "Your account is ready: set your password"]
+    addresses = await api.client.get("/api/v1/addresses", headers=test_keys.user_headers(user_id))
+    assert [(a["id"], a["is_primary"]) for a in addresses.json()["results"]] == [(address["id"], True)]
+    if db_backend != "postgres":
+        return
+    # The address: the book created or locked in one upsert, the labels, the INSERT (no reload).
+    assert len(created) == 3 and created[0].startswith("INSERT INTO address_book")
+    assert len(read) == 1
+    # The inbox row; the account found or created in one statement; the welcome's token and mail;
+    # both address books in one upsert, then both read at once; the adopted address moved; the
+    # claim; the event.
+    assert len(registered) == 9 and registered[1].startswith("WITH created AS (INSERT INTO \"user\"")
+    assert len(status) == 3  # the inbox row, the account's address, the mail
+    # Outside a transaction (no BEGIN, no COMMIT): a batch is leased in one statement and marked
+    # sent in one; a poll that finds nothing costs that one statement.
+    assert (len(sent), len(idle)) == (2, 1)
