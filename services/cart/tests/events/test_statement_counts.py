@@ -5,39 +5,14 @@ a path changes on purpose."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_testing import ServiceHarness
+from atelier_testing.statements import statements
 
 from ..conftest import Catalog, Shopper
-
-
-@contextmanager
-def statements(harness: ServiceHarness, label: str) -> Iterator[list[str]]:
-    """The statements run meanwhile, but the outbox relay's (it runs on its own)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        text = " ".join(statement.split())
-        if "FROM outbox" not in text and not text.startswith("UPDATE outbox"):
-            seen.append(text)
-
-    engine = harness.runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        print(f"\n{label}: {len(seen)} statements")
-        for text in seen:
-            print("   ", text[:200])
 
 
 async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, guest: Shopper, cart_settings,
@@ -45,13 +20,13 @@ async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, guest
     product = await catalog.product(stock=50)
     await harness.drain()
 
-    with statements(harness, "GET /api/v1/cart (the guest's first request)") as first_view:
+    with statements(harness.runtime.db, "GET /api/v1/cart (the guest's first request)") as first_view:
         viewed = await guest.cart()
         assert viewed["items"] == []
-    with statements(harness, "POST /api/v1/cart/items") as add:
+    with statements(harness.runtime.db, "POST /api/v1/cart/items") as add:
         added = await guest.add(product.product_id, 2)
     assert added["id"] == viewed["id"]
-    with statements(harness, "GET /internal/carts/{owner} (orders placing the order)") as internal:
+    with statements(harness.runtime.db, "GET /internal/carts/{owner} (orders placing the order)") as internal:
         response = await harness.client.get(f"/internal/carts/{guest.owner_id}",
                                             headers={SERVICE_HEADER: cart_settings.service_token})
     assert response.status_code == 200
@@ -60,16 +35,16 @@ async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, guest
                      unit_price=product.price)
     order = OrderPlaced(order_id=uuid.uuid4(), order_number="ORD-20261121-AAAAAA", owner_id=guest.owner_id,
                         from_cart=True, lines=[line])
-    with statements(harness, "order.placed") as placed:
+    with statements(harness.runtime.db, "order.placed") as placed:
         await harness.deliver(order, producer="orders")
-    with statements(harness, "catalog.product_changed (the reservation's stock)") as changed:
+    with statements(harness.runtime.db, "catalog.product_changed (the reservation's stock)") as changed:
         await catalog.change(product, stock_quantity=48)
-    with statements(harness, "identity.anonymous_claimed") as claimed:
+    with statements(harness.runtime.db, "identity.anonymous_claimed") as claimed:
         await harness.deliver(AnonymousClaimed(anon_id=guest.owner_id, user_id=uuid.uuid4()), producer="identity")
-    with statements(harness, "GET /api/v1/cart (again)") as again:
+    with statements(harness.runtime.db, "GET /api/v1/cart (again)") as again:
         # The guest cart went to the user: the guest id gets a new (empty) cart.
         assert (await guest.cart())["items"] == []
-    with statements(harness, "GET /api/v1/cart (a later visit)") as later_view:
+    with statements(harness.runtime.db, "GET /api/v1/cart (a later visit)") as later_view:
         assert (await guest.cart())["items"] == []
 
     if db_backend != "postgres":

@@ -6,41 +6,16 @@ them here when a path changes on purpose."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import event
 
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
 from atelier_testing import ServiceHarness
+from atelier_testing.statements import statements
 
 from ..conftest import Catalog
-
-
-@contextmanager
-def statements(harness: ServiceHarness, label: str) -> Iterator[list[str]]:
-    """The statements run meanwhile, but the outbox relay's (it runs on its own)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        text = " ".join(statement.split())
-        if "FROM outbox" not in text and not text.startswith("UPDATE outbox"):
-            seen.append(text)
-
-    engine = harness.runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        print(f"\n{label}: {len(seen)} statements")
-        for text in seen:
-            print("   ", text[:160])
 
 
 async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, catalog_settings, db_backend) -> None:
@@ -51,16 +26,16 @@ async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, catal
     order = OrderPlaced(order_id=uuid.uuid4(), order_number="ORD-20261121-AAAAAA", owner_id=owner, lines=[line])
     await harness.drain()
 
-    with statements(harness, "internal lookup (orders pricing the order)") as lookup:
+    with statements(harness.runtime.db, "internal lookup (orders pricing the order)") as lookup:
         response = await harness.client.post("/internal/products/lookup", json={"ids": [product["id"]]},
                                              headers={SERVICE_HEADER: catalog_settings.service_token})
         assert response.status_code == 200
-    with statements(harness, "order.placed") as placed:
+    with statements(harness.runtime.db, "order.placed") as placed:
         await harness.deliver(order)
-    with statements(harness, "order.paid") as paid:
+    with statements(harness.runtime.db, "order.paid") as paid:
         await harness.deliver(OrderPaid(order_id=order.order_id, owner_id=owner, amount=Decimal("10.00"),
                                         currency="USD", payment_id=uuid.uuid4(), provider="local", lines=[line]))
-    with statements(harness, "identity.anonymous_claimed") as claimed:
+    with statements(harness.runtime.db, "identity.anonymous_claimed") as claimed:
         await harness.deliver(AnonymousClaimed(anon_id=owner, user_id=uuid.uuid4()))
 
     assert [e.type for e in harness.bus.published if e.type.startswith("stock.")] == ["stock.reserved"]

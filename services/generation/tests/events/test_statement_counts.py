@@ -5,40 +5,16 @@ a path changes on purpose."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import event
 
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.identity import AnonymousClaimed
-from atelier_testing import ServiceHarness
+from atelier_testing.statements import statements
 
 from ..conftest import User
 
-
-@contextmanager
-def statements(harness: ServiceHarness, label: str) -> Iterator[list[str]]:
-    """The statements run meanwhile, but the outbox relay's and the job watchdog's (they run on their own)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        text = " ".join(statement.split())
-        if ("FROM outbox" not in text and not text.startswith("UPDATE outbox")
-                and not text.startswith("UPDATE generation_job SET heartbeat_at")):  # the worker's watchdog
-            seen.append(text)
-
-    engine = harness.runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        print(f"\n{label}: {len(seen)} statements")
-        for text in seen:
-            print("   ", text[:200])
+# The job worker's heartbeat runs on its own meanwhile.
+WATCHDOG = ("UPDATE generation_job SET heartbeat_at",)
 
 
 async def test_a_guest_checkout(api, db_backend) -> None:
@@ -47,9 +23,9 @@ async def test_a_guest_checkout(api, db_backend) -> None:
                              price=Decimal("10.00"), currency="USD", stock_quantity=48, track_inventory=True,
                              is_active=True)
 
-    with statements(api.h, "catalog.product_changed (the reservation's stock)") as changed:
+    with statements(api.h.runtime.db, "catalog.product_changed (the reservation's stock)", ignore=WATCHDOG) as changed:
         await api.h.deliver(product, producer="catalog")
-    with statements(api.h, "identity.anonymous_claimed") as claimed:
+    with statements(api.h.runtime.db, "identity.anonymous_claimed", ignore=WATCHDOG) as claimed:
         await api.h.deliver(AnonymousClaimed(anon_id=anon_id, user_id=user.id), producer="identity")
 
     assert await api.balance(User(api.keys, user.id)) == 0

@@ -7,40 +7,15 @@ a path changes on purpose."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import event
 
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import BuyerAddress, OrderPaid
 from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing.statements import statements
 
 BUYER = "guest@example.com"
-
-
-@contextmanager
-def statements(harness: ServiceHarness, label: str) -> Iterator[list[str]]:
-    """The statements run meanwhile, but the outbox relay's (it runs on its own)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        text = " ".join(statement.split())
-        if "FROM outbox" not in text and not text.startswith("UPDATE outbox"):
-            seen.append(text)
-
-    engine = harness.runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        print(f"\n{label}: {len(seen)} statements")
-        for text in seen:
-            print("   ", text[:160])
 
 
 async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKeys, db_backend: str) -> None:
@@ -50,11 +25,11 @@ async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKey
     body = {"first_name": "Nino", "last_name": "Beridze", "address_line_1": "1 Rustaveli Ave", "city": "Tbilisi",
             "country": "GE", "email": BUYER, "phone": "+995 555 000 111"}
 
-    with statements(harness, "POST /api/v1/addresses") as created:
+    with statements(harness.runtime.db, "POST /api/v1/addresses") as created:
         response = await api.client.post("/api/v1/addresses", json=body, headers=test_keys.anon_headers(anon_id))
         assert response.status_code == 201, response.text
     address = response.json()
-    with statements(harness, "GET /internal/addresses/{id} (orders placing the order)") as read:
+    with statements(harness.runtime.db, "GET /internal/addresses/{id} (orders placing the order)") as read:
         response = await api.client.get(f"/internal/addresses/{address['id']}", params={"owner_id": str(anon_id)},
                                         headers={SERVICE_HEADER: "changethis"})
         assert response.status_code == 200, response.text
@@ -65,17 +40,17 @@ async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKey
                      amount=Decimal("25.00"), currency="GEL", payment_id=uuid.uuid4(), provider="local",
                      buyer=BuyerAddress(email=BUYER, first_name="Nino", last_name="Beridze",
                                         phone="+995 555 000 111"))
-    with statements(harness, "order.paid") as registered:
+    with statements(harness.runtime.db, "order.paid") as registered:
         await harness.deliver(paid)
     [claimed] = harness.published("identity.anonymous_claimed")
     user_id = uuid.UUID(claimed.data["user_id"])
-    with statements(harness, "order.status_changed") as status:
+    with statements(harness.runtime.db, "order.status_changed") as status:
         await harness.deliver(OrderStatusChanged(order_id=order_id, order_number="ORD-20261121-ABCDEF",
                                                  owner_id=user_id, user_id=user_id, email=BUYER,
                                                  old_status="paid", new_status="shipped"))
-    with statements(harness, "the mail sender's batch") as sent:
+    with statements(harness.runtime.db, "the mail sender's batch") as sent:
         assert await mailer.flush() == 2
-    with statements(harness, "the mail sender with nothing due") as idle:
+    with statements(harness.runtime.db, "the mail sender with nothing due") as idle:
         assert await mailer.flush() == 0
 
     mails = await api.mailbox(BUYER)
