@@ -4,6 +4,7 @@ transaction, a reader cannot write, and the pool keeps the connections it opened
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -57,3 +58,16 @@ async def test_the_pool_keeps_the_connections_it_opened(db: Database) -> None:
     second = set(await asyncio.gather(*(backend() for _ in range(pool_size))))
     # An overflow connection would have been closed on its return and a new one opened for it.
     assert len(first) == pool_size and second == first
+
+
+@pytest.mark.parametrize("document", [
+    '{"images": [{"id": "2b0e0f7e", "display_order": 0, "is_primary": true}], "price": "12.50"}',
+    '[123456789012345678901234567890, -98765432109876543210, 1.5, "19 digits 1234567890123456789"]',
+    '{"name": "Crème", "n": null, "e": 1e400}',
+])
+async def test_json_comes_back_as_the_standard_library_reads_it(db: Database, document: str) -> None:
+    # orjson reads the JSON here, but integers beyond 64 bits must not turn into floats.
+    async with db.read_only() as session:
+        value = (await session.execute(text("SELECT CAST(:d AS json)"), {"d": document})).scalar_one()
+    assert value == json.loads(document)
+    assert [type(v) for v in value] == [type(v) for v in json.loads(document)]

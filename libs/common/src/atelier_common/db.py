@@ -19,10 +19,12 @@ transaction is then committed when a domain error (`AtelierError`) leaves it, in
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -72,6 +74,7 @@ class Database:
             self.engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
                 connect_args={"options": postgres_options} if postgres_options else {},
+                json_deserializer=_json_loads,
             )
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # Same pool; the connection is in autocommit while it serves a reader (PostgreSQL only:
@@ -149,6 +152,25 @@ class Database:
 def commit_on_error(session: AsyncSession) -> None:
     """Keep what this transaction wrote even if the use case now raises a domain error."""
     session.info["commit_on_error"] = True
+
+
+def _json_loads(data: str | bytes) -> Any:
+    """JSON and JSONB values as read from PostgreSQL (a product page's images and variants come
+    back as JSON): orjson parses them in a fraction of the standard library's time. It would turn
+    an integer beyond 64 bits into a float, which JSON does not: text with a run of 19 digits or
+    more (rare) goes to the standard library. The run is looked for with `translate` (every digit
+    to "0", anything else to " "), which scans a page's JSON faster than a regular expression."""
+    raw = data.encode() if isinstance(data, str) else data
+    if _LONG_DIGIT_RUN not in raw.translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:  # numbers beyond a double (1e400), which the library reads as inf
+            pass
+    return json.loads(raw)
+
+
+_DIGITS_ONLY = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
