@@ -127,3 +127,31 @@ async def test_a_walked_page_on_a_large_catalog_estimates_its_count(harness: Ser
     assert response.headers["X-Count-Estimated"] == "true"
     # slab is in a fifth of the bulk names: the estimate is in the right range, never below the page
     assert exact / 2 < response.json()["count"] < exact * 2
+
+
+@pytest.mark.parametrize("query", sorted(DENSE))
+async def test_a_first_page_from_the_walk_reads_as_the_ranked_page(harness: ServiceHarness, bulk, query: str,
+                                                                    catalog: Catalog, staff: dict[str, str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A first page's products come with the walk's own statement; every field, images and
+    # variants (an inactive one left out) included, must read as the fully ranked page's do.
+    product = await catalog.product(name="Bulk Travertine Slab Polished", sku="BULK-TRAV-X", price="999.00",
+                                    attributes={"origin": "Italy"})
+    base = f"/api/v1/products/{product['id']}"
+    for url, order in (("/media/x-2.jpg", 2), ("/media/x-1.jpg", 1)):
+        assert (await harness.client.post(f"{base}/images", json={"url": url, "display_order": order},
+                                          headers=staff)).status_code == 201
+    for body in ({"name": "2 cm", "sku": "BULK-TRAV-X-2"}, {"name": "Old", "sku": "BULK-TRAV-X-OLD"}):
+        response = await harness.client.post(f"{base}/variants", json=body, headers=staff)
+        assert response.status_code == 201
+    assert (await harness.client.delete(f"{base}/variants/{response.json()['id']}", headers=staff)).status_code == 204
+    walks = _record_walks(monkeypatch)
+    walked = (await harness.client.get(f"/api/v1/products?{query}&limit=20")).json()["results"]
+    assert walks and walks[-1]
+    with _ranking_every_match(monkeypatch):
+        # offset=0 spelled out: another cache key, so computed again rather than served from the cache
+        ranked = (await harness.client.get(f"/api/v1/products?{query}&limit=20&offset=0")).json()["results"]
+    assert len(walked) == 20 and walked == ranked
+    ours = next(p for p in walked if p["id"] == product["id"])
+    assert [i["url"] for i in ours["images"]] == ["/media/x-1.jpg", "/media/x-2.jpg"]
+    assert [v["name"] for v in ours["variants"]] == ["2 cm"]

@@ -71,7 +71,8 @@ class CategoryRepository(SessionRepository):
         tree = tree.union(sa_select(col(Category.id)).where(col(Category.parent_id) == tree.c.id))
         return list((await self.session.execute(sa_select(tree.c.id))).scalars().all())
 
-    def subtree_ids(self, ref: str, visibility: Visibility) -> Any:
+    @staticmethod
+    def subtree_ids(ref: str, visibility: Visibility) -> Any:
         """A subquery of the category `ref` and all its descendants, visible ones only."""
         anchor = sa_select(col(Category.id)).where(ref_condition(Category, ref))
         children = sa_select(col(Category.id))

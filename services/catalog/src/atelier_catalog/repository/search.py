@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -109,6 +109,34 @@ def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Select[Any]:
         (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
     return stmt if include_inactive else stmt.where(on_sale())
 
+# A page's statement is kept for each distinct query (filters, visibility, page): building and
+# keying one costs the catalog more CPU than PostgreSQL takes to run it. Bounded, since the
+# filters and search words come from clients; the key holds only hashable values.
+STATEMENTS_KEPT = 512
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _listed(filters: ProductFilter, visibility: Visibility) -> Select[Any]:
+    """The ids of the products `filters` select (search aside), those on sale unless staff asks."""
+    stmt = _filtered(sa_select(_PRODUCT.c.id), filters, visibility)
+    return stmt if visibility.include_inactive else stmt.where(on_sale())
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _page_ids(filters: ProductFilter, visibility: Visibility, limit: int, offset: int) -> Select[Any]:
+    # Each ordering has an (is_active, column, id) index: the page is an index walk that stops
+    # after offset + limit rows.
+    ordered = _listed(filters, visibility).order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c))
+    return ordered.limit(limit).offset(offset)
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _page_views(filters: ProductFilter, visibility: Visibility, limit: int, offset: int) -> Select[Any]:
+    """PostgreSQL: the page with its images and variants as JSON, one statement."""
+    return (_page_ids(filters, visibility, limit, offset).with_only_columns(*_PRODUCT.c)
+            .add_columns(*_children_json(visibility.include_inactive)))
+
+
 @dataclass(frozen=True)
 class _Match:
     exact: ColumnElement[bool]     # the SKU, as typed
@@ -165,17 +193,14 @@ class ProductPages(SessionRepository):
     async def list(self, filters: ProductFilter, visibility: Visibility, *, limit: int, offset: int,
                    exact_count_limit: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         """(count, whether the count is an estimate, the page as product views)."""
-        base = self._filter(sa_select(_PRODUCT.c.id), filters, visibility)
-        if not visibility.include_inactive:
-            base = base.where(on_sale())
+        base = _listed(filters, visibility)
         if filters.search:
             return await self._search(base, filters, visibility, limit=limit, offset=offset,
                                       exact_count_limit=exact_count_limit)
         count, estimated = await self._count(base, exact_count_limit, key=(filters, visibility))
-        # Each ordering has an (is_active, column, id) index: the page is an index walk that
-        # stops after offset + limit rows.
-        stmt = base.order_by(*_order_clauses(filters.ordering or DEFAULT_ORDERING, _PRODUCT.c))
-        return count, estimated, await self._read_views(stmt.limit(limit).offset(offset), visibility)
+        if self._is_postgres:
+            return count, estimated, await self._rows(_page_views(filters, visibility, limit, offset))
+        return count, estimated, await self._read_views(_page_ids(filters, visibility, limit, offset), visibility)
 
     async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
         ref_id = parse_uuid(ref)
@@ -210,7 +235,9 @@ class ProductPages(SessionRepository):
             rows = (await self.session.execute(columns)).mappings().all()
             products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
             return list(products.values())
-        stmt = columns.add_columns(*_children_json(visibility.include_inactive))
+        return await self._rows(columns.add_columns(*_children_json(visibility.include_inactive)))
+
+    async def _rows(self, stmt: Select[Any]) -> builtins.list[dict[str, Any]]:
         return [dict(row) for row in (await self.session.execute(stmt)).mappings()]
 
     async def _with_children_rows(self, products: dict[uuid.UUID, dict[str, Any]],
@@ -277,13 +304,17 @@ class ProductPages(SessionRepository):
         ordering = f.ordering or DEFAULT_ORDERING
         if self._is_postgres:
             wanted = offset + limit
-            walked = await self._walk(base, f, ordering, wanted, tier="best" if ranked else "any")
+            # A first page comes with its views from the walk itself: one statement, not two.
+            walked = await self._walk(f, visibility, wanted, tier="best" if ranked else "any",
+                                     with_views=offset == 0)
             if walked is None and ranked:
-                walked = await self._walk_behind_names(base, f, ordering, wanted)
+                walked = await self._walk_behind_names(f, visibility, wanted)
             if walked is not None:
-                ids, known, found, scanned = walked
-                count, estimated = await self._walk_count(base, f, known, found, scanned, exact_count_limit)
-                return count, estimated, await self.views(ids[offset:offset + limit], visibility)
+                count, estimated = await self._walk_count(base, f, walked.known, walked.found, walked.scanned,
+                                                          exact_count_limit)
+                if walked.views is not None:
+                    return count, estimated, walked.views
+                return count, estimated, await self.views(walked.ids[offset:offset + limit], visibility)
         match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR if self._is_postgres else None)
         matching = base.where(match.anywhere)
         count, estimated = await self._count(matching, exact_count_limit)
@@ -293,49 +324,31 @@ class ProductPages(SessionRepository):
         return count, estimated, await self._read_views(matching.order_by(*clauses).limit(limit).offset(offset),
                                                         visibility)
 
-    async def _walk(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey], wanted: int, *,
-                    tier: str, before: Sequence[uuid.UUID] = ()) -> tuple[builtins.list[uuid.UUID], int, int, int] | None:
+    async def _walk(self, f: ProductFilter, visibility: Visibility, wanted: int, *, tier: str,
+                    before: Sequence[uuid.UUID] = (), with_views: bool = False) -> _Walked | None:
         """The first `wanted` matches of `tier` among the newest rows in page order: "best" (led by
         the exact SKU, found by its own index wherever it is), "rest" (neither; `before` are the
-        best ones, already known) or "any". Returns (ids, how many lead without being walked for,
-        how many were walked for, how many rows that read); None when those rows hold fewer."""
-        clauses = _order_clauses(ordering, _PRODUCT.c)
-        columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku,
-                                       *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
+        best ones, already known) or "any". None when those rows hold fewer. With `with_views`, the
+        walked rows come as product views, the page itself unless an exact SKU leads it."""
         budget = max(SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT * wanted)
-        recent = (base.with_only_columns(*columns.values(), _SEARCH_VECTOR.label("search_vector"),
-                                         func.row_number().over(order_by=clauses).label("position"))
-                  .order_by(*clauses).limit(budget).subquery("recent"))
-        match = _matcher(f, recent.c, recent.c.search_vector)
-        condition = {"best": and_(match.best, ~match.exact), "rest": and_(match.anywhere, ~match.best),
-                     "any": match.anywhere}[tier]
-        stmt = (sa_select(recent.c.id, recent.c.position).where(condition)
-                .order_by(*_order_clauses(ordering, recent.c)).limit(wanted - len(before)))
-        exact_sku = tier == "best" and _SKU_TEXT.fullmatch((f.search or "").strip()) is not None
-        if exact_sku:  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
-            exact = base.with_only_columns(func.array_agg(_PRODUCT.c.id)).where(_matcher(f, _PRODUCT.c, None).exact)
-            stmt = stmt.add_columns(exact.scalar_subquery().label("exact"))
-        rows = (await self.session.execute(stmt)).all()
-        leading = list(before) or ((rows[0].exact or []) if exact_sku and rows else [])
-        ids = [*leading, *(row.id for row in rows)]
+        stmt, exact_sku = _walk_statement(f, visibility, wanted, tier, len(before), budget, with_views)
+        rows = (await self.session.execute(stmt)).mappings().all()
+        leading = list(before) or ((rows[0]["exact"] or []) if exact_sku and rows else [])
+        ids = [*leading, *(row["id"] for row in rows)]
         if len(ids) < wanted:
             return None
-        return ids, len(leading), len(rows), rows[-1].position if rows else 1
+        page = None
+        if with_views and not leading:
+            page = [{key: value for key, value in row.items() if key not in _WALK_ONLY} for row in rows]
+        return _Walked(ids, len(leading), len(rows), rows[-1]["position"] if rows else 1, page)
 
-    async def _walk_behind_names(self, base: Select[Any], f: ProductFilter, ordering: Sequence[OrderKey],
-                                 wanted: int) -> tuple[builtins.list[uuid.UUID], int, int, int] | None:
+    async def _walk_behind_names(self, f: ProductFilter, visibility: Visibility, wanted: int) -> _Walked | None:
         """Ranked pages whose best tier is sparse (words common in descriptions, rare in names):
         every best-tier match through the name index, then the rest from the walk."""
-        match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR, names=_NAME_VECTOR)
-        # MATERIALIZED: the name index finds them all; left to itself, PostgreSQL might rather walk
-        # the ordering index in search of matches it wrongly expects to be many.
-        best = base.with_only_columns(*_PRODUCT.c).where(match.best).cte("best").prefix_with("MATERIALIZED")
-        exact_first = case((_matcher(f, best.c, None).exact, 0), else_=1)
-        stmt = (sa_select(best.c.id).order_by(exact_first, *_order_clauses(ordering, best.c)).limit(wanted))
-        ids = list((await self.session.execute(stmt)).scalars().all())
+        ids = list((await self.session.execute(_names_statement(f, visibility, wanted))).scalars().all())
         if len(ids) == wanted:  # the page is all names; how many more there are, the planner guesses
-            return ids, len(ids), 0, 0
-        return await self._walk(base, f, ordering, wanted, tier="rest", before=ids)
+            return _Walked(ids, len(ids), 0, 0)
+        return await self._walk(f, visibility, wanted, tier="rest", before=ids)
 
     async def _walk_count(self, base: Select[Any], f: ProductFilter, known: int, found: int, scanned: int,
                           exact_limit: int) -> tuple[int, bool]:
@@ -354,19 +367,71 @@ class ProductPages(SessionRepository):
         return max(known, await self._planned_rows(matching)), True
 
 
-    def _filter(self, stmt: Select[Any], f: ProductFilter, visibility: Visibility) -> Select[Any]:
-        if f.category is not None:
-            subtree = CategoryRepository(self.session).subtree_ids(f.category, visibility)
-            stmt = stmt.where(col(Product.category_id).in_(subtree))
-        if f.min_price is not None:
-            stmt = stmt.where(col(Product.price) >= f.min_price)
-        if f.max_price is not None:
-            stmt = stmt.where(col(Product.price) <= f.max_price)
-        if f.in_stock is not None:
-            available = or_(col(Product.track_inventory) == false(), col(Product.stock_quantity) > 0)
-            stmt = stmt.where(available if f.in_stock else ~available)
-        if f.featured is not None:
-            stmt = stmt.where(col(Product.is_featured) == f.featured)
-        if f.kind is not None:
-            stmt = stmt.where(col(Product.kind) == f.kind.value)
-        return stmt
+class _Walked(NamedTuple):
+    ids: builtins.list[uuid.UUID]
+    known: int    # how many lead without being walked for (exact SKUs, names)
+    found: int    # how many were walked for
+    scanned: int  # how many rows that read
+    views: builtins.list[dict[str, Any]] | None = None  # the page, when the walk brought it
+
+
+_WALK_ONLY = frozenset({"position", "exact"})  # a walk's own columns beside a product view's
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _walk_statement(f: ProductFilter, visibility: Visibility, wanted: int, tier: str, before: int, budget: int,
+                    with_views: bool) -> tuple[Select[Any], bool]:
+    """`ProductPages._walk`'s statement, and whether it brings the exact SKU's ids along."""
+    base, ordering = _listed(f, visibility), f.ordering or DEFAULT_ORDERING
+    clauses = _order_clauses(ordering, _PRODUCT.c)
+    columns = {c.name: c for c in (_PRODUCT.c.id, _PRODUCT.c.sku,
+                                   *(_PRODUCT.c[_ORDER_FIELDS[k.field]] for k in ordering))}
+    recent = (base.with_only_columns(*columns.values(), _SEARCH_VECTOR.label("search_vector"),
+                                     func.row_number().over(order_by=clauses).label("position"))
+              .order_by(*clauses).limit(budget).subquery("recent"))
+    match = _matcher(f, recent.c, recent.c.search_vector)
+    condition = {"best": and_(match.best, ~match.exact), "rest": and_(match.anywhere, ~match.best),
+                 "any": match.anywhere}[tier]
+    stmt = (sa_select(recent.c.id, recent.c.position).where(condition)
+            .order_by(*_order_clauses(ordering, recent.c)).limit(wanted - before))
+    exact_sku = tier == "best" and _SKU_TEXT.fullmatch((f.search or "").strip()) is not None
+    if exact_sku:  # a subquery run once, not a UNION: PostgreSQL plans this in a tenth of the time
+        exact = base.with_only_columns(func.array_agg(_PRODUCT.c.id)).where(_matcher(f, _PRODUCT.c, None).exact)
+        stmt = stmt.add_columns(exact.scalar_subquery().label("exact"))
+    if with_views:  # the walked rows' products with their images and variants, in the walk's order
+        walked = stmt.subquery("walked")
+        stmt = (sa_select(*_PRODUCT.c, *_children_json(visibility.include_inactive), walked.c.position,
+                          *([walked.c.exact] if exact_sku else []))
+                .join_from(_PRODUCT, walked, _PRODUCT.c.id == walked.c.id).order_by(walked.c.position))
+    return stmt, exact_sku
+
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
+def _names_statement(f: ProductFilter, visibility: Visibility, wanted: int) -> Select[Any]:
+    """`ProductPages._walk_behind_names`' statement: the best tier's ids through the name index."""
+    match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR, names=_NAME_VECTOR)
+    # MATERIALIZED: the name index finds them all; left to itself, PostgreSQL might rather walk
+    # the ordering index in search of matches it wrongly expects to be many.
+    best = (_listed(f, visibility).with_only_columns(*_PRODUCT.c).where(match.best).cte("best")
+            .prefix_with("MATERIALIZED"))
+    exact_first = case((_matcher(f, best.c, None).exact, 0), else_=1)
+    return (sa_select(best.c.id).order_by(exact_first, *_order_clauses(f.ordering or DEFAULT_ORDERING, best.c))
+            .limit(wanted))
+
+
+def _filtered(stmt: Select[Any], f: ProductFilter, visibility: Visibility) -> Select[Any]:
+    if f.category is not None:
+        subtree = CategoryRepository.subtree_ids(f.category, visibility)
+        stmt = stmt.where(col(Product.category_id).in_(subtree))
+    if f.min_price is not None:
+        stmt = stmt.where(col(Product.price) >= f.min_price)
+    if f.max_price is not None:
+        stmt = stmt.where(col(Product.price) <= f.max_price)
+    if f.in_stock is not None:
+        available = or_(col(Product.track_inventory) == false(), col(Product.stock_quantity) > 0)
+        stmt = stmt.where(available if f.in_stock else ~available)
+    if f.featured is not None:
+        stmt = stmt.where(col(Product.is_featured) == f.featured)
+    if f.kind is not None:
+        stmt = stmt.where(col(Product.kind) == f.kind.value)
+    return stmt
