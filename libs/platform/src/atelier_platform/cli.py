@@ -54,6 +54,7 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     import uvicorn
 
     from atelier_platform import embedded
+    from atelier_platform.http import PROTOCOL
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -61,9 +62,9 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"),
                                 public_base_url=f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
     typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
-    # uvloop's event loop and the httptools parser in every HTTP process; the platform writes its own
-    # access log (ATELIER_ACCESS_LOG), not uvicorn's.
-    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, loop="uvloop", http="httptools")
+    # uvloop's event loop and the httptools parser (its writes coalesced, `atelier_platform.http`) in
+    # every HTTP process; the platform writes its own access log (ATELIER_ACCESS_LOG), not uvicorn's.
+    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, loop="uvloop", http=PROTOCOL)
 
 
 @app.command()
@@ -134,9 +135,11 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
     """One service's HTTP API (the roles setting decides whether relay/consumers run in it too)."""
     import uvicorn
 
+    from atelier_platform.http import PROTOCOL
+
     _check_service(service)
     uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None, loop="uvloop", http="httptools")
+                access_log=False, log_config=None, loop="uvloop", http=PROTOCOL)
 
 
 @app.command()
@@ -179,6 +182,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
     import uvicorn
 
     from atelier_common.keys import SigningKey
+    from atelier_platform.http import PROTOCOL
 
     settings = GatewaySettings()
     # Every worker must sign anonymous tokens with the same key: create it once, before they start.
@@ -188,7 +192,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
         typer.echo(f"gateway: {workers} workers without ATELIER_REDIS_URL count rate limits each on their own "
                    f"(up to {workers}x the configured limits)", err=True)
     uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port,
-                workers=workers, access_log=False, log_config=None, loop="uvloop", http="httptools")
+                workers=workers, access_log=False, log_config=None, loop="uvloop", http=PROTOCOL)
 
 
 @app.command()

@@ -1,0 +1,106 @@
+"""The HTTP protocol of every process (`atelier_platform.http`): a response's writes leave together,
+and nothing is lost or reordered on a kept-alive connection, a streamed body or a closing one."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+from atelier_platform.http import PROTOCOL, CoalescingTransport
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> Any:
+        return f"extra {name}"
+
+
+async def test_writes_of_one_turn_leave_in_one_write() -> None:
+    real = RecordingTransport()
+    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    transport.write(b'{"ok": true}')
+    assert real.writes == []
+    await asyncio.sleep(0)  # the loop's next turn
+    assert real.writes == [b'HTTP/1.1 200 OK\r\n\r\n{"ok": true}']
+    transport.write(b"next")
+    await asyncio.sleep(0)
+    assert real.writes[1:] == [b"next"]
+    assert transport.get_extra_info("peername") == "extra peername"
+
+
+async def test_closing_writes_what_is_pending_first() -> None:
+    real = RecordingTransport()
+    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport.write(b"last words")
+    transport.close()
+    assert real.writes == [b"last words"] and real.closed
+    await asyncio.sleep(0)  # the scheduled flush finds nothing more to write
+    assert real.writes == [b"last words"]
+
+
+async def _numbers(request: Request) -> JSONResponse:
+    return JSONResponse({"n": int(request.path_params["n"]), "echo": (await request.body()).decode()})
+
+
+async def _stream(request: Request) -> StreamingResponse:
+    async def chunks() -> Any:
+        for i in range(50):
+            yield f"chunk {i}\n".encode()
+            if i % 10 == 0:
+                await asyncio.sleep(0)
+    return StreamingResponse(chunks(), media_type="text/plain")
+
+
+@pytest.fixture
+async def server() -> Any:
+    app = Starlette(routes=[Route("/n/{n:int}", _numbers, methods=["GET", "POST"]), Route("/stream", _stream)])
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()  # clients may connect at once: the server accepts them when it has started
+    config = uvicorn.Config(app, http=PROTOCOL, log_config=None, access_log=False, lifespan="off")
+    served = uvicorn.Server(config)
+    task = asyncio.create_task(served.serve(sockets=[listening]))
+    yield f"http://127.0.0.1:{listening.getsockname()[1]}"
+    served.should_exit = True
+    await task
+    listening.close()
+
+
+async def test_a_kept_alive_connection_gets_every_answer_whole_and_in_order(server: str) -> None:
+    async with httpx.AsyncClient(base_url=server, limits=httpx.Limits(max_connections=1)) as client:
+        for n in range(200):
+            response = await client.post(f"/n/{n}", content=f"body {n}")
+            assert response.json() == {"n": n, "echo": f"body {n}"}
+        streamed = await client.get("/stream")
+        assert streamed.text == "".join(f"chunk {i}\n" for i in range(50))
+        closing = await client.get("/n/7", headers={"Connection": "close"})
+        assert closing.json() == {"n": 7, "echo": ""} and closing.headers["connection"] == "close"
+        assert (await client.get("/n/8")).json()["n"] == 8  # on a new connection
+
+
+async def test_concurrent_clients_get_their_own_answers(server: str) -> None:
+    async with httpx.AsyncClient(base_url=server) as client:
+        answers = await asyncio.gather(*(client.get(f"/n/{n}") for n in range(100)))
+    assert [a.json()["n"] for a in answers] == list(range(100))
