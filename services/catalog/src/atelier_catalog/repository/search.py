@@ -109,6 +109,7 @@ def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Select[Any]:
         (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
     return stmt if include_inactive else stmt.where(on_sale())
 
+
 # A page's statement is kept for each distinct query (filters, visibility, page): building and
 # keying one costs the catalog more CPU than PostgreSQL takes to run it. Bounded, since the
 # filters and search words come from clients; the key holds only hashable values.
