@@ -307,8 +307,8 @@ class CartRepository:
     async def lock_for_add(self, owner_id: uuid.UUID, currency: str, product_id: uuid.UUID,
                            variant_id: uuid.UUID | None, now: datetime, *,
                            anonymous: bool = False) -> tuple[LockedCart, ProductFacts | None]:
-        """The add path, as plain rows: the owner's cart (created if missing) locked and touched at
-        `now`, its lines with their products' kinds, and the read-model's facts of the product being
+        """The add path, as plain rows: the owner's cart (created if missing) locked and touched (at
+        `now`, its updated_at), its lines with their products' kinds, and the read-model's facts of the product being
         added (None: not known). Two statements on PostgreSQL (`_lock_cart_with_facts`, `_LINES`),
         run on the transaction's connection (`_core`)."""
         facts: ProductFacts | None = None

@@ -127,9 +127,8 @@ class CartService(UseCase[CartContext]):
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, *, anonymous: bool = False) -> CartContents:
         # The busiest write: plain rows and statements built once, the cart locked and touched and
         # the product read in one statement (`CartRepository.lock_for_add`).
-        now = utcnow()
         cart, known = await self.carts.lock_for_add(owner_id, self.settings.default_currency, data.product_id,
-                                                    data.variant_id, now, anonymous=anonymous)
+                                                    data.variant_id, utcnow(), anonymous=anonymous)
         product = await self.products.sellable_of(data.product_id, data.variant_id, known)
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
@@ -145,6 +144,9 @@ class CartService(UseCase[CartContext]):
             raise QuantityLimit(details={"requested": quantity, "in_cart": in_cart,
                                          "maximum": domain.MAX_LINE_QUANTITY})
         _check_stock(product, quantity)
+        # Taken once the cart is locked, so a cart's lines are dated (and then read) in the order
+        # their adds went through, and the new line is the newest one.
+        now = utcnow()
         if line is not None:
             # The line keeps the price it was first added at (S1: prices frozen at add time).
             await self.carts.set_quantity(line, quantity, now)
