@@ -315,8 +315,9 @@ class CartRepository:
 
         async def lock() -> LockedCart | None:
             nonlocal facts
+            core = await self._core()
             if _is_sqlite(self.session):  # no UPDATE in a WITH: the cart, then the product
-                row = (await self.session.execute(_LOCK_CART, {"owner": owner_id, "touched": now})).first()
+                row = (await core.execute(_LOCK_CART, {"owner": owner_id, "touched": now})).first()
                 cart = (row.id, row.currency) if row is not None else None
                 facts = await ProductRepository(self.session).get(product_id, variant_id)
             else:
@@ -325,13 +326,13 @@ class CartRepository:
                     stmt = _LOCK_CART_WITH_PRODUCT
                 else:
                     stmt, params["variant"] = _LOCK_CART_WITH_VARIANT, variant_id
-                values = (await (await self._core()).execute(stmt, params)).mappings().one()
+                values = (await core.execute(stmt, params)).mappings().one()
                 cart = (values["the_cart"], values["cart_currency"]) if values["the_cart"] is not None else None
                 facts = ProductFacts(**{name: values[name] for name in _FACT_NAMES}) \
                     if values["product_id"] is not None else None
             if cart is None:
                 return None
-            rows: Any = await (await self._core()).execute(_LINES, {"cart": cart[0]})
+            rows: Any = await core.execute(_LINES, {"cart": cart[0]})
             return LockedCart(id=cart[0], currency=cart[1], lines=[CartLine(*row) for row in rows])
 
         return await self._created_and_locked(lock, owner_id, currency, anonymous), facts
