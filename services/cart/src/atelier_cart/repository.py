@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, insert, literal_column, update
+from sqlalchemy import bindparam, case, delete, func, insert, literal_column, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -43,7 +44,8 @@ T = TypeVar("T")
 @dataclass
 class CartLine:
     """A line read as a plain row, with its product's kind from the read-model (None if it lost
-    it): the add path builds no ORM object (see the statements below)."""
+    it): the add path builds no ORM object (see the statements below). No timestamps: nothing
+    read shows them, and each one read costs a conversion per line."""
 
     id: uuid.UUID
     cart_id: uuid.UUID
@@ -54,8 +56,6 @@ class CartLine:
     name: str
     sku: str
     image_url: str | None
-    created_at: datetime
-    updated_at: datetime
     kind: str | None
 
 
@@ -90,18 +90,31 @@ class CartRow:
 _CART = Cart.__table__  # type: ignore[attr-defined]
 _ITEM = CartItem.__table__  # type: ignore[attr-defined]
 _PRODUCT = CartProduct.__table__  # type: ignore[attr-defined]
-_LINE_KIND = (sa_select(_PRODUCT.c.kind)
-              .where(_PRODUCT.c.product_id == _ITEM.c.product_id,
-                     _PRODUCT.c.variant_id.is_not_distinct_from(_ITEM.c.variant_id))
-              .scalar_subquery())
-# The cart row locked (SQLite ignores FOR UPDATE, see `lock_with_lines`), then its lines, oldest
-# first. Two statements, not one join: after waiting for the lock, a locking read sees the
-# joined rows of its own snapshot, which lacks the line a concurrent add just committed.
-_LOCK_CART = sa_select(_CART.c.id, _CART.c.currency).where(_CART.c.owner_id == bindparam("owner")).with_for_update()
-_LINES = (sa_select(*_ITEM.c, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
+# A line's kind, from the read-model row of its product or variant. Two lookups, one per partial
+# unique index (see models.py), and the CASE runs only the one that applies: a single lookup with
+# `variant_id IS NOT DISTINCT FROM …` can use neither index and scanned the whole read-model
+# (every product of the catalog) once per line.
+_LINE_KIND = case(
+    (_ITEM.c.variant_id.is_(None),
+     sa_select(_PRODUCT.c.kind).where(_PRODUCT.c.product_id == _ITEM.c.product_id, _PRODUCT.c.variant_id.is_(None))
+     .scalar_subquery()),
+    else_=sa_select(_PRODUCT.c.kind).where(_PRODUCT.c.product_id == _ITEM.c.product_id,
+                                           _PRODUCT.c.variant_id == _ITEM.c.variant_id).scalar_subquery())
+# The columns of a line as read (`CartLine`): what the cart shows and the rules need.
+_LINE_COLUMNS = [c for c in _ITEM.c if c.name not in ("created_at", "updated_at")]
+# The add path locks the cart row by touching it (`UPDATE … RETURNING`: a row lock on PostgreSQL,
+# SQLite's write lock), then reads its lines, oldest first. Two statements, not one join: after
+# waiting for the lock, a statement sees the joined rows of its own snapshot, which lacks the
+# line a concurrent add just committed.
+_LOCK_CART = (update(_CART).where(_CART.c.owner_id == bindparam("owner")).values(updated_at=bindparam("touched"))
+              .returning(_CART.c.id, _CART.c.currency))
+# Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line).
+assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
+_LINES = (sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
           .order_by(_ITEM.c.created_at, _ITEM.c.id))
 _TOUCH_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
                .values(updated_at=bindparam("touched"), currency=bindparam("cart_currency")))
+_SET_CURRENCY = update(_CART).where(_CART.c.id == bindparam("cart")).values(currency=bindparam("cart_currency"))
 _SET_QUANTITY = (update(_ITEM).where(_ITEM.c.id == bindparam("line"))
                  .values(quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
 _INSERT_LINE = insert(_ITEM)
@@ -110,12 +123,31 @@ _FACTS_OF_PRODUCT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bin
                                                     _PRODUCT.c.variant_id.is_(None))
 _FACTS_OF_VARIANT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bindparam("product"),
                                                     _PRODUCT.c.variant_id == bindparam("variant"))
+_FACT_NAMES = [c.name for c in _FACT_COLUMNS]
+
+
+def _lock_cart_with_facts(facts: Any) -> Any:
+    """PostgreSQL: `_LOCK_CART` and the product's facts (`facts`) in one statement, one row:
+    NULL cart columns when the owner has no cart, NULL facts when the read-model lacks the product.
+
+    The facts come from the statement's snapshot, taken before the UPDATE waited for the lock (if
+    it had to): as fresh as the read-model is anyway, which hears catalog's changes after the fact.
+    The lines are read after the lock (`_LINES`), so a concurrent add is never missed."""
+    locked = _LOCK_CART.cte("locked")
+    found = facts.subquery("facts")
+    one = sa_select(literal_column("1").label("one")).subquery("one")
+    return (sa_select(locked.c.id.label("the_cart"), locked.c.currency.label("cart_currency"), *found.c)
+            .select_from(one.outerjoin(locked, true()).outerjoin(found, true())))
+
+
+_LOCK_CART_WITH_PRODUCT = _lock_cart_with_facts(_FACTS_OF_PRODUCT)
+_LOCK_CART_WITH_VARIANT = _lock_cart_with_facts(_FACTS_OF_VARIANT)
 
 
 def _cart_and_lines(carts: Any) -> Any:
     """The cart(s) of `carts` (a table or CTE with `id` and `currency`), each with its lines and
     their kinds, oldest line first: one row with NULL line columns for an empty cart."""
-    return (sa_select(carts.c.id.label("the_cart"), carts.c.currency.label("cart_currency"), *_ITEM.c,
+    return (sa_select(carts.c.id.label("the_cart"), carts.c.currency.label("cart_currency"), *_LINE_COLUMNS,
                       _LINE_KIND.label("kind"))
             .select_from(carts.outerjoin(_ITEM, _ITEM.c.cart_id == carts.c.id))
             .order_by(_ITEM.c.created_at, _ITEM.c.id))
@@ -189,11 +221,10 @@ async def _first_clear(session: AsyncSession, order_id: uuid.UUID) -> bool:
 def _cart_of_rows(rows: Any) -> CartWithLines | None:
     """The cart of `_cart_and_lines`' rows (None: no row, no cart)."""
     cart, lines = None, list[CartLine]()
-    for row in rows:
-        values = dict(row)
-        cart = CartWithLines(id=values.pop("the_cart"), currency=values.pop("cart_currency"), lines=lines)
-        if values["id"] is not None:
-            lines.append(CartLine(**values))
+    for the_cart, currency, *line in rows:
+        cart = CartWithLines(id=the_cart, currency=currency, lines=lines)
+        if line[0] is not None:
+            lines.append(CartLine(*line))
     return cart
 
 
@@ -214,7 +245,7 @@ class CartRepository:
 
     async def read_with_lines(self, owner_id: uuid.UUID) -> CartWithLines | None:
         """The owner's cart and its lines with their kinds, as plain rows, in one statement."""
-        return _cart_of_rows((await self.session.execute(_READ_CART, {"owner": owner_id})).mappings())
+        return _cart_of_rows(await self.session.execute(_READ_CART, {"owner": owner_id}))
 
     async def get_or_create_with_lines(self, owner_id: uuid.UUID, currency: str, *,
                                        anonymous: bool = False) -> CartWithLines:
@@ -229,7 +260,7 @@ class CartRepository:
                     "default_currency": currency, "now": utcnow()})
                 # Nothing: a concurrent first request committed the cart after this statement's
                 # snapshot was taken; the next statement sees it.
-                cart = _cart_of_rows(rows.mappings()) or await self.read_with_lines(owner_id)
+                cart = _cart_of_rows(rows) or await self.read_with_lines(owner_id)
             if cart is not None:
                 return cart
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being read")
@@ -273,20 +304,38 @@ class CartRepository:
 
         return await self._created_and_locked(lock, owner_id, currency, anonymous)
 
-    async def lock_with_lines(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> LockedCart:
-        """`lock_for_owner`, then the lines with their products' kinds, as plain rows (the add path)."""
+    async def lock_for_add(self, owner_id: uuid.UUID, currency: str, product_id: uuid.UUID,
+                           variant_id: uuid.UUID | None, now: datetime, *,
+                           anonymous: bool = False) -> tuple[LockedCart, ProductFacts | None]:
+        """The add path, as plain rows: the owner's cart (created if missing) locked and touched (at
+        `now`, its updated_at), its lines with their products' kinds, and the read-model's facts of the product being
+        added (None: not known). Two statements on PostgreSQL (`_lock_cart_with_facts`, `_LINES`),
+        run on the transaction's connection (`_core`)."""
+        facts: ProductFacts | None = None
 
         async def lock() -> LockedCart | None:
-            if _is_sqlite(self.session):
-                await self.session.execute(update(Cart).where(col(Cart.owner_id) == owner_id)
-                                           .values(updated_at=utcnow()))
-            cart = (await self.session.execute(_LOCK_CART, {"owner": owner_id})).first()
+            nonlocal facts
+            core = await self._core()
+            if _is_sqlite(self.session):  # no UPDATE in a WITH: the cart, then the product
+                row = (await core.execute(_LOCK_CART, {"owner": owner_id, "touched": now})).first()
+                cart = (row.id, row.currency) if row is not None else None
+                facts = await ProductRepository(self.session).get(product_id, variant_id)
+            else:
+                params = {"owner": owner_id, "touched": now, "product": product_id}
+                if variant_id is None:
+                    stmt = _LOCK_CART_WITH_PRODUCT
+                else:
+                    stmt, params["variant"] = _LOCK_CART_WITH_VARIANT, variant_id
+                values = (await core.execute(stmt, params)).mappings().one()
+                cart = (values["the_cart"], values["cart_currency"]) if values["the_cart"] is not None else None
+                facts = ProductFacts(**{name: values[name] for name in _FACT_NAMES}) \
+                    if values["product_id"] is not None else None
             if cart is None:
                 return None
-            rows = (await self.session.execute(_LINES, {"cart": cart.id})).mappings()
-            return LockedCart(id=cart.id, currency=cart.currency, lines=[CartLine(**row) for row in rows])
+            rows: Any = await core.execute(_LINES, {"cart": cart[0]})
+            return LockedCart(id=cart[0], currency=cart[1], lines=[CartLine(*row) for row in rows])
 
-        return await self._created_and_locked(lock, owner_id, currency, anonymous)
+        return await self._created_and_locked(lock, owner_id, currency, anonymous), facts
 
     async def _created_and_locked(self, lock: Callable[[], Awaitable[T | None]], owner_id: uuid.UUID,
                                   currency: str, anonymous: bool) -> T:
@@ -302,13 +351,23 @@ class CartRepository:
             await self.ensure(owner_id, currency, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
-    async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
-        await self.session.execute(_SET_QUANTITY, {"line": line.id, "new_quantity": quantity, "touched": now})
-        line.quantity, line.updated_at = quantity, now
+    async def _core(self) -> AsyncConnection:
+        """The transaction's connection, for the add path's statements (all plain rows): a Core
+        execution skips the ORM's work per statement (~50 µs of CPU each), and also its autoflush,
+        so nothing may wait in the session for them (the add path builds no ORM object)."""
+        return await self.session.connection()
 
-    async def insert_line(self, line: CartLine) -> None:
+    async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
+        await (await self._core()).execute(_SET_QUANTITY, {"line": line.id, "new_quantity": quantity, "touched": now})
+        line.quantity = quantity
+
+    async def insert_line(self, line: CartLine, now: datetime) -> None:
         values = {k: v for k, v in line.__dict__.items() if k != "kind"}
-        await self.session.execute(_INSERT_LINE, values)
+        await (await self._core()).execute(_INSERT_LINE, {**values, "created_at": now, "updated_at": now})
+
+    async def set_currency(self, cart: LockedCart, currency: str) -> None:
+        await self.session.execute(_SET_CURRENCY, {"cart": cart.id, "cart_currency": currency})
+        cart.currency = currency
 
     async def touch(self, cart: LockedCart | CartRow, now: datetime) -> None:
         await self.session.execute(_TOUCH_CART, {"cart": cart.id, "touched": now, "cart_currency": cart.currency})

@@ -88,7 +88,11 @@ class ProductReadModel:
 
     async def sellable(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts:
         """The product (or variant) if it can be put in a cart: known to catalog and active."""
-        product = await self.products.get(product_id, variant_id)
+        return await self.sellable_of(product_id, variant_id, await self.products.get(product_id, variant_id))
+
+    async def sellable_of(self, product_id: uuid.UUID, variant_id: uuid.UUID | None,
+                          product: ProductFacts | None) -> ProductFacts:
+        """`sellable`, given what the read-model holds of the product (`product`, None: nothing)."""
         if product is None and self.catalog is not None:
             # No event about it yet (e.g. created before the cart service first ran): ask catalog
             # once and keep the answer, dated now, so that only a newer event replaces it.
@@ -121,9 +125,11 @@ class CartService(UseCase[CartContext]):
         return self._read(cart, owner_id)
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, *, anonymous: bool = False) -> CartContents:
-        # The busiest write: plain rows and statements built once (`CartRepository.lock_with_lines`).
-        cart = await self.carts.lock_with_lines(owner_id, self.settings.default_currency, anonymous=anonymous)
-        product = await self.products.sellable(data.product_id, data.variant_id)
+        # The busiest write: plain rows and statements built once, the cart locked and touched and
+        # the product read in one statement (`CartRepository.lock_for_add`).
+        cart, known = await self.carts.lock_for_add(owner_id, self.settings.default_currency, data.product_id,
+                                                    data.variant_id, utcnow(), anonymous=anonymous)
+        product = await self.products.sellable_of(data.product_id, data.variant_id, known)
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
                                  details={"product_id": str(data.product_id), "kind": product.kind})
@@ -138,20 +144,21 @@ class CartService(UseCase[CartContext]):
             raise QuantityLimit(details={"requested": quantity, "in_cart": in_cart,
                                          "maximum": domain.MAX_LINE_QUANTITY})
         _check_stock(product, quantity)
+        # Taken once the cart is locked, so a cart's lines are dated (and then read) in the order
+        # their adds went through, and the new line is the newest one.
         now = utcnow()
         if line is not None:
             # The line keeps the price it was first added at (S1: prices frozen at add time).
             await self.carts.set_quantity(line, quantity, now)
         else:
-            if not items:
-                cart.currency = product.currency
+            if not items and cart.currency != product.currency:
+                await self.carts.set_currency(cart, product.currency)  # an empty cart takes the line's
             line = CartLine(
                 id=uuid.uuid4(), cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id,
                 quantity=quantity, unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
-                sku=product.sku, image_url=product.image_url, created_at=now, updated_at=now, kind=product.kind)
-            await self.carts.insert_line(line)
+                sku=product.sku, image_url=product.image_url, kind=product.kind)
+            await self.carts.insert_line(line, now)
             items.append(line)  # the newest line sorts last, as the lines are read
-        await self.carts.touch(cart, now)
         # The cart is locked: the lines read above plus this change are the whole cart.
         kinds = {(item.product_id, item.variant_id): item.kind for item in items if item.kind is not None}
         return CartContents(id=cart.id, owner_id=owner_id, currency=cart.currency, items=items,
