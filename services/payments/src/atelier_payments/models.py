@@ -39,6 +39,8 @@ class Payment(SQLModel, table=True):
         Index("ix_payment_owner_id", "owner_id"),
         Index("uq_payment_intent", "provider", "provider_intent_id", unique=True),
         Index("uq_payment_session", "provider", "provider_session_id", unique=True),
+        # A provider event that names only the charge (a refund, a dispute) finds its payment here.
+        Index("ix_payment_charge", "provider", "provider_charge_id"),
         Index("uq_payment_open_intent", "order_id", "provider", unique=True,
               postgresql_where=text(OPEN_INTENT_WHERE), sqlite_where=text(OPEN_INTENT_WHERE)),
     )
