@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, delete, func, insert, literal_column, true, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, literal_column, or_, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -142,6 +142,19 @@ def _lock_cart_with_facts(facts: Any) -> Any:
 
 _LOCK_CART_WITH_PRODUCT = _lock_cart_with_facts(_FACTS_OF_PRODUCT)
 _LOCK_CART_WITH_VARIANT = _lock_cart_with_facts(_FACTS_OF_VARIANT)
+
+
+def kinds_statement(keys: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> Any:
+    """The read-model's kinds of these (product, variant) pairs (and of the products' other rows,
+    which the caller drops). Products and variants apart, each on its partial unique index: a
+    bare `product_id IN (…)` matches neither index's predicate and read the whole read-model,
+    every product of the catalog, on each change to a cart's lines."""
+    plain = {product for product, variant in keys if variant is None}
+    varied = {product for product, variant in keys if variant is not None}
+    parts = [and_(_PRODUCT.c.variant_id.is_(None), _PRODUCT.c.product_id.in_(plain))] if plain else []
+    if varied:
+        parts.append(and_(_PRODUCT.c.variant_id.is_not(None), _PRODUCT.c.product_id.in_(varied)))
+    return sa_select(_PRODUCT.c.product_id, _PRODUCT.c.variant_id, _PRODUCT.c.kind).where(or_(*parts))
 
 
 def _cart_and_lines(carts: Any) -> Any:
@@ -475,9 +488,8 @@ class ProductRepository:
         keys = set(lines)
         if not keys:
             return {}
-        stmt = select(col(CartProduct.product_id), col(CartProduct.variant_id), col(CartProduct.kind)).where(
-            col(CartProduct.product_id).in_({product_id for product_id, _ in keys}))
-        return {(row[0], row[1]): row[2] for row in (await self.session.exec(stmt)).all() if (row[0], row[1]) in keys}
+        rows = (await self.session.execute(kinds_statement(keys))).all()
+        return {(row[0], row[1]): row[2] for row in rows if (row[0], row[1]) in keys}
 
     async def upsert(self, facts: ProductFacts, as_of: datetime) -> None:
         """Store `facts` unless the row already holds newer ones (`updated_at` > `as_of`).
