@@ -158,6 +158,8 @@ class Mailer:
         self._sender_domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "atelier.example"
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        # Held during each of the sender's statements (`_connection`): stop() cancels between two.
+        self._step = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         # The sender's statements each run on their own, outside a transaction (see OutgoingMail),
         # on PostgreSQL; SQLite's cost no round trip.
@@ -178,7 +180,7 @@ class Mailer:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
-        async with self._engine.begin() if self.db.is_sqlite else self._engine.connect() as conn:
+        async with self._step, self._engine.begin() if self.db.is_sqlite else self._engine.connect() as conn:
             yield conn
 
     async def mailbox(self, session: AsyncSession, to: str | None) -> Sequence[MailMessage]:
@@ -195,7 +197,11 @@ class Mailer:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Between two statements, never inside one: a cancel that cuts SQLite's transaction
+            # short left its connection holding the database's write lock until it was collected,
+            # and the next start of the app waited for it (30 s, then "database is locked").
+            async with self._step:
+                self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
