@@ -76,8 +76,10 @@ class TestReserveOnOrderPlaced:
         assert sorted((r.quantity, r.status) for r in rows) == [(3, "reserved"), (3, "reserved")]
         assert all(r.expires_at > utcnow() + timedelta(minutes=29) for r in rows)
         changed = await product_changed_events(harness)
-        assert {(c["product_id"], c["variant_id"], c["stock_quantity"]) for c in changed[-2:]} == {
-            (slab["id"], None, 2), (tile["id"], variant["id"], 1)}
+        assert {(c["product_id"], c["variant_id"], c["stock_quantity"], c["stock_only"]) for c in changed[-2:]} == {
+            (slab["id"], None, 2, True), (tile["id"], variant["id"], 1, True)}
+        # Only the stock moved: a reader of the product's other facts may skip these (generation).
+        assert not any(c["stock_only"] for c in changed[:-2])
 
     async def test_one_short_line_rejects_the_order_and_holds_nothing(self, harness: ServiceHarness,
                                                                       catalog: Catalog) -> None:

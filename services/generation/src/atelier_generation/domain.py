@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from atelier_common.contracts.catalog import ProductKind
+from atelier_common.contracts.catalog import ProductChanged, ProductKind
 from atelier_common.contracts.payments import OrderPaid
 
 
@@ -217,3 +217,10 @@ PAID_LINE_KINDS = frozenset({ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK, Pr
 def concerns_generation(event: OrderPaid) -> bool:
     """Whether a paid order has a line generation acts on; an order of slabs alone has none."""
     return any(line.kind in PAID_LINE_KINDS for line in event.lines)
+
+
+def concerns_pack_list(event: ProductChanged) -> bool:
+    """Whether a product change may touch the credit-pack list: a pack's, or any change of a
+    product beyond its stock (a pack that became something else leaves the list). A variant's never
+    does (packs are sold as products), nor does the stock of anything else: a sale of a slab."""
+    return event.variant_id is None and (event.kind == ProductKind.CREDIT_PACK or not event.stock_only)

@@ -41,7 +41,7 @@ async def on_job_requested(event: JobRequested, ctx: Context) -> None:
 
 SUBSCRIPTIONS: Subscriptions = {
     OrderPaid: Filtered(on_order_paid, wants=lambda event, _: domain.concerns_generation(event)),
-    ProductChanged: on_product_changed,
+    ProductChanged: Filtered(on_product_changed, wants=lambda event, _: domain.concerns_pack_list(event)),
     SubscriptionChanged: on_subscription_changed,
     AnonymousClaimed: on_anonymous_claimed,
     UserDeleted: on_user_deleted,

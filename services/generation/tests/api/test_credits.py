@@ -16,10 +16,10 @@ from ..conftest import MODEL_API, FakeModelApi, assert_error
 
 
 def _product(sku: str, credits: int | None, *, kind: str = "credit_pack", price: str = "4.99",
-             active: bool = True, product_id: uuid.UUID | None = None) -> ProductChanged:
+             active: bool = True, product_id: uuid.UUID | None = None, stock_only: bool = False) -> ProductChanged:
     return ProductChanged(product_id=product_id or uuid.uuid4(), name=f"{sku} pack", sku=sku, kind=kind,
                           price=Decimal(price), currency="USD", stock_quantity=0, is_active=active,
-                          attributes={"credits": credits} if credits is not None else {})
+                          attributes={"credits": credits} if credits is not None else {}, stock_only=stock_only)
 
 
 def _subscription(user, *, quota: int, status: str = "active", tier: str = "pro",
@@ -82,6 +82,21 @@ class TestPacks:
         await api.h.deliver(_product("PACK_10", 10, active=False, product_id=pack_10.product_id), producer="catalog")
         packs = (await api.client.get("/api/v1/credits/packs", headers=user.headers)).json()
         assert [p["sku"] for p in packs] == ["PACK_5"]
+
+    async def test_a_stock_move_is_heard_for_packs_only(self, api) -> None:
+        """A slab's sale (`stock_only`) is acknowledged unread; a pack's still updates the list, and
+        a pack that became a slab leaves it on the change that says so."""
+        user, pack, slab = api.user(), _product("PACK_5", 5), _product("SLAB", None, kind="physical")
+        for event in (pack, slab):
+            await api.h.deliver(event, producer="catalog")
+        await api.h.deliver(_product("SLAB", None, kind="physical", product_id=slab.product_id, stock_only=True),
+                            producer="catalog")
+        await api.h.deliver(_product("PACK_5", 5, price="3.99", product_id=pack.product_id, stock_only=True),
+                            producer="catalog")
+        packs = (await api.client.get("/api/v1/credits/packs", headers=user.headers)).json()
+        assert [(p["sku"], p["price"]) for p in packs] == [("PACK_5", "3.99")]
+        await api.h.deliver(_product("PACK_5", 5, kind="physical", product_id=pack.product_id), producer="catalog")
+        assert (await api.client.get("/api/v1/credits/packs", headers=user.headers)).json() == []
 
 
 class TestSubscriptionQuota:

@@ -133,7 +133,8 @@ class ProductChanged(IntegrationEvent):
 
     For a variant, `sku`, `price` (what it sells at), `stock_quantity` and `attributes` (the
     product's, overridden by the variant's) are the variant's; `is_active` is false when either
-    the product or the variant is inactive.
+    the product or the variant is inactive. `stock_only`: only the stock moved (a sale, a released
+    reservation), the other facts are as last announced; a reader of those alone may skip it.
     """
 
     type = "catalog.product_changed"
@@ -152,6 +153,7 @@ class ProductChanged(IntegrationEvent):
     is_active: bool
     image_url: str | None = None
     attributes: dict[str, Any] = {}
+    stock_only: bool = False
 
 
 class StockLine(ContractModel):

@@ -39,24 +39,24 @@ async def flush_unique(session: AsyncSession) -> None:
 
 
 def product_changed(product: Product | ProductFacts, variant: ProductVariant | VariantFacts | None = None, *,
-                    category_hidden: bool = False, image_url: str | None) -> ProductChanged:
+                    category_hidden: bool = False, image_url: str | None, stock_only: bool = False) -> ProductChanged:
     """The event for `product` (or one variant); `is_active` says whether it is on sale now
     (`atelier_catalog.visibility`): a hidden category takes its products off sale. `image_url`:
-    `domain.primary_image_url` of its images."""
+    `domain.primary_image_url` of its images. `stock_only`: nothing but the stock moved."""
     on_sale = visibility.product_sellable(product, category_hidden=category_hidden)
     if variant is None:
         return ProductChanged(
             product_id=product.id, name=product.name, slug=product.slug, sku=product.sku, kind=product.kind,
             price=product.price, compare_price=product.compare_price, currency=product.currency,
             stock_quantity=product.stock_quantity, track_inventory=product.track_inventory,
-            is_active=on_sale, image_url=image_url, attributes=product.attributes)
+            is_active=on_sale, image_url=image_url, attributes=product.attributes, stock_only=stock_only)
     return ProductChanged(
         product_id=product.id, variant_id=variant.id, name=product.name, variant_name=variant.name,
         slug=product.slug, sku=variant.sku, kind=product.kind,
         price=domain.effective_price(variant.price, product.price), compare_price=product.compare_price,
         currency=product.currency, stock_quantity=variant.stock_quantity, track_inventory=product.track_inventory,
         is_active=visibility.variant_sellable(variant, product_on_sale=on_sale), image_url=image_url,
-        attributes={**product.attributes, **variant.attributes})
+        attributes={**product.attributes, **variant.attributes}, stock_only=stock_only)
 
 
 async def publish_changes(session: AsyncSession, product: Product, *, with_product: bool = True,
@@ -77,8 +77,8 @@ async def publish_changes(session: AsyncSession, product: Product, *, with_produ
 def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[uuid.UUID, VariantFacts],
                   changed: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> list[ProductChanged]:
     """`publish_changes`'s events, from plain rows, for the products (variant None) and variants
-    whose stock moved: by product in the order first named, the product first, then its variants
-    in `Product.variants` order. Rows not found (a variant deleted meanwhile) are left out."""
+    whose stock moved (`stock_only`): by product in the order first named, the product first, then
+    its variants in `Product.variants` order. Rows not found (a variant deleted meanwhile) are left out."""
     by_product: dict[uuid.UUID, set[uuid.UUID | None]] = {}
     for product_id, variant_id in changed:
         by_product.setdefault(product_id, set()).add(variant_id)
@@ -89,9 +89,9 @@ def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[
             continue
         hidden, image_url = product.category_hidden, product.image_url
         if None in variant_ids:
-            events.append(product_changed(product, category_hidden=hidden, image_url=image_url))
+            events.append(product_changed(product, category_hidden=hidden, image_url=image_url, stock_only=True))
         named = sorted((variants[v] for v in variant_ids if v is not None and v in variants),
                        key=lambda v: (v.created_at, v.id))
-        events.extend(product_changed(product, variant, category_hidden=hidden, image_url=image_url)
+        events.extend(product_changed(product, variant, category_hidden=hidden, image_url=image_url, stock_only=True)
                       for variant in named)
     return events
