@@ -104,6 +104,10 @@ def main() -> None:
             print(_row(f"cheap route direct ({label})", direct["rps"], "req/s", "", json_rps))
             print(_row(f"cheap route through the gateway ({label})", via["rps"], "req/s", "", json_rps))
             print(_row(f"cheap route gateway / direct ({label})", via["rps"] / direct["rps"], "ratio", "≥ 0.8"))
+        floor = got["hot_off"]["cheap route via a bare TCP relay"]
+        print(_row("cheap route through a bare TCP relay (cache off)", floor["rps"], "req/s", "", json_rps))
+        print(_row("cheap route bare relay / direct: a Python gateway's best", floor["rps"]
+                   / got["hot_off"]["cheap route direct"]["rps"], "ratio"))
     if "checkout" in got:
         c = got["checkout"]
         print(_row("checkouts (8 concurrent)", c["checkouts_per_s"], "/s", "≥ 30"))

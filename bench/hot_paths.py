@@ -4,8 +4,9 @@ The distributed mode (`--workers catalog=2`, one process per other service, the 
 one per core), 10,000 products, `wrk -t2 -c32 -d20s` after a 5 s warm-up, as the issue measured the
 peers: product list page 1, search `marble`, product detail, add to cart (a guest per request,
 from a pool of anonymous tokens), and a cheap route (`/api/v1/generation/models`) through the
-gateway vs straight at its service. Run twice: cache on (Redis) and cache off. Prints req/s, p50,
-p99 and the ratios. Figures only, no assertion.
+gateway vs straight at its service, and (cache off) through a bare byte relay (`tcp_relay.py`),
+the best any Python process in the path could do. Run twice: cache on (Redis) and cache off.
+Prints req/s, p50, p99 and the ratios. Figures only, no assertion.
 
     uv run python bench/hot_paths.py [--seconds 20] [--products 10000]
 """
@@ -18,9 +19,11 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -29,6 +32,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
+import tcp_relay
 from catalog_search import _grow
 from gateway_overhead import wrk
 from infra.platform import _delete_queues, _drop, free_port_block
@@ -72,6 +76,18 @@ def wrk_script(url: str, seconds: int, concurrency: int, script: Path) -> dict[s
     assert rps, out
     return {"rps": float(rps.group(1)), "p50_ms": ms("50%"), "p99_ms": ms("99%"),
             "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def _wait_listening(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
@@ -128,6 +144,20 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         for name, base in (("cheap route direct", service), ("cheap route via gateway", gateway)):
             wrk(base + "/api/v1/generation/models", 5, args.concurrency, headers)
             out[name] = wrk(base + "/api/v1/generation/models", args.seconds, args.concurrency, headers)
+        if not cache:
+            # The same route through a bare byte relay in as many processes as the gateway has: the
+            # best ratio to direct any Python process in the path could reach on this machine.
+            relay_port = free_port_block(1)
+            relays = tcp_relay.start(relay_port, int(service.rsplit(":", 1)[1]), os.cpu_count() or 1)
+            try:
+                _wait_listening(relay_port)
+                base = f"http://127.0.0.1:{relay_port}"
+                wrk(base + "/api/v1/generation/models", 5, args.concurrency, headers)
+                out["cheap route via a bare TCP relay"] = wrk(base + "/api/v1/generation/models", args.seconds,
+                                                              args.concurrency, headers)
+            finally:
+                for relay in relays:
+                    relay.terminate()
         for name, r in out.items():
             print(f"  [{label}] {name:24s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms"
                   f"  errors {r['errors']}", flush=True)
@@ -165,6 +195,8 @@ def main() -> None:
     for label, run_ in (("cache off, proxied", off), ("cache on, answered from the cache", on)):
         direct, via = run_["cheap route direct"], run_["cheap route via gateway"]
         print(f"cheap route through the gateway / direct ({label}): {via['rps'] / direct['rps']:.2f} (target ≥ 0.8)")
+    floor = off["cheap route via a bare TCP relay"]["rps"] / off["cheap route direct"]["rps"]
+    print(f"cheap route through a bare TCP relay / direct (the floor of a Python gateway): {floor:.2f}")
 
 
 if __name__ == "__main__":

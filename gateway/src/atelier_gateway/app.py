@@ -21,7 +21,7 @@ from atelier_common.openapi import install_docs
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.responses import JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
-from atelier_common.telemetry import instrument_app, setup_logging
+from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import compat, deadletters, events
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.compat.dispatch import Compat
@@ -84,7 +84,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             yield
 
     app = FastAPI(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
-                  redirect_slashes=False)
+                  redirect_slashes=False, telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     install_error_handlers(app)
 
     @app.get("/api/health", include_in_schema=False)

@@ -43,7 +43,13 @@ from atelier_common.migrations import upgrade
 from atelier_common.openapi import install_docs, install_openapi
 from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
-from atelier_common.telemetry import forward_request_id, instrument_app, setup_logging, setup_tracing
+from atelier_common.telemetry import (
+    FASTAPI_NATIVE_TELEMETRY_OFF,
+    forward_request_id,
+    instrument_app,
+    setup_logging,
+    setup_tracing,
+)
 
 log = logging.getLogger("atelier.service")
 
@@ -239,7 +245,8 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
         return f"{spec.name}-{route.name}"
 
     app = FastAPI(title=spec.title or f"Atelier {spec.name}", lifespan=lifespan, redirect_slashes=False,
-                  generate_unique_id_function=operation_id, docs_url=None, redoc_url=None)
+                  generate_unique_id_function=operation_id, docs_url=None, redoc_url=None,
+                  telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     install_error_handlers(app)
     install_openapi(app, spec.name)
     install_docs(app, openapi_url="/openapi.json", docs_url="/docs", redoc_url="/redoc", title=app.title)
