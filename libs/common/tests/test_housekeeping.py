@@ -28,6 +28,7 @@ from atelier_common.outbox import OutboxMessage
 from atelier_common.service import Runtime, ServiceSpec
 from atelier_common.settings import AtelierSettings, inbox_floor
 from atelier_testing import poll_until
+from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 NOW = datetime.now(UTC)
@@ -181,6 +182,44 @@ class TestWhileWritesGoOn:
             assert report.removed == {"inbox": 1}
         assert await _ids(db, InboxMessage.event_id) == {held.event_id}
         assert (await Housekeeper(db, [inbox.sweep(WEEK)], service="orders").run_once()).removed == {"inbox": 1}
+
+
+class TestStop:
+    async def test_stop_lets_the_batch_under_way_finish(self, db: Database) -> None:
+        await _insert(db, [_inbox_row(WEEK * 2)])
+        deleting, go_on = asyncio.Event(), asyncio.Event()
+
+        async def slow(session, now, limit) -> Swept:
+            swept = await inbox.sweep(WEEK).batch(session, now, limit)
+            deleting.set()
+            await go_on.wait()
+            return swept
+
+        keeper = Housekeeper(db, [Sweep("slow", slow)], service="orders", start_delay_seconds=0)
+        await keeper.start()
+        async with asyncio.timeout(10):
+            await deleting.wait()
+            stopping = asyncio.create_task(keeper.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            go_on.set()
+            await stopping
+        assert await _ids(db, InboxMessage.event_id) == set()  # committed, not cut short
+
+    async def test_a_stop_inside_a_batch_leaves_sqlite_unlocked(self, db: Database) -> None:
+        if not db.is_sqlite:
+            pytest.skip("SQLite's write lock (the embedded mode)")
+        # The batch's DELETE waits inside SQLite, the database's write lock taken.
+        async with hold_statement(db, "AFTER DELETE ON inbox") as batch:
+            await _insert(db, [_inbox_row(WEEK * 2)])
+            keeper = Housekeeper(db, [inbox.sweep(WEEK)], service="orders", start_delay_seconds=0)
+            await keeper.start()
+            await batch.entered()
+            stopping = asyncio.create_task(keeper.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            batch.release()
+            async with asyncio.timeout(10):
+                await stopping
+        assert_write_lock_free(db.url)
 
 
 class TestSettings:

@@ -18,6 +18,7 @@ from atelier_common.events.envelope import Envelope
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.inbox import EventContext, Filtered, InboxMessage, subscribe_all
 from atelier_common.outbox import OutboxRelay
+from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 
@@ -48,6 +49,48 @@ class TestOutboxRelay:
         relay.wake()  # a commit wakes it as the service shuts down
         async with asyncio.timeout(5):
             await relay.stop()
+
+    async def test_stop_lets_the_batch_under_way_finish(self, db: Database) -> None:
+        publishing, go_on = asyncio.Event(), asyncio.Event()
+
+        class SlowBus(InMemoryBus):
+            async def publish(self, envelopes):
+                publishing.set()
+                await go_on.wait()
+                await super().publish(envelopes)
+
+        bus = SlowBus()
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        relay = OutboxRelay(db, bus, poll_seconds=60)
+        await relay.start()
+        relay.wake()
+        async with asyncio.timeout(10):
+            await publishing.wait()
+            stopping = asyncio.create_task(relay.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            go_on.set()
+            await stopping
+        assert len(bus.published) == 1
+        assert await relay.flush() == 0  # published and marked sent: the batch was not cut short
+
+    async def test_a_stop_inside_the_claim_leaves_sqlite_unlocked(self, db: Database) -> None:
+        if not db.is_sqlite:
+            pytest.skip("SQLite's write lock (the embedded mode)")
+        # The claim (UPDATE … RETURNING) waits inside SQLite, the database's write lock taken.
+        async with hold_statement(db, "AFTER UPDATE ON outbox") as claim:
+            async with db.transaction() as session:
+                await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+            relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60)
+            await relay.start()
+            relay.wake()
+            await claim.entered()
+            stopping = asyncio.create_task(relay.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            claim.release()
+            async with asyncio.timeout(10):
+                await stopping
+        assert_write_lock_free(db.url)
 
     async def test_rolled_back_transaction_publishes_nothing(self, db: Database) -> None:
         bus = InMemoryBus()

@@ -18,7 +18,7 @@ async def test_every_service_runs_its_housekeeping_in_the_embedded_process(tmp_p
         for service in SERVICES:
             runtime = upstream.apps[service].state.runtime
             keeper = runtime.housekeeper
-            assert keeper is not None and keeper._task is not None and not keeper._task.done(), service
+            assert keeper is not None and keeper._loop.running, service
             names = [sweep.name for sweep in keeper.sweeps]
             assert names[:2] == ["outbox_sent", "inbox"] and len(names) > 2, (service, names)
             report = await keeper.run_once()

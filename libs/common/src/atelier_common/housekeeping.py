@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import metrics
 from atelier_common.db import Database
+from atelier_common.loops import BackgroundLoop
 
 log = logging.getLogger("atelier.housekeeping")
 
@@ -108,7 +109,8 @@ class Housekeeper:
         self.start_delay_seconds = start_delay_seconds
         self.clock = clock or (lambda: datetime.now(UTC))
         self.passes = 0
-        self._task: asyncio.Task[None] | None = None
+        # Each batch is a step: stop() waits for the batch under way.
+        self._loop = BackgroundLoop(f"housekeeping of {service}")
 
     async def run_once(self) -> PassReport:
         """One pass over every sweep; a failing sweep is logged and the others still run."""
@@ -137,7 +139,7 @@ class Housekeeper:
         total = 0
         now = self.clock()  # one cut-off per pass: rows that age during it wait for the next one
         while True:
-            async with self.db.transaction() as session:
+            async with self._loop.step(), self.db.transaction() as session:
                 swept = await sweep.batch(session, now, self.batch_size)
             for follow_up in swept.after_commit:
                 try:
@@ -151,13 +153,10 @@ class Housekeeper:
             await asyncio.sleep(0)  # let requests and consumers in between batches
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._loop.start(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         await asyncio.sleep(self.start_delay_seconds)

@@ -23,6 +23,7 @@ from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
+from atelier_common.loops import BackgroundLoop
 from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
@@ -102,23 +103,25 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        # Each batch is a step (one at a time): stop() waits for the batch under way.
+        self._loop = BackgroundLoop("outbox relay")
         self._listener: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self, *, listen: bool = False) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._loop.start(self._run())
         if listen and not self.db.is_sqlite:
             self._listener = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
-        for task in (self._task, self._listener):
-            if task:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await self._loop.stop()
+        if self._listener is not None:
+            # Cancelled anywhere: it holds no transaction, only a LISTEN connection.
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
 
     async def _run(self) -> None:
         failures = 0
@@ -160,7 +163,7 @@ class OutboxRelay:
 
     async def flush(self) -> int:
         """Publish one batch of unsent rows; return how many were sent."""
-        async with self._lock, self.db.transaction() as session:
+        async with self._loop.step(), self.db.transaction() as session:
             claim = _CLAIM[not self.db.is_sqlite]
             rows = (await session.execute(claim, {"batch": self.batch, "now": _now()})).all()
             if not rows:

@@ -3,8 +3,6 @@ the reservation sweep started beside it and stopped at stop."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +10,7 @@ from atelier_catalog import sweeper
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.demo import seed_demo_data
 from atelier_catalog.settings import CatalogSettings
+from atelier_common.loops import BackgroundLoop
 from atelier_common.service import Runtime
 from atelier_common.storage import open_storage
 
@@ -25,14 +24,11 @@ async def context(runtime: Runtime) -> AsyncIterator[CatalogContext]:
         catalog = CatalogContext.of(settings, storage)
         if settings.seed_demo_data:
             await seed_demo_data(runtime.db, catalog)
-        sweep: asyncio.Task[None] | None = None
+        sweep = BackgroundLoop("catalog reservation sweep")
         # The consumers own reservations; an api-only process leaves the sweep to them.
         if "consumer" in runtime.roles and settings.reservation_sweep_seconds > 0:
-            sweep = asyncio.create_task(sweeper.sweep_forever(runtime.db, catalog, settings.reservation_sweep_seconds))
+            sweep.start(sweeper.sweep_forever(sweep, runtime.db, catalog, settings.reservation_sweep_seconds))
         try:
             yield catalog
         finally:
-            if sweep is not None:
-                sweep.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweep
+            await sweep.stop()

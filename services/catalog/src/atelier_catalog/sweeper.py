@@ -8,6 +8,7 @@ import logging
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService
 from atelier_common.db import Database
+from atelier_common.loops import BackgroundLoop
 from atelier_common.service import Runtime
 
 log = logging.getLogger("atelier.catalog.sweeper")
@@ -25,10 +26,12 @@ async def sweep_once(runtime: Runtime) -> int:
     return await sweep(runtime.db, context)
 
 
-async def sweep_forever(db: Database, context: CatalogContext, every: float) -> None:
+async def sweep_forever(loop: BackgroundLoop, db: Database, context: CatalogContext, every: float) -> None:
+    """`loop`'s body: a round is a step, which stopping the loop lets finish."""
     while True:
         try:
-            await sweep(db, context)
+            async with loop.step():
+                await sweep(db, context)
         except asyncio.CancelledError:
             raise
         except Exception:

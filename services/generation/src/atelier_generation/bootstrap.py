@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from atelier_common.loops import BackgroundLoop
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.service import Runtime
 from atelier_common.storage import open_storage
@@ -30,12 +29,10 @@ async def context(runtime: Runtime) -> AsyncIterator[GenerationContext]:
             generators=Generators(settings, runtime.http),
             limiter=RateLimiter(settings.redis_url, moving_window=False), clients=ServiceClients(runtime),
             cache=runtime.cache)
-        task = (asyncio.create_task(sweeper.sweep_forever(built, settings.job_sweep_seconds))
-                if "worker" in runtime.roles else None)
+        sweep = BackgroundLoop("generation job sweep")
+        if "worker" in runtime.roles:
+            sweep.start(sweeper.sweep_forever(sweep, built, settings.job_sweep_seconds))
         try:
             yield built
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await sweep.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from atelier_common.loops import BackgroundLoop
 from atelier_generation.context import GenerationContext
 from atelier_generation.service import JobRunner
 
@@ -17,10 +18,12 @@ async def sweep(context: GenerationContext) -> None:
     await JobRunner(context).requeue_stale()
 
 
-async def sweep_forever(context: GenerationContext, every: float) -> None:
+async def sweep_forever(loop: BackgroundLoop, context: GenerationContext, every: float) -> None:
+    """`loop`'s body: a round is a step, which stopping the loop lets finish."""
     while True:
         try:
-            await sweep(context)
+            async with loop.step():
+                await sweep(context)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
+from atelier_common.loops import BackgroundLoop
 from atelier_identity.domain import normalise_email
 from atelier_identity.models import MailMessage
 from atelier_identity.repository import LeasedMail, MailRepository, OutgoingMail
@@ -158,9 +159,8 @@ class Mailer:
         self._sender_domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "atelier.example"
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        # Held during each of the sender's statements (`_connection`): stop() cancels between two.
-        self._step = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        # Each of the sender's statements (`_connection`) is a step: stop() waits for the one under way.
+        self._loop = BackgroundLoop("mail sender")
         # The sender's statements each run on their own, outside a transaction (see OutgoingMail),
         # on PostgreSQL; SQLite's cost no round trip.
         self._engine = db.engine if db.is_sqlite else db.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -180,7 +180,7 @@ class Mailer:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
-        async with self._step, self._engine.begin() if self.db.is_sqlite else self._engine.connect() as conn:
+        async with self._loop.step(), self._engine.begin() if self.db.is_sqlite else self._engine.connect() as conn:
             yield conn
 
     async def mailbox(self, session: AsyncSession, to: str | None) -> Sequence[MailMessage]:
@@ -193,17 +193,10 @@ class Mailer:
     # so that no database lock is held while an SMTP server is talked to.
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._loop.start(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            # Between two statements, never inside one: a cancel that cuts SQLite's transaction
-            # short left its connection holding the database's write lock until it was collected,
-            # and the next start of the app waited for it (30 s, then "database is locked").
-            async with self._step:
-                self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

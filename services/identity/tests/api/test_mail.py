@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from sqlmodel import select
 from atelier_identity.mail import Mail
 from atelier_identity.models import MailMessage
 from atelier_testing import poll_until
+from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 
 
 def _free_port() -> int:
@@ -78,6 +80,23 @@ class TestMailQueue:
                 raise RuntimeError("the use case failed")
         assert await _messages(api) == []
         assert await api.mailbox_after_delivery("ada@example.com") == []
+
+
+class TestSenderStop:
+    async def test_a_stop_inside_a_statement_leaves_sqlite_unlocked(self, api) -> None:
+        db = api.h.runtime.db
+        if not db.is_sqlite:
+            pytest.skip("SQLite's write lock (the embedded mode)")
+        # The sender's lease of due mail waits inside SQLite, the database's write lock taken.
+        async with hold_statement(db, "AFTER UPDATE ON mail_message") as lease:
+            await api.register()
+            await lease.entered()
+            stopping = asyncio.create_task(api.h.runtime.context.mailer.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            lease.release()
+            async with asyncio.timeout(10):
+                await stopping
+        assert_write_lock_free(db.url)
 
 
 class TestSmtpDelivery:
