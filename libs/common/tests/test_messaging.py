@@ -171,6 +171,133 @@ class TestOutboxRelay:
         assert notification.channel == outbox.NOTIFY_CHANNEL
 
 
+class TestPublishFromCommit:
+    """A process that runs its own relay publishes a commit's events from memory, then marks them
+    (`OutboxRelay.committed`, PostgreSQL); SQLite wakes the relay's batches instead."""
+
+    @staticmethod
+    def relay_on(db: Database, bus: InMemoryBus) -> OutboxRelay:
+        relay = OutboxRelay(db, bus, poll_seconds=60)
+        db.on_session_commit(relay.committed, first=True)  # as ServiceRuntime does for the relay role
+        db.session_info["relay_in_process"] = True
+        return relay
+
+    @staticmethod
+    async def unsent(db: Database) -> int:
+        async with db.read_only() as session:
+            rows = (await session.exec(select(outbox.OutboxMessage))).all()
+        return sum(1 for row in rows if row.sent_at is None)
+
+    async def test_the_events_go_out_without_a_batch_and_are_marked_sent(self, db: Database) -> None:
+        bus = InMemoryBus()
+        relay = self.relay_on(db, bus)
+        statements: list[str] = []
+        event.listen(db.engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+        users = [uuid.uuid4(), uuid.uuid4()]
+        async with db.transaction() as session:
+            for user in users:
+                await outbox.add(session, UserDeleted(user_id=user))
+        if db.is_sqlite:  # the batches do it, woken by the commit
+            assert relay._wake.is_set() and await relay.settle() == 0
+            assert await relay.flush() == 2
+        else:
+            assert await relay.settle() == 2
+            # No claim: one UPDATE marks the two rows after the publish.
+            assert [s for s in statements if "outbox" in s and not s.startswith("INSERT")] == [
+                s for s in statements if s.startswith("UPDATE outbox SET sent_at")]
+            assert len([s for s in statements if s.startswith("UPDATE outbox")]) == 1
+        assert [e.data["user_id"] for e in bus.published] == [str(u) for u in users]
+        assert await self.unsent(db) == 0
+        assert await relay.flush() == 0  # never twice
+
+    async def test_an_event_a_savepoint_took_back_is_not_published(self, db: Database) -> None:
+        bus = InMemoryBus()
+        relay = self.relay_on(db, bus)
+        kept, taken_back = uuid.uuid4(), uuid.uuid4()
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=kept))
+            with pytest.raises(RuntimeError):
+                async with session.begin_nested():
+                    await outbox.add(session, UserDeleted(user_id=taken_back))
+                    await session.flush()
+                    raise RuntimeError("this step is undone")
+        await relay.settle()
+        await relay.flush()
+        assert [e.data["user_id"] for e in bus.published] == [str(kept)]
+
+    async def test_a_failed_publish_leaves_the_rows_to_the_batches(self, db: Database) -> None:
+        if db.is_sqlite:
+            pytest.skip("SQLite publishes through the batches only")
+
+        class DownBus(InMemoryBus):
+            down = True
+
+            async def publish(self, envelopes):
+                if self.down:
+                    raise ConnectionError("broker down")
+                await super().publish(envelopes)
+
+        bus = DownBus()
+        relay = self.relay_on(db, bus)
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        await relay.settle()
+        assert bus.published == [] and await self.unsent(db) == 1
+        assert relay._wake.is_set()  # the relay's batches take over at once
+        bus.down = False
+        assert await relay.flush() == 1
+        assert len(bus.published) == 1 and await self.unsent(db) == 0
+
+    async def test_a_batch_leaves_rows_being_published_alone(self, db: Database) -> None:
+        """A batch that runs while a commit's events are on their way does not publish them again."""
+        if db.is_sqlite:
+            pytest.skip("SQLite publishes through the batches only")
+        publishing, go_on = asyncio.Event(), asyncio.Event()
+
+        class SlowBus(InMemoryBus):
+            async def publish(self, envelopes):
+                publishing.set()
+                await go_on.wait()
+                await super().publish(envelopes)
+
+        bus = SlowBus()
+        relay = self.relay_on(db, bus)
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        async with asyncio.timeout(10):
+            await publishing.wait()
+            assert await relay.flush() == 0  # unsent, but in flight
+            go_on.set()
+            assert await relay.settle() == 1
+        assert len(bus.published) == 1 and await self.unsent(db) == 0
+        assert await relay.flush() == 0
+
+    async def test_stop_lets_a_publish_from_a_commit_finish(self, db: Database) -> None:
+        if db.is_sqlite:
+            pytest.skip("SQLite publishes through the batches only")
+        publishing, go_on = asyncio.Event(), asyncio.Event()
+
+        class SlowBus(InMemoryBus):
+            async def publish(self, envelopes):
+                publishing.set()
+                await go_on.wait()
+                await super().publish(envelopes)
+
+        bus = SlowBus()
+        relay = self.relay_on(db, bus)
+        await relay.start()
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        async with asyncio.timeout(10):
+            await publishing.wait()
+            stopping = asyncio.create_task(relay.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            go_on.set()
+            await stopping
+        assert len(bus.published) == 1 and await self.unsent(db) == 0
+
+
 class TestInbox:
     async def test_redelivered_event_has_one_effect(self, db: Database) -> None:
         bus = InMemoryBus()

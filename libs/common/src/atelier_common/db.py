@@ -2,7 +2,8 @@
 
 The commit happens in exactly one place per entry point: `Database.transaction()` (used by the
 request dependency, `inbox.handle_once`, workers and the CLI). Service methods only flush.
-After a commit that wrote outbox rows, the registered hooks run (the relay is woken).
+After every commit the registered hooks run with the session's `info` (the relay publishes the
+events the transaction wrote, the cache forgets what it changed, the mail sender wakes).
 
 Requests that only read take `ReadSessionDep` (`Database.read_only`): no transaction at all, each
 statement on its own, which saves a BEGIN and a COMMIT round trip per request (see `read_only`).
@@ -33,8 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.errors import AtelierError
 from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 
-AfterCommit = Callable[[], Awaitable[None] | None]
-# Runs after every commit, given the committed session's `info` (the cache's write tracker).
+# Runs after every commit, given the committed session's `info`.
 SessionCommitted = Callable[[dict[str, Any]], Awaitable[None]]
 
 
@@ -81,18 +81,16 @@ class Database:
         # SQLite's statements cost no round trip, and its readers never block the writer in WAL).
         readers = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(readers, class_=AsyncSession, expire_on_commit=False)
-        self._after_commit: list[AfterCommit] = []
         self._session_committed: list[SessionCommitted] = []
         # Copied into every session's `info` at its start (the cache's write tracker).
         self.session_info: dict[str, Any] = {}
 
-    def on_commit(self, hook: AfterCommit) -> None:
-        """Run `hook` after every commit that wrote outbox rows."""
-        self._after_commit.append(hook)
-
-    def on_session_commit(self, hook: SessionCommitted) -> None:
-        """Run `hook(session.info)` after every commit, before the outbox hooks."""
-        self._session_committed.append(hook)
+    def on_session_commit(self, hook: SessionCommitted, *, first: bool = False) -> None:
+        """Run `hook(session.info)` after every commit (in the order given; `first`: before the others)."""
+        if first:
+            self._session_committed.insert(0, hook)
+        else:
+            self._session_committed.append(hook)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -118,11 +116,6 @@ class Database:
     async def _committed(self, session: AsyncSession) -> None:
         for committed in self._session_committed:
             await committed(session.info)
-        if session.info.pop("outbox_written", False):
-            for hook in self._after_commit:
-                result = hook()
-                if result is not None:
-                    await result
 
     @asynccontextmanager
     async def read_only(self) -> AsyncIterator[AsyncSession]:

@@ -1,20 +1,25 @@
 """The transactional outbox: events are rows written in the same transaction as the change.
 
-`add(session, event)` queues a row; the `OutboxRelay` publishes unsent rows right after the
-commit (woken in-process, or by PostgreSQL NOTIFY in another process) and in a polling sweep,
-then marks them sent. A broker outage delays events; it never loses them.
+`add(session, event)` queues a row. A process that runs its own relay publishes a transaction's
+events straight after its commit, from memory, then marks the rows sent (`OutboxRelay.committed`,
+PostgreSQL): no statement stands between the commit and the broker. Everything else (rows of
+processes without a relay, woken by PostgreSQL NOTIFY; a publish that failed; SQLite) goes through
+the relay's batches, which claim unsent rows and mark them in the transaction that publishes them,
+and a polling sweep. A broker outage delays events; it never loses them. A crash between a publish
+and its mark publishes the event again later: consumers apply each event once (the inbox).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import JSON, Column, DateTime, Index, bindparam, func, text, update
+from sqlalchemy import ARRAY, JSON, Column, DateTime, Index, all_, any_, bindparam, func, inspect, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +28,7 @@ from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
-from atelier_common.loops import BackgroundLoop
+from atelier_common.loops import STOP_TIMEOUT_SECONDS, BackgroundLoop
 from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
@@ -60,13 +65,21 @@ _UNSENT = (select(_TABLE.c.id).where(_TABLE.c.sent_at.is_(None))
 _ENVELOPE_COLUMNS = ("id", "type", "version", "producer", "occurred_at", "correlation_id", "traceparent", "data")
 # Claimed and marked in one statement; the transaction stays open while the batch is published,
 # so a failed publish rolls the marks back and the rows are published again.
+# On PostgreSQL, rows this process is publishing straight after their commit (`in_flight`) are
+# left to it.
+_IN_FLIGHT = bindparam("in_flight", type_=ARRAY(_TABLE.c.id.type))
 _CLAIM = {
-    locking: (update(_TABLE).where(_TABLE.c.id.in_((_UNSENT.with_for_update(skip_locked=True) if locking
-                                                   else _UNSENT).scalar_subquery()))
+    locking: (update(_TABLE).where(_TABLE.c.id.in_((
+        _UNSENT.where(_TABLE.c.id != all_(_IN_FLIGHT)).with_for_update(skip_locked=True) if locking
+        else _UNSENT).scalar_subquery()))
               .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1)
               .returning(*(_TABLE.c[name] for name in _ENVELOPE_COLUMNS)))
     for locking in (True, False)
 }
+# After a publish straight from a commit: one statement, on its own (no transaction to open).
+_MARK_SENT = (update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))),
+                                   _TABLE.c.sent_at.is_(None))
+              .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1))
 
 
 async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id: str | None = None) -> uuid.UUID:
@@ -82,13 +95,15 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
                         traceparent=carrier.get("traceparent"))
     # Inserted with the transaction's other rows at its next flush: the events of one transaction
     # go in one INSERT.
-    session.add(OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
-                              occurred_at=env.occurred_at, correlation_id=env.correlation_id,
-                              traceparent=env.traceparent, data=env.data))
+    message = OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
+                            occurred_at=env.occurred_at, correlation_id=env.correlation_id,
+                            traceparent=env.traceparent, data=env.data)
+    session.add(message)
+    session.info.setdefault("outbox_envelopes", []).append((env, message))  # for `OutboxRelay.committed`
     if not session.info.get("outbox_written"):
         session.info["outbox_written"] = True
         # Delivered at commit to relays listening in other processes. A process that runs its own
-        # relay wakes it after the commit (`Database.on_commit`) and saves the round trip.
+        # relay hears of the commit in-process (`OutboxRelay.committed`) and saves the round trip.
         if (not session.info.get("relay_in_process") and session.bind is not None
                 and session.bind.dialect.name == "postgresql"):
             with session.no_autoflush:  # not a flush of the row just added, alone
@@ -106,9 +121,69 @@ class OutboxRelay:
         # Each batch is a step (one at a time): stop() waits for the batch under way.
         self._loop = BackgroundLoop("outbox relay")
         self._listener: asyncio.Task[None] | None = None
+        # Events published straight from their commit (`committed`): those waiting, the one task
+        # that publishes them, and their ids, which this relay's batches leave alone meanwhile.
+        self._to_publish: list[Envelope] = []
+        self._publisher: asyncio.Task[None] | None = None
+        self._in_flight: set[uuid.UUID] = set()
+        self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def committed(self, info: dict[str, Any]) -> None:
+        """`Database.on_session_commit` hook of a process that runs this relay: the events the
+        transaction wrote are published now, from memory, then their rows marked sent. Taking the
+        rows back first (a transaction: BEGIN, the claim, COMMIT) put three round trips between
+        each commit and the broker, on every hop of a checkout. SQLite (the embedded mode: no
+        round trips, one writer at a time) wakes the batches instead."""
+        # Not a row a savepoint's rollback took back: SQLAlchemy expunged it, it is no longer persistent.
+        envelopes = [env for env, message in info.pop("outbox_envelopes", ()) if inspect(message).persistent]
+        if not envelopes:
+            return
+        if self.db.is_sqlite:
+            self.wake()
+            return
+        self._in_flight.update(envelope.id for envelope in envelopes)
+        self._to_publish.extend(envelopes)
+        if self._publisher is None or self._publisher.done():
+            # A context of its own: it goes on publishing other requests' events (each publish
+            # continues its event's trace from the envelope).
+            self._publisher = asyncio.create_task(self._publish_committed(), context=contextvars.Context())
+
+    async def _publish_committed(self) -> None:
+        # One publish at a time, of everything committed meanwhile: alone when the process is
+        # quiet, in batches under load (the broker confirms a batch together).
+        while self._to_publish:
+            envelopes, self._to_publish = self._to_publish, []
+            ids = [envelope.id for envelope in envelopes]
+            try:
+                await self.bus.publish(envelopes)
+            except Exception as exc:
+                log.warning("outbox: publishing %d committed events failed (%s); the relay retries", len(ids), exc)
+                self._in_flight.difference_update(ids)
+                self.wake()
+                continue
+            try:
+                async with self._autocommit.connect() as conn:
+                    await conn.execute(_MARK_SENT, {"ids": ids, "now": _now()})
+            except Exception as exc:  # published: a later batch publishes them again, consumers apply them once
+                log.warning("outbox: marking %d published events sent failed (%s)", len(ids), exc)
+            finally:
+                self._in_flight.difference_update(ids)
+
+    async def settle(self) -> int:
+        """Wait until what was committed has been published from memory; return how many events
+        were still waiting or on their way."""
+        waiting = len(self._in_flight)
+        if self._publisher is not None:
+            await asyncio.gather(self._publisher, return_exceptions=True)
+        return waiting
+
+    async def flush_all(self) -> int:
+        """The bus's drain (tests, CLI): what is being published from commits, then one batch of
+        what is left; how many events either published."""
+        return await self.settle() + await self.flush()
 
     async def start(self, *, listen: bool = False) -> None:
         self._loop.start(self._run())
@@ -116,6 +191,9 @@ class OutboxRelay:
             self._listener = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
+        # Publishes from commits finish (bounded): cut short, they would only be published again.
+        if self._publisher is not None:
+            await asyncio.wait([self._publisher], timeout=STOP_TIMEOUT_SECONDS)
         await self._loop.stop()
         if self._listener is not None:
             # Cancelled anywhere: it holds no transaction, only a LISTEN connection.
@@ -165,7 +243,10 @@ class OutboxRelay:
         """Publish one batch of unsent rows; return how many were sent."""
         async with self._loop.step(), self.db.transaction() as session:
             claim = _CLAIM[not self.db.is_sqlite]
-            rows = (await session.execute(claim, {"batch": self.batch, "now": _now()})).all()
+            params = {"batch": self.batch, "now": _now()}
+            if not self.db.is_sqlite:
+                params["in_flight"] = list(self._in_flight)
+            rows = (await session.execute(claim, params)).all()
             if not rows:
                 return 0
             # RETURNING keeps no order: publish oldest first, as they were written.

@@ -134,10 +134,11 @@ class Runtime:
         else:  # transitional: services not yet moved to a typed context reach the runtime
             self.context = self
         if "relay" in self.roles:
-            self.db.on_commit(self.relay.wake)
+            # First: a commit's events are on their way to the broker before anything else runs.
+            self.db.on_session_commit(self.relay.committed, first=True)
             self.db.session_info["relay_in_process"] = True  # outbox.add: no NOTIFY needed
             if isinstance(self.bus, DrainableBus):
-                self.bus.add_drain_source(self.relay.flush)
+                self.bus.add_drain_source(self.relay.flush_all)
         if "api" in self.roles:
             subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
         if "consumer" in self.roles:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import propagate, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -191,7 +192,7 @@ def tracing_on() -> bool:
 # Given to every `FastAPI(telemetry=...)`: `instrument_app` is the apps' one instrumentation.
 # FastAPI's native telemetry would be a second set of spans and metrics once a provider is set,
 # and without one it still looks the providers up on every request (~4 µs).
-FASTAPI_NATIVE_TELEMETRY_OFF: dict[str, Any] = {"tracing": False, "metrics": False, "logs": False}
+FASTAPI_NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def instrument_app(app: Any, settings: AtelierSettings, service: str,
