@@ -29,6 +29,7 @@ from atelier_common.service import Runtime, ServiceSpec
 from atelier_common.settings import AtelierSettings, inbox_floor
 from atelier_testing import poll_until
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
+from atelier_testing.stopping import stop_inside_a_step
 
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 NOW = datetime.now(UTC)
@@ -199,10 +200,7 @@ class TestStop:
         await keeper.start()
         async with asyncio.timeout(10):
             await deleting.wait()
-            stopping = asyncio.create_task(keeper.stop())
-            await asyncio.sleep(0)  # stop() is under way
-            go_on.set()
-            await stopping
+            await stop_inside_a_step(keeper.stop, go_on.set)
         assert await _ids(db, InboxMessage.event_id) == set()  # committed, not cut short
 
     async def test_a_stop_inside_a_batch_leaves_sqlite_unlocked(self, db: Database) -> None:
@@ -214,11 +212,7 @@ class TestStop:
             keeper = Housekeeper(db, [inbox.sweep(WEEK)], service="orders", start_delay_seconds=0)
             await keeper.start()
             await batch.entered()
-            stopping = asyncio.create_task(keeper.stop())
-            await asyncio.sleep(0)  # stop() is under way
-            batch.release()
-            async with asyncio.timeout(10):
-                await stopping
+            await stop_inside_a_step(keeper.stop, batch.release)
         assert_write_lock_free(db.url)
 
 

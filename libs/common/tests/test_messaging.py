@@ -19,8 +19,33 @@ from atelier_common.events.memory import InMemoryBus
 from atelier_common.inbox import EventContext, Filtered, InboxMessage, subscribe_all
 from atelier_common.outbox import OutboxRelay
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
+from atelier_testing.stopping import stop_inside_a_step
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
+
+
+class DownBus(InMemoryBus):
+    """A broker that is away (`down`) until the test brings it back."""
+
+    down = True
+
+    async def publish(self, envelopes):
+        if self.down:
+            raise ConnectionError("broker down")
+        await super().publish(envelopes)
+
+
+class GatedBus(InMemoryBus):
+    """Its publish waits, once begun (`publishing`), until the test lets it go on (`go_on`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.publishing, self.go_on = asyncio.Event(), asyncio.Event()
+
+    async def publish(self, envelopes):
+        self.publishing.set()
+        await self.go_on.wait()
+        await super().publish(envelopes)
 
 
 @pytest.fixture
@@ -51,26 +76,15 @@ class TestOutboxRelay:
             await relay.stop()
 
     async def test_stop_lets_the_batch_under_way_finish(self, db: Database) -> None:
-        publishing, go_on = asyncio.Event(), asyncio.Event()
-
-        class SlowBus(InMemoryBus):
-            async def publish(self, envelopes):
-                publishing.set()
-                await go_on.wait()
-                await super().publish(envelopes)
-
-        bus = SlowBus()
+        bus = GatedBus()
         async with db.transaction() as session:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
         relay = OutboxRelay(db, bus, poll_seconds=60)
         await relay.start()
         relay.wake()
         async with asyncio.timeout(10):
-            await publishing.wait()
-            stopping = asyncio.create_task(relay.stop())
-            await asyncio.sleep(0)  # stop() is under way
-            go_on.set()
-            await stopping
+            await bus.publishing.wait()
+            await stop_inside_a_step(relay.stop, bus.go_on.set)
         assert len(bus.published) == 1
         assert await relay.flush() == 0  # published and marked sent: the batch was not cut short
 
@@ -85,11 +99,7 @@ class TestOutboxRelay:
             await relay.start()
             relay.wake()
             await claim.entered()
-            stopping = asyncio.create_task(relay.stop())
-            await asyncio.sleep(0)  # stop() is under way
-            claim.release()
-            async with asyncio.timeout(10):
-                await stopping
+            await stop_inside_a_step(relay.stop, claim.release)
         assert_write_lock_free(db.url)
 
     async def test_rolled_back_transaction_publishes_nothing(self, db: Database) -> None:
@@ -101,14 +111,6 @@ class TestOutboxRelay:
         assert await OutboxRelay(db, bus).flush() == 0
 
     async def test_broker_outage_delays_but_keeps_events(self, db: Database) -> None:
-        class DownBus(InMemoryBus):
-            down = True
-
-            async def publish(self, envelopes):
-                if self.down:
-                    raise ConnectionError("broker down")
-                await super().publish(envelopes)
-
         bus = DownBus()
         relay = OutboxRelay(db, bus)
         async with db.transaction() as session:
@@ -171,6 +173,11 @@ class TestOutboxRelay:
         assert notification.channel == outbox.NOTIFY_CHANNEL
 
 
+def postgres_only(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite publishes through the batches only")
+
+
 class TestPublishFromCommit:
     """A process that runs its own relay publishes a commit's events from memory, then marks them
     (`OutboxRelay.committed`, PostgreSQL); SQLite wakes the relay's batches instead."""
@@ -181,6 +188,11 @@ class TestPublishFromCommit:
         db.on_session_commit(relay.committed, first=True)  # as ServiceRuntime does for the relay role
         db.session_info["relay_in_process"] = True
         return relay
+
+    @staticmethod
+    async def commit_an_event(db: Database) -> None:
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
 
     @staticmethod
     async def unsent(db: Database) -> int:
@@ -227,21 +239,10 @@ class TestPublishFromCommit:
         assert [e.data["user_id"] for e in bus.published] == [str(kept)]
 
     async def test_a_failed_publish_leaves_the_rows_to_the_batches(self, db: Database) -> None:
-        if db.is_sqlite:
-            pytest.skip("SQLite publishes through the batches only")
-
-        class DownBus(InMemoryBus):
-            down = True
-
-            async def publish(self, envelopes):
-                if self.down:
-                    raise ConnectionError("broker down")
-                await super().publish(envelopes)
-
+        postgres_only(db)
         bus = DownBus()
         relay = self.relay_on(db, bus)
-        async with db.transaction() as session:
-            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        await self.commit_an_event(db)
         await relay.settle()
         assert bus.published == [] and await self.unsent(db) == 1
         assert relay._wake.is_set()  # the relay's batches take over at once
@@ -251,50 +252,27 @@ class TestPublishFromCommit:
 
     async def test_a_batch_leaves_rows_being_published_alone(self, db: Database) -> None:
         """A batch that runs while a commit's events are on their way does not publish them again."""
-        if db.is_sqlite:
-            pytest.skip("SQLite publishes through the batches only")
-        publishing, go_on = asyncio.Event(), asyncio.Event()
-
-        class SlowBus(InMemoryBus):
-            async def publish(self, envelopes):
-                publishing.set()
-                await go_on.wait()
-                await super().publish(envelopes)
-
-        bus = SlowBus()
+        postgres_only(db)
+        bus = GatedBus()
         relay = self.relay_on(db, bus)
-        async with db.transaction() as session:
-            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        await self.commit_an_event(db)
         async with asyncio.timeout(10):
-            await publishing.wait()
+            await bus.publishing.wait()
             assert await relay.flush() == 0  # unsent, but in flight
-            go_on.set()
+            bus.go_on.set()
             assert await relay.settle() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
         assert await relay.flush() == 0
 
     async def test_stop_lets_a_publish_from_a_commit_finish(self, db: Database) -> None:
-        if db.is_sqlite:
-            pytest.skip("SQLite publishes through the batches only")
-        publishing, go_on = asyncio.Event(), asyncio.Event()
-
-        class SlowBus(InMemoryBus):
-            async def publish(self, envelopes):
-                publishing.set()
-                await go_on.wait()
-                await super().publish(envelopes)
-
-        bus = SlowBus()
+        postgres_only(db)
+        bus = GatedBus()
         relay = self.relay_on(db, bus)
         await relay.start()
-        async with db.transaction() as session:
-            await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+        await self.commit_an_event(db)
         async with asyncio.timeout(10):
-            await publishing.wait()
-            stopping = asyncio.create_task(relay.stop())
-            await asyncio.sleep(0)  # stop() is under way
-            go_on.set()
-            await stopping
+            await bus.publishing.wait()
+            await stop_inside_a_step(relay.stop, bus.go_on.set)
         assert len(bus.published) == 1 and await self.unsent(db) == 0
 
 

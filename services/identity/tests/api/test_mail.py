@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from atelier_identity.mail import Mail
 from atelier_identity.models import MailMessage
 from atelier_testing import poll_until
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
+from atelier_testing.stopping import stop_inside_a_step
 
 
 def _free_port() -> int:
@@ -91,11 +91,7 @@ class TestSenderStop:
         async with hold_statement(db, "AFTER UPDATE ON mail_message") as lease:
             await api.register()
             await lease.entered()
-            stopping = asyncio.create_task(api.h.runtime.context.mailer.stop())
-            await asyncio.sleep(0)  # stop() is under way
-            lease.release()
-            async with asyncio.timeout(10):
-                await stopping
+            await stop_inside_a_step(api.h.runtime.context.mailer.stop, lease.release)
         assert_write_lock_free(db.url)
 
 
