@@ -223,8 +223,8 @@ class CartService(UseCase[CartContext]):
             # The user's first cart was created while we looked: merge into that one instead (the
             # guest cart stays locked and as it was: the failed hand-over rolled back to a savepoint).
             target = await self.carts.lock_row_for_owner(user_id, self.settings.default_currency)
-        await self._merge_lines(guest, target)
-        await self.carts.delete_for_owner(anon_id)
+        if await self._merge_lines(guest, target):
+            await self.carts.delete_for_owner(anon_id)
 
     async def clear_after_order(self, owner_id: uuid.UUID, *, from_cart: bool, order_id: uuid.UUID | None = None,
                                 lines: Sequence[OrderLine] = (), anonymous: bool = False) -> None:
@@ -246,6 +246,9 @@ class CartService(UseCase[CartContext]):
             return
         if order_id is not None and not await self.claims.first_clear(order_id):
             return
+        # A guest cart the claim could not merge (another currency) is still the guest's, and the
+        # order came from it: emptied, as it would have been had the order been heard first.
+        await self.carts.clear_for_owner(owner_id)
         carts = await self.carts.lock_for_owners([claimed_by])
         if not carts:
             return
@@ -265,16 +268,19 @@ class CartService(UseCase[CartContext]):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _merge_lines(self, guest: CartRow, target: CartRow) -> None:
+    async def _merge_lines(self, guest: CartRow, target: CartRow) -> bool:
+        """Move the guest's lines into the user's cart; False when they cannot be (another currency)."""
         guest_items = await self.carts.items_of(guest.id)
         target_items = await self.carts.items_of(target.id)
         if guest_items and not target_items:
             target.currency = guest.currency
         elif guest_items and guest.currency != target.currency:
-            # One currency per cart: the user's existing cart keeps its own.
+            # One currency per cart: the user's cart keeps its own, and the guest cart stays as it
+            # was, the anonymous visitor's (nothing chosen is thrown away; housekeeping removes it
+            # once untouched for the anonymous retention).
             log.warning("guest cart %s in %s not merged into cart %s in %s", guest.id, guest.currency, target.id,
                         target.currency)
-            return
+            return False
         now = utcnow()
         for item in guest_items:
             line = _find_line(target_items, item.product_id, item.variant_id)
@@ -289,6 +295,7 @@ class CartService(UseCase[CartContext]):
                 await self._set_or_drop(item, quantity, now)
         await self.session.flush()
         await self.carts.touch(target, now)
+        return True
 
     async def _set_or_drop(self, line: CartItem, quantity: int, now: datetime) -> None:
         """A merged line with no stock left to sell is dropped rather than kept at zero units."""

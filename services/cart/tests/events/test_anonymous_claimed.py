@@ -1,4 +1,5 @@
-"""identity.anonymous_claimed: the guest cart merges into the user's cart and is gone (S1)."""
+"""identity.anonymous_claimed: the guest cart merges into the user's cart and is gone (S1); one in
+another currency stays the guest's."""
 
 from __future__ import annotations
 
@@ -116,12 +117,14 @@ class TestMerge:
     async def test_a_user_cart_in_another_currency_keeps_its_own(self, harness, catalog: Catalog, guest: Shopper,
                                                                  user: Shopper) -> None:
         gel, usd = await catalog.product(currency="GEL"), await catalog.product(currency="USD")
-        await guest.add(gel.product_id, 1)
+        guest_cart = await guest.add(gel.product_id, 1)
         await user.add(usd.product_id, 1)
         await harness.deliver(claimed(guest, user), producer="identity")
         cart = await user.cart()
         assert (cart["currency"], [i["product_id"] for i in cart["items"]]) == ("USD", [str(usd.product_id)])
-        assert [c.owner_id for c in await all_carts(harness)] == [user.owner_id]
+        # The guest's lines are not thrown away: the guest cart stays the anonymous visitor's.
+        assert await guest.cart() == guest_cart
+        assert {c.owner_id for c in await all_carts(harness)} == {user.owner_id, guest.owner_id}
         assert harness.bus.dead_letters == []
 
 

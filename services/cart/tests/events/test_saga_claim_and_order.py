@@ -51,6 +51,29 @@ class TestGuestOrderAndClaimInEveryOrder:
         await deliver_in_every_order(scenario, redelivering(harness), outcome, expected=({"vase": 1}, 0))
 
 
+    async def test_a_guest_cart_in_another_currency_is_emptied_by_its_order(self, harness, catalog: Catalog,
+                                                                           new_shopper) -> None:
+        """The claim cannot merge a GEL guest cart into a USD one and leaves it the guest's; the
+        order placed from it still empties it, heard before the claim or after."""
+        users: dict[uuid.UUID, tuple[Shopper, Shopper]] = {}
+
+        async def scenario() -> list[IntegrationEvent]:
+            guest, user = new_shopper(), new_shopper(anonymous=False)
+            gel, usd = (await catalog.product(currency="GEL")).product_id, (await catalog.product()).product_id
+            await user.add(usd, 1)
+            await guest.add(gel, 2)
+            users[guest.owner_id] = (guest, user)
+            order = OrderPlaced(order_id=uuid.uuid4(), order_number="ORD-20261123-GEL001", owner_id=guest.owner_id,
+                                from_cart=True, lines=[_line(gel, 2)])
+            return [order, AnonymousClaimed(anon_id=guest.owner_id, user_id=user.owner_id)]
+
+        async def outcome(events: Sequence[IntegrationEvent]) -> tuple[str, int, int]:
+            guest, user = users[next(e for e in events if isinstance(e, OrderPlaced)).owner_id]
+            cart = await user.cart()
+            return cart["currency"], cart["item_count"], (await guest.cart())["item_count"]
+
+        await deliver_in_every_order(scenario, redelivering(harness), outcome, expected=("USD", 1, 0))
+
     async def test_at_once_on_postgresql(self, harness, catalog: Catalog, new_shopper, db_backend: str) -> None:
         if db_backend != "postgres":
             pytest.skip("real concurrency needs PostgreSQL")
