@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from pathlib import Path
 
@@ -349,3 +350,111 @@ class TestInbox:
         assert len(bus.dead_letters) == 1
         async with db.read_only() as session:
             assert (await session.exec(select(InboxMessage))).all() == []  # the inbox row rolled back too
+
+
+class TestBusStop:
+    """`InMemoryBus.stop()` stops its consumers between two deliveries, never inside one
+    (`atelier_common.loops`: a cancel inside a SQLite statement left the write lock held)."""
+
+    @staticmethod
+    async def recorded(db: Database) -> list[uuid.UUID]:
+        async with db.read_only() as session:
+            return [row.event_id for row in (await session.exec(select(InboxMessage))).all()]
+
+    async def test_a_stop_inside_a_handlers_statement_leaves_sqlite_unlocked(self, db: Database) -> None:
+        if not db.is_sqlite:
+            pytest.skip("SQLite's write lock (the embedded mode)")
+        bus = InMemoryBus()
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            pass
+
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, context=None)
+        envelope = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        # The inbox INSERT of the delivery waits inside SQLite, the database's write lock taken.
+        async with hold_statement(db, "AFTER INSERT ON inbox") as claim:
+            await bus.start()
+            await bus.publish([envelope])
+            await claim.entered()
+            stopping = asyncio.create_task(bus.stop())
+            await asyncio.sleep(0)  # stop() is under way
+            claim.release()
+            async with asyncio.timeout(10):
+                await stopping
+        assert_write_lock_free(db.url)
+        assert await self.recorded(db) == [envelope.id]
+
+    async def test_stop_lets_the_delivery_under_way_finish(self, db: Database) -> None:
+        bus = InMemoryBus()
+        handling, go_on = asyncio.Event(), asyncio.Event()
+        effects: list[uuid.UUID] = []
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            handling.set()
+            await go_on.wait()  # inside handle_once's transaction, its inbox row written
+            effects.append(event.user_id)
+
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, context=None)
+        await bus.start()
+        envelope = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        await bus.publish([envelope])
+        async with asyncio.timeout(10):
+            await handling.wait()
+            stopping = asyncio.create_task(bus.stop())
+            await asyncio.sleep(0)
+            assert not stopping.done()  # it waits for the delivery
+            go_on.set()
+            await stopping
+        assert effects == [envelope.parse(UserDeleted).user_id]
+        assert await self.recorded(db) == [envelope.id]
+
+    async def test_events_waiting_at_the_stop_stay_queued_in_order(self, db: Database) -> None:
+        """The next event is taken only inside the next delivery: a stop between the two leaves it
+        queued (and counted by drain) for the next start."""
+        bus = InMemoryBus()
+        handling, go_on = asyncio.Event(), asyncio.Event()
+        effects: list[uuid.UUID] = []
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            handling.set()
+            await go_on.wait()
+            effects.append(event.user_id)
+
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, context=None)
+        await bus.start()
+        users = [uuid.uuid4(), uuid.uuid4(), uuid.uuid4()]
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=user), producer="identity") for user in users])
+        async with asyncio.timeout(10):
+            await handling.wait()
+            stopping = asyncio.create_task(bus.stop())
+            await asyncio.sleep(0)
+            go_on.set()
+            await stopping
+            assert effects == users[:1]
+            assert await bus.queue_depths() == {"cart": {"main": 2, "dlq": 0}}
+            await bus.start()
+            await bus.drain()
+            await bus.stop()
+        assert effects == users
+        assert len(await self.recorded(db)) == 3
+
+    async def test_a_handler_stuck_past_the_timeout_is_cancelled_and_stop_returns(
+            self, db: Database, caplog: pytest.LogCaptureFixture) -> None:
+        bus = InMemoryBus(stop_timeout=0.05)
+        handling = asyncio.Event()
+
+        async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
+            handling.set()
+            await asyncio.Event().wait()  # never ends
+
+        subscribe_all(bus, db, "cart", {UserDeleted: on_user_deleted}, context=None)
+        await bus.start()
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")])
+        async with asyncio.timeout(10):
+            await handling.wait()
+            with caplog.at_level(logging.WARNING, logger="atelier.loops"):
+                await bus.stop()
+        assert "a step still ran after 0.05 s" in caplog.text
+        assert await self.recorded(db) == []  # cancelled where it was: its transaction rolled back
+        if db.is_sqlite:
+            assert_write_lock_free(db.url)

@@ -2,12 +2,16 @@
 
 Same contract as RabbitMQ: one queue per consumer, at-least-once delivery, retries with back-off,
 then a dead-letter list; nothing is dropped silently.
+
+Each consumer task is a `BackgroundLoop` and each delivery one of its steps, so `stop()` stops
+the consumers between two deliveries, never inside a handler's transaction (see `loops`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -15,6 +19,7 @@ from atelier_common import metrics
 from atelier_common.events.bus import Handler
 from atelier_common.events.deadletters import DeadLetter, error_text
 from atelier_common.events.envelope import Envelope
+from atelier_common.loops import STOP_TIMEOUT_SECONDS, BackgroundLoop
 from atelier_common.telemetry import consume_span, publish_span
 
 log = logging.getLogger("atelier.bus.memory")
@@ -25,15 +30,24 @@ class _Consumer:
     name: str
     types: set[str]
     handlers: list[Handler]
-    queue: asyncio.Queue[tuple[Envelope, int]] = field(default_factory=asyncio.Queue)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Oldest first. Not an asyncio.Queue: that hands an event out before the worker is inside its
+    # step, and a stop waiting for the step would then cancel the worker with the event in hand.
+    queue: deque[tuple[Envelope, int]] = field(default_factory=deque)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    workers: list[BackgroundLoop] = field(default_factory=list)
+
+    def put(self, env: Envelope, attempt: int) -> None:
+        self.queue.append((env, attempt))
+        self.arrived.set()
 
 
 class InMemoryBus:
-    def __init__(self, *, max_retries: int = 5, retry_delay: float = 0.05, concurrency: int = 1) -> None:
+    def __init__(self, *, max_retries: int = 5, retry_delay: float = 0.05, concurrency: int = 1,
+                 stop_timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         self.max_retries = max_retries
         self.retry_delay = retry_delay
         self.concurrency = concurrency
+        self.stop_timeout = stop_timeout
         self.dead_letters: list[DeadLetter] = []
         self.published: list[Envelope] = []
         self._consumers: dict[str, _Consumer] = {}
@@ -63,7 +77,7 @@ class InMemoryBus:
     async def start(self) -> None:
         self._started = True
         for entry in self._consumers.values():
-            if not entry.tasks:
+            if not entry.workers:
                 self._spawn(entry)
         early, self._early = self._early, []
         for env in early:
@@ -71,15 +85,18 @@ class InMemoryBus:
 
     def _spawn(self, entry: _Consumer) -> None:
         for _ in range(self.concurrency):
-            entry.tasks.append(asyncio.create_task(self._work(entry)))
+            worker = BackgroundLoop(f"bus consumer {entry.name}", stop_timeout=self.stop_timeout)
+            worker.start(self._work(entry, worker))
+            entry.workers.append(worker)
 
     async def stop(self) -> None:
+        """Each consumer finishes the delivery under way (at most `stop_timeout`); events still
+        queued wait for the next `start()`."""
         self._started = False
+        # All at once: a stop waits for one stop_timeout at most, not one per consumer.
+        await asyncio.gather(*(worker.stop() for entry in self._consumers.values() for worker in entry.workers))
         for entry in self._consumers.values():
-            for task in entry.tasks:
-                task.cancel()
-            await asyncio.gather(*entry.tasks, return_exceptions=True)
-            entry.tasks.clear()
+            entry.workers.clear()
 
     async def ready(self) -> bool:
         return True
@@ -104,47 +121,56 @@ class InMemoryBus:
     def _enqueue(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
         self._outstanding += 1
         self._idle.clear()
-        entry.queue.put_nowait((env, attempt))
+        entry.put(env, attempt)
 
     def _done(self) -> None:
         self._outstanding -= 1
         if self._outstanding == 0:
             self._idle.set()
 
-    async def _work(self, entry: _Consumer) -> None:
+    async def _work(self, entry: _Consumer, worker: BackgroundLoop) -> None:
         while True:
-            env, attempt = await entry.queue.get()
-            try:
-                with consume_span(env, None, system="memory", destination=entry.name, consumer=entry.name):
-                    for handler in entry.handlers:
-                        await handler(env)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a failed handler is retried, never acked silently
-                if attempt < self.max_retries:
-                    log.warning("handler failed for %s (attempt %s): %s", env.type, attempt + 1, exc)
-                    metrics.EVENTS_RETRIED.labels(entry.name).inc()
-                    self._outstanding += 1
-                    asyncio.get_running_loop().call_later(
-                        self.retry_delay * 2**attempt, self._retry, entry, env, attempt + 1)
-                else:
-                    log.error("dead-lettering %s %s: %s", env.type, env.id, exc)
-                    metrics.EVENTS_DEAD_LETTERED.labels(entry.name).inc()
-                    self.dead_letters.append(DeadLetter(
-                        consumer=entry.name, id=str(env.id), type=env.type, retries=attempt, error=error_text(exc),
-                        envelope=env.model_dump(mode="json")))
-            finally:
-                self._done()
+            if not entry.queue:
+                entry.arrived.clear()
+                await entry.arrived.wait()
+                continue
+            async with worker.step():
+                if entry.queue:  # else a sibling worker took it
+                    env, attempt = entry.queue.popleft()
+                    await self._deliver(entry, env, attempt)
+
+    async def _deliver(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
+        try:
+            with consume_span(env, None, system="memory", destination=entry.name, consumer=entry.name):
+                for handler in entry.handlers:
+                    await handler(env)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failed handler is retried, never acked silently
+            if attempt < self.max_retries:
+                log.warning("handler failed for %s (attempt %s): %s", env.type, attempt + 1, exc)
+                metrics.EVENTS_RETRIED.labels(entry.name).inc()
+                self._outstanding += 1
+                asyncio.get_running_loop().call_later(
+                    self.retry_delay * 2**attempt, self._retry, entry, env, attempt + 1)
+            else:
+                log.error("dead-lettering %s %s: %s", env.type, env.id, exc)
+                metrics.EVENTS_DEAD_LETTERED.labels(entry.name).inc()
+                self.dead_letters.append(DeadLetter(
+                    consumer=entry.name, id=str(env.id), type=env.type, retries=attempt, error=error_text(exc),
+                    envelope=env.model_dump(mode="json")))
+        finally:
+            self._done()
 
     def _retry(self, entry: _Consumer, env: Envelope, attempt: int) -> None:
-        entry.queue.put_nowait((env, attempt))
+        entry.put(env, attempt)
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
         """Events waiting per consumer, and its dead letters."""
         out: dict[str, dict[str, int]] = {}
         for entry in self._consumers.values():
             depths = out.setdefault(entry.name, {"main": 0, "dlq": 0})
-            depths["main"] += entry.queue.qsize()
+            depths["main"] += len(entry.queue)
         for letter in self.dead_letters:
             out.setdefault(letter.consumer, {"main": 0, "dlq": 0})["dlq"] += 1
         return out
