@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import select, update
 
 import atelier_cart
 from atelier_common import outbox
@@ -69,7 +70,7 @@ class TestOutboxRelay:
         assert await relay.flush() == 0  # marked sent, never twice
 
     async def test_stop_right_after_a_wake_up_does_not_hang(self, db: Database) -> None:
-        relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60)
+        relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60, grace_seconds=0)
         await relay.start()
         await asyncio.sleep(0)  # the relay now waits for a wake-up
         relay.wake()  # a commit wakes it as the service shuts down
@@ -80,7 +81,7 @@ class TestOutboxRelay:
         bus = GatedBus()
         async with db.transaction() as session:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
-        relay = OutboxRelay(db, bus, poll_seconds=60)
+        relay = OutboxRelay(db, bus, poll_seconds=60, grace_seconds=0)
         await relay.start()
         relay.wake()
         async with asyncio.timeout(10):
@@ -96,7 +97,7 @@ class TestOutboxRelay:
         async with hold_statement(db, "AFTER UPDATE ON outbox") as claim:
             async with db.transaction() as session:
                 await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
-            relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60)
+            relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60, grace_seconds=0)
             await relay.start()
             relay.wake()
             await claim.entered()
@@ -143,23 +144,23 @@ class TestOutboxRelay:
         assert [await relay.flush() for _ in range(3)] == [3, 2, 0]
         assert [e.data["user_id"] for e in bus.published] == [str(u) for u in users]
 
-    async def test_a_process_without_its_own_relay_notifies_the_listeners_once(self, db: Database) -> None:
+    async def test_a_writer_that_does_not_publish_its_own_events_notifies_the_listeners_once(self, db: Database) -> None:
         statements: list[str] = []
         event.listen(db.engine.sync_engine, "before_cursor_execute",
                      lambda conn, cursor, statement, *args: statements.append(statement))
         async with db.transaction() as session:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
-        db.session_info["relay_in_process"] = True  # as ServiceRuntime sets it with the relay role
+        db.session_info["publishes_own_events"] = True  # as ServiceRuntime sets it
         async with db.transaction() as session:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
         notified = [s for s in statements if s.startswith("NOTIFY")]
-        # Once per transaction, and only from the process whose relay could not be woken in-process.
+        # Once per transaction, and only from a writer that does not publish its own events (the CLI).
         assert notified == ([] if db.is_sqlite else ["NOTIFY atelier_outbox"])
         # The NOTIFY does not flush the first row alone: one INSERT per transaction.
         assert len([s for s in statements if s.startswith("INSERT INTO outbox")]) == 2
 
-    async def test_a_commit_in_a_process_without_a_relay_notifies_the_listeners(self, db: Database) -> None:
+    async def test_a_commit_of_a_writer_without_a_bus_notifies_the_listeners(self, db: Database) -> None:
         if db.is_sqlite:
             pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite runs embedded, its relay woken in-process")
         import psycopg
@@ -187,7 +188,7 @@ class TestPublishFromCommit:
     def relay_on(db: Database, bus: InMemoryBus) -> OutboxRelay:
         relay = OutboxRelay(db, bus, poll_seconds=60)
         db.on_session_commit(relay.committed, first=True)  # as ServiceRuntime does for the relay role
-        db.session_info["relay_in_process"] = True
+        db.session_info["publishes_own_events"] = True
         return relay
 
     @staticmethod
@@ -264,6 +265,20 @@ class TestPublishFromCommit:
             assert await relay.settle() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
         assert await relay.flush() == 0
+
+    async def test_a_sweep_leaves_another_process_its_new_rows(self, db: Database) -> None:
+        """The relay's sweep takes a row only once its writer (another process, publishing it from
+        its commit) had `PUBLISH_GRACE_SECONDS` to do so; an explicit flush takes it at once."""
+        postgres_only(db)
+        bus = InMemoryBus()
+        await self.commit_an_event(db)  # no hook here: as written by another process
+        relay = OutboxRelay(db, bus)
+        assert await relay.flush(grace_seconds=outbox.PUBLISH_GRACE_SECONDS) == 0
+        async with db.transaction() as session:  # the grace is over
+            await session.execute(update(outbox.OutboxMessage).values(
+                occurred_at=datetime.now(UTC) - timedelta(seconds=outbox.PUBLISH_GRACE_SECONDS + 1)))
+        assert await relay.flush(grace_seconds=outbox.PUBLISH_GRACE_SECONDS) == 1
+        assert len(bus.published) == 1
 
     async def test_stop_lets_a_publish_from_a_commit_finish(self, db: Database) -> None:
         postgres_only(db)

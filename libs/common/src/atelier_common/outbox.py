@@ -1,12 +1,15 @@
 """The transactional outbox: events are rows written in the same transaction as the change.
 
-`add(session, event)` queues a row. A process that runs its own relay publishes a transaction's
-events straight after its commit, from memory, then marks the rows sent (`OutboxRelay.committed`,
-PostgreSQL): no statement stands between the commit and the broker. Everything else (rows of
-processes without a relay, woken by PostgreSQL NOTIFY; a publish that failed; SQLite) goes through
-the relay's batches, which claim unsent rows and mark them in the transaction that publishes them,
-and a polling sweep. A broker outage delays events; it never loses them. A crash between a publish
-and its mark publishes the event again later: consumers apply each event once (the inbox).
+`add(session, event)` queues a row. Every service process publishes a transaction's events
+straight after its commit, from memory, then marks the rows sent (`OutboxRelay.committed`,
+PostgreSQL): no statement stands between the commit and the broker, whichever role wrote them.
+The relay role's batches take what is left, claiming unsent rows and marking them in the
+transaction that publishes them: rows of a publish that failed or of a process that stopped before
+marking, rows of writers without a bus (the CLI; PostgreSQL NOTIFY wakes the relay), and SQLite's
+(the embedded mode publishes through the batches only). A batch leaves alone the rows younger than
+`PUBLISH_GRACE_SECONDS`, which their own process is publishing. A broker outage delays events; it
+never loses them. A crash between a publish and its mark publishes the event again later:
+consumers apply each event once (the inbox).
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
 NOTIFY_CHANNEL = "atelier_outbox"
+# How long a relay's sweep leaves a new row to the process that wrote it: far longer than a publish
+# straight from a commit takes (one broker round trip), short enough that a row whose process
+# failed to publish it goes out within seconds.
+PUBLISH_GRACE_SECONDS = 5.0
 
 
 def _now() -> datetime:
@@ -65,12 +72,13 @@ _UNSENT = (select(_TABLE.c.id).where(_TABLE.c.sent_at.is_(None))
 _ENVELOPE_COLUMNS = ("id", "type", "version", "producer", "occurred_at", "correlation_id", "traceparent", "data")
 # Claimed and marked in one statement; the transaction stays open while the batch is published,
 # so a failed publish rolls the marks back and the rows are published again.
-# On PostgreSQL, rows this process is publishing straight after their commit (`in_flight`) are
-# left to it.
+# On PostgreSQL, rows being published straight after their commit are left to it: this process's
+# (`in_flight`), and any written after `written_before` (another process's, within the grace).
 _IN_FLIGHT = bindparam("in_flight", type_=ARRAY(_TABLE.c.id.type))
 _CLAIM = {
     locking: (update(_TABLE).where(_TABLE.c.id.in_((
-        _UNSENT.where(_TABLE.c.id != all_(_IN_FLIGHT)).with_for_update(skip_locked=True) if locking
+        _UNSENT.where(_TABLE.c.id != all_(_IN_FLIGHT), _TABLE.c.occurred_at <= bindparam("written_before"))
+        .with_for_update(skip_locked=True) if locking
         else _UNSENT).scalar_subquery()))
               .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1)
               .returning(*(_TABLE.c[name] for name in _ENVELOPE_COLUMNS)))
@@ -102,9 +110,9 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
     session.info.setdefault("outbox_envelopes", []).append((env, message))  # for `OutboxRelay.committed`
     if not session.info.get("outbox_written"):
         session.info["outbox_written"] = True
-        # Delivered at commit to relays listening in other processes. A process that runs its own
-        # relay hears of the commit in-process (`OutboxRelay.committed`) and saves the round trip.
-        if (not session.info.get("relay_in_process") and session.bind is not None
+        # Delivered at commit to relays listening in other processes, for a writer that does not
+        # publish its own events (`OutboxRelay.committed`; the CLI).
+        if (not session.info.get("publishes_own_events") and session.bind is not None
                 and session.bind.dialect.name == "postgresql"):
             with session.no_autoflush:  # not a flush of the row just added, alone
                 await session.execute(_NOTIFY)
@@ -112,11 +120,14 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, bus: EventBus, *, poll_seconds: float = 2.0, batch: int = 200) -> None:
+    def __init__(self, db: Database, bus: EventBus, *, poll_seconds: float = 2.0, batch: int = 200,
+                 grace_seconds: float = PUBLISH_GRACE_SECONDS) -> None:
+        """`grace_seconds`: what the loop's sweeps leave to the processes publishing their own rows."""
         self.db = db
         self.bus = bus
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.grace_seconds = grace_seconds
         self._wake = asyncio.Event()
         # Each batch is a step (one at a time): stop() waits for the batch under way.
         self._loop = BackgroundLoop("outbox relay")
@@ -132,16 +143,18 @@ class OutboxRelay:
         self._wake.set()
 
     async def committed(self, info: dict[str, Any]) -> None:
-        """`Database.on_session_commit` hook of a process that runs this relay: the events the
-        transaction wrote are published now, from memory, then their rows marked sent. Taking the
-        rows back first (a transaction: BEGIN, the claim, COMMIT) put three round trips between
-        each commit and the broker, on every hop of a checkout. SQLite (the embedded mode: no
-        round trips, one writer at a time) wakes the batches instead."""
+        """`Database.on_session_commit` hook of every service process, whatever its roles: the
+        events the transaction wrote are published now, from memory, then their rows marked sent.
+        A relay taking the rows back first (a transaction: BEGIN, the claim, COMMIT; in another
+        process, after a NOTIFY) put three round trips or more between each commit and the broker,
+        on every hop of a checkout. SQLite (the embedded mode: no round trips, one writer at a
+        time) wakes the batches instead."""
         # Not a row a savepoint's rollback took back: SQLAlchemy expunged it, it is no longer persistent.
         envelopes = [env for env, message in info.pop("outbox_envelopes", ()) if inspect(message).persistent]
         if not envelopes:
             return
-        if self.db.is_sqlite:
+        if self.db.is_sqlite or not await self.bus.ready():
+            # No broker yet (a startup hook's rows) or not now: the relay's batches publish them.
             self.wake()
             return
         self._in_flight.update(envelope.id for envelope in envelopes)
@@ -159,7 +172,7 @@ class OutboxRelay:
             ids = [envelope.id for envelope in envelopes]
             try:
                 await self.bus.publish(envelopes)
-            except Exception as exc:
+            except Exception as exc:  # a relay's sweep publishes them once the grace is over
                 log.warning("outbox: publishing %d committed events failed (%s); the relay retries", len(ids), exc)
                 self._in_flight.difference_update(ids)
                 self.wake()
@@ -213,7 +226,7 @@ class OutboxRelay:
                 pass
             self._wake.clear()
             try:
-                while await self.flush() == self.batch:
+                while await self.flush(grace_seconds=self.grace_seconds) == self.batch:
                     pass
                 failures = 0
             except asyncio.CancelledError:
@@ -239,13 +252,15 @@ class OutboxRelay:
                 log.warning("outbox LISTEN connection lost (%s); reconnecting", exc)
                 await asyncio.sleep(1)
 
-    async def flush(self) -> int:
-        """Publish one batch of unsent rows; return how many were sent."""
+    async def flush(self, *, grace_seconds: float = 0.0) -> int:
+        """Publish one batch of unsent rows, but those this process is publishing from their commit
+        and (PostgreSQL) those written less than `grace_seconds` ago; return how many were sent."""
         async with self._loop.step(), self.db.transaction() as session:
-            claim = _CLAIM[not self.db.is_sqlite]
-            params = {"batch": self.batch, "now": _now()}
+            claim, now = _CLAIM[not self.db.is_sqlite], _now()
+            params: dict[str, Any] = {"batch": self.batch, "now": now}
             if not self.db.is_sqlite:
                 params["in_flight"] = list(self._in_flight)
+                params["written_before"] = now - timedelta(seconds=grace_seconds)
             rows = (await session.execute(claim, params)).all()
             if not rows:
                 return 0

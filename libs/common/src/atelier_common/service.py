@@ -133,12 +133,12 @@ class Runtime:
             self.context = await self._stack.enter_async_context(self.spec.context(self))
         else:  # transitional: services not yet moved to a typed context reach the runtime
             self.context = self
-        if "relay" in self.roles:
-            # First: a commit's events are on their way to the broker before anything else runs.
-            self.db.on_session_commit(self.relay.committed, first=True)
-            self.db.session_info["relay_in_process"] = True  # outbox.add: no NOTIFY needed
-            if isinstance(self.bus, DrainableBus):
-                self.bus.add_drain_source(self.relay.flush_all)
+        # Every role publishes what its commits wrote, first thing after the commit (the relay role's
+        # batches take what is left, see `outbox`).
+        self.db.on_session_commit(self.relay.committed, first=True)
+        self.db.session_info["publishes_own_events"] = True  # outbox.add: no NOTIFY needed
+        if isinstance(self.bus, DrainableBus):
+            self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)
         if "api" in self.roles:
             subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
         if "consumer" in self.roles:

@@ -133,7 +133,7 @@ async def test_event_written_while_broker_is_down_is_delivered_after_it_returns(
 
     subscribe_all(consumer_bus, pg_db, "consumer", {UserDeleted: on_user_deleted}, context=None)
     publisher_bus = make_bus(proxied, namespace)
-    relay = OutboxRelay(pg_db, publisher_bus, poll_seconds=0.1)
+    relay = OutboxRelay(pg_db, publisher_bus, poll_seconds=0.1, grace_seconds=0)
     await consumer_bus.start()
     await publisher_bus.start()
     await relay.start()
