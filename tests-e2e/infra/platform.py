@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -57,11 +58,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port_block(size: int) -> int:
+    """`size` consecutive ports free now, below the ephemeral range: a block taken from it (as
+    `free_port` gives) could meet an outbound connection's local port before the platform binds
+    it, and a relay whose probe port a pooled connection held failed to start on every retry."""
+    low, _ = _ephemeral_ports()
     for _ in range(200):
-        base = free_port()
-        if base + size > 65000:
-            continue
+        base = random.randrange(10_000, max(10_001, low - size))
         ok = True
         for port in range(base, base + size):
             with socket.socket() as s:
