@@ -13,7 +13,7 @@ from atelier_common.events.memory import InMemoryBus
 from atelier_common.responses import JSONBytes
 from atelier_gateway.app import create_app
 from atelier_gateway.settings import SERVICES, GatewaySettings
-from atelier_gateway.upstream import AsgiUpstream
+from atelier_gateway.upstream import AsgiUpstream, Upstream
 from atelier_testing import TestKeys
 
 
@@ -67,10 +67,10 @@ StartGateway = Callable[..., AbstractAsyncContextManager[Gateway]]
 
 @pytest.fixture
 def start_gateway(test_keys: TestKeys, tmp_path) -> StartGateway:
-    """A gateway in front of echo services; keyword arguments override its settings."""
+    """A gateway in front of echo services (or `upstream`); keyword arguments override its settings."""
 
     @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Gateway]:
+    async def start(upstream: Upstream | None = None, **overrides: Any) -> AsyncIterator[Gateway]:
         services = {s: echo_service(s, test_keys) for s in SERVICES}
         mounts = {f"http://{s}.internal": httpx.ASGITransport(app=a) for s, a in services.items()}
         fields: dict[str, Any] = {
@@ -79,7 +79,8 @@ def start_gateway(test_keys: TestKeys, tmp_path) -> StartGateway:
             "service_urls": {s: f"http://{s}.internal" for s in SERVICES}, "log_json": False, **overrides}
         settings = GatewaySettings(**fields)
         bus = InMemoryBus()
-        app = create_app(settings, bus=bus, own_bus=True, upstream=AsgiUpstream(services), http_mounts=mounts)
+        app = create_app(settings, bus=bus, own_bus=True, upstream=upstream or AsgiUpstream(services),
+                         http_mounts=mounts)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

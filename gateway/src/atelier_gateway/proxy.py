@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiohttp
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -158,7 +157,7 @@ class Proxy:
 
         try:
             await self.upstream.forward(service, scope, receive, send, headers, on_start)
-        except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+        except ConnectionError as exc:
             log.warning("upstream %s unreachable: %s", service, exc)
             await error_response(503, "SERVICE_UNAVAILABLE", f"The {service} service is unavailable")(
                 scope, receive, send)

@@ -1,0 +1,349 @@
+"""The distributed mode's upstream (`upstream.PooledUpstream` over `http1.py`) against real local
+servers: what is forwarded, what comes back, keep-alive, streaming and every way a service fails."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Message
+
+from atelier_gateway.http1 import UpstreamBroken, UpstreamUnavailable
+from atelier_gateway.upstream import PooledUpstream
+from atelier_testing import assert_error, poll_until
+
+
+def service_app(release: asyncio.Event) -> Starlette:
+    async def echo(request: Request) -> Response:
+        assert request.client is not None
+        return JSONResponse({"method": request.method, "raw_path": request.scope["raw_path"].decode(),
+                             "query": request.scope["query_string"].decode(), "headers": dict(request.headers),
+                             "body": (await request.body()).decode(), "client_port": request.client.port},
+                            headers={"x-from": "service", "connection": "keep-alive"})
+
+    async def stream(request: Request) -> Response:
+        async def events() -> AsyncIterator[bytes]:
+            yield b"data: first\n\n"
+            await release.wait()
+            yield b"data: second\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/stream", stream), Route("/{path:path}", echo,
+                                                             methods=["GET", "POST", "HEAD", "DELETE"])])
+
+
+@asynccontextmanager
+async def uvicorn_service(app: Starlette) -> AsyncIterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def started() -> bool:
+        return server.started
+
+    await poll_until(started, timeout=30, message="the service started")
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def raw_service(handler: Handler) -> AsyncIterator[str]:
+    """A service written byte by byte, to fail in exactly one way."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    return head + await reader.readexactly(length)
+
+
+OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+
+
+class Call:
+    """One `forward` as the gateway's proxy makes it, with what it sent back."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.started: list[tuple[int, list[tuple[bytes, bytes]]]] = []
+        self.first_body = asyncio.Event()
+
+    async def send(self, message: Message) -> None:
+        self.messages.append(message)
+        if message["type"] == "http.response.body":
+            self.first_body.set()
+
+    def on_start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.started.append((status, headers))
+
+    @property
+    def status(self) -> int:
+        return int(self.messages[0]["status"])
+
+    @property
+    def headers(self) -> dict[bytes, bytes]:
+        return dict(self.messages[0]["headers"])
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.messages[1:])
+
+
+async def forward(upstream: PooledUpstream, method: str = "GET", path: str = "/api/v1/things", *,
+                  query: bytes = b"", body: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None,
+                  call: Call | None = None) -> Call:
+    headers = [(b"host", b"shop.example"), *(headers or [])]
+    if body:
+        headers.append((b"content-length", str(len(body)).encode()))
+    scope: dict[str, Any] = {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers}
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if delivered:
+            await asyncio.Event().wait()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    call = call or Call()
+    await upstream.forward("svc", scope, receive, call.send, headers, call.on_start)
+    return call
+
+
+def pooled(url: str, *, timeout: float = 30) -> PooledUpstream:
+    return PooledUpstream({"svc": url}, timeout=timeout, connections=10)
+
+
+async def test_the_request_and_the_answer_pass_through_whole() -> None:
+    async with uvicorn_service(service_app(asyncio.Event())) as url:
+        upstream = pooled(url)
+        body = json.dumps({"product_id": "p1", "quantity": 2}).encode()
+        call = await forward(upstream, "POST", "/api/v1/products/café 1", query=b"a=1&b=%20x", body=body,
+                             headers=[(b"content-type", b"application/json"), (b"x-request-id", b"r1")])
+        await upstream.close()
+    seen = json.loads(call.body)
+    assert call.status == 200 and seen["method"] == "POST"
+    assert seen["raw_path"] == "/api/v1/products/caf%C3%A9%201" and seen["query"] == "a=1&b=%20x"
+    assert seen["body"] == body.decode() and seen["headers"]["content-length"] == str(len(body))
+    assert seen["headers"]["host"] == "shop.example" and seen["headers"]["x-request-id"] == "r1"
+    assert call.headers[b"x-from"] == b"service" and b"connection" not in call.headers
+    assert call.started[0][0] == 200  # the proxy saw the head before it went out
+    # One body message for a small answer of known length.
+    assert [m["type"] for m in call.messages] == ["http.response.start", "http.response.body"]
+
+
+async def test_a_connection_is_kept_alive_and_used_again() -> None:
+    async with uvicorn_service(service_app(asyncio.Event())) as url:
+        upstream = pooled(url)
+        ports = [json.loads((await forward(upstream)).body)["client_port"] for _ in range(3)]
+        await upstream.close()
+    assert len(set(ports)) == 1
+
+
+async def test_concurrent_requests_each_get_their_own_answer() -> None:
+    async with uvicorn_service(service_app(asyncio.Event())) as url:
+        upstream = pooled(url)
+        calls = await asyncio.gather(*(forward(upstream, path=f"/n/{i}") for i in range(30)))
+        await upstream.close()
+    assert [json.loads(c.body)["raw_path"] for c in calls] == [f"/n/{i}" for i in range(30)]
+
+
+async def test_a_stream_arrives_as_the_service_writes_it() -> None:
+    release = asyncio.Event()
+    async with uvicorn_service(service_app(release)) as url:
+        upstream = pooled(url)
+        call = Call()
+        task = asyncio.create_task(forward(upstream, path="/stream", call=call))
+        await asyncio.wait_for(call.first_body.wait(), 30)
+        assert call.body == b"data: first\n\n"  # before the service has written the rest
+        release.set()
+        await task
+        await upstream.close()
+    assert call.body == b"data: first\n\ndata: second\n\n" and call.messages[-1]["more_body"] is False
+
+
+async def test_a_head_answer_has_no_body_and_the_next_request_still_works() -> None:
+    async with uvicorn_service(service_app(asyncio.Event())) as url:
+        upstream = pooled(url)
+        head = await forward(upstream, "HEAD")
+        after = await forward(upstream)
+        await upstream.close()
+    assert head.status == 200 and head.body == b"" and int(head.headers[b"content-length"]) > 0
+    assert json.loads(after.body)["method"] == "GET"
+
+
+async def test_a_connection_the_service_closed_while_idle_is_not_used() -> None:
+    connections = 0
+
+    async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+        writer.close()  # keep-alive announced, then the connection closed (a restart, a timeout)
+
+    async with raw_service(answer_once) as url:
+        upstream = pooled(url)
+        first = await forward(upstream)
+        idle = upstream.pools["svc"]._idle
+
+        async def seen_closed() -> bool:
+            return all(connection.closed for connection in idle)
+
+        await poll_until(seen_closed, message="the pooled connection seen closed")
+        second = await forward(upstream, "POST", body=b"{}")
+        await upstream.close()
+    assert first.body == second.body == b"ok" and connections == 2
+
+
+@pytest.mark.parametrize(("method", "headers", "retried"), [
+    ("GET", [], True),
+    ("POST", [(b"idempotency-key", b"k1")], True),
+    ("POST", [], False),  # a POST without a key is never sent twice
+])
+async def test_a_request_the_service_dropped_unanswered_is_sent_again_only_when_that_is_safe(
+        method: str, headers: list[tuple[bytes, bytes]], retried: bool) -> None:
+    requests = 0
+
+    async def drop_the_second_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # The first connection answers once, then reads the next request and closes unanswered:
+        # the race of a keep-alive timeout against a request sent on it.
+        nonlocal requests
+        requests += 1
+        await read_request(reader)
+        if requests == 1:
+            writer.write(OK)
+            await writer.drain()
+            await read_request(reader)
+            requests += 1
+        else:
+            writer.write(OK)
+            await writer.drain()
+        writer.close()
+
+    async with raw_service(drop_the_second_request) as url:
+        upstream = pooled(url)
+        await forward(upstream)
+        if retried:
+            call = await forward(upstream, method, body=b"{}", headers=headers)
+            assert call.body == b"ok" and requests == 3
+        else:
+            with pytest.raises(UpstreamUnavailable):
+                await forward(upstream, method, body=b"{}", headers=headers)
+            assert requests == 2
+        await upstream.close()
+
+
+async def test_a_refused_connection_is_unavailable() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there
+    with pytest.raises(UpstreamUnavailable):
+        await forward(pooled(f"http://127.0.0.1:{port}"))
+
+
+async def test_a_service_that_does_not_answer_in_time_times_out_and_its_connection_is_dropped() -> None:
+    connections = 0
+
+    async def answer_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await read_request(reader)
+        if connections == 1:
+            await reader.read()  # never answers; its connection must not be used again
+        else:
+            writer.write(OK)
+            await writer.drain()
+        writer.close()
+
+    async with raw_service(answer_late) as url:
+        upstream = pooled(url, timeout=0.3)
+        with pytest.raises(TimeoutError):
+            await forward(upstream)
+        upstream.timeout = 30
+        assert (await forward(upstream)).body == b"ok" and connections == 2
+        await upstream.close()
+
+
+async def test_an_answer_cut_short_before_it_was_passed_on_is_unavailable() -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten..")
+        await writer.drain()
+        writer.close()
+
+    async with raw_service(cut) as url:
+        call = Call()
+        with pytest.raises(UpstreamUnavailable):
+            await forward(pooled(url), call=call)
+    assert call.messages == []  # nothing half-sent: the proxy answers 503
+
+
+async def test_a_stream_cut_short_after_it_started_breaks_the_client_connection() -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with raw_service(cut) as url:
+        call = Call()
+        with pytest.raises(UpstreamBroken):
+            await forward(pooled(url), call=call)
+    assert call.status == 200 and call.body == b"first"
+
+
+async def test_an_answer_that_is_not_http_is_unavailable() -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await writer.drain()
+
+    async with raw_service(garbage) as url:
+        with pytest.raises(UpstreamUnavailable):
+            await forward(pooled(url))
+
+
+async def test_through_the_gateway_a_service_down_is_a_503_and_a_slow_one_a_504(start_gateway) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    closed_port = sock.getsockname()[1]
+    sock.close()
+
+    async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    async with raw_service(never_answers) as slow:
+        upstream = PooledUpstream({"cart": f"http://127.0.0.1:{closed_port}", "catalog": slow}, timeout=0.3,
+                                  connections=10)
+        async with start_gateway(upstream=upstream) as gateway:
+            down = await gateway.client.get("/api/v1/cart")
+            late = await gateway.client.get("/api/v1/products")
+    assert_error(down, 503, "SERVICE_UNAVAILABLE")
+    assert_error(late, 504, "GATEWAY_TIMEOUT")
