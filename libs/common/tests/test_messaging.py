@@ -7,9 +7,11 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select, update
 
 import atelier_cart
@@ -187,7 +189,8 @@ class TestPublishFromCommit:
     @staticmethod
     def relay_on(db: Database, bus: InMemoryBus) -> OutboxRelay:
         relay = OutboxRelay(db, bus, poll_seconds=60)
-        db.on_session_commit(relay.committed, first=True)  # as ServiceRuntime does for the relay role
+        db.before_session_commit(relay.committing)  # as ServiceRuntime does for every role
+        db.on_session_commit(relay.committed, first=True)
         db.session_info["publishes_own_events"] = True
         return relay
 
@@ -265,6 +268,36 @@ class TestPublishFromCommit:
             assert await relay.settle() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
         assert await relay.flush() == 0
+
+    async def test_a_batch_at_the_moment_the_commit_lands_leaves_its_rows_alone(self, db: Database) -> None:
+        """A drain's batch (no grace) whose claim runs once the COMMIT is visible, before the
+        after-commit hook: the rows were in flight from before the COMMIT, so they go out once."""
+        postgres_only(db)
+        bus = InMemoryBus()
+        claimed: list[int] = []
+
+        async def batch_in_between(info: dict[str, Any]) -> None:
+            if info.get("outbox_envelopes"):  # not the batch's own commit
+                claimed.append(await relay.flush())
+
+        relay = self.relay_on(db, bus)
+        db.on_session_commit(batch_in_between, first=True)  # ahead of the relay's own hook
+        await self.commit_an_event(db)
+        assert claimed == [0]
+        assert await relay.settle() == 1
+        assert len(bus.published) == 1 and await self.unsent(db) == 0
+
+    async def test_a_failed_commit_leaves_nothing_in_flight_for_long(self, db: Database) -> None:
+        postgres_only(db)
+        relay = self.relay_on(db, InMemoryBus())
+        with pytest.raises(IntegrityError):
+            async with db.transaction() as session:
+                message_id = await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+                session.add(outbox.OutboxMessage(id=message_id, type="duplicate", producer="test", data={}))
+        assert message_id in relay._in_flight  # no after-commit hook ran to take it back
+        relay._in_flight[message_id] -= outbox.IN_FLIGHT_FORGOTTEN_SECONDS + 1
+        assert await relay.flush() == 0
+        assert relay._in_flight == {}
 
     async def test_a_sweep_leaves_another_process_its_new_rows(self, db: Database) -> None:
         """The relay's sweep takes a row only once its writer (another process, publishing it from

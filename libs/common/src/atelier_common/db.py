@@ -36,6 +36,7 @@ from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 
 # Runs after every commit, given the committed session's `info`.
 SessionCommitted = Callable[[dict[str, Any]], Awaitable[None]]
+SessionCommitting = Callable[[dict[str, Any]], None]
 
 
 # (kept, overflow) connections per process role: requests need a few at once; the relay one at a
@@ -82,6 +83,7 @@ class Database:
         readers = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(readers, class_=AsyncSession, expire_on_commit=False)
         self._session_committed: list[SessionCommitted] = []
+        self._session_committing: list[SessionCommitting] = []
         # Copied into every session's `info` at its start (the cache's write tracker).
         self.session_info: dict[str, Any] = {}
 
@@ -92,6 +94,10 @@ class Database:
         else:
             self._session_committed.append(hook)
 
+    def before_session_commit(self, hook: SessionCommitting) -> None:
+        """Run `hook(session.info)` just before every COMMIT is sent (the commit may still fail)."""
+        self._session_committing.append(hook)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Open a session, commit on success, roll back on error, then run after-commit hooks."""
@@ -100,18 +106,23 @@ class Database:
             session.info.update(self.session_info)
             try:
                 yield session
-                await session.commit()
+                await self._commit(session)
             except AtelierError:
                 if not session.info.pop("commit_on_error", False):
                     await session.rollback()
                     raise
-                await session.commit()
+                await self._commit(session)
                 await self._committed(session)
                 raise
             except BaseException:
                 await session.rollback()
                 raise
             await self._committed(session)
+
+    async def _commit(self, session: AsyncSession) -> None:
+        for committing in self._session_committing:
+            committing(session.info)
+        await session.commit()
 
     async def _committed(self, session: AsyncSession) -> None:
         for committed in self._session_committed:

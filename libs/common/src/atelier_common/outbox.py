@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ NOTIFY_CHANNEL = "atelier_outbox"
 # straight from a commit takes (one broker round trip), short enough that a row whose process
 # failed to publish it goes out within seconds.
 PUBLISH_GRACE_SECONDS = 5.0
+IN_FLIGHT_FORGOTTEN_SECONDS = 300.0
 
 
 def _now() -> datetime:
@@ -133,14 +135,26 @@ class OutboxRelay:
         self._loop = BackgroundLoop("outbox relay")
         self._listener: asyncio.Task[None] | None = None
         # Events published straight from their commit (`committed`): those waiting, the one task
-        # that publishes them, and their ids, which this relay's batches leave alone meanwhile.
+        # that publishes them, and their ids (with when they went in flight), which this relay's
+        # batches leave alone meanwhile.
         self._to_publish: list[Envelope] = []
         self._publisher: asyncio.Task[None] | None = None
-        self._in_flight: set[uuid.UUID] = set()
+        self._in_flight: dict[uuid.UUID, float] = {}
         self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def wake(self) -> None:
         self._wake.set()
+
+    def committing(self, info: dict[str, Any]) -> None:
+        """`Database.before_session_commit` hook: a transaction's events are in flight from before
+        its COMMIT is sent. Marked after it, a batch claiming at the moment the COMMIT lands (a
+        drain's, which has no grace) would find them committed, not yet in flight, and publish them
+        a second time. A commit that fails leaves its ids behind: `flush` forgets them in time."""
+        if self.db.is_sqlite:
+            return
+        now = time.monotonic()
+        for envelope, _ in info.get("outbox_envelopes", ()):
+            self._in_flight[envelope.id] = now
 
     async def committed(self, info: dict[str, Any]) -> None:
         """`Database.on_session_commit` hook of every service process, whatever its roles: the
@@ -149,15 +163,19 @@ class OutboxRelay:
         process, after a NOTIFY) put three round trips or more between each commit and the broker,
         on every hop of a checkout. SQLite (the embedded mode: no round trips, one writer at a
         time) wakes the batches instead."""
-        # Not a row a savepoint's rollback took back: SQLAlchemy expunged it, it is no longer persistent.
-        envelopes = [env for env, message in info.pop("outbox_envelopes", ()) if inspect(message).persistent]
+        envelopes = []
+        for envelope, message in info.pop("outbox_envelopes", ()):
+            if inspect(message).persistent:
+                envelopes.append(envelope)
+            else:  # a row a savepoint's rollback took back: SQLAlchemy expunged it
+                self._in_flight.pop(envelope.id, None)
         if not envelopes:
             return
         if self.db.is_sqlite or not await self.bus.ready():
             # No broker yet (a startup hook's rows) or not now: the relay's batches publish them.
+            self._forget([envelope.id for envelope in envelopes])
             self.wake()
             return
-        self._in_flight.update(envelope.id for envelope in envelopes)
         self._to_publish.extend(envelopes)
         if self._publisher is None or self._publisher.done():
             # A context of its own: it goes on publishing other requests' events (each publish
@@ -174,7 +192,7 @@ class OutboxRelay:
                 await self.bus.publish(envelopes)
             except Exception as exc:  # a relay's sweep publishes them once the grace is over
                 log.warning("outbox: publishing %d committed events failed (%s); the relay retries", len(ids), exc)
-                self._in_flight.difference_update(ids)
+                self._forget(ids)
                 self.wake()
                 continue
             try:
@@ -183,7 +201,11 @@ class OutboxRelay:
             except Exception as exc:  # published: a later batch publishes them again, consumers apply them once
                 log.warning("outbox: marking %d published events sent failed (%s)", len(ids), exc)
             finally:
-                self._in_flight.difference_update(ids)
+                self._forget(ids)
+
+    def _forget(self, ids: list[uuid.UUID]) -> None:
+        for id_ in ids:
+            self._in_flight.pop(id_, None)
 
     async def settle(self) -> int:
         """Wait until what was committed has been published from memory; return how many events
@@ -259,6 +281,12 @@ class OutboxRelay:
             claim, now = _CLAIM[not self.db.is_sqlite], _now()
             params: dict[str, Any] = {"batch": self.batch, "now": now}
             if not self.db.is_sqlite:
+                # Ids of commits that failed are never forgotten by `committed`; a publish takes
+                # one broker round trip, so anything older is one of them (or a hung publish,
+                # whose event the inbox would apply once).
+                stale = time.monotonic() - IN_FLIGHT_FORGOTTEN_SECONDS
+                for id_ in [id_ for id_, since in self._in_flight.items() if since < stale]:
+                    del self._in_flight[id_]
                 params["in_flight"] = list(self._in_flight)
                 params["written_before"] = now - timedelta(seconds=grace_seconds)
             rows = (await session.execute(claim, params)).all()

@@ -135,6 +135,7 @@ class Runtime:
             self.context = self
         # Every role publishes what its commits wrote, first thing after the commit (the relay role's
         # batches take what is left, see `outbox`).
+        self.db.before_session_commit(self.relay.committing)
         self.db.on_session_commit(self.relay.committed, first=True)
         self.db.session_info["publishes_own_events"] = True  # outbox.add: no NOTIFY needed
         if isinstance(self.bus, DrainableBus):
