@@ -19,9 +19,9 @@ import httpx
 import pytest
 from infra.identity_steps import visitor_client
 from infra.journeys import PASSWORD, latest_mail, poll, token_from
-from infra.oidc import identity_env
-from infra.platform import Platform, distributed, embedded
-from infra.stripe import fake_stripe, stripe_env
+from infra.platform import Platform
+from infra.stripe import fake_stripe, served_stripe
+from infra.stripe import stripe_platform as stripe_platform_of
 
 pytestmark = pytest.mark.e2e
 
@@ -312,26 +312,14 @@ async def test_orders_cancel_and_an_unpaid_intent(seed_client, api: httpx.AsyncC
 
 @pytest.fixture(scope="module")
 def stripe_server() -> Iterator[Any]:
-    server = fake_stripe().FakeStripeServer().start()
-    try:
+    with served_stripe() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module", params=["embedded", "distributed"])
-def stripe_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, stripe_server: Any,
-                    oidc_provider: Any) -> Iterator[Platform]:
-    env = {**identity_env(oidc_provider), **stripe_env(stripe_server.url)}
-    tmp = tmp_path_factory.mktemp("shop-stripe")
-    if request.param == "embedded":
-        with embedded(tmp, env) as platform:
-            yield platform
-    else:
-        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "1"}
-        with distributed(tmp, request.getfixturevalue("postgres_server_url"), request.getfixturevalue("amqp_url"),
-                         {**env, **small_pools}) as platform:
-            yield platform
+def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
+    with stripe_platform_of(request, "shop-stripe", stripe_server, oidc_provider) as platform:
+        yield platform
 
 
 async def test_journey_register_cart_order_intent_confirm_processing(stripe_platform: Platform,

@@ -3,10 +3,17 @@ point payments at it (the `stripe` provider)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
+from infra.oidc import identity_env
+from infra.platform import Platform, distributed, embedded
 
 FAKE = Path(__file__).resolve().parents[2] / "services" / "payments" / "tests" / "fake_stripe.py"
 
@@ -27,3 +34,31 @@ def stripe_env(server_url: str) -> dict[str, str]:
     return {"ATELIER_PAYMENTS_PROVIDER": "stripe", "ATELIER_PAYMENTS_STRIPE_API_KEY": module.API_KEY,
             "ATELIER_PAYMENTS_STRIPE_WEBHOOK_SECRET": module.WEBHOOK_SECRET,
             "ATELIER_PAYMENTS_STRIPE_API_BASE": server_url}
+
+
+@contextlib.contextmanager
+def served_stripe() -> Iterator[Any]:
+    server = fake_stripe().FakeStripeServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def stripe_platform(request: pytest.FixtureRequest, name: str, stripe_server: Any,
+                    oidc_provider: Any) -> Iterator[Platform]:
+    """A platform of the `request.param` mode whose payments use the `stripe` provider against
+    `stripe_server`, beside the session's. Distributed, it runs one process per service (the
+    session's platform covers the split topology) with one connection each (plus one overflow),
+    which keeps the two platforms within PostgreSQL's max_connections."""
+    env = {**identity_env(oidc_provider), **stripe_env(stripe_server.url)}
+    tmp = request.getfixturevalue("tmp_path_factory").mktemp(name)
+    if request.param == "embedded":
+        with embedded(tmp, env) as platform:
+            yield platform
+    else:
+        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "1"}
+        with distributed(tmp, request.getfixturevalue("postgres_server_url"), request.getfixturevalue("amqp_url"),
+                         {**env, **small_pools}, split=False) as platform:
+            yield platform

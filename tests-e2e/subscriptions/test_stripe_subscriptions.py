@@ -10,37 +10,23 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import customer, poll
-from infra.oidc import identity_env
-from infra.platform import Platform, distributed, embedded
-from infra.stripe import fake_stripe, stripe_env
+from infra.platform import Platform
+from infra.stripe import fake_stripe, served_stripe
+from infra.stripe import stripe_platform as stripe_platform_of
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stripe_server() -> Iterator[Any]:
-    server = fake_stripe().FakeStripeServer().start()
-    try:
+    with served_stripe() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module", params=["embedded", "distributed"])
-def stripe_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, stripe_server: Any,
-                    oidc_provider: Any) -> Iterator[Platform]:
-    env = {**identity_env(oidc_provider), **stripe_env(stripe_server.url)}
-    tmp = tmp_path_factory.mktemp("stripe")
-    if request.param == "embedded":
-        with embedded(tmp, env) as platform:
-            yield platform
-    else:
-        postgres, amqp = request.getfixturevalue("postgres_server_url"), request.getfixturevalue("amqp_url")
-        # A second distributed platform beside the session's, on the same PostgreSQL: one connection
-        # per process (25) keeps the two within its max_connections.
-        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "0"}
-        with distributed(tmp, postgres, amqp, {**env, **small_pools}) as platform:
-            yield platform
+def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
+    with stripe_platform_of(request, "stripe", stripe_server, oidc_provider) as platform:
+        yield platform
 
 
 async def deliver_twice_shuffled(api: httpx.AsyncClient, events: list[dict[str, Any]], seed: int) -> None:
