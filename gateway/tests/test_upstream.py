@@ -291,14 +291,19 @@ async def test_a_service_that_does_not_answer_in_time_times_out_and_its_connecti
         await upstream.close()
 
 
-async def test_an_answer_cut_short_before_it_was_passed_on_is_unavailable() -> None:
-    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+def answering(raw: bytes) -> Handler:
+    """A service that reads a request, writes `raw` and closes the connection."""
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten..")
+        writer.write(raw)
         await writer.drain()
         writer.close()
 
-    async with raw_service(cut) as url:
+    return answer
+
+
+async def test_an_answer_cut_short_before_it_was_passed_on_is_unavailable() -> None:
+    async with raw_service(answering(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten..")) as url:
         call = Call()
         with pytest.raises(UpstreamUnavailable):
             await forward(pooled(url), call=call)
@@ -306,13 +311,7 @@ async def test_an_answer_cut_short_before_it_was_passed_on_is_unavailable() -> N
 
 
 async def test_a_stream_cut_short_after_it_started_breaks_the_client_connection() -> None:
-    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n")
-        await writer.drain()
-        writer.close()
-
-    async with raw_service(cut) as url:
+    async with raw_service(answering(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n")) as url:
         call = Call()
         with pytest.raises(UpstreamBroken):
             await forward(pooled(url), call=call)
@@ -320,12 +319,7 @@ async def test_a_stream_cut_short_after_it_started_breaks_the_client_connection(
 
 
 async def test_an_answer_that_is_not_http_is_unavailable() -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
-        await writer.drain()
-
-    async with raw_service(garbage) as url:
+    async with raw_service(answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")) as url:
         with pytest.raises(UpstreamUnavailable):
             await forward(pooled(url))
 
