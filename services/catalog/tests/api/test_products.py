@@ -6,9 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event
-
 from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing.statements import statements
 
 from ..conftest import Catalog, assert_error
 
@@ -178,16 +177,10 @@ class TestListProducts:
 
         async def statements_for_one_listing() -> int:
             await harness.drain()  # the products' events published and marked: not counted below
-            statements: list[str] = []
-            engine = harness.runtime.db.engine.sync_engine
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(engine, "before_cursor_execute", listener)
-            try:
+            with statements(harness.runtime.db, "one listing of 50") as seen:
                 page = await listing(harness, "limit=50")
-            finally:
-                event.remove(engine, "before_cursor_execute", listener)
             assert all(p["images"] and p["variants"] for p in page["results"])
-            return len(statements)
+            return len(seen)
 
         await add(2)
         few = await statements_for_one_listing()
