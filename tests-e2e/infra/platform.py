@@ -40,7 +40,8 @@ class Platform:
         out: dict[str, int] = {}
         for child in subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True).stdout.split():
             try:
-                argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")
+                # `atelier up` names a forked child by its command (setproctitle): one string, spaces between
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().replace("\0", " ").split()
             except OSError:
                 continue
             if "serve" in argv:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -101,9 +102,19 @@ async def test_gateway_serves_metrics_health_and_ready(api: httpx.AsyncClient) -
     assert r.status_code == 200 and 'service="gateway"' in r.text
 
 
-def _environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+def _listening_port(pid: int) -> int:
+    """The TCP port process `pid` listens on: its sockets' inodes among the kernel's listeners.
+    (Not its ATELIER_PROBE_PORT: a child `atelier up` forks keeps its parent's /proc/<pid>/environ.)"""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if (target := os.readlink(fd)).startswith("socket:["):
+                inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+            return int(fields[1].rsplit(":", 1)[1], 16)
+    raise AssertionError(f"process {pid} listens on no TCP port")
 
 
 async def test_every_process_role_serves_health_ready_and_metrics(distributed_platform: Platform) -> None:
@@ -113,7 +124,7 @@ async def test_every_process_role_serves_health_ready_and_metrics(distributed_pl
     assert len(roles) == 19  # a relay, a consumer and a housekeeping process per service, generation's worker
     async with httpx.AsyncClient(timeout=10) as client:
         for name, pid in roles.items():
-            base = f"http://127.0.0.1:{_environ(pid)['ATELIER_PROBE_PORT']}"
+            base = f"http://127.0.0.1:{_listening_port(pid)}"
             assert (await client.get(f"{base}/health")).json()["status"] == "ok", name
 
             async def ready(base: str = base) -> bool:

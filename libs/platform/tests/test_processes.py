@@ -144,3 +144,49 @@ def test_dev_is_refused_in_production_before_anything_starts(tmp_path: Path) -> 
                         data_dir=tmp_path / "data", dev=True, extra_env={"ATELIER_ENVIRONMENT": "production"})
     assert topology.run() == 2
     assert not (tmp_path / "data").exists()
+
+
+# Run in a fresh interpreter: forking pytest's process, with its threads, could leave a lock held.
+FORKING = """
+import json, os, signal, sys, time, urllib.error, urllib.request
+from atelier_platform.processes import fork, preload
+
+port, data_dir = sys.argv[1], sys.argv[2]
+env = {**os.environ, "ATELIER_DATA_DIR": data_dir}
+preload()
+failed = fork([sys.executable, "-m", "atelier_platform.cli", "worker", "billing"], env)
+gateway = fork([sys.executable, "-m", "atelier_platform.cli", "gateway", "--port", port], env)
+answered, deadline = None, time.monotonic() + 120
+while answered is None and time.monotonic() < deadline:
+    try:
+        answered = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5).status
+    except urllib.error.HTTPError as exc:
+        answered = exc.code
+    except OSError:
+        time.sleep(0.1)
+title = open(f"/proc/{gateway.pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode().strip()
+own_session = os.getsid(gateway.pid) == gateway.pid
+gateway.send_signal(signal.SIGTERM)
+print(json.dumps({"failed": failed.wait(60), "answered": answered, "title": title, "own_session": own_session,
+                  "stopped": gateway.wait(60)}))
+"""
+
+
+def test_a_forked_child_runs_its_command_under_its_own_name_environment_and_session(tmp_path: Path) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    port = _closed_port()
+    ran = subprocess.run([sys.executable, "-c", FORKING, str(port), str(tmp_path / "data")],
+                         capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert result["failed"] == 2  # `atelier worker billing`: an unknown service, refused as a fresh process would
+    assert result["answered"] in (200, 503)  # the gateway served (503 while no service runs)
+    assert result["title"] == f"atelier gateway --port {port}"  # what ps shows: the role, not `atelier up`
+    assert result["own_session"]  # a Ctrl-C in the terminal reaches `atelier up` only
+    # SIGTERM: a clean stop (uvicorn raises the signal again once shut down, as in a fresh process)
+    assert result["stopped"] == -signal.SIGTERM and "Application shutdown complete" in ran.stderr
+    assert (tmp_path / "data" / "keys" / "gateway-anon.pem").exists()  # it ran with the environment it was given

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -209,6 +210,9 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
            help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
        gateway_workers: Annotated[int, typer.Option(
            help="gateway processes sharing the port (0: one per CPU core)", min=0)] = 0,
+       preload: Annotated[bool, typer.Option(
+           help="import every service once and fork the children from this process (Linux; "
+                "--no-preload: each child is a fresh interpreter)")] = True,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology
@@ -221,7 +225,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
-                        gateway_workers=gateway_workers or cpu_cores())
+                        gateway_workers=gateway_workers or cpu_cores(), preload=preload and sys.platform == "linux")
     raise typer.Exit(topology.run())
 
 

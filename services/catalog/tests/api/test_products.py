@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.statements import statements
 
