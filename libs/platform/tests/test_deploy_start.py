@@ -139,6 +139,10 @@ async def test_the_job_the_init_containers_and_the_processes_start_with_the_mani
         assert await _answers(f"http://127.0.0.1:{gateway_port}/api/health", 503)
         assert await _answers(f"http://127.0.0.1:{gateway_port}/ready", 200)
         assert all(p.poll() is None for p in processes)
+        # Kubernetes stops a pod with SIGTERM: the relay stops as on Ctrl-C (its batch published,
+        # its consumers' handlers finished), not killed by the signal.
+        processes[1].terminate()
+        assert processes[1].wait(60) == 0
     finally:
         for p in processes:
             p.terminate()

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -272,8 +273,15 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
     runtime = Runtime(spec, settings, roles=roles)
     await runtime.start()
     freeze_startup_objects()
+    # SIGTERM (a deploy, `atelier up` stopping, Kubernetes) stops as Ctrl-C does: the handlers under
+    # way finish and the relay's batch is published, instead of the process dying mid-event.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):  # not on Windows' event loop
+            loop.add_signal_handler(signum, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await runtime.stop()
 

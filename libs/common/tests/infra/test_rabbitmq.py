@@ -90,6 +90,64 @@ async def _async(value):
     return value
 
 
+async def _queue_state(amqp_url: str, name: str) -> tuple[int, int]:
+    """(ready messages, consumers) of queue `name`, as the broker reports them."""
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        queue = await (await conn.channel()).declare_queue(name, passive=True)
+        return queue.declaration_result.message_count, queue.declaration_result.consumer_count
+
+
+async def test_a_stop_lets_the_delivery_under_way_finish_and_ack(amqp_url: str, namespace: str,
+                                                                 cleanup_broker) -> None:
+    bus = make_bus(amqp_url, namespace)
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
+
+    async def handler(env: Envelope) -> None:
+        started.set()
+        await release.wait()
+        finished.append(env.id)
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    env = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+    await bus.publish([env])
+    await asyncio.wait_for(started.wait(), 30)
+    stopping = asyncio.create_task(bus.stop())
+    queue = f"{namespace}consumer.events"
+
+    async def consumer_gone() -> bool:
+        return (await _queue_state(amqp_url, queue))[1] == 0
+
+    await poll_until(consumer_gone, message="the bus stops consuming first")
+    assert not stopping.done()  # it waits for the handler
+    release.set()
+    await asyncio.wait_for(stopping, 30)
+    assert finished == [env.id]
+    assert await _queue_state(amqp_url, queue) == (0, 0)  # acked: nobody gets it again
+
+
+async def test_a_handler_that_hangs_does_not_hang_the_stop(amqp_url: str, namespace: str, cleanup_broker) -> None:
+    bus = make_bus(amqp_url, namespace, stop_timeout=0.5)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def handler(env: Envelope) -> None:
+        started.set()
+        await release.wait()
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    await bus.publish([Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")])
+    await asyncio.wait_for(started.wait(), 30)
+    try:
+        await asyncio.wait_for(bus.stop(), 30)
+        # Not acked: back in its queue for the next consumer.
+        assert await _queue_state(amqp_url, f"{namespace}consumer.events") == (1, 0)
+    finally:
+        release.set()
+
+
 async def test_failing_handler_is_retried_then_dead_lettered(amqp_url: str, namespace: str, cleanup_broker) -> None:
     bus = make_bus(amqp_url, namespace, max_retries=2)
     attempts: list[int] = []

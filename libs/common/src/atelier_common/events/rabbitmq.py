@@ -4,12 +4,14 @@ Topology: the durable topic exchange `atelier.events` (a setting); per consumer 
 `<service>.events` bound to the types it handles, `<service>.events.retry` (messages wait there
 for their per-message TTL, then dead-letter back to the main queue) and `<service>.events.dlq`.
 Messages are persistent and published with confirms. A failed handler never acks silently:
-the message goes to the retry queue with back-off, after `max_retries` to the DLQ.
+the message goes to the retry queue with back-off, after `max_retries` to the DLQ. A stop lets
+the deliveries under way finish and ack, as the in-memory bus does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping
@@ -25,6 +27,7 @@ from atelier_common import metrics
 from atelier_common.events.bus import Handler
 from atelier_common.events.deadletters import ERROR_HEADER, DeadLetter, error_text
 from atelier_common.events.envelope import Envelope
+from atelier_common.loops import STOP_TIMEOUT_SECONDS
 from atelier_common.telemetry import consume_span, publish_span
 
 log = logging.getLogger("atelier.bus.rabbitmq")
@@ -43,7 +46,7 @@ class _Subscription:
 class RabbitMQBus:
     def __init__(self, url: str, *, prefetch: int = 32, max_retries: int = 5, retry_delay_ms: int = 500,
                  queue_type: str = "classic", connect_timeout: float = 5.0, exchange: str = "atelier.events",
-                 queue_prefix: str = "") -> None:
+                 queue_prefix: str = "", stop_timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         self.url = url
         self.exchange_name = exchange
         self.queue_prefix = queue_prefix
@@ -52,7 +55,13 @@ class RabbitMQBus:
         self.retry_delay_ms = retry_delay_ms
         self.queue_type = queue_type
         self.connect_timeout = connect_timeout
+        self.stop_timeout = stop_timeout
         self._subs: list[_Subscription] = []
+        self._consuming: list[tuple[AbstractQueue, str]] = []  # (queue, consumer tag)
+        # Deliveries whose handler is running: a stop waits for them (at most stop_timeout).
+        self._handling = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._conn: AbstractRobustConnection | None = None
         self._pub_channel: aio_pika.abc.AbstractRobustChannel | None = None
         self._exchange: aio_pika.abc.AbstractRobustExchange | None = None
@@ -106,9 +115,16 @@ class RabbitMQBus:
             name = queue.name
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await self._deliver(channel, name, sub, message)
+            self._handling += 1
+            self._idle.clear()
+            try:
+                await self._deliver(channel, name, sub, message)
+            finally:
+                self._handling -= 1
+                if not self._handling:
+                    self._idle.set()
 
-        await queue.consume(on_message)
+        self._consuming.append((queue, await queue.consume(on_message)))
 
     async def _declare_consumer_queue(self, channel: aio_pika.abc.AbstractChannel,
                                       exchange: aio_pika.abc.AbstractExchange, consumer: str,
@@ -339,8 +355,22 @@ class RabbitMQBus:
         return dropped
 
     async def stop(self) -> None:
+        """No new deliveries; each one under way finishes and is acked (at most `stop_timeout`), so
+        that stopping a consumer (a deploy, a scale-in) neither cuts a handler off mid-way nor
+        makes the broker hand its event to another consumer to do again; then disconnect."""
         if self._connector:
             self._connector.cancel()
             await asyncio.gather(self._connector, return_exceptions=True)
+        for queue, tag in self._consuming:
+            # A link already down has no consumer to cancel: its unacked messages go back anyway.
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        self._consuming.clear()
+        try:
+            async with asyncio.timeout(self.stop_timeout):
+                await self._idle.wait()
+        except TimeoutError:
+            log.warning("stopping with %s deliveries still being handled; the broker will redeliver them",
+                        self._handling)
         if self._conn is not None:
             await self._conn.close()
