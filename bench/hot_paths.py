@@ -37,6 +37,8 @@ from catalog_search import _grow
 from gateway_overhead import wrk
 from infra.platform import _delete_queues, _drop, free_port_block
 
+from atelier_platform.processes import default_gateway_workers
+
 # Marbelle's and ecommerce-backend's p99 from the issue: the target is 0.2 × these.
 PEER_P99_MS = {"list": 621, "search": 1692, "detail": 258, "add to cart": 435}
 TARGET_RPS = {"list": 600, "search": 400, "detail (cache on)": 2000, "detail (cache off)": 600, "add to cart": 450}
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         env["ATELIER_CACHE_ENABLED"] = "false"
     topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=False,
                         data_dir=data_dir, api_workers={"catalog": 2}, extra_env=env,
-                        gateway_workers=os.cpu_count() or 1)  # as `atelier up` chooses
+                        gateway_workers=args.gateway_workers or default_gateway_workers())
     catalog_db = f"{args.postgres.rstrip('/')}/{prefix}catalog".replace("postgresql://", "postgresql+psycopg://", 1)
     out: dict[str, dict[str, float]] = {}
     label = "cache on" if cache else "cache off"
@@ -177,6 +179,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--gateway-workers", type=int, default=0, help="0: as `atelier up` chooses")
 
 
 def main() -> None:

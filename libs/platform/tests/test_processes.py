@@ -35,13 +35,15 @@ def test_api_workers_scale_one_service_out() -> None:
 def test_the_gateway_runs_in_several_processes_on_one_port(monkeypatch) -> None:
     gateway = _commands(gateway_workers=3)["gateway"]
     assert gateway[gateway.index("--workers") + 1] == "3"
-    # `atelier up` gives the gateway one process per core unless told otherwise.
+    # `atelier up` gives the gateway half the cores (the services run on them too), at least one,
+    # unless told otherwise.
     chosen: list[int] = []
     monkeypatch.setattr(Topology, "run", lambda self: chosen.append(self.gateway_workers) or 0)
-    monkeypatch.setattr("atelier_platform.cli.cpu_cores", lambda: 4)
-    assert CliRunner().invoke(app, ["up"]).exit_code == 0
+    for cores in (4, 2, 1):
+        monkeypatch.setattr("atelier_platform.processes.cpu_cores", lambda cores=cores: cores)
+        assert CliRunner().invoke(app, ["up"]).exit_code == 0
     assert CliRunner().invoke(app, ["up", "--gateway-workers", "2"]).exit_code == 0
-    assert chosen == [4, 2]
+    assert chosen == [2, 1, 1, 2]
 
 
 def test_up_refuses_a_malformed_workers_option() -> None:

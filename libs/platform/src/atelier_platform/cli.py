@@ -160,16 +160,6 @@ def worker(service: Service,
         asyncio.run(run_workers(spec, _settings(service), roles))
 
 
-def cpu_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 @app.command()
 def gateway(host: str = "127.0.0.1", port: int = 8000,
             workers: Annotated[int, typer.Option(
@@ -184,6 +174,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
 
     from atelier_common.keys import SigningKey
     from atelier_platform.http import PROTOCOL
+    from atelier_platform.processes import cpu_cores
 
     settings = GatewaySettings()
     # Every worker must sign anonymous tokens with the same key: create it once, before they start.
@@ -209,13 +200,14 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        dev: Annotated[bool, typer.Option(
            help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
        gateway_workers: Annotated[int, typer.Option(
-           help="gateway processes sharing the port (0: one per CPU core)", min=0)] = 0,
+           help="gateway processes sharing the port (0: half the CPU cores, at least one; the services "
+                "run on them too)", min=0)] = 0,
        preload: Annotated[bool, typer.Option(
            help="import every service once and fork the children from this process (Linux; "
                 "--no-preload: each child is a fresh interpreter)")] = True,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
-    from atelier_platform.processes import Topology
+    from atelier_platform.processes import Topology, default_gateway_workers
 
     api_workers = {}
     for item in workers or []:
@@ -225,7 +217,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
-                        gateway_workers=gateway_workers or cpu_cores(), preload=preload and sys.platform == "linux")
+                        gateway_workers=gateway_workers or default_gateway_workers(),
+                        preload=preload and sys.platform == "linux")
     raise typer.Exit(topology.run())
 
 

@@ -133,6 +133,23 @@ def _become(args: list[str], env: dict[str, str]) -> NoReturn:
         os._exit(code)
 
 
+def cpu_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_gateway_workers() -> int:
+    """`atelier up`'s gateway processes: half the cores, at least one, for the services behind it
+    run on the same cores. Measured on 2 cores (a proxied cheap route, `wrk -c32`): with two
+    gateway processes the service got a third of the CPU and the route ran at 0.69–0.74 of calling
+    the service directly; with one, 0.89–0.92. A gateway on a machine of its own
+    (`atelier gateway --workers 0`) takes every core."""
+    return max(1, cpu_cores() // 2)
+
+
 def _libpq_url(url: str) -> str:
     """A SQLAlchemy URL as libpq reads it."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
