@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -192,3 +193,15 @@ def test_a_forked_child_runs_its_command_under_its_own_name_environment_and_sess
     # SIGTERM: a clean stop (uvicorn raises the signal again once shut down, as in a fresh process)
     assert result["stopped"] == -signal.SIGTERM and "Application shutdown complete" in ran.stderr
     assert (tmp_path / "data" / "keys" / "gateway-anon.pem").exists()  # it ran with the environment it was given
+
+
+def test_nothing_preloaded_starts_a_thread() -> None:
+    """A thread running when `atelier up` forks would leave its locks held in the child."""
+    import subprocess
+    import sys
+
+    probe = "import os; from atelier_platform.processes import preload; preload(); print(len(os.listdir('/proc/self/task')))"
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"})
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "1"

@@ -56,6 +56,10 @@ PRELOADED = (*(f"atelier_{service}.app" for service in SERVICES), "atelier_gatew
 def preload() -> None:
     """Import what every child runs, here, so that forked children start without ~3 s of imports
     each; then freeze the objects so the children's garbage collector does not copy their pages."""
+    # No other thread may run here when a child is forked: the child would get its locks in
+    # whatever state they were, without the thread. OpenBLAS (numpy and OpenCV, for generation)
+    # starts a pool at import unless told to use one thread.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for module in PRELOADED:
         importlib.import_module(module)
     gc.freeze()
