@@ -274,7 +274,7 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
     await runtime.start()
     freeze_startup_objects()
     # SIGTERM (a deploy, `atelier up` stopping, Kubernetes) stops as Ctrl-C does: the handlers under
-    # way finish and the relay's batch is published, instead of the process dying mid-event.
+    # way finish and so does the relay's batch, instead of the process dying mid-event.
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -148,9 +148,9 @@ def cpu_cores() -> int:
 def default_gateway_workers() -> int:
     """`atelier up`'s gateway processes: half the cores, at least one, for the services behind it
     run on the same cores. Measured on 2 cores (a proxied cheap route, `wrk -c32`): with two
-    gateway processes the service got a third of the CPU and the route ran at 0.69–0.74 of calling
-    the service directly; with one, 0.89–0.92. A gateway on a machine of its own
-    (`atelier gateway --workers 0`) takes every core."""
+    gateway processes taking turns with the service the route ran at 0.69–0.74 of calling the
+    service directly, with one at 0.89–0.92 (README, Benchmarks). A gateway on a machine of its
+    own (`atelier gateway --workers 0`) takes every core."""
     return max(1, cpu_cores() // 2)
 
 
@@ -171,7 +171,7 @@ class Topology:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Uvicorn worker processes per service API (default 1): scaling one service out on this machine.
     api_workers: dict[str, int] = field(default_factory=dict)
-    # Gateway processes sharing its port (`atelier up` gives one per core unless told otherwise).
+    # Gateway processes sharing its port (`atelier up`: `default_gateway_workers()` unless told otherwise).
     gateway_workers: int = 1
     # Fork the children from this process after importing every service once (`atelier up` on
     # Linux; this process must have no other thread then); else each child is a fresh interpreter.
@@ -276,8 +276,9 @@ class Topology:
             if self.preload:
                 preload()
         finally:
-            if migrate.wait():
-                raise subprocess.CalledProcessError(migrate.returncode, migrate.args)
+            returncode = migrate.wait()
+        if returncode:
+            raise subprocess.CalledProcessError(returncode, migrate.args)
 
     def start(self) -> None:
         env = self.env()
