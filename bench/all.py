@@ -43,6 +43,8 @@ def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | 
 def main() -> None:
     import hot_paths
 
+    from atelier_platform.processes import default_gateway_workers
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     hot_paths.add_arguments(parser)
     parser.add_argument("--only", nargs="+", choices=STEPS, default=list(STEPS))
@@ -159,10 +161,11 @@ def _write_figures(got: dict[str, dict]) -> None:
         put("catalog_detail_rps", off["detail"]["rps"] / 2, "product detail, cache off, two catalog processes, per process")
         put("catalog_search_rps", off["search"]["rps"] / 2, "search `marble`, cache off, two catalog processes, per process")
         put("cart_add_rps", off["add to cart"]["rps"], "add to cart (guest), one cart process")
-        put("gateway_rps", off["cheap route via gateway"]["rps"] / (os.cpu_count() or 1),
-            "the cheap route proxied by the gateway (cache off), per gateway worker (one per core)")
-        put("gateway_cache_hit_rps", on["detail"]["rps"] / (os.cpu_count() or 1),
-            "product detail answered from the cache (Redis) by the gateway, per gateway worker (one per core)")
+        gateway_workers = args.gateway_workers or default_gateway_workers()  # as hot_paths ran them
+        put("gateway_rps", off["cheap route via gateway"]["rps"] / gateway_workers,
+            f"the cheap route proxied by the gateway (cache off), per gateway worker ({gateway_workers})")
+        put("gateway_cache_hit_rps", on["detail"]["rps"] / gateway_workers,
+            f"product detail answered from the cache (Redis) by the gateway, per gateway worker ({gateway_workers})")
     if "checkout" in got:
         put("checkouts_per_s_per_core", got["checkout"]["checkouts_per_s"] / (os.cpu_count() or 1),
             "bench/checkout.py: whole guest checkouts/s at 8 concurrent, per core")
