@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from atelier_platform.processes import default_gateway_workers
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -42,8 +44,6 @@ def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | 
 
 def main() -> None:
     import hot_paths
-
-    from atelier_platform.processes import default_gateway_workers
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     hot_paths.add_arguments(parser)
@@ -140,10 +140,10 @@ def main() -> None:
     print(f"\n({os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
           f"{(time.monotonic() - started) / 60:.1f} min)")
     if not args.no_write:
-        _write_figures(got)
+        _write_figures(got, args.gateway_workers or default_gateway_workers())  # as hot_paths ran them
 
 
-def _write_figures(got: dict[str, dict]) -> None:
+def _write_figures(got: dict[str, dict], gateway_workers: int) -> None:
     """Fold what was measured into bench/figures.json (a figure not measured this run is kept), then
     regenerate docs/capacity.md from it."""
     path = HERE / "figures.json"
@@ -161,7 +161,6 @@ def _write_figures(got: dict[str, dict]) -> None:
         put("catalog_detail_rps", off["detail"]["rps"] / 2, "product detail, cache off, two catalog processes, per process")
         put("catalog_search_rps", off["search"]["rps"] / 2, "search `marble`, cache off, two catalog processes, per process")
         put("cart_add_rps", off["add to cart"]["rps"], "add to cart (guest), one cart process")
-        gateway_workers = args.gateway_workers or default_gateway_workers()  # as hot_paths ran them
         put("gateway_rps", off["cheap route via gateway"]["rps"] / gateway_workers,
             f"the cheap route proxied by the gateway (cache off), per gateway worker ({gateway_workers})")
         put("gateway_cache_hit_rps", on["detail"]["rps"] / gateway_workers,
