@@ -122,9 +122,13 @@ async def test_every_process_role_serves_health_ready_and_metrics(distributed_pl
     roles = {name: pid for name, pid in distributed_platform.children().items()
              if name.rsplit(" ", 1)[-1] in ("relay", "consumer", "worker", "housekeeping")}
     assert len(roles) == 19  # a relay, a consumer and a housekeeping process per service, generation's worker
+    ports = {name: _listening_port(pid) for name, pid in roles.items()}
+    gateway_port = int(distributed_platform.url.rsplit(":", 1)[1])
+    # Each role on its own port of the block `atelier up --probe-base-port` was given (the fixture: gateway + 7).
+    assert sorted(ports.values()) == list(range(gateway_port + 7, gateway_port + 7 + 19))
     async with httpx.AsyncClient(timeout=10) as client:
-        for name, pid in roles.items():
-            base = f"http://127.0.0.1:{_listening_port(pid)}"
+        for name, port in ports.items():
+            base = f"http://127.0.0.1:{port}"
             assert (await client.get(f"{base}/health")).json()["status"] == "ok", name
 
             async def ready(base: str = base) -> bool:
@@ -144,7 +148,6 @@ async def test_every_process_role_serves_health_ready_and_metrics(distributed_pl
             else:
                 consumer = service if role == "consumer" else f"{service}-worker"
                 assert f'atelier_dlq_messages{{consumer="{consumer}"}}' in metrics, name
-        gateway_port = int(distributed_platform.url.rsplit(":", 1)[1])
         for offset in range(1, 7):  # the six service APIs
             r = await client.get(f"http://127.0.0.1:{gateway_port + offset}/metrics")
             assert r.status_code == 200 and "atelier_http_requests_total" in r.text

@@ -46,6 +46,9 @@ WORKER_SERVICES = ("generation",)
 DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA": "true"}
 
 
+# How every child (and the migration) is started: `atelier <command>` in this Python.
+CLI = (sys.executable, "-m", "atelier_platform.cli")
+
 # What the children import, once, before they are forked (`preload`); what is not here a child
 # imports itself, as a fresh process would.
 PRELOADED = (*(f"atelier_{service}.app" for service in SERVICES), "atelier_gateway.app", "atelier_common.service",
@@ -96,13 +99,13 @@ class Forked:
 
 
 def fork(command: list[str], env: dict[str, str]) -> Forked:
-    """Run `command` (`python -m atelier_platform.cli ...`) in a child forked from this process."""
+    """Run `command` (`CLI` and its arguments) in a child forked from this process."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid:
         return Forked(pid)
-    _become(command[3:], env)
+    _become(command[len(CLI):], env)
 
 
 def _become(args: list[str], env: dict[str, str]) -> NoReturn:
@@ -210,7 +213,7 @@ class Topology:
         return env
 
     def commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
-        cli = [sys.executable, "-m", "atelier_platform.cli"]
+        cli = list(CLI)
         out: list[tuple[str, list[str], dict[str, str]]] = []
         urls = self.service_urls()
         for service in SERVICES:
@@ -271,7 +274,7 @@ class Topology:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         SigningKey.load(None, self.data_dir / "keys" / "identity.pem")
         SigningKey.load(None, self.data_dir / "keys" / "gateway-anon.pem")
-        migrate = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "migrate"], env=env)
+        migrate = subprocess.Popen([*CLI, "migrate"], env=env)
         try:
             if self.preload:
                 preload()
