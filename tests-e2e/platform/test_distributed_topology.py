@@ -4,6 +4,7 @@ durable queue per consuming service on the broker, and a separate process per ro
 from __future__ import annotations
 
 import aio_pika
+import httpx
 import psycopg
 import pytest
 from infra.platform import Platform
@@ -39,3 +40,12 @@ def test_each_role_runs_in_its_own_process(distributed_platform: Platform) -> No
                 f"{service} housekeeping"} <= roles.keys(), service
     assert "generation worker" in roles and "gateway" in roles
     assert len(set(roles.values())) == len(roles)
+
+
+async def test_an_answer_through_the_gateway_has_one_date_and_one_server_header(distributed_platform: Platform) -> None:
+    # Each service's server stamps Date and Server, and so does the gateway's: the proxied answer
+    # carries the gateway's alone.
+    async with httpx.AsyncClient(base_url=distributed_platform.url, timeout=30) as client:
+        response = await client.get("/api/v1/generation/models")
+    assert response.status_code == 200
+    assert len(response.headers.get_list("date")) == 1 and len(response.headers.get_list("server")) == 1

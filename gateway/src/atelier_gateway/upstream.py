@@ -20,6 +20,10 @@ HOP_BY_HOP = {
     # The edge has read the body whole: the service is sent it at once, without waiting for a 100.
     b"expect",
 }
+# What the gateway's own HTTP server writes on every answer: the service's copy would make a
+# second Date and a second Server header.
+STAMPED_BY_EDGE = {b"date", b"server"}
+NOT_PASSED_BACK = HOP_BY_HOP | STAMPED_BY_EDGE
 STREAM_BODY_OVER = 1 << 20
 OnStart = Callable[[int, list[tuple[bytes, bytes]]], None]
 
@@ -75,7 +79,7 @@ class PooledUpstream:
         async with asyncio.timeout(self.timeout):
             response, connection = await pool.exchange(method, request, retryable=retryable(method, headers))
             try:
-                response_headers = [item for item in response.headers if item[0] not in HOP_BY_HOP]
+                response_headers = [item for item in response.headers if item[0] not in NOT_PASSED_BACK]
                 on_start(response.status, response_headers)
                 if response.length is not None and response.length <= STREAM_BODY_OVER:
                     # A small answer of known length (almost every JSON one): one body message, not
