@@ -102,12 +102,19 @@ _LINE_KIND = case(
                                            _PRODUCT.c.variant_id == _ITEM.c.variant_id).scalar_subquery())
 # The columns of a line as read (`CartLine`): what the cart shows and the rules need.
 _LINE_COLUMNS = [c for c in _ITEM.c if c.name not in ("created_at", "updated_at")]
-# The add path locks the cart row by touching it (`UPDATE … RETURNING`: a row lock on PostgreSQL,
-# SQLite's write lock), then reads its lines, oldest first. Two statements, not one join: after
-# waiting for the lock, a statement sees the joined rows of its own snapshot, which lacks the
-# line a concurrent add just committed.
+# The add path locks the cart row, then reads its lines, oldest first. Two statements, not one
+# join: after waiting for the lock, a statement sees the joined rows of its own snapshot, which
+# lacks the line a concurrent add just committed. On PostgreSQL the lock is a row lock that leaves
+# the row as it is (`_LOCK_CART_ROW`): touching the cart on every add wrote a new version of its
+# row and an entry in each of its three indexes, none of which an add changes (housekeeping sees
+# an add in the line's own timestamps). SQLite has no row locks: there the lock is a write to the
+# row (`_LOCK_CART`), which takes its database write lock until the commit.
 _LOCK_CART = (update(_CART).where(_CART.c.owner_id == bindparam("owner")).values(updated_at=bindparam("touched"))
               .returning(_CART.c.id, _CART.c.currency))
+# FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes: adds to one cart queue behind
+# each other, and the foreign-key checks of their line inserts are not blocked by it.
+_LOCK_CART_ROW = (sa_select(_CART.c.id, _CART.c.currency).where(_CART.c.owner_id == bindparam("owner"))
+                  .with_for_update(key_share=True))
 # Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line).
 assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
 _LINES = (sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
@@ -127,13 +134,13 @@ _FACT_NAMES = [c.name for c in _FACT_COLUMNS]
 
 
 def _lock_cart_with_facts(facts: Any) -> Any:
-    """PostgreSQL: `_LOCK_CART` and the product's facts (`facts`) in one statement, one row:
+    """PostgreSQL: `_LOCK_CART_ROW` and the product's facts (`facts`) in one statement, one row:
     NULL cart columns when the owner has no cart, NULL facts when the read-model lacks the product.
 
-    The facts come from the statement's snapshot, taken before the UPDATE waited for the lock (if
-    it had to): as fresh as the read-model is anyway, which hears catalog's changes after the fact.
-    The lines are read after the lock (`_LINES`), so a concurrent add is never missed."""
-    locked = _LOCK_CART.cte("locked")
+    The facts come from the statement's snapshot, taken before it waited for the lock (if it had
+    to): as fresh as the read-model is anyway, which hears catalog's changes after the fact. The
+    lines are read after the lock (`_LINES`), so a concurrent add is never missed."""
+    locked = _LOCK_CART_ROW.cte("locked")
     found = facts.subquery("facts")
     one = sa_select(literal_column("1").label("one")).subquery("one")
     return (sa_select(locked.c.id.label("the_cart"), locked.c.currency.label("cart_currency"), *found.c)
@@ -320,10 +327,10 @@ class CartRepository:
     async def lock_for_add(self, owner_id: uuid.UUID, currency: str, product_id: uuid.UUID,
                            variant_id: uuid.UUID | None, now: datetime, *,
                            anonymous: bool = False) -> tuple[LockedCart, ProductFacts | None]:
-        """The add path, as plain rows: the owner's cart (created if missing) locked and touched (at
-        `now`, its updated_at), its lines with their products' kinds, and the read-model's facts of the product being
-        added (None: not known). Two statements on PostgreSQL (`_lock_cart_with_facts`, `_LINES`),
-        run on the transaction's connection (`_core`)."""
+        """The add path, as plain rows: the owner's cart (created if missing) locked (on SQLite by
+        touching it at `now`), its lines with their products' kinds, and the read-model's facts of
+        the product being added (None: not known). Two statements on PostgreSQL
+        (`_lock_cart_with_facts`, `_LINES`), run on the transaction's connection (`_core`)."""
         facts: ProductFacts | None = None
 
         async def lock() -> LockedCart | None:
@@ -334,7 +341,7 @@ class CartRepository:
                 cart = (row.id, row.currency) if row is not None else None
                 facts = await ProductRepository(self.session).get(product_id, variant_id)
             else:
-                params = {"owner": owner_id, "touched": now, "product": product_id}
+                params = {"owner": owner_id, "product": product_id}
                 if variant_id is None:
                     stmt = _LOCK_CART_WITH_PRODUCT
                 else:

@@ -14,6 +14,7 @@ from decimal import Decimal
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from atelier_cart.app import create_app
@@ -60,7 +61,30 @@ async def table(harness: ServiceHarness, model: type) -> list:
         return list((await session.exec(select(model))).all())
 
 
+async def cart_row_version(harness: ServiceHarness, owner_id: uuid.UUID) -> tuple[str, str]:
+    """Where the owner's cart row lies and which transaction wrote that version of it."""
+    async with harness.runtime.db.read_only() as session:
+        row = (await session.execute(text("SELECT ctid::text, xmin::text FROM cart WHERE owner_id = :owner"),
+                                     {"owner": owner_id})).one()
+    return row[0], row[1]
+
+
 class TestParallelAdds:
+    async def test_adds_lock_the_cart_without_writing_its_row_again(self, pg, test_keys: TestKeys) -> None:
+        # An add wrote a new version of the cart row (and an entry in each of its indexes) only to
+        # lock it; with autovacuum behind, a busy cart's row and indexes grew with every add.
+        harness, _ = pg
+        catalog = Catalog(harness)
+        first, second = await catalog.product(stock=100), await catalog.product(stock=100)
+        guest = shopper(harness, test_keys)
+        await guest.cart()
+        before = await cart_row_version(harness, guest.owner_id)
+        await guest.add(first.product_id, 1)   # a new line
+        await guest.add(first.product_id, 2)   # the same line again
+        await guest.add(second.product_id, 1)
+        assert await cart_row_version(harness, guest.owner_id) == before
+        assert [line["quantity"] for line in (await guest.cart())["items"]] == [3, 1]
+
     async def test_parallel_adds_to_one_line_lose_no_update(self, pg, test_keys: TestKeys) -> None:
         harness, _ = pg
         product = await Catalog(harness).product(stock=1000)
