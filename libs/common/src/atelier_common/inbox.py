@@ -49,12 +49,14 @@ class EventContext(Generic[C]):
     envelope: Envelope
 
 
-# Built once per dialect: every delivery only binds its values.
+# Built once per dialect: every delivery only binds its values. On the table, not the model: run
+# on the transaction's connection, the claim skips the ORM's work per statement.
+_INBOX = InboxMessage.__table__  # type: ignore[attr-defined]
 _CLAIM = {
-    dialect: insert(InboxMessage).values(
+    dialect: insert(_INBOX).values(
         event_id=bindparam("event_id"), consumer=bindparam("consumer"), event_type=bindparam("event_type"),
         processed_at=bindparam("processed_at"),
-    ).on_conflict_do_nothing().returning(col(InboxMessage.event_id))
+    ).on_conflict_do_nothing().returning(_INBOX.c.event_id)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
@@ -83,7 +85,8 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
     """Apply `handler` unless this consumer already did; return whether it ran."""
     async with db.transaction() as session:
         session.info["service"] = consumer
-        claimed = (await session.execute(_CLAIM["sqlite" if db.is_sqlite else "postgresql"], {
+        connection = await session.connection()
+        claimed = (await connection.execute(_CLAIM["sqlite" if db.is_sqlite else "postgresql"], {
             "event_id": envelope.id, "consumer": consumer, "event_type": envelope.type,
             "processed_at": datetime.now(UTC)})).scalar_one_or_none()
         if claimed is None:
