@@ -76,3 +76,19 @@ class TestAnonymousCarts:
         for shopper in (recent_guest, user, claimer):
             assert [line["quantity"] for line in (await shopper.cart())["items"]] == [2]
         assert (await gone[0].cart())["items"] == []  # the visitor coming back starts a new cart
+
+    async def test_a_guest_cart_with_a_recent_add_stays_whatever_its_row_says(
+            self, harness: ServiceHarness, catalog: Catalog, new_shopper) -> None:
+        # On PostgreSQL an add locks the cart row without writing it: the new line's timestamps
+        # are what show that the cart is in use.
+        first, second = await catalog.product(stock=100), await catalog.product(stock=100)
+        back = new_shopper()
+        await back.add(first.product_id, 1)
+        await _age_carts(harness, [back.owner_id], days=31)
+        await back.add(second.product_id, 1)
+
+        report = await Housekeeper(harness.runtime.db, sweeps(harness.runtime.context), service="cart",
+                                   batch_size=2).run_once()
+
+        assert report.removed.get("anonymous_carts", 0) == 0
+        assert [line["quantity"] for line in (await back.cart())["items"]] == [1, 1]
