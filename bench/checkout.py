@@ -7,7 +7,9 @@ the time from the webhook's acceptance to `paid` (p50/p99): to the order's `paid
 orders as it records the payment, read back through the API; one machine, one clock), and to the
 buyer's page seeing it, which polls the order every `POLL_SECONDS` as a success page would.
 Polling every 10 ms, as this script once did, was 8 buyers × ~100 reads/s on the same two cores:
-a good part of what it measured. Figures only, no assertions.
+a good part of what it measured. Also the CPU each process spent per checkout (from `/proc`):
+where a checkout's cost goes, and what 30 checkouts/s on two cores would allow (65 ms in all).
+Figures only, no assertions.
 
     uv run python bench/checkout.py [--concurrency 8] [--seconds 30]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -24,6 +27,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -66,6 +70,44 @@ async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, 
 
 failures: list[str] = []
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, float, str]]:
+    """Every process now: pid → (parent pid, CPU seconds so far, command line)."""
+    out: dict[int, tuple[int, float, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        out[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS, command)
+    return out
+
+
+def cpu_by_process(topology: object, database_prefix: str) -> dict[str, float]:
+    """CPU seconds used so far by each of the platform's processes (a child with the workers it
+    started), this database prefix's PostgreSQL backends, RabbitMQ and this load generator. Linux
+    only; a process that exited since the last reading is missing from the difference."""
+    now = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in now.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid: int) -> float:
+        return now.get(pid, (0, 0.0, ""))[1] + sum(tree(child) for child in children.get(pid, ()))
+
+    out = {name: tree(proc.pid) for name, proc in topology.children}  # type: ignore[attr-defined]
+    out["postgresql"] = sum(cpu for _, cpu, command in now.values()
+                            if command.startswith("postgres:") and database_prefix in command)
+    out["rabbitmq"] = sum(cpu for _, cpu, command in now.values() if "beam.smp" in command)
+    out["load generator"] = now.get(os.getpid(), (0, 0.0, ""))[1]
+    return out
+
 
 async def run(url: str, product_id: str, staff_token: str, concurrency: int,
               seconds: float) -> tuple[list[tuple[float, float, float]], float]:
@@ -91,7 +133,7 @@ async def run(url: str, product_id: str, staff_token: str, concurrency: int,
 
 
 def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 30,
-            split: bool = False) -> dict[str, float]:
+            split: bool = False) -> dict[str, Any]:
     """Start the platform, run the checkouts, stop it: the figures `main` prints (and bench/all.py keeps)."""
     from atelier_platform.processes import Topology
 
@@ -125,7 +167,9 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
                 "name": "Bench slab", "sku": f"BENCH-{run_id}", "price": "25.00", "stock_quantity": 1_000_000,
                 "kind": "physical", "description": "Benchmark product"}).json()
         asyncio.run(run(url, product["id"], staff, 1, 3))  # warm up every path once
+        before = cpu_by_process(topology, f"atelier_bench_{run_id}_")
         timings, elapsed = asyncio.run(run(url, product["id"], staff, concurrency, seconds))
+        after = cpu_by_process(topology, f"atelier_bench_{run_id}_")
     finally:
         topology.stop()
         _drop(postgres, f"atelier_bench_{run_id}_")
@@ -135,7 +179,10 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
     return {"concurrency": concurrency, "seconds": elapsed, "checkouts": len(timings),
             "checkouts_per_s": len(timings) / elapsed, "paid_p50_ms": paid[49] * 1000, "paid_p99_ms": paid[98] * 1000,
             "paid_seen_p50_ms": seen[49] * 1000, "paid_seen_p99_ms": seen[98] * 1000,
-            "checkout_p50_ms": whole[49] * 1000, "checkout_p99_ms": whole[98] * 1000, "failures": len(failures)}
+            "checkout_p50_ms": whole[49] * 1000, "checkout_p99_ms": whole[98] * 1000, "failures": len(failures),
+            # Where a checkout's cost goes, process by process.
+            "cpu_ms_per_checkout": {name: (after[name] - before.get(name, 0.0)) * 1000 / max(len(timings), 1)
+                                    for name in after}}
 
 
 def main() -> None:
@@ -155,6 +202,9 @@ def main() -> None:
     print(f"webhook accepted → paid seen by the buyer polling every {POLL_SECONDS * 1000:.0f} ms: "
           f"p50 {r['paid_seen_p50_ms']:.0f} ms, p99 {r['paid_seen_p99_ms']:.0f} ms")
     print(f"failed checkouts: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
+    cpu = r["cpu_ms_per_checkout"]
+    print(f"CPU per checkout: {sum(cpu.values()):.0f} ms; " + ", ".join(
+        f"{name} {ms:.1f}" for name, ms in sorted(cpu.items(), key=lambda item: -item[1])))
 
 
 if __name__ == "__main__":
