@@ -27,7 +27,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -68,6 +68,9 @@ async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, 
     raise httpx.TimeoutException(f"order {order['id']} not seen paid within 120 s (last {r.status_code})")
 
 
+if TYPE_CHECKING:
+    from atelier_platform.processes import Topology
+
 failures: list[str] = []
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -89,7 +92,7 @@ def _processes() -> dict[int, tuple[int, float, str]]:
     return out
 
 
-def cpu_by_process(topology: object, database_prefix: str) -> dict[str, float]:
+def cpu_by_process(topology: Topology, database_prefix: str) -> dict[str, float]:
     """CPU seconds used so far by each of the platform's processes (a child with the workers it
     started), this database prefix's PostgreSQL backends, RabbitMQ and this load generator. Linux
     only; a process that exited since the last reading is missing from the difference."""
@@ -101,7 +104,7 @@ def cpu_by_process(topology: object, database_prefix: str) -> dict[str, float]:
     def tree(pid: int) -> float:
         return now.get(pid, (0, 0.0, ""))[1] + sum(tree(child) for child in children.get(pid, ()))
 
-    out = {name: tree(proc.pid) for name, proc in topology.children}  # type: ignore[attr-defined]
+    out = {name: tree(proc.pid) for name, proc in topology.children}
     out["postgresql"] = sum(cpu for _, cpu, command in now.values()
                             if command.startswith("postgres:") and database_prefix in command)
     out["rabbitmq"] = sum(cpu for _, cpu, command in now.values() if "beam.smp" in command)
