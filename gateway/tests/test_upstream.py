@@ -6,21 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Message
 
-from atelier_gateway.http1 import UpstreamBroken, UpstreamUnavailable
+from atelier_common.http1 import UpstreamBroken, UpstreamUnavailable
 from atelier_gateway.upstream import PooledUpstream
 from atelier_testing import assert_error, poll_until
+from atelier_testing.servers import Handler, raw_service, read_request, uvicorn_service
 
 
 def service_app(release: asyncio.Event) -> Starlette:
@@ -41,44 +40,6 @@ def service_app(release: asyncio.Event) -> Starlette:
 
     return Starlette(routes=[Route("/stream", stream), Route("/{path:path}", echo,
                                                              methods=["GET", "POST", "HEAD", "DELETE"])])
-
-
-@asynccontextmanager
-async def uvicorn_service(app: Starlette) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-
-    async def started() -> bool:
-        return server.started
-
-    await poll_until(started, timeout=30, message="the service started")
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@asynccontextmanager
-async def raw_service(handler: Handler) -> AsyncIterator[str]:
-    """A service written byte by byte, to fail in exactly one way."""
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-
-
-async def read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)
-    return head + await reader.readexactly(length)
 
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"

@@ -91,6 +91,8 @@ async def _order_with_trace(api: httpx.AsyncClient, platform: Platform) -> None:
         assert {"atelier-gateway", "atelier-orders"} <= services
         assert publish["service"] == "atelier-orders" and publish["attributes"]["messaging.system"] == "rabbitmq"
         assert "atelier-catalog" in {c["service"] for c in consume}
+        # orders' calls to cart and identity (`call_internal`) carried the trace context on
+        assert {"atelier-cart", "atelier-identity"} <= {s["service"] for s in trace if s["kind"] == "SERVER"}
         # four processes: the gateway, the orders API, the orders relay, the catalog consumer
         assert len({s["file"] for s in [*servers, publish, *consume]}) >= 4
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atelier_gateway.http1 import Pool, UpstreamBroken, UpstreamUnavailable, retryable, serialise
+from atelier_common.http1 import Pool, UpstreamBroken, UpstreamUnavailable, retryable, serialise
 
 HOP_BY_HOP = {
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
