@@ -308,9 +308,9 @@ _NOT_SENT = frozenset({b"content-length", b"transfer-encoding"})
 class Transport(httpx.AsyncBaseTransport):
     """httpx's transport over `Pool`s, one per `host:port`: plain `http://` only (TLS stays with httpx,
     whose certificate settings it keeps). Requests are sent whole; an answer's body streams, and its
-    connection goes back to the pool once the body was read whole. httpx's timeouts apply: `connect`
-    to opening a connection, `read` to the head of the answer and to each wait for more of the body;
-    the errors are httpx's, as callers expect."""
+    connection goes back to the pool once the body was read whole. httpx's timeouts apply: the head of
+    the answer within `pool` + `connect` + `read`, each wait for more of the body within `read`; the
+    errors are httpx's, as callers expect."""
 
     def __init__(self, *, connections: int = 100) -> None:
         self.connections = connections

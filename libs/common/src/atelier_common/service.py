@@ -104,7 +104,7 @@ class Runtime:
                            max_overflow=max_overflow, postgres_options=settings.postgres_options)
         # Plain-http calls (other services, local fakes) over the platform's own client, ~0.6 ms of
         # CPU less per call than httpx's transport; TLS stays with httpx's, and the embedded mode's
-        # in-process mounts (more specific patterns) win over "http://".
+        # in-process mounts (more specific patterns) win over "http://". `limits` is the TLS transport's.
         self.http = httpx.AsyncClient(
             mounts={"http://": TracedTransport(http1.Transport(connections=100)), **(http_mounts or {})},
             timeout=settings.http_timeout_seconds,
