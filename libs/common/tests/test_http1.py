@@ -86,14 +86,16 @@ async def test_a_streamed_answer_arrives_whole_and_one_left_unread_is_not_reused
         service: tuple[str, asyncio.Event]) -> None:
     url, _ = service
     async with client() as http:
+        port = (await http.get(f"{url}/x")).json()["client_port"]
         r = await http.get(f"{url}/stream")
         assert len(r.content) == 500_000 and r.content.startswith(b"00000") and r.content.endswith(b"00049")
+        # An answer read whole gives its connection back.
+        assert (await http.get(f"{url}/x")).json()["client_port"] == port
         async with http.stream("GET", f"{url}/stream") as streamed:
             first = await anext(streamed.aiter_raw())
             assert first.startswith(b"00000")
         # The connection left mid-answer is closed, not handed to the next call.
-        after = [(await http.get(f"{url}/x")).json()["client_port"] for _ in range(2)]
-        assert after[0] == after[1]
+        assert (await http.get(f"{url}/x")).json()["client_port"] != port
 
 
 async def test_a_service_that_does_not_answer_in_time_is_httpx_read_timeout(
@@ -127,9 +129,6 @@ async def test_an_answer_cut_off_mid_body_is_an_httpx_error() -> None:
 
 
 async def test_https_is_left_to_httpx() -> None:
-    async with client() as http:
-        transport = http._transport_for_url(httpx.URL("https://example.invalid/"))
-        assert not isinstance(transport, Transport)
     with pytest.raises(httpx.UnsupportedProtocol):
         await Transport().handle_async_request(httpx.Request("GET", "https://example.invalid/"))
 

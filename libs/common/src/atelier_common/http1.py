@@ -326,7 +326,8 @@ class Transport(httpx.AsyncBaseTransport):
             pool = self._pools[url.host, port] = Pool(f"http://{url.host}:{port}", limit=self.connections)
         body = await request.aread()
         method = request.method
-        headers = [(name.lower(), value) for name, value in request.headers.raw if name.lower() not in _NOT_SENT]
+        headers = [(name, value) for name, value in ((n.lower(), v) for n, v in request.headers.raw)
+                   if name not in _NOT_SENT]
         wire = serialise(method, url.raw_path, headers, body, pool.host_header)
         timeouts = request.extensions.get("timeout", {})
         read_timeout = timeouts.get("read")
