@@ -42,6 +42,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from atelier_common.auth import ROLE_STAFF, bearer_token
+from atelier_common.db import WRITE_TRACKER
 from atelier_common.settings import AtelierSettings
 
 log = logging.getLogger("atelier.cache")
@@ -401,7 +402,7 @@ def cached_route(*namespaces: str, shared: bool = True) -> type[APIRoute]:
 
 # ---- the writing side: bump after commit --------------------------------------------------------
 
-_TRACKER = "atelier.cache.tracker"
+_TRACKER = WRITE_TRACKER  # `db.Statement`s note their writes through it too
 _DIRTY = "atelier.cache.dirty"
 
 

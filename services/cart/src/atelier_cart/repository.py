@@ -20,13 +20,13 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
+from atelier_common.db import Statement
 from atelier_common.owners import OwnerState, lock_owner
 
 
@@ -117,14 +117,14 @@ _LOCK_CART_ROW = (sa_select(_CART.c.id, _CART.c.currency).where(_CART.c.owner_id
                   .with_for_update(key_share=True))
 # Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line).
 assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
-_LINES = (sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
-          .order_by(_ITEM.c.created_at, _ITEM.c.id))
+_LINES = Statement(sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
+                   .order_by(_ITEM.c.created_at, _ITEM.c.id))
 _TOUCH_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
                .values(updated_at=bindparam("touched"), currency=bindparam("cart_currency")))
 _SET_CURRENCY = update(_CART).where(_CART.c.id == bindparam("cart")).values(currency=bindparam("cart_currency"))
-_SET_QUANTITY = (update(_ITEM).where(_ITEM.c.id == bindparam("line"))
-                 .values(quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
-_INSERT_LINE = insert(_ITEM)
+_SET_QUANTITY = Statement(update(_ITEM).where(_ITEM.c.id == bindparam("line"))
+                          .values(quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
+_INSERT_LINE = Statement(insert(_ITEM).values({column.name: bindparam(column.name) for column in _ITEM.c}))
 _FACT_COLUMNS = [c for c in _PRODUCT.c if c.name not in ("id", "updated_at")]
 _FACTS_OF_PRODUCT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bindparam("product"),
                                                     _PRODUCT.c.variant_id.is_(None))
@@ -147,8 +147,10 @@ def _lock_cart_with_facts(facts: Any) -> Any:
             .select_from(one.outerjoin(locked, true()).outerjoin(found, true())))
 
 
-_LOCK_CART_WITH_PRODUCT = _lock_cart_with_facts(_FACTS_OF_PRODUCT)
-_LOCK_CART_WITH_VARIANT = _lock_cart_with_facts(_FACTS_OF_VARIANT)
+_LOCK_CART_WITH_PRODUCT = Statement(_lock_cart_with_facts(_FACTS_OF_PRODUCT))
+_LOCK_CART_WITH_VARIANT = Statement(_lock_cart_with_facts(_FACTS_OF_VARIANT))
+# Read by position: the cart's two columns, then the facts (`lock_for_add`).
+assert _LOCK_CART_WITH_PRODUCT.keys == _LOCK_CART_WITH_VARIANT.keys == ["the_cart", "cart_currency", *_FACT_NAMES]
 
 
 def kinds_statement(keys: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> Any:
@@ -330,13 +332,13 @@ class CartRepository:
         """The add path, as plain rows: the owner's cart (created if missing) locked (on SQLite by
         touching it at `now`), its lines with their products' kinds, and the read-model's facts of
         the product being added (None: not known). Two statements on PostgreSQL
-        (`_lock_cart_with_facts`, `_LINES`), run on the transaction's connection (`_core`)."""
+        (`_lock_cart_with_facts`, `_LINES`), each a `Statement` on the transaction's connection."""
         facts: ProductFacts | None = None
 
         async def lock() -> LockedCart | None:
             nonlocal facts
-            core = await self._core()
             if _is_sqlite(self.session):  # no UPDATE in a WITH: the cart, then the product
+                core = await self.session.connection()
                 row = (await core.execute(_LOCK_CART, {"owner": owner_id, "touched": now})).first()
                 cart = (row.id, row.currency) if row is not None else None
                 facts = await ProductRepository(self.session).get(product_id, variant_id)
@@ -346,13 +348,13 @@ class CartRepository:
                     stmt = _LOCK_CART_WITH_PRODUCT
                 else:
                     stmt, params["variant"] = _LOCK_CART_WITH_VARIANT, variant_id
-                values = (await core.execute(stmt, params)).mappings().one()
-                cart = (values["the_cart"], values["cart_currency"]) if values["the_cart"] is not None else None
-                facts = ProductFacts(**{name: values[name] for name in _FACT_NAMES}) \
-                    if values["product_id"] is not None else None
+                the_cart, cart_currency, *values = (await stmt.rows(self.session, params))[0]
+                cart = (the_cart, cart_currency) if the_cart is not None else None
+                facts = ProductFacts(**dict(zip(_FACT_NAMES, values, strict=True))) \
+                    if values[_FACT_NAMES.index("product_id")] is not None else None
             if cart is None:
                 return None
-            rows: Any = await core.execute(_LINES, {"cart": cart[0]})
+            rows = await _LINES.rows(self.session, {"cart": cart[0]})
             return LockedCart(id=cart[0], currency=cart[1], lines=[CartLine(*row) for row in rows])
 
         return await self._created_and_locked(lock, owner_id, currency, anonymous), facts
@@ -371,19 +373,15 @@ class CartRepository:
             await self.ensure(owner_id, currency, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
-    async def _core(self) -> AsyncConnection:
-        """The transaction's connection, for the add path's statements (all plain rows): a Core
-        execution skips the ORM's work per statement (~50 µs of CPU each), and also its autoflush,
-        so nothing may wait in the session for them (the add path builds no ORM object)."""
-        return await self.session.connection()
-
+    # The add path's writes, as `Statement`s: nothing may wait in the session for them (no ORM
+    # object is built on this path).
     async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
-        await (await self._core()).execute(_SET_QUANTITY, {"line": line.id, "new_quantity": quantity, "touched": now})
+        await _SET_QUANTITY.execute(self.session, {"line": line.id, "new_quantity": quantity, "touched": now})
         line.quantity = quantity
 
     async def insert_line(self, line: CartLine, now: datetime) -> None:
         values = {k: v for k, v in line.__dict__.items() if k != "kind"}
-        await (await self._core()).execute(_INSERT_LINE, {**values, "created_at": now, "updated_at": now})
+        await _INSERT_LINE.execute(self.session, {**values, "created_at": now, "updated_at": now})
 
     async def set_currency(self, cart: LockedCart, currency: str) -> None:
         await self.session.execute(_SET_CURRENCY, {"cart": cart.id, "cart_currency": currency})

@@ -47,6 +47,7 @@ from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, Sessi
 from atelier_catalog.repository.categories import CategoryRepository
 from atelier_catalog.repository.estimates import CountEstimates
 from atelier_catalog.visibility import CATEGORY_ON_SALE, on_sale
+from atelier_common.db import Statement
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).
 SEARCH_CONFIG = "english"
@@ -97,17 +98,17 @@ def _children_json(include_inactive: bool) -> tuple[Any, Any]:
 
 
 @functools.cache
-def _views_by_ids(include_inactive: bool) -> Select[Any]:
+def _views_by_ids(include_inactive: bool) -> Statement:
     ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
-    return (sa_select(*_PRODUCT.c, *_children_json(include_inactive))
-            .where(_PRODUCT.c.id == func.any(ids)))
+    return Statement(sa_select(*_PRODUCT.c, *_children_json(include_inactive))
+                     .where(_PRODUCT.c.id == func.any(ids)))
 
 
 @functools.cache
-def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Select[Any]:
+def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Statement:
     stmt = sa_select(*_PRODUCT.c, *_children_json(include_inactive)).where(
         (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
-    return stmt if include_inactive else stmt.where(on_sale())
+    return Statement(stmt if include_inactive else stmt.where(on_sale()))
 
 
 # A page's statement is kept for each distinct query (filters, visibility, page): building and
@@ -132,10 +133,10 @@ def _page_ids(filters: ProductFilter, visibility: Visibility, limit: int, offset
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
-def _page_views(filters: ProductFilter, visibility: Visibility, limit: int, offset: int) -> Select[Any]:
+def _page_views(filters: ProductFilter, visibility: Visibility, limit: int, offset: int) -> Statement:
     """PostgreSQL: the page with its images and variants as JSON, one statement."""
-    return (_page_ids(filters, visibility, limit, offset).with_only_columns(*_PRODUCT.c)
-            .add_columns(*_children_json(visibility.include_inactive)))
+    return Statement(_page_ids(filters, visibility, limit, offset).with_only_columns(*_PRODUCT.c)
+                     .add_columns(*_children_json(visibility.include_inactive)))
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,9 @@ class ProductPages(SessionRepository):
     async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
         ref_id = parse_uuid(ref)
         if self._is_postgres:
-            stmt = _views_by_ref(visibility.include_inactive, by_id=ref_id is not None)
-            rows = (await self.session.execute(stmt, {"ref": ref_id or ref})).mappings().all()
-            return dict(rows[0]) if rows else None
+            rows = await self._rows(_views_by_ref(visibility.include_inactive, by_id=ref_id is not None),
+                                    {"ref": ref_id or ref})
+            return rows[0] if rows else None
         stmt = sa_select(_PRODUCT.c.id).where(ref_condition(Product, ref))
         if not visibility.include_inactive:
             stmt = stmt.where(on_sale())
@@ -220,8 +221,8 @@ class ProductPages(SessionRepository):
         if not ids:
             return []
         if self._is_postgres:
-            rows = (await self.session.execute(_views_by_ids(visibility.include_inactive), {"ids": list(ids)}))
-            found = {row["id"]: dict(row) for row in rows.mappings()}
+            rows = await self._rows(_views_by_ids(visibility.include_inactive), {"ids": list(ids)})
+            found = {row["id"]: row for row in rows}
         else:
             found = {view["id"]: view for view in await self._read_views(
                 sa_select(_PRODUCT.c.id).where(_PRODUCT.c.id.in_(ids)), visibility)}
@@ -236,10 +237,13 @@ class ProductPages(SessionRepository):
             rows = (await self.session.execute(columns)).mappings().all()
             products = await self._with_children_rows({row["id"]: dict(row) for row in rows}, visibility)
             return list(products.values())
-        return await self._rows(columns.add_columns(*_children_json(visibility.include_inactive)))
-
-    async def _rows(self, stmt: Select[Any]) -> builtins.list[dict[str, Any]]:
+        stmt = columns.add_columns(*_children_json(visibility.include_inactive))
         return [dict(row) for row in (await self.session.execute(stmt)).mappings()]
+
+    async def _rows(self, stmt: Statement, params: dict[str, Any] | None = None) -> builtins.list[dict[str, Any]]:
+        """A product-view statement's rows as dicts (PostgreSQL; `Statement`: no SQLAlchemy result)."""
+        keys = stmt.keys
+        return [dict(zip(keys, row, strict=True)) for row in await stmt.rows(self.session, params)]
 
     async def _with_children_rows(self, products: dict[uuid.UUID, dict[str, Any]],
                                   visibility: Visibility) -> dict[uuid.UUID, dict[str, Any]]:

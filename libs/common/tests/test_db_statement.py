@@ -1,0 +1,180 @@
+"""`db.Statement`: a Core statement run on the transaction's psycopg connection must behave as if
+SQLAlchemy had run it — same rows, same transaction, same errors, still seen by the statement
+counters and the cache's write tracker — and fall back to SQLAlchemy on SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    TypeDecorator,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from atelier_common.db import WRITE_TRACKER, Database, Statement
+from atelier_common.transient import is_transient
+from atelier_testing.statements import statements
+
+
+class Shouted(TypeDecorator[str]):
+    """A type that converts what it reads: `Statement` must apply it as SQLAlchemy would."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else value.upper()
+
+
+METADATA = MetaData()
+THING = Table(f"statement_test_{uuid.uuid4().hex[:8]}", METADATA,
+              Column("id", Uuid, primary_key=True),
+              Column("name", String(40), nullable=False, unique=True),
+              Column("price", Numeric(12, 2), nullable=False),
+              Column("made_at", DateTime(timezone=True), nullable=False),
+              Column("extra", JSON, nullable=True),
+              Column("label", Shouted(40), nullable=True),
+              Column("count", Integer, nullable=False, server_default="0"))
+
+INSERT = Statement(insert(THING).values(id=bindparam("id"), name=bindparam("name"), price=bindparam("price"),
+                                        made_at=bindparam("made_at"), extra=bindparam("extra"), label=literal("quiet")))
+BY_NAME = Statement(select(THING.c.id, THING.c.price, THING.c.made_at, THING.c.extra, THING.c.label,
+                           literal(7).label("seven")).where(THING.c.name == bindparam("name")))
+BUMP = Statement(update(THING).where(THING.c.price < bindparam("below")).values(count=THING.c.count + 1))
+BUMP_ONE = Statement(update(THING).where(THING.c.name == bindparam("which")).values(count=THING.c.count + 1)
+                     .returning(THING.c.count))
+
+
+class Tracker:
+    def __init__(self) -> None:
+        self.tables: list[str | None] = []
+
+    def note(self, session: Any, table: str | None) -> None:
+        self.tables.append(table)
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.infra), "sqlite"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_server_url")
+        database = Database(f"{url}/postgres".replace("postgresql://", "postgresql+psycopg://", 1), service="test")
+    else:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'statement.db'}", service="test")
+    async for ready in _with_table(database):
+        yield ready
+
+
+@pytest.fixture
+async def postgres_db(postgres_server_url: str) -> AsyncIterator[Database]:
+    url = f"{postgres_server_url}/postgres".replace("postgresql://", "postgresql+psycopg://", 1)
+    async for ready in _with_table(Database(url, service="test")):
+        yield ready
+
+
+async def _with_table(database: Database) -> AsyncIterator[Database]:
+    async with database.engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    yield database
+    async with database.engine.begin() as conn:
+        await conn.run_sync(METADATA.drop_all)
+    await database.dispose()
+
+
+def _row(name: str, price: str = "12.50") -> dict[str, Any]:
+    return {"id": uuid.uuid4(), "name": name, "price": Decimal(price), "made_at": datetime(2026, 11, 24, 5, 0, tzinfo=UTC),
+            "extra": {"tags": ["marble", "tile"], "size": 60}}
+
+
+async def test_rows_are_what_sqlalchemy_reads(db: Database) -> None:
+    row = _row("carrara")
+    async with db.transaction() as session:
+        await INSERT.execute(session, row)
+        ours = await BY_NAME.rows(session, {"name": "carrara"})
+        theirs = (await (await session.connection()).execute(BY_NAME.stmt, {"name": "carrara"})).all()
+    assert [tuple(r) for r in theirs] == ours
+    [(id_, price, made_at, extra, label, seven)] = ours
+    assert (id_, price, extra, label, seven) == (row["id"], Decimal("12.50"), row["extra"], "QUIET", 7)
+    assert made_at.replace(tzinfo=UTC) == row["made_at"]  # SQLite keeps no time zone
+    assert BY_NAME.keys == ["id", "price", "made_at", "extra", "label", "seven"]
+
+
+async def test_it_runs_inside_the_sessions_transaction(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await INSERT.execute(session, _row("nero"))
+            assert await BY_NAME.rows(session, {"name": "nero"})  # seen by the same transaction
+            raise RuntimeError("roll it back")
+    async with db.transaction() as session:
+        assert await BY_NAME.rows(session, {"name": "nero"}) == []  # and gone with it
+
+
+async def test_counts_and_returning(db: Database) -> None:
+    async with db.transaction() as session:
+        for name, price in (("a", "1.00"), ("b", "2.00"), ("c", "30.00")):
+            await INSERT.execute(session, _row(name, price))
+        assert await BUMP.execute(session, {"below": Decimal("10")}) == 2
+        assert await BUMP_ONE.rows(session, {"which": "a"}) == [(2,)]
+        assert await BUMP_ONE.rows(session, {"which": "missing"}) == []
+
+
+async def test_errors_are_sqlalchemys(db: Database) -> None:
+    async with db.transaction() as session:
+        await INSERT.execute(session, _row("twice"))
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await INSERT.execute(session, _row("twice"))
+    async with db.transaction() as session:  # the pool's connection is usable again
+        assert len(await BY_NAME.rows(session, {"name": "twice"})) == 1
+
+
+async def test_counted_and_tracked(db: Database) -> None:
+    tracker = Tracker()
+    with statements(db, "statement") as seen:
+        async with db.transaction() as session:
+            session.info[WRITE_TRACKER] = tracker
+            await INSERT.execute(session, _row("seen"))
+            await BY_NAME.rows(session, {"name": "seen"})
+    assert [text.split()[0] for text in seen] == ["INSERT", "SELECT"]
+    assert tracker.tables == [THING.name]  # the write, not the read
+
+
+def test_expanding_parameters_are_refused() -> None:
+    with pytest.raises(TypeError, match="non-expanding"):
+        Statement(select(THING.c.id).where(THING.c.name.in_(bindparam("names", expanding=True))))
+
+
+@pytest.mark.infra
+async def test_a_lost_connection_is_transient_and_leaves_the_pool(postgres_db: Database) -> None:
+    db = postgres_db
+    async with db.transaction() as session:
+        await INSERT.execute(session, _row("kept"))
+    with pytest.raises(DBAPIError) as raised:
+        async with db.transaction() as session:
+            pid = (await Statement(select(func.pg_backend_pid())).rows(session))[0][0]
+            async with db.engine.connect() as other:
+                await other.execute(select(func.pg_terminate_backend(pid)))
+            await BY_NAME.rows(session, {"name": "kept"})
+    assert raised.value.connection_invalidated and is_transient(raised.value)
+    async with db.transaction() as session:  # a new connection serves the next transaction
+        assert len(await BY_NAME.rows(session, {"name": "kept"})) == 1
