@@ -177,13 +177,15 @@ class Statement:
     `before_cursor_execute` listeners (the statement-count tests) and writes noted for the cache
     (`WRITE_TRACKER`). Like any Core statement on the connection it does not autoflush: nothing
     may wait in the session for it. Named, non-expanding parameters only (no `IN` lists): the
-    others raise `TypeError` when the statement is built.
+    others raise `TypeError` when the statement is built. `sqlite`: the statement SQLite runs
+    instead, where the two dialects' SQL differs (`ON CONFLICT` builders are per dialect).
     """
 
-    __slots__ = ("_defaults", "_processors", "_readers", "_sql", "_types", "keys", "stmt", "table")
+    __slots__ = ("_defaults", "_processors", "_readers", "_sql", "_types", "keys", "sqlite", "stmt", "table")
 
-    def __init__(self, stmt: Executable) -> None:
+    def __init__(self, stmt: Executable, *, sqlite: Executable | None = None) -> None:
         self.stmt = stmt
+        self.sqlite = sqlite if sqlite is not None else stmt
         table = getattr(stmt, "table", None) if getattr(stmt, "is_dml", False) else None
         self.table: str | None = getattr(table, "name", None)
         compiled: Any = cast(Any, stmt).compile(dialect=_PSYCOPG)  # every Executable here is a ClauseElement
@@ -215,7 +217,7 @@ class Statement:
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)
         if conn.dialect.name != "postgresql":
-            result: Any = await conn.execute(self.stmt, params)
+            result: Any = await conn.execute(self.sqlite, params)
             rows = list(result) if fetch and result.returns_rows else []
             return rows, len(rows) if result.returns_rows else result.rowcount
         values = {**self._defaults, **params}

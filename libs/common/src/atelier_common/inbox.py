@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import metrics
-from atelier_common.db import Database
+from atelier_common.db import Database, Statement
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
@@ -49,16 +49,20 @@ class EventContext(Generic[C]):
     envelope: Envelope
 
 
-# Built once per dialect: every delivery only binds its values. On the table, not the model: run
-# on the transaction's connection, the claim skips the ORM's work per statement.
+# Built once: every delivery only binds its values. A `Statement`, run on the transaction's
+# connection: the claim skips SQLAlchemy's work per statement.
 _INBOX = InboxMessage.__table__  # type: ignore[attr-defined]
-_CLAIM = {
-    dialect: insert(_INBOX).values(
+
+
+def _claim(insert: Any) -> Any:
+    return insert(_INBOX).values(
         event_id=bindparam("event_id"), consumer=bindparam("consumer"), event_type=bindparam("event_type"),
         processed_at=bindparam("processed_at"),
     ).on_conflict_do_nothing().returning(_INBOX.c.event_id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
+
+
+_CLAIM = Statement(_claim(pg_insert), sqlite=_claim(sqlite_insert))
+
 
 EventHandler = Callable[[Any, EventContext[Any]], Awaitable[None]]
 
@@ -85,11 +89,9 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
     """Apply `handler` unless this consumer already did; return whether it ran."""
     async with db.transaction() as session:
         session.info["service"] = consumer
-        connection = await session.connection()
-        claimed = (await connection.execute(_CLAIM["sqlite" if db.is_sqlite else "postgresql"], {
-            "event_id": envelope.id, "consumer": consumer, "event_type": envelope.type,
-            "processed_at": datetime.now(UTC)})).scalar_one_or_none()
-        if claimed is None:
+        claimed = await _CLAIM.rows(session, {"event_id": envelope.id, "consumer": consumer,
+                                              "event_type": envelope.type, "processed_at": datetime.now(UTC)})
+        if not claimed:
             return False
         await handler(event, EventContext(session=session, context=context, envelope=envelope))
         return True

@@ -337,7 +337,7 @@ class ProductPages(SessionRepository):
         walked rows come as product views, the page itself unless an exact SKU leads it."""
         budget = max(SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT * wanted)
         stmt, exact_sku = _walk_statement(f, visibility, wanted, tier, len(before), budget, with_views)
-        rows = (await self.session.execute(stmt)).mappings().all()
+        rows = await self._rows(stmt)
         leading = list(before) or ((rows[0]["exact"] or []) if exact_sku and rows else [])
         ids = [*leading, *(row["id"] for row in rows)]
         if len(ids) < wanted:
@@ -350,7 +350,7 @@ class ProductPages(SessionRepository):
     async def _walk_behind_names(self, f: ProductFilter, visibility: Visibility, wanted: int) -> _Walked | None:
         """Ranked pages whose best tier is sparse (words common in descriptions, rare in names):
         every best-tier match through the name index, then the rest from the walk."""
-        ids = list((await self.session.execute(_names_statement(f, visibility, wanted))).scalars().all())
+        ids = [row[0] for row in await _names_statement(f, visibility, wanted).rows(self.session)]
         if len(ids) == wanted:  # the page is all names; how many more there are, the planner guesses
             return _Walked(ids, len(ids), 0, 0)
         return await self._walk(f, visibility, wanted, tier="rest", before=ids)
@@ -385,7 +385,7 @@ _WALK_ONLY = frozenset({"position", "exact"})  # a walk's own columns beside a p
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
 def _walk_statement(f: ProductFilter, visibility: Visibility, wanted: int, tier: str, before: int, budget: int,
-                    with_views: bool) -> tuple[Select[Any], bool]:
+                    with_views: bool) -> tuple[Statement, bool]:
     """`ProductPages._walk`'s statement, and whether it brings the exact SKU's ids along."""
     base, ordering = _listed(f, visibility), f.ordering or DEFAULT_ORDERING
     clauses = _order_clauses(ordering, _PRODUCT.c)
@@ -408,11 +408,11 @@ def _walk_statement(f: ProductFilter, visibility: Visibility, wanted: int, tier:
         stmt = (sa_select(*_PRODUCT.c, *_children_json(visibility.include_inactive), walked.c.position,
                           *([walked.c.exact] if exact_sku else []))
                 .join_from(_PRODUCT, walked, _PRODUCT.c.id == walked.c.id).order_by(walked.c.position))
-    return stmt, exact_sku
+    return Statement(stmt), exact_sku
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
-def _names_statement(f: ProductFilter, visibility: Visibility, wanted: int) -> Select[Any]:
+def _names_statement(f: ProductFilter, visibility: Visibility, wanted: int) -> Statement:
     """`ProductPages._walk_behind_names`' statement: the best tier's ids through the name index."""
     match = _matcher(f, _PRODUCT.c, _SEARCH_VECTOR, names=_NAME_VECTOR)
     # MATERIALIZED: the name index finds them all; left to itself, PostgreSQL might rather walk
@@ -420,8 +420,8 @@ def _names_statement(f: ProductFilter, visibility: Visibility, wanted: int) -> S
     best = (_listed(f, visibility).with_only_columns(*_PRODUCT.c).where(match.best).cte("best")
             .prefix_with("MATERIALIZED"))
     exact_first = case((_matcher(f, best.c, None).exact, 0), else_=1)
-    return (sa_select(best.c.id).order_by(exact_first, *_order_clauses(f.ordering or DEFAULT_ORDERING, best.c))
-            .limit(wanted))
+    return Statement(sa_select(best.c.id).order_by(exact_first, *_order_clauses(f.ordering or DEFAULT_ORDERING, best.c))
+                     .limit(wanted))
 
 
 def _filtered(stmt: Select[Any], f: ProductFilter, visibility: Visibility) -> Select[Any]:
