@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import registry
 
 from atelier_common.db import WRITE_TRACKER, Database, Statement
 from atelier_common.transient import is_transient
@@ -56,6 +57,14 @@ THING = Table(f"statement_test_{uuid.uuid4().hex[:8]}", METADATA,
               Column("extra", JSON, nullable=True),
               Column("label", Shouted(40), nullable=True),
               Column("count", Integer, nullable=False, server_default="0"))
+
+class Thing:
+    def __init__(self, **values: Any) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+registry().map_imperatively(Thing, THING)
 
 INSERT = Statement(insert(THING).values(id=bindparam("id"), name=bindparam("name"), price=bindparam("price"),
                                         made_at=bindparam("made_at"), extra=bindparam("extra"), label=literal("quiet")))
@@ -178,3 +187,11 @@ async def test_a_lost_connection_is_transient_and_leaves_the_pool(postgres_db: D
     assert raised.value.connection_invalidated and is_transient(raised.value)
     async with db.transaction() as session:  # a new connection serves the next transaction
         assert len(await BY_NAME.rows(session, {"name": "kept"})) == 1
+
+
+async def test_it_sees_what_waits_in_the_session(db: Database) -> None:
+    # As `session.execute` would, it flushes the session's pending rows first.
+    row = _row("pending")
+    async with db.transaction() as session:
+        session.add(Thing(**row))
+        assert len(await BY_NAME.rows(session, {"name": "pending"})) == 1

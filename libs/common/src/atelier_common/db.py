@@ -174,9 +174,8 @@ class Statement:
     runs through SQLAlchemy. Kept from SQLAlchemy's execution: the bind and result processors of
     the column types (psycopg's own conversions leave most of them None; they run only when one
     is not), errors as SQLAlchemy's exception classes (`IntegrityError`…), the
-    `before_cursor_execute` listeners (the statement-count tests) and writes noted for the cache
-    (`WRITE_TRACKER`). Like any Core statement on the connection it does not autoflush: nothing
-    may wait in the session for it. Named, non-expanding parameters only (no `IN` lists): the
+    `before_cursor_execute` listeners (the statement-count tests), writes noted for the cache
+    (`WRITE_TRACKER`), and the session's autoflush (only when it holds changes). Named, non-expanding parameters only (no `IN` lists): the
     others raise `TypeError` when the statement is built. `sqlite`: the statement SQLite runs
     instead, where the two dialects' SQL differs (`ON CONFLICT` builders are per dialect).
     """
@@ -213,6 +212,8 @@ class Statement:
         return (await self._run(session, params or {}, fetch=False))[1]
 
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
+        if session.autoflush and (session.new or session.deleted or session.dirty):
+            await session.flush()  # as `session.execute` would: the statement may read what waits there
         conn = await session.connection()
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)

@@ -373,8 +373,7 @@ class CartRepository:
             await self.ensure(owner_id, currency, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
 
-    # The add path's writes, as `Statement`s: nothing may wait in the session for them (no ORM
-    # object is built on this path).
+    # The add path's writes, as `Statement`s on plain rows (no ORM object is built on this path).
     async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
         await _SET_QUANTITY.execute(self.session, {"line": line.id, "new_quantity": quantity, "touched": now})
         line.quantity = quantity

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.db import Statement
 from atelier_common.owners import lock_owner
 from atelier_orders import domain
 from atelier_orders.domain import Ordering
@@ -153,8 +154,9 @@ def _details_statement(owned: bool) -> Any:
     return compound.order_by(compound.selected_columns.part, compound.selected_columns.sort_key)
 
 
-_DETAILS = _details_statement(owned=False)
-_DETAILS_OF_OWNER = _details_statement(owned=True)
+# The busiest reads and writes (every view of an order, every status change) as `Statement`s.
+_DETAILS = Statement(_details_statement(owned=False))
+_DETAILS_OF_OWNER = Statement(_details_statement(owned=True))
 _ITEMS_AT = 2 + len(_ORDER_NAMES)
 _HISTORY_AT = _ITEMS_AT + len(_ITEM_NAMES)
 
@@ -174,11 +176,11 @@ _INSERT_HISTORY = insert(_HISTORY)
 # PostgreSQL: the two writes of a status change in one statement (the UPDATE as a data-modifying
 # CTE, the history row inserted from what it returns); SQLite has no such CTE and runs both.
 _SAVED = _SAVE_STATUS.returning(_ORDER.c.id).cte("saved")
-_SAVE_STATUS_AND_HISTORY = insert(_HISTORY).from_select(
+_SAVE_STATUS_AND_HISTORY = Statement(insert(_HISTORY).from_select(
     ["order_id", "from_status", "to_status", "note", "actor", "actor_id", "created_at"],
     sa_select(_SAVED.c.id, *(bindparam(name, type_=_HISTORY.c[column].type) for name, column in (
         ("from_status", "from_status"), ("new_status", "to_status"), ("note", "note"), ("actor", "actor"),
-        ("actor_id", "actor_id"), ("touched", "created_at"))))).add_cte(_SAVED, nest_here=True)
+        ("actor_id", "actor_id"), ("touched", "created_at"))))).add_cte(_SAVED, nest_here=True))
 _INSERT_HISTORY_RETURNING = insert(_HISTORY).returning(*_HISTORY.c)
 _INSERT_ITEMS = insert(_ITEM).returning(*_ITEM.c, sort_by_parameter_order=True)
 # ON CONFLICT of the order number only: any other constraint still fails the request. SQLite's;
@@ -221,10 +223,9 @@ class OrderRepository:
     async def get(self, order_id: uuid.UUID, *, owner_id: uuid.UUID | None = None) -> OrderDetails | None:
         """The order with its items and history (one statement); None if `owner_id` may not see it."""
         if owner_id is None:
-            result = await self.session.execute(_DETAILS, {"order_id": order_id})
+            rows = await _DETAILS.rows(self.session, {"order_id": order_id})
         else:
-            result = await self.session.execute(_DETAILS_OF_OWNER, {"order_id": order_id, "owner_id": owner_id})
-        rows = result.all()
+            rows = await _DETAILS_OF_OWNER.rows(self.session, {"order_id": order_id, "owner_id": owner_id})
         if not rows or rows[0][0] != 0:
             return None
         order = OrderDetails(**dict(zip(_ORDER_NAMES, rows[0][2:_ITEMS_AT], strict=True)))
@@ -252,7 +253,7 @@ class OrderRepository:
         params = {"order_id": order.id, "new_status": order.status, "paid": order.paid_at, "shipped": order.shipped_at,
                   "delivered": order.delivered_at, "tracking": order.tracking_number, "touched": entry["created_at"]}
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            await self.session.execute(_SAVE_STATUS_AND_HISTORY, {
+            await _SAVE_STATUS_AND_HISTORY.execute(self.session, {
                 **params, "from_status": entry["from_status"], "note": entry["note"], "actor": entry["actor"],
                 "actor_id": entry["actor_id"]})
         else:
