@@ -195,3 +195,17 @@ async def test_it_sees_what_waits_in_the_session(db: Database) -> None:
     async with db.transaction() as session:
         session.add(Thing(**row))
         assert len(await BY_NAME.rows(session, {"name": "pending"})) == 1
+
+
+@pytest.mark.infra
+async def test_each_transaction_of_a_session_uses_its_own_connection(postgres_db: Database) -> None:
+    # The connection is looked up once per transaction: after a commit, the session's next one.
+    backend = Statement(select(func.pg_backend_pid()))
+    async with postgres_db.sessionmaker() as session:
+        first = await backend.rows(session)
+        await session.commit()  # its connection goes back to the pool…
+        async with postgres_db.engine.connect() as other:  # …and is taken by someone else
+            assert (await other.execute(select(func.pg_backend_pid()))).all() == first
+            ours = await backend.rows(session)
+            assert ours != first
+            assert ours == (await session.execute(select(func.pg_backend_pid()))).all()

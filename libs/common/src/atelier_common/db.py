@@ -36,7 +36,7 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -214,7 +214,7 @@ class Statement:
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
         if session.autoflush and (session.new or session.deleted or session.dirty):
             await session.flush()  # as `session.execute` would: the statement may read what waits there
-        conn = await session.connection()
+        conn, driver = await _connections(session)
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)
         if conn.dialect.name != "postgresql":
@@ -226,7 +226,6 @@ class Statement:
             values[name] = process(values[name])
         for listener in conn.sync_engine.dispatch.before_cursor_execute:
             listener(conn.sync_connection, None, self._sql, values, None, False)
-        driver: Any = (await conn.get_raw_connection()).driver_connection
         try:
             async with driver.cursor() as cursor:
                 await cursor.execute(self._sql, values)
@@ -251,6 +250,20 @@ class Statement:
 
 
 _PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
+_CONNECTIONS = "atelier.db.connections"
+
+
+async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection and its psycopg connection, looked up once per transaction: each
+    lookup is a greenlet hop of SQLAlchemy's (~20 µs apiece)."""
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_CONNECTIONS)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1], known[2]
+    conn = await session.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    session.info[_CONNECTIONS] = (session.sync_session.get_transaction(), conn, driver)
+    return conn, driver
 
 
 def commit_on_error(session: AsyncSession) -> None:
