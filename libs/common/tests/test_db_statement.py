@@ -58,7 +58,10 @@ THING = Table(f"statement_test_{uuid.uuid4().hex[:8]}", METADATA,
               Column("label", Shouted(40), nullable=True),
               Column("count", Integer, nullable=False, server_default="0"))
 
+
 class Thing:
+    """The table as an ORM class: a row pending in the session (`test_it_sees_what_waits_in_the_session`)."""
+
     def __init__(self, **values: Any) -> None:
         for name, value in values.items():
             setattr(self, name, value)
