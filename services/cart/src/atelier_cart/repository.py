@@ -131,6 +131,7 @@ _FACTS_OF_PRODUCT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bin
 _FACTS_OF_VARIANT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bindparam("product"),
                                                     _PRODUCT.c.variant_id == bindparam("variant"))
 _FACT_NAMES = [c.name for c in _FACT_COLUMNS]
+_FACT_PRODUCT_ID = _FACT_NAMES.index("product_id")  # NULL there: the read-model lacks the product
 
 
 def _lock_cart_with_facts(facts: Any) -> Any:
@@ -351,7 +352,7 @@ class CartRepository:
                 the_cart, cart_currency, *values = (await stmt.rows(self.session, params))[0]
                 cart = (the_cart, cart_currency) if the_cart is not None else None
                 facts = ProductFacts(**dict(zip(_FACT_NAMES, values, strict=True))) \
-                    if values[_FACT_NAMES.index("product_id")] is not None else None
+                    if values[_FACT_PRODUCT_ID] is not None else None
             if cart is None:
                 return None
             rows = await _LINES.rows(self.session, {"cart": cart[0]})
