@@ -52,6 +52,21 @@ class GatedBus(InMemoryBus):
         await super().publish(envelopes)
 
 
+class FirstPublishGatedBus(GatedBus):
+    """Only its first publish waits for `go_on`; later ones go straight through (`passed`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passed = asyncio.Event()
+
+    async def publish(self, envelopes):
+        if self.publishing.is_set():
+            await InMemoryBus.publish(self, envelopes)
+            self.passed.set()
+        else:
+            await super().publish(envelopes)
+
+
 @pytest.fixture
 async def db(service_database) -> Database:
     database = Database(service_database("cart", MIGRATIONS), service="cart")
@@ -267,6 +282,26 @@ class TestPublishFromCommit:
             bus.go_on.set()
             assert await relay.settle() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
+        assert await relay.flush() == 0
+
+    async def test_a_commit_s_events_do_not_wait_for_the_confirms_of_an_earlier_one(self, db: Database) -> None:
+        """The broker's confirm of one transaction's events (an fsync) held every later commit's
+        events back, on every hop of a checkout: each commit's events go out at once."""
+        postgres_only(db)
+        bus = FirstPublishGatedBus()
+        relay = self.relay_on(db, bus)
+        first, second = uuid.uuid4(), uuid.uuid4()
+        for user in (first, second):
+            async with db.transaction() as session:
+                await outbox.add(session, UserDeleted(user_id=user))
+        async with asyncio.timeout(10):
+            await bus.publishing.wait()  # the first commit's publish waits for its confirm
+            await bus.passed.wait()  # the second's went out meanwhile
+            assert [e.data["user_id"] for e in bus.published] == [str(second)]
+            bus.go_on.set()
+            await relay.settle()
+        assert [e.data["user_id"] for e in bus.published] == [str(second), str(first)]
+        assert await self.unsent(db) == 0
         assert await relay.flush() == 0
 
     async def test_a_batch_at_the_moment_the_commit_lands_leaves_its_rows_alone(self, db: Database) -> None:

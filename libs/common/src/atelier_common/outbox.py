@@ -134,11 +134,12 @@ class OutboxRelay:
         # Each batch is a step (one at a time): stop() waits for the batch under way.
         self._loop = BackgroundLoop("outbox relay")
         self._listener: asyncio.Task[None] | None = None
-        # Events published straight from their commit (`committed`): those waiting, the one task
-        # that publishes them, and their ids (with when they went in flight), which this relay's
-        # batches leave alone meanwhile.
-        self._to_publish: list[Envelope] = []
-        self._publisher: asyncio.Task[None] | None = None
+        # Events published straight from their commit (`committed`): a task per commit's publish,
+        # the ids confirmed and not yet marked sent with the one task that marks them, and the ids
+        # in flight (with since when), which this relay's batches leave alone meanwhile.
+        self._publishing: set[asyncio.Task[None]] = set()
+        self._to_mark: list[uuid.UUID] = []
+        self._marker: asyncio.Task[None] | None = None
         self._in_flight: dict[uuid.UUID, float] = {}
         self._autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -176,25 +177,30 @@ class OutboxRelay:
             self._forget([envelope.id for envelope in envelopes])
             self.wake()
             return
-        self._to_publish.extend(envelopes)
-        if self._publisher is None or self._publisher.done():
-            # A context of its own: it goes on publishing other requests' events (each publish
-            # continues its event's trace from the envelope).
-            self._publisher = asyncio.create_task(self._publish_committed(), context=contextvars.Context())
+        # Sent now, in a context of its own (each publish continues its event's trace from the
+        # envelope), without waiting for the broker's confirms of the transactions committed
+        # before: a consumer gets the event as soon as the broker routes it.
+        task = asyncio.create_task(self._publish_committed(envelopes), context=contextvars.Context())
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
 
-    async def _publish_committed(self) -> None:
-        # One publish at a time, of everything committed meanwhile: alone when the process is
-        # quiet, in batches under load (the broker confirms a batch together).
-        while self._to_publish:
-            envelopes, self._to_publish = self._to_publish, []
-            ids = [envelope.id for envelope in envelopes]
-            try:
-                await self.bus.publish(envelopes)
-            except Exception as exc:  # a relay's sweep publishes them once the grace is over
-                log.warning("outbox: publishing %d committed events failed (%s); the relay retries", len(ids), exc)
-                self._forget(ids)
-                self.wake()
-                continue
+    async def _publish_committed(self, envelopes: list[Envelope]) -> None:
+        ids = [envelope.id for envelope in envelopes]
+        try:
+            await self.bus.publish(envelopes)
+        except Exception as exc:  # a relay's sweep publishes them once the grace is over
+            log.warning("outbox: publishing %d committed events failed (%s); the relay retries", len(ids), exc)
+            self._forget(ids)
+            self.wake()
+            return
+        # Confirmed: marked sent by one task, one UPDATE at a time of everything confirmed meanwhile.
+        self._to_mark.extend(ids)
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_sent(), context=contextvars.Context())
+
+    async def _mark_sent(self) -> None:
+        while self._to_mark:
+            ids, self._to_mark = self._to_mark, []
             try:
                 async with self._autocommit.connect() as conn:
                     await conn.execute(_MARK_SENT, {"ids": ids, "now": _now()})
@@ -208,12 +214,16 @@ class OutboxRelay:
             self._in_flight.pop(id_, None)
 
     async def settle(self) -> int:
-        """Wait until what was committed has been published from memory; return how many events
-        were still waiting or on their way."""
+        """Wait until what was committed has been published from memory and marked sent; return
+        how many events were still waiting or on their way."""
         waiting = len(self._in_flight)
-        if self._publisher is not None:
-            await asyncio.gather(self._publisher, return_exceptions=True)
+        while pending := self._pending():  # a publish that ends may start the marker
+            await asyncio.gather(*pending, return_exceptions=True)
         return waiting
+
+    def _pending(self) -> list[asyncio.Task[None]]:
+        marking = [self._marker] if self._marker is not None and not self._marker.done() else []
+        return [*self._publishing, *marking]
 
     async def flush_all(self) -> int:
         """The bus's drain (tests, CLI): what is being published from commits, then one batch of
@@ -227,8 +237,13 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         # Publishes from commits finish (bounded): cut short, they would only be published again.
-        if self._publisher is not None:
-            await asyncio.wait([self._publisher], timeout=STOP_TIMEOUT_SECONDS)
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+                await self.settle()
+        except TimeoutError:  # what is left is published again by the next relay's sweep
+            for task in self._pending():
+                task.cancel()
+            await asyncio.gather(*self._pending(), return_exceptions=True)
         await self._loop.stop()
         if self._listener is not None:
             # Cancelled anywhere: it holds no transaction, only a LISTEN connection.

@@ -67,7 +67,6 @@ class RabbitMQBus:
         self._exchange: aio_pika.abc.AbstractRobustExchange | None = None
         self._connected = asyncio.Event()
         self._connector: asyncio.Task[None] | None = None
-        self._publish_lock = asyncio.Lock()
 
     def subscribe(self, consumer: str, types: Iterable[str], handler: Handler, *,
                   broadcast: bool = False) -> None:
@@ -227,12 +226,12 @@ class RabbitMQBus:
                     timeout=10,
                 )
 
-        async with self._publish_lock:
-            # Every message of the batch is sent before the first confirm is awaited: the broker
-            # persists them together instead of one fsync-bound round trip each. If any is not
-            # confirmed the whole batch stays unsent in the outbox and is published again (the
-            # consumers' inbox drops the copies).
-            await asyncio.gather(*(publish_one(env) for env in envelopes))
+        # Every message of the batch is sent before the first confirm is awaited, and batches do not
+        # wait for each other's confirms (the channel's own lock keeps each message's frames
+        # together, in the order the publishes started): the broker persists them together
+        # instead of one fsync-bound round trip each. If any is not confirmed the whole batch
+        # stays unsent in the outbox and is published again (the consumers' inbox drops the copies).
+        await asyncio.gather(*(publish_one(env) for env in envelopes))
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
         """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`."""
@@ -332,15 +331,14 @@ class RabbitMQBus:
                 headers = {k: v for k, v in (message.headers or {}).items() if k != ERROR_HEADER}
                 headers[RETRY_HEADER] = 0  # a fresh retry budget
                 assert self._pub_channel is not None
-                async with self._publish_lock:
-                    # Confirmed before the dead letter is acked: a crash in between leaves a
-                    # duplicate, which the consumer's inbox absorbs, never a loss.
-                    await self._pub_channel.default_exchange.publish(
-                        aio_pika.Message(message.body, headers=headers, content_type=message.content_type,
-                                         message_id=message.message_id, type=message.type,
-                                         correlation_id=message.correlation_id,
-                                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                        routing_key=main, timeout=10)
+                # Confirmed before the dead letter is acked: a crash in between leaves a
+                # duplicate, which the consumer's inbox absorbs, never a loss.
+                await self._pub_channel.default_exchange.publish(
+                    aio_pika.Message(message.body, headers=headers, content_type=message.content_type,
+                                     message_id=message.message_id, type=message.type,
+                                     correlation_id=message.correlation_id,
+                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=main, timeout=10)
                 await message.ack()
                 replayed += 1
         return replayed
