@@ -142,10 +142,10 @@ def main() -> None:
     print(f"\n({os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
           f"{(time.monotonic() - started) / 60:.1f} min)")
     if not args.no_write:
-        _write_figures(got, args.gateway_workers or default_gateway_workers())  # as hot_paths ran them
+        _write_figures(got, args.gateway_workers or default_gateway_workers(), args.cart_workers)  # as hot_paths ran them
 
 
-def _write_figures(got: dict[str, dict], gateway_workers: int) -> None:
+def _write_figures(got: dict[str, dict], gateway_workers: int, carts: int) -> None:
     """Fold what was measured into bench/figures.json (a figure not measured this run is kept), then
     regenerate docs/capacity.md from it."""
     path = HERE / "figures.json"
@@ -162,7 +162,6 @@ def _write_figures(got: dict[str, dict], gateway_workers: int) -> None:
         put("catalog_list_rps", off["list"]["rps"] / 2, "product list page 1, cache off, two catalog processes, per process")
         put("catalog_detail_rps", off["detail"]["rps"] / 2, "product detail, cache off, two catalog processes, per process")
         put("catalog_search_rps", off["search"]["rps"] / 2, "search `marble`, cache off, two catalog processes, per process")
-        carts = args.cart_workers
         put("cart_add_rps", off["add to cart"]["rps"] / carts,
             f"add to cart (guest), {carts} cart process{'es' if carts > 1 else ''}{', per process' if carts > 1 else ''}")
         put("gateway_rps", off["cheap route via gateway"]["rps"] / gateway_workers,
