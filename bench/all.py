@@ -162,8 +162,8 @@ def _write_figures(got: dict[str, dict], gateway_workers: int, carts: int) -> No
         put("catalog_list_rps", off["list"]["rps"] / 2, "product list page 1, cache off, two catalog processes, per process")
         put("catalog_detail_rps", off["detail"]["rps"] / 2, "product detail, cache off, two catalog processes, per process")
         put("catalog_search_rps", off["search"]["rps"] / 2, "search `marble`, cache off, two catalog processes, per process")
-        put("cart_add_rps", off["add to cart"]["rps"] / carts,
-            f"add to cart (guest), {carts} cart process{'es' if carts > 1 else ''}{', per process' if carts > 1 else ''}")
+        put("cart_add_rps", off["add to cart"]["rps"] / carts, "add to cart (guest), one cart process" if carts == 1
+            else f"add to cart (guest), {carts} cart processes, per process")
         put("gateway_rps", off["cheap route via gateway"]["rps"] / gateway_workers,
             f"the cheap route proxied by the gateway (cache off), per gateway worker ({gateway_workers})")
         put("gateway_cache_hit_rps", on["detail"]["rps"] / gateway_workers,
