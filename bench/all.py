@@ -10,7 +10,9 @@ Runs, one after the other (never two loads at once on 2 cores):
    webhook accepted → `paid` visible p50/p99;
 4. `relay.py`: outbox rows one relay publishes per second;
 5. `generation.py`: local generator jobs/s and a 12 MP restoration with the worker's peak RSS;
-6. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue.
+6. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue;
+7. `ceiling.py` once more: this machine's speed drifts within minutes, and the two ceilings show
+   by how much during the run.
 
     uv run python bench/all.py [--seconds 20] [--only ceiling hot checkout relay generation scale]
     uv run python bench/all.py --no-write     # print only, leave figures.json and the doc alone
@@ -87,12 +89,22 @@ def main() -> None:
         got["scale_api"] = scale_out.api_figures(ns)
         got["scale_consumers"] = scale_out.consumer_figures(ns)
 
+    if "ceiling" in args.only and len(args.only) > 1:
+        print("== bare ceiling again", flush=True)
+        got["ceiling_end"] = ceiling.measure(args.postgres, args.seconds, args.concurrency)
+
     print(f"\n{'figure':56s} {'value':>10} {'unit':8s} {'/ceil':>6}  target")
     json_rps = got.get("ceiling", {}).get("fastapi json", {}).get("rps")
     select_rps = got.get("ceiling", {}).get("indexed select", {}).get("rps")
     if "ceiling" in got:
         print(_row("ceiling: FastAPI JSON", json_rps, "req/s"))
         print(_row("ceiling: one indexed SELECT (psycopg pool)", select_rps, "req/s"))
+    if "ceiling_end" in got:
+        # Ratios stay against the first ceiling; these say how far the machine moved meanwhile.
+        for name, label in (("fastapi json", "FastAPI JSON"), ("indexed select", "one indexed SELECT")):
+            end = got["ceiling_end"][name]["rps"]
+            print(_row(f"ceiling at the end: {label}", end, "req/s"))
+            print(_row(f"ceiling at the end / at the start: {label}", end / got["ceiling"][name]["rps"], "ratio"))
     if "hot_on" in got:
         for name in ("list", "search", "detail", "add to cart"):
             # A hit is answered without the database: its yardstick is the bare JSON route.
@@ -101,6 +113,9 @@ def main() -> None:
                 target = hot_paths.TARGET_RPS.get(name) or hot_paths.TARGET_RPS[f"detail ({label})"]
                 print(_row(f"{name} ({label})", r["rps"], "req/s", f"≥ {target}", ceil))
                 print(_row(f"{name} ({label}) p99", r["p99_ms"], "ms", f"≤ {0.2 * hot_paths.PEER_P99_MS[name]:.0f}"))
+        for label, figures in (("cache on", got["hot_on"]), ("cache off", got["hot_off"])):
+            print(_row(f"add to cart ({label}): lines per cart at the end, mean", figures["add to cart"]["cart_lines_mean"],
+                       "lines"))
         for label, figures in (("proxied, cache off", got["hot_off"]), ("cache on", got["hot_on"])):
             direct, via = figures["cheap route direct"], figures["cheap route via gateway"]
             print(_row(f"cheap route direct ({label})", direct["rps"], "req/s", "", json_rps))

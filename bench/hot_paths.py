@@ -80,6 +80,14 @@ def wrk_script(url: str, seconds: int, concurrency: int, script: Path) -> dict[s
             "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
+def _cart_lines(gateway: str, tokens: list[str]) -> tuple[float, float]:
+    """The mean and the largest number of lines in the guests' carts."""
+    with httpx.Client(base_url=gateway, timeout=30) as client:
+        lines = [len(client.get("/api/v1/cart", headers={"X-Anonymous-Token": token}).json()["items"])
+                 for token in tokens]
+    return sum(lines) / len(lines), max(lines)
+
+
 def _wait_listening(port: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -140,6 +148,8 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
                           + CART_LUA)
         wrk_script(gateway, 5, args.concurrency, script)
         out["add to cart"] = wrk_script(gateway, args.seconds, args.concurrency, script)
+        # An add answers the whole cart, so its cost grows with the cart: say how big they grew.
+        out["add to cart"]["cart_lines_mean"], out["add to cart"]["cart_lines_max"] = _cart_lines(gateway, tokens)
         # The cheap route in both runs: with the cache on the gateway answers it from Redis; with
         # it off every request is proxied (the gateway's own cost against calling the service).
         service = topology.service_urls()["generation"]
@@ -163,6 +173,9 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         for name, r in out.items():
             print(f"  [{label}] {name:24s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms"
                   f"  errors {r['errors']}", flush=True)
+        carts = out["add to cart"]
+        print(f"  [{label}] the {len(tokens)} guests' carts at the end: {carts['cart_lines_mean']:.0f} lines on average, "
+              f"{carts['cart_lines_max']:.0f} at most", flush=True)
     finally:
         topology.stop()
         _drop(args.postgres, prefix)
