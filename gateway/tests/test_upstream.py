@@ -38,8 +38,15 @@ def service_app(release: asyncio.Event) -> Starlette:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    return Starlette(routes=[Route("/stream", stream), Route("/{path:path}", echo,
-                                                             methods=["GET", "POST", "HEAD", "DELETE"])])
+    async def sized(request: Request) -> Response:
+        return Response(_pattern(int(request.path_params["n"])), media_type="image/png")
+
+    return Starlette(routes=[Route("/stream", stream), Route("/bytes/{n:int}", sized),
+                             Route("/{path:path}", echo, methods=["GET", "POST", "HEAD", "DELETE"])])
+
+
+def _pattern(n: int) -> bytes:
+    return (bytes(range(256)) * (n // 256 + 1))[:n]
 
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
@@ -135,6 +142,19 @@ async def test_concurrent_requests_each_get_their_own_answer() -> None:
         calls = await asyncio.gather(*(forward(upstream, path=f"/n/{i}") for i in range(30)))
         await upstream.close()
     assert [json.loads(c.body)["raw_path"] for c in calls] == [f"/n/{i}" for i in range(30)]
+
+
+@pytest.mark.parametrize("size", [1_000, 100_000, 900_000, 3_000_000])
+async def test_an_answer_of_known_length_passes_through_whole_at_any_size(size: int) -> None:
+    # Sizes on each side of the two thresholds: the reader's pause (64 KiB waiting to be passed on)
+    # and streaming (over 1 MiB). An answer read whole must not pause its own reading.
+    async with uvicorn_service(service_app(asyncio.Event())) as url:
+        upstream = pooled(url, timeout=10)
+        call = await forward(upstream, path=f"/bytes/{size}")
+        again = await forward(upstream, path="/bytes/10")  # and the connection is still usable
+        await upstream.close()
+    assert call.status == 200 and call.body == _pattern(size)
+    assert again.status == 200 and again.body == _pattern(10)
 
 
 async def test_a_stream_arrives_as_the_service_writes_it() -> None:

@@ -59,9 +59,17 @@ class Response:
 
     async def read(self) -> bytes:
         connection = self._connection
+        parts: list[bytes] = []
         while not connection.complete:
+            if connection.pending_bytes > _HIGH_WATER:
+                # Reading pauses past the high-water mark until the body is taken: take it now, or
+                # a body that size never completes.
+                parts.append(connection.take())
             await connection.wait()
-        return connection.take()
+        if not parts:
+            return connection.take()
+        parts.append(connection.take())
+        return b"".join(parts)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         connection = self._connection
