@@ -38,10 +38,19 @@ def service_app(release: asyncio.Event) -> Starlette:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    async def ticking(request: Request) -> Response:
+        async def ticks() -> AsyncIterator[bytes]:
+            for _ in range(int(request.query_params["n"])):
+                yield b": keep-alive\n\n"
+                await asyncio.sleep(float(request.query_params["every"]))
+            yield b"data: done\n\n"
+
+        return StreamingResponse(ticks(), media_type="text/event-stream")
+
     async def sized(request: Request) -> Response:
         return Response(_pattern(int(request.path_params["n"])), media_type="image/png")
 
-    return Starlette(routes=[Route("/stream", stream), Route("/bytes/{n:int}", sized),
+    return Starlette(routes=[Route("/stream", stream), Route("/ticks", ticking), Route("/bytes/{n:int}", sized),
                              Route("/{path:path}", echo, methods=["GET", "POST", "HEAD", "DELETE"])])
 
 
@@ -169,6 +178,26 @@ async def test_a_stream_arrives_as_the_service_writes_it() -> None:
         await task
         await upstream.close()
     assert call.body == b"data: first\n\ndata: second\n\n" and call.messages[-1]["more_body"] is False
+
+
+async def test_a_stream_may_last_longer_than_the_timeout_while_it_keeps_writing() -> None:
+    # An SSE stream of a long job: the timeout bounds the wait for the head and each stall, not the
+    # whole stream (here 15 writes 0.1 s apart against a 1 s timeout).
+    async with uvicorn_service(service_app(asyncio.Event())) as url:
+        upstream = pooled(url, timeout=1)
+        call = await forward(upstream, path="/ticks", query=b"n=15&every=0.1")
+        await upstream.close()
+    assert call.status == 200 and call.body == b": keep-alive\n\n" * 15 + b"data: done\n\n"
+
+
+async def test_a_stream_that_stalls_longer_than_the_timeout_breaks_the_client_connection() -> None:
+    async with uvicorn_service(service_app(asyncio.Event())) as url:  # never released after "first"
+        upstream = pooled(url, timeout=0.5)
+        call = Call()
+        with pytest.raises(UpstreamBroken):
+            await forward(upstream, path="/stream", call=call)
+        await upstream.close()
+    assert call.status == 200 and call.body == b"data: first\n\n"
 
 
 async def test_a_head_answer_has_no_body_and_the_next_request_still_works() -> None:

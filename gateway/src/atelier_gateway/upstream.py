@@ -76,31 +76,43 @@ class PooledUpstream:
             target += b"?" + scope["query_string"]
         request = serialise(method, target, headers, body, pool.host_header)
         started = False
+        # The timeout bounds the wait for the head and the whole of a small answer, then each wait
+        # for a streamed answer's next chunk, never a stream's whole length (an SSE stream of a
+        # long job) nor the time a slow client takes to read.
         async with asyncio.timeout(self.timeout):
             response, connection = await pool.exchange(method, request, retryable=retryable(method, headers))
-            try:
-                response_headers = [item for item in response.headers if item[0] not in NOT_PASSED_BACK]
-                on_start(response.status, response_headers)
-                if response.length is not None and response.length <= STREAM_BODY_OVER:
-                    # A small answer of known length (almost every JSON one): one body message, not
-                    # a chunk and an empty last one, each going through every middleware's `send`.
+        try:
+            response_headers = [item for item in response.headers if item[0] not in NOT_PASSED_BACK]
+            on_start(response.status, response_headers)
+            if response.length is not None and response.length <= STREAM_BODY_OVER:
+                # A small answer of known length (almost every JSON one): one body message, not
+                # a chunk and an empty last one, each going through every middleware's `send`.
+                async with asyncio.timeout(self.timeout):
                     content = await response.read()
-                    started = True
-                    await send({"type": "http.response.start", "status": response.status,
-                                "headers": response_headers})
-                    await send({"type": "http.response.body", "body": content, "more_body": False})
-                    return
                 started = True
-                await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
-                async for chunk in response.chunks():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-            except UpstreamBroken:
-                if not started:
-                    raise UpstreamUnavailable(f"the {service} service broke off its answer") from None
-                raise
-            finally:
-                pool.release(connection)
+                await send({"type": "http.response.start", "status": response.status,
+                            "headers": response_headers})
+                await send({"type": "http.response.body", "body": content, "more_body": False})
+                return
+            started = True
+            await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
+            chunks = response.chunks()
+            while True:
+                try:
+                    async with asyncio.timeout(self.timeout):
+                        chunk = await anext(chunks, None)
+                except TimeoutError:
+                    raise UpstreamBroken(f"the {service} service's answer stalled") from None
+                if chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except UpstreamBroken:
+            if not started:
+                raise UpstreamUnavailable(f"the {service} service broke off its answer") from None
+            raise
+        finally:
+            pool.release(connection)
 
     async def close(self) -> None:
         for pool in self.pools.values():
