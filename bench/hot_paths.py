@@ -1,14 +1,15 @@
 """Benchmark: issue #15's operations through the gateway, with the response cache on and off.
 
-The distributed mode (`--workers catalog=2`, one process per other service, the gateway's workers
-one per core), 10,000 products, `wrk -t2 -c32 -d20s` after a 5 s warm-up, as the issue measured the
-peers: product list page 1, search `marble`, product detail, add to cart (a guest per request,
-from a pool of anonymous tokens), and a cheap route (`/api/v1/generation/models`) through the
+The distributed mode (`--workers catalog=2`, one process per other service, the gateway in as
+many processes as `atelier up` gives it), 10,000 products, `wrk -t2 -c32 -d20s` after a 5 s
+warm-up, as the issue measured the peers: product list page 1, search `marble`, product detail, add
+to cart (a random guest per request, from a pool of anonymous visitors whose carts exist before the
+load, `--guests`), and a cheap route (`/api/v1/generation/models`) through the
 gateway vs straight at its service, and (cache off) through a bare byte relay (`tcp_relay.py`),
 the best any Python process in the path could do. Run twice: cache on (Redis) and cache off.
 Prints req/s, p50, p99 and the ratios. Figures only, no assertion.
 
-    uv run python bench/hot_paths.py [--seconds 20] [--products 10000]
+    uv run python bench/hot_paths.py [--seconds 20] [--products 10000] [--guests 400] [--cart-workers 1]
 """
 
 from __future__ import annotations
@@ -134,9 +135,12 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
             physical = client.get("/api/v1/products", params={"kind": "physical", "in_stock": "true",
                                                                 "limit": 100}).json()["results"]
             tokens = []
-            for _ in range(400):
+            for _ in range(args.guests):
                 with httpx.Client(base_url=gateway, timeout=30) as fresh:
-                    tokens.append(fresh.get("/api/v1/generation/models").headers["x-anonymous-token"])
+                    token = fresh.get("/api/v1/generation/models").headers["x-anonymous-token"]
+                    # Each guest's (empty) cart exists before the load: the run measures adding a line.
+                    fresh.get("/api/v1/cart", headers={"X-Anonymous-Token": token}).raise_for_status()
+                    tokens.append(token)
         headers = {"X-Anonymous-Token": tokens[0]}
         pages = {"list": "/api/v1/products?page=1", "search": "/api/v1/products?search=marble", "detail": detail}
         for name, path in pages.items():
@@ -196,6 +200,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # A second cart process, measured on 2 cores: +7 % on average over seven alternated pairs
     # (−16 % to +46 %), within this machine's drift.
     parser.add_argument("--cart-workers", type=int, default=1)
+    # Add to cart picks one of these guests per request. An add answers the whole cart, so with the
+    # default 400 the carts grow to ~40 lines in a run; more guests keep them nearer a real cart's size.
+    parser.add_argument("--guests", type=int, default=400)
 
 
 def main() -> None:
