@@ -9,21 +9,14 @@ from typing import Any
 import httpx
 from infra.platform import STAFF_EMAIL, STAFF_PASSWORD
 
+from atelier_testing import poll_until
+
 PASSWORD = "correct-horse-battery"
 
 
 async def poll(check, *, timeout: float = 20.0, interval: float = 0.1, message: str = "condition"):
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{message} not reached within {timeout}s (last: {last!r})")
+    """`poll_until` with the end-to-end defaults: a whole platform's events take more hops than one service's."""
+    return await poll_until(check, timeout=timeout, interval=interval, message=message)
 
 
 async def latest_mail(api: httpx.AsyncClient, to: str, subject_contains: str = "") -> dict[str, Any]:
