@@ -57,8 +57,8 @@ async def measure(postgres: str, amqp: str, events: int) -> dict[str, float]:
         conn2 = await aio_pika.connect(amqp)
         async with conn2:
             channel = await conn2.channel()
-            for suffix in ("", ".retry", ".dlq"):
-                await channel.queue_delete(f"relay{run_id}.bench.events{suffix}")
+            for queue in bus.queue_names("bench"):
+                await channel.queue_delete(queue)
             await channel.exchange_delete(f"atelier.events.relay{run_id}")
     return {"events": sent, "seconds": elapsed, "events_per_s": sent / elapsed}
 

@@ -17,6 +17,12 @@ from pathlib import Path
 
 import aio_pika
 
+from atelier_common.events.rabbitmq import consumer_queues
+from atelier_common.settings import AtelierSettings
+
+# The retry tiers of a platform started with the default settings (its queues are deleted after).
+_RETRY_DEFAULTS = AtelierSettings.model_construct()
+
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "staff-password-1"
 # The distributed mode's gateway runs in this many processes on one port (test_gateway_workers.py).
@@ -233,8 +239,9 @@ def _delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
         async with conn:
             channel = await conn.channel()
             for service in (*SERVICES, "generation-worker"):
-                for suffix in ("", ".retry", ".dlq"):
-                    await channel.queue_delete(f"{prefix}{service}.events{suffix}")
+                for name in consumer_queues(prefix, service, max_retries=_RETRY_DEFAULTS.consumer_max_retries,
+                                            retry_delay_ms=_RETRY_DEFAULTS.consumer_retry_delay_ms):
+                    await channel.queue_delete(name)
             await channel.exchange_delete(exchange)
 
     with contextlib.suppress(Exception):

@@ -23,9 +23,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from atelier_common.events.rabbitmq import consumer_queues
+from atelier_common.settings import AtelierSettings
 from atelier_gateway.settings import SERVICES
 from atelier_platform.cli import app
 from atelier_testing import poll_until
+
+# The retry tiers of a platform started with the default settings (its queues are deleted after).
+_RETRY_DEFAULTS = AtelierSettings.model_construct()
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "deploy" / "k8s" / "atelier.yaml"
 
@@ -72,8 +77,9 @@ def cluster_env(postgres_server_url: str, amqp_url: str, tmp_path: Path) -> Iter
         async with await aio_pika.connect(amqp_url) as conn:
             channel = await conn.channel()
             for consumer in (*SERVICES, "generation-worker"):
-                for suffix in ("", ".retry", ".dlq"):
-                    await channel.queue_delete(f"k8s{run}.{consumer}.events{suffix}")
+                for name in consumer_queues(f"k8s{run}.", consumer, max_retries=_RETRY_DEFAULTS.consumer_max_retries,
+                                            retry_delay_ms=_RETRY_DEFAULTS.consumer_retry_delay_ms):
+                    await channel.queue_delete(name)
             await channel.exchange_delete(f"atelier.events.k8s{run}")
 
     with contextlib.suppress(Exception):

@@ -14,7 +14,7 @@ from atelier_common import outbox
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.events import Envelope
-from atelier_common.events.rabbitmq import RabbitMQBus
+from atelier_common.events.rabbitmq import RabbitMQBus, consumer_queues
 from atelier_common.inbox import EventContext, subscribe_all
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
@@ -36,8 +36,9 @@ async def cleanup_broker(amqp_url: str, namespace: str):
     conn = await aio_pika.connect(amqp_url)
     async with conn:
         channel = await conn.channel()
-        for suffix in ("", ".retry", ".dlq"):
-            await channel.queue_delete(f"{namespace}consumer.events{suffix}")
+        # Every test's tiers are a prefix of these (retry_delay_ms=50, at most 10 retries).
+        for name in consumer_queues(namespace, "consumer", max_retries=10, retry_delay_ms=50):
+            await channel.queue_delete(name)
         await channel.exchange_delete(f"{namespace}exchange")
 
 
@@ -75,13 +76,17 @@ async def test_topology_and_delivery(amqp_url: str, namespace: str, cleanup_brok
         await bus.publish([env])
         await poll_until(lambda: _async(received), message="delivery")
         assert received[0].id == env.id
-        # the durable queue, its retry queue and DLQ exist on the broker
+        # the durable queue, a retry queue per back-off tier and the DLQ exist on the broker
+        names = bus.queue_names("consumer")
+        assert names == [f"{namespace}consumer.events",
+                         *(f"{namespace}consumer.events.retry.{delay}ms" for delay in (50, 100, 200, 400, 800)),
+                         f"{namespace}consumer.events.dlq"]
         conn = await aio_pika.connect(amqp_url)
         async with conn:
             channel = await conn.channel()
-            for suffix in ("", ".retry", ".dlq"):
-                queue = await channel.declare_queue(f"{namespace}consumer.events{suffix}", passive=True)
-                assert queue.name.endswith(suffix)
+            for name in names:
+                queue = await channel.declare_queue(name, passive=True)
+                assert queue.name == name
     finally:
         await bus.stop()
 
@@ -170,6 +175,38 @@ async def test_failing_handler_is_retried_then_dead_lettered(amqp_url: str, name
 
             await poll_until(dead_lettered, message="message in the DLQ")
         assert len(attempts) == 3  # first delivery + 2 retries
+    finally:
+        await bus.stop()
+
+
+async def test_a_long_back_off_does_not_hold_back_a_shorter_one(amqp_url: str, namespace: str,
+                                                                cleanup_broker) -> None:
+    """One retry queue per back-off tier: an event waiting out a long delay does not delay an event
+    whose retry is due sooner (a single queue with per-message TTLs expires only its head, so the
+    short one waited behind the long one and was redelivered after it)."""
+    bus = make_bus(amqp_url, namespace, max_retries=8)  # tiers 50 ms ... 6.4 s
+    attempts: dict[uuid.UUID, int] = {}
+    slow_attempts_at_quick_retry: list[int] = []
+    slow, quick = uuid.uuid4(), uuid.uuid4()
+
+    async def handler(env: Envelope) -> None:
+        user_id = env.parse(UserDeleted).user_id
+        attempts[user_id] = attempts.get(user_id, 0) + 1
+        if user_id == quick and attempts[user_id] == 2:
+            slow_attempts_at_quick_retry.append(attempts[slow])
+        if user_id == slow or attempts[user_id] == 1:
+            raise RuntimeError("fails")
+
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    try:
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=slow), producer="identity")])
+        # The 7th failed attempt sends `slow` to the 3.2 s tier.
+        await poll_until(lambda: _async(attempts.get(slow, 0) >= 7), timeout=60, message="slow reached 3.2 s")
+        await bus.publish([Envelope.wrap(UserDeleted(user_id=quick), producer="identity")])
+        await poll_until(lambda: _async(attempts.get(quick, 0) == 2), timeout=60, message="quick retried")
+        # `quick` (due 50 ms after its first failure) came back while `slow` still waited out its 3.2 s.
+        assert slow_attempts_at_quick_retry == [7]
     finally:
         await bus.stop()
 

@@ -18,7 +18,7 @@ from atelier_catalog.settings import CatalogSettings
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.envelope import Envelope
-from atelier_common.events.rabbitmq import RabbitMQBus
+from atelier_common.events.rabbitmq import RabbitMQBus, consumer_queues
 from atelier_testing import poll_until
 
 from ..conftest import MIGRATIONS
@@ -38,8 +38,8 @@ async def cleanup_broker(amqp_url: str, namespace: str):
     conn = await aio_pika.connect(amqp_url)
     async with conn:
         channel = await conn.channel()
-        for suffix in ("", ".retry", ".dlq"):
-            await channel.queue_delete(f"{namespace}catalog.events{suffix}")
+        for name in consumer_queues(namespace, "catalog", max_retries=10, retry_delay_ms=50):  # a superset
+            await channel.queue_delete(name)
         await channel.exchange_delete(f"{namespace}exchange")
 
 

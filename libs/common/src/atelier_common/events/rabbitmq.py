@@ -1,8 +1,12 @@
 """The RabbitMQ bus (aio-pika) of the distributed mode.
 
 Topology: the durable topic exchange `atelier.events` (a setting); per consumer service the durable queue
-`<service>.events` bound to the types it handles, `<service>.events.retry` (messages wait there
-for their per-message TTL, then dead-letter back to the main queue) and `<service>.events.dlq`.
+`<service>.events` bound to the types it handles, one retry queue per back-off tier,
+`<service>.events.retry.<delay>ms` (a queue-level TTL of that delay, then dead-lettered back to the
+main queue), and `<service>.events.dlq`. A queue expires messages only at its head, so one queue per
+delay keeps a long wait from holding back the shorter ones behind it, which a single queue with
+per-message TTLs did. (Brokers that ran the single `<service>.events.retry` queue keep it: its
+messages still dead-letter back as they expire; delete it once it is empty. See README, Events.)
 Messages are persistent and published with confirms. A failed handler never acks silently:
 the message goes to the retry queue with back-off, after `max_retries` to the DLQ. A stop lets
 the deliveries under way finish and ack, as the in-memory bus does.
@@ -33,6 +37,18 @@ from atelier_common.telemetry import consume_span, publish_span
 log = logging.getLogger("atelier.bus.rabbitmq")
 
 RETRY_HEADER = "x-atelier-retries"
+
+
+def retry_delays_ms(max_retries: int, retry_delay_ms: int) -> list[int]:
+    """The back-off of each retry: `retry_delay_ms` doubling, one tier per retry."""
+    return [retry_delay_ms * 2**attempt for attempt in range(max(max_retries, 0))]
+
+
+def consumer_queues(queue_prefix: str, consumer: str, *, max_retries: int, retry_delay_ms: int) -> list[str]:
+    """Every queue a consumer's topology declares: the main queue, its retry tiers and its DLQ."""
+    main = f"{queue_prefix}{consumer}.events"
+    return [main, *(f"{main}.retry.{delay}ms" for delay in retry_delays_ms(max_retries, retry_delay_ms)),
+            f"{main}.dlq"]
 
 
 @dataclass
@@ -132,11 +148,20 @@ class RabbitMQBus:
         args: dict[str, FieldValue] = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
         queue = await channel.declare_queue(name, durable=True, arguments=args)
         await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)
-        await channel.declare_queue(f"{name}.retry", durable=True, arguments={
-            **args, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
+        for delay in retry_delays_ms(self.max_retries, self.retry_delay_ms):
+            await channel.declare_queue(self._retry_queue(name, delay), durable=True, arguments={
+                **args, "x-message-ttl": delay, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": name})
         for type_ in sorted(types):
             await queue.bind(exchange, routing_key=type_)
         return queue
+
+    @staticmethod
+    def _retry_queue(queue: str, delay_ms: int) -> str:
+        return f"{queue}.retry.{delay_ms}ms"
+
+    def queue_names(self, consumer: str) -> list[str]:
+        return consumer_queues(self.queue_prefix, consumer, max_retries=self.max_retries,
+                               retry_delay_ms=self.retry_delay_ms)
 
     async def declare_topology(self, consumers: Mapping[str, Iterable[str]]) -> None:
         """Declare the exchange and every consumer queue with its bindings, without consuming.
@@ -175,8 +200,8 @@ class RabbitMQBus:
             if retries < self.max_retries:
                 log.warning("handler %s failed for %s (retry %s): %s", queue, env.type, retries + 1, exc)
                 metrics.EVENTS_RETRIED.labels(sub.consumer).inc()
-                await self._forward(channel, f"{queue}.retry", message, retries + 1, False,
-                                    expiration_ms=self.retry_delay_ms * 2**retries, error=error_text(exc))
+                await self._forward(channel, self._retry_queue(queue, self.retry_delay_ms * 2**retries), message,
+                                    retries + 1, False, error=error_text(exc))
             else:
                 log.error("dead-lettering %s %s after %s retries: %s", env.type, env.id, retries, exc)
                 metrics.EVENTS_DEAD_LETTERED.labels(sub.consumer).inc()
@@ -185,7 +210,7 @@ class RabbitMQBus:
 
     async def _forward(self, channel: aio_pika.abc.AbstractChannel, routing_key: str,
                        message: AbstractIncomingMessage, retries: int, broadcast: bool,
-                       expiration_ms: int | None = None, error: str | None = None) -> None:
+                       error: str | None = None) -> None:
         if broadcast:
             return
         headers = dict(message.headers or {})
@@ -197,7 +222,6 @@ class RabbitMQBus:
                 message.body, headers=headers, content_type=message.content_type,
                 message_id=message.message_id, type=message.type,
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                expiration=expiration_ms / 1000 if expiration_ms else None,
             ),
             routing_key=routing_key,
         )
@@ -234,20 +258,21 @@ class RabbitMQBus:
         await asyncio.gather(*(publish_one(env) for env in envelopes))
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
-        """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`."""
+        """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`
+        ("retry": every retry tier together)."""
         if not self._link_up() or self._conn is None:
             return {}
         out: dict[str, dict[str, int]] = {}
         consumers = sorted({sub.consumer for sub in self._subs if not sub.broadcast})
         for consumer in consumers:
-            base = f"{self.queue_prefix}{consumer}.events"
+            main, *tiers, dlq = self.queue_names(consumer)
             depths: dict[str, int] = {}
-            for kind, name in (("main", base), ("retry", f"{base}.retry"), ("dlq", f"{base}.dlq")):
+            for kind, name in (("main", main), *(("retry", tier) for tier in tiers), ("dlq", dlq)):
                 # A passive declare of a missing queue closes its channel: one channel per queue.
                 try:
                     async with self._conn.channel() as channel:
                         queue = await channel.declare_queue(name, passive=True)
-                        depths[kind] = queue.declaration_result.message_count or 0
+                        depths[kind] = depths.get(kind, 0) + (queue.declaration_result.message_count or 0)
                 except Exception:
                     continue
             out[consumer] = depths
