@@ -9,12 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.responses import JSONBytes
 from atelier_gateway.app import create_app
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import AsgiUpstream, Upstream
-from atelier_testing import TestKeys
+from atelier_testing import RecordingBus, TestKeys
 
 
 def echo_service(name: str, keys: TestKeys) -> FastAPI:
@@ -56,7 +55,7 @@ def echo_service(name: str, keys: TestKeys) -> FastAPI:
 @dataclass
 class Gateway:
     client: httpx.AsyncClient
-    bus: InMemoryBus
+    bus: RecordingBus
     services: dict[str, FastAPI]
     keys: TestKeys
     app: FastAPI
@@ -78,7 +77,7 @@ def start_gateway(test_keys: TestKeys, tmp_path) -> StartGateway:
             "rate_limit_default": "30/minute", "rate_limit_credentials_per_ip": "3/minute",
             "service_urls": {s: f"http://{s}.internal" for s in SERVICES}, "log_json": False, **overrides}
         settings = GatewaySettings(**fields)
-        bus = InMemoryBus()
+        bus = RecordingBus()
         app = create_app(settings, bus=bus, own_bus=True, upstream=upstream or AsgiUpstream(services),
                          http_mounts=mounts)
         async with app.router.lifespan_context(app):

@@ -12,10 +12,9 @@ from fastapi import APIRouter
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.contracts.identity import TokenRevoked
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_common.settings import ServiceSettings
-from atelier_testing import ServiceHarness, TestKeys, assert_error
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys, assert_error
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ async def service(test_keys: TestKeys, tmp_path: Path) -> AsyncIterator[ServiceH
     settings = ServiceSettings(environment="test", data_dir=tmp_path, jwks_json=test_keys.jwks_json,
                                jwt_issuer=test_keys.issuer, jwt_audience=test_keys.audience,
                                database_url=f"sqlite+aiosqlite:///{tmp_path}/demo.db", log_json=False)
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(build_app(ServiceSpec(name="demo", routers=[router]), settings, bus=bus,
                                           roles=frozenset({"api"})), bus) as h:
         yield h

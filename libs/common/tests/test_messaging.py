@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,14 @@ from atelier_common.events.envelope import Envelope
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.inbox import EventContext, Filtered, InboxMessage, subscribe_all
 from atelier_common.outbox import OutboxRelay
+from atelier_testing import RecordingBus
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 from atelier_testing.stopping import stop_inside_a_step
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 
 
-class DownBus(InMemoryBus):
+class DownBus(RecordingBus):
     """A broker that is away (`down`) until the test brings it back."""
 
     down = True
@@ -39,7 +41,7 @@ class DownBus(InMemoryBus):
         await super().publish(envelopes)
 
 
-class GatedBus(InMemoryBus):
+class GatedBus(RecordingBus):
     """Its publish waits, once begun (`publishing`), until the test lets it go on (`go_on`)."""
 
     def __init__(self) -> None:
@@ -61,7 +63,7 @@ class FirstPublishGatedBus(GatedBus):
 
     async def publish(self, envelopes):
         if self.publishing.is_set():
-            await InMemoryBus.publish(self, envelopes)
+            await RecordingBus.publish(self, envelopes)
             self.passed.set()
         else:
             await super().publish(envelopes)
@@ -76,7 +78,7 @@ async def db(service_database) -> Database:
 
 class TestOutboxRelay:
     async def test_rows_written_in_the_transaction_are_published_after_commit(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         relay = OutboxRelay(db, bus)
         user = uuid.uuid4()
         async with db.transaction() as session:
@@ -87,7 +89,7 @@ class TestOutboxRelay:
         assert await relay.flush() == 0  # marked sent, never twice
 
     async def test_stop_right_after_a_wake_up_does_not_hang(self, db: Database) -> None:
-        relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60, grace_seconds=0)
+        relay = OutboxRelay(db, RecordingBus(), poll_seconds=60, grace_seconds=0)
         await relay.start()
         await asyncio.sleep(0)  # the relay now waits for a wake-up
         relay.wake()  # a commit wakes it as the service shuts down
@@ -114,7 +116,7 @@ class TestOutboxRelay:
         async with hold_statement(db, "AFTER UPDATE ON outbox") as claim:
             async with db.transaction() as session:
                 await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
-            relay = OutboxRelay(db, InMemoryBus(), poll_seconds=60, grace_seconds=0)
+            relay = OutboxRelay(db, RecordingBus(), poll_seconds=60, grace_seconds=0)
             await relay.start()
             relay.wake()
             await claim.entered()
@@ -122,7 +124,7 @@ class TestOutboxRelay:
         assert_write_lock_free(db.url)
 
     async def test_rolled_back_transaction_publishes_nothing(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         with pytest.raises(RuntimeError):
             async with db.transaction() as session:
                 await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
@@ -141,7 +143,7 @@ class TestOutboxRelay:
 
 
     async def test_batch_is_published_oldest_first_and_unmarked_if_the_publish_fails(self, db: Database) -> None:
-        class FlakyBus(InMemoryBus):
+        class FlakyBus(RecordingBus):
             fail = True
 
             async def publish(self, envelopes):
@@ -202,7 +204,7 @@ class TestPublishFromCommit:
     (`OutboxRelay.committed`, PostgreSQL); SQLite wakes the relay's batches instead."""
 
     @staticmethod
-    def relay_on(db: Database, bus: InMemoryBus) -> OutboxRelay:
+    def relay_on(db: Database, bus: RecordingBus) -> OutboxRelay:
         relay = OutboxRelay(db, bus, poll_seconds=60)
         db.before_session_commit(relay.committing)  # as ServiceRuntime does for every role
         db.on_session_commit(relay.committed, first=True)
@@ -221,7 +223,7 @@ class TestPublishFromCommit:
         return sum(1 for row in rows if row.sent_at is None)
 
     async def test_the_events_go_out_without_a_batch_and_are_marked_sent(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         relay = self.relay_on(db, bus)
         statements: list[str] = []
         event.listen(db.engine.sync_engine, "before_cursor_execute",
@@ -244,7 +246,7 @@ class TestPublishFromCommit:
         assert await relay.flush() == 0  # never twice
 
     async def test_an_event_a_savepoint_took_back_is_not_published(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         relay = self.relay_on(db, bus)
         kept, taken_back = uuid.uuid4(), uuid.uuid4()
         async with db.transaction() as session:
@@ -308,7 +310,7 @@ class TestPublishFromCommit:
         """A drain's batch (no grace) whose claim runs once the COMMIT is visible, before the
         after-commit hook: the rows were in flight from before the COMMIT, so they go out once."""
         postgres_only(db)
-        bus = InMemoryBus()
+        bus = RecordingBus()
         claimed: list[int] = []
 
         async def batch_in_between(info: dict[str, Any]) -> None:
@@ -324,7 +326,7 @@ class TestPublishFromCommit:
 
     async def test_a_failed_commit_leaves_nothing_in_flight_for_long(self, db: Database) -> None:
         postgres_only(db)
-        relay = self.relay_on(db, InMemoryBus())
+        relay = self.relay_on(db, RecordingBus())
         with pytest.raises(IntegrityError):
             async with db.transaction() as session:
                 message_id = await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
@@ -338,7 +340,7 @@ class TestPublishFromCommit:
         """The relay's sweep takes a row only once its writer (another process, publishing it from
         its commit) had `PUBLISH_GRACE_SECONDS` to do so; an explicit flush takes it at once."""
         postgres_only(db)
-        bus = InMemoryBus()
+        bus = RecordingBus()
         await self.commit_an_event(db)  # no hook here: as written by another process
         relay = OutboxRelay(db, bus)
         assert await relay.flush(grace_seconds=outbox.PUBLISH_GRACE_SECONDS) == 0
@@ -362,7 +364,7 @@ class TestPublishFromCommit:
 
 class TestInbox:
     async def test_redelivered_event_has_one_effect(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         effects: list[uuid.UUID] = []
 
         async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
@@ -385,7 +387,7 @@ class TestInbox:
             assert [(r.event_id, r.consumer) for r in rows] == [(envelope.id, "cart")]
 
     async def test_an_event_the_rule_does_not_want_costs_no_transaction(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         effects: list[uuid.UUID] = []
         wanted = uuid.uuid4()
 
@@ -414,7 +416,7 @@ class TestInbox:
         assert len(transactions) == 1  # the wanted event's; none for the other
 
     async def test_failing_handler_is_retried_then_dead_lettered(self, db: Database) -> None:
-        bus = InMemoryBus(max_retries=2, retry_delay=0.001)
+        bus = RecordingBus(max_retries=2, retry_delay=0.001)
         calls = 0
 
         async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
@@ -435,6 +437,31 @@ class TestInbox:
             assert (await session.exec(select(InboxMessage))).all() == []  # the inbox row rolled back too
 
 
+class TestInMemoryBusKeepsNothing:
+    async def test_delivered_events_are_not_held_by_the_runtime_bus(self) -> None:
+        """The embedded mode's bus runs for weeks: once delivered, an event is referenced by nothing in it
+        (recording what was published is the test kit's `RecordingBus`)."""
+        bus = InMemoryBus()
+        seen: list[uuid.UUID] = []
+
+        async def handler(env: Envelope) -> None:
+            seen.append(env.id)
+
+        bus.subscribe("cart", [UserDeleted.type], handler)
+        await bus.start()
+        try:
+            envelopes = [Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity") for _ in range(50)]
+            await bus.publish(envelopes)
+            await bus.drain()
+            assert seen == [env.id for env in envelopes]
+            # Whatever container of the bus's own could hold an event once it is delivered:
+            containers = [value for value in vars(bus).values() if isinstance(value, list | deque)]
+            containers += [consumer.queue for consumer in vars(bus)["_consumers"].values()]
+            assert [item for container in containers for item in container] == []
+        finally:
+            await bus.stop()
+
+
 class TestBusStop:
     """`InMemoryBus.stop()` stops its consumers between two deliveries, never inside one
     (`atelier_common.loops`: a cancel inside a SQLite statement left the write lock held)."""
@@ -447,7 +474,7 @@ class TestBusStop:
     async def test_a_stop_inside_a_handlers_statement_leaves_sqlite_unlocked(self, db: Database) -> None:
         if not db.is_sqlite:
             pytest.skip("SQLite's write lock (the embedded mode)")
-        bus = InMemoryBus()
+        bus = RecordingBus()
 
         async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:
             pass
@@ -468,7 +495,7 @@ class TestBusStop:
         assert await self.recorded(db) == [envelope.id]
 
     async def test_stop_lets_the_delivery_under_way_finish(self, db: Database) -> None:
-        bus = InMemoryBus()
+        bus = RecordingBus()
         handling, go_on = asyncio.Event(), asyncio.Event()
         effects: list[uuid.UUID] = []
 
@@ -494,7 +521,7 @@ class TestBusStop:
     async def test_events_waiting_at_the_stop_stay_queued_in_order(self, db: Database) -> None:
         """The next event is taken only inside the next delivery: a stop between the two leaves it
         queued (and counted by drain) for the next start."""
-        bus = InMemoryBus()
+        bus = RecordingBus()
         handling, go_on = asyncio.Event(), asyncio.Event()
         effects: list[uuid.UUID] = []
 
@@ -523,7 +550,7 @@ class TestBusStop:
 
     async def test_a_handler_stuck_past_the_timeout_is_cancelled_and_stop_returns(
             self, db: Database, caplog: pytest.LogCaptureFixture) -> None:
-        bus = InMemoryBus(stop_timeout=0.05)
+        bus = RecordingBus(stop_timeout=0.05)
         handling = asyncio.Event()
 
         async def on_user_deleted(event: UserDeleted, ctx: EventContext) -> None:

@@ -23,11 +23,11 @@ from atelier_common import outbox
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.events import Envelope
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.outbox import OutboxRelay
 from atelier_common.service import Runtime, ServiceSpec
 from atelier_common.settings import AtelierSettings
 from atelier_common.telemetry import JsonFormatter, current_request_id, instrument_app, request_id_var
+from atelier_testing import RecordingBus
 from atelier_testing.spans import hex_trace, memory_spans
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
@@ -50,7 +50,7 @@ def fake_jwt(sub: str) -> str:
 class TestTraceAcrossTheBus:
     async def test_outbox_row_carries_the_request_trace_to_publish_and_consume(self, db: Database) -> None:
         spans = memory_spans()
-        bus = InMemoryBus()
+        bus = RecordingBus()
         seen: list[tuple[str | None, str | None]] = []
 
         async def handler(env: Envelope) -> None:
@@ -192,7 +192,7 @@ class TestProbeListener:
     async def test_outbox_backlog_and_age_before_the_relay_runs(self, db: Database) -> None:
         async with db.transaction() as session:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
-        count, age = await OutboxRelay(db, InMemoryBus()).backlog()
+        count, age = await OutboxRelay(db, RecordingBus()).backlog()
         assert count == 1 and 0 <= age < 60
 
 

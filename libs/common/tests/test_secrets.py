@@ -11,11 +11,10 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 
 from atelier_common.auth import require_service
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.keys import install_secret
 from atelier_common.service import ServiceSpec, build_app
 from atelier_common.settings import DEV_SECRET, ServiceSettings
-from atelier_testing import ServiceHarness
+from atelier_testing import RecordingBus, ServiceHarness
 
 CONSTANTS = (DEV_SECRET, "", "secret", "dev", "test", "atelier")
 
@@ -62,9 +61,9 @@ async def test_a_fresh_dev_install_refuses_the_old_public_service_token(tmp_path
 
     settings = ServiceSettings(environment="dev", data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db",
                                log_json=False)
-    app = build_app(ServiceSpec(name="demo", routers=[router]), settings, bus=InMemoryBus(),
+    app = build_app(ServiceSpec(name="demo", routers=[router]), settings, bus=RecordingBus(),
                     roles=frozenset({"api"}))
-    async with ServiceHarness(app, InMemoryBus()) as h:
+    async with ServiceHarness(app, RecordingBus()) as h:
         for constant in CONSTANTS:
             response = await h.client.get("/internal/ping", headers={"X-Service-Token": constant})
             assert response.status_code == 401, constant

@@ -27,8 +27,7 @@ from atelier_cart.settings import CartSettings
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events.envelope import Envelope, IntegrationEvent
-from atelier_common.events.memory import InMemoryBus
-from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
@@ -84,7 +83,7 @@ def fake_catalog(cart_settings: CartSettings) -> FakeCatalog:
 
 @pytest.fixture
 async def harness(cart_settings: CartSettings, fake_catalog: FakeCatalog) -> AsyncIterator[ServiceHarness]:
-    bus = InMemoryBus()
+    bus = RecordingBus()
     mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake_catalog.app())}
     async with ServiceHarness(create_app(cart_settings, bus=bus, http_mounts=mounts), bus) as h:
         yield h

@@ -12,8 +12,7 @@ import pytest
 import atelier_catalog
 from atelier_catalog.app import create_app
 from atelier_catalog.settings import CatalogSettings
-from atelier_common.events.memory import InMemoryBus
-from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_catalog.__file__).parent / "migrations"
@@ -29,7 +28,7 @@ def catalog_settings(service_database, test_settings_overrides) -> CatalogSettin
 
 @pytest.fixture
 async def harness(catalog_settings: CatalogSettings) -> AsyncIterator[ServiceHarness]:
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(create_app(catalog_settings, bus=bus), bus) as h:
         yield h
 

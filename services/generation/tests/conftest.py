@@ -25,12 +25,11 @@ from sqlalchemy import update
 import atelier_generation
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.events.memory import InMemoryBus
 from atelier_generation.app import create_app
 from atelier_generation.generators import ImageRequest, render_image
 from atelier_generation.models import GenerationJob
 from atelier_generation.settings import GenerationSettings
-from atelier_testing import ServiceHarness, TestKeys, poll_until
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys, poll_until
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_generation.__file__).parent / "migrations"
@@ -65,7 +64,7 @@ def start_generation(database_url: str, test_settings_overrides: dict[str, Any],
     async def start(*, mounts: dict[str, FastAPI] | None = None, **overrides: Any) -> AsyncIterator[GenerationApi]:
         settings = GenerationSettings(database_url=database_url,
                                       **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
-        bus = InMemoryBus()
+        bus = RecordingBus()
         transports = {url: httpx.ASGITransport(app=app) for url, app in (mounts or {}).items()}
         async with ServiceHarness(create_app(settings, bus=bus, http_mounts=transports), bus) as harness:
             yield GenerationApi(harness, test_keys)

@@ -17,11 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 import atelier_identity
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.settings import DEV_SECRET
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
-from atelier_testing import ServiceHarness, poll_until
+from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
 MIGRATIONS = Path(atelier_identity.__file__).parent / "migrations"
 PASSWORD = "correct horse battery"
@@ -102,7 +101,7 @@ def start_identity(service_database, test_settings_overrides, fake_payments: Fak
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[IdentityApi]:
         settings = IdentitySettings(database_url=url, **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
-        bus = InMemoryBus()
+        bus = RecordingBus()
         mounts: dict[str, httpx.AsyncBaseTransport] = {"http://payments.internal": fake_payments.transport}
         async with ServiceHarness(create_app(settings, bus=bus, http_mounts=mounts), bus) as h:
             yield IdentityApi(h, fake_payments)

@@ -16,10 +16,9 @@ from fastapi import FastAPI, Header, HTTPException
 
 import atelier_orders
 from atelier_common.auth import SERVICE_HEADER
-from atelier_common.events.memory import InMemoryBus
 from atelier_orders.app import create_app
 from atelier_orders.settings import OrdersSettings
-from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
@@ -167,7 +166,7 @@ def platform(orders_settings: OrdersSettings) -> FakePlatform:
 
 @pytest.fixture
 async def harness(orders_settings: OrdersSettings, platform: FakePlatform) -> AsyncIterator[ServiceHarness]:
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(create_app(orders_settings, bus=bus, http_mounts=platform.mounts()), bus) as h:
         yield h
 

@@ -17,13 +17,12 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select
 
 import atelier_payments
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.outbox import OutboxMessage
 from atelier_common.settings import DEV_SECRET
 from atelier_payments.app import create_app
 from atelier_payments.models import LedgerEntry, Payment
 from atelier_payments.settings import PaymentsSettings
-from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
 from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
@@ -190,7 +189,7 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
     async def start(**overrides: Any) -> AsyncIterator[PaymentsApi]:
         settings = PaymentsSettings(database_url=url, **{**test_settings_overrides, "dev_endpoints": True,
                                                          "public_base_url": PUBLIC_URL, **overrides})
-        bus = InMemoryBus()
+        bus = RecordingBus()
         mounts: dict[str, httpx.AsyncBaseTransport] = {"http://orders.internal": httpx.ASGITransport(app=fake_orders.app)}
         app = create_app(settings, bus=bus, http_mounts=mounts)
         # The local checkout's Pay button posts its webhook to this very service.

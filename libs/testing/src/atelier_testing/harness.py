@@ -12,13 +12,13 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_common.events.envelope import Envelope, IntegrationEvent
-from atelier_common.events.memory import InMemoryBus
+from atelier_testing.bus import RecordingBus
 
 T = TypeVar("T")
 
 
 class ServiceHarness:
-    def __init__(self, app: FastAPI, bus: InMemoryBus, *, own_bus: bool = True) -> None:
+    def __init__(self, app: FastAPI, bus: RecordingBus, *, own_bus: bool = True) -> None:
         self.app = app
         self.bus = bus
         self._own_bus = own_bus

@@ -23,9 +23,8 @@ from atelier_cart.repository import CartRepository
 from atelier_cart.service import CartService
 from atelier_cart.settings import CartSettings
 from atelier_common.contracts.identity import AnonymousClaimed
-from atelier_common.events.memory import InMemoryBus
 from atelier_common.migrations import upgrade
-from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 
 from ..conftest import MIGRATIONS, Catalog, FakeCatalog, Shopper
 
@@ -40,7 +39,7 @@ async def pg(postgres_server_url: str, test_settings_overrides) -> AsyncIterator
                             db_pool_size=PARALLEL, **test_settings_overrides)
     upgrade(MIGRATIONS, settings.resolved_database_url)
     fake = FakeCatalog(token=settings.service_token)
-    bus = InMemoryBus()
+    bus = RecordingBus()
     mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake.app())}
     try:
         async with ServiceHarness(create_app(settings, bus=bus, http_mounts=mounts), bus) as harness:

@@ -7,8 +7,7 @@ from sqlmodel import func, select
 from atelier_catalog.app import create_app
 from atelier_catalog.demo import seed_demo_data
 from atelier_catalog.models import Category, Product, ProductVariant
-from atelier_common.events.memory import InMemoryBus
-from atelier_testing import ServiceHarness
+from atelier_testing import RecordingBus, ServiceHarness
 
 from ..conftest import product_changed_events
 
@@ -25,7 +24,7 @@ async def test_nothing_is_seeded_unless_asked(harness: ServiceHarness) -> None:
 
 async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing(catalog_settings) -> None:
     settings = catalog_settings.model_copy(update={"seed_demo_data": True})
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
         counts = await _counts(harness)
         events = len(await product_changed_events(harness))
@@ -55,7 +54,7 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         assert len(await product_changed_events(harness)) == events
 
     # a restart of the app seeds nothing either
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
         assert await _counts(harness) == counts
         assert await product_changed_events(harness) == []

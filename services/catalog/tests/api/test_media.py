@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 
 from atelier_catalog.app import create_app
-from atelier_common.events.memory import InMemoryBus
-from atelier_testing import ServiceHarness, assert_error
+from atelier_testing import RecordingBus, ServiceHarness, assert_error
 
 
 def png(width: int = 40, height: int = 30) -> bytes:
@@ -23,7 +22,7 @@ def png(width: int = 40, height: int = 30) -> bytes:
 async def media_harness(request: pytest.FixtureRequest, catalog_settings) -> Any:
     storage: dict[str, Any] = request.getfixturevalue("s3_storage_settings") if request.param == "s3" else {}
     settings = catalog_settings.model_copy(update={"max_image_bytes": 50_000, **storage})
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
         yield harness
 
@@ -69,7 +68,7 @@ async def test_only_pictures_within_the_limit_and_only_by_staff(media_harness, s
 
 async def test_the_demo_pictures_are_real_files(catalog_settings) -> None:
     settings = catalog_settings.model_copy(update={"seed_demo_data": True})
-    bus = InMemoryBus()
+    bus = RecordingBus()
     async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
         products = (await harness.client.get("/api/v1/products", params={"kind": "physical", "limit": 50})).json()
         urls = [image["url"] for p in products["results"] for image in p["images"]]

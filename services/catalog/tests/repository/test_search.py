@@ -6,8 +6,7 @@ from sqlalchemy import text
 
 from atelier_catalog.app import create_app
 from atelier_catalog.demo import seed_bulk
-from atelier_common.events.memory import InMemoryBus
-from atelier_testing import ServiceHarness
+from atelier_testing import RecordingBus, ServiceHarness
 
 from ..conftest import Catalog
 
@@ -44,7 +43,7 @@ async def test_within_a_tier_the_newest_comes_first(harness: ServiceHarness, cat
 class TestCountAtScale:
     async def test_broad_pages_get_an_estimated_count_past_the_exact_limit(self, catalog_settings) -> None:
         settings = catalog_settings.model_copy(update={"exact_count_limit": 100})
-        bus = InMemoryBus()
+        bus = RecordingBus()
         async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
             await seed_bulk(harness.runtime.db, 2_000)
             broad = await harness.client.get("/api/v1/products", params={"limit": 5, "offset": 1_500})

@@ -49,7 +49,6 @@ class InMemoryBus:
         self.concurrency = concurrency
         self.stop_timeout = stop_timeout
         self.dead_letters: list[DeadLetter] = []
-        self.published: list[Envelope] = []
         self._consumers: dict[str, _Consumer] = {}
         self._outstanding = 0
         self._idle = asyncio.Event()
@@ -107,11 +106,14 @@ class InMemoryBus:
             # message headers do on RabbitMQ.
             with publish_span(env, system="memory", destination="atelier.events") as headers:
                 env = env.model_copy(update={"traceparent": headers.get("traceparent", env.traceparent)})
-            self.published.append(env)
-            if self._started:
-                self._route(env)
-            else:
-                self._early.append(env)
+            self._accept(env)
+
+    def _accept(self, env: Envelope) -> None:
+        """Take one published event (the test kit's `RecordingBus` also keeps it)."""
+        if self._started:
+            self._route(env)
+        else:
+            self._early.append(env)
 
     def _route(self, env: Envelope) -> None:
         for entry in self._consumers.values():
