@@ -7,12 +7,14 @@ Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the share
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind
 from atelier_common.keys import install_secret
 
 # A well-known value, refused in production: it was once the default of every secret. No secret
@@ -204,6 +206,16 @@ class ServiceSettings(AtelierSettings):
             raise TypeError(f"{type(settings).__name__} is not {cls.__name__}")
         return settings
 
+
+
+class PricingSettings(ServiceSettings):
+    """What cart shows and orders charges must be computed alike (the price shown is the price
+    charged): the tax rule is declared here once, for both. `ATELIER_TAX_RATE` sets it for both."""
+
+    # Added on the lines of tax-exclusive kinds, rounded half-up to the cent (S1: 9%; S3 wrote 10%).
+    tax_rate: Decimal = Field(default=Decimal("0.09"), ge=0, lt=1)
+    # Kinds whose prices already include tax (issue #11): by default the digital goods.
+    tax_inclusive_kinds: frozenset[ProductKind] = frozenset(ProductKind(k) for k in TAX_INCLUSIVE_KINDS)
 
 # Why the inbox has a floor: an inbox row is what makes a second copy of an event harmless, so it
 # must outlive every way a copy can still arrive after the first was applied — the relay
