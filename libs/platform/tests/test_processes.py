@@ -81,9 +81,35 @@ def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgr
     # Enough catalog processes to pass 80 % of whatever this server allows (5 connections each).
     workers = allowed // 5 + 1
     topology = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/", api_workers={"catalog": workers})
-    message = topology.check_connection_budget()
+    message = topology.check_connection_budget(count_in_use=False)
     assert message is not None and "max_connections" in message and "PgBouncer" in message
-    assert Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/").check_connection_budget() is None
+    # Whatever else this (shared) test server holds at the moment is test_connections_in_use_count's.
+    default = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/")
+    assert default.check_connection_budget(count_in_use=False) is None
+
+
+def test_connections_in_use_on_the_server_count_against_the_topology(postgres_server_url: str) -> None:
+    import psycopg
+
+    url = postgres_server_url.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres"
+    topology = Topology(postgres=postgres_server_url, amqp="amqp://guest:guest@127.0.0.1/")
+    needed = topology.connections_needed()
+    with psycopg.connect(url) as conn:
+        allowed = int(conn.execute("SHOW max_connections").fetchone()[0])
+        reserved = int(conn.execute("SHOW superuser_reserved_connections").fetchone()[0])
+        in_use = int(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+                     .fetchone()[0])
+    assert needed <= 0.8 * allowed  # on its own, the default topology fits this server
+    # Hold just enough connections that fewer than `needed` stay free (none if others already do).
+    extra = max(0, allowed - reserved - in_use - needed + 2)
+    held = [psycopg.connect(url) for _ in range(extra)]
+    try:
+        message = topology.check_connection_budget()
+        assert message is not None and "in use by other clients" in message and f"{needed} PostgreSQL" in message
+        assert topology.check_connection_budget(count_in_use=False) is None
+    finally:
+        for conn in held:
+            conn.close()
 
 
 def _closed_port() -> int:
