@@ -231,3 +231,17 @@ def test_nothing_preloaded_starts_a_thread() -> None:
                          env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"})
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "1"
+
+
+def test_uvicorn_never_rewrites_the_client_from_proxy_headers(monkeypatch, tmp_path: Path) -> None:
+    """The gateway's `trusted_proxies` is the one mechanism: uvicorn's own (trusting 127.0.0.1 by
+    default) would let a client next to the platform pick its address and scheme."""
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["gateway"]).exit_code == 0
+    assert runner.invoke(app, ["serve", "catalog"]).exit_code == 0
+    assert len(calls) == 2 and all(call["proxy_headers"] is False for call in calls)
