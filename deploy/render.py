@@ -32,6 +32,11 @@ DEFAULT_HOST = "atelier.example.com"
 HTTP_PORT = 8000
 PROBE_PORT = 9000
 UID = 10001  # the Dockerfile's `atelier` user
+# Who may say who the client is (README, Configuration): in Kubernetes the Ingress controller's
+# pods, somewhere in the cluster's pod network (10.0.0.0/8 in most clusters; render with
+# --trusted-proxies for another). ingress-nginx sets X-Forwarded-For to the address it was reached
+# from. Compose publishes the gateway itself: no proxy, the socket's peer is the client.
+DEFAULT_TRUSTED_PROXIES = ["10.0.0.0/8"]
 
 # Values that are no secret. Everything secret — the connection URLs (they carry passwords) and
 # what production requires (`atelier secrets`) — comes from the env file (compose) or the Secret
@@ -154,6 +159,7 @@ def compose(image: str = DEFAULT_IMAGE) -> str:
                                       "retries": 3, "start_period": "60s"}
         if p.name == "gateway":
             service["ports"] = [f"{HTTP_PORT}:{HTTP_PORT}"]
+            service["environment"]["ATELIER_GATEWAY_TRUSTED_PROXIES"] = "[]"
         services[p.name] = service
     services["jaeger"] = {"image": "jaegertracing/all-in-one:1.62.0", "profiles": ["tracing"],
                           "environment": {"COLLECTOR_OTLP_ENABLED": "true"}, "ports": ["16686:16686"]}
@@ -204,13 +210,15 @@ def _container(name: str, image: str, args: list[str], resources: dict[str, Any]
             "resources": resources, "securityContext": _container_security()}
 
 
-def k8s(image: str = DEFAULT_IMAGE, host: str = DEFAULT_HOST, ingress_class: str = "nginx") -> str:
+def k8s(image: str = DEFAULT_IMAGE, host: str = DEFAULT_HOST, ingress_class: str = "nginx",
+        trusted_proxies: list[str] | None = None) -> str:
     procs = processes()
     tag = re.sub(r"[^a-z0-9-]", "-", image.rsplit(":", 1)[-1].lower()).strip("-")
     config = {**shared_config(procs),
               "ATELIER_ENVIRONMENT": "production",
               "ATELIER_DATA_DIR": "/data",
               "ATELIER_PUBLIC_BASE_URL": f"https://{host}",
+              "ATELIER_GATEWAY_TRUSTED_PROXIES": json.dumps(trusted_proxies or DEFAULT_TRUSTED_PROXIES),
               # Several pods serve what a worker writes: files go to an S3-compatible store (README).
               "ATELIER_CATALOG_STORAGE_BACKEND": "s3", "ATELIER_CATALOG_S3_PREFIX": "catalog/",
               "ATELIER_GENERATION_STORAGE_BACKEND": "s3", "ATELIER_GENERATION_S3_PREFIX": "generation/",
@@ -314,11 +322,14 @@ def main() -> None:
     parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"image and pinned tag (default {DEFAULT_IMAGE})")
     parser.add_argument("--host", default=DEFAULT_HOST, help="the Ingress host and public base URL")
     parser.add_argument("--ingress-class", default="nginx")
+    parser.add_argument("--trusted-proxies", default=",".join(DEFAULT_TRUSTED_PROXIES),
+                        help="CIDRs of the Ingress controller's pods, comma-separated")
     args = parser.parse_args()
     if args.image.endswith(":latest") or ":" not in args.image.rsplit("/", 1)[-1]:
         parser.error("pin the image to a tag (REPO:TAG), not latest")
     (HERE / "compose.yaml").write_text(compose(args.image))
-    (HERE / "k8s" / "atelier.yaml").write_text(k8s(args.image, args.host, args.ingress_class))
+    (HERE / "k8s" / "atelier.yaml").write_text(k8s(args.image, args.host, args.ingress_class,
+                                                    args.trusted_proxies.split(",")))
     print("wrote deploy/compose.yaml and deploy/k8s/atelier.yaml")
 
 

@@ -16,7 +16,7 @@ async def _store_page(gateway, path: str, body: bytes) -> tuple[object, bytes]:
     entry = Entry(await store.generations(["shop"]), ("shop",),
                   [(b"content-type", b"application/json"), (b"etag", etag), (b"cache-control", b"public, no-cache")],
                   body)
-    await store.set(entry_key(b"testserver", path, b"", PUBLIC_AUDIENCE), entry.encode(), ttl=30)
+    await store.set(entry_key("http", b"testserver", path, b"", PUBLIC_AUDIENCE), entry.encode(), ttl=30)
     return store, etag
 
 

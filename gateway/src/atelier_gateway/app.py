@@ -25,6 +25,7 @@ from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_ap
 from atelier_gateway import compat, deadletters, events
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.compat.dispatch import Compat
+from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, Proxy
@@ -129,4 +130,6 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                        allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["X-Anonymous-Token", "X-Request-ID", "Retry-After"])
     instrument_app(app, settings, "gateway", route_label=resolve)
+    # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
+    app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))
     return app

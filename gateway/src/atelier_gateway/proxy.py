@@ -148,7 +148,7 @@ class Proxy:
 
         prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
         if prefix is not None and prefix in self._cacheable and self._reader is not None:
-            key = entry_key(host, scope["path"], scope["query_string"],
+            key = entry_key(scope.get("scheme", "http"), host, scope["path"], scope["query_string"],
                             audience_of(claims.get("roles", ()) if claims else ()))
             entry = await self._reader.get(key)
             if entry is not None:

@@ -1,8 +1,8 @@
 """Gateway settings: `ATELIER_GATEWAY_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import AtelierSettings
@@ -24,6 +24,12 @@ class GatewaySettings(AtelierSettings):
     rate_limit_default: str = "1000/hour"
     rate_limit_credentials_per_ip: str = "100/minute"
     rate_limits_enabled: bool = True
+    # The proxies in front of the gateway (CIDRs, e.g. ["10.0.0.0/8"]): only from them are
+    # `forwarded_header` and X-Forwarded-Proto/-Host believed, read from the right up to the first
+    # untrusted hop (`forwarded.py`). Empty: the socket's peer is the client.
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # Which header those proxies maintain: "x-forwarded-for" or RFC 7239 "forwarded".
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     proxy_timeout_seconds: float = 30.0
     proxy_connections: int = 200
     openapi_cache_seconds: float = 60.0

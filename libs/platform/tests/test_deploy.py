@@ -315,3 +315,17 @@ def test_the_readme_names_every_required_secret() -> None:
 def test_the_build_context_leaves_out_environments_data_and_keys() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {"**/.venv", "**/.atelier", "**/__pycache__", "**/*.pem", "**/*.secret", ".git"} <= ignored
+
+
+def test_the_gateway_knows_which_proxies_may_name_the_client(k8s_docs: list[dict[str, Any]],
+                                                             compose: dict[str, Any], monkeypatch, tmp_path) -> None:
+    from atelier_gateway.settings import GatewaySettings
+
+    def trusted(value: str) -> list[str]:
+        monkeypatch.setenv("ATELIER_GATEWAY_TRUSTED_PROXIES", value)
+        return [str(n) for n in GatewaySettings(data_dir=tmp_path).trusted_proxies]
+
+    # Kubernetes: the Ingress controller's pods; compose publishes the gateway itself (no proxy).
+    assert trusted(_of_kind(k8s_docs, "ConfigMap")["atelier-config"]["data"]["ATELIER_GATEWAY_TRUSTED_PROXIES"]) \
+        == ["10.0.0.0/8"]
+    assert trusted(compose["services"]["gateway"]["environment"]["ATELIER_GATEWAY_TRUSTED_PROXIES"]) == []

@@ -4,6 +4,7 @@ and nothing is lost or reordered on a kept-alive connection, a streamed body or 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any
 
@@ -73,9 +74,15 @@ async def _stream(request: Request) -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
+async def _headers(request: Request) -> JSONResponse:
+    body = await request.body()  # the whole body, trailers included, before the headers are read
+    return JSONResponse({"body": body.decode(), "headers": [k.decode() for k, _ in request.headers.raw]})
+
+
 @pytest.fixture
 async def server() -> Any:
-    app = Starlette(routes=[Route("/n/{n:int}", _numbers, methods=["GET", "POST"]), Route("/stream", _stream)])
+    app = Starlette(routes=[Route("/n/{n:int}", _numbers, methods=["GET", "POST"]), Route("/stream", _stream),
+                           Route("/headers", _headers, methods=["POST"])])
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     listening.listen()  # clients may connect at once: the server accepts them when it has started
@@ -104,3 +111,18 @@ async def test_concurrent_clients_get_their_own_answers(server: str) -> None:
     async with httpx.AsyncClient(base_url=server) as client:
         answers = await asyncio.gather(*(client.get(f"/n/{n}") for n in range(100)))
     assert [a.json()["n"] for a in answers] == list(range(100))
+
+
+async def test_a_chunked_bodys_trailers_never_become_request_headers(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /headers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                 b"5\r\nhello\r\n0\r\nAuthorization: Bearer smuggled\r\nX-Trailer: yes\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    echoed = json.loads(body)
+    assert echoed["body"] == "hello"
+    assert not {b"authorization", b"x-trailer"} & {name.encode() for name in echoed["headers"]}

@@ -81,9 +81,35 @@ def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgr
     # Enough catalog processes to pass 80 % of whatever this server allows (5 connections each).
     workers = allowed // 5 + 1
     topology = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/", api_workers={"catalog": workers})
-    message = topology.check_connection_budget()
+    message = topology.check_connection_budget(count_in_use=False)
     assert message is not None and "max_connections" in message and "PgBouncer" in message
-    assert Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/").check_connection_budget() is None
+    # Whatever else this (shared) test server holds at the moment is test_connections_in_use_count's.
+    default = Topology(postgres=url, amqp="amqp://guest:guest@127.0.0.1/")
+    assert default.check_connection_budget(count_in_use=False) is None
+
+
+def test_connections_in_use_on_the_server_count_against_the_topology(postgres_server_url: str) -> None:
+    import psycopg
+
+    url = postgres_server_url.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres"
+    topology = Topology(postgres=postgres_server_url, amqp="amqp://guest:guest@127.0.0.1/")
+    needed = topology.connections_needed()
+    with psycopg.connect(url) as conn:
+        allowed = int(conn.execute("SHOW max_connections").fetchone()[0])
+        reserved = int(conn.execute("SHOW superuser_reserved_connections").fetchone()[0])
+        in_use = int(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+                     .fetchone()[0])
+    assert needed <= 0.8 * allowed  # on its own, the default topology fits this server
+    # Hold just enough connections that fewer than `needed` stay free (none if others already do).
+    extra = max(0, allowed - reserved - in_use - needed + 2)
+    held = [psycopg.connect(url) for _ in range(extra)]
+    try:
+        message = topology.check_connection_budget()
+        assert message is not None and "in use by other clients" in message and f"{needed} PostgreSQL" in message
+        assert topology.check_connection_budget(count_in_use=False) is None
+    finally:
+        for conn in held:
+            conn.close()
 
 
 def _closed_port() -> int:
@@ -205,3 +231,17 @@ def test_nothing_preloaded_starts_a_thread() -> None:
                          env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"})
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "1"
+
+
+def test_uvicorn_never_rewrites_the_client_from_proxy_headers(monkeypatch, tmp_path: Path) -> None:
+    """The gateway's `trusted_proxies` is the one mechanism: uvicorn's own (trusting 127.0.0.1 by
+    default) would let a client next to the platform pick its address and scheme."""
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["gateway"]).exit_code == 0
+    assert runner.invoke(app, ["serve", "catalog"]).exit_code == 0
+    assert len(calls) == 2 and all(call["proxy_headers"] is False for call in calls)

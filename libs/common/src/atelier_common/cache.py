@@ -190,10 +190,10 @@ class Entry:
         return next((v for k, v in self.headers if k == b"etag"), b"")
 
 
-def entry_key(host: bytes, path: str, query: bytes, audience: str) -> str:
-    """The key of a GET response: the same in the gateway and in the service. The host is part of
-    it because answers carry links (pagination) built from it."""
-    return f"GET {host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
+def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str) -> str:
+    """The key of a GET response: the same in the gateway and in the service. The scheme and the
+    host are part of it because answers carry absolute links (pagination) built from them."""
+    return f"GET {scheme}://{host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
 
 
 def audience_of(roles: Iterable[str]) -> str:
@@ -353,7 +353,8 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
     key = generations = None
     if store is not None and shared:
         host = request.headers.get("host", "").encode("latin-1")
-        key = entry_key(host, request.scope["path"], request.scope.get("query_string", b""), await _audience(request))
+        key = entry_key(request.scope.get("scheme", "http"), host, request.scope["path"],
+                        request.scope.get("query_string", b""), await _audience(request))
         entry = await lookup(store, key)
         if entry is not None:
             return _entry_response(entry, if_none_match)

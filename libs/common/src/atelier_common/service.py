@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -232,6 +233,30 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
+class FromGateway:
+    """The caller's scheme and address as the gateway forwards them (X-Forwarded-Proto and
+    X-Forwarded-For, always set there from what it checked against `trusted_proxies`): the
+    services' absolute links (pagination), the cache key that holds them and the access log follow
+    them. Only the gateway reaches a service's API (loopback, the compose network, the cluster);
+    a value that is not http/https or one IP address is ignored."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            changes: dict[str, Any] = {}
+            for name, value in scope["headers"]:
+                if name == b"x-forwarded-proto" and value in (b"http", b"https"):
+                    changes["scheme"] = value.decode()
+                elif name == b"x-forwarded-for":
+                    with suppress(ValueError):
+                        changes["client"] = (str(ipaddress.ip_address(value.decode("latin-1"))), 0)
+            if changes:
+                scope = {**scope, **changes}
+        await self.app(scope, receive, send)
+
+
 def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | None = None,
               http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
               roles: frozenset[str] | None = None) -> FastAPI:
@@ -267,6 +292,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
         app.include_router(router)
     app.add_middleware(InputGuard)  # no NUL, no lone surrogate, bounded JSON depth: 400, not a 500 later
     app.add_middleware(StripTrailingSlash)
+    app.add_middleware(FromGateway)
     instrument_app(app, settings, spec.name)
     return app
 

@@ -330,6 +330,8 @@ class AccessLogMiddleware:
             "method": scope["method"], "path": path, "status": status,
             "duration_ms": round(seconds * 1000, 2), "request_id": request_id,
         }
+        if client := scope.get("client"):  # the gateway's resolved client (`trusted_proxies`)
+            fields["client"] = client[0]
         user = _token_subject(authorization) if status != 401 else None
         if user is not None:
             fields["user_id"] = user

@@ -65,7 +65,10 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
     # uvloop's event loop and the httptools parser (its writes coalesced, `atelier_platform.http`) in
     # every HTTP process; the platform writes its own access log (ATELIER_ACCESS_LOG), not uvicorn's.
-    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, loop="uvloop", http=PROTOCOL)
+    # uvicorn never rewrites the peer or the scheme from proxy headers: the gateway does, from its
+    # `trusted_proxies` setting, and the services take what the gateway forwards.
+    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, proxy_headers=False,
+                loop="uvloop", http=PROTOCOL)
 
 
 @app.command()
@@ -140,7 +143,7 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
 
     _check_service(service)
     uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None, loop="uvloop", http=PROTOCOL)
+                access_log=False, log_config=None, proxy_headers=False, loop="uvloop", http=PROTOCOL)
 
 
 @app.command()
@@ -184,7 +187,8 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
         typer.echo(f"gateway: {workers} workers without ATELIER_REDIS_URL count rate limits each on their own "
                    f"(up to {workers}x the configured limits)", err=True)
     uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port,
-                workers=workers, access_log=False, log_config=None, loop="uvloop", http=PROTOCOL)
+                workers=workers, access_log=False, log_config=None, proxy_headers=False, loop="uvloop",
+                http=PROTOCOL)
 
 
 @app.command()

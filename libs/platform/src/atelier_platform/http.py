@@ -51,5 +51,12 @@ class CoalescingTransport:
 
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        # The parser reports a chunked body's trailer fields through `on_header` too, and uvicorn
+        # appends them to the very list the request's scope holds: a client could add headers
+        # (a token, an anonymous id) after the gateway has read the head. Trailers go nowhere.
+        self.headers = []
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]

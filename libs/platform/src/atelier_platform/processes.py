@@ -255,16 +255,31 @@ class Topology:
             total += workers * sum(pool_for_roles(roles, size, overflow))
         return total
 
-    def check_connection_budget(self) -> str | None:
-        """A clear message when the topology could exhaust the server's connections, else None."""
+    def check_connection_budget(self, *, count_in_use: bool = True) -> str | None:
+        """A clear message when the topology could exhaust the server's connections, else None.
+
+        `count_in_use`: the connections other clients already hold on that server (and those kept
+        for superusers) are not this topology's to take, so they count against it too."""
         needed = self.connections_needed()
         with psycopg.connect(_libpq_url(self.postgres), dbname="postgres", connect_timeout=5) as conn:
             row = conn.execute("SHOW max_connections").fetchone()
-        allowed = int(row[0]) if row else 100
+            allowed = int(row[0]) if row else 100
+            reserved_row = conn.execute("SHOW superuser_reserved_connections").fetchone()
+            reserved = int(reserved_row[0]) if reserved_row else 3
+            # Client backends only (not the server's own workers), and not this check's connection.
+            used_row = conn.execute("SELECT count(*) FROM pg_stat_activity "
+                                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchone()
+            in_use = int(used_row[0]) if used_row else 0
+        advice = "raise max_connections, lower ATELIER_DB_POOL_SIZE / ATELIER_DB_MAX_OVERFLOW or --workers, " \
+                 "or put PgBouncer in front"
         if needed > 0.8 * allowed:
             return (f"this topology may hold {needed} PostgreSQL connections, more than 80 % of the server's "
-                    f"max_connections={allowed}: raise max_connections, lower ATELIER_DB_POOL_SIZE / "
-                    f"ATELIER_DB_MAX_OVERFLOW or --workers, or put PgBouncer in front")
+                    f"max_connections={allowed}: {advice}")
+        free = allowed - reserved - in_use
+        if count_in_use and needed > free:
+            return (f"this topology may hold {needed} PostgreSQL connections, but only {free} of the server's "
+                    f"max_connections={allowed} are free ({in_use} in use by other clients, {reserved} kept for "
+                    f"superusers): close them, {advice}")
         return None
 
     def prepare(self) -> None:
@@ -367,9 +382,13 @@ class Topology:
                   file=sys.stderr, flush=True)
             return 2
         # Before anything is created: one clear line, not a traceback, when a server is missing.
-        if problem := self.unreachable() or self.check_connection_budget():
+        # --dev (a developer's server, shared with whatever else runs there): the connections
+        # others hold come and go, so too few free is a warning, not a refusal.
+        if problem := self.unreachable() or self.check_connection_budget(count_in_use=not self.dev):
             print(f"atelier up: {problem}", file=sys.stderr, flush=True)
             return 2
+        if self.dev and (warning := self.check_connection_budget()):
+            print(f"atelier up: warning: {warning}", file=sys.stderr, flush=True)
         self.prepare()
         stopping = False
 

@@ -106,11 +106,25 @@ class TestHttpCaching:
         assert as_staff.headers["etag"] != anonymous.headers["etag"]
         store = harness.runtime.cache
         host, path, query = anonymous.request.headers["host"].encode(), "/api/v1/products", url.split("?")[1].encode()
-        assert await store.get(entry_key(host, path, query, PUBLIC_AUDIENCE)) is not None
-        assert await store.get(entry_key(host, path, query, STAFF_AUDIENCE)) is not None
+        assert await store.get(entry_key("http", host, path, query, PUBLIC_AUDIENCE)) is not None
+        assert await store.get(entry_key("http", host, path, query, STAFF_AUDIENCE)) is not None
         # Served again from the store, each audience still gets its own answer.
         assert shown((await harness.client.get(url)).json(), product["id"]) is None
         assert shown((await harness.client.get(url, headers=staff)).json(), product["id"]) is not None
+
+    async def test_links_follow_the_gateways_scheme_and_each_scheme_has_its_own_entry(
+            self, harness: ServiceHarness, catalog: Catalog) -> None:
+        await catalog.product()
+        await catalog.product()
+        url = "/api/v1/products?limit=1"
+        # The gateway forwards the scheme it checked; anything but http/https is not a scheme.
+        evil = await harness.client.get(url, headers={"X-Forwarded-Proto": "evil"})
+        assert evil.json()["next"].startswith("http://")
+        secure = await harness.client.get(url, headers={"X-Forwarded-Proto": "https"})
+        assert secure.json()["next"].startswith("https://")
+        plain = await harness.client.get(url, headers={"X-Forwarded-Proto": "http"})
+        assert plain.json()["next"].startswith("http://")
+        assert (await harness.client.get(url, headers={"X-Forwarded-Proto": "https"})).json() == secure.json()
 
     async def test_a_users_own_data_is_not_cached(self, harness: ServiceHarness, catalog: Catalog,
                                                  test_keys: TestKeys) -> None:
