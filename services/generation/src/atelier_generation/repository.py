@@ -495,6 +495,12 @@ class BookRepository(_Repository):
         stmt = self.readable_statement(owner_id).where(col(Book.id) == book_id)
         if for_update and self.is_postgres:
             stmt = stmt.with_for_update()
+        elif for_update:
+            # SQLite has no row locks: a write as the transaction's first statement takes the
+            # database's write lock (writers queue on the busy timeout), so what is read next
+            # cannot change before commit. A read first would let two requests both count the
+            # same items and the second insert fail on the unique number.
+            await self.session.execute(update(Book).where(col(Book.id) == book_id).values(owner_id=Book.owner_id))
         return (await self.session.exec(stmt)).first()
 
     async def get(self, book_id: uuid.UUID) -> Book | None:

@@ -140,6 +140,27 @@ class TestAnonymousVisitor:
                                                            headers=visitor.headers) for n in range(4)))
         assert sorted(r.status_code for r in responses) == [201, 403, 403, 403]
 
+    async def test_two_parallel_characters_make_one(self, api) -> None:
+        """The one character asked for twice at once: one 201, the other a 409, never a 500 (SQLite
+        has no row lock; the book's lock is its write lock there)."""
+        visitor = anonymous(api)
+        book = await new_book(api, visitor)
+        path = f"/api/v1/books/{book['id']}/characters"
+        responses = await asyncio.gather(*(api.client.post(path, json={"name": f"Luna {n}"}, headers=visitor.headers)
+                                           for n in range(2)))
+        assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+        assert_error(next(r for r in responses if r.status_code == 409), 409, "CONFLICT")
+        characters = await call(api, visitor, "GET", f"/books/{book['id']}/characters")
+        assert characters["count"] == 1 and characters["results"][0]["number"] == 1
+        # An account has no such limit: parallel characters are numbered one after the other.
+        account = user(api)
+        book = await new_book(api, account)
+        path = f"/api/v1/books/{book['id']}/characters"
+        responses = await asyncio.gather(*(api.client.post(path, json={"name": f"Max {n}"}, headers=account.headers)
+                                           for n in range(3)))
+        assert [r.status_code for r in responses] == [201, 201, 201], [r.text for r in responses]
+        assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
+
     async def test_a_claim_moves_everything_once(self, api) -> None:
         visitor = anonymous(api)
         book = await new_book(api, visitor)

@@ -31,6 +31,7 @@ from atelier_generation.domain import ContentType, JobKind, JobStatus
 from atelier_generation.errors import (
     AnonymousLimit,
     BookNotFound,
+    CharacterTaken,
     ItemNotFound,
     NumberTaken,
     RetryLimit,
@@ -130,16 +131,23 @@ class BookService(UseCase[GenerationContext]):
         return count, await self._views(items)
 
     async def add_character(self, principal: Principal, book_id: uuid.UUID, data: CharacterCreate) -> ItemRead:
+        if not principal.is_authenticated:
+            await self._check_anonymous_character(await self.book(principal, book_id))
         # The book's row serialises its numbering and the anonymous limit.
         book = await self.book(principal, book_id, for_update=True)
         count = await self.items.count_of_book(book.id, ContentType.CHARACTER)
         if not principal.is_authenticated and count >= ANONYMOUS_CHARACTERS:
-            raise AnonymousLimit("Sign in to add another character: an anonymous book has one",
-                                 details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
+            # Free before the lock, taken under it: a parallel request made it meanwhile.
+            raise CharacterTaken(details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
         self._check_room(count, self.context.settings.book_max_characters, "characters")
         item = BookItem(book_id=book.id, content_type=ContentType.CHARACTER,
                         number=await self.items.next_number(book.id, ContentType.CHARACTER), **data.model_dump())
         return await self._add_illustrated(book, item)
+
+    async def _check_anonymous_character(self, book: Book) -> None:
+        if await self.items.count_of_book(book.id, ContentType.CHARACTER) >= ANONYMOUS_CHARACTERS:
+            raise AnonymousLimit("Sign in to add another character: an anonymous book has one",
+                                 details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
 
     async def add_page(self, principal: Principal, book_id: uuid.UUID, data: PageCreate) -> ItemRead:
         book = await self.book(principal, book_id, for_update=True)
