@@ -7,12 +7,14 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.events import Envelope
 from atelier_gateway.openapi import merge
 from atelier_gateway.routing import resolve
+from atelier_testing import assert_error
 
 
 class TestRouting:
@@ -157,6 +159,30 @@ class TestRateLimits:
     async def test_credential_routes_are_limited_per_address(self, gateway) -> None:
         statuses = [(await gateway.client.post("/api/v1/auth/login", json={})).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
+
+
+    async def test_anonymous_tokens_are_minted_a_few_per_address(self, start_gateway) -> None:
+        """Each request without a token would be a fresh anonymous owner: minting is limited per
+        client address, a caller that keeps its token is not limited by it, another address is not."""
+        async with start_gateway(rate_limit_anon_tokens_per_ip="3/minute") as gateway:
+            fresh = []
+            for _ in range(4):
+                gateway.client.cookies.clear()
+                fresh.append(await gateway.client.get("/api/v1/products"))
+            assert [r.status_code for r in fresh] == [200, 200, 200, 429]
+            assert_error(fresh[3], 429, "RATE_LIMITED")
+            assert int(fresh[3].headers["retry-after"]) >= 1
+            assert "x-anonymous-token" not in fresh[3].headers and "set-cookie" not in fresh[3].headers
+            kept = {"X-Anonymous-Token": fresh[0].headers["x-anonymous-token"]}
+            gateway.client.cookies.clear()
+            assert (await gateway.client.get("/api/v1/products", headers=kept)).status_code == 200
+            # A signed-in caller without an anonymous token is not refused for it.
+            bearer = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+            assert (await gateway.client.get("/api/v1/products", headers=bearer)).status_code == 200
+            transport = httpx.ASGITransport(app=gateway.app, client=("198.51.100.7", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
+                other = await elsewhere.get("/api/v1/products")
+                assert other.status_code == 200 and other.headers["x-anonymous-token"]
 
 
 class TestCors:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from infra.identity_steps import visitor_client
 from infra.journeys import PASSWORD, customer, latest_mail, login, poll, token_from
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +86,7 @@ async def buy_retry_pack(api: httpx.AsyncClient, headers: dict[str, str], target
 async def test_an_anonymous_visitor_makes_a_book_orders_a_print_and_finds_it_in_the_new_account(
         api: httpx.AsyncClient) -> None:
     email = f"reader-{uuid.uuid4().hex[:10]}@example.com"
-    async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as visitor:
+    async with visitor_client(api.base_url) as visitor:  # S0 binds the anonymous book to this client
         token = (await visitor.get("/api/v1/books")).headers["x-anonymous-token"]
         anon = {"X-Anonymous-Token": token}
         book = await ok(await visitor.post("/api/v1/books", headers=anon, json={
@@ -116,18 +117,27 @@ async def test_an_anonymous_visitor_makes_a_book_orders_a_print_and_finds_it_in_
         assert order["items"][0]["book_id"] == book["id"] and order["items"][0]["sku"] == "basic"
         await pay(visitor, anon, order["id"])
 
-    welcome = await latest_mail(api, email, "set your password")
-    await ok(await api.post("/api/v1/auth/password-reset/confirm", json={
-        "token": token_from(welcome), "new_password": PASSWORD, "new_password_confirm": PASSWORD}))
-    auth = {"Authorization": f"Bearer {(await login(api, email))['access']}"}
-    await paid(api, auth, order["id"])
+        welcome = await latest_mail(api, email, "set your password")
+        await ok(await api.post("/api/v1/auth/password-reset/confirm", json={
+            "token": token_from(welcome), "new_password": PASSWORD, "new_password_confirm": PASSWORD}))
+        auth = {"Authorization": f"Bearer {(await login(api, email))['access']}"}
+        await paid(api, auth, order["id"])  # the order under the new account: orders applied the claim
 
-    async def book_moved() -> list[dict[str, Any]] | None:
-        books = (await ok(await api.get("/api/v1/books", headers=auth)))["results"]
-        return books or None
+        async def book_moved() -> list[dict[str, Any]] | None:
+            books = (await ok(await api.get("/api/v1/books", headers=auth)))["results"]
+            return books or None
 
-    books = await poll(book_moved, timeout=90, message="the anonymous book under the new account")
-    assert [found["id"] for found in books] == [book["id"]]
+        books = await poll(book_moved, timeout=90, message="the anonymous book under the new account")
+        assert [found["id"] for found in books] == [book["id"]]
+        # The guest's browser, not signed in, still sees what it bought (and no longer changes it).
+        seen = await ok(await visitor.get(f"/api/v1/orders/{order['id']}", headers=anon))
+        assert seen["id"] == order["id"] and seen["items"][0]["book_id"] == book["id"]
+        assert [o["id"] for o in (await ok(await visitor.get("/api/v1/orders", headers=anon)))["results"]] == \
+            [order["id"]]
+        assert (await ok(await visitor.get(b, headers=anon)))["title"] == "Luna and the Lighthouse"
+        assert [found["id"] for found in (await ok(await visitor.get("/api/v1/books", headers=anon)))["results"]] \
+            == [book["id"]]
+        assert error_code(await visitor.patch(b, headers=anon, json={"title": "Mine"}), 404) == "NOT_FOUND"
     characters = await ok(await api.get(f"/api/v1/books/{book['id']}/characters", headers=auth))
     assert [c["id"] for c in characters["results"]] == [character["id"]]
     cover_item = await ok(await api.get(f"/api/v1/books/{book['id']}/cover", headers=auth))
@@ -138,6 +148,41 @@ async def test_an_anonymous_visitor_makes_a_book_orders_a_print_and_finds_it_in_
 
     await poll(print_tier_applied, timeout=90, message="the print tier on the book")
     assert (await allowance(api, auth, book["id"], character["id"]))["max"] == 3
+
+
+async def test_fresh_anonymous_tokens_from_one_client_share_one_free_book(api: httpx.AsyncClient) -> None:
+    """Twenty anonymous tokens minted for one client (address and User-Agent): one free book (with
+    its character and first cover, the two free jobs), the others refused; the one character asked
+    for twice at once is one 201 and one 409."""
+    async with visitor_client(api.base_url) as visitor:
+        tokens = []
+        for _ in range(20):
+            visitor.cookies.clear()
+            tokens.append((await visitor.get("/api/v1/books")).headers["x-anonymous-token"])
+        assert len(set(tokens)) == 20
+        visitor.cookies.clear()
+        # One after the other (the service tests race them): a busy shared database stays out of it.
+        created = [await visitor.post("/api/v1/books", headers={"X-Anonymous-Token": token},
+                                      json={"title": f"Free book {n}"}) for n, token in enumerate(tokens)]
+        assert sorted(r.status_code for r in created) == [201] + [403] * 19, [r.text for r in created]
+        assert {r.json()["error"]["code"] for r in created if r.status_code == 403} == {"PERMISSION_DENIED"}
+        (owner, book), = [({"X-Anonymous-Token": token}, r.json())
+                          for token, r in zip(tokens, created, strict=True) if r.status_code == 201]
+        b = f"/api/v1/books/{book['id']}"
+        characters = await asyncio.gather(*(visitor.post(f"{b}/characters", headers=owner, json={"name": name})
+                                            for name in ("Luna", "Max")))
+        assert sorted(r.status_code for r in characters) == [201, 409], [r.text for r in characters]
+        assert (await ok(await visitor.get(f"{b}/characters", headers=owner)))["count"] == 1
+        await ok(await visitor.post(f"{b}/cover/versions", headers=owner), 201)
+        for token in tokens:
+            if {"X-Anonymous-Token": token} != owner:
+                others = {"X-Anonymous-Token": token}
+                assert (await ok(await visitor.get("/api/v1/books", headers=others)))["count"] == 0
+                assert error_code(await visitor.post(f"{b}/cover/versions", headers=others), 404) == "NOT_FOUND"
+        # The owner's token from another client does not reach the book either.
+        async with visitor_client(api.base_url) as elsewhere:
+            assert error_code(await elsewhere.get(b, headers=owner), 404) == "NOT_FOUND"
+            assert (await elsewhere.post("/api/v1/books", json={"title": "Mine"})).status_code == 201
 
 
 async def test_retry_limit_then_packs_by_target_and_by_hand(api: httpx.AsyncClient) -> None:

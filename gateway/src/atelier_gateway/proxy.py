@@ -115,6 +115,9 @@ class Proxy:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         if self.settings.rate_limits_enabled:
+            if minted is not None and claims is None:
+                # A fresh anonymous owner per request would be a fresh free allowance per request.
+                await self.credential_limiter.hit(self.settings.rate_limit_anon_tokens_per_ip, "anon-token", ip)
             await self.limiter.hit(self.settings.rate_limit_default, f"user:{claims['sub']}" if claims else f"ip:{ip}")
             if scope["method"] == "POST" and is_credential_path(scope["path"]):
                 await self.credential_limiter.hit(self.settings.rate_limit_credentials_per_ip, "credentials", ip)

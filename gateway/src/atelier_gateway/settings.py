@@ -23,6 +23,9 @@ class GatewaySettings(AtelierSettings):
     # Rate limits ("N/period"); per user when authenticated, else per client address.
     rate_limit_default: str = "1000/hour"
     rate_limit_credentials_per_ip: str = "100/minute"
+    # New anonymous tokens per client address: each one is a fresh anonymous owner (S0's free
+    # book), so minting one per request must not be free. A browser keeps its cookie and mints once.
+    rate_limit_anon_tokens_per_ip: str = "100/hour"
     rate_limits_enabled: bool = True
     # The proxies in front of the gateway (CIDRs, e.g. ["10.0.0.0/8"]): only from them are
     # `forwarded_header` and X-Forwarded-Proto/-Host believed, read from the right up to the first

@@ -102,6 +102,11 @@ class AnonymousLimit(GenerationError):
                                      "Sign in to do this: an anonymous visitor has one book, one character and its first cover")
 
 
+class CharacterTaken(GenerationError):
+    # The sequential second try is `AnonymousLimit` (403); this is the one that raced the first.
+    code, status, default_message = "CONFLICT", 409, "Another request added this book's character at the same moment"
+
+
 class RetryLimit(GenerationError):
     code, status, default_message = "RETRY_LIMIT", 403, "No retries left for this item"
 

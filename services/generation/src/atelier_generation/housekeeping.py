@@ -9,6 +9,9 @@
   of which neither the book, an item nor a version changed for `anonymous_retention_days` (30),
   with their items, versions, the versions' jobs and the illustrations' files — unless money was
   spent on the book (a paid print order, a retry pack applied to one of its items).
+- A claimed book's anonymous reader and client hash (`book.anon_reader_id`, `client_hash`,
+  `claimed_at`), cleared `anonymous_retention_days` after the claim: by then the anonymous token
+  that may still read it (4 weeks) has expired. The book stays (the user's).
 - Kept: `retry_pack` — a paid retry-pack line (what the buyer paid for and where it was applied);
   it is a record of money spent, one row per purchase, not per request.
 - Kept: wallets and credit transactions, jobs and images, users' books (a customer's work).
@@ -52,7 +55,15 @@ def _untouched_anonymous_books(storage: Storage, retention: timedelta) -> Sweep:
     return Sweep("anonymous_books", batch)
 
 
+def _claimed_book_readers(retention: timedelta) -> Sweep:
+    async def batch(session: AsyncSession, now: datetime, limit: int) -> Swept:
+        return Swept(await BookRepository(session).forget_readers(now - retention, limit), [])
+
+    return Sweep("claimed_book_readers", batch)
+
+
 def sweeps(context: GenerationContext) -> list[Sweep]:
     settings = context.settings
     return [_expired_restorations(context.storage), owners.sweep(GenerationOwner, settings.inbox_window),
-            _untouched_anonymous_books(context.storage, timedelta(days=settings.anonymous_retention_days))]
+            _untouched_anonymous_books(context.storage, timedelta(days=settings.anonymous_retention_days)),
+            _claimed_book_readers(timedelta(days=settings.anonymous_retention_days))]

@@ -10,7 +10,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -215,7 +227,13 @@ class ShareUnlock(SQLModel, table=True):
 class Book(SQLModel, table=True):
     __tablename__ = "book"
     __table_args__ = (Index("ix_book_owner_created", "owner_id", "created_at"),
-                      Index("ix_book_anonymous_updated_at", "anonymous", "updated_at"))
+                      Index("ix_book_anonymous_updated_at", "anonymous", "updated_at"),
+                      # S0's free book is one per client too, whatever anonymous token it comes with.
+                      Index("ux_book_anonymous_client", "client_hash", unique=True,
+                            postgresql_where=text("anonymous AND client_hash IS NOT NULL"),
+                            sqlite_where=text("anonymous AND client_hash IS NOT NULL")),
+                      Index("ix_book_anon_reader_id", "anon_reader_id"),
+                      Index("ix_book_claimed_at", "claimed_at"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     # The user, or the anonymous id until `identity.anonymous_claimed` moves the book.
@@ -223,6 +241,14 @@ class Book(SQLModel, table=True):
     # Made by an anonymous visitor and not (yet) claimed: housekeeping deletes it once untouched
     # for `anonymous_retention_days`, unless money was spent on it.
     anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # An anonymous owner's client (S0 binds anonymous ownership to the token and the client's
+    # address and User-Agent): a keyed hash of the two, never the values (`UrlSigner.client_hash`).
+    client_hash: str | None = Field(default=None, max_length=64)
+    # Once the visitor's identity is claimed: the anonymous id, which may still read the book (the
+    # guest's browser keeps seeing what it bought), and when. Housekeeping clears both (and the
+    # client hash) once that anonymous token must have expired.
+    anon_reader_id: uuid.UUID | None = None
+    claimed_at: datetime | None = _timestamp(nullable=True)
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     age_range: str = Field(default="", max_length=20)

@@ -483,31 +483,53 @@ class ShareRepository(_Repository):
 
 # -- storybooks (S0) -------------------------------------------------------------------------
 
+def _book_access(owner_id: uuid.UUID, reader: uuid.UUID | None, client: str | None) -> ColumnElement[bool]:
+    """The books `owner_id` owns; with `reader`, also those its claim moved to a user (to read);
+    with `client`, only those made from that client or bound to none (an anonymous caller)."""
+    who = col(Book.owner_id) == owner_id
+    if reader is not None:
+        who = or_(who, col(Book.anon_reader_id) == reader)
+    if client is not None:
+        who = and_(who, or_(col(Book.client_hash).is_(None), col(Book.client_hash) == client))
+    return who
+
+
 class BookRepository(_Repository):
-    def readable_statement(self, owner_id: uuid.UUID) -> SelectOfScalar[Book]:
-        return select(Book).where(col(Book.owner_id) == owner_id)
+    def readable_statement(self, owner_id: uuid.UUID, *, reader: uuid.UUID | None = None,
+                           client: str | None = None) -> SelectOfScalar[Book]:
+        return select(Book).where(_book_access(owner_id, reader, client))
 
     def add(self, book: Book) -> None:
         self.session.add(book)
 
-    async def get_for_owner(self, book_id: uuid.UUID, owner_id: uuid.UUID, *,
-                            for_update: bool = False) -> Book | None:
-        stmt = self.readable_statement(owner_id).where(col(Book.id) == book_id)
+    async def get_for_owner(self, book_id: uuid.UUID, owner_id: uuid.UUID, *, for_update: bool = False,
+                            reader: uuid.UUID | None = None, client: str | None = None) -> Book | None:
+        stmt = self.readable_statement(owner_id, reader=reader, client=client).where(col(Book.id) == book_id)
         if for_update and self.is_postgres:
             stmt = stmt.with_for_update()
+        elif for_update:
+            # SQLite has no row locks: a write as the transaction's first statement takes the
+            # database's write lock (writers queue on the busy timeout), so what is read next
+            # cannot change before commit. A read first would let two requests both count the
+            # same items and the second insert fail on the unique number.
+            await self.session.execute(update(Book).where(col(Book.id) == book_id).values(owner_id=Book.owner_id))
         return (await self.session.exec(stmt)).first()
 
     async def get(self, book_id: uuid.UUID) -> Book | None:
         return (await self.session.exec(select(Book).where(col(Book.id) == book_id))).first()
 
-    async def page_for_owner(self, owner_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, Sequence[Book]]:
-        stmt = self.readable_statement(owner_id)
+    async def page_for_owner(self, owner_id: uuid.UUID, *, limit: int, offset: int, reader: uuid.UUID | None = None,
+                             client: str | None = None) -> tuple[int, Sequence[Book]]:
+        stmt = self.readable_statement(owner_id, reader=reader, client=client)
         count = await self._count(stmt)
         page = stmt.order_by(col(Book.created_at).desc(), col(Book.id)).limit(limit).offset(offset)
         return count, (await self.session.exec(page)).all()
 
     async def count_for_owner(self, owner_id: uuid.UUID) -> int:
         return await self._count(self.readable_statement(owner_id))
+
+    async def count_anonymous_of_client(self, client: str) -> int:
+        return await self._count(select(Book).where(col(Book.anonymous).is_(True), col(Book.client_hash) == client))
 
     async def set_print_tier(self, book_id: uuid.UUID, *, tier: str, retries: int, order_id: uuid.UUID,
                              paid_at: datetime, now: datetime) -> bool:
@@ -524,9 +546,18 @@ class BookRepository(_Repository):
         # Items and their versions go with it (ON DELETE CASCADE).
         await self.session.execute(delete(Book).where(col(Book.id) == book_id))
 
-    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID, now: datetime) -> None:
+        # The user's book now; the anonymous id still reads it (`_book_access`).
         await self.session.execute(update(Book).where(col(Book.owner_id) == old)
-                                   .values(owner_id=new, anonymous=False))  # the user's book now
+                                   .values(owner_id=new, anonymous=False, anon_reader_id=old, claimed_at=now))
+
+    async def forget_readers(self, claimed_before: datetime, limit: int) -> int:
+        """Clear the anonymous reader and the client of up to `limit` books claimed before
+        `claimed_before` (their anonymous tokens have expired): how many."""
+        picked = sa_select(col(Book.id)).where(col(Book.claimed_at) < claimed_before).limit(limit)
+        stmt = (update(Book).where(col(Book.id).in_(picked))
+                .values(anon_reader_id=None, client_hash=None, claimed_at=None).returning(col(Book.id)))
+        return len((await self.session.execute(stmt)).all())
 
     async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> tuple[int, list[str]]:
         """Delete up to `limit` anonymous books none of whose parts changed since `untouched_since`
@@ -574,11 +605,12 @@ class BookItemRepository(_Repository):
         self.session.add(item)
 
     async def get_for_owner(self, item_id: uuid.UUID, owner_id: uuid.UUID, content_type: str, *,
-                            book_id: uuid.UUID | None = None) -> tuple[BookItem, Book] | None:
+                            book_id: uuid.UUID | None = None, reader: uuid.UUID | None = None,
+                            client: str | None = None) -> tuple[BookItem, Book] | None:
         """The item with its book, when the book is the owner's (and is `book_id`, when given)."""
         stmt = (select(BookItem, Book).join(Book, col(Book.id) == col(BookItem.book_id))
                 .where(col(BookItem.id) == item_id, col(BookItem.content_type) == content_type,
-                       col(Book.owner_id) == owner_id)
+                       _book_access(owner_id, reader, client))
                 .execution_options(populate_existing=True))
         if book_id is not None:
             stmt = stmt.where(col(BookItem.book_id) == book_id)
@@ -778,6 +810,7 @@ def _hand_over_statement() -> Any:
         return update(table).where(table.c.owner_id == old).values(owner_id=new, **values).cte(f"moved_{table.name}")
 
     favorite, wallet = ImageFavorite.__table__, CreditWallet.__table__  # type: ignore[attr-defined]
+    claimed_at: Any = bindparam("now", type_=Book.__table__.c.claimed_at.type)  # type: ignore[attr-defined]
     # Every part sees the statement's snapshot: the INSERT copies the favorites the DELETE removes.
     favorites = (pg_insert(favorite).from_select(
         ["owner_id", "image_id", "created_at"],
@@ -788,7 +821,8 @@ def _hand_over_statement() -> Any:
     old_favorites = delete(favorite).where(favorite.c.owner_id == old).cte("old_favorites")
     return (delete(wallet).where(wallet.c.owner_id == old).returning(wallet.c.balance)
             .add_cte(moved(CreditTransaction), moved(GenerationJob), moved(GeneratedImage), favorites, old_favorites,
-                     moved(Restoration), moved(Book, anonymous=False), moved(RetryPack)))
+                     moved(Restoration), moved(Book, anonymous=False, anon_reader_id=old, claimed_at=claimed_at),
+                     moved(RetryPack)))
 
 
 _HAND_OVER = _hand_over_statement()
@@ -807,7 +841,7 @@ class OwnerRepository(_Repository):
         await JobRepository(self.session).reassign(old, new)
         await ImageRepository(self.session).reassign(old, new, now)
         await RestorationRepository(self.session).reassign(old, new)
-        await BookRepository(self.session).reassign(old, new)
+        await BookRepository(self.session).reassign(old, new, now)
         await RetryPackRepository(self.session).reassign(old, new)
         return moved
 

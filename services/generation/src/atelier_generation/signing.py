@@ -36,6 +36,11 @@ class UrlSigner:
     def _mac(self, purpose: str, message: str) -> str:
         return hmac.new(self._secret, f"{purpose}\n{message}".encode(), hashlib.sha256).hexdigest()
 
+    def client_hash(self, address: str, user_agent: str) -> str:
+        """Who an anonymous client is (S0 binds anonymous ownership to the token and the client's
+        address and User-Agent), kept as a keyed hash: the stored value names neither."""
+        return self._mac("anon-client", f"{address}\n{user_agent}")
+
     # -- assets --------------------------------------------------------------------------------
 
     def asset_url(self, key: str, now: float) -> str:

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
+from sqlmodel import col, select
 
+from atelier_common.columns import utcnow
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import OrderPaid
+from atelier_common.housekeeping import Housekeeper
+from atelier_generation.housekeeping import sweeps
+from atelier_generation.models import Book, GenerationJob
 
 from ..conftest import MODEL_API, FakeModelApi, assert_error
 
@@ -32,9 +39,11 @@ def user(api: Any) -> Owner:
     return Owner(api.keys.user_headers(user_id), user_id)
 
 
-def anonymous(api: Any) -> Owner:
+def anonymous(api: Any, *, user_agent: str | None = None) -> Owner:
+    """A visitor; each from a browser of its own unless `user_agent` says (S0 binds anonymous
+    books to the client: its address and User-Agent)."""
     anon_id = uuid.uuid4()
-    return Owner(api.keys.anon_headers(anon_id), anon_id)
+    return Owner({**api.keys.anon_headers(anon_id), "User-Agent": user_agent or f"browser {anon_id}"}, anon_id)
 
 
 async def call(api: Any, owner: Owner, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
@@ -140,6 +149,27 @@ class TestAnonymousVisitor:
                                                            headers=visitor.headers) for n in range(4)))
         assert sorted(r.status_code for r in responses) == [201, 403, 403, 403]
 
+    async def test_two_parallel_characters_make_one(self, api) -> None:
+        """The one character asked for twice at once: one 201, the other a 409, never a 500 (SQLite
+        has no row lock; the book's lock is its write lock there)."""
+        visitor = anonymous(api)
+        book = await new_book(api, visitor)
+        path = f"/api/v1/books/{book['id']}/characters"
+        responses = await asyncio.gather(*(api.client.post(path, json={"name": f"Luna {n}"}, headers=visitor.headers)
+                                           for n in range(2)))
+        assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+        assert_error(next(r for r in responses if r.status_code == 409), 409, "CONFLICT")
+        characters = await call(api, visitor, "GET", f"/books/{book['id']}/characters")
+        assert characters["count"] == 1 and characters["results"][0]["number"] == 1
+        # An account has no such limit: parallel characters are numbered one after the other.
+        account = user(api)
+        book = await new_book(api, account)
+        path = f"/api/v1/books/{book['id']}/characters"
+        responses = await asyncio.gather(*(api.client.post(path, json={"name": f"Max {n}"}, headers=account.headers)
+                                           for n in range(3)))
+        assert [r.status_code for r in responses] == [201, 201, 201], [r.text for r in responses]
+        assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
+
     async def test_a_claim_moves_everything_once(self, api) -> None:
         visitor = anonymous(api)
         book = await new_book(api, visitor)
@@ -156,9 +186,94 @@ class TestAnonymousVisitor:
         assert [c["id"] for c in characters["results"]] == [character["id"]]
         cover = await call(api, account, "GET", f"/books/{book['id']}/cover")
         assert cover["selected_version"]["image_url"]
-        assert (await call(api, visitor, "GET", "/books"))["count"] == 0
+        # The guest's token still reads it (`TestClaimedGuest`), but no longer owns it.
+        assert_error(await api.client.patch(f"/api/v1/books/{book['id']}", json={"title": "Mine"},
+                                            headers=visitor.headers), 404, "NOT_FOUND")
         # The account has no anonymous limits: it may regenerate (from its allowance) and add pages.
         await new_page(api, account, book["id"])
+
+
+class TestAnonymousClient:
+    """S0 binds anonymous ownership to the token and the client (address and User-Agent), and its
+    free book (with one character and the first cover: two free jobs) is one per client too."""
+
+    async def _jobs(self, api: Any) -> int:
+        async with api.h.runtime.db.read_only() as session:
+            return len((await session.exec(select(GenerationJob.id))).all())
+
+    async def test_twenty_fresh_tokens_from_one_client_get_one_free_book(self, api) -> None:
+        visitors = [anonymous(api, user_agent="the same browser") for _ in range(20)]
+        created = await asyncio.gather(*(api.client.post("/api/v1/books", json={"title": f"Book {n}"},
+                                                         headers=v.headers) for n, v in enumerate(visitors)))
+        assert sorted(r.status_code for r in created) == [201] + [403] * 19, [r.text for r in created]
+        for refused in (r for r in created if r.status_code == 403):
+            assert assert_error(refused, 403, "PERMISSION_DENIED")["details"]["limit"] == "books"
+        (owner, book), = [(v, r.json()) for v, r in zip(visitors, created, strict=True) if r.status_code == 201]
+        for visitor in visitors:  # the one book's character and cover; nobody else has a book to fill
+            if visitor is not owner:
+                assert (await call(api, visitor, "GET", "/books"))["count"] == 0
+                assert_error(await api.client.post(f"/api/v1/books/{book['id']}/characters", json={"name": "Max"},
+                                                   headers=visitor.headers), 404, "NOT_FOUND")
+        await new_character(api, owner, book["id"])
+        await call(api, owner, "POST", f"/books/{book['id']}/cover/versions", 201)
+        assert await self._jobs(api) == 2
+        # Another client (another browser, or another address) has a free book of its own.
+        elsewhere = anonymous(api, user_agent="the same browser")
+        moved = {**elsewhere.headers, "X-Forwarded-For": "198.51.100.23"}
+        assert (await api.client.post("/api/v1/books", json={"title": "Mine"}, headers=moved)).status_code == 201
+        assert (await api.client.post("/api/v1/books", json={"title": "Mine"},
+                                      headers=anonymous(api).headers)).status_code == 201
+
+    async def test_an_anonymous_book_is_found_only_from_its_client(self, api) -> None:
+        visitor = anonymous(api, user_agent="Firefox")
+        book = await new_book(api, visitor)
+        character = await new_character(api, visitor, book["id"])
+        for stolen in ({**visitor.headers, "User-Agent": "curl"}, {**visitor.headers, "X-Forwarded-For": "192.0.2.1"}):
+            assert (await api.client.get("/api/v1/books", headers=stolen)).json()["count"] == 0
+            for method, path in (("GET", f"/books/{book['id']}"), ("PATCH", f"/books/{book['id']}"),
+                                 ("GET", f"/books/{book['id']}/characters/{character['id']}"),
+                                 ("POST", f"/books/{book['id']}/cover/versions")):
+                response = await api.client.request(method, f"/api/v1{path}", json={"title": "Taken"}, headers=stolen)
+                assert_error(response, 404, "NOT_FOUND")
+        assert (await call(api, visitor, "GET", f"/books/{book['id']}"))["title"] == "Luna and the Lighthouse"
+
+
+class TestClaimedGuest:
+    """A guest whose identity was claimed (automatic registration when an order is paid) keeps
+    reading what it made with the same token and browser; it no longer changes it."""
+
+    async def test_the_guest_token_still_reads_its_book_after_the_claim(self, api) -> None:
+        visitor = anonymous(api)
+        book = await new_book(api, visitor)
+        character = await new_character(api, visitor, book["id"])
+        await call(api, visitor, "POST", f"/books/{book['id']}/cover/versions", 201)
+        await api.h.drain()
+        account = user(api)
+        await api.h.deliver(AnonymousClaimed(anon_id=visitor.id, user_id=account.id), producer="identity")
+        assert (await call(api, account, "GET", f"/books/{book['id']}"))["id"] == book["id"]
+
+        assert [b["id"] for b in (await call(api, visitor, "GET", "/books"))["results"]] == [book["id"]]
+        assert (await call(api, visitor, "GET", f"/books/{book['id']}"))["title"] == book["title"]
+        assert (await call(api, visitor, "GET", f"/books/{book['id']}/characters"))["count"] == 1
+        assert (await call(api, visitor, "GET", f"/books/{book['id']}/characters/{character['id']}"))["name"] == "Luna"
+        assert (await call(api, visitor, "GET", f"/books/{book['id']}/cover"))["selected_version"]["image_url"]
+        for method, path in (("PATCH", f"/books/{book['id']}"), ("DELETE", f"/books/{book['id']}"),
+                             ("POST", f"/books/{book['id']}/characters")):
+            assert_error(await api.client.request(method, f"/api/v1{path}", json={"title": "x", "name": "x"},
+                                                  headers=visitor.headers), 404, "NOT_FOUND")
+        # Only from its browser, and only until the token must have expired (housekeeping).
+        elsewhere = {**visitor.headers, "User-Agent": "another browser"}
+        assert_error(await api.client.get(f"/api/v1/books/{book['id']}", headers=elsewhere), 404, "NOT_FOUND")
+        async with api.h.runtime.db.transaction() as session:
+            await session.execute(update(Book).where(col(Book.id) == uuid.UUID(book["id"]))
+                                  .values(claimed_at=utcnow() - timedelta(days=31)))
+        keeper = Housekeeper(api.h.runtime.db, sweeps(api.h.runtime.context), service="generation", batch_size=10)
+        assert (await keeper.run_once()).removed["claimed_book_readers"] == 1
+        assert_error(await api.client.get(f"/api/v1/books/{book['id']}", headers=visitor.headers), 404, "NOT_FOUND")
+        assert (await call(api, account, "GET", f"/books/{book['id']}"))["id"] == book["id"]
+        async with api.h.runtime.db.read_only() as session:
+            row = (await session.exec(select(Book).where(col(Book.id) == uuid.UUID(book["id"])))).one()
+        assert (row.anon_reader_id, row.client_hash, row.claimed_at) == (None, None, None)
 
 
 class TestVersionsAndRetries:

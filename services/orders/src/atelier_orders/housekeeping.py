@@ -3,16 +3,32 @@
 - Idempotency keys past their 24 hours (`Idempotency-Key` on `POST /orders`).
 - `order_owner` rows that learned nothing (no claim, no erasure), untouched for the inbox window
   (`atelier_common.owners` says why that is safe and why the others stay).
+- A claimed order's anonymous reader (`anon_reader_id`, `claimed_at`), cleared
+  `anonymous_retention_days` after the claim: by then the anonymous token that may still read the
+  order (4 weeks) has expired. The order stays (the user's).
 - Kept: orders, their items, addresses and status history — a customer's records.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from atelier_common import idempotency, owners
-from atelier_common.housekeeping import Sweep
+from atelier_common.housekeeping import Sweep, Swept
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import OrderOwner
+from atelier_orders.repository import OrderRepository
+
+
+def _claimed_order_readers(retention: timedelta) -> Sweep:
+    async def batch(session: AsyncSession, now: datetime, limit: int) -> Swept:
+        return Swept(await OrderRepository(session).forget_readers(now - retention, limit), [])
+
+    return Sweep("claimed_order_readers", batch)
 
 
 def sweeps(context: OrdersContext) -> list[Sweep]:
-    return [idempotency.sweep(), owners.sweep(OrderOwner, context.settings.inbox_window)]
+    return [idempotency.sweep(), owners.sweep(OrderOwner, context.settings.inbox_window),
+            _claimed_order_readers(timedelta(days=context.settings.anonymous_retention_days))]

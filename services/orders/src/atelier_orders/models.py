@@ -41,6 +41,8 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_owner_total", "owner_id", "total_amount"),
         Index("ix_customer_order_user_id", "user_id"),
         Index("ix_customer_order_status_created", "status", "created_at"),
+        Index("ix_customer_order_anon_reader_id", "anon_reader_id"),
+        Index("ix_customer_order_claimed_at", "claimed_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -65,6 +67,11 @@ class Order(SQLModel, table=True):
     delivered_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    # Once the buyer's anonymous identity is claimed (an automatic registration when a guest pays):
+    # that anonymous id, which may still read the order (the guest's browser keeps seeing what it
+    # bought), and when. Housekeeping clears both once the anonymous token must have expired.
+    anon_reader_id: uuid.UUID | None = None
+    claimed_at: datetime | None = _timestamp(nullable=True)
 
     items: list["OrderItem"] = Relationship(sa_relationship_kwargs={
         "lazy": "raise", "order_by": lambda: OrderItem.position})

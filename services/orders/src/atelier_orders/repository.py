@@ -94,6 +94,8 @@ class OrderDetails:
     delivered_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    anon_reader_id: uuid.UUID | None = None
+    claimed_at: datetime | None = None
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)
 
@@ -137,7 +139,9 @@ def _details_statement(owned: bool) -> Any:
     sort_keys = {_ORDER.name: literal_column("0"), _ITEM.name: _ITEM.c.position, _HISTORY.name: _HISTORY.c.id}
     order_where = _ORDER.c.id == bindparam("order_id")
     if owned:
-        order_where &= _ORDER.c.owner_id == bindparam("owner_id")
+        # The owner's, or (to read) the order its claimed anonymous id placed (`reader`, else NULL).
+        order_where &= or_(_ORDER.c.owner_id == bindparam("owner_id"),
+                           _ORDER.c.anon_reader_id == bindparam("reader", type_=_ORDER.c.anon_reader_id.type))
     wheres = {_ORDER.name: order_where, _ITEM.name: _ITEM.c.order_id == bindparam("order_id"),
               _HISTORY.name: _HISTORY.c.order_id == bindparam("order_id")}
     parts = []
@@ -206,26 +210,35 @@ def _placed_statement() -> Any:
 
 _INSERT_ORDER_AND_ENTRY = _placed_statement()
 _MOVE_OWNER = (update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id"))
-               .values(owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched")))
+               .values(owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
+                       anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
+_FORGET_READERS = (update(_ORDER).where(_ORDER.c.id.in_(
+    sa_select(_ORDER.c.id).where(_ORDER.c.claimed_at < bindparam("before")).limit(bindparam("limit"))))
+    .values(anon_reader_id=None, claimed_at=None).returning(_ORDER.c.id))
 
 
 class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def readable_statement(self, owner_id: uuid.UUID | None) -> SelectOfScalar[Order]:
-        """The orders `owner_id` may see; None means every order (staff, other services)."""
+    def readable_statement(self, owner_id: uuid.UUID | None, reader: uuid.UUID | None = None) -> SelectOfScalar[Order]:
+        """The orders `owner_id` may see; None means every order (staff, other services). `reader`:
+        an anonymous id, which also reads the orders its claim moved to a user."""
         stmt = select(Order)
         if owner_id is not None:
-            stmt = stmt.where(col(Order.owner_id) == owner_id)
+            who = col(Order.owner_id) == owner_id
+            stmt = stmt.where(who if reader is None else or_(who, col(Order.anon_reader_id) == reader))
         return stmt
 
-    async def get(self, order_id: uuid.UUID, *, owner_id: uuid.UUID | None = None) -> OrderDetails | None:
-        """The order with its items and history (one statement); None if `owner_id` may not see it."""
+    async def get(self, order_id: uuid.UUID, *, owner_id: uuid.UUID | None = None,
+                  reader: uuid.UUID | None = None) -> OrderDetails | None:
+        """The order with its items and history (one statement); None if `owner_id` (or `reader`,
+        see `readable_statement`) may not see it."""
         if owner_id is None:
             rows = await _DETAILS.rows(self.session, {"order_id": order_id})
         else:
-            rows = await _DETAILS_OF_OWNER.rows(self.session, {"order_id": order_id, "owner_id": owner_id})
+            rows = await _DETAILS_OF_OWNER.rows(self.session, {"order_id": order_id, "owner_id": owner_id,
+                                                               "reader": reader})
         if not rows or rows[0][0] != 0:
             return None
         order = OrderDetails(**dict(zip(_ORDER_NAMES, rows[0][2:_ITEMS_AT], strict=True)))
@@ -261,8 +274,8 @@ class OrderRepository:
             await self.session.execute(_INSERT_HISTORY, entry)
 
     async def list(self, *, owner_id: uuid.UUID | None, status: str | None, ordering: Ordering, limit: int,
-                   offset: int) -> tuple[int, Sequence[Order]]:
-        stmt = self.readable_statement(owner_id)
+                   offset: int, reader: uuid.UUID | None = None) -> tuple[int, Sequence[Order]]:
+        stmt = self.readable_statement(owner_id, reader)
         if status is not None:
             stmt = stmt.where(col(Order.status) == status)
         count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
@@ -286,6 +299,7 @@ class OrderRepository:
             await self.insert_history(order, first_entry)
             return order
         row = (await self.session.execute(_INSERT_ORDER_AND_ENTRY, {
+            "o_anon_reader_id": None, "o_claimed_at": None,  # a new order has not been claimed
             **{f"o_{name}": value for name, value in values.items()},
             "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})).first()
         if row is None:
@@ -307,6 +321,11 @@ class OrderRepository:
         """Give every order of an anonymous id to the user who claimed it; one guarded UPDATE."""
         result = await self.session.execute(_MOVE_OWNER, {"anon_id": anon_id, "new_owner": user_id, "touched": now})
         return result.rowcount or 0  # type: ignore[attr-defined]
+
+    async def forget_readers(self, claimed_before: datetime, limit: int) -> int:
+        """Clear the anonymous reader of up to `limit` orders claimed before `claimed_before`
+        (their anonymous tokens have expired): how many."""
+        return len((await self.session.execute(_FORGET_READERS, {"before": claimed_before, "limit": limit})).all())
 
     async def lock_all_of_user(self, user_id: uuid.UUID) -> Sequence[Order]:
         stmt = (select(Order).where(or_(col(Order.user_id) == user_id, col(Order.owner_id) == user_id))

@@ -4,11 +4,19 @@ ownership changes; each event applied once, late or repeated ones changing nothi
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import update
+from sqlmodel import col
+
+from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
+from atelier_common.housekeeping import Housekeeper
+from atelier_orders.housekeeping import sweeps
+from atelier_orders.models import Order
 from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, assert_error, statuses
@@ -180,11 +188,39 @@ class TestOwnership:
         user = test_keys.user_headers(user_id)
         listed = (await harness.client.get("/api/v1/orders", headers=user)).json()
         assert sorted(o["id"] for o in listed["results"]) == sorted([first["id"], second["id"]])
-        assert_error(await anonymous.get(first["id"]), 404, "NOT_FOUND")
         assert (await other_customer.get(someone_elses["id"])).status_code == 200
         assert (await harness.client.post(f"/api/v1/orders/{second['id']}/cancel", headers=user)).status_code == 200
         await harness.drain()
         assert harness.published("order.cancelled")[-1].data["owner_id"] == str(user_id)
+
+    async def test_the_guest_token_still_reads_its_orders_after_the_claim(self, harness: ServiceHarness,
+                                                                         anonymous: Customer, test_keys: TestKeys,
+                                                                         platform: FakePlatform) -> None:
+        """The automatic registration of a guest who paid claims its anonymous id: the guest's
+        token keeps reading (not changing) what it bought until that token must have expired."""
+        order = await physical_order(anonymous, platform)
+        await harness.deliver(paid(order))
+        user_id = uuid.uuid4()
+        await harness.deliver(AnonymousClaimed(anon_id=anonymous.owner_id, user_id=user_id))
+        user = test_keys.user_headers(user_id)
+        assert (await harness.client.get(f"/api/v1/orders/{order['id']}", headers=user)).status_code == 200
+
+        seen = await anonymous.order(order["id"])
+        assert (seen["id"], seen["status"]) == (order["id"], "paid")
+        listed = (await harness.client.get("/api/v1/orders", headers=anonymous.headers)).json()
+        assert [o["id"] for o in listed["results"]] == [order["id"]]
+        assert_error(await anonymous.cancel(order["id"]), 404, "NOT_FOUND")
+        stranger = test_keys.anon_headers(uuid.uuid4())
+        assert_error(await harness.client.get(f"/api/v1/orders/{order['id']}", headers=stranger), 404, "NOT_FOUND")
+
+        async with harness.runtime.db.transaction() as session:
+            await session.execute(update(Order).where(col(Order.id) == uuid.UUID(order["id"]))
+                                  .values(claimed_at=utcnow() - timedelta(days=31)))
+        keeper = Housekeeper(harness.runtime.db, sweeps(harness.runtime.context), service="orders", batch_size=10)
+        assert (await keeper.run_once()).removed["claimed_order_readers"] == 1
+        assert_error(await anonymous.get(order["id"]), 404, "NOT_FOUND")
+        assert (await harness.client.get("/api/v1/orders", headers=anonymous.headers)).json()["count"] == 0
+        assert (await harness.client.get(f"/api/v1/orders/{order['id']}", headers=user)).status_code == 200
 
     async def test_a_deleted_users_orders_are_kept_without_personal_data(self, harness: ServiceHarness,
                                                                          customer: Customer,

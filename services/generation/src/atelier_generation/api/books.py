@@ -41,6 +41,8 @@ retries = APIRouter(prefix="/api/v1/retries", tags=["books"], dependencies=[requ
 ANONYMOUS_LIMIT: ErrorResponses = {403: {"description": "PERMISSION_DENIED: an anonymous owner's limit"}}
 REGENERATE: ErrorResponses = {**USER, **NOT_FOUND,
                               403: {"description": "RETRY_LIMIT, or PERMISSION_DENIED for an anonymous owner"}}
+CHARACTER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: a parallel request added the anonymous book's one "
+                                                     "character"}}
 NUMBER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: the page number is taken"}}
 SELECT: ErrorResponses = {**NOT_FOUND, 400: {"description": "INVALID_STATE: the version is not finished"}}
 NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -61,7 +63,7 @@ async def create_book(data: BookCreate, principal: AnonPrincipal, books: BookSer
 
 @router.get("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def get_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.book(principal, book_id), from_attributes=True)
+    return BookRead.model_validate(await books.get(principal, book_id), from_attributes=True)
 
 
 @router.put("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
@@ -94,7 +96,7 @@ async def list_characters(request: Request, book_id: uuid.UUID, page: PageParams
 
 
 @router.post("/{book_id}/characters", response_model=CharacterRead, status_code=status.HTTP_201_CREATED,
-             responses={**NOT_FOUND, **ANONYMOUS_LIMIT})
+             responses={**NOT_FOUND, **ANONYMOUS_LIMIT, **CHARACTER_TAKEN})
 async def create_character(book_id: uuid.UUID, data: CharacterCreate, principal: AnonPrincipal,
                            books: BookServiceDep) -> ItemRead:
     """The character, with its first picture queued (`latest_version`)."""

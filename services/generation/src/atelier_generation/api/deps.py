@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from atelier_common.auth import client_ip
+from atelier_common.db import SessionDep
 from atelier_common.responses import ErrorResponses
-from atelier_common.service import use_case
+from atelier_common.service import context_of, use_case
 from atelier_generation.service import (
     AccountService,
     BookService,
@@ -24,12 +25,19 @@ async def _client_ip(request: Request) -> str:
     return client_ip(request)
 
 
+async def _book_service(request: Request, session: SessionDep) -> BookService:
+    """Storybooks know the caller's client: an anonymous owner's books are bound to it (S0)."""
+    context = context_of(request)
+    client = context.signer.client_hash(client_ip(request), request.headers.get("user-agent", ""))
+    return BookService(session, context, client=client)
+
+
 CreditServiceDep = Annotated[CreditService, use_case(CreditService)]
 JobServiceDep = Annotated[JobService, use_case(JobService)]
 ImageServiceDep = Annotated[ImageService, use_case(ImageService)]
 RestorationServiceDep = Annotated[RestorationService, use_case(RestorationService)]
 AccountServiceDep = Annotated[AccountService, use_case(AccountService)]
-BookServiceDep = Annotated[BookService, use_case(BookService)]
+BookServiceDep = Annotated[BookService, Depends(_book_service)]
 RetryServiceDep = Annotated[RetryService, use_case(RetryService)]
 ClientIpDep = Annotated[str, Depends(_client_ip)]
 

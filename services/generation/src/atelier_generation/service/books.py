@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
@@ -31,6 +32,7 @@ from atelier_generation.domain import ContentType, JobKind, JobStatus
 from atelier_generation.errors import (
     AnonymousLimit,
     BookNotFound,
+    CharacterTaken,
     ItemNotFound,
     NumberTaken,
     RetryLimit,
@@ -70,8 +72,11 @@ VersionRow = tuple[BookItemVersion, GenerationJob]
 
 
 class BookService(UseCase[GenerationContext]):
-    def __init__(self, session: AsyncSession, context: GenerationContext) -> None:
+    def __init__(self, session: AsyncSession, context: GenerationContext, *, client: str | None = None) -> None:
+        """`client`: the caller's client (`UrlSigner.client_hash`), to which an anonymous owner's
+        books are bound; None where no request is served (events, the worker)."""
         super().__init__(session, context)
+        self.client = client
         self.books = BookRepository(session)
         self.items = BookItemRepository(session)
         self.versions = VersionRepository(session)
@@ -79,7 +84,8 @@ class BookService(UseCase[GenerationContext]):
     # -- books ---------------------------------------------------------------------------------
 
     async def page(self, principal: Principal, page: PageParams) -> tuple[int, list[BookRead]]:
-        count, books = await self.books.page_for_owner(principal.owner_id, limit=page.limit, offset=page.offset)
+        count, books = await self.books.page_for_owner(principal.owner_id, limit=page.limit, offset=page.offset,
+                                                       **self._access(principal, reading=True))
         return count, [BookRead.model_validate(book, from_attributes=True) for book in books]
 
     async def create(self, principal: Principal, data: BookCreate) -> Book:
@@ -87,20 +93,43 @@ class BookService(UseCase[GenerationContext]):
         if not principal.is_authenticated:
             # Per-owner limits are checked under the owner's row: two parallel creates make one book.
             await WalletRepository(self.session).lock(owner_id, now)
-            if await self.books.count_for_owner(owner_id) >= ANONYMOUS_BOOKS:
-                raise AnonymousLimit("Sign in to make another book: an anonymous visitor has one",
-                                     details={"limit": "books", "max": ANONYMOUS_BOOKS})
-        book = Book(owner_id=owner_id, **data.model_dump(), anonymous=not principal.is_authenticated,
-                    created_at=now, updated_at=now)
+            # The free book is per client as well: a fresh anonymous token does not bring another.
+            if (await self.books.count_for_owner(owner_id) >= ANONYMOUS_BOOKS
+                    or (self.client is not None
+                        and await self.books.count_anonymous_of_client(self.client) >= ANONYMOUS_BOOKS)):
+                raise self._book_limit()
+        anonymous = not principal.is_authenticated
+        book = Book(owner_id=owner_id, **data.model_dump(), anonymous=anonymous,
+                    client_hash=self.client if anonymous else None, created_at=now, updated_at=now)
         self.books.add(book)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # another token of the same client won the unique key meanwhile
+            raise self._book_limit() from exc
         return book
 
-    async def book(self, principal: Principal, book_id: uuid.UUID, *, for_update: bool = False) -> Book:
-        book = await self.books.get_for_owner(book_id, principal.owner_id, for_update=for_update)
+    @staticmethod
+    def _book_limit() -> AnonymousLimit:
+        return AnonymousLimit("Sign in to make another book: an anonymous visitor has one",
+                              details={"limit": "books", "max": ANONYMOUS_BOOKS})
+
+    def _access(self, principal: Principal, *, reading: bool = False) -> dict[str, Any]:
+        """Which books the caller reaches: an anonymous caller only from its client (S0), and to
+        read, also the books its claimed identity made (the guest keeps seeing what it bought)."""
+        if principal.is_authenticated:
+            return {}
+        return {"client": self.client, "reader": principal.anon_id if reading else None}
+
+    async def book(self, principal: Principal, book_id: uuid.UUID, *, for_update: bool = False,
+                   reading: bool = False) -> Book:
+        book = await self.books.get_for_owner(book_id, principal.owner_id, for_update=for_update,
+                                              **self._access(principal, reading=reading))
         if book is None:
             raise BookNotFound()
         return book
+
+    async def get(self, principal: Principal, book_id: uuid.UUID) -> Book:
+        return await self.book(principal, book_id, reading=True)
 
     async def update(self, principal: Principal, book_id: uuid.UUID, changes: dict[str, Any]) -> Book:
         book = await self.book(principal, book_id)
@@ -125,21 +154,28 @@ class BookService(UseCase[GenerationContext]):
 
     async def items_of(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
                        page: PageParams) -> tuple[int, list[ItemRead]]:
-        book = await self.book(principal, book_id)
+        book = await self.book(principal, book_id, reading=True)
         count, items = await self.items.page_of_book(book.id, content_type, limit=page.limit, offset=page.offset)
         return count, await self._views(items)
 
     async def add_character(self, principal: Principal, book_id: uuid.UUID, data: CharacterCreate) -> ItemRead:
+        if not principal.is_authenticated:
+            await self._check_anonymous_character(await self.book(principal, book_id))
         # The book's row serialises its numbering and the anonymous limit.
         book = await self.book(principal, book_id, for_update=True)
         count = await self.items.count_of_book(book.id, ContentType.CHARACTER)
         if not principal.is_authenticated and count >= ANONYMOUS_CHARACTERS:
-            raise AnonymousLimit("Sign in to add another character: an anonymous book has one",
-                                 details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
+            # Free before the lock, taken under it: a parallel request made it meanwhile.
+            raise CharacterTaken(details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
         self._check_room(count, self.context.settings.book_max_characters, "characters")
         item = BookItem(book_id=book.id, content_type=ContentType.CHARACTER,
                         number=await self.items.next_number(book.id, ContentType.CHARACTER), **data.model_dump())
         return await self._add_illustrated(book, item)
+
+    async def _check_anonymous_character(self, book: Book) -> None:
+        if await self.items.count_of_book(book.id, ContentType.CHARACTER) >= ANONYMOUS_CHARACTERS:
+            raise AnonymousLimit("Sign in to add another character: an anonymous book has one",
+                                 details={"limit": "characters", "max": ANONYMOUS_CHARACTERS})
 
     async def add_page(self, principal: Principal, book_id: uuid.UUID, data: PageCreate) -> ItemRead:
         book = await self.book(principal, book_id, for_update=True)
@@ -168,7 +204,7 @@ class BookService(UseCase[GenerationContext]):
 
     async def item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
                    item_id: uuid.UUID) -> ItemRead:
-        item, _ = await self._item(principal, book_id, content_type, item_id)
+        item, _ = await self._item(principal, book_id, content_type, item_id, reading=True)
         return (await self._views([item]))[0]
 
     async def update_item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
@@ -194,8 +230,9 @@ class BookService(UseCase[GenerationContext]):
         await self.context.storage.delete(keys)
 
     async def _item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
-                    item_id: uuid.UUID) -> tuple[BookItem, Book]:
-        found = await self.items.get_for_owner(item_id, principal.owner_id, content_type, book_id=book_id)
+                    item_id: uuid.UUID, *, reading: bool = False) -> tuple[BookItem, Book]:
+        found = await self.items.get_for_owner(item_id, principal.owner_id, content_type, book_id=book_id,
+                                               **self._access(principal, reading=reading))
         if found is None:
             raise ItemNotFound(f"{content_type.title()} not found")
         return found
@@ -203,7 +240,7 @@ class BookService(UseCase[GenerationContext]):
     # -- the cover -----------------------------------------------------------------------------
 
     async def cover(self, principal: Principal, book_id: uuid.UUID) -> ItemRead:
-        book = await self.book(principal, book_id)
+        book = await self.book(principal, book_id, reading=True)
         return (await self._views([await self._cover(book)]))[0]
 
     async def _cover(self, book: Book) -> BookItem:
@@ -213,24 +250,24 @@ class BookService(UseCase[GenerationContext]):
         return cover
 
     async def _item_or_cover(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
-                             item_id: uuid.UUID | None) -> tuple[BookItem, Book]:
+                             item_id: uuid.UUID | None, *, reading: bool = False) -> tuple[BookItem, Book]:
         if content_type is not ContentType.COVER:
             assert item_id is not None
-            return await self._item(principal, book_id, content_type, item_id)
-        book = await self.book(principal, book_id)
+            return await self._item(principal, book_id, content_type, item_id, reading=reading)
+        book = await self.book(principal, book_id, reading=reading)
         return await self._cover(book), book
 
     # -- versions ------------------------------------------------------------------------------
 
     async def versions_of(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
                           item_id: uuid.UUID | None, page: PageParams) -> tuple[int, list[VersionRead]]:
-        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id)
+        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id, reading=True)
         count, rows = await self.versions.page_of_item(item.id, limit=page.limit, offset=page.offset)
         return count, [self._version_view(item, row) for row in rows]
 
     async def version(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
                       item_id: uuid.UUID | None, version_id: uuid.UUID) -> VersionRead:
-        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id)
+        item, _ = await self._item_or_cover(principal, book_id, content_type, item_id, reading=True)
         return self._version_view(item, await self._version(item, version_id))
 
     async def _version(self, item: BookItem, version_id: uuid.UUID) -> VersionRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,12 @@ from atelier_orders.schemas import OrderQuery
 from atelier_orders.service._shared import order_id_of
 
 
+def _reader(viewer: Principal) -> uuid.UUID | None:
+    """An anonymous caller also reads the orders it placed before its identity was claimed (the
+    automatic registration of a guest who paid): the same browser keeps seeing what it bought."""
+    return None if viewer.is_authenticated else viewer.anon_id
+
+
 class OrderService(UseCase[OrdersContext]):
     def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
@@ -25,7 +32,8 @@ class OrderService(UseCase[OrdersContext]):
 
     async def get(self, order_ref: str, viewer: Principal) -> OrderDetails:
         # Staff administer every order; anyone else finds only their own (another's is a 404).
-        order = await self.orders.get(order_id_of(order_ref), owner_id=None if viewer.is_staff else viewer.owner_id)
+        order = await self.orders.get(order_id_of(order_ref), owner_id=None if viewer.is_staff else viewer.owner_id,
+                                      reader=_reader(viewer))
         if order is None:
             raise OrderNotFound()
         return order
@@ -40,7 +48,7 @@ class OrderService(UseCase[OrdersContext]):
             raise PermissionDenied("Only staff may list every customer's orders")
         return await self.orders.list(owner_id=None if query.all else viewer.owner_id,
                                       status=query.status.value if query.status else None, ordering=ordering,
-                                      limit=limit, offset=offset)
+                                      limit=limit, offset=offset, reader=None if query.all else _reader(viewer))
 
     async def get_for_service(self, order_ref: str) -> OrderDetails:
         order = await self.orders.get(order_id_of(order_ref))
