@@ -82,7 +82,9 @@ QUERIES = ("limit=99999999999999999999&offset=-5&page=0&page=x&book=%C3%A9&tag=a
 HEADERS = ({"authorization": "Bearer not.a.token"}, {"authorization": "Basic abc"},
            {"x-session-id": "[]", "x-anonymous-token": jwt_shaped(b"[]")})
 COOKIES = {
-    "storybook": [f"sessionid={jwt_shaped(p)}" for p in (b"[]", b"null", b"5", b'{"exp":[1]}')]
+    # the last payload: claims that have not expired, under a forged signature (the native check refuses it)
+    "storybook": [f"sessionid={jwt_shaped(p)}" for p in (b"[]", b"null", b"5", b'{"exp":[1]}',
+                                                         b'{"exp":4102444800,"sub":"x"}')]
     + ["sessionid=!!!.@@@.###", "storybook_refresh=[]; sessionid=a"],
     "reviv": ["reviv_refresh=[]"],
 }
