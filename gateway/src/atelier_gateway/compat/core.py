@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -90,7 +91,7 @@ class Native(Protocol):
 
     async def __call__(self, method: str, path: str, *, json: Json = None, query: Mapping[str, Any] | None = None,
                        headers: Mapping[str, str] | None = None, content: bytes | None = None,
-                       content_type: str | None = None) -> NativeResponse: ...
+                       content_type: str | None = None, credentials: bool = True) -> NativeResponse: ...
 
 
 @dataclass
@@ -281,6 +282,21 @@ async def run_declarative(route: Route, ctx: Context) -> Reply:
     if route.out is not None:
         data = route.out(data, ctx)
     return Reply(data, status=route.status.get(response.status, response.status), message=message)
+
+
+def same_id(a: Any, b: Any) -> bool:
+    """Whether two ids name the same resource. The native API takes a UUID in any form (upper case,
+    braces, no dashes) and answers it canonically: a seed request's id is compared in that form."""
+    return _canonical_id(a) == _canonical_id(b)
+
+
+def _canonical_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
 
 
 def query_string(query: Mapping[str, Any] | None) -> bytes:

@@ -53,13 +53,18 @@ class InternalCaller:
 
     async def __call__(self, method: str, path: str, *, json: Any = None, query: Mapping[str, Any] | None = None,
                        headers: Mapping[str, str] | None = None, content: bytes | None = None,
-                       content_type: str | None = None) -> NativeResponse:
+                       content_type: str | None = None, credentials: bool = True) -> NativeResponse:
+        """`credentials=False`: a call as nobody (a public probe), without the caller's bearer token,
+        which the proxy would refuse (401) before the probe reached a service if it were bad."""
         service = resolve(path.rstrip("/") or "/")
         if service is None:
             raise CompatError(500, "INTERNAL_ERROR", "Internal server error")
         body = content if content is not None else (orjson.dumps(json) if json is not None else b"")
         extra = {k.lower().encode(): v.encode("latin-1") for k, v in {**self.defaults, **(headers or {})}.items()}
         out = [(k, v) for k, v in self.base_headers if k not in extra]
+        if not credentials:
+            extra.pop(b"authorization", None)
+            out = [(k, v) for k, v in out if k != b"authorization"]
         if self.minted is not None:
             out = [(k, v) for k, v in out if k not in (b"x-anonymous-token", b"x-session-id")]
             out.append((b"x-anonymous-token", self.minted))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
+from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
 V1 = "/api/v1"
 
@@ -81,8 +81,11 @@ def _line_of(cart: dict[str, Any], item_id: str | None = None, product_id: Any =
              variant_id: Any = None) -> dict[str, Any]:
     for item in cart["items"]:
         item = _dict(item)
-        if item["id"] == item_id or (item_id is None and item["product_id"] == str(product_id)
-                                     and item.get("variant_id") == variant_id):
+        if item_id is not None:
+            found = same_id(item.get("id"), item_id)
+        else:
+            found = same_id(item.get("product_id"), product_id) and same_id(item.get("variant_id"), variant_id)
+        if found:
             return item
     raise CompatError(404, "CART_ITEM_NOT_FOUND", "Cart item not found.")
 

@@ -11,12 +11,15 @@ import base64
 from typing import Any
 from urllib.parse import urlsplit
 
+import cbor2
+
 from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
 
 V1 = "/api/v1"
 A = "/api"
 COOKIE = "reviv_refresh"
 _NATIVE_COOKIE = "atelier_refresh"
+_CBOR_DEPTH = 16
 
 
 # -- cookies ------------------------------------------------------------------------------------
@@ -69,44 +72,21 @@ def _credential_ref(ref: dict[str, Any]) -> dict[str, Any]:
     return {**ref, "id": ids, "id_b64": b64}
 
 
-def _cbor_item(data: bytes, i: int) -> tuple[Any, int]:
-    """One CBOR item at `i` (the subset an attestation object uses): value, next index."""
-    major, info = data[i] >> 5, data[i] & 0x1F
-    i += 1
-    if info < 24:
-        arg = info
-    elif info in (24, 25, 26, 27):
-        size = 1 << (info - 24)
-        arg, i = int.from_bytes(data[i:i + size], "big"), i + size
-    else:
-        raise ValueError("indefinite CBOR lengths are not used by attestation objects")
-    if major in (0, 1):
-        return (arg if major == 0 else -1 - arg), i
-    if major in (2, 3):
-        chunk = data[i:i + arg]
-        return (chunk if major == 2 else chunk.decode()), i + arg
-    if major == 4:
-        items = []
-        for _ in range(arg):
-            item, i = _cbor_item(data, i)
-            items.append(item)
-        return items, i
-    if major == 5:
-        mapping = {}
-        for _ in range(arg):
-            key, i = _cbor_item(data, i)
-            mapping[key], i = _cbor_item(data, i)
-        return mapping, i
-    if major == 6:
-        return _cbor_item(data, i)
-    return {20: False, 21: True, 22: None}.get(arg), i
-
-
 def _credential_id(attestation_object: str) -> str:
-    """The credential id inside an attestation object's authenticator data."""
-    decoded, _ = _cbor_item(_b64decode(attestation_object), 0)
-    auth_data: bytes = decoded["authData"]
+    """The credential id inside an attestation object's authenticator data; ValueError when the
+    object is not one (the client's bytes: malformed or deeply nested CBOR is a 400, not a crash)."""
+    try:
+        # An attestation object nests 3 or 4 levels (attStmt.x5c): a bound far below the library's.
+        decoded = cbor2.loads(_b64decode(attestation_object), max_depth=_CBOR_DEPTH)
+    except cbor2.CBORDecodeError as exc:
+        raise ValueError(f"the attestation object is not valid CBOR: {exc}") from None
+    auth_data = decoded.get("authData") if isinstance(decoded, dict) else None
+    # rpIdHash (32) + flags (1) + signCount (4) + aaguid (16), then the id's length (2) and the id.
+    if not isinstance(auth_data, bytes) or len(auth_data) < 55:
+        raise ValueError("the attestation object carries no attested credential data")
     length = int.from_bytes(auth_data[53:55], "big")
+    if length == 0 or len(auth_data) < 55 + length:
+        raise ValueError("the attested credential id is truncated")
     return base64.urlsafe_b64encode(auth_data[55:55 + length]).rstrip(b"=").decode()
 
 
@@ -142,8 +122,9 @@ async def api_root(ctx: Context) -> Reply:
 async def health(ctx: Context) -> Reply:
     """The platform's health in the seed's words: `database` (every service's database), `cache`
     (the event bus: the platform has no cache), `celery` (the generation worker's queue)."""
-    response = await ctx.native("GET", f"{V1}/payments/webhooks/health")  # the pipeline is up
-    services = (await ctx.native("GET", f"{V1}/generation/models")).ok and response.ok
+    # Probed as nobody: a caller's bad token must not make the platform look down (a 503).
+    response = await ctx.native("GET", f"{V1}/payments/webhooks/health", credentials=False)  # the pipeline is up
+    services = (await ctx.native("GET", f"{V1}/generation/models", credentials=False)).ok and response.ok
     status = "healthy" if services else "degraded"
     checks = {"database": "ok" if services else "error", "cache": "ok", "celery": "ok" if services else "error"}
     return Reply({"status": status, "checks": checks}, status=200 if services else 503)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
+from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
 V1 = "/api/v1"
 
@@ -178,8 +178,11 @@ def _line(cart: dict[str, Any], *, item_id: str | None = None, product_id: Any =
     for line in cart["items"]:
         if not isinstance(line, dict):
             continue
-        if line["id"] == item_id or (item_id is None and line["product_id"] == str(product_id)
-                                     and line.get("variant_id") == (str(variant_id) if variant_id else None)):
+        if item_id is not None:
+            found = same_id(line["id"], item_id)
+        else:
+            found = same_id(line["product_id"], product_id) and same_id(line.get("variant_id"), variant_id or None)
+        if found:
             return line
     return None
 

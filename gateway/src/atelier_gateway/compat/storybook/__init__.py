@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
+from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
 V1 = "/api/v1"
 SESSION, REFRESH = "sessionid", "storybook_refresh"
@@ -35,9 +35,13 @@ def _expires_soon(token: str) -> bool:
     try:
         payload = token.split(".")[1]
         claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims.get("exp", 0)) < time.time() + 30
     except (IndexError, ValueError, orjson.JSONDecodeError):
         return True
+    # The cookie is the client's: its payload may be any JSON (`[]`, `null`, an `exp` of any type).
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        return True
+    return exp < time.time() + 30
 
 
 def _cookie(ctx: Context, name: str, value: str, max_age: int) -> None:
@@ -188,7 +192,7 @@ async def address(ctx: Context) -> Reply:
 async def _book_ids(ctx: Context) -> list[str]:
     wanted = ctx.query_dict().get("book")
     books = (await ctx.call("GET", f"{V1}/books", query=LIMIT))["results"]
-    return [b["id"] for b in books if wanted in (None, b["id"])]
+    return [b["id"] for b in books if wanted is None or same_id(wanted, b["id"])]
 
 
 def _items_path(kind: str, book_id: str) -> str:
@@ -204,7 +208,7 @@ async def _items(ctx: Context, kind: str) -> list[dict[str, Any]]:
 
 async def _find_item(ctx: Context, kind: str, item_id: str) -> dict[str, Any]:
     for found in await _items(ctx, kind):
-        if found["id"] == item_id:
+        if same_id(found["id"], item_id):
             return found
     raise CompatError(404, "NOT_FOUND", "Not found.")
 
@@ -243,11 +247,11 @@ async def _contents(ctx: Context, kind: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if kind == "cover":
         for book_id in await _book_ids(ctx):
-            if wanted in (None, book_id):
+            if wanted is None or same_id(wanted, book_id):
                 out.append((f"{V1}/books/{book_id}/cover/versions", book_id))
         return out
     for found in await _items(ctx, kind):
-        if wanted in (None, found["id"]):
+        if wanted is None or same_id(wanted, found["id"]):
             out.append((f"{_items_path(kind, found['book_id'])}/{found['id']}/versions", found["id"]))
     return out
 
