@@ -222,7 +222,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
                         gateway_workers=gateway_workers or default_gateway_workers(),
-                        preload=preload and sys.platform == "linux")
+                        preload=preload and sys.platform == "linux", run_cli=run)
     raise typer.Exit(topology.run())
 
 
@@ -429,6 +429,11 @@ def advance_subscription(email: str,
 
 def main() -> None:
     app()
+
+
+def run(args: list[str]) -> None:
+    """One command line in this process (a child `atelier up` forked runs its own with it)."""
+    app(args=args, prog_name="atelier")
 
 
 if __name__ == "__main__":
