@@ -364,6 +364,32 @@ def amount_matches(event: ProviderEvent, amount: Decimal, currency: str) -> bool
     return intent_amount_matches(event.amount_minor, event.currency, amount, currency)
 
 
+# --- subscriptions (S4) -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountedQuota:
+    """What generation counts of a user's quota, in its copy of the plan (from `subscription.changed`)."""
+
+    monthly: int
+    used: int
+    remaining: int
+    # The end of the period generation counts in; None from a generation that does not say.
+    period_end: datetime | None = None
+
+
+def plan_quota(monthly_quota: int, period_end: datetime | None, counted: CountedQuota) -> dict[str, int]:
+    """The quota of the plan the user holds now. Generation's count is of this plan and period
+    once it has heard of them; until then (right after a checkout or a renewal) the period is
+    new and nothing of it is used: the plan's quota shows whole, never the zeros of "no plan"."""
+    heard = counted.monthly == monthly_quota and (
+        counted.period_end is None or period_end is None or counted.period_end == period_end)
+    used = counted.used if heard else 0
+    return {"monthly": monthly_quota, "used": used, "remaining": max(monthly_quota - used, 0)}
+
+
+NO_QUOTA = {"monthly": 0, "used": 0, "remaining": 0}
+
+
 # --- Stripe subscriptions (S4) ---------------------------------------------------------------
 
 # Stripe's subscription statuses in ours (incomplete, active, past_due, canceled). `unpaid` and

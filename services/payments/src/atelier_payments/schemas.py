@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
@@ -232,5 +232,14 @@ class InvoiceRead(BaseModel):
 
 
 class AdvanceSubscription(_Input):
-    user_id: uuid.UUID
+    """API.md: the user by `user_id` or by `email`, exactly one of them."""
+
+    user_id: uuid.UUID | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)] | None = None
     outcome: Literal["paid", "failed"] = "paid"
+
+    @model_validator(mode="after")
+    def _one_user(self) -> AdvanceSubscription:
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("name the user by user_id or by email (one of them)")
+        return self
