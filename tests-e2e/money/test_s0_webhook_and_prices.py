@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from infra.journeys import customer, login, poll, register_verified, staff
+from infra.journeys import customer, login, new_anonymous_token, poll, register_verified, staff
 from infra.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +76,26 @@ async def test_s0_payment_resent_five_times_at_once_is_one_payment(api: httpx.As
     paid = await _order(api, order["id"], auth, "paid")
     assert await _ledger(api, auth, order["id"]) == [("payment", order["total_amount"])]
     assert not any("refunded" in (h.get("note") or "") for h in paid["status_history"])
+
+
+async def test_the_s0_customer_id_names_the_account_that_claims_the_order(api: httpx.AsyncClient,
+                                                                          platform: Platform) -> None:
+    """The seed: with `customer_id`, the anonymous order paid goes to that account (no account is
+    registered from the delivery address)."""
+    auth = await customer(api)
+    customer_id = (await api.get("/api/v1/users/me", headers=auth)).json()["id"]
+    guest = {"X-Anonymous-Token": await new_anonymous_token(api)}
+    order = await _awaiting_payment(api, guest)
+    body = {"order_id": order["id"], "status": "paid", "customer_id": customer_id}
+    r = await api.post(WEBHOOK, content=json.dumps(body).encode(), headers=_secret(platform))
+    assert r.status_code == 200 and r.json()["result"] == "processed", r.text
+
+    async def claimed() -> dict | None:
+        r = await api.get(f"/api/v1/orders/{order['id']}", headers=auth)
+        return r.json() if r.status_code == 200 and r.json()["status"] == "paid" else None
+
+    # Registering from the address would have given the order to that new account instead.
+    await poll(claimed, timeout=60, message="the customer named by the provider owns the paid order")
 
 
 async def test_two_provider_transactions_for_one_order_refund_the_second_once(api: httpx.AsyncClient,
