@@ -180,3 +180,26 @@ class TestConcurrentSimpleNotifications:
             assert payment.status == "succeeded" and payment.pays_order
             assert await _refunds(api, order["id"]) == []
         assert len(await api.outbox("order.paid")) == 3
+
+    async def test_one_payment_told_in_five_ways_at_once_is_one_payment(self, api) -> None:
+        """Different keys (with or without the amount, the transaction id) race: the order's
+        notifications are serialised, so the second finds the payment the first recorded."""
+        import json
+
+        from atelier_common.settings import DEV_SECRET
+
+        from ..api.test_simple_webhooks import _refunds
+
+        for _ in range(3):
+            order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+            base = {"order_id": order["id"], "status": "paid"}
+            bodies = [base, {**base, "amount": "30.00", "currency": "GEL"}, {**base, "amount": "30", "currency": "gel"},
+                      {**base, "transaction_id": "tx-1"}, {**base, "customer_id": None, "transaction_id": "tx-1"}]
+            responses = await asyncio.gather(*(
+                api.client.post("/api/v1/payments/webhooks/local", content=json.dumps(body).encode(),
+                                headers={"X-Webhook-Secret": DEV_SECRET}) for body in bodies))
+            assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
+            [payment] = await api.payments(order["id"])
+            assert payment.status == "succeeded" and payment.pays_order
+            assert await _refunds(api, order["id"]) == []
+        assert len(await api.outbox("order.paid")) == 3
