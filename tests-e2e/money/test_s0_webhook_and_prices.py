@@ -158,6 +158,41 @@ async def test_a_price_changed_after_add_to_cart_is_never_charged_unseen(api: ht
     assert Decimal(order["subtotal"]) == Decimal(shown["subtotal"]) == Decimal("26.00")
 
 
+async def test_adding_right_after_a_price_change_charges_only_what_the_cart_shows(api: httpx.AsyncClient) -> None:
+    """The race of the issue: staff change the price and the customer adds the product at once, while
+    the cart's read model may not have heard yet (it then shows the old price). Whichever way the
+    race goes, the order charges the unit price the cart showed, after a 409 PRICE_CHANGED if needed."""
+    as_staff = await staff(api)
+    for attempt in range(3):
+        sku = f"RACE{attempt}-{uuid.uuid4().hex[:8].upper()}"
+        r = await api.post("/api/v1/products", headers=as_staff, json={
+            "name": f"Race {sku}", "sku": sku, "price": "11.00", "stock_quantity": 10, "kind": "physical"})
+        assert r.status_code == 201, r.text
+        product = r.json()
+        auth = await customer(api)
+        address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()["id"]
+        warm = await api.post("/api/v1/cart/items", headers=await customer(api),
+                              json={"product_id": product["id"], "quantity": 1})
+        assert warm.status_code == 201, warm.text  # the cart's read model knows the product at 11.00
+        changed, added = await asyncio.gather(
+            api.patch(f"/api/v1/products/{product['id']}", headers=as_staff, json={"price": "13.00"}),
+            api.post("/api/v1/cart/items", headers=auth, json={"product_id": product["id"], "quantity": 1}))
+        assert changed.status_code == 200 and added.status_code == 201, (changed.text, added.text)
+        shown = added.json()["items"][0]["unit_price"]
+        placed = await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address})
+        if placed.status_code == 409:
+            error = placed.json()["error"]
+            assert error["code"] == "PRICE_CHANGED", error
+            assert error["details"]["items"] == [{"product_id": product["id"], "variant_id": None,
+                                                  "shown_unit_price": shown, "current_unit_price": "13.00"}]
+            shown = (await api.get("/api/v1/cart", headers=auth)).json()["items"][0]["unit_price"]
+            placed = await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address})
+        assert placed.status_code == 201, placed.text
+        [item] = placed.json()["items"]
+        # The price charged is the catalog's and the one the cart showed right before.
+        assert item["unit_price"] == shown == "13.00"
+
+
 async def test_the_plans_quota_shows_in_the_first_read_and_advance_takes_an_email(api: httpx.AsyncClient) -> None:
     email = f"quota-{uuid.uuid4().hex[:10]}@example.com"
     await register_verified(api, email)
