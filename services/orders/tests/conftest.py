@@ -100,8 +100,9 @@ class FakePlatform:
         return str(item_id)
 
     def fill_cart(self, owner_id: uuid.UUID, *lines: tuple[dict[str, Any], int]) -> None:
+        """The owner's cart, each line shown at the product's catalog price of now."""
         self.carts[owner_id] = [{"id": str(uuid.uuid4()), "product_id": p["id"], "variant_id": None, "quantity": q,
-                                 "unit_price": "0.01"} for p, q in lines]
+                                 "unit_price": p["price"]} for p, q in lines]
 
     # -- the fake apps ---------------------------------------------------------------------------
 
@@ -126,6 +127,18 @@ class FakePlatform:
                     raise HTTPException(404)
                 return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id],
                         "subtotal": "0.01", "total": "0.01"}
+
+            @app.post("/internal/carts/{owner_id}/prices")
+            async def prices(owner_id: uuid.UUID, body: dict[str, Any],
+                             x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                if owner_id not in self.carts:
+                    raise HTTPException(404)
+                for price in body["items"]:
+                    for line in self.carts[owner_id]:
+                        if (line["product_id"], line["variant_id"]) == (price["product_id"], price["variant_id"]):
+                            line["unit_price"] = price["unit_price"]
+                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id]}
         elif name == "identity":
             @app.get("/internal/addresses/{address_id}")
             async def address(address_id: uuid.UUID, owner_id: uuid.UUID,

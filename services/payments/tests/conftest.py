@@ -197,6 +197,7 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
         others = FakeCatalogAndGeneration()
         mounts["http://catalog.internal"] = httpx.ASGITransport(app=others.catalog)
         mounts["http://generation.internal"] = httpx.ASGITransport(app=others.generation)
+        mounts["http://identity.internal"] = httpx.ASGITransport(app=others.identity)
         async with ServiceHarness(app, bus) as h:
             api = PaymentsApi(h, fake_orders, test_keys)
             api.others = others

@@ -130,6 +130,11 @@ def line_total(unit_price: Decimal, quantity: int) -> Decimal:
     return quantize(unit_price * quantity)
 
 
+def price_changed(shown: Decimal | None, current: Decimal) -> bool:
+    """A cart line shown at another unit price than catalog's now (a cart that shows none: no)."""
+    return shown is not None and quantize(shown) != quantize(current)
+
+
 def compute_totals(lines: Iterable[tuple[str, Decimal, int]], *, tax_rate: Decimal, shipping_cost: Decimal,
                    ships: bool, tax_inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS,
                    discount: Decimal = Decimal("0")) -> Totals:

@@ -319,6 +319,22 @@ class PaymentRepository:
             await self.session.execute(_INSERT_PAYMENT, values)
             await self.session.execute(_INSERT_CHECKOUT, checkout.__dict__)
 
+    async def lock_order_notifications(self, order_id: uuid.UUID) -> None:
+        """Serialise, until the transaction ends, the provider notifications of one order that
+        name no payment of ours (they may have none to lock yet). SQLite's writers are serial."""
+        if _is_postgres(self.session):
+            await self.session.execute(sa_select(func.pg_advisory_xact_lock(
+                func.hashtextextended(bindparam("key"), 0))), {"key": f"payments.order:{order_id}"})
+
+    async def settled_of(self, order_id: uuid.UUID, provider: str) -> Payment | None:
+        """The order's payment at `provider` that took the money (refunded since or not): the one
+        that paid the order, else the first."""
+        stmt = (select(Payment)
+                .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
+                       col(Payment.status).in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]))
+                .order_by(col(Payment.pays_order).desc(), col(Payment.created_at), col(Payment.id)))
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+
     async def newest_open(self, order_id: uuid.UUID, provider: str) -> Payment | None:
         stmt = (select(Payment)
                 .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,

@@ -98,7 +98,24 @@ class TestSimpleSignature:
         assert not domain.simple_signature_valid(body + b" ", header, "secret")
         assert not domain.simple_signature_valid(body, header, "other")
         assert not domain.simple_signature_valid(body, None, "secret")
-        assert domain.derived_event_id(body) == domain.derived_event_id(body)
+
+
+class TestDerivedEventId:
+    def test_a_notification_is_known_by_what_it_says(self) -> None:
+        order_id = uuid.uuid4()
+        key = domain.derived_event_id(order_id, "paid", None, None, None)
+        assert key == domain.derived_event_id(order_id, "paid", None, None, None)
+        assert domain.derived_event_id(order_id, "paid", Decimal("30"), "gel", None) == \
+            domain.derived_event_id(order_id, "paid", Decimal("30.00"), "GEL", None)
+        assert len({key, domain.derived_event_id(order_id, "failed", None, None, None),
+                    domain.derived_event_id(uuid.uuid4(), "paid", None, None, None),
+                    domain.derived_event_id(order_id, "paid", None, None, "tx-1"),
+                    domain.derived_event_id(order_id, "paid", Decimal("30"), "GEL", None)}) == 5
+        assert len(key) <= 255
+
+    def test_only_another_transaction_id_is_another_payment(self) -> None:
+        assert domain.same_provider_payment("tx-1", None) and domain.same_provider_payment(None, "tx-1")
+        assert domain.same_provider_payment("tx-1", "tx-1") and not domain.same_provider_payment("tx-1", "tx-2")
 
 
 class TestOrderView:
