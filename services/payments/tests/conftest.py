@@ -37,6 +37,12 @@ PACKS = {
 }
 
 
+def order_readings(status: str) -> dict[str, bool]:
+    """Orders' reading of a status, as its internal answer carries it (`atelier_orders.domain`)."""
+    return {"is_payable": status in {"pending", "awaiting_payment"},
+            "is_paid": status in {"paid", "processing", "shipped", "delivered", "returned", "completed"}}
+
+
 class FakeOrders:
     """Orders' internal API as payments calls it; the service credential is required."""
 
@@ -74,7 +80,8 @@ class FakeOrders:
                 return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
             if order_id not in self.orders:
                 return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Order not found"}}, status_code=404)
-            return JSONResponse(self.orders[order_id])
+            order = self.orders[order_id]
+            return JSONResponse({**order, **order_readings(order["status"])})
 
         @app.post("/internal/orders")
         async def create_order(request: Request) -> JSONResponse:
@@ -90,7 +97,7 @@ class FakeOrders:
                              total=pack["price"], currency=pack["currency"], status="pending",
                              items=[line(item["sku"], kind=pack["kind"], unit_price=pack["price"],
                                          attributes=pack["attributes"])])
-            return JSONResponse(order, status_code=201)
+            return JSONResponse({**order, **order_readings(order["status"])}, status_code=201)
 
         return app
 

@@ -59,6 +59,18 @@ SYSTEM_ONLY_TARGETS: frozenset[OrderStatus] = frozenset({S.REFUNDED})
 # Statuses an order reaches only after its money arrived.
 PAID_OR_LATER: frozenset[OrderStatus] = frozenset({S.PAID, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.RETURNED,
                                                    S.COMPLETED})
+# Statuses in which the order waits for its money: the only ones a payment may start from.
+PAYABLE: frozenset[OrderStatus] = frozenset({S.PENDING, S.AWAITING_PAYMENT})
+
+
+def is_payable(status: str) -> bool:
+    """Whether a payment may start for an order in `status` (other services read it, never the status)."""
+    return status in PAYABLE
+
+
+def is_paid(status: str) -> bool:
+    """Whether the order's money arrived (it may since have been shipped, delivered or returned)."""
+    return status in PAID_OR_LATER
 
 
 class Actor(StrEnum):

@@ -220,3 +220,14 @@ class InternalOrderRead(OrderRead):
     @property
     def requires_shipping(self) -> bool:
         return domain.requires_shipping(item.kind for item in self.items)
+
+    # What the status means is orders' rule: payments and generation read these, never the status list.
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_payable(self) -> bool:
+        return domain.is_payable(self.status)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_paid(self) -> bool:
+        return domain.is_paid(self.status)

@@ -75,7 +75,6 @@ REACHABLE_FROM: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 # A payment the customer may still complete: it is reused instead of starting another one.
 OPEN_STATUSES = frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED})
 # Order statuses in which the order can be paid (orders owns these names).
-PAYABLE_ORDER_STATUSES = frozenset({"pending", "awaiting_payment"})
 
 # Stripe's intent statuses the customer can still act on.
 STRIPE_OPEN_INTENT = frozenset({"requires_payment_method", "requires_confirmation", "requires_action",
@@ -116,10 +115,8 @@ class OrderView:
     total_amount: Decimal
     lines: list[OrderLine]
     shipping_address: dict[str, Any] | None = None
-
-    @property
-    def is_payable(self) -> bool:
-        return self.status in PAYABLE_ORDER_STATUSES
+    # Orders' own reading of its status (what a status means is orders' rule).
+    is_payable: bool = False
 
 
 def order_view(data: dict[str, Any]) -> OrderView:
@@ -132,6 +129,7 @@ def order_view(data: dict[str, Any]) -> OrderView:
         total_amount=quantize(Decimal(str(data["total_amount"]))),
         lines=[OrderLine.model_validate(item) for item in data.get("items") or []],
         shipping_address=data.get("shipping_address") or None,
+        is_payable=data.get("is_payable") is True,
     )
 
 

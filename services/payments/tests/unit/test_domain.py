@@ -121,11 +121,18 @@ class TestDerivedEventId:
 class TestOrderView:
     def test_buyer_from_the_shipping_address_else_the_order_email(self) -> None:
         order = domain.order_view({"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "status": "pending",
-                                   "currency": "usd", "total_amount": "4.5", "email": "o@example.com",
-                                   "items": [], "shipping_address": {"full_name": "Ada King", "phone_number": "1"}})
+                                   "is_payable": True, "currency": "usd", "total_amount": "4.5",
+                                   "email": "o@example.com", "items": [],
+                                   "shipping_address": {"full_name": "Ada King", "phone_number": "1"}})
         assert order.total_amount == Decimal("4.50") and order.currency == "USD" and order.is_payable
         assert domain.buyer_contact(order).model_dump() == {"email": "o@example.com", "first_name": "Ada",
                                                             "last_name": "King", "phone": "1"}
+
+    def test_payable_is_what_orders_says_not_a_status_list_of_ours(self) -> None:
+        base = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "currency": "USD", "total_amount": "1"}
+        assert not domain.order_view({**base, "status": "pending", "is_payable": False}).is_payable
+        assert domain.order_view({**base, "status": "some_new_status", "is_payable": True}).is_payable
+        assert not domain.order_view({**base, "status": "pending"}).is_payable  # unsaid: not payable
 
     def test_credit_grants_count_units(self) -> None:
         lines = [domain.OrderLine(product_id=uuid.uuid4(), sku="PACK_5", kind="credit_pack", quantity=3,
