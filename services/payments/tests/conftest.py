@@ -24,8 +24,8 @@ from atelier_payments.models import LedgerEntry, Payment
 from atelier_payments.settings import PaymentsSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
+from atelier_testing.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
 
-from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
 from .fake_subscription_services import FakeCatalogAndGeneration
 
 MIGRATIONS = Path(atelier_payments.__file__).parent / "migrations"

@@ -1,6 +1,6 @@
 """A fake Stripe API for tests: the endpoints payments uses, with Stripe's object shapes.
 
-Self-contained (no import from the test-suite) so that the end-to-end tests can load it by path:
+Payments' tests and the end-to-end tests import it (`atelier_testing.fakes.stripe`):
 
     server = FakeStripeServer(); server.start()          # a real HTTP server on a free port
     settings: stripe_api_base=server.url, stripe_api_key="sk_test_fake"
@@ -495,7 +495,8 @@ class FakeStripe:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class FakeStripeServer:
@@ -534,7 +535,8 @@ class StripeWebhooks:
 
     @staticmethod
     def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
-        return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+        header: str = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+        return header
 
     async def send(self, event: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None,
                    signature: str | None = None) -> httpx.Response:
