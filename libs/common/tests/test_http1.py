@@ -52,7 +52,7 @@ async def service() -> AsyncIterator[tuple[str, asyncio.Event]]:
 
 
 def client(**kwargs: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(mounts={"http://": Transport()}, **kwargs)  # type: ignore[arg-type]
+    return httpx.AsyncClient(mounts={"http://": Transport()}, **kwargs)  # type: ignore[arg-type]  # keyword arguments passed through to httpx
 
 
 async def test_a_call_sends_the_request_and_returns_the_answer(service: tuple[str, asyncio.Event]) -> None:

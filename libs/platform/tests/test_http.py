@@ -39,7 +39,7 @@ class RecordingTransport:
 
 async def test_writes_of_one_turn_leave_in_one_write() -> None:
     real = RecordingTransport()
-    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]  # a test double of a transport
     transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
     transport.write(b'{"ok": true}')
     assert real.writes == []
@@ -53,7 +53,7 @@ async def test_writes_of_one_turn_leave_in_one_write() -> None:
 
 async def test_closing_writes_what_is_pending_first() -> None:
     real = RecordingTransport()
-    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]  # a test double of a transport
     transport.write(b"last words")
     transport.close()
     assert real.writes == [b"last words"] and real.closed

@@ -249,7 +249,7 @@ class Statement:
         return self._readers or None
 
 
-_PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]
+_PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructor is untyped
 _CONNECTIONS = "atelier.db.connections"
 
 

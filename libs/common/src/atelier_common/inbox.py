@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import metrics
+from atelier_common.columns import table_of
 from atelier_common.db import Database, Statement
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
@@ -51,7 +52,7 @@ class EventContext(Generic[C]):
 
 # Built once: every delivery only binds its values. A `Statement`, run on the transaction's
 # connection: the claim skips SQLAlchemy's work per statement.
-_INBOX = InboxMessage.__table__  # type: ignore[attr-defined]
+_INBOX = table_of(InboxMessage)
 
 
 def _claim(insert: Any) -> Any:

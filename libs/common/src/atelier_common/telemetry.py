@@ -174,7 +174,7 @@ def setup_tracing(settings: AtelierSettings, service: str) -> bool:
         elif settings.otel_exporter == "file":
             directory = settings.otel_file_dir or settings.data_dir / "traces"
             exporter = JsonLinesSpanExporter(directory / f"{service}-{os.getpid()}.jsonl")
-            provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]
+            provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[arg-type]  # our exporter is a SpanExporter by duck typing, not by base class
         else:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -58,5 +58,5 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         # (a token, an anonymous id) after the gateway has read the head. Trailers go nowhere.
         self.headers = []
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn declares asyncio.Transport; a BaseTransport is what asyncio hands in
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]  # the coalescing wrapper is a Transport by duck typing

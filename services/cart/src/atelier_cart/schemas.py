@@ -55,7 +55,7 @@ class CartLineRead(BaseModel):
     unit_price: Money
     quantity: int
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def line_total(self) -> Money:
         return domain.line_total(self.unit_price, self.quantity)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
+from atelier_common.columns import table_of
 from atelier_generation.models import (
     CreditPack,
     CreditTransaction,
@@ -101,7 +102,7 @@ class CreditPackRepository(RepositoryBase):
         return (await self.session.exec(stmt)).all()
 
 
-_PACK = CreditPack.__table__  # type: ignore[attr-defined]
+_PACK = table_of(CreditPack)
 # Every catalog.product_changed of a product that is not a pack (each checkout's stock change):
 # built once, and on the table (an ORM-enabled DELETE would also plan to sync the session).
 _REMOVE_PACK = delete(_PACK).where(_PACK.c.product_id == bindparam("product"))

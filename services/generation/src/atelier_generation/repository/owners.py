@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from atelier_common.columns import table_of
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 from atelier_generation.models import (
     Book,
@@ -41,8 +42,8 @@ def _hand_over_statement() -> Any:
         table = model.__table__
         return update(table).where(table.c.owner_id == old).values(owner_id=new, **values).cte(f"moved_{table.name}")
 
-    favorite, wallet = ImageFavorite.__table__, CreditWallet.__table__  # type: ignore[attr-defined]
-    claimed_at: Any = bindparam("now", type_=Book.__table__.c.claimed_at.type)  # type: ignore[attr-defined]
+    favorite, wallet = table_of(ImageFavorite), table_of(CreditWallet)
+    claimed_at: Any = bindparam("now", type_=table_of(Book).c.claimed_at.type)
     # Every part sees the statement's snapshot: the INSERT copies the favorites the DELETE removes.
     favorites = (pg_insert(favorite).from_select(
         ["owner_id", "image_id", "created_at"],
