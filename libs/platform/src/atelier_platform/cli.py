@@ -186,7 +186,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
     if workers > 1 and not settings.redis_url and settings.rate_limits_enabled:
         typer.echo(f"gateway: {workers} workers without ATELIER_REDIS_URL count rate limits each on their own "
                    f"(up to {workers}x the configured limits)", err=True)
-    uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port,
+    uvicorn.run("atelier_platform.gateway:create_gateway", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_config=None, proxy_headers=False, loop="uvloop",
                 http=PROTOCOL)
 

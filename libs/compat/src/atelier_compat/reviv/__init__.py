@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import cbor2
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
+from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
 
 V1 = "/api/v1"
 A = "/api"
@@ -132,7 +132,7 @@ async def health(ctx: Context) -> Reply:
 
 async def schema(ctx: Context) -> Reply:
     """The seed's `/api/schema/`: this profile's own OpenAPI document."""
-    from atelier_gateway.compat.schema import profile_schema
+    from atelier_compat.schema import profile_schema
 
     return Reply(profile_schema(PROFILE, ctx.base))
 

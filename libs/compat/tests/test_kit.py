@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from atelier_gateway.compat import PROFILE_NAMES, available, enabled
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
-from atelier_gateway.compat.dispatch import Compat
+from atelier_compat import PROFILE_NAMES, available, enabled
+from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
+from atelier_compat.dispatch import Compat
 
 from .conftest import Gateway, StartGateway
 

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-from atelier_gateway.compat.core import (
+from atelier_compat.core import (
     CompatError,
     Context,
     NativeResponse,
@@ -28,9 +28,8 @@ from atelier_gateway.compat.core import (
     query_string,
     run_declarative,
 )
-from atelier_gateway.compat.schema import profile_schema
-from atelier_gateway.routing import resolve
-from atelier_gateway.upstream import read_body
+from atelier_compat.schema import profile_schema
+from atelier_gateway.seams import AnonTokens, NativeProxy, read_body, resolve
 
 log = logging.getLogger("atelier.gateway.compat")
 
@@ -43,7 +42,7 @@ _RETURNED = (b"set-cookie",)
 class InternalCaller:
     """One seed request's door to the native API: each call runs the gateway's proxy in process."""
 
-    def __init__(self, scope: Scope, proxy: Any) -> None:
+    def __init__(self, scope: Scope, proxy: NativeProxy) -> None:
         self.scope = scope
         self.proxy = proxy
         self.base_headers = [(k, v) for k, v in scope["headers"] if k in _FORWARDED]
@@ -124,7 +123,7 @@ class Compat:
         route, _, allowed = self.root.match(method, path)
         return route is not None or bool(allowed) or path.rstrip("/") == "/schema"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send, proxy: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, proxy: NativeProxy) -> None:
         path: str = scope["path"]
         if path.startswith(PREFIX):
             name, _, rest = path[len(PREFIX):].partition("/")
@@ -212,7 +211,7 @@ class Compat:
         return await run_declarative(route, ctx)
 
 
-def _incoming_anon(scope: Scope, auth: Any) -> str | None:
+def _incoming_anon(scope: Scope, auth: AnonTokens) -> str | None:
     """The caller's valid anonymous token (header or cookie), as the proxy would accept it."""
     cookie = None
     for key, value in scope["headers"]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from atelier_gateway.compat.core import Profile, Route
+from atelier_compat.core import Profile, Route
 
 _PARAM = re.compile(r"\{(\w+)\}")
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {"user": [{"bearer": []}], "anon": [{"bearer": []}, {"anonToken": []}, {}]}

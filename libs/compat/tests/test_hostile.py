@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from atelier_gateway.compat.reviv import standard_credential
+from atelier_compat.reviv import standard_credential
 from atelier_gateway.settings import SERVICES
 from atelier_gateway.upstream import AsgiUpstream
 from atelier_testing import TestKeys

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
+from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
 V1 = "/api/v1"
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
+from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
 V1 = "/api/v1"
 SESSION, REFRESH = "sessionid", "storybook_refresh"

@@ -8,7 +8,7 @@ drawn from this seed. Choices where the seed is silent: `README.md` next to this
 
 from __future__ import annotations
 
-from atelier_gateway.compat.core import CompatError, Context, Json, Profile, Reply, Route
+from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
 
 V1 = "/api/v1"
 CODES = {"INSUFFICIENT_CREDITS": "INSUFFICIENT_QUOTA", "VALIDATION_ERROR": "INVALID_REQUEST",
