@@ -3,6 +3,7 @@ the internal APIs it calls (catalog, cart, identity, generation), mounted as ASG
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -32,11 +33,21 @@ class _Switchable(httpx.AsyncBaseTransport):
         self.inner = httpx.ASGITransport(app=app)
         self.down = False
         self.calls = 0
+        self._held: tuple[asyncio.Event, asyncio.Event] | None = None
+
+    def hold(self) -> tuple[asyncio.Event, asyncio.Event]:
+        """The next calls wait until the second event is set; the first is set once one is waiting."""
+        self._held = (asyncio.Event(), asyncio.Event())
+        return self._held
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
+        if self._held is not None:
+            waiting, release = self._held
+            waiting.set()
+            await release.wait()
         return await self.inner.handle_async_request(request)
 
 
