@@ -324,7 +324,9 @@ class EntryReader:
                 entry = local[1]
                 if not entry.namespaces or await self._current(entry.namespaces) == entry.generations:
                     return entry
-                del self._local[key]  # outdated: the store may hold a newer answer under the key
+                # outdated: the store may hold a newer answer under the key (another request may
+                # have dropped it meanwhile)
+                self._local.pop(key, None)
             raw = await self.store.get(key)
             if raw is None:
                 return None

@@ -5,6 +5,7 @@ rate limiters).
 - **Timeouts.** The clients are built with `client_options()`: the library's own connect and
   command timeouts (`redis_timeout_seconds`, 100 ms by default) and no retries, so a refused
   Redis fails at once and a blackholed one (connections that never answer) within the timeout.
+  The whole call (hooks included) is also bounded by five times that.
 - **Circuit breaker.** After `redis_breaker_failures` failures in a row the guard opens: calls fail
   at once with `RedisUnavailable`, without touching the network, and each user takes its fallback
   (docs/redis.md). Every `redis_breaker_reset_seconds` one caller is let through as a probe; before
@@ -15,6 +16,7 @@ rate limiters).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -69,10 +71,13 @@ class RedisGuard:
                 raise RedisUnavailable(f"Redis at {self._where} is out ({self.last_error}); circuit open")
             self._probing = probe = True
         try:
-            if probe:
-                for hook in list(self._hooks):
-                    await hook()
-            result = await call()
+            # The library's timeouts bound each connect and each reply; this bounds the whole call
+            # (several round trips, a wait for a pooled connection) should anything else stall.
+            async with asyncio.timeout(self.timeout * 5):
+                if probe:
+                    for hook in list(self._hooks):
+                        await hook()
+                result = await call()
         except Exception as exc:
             self._failure(exc)
             raise RedisUnavailable(f"Redis at {self._where}: {type(exc).__name__}: {exc}") from exc
