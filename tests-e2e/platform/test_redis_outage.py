@@ -92,7 +92,7 @@ async def health_degraded(api: httpx.AsyncClient) -> None:
     assert all(s["status"] == "healthy" for s in body["services"].values()), body
 
 
-async def guest_checkout(base_url: str, product: dict[str, Any]) -> None:
+async def guest_checkout(base_url: str, product: dict[str, Any], as_staff: dict[str, str]) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as guest:
         guest.headers["X-Session-ID"] = (await guest.get("/api/v1/cart")).headers["x-anonymous-token"]
         r = await guest.post("/api/v1/cart/items", json={"product_id": product["id"], "quantity": 1})
@@ -104,7 +104,8 @@ async def guest_checkout(base_url: str, product: dict[str, Any]) -> None:
         order_id = r.json()["id"]
 
         async def status_is(status: str) -> bool:
-            r = await guest.get(f"/api/v1/orders/{order_id}")
+            # Staff look: once paid, the buyer is registered and the guest's orders become theirs.
+            r = await guest.get(f"/api/v1/orders/{order_id}", headers=as_staff)
             assert r.status_code == 200, r.text
             return r.json()["status"] == status
 
@@ -150,7 +151,8 @@ async def test_the_distributed_platform_runs_through_redis_outages(
         product = await a_product(api)
         await reads_succeed(api, product["id"], rounds=3)
         await health_degraded(api)
-        await guest_checkout(platform.url, product)
+        as_staff = await staff(api)
+        await guest_checkout(platform.url, product, as_staff)
 
         redis_link.restore()
 
@@ -169,10 +171,10 @@ async def test_the_distributed_platform_runs_through_redis_outages(
         redis_link.blackhole()
         await reads_succeed(api, product["id"])
         await health_degraded(api)
-        await guest_checkout(platform.url, product)
+        await guest_checkout(platform.url, product, as_staff)
         # Staff change the price while Redis is out: catalog's invalidation cannot reach Redis.
         new_price = "1.23" if price != "1.23" else "2.34"
-        r = await api.patch(detail, headers=await staff(api), json={"price": new_price})
+        r = await api.patch(detail, headers=as_staff, json={"price": new_price})
         assert r.status_code == 200, r.text
 
         redis_link.refuse()
