@@ -18,14 +18,15 @@ from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
 from atelier_common.openapi import install_docs
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.ratelimit import rate_limiter
+from atelier_common.redisguard import guard_for
 from atelier_common.responses import JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
-from atelier_gateway.health import platform_health
+from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, Proxy
 from atelier_gateway.routing import resolve
@@ -83,8 +84,18 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             cache = open_store(settings)
             if cache is not None:
                 stack.push_async_callback(cache.close)
-            app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
-                                    RateLimiter(settings.redis_url), cache)
+            # Redis (the cache's, else the rate limits'): /api/health pings it through its guard.
+            redis_url = settings.cache_url or settings.redis_url
+            app.state.redis_ping = None
+            if redis_url:
+                import coredis
+
+                guard = guard_for(settings, redis_url)
+                ping_client: coredis.Redis[bytes] = coredis.Redis.from_url(redis_url, **guard.client_options())
+                stack.callback(ping_client.connection_pool.disconnect)
+                app.state.redis_ping = (guard, ping_client.ping)
+            app.state.proxy = Proxy(settings, auth, the_upstream, rate_limiter(settings, moving_window=False),
+                                    rate_limiter(settings), cache)
             freeze_startup_objects()
             yield
 
@@ -95,7 +106,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     @app.get("/api/health", include_in_schema=False)
     async def health(request: Request) -> JSONBytes:
         state = request.app.state
-        report = await platform_health(state.http, state.urls, await state.bus.ready())
+        redis = None if state.redis_ping is None else await redis_status(*state.redis_ping)
+        report = await platform_health(state.http, state.urls, await state.bus.ready(), redis)
         return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
 
     @app.get("/health", include_in_schema=False)

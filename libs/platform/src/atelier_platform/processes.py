@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -162,6 +163,18 @@ def default_gateway_workers() -> int:
 def _libpq_url(url: str) -> str:
     """A SQLAlchemy URL as libpq reads it."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def redis_only_degraded(health: bytes) -> str | None:
+    """Redis's error when it alone makes `/api/health` degraded: the platform serves without it."""
+    try:
+        report = json.loads(health)
+        redis = report["gateway"].get("redis", "ok")
+        serving = report["gateway"]["broker"] == "ok" and all(
+            s["status"] == "healthy" for s in report["services"].values())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return str(redis) if serving and redis != "ok" else None
 
 
 @dataclass
@@ -363,6 +376,11 @@ class Topology:
                 with urllib.request.urlopen(url, timeout=3) as response:
                     if response.status == 200:
                         return True
+            except urllib.error.HTTPError as exc:
+                if exc.code == 503 and (redis := redis_only_degraded(exc.read())):
+                    print(f"atelier up: serving without Redis ({redis}): no shared cache, rate limits per "
+                          "process, until it answers (docs/redis.md)", file=sys.stderr, flush=True)
+                    return True
             except OSError:
                 pass
             time.sleep(0.5)
