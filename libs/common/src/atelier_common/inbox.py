@@ -98,6 +98,14 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
         return True
 
 
+async def apply_once(db: Database, consumer: str, envelope: Envelope, event: IntegrationEvent,
+                     handler: EventHandler, context: Any) -> bool:
+    """What a consumer does with one delivery: `handle_once`, a transient failure (a lost connection,
+    a deadlock, a serialization failure) retried with back-off; anything else raised for the bus to
+    redeliver. Return whether the handler ran."""
+    return await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context))
+
+
 async def handle_unrecorded(db: Database, envelope: Envelope, event: IntegrationEvent, handler: EventHandler,
                             context: Any) -> None:
     """Apply `handler` with no inbox row: for work whose own state makes it idempotent (a job's
@@ -128,7 +136,7 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
             metrics.EVENTS_IGNORED.labels(consumer, envelope.type).inc()
             return
         if recorded:
-            if not await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context)):
+            if not await apply_once(db, consumer, envelope, event, handler, context):
                 metrics.EVENTS_DUPLICATE.labels(consumer, envelope.type).inc()
         else:
             await handle_unrecorded(db, envelope, event, handler, context)

@@ -32,7 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope, IntegrationEvent
-from atelier_common.inbox import EventHandler, handle_once
+from atelier_common.inbox import EventHandler, apply_once
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -137,21 +137,14 @@ def redelivering(harness: Publisher, *, producer: str = "test") -> Callable[[Int
 
 
 def racing_consumers(db: Database, consumer: str, subscriptions: Mapping[type[IntegrationEvent], EventHandler],
-                     context: Any, *, max_retries: int) -> Callable[[IntegrationEvent, int], Awaitable[None]]:
+                     context: Any) -> Callable[[IntegrationEvent, int], Awaitable[None]]:
     """A `deliver` straight into the consumer's inbox, as parallel consumers of its queue would: the
-    handlers really race. A handler that raises (the loser of an inbox-insert race, a lock timeout) is
-    run again as the bus runs it again, at most `max_retries` times (the service's
-    `consumer_max_retries`); past that the event would be dead-lettered, so the error is raised here."""
+    handlers really race. Each delivery is what production's consumer does (`inbox.apply_once`: a
+    transient failure retried with back-off); any other failure is raised, never swallowed."""
     envelopes: dict[int, tuple[IntegrationEvent, Envelope]] = {}  # the event kept: its id() stays unique
 
     async def deliver(event: IntegrationEvent, nth: int) -> None:
         _, envelope = envelopes.setdefault(id(event), (event, Envelope.wrap(event, producer="test")))
-        for attempt in range(max_retries + 1):
-            try:
-                await handle_once(db, consumer, envelope, event, subscriptions[type(event)], context)
-                return
-            except Exception:
-                if attempt == max_retries:
-                    raise
+        await apply_once(db, consumer, envelope, event, subscriptions[type(event)], context)
 
     return deliver

@@ -88,8 +88,7 @@ class TestGuestOrderAndClaimInEveryOrder:
                                 from_cart=True, lines=[_line(lamp, 2)]),
                     AnonymousClaimed(anon_id=guest.owner_id, user_id=user.owner_id)]
 
-        deliver = racing_consumers(harness.runtime.db, "cart", SUBSCRIPTIONS, harness.runtime.context,
-                                   max_retries=harness.runtime.settings.consumer_max_retries)
+        deliver = racing_consumers(harness.runtime.db, "cart", SUBSCRIPTIONS, harness.runtime.context)
 
         async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int]:
             guest, user, _ = users[next(e for e in events if isinstance(e, OrderPlaced)).owner_id]

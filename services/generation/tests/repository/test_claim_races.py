@@ -34,8 +34,7 @@ class TestPaidAndClaimedAtOnce:
             users[anon_id] = user
             return [credit_pack_paid(anon_id, 5, anonymous=True), AnonymousClaimed(anon_id=anon_id, user_id=user.id)]
 
-        deliver = racing_consumers(api.runtime.db, "generation", SUBSCRIPTIONS, api.runtime.context,
-                                   max_retries=api.runtime.settings.consumer_max_retries)
+        deliver = racing_consumers(api.runtime.db, "generation", SUBSCRIPTIONS, api.runtime.context)
 
         async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int]:
             paid = next(e for e in events if isinstance(e, OrderPaid))
