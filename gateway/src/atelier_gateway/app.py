@@ -22,6 +22,7 @@ from atelier_common.ratelimit import rate_limiter
 from atelier_common.redisguard import guard_for
 from atelier_common.responses import JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
+from atelier_common.state import app_state
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EdgeAuth
@@ -125,7 +126,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.get("/api/schema", include_in_schema=False)
     async def schema(request: Request) -> JSONBytes:
-        return JSONBytes(await request.app.state.openapi.document())
+        return JSONBytes(await app_state(request.app, "openapi", OpenApiCache).document())
 
     install_docs(app, openapi_url="/api/schema", docs_url="/api/docs", redoc_url="/api/redoc", title="Atelier API")
 

@@ -42,10 +42,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from atelier_common.auth import ROLE_STAFF, bearer_token
+from atelier_common.auth import ROLE_STAFF, TokenVerifier, bearer_token
 from atelier_common.db import WRITE_TRACKER
 from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
+from atelier_common.state import app_state
 
 log = logging.getLogger("atelier.cache")
 
@@ -380,7 +381,7 @@ async def _audience(request: Request) -> str:
     token = bearer_token(request)
     if token is None:
         return PUBLIC_AUDIENCE
-    principal = await request.app.state.verifier.principal_from_access(token)
+    principal = await app_state(request.app, "verifier", TokenVerifier).principal_from_access(token)
     return audience_of(principal.roles)
 
 

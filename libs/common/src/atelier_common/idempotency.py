@@ -58,6 +58,7 @@ from atelier_common.columns import UtcDateTime, utcnow
 from atelier_common.db import Database, SessionDep
 from atelier_common.errors import AtelierError, ValidationFailed
 from atelier_common.housekeeping import Sweep, expired
+from atelier_common.state import app_state
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -280,7 +281,7 @@ async def idempotency(request: Request, session: SessionDep,
         fingerprint = request_hash(await request.body())
     path = api_route.path if api_route is not None else request.url.path
     scope = f"{session.info.get('service', 'unknown')}:{request.method} {path}:{caller}"
-    return Idempotency(request.app.state.db, session, key=key, scope=scope[:200], fingerprint=fingerprint,
+    return Idempotency(app_state(request.app, "db", Database), session, key=key, scope=scope[:200], fingerprint=fingerprint,
                        route=api_route)
 
 
