@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.identity_steps import visitor_client
-from infra.journeys import customer
+from infra.journeys import customer, staff
 from infra.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -219,7 +219,12 @@ async def test_deeply_nested_cbor_in_a_reviv_passkey_registers_nothing(platform:
 async def test_a_shop_cart_line_named_in_upper_case_after_an_add_is_that_line(platform: Platform) -> None:
     async with visitor_client(platform.url) as api:
         auth = await customer(api)
-        product = (await api.get(f"{V1}/products", params={"limit": 1})).json()["results"][0]["id"]
+        # A product of its own: the platform is shared, and another test may have sold the first one out.
+        r = await api.post(f"{V1}/products", headers=await staff(api), json={
+            "name": f"Upper {uuid.uuid4().hex[:8]}", "sku": f"E2E-U-{uuid.uuid4().hex[:8]}", "price": "12.00",
+            "stock_quantity": 10, "kind": "physical"})
+        assert r.status_code == 201, r.text
+        product = r.json()["id"]
         r = await api.post("/compat/shop/api/v1/cart/items/", headers=auth, json={"product_id": product.upper()})
         assert r.status_code == 201, r.text
         line = r.json()["id"]
