@@ -87,6 +87,11 @@ def fast_path(request: pytest.FixtureRequest) -> Iterator[str]:
     fast.switch(None)
 
 
+# Selected through the mapped class's attributes, as a repository may (`session.execute` would give
+# an ORM result here, not rows).
+ORM_BY_NAME = Statement(select(Thing.id, Thing.price).where(Thing.name == bindparam("name")))  # type: ignore[attr-defined]
+
+
 class Tracker:
     def __init__(self) -> None:
         self.tables: list[str | None] = []
@@ -138,6 +143,14 @@ async def test_rows_are_what_sqlalchemy_reads(db: Database) -> None:
     assert (id_, price, extra, label, seven) == (row["id"], Decimal("12.50"), row["extra"], "QUIET", 7)
     assert made_at.replace(tzinfo=UTC) == row["made_at"]  # SQLite keeps no time zone
     assert BY_NAME.keys == ["id", "price", "made_at", "extra", "label", "seven"]
+
+
+async def test_a_statement_over_mapped_attributes_gives_rows(db: Database) -> None:
+    row = _row("statuario")
+    async with db.transaction() as session:
+        await INSERT.execute(session, row)
+        assert await ORM_BY_NAME.rows(session, {"name": "statuario"}) == [(row["id"], Decimal("12.50"))]
+    assert ORM_BY_NAME.keys == ["id", "price"]
 
 
 async def test_it_runs_inside_the_sessions_transaction(db: Database) -> None:

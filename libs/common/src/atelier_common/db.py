@@ -169,7 +169,7 @@ class Statement:
 
     On PostgreSQL, with the `statements` fast path on (`atelier_common.fast.statements`), it is
     compiled once and run on the transaction's own psycopg connection; otherwise (SQLite, or the
-    fast path off) it runs through `session.execute`. Either way: inside the session's
+    fast path off) SQLAlchemy runs it on the session's connection. Either way: inside the session's
     transaction, after its autoflush, errors as SQLAlchemy's exception classes, writes noted for the
     cache (`WRITE_TRACKER`). Named, non-expanding parameters only (no `IN` lists): the fast path
     refuses others with `TypeError` when the statement is built. `sqlite`: the statement SQLite
@@ -209,10 +209,14 @@ class Statement:
         return await self._compiled.run(conn, driver, params, fetch=fetch)
 
     async def _plain(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
+        """SQLAlchemy's own execution on the session's connection (a Core result, whatever the
+        statement selects; the ORM's `session.execute` would answer some with an ORM result)."""
+        if session.autoflush and (session.new or session.deleted or session.dirty):
+            await session.flush()
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)
-        stmt = self.sqlite if _dialect(session) == "sqlite" else self.stmt
-        result: Any = await session.execute(stmt, params)
+        conn = await session.connection()
+        result: Any = await conn.execute(self.sqlite if conn.dialect.name == "sqlite" else self.stmt, params)
         if not result.returns_rows:
             return [], result.rowcount
         rows = list(result) if fetch else []
