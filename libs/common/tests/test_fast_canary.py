@@ -22,7 +22,7 @@ from atelier_common import fast
 def check(path: str, ok: bool, what: str) -> None:
     if not ok:
         pytest.fail(f"the `{path}` fast path: {what}. Switch it off (ATELIER_FAST_PATHS without {path!r}, "
-                    f"or =none) and adapt or remove atelier_common/fast/{'statements' if path == 'statements' else path}.py")
+                    f"or =none) and adapt or remove atelier_common/fast/{path}.py")
 
 
 def test_statements_sqlalchemys_compiled_statement() -> None:
