@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
-SOURCES := libs/common/src libs/platform/src libs/testing/src gateway/src $(wildcard services/*/src)
+SOURCES := libs/common/src libs/platform/src libs/testing/src libs/compat/src gateway/src $(wildcard services/*/src)
 
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI images often set it), every
 # process would compile every module it imports at each start (a distributed platform's 26 processes
@@ -26,7 +26,7 @@ up: sync  ## the distributed topology against PostgreSQL and RabbitMQ, with demo
 migrate: sync
 	$(UV) run atelier migrate
 
-lint: sync  ## ruff (lint + import order), then mypy (strict on the libs and the gateway, default on services); CI runs it before the tests
+lint: sync  ## ruff (lint + import order), then mypy (strict on the libs, the gateway and the profiles, default on services); CI runs it before the tests
 	$(UV) run ruff check .
 	$(UV) run mypy $(SOURCES)
 

@@ -113,6 +113,7 @@ def bench_statements(rounds: int, n: int, postgres: str) -> None:
     from sqlalchemy import select
 
     from atelier_common import fast, inbox
+    from atelier_common.columns import table_of
     from atelier_common.db import Database, Statement
     from atelier_common.inbox import InboxMessage
     from atelier_common.migrations import ensure_database
@@ -121,7 +122,7 @@ def bench_statements(rounds: int, n: int, postgres: str) -> None:
         "postgresql://", "postgresql+psycopg://")
     ensure_database(url)
     db = Database(url, service="bench", pool_size=2, max_overflow=0)
-    table: Any = InboxMessage.__table__  # type: ignore[attr-defined]
+    table = table_of(InboxMessage)
     by_id = Statement(select(table.c.event_id).where(table.c.event_id == fast_bind()))
     delivery: dict[str, list[float]] = {"fast": [], "plain": []}
     single: dict[str, list[float]] = {"fast": [], "plain": []}

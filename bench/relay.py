@@ -18,6 +18,7 @@ import uuid
 import aio_pika
 import psycopg
 
+from atelier_common.columns import table_of
 from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope
 from atelier_common.events.rabbitmq import RabbitMQBus
@@ -35,7 +36,7 @@ async def measure(postgres: str, amqp: str, events: int) -> dict[str, float]:
     bus = RabbitMQBus(amqp, exchange=f"atelier.events.relay{run_id}", queue_prefix=f"relay{run_id}.")
     try:
         async with db.engine.begin() as conn:
-            await conn.run_sync(lambda sync: OutboxMessage.__table__.create(sync))  # type: ignore[attr-defined]
+            await conn.run_sync(lambda sync: table_of(OutboxMessage).create(sync))
         await bus.declare_topology({"bench": ["bench.published"]})  # routed to a durable queue
         await bus.start()
         async with db.transaction() as session:

@@ -128,7 +128,7 @@ def consumer_figures(args: argparse.Namespace) -> dict[int, float]:
     with platform(args, 1) as (topology, prefix, env):
         dsn = f"{args.postgres.rstrip('/')}/{prefix}cart"
         queue = f"{env['ATELIER_AMQP_QUEUE_PREFIX']}cart.events"
-        command, child_env = topology._launch["cart-consumer"]  # type: ignore[attr-defined]
+        command, child_env = topology._launch["cart-consumer"]  # type: ignore[attr-defined]  # set by Topology.start(); the bench restarts one child by hand
         extra: subprocess.Popen[bytes] | None = None
         try:
             for consumers in (1, 2):

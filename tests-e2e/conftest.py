@@ -5,16 +5,11 @@ Each mode is started once per session as a child process, exactly as `atelier de
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from infra.oidc import identity_env, served_provider
 from infra.platform import Platform, distributed, embedded
 

@@ -288,3 +288,14 @@ def test_production_requires_the_anonymous_token_key(test_keys) -> None:
     settings = GatewaySettings(environment="production", service_token="a-real-one",
                                anon_signing_key_pem=test_keys.anon.pem().decode())
     assert settings.anon_signing_key_pem
+
+
+def test_profiles_named_in_the_settings_need_a_mount(tmp_path) -> None:
+    """The gateway does not load the profiles itself (the platform mounts them): settings that name
+    some, with nothing mounted, stop the start instead of answering 404 on every seed route."""
+    from atelier_gateway.app import create_app
+    from atelier_gateway.settings import GatewaySettings
+
+    for named in ({"compat_profiles": ["marbelle"]}, {"compat_root_profile": "shop"}):
+        with pytest.raises(ValueError, match="no compatibility mount was given"):
+            create_app(GatewaySettings(environment="test", data_dir=tmp_path, **named))

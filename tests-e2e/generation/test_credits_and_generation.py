@@ -50,6 +50,12 @@ async def test_credit_pack_then_generation(api: httpx.AsyncClient) -> None:
             return job if job["status"] == "completed" else None
 
         job = await poll(completed, timeout=60, message="job completed")
+        # Its progress stream through the gateway: framed events, the last one `completed`, then the end.
+        async with api.stream("GET", f"/api/v1/generation/jobs/{job_id}/events", headers=auth) as stream:
+            assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+            text = (await stream.aread()).decode()
+        events = [block for block in text.split("\n\n") if block.startswith("event:")]
+        assert events and events[-1].startswith("event: completed\ndata: ") and '"progress":100' in events[-1]
         images = []
         for ref in job["images"]:
             image = await api.get(ref["url"])

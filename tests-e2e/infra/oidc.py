@@ -14,38 +14,24 @@ No network: everything listens on and talks to 127.0.0.1.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-FAKES = Path(__file__).resolve().parents[2] / "services" / "identity" / "tests" / "fakes"
+from atelier_testing.fakes import authenticator, oidc_provider
 
 # The relying party the platform is configured with, and the origin the software authenticator reports.
 WEBAUTHN_RP_ID = "localhost"
 WEBAUTHN_ORIGIN = "http://localhost:3000"
 
 
-def _load(name: str) -> ModuleType:
-    module_name = f"atelier_e2e_fakes_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, FAKES / f"{name}.py")
-        assert spec and spec.loader, f"identity's fake {name} not found under {FAKES}"
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
 
 def served_provider() -> Any:
     """`with served_provider() as provider:` — the fake OpenID provider on a loopback port."""
-    return _load("oidc_provider").ServedProvider()
+    return oidc_provider.ServedProvider()
 
 
 def identity_env(provider: Any) -> dict[str, str]:
     """What the platform's identity service needs for Google (the fake provider) and passkeys."""
-    module = _load("oidc_provider")
+    module = oidc_provider
     return {
         "ATELIER_IDENTITY_OAUTH_GOOGLE_CLIENT_ID": module.CLIENT_ID,
         "ATELIER_IDENTITY_OAUTH_GOOGLE_CLIENT_SECRET": module.CLIENT_SECRET,
@@ -57,8 +43,8 @@ def identity_env(provider: Any) -> dict[str, str]:
 
 def software_authenticator() -> Any:
     """A new software passkey authenticator (its own keys) reporting the configured origin."""
-    return _load("authenticator").SoftwareAuthenticator(origin=WEBAUTHN_ORIGIN)
+    return authenticator.SoftwareAuthenticator(origin=WEBAUTHN_ORIGIN)
 
 
 def b64url(data: bytes) -> str:
-    return _load("authenticator").b64(data)
+    return authenticator.b64(data)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -141,14 +142,23 @@ def _public(env: dict[str, str], url: str) -> dict[str, str]:
     return env
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float, *, redis_out: bool = False) -> None:
+    """`redis_out`: a platform degraded only by its Redis being out is serving, as `atelier up` says."""
+    from atelier_platform.processes import redis_only_degraded
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the platform exited with {proc.returncode} before becoming healthy")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/api/health", timeout=3) as r:
-            if r.status == 200:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=3) as r:
+                if r.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            if redis_out and exc.code == 503 and redis_only_degraded(exc.read()):
                 return
+        except OSError:
+            pass
         time.sleep(0.3)
     raise RuntimeError(f"the platform at {url} was not healthy within {timeout}s")
 
@@ -164,14 +174,14 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
+def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: bool = False) -> Iterator[Platform]:
     port = free_port()
     data_dir = tmp / "embedded"
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
                              "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded"), url))
     try:
-        _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS)
+        _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("embedded", url, data_dir, proc.pid)
     finally:
         _stop(proc)
@@ -179,7 +189,8 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Pla
 
 @contextlib.contextmanager
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
-                extra_env: dict[str, str] | None = None, *, split: bool = True) -> Iterator[Platform]:
+                extra_env: dict[str, str] | None = None, *, split: bool = True,
+                redis_out: bool = False) -> Iterator[Platform]:
     """`atelier up`; `split=False`: one process per service (`--no-split`), 7 processes instead of
     26, which start in a fraction of the time (each pays some seconds of imports on a slow machine)."""
     run = uuid.uuid4().hex[:8]
@@ -197,7 +208,8 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     })
     redis = os.environ.get("ATELIER_TEST_REDIS_URL")
     if redis:  # the shared cache of the distributed mode; only the cache, so rate limits stay per run
-        env.update({"ATELIER_CACHE_URL": redis, "ATELIER_CACHE_PREFIX": f"e2e{run}:"})
+        env.update({"ATELIER_CACHE_URL": env.get("ATELIER_CACHE_URL", redis), "ATELIER_CACHE_PREFIX": f"e2e{run}:",
+                    "ATELIER_REDIS_KEY_PREFIX": f"e2e{run}:"})
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
@@ -205,7 +217,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                              "--gateway-workers", str(GATEWAY_WORKERS), *([] if split else ["--no-split"])],
                             env=_public(env, url))
     try:
-        _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS)
+        _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",
                        amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.", caches=bool(redis))
     finally:

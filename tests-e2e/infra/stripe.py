@@ -1,13 +1,10 @@
-"""The fake Stripe server payments' own tests use, loaded by path, and the platform settings that
-point payments at it (the `stripe` provider)."""
+"""The fake Stripe server payments' own tests use (`atelier_testing.fakes.stripe`), and the platform
+settings that point payments at it (the `stripe` provider)."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,18 +12,11 @@ import pytest
 from infra.oidc import identity_env
 from infra.platform import Platform, distributed, embedded
 
-FAKE = Path(__file__).resolve().parents[2] / "services" / "payments" / "tests" / "fake_stripe.py"
+from atelier_testing.fakes import stripe as stripe_fake
 
 
 def fake_stripe() -> ModuleType:
-    name = "atelier_e2e_fakes_stripe"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, FAKE)
-        assert spec and spec.loader, f"payments' fake Stripe not found at {FAKE}"
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return stripe_fake
 
 
 def stripe_env(server_url: str) -> dict[str, str]:

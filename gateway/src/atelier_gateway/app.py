@@ -18,30 +18,36 @@ from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
 from atelier_common.openapi import install_docs
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.ratelimit import rate_limiter
+from atelier_common.redisguard import guard_for
 from atelier_common.responses import JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
+from atelier_common.state import app_state
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
-from atelier_gateway import compat, deadletters, events
+from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EdgeAuth
-from atelier_gateway.compat.dispatch import Compat
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
-from atelier_gateway.health import platform_health
+from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, Proxy
 from atelier_gateway.routing import resolve
+from atelier_gateway.seams import CompatMount
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import Upstream, pooled_upstream
 
 
 def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None, own_bus: bool | None = None,
                upstream: Upstream | None = None, http_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
-               children: Sequence[FastAPI] = ()) -> FastAPI:
-    """`children`: service apps run in this process (the embedded mode); their lifespans nest in ours."""
+               children: Sequence[FastAPI] = (), compat: CompatMount | None = None) -> FastAPI:
+    """`children`: service apps run in this process (the embedded mode); their lifespans nest in ours.
+    `compat`: the seed APIs served before the native routes (`seams.CompatMount`), which the
+    composition root builds from the `compat_*` settings; the gateway does not know the profiles."""
     settings = settings or GatewaySettings()
+    if compat is None and (settings.compat_profiles or settings.compat_root_profile):
+        # Serving none of the profiles the settings name would be a silent 404 on every seed route.
+        raise ValueError("compat_profiles / compat_root_profile are set but no compatibility mount was given: "
+                         "start the gateway through atelier_platform (`atelier gateway`, `atelier dev`)")
     setup_logging(settings, "gateway")
-    root = settings.compat_root_profile
-    profiles = compat.enabled([*settings.compat_profiles, *([root] if root else [])])
     owns_bus = own_bus if own_bus is not None else bus is None
 
     @asynccontextmanager
@@ -75,12 +81,22 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                                                audience=settings.jwt_audience, denylist=auth.denylist)
             app.state.anon_key = anon_key
             app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
-            app.state.compat = Compat(profiles, root, tuple(settings.cors_origins), settings.compat_options)
+            app.state.compat = compat
             cache = open_store(settings)
             if cache is not None:
                 stack.push_async_callback(cache.close)
-            app.state.proxy = Proxy(settings, auth, the_upstream, RateLimiter(settings.redis_url, moving_window=False),
-                                    RateLimiter(settings.redis_url), cache)
+            # Redis (the cache's, else the rate limits'): /api/health pings it through its guard.
+            redis_url = settings.cache_url or settings.redis_url
+            app.state.redis_ping = None
+            if redis_url:
+                import coredis
+
+                guard = guard_for(settings, redis_url)
+                ping_client: coredis.Redis[bytes] = coredis.Redis.from_url(redis_url, **guard.client_options())
+                stack.callback(ping_client.connection_pool.disconnect)
+                app.state.redis_ping = (guard, ping_client.ping)
+            app.state.proxy = Proxy(settings, auth, the_upstream, rate_limiter(settings, moving_window=False),
+                                    rate_limiter(settings), cache)
             freeze_startup_objects()
             yield
 
@@ -91,7 +107,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     @app.get("/api/health", include_in_schema=False)
     async def health(request: Request) -> JSONBytes:
         state = request.app.state
-        report = await platform_health(state.http, state.urls, await state.bus.ready())
+        redis = None if state.redis_ping is None else await redis_status(*state.redis_ping)
+        report = await platform_health(state.http, state.urls, await state.bus.ready(), redis)
         return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
 
     @app.get("/health", include_in_schema=False)
@@ -109,7 +126,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.get("/api/schema", include_in_schema=False)
     async def schema(request: Request) -> JSONBytes:
-        return JSONBytes(await request.app.state.openapi.document())
+        return JSONBytes(await app_state(request.app, "openapi", OpenApiCache).document())
 
     install_docs(app, openapi_url="/api/schema", docs_url="/api/docs", redoc_url="/api/redoc", title="Atelier API")
 

@@ -1,4 +1,6 @@
-"""`/api/health`: every service's readiness (database, broker), gathered in parallel."""
+"""`/api/health`: every service's readiness (database, broker), gathered in parallel, and the
+gateway's own links: the broker and Redis. Redis out makes the platform `degraded`, never down:
+the services' `/ready` do not depend on it (docs/redis.md)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import asyncio
 from typing import Any
 
 import httpx
+
+from atelier_common.redisguard import RedisGuard, RedisUnavailable
 
 
 async def _service_ready(client: httpx.AsyncClient, service: str, base: str) -> tuple[str, dict[str, Any]]:
@@ -18,8 +22,19 @@ async def _service_ready(client: httpx.AsyncClient, service: str, base: str) -> 
         return service, {"status": "unreachable", "checks": {"http": type(exc).__name__}}
 
 
-async def platform_health(client: httpx.AsyncClient, urls: dict[str, str], broker_ok: bool) -> dict[str, Any]:
+async def redis_status(guard: RedisGuard, ping: Any) -> str:
+    """"ok", or why not — at once while the guard's breaker is open (never waits on a dead Redis)."""
+    try:
+        await guard.run(ping)
+        return "ok"
+    except RedisUnavailable as exc:
+        return f"error: {exc.__cause__.__class__.__name__ if exc.__cause__ else 'circuit open'}"
+
+
+async def platform_health(client: httpx.AsyncClient, urls: dict[str, str], broker_ok: bool,
+                          redis: str | None = None) -> dict[str, Any]:
+    """`redis`: its status when the platform uses one (`redis_status`)."""
     results = dict(await asyncio.gather(*(_service_ready(client, s, u) for s, u in urls.items())))
-    healthy = broker_ok and all(r["status"] == "healthy" for r in results.values())
-    return {"status": "healthy" if healthy else "degraded",
-            "gateway": {"broker": "ok" if broker_ok else "error"}, "services": results}
+    healthy = broker_ok and redis in (None, "ok") and all(r["status"] == "healthy" for r in results.values())
+    gateway = {"broker": "ok" if broker_ok else "error", **({"redis": redis} if redis is not None else {})}
+    return {"status": "healthy" if healthy else "degraded", "gateway": gateway, "services": results}

@@ -223,7 +223,7 @@ class GatewayMiddleware:
                 path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode()}
             state = scope["app"].state
-            if state.compat.profiles and (path.startswith("/compat/") or state.compat.claims(scope["method"], path)):
+            if state.compat is not None and (path.startswith("/compat/") or state.compat.claims(scope["method"], path)):
                 await state.compat(scope, receive, send, state.proxy)
                 return
             service = resolve(path)

@@ -2,8 +2,11 @@
 
 - no service imports another service's package, the gateway, the platform or the test kit;
 - libs/common imports no service, no gateway, no platform and no test kit;
-- the gateway imports no service, no platform and no test kit (it is the edge only);
-- only the platform (the composition root: the CLI, the embedded mode, the topology) imports every service.
+- the gateway imports no service, no platform, no test kit and no compatibility profile (it is the edge only);
+- the compatibility profiles (`atelier_compat`) import `atelier_common` and, of the gateway, only its public
+  seams (`atelier_gateway.seams`); no service, no platform, no test kit;
+- only the platform (the composition root: the CLI, the embedded mode, the topology) imports every service,
+  and it hands the profiles to the gateway.
 
 "Imports" covers the dynamic ones too: `importlib.import_module(...)`/`__import__(...)` and module-path strings
 (`"atelier_x.app:create_app"` for uvicorn, `-m atelier_x.cli`). A dynamic import whose name is computed
@@ -22,7 +25,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "src").is_dir())
 SERVICE_PACKAGES = {f"atelier_{s}" for s in SERVICES}
-PACKAGES = SERVICE_PACKAGES | {"atelier_common", "atelier_gateway", "atelier_platform", "atelier_testing"}
+PACKAGES = SERVICE_PACKAGES | {"atelier_common", "atelier_gateway", "atelier_compat", "atelier_platform",
+                               "atelier_testing"}
+# The gateway modules the compatibility profiles may import: its public seams.
+GATEWAY_SEAMS = {"atelier_gateway.seams"}
+GATEWAY_MODULE_PATH = re.compile(r"(atelier_gateway(?:\.\w+)*)(?::[\w.]+)?")
 ANY = "atelier_*"  # a dynamic import with a computed name
 MODULE_PATH = re.compile(r"(atelier_[a-z]+)(?:[.:][\w.:]*)?")
 IMPORTERS = {"import_module", "__import__"}
@@ -67,6 +74,25 @@ def imported_packages(path: Path) -> set[str]:
     return names
 
 
+def gateway_modules(path: Path) -> set[str]:
+    """The gateway modules a file imports (`atelier_gateway.seams`), literal dynamic names included;
+    a bare `import atelier_gateway` is the package itself."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "atelier_gateway")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "atelier_gateway":  # from atelier_gateway import seams
+                found.update(f"atelier_gateway.{alias.name}" for alias in node.names)
+            elif node.module.split(".")[0] == "atelier_gateway":
+                found.add(node.module)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if match := GATEWAY_MODULE_PATH.fullmatch(node.value):
+                found.add(match.group(1))
+    return found
+
+
 def sources(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*.py") if ".venv" not in p.parts]
 
@@ -103,6 +129,28 @@ def test_the_gateway_is_the_edge_only() -> None:
     assert offenders(ROOT / "gateway" / "src", PACKAGES - {"atelier_common", "atelier_gateway"}) == {}
 
 
+def test_the_profiles_use_the_gateway_through_its_seams_only() -> None:
+    src = ROOT / "libs" / "compat" / "src"
+    assert sources(src), "the compatibility profiles live in libs/compat"
+    assert offenders(src, PACKAGES - {"atelier_common", "atelier_compat", "atelier_gateway"}) == {}
+    beyond = {str(p.relative_to(ROOT)): sorted(gateway_modules(p) - GATEWAY_SEAMS) for p in sources(src)}
+    assert {path: modules for path, modules in beyond.items() if modules} == {}
+
+
+@pytest.mark.parametrize(("source", "module"), [
+    ("from atelier_gateway.proxy import Proxy", "atelier_gateway.proxy"),
+    ("from atelier_gateway import app", "atelier_gateway.app"),
+    ("import atelier_gateway.settings", "atelier_gateway.settings"),
+    ("import atelier_gateway", "atelier_gateway"),
+    ("uvicorn.run('atelier_gateway.app:create_app', factory=True)", "atelier_gateway.app"),
+    ("from atelier_gateway.seams import resolve", "atelier_gateway.seams"),
+])
+def test_gateway_module_imports_are_named(tmp_path: Path, source: str, module: str) -> None:
+    path = tmp_path / "module.py"
+    path.write_text(source)
+    assert gateway_modules(path) == {module}
+
+
 def test_the_test_kit_imports_no_service_gateway_or_platform() -> None:
     assert offenders(ROOT / "libs" / "testing" / "src", PACKAGES - {"atelier_common", "atelier_testing"}) == {}
 
@@ -111,7 +159,7 @@ def test_the_platform_is_the_composition_root() -> None:
     """It may import every service (statically or by computed name), never the test kit."""
     assert offenders(ROOT / "libs" / "platform" / "src", {"atelier_testing"}, computed_names=True) == {}
     reached = set().union(*(imported_packages(p) for p in sources(ROOT / "libs" / "platform" / "src")))
-    assert ANY in reached and "atelier_gateway" in reached
+    assert ANY in reached and "atelier_gateway" in reached and "atelier_compat" in reached
 
 
 @pytest.mark.parametrize(("source", "package"), [

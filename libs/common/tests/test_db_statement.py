@@ -89,7 +89,8 @@ def fast_path(request: pytest.FixtureRequest) -> Iterator[str]:
 
 # Selected through the mapped class's attributes, as a repository may (`session.execute` would give
 # an ORM result here, not rows).
-ORM_BY_NAME = Statement(select(Thing.id, Thing.price).where(Thing.name == bindparam("name")))  # type: ignore[attr-defined]
+ORM_BY_NAME = Statement(select(Thing.id, Thing.price)  # type: ignore[attr-defined]  # mapped imperatively
+                        .where(Thing.name == bindparam("name")))  # type: ignore[attr-defined]  # mapped imperatively
 
 
 class Tracker:

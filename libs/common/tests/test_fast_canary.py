@@ -28,7 +28,7 @@ def check(path: str, ok: bool, what: str) -> None:
 def test_statements_sqlalchemys_compiled_statement() -> None:
     table = Table("canary", MetaData(), Column("id", Integer, primary_key=True), Column("name", String))
     stmt = select(table.c.id, table.c.name, literal(7).label("seven")).where(table.c.name == bindparam("name"))
-    compiled: Any = stmt.compile(dialect=postgresql_psycopg.dialect())  # type: ignore[no-untyped-call]
+    compiled: Any = stmt.compile(dialect=postgresql_psycopg.dialect())  # type: ignore[no-untyped-call]  # untyped constructor
     columns = getattr(compiled, "_result_columns", None)
     check(fast.STATEMENTS, isinstance(columns, list) and len(columns) == 3,
           "SQLAlchemy's compiled statement has no `_result_columns` list")

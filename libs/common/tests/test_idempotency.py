@@ -23,10 +23,13 @@ from atelier_common.columns import utcnow
 from atelier_common.db import Database
 from atelier_common.errors import install_error_handlers
 from atelier_common.idempotency import (
+    CLAIM_LEASE,
+    Claim,
     IdempotencyDep,
     IdempotencyKey,
     IdempotencyKeyReused,
     IdempotencyStore,
+    InProgress,
     StoredResponse,
     request_hash,
 )
@@ -57,18 +60,26 @@ class TestRequestHash:
 class TestStore:
     async def test_a_new_key_is_claimed_then_answers_its_stored_response(self, db: Database) -> None:
         async with db.transaction() as session:
-            store = IdempotencyStore(session)
-            assert await store.claim("s", "k1", "h") is None
-            await store.store("s", "k1", StoredResponse(201, '{"id":1}'))
+            claim = await IdempotencyStore(session).claim("s", "k1", "h")
+        assert isinstance(claim, Claim)
+        async with db.transaction() as session:
+            assert await IdempotencyStore(session).store("s", "k1", claim, StoredResponse(201, '{"id":1}'))
         async with db.transaction() as session:
             stored = await IdempotencyStore(session).claim("s", "k1", "h")
-        assert stored is not None and (stored.status_code, stored.body) == (201, '{"id":1}')
+        assert isinstance(stored, StoredResponse) and (stored.status_code, stored.body) == (201, '{"id":1}')
+
+    async def test_a_claim_not_yet_answered_is_in_progress_for_the_next(self, db: Database) -> None:
+        async with db.transaction() as session:
+            assert isinstance(await IdempotencyStore(session).claim("s", "k0", "h"), Claim)
+        async with db.transaction() as session:
+            assert isinstance(await IdempotencyStore(session).claim("s", "k0", "h"), InProgress)
 
     async def test_another_body_with_the_same_key_is_refused(self, db: Database) -> None:
         async with db.transaction() as session:
             store = IdempotencyStore(session)
-            assert await store.claim("s", "k2", "h") is None
-            await store.store("s", "k2", StoredResponse(200, "{}"))
+            claim = await store.claim("s", "k2", "h")
+            assert isinstance(claim, Claim)
+            await store.store("s", "k2", claim, StoredResponse(200, "{}"))
         with pytest.raises(IdempotencyKeyReused):
             async with db.transaction() as session:
                 await IdempotencyStore(session).claim("s", "k2", "other")
@@ -76,23 +87,24 @@ class TestStore:
     async def test_another_scope_is_another_key(self, db: Database) -> None:
         async with db.transaction() as session:
             store = IdempotencyStore(session)
-            assert await store.claim("user:a", "k3", "h") is None
-            await store.store("user:a", "k3", StoredResponse(200, "{}"))
-            assert await store.claim("user:b", "k3", "h") is None
+            assert isinstance(await store.claim("user:a", "k3", "h"), Claim)
+            assert isinstance(await store.claim("user:b", "k3", "h"), Claim)
 
-    async def test_a_rolled_back_claim_leaves_nothing(self, db: Database) -> None:
-        with pytest.raises(RuntimeError):
-            async with db.transaction() as session:
-                assert await IdempotencyStore(session).claim("s", "k4", "h") is None
-                raise RuntimeError("the effect failed")
+    async def test_a_released_claim_is_a_new_key(self, db: Database) -> None:
         async with db.transaction() as session:
-            assert await IdempotencyStore(session).claim("s", "k4", "h") is None
+            claim = await IdempotencyStore(session).claim("s", "k4", "h")
+        assert isinstance(claim, Claim)
+        async with db.transaction() as session:
+            await IdempotencyStore(session).release("s", "k4", claim)
+        async with db.transaction() as session:
+            assert isinstance(await IdempotencyStore(session).claim("s", "k4", "h"), Claim)
 
     async def test_an_expired_key_is_new_again(self, db: Database) -> None:
         async with db.transaction() as session:
             store = IdempotencyStore(session)
-            assert await store.claim("s", "k5", "h") is None
-            await store.store("s", "k5", StoredResponse(200, '{"n":1}'))
+            claim = await store.claim("s", "k5", "h")
+            assert isinstance(claim, Claim)
+            await store.store("s", "k5", claim, StoredResponse(200, '{"n":1}'))
         async with db.transaction() as session:
             row = await session.get(IdempotencyKey, ("s", "k5"))
             assert row is not None and row.expires_at - row.created_at == timedelta(hours=24)
@@ -100,17 +112,28 @@ class TestStore:
                                   .values(expires_at=utcnow() - timedelta(seconds=1)))
         async with db.transaction() as session:
             store = IdempotencyStore(session)
-            assert await store.claim("s", "k5", "another body, now allowed") is None
-            await store.store("s", "k5", StoredResponse(200, '{"n":2}'))
+            claim = await store.claim("s", "k5", "another body, now allowed")
+            assert isinstance(claim, Claim)
+            await store.store("s", "k5", claim, StoredResponse(200, '{"n":2}'))
         async with db.transaction() as session:
             stored = await IdempotencyStore(session).claim("s", "k5", "another body, now allowed")
-        assert stored is not None and stored.body == '{"n":2}'
+        assert isinstance(stored, StoredResponse) and stored.body == '{"n":2}'
 
-    async def test_a_key_kept_without_an_answer_is_taken_over(self, db: Database) -> None:
-        async with db.transaction() as session:  # as a use case's commit_on_error would leave it
-            assert await IdempotencyStore(session).claim("s", "k6", "h") is None
+    async def test_a_claim_left_past_its_lease_is_taken_over_and_the_old_one_cannot_answer(
+            self, db: Database) -> None:
+        async with db.transaction() as session:  # its process died, or its commit failed
+            abandoned = await IdempotencyStore(session).claim("s", "k6", "h")
+        assert isinstance(abandoned, Claim)
         async with db.transaction() as session:
-            assert await IdempotencyStore(session).claim("s", "k6", "h") is None
+            await session.execute(update(IdempotencyKey).where(col(IdempotencyKey.key) == "k6")
+                                  .values(created_at=utcnow() - CLAIM_LEASE - timedelta(seconds=1)))
+        async with db.transaction() as session:
+            taken = await IdempotencyStore(session).claim("s", "k6", "h")
+        assert isinstance(taken, Claim)
+        async with db.transaction() as session:
+            store = IdempotencyStore(session)
+            assert not await store.store("s", "k6", abandoned, StoredResponse(200, '{"old":1}'))
+            assert await store.store("s", "k6", taken, StoredResponse(200, '{"new":1}'))
 
 
 class Made(BaseModel):

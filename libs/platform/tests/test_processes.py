@@ -178,13 +178,14 @@ def test_dev_is_refused_in_production_before_anything_starts(tmp_path: Path) -> 
 # Run in a fresh interpreter: forking pytest's process, with its threads, could leave a lock held.
 FORKING = """
 import json, os, signal, sys, time, urllib.error, urllib.request
+from atelier_platform.cli import run
 from atelier_platform.processes import fork, preload
 
 port, data_dir = sys.argv[1], sys.argv[2]
 env = {**os.environ, "ATELIER_DATA_DIR": data_dir}
 preload()
-failed = fork([sys.executable, "-m", "atelier_platform.cli", "worker", "billing"], env)
-gateway = fork([sys.executable, "-m", "atelier_platform.cli", "gateway", "--port", port], env)
+failed = fork([sys.executable, "-m", "atelier_platform.cli", "worker", "billing"], env, run)
+gateway = fork([sys.executable, "-m", "atelier_platform.cli", "gateway", "--port", port], env, run)
 answered, deadline = None, time.monotonic() + 120
 while answered is None and time.monotonic() < deadline:
     try:

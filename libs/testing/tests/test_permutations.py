@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
-from atelier_testing.permutations import deliver_in_every_order, delivery_orders
+import atelier_cart
+from atelier_common.contracts.identity import UserDeleted
+from atelier_common.db import Database
+from atelier_testing.permutations import deliver_in_every_order, delivery_orders, racing_consumers
 
 
 def test_every_permutation_alone_each_twice_and_again() -> None:
@@ -88,3 +93,37 @@ async def test_the_expected_outcome_is_checked_and_deliveries_may_race() -> None
                                         expected=2) == 2
     with pytest.raises(AssertionError, match="expected 3"):
         await deliver_in_every_order(store.scenario, deliver, outcome, twice=False, concurrently=True, expected=3)
+
+
+class TestRacingConsumers:
+    """`racing_consumers` delivers as production's consumer does: a transient failure again, any
+    other raised to the test (the bus would redeliver it; a saga test must see it)."""
+
+    @pytest.fixture
+    async def db(self, service_database):
+        database = Database(service_database("cart", Path(atelier_cart.__file__).parent / "migrations"),
+                            service="cart")
+        yield database
+        await database.dispose()
+
+    async def test_a_transient_failure_is_retried_as_production_does(self, db) -> None:
+        calls: list[int] = []
+
+        async def flaky(event: UserDeleted, ctx: object) -> None:
+            calls.append(1)
+            if len(calls) < 3:
+                raise ConnectionError("the database went away")
+
+        await racing_consumers(db, "cart", {UserDeleted: flaky}, None)(UserDeleted(user_id=uuid.uuid4()), 0)
+        assert len(calls) == 3
+
+    async def test_any_other_failure_is_raised_not_swallowed(self, db) -> None:
+        calls: list[int] = []
+
+        async def broken(event: UserDeleted, ctx: object) -> None:
+            calls.append(1)
+            raise RuntimeError("a bug")
+
+        with pytest.raises(RuntimeError, match="a bug"):
+            await racing_consumers(db, "cart", {UserDeleted: broken}, None)(UserDeleted(user_id=uuid.uuid4()), 0)
+        assert len(calls) == 1

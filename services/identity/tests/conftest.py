@@ -3,9 +3,7 @@ fake payments internal API (mounted as http://payments.internal)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -21,6 +19,8 @@ from atelier_common.settings import DEV_SECRET
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
 from atelier_testing import RecordingBus, ServiceHarness, poll_until
+from atelier_testing.fakes import authenticator as fake_authenticator
+from atelier_testing.fakes import oidc_provider
 
 MIGRATIONS = Path(atelier_identity.__file__).parent / "migrations"
 PASSWORD = "correct horse battery"
@@ -218,20 +218,10 @@ def auth_header() -> Callable[[str], dict[str, str]]:
     return bearer
 
 
-def _load(name: str):
-    module_name = f"atelier_identity_test_fakes_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).parent / "fakes" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
 
 @pytest.fixture(scope="session")
 def _oidc_server() -> Iterator[Any]:
-    with _load("oidc_provider").ServedProvider() as provider:
+    with oidc_provider.ServedProvider() as provider:
         yield provider
 
 
@@ -245,7 +235,7 @@ def oidc(_oidc_server: Any) -> Any:
 @pytest.fixture
 def oauth_settings(oidc: Any) -> dict[str, Any]:
     """Settings that make identity offer `google`, served by the fake provider."""
-    module = _load("oidc_provider")
+    module = oidc_provider
     return {"oauth_google_client_id": module.CLIENT_ID, "oauth_google_client_secret": module.CLIENT_SECRET,
             "oauth_google_discovery_url": oidc.discovery_url}
 
@@ -253,9 +243,9 @@ def oauth_settings(oidc: Any) -> dict[str, Any]:
 @pytest.fixture
 def authenticator() -> Any:
     """A software passkey authenticator for the default relying party (localhost, the frontend's origin)."""
-    return _load("authenticator").SoftwareAuthenticator()
+    return fake_authenticator.SoftwareAuthenticator()
 
 
 @pytest.fixture
 def new_authenticator() -> Callable[..., Any]:
-    return _load("authenticator").SoftwareAuthenticator
+    return fake_authenticator.SoftwareAuthenticator

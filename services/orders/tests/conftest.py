@@ -3,6 +3,7 @@ the internal APIs it calls (catalog, cart, identity, generation), mounted as ASG
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -32,11 +33,21 @@ class _Switchable(httpx.AsyncBaseTransport):
         self.inner = httpx.ASGITransport(app=app)
         self.down = False
         self.calls = 0
+        self._held: tuple[asyncio.Event, asyncio.Event] | None = None
+
+    def hold(self) -> tuple[asyncio.Event, asyncio.Event]:
+        """The next calls wait until the second event is set; the first is set once one is waiting."""
+        self._held = (asyncio.Event(), asyncio.Event())
+        return self._held
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
+        if self._held is not None:
+            waiting, release = self._held
+            waiting.set()
+            await release.wait()
         return await self.inner.handle_async_request(request)
 
 
@@ -100,8 +111,9 @@ class FakePlatform:
         return str(item_id)
 
     def fill_cart(self, owner_id: uuid.UUID, *lines: tuple[dict[str, Any], int]) -> None:
+        """The owner's cart, each line shown at the product's catalog price of now."""
         self.carts[owner_id] = [{"id": str(uuid.uuid4()), "product_id": p["id"], "variant_id": None, "quantity": q,
-                                 "unit_price": "0.01"} for p, q in lines]
+                                 "unit_price": p["price"]} for p, q in lines]
 
     # -- the fake apps ---------------------------------------------------------------------------
 
@@ -126,6 +138,18 @@ class FakePlatform:
                     raise HTTPException(404)
                 return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id],
                         "subtotal": "0.01", "total": "0.01"}
+
+            @app.post("/internal/carts/{owner_id}/prices")
+            async def prices(owner_id: uuid.UUID, body: dict[str, Any],
+                             x_service_token: str | None = Header(None)) -> dict[str, Any]:
+                check(x_service_token)
+                if owner_id not in self.carts:
+                    raise HTTPException(404)
+                for price in body["items"]:
+                    for line in self.carts[owner_id]:
+                        if (line["product_id"], line["variant_id"]) == (price["product_id"], price["variant_id"]):
+                            line["unit_price"] = price["unit_price"]
+                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id]}
         elif name == "identity":
             @app.get("/internal/addresses/{address_id}")
             async def address(address_id: uuid.UUID, owner_id: uuid.UUID,

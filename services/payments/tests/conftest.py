@@ -24,8 +24,8 @@ from atelier_payments.models import LedgerEntry, Payment
 from atelier_payments.settings import PaymentsSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
+from atelier_testing.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
 
-from .fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
 from .fake_subscription_services import FakeCatalogAndGeneration
 
 MIGRATIONS = Path(atelier_payments.__file__).parent / "migrations"
@@ -35,6 +35,12 @@ PACKS = {
     "PACK_5": {"kind": "credit_pack", "price": "4.99", "currency": "USD", "attributes": {"credits": 5}},
     "PACK_10": {"kind": "credit_pack", "price": "8.99", "currency": "USD", "attributes": {"credits": 10}},
 }
+
+
+def order_readings(status: str) -> dict[str, bool]:
+    """Orders' reading of a status, as its internal answer carries it (`atelier_orders.domain`)."""
+    return {"is_payable": status in {"pending", "awaiting_payment"},
+            "is_paid": status in {"paid", "processing", "shipped", "delivered", "returned", "completed"}}
 
 
 class FakeOrders:
@@ -74,7 +80,8 @@ class FakeOrders:
                 return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
             if order_id not in self.orders:
                 return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Order not found"}}, status_code=404)
-            return JSONResponse(self.orders[order_id])
+            order = self.orders[order_id]
+            return JSONResponse({**order, **order_readings(order["status"])})
 
         @app.post("/internal/orders")
         async def create_order(request: Request) -> JSONResponse:
@@ -90,7 +97,7 @@ class FakeOrders:
                              total=pack["price"], currency=pack["currency"], status="pending",
                              items=[line(item["sku"], kind=pack["kind"], unit_price=pack["price"],
                                          attributes=pack["attributes"])])
-            return JSONResponse(order, status_code=201)
+            return JSONResponse({**order, **order_readings(order["status"])}, status_code=201)
 
         return app
 
@@ -197,6 +204,7 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
         others = FakeCatalogAndGeneration()
         mounts["http://catalog.internal"] = httpx.ASGITransport(app=others.catalog)
         mounts["http://generation.internal"] = httpx.ASGITransport(app=others.generation)
+        mounts["http://identity.internal"] = httpx.ASGITransport(app=others.identity)
         async with ServiceHarness(app, bus) as h:
             api = PaymentsApi(h, fake_orders, test_keys)
             api.others = others

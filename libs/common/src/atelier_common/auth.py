@@ -23,6 +23,8 @@ from jwt.algorithms import OKPAlgorithm
 from atelier_common.denylist import Denylist
 from atelier_common.errors import AuthenticationRequired, InvalidToken, PermissionDenied
 from atelier_common.keys import ALGORITHM, same_signature
+from atelier_common.settings import AtelierSettings
+from atelier_common.state import app_state
 
 ANON_COOKIE = "anon_token"
 ANON_HEADERS = ("x-anonymous-token", "x-session-id")
@@ -188,7 +190,7 @@ def anon_token(request: Request) -> str | None:
 
 async def get_principal(request: Request) -> Principal:
     """The caller; an empty Principal when the request carries no token at all."""
-    verifier: TokenVerifier = request.app.state.verifier
+    verifier = app_state(request.app, "verifier", TokenVerifier)
     anon_id = None
     if raw_anon := anon_token(request):
         try:
@@ -223,7 +225,7 @@ async def _require_staff(principal: Annotated[Principal, Depends(_require_user)]
 
 async def _require_service(request: Request) -> None:
     presented = request.headers.get(SERVICE_HEADER, "")
-    expected: str = request.app.state.settings.service_token
+    expected = app_state(request.app, "settings", AtelierSettings).service_token
     if not presented or not same_signature(presented, expected):
         raise AuthenticationRequired("A service credential is required")
 

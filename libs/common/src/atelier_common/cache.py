@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import struct
@@ -41,9 +42,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from atelier_common.auth import ROLE_STAFF, bearer_token
+from atelier_common.auth import ROLE_STAFF, TokenVerifier, bearer_token
 from atelier_common.db import WRITE_TRACKER
+from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
+from atelier_common.state import app_state
 
 log = logging.getLogger("atelier.cache")
 
@@ -106,26 +109,37 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Every process of the platform shares it: entries expire by TTL, counters never."""
+    """Every process of the platform shares it: entries expire by TTL, counters never. Each call
+    goes through the process's `RedisGuard` (timeouts, circuit breaker): an outage is a miss for
+    readers, and an invalidation it lost is owed — retried until it lands, as a bump of every
+    counter of this prefix, which the guard also runs when Redis answers again (entries stored
+    before the outage are then never served after it)."""
 
-    def __init__(self, url: str, *, prefix: str) -> None:
+    def __init__(self, url: str, *, prefix: str, guard: RedisGuard | None = None) -> None:
         import coredis
 
         self.prefix = prefix
-        self.client: coredis.Redis[bytes] = coredis.Redis.from_url(url, decode_responses=False)
+        self.guard = guard or RedisGuard(url)
+        self.client: coredis.Redis[bytes] = coredis.Redis.from_url(url, decode_responses=False,
+                                                                   **self.guard.client_options())
+        self._forget_hook = self.guard.on_recover(self.bump_all)
+        self._owed: asyncio.Task[None] | None = None
 
     def _gen_key(self, namespace: str) -> str:
         return f"{self.prefix}gen:{namespace}"
 
     async def get(self, key: str) -> bytes | None:
-        return await self.client.get(self.prefix + key)
+        return await self.guard.run(lambda: self.client.get(self.prefix + key))
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
-        await self.client.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
+        await self.guard.run(lambda: self.client.set(self.prefix + key, value, px=max(1, int(ttl * 1000))))
 
     async def generations(self, namespaces: Sequence[str]) -> tuple[int, ...]:
         if not namespaces:
             return ()
+        return await self.guard.run(lambda: self._generations(namespaces))
+
+    async def _generations(self, namespaces: Sequence[str]) -> tuple[int, ...]:
         keys: tuple[str | bytes, ...] = tuple(self._gen_key(ns) for ns in namespaces)
         values = await self.client.mget(keys)
         if all(v is not None for v in values):
@@ -138,10 +152,42 @@ class RedisStore:
         return tuple(int(v or 0) for v in await self.client.mget(keys))
 
     async def bump(self, namespaces: Iterable[str]) -> None:
+        names = list(namespaces)
+        try:
+            await self.guard.run(lambda: self._bump(names))
+        except RedisUnavailable:
+            self._owe()
+            raise
+
+    async def _bump(self, namespaces: Iterable[str]) -> None:
         for ns in namespaces:
             await self.client.incr(self._gen_key(ns))
 
+    async def bump_all(self) -> None:
+        """Every counter of this prefix, i.e. every entry stored so far is outdated."""
+        keys = [key async for key in self.client.scan_iter(match=f"{self.prefix}gen:*", count=1000)]
+        for key in keys:
+            await self.client.incr(key)
+
+    def _owe(self) -> None:
+        """An invalidation was lost: retry until one lands, even if no request comes to trigger it."""
+        if self._owed is None or self._owed.done():
+            self._owed = asyncio.get_running_loop().create_task(self._pay())
+
+    async def _pay(self) -> None:
+        while True:
+            await asyncio.sleep(self.guard.reset_seconds)
+            try:
+                await self.guard.run(self.bump_all)
+            except RedisUnavailable:
+                continue
+            log.warning("cache invalidations lost while Redis was out are applied (every counter bumped)")
+            return
+
     async def close(self) -> None:
+        self._forget_hook()
+        if self._owed is not None:
+            self._owed.cancel()
         self.client.connection_pool.disconnect()
 
 
@@ -156,12 +202,17 @@ def open_store(settings: AtelierSettings) -> CacheStore | None:
         return None
     url = settings.cache_url or settings.redis_url
     if url:
-        return RedisStore(url, prefix=settings.cache_prefix)
+        return RedisStore(url, prefix=settings.cache_key_prefix, guard=guard_for(settings, url))
     if settings.bus != "memory":
         log.warning("response caching is off: several processes share this platform and no Redis is set "
                     "(ATELIER_REDIS_URL or ATELIER_CACHE_URL)")
         return None
     return _MEMORY_STORES.setdefault(settings.data_dir.resolve(), MemoryStore(settings.cache_max_entries))
+
+
+def _store_failed(what: str, exc: Exception) -> None:
+    # The guard logs an outage once; each miss it causes is not worth a line of its own.
+    log.log(logging.DEBUG if isinstance(exc, RedisUnavailable) else logging.WARNING, "%s: %s", what, exc)
 
 
 # ---- entries and HTTP ------------------------------------------------------------------------
@@ -236,7 +287,7 @@ async def lookup(store: CacheStore, key: str) -> Entry | None:
             return None
         return entry
     except Exception as exc:  # a store outage is a miss, never a failed read
-        log.warning("cache lookup failed: %s", exc)
+        _store_failed("cache lookup failed", exc)
         return None
 
 
@@ -274,7 +325,9 @@ class EntryReader:
                 entry = local[1]
                 if not entry.namespaces or await self._current(entry.namespaces) == entry.generations:
                     return entry
-                del self._local[key]  # outdated: the store may hold a newer answer under the key
+                # outdated: the store may hold a newer answer under the key (another request may
+                # have dropped it meanwhile)
+                self._local.pop(key, None)
             raw = await self.store.get(key)
             if raw is None:
                 return None
@@ -291,7 +344,7 @@ class EntryReader:
                     self._local.popitem(last=False)
             return entry
         except Exception as exc:  # a store outage is a miss, never a failed read
-            log.warning("cache lookup failed: %s", exc)
+            _store_failed("cache lookup failed", exc)
             return None
 
 
@@ -307,13 +360,13 @@ async def remembered(store: CacheStore | None, key: str, namespaces: Sequence[st
     try:  # read before computing: a commit after this bumps past it
         generations = await store.generations(namespaces)
     except Exception as exc:
-        log.warning("cache generations unavailable: %s", exc)
+        _store_failed("cache generations unavailable", exc)
         return await compute()
     value = await compute()
     try:
         await store.set(key, Entry(generations, tuple(namespaces), [], value).encode(), ttl)
     except Exception as exc:
-        log.warning("cache store failed: %s", exc)
+        _store_failed("cache store failed", exc)
     return value
 
 
@@ -328,7 +381,7 @@ async def _audience(request: Request) -> str:
     token = bearer_token(request)
     if token is None:
         return PUBLIC_AUDIENCE
-    principal = await request.app.state.verifier.principal_from_access(token)
+    principal = await app_state(request.app, "verifier", TokenVerifier).principal_from_access(token)
     return audience_of(principal.roles)
 
 
@@ -361,7 +414,7 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
         try:  # read before the route reads the database: a commit after this bumps past it
             generations = await store.generations(namespaces)
         except Exception as exc:
-            log.warning("cache generations unavailable: %s", exc)
+            _store_failed("cache generations unavailable", exc)
             key = None
     response = await handler(request)
     body = getattr(response, "body", None)
@@ -376,7 +429,7 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
             await store.set(key, Entry(generations, namespaces, headers, body).encode(),
                             settings.cache_ttl_seconds)
         except Exception as exc:
-            log.warning("cache store failed: %s", exc)
+            _store_failed("cache store failed", exc)
     if matches(if_none_match, etag):
         not_modified = Response(status_code=304)
         not_modified.raw_headers = not_modified_headers(response.raw_headers)
@@ -432,7 +485,10 @@ class WriteTracker:
         try:
             await self.store.bump(sorted(dirty))
         except Exception as exc:
-            log.error("cache invalidation of %s failed after a commit: %s", sorted(dirty), exc)
+            if isinstance(exc, RedisUnavailable):  # owed: RedisStore retries it until Redis is back
+                log.warning("cache invalidation of %s deferred until Redis answers: %s", sorted(dirty), exc)
+            else:
+                log.error("cache invalidation of %s failed after a commit: %s", sorted(dirty), exc)
 
 
 def _after_flush(session: Session, _context: UOWTransaction) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -42,3 +42,10 @@ def json_field(*, nullable: bool = False) -> Any:
     NULL when `nullable`."""
     column = Column(JSON().with_variant(JSONB(), "postgresql"), nullable=nullable)
     return Field(default=None, sa_column=column) if nullable else Field(default_factory=dict, sa_column=column)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's `Table` (for Core statements built once). SQLModel sets `__table__` on every
+    `table=True` class at runtime but declares it for no type checker: this is the one place that says so."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set at class creation, undeclared by SQLModel
+    return table

@@ -39,6 +39,7 @@ from atelier_common import fast
 from atelier_common.errors import AtelierError
 from atelier_common.fast.statements import Compiled
 from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
+from atelier_common.state import app_state
 
 # In a session's `info`: an object whose `note(session, table)` hears of every write a `Statement`
 # makes (the cache's write tracker; the ORM's writes it hears of through the ORM's own events).
@@ -278,13 +279,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
+    db = app_state(request.app, "db", Database)
     async with db.transaction() as session:
         yield session
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
+    db = app_state(request.app, "db", Database)
     async with db.read_only() as session:
         yield session
 

@@ -125,9 +125,9 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONBytes:
 
 def install_error_handlers(app: FastAPI) -> None:
     # Starlette types every handler as taking `Exception`; ours take the subclass they are registered for.
-    app.add_exception_handler(AtelierError, _atelier_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(AtelierError, _atelier_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each takes the class it is registered for
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each takes the class it is registered for
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each takes the class it is registered for
     app.add_exception_handler(Exception, _unexpected_error)
 
 

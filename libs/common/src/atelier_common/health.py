@@ -5,18 +5,42 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, Request
 
 from atelier_common import metrics
+from atelier_common.db import Database
+from atelier_common.events.bus import EventBus
+from atelier_common.outbox import OutboxRelay
 from atelier_common.responses import JSONBytes
+from atelier_common.settings import AtelierSettings
 
 log = logging.getLogger("atelier.health")
 
-if TYPE_CHECKING:  # the runtime imports this module
-    from atelier_common.service import Runtime
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class Runtime(Protocol):
+    """What the probes read of a running service (`atelier_common.service.Runtime`, which imports
+    this module: a protocol here, not that class, so the two modules do not import each other)."""
+
+    @property
+    def spec(self) -> _Named: ...
+    @property
+    def settings(self) -> AtelierSettings: ...
+    @property
+    def roles(self) -> frozenset[str]: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def relay(self) -> OutboxRelay: ...
 
 
 async def readiness(runtime: Runtime) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import metrics
+from atelier_common.columns import table_of
 from atelier_common.db import Database
 from atelier_common.loops import BackgroundLoop
 
@@ -68,7 +69,7 @@ async def delete_batch(session: AsyncSession, model: type[SQLModel], where: Colu
     """Delete up to `limit` rows of `model` matching `where`, picked by primary key (skipping rows
     another transaction holds, on PostgreSQL); the deleted rows' `returning` columns (at least
     their keys, so the count is right)."""
-    table = model.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    table = table_of(model)
     keys = list(table.primary_key.columns)
     picked = select(*keys).where(where).limit(limit)
     if _is_postgres(session):

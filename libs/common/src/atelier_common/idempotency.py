@@ -8,21 +8,23 @@ header through one dependency and runs its single service call inside it:
         return await idempotency.run(lambda: placement.place(buyer, data))
 
 - No header: `run` just awaits the call; the route behaves exactly as without the mechanism.
-- A new key: the key row (`idempotency_key`, primary key `(scope, key)`) is INSERTed first in
-  the request's transaction, then the call runs, then the answer (status code and the exact JSON
-  bytes, serialised with the route's response model) is stored in the same row. The commit of
-  the request's transaction keeps the effect and the stored answer together, or neither.
+- A new key: the key row (`idempotency_key`, primary key `(scope, key)`) is claimed first in a
+  short transaction of its own (committed at once: no connection is held while the call waits on
+  other services), then the call runs, then the answer (status code and the exact JSON bytes,
+  serialised with the route's response model) is stored in that row in the request's transaction:
+  its commit keeps the effect and the stored answer together, or neither. A call that raises
+  releases its claim (deleted in a transaction of its own), so a retry runs again.
 - The same key again with the same body (the canonical JSON of the request body, hashed): the
   stored answer, byte for byte, with `Idempotent-Replayed: true`. Nothing runs again.
 - The same key with another body: 409 `IDEMPOTENCY_KEY_REUSED`.
-- Concurrent requests with one key: on PostgreSQL the second INSERT of the same primary key waits
-  until the first transaction ends; `ON CONFLICT DO NOTHING` then tells it to read the stored
-  answer (READ COMMITTED: the next statement sees the committed row). If the first failed and
-  rolled back, the waiting INSERT succeeds and that request runs instead. On SQLite writers are
-  serialised (the INSERT is the transaction's first write, queued by the busy timeout).
-- Errors are not stored: a call that raises a domain error rolls the key row back with the effect,
-  so a retry runs again (a use case that keeps a record with `commit_on_error` leaves a row
-  without an answer; such a row is taken over by the next request, like an expired one).
+- Concurrent requests with one key: the first claims it; the others find a claim without an answer
+  and poll (`CLAIM_POLL_SECONDS`, a short transaction each, no connection held in between) until
+  the answer is stored, then replay it; if the first released its claim, one of them claims and runs.
+  A claim left without an answer for `CLAIM_LEASE` (its process died, its commit failed) is taken
+  over by the next request, like an expired key (a guarded UPDATE on `created_at`, the claim's
+  token: the answer is stored only by the request holding the current claim).
+- Errors are not stored: a call that raises releases its claim and its effects roll back, so a
+  retry runs again (a use case that keeps a record with `commit_on_error` keeps that record).
 - Scope: the service, the route (method and path template) and the caller (user id, else
   anonymous id). The same key from another caller or on another route is another key.
 - Keys live `DEFAULT_TTL` (24 h, `expires_at`); an expired key is treated as new (its row is
@@ -33,16 +35,18 @@ Each service that uses it creates the table in a migration with `migrations.crea
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from sqlalchemy import Column, Index, Text, update
+from sqlalchemy import Column, Index, Text, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
@@ -51,13 +55,18 @@ from starlette.responses import Response
 
 from atelier_common.auth import Principal, get_principal
 from atelier_common.columns import UtcDateTime, utcnow
-from atelier_common.db import SessionDep
+from atelier_common.db import Database, SessionDep
 from atelier_common.errors import AtelierError, ValidationFailed
 from atelier_common.housekeeping import Sweep, expired
+from atelier_common.state import app_state
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 DEFAULT_TTL = timedelta(hours=24)
+# A claim without an answer is another request's work in progress for this long, then abandoned
+# (longer than any call: the internal HTTP timeout is 10 s, a placement makes a few calls).
+CLAIM_LEASE = timedelta(minutes=2)
+CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 255
 T = TypeVar("T")
 
@@ -65,6 +74,23 @@ T = TypeVar("T")
 class IdempotencyKeyReused(AtelierError):
     code, status, default_message = ("IDEMPOTENCY_KEY_REUSED", 409,
                                      "This Idempotency-Key was used with another request body")
+
+
+class IdempotencyClaimLost(AtelierError):
+    code, status, default_message = ("CONFLICT", 409,
+                                     "This request took too long: a retry with its Idempotency-Key took over")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key: `token` (the row's `created_at`) guards the answer's UPDATE."""
+
+    token: datetime
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """Another request holds the key and has not answered yet."""
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -115,8 +141,9 @@ class IdempotencyStore:
         bind = self.session.bind
         return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
 
-    async def claim(self, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
-        """Take the key for this request (None: run the call), or return the first request's answer.
+    async def claim(self, scope: str, key: str, fingerprint: str) -> Claim | InProgress | StoredResponse:
+        """Take the key for this request (a `Claim`: run the call), or say that another request holds
+        it, or return the first request's answer.
 
         Raises IdempotencyKeyReused when the key was used with another body.
         """
@@ -125,19 +152,21 @@ class IdempotencyStore:
                 .values(scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + self.ttl)
                 .on_conflict_do_nothing().returning(IdempotencyKey.key))
         if (await self.session.execute(stmt)).scalar_one_or_none() is not None:
-            return None
+            return Claim(now)
         while True:
             row = await self._get(scope, key)
-            if row is None:  # deleted meanwhile (a cleanup): a new key
+            if row is None:  # deleted meanwhile (a release, a cleanup): a new key
                 if (await self.session.execute(stmt)).scalar_one_or_none() is not None:
-                    return None
+                    return Claim(now)
                 continue
-            if row.expires_at <= now or row.status_code is None:
-                if await self._take_over(row, fingerprint, now):
-                    return None
-                continue  # another request took it over first: read again
-            if row.request_hash != fingerprint:
+            if row.request_hash != fingerprint and row.expires_at > now:
                 raise IdempotencyKeyReused(details={"key": key})
+            if row.expires_at <= now or (row.status_code is None and row.created_at <= now - CLAIM_LEASE):
+                if await self._take_over(row, fingerprint, now):
+                    return Claim(now)
+                continue  # another request took it over first: read again
+            if row.status_code is None:
+                return InProgress()
             assert row.response_body is not None
             return StoredResponse(row.status_code, row.response_body)
 
@@ -154,34 +183,61 @@ class IdempotencyStore:
                 .returning(col(IdempotencyKey.key)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
-    async def store(self, scope: str, key: str, response: StoredResponse) -> None:
-        await self.session.execute(update(IdempotencyKey)
-                                   .where(col(IdempotencyKey.scope) == scope, col(IdempotencyKey.key) == key)
-                                   .values(status_code=response.status_code, response_body=response.body))
+    async def store(self, scope: str, key: str, claim: Claim, response: StoredResponse) -> bool:
+        """The answer, if this request still holds the claim (False: it was taken over)."""
+        stmt = (update(IdempotencyKey)
+                .where(col(IdempotencyKey.scope) == scope, col(IdempotencyKey.key) == key,
+                       col(IdempotencyKey.created_at) == claim.token)
+                .values(status_code=response.status_code, response_body=response.body)
+                .returning(col(IdempotencyKey.key)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def release(self, scope: str, key: str, claim: Claim) -> None:
+        """Give the key back unanswered (the call failed): the next request with it runs again."""
+        await self.session.execute(delete(IdempotencyKey).where(
+            col(IdempotencyKey.scope) == scope, col(IdempotencyKey.key) == key,
+            col(IdempotencyKey.created_at) == claim.token, col(IdempotencyKey.status_code).is_(None)))
 
 
 class Idempotency:
     """The request side: what a route's `run(call)` does with or without the header."""
 
-    def __init__(self, session: AsyncSession, *, key: str | None, scope: str, fingerprint: str,
+    def __init__(self, db: Database, session: AsyncSession, *, key: str | None, scope: str, fingerprint: str,
                  route: APIRoute | None, ttl: timedelta = DEFAULT_TTL) -> None:
+        self.db = db
         self.key = key
         self.scope = scope
         self.fingerprint = fingerprint
         self.route = route
+        self.ttl = ttl
         self.store = IdempotencyStore(session, ttl=ttl)
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T | Response:
         """Await `call` once per key; without a key just await it (FastAPI serialises as usual)."""
         if self.key is None:
             return await call()
-        stored = await self.store.claim(self.scope, self.key, self.fingerprint)
-        if stored is not None:
-            return stored.response(replayed=True)
-        result = await call()
-        answer = self._serialise(result)
-        await self.store.store(self.scope, self.key, answer)
+        claim = await self._claim(self.key)
+        if isinstance(claim, StoredResponse):
+            return claim.response(replayed=True)
+        try:
+            result = await call()
+            answer = self._serialise(result)
+            if not await self.store.store(self.scope, self.key, claim, answer):
+                raise IdempotencyClaimLost(details={"key": self.key})
+        except BaseException:
+            async with self.db.transaction() as session:
+                await IdempotencyStore(session, ttl=self.ttl).release(self.scope, self.key, claim)
+            raise
         return answer.response(replayed=False)
+
+    async def _claim(self, key: str) -> Claim | StoredResponse:
+        """The key for this request, or the answer of the request that held it (waited for)."""
+        while True:
+            async with self.db.transaction() as session:
+                found = await IdempotencyStore(session, ttl=self.ttl).claim(self.scope, key, self.fingerprint)
+            if not isinstance(found, InProgress):
+                return found
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
 
     def _serialise(self, result: Any) -> StoredResponse:
         """The JSON FastAPI would send: the route's response model, by alias, with its status code."""
@@ -225,7 +281,8 @@ async def idempotency(request: Request, session: SessionDep,
         fingerprint = request_hash(await request.body())
     path = api_route.path if api_route is not None else request.url.path
     scope = f"{session.info.get('service', 'unknown')}:{request.method} {path}:{caller}"
-    return Idempotency(session, key=key, scope=scope[:200], fingerprint=fingerprint, route=api_route)
+    return Idempotency(app_state(request.app, "db", Database), session, key=key, scope=scope[:200], fingerprint=fingerprint,
+                       route=api_route)
 
 
 # A route's parameter: `idempotency: IdempotencyDep`, then `return await idempotency.run(...)`.

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import metrics
+from atelier_common.columns import table_of
 from atelier_common.db import Database, Statement
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
@@ -51,7 +52,7 @@ class EventContext(Generic[C]):
 
 # Built once: every delivery only binds its values. A `Statement`, run on the transaction's
 # connection: the claim skips SQLAlchemy's work per statement.
-_INBOX = InboxMessage.__table__  # type: ignore[attr-defined]
+_INBOX = table_of(InboxMessage)
 
 
 def _claim(insert: Any) -> Any:
@@ -97,6 +98,14 @@ async def handle_once(db: Database, consumer: str, envelope: Envelope, event: In
         return True
 
 
+async def apply_once(db: Database, consumer: str, envelope: Envelope, event: IntegrationEvent,
+                     handler: EventHandler, context: Any) -> bool:
+    """What a consumer does with one delivery: `handle_once`, a transient failure (a lost connection,
+    a deadlock, a serialization failure) retried with back-off; anything else raised for the bus to
+    redeliver. Return whether the handler ran."""
+    return await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context))
+
+
 async def handle_unrecorded(db: Database, envelope: Envelope, event: IntegrationEvent, handler: EventHandler,
                             context: Any) -> None:
     """Apply `handler` with no inbox row: for work whose own state makes it idempotent (a job's
@@ -127,7 +136,7 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
             metrics.EVENTS_IGNORED.labels(consumer, envelope.type).inc()
             return
         if recorded:
-            if not await retry_transient(lambda: handle_once(db, consumer, envelope, event, handler, context)):
+            if not await apply_once(db, consumer, envelope, event, handler, context):
                 metrics.EVENTS_DUPLICATE.labels(consumer, envelope.type).inc()
         else:
             await handle_unrecorded(db, envelope, event, handler, context)

@@ -27,7 +27,7 @@ from sqlalchemy import ARRAY, JSON, Column, DateTime, Index, all_, any_, bindpar
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common.columns import UtcDateTime
+from atelier_common.columns import UtcDateTime, table_of
 from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
@@ -67,7 +67,7 @@ class OutboxMessage(SQLModel, table=True):
 
 
 # Built once: every relay pass runs these with new parameters only.
-_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(OutboxMessage)
 _NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
 _UNSENT = (select(_TABLE.c.id).where(_TABLE.c.sent_at.is_(None))
            .order_by(_TABLE.c.occurred_at).limit(bindparam("batch")))

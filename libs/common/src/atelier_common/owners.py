@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.columns import UtcDateTime, table_of, utcnow
 from atelier_common.housekeeping import Sweep, expired
 
 # A row that learned nothing: the only kind the sweep deletes.
@@ -80,7 +80,7 @@ async def lock_owner(session: AsyncSession, table: type[OwnerRow], owner_id: uui
 @functools.cache
 def _upsert(table: type[OwnerRow], dialect: str, claims: bool, erases: bool) -> Any:
     """The upsert of `lock_owner`, built once per table and kind of change (events only bind values)."""
-    columns = table.__table__.c  # type: ignore[attr-defined]  # SQLModel does not type __table__
+    columns = table_of(table).c
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(
         owner_id=bindparam("owner_id"), claimed_by=bindparam("claimed_by"), erased_at=bindparam("erased_at"),
         created_at=bindparam("created"), updated_at=bindparam("updated"))

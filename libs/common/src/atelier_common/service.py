@@ -44,6 +44,7 @@ from atelier_common.inputs import InputGuard
 from atelier_common.openapi import install_docs, install_openapi
 from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
+from atelier_common.state import app_state
 from atelier_common.telemetry import (
     FASTAPI_NATIVE_TELEMETRY_OFF,
     forward_request_id,
@@ -316,7 +317,7 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
 
 
 def runtime_of(app: Any) -> Runtime:
-    runtime: Runtime = app.state.runtime
+    runtime = app_state(app, "runtime", Runtime)
     return runtime
 
 
@@ -339,13 +340,13 @@ def use_case(cls: type[U], *, read_only: bool = False) -> Any:
     """
     if read_only:
         async def build_reader(request: Request, session: ReadSessionDep) -> U:
-            return cls(session, request.app.state.runtime.context)
+            return cls(session, app_state(request.app, "runtime", Runtime).context)
 
         build_reader.__name__ = f"read_use_case_{cls.__name__}"
         return Depends(build_reader)
 
     async def build(request: Request, session: SessionDep) -> U:
-        return cls(session, request.app.state.runtime.context)
+        return cls(session, app_state(request.app, "runtime", Runtime).context)
 
     build.__name__ = f"use_case_{cls.__name__}"
     return Depends(build)
@@ -353,4 +354,4 @@ def use_case(cls: type[U], *, read_only: bool = False) -> Any:
 
 def context_of(request: Request) -> Any:
     """The service context of the app serving `request` (a route's `ContextDep` returns it typed)."""
-    return request.app.state.runtime.context
+    return app_state(request.app, "runtime", Runtime).context

@@ -68,6 +68,15 @@ class AtelierSettings(BaseSettings):
     # Chosen when the queues are first declared; an existing queue keeps its type.
     amqp_queue_type: Literal["classic", "quorum"] = "classic"
     redis_url: str | None = None
+    # Every key this install writes in Redis starts with this (rate limits, and the cache unless
+    # `cache_prefix` says otherwise): installs sharing one Redis need different ones.
+    redis_key_prefix: str = "atelier:"
+    # Redis is a cache, never a single point of failure (`redisguard.py`, docs/redis.md): each call
+    # (connect, command) gives up after this long, and after `redis_breaker_failures` failures in a
+    # row calls skip Redis at once, trying it again every `redis_breaker_reset_seconds`.
+    redis_timeout_seconds: float = Field(default=0.1, gt=0)
+    redis_breaker_failures: int = Field(default=3, ge=1)
+    redis_breaker_reset_seconds: float = Field(default=2.0, gt=0)
     # Public GET answers kept in a shared store and invalidated after each commit (`cache.py`):
     # Redis at `cache_url` (else `redis_url`); without one, in-process (embedded mode only).
     cache_enabled: bool = True
@@ -76,8 +85,8 @@ class AtelierSettings(BaseSettings):
     cache_ttl_seconds: float = Field(default=30.0, gt=0)
     # What clients and CDNs may do: 0 → `no-cache` (revalidate each time, 304 when unchanged).
     cache_max_age_seconds: int = Field(default=0, ge=0)
-    # Keys in a shared Redis start with this (platforms sharing one Redis need different ones).
-    cache_prefix: str = "atelier:"
+    # The cache's keys in Redis start with this; unset: `redis_key_prefix`.
+    cache_prefix: str | None = None
     # The gateway trusts the counters it read less than this long ago (0: asks the store on every
     # hit, so nothing older than the last commit is ever served): fewer round trips under load.
     cache_staleness_seconds: float = Field(default=0.0, ge=0)
@@ -185,6 +194,10 @@ class AtelierSettings(BaseSettings):
 
     def secret_fields(self) -> tuple[str, ...]:
         return ("service_token",)
+
+    @property
+    def cache_key_prefix(self) -> str:
+        return self.redis_key_prefix if self.cache_prefix is None else self.cache_prefix
 
     @property
     def resolved_database_url(self) -> str:

@@ -187,7 +187,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
     if workers > 1 and not settings.redis_url and settings.rate_limits_enabled:
         typer.echo(f"gateway: {workers} workers without ATELIER_REDIS_URL count rate limits each on their own "
                    f"(up to {workers}x the configured limits)", err=True)
-    uvicorn.run("atelier_gateway.app:create_app", factory=True, host=host, port=port,
+    uvicorn.run("atelier_platform.gateway:create_gateway", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_config=None, proxy_headers=False, loop="uvloop",
                 http=http_protocol())
 
@@ -223,7 +223,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
                         gateway_workers=gateway_workers or default_gateway_workers(),
-                        preload=preload and sys.platform == "linux")
+                        preload=preload and sys.platform == "linux", run_cli=run)
     raise typer.Exit(topology.run())
 
 
@@ -430,6 +430,11 @@ def advance_subscription(email: str,
 
 def main() -> None:
     app()
+
+
+def run(args: list[str]) -> None:
+    """One command line in this process (a child `atelier up` forked runs its own with it)."""
+    app(args=args, prog_name="atelier")
 
 
 if __name__ == "__main__":

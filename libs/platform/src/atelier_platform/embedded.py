@@ -16,9 +16,9 @@ from fastapi import FastAPI
 
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.telemetry import setup_logging
-from atelier_gateway.app import create_app as create_gateway
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import AsgiUpstream
+from atelier_platform.gateway import create_gateway
 
 GATEWAY_URL = "http://gateway.internal"
 

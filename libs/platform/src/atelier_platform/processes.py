@@ -25,8 +25,10 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
@@ -48,13 +50,15 @@ DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA
 
 # How every child (and the migration) is started: `atelier <command>` in this Python.
 CLI = (sys.executable, "-m", "atelier_platform.cli")
+# The `atelier` command's entry: runs one command line (its arguments, without the program name).
+RunCli = Callable[[list[str]], object]
 
 # What the children import, once, before they are forked (`preload`); what is not here a child
 # imports itself, as a fresh process would.
 PRELOADED = (*(f"atelier_{service}.app" for service in SERVICES), "atelier_gateway.app", "atelier_common.service",
-             "atelier_platform.cli", "atelier_common.fast.protocol", "uvicorn.main", "uvicorn.loops.uvloop",
-             "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.http.h11_impl", "uvicorn.lifespan.on",
-             "uvicorn.supervisors.multiprocess")
+             "atelier_platform.gateway", "atelier_platform.cli", "atelier_common.fast.protocol", "uvicorn.main",
+             "uvicorn.loops.uvloop", "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.http.h11_impl",
+             "uvicorn.lifespan.on", "uvicorn.supervisors.multiprocess")
 
 
 def preload() -> None:
@@ -99,17 +103,18 @@ class Forked:
         self.send_signal(signal.SIGKILL)
 
 
-def fork(command: list[str], env: dict[str, str]) -> Forked:
-    """Run `command` (`CLI` and its arguments) in a child forked from this process."""
+def fork(command: list[str], env: dict[str, str], run_cli: RunCli) -> Forked:
+    """Run `command` (`CLI` and its arguments) in a child forked from this process, where `run_cli`
+    (the `atelier` command's entry, handed in by the CLI itself) runs the arguments."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid:
         return Forked(pid)
-    _become(command[len(CLI):], env)
+    _become(command[len(CLI):], env, run_cli)
 
 
-def _become(args: list[str], env: dict[str, str]) -> NoReturn:
+def _become(args: list[str], env: dict[str, str], run_cli: RunCli) -> NoReturn:
     """In a forked child: be `atelier <args>` as a fresh process would, then exit, never returning
     into the parent's code."""
     from setproctitle import setproctitle
@@ -125,9 +130,7 @@ def _become(args: list[str], env: dict[str, str]) -> NoReturn:
         setproctitle(" ".join(sys.argv))
         os.environ.clear()
         os.environ.update(env)
-        from atelier_platform.cli import app
-
-        app(args=args, prog_name="atelier")
+        run_cli(args)
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
@@ -163,6 +166,18 @@ def _libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def redis_only_degraded(health: bytes) -> str | None:
+    """Redis's error when it alone makes `/api/health` degraded: the platform serves without it."""
+    try:
+        report = json.loads(health)
+        redis = report["gateway"].get("redis", "ok")
+        serving = report["gateway"]["broker"] == "ok" and all(
+            s["status"] == "healthy" for s in report["services"].values())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return str(redis) if serving and redis != "ok" else None
+
+
 @dataclass
 class Topology:
     postgres: str
@@ -180,6 +195,8 @@ class Topology:
     # Fork the children from this process after importing every service once (`atelier up` on
     # Linux; this process must have no other thread then); else each child is a fresh interpreter.
     preload: bool = False
+    # What a forked child runs its arguments with (`atelier_platform.cli.run`); required with `preload`.
+    run_cli: RunCli | None = None
     children: list[tuple[str, subprocess.Popen[bytes] | Forked]] = field(default_factory=list)
     max_restarts_per_minute: int = 5
     # A child that fails slowly (each run lasting a while) trips this wider limit instead.
@@ -308,7 +325,8 @@ class Topology:
     def _spawn(self, name: str) -> subprocess.Popen[bytes] | Forked:
         command, env = self._launch[name]
         if self.preload:
-            return fork(command, env)
+            assert self.run_cli is not None, "preload forks children: hand in the CLI's entry (run_cli)"
+            return fork(command, env, self.run_cli)
         return subprocess.Popen(command, env=env, start_new_session=True)
 
     def restart_exited(self, restarts: dict[str, list[float]]) -> str | None:
@@ -359,6 +377,11 @@ class Topology:
                 with urllib.request.urlopen(url, timeout=3) as response:
                     if response.status == 200:
                         return True
+            except urllib.error.HTTPError as exc:
+                if exc.code == 503 and (redis := redis_only_degraded(exc.read())):
+                    print(f"atelier up: serving without Redis ({redis}): no shared cache, rate limits per "
+                          "process, until it answers (docs/redis.md)", file=sys.stderr, flush=True)
+                    return True
             except OSError:
                 pass
             time.sleep(0.5)

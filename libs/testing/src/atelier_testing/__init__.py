@@ -8,7 +8,8 @@ Only tests import it: no runtime package may (libs/common/tests/test_boundaries.
 from atelier_testing.asserts import assert_error
 from atelier_testing.bus import RecordingBus
 from atelier_testing.harness import ServiceHarness, poll_until
-from atelier_testing.permutations import deliver_in_every_order, redelivering
+from atelier_testing.permutations import deliver_in_every_order, racing_consumers, redelivering
 from atelier_testing.tokens import TestKeys
 
-__all__ = ["RecordingBus", "ServiceHarness", "TestKeys", "assert_error", "deliver_in_every_order", "poll_until", "redelivering"]
+__all__ = ["RecordingBus", "ServiceHarness", "TestKeys", "assert_error", "deliver_in_every_order", "poll_until", "racing_consumers",
+           "redelivering"]

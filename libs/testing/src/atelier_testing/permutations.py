@@ -26,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope, IntegrationEvent
+from atelier_common.inbox import EventHandler, apply_once
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -130,5 +132,19 @@ def redelivering(harness: Publisher, *, producer: str = "test") -> Callable[[Int
     async def deliver(event: IntegrationEvent, nth: int) -> Envelope:
         _, envelope_id = ids.setdefault(id(event), (event, uuid.uuid4()))
         return await harness.deliver(event, producer=producer, envelope_id=envelope_id)
+
+    return deliver
+
+
+def racing_consumers(db: Database, consumer: str, subscriptions: Mapping[type[IntegrationEvent], EventHandler],
+                     context: Any) -> Callable[[IntegrationEvent, int], Awaitable[None]]:
+    """A `deliver` straight into the consumer's inbox, as parallel consumers of its queue would: the
+    handlers really race. Each delivery is what production's consumer does (`inbox.apply_once`: a
+    transient failure retried with back-off); any other failure is raised, never swallowed."""
+    envelopes: dict[int, tuple[IntegrationEvent, Envelope]] = {}  # the event kept: its id() stays unique
+
+    async def deliver(event: IntegrationEvent, nth: int) -> None:
+        _, envelope = envelopes.setdefault(id(event), (event, Envelope.wrap(event, producer="test")))
+        await apply_once(db, consumer, envelope, event, subscriptions[type(event)], context)
 
     return deliver

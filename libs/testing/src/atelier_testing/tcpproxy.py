@@ -1,4 +1,5 @@
-"""A loopback TCP proxy whose link can be cut and restored: a broker outage on demand."""
+"""A loopback TCP proxy whose link can be cut (connections refused), blackholed (accepted, never
+answered) and restored: a broker's or Redis's outage on demand."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ class TcpProxy:
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._holding = False  # blackholed: accept, read nothing, answer nothing
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._holding:
+            self._writers.add(writer)  # held open until `restore`/`cut`/`stop` aborts it
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
@@ -38,16 +43,27 @@ class TcpProxy:
 
     async def cut(self) -> None:
         """Stop accepting and drop every open connection."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for w in list(self._writers):
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for w in list(self._writers):  # before waiting: a server may wait for its connections
             w.transport.abort()
         self._writers.clear()
+        if server is not None:
+            await server.wait_closed()
+
+    async def blackhole(self) -> None:
+        """Drop every open connection; new ones are accepted and never answered."""
+        await self.cut()
+        self._holding = True
+        await self.start()
 
     async def restore(self) -> None:
-        await self.start()
+        if self._holding:
+            await self.cut()
+            self._holding = False
+        if self._server is None:
+            await self.start()
 
     async def stop(self) -> None:
         await self.cut()

@@ -20,6 +20,10 @@ class CartItemNotFound(CartError):
     code, status, default_message = "NOT_FOUND", 404, "Cart item not found"
 
 
+class CartNotFound(CartError):
+    code, status, default_message = "NOT_FOUND", 404, "Cart not found"
+
+
 class QuantityLimit(CartError):
     code, status, default_message = "QUANTITY_LIMIT", 400, "A cart line holds at most 99 units"
 

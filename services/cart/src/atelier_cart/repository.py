@@ -26,6 +26,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
+from atelier_common.columns import table_of
 from atelier_common.db import Statement
 from atelier_common.owners import OwnerState, lock_owner
 
@@ -87,9 +88,9 @@ class CartRow:
 # The statements of the add path (the busiest write), built once with bound parameters: under
 # load, building a statement and its cache key, then ORM objects from the rows, cost more CPU
 # than PostgreSQL spent running them.
-_CART = Cart.__table__  # type: ignore[attr-defined]
-_ITEM = CartItem.__table__  # type: ignore[attr-defined]
-_PRODUCT = CartProduct.__table__  # type: ignore[attr-defined]
+_CART = table_of(Cart)
+_ITEM = table_of(CartItem)
+_PRODUCT = table_of(CartProduct)
 # A line's kind, from the read-model row of its product or variant. Two lookups, one per partial
 # unique index (see models.py), and the CASE runs only the one that applies: a single lookup with
 # `variant_id IS NOT DISTINCT FROM …` can use neither index and scanned the whole read-model
@@ -206,7 +207,7 @@ _DELETE_CART = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
 _CLEAR_CART = delete(_ITEM).where(_ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_CART.c.owner_id == bindparam("owner"))))
 # An order's lines leave its cart once: on PostgreSQL the record that they did and the DELETE in
 # one statement (the DELETE runs only if the record is new).
-_CLEARED_ORDER = ClearedOrder.__table__  # type: ignore[attr-defined]
+_CLEARED_ORDER = table_of(ClearedOrder)
 _FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
                 .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
 _CLEAR_CART_ONCE = (delete(_ITEM).where(

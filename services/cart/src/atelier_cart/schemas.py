@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -30,6 +31,18 @@ class CartItemUpdate(_Input):
     quantity: Quantity
 
 
+class LinePrice(_Input):
+    """A line's current unit price, as orders found it in catalog (internal)."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    unit_price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class LinePrices(_Input):
+    items: list[LinePrice] = Field(max_length=500)
+
+
 class CartLineRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -42,7 +55,7 @@ class CartLineRead(BaseModel):
     unit_price: Money
     quantity: int
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def line_total(self) -> Money:
         return domain.line_total(self.unit_price, self.quantity)

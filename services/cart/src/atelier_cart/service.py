@@ -31,7 +31,7 @@ from atelier_cart.errors import (
 )
 from atelier_cart.models import Cart, CartItem, utcnow
 from atelier_cart.repository import CartLine, CartRepository, CartRow, CartWithLines, ClaimRepository, ProductRepository
-from atelier_cart.schemas import CartItemCreate, CartItemUpdate
+from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.service import UseCase
@@ -198,6 +198,22 @@ class CartService(UseCase[CartContext]):
             return CartContents(id=None, owner_id=owner_id, currency=self.settings.default_currency, items=[],
                                 totals=self._totals([], {}))
         return self._read(cart, owner_id)
+
+    async def reprice(self, owner_id: uuid.UUID, prices: Sequence[LinePrice]) -> CartContents | None:
+        """Orders refused the cart's order because catalog's price changed since the cart showed
+        it: the lines take the current prices, so the cart shows what the next order charges (the
+        price frozen at add time holds until checkout). None: the owner has no cart."""
+        carts = await self.carts.lock_for_owners([owner_id])
+        if not carts:
+            return None
+        cart = carts[0]
+        items, now = await self.carts.items_of(cart.id), utcnow()
+        for price in prices:
+            if (line := _find_line(items, price.product_id, price.variant_id)) is not None:
+                line.unit_price, line.updated_at = price.unit_price, now
+        cart.updated_at = now
+        await self.session.flush()
+        return await self._contents(cart, items)
 
     async def merge_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Login or registration with a guest cart: its lines join the user's cart and it is gone.

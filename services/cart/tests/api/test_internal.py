@@ -47,3 +47,25 @@ async def test_the_service_credential_is_required(harness, test_keys, guest: Sho
 
 async def test_a_malformed_owner_id_is_400(harness, service) -> None:
     assert_error(await harness.client.get("/internal/carts/nope", headers=service), 400, "VALIDATION_ERROR")
+
+
+async def test_orders_gives_the_lines_the_current_prices(harness, catalog: Catalog, guest: Shopper, service) -> None:
+    """Orders refused an order because catalog's price moved (409 PRICE_CHANGED): the cart shows
+    the current price from then on, and the other lines keep theirs (issue #40)."""
+    one = await catalog.product(price="11.00", sku="ONE")
+    two = await catalog.product(price="29.99", sku="TWO")
+    await guest.add(one.product_id, 2)
+    await guest.add(two.product_id, 1)
+    response = await harness.client.post(f"/internal/carts/{guest.owner_id}/prices", headers=service, json={
+        "items": [{"product_id": str(one.product_id), "variant_id": None, "unit_price": "13.00"}]})
+    assert response.status_code == 200, response.text
+    shown = (await harness.client.get("/api/v1/cart", headers=guest.headers)).json()
+    assert [(i["sku"], i["quantity"], i["unit_price"]) for i in shown["items"]] == [
+        ("ONE", 2, "13.00"), ("TWO", 1, "29.99")]
+    assert shown["subtotal"] == "55.99"
+    assert_error(await harness.client.post(f"/internal/carts/{uuid.uuid4()}/prices", headers=service,
+                                           json={"items": []}), 404, "NOT_FOUND")
+    assert_error(await harness.client.post(f"/internal/carts/{guest.owner_id}/prices", headers=service, json={
+        "items": [{"product_id": str(one.product_id), "unit_price": "-1"}]}), 400, "VALIDATION_ERROR")
+    assert_error(await harness.client.post(f"/internal/carts/{guest.owner_id}/prices", json={"items": []}),
+                 401, "AUTHENTICATION_REQUIRED")

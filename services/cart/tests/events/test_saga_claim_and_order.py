@@ -15,9 +15,8 @@ from atelier_cart.events import SUBSCRIPTIONS
 from atelier_cart.models import Cart
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
-from atelier_common.events.envelope import Envelope, IntegrationEvent
-from atelier_common.inbox import handle_once
-from atelier_testing import deliver_in_every_order, redelivering
+from atelier_common.events.envelope import IntegrationEvent
+from atelier_testing import deliver_in_every_order, racing_consumers, redelivering
 
 from ..conftest import Catalog, Shopper
 
@@ -78,7 +77,6 @@ class TestGuestOrderAndClaimInEveryOrder:
         if db_backend != "postgres":
             pytest.skip("real concurrency needs PostgreSQL")
         users: dict[uuid.UUID, tuple[Shopper, Shopper, uuid.UUID]] = {}
-        envelopes: dict[int, tuple[IntegrationEvent, Envelope]] = {}  # the event kept: its id() stays unique
 
         async def scenario() -> list[IntegrationEvent]:
             guest, user = new_shopper(), new_shopper(anonymous=False)
@@ -90,16 +88,7 @@ class TestGuestOrderAndClaimInEveryOrder:
                                 from_cart=True, lines=[_line(lamp, 2)]),
                     AnonymousClaimed(anon_id=guest.owner_id, user_id=user.owner_id)]
 
-        async def deliver(event: IntegrationEvent, nth: int) -> None:
-            # Straight to the inbox, as parallel consumers of the queue would: the handlers race.
-            _, envelope = envelopes.setdefault(id(event), (event, Envelope.wrap(event, producer="test")))
-            for _ in range(3):  # the loser of an inbox-insert race raises, and the bus delivers it again
-                try:
-                    await handle_once(harness.runtime.db, "cart", envelope, event, SUBSCRIPTIONS[type(event)],
-                                      harness.runtime.context)
-                    return
-                except Exception:
-                    continue
+        deliver = racing_consumers(harness.runtime.db, "cart", SUBSCRIPTIONS, harness.runtime.context)
 
         async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int]:
             guest, user, _ = users[next(e for e in events if isinstance(e, OrderPlaced)).owner_id]

@@ -24,9 +24,18 @@ from atelier_cart.service import CartService
 from atelier_cart.settings import CartSettings
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.migrations import upgrade
-from atelier_testing import RecordingBus, ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys, poll_until
 
 from ..conftest import MIGRATIONS, Catalog, FakeCatalog, Shopper
+
+
+async def _waiting_on_a_lock(harness: ServiceHarness) -> bool:
+    """Whether a statement of this database is blocked on a lock another transaction holds."""
+    async with harness.runtime.db.read_only() as session:
+        waiting = (await session.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ))).scalar_one()
+    return bool(waiting)
 
 PARALLEL = 20
 
@@ -125,7 +134,7 @@ class TestParallelAdds:
             [cart] = await CartRepository(claim).lock_rows([guest.owner_id])
             assert await CartRepository(claim).give_to(cart, uuid.uuid4())
             view = asyncio.create_task(guest.cart())
-            await asyncio.sleep(0.3)
+            await poll_until(lambda: _waiting_on_a_lock(harness), message="the view waits for the claim's lock")
             assert not view.done()
         new = await view
         assert (new["id"] != old["id"], new["items"]) == (True, [])

@@ -236,12 +236,12 @@ class ProductRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def in_stock(self) -> bool:
         return domain.is_in_stock(self.track_inventory, self.stock_quantity)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def discount_percentage(self) -> int:
         return domain.discount_percentage(self.price, self.compare_price)
@@ -369,7 +369,7 @@ class WishlistProductRead(BaseModel):
     stock_quantity: int
     track_inventory: bool
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def in_stock(self) -> bool:
         return domain.is_in_stock(self.track_inventory, self.stock_quantity)

@@ -20,8 +20,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from atelier_catalog.models import Category, Product
+from atelier_common.columns import table_of
 
-_PRODUCT = Product.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+_PRODUCT = table_of(Product)
 
 
 def _category_on_sale() -> ColumnElement[bool]:

@@ -14,7 +14,7 @@ from ..conftest import product_changed_events
 
 async def _counts(harness: ServiceHarness) -> tuple[int, int, int]:
     async with harness.runtime.db.read_only() as session:
-        return tuple([(await session.exec(select(func.count()).select_from(model))).one()  # type: ignore[return-value]
+        return tuple([(await session.exec(select(func.count()).select_from(model))).one()  # type: ignore[return-value]  # a tuple of three counts, built from a list
                       for model in (Category, Product, ProductVariant)])
 
 

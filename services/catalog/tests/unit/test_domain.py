@@ -167,7 +167,7 @@ class TestVisibility:
 class _Category:
     name: str
     parent_id: uuid.UUID | None = None
-    id: uuid.UUID = None  # type: ignore[assignment]
+    id: uuid.UUID = None  # type: ignore[assignment]  # filled in __post_init__, never read as None
     description: str = ""
     is_active: bool = True
     created_at: datetime = datetime(2026, 1, 1, tzinfo=UTC)

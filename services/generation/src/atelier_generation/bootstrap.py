@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from atelier_common.loops import BackgroundLoop
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
 from atelier_common.storage import open_storage
 from atelier_generation import imaging, sweeper
@@ -27,7 +27,7 @@ async def context(runtime: Runtime) -> AsyncIterator[GenerationContext]:
             signer=UrlSigner(settings.url_signing_secret, base_url=settings.public_base_url,
                              asset_ttl=settings.signed_url_ttl_seconds, share_ttl=settings.share_token_ttl_seconds),
             generators=Generators(settings, runtime.http),
-            limiter=RateLimiter(settings.redis_url, moving_window=False), clients=ServiceClients(runtime),
+            limiter=rate_limiter(settings, moving_window=False), clients=ServiceClients(runtime),
             cache=runtime.cache)
         sweep = BackgroundLoop("generation job sweep")
         if "worker" in runtime.roles:

@@ -38,6 +38,8 @@ class OrderAnswer(_Answer):
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     status: str
+    # Orders' own reading of its status: the money arrived (what a status means is orders' rule).
+    is_paid: bool = False
     items: list[OrderLineAnswer] = []
 
 

@@ -174,8 +174,6 @@ class ContentType(StrEnum):
 
 # The cover is the book's one item of its kind: it always has number 0.
 COVER_NUMBER = 0
-# Orders whose money arrived (a retry pack in one of them can be applied).
-PAID_ORDER_STATUSES = frozenset({"paid", "processing", "shipped", "delivered", "completed"})
 
 
 def retries_max(base: int, extra: int) -> int:

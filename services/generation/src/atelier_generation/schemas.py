@@ -186,6 +186,9 @@ class QuotaRead(BaseModel):
     monthly: int
     used: int
     remaining: int
+    # The end of the period `used` counts in (generation's copy of the plan, from `subscription.changed`):
+    # payments tells by it whether generation has heard of the plan's current period yet.
+    period_end: datetime | None = None
 
 
 # -- restorations (S2) -----------------------------------------------------------------------

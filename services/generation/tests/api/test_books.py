@@ -351,7 +351,11 @@ class OrdersFake:
             from fastapi.responses import JSONResponse
 
             found = self.orders.get(order_id)
-            return found if found else JSONResponse({"error": {"code": "NOT_FOUND"}}, status_code=404)
+            if not found:
+                return JSONResponse({"error": {"code": "NOT_FOUND"}}, status_code=404)
+            # orders' own reading of the status, as its internal answer carries it
+            return {**found, "is_paid": found["status"] in {"paid", "processing", "shipped", "delivered",
+                                                             "returned", "completed"}}
 
     def add(self, owner_id: uuid.UUID, status: str, *, product_id: uuid.UUID | None = None) -> uuid.UUID:
         order_id = uuid.uuid4()
@@ -398,6 +402,10 @@ class TestRetryPacks:
                              json={"content_type": "COVER", "content_id": cover["id"],
                                    "retry_pack_order_id": str(early)})
         assert applied["remaining"] == 6
+        # A returned order was paid (orders says so): its pack still applies.
+        returned = orders.add(owner.id, "returned")
+        applied = await call(api, owner, "POST", "/retries/apply", json={**body, "order_id": str(returned)})
+        assert applied["remaining"] == 9
         unpaid = orders.add(owner.id, "pending")
         assert_error(await api.client.post("/api/v1/retries/apply", json={**body, "order_id": str(unpaid)},
                                            headers=owner.headers), 400, "INVALID_STATE")

@@ -170,15 +170,20 @@ class TestInternalQuota:
         user = api.user()
         path, service = f"/internal/users/{user.id}/quota", {"X-Service-Token": api.runtime.settings.service_token}
         assert_error(await api.client.get(path, headers=user.headers), 401, "AUTHENTICATION_REQUIRED")
-        assert (await api.client.get(path, headers=service)).json() == {"monthly": 0, "used": 0, "remaining": 0}
+        none = {"monthly": 0, "used": 0, "remaining": 0, "period_end": None}
+        assert (await api.client.get(path, headers=service)).json() == none
         end = datetime.now(UTC) + timedelta(days=30)
         await api.h.deliver(_subscription(user, quota=10, period_end=end), producer="payments")
-        assert (await api.client.get(path, headers=service)).json() == {"monthly": 10, "used": 0, "remaining": 10}
+        body = (await api.client.get(path, headers=service)).json()
+        # The period counted in: payments tells by it whether generation heard of the current one.
+        assert datetime.fromisoformat(body.pop("period_end")) == end
+        assert body == {"monthly": 10, "used": 0, "remaining": 10}
         await api.generated(user, batch_size=2)
-        assert (await api.client.get(path, headers=service)).json() == {"monthly": 10, "used": 2, "remaining": 8}
+        body = (await api.client.get(path, headers=service)).json()
+        assert (body["monthly"], body["used"], body["remaining"]) == (10, 2, 8)
         # Lapsed: no quota left to show.
         await api.h.deliver(_subscription(user, quota=10, status="canceled", period_end=end), producer="payments")
-        assert (await api.client.get(path, headers=service)).json() == {"monthly": 0, "used": 0, "remaining": 0}
+        assert (await api.client.get(path, headers=service)).json() == none
 
 
 class TestSubscriptionPeriods:
@@ -195,4 +200,5 @@ class TestSubscriptionPeriods:
         renewed = first.model_copy(update={"current_period_start": start + timedelta(seconds=1),
                                            "current_period_end": start + timedelta(days=30, seconds=1)})
         await api.h.deliver(renewed, producer="payments")
-        assert (await api.client.get(path, headers=service)).json() == {"monthly": 5, "used": 0, "remaining": 5}
+        body = (await api.client.get(path, headers=service)).json()
+        assert (body["monthly"], body["used"], body["remaining"]) == (5, 0, 5)

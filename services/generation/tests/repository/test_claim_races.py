@@ -10,10 +10,9 @@ import pytest
 
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.events.envelope import Envelope, IntegrationEvent
-from atelier_common.inbox import handle_once
+from atelier_common.events.envelope import IntegrationEvent
 from atelier_generation.events import SUBSCRIPTIONS
-from atelier_testing import deliver_in_every_order
+from atelier_testing import deliver_in_every_order, racing_consumers
 
 from ..conftest import User, credit_pack_paid
 
@@ -29,23 +28,13 @@ async def api(start_generation, db_backend):
 class TestPaidAndClaimedAtOnce:
     async def test_the_credits_are_the_users_however_the_two_race(self, api) -> None:
         users: dict[uuid.UUID, User] = {}
-        envelopes: dict[int, tuple[IntegrationEvent, Envelope]] = {}  # the event kept: its id() stays unique
 
         async def scenario() -> list[IntegrationEvent]:
             anon_id, user = uuid.uuid4(), api.user()
             users[anon_id] = user
             return [credit_pack_paid(anon_id, 5, anonymous=True), AnonymousClaimed(anon_id=anon_id, user_id=user.id)]
 
-        async def deliver(event: IntegrationEvent, nth: int) -> None:
-            # Straight to the inbox, as two consumers of the queue would: the handlers really race.
-            _, envelope = envelopes.setdefault(id(event), (event, Envelope.wrap(event, producer="test")))
-            for _ in range(3):  # the loser of an inbox-insert race raises, and the bus delivers it again
-                try:
-                    await handle_once(api.runtime.db, "generation", envelope, event, SUBSCRIPTIONS[type(event)],
-                                      api.runtime.context)
-                    return
-                except Exception:
-                    continue
+        deliver = racing_consumers(api.runtime.db, "generation", SUBSCRIPTIONS, api.runtime.context)
 
         async def outcome(events: Sequence[IntegrationEvent]) -> tuple[int, int]:
             paid = next(e for e in events if isinstance(e, OrderPaid))

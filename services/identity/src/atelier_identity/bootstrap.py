@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from atelier_common.keys import SigningKey, jwks
-from atelier_common.ratelimit import RateLimiter
+from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
 from atelier_identity.api.cookies import RefreshCookie
 from atelier_identity.clients import PaymentsClient
@@ -37,7 +37,7 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     mailer = Mailer(runtime.db, settings)
     ctx = IdentityContext(
         settings=settings, signing_key=key, jwks=jwks(key), signer=signer, passwords=hasher,
-        limiter=RateLimiter(settings.redis_url), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
+        limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime))
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process

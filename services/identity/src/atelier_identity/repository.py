@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.columns import table_of
 from atelier_identity.models import (
     USERNAME_INDEX,
     Address,
@@ -72,11 +73,11 @@ def _dialect(session: AsyncSession) -> str:
 # claim of `order.paid`, the status mail, the mail sender), built once with bound parameters and
 # read as plain rows: under load, building statements and ORM objects cost identity more CPU than
 # PostgreSQL spent running them. The other paths keep the ORM.
-_USER = User.__table__  # type: ignore[attr-defined]
-_ADDRESS = Address.__table__  # type: ignore[attr-defined]
-_BOOK = AddressBook.__table__  # type: ignore[attr-defined]
-_CLAIM = AnonymousClaim.__table__  # type: ignore[attr-defined]
-_MAIL = MailMessage.__table__  # type: ignore[attr-defined]
+_USER = table_of(User)
+_ADDRESS = table_of(Address)
+_BOOK = table_of(AddressBook)
+_CLAIM = table_of(AnonymousClaim)
+_MAIL = table_of(MailMessage)
 
 _USER_BY_EMAIL = sa_select(_USER.c.id).where(_USER.c.email == bindparam("email"))
 _USER_CONTACT = sa_select(_USER.c.email, _USER.c.first_name, _USER.c.is_active).where(
@@ -174,7 +175,7 @@ class RefreshTokenRepository:
 
     async def get_with_user(self, token_hash: str) -> RefreshToken | None:
         stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).options(
-            joinedload(RefreshToken.user))  # type: ignore[arg-type]
+            joinedload(RefreshToken.user))  # type: ignore[arg-type]  # SQLModel types a relationship as its model, not as the attribute loaders take
         return (await self.session.exec(stmt)).first()
 
     async def get(self, token_hash: str) -> RefreshToken | None:

@@ -46,6 +46,12 @@ class Request(InputModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
 
+class UserLookup(Request):
+    """Internal: an account by its email address."""
+
+    email: str = Field(min_length=1, max_length=320)
+
+
 class RegisterRequest(Request):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "email": "ada@example.com", "password": "correct horse battery staple",

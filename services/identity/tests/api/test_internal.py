@@ -26,3 +26,18 @@ class TestInternalUser:
     async def test_a_malformed_id_is_a_validation_error(self, api, expect_error) -> None:
         response = await api.client.get("/internal/users/42", headers={"X-Service-Token": "changethis"})
         expect_error(response, 400, "VALIDATION_ERROR")
+
+
+class TestInternalUserByEmail:
+    async def test_an_account_is_found_by_its_email(self, api, expect_error) -> None:
+        user = await api.verified_user("ada@example.com")
+        service = {"X-Service-Token": "changethis"}
+        response = await api.client.post("/internal/users/lookup", json={"email": " Ada@Example.com"}, headers=service)
+        assert response.status_code == 200, response.text
+        assert response.json() == user
+        expect_error(await api.client.post("/internal/users/lookup", json={"email": "nobody@example.com"},
+                                           headers=service), 404, "USER_NOT_FOUND")
+        expect_error(await api.client.post("/internal/users/lookup", json={"email": 42}, headers=service), 400,
+                     "VALIDATION_ERROR")
+        expect_error(await api.client.post("/internal/users/lookup", json={"email": "ada@example.com"}), 401,
+                     "AUTHENTICATION_REQUIRED")

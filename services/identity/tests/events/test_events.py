@@ -71,6 +71,22 @@ class TestAutoRegistration:
         assert len(harness.published("identity.anonymous_claimed")) == 1
         assert await api.mail_count(BUYER) == 1
 
+    async def test_the_customer_the_provider_names_claims_the_order(self, api, harness) -> None:
+        """S0: `customer_id` in the webhook names the buyer's account; no account is registered."""
+        customer = await api.verified_user("customer@example.com")
+        anon_id = uuid.uuid4()
+        await harness.deliver(_paid(anon_id).model_copy(update={"customer_id": uuid.UUID(customer["id"])}))
+        [claimed] = harness.published("identity.anonymous_claimed")
+        assert claimed.data == {"anon_id": str(anon_id), "user_id": customer["id"]}
+        assert await api.mail_count(BUYER) == 0  # nobody registered from the delivery address
+
+    async def test_an_unknown_customer_falls_back_to_the_delivery_address(self, api, harness) -> None:
+        anon_id = uuid.uuid4()
+        await harness.deliver(_paid(anon_id).model_copy(update={"customer_id": uuid.uuid4()}))
+        [claimed] = harness.published("identity.anonymous_claimed")
+        assert claimed.data["anon_id"] == str(anon_id)
+        assert len(await api.wait_for_mail(BUYER)) == 1  # registered from the address, as without one
+
     async def test_nothing_happens_for_a_signed_in_buyer_or_without_an_email(self, api, harness) -> None:
         await harness.deliver(_paid(uuid.uuid4(), user_id=uuid.uuid4()))
         await harness.deliver(_paid(uuid.uuid4(), email=None))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -35,6 +36,8 @@ class CartLine(_Answer):
     product_id: uuid.UUID
     variant_id: uuid.UUID | None = None
     quantity: int
+    # The unit price the cart shows the customer.
+    unit_price: Decimal | None = None
 
 
 class _Cart(_Answer):
@@ -80,6 +83,15 @@ class ServiceClients:
         if response.status_code == 404:
             return []
         return _read("cart", response, _Cart).items
+
+    async def reprice_cart(self, owner_id: uuid.UUID, prices: Iterable[dict[str, Any]]) -> None:
+        """The owner's cart lines shown at these unit prices from now on (`{product_id, variant_id,
+        unit_price}` each)."""
+        response = await call_internal(self.runtime, "cart", "POST", f"/internal/carts/{owner_id}/prices",
+                                       json={"items": list(prices)})
+        if response.status_code == 404:
+            return  # the cart is gone meanwhile: nothing shows the old price any more
+        _read("cart", response, _Answer)
 
     async def address(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> dict[str, Any] | None:
         """The owner's address, or None when it does not exist or belongs to someone else."""

@@ -59,6 +59,18 @@ SYSTEM_ONLY_TARGETS: frozenset[OrderStatus] = frozenset({S.REFUNDED})
 # Statuses an order reaches only after its money arrived.
 PAID_OR_LATER: frozenset[OrderStatus] = frozenset({S.PAID, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.RETURNED,
                                                    S.COMPLETED})
+# Statuses in which the order waits for its money: the only ones a payment may start from.
+PAYABLE: frozenset[OrderStatus] = frozenset({S.PENDING, S.AWAITING_PAYMENT})
+
+
+def is_payable(status: str) -> bool:
+    """Whether a payment may start for an order in `status` (other services read it, never the status)."""
+    return status in PAYABLE
+
+
+def is_paid(status: str) -> bool:
+    """Whether the order's money arrived (it may since have been shipped, delivered or returned)."""
+    return status in PAID_OR_LATER
 
 
 class Actor(StrEnum):
@@ -128,6 +140,11 @@ class Totals:
 
 def line_total(unit_price: Decimal, quantity: int) -> Decimal:
     return quantize(unit_price * quantity)
+
+
+def price_changed(shown: Decimal | None, current: Decimal) -> bool:
+    """A cart line shown at another unit price than catalog's now (a cart that shows none: no)."""
+    return shown is not None and quantize(shown) != quantize(current)
 
 
 def compute_totals(lines: Iterable[tuple[str, Decimal, int]], *, tax_rate: Decimal, shipping_cost: Decimal,

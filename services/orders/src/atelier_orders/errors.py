@@ -60,6 +60,12 @@ class InsufficientStock(OrdersError):
     code, status, default_message = "INSUFFICIENT_STOCK", 409, "Not enough stock"
 
 
+class PriceChanged(OrdersError):
+    # The cart showed another price than catalog's now: the cart now shows the new one, and the
+    # customer confirms by placing the order again (issue #40).
+    code, status, default_message = "PRICE_CHANGED", 409, "Prices changed since they were shown in the cart"
+
+
 # The seed (S3) answers 400 with the reason when an order can no longer be cancelled.
 class OrderNotCancellable(OrdersError):
     code, status, default_message = "ORDER_NOT_CANCELLABLE", 400, "This order can no longer be cancelled"

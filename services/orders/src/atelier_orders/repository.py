@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.columns import table_of
 from atelier_common.db import Statement
 from atelier_common.owners import lock_owner
 from atelier_orders import domain
@@ -121,9 +122,9 @@ class LockedOrder:
     ships: bool
 
 
-_ORDER = Order.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-_ITEM = OrderItem.__table__  # type: ignore[attr-defined]
-_HISTORY = OrderStatusHistory.__table__  # type: ignore[attr-defined]
+_ORDER = table_of(Order)
+_ITEM = table_of(OrderItem)
+_HISTORY = table_of(OrderStatusHistory)
 _ORDER_NAMES = tuple(c.name for c in _ORDER.c)
 _ITEM_NAMES = tuple(c.name for c in _ITEM.c)
 _HISTORY_NAMES = tuple(c.name for c in _HISTORY.c)
@@ -282,7 +283,7 @@ class OrderRepository:
         column = col(_ORDER_COLUMNS[ordering.field])
         order_by = (column.desc(), col(Order.id).desc()) if ordering.descending else (column.asc(), col(Order.id))
         page = (stmt.order_by(*order_by).limit(limit).offset(offset)
-                .options(selectinload(Order.items)))  # type: ignore[arg-type]
+                .options(selectinload(Order.items)))  # type: ignore[arg-type]  # SQLModel types a relationship as its model, not as the attribute loaders take
         return count, (await self.session.exec(page)).all()
 
     async def insert_if_number_free(self, values: Mapping[str, Any],
@@ -320,7 +321,7 @@ class OrderRepository:
     async def move_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID, *, now: datetime) -> int:
         """Give every order of an anonymous id to the user who claimed it; one guarded UPDATE."""
         result = await self.session.execute(_MOVE_OWNER, {"anon_id": anon_id, "new_owner": user_id, "touched": now})
-        return result.rowcount or 0  # type: ignore[attr-defined]
+        return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; AsyncSession.execute types it as Result
 
     async def forget_readers(self, claimed_before: datetime, limit: int) -> int:
         """Clear the anonymous reader of up to `limit` orders claimed before `claimed_before`

@@ -191,7 +191,7 @@ class OrderSummaryRead(_Read):
     updated_at: datetime
     items: list[OrderItemRead] = Field(exclude=True)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def item_count(self) -> int:
         """Units, as the cart counts them."""
@@ -216,7 +216,18 @@ class InternalOrderRead(OrderRead):
     owner_id: uuid.UUID
     user_id: uuid.UUID | None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def requires_shipping(self) -> bool:
         return domain.requires_shipping(item.kind for item in self.items)
+
+    # What the status means is orders' rule: payments and generation read these, never the status list.
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def is_payable(self) -> bool:
+        return domain.is_payable(self.status)
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def is_paid(self) -> bool:
+        return domain.is_paid(self.status)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
+
+from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform, assert_error
 
@@ -28,6 +31,22 @@ def _body(platform: FakePlatform, customer: Customer, quantity: int = 1) -> dict
 
 
 class TestIdempotencyKey:
+    async def test_no_database_connection_is_held_while_other_services_answer(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        """The key is claimed in a transaction of its own: the placement's calls to catalog, cart and
+        identity run with no connection of orders' pool checked out (a pool of 10 would otherwise
+        be emptied by 10 slow placements)."""
+        body = _body(platform, customer)
+        waiting, release = platform.transports["catalog"].hold()
+        placing = asyncio.create_task(_place(customer, str(uuid.uuid4()), **body))
+        try:
+            await asyncio.wait_for(waiting.wait(), 30)
+            assert harness.runtime.db.engine.pool.checkedout() == 0
+        finally:
+            release.set()
+        assert (await placing).status_code == 201
+        assert await _order_count(customer) == 1
+
     async def test_the_same_key_and_body_answers_the_first_response_and_places_once(
             self, customer: Customer, platform: FakePlatform) -> None:
         body = _body(platform, customer)

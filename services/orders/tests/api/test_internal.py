@@ -22,10 +22,10 @@ class TestGetInternalOrder:
         assert response.status_code == 200, response.text
         body = response.json()
         assert {k: body[k] for k in ("owner_id", "user_id", "status", "currency", "total_amount", "order_number",
-                                     "email", "requires_shipping")} == {
+                                     "email", "requires_shipping", "is_payable", "is_paid")} == {
             "owner_id": str(customer.owner_id), "user_id": str(customer.owner_id), "status": "pending",
             "currency": "GEL", "total_amount": order["total_amount"], "order_number": order["order_number"],
-            "email": "ada@example.com", "requires_shipping": True}
+            "email": "ada@example.com", "requires_shipping": True, "is_payable": True, "is_paid": False}
         [item] = body["items"]
         assert {k: item[k] for k in ("product_id", "kind", "sku", "attributes", "quantity", "unit_price", "book_id",
                                      "content_type", "content_id")} == {

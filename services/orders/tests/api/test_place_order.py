@@ -146,7 +146,7 @@ class TestFromCart:
                                                                 platform: FakePlatform) -> None:
         lamp = platform.product(price="20.00")
         pack = platform.product(price="5.00")
-        platform.fill_cart(customer.owner_id, (lamp, 2), (pack, 1))  # the cart's frozen price is 0.01
+        platform.fill_cart(customer.owner_id, (lamp, 2), (pack, 1))
         order = await customer.placed(shipping_address_id=platform.address(customer.owner_id))
         assert [(i["product_id"], i["quantity"], i["unit_price"]) for i in order["items"]] == [
             (lamp["id"], 2, "20.00"), (pack["id"], 1, "5.00")]
@@ -154,6 +154,41 @@ class TestFromCart:
         await harness.drain()
         placed = harness.published("order.placed")[-1].data
         assert placed["from_cart"] is True
+
+    async def test_a_price_changed_since_the_cart_showed_it_is_refused_and_shown(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        """Issue #40: staff raise the price 11.00 → 13.00 after the cart showed 11.00 (its read model
+        had not heard yet). The customer is never charged a price the cart did not show: 409
+        PRICE_CHANGED with the changed lines, the cart given the new price in the same step, and the
+        next attempt, at the now-shown price, goes through."""
+        lamp = platform.product(price="11.00")
+        pack = platform.product(price="5.00")
+        platform.fill_cart(customer.owner_id, (lamp, 2), (pack, 1))
+        lamp["price"] = "13.00"  # the price changes between add-to-cart and placing
+        address = platform.address(customer.owner_id)
+        error = assert_error(await customer.place(shipping_address_id=address), 409, "PRICE_CHANGED")
+        assert error["details"] == {"items": [{"product_id": lamp["id"], "variant_id": None,
+                                               "shown_unit_price": "11.00", "current_unit_price": "13.00"}]}
+        # Nothing placed, and the cart now shows what the order will charge.
+        listed = await harness.client.get("/api/v1/orders", headers=customer.headers)
+        assert listed.json()["count"] == 0
+        assert harness.published("order.placed") == []
+        assert [(line["product_id"], line["unit_price"]) for line in platform.carts[customer.owner_id]] == [
+            (lamp["id"], "13.00"), (pack["id"], "5.00")]
+        order = await customer.placed(shipping_address_id=address)
+        assert [(i["product_id"], i["unit_price"]) for i in order["items"]] == [(lamp["id"], "13.00"),
+                                                                                (pack["id"], "5.00")]
+        assert order["subtotal"] == "31.00"
+
+    async def test_a_price_lowered_since_the_cart_showed_it_is_refused_too(
+            self, customer: Customer, platform: FakePlatform) -> None:
+        lamp = platform.product(price="20.00")
+        platform.fill_cart(customer.owner_id, (lamp, 1))
+        lamp["price"] = "15.00"
+        error = assert_error(await customer.place(shipping_address_id=platform.address(customer.owner_id)), 409,
+                             "PRICE_CHANGED")
+        assert error["details"]["items"][0]["current_unit_price"] == "15.00"
+        assert platform.carts[customer.owner_id][0]["unit_price"] == "15.00"
 
     async def test_an_empty_or_missing_cart_is_refused(self, customer: Customer, platform: FakePlatform) -> None:
         assert_error(await customer.place(), 400, "CART_EMPTY")

@@ -37,7 +37,7 @@ class _Statements:
 def statements() -> Iterator[_Statements]:
     seen = _Statements()
 
-    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]  # SQLAlchemy's event listener signature, untyped
         seen.seen.append(statement)
 
     event.listen(Engine, "before_cursor_execute", record)

@@ -14,6 +14,18 @@ from atelier_orders.domain import OrderStatus as S
 D = Decimal
 
 
+class TestWhatAStatusMeans:
+    """Orders' reading of its statuses, carried on the internal answer (payments and generation read
+    `is_payable`/`is_paid`, never a status list of their own)."""
+
+    def test_only_an_order_waiting_for_its_money_is_payable(self) -> None:
+        assert {s for s in S if domain.is_payable(s)} == {S.PENDING, S.AWAITING_PAYMENT}
+
+    def test_an_order_whose_money_arrived_is_paid_whatever_happened_since(self) -> None:
+        assert {s for s in S if domain.is_paid(s)} == {S.PAID, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.RETURNED,
+                                                      S.COMPLETED}
+
+
 class TestStatusMachine:
     @pytest.mark.parametrize(("current", "target"), [
         (S.PENDING, S.AWAITING_PAYMENT), (S.AWAITING_PAYMENT, S.PAID), (S.PAID, S.PROCESSING),

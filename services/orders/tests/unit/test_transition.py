@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from atelier_common.columns import table_of
 from atelier_common.outbox import OutboxMessage
 from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
@@ -33,7 +34,7 @@ class _Session:
 
     async def execute(self, statement: Any, params: dict[str, Any]) -> None:
         # A history entry is written as a statement, not added: kept as a row of its table.
-        if getattr(statement, "table", None) is OrderStatusHistory.__table__ and statement.is_insert:  # type: ignore[attr-defined]
+        if getattr(statement, "table", None) is table_of(OrderStatusHistory) and statement.is_insert:
             self.added.append(OrderStatusHistory(**params))
 
     def of(self, kind: type) -> list[Any]:

@@ -12,7 +12,7 @@ import httpx
 from atelier_common.db import Database
 from atelier_common.internal import service_url
 from atelier_common.service import Runtime
-from atelier_payments.clients import CatalogClient, GenerationClient, OrdersClient
+from atelier_payments.clients import CatalogClient, GenerationClient, IdentityClient, OrdersClient
 from atelier_payments.domain import LOCAL, STRIPE
 from atelier_payments.providers import PaymentProvider, Providers
 from atelier_payments.providers.local import LocalProvider, SimpleProvider
@@ -34,6 +34,8 @@ class PaymentsContext:
     # Subscriptions (S4): plans from catalog, the quota used from generation.
     catalog: CatalogClient | None = None
     generation: GenerationClient | None = None
+    # The dev advance route names a user by email too.
+    identity: IdentityClient | None = None
 
 
 def build_providers(settings: PaymentsSettings) -> Providers:
@@ -61,6 +63,7 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
         yield PaymentsContext(settings=settings, providers=providers, orders=OrdersClient(runtime),
                               http=runtime.http, local_webhook_url=webhook_url,
                               catalog=CatalogClient(runtime, settings.subscription_plan_skus),
-                              generation=GenerationClient(runtime), db=runtime.db)
+                              generation=GenerationClient(runtime), identity=IdentityClient(runtime),
+                              db=runtime.db)
     finally:
         await providers.close()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from atelier_common.internal import call_internal
-from atelier_payments.domain import OrderView, order_view
+from atelier_payments.domain import CountedQuota, OrderView, order_view
 from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable, ServiceDependencyUnavailable
 
 log = logging.getLogger("atelier.payments.orders")
@@ -70,13 +71,32 @@ class GenerationClient:
     def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
 
-    async def quota(self, user_id: uuid.UUID) -> dict[str, int]:
+    async def quota(self, user_id: uuid.UUID) -> CountedQuota:
         response = await call_internal(self.runtime, "generation", "GET", f"/internal/users/{user_id}/quota")
         if response.status_code != 200:
             log.warning("generation answered %s: %s", response.status_code, response.text[:500])
             raise ServiceDependencyUnavailable()
         body = response.json()
-        return {"monthly": int(body["monthly"]), "used": int(body["used"]), "remaining": int(body["remaining"])}
+        period_end = body.get("period_end")
+        return CountedQuota(monthly=int(body["monthly"]), used=int(body["used"]), remaining=int(body["remaining"]),
+                            period_end=datetime.fromisoformat(period_end) if period_end else None)
+
+
+class IdentityClient:
+    """Identity's internal API: whose email an address is (the dev advance route)."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def user_id_by_email(self, email: str) -> uuid.UUID | None:
+        response = await call_internal(self.runtime, "identity", "POST", "/internal/users/lookup",
+                                       json={"email": email})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            log.warning("identity answered %s: %s", response.status_code, response.text[:500])
+            raise ServiceDependencyUnavailable()
+        return uuid.UUID(str(response.json()["id"]))
 
 
 def _error_code(response: httpx.Response) -> str | None:

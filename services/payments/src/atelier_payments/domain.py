@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,7 +75,6 @@ REACHABLE_FROM: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 # A payment the customer may still complete: it is reused instead of starting another one.
 OPEN_STATUSES = frozenset({S.CREATED, S.REQUIRES_PAYMENT, S.PROCESSING, S.FAILED})
 # Order statuses in which the order can be paid (orders owns these names).
-PAYABLE_ORDER_STATUSES = frozenset({"pending", "awaiting_payment"})
 
 # Stripe's intent statuses the customer can still act on.
 STRIPE_OPEN_INTENT = frozenset({"requires_payment_method", "requires_confirmation", "requires_action",
@@ -115,10 +115,8 @@ class OrderView:
     total_amount: Decimal
     lines: list[OrderLine]
     shipping_address: dict[str, Any] | None = None
-
-    @property
-    def is_payable(self) -> bool:
-        return self.status in PAYABLE_ORDER_STATUSES
+    # Orders' own reading of its status (what a status means is orders' rule).
+    is_payable: bool = False
 
 
 def order_view(data: dict[str, Any]) -> OrderView:
@@ -131,6 +129,7 @@ def order_view(data: dict[str, Any]) -> OrderView:
         total_amount=quantize(Decimal(str(data["total_amount"]))),
         lines=[OrderLine.model_validate(item) for item in data.get("items") or []],
         shipping_address=data.get("shipping_address") or None,
+        is_payable=data.get("is_payable") is True,
     )
 
 
@@ -209,9 +208,19 @@ def shared_secret_valid(header: str | None, secret: str | None) -> bool:
     return same_signature(header.strip(), secret)
 
 
-def derived_event_id(body: bytes) -> str:
-    """Without an event id, the body is the event: an exact replay is recognised."""
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+def derived_event_id(order_id: uuid.UUID, status: str, amount: Decimal | None, currency: str | None,
+                     transaction_id: str | None) -> str:
+    """Without an event id, a notification is known by what it says, not by its bytes: the same
+    payment sent again with other key order or spacing is the same event (issue #40)."""
+    meaning = [str(order_id), status, str(quantize(amount)) if amount is not None else None,
+               currency.upper() if currency else None, transaction_id or None]
+    return "derived:" + hashlib.sha256(json.dumps(meaning).encode()).hexdigest()
+
+
+def same_provider_payment(recorded_charge_id: str | None, transaction_id: str | None) -> bool:
+    """Whether a notification is about a payment already recorded for its order at the provider:
+    only a transaction id other than the recorded one tells of another payment."""
+    return transaction_id is None or recorded_charge_id is None or recorded_charge_id == transaction_id
 
 
 # --- provider events, whatever the provider --------------------------------------------------
@@ -247,6 +256,8 @@ class ProviderEvent:
     reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     refund_id: str | None = None
+    # The buyer's account as the provider names it (S0's `customer_id`).
+    customer_id: uuid.UUID | None = None
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
@@ -328,10 +339,15 @@ def stripe_event(event: dict[str, Any]) -> ProviderEvent:
 
 
 def simple_event(provider: str, event_id: str, order_id: uuid.UUID, status: str,
-                 transaction_id: str | None) -> ProviderEvent:
+                 transaction_id: str | None, *, amount: Decimal | None = None, currency: str | None = None,
+                 customer_id: uuid.UUID | None = None) -> ProviderEvent:
     action = {"paid": EventAction.SUCCEEDED, "failed": EventAction.FAILED}[status]
+    amount_minor, paid_in = None, None
+    if amount is not None and currency:  # an amount without its currency cannot be compared
+        amount_minor, paid_in = to_minor_units(amount, currency), currency.upper()
     return ProviderEvent(provider=provider, event_id=event_id, type=f"payment.{status}", action=action,
-                         order_id=order_id, charge_id=transaction_id, transaction_id=transaction_id)
+                         order_id=order_id, charge_id=transaction_id, transaction_id=transaction_id,
+                         amount_minor=amount_minor, currency=paid_in, customer_id=customer_id)
 
 
 def intent_amount_matches(amount_minor: int | None, provider_currency: str | None, amount: Decimal,
@@ -344,6 +360,32 @@ def intent_amount_matches(amount_minor: int | None, provider_currency: str | Non
 
 def amount_matches(event: ProviderEvent, amount: Decimal, currency: str) -> bool:
     return intent_amount_matches(event.amount_minor, event.currency, amount, currency)
+
+
+# --- subscriptions (S4) -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CountedQuota:
+    """What generation counts of a user's quota, in its copy of the plan (from `subscription.changed`)."""
+
+    monthly: int
+    used: int
+    remaining: int
+    # The end of the period generation counts in; None from a generation that does not say.
+    period_end: datetime | None = None
+
+
+def plan_quota(monthly_quota: int, period_end: datetime | None, counted: CountedQuota) -> dict[str, int]:
+    """The quota of the plan the user holds now. Generation's count is of this plan and period
+    once it has heard of them; until then (right after a checkout or a renewal) the period is
+    new and nothing of it is used: the plan's quota shows whole, never the zeros of "no plan"."""
+    heard = counted.monthly == monthly_quota and (
+        counted.period_end is None or period_end is None or counted.period_end == period_end)
+    used = counted.used if heard else 0
+    return {"monthly": monthly_quota, "used": used, "remaining": max(monthly_quota - used, 0)}
+
+
+NO_QUOTA = {"monthly": 0, "used": 0, "remaining": 0}
 
 
 # --- Stripe subscriptions (S4) ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.columns import table_of
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
 from atelier_payments.models import (
     CheckoutSession,
@@ -103,10 +104,10 @@ def sync_payment(target: Payment | PaymentRow, row: PaymentRow) -> None:
 # The statements of the busiest paths (settling a payment, starting a checkout, a claim), built
 # once with bound parameters: building a statement and its cache key, then ORM objects from the
 # rows, cost more CPU than PostgreSQL spent running them.
-_PAYMENT = Payment.__table__  # type: ignore[attr-defined]
-_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
-_CHECKOUT = CheckoutSession.__table__  # type: ignore[attr-defined]
-_EARLY = EarlyRefund.__table__  # type: ignore[attr-defined]
+_PAYMENT = table_of(Payment)
+_LEDGER = table_of(LedgerEntry)
+_CHECKOUT = table_of(CheckoutSession)
+_EARLY = table_of(EarlyRefund)
 
 
 def _lock_order_of(column: Any) -> Any:
@@ -230,7 +231,7 @@ class PaymentRepository:
 
         The partial unique index decides, so two concurrent requests cannot both insert.
         """
-        values = {c.name: getattr(payment, c.name) for c in Payment.__table__.columns}  # type: ignore[attr-defined]
+        values = {c.name: getattr(payment, c.name) for c in table_of(Payment).columns}
         stmt = _insert(self.session)(Payment).values(**values).on_conflict_do_nothing().returning(col(Payment.id))
         inserted = (await self.session.execute(stmt)).scalar_one_or_none()
         return inserted is not None
@@ -318,6 +319,22 @@ class PaymentRepository:
         else:
             await self.session.execute(_INSERT_PAYMENT, values)
             await self.session.execute(_INSERT_CHECKOUT, checkout.__dict__)
+
+    async def lock_order_notifications(self, order_id: uuid.UUID) -> None:
+        """Serialise, until the transaction ends, the provider notifications of one order that
+        name no payment of ours (they may have none to lock yet). SQLite's writers are serial."""
+        if _is_postgres(self.session):
+            await self.session.execute(sa_select(func.pg_advisory_xact_lock(
+                func.hashtextextended(bindparam("key"), 0))), {"key": f"payments.order:{order_id}"})
+
+    async def settled_of(self, order_id: uuid.UUID, provider: str) -> Payment | None:
+        """The order's payment at `provider` that took the money (refunded since or not): the one
+        that paid the order, else the first."""
+        stmt = (select(Payment)
+                .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
+                       col(Payment.status).in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]))
+                .order_by(col(Payment.pays_order).desc(), col(Payment.created_at), col(Payment.id)))
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
 
     async def newest_open(self, order_id: uuid.UUID, provider: str) -> Payment | None:
         stmt = (select(Payment)
@@ -498,7 +515,7 @@ class SubscriptionRepository:
         """The row of `subscription.user_id`, locked; `subscription` is inserted first when the user
         has none. Concurrent callers for one user insert once (the unique user id decides) and
         then queue on the lock."""
-        values = {c.name: getattr(subscription, c.name) for c in Subscription.__table__.columns}  # type: ignore[attr-defined]
+        values = {c.name: getattr(subscription, c.name) for c in table_of(Subscription).columns}
         await self.session.execute(_insert(self.session)(Subscription).values(**values).on_conflict_do_nothing())
         locked = await self.lock(subscription.user_id)
         assert locked is not None  # inserted now or by a transaction we waited for
@@ -517,7 +534,7 @@ class SubscriptionRepository:
 
     async def add_invoice_once(self, invoice: SubscriptionInvoice) -> bool:
         """Insert the invoice unless its provider id is known; say whether it was inserted."""
-        values = {c.name: getattr(invoice, c.name) for c in SubscriptionInvoice.__table__.columns}  # type: ignore[attr-defined]
+        values = {c.name: getattr(invoice, c.name) for c in table_of(SubscriptionInvoice).columns}
         stmt = (_insert(self.session)(SubscriptionInvoice).values(**values).on_conflict_do_nothing()
                 .returning(col(SubscriptionInvoice.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None

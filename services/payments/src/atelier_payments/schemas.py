@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
@@ -93,7 +93,8 @@ class RefundRead(BaseModel):
 
 
 class SimpleWebhookEvent(BaseModel):
-    """S0's provider webhook: `{order_id, status: "paid", transaction_id?}` (plus `event_id?`)."""
+    """S0's provider webhook: `{order_id, status: "paid", customer_id?, transaction_id?}` (plus
+    `event_id?`, `amount?`, `currency?`)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -101,6 +102,12 @@ class SimpleWebhookEvent(BaseModel):
     status: Literal["paid", "failed"]
     transaction_id: Annotated[str, StringConstraints(max_length=255)] | None = None
     event_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    # The buyer's account (S0): an anonymous order paid is claimed by it, not by one registered
+    # from the delivery address.
+    customer_id: uuid.UUID | None = None
+    # What the provider says it took, when it says: it must be the order's total.
+    amount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = None
 
 
 class WebhookAck(BaseModel):
@@ -225,5 +232,14 @@ class InvoiceRead(BaseModel):
 
 
 class AdvanceSubscription(_Input):
-    user_id: uuid.UUID
+    """API.md: the user by `user_id` or by `email`, exactly one of them."""
+
+    user_id: uuid.UUID | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)] | None = None
     outcome: Literal["paid", "failed"] = "paid"
+
+    @model_validator(mode="after")
+    def _one_user(self) -> AdvanceSubscription:
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("name the user by user_id or by email (one of them)")
+        return self

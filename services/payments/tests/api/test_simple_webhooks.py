@@ -84,3 +84,87 @@ class TestHealth:
     async def test_webhooks_health_is_public(self, api) -> None:
         response = await api.client.get("/api/v1/payments/webhooks/health")
         assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def _reserialised(body: dict, variant: int) -> bytes:
+    """The same notification as a provider may send it again: keys reordered, other spacing."""
+    items = list(body.items())
+    ordered = dict(reversed(items) if variant % 2 else items)
+    separators = [(",", ":"), (", ", ": "), (",  ", " : "), (",\n", ":\t"), (" ,", ":")][variant % 5]
+    return json.dumps(ordered, separators=separators).encode()
+
+
+async def _refunds(api, order_id: str) -> list:
+    from sqlmodel import col, select
+
+    from atelier_payments.models import Refund
+
+    async with api.db.read_only() as s:
+        return list((await s.exec(select(Refund).where(col(Refund.order_id) == uuid.UUID(order_id)))).all())
+
+
+class TestNotificationsWithoutEventId:
+    """S0's provider sends no event id: a notification is known by what it means (issue #40)."""
+
+    async def test_one_payment_reserialised_five_times_is_one_payment_and_no_refund(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+        body = {"order_id": order["id"], "status": "paid", "customer_id": None}
+        statuses = []
+        for variant in range(5):
+            raw = _reserialised(body, variant)
+            response = await api.client.post("/api/v1/payments/webhooks/local", content=raw,
+                                              headers={"X-Webhook-Secret": DEV_SECRET})
+            assert response.status_code == 200, response.text
+            statuses.append(response.json()["status"])
+        assert statuses == ["processed"] + ["duplicate"] * 4
+        [payment] = await api.payments(order["id"])
+        assert payment.status == "succeeded" and payment.amount == 30
+        assert await _refunds(api, order["id"]) == []
+        assert len(await api.outbox("order.paid")) == 1
+        assert [e.kind for e in await api.ledger()] == ["payment"]
+
+    async def test_a_paid_order_notified_again_in_other_words_is_still_one_payment(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+        first = {"order_id": order["id"], "status": "paid", "transaction_id": "tx-1"}
+        assert (await _post(api, "local", first, secret=DEV_SECRET)).json()["status"] == "processed"
+        # Without the transaction id, or with the amount spelled out: the payment already recorded.
+        for again in ({"order_id": order["id"], "status": "paid"},
+                      {"order_id": order["id"], "status": "paid", "amount": "30.00", "currency": "GEL"}):
+            response = await _post(api, "local", again, secret=DEV_SECRET)
+            assert response.status_code == 200, response.text
+        assert [(p.status, p.provider_charge_id) for p in await api.payments(order["id"])] == [("succeeded", "tx-1")]
+        assert await _refunds(api, order["id"]) == []
+        assert len(await api.outbox("order.paid")) == 1
+
+    async def test_two_provider_transactions_for_one_order_refund_the_second_once(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+        for transaction in ("tx-1", "tx-2", "tx-2", "tx-1", "tx-2"):
+            body = {"order_id": order["id"], "status": "paid", "transaction_id": transaction}
+            assert (await _post(api, "local", body, secret=DEV_SECRET)).status_code == 200
+        payments = await api.payments(order["id"])
+        assert [(p.provider_charge_id, p.status, p.pays_order) for p in payments] == [
+            ("tx-1", "succeeded", True), ("tx-2", "refunded", False)]
+        [refund] = await _refunds(api, order["id"])
+        assert (refund.payment_id, refund.amount, refund.status) == (payments[1].id, 30, "succeeded")
+        assert len(await api.outbox("order.paid")) == 1
+        # Orders hears of the money it did not take, and notes it in the order's history.
+        [returned] = await api.outbox("payment.returned")
+        assert returned["order_id"] == order["id"] and returned["payment_id"] == str(payments[1].id)
+        assert await api.outbox("payment.refunded") == []
+
+    async def test_the_customer_the_provider_names_is_told_to_identity(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+        customer_id = str(uuid.uuid4())
+        body = {"order_id": order["id"], "status": "paid", "customer_id": customer_id}
+        assert (await _post(api, "local", body, secret=DEV_SECRET)).json()["status"] == "processed"
+        [paid] = await api.outbox("order.paid")
+        assert paid["customer_id"] == customer_id and paid["user_id"] is None
+        bad = {"order_id": order["id"], "status": "paid", "customer_id": "42"}
+        assert_error(await _post(api, "local", bad, secret=DEV_SECRET), 400, "VALIDATION_ERROR")
+
+    async def test_an_amount_that_is_not_the_orders_pays_nothing(self, api) -> None:
+        order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+        body = {"order_id": order["id"], "status": "paid", "amount": "3.00", "currency": "GEL"}
+        assert (await _post(api, "local", body, secret=DEV_SECRET)).json()["status"] == "ignored"
+        assert [p.status for p in await api.payments(order["id"])] in ([], ["requires_payment"])
+        assert await api.outbox("order.paid") == []

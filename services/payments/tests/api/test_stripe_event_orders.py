@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from atelier_testing import deliver_in_every_order
+from atelier_testing.fakes.stripe import FakeStripe
 
 from ..conftest import money
-from ..fake_stripe import FakeStripe
 from .test_stripe_webhooks import _open_intent
 
 Event = dict[str, Any]

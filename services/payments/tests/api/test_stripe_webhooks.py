@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from atelier_payments.models import Payment, ProcessedWebhook
+from atelier_testing.fakes.stripe import FakeStripe
 
 from ..conftest import assert_error, line, money
-from ..fake_stripe import FakeStripe
 
 
 async def _open_intent(api, fake: FakeStripe, **order_fields) -> tuple[dict, str]:

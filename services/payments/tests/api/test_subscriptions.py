@@ -79,6 +79,52 @@ class TestLifecycle:
         again = await _subscribe(api, headers)
         assert again["tier"] == "pro"
 
+    async def test_the_plans_quota_shows_in_the_first_read_that_shows_the_plan(self, api) -> None:
+        """Issue #40: right after the checkout is paid, generation has not heard of the plan yet
+        (zeros); the plan's quota is shown whole, never `{0, 0, 0}` beside an active tier."""
+        user_id, headers = api.user()
+        current = await _subscribe(api, headers)
+        assert (current["tier"], current["status"]) == ("pro", "active")
+        assert current["quota"] == {"monthly": 200, "used": 0, "remaining": 200}
+        internal = await api.client.get(f"/internal/subscriptions/{user_id}",
+                                        headers={"X-Service-Token": api.h.runtime.settings.service_token})
+        assert internal.json()["quota"] == current["quota"]  # what GET /users/me and S4's /api/auth/user/ show
+        # Generation heard of this period and counts 5 used: its count is shown.
+        period_end = current["current_period_end"]
+        api.others.quota[user_id] = {"monthly": 200, "used": 5, "remaining": 195, "period_end": period_end}
+        current = (await api.client.get("/api/v1/subscriptions/current", headers=headers)).json()
+        assert current["quota"] == {"monthly": 200, "used": 5, "remaining": 195}
+        # Renewed: a new period, which generation has not heard of yet: the whole quota again.
+        renewed = (await api.client.post("/api/dev/subscriptions/advance",
+                                         json={"user_id": str(user_id), "outcome": "paid"})).json()
+        assert renewed["quota"] == {"monthly": 200, "used": 0, "remaining": 200}
+        # The plan ended: no quota, whatever generation still counts.
+        await api.client.post("/api/v1/subscriptions/cancel", headers=headers)
+        ended = (await api.client.post("/api/dev/subscriptions/advance",
+                                       json={"user_id": str(user_id), "outcome": "paid"})).json()
+        assert ended["tier"] == "free" and ended["quota"] == {"monthly": 0, "used": 0, "remaining": 0}
+
+    async def test_the_dev_advance_names_the_user_by_id_or_by_email(self, api) -> None:
+        """API.md: `{user_id or email, outcome}` (issue #40: only user_id was accepted)."""
+        user_id, headers = api.user()
+        api.others.users["ada@example.com"] = user_id
+        first = await _subscribe(api, headers)
+        response = await api.client.post("/api/dev/subscriptions/advance",
+                                         json={"email": "Ada@Example.com", "outcome": "paid"})
+        assert response.status_code == 200, response.text
+        assert response.json()["current_period_end"] != first["current_period_end"]
+        history = (await api.client.get("/api/v1/subscriptions/history", headers=headers)).json()
+        assert history["count"] == 2
+        # An unknown email is a 404, neither (or both) a 400; nothing renews.
+        assert_error(await api.client.post("/api/dev/subscriptions/advance", json={"email": "nobody@example.com"}),
+                     404, "NOT_FOUND")
+        assert_error(await api.client.post("/api/dev/subscriptions/advance", json={"outcome": "paid"}),
+                     400, "VALIDATION_ERROR")
+        assert_error(await api.client.post("/api/dev/subscriptions/advance", json={
+            "user_id": str(user_id), "email": "ada@example.com"}), 400, "VALIDATION_ERROR")
+        history = (await api.client.get("/api/v1/subscriptions/history", headers=headers)).json()
+        assert history["count"] == 2
+
     async def test_a_failed_renewal_is_past_due_then_free(self, api) -> None:
         user_id, headers = api.user()
         await _subscribe(api, headers)

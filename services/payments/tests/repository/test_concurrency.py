@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -157,3 +158,48 @@ class TestConcurrentSubscriptionEvents:
         assert {r.status_code for r in responses} == {200}, [r.text for r in responses]
         assert len({r.content for r in responses}) == 1
         assert len(fake_stripe.sessions) == before + 1
+
+
+class TestConcurrentSimpleNotifications:
+    async def test_five_reserialised_notifications_at_once_are_one_payment(self, api) -> None:
+        """S0's provider (no event id, no transaction id) sends one payment five times at once."""
+        from atelier_common.settings import DEV_SECRET
+
+        from ..api.test_simple_webhooks import _refunds, _reserialised
+
+        for _ in range(3):
+            order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+            body = {"order_id": order["id"], "status": "paid", "customer_id": None}
+            assert len({_reserialised(body, v) for v in range(5)}) == 5
+            responses = await asyncio.gather(*(
+                api.client.post("/api/v1/payments/webhooks/local", content=_reserialised(body, v),
+                                headers={"X-Webhook-Secret": DEV_SECRET}) for v in range(5)))
+            assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
+            assert sorted(r.json()["status"] for r in responses) == ["duplicate"] * 4 + ["processed"]
+            [payment] = await api.payments(order["id"])
+            assert payment.status == "succeeded" and payment.pays_order
+            assert await _refunds(api, order["id"]) == []
+        assert len(await api.outbox("order.paid")) == 3
+
+    async def test_one_payment_told_in_five_ways_at_once_is_one_payment(self, api) -> None:
+        """Different keys (with or without the amount, the transaction id) race: the order's
+        notifications are serialised, so the second finds the payment the first recorded."""
+        import json
+
+        from atelier_common.settings import DEV_SECRET
+
+        from ..api.test_simple_webhooks import _refunds
+
+        for _ in range(3):
+            order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")
+            base = {"order_id": order["id"], "status": "paid"}
+            bodies = [base, {**base, "amount": "30.00", "currency": "GEL"}, {**base, "amount": "30", "currency": "gel"},
+                      {**base, "transaction_id": "tx-1"}, {**base, "customer_id": None, "transaction_id": "tx-1"}]
+            responses = await asyncio.gather(*(
+                api.client.post("/api/v1/payments/webhooks/local", content=json.dumps(body).encode(),
+                                headers={"X-Webhook-Secret": DEV_SECRET}) for body in bodies))
+            assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
+            [payment] = await api.payments(order["id"])
+            assert payment.status == "succeeded" and payment.pays_order
+            assert await _refunds(api, order["id"]) == []
+        assert len(await api.outbox("order.paid")) == 3

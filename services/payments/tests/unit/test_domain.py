@@ -98,17 +98,41 @@ class TestSimpleSignature:
         assert not domain.simple_signature_valid(body + b" ", header, "secret")
         assert not domain.simple_signature_valid(body, header, "other")
         assert not domain.simple_signature_valid(body, None, "secret")
-        assert domain.derived_event_id(body) == domain.derived_event_id(body)
+
+
+class TestDerivedEventId:
+    def test_a_notification_is_known_by_what_it_says(self) -> None:
+        order_id = uuid.uuid4()
+        key = domain.derived_event_id(order_id, "paid", None, None, None)
+        assert key == domain.derived_event_id(order_id, "paid", None, None, None)
+        assert domain.derived_event_id(order_id, "paid", Decimal("30"), "gel", None) == \
+            domain.derived_event_id(order_id, "paid", Decimal("30.00"), "GEL", None)
+        assert len({key, domain.derived_event_id(order_id, "failed", None, None, None),
+                    domain.derived_event_id(uuid.uuid4(), "paid", None, None, None),
+                    domain.derived_event_id(order_id, "paid", None, None, "tx-1"),
+                    domain.derived_event_id(order_id, "paid", Decimal("30"), "GEL", None)}) == 5
+        assert len(key) <= 255
+
+    def test_only_another_transaction_id_is_another_payment(self) -> None:
+        assert domain.same_provider_payment("tx-1", None) and domain.same_provider_payment(None, "tx-1")
+        assert domain.same_provider_payment("tx-1", "tx-1") and not domain.same_provider_payment("tx-1", "tx-2")
 
 
 class TestOrderView:
     def test_buyer_from_the_shipping_address_else_the_order_email(self) -> None:
         order = domain.order_view({"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "status": "pending",
-                                   "currency": "usd", "total_amount": "4.5", "email": "o@example.com",
-                                   "items": [], "shipping_address": {"full_name": "Ada King", "phone_number": "1"}})
+                                   "is_payable": True, "currency": "usd", "total_amount": "4.5",
+                                   "email": "o@example.com", "items": [],
+                                   "shipping_address": {"full_name": "Ada King", "phone_number": "1"}})
         assert order.total_amount == Decimal("4.50") and order.currency == "USD" and order.is_payable
         assert domain.buyer_contact(order).model_dump() == {"email": "o@example.com", "first_name": "Ada",
                                                             "last_name": "King", "phone": "1"}
+
+    def test_payable_is_what_orders_says_not_a_status_list_of_ours(self) -> None:
+        base = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "currency": "USD", "total_amount": "1"}
+        assert not domain.order_view({**base, "status": "pending", "is_payable": False}).is_payable
+        assert domain.order_view({**base, "status": "some_new_status", "is_payable": True}).is_payable
+        assert not domain.order_view({**base, "status": "pending"}).is_payable  # unsaid: not payable
 
     def test_credit_grants_count_units(self) -> None:
         lines = [domain.OrderLine(product_id=uuid.uuid4(), sku="PACK_5", kind="credit_pack", quantity=3,

@@ -34,6 +34,9 @@ class OrderPaid(IntegrationEvent):
     provider: str
     lines: list[OrderLine] = []
     buyer: BuyerAddress | None = None
+    # The account the provider names as the buyer (S0's webhook `customer_id`): an anonymous
+    # order's claim goes to it instead of an account registered from the delivery address.
+    customer_id: uuid.UUID | None = None
 
 
 class PaymentFailed(IntegrationEvent):

@@ -7,8 +7,9 @@ import uuid
 
 from fastapi import APIRouter
 
-from atelier_cart.api.deps import CartReaderDep
-from atelier_cart.schemas import InternalCartRead
+from atelier_cart.api.deps import CartReaderDep, CartServiceDep
+from atelier_cart.errors import CartNotFound
+from atelier_cart.schemas import InternalCartRead, LinePrices
 from atelier_cart.service import CartContents
 from atelier_common.auth import require_service
 
@@ -18,3 +19,12 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 @router.get("/carts/{owner_id}", response_model=InternalCartRead)
 async def get_internal_cart(owner_id: uuid.UUID, carts: CartReaderDep) -> CartContents:
     return await carts.for_service(owner_id)
+
+
+@router.post("/carts/{owner_id}/prices", response_model=InternalCartRead)
+async def reprice_cart(owner_id: uuid.UUID, data: LinePrices, carts: CartServiceDep) -> CartContents:
+    """Orders refused an order at prices the cart no longer shows: the lines take catalog's current ones."""
+    contents = await carts.reprice(owner_id, data.items)
+    if contents is None:
+        raise CartNotFound()
+    return contents

@@ -17,10 +17,11 @@ from atelier_catalog.models import (
     ProductImage,
     ProductVariant,
 )
+from atelier_common.columns import table_of
 
-_PRODUCT = Product.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-_IMAGE = ProductImage.__table__  # type: ignore[attr-defined]
-_VARIANT = ProductVariant.__table__  # type: ignore[attr-defined]
+_PRODUCT = table_of(Product)
+_IMAGE = table_of(ProductImage)
+_VARIANT = table_of(ProductVariant)
 
 
 def is_postgres(session: AsyncSession) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import select as sa_select
 from atelier_catalog.models import StockReservation
 from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository
 from atelier_catalog.visibility import CATEGORY_ON_SALE
+from atelier_common.columns import table_of
 
 
 @dataclass
@@ -82,7 +83,7 @@ _VARIANTS = sa_select(*VARIANT_ROW).where(_VARIANT.c.id.in_(bindparam("ids", exp
 # What `order.placed` reads before it takes any stock lock, in one round trip: whether the order
 # already holds reservations, and its products (and the variants it names) as they are now. The
 # one-row `held` subquery keeps the answer when no product is known.
-_RESERVATION = StockReservation.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
+_RESERVATION = table_of(StockReservation)
 _HELD = sa_select(exists().where(_RESERVATION.c.order_id == bindparam("order")).label("held")).subquery("held")
 _NAMED_VARIANT = _VARIANT.alias("named_variant")
 _FOR_ORDER = (

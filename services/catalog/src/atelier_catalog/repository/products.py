@@ -56,7 +56,7 @@ class ProductRepository(ProductPages, StockRows):
         if not visibility.include_inactive:
             variants = variants.and_(col(ProductVariant.is_active) == true())
         # populate_existing: a product already in the session (just changed) is read afresh.
-        return (stmt.options(selectinload(Product.images), selectinload(variants))  # type: ignore[arg-type]
+        return (stmt.options(selectinload(Product.images), selectinload(variants))  # type: ignore[arg-type]  # SQLModel types a relationship as its model, not as the attribute loaders take
                 .execution_options(populate_existing=True))
 
     async def get_readable(self, ref: str, visibility: Visibility) -> Product | None:

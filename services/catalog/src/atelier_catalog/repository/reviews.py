@@ -29,7 +29,7 @@ from atelier_catalog.models import (
 )
 from atelier_catalog.repository._shared import SessionRepository, is_postgres
 from atelier_catalog.visibility import on_sale
-from atelier_common.columns import utcnow
+from atelier_common.columns import table_of, utcnow
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 
 
@@ -45,8 +45,8 @@ class OwnerRepository(SessionRepository):
 
 
 # `order.paid`'s statements, built once per dialect (see `atelier_catalog.repository.facts`).
-_PURCHASE = Purchase.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-_PRODUCT = Product.__table__  # type: ignore[attr-defined]
+_PURCHASE = table_of(Purchase)
+_PRODUCT = table_of(Product)
 
 
 @functools.cache

@@ -287,7 +287,7 @@ class ProductPages(SessionRepository):
             return true() if element is CATEGORY_ON_SALE else None
 
         planned: Any = visitors.replacement_traverse(stmt, {}, without_hidden_categories)
-        compiled = planned.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]
+        compiled = planned.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]  # the service's sessions are always bound to its engine
         connection = await self.session.connection()
         plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
         plan = json.loads(plan) if isinstance(plan, str) else plan

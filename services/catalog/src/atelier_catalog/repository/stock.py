@@ -29,11 +29,11 @@ from atelier_catalog.models import (
 )
 from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
 from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
-from atelier_common.columns import utcnow
+from atelier_common.columns import table_of, utcnow
 
-_ORDER = StockOrder.__table__  # type: ignore[attr-defined]  # SQLModel does not type __table__
-_RESERVATION = StockReservation.__table__  # type: ignore[attr-defined]
-_MOVEMENT = StockMovement.__table__  # type: ignore[attr-defined]
+_ORDER = table_of(StockOrder)
+_RESERVATION = table_of(StockReservation)
+_MOVEMENT = table_of(StockMovement)
 
 
 def _change_stock(table: Any, returning: Sequence[Any]) -> Any:

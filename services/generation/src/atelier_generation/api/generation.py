@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, status
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from atelier_common.auth import AnonPrincipal, UserPrincipal
 from atelier_common.cache import cached_route
@@ -38,19 +38,19 @@ async def get_job(job_id: uuid.UUID, principal: UserPrincipal, jobs: JobServiceD
     return await jobs.get(principal, job_id)
 
 
-async def _sse(events: AsyncIterator[JobProgress | None]) -> AsyncIterator[bytes]:
+async def _sse(events: AsyncIterator[JobProgress | None]) -> AsyncIterator[ServerSentEvent]:
     async for event in events:
-        if event is None:
-            yield b": keep-alive\n\n"
+        if event is None:  # the service's heartbeat while nothing changes
+            yield ServerSentEvent(comment="keep-alive", sep="\n")
         else:
-            yield f"event: {event.status}\ndata: {event.model_dump_json()}\n\n".encode()
+            yield ServerSentEvent(data=event.model_dump_json(), event=event.status, sep="\n")
 
 
-@router.get("/jobs/{job_id}/events", response_class=StreamingResponse, responses={**USER, **NOT_FOUND})
+@router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, responses={**USER, **NOT_FOUND})
 async def stream_job_events(job_id: uuid.UUID, principal: AnonPrincipal,
-                            jobs: JobServiceDep) -> StreamingResponse:
+                            jobs: JobServiceDep) -> EventSourceResponse:
     """Server-Sent Events: one `event: <status>` per change of status or progress, until the job
     completed or failed. Storybook versions too (their `job_id`), for anonymous owners as well."""
     events = await jobs.watch(principal, job_id)
-    return StreamingResponse(_sse(events), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # sse-starlette frames the events (LF-separated, as before) and ends the stream on a disconnect.
+    return EventSourceResponse(_sse(events), headers={"Cache-Control": "no-cache"})

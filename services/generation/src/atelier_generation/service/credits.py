@@ -90,7 +90,8 @@ class CreditService(UseCase[GenerationContext]):
                                                                       subscription.current_period_end, utcnow()):
             return QuotaRead(monthly=0, used=0, remaining=0)
         return QuotaRead(monthly=subscription.monthly_quota, used=subscription.quota_used,
-                         remaining=domain.quota_remaining(subscription.monthly_quota, subscription.quota_used))
+                         remaining=domain.quota_remaining(subscription.monthly_quota, subscription.quota_used),
+                         period_end=subscription.current_period_end)
 
     # -- spending ------------------------------------------------------------------------------
 

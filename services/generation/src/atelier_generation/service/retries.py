@@ -71,7 +71,7 @@ class RetryService(UseCase[GenerationContext]):
         order = await self.context.clients.order(order_id)
         if order is None or principal.owner_id not in (order.owner_id, order.user_id):
             raise PackNotYours(details={"order_id": str(order_id)})
-        if order.status not in domain.PAID_ORDER_STATUSES:
+        if not order.is_paid:
             raise PackNotApplicable("The retry pack is not paid", details={"status": order.status})
         now = utcnow()
         for line in order.items:

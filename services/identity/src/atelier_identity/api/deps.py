@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import Body, Cookie, Depends, Request
 
-from atelier_common.auth import anon_token, client_ip
+from atelier_common.auth import TokenVerifier, anon_token, client_ip
 from atelier_common.errors import InvalidToken, NotFound
 from atelier_common.service import context_of, use_case
+from atelier_common.state import app_state
 from atelier_identity.api.cookies import REFRESH_COOKIE, RefreshCookie
 from atelier_identity.context import IdentityContext
 from atelier_identity.mail import Mailer
@@ -24,6 +25,7 @@ from atelier_identity.service import (
     PasswordService,
     UserService,
 )
+from atelier_identity.settings import IdentitySettings
 
 
 async def _context(request: Request) -> IdentityContext:
@@ -52,7 +54,7 @@ async def _anon_id(request: Request) -> uuid.UUID | None:
     if raw is None:
         return None
     try:
-        anon_id: uuid.UUID | None = await request.app.state.verifier.anon_id(raw)
+        anon_id = await app_state(request.app, "verifier", TokenVerifier).anon_id(raw)
     except InvalidToken:
         return None  # a stale anonymous token is simply no anonymous identity
     return anon_id
@@ -70,7 +72,7 @@ async def _client_ip(request: Request) -> str:
 
 
 async def _require_dev_endpoints(request: Request) -> None:
-    if not request.app.state.settings.dev_endpoints:
+    if not app_state(request.app, "settings", IdentitySettings).dev_endpoints:
         raise NotFound()
 
 

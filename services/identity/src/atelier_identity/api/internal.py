@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from atelier_common.auth import require_service
 from atelier_identity.api.deps import AddressReaderDep, UserReaderDep
-from atelier_identity.schemas import InternalAddressRead, UserRead
+from atelier_identity.schemas import InternalAddressRead, UserLookup, UserRead
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
@@ -16,6 +16,13 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 @router.get("/users/{user_id}", response_model=UserRead)
 async def get_user(user_id: uuid.UUID, users: UserReaderDep) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
+
+
+@router.post("/users/lookup", response_model=UserRead)
+async def find_user(data: UserLookup, users: UserReaderDep) -> UserRead:
+    """The account of an email address; 404 without one (payments' dev route names a user by email).
+    A POST: the address stays out of URLs and access logs."""
+    return UserRead.model_validate(await users.by_email(data.email))
 
 
 @router.get("/addresses/{address_id}", response_model=InternalAddressRead)

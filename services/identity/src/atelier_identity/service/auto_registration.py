@@ -31,7 +31,17 @@ class AutoRegistration(UseCase[IdentityContext]):
 
     async def on_order_paid(self, event: OrderPaid) -> uuid.UUID | None:
         """The buyer's account (registered now unless it exists), which claims the anonymous id."""
-        if event.user_id is not None or event.anon_id is None or event.buyer is None or not event.buyer.email:
+        if event.user_id is not None or event.anon_id is None:
+            return None
+        if event.customer_id is not None:
+            # S0: the provider names the buyer's account; registering from the address is the fallback.
+            customer = await UserRepository(self.session).get(event.customer_id)
+            if customer is not None and customer.is_active:
+                await self.claims.claim(event.anon_id, customer.id, via="order_paid")
+                return customer.id
+            log.warning("order %s names customer %s, who has no active account; registering from the "
+                        "delivery address", event.order_id, event.customer_id)
+        if event.buyer is None or not event.buyer.email:
             return None
         try:
             email = domain.normalise_email(

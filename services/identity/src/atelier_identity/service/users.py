@@ -86,6 +86,12 @@ class UserService(UseCase[IdentityContext]):
             raise UserNotFound()
         return user
 
+    async def by_email(self, email: str) -> User:
+        user = await UserRepository(self.session).get_by_email(domain.normalise_email(email))
+        if user is None:
+            raise UserNotFound()
+        return user
+
     async def delete(self, principal: Principal, data: DeleteAccountRequest, *,
                      ip: str) -> None:
         """Erase the account after re-authentication; every token of it stops working at once.

@@ -29,7 +29,9 @@ NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown order, or 
 PLACE_ERRORS: ErrorResponses = {
     400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE, NOT_PURCHASABLE "
                          "(a subscription plan) or CURRENCY_MISMATCH"},
-    409: {"description": "INSUFFICIENT_STOCK, or IDEMPOTENCY_KEY_REUSED (the Idempotency-Key with another body)"},
+    409: {"description": "INSUFFICIENT_STOCK, PRICE_CHANGED (a cart line's price changed since the cart showed it: "
+                         "details.items, the cart now shows the current prices), or IDEMPOTENCY_KEY_REUSED (the "
+                         "Idempotency-Key with another body)"},
     404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
     503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
 }

@@ -21,6 +21,7 @@ from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductKind, is_purchasable
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_common.money import quantize
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
@@ -36,6 +37,7 @@ from atelier_orders.errors import (
     InvalidOrderLine,
     NotPurchasable,
     OrderNumberExhausted,
+    PriceChanged,
     ProductUnavailable,
     RetryTargetNotFound,
 )
@@ -70,6 +72,8 @@ class LineRequest:
     tier: str | None = None
     content_type: str | None = None
     content_id: uuid.UUID | None = None
+    # The unit price the cart showed for this line (lines from the cart only).
+    shown_price: Decimal | None = None
 
     @property
     def reference(self) -> str:
@@ -100,6 +104,7 @@ class PlacementService(UseCase[OrdersContext]):
         addresses = asyncio.create_task(self._addresses(data, buyer))
         try:
             lines = await self._lines(buyer, data)
+            await self._check_shown_prices(buyer, lines)
             currency = self._one_currency(lines)
             if self.settings.check_stock_on_place:
                 self._check_stock(lines)
@@ -160,7 +165,8 @@ class PlacementService(UseCase[OrdersContext]):
         return shipping, billing
 
     async def _cart_lines(self, buyer: Buyer) -> list[LineRequest]:
-        lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id)
+        lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id,
+                             shown_price=line.unit_price)
                  for line in await self.clients.cart_lines(buyer.owner_id) if line.quantity > 0]
         if not lines:
             raise CartEmpty()
@@ -206,6 +212,23 @@ class PlacementService(UseCase[OrdersContext]):
         return PricedLine(request=request, product=product, variant_id=variant.id, sku=variant.sku,
                           variant_name=variant.name, unit_price=variant.price,
                           attributes={**product.attributes, **variant.attributes})
+
+    async def _check_shown_prices(self, buyer: Buyer, lines: Sequence[PricedLine]) -> None:
+        """The customer is never charged a price the cart did not show. A line whose catalog price
+        changed since the cart showed it refuses the order, and the cart is given the current
+        prices in the same step, so that the next attempt (the customer has now seen them) goes
+        through. Raised before anything is written here."""
+        changed = [line for line in lines if domain.price_changed(line.request.shown_price, line.unit_price)]
+        if not changed:
+            return
+        await self.clients.reprice_cart(buyer.owner_id, (
+            {"product_id": str(line.product.id), "variant_id": str(line.variant_id) if line.variant_id else None,
+             "unit_price": str(quantize(line.unit_price))} for line in changed))
+        raise PriceChanged(details={"items": [
+            {"product_id": str(line.product.id), "variant_id": str(line.variant_id) if line.variant_id else None,
+             "shown_unit_price": str(quantize(line.request.shown_price or 0)),
+             "current_unit_price": str(quantize(line.unit_price))}
+            for line in changed]})
 
     @staticmethod
     def _one_currency(lines: Iterable[PricedLine]) -> str:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import context_of, use_case
+from atelier_common.state import app_state
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import DevEndpointsDisabled
 from atelier_payments.service import (
@@ -17,6 +18,7 @@ from atelier_payments.service import (
     RefundService,
     WebhookService,
 )
+from atelier_payments.settings import PaymentsSettings
 
 
 async def _context(request: Request) -> PaymentsContext:
@@ -32,7 +34,7 @@ async def _raw_body(request: Request) -> bytes:
 
 
 async def _require_dev_endpoints(request: Request) -> None:
-    if not request.app.state.settings.dev_endpoints:
+    if not app_state(request.app, "settings", PaymentsSettings).dev_endpoints:
         raise DevEndpointsDisabled()
 
 

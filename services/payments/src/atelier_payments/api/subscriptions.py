@@ -102,7 +102,7 @@ async def internal_subscription(user_id: uuid.UUID, subscriptions: SubscriptionS
 
 @dev_router.post("/advance", response_model=SubscriptionRead, responses=STATE)
 async def advance_period(data: AdvanceSubscription, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
-    return await subscriptions.advance(data.user_id, data.outcome)
+    return await subscriptions.advance(data.outcome, user_id=data.user_id, email=data.email)
 
 
 @dev_router.get("/checkout/{session_id}", response_class=HTMLResponse, responses=NOT_FOUND)

@@ -57,11 +57,13 @@ class Settlement:
         return provider
 
     async def succeed(self, payment: Payment | PaymentRow, *, charge_id: str | None = None,
-                      intent_id: str | None = None, locked: Sequence[PaymentRow] | None = None) -> bool:
+                      intent_id: str | None = None, locked: Sequence[PaymentRow] | None = None,
+                      customer_id: uuid.UUID | None = None) -> bool:
         """The provider confirmed the money. Return whether this call changed anything.
 
         `locked`: the order's payments, already locked by the caller (`lock_for_event`). The rows
         read under the lock decide, and `payment` is given their values (and those after the change).
+        `customer_id`: the buyer's account as the provider names it (S0), told to identity.
         """
         order_payments = locked if locked is not None else await self.payments.lock_rows_for_order(payment.order_id)
         current = next(p for p in order_payments if p.id == payment.id)
@@ -102,7 +104,8 @@ class Settlement:
             owner_id=settled.owner_id, user_id=settled.user_id,
             anon_id=settled.anon_id if settled.user_id is None else None,
             amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
-            lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot)))
+            lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot),
+            customer_id=customer_id))
         await self.session.flush()
         if moved.kept_refunds and (early := await self.refunds.take_early(settled.id)):
             await self._apply_early_refunds(await self._orm(payment), early)

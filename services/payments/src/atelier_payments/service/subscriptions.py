@@ -27,7 +27,16 @@ from atelier_common.columns import utcnow
 from atelier_common.contracts.payments import SubscriptionChanged
 from atelier_common.service import UseCase
 from atelier_payments.bootstrap import PaymentsContext
-from atelier_payments.domain import LOCAL, STRIPE, LedgerKind, StripeInvoice, StripeSubscription, to_minor_units
+from atelier_payments.domain import (
+    LOCAL,
+    NO_QUOTA,
+    STRIPE,
+    LedgerKind,
+    StripeInvoice,
+    StripeSubscription,
+    plan_quota,
+    to_minor_units,
+)
 from atelier_payments.errors import (
     AlreadySubscribed,
     InvalidSubscriptionState,
@@ -108,11 +117,14 @@ class SubscriptionService(UseCase[PaymentsContext]):
         subscription = await self._get(user_id)
         if self.context.generation is None:
             raise ServiceDependencyUnavailable()
-        quota = await self.context.generation.quota(user_id)
+        counted = await self.context.generation.quota(user_id)
         if subscription is None or subscription.status == INCOMPLETE:
             return {"plan_id": None, "tier": FREE_TIER, "status": None, "current_period_start": None,
-                    "current_period_end": None, "cancel_at_period_end": False, "quota": quota}
+                    "current_period_end": None, "cancel_at_period_end": False, "quota": dict(NO_QUOTA)}
         held = holds_plan(subscription, utcnow())
+        # The plan's quota is shown with the plan, whether or not generation has heard of it yet.
+        quota = (plan_quota(subscription.monthly_quota, subscription.current_period_end, counted) if held
+                 else dict(NO_QUOTA))
         return {"plan_id": subscription.plan_sku if held else None,
                 "tier": subscription.tier if held else FREE_TIER,
                 "status": subscription.status if held or subscription.status == CANCELED else CANCELED,
@@ -293,10 +305,18 @@ class SubscriptionService(UseCase[PaymentsContext]):
         base = self.context.settings.public_base_url.rstrip("/")
         return f"{base}/api/dev/subscriptions/portal/{subscription.provider_subscription_id}"
 
-    async def advance(self, user_id: uuid.UUID, outcome: str) -> dict[str, Any]:
+    async def advance(self, outcome: str, *, user_id: uuid.UUID | None = None,
+                      email: str | None = None) -> dict[str, Any]:
         """Dev only: the current period ends now. A plan cancelled at period end (or past due)
         ends (free); otherwise `paid` starts the next period with a renewal invoice and
-        `failed` leaves it past due (it falls back to free at the end of the next advance)."""
+        `failed` leaves it past due (it falls back to free at the end of the next advance).
+        The user by id, or by email (identity knows whose it is)."""
+        if user_id is None:
+            if email is None or self.context.identity is None:
+                raise SubscriptionNotFound()
+            user_id = await self.context.identity.user_id_by_email(email)
+            if user_id is None:
+                raise SubscriptionNotFound()
         subscription = await self._held(user_id)
         now = utcnow()
         if subscription.status == CANCELED:

@@ -68,8 +68,10 @@ class WebhookService(UseCase[PaymentsContext]):
             body = SimpleWebhookEvent.model_validate(json.loads(payload))
         except (ValueError, pydantic.ValidationError) as exc:
             raise InvalidWebhookPayload() from exc
-        event = domain.simple_event(provider, body.event_id or domain.derived_event_id(payload), body.order_id,
-                                    body.status, body.transaction_id)
+        event_id = body.event_id or domain.derived_event_id(body.order_id, body.status, body.amount, body.currency,
+                                                             body.transaction_id)
+        event = domain.simple_event(provider, event_id, body.order_id, body.status, body.transaction_id,
+                                    amount=body.amount, currency=body.currency, customer_id=body.customer_id)
         return await self._process(event)
 
     async def _process(self, event: ProviderEvent) -> str:
@@ -88,7 +90,7 @@ class WebhookService(UseCase[PaymentsContext]):
                           payment.currency)
                 return "ignored"
             await self.settlement.succeed(payment, charge_id=event.charge_id, intent_id=event.intent_id,
-                                          locked=locked)
+                                          locked=locked, customer_id=event.customer_id)
             return "processed"
         assert isinstance(payment, Payment)  # only a success is found as rows
         if event.action == EventAction.FAILED:
@@ -130,9 +132,15 @@ class WebhookService(UseCase[PaymentsContext]):
         return payment, locked
 
     async def _simple_provider_payment(self, event: ProviderEvent) -> Payment | None:
-        """A simple provider names only the order: its open payment, or (S0, a payment made
-        entirely at the provider) a new one for the order's total."""
+        """A simple provider names only the order: the payment it already paid there (one payment
+        per order, unless the provider names another transaction), its open payment, or (S0, a
+        payment made entirely at the provider) a new one for the order's total."""
         assert event.order_id is not None
+        # Notifications of one order one at a time: two that race must not both make a payment.
+        await self.payments.lock_order_notifications(event.order_id)
+        paid = await self.payments.settled_of(event.order_id, event.provider)
+        if paid is not None and domain.same_provider_payment(paid.provider_charge_id, event.transaction_id):
+            return paid
         if payment := await self.payments.newest_open(event.order_id, event.provider):
             return payment
         if event.action != EventAction.SUCCEEDED:

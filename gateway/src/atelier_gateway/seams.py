@@ -1,0 +1,60 @@
+"""The gateway's public seams: all a package mounted on the gateway may use of it.
+
+The compatibility profiles (`atelier_compat`, libs/compat) serve the seed APIs in front of the
+native routes. They import this module and `atelier_common`, nothing else of the gateway, and the
+gateway never imports them: the composition root (`atelier_platform`) builds the mount from the
+settings and hands it to `create_app(..., compat=...)`. `libs/common/tests/test_boundaries.py`
+enforces both directions.
+
+- `GatewaySettings`: the `compat_*` settings a mount is built from (`ATELIER_GATEWAY_COMPAT_PROFILES`).
+- `resolve(path)`: the service that owns a native path (None: not a routed path).
+- `read_body(receive)`: the request body, already bounded by the edge.
+- `NativeProxy`: the gateway's proxy, handed to the mount on each request. A request sent through
+  it meets the token checks, anonymous identity, rate limits and services a native client meets.
+- `CompatMount`: what the gateway calls, before its native routing, for `/compat/…` and the paths
+  a root-mounted profile claims.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from starlette.types import Receive, Scope, Send
+
+from atelier_gateway.routing import resolve
+from atelier_gateway.settings import GatewaySettings
+from atelier_gateway.upstream import read_body
+
+__all__ = ["AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "read_body", "resolve"]
+
+
+class AnonTokens(Protocol):
+    def anon_valid(self, token: str) -> bool:
+        """Whether the proxy would accept this anonymous token (signature and expiry)."""
+        ...
+
+
+class NativeProxy(Protocol):
+    @property
+    def auth(self) -> AnonTokens: ...
+
+    async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve `scope` (a native path of `service`) exactly as for a client of `/api/v1`."""
+        ...
+
+
+class CompatMount(Protocol):
+    def claims(self, method: str, path: str) -> bool:
+        """Whether a profile mounted at the root serves this (non-`/compat/`) path."""
+        ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, proxy: NativeProxy) -> None:
+        """Answer a seed request; its native calls go through `proxy`."""
+        ...
+
+
+if TYPE_CHECKING:
+    from atelier_gateway.proxy import Proxy
+
+    def _the_proxy_keeps_the_seam(proxy: Proxy) -> NativeProxy:
+        return proxy  # mypy checks that the gateway's proxy still has the shape promised here

@@ -1,0 +1,23 @@
+"""The gateway as the platform runs it: the edge with the enabled compatibility profiles mounted.
+
+The gateway does not import the profiles (`atelier_compat`); this composition root builds them
+from the gateway's `compat_*` settings (`ATELIER_GATEWAY_COMPAT_PROFILES`, `…_COMPAT_ROOT_PROFILE`,
+`…_COMPAT_OPTIONS`) and hands them to the gateway's app factory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+import atelier_compat
+from atelier_gateway.app import create_app
+from atelier_gateway.settings import GatewaySettings
+
+
+def create_gateway(settings: GatewaySettings | None = None, **kwargs: Any) -> FastAPI:
+    """`atelier_gateway.app.create_app` with the profiles the settings name (`kwargs`: its other arguments);
+    also the uvicorn factory of `atelier gateway`."""
+    settings = settings or GatewaySettings()
+    return create_app(settings, compat=atelier_compat.mount(settings), **kwargs)

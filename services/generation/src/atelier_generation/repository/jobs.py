@@ -1,0 +1,102 @@
+"""Generation jobs: queued, claimed by a worker, finished."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_generation.domain import ACTIVE_JOB_STATUSES, JobKind, JobStatus
+from atelier_generation.models import (
+    GenerationJob,
+)
+from atelier_generation.repository._base import RepositoryBase
+
+
+class JobRepository(RepositoryBase):
+    def readable_statement(self, owner_id: uuid.UUID) -> SelectOfScalar[GenerationJob]:
+        return select(GenerationJob).where(col(GenerationJob.owner_id) == owner_id)
+
+    def add(self, job: GenerationJob) -> None:
+        self.session.add(job)
+
+    async def get_for_owner(self, job_id: uuid.UUID, owner_id: uuid.UUID, *,
+                            kinds: Sequence[JobKind] = ()) -> GenerationJob | None:
+        stmt = self.readable_statement(owner_id).where(col(GenerationJob.id) == job_id)
+        if kinds:
+            stmt = stmt.where(col(GenerationJob.kind).in_(kinds))
+        return (await self.session.exec(stmt)).first()
+
+    async def get(self, job_id: uuid.UUID) -> GenerationJob | None:
+        stmt = select(GenerationJob).where(col(GenerationJob.id) == job_id).execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
+
+    async def claim(self, job_id: uuid.UUID, max_attempts: int, now: datetime) -> GenerationJob | None:
+        """queued (or running, left by a crashed worker) → running with one more attempt."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.id) == job_id, col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES),
+                       col(GenerationJob.attempts) < max_attempts)
+                .values(status=JobStatus.RUNNING, attempts=GenerationJob.attempts + 1, started_at=now,
+                        heartbeat_at=now, progress=5, error=None)
+                .returning(col(GenerationJob.id)))
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self.get(job_id)
+
+    async def set_progress(self, job_id: uuid.UUID, attempt: int, progress: int, now: datetime) -> None:
+        await self.session.execute(
+            update(GenerationJob)
+            .where(col(GenerationJob.id) == job_id, col(GenerationJob.status) == JobStatus.RUNNING,
+                   col(GenerationJob.attempts) == attempt)
+            .values(progress=progress, heartbeat_at=now))
+
+    async def complete(self, job_id: uuid.UUID, attempt: int, now: datetime) -> bool:
+        """Only the latest claim may record a result: an older, overtaken run changes nothing."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.id) == job_id, col(GenerationJob.status) == JobStatus.RUNNING,
+                       col(GenerationJob.attempts) == attempt)
+                .values(status=JobStatus.COMPLETED, progress=100, finished_at=now, heartbeat_at=now)
+                .returning(col(GenerationJob.id)))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def fail(self, job_id: uuid.UUID, reason: str, now: datetime, *,
+                   attempt: int | None = None) -> GenerationJob | None:
+        """Any unfinished job → failed, once; the job as it was charged, or None."""
+        conditions: list[ColumnElement[bool]] = [col(GenerationJob.id) == job_id,
+                                                 col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES)]
+        if attempt is not None:
+            conditions.append(col(GenerationJob.attempts) == attempt)
+        stmt = (update(GenerationJob).where(*conditions)
+                .values(status=JobStatus.FAILED, error=reason[:500], finished_at=now, heartbeat_at=now)
+                .returning(col(GenerationJob.id)))
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self.get(job_id)
+
+    async def touch_stale(self, cutoff: datetime, now: datetime) -> Sequence[tuple[uuid.UUID, str]]:
+        """Unfinished jobs untouched since `cutoff`, marked as seen now (so one sweep takes each)."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES), col(GenerationJob.heartbeat_at) < cutoff)
+                .values(heartbeat_at=now).returning(col(GenerationJob.id), col(GenerationJob.kind)))
+        return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+    async def images_generated(self, owner_id: uuid.UUID) -> int:
+        stmt = (sa_select(func.coalesce(func.sum(GenerationJob.batch_size), 0))
+                .where(col(GenerationJob.owner_id) == owner_id, col(GenerationJob.kind) == JobKind.IMAGE,
+                       col(GenerationJob.status) == JobStatus.COMPLETED))
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def delete(self, job_id: uuid.UUID) -> None:
+        await self.session.execute(delete(GenerationJob).where(col(GenerationJob.id) == job_id))
+
+    async def reassign(self, old: uuid.UUID, new: uuid.UUID) -> None:
+        await self.session.execute(update(GenerationJob).where(col(GenerationJob.owner_id) == old)
+                                   .values(owner_id=new))
+
+    async def delete_for(self, owner_id: uuid.UUID) -> None:
+        await self.session.execute(delete(GenerationJob).where(col(GenerationJob.owner_id) == owner_id))
