@@ -35,8 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
 from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
 
-from atelier_common.http1 import Transport
-
 # How often the buyer's success page asks whether the order is paid: the resolution of the
 # "seen" figure, at about three reads per checkout.
 POLL_SECONDS = 0.025
@@ -126,7 +124,7 @@ async def run(url: str, product_id: str, staff_token: str, concurrency: int,
         # ~25 ms of CPU each (TLS context and pool set-up), taken from the platform on a 2-core box.
         # The platform's own transport: httpx's cost this process ~0.5 ms more per request, CPU
         # that a buyer's browser spends elsewhere but here comes out of the platform's two cores.
-        async with httpx.AsyncClient(base_url=url, timeout=60, mounts={"http://": Transport()}) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             while time.perf_counter() < deadline:
                 client.cookies.clear()
                 try:

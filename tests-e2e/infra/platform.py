@@ -32,6 +32,15 @@ GATEWAY_WORKERS = 2
 # machine starts the embedded platform in ~7 s and the distributed one in ~14 s; at a load average
 # of ~17 the embedded one took more than 90 s.
 HEALTHY_WITHIN_SECONDS = 300
+# The fast paths (`atelier_common.fast`) per mode: the embedded mode runs every journey with them
+# all off (the plain library paths: uvicorn's h11, SQLAlchemy's execution, httpx), the distributed
+# one with them all on, as deployed. `ATELIER_TEST_FAST_PATHS_EMBEDDED` / `…_DISTRIBUTED` change it
+# (`none` in both: the whole suite on the plain paths).
+FAST_PATHS = {"embedded": "none", "distributed": "all"}
+
+
+def fast_paths(mode: str) -> str:
+    return os.environ.get(f"ATELIER_TEST_FAST_PATHS_{mode.upper()}", FAST_PATHS[mode])
 
 
 @dataclass
@@ -98,7 +107,7 @@ def free_port_block(size: int) -> int:
     raise RuntimeError("no free block of ports")
 
 
-def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode: str) -> dict[str, str]:
     # The dev endpoints (mailbox, checkout pages) and the demo catalog are not set here: `atelier
     # dev` has them, and the distributed mode gets them from `atelier up --dev`, as a user would.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
@@ -122,6 +131,7 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict
         # Invalidation must be what makes a change visible, never an entry's expiry.
         "ATELIER_CACHE_TTL_SECONDS": "300",
     })
+    env["ATELIER_FAST_PATHS"] = fast_paths(mode)
     # settings of the session's local fakes (e.g. the OpenID provider), the same in every mode
     env.update(extra_env or {})
     return env
@@ -169,7 +179,7 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: b
     data_dir = tmp / "embedded"
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
-                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env), url))
+                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded"), url))
     try:
         _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("embedded", url, data_dir, proc.pid)
@@ -187,7 +197,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     # gateway, six APIs; then the probes of 19 relay/consumer/worker/housekeeping processes
     port = free_port_block(7 + 19)
     data_dir = tmp / "distributed"
-    env = _common_env(data_dir, extra_env)
+    env = _common_env(data_dir, extra_env, mode="distributed")
     env.update({
         "ATELIER_DATABASE_NAME_PREFIX": f"atelier_e2e_{run}_",
         "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",

@@ -33,7 +33,7 @@ from atelier_gateway.proxy import GatewayMiddleware, Proxy
 from atelier_gateway.routing import resolve
 from atelier_gateway.seams import CompatMount
 from atelier_gateway.settings import SERVICES, GatewaySettings
-from atelier_gateway.upstream import PooledUpstream, Upstream
+from atelier_gateway.upstream import Upstream, pooled_upstream
 
 
 def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None, own_bus: bool | None = None,
@@ -68,7 +68,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             if owns_bus:
                 await the_bus.start()
                 stack.push_async_callback(the_bus.stop)
-            the_upstream = upstream or PooledUpstream(urls, timeout=settings.proxy_timeout_seconds,
+            the_upstream = upstream or pooled_upstream(urls, timeout=settings.proxy_timeout_seconds,
                                                        connections=settings.proxy_connections)
             stack.push_async_callback(the_upstream.close)
             app.state.settings = settings

@@ -1,6 +1,7 @@
-"""How the gateway reaches services: pooled HTTP/1.1 connections, or ASGI calls in one process.
+"""How the gateway reaches services: pooled HTTP/1.1 connections (the `http1` fast path of
+`atelier_common.fast`, or httpx with it off), or ASGI calls in one process.
 
-Both stream the response body back as it arrives.
+All stream the response body back as it arrives.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import quote
 
+import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atelier_common.http1 import Pool, UpstreamBroken, UpstreamUnavailable, retryable, serialise
+from atelier_common import fast
+from atelier_common.fast.http1 import IDLE_SECONDS, Pool, UpstreamBroken, UpstreamUnavailable, retryable, serialise
 
 HOP_BY_HOP = {
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
@@ -59,8 +62,97 @@ class AsgiUpstream:
         return None
 
 
+class HttpxUpstream:
+    """The distributed mode over httpx (the plain library path): one client per service, its
+    connections kept alive for `IDLE_SECONDS` (less than a service's keep-alive, uvicorn's 5 s, so
+    a request is not sent on a connection the service is closing). A request a reused connection
+    dropped unanswered is sent again once when repeating it is safe, as `PooledUpstream` does."""
+
+    def __init__(self, base_urls: dict[str, str], *, timeout: float, connections: int) -> None:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
+                              keepalive_expiry=IDLE_SECONDS)
+        self.clients = {service: _client(url, limits) for service, url in base_urls.items()}
+        self.timeout = timeout
+
+    async def forward(self, service: str, scope: Scope, receive: Receive, send: Send,
+                      headers: list[tuple[bytes, bytes]], on_start: OnStart) -> None:
+        method: str = scope["method"]
+        client = self.clients[service]
+        body = await read_body(receive) if _has_body(scope) else b""
+        target = quote(scope["path"], safe=_PATH_SAFE)
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        # httpx sets the body's Content-Length itself; the client's Host, when it sent one, is kept.
+        sent = [(name, value) for name, value in headers if name not in _SET_BY_HTTPX]
+        request = client.build_request(method, target, headers=sent, content=body,
+                                       timeout=httpx.Timeout(self.timeout))
+        response = await _send(client, request, retry=retryable(method, headers))
+        try:
+            response_headers = [(name.lower(), value) for name, value in response.headers.raw
+                                if name.lower() not in NOT_PASSED_BACK]
+            on_start(response.status_code, response_headers)
+            chunks = response.aiter_raw()  # as the service sent it (no decoding): each read bounded by the timeout
+            length = response.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) <= STREAM_BODY_OVER:
+                # A small answer of known length: one body message (see `PooledUpstream`).
+                try:
+                    content = b"".join([chunk async for chunk in chunks])
+                except httpx.TimeoutException:
+                    raise TimeoutError(f"the {service} service's answer stalled") from None
+                except httpx.TransportError as exc:
+                    raise UpstreamUnavailable(f"the {service} service broke off its answer: {exc}") from None
+                await send({"type": "http.response.start", "status": response.status_code,
+                            "headers": response_headers})
+                await send({"type": "http.response.body", "body": content, "more_body": False})
+                return
+            await send({"type": "http.response.start", "status": response.status_code, "headers": response_headers})
+            while True:
+                try:
+                    chunk = await anext(chunks, None)
+                except httpx.TransportError as exc:  # a stall (the read timeout) or a cut
+                    raise UpstreamBroken(f"the {service} service's answer broke off: {exc}") from None
+                if chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+
+# httpx writes these from the body it is given.
+_SET_BY_HTTPX = frozenset({b"content-length", b"transfer-encoding"})
+
+
+def _client(base_url: str, limits: httpx.Limits) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False, follow_redirects=False)
+    client.headers = httpx.Headers()  # no User-Agent, Accept or Accept-Encoding of httpx's own
+    return client
+
+
+async def _send(client: httpx.AsyncClient, request: httpx.Request, *, retry: bool) -> httpx.Response:
+    """The head of the answer; httpx's errors as the proxy's (503, 504)."""
+    for attempt in (1, 2):
+        try:
+            return await client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise TimeoutError(f"{request.url.host}:{request.url.port} did not answer in time") from None
+        except httpx.RemoteProtocolError as exc:
+            # A kept-alive connection the service closed as the request went out: once more, on a
+            # new connection, when repeating the request is safe.
+            if retry and attempt == 1 and "without sending" in str(exc):
+                continue
+            raise UpstreamUnavailable(f"{request.url.host}:{request.url.port}: {exc}") from None
+        except httpx.TransportError as exc:  # refused, reset, not found, not HTTP
+            raise UpstreamUnavailable(f"{request.url.host}:{request.url.port}: {exc}") from None
+    raise AssertionError("unreachable")
+
+
 class PooledUpstream:
-    """The distributed mode: each service over keep-alive HTTP/1.1 connections (`http1.py`)."""
+    """The distributed mode: each service over keep-alive HTTP/1.1 connections (`fast/http1.py`)."""
 
     def __init__(self, base_urls: dict[str, str], *, timeout: float, connections: int) -> None:
         self.pools = {service: Pool(url, limit=connections) for service, url in base_urls.items()}
@@ -117,6 +209,12 @@ class PooledUpstream:
     async def close(self) -> None:
         for pool in self.pools.values():
             pool.close()
+
+
+def pooled_upstream(base_urls: dict[str, str], *, timeout: float, connections: int) -> Upstream:
+    """The distributed mode's upstream, as the `http1` fast path is switched."""
+    kind = PooledUpstream if fast.enabled(fast.HTTP1) else HttpxUpstream
+    return kind(base_urls, timeout=timeout, connections=connections)
 
 
 # What `quote` leaves as is in a path: RFC 3986's pchar and "/" (the path arrives decoded).

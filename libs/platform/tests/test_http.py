@@ -1,5 +1,6 @@
-"""The HTTP protocol of every process (`atelier_platform.http`): a response's writes leave together,
-and nothing is lost or reordered on a kept-alive connection, a streamed body or a closing one."""
+"""The HTTP protocol of every process (`atelier_common.fast.protocol`): nothing is lost or reordered
+on a kept-alive connection, a streamed body or a closing one, and trailers are never headers. Every
+test runs in both positions of the `protocol` fast path (uvicorn's h11 when it is off)."""
 
 from __future__ import annotations
 
@@ -16,49 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from atelier_platform.http import PROTOCOL, CoalescingTransport
-
-
-class RecordingTransport:
-    def __init__(self) -> None:
-        self.writes: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.writes.append(data)
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-    def get_extra_info(self, name: str) -> Any:
-        return f"extra {name}"
-
-
-async def test_writes_of_one_turn_leave_in_one_write() -> None:
-    real = RecordingTransport()
-    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]  # a test double of a transport
-    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
-    transport.write(b'{"ok": true}')
-    assert real.writes == []
-    await asyncio.sleep(0)  # the loop's next turn
-    assert real.writes == [b'HTTP/1.1 200 OK\r\n\r\n{"ok": true}']
-    transport.write(b"next")
-    await asyncio.sleep(0)
-    assert real.writes[1:] == [b"next"]
-    assert transport.get_extra_info("peername") == "extra peername"
-
-
-async def test_closing_writes_what_is_pending_first() -> None:
-    real = RecordingTransport()
-    transport = CoalescingTransport(real, asyncio.get_running_loop())  # type: ignore[arg-type]  # a test double of a transport
-    transport.write(b"last words")
-    transport.close()
-    assert real.writes == [b"last words"] and real.closed
-    await asyncio.sleep(0)  # the scheduled flush finds nothing more to write
-    assert real.writes == [b"last words"]
+from atelier_common.fast.protocol import HTTPTOOLS, PLAIN
 
 
 async def _numbers(request: Request) -> JSONResponse:
@@ -79,14 +38,14 @@ async def _headers(request: Request) -> JSONResponse:
     return JSONResponse({"body": body.decode(), "headers": [k.decode() for k, _ in request.headers.raw]})
 
 
-@pytest.fixture
-async def server() -> Any:
+@pytest.fixture(params=[HTTPTOOLS, PLAIN], ids=["fast", "plain"])
+async def server(request: pytest.FixtureRequest) -> Any:
     app = Starlette(routes=[Route("/n/{n:int}", _numbers, methods=["GET", "POST"]), Route("/stream", _stream),
                            Route("/headers", _headers, methods=["POST"])])
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     listening.listen()  # clients may connect at once: the server accepts them when it has started
-    config = uvicorn.Config(app, http=PROTOCOL, log_config=None, access_log=False, lifespan="off")
+    config = uvicorn.Config(app, http=request.param, log_config=None, access_log=False, lifespan="off")
     served = uvicorn.Server(config)
     task = asyncio.create_task(served.serve(sockets=[listening]))
     yield f"http://127.0.0.1:{listening.getsockname()[1]}"

@@ -13,9 +13,8 @@ transaction, on every request and every event). A connection the database droppe
 first statement; the error is transient (a 503 with Retry-After to a client, a redelivery to a
 consumer) and SQLAlchemy then discards every pooled connection older than the failure.
 
-The busiest paths run their statements as `Statement`s: compiled once, run on the transaction's
-psycopg connection, plain tuples back. SQLAlchemy's execution of a prepared Core statement adds
-50–120 µs of CPU to psycopg's ~140 µs (greenlet hops, the execution context, the result).
+The busiest paths run their statements as `Statement`s: on PostgreSQL compiled once and run on
+the transaction's psycopg connection (the `statements` fast path, `atelier_common.fast`).
 
 A use case that must keep a record even though it then answers an error (a reused refresh token
 revokes its family and answers 401) calls `commit_on_error(session)` before raising: the
@@ -27,19 +26,18 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import orjson
-import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import fast
 from atelier_common.errors import AtelierError
+from atelier_common.fast.statements import Compiled
 from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
 from atelier_common.state import app_state
 
@@ -167,43 +165,28 @@ class Database:
 
 
 class Statement:
-    """A Core statement run on the transaction's own psycopg connection, rows back as plain tuples.
+    """A Core statement for the busiest paths, rows back as tuples: `rows(session, params)`,
+    `execute(session, params)` (the number of rows changed), `keys` (the result's column names).
 
-    Compiled once, for psycopg (the very SQL SQLAlchemy would send). On PostgreSQL psycopg runs
-    it straight away, inside the session's transaction like any of its statements; on SQLite it
-    runs through SQLAlchemy. Kept from SQLAlchemy's execution: the bind and result processors of
-    the column types (psycopg's own conversions leave most of them None; they run only when one
-    is not), errors as SQLAlchemy's exception classes (`IntegrityError`…), the
-    `before_cursor_execute` listeners (the statement-count tests), writes noted for the cache
-    (`WRITE_TRACKER`), and the session's autoflush (only when it holds changes). Named,
-    non-expanding parameters only (no `IN` lists): others raise `TypeError` when the statement is
-    built. `sqlite`: the statement SQLite runs instead, where the two dialects' SQL differs
-    (`ON CONFLICT` builders are per dialect).
+    On PostgreSQL, with the `statements` fast path on (`atelier_common.fast.statements`), it is
+    compiled once and run on the transaction's own psycopg connection; otherwise (SQLite, or the
+    fast path off) SQLAlchemy runs it on the session's connection. Either way: inside the session's
+    transaction, after its autoflush, errors as SQLAlchemy's exception classes, writes noted for the
+    cache (`WRITE_TRACKER`). Named, non-expanding parameters only (no `IN` lists): the fast path
+    refuses others with `TypeError` when the statement is built. `sqlite`: the statement SQLite
+    runs instead, where the two dialects' SQL differs (`ON CONFLICT` builders are per dialect).
     """
 
-    __slots__ = ("_defaults", "_processors", "_readers", "_sql", "_types", "keys", "sqlite", "stmt", "table")
+    __slots__ = ("_compiled", "keys", "sqlite", "stmt", "table")
 
     def __init__(self, stmt: Executable, *, sqlite: Executable | None = None) -> None:
         self.stmt = stmt
         self.sqlite = sqlite if sqlite is not None else stmt
         table = getattr(stmt, "table", None) if getattr(stmt, "is_dml", False) else None
         self.table: str | None = getattr(table, "name", None)
-        compiled: Any = cast(Any, stmt).compile(dialect=_PSYCOPG)  # every Executable here is a ClauseElement
-        if compiled.positional or any(bind.expanding for bind in compiled.bind_names):
-            raise TypeError("a Statement takes named, non-expanding parameters")
-        self._types = [column.type for column in compiled._result_columns]
-        # Per column, what turns psycopg's value into the type's (None: as psycopg read it), from
-        # the column types PostgreSQL answers the first run with; [] when no column needs one.
-        self._readers: list[Callable[[Any], Any] | None] | None = None
-        self.keys: list[str] = [column.keyname for column in compiled._result_columns]
-        self._sql: str = compiled.string
-        # The values the statement carries itself (literals), by the names the SQL gives them, with
-        # their types' bind processors applied once; the processors of the values given per run.
-        processors = dict(compiled._bind_processors)
-        self._defaults = {name: processors[name](bind.effective_value) if name in processors else bind.effective_value
-                          for bind, name in compiled.bind_names.items() if not bind.required}
-        self._processors: dict[str, Callable[[Any], Any]] = {
-            name: process for name, process in processors.items() if name not in self._defaults}
+        exported = getattr(stmt, "exported_columns", None)
+        self.keys: list[str] = list(exported.keys()) if exported is not None else []
+        self._compiled: Compiled | None = Compiled(stmt) if fast.enabled(fast.STATEMENTS) else None
 
     async def rows(self, session: AsyncSession, params: dict[str, Any] | None = None) -> list[Any]:
         return (await self._run(session, params or {}, fetch=True))[0]
@@ -213,44 +196,38 @@ class Statement:
         return (await self._run(session, params or {}, fetch=False))[1]
 
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
+        if not fast.enabled(fast.STATEMENTS) or _dialect(session) == "sqlite":
+            return await self._plain(session, params, fetch=fetch)
         if session.autoflush and (session.new or session.deleted or session.dirty):
             await session.flush()  # as `session.execute` would: the statement may read what waits there
         conn, driver = await _connections(session)
+        if conn.dialect.name != "postgresql":
+            return await self._plain(session, params, fetch=fetch)
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)
-        if conn.dialect.name != "postgresql":
-            result: Any = await conn.execute(self.sqlite, params)
-            rows = list(result) if fetch and result.returns_rows else []
-            return rows, len(rows) if result.returns_rows else result.rowcount
-        values = {**self._defaults, **params}
-        for name, process in self._processors.items():
-            values[name] = process(values[name])
-        for listener in conn.sync_engine.dispatch.before_cursor_execute:
-            listener(conn.sync_connection, None, self._sql, values, None, False)
-        try:
-            async with driver.cursor() as cursor:
-                await cursor.execute(self._sql, values)
-                rows = await cursor.fetchall() if fetch else []
-                if rows and (readers := self._readers_for(conn.dialect, cursor)):
-                    rows = [tuple(value if read is None else read(value) for read, value in zip(readers, row, strict=True))
-                            for row in rows]
-                return rows, cursor.rowcount
-        except psycopg.Error as exc:
-            # A lost connection leaves the pool, as SQLAlchemy's own check (`is_disconnect`) has it.
-            lost = driver.closed or driver.broken
-            if lost:
-                await conn.invalidate(exc)
-            raise DBAPIError.instance(self._sql, values, exc, psycopg.Error, connection_invalidated=lost) from exc
+        if self._compiled is None:
+            self._compiled = Compiled(self.stmt)
+        return await self._compiled.run(conn, driver, params, fetch=fetch)
 
-    def _readers_for(self, dialect: Any, cursor: Any) -> list[Callable[[Any], Any] | None] | None:
-        if self._readers is None:  # `description` builds its objects on every call: once here
-            readers = [type_._cached_result_processor(dialect, column.type_code)
-                       for type_, column in zip(self._types, cursor.description, strict=True)]
-            self._readers = readers if any(readers) else []
-        return self._readers or None
+    async def _plain(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
+        """SQLAlchemy's own execution on the session's connection (a Core result, whatever the
+        statement selects; the ORM's `session.execute` would answer some with an ORM result)."""
+        if session.autoflush and (session.new or session.deleted or session.dirty):
+            await session.flush()
+        if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
+            tracker.note(session.sync_session, self.table)
+        conn = await session.connection()
+        result: Any = await conn.execute(self.sqlite if conn.dialect.name == "sqlite" else self.stmt, params)
+        if not result.returns_rows:
+            return [], result.rowcount
+        rows = list(result) if fetch else []
+        return rows, len(rows) if fetch else result.rowcount
 
 
-_PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructor is untyped
+def _dialect(session: AsyncSession) -> str | None:
+    return session.bind.dialect.name if session.bind is not None else None
+
+
 _CONNECTIONS = "atelier.db.connections"
 
 

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Table, engine_from_config, pool
 from sqlmodel import SQLModel
+from sqlmodel.main import default_registry
 
 from atelier_common.settings import is_sqlite
 
@@ -72,7 +73,7 @@ def at_head(migrations_dir: Path, url: str) -> bool:
 def service_tables(package: str) -> set[str]:
     """The tables mapped by `package`'s models plus this service's outbox and inbox."""
     names = set(MESSAGING_TABLES)
-    for mapper in SQLModel._sa_registry.mappers:
+    for mapper in default_registry.mappers:  # SQLModel's registry: every table model's mapper
         if mapper.class_.__module__.startswith(package) and isinstance(mapper.local_table, Table):
             names.add(mapper.local_table.name)
     return names

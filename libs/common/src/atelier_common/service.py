@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atelier_common import http1, inbox, outbox
+from atelier_common import inbox, outbox
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import CacheStore, WriteTracker, open_store, tracker_info
 from atelier_common.db import Database, ReadSessionDep, SessionDep, pool_for_roles
@@ -47,7 +47,6 @@ from atelier_common.settings import AtelierSettings
 from atelier_common.state import app_state
 from atelier_common.telemetry import (
     FASTAPI_NATIVE_TELEMETRY_OFF,
-    TracedTransport,
     forward_request_id,
     instrument_app,
     setup_logging,
@@ -104,13 +103,11 @@ class Runtime:
         pool_size, max_overflow = pool_for_roles(roles, settings.db_pool_size, settings.db_max_overflow)
         self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=pool_size,
                            max_overflow=max_overflow, postgres_options=settings.postgres_options)
-        # Plain-http calls (other services, local fakes) over the platform's own client, ~0.6 ms of
-        # CPU less per call than httpx's transport; TLS stays with httpx's, and the embedded mode's
-        # in-process mounts (more specific patterns) win over "http://". `limits` is the TLS transport's.
-        self.http = httpx.AsyncClient(
-            mounts={"http://": TracedTransport(http1.Transport(connections=100)), **(http_mounts or {})},
-            timeout=settings.http_timeout_seconds,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        # Idle connections are dropped after 4 s, before a service's keep-alive (uvicorn's 5 s) ends,
+        # so that a call is not sent on a connection the service is closing.
+        self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
+                                      limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
+                                                          keepalive_expiry=4.0))
         # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the gateway.
         self.denylist = Denylist()
         self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),

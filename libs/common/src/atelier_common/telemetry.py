@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import propagate, trace
@@ -192,29 +191,6 @@ def setup_tracing(settings: AtelierSettings, service: str) -> bool:
 def tracing_on() -> bool:
     """Whether `setup_tracing` set tracing up in this process (the gateway then injects the context)."""
     return _configured_tracing
-
-
-class TracedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport of Atelier's own (`http1.Transport`) traced as httpx's is once
-    `setup_tracing` ran: a CLIENT span per call and the trace context sent on, so a call to another
-    service stays in the caller's trace. `HTTPXClientInstrumentor` patches httpx's own transport
-    class only."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self._plain = transport
-        self._traced: httpx.AsyncBaseTransport | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not _configured_tracing:
-            return await self._plain.handle_async_request(request)
-        if self._traced is None:
-            from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
-
-            self._traced = AsyncOpenTelemetryTransport(self._plain)
-        return await self._traced.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._plain.aclose()
 
 
 # Given to every `FastAPI(telemetry=...)`: `instrument_app` is the apps' one instrumentation.

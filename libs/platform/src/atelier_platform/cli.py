@@ -54,8 +54,8 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
     import uvicorn
 
+    from atelier_common.fast.protocol import http_protocol
     from atelier_platform import embedded
-    from atelier_platform.http import PROTOCOL
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -63,12 +63,13 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"),
                                 public_base_url=f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
     typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
-    # uvloop's event loop and the httptools parser (its writes coalesced, `atelier_platform.http`) in
-    # every HTTP process; the platform writes its own access log (ATELIER_ACCESS_LOG), not uvicorn's.
+    # uvloop's event loop and the httptools parser (the `protocol` fast path of `atelier_common.fast`;
+    # uvicorn's h11 with it off) in every HTTP process; the platform writes its own access log
+    # (ATELIER_ACCESS_LOG), not uvicorn's.
     # uvicorn never rewrites the peer or the scheme from proxy headers: the gateway does, from its
     # `trusted_proxies` setting, and the services take what the gateway forwards.
     uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, proxy_headers=False,
-                loop="uvloop", http=PROTOCOL)
+                loop="uvloop", http=http_protocol())
 
 
 @app.command()
@@ -139,11 +140,11 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
     """One service's HTTP API (the roles setting decides whether relay/consumers run in it too)."""
     import uvicorn
 
-    from atelier_platform.http import PROTOCOL
+    from atelier_common.fast.protocol import http_protocol
 
     _check_service(service)
     uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=None, proxy_headers=False, loop="uvloop", http=PROTOCOL)
+                access_log=False, log_config=None, proxy_headers=False, loop="uvloop", http=http_protocol())
 
 
 @app.command()
@@ -175,8 +176,8 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
     Redis (ATELIER_REDIS_URL or ATELIER_CACHE_URL)."""
     import uvicorn
 
+    from atelier_common.fast.protocol import http_protocol
     from atelier_common.keys import SigningKey
-    from atelier_platform.http import PROTOCOL
     from atelier_platform.processes import cpu_cores
 
     settings = GatewaySettings()
@@ -188,7 +189,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
                    f"(up to {workers}x the configured limits)", err=True)
     uvicorn.run("atelier_platform.gateway:create_gateway", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_config=None, proxy_headers=False, loop="uvloop",
-                http=PROTOCOL)
+                http=http_protocol())
 
 
 @app.command()

@@ -56,8 +56,9 @@ RunCli = Callable[[list[str]], object]
 # What the children import, once, before they are forked (`preload`); what is not here a child
 # imports itself, as a fresh process would.
 PRELOADED = (*(f"atelier_{service}.app" for service in SERVICES), "atelier_gateway.app", "atelier_common.service",
-             "atelier_platform.gateway", "atelier_platform.cli", "atelier_platform.http", "uvicorn.main", "uvicorn.loops.uvloop",
-             "uvicorn.protocols.http.httptools_impl", "uvicorn.lifespan.on", "uvicorn.supervisors.multiprocess")
+             "atelier_platform.gateway", "atelier_platform.cli", "atelier_common.fast.protocol", "uvicorn.main",
+             "uvicorn.loops.uvloop", "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.http.h11_impl",
+             "uvicorn.lifespan.on", "uvicorn.supervisors.multiprocess")
 
 
 def preload() -> None:

@@ -1,9 +1,8 @@
-"""The platform's own HTTP/1.1 client: keep-alive connections to each service, parsed with httptools.
-
-Two users: the gateway's proxy (`Pool` directly) and every service's calls to another service
-(`Transport`, the plain-`http://` transport of the runtime's httpx client, see `service.Runtime`).
-httpx's own transport (httpcore over h11) cost a caller ~0.6 ms of CPU more per call, and asked the
-kernel on each request whether every idle pooled connection had become readable.
+"""The `http1` fast path: the gateway's own HTTP/1.1 client to the services, keep-alive connections
+parsed with httptools (its public parser API only). Switched off (`ATELIER_FAST_PATHS`), the
+gateway forwards over httpx (`atelier_gateway.upstream.HttpxUpstream`), which cost ~0.5 ms of CPU
+more per forwarded request (docs/capacity.md). Calls between services use plain httpx: there this
+client saved ~2 % of a checkout's CPU, under the bar a fast path must clear.
 
 The gateway forwards a request it has already read whole (`edge.read_bounded_body`) and passes the
 answer on as it arrives, so it needs one thing from a client: write these bytes on a pooled
@@ -29,7 +28,6 @@ from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
-import httpx
 
 IDLE_SECONDS = 4.0
 CONNECT_SECONDS = 5.0
@@ -307,83 +305,3 @@ def serialise(method: str, target: bytes, headers: list[tuple[bytes, bytes]], bo
 
 def retryable(method: str, headers: list[tuple[bytes, bytes]]) -> bool:
     return method in _RETRYABLE or any(name == b"idempotency-key" for name, _ in headers)
-
-
-# httpx adds these; the request is sent whole with its Content-Length (see `serialise`).
-_NOT_SENT = frozenset({b"content-length", b"transfer-encoding"})
-
-
-class Transport(httpx.AsyncBaseTransport):
-    """httpx's transport over `Pool`s, one per `host:port`: plain `http://` only (TLS stays with httpx,
-    whose certificate settings it keeps). Requests are sent whole; an answer's body streams, and its
-    connection goes back to the pool once the body was read whole. httpx's timeouts apply: the head of
-    the answer within `pool` + `connect` + `read`, each wait for more of the body within `read`; the
-    errors are httpx's, as callers expect."""
-
-    def __init__(self, *, connections: int = 100) -> None:
-        self.connections = connections
-        self._pools: dict[tuple[str, int], Pool] = {}
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme != "http":
-            raise httpx.UnsupportedProtocol(f"{url.scheme}:// is not served by this transport", request=request)
-        port = url.port or 80
-        pool = self._pools.get((url.host, port))
-        if pool is None:
-            pool = self._pools[url.host, port] = Pool(f"http://{url.host}:{port}", limit=self.connections)
-        body = await request.aread()
-        method = request.method
-        headers = [(name, value) for name, value in ((n.lower(), v) for n, v in request.headers.raw)
-                   if name not in _NOT_SENT]
-        wire = serialise(method, url.raw_path, headers, body, pool.host_header)
-        timeouts = request.extensions.get("timeout", {})
-        read_timeout = timeouts.get("read")
-        try:
-            async with asyncio.timeout(_sum(timeouts.get("pool"), timeouts.get("connect"), read_timeout)):
-                head, connection = await pool.exchange(method, wire, retryable=retryable(method, headers))
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"{url.host}:{port} did not answer in time", request=request) from None
-        except UpstreamUnavailable as exc:
-            raise httpx.ConnectError(str(exc), request=request) from None
-        return httpx.Response(head.status, headers=head.headers,
-                              stream=_Body(pool, connection, head, read_timeout, request), request=request)
-
-    async def aclose(self) -> None:
-        for pool in self._pools.values():
-            pool.close()
-        self._pools.clear()
-
-
-class _Body(httpx.AsyncByteStream):
-    """An answer's body as httpx reads it; closing it gives the connection back (or closes it, if the
-    body was not read whole)."""
-
-    def __init__(self, pool: Pool, connection: _Connection, head: Response, timeout: float | None,
-                 request: httpx.Request) -> None:
-        self._pool, self._head = pool, head
-        self._connection: _Connection | None = connection
-        self._timeout, self._request = timeout, request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        chunks = self._head.chunks()
-        while True:
-            try:
-                async with asyncio.timeout(self._timeout):
-                    chunk = await anext(chunks, None)
-            except TimeoutError:
-                raise httpx.ReadTimeout("the answer's body stalled", request=self._request) from None
-            except (UpstreamBroken, UpstreamUnavailable, ConnectionError) as exc:
-                raise httpx.RemoteProtocolError(str(exc), request=self._request) from None
-            if chunk is None:
-                return
-            yield chunk
-
-    async def aclose(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            self._pool.release(connection)
-
-
-def _sum(*timeouts: float | None) -> float | None:
-    return None if any(t is None for t in timeouts) else sum(cast(float, t) for t in timeouts)

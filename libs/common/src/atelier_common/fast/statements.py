@@ -1,0 +1,80 @@
+"""The `statements` fast path: a Core statement compiled once for psycopg and run on the
+transaction's own psycopg connection, rows back as plain tuples (`db.Statement` uses it).
+
+SQLAlchemy's execution of a prepared Core statement adds 50–120 µs of CPU to psycopg's ~140 µs
+(greenlet hops, the execution context, the result). What is kept from it: the bind and result
+processors of the column types (psycopg's own conversions leave most of them None; they run only
+when one is not), errors as SQLAlchemy's exception classes (`IntegrityError`…), the
+`before_cursor_execute` listeners (the statement-count tests). For that it reads SQLAlchemy's
+compiled statement (`_result_columns`, `_bind_processors`), a type's `_cached_result_processor`
+and the engine's `dispatch`: private, pinned (`sqlalchemy<2.1`), checked by the canary test.
+Switched off (`ATELIER_FAST_PATHS`), `db.Statement` runs `session.execute` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import psycopg
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+_PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructor is untyped
+
+
+class Compiled:
+    """`stmt` compiled for psycopg (the very SQL SQLAlchemy would send). Named, non-expanding
+    parameters only (no `IN` lists): others raise `TypeError` here."""
+
+    __slots__ = ("_defaults", "_processors", "_readers", "_types", "keys", "sql")
+
+    def __init__(self, stmt: Executable) -> None:
+        compiled: Any = cast(Any, stmt).compile(dialect=_PSYCOPG)  # every Executable here is a ClauseElement
+        if compiled.positional or any(bind.expanding for bind in compiled.bind_names):
+            raise TypeError("a Statement takes named, non-expanding parameters")
+        self._types = [column.type for column in compiled._result_columns]
+        # Per column, what turns psycopg's value into the type's (None: as psycopg read it), from
+        # the column types PostgreSQL answers the first run with; [] when no column needs one.
+        self._readers: list[Callable[[Any], Any] | None] | None = None
+        self.keys: list[str] = [column.keyname for column in compiled._result_columns]
+        self.sql: str = compiled.string
+        # The values the statement carries itself (literals), by the names the SQL gives them, with
+        # their types' bind processors applied once; the processors of the values given per run.
+        processors = dict(compiled._bind_processors)
+        self._defaults = {name: processors[name](bind.effective_value) if name in processors else bind.effective_value
+                          for bind, name in compiled.bind_names.items() if not bind.required}
+        self._processors: dict[str, Callable[[Any], Any]] = {
+            name: process for name, process in processors.items() if name not in self._defaults}
+
+    async def run(self, conn: AsyncConnection, driver: Any, params: dict[str, Any], *,
+                  fetch: bool) -> tuple[list[Any], int]:
+        """Run on `driver`, the psycopg connection of `conn` (the session's, in its transaction)."""
+        values = {**self._defaults, **params}
+        for name, process in self._processors.items():
+            values[name] = process(values[name])
+        for listener in conn.sync_engine.dispatch.before_cursor_execute:
+            listener(conn.sync_connection, None, self.sql, values, None, False)
+        try:
+            async with driver.cursor() as cursor:
+                await cursor.execute(self.sql, values)
+                rows = await cursor.fetchall() if fetch else []
+                if rows and (readers := self._readers_for(conn.dialect, cursor)):
+                    rows = [tuple(value if read is None else read(value) for read, value in zip(readers, row, strict=True))
+                            for row in rows]
+                return rows, cursor.rowcount
+        except psycopg.Error as exc:
+            # A lost connection leaves the pool, as SQLAlchemy's own check (`is_disconnect`) has it.
+            lost = driver.closed or driver.broken
+            if lost:
+                await conn.invalidate(exc)
+            raise DBAPIError.instance(self.sql, values, exc, psycopg.Error, connection_invalidated=lost) from exc
+
+    def _readers_for(self, dialect: Any, cursor: Any) -> list[Callable[[Any], Any] | None] | None:
+        if self._readers is None:  # `description` builds its objects on every call: once here
+            readers = [type_._cached_result_processor(dialect, column.type_code)
+                       for type_, column in zip(self._types, cursor.description, strict=True)]
+            self._readers = readers if any(readers) else []
+        return self._readers or None
