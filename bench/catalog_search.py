@@ -26,10 +26,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
 from gateway_overhead import python_load, wrk
-from infra.platform import _delete_queues, _drop, free_port_block
+
+from atelier_testing.platform import delete_queues, drop_databases, free_port_block
 
 PAGES = {
     "search": "/api/v1/products?search=carrara%20slab&limit=20",
@@ -123,8 +123,8 @@ def main() -> None:
     finally:
         topology.stop()
         if not args.keep:
-            _drop(args.postgres, prefix)
-        _delete_queues(args.amqp, f"{run}.", f"atelier.events.{run}")
+            drop_databases(args.postgres, prefix)
+        delete_queues(args.amqp, f"{run}.", f"atelier.events.{run}")
         shutil.rmtree(data_dir, ignore_errors=True)
 
     if len(args.sizes) < 2:

@@ -29,7 +29,6 @@ import httpx
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
 ROWS = 10_000
 
@@ -91,7 +90,8 @@ def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
 def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str, float]]:
     from gateway_overhead import wrk
     from hot_paths import wrk_script
-    from infra.platform import free_port_block
+
+    from atelier_testing.platform import free_port_block
 
     name = f"atelier_ceiling_{uuid.uuid4().hex[:8]}"
     server = postgres.rstrip("/")

@@ -21,7 +21,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -31,9 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
-
-from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
+from atelier_testing.platform import (
+    STAFF_EMAIL,
+    STAFF_PASSWORD,
+    delete_queues,
+    drop_databases,
+    free_port_block,
+    wait_healthy,
+)
 
 # How often the buyer's success page asks whether the order is paid: the resolution of the
 # "seen" figure, at about three reads per checkout.
@@ -166,7 +170,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
     topology.prepare()
     topology.start()
     try:
-        _wait_healthy(url, topology.children[-1][1], 180)
+        wait_healthy(url, topology.children[-1][1], 180)
         with httpx.Client(base_url=url, timeout=30) as client:
             staff = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
             product = client.post("/api/v1/products", headers={"Authorization": f"Bearer {staff}"}, json={
@@ -178,8 +182,8 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
         after = cpu_by_process(topology, f"atelier_bench_{run_id}_")
     finally:
         topology.stop()
-        _drop(postgres, f"atelier_bench_{run_id}_")
-        _delete_queues(amqp, f"bench{run_id}.", f"atelier.events.bench{run_id}")
+        drop_databases(postgres, f"atelier_bench_{run_id}_")
+        delete_queues(amqp, f"bench{run_id}.", f"atelier.events.bench{run_id}")
         shutil.rmtree(data_dir, ignore_errors=True)
     paid, seen, whole = (statistics.quantiles([t[i] for t in timings], n=100) for i in range(3))
     return {"concurrency": concurrency, "seconds": elapsed, "checkouts": len(timings),

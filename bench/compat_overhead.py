@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway_overhead import python_load, wrk
-from infra.platform import embedded
+
+from atelier_testing.platform import embedded
 
 
 def main() -> None:

@@ -21,9 +21,14 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
-
-from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
+from atelier_testing.platform import (
+    STAFF_EMAIL,
+    STAFF_PASSWORD,
+    delete_queues,
+    drop_databases,
+    free_port_block,
+    wait_healthy,
+)
 
 PATH = "/api/v1/products?limit=20"
 # A cheap route (a static list) shows the gateway's own cost, which a heavy page would hide.
@@ -86,7 +91,7 @@ def main() -> None:
     gateway = f"http://127.0.0.1:{port}"
     direct = topology.service_urls()["catalog"]
     try:
-        _wait_healthy(gateway, topology.children[-1][1], 120)
+        wait_healthy(gateway, topology.children[-1][1], 120)
         with httpx.Client(base_url=gateway, timeout=30) as client:
             token = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
             for i in range(args.products):
@@ -109,8 +114,8 @@ def main() -> None:
                      "gateway": load(f"{gateway}{CHEAP[1]}", args.seconds, args.concurrency, headers)}
     finally:
         topology.stop()
-        _drop(args.postgres, f"atelier_bench_{run}_")
-        _delete_queues(args.amqp, f"bench{run}.", f"atelier.events.bench{run}")
+        drop_databases(args.postgres, f"atelier_bench_{run}_")
+        delete_queues(args.amqp, f"bench{run}.", f"atelier.events.bench{run}")
         shutil.rmtree(data_dir, ignore_errors=True)
 
     print(f"load: {'wrk' if shutil.which('wrk') else 'bench/load.py'}, "

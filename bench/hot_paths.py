@@ -31,14 +31,13 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 
 import tcp_relay
 from catalog_search import _grow
 from gateway_overhead import wrk
-from infra.platform import _delete_queues, _drop, free_port_block
 
 from atelier_platform.processes import default_gateway_workers
+from atelier_testing.platform import delete_queues, drop_databases, free_port_block
 
 # Marbelle's and ecommerce-backend's p99 from the issue: the target is 0.2 × these.
 PEER_P99_MS = {"list": 621, "search": 1692, "detail": 258, "add to cart": 435}
@@ -183,8 +182,8 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
               f"{carts['cart_lines_max']:.0f} at most", flush=True)
     finally:
         topology.stop()
-        _drop(args.postgres, prefix)
-        _delete_queues(args.amqp, f"{run_id}.", f"atelier.events.{run_id}")
+        drop_databases(args.postgres, prefix)
+        delete_queues(args.amqp, f"{run_id}.", f"atelier.events.{run_id}")
         shutil.rmtree(data_dir, ignore_errors=True)
     return out
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -26,12 +25,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
-
-from infra.platform import _delete_keys, _delete_queues, _drop, free_port_block
-
 from atelier_platform.processes import Topology
 from atelier_testing import poll_until
+from atelier_testing.platform import delete_queues, delete_redis_keys, drop_databases, free_port_block
 from atelier_testing.tcpproxy import TcpProxy
 
 STAFF = ("staff@example.com", "staff-password-1")
@@ -207,9 +203,9 @@ def main() -> None:
         asyncio.run(measure(f"http://127.0.0.1:{port}", link, args))
     finally:
         topology.stop()
-        _drop(args.postgres, prefix)
-        _delete_queues(args.amqp, f"{run_id}.", f"atelier.events.{run_id}")
-        _delete_keys(args.redis, f"{run_id}:")
+        drop_databases(args.postgres, prefix)
+        delete_queues(args.amqp, f"{run_id}.", f"atelier.events.{run_id}")
+        delete_redis_keys(args.redis, f"{run_id}:")
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -32,14 +32,13 @@ from pathlib import Path
 import aio_pika
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gateway_overhead import python_load, wrk
-from infra.platform import _delete_queues, _drop, _wait_healthy, free_port_block
 
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events import Envelope
+from atelier_testing.platform import delete_queues, drop_databases, free_port_block, wait_healthy
 
 
 @contextmanager
@@ -60,12 +59,12 @@ def platform(args: argparse.Namespace, catalog_workers: int) -> Iterator[tuple[o
     topology.prepare()
     topology.start()
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}", topology.children[-1][1], 240)
+        wait_healthy(f"http://127.0.0.1:{port}", topology.children[-1][1], 240)
         yield topology, prefix, env
     finally:
         topology.stop()
-        _drop(args.postgres, prefix)
-        _delete_queues(args.amqp, queues, env["ATELIER_AMQP_EXCHANGE"])
+        drop_databases(args.postgres, prefix)
+        delete_queues(args.amqp, queues, env["ATELIER_AMQP_EXCHANGE"])
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

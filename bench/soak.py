@@ -33,7 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from checkout import checkout
 from infra.journeys import token_from
-from infra.platform import STAFF_EMAIL, STAFF_PASSWORD, _delete_queues, _drop, _wait_healthy, free_port_block
+
+from atelier_testing.platform import (
+    STAFF_EMAIL,
+    STAFF_PASSWORD,
+    delete_queues,
+    drop_databases,
+    free_port_block,
+    wait_healthy,
+)
 
 # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: a request sent on a
 # connection the server is closing fails, which a browser would retry and httpx does not.
@@ -237,7 +245,7 @@ def main() -> None:
     root = topology.children[-1][1]
     samples: list[dict[str, float]] = []
     try:
-        _wait_healthy(url, root, 240)
+        wait_healthy(url, root, 240)
         with httpx.Client(base_url=url, timeout=30) as client:
             staff = client.post("/api/v1/auth/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).json()["access"]
             product_ids = [p["id"] for p in client.get("/api/v1/products", params={"limit": 50, "kind": "physical"}).json()["results"]]
@@ -282,8 +290,8 @@ def main() -> None:
         asyncio.run(soak())
     finally:
         topology.stop()
-        _drop(args.postgres, prefix)
-        _delete_queues(args.amqp, queues, f"atelier.events.soak{run_id}")
+        drop_databases(args.postgres, prefix)
+        delete_queues(args.amqp, queues, f"atelier.events.soak{run_id}")
         shutil.rmtree(data_dir, ignore_errors=True)
 
     print("\nsummary")

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.oidc import identity_env, served_provider
-from infra.platform import Platform, distributed, embedded
+
+from atelier_testing.platform import Platform, distributed, embedded
 
 
 @pytest.fixture(scope="session")

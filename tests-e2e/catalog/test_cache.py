@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import customer, poll, staff
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

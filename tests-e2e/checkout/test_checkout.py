@@ -11,9 +11,9 @@ from decimal import Decimal
 import httpx
 import pytest
 from infra.journeys import PASSWORD, customer, latest_mail, login, poll, token_from
-from infra.platform import Platform
 
 from atelier_testing import assert_error
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 from infra.identity_steps import visitor_client
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 SeedClient = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 

@@ -23,7 +23,8 @@ import httpx
 import pytest
 from infra.identity_steps import visitor_client
 from infra.journeys import customer, staff
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,10 @@ import httpx
 import pytest
 from infra.identity_steps import visitor_client
 from infra.journeys import PASSWORD, latest_mail, poll, token_from
-from infra.platform import Platform
 from infra.stripe import fake_stripe, served_stripe
 from infra.stripe import stripe_platform as stripe_platform_of
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import PASSWORD, latest_mail, login, poll, token_from
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

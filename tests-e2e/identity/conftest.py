@@ -9,7 +9,8 @@ import httpx
 import pytest
 from infra.identity_steps import visitor_client
 from infra.oidc import software_authenticator
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 
 @pytest.fixture

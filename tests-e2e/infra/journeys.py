@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 import httpx
-from infra.platform import STAFF_EMAIL, STAFF_PASSWORD
 
 from atelier_testing import poll_until
+from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD
 
 PASSWORD = "correct-horse-battery"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from infra.oidc import identity_env
-from infra.platform import Platform, distributed, embedded
 
 from atelier_testing.fakes import stripe as stripe_fake
+from atelier_testing.platform import Platform, distributed, embedded
 
 
 def fake_stripe() -> ModuleType:

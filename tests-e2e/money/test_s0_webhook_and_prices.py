@@ -12,7 +12,8 @@ from decimal import Decimal
 import httpx
 import pytest
 from infra.journeys import customer, login, new_anonymous_token, poll, register_verified, staff
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

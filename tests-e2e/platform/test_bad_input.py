@@ -13,7 +13,8 @@ import httpx
 import pytest
 from infra.identity_steps import bearer, error_code, expect_error, signed_in_customer, visitor
 from infra.journeys import poll
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 MB = 1 << 20

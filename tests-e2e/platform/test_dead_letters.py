@@ -11,10 +11,10 @@ import aio_pika
 import httpx
 import pytest
 from infra.journeys import customer, poll, staff
-from infra.platform import Platform
 
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.events import Envelope
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 API = "/api/v1/ops/dead-letters"

@@ -7,7 +7,8 @@ import aio_pika
 import httpx
 import psycopg
 import pytest
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from infra.journeys import customer
-from infra.platform import Platform
 
 from atelier_testing.infra import REQUIRE_ENV, infra_required
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 from infra.journeys import customer
-from infra.platform import GATEWAY_WORKERS, Platform
+
+from atelier_testing.platform import GATEWAY_WORKERS, Platform
 
 pytestmark = pytest.mark.e2e
 

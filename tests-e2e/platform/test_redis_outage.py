@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from infra.journeys import poll, staff
-from infra.platform import Platform, distributed, embedded
 
+from atelier_testing.platform import Platform, distributed, embedded
 from atelier_testing.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,8 @@ import httpx
 import pytest
 from infra.journeys import customer
 from infra.oidc import identity_env
-from infra.platform import Platform, embedded
+
+from atelier_testing.platform import Platform, embedded
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import poll
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

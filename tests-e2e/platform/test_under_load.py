@@ -9,7 +9,8 @@ from collections import Counter
 import httpx
 import pytest
 from infra.journeys import customer, poll
-from infra.platform import Platform
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

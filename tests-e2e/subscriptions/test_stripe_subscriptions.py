@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import customer, poll
-from infra.platform import Platform
 from infra.stripe import fake_stripe, served_stripe
 from infra.stripe import stripe_platform as stripe_platform_of
+
+from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,8 @@
-"""Start the whole platform as a user would — `atelier dev` or `atelier up` — for black-box tests."""
+"""Start the whole platform as a user would — `atelier dev` or `atelier up` — for black-box tests
+and the benchmarks, and clean up after it (`drop_databases`, `delete_queues`, `delete_redis_keys`).
+
+The one module of the test kit that names the platform and the gateway: it starts the `atelier`
+command as a process, and reads the service list and how a Redis-only degraded health reads."""
 
 from __future__ import annotations
 
@@ -76,7 +80,8 @@ class Platform:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _ephemeral_ports() -> tuple[int, int]:
@@ -142,7 +147,7 @@ def _public(env: dict[str, str], url: str) -> dict[str, str]:
     return env
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float, *, redis_out: bool = False) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float, *, redis_out: bool = False) -> None:
     """`redis_out`: a platform degraded only by its Redis being out is serving, as `atelier up` says."""
     from atelier_platform.processes import redis_only_degraded
 
@@ -163,7 +168,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float, *, redis_out
     raise RuntimeError(f"the platform at {url} was not healthy within {timeout}s")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -181,7 +186,7 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: b
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
                              "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded"), url))
     try:
-        _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
+        wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("embedded", url, data_dir, proc.pid)
     finally:
         _stop(proc)
@@ -217,18 +222,18 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                              "--gateway-workers", str(GATEWAY_WORKERS), *([] if split else ["--no-split"])],
                             env=_public(env, url))
     try:
-        _wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
+        wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",
                        amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.", caches=bool(redis))
     finally:
         _stop(proc)
-        _drop(postgres_server_url, f"atelier_e2e_{run}_")
-        _delete_queues(amqp_url, f"e2e{run}.", f"atelier.events.e2e{run}")
+        drop_databases(postgres_server_url, f"atelier_e2e_{run}_")
+        delete_queues(amqp_url, f"e2e{run}.", f"atelier.events.e2e{run}")
         if redis:
-            _delete_keys(redis, f"e2e{run}:")
+            delete_redis_keys(redis, f"e2e{run}:")
 
 
-def _drop(server_url: str, prefix: str) -> None:
+def drop_databases(server_url: str, prefix: str) -> None:
     import psycopg
 
     dsn = server_url.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
@@ -238,14 +243,14 @@ def _drop(server_url: str, prefix: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _delete_keys(redis_url: str, prefix: str) -> None:
+def delete_redis_keys(redis_url: str, prefix: str) -> None:
     import asyncio
 
     import coredis
 
     async def run() -> None:
         client = coredis.Redis.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        keys: list[str | bytes] = [key async for key in client.scan_iter(match=f"{prefix}*")]
         if keys:
             await client.delete(keys)
 
@@ -253,7 +258,7 @@ def _delete_keys(redis_url: str, prefix: str) -> None:
         asyncio.run(run())
 
 
-def _delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
+def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
     import asyncio
 
     from atelier_gateway.settings import SERVICES
