@@ -15,38 +15,23 @@ import argparse
 import asyncio
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from atelier_platform.processes import Topology
 from atelier_testing import poll_until
 from atelier_testing.platform import delete_queues, delete_redis_keys, drop_databases, free_port_block
-from atelier_testing.tcpproxy import TcpProxy
+from atelier_testing.tcpproxy import RedisLink
 
 STAFF = ("staff@example.com", "staff-password-1")
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_name": "Hopper",
            "street_address": "1 Harbour Road", "city": "Tbilisi", "postal_code": "0105", "country": "GE",
            "phone": "+995555000111", "email": "grace@example.com"}
-
-
-class Link:
-    def __init__(self, redis_url: str) -> None:
-        target = urlsplit(redis_url)
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
-        self.do(self.proxy.start())
-        self.url = f"redis://127.0.0.1:{self.proxy.port}{target.path or '/0'}"
-
-    def do(self, coro: Any) -> None:
-        asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
 
 async def load(base: str, urls: list[str], seconds: float, concurrency: int) -> dict[str, Any]:
@@ -112,7 +97,7 @@ async def guest_checkout(base: str, product_id: str, staff: dict[str, str]) -> f
     return time.monotonic() - started
 
 
-async def stale_after_recovery(base: str, link: Link, outage: str, product_id: str, staff: dict[str, str]) -> str:
+async def stale_after_recovery(base: str, link: RedisLink, outage: str, product_id: str, staff: dict[str, str]) -> str:
     detail = f"/api/v1/products/{product_id}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
         old = (await api.get(detail)).json()["price"]
@@ -120,13 +105,13 @@ async def stale_after_recovery(base: str, link: Link, outage: str, product_id: s
             return (await api.get(detail)).headers.get("x-cache") == "hit"
 
         await poll_until(cached, timeout=30, message="the detail cached")
-        link.do(link.proxy.cut() if outage == "refused" else link.proxy.blackhole())
+        link.refuse() if outage == "refused" else link.blackhole()
         await api.get(detail)  # the gateway notices the outage
         new = f"{float(old) + 1:.2f}"
         r = await api.patch(detail, headers=staff, json={"price": new})
         assert r.status_code == 200, r.text
         await asyncio.sleep(1)
-        link.do(link.proxy.restore())
+        link.restore()
         back = time.monotonic()
         stale, last_stale, hits = 0, None, 0
         while time.monotonic() - back < 10:
@@ -141,7 +126,7 @@ async def stale_after_recovery(base: str, link: Link, outage: str, product_id: s
                 + f"; {hits} answers from the cache again")
 
 
-async def measure(base: str, link: Link, args: argparse.Namespace) -> None:
+async def measure(base: str, link: RedisLink, args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
         r = await api.post("/api/v1/auth/login", json={"email": STAFF[0], "password": STAFF[1]})
         staff = {"Authorization": f"Bearer {r.json()['access']}"}
@@ -153,9 +138,9 @@ async def measure(base: str, link: Link, args: argparse.Namespace) -> None:
             "/api/v1/cart"]
     for phase in ("up", "refused", "blackholed"):
         if phase == "refused":
-            link.do(link.proxy.cut())
+            link.refuse()
         elif phase == "blackholed":
-            link.do(link.proxy.blackhole())
+            link.blackhole()
         await load(base, urls, 2, args.concurrency)  # warm-up (and, in an outage, the breaker opens)
         result = await load(base, urls, args.seconds, args.concurrency)
         async with httpx.AsyncClient(base_url=base, timeout=30) as api:
@@ -168,7 +153,7 @@ async def measure(base: str, link: Link, args: argparse.Namespace) -> None:
         if phase != "up":
             took = await guest_checkout(base, simple[0]["id"], staff)
             print(f"guest checkout, Redis {phase}: paid in {took:.2f} s", flush=True)
-        link.do(link.proxy.restore())
+        link.restore()
         await asyncio.sleep(3)
     for outage in ("blackholed", "refused"):
         print(await stale_after_recovery(base, link, outage, simple[1]["id"], staff), flush=True)
@@ -186,7 +171,7 @@ def main() -> None:
     run_id = f"redis{uuid.uuid4().hex[:8]}"
     port = free_port_block(7)
     prefix = f"atelier_{run_id}_"
-    link = Link(args.redis)
+    link = RedisLink(args.redis)
     data_dir = Path(tempfile.mkdtemp(prefix="atelier-redis-bench-"))
     env = {"ATELIER_DATABASE_NAME_PREFIX": prefix, "ATELIER_AMQP_EXCHANGE": f"atelier.events.{run_id}",
            "ATELIER_AMQP_QUEUE_PREFIX": f"{run_id}.", "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",

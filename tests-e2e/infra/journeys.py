@@ -71,3 +71,11 @@ async def new_anonymous_token(api: httpx.AsyncClient) -> str:
     """What the gateway mints for a first-time visitor (a client without the cookie)."""
     async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as fresh:
         return (await fresh.get("/api/v1/products", params={"limit": 1})).headers["x-anonymous-token"]
+
+
+async def simple_product_in_stock(api: httpx.AsyncClient, min_stock: int = 3) -> dict[str, Any]:
+    """A demo product without variants with at least `min_stock` units left."""
+    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
+    products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= min_stock]
+    assert products, "the demo catalog has a simple physical product in stock"
+    return products[0]

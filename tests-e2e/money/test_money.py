@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from infra.journeys import customer, poll, staff
+from infra.journeys import customer, poll, simple_product_in_stock, staff
 
 from atelier_testing import assert_error
 
@@ -20,15 +20,8 @@ ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_nam
            "phone": "+995555000111", "email": "grace@example.com"}
 
 
-async def _product(api: httpx.AsyncClient) -> dict:
-    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
-    products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= 3]
-    assert products, "the demo catalog has a simple physical product in stock"
-    return products[0]
-
-
 async def _cart_and_address(api: httpx.AsyncClient, headers: dict[str, str]) -> dict:
-    product = await _product(api)
+    product = await simple_product_in_stock(api)
     r = await api.post("/api/v1/cart/items", headers=headers, json={"product_id": product["id"], "quantity": 1})
     assert r.status_code == 201, r.text
     r = await api.post("/api/v1/addresses", headers=headers, json=ADDRESS)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from infra.journeys import customer, login, new_anonymous_token, poll, register_verified, staff
+from infra.journeys import customer, login, new_anonymous_token, poll, register_verified, simple_product_in_stock, staff
 
 from atelier_testing.platform import Platform
 
@@ -34,16 +34,9 @@ def _reserialised(body: dict, variant: int) -> bytes:
     return json.dumps(ordered, separators=separators).encode()
 
 
-async def _product(api: httpx.AsyncClient) -> dict:
-    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
-    products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= 3]
-    assert products, "the demo catalog has a simple physical product in stock"
-    return products[0]
-
-
 async def _awaiting_payment(api: httpx.AsyncClient, auth: dict[str, str]) -> dict:
     """A customer's order of one product, waiting for its payment."""
-    product = await _product(api)
+    product = await simple_product_in_stock(api)
     address = await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)
     assert address.status_code == 201, address.text
     r = await api.post("/api/v1/orders", headers=auth, json={

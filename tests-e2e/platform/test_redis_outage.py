@@ -5,58 +5,25 @@ answers again no price cached before the outage is served (staff changed it mean
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from infra.journeys import poll, staff
 
 from atelier_testing.platform import Platform, distributed, embedded
-from atelier_testing.tcpproxy import TcpProxy
+from atelier_testing.tcpproxy import RedisLink
 
 pytestmark = pytest.mark.e2e
 
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_name": "Hopper",
            "street_address": "1 Harbour Road", "city": "Tbilisi", "postal_code": "0105", "country": "GE",
            "phone": "+995555000111", "email": "grace@example.com"}
-
-
-class RedisLink:
-    """A TcpProxy to the test Redis on a loop of its own (the platform runs in child processes)."""
-
-    def __init__(self, redis_url: str) -> None:
-        target = urlsplit(redis_url)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
-        self._do(self.proxy.start())
-        self.url = f"redis://127.0.0.1:{self.proxy.port}{target.path or '/0'}"
-
-    def _do(self, coro: Any) -> None:
-        asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
-
-    def refuse(self) -> None:
-        self._do(self.proxy.cut())
-
-    def blackhole(self) -> None:
-        self._do(self.proxy.blackhole())
-
-    def restore(self) -> None:
-        self._do(self.proxy.restore())
-
-    def close(self) -> None:
-        self._do(self.proxy.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 @pytest.fixture

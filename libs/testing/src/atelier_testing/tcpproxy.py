@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import urlsplit
 
 
 class TcpProxy:
@@ -67,3 +71,34 @@ class TcpProxy:
 
     async def stop(self) -> None:
         await self.cut()
+
+
+class RedisLink:
+    """A `TcpProxy` to a Redis, on an event loop of its own: for a platform running in child processes,
+    driven from a test or a benchmark, to refuse, blackhole and restore that Redis at will."""
+
+    def __init__(self, redis_url: str) -> None:
+        target = urlsplit(redis_url)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+        self._do(self.proxy.start())
+        self.url = f"redis://127.0.0.1:{self.proxy.port}{target.path or '/0'}"
+
+    def _do(self, coro: Coroutine[Any, Any, object]) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def refuse(self) -> None:
+        self._do(self.proxy.cut())
+
+    def blackhole(self) -> None:
+        self._do(self.proxy.blackhole())
+
+    def restore(self) -> None:
+        self._do(self.proxy.restore())
+
+    def close(self) -> None:
+        self._do(self.proxy.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
