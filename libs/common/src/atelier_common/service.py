@@ -45,6 +45,12 @@ from atelier_common.openapi import install_docs, install_openapi
 from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
 from atelier_common.state import app_state
+from atelier_common.storefronts import (
+    StorefrontDirectory,
+    fallback_storefront,
+    storefront_loader,
+    subscribe_storefronts,
+)
 from atelier_common.telemetry import (
     FASTAPI_NATIVE_TELEMETRY_OFF,
     forward_request_id,
@@ -114,6 +120,10 @@ class Runtime:
                                       issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
+        # This process's copy of the storefronts (identity owns them): every role reads it.
+        self.storefronts = StorefrontDirectory(fallback_storefront(settings),
+                                               storefront_loader(settings, self.http),
+                                               refresh_seconds=settings.storefront_refresh_seconds)
         self.housekeeper: Housekeeper | None = None
         # The shared response cache (None: off); every role invalidates what its commits change.
         self.cache: CacheStore | None = open_store(settings)
@@ -151,6 +161,7 @@ class Runtime:
             self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)
         if "api" in self.roles:
             subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
+        subscribe_storefronts(self.bus, f"{self.spec.name}-storefronts", self.storefronts)
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
@@ -188,6 +199,7 @@ class Runtime:
         if self._owns_bus:
             await self.bus.stop()
         await self._stack.aclose()
+        await self.storefronts.close()
         if self.cache is not None:
             await self.cache.close()
         await self.http.aclose()
@@ -269,6 +281,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
         app.state.settings = settings
         app.state.db = runtime.db
         app.state.verifier = runtime.verifier
+        app.state.storefronts = runtime.storefronts
         await runtime.start()
         freeze_startup_objects()
         try:

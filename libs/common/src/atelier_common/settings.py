@@ -121,6 +121,8 @@ class AtelierSettings(BaseSettings):
     consumer_max_retries: int = 5
     consumer_retry_delay_ms: int = 500
     http_timeout_seconds: float = 10.0
+    # How often each process reloads the storefronts from identity, besides the change events it hears.
+    storefront_refresh_seconds: float = Field(default=60.0, gt=0)
     # Housekeeping (the `housekeeping` role, `atelier_common.housekeeping`): a pass over the
     # service's sweeps every interval, the first one this long after start; batches of this many rows.
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
@@ -229,6 +231,9 @@ class PricingSettings(ServiceSettings):
     tax_rate: Decimal = Field(default=Decimal("0.09"), ge=0, lt=1)
     # Kinds whose prices already include tax (issue #11): by default the digital goods.
     tax_inclusive_kinds: frozenset[ProductKind] = frozenset(ProductKind(k) for k in TAX_INCLUSIVE_KINDS)
+    # The default storefront's currency until identity's record of it is loaded
+    # (`atelier_common.storefronts.fallback_storefront`); `ATELIER_DEFAULT_CURRENCY` sets it for all.
+    default_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 # Why the inbox has a floor: an inbox row is what makes a second copy of an event harmless, so it
 # must outlive every way a copy can still arrive after the first was applied — the relay

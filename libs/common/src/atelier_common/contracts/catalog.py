@@ -117,6 +117,8 @@ class ProductSnapshot(ContractModel):
     attributes: dict[str, Any] = {}
     image_url: str | None = None
     variants: list[VariantSnapshot] = []
+    # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
+    storefronts: list[str] = []
 
     def variant(self, variant_id: uuid.UUID) -> VariantSnapshot | None:
         return next((v for v in self.variants if v.id == variant_id), None)
@@ -154,6 +156,8 @@ class ProductChanged(IntegrationEvent):
     image_url: str | None = None
     attributes: dict[str, Any] = {}
     stock_only: bool = False
+    # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
+    storefronts: list[str] = []
 
 
 class StockLine(ContractModel):

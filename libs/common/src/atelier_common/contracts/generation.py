@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.events.envelope import IntegrationEvent
 
 
@@ -11,6 +12,8 @@ class CreditConsumed(IntegrationEvent):
     """Credits were spent (a job, an unlock, a regeneration): payments records it in the ledger."""
 
     type = "credit.consumed"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     user_id: uuid.UUID
     credits: int
     reason: str
@@ -20,6 +23,8 @@ class CreditConsumed(IntegrationEvent):
 
 class JobCompleted(IntegrationEvent):
     type = "job.completed"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     job_id: uuid.UUID
     owner_id: uuid.UUID
     kind: str
@@ -28,6 +33,8 @@ class JobCompleted(IntegrationEvent):
 
 class JobFailed(IntegrationEvent):
     type = "job.failed"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     job_id: uuid.UUID
     owner_id: uuid.UUID
     kind: str

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
+from urllib.parse import quote
 
-from atelier_common.events.envelope import IntegrationEvent
+from atelier_common.contracts.catalog import ProductKind
+from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
 
 class AnonymousClaimed(IntegrationEvent):
@@ -30,3 +34,102 @@ class TokenRevoked(IntegrationEvent):
     expires_at: datetime
     # When set, every access token of the user issued before this instant is refused.
     all_before: datetime | None = None
+
+
+# -- Storefronts (identity owns them; `atelier_common.storefronts` keeps every process's copy) -------
+
+STOREFRONT_HEADER = "x-atelier-storefront"
+DEFAULT_STOREFRONT = "default"
+# The link paths of an install that had one product (identity's pages before storefronts existed).
+DEFAULT_LINK_PATHS: dict[str, str] = {
+    "verify_email": "/verify-email?token={token}",
+    "reset_password": "/reset-password?token={token}",
+    "magic_link": "/magic-link?token={token}&email={email}",
+    "email_change": "/confirm-email-change?token={token}",
+    "order": "/orders/{order_id}",
+    "set_password": "/set-password?token={token}",
+}
+# The placeholders a link path may hold; each value is URL-encoded when it is put in.
+LINK_PLACEHOLDERS = ("token", "code", "email", "order_id")
+ALL_KINDS: tuple[str, ...] = tuple(kind.value for kind in ProductKind)
+
+
+class StorefrontTax(ContractModel):
+    rate: Decimal = Decimal("0")
+    # True: every price already includes tax (nothing is added). False: tax is added on the
+    # lines of the tax-exclusive kinds (`contracts.catalog.TAX_INCLUSIVE_KINDS` stay inclusive).
+    inclusive: bool = False
+    # What one shipped order costs to ship; None: the orders service's own `shipping_cost`.
+    shipping_rate: Decimal | None = None
+
+
+class StorefrontPasskey(ContractModel):
+    rp_id: str
+    origins: list[str] = []
+
+
+class Storefront(ContractModel):
+    """One brand sold through the platform (Saleor's channel, Medusa's sales channel), as every
+    service reads it. `revision` grows with each change, so copies apply events in any order."""
+
+    slug: str
+    name: str
+    origins: list[str] = []
+    frontend_url: str
+    link_paths: dict[str, str] = DEFAULT_LINK_PATHS
+    mail_from: str | None = None
+    currency: str = "USD"
+    tax: StorefrontTax = StorefrontTax()
+    sells: list[str] = list(ALL_KINDS)
+    passkey: StorefrontPasskey | None = None
+    statement_descriptor: str | None = None
+    success_url: str | None = None
+    cancel_url: str | None = None
+    compat_profile: str | None = None
+    is_default: bool = False
+    revision: int = 0
+
+    def sells_kind(self, kind: str) -> bool:
+        return kind in self.sells
+
+    @property
+    def sells_everything(self) -> bool:
+        return all(kind in self.sells for kind in ALL_KINDS)
+
+    def link(self, name: str, **values: str) -> str:
+        """The absolute link of one of the storefront's pages, e.g. `link("reset_password",
+        token=...)`: its `frontend_url` + the path template with the values URL-encoded. A
+        template this storefront lacks falls back to the platform's own path of that name."""
+        template = self.link_paths.get(name) or DEFAULT_LINK_PATHS.get(name)
+        if template is None and name == "set_password":
+            template = self.link_paths.get("reset_password")
+        if template is None:
+            raise KeyError(name)
+        path = template
+        for key in LINK_PLACEHOLDERS:
+            path = path.replace("{" + key + "}", quote(str(values.get(key, "")), safe=""))
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.frontend_url.rstrip("/") + path
+
+    def offers(self, kind: str, storefronts: Sequence[str]) -> bool:
+        """Whether this storefront sells a product of `kind` scoped to `storefronts`: the one rule
+        every service applies to what it shows, accepts in a cart and charges in an order."""
+        return self.sells_kind(kind) and self.in_scope(storefronts)
+
+    def in_scope(self, storefronts: Sequence[str]) -> bool:
+        """Whether something scoped to `storefronts` (empty: every storefront) is this one's."""
+        return not storefronts or self.slug in storefronts
+
+
+class StorefrontChanged(IntegrationEvent):
+    """A storefront was created or changed: the whole record, so a copy needs nothing else."""
+
+    type = "storefront.changed"
+    storefront: Storefront
+
+
+class StorefrontDeleted(IntegrationEvent):
+    type = "storefront.deleted"
+    slug: str
+    revision: int

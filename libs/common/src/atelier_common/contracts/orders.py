@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
 
@@ -31,6 +32,8 @@ class OrderPlaced(IntegrationEvent):
     """A new order: catalog reserves its stock, cart clears the owner's cart."""
 
     type = "order.placed"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     order_number: str
     owner_id: uuid.UUID
@@ -47,6 +50,8 @@ class OrderCancelled(IntegrationEvent):
     """Release the order's stock (reserved, or committed if it was paid)."""
 
     type = "order.cancelled"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     owner_id: uuid.UUID
     was_paid: bool = False
@@ -55,6 +60,8 @@ class OrderCancelled(IntegrationEvent):
 
 class OrderStatusChanged(IntegrationEvent):
     type = "order.status_changed"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     order_number: str
     owner_id: uuid.UUID

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
@@ -23,6 +24,8 @@ class OrderPaid(IntegrationEvent):
     """The provider confirmed the money for an order."""
 
     type = "order.paid"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     order_number: str | None = None
     owner_id: uuid.UUID
@@ -55,6 +58,8 @@ class PaymentRefunded(IntegrationEvent):
     """
 
     type = "payment.refunded"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     payment_id: uuid.UUID
     amount: Decimal
@@ -84,6 +89,8 @@ class SubscriptionChanged(IntegrationEvent):
     """A user's plan, its tier and monthly quota; `status` active, past_due, canceled, …"""
 
     type = "subscription.changed"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
     user_id: uuid.UUID
     plan_sku: str | None = None
     tier: str | None = None

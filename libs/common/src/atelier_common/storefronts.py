@@ -1,0 +1,226 @@
+"""Every process's copy of the storefronts, and the storefront of a request.
+
+identity owns the storefronts (docs/storefronts.md). Every process (the gateway, each service's
+API, consumers and workers) keeps them in memory: loaded from identity's `/internal/storefronts`
+when first needed and again every `refresh_seconds` (in the background), and kept current between
+loads by the broadcast `storefront.changed` / `storefront.deleted` events. Each record carries a
+revision, so events and loads apply in any order. A request's storefront is then a dictionary
+look-up: the gateway resolved it once and passes its slug in `x-atelier-storefront`.
+
+Until identity has answered once (it starts later, or is down), the default storefront is the one
+the process's settings describe (`fallback_storefront`): an install with one product works as it
+did before storefronts existed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from types import SimpleNamespace
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from atelier_common.contracts.identity import (
+    DEFAULT_STOREFRONT,
+    STOREFRONT_HEADER,
+    Storefront,
+    StorefrontChanged,
+    StorefrontDeleted,
+    StorefrontPasskey,
+    StorefrontTax,
+)
+from atelier_common.errors import AtelierError
+from atelier_common.events import Envelope, EventBus
+from atelier_common.settings import AtelierSettings, PricingSettings
+from atelier_common.state import app_state
+
+__all__ = ["STOREFRONT_HEADER", "CurrentStorefront", "Storefront", "StorefrontDirectory", "UnknownStorefront",
+           "fallback_storefront", "subscribe_storefronts"]
+
+log = logging.getLogger("atelier.storefronts")
+
+Loader = Callable[[], Awaitable[list[Storefront]]]
+
+
+class UnknownStorefront(AtelierError):
+    code, status, default_message = "UNKNOWN_STOREFRONT", 400, "No storefront has this slug"
+
+
+def fallback_storefront(settings: AtelierSettings) -> Storefront:
+    """The default storefront as this process's settings describe it, used until identity's own
+    answer arrives: currency and tax from the pricing settings where the process has them."""
+    currency, tax = "USD", StorefrontTax()
+    if isinstance(settings, PricingSettings):
+        currency, tax = settings.default_currency, StorefrontTax(rate=settings.tax_rate)
+    return Storefront(slug=DEFAULT_STOREFRONT, name="Atelier", frontend_url=settings.public_base_url,
+                      currency=currency, tax=tax, is_default=True,
+                      passkey=StorefrontPasskey(rp_id="localhost"))
+
+
+class StorefrontDirectory:
+    """The storefronts this process knows, by slug; see the module doc."""
+
+    def __init__(self, fallback: Storefront, loader: Loader | None = None, *, refresh_seconds: float = 60.0,
+                 retry_seconds: float = 5.0) -> None:
+        self._fallback = fallback
+        self._loader = loader
+        self._refresh_seconds = refresh_seconds
+        self._retry_seconds = retry_seconds
+        self._by_slug: dict[str, Storefront] = {}
+        # The revision a deleted slug had: an older `changed` arriving late does not bring it back.
+        self._deleted: dict[str, int] = {}
+        self._loaded_at: float | None = None
+        self._tried_at: float | None = None
+        self._loading: asyncio.Task[None] | None = None
+        # Grows with every change: the gateway rebuilds its origin and profile maps when it moves.
+        self.version = 0
+
+    # -- changes ---------------------------------------------------------------------------------
+    def apply(self, storefront: Storefront) -> bool:
+        """Keep `storefront` unless this copy already has a newer revision of it (or its deletion)."""
+        known = self._by_slug.get(storefront.slug)
+        if known is not None and known.revision >= storefront.revision:
+            return False
+        if self._deleted.get(storefront.slug, -1) >= storefront.revision:
+            return False
+        self._deleted.pop(storefront.slug, None)
+        if storefront.is_default:
+            # One default: the one just applied, if it is newer than the default this copy holds.
+            for slug, other in list(self._by_slug.items()):
+                if other.is_default and slug != storefront.slug:
+                    self._by_slug[slug] = other.model_copy(update={"is_default": False})
+        self._by_slug[storefront.slug] = storefront
+        self.version += 1
+        return True
+
+    def remove(self, slug: str, revision: int) -> bool:
+        known = self._by_slug.get(slug)
+        if known is not None and known.revision > revision:
+            return False
+        self._by_slug.pop(slug, None)
+        self._deleted[slug] = max(revision, self._deleted.get(slug, -1))
+        self.version += 1
+        return True
+
+    def replace_all(self, storefronts: Iterable[Storefront]) -> None:
+        """A full load: each record applies by its revision; a slug the load lacks is gone."""
+        loaded = list(storefronts)
+        slugs = {s.slug for s in loaded}
+        for storefront in loaded:
+            self.apply(storefront)
+        for slug in [s for s in self._by_slug if s not in slugs]:
+            self.remove(slug, self._by_slug[slug].revision)
+
+    # -- reads -----------------------------------------------------------------------------------
+    @property
+    def default(self) -> Storefront:
+        for storefront in self._by_slug.values():
+            if storefront.is_default:
+                return storefront
+        return self._by_slug.get(self._fallback.slug, self._fallback)
+
+    def all(self) -> list[Storefront]:
+        """Every storefront this copy knows (the default first)."""
+        default = self.default
+        return [default, *(s for s in self._by_slug.values() if s.slug != default.slug)]
+
+    def known(self, slug: str) -> Storefront | None:
+        """The storefront of `slug` as this copy has it now, without asking identity."""
+        if slug == self.default.slug:
+            return self.default
+        return self._by_slug.get(slug)
+
+    async def get(self, slug: str | None = None) -> Storefront:
+        """The storefront of `slug` (None or empty: the default). A slug this copy does not know
+        makes it ask identity once (a storefront created a moment ago); still unknown → 400."""
+        self._refresh_if_stale()
+        if self._loaded_at is None:
+            await self.load()
+        if not slug:
+            return self.default
+        storefront = self.known(slug)
+        if storefront is None:
+            await self.load()
+            storefront = self.known(slug)
+            if storefront is None:
+                raise UnknownStorefront(details={"storefront": slug})
+        return storefront
+
+    # -- loading from the owner ------------------------------------------------------------------
+    async def load(self) -> None:
+        """Ask the owner for every storefront (one load at a time; after a failure, not again for
+        `retry_seconds`)."""
+        if self._loader is None:
+            return
+        if self._loading is None or self._loading.done():
+            now = time.monotonic()
+            if self._tried_at is not None and self._loaded_at != self._tried_at \
+                    and now - self._tried_at < self._retry_seconds:
+                return
+            self._loading = asyncio.ensure_future(self._load())
+        await asyncio.shield(self._loading)
+
+    async def _load(self) -> None:
+        assert self._loader is not None
+        self._tried_at = time.monotonic()
+        try:
+            storefronts = await self._loader()
+        except Exception as exc:  # the owner is down or not started: the copy (or fallback) serves
+            log.warning("storefronts could not be loaded: %s", exc)
+            return
+        self.replace_all(storefronts)
+        self._loaded_at = self._tried_at
+
+    def _refresh_if_stale(self) -> None:
+        if self._loaded_at is None or self._loader is None:
+            return
+        if time.monotonic() - self._loaded_at >= self._refresh_seconds and (
+                self._loading is None or self._loading.done()):
+            self._loading = asyncio.ensure_future(self._load())
+
+    async def close(self) -> None:
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+
+
+def subscribe_storefronts(bus: EventBus, consumer: str, directory: StorefrontDirectory) -> None:
+    """Every instance of `consumer` hears each storefront change (a broadcast subscription)."""
+
+    async def on_storefront_event(envelope: Envelope) -> None:
+        # Idempotent by the revision, so no inbox is needed here.
+        if envelope.type == StorefrontChanged.type:
+            directory.apply(StorefrontChanged.model_validate(envelope.data).storefront)
+        elif envelope.type == StorefrontDeleted.type:
+            deleted = StorefrontDeleted.model_validate(envelope.data)
+            directory.remove(deleted.slug, deleted.revision)
+
+    bus.subscribe(consumer, [StorefrontChanged.type, StorefrontDeleted.type], on_storefront_event, broadcast=True)
+
+
+def storefront_loader(settings: AtelierSettings, http: Any) -> Loader | None:
+    """Loads every storefront from identity's `/internal/storefronts` with the service credential;
+    None where no identity is configured (a service alone, in its tests): the fallback serves."""
+    if "identity" not in settings.service_urls:
+        return None
+    from atelier_common.internal import call_internal
+
+    caller = SimpleNamespace(settings=settings, http=http)
+
+    async def load() -> list[Storefront]:
+        response = await call_internal(caller, "identity", "GET", "/internal/storefronts", retries=0)
+        response.raise_for_status()
+        return [Storefront.model_validate(item) for item in response.json()["storefronts"]]
+
+    return load
+
+
+async def _current_storefront(request: Request) -> Storefront:
+    directory = app_state(request.app, "storefronts", StorefrontDirectory)
+    return await directory.get(request.headers.get(STOREFRONT_HEADER))
+
+
+# The storefront of this request (the slug the gateway resolved; the default without one).
+CurrentStorefront = Annotated[Storefront, Depends(_current_storefront)]
