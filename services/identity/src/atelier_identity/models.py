@@ -5,11 +5,12 @@ No `from __future__ import annotations` here: SQLModel resolves relationship typ
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, func, text
 from sqlmodel import Field, Relationship, SQLModel
 
-from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.columns import UtcDateTime, json_field, utcnow
 from atelier_identity import domain
 
 USERNAME_INDEX = "uq_user_username_lower"
@@ -42,6 +43,8 @@ class User(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=100)
     is_staff: bool = False
     is_active: bool = True
+    # The storefront the account was created on (accounts are platform-wide; docs/storefronts.md).
+    signup_storefront: str = Field(default="default", max_length=64, sa_column_kwargs={"server_default": "default"})
     email_verified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -308,3 +311,17 @@ class AnonymousClaim(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE")
     via: str = Field(max_length=32)
     claimed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class StorefrontRecord(SQLModel, table=True):
+    """A storefront as staff wrote it (`contracts.identity.Storefront` in `data`). The default
+    storefront has no row until staff edit it: until then it is built from settings."""
+
+    __tablename__ = "storefront"
+
+    slug: str = Field(primary_key=True, max_length=64)
+    data: dict[str, Any] = json_field()
+    # Grows with every write (`Storefront.revision`): copies elsewhere apply changes in any order.
+    revision: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
