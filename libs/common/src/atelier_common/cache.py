@@ -43,6 +43,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from atelier_common.auth import ROLE_STAFF, TokenVerifier, bearer_token
+from atelier_common.contracts.identity import STOREFRONT_HEADER
 from atelier_common.db import WRITE_TRACKER
 from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
@@ -241,10 +242,12 @@ class Entry:
         return next((v for k, v in self.headers if k == b"etag"), b"")
 
 
-def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str) -> str:
+def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, storefront: bytes = b"") -> str:
     """The key of a GET response: the same in the gateway and in the service. The scheme and the
-    host are part of it because answers carry absolute links (pagination) built from them."""
-    return f"GET {scheme}://{host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
+    host are part of it because answers carry absolute links (pagination) built from them; the
+    storefront (the slug the gateway resolved) because each one sees its own catalog and prices."""
+    return (f"GET {scheme}://{host.decode('latin-1')}{path}?{query.decode('latin-1')}|{audience}"
+            f"|{storefront.decode('latin-1')}")
 
 
 def audience_of(roles: Iterable[str]) -> str:
@@ -407,7 +410,8 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
     if store is not None and shared:
         host = request.headers.get("host", "").encode("latin-1")
         key = entry_key(request.scope.get("scheme", "http"), host, request.scope["path"],
-                        request.scope.get("query_string", b""), await _audience(request))
+                        request.scope.get("query_string", b""), await _audience(request),
+                        request.headers.get(STOREFRONT_HEADER, "").encode("latin-1"))
         entry = await lookup(store, key)
         if entry is not None:
             return _entry_response(entry, if_none_match)

@@ -46,6 +46,8 @@ from atelier_common.outbox import OutboxRelay
 from atelier_common.settings import AtelierSettings
 from atelier_common.state import app_state
 from atelier_common.storefronts import (
+    Loader,
+    Storefront,
     StorefrontDirectory,
     fallback_storefront,
     storefront_loader,
@@ -92,6 +94,11 @@ class ServiceSpec:
     # Tables whose writes change cached answers: table name → the cache namespaces it feeds
     # (routes built with `cache.cached_route(namespace)`); bumped after each commit that wrote one.
     cache_tables: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The default storefront as this service's settings describe it (else `fallback_storefront`),
+    # and where this process loads the storefronts from (else identity's `/internal/storefronts`):
+    # identity, which owns them, reads its own table.
+    storefront_fallback: Callable[[Any], Storefront] | None = None
+    storefront_loader: Callable[[Runtime], Loader] | None = None
 
 
 class Runtime:
@@ -121,9 +128,9 @@ class Runtime:
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
         # This process's copy of the storefronts (identity owns them): every role reads it.
-        self.storefronts = StorefrontDirectory(fallback_storefront(settings),
-                                               storefront_loader(settings, self.http),
-                                               refresh_seconds=settings.storefront_refresh_seconds)
+        fallback = (spec.storefront_fallback or fallback_storefront)(settings)
+        loader = spec.storefront_loader(self) if spec.storefront_loader else storefront_loader(settings, self.http)
+        self.storefronts = StorefrontDirectory(fallback, loader, refresh_seconds=settings.storefront_refresh_seconds)
         self.housekeeper: Housekeeper | None = None
         # The shared response cache (None: off); every role invalidates what its commits change.
         self.cache: CacheStore | None = open_store(settings)

@@ -11,6 +11,7 @@ from atelier_identity import bootstrap, housekeeping
 from atelier_identity.api.main import ROUTERS
 from atelier_identity.events import SUBSCRIPTIONS
 from atelier_identity.settings import IdentitySettings
+from atelier_identity.storefronts import default_storefront
 
 SPEC = ServiceSpec(
     name="identity",
@@ -19,6 +20,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,
+    storefront_fallback=default_storefront,
 )
 
 

@@ -7,10 +7,11 @@ import argon2
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from atelier_common.settings import ServiceSettings
+from atelier_common.settings import PricingSettings
 
 
-class IdentitySettings(ServiceSettings):
+class IdentitySettings(PricingSettings):
+    # PricingSettings: the default storefront's currency and tax (`storefronts.default_storefront`).
     model_config = SettingsConfigDict(env_prefix="ATELIER_IDENTITY_")
     service_name: ClassVar[str] = "identity"
 
