@@ -7,16 +7,18 @@ from __future__ import annotations
 import jwt
 
 from atelier_common.cache import PUBLIC_AUDIENCE, Entry, entry_key, etag_of, open_store
+from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
 
 
-async def _store_page(gateway, path: str, body: bytes) -> tuple[object, bytes]:
+async def _store_page(gateway, path: str, body: bytes, storefront: bytes = b"default") -> tuple[object, bytes]:
     store = open_store(gateway.app.state.settings)  # the in-process store this gateway reads
     assert store is not None
     etag = etag_of(body)
     entry = Entry(await store.generations(["shop"]), ("shop",),
                   [(b"content-type", b"application/json"), (b"etag", etag), (b"cache-control", b"public, no-cache")],
                   body)
-    await store.set(entry_key("http", b"testserver", path, b"", PUBLIC_AUDIENCE), entry.encode(), ttl=30)
+    # The key the service stores under: the gateway passed it the default storefront.
+    await store.set(entry_key("http", b"testserver", path, b"", PUBLIC_AUDIENCE, storefront), entry.encode(), ttl=30)
     return store, etag
 
 
@@ -42,6 +44,17 @@ class TestServedFromTheCache:
         await store.bump(["shop"])  # a commit changed what the page shows
         changed = await gateway.client.get("/api/v1/products/p1", headers=anon)
         assert "x-cache" not in changed.headers and changed.json()["service"] == "catalog"
+
+    async def test_each_storefront_has_its_own_entries(self, gateway) -> None:
+        """Storefronts see different catalogs and prices: B's page is never served to the default."""
+        add_storefront(gateway.app, make_storefront("b"))
+        anon = gateway.keys.anon_headers()
+        await gateway.client.get("/api/v1/products/x", params={"public": "1"}, headers=anon)
+        await _store_page(gateway, "/api/v1/products/p1", b'{"price": "9.99", "currency": "EUR"}', b"b")
+        on_b = await gateway.client.get("/api/v1/products/p1", headers={**anon, **on_storefront("b")})
+        assert (on_b.headers.get("x-cache"), on_b.content) == ("hit", b'{"price": "9.99", "currency": "EUR"}')
+        on_default = await gateway.client.get("/api/v1/products/p1", headers=anon)
+        assert "x-cache" not in on_default.headers and on_default.json()["service"] == "catalog"
 
     async def test_a_revoked_token_is_refused_before_the_cache(self, gateway) -> None:
         await gateway.client.get("/api/v1/products/x", params={"public": "1"})

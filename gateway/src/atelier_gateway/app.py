@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import open_store
@@ -23,6 +24,12 @@ from atelier_common.redisguard import guard_for
 from atelier_common.responses import JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
 from atelier_common.state import app_state
+from atelier_common.storefronts import (
+    StorefrontDirectory,
+    fallback_storefront,
+    storefront_loader,
+    subscribe_storefronts,
+)
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EdgeAuth
@@ -33,7 +40,23 @@ from atelier_gateway.proxy import GatewayMiddleware, Proxy
 from atelier_gateway.routing import resolve
 from atelier_gateway.seams import CompatMount
 from atelier_gateway.settings import SERVICES, GatewaySettings
+from atelier_gateway.storefronts import StorefrontResolver
 from atelier_gateway.upstream import Upstream, pooled_upstream
+
+
+class StorefrontCORS(CORSMiddleware):
+    """CORS that allows exactly the storefronts' origins besides the `cors_origins` setting; the
+    storefronts are known once the lifespan has run (`resolver`), and change while it runs."""
+
+    def __init__(self, app: ASGIApp, /, *, resolver: Callable[[], StorefrontResolver | None], **options: Any) -> None:
+        super().__init__(app, **options)
+        self._resolver = resolver
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        if super().is_allowed_origin(origin):
+            return True
+        resolver = self._resolver()
+        return resolver is not None and resolver.allows_origin(origin)
 
 
 def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None = None, own_bus: bool | None = None,
@@ -65,9 +88,20 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             auth = EdgeAuth(verifier, anon_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                             anon_ttl=timedelta(days=settings.anon_token_days))
             events.subscribe(the_bus, auth.denylist)
+            # The gateway's copy of the storefronts: which one a request belongs to, and CORS.
+            storefronts = StorefrontDirectory(
+                fallback_storefront(settings), storefront_loader(settings.with_install_secrets(), http),
+                refresh_seconds=settings.storefront_refresh_seconds)
+            stack.push_async_callback(storefronts.close)
+            subscribe_storefronts(the_bus, "gateway-storefronts", storefronts)
+            app.state.storefronts = storefronts
+            app.state.storefront_resolver = StorefrontResolver(storefronts, settings.cors_origins)
             if owns_bus:
                 await the_bus.start()
                 stack.push_async_callback(the_bus.stop)
+            # Known before the first request where identity already answers (the embedded mode
+            # starts it first); otherwise the first request that needs them loads them.
+            await storefronts.load()
             the_upstream = upstream or pooled_upstream(urls, timeout=settings.proxy_timeout_seconds,
                                                        connections=settings.proxy_connections)
             stack.push_async_callback(the_upstream.close)
@@ -96,7 +130,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 stack.callback(ping_client.connection_pool.disconnect)
                 app.state.redis_ping = (guard, ping_client.ping)
             app.state.proxy = Proxy(settings, auth, the_upstream, rate_limiter(settings, moving_window=False),
-                                    rate_limiter(settings), cache)
+                                    rate_limiter(settings), app.state.storefront_resolver, cache)
             freeze_startup_objects()
             yield
 
@@ -143,7 +177,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     app.include_router(deadletters.router)
     app.add_middleware(GatewayMiddleware)
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+    app.state.storefront_resolver = None
+    app.add_middleware(StorefrontCORS, resolver=lambda: app.state.storefront_resolver,
+                       allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["X-Anonymous-Token", "X-Request-ID", "Retry-After"])
     instrument_app(app, settings, "gateway", route_label=resolve)

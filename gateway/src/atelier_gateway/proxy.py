@@ -27,17 +27,19 @@ from atelier_common.cache import (
 )
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
-from atelier_common.telemetry import tracing_on
+from atelier_common.telemetry import storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
 from atelier_gateway.routing import is_credential_path, resolve
 from atelier_gateway.settings import GatewaySettings
+from atelier_gateway.storefronts import COMPAT_PROFILE, StorefrontResolver
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
 
 log = logging.getLogger("atelier.gateway")
 
 _DROPPED = HOP_BY_HOP | {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-service-token",
-                         b"x-anonymous-token", b"x-session-id", b"traceparent", b"tracestate"}
+                         b"x-anonymous-token", b"x-session-id", b"traceparent", b"tracestate",
+                         b"x-atelier-storefront"}
 _LOGOUT = "/api/v1/auth/logout"
 
 
@@ -48,6 +50,7 @@ class Proxy:
     upstream: Upstream
     limiter: RateLimiter
     credential_limiter: RateLimiter
+    storefronts: StorefrontResolver
     # The services' shared response cache (`atelier_common.cache`): public GET answers they stored
     # are served from it here, without the hop; None when caching is off.
     cache: CacheStore | None = None
@@ -74,12 +77,14 @@ class Proxy:
 
     async def _proxy(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         headers: list[tuple[bytes, bytes]] = []
-        authorization = request_id = cookie = if_none_match = None
+        authorization = request_id = cookie = if_none_match = storefront = origin = referer = None
         host = b""
         anon_candidates: list[bytes] = []
         for key, value in scope["headers"]:
             if key == b"x-anonymous-token" or key == b"x-session-id":
                 anon_candidates.append(value)
+            elif key == b"x-atelier-storefront":
+                storefront = value
             if key in _DROPPED:
                 continue
             if key == b"authorization":
@@ -93,7 +98,16 @@ class Proxy:
                 host = value
             elif key == b"if-none-match":
                 if_none_match = value
+            elif key == b"origin":
+                origin = value
+            elif key == b"referer":
+                referer = value
             headers.append((key, value))
+
+        resolved = await self.storefronts.resolve(storefront, origin, referer, scope.get(COMPAT_PROFILE))
+        storefront_var.set(resolved)  # the access log's and the request metric's label
+        slug = resolved.encode()
+        headers.append((b"x-atelier-storefront", slug))
 
         claims = None
         if authorization is not None:
@@ -152,7 +166,7 @@ class Proxy:
         prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
         if prefix is not None and prefix in self._cacheable and self._reader is not None:
             key = entry_key(scope.get("scheme", "http"), host, scope["path"], scope["query_string"],
-                            audience_of(claims.get("roles", ()) if claims else ()))
+                            audience_of(claims.get("roles", ()) if claims else ()), slug)
             entry = await self._reader.get(key)
             if entry is not None:
                 await _send_entry(entry, if_none_match, send, on_start)

@@ -8,6 +8,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/users": "identity",
     "/api/v1/addresses": "identity",
     "/api/dev/mailbox": "identity",
+    "/api/v1/storefront": "identity",
+    "/api/v1/storefronts": "identity",
     "/api/v1/categories": "catalog",
     "/api/v1/products": "catalog",
     "/api/v1/wishlist": "catalog",

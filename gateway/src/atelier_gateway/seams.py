@@ -11,6 +11,8 @@ enforces both directions.
 - `read_body(receive)`: the request body, already bounded by the edge.
 - `NativeProxy`: the gateway's proxy, handed to the mount on each request. A request sent through
   it meets the token checks, anonymous identity, rate limits and services a native client meets.
+- `COMPAT_PROFILE`: the scope key a profile sets to its name on the native calls it makes, so the
+  request belongs to that profile's storefront (unless its header or origin says otherwise).
 - `CompatMount`: what the gateway calls, before its native routing, for `/compat/…` and the paths
   a root-mounted profile claims.
 """
@@ -23,9 +25,10 @@ from starlette.types import Receive, Scope, Send
 
 from atelier_gateway.routing import resolve
 from atelier_gateway.settings import GatewaySettings
+from atelier_gateway.storefronts import COMPAT_PROFILE
 from atelier_gateway.upstream import read_body
 
-__all__ = ["AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "read_body", "resolve"]
+__all__ = ["COMPAT_PROFILE", "AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "read_body", "resolve"]
 
 
 class AnonTokens(Protocol):

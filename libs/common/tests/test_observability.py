@@ -140,8 +140,8 @@ class TestAccessLog:
         r = await client.get("/metrics")
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
         text = r.text
-        assert 'atelier_http_requests_total{method="GET",route="/things/{thing_id}",service="things",status="200"}' in text
-        assert 'atelier_http_requests_total{method="GET",route="other",service="things",status="404"}' in text
+        assert 'atelier_http_requests_total{method="GET",route="/things/{thing_id}",service="things",status="200",storefront=""}' in text
+        assert 'atelier_http_requests_total{method="GET",route="other",service="things",status="404",storefront=""}' in text
         assert "atelier_http_request_duration_seconds_bucket" in text
 
 

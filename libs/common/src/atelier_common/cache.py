@@ -242,7 +242,7 @@ class Entry:
         return next((v for k, v in self.headers if k == b"etag"), b"")
 
 
-def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, storefront: bytes = b"") -> str:
+def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, storefront: bytes) -> str:
     """The key of a GET response: the same in the gateway and in the service. The scheme and the
     host are part of it because answers carry absolute links (pagination) built from them; the
     storefront (the slug the gateway resolved) because each one sees its own catalog and prices."""

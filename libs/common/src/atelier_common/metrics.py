@@ -19,8 +19,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 log = logging.getLogger("atelier.metrics")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
+# `storefront`: the slug the gateway resolved (docs/storefronts.md); empty for a call that did not
+# come through it (probes, another service's /internal call).
 HTTP_REQUESTS = Counter("atelier_http_requests", "HTTP requests answered",
-                        ["service", "method", "route", "status"])
+                        ["service", "method", "route", "status", "storefront"])
 HTTP_DURATION = Histogram("atelier_http_request_duration_seconds", "Time to answer an HTTP request",
                           ["service", "method", "route"],
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))

@@ -46,6 +46,8 @@ access_log = logging.getLogger("atelier.access")
 # The request id of the request (or the correlation id of the event) being handled: logged on
 # every line, sent to other services as `X-Request-ID`, stored as events' `correlation_id`.
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("atelier_request_id", default=None)
+# The storefront of the request being answered (its label in the access log and the request metrics).
+storefront_var: contextvars.ContextVar[str] = contextvars.ContextVar("atelier_storefront", default="")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -257,6 +259,7 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         request_id = authorization = anon = None
+        storefront = b""
         for key, value in scope["headers"]:
             if key == b"x-request-id":
                 request_id = valid_request_id(value.decode("latin-1"))
@@ -264,11 +267,16 @@ class AccessLogMiddleware:
                 authorization = value
             elif key == b"x-anonymous-token":
                 anon = value
+            elif key == b"x-atelier-storefront":
+                storefront = value[:64]
         if request_id is None:
             request_id = uuid.uuid4().hex
             scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
                                           (b"x-request-id", request_id.encode())]}
         token = request_id_var.set(request_id)
+        # The gateway resolves the storefront inside this call (`storefront_var`); a service reads
+        # the slug the gateway passed on.
+        storefront_token = storefront_var.set(storefront.decode("latin-1"))
         span = trace.get_current_span()
         if span.is_recording():
             span.set_attribute("atelier.request_id", request_id)
@@ -293,16 +301,17 @@ class AccessLogMiddleware:
         finally:
             try:
                 self._record(scope, status, time.perf_counter() - started, request_id, authorization,
-                             anon or response_anon)
+                             anon or response_anon, storefront_var.get())
             finally:
                 request_id_var.reset(token)
+                storefront_var.reset(storefront_token)
 
     def _record(self, scope: Scope, status: int, seconds: float, request_id: str,
-                authorization: bytes | None, anon: bytes | None) -> None:
+                authorization: bytes | None, anon: bytes | None, storefront: str) -> None:
         path: str = scope["path"]
         route = scope.get("route")
         label = getattr(route, "path", None) or (self.route_label(path) if self.route_label else None) or "other"
-        metrics.HTTP_REQUESTS.labels(self.service, scope["method"], label, str(status)).inc()
+        metrics.HTTP_REQUESTS.labels(self.service, scope["method"], label, str(status), storefront).inc()
         metrics.HTTP_DURATION.labels(self.service, scope["method"], label).observe(seconds)
         if not self.enabled or path in _QUIET_PATHS:
             return
@@ -310,6 +319,8 @@ class AccessLogMiddleware:
             "method": scope["method"], "path": path, "status": status,
             "duration_ms": round(seconds * 1000, 2), "request_id": request_id,
         }
+        if storefront:
+            fields["storefront"] = storefront
         if client := scope.get("client"):  # the gateway's resolved client (`trusted_proxies`)
             fields["client"] = client[0]
         user = _token_subject(authorization) if status != 401 else None

@@ -29,7 +29,7 @@ from atelier_compat.core import (
     run_declarative,
 )
 from atelier_compat.schema import profile_schema
-from atelier_gateway.seams import AnonTokens, NativeProxy, read_body, resolve
+from atelier_gateway.seams import COMPAT_PROFILE, AnonTokens, NativeProxy, read_body, resolve
 
 log = logging.getLogger("atelier.gateway.compat")
 
@@ -142,7 +142,8 @@ class Compat:
                 doc = self._schemas[profile.name] = orjson.dumps(profile_schema(profile, base))
             await _respond(send, 200, doc, [])
             return
-        caller = InternalCaller(scope, proxy)
+        # Its native calls belong to the profile's storefront (`seams.COMPAT_PROFILE`).
+        caller = InternalCaller({**scope, COMPAT_PROFILE: profile.name}, proxy)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "localhost")
         ctx = Context(method=scope["method"], path=seed_path, params={}, query=parse_query(scope["query_string"]),

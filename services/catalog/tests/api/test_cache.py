@@ -106,8 +106,8 @@ class TestHttpCaching:
         assert as_staff.headers["etag"] != anonymous.headers["etag"]
         store = harness.runtime.cache
         host, path, query = anonymous.request.headers["host"].encode(), "/api/v1/products", url.split("?")[1].encode()
-        assert await store.get(entry_key("http", host, path, query, PUBLIC_AUDIENCE)) is not None
-        assert await store.get(entry_key("http", host, path, query, STAFF_AUDIENCE)) is not None
+        assert await store.get(entry_key("http", host, path, query, PUBLIC_AUDIENCE, b"")) is not None
+        assert await store.get(entry_key("http", host, path, query, STAFF_AUDIENCE, b"")) is not None
         # Served again from the store, each audience still gets its own answer.
         assert shown((await harness.client.get(url)).json(), product["id"]) is None
         assert shown((await harness.client.get(url, headers=staff)).json(), product["id"]) is not None

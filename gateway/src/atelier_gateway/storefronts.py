@@ -1,0 +1,79 @@
+"""Which storefront a request belongs to, decided once at the edge (docs/storefronts.md).
+
+In this order: the `X-Atelier-Storefront` header (an unknown slug is a 400), the request's
+`Origin` (else its `Referer`) among the storefronts' origins, the storefront of the
+compatibility profile serving the request, else the default. The slug travels on to the service
+in the same header, replacing whatever the client sent. The storefronts come from the gateway's
+copy (`StorefrontDirectory`); the origin and profile maps are rebuilt only when that copy changes,
+so resolving costs a few dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from atelier_common.storefronts import StorefrontDirectory
+
+# The scope key a compatibility profile's native calls carry its name in (`seams.COMPAT_PROFILE`).
+COMPAT_PROFILE = "atelier.compat_profile"
+
+
+def origin_of(value: str) -> str | None:
+    """`https://Shop.example:443/path?x` → `https://shop.example:443`; None when not an http(s) URL."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+class StorefrontResolver:
+    def __init__(self, directory: StorefrontDirectory, cors_origins: Iterable[str] = ()) -> None:
+        self.directory = directory
+        self._cors = {o for o in (origin_of(v) for v in cors_origins) if o}
+        self._version = -1
+        self._by_origin: dict[str, str] = {}
+        self._by_profile: dict[str, str] = {}
+
+    def _maps(self) -> None:
+        if self._version == self.directory.version:
+            return
+        by_origin: dict[str, str] = {}
+        by_profile: dict[str, str] = {}
+        for storefront in self.directory.all():
+            for origin in storefront.origins:
+                if (normal := origin_of(origin)) is not None:
+                    by_origin.setdefault(normal, storefront.slug)
+            if storefront.compat_profile:
+                by_profile.setdefault(storefront.compat_profile, storefront.slug)
+        self._by_origin, self._by_profile = by_origin, by_profile
+        self._version = self.directory.version
+
+    async def resolve(self, header: bytes | None, origin: bytes | None, referer: bytes | None,
+                      profile: str | None) -> str:
+        """The slug of the request's storefront; `UnknownStorefront` (400) for an unknown header."""
+        if header:
+            return (await self.directory.get(header.decode("latin-1").strip())).slug
+        default = await self.directory.get(None)
+        self._maps()
+        for candidate in (origin, referer):
+            if candidate:
+                normal = origin_of(candidate.decode("latin-1"))
+                if normal is not None and (slug := self._by_origin.get(normal)) is not None:
+                    return slug
+        if profile is not None and (slug := self._by_profile.get(profile)) is not None:
+            return slug
+        return default.slug
+
+    def allows_origin(self, origin: str) -> bool:
+        """CORS: exactly the storefronts' origins plus the gateway's `cors_origins` setting."""
+        normal = origin_of(origin)
+        if normal is None:
+            return False
+        if normal in self._cors:
+            return True
+        self._maps()
+        return normal in self._by_origin
