@@ -168,7 +168,8 @@ class Runtime:
             self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)
         if "api" in self.roles:
             subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
-        subscribe_storefronts(self.bus, f"{self.spec.name}-storefronts", self.storefronts)
+        if self.roles & {"api", "consumer", "worker"}:  # the roles that act for a storefront
+            subscribe_storefronts(self.bus, f"{self.spec.name}-storefronts", self.storefronts)
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:

@@ -46,6 +46,8 @@ def service_settings(service: str, data_dir: Path, public_base_url: str | None =
         defaults["public_base_url"] = public_base_url
     if service == "catalog":
         defaults["seed_demo_data"] = True
+    if service == "identity":
+        defaults["seed_demo_storefronts"] = True  # the five seed products' storefronts (docs/storefronts.md)
     settings = cls()
     # Explicit environment wins over the embedded defaults; overrides win over both.
     explicit = settings.model_fields_set

@@ -44,8 +44,10 @@ WORKER_SERVICES = ("generation",)
 
 # The embedded mode's development defaults (`embedded.service_settings`), as the environment of
 # the distributed processes: /api/dev/mailbox, /api/dev/checkout and /api/dev/subscriptions
-# answer, and catalog seeds the demo data at start (idempotent, safe from several processes).
-DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA": "true"}
+# answer, catalog seeds the demo data and identity the five seed storefronts at start
+# (idempotent, safe from several processes).
+DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+                "ATELIER_IDENTITY_SEED_DEMO_STOREFRONTS": "true"}
 
 
 # How every child (and the migration) is started: `atelier <command>` in this Python.
