@@ -21,6 +21,7 @@ from atelier_orders.app import create_app
 from atelier_orders.settings import OrdersSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
+from atelier_testing.storefronts import on_storefront
 
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 _numbers = itertools.count(1)
@@ -57,7 +58,8 @@ class FakePlatform:
     def __init__(self, service_token: str) -> None:
         self.token = service_token
         self.products: dict[uuid.UUID, dict[str, Any]] = {}
-        self.carts: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        # Cart keeps one cart per owner and storefront: the lines by storefront, then by owner.
+        self.storefront_carts: dict[str, dict[uuid.UUID, list[dict[str, Any]]]] = {}
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
         self.books: dict[uuid.UUID, uuid.UUID] = {}
         self.book_items: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
@@ -70,19 +72,28 @@ class FakePlatform:
     def down(self, service: str) -> None:
         self.transports[service].down = True
 
+    @property
+    def carts(self) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        """The default storefront's carts, by owner."""
+        return self.carts_of("default")
+
+    def carts_of(self, storefront: str) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        return self.storefront_carts.setdefault(storefront, {})
+
     # -- data ------------------------------------------------------------------------------------
 
     def product(self, *, kind: str = "physical", price: str = "10.00", currency: str = "USD", stock: int = 50,
                 track_inventory: bool | None = None, attributes: dict[str, Any] | None = None,
                 is_active: bool = True, sku: str | None = None, name: str | None = None,
-                variants: list[dict[str, Any]] = ()) -> dict[str, Any]:
+                variants: list[dict[str, Any]] = (), storefronts: list[str] = ()) -> dict[str, Any]:
+        """A product catalog's lookup finds; `storefronts`: those that sell it (empty: every one)."""
         n = next(_numbers)
         product = {
             "id": str(uuid.uuid4()), "name": name or f"Product {n}", "slug": f"product-{n}",
             "sku": sku or f"SKU-{n:05d}", "kind": kind, "price": price, "currency": currency,
             "stock_quantity": stock, "track_inventory": kind == "physical" if track_inventory is None
             else track_inventory, "in_stock": stock > 0, "is_active": is_active, "attributes": attributes or {},
-            "image_url": None,
+            "image_url": None, "storefronts": list(storefronts),
             "variants": [{"id": str(uuid.uuid4()), "name": v.get("name", "Variant"), "sku": v["sku"],
                           "price": v.get("price", price), "stock_quantity": v.get("stock", 10),
                           "attributes": v.get("attributes", {}), "is_active": v.get("is_active", True)}
@@ -110,9 +121,9 @@ class FakePlatform:
         self.book_items[(content_type, item_id)] = owner_id
         return str(item_id)
 
-    def fill_cart(self, owner_id: uuid.UUID, *lines: tuple[dict[str, Any], int]) -> None:
-        """The owner's cart, each line shown at the product's catalog price of now."""
-        self.carts[owner_id] = [{"id": str(uuid.uuid4()), "product_id": p["id"], "variant_id": None, "quantity": q,
+    def fill_cart(self, owner_id: uuid.UUID, *lines: tuple[dict[str, Any], int], storefront: str = "default") -> None:
+        """The owner's cart on `storefront`, each line shown at the product's catalog price of now."""
+        self.carts_of(storefront)[owner_id] = [{"id": str(uuid.uuid4()), "product_id": p["id"], "variant_id": None, "quantity": q,
                                  "unit_price": p["price"]} for p, q in lines]
 
     # -- the fake apps ---------------------------------------------------------------------------
@@ -131,25 +142,29 @@ class FakePlatform:
                 ids, skus = set(body.get("ids", [])), set(body.get("skus", []))
                 return {"results": [p for p in self.products.values() if p["id"] in ids or p["sku"] in skus]}
         elif name == "cart":
+            # `?storefront=<slug>`: the owner's cart on that storefront (without it: the default's).
             @app.get("/internal/carts/{owner_id}")
-            async def cart(owner_id: uuid.UUID, x_service_token: str | None = Header(None)) -> dict[str, Any]:
+            async def cart(owner_id: uuid.UUID, storefront: str = "default",
+                           x_service_token: str | None = Header(None)) -> dict[str, Any]:
                 check(x_service_token)
-                if owner_id not in self.carts:
+                carts = self.carts_of(storefront)
+                if owner_id not in carts:
                     raise HTTPException(404)
-                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id],
-                        "subtotal": "0.01", "total": "0.01"}
+                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "storefront": storefront,
+                        "items": carts[owner_id], "subtotal": "0.01", "total": "0.01"}
 
             @app.post("/internal/carts/{owner_id}/prices")
-            async def prices(owner_id: uuid.UUID, body: dict[str, Any],
+            async def prices(owner_id: uuid.UUID, body: dict[str, Any], storefront: str = "default",
                              x_service_token: str | None = Header(None)) -> dict[str, Any]:
                 check(x_service_token)
-                if owner_id not in self.carts:
+                carts = self.carts_of(storefront)
+                if owner_id not in carts:
                     raise HTTPException(404)
                 for price in body["items"]:
-                    for line in self.carts[owner_id]:
+                    for line in carts[owner_id]:
                         if (line["product_id"], line["variant_id"]) == (price["product_id"], price["variant_id"]):
                             line["unit_price"] = price["unit_price"]
-                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": self.carts[owner_id]}
+                return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": carts[owner_id]}
         elif name == "identity":
             @app.get("/internal/addresses/{address_id}")
             async def address(address_id: uuid.UUID, owner_id: uuid.UUID,
@@ -199,9 +214,14 @@ class Customer:
     """One customer (signed in, or anonymous) talking to the orders API."""
 
     def __init__(self, harness: ServiceHarness, headers: dict[str, str], owner_id: uuid.UUID) -> None:
+        self.harness = harness
         self.client = harness.client
         self.headers = headers
         self.owner_id = owner_id
+
+    def on(self, storefront: str) -> Customer:
+        """The same customer, on `storefront` (the header the gateway sets)."""
+        return Customer(self.harness, {**self.headers, **on_storefront(storefront)}, self.owner_id)
 
     async def place(self, **body: Any) -> httpx.Response:
         return await self.client.post("/api/v1/orders", json=body, headers=self.headers)

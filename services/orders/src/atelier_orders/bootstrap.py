@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from atelier_common.service import Runtime
+from atelier_common.storefronts import StorefrontDirectory
+from atelier_orders import metrics
 from atelier_orders.clients import ServiceClients
 from atelier_orders.settings import OrdersSettings
 
@@ -17,8 +19,13 @@ class OrdersContext:
 
     settings: OrdersSettings
     clients: ServiceClients
+    # This process's copy of the storefronts (identity owns them; `atelier_common.storefronts`).
+    storefronts: StorefrontDirectory
 
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[OrdersContext]:
-    yield OrdersContext(settings=OrdersSettings.of(runtime), clients=ServiceClients(runtime))
+    # Orders placed are counted once their transaction committed (`metrics.count_when_committed`).
+    runtime.db.on_session_commit(metrics.count_committed)
+    yield OrdersContext(settings=OrdersSettings.of(runtime), clients=ServiceClients(runtime),
+                        storefronts=runtime.storefronts)

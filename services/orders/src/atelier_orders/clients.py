@@ -1,6 +1,7 @@
 """What orders asks other services over their `/internal` APIs, each answer read into a small model.
 
-catalog prices every line (never the client), cart gives the owner's lines, identity the address
+catalog prices every line (never the client), cart gives the owner's lines (of the order's
+storefront: `?storefront=<slug>`), identity the address
 to snapshot, generation whether a book belongs to the buyer. An unreachable service, or one that
 answers with a server error, is a 503 for the caller: an order is never placed on a guess.
 """
@@ -77,18 +78,19 @@ class ServiceClients:
         response = await call_internal(self.runtime, "catalog", "POST", "/internal/products/lookup", json=body)
         return _read("catalog", response, ProductSnapshots).results
 
-    async def cart_lines(self, owner_id: uuid.UUID) -> list[CartLine]:
-        """The owner's cart lines (an owner without a cart has none)."""
-        response = await call_internal(self.runtime, "cart", "GET", f"/internal/carts/{owner_id}")
+    async def cart_lines(self, owner_id: uuid.UUID, storefront: str) -> list[CartLine]:
+        """The lines of the owner's cart on `storefront` (an owner without a cart there has none)."""
+        response = await call_internal(self.runtime, "cart", "GET", f"/internal/carts/{owner_id}",
+                                       params={"storefront": storefront})
         if response.status_code == 404:
             return []
         return _read("cart", response, _Cart).items
 
-    async def reprice_cart(self, owner_id: uuid.UUID, prices: Iterable[dict[str, Any]]) -> None:
-        """The owner's cart lines shown at these unit prices from now on (`{product_id, variant_id,
-        unit_price}` each)."""
+    async def reprice_cart(self, owner_id: uuid.UUID, storefront: str, prices: Iterable[dict[str, Any]]) -> None:
+        """The lines of the owner's cart on `storefront` shown at these unit prices from now on
+        (`{product_id, variant_id, unit_price}` each)."""
         response = await call_internal(self.runtime, "cart", "POST", f"/internal/carts/{owner_id}/prices",
-                                       json={"items": list(prices)})
+                                       json={"items": list(prices)}, params={"storefront": storefront})
         if response.status_code == 404:
             return  # the cart is gone meanwhile: nothing shows the old price any more
         _read("cart", response, _Answer)

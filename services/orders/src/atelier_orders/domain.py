@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
+from atelier_common.contracts.identity import ALL_KINDS, DEFAULT_STOREFRONT, Storefront
 from atelier_common.money import quantize
 
 
@@ -161,6 +162,40 @@ def compute_totals(lines: Iterable[tuple[str, Decimal, int]], *, tax_rate: Decim
     discount = quantize(discount)
     return Totals(subtotal=subtotal, tax_amount=tax, shipping_cost=shipping, discount=discount,
                   total_amount=quantize(subtotal + tax + shipping - discount))
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What a storefront makes of an order's money (`compute_totals`' arguments besides the lines)."""
+
+    tax_rate: Decimal
+    tax_inclusive_kinds: frozenset[str]
+    shipping_cost: Decimal
+
+
+def storefront_pricing(storefront: Storefront, *, tax_inclusive_kinds: Iterable[str],
+                       shipping_cost: Decimal) -> Pricing:
+    """The storefront's tax rate; every kind tax-inclusive when its prices include tax, else the
+    service's tax-inclusive kinds (`tax_inclusive_kinds`, digital goods); its shipping rate when it
+    has one, else the service's `shipping_cost`. The same rule cart shows totals with."""
+    tax = storefront.tax
+    return Pricing(tax_rate=tax.rate,
+                   tax_inclusive_kinds=frozenset(ALL_KINDS) if tax.inclusive else frozenset(tax_inclusive_kinds),
+                   shipping_cost=tax.shipping_rate if tax.shipping_rate is not None else shipping_cost)
+
+
+def currency_problem(currencies: Iterable[str], storefront: Storefront) -> str | None:
+    """Why lines in `currencies` cannot make one order on `storefront`, or None when they can.
+
+    An order is in one currency, and a storefront sells in its own. The default storefront (the
+    install as it was before storefronts: it sells every product of the catalog, whatever its
+    currency) keeps the older rule alone: one currency per order, any of the catalog's."""
+    found = sorted(set(currencies))
+    if len(found) != 1:
+        return "All lines of an order must be in one currency"
+    if storefront.slug != DEFAULT_STOREFRONT and found[0] != storefront.currency:
+        return f"This storefront sells in {storefront.currency}, not {found[0]}"
+    return None
 
 
 # -- order numbers ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, I
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.owners import OwnerRow, owner_indexes
 from atelier_orders.domain import OrderStatus
 
@@ -43,6 +44,8 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_status_created", "status", "created_at"),
         Index("ix_customer_order_anon_reader_id", "anon_reader_id"),
         Index("ix_customer_order_claimed_at", "claimed_at"),
+        # Staff's list of one storefront's orders; identity's count of them (`GET /internal/storefronts/…`).
+        Index("ix_customer_order_storefront_created", "storefront", "created_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -50,6 +53,9 @@ class Order(SQLModel, table=True):
     # The user id, or the anonymous id until that identity is claimed.
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
+    # The storefront it was placed on (docs/storefronts.md): set when placed, never changed.
+    storefront: str = Field(default=DEFAULT_STOREFRONT, max_length=64,
+                            sa_column_kwargs={"server_default": DEFAULT_STOREFRONT})
     email: str | None = Field(default=None, max_length=320)
     status: str = Field(default=OrderStatus.PENDING.value, max_length=32)
     currency: str = Field(max_length=3)

@@ -8,13 +8,13 @@ changes of one order queue up instead of both deciding from the same old status.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, cast, exists, func, insert, literal_column, null, or_, union_all, update
+from sqlalchemy import bindparam, case, cast, exists, func, insert, literal_column, null, or_, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -78,6 +78,7 @@ class OrderDetails:
     order_number: str
     owner_id: uuid.UUID
     user_id: uuid.UUID | None
+    storefront: str
     email: str | None
     status: str
     currency: str
@@ -110,6 +111,7 @@ class LockedOrder:
     order_number: str
     owner_id: uuid.UUID
     user_id: uuid.UUID | None
+    storefront: str
     email: str | None
     status: str
     currency: str
@@ -275,16 +277,27 @@ class OrderRepository:
             await self.session.execute(_INSERT_HISTORY, entry)
 
     async def list(self, *, owner_id: uuid.UUID | None, status: str | None, ordering: Ordering, limit: int,
-                   offset: int, reader: uuid.UUID | None = None) -> tuple[int, Sequence[Order]]:
+                   offset: int, reader: uuid.UUID | None = None,
+                   storefront: str | None = None) -> tuple[int, Sequence[Order]]:
         stmt = self.readable_statement(owner_id, reader)
         if status is not None:
             stmt = stmt.where(col(Order.status) == status)
+        if storefront is not None:
+            stmt = stmt.where(col(Order.storefront) == storefront)
         count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
         column = col(_ORDER_COLUMNS[ordering.field])
         order_by = (column.desc(), col(Order.id).desc()) if ordering.descending else (column.asc(), col(Order.id))
         page = (stmt.order_by(*order_by).limit(limit).offset(offset)
                 .options(selectinload(Order.items)))  # type: ignore[arg-type]  # SQLModel types a relationship as its model, not as the attribute loaders take
         return count, (await self.session.exec(page)).all()
+
+    async def count_of_storefront(self, storefront: str, statuses: Iterable[str]) -> tuple[int, int]:
+        """(every order of `storefront`, those of them in `statuses`): one statement."""
+        stmt = sa_select(func.count(), func.coalesce(func.sum(case((_ORDER.c.status.in_(sorted(statuses)), 1),
+                                                                   else_=0)), 0)
+                         ).where(_ORDER.c.storefront == storefront)
+        orders, matching = (await self.session.execute(stmt)).one()
+        return int(orders), int(matching)
 
     async def insert_if_number_free(self, values: Mapping[str, Any],
                                     first_entry: Mapping[str, Any]) -> OrderDetails | None:

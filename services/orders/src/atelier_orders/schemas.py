@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_orders import domain
@@ -32,6 +33,8 @@ MAX_LINES = 100
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
 Sku = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
+# A storefront's slug as another service or staff names it (identity decides which exist).
+StorefrontSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class _Input(InputModel):
@@ -121,6 +124,8 @@ class InternalOrderCreate(OrderCreate):
 
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
+    # The storefront the order is placed on (its currency, tax, shipping and what it sells).
+    storefront: Annotated[StorefrontSlug, Field(strict=True)] = DEFAULT_STOREFRONT
 
 
 class OrderCancel(_Input):
@@ -141,6 +146,9 @@ class OrderQuery(_Input):
                                  description="created_at or total_amount; '-' for descending")
     status: OrderStatus | None = None
     all: bool = Field(default=False, description="Staff only: every customer's orders")
+    storefront: StorefrontSlug | None = Field(
+        default=None, description="Staff only: the orders of this storefront (without it, staff's own list and "
+                                  "a customer's are the request's storefront's orders)")
 
 
 # -- answers ----------------------------------------------------------------------------------------
@@ -179,6 +187,8 @@ class OrderSummaryRead(_Read):
 
     id: uuid.UUID
     order_number: str
+    # The storefront it was placed on.
+    storefront: str
     status: str
     currency: str
     subtotal: Money
@@ -231,3 +241,12 @@ class InternalOrderRead(OrderRead):
     @property
     def is_paid(self) -> bool:
         return domain.is_paid(self.status)
+
+
+class StorefrontOrders(BaseModel):
+    """`GET /internal/storefronts/{slug}/orders`: identity asks before deleting a storefront or
+    changing its currency."""
+
+    orders: int
+    # Orders still waiting for their money (pending or awaiting payment).
+    unpaid: int

@@ -8,8 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS
+from atelier_common.contracts.identity import ALL_KINDS, StorefrontTax
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus as S
+from atelier_testing.storefronts import make_storefront
 
 D = Decimal
 
@@ -116,6 +119,40 @@ class TestTotals:
 
     def test_line_total(self) -> None:
         assert domain.line_total(D("33.33"), 3) == D("99.99")
+
+
+class TestWhatTheStorefrontDecides:
+    SERVICE = {"tax_inclusive_kinds": TAX_INCLUSIVE_KINDS, "shipping_cost": D("5.00")}
+
+    def test_its_rate_and_shipping_rate(self) -> None:
+        pricing = domain.storefront_pricing(
+            make_storefront("b", tax=StorefrontTax(rate=D("0.20"), shipping_rate=D("7.50"))), **self.SERVICE)
+        assert pricing == domain.Pricing(tax_rate=D("0.20"), tax_inclusive_kinds=frozenset(TAX_INCLUSIVE_KINDS),
+                                         shipping_cost=D("7.50"))
+
+    def test_without_a_shipping_rate_the_service_setting_ships(self) -> None:
+        pricing = domain.storefront_pricing(make_storefront("b", tax=StorefrontTax(rate=D("0.09"))), **self.SERVICE)
+        assert (pricing.tax_rate, pricing.shipping_cost) == (D("0.09"), D("5.00"))
+
+    def test_prices_including_tax_make_every_kind_inclusive(self) -> None:
+        pricing = domain.storefront_pricing(
+            make_storefront("b", tax=StorefrontTax(rate=D("0.10"), inclusive=True)), **self.SERVICE)
+        assert pricing.tax_inclusive_kinds == frozenset(ALL_KINDS)
+        totals = domain.compute_totals([("physical", D("10.00"), 1)], tax_rate=pricing.tax_rate, ships=False,
+                                       tax_inclusive_kinds=pricing.tax_inclusive_kinds,
+                                       shipping_cost=pricing.shipping_cost)
+        assert (totals.tax_amount, totals.total_amount) == (D("0.00"), D("10.00"))
+
+    def test_an_order_is_in_the_storefronts_currency(self) -> None:
+        euro = make_storefront("b", currency="EUR")
+        assert domain.currency_problem(["EUR"], euro) is None
+        assert domain.currency_problem(["USD"], euro) == "This storefront sells in EUR, not USD"
+        assert domain.currency_problem(["EUR", "USD"], euro) == "All lines of an order must be in one currency"
+
+    def test_the_default_storefront_takes_any_one_currency_as_before(self) -> None:
+        default = make_storefront("default", currency="USD", is_default=True)
+        assert domain.currency_problem(["GEL"], default) is None
+        assert domain.currency_problem(["GEL", "USD"], default) is not None
 
     def test_which_kinds_ship(self) -> None:
         assert domain.requires_shipping(["credit_pack", "physical"])

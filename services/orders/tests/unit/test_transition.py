@@ -46,20 +46,22 @@ def _session() -> Any:
     return _Session()
 
 
-def _order(status: OrderStatus, kind: str = "physical") -> LockedOrder:
+def _order(status: OrderStatus, kind: str = "physical", storefront: str = "default") -> LockedOrder:
     return LockedOrder(id=uuid.uuid4(), order_number="ORD-20261122-ABCDEF", owner_id=uuid.uuid4(), user_id=None,
-                       email=None, status=status.value, currency="USD", total_amount=Decimal("10"),
+                       storefront=storefront, email=None, status=status.value, currency="USD", total_amount=Decimal("10"),
                        tracking_number=None, paid_at=None, shipped_at=None, delivered_at=None,
                        ships=domain.requires_shipping([kind]))
 
 
 async def test_a_legal_move_is_applied_recorded_and_announced() -> None:
-    session, order = _session(), _order(S.PENDING)
+    session, order = _session(), _order(S.PENDING, storefront="b")
     assert await transition(session, order, S.PAID, note="Payment confirmed", actor=Actor.PAYMENTS)
     assert order.status == S.PAID and order.paid_at is not None
     [entry] = session.of(OrderStatusHistory)
     assert (entry.from_status, entry.to_status, entry.actor) == (S.PENDING, S.PAID, Actor.PAYMENTS)
-    assert [m.type for m in session.of(OutboxMessage)] == ["order.status_changed"]
+    [message] = session.of(OutboxMessage)
+    assert message.type == "order.status_changed"
+    assert message.data["storefront"] == "b"  # the order's storefront, on every event of it
 
 
 @pytest.mark.parametrize(("current", "target", "actor"), [

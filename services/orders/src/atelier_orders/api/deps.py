@@ -27,8 +27,10 @@ OrderQueryDep = Annotated[OrderQuery, Query()]
 # Declared on routes so that the merged OpenAPI lists the error answers too.
 NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown order, or another customer's)"}}
 PLACE_ERRORS: ErrorResponses = {
-    400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE, NOT_PURCHASABLE "
-                         "(a subscription plan) or CURRENCY_MISMATCH"},
+    400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE (unknown, inactive, or "
+                         "not sold on the request's storefront), NOT_PURCHASABLE (a subscription plan), "
+                         "CURRENCY_MISMATCH (lines in several currencies, or not the storefront's) or "
+                         "UNKNOWN_STOREFRONT"},
     409: {"description": "INSUFFICIENT_STOCK, PRICE_CHANGED (a cart line's price changed since the cart showed it: "
                          "details.items, the cart now shows the current prices), or IDEMPOTENCY_KEY_REUSED (the "
                          "Idempotency-Key with another body)"},

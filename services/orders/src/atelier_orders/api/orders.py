@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Request, status
 from atelier_common.auth import AnonPrincipal, StaffPrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.storefronts import CurrentStorefront
 from atelier_orders.api.deps import (
     CANCEL_ERRORS,
     NOT_FOUND,
@@ -27,15 +28,15 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 
 @router.post("/orders", response_model=OrderRead, status_code=status.HTTP_201_CREATED, responses=PLACE_ERRORS)
-async def place_order(data: OrderCreate, buyer: BuyerDep, placement: PlacementServiceDep,
-                      idempotency: IdempotencyDep) -> Any:
-    return await idempotency.run(lambda: placement.place(buyer, data))
+async def place_order(data: OrderCreate, buyer: BuyerDep, storefront: CurrentStorefront,
+                      placement: PlacementServiceDep, idempotency: IdempotencyDep) -> Any:
+    return await idempotency.run(lambda: placement.place(buyer, data, storefront))
 
 
 @router.get("/orders", response_model=Page[OrderSummaryRead])
 async def list_orders(request: Request, query: OrderQueryDep, page: PageParamsDep, viewer: AnonPrincipal,
-                      orders: OrderServiceDep) -> dict[str, Any]:
-    count, results = await orders.list(query, viewer, limit=page.limit, offset=page.offset)
+                      storefront: CurrentStorefront, orders: OrderServiceDep) -> dict[str, Any]:
+    count, results = await orders.list(query, viewer, storefront, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, list(results))
 
 

@@ -20,10 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductKind, is_purchasable
+from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
-from atelier_orders import domain
+from atelier_orders import domain, metrics
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.clients import CatalogProduct
 from atelier_orders.domain import Actor, OrderStatus
@@ -43,7 +44,7 @@ from atelier_orders.errors import (
 )
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderDetails, OrderRepository
-from atelier_orders.schemas import OrderCreate
+from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, history_entry
 
 
@@ -98,14 +99,21 @@ class PlacementService(UseCase[OrdersContext]):
         self.settings = context.settings
         self.orders = OrderRepository(session)
 
-    async def place(self, buyer: Buyer, data: OrderCreate) -> OrderDetails:
+    async def place_for_service(self, data: InternalOrderCreate) -> OrderDetails:
+        """Another service orders for the customer it names, on the storefront it names (400
+        `UNKNOWN_STOREFRONT` for a slug identity does not know)."""
+        storefront = await self.context.storefronts.get(data.storefront)
+        return await self.place(Buyer(owner_id=data.owner_id, user_id=data.user_id), data, storefront)
+
+    async def place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> OrderDetails:
+        """The order on `storefront`: its cart, what it sells, its currency, tax and shipping."""
         # The addresses do not depend on the lines: identity is asked while cart and catalog answer.
         # The lines are still judged first, so a refusal names the same problem as before.
         addresses = asyncio.create_task(self._addresses(data, buyer))
         try:
-            lines = await self._lines(buyer, data)
-            await self._check_shown_prices(buyer, lines)
-            currency = self._one_currency(lines)
+            lines = await self._lines(buyer, data, storefront)
+            await self._check_shown_prices(buyer, lines, storefront)
+            currency = self._one_currency(lines, storefront)
             if self.settings.check_stock_on_place:
                 self._check_stock(lines)
             await self._check_books(buyer, lines)
@@ -118,16 +126,18 @@ class PlacementService(UseCase[OrdersContext]):
             raise
         shipping, billing = await addresses
         from_cart = data.items is None
+        pricing = domain.storefront_pricing(storefront, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
+                                            shipping_cost=self.settings.shipping_cost)
         totals = domain.compute_totals(
             ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
-            tax_rate=self.settings.tax_rate, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
-            shipping_cost=self.settings.shipping_cost, ships=ships)
+            tax_rate=pricing.tax_rate, tax_inclusive_kinds=pricing.tax_inclusive_kinds,
+            shipping_cost=pricing.shipping_cost, ships=ships)
 
         order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
         # the rows as the database returns them (no reload).
         order = await self._insert_numbered(dict(
-            id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id,
+            id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id, storefront=storefront.slug,
             email=domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                        (billing or {}).get("email")),
             status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
@@ -143,17 +153,18 @@ class PlacementService(UseCase[OrdersContext]):
         # outbox rows go in one INSERT at commit.
         await outbox.add(self.session, OrderPlaced(
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
-            lines=[_contract_line(item) for item in items], from_cart=from_cart, currency=currency,
-            total_amount=totals.total_amount, email=order.email))
+            storefront=order.storefront, lines=[_contract_line(item) for item in items], from_cart=from_cart,
+            currency=currency, total_amount=totals.total_amount, email=order.email))
         await announce_status(self.session, order, None, note="Order placed")
+        metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         return order
 
-    async def _lines(self, buyer: Buyer, data: OrderCreate) -> list[PricedLine]:
-        requests = await self._cart_lines(buyer) if data.items is None else [
+    async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> list[PricedLine]:
+        requests = await self._cart_lines(buyer, storefront) if data.items is None else [
             LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
                         book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
             for i in data.items]
-        return await self._priced(requests)
+        return await self._priced(requests, storefront)
 
     async def _addresses(self, data: OrderCreate, buyer: Buyer) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(shipping, billing) snapshots; billing defaults to shipping."""
@@ -164,18 +175,22 @@ class PlacementService(UseCase[OrdersContext]):
                                                  self._address(data.billing_address_id, buyer))
         return shipping, billing
 
-    async def _cart_lines(self, buyer: Buyer) -> list[LineRequest]:
+    async def _cart_lines(self, buyer: Buyer, storefront: Storefront) -> list[LineRequest]:
+        """The lines of the buyer's cart on this storefront (a cart per owner and storefront)."""
         lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id,
                              shown_price=line.unit_price)
-                 for line in await self.clients.cart_lines(buyer.owner_id) if line.quantity > 0]
+                 for line in await self.clients.cart_lines(buyer.owner_id, storefront.slug) if line.quantity > 0]
         if not lines:
             raise CartEmpty()
         return lines
 
-    async def _priced(self, requests: Sequence[LineRequest]) -> list[PricedLine]:
-        products = await self.clients.lookup_products(
+    async def _priced(self, requests: Sequence[LineRequest], storefront: Storefront) -> list[PricedLine]:
+        """Each line priced by catalog. A product the storefront does not offer (`Storefront.offers`:
+        not of a kind it sells, or scoped to other storefronts) is unknown here, like a missing one."""
+        products = [p for p in await self.clients.lookup_products(
             ids=(r.product_id for r in requests if r.product_id is not None),
             skus=(ref for r in requests if r.product_id is None for ref in (r.sku or r.tier,) if ref))
+            if storefront.offers(p.kind, p.storefronts)]
         by_id = {p.id: p for p in products}
         by_sku = {p.sku: p for p in products}
         return [self._price(request, by_id.get(request.product_id) if request.product_id is not None
@@ -213,7 +228,7 @@ class PlacementService(UseCase[OrdersContext]):
                           variant_name=variant.name, unit_price=variant.price,
                           attributes={**product.attributes, **variant.attributes})
 
-    async def _check_shown_prices(self, buyer: Buyer, lines: Sequence[PricedLine]) -> None:
+    async def _check_shown_prices(self, buyer: Buyer, lines: Sequence[PricedLine], storefront: Storefront) -> None:
         """The customer is never charged a price the cart did not show. A line whose catalog price
         changed since the cart showed it refuses the order, and the cart is given the current
         prices in the same step, so that the next attempt (the customer has now seen them) goes
@@ -221,7 +236,7 @@ class PlacementService(UseCase[OrdersContext]):
         changed = [line for line in lines if domain.price_changed(line.request.shown_price, line.unit_price)]
         if not changed:
             return
-        await self.clients.reprice_cart(buyer.owner_id, (
+        await self.clients.reprice_cart(buyer.owner_id, storefront.slug, (
             {"product_id": str(line.product.id), "variant_id": str(line.variant_id) if line.variant_id else None,
              "unit_price": str(quantize(line.unit_price))} for line in changed))
         raise PriceChanged(details={"items": [
@@ -231,10 +246,11 @@ class PlacementService(UseCase[OrdersContext]):
             for line in changed]})
 
     @staticmethod
-    def _one_currency(lines: Iterable[PricedLine]) -> str:
+    def _one_currency(lines: Iterable[PricedLine], storefront: Storefront) -> str:
         currencies = sorted({line.product.currency for line in lines})
-        if len(currencies) != 1:
-            raise CurrencyMismatch(details={"currencies": currencies})
+        if problem := domain.currency_problem(currencies, storefront):
+            raise CurrencyMismatch(problem, details={"currencies": currencies, "storefront": storefront.slug,
+                                                     "storefront_currency": storefront.currency})
         return currencies[0]
 
     @staticmethod

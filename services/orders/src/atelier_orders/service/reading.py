@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.contracts.identity import Storefront
 from atelier_common.errors import PermissionDenied
 from atelier_common.service import UseCase
 from atelier_orders import domain
@@ -15,7 +16,7 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import InvalidOrdering, OrderNotFound
 from atelier_orders.models import Order
 from atelier_orders.repository import OrderDetails, OrderRepository
-from atelier_orders.schemas import OrderQuery
+from atelier_orders.schemas import OrderQuery, StorefrontOrders
 from atelier_orders.service._shared import order_id_of
 
 
@@ -38,17 +39,30 @@ class OrderService(UseCase[OrdersContext]):
             raise OrderNotFound()
         return order
 
-    async def list(self, query: OrderQuery, viewer: Principal, *, limit: int,
+    async def list(self, query: OrderQuery, viewer: Principal, storefront: Storefront, *, limit: int,
                    offset: int) -> tuple[int, Sequence[Order]]:
+        """A customer's orders on the request's storefront (each storefront is its own shop; an
+        order of another storefront is still read by its id: `get`). Staff: `all` for every
+        customer's, `storefront` for one storefront's (else the request's, or every one with `all`)."""
         ordering = domain.parse_ordering(query.ordering)
         if ordering is None:
             raise InvalidOrdering(details={"fields": {"ordering": [
                 f"use {' or '.join(domain.ORDERING_FIELDS)}, with '-' for descending"]}})
         if query.all and not viewer.is_staff:
             raise PermissionDenied("Only staff may list every customer's orders")
+        if query.storefront is not None and not viewer.is_staff:
+            raise PermissionDenied("Only staff may list the orders of another storefront")
+        shown = query.storefront or (None if query.all else storefront.slug)
         return await self.orders.list(owner_id=None if query.all else viewer.owner_id,
                                       status=query.status.value if query.status else None, ordering=ordering,
-                                      limit=limit, offset=offset, reader=None if query.all else _reader(viewer))
+                                      limit=limit, offset=offset, reader=None if query.all else _reader(viewer),
+                                      storefront=shown)
+
+    async def count_of_storefront(self, slug: str) -> StorefrontOrders:
+        """How many orders `slug` has, and how many still wait for their money (`domain.PAYABLE`):
+        identity asks before it deletes a storefront or changes its currency."""
+        orders, unpaid = await self.orders.count_of_storefront(slug, domain.PAYABLE)
+        return StorefrontOrders(orders=orders, unpaid=unpaid)
 
     async def get_for_service(self, order_ref: str) -> OrderDetails:
         order = await self.orders.get(order_id_of(order_ref))

@@ -103,7 +103,8 @@ class StatusService(UseCase[OrdersContext]):
             order.paid_at = utcnow()
             await record_status(self.session, order, S(order.status), actor=Actor.PAYMENTS,
                                 note=f"{note} after the order was {order.status}; refund requested")
-            await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id, was_paid=True,
+            await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id,
+                                                          storefront=order.storefront, was_paid=True,
                                                           reason=f"paid after the order was {order.status}"))
         elif await transition(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS):
             if not order.ships:
@@ -161,6 +162,7 @@ class StatusService(UseCase[OrdersContext]):
         await transition(self.session, order, S.CANCELLED, note=note, actor=actor, actor_id=actor_id)
         # Catalog releases the stock; payments refunds what was paid.
         await outbox.add(self.session, OrderCancelled(order_id=order.id, owner_id=order.owner_id,
+                                                      storefront=order.storefront,
                                                       was_paid=order.paid_at is not None, reason=reason))
 
 
