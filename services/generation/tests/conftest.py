@@ -172,9 +172,10 @@ class GenerationApi:
 
 
 def credit_pack_paid(owner: uuid.UUID, credits: int, *, quantity: int = 1, order_id: uuid.UUID | None = None,
-                     product_id: uuid.UUID | None = None, anonymous: bool = False) -> OrderPaid:
+                     product_id: uuid.UUID | None = None, anonymous: bool = False,
+                     storefront: str = "default") -> OrderPaid:
     return OrderPaid(
-        order_id=order_id or uuid.uuid4(), order_number="ORD-20261121-ABCDEF", owner_id=owner,
+        storefront=storefront, order_id=order_id or uuid.uuid4(), order_number="ORD-20261121-ABCDEF", owner_id=owner,
         user_id=None if anonymous else owner, anon_id=owner if anonymous else None,
         amount=Decimal("4.99") * quantity, currency="USD", payment_id=uuid.uuid4(), provider="local",
         lines=[OrderLine(product_id=product_id or uuid.uuid4(), sku=f"PACK_{credits}", kind="credit_pack",

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import call_internal
 
@@ -40,6 +41,8 @@ class OrderAnswer(_Answer):
     status: str
     # Orders' own reading of its status: the money arrived (what a status means is orders' rule).
     is_paid: bool = False
+    # The storefront the order was placed on (an orders without storefronts: the default).
+    storefront: str = DEFAULT_STOREFRONT
     items: list[OrderLineAnswer] = []
 
 

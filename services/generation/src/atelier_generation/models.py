@@ -27,7 +27,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.owners import OwnerRow, owner_indexes
+
+
+def _storefront() -> Any:
+    """The storefront a row was made on (docs/storefronts.md); rows older than storefronts: the default."""
+    return Field(default=DEFAULT_STOREFRONT, max_length=64, sa_column_kwargs={"server_default": DEFAULT_STOREFRONT})
 
 
 def _timestamp(*, nullable: bool = False) -> Any:
@@ -39,6 +45,9 @@ def _timestamp(*, nullable: bool = False) -> Any:
 # -- credits ---------------------------------------------------------------------------------
 
 class CreditWallet(SQLModel, table=True):
+    """One balance per account, whatever storefront it is spent on (accounts are platform-wide);
+    the transactions say which storefront each credit came from or went to."""
+
     __tablename__ = "credit_wallet"
     # The last line of defence behind the guarded UPDATE … WHERE balance >= :n.
     __table_args__ = (CheckConstraint("balance >= 0", name="ck_credit_wallet_balance_non_negative"),)
@@ -67,6 +76,8 @@ class CreditTransaction(SQLModel, table=True):
     order_id: uuid.UUID | None = None
     product_id: uuid.UUID | None = None
     description: str = Field(default="", max_length=200)
+    # A purchase: its order's storefront; spent or refunded: the job's (the wallet is the account's).
+    storefront: str = _storefront()
     created_at: datetime = _timestamp()
 
 
@@ -82,6 +93,9 @@ class CreditPack(SQLModel, table=True):
     price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(max_length=3)
     is_active: bool = True
+    # The storefronts the pack is sold on (empty: every one), as catalog scopes the product.
+    storefronts: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
     updated_at: datetime = _timestamp()
 
 
@@ -100,6 +114,8 @@ class Subscription(SQLModel, table=True):
     # Images taken from the quota in the period that ends at `quota_period_end`.
     quota_used: int = 0
     quota_period_end: datetime | None = _timestamp(nullable=True)
+    # The storefront of the latest applied `subscription.changed` (one plan per account).
+    storefront: str = _storefront()
     # When the applied event happened: an older event arriving late changes nothing.
     source_occurred_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
@@ -132,6 +148,8 @@ class GenerationJob(SQLModel, table=True):
     attempts: int = 0
     progress: int = 0
     error: str | None = Field(default=None, max_length=500)
+    # The storefront of the request that made it; its events and its credit rows carry it.
+    storefront: str = _storefront()
     created_at: datetime = _timestamp()
     started_at: datetime | None = _timestamp(nullable=True)
     finished_at: datetime | None = _timestamp(nullable=True)
@@ -206,6 +224,7 @@ class Restoration(SQLModel, table=True):
     unlock_method: str | None = Field(default=None, max_length=20)
     unlocked_at: datetime | None = _timestamp(nullable=True)
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    storefront: str = _storefront()
     created_at: datetime = _timestamp()
 
 
@@ -261,6 +280,8 @@ class Book(SQLModel, table=True):
     print_retries: int | None = None
     print_order_id: uuid.UUID | None = None
     print_paid_at: datetime | None = _timestamp(nullable=True)
+    # The storefront of the request that made it.
+    storefront: str = _storefront()
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -333,6 +354,8 @@ class RetryPack(SQLModel, table=True):
     target_id: uuid.UUID | None = None
     applied_item_id: uuid.UUID | None = None
     applied_at: datetime | None = _timestamp(nullable=True)
+    # The storefront of the order that paid for it.
+    storefront: str = _storefront()
     created_at: datetime = _timestamp()
 
 

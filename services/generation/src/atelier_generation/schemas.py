@@ -81,6 +81,8 @@ class JobRead(BaseModel):
     attempts: int
     error: str | None
     images: list[ImageRef]
+    # The storefront the job was made on.
+    storefront: str
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -159,6 +161,8 @@ class TransactionRead(BaseModel):
     reference_id: uuid.UUID | None
     order_id: uuid.UUID | None
     description: str
+    # Where the credits were bought or spent (the balance is the account's, on every storefront).
+    storefront: str
     created_at: datetime
 
 
@@ -214,6 +218,7 @@ class RestorationRead(BaseModel):
     unlocked_at: datetime | None
     width: int
     height: int
+    storefront: str
     created_at: datetime
     expires_at: datetime
 
@@ -303,6 +308,8 @@ class BookRead(BaseModel):
     status: str
     # The print tier of the book's latest paid print order (None before one).
     print_tier: str | None
+    # The storefront the book was made on.
+    storefront: str
     created_at: datetime
     updated_at: datetime
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from atelier_common.auth import UserPrincipal
+from atelier_common.storefronts import CurrentStorefront
 from atelier_generation.api.deps import USER, CreditServiceDep
 from atelier_generation.schemas import BalanceRead, CreditPackRead, TransactionRead, UsageRead
 
@@ -24,9 +25,10 @@ async def list_transactions(principal: UserPrincipal,
 
 
 @router.get("/credits/packs", response_model=list[CreditPackRead])
-async def list_credit_packs(principal: UserPrincipal,
+async def list_credit_packs(principal: UserPrincipal, storefront: CurrentStorefront,
                             credits: CreditServiceDep) -> list[CreditPackRead]:
-    return await credits.packs()
+    """The packs the request's storefront sells (none where it sells no credit packs)."""
+    return await credits.packs(storefront)
 
 
 @router.get("/me/usage", response_model=UsageRead)

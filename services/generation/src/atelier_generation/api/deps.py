@@ -10,6 +10,7 @@ from atelier_common.auth import client_ip
 from atelier_common.db import SessionDep
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import context_of, use_case
+from atelier_common.storefronts import CurrentStorefront
 from atelier_generation.service import (
     AccountService,
     BookService,
@@ -25,11 +26,12 @@ async def _client_ip(request: Request) -> str:
     return client_ip(request)
 
 
-async def _book_service(request: Request, session: SessionDep) -> BookService:
-    """Storybooks know the caller's client: an anonymous owner's books are bound to it (S0)."""
+async def _book_service(request: Request, session: SessionDep, storefront: CurrentStorefront) -> BookService:
+    """Storybooks know the caller's client: an anonymous owner's books are bound to it (S0); and
+    the request's storefront, which the books and illustration jobs it makes carry."""
     context = context_of(request)
     client = context.signer.client_hash(client_ip(request), request.headers.get("user-agent", ""))
-    return BookService(session, context, client=client)
+    return BookService(session, context, client=client, storefront=storefront.slug)
 
 
 CreditServiceDep = Annotated[CreditService, use_case(CreditService)]

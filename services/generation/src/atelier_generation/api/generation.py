@@ -10,6 +10,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from atelier_common.auth import AnonPrincipal, UserPrincipal
 from atelier_common.cache import cached_route
+from atelier_common.storefronts import CurrentStorefront
 from atelier_generation import domain
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, JobServiceDep
 from atelier_generation.schemas import JobAccepted, JobCreate, JobProgress, JobRead, ModelRead, ModelsRead
@@ -27,9 +28,9 @@ async def list_models() -> ModelsRead:
 
 @router.post("/jobs", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED,
              responses={**USER, **INSUFFICIENT, 429: {"description": "Rate limited (per subscription tier)"}})
-async def create_job(data: JobCreate, principal: UserPrincipal,
+async def create_job(data: JobCreate, principal: UserPrincipal, storefront: CurrentStorefront,
                      jobs: JobServiceDep) -> JobAccepted:
-    job = await jobs.submit(principal, data)
+    job = await jobs.submit(principal, data, storefront.slug)
     return JobAccepted(job_id=job.id, status=job.status)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.responses import ErrorResponses
+from atelier_common.storefronts import CurrentStorefront
 from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, RestorationServiceDep
 from atelier_generation.schemas import (
     ConfirmShareRead,
@@ -30,9 +31,9 @@ UNLOCK_ERRORS: ErrorResponses = {**USER, **NOT_FOUND, 400: {"description": "INVA
 
 @router.post("", response_model=RestorationCreated, status_code=status.HTTP_201_CREATED, responses=UPLOAD_ERRORS)
 async def create_restoration(image: Annotated[UploadFile, File(description="JPG, PNG or WEBP, ≤ 10 MB")],
-                             principal: UserPrincipal,
+                             principal: UserPrincipal, storefront: CurrentStorefront,
                              restorations: RestorationServiceDep) -> RestorationCreated:
-    return await restorations.upload(principal, image.read)
+    return await restorations.upload(principal, image.read, storefront.slug)
 
 
 @router.get("", response_model=list[RestorationRead], responses=USER)

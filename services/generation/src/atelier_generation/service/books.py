@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.generation import JobRequested
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.pagination import PageParams
 from atelier_common.service import UseCase
 from atelier_generation import domain
@@ -72,11 +73,14 @@ VersionRow = tuple[BookItemVersion, GenerationJob]
 
 
 class BookService(UseCase[GenerationContext]):
-    def __init__(self, session: AsyncSession, context: GenerationContext, *, client: str | None = None) -> None:
+    def __init__(self, session: AsyncSession, context: GenerationContext, *, client: str | None = None,
+                 storefront: str = DEFAULT_STOREFRONT) -> None:
         """`client`: the caller's client (`UrlSigner.client_hash`), to which an anonymous owner's
-        books are bound; None where no request is served (events, the worker)."""
+        books are bound; None where no request is served (events, the worker). `storefront`: the
+        request's, which the books and illustration jobs it makes carry."""
         super().__init__(session, context)
         self.client = client
+        self.storefront = storefront
         self.books = BookRepository(session)
         self.items = BookItemRepository(session)
         self.versions = VersionRepository(session)
@@ -99,7 +103,7 @@ class BookService(UseCase[GenerationContext]):
                         and await self.books.count_anonymous_of_client(self.client) >= ANONYMOUS_BOOKS)):
                 raise self._book_limit()
         anonymous = not principal.is_authenticated
-        book = Book(owner_id=owner_id, **data.model_dump(), anonymous=anonymous,
+        book = Book(owner_id=owner_id, **data.model_dump(), anonymous=anonymous, storefront=self.storefront,
                     client_hash=self.client if anonymous else None, created_at=now, updated_at=now)
         self.books.add(book)
         try:
@@ -319,7 +323,7 @@ class BookService(UseCase[GenerationContext]):
                                             self._subject(book, item), instruction)
         job = GenerationJob(id=uuid.uuid4(), owner_id=book.owner_id, kind=JobKind.STORYBOOK,
                             model=domain.STORYBOOK_MODEL.id, prompt=prompt, seed=secrets.randbelow(2**31),
-                            created_at=now, heartbeat_at=now)
+                            storefront=self.storefront, created_at=now, heartbeat_at=now)
         JobRepository(self.session).add(job)
         await self.session.flush()
         version = BookItemVersion(id=job.id, item_id=item.id, version_number=number, spent_retry=spent_retry,

@@ -14,6 +14,7 @@ from datetime import datetime
 from atelier_common import outbox
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, credits_granted
 from atelier_common.contracts.generation import CreditConsumed
+from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_common.money import to_minor_units
 from atelier_common.service import UseCase
@@ -54,12 +55,17 @@ class CreditService(UseCase[GenerationContext]):
         rows = await TransactionRepository(self.session).latest(owner_id, self.context.settings.transactions_limit)
         return [TransactionRead(id=t.id, amount=t.amount, transaction_type=t.kind, balance_after=t.balance_after,
                                 reference_id=t.reference_id, order_id=t.order_id, description=t.description,
-                                created_at=t.created_at) for t in rows]
+                                storefront=t.storefront, created_at=t.created_at) for t in rows]
 
-    async def packs(self) -> list[CreditPackRead]:
+    async def packs(self, storefront: Storefront) -> list[CreditPackRead]:
+        """The packs `storefront` sells: none where it sells no credit packs, else those catalog
+        scoped to it or to every storefront."""
+        if not storefront.sells_kind(ProductKind.CREDIT_PACK):
+            return []
         return [CreditPackRead(id=p.product_id, sku=p.sku, name=p.name, credits=p.credits, price=p.price,
                                currency=p.currency, price_cents=to_minor_units(p.price, p.currency), active=p.is_active)
-                for p in await CreditPackRepository(self.session).list_active()]
+                for p in await CreditPackRepository(self.session).list_active()
+                if storefront.offers(ProductKind.CREDIT_PACK, p.storefronts)]
 
     async def tier(self, user_id: uuid.UUID | None, now: datetime) -> str:
         subscription = await SubscriptionRepository(self.session).get(user_id) if user_id else None
@@ -96,8 +102,9 @@ class CreditService(UseCase[GenerationContext]):
     # -- spending ------------------------------------------------------------------------------
 
     async def spend(self, owner_id: uuid.UUID, amount: int, *, kind: TransactionKind,
-                    reason: str, reference_id: uuid.UUID, description: str) -> int:
-        """Debit `amount`, log it and announce `credit.consumed`; the balance left."""
+                    reason: str, reference_id: uuid.UUID, description: str, storefront: str) -> int:
+        """Debit `amount`, log it and announce `credit.consumed`; the balance left. The account's
+        one wallet pays; the row and the event carry the `storefront` of what it was spent on."""
         now = utcnow()
         wallets = WalletRepository(self.session)
         balance = await wallets.debit(owner_id, amount, now)
@@ -105,20 +112,21 @@ class CreditService(UseCase[GenerationContext]):
             raise InsufficientCredits(details={"required": amount, "balance": await wallets.balance(owner_id)})
         TransactionRepository(self.session).add(CreditTransaction(
             owner_id=owner_id, kind=kind, amount=-amount, balance_after=balance, reference_id=reference_id,
-            description=description, created_at=now))
+            description=description, storefront=storefront, created_at=now))
         await outbox.add(self.session, CreditConsumed(user_id=owner_id, credits=amount, reason=reason,
-                                                 reference_id=reference_id, balance_after=balance))
+                                                      reference_id=reference_id, balance_after=balance,
+                                                      storefront=storefront))
         return balance
 
     async def charge_job(self, owner_id: uuid.UUID, *, images: int, credits: int,
-                         job_id: uuid.UUID, description: str) -> Charge:
+                         job_id: uuid.UUID, description: str, storefront: str) -> Charge:
         """The subscription quota pays for the whole batch when it can (S4), credits otherwise."""
         now = utcnow()
         taken = await SubscriptionRepository(self.session).use_quota(owner_id, images, now)
         if taken is not None:
             return Charge(quota=images, quota_period_end=taken[0])
         await self.spend(owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
-                         reference_id=job_id, description=description)
+                         reference_id=job_id, description=description, storefront=storefront)
         return Charge(credits=credits)
 
     async def refund_job(self, job: GenerationJob) -> int:
@@ -131,7 +139,8 @@ class CreditService(UseCase[GenerationContext]):
             balance = await WalletRepository(self.session).credit(job.owner_id, job.credits_charged, now)
             TransactionRepository(self.session).add(CreditTransaction(
                 owner_id=job.owner_id, kind=TransactionKind.REFUND, amount=job.credits_charged,
-                balance_after=balance, reference_id=job.id, description="Refund of a failed job", created_at=now))
+                balance_after=balance, reference_id=job.id, description="Refund of a failed job",
+                storefront=job.storefront, created_at=now))
         return job.credits_charged
 
     # -- projections from other services' events -----------------------------------------------
@@ -156,7 +165,8 @@ class CreditService(UseCase[GenerationContext]):
                 continue
             grant = CreditTransaction(owner_id=owner_id, kind=TransactionKind.PURCHASE, amount=credits,
                                       balance_after=0, order_id=event.order_id, product_id=line.product_id,
-                                      description=f"{line.sku} × {line.quantity}", created_at=now)
+                                      description=f"{line.sku} × {line.quantity}", storefront=event.storefront,
+                                      created_at=now)
             if not await transactions.add_purchase_once(grant):
                 continue
             await transactions.set_balance_after(grant.id, await wallets.credit(owner_id, credits, now))
@@ -174,7 +184,7 @@ class CreditService(UseCase[GenerationContext]):
             return
         await packs.upsert(CreditPack(product_id=event.product_id, sku=event.sku, name=event.name, credits=credits,
                                       price=event.price, currency=event.currency, is_active=event.is_active,
-                                      updated_at=utcnow()))
+                                      storefronts=list(event.storefronts), updated_at=utcnow()))
 
     async def apply_subscription(self, event: SubscriptionChanged,
                                  occurred_at: datetime) -> None:
@@ -189,6 +199,7 @@ class CreditService(UseCase[GenerationContext]):
         subscription.monthly_quota = event.monthly_quota
         subscription.current_period_end = event.current_period_end
         subscription.cancel_at_period_end = event.cancel_at_period_end
+        subscription.storefront = event.storefront
         if subscription.quota_period_end != event.current_period_end:
             # A new billing period starts with the whole quota.
             subscription.quota_used, subscription.quota_period_end = 0, event.current_period_end

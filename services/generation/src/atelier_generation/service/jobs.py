@@ -31,7 +31,8 @@ class JobService(UseCase[GenerationContext]):
         super().__init__(session, context)
         self.credits = CreditService(session, context)
 
-    async def submit(self, principal: Principal, data: JobCreate) -> GenerationJob:
+    async def submit(self, principal: Principal, data: JobCreate, storefront: str) -> GenerationJob:
+        """Charge and queue a job of the request's `storefront` (its events and credit rows carry it)."""
         model = domain.image_model(data.model)
         if model is None:
             raise UnknownModel(details={"fields": {"model": [f"one of {', '.join(domain.MODELS_BY_ID)}"]}})
@@ -44,10 +45,10 @@ class JobService(UseCase[GenerationContext]):
                             prompt=data.prompt, filters=data.filters.model_dump(exclude_none=True),
                             batch_size=data.batch_size,
                             seed=data.seed if data.seed is not None else secrets.randbelow(2**31),
-                            created_at=now, heartbeat_at=now)
+                            storefront=storefront, created_at=now, heartbeat_at=now)
         charge = await self.credits.charge_job(
             owner_id, images=data.batch_size, credits=domain.job_cost(model, data.batch_size),
-            job_id=job.id, description=f"{model.name} × {data.batch_size}")
+            job_id=job.id, description=f"{model.name} × {data.batch_size}", storefront=storefront)
         job.credits_charged, job.quota_charged, job.quota_period_end = (
             charge.credits, charge.quota, charge.quota_period_end)
         JobRepository(self.session).add(job)
@@ -67,6 +68,7 @@ class JobService(UseCase[GenerationContext]):
         return JobRead(job_id=job.id, status=job.status, progress=job.progress, model=job.model, prompt=job.prompt,
                        filters=job.filters, batch_size=job.batch_size, seed=job.seed,
                        credits_charged=job.credits_charged, attempts=job.attempts, error=job.error,
+                       storefront=job.storefront,
                        images=[ImageRef(id=i.id, url=self.context.url(i.storage_key),
                                         thumbnail_url=self.context.url(i.thumbnail_key)) for i in images],
                        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at)

@@ -77,7 +77,8 @@ class RestorationService(UseCase[GenerationContext]):
             original_image_url=self.context.url(restoration.original_key), restored_preview_url=preview,
             restored_full_url=self.context.optional_url(restoration.full_key) if unlocked else None,
             is_unlocked=unlocked, unlock_method=restoration.unlock_method, unlocked_at=restoration.unlocked_at,
-            width=restoration.width, height=restoration.height, created_at=restoration.created_at,
+            width=restoration.width, height=restoration.height, storefront=restoration.storefront,
+            created_at=restoration.created_at,
             expires_at=restoration.expires_at)
 
     async def _load(self, principal: Principal,
@@ -98,7 +99,8 @@ class RestorationService(UseCase[GenerationContext]):
 
     # -- upload, history, delete ---------------------------------------------------------------
 
-    async def upload(self, principal: Principal, read: Reader) -> RestorationCreated:
+    async def upload(self, principal: Principal, read: Reader, storefront: str) -> RestorationCreated:
+        """Check the photo and queue its restoration, of the request's `storefront`."""
         settings = self.context.settings
         data = await read_limited(read, settings.max_upload_bytes)
         info = await asyncio.to_thread(imaging.inspect_upload, data, min_side=settings.min_image_side,
@@ -110,13 +112,13 @@ class RestorationService(UseCase[GenerationContext]):
         if await restorations.count_active(owner_id, now) >= settings.restoration_history_limit:
             raise HistoryLimit(details={"limit": settings.restoration_history_limit})
         job = GenerationJob(owner_id=owner_id, kind=JobKind.RESTORATION, model=domain.RESTORATION_MODEL.id,
-                            created_at=now, heartbeat_at=now)
+                            storefront=storefront, created_at=now, heartbeat_at=now)
         JobRepository(self.session).add(job)
         await self.session.flush()
         restoration = Restoration(id=job.id, owner_id=owner_id,
                                   original_key=f"restorations/{job.id}/original.{info.extension}",
                                   original_format=info.extension, width=info.width, height=info.height,
-                                  size_bytes=len(data), created_at=now,
+                                  size_bytes=len(data), storefront=storefront, created_at=now,
                                   expires_at=now + timedelta(days=settings.restoration_expiry_days))
         restorations.add(restoration)
         await self.context.storage.put(restoration.original_key, data)
@@ -150,7 +152,8 @@ class RestorationService(UseCase[GenerationContext]):
         # Insufficient credits raises, and the request's rollback undoes the unlock above.
         balance = await self.credits.spend(principal.owner_id, self.context.settings.unlock_credits,
                                            kind=TransactionKind.UNLOCK, reason="restoration_unlock",
-                                           reference_id=restoration.id, description="Restoration unlock")
+                                           reference_id=restoration.id, description="Restoration unlock",
+                                           storefront=restoration.storefront)
         assert restoration.full_key is not None
         return UnlockRead(full_image_url=self.context.url(restoration.full_key), credits_remaining=balance)
 

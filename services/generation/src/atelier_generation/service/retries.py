@@ -80,7 +80,7 @@ class RetryService(UseCase[GenerationContext]):
                 await self.packs.add_once(RetryPack(order_id=order.id, product_id=line.product_id,
                                                     owner_id=principal.owner_id, retries=retries,
                                                     target_type=line.content_type, target_id=line.content_id,
-                                                    created_at=now))
+                                                    storefront=order.storefront, created_at=now))
         packs = await self.packs.of_order(order_id)
         if not packs:
             raise PackNotApplicable("That order holds no retry pack", details={"order_id": str(order_id)})
@@ -111,7 +111,8 @@ class RetryService(UseCase[GenerationContext]):
                     continue
                 await self.packs.add_once(RetryPack(order_id=event.order_id, product_id=line.product_id,
                                                     owner_id=owner_id, retries=retries, target_type=line.content_type,
-                                                    target_id=line.content_id, created_at=now))
+                                                    target_id=line.content_id, storefront=event.storefront,
+                                                    created_at=now))
                 target = ContentType.__members__.get(line.content_type or "")
                 if target is not None and line.content_id is not None:
                     await self._apply_to_target(event, line.product_id, target, line.content_id, now, owner_id)

@@ -36,7 +36,7 @@ from atelier_common import outbox
 from atelier_common.contracts.generation import JobCompleted, JobFailed, JobRequested
 from atelier_common.storage import StoredFileNotFound
 from atelier_common.transient import is_transient, retry_transient
-from atelier_generation import domain, imaging
+from atelier_generation import domain, imaging, metrics
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
 from atelier_generation.errors import GeneratorFailed
@@ -80,12 +80,19 @@ class JobRunner:
     def __init__(self, context: GenerationContext) -> None:
         self.context = context
         self.db = context.db
+        # Jobs the current step finished (completed or failed): counted once its transaction commits.
+        self._finished: list[tuple[GenerationJob, JobStatus]] = []
 
     async def _step(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """One short transaction, retried with back-off on a transient failure."""
         async def attempt() -> T:
+            self._finished.clear()
             async with self.db.transaction() as session:
-                return await work(session)
+                result = await work(session)
+            for job, status in self._finished:
+                metrics.job_finished(job.storefront, job.kind, status)
+            self._finished.clear()
+            return result
 
         return await retry_transient(attempt)
 
@@ -187,7 +194,8 @@ class JobRunner:
                       for s in outputs.images]
             await ImageRepository(session).add_all(images, {image.id: tags for image in images})
         await outbox.add(session, JobCompleted(job_id=job.id, owner_id=job.owner_id, kind=job.kind,
-                                               asset_ids=[s.id for s in outputs.images]))
+                                               asset_ids=[s.id for s in outputs.images], storefront=job.storefront))
+        self._finished.append((job, JobStatus.COMPLETED))
 
     async def fail(self, session: AsyncSession, job_id: uuid.UUID, reason: str, *,
                    attempt: int | None = None) -> bool:
@@ -199,7 +207,8 @@ class JobRunner:
         if job.kind == JobKind.STORYBOOK:
             await BookService(session, self.context).version_failed(job.id)
         await outbox.add(session, JobFailed(job_id=job.id, owner_id=job.owner_id, kind=job.kind, reason=reason,
-                                            refunded_credits=refunded))
+                                            refunded_credits=refunded, storefront=job.storefront))
+        self._finished.append((job, JobStatus.FAILED))
         return True
 
     async def requeue_stale(self) -> int:
