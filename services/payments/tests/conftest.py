@@ -50,11 +50,16 @@ class FakeOrders:
         self.orders: dict[str, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []
         self.service_token = service_token
+        # Orders answers with the storefront an order was placed on (False: an orders service from
+        # before storefronts, whose answers name none).
+        self.echo_storefront = True
         self.app = self._build()
 
     def add(self, owner_id: uuid.UUID, *, user_id: uuid.UUID | None = None, total: str = "85.50",
             currency: str = "USD", status: str = "awaiting_payment", items: list[dict[str, Any]] | None = None,
-            email: str | None = "buyer@example.com", shipping_address: dict[str, Any] | None = None) -> dict[str, Any]:
+            email: str | None = "buyer@example.com", shipping_address: dict[str, Any] | None = None,
+            storefront: str | None = None) -> dict[str, Any]:
+        """An order; `storefront`: the one orders names in its answer (None: it names none)."""
         order_id = str(uuid.uuid4())
         order = {
             "id": order_id, "order_number": f"ORD-20261121-{order_id[:6].upper()}", "owner_id": str(owner_id),
@@ -65,6 +70,8 @@ class FakeOrders:
                 "first_name": "Ada", "last_name": "Lovelace", "email": email, "phone": "+15550100",
                 "address_line_1": "1 Analytical St", "city": "London", "country": "GB"},
         }
+        if storefront is not None:
+            order["storefront"] = storefront
         self.orders[order_id] = order
         return order
 
@@ -96,7 +103,8 @@ class FakeOrders:
             order = self.add(uuid.UUID(body["owner_id"]), user_id=uuid.UUID(body["user_id"]) if body["user_id"] else None,
                              total=pack["price"], currency=pack["currency"], status="pending",
                              items=[line(item["sku"], kind=pack["kind"], unit_price=pack["price"],
-                                         attributes=pack["attributes"])])
+                                         attributes=pack["attributes"])],
+                             storefront=body.get("storefront") if self.echo_storefront else None)
             return JSONResponse({**order, **order_readings(order["status"])}, status_code=201)
 
         return app

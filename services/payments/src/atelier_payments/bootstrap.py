@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,11 +13,14 @@ import httpx
 from atelier_common.db import Database
 from atelier_common.internal import service_url
 from atelier_common.service import Runtime
+from atelier_common.storefronts import Storefront, StorefrontDirectory, UnknownStorefront
 from atelier_payments.clients import CatalogClient, GenerationClient, IdentityClient, OrdersClient
 from atelier_payments.domain import LOCAL, STRIPE
 from atelier_payments.providers import PaymentProvider, Providers
 from atelier_payments.providers.local import LocalProvider, SimpleProvider
 from atelier_payments.settings import PaymentsSettings
+
+log = logging.getLogger("atelier.payments")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,19 @@ class PaymentsContext:
     generation: GenerationClient | None = None
     # The dev advance route names a user by email too.
     identity: IdentityClient | None = None
+    # This process's copy of the storefronts (identity owns them): descriptors, redirects, names.
+    storefronts: StorefrontDirectory | None = None
+
+    async def storefront(self, slug: str) -> Storefront | None:
+        """The storefront of a payment or subscription; None when this copy does not know it
+        (deleted since): the charge then goes out with the platform's own details."""
+        if self.storefronts is None:
+            return None
+        try:
+            return await self.storefronts.get(slug)
+        except UnknownStorefront:
+            log.warning("storefront %r is unknown; its payment details are not used", slug)
+            return None
 
 
 def build_providers(settings: PaymentsSettings) -> Providers:
@@ -64,6 +81,6 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
                               http=runtime.http, local_webhook_url=webhook_url,
                               catalog=CatalogClient(runtime, settings.subscription_plan_skus),
                               generation=GenerationClient(runtime), identity=IdentityClient(runtime),
-                              db=runtime.db)
+                              db=runtime.db, storefronts=runtime.storefronts)
     finally:
         await providers.close()

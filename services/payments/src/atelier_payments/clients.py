@@ -26,23 +26,29 @@ class OrdersClient:
             return None
         return self._order(response, 200)
 
-    async def create_for_sku(self, *, owner_id: uuid.UUID, user_id: uuid.UUID | None, sku: str) -> OrderView:
+    async def create_for_sku(self, *, owner_id: uuid.UUID, user_id: uuid.UUID | None, sku: str,
+                             storefront: str) -> OrderView:
+        """An order of one `sku` placed on `storefront` (the request's)."""
         body = {"owner_id": str(owner_id), "user_id": str(user_id) if user_id else None,
-                "items": [{"sku": sku, "quantity": 1}]}
+                "items": [{"sku": sku, "quantity": 1}], "storefront": storefront}
         response = await call_internal(self.runtime, "orders", "POST", "/internal/orders", json=body)
         if response.status_code in (400, 404, 422):
             if _error_code(response) == NotPurchasable.code:  # a plan: bought only by subscribing
                 raise NotPurchasable(details={"sku": sku})
             raise InvalidSku(details={"sku": sku})
-        return self._order(response, 201, 200)
+        # An orders service that does not echo the storefront placed it where it was asked to.
+        return self._order(response, 201, 200, storefront=storefront)
 
     @staticmethod
-    def _order(response: httpx.Response, *expected: int) -> OrderView:
+    def _order(response: httpx.Response, *expected: int, storefront: str | None = None) -> OrderView:
         if response.status_code not in expected:
             log.warning("orders answered %s: %s", response.status_code, response.text[:500])
             raise OrdersUnavailable()
         try:
-            return order_view(response.json())
+            data = response.json()
+            if storefront is not None and isinstance(data, dict) and not data.get("storefront"):
+                data = {**data, "storefront": storefront}
+            return order_view(data)
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("orders sent an order payments cannot read: %s", exc)
             raise OrdersUnavailable() from exc

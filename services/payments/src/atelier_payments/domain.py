@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from atelier_common.contracts.catalog import ProductKind, credits_granted
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT, Storefront
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.contracts.payments import BuyerAddress
 from atelier_common.keys import same_signature
@@ -117,6 +118,8 @@ class OrderView:
     shipping_address: dict[str, Any] | None = None
     # Orders' own reading of its status (what a status means is orders' rule).
     is_payable: bool = False
+    # The storefront the order was placed on: its payments belong to it.
+    storefront: str = DEFAULT_STOREFRONT
 
 
 def order_view(data: dict[str, Any]) -> OrderView:
@@ -130,6 +133,8 @@ def order_view(data: dict[str, Any]) -> OrderView:
         lines=[OrderLine.model_validate(item) for item in data.get("items") or []],
         shipping_address=data.get("shipping_address") or None,
         is_payable=data.get("is_payable") is True,
+        # An orders service from before storefronts sends none: its orders are the default's.
+        storefront=str(data.get("storefront") or DEFAULT_STOREFRONT),
     )
 
 
@@ -183,6 +188,31 @@ def credit_grants(lines: list[OrderLine]) -> list[CreditGrant]:
             if credits is not None:
                 grants.append(CreditGrant(sku=line.sku, credits=credits))
     return grants
+
+
+# --- the storefront's payment details ---------------------------------------------------------
+
+# Stripe's statement descriptor rules: at most 22 characters, at least one letter, none of these.
+STATEMENT_DESCRIPTOR_MAX = 22
+_DESCRIPTOR_FORBIDDEN = str.maketrans("", "", "<>\\'\"*")
+
+
+def statement_descriptor_suffix(descriptor: str | None) -> str | None:
+    """What a card statement shows after the account's prefix for a storefront's charges, made
+    acceptable to Stripe (forbidden characters dropped, 22 characters at most); None when
+    nothing usable is left (no descriptor, or no letter in it)."""
+    if not descriptor:
+        return None
+    cleaned = " ".join(descriptor.translate(_DESCRIPTOR_FORBIDDEN).split())[:STATEMENT_DESCRIPTOR_MAX].strip()
+    return cleaned if any(ch.isalpha() for ch in cleaned) else None
+
+
+def checkout_redirects(storefront: Storefront | None, success_url: str, cancel_url: str) -> tuple[str, str]:
+    """Where a checkout sends the buyer after paying and after cancelling: the storefront's own
+    pages when it names them, else `success_url` / `cancel_url` (the request's or the settings')."""
+    if storefront is None:
+        return success_url, cancel_url
+    return storefront.success_url or success_url, storefront.cancel_url or cancel_url
 
 
 # --- simple provider webhooks (S0) -----------------------------------------------------------

@@ -17,7 +17,8 @@ async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[PaymentsCo
 
 async def on_credit_consumed(event: CreditConsumed, ctx: EventContext[PaymentsContext]) -> None:
     await LedgerService(ctx.session, ctx.context).credits_consumed(user_id=event.user_id, credits=event.credits,
-                                                      reason=event.reason, reference_id=event.reference_id)
+                                                      reason=event.reason, reference_id=event.reference_id,
+                                                      storefront=event.storefront)
 
 
 async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[PaymentsContext]) -> None:

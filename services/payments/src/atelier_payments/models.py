@@ -10,11 +10,18 @@ from sqlalchemy import CheckConstraint, Column, Index, Numeric, PrimaryKeyConstr
 from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_payments.domain import LedgerKind, PaymentKind, PaymentStatus, RefundStatus
 
 
 def _timestamp() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+def _storefront() -> Any:
+    """The storefront a row belongs to (`contracts.identity.Storefront.slug`); rows written before
+    storefronts existed belong to the default one."""
+    return Field(default=DEFAULT_STOREFRONT, max_length=64, sa_column_kwargs={"server_default": DEFAULT_STOREFRONT})
 
 
 def _values(enum: type[StrEnum]) -> str:
@@ -51,6 +58,8 @@ class Payment(SQLModel, table=True):
     user_id: uuid.UUID | None = None
     # The anonymous id that started the payment, kept after a claim (order.paid names it).
     anon_id: uuid.UUID | None = None
+    # The order's storefront (orders sets it when the order is placed, and it never changes).
+    storefront: str = _storefront()
     provider: str = Field(max_length=20)
     kind: str = Field(max_length=20)
     provider_intent_id: str | None = Field(default=None, max_length=255)
@@ -94,6 +103,8 @@ class LedgerEntry(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
+    # The storefront of the payment, subscription or credit use the entry records.
+    storefront: str = _storefront()
     kind: str = Field(max_length=30)
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     currency: str | None = Field(default=None, max_length=3)
@@ -125,6 +136,8 @@ class Refund(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     payment_id: uuid.UUID
     order_id: uuid.UUID
+    # Its payment's storefront.
+    storefront: str = _storefront()
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(max_length=3)
     status: str = Field(default=RefundStatus.PENDING, max_length=20)
@@ -168,6 +181,8 @@ class CheckoutSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     payment_id: uuid.UUID
     order_id: uuid.UUID
+    # Its payment's storefront: the page shows that storefront's name.
+    storefront: str = _storefront()
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(max_length=3)
     success_url: str = Field(sa_column=Column(Text, nullable=False))
@@ -188,6 +203,8 @@ class Subscription(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID
+    # The storefront the plan was subscribed on (the latest checkout's).
+    storefront: str = _storefront()
     plan_id: uuid.UUID
     plan_sku: str = Field(max_length=64)
     tier: str = Field(max_length=30)
@@ -222,6 +239,8 @@ class SubscriptionInvoice(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     subscription_id: uuid.UUID
     user_id: uuid.UUID
+    # Its subscription's storefront.
+    storefront: str = _storefront()
     provider: str = Field(max_length=20)
     provider_invoice_id: str = Field(max_length=255)
     amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))

@@ -56,6 +56,7 @@ class PaymentRow:
     owner_id: uuid.UUID
     user_id: uuid.UUID | None
     anon_id: uuid.UUID | None
+    storefront: str
     provider: str
     kind: str
     provider_intent_id: str | None
@@ -79,6 +80,7 @@ class CheckoutRow:
     id: str
     payment_id: uuid.UUID
     order_id: uuid.UUID
+    storefront: str
     amount: Decimal
     currency: str
     success_url: str

@@ -80,6 +80,8 @@ class RefundRead(BaseModel):
     id: uuid.UUID
     order_id: uuid.UUID
     payment_id: uuid.UUID
+    # The storefront of the order (and its payment).
+    storefront: str
     amount: Money
     currency: str
     # pending (the provider settles it later), succeeded or failed
@@ -124,6 +126,8 @@ class LedgerEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    # The storefront of the payment, subscription or credit use the entry records.
+    storefront: str
     kind: str
     amount: Money | None
     currency: str | None
@@ -143,6 +147,8 @@ class PaymentRead(BaseModel):
     id: uuid.UUID
     order_id: uuid.UUID
     owner_id: uuid.UUID
+    # The order's storefront.
+    storefront: str
     provider: str
     kind: str
     status: str
@@ -222,6 +228,8 @@ class PaymentMethodUpdate(_Input):
 class InvoiceRead(BaseModel):
     id: uuid.UUID
     kind: str = "invoice"
+    # The storefront the plan was subscribed on.
+    storefront: str
     provider_invoice_id: str
     amount: Money
     currency: str

@@ -12,7 +12,7 @@ class TestPurchaseCredits:
         assert response.status_code == 200, response.text
         body = response.json()
         assert api.orders.created == [{"owner_id": str(user_id), "user_id": str(user_id),
-                                       "items": [{"sku": "PACK_5", "quantity": 1}]}]
+                                       "items": [{"sku": "PACK_5", "quantity": 1}], "storefront": "default"}]
         assert body["order_id"] in api.orders.orders
         assert body["checkout_url"] == f"{PUBLIC_URL}/api/dev/checkout/{body['session_id']}"
         # Paying it grants the pack's credits in the ledger and announces the paid order.

@@ -17,7 +17,8 @@ class TestCreateIntent:
         body = response.json()
         intent = fake_stripe.intents[body["payment_intent_id"]]
         assert intent["amount"] == 8550 and intent["currency"] == "gel"
-        assert intent["metadata"] == {"order_id": order["id"], "payment_id": body["payment_id"]}
+        assert intent["metadata"] == {"order_id": order["id"], "payment_id": body["payment_id"],
+                                      "storefront": "default"}
         assert body["client_secret"] == intent["client_secret"]
         [(_, _, _params, key)] = [r for r in fake_stripe.requests if r[2].get("metadata", {}).get("order_id") == order["id"]]
         assert key == f"payment-intent-{body['payment_id']}"  # a retried create makes no second intent

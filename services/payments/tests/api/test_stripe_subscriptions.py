@@ -89,7 +89,7 @@ class TestCheckout:
         assert session["amount_total"] == 1999 and session["currency"] == "usd"
         assert session["client_reference_id"] == str(user_id)
         assert session["metadata"] == {"user_id": str(user_id), "plan_id": PLANS["pro_monthly"]["id"],
-                                       "plan_sku": "pro_monthly"}
+                                       "plan_sku": "pro_monthly", "storefront": "default"}
         assert session["subscription_data"]["metadata"] == session["metadata"]
         assert session["success_url"] == CHECKOUT["success_url"] and session["cancel_url"] == CHECKOUT["cancel_url"]
         customer = fake_stripe.customers[session["customer"]]

@@ -134,12 +134,44 @@ class TestOrderView:
         assert domain.order_view({**base, "status": "some_new_status", "is_payable": True}).is_payable
         assert not domain.order_view({**base, "status": "pending"}).is_payable  # unsaid: not payable
 
+    def test_the_storefront_is_the_orders_and_the_default_when_unsaid(self) -> None:
+        base = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "currency": "USD", "total_amount": "1"}
+        assert domain.order_view({**base, "storefront": "b"}).storefront == "b"
+        assert domain.order_view(base).storefront == "default"
+        assert domain.order_view({**base, "storefront": None}).storefront == "default"
+
     def test_credit_grants_count_units(self) -> None:
         lines = [domain.OrderLine(product_id=uuid.uuid4(), sku="PACK_5", kind="credit_pack", quantity=3,
                                   unit_price=Decimal("4.99"), attributes={"credits": 5}),
                  domain.OrderLine(product_id=uuid.uuid4(), sku="STONE", kind="physical", quantity=1,
                                   unit_price=Decimal("1"))]
         assert domain.credit_grants(lines) == [domain.CreditGrant(sku="PACK_5", credits=15)]
+
+
+class TestStorefrontDetails:
+    @pytest.mark.parametrize(("descriptor", "suffix"), [
+        ("BSHOP", "BSHOP"),
+        (None, None), ("", None), ("   ", None),
+        ("12345", None),  # Stripe wants a letter
+        ('<B*> "Shop\'s"', "B Shops"),
+        ("Twenty-three characters", "Twenty-three character"),
+        ("A" * 21 + " B", "A" * 21),  # cut, then trimmed
+    ])
+    def test_a_statement_descriptor_suffix_stripe_accepts(self, descriptor: str | None, suffix: str | None) -> None:
+        made = domain.statement_descriptor_suffix(descriptor)
+        assert made == suffix
+        assert made is None or len(made) <= domain.STATEMENT_DESCRIPTOR_MAX
+
+    def test_the_storefronts_pages_else_the_given_ones(self) -> None:
+        from atelier_testing.storefronts import make_storefront
+
+        given = ("http://given/ok", "http://given/no")
+        assert domain.checkout_redirects(None, *given) == given
+        assert domain.checkout_redirects(make_storefront("b"), *given) == given
+        both = make_storefront("b", success_url="https://b/ok", cancel_url="https://b/no")
+        assert domain.checkout_redirects(both, *given) == ("https://b/ok", "https://b/no")
+        only_success = make_storefront("b", success_url="https://b/ok")
+        assert domain.checkout_redirects(only_success, *given) == ("https://b/ok", "http://given/no")
 
 
 class TestSettings:

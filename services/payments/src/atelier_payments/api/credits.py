@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.idempotency import IdempotencyDep
+from atelier_common.storefronts import CurrentStorefront, Storefront
 from atelier_payments.api.deps import AUTH, IDEMPOTENT, PROVIDER, PaymentServiceDep
 from atelier_payments.schemas import CreditPurchase, CreditPurchaseRead
 
@@ -17,10 +18,11 @@ router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
 @router.post("/purchase", response_model=CreditPurchaseRead,
              responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU, NOT_PURCHASABLE (a subscription plan) or VALIDATION_ERROR"}})
 async def purchase_credits(data: CreditPurchase, user: UserPrincipal, payments: PaymentServiceDep,
-                           idempotency: IdempotencyDep) -> Any:
-    return await idempotency.run(lambda: _purchase(payments, user, data))
+                           idempotency: IdempotencyDep, storefront: CurrentStorefront) -> Any:
+    return await idempotency.run(lambda: _purchase(payments, user, data, storefront))
 
 
-async def _purchase(payments: PaymentServiceDep, user: UserPrincipal, data: CreditPurchase) -> dict[str, Any]:
-    started = await payments.purchase_credits(user, data.sku)
+async def _purchase(payments: PaymentServiceDep, user: UserPrincipal, data: CreditPurchase,
+                    storefront: Storefront) -> dict[str, Any]:
+    started = await payments.purchase_credits(user, data.sku, storefront)
     return {"order_id": started.payment.order_id, "checkout_url": started.url, "session_id": started.session_id}

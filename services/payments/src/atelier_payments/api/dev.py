@@ -42,6 +42,7 @@ async def pay_checkout(session_id: SessionId, checkout: LocalCheckoutServiceDep,
 def _render(page: CheckoutPage, *, cancel_url: str) -> str:
     payment, snapshot = page.payment, page.payment.order_snapshot
     number = escape(str(snapshot.get("order_number") or payment.order_id))
+    shop = escape(page.storefront_name)
     total = f"{quantize(payment.amount)} {escape(payment.currency)}"
     rows = "".join(
         f"<tr><td>{escape(str(line.get('sku', '')))}</td><td>{int(line.get('quantity', 0))}</td>"
@@ -52,7 +53,8 @@ def _render(page: CheckoutPage, *, cancel_url: str) -> str:
                   f'<p><a href="{escape(cancel_url)}">Cancel</a></p>')
     else:
         action = f"<p>This checkout is {escape(page.checkout.status)}.</p>"
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Pay order {number}</title></head>"
-            f"<body><h1>Order {number}</h1><table><tr><th>SKU</th><th>Qty</th><th>Unit price</th></tr>{rows}"
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Pay order {number} — {shop}</title>"
+            f"</head><body><p class=\"storefront\">{shop}</p><h1>Order {number}</h1>"
+            f"<table><tr><th>SKU</th><th>Qty</th><th>Unit price</th></tr>{rows}"
             f"</table><p>Total: <strong>{total}</strong></p>{action}"
             f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")

@@ -16,6 +16,7 @@ from atelier_common.money import quantize
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_common.storefronts import CurrentStorefront, Storefront
 from atelier_payments.api.deps import AUTH, NOT_FOUND, PROVIDER, require_dev_endpoints
 from atelier_payments.schemas import (
     AdvanceSubscription,
@@ -55,14 +56,14 @@ async def current_subscription(user: UserPrincipal, subscriptions: SubscriptionS
              responses={**AUTH, **NOT_FOUND, **PROVIDER,
                         409: {"description": "ALREADY_SUBSCRIBED, or IDEMPOTENCY_KEY_REUSED (the key with another body)"}})
 async def start_checkout(data: SubscriptionCheckout, user: UserPrincipal, subscriptions: SubscriptionServiceDep,
-                         idempotency: IdempotencyDep) -> Any:
-    return await idempotency.run(lambda: _checkout(subscriptions, user, data))
+                         idempotency: IdempotencyDep, storefront: CurrentStorefront) -> Any:
+    return await idempotency.run(lambda: _checkout(subscriptions, user, data, storefront))
 
 
-async def _checkout(subscriptions: SubscriptionService, user: UserPrincipal,
-                    data: SubscriptionCheckout) -> SubscriptionCheckoutRead:
+async def _checkout(subscriptions: SubscriptionService, user: UserPrincipal, data: SubscriptionCheckout,
+                    storefront: Storefront) -> SubscriptionCheckoutRead:
     url = await subscriptions.checkout(user.owner_id, data.plan_id, success_url=str(data.success_url),
-                                       cancel_url=str(data.cancel_url), email=user.email)
+                                       cancel_url=str(data.cancel_url), storefront=storefront, email=user.email)
     return SubscriptionCheckoutRead(checkout_url=url)
 
 
@@ -116,7 +117,8 @@ async def show_subscription_checkout(session_id: SessionId, subscriptions: Subsc
         f"<p>This checkout is closed ({escape(sub.status)}).</p>")
     return HTMLResponse(
         f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Subscribe to {escape(sub.plan_sku)}</title>"
-        f"</head><body><h1>Plan {escape(sub.plan_sku)} ({escape(sub.tier)})</h1>"
+        f"</head><body><p class=\"storefront\">{escape(view.storefront_name)}</p>"
+        f"<h1>Plan {escape(sub.plan_sku)} ({escape(sub.tier)})</h1>"
         f"<p>Price: <strong>{price}</strong> every {view.period_days} days</p>"
         f"<p>{sub.monthly_quota} generations per period</p>{action}"
         f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_payments.domain import PaymentStatus
 from atelier_payments.models import Payment, Refund
 
@@ -26,10 +27,14 @@ class ChargeRequest:
     amount: Decimal
     currency: str
     email: str | None = None
+    # The order's storefront; its statement descriptor suffix (`domain.statement_descriptor_suffix`).
+    storefront: str = DEFAULT_STOREFRONT
+    statement_descriptor: str | None = None
 
     @property
     def metadata(self) -> dict[str, str]:
-        return {"order_id": str(self.order_id), "payment_id": str(self.payment_id)}
+        # `storefront`: a provider event is attributed to its storefront even before it is matched.
+        return {"order_id": str(self.order_id), "payment_id": str(self.payment_id), "storefront": self.storefront}
 
 
 @dataclass(frozen=True)

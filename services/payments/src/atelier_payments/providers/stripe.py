@@ -73,6 +73,8 @@ class StripeProvider:
             params["description"] = f"Order {charge.order_number}"
         if charge.email:
             params["receipt_email"] = charge.email
+        if charge.statement_descriptor:
+            params["statement_descriptor_suffix"] = charge.statement_descriptor
         created = await self._call("create the payment intent", self.client.v1.payment_intents.create_async(
             params, {"idempotency_key": f"payment-intent-{charge.payment_id}"}))
         return self._intent(created)
@@ -89,10 +91,13 @@ class StripeProvider:
         # One line for the order's total (tax and shipping included): what Stripe charges is
         # exactly the order's amount, whatever the lines add up to.
         name = f"Order {charge.order_number}" if charge.order_number else "Order"
+        intent_data: dict[str, Any] = {"metadata": charge.metadata}
+        if charge.statement_descriptor:
+            intent_data["statement_descriptor_suffix"] = charge.statement_descriptor
         params: Any = {  # the SDK's params TypedDict, built up piecewise
             "mode": "payment", "success_url": success_url, "cancel_url": cancel_url,
             "client_reference_id": str(charge.order_id), "metadata": charge.metadata,
-            "payment_intent_data": {"metadata": charge.metadata},
+            "payment_intent_data": intent_data,
             "line_items": [{"quantity": 1, "price_data": {
                 "currency": charge.currency.lower(), "unit_amount": to_minor_units(charge.amount, charge.currency),
                 "product_data": {"name": name}}}],
@@ -107,7 +112,8 @@ class StripeProvider:
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         params: Any = {  # the SDK's params TypedDict, built up piecewise
             "amount": to_minor_units(refund.amount, refund.currency),
-            "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id), "refund_id": str(refund.id)},
+            "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id), "refund_id": str(refund.id),
+                         "storefront": payment.storefront},
         }
         if payment.provider_intent_id:
             params["payment_intent"] = payment.provider_intent_id

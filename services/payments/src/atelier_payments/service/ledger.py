@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
@@ -25,9 +26,10 @@ class LedgerService(UseCase[PaymentsContext]):
         return await self.ledger.page_for_owner(user_id, limit=limit, offset=offset)
 
     async def credits_consumed(self, *, user_id: uuid.UUID, credits: int, reason: str,
-                               reference_id: uuid.UUID | None) -> None:
-        """Generation spent credits (a job, an unlock, a regeneration): a negative entry."""
-        self.ledger.add(LedgerEntry(owner_id=user_id, user_id=user_id, kind=LedgerKind.CREDIT_CONSUMED,
+                               reference_id: uuid.UUID | None, storefront: str = DEFAULT_STOREFRONT) -> None:
+        """Generation spent credits (a job, an unlock, a regeneration) on `storefront`: a negative entry."""
+        self.ledger.add(LedgerEntry(owner_id=user_id, user_id=user_id, storefront=storefront,
+                                    kind=LedgerKind.CREDIT_CONSUMED,
                                     credits=-abs(credits), reference_id=str(reference_id) if reference_id else None,
                                     description=f"Used {abs(credits)} credit{'s' if abs(credits) != 1 else ''}"
                                                 f" ({reason})"))

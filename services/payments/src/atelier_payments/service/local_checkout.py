@@ -31,6 +31,8 @@ class CheckoutPage:
     checkout: CheckoutSession
     payment: Payment
     is_payable: bool
+    # The name of the payment's storefront (the brand the buyer is paying).
+    storefront_name: str
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,10 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
         payment = await self.payments.get(checkout.payment_id)
         if payment is None:
             raise CheckoutSessionNotFound()
-        return CheckoutPage(checkout=checkout, payment=payment, is_payable=self._is_open(checkout))
+        storefront = await self.context.storefront(checkout.storefront)
+        name = storefront.name if storefront is not None else checkout.storefront
+        return CheckoutPage(checkout=checkout, payment=payment, is_payable=self._is_open(checkout),
+                            storefront_name=name)
 
     def cancel_url(self, page: CheckoutPage) -> str:
         return _redirect(page.checkout.cancel_url, page.checkout.id)

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
 from atelier_common.service import UseCase
+from atelier_common.storefronts import Storefront
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import OPEN_STATUSES, OrderView, PaymentKind, PaymentStatus
@@ -77,7 +78,8 @@ class PaymentService(UseCase[PaymentsContext]):
         return await self._create_intent(provider, inserted)
 
     async def _create_intent(self, provider: PaymentProvider, payment: Payment) -> StartedIntent:
-        intent = await provider.create_intent(self._charge(payment))
+        storefront = await self.context.storefront(payment.storefront)
+        intent = await provider.create_intent(self._charge(payment, storefront))
         await self.payments.update_ids(payment, provider_intent_id=intent.id, status=S.REQUIRES_PAYMENT)
         return StartedIntent(payment=payment, client_secret=intent.client_secret, intent_id=intent.id,
                              status=intent.provider_status)
@@ -98,13 +100,16 @@ class PaymentService(UseCase[PaymentsContext]):
 
     async def start_checkout(self, principal: Principal, order_id: uuid.UUID, *, success_url: str,
                              cancel_url: str) -> StartedCheckout:
+        """A checkout page for the order; it returns to the order's storefront's success and cancel
+        pages when the storefront names them, else to `success_url` / `cancel_url`."""
         order = await self._payable_order(principal, order_id)
         return await self._checkout(order, success_url=success_url, cancel_url=cancel_url)
 
-    async def purchase_credits(self, principal: Principal, sku: str) -> StartedCheckout:
-        """S2: a credit pack bought through a checkout page; orders prices it from the catalog."""
+    async def purchase_credits(self, principal: Principal, sku: str, storefront: Storefront) -> StartedCheckout:
+        """S2: a credit pack bought through a checkout page; orders prices it from the catalog, as
+        an order of the request's `storefront`."""
         order = await self.context.orders.create_for_sku(owner_id=principal.owner_id, user_id=principal.user_id,
-                                                         sku=sku)
+                                                         sku=sku, storefront=storefront.slug)
         settings = self.context.settings
         return await self._checkout(order, success_url=settings.credits_success_url,
                                     cancel_url=settings.credits_cancel_url)
@@ -112,7 +117,9 @@ class PaymentService(UseCase[PaymentsContext]):
     async def _checkout(self, order: OrderView, *, success_url: str, cancel_url: str) -> StartedCheckout:
         provider = self.context.providers.default
         payment = self._new_payment(order, provider, PaymentKind.CHECKOUT)
-        checkout = await provider.create_checkout(self._charge(payment), success_url=success_url,
+        storefront = await self.context.storefront(payment.storefront)
+        success_url, cancel_url = domain.checkout_redirects(storefront, success_url, cancel_url)
+        checkout = await provider.create_checkout(self._charge(payment, storefront), success_url=success_url,
                                                   cancel_url=cancel_url)
         # Written once the provider answered, with its ids: one INSERT where an INSERT and an UPDATE
         # were (the provider call is inside the transaction either way; a failure rolls back).
@@ -121,9 +128,10 @@ class PaymentService(UseCase[PaymentsContext]):
         payment.status = S.REQUIRES_PAYMENT
         page = None
         if checkout.hosted_here and checkout.expires_at is not None:
-            page = CheckoutRow(id=checkout.id, payment_id=payment.id, order_id=order.id, amount=payment.amount,
-                                  currency=payment.currency, success_url=success_url, cancel_url=cancel_url,
-                                  status="open", expires_at=checkout.expires_at, created_at=utcnow())
+            page = CheckoutRow(id=checkout.id, payment_id=payment.id, order_id=order.id,
+                               storefront=payment.storefront, amount=payment.amount, currency=payment.currency,
+                               success_url=success_url, cancel_url=cancel_url, status="open",
+                               expires_at=checkout.expires_at, created_at=utcnow())
         await self.payments.insert(payment, page)
         return StartedCheckout(payment=payment, session_id=checkout.id, url=checkout.url)
 
@@ -158,17 +166,21 @@ class PaymentService(UseCase[PaymentsContext]):
     @staticmethod
     def _new_payment(order: OrderView, provider: PaymentProvider, kind: PaymentKind) -> Payment:
         return Payment(order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
-                       anon_id=order.owner_id if order.user_id is None else None, provider=provider.name,
-                       kind=kind, amount=order.total_amount, currency=order.currency, status=S.CREATED,
-                       order_snapshot=domain.order_snapshot(order))
+                       anon_id=order.owner_id if order.user_id is None else None, storefront=order.storefront,
+                       provider=provider.name, kind=kind, amount=order.total_amount, currency=order.currency,
+                       status=S.CREATED, order_snapshot=domain.order_snapshot(order))
 
     @staticmethod
-    def _charge(payment: Payment) -> ChargeRequest:
+    def _charge(payment: Payment, storefront: Storefront | None) -> ChargeRequest:
+        """What the provider is asked to charge: the order's total in its currency, with the
+        statement descriptor of the payment's `storefront` (None: the account's own)."""
         buyer = domain.snapshot_buyer(payment.order_snapshot)
         return ChargeRequest(payment_id=payment.id, order_id=payment.order_id,
                              order_number=payment.order_snapshot.get("order_number"),
                              amount=Decimal(payment.amount), currency=payment.currency,
-                             email=buyer.email if buyer else None)
+                             email=buyer.email if buyer else None, storefront=payment.storefront,
+                             statement_descriptor=domain.statement_descriptor_suffix(
+                                 storefront.statement_descriptor if storefront else None))
 
 
 def _owner_ids(principal: Principal) -> list[uuid.UUID]:

@@ -94,13 +94,15 @@ class Settlement:
         entries: list[dict[str, Any]] = []
         for grant in domain.credit_grants(domain.snapshot_lines(settled.order_snapshot)):
             entries.append({**_NO_MONEY, "id": uuid.uuid4(), "owner_id": settled.owner_id, "user_id": settled.user_id,
-                            "kind": LedgerKind.CREDIT_PURCHASE.value, "credits": grant.credits,
+                            "storefront": settled.storefront, "kind": LedgerKind.CREDIT_PURCHASE.value,
+                            "credits": grant.credits,
                             "payment_id": settled.id, "order_id": settled.order_id, "reference_id": grant.sku,
                             "description": f"Purchased {grant.credits} credits ({grant.sku})", "created_at": utcnow()})
         if entries:
             await self.ledger.insert(entries)
         await outbox.add(self.session, OrderPaid(
-            order_id=settled.order_id, order_number=settled.order_snapshot.get("order_number"),
+            storefront=settled.storefront, order_id=settled.order_id,
+            order_number=settled.order_snapshot.get("order_number"),
             owner_id=settled.owner_id, user_id=settled.user_id,
             anon_id=settled.anon_id if settled.user_id is None else None,
             amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
@@ -149,8 +151,8 @@ class Settlement:
         value = domain.refund_amount(amount, remaining)
         if value is None:
             return None
-        refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=value, currency=payment.currency,
-                        reason=reason, provider=payment.provider, staff_id=staff_id)
+        refund = Refund(payment_id=payment.id, order_id=payment.order_id, storefront=payment.storefront, amount=value,
+                        currency=payment.currency, reason=reason, provider=payment.provider, staff_id=staff_id)
         self.refunds.add(refund)
         await self.session.flush()
         made = await self.provider_of(payment).refund(payment, refund)
@@ -176,7 +178,8 @@ class Settlement:
         if payment.pays_order:
             # Only the payment that paid the order refunds it; a duplicate's refund is ours alone.
             await outbox.add(self.session, PaymentRefunded(
-                order_id=payment.order_id, payment_id=payment.id, amount=refund.amount, currency=refund.currency,
+                storefront=payment.storefront, order_id=payment.order_id, payment_id=payment.id, amount=refund.amount,
+                currency=refund.currency,
                 refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None))
         else:
             # Money the order never took (paid after its cancellation, or twice): orders notes it.
@@ -268,8 +271,8 @@ class Settlement:
         value = min(amount, remaining) if amount is not None else remaining
         if value <= 0:
             return None
-        refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=value, currency=payment.currency,
-                        reason="Refunded at the provider", provider=payment.provider,
+        refund = Refund(payment_id=payment.id, order_id=payment.order_id, storefront=payment.storefront, amount=value,
+                        currency=payment.currency, reason="Refunded at the provider", provider=payment.provider,
                         provider_refund_id=provider_refund_id)
         self.refunds.add(refund)
         await self.session.flush()
@@ -282,7 +285,8 @@ class Settlement:
     def _entry(payment: Payment | PaymentRow, kind: LedgerKind, amount: Decimal, description: str) -> dict[str, Any]:
         """A money entry of `payment`, as the columns of `LedgerEntry`."""
         reference = payment.provider_intent_id or payment.provider_session_id or payment.provider_charge_id
-        return {"id": uuid.uuid4(), "owner_id": payment.owner_id, "user_id": payment.user_id, "kind": kind.value,
+        return {"id": uuid.uuid4(), "owner_id": payment.owner_id, "user_id": payment.user_id,
+                "storefront": payment.storefront, "kind": kind.value,
                 "amount": amount, "currency": payment.currency, "credits": None, "payment_id": payment.id,
                 "order_id": payment.order_id, "reference_id": reference, "description": description,
                 "created_at": utcnow()}

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
@@ -89,6 +90,7 @@ class StripeSubscriptionEvents(UseCase[PaymentsContext]):
                         remote.id if remote else None, user_id)
             return None
         return await self.subscriptions.lock_or_create(Subscription(
-            user_id=user_id, plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"], tier=plan["tier"],
+            user_id=user_id, storefront=remote.metadata.get("storefront") or DEFAULT_STOREFRONT,
+            plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"], tier=plan["tier"],
             monthly_quota=plan["monthly_quota"], amount=Decimal(plan["price"]), currency=plan["currency"],
             provider=STRIPE, status=INCOMPLETE, provider_customer_id=remote.customer_id))

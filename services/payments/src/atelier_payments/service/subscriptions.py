@@ -26,6 +26,7 @@ from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.payments import SubscriptionChanged
 from atelier_common.service import UseCase
+from atelier_common.storefronts import Storefront
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import (
     LOCAL,
@@ -34,6 +35,7 @@ from atelier_payments.domain import (
     LedgerKind,
     StripeInvoice,
     StripeSubscription,
+    checkout_redirects,
     plan_quota,
     to_minor_units,
 )
@@ -80,6 +82,8 @@ class LocalCheckoutView:
     period_days: int
     success_url: str
     cancel_url: str
+    # The name of the storefront the plan is subscribed on.
+    storefront_name: str
 
 
 class SubscriptionService(UseCase[PaymentsContext]):
@@ -148,15 +152,19 @@ class SubscriptionService(UseCase[PaymentsContext]):
     # -- starting ------------------------------------------------------------------------------
 
     async def checkout(self, user_id: uuid.UUID, plan_ref: str, *, success_url: str, cancel_url: str,
-                       email: str | None = None) -> str:
+                       storefront: Storefront, email: str | None = None) -> str:
+        """Start subscribing the user to a plan on `storefront` (the request's): the subscription
+        becomes that storefront's, and the checkout returns to its pages when it names them."""
         plan = await self.plan(plan_ref)
         provider = self.context.settings.provider
         subscription = await self.subscriptions.lock_or_create(Subscription(
-            user_id=user_id, plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"], tier=plan["tier"],
-            monthly_quota=plan["monthly_quota"], amount=Decimal(plan["price"]), currency=plan["currency"],
-            provider=provider, status=INCOMPLETE))
+            user_id=user_id, storefront=storefront.slug, plan_id=uuid.UUID(str(plan["id"])), plan_sku=plan["sku"],
+            tier=plan["tier"], monthly_quota=plan["monthly_quota"], amount=Decimal(plan["price"]),
+            currency=plan["currency"], provider=provider, status=INCOMPLETE))
         if holds_plan(subscription, utcnow()):
             raise AlreadySubscribed()
+        subscription.storefront = storefront.slug
+        success_url, cancel_url = checkout_redirects(storefront, success_url, cancel_url)
         if provider == STRIPE:
             return await self._stripe_checkout(subscription, plan, success_url=success_url, cancel_url=cancel_url,
                                                email=email)
@@ -203,7 +211,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
                 "currency": plan["currency"].lower(), "unit_amount": to_minor_units(Decimal(plan["price"]),
                                                                                     plan["currency"]),
                 "recurring": {"interval": plan["interval"]}, "product_data": {"name": plan["name"]}}}
-        metadata = {"user_id": user_id, "plan_id": str(plan["id"]), "plan_sku": plan["sku"]}
+        metadata = {"user_id": user_id, "plan_id": str(plan["id"]), "plan_sku": plan["sku"],
+                    "storefront": subscription.storefront}
         checkout = await stripe.create_subscription_checkout(
             customer_id=subscription.provider_customer_id or "", line_item=line_item, metadata=metadata,
             client_reference_id=user_id, success_url=success_url, cancel_url=cancel_url,
@@ -218,10 +227,12 @@ class SubscriptionService(UseCase[PaymentsContext]):
 
     async def local_checkout(self, session_id: str) -> LocalCheckoutView:
         subscription = await self._by_provider_id(session_id)
+        storefront = await self.context.storefront(subscription.storefront)
         return LocalCheckoutView(subscription=subscription, plan_name=subscription.plan_sku,
                                  period_days=self.context.settings.local_subscription_period_days,
                                  success_url=subscription.checkout_success_url or "/",
-                                 cancel_url=subscription.checkout_cancel_url or "/")
+                                 cancel_url=subscription.checkout_cancel_url or "/",
+                                 storefront_name=storefront.name if storefront else subscription.storefront)
 
     async def _by_provider_id(self, provider_subscription_id: str, *, for_update: bool = True) -> Subscription:
         stmt = select(Subscription).where(col(Subscription.provider) == LOCAL,
@@ -377,6 +388,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
             self._set_plan(subscription, plan)
         subscription.provider, subscription.provider_subscription_id = STRIPE, remote.id
         subscription.provider_customer_id = remote.customer_id or subscription.provider_customer_id
+        # The storefront it was sold on (our checkout's metadata); one made elsewhere keeps the row's.
+        subscription.storefront = remote.metadata.get("storefront") or subscription.storefront
         subscription.status, subscription.cancel_at_period_end = remote.status, remote.cancel_at_period_end
         subscription.current_period_start = remote.current_period_start or subscription.current_period_start
         subscription.current_period_end = remote.current_period_end or subscription.current_period_end
@@ -389,7 +402,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
     async def record_stripe_invoice(self, subscription: Subscription, invoice: StripeInvoice) -> bool:
         """An invoice in the history once, whatever the deliveries: paid → a ledger entry; a
         failed one paid later becomes paid (one entry); a paid one never goes back."""
-        row = SubscriptionInvoice(subscription_id=subscription.id, user_id=subscription.user_id, provider=STRIPE,
+        row = SubscriptionInvoice(subscription_id=subscription.id, user_id=subscription.user_id,
+                                  storefront=subscription.storefront, provider=STRIPE,
                                   provider_invoice_id=invoice.id, amount=invoice.amount, currency=invoice.currency,
                                   status="paid" if invoice.paid else "failed", period_start=invoice.period_start,
                                   period_end=invoice.period_end, created_at=invoice.created or utcnow())
@@ -397,7 +411,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
             invoice.paid and await self.subscriptions.mark_invoice_paid(STRIPE, invoice.id))
         if newly_paid and invoice.amount > 0:
             self.session.add(LedgerEntry(owner_id=subscription.user_id, user_id=subscription.user_id,
-                                         kind=LedgerKind.PAYMENT, amount=invoice.amount, currency=invoice.currency,
+                                         storefront=subscription.storefront, kind=LedgerKind.PAYMENT,
+                                         amount=invoice.amount, currency=invoice.currency,
                                          reference_id=invoice.id, description=f"Subscription {subscription.plan_sku}"))
             await self.session.flush()
         return bool(newly_paid)
@@ -410,7 +425,7 @@ class SubscriptionService(UseCase[PaymentsContext]):
 
     def _invoice(self, subscription: Subscription, status: str, now: datetime) -> None:
         invoice = SubscriptionInvoice(subscription_id=subscription.id, user_id=subscription.user_id,
-                                      provider=subscription.provider,
+                                      storefront=subscription.storefront, provider=subscription.provider,
                                       provider_invoice_id=f"lin_{secrets.token_hex(12)}", amount=subscription.amount,
                                       currency=subscription.currency, status=status,
                                       period_start=subscription.current_period_start,
@@ -418,7 +433,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
         self.session.add(invoice)
         if status == "paid":
             self.session.add(LedgerEntry(owner_id=subscription.user_id, user_id=subscription.user_id,
-                                         kind=LedgerKind.PAYMENT, amount=subscription.amount,
+                                         storefront=subscription.storefront, kind=LedgerKind.PAYMENT,
+                                         amount=subscription.amount,
                                          currency=subscription.currency, reference_id=invoice.provider_invoice_id,
                                          description=f"Subscription {subscription.plan_sku}"))
 
@@ -426,7 +442,8 @@ class SubscriptionService(UseCase[PaymentsContext]):
         subscription.updated_at = utcnow()
         await self.session.flush()
         await outbox.add(self.session, SubscriptionChanged(
-            user_id=subscription.user_id, plan_sku=subscription.plan_sku, plan_id=subscription.plan_id,
+            storefront=subscription.storefront, user_id=subscription.user_id, plan_sku=subscription.plan_sku,
+            plan_id=subscription.plan_id,
             tier=subscription.tier, status=subscription.status, monthly_quota=subscription.monthly_quota,
             current_period_start=subscription.current_period_start,
             current_period_end=subscription.current_period_end,
@@ -435,6 +452,7 @@ class SubscriptionService(UseCase[PaymentsContext]):
 
 def _visible(subscription: Subscription) -> tuple[Any, ...]:
     """What `subscription.changed` tells: a change of any of these is published."""
-    return (subscription.plan_sku, subscription.plan_id, subscription.tier, subscription.status,
+    return (subscription.storefront, subscription.plan_sku, subscription.plan_id, subscription.tier,
+            subscription.status,
             subscription.monthly_quota, subscription.current_period_start, subscription.current_period_end,
             subscription.cancel_at_period_end)

@@ -149,7 +149,8 @@ class WebhookService(UseCase[PaymentsContext]):
         if order is None:
             return None
         payment = Payment(order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
-                          anon_id=order.owner_id if order.user_id is None else None, provider=event.provider,
+                          anon_id=order.owner_id if order.user_id is None else None, storefront=order.storefront,
+                          provider=event.provider,
                           kind=PaymentKind.EXTERNAL, amount=order.total_amount, currency=order.currency,
                           status=PaymentStatus.REQUIRES_PAYMENT, order_snapshot=domain.order_snapshot(order))
         self.session.add(payment)
