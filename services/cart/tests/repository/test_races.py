@@ -172,7 +172,7 @@ class TestMergeRace:
         async def user_cart_appears_first(self: CartRepository, cart: Cart, owner_id: uuid.UUID) -> bool:
             # The user's own first request commits its new cart just before the hand-over.
             async with db.transaction() as other:
-                await CartRepository(other).ensure(owner_id, "USD")
+                await CartRepository(other).ensure(owner_id, "default", "USD")
             return await give_to(self, cart, owner_id)
 
         monkeypatch.setattr(CartRepository, "give_to", user_cart_appears_first)
