@@ -194,7 +194,7 @@ _READ_CART = _cart_and_lines(_CART).where(_OWNER_CART)
 # snapshot makes both halves empty: `get_or_create_with_lines` then reads it again.
 _CREATED = (pg_insert(_CART).values(id=bindparam("new_id"), owner_id=bindparam("owner"),
                                     storefront=bindparam("storefront_slug"), anonymous=bindparam("is_anonymous"),
-                                    currency=bindparam("default_currency"), created_at=bindparam("now"),
+                                    currency=bindparam("new_currency"), created_at=bindparam("now"),
                                     updated_at=bindparam("now"))
             .on_conflict_do_nothing(index_elements=["owner_id", "storefront"])
             .returning(_CART.c.id, _CART.c.currency).cte("created"))
@@ -295,7 +295,7 @@ class CartRepository:
             else:
                 rows = await self.session.execute(_VIEW_CART, {
                     "owner": owner_id, "storefront_slug": storefront, "new_id": uuid.uuid4(), "is_anonymous": anonymous,
-                    "default_currency": currency, "now": utcnow()})
+                    "new_currency": currency, "now": utcnow()})
                 # Nothing: a concurrent first request committed the cart after this statement's
                 # snapshot was taken; the next statement sees it.
                 cart = _cart_of_rows(rows) or await self.read_with_lines(owner_id, storefront)
