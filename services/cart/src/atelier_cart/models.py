@@ -58,7 +58,7 @@ class Cart(SQLModel, table=True):
     # Created by an anonymous visitor and never handed to a user: housekeeping deletes it once
     # untouched for `anonymous_retention_days` (a user's cart never).
     anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
-    # The currency of its lines: its storefront's when created (`domain.currency_for_add`).
+    # The currency of its lines: its storefront's when created (`domain.currency_after_add`).
     currency: str = Field(max_length=3)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
