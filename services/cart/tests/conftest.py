@@ -7,6 +7,7 @@ FastAPI app mounted at catalog's internal URL).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
+from atelier_testing.storefronts import on_storefront
 
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 _numbers = itertools.count(1)
@@ -141,6 +143,12 @@ class Shopper:
         self.client = harness.client
         self.headers = headers
         self.owner_id = owner_id
+
+    def on(self, storefront: str) -> Shopper:
+        """The same caller on storefront `storefront` (the header the gateway sets)."""
+        other = copy.copy(self)
+        other.headers = {**self.headers, **on_storefront(storefront)}
+        return other
 
     async def cart(self) -> dict[str, Any]:
         response = await self.client.get("/api/v1/cart", headers=self.headers)

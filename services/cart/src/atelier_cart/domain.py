@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, tax_due
+from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.money import quantize
 
 # S1: "1-99 items per product per cart".
@@ -30,6 +31,16 @@ class ProductFacts:
     track_inventory: bool
     is_active: bool
     image_url: str | None
+    # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
+    storefronts: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class CartTax:
+    """How a storefront's carts are taxed: `rate` added on the lines of kinds not in `inclusive_kinds`."""
+
+    rate: Decimal
+    inclusive_kinds: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,36 @@ class Totals:
     subtotal: Decimal
     tax_amount: Decimal
     total: Decimal
+
+
+def offered(storefront: Storefront, product: ProductFacts) -> bool:
+    """Whether `storefront` sells `product` (its kind, its storefronts): the platform's one rule."""
+    return storefront.offers(product.kind, product.storefronts)
+
+
+def cart_tax(storefront: Storefront, inclusive_kinds: Iterable[str]) -> CartTax:
+    """The tax of a cart on `storefront`: its rate; every kind tax-inclusive on a storefront whose
+    prices include tax, else `inclusive_kinds` (the settings', the digital goods by default)."""
+    return CartTax(rate=storefront.tax.rate,
+                   inclusive_kinds=frozenset(ALL_KINDS) if storefront.tax.inclusive else frozenset(inclusive_kinds))
+
+
+def currency_after_add(storefront: Storefront, cart_currency: str, has_lines: bool,
+                       product_currency: str) -> str | None:
+    """The currency a cart on `storefront` is in once a product priced in `product_currency`
+    joins it; None: the product may not join it (CURRENCY_MISMATCH), see `expected_currency`."""
+    if not has_lines and storefront.is_default:
+        return product_currency
+    return product_currency if product_currency == expected_currency(storefront, cart_currency, has_lines) else None
+
+
+def expected_currency(storefront: Storefront, cart_currency: str, has_lines: bool) -> str:
+    """The currency a product must be priced in to join a cart. A cart with lines holds one
+    currency, its own. An empty cart takes its storefront's (a cart starts in it, and the
+    storefront may have changed currency since). The default storefront keeps the rule of an
+    install before storefronts, whose catalog mixes currencies: there an empty cart takes the
+    currency of the first line added (`currency_after_add`)."""
+    return cart_currency if has_lines else storefront.currency
 
 
 def line_name(name: str, variant_name: str | None) -> str:

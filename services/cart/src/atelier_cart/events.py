@@ -23,8 +23,8 @@ async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[CartCo
 
 
 async def on_order_placed(event: OrderPlaced, ctx: EventContext[CartContext]) -> None:
-    await _carts(ctx).clear_after_order(event.owner_id, from_cart=event.from_cart, order_id=event.order_id,
-                                        lines=event.lines, anonymous=event.user_id is None)
+    await _carts(ctx).clear_after_order(event.owner_id, event.storefront, from_cart=event.from_cart,
+                                        order_id=event.order_id, lines=event.lines, anonymous=event.user_id is None)
 
 
 async def on_user_deleted(event: UserDeleted, ctx: EventContext[CartContext]) -> None:

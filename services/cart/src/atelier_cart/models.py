@@ -12,11 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Numeric, UniqueConstraint, false, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Numeric, UniqueConstraint, false, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from atelier_cart.domain import MAX_LINE_QUANTITY
 from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.owners import OwnerRow, owner_indexes
 
 NO_VARIANT = text("variant_id IS NULL")
@@ -40,18 +42,23 @@ def _unique_per_product_and_variant(table: str, *leading: str) -> tuple[Index, I
 
 
 class Cart(SQLModel, table=True):
-    """One per owner: a user id, or an anonymous id until that identity is claimed."""
+    """One per owner and storefront (Medusa's cart has a sales channel): the owner is a user id,
+    or an anonymous id until that identity is claimed; the storefront is the slug of the one the
+    cart's requests came from (docs/storefronts.md), `default` for carts older than storefronts."""
 
     __tablename__ = "cart"
-    __table_args__ = (UniqueConstraint("owner_id", name="uq_cart_owner_id"),
+    # (owner_id, storefront) also serves the lookups by owner alone (a claim, an erasure).
+    __table_args__ = (UniqueConstraint("owner_id", "storefront", name="uq_cart_owner_id_storefront"),
                       Index("ix_cart_anonymous_updated_at", "anonymous", "updated_at"))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     owner_id: uuid.UUID
+    storefront: str = Field(default=DEFAULT_STOREFRONT, max_length=64,
+                            sa_column_kwargs={"server_default": DEFAULT_STOREFRONT})
     # Created by an anonymous visitor and never handed to a user: housekeeping deletes it once
     # untouched for `anonymous_retention_days` (a user's cart never).
     anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
-    # The currency of its lines; an empty cart takes the currency of the first line added.
+    # The currency of its lines: its storefront's when created (`domain.currency_after_add`).
     currency: str = Field(max_length=3)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
@@ -100,6 +107,9 @@ class CartProduct(SQLModel, table=True):
     track_inventory: bool
     is_active: bool
     image_url: str | None = Field(default=None, max_length=1000)
+    # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
+    storefronts: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
     # When the facts were true at catalog: the event's occurred_at, or the time of a direct
     # fetch. An event older than this is stale and is not applied.
     updated_at: datetime = _timestamp()

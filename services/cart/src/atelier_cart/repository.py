@@ -1,6 +1,9 @@
 """Queries of the cart, and nothing else: no rules, no commits.
 
-Ownership lives in one method (`_owned`): a cart or line of another owner is simply not found.
+A cart is an owner's on one storefront: every statement that finds, locks or creates an owner's
+cart names both (`_OWNER_CART` for the prebuilt ones, `_owned` for the others), so a cart or
+line of another owner, or of the owner's cart on another storefront, is simply not found. Only
+a claim and an erasure act on all of an owner's carts.
 Locking: every change to a cart's lines first locks the cart row. PostgreSQL takes a row lock
 (`SELECT … FOR UPDATE`); SQLite has no row locks and ignores FOR UPDATE, so there the lock is a
 write to the cart row, which takes SQLite's database write lock until the commit.
@@ -78,10 +81,12 @@ class CartWithLines:
 
 @dataclass
 class CartRow:
-    """A cart row locked by the claim (`lock_rows`): its id, owner and currency, no ORM object."""
+    """A cart row locked by the claim (`lock_rows`): its id, owner, storefront and currency, no
+    ORM object."""
 
     id: uuid.UUID
     owner_id: uuid.UUID
+    storefront: str
     currency: str
 
 
@@ -91,6 +96,8 @@ class CartRow:
 _CART = table_of(Cart)
 _ITEM = table_of(CartItem)
 _PRODUCT = table_of(CartProduct)
+# The owner's cart on one storefront: two bound parameters, one lookup of the unique index.
+_OWNER_CART = and_(_CART.c.owner_id == bindparam("owner"), _CART.c.storefront == bindparam("storefront_slug"))
 # A line's kind, from the read-model row of its product or variant. Two lookups, one per partial
 # unique index (see models.py), and the CASE runs only the one that applies: a single lookup with
 # `variant_id IS NOT DISTINCT FROM …` can use neither index and scanned the whole read-model
@@ -110,12 +117,11 @@ _LINE_COLUMNS = [c for c in _ITEM.c if c.name not in ("created_at", "updated_at"
 # row and an entry in each of its three indexes, none of which an add changes (housekeeping sees
 # an add in the line's own timestamps). SQLite has no row locks: there the lock is a write to the
 # row (`_LOCK_CART`), which takes its database write lock until the commit.
-_LOCK_CART = (update(_CART).where(_CART.c.owner_id == bindparam("owner")).values(updated_at=bindparam("touched"))
+_LOCK_CART = (update(_CART).where(_OWNER_CART).values(updated_at=bindparam("touched"))
               .returning(_CART.c.id, _CART.c.currency))
 # FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes: adds to one cart queue behind
 # each other, and the foreign-key checks of their line inserts are not blocked by it.
-_LOCK_CART_ROW = (sa_select(_CART.c.id, _CART.c.currency).where(_CART.c.owner_id == bindparam("owner"))
-                  .with_for_update(key_share=True))
+_LOCK_CART_ROW = sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART).with_for_update(key_share=True)
 # Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line).
 assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
 _LINES = Statement(sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
@@ -179,7 +185,7 @@ def _cart_and_lines(carts: Any) -> Any:
 
 # The whole cart of an owner in one statement (orders' read, the view of an existing cart): no
 # lock, so a single statement's snapshot is what keeps the cart and its lines consistent.
-_READ_CART = _cart_and_lines(_CART).where(_CART.c.owner_id == bindparam("owner"))
+_READ_CART = _cart_and_lines(_CART).where(_OWNER_CART)
 # The view on PostgreSQL: the cart created if missing, and read with its lines, in one statement.
 # A new cart has no lines; an existing one is read from the statement's snapshot (which does not
 # see the INSERT of its own CTE, hence the UNION). That snapshot may still show a cart a claim
@@ -187,31 +193,35 @@ _READ_CART = _cart_and_lines(_CART).where(_CART.c.owner_id == bindparam("owner")
 # one): a created cart is the answer alone. A cart another transaction committed after the
 # snapshot makes both halves empty: `get_or_create_with_lines` then reads it again.
 _CREATED = (pg_insert(_CART).values(id=bindparam("new_id"), owner_id=bindparam("owner"),
-                                    anonymous=bindparam("is_anonymous"), currency=bindparam("default_currency"),
-                                    created_at=bindparam("now"), updated_at=bindparam("now"))
-            .on_conflict_do_nothing(index_elements=["owner_id"]).returning(_CART.c.id, _CART.c.currency)
-            .cte("created"))
+                                    storefront=bindparam("storefront_slug"), anonymous=bindparam("is_anonymous"),
+                                    currency=bindparam("new_currency"), created_at=bindparam("now"),
+                                    updated_at=bindparam("now"))
+            .on_conflict_do_nothing(index_elements=["owner_id", "storefront"])
+            .returning(_CART.c.id, _CART.c.currency).cte("created"))
 _OWNED_OR_CREATED = (sa_select(_CREATED.c.id, _CREATED.c.currency)
                      .union_all(sa_select(_CART.c.id, _CART.c.currency)
-                                .where(_CART.c.owner_id == bindparam("owner"),
-                                       ~sa_select(literal_column("1")).select_from(_CREATED).exists()))
+                                .where(_OWNER_CART, ~sa_select(literal_column("1")).select_from(_CREATED).exists()))
                      .cte("owned"))
 _VIEW_CART = _cart_and_lines(_OWNED_OR_CREATED)
-# The claim locks both carts, in owner order (see `lock_for_owners`), as plain rows.
-_LOCK_ROWS = (sa_select(_CART.c.id, _CART.c.owner_id, _CART.c.currency)
-              .where(_CART.c.owner_id.in_(bindparam("owners", expanding=True)))
-              .order_by(_CART.c.owner_id).with_for_update())
+# The claim locks both owners' carts on every storefront, in (owner, storefront) order (see
+# `lock_rows`), as plain rows.
+_CART_ROW = (_CART.c.id, _CART.c.owner_id, _CART.c.storefront, _CART.c.currency)
+_LOCK_ROWS = (sa_select(*_CART_ROW).where(_CART.c.owner_id.in_(bindparam("owners", expanding=True)))
+              .order_by(_CART.c.owner_id, _CART.c.storefront).with_for_update())
+_LOCK_ROW = sa_select(*_CART_ROW).where(_OWNER_CART).with_for_update()
 _GIVE_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
               .values(owner_id=bindparam("new_owner"), anonymous=False, updated_at=bindparam("touched")))
-_DELETE_CART = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
-_CLEAR_CART = delete(_ITEM).where(_ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_CART.c.owner_id == bindparam("owner"))))
+# An erasure takes every cart of the owner; a merged guest cart goes by its id.
+_DELETE_CARTS = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
+_DELETE_CART = delete(_CART).where(_CART.c.id == bindparam("cart"))
+_CLEAR_CART = delete(_ITEM).where(_ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_OWNER_CART)))
 # An order's lines leave its cart once: on PostgreSQL the record that they did and the DELETE in
 # one statement (the DELETE runs only if the record is new).
 _CLEARED_ORDER = table_of(ClearedOrder)
 _FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
                 .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
 _CLEAR_CART_ONCE = (delete(_ITEM).where(
-    _ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_CART.c.owner_id == bindparam("owner"))),
+    _ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_OWNER_CART)),
     sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists()).add_cte(_FIRST_CLEAR))
 
 
@@ -257,95 +267,104 @@ class CartRepository:
         self.session = session
 
     @staticmethod
-    def _owned(owner_ids: Sequence[uuid.UUID]) -> SelectOfScalar[Cart]:
-        return select(Cart).where(col(Cart.owner_id).in_(owner_ids))
+    def _owned(owner_id: uuid.UUID, storefront: str) -> SelectOfScalar[Cart]:
+        return select(Cart).where(col(Cart.owner_id) == owner_id, col(Cart.storefront) == storefront)
 
-    async def ensure(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> None:
-        """Create the owner's cart unless it exists; concurrent callers end up with the same one."""
+    async def ensure(self, owner_id: uuid.UUID, storefront: str, currency: str, *, anonymous: bool = False) -> None:
+        """Create the owner's cart on `storefront` unless it exists; concurrent callers end up
+        with the same one."""
         now = utcnow()
-        stmt = _insert(self.session)(Cart).values(id=uuid.uuid4(), owner_id=owner_id, currency=currency,
-                                                  anonymous=anonymous, created_at=now, updated_at=now)
-        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id"]))
+        stmt = _insert(self.session)(Cart).values(id=uuid.uuid4(), owner_id=owner_id, storefront=storefront,
+                                                  currency=currency, anonymous=anonymous, created_at=now,
+                                                  updated_at=now)
+        await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id", "storefront"]))
 
-    async def read_with_lines(self, owner_id: uuid.UUID) -> CartWithLines | None:
-        """The owner's cart and its lines with their kinds, as plain rows, in one statement."""
-        return _cart_of_rows(await self.session.execute(_READ_CART, {"owner": owner_id}))
+    async def read_with_lines(self, owner_id: uuid.UUID, storefront: str) -> CartWithLines | None:
+        """The owner's cart on `storefront` and its lines with their kinds, as plain rows, in one
+        statement."""
+        return _cart_of_rows(await self.session.execute(_READ_CART, {"owner": owner_id, "storefront_slug": storefront}))
 
-    async def get_or_create_with_lines(self, owner_id: uuid.UUID, currency: str, *,
+    async def get_or_create_with_lines(self, owner_id: uuid.UUID, storefront: str, currency: str, *,
                                        anonymous: bool = False) -> CartWithLines:
-        """`read_with_lines`, creating the (empty) cart if missing: one statement on PostgreSQL."""
+        """`read_with_lines`, creating the (empty) cart in `currency` if missing: one statement on
+        PostgreSQL."""
         for _ in range(5):
             if _is_sqlite(self.session):
-                await self.ensure(owner_id, currency, anonymous=anonymous)
-                cart = await self.read_with_lines(owner_id)
+                await self.ensure(owner_id, storefront, currency, anonymous=anonymous)
+                cart = await self.read_with_lines(owner_id, storefront)
             else:
                 rows = await self.session.execute(_VIEW_CART, {
-                    "owner": owner_id, "new_id": uuid.uuid4(), "is_anonymous": anonymous,
-                    "default_currency": currency, "now": utcnow()})
+                    "owner": owner_id, "storefront_slug": storefront, "new_id": uuid.uuid4(), "is_anonymous": anonymous,
+                    "new_currency": currency, "now": utcnow()})
                 # Nothing: a concurrent first request committed the cart after this statement's
                 # snapshot was taken; the next statement sees it.
-                cart = _cart_of_rows(rows) or await self.read_with_lines(owner_id)
+                cart = _cart_of_rows(rows) or await self.read_with_lines(owner_id, storefront)
             if cart is not None:
                 return cart
-        raise RuntimeError(f"the cart of {owner_id} kept moving away while being read")
+        raise RuntimeError(f"the cart of {owner_id} on {storefront} kept moving away while being read")
 
     async def lock_rows(self, owner_ids: Sequence[uuid.UUID]) -> list[CartRow]:
-        """`lock_for_owners` as plain rows."""
+        """Every cart of these owners, on every storefront, locked until the transaction ends (see
+        the module doc), as plain rows. Rows are locked in (owner, storefront) order, so two
+        transactions locking overlapping sets never wait for each other in a cycle."""
         if _is_sqlite(self.session):
             await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
                                        .values(updated_at=utcnow()))
         rows = (await self.session.execute(_LOCK_ROWS, {"owners": list(owner_ids)})).mappings()
         return [CartRow(**row) for row in rows]
 
-    async def lock_row_for_owner(self, owner_id: uuid.UUID, currency: str) -> CartRow:
-        """`lock_for_owner` as a plain row."""
+    async def lock_row_for_owner(self, owner_id: uuid.UUID, storefront: str, currency: str) -> CartRow:
+        """The owner's cart on `storefront`, created (in `currency`) if missing, locked, as a plain row."""
 
         async def lock() -> CartRow | None:
-            carts = await self.lock_rows([owner_id])
-            return carts[0] if carts else None
+            params = {"owner": owner_id, "storefront_slug": storefront}
+            if _is_sqlite(self.session):
+                await self.session.execute(update(Cart).where(_OWNER_CART).values(updated_at=utcnow()), params)
+            row = (await self.session.execute(_LOCK_ROW, params)).mappings().first()
+            return CartRow(**row) if row is not None else None
 
-        return await self._created_and_locked(lock, owner_id, currency, False)
+        return await self._created_and_locked(lock, owner_id, storefront, currency, False)
 
-    async def lock_for_owners(self, owner_ids: Sequence[uuid.UUID]) -> list[Cart]:
-        """The owners' existing carts, locked until the transaction ends (see the module doc).
-
-        Rows are locked in owner order, so two transactions locking overlapping sets never wait
-        for each other in a cycle.
-        """
+    async def lock_existing(self, owner_id: uuid.UUID, storefront: str) -> Cart | None:
+        """The owner's existing cart on `storefront`, locked until the transaction ends (see the
+        module doc); None: there is none."""
         if _is_sqlite(self.session):
-            await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
+            await self.session.execute(update(Cart).where(col(Cart.owner_id) == owner_id,
+                                                          col(Cart.storefront) == storefront)
                                        .values(updated_at=utcnow()))
-        stmt = (self._owned(owner_ids).order_by(col(Cart.owner_id)).with_for_update()
-                .execution_options(populate_existing=True))
-        return list((await self.session.exec(stmt)).all())
+        stmt = self._owned(owner_id, storefront).with_for_update().execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
 
-    async def lock_for_owner(self, owner_id: uuid.UUID, currency: str, *, anonymous: bool = False) -> Cart:
-        """The owner's cart, created if missing, locked until the transaction ends."""
+    async def lock_for_owner(self, owner_id: uuid.UUID, storefront: str, currency: str, *,
+                             anonymous: bool = False) -> Cart:
+        """The owner's cart on `storefront`, created (in `currency`) if missing, locked until the
+        transaction ends."""
 
         async def lock() -> Cart | None:
-            carts = await self.lock_for_owners([owner_id])
-            return carts[0] if carts else None
+            return await self.lock_existing(owner_id, storefront)
 
-        return await self._created_and_locked(lock, owner_id, currency, anonymous)
+        return await self._created_and_locked(lock, owner_id, storefront, currency, anonymous)
 
-    async def lock_for_add(self, owner_id: uuid.UUID, currency: str, product_id: uuid.UUID,
+    async def lock_for_add(self, owner_id: uuid.UUID, storefront: str, currency: str, product_id: uuid.UUID,
                            variant_id: uuid.UUID | None, now: datetime, *,
                            anonymous: bool = False) -> tuple[LockedCart, ProductFacts | None]:
-        """The add path, as plain rows: the owner's cart (created if missing) locked (on SQLite by
-        touching it at `now`), its lines with their products' kinds, and the read-model's facts of
-        the product being added (None: not known). Two statements on PostgreSQL
-        (`_lock_cart_with_facts`, `_LINES`), each a `Statement` on the transaction's connection."""
+        """The add path, as plain rows: the owner's cart on `storefront` (created in `currency` if
+        missing) locked (on SQLite by touching it at `now`), its lines with their products' kinds,
+        and the read-model's facts of the product being added (None: not known). Two statements
+        on PostgreSQL (`_lock_cart_with_facts`, `_LINES`), each a `Statement` on the transaction's
+        connection; the storefront is one more bound parameter of the first."""
         facts: ProductFacts | None = None
 
         async def lock() -> LockedCart | None:
             nonlocal facts
             if _is_sqlite(self.session):  # no UPDATE in a WITH: the cart, then the product
                 core = await self.session.connection()
-                row = (await core.execute(_LOCK_CART, {"owner": owner_id, "touched": now})).first()
+                row = (await core.execute(_LOCK_CART, {"owner": owner_id, "storefront_slug": storefront,
+                                                       "touched": now})).first()
                 cart = (row.id, row.currency) if row is not None else None
                 facts = await ProductRepository(self.session).get(product_id, variant_id)
             else:
-                params = {"owner": owner_id, "product": product_id}
+                params = {"owner": owner_id, "storefront_slug": storefront, "product": product_id}
                 if variant_id is None:
                     stmt = _LOCK_CART_WITH_PRODUCT
                 else:
@@ -359,11 +378,11 @@ class CartRepository:
             rows = await _LINES.rows(self.session, {"cart": cart[0]})
             return LockedCart(id=cart[0], currency=cart[1], lines=[CartLine(*row) for row in rows])
 
-        return await self._created_and_locked(lock, owner_id, currency, anonymous), facts
+        return await self._created_and_locked(lock, owner_id, storefront, currency, anonymous), facts
 
     async def _created_and_locked(self, lock: Callable[[], Awaitable[T | None]], owner_id: uuid.UUID,
-                                  currency: str, anonymous: bool) -> T:
-        """`lock()` the owner's cart, creating it first when it is missing.
+                                  storefront: str, currency: str, anonymous: bool) -> T:
+        """`lock()` the owner's cart on `storefront`, creating it first when it is missing.
 
         A merge may hand the cart to a user between the insert and the lock (the locked read
         then finds no row for this owner): the owner simply gets a new cart, so try again.
@@ -372,8 +391,8 @@ class CartRepository:
             # Most owners have a cart already: lock it first, create it only when it is missing.
             if (locked := await lock()) is not None:
                 return locked
-            await self.ensure(owner_id, currency, anonymous=anonymous)
-        raise RuntimeError(f"the cart of {owner_id} kept moving away while being locked")
+            await self.ensure(owner_id, storefront, currency, anonymous=anonymous)
+        raise RuntimeError(f"the cart of {owner_id} on {storefront} kept moving away while being locked")
 
     # The add path's writes, as `Statement`s on plain rows (no ORM object is built on this path).
     async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
@@ -392,8 +411,9 @@ class CartRepository:
         await self.session.execute(_TOUCH_CART, {"cart": cart.id, "touched": now, "cart_currency": cart.currency})
 
     async def give_to(self, cart: CartRow, owner_id: uuid.UUID) -> bool:
-        """Hand `cart` (locked) to another owner, a user's cart now; False when that owner got a
-        cart of its own meanwhile (`cart` is then left as it was, still locked)."""
+        """Hand `cart` (locked) to another owner, a user's cart on the same storefront now; False
+        when that owner got a cart of its own there meanwhile (`cart` is then left as it was,
+        still locked)."""
         try:
             async with self.session.begin_nested():
                 await self.session.execute(_GIVE_CART, {"cart": cart.id, "new_owner": owner_id, "touched": utcnow()})
@@ -422,17 +442,23 @@ class CartRepository:
         return removed + len(cart_ids)
 
     async def delete_for_owner(self, owner_id: uuid.UUID) -> None:
+        """Every cart of the owner, on every storefront, and (by cascade) their lines."""
+        await self.session.flush()
+        await self.session.execute(_DELETE_CARTS, {"owner": owner_id})
+
+    async def delete_cart(self, cart_id: uuid.UUID) -> None:
         """The cart and (by cascade) its lines."""
         await self.session.flush()
-        await self.session.execute(_DELETE_CART, {"owner": owner_id})
+        await self.session.execute(_DELETE_CART, {"cart": cart_id})
 
     async def items_of(self, cart_id: uuid.UUID) -> list[CartItem]:
         stmt = (select(CartItem).where(col(CartItem.cart_id) == cart_id)
                 .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
         return list((await self.session.exec(stmt)).all())
 
-    async def get_item_for_owner(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartItem | None:
-        owned = self._owned([owner_id]).with_only_columns(col(Cart.id))
+    async def get_item_for_owner(self, owner_id: uuid.UUID, storefront: str, item_id: uuid.UUID) -> CartItem | None:
+        """A line of the owner's cart on `storefront` (a line of their cart elsewhere: None)."""
+        owned = self._owned(owner_id, storefront).with_only_columns(col(Cart.id))
         stmt = select(CartItem).where(col(CartItem.id) == item_id, col(CartItem.cart_id).in_(owned))
         return (await self.session.exec(stmt)).first()
 
@@ -446,16 +472,18 @@ class CartRepository:
         await self.session.flush()
         await self.session.execute(delete(CartItem).where(col(CartItem.cart_id) == cart_id))
 
-    async def clear_for_owner(self, owner_id: uuid.UUID) -> None:
-        await self.session.execute(_CLEAR_CART, {"owner": owner_id})
+    async def clear_for_owner(self, owner_id: uuid.UUID, storefront: str) -> None:
+        await self.session.execute(_CLEAR_CART, {"owner": owner_id, "storefront_slug": storefront})
 
-    async def clear_for_order(self, owner_id: uuid.UUID, order_id: uuid.UUID) -> None:
-        """Empty the owner's cart unless the order's lines already left it (`ClaimRepository.first_clear`)."""
+    async def clear_for_order(self, owner_id: uuid.UUID, storefront: str, order_id: uuid.UUID) -> None:
+        """Empty the owner's cart on `storefront` unless the order's lines already left it
+        (`ClaimRepository.first_clear`)."""
         if _is_sqlite(self.session):
             if await _first_clear(self.session, order_id):
-                await self.clear_for_owner(owner_id)
+                await self.clear_for_owner(owner_id, storefront)
             return
-        await self.session.execute(_CLEAR_CART_ONCE, {"owner": owner_id, "order": order_id, "now": utcnow()})
+        await self.session.execute(_CLEAR_CART_ONCE, {"owner": owner_id, "storefront_slug": storefront,
+                                                      "order": order_id, "now": utcnow()})
 
 
 class ClaimRepository:
@@ -503,4 +531,5 @@ class ProductRepository:
         One statement, so two deliveries racing each other cannot roll the row back either.
         """
         stmt = _UPSERT_PRODUCT["sqlite" if _is_sqlite(self.session) else "postgresql", facts.variant_id is not None]
-        await self.session.execute(stmt, {**facts.__dict__, "id": uuid.uuid4(), "updated_at": as_of})
+        await self.session.execute(stmt, {**facts.__dict__, "storefronts": list(facts.storefronts), "id": uuid.uuid4(),
+                                          "updated_at": as_of})

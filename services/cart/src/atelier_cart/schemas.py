@@ -62,6 +62,8 @@ class CartLineRead(BaseModel):
 
 
 class CartRead(BaseModel):
+    """The caller's cart on the request's storefront (one cart per owner and storefront)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -71,10 +73,12 @@ class CartRead(BaseModel):
     tax_amount: Money
     total: Money
     currency: str
+    storefront: str = Field(description="The slug of the storefront the cart belongs to")
 
 
 class InternalCartRead(BaseModel):
-    """The cart as orders reads it to place an order; `id` is null when the owner has no cart."""
+    """The cart as orders reads it to place an order: the owner's cart on `storefront`, taxed as
+    that storefront taxes; `id` is null when the owner has no cart there."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -86,4 +90,5 @@ class InternalCartRead(BaseModel):
     tax_amount: Money
     total: Money
     currency: str
+    storefront: str = Field(description="The slug of the storefront the cart belongs to")
 

@@ -1,7 +1,9 @@
 """Cart use cases: view, add, change, remove, clear, merge on login; and the product read-model.
 
-Every change to a cart's lines starts by locking the cart (`CartRepository.lock_for_owner`), so
-two requests on one cart run one after the other: a parallel add can neither lose an update nor
+A cart is an owner's on one storefront (docs/storefronts.md): the request's storefront says
+which cart, what may be added to it (`Storefront.offers`), its currency and its tax. Every
+change to a cart's lines starts by locking the cart (`CartRepository.lock_for_owner`), so two
+requests on one cart run one after the other: a parallel add can neither lose an update nor
 create a second line. Methods flush; the caller's unit of work commits.
 """
 
@@ -20,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_cart import domain
 from atelier_cart.bootstrap import CartContext
 from atelier_cart.clients import CatalogClient
-from atelier_cart.domain import ProductFacts, Totals
+from atelier_cart.domain import CartTax, ProductFacts, Totals
 from atelier_cart.errors import (
     CartItemNotFound,
     CurrencyMismatch,
@@ -33,6 +35,7 @@ from atelier_cart.models import Cart, CartItem, utcnow
 from atelier_cart.repository import CartLine, CartRepository, CartRow, CartWithLines, ClaimRepository, ProductRepository
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
+from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.service import UseCase
 
@@ -46,6 +49,7 @@ class CartContents:
 
     id: uuid.UUID | None
     owner_id: uuid.UUID
+    storefront: str
     currency: str
     items: Sequence[CartItem | CartLine]
     totals: Totals
@@ -80,19 +84,23 @@ class ProductReadModel:
             product_id=event.product_id, variant_id=event.variant_id, name=event.name,
             variant_name=event.variant_name, sku=event.sku, kind=event.kind, price=event.price,
             currency=event.currency, stock_quantity=event.stock_quantity, track_inventory=event.track_inventory,
-            is_active=event.is_active, image_url=event.image_url)
+            is_active=event.is_active, image_url=event.image_url, storefronts=tuple(event.storefronts))
         await self.products.upsert(facts, occurred_at)
 
     async def known(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts | None:
         return await self.products.get(product_id, variant_id)
 
-    async def sellable(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts:
-        """The product (or variant) if it can be put in a cart: known to catalog and active."""
-        return await self.sellable_of(product_id, variant_id, await self.products.get(product_id, variant_id))
+    async def sellable(self, product_id: uuid.UUID, variant_id: uuid.UUID | None,
+                       storefront: Storefront) -> ProductFacts:
+        """The product (or variant) if it can be put in a cart on `storefront`: known to catalog,
+        active, and offered by that storefront (`domain.offered`)."""
+        return await self.sellable_of(product_id, variant_id, await self.products.get(product_id, variant_id),
+                                      storefront)
 
     async def sellable_of(self, product_id: uuid.UUID, variant_id: uuid.UUID | None,
-                          product: ProductFacts | None) -> ProductFacts:
-        """`sellable`, given what the read-model holds of the product (`product`, None: nothing)."""
+                          product: ProductFacts | None, storefront: Storefront) -> ProductFacts:
+        """`sellable`, given what the read-model holds of the product (`product`, None: nothing).
+        A product another storefront sells is not found, like an unknown one."""
         if product is None and self.catalog is not None:
             # No event about it yet (e.g. created before the cart service first ran): ask catalog
             # once and keep the answer, dated now, so that only a newer event replaces it.
@@ -100,7 +108,7 @@ class ProductReadModel:
             for facts in await self.catalog.product_facts(product_id) or ():
                 await self.products.upsert(facts, fetched_at)
             product = await self.products.get(product_id, variant_id)
-        if product is None or not product.is_active:
+        if product is None or not product.is_active or not domain.offered(storefront, product):
             raise ProductNotFound(details={"product_id": str(product_id),
                                            "variant_id": str(variant_id) if variant_id else None})
         return product
@@ -116,26 +124,31 @@ class CartService(UseCase[CartContext]):
 
     # -- the customer's cart -----------------------------------------------------------------
 
-    async def view(self, owner_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
-        """The owner's cart; a first visit creates it (empty), so its id stays the same.
-        `anonymous`: the owner is an anonymous visitor (their cart may expire, see housekeeping)."""
+    async def view(self, owner_id: uuid.UUID, storefront: Storefront, *, anonymous: bool = False) -> CartContents:
+        """The owner's cart on `storefront`; a first visit creates it (empty, in the storefront's
+        currency), so its id stays the same. `anonymous`: the owner is an anonymous visitor (their
+        cart may expire, see housekeeping)."""
         # A guest's first request: plain rows, one statement on PostgreSQL (`get_or_create_with_lines`).
-        cart = await self.carts.get_or_create_with_lines(owner_id, self.settings.default_currency,
+        cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
                                                          anonymous=anonymous)
-        return self._read(cart, owner_id)
+        return self._read(cart, owner_id, storefront)
 
-    async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, *, anonymous: bool = False) -> CartContents:
+    async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, storefront: Storefront, *,
+                       anonymous: bool = False) -> CartContents:
         # The busiest write: plain rows and statements built once, the cart locked and touched and
         # the product read in one statement (`CartRepository.lock_for_add`).
-        cart, known = await self.carts.lock_for_add(owner_id, self.settings.default_currency, data.product_id,
+        cart, known = await self.carts.lock_for_add(owner_id, storefront.slug, storefront.currency, data.product_id,
                                                     data.variant_id, utcnow(), anonymous=anonymous)
-        product = await self.products.sellable_of(data.product_id, data.variant_id, known)
+        product = await self.products.sellable_of(data.product_id, data.variant_id, known, storefront)
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
                                  details={"product_id": str(data.product_id), "kind": product.kind})
         items = cart.lines
-        if items and product.currency != cart.currency:
-            raise CurrencyMismatch(details={"cart_currency": cart.currency, "product_currency": product.currency})
+        currency = domain.currency_after_add(storefront, cart.currency, bool(items), product.currency)
+        if currency is None:
+            raise CurrencyMismatch(details={
+                "cart_currency": domain.expected_currency(storefront, cart.currency, bool(items)),
+                "product_currency": product.currency})
         line = _find_line(items, data.product_id, data.variant_id)
         in_cart = line.quantity if line is not None else 0
         quantity = in_cart + data.quantity
@@ -151,8 +164,8 @@ class CartService(UseCase[CartContext]):
             # The line keeps the price it was first added at (S1: prices frozen at add time).
             await self.carts.set_quantity(line, quantity, now)
         else:
-            if not items and cart.currency != product.currency:
-                await self.carts.set_currency(cart, product.currency)  # an empty cart takes the line's
+            if cart.currency != currency:
+                await self.carts.set_currency(cart, currency)  # an empty cart takes the line's
             line = CartLine(
                 id=uuid.uuid4(), cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id,
                 quantity=quantity, unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
@@ -161,65 +174,72 @@ class CartService(UseCase[CartContext]):
             items.append(line)  # the newest line sorts last, as the lines are read
         # The cart is locked: the lines read above plus this change are the whole cart.
         kinds = {(item.product_id, item.variant_id): item.kind for item in items if item.kind is not None}
-        return CartContents(id=cart.id, owner_id=owner_id, currency=cart.currency, items=items,
-                            totals=self._totals(items, kinds))
+        return CartContents(id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency,
+                            items=items, totals=self._totals(items, kinds, storefront))
 
-    async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate, *,
-                              anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
-        line = await self._line(owner_id, item_id)
-        product = await self.products.sellable(line.product_id, line.variant_id)
+    async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate,
+                              storefront: Storefront, *, anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, storefront.slug, storefront.currency, anonymous=anonymous)
+        line = await self._line(owner_id, storefront, item_id)
+        # A line whose product its storefront stopped offering is treated like one whose product
+        # went inactive: it stays until removed (or refused at checkout), and cannot be changed.
+        product = await self.products.sellable(line.product_id, line.variant_id, storefront)
         _check_stock(product, data.quantity)
         line.quantity = data.quantity
         line.updated_at = cart.updated_at = utcnow()
         await self.session.flush()
-        return await self._contents(cart)
+        return await self._contents(cart, storefront)
 
-    async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
-        await self.carts.delete_item(await self._line(owner_id, item_id))
+    async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID, storefront: Storefront, *,
+                          anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, storefront.slug, storefront.currency, anonymous=anonymous)
+        await self.carts.delete_item(await self._line(owner_id, storefront, item_id))
         cart.updated_at = utcnow()
         await self.session.flush()
-        return await self._contents(cart)
+        return await self._contents(cart, storefront)
 
-    async def clear(self, owner_id: uuid.UUID, *, anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, self.settings.default_currency, anonymous=anonymous)
+    async def clear(self, owner_id: uuid.UUID, storefront: Storefront, *, anonymous: bool = False) -> CartContents:
+        cart = await self.carts.lock_for_owner(owner_id, storefront.slug, storefront.currency, anonymous=anonymous)
         await self.carts.clear(cart.id)
         cart.updated_at = utcnow()
         await self.session.flush()
-        return await self._contents(cart)
+        return await self._contents(cart, storefront)
 
     # -- other services --------------------------------------------------------------------
 
-    async def for_service(self, owner_id: uuid.UUID) -> CartContents:
-        """The owner's cart for orders; an owner without a cart reads as an empty one (id null)."""
-        cart = await self.carts.read_with_lines(owner_id)
+    async def for_service(self, owner_id: uuid.UUID, storefront: Storefront) -> CartContents:
+        """The owner's cart on `storefront` for orders, taxed as that storefront taxes; an owner
+        without a cart there reads as an empty one (id null) in the storefront's currency."""
+        cart = await self.carts.read_with_lines(owner_id, storefront.slug)
         if cart is None:
-            return CartContents(id=None, owner_id=owner_id, currency=self.settings.default_currency, items=[],
-                                totals=self._totals([], {}))
-        return self._read(cart, owner_id)
+            return CartContents(id=None, owner_id=owner_id, storefront=storefront.slug, currency=storefront.currency,
+                                items=[], totals=self._totals([], {}, storefront))
+        return self._read(cart, owner_id, storefront)
 
-    async def reprice(self, owner_id: uuid.UUID, prices: Sequence[LinePrice]) -> CartContents | None:
+    async def reprice(self, owner_id: uuid.UUID, prices: Sequence[LinePrice],
+                      storefront: Storefront) -> CartContents | None:
         """Orders refused the cart's order because catalog's price changed since the cart showed
-        it: the lines take the current prices, so the cart shows what the next order charges (the
-        price frozen at add time holds until checkout). None: the owner has no cart."""
-        carts = await self.carts.lock_for_owners([owner_id])
-        if not carts:
+        it: the lines of the owner's cart on `storefront` take the current prices, so the cart
+        shows what the next order charges (the price frozen at add time holds until checkout).
+        None: the owner has no cart there."""
+        cart = await self.carts.lock_existing(owner_id, storefront.slug)
+        if cart is None:
             return None
-        cart = carts[0]
         items, now = await self.carts.items_of(cart.id), utcnow()
         for price in prices:
             if (line := _find_line(items, price.product_id, price.variant_id)) is not None:
                 line.unit_price, line.updated_at = price.unit_price, now
         cart.updated_at = now
         await self.session.flush()
-        return await self._contents(cart, items)
+        return await self._contents(cart, storefront, items)
 
     async def merge_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
-        """Login or registration with a guest cart: its lines join the user's cart and it is gone.
+        """Login or registration with guest carts: on each storefront, the guest's cart joins the
+        user's cart of that storefront and is gone (a guest cart on B never lands in the user's
+        cart on A).
 
         Quantities of the same product and variant add up, capped at 99 and at the stock; a user
-        without a cart simply takes the guest cart over.
+        without a cart on that storefront simply takes the guest cart over.
         """
         if anon_id == user_id:
             return
@@ -228,27 +248,35 @@ class CartService(UseCase[CartContext]):
         if (await self.claims.lock(user_id)).erased_at is not None:
             await self.carts.delete_for_owner(anon_id)  # the user was erased before: nothing to keep
             return
-        carts = {cart.owner_id: cart for cart in await self.carts.lock_rows([anon_id, user_id])}
-        guest = carts.get(anon_id)
-        if guest is None:
-            return
-        target = carts.get(user_id)
-        if target is None:
-            if await self.carts.give_to(guest, user_id):
-                return
-            # The user's first cart was created while we looked: merge into that one instead (the
-            # guest cart stays locked and as it was: the failed hand-over rolled back to a savepoint).
-            target = await self.carts.lock_row_for_owner(user_id, self.settings.default_currency)
-        if await self._merge_lines(guest, target):
-            await self.carts.delete_for_owner(anon_id)
+        # Both owners' carts on every storefront, locked in one statement.
+        guests, targets = list[CartRow](), dict[str, CartRow]()
+        for cart in await self.carts.lock_rows([anon_id, user_id]):
+            if cart.owner_id == anon_id:
+                guests.append(cart)
+            else:
+                targets[cart.storefront] = cart
+        for guest in guests:
+            target = targets.get(guest.storefront)
+            if target is None:
+                if await self.carts.give_to(guest, user_id):
+                    continue
+                # The user's first cart there was created while we looked: merge into that one
+                # instead (the guest cart stays locked and as it was: the failed hand-over rolled
+                # back to a savepoint).
+                target = await self.carts.lock_row_for_owner(user_id, guest.storefront, guest.currency)
+            if await self._merge_lines(guest, target):
+                await self.carts.delete_cart(guest.id)
 
-    async def clear_after_order(self, owner_id: uuid.UUID, *, from_cart: bool, order_id: uuid.UUID | None = None,
-                                lines: Sequence[OrderLine] = (), anonymous: bool = False) -> None:
-        """An order placed from the cart empties it, once; an order of explicit items leaves it alone.
+    async def clear_after_order(self, owner_id: uuid.UUID, storefront: str, *, from_cart: bool,
+                                order_id: uuid.UUID | None = None, lines: Sequence[OrderLine] = (),
+                                anonymous: bool = False) -> None:
+        """An order placed from the cart empties it, once; an order of explicit items leaves it
+        alone. The order's cart is the owner's on the order's storefront: their carts on other
+        storefronts are not touched.
 
         A guest's order heard after the guest signed in (`identity.anonymous_claimed` came first):
-        the guest's lines are in the user's cart by now, so the order's lines are taken out of it
-        and the user's own lines stay, as if the order had been heard first."""
+        the guest's lines are in the user's cart of that storefront by now, so the order's lines
+        are taken out of it and the user's own lines stay, as if the order had been heard first."""
         if not from_cart:
             return
         # The owner locked first (serialised with a claim), then "once": the same order heard again
@@ -256,19 +284,19 @@ class CartService(UseCase[CartContext]):
         claimed_by = (await self.claims.lock(owner_id)).claimed_by if anonymous else None
         if claimed_by is None:
             if order_id is None:
-                await self.carts.clear_for_owner(owner_id)
+                await self.carts.clear_for_owner(owner_id, storefront)
             else:
-                await self.carts.clear_for_order(owner_id, order_id)  # one statement on PostgreSQL
+                await self.carts.clear_for_order(owner_id, storefront, order_id)  # one statement on PostgreSQL
             return
         if order_id is not None and not await self.claims.first_clear(order_id):
             return
         # A guest cart the claim could not merge (another currency) is still the guest's, and the
         # order came from it: emptied, as it would have been had the order been heard first.
-        await self.carts.clear_for_owner(owner_id)
-        carts = await self.carts.lock_for_owners([claimed_by])
-        if not carts:
+        await self.carts.clear_for_owner(owner_id, storefront)
+        cart = await self.carts.lock_existing(claimed_by, storefront)
+        if cart is None:
             return
-        items, now = await self.carts.items_of(carts[0].id), utcnow()
+        items, now = await self.carts.items_of(cart.id), utcnow()
         ordered: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
         for line in lines:
             key = (line.product_id, line.variant_id)
@@ -278,14 +306,16 @@ class CartService(UseCase[CartContext]):
                 await self._set_or_drop(item, item.quantity - quantity, now)
 
     async def forget_owner(self, user_id: uuid.UUID) -> None:
-        """A deleted user's cart goes with them; remembered, so that a claim heard later keeps none."""
+        """A deleted user's carts (on every storefront) go with them; remembered, so that a claim
+        heard later keeps none."""
         await self.claims.lock(user_id, erased=True)
         await self.carts.delete_for_owner(user_id)
 
     # -- helpers -----------------------------------------------------------------------------
 
     async def _merge_lines(self, guest: CartRow, target: CartRow) -> bool:
-        """Move the guest's lines into the user's cart; False when they cannot be (another currency)."""
+        """Move the guest's lines into the user's cart (of the same storefront); False when they
+        cannot be (another currency)."""
         guest_items = await self.carts.items_of(guest.id)
         target_items = await self.carts.items_of(target.id)
         if guest_items and not target_items:
@@ -321,31 +351,33 @@ class CartService(UseCase[CartContext]):
         line.quantity = quantity
         line.updated_at = now
 
-    async def _line(self, owner_id: uuid.UUID, item_id: uuid.UUID) -> CartItem:
-        line = await self.carts.get_item_for_owner(owner_id, item_id)
+    async def _line(self, owner_id: uuid.UUID, storefront: Storefront, item_id: uuid.UUID) -> CartItem:
+        line = await self.carts.get_item_for_owner(owner_id, storefront.slug, item_id)
         if line is None:
             raise CartItemNotFound()
         return line
 
-    async def _contents(self, cart: Cart, items: list[CartItem] | None = None) -> CartContents:
+    async def _contents(self, cart: Cart, storefront: Storefront, items: list[CartItem] | None = None) -> CartContents:
         if items is None:
             items = await self.carts.items_of(cart.id)
         kinds = await self.products.products.kinds_of((item.product_id, item.variant_id) for item in items)
-        return CartContents(id=cart.id, owner_id=cart.owner_id, currency=cart.currency, items=items,
-                            totals=self._totals(items, kinds))
+        return CartContents(id=cart.id, owner_id=cart.owner_id, storefront=cart.storefront, currency=cart.currency,
+                            items=items, totals=self._totals(items, kinds, storefront))
 
-    def _read(self, cart: CartWithLines, owner_id: uuid.UUID) -> CartContents:
+    def _read(self, cart: CartWithLines, owner_id: uuid.UUID, storefront: Storefront) -> CartContents:
         """The contents of a cart read with its lines' kinds (`CartRepository.read_with_lines`)."""
         kinds = {(line.product_id, line.variant_id): line.kind for line in cart.lines if line.kind is not None}
-        return CartContents(id=cart.id, owner_id=owner_id, currency=cart.currency, items=cart.lines,
-                            totals=self._totals(cart.lines, kinds))
+        return CartContents(id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency,
+                            items=cart.lines, totals=self._totals(cart.lines, kinds, storefront))
 
-    def _totals(self, items: Sequence[CartItem | CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str]) -> Totals:
+    def _totals(self, items: Sequence[CartItem | CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str],
+                storefront: Storefront) -> Totals:
         # A line whose product the read-model lost is taxed like goods: never under-charge tax.
+        tax: CartTax = domain.cart_tax(storefront, self.settings.tax_inclusive_kinds)
         return domain.cart_totals(
             ((kinds.get((item.product_id, item.variant_id), ProductKind.PHYSICAL), item.unit_price, item.quantity)
              for item in items),
-            self.settings.tax_rate, inclusive_kinds=self.settings.tax_inclusive_kinds)
+            tax.rate, inclusive_kinds=tax.inclusive_kinds)
 
 
 def _find_line(items: Sequence[L], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> L | None:

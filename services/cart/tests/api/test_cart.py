@@ -13,7 +13,7 @@ class TestViewCart:
     async def test_a_new_owner_gets_an_empty_cart_that_keeps_its_id(self, guest: Shopper) -> None:
         first = await guest.cart()
         assert first == {"id": first["id"], "items": [], "item_count": 0, "subtotal": "0.00", "tax_amount": "0.00",
-                         "total": "0.00", "currency": "USD"}
+                         "total": "0.00", "currency": "USD", "storefront": "default"}
         assert (await guest.cart())["id"] == first["id"]
 
     async def test_each_owner_has_their_own_cart(self, catalog: Catalog, guest: Shopper, user: Shopper) -> None:
@@ -298,7 +298,8 @@ class TestRemoveAndClear:
         response = await guest.clear()
         assert response.status_code == 200
         assert response.json() == {"id": cart_id, "items": [], "item_count": 0, "subtotal": "0.00",
-                                   "tax_amount": "0.00", "total": "0.00", "currency": "USD"}
+                                   "tax_amount": "0.00", "total": "0.00", "currency": "USD",
+                                   "storefront": "default"}
         assert (await user.cart())["item_count"] == 1
 
     async def test_a_wrong_method_is_405(self, harness, guest: Shopper) -> None:

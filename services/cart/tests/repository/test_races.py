@@ -25,6 +25,7 @@ from atelier_cart.settings import CartSettings
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.migrations import upgrade
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys, poll_until
+from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import MIGRATIONS, Catalog, FakeCatalog, Shopper
 
@@ -116,6 +117,21 @@ class TestParallelAdds:
         assert len(await table(harness, CartItem)) == 1
         assert len(await table(harness, CartProduct)) == 1
 
+    async def test_parallel_first_adds_on_two_storefronts_create_one_cart_on_each(self, pg,
+                                                                                   test_keys: TestKeys) -> None:
+        harness, _ = pg
+        for slug in ("a", "b"):
+            add_storefront(harness.app, make_storefront(slug, currency="USD"))
+        product = await Catalog(harness).product(stock=1000)
+        guest = shopper(harness, test_keys)
+        responses = await asyncio.gather(*(guest.on(slug).add_raw(product.product_id, 1)
+                                           for slug in ("a", "b") * (PARALLEL // 2)))
+        assert [r.status_code for r in responses] == [201] * PARALLEL
+        for slug in ("a", "b"):
+            assert len({r.json()["id"] for r in responses if r.json()["storefront"] == slug}) == 1
+            assert (await guest.on(slug).cart())["item_count"] == PARALLEL // 2
+        assert sorted(c.storefront for c in await table(harness, Cart)) == ["a", "b"]
+
     async def test_parallel_views_of_a_new_owner_create_one_cart(self, pg, test_keys: TestKeys) -> None:
         harness, _ = pg
         guest = shopper(harness, test_keys)
@@ -172,7 +188,7 @@ class TestMergeRace:
         async def user_cart_appears_first(self: CartRepository, cart: Cart, owner_id: uuid.UUID) -> bool:
             # The user's own first request commits its new cart just before the hand-over.
             async with db.transaction() as other:
-                await CartRepository(other).ensure(owner_id, "USD")
+                await CartRepository(other).ensure(owner_id, "default", "USD")
             return await give_to(self, cart, owner_id)
 
         monkeypatch.setattr(CartRepository, "give_to", user_cart_appears_first)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
 
 from atelier_cart import domain
 from atelier_cart.settings import CartSettings
+from atelier_common.contracts.identity import StorefrontTax
+from atelier_testing.storefronts import make_storefront
 
 S1_RATE = Decimal("0.09")
 
@@ -85,3 +88,48 @@ class TestMergedQuantity:
     def test_capped_at_stock(self) -> None:
         assert domain.merged_quantity(8, 5) == 5
         assert domain.merged_quantity(8, 0) == 0
+
+
+class TestStorefronts:
+    def _facts(self, kind: str = "physical", storefronts: tuple[str, ...] = ()) -> domain.ProductFacts:
+        return domain.ProductFacts(product_id=uuid.uuid4(), variant_id=None, name="Slab", variant_name=None,
+                                   sku="S", kind=kind, price=Decimal("10.00"), currency="EUR", stock_quantity=1,
+                                   track_inventory=True, is_active=True, image_url=None, storefronts=storefronts)
+
+    def test_a_storefront_offers_what_it_sells_in_its_scope(self) -> None:
+        b = make_storefront("b", sells=["physical"])
+        assert domain.offered(b, self._facts())
+        assert domain.offered(b, self._facts(storefronts=("a", "b")))
+        assert not domain.offered(b, self._facts(storefronts=("a",)))
+        assert not domain.offered(b, self._facts(kind="credit_pack"))
+
+    def test_an_inclusive_storefront_adds_no_tax_on_any_kind(self) -> None:
+        inclusive = domain.cart_tax(make_storefront(tax=StorefrontTax(rate="0.20", inclusive=True)),
+                                    CartSettings().tax_inclusive_kinds)
+        lines = [(kind, Decimal("10.00"), 1) for kind in ("physical", "print_tier", "credit_pack")]
+        assert domain.cart_totals(lines, inclusive.rate, inclusive_kinds=inclusive.inclusive_kinds).tax_amount \
+            == Decimal("0.00")
+
+    def test_else_the_rate_is_added_on_the_tax_exclusive_kinds(self) -> None:
+        added = domain.cart_tax(make_storefront(tax=StorefrontTax(rate="0.20")), CartSettings().tax_inclusive_kinds)
+        lines = [("physical", Decimal("10.00"), 1), ("print_tier", Decimal("10.00"), 1),
+                 ("credit_pack", Decimal("10.00"), 1)]
+        assert domain.cart_totals(lines, added.rate, inclusive_kinds=added.inclusive_kinds).tax_amount \
+            == Decimal("4.00")
+
+    @pytest.mark.parametrize(("cart", "has_lines", "product", "after"), [
+        ("EUR", False, "EUR", "EUR"),
+        ("EUR", False, "USD", None),   # a new cart is in the storefront's currency
+        ("USD", False, "EUR", "EUR"),  # an empty cart made before the storefront changed currency
+        ("USD", False, "USD", None),
+        ("EUR", True, "EUR", "EUR"),
+        ("EUR", True, "USD", None),
+    ])
+    def test_a_storefronts_cart_holds_its_currency(self, cart: str, has_lines: bool, product: str,
+                                                   after: str | None) -> None:
+        assert domain.currency_after_add(make_storefront(currency="EUR"), cart, has_lines, product) == after
+
+    def test_the_default_storefront_keeps_the_first_line_rule(self) -> None:
+        default = make_storefront("default", currency="USD", is_default=True)
+        assert domain.currency_after_add(default, "USD", False, "GEL") == "GEL"
+        assert domain.currency_after_add(default, "USD", True, "GEL") is None

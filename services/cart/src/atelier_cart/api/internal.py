@@ -1,5 +1,6 @@
 """/internal/carts: the cart orders turns into an order (never routed by the gateway; the
-service credential is required)."""
+service credential is required). `?storefront=<slug>` names which of the owner's carts (one per
+storefront); without it, the default storefront's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from atelier_cart.api.deps import CartReaderDep, CartServiceDep
+from atelier_cart.api.deps import CartReaderDep, CartServiceDep, QueryStorefront
 from atelier_cart.errors import CartNotFound
 from atelier_cart.schemas import InternalCartRead, LinePrices
 from atelier_cart.service import CartContents
@@ -17,14 +18,15 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 
 
 @router.get("/carts/{owner_id}", response_model=InternalCartRead)
-async def get_internal_cart(owner_id: uuid.UUID, carts: CartReaderDep) -> CartContents:
-    return await carts.for_service(owner_id)
+async def get_internal_cart(owner_id: uuid.UUID, storefront: QueryStorefront, carts: CartReaderDep) -> CartContents:
+    return await carts.for_service(owner_id, storefront)
 
 
 @router.post("/carts/{owner_id}/prices", response_model=InternalCartRead)
-async def reprice_cart(owner_id: uuid.UUID, data: LinePrices, carts: CartServiceDep) -> CartContents:
+async def reprice_cart(owner_id: uuid.UUID, data: LinePrices, storefront: QueryStorefront,
+                       carts: CartServiceDep) -> CartContents:
     """Orders refused an order at prices the cart no longer shows: the lines take catalog's current ones."""
-    contents = await carts.reprice(owner_id, data.items)
+    contents = await carts.reprice(owner_id, data.items, storefront)
     if contents is None:
         raise CartNotFound()
     return contents
