@@ -1,5 +1,5 @@
-"""Fixtures of identity's service tests: the app on a migrated database and an in-memory bus, and a
-fake payments internal API (mounted as http://payments.internal)."""
+"""Fixtures of identity's service tests: the app on a migrated database and an in-memory bus, and
+fake payments and orders internal APIs (mounted as http://payments.internal, http://orders.internal)."""
 
 from __future__ import annotations
 
@@ -90,8 +90,45 @@ def fake_payments() -> FakePayments:
     return FakePayments()
 
 
+class FakeOrders:
+    """Orders' `GET /internal/storefronts/{slug}/orders` (how many orders a storefront has, how many
+    unpaid); `unreachable` refuses the connection, `status` answers that status instead."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {}
+        self.calls: list[str] = []
+        self.status = 200
+        self.unreachable = False
+
+    def has(self, slug: str, *, orders: int, unpaid: int = 0) -> None:
+        self.counts[slug] = {"orders": orders, "unpaid": unpaid}
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        if self.unreachable:
+            raise httpx.ConnectError("connection refused", request=request)
+        match = re.fullmatch(r"/internal/storefronts/([^/]+)/orders", request.url.path)
+        if match is None or request.method != "GET":
+            return httpx.Response(404, json={"error": {"code": "NOT_FOUND"}})
+        if request.headers.get("x-service-token") != DEV_SECRET:
+            return httpx.Response(401, json={"error": {"code": "AUTHENTICATION_REQUIRED"}})
+        self.calls.append(match.group(1))
+        if self.status != 200:
+            return httpx.Response(self.status, json={"error": {"code": "SERVICE_UNAVAILABLE"}})
+        return httpx.Response(200, json=self.counts.get(match.group(1), {"orders": 0, "unpaid": 0}))
+
+
 @pytest.fixture
-def start_identity(service_database, test_settings_overrides, fake_payments: FakePayments) -> StartIdentity:
+def fake_orders() -> FakeOrders:
+    return FakeOrders()
+
+
+@pytest.fixture
+def start_identity(service_database, test_settings_overrides, fake_payments: FakePayments,
+                   fake_orders: FakeOrders) -> StartIdentity:
     """`async with start_identity(**settings) as api:` — the app on this test's database.
 
     May be entered more than once in a test (a restart keeps the database).
@@ -102,7 +139,8 @@ def start_identity(service_database, test_settings_overrides, fake_payments: Fak
     async def start(**overrides: Any) -> AsyncIterator[IdentityApi]:
         settings = IdentitySettings(database_url=url, **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
         bus = RecordingBus()
-        mounts: dict[str, httpx.AsyncBaseTransport] = {"http://payments.internal": fake_payments.transport}
+        mounts: dict[str, httpx.AsyncBaseTransport] = {"http://payments.internal": fake_payments.transport,
+                                                       "http://orders.internal": fake_orders.transport}
         async with ServiceHarness(create_app(settings, bus=bus, http_mounts=mounts), bus) as h:
             yield IdentityApi(h, fake_payments)
 

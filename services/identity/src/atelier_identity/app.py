@@ -7,9 +7,10 @@ from fastapi import FastAPI
 
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
-from atelier_identity import bootstrap, housekeeping
+from atelier_identity import bootstrap, demo, housekeeping
 from atelier_identity.api.main import ROUTERS
 from atelier_identity.events import SUBSCRIPTIONS
+from atelier_identity.service.storefronts import own_storefronts
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.storefronts import default_storefront
 
@@ -20,7 +21,10 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,
+    on_startup=(demo.seed_demo_storefronts,),
     storefront_fallback=default_storefront,
+    # identity owns the storefronts: its own copy reads its table.
+    storefront_loader=own_storefronts,
 )
 
 

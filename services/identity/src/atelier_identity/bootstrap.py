@@ -11,7 +11,7 @@ from atelier_common.keys import SigningKey, jwks
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
 from atelier_identity.api.cookies import RefreshCookie
-from atelier_identity.clients import PaymentsClient
+from atelier_identity.clients import OrdersClient, PaymentsClient
 from atelier_identity.context import IdentityContext
 from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
@@ -38,7 +38,8 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     ctx = IdentityContext(
         settings=settings, signing_key=key, jwks=jwks(key), signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
-        oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime))
+        oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
+        orders=OrdersClient(runtime))
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).

@@ -47,3 +47,32 @@ class PaymentsClient:
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
             log.warning("payments sent a subscription identity cannot read: %s", exc)
             return None
+
+
+@dataclass(frozen=True)
+class StorefrontOrders:
+    """How many orders a storefront has, and how many of them are not paid yet."""
+
+    orders: int
+    unpaid: int
+
+
+class OrdersClient:
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    async def storefront_orders(self, slug: str) -> StorefrontOrders:
+        """The storefront's order counts; `ServiceUnavailable` (503) when orders cannot tell now, so
+        that a change depending on them is not made blind."""
+        response = await call_internal(self.runtime, "orders", "GET", f"/internal/storefronts/{slug}/orders")
+        if response.status_code != 200:
+            log.warning("orders answered %s for the orders of storefront %s: %s", response.status_code, slug,
+                        response.text[:500])
+            raise ServiceUnavailable("orders cannot tell whether the storefront has orders")
+        try:
+            body = response.json()
+            counts = StorefrontOrders(orders=int(body["orders"]), unpaid=int(body["unpaid"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("orders sent storefront counts identity cannot read: %s", exc)
+            raise ServiceUnavailable("orders cannot tell whether the storefront has orders") from exc
+        return counts

@@ -8,7 +8,7 @@ from typing import Any
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
 from atelier_identity.api.cookies import RefreshCookie
-from atelier_identity.clients import PaymentsClient
+from atelier_identity.clients import OrdersClient, PaymentsClient
 from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
@@ -28,3 +28,4 @@ class IdentityContext:
     refresh_cookie: RefreshCookie
     oidc: OidcProviders
     payments: PaymentsClient
+    orders: OrdersClient

@@ -153,3 +153,51 @@ class AddressLabelExists(IdentityError):
 
 class LastAddress(IdentityError):
     code, status, default_message = "ADDRESS_NOT_DELETABLE", 409, "The last remaining address cannot be deleted"
+
+
+class StorefrontNotFound(IdentityError):
+    code, status, default_message = "STOREFRONT_NOT_FOUND", 404, "Storefront not found"
+
+
+class StorefrontExists(IdentityError):
+    code, status, default_message = "STOREFRONT_EXISTS", 409, "A storefront with this slug already exists"
+
+
+class StorefrontOriginTaken(IdentityError):
+    code, status, default_message = "STOREFRONT_ORIGIN_TAKEN", 409, "Another storefront already has this origin"
+
+    def __init__(self, origins: list[str], storefront: str) -> None:
+        super().__init__(details={"origins": origins, "storefront": storefront})
+
+
+class StorefrontProfileTaken(IdentityError):
+    code, status, default_message = (
+        "STOREFRONT_PROFILE_TAKEN", 409, "Another storefront already has this compatibility profile")
+
+    def __init__(self, profile: str, storefront: str) -> None:
+        super().__init__(details={"compat_profile": profile, "storefront": storefront})
+
+
+class StorefrontInUse(IdentityError):
+    code, status, default_message = "STOREFRONT_IN_USE", 409, "The storefront has orders"
+
+    def __init__(self, message: str, *, orders: int, unpaid: int) -> None:
+        super().__init__(message, details={"orders": orders, "unpaid": unpaid})
+
+
+class StorefrontNotDeletable(IdentityError):
+    code, status, default_message = (
+        "STOREFRONT_NOT_DELETABLE", 409, "The default storefront cannot be deleted; make another one the default first")
+
+
+class DefaultStorefrontRequired(IdentityError):
+    code, status, default_message = (
+        "DEFAULT_STOREFRONT_REQUIRED", 409,
+        "One storefront is always the default; make another one the default instead")
+
+
+class StorefrontSlugImmutable(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "A storefront's slug cannot be changed"
+
+    def __init__(self) -> None:
+        super().__init__(details={"fields": {"slug": [self.default_message]}})

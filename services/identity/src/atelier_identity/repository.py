@@ -33,6 +33,7 @@ from atelier_identity.models import (
     OAuthState,
     Passkey,
     RefreshToken,
+    StorefrontRecord,
     User,
     WebauthnChallenge,
 )
@@ -592,3 +593,32 @@ class ClaimRepository:
         # already (every sign-in method inserted or flushed it first).
         await self.session.execute(_INSERT_CLAIM, {"id": uuid.uuid4(), "anon_id": anon_id, "user_id": user_id,
                                                    "via": via, "claimed_at": claimed_at})
+
+
+class StorefrontRepository:
+    """The storefront rows (few: one per brand)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_all(self) -> None:
+        """Serialise the storefront writes until the transaction ends: the one-default rule and
+        the unique origins read every row before writing one (PostgreSQL; SQLite's writers are serial)."""
+        if _dialect(self.session) == "postgresql":
+            await self.session.execute(sa_select(func.pg_advisory_xact_lock(
+                func.hashtextextended(bindparam("key"), 0))), {"key": "identity.storefronts"})
+
+    async def list_all(self) -> Sequence[StorefrontRecord]:
+        return (await self.session.exec(select(StorefrontRecord).order_by(col(StorefrontRecord.slug)))).all()
+
+    async def get(self, slug: str) -> StorefrontRecord | None:
+        return await self.session.get(StorefrontRecord, slug)
+
+    async def add_unique(self, record: StorefrontRecord) -> bool:
+        """Insert `record`; False when its slug exists (see `_flush_unique`)."""
+        self.session.add(record)
+        return await _flush_unique(self.session)
+
+    async def delete(self, record: StorefrontRecord) -> None:
+        await self.session.delete(record)
+        await self.session.flush()

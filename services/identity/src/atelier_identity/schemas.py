@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
+from email.utils import parseaddr
 from typing import Annotated, Any, Literal
 
+import email_validator
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     BeforeValidator,
@@ -19,8 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.inputs import InputModel
-from atelier_identity import domain
+from atelier_identity import domain, storefronts
+from atelier_identity.currencies import ISO_4217_CURRENCIES
 from atelier_identity.domain import PASSWORD_MAX_LENGTH, PHONE_PATTERN
 
 
@@ -476,3 +482,189 @@ class AddressList(BaseModel):
     next: str | None = None
     previous: str | None = None
     results: list[AddressRead]
+
+
+# -- storefronts (staff; identity owns them) --------------------------------------------------------
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in ISO_4217_CURRENCIES:
+        raise ValueError("Not an ISO 4217 currency code")
+    return code
+
+
+def _distinct_origins(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _sells(values: list[str]) -> list[str]:
+    unknown = [kind for kind in values if kind not in ALL_KINDS]
+    if unknown:
+        raise ValueError(f"Unknown product kinds {unknown}; the kinds are {', '.join(ALL_KINDS)}")
+    if not values:
+        raise ValueError("A storefront sells at least one kind of product")
+    return list(dict.fromkeys(values))
+
+
+def _link_paths(values: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(values) - storefronts.LINK_NAMES)
+    if unknown:
+        raise ValueError(f"Unknown links {unknown}; the links are {', '.join(sorted(storefronts.LINK_NAMES))}")
+    return values
+
+
+def _mail_from(value: str) -> str:
+    value = value.strip()
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError("A sender must not contain line breaks or control characters")
+    _, address = parseaddr(value)
+    try:
+        email_validator.validate_email(address, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f'A sender is an address or "Name <address>": {exc}') from exc
+    return value
+
+
+def _two_places(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("This field cannot be null")
+    return value
+
+
+Slug = Annotated[str, StringConstraints(pattern=storefronts.SLUG_PATTERN)]
+StorefrontName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Origin = Annotated[str, StringConstraints(max_length=storefronts.URL_MAX_LENGTH),
+                   AfterValidator(storefronts.normalise_origin)]
+Origins = Annotated[list[Origin], Field(max_length=20), AfterValidator(_distinct_origins)]
+AbsoluteUrl = Annotated[str, StringConstraints(max_length=storefronts.URL_MAX_LENGTH + 10),
+                        AfterValidator(storefronts.check_url)]
+LinkPath = Annotated[str, AfterValidator(storefronts.check_link_path)]
+LinkPaths = Annotated[dict[str, LinkPath], AfterValidator(_link_paths)]
+MailFrom = Annotated[str, StringConstraints(max_length=320), AfterValidator(_mail_from)]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+Sells = Annotated[list[str], Field(max_length=20), AfterValidator(_sells)]
+TaxRate = Annotated[Decimal, Field(strict=False, ge=0, lt=1, decimal_places=6, allow_inf_nan=False)]
+ShippingRate = Annotated[Decimal, Field(strict=False, ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+StatementDescriptor = Annotated[str, StringConstraints(max_length=100),
+                                AfterValidator(storefronts.check_statement_descriptor)]
+RpId = Annotated[str, StringConstraints(max_length=253), AfterValidator(storefronts.check_rp_id)]
+CompatProfile = Literal["storybook", "marbelle", "reviv", "shop", "figureforge"]
+
+
+class StorefrontTaxIn(Request):
+    rate: TaxRate = Decimal("0")
+    # True: prices include tax; false: the rate is added on the tax-exclusive kinds.
+    inclusive: bool = False
+    # What shipping one order costs; null: the orders service's own shipping cost.
+    shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+
+
+class StorefrontTaxUpdate(Request):
+    """Tax in a PATCH: the fields sent replace the current ones, the others stay."""
+
+    rate: Annotated[TaxRate | None, AfterValidator(_not_null)] = None
+    inclusive: Annotated[bool | None, AfterValidator(_not_null)] = None
+    shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+
+
+class StorefrontPasskeyIn(Request):
+    rp_id: RpId
+    origins: Origins = []
+
+
+class StorefrontCreate(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "slug": "marbelle", "name": "Marbelle", "origins": ["https://marbelle.example"],
+        "frontend_url": "https://marbelle.example", "mail_from": "Marbelle <no-reply@marbelle.example>",
+        "currency": "USD", "tax": {"rate": "0.09", "inclusive": False}, "sells": ["physical"],
+        "passkey": {"rp_id": "marbelle.example", "origins": ["https://marbelle.example"]},
+        "compat_profile": "marbelle"}]})
+
+    slug: Slug
+    name: StorefrontName
+    origins: Origins = []
+    frontend_url: AbsoluteUrl
+    # Merged over the platform's own paths: a link not given keeps its default.
+    link_paths: LinkPaths = {}
+    mail_from: MailFrom | None = None
+    currency: Currency = "USD"
+    tax: StorefrontTaxIn = StorefrontTaxIn()
+    sells: Sells = list(ALL_KINDS)
+    passkey: StorefrontPasskeyIn | None = None
+    statement_descriptor: StatementDescriptor | None = None
+    success_url: AbsoluteUrl | None = None
+    cancel_url: AbsoluteUrl | None = None
+    compat_profile: CompatProfile | None = None
+    is_default: bool = False
+
+    @field_validator("passkey")
+    @classmethod
+    def _rp_id_covers_its_origins(cls, passkey: StorefrontPasskeyIn | None,
+                                  info: ValidationInfo) -> StorefrontPasskeyIn | None:
+        """The passkey relying party is the host of each origin a passkey is used on, or a parent
+        domain of it (WebAuthn); without origins, the frontend's."""
+        if passkey is None or (not passkey.origins and "frontend_url" not in info.data):
+            return passkey
+        origins = passkey.origins or [info.data["frontend_url"]]
+        hosts = [storefronts.origin_host(origin) for origin in origins]
+        wrong = [host for host in hosts if not storefronts.rp_id_covers(passkey.rp_id, host)]
+        if wrong:
+            raise ValueError(f"rp_id {passkey.rp_id!r} is neither the host nor a registrable parent domain of "
+                             f"{', '.join(wrong)}")
+        return passkey
+
+
+class StorefrontUpdate(Request):
+    """A PATCH: every field optional, what is sent replaces the current value (`tax` and
+    `link_paths` field by field); null clears the optional ones. The slug cannot change."""
+
+    slug: str | None = None
+    name: Annotated[StorefrontName | None, AfterValidator(_not_null)] = None
+    origins: Annotated[Origins | None, AfterValidator(_not_null)] = None
+    frontend_url: Annotated[AbsoluteUrl | None, AfterValidator(_not_null)] = None
+    link_paths: Annotated[LinkPaths | None, AfterValidator(_not_null)] = None
+    mail_from: MailFrom | None = None
+    currency: Annotated[Currency | None, AfterValidator(_not_null)] = None
+    tax: Annotated[StorefrontTaxUpdate | None, AfterValidator(_not_null)] = None
+    sells: Annotated[Sells | None, AfterValidator(_not_null)] = None
+    passkey: StorefrontPasskeyIn | None = None
+    statement_descriptor: StatementDescriptor | None = None
+    success_url: AbsoluteUrl | None = None
+    cancel_url: AbsoluteUrl | None = None
+    compat_profile: CompatProfile | None = None
+    is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
+
+
+class StorefrontRead(Storefront):
+    """A storefront's whole record, as every service reads it (`contracts.identity.Storefront`)."""
+
+
+class StorefrontList(BaseModel):
+    count: int
+    next: str | None = None
+    previous: str | None = None
+    results: list[StorefrontRead]
+
+
+class PublicTax(BaseModel):
+    rate: Decimal
+    inclusive: bool
+
+
+class PublicStorefront(BaseModel):
+    """What a client needs of the storefront it is on (public)."""
+
+    slug: str
+    name: str
+    currency: str
+    tax: PublicTax
+    sells: list[str]
+    auth_methods: list[str]
+
+
+class InternalStorefronts(BaseModel):
+    storefronts: list[StorefrontRead]

@@ -78,6 +78,9 @@ class IdentitySettings(PricingSettings):
     password_hash_memory_cost_kib: int = argon2.DEFAULT_MEMORY_COST
     password_hash_parallelism: int = argon2.DEFAULT_PARALLELISM
 
+    # Create the demo storefronts (docs/storefronts.md, `demo.DEMO_STOREFRONTS`) that are missing, at start.
+    seed_demo_storefronts: bool = False
+
     # Create (or keep, and promote) a verified staff account at start.
     bootstrap_staff_email: str | None = None
     bootstrap_staff_password: str | None = None

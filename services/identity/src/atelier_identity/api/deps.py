@@ -23,6 +23,7 @@ from atelier_identity.service import (
     OAuthService,
     PasskeyService,
     PasswordService,
+    StorefrontService,
     UserService,
 )
 from atelier_identity.settings import IdentitySettings
@@ -84,9 +85,11 @@ MagicLinkServiceDep = Annotated[MagicLinkService, use_case(MagicLinkService)]
 OAuthServiceDep = Annotated[OAuthService, use_case(OAuthService)]
 PasskeyServiceDep = Annotated[PasskeyService, use_case(PasskeyService)]
 AddressServiceDep = Annotated[AddressService, use_case(AddressService)]
+StorefrontServiceDep = Annotated[StorefrontService, use_case(StorefrontService)]
 # For routes that only read: no transaction around them (`Database.read_only`).
 UserReaderDep = Annotated[UserService, use_case(UserService, read_only=True)]
 AddressReaderDep = Annotated[AddressService, use_case(AddressService, read_only=True)]
+StorefrontReaderDep = Annotated[StorefrontService, use_case(StorefrontService, read_only=True)]
 MailerDep = Annotated[Mailer, Depends(_mailer)]
 RefreshCookieDep = Annotated[RefreshCookie, Depends(_refresh_cookie)]
 AnonIdDep = Annotated[uuid.UUID | None, Depends(_anon_id)]

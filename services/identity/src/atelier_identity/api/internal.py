@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter
 
 from atelier_common.auth import require_service
-from atelier_identity.api.deps import AddressReaderDep, UserReaderDep
-from atelier_identity.schemas import InternalAddressRead, UserLookup, UserRead
+from atelier_identity.api.deps import AddressReaderDep, StorefrontReaderDep, UserReaderDep
+from atelier_identity.schemas import InternalAddressRead, InternalStorefronts, UserLookup, UserRead
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
@@ -29,3 +30,9 @@ async def find_user(data: UserLookup, users: UserReaderDep) -> UserRead:
 async def get_owned_address(address_id: uuid.UUID, owner_id: uuid.UUID, addresses: AddressReaderDep) -> InternalAddressRead:
     """The address when `owner_id` (a user or anonymous id) owns it; 404 otherwise (orders' snapshots)."""
     return InternalAddressRead.model_validate(await addresses.get_for_owner(address_id, owner_id))
+
+
+@router.get("/storefronts", response_model=InternalStorefronts)
+async def list_all_storefronts(storefronts: StorefrontReaderDep) -> dict[str, Any]:
+    """Every storefront's whole record, the default included (every process's copy loads this)."""
+    return {"storefronts": await storefronts.list_all()}

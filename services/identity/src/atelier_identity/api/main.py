@@ -1,6 +1,18 @@
 """Every router of the identity service."""
 
-from atelier_identity.api import account, addresses, auth, dev, internal, keys, magic_links, oauth, passkeys, users
+from atelier_identity.api import (
+    account,
+    addresses,
+    auth,
+    dev,
+    internal,
+    keys,
+    magic_links,
+    oauth,
+    passkeys,
+    storefronts,
+    users,
+)
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
-           addresses.router, keys.router, internal.router, dev.router)
+           addresses.router, keys.router, storefronts.router, internal.router, dev.router)

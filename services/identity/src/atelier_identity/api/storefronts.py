@@ -1,0 +1,63 @@
+"""Storefronts: staff manage them (`/api/v1/storefronts`); anyone reads the one they are on
+(`GET /api/v1/storefront`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from atelier_common.auth import StaffPrincipal
+from atelier_common.contracts.identity import Storefront
+from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.pagination import PageParamsDep, build_page
+from atelier_common.storefronts import CurrentStorefront
+from atelier_identity.api.deps import ContextDep, StorefrontReaderDep, StorefrontServiceDep
+from atelier_identity.schemas import (
+    PublicStorefront,
+    StorefrontCreate,
+    StorefrontList,
+    StorefrontRead,
+    StorefrontUpdate,
+)
+from atelier_identity.storefronts import auth_methods
+
+router = APIRouter(prefix="/api/v1", tags=["storefronts"], responses=ERROR_RESPONSES)
+
+_CONFLICTS: dict[int | str, dict[str, Any]] = {409: {"description": "Conflicts with another storefront or orders"}}
+
+
+@router.get("/storefront", response_model=PublicStorefront)
+async def get_current_storefront(storefront: CurrentStorefront, context: ContextDep) -> PublicStorefront:
+    """The storefront of this request, and the sign-in methods it offers."""
+    return PublicStorefront.model_validate({**storefront.model_dump(include={"slug", "name", "currency", "tax", "sells"}),
+                                            "auth_methods": auth_methods(storefront, context.settings)})
+
+
+@router.get("/storefronts", response_model=StorefrontList)
+async def list_storefronts(request: Request, _: StaffPrincipal, storefronts: StorefrontReaderDep,
+                           params: PageParamsDep) -> dict[str, Any]:
+    count, results = await storefronts.page(limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, results)
+    return page
+
+
+@router.post("/storefronts", status_code=201, response_model=StorefrontRead, responses=_CONFLICTS)
+async def create_storefront(body: StorefrontCreate, _: StaffPrincipal, storefronts: StorefrontServiceDep) -> Storefront:
+    return await storefronts.create(body)
+
+
+@router.get("/storefronts/{slug}", response_model=StorefrontRead)
+async def get_storefront(slug: str, _: StaffPrincipal, storefronts: StorefrontReaderDep) -> Storefront:
+    return await storefronts.get(slug)
+
+
+@router.patch("/storefronts/{slug}", response_model=StorefrontRead, responses=_CONFLICTS)
+async def update_storefront(slug: str, body: StorefrontUpdate, _: StaffPrincipal,
+                            storefronts: StorefrontServiceDep) -> Storefront:
+    return await storefronts.update(slug, body)
+
+
+@router.delete("/storefronts/{slug}", status_code=204, responses=_CONFLICTS)
+async def delete_storefront(slug: str, _: StaffPrincipal, storefronts: StorefrontServiceDep) -> None:
+    await storefronts.delete(slug)

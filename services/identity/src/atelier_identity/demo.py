@@ -1,0 +1,54 @@
+"""The demo storefronts `make dev` runs (`seed_demo_storefronts`): the five products of the demo as
+five storefronts beside the default, created at start when missing, through `StorefrontService`
+(so their `storefront.changed` events go out like any other change)."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from atelier_common.service import Runtime
+from atelier_identity.errors import StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
+from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontTaxIn
+from atelier_identity.service.storefronts import StorefrontService
+from atelier_identity.settings import IdentitySettings
+
+log = logging.getLogger("atelier.identity.demo")
+
+
+def _demo(slug: str, name: str, currency: str, tax: StorefrontTaxIn, sells: list[str], port: int) -> StorefrontCreate:
+    origin = f"http://localhost:{port}"
+    return StorefrontCreate.model_validate({
+        "slug": slug, "name": name, "origins": [origin], "frontend_url": origin,
+        "mail_from": f"{name} <no-reply@{slug}.example>", "currency": currency, "tax": tax, "sells": sells,
+        "passkey": StorefrontPasskeyIn(rp_id="localhost", origins=[origin]), "compat_profile": slug})
+
+
+_INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
+
+DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
+    _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101),
+    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102),
+    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103),
+    _demo("shop", "Shop", "USD",
+          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104),
+    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 3105),
+)
+
+
+async def seed_demo_storefronts(runtime: Runtime) -> None:
+    """Create the demo storefronts that are missing (by slug), each in its own transaction. Another
+    process starting at the same moment may create one first: its conflict is skipped."""
+    if not IdentitySettings.of(runtime).seed_demo_storefronts:
+        return
+    for storefront in DEMO_STOREFRONTS:
+        try:
+            async with runtime.db.transaction() as session:
+                service = StorefrontService(session, runtime.context)
+                if not await service.exists(storefront.slug):
+                    await service.create(storefront)
+                    log.info("demo storefront %s created", storefront.slug)
+        except StorefrontExists:
+            continue
+        except (StorefrontOriginTaken, StorefrontProfileTaken) as exc:
+            log.warning("demo storefront %s not created: %s %s", storefront.slug, exc.message, exc.details)
