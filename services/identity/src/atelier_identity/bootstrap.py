@@ -38,7 +38,8 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     ctx = IdentityContext(
         settings=settings, signing_key=key, jwks=jwks(key), signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
-        oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime))
+        oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
+        storefronts=runtime.storefronts)
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).
