@@ -39,7 +39,7 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
         settings=settings, signing_key=key, jwks=jwks(key), signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
-        orders=OrdersClient(runtime))
+        orders=OrdersClient(runtime), storefronts=runtime.storefronts)
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from atelier_common.contracts.identity import Storefront
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
+from atelier_common.storefronts import StorefrontDirectory, UnknownStorefront
 from atelier_identity.api.cookies import RefreshCookie
 from atelier_identity.clients import OrdersClient, PaymentsClient
 from atelier_identity.mail import Mailer
@@ -29,3 +31,13 @@ class IdentityContext:
     oidc: OidcProviders
     payments: PaymentsClient
     orders: OrdersClient
+    # This process's copy of the storefronts (the runtime's): mail senders, links, passkey relying parties.
+    storefronts: StorefrontDirectory
+
+    async def storefront_of_event(self, slug: str | None) -> Storefront:
+        """The storefront an event happened on. A slug this copy cannot find (deleted since) is the
+        default storefront: the customer's mail still goes, the event does not fail."""
+        try:
+            return await self.storefronts.get(slug)
+        except UnknownStorefront:
+            return self.storefronts.default

@@ -7,12 +7,14 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from atelier_common.auth import ROLE_CUSTOMER, ROLE_STAFF
+from atelier_common.contracts.identity import Storefront
 from atelier_common.keys import same_signature
 
 PASSWORD_MIN_LENGTH = 8
@@ -114,24 +116,49 @@ def needs_claim(anon_id: uuid.UUID | None, user_id: uuid.UUID) -> bool:
 # -- OAuth -----------------------------------------------------------------------------------
 
 
-def resolve_return_to(return_to: str | None, frontend_url: str) -> str | None:
-    """The absolute frontend address to send the browser back to, or None when `return_to` is unsafe.
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of an absolute URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
-    S2: a relative path starting with `/` (resolved against the frontend), or an absolute URL
-    with the frontend's origin. `//host` and backslashes are refused: browsers read them as
-    another host (an open redirect).
+
+def resolve_return_to(return_to: str | None, frontend_url: str, origins: Iterable[str] = ()) -> str | None:
+    """The absolute frontend address to send the browser back to, or None when none was asked for.
+
+    S2: a relative path starting with `/` (resolved against the storefront's `frontend_url`), or an
+    absolute URL on the origin of `frontend_url` or one of the storefront's `origins`. `//host`
+    and backslashes are refused (ValueError): browsers read them as another host (an open redirect).
     """
     if return_to is None:
         return None
     if not return_to or "\\" in return_to or any(ord(c) < 0x20 for c in return_to):
         raise ValueError("unsafe return_to")
-    frontend = urlsplit(frontend_url)
     if return_to.startswith("/") and not return_to.startswith("//"):
-        return urljoin(f"{frontend.scheme}://{frontend.netloc}", return_to)
+        return urljoin(origin_of(frontend_url), return_to)
     target = urlsplit(return_to)
-    if (target.scheme.lower(), target.netloc.lower()) != (frontend.scheme.lower(), frontend.netloc.lower()):
-        raise ValueError("return_to is not on the frontend's origin")
+    allowed = {origin_of(url).lower() for url in (frontend_url, *origins)}
+    if not target.scheme or not target.netloc or origin_of(return_to).lower() not in allowed:
+        raise ValueError("return_to is not on the storefront's origins")
     return return_to
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    """The WebAuthn relying party of a storefront: who passkeys are made for, and where from."""
+
+    id: str
+    name: str
+    origins: list[str]
+
+
+def relying_party(storefront: Storefront) -> RelyingParty:
+    """The storefront's `passkey.rp_id`, its name, and the origins a browser may report: the
+    passkey's own origins, else the storefront's, else the origin of its `frontend_url`. A
+    storefront without passkey settings is its frontend's host."""
+    passkey = storefront.passkey
+    origins = (passkey.origins if passkey else []) or storefront.origins or [origin_of(storefront.frontend_url)]
+    rp_id = passkey.rp_id if passkey else (urlsplit(storefront.frontend_url).hostname or "localhost")
+    return RelyingParty(id=rp_id, name=storefront.name, origins=list(origins))
 
 
 def with_query(url: str, **params: str) -> str:

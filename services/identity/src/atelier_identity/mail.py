@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from urllib.parse import urlencode
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.contracts.identity import Storefront
 from atelier_common.db import Database
 from atelier_common.loops import BackgroundLoop
 from atelier_identity.domain import normalise_email
@@ -47,8 +47,9 @@ class Mail:
     html: str
 
 
-def link(base_url: str, path: str, **params: str) -> str:
-    return f"{base_url.rstrip('/')}{path}?{urlencode(params)}"
+def _domain_of(sender: str) -> str:
+    """The domain of a From address (the Message-ID's right-hand side)."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "atelier.example"
 
 
 def verification_mail(*, to: str, first_name: str, url: str, token: str, valid_hours: int) -> Mail:
@@ -135,12 +136,12 @@ ORDER_STATUS_WORDS = {
 
 
 def order_status_mail(*, to: str, first_name: str | None, order_number: str, status: str,
-                      tracking_number: str | None) -> Mail:
+                      tracking_number: str | None, url: str) -> Mail:
     lines = [f"Your order {order_number} {ORDER_STATUS_WORDS.get(status, 'is now ' + status)}."]
     if tracking_number:
         lines.append(f"Tracking number: {tracking_number}")
     return _compose(to=to, kind="order_status", subject=f"Order {order_number}: {status}",
-                    greeting=_hello(first_name), lines=lines)
+                    greeting=_hello(first_name), lines=lines, action=("See your order", url))
 
 
 def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, reason: str | None) -> Mail:
@@ -156,7 +157,6 @@ class Mailer:
     def __init__(self, db: Database, settings: IdentitySettings) -> None:
         self.db = db
         self.settings = settings
-        self._sender_domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "atelier.example"
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         # Each of the sender's statements (`_connection`) is a step: stop() waits for the one under way.
@@ -169,9 +169,11 @@ class Mailer:
 
     # -- queueing (inside the caller's transaction) --------------------------------------------
 
-    def queue(self, session: AsyncSession, mail: Mail) -> None:
+    def queue(self, session: AsyncSession, mail: Mail, storefront: Storefront) -> None:
+        """Queue `mail` from `storefront`'s sender (else the `mail_from` setting)."""
         MailRepository(session).add(MailMessage(recipient=mail.to, kind=mail.kind, subject=mail.subject,
-                                                text=mail.text, html=mail.html))
+                                                text=mail.text, html=mail.html,
+                                                sender=storefront.mail_from or self.settings.mail_from))
         session.info["mail_queued"] = True
 
     async def _committed(self, info: dict[str, object]) -> None:
@@ -256,12 +258,13 @@ class Mailer:
 
     async def _send_smtp(self, message: LeasedMail) -> None:
         s = self.settings
+        sender = message.sender or s.mail_from
         mime = EmailMessage()
-        mime["From"] = s.mail_from
+        mime["From"] = sender
         mime["To"] = message.recipient
         mime["Subject"] = message.subject
         mime["Date"] = formatdate(usegmt=True)
-        mime["Message-ID"] = make_msgid(idstring=message.id.hex, domain=self._sender_domain)
+        mime["Message-ID"] = make_msgid(idstring=message.id.hex, domain=_domain_of(sender))
         mime.set_content(message.text)
         mime.add_alternative(message.html, subtype="html")
         await aiosmtplib.send(mime, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username,

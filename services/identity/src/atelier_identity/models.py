@@ -15,6 +15,8 @@ from atelier_identity import domain
 
 USERNAME_INDEX = "uq_user_username_lower"
 USED = text("used_at IS NOT NULL")
+# The `webauthn_rp_id` setting's default: the relying party of passkeys stored before storefronts.
+DEFAULT_RP_ID = "localhost"
 
 
 def _spent_indexes(table: str) -> tuple[Index, Index]:
@@ -135,6 +137,9 @@ class MailMessage(SQLModel, table=True):
     subject: str = Field(max_length=255)
     text: str = Field(sa_type=Text)
     html: str = Field(sa_type=Text)
+    # The From of the storefront the mail belongs to; None (mail queued before storefronts): the
+    # `mail_from` setting.
+    sender: str | None = Field(default=None, max_length=320)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     # Not before this instant: set at queueing, pushed on while a sender holds it and after failures.
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -179,6 +184,8 @@ class OAuthState(SQLModel, table=True):
     code_verifier: str = Field(max_length=128)
     nonce: str = Field(max_length=128)
     return_to: str | None = Field(default=None, max_length=2000)
+    # The storefront the sign-in started on: an account the callback creates signed up there.
+    storefront: str = Field(default="default", max_length=64, sa_column_kwargs={"server_default": "default"})
     # The anonymous visitor who started the sign-in: claimed when it succeeds.
     anon_id: uuid.UUID | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -216,6 +223,8 @@ class WebauthnChallenge(SQLModel, table=True):
     # register (a signed-in user adds a passkey), signup (a new account), login.
     purpose: str = Field(max_length=16)
     challenge: bytes = Field(sa_type=LargeBinary)
+    # The relying party (the storefront's `passkey.rp_id`) it was issued for: completed there only.
+    rp_id: str = Field(default=DEFAULT_RP_ID, max_length=253, sa_column_kwargs={"server_default": DEFAULT_RP_ID})
     user_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", ondelete="CASCADE")
     # The WebAuthn user handle offered at registration (random, not the user id).
     user_handle: bytes | None = Field(default=None, sa_type=LargeBinary)
@@ -243,6 +252,9 @@ class Passkey(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="user.id", ondelete="CASCADE")
     # base64url of the raw credential id (what assertions name).
     credential_id: str = Field(max_length=1400)
+    # The relying party the credential was created for (a storefront's `passkey.rp_id`): it signs
+    # in there only. Rows from before storefronts: the default `webauthn_rp_id`.
+    rp_id: str = Field(default=DEFAULT_RP_ID, max_length=253, sa_column_kwargs={"server_default": DEFAULT_RP_ID})
     public_key: bytes = Field(sa_type=LargeBinary)
     user_handle: bytes = Field(sa_type=LargeBinary)
     # Up to 2**32 - 1.

@@ -245,6 +245,8 @@ class LeasedMail:
     html: str
     attempts: int
     created_at: datetime
+    # None for mail queued before storefronts: the `mail_from` setting.
+    sender: str | None
 
 
 def _lease(skip_locked: bool) -> Any:
@@ -399,8 +401,12 @@ class PasskeyRepository:
     async def get_by_credential_id(self, credential_id: str) -> Passkey | None:
         return (await self.session.exec(select(Passkey).where(Passkey.credential_id == credential_id))).first()
 
-    async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Passkey]:
-        stmt = select(Passkey).where(Passkey.user_id == user_id).order_by(col(Passkey.created_at), col(Passkey.id))
+    async def list_for_user(self, user_id: uuid.UUID, *, rp_id: str | None = None) -> Sequence[Passkey]:
+        """The user's passkeys (of one relying party with `rp_id`), oldest first."""
+        stmt = select(Passkey).where(Passkey.user_id == user_id)
+        if rp_id is not None:
+            stmt = stmt.where(Passkey.rp_id == rp_id)
+        stmt = stmt.order_by(col(Passkey.created_at), col(Passkey.id))
         return (await self.session.exec(stmt)).all()
 
     async def get_for_user(self, passkey_id: uuid.UUID, user_id: uuid.UUID) -> Passkey | None:

@@ -141,6 +141,8 @@ class UserRead(BaseModel):
     # False for accounts that sign in by passkey, provider or magic link only.
     has_password: bool
     roles: list[str]
+    # The storefront the account was created on (read-only: accounts are platform-wide).
+    signup_storefront: str
     created_at: datetime
 
 
@@ -205,8 +207,12 @@ class MessageResponse(BaseModel):
 
 
 class MailRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     id: uuid.UUID
     to: str
+    # The From it was sent with: the storefront's sender.
+    from_: str = Field(alias="from")
     subject: str
     text: str
     html: str

@@ -59,7 +59,8 @@ class TestDevMailbox:
         assert [m["to"] for m in mails] == ["ada@example.com", "ada@example.com"]
         assert mails[0]["sent_at"] >= mails[1]["sent_at"]
         assert await api.mailed_token("ada@example.com", count=2) in mails[0]["text"]
-        assert set(mails[0]) == {"id", "to", "subject", "text", "html", "sent_at"}
+        assert set(mails[0]) == {"id", "to", "from", "subject", "text", "html", "sent_at"}
+        assert mails[0]["from"] == "Atelier <no-reply@atelier.example>"  # the default storefront's sender
 
     async def test_without_dev_endpoints_the_mailbox_does_not_exist(self, start_identity, expect_error) -> None:
         async with start_identity(dev_endpoints=False) as api:
@@ -76,7 +77,8 @@ class TestMailQueue:
         mailer = api.h.runtime.context.mailer
         with pytest.raises(RuntimeError):
             async with api.h.runtime.db.transaction() as session:
-                mailer.queue(session, Mail(to="ada@example.com", kind="test", subject="s", text="t", html="h"))
+                mailer.queue(session, Mail(to="ada@example.com", kind="test", subject="s", text="t", html="h"),
+                             api.h.runtime.storefronts.default)
                 raise RuntimeError("the use case failed")
         assert await _messages(api) == []
         assert await api.mailbox_after_delivery("ada@example.com") == []

@@ -17,7 +17,9 @@ class TestGetMe:
         assert response.status_code == 200
         assert set(response.json()) == {"id", "email", "username", "display_name", "first_name", "last_name",
                                         "phone", "company_name", "is_business_customer", "is_verified",
-                                        "has_password", "roles", "created_at", "subscription", "quota"}
+                                        "has_password", "roles", "signup_storefront", "created_at", "subscription",
+                                        "quota"}
+        assert response.json()["signup_storefront"] == "default"
         assert (response.json()["username"], response.json()["display_name"]) == (None, None)
         assert response.json()["has_password"] is True
 

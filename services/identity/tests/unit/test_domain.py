@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atelier_common.contracts.identity import StorefrontPasskey
 from atelier_identity import domain
 from atelier_identity.domain import RefreshState
+from atelier_testing.storefronts import make_storefront
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -119,6 +121,14 @@ class TestReturnTo:
     def test_none_means_no_redirect(self) -> None:
         assert domain.resolve_return_to(None, self.FRONTEND) is None
 
+    def test_a_storefronts_other_origins_are_accepted_too(self) -> None:
+        origins = ["https://shop.example", "https://www.shop.example"]
+        assert domain.resolve_return_to("https://WWW.shop.example/x", "https://shop.example", origins) == \
+            "https://WWW.shop.example/x"
+        assert domain.resolve_return_to("/x", "https://shop.example/app", origins) == "https://shop.example/x"
+        with pytest.raises(ValueError):
+            domain.resolve_return_to("http://localhost:3000/x", "https://shop.example", origins)
+
     def test_with_query_adds_or_replaces_one_parameter(self) -> None:
         assert domain.with_query("http://f/cb?x=1&ticket=old", ticket="new") == "http://f/cb?x=1&ticket=new"
 
@@ -160,3 +170,19 @@ class TestAddressRules:
     @pytest.mark.parametrize(("kept", "incoming", "adopted"), [(0, 3, 3), (8, 3, 2), (10, 3, 0), (12, 1, 0)])
     def test_adoption_fills_up_to_the_limit_oldest_first(self, kept: int, incoming: int, adopted: int) -> None:
         assert domain.addresses_to_adopt(kept, list(range(incoming)), 10) == list(range(adopted))
+
+
+class TestRelyingParty:
+    def test_the_storefronts_passkey_settings_and_name(self) -> None:
+        storefront = make_storefront("b", name="Bee", passkey=StorefrontPasskey(rp_id="b.example",
+                                                                               origins=["https://id.b.example"]))
+        assert domain.relying_party(storefront) == domain.RelyingParty(
+            id="b.example", name="Bee", origins=["https://id.b.example"])
+
+    def test_origins_fall_back_to_the_storefronts_then_to_its_frontend(self) -> None:
+        with_origins = make_storefront("b", origins=["https://b.example", "https://www.b.example"],
+                                       passkey=StorefrontPasskey(rp_id="b.example"))
+        assert domain.relying_party(with_origins).origins == ["https://b.example", "https://www.b.example"]
+        bare = make_storefront("c", origins=[], passkey=None, frontend_url="https://shop.c.example:8443/app")
+        assert domain.relying_party(bare) == domain.RelyingParty(
+            id="shop.c.example", name="Storefront C", origins=["https://shop.c.example:8443"])

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.storefronts import CurrentStorefront
 from atelier_identity.api._responses import pair
 from atelier_identity.api.deps import ClientIpDep, EmailChangeServiceDep, PasswordServiceDep, RefreshCookieDep
 from atelier_identity.schemas import (
@@ -24,9 +25,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONS
 
 
 @router.post("/password-reset", response_model=MessageResponse)
-async def request_password_reset(body: EmailRequest, passwords: PasswordServiceDep,
-                                 ip: ClientIpDep) -> MessageResponse:
-    await passwords.request_reset(body.email, ip=ip)
+async def request_password_reset(body: EmailRequest, passwords: PasswordServiceDep, ip: ClientIpDep,
+                                 storefront: CurrentStorefront) -> MessageResponse:
+    await passwords.request_reset(body.email, ip=ip, storefront=storefront)
     return MessageResponse(message="If an account exists for this address, a reset link is on its way.")
 
 
@@ -46,13 +47,16 @@ async def change_password(body: ChangePasswordRequest, principal: UserPrincipal,
 
 
 @router.post("/email-change", response_model=MessageResponse)
-async def request_email_change(body: EmailChangeRequest, principal: UserPrincipal, email_change: EmailChangeServiceDep, ip: ClientIpDep) -> MessageResponse:
-    await email_change.request(principal, password=body.current_password, new_email=body.new_email, ip=ip)
+async def request_email_change(body: EmailChangeRequest, principal: UserPrincipal, email_change: EmailChangeServiceDep,
+                               ip: ClientIpDep, storefront: CurrentStorefront) -> MessageResponse:
+    await email_change.request(principal, password=body.current_password, new_email=body.new_email, ip=ip,
+                               storefront=storefront)
     return MessageResponse(message="Email change verification sent. Please check your new email to confirm the change.")
 
 
 @router.post("/email-change/confirm", response_model=EmailChangeConfirmResponse)
-async def confirm_email_change(body: TokenRequest, email_change: EmailChangeServiceDep) -> EmailChangeConfirmResponse:
-    user = await email_change.confirm(body.token)
+async def confirm_email_change(body: TokenRequest, email_change: EmailChangeServiceDep,
+                               storefront: CurrentStorefront) -> EmailChangeConfirmResponse:
+    user = await email_change.confirm(body.token, storefront=storefront)
     return EmailChangeConfirmResponse(message="Email address changed. Use it to sign in from now on.",
                                       user=UserRead.model_validate(user))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.storefronts import CurrentStorefront
 from atelier_identity.api._responses import pair as _pair
 from atelier_identity.api.deps import (
     AnonIdDep,
@@ -34,9 +35,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONS
 
 
 @router.post("/register", status_code=201, response_model=RegisterResponseWithTokens | RegisterResponse)
-async def register_user(body: RegisterRequest, auth: AuthServiceDep, anon_id: AnonIdDep,
+async def register_user(body: RegisterRequest, auth: AuthServiceDep, anon_id: AnonIdDep, storefront: CurrentStorefront,
                         cookie: RefreshCookieDep, response: Response) -> RegisterResponse:
-    registration = await auth.register(body, anon_id=anon_id)
+    registration = await auth.register(body, anon_id=anon_id, storefront=storefront)
     user = UserRead.model_validate(registration.user)
     if registration.tokens is None:
         return RegisterResponse(message="Registered. Check your email to verify your account.", user=user)
@@ -51,8 +52,9 @@ async def verify_email(body: TokenRequest, auth: AuthServiceDep) -> VerifyEmailR
 
 
 @router.post("/resend-verification", response_model=MessageResponse)
-async def resend_verification(body: EmailRequest, auth: AuthServiceDep) -> MessageResponse:
-    await auth.resend_verification(body.email)
+async def resend_verification(body: EmailRequest, auth: AuthServiceDep,
+                              storefront: CurrentStorefront) -> MessageResponse:
+    await auth.resend_verification(body.email, storefront=storefront)
     return MessageResponse(message="If this account exists and is not verified yet, a new link is on its way.")
 
 

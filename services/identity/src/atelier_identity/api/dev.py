@@ -14,5 +14,6 @@ router = APIRouter(prefix="/api/dev", tags=["dev"], dependencies=[require_dev_en
 @router.get("/mailbox", response_model=Mailbox)
 async def list_mailbox(session: SessionDep, mailer: MailerDep, to: str | None = None) -> Mailbox:
     messages = await mailer.mailbox(session, to)
-    return Mailbox(results=[MailRead(id=m.id, to=m.recipient, subject=m.subject, text=m.text, html=m.html,
-                                     sent_at=m.sent_at) for m in messages])
+    fallback = mailer.settings.mail_from
+    return Mailbox(results=[MailRead(id=m.id, to=m.recipient, from_=m.sender or fallback, subject=m.subject,
+                                     text=m.text, html=m.html, sent_at=m.sent_at) for m in messages])

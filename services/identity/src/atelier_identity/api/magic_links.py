@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.storefronts import CurrentStorefront
 from atelier_identity.api._responses import signed_in
 from atelier_identity.api.deps import AnonIdDep, ClientIpDep, MagicLinkServiceDep, RefreshCookieDep
 from atelier_identity.schemas import CheckUserResponse, EmailRequest, MagicLinkVerify, MessageResponse, SignInResponse
@@ -13,16 +14,17 @@ router = APIRouter(prefix="/api/v1/auth/magic-link", tags=["auth"], responses=ER
 
 
 @router.post("", response_model=MessageResponse)
-async def request_magic_link(body: EmailRequest, magic_links: MagicLinkServiceDep,
-                             ip: ClientIpDep) -> MessageResponse:
-    await magic_links.request(body.email, ip=ip)
+async def request_magic_link(body: EmailRequest, magic_links: MagicLinkServiceDep, ip: ClientIpDep,
+                             storefront: CurrentStorefront) -> MessageResponse:
+    await magic_links.request(body.email, ip=ip, storefront=storefront)
     return MessageResponse(message="A sign-in code is on its way to this address.")
 
 
 @router.post("/verify", response_model=SignInResponse)
 async def verify_magic_link(body: MagicLinkVerify, magic_links: MagicLinkServiceDep, ip: ClientIpDep,
-                            anon_id: AnonIdDep, cookie: RefreshCookieDep, response: Response) -> SignInResponse:
-    return signed_in(await magic_links.verify(body, ip=ip, anon_id=anon_id), cookie, response)
+                            anon_id: AnonIdDep, storefront: CurrentStorefront, cookie: RefreshCookieDep,
+                            response: Response) -> SignInResponse:
+    return signed_in(await magic_links.verify(body, ip=ip, anon_id=anon_id, storefront=storefront), cookie, response)
 
 
 @router.post("/check-user", response_model=CheckUserResponse)

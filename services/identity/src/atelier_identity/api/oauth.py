@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Response
 from fastapi.responses import RedirectResponse
 
 from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.storefronts import CurrentStorefront
 from atelier_identity.api._responses import signed_in
 from atelier_identity.api.deps import AnonIdDep, OAuthServiceDep, RefreshCookieDep
 from atelier_identity.schemas import (
@@ -32,9 +33,10 @@ async def exchange_oauth_ticket(body: OAuthExchangeRequest, oauth: OAuthServiceD
 
 
 @router.post("/{provider}/start", response_model=OAuthStartResponse)
-async def start_oauth(provider: str, oauth: OAuthServiceDep, anon_id: AnonIdDep,
+async def start_oauth(provider: str, oauth: OAuthServiceDep, anon_id: AnonIdDep, storefront: CurrentStorefront,
                       body: Annotated[OAuthStartRequest | None, Body()] = None) -> OAuthStartResponse:
-    url = await oauth.start(provider, return_to=body.return_to if body else None, anon_id=anon_id)
+    url = await oauth.start(provider, return_to=body.return_to if body else None, anon_id=anon_id,
+                            storefront=storefront)
     return OAuthStartResponse(auth_url=url)
 
 

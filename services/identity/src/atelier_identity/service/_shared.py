@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.contracts.identity import Storefront, TokenRevoked
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AccountDisabled, EmailNotVerified, WrongPassword
-from atelier_identity.mail import link, verification_mail
+from atelier_identity.mail import verification_mail
 from atelier_identity.models import EmailToken, RefreshToken, User
 from atelier_identity.repository import EmailTokenRepository, PasskeyRepository, RefreshTokenRepository
 from atelier_identity.service._clock import now
@@ -138,17 +138,19 @@ class Verification(UseCase[IdentityContext]):
         self.mailer = context.mailer
         self.ttl = timedelta(hours=context.settings.email_verification_ttl_hours)
 
-    def send(self, user: User) -> None:
-        """Queue a verification link for the account's current address."""
+    def send(self, user: User, storefront: Storefront) -> None:
+        """Queue a verification link (into `storefront`, from its sender) for the account's current address."""
         sent_at = now()
         secret = domain.new_secret()
         EmailTokenRepository(self.session).add(EmailToken(
             user_id=user.id, purpose=domain.VERIFY_EMAIL, token_hash=domain.digest(secret), created_at=sent_at,
             expires_at=sent_at + self.ttl))
-        url = link(self.settings.frontend_url, "/verify-email", token=secret)
+        # The mailed token is also the code to type in: a template may use either.
+        url = storefront.link("verify_email", token=secret, code=secret, email=user.email)
         self.mailer.queue(self.session, verification_mail(to=user.email, first_name=user.first_name, url=url,
-                                                     token=secret,
-                                                     valid_hours=self.settings.email_verification_ttl_hours))
+                                                          token=secret,
+                                                          valid_hours=self.settings.email_verification_ttl_hours),
+                          storefront)
 
 
 async def prove_email(session: AsyncSession, user: User, *, keep_password: bool = False) -> None:

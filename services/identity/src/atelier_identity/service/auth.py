@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.auth import Principal
-from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.contracts.identity import Storefront, TokenRevoked
 from atelier_common.db import commit_on_error
 from atelier_common.service import UseCase
 from atelier_identity import domain
@@ -50,8 +50,9 @@ class AuthService(UseCase[IdentityContext]):
         self.sessions = Sessions(session, context)
         self.verification = Verification(session, context)
 
-    async def register(self, data: RegisterRequest, *,
-                       anon_id: uuid.UUID | None) -> Registration:
+    async def register(self, data: RegisterRequest, *, anon_id: uuid.UUID | None,
+                       storefront: Storefront) -> Registration:
+        """A password account signed up on `storefront` (its verification mail comes from there)."""
         email = domain.normalise_email(data.email)
         if problems := domain.password_problems(data.password, email):
             raise WeakPassword(problems)
@@ -60,13 +61,14 @@ class AuthService(UseCase[IdentityContext]):
             raise UsernameTaken()
         user = User(email=email, password_hash=await self.passwords.hash(data.password),
                     first_name=data.first_name, last_name=data.last_name, phone=data.phone,
-                    company_name=data.company_name, username=data.username, display_name=data.display_name)
+                    company_name=data.company_name, username=data.username, display_name=data.display_name,
+                    signup_storefront=storefront.slug)
         taken = await users.save_unique(user)
         if taken == "username":
             raise UsernameTaken()
         if taken is not None:
             raise EmailExists()
-        self.verification.send(user)
+        self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id, user.id, via="register")
         tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
         return Registration(user=user, tokens=tokens)
@@ -84,13 +86,13 @@ class AuthService(UseCase[IdentityContext]):
         await tokens.consume_all_for_user(user.id, domain.VERIFY_EMAIL, verified_at)
         return user
 
-    async def resend_verification(self, email: str) -> None:
+    async def resend_verification(self, email: str, *, storefront: Storefront) -> None:
         """Queue a new link when the account exists and is unverified; the caller never learns which."""
         email = domain.normalise_email(email)
         await self.limiter.hit(self.settings.resend_verification_rate_limit, "resend-verification", email)
         user = await UserRepository(self.session).get_by_email(email)
         if user is not None and user.is_active and not user.is_verified:
-            self.verification.send(user)
+            self.verification.send(user, storefront)
 
     async def login(self, login: str, password: str, *, ip: str,
                     anon_id: uuid.UUID | None) -> SignedIn:

@@ -53,19 +53,20 @@ class AutoRegistration(UseCase[IdentityContext]):
         phone = buyer.phone if buyer.phone and domain.PHONE_PATTERN.fullmatch(buyer.phone.strip()) else None
         first_name = (buyer.first_name or "")[:150]
         registered_at = now()
+        storefront = await self.context.storefront_of_event(event.storefront)
         # Unverified and without a password: the welcome mail's link sets one (and proves the address).
         # Every column of the account, inserted unless one exists (one statement on PostgreSQL).
         account = await UserRepository(self.session).find_or_register({
             "id": uuid.uuid4(), "email": email, "password_hash": None, "first_name": first_name,
             "last_name": (buyer.last_name or "")[:150], "phone": phone.strip() if phone else None,
             "company_name": None, "username": None, "display_name": None, "is_staff": False, "is_active": True,
-            "email_verified_at": None, "last_login_at": None, "created_at": registered_at,
-            "updated_at": registered_at})
+            "signup_storefront": storefront.slug, "email_verified_at": None, "last_login_at": None,
+            "created_at": registered_at, "updated_at": registered_at})
         if account is None:
             # Registered at this very moment by someone else: the redelivery finds the account.
             raise EmailExists()
         user_id, created = account
         if created:
-            self.passwords.send_welcome(user_id=user_id, email=email, first_name=first_name)
+            self.passwords.send_welcome(user_id=user_id, email=email, first_name=first_name, storefront=storefront)
         await self.claims.claim(event.anon_id, user_id, via="order_paid")
         return user_id

@@ -12,11 +12,12 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.contracts.identity import Storefront
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists, InvalidEmailToken, SameEmail
-from atelier_identity.mail import email_change_mail, email_changed_notice, link
+from atelier_identity.mail import email_change_mail, email_changed_notice
 from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._shared import Guard, now
@@ -31,8 +32,9 @@ class EmailChangeService(UseCase[IdentityContext]):
         self.guard = Guard(session, context)
         self.users = UserService(session, context)
 
-    async def request(self, principal: Principal, *, password: str, new_email: str,
-                      ip: str) -> None:
+    async def request(self, principal: Principal, *, password: str, new_email: str, ip: str,
+                      storefront: Storefront) -> None:
+        """Mail the confirmation link (to `storefront`'s page, from its sender) to the new address."""
         # Locked: two requests at once still leave one pending change.
         user = await self.users.current(principal, lock=True)
         await self.guard.reauthenticate(user, password, ip=ip)
@@ -51,11 +53,13 @@ class EmailChangeService(UseCase[IdentityContext]):
         tokens.add(EmailToken(user_id=user.id, purpose=domain.EMAIL_CHANGE, token_hash=domain.digest(secret),
                               new_email=new_email, created_at=requested_at,
                               expires_at=requested_at + timedelta(hours=self.settings.email_change_ttl_hours)))
-        url = link(self.settings.frontend_url, "/confirm-email-change", token=secret)
-        self.mailer.queue(self.session, email_change_mail(to=new_email, first_name=user.first_name, url=url, token=secret,
-                                                     valid_hours=self.settings.email_change_ttl_hours))
+        url = storefront.link("email_change", token=secret, code=secret, email=new_email)
+        self.mailer.queue(self.session, email_change_mail(to=new_email, first_name=user.first_name, url=url,
+                                                          token=secret, valid_hours=self.settings.email_change_ttl_hours),
+                          storefront)
 
-    async def confirm(self, token: str) -> User:
+    async def confirm(self, token: str, *, storefront: Storefront) -> User:
+        """Move the account to the proven address; the old one is told (from `storefront`'s sender)."""
         confirmed_at = now()
         tokens = EmailTokenRepository(self.session)
         pending = await tokens.consume_token(domain.digest(token), domain.EMAIL_CHANGE, confirmed_at)
@@ -73,5 +77,5 @@ class EmailChangeService(UseCase[IdentityContext]):
         for purpose in (domain.VERIFY_EMAIL, domain.PASSWORD_RESET):
             await tokens.consume_all_for_user(user.id, purpose, confirmed_at)
         self.mailer.queue(self.session, email_changed_notice(to=old_email, first_name=user.first_name,
-                                                        new_email=user.email))
+                                                             new_email=user.email), storefront)
         return user

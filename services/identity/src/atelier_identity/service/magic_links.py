@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists, InvalidMagicCode
-from atelier_identity.mail import link, magic_link_mail
+from atelier_identity.mail import magic_link_mail
 from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
@@ -33,9 +34,9 @@ class MagicLinkService(UseCase[IdentityContext]):
         self.guard = Guard(session, context)
         self.ttl = timedelta(minutes=context.settings.magic_link_ttl_minutes)
 
-    async def request(self, email: str, *, ip: str) -> None:
-        """Mail a new code (voiding the previous one): also for an address without an account,
-        since the first verification creates it."""
+    async def request(self, email: str, *, ip: str, storefront: Storefront) -> None:
+        """Mail a new code (voiding the previous one) from `storefront`, linking to its page: also
+        for an address without an account, since the first verification creates it."""
         email = domain.normalise_email(email)
         await self.guard.attempt("magic-link", ip=ip, account=email)
         requested_at = now()
@@ -44,13 +45,15 @@ class MagicLinkService(UseCase[IdentityContext]):
         code, secret = domain.new_magic_code(), domain.new_secret()
         links.add(MagicLink(email=email, code_hash=domain.digest(code), token_hash=domain.digest(secret),
                             created_at=requested_at, expires_at=requested_at + self.ttl))
-        url = link(self.settings.frontend_url, "/magic-link", token=secret, email=email)
+        url = storefront.link("magic_link", token=secret, email=email, code=code)
         self.mailer.queue(self.session, magic_link_mail(to=email, url=url, code=code,
-                                                   valid_minutes=self.settings.magic_link_ttl_minutes))
+                                                        valid_minutes=self.settings.magic_link_ttl_minutes),
+                          storefront)
 
-    async def verify(self, data: MagicLinkVerify, *, ip: str, anon_id: uuid.UUID | None) -> SignedIn:
-        """Sign in with the link's token or the email and code. A wrong code's attempt is kept
-        (`commit_on_error`) although the request fails."""
+    async def verify(self, data: MagicLinkVerify, *, ip: str, anon_id: uuid.UUID | None,
+                     storefront: Storefront) -> SignedIn:
+        """Sign in with the link's token or the email and code (an account created now signed up on
+        `storefront`). A wrong code's attempt is kept (`commit_on_error`) although the request fails."""
         email = domain.normalise_email(data.email) if data.email else None
         await self.guard.attempt("magic-link-verify", ip=ip)
         verified_at = now()
@@ -70,7 +73,7 @@ class MagicLinkService(UseCase[IdentityContext]):
                 email = None
         if email is None:
             raise InvalidMagicCode()
-        return await self._sign_in(email, anon_id)
+        return await self._sign_in(email, anon_id, storefront)
 
     async def check_user(self, email: str, *, ip: str) -> bool:
         """S4: whether an account exists for the address (rate limited like a credential)."""
@@ -79,12 +82,13 @@ class MagicLinkService(UseCase[IdentityContext]):
         user = await UserRepository(self.session).get_by_email(email)
         return user is not None and user.is_active
 
-    async def _sign_in(self, email: str, anon_id: uuid.UUID | None) -> SignedIn:
+    async def _sign_in(self, email: str, anon_id: uuid.UUID | None, storefront: Storefront) -> SignedIn:
         users = UserRepository(self.session)
         user = await users.get_by_email(email)
         created = user is None
         if user is None:
-            user = User(email=email, first_name="", last_name="", email_verified_at=now())
+            user = User(email=email, first_name="", last_name="", email_verified_at=now(),
+                        signup_storefront=storefront.slug)
             if not await users.add_unique(user):
                 # Created by another request this instant; the code was not spent (rolled back).
                 raise EmailExists()

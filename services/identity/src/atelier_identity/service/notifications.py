@@ -34,9 +34,13 @@ class NotificationService(UseCase[IdentityContext]):
         recipient = user.email if user is not None else event.email
         if not recipient:
             return False
+        # From the storefront the order was placed on, linking to its order page.
+        storefront = await self.context.storefront_of_event(event.storefront)
+        url = storefront.link("order", order_id=str(event.order_id), email=recipient)
         self.mailer.queue(self.session, order_status_mail(to=recipient, first_name=user.first_name if user else None,
-                                                     order_number=event.order_number, status=event.new_status,
-                                                     tracking_number=event.tracking_number))
+                                                          order_number=event.order_number, status=event.new_status,
+                                                          tracking_number=event.tracking_number, url=url),
+                          storefront)
         return True
 
     async def job_finished(self, event: JobCompleted | JobFailed) -> bool:
@@ -48,6 +52,7 @@ class NotificationService(UseCase[IdentityContext]):
             return False
         failed = isinstance(event, JobFailed)
         reason = event.reason if isinstance(event, JobFailed) else None
+        storefront = await self.context.storefront_of_event(event.storefront)
         self.mailer.queue(self.session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
-                                            succeeded=not failed, reason=reason))
+                                                 succeeded=not failed, reason=reason), storefront)
         return True

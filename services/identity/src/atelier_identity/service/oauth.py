@@ -22,6 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
 from atelier_common.service import UseCase
 from atelier_identity import domain
@@ -65,11 +66,13 @@ class OAuthService(UseCase[IdentityContext]):
         self.oidc = context.oidc
         self.sessions = Sessions(session, context)
 
-    async def start(self, provider_name: str, *, return_to: str | None,
-                    anon_id: uuid.UUID | None) -> str:
+    async def start(self, provider_name: str, *, return_to: str | None, anon_id: uuid.UUID | None,
+                    storefront: Storefront) -> str:
+        """`return_to` must be on `storefront`'s frontend (or one of its origins); an account the
+        callback creates signed up on `storefront`."""
         provider = self.oidc.get(provider_name)
         try:
-            back_to = domain.resolve_return_to(return_to, self.settings.frontend_url)
+            back_to = domain.resolve_return_to(return_to, storefront.frontend_url, storefront.origins)
         except ValueError as exc:
             raise InvalidReturnTo() from exc
         metadata = await self.oidc.discover(provider)
@@ -81,7 +84,7 @@ class OAuthService(UseCase[IdentityContext]):
         started_at = now()
         OAuthRepository(self.session).add_state(OAuthState(
             state_hash=domain.digest(state), provider=provider.name, code_verifier=verifier, nonce=nonce,
-            return_to=back_to, anon_id=anon_id, created_at=started_at,
+            return_to=back_to, storefront=storefront.slug, anon_id=anon_id, created_at=started_at,
             expires_at=started_at + timedelta(seconds=self.settings.oauth_state_ttl_seconds)))
         return url
 
@@ -109,7 +112,7 @@ class OAuthService(UseCase[IdentityContext]):
             try:
                 # Refuses before it writes anything (a race on the account raises OAuthFailed and
                 # rolls back: the provider's code is spent, so the state cannot be replayed).
-                user = await self._account(provider, identity)
+                user = await self._account(provider, identity, signup_storefront=started.storefront)
             except (OAuthEmailNotVerified, AccountDisabled) as exc:
                 failure = exc
         if failure is not None:
@@ -186,7 +189,7 @@ class OAuthService(UseCase[IdentityContext]):
                     raise OAuthFailed(details={"provider_error": "the id_token is not valid"}) from exc
         raise AssertionError("unreachable")
 
-    async def _account(self, provider: Provider, identity: ProviderIdentity) -> User:
+    async def _account(self, provider: Provider, identity: ProviderIdentity, *, signup_storefront: str) -> User:
         """The linked account, else the account of a verified email (linked now), else a new one."""
         links, users = OAuthRepository(self.session), UserRepository(self.session)
         linked = await links.get_account(provider.name, identity.subject)
@@ -203,7 +206,7 @@ class OAuthService(UseCase[IdentityContext]):
         user = await users.get_by_email(identity.email)
         if user is None:
             user = User(email=identity.email, first_name=identity.first_name, last_name=identity.last_name,
-                        email_verified_at=now())
+                        email_verified_at=now(), signup_storefront=signup_storefront)
             if not await users.add_unique(user):
                 raise OAuthFailed(details={"provider_error": "the account was created meanwhile; try again"})
         elif not user.is_active:

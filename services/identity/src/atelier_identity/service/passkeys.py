@@ -3,6 +3,10 @@
 Each ceremony's challenge is kept server-side behind a single-use nonce (`registration_id`,
 `authentication_id`) that `begin` returns and `complete` spends: a registration's when it
 succeeds, a sign-in's whatever the outcome (a refused assertion cannot be retried on it).
+
+The relying party is the requesting storefront's (`domain.relying_party`): each passkey and each
+challenge keeps the rp id it was made for, so a passkey of storefront B, or a ceremony begun on B,
+is refused on storefront A.
 """
 
 from __future__ import annotations
@@ -39,10 +43,12 @@ from webauthn.helpers.structs import (
 )
 
 from atelier_common.auth import Principal
+from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
+from atelier_identity.domain import RelyingParty
 from atelier_identity.errors import (
     EmailExists,
     InvalidEmailToken,
@@ -89,79 +95,86 @@ class PasskeyService(UseCase[IdentityContext]):
 
     # -- a signed-in user adds a passkey ------------------------------------------------------
 
-    async def register_begin(self, principal: Principal, *, name: str | None,
-                             ip: str) -> Begun:
+    async def register_begin(self, principal: Principal, *, name: str | None, ip: str,
+                             storefront: Storefront) -> Begun:
         user = await self.users.current(principal)
         await self.guard.attempt("passkey-begin", ip=ip, account=str(user.id))
-        existing = await PasskeyRepository(self.session).list_for_user(user.id)
-        return self._begin_registration(purpose=REGISTER, user_id=user.id, email=user.email,
+        rp = domain.relying_party(storefront)
+        existing = await PasskeyRepository(self.session).list_for_user(user.id, rp_id=rp.id)
+        return self._begin_registration(rp, purpose=REGISTER, user_id=user.id, email=user.email,
                                         display_name=" ".join(p for p in (user.first_name, user.last_name) if p),
                                         exclude=existing, device_name=name)
 
-    async def register_complete(self, principal: Principal, *, registration_id: str,
-                                credential: dict[str, Any], name: str | None) -> Passkey:
+    async def register_complete(self, principal: Principal, *, registration_id: str, credential: dict[str, Any],
+                                name: str | None, storefront: Storefront) -> Passkey:
         user = await self.users.current(principal)
         challenge = await self._spend(registration_id, REGISTER)
         if challenge is None or challenge.user_id != user.id:
             raise InvalidEmailToken("The registration is unknown, expired or already completed")
-        return await self._add(user, challenge, self._verify_registration(challenge, credential), name)
+        rp = domain.relying_party(storefront)
+        return await self._add(user, challenge, self._verify_registration(challenge, credential, rp), name)
 
     # -- a new account made by a passkey (S2's email-passkey) ---------------------------------
 
-    async def signup_begin(self, data: PasskeySignupBegin, *, ip: str,
-                           anon_id: uuid.UUID | None) -> Begun:
+    async def signup_begin(self, data: PasskeySignupBegin, *, ip: str, anon_id: uuid.UUID | None,
+                           storefront: Storefront) -> Begun:
         email = domain.normalise_email(data.email)
         await self.guard.attempt("passkey-begin", ip=ip, account=email)
         await self._ensure_free(email)
         # The account's id is chosen now: it is the WebAuthn user handle the authenticator keeps.
-        return self._begin_registration(purpose=SIGNUP, user_id=None, new_user_id=uuid.uuid4(), email=email,
+        return self._begin_registration(domain.relying_party(storefront), purpose=SIGNUP, user_id=None,
+                                        new_user_id=uuid.uuid4(), email=email,
                                         display_name=" ".join(p for p in (data.first_name, data.last_name) if p),
                                         exclude=(), device_name=data.name, first_name=data.first_name,
                                         last_name=data.last_name, anon_id=anon_id)
 
-    async def signup_complete(self, *, registration_id: str, credential: dict[str, Any],
-                              name: str | None, anon_id: uuid.UUID | None) -> SignedUp:
+    async def signup_complete(self, *, registration_id: str, credential: dict[str, Any], name: str | None,
+                              anon_id: uuid.UUID | None, storefront: Storefront) -> SignedUp:
+        """The account (signed up on `storefront`) and its first passkey."""
         challenge = await self._spend(registration_id, SIGNUP)
         if challenge is None or challenge.email is None or challenge.user_handle is None:
             raise InvalidEmailToken("The registration is unknown, expired or already completed")
-        verified = self._verify_registration(challenge, credential)
+        verified = self._verify_registration(challenge, credential, domain.relying_party(storefront))
         await self._ensure_free(challenge.email)
         user = User(id=uuid.UUID(bytes=challenge.user_handle), email=challenge.email,
-                    first_name=challenge.first_name or "", last_name=challenge.last_name or "")
+                    first_name=challenge.first_name or "", last_name=challenge.last_name or "",
+                    signup_storefront=storefront.slug)
         if not await UserRepository(self.session).add_unique(user):
             raise EmailExists()
         passkey = await self._add(user, challenge, verified, name)
         # The passkey proves the person, not the address: it is verified by mail like a registration.
-        self.verification.send(user)
+        self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id or challenge.anon_id, user.id, via="passkey_signup")
         tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
         return SignedUp(user=user, passkey=passkey, tokens=tokens)
 
     # -- sign in ------------------------------------------------------------------------------
 
-    async def login_begin(self, *, email: str | None, ip: str) -> Begun:
-        """Options for an assertion; with an email, only that account's passkeys are allowed."""
+    async def login_begin(self, *, email: str | None, ip: str, storefront: Storefront) -> Begun:
+        """Options for an assertion on `storefront`'s relying party; with an email, only that
+        account's passkeys of this relying party are allowed."""
         email = domain.normalise_email(email) if email else None
         await self.guard.attempt("passkey-begin", ip=ip, account=email)
+        rp = domain.relying_party(storefront)
         user = await UserRepository(self.session).get_by_email(email) if email else None
-        allowed = await PasskeyRepository(self.session).list_for_user(user.id) if user else []
+        allowed = await PasskeyRepository(self.session).list_for_user(user.id, rp_id=rp.id) if user else []
         challenge = domain.new_secret().encode()
         options = generate_authentication_options(
-            rp_id=self.settings.webauthn_rp_id, challenge=challenge,
+            rp_id=rp.id, challenge=challenge,
             timeout=self.settings.webauthn_timeout_seconds * 1000, allow_credentials=[_descriptor(p) for p in allowed],
             user_verification=UserVerificationRequirement.PREFERRED)
-        nonce = self._keep(purpose=LOGIN, challenge=challenge, user_id=user.id if user else None)
+        nonce = self._keep(purpose=LOGIN, challenge=challenge, rp_id=rp.id, user_id=user.id if user else None)
         return Begun(nonce=nonce, options=_json(options))
 
     async def login_complete(self, *, authentication_id: str, credential: dict[str, Any],
-                             anon_id: uuid.UUID | None) -> SignedIn:
+                             anon_id: uuid.UUID | None, storefront: Storefront) -> SignedIn:
         """Verify the assertion and sign in. The nonce is spent even when the assertion is refused
         (`commit_on_error`)."""
         challenge = await self._spend(authentication_id, LOGIN)
         if challenge is None:
             raise InvalidEmailToken("The sign-in is unknown, expired or already completed")
         try:
-            user = await self._verify_assertion(challenge, credential)
+            user = await self._verify_assertion(challenge, credential, domain.relying_party(storefront))
         except PasskeyRejected:
             commit_on_error(self.session)
             raise
@@ -183,20 +196,20 @@ class PasskeyService(UseCase[IdentityContext]):
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _begin_registration(self, *, purpose: str, user_id: uuid.UUID | None, email: str,
+    def _begin_registration(self, rp: RelyingParty, *, purpose: str, user_id: uuid.UUID | None, email: str,
                             display_name: str, exclude: Any, device_name: str | None,
                             new_user_id: uuid.UUID | None = None, first_name: str | None = None,
                             last_name: str | None = None, anon_id: uuid.UUID | None = None) -> Begun:
         handle = (user_id or new_user_id or uuid.uuid4()).bytes
         challenge = domain.new_secret().encode()
         options = generate_registration_options(
-            rp_id=self.settings.webauthn_rp_id, rp_name=self.settings.webauthn_rp_name, user_name=email,
+            rp_id=rp.id, rp_name=rp.name, user_name=email,
             user_id=handle, user_display_name=display_name or email, challenge=challenge,
             timeout=self.settings.webauthn_timeout_seconds * 1000,
             exclude_credentials=[_descriptor(p) for p in exclude],
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED))
-        nonce = self._keep(purpose=purpose, challenge=challenge, user_id=user_id, user_handle=handle,
+        nonce = self._keep(purpose=purpose, challenge=challenge, rp_id=rp.id, user_id=user_id, user_handle=handle,
                            email=email, first_name=first_name, last_name=last_name, device_name=device_name,
                            anon_id=anon_id)
         return Begun(nonce=nonce, options=_json(options))
@@ -221,18 +234,21 @@ class PasskeyService(UseCase[IdentityContext]):
         # Adding a passkey to an existing account needs that account's sign-in first.
         raise EmailExists()
 
-    def _verify_registration(self, challenge: WebauthnChallenge, credential: dict[str, Any]) -> Any:
+    def _verify_registration(self, challenge: WebauthnChallenge, credential: dict[str, Any], rp: RelyingParty) -> Any:
+        """The verified attestation, for a ceremony begun on this relying party."""
+        if challenge.rp_id != rp.id:
+            raise PasskeyRejected(details={"reason": "the registration was begun for another relying party"})
         try:
             return verify_registration_response(
                 credential=_registration_credential(credential), expected_challenge=challenge.challenge,
-                expected_rp_id=self.settings.webauthn_rp_id, expected_origin=self.settings.webauthn_expected_origins)
+                expected_rp_id=rp.id, expected_origin=rp.origins)
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
             raise PasskeyRejected(details={"reason": str(exc)}) from exc
 
     async def _add(self, user: User, challenge: WebauthnChallenge, verified: Any,
                    name: str | None) -> Passkey:
         registered_at = now()
-        passkey = Passkey(user_id=user.id, credential_id=bytes_to_base64url(verified.credential_id),
+        passkey = Passkey(user_id=user.id, credential_id=bytes_to_base64url(verified.credential_id), rp_id=challenge.rp_id,
                           public_key=verified.credential_public_key, user_handle=challenge.user_handle or user.id.bytes,
                           sign_count=verified.sign_count, aaguid=verified.aaguid,
                           name=name or challenge.device_name or DEFAULT_DEVICE_NAME, created_at=registered_at)
@@ -240,9 +256,11 @@ class PasskeyService(UseCase[IdentityContext]):
             raise PasskeyExists()
         return passkey
 
-    async def _verify_assertion(self, challenge: WebauthnChallenge,
-                                credential: dict[str, Any]) -> User:
-        """The account whose passkey signed this challenge; PasskeyRejected otherwise."""
+    async def _verify_assertion(self, challenge: WebauthnChallenge, credential: dict[str, Any],
+                                rp: RelyingParty) -> User:
+        """The account whose passkey of this relying party signed this challenge; PasskeyRejected otherwise."""
+        if challenge.rp_id != rp.id:
+            raise PasskeyRejected(details={"reason": "the sign-in was begun for another relying party"})
         try:
             parsed = _authentication_credential(credential)
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
@@ -251,6 +269,9 @@ class PasskeyService(UseCase[IdentityContext]):
         passkey = await passkeys.get_by_credential_id(bytes_to_base64url(parsed.raw_id))
         if passkey is None:
             raise PasskeyRejected(details={"reason": "unknown credential"})
+        # Made for another storefront's relying party: it does not sign in here.
+        if passkey.rp_id != rp.id:
+            raise PasskeyRejected(details={"reason": "credential not allowed"})
         # Begun for one account: a passkey of another one cannot answer it.
         if challenge.user_id is not None and passkey.user_id != challenge.user_id:
             raise PasskeyRejected(details={"reason": "credential not allowed"})
@@ -258,8 +279,8 @@ class PasskeyService(UseCase[IdentityContext]):
             raise PasskeyRejected(details={"reason": "user handle mismatch"})
         try:
             verified = verify_authentication_response(
-                credential=parsed, expected_challenge=challenge.challenge, expected_rp_id=self.settings.webauthn_rp_id,
-                expected_origin=self.settings.webauthn_expected_origins, credential_public_key=passkey.public_key,
+                credential=parsed, expected_challenge=challenge.challenge, expected_rp_id=rp.id,
+                expected_origin=rp.origins, credential_public_key=passkey.public_key,
                 credential_current_sign_count=passkey.sign_count)
         except (WebAuthnException, ValueError) as exc:
             raise PasskeyRejected(details={"reason": str(exc)}) from exc

@@ -8,11 +8,12 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
+from atelier_common.contracts.identity import Storefront
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import InvalidEmailToken, WeakPassword
-from atelier_identity.mail import link, password_reset_mail, welcome_mail
+from atelier_identity.mail import password_reset_mail, welcome_mail
 from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.schemas import ChangePasswordRequest, PasswordResetConfirm
@@ -30,8 +31,9 @@ class PasswordService(UseCase[IdentityContext]):
         self.guard = Guard(session, context)
         self.users = UserService(session, context)
 
-    async def request_reset(self, email: str, *, ip: str) -> None:
-        """Mail a reset link when the account exists; the caller is answered the same either way."""
+    async def request_reset(self, email: str, *, ip: str, storefront: Storefront) -> None:
+        """Mail a reset link (to `storefront`'s page, from its sender) when the account exists; the
+        caller is answered the same either way."""
         email = domain.normalise_email(email)
         await self.guard.attempt("password-reset", ip=ip, account=email,
                                  per_account=self.settings.password_reset_rate_limit_per_account)
@@ -39,16 +41,19 @@ class PasswordService(UseCase[IdentityContext]):
         if user is None or not user.is_active:
             return
         secret = self._new_token(user.id, timedelta(minutes=self.settings.password_reset_ttl_minutes))
-        url = link(self.settings.frontend_url, "/reset-password", token=secret)
+        url = storefront.link("reset_password", token=secret, email=user.email)
         self.mailer.queue(self.session, password_reset_mail(to=user.email, first_name=user.first_name, url=url,
-                                                       valid_minutes=self.settings.password_reset_ttl_minutes))
+                                                            valid_minutes=self.settings.password_reset_ttl_minutes),
+                          storefront)
 
-    def send_welcome(self, *, user_id: uuid.UUID, email: str, first_name: str) -> None:
-        """S0's auto-registered buyer: a reset token under another name, valid longer."""
+    def send_welcome(self, *, user_id: uuid.UUID, email: str, first_name: str, storefront: Storefront) -> None:
+        """S0's auto-registered buyer: a reset token under another name, valid longer, mailed from the
+        storefront the order was paid on."""
         secret = self._new_token(user_id, timedelta(hours=self.settings.welcome_password_ttl_hours))
-        url = link(self.settings.frontend_url, "/set-password", token=secret)
+        url = storefront.link("set_password", token=secret, email=email)
         self.mailer.queue(self.session, welcome_mail(to=email, first_name=first_name, url=url,
-                                                valid_hours=self.settings.welcome_password_ttl_hours))
+                                                     valid_hours=self.settings.welcome_password_ttl_hours),
+                          storefront)
 
     async def confirm_reset(self, data: PasswordResetConfirm, *, ip: str) -> User:
         """Set the new password, prove the address, and end every session."""
