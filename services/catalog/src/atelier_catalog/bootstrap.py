@@ -21,7 +21,7 @@ __all__ = ["CatalogContext", "context"]
 async def context(runtime: Runtime) -> AsyncIterator[CatalogContext]:
     settings = CatalogSettings.of(runtime)
     async with open_storage(settings, settings.media_dir) as storage:
-        catalog = CatalogContext.of(settings, storage)
+        catalog = CatalogContext.of(settings, storage, runtime.storefronts)
         if settings.seed_demo_data:
             await seed_demo_data(runtime.db, catalog)
         sweep = BackgroundLoop("catalog reservation sweep")

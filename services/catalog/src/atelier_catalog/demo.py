@@ -3,6 +3,11 @@
 `seed_demo_data` creates what is missing (categories by slug, products by SKU) and leaves the
 rest alone, so it runs at every start of the embedded mode; staff edits survive restarts. It
 goes through the same services as the API, so every product is announced to carts.
+
+The demo is spread over the seed storefronts (identity seeds them: stones for Marbelle and Shop,
+credit packs for reviv.pics and FigureForge, plans for FigureForge, print tiers and retry packs
+for Storybook); the default storefront is in every scope, so it still shows the whole demo. The
+slugs are written unchecked: the seed runs at start, before identity may have answered.
 """
 
 from __future__ import annotations
@@ -34,7 +39,19 @@ from atelier_common.storage import open_storage
 
 log = logging.getLogger("atelier.catalog.demo")
 
-# (slug, name, description, parent slug) — parents first.
+# The storefronts of each part of the demo (`Storefront.offers`), by seed storefront slug.
+STONE_STOREFRONTS = ["default", "marbelle", "shop"]
+CREDIT_PACK_STOREFRONTS = ["default", "reviv", "figureforge"]
+PLAN_STOREFRONTS = ["default", "figureforge"]
+STORYBOOK_STOREFRONTS = ["default", "storybook"]
+OFFER_STOREFRONTS: dict[ProductKind, list[str]] = {
+    ProductKind.CREDIT_PACK: CREDIT_PACK_STOREFRONTS,
+    ProductKind.SUBSCRIPTION_PLAN: PLAN_STOREFRONTS,
+    ProductKind.PRINT_TIER: STORYBOOK_STOREFRONTS,
+    ProductKind.RETRY_PACK: STORYBOOK_STOREFRONTS,
+}
+
+# (slug, name, description, parent slug) — parents first; every one in STONE_STOREFRONTS.
 CATEGORIES: list[tuple[str, str, str, str | None]] = [
     ("natural-stone", "Natural Stone", "Slabs and tiles quarried around the world", None),
     ("marble", "Marble", "Classic veined marble for floors, walls and worktops", "natural-stone"),
@@ -124,7 +141,8 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
             if category is None:
                 category = await categories.create(CategoryCreate(
                     name=name, slug=slug, description=description,
-                    parent_id=category_ids[parent] if parent else None))
+                    parent_id=category_ids[parent] if parent else None, storefronts=STONE_STOREFRONTS),
+                    check_storefronts=False)
                 created += 1
             category_ids[slug] = category.id
 
@@ -137,7 +155,8 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
                 name=spec["name"], sku=spec["sku"], description=spec["description"], price=Decimal(spec["price"]),
                 compare_price=Decimal(spec["compare_price"]) if spec["compare_price"] else None,
                 stock_quantity=spec["stock"], category_id=category_ids[spec["category"]],
-                is_featured=spec["featured"], attributes=spec["attributes"]), actor_id=None)
+                is_featured=spec["featured"], attributes=spec["attributes"], storefronts=STONE_STOREFRONTS),
+                actor_id=None, check_storefronts=False)
             slug = product.slug
             for order, alt in enumerate(("full slab", "close-up")):
                 await images.add(slug, ImageCreate(url=f"{MEDIA_URL}/{_demo_image_key(slug, order)}",
@@ -152,7 +171,8 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
                 continue
             await products.create(ProductCreate(
                 name=name, slug=slug, sku=sku, description=description, price=Decimal(price), currency=currency,
-                kind=kind, attributes=attributes), actor_id=None)
+                kind=kind, attributes=attributes, storefronts=OFFER_STOREFRONTS[kind]), actor_id=None,
+                check_storefronts=False)
             created += 1
     await _store_demo_pictures(db, context)
     if created:

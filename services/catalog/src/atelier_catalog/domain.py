@@ -193,16 +193,61 @@ def search_terms(raw: str | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Visibility:
+    """What a reader sees: inactive rows or not, and through which storefront (`Storefront.offers`:
+    a product of a kind the storefront sells, scoped to it or to every storefront). Hashable: the
+    product statements are built once per visibility."""
+
     include_inactive: bool = False
+    # The storefront whose scope applies; None: every product and category (staff, /internal).
+    storefront: str | None = None
+    # The kinds that storefront sells; None: every kind (no condition on the kind at all).
+    kinds: tuple[str, ...] | None = None
 
 
 PUBLIC = Visibility()
 EVERYTHING = Visibility(include_inactive=True)
 
 
-def visibility_for(*, is_staff: bool, include_inactive: bool) -> Visibility:
-    """Inactive products and categories exist only for staff who ask for them."""
-    return EVERYTHING if is_staff and include_inactive else PUBLIC
+class StorefrontLike(Protocol):
+    @property
+    def slug(self) -> str: ...
+    @property
+    def sells(self) -> list[str]: ...
+    @property
+    def sells_everything(self) -> bool: ...
+
+
+def storefront_visibility(storefront: StorefrontLike, *, include_inactive: bool = False) -> Visibility:
+    """What `storefront` offers: its scope, and its kinds unless it sells every kind."""
+    kinds = None if storefront.sells_everything else tuple(sorted(set(storefront.sells)))
+    return Visibility(include_inactive=include_inactive, storefront=storefront.slug, kinds=kinds)
+
+
+def visibility_for(*, is_staff: bool, include_inactive: bool, storefront: StorefrontLike | None = None,
+                   staff_storefront: StorefrontLike | None = None) -> Visibility:
+    """Inactive products and categories exist only for staff who ask for them. Customers see what
+    the request's `storefront` offers; staff see every storefront's, or `staff_storefront`'s
+    (`?storefront=`) when they name one."""
+    inactive = is_staff and include_inactive
+    scope = staff_storefront if is_staff else storefront
+    if scope is None:
+        return EVERYTHING if inactive else PUBLIC
+    return storefront_visibility(scope, include_inactive=inactive)
+
+
+# -- storefront scope ---------------------------------------------------------------------------
+# A product's or category's storefronts are stored as one text key, ",a,b," (empty: every
+# storefront), so "offered by `slug`" is `key = '' OR key LIKE '%,slug,%'` on either database.
+
+def storefronts_key(slugs: Iterable[str]) -> str:
+    """`["a", "b"]` → `",a,b,"` (duplicates dropped, order kept); `[]` → `""` (every storefront)."""
+    unique = list(dict.fromkeys(slugs))
+    return f",{','.join(unique)}," if unique else ""
+
+
+def storefronts_of(key: str | None) -> list[str]:
+    """The slugs of a `storefronts_key`."""
+    return [slug for slug in (key or "").split(",") if slug]
 
 
 @dataclass(frozen=True)
@@ -228,6 +273,7 @@ class CategoryLike(Protocol):
     description: str
     is_active: bool
     created_at: datetime
+    storefronts_key: str
 
 
 @dataclass
@@ -239,6 +285,7 @@ class CategoryNode:
     description: str
     is_active: bool
     created_at: datetime
+    storefronts_key: str = ""
     children: list[CategoryNode] = field(default_factory=list)
     product_count: int = 0
 
@@ -261,7 +308,8 @@ def build_category_forest(categories: Iterable[CategoryLike], direct_counts: Map
     deactivated category hides its whole subtree from the tree; it can still be found by id.
     """
     by_id = {c.id: CategoryNode(id=c.id, parent_id=c.parent_id, name=c.name, slug=c.slug,
-                                description=c.description, is_active=c.is_active, created_at=c.created_at)
+                                description=c.description, is_active=c.is_active, created_at=c.created_at,
+                                storefronts_key=c.storefronts_key)
              for c in categories}
     roots: list[CategoryNode] = []
     for node in by_id.values():

@@ -68,3 +68,7 @@ class UnknownParentCategory(CatalogError):
 
 class ReviewExists(CatalogError):
     code, status, default_message = "REVIEW_EXISTS", 409, "You have already reviewed this product"
+
+
+class UnknownStorefront(CatalogError):
+    code, status, default_message = "UNKNOWN_STOREFRONT", 400, "No storefront has this slug"

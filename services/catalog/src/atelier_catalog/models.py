@@ -25,6 +25,11 @@ def _created_at() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
+def _storefronts_key() -> Any:
+    # The storefronts a row belongs to as ",a,b," (empty: every storefront): `domain.storefronts_key`.
+    return Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
 KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in ProductKind)
 
 
@@ -44,6 +49,7 @@ class Category(SQLModel, table=True):
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     is_active: bool = True
     created_at: datetime = _created_at()
+    storefronts_key: str = _storefronts_key()
 
 
 class Product(SQLModel, table=True):
@@ -92,6 +98,7 @@ class Product(SQLModel, table=True):
     created_at: datetime = _created_at()
     updated_at: datetime = Field(default_factory=utcnow,
                                  sa_column=Column(UtcDateTime(), nullable=False, onupdate=utcnow))
+    storefronts_key: str = _storefronts_key()
 
     images: list["ProductImage"] = Relationship(sa_relationship_kwargs={
         "lazy": "raise",

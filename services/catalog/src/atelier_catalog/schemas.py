@@ -42,12 +42,26 @@ Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Quantity = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 Attributes = Annotated[dict[str, Any], Field(description="Kind-specific attributes (see API.md)")]
+StorefrontSlug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Storefronts = Annotated[list[StorefrontSlug], Field(
+    max_length=50, description="The storefronts it belongs to (slugs of known storefronts); empty: every storefront")]
 ImageUrl = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=1000,
                                             pattern=r"^(https?://|/)\S+$")]
 
 
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
+
+
+def _storefronts(value: Any) -> Any:
+    """A row's `storefronts_key` (",a,b,") as the list of slugs it names."""
+    return domain.storefronts_of(value) if isinstance(value, str) else value
+
+
+
+def _scoped_read() -> Any:
+    """A read's `storefronts`, from the row's `storefronts_key`."""
+    return Field(validation_alias="storefronts_key", description="The storefronts it belongs to; empty: every storefront")
 
 
 class _Input(InputModel):
@@ -80,6 +94,7 @@ class CategoryCreate(_Input):
     description: Description = ""
     parent_id: uuid.UUID | None = None
     is_active: StrictBool = True
+    storefronts: Storefronts = []
 
 
 class CategoryUpdate(_PartialUpdate):
@@ -90,6 +105,7 @@ class CategoryUpdate(_PartialUpdate):
     description: Description | None = None
     parent_id: uuid.UUID | None = None
     is_active: StrictBool | None = None
+    storefronts: Storefronts | None = None
 
 
 class CategoryRead(BaseModel):
@@ -102,6 +118,9 @@ class CategoryRead(BaseModel):
     parent_id: uuid.UUID | None
     is_active: bool
     created_at: datetime
+    storefronts: list[str] = _scoped_read()
+
+    _storefronts = field_validator("storefronts", mode="before")(_storefronts)
 
 
 class CategoryTreeRead(CategoryRead):
@@ -127,6 +146,7 @@ class ProductCreate(_Input):
     category_id: uuid.UUID | None = None
     is_active: StrictBool = True
     is_featured: StrictBool = False
+    storefronts: Storefronts = []
 
     _currency_upper = field_validator("currency", mode="before")(_upper)
 
@@ -149,6 +169,7 @@ class ProductUpdate(_PartialUpdate):
     category_id: uuid.UUID | None = None
     is_active: StrictBool | None = None
     is_featured: StrictBool | None = None
+    storefronts: Storefronts | None = None
 
     _currency_upper = field_validator("currency", mode="before")(_upper)
 
@@ -235,6 +256,9 @@ class ProductRead(BaseModel):
     review_count: int
     created_at: datetime
     updated_at: datetime
+    storefronts: list[str] = _scoped_read()
+
+    _storefronts = field_validator("storefronts", mode="before")(_storefronts)
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property

@@ -5,6 +5,10 @@ category nor any category above it is inactive: deactivating a category takes it
 subtree's products off the shelf, while the products themselves stay active. A variant is on sale
 when its product is and it is active itself.
 
+A storefront offers a product when it sells the product's kind and the product is scoped to it or
+to every storefront (`Storefront.offers`, the rule cart and orders apply too): `offered_by()` is
+that rule as SQL, `in_scope()` its scope half (categories have no kind).
+
 The same definition serves every reader: browsing and wishlists (`on_sale()`, a SQL condition),
 the internal lookup other services price orders with, `catalog.product_changed` (its
 `is_active`) and the stock reservation at `order.placed` (`product_sellable`/`variant_sellable`,
@@ -13,16 +17,18 @@ given which products sit under a hidden category: `ProductRepository.hidden_by_c
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
+from atelier_catalog.domain import Visibility
 from atelier_catalog.models import Category, Product
 from atelier_common.columns import table_of
 
 _PRODUCT = table_of(Product)
+_CATEGORY = table_of(Category)
 
 
 def _category_on_sale() -> ColumnElement[bool]:
@@ -39,6 +45,41 @@ CATEGORY_ON_SALE = _category_on_sale()
 def on_sale() -> ColumnElement[bool]:
     """The product table's rows that are on sale (see the module doc)."""
     return and_(_PRODUCT.c.is_active == true(), CATEGORY_ON_SALE)
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def in_scope(storefronts_key: Any, slug: str) -> ColumnElement[bool]:
+    """Rows of `slug`'s scope: scoped to every storefront (an empty key) or naming `slug`."""
+    return or_(storefronts_key == "", storefronts_key.like(f"%,{_like_escaped(slug)},%", escape="\\"))
+
+
+def offered_by(visibility: Visibility, table: Any = _PRODUCT) -> list[ColumnElement[bool]]:
+    """The conditions on `table` (the product table or a subquery of its columns) that keep what
+    `visibility`'s storefront offers: none without a storefront, no kind condition when it sells
+    every kind (an install with one storefront pays nothing but the empty-key test)."""
+    if visibility.storefront is None:
+        return []
+    conditions = [in_scope(table.c.storefronts_key, visibility.storefront)]
+    if visibility.kinds is not None:
+        conditions.append(or_(false(), *(table.c.kind == kind for kind in visibility.kinds)))
+    return conditions
+
+
+def readable(visibility: Visibility) -> list[ColumnElement[bool]]:
+    """The product rows `visibility` reads: on sale (unless staff asked for inactive ones) and
+    offered by its storefront."""
+    return [*([] if visibility.include_inactive else [on_sale()]), *offered_by(visibility)]
+
+
+def category_readable(visibility: Visibility, table: Any = _CATEGORY) -> list[ColumnElement[bool]]:
+    """The category rows `visibility` reads: active (unless staff asked) and in its storefront's scope."""
+    conditions = [] if visibility.include_inactive else [table.c.is_active == true()]
+    if visibility.storefront is not None:
+        conditions.append(in_scope(table.c.storefronts_key, visibility.storefront))
+    return conditions
 
 
 class _Activatable(Protocol):

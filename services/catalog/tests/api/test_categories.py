@@ -36,7 +36,7 @@ class TestCategoryTree:
         assert (page["count"], page["next"], page["previous"]) == (2, None, None)
         stone, tools = page["results"]
         assert set(stone) == {"id", "name", "slug", "description", "parent_id", "is_active", "children",
-                              "product_count", "created_at"}
+                              "product_count", "created_at", "storefronts"}
         assert (stone["name"], stone["product_count"], tools["name"], tools["product_count"]) == (
             "Natural Stone", 5, "Tools", 0)
         assert [(c["name"], c["product_count"]) for c in stone["children"]] == [("Granite", 1), ("Marble", 3)]

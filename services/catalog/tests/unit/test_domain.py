@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Column, MetaData, String, Table, create_engine, select
 
-from atelier_catalog import domain
+from atelier_catalog import domain, visibility
 from atelier_catalog.domain import OrderKey, ProductKind
 from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
+from atelier_common.contracts.identity import ALL_KINDS
+from atelier_testing.storefronts import make_storefront
 
 
 class TestSlugify:
@@ -162,6 +165,42 @@ class TestVisibility:
         assert not domain.visibility_for(is_staff=True, include_inactive=False).include_inactive
         assert not domain.visibility_for(is_staff=False, include_inactive=True).include_inactive
 
+    def test_customers_see_their_storefronts_offer_and_staff_every_storefronts_unless_they_name_one(self) -> None:
+        shop, books = make_storefront("shop", sells=["physical"]), make_storefront("books", sells=list(ALL_KINDS))
+        assert domain.visibility_for(is_staff=False, include_inactive=False, storefront=shop,
+                                     staff_storefront=books) == domain.Visibility(storefront="shop", kinds=("physical",))
+        # A storefront that sells every kind puts no condition on the kind.
+        assert domain.visibility_for(is_staff=False, include_inactive=False, storefront=books) == domain.Visibility(
+            storefront="books")
+        assert domain.visibility_for(is_staff=True, include_inactive=True, storefront=shop) == domain.EVERYTHING
+        assert domain.visibility_for(is_staff=True, include_inactive=False, storefront=shop,
+                                     staff_storefront=shop) == domain.Visibility(storefront="shop", kinds=("physical",))
+
+
+class TestStorefrontsKey:
+    def test_a_key_names_each_slug_once_between_commas_and_every_storefront_is_empty(self) -> None:
+        assert domain.storefronts_key(["a", "b", "a"]) == ",a,b,"
+        assert domain.storefronts_key([]) == ""
+        assert domain.storefronts_of(",a,b,") == ["a", "b"]
+        assert domain.storefronts_of("") == domain.storefronts_of(None) == []
+
+    def test_the_sql_condition_follows_storefront_offers(self) -> None:
+        """`visibility.offered_by` is `Storefront.offers` as SQL: same answers, row by row."""
+        engine = create_engine("sqlite://")
+        table = Table("product", MetaData(), Column("storefronts_key", String), Column("kind", String))
+        rows = [{"storefronts_key": domain.storefronts_key(scope), "kind": kind}
+                for scope in ([], ["a"], ["b"], ["a_b"], ["ab", "b"], ["a", "b"]) for kind in ("physical", "print_tier")]
+        with engine.begin() as connection:
+            table.create(connection)
+            connection.execute(table.insert(), rows)
+            for storefront in (make_storefront("a", sells=["physical"]), make_storefront("a_b"),
+                               make_storefront("ab", sells=["print_tier"])):
+                seen = connection.execute(select(table).where(
+                    *visibility.offered_by(domain.storefront_visibility(storefront), table))).all()
+                expected = [(row["storefronts_key"], row["kind"]) for row in rows
+                            if storefront.offers(row["kind"], domain.storefronts_of(row["storefronts_key"]))]
+                assert sorted(tuple(r) for r in seen) == sorted(expected), storefront.slug
+
 
 @dataclass
 class _Category:
@@ -171,6 +210,7 @@ class _Category:
     description: str = ""
     is_active: bool = True
     created_at: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    storefronts_key: str = ""
 
     def __post_init__(self) -> None:
         self.id = self.id or uuid.uuid4()

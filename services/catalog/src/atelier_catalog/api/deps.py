@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
 from atelier_catalog import domain
 from atelier_catalog.domain import Visibility
@@ -22,14 +22,34 @@ from atelier_catalog.service import (
 from atelier_common.auth import OptionalPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_common.state import app_state
+from atelier_common.storefronts import CurrentStorefront, StorefrontDirectory
 
 
-async def _visibility(viewer: OptionalPrincipal, include_inactive: Annotated[bool, Query(
-        description="Staff only: include inactive products and categories")] = False) -> Visibility:
-    return domain.visibility_for(is_staff=viewer.is_staff, include_inactive=include_inactive)
+async def _visibility(request: Request, viewer: OptionalPrincipal, storefront: CurrentStorefront,
+                      include_inactive: Annotated[bool, Query(
+                          description="Staff only: include inactive products and categories")] = False,
+                      scope: Annotated[str | None, Query(
+                          alias="storefront", max_length=64,
+                          description="Staff only: what this storefront offers (default: every storefront)")] = None,
+                      ) -> Visibility:
+    """Customers read what the request's storefront offers; staff read everything, or what the
+    storefront they name offers."""
+    staff_storefront = None
+    if viewer.is_staff and scope:
+        staff_storefront = await app_state(request.app, "storefronts", StorefrontDirectory).get(scope)
+    return domain.visibility_for(is_staff=viewer.is_staff, include_inactive=include_inactive, storefront=storefront,
+                                 staff_storefront=staff_storefront)
 
 
+async def _shopper_visibility(storefront: CurrentStorefront) -> Visibility:
+    return domain.storefront_visibility(storefront)
+
+
+# What a read shows: `_visibility` (products, categories, reviews, pricing).
 VisibilityDep = Annotated[Visibility, Depends(_visibility)]
+# What a customer acts on, staff or not (wishlists, writing a review): the request's storefront's.
+ShopperVisibilityDep = Annotated[Visibility, Depends(_shopper_visibility)]
 ProductQueryDep = Annotated[ProductQuery, Query()]
 CategoryServiceDep = Annotated[CategoryService, use_case(CategoryService)]
 ProductServiceDep = Annotated[ProductService, use_case(ProductService)]

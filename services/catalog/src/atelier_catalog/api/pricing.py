@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from atelier_catalog.api.cache import CachedRoute
-from atelier_catalog.api.deps import PricingReaderDep
+from atelier_catalog.api.deps import PricingReaderDep, VisibilityDep
 from atelier_catalog.models import Product
 from atelier_catalog.schemas import PricingRead
 
@@ -13,5 +13,5 @@ router = APIRouter(prefix="/api/v1", tags=["pricing"], route_class=CachedRoute)
 
 
 @router.get("/pricing", response_model=PricingRead)
-async def get_pricing(pricing: PricingReaderDep) -> dict[str, list[Product]]:
-    return await pricing.price_list()
+async def get_pricing(visibility: VisibilityDep, pricing: PricingReaderDep) -> dict[str, list[Product]]:
+    return await pricing.price_list(visibility)

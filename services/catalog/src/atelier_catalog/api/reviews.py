@@ -7,7 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from atelier_catalog.api.cache import CachedRoute
-from atelier_catalog.api.deps import NOT_FOUND, ReviewReaderDep, ReviewServiceDep, WishlistReaderDep, WishlistServiceDep
+from atelier_catalog.api.deps import (
+    NOT_FOUND,
+    ReviewReaderDep,
+    ReviewServiceDep,
+    ShopperVisibilityDep,
+    VisibilityDep,
+    WishlistReaderDep,
+    WishlistServiceDep,
+)
 from atelier_catalog.models import Review
 from atelier_catalog.schemas import ReviewCreate, ReviewRead, WishlistItemRead, WishlistToggleRead
 from atelier_catalog.service.reviews import ADDED, REMOVED
@@ -21,32 +29,32 @@ USER: ErrorResponses = {401: {"description": "Authentication required"}, **NOT_F
 
 
 @public.get("/products/{product_ref}/reviews", response_model=Page[ReviewRead], responses=NOT_FOUND)
-async def list_reviews(request: Request, product_ref: str, page: PageParamsDep,
+async def list_reviews(request: Request, product_ref: str, page: PageParamsDep, visibility: VisibilityDep,
                        reviews: ReviewReaderDep) -> dict[str, Any]:
-    count, results = await reviews.list(product_ref, limit=page.limit, offset=page.offset)
+    count, results = await reviews.list(product_ref, visibility, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, list(results))
 
 
 @router.post("/products/{product_ref}/reviews", response_model=ReviewRead, status_code=status.HTTP_201_CREATED,
              responses={**USER, 400: {"description": "Validation error"},
                         409: {"description": "REVIEW_EXISTS: one review per user per product"}})
-async def create_review(product_ref: str, data: ReviewCreate, user: UserPrincipal,
+async def create_review(product_ref: str, data: ReviewCreate, user: UserPrincipal, visibility: ShopperVisibilityDep,
                         reviews: ReviewServiceDep) -> Review:
-    return await reviews.add(product_ref, data, user_id=user.owner_id, email=user.email)
+    return await reviews.add(product_ref, data, visibility, user_id=user.owner_id, email=user.email)
 
 
 @router.post("/products/{product_ref}/wishlist", response_model=WishlistToggleRead,
              responses={**USER, 201: {"description": "Added to the wishlist"}})
-async def toggle_wishlist(product_ref: str, user: UserPrincipal, wishlists: WishlistServiceDep,
-                          response: Response) -> dict[str, Any]:
-    added = await wishlists.toggle(product_ref, user_id=user.owner_id)
+async def toggle_wishlist(product_ref: str, user: UserPrincipal, visibility: ShopperVisibilityDep,
+                          wishlists: WishlistServiceDep, response: Response) -> dict[str, Any]:
+    added = await wishlists.toggle(product_ref, visibility, user_id=user.owner_id)
     response.status_code = status.HTTP_201_CREATED if added else status.HTTP_200_OK
     return {"message": ADDED if added else REMOVED, "in_wishlist": added}
 
 
 @router.get("/wishlist", response_model=Page[WishlistItemRead], responses=USER)
-async def list_wishlist(request: Request, page: PageParamsDep, user: UserPrincipal,
+async def list_wishlist(request: Request, page: PageParamsDep, user: UserPrincipal, visibility: ShopperVisibilityDep,
                         wishlists: WishlistReaderDep) -> dict[str, Any]:
-    count, rows = await wishlists.list(user_id=user.owner_id, limit=page.limit, offset=page.offset)
+    count, rows = await wishlists.list(visibility, user_id=user.owner_id, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, [{"product": product, "added_at": item.created_at}
                                              for item, product in rows])

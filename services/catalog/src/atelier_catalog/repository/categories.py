@@ -23,14 +23,12 @@ from atelier_catalog.models import (
     Product,
 )
 from atelier_catalog.repository._shared import SessionRepository, ref_condition
+from atelier_catalog.visibility import category_readable, offered_by
 
 
 class CategoryRepository(SessionRepository):
     def readable_statement(self, visibility: Visibility) -> SelectOfScalar[Category]:
-        stmt = select(Category)
-        if not visibility.include_inactive:
-            stmt = stmt.where(col(Category.is_active) == true())
-        return stmt
+        return select(Category).where(*category_readable(visibility))
 
     async def list_readable(self, visibility: Visibility) -> Sequence[Category]:
         stmt = self.readable_statement(visibility).order_by(col(Category.name), col(Category.id))
@@ -46,10 +44,12 @@ class CategoryRepository(SessionRepository):
     async def get_by_slug(self, slug: str) -> Category | None:
         return (await self.session.exec(select(Category).where(col(Category.slug) == slug))).first()
 
-    async def active_product_counts(self) -> dict[uuid.UUID, int]:
-        """Active products per category, directly in it (descendants are summed by the domain)."""
+    async def active_product_counts(self, visibility: Visibility) -> dict[uuid.UUID, int]:
+        """Active products per category, directly in it (descendants are summed by the domain),
+        of those `visibility`'s storefront offers."""
         stmt = (sa_select(col(Product.category_id), func.count())
-                .where(col(Product.is_active) == true(), col(Product.category_id).is_not(None))
+                .where(col(Product.is_active) == true(), col(Product.category_id).is_not(None),
+                       *offered_by(visibility))
                 .group_by(col(Product.category_id)))
         return {row[0]: row[1] for row in (await self.session.execute(stmt)).all()}
 
@@ -73,12 +73,10 @@ class CategoryRepository(SessionRepository):
 
     @staticmethod
     def subtree_ids(ref: str, visibility: Visibility) -> Any:
-        """A subquery of the category `ref` and all its descendants, visible ones only."""
-        anchor = sa_select(col(Category.id)).where(ref_condition(Category, ref))
-        children = sa_select(col(Category.id))
-        if not visibility.include_inactive:
-            anchor = anchor.where(col(Category.is_active) == true())
-            children = children.where(col(Category.is_active) == true())
+        """A subquery of the category `ref` and all its descendants, visible ones only (active
+        unless staff asks, in the storefront's scope)."""
+        anchor = sa_select(col(Category.id)).where(ref_condition(Category, ref), *category_readable(visibility))
+        children = sa_select(col(Category.id)).where(*category_readable(visibility))
         tree = anchor.cte("category_subtree", recursive=True)
         tree = tree.union(children.where(col(Category.parent_id) == tree.c.id))
         return sa_select(tree.c.id)

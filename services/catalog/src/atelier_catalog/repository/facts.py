@@ -40,6 +40,7 @@ class ProductFacts:
     track_inventory: bool
     is_active: bool
     attributes: dict[str, Any]
+    storefronts_key: str
     category_hidden: bool = False
     image_url: str | None = None
 

@@ -21,7 +21,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 from atelier_catalog.domain import (
     DIGITAL_KINDS,
     EVERYTHING,
-    PUBLIC,
     Visibility,
 )
 from atelier_catalog.models import (
@@ -34,7 +33,7 @@ from atelier_catalog.repository._shared import _PRODUCT, ref_condition
 from atelier_catalog.repository.estimates import CountEstimates
 from atelier_catalog.repository.search import ProductPages
 from atelier_catalog.repository.stock import StockRows
-from atelier_catalog.visibility import CATEGORY_ON_SALE, on_sale
+from atelier_catalog.visibility import CATEGORY_ON_SALE, readable
 
 
 class ProductRepository(ProductPages, StockRows):
@@ -46,10 +45,7 @@ class ProductRepository(ProductPages, StockRows):
         self.estimates = estimates if estimates is not None else CountEstimates()
 
     def readable_statement(self, visibility: Visibility) -> SelectOfScalar[Product]:
-        stmt = select(Product)
-        if not visibility.include_inactive:
-            stmt = stmt.where(on_sale())
-        return stmt
+        return select(Product).where(*readable(visibility))
 
     def _with_children(self, stmt: SelectOfScalar[Product], visibility: Visibility) -> SelectOfScalar[Product]:
         variants: Any = Product.variants
@@ -99,8 +95,9 @@ class ProductRepository(ProductPages, StockRows):
         stmt = select(Product).where(col(Product.category_id).in_(ids)).order_by(col(Product.id))
         return (await self.session.exec(self._with_children(stmt, EVERYTHING))).all()
 
-    async def list_offers(self) -> Sequence[Product]:
-        stmt = (self.readable_statement(PUBLIC).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))
+    async def list_offers(self, visibility: Visibility) -> Sequence[Product]:
+        """The digital offers `visibility` reads, by kind and price."""
+        stmt = (self.readable_statement(visibility).where(col(Product.kind).in_([k.value for k in DIGITAL_KINDS]))
                 .order_by(col(Product.kind), col(Product.price), col(Product.sku)))
         return (await self.session.exec(stmt)).all()
 

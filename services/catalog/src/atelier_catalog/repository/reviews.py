@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from atelier_catalog.domain import Visibility
 from atelier_catalog.models import (
     CatalogOwner,
     Product,
@@ -28,7 +29,7 @@ from atelier_catalog.models import (
     WishlistItem,
 )
 from atelier_catalog.repository._shared import SessionRepository, is_postgres
-from atelier_catalog.visibility import on_sale
+from atelier_catalog.visibility import readable
 from atelier_common.columns import table_of, utcnow
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 
@@ -150,10 +151,11 @@ class WishlistRepository(SessionRepository):
         await self.session.execute(insert(WishlistItem).values(
             id=uuid.uuid4(), user_id=user_id, product_id=product_id, created_at=utcnow()).on_conflict_do_nothing())
 
-    async def list_for_user(self, user_id: uuid.UUID, *, limit: int,
+    async def list_for_user(self, user_id: uuid.UUID, visibility: Visibility, *, limit: int,
                             offset: int) -> tuple[int, list[tuple[WishlistItem, Product]]]:
-        """Newest first; products that are no longer on sale are left out."""
-        where = and_(col(WishlistItem.user_id) == user_id, on_sale())
+        """Newest first; products that are no longer on sale, or that `visibility`'s storefront
+        does not offer, are left out."""
+        where = and_(col(WishlistItem.user_id) == user_id, *readable(visibility))
         joined = sa_select(WishlistItem, Product).join(Product, col(Product.id) == col(WishlistItem.product_id))
         count = (await self.session.execute(
             sa_select(func.count()).select_from(WishlistItem)

@@ -46,7 +46,7 @@ from atelier_catalog.models import (
 from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository, ref_condition
 from atelier_catalog.repository.categories import CategoryRepository
 from atelier_catalog.repository.estimates import CountEstimates
-from atelier_catalog.visibility import CATEGORY_ON_SALE, on_sale
+from atelier_catalog.visibility import CATEGORY_ON_SALE, readable
 from atelier_common.db import Statement
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).
@@ -104,11 +104,12 @@ def _views_by_ids(include_inactive: bool) -> Statement:
                      .where(_PRODUCT.c.id == func.any(ids)))
 
 
-@functools.cache
-def _views_by_ref(include_inactive: bool, *, by_id: bool) -> Statement:
-    stmt = sa_select(*_PRODUCT.c, *_children_json(include_inactive)).where(
+@functools.lru_cache(maxsize=64)
+def _views_by_ref(visibility: Visibility, *, by_id: bool) -> Statement:
+    """One product view by id or slug, if `visibility` reads it (one statement per storefront)."""
+    stmt = sa_select(*_PRODUCT.c, *_children_json(visibility.include_inactive)).where(
         (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
-    return Statement(stmt if include_inactive else stmt.where(on_sale()))
+    return Statement(stmt.where(*readable(visibility)))
 
 
 # A page's statement is kept for each distinct query (filters, visibility, page): building and
@@ -119,9 +120,9 @@ STATEMENTS_KEPT = 512
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
 def _listed(filters: ProductFilter, visibility: Visibility) -> Select[Any]:
-    """The ids of the products `filters` select (search aside), those on sale unless staff asks."""
-    stmt = _filtered(sa_select(_PRODUCT.c.id), filters, visibility)
-    return stmt if visibility.include_inactive else stmt.where(on_sale())
+    """The ids of the products `filters` select (search aside): those on sale unless staff asks,
+    and those the storefront of `visibility` offers."""
+    return _filtered(sa_select(_PRODUCT.c.id), filters, visibility).where(*readable(visibility))
 
 
 @functools.lru_cache(maxsize=STATEMENTS_KEPT)
@@ -207,12 +208,9 @@ class ProductPages(SessionRepository):
     async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
         ref_id = parse_uuid(ref)
         if self._is_postgres:
-            rows = await self._rows(_views_by_ref(visibility.include_inactive, by_id=ref_id is not None),
-                                    {"ref": ref_id or ref})
+            rows = await self._rows(_views_by_ref(visibility, by_id=ref_id is not None), {"ref": ref_id or ref})
             return rows[0] if rows else None
-        stmt = sa_select(_PRODUCT.c.id).where(ref_condition(Product, ref))
-        if not visibility.include_inactive:
-            stmt = stmt.where(on_sale())
+        stmt = sa_select(_PRODUCT.c.id).where(ref_condition(Product, ref), *readable(visibility))
         views = await self._read_views(stmt, visibility)
         return views[0] if views else None
 
@@ -315,8 +313,8 @@ class ProductPages(SessionRepository):
             if walked is None and ranked:
                 walked = await self._walk_behind_names(f, visibility, wanted)
             if walked is not None:
-                count, estimated = await self._walk_count(base, f, walked.known, walked.found, walked.scanned,
-                                                          exact_count_limit)
+                count, estimated = await self._walk_count(base, f, visibility, walked.known, walked.found,
+                                                          walked.scanned, exact_count_limit)
                 if walked.views is not None:
                     return count, estimated, walked.views
                 return count, estimated, await self.views(walked.ids[offset:offset + limit], visibility)
@@ -355,12 +353,12 @@ class ProductPages(SessionRepository):
             return _Walked(ids, len(ids), 0, 0)
         return await self._walk(f, visibility, wanted, tier="rest", before=ids)
 
-    async def _walk_count(self, base: Select[Any], f: ProductFilter, known: int, found: int, scanned: int,
-                          exact_limit: int) -> tuple[int, bool]:
+    async def _walk_count(self, base: Select[Any], f: ProductFilter, visibility: Visibility, known: int, found: int,
+                          scanned: int, exact_limit: int) -> tuple[int, bool]:
         """Exact when the filtered catalog is small enough to count cheaply; otherwise the `known`
         matches plus the density of matches in the walked rows times the filtered catalog's
         planned size (an estimate)."""
-        key = (replace(f, search=None, terms=()), "planned")
+        key = (replace(f, search=None, terms=()), visibility, "planned")
         if (rows := self.estimates.get(key)) is None:
             rows = await self._planned_rows(base)
             self.estimates.put(key, rows)

@@ -10,11 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.domain import EVERYTHING
-from atelier_catalog.errors import ProductNotFound, SkuExists, SlugExists
+from atelier_catalog.errors import ProductNotFound, SkuExists, SlugExists, UnknownStorefront
 from atelier_catalog.models import Product, ProductVariant
 from atelier_catalog.repository import ProductFacts, ProductRepository, VariantFacts
 from atelier_common import outbox
 from atelier_common.contracts.catalog import ProductChanged
+from atelier_common.storefronts import StorefrontDirectory
+from atelier_common.storefronts import UnknownStorefront as NoSuchStorefront
 
 
 async def load_product(products: ProductRepository, ref: str) -> Product:
@@ -23,6 +25,24 @@ async def load_product(products: ProductRepository, ref: str) -> Product:
     if product is None:
         raise ProductNotFound()
     return product
+
+
+async def storefronts_key(directory: StorefrontDirectory, slugs: Iterable[str], *, check: bool = True) -> str:
+    """The `storefronts_key` of `slugs`, each of them a storefront this process knows (a slug it
+    does not know makes it ask identity once): otherwise `UnknownStorefront` (400), before
+    anything is written. `check=False` for the demo seed, which runs before identity answers."""
+    slugs = list(dict.fromkeys(slugs))
+    if check:
+        unknown = []
+        for slug in slugs:
+            try:
+                await directory.get(slug)
+            except NoSuchStorefront:
+                unknown.append(slug)
+        if unknown:
+            raise UnknownStorefront(details={"storefronts": unknown, "fields": {
+                "storefronts": [f"no storefront has the slug {slug!r}" for slug in unknown]}})
+    return domain.storefronts_key(slugs)
 
 
 async def flush_unique(session: AsyncSession) -> None:
@@ -44,19 +64,21 @@ def product_changed(product: Product | ProductFacts, variant: ProductVariant | V
     (`atelier_catalog.visibility`): a hidden category takes its products off sale. `image_url`:
     `domain.primary_image_url` of its images. `stock_only`: nothing but the stock moved."""
     on_sale = visibility.product_sellable(product, category_hidden=category_hidden)
+    storefronts = domain.storefronts_of(product.storefronts_key)
     if variant is None:
         return ProductChanged(
             product_id=product.id, name=product.name, slug=product.slug, sku=product.sku, kind=product.kind,
             price=product.price, compare_price=product.compare_price, currency=product.currency,
             stock_quantity=product.stock_quantity, track_inventory=product.track_inventory,
-            is_active=on_sale, image_url=image_url, attributes=product.attributes, stock_only=stock_only)
+            is_active=on_sale, image_url=image_url, attributes=product.attributes, stock_only=stock_only,
+            storefronts=storefronts)
     return ProductChanged(
         product_id=product.id, variant_id=variant.id, name=product.name, variant_name=variant.name,
         slug=product.slug, sku=variant.sku, kind=product.kind,
         price=domain.effective_price(variant.price, product.price), compare_price=product.compare_price,
         currency=product.currency, stock_quantity=variant.stock_quantity, track_inventory=product.track_inventory,
         is_active=visibility.variant_sellable(variant, product_on_sale=on_sale), image_url=image_url,
-        attributes={**product.attributes, **variant.attributes}, stock_only=stock_only)
+        attributes={**product.attributes, **variant.attributes}, stock_only=stock_only, storefronts=storefronts)
 
 
 async def publish_changes(session: AsyncSession, product: Product, *, with_product: bool = True,

@@ -13,7 +13,7 @@ from atelier_catalog.errors import CategoryCycle, CategoryNotFound, SlugExists, 
 from atelier_catalog.models import Category
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, CategoryUpdate
-from atelier_catalog.service._shared import flush_unique, publish_changes
+from atelier_catalog.service._shared import flush_unique, publish_changes, storefronts_key
 from atelier_common.service import UseCase
 
 
@@ -34,13 +34,15 @@ class CategoryService(UseCase[CatalogContext]):
     async def _forest(self, visibility: Visibility) -> CategoryForest:
         # Two queries whatever the depth: catalogs have tens of categories, not millions.
         categories = await self.categories.list_readable(visibility)
-        return domain.build_category_forest(categories, await self.categories.active_product_counts())
+        return domain.build_category_forest(categories, await self.categories.active_product_counts(visibility))
 
-    async def create(self, data: CategoryCreate) -> Category:
+    async def create(self, data: CategoryCreate, *, check_storefronts: bool = True) -> Category:
+        """`check_storefronts=False`: the storefronts are written as given (the demo seed)."""
+        scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
         if data.parent_id is not None:
             await self._parent(data.parent_id)
         slug = await self._slug_for(data.slug, data.name)
-        category = Category(**data.model_dump(exclude={"slug"}), slug=slug)
+        category = Category(**data.model_dump(exclude={"slug", "storefronts"}), slug=slug, storefronts_key=scope)
         self.session.add(category)
         await flush_unique(self.session)
         return category
@@ -48,6 +50,8 @@ class CategoryService(UseCase[CatalogContext]):
     async def update(self, ref: str, data: CategoryUpdate) -> Category:
         category = await self._load(ref)
         changes = data.changes()
+        if "storefronts" in changes:
+            changes["storefronts_key"] = await storefronts_key(self.context.storefronts, changes.pop("storefronts"))
         if changes.get("parent_id") is not None:
             parent = await self._parent(changes["parent_id"])
             if domain.would_create_cycle(category.id, parent.id, await self.categories.ancestor_ids(parent.id)):

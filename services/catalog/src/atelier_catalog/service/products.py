@@ -27,7 +27,7 @@ from atelier_catalog.schemas import (
     ProductQuery,
     ProductUpdate,
 )
-from atelier_catalog.service._shared import flush_unique, load_product, publish_changes
+from atelier_catalog.service._shared import flush_unique, load_product, publish_changes, storefronts_key
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
 from atelier_common.service import UseCase
 
@@ -75,15 +75,19 @@ class ProductService(UseCase[CatalogContext]):
 
     # -- administration --------------------------------------------------------------------
 
-    async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None) -> Product:
+    async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None,
+                     check_storefronts: bool = True) -> Product:
+        """`check_storefronts=False`: the storefronts are written as given (the demo seed)."""
         attributes = domain.validate_attributes(data.kind, data.attributes)
+        scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
         await self._check_category(data.category_id)
         await self._check_sku(data.sku)
         slug = await self._slug_for(data.slug, data.name)
         track_inventory = (domain.default_track_inventory(data.kind) if data.track_inventory is None
                            else data.track_inventory)
-        product = Product(**data.model_dump(exclude={"slug", "kind", "attributes", "track_inventory"}),
-                          slug=slug, kind=data.kind.value, attributes=attributes, track_inventory=track_inventory)
+        product = Product(**data.model_dump(exclude={"slug", "kind", "attributes", "track_inventory", "storefronts"}),
+                          slug=slug, kind=data.kind.value, attributes=attributes, track_inventory=track_inventory,
+                          storefronts_key=scope)
         self.session.add(product)
         await flush_unique(self.session)
         if product.stock_quantity:
@@ -102,6 +106,8 @@ class ProductService(UseCase[CatalogContext]):
             kind = ProductKind(changes.get("kind", product.kind))
             changes["attributes"] = domain.validate_attributes(kind, changes.get("attributes", product.attributes))
             changes["kind"] = kind.value
+        if "storefronts" in changes:
+            changes["storefronts_key"] = await storefronts_key(self.context.storefronts, changes.pop("storefronts"))
         if "category_id" in changes:
             await self._check_category(changes["category_id"])
         if "sku" in changes and changes["sku"] != product.sku:
@@ -165,7 +171,7 @@ def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts]) -> P
         track_inventory=product.track_inventory,
         in_stock=domain.is_in_stock(product.track_inventory, product.stock_quantity),
         is_active=on_sale, attributes=product.attributes, image_url=product.image_url,
-        variants=[VariantSnapshot(
+        storefronts=domain.storefronts_of(product.storefronts_key), variants=[VariantSnapshot(
             id=v.id, name=v.name, sku=v.sku, price=domain.effective_price(v.price, product.price),
             stock_quantity=v.stock_quantity, attributes=v.attributes, is_active=v.is_active)
             for v in variants])

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.domain import PUBLIC
+from atelier_catalog.domain import Visibility
 from atelier_catalog.errors import ProductNotFound, ReviewExists
 from atelier_catalog.models import Product, Review, WishlistItem
 from atelier_catalog.repository import (
@@ -35,12 +35,14 @@ class ReviewService(UseCase[CatalogContext]):
         self.reviews = ReviewRepository(session)
         self.purchases = PurchaseRepository(session)
 
-    async def list(self, ref: str, *, limit: int, offset: int) -> tuple[int, Sequence[Review]]:
-        product_id = await self._product_id(ref)
+    async def list(self, ref: str, visibility: Visibility, *, limit: int, offset: int) -> tuple[int, Sequence[Review]]:
+        """The reviews of a product `visibility` reads (another storefront's: not found)."""
+        product_id = await self._product_id(ref, visibility)
         return await self.reviews.list_for_product(product_id, limit=limit, offset=offset)
 
-    async def add(self, ref: str, data: ReviewCreate, *, user_id: uuid.UUID, email: str | None) -> Review:
-        product_id = await self._product_id(ref)
+    async def add(self, ref: str, data: ReviewCreate, visibility: Visibility, *, user_id: uuid.UUID,
+                  email: str | None) -> Review:
+        product_id = await self._product_id(ref, visibility)
         # The product row lock queues reviews of one product, so the count and average below
         # are computed from every committed review (READ COMMITTED reads afresh per statement).
         await self.products.lock(product_id)
@@ -79,8 +81,8 @@ class ReviewService(UseCase[CatalogContext]):
             return
         await self.purchases.move_owner(anon_id, user_id)
 
-    async def _product_id(self, ref: str) -> uuid.UUID:
-        product_id = await self.products.find_id(ref, PUBLIC)
+    async def _product_id(self, ref: str, visibility: Visibility) -> uuid.UUID:
+        product_id = await self.products.find_id(ref, visibility)
         if product_id is None:
             raise ProductNotFound()
         return product_id
@@ -92,9 +94,10 @@ class WishlistService(UseCase[CatalogContext]):
         self.products = ProductRepository(session)
         self.wishlists = WishlistRepository(session)
 
-    async def toggle(self, ref: str, *, user_id: uuid.UUID) -> bool:
-        """Add the product, or remove it when it is there already; whether it is in the list now."""
-        product_id = await self.products.find_id(ref, PUBLIC)
+    async def toggle(self, ref: str, visibility: Visibility, *, user_id: uuid.UUID) -> bool:
+        """Add the product, or remove it when it is there already; whether it is in the list now.
+        A product `visibility` does not read (off sale, another storefront's) is not found."""
+        product_id = await self.products.find_id(ref, visibility)
         if product_id is None:
             raise ProductNotFound()
         if await self.wishlists.remove(user_id, product_id):
@@ -102,6 +105,6 @@ class WishlistService(UseCase[CatalogContext]):
         await self.wishlists.add(user_id, product_id)
         return True
 
-    async def list(self, *, user_id: uuid.UUID, limit: int,
+    async def list(self, visibility: Visibility, *, user_id: uuid.UUID, limit: int,
                    offset: int) -> tuple[int, list[tuple[WishlistItem, Product]]]:
-        return await self.wishlists.list_for_user(user_id, limit=limit, offset=offset)
+        return await self.wishlists.list_for_user(user_id, visibility, limit=limit, offset=offset)
