@@ -72,6 +72,9 @@ class StorefrontDirectory:
         self._by_slug: dict[str, Storefront] = {}
         # The revision a deleted slug had: an older `changed` arriving late does not bring it back.
         self._deleted: dict[str, int] = {}
+        # The slugs the last full load had. Only those can be dropped by the next load: a storefront
+        # this copy heard of by its event may be newer than a load that was already on its way.
+        self._loaded_slugs: set[str] = set()
         self._loaded_at: float | None = None
         self._tried_at: float | None = None
         self._loading: asyncio.Task[None] | None = None
@@ -106,13 +109,15 @@ class StorefrontDirectory:
         return True
 
     def replace_all(self, storefronts: Iterable[Storefront]) -> None:
-        """A full load: each record applies by its revision; a slug the load lacks is gone."""
+        """A full load: each record applies by its revision; a slug the previous load had and this
+        one lacks is gone (its deletion event was missed)."""
         loaded = list(storefronts)
         slugs = {s.slug for s in loaded}
         for storefront in loaded:
             self.apply(storefront)
-        for slug in [s for s in self._by_slug if s not in slugs]:
+        for slug in [s for s in self._by_slug if s not in slugs and s in self._loaded_slugs]:
             self.remove(slug, self._by_slug[slug].revision)
+        self._loaded_slugs = slugs
 
     # -- reads -----------------------------------------------------------------------------------
     @property

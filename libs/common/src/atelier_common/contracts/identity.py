@@ -100,9 +100,11 @@ class Storefront(ContractModel):
         """The absolute link of one of the storefront's pages, e.g. `link("reset_password",
         token=...)`: its `frontend_url` + the path template with the values URL-encoded. A
         template this storefront lacks falls back to the platform's own path of that name."""
-        template = self.link_paths.get(name) or DEFAULT_LINK_PATHS.get(name)
+        template = self.link_paths.get(name)
         if template is None and name == "set_password":
+            # A brand's frontend sets a first password on its reset page (it has no page of its own).
             template = self.link_paths.get("reset_password")
+        template = template or DEFAULT_LINK_PATHS.get(name)
         if template is None:
             raise KeyError(name)
         path = template
