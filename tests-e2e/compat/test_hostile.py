@@ -232,8 +232,10 @@ async def test_a_shop_cart_line_named_in_upper_case_after_an_add_is_that_line(pl
         r = await api.put(f"/compat/shop/api/v1/cart/items/{line.upper()}/", headers=auth, json={"quantity": 3})
         assert r.status_code == 200, r.text
         assert r.json()["id"] == line and r.json()["quantity"] == 3
-        cart = (await api.get(f"{V1}/cart", headers=auth)).json()
+        # The shop's profile is the shop's storefront, and a cart is one storefront's.
+        on_shop = {**auth, "X-Atelier-Storefront": "shop"}
+        cart = (await api.get(f"{V1}/cart", headers=on_shop)).json()
         assert [(i["id"], i["quantity"]) for i in cart["items"]] == [(line, 3)]
         r = await api.delete(f"/compat/shop/api/v1/cart/items/{line.upper()}/", headers=auth)
         assert r.status_code == 204, r.text
-        assert (await api.get(f"{V1}/cart", headers=auth)).json()["items"] == []
+        assert (await api.get(f"{V1}/cart", headers=on_shop)).json()["items"] == []

@@ -317,7 +317,8 @@ async def test_journey_guest_cart_register_verify_login_merged_cart(seed_client,
         assert {i["product"]["id"]: i["quantity"] for i in cart["items"]} == {first["id"]: 3, second["id"]: 1}
 
         # the same customer through the native API
-        native = await api.get("/api/v1/cart", headers=auth)
+        # the stone shop's storefront: the profile's, where the cart was filled
+        native = await api.get("/api/v1/cart", headers={**auth, "X-Atelier-Storefront": "marbelle"})
         assert native.status_code == 200
         assert {i["product_id"]: i["quantity"] for i in native.json()["items"]} == {first["id"]: 3, second["id"]: 1}
         me = (await api.get("/api/v1/users/me", headers=auth)).json()

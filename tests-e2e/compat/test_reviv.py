@@ -22,6 +22,8 @@ from PIL import Image
 pytestmark = pytest.mark.e2e
 
 A = "/api"
+# The reviv storefront's site (`make dev`'s seed storefronts): its passkeys are made and used there.
+REVIV_ORIGIN = "http://localhost:3103"
 
 
 def ok(r: httpx.Response, status: int = 200) -> Any:
@@ -123,7 +125,7 @@ async def test_root_health_schema_and_docs(seed_client) -> None:
 
 async def test_passkeys_refresh_cookie_me_and_logout(seed_client, api: httpx.AsyncClient) -> None:
     async with seed_client("reviv") as s:
-        authenticator = software_authenticator()
+        authenticator = software_authenticator(REVIV_ORIGIN)
         me = await passkey_sign_up(s, api, authenticator)
         auth = me["auth"]
         user = ok(await s.get(f"{A}/auth/me/", headers=auth))
@@ -135,7 +137,7 @@ async def test_passkeys_refresh_cookie_me_and_logout(seed_client, api: httpx.Asy
         options = ok(await s.post(f"{A}/auth/passkey/register/begin/", headers=auth, json={"name": "Phone"}))
         check_byte_arrays(options)
         assert [c["id_b64"] for c in options["excludeCredentials"]]  # the first one is known
-        second = software_authenticator()
+        second = software_authenticator(REVIV_ORIGIN)
         created = second.create(standard(options))
         flat = {k: created["response"][k] for k in ("clientDataJSON", "attestationObject")}
         done = ok(await s.post(f"{A}/auth/passkey/register/complete/", headers=auth,
@@ -189,7 +191,7 @@ async def test_oauth_initiate_callback_and_ticket_exchange(seed_client, oidc_pro
 async def test_journey_passkey_sign_up_upload_unlock(seed_client, api: httpx.AsyncClient) -> None:
     """S2 only: passkey sign-up → upload → (credits) → unlock; share unlock; then /api/v1."""
     async with seed_client("reviv") as s:
-        me = await passkey_sign_up(s, api, software_authenticator())
+        me = await passkey_sign_up(s, api, software_authenticator(REVIV_ORIGIN))
         auth = me["auth"]
         err(await upload(s, auth, (400, 300)), 400, "IMAGE_TOO_SMALL")
         created = ok(await upload(s, auth), 201)

@@ -41,9 +41,10 @@ def identity_env(provider: Any) -> dict[str, str]:
     }
 
 
-def software_authenticator() -> Any:
-    """A new software passkey authenticator (its own keys) reporting the configured origin."""
-    return authenticator.SoftwareAuthenticator(origin=WEBAUTHN_ORIGIN)
+def software_authenticator(origin: str = WEBAUTHN_ORIGIN) -> Any:
+    """A new software passkey authenticator (its own keys) reporting `origin` (the default
+    storefront's configured one unless told)."""
+    return authenticator.SoftwareAuthenticator(origin=origin)
 
 
 def b64url(data: bytes) -> str:

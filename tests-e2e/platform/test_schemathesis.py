@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import customer
+from infra.journeys import customer, staff
 from infra.oidc import identity_env
 
 from atelier_testing.platform import Platform, embedded
@@ -44,7 +44,8 @@ SESSION_ENDING = ["DELETE /api/v1/users/me", "POST /api/v1/auth/logout"]
 REFUSED_TO_A_NEW_CUSTOMER = re.compile(
     r"(POST|PUT|PATCH|DELETE) /api/v1/(categories|products)(/.*)?"
     r"|POST /api/v1/orders/\{order_id\}/status|POST /api/v1/payments/refunds"
-    r"|POST /api/v1/generation/jobs|POST /api/v1/auth/login")
+    r"|POST /api/v1/generation/jobs|POST /api/v1/auth/login"
+    r"|(GET|POST|PATCH|DELETE) /api/v1/storefronts(/\{slug\})?")
 
 
 async def test_no_input_makes_a_server_error(unlimited_platform: Platform, tmp_path: Path) -> None:
@@ -63,15 +64,21 @@ async def test_no_input_makes_a_server_error(unlimited_platform: Platform, tmp_p
         assert not lost, f"answered only 401/403: {lost}"
         await _schemathesis(unlimited_platform, schema_file, await customer(api), tmp_path,
                             *(arg for name in SESSION_ENDING for arg in ("--include-name", name)))
+        # The storefronts' staff API, as staff: its validation meets every input (last: what it
+        # creates, a new default storefront included, must not change the runs above). One worker:
+        # with two, schemathesis's own generation of these nested bodies crashed in CPython 3.11's
+        # `ast.parse` (a SystemError from two threads), not in the platform.
+        await _schemathesis(unlimited_platform, schema_file, await staff(api), tmp_path,
+                            "--include-path-regex", "^/api/v1/storefronts", workers=1)
 
 
 async def _schemathesis(platform: Platform, schema_file: Path, auth: dict[str, str], report_dir: Path,
-                        *filters: str) -> str:
+                        *filters: str, workers: int = 2) -> str:
     """Run schemathesis over `filters`' operations; fails the test on a 5xx. Returns its whole output."""
     examples = os.environ.get("ATELIER_SCHEMATHESIS_EXAMPLES", "8")
     command = [sys.executable, "-m", "schemathesis.cli", "run", str(schema_file), "--url", platform.url,
                "--checks", "not_a_server_error", "--phases", "examples,coverage,fuzzing,stateful",
-               "--max-examples", examples, "--seed", "20261122", "--workers", "2", "--request-timeout", "30",
+               "--max-examples", examples, "--seed", "20261122", "--workers", str(workers), "--request-timeout", "30",
                "-H", f"Authorization: {auth['Authorization']}", "--suppress-health-check", "all",
                "--report", "junit", "--report-dir", str(report_dir), *filters]
     run = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=900, check=False)
