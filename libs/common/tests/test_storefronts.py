@@ -45,6 +45,12 @@ class TestChanges:
         assert directory.apply(store("b", 4, currency="GEL"))
         assert directory.known("b").currency == "GEL"
 
+    def test_the_default_built_from_settings_follows_identitys_settings(self) -> None:
+        directory = StorefrontDirectory(FALLBACK)
+        directory.apply(store("default", 0, is_default=True, currency="USD"))
+        assert directory.apply(store("default", 0, is_default=True, currency="GEL"))
+        assert directory.default.currency == "GEL"
+
     def test_a_deletion_is_not_undone_by_an_older_change(self) -> None:
         directory = StorefrontDirectory(FALLBACK)
         directory.apply(store("b", 3))

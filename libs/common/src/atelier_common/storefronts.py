@@ -85,7 +85,9 @@ class StorefrontDirectory:
     def apply(self, storefront: Storefront) -> bool:
         """Keep `storefront` unless this copy already has a newer revision of it (or its deletion)."""
         known = self._by_slug.get(storefront.slug)
-        if known is not None and known.revision >= storefront.revision:
+        # Revision 0 is the default built from identity's settings (never edited): identity restarted
+        # with other settings sends it again with revision 0, and it replaces the old one.
+        if known is not None and known.revision >= storefront.revision and storefront.revision != 0:
             return False
         if self._deleted.get(storefront.slug, -1) >= storefront.revision:
             return False

@@ -67,7 +67,7 @@ def currency_after_add(storefront: Storefront, cart_currency: str, has_lines: bo
                        product_currency: str) -> str | None:
     """The currency a cart on `storefront` is in once a product priced in `product_currency`
     joins it; None: the product may not join it (CURRENCY_MISMATCH), see `expected_currency`."""
-    if not has_lines and storefront.is_default:
+    if not has_lines and storefront.takes_any_currency:
         return product_currency
     return product_currency if product_currency == expected_currency(storefront, cart_currency, has_lines) else None
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
-from atelier_common.contracts.identity import ALL_KINDS, DEFAULT_STOREFRONT, Storefront
+from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.money import quantize
 
 
@@ -193,7 +193,7 @@ def currency_problem(currencies: Iterable[str], storefront: Storefront) -> str |
     found = sorted(set(currencies))
     if len(found) != 1:
         return "All lines of an order must be in one currency"
-    if storefront.slug != DEFAULT_STOREFRONT and found[0] != storefront.currency:
+    if not storefront.takes_any_currency and found[0] != storefront.currency:
         return f"This storefront sells in {storefront.currency}, not {found[0]}"
     return None
 

@@ -119,6 +119,13 @@ class Storefront(ContractModel):
         every service applies to what it shows, accepts in a cart and charges in an order."""
         return self.sells_kind(kind) and self.in_scope(storefronts)
 
+    @property
+    def takes_any_currency(self) -> bool:
+        """The platform's own `default` storefront (an install as it was before storefronts) sells
+        its whole catalog whatever each product's currency: a cart or an order there is in one
+        currency, any. Every other storefront sells in its own `currency` (cart and orders ask this)."""
+        return self.slug == DEFAULT_STOREFRONT
+
     def in_scope(self, storefronts: Sequence[str]) -> bool:
         """Whether something scoped to `storefronts` (empty: every storefront) is this one's."""
         return not storefronts or self.slug in storefronts
