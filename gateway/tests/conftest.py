@@ -42,6 +42,11 @@ def echo_service(name: str, keys: TestKeys) -> FastAPI:
             "/internal/secret": {"get": {}}},
             "components": {"schemas": {"Thing": {"type": "object"}}}}
 
+    if name == "identity":
+        @app.get("/internal/storefronts")
+        async def storefronts() -> dict:
+            return {"storefronts": []}  # none but the default, which every copy builds itself
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
     async def echo(path: str, request: Request) -> JSONBytes:
         # `?public=1`: answered as a shareable public read would be (test_cache.py).

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from atelier_common.contracts.identity import Storefront, StorefrontChanged, StorefrontDeleted
+from atelier_common.errors import ServiceUnavailable
 from atelier_common.events import Envelope
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.storefronts import StorefrontDirectory, UnknownStorefront, subscribe_storefronts
@@ -98,7 +99,7 @@ class TestLoads:
         for _ in range(5):
             assert (await directory.get(None)) == FALLBACK
         assert owner.calls == 1
-        with pytest.raises(UnknownStorefront):
+        with pytest.raises(ServiceUnavailable):  # never loaded: it cannot tell "unknown" from "not yet"
             await directory.get("b")
         assert owner.calls == 1
 

@@ -170,6 +170,12 @@ class Runtime:
             subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
         if self.roles & {"api", "consumer", "worker"}:  # the roles that act for a storefront
             subscribe_storefronts(self.bus, f"{self.spec.name}-storefronts", self.storefronts)
+            # Known before the first request: identity reads its own table at once, the others ask
+            # identity in the background (it may start after them).
+            if self.spec.storefront_loader is not None:
+                await self.storefronts.load()
+            else:
+                self.storefronts.load_soon()
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:

@@ -32,7 +32,7 @@ from atelier_common.contracts.identity import (
     StorefrontPasskey,
     StorefrontTax,
 )
-from atelier_common.errors import AtelierError
+from atelier_common.errors import AtelierError, ServiceUnavailable
 from atelier_common.events import Envelope, EventBus
 from atelier_common.settings import AtelierSettings, PricingSettings
 from atelier_common.state import app_state
@@ -153,8 +153,16 @@ class StorefrontDirectory:
             await self.load()
             storefront = self.known(slug)
             if storefront is None:
+                if self._loader is not None and self._loaded_at is None:
+                    # Never loaded (identity down or not started): this copy cannot tell.
+                    raise ServiceUnavailable("The storefronts are not known yet", details={"storefront": slug})
                 raise UnknownStorefront(details={"storefront": slug})
         return storefront
+
+    def load_soon(self) -> None:
+        """Start a load in the background (a process starting: its first requests find them)."""
+        if self._loader is not None and (self._loading is None or self._loading.done()):
+            self._loading = asyncio.ensure_future(self._load())
 
     # -- loading from the owner ------------------------------------------------------------------
     async def load(self) -> None:
