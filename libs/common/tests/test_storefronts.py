@@ -12,6 +12,7 @@ from atelier_common.errors import ServiceUnavailable
 from atelier_common.events import Envelope
 from atelier_common.events.memory import InMemoryBus
 from atelier_common.storefronts import StorefrontDirectory, UnknownStorefront, subscribe_storefronts
+from atelier_testing import poll_until
 
 
 def store(slug: str, revision: int = 1, **values) -> Storefront:
@@ -95,7 +96,7 @@ class TestLoads:
     async def test_identity_down_the_fallback_serves_and_it_is_not_asked_on_every_request(self) -> None:
         owner = Owner()
         owner.down = True
-        directory = StorefrontDirectory(FALLBACK, owner, retry_seconds=60)
+        directory = StorefrontDirectory(FALLBACK, owner, retry_seconds=60, first_retry_seconds=60)
         for _ in range(5):
             assert (await directory.get(None)) == FALLBACK
         assert owner.calls == 1
@@ -119,6 +120,28 @@ class TestLoads:
         gate.set()
         assert {s.slug for s in await asyncio.gather(*waiting)} == {"b"}
         assert calls == 1
+
+
+async def test_a_process_that_starts_before_identity_loads_once_identity_answers() -> None:
+    owner = Owner(store("b", 1))
+    owner.down = True
+    directory = StorefrontDirectory(FALLBACK, owner, first_retry_seconds=0.01)
+    directory.load_soon()
+    async def retried() -> bool:
+        return owner.calls >= 2
+
+    async def loaded() -> bool:
+        return directory.known("b") is not None
+
+    try:
+        await poll_until(retried, message="retried while identity is down")
+        assert directory.known("b") is None
+        owner.down = False
+        await poll_until(loaded, message="loaded once identity answers")
+        calls = owner.calls
+        assert (await directory.get("b")).slug == "b" and owner.calls == calls  # no more retries
+    finally:
+        await directory.close()
 
 
 async def test_the_events_keep_a_copy_current() -> None:

@@ -64,11 +64,15 @@ class StorefrontDirectory:
     """The storefronts this process knows, by slug; see the module doc."""
 
     def __init__(self, fallback: Storefront, loader: Loader | None = None, *, refresh_seconds: float = 60.0,
-                 retry_seconds: float = 5.0) -> None:
+                 retry_seconds: float = 5.0, first_retry_seconds: float = 0.25) -> None:
         self._fallback = fallback
         self._loader = loader
         self._refresh_seconds = refresh_seconds
         self._retry_seconds = retry_seconds
+        # Until a first load succeeds (processes start together, identity maybe last), a request
+        # may try again much sooner: it cannot be served without one.
+        self._first_retry_seconds = first_retry_seconds
+        self._retrying: asyncio.Task[None] | None = None
         self._by_slug: dict[str, Storefront] = {}
         # The revision a deleted slug had: an older `changed` arriving late does not bring it back.
         self._deleted: dict[str, int] = {}
@@ -160,9 +164,18 @@ class StorefrontDirectory:
         return storefront
 
     def load_soon(self) -> None:
-        """Start a load in the background (a process starting: its first requests find them)."""
-        if self._loader is not None and (self._loading is None or self._loading.done()):
-            self._loading = asyncio.ensure_future(self._load())
+        """Load in the background until a first load succeeds (a process starting: identity may
+        answer only later), so that its first requests find the storefronts."""
+        if self._loader is not None and self._retrying is None:
+            self._retrying = asyncio.ensure_future(self._until_loaded())
+
+    async def _until_loaded(self) -> None:
+        delay = self._first_retry_seconds
+        while self._loaded_at is None:
+            await self.load()
+            if self._loaded_at is None:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_seconds)
 
     # -- loading from the owner ------------------------------------------------------------------
     async def load(self) -> None:
@@ -171,9 +184,9 @@ class StorefrontDirectory:
         if self._loader is None:
             return
         if self._loading is None or self._loading.done():
-            now = time.monotonic()
+            window = self._retry_seconds if self._loaded_at is not None else self._first_retry_seconds
             if self._tried_at is not None and self._loaded_at != self._tried_at \
-                    and now - self._tried_at < self._retry_seconds:
+                    and time.monotonic() - self._tried_at < window:
                 return
             self._loading = asyncio.ensure_future(self._load())
         await asyncio.shield(self._loading)
@@ -197,8 +210,9 @@ class StorefrontDirectory:
             self._loading = asyncio.ensure_future(self._load())
 
     async def close(self) -> None:
-        if self._loading is not None and not self._loading.done():
-            self._loading.cancel()
+        for task in (self._retrying, self._loading):
+            if task is not None and not task.done():
+                task.cancel()
 
 
 def subscribe_storefronts(bus: EventBus, consumer: str, directory: StorefrontDirectory) -> None:
