@@ -9,22 +9,19 @@ on protected operations, examples on the main request bodies.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from infra.journeys import customer
 
-from atelier_testing.infra import REQUIRE_ENV, infra_required
+from atelier_testing.browser import chromium, offline_context
 from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 ERROR = {"$ref": "#/components/schemas/Error"}
-LOCAL_HOSTS = {"127.0.0.1"}
 
 
 @pytest.fixture(scope="module")
@@ -143,50 +140,21 @@ async def test_the_examples_are_accepted(embedded_platform: Platform, schema: di
 
 # -- in the browser ------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if CHROMIUM is None:
-        reason = "Debian's chromium is not installed (apt-get install -y chromium)"
-        if infra_required():
-            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        the_browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                       args=["--no-sandbox", "--disable-dev-shm-usage"])
-        try:
-            yield the_browser
-        finally:
-            await the_browser.close()
+    async with chromium() as the_browser:
+        yield the_browser
 
 
 async def test_swagger_ui_renders_every_operation_offline_and_authorize_applies_the_token(
         embedded_platform: Platform, schema: dict[str, Any], browser: Any) -> None:
     async with httpx.AsyncClient(base_url=embedded_platform.url, timeout=30) as api:
         access = (await customer(api))["Authorization"].removeprefix("Bearer ")
-    context = await browser.new_context()
-    requested: list[str] = []
-    escaped: list[str] = []
-
-    async def only_local(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS:
-            await route.continue_()
-        else:
-            escaped.append(url)
-            await route.abort()
-
-    await context.route("**/*", only_local)
-    page = await context.new_page()
-    page.on("request", lambda request: requested.append(request.url))
-    refused: list[str] = []  # what the pages' Content-Security-Policy had to block: nothing should try
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
-            else None)
-    try:
+    async with offline_context(browser) as (context, watch):
+        page = await context.new_page()
+        refused: list[str] = []  # what the pages' Content-Security-Policy had to block: nothing should try
+        page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+                else None)
         await page.goto(f"{embedded_platform.url}/api/docs", wait_until="load")
         expected = len(_operations(schema))
         await page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {expected}", timeout=60_000)
@@ -212,9 +180,6 @@ async def test_swagger_ui_renders_every_operation_offline_and_authorize_applies_
         # ReDoc too: it renders the operations from the same files, offline.
         await page.goto(f"{embedded_platform.url}/api/redoc", wait_until="load")
         await page.get_by_text("/api/v1/users/me").first.wait_for(state="attached", timeout=60_000)
-    finally:
-        await context.close()
-    assert escaped == [], f"requests left 127.0.0.1: {escaped}"
+    assert watch.escaped == [], f"requests left the machine: {watch.escaped}"
     assert refused == [], refused
-    assert requested and all(u.startswith(("data:", "blob:")) or urlsplit(u).hostname in LOCAL_HOSTS
-                             for u in requested), requested
+    assert watch.requests and watch.server_errors == [], watch.server_errors
