@@ -37,6 +37,9 @@ UID = 10001  # the Dockerfile's `atelier` user
 # --trusted-proxies for another). ingress-nginx sets X-Forwarded-For to the address it was reached
 # from. Compose publishes the gateway itself: no proxy, the socket's peer is the client.
 DEFAULT_TRUSTED_PROXIES = ["10.0.0.0/8"]
+# Every product's compatibility profile, at /compat/<profile>/ (README, Compatibility profiles).
+COMPAT_PATH = "/compat"
+COMPAT_PROFILES = '["all"]'
 
 # Values that are no secret. Everything secret — the connection URLs (they carry passwords) and
 # what production requires (`atelier secrets`) — comes from the env file (compose) or the Secret
@@ -86,9 +89,10 @@ def shared_config(procs: list[Process]) -> dict[str, str]:
 
 
 def public_paths() -> list[str]:
-    """What the Ingress routes to the gateway: the API, the docs, the JWKS and media files — not
-    the probes and metrics (`/health`, `/ready`, `/metrics`), which stay inside the cluster."""
-    return sorted({"/" + prefix.split("/")[1] for prefix in ROUTES} | {"/api", "/.well-known"})
+    """What the Ingress routes to the gateway: the API, the docs, the JWKS, media files and the
+    products' compatibility profiles (`/compat/<profile>/`, their frontends' API) — not the probes
+    and metrics (`/health`, `/ready`, `/metrics`), which stay inside the cluster."""
+    return sorted({"/" + prefix.split("/")[1] for prefix in ROUTES} | {"/api", "/.well-known", COMPAT_PATH})
 
 
 def _resources(p: Process | None) -> dict[str, Any]:
@@ -160,6 +164,7 @@ def compose(image: str = DEFAULT_IMAGE) -> str:
         if p.name == "gateway":
             service["ports"] = [f"{HTTP_PORT}:{HTTP_PORT}"]
             service["environment"]["ATELIER_GATEWAY_TRUSTED_PROXIES"] = "[]"
+            service["environment"]["ATELIER_GATEWAY_COMPAT_PROFILES"] = COMPAT_PROFILES
         services[p.name] = service
     services["jaeger"] = {"image": "jaegertracing/all-in-one:1.62.0", "profiles": ["tracing"],
                           "environment": {"COLLECTOR_OTLP_ENABLED": "true"}, "ports": ["16686:16686"]}
@@ -219,6 +224,7 @@ def k8s(image: str = DEFAULT_IMAGE, host: str = DEFAULT_HOST, ingress_class: str
               "ATELIER_DATA_DIR": "/data",
               "ATELIER_PUBLIC_BASE_URL": f"https://{host}",
               "ATELIER_GATEWAY_TRUSTED_PROXIES": json.dumps(trusted_proxies or DEFAULT_TRUSTED_PROXIES),
+              "ATELIER_GATEWAY_COMPAT_PROFILES": COMPAT_PROFILES,
               # Several pods serve what a worker writes: files go to an S3-compatible store (README).
               "ATELIER_CATALOG_STORAGE_BACKEND": "s3", "ATELIER_CATALOG_S3_PREFIX": "catalog/",
               "ATELIER_GENERATION_STORAGE_BACKEND": "s3", "ATELIER_GENERATION_S3_PREFIX": "generation/",

@@ -42,8 +42,9 @@ class GatewaySettings(AtelierSettings):
     max_upload_body_bytes: int = Field(default=(10 << 20) + (64 << 10), ge=1)
     # The whole body must have arrived within this time (408 otherwise).
     body_read_timeout_seconds: float = Field(default=30.0, gt=0)
-    # Compatibility profiles of the seed APIs served under /compat/<name>/ (`["all"]`: every one;
-    # `atelier dev` enables all), and the one also served at the root (for a one-product deployment).
+    # Compatibility profiles of the seed APIs served under /compat/<name>/ (`["all"]`: every one; the
+    # platform serves all unless this is set: `atelier_platform.gateway`), and the one also served at
+    # the root (for a one-product deployment).
     compat_profiles: list[str] = []
     compat_root_profile: str | None = None
     # Per-profile options, e.g. {"storybook": {"webhook_provider": "bog"}} (each profile's README lists its own).

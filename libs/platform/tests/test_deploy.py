@@ -329,3 +329,22 @@ def test_the_gateway_knows_which_proxies_may_name_the_client(k8s_docs: list[dict
     assert trusted(_of_kind(k8s_docs, "ConfigMap")["atelier-config"]["data"]["ATELIER_GATEWAY_TRUSTED_PROXIES"]) \
         == ["10.0.0.0/8"]
     assert trusted(compose["services"]["gateway"]["environment"]["ATELIER_GATEWAY_TRUSTED_PROXIES"]) == []
+
+
+def test_every_deployment_serves_the_products_compatibility_profiles(
+        k8s_docs: list[dict[str, Any]], compose: dict[str, Any], monkeypatch, tmp_path) -> None:
+    """A product's frontend reaches its profile at /compat/<profile>/ in compose and in Kubernetes."""
+    import atelier_compat
+
+    def mounted(value: str) -> set[str]:
+        monkeypatch.setenv("ATELIER_GATEWAY_COMPAT_PROFILES", value)
+        mount = atelier_compat.mount(GatewaySettings(data_dir=tmp_path))
+        return set(mount.profiles) if mount is not None else set()
+
+    every = set(atelier_compat.PROFILE_NAMES)
+    assert mounted(_of_kind(k8s_docs, "ConfigMap")["atelier-config"]["data"]["ATELIER_GATEWAY_COMPAT_PROFILES"]) == every
+    assert mounted(compose["services"]["gateway"]["environment"]["ATELIER_GATEWAY_COMPAT_PROFILES"]) == every
+    (ingress,) = _of_kind(k8s_docs, "Ingress").values()
+    public = [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
+    for name in every:
+        assert any(f"/compat/{name}/api/v1/products".startswith(p + "/") for p in public), name

@@ -21,8 +21,9 @@ def _settings(tmp_path: Path, keys: TestKeys, **named: Any) -> GatewaySettings:
 @pytest.mark.parametrize(("named", "served", "not_served"), [
     ({"compat_profiles": ["marbelle"]}, "/compat/marbelle/schema", "/compat/shop/schema"),
     ({"compat_profiles": ["all"]}, "/compat/figureforge/schema", "/compat/nope/schema"),
-    ({"compat_root_profile": "shop"}, "/schema", "/compat/marbelle/schema"),
-    ({}, None, "/compat/marbelle/schema"),
+    ({"compat_profiles": [], "compat_root_profile": "shop"}, "/schema", "/compat/marbelle/schema"),
+    ({}, "/compat/marbelle/schema", "/compat/nope/schema"),  # every profile unless the settings say
+    ({"compat_profiles": []}, None, "/compat/marbelle/schema"),
 ])
 async def test_the_gateway_serves_the_profiles_its_settings_name(tmp_path: Path, test_keys: TestKeys,
                                                                   named: dict[str, Any], served: str | None,

@@ -63,9 +63,7 @@ def build(data_dir: Path | None = None, *, gateway_settings: GatewaySettings | N
     setup_logging(gateway_settings, "embedded")
     data_dir = data_dir or gateway_settings.data_dir
     gateway_settings = gateway_settings.model_copy(update={
-        "data_dir": data_dir, "dev_endpoints": True, "service_urls": {s: f"http://{s}.internal" for s in SERVICES},
-        # every seed's compatibility profile, unless the environment names the ones to serve
-        **({} if "compat_profiles" in gateway_settings.model_fields_set else {"compat_profiles": ["all"]})})
+        "data_dir": data_dir, "dev_endpoints": True, "service_urls": {s: f"http://{s}.internal" for s in SERVICES}})
     bus = InMemoryBus(max_retries=gateway_settings.consumer_max_retries)
     mounts: dict[str, httpx.AsyncBaseTransport] = {}
     apps: dict[str, FastAPI] = {}

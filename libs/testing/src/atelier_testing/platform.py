@@ -126,8 +126,6 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode
         # cheap password hashing keeps the suite fast; production uses the library's defaults
         "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
         "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",
-        # the seed APIs' compatibility profiles (`atelier dev` serves them all by default; `atelier up` on demand)
-        "ATELIER_GATEWAY_COMPAT_PROFILES": '["all"]',
         # every process writes its spans to <data_dir>/traces/<service>-<pid>.jsonl (test_tracing.py)
         "ATELIER_OTEL_EXPORTER": "file",
         "ATELIER_OTEL_FILE_DIR": str(data_dir / "traces"),
