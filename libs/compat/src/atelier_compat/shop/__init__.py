@@ -20,6 +20,8 @@ ORDER_STATUS = {"awaiting_payment": "pending", "paid": "processing", "rejected":
                 "refunded": "cancelled", "completed": "delivered"}
 ERROR_CODES = {"AUTHENTICATION_REQUIRED": "not_authenticated", "RATE_LIMITED": "throttled",
                "INSUFFICIENT_STOCK": "stock_unavailable", "PERMISSION_DENIED": "permission_denied"}
+# The seed's product filter names (its django-filter set) → the native ones.
+PRODUCT_FILTERS = {"price_min": "min_price", "price_max": "max_price", "name": "search"}
 
 
 # -- shapes -------------------------------------------------------------------------------------
@@ -130,9 +132,24 @@ async def _category_names(ctx: Context) -> dict[str, str]:
     return names
 
 
+def product_query(ctx: Context) -> dict[str, str]:
+    """The seed's filters in the native names: its filter set's `price_min`/`price_max` (the guide's
+    `min_price`/`max_price` are the native names already) and `name` (a name search); `in_stock=false`
+    filters nothing in the seed, so it is dropped."""
+    query: dict[str, str] = {}
+    for key, value in ctx.query:
+        if key == "in_stock" and value.lower() in ("false", "0"):
+            continue
+        native = PRODUCT_FILTERS.get(key, key)
+        if native == "search" and "search" in query:
+            continue  # an explicit `search` wins over `name`
+        query[native] = value
+    return query
+
+
 async def list_products(ctx: Context) -> Reply:
     """`category{id, name}` on each product: one categories read besides the product page."""
-    products, names = await asyncio.gather(ctx.call("GET", f"{V1}/products", query=ctx.query_dict()),
+    products, names = await asyncio.gather(ctx.call("GET", f"{V1}/products", query=product_query(ctx)),
                                            _category_names(ctx))
     return Reply(page(products, ctx, [product_summary(p, names, ctx) for p in products["results"]]))
 
@@ -225,6 +242,19 @@ async def change_password(ctx: Context) -> Reply:
                   "tokens": {"refresh": tokens["refresh"], "access": tokens["access"]}})
 
 
+async def verify_email(ctx: Context) -> Reply:
+    """The SPA's page for the mail link (`/verify-email/<token>`) calls this with the link's token."""
+    await ctx.call("POST", f"{V1}/auth/verify-email", json={"token": ctx.params["token"]})
+    return Reply({"message": "Email verified successfully"})
+
+
+async def reset_confirm(ctx: Context) -> Reply:
+    body = ctx.body_dict()
+    body.setdefault("new_password_confirm", body.get("new_password"))
+    await ctx.call("POST", f"{V1}/auth/password-reset/confirm", json=body)
+    return Reply({"message": "Password reset successfully"})
+
+
 async def stripe_webhook(ctx: Context) -> Reply:
     """The raw body and the signature, unchanged, to payments' Stripe webhook (the seed's
     `X-Stripe-Signature` is Stripe's `Stripe-Signature` under another name)."""
@@ -281,6 +311,14 @@ ROUTES = (
     Route("POST", f"{V1}/auth/me/addresses/", "Create address", native=f"POST {V1}/addresses", auth="user",
           out=lambda d, c: address(d)),
     Route("POST", f"{V1}/auth/password/", "Change password", handler=change_password, auth="user"),
+    Route("POST", f"{V1}/auth/password/change/", "Change password", handler=change_password, auth="user"),
+    Route("POST", f"{V1}/auth/password/reset/", "Request a password reset mail",
+          native=f"POST {V1}/auth/password-reset", auth="anon",
+          out=_message("If the email exists, a password reset link has been sent.")),
+    Route("POST", f"{V1}/auth/password/reset/confirm/", "Set a new password with the mail's token",
+          handler=reset_confirm, auth="anon"),
+    Route("GET", f"{V1}/auth/verify-email/{{token}}/", "Verify the email (the mail link's token)",
+          handler=verify_email, auth="anon"),
     # catalog (categories and wishlist before the product slug)
     Route("GET", f"{V1}/products/categories/", "List categories (tree)", native=f"GET {V1}/categories",
           query={}, out=categories),
