@@ -61,7 +61,7 @@ async def follow_verification_link(api: httpx.AsyncClient, email: str) -> None:
     text = (await latest_mail(api, email, "confirm your email"))["text"]
     link = re.search(rf"{REVIV_ORIGIN}(/api/auth/verify-email/[A-Za-z0-9_\-.]+/)", text)
     assert link, text
-    async with httpx.AsyncClient(base_url=f"{api.base_url}compat/reviv", timeout=30) as site:
+    async with httpx.AsyncClient(base_url=str(api.base_url).rstrip("/") + "/compat/reviv", timeout=30) as site:
         r = await site.get(link.group(1))
     assert r.status_code == 302 and r.headers["location"] == "/", r.text
 
