@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
@@ -20,6 +21,8 @@ ORDER_STATUS = {"awaiting_payment": "pending", "paid": "processing", "rejected":
                 "refunded": "cancelled", "completed": "delivered"}
 ERROR_CODES = {"AUTHENTICATION_REQUIRED": "not_authenticated", "RATE_LIMITED": "throttled",
                "INSUFFICIENT_STOCK": "stock_unavailable", "PERMISSION_DENIED": "permission_denied"}
+# The seed's pages (DRF's PageNumberPagination: page_size 20, at most 100).
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 # The seed's product filter names (its django-filter set) → the native ones.
 PRODUCT_FILTERS = {"price_min": "min_price", "price_max": "max_price", "name": "search"}
 
@@ -114,8 +117,26 @@ def order(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(data: dict[str, Any], ctx: Context, results: list[Any]) -> dict[str, Any]:
-    return {"count": data["count"], "next": ctx.link(data.get("next")), "previous": ctx.link(data.get("previous")),
-            "results": results}
+    return {"count": data["count"], "next": _page_link(ctx.link(data.get("next"))),
+            "previous": _page_link(ctx.link(data.get("previous"))), "results": results}
+
+
+def _page_link(url: str | None) -> str | None:
+    """A page link in the seed's page-number form (`?page=2`, DRF's PageNumberPagination), with
+    `page_size` when it is not the default 20; the native links count `limit`/`offset`."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    values = dict(query)
+    if "limit" not in values or not values["limit"].isdigit() or not values.get("offset", "0").isdigit():
+        return url
+    limit, offset = int(values["limit"]), int(values.get("offset", "0"))
+    kept = [(k, v) for k, v in query if k not in ("limit", "offset", "page", "page_size")]
+    kept.append(("page", str(offset // max(limit, 1) + 1)))
+    if limit != PAGE_SIZE:
+        kept.append(("page_size", str(limit)))
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 # -- the real differences -----------------------------------------------------------------------
@@ -135,11 +156,13 @@ async def _category_names(ctx: Context) -> dict[str, str]:
 def product_query(ctx: Context) -> dict[str, str]:
     """The seed's filters in the native names: its filter set's `price_min`/`price_max` (the guide's
     `min_price`/`max_price` are the native names already) and `name` (a name search); `in_stock=false`
-    filters nothing in the seed, so it is dropped."""
+    filters nothing in the seed, so it is dropped; `page_size` is capped at 100 as the seed caps it."""
     query: dict[str, str] = {}
     for key, value in ctx.query:
         if key == "in_stock" and value.lower() in ("false", "0"):
             continue
+        if key == "page_size" and value.isdigit():
+            value = str(min(int(value), MAX_PAGE_SIZE))  # the seed caps it (max_page_size), never a 400
         native = PRODUCT_FILTERS.get(key, key)
         if native == "search" and "search" in query:
             continue  # an explicit `search` wins over `name`
@@ -273,7 +296,7 @@ def envelope(route: Route, reply: Reply) -> Json:
 def error(exc: CompatError) -> Json:
     details: Any = exc.details or None
     if isinstance(details, dict) and isinstance(details.get("fields"), dict):
-        details = {k.removeprefix("body."): v for k, v in details["fields"].items()}
+        details = {k.removeprefix("body.").removeprefix("query."): v for k, v in details["fields"].items()}
     body: dict[str, Any] = {"error": exc.message, "code": ERROR_CODES.get(exc.code, exc.code.lower()),
                             "details": details}
     retry_after = exc.headers.get("retry-after") or exc.headers.get("Retry-After")
