@@ -85,6 +85,8 @@ async def test_guide_journeys_in_chromium(platform: Platform) -> None:
         checkout = await page.evaluate("reviv.purchase('PACK_5')")
         r = await api.post(f"{checkout['checkout_url']}/pay", headers={"Accept": "application/json"})  # the provider's page
         assert r.status_code == 200, r.text
+        paid = r.json()  # then back to the guide's FRONTEND_URL/payment/success?session_id=...
+        assert paid["redirect_url"] == f"http://localhost:3103/payment/success?session_id={paid['session_id']}"
 
         async def credited() -> list[dict[str, Any]] | None:
             return await page.evaluate("reviv.transactions()") or None
@@ -99,7 +101,7 @@ async def test_guide_journeys_in_chromium(platform: Platform) -> None:
         watch.assert_clean()
 
 
-async def test_the_native_api_sees_the_same_customer(api: httpx.AsyncClient) -> None:
-    """The storefront the page was let in on keeps its seeded origin (other tests rely on it)."""
+async def test_the_seeded_origin_still_names_reviv(api: httpx.AsyncClient) -> None:
+    """Letting a page in adds its origin: the seeded one stays (other tests rely on it)."""
     r = await api.get("/api/v1/storefront", headers={"Origin": "http://localhost:3103"})
     assert r.status_code == 200 and r.json()["slug"] == "reviv", r.text

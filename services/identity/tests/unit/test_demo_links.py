@@ -22,3 +22,9 @@ def test_reviv_verification_link_is_served_by_the_site_api() -> None:
     assert reviv.link("verify_email", token="t") == "http://localhost:3103/api/auth/verify-email/t/"
     assert reviv.link("reset_password", token="t") == "http://localhost:3103/reset-password?token=t"
 
+
+def test_reviv_checkout_comes_back_to_the_guide_pages() -> None:
+    reviv = _demo("reviv")
+    assert reviv.success_url == "http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}"
+    assert reviv.cancel_url == "http://localhost:3103/payment/cancelled"
+
