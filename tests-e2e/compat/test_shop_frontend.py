@@ -18,7 +18,7 @@ import httpx
 import pytest
 from infra.frontend_pages import let_in, mail_link, page_files, wait_status
 from infra.identity_steps import visitor_client
-from infra.journeys import PASSWORD
+from infra.journeys import PASSWORD, poll
 from infra.stripe import served_stripe
 from infra.stripe import stripe_platform as stripe_platform_of
 
@@ -215,6 +215,9 @@ async def test_spa_journeys_in_chromium(stripe_platform: Platform, stripe_server
         product = next(p for p in cheap["results"] if p["quantity"] >= 2)
         detail = await page.evaluate("(s) => shop.product(s)", product["slug"])
         assert detail["id"] == product["id"] and {"variants", "reviews", "description", "sku"} <= set(detail)
+        wished = await page.evaluate("(s) => shop.toggleWishlist(s)", product["slug"])
+        assert wished["answer"]["in_wishlist"] is True
+        assert [w["product"]["id"] for w in wished["wishlist"]["results"]] == [product["id"]]
 
         assert (await page.evaluate("(id) => shop.addToCart(id, 2)", product["id"]))["quantity"] == 2
         cart = await page.evaluate("shop.cart()")
@@ -225,8 +228,16 @@ async def test_spa_journeys_in_chromium(stripe_platform: Platform, stripe_server
         stripe_server.fake.succeed_intent(checkout["intent"]["payment_intent_id"])  # Stripe.js pays
         paid = await page.evaluate("([o, i]) => shop.confirmPayment(o, i)",
                                    [order["id"], checkout["intent"]["payment_intent_id"]])
-        assert paid["confirmed"] == {"message": "Payment confirmed successfully", "order_id": order["id"]}
-        assert paid["order"]["status"] == "processing" and paid["orders"]["results"][0]["id"] == order["id"]
+        assert paid == {"message": "Payment confirmed successfully", "order_id": order["id"]}
+
+        async def processing() -> dict[str, Any] | None:  # the order page, refreshed: orders hears the payment
+            shown = await page.evaluate("(id) => shop.order(id)", order["id"])
+            return shown if shown["status"] == "processing" else None
+
+        shown = await poll(processing, timeout=30, message="the order processing")
+        assert shown["shipping_address"]["zip_code"] == ADDRESS["zip_code"]
+        assert (await page.evaluate("shop.orders()"))["results"][0]["id"] == order["id"]
+        assert [a["id"] for a in (await page.evaluate("shop.addresses()"))["results"]] == [checkout["address"]["id"]]
 
         changed = await page.evaluate("([a, b]) => shop.changePassword(a, b)", [PASSWORD, NEW_PASSWORD])
         assert changed["answer"]["message"] == "Password changed successfully" and changed["me"]["email"] == email
