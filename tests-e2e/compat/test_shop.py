@@ -9,6 +9,7 @@ its status codes (201 on creation, 204 on deletes). The journey pays through Str
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.identity_steps import visitor_client
-from infra.journeys import PASSWORD, latest_mail, poll, token_from
+from infra.journeys import PASSWORD, latest_mail, poll
 from infra.stripe import fake_stripe, served_stripe
 from infra.stripe import stripe_platform as stripe_platform_of
 
@@ -66,9 +67,14 @@ async def register(s: httpx.AsyncClient) -> str:
 
 
 async def follow_verification_link(api: httpx.AsyncClient, email: str) -> None:
-    """The S3 user clicks the link in the verification mail (the platform's page, not the shop's API)."""
-    token = token_from(await latest_mail(api, email, "confirm your email"))
-    assert (await api.post("/api/v1/auth/verify-email", json={"token": token})).status_code == 200
+    """The S3 user clicks the link in the verification mail: the shop's page `/verify-email/<token>`,
+    which calls the seed's `GET /auth/verify-email/<token>/`."""
+    link = (await latest_mail(api, email, "confirm your email"))["text"]
+    token = re.search(r"http://localhost:3104/verify-email/([A-Za-z0-9_\-.]+)", link)
+    assert token, link
+    async with httpx.AsyncClient(base_url=str(api.base_url).rstrip("/") + "/compat/shop", timeout=30) as s:
+        r = await s.get(f"{V1}/auth/verify-email/{token.group(1)}/")
+    assert r.json() == {"message": "Email verified successfully"}, r.text
 
 
 async def signed_in(s: httpx.AsyncClient, api: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:

@@ -29,9 +29,17 @@ _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101),
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102),
-    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103),
+    # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
+    # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
+    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103).model_copy(update={
+        "link_paths": {"verify_email": "/api/auth/verify-email/{token}/"},
+        "success_url": "http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://localhost:3103/payment/cancelled"}),
+    # S3's SPA routes the mail links as /verify-email/<token> and /reset-password/<token> (its users/tasks.py).
     _demo("shop", "Shop", "USD",
-          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104),
+          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"],
+          3104).model_copy(update={"link_paths": {"verify_email": "/verify-email/{token}",
+                                                  "reset_password": "/reset-password/{token}"}}),
     _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 3105),
 )
 

@@ -247,6 +247,14 @@ async def signup_complete(ctx: Context) -> Reply:
     return Reply(out)
 
 
+async def verify_email(ctx: Context) -> Reply:
+    """The verification mail's link (the storefront's `verify_email` path, on the site that serves
+    `/api/`): the email is confirmed, then the browser goes to the site's home page. The seed has no
+    verification (its email-passkey users sign in at once); the platform confirms the address first."""
+    await ctx.call("POST", f"{V1}/auth/verify-email", json={"token": ctx.params["token"]})
+    return Reply(status=302, content=b"", headers={"Location": "/"})
+
+
 async def upload(ctx: Context) -> Reply:
     """The multipart body (field `image`) as it came, to generation."""
     data = await ctx.call("POST", f"{V1}/restorations", content=ctx.body,
@@ -319,6 +327,8 @@ ROUTES = (
           handler=_passkey("signup/begin", options=creation_options)),
     Route("POST", f"{A}/auth/email-passkey/register/complete/", "Email-only sign-up: register the passkey",
           handler=signup_complete),
+    Route("GET", f"{A}/auth/verify-email/{{token}}/", "The verification mail's link: confirm, then the home page",
+          handler=verify_email, auth="anon"),
     # restorations
     Route("POST", f"{A}/restorations/upload/", "Upload a photo (multipart `image`)", handler=upload, auth="user"),
     Route("GET", f"{A}/restorations/history/", "Up to 6 non-expired jobs", native=f"GET {V1}/restorations",

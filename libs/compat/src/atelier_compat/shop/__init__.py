@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
 
@@ -20,6 +21,10 @@ ORDER_STATUS = {"awaiting_payment": "pending", "paid": "processing", "rejected":
                 "refunded": "cancelled", "completed": "delivered"}
 ERROR_CODES = {"AUTHENTICATION_REQUIRED": "not_authenticated", "RATE_LIMITED": "throttled",
                "INSUFFICIENT_STOCK": "stock_unavailable", "PERMISSION_DENIED": "permission_denied"}
+# The seed's pages (DRF's PageNumberPagination: page_size 20, at most 100).
+PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+# The seed's product filter names (its django-filter set) → the native ones.
+PRODUCT_FILTERS = {"price_min": "min_price", "price_max": "max_price", "name": "search"}
 
 
 # -- shapes -------------------------------------------------------------------------------------
@@ -112,8 +117,26 @@ def order(o: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(data: dict[str, Any], ctx: Context, results: list[Any]) -> dict[str, Any]:
-    return {"count": data["count"], "next": ctx.link(data.get("next")), "previous": ctx.link(data.get("previous")),
-            "results": results}
+    return {"count": data["count"], "next": _page_link(ctx.link(data.get("next"))),
+            "previous": _page_link(ctx.link(data.get("previous"))), "results": results}
+
+
+def _page_link(url: str | None) -> str | None:
+    """A page link in the seed's page-number form (`?page=2`, DRF's PageNumberPagination), with
+    `page_size` when it is not the default 20; the native links count `limit`/`offset`."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    values = dict(query)
+    if "limit" not in values or not values["limit"].isdigit() or not values.get("offset", "0").isdigit():
+        return url
+    limit, offset = int(values["limit"]), int(values.get("offset", "0"))
+    kept = [(k, v) for k, v in query if k not in ("limit", "offset", "page", "page_size")]
+    kept.append(("page", str(offset // max(limit, 1) + 1)))
+    if limit != PAGE_SIZE:
+        kept.append(("page_size", str(limit)))
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 # -- the real differences -----------------------------------------------------------------------
@@ -130,9 +153,26 @@ async def _category_names(ctx: Context) -> dict[str, str]:
     return names
 
 
+def product_query(ctx: Context) -> dict[str, str]:
+    """The seed's filters in the native names: its filter set's `price_min`/`price_max` (the guide's
+    `min_price`/`max_price` are the native names already) and `name` (a name search); `in_stock=false`
+    filters nothing in the seed, so it is dropped; `page_size` is capped at 100 as the seed caps it."""
+    query: dict[str, str] = {}
+    for key, value in ctx.query:
+        if key == "in_stock" and value.lower() in ("false", "0"):
+            continue
+        if key == "page_size" and value.isdigit():
+            value = str(min(int(value), MAX_PAGE_SIZE))  # the seed caps it (max_page_size), never a 400
+        native = PRODUCT_FILTERS.get(key, key)
+        if native == "search" and "search" in query:
+            continue  # an explicit `search` wins over `name`
+        query[native] = value
+    return query
+
+
 async def list_products(ctx: Context) -> Reply:
     """`category{id, name}` on each product: one categories read besides the product page."""
-    products, names = await asyncio.gather(ctx.call("GET", f"{V1}/products", query=ctx.query_dict()),
+    products, names = await asyncio.gather(ctx.call("GET", f"{V1}/products", query=product_query(ctx)),
                                            _category_names(ctx))
     return Reply(page(products, ctx, [product_summary(p, names, ctx) for p in products["results"]]))
 
@@ -225,6 +265,19 @@ async def change_password(ctx: Context) -> Reply:
                   "tokens": {"refresh": tokens["refresh"], "access": tokens["access"]}})
 
 
+async def verify_email(ctx: Context) -> Reply:
+    """The SPA's page for the mail link (`/verify-email/<token>`) calls this with the link's token."""
+    await ctx.call("POST", f"{V1}/auth/verify-email", json={"token": ctx.params["token"]})
+    return Reply({"message": "Email verified successfully"})
+
+
+async def reset_confirm(ctx: Context) -> Reply:
+    body = ctx.body_dict()
+    body.setdefault("new_password_confirm", body.get("new_password"))
+    await ctx.call("POST", f"{V1}/auth/password-reset/confirm", json=body)
+    return Reply({"message": "Password reset successfully"})
+
+
 async def stripe_webhook(ctx: Context) -> Reply:
     """The raw body and the signature, unchanged, to payments' Stripe webhook (the seed's
     `X-Stripe-Signature` is Stripe's `Stripe-Signature` under another name)."""
@@ -243,7 +296,7 @@ def envelope(route: Route, reply: Reply) -> Json:
 def error(exc: CompatError) -> Json:
     details: Any = exc.details or None
     if isinstance(details, dict) and isinstance(details.get("fields"), dict):
-        details = {k.removeprefix("body."): v for k, v in details["fields"].items()}
+        details = {k.removeprefix("body.").removeprefix("query."): v for k, v in details["fields"].items()}
     body: dict[str, Any] = {"error": exc.message, "code": ERROR_CODES.get(exc.code, exc.code.lower()),
                             "details": details}
     retry_after = exc.headers.get("retry-after") or exc.headers.get("Retry-After")
@@ -281,6 +334,14 @@ ROUTES = (
     Route("POST", f"{V1}/auth/me/addresses/", "Create address", native=f"POST {V1}/addresses", auth="user",
           out=lambda d, c: address(d)),
     Route("POST", f"{V1}/auth/password/", "Change password", handler=change_password, auth="user"),
+    Route("POST", f"{V1}/auth/password/change/", "Change password", handler=change_password, auth="user"),
+    Route("POST", f"{V1}/auth/password/reset/", "Request a password reset mail",
+          native=f"POST {V1}/auth/password-reset", auth="anon",
+          out=_message("If the email exists, a password reset link has been sent.")),
+    Route("POST", f"{V1}/auth/password/reset/confirm/", "Set a new password with the mail's token",
+          handler=reset_confirm, auth="anon"),
+    Route("GET", f"{V1}/auth/verify-email/{{token}}/", "Verify the email (the mail link's token)",
+          handler=verify_email, auth="anon"),
     # catalog (categories and wishlist before the product slug)
     Route("GET", f"{V1}/products/categories/", "List categories (tree)", native=f"GET {V1}/categories",
           query={}, out=categories),
