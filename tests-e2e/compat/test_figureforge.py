@@ -1,8 +1,8 @@
 """S4 FigureForge's frontend, unchanged but for its base URL, against `/compat/figureforge` — both run modes.
 
 Every route of seeds/004_… is called as the seed writes it (trailing slash, method, body, bearer
-token) and checked for the seed's shapes, its `{error: {code, message, details}}` errors with its
-code names (`INSUFFICIENT_QUOTA`, `INVALID_REQUEST`) and status codes. The journey — magic link →
+token) and checked for the seed's shapes, its errors with the seed's code names (`INSUFFICIENT_QUOTA`,
+`INVALID_REQUEST`) and status codes (`error` is the message: the real frontend shows it as text). The journey — magic link →
 subscribe → generate → job → gallery — is then read back through `/api/v1`.
 """
 
@@ -28,9 +28,11 @@ def ok(r: httpx.Response, status: int = 200) -> Any:
 
 
 def err(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """`{error: "<message>", detail, code, message, details}`: the frontend shows `error` as text."""
     assert r.status_code == status, r.text
-    body = r.json()["error"]
-    assert body["code"] == code and isinstance(body["message"], str) and "details" in body, body
+    body = r.json()
+    assert body["code"] == code and isinstance(body["error"], str) and body["error"] == body["message"], body
+    assert "details" in body, body
     return body
 
 

@@ -33,7 +33,8 @@ V1 = "/api/v1"
 # The body fields the profiles read themselves (the rest go to the native schemas).
 FIELDS = ("book", "book_id", "character", "page", "content_id", "content_type", "credential", "delivery_address_id",
           "email", "id", "items", "new_password", "order_id", "password", "product_id", "variant_id", "quantity",
-          "prompt", "provider", "refresh", "retry_pack_order_id", "return_to", "tier_name", "username", "is_selected")
+          "prompt", "provider", "refresh", "retry_pack_order_id", "return_to", "tier_name", "username", "is_selected",
+          "price_id", "pose_type", "success_url")
 # A client keeps one address for this many requests, a customer for this many: the sweep stays
 # within the per-address and per-user rate limits, so that its requests reach the profiles.
 PER_ADDRESS, PER_CUSTOMER = 60, 250

@@ -40,7 +40,11 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"],
           3104).model_copy(update={"link_paths": {"verify_email": "/verify-email/{token}",
                                                   "reset_password": "/reset-password/{token}"}}),
-    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 3105),
+    # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
+    # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
+    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173).model_copy(update={
+        "link_paths": {"magic_link": "/auth/magic-link?code={code}&email={email}"},
+        "success_url": "http://localhost:5173/account", "cancel_url": "http://localhost:5173/pricing"}),
 )
 
 

@@ -331,6 +331,18 @@ class MagicLinkRepository:
                 .values(attempts=MagicLink.attempts + 1).returning(MagicLink))
         return (await self.session.exec(stmt)).scalars().first()
 
+    async def take_retry(self, email: str, since: datetime, max_attempts: int) -> MagicLink | None:
+        """Count one attempt on the code of `email` spent at or after `since` and return it: the
+        address's latest code only (a code voided by a newer request is never the latest), and only
+        while attempts remain, so a retry window cannot be used to guess."""
+        latest = (sa_select(func.max(MagicLink.created_at)).where(col(MagicLink.email) == email)
+                  .scalar_subquery())
+        stmt = (update(MagicLink)
+                .where(col(MagicLink.email) == email, col(MagicLink.used_at) >= since,
+                       col(MagicLink.created_at) == latest, col(MagicLink.attempts) < max_attempts)
+                .values(attempts=MagicLink.attempts + 1).returning(MagicLink))
+        return (await self.session.exec(stmt)).scalars().first()
+
     async def consume(self, link_id: uuid.UUID, now: datetime) -> bool:
         stmt = (update(MagicLink).where(col(MagicLink.id) == link_id, col(MagicLink.used_at).is_(None))
                 .values(used_at=now).returning(col(MagicLink.id)))

@@ -296,6 +296,14 @@ class SignInResponse(LoginResponse):
     created: bool = False
 
 
+class MagicLinkRepeated(BaseModel):
+    """The right magic code again, just after it signed in: acknowledged, no new session."""
+
+    repeated: bool = True
+    message: str = "This code has just signed in; it works once."
+    user: UserRead
+
+
 # -- OAuth ---------------------------------------------------------------------------------------
 
 

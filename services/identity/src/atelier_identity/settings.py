@@ -46,6 +46,9 @@ class IdentitySettings(PricingSettings):
     # S4 magic links: a 6-digit code (and a link) by mail.
     magic_link_ttl_minutes: int = 15
     magic_link_max_attempts: int = 5
+    # The same right code again this soon after it signed in is acknowledged (200 `{repeated}`, no
+    # new session) rather than refused: S4's frontend verifies its link at every render. 0: refused.
+    magic_link_retry_seconds: int = 10
 
     # OAuth / OpenID Connect. Google is offered when its client id is set. Providers redirect to
     # `public_base_url` (the shared setting) + /api/v1/auth/oauth/<provider>/callback.

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
+from sqlmodel import col
+
+from atelier_identity.models import MagicLink
 from atelier_testing import TestKeys
 
 EMAIL = "figure@example.com"
@@ -64,12 +69,12 @@ class TestVerifyByCode:
         assert (body["user"]["id"], body["created"]) == (user["id"], False)
         assert (await api.login()).status_code == 200  # a verified account keeps its password
 
-    async def test_the_code_works_once(self, api, expect_error) -> None:
-        await _request(api)
-        code = await api.mailed_code(EMAIL)
-        assert (await _verify(api, email=EMAIL, code=code)).status_code == 200
-        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
-
+    async def test_the_code_works_once(self, start_identity, expect_error) -> None:
+        async with start_identity(magic_link_retry_seconds=0) as api:
+            await _request(api)
+            code = await api.mailed_code(EMAIL)
+            assert (await _verify(api, email=EMAIL, code=code)).status_code == 200
+            expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
     async def test_six_wrong_codes_lock_the_code(self, api, expect_error) -> None:
         await _request(api)
         code = await api.mailed_code(EMAIL)
@@ -131,6 +136,62 @@ class TestVerifyByCode:
         expect_error(await _verify(api, email=EMAIL), 400, "VALIDATION_ERROR")
 
 
+class TestRepeat:
+    """The same right code again within `magic_link_retry_seconds` of its use (S4's frontend
+    verifies its link at every render): acknowledged, 200, without a new session."""
+
+    async def test_a_repeat_of_the_used_code_is_acknowledged_without_a_session(self, api) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        first = (await _verify(api, email=EMAIL, code=code)).json()
+        again = await _verify(api, email=EMAIL, code=code)
+        assert again.status_code == 200, again.text
+        body = again.json()
+        assert body["repeated"] is True and body["user"]["id"] == first["user"]["id"]
+        assert not {"access", "refresh"} & set(body) and "atelier_refresh" not in again.cookies
+
+    async def test_repeats_at_once_make_one_session(self, api) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        answers = await asyncio.gather(*(_verify(api, email=EMAIL, code=code) for _ in range(3)))
+        assert [a.status_code for a in answers] == [200] * 3, [a.text for a in answers]
+        assert sum("access" in a.json() for a in answers) == 1
+        assert len({a.json()["user"]["id"] for a in answers}) == 1
+
+    async def test_after_the_window_the_code_is_spent(self, api, expect_error) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        assert (await _verify(api, email=EMAIL, code=code)).status_code == 200
+        async with api.h.runtime.db.transaction() as session:  # used 11 seconds ago: the window has passed
+            await session.execute(update(MagicLink).where(col(MagicLink.email) == EMAIL)
+                                  .values(used_at=datetime.now(UTC) - timedelta(seconds=11)))
+        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+    async def test_wrong_codes_in_the_window_count_and_lock_it(self, api, expect_error) -> None:
+        await _request(api)
+        code = await api.mailed_code(EMAIL)
+        assert (await _verify(api, email=EMAIL, code=code)).status_code == 200  # attempt 1
+        for _ in range(4):  # attempts 2-5
+            expect_error(await _verify(api, email=EMAIL, code=_wrong(code)), 400, "INVALID_TOKEN")
+        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+
+    async def test_a_voided_code_is_not_retried(self, api, expect_error) -> None:
+        await _request(api)
+        first = await api.mailed_code(EMAIL)
+        await _request(api)  # voids the first: it is spent, but never signed in
+        second = await api.mailed_code(EMAIL, 2)
+        if first != second:
+            expect_error(await _verify(api, email=EMAIL, code=first), 400, "INVALID_TOKEN")
+
+    async def test_a_used_code_is_not_retried_once_a_new_one_is_sent(self, api, expect_error) -> None:
+        await _request(api)
+        first = await api.mailed_code(EMAIL)
+        assert (await _verify(api, email=EMAIL, code=first)).status_code == 200
+        await _request(api)
+        second = await api.mailed_code(EMAIL, 2)
+        if first != second:
+            expect_error(await _verify(api, email=EMAIL, code=first), 400, "INVALID_TOKEN")
+
 class TestVerifyByLink:
     async def test_the_link_token_signs_in_once(self, api, expect_error) -> None:
         await _request(api)
@@ -138,11 +199,12 @@ class TestVerifyByLink:
         assert (await _verify(api, token=token)).json()["user"]["email"] == EMAIL
         expect_error(await _verify(api, token=token), 400, "INVALID_TOKEN")
 
-    async def test_the_link_and_the_code_are_one_credential(self, api, expect_error) -> None:
-        await _request(api)
-        token, code = await api.mailed_token(EMAIL), await api.mailed_code(EMAIL)
-        assert (await _verify(api, token=token)).status_code == 200
-        expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+    async def test_the_link_and_the_code_are_one_credential(self, start_identity, expect_error) -> None:
+        async with start_identity(magic_link_retry_seconds=0) as api:
+            await _request(api)
+            token, code = await api.mailed_token(EMAIL), await api.mailed_code(EMAIL)
+            assert (await _verify(api, token=token)).status_code == 200
+            expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
 
 
 class TestUnprovenAccounts:

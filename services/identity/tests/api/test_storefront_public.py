@@ -119,7 +119,7 @@ DEMO = {
     "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None}, ["credit_pack"], 3103),
     "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00"}, ["physical"], 3104),
     "figureforge": ("FigureForge", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None},
-                    ["credit_pack", "subscription_plan"], 3105),
+                    ["credit_pack", "subscription_plan"], 5173),
 }
 
 
@@ -145,6 +145,12 @@ class TestDemoSeed:
             assert default.json()["slug"] == "default"
             marbelle = (await api.client.get("/api/v1/storefront", headers=on_storefront("marbelle"))).json()
             assert marbelle["currency"] == "USD" and marbelle["tax"] == {"rate": "0.09", "inclusive": False}
+            # FigureForge's real frontend: its magic-link page reads ?code=&email=; it has no checkout pages.
+            figureforge = stored["figureforge"].data
+            assert figureforge["link_paths"]["magic_link"] == "/auth/magic-link?code={code}&email={email}"
+            assert figureforge["link_paths"]["reset_password"] == "/reset-password?token={token}"  # the default kept
+            assert (figureforge["success_url"], figureforge["cancel_url"]) == (
+                "http://localhost:5173/account", "http://localhost:5173/pricing")
 
     async def test_a_restart_creates_nothing_more(self, start_identity, test_keys) -> None:
         async with start_identity(seed_demo_storefronts=True) as api:

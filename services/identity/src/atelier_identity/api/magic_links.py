@@ -8,7 +8,16 @@ from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.storefronts import CurrentStorefront
 from atelier_identity.api._responses import signed_in
 from atelier_identity.api.deps import AnonIdDep, ClientIpDep, MagicLinkServiceDep, RefreshCookieDep
-from atelier_identity.schemas import CheckUserResponse, EmailRequest, MagicLinkVerify, MessageResponse, SignInResponse
+from atelier_identity.schemas import (
+    CheckUserResponse,
+    EmailRequest,
+    MagicLinkRepeated,
+    MagicLinkVerify,
+    MessageResponse,
+    SignInResponse,
+    UserRead,
+)
+from atelier_identity.service.magic_links import Repeated
 
 router = APIRouter(prefix="/api/v1/auth/magic-link", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -20,11 +29,14 @@ async def request_magic_link(body: EmailRequest, magic_links: MagicLinkServiceDe
     return MessageResponse(message="A sign-in code is on its way to this address.")
 
 
-@router.post("/verify", response_model=SignInResponse)
+@router.post("/verify", response_model=SignInResponse | MagicLinkRepeated)
 async def verify_magic_link(body: MagicLinkVerify, magic_links: MagicLinkServiceDep, ip: ClientIpDep,
                             anon_id: AnonIdDep, storefront: CurrentStorefront, cookie: RefreshCookieDep,
-                            response: Response) -> SignInResponse:
-    return signed_in(await magic_links.verify(body, ip=ip, anon_id=anon_id, storefront=storefront), cookie, response)
+                            response: Response) -> SignInResponse | MagicLinkRepeated:
+    result = await magic_links.verify(body, ip=ip, anon_id=anon_id, storefront=storefront)
+    if isinstance(result, Repeated):
+        return MagicLinkRepeated(user=UserRead.model_validate(result.user))
+    return signed_in(result, cookie, response)
 
 
 @router.post("/check-user", response_model=CheckUserResponse)

@@ -2,12 +2,16 @@
 
 Requests answer the same whether the address has an account or not. A code allows a limited
 number of attempts: each attempt is counted before the code is compared (and kept when the code
-is refused), so the count survives the refusal and parallel guesses cannot exceed it.
+is refused), so the count survives the refusal and parallel guesses cannot exceed it. The same
+right code sent again within `magic_link_retry_seconds` of its use is acknowledged (`Repeated`,
+200) without a new session: S4's frontend verifies its link again at each render, and would show
+its own sign-in as failed. The repeat counts as an attempt, so the window is no room to guess.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +27,13 @@ from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
 from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """A repeat of the code that has just signed `user` in."""
+
+    user: User
 
 
 class MagicLinkService(UseCase[IdentityContext]):
@@ -51,7 +62,7 @@ class MagicLinkService(UseCase[IdentityContext]):
                           storefront)
 
     async def verify(self, data: MagicLinkVerify, *, ip: str, anon_id: uuid.UUID | None,
-                     storefront: Storefront) -> SignedIn:
+                     storefront: Storefront) -> SignedIn | Repeated:
         """Sign in with the link's token or the email and code (an account created now signed up on
         `storefront`). A wrong code's attempt is kept (`commit_on_error`) although the request fails."""
         email = domain.normalise_email(data.email) if data.email else None
@@ -62,15 +73,30 @@ class MagicLinkService(UseCase[IdentityContext]):
             email = await links.consume_by_token(domain.digest(data.token), verified_at)
         else:
             assert email is not None and data.code is not None
-            live = await links.take_attempt(email, verified_at, self.settings.magic_link_max_attempts)
+            max_attempts = self.settings.magic_link_max_attempts
+            live = await links.take_attempt(email, verified_at, max_attempts)
+            retried = None
+            if live is None and self.settings.magic_link_retry_seconds > 0:
+                # The same code again, just after it signed in: the same client repeating itself.
+                since = verified_at - timedelta(seconds=self.settings.magic_link_retry_seconds)
+                retried = await links.take_retry(email, since, max_attempts)
+            code = live or retried
             if live is not None:
                 # Counted per account only while there is a code to guess: a locked or expired
-                # code answers 400 (nothing left to try), not 429.
+                # code answers 400 (nothing left to try), not 429. A repeat's guesses are bounded
+                # by the spent code's own attempts.
                 await self.guard.attempt("magic-link-verify", account=email)
-            matches = live is not None and domain.same_digest(data.code.strip(), live.code_hash)
-            if not (matches and live is not None and await links.consume(live.id, verified_at)):
+            matches = code is not None and domain.same_digest(data.code.strip(), code.code_hash)
+            # Spent only when right: a wrong guess leaves the live code to its remaining attempts.
+            spent = matches and (retried is not None or (live is not None and await links.consume(live.id, verified_at)))
+            if not spent:
                 commit_on_error(self.session)
                 email = None
+            elif retried is not None:
+                user = await UserRepository(self.session).get_by_email(email)
+                if user is None or not user.is_active:
+                    raise InvalidMagicCode()
+                return Repeated(user)
         if email is None:
             raise InvalidMagicCode()
         return await self._sign_in(email, anon_id, storefront)
