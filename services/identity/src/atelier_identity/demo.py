@@ -28,7 +28,9 @@ _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
 
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101),
-    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102),
+    # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
+    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102)
+    .model_copy(update={"link_paths": {"reset_password": "/password-reset?token={token}"}}),
     _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103),
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104),
