@@ -72,6 +72,12 @@ class TestAnonymousToken:
         assert claims["typ"] == "anon"
         assert datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC) > timedelta(days=27)
 
+    async def test_cross_site_cookies_are_same_site_none_and_secure(self, start_gateway) -> None:
+        # A frontend on another site than the API (the original Marbelle deployment) keeps its guest.
+        async with start_gateway(cross_site_cookies=True) as gateway:
+            cookie = (await gateway.client.get("/api/v1/cart")).headers["set-cookie"]
+        assert "SameSite=None" in cookie and "; Secure" in cookie and "HttpOnly" in cookie
+
     @pytest.mark.parametrize("header", ["X-Anonymous-Token", "X-Session-ID"])
     async def test_accepted_from_headers_without_minting(self, gateway, header: str) -> None:
         token = gateway.keys.anon_token()
@@ -192,6 +198,11 @@ class TestCors:
         assert r.status_code == 200
         assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
         assert r.headers["access-control-allow-credentials"] == "true"
+
+    async def test_a_frontend_may_read_its_guest_session_headers(self, gateway) -> None:
+        r = await gateway.client.get("/api/v1/cart", headers={"Origin": "http://localhost:3000"})
+        exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
+        assert {"x-anonymous-token", "x-session-id", "retry-after"} <= exposed
 
     async def test_other_origins_get_no_cors_headers(self, gateway) -> None:
         r = await gateway.client.get("/api/v1/products", headers={"Origin": "http://evil.example"})

@@ -181,7 +181,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     app.add_middleware(StorefrontCORS, resolver=lambda: app.state.storefront_resolver,
                        allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"],
-                       expose_headers=["X-Anonymous-Token", "X-Request-ID", "Retry-After"])
+                       expose_headers=["X-Anonymous-Token", "X-Session-ID", "X-Request-ID", "Retry-After"])
     instrument_app(app, settings, "gateway", route_label=resolve)
     # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
     app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))

@@ -59,7 +59,8 @@ class Proxy:
         self.tracing = tracing_on()
         secure = "; Secure" if self.settings.cookie_secure else ""
         max_age = self.settings.anon_token_days * 86400
-        self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}".encode()
+        same_site = "None" if self.settings.cross_site_cookies else "Lax"
+        self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}".encode()
         self._reader = None if self.cache is None else EntryReader(
             self.cache, ttl=self.settings.cache_ttl_seconds,
             # Decoded copies of remote entries, bounded per worker (pages of 20 products are ~20 KB).

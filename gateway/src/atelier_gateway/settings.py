@@ -19,6 +19,9 @@ class GatewaySettings(AtelierSettings):
     # The key that signs anonymous tokens; generated under data_dir/keys when not given.
     anon_signing_key_pem: str | None = None
     anon_token_days: int = 28
+    # The `anon_token` cookie with SameSite=None (and Secure): a frontend on another site than the
+    # API (a product's own domain in front of a shared API) keeps its guest identity. Lax otherwise.
+    cross_site_cookies: bool = False
     cors_origins: list[str] = ["http://localhost:3000", "http://localhost:5173"]
     # Rate limits ("N/period"); per user when authenticated, else per client address.
     rate_limit_default: str = "1000/hour"
@@ -60,7 +63,8 @@ class GatewaySettings(AtelierSettings):
 
     @property
     def cookie_secure(self) -> bool:
-        return self.environment == "production"
+        # A SameSite=None cookie without Secure is refused by browsers.
+        return self.environment == "production" or self.cross_site_cookies
 
     def upstream(self, service: str) -> str:
         return self.service_urls.get(service, f"http://{service}.internal")

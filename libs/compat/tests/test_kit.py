@@ -136,7 +136,7 @@ async def test_an_enabled_profile_is_served_under_its_prefix_and_the_others_are_
         r = await gw.client.get("/compat/marbelle/api/v1/auth/verify-token/")
         assert r.status_code == 200
         assert r.json()["success"] is True
-        assert r.json()["data"]["path"] == "/api/v1/auth/verify-token"
+        assert {"id", "email", "date_joined"} <= set(r.json()["data"])  # the user, as S1's verify-token answers
         assert (await gw.client.get("/compat/shop/api/v1/products/")).status_code == 404
         # the native route at the same seed path is untouched
         assert (await gw.client.get("/api/v1/auth/verify-token/")).json()["path"] == "/api/v1/auth/verify-token"

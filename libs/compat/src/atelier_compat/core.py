@@ -91,7 +91,8 @@ class Native(Protocol):
 
     async def __call__(self, method: str, path: str, *, json: Json = None, query: Mapping[str, Any] | None = None,
                        headers: Mapping[str, str] | None = None, content: bytes | None = None,
-                       content_type: str | None = None, credentials: bool = True) -> NativeResponse: ...
+                       content_type: str | None = None, credentials: bool = True,
+                       guest: bool = True) -> NativeResponse: ...
 
 
 @dataclass

@@ -52,9 +52,12 @@ class InternalCaller:
 
     async def __call__(self, method: str, path: str, *, json: Any = None, query: Mapping[str, Any] | None = None,
                        headers: Mapping[str, str] | None = None, content: bytes | None = None,
-                       content_type: str | None = None, credentials: bool = True) -> NativeResponse:
+                       content_type: str | None = None, credentials: bool = True,
+                       guest: bool = True) -> NativeResponse:
         """`credentials=False`: a call as nobody (a public probe), without the caller's bearer token,
-        which the proxy would refuse (401) before the probe reached a service if it were bad."""
+        which the proxy would refuse (401) before the probe reached a service if it were bad.
+        `guest=False`: without the caller's guest identity (anonymous token, `X-Session-ID`,
+        cookies), so nothing the guest owns moves; the token the proxy mints for the call stays here."""
         service = resolve(path.rstrip("/") or "/")
         if service is None:
             raise CompatError(500, "INTERNAL_ERROR", "Internal server error")
@@ -64,7 +67,9 @@ class InternalCaller:
         if not credentials:
             extra.pop(b"authorization", None)
             out = [(k, v) for k, v in out if k != b"authorization"]
-        if self.minted is not None:
+        if not guest:
+            out = [(k, v) for k, v in out if k not in (b"x-anonymous-token", b"x-session-id", b"cookie")]
+        elif self.minted is not None:
             out = [(k, v) for k, v in out if k not in (b"x-anonymous-token", b"x-session-id")]
             out.append((b"x-anonymous-token", self.minted))
         out.extend(extra.items())
@@ -96,6 +101,8 @@ class InternalCaller:
                 chunks.append(message.get("body", b""))
 
         await self.proxy(service, scope, receive, send)
+        if not guest:
+            return NativeResponse(status, response_headers, b"".join(chunks))
         for key, value in response_headers:
             if key == b"x-anonymous-token" and self.minted is None:
                 self.minted = value

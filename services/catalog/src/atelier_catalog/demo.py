@@ -228,10 +228,12 @@ async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: 
     while done < n:
         size = min(batch, n - done)
         async with db.transaction() as session:
+            number = await ProductRepository(session).next_number()  # each product's `number`, in turn
             if db.is_sqlite:
-                await session.execute(insert(Product), _bulk_rows(run, done, size, leaf_ids))
+                await session.execute(insert(Product), _bulk_rows(run, done, size, leaf_ids, number))
             else:
                 await session.execute(text(_BULK_SQL), {"run": run, "start": done + 1, "stop": done + size,
+                                                        "number": number,
                                                         "categories": [str(c) for c in leaf_ids]})
         done += size
         if progress is not None:
@@ -245,10 +247,11 @@ async def seed_bulk(db: Database, n: int, *, batch: int = _BULK_BATCH, context: 
 
 
 _BULK_SQL = f"""
-INSERT INTO product (id, name, slug, sku, description, price, compare_price, currency, stock_quantity,
+INSERT INTO product (id, number, name, slug, sku, description, price, compare_price, currency, stock_quantity,
                      track_inventory, kind, attributes, category_id, is_active, is_featured, rating_avg,
                      review_count, created_at, updated_at)
 SELECT gen_random_uuid(),
+       CAST(:number AS bigint) + i - CAST(:start AS bigint),
        stone || ' ' || form || ' ' || i,
        'bulk-' || :run || '-' || i,
        'BULK-' || :run || '-' || i,
@@ -268,7 +271,7 @@ FROM (SELECT i,
 """
 
 
-def _bulk_rows(run: str, start: int, size: int, leaf_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+def _bulk_rows(run: str, start: int, size: int, leaf_ids: list[uuid.UUID], number: int) -> list[dict[str, Any]]:
     rng = random.Random(f"{run}-{start}")
     now = utcnow()
     rows = []
@@ -277,7 +280,7 @@ def _bulk_rows(run: str, start: int, size: int, leaf_ids: list[uuid.UUID]) -> li
         finish = _FINISHES[i % len(_FINISHES)]
         price = Decimal(rng.randrange(500, 100_500)) / 100
         rows.append({
-            "id": uuid.uuid4(), "name": f"{stone} {form} {i}", "slug": f"bulk-{run}-{i}", "sku": f"BULK-{run}-{i}",
+            "id": uuid.uuid4(), "number": number + i - start - 1, "name": f"{stone} {form} {i}", "slug": f"bulk-{run}-{i}", "sku": f"BULK-{run}-{i}",
             "description": f"A {finish} {form.lower()} in {stone} stone, item {i}.", "price": price,
             "compare_price": None, "currency": "USD", "stock_quantity": i % 60, "track_inventory": True,
             "kind": ProductKind.PHYSICAL.value, "attributes": {"finish": finish},

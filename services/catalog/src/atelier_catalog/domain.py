@@ -123,7 +123,7 @@ def slugify(text: str) -> str:
 
 
 def is_id_shaped(slug: str) -> bool:
-    return parse_uuid(slug) is not None
+    return parse_uuid(slug) is not None or parse_number(slug) is not None
 
 
 def unique_slug(base: str, taken: Collection[str]) -> str:
@@ -145,6 +145,17 @@ def parse_uuid(ref: str) -> uuid.UUID | None:
         return uuid.UUID(ref)
     except (ValueError, AttributeError, TypeError):
         return None
+
+
+# A product's `number` fits a signed 64-bit column; longer digit strings are no number.
+NUMBER_MAX_DIGITS = 18
+
+
+def parse_number(ref: str) -> int | None:
+    """A product's integer alias (`number`, for clients that need integer ids): ASCII digits only."""
+    if isinstance(ref, str) and 0 < len(ref) <= NUMBER_MAX_DIGITS and ref.isascii() and ref.isdigit():
+        return int(ref)
+    return None
 
 
 # -- listing: ordering, search, visibility ------------------------------------------------------

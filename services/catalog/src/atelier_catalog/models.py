@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind
@@ -57,6 +57,7 @@ class Product(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("slug", name="uq_product_slug"),
         UniqueConstraint("sku", name="uq_product_sku"),
+        UniqueConstraint("number", name="uq_product_number"),
         CheckConstraint(f"kind IN ({KIND_VALUES})", name="ck_product_kind"),
         # The last line of defence behind the guarded stock UPDATE.
         CheckConstraint("stock_quantity >= 0", name="ck_product_stock_non_negative"),
@@ -76,6 +77,9 @@ class Product(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # A stable integer alias, in creation order, for clients that need integer ids (a seed API's
+    # `id`): given by `ProductService.create`; routes take it wherever they take the id.
+    number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     name: str = Field(max_length=200)
     slug: str = Field(max_length=200)
     sku: str = Field(max_length=100)

@@ -236,6 +236,8 @@ class ProductRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    number: int | None = Field(default=None, description=(
+        "A stable integer alias in creation order; every /products/{ref} route takes it as well as the id"))
     name: str
     slug: str
     sku: str

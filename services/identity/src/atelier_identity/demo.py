@@ -28,7 +28,9 @@ _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
 
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101),
-    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102),
+    # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
+    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],
+          3102).model_copy(update={"link_paths": {"reset_password": "/password-reset?token={token}"}}),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
     _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103).model_copy(update={

@@ -19,8 +19,12 @@ V1 = "/api/v1"
 # -- shapes -------------------------------------------------------------------------------------
 
 def user(u: dict[str, Any]) -> dict[str, Any]:
-    return {k: u.get(k) for k in ("id", "email", "first_name", "last_name", "company_name", "phone",
-                                  "is_business_customer")}
+    """The original's `UserSerializer`, plus `is_active`, `is_verified` and `date_joined`: its
+    frontend's `User` type has them and the profile page shows the date joined."""
+    out = {k: u.get(k) for k in ("id", "email", "first_name", "last_name", "company_name", "phone",
+                                 "is_business_customer")}
+    out.update(is_active=True, is_verified=u.get("is_verified"), date_joined=u.get("created_at"))
+    return out
 
 
 def address(a: dict[str, Any]) -> dict[str, Any]:
@@ -29,10 +33,15 @@ def address(a: dict[str, Any]) -> dict[str, Any]:
                                   "is_primary", "created_at", "updated_at")}
 
 
+def seed_id(p: dict[str, Any]) -> Any:
+    """The seed's integer product id: the catalog's `number` (the UUID for a product without one)."""
+    return p["id"] if p.get("number") is None else p["number"]
+
+
 def product(p: dict[str, Any], ctx: Context) -> dict[str, Any]:
     images = sorted(p.get("images") or [], key=lambda i: i.get("display_order", 0))
     return {
-        "id": p["id"], "name": p["name"], "description": p.get("description", ""), "price": p["price"],
+        "id": seed_id(p), "name": p["name"], "description": p.get("description", ""), "price": p["price"],
         "unit_of_measure": (p.get("attributes") or {}).get("unit_of_measure", "piece"),
         "category": p.get("category_id"), "stock_quantity": p.get("stock_quantity"), "in_stock": p.get("in_stock"),
         "sku": p.get("sku"),
@@ -52,29 +61,53 @@ def totals(cart: dict[str, Any]) -> dict[str, Any]:
     return {k: cart[k] for k in ("item_count", "subtotal", "tax_amount", "total")}
 
 
-def line(item: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def line(item: dict[str, Any], ctx: Context, live: dict[str, Any]) -> dict[str, Any]:
+    """A cart line; `live` is the catalog's product (its seed id, stock), `{}` when it is gone."""
     return {"id": item["id"],
-            "product": {"id": item["product_id"], "name": item["name"], "sku": item["sku"],
-                        "image": ctx.absolute(item.get("image_url"))},
-            "quantity": item["quantity"], "unit_price": item["unit_price"], "subtotal": item["line_total"]}
+            "product": {"id": seed_id({"id": item["product_id"], "number": live.get("number")}),
+                        "name": item["name"], "sku": item["sku"], "image": ctx.absolute(item.get("image_url")),
+                        "stock_quantity": live.get("stock_quantity", 0), "in_stock": live.get("in_stock", False)},
+            "quantity": item["quantity"], "unit_price": item["unit_price"], "subtotal": item["line_total"],
+            "created_at": item.get("created_at")}
 
 
 # -- the real differences -----------------------------------------------------------------------
 
+async def _products(ctx: Context, ids: list[Any]) -> dict[str, dict[str, Any]]:
+    """The catalog's products `ids` (one read per distinct product), by id; a gone one is left out."""
+    ids = list(dict.fromkeys(ids))
+    answers = await asyncio.gather(*(ctx.native("GET", f"{V1}/products/{pid}") for pid in ids))
+    return {pid: r.json() for pid, r in zip(ids, answers, strict=True) if r.ok}
+
+
+async def _product_ref(ctx: Context, ref: Any) -> str:
+    """The catalog id of a seed product id (the integer `number`, or a UUID): the cart takes UUIDs."""
+    if isinstance(ref, bool) or not isinstance(ref, int | str) or not str(ref).strip():
+        raise CompatError(400, "VALIDATION_ERROR", "Invalid product id.", {"fields": {"product_id": [
+            "A valid product id is required."]}})
+    if isinstance(ref, str) and not ref.strip().isdigit():
+        return ref  # a UUID: the cart checks it
+    found = await ctx.native("GET", f"{V1}/products/{int(ref)}")
+    if not found.ok:
+        raise found.error()
+    return str(found.json()["id"])
+
+
 async def get_cart(ctx: Context) -> Reply:
     """The seed's cart lines carry the product's live stock: one catalog read per distinct product."""
     cart = await ctx.call("GET", f"{V1}/cart")
-    ids = list(dict.fromkeys(i["product_id"] for i in cart["items"]))
-    answers = await asyncio.gather(*(ctx.native("GET", f"{V1}/products/{pid}") for pid in ids))
-    live = {pid: r.json() for pid, r in zip(ids, answers, strict=True) if r.ok}
-    items = []
-    for item in cart["items"]:
-        out = line(item, ctx)
-        stock = live.get(item["product_id"], {})
-        out["product"].update(stock_quantity=stock.get("stock_quantity", 0), in_stock=stock.get("in_stock", False))
-        out["created_at"] = item.get("created_at")
-        items.append(out)
+    live = await _products(ctx, [i["product_id"] for i in cart["items"]])
+    items = [line(item, ctx, live.get(item["product_id"], {})) for item in cart["items"]]
     return Reply({"id": cart["id"], **totals(cart), "items": items}, message="Cart retrieved successfully.")
+
+
+async def register(ctx: Context) -> Reply:
+    """Sign-up without the guest's session: the seed merges the guest cart when the customer signs
+    in, so until then it stays the guest's (the native sign-up would move it to the new account)."""
+    response = await ctx.native("POST", f"{V1}/auth/register", json=ctx.body_dict(), guest=False)
+    if not response.ok:
+        raise response.error()
+    return Reply(_user_out(response.json(), ctx), status=response.status)
 
 
 def _line_of(cart: dict[str, Any], item_id: str | None = None, product_id: Any = None,
@@ -96,16 +129,20 @@ def _dict(value: Any) -> dict[str, Any]:
 
 async def add_item(ctx: Context) -> Reply:
     body = ctx.body_dict()
+    body["product_id"] = await _product_ref(ctx, body.get("product_id"))
     cart = await ctx.call("POST", f"{V1}/cart/items", json=body)
-    item = _line_of(cart, product_id=body.get("product_id"), variant_id=body.get("variant_id"))
-    return Reply({"item": line(item, ctx), "cart_totals": totals(cart)},
+    item = _line_of(cart, product_id=body["product_id"], variant_id=body.get("variant_id"))
+    live = await _products(ctx, [item["product_id"]])
+    return Reply({"item": line(item, ctx, live.get(item["product_id"], {})), "cart_totals": totals(cart)},
                  message=f"Added {body.get('quantity', 1)} x {item['name']} to cart.")
 
 
 async def update_item(ctx: Context) -> Reply:
     item_id = ctx.params["item_id"]
     cart = await ctx.call("PUT", f"{V1}/cart/items/{item_id}", json=ctx.body_dict())
-    return Reply({"item": line(_line_of(cart, item_id), ctx), "cart_totals": totals(cart)},
+    item = _line_of(cart, item_id)
+    live = await _products(ctx, [item["product_id"]])
+    return Reply({"item": line(item, ctx, live.get(item["product_id"], {})), "cart_totals": totals(cart)},
                  message="Cart item updated successfully.")
 
 
@@ -173,7 +210,7 @@ def _profile_in(data: dict[str, Any], ctx: Context) -> Json:
 
 ROUTES = (
     # authentication
-    Route("POST", f"{V1}/auth/register/", "Register", native=f"POST {V1}/auth/register", out=_user_out,
+    Route("POST", f"{V1}/auth/register/", "Register", handler=register,
           message="Registration successful. Please check your email to verify your account.", auth="anon"),
     Route("POST", f"{V1}/auth/login/", "Login", native=f"POST {V1}/auth/login", out=_tokens_out,
           message="Login successful.", auth="anon"),
@@ -187,10 +224,12 @@ ROUTES = (
           out=lambda d, c: None),
     Route("POST", f"{V1}/auth/password-reset-confirm/", "Confirm password reset",
           native=f"POST {V1}/auth/password-reset/confirm", out=lambda d, c: None),
-    Route("GET", f"{V1}/auth/verify-token/", "Verify JWT token", native=f"GET {V1}/auth/verify-token",
+    # The original answers the user (its frontend keeps it as the signed-in profile), not a verdict.
+    Route("GET", f"{V1}/auth/verify-token/", "Verify JWT token", native=f"GET {V1}/users/me", out=_user_out,
           message="Token is valid.", auth="user"),
+    # SimpleJWT's own view: the bare token pair, no envelope (the frontend reads `data.access`).
     Route("POST", f"{V1}/auth/refresh-token/", "Refresh access token", native=f"POST {V1}/auth/refresh",
-          out=_tokens_out, message="Token refreshed successfully."),
+          out=_tokens_out, enveloped=False),
     Route("POST", f"{V1}/auth/request-email-change/", "Request email address change",
           native=f"POST {V1}/auth/email-change", out=lambda d, c: None, auth="user",
           message="Email change verification sent. Please check your new email to confirm the change."),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import (
     ColumnElement,
+    false,
 )
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog.domain import (
+    parse_number,
     parse_uuid,
 )
 from atelier_catalog.models import (
@@ -30,8 +32,14 @@ def is_postgres(session: AsyncSession) -> bool:
 
 
 def ref_condition(model: type[Product] | type[Category], ref: str) -> ColumnElement[bool]:
+    """A route's reference: a UUID is the id, digits a product's `number`, anything else the slug."""
     ref_id = parse_uuid(ref)
-    return col(model.id) == ref_id if ref_id is not None else col(model.slug) == ref
+    if ref_id is not None:
+        return col(model.id) == ref_id
+    number = parse_number(ref)
+    if number is not None:
+        return col(Product.number) == number if model is Product else false()
+    return col(model.slug) == ref
 
 
 class SessionRepository:

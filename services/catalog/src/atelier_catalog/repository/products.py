@@ -35,6 +35,9 @@ from atelier_catalog.repository.search import ProductPages
 from atelier_catalog.repository.stock import StockRows
 from atelier_catalog.visibility import CATEGORY_ON_SALE, readable
 
+# The advisory lock that serialises product numbering (an arbitrary constant of this service).
+NUMBER_LOCK = 0x63617461_6E756D  # "catanum"
+
 
 class ProductRepository(ProductPages, StockRows):
     """Products one by one (staff edits, lookups for other services), pages (`ProductPages`) and
@@ -58,6 +61,15 @@ class ProductRepository(ProductPages, StockRows):
     async def get_readable(self, ref: str, visibility: Visibility) -> Product | None:
         stmt = self.readable_statement(visibility).where(ref_condition(Product, ref))
         return (await self.session.exec(self._with_children(stmt, visibility))).first()
+
+    async def next_number(self) -> int:
+        """The `number` of the product being created: one past the highest. On PostgreSQL two
+        creations at once would read the same highest, so they queue on a lock held until commit
+        (SQLite has a single writer)."""
+        if self._is_postgres:
+            await self.session.execute(sa_select(func.pg_advisory_xact_lock(NUMBER_LOCK)))
+        highest = await self.session.execute(sa_select(func.max(col(Product.number))))
+        return int(highest.scalar() or 0) + 1
 
     async def find_id(self, ref: str, visibility: Visibility) -> uuid.UUID | None:
         """The id of a visible product, without loading it (reviews and wishlists only need that)."""

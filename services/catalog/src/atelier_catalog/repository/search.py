@@ -38,6 +38,7 @@ from atelier_catalog.domain import (
     OrderKey,
     ProductFilter,
     Visibility,
+    parse_number,
     parse_uuid,
 )
 from atelier_catalog.models import (
@@ -105,10 +106,11 @@ def _views_by_ids(include_inactive: bool) -> Statement:
 
 
 @functools.lru_cache(maxsize=64)
-def _views_by_ref(visibility: Visibility, *, by_id: bool) -> Statement:
-    """One product view by id or slug, if `visibility` reads it (one statement per storefront)."""
+def _views_by_ref(visibility: Visibility, *, by: str) -> Statement:
+    """One product view by `by` ("id", "number" or "slug"), if `visibility` reads it (one
+    statement per storefront)."""
     stmt = sa_select(*_PRODUCT.c, *_children_json(visibility.include_inactive)).where(
-        (_PRODUCT.c.id if by_id else _PRODUCT.c.slug) == bindparam("ref"))
+        _PRODUCT.c[by] == bindparam("ref"))
     return Statement(stmt.where(*readable(visibility)))
 
 
@@ -206,9 +208,11 @@ class ProductPages(SessionRepository):
         return count, estimated, await self._read_views(_page_ids(filters, visibility, limit, offset), visibility)
 
     async def get_view(self, ref: str, visibility: Visibility) -> dict[str, Any] | None:
-        ref_id = parse_uuid(ref)
         if self._is_postgres:
-            rows = await self._rows(_views_by_ref(visibility, by_id=ref_id is not None), {"ref": ref_id or ref})
+            ref_id, number = parse_uuid(ref), parse_number(ref)
+            by, value = ("id", ref_id) if ref_id is not None else ("number", number) if number is not None else (
+                "slug", ref)
+            rows = await self._rows(_views_by_ref(visibility, by=by), {"ref": value})
             return rows[0] if rows else None
         stmt = sa_select(_PRODUCT.c.id).where(ref_condition(Product, ref), *readable(visibility))
         views = await self._read_views(stmt, visibility)

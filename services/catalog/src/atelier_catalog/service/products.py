@@ -87,7 +87,7 @@ class ProductService(UseCase[CatalogContext]):
                            else data.track_inventory)
         product = Product(**data.model_dump(exclude={"slug", "kind", "attributes", "track_inventory", "storefronts"}),
                           slug=slug, kind=data.kind.value, attributes=attributes, track_inventory=track_inventory,
-                          storefronts_key=scope)
+                          storefronts_key=scope, number=await self.products.next_number())
         self.session.add(product)
         await flush_unique(self.session)
         if product.stock_quantity:
