@@ -290,13 +290,18 @@ class VersionRepository(RepositoryBase):
             return []
         stmt = sa_select(col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key)).where(
             col(BookItemVersion.item_id).in_(ids))
-        return [key for row in (await self.session.execute(stmt)).all() for key in row if key]
+        references = sa_select(col(BookItem.reference_key)).where(col(BookItem.id).in_(ids))
+        return [key for row in (await self.session.execute(stmt)).all() for key in row if key] + [
+            key for key in (await self.session.execute(references)).scalars().all() if key]
 
     async def keys_of_owner(self, owner_id: uuid.UUID) -> list[str]:
         stmt = (sa_select(col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key))
                 .join(BookItem, col(BookItem.id) == col(BookItemVersion.item_id))
                 .join(Book, col(Book.id) == col(BookItem.book_id)).where(col(Book.owner_id) == owner_id))
-        return [key for row in (await self.session.execute(stmt)).all() for key in row if key]
+        references = (sa_select(col(BookItem.reference_key))
+                      .join(Book, col(Book.id) == col(BookItem.book_id)).where(col(Book.owner_id) == owner_id))
+        return [key for row in (await self.session.execute(stmt)).all() for key in row if key] + [
+            key for key in (await self.session.execute(references)).scalars().all() if key]
 
     async def delete_jobs_of_items(self, item_ids: Iterable[uuid.UUID]) -> None:
         """The versions' jobs (the versions go with them, ON DELETE CASCADE)."""
