@@ -79,7 +79,7 @@ async def prepare(ctx: Context) -> None:
     """The session cookie stands for a bearer token; unsafe requests need a trusted origin (CSRF)."""
     origin = _origin(ctx)
     unsafe = ctx.method not in SAFE and ctx.state["route"].auth != "signed"
-    if unsafe and origin is not None and origin not in ctx.origins:
+    if unsafe and origin is not None and not ctx.trusts_origin(origin):
         raise CompatError(403, "CSRF_FAILED", "CSRF Failed: Origin checking failed - "
                                               f"{origin} does not match any trusted origins.")
     access, refresh = ctx.cookie(SESSION), ctx.cookie(REFRESH)
