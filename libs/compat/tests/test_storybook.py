@@ -97,3 +97,20 @@ def test_a_new_version_is_asked_with_the_seeds_fields() -> None:
                                                        "prompt": "at sea"}
     assert _version_in({"prompt_snapshot": {"scene": "sea"}}) == {"prompt_snapshot": {"scene": "sea"}}
     assert _version_in({"prompt": "brighter", "prompt_snapshot": "x"})["prompt"] == "brighter"
+
+
+async def test_csrf_trusts_the_configured_and_the_storefronts_origins() -> None:
+    from atelier_compat.storybook import ROUTES, prepare
+
+    route = next(r for r in ROUTES if r.path == "/api/customer/edit/")
+    for origin, trusted in (("http://localhost:3000", True), ("https://storybook.example", True),
+                            ("https://evil.example", False)):
+        c = ctx()
+        c.method, c.headers["origin"], c.state["route"] = "PUT", origin, route
+        c.origins, c.origin_check = ("http://localhost:3000",), lambda o: o == "https://storybook.example"
+        if trusted:
+            await prepare(c)
+        else:
+            with pytest.raises(CompatError) as refused:
+                await prepare(c)
+            assert refused.value.status == 403 and refused.value.code == "CSRF_FAILED"
