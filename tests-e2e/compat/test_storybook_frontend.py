@@ -136,6 +136,11 @@ async def test_a_character_with_a_reference_photo_and_its_render(seed_client) ->
         assert (await s.get(version["generated_image"])).status_code == 200
         again = ok(await s.get(f"{PRODUCT}/characters/{character['id']}/"))
         assert again["current_version"] == version["id"]
+        # CharacterApiFieldsPatch: a new name and photo, as a form again.
+        changed = ok(await s.patch(f"{PRODUCT}/characters/{character['id']}/", headers=FRONTEND,
+                                   data={"name": "Nina"}, files={"reference_photo": ("kid.png", photo(700), "image/png")}))
+        assert changed["name"] == "Nina" and changed["reference_photo"] != character["reference_photo"]
+        assert (await s.get(changed["reference_photo"])).content == photo(700)
 
 
 async def test_a_refused_reference_photo_is_a_400_and_leaves_no_character(seed_client) -> None:
