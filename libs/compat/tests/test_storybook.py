@@ -114,3 +114,23 @@ async def test_csrf_trusts_the_configured_and_the_storefronts_origins() -> None:
             with pytest.raises(CompatError) as refused:
                 await prepare(c)
             assert refused.value.status == 403 and refused.value.code == "CSRF_FAILED"
+
+
+def test_an_id_from_the_body_must_be_a_uuid_before_it_names_a_native_path() -> None:
+    from atelier_compat.storybook import _body_id
+
+    good = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+    assert _body_id(good, "book") == good.lower()
+    for bad in ("../../orders", {"a": 1}, 5, True, None, "x/y"):
+        with pytest.raises(CompatError) as refused:
+            _body_id(bad, "book")
+        assert refused.value.status == 400 and "book" in refused.value.details["fields"]
+
+
+def test_errors_name_the_seeds_fields() -> None:
+    from atelier_compat.storybook import error
+
+    body = error(CompatError(400, "VALIDATION_ERROR", "The request is not valid",
+                             {"fields": {"body.style": ["too long"], "body.number": ["taken"], "title": ["required"]}}))
+    assert body == {"detail": "The request is not valid", "code": "validation_error", "art_style": ["too long"],
+                    "page_number": ["taken"], "title": ["required"]}

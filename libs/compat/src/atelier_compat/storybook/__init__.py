@@ -13,8 +13,10 @@ where the seed is silent: `README.md` next to this file.
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import time
+import uuid
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -261,7 +263,7 @@ async def address(ctx: Context) -> Reply:
     if not address_id:
         raise CompatError(400, "VALIDATION_ERROR", "The address to change is named by `id`.",
                           {"fields": {"id": ["This field is required."]}})
-    return Reply(_address(await ctx.call("PUT", f"{V1}/addresses/{address_id}", json=body)))
+    return Reply(_address(await ctx.call("PUT", f"{V1}/addresses/{_body_id(address_id, 'id')}", json=body)))
 
 
 # -- books and their items ----------------------------------------------------------------------
@@ -270,6 +272,16 @@ async def _book_ids(ctx: Context) -> list[str]:
     wanted = ctx.query_dict().get("book")
     books = (await ctx.call("GET", f"{V1}/books", query=LIMIT))["results"]
     return [b["id"] for b in books if wanted is None or same_id(wanted, b["id"])]
+
+
+def _body_id(value: Any, field: str) -> str:
+    """An id named in the body, as the UUID it must be (it goes into a native path): else a 400
+    naming the seed's field."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return str(uuid.UUID(value))
+    raise CompatError(400, "VALIDATION_ERROR", f"`{field}` is not a valid id.",
+                      {"fields": {field: ["Must be a valid UUID."]}})
 
 
 def _items_path(kind: str, book_id: str) -> str:
@@ -354,6 +366,7 @@ def items(kind: str, parent: str) -> dict[str, Any]:
         if not book_id:
             raise CompatError(400, "VALIDATION_ERROR", "The book is required.",
                               {"fields": {parent: ["This field is required."]}})
+        book_id = _body_id(book_id, parent)
         photo = files.get("reference_photo")
         created = await ctx.call("POST", _items_path(kind, book_id), json=rename(body, renames))
         if photo is None:
@@ -427,6 +440,7 @@ def versions(kind: str, field: str) -> dict[str, Any]:
         if not content_id:
             raise CompatError(400, "VALIDATION_ERROR", f"The {field} is required.",
                               {"fields": {field: ["This field is required."]}})
+        content_id = _body_id(content_id, field)
         if kind == "cover":
             book_id = (await ctx.call("GET", f"{V1}/books/{content_id}"))["id"]
             path, owner = f"{V1}/books/{book_id}/cover/versions", book_id
@@ -524,11 +538,19 @@ def envelope(route: Route, reply: Reply) -> Json:
     return reply.data
 
 
+# A native field named in an error, by the seed's name (each native name here is S0's one field).
+FIELD_OUT = {"style": "art_style", "number": "page_number", "text": "text_content",
+             "illustration_prompt": "scene_description", "address_line_1": "address_line1",
+             "address_line_2": "address_line2", "is_primary": "is_default", "image": "reference_photo"}
+
+
 def error(exc: CompatError) -> Json:
     body: dict[str, Any] = {"detail": exc.message, "code": exc.code.lower()}
     fields = exc.details.get("fields") if isinstance(exc.details.get("fields"), dict) else None
     if fields:
-        body.update({k.removeprefix("body."): v for k, v in fields.items()})
+        for key, messages in fields.items():
+            name = key.removeprefix("body.")
+            body[FIELD_OUT.get(name, name)] = messages
     elif exc.details:
         body["details"] = exc.details
     return body
