@@ -78,7 +78,8 @@ async def rendered(s: httpx.AsyncClient, path: str, statuses: tuple[str, ...] = 
 
 
 def assert_book(book: dict[str, Any], **expected: Any) -> None:
-    assert {"id", "created_at", *BOOK_FIELDS} <= set(book), book
+    assert {"id", "created_at", "total_pages", "last_generation_at", "current_cover_version", "print_locked_at",
+            "total_images_generated", *BOOK_FIELDS} <= set(book), book
     assert book["status"] in BOOK_STATUSES
     for key, value in expected.items():
         assert book[key] == value, (key, book)
@@ -188,6 +189,9 @@ async def test_pages_carry_the_fields_the_app_reads(seed_client) -> None:
         assert shown["generated_image"] and shown["generation_job_id"] and shown["version_number"] == 1
         [version] = ok(await s.get(f"{PRODUCT}/page-versions/?page={page['id']}"))
         assert version["page"] == page["id"] and version["status"] == "COMPLETED"
+        figures = ok(await s.get(f"{PRODUCT}/books/{book['id']}/"))
+        assert figures["total_pages"] == 1 and figures["total_images_generated"] == 1
+        assert figures["last_generation_at"] == version["created_at"] and figures["print_locked_at"] is None
 
 
 # -- the browser journey ----------------------------------------------------------------------------

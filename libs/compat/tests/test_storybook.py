@@ -52,11 +52,14 @@ def test_a_version_has_the_seeds_names_and_absolute_images() -> None:
 def test_a_book_shows_art_style_print_options_and_an_upper_case_status() -> None:
     native = {"id": "b1", "title": "Luna", "description": "", "age_range": "", "style": "comic", "language": "en",
               "status": "ordered", "style_version": "v2", "print_size": "A4", "paper_type": None,
-              "binding_type": "hardcover", "print_tier": "basic", "storefront": "storybook",
+              "binding_type": "hardcover", "print_tier": "basic", "storefront": "storybook", "page_count": 3,
+              "cover_version_id": "cv1", "images_made": 5, "last_generation_at": NOW, "print_paid_at": NOW,
               "created_at": NOW, "updated_at": NOW}
     out = book(native, ctx())
     assert (out["art_style"], out["status"], out["print_size"], out["binding_type"]) == \
         ("comic", "ORDERED", "A4", "hardcover")
+    assert (out["total_pages"], out["current_cover_version"], out["total_images_generated"],
+            out["last_generation_at"], out["print_locked_at"]) == (3, "cv1", 5, NOW, NOW)
     assert book_in({"title": "Luna", "art_style": "ink", "print_size": "A5"}, ctx()) == \
         {"title": "Luna", "style": "ink", "print_size": "A5"}
 

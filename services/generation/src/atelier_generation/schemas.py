@@ -342,6 +342,13 @@ class BookRead(BaseModel):
     print_size: str | None
     paper_type: str | None
     binding_type: str | None
+    # What its items add up to: pages, the cover's selected version, finished pictures, the
+    # latest version asked for; and when its print order was paid (S0's book figures).
+    page_count: int
+    cover_version_id: uuid.UUID | None
+    images_made: int
+    last_generation_at: datetime | None
+    print_paid_at: datetime | None
     # The print tier of the book's latest paid print order (None before one).
     print_tier: str | None
     # The storefront the book was made on.

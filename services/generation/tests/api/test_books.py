@@ -576,3 +576,24 @@ class TestS0BookDetails:
                                    "prompt": "with a red scarf"})
         assert version["title_text"] is None and "lettering" not in version["prompt"]
         assert version["prompt_snapshot"] == "with a red scarf" and version["prompt"].endswith("with a red scarf")
+
+    async def test_a_book_shows_what_its_items_add_up_to(self, api) -> None:
+        owner = user(api)
+        book = await new_book(api, owner)
+        assert (book["page_count"], book["cover_version_id"], book["images_made"], book["last_generation_at"],
+                book["print_paid_at"]) == (0, None, 0, None, None)
+        await new_character(api, owner, book["id"])
+        await new_page(api, owner, book["id"])
+        await new_page(api, owner, book["id"])
+        cover = await call(api, owner, "POST", f"/books/{book['id']}/cover/versions", 201)
+        queued = await call(api, owner, "GET", f"/books/{book['id']}")
+        assert queued["page_count"] == 2 and queued["images_made"] <= 4  # the worker may be at it already
+        assert queued["last_generation_at"] == cover["created_at"]
+        await api.h.drain()
+        other = await new_book(api, owner, "Another")
+        listed = {b["id"]: b for b in (await call(api, owner, "GET", "/books"))["results"]}
+        done = listed[book["id"]]
+        assert (done["page_count"], done["images_made"], done["cover_version_id"]) == (2, 4, cover["id"])
+        assert listed[other["id"]]["page_count"] == 0 and listed[other["id"]]["images_made"] == 0
+        await api.h.deliver(print_order_paid(owner.id, book["id"], 3), producer="payments")
+        assert (await call(api, owner, "GET", f"/books/{book['id']}"))["print_paid_at"] is not None

@@ -118,7 +118,12 @@ def book(b: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"id": b["id"], "title": b["title"], "art_style": b["style"],
             **{k: b.get(k) for k in PRINT_OPTIONS}, "status": str(b["status"]).upper(),
             "description": b.get("description"), "age_range": b.get("age_range"), "language": b.get("language"),
-            "print_tier": b.get("print_tier"), "created_at": b["created_at"], "updated_at": b["updated_at"]}
+            "print_tier": b.get("print_tier"), "total_pages": b.get("page_count", 0),
+            "current_cover_version": b.get("cover_version_id"), "total_images_generated": b.get("images_made", 0),
+            "last_generation_at": b.get("last_generation_at"),
+            # The platform fixes a book for print when its print order is paid.
+            "print_locked_at": b.get("print_paid_at"),
+            "created_at": b["created_at"], "updated_at": b["updated_at"]}
 
 
 def book_in(body: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -61,25 +61,25 @@ async def list_books(request: Request, page: PageParamsDep, principal: AnonPrinc
 
 @router.post("", response_model=BookRead, status_code=status.HTTP_201_CREATED, responses=ANONYMOUS_LIMIT)
 async def create_book(data: BookCreate, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.create(principal, data), from_attributes=True)
+    return await books.view(await books.create(principal, data))
 
 
 @router.get("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def get_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.get(principal, book_id), from_attributes=True)
+    return await books.view(await books.get(principal, book_id))
 
 
 @router.put("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def replace_book(book_id: uuid.UUID, data: BookCreate, principal: AnonPrincipal,
                        books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.update(principal, book_id, data.model_dump()), from_attributes=True)
+    return await books.view(await books.update(principal, book_id, data.model_dump()))
 
 
 @router.patch("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def update_book(book_id: uuid.UUID, data: BookUpdate, principal: AnonPrincipal,
                       books: BookServiceDep) -> BookRead:
     changes = data.model_dump(exclude_unset=True)
-    return BookRead.model_validate(await books.update(principal, book_id, changes), from_attributes=True)
+    return await books.view(await books.update(principal, book_id, changes))
 
 
 @router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)

@@ -92,7 +92,18 @@ class BookService(UseCase[GenerationContext]):
     async def page(self, principal: Principal, page: PageParams) -> tuple[int, list[BookRead]]:
         count, books = await self.books.page_for_owner(principal.owner_id, limit=page.limit, offset=page.offset,
                                                        **self._access(principal, reading=True))
-        return count, [BookRead.model_validate(book, from_attributes=True) for book in books]
+        return count, await self.views(books)
+
+    async def views(self, books: Sequence[Book]) -> list[BookRead]:
+        figures = await self.versions.figures_of_books(book.id for book in books)
+        return [BookRead.model_validate({**book.model_dump(), "page_count": figures[book.id].pages,
+                                         "cover_version_id": figures[book.id].cover_version_id,
+                                         "images_made": figures[book.id].images_made,
+                                         "last_generation_at": figures[book.id].last_generation_at})
+                for book in books]
+
+    async def view(self, book: Book) -> BookRead:
+        return (await self.views([book]))[0]
 
     async def create(self, principal: Principal, data: BookCreate) -> Book:
         owner_id, now = principal.owner_id, utcnow()
