@@ -116,3 +116,15 @@ def test_origin_of() -> None:
     assert origin_of("ftp://x") is None
     assert origin_of("null") is None
     assert origin_of("http://[::1") is None
+
+
+async def test_the_seam_answers_the_cors_decision_for_a_mounted_package(gateway: Gateway) -> None:
+    """`seams.allows_origin`: what a compatibility profile's CSRF check trusts is what CORS allows."""
+    from atelier_gateway.seams import allows_origin
+
+    add_storefront(gateway.app, make_storefront("b", origins=["https://b.example"]))
+    scope = {"type": "http", "app": gateway.app}
+    assert allows_origin(scope, "https://b.example")
+    assert allows_origin(scope, "http://localhost:3000")  # the cors_origins setting
+    assert not allows_origin(scope, "https://evil.example")
+    assert not allows_origin({"type": "http"}, "https://b.example")  # no gateway: nothing trusted

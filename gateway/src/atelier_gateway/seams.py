@@ -11,6 +11,8 @@ enforces both directions.
 - `read_body(receive)`: the request body, already bounded by the edge.
 - `NativeProxy`: the gateway's proxy, handed to the mount on each request. A request sent through
   it meets the token checks, anonymous identity, rate limits and services a native client meets.
+- `allows_origin(scope, origin)`: the gateway's CORS decision for an origin (its `cors_origins`
+  setting, or one of the storefronts' origins), e.g. for a profile's CSRF check.
 - `COMPAT_PROFILE`: the scope key a profile sets to its name on the native calls it makes, so the
   request belongs to that profile's storefront (unless its header or origin says otherwise).
 - `CompatMount`: what the gateway calls, before its native routing, for `/compat/…` and the paths
@@ -28,7 +30,16 @@ from atelier_gateway.settings import GatewaySettings
 from atelier_gateway.storefronts import COMPAT_PROFILE
 from atelier_gateway.upstream import read_body
 
-__all__ = ["COMPAT_PROFILE", "AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "read_body", "resolve"]
+__all__ = ["COMPAT_PROFILE", "AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "allows_origin",
+           "read_body", "resolve"]
+
+
+def allows_origin(scope: Scope, origin: str) -> bool:
+    """Whether the gateway serving `scope` allows `origin` (CORS): its `cors_origins` setting or a
+    storefront's origin. False before the storefronts are loaded."""
+    app = scope.get("app")
+    resolver = getattr(getattr(app, "state", None), "storefront_resolver", None)
+    return resolver is not None and bool(resolver.allows_origin(origin))
 
 
 class AnonTokens(Protocol):

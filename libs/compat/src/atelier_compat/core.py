@@ -114,6 +114,8 @@ class Context:
     # Response headers the profile adds (cookies it sets), besides the route's own.
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     origins: tuple[str, ...] = ()  # the frontend origins the gateway is configured for (CORS)
+    # The gateway's CORS decision for other origins (its storefronts' origins), where it has one.
+    origin_check: Callable[[str], bool] | None = None
     options: Mapping[str, str] = field(default_factory=dict)  # this profile's `compat_options`
     _json: Json = None
     _parsed: bool = False
@@ -136,6 +138,10 @@ class Context:
         if not isinstance(data, dict):
             raise CompatError(400, "VALIDATION_ERROR", "The body must be a JSON object")
         return data
+
+    def trusts_origin(self, origin: str) -> bool:
+        """Whether the gateway's CORS allows `origin`: configured, or one of the storefronts' origins."""
+        return origin in self.origins or (self.origin_check is not None and self.origin_check(origin))
 
     def query_dict(self) -> dict[str, str]:
         return dict(self.query)

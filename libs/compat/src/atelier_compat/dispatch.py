@@ -29,7 +29,7 @@ from atelier_compat.core import (
     run_declarative,
 )
 from atelier_compat.schema import profile_schema
-from atelier_gateway.seams import COMPAT_PROFILE, AnonTokens, NativeProxy, read_body, resolve
+from atelier_gateway.seams import COMPAT_PROFILE, AnonTokens, NativeProxy, allows_origin, read_body, resolve
 
 log = logging.getLogger("atelier.gateway.compat")
 
@@ -156,6 +156,7 @@ class Compat:
         ctx = Context(method=scope["method"], path=seed_path, params={}, query=parse_query(scope["query_string"]),
                       headers=headers, body=await read_body(receive), native=caller, base=base,
                       base_url=f"{scope.get('scheme', 'http')}://{host}", origins=self.origins,
+                      origin_check=lambda origin: allows_origin(scope, origin),
                       options=self.options.get(profile.name, {}))
         caller.defaults = ctx.native_headers
         extra: dict[str, str] = {}

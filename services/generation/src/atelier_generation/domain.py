@@ -198,13 +198,18 @@ def print_retries(attributes: dict[str, Any]) -> int | None:
     return number if number is not None and number >= 0 else None
 
 
-def illustration_prompt(book_title: str, style: str, kind: ContentType, subject: str, extra: str | None) -> str:
+def illustration_prompt(book_title: str, style: str, kind: ContentType, subject: str, extra: str | None,
+                        *, lettering: tuple[str | None, str | None, str | None] = (None, None, None)) -> str:
     """What the generator is asked for one version of an item: the book's style and the item's
-    own words, then the client's instruction for this version (a regeneration's "make it brighter")."""
+    own words, the cover's lettering (title, subtitle, author), then the client's instruction for
+    this version (a regeneration's "make it brighter")."""
     what = {ContentType.CHARACTER: "Character portrait", ContentType.COVER: "Book cover",
             ContentType.PAGE: "Story page illustration"}[kind]
+    title, subtitle, author = lettering
+    letters = ", ".join(f"{label} \"{text}\"" for label, text in
+                        (("title", title), ("subtitle", subtitle), ("author", author)) if text)
     parts = [f"{what} for the children's book \"{book_title}\"", f"style: {style}" if style else "", subject,
-             extra or ""]
+             f"lettering: {letters}" if letters else "", extra or ""]
     return ". ".join(part.strip() for part in parts if part and part.strip())[:1000]
 
 

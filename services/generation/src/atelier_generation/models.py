@@ -274,6 +274,11 @@ class Book(SQLModel, table=True):
     style: str = Field(default="", max_length=100)
     language: str = Field(default="en", max_length=10)
     status: str = Field(default="draft", max_length=20)
+    # What the customer chose for the print (S0): free text, shown back as given.
+    style_version: str | None = Field(default=None, max_length=50)
+    print_size: str | None = Field(default=None, max_length=50)
+    paper_type: str | None = Field(default=None, max_length=50)
+    binding_type: str | None = Field(default=None, max_length=50)
     # From the latest paid print order of the book: its tier and `max_retries_per_unit`, the base
     # of every item's retry allowance (None before any: the free base of the settings applies).
     print_tier: str | None = Field(default=None, max_length=100)
@@ -309,6 +314,8 @@ class BookItem(SQLModel, table=True):
                                                                      nullable=False))
     text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     illustration_prompt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # A character's reference photo (S0), as uploaded.
+    reference_key: str | None = Field(default=None, max_length=300)
     selected_version_id: uuid.UUID | None = None
     # The last version number handed out: the next version takes this + 1, in the same UPDATE.
     versions_made: int = 0
@@ -332,6 +339,12 @@ class BookItemVersion(SQLModel, table=True):
     version_number: int
     # Whether making it spent one of the item's retries (given back if the job fails).
     spent_retry: bool = False
+    # The cover's lettering asked for this version (S0), and the client's own record of what it asked.
+    title_text: str | None = Field(default=None, max_length=255)
+    subtitle_text: str | None = Field(default=None, max_length=255)
+    author_name: str | None = Field(default=None, max_length=255)
+    prompt_snapshot: Any = Field(default=None, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                nullable=True))
     image_key: str | None = Field(default=None, max_length=300)
     thumbnail_key: str | None = Field(default=None, max_length=300)
     width: int | None = None

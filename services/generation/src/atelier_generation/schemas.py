@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+import orjson
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
 
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
@@ -272,6 +282,19 @@ Style = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max
 Language = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=10)]
 Instruction = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
 ContentTypeName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, to_upper=True)]
+PrintOption = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=50)]
+Lettering = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=255)]
+SNAPSHOT_MAX_BYTES = 10_000
+
+
+def _snapshot_size(value: Any) -> Any:
+    """A client's prompt snapshot is any JSON, kept as given, within a bound."""
+    if value is not None and len(orjson.dumps(value)) > SNAPSHOT_MAX_BYTES:
+        raise ValueError(f"at most {SNAPSHOT_MAX_BYTES} bytes of JSON")
+    return value
+
+
+PromptSnapshot = Annotated[Any, AfterValidator(_snapshot_size)]
 
 
 class BookCreate(_Input):
@@ -286,6 +309,11 @@ class BookCreate(_Input):
     age_range: AgeRange = ""
     style: Style = ""
     language: Language = "en"
+    # The print the customer has in mind (S0's book options): free text, shown back as given.
+    style_version: PrintOption | None = None
+    print_size: PrintOption | None = None
+    paper_type: PrintOption | None = None
+    binding_type: PrintOption | None = None
 
 
 class BookUpdate(_Input):
@@ -296,6 +324,10 @@ class BookUpdate(_Input):
     age_range: AgeRange | None = None
     style: Style | None = None
     language: Language | None = None
+    style_version: PrintOption | None = None
+    print_size: PrintOption | None = None
+    paper_type: PrintOption | None = None
+    binding_type: PrintOption | None = None
 
 
 class BookRead(BaseModel):
@@ -306,6 +338,17 @@ class BookRead(BaseModel):
     style: str
     language: str
     status: str
+    style_version: str | None
+    print_size: str | None
+    paper_type: str | None
+    binding_type: str | None
+    # What its items add up to: pages, the cover's selected version, finished pictures, the
+    # latest version asked for; and when its print order was paid (S0's book figures).
+    page_count: int
+    cover_version_id: uuid.UUID | None
+    images_made: int
+    last_generation_at: datetime | None
+    print_paid_at: datetime | None
     # The print tier of the book's latest paid print order (None before one).
     print_tier: str | None
     # The storefront the book was made on.
@@ -343,6 +386,12 @@ class PageUpdate(_Input):
 class VersionCreate(_Input):
     # An instruction for this version only ("brighter colours"), added to the item's own words.
     prompt: Instruction | None = None
+    # The cover's lettering (the cover only; the title is also put in the picture's prompt).
+    title_text: Lettering | None = None
+    subtitle_text: Lettering | None = None
+    author_name: Lettering | None = None
+    # The client's own record of what it asked (S0's `prompt_snapshot`): kept and shown back.
+    prompt_snapshot: PromptSnapshot = None
 
 
 class VersionUpdate(_Input):
@@ -365,6 +414,12 @@ class VersionRead(BaseModel):
     width: int | None
     height: int | None
     is_selected: bool
+    # The prompt the picture was made from.
+    prompt: str
+    title_text: str | None
+    subtitle_text: str | None
+    author_name: str | None
+    prompt_snapshot: Any
     created_at: datetime
 
 
@@ -384,6 +439,7 @@ class CharacterRead(_ItemRead):
     description: str
     traits: list[str]
     number: int
+    reference_photo_url: str | None
 
 
 class PageRead(_ItemRead):

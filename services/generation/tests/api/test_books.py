@@ -22,7 +22,7 @@ from atelier_common.housekeeping import Housekeeper
 from atelier_generation.housekeeping import sweeps
 from atelier_generation.models import Book, GenerationJob
 
-from ..conftest import MODEL_API, FakeModelApi, assert_error
+from ..conftest import MODEL_API, FakeModelApi, assert_error, jpeg_bytes, png_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -488,3 +488,112 @@ class TestErasure:
         await call(api, owner, "DELETE", f"/books/{book['id']}", 204)
         assert files and not any(f.exists() for f in files)
         assert_error(await api.client.get(f"/api/v1/books/{book['id']}", headers=owner.headers), 404, "NOT_FOUND")
+
+
+class TestS0BookDetails:
+    """What S0's frontend keeps on a book and its items: print options, a character's reference
+    photo, a cover version's lettering and the client's prompt snapshot."""
+
+    async def test_print_options_are_kept_and_changed(self, api) -> None:
+        owner = user(api)
+        book = await call(api, owner, "POST", "/books", 201, json={
+            "title": "Nino", "style": "comic", "style_version": "v2", "print_size": "A4", "paper_type": "matte",
+            "binding_type": "hardcover"})
+        assert (book["style_version"], book["print_size"], book["paper_type"], book["binding_type"]) == \
+            ("v2", "A4", "matte", "hardcover")
+        changed = await call(api, owner, "PATCH", f"/books/{book['id']}", json={"print_size": "A5"})
+        assert changed["print_size"] == "A5" and changed["binding_type"] == "hardcover"
+        plain = await new_book(api, owner)
+        assert plain["print_size"] is None and plain["style_version"] is None
+        assert_error(await api.client.patch(f"/api/v1/books/{book['id']}", json={"paper_type": "x" * 51},
+                                            headers=owner.headers), 400, "VALIDATION_ERROR")
+
+    async def test_a_reference_photo_is_checked_stored_replaced_and_deleted(self, api) -> None:
+        owner = user(api)
+        book = await new_book(api, owner)
+        character = await new_character(api, owner, book["id"])
+        assert character["reference_photo_url"] is None
+        path = f"/api/v1/books/{book['id']}/characters/{character['id']}/reference-photo"
+        first = await api.client.put(path, files={"image": ("kid.png", png_bytes(600, 600), "image/png")},
+                                     headers=owner.headers)
+        assert first.status_code == 200, first.text
+        url = first.json()["reference_photo_url"]
+        picture = await api.fetch(url)
+        assert picture.status_code == 200 and picture.content.startswith(PNG_MAGIC)
+        read = await call(api, owner, "GET", f"/books/{book['id']}/characters/{character['id']}")
+        assert read["reference_photo_url"] == url
+        # Not an image, or too small: refused, the kept photo stays.
+        assert_error(await api.client.put(path, files={"image": ("x.png", b"not an image", "image/png")},
+                                          headers=owner.headers), 400, "UNSUPPORTED_FORMAT")
+        assert_error(await api.client.put(path, files={"image": ("x.png", png_bytes(20, 20), "image/png")},
+                                          headers=owner.headers), 400, "IMAGE_TOO_SMALL")
+        # Another customer's character is not found.
+        assert_error(await api.client.put(path, files={"image": ("kid.png", png_bytes(600, 600), "image/png")},
+                                          headers=user(api).headers), 404, "NOT_FOUND")
+        second = await api.client.put(path, files={"image": ("kid.jpg", jpeg_bytes(600, 600), "image/jpeg")},
+                                      headers=owner.headers)
+        assert second.status_code == 200, second.text
+        files = sorted(p.name for p in (api.storage_dir / "books" / book["id"] / "characters" / character["id"])
+                       .iterdir())
+        assert len(files) == 1 and files[0].endswith(".jpg")  # the replaced photo is gone
+        await call(api, owner, "DELETE", f"/books/{book['id']}/characters/{character['id']}", 204)
+        assert not any((api.storage_dir / "books" / book["id"] / "characters" / character["id"]).iterdir())
+
+    async def test_an_anonymous_owner_sets_the_photo_of_its_character(self, api) -> None:
+        visitor = anonymous(api)
+        book = await new_book(api, visitor)
+        character = await new_character(api, visitor, book["id"])
+        response = await api.client.put(f"/api/v1/books/{book['id']}/characters/{character['id']}/reference-photo",
+                                        files={"image": ("kid.png", png_bytes(600, 600), "image/png")},
+                                        headers=visitor.headers)
+        assert response.status_code == 200 and response.json()["reference_photo_url"]
+
+    async def test_a_cover_version_keeps_its_lettering_and_snapshot(self, api) -> None:
+        owner = user(api)
+        book = await new_book(api, owner)
+        snapshot = {"scene": "moonlit garden", "mood": "calm"}
+        cover = await call(api, owner, "POST", f"/books/{book['id']}/cover/versions", 201, json={
+            "title_text": "Luna", "subtitle_text": "A bedtime story", "author_name": "Mum",
+            "prompt_snapshot": snapshot})
+        assert (cover["title_text"], cover["subtitle_text"], cover["author_name"]) == \
+            ("Luna", "A bedtime story", "Mum")
+        assert cover["prompt_snapshot"] == snapshot
+        assert 'lettering: title "Luna", subtitle "A bedtime story", author "Mum"' in cover["prompt"]
+        listed = await call(api, owner, "GET", f"/books/{book['id']}/cover/versions")
+        assert listed["results"][0]["prompt_snapshot"] == snapshot
+        too_big = {"x": "y" * 10_001}
+        assert_error(await api.client.post(f"/api/v1/books/{book['id']}/cover/versions",
+                                           json={"prompt_snapshot": too_big}, headers=owner.headers),
+                     400, "VALIDATION_ERROR")
+
+    async def test_lettering_is_the_covers_only(self, api) -> None:
+        owner = user(api)
+        book = await new_book(api, owner)
+        character = await new_character(api, owner, book["id"])
+        await api.h.deliver(print_order_paid(owner.id, book["id"], 3), producer="payments")
+        version = await call(api, owner, "POST", f"/books/{book['id']}/characters/{character['id']}/versions", 201,
+                             json={"title_text": "Luna", "prompt_snapshot": "with a red scarf",
+                                   "prompt": "with a red scarf"})
+        assert version["title_text"] is None and "lettering" not in version["prompt"]
+        assert version["prompt_snapshot"] == "with a red scarf" and version["prompt"].endswith("with a red scarf")
+
+    async def test_a_book_shows_what_its_items_add_up_to(self, api) -> None:
+        owner = user(api)
+        book = await new_book(api, owner)
+        assert (book["page_count"], book["cover_version_id"], book["images_made"], book["last_generation_at"],
+                book["print_paid_at"]) == (0, None, 0, None, None)
+        await new_character(api, owner, book["id"])
+        await new_page(api, owner, book["id"])
+        await new_page(api, owner, book["id"])
+        cover = await call(api, owner, "POST", f"/books/{book['id']}/cover/versions", 201)
+        queued = await call(api, owner, "GET", f"/books/{book['id']}")
+        assert queued["page_count"] == 2 and queued["images_made"] <= 4  # the worker may be at it already
+        assert queued["last_generation_at"] == cover["created_at"]
+        await api.h.drain()
+        other = await new_book(api, owner, "Another")
+        listed = {b["id"]: b for b in (await call(api, owner, "GET", "/books"))["results"]}
+        done = listed[book["id"]]
+        assert (done["page_count"], done["images_made"], done["cover_version_id"]) == (2, 4, cover["id"])
+        assert listed[other["id"]]["page_count"] == 0 and listed[other["id"]]["images_made"] == 0
+        await api.h.deliver(print_order_paid(owner.id, book["id"], 3), producer="payments")
+        assert (await call(api, owner, "GET", f"/books/{book['id']}"))["print_paid_at"] is not None

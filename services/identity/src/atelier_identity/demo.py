@@ -16,18 +16,21 @@ from atelier_identity.settings import IdentitySettings
 log = logging.getLogger("atelier.identity.demo")
 
 
-def _demo(slug: str, name: str, currency: str, tax: StorefrontTaxIn, sells: list[str], port: int) -> StorefrontCreate:
+def _demo(slug: str, name: str, currency: str, tax: StorefrontTaxIn, sells: list[str], port: int,
+          **extra: object) -> StorefrontCreate:
     origin = f"http://localhost:{port}"
     return StorefrontCreate.model_validate({
         "slug": slug, "name": name, "origins": [origin], "frontend_url": origin,
         "mail_from": f"{name} <no-reply@{slug}.example>", "currency": currency, "tax": tax, "sells": sells,
-        "passkey": StorefrontPasskeyIn(rp_id="localhost", origins=[origin]), "compat_profile": slug})
+        "passkey": StorefrontPasskeyIn(rp_id="localhost", origins=[origin]), "compat_profile": slug, **extra})
 
 
 _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
 
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
-    _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101),
+    # S0 logs the new customer in at registration: its accounts need no verified email.
+    _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
+          verified_email_optional=True),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],
           3102).model_copy(update={"link_paths": {"reset_password": "/password-reset?token={token}"}}),

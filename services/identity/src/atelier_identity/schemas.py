@@ -613,6 +613,8 @@ class StorefrontCreate(Request):
     success_url: AbsoluteUrl | None = None
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
+    # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
+    verified_email_optional: bool = False
     is_default: bool = False
 
     @field_validator("passkey")
@@ -650,6 +652,7 @@ class StorefrontUpdate(Request):
     success_url: AbsoluteUrl | None = None
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
+    verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 

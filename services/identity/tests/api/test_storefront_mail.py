@@ -181,3 +181,25 @@ class TestOAuthOnAStorefront:
         exchanged = await api.client.post("/api/v1/auth/oauth/exchange", json={"ticket": ticket})
         assert exchanged.status_code == 200, exchanged.text
         assert exchanged.json()["user"]["signup_storefront"] == "b"
+
+
+class TestVerifiedEmailOptional:
+    """A storefront whose accounts need no verified email (S0 logs the new customer in)."""
+
+    async def test_registering_on_it_signs_in_and_the_login_needs_no_verification(self, api, expect_error) -> None:
+        add_storefront(api.h.app, make_storefront("b", verified_email_optional=True))
+        registered = await api.register("ada@example.com", headers=ON_B)
+        assert registered.status_code == 201, registered.text
+        body = registered.json()
+        assert body["access"] and body["refresh"] and body["user"]["is_verified"] is False
+        # The verification mail still goes out: the address can be proven later.
+        assert len(await api.wait_for_mail("ada@example.com")) == 1
+        login = await api.login("ada@example.com", headers=ON_B)
+        assert login.status_code == 200, login.text
+        # Elsewhere the platform's rule stands: an unverified account does not sign in.
+        expect_error(await api.login("ada@example.com"), 403, "EMAIL_NOT_VERIFIED")
+
+    async def test_by_default_a_storefront_keeps_the_platforms_rule(self, api, storefront_b) -> None:
+        registered = await api.register("ada@example.com", headers=ON_B)
+        assert registered.status_code == 201 and "access" not in registered.json()
+        assert storefront_b.verified_email_optional is False

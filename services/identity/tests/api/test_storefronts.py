@@ -102,6 +102,7 @@ class TestCreate:
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["origins"] == [] and body["currency"] == "USD" and body["passkey"] is None
+        assert body["verified_email_optional"] is False
         assert body["sells"] == ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"]
 
     async def test_a_taken_slug_is_409_and_changes_nothing(self, api, staff, expect_error) -> None:
@@ -245,6 +246,15 @@ class TestUpdate:
         assert (await rows(api))["b"].data == body and (await rows(api))["b"].revision == body["revision"]
         events = await outbox_events(api)
         assert [e.data["storefront"] for e in events] == [created, body]
+
+    async def test_verified_email_optional_is_set_and_cleared(self, api, staff, expect_error) -> None:
+        await create(api, staff)
+        on = await api.client.patch(f"{URL}/b", json={"verified_email_optional": True}, headers=staff)
+        assert on.status_code == 200 and on.json()["verified_email_optional"] is True
+        expect_error(await api.client.patch(f"{URL}/b", json={"verified_email_optional": None}, headers=staff), 400,
+                     "VALIDATION_ERROR")
+        off = await api.client.patch(f"{URL}/b", json={"verified_email_optional": False}, headers=staff)
+        assert off.json()["verified_email_optional"] is False
 
     async def test_the_revision_grows_with_every_write(self, api, staff) -> None:
         revisions = [(await create(api, staff))["revision"]]

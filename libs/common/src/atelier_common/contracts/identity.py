@@ -86,6 +86,9 @@ class Storefront(ContractModel):
     success_url: str | None = None
     cancel_url: str | None = None
     compat_profile: str | None = None
+    # True: an account made or signing in here needs no verified email, whatever identity's
+    # `require_verified_email` (S0 logs the new customer in at registration).
+    verified_email_optional: bool = False
     is_default: bool = False
     revision: int = 0
 

@@ -13,13 +13,20 @@ where the seed is silent: `README.md` next to this file.
 from __future__ import annotations
 
 import base64
+import contextlib
+import secrets
 import time
+import uuid
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
+from math import gcd
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
-from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route, same_id
+from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route, rename, same_id
 
 V1 = "/api/v1"
 SESSION, REFRESH = "sessionid", "storybook_refresh"
@@ -74,7 +81,7 @@ async def prepare(ctx: Context) -> None:
     """The session cookie stands for a bearer token; unsafe requests need a trusted origin (CSRF)."""
     origin = _origin(ctx)
     unsafe = ctx.method not in SAFE and ctx.state["route"].auth != "signed"
-    if unsafe and origin is not None and origin not in ctx.origins:
+    if unsafe and origin is not None and not ctx.trusts_origin(origin):
         raise CompatError(403, "CSRF_FAILED", "CSRF Failed: Origin checking failed - "
                                               f"{origin} does not match any trusted origins.")
     access, refresh = ctx.cookie(SESSION), ctx.cookie(REFRESH)
@@ -99,13 +106,78 @@ def user(u: dict[str, Any]) -> dict[str, Any]:
     return {k: u.get(k) for k in ("id", "username", "email", "first_name", "last_name", "phone")}
 
 
-def item(data: dict[str, Any]) -> dict[str, Any]:
-    """A native book item with the seed's `book` reference."""
-    return {**data, "book": data.get("book_id")}
+# The job's state in the seed's enums: characters' and covers' versions say SUCCESS, pages' COMPLETED.
+GENERATION_STATUS = {"queued": "PENDING", "running": "GENERATING", "completed": "SUCCESS", "failed": "FAILED"}
+PAGE_STATUS = {**GENERATION_STATUS, "completed": "COMPLETED"}
+BOOK_IN = {"art_style": "style"}
+PAGE_IN = {"page_number": "number", "text_content": "text", "scene_description": "illustration_prompt"}
+PRINT_OPTIONS = ("style_version", "print_size", "paper_type", "binding_type")
 
 
-def version(data: dict[str, Any], field: str) -> dict[str, Any]:
-    return {**data, field: data.get("content_id")}
+def book(b: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return {"id": b["id"], "title": b["title"], "art_style": b["style"],
+            **{k: b.get(k) for k in PRINT_OPTIONS}, "status": str(b["status"]).upper(),
+            "description": b.get("description"), "age_range": b.get("age_range"), "language": b.get("language"),
+            "print_tier": b.get("print_tier"), "total_pages": b.get("page_count", 0),
+            "current_cover_version": b.get("cover_version_id"), "total_images_generated": b.get("images_made", 0),
+            "last_generation_at": b.get("last_generation_at"),
+            # The platform fixes a book for print when its print order is paid.
+            "print_locked_at": b.get("print_paid_at"),
+            "created_at": b["created_at"], "updated_at": b["updated_at"]}
+
+
+def book_in(body: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return rename(body, BOOK_IN)
+
+
+def _ratio(width: Any, height: Any) -> str | None:
+    if not isinstance(width, int) or not isinstance(height, int) or not width or not height:
+        return None
+    d = gcd(width, height)
+    return f"{width // d}:{height // d}"
+
+
+def version(v: dict[str, Any], field: str, ctx: Context, owner: str | None = None) -> dict[str, Any]:
+    """A native version in the seed's shape (CharacterVersion, CoverVersion, PageVersion); `owner`:
+    what the seed's reference names where it is not the item (a cover version's book)."""
+    image = ctx.absolute(v.get("image_url"))
+    statuses = PAGE_STATUS if field == "page" else GENERATION_STATUS
+    snapshot = v.get("prompt_snapshot")
+    return {"id": v["id"], field: owner or v["content_id"], "version_number": v["version_number"],
+            "status": statuses.get(v["status"], str(v["status"]).upper()), "generated_image": image,
+            "image": image, "thumbnail": ctx.absolute(v.get("thumbnail_url")), "full_spread_image": None,
+            "prompt_snapshot": snapshot if snapshot is not None else v.get("prompt"), "prompt": v.get("prompt"),
+            "title_text": v.get("title_text"), "subtitle_text": v.get("subtitle_text"),
+            "author_name": v.get("author_name"), "title_position": None,
+            "aspect_ratio": _ratio(v.get("width"), v.get("height")), "seed": None,
+            "generation_job_id": v["job_id"], "generation_cost_usd": None, "ledger_entry": None,
+            "error_message": v.get("error"), "generation_time_ms": None, "nano_request_id": "",
+            "is_selected": v.get("is_selected"), "progress": v.get("progress"),
+            "created_at": v["created_at"], "updated_at": v["created_at"]}
+
+
+def _current(data: dict[str, Any]) -> dict[str, Any] | None:
+    current = data.get("selected_version") or data.get("latest_version")
+    return current if isinstance(current, dict) else None
+
+
+def item(data: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """A native character or page in the seed's shape, with the seed's `book` reference."""
+    current = _current(data)
+    common = {"id": data["id"], "book": data["book_id"],
+              "current_version": (data.get("selected_version") or {}).get("id"),
+              "total_generation_attempts": data.get("version_count", 0),
+              "created_at": data["created_at"], "updated_at": data["updated_at"]}
+    if data.get("content_type") == "CHARACTER":
+        return {**common, "name": data.get("name"), "description": data.get("description"),
+                "traits": data.get("traits"), "reference_photo": ctx.absolute(data.get("reference_photo_url")),
+                # A second version is the first regeneration: the free retry is used.
+                "free_retry_used": data.get("version_count", 0) > 1}
+    # A page: S0's own fields, and its current picture's (the frontend reads a page as a version).
+    shown = version(current, "page", ctx) if current else {}
+    return {**{k: v for k, v in shown.items() if k not in ("id", "page", "created_at", "updated_at")},
+            **common, "page_number": data.get("number"), "text_content": data.get("text"),
+            "scene_description": data.get("illustration_prompt")}
 
 
 def order(o: dict[str, Any]) -> dict[str, Any]:
@@ -174,17 +246,29 @@ async def edit(ctx: Context) -> Reply:
     return Reply(user(data))
 
 
+ADDRESS_IN = {"address_line1": "address_line_1", "address_line2": "address_line_2", "is_default": "is_primary"}
+
+
+def _address(a: dict[str, Any]) -> dict[str, Any]:
+    """A native address with S0's names beside the native ones."""
+    full = a.get("full_name") or " ".join(p for p in (a.get("first_name"), a.get("last_name")) if p)
+    return {**a, "full_name": full, "address_line1": a.get("address_line_1"),
+            "address_line2": a.get("address_line_2") or "", "is_default": a.get("is_primary")}
+
+
 async def address(ctx: Context) -> Reply:
     if ctx.method == "GET":
-        return Reply((await ctx.call("GET", f"{V1}/addresses", query=LIMIT))["results"])
-    body = ctx.body_dict()
+        return Reply([_address(a) for a in (await ctx.call("GET", f"{V1}/addresses", query=LIMIT))["results"]])
+    body = rename(ctx.body_dict(), ADDRESS_IN)
     if ctx.method == "POST":
-        return Reply(await ctx.call("POST", f"{V1}/addresses", json=body), status=201)
+        # S0's addresses have no country: the profile's market (option `default_country`).
+        body.setdefault("country", ctx.options.get("default_country", "GE"))
+        return Reply(_address(await ctx.call("POST", f"{V1}/addresses", json=body)), status=201)
     address_id = body.pop("id", None)
     if not address_id:
         raise CompatError(400, "VALIDATION_ERROR", "The address to change is named by `id`.",
                           {"fields": {"id": ["This field is required."]}})
-    return Reply(await ctx.call("PUT", f"{V1}/addresses/{address_id}", json=body))
+    return Reply(_address(await ctx.call("PUT", f"{V1}/addresses/{_body_id(address_id, 'id')}", json=body)))
 
 
 # -- books and their items ----------------------------------------------------------------------
@@ -193,6 +277,16 @@ async def _book_ids(ctx: Context) -> list[str]:
     wanted = ctx.query_dict().get("book")
     books = (await ctx.call("GET", f"{V1}/books", query=LIMIT))["results"]
     return [b["id"] for b in books if wanted is None or same_id(wanted, b["id"])]
+
+
+def _body_id(value: Any, field: str) -> str:
+    """An id named in the body, as the UUID it must be (it goes into a native path): else a 400
+    naming the seed's field."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return str(uuid.UUID(value))
+    raise CompatError(400, "VALIDATION_ERROR", f"`{field}` is not a valid id.",
+                      {"fields": {field: ["Must be a valid UUID."]}})
 
 
 def _items_path(kind: str, book_id: str) -> str:
@@ -213,30 +307,97 @@ async def _find_item(ctx: Context, kind: str, item_id: str) -> dict[str, Any]:
     raise CompatError(404, "NOT_FOUND", "Not found.")
 
 
+Upload = tuple[str, str, bytes]  # file name, content type, bytes
+
+
+def _form(ctx: Context) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """The request's fields and files: a multipart form (S0 posts a character's `reference_photo`
+    as one), or the JSON body."""
+    content_type = ctx.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return ctx.body_dict(), {}
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + ctx.body)
+    if not message.is_multipart():
+        raise CompatError(400, "VALIDATION_ERROR", "The multipart body could not be read.")
+    fields: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    for part in message.iter_parts():
+        assert isinstance(part, Message)
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = (filename, part.get_content_type(), data)
+        else:
+            fields[name] = data.decode(part.get_content_charset() or "utf-8", "replace")
+    return fields, files
+
+
+def _multipart(name: str, upload: Upload) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    filename, content_type, data = upload
+    safe = filename.replace('"', "").replace("\r", "").replace("\n", "")
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{safe}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n").encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+async def _upload_reference(ctx: Context, path: str, upload: Upload) -> dict[str, Any]:
+    content, content_type = _multipart("image", upload)
+    response = await ctx.native("PUT", f"{path}/reference-photo", content=content, content_type=content_type)
+    if not response.ok:
+        failure = response.error()
+        if failure.status == 400:  # the seed names the field that was wrong
+            failure.details = {**failure.details, "fields": {"reference_photo": [failure.message]}}
+        raise failure
+    data: dict[str, Any] = response.json()
+    return data
+
+
 def items(kind: str, parent: str) -> dict[str, Any]:
     """The flat `/characters/` or `/pages/` routes over the native `/books/{id}/<kind>` ones."""
+    renames = PAGE_IN if kind == "pages" else {}
 
     async def list_(ctx: Context) -> Reply:
-        return Reply([item(x) for x in await _items(ctx, kind)])
+        return Reply([item(x, ctx) for x in await _items(ctx, kind)])
 
     async def create(ctx: Context) -> Reply:
-        body = ctx.body_dict()
+        body, files = _form(ctx)
         book_id = body.pop(parent, None) or body.pop("book_id", None)
         if not book_id:
             raise CompatError(400, "VALIDATION_ERROR", "The book is required.",
                               {"fields": {parent: ["This field is required."]}})
-        return Reply(item(await ctx.call("POST", _items_path(kind, book_id), json=body)), status=201)
+        book_id = _body_id(book_id, parent)
+        photo = files.get("reference_photo")
+        created = await ctx.call("POST", _items_path(kind, book_id), json=rename(body, renames))
+        if photo is None:
+            return Reply(item(created, ctx), status=201)
+        path = f"{_items_path(kind, created['book_id'])}/{created['id']}"
+        try:
+            created = await _upload_reference(ctx, path, photo)
+        except CompatError:
+            await ctx.native("DELETE", path)  # S0 makes the character and its photo together, or neither
+            raise
+        return Reply(item(created, ctx), status=201)
 
     async def one(ctx: Context) -> Reply:
         found = await _find_item(ctx, kind, ctx.params["id"])
         path = f"{_items_path(kind, found['book_id'])}/{found['id']}"
         if ctx.method == "GET":
-            return Reply(item(found))
+            return Reply(item(found, ctx))
         if ctx.method == "DELETE":
             await ctx.call("DELETE", path)
             return Reply(status=204)
-        body = {k: v for k, v in ctx.body_dict().items() if k not in (parent, "book_id", "id")}
-        return Reply(item(await ctx.call(ctx.method, path, json=body)))
+        body, files = _form(ctx)
+        body = {k: v for k, v in body.items() if k not in (parent, "book_id", "id", "reference_photo")}
+        changed = await ctx.call(ctx.method, path, json=rename(body, renames))
+        if (photo := files.get("reference_photo")) is not None:
+            changed = await _upload_reference(ctx, path, photo)
+        return Reply(item(changed, ctx))
 
     return {"list": list_, "create": create, "one": one}
 
@@ -256,15 +417,24 @@ async def _contents(ctx: Context, kind: str) -> list[tuple[str, str]]:
     return out
 
 
+def _version_in(body: dict[str, Any]) -> dict[str, Any]:
+    """What a new version is asked with: the lettering and the snapshot are kept as given; a text
+    snapshot (S0's prompt) is also the picture's instruction unless `prompt` says otherwise."""
+    snapshot = body.get("prompt_snapshot")
+    instruction = body.get("prompt") or (snapshot if isinstance(snapshot, str) else None)
+    return {**{k: body[k] for k in ("title_text", "subtitle_text", "author_name", "prompt_snapshot") if k in body},
+            **({"prompt": instruction} if instruction else {})}
+
+
 def versions(kind: str, field: str) -> dict[str, Any]:
     """The flat `/character-versions/`, `/cover-versions/`, `/page-versions/` routes."""
 
     async def list_(ctx: Context) -> Reply:
         out: list[dict[str, Any]] = []
-        for path, _ in await _contents(ctx, kind):
+        for path, owner in await _contents(ctx, kind):
             response = await ctx.native("GET", path, query=LIMIT)
             if response.ok:
-                out.extend(version(v, field) for v in response.json()["results"])
+                out.extend(version(v, field, ctx, owner) for v in response.json()["results"])
             elif response.status != 404:  # a book without a cover yet has no cover versions
                 raise response.error()
         return Reply(out)
@@ -275,25 +445,28 @@ def versions(kind: str, field: str) -> dict[str, Any]:
         if not content_id:
             raise CompatError(400, "VALIDATION_ERROR", f"The {field} is required.",
                               {"fields": {field: ["This field is required."]}})
+        content_id = _body_id(content_id, field)
         if kind == "cover":
-            path = f"{V1}/books/{content_id}/cover/versions"
+            book_id = (await ctx.call("GET", f"{V1}/books/{content_id}"))["id"]
+            path, owner = f"{V1}/books/{book_id}/cover/versions", book_id
         else:
             found = await _find_item(ctx, kind, content_id)
-            path = f"{_items_path(kind, found['book_id'])}/{found['id']}/versions"
-        prompt = {"prompt": body["prompt"]} if body.get("prompt") else {}
-        return Reply(version(await ctx.call("POST", path, json=prompt), field), status=201)
+            path, owner = f"{_items_path(kind, found['book_id'])}/{found['id']}/versions", found["id"]
+        made = await ctx.call("POST", path, json=_version_in(body))
+        return Reply(version(made, field, ctx, owner), status=201)
 
     async def one(ctx: Context) -> Reply:
-        for path, _ in await _contents(ctx, kind):
+        for path, owner in await _contents(ctx, kind):
             response = await ctx.native("GET", f"{path}/{ctx.params['id']}")
             if response.status == 404:
                 continue
             if not response.ok:
                 raise response.error()
             if ctx.method == "GET":
-                return Reply(version(response.json(), field))
+                return Reply(version(response.json(), field, ctx, owner))
             body = {"is_selected": ctx.body_dict().get("is_selected", True)}
-            return Reply(version(await ctx.call("PATCH", f"{path}/{ctx.params['id']}", json=body), field))
+            changed = await ctx.call("PATCH", f"{path}/{ctx.params['id']}", json=body)
+            return Reply(version(changed, field, ctx, owner))
         raise CompatError(404, "NOT_FOUND", "Not found.")
 
     return {"list": list_, "create": create, "one": one}
@@ -370,11 +543,19 @@ def envelope(route: Route, reply: Reply) -> Json:
     return reply.data
 
 
+# A native field named in an error, by the seed's name (each native name here is S0's one field).
+FIELD_OUT = {"style": "art_style", "number": "page_number", "text": "text_content",
+             "illustration_prompt": "scene_description", "address_line_1": "address_line1",
+             "address_line_2": "address_line2", "is_primary": "is_default", "image": "reference_photo"}
+
+
 def error(exc: CompatError) -> Json:
     body: dict[str, Any] = {"detail": exc.message, "code": exc.code.lower()}
     fields = exc.details.get("fields") if isinstance(exc.details.get("fields"), dict) else None
     if fields:
-        body.update({k.removeprefix("body."): v for k, v in fields.items()})
+        for key, messages in fields.items():
+            name = key.removeprefix("body.")
+            body[FIELD_OUT.get(name, name)] = messages
     elif exc.details:
         body["details"] = exc.details
     return body
@@ -414,11 +595,14 @@ ROUTES = (
     *(Route(m, "/api/customer/address/", f"Addresses ({m})", handler=address, auth="anon")
       for m in ("GET", "POST", "PUT")),
     Route("GET", f"{P}/books/", "List books", native=f"GET {V1}/books", query={},
-          out=lambda d, c: d["results"], auth="anon"),
-    Route("POST", f"{P}/books/", "Create a book (anonymous: one)", native=f"POST {V1}/books", auth="anon"),
-    Route("GET", f"{P}/books/{{id}}/", "A book", native=f"GET {V1}/books/{{id}}", auth="anon"),
-    Route("PUT", f"{P}/books/{{id}}/", "Replace a book", native=f"PUT {V1}/books/{{id}}", auth="anon"),
-    Route("PATCH", f"{P}/books/{{id}}/", "Update a book", native=f"PATCH {V1}/books/{{id}}", auth="anon"),
+          out=lambda d, c: [book(b, c) for b in d["results"]], auth="anon"),
+    Route("POST", f"{P}/books/", "Create a book (anonymous: one)", native=f"POST {V1}/books", body=book_in,
+          out=book, auth="anon"),
+    Route("GET", f"{P}/books/{{id}}/", "A book", native=f"GET {V1}/books/{{id}}", out=book, auth="anon"),
+    Route("PUT", f"{P}/books/{{id}}/", "Replace a book", native=f"PUT {V1}/books/{{id}}", body=book_in, out=book,
+          auth="anon"),
+    Route("PATCH", f"{P}/books/{{id}}/", "Update a book", native=f"PATCH {V1}/books/{{id}}", body=book_in,
+          out=book, auth="anon"),
     Route("DELETE", f"{P}/books/{{id}}/", "Delete a book", native=f"DELETE {V1}/books/{{id}}", auth="anon"),
     *_crud(f"{P}/characters", "characters", _CHAR, "anon"),
     *_versions(f"{P}/character-versions", "character versions", _CV, "anon"),

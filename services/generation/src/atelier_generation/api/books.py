@@ -6,8 +6,9 @@ list, regenerate (POST), read, select (PATCH `{is_selected: true}`).
 """
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, File, Request, Response, UploadFile, status
 
 from atelier_common.auth import AnonPrincipal, UserPrincipal, require_user
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -45,6 +46,8 @@ CHARACTER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: a parallel re
                                                      "character"}}
 NUMBER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: the page number is taken"}}
 SELECT: ErrorResponses = {**NOT_FOUND, 400: {"description": "INVALID_STATE: the version is not finished"}}
+PHOTO_ERRORS: ErrorResponses = {400: {"description": "UNSUPPORTED_FORMAT, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE"},
+                                413: {"description": "FILE_TOO_LARGE"}}
 NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -58,25 +61,25 @@ async def list_books(request: Request, page: PageParamsDep, principal: AnonPrinc
 
 @router.post("", response_model=BookRead, status_code=status.HTTP_201_CREATED, responses=ANONYMOUS_LIMIT)
 async def create_book(data: BookCreate, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.create(principal, data), from_attributes=True)
+    return await books.view(await books.create(principal, data))
 
 
 @router.get("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def get_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.get(principal, book_id), from_attributes=True)
+    return await books.view(await books.get(principal, book_id))
 
 
 @router.put("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def replace_book(book_id: uuid.UUID, data: BookCreate, principal: AnonPrincipal,
                        books: BookServiceDep) -> BookRead:
-    return BookRead.model_validate(await books.update(principal, book_id, data.model_dump()), from_attributes=True)
+    return await books.view(await books.update(principal, book_id, data.model_dump()))
 
 
 @router.patch("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
 async def update_book(book_id: uuid.UUID, data: BookUpdate, principal: AnonPrincipal,
                       books: BookServiceDep) -> BookRead:
     changes = data.model_dump(exclude_unset=True)
-    return BookRead.model_validate(await books.update(principal, book_id, changes), from_attributes=True)
+    return await books.view(await books.update(principal, book_id, changes))
 
 
 @router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
@@ -128,6 +131,15 @@ async def delete_character(book_id: uuid.UUID, item_id: uuid.UUID, principal: An
                            books: BookServiceDep) -> Response:
     await books.delete_item(principal, book_id, ContentType.CHARACTER, item_id)
     return NO_CONTENT
+
+
+@router.put("/{book_id}/characters/{item_id}/reference-photo", response_model=CharacterRead,
+            responses={**NOT_FOUND, **PHOTO_ERRORS})
+async def set_reference_photo(book_id: uuid.UUID, item_id: uuid.UUID,
+                              image: Annotated[UploadFile, File(description="JPG, PNG or WEBP, ≤ 10 MB")],
+                              principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
+    """The character's reference photo (multipart `image`); it replaces the previous one."""
+    return await books.set_reference_photo(principal, book_id, item_id, image.read)
 
 
 # -- pages (an account is needed) ------------------------------------------------------------
@@ -201,7 +213,7 @@ def _version_routes(on: APIRouter, path: str, content_type: ContentType) -> None
                          data: VersionCreate | None = None, item_id: uuid.UUID | None = None) -> VersionRead:
         """A new version, numbered by the server; it spends one retry of the item's allowance
         (the cover's first version is free). Progress: /generation/jobs/{job_id}/events."""
-        return await books.regenerate(principal, book_id, content_type, item_id, data.prompt if data else None)
+        return await books.regenerate(principal, book_id, content_type, item_id, data)
 
     @on.get(f"{path}/versions/{{version_id}}", response_model=VersionRead, responses=NOT_FOUND,
             name=f"get_{kind}_version")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -235,8 +236,42 @@ class BookItemRepository(RepositoryBase):
         await self.session.execute(delete(BookItem).where(col(BookItem.id) == item_id))
 
 
+@dataclass(frozen=True)
+class BookFigures:
+    """What a book's items add up to (S0 shows them on the book)."""
+
+    pages: int = 0
+    cover_version_id: uuid.UUID | None = None
+    images_made: int = 0
+    last_generation_at: datetime | None = None
+
+
 class VersionRepository(RepositoryBase):
     """Versions with their jobs (a version is a job of kind `storybook`)."""
+
+    async def figures_of_books(self, book_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, BookFigures]:
+        """Pages, the cover's selected version, finished pictures and the latest version of each
+        book: three grouped queries for any number of books."""
+        ids = list(book_ids)
+        if not ids:
+            return {}
+        in_books = col(BookItem.book_id).in_(ids)
+        pages = dict((await self.session.execute(
+            sa_select(col(BookItem.book_id), func.count()).where(in_books, col(BookItem.content_type) == "PAGE")
+            .group_by(col(BookItem.book_id)))).tuples().all())
+        covers = dict((await self.session.execute(
+            sa_select(col(BookItem.book_id), col(BookItem.selected_version_id))
+            .where(in_books, col(BookItem.content_type) == "COVER"))).tuples().all())
+        made = func.sum(case((col(GenerationJob.status) == "completed", 1), else_=0))
+        versions = {book_id: (count, latest) for book_id, count, latest in (await self.session.execute(
+            sa_select(col(BookItem.book_id), made, func.max(col(BookItemVersion.created_at)))
+            .join(BookItem, col(BookItem.id) == col(BookItemVersion.item_id))
+            .join(GenerationJob, col(GenerationJob.id) == col(BookItemVersion.id))
+            .where(in_books).group_by(col(BookItem.book_id)))).tuples().all()}
+        return {book_id: BookFigures(pages=pages.get(book_id, 0), cover_version_id=covers.get(book_id),
+                                     images_made=int(versions.get(book_id, (0, None))[0] or 0),
+                                     last_generation_at=versions.get(book_id, (0, None))[1])
+                for book_id in ids}
 
     def add(self, version: BookItemVersion) -> None:
         self.session.add(version)
@@ -290,13 +325,18 @@ class VersionRepository(RepositoryBase):
             return []
         stmt = sa_select(col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key)).where(
             col(BookItemVersion.item_id).in_(ids))
-        return [key for row in (await self.session.execute(stmt)).all() for key in row if key]
+        references = sa_select(col(BookItem.reference_key)).where(col(BookItem.id).in_(ids))
+        return [key for row in (await self.session.execute(stmt)).all() for key in row if key] + [
+            key for key in (await self.session.execute(references)).scalars().all() if key]
 
     async def keys_of_owner(self, owner_id: uuid.UUID) -> list[str]:
         stmt = (sa_select(col(BookItemVersion.image_key), col(BookItemVersion.thumbnail_key))
                 .join(BookItem, col(BookItem.id) == col(BookItemVersion.item_id))
                 .join(Book, col(Book.id) == col(BookItem.book_id)).where(col(Book.owner_id) == owner_id))
-        return [key for row in (await self.session.execute(stmt)).all() for key in row if key]
+        references = (sa_select(col(BookItem.reference_key))
+                      .join(Book, col(Book.id) == col(BookItem.book_id)).where(col(Book.owner_id) == owner_id))
+        return [key for row in (await self.session.execute(stmt)).all() for key in row if key] + [
+            key for key in (await self.session.execute(references)).scalars().all() if key]
 
     async def delete_jobs_of_items(self, item_ids: Iterable[uuid.UUID]) -> None:
         """The versions' jobs (the versions go with them, ON DELETE CASCADE)."""

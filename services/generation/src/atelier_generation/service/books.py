@@ -13,6 +13,7 @@ its retry back (`version_failed`, called by the worker).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from atelier_common.contracts.generation import JobRequested
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.pagination import PageParams
 from atelier_common.service import UseCase
-from atelier_generation import domain
+from atelier_generation import domain, imaging
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import ContentType, JobKind, JobStatus
 from atelier_generation.errors import (
@@ -61,9 +62,10 @@ from atelier_generation.schemas import (
     PageCreate,
     PageRead,
     RetryAllowanceRead,
+    VersionCreate,
     VersionRead,
 )
-from atelier_generation.service._shared import utcnow
+from atelier_generation.service._shared import Reader, read_limited, utcnow
 
 # Anonymous visitors (S0): one book, one character in it.
 ANONYMOUS_BOOKS = 1
@@ -90,7 +92,18 @@ class BookService(UseCase[GenerationContext]):
     async def page(self, principal: Principal, page: PageParams) -> tuple[int, list[BookRead]]:
         count, books = await self.books.page_for_owner(principal.owner_id, limit=page.limit, offset=page.offset,
                                                        **self._access(principal, reading=True))
-        return count, [BookRead.model_validate(book, from_attributes=True) for book in books]
+        return count, await self.views(books)
+
+    async def views(self, books: Sequence[Book]) -> list[BookRead]:
+        figures = await self.versions.figures_of_books(book.id for book in books)
+        return [BookRead.model_validate({**book.model_dump(), "page_count": figures[book.id].pages,
+                                         "cover_version_id": figures[book.id].cover_version_id,
+                                         "images_made": figures[book.id].images_made,
+                                         "last_generation_at": figures[book.id].last_generation_at})
+                for book in books]
+
+    async def view(self, book: Book) -> BookRead:
+        return (await self.views([book]))[0]
 
     async def create(self, principal: Principal, data: BookCreate) -> Book:
         owner_id, now = principal.owner_id, utcnow()
@@ -176,6 +189,23 @@ class BookService(UseCase[GenerationContext]):
                         number=await self.items.next_number(book.id, ContentType.CHARACTER), **data.model_dump())
         return await self._add_illustrated(book, item)
 
+    async def set_reference_photo(self, principal: Principal, book_id: uuid.UUID, item_id: uuid.UUID,
+                                  read: Reader) -> ItemRead:
+        """A character's reference photo (S0): checked like any upload, it replaces the previous one."""
+        settings = self.context.settings
+        data = await read_limited(read, settings.max_upload_bytes)
+        info = await asyncio.to_thread(imaging.inspect_upload, data, min_side=settings.min_image_side,
+                                       max_pixels=settings.max_image_pixels)
+        item, book = await self._item(principal, book_id, ContentType.CHARACTER, item_id)
+        previous = item.reference_key
+        item.reference_key = f"books/{book.id}/characters/{item.id}/reference-{uuid.uuid4().hex}.{info.extension}"
+        item.updated_at = utcnow()
+        await self.context.storage.put(item.reference_key, data)
+        await self.session.flush()
+        if previous:
+            await self.context.storage.delete([previous])
+        return (await self._views([item]))[0]
+
     async def _check_anonymous_character(self, book: Book) -> None:
         if await self.items.count_of_book(book.id, ContentType.CHARACTER) >= ANONYMOUS_CHARACTERS:
             raise AnonymousLimit("Sign in to add another character: an anonymous book has one",
@@ -203,7 +233,7 @@ class BookService(UseCase[GenerationContext]):
         item.versions_made, item.created_at, item.updated_at = 1, now, now
         self.items.add(item)
         await self.session.flush()
-        await self._queue(book, item, 1, spent_retry=False, instruction=None)
+        await self._queue(book, item, 1, spent_retry=False, asked=None)
         return (await self._views([item]))[0]
 
     async def item(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
@@ -291,7 +321,7 @@ class BookService(UseCase[GenerationContext]):
         return self._version_view(item, (version, job))
 
     async def regenerate(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
-                         item_id: uuid.UUID | None, instruction: str | None) -> VersionRead:
+                         item_id: uuid.UUID | None, asked: VersionCreate | None) -> VersionRead:
         """A new version of the item: the cover's first is free (and open to an anonymous owner);
         every other spends one retry of the item's allowance."""
         if content_type is ContentType.COVER:
@@ -313,21 +343,26 @@ class BookService(UseCase[GenerationContext]):
             if number is None:
                 fresh, _ = await self._item(principal, book.id, content_type, item.id)
                 raise RetryLimit(details=self.allowance(book, fresh).model_dump(mode="json"))
-        version, job = await self._queue(book, item, number, spent_retry=spent, instruction=instruction)
+        version, job = await self._queue(book, item, number, spent_retry=spent, asked=asked)
         return self._version_view(item, (version, job))
 
     async def _queue(self, book: Book, item: BookItem, number: int, *, spent_retry: bool,
-                     instruction: str | None) -> VersionRow:
+                     asked: VersionCreate | None) -> VersionRow:
         now = utcnow()
+        asked = asked or VersionCreate()
+        # Lettering is the cover's: asked of another item it means nothing and is not kept.
+        lettering = (asked.title_text, asked.subtitle_text, asked.author_name) \
+            if item.content_type == ContentType.COVER else (None, None, None)
         prompt = domain.illustration_prompt(book.title, book.style, ContentType(item.content_type),
-                                            self._subject(book, item), instruction)
+                                            self._subject(book, item), asked.prompt, lettering=lettering)
         job = GenerationJob(id=uuid.uuid4(), owner_id=book.owner_id, kind=JobKind.STORYBOOK,
                             model=domain.STORYBOOK_MODEL.id, prompt=prompt, seed=secrets.randbelow(2**31),
                             storefront=self.storefront, created_at=now, heartbeat_at=now)
         JobRepository(self.session).add(job)
         await self.session.flush()
         version = BookItemVersion(id=job.id, item_id=item.id, version_number=number, spent_retry=spent_retry,
-                                  created_at=now)
+                                  title_text=lettering[0], subtitle_text=lettering[1], author_name=lettering[2],
+                                  prompt_snapshot=asked.prompt_snapshot, created_at=now)
         self.versions.add(version)
         await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
         return version, job
@@ -404,7 +439,8 @@ class BookService(UseCase[GenerationContext]):
                       "updated_at": item.updated_at}
             if item.content_type == ContentType.CHARACTER:
                 views.append(CharacterRead(**common, name=item.name, description=item.description,
-                                           traits=item.traits, number=item.number))
+                                           traits=item.traits, number=item.number,
+                                           reference_photo_url=self.context.optional_url(item.reference_key)))
             elif item.content_type == ContentType.PAGE:
                 views.append(PageRead(**common, number=item.number, text=item.text,
                                       illustration_prompt=item.illustration_prompt))
@@ -419,4 +455,6 @@ class BookService(UseCase[GenerationContext]):
                            job_id=job.id, error=job.error, image_url=self.context.optional_url(version.image_key),
                            thumbnail_url=self.context.optional_url(version.thumbnail_key), width=version.width,
                            height=version.height, is_selected=item.selected_version_id == version.id,
+                           prompt=job.prompt, title_text=version.title_text, subtitle_text=version.subtitle_text,
+                           author_name=version.author_name, prompt_snapshot=version.prompt_snapshot,
                            created_at=version.created_at)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +23,6 @@ from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus, TransactionKind, UnlockMethod
 from atelier_generation.errors import (
     AlreadyUnlocked,
-    FileTooLarge,
     HistoryLimit,
     InvalidShareToken,
     InvalidState,
@@ -43,24 +41,9 @@ from atelier_generation.schemas import (
     ShareLinks,
     UnlockRead,
 )
-from atelier_generation.service._shared import utcnow
+from atelier_generation.service._shared import Reader, read_limited, utcnow
 from atelier_generation.service.credits import CreditService
 from atelier_generation.signing import ShareClaim
-
-# `await read(n)` → at most n bytes, b"" at the end (an upload's `read`).
-Reader = Callable[[int], Awaitable[bytes]]
-CHUNK = 64 * 1024
-
-
-async def read_limited(read: Reader, limit: int) -> bytes:
-    """The whole upload, read in chunks; refused as soon as it passes `limit` (memory stays bounded)."""
-    chunks, size = [], 0
-    while chunk := await read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise FileTooLarge(details={"max_bytes": limit})
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class RestorationService(UseCase[GenerationContext]):

@@ -59,9 +59,9 @@ async def resend_verification(body: EmailRequest, auth: AuthServiceDep,
 
 
 @router.post("/login", response_model=LoginResponse)
-async def login(body: LoginRequest, auth: AuthServiceDep, anon_id: AnonIdDep,
-                ip: ClientIpDep, cookie: RefreshCookieDep, response: Response) -> LoginResponse:
-    signed_in = await auth.login(body.email, body.password, ip=ip, anon_id=anon_id)
+async def login(body: LoginRequest, auth: AuthServiceDep, anon_id: AnonIdDep, ip: ClientIpDep,
+                cookie: RefreshCookieDep, response: Response, storefront: CurrentStorefront) -> LoginResponse:
+    signed_in = await auth.login(body.email, body.password, ip=ip, anon_id=anon_id, storefront=storefront)
     cookie.set(response, signed_in.tokens)
     return LoginResponse(user=UserRead.model_validate(signed_in.user), **_pair(signed_in.tokens))
 

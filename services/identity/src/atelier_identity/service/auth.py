@@ -70,7 +70,8 @@ class AuthService(UseCase[IdentityContext]):
             raise EmailExists()
         self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id, user.id, via="register")
-        tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
+        signs_in = not self.settings.require_verified_email or storefront.verified_email_optional
+        tokens = await self.sessions.issue(user) if signs_in else None
         return Registration(user=user, tokens=tokens)
 
     async def verify_email(self, token: str) -> User:
@@ -94,9 +95,10 @@ class AuthService(UseCase[IdentityContext]):
         if user is not None and user.is_active and not user.is_verified:
             self.verification.send(user, storefront)
 
-    async def login(self, login: str, password: str, *, ip: str,
-                    anon_id: uuid.UUID | None) -> SignedIn:
-        """Sign in with the email or the username (a login name without `@`) and the password."""
+    async def login(self, login: str, password: str, *, ip: str, anon_id: uuid.UUID | None,
+                    storefront: Storefront | None = None) -> SignedIn:
+        """Sign in with the email or the username (a login name without `@`) and the password; on a
+        storefront whose accounts need no verified email, an unverified one too."""
         name = domain.normalise_email(login)
         await self.limiter.hit(self.settings.login_rate_limit_per_ip, "login-ip", ip)
         await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", name)
@@ -114,7 +116,8 @@ class AuthService(UseCase[IdentityContext]):
             raise InvalidCredentials()
         if rehashed:
             user.password_hash = rehashed
-        return await self.sessions.sign_in(user, anon_id=anon_id, via="login")
+        optional = storefront is not None and storefront.verified_email_optional
+        return await self.sessions.sign_in(user, anon_id=anon_id, via="login", require_verified=not optional)
 
     async def refresh(self, presented: str | None) -> IssuedTokens:
         """Rotate a refresh token: the presented one is spent, a new one of the same family returned.
