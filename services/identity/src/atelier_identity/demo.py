@@ -32,24 +32,23 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
           verified_email_optional=True),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
-    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],
-          3102).model_copy(update={"link_paths": {"reset_password": "/password-reset?token={token}"}}),
+    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102,
+          link_paths={"reset_password": "/password-reset?token={token}"}),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
-    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103).model_copy(update={
-        "link_paths": {"verify_email": "/api/auth/verify-email/{token}/"},
-        "success_url": "http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
-        "cancel_url": "http://localhost:3103/payment/cancelled"}),
+    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103,
+          link_paths={"verify_email": "/api/auth/verify-email/{token}/"},
+          success_url="http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
+          cancel_url="http://localhost:3103/payment/cancelled"),
     # S3's SPA routes the mail links as /verify-email/<token> and /reset-password/<token> (its users/tasks.py).
     _demo("shop", "Shop", "USD",
-          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"],
-          3104).model_copy(update={"link_paths": {"verify_email": "/verify-email/{token}",
-                                                  "reset_password": "/reset-password/{token}"}}),
+          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104,
+          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"}),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
-    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173).model_copy(update={
-        "link_paths": {"magic_link": "/auth/magic-link?code={code}&email={email}"},
-        "success_url": "http://localhost:5173/account", "cancel_url": "http://localhost:5173/pricing"}),
+    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,
+          link_paths={"magic_link": "/auth/magic-link?code={code}&email={email}"},
+          success_url="http://localhost:5173/account", cancel_url="http://localhost:5173/pricing"),
 )
 
 
