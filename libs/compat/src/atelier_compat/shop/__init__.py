@@ -136,7 +136,7 @@ def _page_link(url: str | None) -> str | None:
     kept.append(("page", str(offset // max(limit, 1) + 1)))
     if limit != PAGE_SIZE:
         kept.append(("page_size", str(limit)))
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment))
 
 
 # -- the real differences -----------------------------------------------------------------------
