@@ -67,19 +67,19 @@ def test_an_error_is_a_string_the_frontend_can_render_with_the_seeds_code_beside
 
 
 def test_the_profile_has_the_flat_fields_get_profile_reads() -> None:
-    user = _user(NATIVE_USER, None)  # type: ignore[arg-type]
+    user = _user(NATIVE_USER, None)  # type: ignore[arg-type]  # the transform never reads its context
     assert (user["user_id"], user["role"], user["subscription_plan"]) == (NATIVE_USER["id"], "user", "pro")
     assert (user["quota_limit"], user["quota_used"]) == (200, 3) and user["quota"] == NATIVE_USER["quota"]
-    assert _user({**NATIVE_USER, "roles": ["customer", "admin"]}, None)["role"] == "admin"  # type: ignore[arg-type]
-    updated = _updated(NATIVE_USER, None)  # type: ignore[arg-type]
+    assert _user({**NATIVE_USER, "roles": ["customer", "admin"]}, None)["role"] == "admin"  # type: ignore[arg-type]  # no context read
+    updated = _updated(NATIVE_USER, None)  # type: ignore[arg-type]  # the transform never reads its context
     assert updated["user"] == {"user_id": NATIVE_USER["id"], "email": "ada@example.com", "username": "ada"}
 
 
 def test_tokens_are_also_named_as_the_frontend_reads_them_and_a_repeat_has_none() -> None:
-    tokens = _tokens({"access": "a.b.c", "refresh": "r", "user": NATIVE_USER}, None)  # type: ignore[arg-type]
+    tokens = _tokens({"access": "a.b.c", "refresh": "r", "user": NATIVE_USER}, None)  # type: ignore[arg-type]  # the transform never reads its context
     assert (tokens["access_token"], tokens["refresh_token"], tokens["access"]) == ("a.b.c", "r", "a.b.c")
     repeated = {"repeated": True, "message": "once", "user": NATIVE_USER}
-    assert _tokens(repeated, None) == repeated  # type: ignore[arg-type]
+    assert _tokens(repeated, None) == repeated  # type: ignore[arg-type]  # the transform never reads its context
 
 
 @pytest.mark.parametrize(("method", "path", "summary_part"), [

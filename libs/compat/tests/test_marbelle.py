@@ -16,7 +16,7 @@ PRODUCT_ID = "0b7f3c1e-7d55-4a4c-9f5e-2f1c1d9e0a11"
 
 
 def _ctx() -> Any:
-    return Context(method="GET", path="/", params={}, query=[], headers={}, body=b"", native=None,  # type: ignore[arg-type]
+    return Context(method="GET", path="/", params={}, query=[], headers={}, body=b"", native=None,  # type: ignore[arg-type]  # shapes make no native call
                    base="/compat/marbelle", base_url="http://api.test")
 
 
