@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from infra.oidc import identity_env, served_provider
+from infra.stripe import served_stripe
+from infra.stripe import stripe_platform as stripe_platform_of
 
 from atelier_testing.platform import Platform, distributed, embedded
 
@@ -45,3 +47,18 @@ def platform(request: pytest.FixtureRequest) -> Platform:
 async def api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=platform.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[Any]:
+    """The fake Stripe server (`atelier_testing.fakes.stripe`) the `stripe_platform`s pay through."""
+    with served_stripe() as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=["embedded", "distributed"])
+def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
+    """A platform whose payments use the `stripe` provider, one per mode for the whole session
+    (pytest keeps one mode's alive at a time), shared by every test that pays through Stripe."""
+    with stripe_platform_of(request, "stripe", stripe_server, oidc_provider) as platform:
+        yield platform

@@ -12,7 +12,6 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +19,7 @@ import httpx
 import pytest
 from infra.identity_steps import visitor_client
 from infra.journeys import PASSWORD, latest_mail, poll
-from infra.stripe import fake_stripe, served_stripe
-from infra.stripe import stripe_platform as stripe_platform_of
+from infra.stripe import fake_stripe
 
 from atelier_testing.platform import Platform
 
@@ -316,17 +314,6 @@ async def test_orders_cancel_and_an_unpaid_intent(seed_client, api: httpx.AsyncC
 
 
 # -- the journey, with Stripe PaymentIntents -----------------------------------------------------
-
-@pytest.fixture(scope="module")
-def stripe_server() -> Iterator[Any]:
-    with served_stripe() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
-    with stripe_platform_of(request, "shop-stripe", stripe_server, oidc_provider) as platform:
-        yield platform
 
 
 async def test_journey_register_cart_order_intent_confirm_processing(stripe_platform: Platform,

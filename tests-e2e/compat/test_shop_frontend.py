@@ -10,7 +10,6 @@ they open calls `GET /auth/verify-email/<token>/` or `POST /auth/password/reset/
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +18,6 @@ import pytest
 from infra.frontend_pages import let_in, mail_link, page_files, wait_status
 from infra.identity_steps import visitor_client
 from infra.journeys import PASSWORD, poll
-from infra.stripe import served_stripe
-from infra.stripe import stripe_platform as stripe_platform_of
 
 from atelier_testing.browser import chromium, offline_context, static_site
 from atelier_testing.platform import Platform
@@ -164,17 +161,6 @@ async def test_product_filters_of_the_guide_and_the_seed(seed_client) -> None:
 
 
 # -- the journeys in Chromium ---------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def stripe_server() -> Iterator[Any]:
-    with served_stripe() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
-    with stripe_platform_of(request, "shop-spa", stripe_server, oidc_provider) as platform:
-        yield platform
 
 
 ADDRESS = {"address_type": "shipping", "full_name": "John Doe", "phone_number": "+1234567890",

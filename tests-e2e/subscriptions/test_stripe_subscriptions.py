@@ -4,30 +4,17 @@ signed events from the fake Stripe server, each delivered twice and out of order
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from infra.journeys import customer, poll
-from infra.stripe import fake_stripe, served_stripe
-from infra.stripe import stripe_platform as stripe_platform_of
+from infra.stripe import fake_stripe
 
 from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def stripe_server() -> Iterator[Any]:
-    with served_stripe() as server:
-        yield server
-
-
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
-    with stripe_platform_of(request, "stripe", stripe_server, oidc_provider) as platform:
-        yield platform
 
 
 async def deliver_twice_shuffled(api: httpx.AsyncClient, events: list[dict[str, Any]], seed: int) -> None:

@@ -131,6 +131,8 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode
         "ATELIER_OTEL_FILE_DIR": str(data_dir / "traces"),
         # The suite's many visitors all come from 127.0.0.1 (the gateway tests cover the limit).
         "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000/hour",
+        # ...and so do its sign-ins: the browser tests' pages and the staff steps all sign in from it.
+        "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000/hour",
         # Invalidation must be what makes a change visible, never an entry's expiry.
         "ATELIER_CACHE_TTL_SECONDS": "300",
     })
