@@ -21,10 +21,18 @@ from atelier_generation.providers.base import (
     WebhookEvent,
 )
 from atelier_generation.providers.fal import FalProvider
+from atelier_generation.providers.gemini import GeminiProvider
+from atelier_generation.providers.kie import KieProvider
+from atelier_generation.providers.openai import OpenAIImagesProvider
+from atelier_generation.providers.replicate import ReplicateProvider
 from atelier_generation.settings import ProviderName, ProviderSettings
 
 ADAPTERS: dict[str, Callable[[httpx.AsyncClient, ProviderSettings], Provider]] = {
     "fal": FalProvider,
+    "openai": OpenAIImagesProvider,
+    "replicate": ReplicateProvider,
+    "gemini": GeminiProvider,
+    "kie": KieProvider,
 }
 
 

@@ -8,6 +8,8 @@ import binascii
 import email.utils
 import io
 import time
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -21,15 +23,30 @@ MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """`Retry-After` in seconds (a number or an HTTP date); None when absent or unreadable."""
+    """`Retry-After` in seconds (a number or an HTTP date) — or Google's `RetryInfo.retryDelay`
+    (`"23s"`) in the error body; None when absent or unreadable."""
     value = response.headers.get("retry-after")
     if not value:
-        return None
+        return _google_retry_delay(response)
     try:
         return max(0.0, float(value))
     except ValueError:
         parsed = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _google_retry_delay(response: httpx.Response) -> float | None:
+    try:
+        details = response.json()["error"]["details"]
+        delay = next(d["retryDelay"] for d in details if isinstance(d, dict) and "retryDelay" in d)
+        return max(0.0, float(str(delay).removesuffix("s")))
+    except (ValueError, KeyError, TypeError, StopIteration):
+        return None
+
+
+def data_uri(data: bytes) -> str:
+    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
 
 
 async def send(client: httpx.AsyncClient, method: str, url: str, *, provider: str, submit: bool,
@@ -90,3 +107,25 @@ async def download(client: httpx.AsyncClient, url: Any, *, provider: str, timeou
     if response.status_code != 200:
         raise ProviderFailed(f"{provider}'s image could not be downloaded ({response.status_code})")
     return checked_image(response.content, provider)
+
+
+# The catalogue's `params` are sent to the provider, except this key: the provider's prices in USD
+# per million tokens (`{"input": "5.00", "output": "40.00"}`), for providers that report tokens
+# rather than a price (OpenAI's gpt-image models, Gemini).
+PRICING_KEY = "usd_per_million_tokens"
+
+
+def sent_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in params.items() if key != PRICING_KEY}
+
+
+def token_cost(params: Mapping[str, Any], input_tokens: Any, output_tokens: Any) -> Decimal | None:
+    """The price of the tokens the provider reported, or None without prices or counts."""
+    prices = params.get(PRICING_KEY)
+    if not isinstance(prices, Mapping) or not isinstance(input_tokens, int) or not isinstance(output_tokens, int):
+        return None
+    try:
+        per_input, per_output = Decimal(str(prices.get("input", 0))), Decimal(str(prices.get("output", 0)))
+    except ArithmeticError:
+        return None
+    return ((per_input * input_tokens + per_output * output_tokens) / Decimal(1_000_000)).quantize(Decimal("0.000001"))

@@ -80,7 +80,7 @@ class FalProvider:
         if request.seed is not None:
             body["seed"] = request.seed
         if request.references:
-            body["image_urls"] = [_data_uri(ref) for ref in request.references]
+            body["image_urls"] = [_http.data_uri(ref) for ref in request.references]
         params = {"fal_webhook": request.webhook_url} if request.webhook_url else None
         payload = await self._call("POST", f"{self.base_url}/{request.model}", submit=True, json=body, params=params)
         request_id = payload.get("request_id") if isinstance(payload, dict) else None
@@ -164,10 +164,6 @@ class FalProvider:
 def _b64url(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
-
-def _data_uri(data: bytes) -> str:
-    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
 
 
 def _detail(response: httpx.Response) -> str:
