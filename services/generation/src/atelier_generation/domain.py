@@ -278,6 +278,9 @@ def illustration_prompt(book_title: str, style: str, kind: ContentType, subject:
     return ". ".join(part.strip() for part in parts if part and part.strip())[:1000]
 
 
+# A provider is given at most this many reference pictures (a storybook's characters).
+MAX_REFERENCE_IMAGES = 4
+
 # What generation sells through an order: credits, retry packs and a book's print tier.
 PAID_LINE_KINDS = frozenset({ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK, ProductKind.PRINT_TIER})
 

@@ -148,7 +148,7 @@ class JobRunner:
         settings, storage = self.context.settings, self.context.storage
         model = self.context.catalogue.get(job.model)
         if job.provider is not None or (model is not None and model.provider is not None):
-            references = tuple([await storage.get(key) for key in job.reference_keys])
+            references = tuple([data for key in job.reference_keys if (data := await self._reference(key))])
             received = await ProviderJobRun(self.context, self._step, job).images(references)
             # One format in storage whatever the provider sent (and a full decode proves it an image).
             try:
@@ -173,6 +173,12 @@ class JobRunner:
             stored.append(StoredImage(id=image_id, key=key, thumbnail_key=thumbnail_key, width=width, height=height,
                                       size_bytes=len(data)))
         return Outputs(keys=keys, images=stored)
+
+    async def _reference(self, key: str) -> bytes | None:
+        try:
+            return await self.context.storage.get(key)
+        except StoredFileNotFound:
+            return None  # a reference deleted meanwhile: the picture is made without it
 
     async def _restore(self, job: GenerationJob, restoration: Restoration) -> Outputs:
         storage, settings = self.context.storage, self.context.settings
