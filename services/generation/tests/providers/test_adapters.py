@@ -168,20 +168,11 @@ class TestGemini:
 
             fake.refusals.clear()
             submits = len(fake.submits)
-            original = fake.new_job
-
-            def refuse_after_first(*args, **kwargs):  # the second image of the batch meets a 503
-                job = original(*args, **kwargs)
-                fake.refuse_next(503)
-                return job
-
-            fake.new_job = refuse_after_first  # type: ignore[method-assign]
+            fake.refuse_next(503, after=1)  # the second image of the batch meets a 503
             with pytest.raises(ProviderFailed, match="not sent again"):
                 await self.adapter(http).submit(ProviderRequest(model="m", prompt="x", batch_size=2))
             assert len(fake.submits) == submits + 1
             with pytest.raises(SafetyRefusal, match="PROHIBITED_CONTENT"):
-                fake.refusals.clear()
-                fake.new_job = original  # type: ignore[method-assign]
                 await self.adapter(http).submit(ProviderRequest(model="m", prompt=SAFETY_WORD))
 
 

@@ -25,7 +25,7 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from atelier_generation.providers import _http
+import atelier_generation.providers._http as _http
 from atelier_generation.providers.base import (
     InvalidWebhook,
     Progress,

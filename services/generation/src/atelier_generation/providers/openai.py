@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from atelier_generation.providers import _http
+import atelier_generation.providers._http as _http
 from atelier_generation.providers.base import (
     InvalidWebhook,
     Progress,

@@ -47,6 +47,8 @@ def black_picture(size: int = 64) -> bytes:
 class Refusal:
     status: int
     retry_after: float | None = None
+    # Submits still let through before this refusal applies.
+    after: int = 0
 
 
 @dataclass
@@ -79,10 +81,12 @@ class FakeProvider:
 
     # -- knobs -----------------------------------------------------------------------------------
 
-    def refuse_next(self, status: int = 429, *, retry_after: float | None = None, times: int = 1) -> None:
-        """The next `times` submits are refused with `status` (and `Retry-After`) before anything is taken."""
+    def refuse_next(self, status: int = 429, *, retry_after: float | None = None, times: int = 1,
+                    after: int = 0) -> None:
+        """The next `times` submits (once `after` more were let through) are refused with `status`
+        (and `Retry-After`) before anything is taken."""
         with self._lock:
-            self.refusals.extend(Refusal(status, retry_after) for _ in range(times))
+            self.refusals.extend(Refusal(status, retry_after, after if n == 0 else 0) for n in range(times))
 
     def submit_count(self, model: str | None = None) -> int:
         return sum(1 for job in self.submits if model is None or job.model == model)
@@ -92,6 +96,9 @@ class FakeProvider:
     def take_refusal(self) -> Refusal | None:
         with self._lock:
             if not self.refusals:
+                return None
+            if self.refusals[0].after > 0:
+                self.refusals[0].after -= 1
                 return None
             refusal = self.refusals.pop(0)
             self.refused.append(refusal)
