@@ -23,7 +23,18 @@ from generation.test_credits_and_generation import pay_locally
 from infra.journeys import customer, poll
 from infra.oidc import identity_env
 
-from atelier_testing.fakes.providers import SAFETY_WORD, FakeProvider, FakeServer, fal, gemini, kie, openai, replicate
+from atelier_testing.fakes.providers import (
+    GARBAGE_WORD,
+    NOT_AN_IMAGE_WORD,
+    SAFETY_WORD,
+    FakeProvider,
+    FakeServer,
+    fal,
+    gemini,
+    kie,
+    openai,
+    replicate,
+)
 from atelier_testing.platform import Platform, distributed
 
 pytestmark = pytest.mark.e2e
@@ -210,3 +221,35 @@ async def test_a_5xx_falls_back_to_the_cheaper_model(api: httpx.AsyncClient, pro
     assert job["status"] == "completed"
     assert fake.submits[-1].model == f"{PROVIDERS[name][2]}-cheap"
     assert await _balance_is(api, auth, 8)  # charged for what was asked; the fallback costs no more
+
+
+@pytest.mark.parametrize("word", [GARBAGE_WORD, NOT_AN_IMAGE_WORD])
+async def test_a_broken_answer_fails_and_refunds_once(api: httpx.AsyncClient, provider, word: str) -> None:
+    name, _ = provider
+    auth = await customer_with_credits(api)
+    job = await finished(api, auth, await submit(api, auth, f"{name}-main", f"a cat {word}"))
+    assert job["status"] == "failed" and job["images"] == []
+    await poll(lambda: _balance_is(api, auth, 10), timeout=30, message="refunded")
+    kinds = [t["transaction_type"] for t in (await api.get("/api/v1/credits/transactions", headers=auth)).json()]
+    assert kinds.count("refund") == 1
+
+
+async def test_bad_webhooks_are_refused_through_the_gateway(api: httpx.AsyncClient,
+                                                             fakes: dict[str, FakeServer]) -> None:
+    fal_fake = fakes["fal"].fake
+    assert isinstance(fal_fake, fal.FakeFal)
+    job = fal_fake.new_job("fal-ai/flux-pro/v1.1", {}, "x")
+    headers, body = fal_fake.signed_webhook(job.id)
+    # fal's signature, but no job of this platform has that request: refused, nothing changes.
+    r = await api.post("/api/v1/generation/providers/fal/webhook", headers=headers, content=body)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"
+    r = await api.post("/api/v1/generation/providers/fal/webhook", headers=headers, content=body + b" ")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_SIGNATURE"
+    # Replicate and kie.ai have no webhook secret configured here: nothing they send is trusted.
+    replicate_fake = fakes["replicate"].fake
+    assert isinstance(replicate_fake, replicate.FakeReplicate)
+    r = await api.post("/api/v1/generation/providers/replicate/webhook", content=b'{"id": "x"}',
+                       headers=replicate_fake.signed_webhook("x")[0])
+    assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_SIGNATURE"
+    r = await api.post("/api/v1/generation/providers/nobody/webhook", content=b"{}")
+    assert r.status_code == 404
