@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import ServiceSettings
@@ -17,13 +17,14 @@ class ProviderSettings(BaseModel):
     """One hosted model provider, an entry of `ATELIER_GENERATION_PROVIDERS` (docs/providers.md)."""
 
     model_config = ConfigDict(extra="forbid")
-    api_key: str
+    # Secrets: never shown in a repr or a log line.
+    api_key: SecretStr
     # The provider's documented address by default; tests point it at a loopback fake.
     base_url: str | None = None
     # One HTTP call (a submit, a poll, a download); a synchronous provider's submit is the whole generation.
     timeout_seconds: float = 120.0
     # Replicate: the `whsec_…` secret its Standard Webhooks deliveries are signed with.
-    webhook_secret: str | None = None
+    webhook_secret: SecretStr | None = None
     # fal: where its webhook signing keys are published (a JWKS).
     jwks_url: str | None = None
 

@@ -59,7 +59,7 @@ class FalProvider:
         self.base_url = (settings.base_url or BASE_URL).rstrip("/")
         self.jwks_url = settings.jwks_url or JWKS_URL
         self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Key {settings.api_key}"}
+        self.headers = {"Authorization": f"Key {settings.api_key.get_secret_value()}"}
         self._keys: tuple[float, list[Ed25519PublicKey]] | None = None
 
     async def _call(self, method: str, url: str, *, submit: bool = False, **kwargs: Any) -> Any:

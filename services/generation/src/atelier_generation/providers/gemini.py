@@ -50,7 +50,7 @@ class GeminiProvider:
         self.client = client
         self.base_url = (settings.base_url or BASE_URL).rstrip("/")
         self.timeout = settings.timeout_seconds
-        self.headers = {"x-goog-api-key": settings.api_key}
+        self.headers = {"x-goog-api-key": settings.api_key.get_secret_value()}
 
     async def submit(self, request: ProviderRequest) -> Submission:
         images: list[bytes] = []

@@ -52,8 +52,8 @@ class KieProvider:
         self.client = client
         self.base_url = (settings.base_url or BASE_URL).rstrip("/")
         self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Bearer {settings.api_key}"}
-        self.webhook_secret = settings.webhook_secret
+        self.headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+        self.webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
     async def _call(self, method: str, path: str, *, submit: bool = False, **kwargs: Any) -> dict[str, Any]:
         response = await _http.send(self.client, method, f"{self.base_url}{path}", provider=self.name, submit=submit,

@@ -44,7 +44,7 @@ class OpenAIImagesProvider:
         self.client = client
         self.base_url = (settings.base_url or BASE_URL).rstrip("/")
         self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Bearer {settings.api_key}"}
+        self.headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
 
     async def submit(self, request: ProviderRequest) -> Submission:
         fields: dict[str, Any] = {"model": request.model, "prompt": request.prompt, "n": request.batch_size,
