@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,8 @@ from atelier_generation.providers import build_providers
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
 
+log = logging.getLogger("atelier.generation")
+
 
 def catalogue(settings: GenerationSettings) -> Catalogue:
     """The built-in models with the settings' added or replaced; a model whose provider is not
@@ -25,7 +28,14 @@ def catalogue(settings: GenerationSettings) -> Catalogue:
     models = [GenerationModel(id=m.id, name=m.name, credits=m.credits, kind=JobKind(m.kind), premium=m.premium,
                               provider=m.provider, provider_model=m.provider_model, params=dict(m.params),
                               fallback=m.fallback, storefronts=tuple(m.storefronts)) for m in settings.models]
-    return Catalogue.build(models, settings.providers)
+    built = Catalogue.build(models, settings.providers)
+    for model in models:
+        if built.get(model.id) is None:
+            log.warning("model %s is not offered: its provider %r is not configured", model.id, model.provider)
+        elif model.fallback and built.fallback_for(model) is None:
+            log.warning("model %s: its fallback %s is not used (not offered, another kind, or dearer)",
+                        model.id, model.fallback)
+    return built
 
 
 @asynccontextmanager
