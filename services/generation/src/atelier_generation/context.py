@@ -7,7 +7,7 @@ sweeper, which runs use cases.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -16,7 +16,9 @@ from atelier_common.db import Database
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.storage import Storage
 from atelier_generation.clients import ServiceClients
+from atelier_generation.domain import Catalogue
 from atelier_generation.generators import Generators
+from atelier_generation.providers import Provider
 from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
 
@@ -39,6 +41,9 @@ class GenerationContext:
     clients: ServiceClients
     # The shared cache (`atelier_common.cache`): the gallery's pages, the same for every viewer.
     cache: CacheStore | None = None
+    # The models sold (built-in + `ATELIER_GENERATION_MODELS`) and the configured providers.
+    catalogue: Catalogue = field(default_factory=lambda: Catalogue.build((), ()))
+    providers: dict[str, Provider] = field(default_factory=dict)
 
     def url(self, key: str) -> str:
         """A signed, expiring URL for a stored file: no stored file is reachable without one."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -25,14 +26,18 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    # Refused by the provider's safety system: nothing made, the credits refunded, the reason shown.
+    BLOCKED = "blocked"
 
 
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-TERMINAL_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+TERMINAL_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.BLOCKED)
+# Finished without a result: the job's charge was given back.
+UNSUCCESSFUL_JOB_STATUSES = (JobStatus.FAILED, JobStatus.BLOCKED)
 
 # S2 names a restoration's states differently; the job underneath is the same.
 RESTORATION_STATUS = {JobStatus.QUEUED: "pending", JobStatus.RUNNING: "processing",
-                      JobStatus.COMPLETED: "completed", JobStatus.FAILED: "failed"}
+                      JobStatus.COMPLETED: "completed", JobStatus.FAILED: "failed", JobStatus.BLOCKED: "failed"}
 
 
 class TransactionKind(StrEnum):
@@ -56,6 +61,17 @@ class GenerationModel:
     kind: JobKind
     # Images made with a premium model are shown in the public gallery to subscribers only.
     premium: bool = False
+    # The hosted provider that runs it (`providers/`), or None: the built-in generators
+    # (`local`, or `http` by `model_backends`).
+    provider: str | None = None
+    # The provider's own model id (`fal-ai/flux-pro/v1.1`) and the parameters sent with it.
+    provider_model: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # Another model of the catalogue tried when the provider refuses the submit for a passing
+    # reason (429, 5xx, unreachable); used only if it costs the customer the same or less.
+    fallback: str | None = None
+    # The storefronts that offer it; empty: every one.
+    storefronts: tuple[str, ...] = ()
 
 
 # S4 names flux-pro at 2 credits; the others round out a cheap/standard/premium range.
@@ -77,6 +93,60 @@ FILTER_KEYS = ("body_type", "pose", "lighting", "clothing", "background")
 def image_model(model_id: str) -> GenerationModel | None:
     model = MODELS_BY_ID.get(model_id)
     return model if model is not None and model.kind is JobKind.IMAGE else None
+
+
+class Catalogue:
+    """The models this install sells: the built-in ones, added to or replaced by id from the
+    settings, less those whose provider is not configured."""
+
+    def __init__(self, models: Iterable[GenerationModel]) -> None:
+        self.by_id = {model.id: model for model in models}
+
+    @classmethod
+    def build(cls, overrides: Iterable[GenerationModel], configured: Iterable[str]) -> Catalogue:
+        merged = {model.id: model for model in MODELS}
+        for model in overrides:
+            previous = merged.get(model.id)
+            # An override keeps what the settings cannot say (a built-in's premium flag).
+            merged[model.id] = replace(model, premium=model.premium or bool(previous and previous.premium))
+        available = set(configured)
+        return cls(m for m in merged.values() if m.provider is None or m.provider in available)
+
+    def __iter__(self) -> Any:
+        return iter(self.by_id.values())
+
+    def get(self, model_id: str) -> GenerationModel | None:
+        return self.by_id.get(model_id)
+
+    def image_model(self, model_id: str, storefront: str | None = None) -> GenerationModel | None:
+        model = self.by_id.get(model_id)
+        if model is None or model.kind is not JobKind.IMAGE:
+            return None
+        return model if storefront is None or offered_on(model, storefront) else None
+
+    def listed(self, storefront: str) -> list[GenerationModel]:
+        return [model for model in self.by_id.values() if offered_on(model, storefront)]
+
+    def fallback_for(self, model: GenerationModel) -> GenerationModel | None:
+        """`model`'s fallback, if it is sold here, does the same kind of work and costs no more."""
+        fallback = self.by_id.get(model.fallback) if model.fallback else None
+        if fallback is None or fallback.id == model.id or fallback.kind is not model.kind:
+            return None
+        return fallback if fallback.credits <= model.credits else None
+
+    def cheapest_image_cost(self) -> int:
+        return min((m.credits for m in self.by_id.values() if m.kind is JobKind.IMAGE), default=1) or 1
+
+
+def offered_on(model: GenerationModel, storefront: str) -> bool:
+    return not model.storefronts or storefront in model.storefronts
+
+
+def provider_prompt(prompt: str, filters: dict[str, Any]) -> str:
+    """A hosted model reads words: the filters join the prompt (`…; pose: standing, lighting: soft`)."""
+    words = ", ".join(f"{key.replace('_', ' ')}: {filters[key]}" for key in FILTER_KEYS
+                      if isinstance(filters.get(key), str) and filters[key].strip())
+    return f"{prompt.strip()}; {words}" if words else prompt.strip()
 
 
 def job_cost(model: GenerationModel, batch_size: int) -> int:
@@ -212,6 +282,9 @@ def illustration_prompt(book_title: str, style: str, kind: ContentType, subject:
              f"lettering: {letters}" if letters else "", extra or ""]
     return ". ".join(part.strip() for part in parts if part and part.strip())[:1000]
 
+
+# A provider is given at most this many reference pictures (a storybook's characters).
+MAX_REFERENCE_IMAGES = 4
 
 # What generation sells through an order: credits, retry packs and a book's print tier.
 PAID_LINE_KINDS = frozenset({ProductKind.CREDIT_PACK, ProductKind.RETRY_PACK, ProductKind.PRINT_TIER})

@@ -141,3 +141,22 @@ class InvalidSignature(GenerationError):
 
 class GeneratorFailed(GenerationError):
     code, status, default_message = "GENERATOR_FAILED", 502, "The image generator failed"
+
+
+# -- hosted providers' webhooks --------------------------------------------------------------
+
+class UnknownProvider(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "No such provider is configured"
+
+
+class InvalidWebhookSignature(GenerationError):
+    code, status, default_message = "INVALID_SIGNATURE", 400, "The webhook signature is invalid"
+
+
+class UnknownProviderRequest(GenerationError):
+    code, status, default_message = "NOT_FOUND", 404, "No job has that provider request"
+
+
+class WebhookNotVerifiable(GenerationError):
+    # The provider's signing keys could not be fetched: the provider delivers again later.
+    code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The webhook cannot be verified now"

@@ -85,6 +85,15 @@ def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
+def as_png(data: bytes) -> bytes:
+    """The picture as PNG, fully decoded on the way (a truncated file raises OSError here)."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        if image.format == "PNG":
+            return data
+        return encode(image.convert("RGBA" if "A" in image.getbands() else "RGB"), "PNG")
+
+
 def dimensions(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         return image.size

@@ -129,7 +129,10 @@ class GenerationJob(SQLModel, table=True):
         Index("ix_generation_job_owner_created", "owner_id", "created_at"),
         Index("ix_generation_job_status_heartbeat", "status", "heartbeat_at"),
         CheckConstraint("kind IN ('image', 'restoration', 'storybook')", name="ck_generation_job_kind"),
-        CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="ck_generation_job_status"),
+        CheckConstraint("status IN ('queued', 'running', 'completed', 'failed', 'blocked')",
+                        name="ck_generation_job_status"),
+        # A provider's webhook names its request: the job is found by it.
+        Index("ix_generation_job_provider_request", "provider", "provider_request_id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -155,6 +158,23 @@ class GenerationJob(SQLModel, table=True):
     finished_at: datetime | None = _timestamp(nullable=True)
     # Last sign of life (created, claimed, progressed, re-queued): the sweep's staleness clock.
     heartbeat_at: datetime = _timestamp()
+    # -- a hosted provider's job (docs/providers.md) --
+    # The model that actually ran: `model`, or its fallback.
+    served_model: str | None = Field(default=None, max_length=50)
+    provider: str | None = Field(default=None, max_length=32)
+    provider_model: str | None = Field(default=None, max_length=200)
+    # Set (in its own transaction) before a submit goes out, cleared when the provider refused it:
+    # a run that finds it set without a request id does not know whether the provider took the job.
+    provider_submitted_at: datetime | None = _timestamp(nullable=True)
+    # Stored (in its own transaction) as soon as the provider accepted: a crashed run resumes by it.
+    provider_request_id: str | None = Field(default=None, max_length=200)
+    # From the submit to the result in hand.
+    provider_latency_ms: int | None = None
+    # USD, as the provider reported it (or priced from the usage it reported); None: not reported.
+    provider_cost: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 6), nullable=True))
+    # Storage keys of the pictures the provider is given as references (a storybook's characters).
+    reference_keys: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
 
 
 class GeneratedImage(SQLModel, table=True):

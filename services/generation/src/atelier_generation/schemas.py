@@ -98,6 +98,11 @@ class JobRead(BaseModel):
     finished_at: datetime | None
 
 
+class WebhookAck(BaseModel):
+    # received (the job is followed), resumed (announced again to a worker), ignored (already finished)
+    status: str
+
+
 class JobProgress(BaseModel):
     """One Server-Sent Event of a job's progress."""
 

@@ -1,14 +1,48 @@
 """Settings of the generation service: `ATELIER_GENERATION_<FIELD>`, falling back to `ATELIER_<FIELD>`."""
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import ServiceSettings
 from atelier_common.storage import StorageSettings
 
 GeneratorBackend = Literal["local", "http"]
+ProviderName = Literal["fal", "openai", "replicate", "gemini", "kie"]
+
+
+class ProviderSettings(BaseModel):
+    """One hosted model provider, an entry of `ATELIER_GENERATION_PROVIDERS` (docs/providers.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Secrets: never shown in a repr or a log line.
+    api_key: SecretStr
+    # The provider's documented address by default; tests point it at a loopback fake.
+    base_url: str | None = None
+    # One HTTP call (a submit, a poll, a download); a synchronous provider's submit is the whole generation.
+    timeout_seconds: float = 120.0
+    # Replicate: the `whsec_…` secret its Standard Webhooks deliveries are signed with.
+    webhook_secret: SecretStr | None = None
+    # fal: where its webhook signing keys are published (a JWKS).
+    jwks_url: str | None = None
+
+
+class ModelSettings(BaseModel):
+    """One model of `ATELIER_GENERATION_MODELS`: added to the built-in catalogue, or replacing its entry by id."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=50)
+    name: str
+    credits: int = Field(ge=0)
+    kind: Literal["image", "storybook"] = "image"
+    provider: ProviderName
+    provider_model: str = Field(min_length=1)
+    params: dict[str, Any] = {}
+    fallback: str | None = None
+    storefronts: list[str] = []
+    premium: bool = False
 
 
 class GenerationSettings(ServiceSettings, StorageSettings):
@@ -26,6 +60,25 @@ class GenerationSettings(ServiceSettings, StorageSettings):
     http_generator_timeout_seconds: float = 120.0
     image_size: int = 512
     thumbnail_size: int = 192
+
+    # -- hosted model providers (docs/providers.md) ------------------------------------------
+    # `{"fal": {"api_key": "...", "base_url": "..."}, ...}`: a provider not named here is off, and
+    # the models that use it are not listed.
+    providers: dict[ProviderName, ProviderSettings] = {}
+    # `[{id, name, credits, kind, provider, provider_model, params?, fallback?, storefronts?}, ...]`
+    models: list[ModelSettings] = []
+    # Where providers deliver webhooks (the gateway's public address); unset: jobs are only polled.
+    provider_webhook_base_url: str | None = None
+    # A provider job is polled every `provider_poll_seconds`, growing to `provider_poll_max_seconds`,
+    # and given up (cancelled, failed, refunded) after `provider_job_timeout_seconds`.
+    provider_poll_seconds: float = 1.0
+    provider_poll_max_seconds: float = 10.0
+    provider_job_timeout_seconds: float = 900.0
+    # A refused submit (429, 5xx, no connection) is tried again at most this many times within
+    # this budget, honouring Retry-After; then the fallback model, if any, or failed + refunded.
+    provider_submit_retries: int = 3
+    provider_retry_budget_seconds: float = 120.0
+    provider_backoff_seconds: float = 1.0
 
     # -- jobs --------------------------------------------------------------------------------
     # A job is tried at most this many times (crashes included); then it fails and is refunded.

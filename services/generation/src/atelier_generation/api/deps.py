@@ -17,6 +17,7 @@ from atelier_generation.service import (
     CreditService,
     ImageService,
     JobService,
+    ProviderWebhookService,
     RestorationService,
     RetryService,
 )
@@ -41,6 +42,15 @@ RestorationServiceDep = Annotated[RestorationService, use_case(RestorationServic
 AccountServiceDep = Annotated[AccountService, use_case(AccountService)]
 BookServiceDep = Annotated[BookService, Depends(_book_service)]
 RetryServiceDep = Annotated[RetryService, use_case(RetryService)]
+ProviderWebhookServiceDep = Annotated[ProviderWebhookService, use_case(ProviderWebhookService)]
+
+
+async def _raw_body(request: Request) -> bytes:
+    """Webhooks are verified on the exact bytes the provider signed."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
 ClientIpDep = Annotated[str, Depends(_client_ip)]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, Request, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from atelier_common.auth import AnonPrincipal, UserPrincipal
 from atelier_common.cache import cached_route
 from atelier_common.storefronts import CurrentStorefront
-from atelier_generation import domain
-from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, JobServiceDep
-from atelier_generation.schemas import JobAccepted, JobCreate, JobProgress, JobRead, ModelRead, ModelsRead
+from atelier_generation.api.deps import INSUFFICIENT, NOT_FOUND, USER, JobServiceDep, ProviderWebhookServiceDep, RawBody
+from atelier_generation.schemas import (
+    JobAccepted,
+    JobCreate,
+    JobProgress,
+    JobRead,
+    ModelRead,
+    ModelsRead,
+    WebhookAck,
+)
 
 router = APIRouter(prefix="/api/v1/generation", tags=["generation"])
-# The model registry is code (`domain.MODELS`): shared by every caller, it changes only with a
-# deploy, so its entries have no namespace and live for the cache TTL.
+# The model registry is code and settings (`domain.MODELS`, `ATELIER_GENERATION_MODELS`): per
+# storefront, it changes only with a restart, so its entries have no namespace and live for the cache TTL.
 public = APIRouter(prefix="/api/v1/generation", tags=["generation"], route_class=cached_route())
 
 
 @public.get("/models", response_model=ModelsRead)
-async def list_models() -> ModelsRead:
-    return ModelsRead(models=[ModelRead(id=m.id, name=m.name, credits=m.credits, kind=m.kind) for m in domain.MODELS])
+async def list_models(storefront: CurrentStorefront, jobs: JobServiceDep) -> ModelsRead:
+    return ModelsRead(models=[ModelRead(id=m.id, name=m.name, credits=m.credits, kind=m.kind)
+                              for m in jobs.models(storefront.slug)])
 
 
 @router.post("/jobs", response_model=JobAccepted, status_code=status.HTTP_202_ACCEPTED,
@@ -55,3 +64,12 @@ async def stream_job_events(job_id: uuid.UUID, principal: AnonPrincipal,
     events = await jobs.watch(principal, job_id)
     # sse-starlette frames the events (LF-separated, as before) and ends the stream on a disconnect.
     return EventSourceResponse(_sse(events), headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/providers/{provider}/webhook", response_model=WebhookAck,
+             responses={**NOT_FOUND, 400: {"description": "INVALID_SIGNATURE"},
+                        503: {"description": "The provider's keys cannot be fetched now"}})
+async def receive_provider_webhook(provider: Annotated[str, Path(max_length=32)], request: Request, body: RawBody,
+                                   webhooks: ProviderWebhookServiceDep) -> WebhookAck:
+    """A hosted provider's signed callback (fal.ai, Replicate, kie.ai): verified on the exact bytes."""
+    return WebhookAck(status=await webhooks.receive(provider, request.headers, body))

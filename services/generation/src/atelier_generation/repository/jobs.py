@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy import select as sa_select
@@ -64,19 +66,62 @@ class JobRepository(RepositoryBase):
                 .returning(col(GenerationJob.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
-    async def fail(self, job_id: uuid.UUID, reason: str, now: datetime, *,
-                   attempt: int | None = None) -> GenerationJob | None:
-        """Any unfinished job → failed, once; the job as it was charged, or None."""
+    async def fail(self, job_id: uuid.UUID, reason: str, now: datetime, *, attempt: int | None = None,
+                   status: JobStatus = JobStatus.FAILED) -> GenerationJob | None:
+        """Any unfinished job → failed (or blocked), once; the job as it was charged, or None."""
         conditions: list[ColumnElement[bool]] = [col(GenerationJob.id) == job_id,
                                                  col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES)]
         if attempt is not None:
             conditions.append(col(GenerationJob.attempts) == attempt)
         stmt = (update(GenerationJob).where(*conditions)
-                .values(status=JobStatus.FAILED, error=reason[:500], finished_at=now, heartbeat_at=now)
+                .values(status=status, error=reason[:500], finished_at=now, heartbeat_at=now)
                 .returning(col(GenerationJob.id)))
         if (await self.session.execute(stmt)).scalar_one_or_none() is None:
             return None
         return await self.get(job_id)
+
+    # -- a hosted provider's job: each write guarded by the attempt that claimed the job ------------
+
+    def _claimed(self, job_id: uuid.UUID, attempt: int) -> list[ColumnElement[bool]]:
+        return [col(GenerationJob.id) == job_id, col(GenerationJob.status) == JobStatus.RUNNING,
+                col(GenerationJob.attempts) == attempt]
+
+    async def _guarded(self, conditions: list[ColumnElement[bool]], **values: Any) -> bool:
+        stmt = update(GenerationJob).where(*conditions).values(**values).returning(col(GenerationJob.id))
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def mark_submitting(self, job_id: uuid.UUID, attempt: int, now: datetime, *, provider: str,
+                              provider_model: str, served_model: str) -> bool:
+        """Record that a submit is about to go out; False when another run got there first (or
+        an earlier submit's fate is unknown): this run must not send one."""
+        return await self._guarded(
+            [*self._claimed(job_id, attempt), col(GenerationJob.provider_submitted_at).is_(None),
+             col(GenerationJob.provider_request_id).is_(None)],
+            provider=provider, provider_model=provider_model, served_model=served_model,
+            provider_submitted_at=now, heartbeat_at=now)
+
+    async def clear_submitting(self, job_id: uuid.UUID, attempt: int, now: datetime) -> bool:
+        """The provider refused the submit: nothing was taken, a later submit is safe."""
+        return await self._guarded(self._claimed(job_id, attempt), provider_submitted_at=None, heartbeat_at=now)
+
+    async def set_request_id(self, job_id: uuid.UUID, attempt: int, request_id: str, now: datetime) -> bool:
+        return await self._guarded(self._claimed(job_id, attempt), provider_request_id=request_id,
+                                   progress=10, heartbeat_at=now)
+
+    async def set_provider_outcome(self, job_id: uuid.UUID, attempt: int, *, latency_ms: int,
+                                   cost: Decimal | None, now: datetime) -> bool:
+        return await self._guarded(self._claimed(job_id, attempt), provider_latency_ms=latency_ms,
+                                   provider_cost=cost, progress=60, heartbeat_at=now)
+
+    async def by_provider_request(self, provider: str, request_id: str) -> GenerationJob | None:
+        stmt = select(GenerationJob).where(col(GenerationJob.provider) == provider,
+                                           col(GenerationJob.provider_request_id) == request_id)
+        return (await self.session.exec(stmt)).first()
+
+    async def touch(self, job_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(update(GenerationJob).where(
+            col(GenerationJob.id) == job_id, col(GenerationJob.status).in_(ACTIVE_JOB_STATUSES))
+            .values(heartbeat_at=now))
 
     async def touch_stale(self, cutoff: datetime, now: datetime) -> Sequence[tuple[uuid.UUID, str]]:
         """Unfinished jobs untouched since `cutoff`, marked as seen now (so one sweep takes each)."""

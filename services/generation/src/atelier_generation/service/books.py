@@ -357,7 +357,8 @@ class BookService(UseCase[GenerationContext]):
                                             self._subject(book, item), asked.prompt, lettering=lettering)
         job = GenerationJob(id=uuid.uuid4(), owner_id=book.owner_id, kind=JobKind.STORYBOOK,
                             model=domain.STORYBOOK_MODEL.id, prompt=prompt, seed=secrets.randbelow(2**31),
-                            storefront=self.storefront, created_at=now, heartbeat_at=now)
+                            storefront=self.storefront, created_at=now, heartbeat_at=now,
+                            reference_keys=await self._references(book, item))
         JobRepository(self.session).add(job)
         await self.session.flush()
         version = BookItemVersion(id=job.id, item_id=item.id, version_number=number, spent_retry=spent_retry,
@@ -366,6 +367,17 @@ class BookService(UseCase[GenerationContext]):
         self.versions.add(version)
         await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
         return version, job
+
+    async def _references(self, book: Book, item: BookItem) -> list[str]:
+        """A cover's or a page's reference pictures: the approved (selected) picture of each of the
+        book's characters, so a provider that takes references draws the same characters."""
+        if item.content_type == ContentType.CHARACTER:
+            return []
+        characters = [i.selected_version_id for i in await self.items.all_of_book(book.id)
+                      if i.content_type == ContentType.CHARACTER and i.selected_version_id is not None]
+        chosen = await self.versions.among(characters)
+        keys = [chosen[v][0].image_key for v in characters if v in chosen and chosen[v][0].image_key]
+        return [key for key in keys if key][:domain.MAX_REFERENCE_IMAGES]
 
     @staticmethod
     def _subject(book: Book, item: BookItem) -> str:

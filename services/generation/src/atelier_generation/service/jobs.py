@@ -33,9 +33,11 @@ class JobService(UseCase[GenerationContext]):
 
     async def submit(self, principal: Principal, data: JobCreate, storefront: str) -> GenerationJob:
         """Charge and queue a job of the request's `storefront` (its events and credit rows carry it)."""
-        model = domain.image_model(data.model)
+        catalogue = self.context.catalogue
+        model = catalogue.image_model(data.model, storefront)
         if model is None:
-            raise UnknownModel(details={"fields": {"model": [f"one of {', '.join(domain.MODELS_BY_ID)}"]}})
+            offered = ", ".join(m.id for m in catalogue.listed(storefront) if m.kind is JobKind.IMAGE)
+            raise UnknownModel(details={"fields": {"model": [f"one of {offered}"]}})
         owner_id = principal.owner_id
         now = utcnow()
         tier = await self.credits.tier(principal.user_id, now)
@@ -54,6 +56,10 @@ class JobService(UseCase[GenerationContext]):
         JobRepository(self.session).add(job)
         await outbox.add(self.session, JobRequested(job_id=job.id, kind=job.kind))
         return job
+
+    def models(self, storefront: str) -> list[domain.GenerationModel]:
+        """The catalogue as the storefront sells it: a model of an unconfigured provider is not there."""
+        return self.context.catalogue.listed(storefront)
 
     async def _load(self, principal: Principal, job_id: uuid.UUID,
                     kinds: tuple[JobKind, ...] = (JobKind.IMAGE,)) -> GenerationJob:

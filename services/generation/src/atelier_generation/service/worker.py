@@ -42,10 +42,12 @@ from atelier_generation.domain import JobKind, JobStatus
 from atelier_generation.errors import GeneratorFailed
 from atelier_generation.generators import ImageRequest
 from atelier_generation.models import GeneratedImage, GenerationJob, Restoration
+from atelier_generation.providers import ProviderError, ProviderFailed, SafetyRefusal
 from atelier_generation.repository import ImageRepository, JobRepository, RestorationRepository
 from atelier_generation.service._shared import utcnow
 from atelier_generation.service.books import BookService
 from atelier_generation.service.credits import CreditService
+from atelier_generation.service.provider_jobs import Overtaken, ProviderJobRun
 
 log = logging.getLogger("atelier.generation.worker")
 T = TypeVar("T")
@@ -103,12 +105,19 @@ class JobRunner:
         job, restoration = claimed
         try:
             outputs = await self._produce(job, restoration)
+        except Overtaken:
+            return  # a later claim owns the job now
+        except SafetyRefusal as exc:
+            refused = f"Refused by the provider's safety system: {exc.message}"
+            await self._step(lambda session: self.fail(session, job.id, refused, attempt=job.attempts,
+                                                        status=JobStatus.BLOCKED))
+            return
         except Exception as exc:
             if is_transient(exc):
                 raise  # not the job's fault: the message is redelivered (or the sweep re-announces it)
-            reason = exc.message if isinstance(exc, GeneratorFailed) else "The job failed"
-            log.warning("job %s failed on attempt %s: %r", job.id, job.attempts, exc,
-                        exc_info=not isinstance(exc, GeneratorFailed))
+            known = isinstance(exc, GeneratorFailed | ProviderError)
+            reason = exc.message if isinstance(exc, GeneratorFailed | ProviderError) else "The job failed"
+            log.warning("job %s failed on attempt %s: %r", job.id, job.attempts, exc, exc_info=not known)
             await self._step(lambda session: self.fail(session, job.id, reason, attempt=job.attempts))
             return
         await self._step(lambda session: self._record(session, job, outputs))
@@ -137,10 +146,20 @@ class JobRunner:
 
     async def _generate(self, job: GenerationJob, *, key_prefix: str = "images") -> Outputs:
         settings, storage = self.context.settings, self.context.storage
-        request = ImageRequest(model=job.model, prompt=job.prompt, filters=job.filters, seed=job.seed,
-                               batch_size=job.batch_size, size=settings.image_size)
-        pictures = await self.context.generators.for_model(job.model).generate(request)
-        await self._step(lambda session: JobRepository(session).set_progress(job.id, job.attempts, 60, utcnow()))
+        model = self.context.catalogue.get(job.model)
+        if job.provider is not None or (model is not None and model.provider is not None):
+            references = tuple([data for key in job.reference_keys if (data := await self._reference(key))])
+            received = await ProviderJobRun(self.context, self._step, job).images(references)
+            # One format in storage whatever the provider sent (and a full decode proves it an image).
+            try:
+                pictures = [await asyncio.to_thread(imaging.as_png, data) for data in received]
+            except (OSError, ValueError) as exc:
+                raise ProviderFailed("The provider returned an image that cannot be read") from exc
+        else:
+            request = ImageRequest(model=job.model, prompt=job.prompt, filters=job.filters, seed=job.seed,
+                                   batch_size=job.batch_size, size=settings.image_size)
+            pictures = await self.context.generators.for_model(job.model).generate(request)
+            await self._step(lambda session: JobRepository(session).set_progress(job.id, job.attempts, 60, utcnow()))
         stored, keys = [], []
         for index, data in enumerate(pictures):
             # Derived from the job: a second run of the same job writes the same files.
@@ -154,6 +173,12 @@ class JobRunner:
             stored.append(StoredImage(id=image_id, key=key, thumbnail_key=thumbnail_key, width=width, height=height,
                                       size_bytes=len(data)))
         return Outputs(keys=keys, images=stored)
+
+    async def _reference(self, key: str) -> bytes | None:
+        try:
+            return await self.context.storage.get(key)
+        except StoredFileNotFound:
+            return None  # a reference deleted meanwhile: the picture is made without it
 
     async def _restore(self, job: GenerationJob, restoration: Restoration) -> Outputs:
         storage, settings = self.context.storage, self.context.settings
@@ -173,7 +198,7 @@ class JobRunner:
         jobs = JobRepository(session)
         if not await jobs.complete(job.id, job.attempts, utcnow()):
             current = await jobs.get(job.id)
-            if current is None or current.status == JobStatus.FAILED:
+            if current is None or current.status in domain.UNSUCCESSFUL_JOB_STATUSES:
                 # Deleted or failed meanwhile: nothing will ever point at these files.
                 await self.context.storage.delete(outputs.keys)
             return
@@ -185,7 +210,7 @@ class JobRunner:
             await BookService(session, self.context).version_made(job.id, key=image.key, thumbnail_key=image.thumbnail_key,
                                                                   width=image.width, height=image.height)
         else:
-            model = domain.MODELS_BY_ID.get(job.model)
+            model = self.context.catalogue.get(job.served_model or job.model)
             tags = domain.tags_from_filters(job.filters)
             images = [GeneratedImage(id=s.id, owner_id=job.owner_id, job_id=job.id, model=job.model,
                                      prompt=job.prompt, filters=job.filters, storage_key=s.key,
@@ -197,10 +222,13 @@ class JobRunner:
                                                asset_ids=[s.id for s in outputs.images], storefront=job.storefront))
         self._finished.append((job, JobStatus.COMPLETED))
 
-    async def fail(self, session: AsyncSession, job_id: uuid.UUID, reason: str, *,
-                   attempt: int | None = None) -> bool:
-        """Fail an unfinished job once, give back what it took and announce it."""
-        job = await JobRepository(session).fail(job_id, reason, utcnow(), attempt=attempt)
+    async def fail(self, session: AsyncSession, job_id: uuid.UUID, reason: str, *, attempt: int | None = None,
+                   status: JobStatus = JobStatus.FAILED) -> bool:
+        """Fail (or block) an unfinished job once, give back what it took and announce it.
+
+        A blocked job is announced as `job.failed` too: its consumers (the owner's notice) need
+        only "nothing made, refunded", and the reason says why."""
+        job = await JobRepository(session).fail(job_id, reason, utcnow(), attempt=attempt, status=status)
         if job is None:
             return False
         refunded = await CreditService(session, self.context).refund_job(job)
@@ -208,7 +236,7 @@ class JobRunner:
             await BookService(session, self.context).version_failed(job.id)
         await outbox.add(session, JobFailed(job_id=job.id, owner_id=job.owner_id, kind=job.kind, reason=reason,
                                             refunded_credits=refunded, storefront=job.storefront))
-        self._finished.append((job, JobStatus.FAILED))
+        self._finished.append((job, status))
         return True
 
     async def requeue_stale(self) -> int:
