@@ -1,11 +1,8 @@
 """Hosted model providers (#39): a job's provider, request id, submit mark, latency, cost,
 served model and reference images; the `blocked` status (refused by a provider's safety system)
 
-Named `generation_p39_providers` (not the next number) so that it cannot collide with another
-branch's generation migration; whoever merges relinks `down_revision`.
-
-Revision ID: generation_p39_providers
-Revises: generation_0008
+Revision ID: generation_0010
+Revises: generation_0009
 Create Date: 2026-11-25 14:00
 """
 from collections.abc import Sequence
@@ -14,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "generation_p39_providers"
-down_revision: str | None = "generation_0008"
+revision: str = "generation_0010"
+down_revision: str | None = "generation_0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
