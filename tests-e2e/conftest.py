@@ -49,16 +49,16 @@ async def api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stripe_server() -> Iterator[Any]:
     """The fake Stripe server (`atelier_testing.fakes.stripe`) the `stripe_platform`s pay through."""
     with served_stripe() as server:
         yield server
 
 
-@pytest.fixture(scope="session", params=["embedded", "distributed"])
+@pytest.fixture(scope="module", params=["embedded", "distributed"])
 def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
-    """A platform whose payments use the `stripe` provider, one per mode for the whole session
-    (pytest keeps one mode's alive at a time), shared by every test that pays through Stripe."""
+    """A platform whose payments use the `stripe` provider, per mode, for the module that pays
+    through Stripe: alive only while it runs (PostgreSQL's max_connections holds two platforms)."""
     with stripe_platform_of(request, "stripe", stripe_server, oidc_provider) as platform:
         yield platform

@@ -17,8 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from infra.frontend_pages import allow_origin
 from infra.identity_steps import code_from, new_mail
-from infra.journeys import poll, staff
+from infra.journeys import poll
 
 from atelier_testing.browser import chromium, offline_context, static_site
 from atelier_testing.platform import Platform
@@ -239,27 +240,11 @@ async def browser() -> AsyncIterator[Any]:
         yield the_browser
 
 
-async def allow_origin(api: httpx.AsyncClient, origin: str) -> None:
-    """Add the page's origin to FigureForge's storefront (beside the seeded ones) and wait for CORS."""
-    headers = await staff(api)
-    current = ok(await api.get("/api/v1/storefronts/figureforge", headers=headers))
-    ok(await api.patch("/api/v1/storefronts/figureforge", headers=headers,
-                       json={"origins": [*current["origins"], origin]}))
-
-    async def allowed() -> bool:
-        r = await api.options(f"/compat/figureforge{A}/auth/user/", headers={
-            "Origin": origin, "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "authorization,content-type"})
-        return r.headers.get("access-control-allow-origin") == origin
-
-    await poll(allowed, timeout=30, message="the page's origin allowed")
-
-
 async def test_the_apps_journeys_from_a_page_on_another_origin(platform: Platform, api: httpx.AsyncClient,
                                                                 browser: Any) -> None:
     page_html = PAGE % {"api": f"{platform.url}/compat/figureforge{A}"}
     async with static_site({"/index.html": page_html}, host="localhost") as site:
-        await allow_origin(api, site)
+        await allow_origin(api, "figureforge", site)
         async with offline_context(browser) as (context, watch):
             page = await context.new_page()
             email = f"artist-{uuid.uuid4().hex[:10]}@example.com"

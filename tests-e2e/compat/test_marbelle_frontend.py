@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import PASSWORD, latest_mail, poll, staff, token_from
+from infra.frontend_pages import allow_origin
+from infra.journeys import PASSWORD, latest_mail, poll, token_from
 from infra.marbelle import USER_FIELDS, V1, bearer, failed, ok, register, verified_login
 
 from atelier_testing.browser import chromium, offline_context, static_site
@@ -261,27 +262,11 @@ def _expired(access: str) -> str:
 
 # -- the browser: a page of ours on another site, the app's calls in the app's order ----------------
 
-async def _add_origin(api: httpx.AsyncClient, origin: str) -> None:
-    """The page's origin joins the marbelle storefront's (the seeded ones stay: other tests use them)."""
-    headers = await staff(api)
-    current = (await api.get("/api/v1/storefronts/marbelle", headers=headers)).json()
-    r = await api.patch("/api/v1/storefronts/marbelle", headers=headers,
-                        json={"origins": [*current["origins"], origin]})
-    assert r.status_code == 200, r.text
-
-    async def allowed() -> bool:
-        preflight = await api.options(f"/compat/marbelle{V1}/cart/", headers={
-            "Origin": origin, "Access-Control-Request-Method": "GET"})
-        return preflight.headers.get("access-control-allow-origin") == origin
-
-    await poll(allowed, message="the gateway heard of the new origin")
-
-
 async def test_the_apps_journeys_from_a_page_on_another_site(platform: Platform, api: httpx.AsyncClient) -> None:
     base = f"{platform.url}/compat/marbelle{V1}"  # 127.0.0.1; the page is on localhost: another site
     email = f"page-{uuid.uuid4().hex[:10]}@example.com"
     async with static_site({"/index.html": PAGE.read_text()}, host="localhost") as site:
-        await _add_origin(api, site)
+        await allow_origin(api, "marbelle", site)
         async with chromium() as browser, offline_context(browser) as (context, watch):
             page = await context.new_page()
             await page.goto(f"{site}/?api={base}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.frontend_pages import let_in, mail_link, page_files, wait_status
+from infra.frontend_pages import allow_origin, mail_link, page_files, wait_status
 from infra.identity_steps import visitor_client
 from infra.journeys import poll
 
@@ -39,7 +39,7 @@ async def test_guide_journeys_in_chromium(platform: Platform) -> None:
     email = f"reviv-spa-{uuid.uuid4().hex[:10]}@example.com"
     async with visitor_client(platform.url) as api, static_site(page_files("reviv"), host="localhost") as site, \
             chromium() as browser, offline_context(browser) as (context, watch):
-        await let_in(api, "reviv", site, passkey=True)
+        await allow_origin(api, "reviv", site, passkey=True)
         page = await context.new_page()
         cdp = await context.new_cdp_session(page)
         await cdp.send("WebAuthn.enable")

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.frontend_pages import let_in, mail_link, page_files, wait_status
+from infra.frontend_pages import allow_origin, mail_link, page_files, wait_status
 from infra.identity_steps import visitor_client
 from infra.journeys import PASSWORD, poll
 
@@ -175,7 +175,7 @@ async def test_spa_journeys_in_chromium(stripe_platform: Platform, stripe_server
     email = f"spa-{uuid.uuid4().hex[:10]}@example.com"
     async with visitor_client(stripe_platform.url) as api, static_site(page_files("shop"), host="localhost") as site, \
             chromium() as browser, offline_context(browser) as (context, watch):
-        await let_in(api, "shop", site)
+        await allow_origin(api, "shop", site)
         page = await context.new_page()
         await page.goto(f"{site}/?api={api_base}")
         await wait_status(page, "ready")

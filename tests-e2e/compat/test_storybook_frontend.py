@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import PASSWORD, poll, staff
+from infra.frontend_pages import allow_origin
+from infra.journeys import PASSWORD, poll
 from PIL import Image
 
 from atelier_testing.browser import chromium, offline_context, static_site
@@ -232,22 +233,6 @@ window.shows = (url) => new Promise(ok => {
 </script>"""
 
 
-async def _add_origin(api: httpx.AsyncClient, origin: str) -> None:
-    """The page's origin joins the storybook storefront's (added to those it has), and the gateway's
-    CORS copy hears of it."""
-    headers = await staff(api)
-    current = ok(await api.get("/api/v1/storefronts/storybook", headers=headers))
-    ok(await api.patch("/api/v1/storefronts/storybook", headers=headers,
-                       json={"origins": [*current["origins"], origin]}))
-
-    async def allowed() -> bool:
-        r = await api.options("/compat/storybook/api/customer/status/", headers={
-            "Origin": origin, "Access-Control-Request-Method": "POST"})
-        return r.headers.get("access-control-allow-origin") == origin
-
-    await poll(allowed, timeout=30, message="the page's origin allowed")
-
-
 async def test_the_apps_journey_in_a_browser_from_another_origin(platform: Platform, api: httpx.AsyncClient) -> None:
     """Register (logged in), reload keeps the session, a book through fetchProducts, a character with a
     reference photo, its render shown, the cover, a page, an address and a print order, paid by the
@@ -257,7 +242,7 @@ async def test_the_apps_journey_in_a_browser_from_another_origin(platform: Platf
     name = f"reader{uuid.uuid4().hex[:10]}"
     async with static_site({"/index.html": PAGE}) as site, chromium() as browser, \
             offline_context(browser) as (context, watch):
-        await _add_origin(api, site)
+        await allow_origin(api, "storybook", site)
         page = await context.new_page()
         await page.goto(f"{site}/?api={base}")
 

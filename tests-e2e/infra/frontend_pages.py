@@ -1,4 +1,4 @@
-"""What the S2/S3 browser tests share: their pages (tests-e2e/compat/pages), the mail links they
+"""What the products' browser tests share: their pages (tests-e2e/compat/pages), the mail links they
 follow, and a storefront that lets a page's origin in (added beside the seeded origins)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ async def mail_link(api: httpx.AsyncClient, email: str, subject: str, pattern: s
     return found.group(1)
 
 
-async def let_in(api: httpx.AsyncClient, slug: str, origin: str, *, passkey: bool = False) -> None:
+async def allow_origin(api: httpx.AsyncClient, slug: str, origin: str, *, passkey: bool = False) -> None:
     """Add `origin` to the storefront's origins (and its passkey origins), then wait until the
     gateway's copy grants it CORS on the storefront's profile."""
     headers = await staff(api)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -62,9 +63,19 @@ async def customer(api: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access']}"}
 
 
+# Staff's headers per platform, reused for a few minutes: the account may sign in only five times
+# a minute (identity's per-account limit), and many tests act as staff one after another.
+_STAFF: dict[str, tuple[float, dict[str, str]]] = {}
+STAFF_REUSE_SECONDS = 300  # well within the access token's 15 minutes
+
+
 async def staff(api: httpx.AsyncClient) -> dict[str, str]:
-    tokens = await login(api, STAFF_EMAIL, STAFF_PASSWORD)
-    return {"Authorization": f"Bearer {tokens['access']}"}
+    key = str(api.base_url)
+    signed_in = _STAFF.get(key)
+    if signed_in is None or time.monotonic() - signed_in[0] > STAFF_REUSE_SECONDS:
+        tokens = await login(api, STAFF_EMAIL, STAFF_PASSWORD)
+        signed_in = _STAFF[key] = (time.monotonic(), {"Authorization": f"Bearer {tokens['access']}"})
+    return dict(signed_in[1])
 
 
 async def new_anonymous_token(api: httpx.AsyncClient) -> str:
