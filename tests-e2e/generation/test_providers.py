@@ -81,8 +81,8 @@ def provider_env(servers: dict[str, FakeServer]) -> dict[str, str]:
 def provider_platform(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str, amqp_url: str,
                       oidc_provider: Any, fakes: dict[str, FakeServer]) -> Iterator[Platform]:
     # One process per service (generation's includes its worker), with small pools beside the session's platform.
-    env = {**identity_env(oidc_provider), **provider_env(fakes), "ATELIER_DB_POOL_SIZE": "2",
-           "ATELIER_DB_MAX_OVERFLOW": "2"}
+    env = {**identity_env(oidc_provider), **provider_env(fakes), "ATELIER_DB_POOL_SIZE": "1",
+           "ATELIER_DB_MAX_OVERFLOW": "1"}
     with distributed(tmp_path_factory.mktemp("providers"), postgres_server_url, amqp_url, env,
                      split=False) as platform:
         yield platform
