@@ -43,6 +43,13 @@ async def test_catalog_reads_mint_nothing_and_are_public(platform: Platform) -> 
             assert "set-cookie" not in again.headers, path
         detail = await crawler.get(f"/api/v1/products/{product['id']}")
         assert f"product-{product['id']}" in detail.headers["surrogate-key"].split()
+        # Answers of other services: the storefront (purged when staff change it) and the plans
+        # (catalog products: purged with the catalog's lists).
+        for path, key in (("/api/v1/storefront", "storefront-default"), ("/api/v1/subscriptions/plans", "product-list")):
+            r = await crawler.get(path)
+            assert r.status_code == 200 and "x-anonymous-token" not in r.headers, path
+            assert r.headers["cache-control"].startswith("public, ") and key in r.headers["surrogate-key"].split(), path
+            assert (await crawler.get(path, headers={"If-None-Match": r.headers["etag"]})).status_code == 304, path
         assert not crawler.cookies  # nothing was ever set
 
 

@@ -423,11 +423,11 @@ SurrogateKeys = Callable[[str, Any], Iterable[str]]
 
 
 async def _serve(request: Request, handler: Callable[[Request], Awaitable[Response]],
-                 namespaces: tuple[str, ...], shared: bool, keys: SurrogateKeys | None) -> Response:
+                 namespaces: tuple[str, ...], shared: bool, stored: bool, keys: SurrogateKeys | None) -> Response:
     if request.method != "GET":
         return await handler(request)
     runtime = request.app.state.runtime
-    store: CacheStore | None = runtime.cache
+    store: CacheStore | None = runtime.cache if stored else None
     settings: AtelierSettings = runtime.settings
     if_none_match = request.headers.get("if-none-match")
     storefront = request.headers.get(STOREFRONT_HEADER, "")
@@ -471,18 +471,21 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
     return response
 
 
-def cached_route(*namespaces: str, shared: bool = True, keys: SurrogateKeys | None = None) -> type[APIRoute]:
+def cached_route(*namespaces: str, shared: bool = True, stored: bool = True,
+                 keys: SurrogateKeys | None = None) -> type[APIRoute]:
     """A route class (`APIRouter(route_class=cached_route("catalog"))`) whose GET answers carry a
     strong ETag and Cache-Control, answer `If-None-Match` with 304, and — `shared` — are kept in
     the store until a write to one of `namespaces` commits, tagged with surrogate keys: the
-    namespaces, the storefront and `keys(path, body)` (see the module doc)."""
+    namespaces, the storefront and `keys(path, body)` (see the module doc). `stored=False`: the
+    HTTP side only (an answer built from memory, or from another service, with no table of its own
+    to invalidate it)."""
 
     class CachedRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def serve(request: Request) -> Response:
-                return await _serve(request, handler, namespaces, shared, keys)
+                return await _serve(request, handler, namespaces, shared, stored, keys)
 
             return serve
 

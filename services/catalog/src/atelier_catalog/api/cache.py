@@ -15,11 +15,12 @@ did not flush row by row (a guarded stock UPDATE) purges the namespace: every ca
 from typing import Any
 
 from atelier_common.cache import cached_route
+from atelier_common.contracts.catalog import PRODUCT_LIST_KEY
 
 NAMESPACE = "catalog"
 TABLES = {table: (NAMESPACE,) for table in (
     "category", "product", "product_variant", "product_image", "review", "purchase")}
-PRODUCT_LIST = "product-list"
+PRODUCT_LIST = PRODUCT_LIST_KEY
 CATEGORY_LIST = "category-list"
 
 
