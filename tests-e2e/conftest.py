@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from infra.cdn import FakeCdn, served_cdn
 from infra.oidc import identity_env, served_provider
 from infra.stripe import served_stripe
 from infra.stripe import stripe_platform as stripe_platform_of
@@ -25,16 +26,23 @@ def oidc_provider() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def embedded_platform(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Any) -> Iterator[Platform]:
-    with embedded(tmp_path_factory.mktemp("e2e"), identity_env(oidc_provider)) as platform:
+def cdn() -> Iterator[FakeCdn]:
+    """The fake CDN both platforms purge (tests-e2e/catalog/test_public_reads.py reads it)."""
+    with served_cdn() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def embedded_platform(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Any, cdn: FakeCdn) -> Iterator[Platform]:
+    with embedded(tmp_path_factory.mktemp("e2e"), {**identity_env(oidc_provider), **cdn.env()}) as platform:
         yield platform
 
 
 @pytest.fixture(scope="session")
 def distributed_platform(tmp_path_factory: pytest.TempPathFactory, postgres_server_url: str,
-                         amqp_url: str, oidc_provider: Any) -> Iterator[Platform]:
+                         amqp_url: str, oidc_provider: Any, cdn: FakeCdn) -> Iterator[Platform]:
     with distributed(tmp_path_factory.mktemp("e2e"), postgres_server_url, amqp_url,
-                     identity_env(oidc_provider)) as platform:
+                     {**identity_env(oidc_provider), **cdn.env()}) as platform:
         yield platform
 
 

@@ -1,6 +1,7 @@
 """The gateway answers public reads the services stored in the shared cache (without the hop), for
 the audience they were stored for and only while unchanged; what a service did not declare
-cacheable is `no-store`, and an answer that mints an anonymous token is `private`."""
+cacheable is `no-store`, and an answer that mints an anonymous token is `private`. A public read
+mints nothing, so its public answer stays public, with a `Vary` on what chose its storefront."""
 
 from __future__ import annotations
 
@@ -74,10 +75,30 @@ class TestCacheControl:
         assert "x-anonymous-token" in minted.headers
         assert minted.headers["cache-control"] == "private, no-cache"
         gateway.client.cookies.clear()  # a first visit again
-        public_minted = await gateway.client.get("/api/v1/pricing", params={"public": "1"})
+        # A write mints (it may need an owner): what it answers sets a cookie, whatever the service said.
+        public_minted = await gateway.client.post("/api/v1/pricing", params={"public": "1"})
         assert "x-anonymous-token" in public_minted.headers
         assert public_minted.headers["cache-control"] == "private, no-cache"  # it sets a cookie
         anon = gateway.keys.anon_headers()
         assert (await gateway.client.get("/api/v1/cart", headers=anon)).headers["cache-control"] == "no-store"
         public = await gateway.client.get("/api/v1/pricing", params={"public": "1"}, headers=anon)
         assert public.headers["cache-control"] == "public, no-cache"
+
+    async def test_a_tokenless_public_read_stays_public(self, gateway) -> None:
+        r = await gateway.client.get("/api/v1/pricing", params={"public": "1"})
+        assert "x-anonymous-token" not in r.headers and "set-cookie" not in r.headers
+        assert r.headers["cache-control"] == "public, no-cache"
+        assert r.headers["vary"] == "Accept-Encoding, X-Atelier-Storefront, Origin"  # Origin: from CORS
+        assert "x-anonymous-token" not in r.json()["headers"]  # the service gets no owner either
+
+    async def test_a_storefront_chosen_by_the_referer_alone_is_private(self, gateway) -> None:
+        """A shared cache keys on the `Vary` headers; a Referer is another value on every page."""
+        add_storefront(gateway.app, make_storefront("b", origins=["https://b.example"]))
+        by_referer = await gateway.client.get("/api/v1/pricing", params={"public": "1"},
+                                              headers={"Referer": "https://b.example/shop"})
+        assert by_referer.json()["headers"]["x-atelier-storefront"] == "b"
+        assert by_referer.headers["cache-control"] == "private, no-cache"
+        by_origin = await gateway.client.get("/api/v1/pricing", params={"public": "1"},
+                                             headers={"Origin": "https://b.example"})
+        assert by_origin.json()["headers"]["x-atelier-storefront"] == "b"
+        assert by_origin.headers["cache-control"] == "public, no-cache"

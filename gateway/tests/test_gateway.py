@@ -72,6 +72,29 @@ class TestAnonymousToken:
         assert claims["typ"] == "anon"
         assert datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC) > timedelta(days=27)
 
+    @pytest.mark.parametrize("path", ["/api/v1/products", "/api/v1/products/p1/reviews", "/api/v1/categories",
+                                      "/api/v1/pricing", "/api/v1/storefront", "/api/v1/images/gallery",
+                                      "/api/v1/generation/models", "/api/v1/subscriptions/plans", "/media/a.png"])
+    async def test_public_reads_get_no_identity(self, gateway, path: str) -> None:
+        """Nobody owns anything by reading the catalog: no signature per crawler request, no cookie
+        that would make a CDN keep the answer private."""
+        r = await gateway.client.get(path)
+        assert r.status_code == 200
+        assert "x-anonymous-token" not in r.headers and "set-cookie" not in r.headers
+        assert "x-anonymous-token" not in r.json()["headers"]
+
+    @pytest.mark.parametrize(("method", "path"), [("GET", "/api/v1/cart"), ("GET", "/api/v1/images"),
+                                                  ("GET", "/api/v1/storefronts"), ("POST", "/api/v1/products"),
+                                                  ("GET", "/api/v1/orders"), ("GET", "/api/v1/addresses")])
+    async def test_owner_routes_and_writes_mint(self, gateway, method: str, path: str) -> None:
+        r = await gateway.client.request(method, path)
+        assert r.headers["x-anonymous-token"] and r.headers["set-cookie"].startswith("anon_token=")
+
+    async def test_a_public_read_forwards_the_token_it_has(self, gateway) -> None:
+        token = gateway.keys.anon_token()
+        r = await gateway.client.get("/api/v1/products", headers={"X-Anonymous-Token": token})
+        assert r.json()["headers"]["x-anonymous-token"] == token
+
     async def test_cross_site_cookies_are_same_site_none_and_secure(self, start_gateway) -> None:
         # A frontend on another site than the API (the original Marbelle deployment) keeps its guest.
         async with start_gateway(cross_site_cookies=True) as gateway:
@@ -174,20 +197,22 @@ class TestRateLimits:
             fresh = []
             for _ in range(4):
                 gateway.client.cookies.clear()
-                fresh.append(await gateway.client.get("/api/v1/products"))
+                fresh.append(await gateway.client.get("/api/v1/cart"))
             assert [r.status_code for r in fresh] == [200, 200, 200, 429]
             assert_error(fresh[3], 429, "RATE_LIMITED")
             assert int(fresh[3].headers["retry-after"]) >= 1
             assert "x-anonymous-token" not in fresh[3].headers and "set-cookie" not in fresh[3].headers
             kept = {"X-Anonymous-Token": fresh[0].headers["x-anonymous-token"]}
             gateway.client.cookies.clear()
-            assert (await gateway.client.get("/api/v1/products", headers=kept)).status_code == 200
+            assert (await gateway.client.get("/api/v1/cart", headers=kept)).status_code == 200
+            # A public read mints nothing, so it is not limited for it.
+            assert (await gateway.client.get("/api/v1/products")).status_code == 200
             # A signed-in caller without an anonymous token is not refused for it.
             bearer = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
-            assert (await gateway.client.get("/api/v1/products", headers=bearer)).status_code == 200
+            assert (await gateway.client.get("/api/v1/cart", headers=bearer)).status_code == 200
             transport = httpx.ASGITransport(app=gateway.app, client=("198.51.100.7", 5000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
-                other = await elsewhere.get("/api/v1/products")
+                other = await elsewhere.get("/api/v1/cart")
                 assert other.status_code == 200 and other.headers["x-anonymous-token"]
 
 

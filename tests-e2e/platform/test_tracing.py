@@ -50,7 +50,8 @@ async def test_an_order_is_one_trace_from_the_gateway_to_the_consumer(platform: 
 async def _order_with_trace(api: httpx.AsyncClient, platform: Platform) -> None:
     r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
     product = next(p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= 2)
-    token = r.headers["x-anonymous-token"]  # a first visit: minted
+    assert "x-anonymous-token" not in r.headers  # a public read needs no owner
+    token = (await api.get("/api/v1/cart")).headers["x-anonymous-token"]  # a first visit to the cart: minted
     guest = {"X-Session-ID": token}
     r = await api.post("/api/v1/cart/items", headers=guest, json={"product_id": product["id"], "quantity": 1})
     assert r.status_code == 201, r.text

@@ -1,8 +1,13 @@
 """The gateway's hot path: check the caller, then stream the request to the owning service.
 
 Per request: trailing slash dropped, bearer token verified (cached) and checked against the
-denylist, an anonymous token accepted or minted, rate limits applied, `/internal` never
-routed, headers forwarded with the caller's address and a request id.
+denylist, an anonymous token accepted or — unless the request is a public read
+(`routing.PUBLIC_READS`) — minted, rate limits applied, `/internal` never routed, headers
+forwarded with the caller's address and a request id.
+
+The edge rules of a public answer (one the service declared `Cache-Control: public`) live here:
+`Vary` on what chose its storefront, and `private` when nothing a shared cache can key on did
+(the `Referer` alone). An answer that mints a token sets a cookie: always `private`.
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
-from atelier_gateway.routing import is_credential_path, resolve
+from atelier_gateway.routing import is_credential_path, is_public_read, resolve
 from atelier_gateway.settings import GatewaySettings
-from atelier_gateway.storefronts import COMPAT_PROFILE, StorefrontResolver
+from atelier_gateway.storefronts import COMPAT_PROFILE, VARY, StorefrontResolver
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
 
 log = logging.getLogger("atelier.gateway")
@@ -105,7 +110,8 @@ class Proxy:
                 referer = value
             headers.append((key, value))
 
-        resolved = await self.storefronts.resolve(storefront, origin, referer, scope.get(COMPAT_PROFILE))
+        profile = scope.get(COMPAT_PROFILE)
+        resolved, shareable = await self.storefronts.resolve_for_sharing(storefront, origin, referer, profile)
         storefront_var.set(resolved)  # the access log's and the request metric's label
         slug = resolved.encode()
         headers.append((b"x-atelier-storefront", slug))
@@ -123,9 +129,12 @@ class Proxy:
             if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
                 anon = from_cookie
         minted = None
-        if anon is None:
+        # A compatibility profile's calls keep the guest identity of their seed (Marbelle echoes
+        # X-Session-ID on every guest answer, S0 sets its cookie): its answers are not shared reads.
+        if anon is None and (profile is not None or not is_public_read(scope["method"], scope["path"])):
             minted = anon = self.auth.mint_anon().encode()
-        headers.append((b"x-anonymous-token", anon))
+        if anon is not None:
+            headers.append((b"x-anonymous-token", anon))
 
         client = scope.get("client")
         ip = client[0] if client else "unknown"
@@ -149,7 +158,8 @@ class Proxy:
         def on_start(status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
             response_headers.append((b"x-request-id", request_id))
             control = next((v for k, v in response_headers if k == b"cache-control"), None)
-            if prefix is not None and control is not None and control.startswith(b"public"):
+            public = control is not None and control.startswith(b"public")
+            if prefix is not None and public:
                 self._cacheable.add(prefix)
             if minted is not None:
                 # A response that sets a caller's cookie is that caller's: never in a shared cache.
@@ -160,6 +170,12 @@ class Proxy:
             elif control is None:
                 # What a service did not declare cacheable is nobody's to keep (per-user answers).
                 response_headers.append((b"cache-control", b"no-store"))
+            elif public:
+                response_headers[:] = [(k, v) for k, v in response_headers if k != b"vary"]
+                response_headers.append((b"vary", VARY))
+                if not shareable:
+                    response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
+                    response_headers.append((b"cache-control", b"private, no-cache"))
             if claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
                 self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])

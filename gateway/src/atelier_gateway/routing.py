@@ -36,6 +36,20 @@ ROUTES: dict[str, str] = {
 # one dict lookup per candidate length instead of a scan of the table on every request.
 _LENGTHS = sorted({prefix.count("/") for prefix in ROUTES}, reverse=True)
 
+# Public reads: GET/HEAD under these paths (whole segments) answer the same to every caller of a
+# storefront, so they get no anonymous identity — no token minted, no cookie set — and stay
+# cacheable by a CDN (a `Set-Cookie` would make every answer private). Everything else that comes
+# without a token gets one: the routes that need an owner (cart, orders, books, addresses,
+# credits) and every write, so a service route that takes an owner always has one. A path added
+# here must not read the anonymous owner (its answers are shared).
+PUBLIC_READS = (
+    "/api/v1/products", "/api/v1/categories", "/api/v1/pricing", "/media",
+    "/api/v1/images/gallery", "/api/v1/generation/models", "/api/v1/subscriptions/plans",
+    "/api/v1/storefront",
+)
+_PUBLIC_READS = frozenset(PUBLIC_READS)
+_PUBLIC_LENGTHS = sorted({prefix.count("/") for prefix in PUBLIC_READS}, reverse=True)
+
 # Routes whose attempts are credentials: limited per client address as well.
 CREDENTIAL_PATHS = (
     "/api/v1/auth/login", "/api/v1/auth/magic-link", "/api/v1/auth/password-reset",
@@ -52,6 +66,14 @@ def resolve(path: str) -> str | None:
         if service is not None:
             return service
     return None
+
+
+def is_public_read(method: str, path: str) -> bool:
+    """Whether this request is a public read (`PUBLIC_READS`): no anonymous identity for it."""
+    if method != "GET" and method != "HEAD":
+        return False
+    parts = path.split("/", _PUBLIC_LENGTHS[0] + 1)
+    return any("/".join(parts[:length + 1]) in _PUBLIC_READS for length in _PUBLIC_LENGTHS)
 
 
 def is_credential_path(path: str) -> bool:

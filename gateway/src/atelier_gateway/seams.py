@@ -14,7 +14,8 @@ enforces both directions.
 - `allows_origin(scope, origin)`: the gateway's CORS decision for an origin (its `cors_origins`
   setting, or one of the storefronts' origins), e.g. for a profile's CSRF check.
 - `COMPAT_PROFILE`: the scope key a profile sets to its name on the native calls it makes, so the
-  request belongs to that profile's storefront (unless its header or origin says otherwise).
+  request belongs to that profile's storefront (unless its header or origin says otherwise), and
+  a guest gets the anonymous identity its seed gave on every answer, public reads included.
 - `CompatMount`: what the gateway calls, before its native routing, for `/compat/…` and the paths
   a root-mounted profile claims.
 """

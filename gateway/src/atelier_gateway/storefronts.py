@@ -17,6 +17,10 @@ from atelier_common.storefronts import StorefrontDirectory
 
 # The scope key a compatibility profile's native calls carry its name in (`seams.COMPAT_PROFILE`).
 COMPAT_PROFILE = "atelier.compat_profile"
+# What a shared answer varies on: the request headers that choose the storefront (the path,
+# compat profiles included, is in every cache's key anyway) and the encoding a CDN may add.
+# `Origin` is the other one: the CORS middleware appends it to every answer's `Vary`.
+VARY = b"Accept-Encoding, X-Atelier-Storefront"
 
 
 def origin_of(value: str) -> str | None:
@@ -55,18 +59,24 @@ class StorefrontResolver:
     async def resolve(self, header: bytes | None, origin: bytes | None, referer: bytes | None,
                       profile: str | None) -> str:
         """The slug of the request's storefront; `UnknownStorefront` (400) for an unknown header."""
+        return (await self.resolve_for_sharing(header, origin, referer, profile))[0]
+
+    async def resolve_for_sharing(self, header: bytes | None, origin: bytes | None, referer: bytes | None,
+                                  profile: str | None) -> tuple[str, bool]:
+        """`resolve`, and whether the answer may be shared under `VARY`: False when the `Referer`
+        alone chose the storefront (a shared cache cannot vary on it: every page is another value)."""
         if header:
-            return (await self.directory.get(header.decode("latin-1").strip())).slug
+            return (await self.directory.get(header.decode("latin-1").strip())).slug, True
         default = await self.directory.get(None)
         self._maps()
         for candidate in (origin, referer):
             if candidate:
                 normal = origin_of(candidate.decode("latin-1"))
                 if normal is not None and (slug := self._by_origin.get(normal)) is not None:
-                    return slug
+                    return slug, candidate is origin or slug == default.slug
         if profile is not None and (slug := self._by_profile.get(profile)) is not None:
-            return slug
-        return default.slug
+            return slug, True
+        return default.slug, True
 
     def allows_origin(self, origin: str) -> bool:
         """CORS: exactly the storefronts' origins plus the gateway's `cors_origins` setting."""

@@ -4,10 +4,13 @@ processes sharing Redis see each other's bumps; a store that does not answer is 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+import httpx
+import orjson
 import pytest
 from sqlalchemy import Column, Integer, String, update
 from sqlalchemy.orm import DeclarativeBase
@@ -24,6 +27,7 @@ from atelier_common.cache import (
     matches,
     tracker_info,
 )
+from atelier_common.cdn import CdnPurger
 from atelier_common.db import Database
 from atelier_testing import poll_until
 
@@ -155,6 +159,67 @@ class TestWriteTracker:
         async with database.transaction() as session:  # a read
             await session.get(Shelf, 1)
         assert await store.generations(["shop"]) == (start + 2,)
+
+    async def test_the_same_commits_purge_their_rows_keys_at_the_cdn(self, database: Database) -> None:
+        """Rows the ORM flushed purge their own keys; a statement (rows unknown) its namespace's key,
+        which every answer of that namespace carries; a rollback or an untracked table purges nothing."""
+        purged: list[set[str]] = []
+
+        class Purger:
+            def purge(self, keys: Iterable[str]) -> None:
+                purged.append(set(keys))
+
+        tracker = WriteTracker({Shelf.__tablename__: ("shop",)}, None, Purger(),  # type: ignore[arg-type]
+                               lambda table, row: [f"shelf-{row.id}", "shelf-list"])
+        database.session_info.update(tracker_info(tracker))
+        database.on_session_commit(tracker.committed)
+        async with database.transaction() as session:
+            session.add(Shelf(id=1, price="10.00"))
+            session.add(Note(id=1))
+        async with database.transaction() as session:
+            await session.execute(update(Shelf).where(Shelf.id == 1).values(price="9.00"))
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as session:
+                session.add(Shelf(id=2, price="1.00"))
+                await session.flush()
+                raise RuntimeError("abort")
+        async with database.transaction() as session:
+            session.add(Note(id=2))
+        assert purged == [{"shelf-1", "shelf-list"}, {"shop"}]
+
+
+class TestCdnPurger:
+    async def test_keys_are_posted_with_the_token_and_a_failure_is_retried_a_bounded_number_of_times(
+            self, caplog: pytest.LogCaptureFixture) -> None:
+        calls: list[tuple[str, dict[str, list[str]]]] = []
+        answers = iter([503, 200, 500, 500, 500])
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            calls.append((request.headers["authorization"], orjson.loads(request.content)))
+            return httpx.Response(next(answers))
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            purger = CdnPurger("http://cdn.test/purge", "secret", client, attempts=3, backoff_seconds=0.001)
+            purger.purge(["product-1", "product-list"])
+            await purger.settle()
+            assert calls == [("Bearer secret", {"tags": ["product-1", "product-list"]})] * 2  # 503, then 200
+            purger.purge(["product-2"])
+            await purger.settle()
+        assert len(calls) == 5  # three attempts, then given up and logged
+        assert "given up" in caplog.text
+
+    async def test_a_purge_never_waits_for_the_cdn(self) -> None:
+        async def handler(request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(10)
+            return httpx.Response(200)
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            purger = CdnPurger("http://cdn.test/purge", "", client)
+            purger.purge(["product-1"])  # a plain call, back at once: the POST runs in the background
+            with pytest.raises(TimeoutError):  # still waiting for the CDN meanwhile
+                async with asyncio.timeout(0.05):
+                    await purger.settle()
+            await purger.close()
 
 
 async def test_a_local_copy_is_never_served_after_a_bump(redis_url: str) -> None:

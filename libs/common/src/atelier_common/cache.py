@@ -13,9 +13,12 @@
   data older than the last commit it could have seen; the TTL is only a safety net (a bump lost to
   a store outage).
 - **HTTP.** Strong ETags (a hash of the body), `If-None-Match` → 304, and `Cache-Control: public,
-  no-cache` by default: clients and CDNs may keep the body but must revalidate (cheap, a 304 from
-  the shared cache) — a max-age would let them show a price after it changed. `cache_max_age_seconds`
-  trades that for fewer requests.
+  max-age=0, s-maxage=60, stale-while-revalidate=30` by default (`cache_control`): browsers
+  revalidate each time (cheap, a 304 from the shared cache), a CDN keeps the answer a minute.
+  Staff answers (they may show inactive records) are `private`; a customer's bearer token does not
+  change a shared answer, so it stays public. Shared answers carry surrogate keys (`Surrogate-Key`,
+  `Cache-Tag`): the route's namespaces, the storefront's, and what the route class's `keys` find in
+  the body (a product's); the commits that bump the counters purge those keys at a CDN (`cdn.py`).
 - **Stores.** Redis (`cache_url`, else `redis_url`) shared by every process; without it, an
   in-process store, shared by the apps of one process that use the same data directory (the
   embedded mode) — and only when the event bus is in-process too, since a multi-process platform
@@ -43,6 +46,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from atelier_common.auth import ROLE_STAFF, TokenVerifier, bearer_token
+from atelier_common.cdn import CdnPurger
 from atelier_common.contracts.identity import STOREFRONT_HEADER
 from atelier_common.db import WRITE_TRACKER
 from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
@@ -272,10 +276,26 @@ def matches(if_none_match: bytes | str | None, etag: bytes) -> bool:
 
 
 def cache_control(settings: AtelierSettings, *, shared: bool) -> bytes:
+    max_age, s_maxage = settings.cache_max_age_seconds, settings.cache_s_maxage_seconds
+    revalidate = settings.cache_stale_while_revalidate_seconds
+    if shared and (max_age or s_maxage or revalidate):
+        return (f"public, max-age={max_age}, s-maxage={s_maxage}, "
+                f"stale-while-revalidate={revalidate}").encode()
     scope = b"public" if shared else b"private"
-    if settings.cache_max_age_seconds > 0:
-        return scope + b", max-age=" + str(settings.cache_max_age_seconds).encode()
+    if max_age > 0:
+        return scope + b", max-age=" + str(max_age).encode()
     return scope + b", no-cache"
+
+
+def surrogate_headers(keys: Iterable[str]) -> list[tuple[bytes, bytes]]:
+    """The same keys for the CDNs that read `Surrogate-Key` (Fastly, Varnish) and `Cache-Tag`
+    (Cloudflare, Akamai)."""
+    ordered = list(dict.fromkeys(keys))
+    return [(b"surrogate-key", " ".join(ordered).encode()), (b"cache-tag", ",".join(ordered).encode())]
+
+
+def storefront_key(slug: str) -> str:
+    return f"storefront-{slug}"
 
 
 async def lookup(store: CacheStore, key: str) -> Entry | None:
@@ -398,20 +418,25 @@ def _entry_response(entry: Entry, if_none_match: str | None) -> Response:
     return response
 
 
+# What a route class finds in a shared answer's body (its JSON) to tag it with: a product's key.
+SurrogateKeys = Callable[[str, Any], Iterable[str]]
+
+
 async def _serve(request: Request, handler: Callable[[Request], Awaitable[Response]],
-                 namespaces: tuple[str, ...], shared: bool) -> Response:
+                 namespaces: tuple[str, ...], shared: bool, stored: bool, keys: SurrogateKeys | None) -> Response:
     if request.method != "GET":
         return await handler(request)
     runtime = request.app.state.runtime
-    store: CacheStore | None = runtime.cache
+    store: CacheStore | None = runtime.cache if stored else None
     settings: AtelierSettings = runtime.settings
     if_none_match = request.headers.get("if-none-match")
+    storefront = request.headers.get(STOREFRONT_HEADER, "")
     key = generations = None
+    audience = await _audience(request) if shared else PUBLIC_AUDIENCE
     if store is not None and shared:
         host = request.headers.get("host", "").encode("latin-1")
         key = entry_key(request.scope.get("scheme", "http"), host, request.scope["path"],
-                        request.scope.get("query_string", b""), await _audience(request),
-                        request.headers.get(STOREFRONT_HEADER, "").encode("latin-1"))
+                        request.scope.get("query_string", b""), audience, storefront.encode("latin-1"))
         entry = await lookup(store, key)
         if entry is not None:
             return _entry_response(entry, if_none_match)
@@ -426,7 +451,12 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
         return response
     etag = etag_of(body)
     response.headers["etag"] = etag.decode()
-    response.headers["cache-control"] = cache_control(settings, shared=shared).decode()
+    public = shared and audience == PUBLIC_AUDIENCE  # staff answers may show what others must not see
+    response.headers["cache-control"] = cache_control(settings, shared=public).decode()
+    if public:
+        found = keys(request.scope["path"], orjson.loads(body)) if keys is not None else ()
+        own = (storefront_key(storefront),) if storefront else ()
+        response.raw_headers.extend(surrogate_headers(chain(namespaces, own, found)))
     if key is not None and store is not None and generations is not None:
         headers = [(k, v) for k, v in response.raw_headers if k not in _NOT_STORED]
         try:
@@ -441,17 +471,21 @@ async def _serve(request: Request, handler: Callable[[Request], Awaitable[Respon
     return response
 
 
-def cached_route(*namespaces: str, shared: bool = True) -> type[APIRoute]:
+def cached_route(*namespaces: str, shared: bool = True, stored: bool = True,
+                 keys: SurrogateKeys | None = None) -> type[APIRoute]:
     """A route class (`APIRouter(route_class=cached_route("catalog"))`) whose GET answers carry a
     strong ETag and Cache-Control, answer `If-None-Match` with 304, and — `shared` — are kept in
-    the store until a write to one of `namespaces` commits (see the module doc)."""
+    the store until a write to one of `namespaces` commits, tagged with surrogate keys: the
+    namespaces, the storefront and `keys(path, body)` (see the module doc). `stored=False`: the
+    HTTP side only (an answer built from memory, or from another service, with no table of its own
+    to invalidate it)."""
 
     class CachedRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def serve(request: Request) -> Response:
-                return await _serve(request, handler, namespaces, shared)
+                return await _serve(request, handler, namespaces, shared, stored, keys)
 
             return serve
 
@@ -462,29 +496,48 @@ def cached_route(*namespaces: str, shared: bool = True) -> type[APIRoute]:
 
 _TRACKER = WRITE_TRACKER  # `db.Statement`s note their writes through it too
 _DIRTY = "atelier.cache.dirty"
+_PURGED = "atelier.cache.purged"
+
+
+# The surrogate keys a written row purges at a CDN (`ServiceSpec.cache_keys`): table name, row.
+RowKeys = Callable[[str, Any], Iterable[str]]
 
 
 class WriteTracker:
     """Notes which namespaces a transaction wrote (ORM flushes and DML statements alike) and bumps
-    their counters once it has committed. `tables` maps table names to the namespaces they feed."""
+    their counters once it has committed. `tables` maps table names to the namespaces they feed.
+    With a `purger`, the same change is purged at the CDN: `row_keys` of each row the ORM flushed,
+    or — a statement, whose rows are unknown — the namespaces' keys (every answer carries them)."""
 
-    def __init__(self, tables: Mapping[str, Iterable[str]], store: CacheStore) -> None:
+    def __init__(self, tables: Mapping[str, Iterable[str]], store: CacheStore | None,
+                 purger: CdnPurger | None = None, row_keys: RowKeys | None = None) -> None:
         self.tables = {name: tuple(ns) for name, ns in tables.items()}
         self.store = store
+        self.purger = purger
+        self.row_keys = row_keys
         if not event.contains(Session, "after_flush", _after_flush):
             event.listen(Session, "after_flush", _after_flush)
             event.listen(Session, "do_orm_execute", _do_orm_execute)
 
-    def note(self, session: Session, table: str | None) -> None:
+    def note(self, session: Session, table: str | None, row: Any = None) -> None:
         dirty: set[str] = session.info.setdefault(_DIRTY, set())
-        if table is None:  # a statement whose table we cannot tell: everything this service caches
-            dirty.update(chain.from_iterable(self.tables.values()))
+        # A statement whose table we cannot tell: everything this service caches.
+        namespaces = tuple(chain.from_iterable(self.tables.values())) if table is None else self.tables.get(table, ())
+        dirty.update(namespaces)
+        if self.purger is None or not namespaces:
+            return
+        purged: set[str] = session.info.setdefault(_PURGED, set())
+        if row is not None and self.row_keys is not None and table is not None:
+            purged.update(self.row_keys(table, row))
         else:
-            dirty.update(self.tables.get(table, ()))
+            purged.update(namespaces)
 
     async def committed(self, info: dict[str, Any]) -> None:
         dirty = info.pop(_DIRTY, None)
-        if not dirty:
+        purged = info.pop(_PURGED, None)
+        if purged and self.purger is not None:
+            self.purger.purge(purged)
+        if not dirty or self.store is None:
             return
         try:
             await self.store.bump(sorted(dirty))
@@ -500,7 +553,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     if tracker is None:
         return
     for obj in chain(session.new, session.dirty, session.deleted):
-        tracker.note(session, getattr(obj, "__tablename__", None))
+        tracker.note(session, getattr(obj, "__tablename__", None), obj)
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:

@@ -32,7 +32,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier_common import inbox, outbox
 from atelier_common.auth import JwksCache, TokenVerifier
-from atelier_common.cache import CacheStore, WriteTracker, open_store, tracker_info
+from atelier_common.cache import CacheStore, RowKeys, WriteTracker, open_store, tracker_info
+from atelier_common.cdn import CdnPurger
 from atelier_common.db import Database, ReadSessionDep, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
@@ -94,6 +95,9 @@ class ServiceSpec:
     # Tables whose writes change cached answers: table name → the cache namespaces it feeds
     # (routes built with `cache.cached_route(namespace)`); bumped after each commit that wrote one.
     cache_tables: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The surrogate keys a written row of those tables purges at a CDN (`cdn.py`); without it, or
+    # for a statement, the namespaces' keys (every cached answer carries its namespaces).
+    cache_keys: RowKeys | None = None
     # The default storefront as this service's settings describe it (else `fallback_storefront`),
     # and where this process loads the storefronts from (else identity's `/internal/storefronts`):
     # identity, which owns them, reads its own table.
@@ -134,8 +138,10 @@ class Runtime:
         self.housekeeper: Housekeeper | None = None
         # The shared response cache (None: off); every role invalidates what its commits change.
         self.cache: CacheStore | None = open_store(settings)
-        if self.cache is not None and spec.cache_tables:
-            tracker = WriteTracker(spec.cache_tables, self.cache)
+        # The CDN in front of the platform (None: not configured), purged by the same commits.
+        self.cdn = CdnPurger.from_settings(settings, self.http)
+        if (self.cache is not None or self.cdn is not None) and spec.cache_tables:
+            tracker = WriteTracker(spec.cache_tables, self.cache, self.cdn, spec.cache_keys)
             self.db.session_info.update(tracker_info(tracker))
             self.db.on_session_commit(tracker.committed)
         self.context: Any = None
@@ -216,6 +222,8 @@ class Runtime:
         await self.storefronts.close()
         if self.cache is not None:
             await self.cache.close()
+        if self.cdn is not None:
+            await self.cdn.close()
         await self.http.aclose()
         await self.db.dispose()
 

@@ -83,8 +83,20 @@ class AtelierSettings(BaseSettings):
     cache_url: str | None = None
     # The safety net: an entry lives at most this long even if no invalidation reached it.
     cache_ttl_seconds: float = Field(default=30.0, gt=0)
-    # What clients and CDNs may do: 0 → `no-cache` (revalidate each time, 304 when unchanged).
+    # What clients and CDNs may do with a public answer (`Cache-Control: public, max-age=…,
+    # s-maxage=…, stale-while-revalidate=…`): browsers revalidate at once by default (a 304 when
+    # unchanged), shared caches (a CDN) keep an answer for `s_maxage` and may serve it
+    # `stale_while_revalidate` longer while they fetch a fresh one — bounded staleness unless the
+    # CDN is purged (`cdn_purge_url`). All three 0: `public, no-cache` (everybody revalidates).
     cache_max_age_seconds: int = Field(default=0, ge=0)
+    cache_s_maxage_seconds: int = Field(default=60, ge=0)
+    cache_stale_while_revalidate_seconds: int = Field(default=30, ge=0)
+    # A CDN's purge-by-tag endpoint (`cdn.py`): after each commit that changed public answers,
+    # their surrogate keys are POSTed there in the background with this bearer token, retried
+    # `cdn_purge_attempts` times. Unset: no purge (the CDN keeps answers for their s-maxage).
+    cdn_purge_url: str | None = None
+    cdn_purge_token: str = ""
+    cdn_purge_attempts: int = Field(default=3, ge=1)
     # The cache's keys in Redis start with this; unset: `redis_key_prefix`.
     cache_prefix: str | None = None
     # The gateway trusts the counters it read less than this long ago (0: asks the store on every

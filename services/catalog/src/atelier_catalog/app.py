@@ -20,6 +20,7 @@ SPEC = ServiceSpec(
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,
     cache_tables=cache.TABLES,
+    cache_keys=cache.row_keys,
 )
 
 

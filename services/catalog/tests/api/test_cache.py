@@ -8,13 +8,18 @@ import uuid
 from typing import Any
 
 import httpx
+import orjson
 
+from atelier_catalog.app import create_app
 from atelier_common.cache import PUBLIC_AUDIENCE, STAFF_AUDIENCE, entry_key
 from atelier_common.contracts.orders import OrderCancelled
-from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 
 from ..conftest import Catalog
 from ..events.test_reservations import line, placed
+
+# The default Cache-Control of a shared answer (settings `cache_*`).
+PUBLIC = "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
 
 
 def views(product: dict[str, Any], category: dict[str, Any]) -> dict[str, str]:
@@ -45,7 +50,7 @@ class Views:
         for name, url in self.urls.items():
             response = await self.client.get(url)
             assert response.status_code == 200, (name, response.text)
-            assert response.headers["cache-control"] == "public, no-cache"
+            assert response.headers["cache-control"] == PUBLIC
             self.etags[name] = response.headers["etag"]
             out[name] = shown(response.json(), self.product_id)
         return out
@@ -85,7 +90,7 @@ class TestHttpCaching:
         assert etag.startswith('"') and not etag.startswith("W/")
         again = await harness.client.get("/api/v1/pricing", headers={"If-None-Match": f'"other", {etag}'})
         assert again.status_code == 304 and again.headers["etag"] == etag
-        assert again.headers["cache-control"] == "public, no-cache"
+        assert again.headers["cache-control"] == PUBLIC
         weak = await harness.client.get("/api/v1/pricing", headers={"If-None-Match": f"W/{etag}"})
         assert weak.status_code == 304
         other = await harness.client.get("/api/v1/pricing", headers={"If-None-Match": '"stale"'})
@@ -217,3 +222,54 @@ class TestEveryViewChangesAtOnce:
         detail = await harness.client.get(seen.urls["detail"], headers={"If-None-Match": seen.etags["detail"]})
         assert detail.status_code == 200
         assert detail.json()["review_count"] == 1 and float(detail.json()["average_rating"]) == 4.0
+
+
+class TestCdn:
+    """What a CDN in front of the gateway sees: surrogate keys per product and category, staff
+    answers private, and the commit that changes a product purging that product's key."""
+
+    async def test_answers_carry_surrogate_keys_and_staff_answers_are_private(
+            self, harness: ServiceHarness, catalog: Catalog, test_keys: TestKeys, staff: dict[str, str]) -> None:
+        category = await catalog.category()
+        product = await catalog.product(category_id=category["id"])
+        detail = await harness.client.get(f"/api/v1/products/{product['slug']}")
+        keys = detail.headers["surrogate-key"].split()
+        assert keys == ["catalog", f"product-{product['id']}"]
+        on_b = await harness.client.get(f"/api/v1/products/{product['slug']}", headers={"X-Atelier-Storefront": "default"})
+        assert on_b.headers["surrogate-key"].split()[1] == "storefront-default"  # as the gateway resolved it
+        assert detail.headers["cache-tag"] == ",".join(keys)
+        listed = await harness.client.get("/api/v1/products")
+        assert listed.headers["surrogate-key"].split()[-1] == "product-list"
+        one = await harness.client.get(f"/api/v1/categories/{category['slug']}")
+        assert one.headers["surrogate-key"].split()[-2:] == [f"category-{category['id']}", "category-list"]
+        # A customer's token changes nothing in the answer: still public, the same keys.
+        customer = await harness.client.get(f"/api/v1/products/{product['slug']}", headers=test_keys.user_headers())
+        assert customer.headers["cache-control"] == PUBLIC and customer.headers["surrogate-key"] == " ".join(keys)
+        as_staff = await harness.client.get(f"/api/v1/products/{product['slug']}", headers=staff)
+        assert as_staff.headers["cache-control"] == "private, no-cache" and "surrogate-key" not in as_staff.headers
+
+    async def test_a_product_change_purges_its_key(self, catalog_settings, test_keys: TestKeys) -> None:
+        posted: list[list[str]] = []
+
+        def cdn(request: httpx.Request) -> httpx.Response:
+            assert request.headers["authorization"] == "Bearer cdn-secret"
+            posted.append(orjson.loads(request.content)["tags"])
+            return httpx.Response(200)
+
+        settings = catalog_settings.model_copy(update={"cdn_purge_url": "http://cdn.test/purge",
+                                                       "cdn_purge_token": "cdn-secret"})
+        bus = RecordingBus()
+        app = create_app(settings, bus=bus, http_mounts={"http://cdn.test": httpx.MockTransport(cdn)})
+        async with ServiceHarness(app, bus) as harness:
+            catalog = Catalog(harness, test_keys.staff_headers())
+            product = await catalog.product()
+            other = await catalog.product()
+            await harness.runtime.cdn.settle()
+            posted.clear()
+            r = await harness.client.patch(f"/api/v1/products/{product['id']}", json={"price": "12.00"},
+                                           headers=test_keys.staff_headers())
+            assert r.status_code == 200, r.text
+            await harness.runtime.cdn.settle()
+        purged = {key for call in posted for key in call}
+        assert {f"product-{product['id']}", "product-list"} <= purged
+        assert f"product-{other['id']}" not in purged and "catalog" not in purged  # the others stay at the CDN

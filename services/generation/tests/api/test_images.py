@@ -196,6 +196,6 @@ class TestGalleryCaching:
         await api.client.patch(f"/api/v1/images/{second['id']}", headers=artist.headers, json={"is_public": True})
         assert await marks(other) == {first["id"]: (False, False), second["id"]: (False, False)}
         models = await api.client.get("/api/v1/generation/models")
-        assert models.headers["cache-control"] == "public, no-cache"
+        assert models.headers["cache-control"] == "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
         assert (await api.client.get("/api/v1/generation/models",
                                      headers={"If-None-Match": models.headers["etag"]})).status_code == 304

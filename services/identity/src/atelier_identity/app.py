@@ -5,6 +5,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from atelier_common.cache import storefront_key
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_identity import bootstrap, demo, housekeeping
@@ -25,6 +26,10 @@ SPEC = ServiceSpec(
     storefront_fallback=default_storefront,
     # identity owns the storefronts: its own copy reads its table.
     storefront_loader=own_storefronts,
+    # A storefront staff changed (currency, tax, what it sells) changes every public answer of it:
+    # purged at a CDN by its key, which they all carry (`atelier_common.cdn`).
+    cache_tables={"storefront": ("storefronts",)},
+    cache_keys=lambda _table, row: (storefront_key(row.slug),),
 )
 
 

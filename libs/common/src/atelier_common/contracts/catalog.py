@@ -12,6 +12,11 @@ from typing import Any
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 from atelier_common.money import Money
 
+# The surrogate key (`atelier_common.cdn`) of every public answer that lists catalog products: the
+# catalog purges it at a CDN whenever a product changes; another service's public answer built
+# from products (payments' subscription plans) carries it too, and is purged with them.
+PRODUCT_LIST_KEY = "product-list"
+
 
 class ProductKind(StrEnum):
     """What a product is. Contracts carry the kind as a plain string (a consumer must not fail on

@@ -15,4 +15,4 @@ from atelier_identity.api import (
 )
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
-           addresses.router, keys.router, storefronts.router, internal.router, dev.router)
+           addresses.router, keys.router, storefronts.public, storefronts.router, internal.router, dev.router)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from atelier_common.auth import StaffPrincipal
+from atelier_common.cache import cached_route
 from atelier_common.contracts.identity import Storefront
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.pagination import PageParamsDep, build_page
@@ -23,11 +24,15 @@ from atelier_identity.schemas import (
 from atelier_identity.storefronts import auth_methods
 
 router = APIRouter(prefix="/api/v1", tags=["storefronts"], responses=ERROR_RESPONSES)
+# The request's storefront, from this process's copy: public, tagged `storefront-<slug>` (every
+# public answer of that storefront is) and purged with it when staff change it (`app.cache_keys`).
+public = APIRouter(prefix="/api/v1", tags=["storefronts"], responses=ERROR_RESPONSES,
+                   route_class=cached_route(stored=False))
 
 _CONFLICTS: dict[int | str, dict[str, Any]] = {409: {"description": "Conflicts with another storefront or orders"}}
 
 
-@router.get("/storefront", response_model=PublicStorefront)
+@public.get("/storefront", response_model=PublicStorefront)
 async def get_current_storefront(storefront: CurrentStorefront, context: ContextDep) -> PublicStorefront:
     """The storefront of this request, and the sign-in methods it offers."""
     return PublicStorefront.model_validate({**storefront.model_dump(include={"slug", "name", "currency", "tax", "sells"}),

@@ -3,4 +3,4 @@
 from atelier_payments.api import billing, credits, dev, internal, payments, subscriptions, webhooks
 
 ROUTERS = (payments.router, webhooks.router, credits.router, billing.router, internal.router, dev.router,
-           subscriptions.router, subscriptions.internal_router, subscriptions.dev_router)
+           subscriptions.plans_router, subscriptions.router, subscriptions.internal_router, subscriptions.dev_router)

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Header, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from atelier_common.auth import UserPrincipal, require_service
+from atelier_common.cache import cached_route
+from atelier_common.contracts.catalog import PRODUCT_LIST_KEY
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.money import quantize
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -42,7 +44,13 @@ dev_router = APIRouter(prefix="/api/dev/subscriptions", tags=["dev"], dependenci
 SessionId = Annotated[str, Path(max_length=64)]
 
 
-@router.get("/plans", response_model=PlanList)
+# The plans are catalog products: public, cacheable by a CDN and purged with the catalog's lists
+# (answers built over HTTP from catalog: nothing here to store them against).
+plans_router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"],
+                         route_class=cached_route(stored=False, keys=lambda _path, _body: (PRODUCT_LIST_KEY,)))
+
+
+@plans_router.get("/plans", response_model=PlanList)
 async def list_plans(subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
     return {"results": await subscriptions.plans()}
 
