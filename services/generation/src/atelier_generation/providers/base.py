@@ -109,3 +109,24 @@ class Provider(Protocol):
 
     async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """The delivery's request id, once its signature holds; raises `InvalidWebhook`."""
+
+
+class SynchronousProvider:
+    """What a synchronous provider (OpenAI Images, Gemini: the submit is the generation, there is
+    no request id) answers to the calls of a queued job: nothing to poll, fetch, cancel or hear."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]  # in messages: "OpenAI Images"
+    synchronous: ClassVar[bool] = True
+
+    async def poll(self, model: str, request_id: str) -> Progress:
+        raise ProviderFailed(f"{self.title} has no jobs to poll")
+
+    async def fetch(self, model: str, request_id: str) -> ProviderResult:
+        raise ProviderFailed(f"{self.title} has no jobs to fetch")
+
+    async def cancel(self, model: str, request_id: str) -> None:
+        return None
+
+    async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        raise InvalidWebhook(f"{self.title} sends no webhooks")

@@ -16,7 +16,6 @@ on its own and the one call is this file.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -24,15 +23,13 @@ import httpx
 
 import atelier_generation.providers._http as _http
 from atelier_generation.providers.base import (
-    InvalidWebhook,
-    Progress,
     ProviderFailed,
     ProviderRequest,
     ProviderResult,
     ProviderUnavailable,
     SafetyRefusal,
     Submission,
-    WebhookEvent,
+    SynchronousProvider,
 )
 from atelier_generation.settings import ProviderSettings
 
@@ -41,9 +38,9 @@ SAFETY_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBI
                   "IMAGE_RECITATION", "RECITATION"}
 
 
-class GeminiProvider:
+class GeminiProvider(SynchronousProvider):
     name: ClassVar[str] = "gemini"
-    synchronous: ClassVar[bool] = True
+    title: ClassVar[str] = "Gemini"
     accepts_references: ClassVar[bool] = True
 
     def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
@@ -110,15 +107,3 @@ class GeminiProvider:
         usage = {key: value for key, value in metadata.items() if isinstance(value, int)}
         cost = _http.token_cost(request.params, usage.get("promptTokenCount"), usage.get("candidatesTokenCount"))
         return image, usage, cost
-
-    async def poll(self, model: str, request_id: str) -> Progress:
-        raise ProviderFailed("Gemini has no jobs to poll")
-
-    async def fetch(self, model: str, request_id: str) -> ProviderResult:
-        raise ProviderFailed("Gemini has no jobs to fetch")
-
-    async def cancel(self, model: str, request_id: str) -> None:
-        return None
-
-    async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
-        raise InvalidWebhook("Gemini sends no webhooks")

@@ -13,21 +13,18 @@ calls are this file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
 
 import atelier_generation.providers._http as _http
 from atelier_generation.providers.base import (
-    InvalidWebhook,
-    Progress,
     ProviderFailed,
     ProviderRequest,
     ProviderResult,
     SafetyRefusal,
     Submission,
-    WebhookEvent,
+    SynchronousProvider,
 )
 from atelier_generation.settings import ProviderSettings
 
@@ -35,9 +32,9 @@ BASE_URL = "https://api.openai.com/v1"
 SAFETY_CODES = {"moderation_blocked", "content_policy_violation"}
 
 
-class OpenAIImagesProvider:
+class OpenAIImagesProvider(SynchronousProvider):
     name: ClassVar[str] = "openai"
-    synchronous: ClassVar[bool] = True
+    title: ClassVar[str] = "OpenAI Images"
     accepts_references: ClassVar[bool] = True
 
     def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
@@ -77,15 +74,3 @@ class OpenAIImagesProvider:
         usage = usage if isinstance(usage, dict) else {}
         cost = _http.token_cost(request.params, usage.get("input_tokens"), usage.get("output_tokens"))
         return Submission(result=ProviderResult(images=images, cost=cost, usage=usage))
-
-    async def poll(self, model: str, request_id: str) -> Progress:
-        raise ProviderFailed("OpenAI Images has no jobs to poll")
-
-    async def fetch(self, model: str, request_id: str) -> ProviderResult:
-        raise ProviderFailed("OpenAI Images has no jobs to fetch")
-
-    async def cancel(self, model: str, request_id: str) -> None:
-        return None
-
-    async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
-        raise InvalidWebhook("OpenAI Images sends no webhooks")
