@@ -17,10 +17,10 @@ class FakeCdn:
     def __init__(self, url: str) -> None:
         self.url = url
         self.purged: list[list[str]] = []  # the tags of each accepted call, in order
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # the server's threads append while a test reads
 
     def keys(self) -> set[str]:
-        with self._lock:
+        with self.lock:
             return {key for call in self.purged for key in call}
 
     def env(self) -> dict[str, str]:
@@ -37,7 +37,7 @@ def served_cdn() -> Iterator[FakeCdn]:
             if self.headers.get("authorization") != f"Bearer {TOKEN}":
                 self.send_response(403)
             else:
-                with cdn._lock:
+                with cdn.lock:
                     cdn.purged.append(list(json.loads(body)["tags"]))
                 self.send_response(200)
             self.send_header("content-length", "0")

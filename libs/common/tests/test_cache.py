@@ -169,7 +169,7 @@ class TestWriteTracker:
             def purge(self, keys: Iterable[str]) -> None:
                 purged.append(set(keys))
 
-        tracker = WriteTracker({Shelf.__tablename__: ("shop",)}, None, Purger(),  # type: ignore[arg-type]
+        tracker = WriteTracker({Shelf.__tablename__: ("shop",)}, None, Purger(),  # type: ignore[arg-type]  # a stand-in that records, not a CdnPurger
                                lambda table, row: [f"shelf-{row.id}", "shelf-list"])
         database.session_info.update(tracker_info(tracker))
         database.on_session_commit(tracker.committed)
