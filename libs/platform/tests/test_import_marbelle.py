@@ -1,5 +1,6 @@
 """`atelier import marbelle`: a dumpdata fixture built from marbelle's models (users/models.py,
-products/models.py) moves into the embedded platform; the old password signs in natively and
+products/models.py) moves into the embedded platform, and into each service's database named by its
+settings as in the distributed mode (SQLite, and PostgreSQL when ATELIER_TEST_POSTGRES_URL is set); the old password signs in natively and
 through the marbelle profile, a second run changes nothing, --dry-run writes nothing, and bad rows
 are reported one by one."""
 
@@ -19,9 +20,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner, Result
 
+import atelier_catalog
+import atelier_identity
 from atelier_gateway.settings import GatewaySettings
+from atelier_identity.app import create_app
+from atelier_identity.settings import IdentitySettings
 from atelier_platform import embedded
 from atelier_platform.cli import app
+from atelier_testing import RecordingBus, ServiceHarness
 
 OLD_PASSWORD = "Marbelle-old-pass-1"
 MARBELLE_ORIGIN = "http://localhost:3102"  # the demo marbelle storefront's (docs/storefronts.md)
@@ -207,3 +213,36 @@ async def test_malformed_json_is_one_line_not_a_traceback(platform: httpx.AsyncC
     result = await atelier("import", "marbelle", str(dump_file(tmp_path, '[{"model": "users.user", ')))
     assert result.exit_code == 2
     assert "malformed JSON at line 1" in result.output and "Traceback" not in result.output
+
+
+async def test_imports_into_each_services_database_and_the_old_password_signs_in(
+        service_database: Any, test_settings_overrides: dict[str, Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    identity_url = service_database("identity", Path(atelier_identity.__file__).parent / "migrations")
+    catalog_url = service_database("catalog", Path(atelier_catalog.__file__).parent / "migrations")
+    monkeypatch.setenv("ATELIER_IDENTITY_DATABASE_URL", identity_url)
+    monkeypatch.setenv("ATELIER_CATALOG_DATABASE_URL", catalog_url)
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path / "data"))
+    dump = tmp_path / "marbelle.json"
+    dump.write_text(json.dumps(marbelle_dump()))
+    report = tmp_path / "report.json"
+
+    def run(*args: str) -> Any:
+        return asyncio.to_thread(CliRunner().invoke, app, ["import", "marbelle", str(dump), *args])
+
+    result = await run("--report", str(report))
+    assert result.exit_code == 0, result.output
+    counts = json.loads(report.read_text())["counts"]
+    assert (counts["user"]["imported"], counts["product"]["imported"]) == (2, 2)
+    again = await run()
+    assert "nothing changed" in again.output, again.output
+
+    settings = IdentitySettings(database_url=identity_url, **test_settings_overrides)
+    bus = RecordingBus()
+    async with ServiceHarness(create_app(settings, bus=bus), bus) as identity:
+        response = await identity.client.post("/api/v1/auth/login",
+                                              json={"email": "kiro@example.com", "password": OLD_PASSWORD})
+        assert response.status_code == 200, response.text
+        wrong = await identity.client.post("/api/v1/auth/login",
+                                           json={"email": "kiro@example.com", "password": "not it"})
+        assert wrong.status_code == 401
