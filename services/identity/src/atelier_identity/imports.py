@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 import email_validator
 from pydantic import BaseModel
@@ -24,6 +25,8 @@ from atelier_identity.models import Address, AddressBook, IdentityImportRef, Use
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._shared import now
 
+T = TypeVar("T")
+_IN_LIST = 500
 USER_MODEL = "user"
 ADDRESS_MODEL = "address"
 
@@ -80,17 +83,28 @@ async def import_accounts(db: Database, users: Sequence[ImportedUser], addresses
 
 
 async def _known(session: AsyncSession, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
-    found = await session.exec(select(IdentityImportRef).where(
-        col(IdentityImportRef.source) == source, col(IdentityImportRef.model) == model, col(IdentityImportRef.source_pk).in_(keys)))
-    return {ref.source_pk: ref.target_id for ref in found}
+    found: dict[str, uuid.UUID] = {}
+    for chunk in _chunks(keys):
+        refs = await session.exec(select(IdentityImportRef).where(
+            col(IdentityImportRef.source) == source, col(IdentityImportRef.model) == model,
+            col(IdentityImportRef.source_pk).in_(chunk)))
+        found.update((ref.source_pk, ref.target_id) for ref in refs)
+    return found
+
+
+def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
+    """`IN (…)` lists of a bounded size: SQLite and PostgreSQL both cap a statement's parameters,
+    and a dump holds 100,000 users."""
+    return [values[start:start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
 
 
 async def _users(session: AsyncSession, rows: Sequence[ImportedUser], source: str, storefront: str,
                  passwords: PasswordHasher) -> list[RowOutcome]:
     known = await _known(session, source, USER_MODEL, [row.source_pk for row in rows])
     emails = {row.source_pk: _email(row.email) for row in rows}
-    taken = set((await session.exec(select(User.email).where(
-        col(User.email).in_([email for email in emails.values() if email])))).all())
+    taken: set[str] = set()
+    for chunk in _chunks([email for email in emails.values() if email]):
+        taken.update((await session.exec(select(User.email).where(col(User.email).in_(chunk)))).all())
     outcomes: list[RowOutcome] = []
     for row in rows:
         email = emails[row.source_pk]
@@ -136,10 +150,12 @@ def _user_refusal(row: ImportedUser, email: str | None, taken: set[str], passwor
 async def _addresses(session: AsyncSession, rows: Sequence[ImportedAddress], source: str) -> list[RowOutcome]:
     known = await _known(session, source, ADDRESS_MODEL, [row.source_pk for row in rows])
     owners = await _known(session, source, USER_MODEL, [row.user_source_pk for row in rows])
-    owner_ids = list(owners.values())
-    books = set((await session.exec(select(AddressBook.owner_id).where(col(AddressBook.owner_id).in_(owner_ids)))).all())
-    existing = (await session.exec(select(Address.owner_id, Address.label, Address.is_primary).where(
-        col(Address.owner_id).in_(owner_ids)))).all()
+    books: set[uuid.UUID] = set()
+    existing: list[tuple[uuid.UUID, str, bool]] = []
+    for chunk in _chunks(list(set(owners.values()))):
+        books.update((await session.exec(select(AddressBook.owner_id).where(col(AddressBook.owner_id).in_(chunk)))).all())
+        existing += (await session.exec(select(Address.owner_id, Address.label, Address.is_primary).where(
+            col(Address.owner_id).in_(chunk)))).all()
     primaries = {owner for owner, _, is_primary in existing if is_primary}
     labels = {(owner, label) for owner, label, _ in existing}
     outcomes: list[RowOutcome] = []

@@ -71,3 +71,9 @@ class TestImportAccounts:
         assert (outcomes[0].status, outcomes[1].status) == ("refused", "imported")
         assert "already used" in outcomes[0].reason
         assert outcomes[2].status == "refused"  # its user was refused
+
+    async def test_a_dump_larger_than_one_in_list_is_read_in_chunks(self, api) -> None:
+        many = [ImportedUser(source_pk=str(n), email=f"user{n}@example.com") for n in range(1, 1_201)]
+        assert {o.status for o in await _run(api, users=many, addresses=[])} == {"imported"}
+        assert {o.status for o in await _run(api, users=many, addresses=[])} == {"skipped"}
+        assert await _count(api, User) == 1_200
