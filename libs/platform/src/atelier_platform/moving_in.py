@@ -101,18 +101,30 @@ def _image_url(name: str, media_url: str) -> str:
 
 
 def read_marbelle(rows: Iterable[Any], *, currency: str = "USD", media_url: str = "/media") -> Batch:
-    batch = Batch()
     images: dict[str, list[ImportedImage]] = {}
-    readers: dict[str, Callable[[str, dict[str, Any]], Any]] = {
-        "users.user": _marbelle_user, "users.address": _marbelle_address,
-        "products.category": _marbelle_category,
-        "products.product": lambda pk, f: _marbelle_product(pk, f, currency),
-        "products.productimage": lambda pk, f: (str(f["product"]), ImportedImage(
+
+    def image(pk: str, f: dict[str, Any]) -> None:
+        images.setdefault(str(f["product"]), []).append(ImportedImage(
             url=_image_url(f["image"], media_url), alt_text=f.get("alt_text") or "",
-            display_order=int(f.get("display_order") or 0), is_primary=bool(f.get("is_primary")))),
-    }
-    targets: dict[str, list[Any]] = {"users.user": batch.users, "users.address": batch.addresses,
-                                     "products.category": batch.categories, "products.product": batch.products}
+            display_order=int(f.get("display_order") or 0), is_primary=bool(f.get("is_primary"))))
+
+    batch = _read(rows, "marbelle", {
+        "users.user": _marbelle_user, "users.address": _marbelle_address, "products.category": _marbelle_category,
+        "products.product": lambda pk, f: _marbelle_product(pk, f, currency), "products.productimage": image})
+    for product in batch.products:
+        product.images = sorted(images.pop(product.source_pk, []), key=lambda found: found.display_order)
+    for product_pk, orphans in images.items():
+        batch.refused.extend(RowOutcome("products.productimage", "?", "refused",
+                                        f"its product {product_pk} is not in the dump") for _ in orphans)
+    return batch
+
+
+def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, dict[str, Any]], Any]]) -> Batch:
+    """Each dumpdata row through its model's reader; a reader's answer lands in the batch by type
+    (a reader that answers None keeps the row itself, as marbelle's images)."""
+    batch = Batch()
+    targets: dict[type, list[Any]] = {ImportedUser: batch.users, ImportedAddress: batch.addresses,
+                                      ImportedCategory: batch.categories, ImportedProduct: batch.products}
     for index, row in enumerate(rows):
         if not isinstance(row, dict) or "model" not in row or "fields" not in row:
             batch.refused.append(RowOutcome("?", f"#{index}", "refused", "not a dumpdata row (model, pk, fields)"))
@@ -120,8 +132,8 @@ def read_marbelle(rows: Iterable[Any], *, currency: str = "USD", media_url: str 
         model, pk, fields = str(row["model"]).lower(), str(row.get("pk")), row["fields"]
         reader = readers.get(model)
         if reader is None:
-            reason = ("not carried over" if model.startswith(NOT_CARRIED) or model.startswith("users.")
-                      else "a model the marbelle profile does not know")
+            reason = ("not carried over" if model.startswith((*NOT_CARRIED, "users."))
+                      else f"a model the {profile} profile does not know")
             batch.refused.append(RowOutcome(model, pk, "refused", reason))
             continue
         try:
@@ -129,18 +141,11 @@ def read_marbelle(rows: Iterable[Any], *, currency: str = "USD", media_url: str 
         except KeyError as exc:
             batch.refused.append(RowOutcome(model, pk, "refused", f"missing field {exc.args[0]!r}"))
             continue
-        except (ValidationError, ValueError, TypeError, ArithmeticError) as exc:
+        except (ValidationError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
             batch.refused.append(RowOutcome(model, pk, "refused", f"invalid row: {_reason(exc)}"))
             continue
-        if model == "products.productimage":
-            images.setdefault(read[0], []).append(read[1])
-        else:
-            targets[model].append(read)
-    for product in batch.products:
-        product.images = sorted(images.pop(product.source_pk, []), key=lambda image: image.display_order)
-    for product_pk, orphans in images.items():
-        batch.refused.extend(RowOutcome("products.productimage", "?", "refused",
-                                        f"its product {product_pk} is not in the dump") for _ in orphans)
+        if read is not None:
+            targets[type(read)].append(read)
     return batch
 
 
@@ -151,7 +156,33 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-PROFILES: dict[str, Callable[..., Batch]] = {"marbelle": read_marbelle}
+# -- shop (Andrewkwame1/ecommerce-backend, e-commerce/apps/users/models.py): users and addresses ----
+
+def _shop_user(pk: str, f: dict[str, Any]) -> ImportedUser:
+    return ImportedUser(source_pk=pk, email=f["email"], password_hash=f["password"] or None,
+                        first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
+                        phone=f.get("phone_number") or None,
+                        is_staff=bool(f.get("is_staff") or f.get("is_superuser")), is_active=bool(f["is_active"]),
+                        email_verified=bool(f["is_verified"]), joined_at=f.get("date_joined"))
+
+
+def _shop_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
+    first, _, last = f["full_name"].strip().partition(" ")
+    kind = f["address_type"]
+    # shop has no label and allows several addresses of a type; Atelier's label is unique per owner.
+    return ImportedAddress(source_pk=pk, user_source_pk=str(f["user"]), type=kind,
+                           label=f"{kind.title()}: {f['street_address']}"[:50], first_name=first, last_name=last,
+                           address_line_1=f["street_address"], address_line_2=f.get("apartment") or None,
+                           city=f["city"], state=f.get("state") or "", postal_code=f.get("zip_code") or "",
+                           country=f["country"], phone=f.get("phone_number") or None,
+                           is_primary=bool(f.get("is_default")))
+
+
+def read_shop(rows: Iterable[Any], **_: Any) -> Batch:
+    return _read(rows, "shop", {"users.user": _shop_user, "users.address": _shop_address})
+
+
+PROFILES: dict[str, Callable[..., Batch]] = {"marbelle": read_marbelle, "shop": read_shop}
 
 
 # -- the report ----------------------------------------------------------------------------------

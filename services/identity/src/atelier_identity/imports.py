@@ -50,6 +50,7 @@ class ImportedAddress(BaseModel):
     source_pk: str
     user_source_pk: str
     label: str
+    type: str = "shipping"
     first_name: str
     last_name: str = ""
     company: str | None = None
@@ -180,7 +181,7 @@ async def _addresses(session: AsyncSession, rows: Sequence[ImportedAddress], sou
         if primary:
             primaries.add(owner)
         labels.add((owner, row.label))
-        address = Address(owner_id=owner, label=row.label[:50], first_name=row.first_name[:150],
+        address = Address(owner_id=owner, label=row.label[:50], type=row.type, first_name=row.first_name[:150],
                           last_name=row.last_name[:150], company=row.company or None,
                           address_line_1=row.address_line_1, address_line_2=row.address_line_2 or None,
                           city=row.city[:120], state=row.state[:120], postal_code=row.postal_code[:20],

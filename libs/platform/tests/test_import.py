@@ -246,3 +246,42 @@ async def test_imports_into_each_services_database_and_the_old_password_signs_in
         wrong = await identity.client.post("/api/v1/auth/login",
                                            json={"email": "kiro@example.com", "password": "not it"})
         assert wrong.status_code == 401
+
+
+def shop_dump() -> list[dict[str, Any]]:
+    """Andrewkwame1/ecommerce-backend's users app (e-commerce/apps/users/models.py): UUID keys."""
+    owner = "5f0c6a56-0c1e-4f7e-9a53-7f1f4c1b2a10"
+    return [
+        {"model": "users.user", "pk": owner, "fields": {
+            "password": django_pbkdf2_sha256(OLD_PASSWORD, "sh0pSalt"), "last_login": None, "is_superuser": False,
+            "first_name": "Ama", "last_name": "Mensah", "is_staff": False, "is_active": True,
+            "date_joined": "2025-02-01T08:00:00Z", "email": "ama@example.com", "phone_number": "+233201234567",
+            "is_verified": True, "created_at": "2025-02-01T08:00:00Z", "updated_at": "2025-02-01T08:00:00Z",
+            "groups": [], "user_permissions": []}},
+        {"model": "users.address", "pk": "0b8f9f7e-3a4b-4d0e-8f1a-2c3d4e5f6a7b", "fields": {
+            "user": owner, "address_type": "shipping", "full_name": "Ama Mensah", "phone_number": "+233201234567",
+            "street_address": "12 Oxford St", "apartment": "Flat 3", "city": "Accra", "state": "Greater Accra",
+            "country": "Ghana", "zip_code": "00233", "is_default": True}},
+        {"model": "users.userprofile", "pk": 1, "fields": {"user": owner, "bio": ""}},
+        {"model": "products.product", "pk": "9d1c", "fields": {"name": "Not yet"}},
+    ]
+
+
+async def test_shop_users_and_addresses_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    result = await atelier("import", "shop", str(dump_file(tmp_path, shop_dump())), "--storefront", "shop",
+                           "--report", str(tmp_path / "shop.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "shop.json").read_text())
+    assert report["counts"]["user"] == report["counts"]["address"] == {"imported": 1, "skipped": 0, "refused": 0}
+    assert {(r["model"], r["reason"]) for r in report["refused"]} == {
+        ("users.userprofile", "not carried over"), ("products.product", "a model the shop profile does not know")}
+    login = await platform.post("/api/v1/auth/login", json={"email": "ama@example.com", "password": OLD_PASSWORD})
+    assert login.status_code == 200, login.text
+    addresses = await platform.get("/api/v1/addresses",
+                                   headers={"Authorization": f"Bearer {login.json()['access']}"})
+    [address] = addresses.json()["results"]
+    assert (address["first_name"], address["last_name"], address["address_line_2"], address["is_primary"]) == (
+        "Ama", "Mensah", "Flat 3", True)
+    compat = await platform.post("/compat/shop/api/v1/auth/login/",
+                                 json={"email": "ama@example.com", "password": OLD_PASSWORD})
+    assert compat.status_code in (200, 201), compat.text
