@@ -10,6 +10,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
 from atelier_platform import embedded
 from atelier_platform.cli import app
-from atelier_testing import RecordingBus, ServiceHarness
+from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
 OLD_PASSWORD = "Marbelle-old-pass-1"
 MARBELLE_ORIGIN = "http://localhost:3102"  # the demo marbelle storefront's (docs/storefronts.md)
@@ -285,3 +286,43 @@ async def test_shop_users_and_addresses_move_in(platform: httpx.AsyncClient, tmp
     compat = await platform.post("/compat/shop/api/v1/auth/login/",
                                  json={"email": "ama@example.com", "password": OLD_PASSWORD})
     assert compat.status_code in (200, 201), compat.text
+
+
+async def test_reviv_passwordless_users_move_in_and_sign_in_by_magic_link(platform: httpx.AsyncClient,
+                                                                           tmp_path: Path) -> None:
+    def reviv_user(pk: int, email: str, provider: str) -> dict[str, Any]:
+        return {"model": "reviv.user", "pk": pk, "fields": {
+            "password": "!Vx3kQ0aZrT9mW2bLc8dNf4gHj6kPq1sRt5uYw7z", "last_login": None, "is_superuser": False,
+            "username": email, "first_name": "Rev", "last_name": "Iv", "email": email, "is_staff": False,
+            "is_active": True, "date_joined": "2025-05-05T05:05:05Z", "oauth_provider": provider,
+            "oauth_id": f"{provider}-{pk}" if provider else None, "credit_balance": "12.00",
+            "free_preview_used": True, "social_share_unlock_used": False}}
+
+    rows = [reviv_user(1, "google@example.com", "google"), reviv_user(2, "passkey@example.com", ""),
+            reviv_user(3, "", ""), {"model": "reviv.restoration", "pk": 1, "fields": {"user": 1}}]
+    result = await atelier("import", "reviv", str(dump_file(tmp_path, rows)), "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["counts"]["user"] == {"imported": 2, "skipped": 0, "refused": 1}  # pk 3 has no email
+    assert {(r["model"], r["pk"], r["reason"]) for r in report["refused"]} >= {
+        ("reviv.restoration", "1", "not carried over")}
+    [(hashed, verified)] = await rows_of(tmp_path, "google@example.com")
+    assert hashed is None and verified is not None  # OAuth proved the address
+    [(hashed, verified)] = await rows_of(tmp_path, "passkey@example.com")
+    assert hashed is None and verified is None
+    magic = await platform.post("/api/v1/auth/magic-link", json={"email": "google@example.com"})
+    assert magic.status_code == 200, magic.text
+
+    async def mailed_code() -> str | None:
+        mails = (await platform.get("/api/dev/mailbox", params={"to": "google@example.com"})).json()["results"]
+        found = re.search(r"enter this code: (\d{6})", mails[0]["text"]) if mails else None
+        return found.group(1) if found else None
+
+    code = await poll_until(mailed_code, timeout=10, message="the magic-link mail")
+    signed_in = await platform.post("/api/v1/auth/magic-link/verify", json={"email": "google@example.com",
+                                                                            "code": code})
+    assert signed_in.status_code == 200, signed_in.text
+
+
+async def rows_of(tmp_path: Path, email: str) -> list[Any]:
+    return await rows(tmp_path, "identity", f"SELECT password_hash, email_verified_at FROM user WHERE email='{email}'")

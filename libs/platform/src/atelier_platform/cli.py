@@ -292,7 +292,7 @@ def create_user(email: str, password: Annotated[str, typer.Option(prompt=True, h
 
 
 @app.command("import")
-def import_dump(profile: Annotated[str, typer.Argument(help="the source product: marbelle or shop")],
+def import_dump(profile: Annotated[str, typer.Argument(help="the source product: marbelle, shop or reviv")],
                 file: Annotated[Path, typer.Argument(help="its `manage.py dumpdata` JSON")],
                 storefront: Annotated[str, typer.Option(help="the storefront the rows belong to")] = "default",
                 dry_run: Annotated[bool, typer.Option(help="check every row, write nothing")] = False,

@@ -132,7 +132,7 @@ def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, d
         model, pk, fields = str(row["model"]).lower(), str(row.get("pk")), row["fields"]
         reader = readers.get(model)
         if reader is None:
-            reason = ("not carried over" if model.startswith((*NOT_CARRIED, "users."))
+            reason = ("not carried over" if model.startswith((*NOT_CARRIED, "users.", f"{profile}."))
                       else f"a model the {profile} profile does not know")
             batch.refused.append(RowOutcome(model, pk, "refused", reason))
             continue
@@ -182,7 +182,22 @@ def read_shop(rows: Iterable[Any], **_: Any) -> Batch:
     return _read(rows, "shop", {"users.user": _shop_user, "users.address": _shop_address})
 
 
-PROFILES: dict[str, Callable[..., Batch]] = {"marbelle": read_marbelle, "shop": read_shop}
+# -- reviv (dim-gggl/reviv, server/reviv/models/user.py): users ----------------------------------
+
+def _reviv_user(pk: str, f: dict[str, Any]) -> ImportedUser:
+    # reviv is passwordless (its save() sets an unusable password): its customers sign in here by
+    # magic link or passkey. An OAuth sign-in proved the address; the others are left to prove it.
+    return ImportedUser(source_pk=pk, email=f["email"], password_hash=f.get("password") or None,
+                        first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
+                        is_staff=bool(f.get("is_staff") or f.get("is_superuser")), is_active=bool(f["is_active"]),
+                        email_verified=bool(f.get("oauth_provider")), joined_at=f.get("date_joined"))
+
+
+def read_reviv(rows: Iterable[Any], **_: Any) -> Batch:
+    return _read(rows, "reviv", {"reviv.user": _reviv_user})
+
+
+PROFILES: dict[str, Callable[..., Batch]] = {"marbelle": read_marbelle, "shop": read_shop, "reviv": read_reviv}
 
 
 # -- the report ----------------------------------------------------------------------------------
