@@ -326,3 +326,20 @@ async def test_reviv_passwordless_users_move_in_and_sign_in_by_magic_link(platfo
 
 async def rows_of(tmp_path: Path, email: str) -> list[Any]:
     return await rows(tmp_path, "identity", f"SELECT password_hash, email_verified_at FROM user WHERE email='{email}'")
+
+
+async def test_a_service_refusing_its_batch_is_reported_per_row_not_a_traceback(
+        platform: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from atelier_catalog import imports as catalog_imports
+    from atelier_catalog.errors import SlugExists
+
+    async def refuse(*_: Any, **__: Any) -> Any:
+        raise SlugExists()
+
+    monkeypatch.setattr(catalog_imports, "import_catalog", refuse)
+    result = await atelier("import", "marbelle", str(dump_file(tmp_path, marbelle_dump())),
+                           "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    counts = json.loads((tmp_path / "r.json").read_text())["counts"]
+    assert counts["product"] == {"imported": 0, "skipped": 0, "refused": 2}
+    assert counts["user"]["imported"] == 2  # identity's batch stands

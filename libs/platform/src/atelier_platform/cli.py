@@ -328,24 +328,33 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
     `atelier users create` reads: the embedded SQLite files or the distributed PostgreSQL)."""
     from atelier_catalog.imports import import_catalog
     from atelier_common.db import Database
+    from atelier_common.errors import AtelierError
+    from atelier_common.imports import RowOutcome
     from atelier_identity.imports import import_accounts
     from atelier_identity.security import PasswordHasher
 
-    identity = _settings("identity")
-    db = Database(identity.resolved_database_url, service="identity")
-    try:
-        outcomes = await import_accounts(db, batch.users, batch.addresses, source=source, storefront=storefront,
-                                         passwords=PasswordHasher(), dry_run=dry_run)
-    finally:
-        await db.dispose()
-    advance(len(batch.users) + len(batch.addresses))
-    db = Database(_settings("catalog").resolved_database_url, service="catalog")
-    try:
-        outcomes += await import_catalog(db, batch.categories, batch.products, source=source,
-                                         storefront=None if storefront == "default" else storefront, dry_run=dry_run)
-    finally:
-        await db.dispose()
-    advance(batch.size)
+    async def into(service: str, rows: list[Any], work: Callable[[Database], Any]) -> list[Any]:
+        if not rows:
+            return []
+        db = Database(_settings(service).resolved_database_url, service=service)
+        try:
+            outcomes: list[Any] = await work(db)
+        except AtelierError as exc:
+            # A rule the checks before writing did not foresee: that service's transaction rolled
+            # back whole, and each of its rows says why.
+            outcomes = [RowOutcome(type(row).__name__.removeprefix("Imported").lower(), row.source_pk, "refused",
+                                   f"{service} rolled back the batch: {exc.code}: {exc}") for row in rows]
+        finally:
+            await db.dispose()
+        advance(len(rows))
+        return outcomes
+
+    target = None if storefront == "default" else storefront
+    outcomes = await into("identity", [*batch.users, *batch.addresses], lambda db: import_accounts(
+        db, batch.users, batch.addresses, source=source, storefront=storefront, passwords=PasswordHasher(),
+        dry_run=dry_run))
+    outcomes += await into("catalog", [*batch.categories, *batch.products], lambda db: import_catalog(
+        db, batch.categories, batch.products, source=source, storefront=target, dry_run=dry_run))
     return outcomes
 
 
