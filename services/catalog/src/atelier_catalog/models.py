@@ -277,3 +277,16 @@ class WishlistItem(SQLModel, table=True):
     product_id: uuid.UUID = Field(sa_column=Column(
         ForeignKey("product.id", ondelete="CASCADE", name="fk_wishlist_item_product_id"), nullable=False))
     created_at: datetime = _created_at()
+
+
+class CatalogImportRef(SQLModel, table=True):
+    """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
+
+    __tablename__ = "catalog_import_ref"
+
+    # The source ("marbelle"), the model ("product") and the source's primary key.
+    source: str = Field(primary_key=True, max_length=64)
+    model: str = Field(primary_key=True, max_length=100)
+    source_pk: str = Field(primary_key=True, max_length=100)
+    target_id: uuid.UUID
+    created_at: datetime = _created_at()

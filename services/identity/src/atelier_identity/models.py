@@ -337,3 +337,16 @@ class StorefrontRecord(SQLModel, table=True):
     revision: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class IdentityImportRef(SQLModel, table=True):
+    """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
+
+    __tablename__ = "identity_import_ref"
+
+    # The source ("marbelle"), its model ("users.user") and primary key, as the dump spells them.
+    source: str = Field(primary_key=True, max_length=64)
+    model: str = Field(primary_key=True, max_length=100)
+    source_pk: str = Field(primary_key=True, max_length=100)
+    target_id: uuid.UUID
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

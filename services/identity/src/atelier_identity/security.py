@@ -14,17 +14,22 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
+from atelier_identity.legacy_hashes import DJANGO_HASHERS
 from atelier_identity.models import User
 
 
 class PasswordHasher:
-    """Argon2id through pwdlib, off the event loop (each hash costs tens of milliseconds of CPU)."""
+    """Argon2id through pwdlib, off the event loop (each hash costs tens of milliseconds of CPU).
+
+    Django's formats verify too (accounts moved in keep their passwords); a match in any format but
+    the current Argon2id parameters comes back with the new hash, for the caller to store.
+    """
 
     def __init__(self, *, time_cost: int = argon2.DEFAULT_TIME_COST,
                  memory_cost_kib: int = argon2.DEFAULT_MEMORY_COST,
                  parallelism: int = argon2.DEFAULT_PARALLELISM) -> None:
         self._hash = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost_kib,
-                                                parallelism=parallelism),))
+                                                parallelism=parallelism), *DJANGO_HASHERS))
         # Unknown accounts are checked against this, so a wrong email costs as much as a wrong password.
         self._dummy = self._hash.hash(new_secret())
 
@@ -33,11 +38,24 @@ class PasswordHasher:
 
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """(matches, new hash when the stored one uses outdated parameters)."""
-        if hashed is None:
-            # Unknown or passwordless account: the same work against the dummy, then a refusal.
+        if hashed is None or not self.usable(hashed):
+            # Unknown or passwordless account, or a hash no hasher reads (Django's unusable `!…`):
+            # the same work against the dummy, then a refusal.
             await asyncio.to_thread(self._hash.verify_and_update, password, self._dummy)
             return False, None
         return await asyncio.to_thread(self._hash.verify_and_update, password, hashed)
+
+    async def check(self, password: str, user: User | None) -> bool:
+        """Verify `user`'s password (a dummy check when there is no user); on a match in an older
+        format, store the re-hash on the user, so it is saved in the caller's transaction."""
+        matches, rehashed = await self.verify(password, user.password_hash if user else None)
+        if matches and rehashed and user is not None:
+            user.password_hash = rehashed
+        return matches
+
+    def usable(self, hashed: str) -> bool:
+        """Whether some hasher reads this stored hash (what an import checks before keeping it)."""
+        return any(hasher.identify(hashed) for hasher in self._hash.hashers)
 
 
 @dataclass(frozen=True)

@@ -120,13 +120,11 @@ class Guard(UseCase[IdentityContext]):
             await self.limiter.hit(per_account or self.settings.credential_rate_limit_per_account,
                                    f"{action}-account", account)
 
-    async def reauthenticate(self, user: User, password: str, *, ip: str) -> str | None:
-        """Check the current password of a signed-in user; returns a rehash when one is due."""
+    async def reauthenticate(self, user: User, password: str, *, ip: str) -> None:
+        """Check the current password of a signed-in user (a due re-hash is stored on it)."""
         await self.attempt("reauth", ip=ip, account=str(user.id))
-        matches, rehashed = await self.passwords.verify(password, user.password_hash)
-        if not matches:
+        if not await self.passwords.check(password, user):
             raise WrongPassword()
-        return rehashed
 
 
 class Verification(UseCase[IdentityContext]):

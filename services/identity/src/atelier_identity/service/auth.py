@@ -111,11 +111,9 @@ class AuthService(UseCase[IdentityContext]):
                 # One budget per account, whichever login name the attempts use.
                 await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", user.email)
         # Verified even when the account is unknown (against a dummy hash): no timing oracle.
-        matches, rehashed = await self.passwords.verify(password, user.password_hash if user else None)
+        matches = await self.passwords.check(password, user)
         if user is None or not matches:
             raise InvalidCredentials()
-        if rehashed:
-            user.password_hash = rehashed
         optional = storefront is not None and storefront.verified_email_optional
         return await self.sessions.sign_in(user, anon_id=anon_id, via="login", require_verified=not optional)
 
