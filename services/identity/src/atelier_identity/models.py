@@ -7,7 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
@@ -43,7 +44,12 @@ class User(SQLModel, table=True):
     # S4: optional; unique whatever its case (USERNAME_INDEX), another login name besides the email.
     username: str | None = Field(default=None, max_length=30)
     display_name: str | None = Field(default=None, max_length=100)
+    # True exactly when `staff_roles` is not empty (`domain.set_staff_roles` keeps the two together);
+    # kept as a column because the sign-in and listing queries already filter on it.
     is_staff: bool = False
+    # The staff roles (#36: support, merchandiser, finance, admin), sorted; empty for a customer.
+    staff_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                      nullable=False, server_default="[]"))
     is_active: bool = True
     # The storefront the account was created on (accounts are platform-wide; docs/storefronts.md).
     signup_storefront: str = Field(default="default", max_length=64, sa_column_kwargs={"server_default": "default"})
@@ -62,7 +68,7 @@ class User(SQLModel, table=True):
 
     @property
     def roles(self) -> list[str]:
-        return domain.roles_of(is_staff=self.is_staff)
+        return domain.roles_of(self.staff_roles)
 
     @property
     def has_password(self) -> bool:
