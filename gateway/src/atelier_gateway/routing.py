@@ -10,6 +10,8 @@ ROUTES: dict[str, str] = {
     "/api/dev/mailbox": "identity",
     "/api/v1/storefront": "identity",
     "/api/v1/storefronts": "identity",
+    # The staff API (#36): each path to the service that owns its data.
+    "/api/v1/staff/audit": "identity",
     "/api/v1/categories": "catalog",
     "/api/v1/products": "catalog",
     "/api/v1/wishlist": "catalog",

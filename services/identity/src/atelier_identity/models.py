@@ -343,3 +343,32 @@ class StorefrontRecord(SQLModel, table=True):
     revision: int = Field(sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class StaffAudit(SQLModel, table=True):
+    """One staff write of any service (#36), from its `staff.action_recorded` event
+    (`atelier_common.audit` says why the log lives here). The id is the event's, so a redelivery
+    is the same row."""
+
+    __tablename__ = "staff_audit"
+    __table_args__ = (
+        # What the admin's filters read, each newest first.
+        Index("ix_staff_audit_at", "at"),
+        Index("ix_staff_audit_actor_id_at", "actor_id", "at"),
+        Index("ix_staff_audit_action_at", "action", "at"),
+        Index("ix_staff_audit_target", "target_type", "target_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime)
+    actor_id: uuid.UUID
+    actor_email: str | None = Field(default=None, max_length=320)
+    actor_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                      nullable=False))
+    service: str = Field(max_length=32)
+    action: str = Field(max_length=64)
+    target_type: str = Field(max_length=32)
+    target_id: str = Field(max_length=128)
+    before: dict[str, Any] | None = json_field(nullable=True)
+    after: dict[str, Any] | None = json_field(nullable=True)
+    reason: str | None = Field(default=None, sa_type=Text)

@@ -7,7 +7,7 @@ from atelier_testing.staff import assert_staff_roles
 ADMIN: set[str] = set()  # no role but admin is let through
 EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts"): ADMIN,
             ("GET", "/api/v1/storefronts/{slug}"): ADMIN, ("PATCH", "/api/v1/storefronts/{slug}"): ADMIN,
-            ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN}
+            ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN, ("GET", "/api/v1/staff/audit"): ADMIN}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:

@@ -48,8 +48,8 @@ async def list_storefronts(request: Request, _: AdminPrincipal, storefronts: Sto
 
 
 @router.post("/storefronts", status_code=201, response_model=StorefrontRead, responses=_CONFLICTS)
-async def create_storefront(body: StorefrontCreate, _: AdminPrincipal, storefronts: StorefrontServiceDep) -> Storefront:
-    return await storefronts.create(body)
+async def create_storefront(body: StorefrontCreate, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> Storefront:
+    return await storefronts.create(body, staff=staff)
 
 
 @router.get("/storefronts/{slug}", response_model=StorefrontRead)
@@ -58,11 +58,11 @@ async def get_storefront(slug: str, _: AdminPrincipal, storefronts: StorefrontRe
 
 
 @router.patch("/storefronts/{slug}", response_model=StorefrontRead, responses=_CONFLICTS)
-async def update_storefront(slug: str, body: StorefrontUpdate, _: AdminPrincipal,
+async def update_storefront(slug: str, body: StorefrontUpdate, staff: AdminPrincipal,
                             storefronts: StorefrontServiceDep) -> Storefront:
-    return await storefronts.update(slug, body)
+    return await storefronts.update(slug, body, staff=staff)
 
 
 @router.delete("/storefronts/{slug}", status_code=204, responses=_CONFLICTS)
-async def delete_storefront(slug: str, _: AdminPrincipal, storefronts: StorefrontServiceDep) -> None:
-    await storefronts.delete(slug)
+async def delete_storefront(slug: str, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> None:
+    await storefronts.delete(slug, staff=staff)

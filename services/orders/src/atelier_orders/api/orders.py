@@ -54,4 +54,4 @@ async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDe
 @router.post("/orders/{order_id}/status", response_model=OrderRead, responses=STAFF_ERRORS)
 async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: SupportPrincipal,
                               statuses: StatusServiceDep) -> OrderDetails:
-    return await statuses.set_status(order_id, data, staff_id=staff.user_id)
+    return await statuses.set_status(order_id, data, staff_id=staff.user_id, staff=staff)

@@ -1,0 +1,54 @@
+"""The staff API identity answers (#36): the audit log of every service's staff writes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from atelier_common.auth import AdminPrincipal
+from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.service import use_case
+from atelier_identity.audit_log import AuditFilter
+from atelier_identity.service.audit import AuditLog
+
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=ERROR_RESPONSES)
+AuditLogDep = Annotated[AuditLog, use_case(AuditLog, read_only=True)]
+
+
+class AuditEntryRead(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    actor: uuid.UUID
+    actor_email: str | None
+    roles: list[str]
+    service: str
+    action: str
+    target_type: str
+    target: str
+    reason: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _filter(actor: uuid.UUID | None = None, action: Annotated[str | None, Query(max_length=64)] = None,
+            target_type: Annotated[str | None, Query(max_length=32)] = None,
+            target: Annotated[str | None, Query(max_length=128)] = None,
+            at_after: datetime | None = None, at_before: datetime | None = None) -> AuditFilter:
+    return AuditFilter(actor_id=actor, action=action, target_type=target_type, target_id=target,
+                       after=at_after, before=at_before)
+
+
+@router.get("/audit", response_model=Page[AuditEntryRead])
+async def list_audit(request: Request, _: AdminPrincipal, log: AuditLogDep, params: PageParamsDep,
+                     where: Annotated[AuditFilter, Depends(_filter)]) -> dict[str, Any]:
+    """Staff writes of every service, newest first; filter by actor, action, target and time."""
+    count, rows = await log.page(where, limit=params.limit, offset=params.offset)
+    results = [{**row.model_dump(), "actor": row.actor_id, "roles": row.actor_roles, "target": row.target_id}
+               for row in rows]
+    page: dict[str, Any] = build_page(request, params, count, results)
+    return page
