@@ -12,6 +12,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/storefronts": "identity",
     # The staff API (#36): each path to the service that owns its data.
     "/api/v1/staff/audit": "identity",
+    "/api/v1/staff/orders": "orders",
     "/api/v1/categories": "catalog",
     "/api/v1/products": "catalog",
     "/api/v1/wishlist": "catalog",

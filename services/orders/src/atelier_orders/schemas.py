@@ -151,6 +151,19 @@ class OrderQuery(_Input):
                                   "a customer's are the request's storefront's orders)")
 
 
+class StaffOrderQuery(_Input):
+    """The filters of GET /staff/orders (#36); each one narrows, none means every order."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)] | None = Field(
+        default=None, description="the buyer's email, whatever its case")
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+    customer: uuid.UUID | None = Field(default=None, description="the customer's user id")
+    status: OrderStatus | None = None
+    storefront: StorefrontSlug | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
 # -- answers ----------------------------------------------------------------------------------------
 
 class _Read(BaseModel):
@@ -206,6 +219,13 @@ class OrderSummaryRead(_Read):
     def item_count(self) -> int:
         """Units, as the cart counts them."""
         return sum(item.quantity for item in self.items)
+
+
+class StaffOrderSummaryRead(OrderSummaryRead):
+    """A line of staff's order search: who bought it besides what."""
+
+    email: str | None
+    user_id: uuid.UUID | None
 
 
 class OrderRead(OrderSummaryRead):
