@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
@@ -25,11 +26,15 @@ async def record(session: AsyncSession, staff: Principal, action: str, target_ty
                  before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
                  reason: str | None = None) -> None:
     """Queue the audit row of a staff write in the write's transaction. `before`/`after` are the
-    fields the write changed, as JSON-ready values (the caller picks them: a whole product would
-    bloat the log and could carry what an auditor needs not see)."""
+    fields the write changed (the caller picks them: a whole product would bloat the log and could
+    carry what an auditor needs not see); decimals, ids and dates become their JSON strings."""
     assert staff.user_id is not None  # staff routes require a user (RequireRole)
     await outbox.add(session, StaffActionRecorded(
         actor_id=staff.user_id, actor_email=staff.email,
         actor_roles=sorted(staff.roles - {ROLE_CUSTOMER, ROLE_STAFF}),
         service=session.info.get("service", "unknown"), action=action, target_type=target_type,
-        target_id=str(target_id), before=before, after=after, reason=reason, at=datetime.now(UTC)))
+        target_id=str(target_id), before=_json(before), after=_json(after), reason=reason, at=datetime.now(UTC)))
+
+
+def _json(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if values is None else dict(to_jsonable_python(values))

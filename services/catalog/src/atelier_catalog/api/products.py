@@ -59,31 +59,31 @@ async def get_product(product_ref: str, visibility: VisibilityDep, products: Pro
 
 @router.post("/products", response_model=ProductRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
 async def create_product(data: ProductCreate, staff: MerchandiserPrincipal, products: ProductServiceDep) -> Product:
-    return await products.create(data, actor_id=staff.user_id)
+    return await products.create(data, actor_id=staff.user_id, staff=staff)
 
 
 @router.put("/products/{product_ref}", response_model=ProductRead, responses=STAFF)
 async def replace_product(product_ref: str, data: ProductUpdate, staff: MerchandiserPrincipal,
                           products: ProductServiceDep) -> Product:
-    return await products.update(product_ref, data)
+    return await products.update(product_ref, data, staff=staff)
 
 
 @router.patch("/products/{product_ref}", response_model=ProductRead, responses=STAFF)
 async def update_product(product_ref: str, data: ProductUpdate, staff: MerchandiserPrincipal,
                          products: ProductServiceDep) -> Product:
-    return await products.update(product_ref, data)
+    return await products.update(product_ref, data, staff=staff)
 
 
 @router.delete("/products/{product_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
 async def deactivate_product(product_ref: str, staff: MerchandiserPrincipal, products: ProductServiceDep) -> Response:
-    await products.deactivate(product_ref)
+    await products.deactivate(product_ref, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/products/{product_ref}/stock", response_model=StockRead, responses=STAFF)
 async def adjust_stock(product_ref: str, data: StockAdjustment, staff: MerchandiserPrincipal,
                        stock: StockServiceDep) -> StockMovement:
-    return await stock.adjust(product_ref, data, actor_id=staff.user_id)
+    return await stock.adjust(product_ref, data, actor_id=staff.user_id, staff=staff)
 
 
 @router.post("/products/{product_ref}/variants", response_model=VariantRead, status_code=status.HTTP_201_CREATED,
