@@ -12,6 +12,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/storefronts": "identity",
     # The staff API (#36): each path to the service that owns its data.
     "/api/v1/staff/audit": "identity",
+    "/api/v1/staff/accounts": "identity",
     "/api/v1/staff/orders": "orders",
     # Not /staff/customers/{id}/credits (API.md): routing is by prefix, and /staff/customers is
     # identity's; the customer's credits live in generation.

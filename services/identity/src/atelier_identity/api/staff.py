@@ -7,17 +7,34 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from atelier_common.auth import AdminPrincipal
+from atelier_common.auth import STAFF_ROLES, AdminPrincipal
 from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
-from atelier_identity.audit_log import AuditFilter
 from atelier_identity.service.audit import AuditLog
+from atelier_identity.service.staff import StaffAccounts
+from atelier_identity.staff_repository import AuditFilter
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=ERROR_RESPONSES)
 AuditLogDep = Annotated[AuditLog, use_case(AuditLog, read_only=True)]
+StaffAccountsDep = Annotated[StaffAccounts, use_case(StaffAccounts)]
+StaffReaderDep = Annotated[StaffAccounts, use_case(StaffAccounts, read_only=True)]
+
+
+class StaffAccountChange(InputModel):
+    """Make the existing account `email` staff with exactly `roles` (empty: staff no more)."""
+
+    email: str = Field(min_length=3, max_length=320)
+    roles: list[str] = Field(max_length=len(STAFF_ROLES), description=", ".join(STAFF_ROLES))
+
+
+class StaffAccountRead(BaseModel):
+    id: uuid.UUID
+    email: str
+    roles: list[str] = Field(validation_alias="staff_roles")
 
 
 class AuditEntryRead(BaseModel):
@@ -41,6 +58,21 @@ def _filter(actor: uuid.UUID | None = None, action: Annotated[str | None, Query(
             at_after: datetime | None = None, at_before: datetime | None = None) -> AuditFilter:
     return AuditFilter(actor_id=actor, action=action, target_type=target_type, target_id=target,
                        after=at_after, before=at_before)
+
+
+@router.get("/accounts", response_model=Page[StaffAccountRead])
+async def list_staff_accounts(request: Request, _: AdminPrincipal, accounts: StaffReaderDep,
+                              params: PageParamsDep) -> dict[str, Any]:
+    count, rows = await accounts.page(limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, list(rows))
+    return page
+
+
+@router.post("/accounts", response_model=StaffAccountRead,
+             responses={404: {"description": "USER_NOT_FOUND: no account has that email"}})
+async def set_staff_roles(body: StaffAccountChange, staff: AdminPrincipal, accounts: StaffAccountsDep) -> Any:
+    """Set an account's staff roles; its sessions end when they change (tokens carry the roles)."""
+    return await accounts.set_roles(body.email, body.roles, staff)
 
 
 @router.get("/audit", response_model=Page[AuditEntryRead])

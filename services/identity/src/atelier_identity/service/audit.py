@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from atelier_common.contracts.staff import StaffActionRecorded
 from atelier_common.service import UseCase
-from atelier_identity.audit_log import AuditFilter, StaffAuditRepository
 from atelier_identity.context import IdentityContext
 from atelier_identity.models import StaffAudit
+from atelier_identity.staff_repository import AuditFilter, StaffAuditRepository
 
 
 class AuditLog(UseCase[IdentityContext]):

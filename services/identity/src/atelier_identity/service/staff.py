@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import outbox
+from atelier_common import audit, outbox
+from atelier_common.auth import Principal
 from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.db import Database
+from atelier_common.service import UseCase
 from atelier_identity import domain
+from atelier_identity.context import IdentityContext
 from atelier_identity.errors import UnknownStaffRole, UserNotFound
 from atelier_identity.models import User
 from atelier_identity.repository import RefreshTokenRepository, UserRepository
 from atelier_identity.service._clock import now
+from atelier_identity.staff_repository import StaffAccountRepository
 
 
 async def change_staff_roles(db: Database, *, email: str, grant: Iterable[str] = (), revoke: Iterable[str] = (),
@@ -45,3 +49,24 @@ async def _apply(session: AsyncSession, user: User, roles: set[str],
         await outbox.add(session, TokenRevoked(user_id=user.id, all_before=changed_at,
                                                expires_at=changed_at + access_ttl))
     return before, after
+
+
+class StaffAccounts(UseCase[IdentityContext]):
+    """`/api/v1/staff/accounts` (admin): who is staff, with which roles."""
+
+    async def set_roles(self, email: str, roles: list[str], staff: Principal) -> User:
+        """Give the existing account `email` exactly `roles` (empty: no longer staff); audited, and
+        its sessions end when they change (see `change_staff_roles`)."""
+        if unknown := domain.unknown_staff_roles(roles):
+            raise UnknownStaffRole(unknown)
+        user = await UserRepository(self.session).get_by_email(domain.normalise_email(email))
+        if user is None:
+            raise UserNotFound()
+        before, after = await _apply(self.session, user, set(roles), self.context.signer.ttl)
+        if before != after:
+            await audit.record(self.session, staff, "staff.roles_change", "user", user.id,
+                               before={"roles": before}, after={"roles": after})
+        return user
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        return await StaffAccountRepository(self.session).page(limit=limit, offset=offset)

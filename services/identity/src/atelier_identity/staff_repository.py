@@ -1,4 +1,5 @@
-"""Queries of the staff audit log (`StaffAudit`): its own module, apart from the account tables'."""
+"""Queries of the back office (#36): the staff audit log (`StaffAudit`) and the staff accounts.
+A module of its own, apart from `repository.py`'s sign-in and account queries."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_identity.models import StaffAudit
+from atelier_identity.models import StaffAudit, User
 
 
 @dataclass(frozen=True)
@@ -56,4 +57,16 @@ class StaffAuditRepository:
         rows = await self.session.exec(select(StaffAudit).where(*conditions)
                                        .order_by(col(StaffAudit.at).desc(), col(StaffAudit.id).desc())
                                        .limit(limit).offset(offset))
+        return count, rows.all()
+
+
+class StaffAccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        """Staff accounts by email (few: no index beyond the table's)."""
+        staff = col(User.is_staff).is_(True)
+        count = (await self.session.exec(select(func.count()).select_from(User).where(staff))).one()
+        rows = await self.session.exec(select(User).where(staff).order_by(col(User.email)).limit(limit).offset(offset))
         return count, rows.all()
