@@ -240,6 +240,13 @@ class OrderRead(OrderSummaryRead):
     delivered_at: datetime | None
 
 
+class StaffOrderRead(OrderRead):
+    """Staff's picture of an order (#36): the customer's view plus who bought it."""
+
+    email: str | None
+    user_id: uuid.UUID | None
+
+
 class InternalOrderRead(OrderRead):
     """What payments (and any other service) needs to charge for and fulfil an order."""
 

@@ -3,10 +3,13 @@ are read by support and finance, not by a merchandiser."""
 
 from __future__ import annotations
 
+import uuid
+
 from atelier_testing.staff import assert_staff_roles
 
 EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
-            ("GET", "/api/v1/staff/orders"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/orders"): {"support", "finance"},
+            ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:
@@ -78,3 +81,17 @@ class TestStaffOrderSearch:
             response = await harness.client.get(self.URL, headers=headers)
             assert response.status_code == 403
             assert response.json()["error"]["code"] == "PERMISSION_DENIED"
+
+
+async def test_staff_read_any_customers_order_with_lines_and_history(harness, customer, platform, test_keys) -> None:
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    response = await harness.client.get(f"/api/v1/staff/orders/{order['id']}",
+                                        headers=test_keys.staff_headers("finance"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["id"], body["email"], body["user_id"]) == (order["id"], "ada@example.com", str(customer.owner_id))
+    assert len(body["items"]) == 1 and [h["status"] for h in body["status_history"]] == ["pending"]
+    missing = await harness.client.get(f"/api/v1/staff/orders/{uuid.uuid4()}", headers=test_keys.staff_headers())
+    assert missing.status_code == 404

@@ -6,7 +6,8 @@ import uuid
 
 from atelier_testing.staff import assert_staff_roles
 
-EXPECTED = {("POST", "/api/v1/payments/refunds"): {"finance"}}
+EXPECTED = {("POST", "/api/v1/payments/refunds"): {"finance"},
+            ("GET", "/api/v1/staff/payments/orders/{order_id}"): {"support", "finance"}}
 
 
 async def test_payments_staff_operations_by_role(api) -> None:
@@ -29,3 +30,19 @@ async def test_a_refund_writes_its_audit_row_and_a_refused_one_none(api) -> None
     assert (row["action"], row["target_type"], row["target_id"]) == ("refund.create", "order", order["id"])
     assert row["before"] == {"refundable": "59.48"} and row["reason"] == "scratched"
     assert row["after"]["amount"] == "10.00" and row["after"]["refund_id"] == made.json()["id"]
+
+
+async def test_staff_read_an_orders_payments_and_refunds(api) -> None:
+    from .test_refunds import _paid_locally, _refund
+
+    order, _ = await _paid_locally(api, "59.48")
+    assert (await _refund(api, order["id"], "9.48")).status_code == 201
+    response = await api.client.get(f"/api/v1/staff/payments/orders/{order['id']}",
+                                    headers=api.keys.staff_headers("support"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [p["status"] for p in body["payments"]] == ["succeeded"]
+    assert [(r["amount"], r["reason"]) for r in body["refunds"]] == [("9.48", "damaged in transit")]
+    assert (body["total_refunded"], body["refundable"]) == ("9.48", "50.00")
+    missing = await api.client.get(f"/api/v1/staff/payments/orders/{uuid.uuid4()}", headers=api.keys.staff_headers())
+    assert missing.status_code == 404

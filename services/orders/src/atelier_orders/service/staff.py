@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.errors import OrderNotFound
 from atelier_orders.models import Order
-from atelier_orders.repository import OrderRepository
+from atelier_orders.repository import OrderDetails, OrderRepository
 from atelier_orders.schemas import StaffOrderQuery
+from atelier_orders.service._shared import order_id_of
 
 
 class StaffOrders(UseCase[OrdersContext]):
@@ -20,3 +22,9 @@ class StaffOrders(UseCase[OrdersContext]):
             status=query.status.value if query.status else None, storefront=query.storefront,
             created_after=query.created_after, created_before=query.created_before)
         return await OrderRepository(self.session).search(where, limit=limit, offset=offset)
+
+    async def get(self, order_ref: str) -> OrderDetails:
+        order = await OrderRepository(self.session).get(order_id_of(order_ref))
+        if order is None:
+            raise OrderNotFound()
+        return order
