@@ -13,6 +13,7 @@ ROUTES: dict[str, str] = {
     # The staff API (#36): each path to the service that owns its data.
     "/api/v1/staff/audit": "identity",
     "/api/v1/staff/accounts": "identity",
+    "/api/v1/staff/customers": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
     # Not /staff/customers/{id}/credits (API.md): routing is by prefix, and /staff/customers is

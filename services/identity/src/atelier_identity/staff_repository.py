@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -70,3 +70,27 @@ class StaffAccountRepository:
         count = (await self.session.exec(select(func.count()).select_from(User).where(staff))).one()
         rows = await self.session.exec(select(User).where(staff).order_by(col(User.email)).limit(limit).offset(offset))
         return count, rows.all()
+
+
+class CustomerSearchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, q: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        """Accounts whose email, name or username contains `q` (any case), newest first. A scan:
+        staff searches are rare next to sign-ins, and a trigram index is a later step if needed."""
+        stmt = select(User)
+        if q:
+            pattern = "%" + _escaped(q.lower()) + "%"
+            full_name = func.lower(col(User.first_name) + " " + col(User.last_name))
+            stmt = stmt.where(or_(col(User.email).like(pattern, escape="\\"), full_name.like(pattern, escape="\\"),
+                                  func.lower(col(User.username)).like(pattern, escape="\\")))
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(User.created_at).desc(), col(User.id).desc())
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
+
+def _escaped(text: str) -> str:
+    """`text` matched literally by LIKE (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

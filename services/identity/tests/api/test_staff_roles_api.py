@@ -10,7 +10,8 @@ ADMIN: set[str] = set()  # no role but admin is let through
 EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts"): ADMIN,
             ("GET", "/api/v1/storefronts/{slug}"): ADMIN, ("PATCH", "/api/v1/storefronts/{slug}"): ADMIN,
             ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN, ("GET", "/api/v1/staff/audit"): ADMIN,
-            ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN}
+            ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
+            ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"}}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:
@@ -56,3 +57,29 @@ class TestStaffAccounts:
         missing = await api.client.post(self.URL, json={"email": "x@example.com", "roles": ["support"]}, headers=admin)
         assert missing.status_code == 404
         assert (await api.client.get(self.URL, headers=admin)).json()["count"] == 0
+
+
+class TestCustomerSearch:
+    URL = "/api/v1/staff/customers"
+
+    async def test_support_finds_customers_by_email_or_name_in_any_case(self, api, test_keys) -> None:
+        ada = await api.signed_in("ada@example.com")
+        await api.signed_in("grace_h@example.com")
+        support = test_keys.staff_headers("support")
+
+        async def found(q: str) -> list[str]:
+            response = await api.client.get(self.URL, params={"q": q}, headers=support)
+            assert response.status_code == 200, response.text
+            return sorted(c["email"] for c in response.json()["results"])
+
+        assert await found("ADA@") == ["ada@example.com"]
+        assert await found("example.com") == ["ada@example.com", "grace_h@example.com"]
+        assert await found("_h") == ["grace_h@example.com"]  # `_` is a character, not a wildcard
+        assert await found("%") == []
+        detail = await api.client.get(f"{self.URL}/{ada['user']['id']}", headers=support)
+        assert detail.status_code == 200 and detail.json()["email"] == "ada@example.com"
+        assert "password_hash" not in detail.json()
+
+    async def test_a_merchandiser_cannot_look_customers_up(self, api, test_keys) -> None:
+        response = await api.client.get(self.URL, headers=test_keys.staff_headers("merchandiser"))
+        assert response.status_code == 403

@@ -7,21 +7,41 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from atelier_common.auth import STAFF_ROLES, AdminPrincipal
+from atelier_common.auth import STAFF_ROLES, AdminPrincipal, SupportPrincipal
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
 from atelier_identity.service.audit import AuditLog
-from atelier_identity.service.staff import StaffAccounts
+from atelier_identity.service.staff import CustomerSearch, StaffAccounts
 from atelier_identity.staff_repository import AuditFilter
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=ERROR_RESPONSES)
 AuditLogDep = Annotated[AuditLog, use_case(AuditLog, read_only=True)]
 StaffAccountsDep = Annotated[StaffAccounts, use_case(StaffAccounts)]
 StaffReaderDep = Annotated[StaffAccounts, use_case(StaffAccounts, read_only=True)]
+CustomerSearchDep = Annotated[CustomerSearch, use_case(CustomerSearch, read_only=True)]
+
+
+class CustomerRead(BaseModel):
+    """A customer as support sees them (#36)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    username: str | None
+    display_name: str | None
+    is_active: bool
+    email_verified_at: datetime | None
+    signup_storefront: str
+    last_login_at: datetime | None
+    created_at: datetime
+    staff_roles: list[str]
 
 
 class StaffAccountChange(InputModel):
@@ -73,6 +93,23 @@ async def list_staff_accounts(request: Request, _: AdminPrincipal, accounts: Sta
 async def set_staff_roles(body: StaffAccountChange, staff: AdminPrincipal, accounts: StaffAccountsDep) -> Any:
     """Set an account's staff roles; its sessions end when they change (tokens carry the roles)."""
     return await accounts.set_roles(body.email, body.roles, staff)
+
+
+@router.get("/customers", response_model=Page[CustomerRead])
+async def search_customers(request: Request, _: SupportPrincipal, customers: CustomerSearchDep,
+                           params: PageParamsDep,
+                           q: Annotated[str | None, Query(max_length=320, description="part of the email or name")] = None,
+                           ) -> dict[str, Any]:
+    """Accounts by email or name, newest first; their orders: `/api/v1/staff/orders?customer=`."""
+    count, rows = await customers.page(q.strip() if q else None, limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, list(rows))
+    return page
+
+
+@router.get("/customers/{user_id}", response_model=CustomerRead,
+            responses={404: {"description": "USER_NOT_FOUND"}})
+async def get_customer(user_id: uuid.UUID, _: SupportPrincipal, customers: CustomerSearchDep) -> Any:
+    return await customers.get(user_id)
 
 
 @router.get("/audit", response_model=Page[AuditEntryRead])

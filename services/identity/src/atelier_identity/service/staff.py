@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from atelier_identity.errors import UnknownStaffRole, UserNotFound
 from atelier_identity.models import User
 from atelier_identity.repository import RefreshTokenRepository, UserRepository
 from atelier_identity.service._clock import now
-from atelier_identity.staff_repository import StaffAccountRepository
+from atelier_identity.staff_repository import CustomerSearchRepository, StaffAccountRepository
 
 
 async def change_staff_roles(db: Database, *, email: str, grant: Iterable[str] = (), revoke: Iterable[str] = (),
@@ -70,3 +71,17 @@ class StaffAccounts(UseCase[IdentityContext]):
 
     async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
         return await StaffAccountRepository(self.session).page(limit=limit, offset=offset)
+
+
+class CustomerSearch(UseCase[IdentityContext]):
+    """`/api/v1/staff/customers` (support): accounts by email or name. Their orders, credits and
+    jobs are each service's (`/api/v1/staff/orders?customer=`…): the console composes them."""
+
+    async def page(self, q: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        return await CustomerSearchRepository(self.session).page(q, limit=limit, offset=offset)
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        user = await UserRepository(self.session).get(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
