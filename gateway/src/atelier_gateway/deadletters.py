@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, model_validator
 
-from atelier_common.auth import StaffPrincipal
+from atelier_common.auth import AdminPrincipal, SupportPrincipal
 from atelier_common.errors import NotFound, ServiceUnavailable
 from atelier_common.events.deadletters import DeadLetterQueues
 from atelier_common.inputs import InputModel
@@ -58,20 +58,20 @@ async def _guarded(call: Any) -> Any:
 
 
 @router.get("")
-async def list_dead_letter_queues(request: Request, staff: StaffPrincipal) -> dict[str, Any]:
+async def list_dead_letter_queues(request: Request, staff: SupportPrincipal) -> dict[str, Any]:
     counts = await _guarded(_queues(request).count_dead_letters(CONSUMERS))
     return {"consumers": [{"consumer": c, "count": n} for c, n in counts.items()]}
 
 
 @router.get("/{consumer}")
-async def list_dead_letters(request: Request, consumer: str, staff: StaffPrincipal,
+async def list_dead_letters(request: Request, consumer: str, staff: SupportPrincipal,
                             limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     letters = await _guarded(_queues(request, consumer).list_dead_letters(consumer, limit=limit))
     return {"consumer": consumer, "results": [letter.summary() for letter in letters]}
 
 
 @router.get("/{consumer}/{event_id}")
-async def get_dead_letter(request: Request, consumer: str, event_id: uuid.UUID, staff: StaffPrincipal,
+async def get_dead_letter(request: Request, consumer: str, event_id: uuid.UUID, staff: SupportPrincipal,
                           ) -> dict[str, Any]:
     # A dead-letter queue is read front to back: a show looks through at most this many.
     letters = await _guarded(_queues(request, consumer).list_dead_letters(consumer, limit=10_000))
@@ -83,12 +83,12 @@ async def get_dead_letter(request: Request, consumer: str, event_id: uuid.UUID, 
 
 
 @router.post("/{consumer}/replay")
-async def replay_dead_letters(request: Request, consumer: str, body: Selection, staff: StaffPrincipal,
+async def replay_dead_letters(request: Request, consumer: str, body: Selection, staff: SupportPrincipal,
                               ) -> dict[str, int]:
     return {"replayed": await _guarded(_queues(request, consumer).replay_dead_letters(consumer, body.chosen()))}
 
 
 @router.post("/{consumer}/drop")
-async def drop_dead_letters(request: Request, consumer: str, body: Selection, staff: StaffPrincipal,
+async def drop_dead_letters(request: Request, consumer: str, body: Selection, staff: AdminPrincipal,
                             ) -> dict[str, int]:
     return {"dropped": await _guarded(_queues(request, consumer).drop_dead_letters(consumer, body.chosen()))}

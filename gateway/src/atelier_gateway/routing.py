@@ -10,6 +10,15 @@ ROUTES: dict[str, str] = {
     "/api/dev/mailbox": "identity",
     "/api/v1/storefront": "identity",
     "/api/v1/storefronts": "identity",
+    # The staff API (#36): each path to the service that owns its data.
+    "/api/v1/staff/audit": "identity",
+    "/api/v1/staff/accounts": "identity",
+    "/api/v1/staff/customers": "identity",
+    "/api/v1/staff/orders": "orders",
+    "/api/v1/staff/payments": "payments",
+    # Not /staff/customers/{id}/credits (API.md): routing is by prefix, and /staff/customers is
+    # identity's; the customer's credits live in generation.
+    "/api/v1/staff/credits": "generation",
     "/api/v1/categories": "catalog",
     "/api/v1/products": "catalog",
     "/api/v1/wishlist": "catalog",

@@ -31,6 +31,15 @@ ANON_HEADERS = ("x-anonymous-token", "x-session-id")
 SERVICE_HEADER = "x-service-token"
 ROLE_STAFF = "staff"
 ROLE_CUSTOMER = "customer"
+# Staff roles (#36). A staff token carries `staff` (what caches and visibility rules key on) plus
+# one or more of these; `admin` implies every other one, so it needs no list of its own.
+ROLE_SUPPORT = "support"
+ROLE_MERCHANDISER = "merchandiser"
+ROLE_FINANCE = "finance"
+ROLE_ADMIN = "admin"
+STAFF_ROLES = (ROLE_SUPPORT, ROLE_MERCHANDISER, ROLE_FINANCE, ROLE_ADMIN)
+# Finance reads orders as support does: a refund starts from finding the order.
+ORDER_READERS = (ROLE_SUPPORT, ROLE_FINANCE)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,11 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return ROLE_STAFF in self.roles
+
+    def has_role(self, *wanted: str) -> bool:
+        """Whether this staffer holds one of `wanted` (an admin holds them all). A token without
+        `staff` holds none, whatever else its roles claim says."""
+        return self.is_staff and (ROLE_ADMIN in self.roles or not self.roles.isdisjoint(wanted))
 
 
 class JwksCache:
@@ -223,6 +237,30 @@ async def _require_staff(principal: Annotated[Principal, Depends(_require_user)]
     return principal
 
 
+class RequireRole:
+    """The one staff permission check every service uses: a dependency that lets through a staffer
+    holding one of `roles` (or admin), and answers 403 in the common error format otherwise,
+    before the route's handler (and so any write) runs.
+
+    Instances are module-level singletons (the aliases below): FastAPI caches a dependency per
+    callable, and the OpenAPI refinement recognises staff routes by `_require_staff` beneath it.
+    """
+
+    def __init__(self, *roles: str) -> None:
+        unknown = set(roles) - set(STAFF_ROLES)
+        if not roles or unknown:
+            raise ValueError(f"staff roles are {', '.join(STAFF_ROLES)}; got {sorted(unknown) or 'none'}")
+        self.roles = frozenset(roles)
+
+    async def __call__(self, principal: Annotated[Principal, Depends(_require_staff)]) -> Principal:
+        if not principal.has_role(*self.roles):
+            raise PermissionDenied(f"This needs the {' or '.join(sorted(self.roles | {ROLE_ADMIN}))} staff role")
+        return principal
+
+    def __repr__(self) -> str:
+        return f"RequireRole({', '.join(sorted(self.roles))})"
+
+
 async def _require_service(request: Request) -> None:
     presented = request.headers.get(SERVICE_HEADER, "")
     expected = app_state(request.app, "settings", AtelierSettings).service_token
@@ -234,6 +272,19 @@ OptionalPrincipal = Annotated[Principal, Depends(get_principal)]
 AnonPrincipal = Annotated[Principal, Depends(_require_anon)]
 UserPrincipal = Annotated[Principal, Depends(_require_user)]
 StaffPrincipal = Annotated[Principal, Depends(_require_staff)]
+# Who may do what (issue #36): reading customers, orders and jobs, resending mail and retrying jobs
+# is support's; catalog, stock, prices and storefront content the merchandiser's; refunds, credit
+# grants and payments finance's; staff accounts and storefronts the admin's.
+require_support = RequireRole(ROLE_SUPPORT)
+require_order_reader = RequireRole(*ORDER_READERS)
+require_merchandiser = RequireRole(ROLE_MERCHANDISER)
+require_finance = RequireRole(ROLE_FINANCE)
+require_admin = RequireRole(ROLE_ADMIN)
+SupportPrincipal = Annotated[Principal, Depends(require_support)]
+OrderReaderPrincipal = Annotated[Principal, Depends(require_order_reader)]
+MerchandiserPrincipal = Annotated[Principal, Depends(require_merchandiser)]
+FinancePrincipal = Annotated[Principal, Depends(require_finance)]
+AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 require_service = Depends(_require_service)
 # For a router whose routes all need a user, whatever principal type their handlers take.
 require_user = Depends(_require_user)

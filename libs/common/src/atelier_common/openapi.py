@@ -79,6 +79,13 @@ def route_security(calls: set[Callable[..., Any] | None]) -> list[dict[str, list
     return None
 
 
+def staff_roles(calls: set[Callable[..., Any] | None]) -> list[str]:
+    """The staff roles a route's `RequireRole` lets through (admin always among them), so a client
+    reading the merged document knows who may call it; empty for a route without one."""
+    roles = set().union(*(call.roles for call in calls if isinstance(call, auth.RequireRole)))
+    return sorted(roles | {auth.ROLE_ADMIN}) if roles else []
+
+
 def _error_content() -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}
 
@@ -112,6 +119,8 @@ def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str) ->
         for method in route.methods or ():
             if (operation := item.get(method.lower())) is not None:
                 refine_operation(operation, route_security(calls), staff=auth._require_staff in calls, tag=service)
+                if roles := staff_roles(calls):
+                    operation["x-staff-roles"] = roles
     for item in paths.values():  # anything not built from an APIRoute still loses its 422
         for method in _METHODS:
             if (operation := item.get(method)) is not None:

@@ -358,6 +358,43 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
     return outcomes
 
 
+def _change_roles(email: str, *, grant: list[str], revoke: list[str]) -> None:
+    from datetime import timedelta
+
+    from atelier_common.db import Database
+    from atelier_common.errors import AtelierError
+    from atelier_identity.service import change_staff_roles
+
+    settings = _settings("identity")
+    ttl = timedelta(minutes=getattr(settings, "access_token_ttl_minutes", 15))
+
+    async def run() -> tuple[list[str], list[str]]:
+        db = Database(settings.resolved_database_url, service="identity")
+        try:
+            return await change_staff_roles(db, email=email, grant=grant, revoke=revoke, access_ttl=ttl)
+        finally:
+            await db.dispose()
+
+    try:
+        before, after = asyncio.run(run())
+    except AtelierError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"email": email, "before": before, "roles": after}))
+
+
+@users_app.command("grant-role")
+def grant_role(email: str, role: str) -> None:
+    """Give a staff role (support, merchandiser, finance, admin) to an account; its sessions end."""
+    _change_roles(email, grant=[role], revoke=[])
+
+
+@users_app.command("revoke-role")
+def revoke_role(email: str, role: str) -> None:
+    """Take a staff role back; with none left the account is a customer only. Its sessions end."""
+    _change_roles(email, grant=[], revoke=[role])
+
+
 events_app = typer.Typer(help="The event bus.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: events a consumer gave up on (RabbitMQ).", no_args_is_help=True)
 app.add_typer(events_app, name="events")

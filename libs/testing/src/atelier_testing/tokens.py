@@ -43,8 +43,10 @@ class TestKeys:
     def user_headers(self, user_id: uuid.UUID | None = None, roles: Iterable[str] = ("customer",)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token(user_id, roles)}"}
 
-    def staff_headers(self) -> dict[str, str]:
-        return self.user_headers(roles=("customer", "staff"))
+    def staff_headers(self, *roles: str) -> dict[str, str]:
+        """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before #36)."""
+        roles = roles or ("admin",)
+        return self.user_headers(roles=("customer", "staff", *roles))
 
     def anon_headers(self, anon_id: uuid.UUID | None = None) -> dict[str, str]:
         return {"X-Anonymous-Token": self.anon_token(anon_id)}

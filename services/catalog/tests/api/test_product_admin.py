@@ -72,8 +72,11 @@ class TestCreateProduct:
         product = await catalog.product(sku="OUTBOX-1")
         async with harness.runtime.db.read_only() as session:
             rows = (await session.exec(select(OutboxMessage))).all()
-        assert [(r.type, r.producer, r.data["product_id"]) for r in rows] == [
-            ("catalog.product_changed", "catalog", product["id"])]
+        changed = [r for r in rows if r.type == "catalog.product_changed"]
+        assert [(r.producer, r.data["product_id"]) for r in changed] == [("catalog", product["id"])]
+        # ...and the staff write's audit row with it (#36).
+        assert [(r.type, r.data["target_id"]) for r in rows if r not in changed] == [
+            ("staff.action_recorded", product["id"])]
 
     async def test_initial_stock_is_recorded_as_a_movement(self, harness: ServiceHarness, catalog: Catalog) -> None:
         product = await catalog.product(stock_quantity=7)

@@ -46,6 +46,8 @@ class TransactionKind(StrEnum):
     CONSUME = "consume"
     REFUND = "refund"
     UNLOCK = "unlock"
+    # Staff gave or took credits by hand (#36), with a reason the customer reads in the ledger.
+    ADJUSTMENT = "adjustment"
 
 
 class UnlockMethod(StrEnum):

@@ -34,6 +34,13 @@ class InsufficientCredits(GenerationError):
     code, status, default_message = "INSUFFICIENT_CREDITS", 403, "Not enough credits"
 
 
+class DeductionExceedsBalance(GenerationError):
+    """Staff took back more than the customer has (#36): a conflict with the current balance,
+    not the customer's lack of credits, hence 409 where spending says 403."""
+
+    code, status, default_message = "INSUFFICIENT_CREDITS", 409, "The deduction is more than the balance"
+
+
 # -- uploads (S2) ----------------------------------------------------------------------------
 
 class FileTooLarge(GenerationError):

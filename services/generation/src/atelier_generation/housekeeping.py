@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import owners
+from atelier_common import idempotency, owners
 from atelier_common.housekeeping import Sweep, Swept
 from atelier_common.storage import Storage
 from atelier_generation.context import GenerationContext
@@ -66,4 +66,4 @@ def sweeps(context: GenerationContext) -> list[Sweep]:
     settings = context.settings
     return [_expired_restorations(context.storage), owners.sweep(GenerationOwner, settings.inbox_window),
             _untouched_anonymous_books(context.storage, timedelta(days=settings.anonymous_retention_days)),
-            _claimed_book_readers(timedelta(days=settings.anonymous_retention_days))]
+            _claimed_book_readers(timedelta(days=settings.anonymous_retention_days)), idempotency.sweep()]

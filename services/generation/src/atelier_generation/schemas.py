@@ -168,6 +168,27 @@ class BalanceRead(BaseModel):
     balance: int
 
 
+class CreditAdjustment(InputModel):
+    """Staff's grant (positive) or deduction (negative) of credits (#36)."""
+
+    amount: int = Field(ge=-1_000_000, le=1_000_000, description="credits to add (positive) or take (negative)")
+    reason: str = Field(min_length=1, max_length=200, description="shown to the customer in their ledger")
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("A grant or deduction of zero credits changes nothing")
+        return amount
+
+
+class CreditAdjustmentRead(BaseModel):
+    transaction_id: uuid.UUID
+    user_id: uuid.UUID
+    amount: int
+    balance: int
+
+
 class TransactionRead(BaseModel):
     id: uuid.UUID
     amount: int

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from atelier_common.auth import ROLE_CUSTOMER, ROLE_STAFF
+from atelier_common.auth import ROLE_CUSTOMER, ROLE_STAFF, STAFF_ROLES
 from atelier_common.contracts.identity import Storefront
 from atelier_common.keys import same_signature
 
@@ -49,9 +49,28 @@ def password_problems(password: str, email: str) -> list[str]:
     return problems
 
 
-def roles_of(*, is_staff: bool) -> list[str]:
-    """Every account is a customer; staff can also administer the catalog and orders."""
-    return [ROLE_CUSTOMER, ROLE_STAFF] if is_staff else [ROLE_CUSTOMER]
+def roles_of(staff_roles: Iterable[str]) -> list[str]:
+    """The access token's `roles` claim: every account is a customer; a staffer also carries
+    `staff` (what caches and visibility key on) and each of its staff roles, which services check."""
+    staff = sorted(set(staff_roles))
+    return [ROLE_CUSTOMER, ROLE_STAFF, *staff] if staff else [ROLE_CUSTOMER]
+
+
+class StaffRoleHolder(Protocol):
+    is_staff: bool
+    staff_roles: list[str]
+
+
+def unknown_staff_roles(roles: Iterable[str]) -> list[str]:
+    return sorted(set(roles) - set(STAFF_ROLES))
+
+
+def set_staff_roles(user: StaffRoleHolder, roles: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Give `user` exactly `roles` (checked by the caller); returns (before, after). `is_staff`
+    follows: no role left, no staff access."""
+    before, after = list(user.staff_roles), sorted(set(roles))
+    user.staff_roles, user.is_staff = after, bool(after)
+    return before, after
 
 
 def is_business_customer(company_name: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atelier_common.auth import STAFF_ROLES
 from atelier_common.errors import AtelierError
 
 
@@ -201,3 +202,10 @@ class StorefrontSlugImmutable(IdentityError):
 
     def __init__(self) -> None:
         super().__init__(details={"fields": {"slug": [self.default_message]}})
+
+
+class UnknownStaffRole(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown staff role"
+
+    def __init__(self, roles: list[str]) -> None:
+        super().__init__(f"Unknown staff role {', '.join(roles)}; the roles are {', '.join(STAFF_ROLES)}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import OrderPaid
+from atelier_common.contracts.staff import StaffActionRecorded
 from atelier_common.inbox import EventContext, Filtered, Subscriptions
 from atelier_identity.context import IdentityContext
 from atelier_identity.service import AutoRegistration, NotificationService
+from atelier_identity.service.audit import AuditLog
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext[IdentityContext]) -> None:
@@ -26,7 +28,12 @@ async def on_job_failed(event: JobFailed, ctx: EventContext[IdentityContext]) ->
     await NotificationService(ctx.session, ctx.context).job_finished(event)
 
 
+async def on_staff_action_recorded(event: StaffActionRecorded, ctx: EventContext[IdentityContext]) -> None:
+    await AuditLog(ctx.session, ctx.context).keep(event, ctx.envelope.id)
+
+
 SUBSCRIPTIONS: Subscriptions = {
+    StaffActionRecorded: on_staff_action_recorded,
     OrderPaid: on_order_paid,
     OrderStatusChanged: Filtered(on_order_status_changed, wants=NotificationService.mails_about),
     JobCompleted: on_job_completed,

@@ -7,7 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, LargeBinary, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
@@ -43,7 +44,12 @@ class User(SQLModel, table=True):
     # S4: optional; unique whatever its case (USERNAME_INDEX), another login name besides the email.
     username: str | None = Field(default=None, max_length=30)
     display_name: str | None = Field(default=None, max_length=100)
+    # True exactly when `staff_roles` is not empty (`domain.set_staff_roles` keeps the two together);
+    # kept as a column because the sign-in and listing queries already filter on it.
     is_staff: bool = False
+    # The staff roles (#36: support, merchandiser, finance, admin), sorted; empty for a customer.
+    staff_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                      nullable=False, server_default="[]"))
     is_active: bool = True
     # The storefront the account was created on (accounts are platform-wide; docs/storefronts.md).
     signup_storefront: str = Field(default="default", max_length=64, sa_column_kwargs={"server_default": "default"})
@@ -62,7 +68,7 @@ class User(SQLModel, table=True):
 
     @property
     def roles(self) -> list[str]:
-        return domain.roles_of(is_staff=self.is_staff)
+        return domain.roles_of(self.staff_roles)
 
     @property
     def has_password(self) -> bool:
@@ -350,3 +356,32 @@ class IdentityImportRef(SQLModel, table=True):
     source_pk: str = Field(primary_key=True, max_length=100)
     target_id: uuid.UUID
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class StaffAudit(SQLModel, table=True):
+    """One staff write of any service (#36), from its `staff.action_recorded` event
+    (`atelier_common.audit` says why the log lives here). The id is the event's, so a redelivery
+    is the same row."""
+
+    __tablename__ = "staff_audit"
+    __table_args__ = (
+        # What the admin's filters read, each newest first.
+        Index("ix_staff_audit_at", "at"),
+        Index("ix_staff_audit_actor_id_at", "actor_id", "at"),
+        Index("ix_staff_audit_action_at", "action", "at"),
+        Index("ix_staff_audit_target", "target_type", "target_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime)
+    actor_id: uuid.UUID
+    actor_email: str | None = Field(default=None, max_length=320)
+    actor_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                      nullable=False))
+    service: str = Field(max_length=32)
+    action: str = Field(max_length=64)
+    target_type: str = Field(max_length=32)
+    target_id: str = Field(max_length=128)
+    before: dict[str, Any] | None = json_field(nullable=True)
+    after: dict[str, Any] | None = json_field(nullable=True)
+    reason: str | None = Field(default=None, sa_type=Text)

@@ -48,9 +48,11 @@ class TestRefresh:
     async def test_the_new_access_token_carries_current_roles(self, api, harness) -> None:
         session = await api.signed_in()
         async with harness.runtime.db.transaction() as s:
-            (await s.get(User, uuid.UUID(session["user"]["id"]))).is_staff = True
+            user = await s.get(User, uuid.UUID(session["user"]["id"]))
+            user.is_staff, user.staff_roles = True, ["support"]
         rotated = (await _refresh(api, session["refresh"])).json()
-        assert jwt.decode(rotated["access"], options={"verify_signature": False})["roles"] == ["customer", "staff"]
+        claims = jwt.decode(rotated["access"], options={"verify_signature": False})
+        assert claims["roles"] == ["customer", "staff", "support"]
 
     async def test_a_spent_token_presented_again_revokes_its_whole_family(self, api, expect_error) -> None:
         first = await api.signed_in()

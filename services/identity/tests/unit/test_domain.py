@@ -48,9 +48,9 @@ class TestAccounts:
     def test_emails_are_compared_lower_case_and_trimmed(self) -> None:
         assert domain.normalise_email("  Ada.Lovelace@Example.COM ") == "ada.lovelace@example.com"
 
-    def test_every_account_is_a_customer_and_staff_adds_staff(self) -> None:
-        assert domain.roles_of(is_staff=False) == ["customer"]
-        assert domain.roles_of(is_staff=True) == ["customer", "staff"]
+    def test_every_account_is_a_customer_and_staff_adds_staff_and_its_roles(self) -> None:
+        assert domain.roles_of([]) == ["customer"]
+        assert domain.roles_of(["support", "finance", "support"]) == ["customer", "staff", "finance", "support"]
 
     @pytest.mark.parametrize(("company", "business"), [("Acme", True), (None, False), ("", False), ("  ", False)])
     def test_a_company_name_makes_a_business_customer(self, company: str | None, business: bool) -> None:

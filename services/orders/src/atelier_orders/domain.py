@@ -11,7 +11,7 @@ import string
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -238,6 +238,19 @@ def contact_email(*candidates: str | None) -> str | None:
 
 
 # -- listing --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StaffOrderFilter:
+    """Staff's order search (#36). `email` lower-case: orders keep the address as the buyer typed it."""
+
+    email: str | None = None
+    number: str | None = None
+    customer: uuid.UUID | None = None
+    status: str | None = None
+    storefront: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
 
 ORDERING_FIELDS = ("created_at", "total_amount")
 DEFAULT_ORDERING = "-created_at"

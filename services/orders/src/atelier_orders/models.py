@@ -10,7 +10,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
@@ -46,6 +57,8 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_claimed_at", "claimed_at"),
         # Staff's list of one storefront's orders; identity's count of them (`GET /internal/storefronts/…`).
         Index("ix_customer_order_storefront_created", "storefront", "created_at"),
+        # Staff's search by the buyer's email, whatever its case (#36).
+        Index("ix_customer_order_email_lower", func.lower(text("email"))),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -151,6 +151,19 @@ class OrderQuery(_Input):
                                   "a customer's are the request's storefront's orders)")
 
 
+class StaffOrderQuery(_Input):
+    """The filters of GET /staff/orders (#36); each one narrows, none means every order."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)] | None = Field(
+        default=None, description="the buyer's email, whatever its case")
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+    customer: uuid.UUID | None = Field(default=None, description="the customer's user id")
+    status: OrderStatus | None = None
+    storefront: StorefrontSlug | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
 # -- answers ----------------------------------------------------------------------------------------
 
 class _Read(BaseModel):
@@ -208,6 +221,13 @@ class OrderSummaryRead(_Read):
         return sum(item.quantity for item in self.items)
 
 
+class StaffOrderSummaryRead(OrderSummaryRead):
+    """A line of staff's order search: who bought it besides what."""
+
+    email: str | None
+    user_id: uuid.UUID | None
+
+
 class OrderRead(OrderSummaryRead):
     items: list[OrderItemRead]
     email: str | None
@@ -218,6 +238,13 @@ class OrderRead(OrderSummaryRead):
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
+
+
+class StaffOrderRead(OrderRead):
+    """Staff's picture of an order (#36): the customer's view plus who bought it."""
+
+    email: str | None
+    user_id: uuid.UUID | None
 
 
 class InternalOrderRead(OrderRead):

@@ -439,6 +439,10 @@ class RefundRepository:
     async def get(self, refund_id: uuid.UUID) -> Refund | None:
         return await self.session.get(Refund, refund_id, populate_existing=True)
 
+    async def list_for_order(self, order_id: uuid.UUID) -> Sequence[Refund]:
+        stmt = select(Refund).where(col(Refund.order_id) == order_id).order_by(col(Refund.created_at))
+        return (await self.session.exec(stmt)).all()
+
     async def by_provider_id(self, provider: str, provider_refund_id: str) -> Refund | None:
         stmt = select(Refund).where(col(Refund.provider) == provider,
                                     col(Refund.provider_refund_id) == provider_refund_id)

@@ -161,6 +161,33 @@ class PaymentRead(BaseModel):
     updated_at: datetime
 
 
+class StaffRefundRead(BaseModel):
+    """A refund in staff's picture of an order (#36)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    amount: Money
+    currency: str
+    status: str
+    reason: str
+    provider: str
+    failure_reason: str | None
+    staff_id: uuid.UUID | None
+    created_at: datetime
+
+
+class OrderPaymentsRead(BaseModel):
+    """Payments' part of staff's picture of an order (#36): its payments and refunds."""
+
+    order_id: uuid.UUID
+    payments: list[PaymentRead]
+    refunds: list[StaffRefundRead]
+    total_refunded: Money
+    refundable: Money
+
+
 class PaymentList(BaseModel):
     results: list[PaymentRead]
 

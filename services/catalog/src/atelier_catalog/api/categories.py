@@ -21,7 +21,7 @@ from atelier_catalog.api.deps import (
 from atelier_catalog.domain import CategoryNode
 from atelier_catalog.models import Category
 from atelier_catalog.schemas import CategoryCreate, CategoryRead, CategoryTreeRead, CategoryUpdate, ProductRead
-from atelier_common.auth import StaffPrincipal
+from atelier_common.auth import MerchandiserPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
@@ -54,23 +54,23 @@ async def list_category_products(request: Request, category_ref: str, query: Pro
 
 
 @router.post("/categories", response_model=CategoryRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
-async def create_category(data: CategoryCreate, staff: StaffPrincipal, categories: CategoryServiceDep) -> Category:
+async def create_category(data: CategoryCreate, staff: MerchandiserPrincipal, categories: CategoryServiceDep) -> Category:
     return await categories.create(data)
 
 
 @router.put("/categories/{category_ref}", response_model=CategoryRead, responses=STAFF)
-async def replace_category(category_ref: str, data: CategoryUpdate, staff: StaffPrincipal,
+async def replace_category(category_ref: str, data: CategoryUpdate, staff: MerchandiserPrincipal,
                            categories: CategoryServiceDep) -> Category:
     return await categories.update(category_ref, data)
 
 
 @router.patch("/categories/{category_ref}", response_model=CategoryRead, responses=STAFF)
-async def update_category(category_ref: str, data: CategoryUpdate, staff: StaffPrincipal,
+async def update_category(category_ref: str, data: CategoryUpdate, staff: MerchandiserPrincipal,
                           categories: CategoryServiceDep) -> Category:
     return await categories.update(category_ref, data)
 
 
 @router.delete("/categories/{category_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
-async def deactivate_category(category_ref: str, staff: StaffPrincipal, categories: CategoryServiceDep) -> Response:
+async def deactivate_category(category_ref: str, staff: MerchandiserPrincipal, categories: CategoryServiceDep) -> Response:
     await categories.deactivate(category_ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -34,7 +34,7 @@ from atelier_catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
-from atelier_common.auth import StaffPrincipal
+from atelier_common.auth import MerchandiserPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
@@ -58,56 +58,56 @@ async def get_product(product_ref: str, visibility: VisibilityDep, products: Pro
 
 
 @router.post("/products", response_model=ProductRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
-async def create_product(data: ProductCreate, staff: StaffPrincipal, products: ProductServiceDep) -> Product:
-    return await products.create(data, actor_id=staff.user_id)
+async def create_product(data: ProductCreate, staff: MerchandiserPrincipal, products: ProductServiceDep) -> Product:
+    return await products.create(data, actor_id=staff.user_id, staff=staff)
 
 
 @router.put("/products/{product_ref}", response_model=ProductRead, responses=STAFF)
-async def replace_product(product_ref: str, data: ProductUpdate, staff: StaffPrincipal,
+async def replace_product(product_ref: str, data: ProductUpdate, staff: MerchandiserPrincipal,
                           products: ProductServiceDep) -> Product:
-    return await products.update(product_ref, data)
+    return await products.update(product_ref, data, staff=staff)
 
 
 @router.patch("/products/{product_ref}", response_model=ProductRead, responses=STAFF)
-async def update_product(product_ref: str, data: ProductUpdate, staff: StaffPrincipal,
+async def update_product(product_ref: str, data: ProductUpdate, staff: MerchandiserPrincipal,
                          products: ProductServiceDep) -> Product:
-    return await products.update(product_ref, data)
+    return await products.update(product_ref, data, staff=staff)
 
 
 @router.delete("/products/{product_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
-async def deactivate_product(product_ref: str, staff: StaffPrincipal, products: ProductServiceDep) -> Response:
-    await products.deactivate(product_ref)
+async def deactivate_product(product_ref: str, staff: MerchandiserPrincipal, products: ProductServiceDep) -> Response:
+    await products.deactivate(product_ref, staff=staff)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/products/{product_ref}/stock", response_model=StockRead, responses=STAFF)
-async def adjust_stock(product_ref: str, data: StockAdjustment, staff: StaffPrincipal,
+async def adjust_stock(product_ref: str, data: StockAdjustment, staff: MerchandiserPrincipal,
                        stock: StockServiceDep) -> StockMovement:
-    return await stock.adjust(product_ref, data, actor_id=staff.user_id)
+    return await stock.adjust(product_ref, data, actor_id=staff.user_id, staff=staff)
 
 
 @router.post("/products/{product_ref}/variants", response_model=VariantRead, status_code=status.HTTP_201_CREATED,
              responses=STAFF)
-async def create_variant(product_ref: str, data: VariantCreate, staff: StaffPrincipal,
+async def create_variant(product_ref: str, data: VariantCreate, staff: MerchandiserPrincipal,
                          variants: VariantServiceDep) -> ProductVariant:
     return await variants.add(product_ref, data, actor_id=staff.user_id)
 
 
 @router.put("/products/{product_ref}/variants/{variant_id}", response_model=VariantRead, responses=STAFF)
-async def replace_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: StaffPrincipal,
+async def replace_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: MerchandiserPrincipal,
                           variants: VariantServiceDep) -> ProductVariant:
     return await variants.update(product_ref, variant_id, data)
 
 
 @router.patch("/products/{product_ref}/variants/{variant_id}", response_model=VariantRead, responses=STAFF)
-async def update_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: StaffPrincipal,
+async def update_variant(product_ref: str, variant_id: str, data: VariantUpdate, staff: MerchandiserPrincipal,
                          variants: VariantServiceDep) -> ProductVariant:
     return await variants.update(product_ref, variant_id, data)
 
 
 @router.delete("/products/{product_ref}/variants/{variant_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=STAFF)
-async def deactivate_variant(product_ref: str, variant_id: str, staff: StaffPrincipal,
+async def deactivate_variant(product_ref: str, variant_id: str, staff: MerchandiserPrincipal,
                              variants: VariantServiceDep) -> Response:
     await variants.deactivate(product_ref, variant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -115,7 +115,7 @@ async def deactivate_variant(product_ref: str, variant_id: str, staff: StaffPrin
 
 @router.post("/products/{product_ref}/images", response_model=ImageRead, status_code=status.HTTP_201_CREATED,
              responses=STAFF)
-async def create_image(product_ref: str, data: ImageCreate, staff: StaffPrincipal,
+async def create_image(product_ref: str, data: ImageCreate, staff: MerchandiserPrincipal,
                        images: ImageServiceDep) -> ProductImage:
     return await images.add(product_ref, data)
 
@@ -123,7 +123,7 @@ async def create_image(product_ref: str, data: ImageCreate, staff: StaffPrincipa
 @router.post("/products/{product_ref}/images/upload", response_model=ImageRead, status_code=status.HTTP_201_CREATED,
              responses={**STAFF, 400: {"description": "UNSUPPORTED_FORMAT"}, 413: {"description": "FILE_TOO_LARGE"}})
 async def upload_image(product_ref: str, image: Annotated[UploadFile, File(description="JPG, PNG or WEBP")],
-                       staff: StaffPrincipal, images: ImageServiceDep,
+                       staff: MerchandiserPrincipal, images: ImageServiceDep,
                        alt_text: Annotated[str, Form(max_length=300)] = "",
                        is_primary: Annotated[bool, Form()] = False) -> ProductImage:
     """The picture is stored by the catalog and served at `/media/<key>` (its `url`)."""
@@ -131,19 +131,19 @@ async def upload_image(product_ref: str, image: Annotated[UploadFile, File(descr
 
 
 @router.put("/products/{product_ref}/images/{image_id}", response_model=ImageRead, responses=STAFF)
-async def replace_image(product_ref: str, image_id: str, data: ImageUpdate, staff: StaffPrincipal,
+async def replace_image(product_ref: str, image_id: str, data: ImageUpdate, staff: MerchandiserPrincipal,
                         images: ImageServiceDep) -> ProductImage:
     return await images.update(product_ref, image_id, data)
 
 
 @router.patch("/products/{product_ref}/images/{image_id}", response_model=ImageRead, responses=STAFF)
-async def update_image(product_ref: str, image_id: str, data: ImageUpdate, staff: StaffPrincipal,
+async def update_image(product_ref: str, image_id: str, data: ImageUpdate, staff: MerchandiserPrincipal,
                        images: ImageServiceDep) -> ProductImage:
     return await images.update(product_ref, image_id, data)
 
 
 @router.delete("/products/{product_ref}/images/{image_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=STAFF)
-async def delete_image(product_ref: str, image_id: str, staff: StaffPrincipal, images: ImageServiceDep) -> Response:
+async def delete_image(product_ref: str, image_id: str, staff: MerchandiserPrincipal, images: ImageServiceDep) -> Response:
     await images.remove(product_ref, image_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -28,6 +28,8 @@ from atelier_catalog.schemas import (
     ProductUpdate,
 )
 from atelier_catalog.service._shared import flush_unique, load_product, publish_changes, storefronts_key
+from atelier_common import audit
+from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
 from atelier_common.service import UseCase
 
@@ -76,8 +78,9 @@ class ProductService(UseCase[CatalogContext]):
     # -- administration --------------------------------------------------------------------
 
     async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None,
-                     check_storefronts: bool = True) -> Product:
-        """`check_storefronts=False`: the storefronts are written as given (the demo seed)."""
+                     check_storefronts: bool = True, staff: Principal | None = None) -> Product:
+        """`check_storefronts=False`: the storefronts are written as given (the demo seed). With
+        `staff`, every write here is in the audit log (#36), in its transaction."""
         attributes = domain.validate_attributes(data.kind, data.attributes)
         scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
         await self._check_category(data.category_id)
@@ -97,9 +100,13 @@ class ProductService(UseCase[CatalogContext]):
             await self.session.flush()
         product = await load_product(self.products, str(product.id))
         await publish_changes(self.session, product)
+        if staff is not None:
+            await audit.record(self.session, staff, "product.create", "product", product.id,
+                               after={"sku": product.sku, "name": product.name, "price": product.price,
+                                      "stock_quantity": product.stock_quantity})
         return product
 
-    async def update(self, ref: str, data: ProductUpdate) -> Product:
+    async def update(self, ref: str, data: ProductUpdate, *, staff: Principal | None = None) -> Product:
         product = await load_product(self.products, ref)
         changes = data.changes()
         if "kind" in changes or "attributes" in changes:
@@ -114,20 +121,28 @@ class ProductService(UseCase[CatalogContext]):
             await self._check_sku(changes["sku"], except_id=product.id)
         if "slug" in changes and changes["slug"] != product.slug:
             changes["slug"] = await self._slug_for(changes["slug"], product.name, except_id=product.id)
+        before = {name: getattr(product, name) for name, value in changes.items() if getattr(product, name) != value}
         for name, value in changes.items():
             setattr(product, name, value)
         await flush_unique(self.session)
         product = await load_product(self.products, str(product.id))
         await publish_changes(self.session, product, variants=product.variants)
+        if staff is not None and before:  # a PUT that changes nothing is no staff write worth a row
+            await audit.record(self.session, staff, "product.update", "product", product.id, before=before,
+                               after={name: getattr(product, name) for name in before})
         return product
 
-    async def deactivate(self, ref: str) -> None:
+    async def deactivate(self, ref: str, *, staff: Principal | None = None) -> None:
         """Products are never deleted: orders, carts and reviews keep pointing at them."""
         product = await load_product(self.products, ref)
+        was_active = product.is_active
         product.is_active = False
         await self.session.flush()
         product = await load_product(self.products, str(product.id))
         await publish_changes(self.session, product, variants=product.variants)
+        if staff is not None:
+            await audit.record(self.session, staff, "product.deactivate", "product", product.id,
+                               before={"is_active": was_active}, after={"is_active": False})
 
     async def _check_category(self, category_id: uuid.UUID | None) -> None:
         if category_id is not None and not await self.products.category_exists(category_id):

@@ -12,6 +12,8 @@ from atelier_catalog.models import Product, ProductVariant, StockMovement
 from atelier_catalog.repository import ProductRepository
 from atelier_catalog.schemas import StockAdjustment
 from atelier_catalog.service._shared import load_product, publish_changes
+from atelier_common import audit
+from atelier_common.auth import Principal
 from atelier_common.service import UseCase
 
 
@@ -20,7 +22,10 @@ class StockService(UseCase[CatalogContext]):
         super().__init__(session, context)
         self.products = ProductRepository(session)
 
-    async def adjust(self, ref: str, data: StockAdjustment, *, actor_id: uuid.UUID | None) -> StockMovement:
+    async def adjust(self, ref: str, data: StockAdjustment, *, actor_id: uuid.UUID | None,
+                     staff: Principal | None = None) -> StockMovement:
+        """Add `data.delta` (negative: take) to the product's or variant's stock, never below zero.
+        With `staff`, the change is in the audit log (#36), in this transaction."""
         product = await load_product(self.products, ref)
         variant = None
         if data.variant_id is not None:
@@ -41,4 +46,8 @@ class StockService(UseCase[CatalogContext]):
         product = await load_product(self.products, str(product.id))
         changed = [v for v in product.variants if variant is not None and v.id == variant.id]
         await publish_changes(self.session, product, with_product=variant is None, variants=changed)
+        if staff is not None:
+            await audit.record(self.session, staff, "stock.adjust", "variant" if variant is not None else "product",
+                               target_id, before={"stock_quantity": quantity - data.delta},
+                               after={"stock_quantity": quantity, "delta": data.delta}, reason=data.reason)
         return movement

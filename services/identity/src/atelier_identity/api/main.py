@@ -10,9 +10,10 @@ from atelier_identity.api import (
     magic_links,
     oauth,
     passkeys,
+    staff,
     storefronts,
     users,
 )
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
-           addresses.router, keys.router, storefronts.public, storefronts.router, internal.router, dev.router)
+           addresses.router, keys.router, storefronts.public, storefronts.router, staff.router, internal.router, dev.router)

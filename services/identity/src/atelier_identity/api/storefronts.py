@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from atelier_common.auth import StaffPrincipal
+from atelier_common.auth import AdminPrincipal
 from atelier_common.cache import cached_route
 from atelier_common.contracts.identity import Storefront
 from atelier_common.errors import ERROR_RESPONSES
@@ -40,7 +40,7 @@ async def get_current_storefront(storefront: CurrentStorefront, context: Context
 
 
 @router.get("/storefronts", response_model=StorefrontList)
-async def list_storefronts(request: Request, _: StaffPrincipal, storefronts: StorefrontReaderDep,
+async def list_storefronts(request: Request, _: AdminPrincipal, storefronts: StorefrontReaderDep,
                            params: PageParamsDep) -> dict[str, Any]:
     count, results = await storefronts.page(limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, results)
@@ -48,21 +48,21 @@ async def list_storefronts(request: Request, _: StaffPrincipal, storefronts: Sto
 
 
 @router.post("/storefronts", status_code=201, response_model=StorefrontRead, responses=_CONFLICTS)
-async def create_storefront(body: StorefrontCreate, _: StaffPrincipal, storefronts: StorefrontServiceDep) -> Storefront:
-    return await storefronts.create(body)
+async def create_storefront(body: StorefrontCreate, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> Storefront:
+    return await storefronts.create(body, staff=staff)
 
 
 @router.get("/storefronts/{slug}", response_model=StorefrontRead)
-async def get_storefront(slug: str, _: StaffPrincipal, storefronts: StorefrontReaderDep) -> Storefront:
+async def get_storefront(slug: str, _: AdminPrincipal, storefronts: StorefrontReaderDep) -> Storefront:
     return await storefronts.get(slug)
 
 
 @router.patch("/storefronts/{slug}", response_model=StorefrontRead, responses=_CONFLICTS)
-async def update_storefront(slug: str, body: StorefrontUpdate, _: StaffPrincipal,
+async def update_storefront(slug: str, body: StorefrontUpdate, staff: AdminPrincipal,
                             storefronts: StorefrontServiceDep) -> Storefront:
-    return await storefronts.update(slug, body)
+    return await storefronts.update(slug, body, staff=staff)
 
 
 @router.delete("/storefronts/{slug}", status_code=204, responses=_CONFLICTS)
-async def delete_storefront(slug: str, _: StaffPrincipal, storefronts: StorefrontServiceDep) -> None:
-    await storefronts.delete(slug)
+async def delete_storefront(slug: str, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> None:
+    await storefronts.delete(slug, staff=staff)

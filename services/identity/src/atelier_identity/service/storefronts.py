@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import outbox
+from atelier_common import audit, outbox
+from atelier_common.auth import Principal
 from atelier_common.contracts.identity import (
     DEFAULT_LINK_PATHS,
     DEFAULT_STOREFRONT,
@@ -96,7 +97,7 @@ class StorefrontService(UseCase[IdentityContext]):
         return any(record.slug == slug for record in await self.list_all())
 
     # -- writes ----------------------------------------------------------------------------------
-    async def create(self, data: StorefrontCreate) -> Storefront:
+    async def create(self, data: StorefrontCreate, *, staff: Principal | None = None) -> Storefront:
         await self.rows.lock_all()
         everything = await self.list_all()
         if any(record.slug == data.slug for record in everything):
@@ -108,9 +109,12 @@ class StorefrontService(UseCase[IdentityContext]):
         await outbox.add(self.session, StorefrontChanged(storefront=record))
         if record.is_default:
             await self._demote_others(everything, record.slug)
+        if staff is not None:  # the audit log (#36), in this transaction
+            await audit.record(self.session, staff, "storefront.create", "storefront", record.slug,
+                               after=changes_of(None, record))
         return record
 
-    async def update(self, slug: str, data: StorefrontUpdate) -> Storefront:
+    async def update(self, slug: str, data: StorefrontUpdate, *, staff: Principal | None = None) -> Storefront:
         """A PATCH: what is sent replaces the current value (`tax` and `link_paths` key by key).
         The whole result is checked again as a creation would be."""
         if data.slug is not None and data.slug != slug:
@@ -132,9 +136,12 @@ class StorefrontService(UseCase[IdentityContext]):
         await self._store(record)
         if record.is_default and not current.is_default:
             await self._demote_others(everything, record.slug)
+        if staff is not None:
+            await audit.record(self.session, staff, "storefront.update", "storefront", slug,
+                               before=changes_of(record, current), after=changes_of(current, record))
         return record
 
-    async def delete(self, slug: str) -> None:
+    async def delete(self, slug: str, *, staff: Principal | None = None) -> None:
         if slug == DEFAULT_STOREFRONT:
             raise StorefrontNotDeletable()
         await self.rows.lock_all()
@@ -150,6 +157,9 @@ class StorefrontService(UseCase[IdentityContext]):
             raise StorefrontNotFound()
         await self.rows.delete(row)
         await outbox.add(self.session, StorefrontDeleted(slug=slug, revision=next_revision(current.revision)))
+        if staff is not None:
+            await audit.record(self.session, staff, "storefront.delete", "storefront", slug,
+                               before=changes_of(None, current))
 
     # -- steps -----------------------------------------------------------------------------------
     async def _store(self, record: Storefront) -> None:
@@ -217,3 +227,11 @@ def _check_unique(record: Storefront, others: Sequence[Storefront]) -> None:
             raise StorefrontOriginTaken(taken, other.slug)
         if record.compat_profile is not None and record.compat_profile == other.compat_profile:
             raise StorefrontProfileTaken(record.compat_profile, other.slug)
+
+
+def changes_of(base: Storefront | None, record: Storefront) -> dict[str, Any]:
+    """The fields of `record` that differ from `base` (all of them without one), as JSON: what an
+    audit row keeps of a storefront write."""
+    now = record.model_dump(mode="json", exclude={"revision"})
+    was = base.model_dump(mode="json", exclude={"revision"}) if base is not None else {}
+    return {key: value for key, value in now.items() if was.get(key, object()) != value}

@@ -9,7 +9,7 @@ import email_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.auth import Principal
+from atelier_common.auth import ROLE_ADMIN, Principal
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.service import UseCase
@@ -148,7 +148,8 @@ async def _create_or_keep(session: AsyncSession, email: str, password: str, pass
         user = User(email=email, password_hash=await passwords.hash(password), first_name="", last_name="")
         if not await users.add_unique(user):
             raise EmailExists()
-    user.is_staff = user.is_staff or staff
+    if staff and not user.is_staff:  # the bootstrap account and `users create --staff`: an admin (#36)
+        domain.set_staff_roles(user, [ROLE_ADMIN])
     if verified and user.email_verified_at is None:
         user.email_verified_at = created_at
     user.updated_at = created_at

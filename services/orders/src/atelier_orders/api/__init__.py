@@ -1,5 +1,5 @@
 """HTTP routes of orders: the public resource, plus /internal for other services."""
 
-from atelier_orders.api import internal, orders
+from atelier_orders.api import internal, orders, staff
 
-ROUTERS = (orders.router, internal.router)
+ROUTERS = (orders.router, staff.router, internal.router)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, status
 
-from atelier_common.auth import AnonPrincipal, StaffPrincipal
+from atelier_common.auth import AnonPrincipal, SupportPrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.storefronts import CurrentStorefront
@@ -52,6 +52,6 @@ async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDe
 
 
 @router.post("/orders/{order_id}/status", response_model=OrderRead, responses=STAFF_ERRORS)
-async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: StaffPrincipal,
+async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: SupportPrincipal,
                               statuses: StatusServiceDep) -> OrderDetails:
-    return await statuses.set_status(order_id, data, staff_id=staff.user_id)
+    return await statuses.set_status(order_id, data, staff_id=staff.user_id, staff=staff)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common.auth import Principal
+from atelier_common.auth import ORDER_READERS, Principal
 from atelier_common.contracts.identity import Storefront
 from atelier_common.errors import PermissionDenied
 from atelier_common.service import UseCase
@@ -32,8 +32,10 @@ class OrderService(UseCase[OrdersContext]):
         self.orders = OrderRepository(session)
 
     async def get(self, order_ref: str, viewer: Principal) -> OrderDetails:
-        # Staff administer every order; anyone else finds only their own (another's is a 404).
-        order = await self.orders.get(order_id_of(order_ref), owner_id=None if viewer.is_staff else viewer.owner_id,
+        # Order readers (support, finance, admin) see every order; anyone else finds only their
+        # own (another's is a 404), a merchandiser included.
+        every = viewer.has_role(*ORDER_READERS)
+        order = await self.orders.get(order_id_of(order_ref), owner_id=None if every else viewer.owner_id,
                                       reader=_reader(viewer))
         if order is None:
             raise OrderNotFound()
@@ -48,10 +50,10 @@ class OrderService(UseCase[OrdersContext]):
         if ordering is None:
             raise InvalidOrdering(details={"fields": {"ordering": [
                 f"use {' or '.join(domain.ORDERING_FIELDS)}, with '-' for descending"]}})
-        if query.all and not viewer.is_staff:
-            raise PermissionDenied("Only staff may list every customer's orders")
-        if query.storefront is not None and not viewer.is_staff:
-            raise PermissionDenied("Only staff may list the orders of another storefront")
+        if query.all and not viewer.has_role(*ORDER_READERS):
+            raise PermissionDenied("Only support or finance staff may list every customer's orders")
+        if query.storefront is not None and not viewer.has_role(*ORDER_READERS):
+            raise PermissionDenied("Only support or finance staff may list the orders of another storefront")
         shown = query.storefront or (None if query.all else storefront.slug)
         return await self.orders.list(owner_id=None if query.all else viewer.owner_id,
                                       status=query.status.value if query.status else None, ordering=ordering,

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import outbox
+from atelier_common import audit, outbox
+from atelier_common.auth import Principal
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -46,11 +47,14 @@ class StatusService(UseCase[OrdersContext]):
         await self._cancel(order, note=reason or "Cancelled by the customer", reason=reason, actor=Actor.CUSTOMER)
         return await reload(self.orders, order.id)
 
-    async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None) -> OrderDetails:
-        """Staff move any order along the allowed transitions; cancelling follows the cancel rules."""
+    async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None,
+                         staff: Principal | None = None) -> OrderDetails:
+        """Staff move any order along the allowed transitions; cancelling follows the cancel rules.
+        With `staff`, the change is in the audit log (#36), in this transaction."""
         order = await self.orders.lock(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
+        before = {"status": order.status, "tracking_number": order.tracking_number}
         if data.status == S.CANCELLED:
             await self._cancel(order, note=data.note or "Cancelled by staff", reason=data.note, actor=Actor.STAFF,
                                actor_id=staff_id)
@@ -64,6 +68,10 @@ class StatusService(UseCase[OrdersContext]):
             except InvalidStatusTransition:
                 order.tracking_number = tracking
                 raise
+        if staff is not None:
+            await audit.record(self.session, staff, "order.status_change", "order", order.id, before=before,
+                               after={"status": order.status, "tracking_number": order.tracking_number},
+                               reason=data.note)
         return await reload(self.orders, order.id)
 
     # -- what other services report ----------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from atelier_common.auth import AnonPrincipal, StaffPrincipal
+from atelier_common.auth import AnonPrincipal, FinancePrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_payments.api.deps import (
     AUTH,
@@ -71,6 +71,6 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
 
 @router.post("/refunds", response_model=RefundRead, status_code=status.HTTP_201_CREATED,
              responses={**STAFF, **REFUND_ERRORS})
-async def create_refund(data: RefundCreate, staff: StaffPrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
-    made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id)
+async def create_refund(data: RefundCreate, staff: FinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
+    made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id, staff=staff)
     return {**made.refund.model_dump(), "total_refunded": made.total_refunded, "refundable": made.refundable}

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import audit
+from atelier_common.auth import Principal
 from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
@@ -40,8 +42,9 @@ class RefundService(UseCase[PaymentsContext]):
         self.settlement = Settlement(session, context.providers)
 
     async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *,
-                     staff_id: uuid.UUID | None) -> RefundMade:
-        """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`."""
+                     staff_id: uuid.UUID | None, staff: Principal | None = None) -> RefundMade:
+        """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`. With
+        `staff`, the refund is in the audit log (#36), in this transaction."""
         payments = await self.payments.lock_for_order(order_id)
         if not payments:
             raise OrderNotFound()
@@ -54,6 +57,11 @@ class RefundService(UseCase[PaymentsContext]):
                                                 "requested": str(amount if amount is not None else remaining)})
         refund = await self.settlement.refund(paid, amount=amount, reason=reason, staff_id=staff_id)
         assert refund is not None  # the payment is succeeded and the amount fits (checked under the lock)
+        if staff is not None:
+            await audit.record(self.session, staff, "refund.create", "order", order_id,
+                               before={"refundable": str(remaining)},
+                               after={"refund_id": str(refund.id), "amount": str(refund.amount),
+                                      "currency": refund.currency, "status": str(refund.status)}, reason=reason)
         return RefundMade(refund=refund, payment=paid,
                           total_refunded=await self.refunds.total(paid.id, {RefundStatus.SUCCEEDED}),
                           refundable=domain.refundable(paid.amount, await self.refunds.total(paid.id, RESERVED)))

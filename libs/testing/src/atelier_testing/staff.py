@@ -1,0 +1,74 @@
+"""Every staff route of an app, called by every staff role (#36): the roles a route's `RequireRole`
+names (and admin) get through, every other role is refused with 403 before the handler runs.
+
+Found from the routes themselves, so a staff operation added later is checked without a test
+written for it; each service's tests run `assert_staff_roles` on its own app.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from atelier_common.auth import STAFF_ROLES, RequireRole
+from atelier_testing.tokens import TestKeys
+
+_PARAM = re.compile(r"\{[^}]+\}")
+
+
+@dataclass(frozen=True)
+class StaffRoute:
+    method: str
+    path: str
+    roles: frozenset[str]  # the roles let through, admin included
+
+    def url(self) -> str:
+        # A well-formed id nobody has: past the role check, the handler answers 404 or 400.
+        return _PARAM.sub(str(uuid.uuid4()), self.path)
+
+
+def _checks(dependant: Dependant) -> Iterator[RequireRole]:
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, RequireRole):
+            yield sub.call
+        yield from _checks(sub)
+
+
+def staff_routes(app: FastAPI) -> Iterator[StaffRoute]:
+    # Routers are included lazily: the contexts carry each route with its router's dependencies.
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute):
+            continue
+        checks = list(_checks(route.dependant))
+        if not checks:
+            continue
+        roles = frozenset[str]().union(*(check.roles for check in checks)) | {"admin"}
+        for method in sorted(route.methods or ()):
+            yield StaffRoute(method, route.path_format or "", roles)
+
+
+async def assert_staff_roles(app: FastAPI, client: httpx.AsyncClient, keys: TestKeys,
+                             expected: dict[tuple[str, str], set[str]]) -> None:
+    """`expected`: (method, path) → the roles the issue gives that operation (admin implied). The
+    app's staff routes must be exactly those, each refusing every other role with 403 in the common
+    error format, and letting its roles through (any answer but 401/403)."""
+    found = {(r.method, r.path): r for r in staff_routes(app)}
+    assert set(found) == set(expected), f"staff routes differ: {sorted(set(found) ^ set(expected))}"
+    for key, route in found.items():
+        assert route.roles == expected[key] | {"admin"}, (key, sorted(route.roles))
+        for role in STAFF_ROLES:
+            response = await client.request(route.method, route.url(), headers=keys.staff_headers(role), json={})
+            if role in route.roles:
+                assert response.status_code not in (401, 403), (route, role, response.text)
+            else:
+                assert response.status_code == 403, (route, role, response.text)
+                assert response.json()["error"]["code"] == "PERMISSION_DENIED"
+        customer = await client.request(route.method, route.url(), headers=keys.user_headers(), json={})
+        assert customer.status_code == 403, (route, "customer")

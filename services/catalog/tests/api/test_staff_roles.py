@@ -1,0 +1,48 @@
+"""Every catalog staff operation is the merchandiser's (and the admin's): other staff roles get 403."""
+
+from __future__ import annotations
+
+from atelier_testing.staff import assert_staff_roles
+
+MERCHANDISER = {"merchandiser"}
+P = "/api/v1/products/{product_ref}"
+V, IMG = f"{P}/variants", f"{P}/images"
+EXPECTED = {
+    **{("POST", path): MERCHANDISER for path in ("/api/v1/products", f"{P}/stock", V, IMG, f"{IMG}/upload",
+                                                 "/api/v1/categories")},
+    **{(method, path): MERCHANDISER for method in ("PUT", "PATCH", "DELETE")
+       for path in (P, f"{V}/{{variant_id}}", f"{IMG}/{{image_id}}", "/api/v1/categories/{category_ref}")},
+}
+
+
+async def test_catalog_staff_operations_by_role(harness, test_keys) -> None:
+    await assert_staff_roles(harness.app, harness.client, test_keys, EXPECTED)
+
+
+async def test_a_support_staffer_changes_no_price(catalog, harness, test_keys) -> None:
+    product = await catalog.product(price="10.00")
+    response = await harness.client.patch(f"/api/v1/products/{product['id']}", json={"price": "1.00"},
+                                          headers=test_keys.staff_headers("support"))
+    assert response.status_code == 403
+    again = await harness.client.get(f"/api/v1/products/{product['id']}")
+    assert again.json()["price"] == product["price"]
+
+
+async def test_a_price_change_and_a_stock_adjustment_write_their_audit_rows(catalog, harness, test_keys) -> None:
+    product = await catalog.product(price="10.00", stock_quantity=5)
+    await harness.drain()
+    harness.bus.published.clear()
+    merchandiser = test_keys.staff_headers("merchandiser")
+    changed = await harness.client.patch(f"/api/v1/products/{product['id']}", json={"price": "12.50"},
+                                         headers=merchandiser)
+    assert changed.status_code == 200, changed.text
+    adjusted = await harness.client.post(f"/api/v1/products/{product['id']}/stock",
+                                         json={"delta": -2, "reason": "broken in storage"}, headers=merchandiser)
+    assert adjusted.status_code == 200, adjusted.text
+    await harness.drain()
+    price, stock = [e.data for e in harness.published("staff.action_recorded")]
+    assert (price["action"], price["target_id"], price["actor_roles"]) == ("product.update", product["id"],
+                                                                           ["merchandiser"])
+    assert price["before"] == {"price": "10.00"} and price["after"] == {"price": "12.50"}
+    assert (stock["action"], stock["reason"]) == ("stock.adjust", "broken in storage")
+    assert stock["before"] == {"stock_quantity": 5} and stock["after"] == {"stock_quantity": 3, "delta": -2}

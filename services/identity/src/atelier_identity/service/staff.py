@@ -1,0 +1,87 @@
+"""Staff roles (#36): who holds which staff role, changed from the CLI (and later the staff API)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import audit, outbox
+from atelier_common.auth import Principal
+from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.db import Database
+from atelier_common.service import UseCase
+from atelier_identity import domain
+from atelier_identity.context import IdentityContext
+from atelier_identity.errors import UnknownStaffRole, UserNotFound
+from atelier_identity.models import User
+from atelier_identity.repository import RefreshTokenRepository, UserRepository
+from atelier_identity.service._clock import now
+from atelier_identity.staff_repository import CustomerSearchRepository, StaffAccountRepository
+
+
+async def change_staff_roles(db: Database, *, email: str, grant: Iterable[str] = (), revoke: Iterable[str] = (),
+                             access_ttl: timedelta) -> tuple[list[str], list[str]]:
+    """Grant and revoke staff roles of the account `email`; returns (before, after).
+
+    An entry point, not a use case: it opens its own transaction. When the roles change, every
+    session of the account ends (as a password change does): access tokens carry the roles, so a
+    revoked role must not live on in a token for the rest of its `access_ttl`.
+    """
+    grant, revoke = list(grant), list(revoke)
+    if unknown := domain.unknown_staff_roles([*grant, *revoke]):
+        raise UnknownStaffRole(unknown)
+    async with db.transaction() as session:
+        user = await UserRepository(session).get_by_email(domain.normalise_email(email))
+        if user is None:
+            raise UserNotFound()
+        return await _apply(session, user, (set(user.staff_roles) | set(grant)) - set(revoke), access_ttl)
+
+
+async def _apply(session: AsyncSession, user: User, roles: set[str],
+                 access_ttl: timedelta) -> tuple[list[str], list[str]]:
+    before, after = domain.set_staff_roles(user, roles)
+    if before != after:
+        changed_at = now()
+        user.updated_at = changed_at
+        await RefreshTokenRepository(session).revoke_all_for_user(user.id, changed_at)
+        await outbox.add(session, TokenRevoked(user_id=user.id, all_before=changed_at,
+                                               expires_at=changed_at + access_ttl))
+    return before, after
+
+
+class StaffAccounts(UseCase[IdentityContext]):
+    """`/api/v1/staff/accounts` (admin): who is staff, with which roles."""
+
+    async def set_roles(self, email: str, roles: list[str], staff: Principal) -> User:
+        """Give the existing account `email` exactly `roles` (empty: no longer staff); audited, and
+        its sessions end when they change (see `change_staff_roles`)."""
+        if unknown := domain.unknown_staff_roles(roles):
+            raise UnknownStaffRole(unknown)
+        user = await UserRepository(self.session).get_by_email(domain.normalise_email(email))
+        if user is None:
+            raise UserNotFound()
+        before, after = await _apply(self.session, user, set(roles), self.context.signer.ttl)
+        if before != after:
+            await audit.record(self.session, staff, "staff.roles_change", "user", user.id,
+                               before={"roles": before}, after={"roles": after})
+        return user
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        return await StaffAccountRepository(self.session).page(limit=limit, offset=offset)
+
+
+class CustomerSearch(UseCase[IdentityContext]):
+    """`/api/v1/staff/customers` (support): accounts by email or name. Their orders, credits and
+    jobs are each service's (`/api/v1/staff/orders?customer=`…): the console composes them."""
+
+    async def page(self, q: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        return await CustomerSearchRepository(self.session).page(q, limit=limit, offset=offset)
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        user = await UserRepository(self.session).get(user_id)
+        if user is None:
+            raise UserNotFound()
+        return user

@@ -1,0 +1,96 @@
+"""Queries of the back office (#36): the staff audit log (`StaffAudit`) and the staff accounts.
+A module of its own, apart from `repository.py`'s sign-in and account queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.columns import table_of
+from atelier_identity.models import StaffAudit, User
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_id: UUID | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+
+
+class StaffAuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, values: dict[str, Any]) -> None:
+        """Insert once: a redelivered event (same id) leaves the first row as it was."""
+        bind = self.session.bind
+        insert = pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+        await self.session.execute(insert(table_of(StaffAudit)).values(**values).on_conflict_do_nothing())
+
+    async def page(self, where: AuditFilter, *, limit: int, offset: int) -> tuple[int, Sequence[StaffAudit]]:
+        conditions = []
+        if where.actor_id is not None:
+            conditions.append(col(StaffAudit.actor_id) == where.actor_id)
+        if where.action is not None:
+            conditions.append(col(StaffAudit.action) == where.action)
+        if where.target_type is not None:
+            conditions.append(col(StaffAudit.target_type) == where.target_type)
+        if where.target_id is not None:
+            conditions.append(col(StaffAudit.target_id) == where.target_id)
+        if where.after is not None:
+            conditions.append(col(StaffAudit.at) >= where.after)
+        if where.before is not None:
+            conditions.append(col(StaffAudit.at) < where.before)
+        count = (await self.session.exec(select(func.count()).select_from(StaffAudit).where(*conditions))).one()
+        rows = await self.session.exec(select(StaffAudit).where(*conditions)
+                                       .order_by(col(StaffAudit.at).desc(), col(StaffAudit.id).desc())
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
+
+class StaffAccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        """Staff accounts by email (few: no index beyond the table's)."""
+        staff = col(User.is_staff).is_(True)
+        count = (await self.session.exec(select(func.count()).select_from(User).where(staff))).one()
+        rows = await self.session.exec(select(User).where(staff).order_by(col(User.email)).limit(limit).offset(offset))
+        return count, rows.all()
+
+
+class CustomerSearchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, q: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
+        """Accounts whose email, name or username contains `q` (any case), newest first. A scan:
+        staff searches are rare next to sign-ins, and a trigram index is a later step if needed."""
+        stmt = select(User)
+        if q:
+            pattern = "%" + _escaped(q.lower()) + "%"
+            full_name = func.lower(col(User.first_name) + " " + col(User.last_name))
+            stmt = stmt.where(or_(col(User.email).like(pattern, escape="\\"), full_name.like(pattern, escape="\\"),
+                                  func.lower(col(User.username)).like(pattern, escape="\\")))
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(User.created_at).desc(), col(User.id).desc())
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
+
+def _escaped(text: str) -> str:
+    """`text` matched literally by LIKE (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,33 @@
+"""The staff API orders answers (#36): `/api/v1/staff/orders`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from atelier_common.auth import OrderReaderPrincipal
+from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.service import use_case
+from atelier_orders.repository import OrderDetails
+from atelier_orders.schemas import StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
+from atelier_orders.service.staff import StaffOrders
+
+router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+StaffOrdersDep = Annotated[StaffOrders, use_case(StaffOrders, read_only=True)]
+
+
+@router.get("/orders", response_model=Page[StaffOrderSummaryRead])
+async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Query()], page: PageParamsDep,
+                        _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
+    """Every customer's orders by email, number, customer, status, storefront and date; newest first."""
+    count, results = await orders.search(query, limit=page.limit, offset=page.offset)
+    return build_page(request, page, count, list(results))
+
+
+@router.get("/orders/{order_id}", response_model=StaffOrderRead,
+            responses={404: {"description": "ORDER_NOT_FOUND"}})
+async def get_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> OrderDetails:
+    """Any customer's order with its lines and status history (its payments and refunds:
+    `GET /api/v1/staff/payments/orders/{id}`)."""
+    return await orders.get(order_id)

@@ -1,0 +1,30 @@
+"""Staff's view of orders (#36): search across every customer. Who may call it is the route's
+`RequireRole`; this use case only reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from atelier_common.service import UseCase
+from atelier_orders import domain
+from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.errors import OrderNotFound
+from atelier_orders.models import Order
+from atelier_orders.repository import OrderDetails, OrderRepository
+from atelier_orders.schemas import StaffOrderQuery
+from atelier_orders.service._shared import order_id_of
+
+
+class StaffOrders(UseCase[OrdersContext]):
+    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int) -> tuple[int, Sequence[Order]]:
+        where = domain.StaffOrderFilter(
+            email=query.email.lower() if query.email else None, number=query.number, customer=query.customer,
+            status=query.status.value if query.status else None, storefront=query.storefront,
+            created_after=query.created_after, created_before=query.created_before)
+        return await OrderRepository(self.session).search(where, limit=limit, offset=offset)
+
+    async def get(self, order_ref: str) -> OrderDetails:
+        order = await OrderRepository(self.session).get(order_id_of(order_ref))
+        if order is None:
+            raise OrderNotFound()
+        return order

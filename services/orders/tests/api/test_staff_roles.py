@@ -1,0 +1,97 @@
+"""Orders' staff operations by role (#36): status changes are support's; every customer's orders
+are read by support and finance, not by a merchandiser."""
+
+from __future__ import annotations
+
+import uuid
+
+from atelier_testing.staff import assert_staff_roles
+
+EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
+            ("GET", "/api/v1/staff/orders"): {"support", "finance"},
+            ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"}}
+
+
+async def test_orders_staff_operations_by_role(harness, test_keys) -> None:
+    await assert_staff_roles(harness.app, harness.client, test_keys, EXPECTED)
+
+
+async def test_every_customers_orders_are_listed_by_support_and_finance_only(harness, test_keys) -> None:
+    for role, status in (("support", 200), ("finance", 200), ("admin", 200), ("merchandiser", 403)):
+        response = await harness.client.get("/api/v1/orders", params={"all": "true"},
+                                            headers=test_keys.staff_headers(role))
+        assert response.status_code == status, (role, response.text)
+
+
+async def test_a_status_change_writes_its_audit_row_and_a_refused_one_none(harness, customer, platform,
+                                                                          test_keys) -> None:
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    url = f"/api/v1/orders/{order['id']}/status"
+    refused = await harness.client.post(url, json={"status": "awaiting_payment"},
+                                        headers=test_keys.staff_headers("merchandiser"))
+    assert refused.status_code == 403
+    moved = await harness.client.post(url, json={"status": "awaiting_payment", "note": "checked by phone"},
+                                      headers=test_keys.staff_headers("support"))
+    assert moved.status_code == 200, moved.text
+    await harness.drain()
+    [row] = [e.data for e in harness.published("staff.action_recorded")]
+    assert (row["action"], row["target_id"], row["actor_roles"]) == ("order.status_change", order["id"], ["support"])
+    assert row["before"]["status"] == "pending" and row["after"]["status"] == "awaiting_payment"
+    assert row["reason"] == "checked by phone"
+
+
+class TestStaffOrderSearch:
+    URL = "/api/v1/staff/orders"
+
+    async def _orders(self, customer, anonymous, platform) -> tuple[dict, dict]:
+        lamp = platform.product()
+        mine = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                     shipping_address_id=platform.address(customer.owner_id))
+        guest = await anonymous.placed(items=[{"product_id": lamp["id"]}], email="Guest@Example.com",
+                                       shipping_address_id=platform.address(anonymous.owner_id))
+        return mine, guest
+
+    async def test_finds_orders_by_email_number_customer_status_and_date(self, harness, customer, anonymous,
+                                                                         platform, test_keys) -> None:
+        mine, guest = await self._orders(customer, anonymous, platform)
+        support = test_keys.staff_headers("support")
+
+        async def found(**params: str) -> list[str]:
+            response = await harness.client.get(self.URL, params=params, headers=support)
+            assert response.status_code == 200, response.text
+            return [o["id"] for o in response.json()["results"]]
+
+        assert await found() == [guest["id"], mine["id"]]  # newest first
+        assert await found(email="ADA@example.com") == [mine["id"]]  # the signed-in buyer's token email
+        assert await found(email="guest@example.com") == [guest["id"]]  # typed at checkout, any case
+        assert await found(number=guest["order_number"]) == [guest["id"]]
+        assert await found(customer=str(customer.owner_id)) == [mine["id"]]
+        assert await found(status="pending", storefront="default") == [guest["id"], mine["id"]]
+        assert await found(status="paid") == []
+        assert await found(created_after="2100-01-01T00:00:00Z") == []
+        assert await found(created_before="2100-01-01T00:00:00Z", limit="1") == [guest["id"]]
+        page = (await harness.client.get(self.URL, params={"email": "ada@example.com"}, headers=support)).json()
+        assert page["count"] == 1 and page["results"][0]["email"] == "ada@example.com"
+        assert page["results"][0]["user_id"] == str(customer.owner_id)
+
+    async def test_a_merchandiser_or_customer_cannot_search(self, harness, test_keys) -> None:
+        for headers in (test_keys.staff_headers("merchandiser"), test_keys.user_headers()):
+            response = await harness.client.get(self.URL, headers=headers)
+            assert response.status_code == 403
+            assert response.json()["error"]["code"] == "PERMISSION_DENIED"
+
+
+async def test_staff_read_any_customers_order_with_lines_and_history(harness, customer, platform, test_keys) -> None:
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    response = await harness.client.get(f"/api/v1/staff/orders/{order['id']}",
+                                        headers=test_keys.staff_headers("finance"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["id"], body["email"], body["user_id"]) == (order["id"], "ada@example.com", str(customer.owner_id))
+    assert len(body["items"]) == 1 and [h["status"] for h in body["status_history"]] == ["pending"]
+    missing = await harness.client.get(f"/api/v1/staff/orders/{uuid.uuid4()}", headers=test_keys.staff_headers())
+    assert missing.status_code == 404

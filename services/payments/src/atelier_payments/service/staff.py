@@ -1,0 +1,36 @@
+"""Payments' part of staff's picture of an order (#36): its payments and refunds, with what is
+refunded and what may still be. Who may read it is the route's `RequireRole`."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from atelier_common.service import UseCase
+from atelier_payments import domain
+from atelier_payments.bootstrap import PaymentsContext
+from atelier_payments.domain import PaymentStatus, RefundStatus
+from atelier_payments.errors import OrderNotFound
+from atelier_payments.repository import PaymentRepository, RefundRepository
+from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffRefundRead
+from atelier_payments.service.settlement import RESERVED
+
+
+class StaffPayments(UseCase[PaymentsContext]):
+    async def of_order(self, order_id: uuid.UUID) -> OrderPaymentsRead:
+        payments = await PaymentRepository(self.session).list_for_order(order_id)
+        if not payments:
+            raise OrderNotFound()
+        refunds = await RefundRepository(self.session).list_for_order(order_id)
+        refunded = sum((r.amount for r in refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
+        # As `RefundService.refund` counts: the paying payment, less its refunds succeeded or pending.
+        paid = next((p for p in payments if p.pays_order and p.status in (PaymentStatus.SUCCEEDED,
+                                                                           PaymentStatus.REFUNDED)), None)
+        refundable = Decimal("0")
+        if paid is not None:
+            refundable = domain.refundable(paid.amount, sum(
+                (r.amount for r in refunds if r.payment_id == paid.id and r.status in RESERVED), Decimal("0")))
+        return OrderPaymentsRead(
+            order_id=order_id, payments=[PaymentRead.model_validate(p) for p in payments],
+            refunds=[StaffRefundRead.model_validate(r) for r in refunds], total_refunded=refunded,
+            refundable=refundable)
