@@ -17,7 +17,7 @@ PRODUCTS = [
 ]
 
 
-async def _run(harness, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
+async def _run(harness, *, dry_run: bool = False):  # type: ignore[no-untyped-def]  # a test helper over untyped fixtures
     return await import_catalog(harness.runtime.db, CATEGORIES, PRODUCTS, source="marbelle", storefront=None,
                                 dry_run=dry_run, context=harness.runtime.context)
 

@@ -29,13 +29,13 @@ ADDRESSES = [ImportedAddress(source_pk="10", user_source_pk="1", label="Home", f
                              address_line_1="2 Main St", city="Sofia", country="Bulgaria")]
 
 
-async def _run(api, *, dry_run: bool = False, users=USERS, addresses=ADDRESSES):  # type: ignore[no-untyped-def]
+async def _run(api, *, dry_run: bool = False, users=USERS, addresses=ADDRESSES):  # type: ignore[no-untyped-def]  # a test helper over untyped fixtures
     return await import_accounts(api.h.runtime.db, users, addresses, source="marbelle", storefront="marbelle",
                                  passwords=PasswordHasher(time_cost=1, memory_cost_kib=8, parallelism=1),
                                  dry_run=dry_run)
 
 
-async def _count(api, table) -> int:  # type: ignore[no-untyped-def]
+async def _count(api, table) -> int:  # type: ignore[no-untyped-def]  # a test helper over untyped fixtures
     async with api.h.runtime.db.read_only() as session:
         return (await session.exec(select(func.count()).select_from(table))).one()
 
