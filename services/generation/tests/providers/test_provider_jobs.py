@@ -71,6 +71,14 @@ class TestCatalogue:
 
 
 class TestSubmitAndFollow:
+    async def test_a_free_model_needs_no_wallet_and_charges_nothing(self, start_fal, fal: FakeFal) -> None:
+        async with start_fal({**SCHNELL, "id": "free-sketch", "credits": 0}) as api:
+            user = api.user()  # never bought credits: no wallet at all
+            job = await api.generated(user, model="free-sketch")
+            assert job["status"] == "completed" and job["credits_charged"] == 0, job
+            assert api.h.published("credit.consumed") == []
+            assert await api.balance(user) == 0
+
     async def test_the_provider_makes_the_images_and_they_are_stored(self, start_fal, fal: FakeFal) -> None:
         fal.delay = 0.05
         async with start_fal() as api:

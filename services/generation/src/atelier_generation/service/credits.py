@@ -120,7 +120,10 @@ class CreditService(UseCase[GenerationContext]):
 
     async def charge_job(self, owner_id: uuid.UUID, *, images: int, credits: int,
                          job_id: uuid.UUID, description: str, storefront: str) -> Charge:
-        """The subscription quota pays for the whole batch when it can (S4), credits otherwise."""
+        """The subscription quota pays for the whole batch when it can (S4), credits otherwise. A free
+        model costs nothing: neither quota nor a wallet, which an account that never bought has none of."""
+        if credits == 0:
+            return Charge()
         now = utcnow()
         taken = await SubscriptionRepository(self.session).use_quota(owner_id, images, now)
         if taken is not None:
