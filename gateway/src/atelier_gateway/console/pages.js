@@ -225,10 +225,9 @@ function refundForm(order, picture, ctx) {
     onSubmit: async (values) => {
       const body = { order_id: order.id, reason: values.reason };
       if (values.amount) body.amount = values.amount;
-      // The form was built from this picture: the payments service refuses it if the refunds
-      // changed meanwhile (409 STALE_VERSION), and the console then shows the current picture.
-      body.expected_refunded = picture.total_refunded;
-      if (picture.version) body.expected_version = picture.version;
+      // The form was built from this picture: payments refuses it if a refund came in between
+      // (409 STALE_VERSION), and the console then shows the current picture instead.
+      body.expected_refundable = picture.refundable;
       await write(ctx, () => call("POST", `${V1}/payments/refunds`, { body, headers: { "Idempotency-Key": key } }),
         (r) => `Refunded ${money(r.amount, r.currency)}; ${money(r.total_refunded, r.currency)} refunded in all.`);
       key = newKey();
