@@ -112,3 +112,16 @@ export async function signOut() {
   }
   save(null);
 }
+
+// Which staff routes this platform has, from its merged OpenAPI document (read once): a page
+// leaves out what a release does not serve yet instead of calling it and failing.
+let known = null;
+const shape = (path) => path.replace(/\{[^}]*\}/g, "{}");
+
+export async function serves(method, path) {
+  known = known || fetch("/api/schema", { headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : { paths: {} }))
+    .catch(() => ({ paths: {} }))
+    .then((doc) => new Set(Object.entries(doc.paths || {}).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`))));
+  return (await known).has(`${method.toUpperCase()} ${shape(path)}`);
+}

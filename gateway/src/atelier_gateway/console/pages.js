@@ -2,7 +2,7 @@
 // Every read and write is a staff API call; what a role may not do is not shown (the API still
 // answers 403 to whoever tries).
 
-import { ApiError, call, get, hasRole, newKey } from "./api.js";
+import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
 import { actionButton, addDecimal, announce, facts, form, h, link, money, showError, table, when } from "./ui.js";
 
 const V1 = "/api/v1";
@@ -22,9 +22,14 @@ function hashWith(path, query) {
 
 // A section that loads on its own: a role it needs, or a route this platform lacks, says so in
 // place instead of failing the page.
-async function section(root, title, load) {
+async function section(root, title, load, needs = null) {
   const body = h("div", { "aria-busy": "true" });
   root.append(h("section", { "aria-label": title }, h("h2", {}, title), body));
+  if (needs && !(await serves(...needs))) {
+    body.removeAttribute("aria-busy");
+    body.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return body;
+  }
   try {
     const content = await load();
     body.append(...[].concat(content));
@@ -110,7 +115,7 @@ async function dashboard(root) {
       const page = await get(`${V1}/staff/jobs`, { status: "failed", limit: 1 });
       cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Failed jobs"), h("div", { class: "big" }, page.count)));
       return link("#/jobs", "Failed and blocked jobs");
-    });
+    }, ["GET", `${V1}/staff/jobs`]);
     await section(root, "Dead letters", async () => {
       const answer = await get(`${V1}/ops/dead-letters`);
       const total = answer.consumers.reduce((n, c) => n + c.count, 0);
@@ -186,7 +191,9 @@ async function orderDetail(root, ctx) {
     { label: "To", value: (s) => s.status }, { label: "By", value: (s) => s.actor }, { label: "Note", value: (s) => s.note || "" }],
     order.status_history));
   await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
-  if (hasRole("support") && order.email) await section(root, "Mail about this order", async () => orderMail(order, ctx));
+  if (hasRole("support") && order.email) {
+    await section(root, "Mail about this order", async () => orderMail(order, ctx), ["GET", `${V1}/staff/mail`]);
+  }
   if (hasRole("finance") && order.user_id && !hasRole("support")) {
     // Finance grants credits from the order (customer pages are support's).
     await section(root, "Credits", async () => creditsForm(order.user_id, ctx));
@@ -278,7 +285,7 @@ async function customerDetail(root, ctx) {
     ["Storefront", c.signup_storefront], ["Last sign-in", when(c.last_login_at)], ["Joined", when(c.created_at)],
     ["Staff roles", (c.staff_roles || []).join(", ") || "—"],
     ["Signed-in sessions", c.active_sessions ?? "—"]]));
-  root.append(h("h2", {}, "Actions"), customerActions(c, ctx));
+  root.append(h("h2", {}, "Actions"), await customerActions(c, ctx));
   if (hasRole("finance")) await section(root, "Grant or deduct credits", async () => creditsForm(c.id, ctx));
   await section(root, "Credits", async () => {
     const wallet = await get(`${V1}/staff/credits/${c.id}`);
@@ -286,7 +293,7 @@ async function customerDetail(root, ctx) {
       table("Credits ledger", [{ label: "When", value: (t) => when(t.created_at) }, { label: "Type", value: (t) => t.transaction_type },
         { label: "Description", value: (t) => t.description }, { label: "Amount", value: (t) => t.amount, num: true },
         { label: "Balance after", value: (t) => t.balance_after, num: true }], wallet.transactions || wallet.results || [], "No credit transaction.")];
-  });
+  }, ["GET", `${V1}/staff/credits/{}`]);
   await section(root, "Orders", async () => {
     const page = await get(`${V1}/staff/orders`, { customer: c.id, limit: PAGE_SIZE });
     return table("The customer's orders", orderColumns, page.results, "No order.");
@@ -295,19 +302,19 @@ async function customerDetail(root, ctx) {
     const page = await get(`${V1}/staff/subscriptions`, { customer: c.id });
     return table("Subscriptions", [{ label: "Plan", value: (s) => s.plan_name || s.plan || s.product_id },
       { label: "Status", value: (s) => s.status }, { label: "Renews", value: (s) => when(s.current_period_end) }], page.results, "No subscription.");
-  });
+  }, ["GET", `${V1}/staff/subscriptions`]);
   await section(root, "Generation jobs", async () => {
     const page = await get(`${V1}/staff/jobs`, { customer: c.id, limit: PAGE_SIZE });
     return jobTable(page.results, ctx);
-  });
+  }, ["GET", `${V1}/staff/jobs`]);
   await section(root, "Books", async () => {
     const page = await get(`${V1}/staff/books`, { customer: c.id, limit: PAGE_SIZE });
     return table("Books", [{ label: "Title", value: (b) => b.title }, { label: "Status", value: (b) => b.status },
       { label: "Created", value: (b) => when(b.created_at) }], page.results, "No book.");
-  });
+  }, ["GET", `${V1}/staff/books`]);
 }
 
-function customerActions(c, ctx) {
+async function customerActions(c, ctx) {
   const actions = h("div", { class: "actions" });
   const act = (label, path, done) => {
     const key = newKey();
@@ -315,12 +322,16 @@ function customerActions(c, ctx) {
       body: c.version ? { expected_version: c.version } : {}, headers: { "Idempotency-Key": key } }), () => done));
   };
   if (!hasRole("support")) return h("p", { class: "muted" }, "Your role has no customer action.");
-  if (c.is_active && hasRole("admin")) actions.append(act("Suspend", "suspend", "The account is suspended."));
-  if (!c.is_active) actions.append(act("Reactivate", "reactivate", "The account is active again."));
-  if (!c.email_verified_at) actions.append(act("Mark email verified", "verify-email", "The email is verified."));
-  actions.append(act("Send password reset", "password-reset", "A password reset mail is on its way."));
-  actions.append(act("Sign out everywhere", "sign-out", "Every session of the customer ended."));
-  return actions;
+  const offered = [
+    [c.is_active && hasRole("admin"), "Suspend", "suspend", "The account is suspended."],
+    [!c.is_active, "Reactivate", "reactivate", "The account is active again."],
+    [!c.email_verified_at, "Mark email verified", "verify-email", "The email is verified."],
+    [true, "Send password reset", "password-reset", "A password reset mail is on its way."],
+    [true, "Sign out everywhere", "sign-out", "Every session of the customer ended."]];
+  for (const [shown, label, path, done] of offered) {
+    if (shown && await serves("POST", `${V1}/staff/customers/{}/${path}`)) actions.append(act(label, path, done));
+  }
+  return actions.children.length ? actions : h("p", { class: "muted" }, "No action available.");
 }
 
 function creditsForm(userId, ctx) {
@@ -403,7 +414,12 @@ function retryButton(job, ctx) {
 }
 
 async function jobs(root, ctx) {
-  root.append(h("h1", {}, "Generation jobs"), form({
+  root.append(h("h1", {}, "Generation jobs"));
+  if (!(await serves("GET", `${V1}/staff/jobs`))) {
+    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return;
+  }
+  root.append(form({
     id: "job-filter", legend: "Jobs", submit: "Show",
     fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status || "failed", options: [["failed", "failed"], ["blocked", "blocked"]] }],
     onSubmit: async (values) => go(hashWith("jobs", values), ctx),
