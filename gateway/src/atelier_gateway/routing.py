@@ -14,6 +14,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/audit": "identity",
     "/api/v1/staff/accounts": "identity",
     "/api/v1/staff/customers": "identity",
+    "/api/v1/staff/mail": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
     # Not /staff/customers/{id}/credits (API.md): routing is by prefix, and /staff/customers is

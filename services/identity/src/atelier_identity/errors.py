@@ -209,3 +209,7 @@ class UnknownStaffRole(IdentityError):
 
     def __init__(self, roles: list[str]) -> None:
         super().__init__(f"Unknown staff role {', '.join(roles)}; the roles are {', '.join(STAFF_ROLES)}")
+
+
+class MailNotFound(IdentityError):
+    code, status, default_message = "MAIL_NOT_FOUND", 404, "Mail not found"

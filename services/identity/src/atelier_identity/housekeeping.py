@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import idempotency
 from atelier_common.housekeeping import Sweep, Swept, expired
 from atelier_identity.context import IdentityContext
 from atelier_identity.models import EmailToken, MagicLink, MailMessage, OAuthState, RefreshToken, WebauthnChallenge
@@ -78,4 +79,5 @@ def sweeps(context: IdentityContext) -> list[Sweep]:
         expired("refresh_tokens", RefreshToken, _refresh_done(timedelta(minutes=settings.access_token_ttl_minutes))),
         expired("mail", MailMessage, _mail_done(timedelta(hours=settings.mail_retention_hours))),
         _untouched_anonymous_addresses(timedelta(days=settings.anonymous_retention_days)),
+        idempotency.sweep(),
     ]

@@ -176,6 +176,14 @@ class Mailer:
                                                 sender=storefront.mail_from or self.settings.mail_from))
         session.info["mail_queued"] = True
 
+    def requeue(self, session: AsyncSession, message: MailMessage) -> MailMessage:
+        """Queue a copy of a message already queued (support's resend), same recipient and sender."""
+        copy = MailMessage(recipient=message.recipient, kind=message.kind, subject=message.subject,
+                           text=message.text, html=message.html, sender=message.sender)
+        MailRepository(session).add(copy)
+        session.info["mail_queued"] = True
+        return copy
+
     async def _committed(self, info: dict[str, object]) -> None:
         if info.pop("mail_queued", False):
             self._wake.set()

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.versions import version_of
 from atelier_identity import domain
 
 USERNAME_INDEX = "uq_user_username_lower"
@@ -73,6 +74,12 @@ class User(SQLModel, table=True):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def version(self) -> str:
+        """What a staff form was built from (#36, `atelier_common.versions`): every staff write
+        and account change moves `updated_at`."""
+        return version_of(self.updated_at, self.is_active, self.email_verified_at)
 
 
 class RefreshToken(SQLModel, table=True):

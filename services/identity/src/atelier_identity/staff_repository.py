@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_identity.models import StaffAudit, User
+from atelier_identity.models import MailMessage, RefreshToken, StaffAudit, User
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,33 @@ class CustomerSearchRepository:
         rows = await self.session.exec(stmt.order_by(col(User.created_at).desc(), col(User.id).desc())
                                        .limit(limit).offset(offset))
         return count, rows.all()
+
+
+class StaffMailRepository:
+    """Sent and queued mail as support looks it up (#36): by recipient, newest first."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(self, recipient: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[MailMessage]]:
+        stmt = select(MailMessage)
+        if recipient is not None:
+            stmt = stmt.where(MailMessage.recipient == recipient)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(MailMessage.created_at).desc(), col(MailMessage.id).desc())
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
+    async def get(self, message_id: UUID) -> MailMessage | None:
+        return await self.session.get(MailMessage, message_id)
+
+
+async def active_sessions(session: AsyncSession, user_id: UUID, now: datetime) -> int:
+    """Sessions (refresh token families) of the account that may still be refreshed."""
+    live = select(RefreshToken.family_id).where(
+        col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None),
+        col(RefreshToken.used_at).is_(None), col(RefreshToken.expires_at) > now).distinct()
+    return (await session.exec(select(func.count()).select_from(live.subquery()))).one()
 
 
 def _escaped(text: str) -> str:

@@ -11,7 +11,13 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/storefronts/{slug}"): ADMIN, ("PATCH", "/api/v1/storefronts/{slug}"): ADMIN,
             ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN, ("GET", "/api/v1/staff/audit"): ADMIN,
             ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
-            ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"}}
+            ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
+            ("POST", "/api/v1/staff/customers/{user_id}/suspend"): ADMIN,
+            ("POST", "/api/v1/staff/customers/{user_id}/reactivate"): {"support"},
+            ("POST", "/api/v1/staff/customers/{user_id}/verify-email"): {"support"},
+            ("POST", "/api/v1/staff/customers/{user_id}/password-reset"): {"support"},
+            ("POST", "/api/v1/staff/customers/{user_id}/sign-out"): {"support"},
+            ("GET", "/api/v1/staff/mail"): {"support"}, ("POST", "/api/v1/staff/mail/{mail_id}/resend"): {"support"}}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:

@@ -82,7 +82,8 @@ class TestRefresh:
         session = await api.signed_in()
         async with harness.runtime.db.transaction() as s:
             (await s.get(User, uuid.UUID(session["user"]["id"]))).is_active = False
-        expect_error(await _refresh(api, session["refresh"]), 401, "INVALID_TOKEN")
+        # Said plainly (#36): the holder of the account's token learns it is suspended, not "invalid".
+        expect_error(await _refresh(api, session["refresh"]), 403, "ACCOUNT_DISABLED")
 
 
 class TestLogout:

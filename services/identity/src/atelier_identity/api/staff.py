@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from atelier_common.auth import STAFF_ROLES, AdminPrincipal, SupportPrincipal
 from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.idempotency import IdempotencyDep
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
+from atelier_common.versions import IfMatchDep
 from atelier_identity.service.audit import AuditLog
+from atelier_identity.service.customer_care import CustomerCard, CustomerCare, StaffMail
 from atelier_identity.service.staff import CustomerSearch, StaffAccounts
 from atelier_identity.staff_repository import AuditFilter
 
@@ -23,6 +27,10 @@ AuditLogDep = Annotated[AuditLog, use_case(AuditLog, read_only=True)]
 StaffAccountsDep = Annotated[StaffAccounts, use_case(StaffAccounts)]
 StaffReaderDep = Annotated[StaffAccounts, use_case(StaffAccounts, read_only=True)]
 CustomerSearchDep = Annotated[CustomerSearch, use_case(CustomerSearch, read_only=True)]
+CustomerCareDep = Annotated[CustomerCare, use_case(CustomerCare)]
+CustomerCardDep = Annotated[CustomerCare, use_case(CustomerCare, read_only=True)]
+StaffMailDep = Annotated[StaffMail, use_case(StaffMail)]
+StaffMailReaderDep = Annotated[StaffMail, use_case(StaffMail, read_only=True)]
 
 
 class CustomerRead(BaseModel):
@@ -42,6 +50,38 @@ class CustomerRead(BaseModel):
     last_login_at: datetime | None
     created_at: datetime
     staff_roles: list[str]
+    # The account's version (#36): send it back as `expected_version` or `If-Match` with a write.
+    version: str
+
+
+class CustomerDetailRead(CustomerRead):
+    """The account with its live sessions; its orders, credits, subscriptions, jobs and books are
+    each owning service's staff reads (`?customer=`), which the console calls side by side."""
+
+    active_sessions: int
+
+
+class CustomerAction(InputModel):
+    """An optional reason (kept in the audit log) and the version the staffer's form was read at."""
+
+    reason: str | None = Field(default=None, max_length=500)
+    expected_version: str | None = Field(default=None, max_length=64)
+
+
+class MailRead(BaseModel):
+    """A mail as support sees it: what and to whom, not its body (its links are the customer's
+    credentials: a reset or sign-in link must not be readable by staff)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    to: str = Field(validation_alias="recipient")
+    kind: str
+    subject: str
+    created_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+    attempts: int
 
 
 class StaffAccountChange(InputModel):
@@ -106,10 +146,92 @@ async def search_customers(request: Request, _: SupportPrincipal, customers: Cus
     return page
 
 
-@router.get("/customers/{user_id}", response_model=CustomerRead,
+def _detail(card: CustomerCard) -> dict[str, Any]:
+    return {**CustomerRead.model_validate(card.user).model_dump(), "active_sessions": card.active_sessions}
+
+
+@router.get("/customers/{user_id}", response_model=CustomerDetailRead,
             responses={404: {"description": "USER_NOT_FOUND"}})
-async def get_customer(user_id: uuid.UUID, _: SupportPrincipal, customers: CustomerSearchDep) -> Any:
-    return await customers.get(user_id)
+async def get_customer(user_id: uuid.UUID, _: SupportPrincipal, care: CustomerCardDep) -> Any:
+    return _detail(await care.card(user_id))
+
+
+_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "USER_NOT_FOUND"},
+    409: {"description": "STALE_VERSION: the account changed since the form was read; `details.current`"}}
+
+
+@router.post("/customers/{user_id}/suspend", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+async def suspend_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: CustomerCareDep, if_match: IfMatchDep,
+                           body: CustomerAction | None = None) -> Any:
+    """No more sign-in or refresh (403 `ACCOUNT_DISABLED`); every session ends. Again: no change."""
+    body = body or CustomerAction()
+    return _detail(await care.suspend(user_id, staff, reason=body.reason,
+                                      expected_version=body.expected_version or if_match))
+
+
+@router.post("/customers/{user_id}/reactivate", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+async def reactivate_customer(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
+                              if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
+    body = body or CustomerAction()
+    return _detail(await care.reactivate(user_id, staff, reason=body.reason,
+                                         expected_version=body.expected_version or if_match))
+
+
+@router.post("/customers/{user_id}/verify-email", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+async def verify_customer_email(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
+                                if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
+    body = body or CustomerAction()
+    return _detail(await care.verify_email(user_id, staff, reason=body.reason,
+                                           expected_version=body.expected_version or if_match))
+
+
+@router.post("/customers/{user_id}/password-reset", response_model=CustomerDetailRead,
+             responses={**_ACTION_RESPONSES, 403: {"description": "ACCOUNT_DISABLED: reactivate first"}})
+async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
+                                       if_match: IfMatchDep, idempotency: IdempotencyDep,
+                                       body: CustomerAction | None = None) -> Any:
+    """Mail a reset link from the customer's storefront; each call mails (retry with an Idempotency-Key)."""
+    action = body or CustomerAction()
+    return await idempotency.run(lambda: _detailed(care.send_password_reset(
+        user_id, staff, reason=action.reason, expected_version=action.expected_version or if_match)))
+
+
+@router.post("/customers/{user_id}/sign-out", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+async def sign_customer_out(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
+                            if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
+    """End every session of the account (refresh tokens revoked, access tokens denied)."""
+    body = body or CustomerAction()
+    return _detail(await care.sign_out(user_id, staff, reason=body.reason,
+                                       expected_version=body.expected_version or if_match))
+
+
+async def _detailed(card: Awaitable[CustomerCard]) -> dict[str, Any]:
+    return _detail(await card)
+
+
+@router.get("/mail", response_model=Page[MailRead])
+async def list_mail(request: Request, _: SupportPrincipal, mail: StaffMailReaderDep, params: PageParamsDep,
+                    to: Annotated[str | None, Query(max_length=320, description="the recipient's address")] = None,
+                    ) -> dict[str, Any]:
+    """Mail sent or queued (account mail, order and job notifications), newest first."""
+    count, rows = await mail.page(to.strip() if to else None, limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, list(rows))
+    return page
+
+
+class MailResend(InputModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/mail/{mail_id}/resend", response_model=MailRead, status_code=status.HTTP_201_CREATED,
+             responses={404: {"description": "MAIL_NOT_FOUND"}})
+async def resend_mail(mail_id: uuid.UUID, staff: SupportPrincipal, mail: StaffMailDep, idempotency: IdempotencyDep,
+                      body: MailResend | None = None) -> Any:
+    """Queue the same mail again to the same address; answers the new message (a retried request
+    with the same Idempotency-Key sends nothing more)."""
+    reason = body.reason if body else None
+    return await idempotency.run(lambda: mail.resend(mail_id, staff, reason=reason))
 
 
 @router.get("/audit", response_model=Page[AuditEntryRead])

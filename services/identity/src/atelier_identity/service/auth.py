@@ -20,6 +20,7 @@ from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.domain import RefreshState
 from atelier_identity.errors import (
+    AccountDisabled,
     EmailExists,
     InvalidCredentials,
     InvalidEmailToken,
@@ -128,12 +129,15 @@ class AuthService(UseCase[IdentityContext]):
         rotated_at = now()
         tokens = RefreshTokenRepository(self.session)
         token = await tokens.get_with_user(domain.digest(presented))
+        if token is not None and not token.user.is_active:
+            # Suspended (#36): said plainly to whoever holds one of its tokens, whatever its state.
+            raise AccountDisabled()
         state = domain.refresh_state(token, rotated_at)
         if token is not None and state is RefreshState.REUSED:
             await tokens.revoke_family(token.family_id, rotated_at)
             commit_on_error(self.session)
             raise RefreshTokenReused()
-        if token is not None and state is RefreshState.VALID and token.user.is_active:
+        if token is not None and state is RefreshState.VALID:
             # Two concurrent rotations of one token (two tabs): the loser gets a 401 but the
             # family survives, since the winner's new token is legitimate.
             if await tokens.claim(token.id, rotated_at):

@@ -40,6 +40,10 @@ class PasswordService(UseCase[IdentityContext]):
         user = await UserRepository(self.session).get_by_email(email)
         if user is None or not user.is_active:
             return
+        self.mail_reset(user, storefront)
+
+    def mail_reset(self, user: User, storefront: Storefront) -> None:
+        """Queue a reset link for `user` (also what support sends from the back office)."""
         secret = self._new_token(user.id, timedelta(minutes=self.settings.password_reset_ttl_minutes))
         url = storefront.link("reset_password", token=secret, email=user.email)
         self.mailer.queue(self.session, password_reset_mail(to=user.email, first_name=user.first_name, url=url,
