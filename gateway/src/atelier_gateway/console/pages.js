@@ -338,7 +338,7 @@ function creditsForm(userId, ctx) {
   let key = newKey();
   return form({
     id: "credits", legend: "Credits (positive grants, negative deducts)", submit: "Apply",
-    fields: [{ name: "amount", label: "Credits", type: "number", required: true, step: 1 },
+    fields: [{ name: "amount", label: "Number of credits", type: "number", required: true, step: 1 },
              { name: "reason", label: "Reason (the customer sees it)", required: true }],
     onSubmit: async (values) => {
       const amount = Number(values.amount);
@@ -358,7 +358,8 @@ function creditsForm(userId, ctx) {
 async function catalog(root, ctx) {
   root.append(h("h1", {}, "Catalog"));
   let storefronts = [];
-  try { storefronts = (await get(`${V1}/storefronts`, { limit: 100 })).results.map((s) => s.slug); } catch { /* admin only */ }
+  // The list of storefronts is the admin's; other staffers type the slug.
+  if (hasRole("admin")) storefronts = (await get(`${V1}/storefronts`, { limit: 100 })).results.map((s) => s.slug);
   const chosen = ctx.query.storefront || "";
   root.append(form({
     id: "product-search", legend: "Products", submit: "Show",
