@@ -32,8 +32,8 @@ from atelier_common.storefronts import (
 )
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import deadletters, events
-from atelier_gateway.console import install_console
 from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.console import install_console
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.openapi import OpenApiCache
