@@ -9,7 +9,7 @@ from atelier_common.contracts.identity import UserDeleted
 from atelier_common.events import Envelope
 from atelier_testing import assert_error
 
-API = "/api/v1/ops/dead-letters"
+API = "/api/v1/staff/dead-letters"
 
 
 async def _poison(gateway, broken: dict[str, bool], applied: list[str]) -> list[Envelope]:
@@ -81,3 +81,28 @@ async def test_a_selection_is_ids_or_all_never_both_or_neither(gateway) -> None:
     assert len(gateway.bus.dead_letters) == 2  # nothing changed
     assert (await gateway.client.post(f"{API}/catalog/drop", json={"ids": [str(uuid.uuid4())]},
                                       headers=staff)).json() == {"dropped": 0}
+
+
+async def test_a_replay_and_a_drop_are_audited_and_support_may_not(gateway) -> None:
+    broken, applied = {"on": True}, []
+    first, _ = await _poison(gateway, broken, applied)
+    recorded: list[Envelope] = []
+
+    async def audit_log(env: Envelope) -> None:
+        recorded.append(env)
+
+    gateway.bus.subscribe("identity", ["staff.action_recorded"], audit_log)
+    assert_error(await gateway.client.post(f"{API}/catalog/replay", json={"all": True},
+                                           headers=gateway.keys.staff_headers("support")), 403, "PERMISSION_DENIED")
+    broken["on"] = False
+    admin = gateway.keys.staff_headers()
+    assert (await gateway.client.post(f"{API}/catalog/replay", json={"ids": [str(first.id)]}, headers=admin)
+            ).json() == {"replayed": 1}
+    # The first path still answers.
+    assert (await gateway.client.post("/api/v1/ops/dead-letters/catalog/drop", json={"all": True}, headers=admin)
+            ).json() == {"dropped": 1}
+    await gateway.bus.drain()
+    rows = [(e.data["action"], e.data["target_id"], e.data["after"]) for e in recorded]
+    assert rows == [("dead_letters.replay", "catalog", {"ids": [str(first.id)], "count": 1}),
+                    ("dead_letters.drop", "catalog", {"all": True, "count": 1})]
+    assert all(e.producer == "gateway" and e.data["service"] == "gateway" for e in recorded)

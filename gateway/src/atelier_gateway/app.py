@@ -176,7 +176,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             pass  # the anonymous key alone still lets services accept anonymous callers
         return {"keys": keys}
 
-    app.include_router(deadletters.router)
+    for prefix in deadletters.PREFIXES:
+        app.include_router(deadletters.router, prefix=prefix)
     install_console(app)
     app.add_middleware(GatewayMiddleware)
     app.state.storefront_resolver = None

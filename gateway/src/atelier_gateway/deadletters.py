@@ -1,4 +1,6 @@
-"""The staff API over the platform's dead letters: `/api/v1/ops/dead-letters`.
+"""The staff API over the platform's dead letters: `/api/v1/staff/dead-letters` (#36), also at its
+first path `/api/v1/ops/dead-letters`. Support reads them; replaying and dropping are the admin's,
+and each is in the audit log (published by the gateway, which has no outbox: `audit.publish`).
 
 The gateway is the one process that reaches every consumer's dead-letter queue without importing a
 service; the work is the bus's (`atelier_common.events.deadletters`). A replay goes back through
@@ -7,13 +9,15 @@ the consumer's normal queue and inbox, so it is applied at most once.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, model_validator
 
-from atelier_common.auth import AdminPrincipal, SupportPrincipal
+from atelier_common import audit
+from atelier_common.auth import AdminPrincipal, Principal, SupportPrincipal
 from atelier_common.errors import NotFound, ServiceUnavailable
 from atelier_common.events.deadletters import DeadLetterQueues
 from atelier_common.inputs import InputModel
@@ -22,7 +26,9 @@ from atelier_gateway.settings import SERVICES
 # Each service consumes as itself, and its job workers (if any) as `<service>-worker`.
 CONSUMERS = tuple(name for service in SERVICES for name in (service, f"{service}-worker"))
 
-router = APIRouter(prefix="/api/v1/ops/dead-letters", tags=["operations"])
+log = logging.getLogger("atelier.gateway.deadletters")
+router = APIRouter(tags=["operations"])
+PREFIXES = ("/api/v1/staff/dead-letters", "/api/v1/ops/dead-letters")
 
 
 class Selection(InputModel):
@@ -82,13 +88,28 @@ async def get_dead_letter(request: Request, consumer: str, event_id: uuid.UUID, 
     return detail
 
 
+async def _audited(request: Request, staff: Principal, action: str, consumer: str, body: Selection,
+                   count: int) -> None:
+    selection: dict[str, Any] = {"all": True} if body.all else {"ids": [str(i) for i in body.ids]}
+    try:
+        await audit.publish(request.app.state.bus, staff, action, "dead_letters", consumer, service="gateway",
+                            after={**selection, "count": count})
+    except Exception:  # the action is done either way; an unrecorded one must at least be seen
+        log.exception("the audit row of %s on %s by %s could not be published", action, consumer, staff.user_id)
+
+
 @router.post("/{consumer}/replay")
-async def replay_dead_letters(request: Request, consumer: str, body: Selection, staff: SupportPrincipal,
+async def replay_dead_letters(request: Request, consumer: str, body: Selection, staff: AdminPrincipal,
                               ) -> dict[str, int]:
-    return {"replayed": await _guarded(_queues(request, consumer).replay_dead_letters(consumer, body.chosen()))}
+    """Send the chosen dead letters back through the consumer's queue and inbox (at most once)."""
+    replayed = await _guarded(_queues(request, consumer).replay_dead_letters(consumer, body.chosen()))
+    await _audited(request, staff, "dead_letters.replay", consumer, body, replayed)
+    return {"replayed": replayed}
 
 
 @router.post("/{consumer}/drop")
 async def drop_dead_letters(request: Request, consumer: str, body: Selection, staff: AdminPrincipal,
                             ) -> dict[str, int]:
-    return {"dropped": await _guarded(_queues(request, consumer).drop_dead_letters(consumer, body.chosen()))}
+    dropped = await _guarded(_queues(request, consumer).drop_dead_letters(consumer, body.chosen()))
+    await _audited(request, staff, "dead_letters.drop", consumer, body, dropped)
+    return {"dropped": dropped}

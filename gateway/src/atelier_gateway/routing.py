@@ -17,9 +17,11 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/mail": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
-    # Not /staff/customers/{id}/credits (API.md): routing is by prefix, and /staff/customers is
-    # identity's; the customer's credits live in generation.
+    # The first path of credit adjustments, kept as an alias of API.md's
+    # /staff/customers/{id}/credits (`SUBRESOURCES`).
     "/api/v1/staff/credits": "generation",
+    "/api/v1/staff/jobs": "generation",
+    "/api/v1/staff/books": "generation",
     "/api/v1/categories": "catalog",
     "/api/v1/products": "catalog",
     "/api/v1/wishlist": "catalog",
@@ -67,9 +69,20 @@ CREDENTIAL_PATHS = (
 )
 
 
+# `<prefix>/{id}/<leaf>` owned by another service than `<prefix>`: a customer's credits live in
+# generation although /staff/customers is identity's (API.md's staff paths).
+SUBRESOURCES: dict[tuple[str, str], str] = {("/api/v1/staff/customers", "credits"): "generation"}
+_SUBRESOURCE_SLASHES = 6
+
+
 def resolve(path: str) -> str | None:
-    """The service owning `path` (already without trailing slash), or None: the longest prefix
-    made of whole segments."""
+    """The service owning `path` (already without trailing slash), or None: a `SUBRESOURCES`
+    path, else the longest prefix made of whole segments."""
+    if path.count("/") == _SUBRESOURCE_SLASHES:
+        prefix, _, leaf = path.rpartition("/")
+        owner = SUBRESOURCES.get((prefix.rpartition("/")[0], leaf))
+        if owner is not None:
+            return owner
     parts = path.split("/", _LENGTHS[0] + 1)
     for length in _LENGTHS:
         service = ROUTES.get("/".join(parts[:length + 1]))

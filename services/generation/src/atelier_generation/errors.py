@@ -167,3 +167,18 @@ class UnknownProviderRequest(GenerationError):
 class WebhookNotVerifiable(GenerationError):
     # The provider's signing keys could not be fetched: the provider delivers again later.
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The webhook cannot be verified now"
+
+
+class JobNotRetryable(GenerationError):
+    """Staff retry (#36) takes a failed job only: a queued or running one is under way, a completed
+    one is done, a blocked one was refused by the provider's safety system (the same prompt would be
+    again), a storybook page is retried from its book."""
+
+    code, status, default_message = "JOB_NOT_RETRYABLE", 409, "Only a failed job can be retried"
+
+
+class RetryUnpaid(GenerationError):
+    """The customer no longer has the credits a staff retry costs (#36): a conflict with their
+    balance, not their permission, hence 409."""
+
+    code, status, default_message = "INSUFFICIENT_CREDITS", 409, "The customer has not enough credits for the retry"

@@ -8,11 +8,16 @@ import uuid
 from atelier_testing import assert_error
 from atelier_testing.staff import assert_staff_roles
 
-EXPECTED = {("POST", "/api/v1/staff/credits/{user_id}"): {"finance"}}
+EXPECTED = {("POST", "/api/v1/staff/credits/{user_id}"): {"finance"},
+            ("POST", "/api/v1/staff/customers/{user_id}/credits"): {"finance"},
+            ("GET", "/api/v1/staff/credits/{user_id}"): {"support", "finance"},
+            ("GET", "/api/v1/staff/customers/{user_id}/credits"): {"support", "finance"},
+            ("GET", "/api/v1/staff/books"): {"support"}, ("GET", "/api/v1/staff/jobs"): {"support"},
+            ("POST", "/api/v1/staff/jobs/{job_id}/retry"): {"support"}}
 
 
 def _url(user) -> str:
-    return f"/api/v1/staff/credits/{user.id}"
+    return f"/api/v1/staff/customers/{user.id}/credits"  # API.md's path (/staff/credits/{id}: the alias)
 
 
 async def test_generation_staff_operations_by_role(api) -> None:

@@ -287,3 +287,27 @@ class TestWebhooks:
             # Nothing changed: the job still runs, its credits still spent.
             assert (await api.job(user, job_id))["status"] == "running"
             assert await api.balance(user) == 0
+
+
+class TestStaffRetry:
+    async def test_a_retried_job_with_a_stored_request_polls_it_and_never_submits_again(
+            self, start_fal, fal: FakeFal) -> None:
+        """#36: support retries a job that failed while following its provider request."""
+        async with start_fal(roles={"api", "relay", "consumer"}) as api:
+            user = api.user()
+            await api.buy_credits(user, 4)
+            job_id = (await api.generate(user)).json()["job_id"]
+            await api.h.drain()
+        accepted = fal.new_job("fal-ai/flux-pro/v1.1", {"num_images": 1}, "a dancer mid-leap")
+        async with start_fal() as api:
+            await api.set_job(job_id, status="failed", attempts=1, provider="fal", served_model="flux-pro",
+                              provider_model="fal-ai/flux-pro/v1.1", provider_submitted_at=utcnow(),
+                              provider_request_id=accepted.id, error="The provider did not answer in time")
+            response = await api.client.post(f"/api/v1/staff/jobs/{job_id}/retry",
+                                             headers=api.keys.staff_headers("support"))
+            assert response.status_code == 200, response.text
+            assert response.json()["provider_request_id"] == accepted.id
+            await api.h.drain()
+            job = await api.job(user, job_id)
+            assert job["status"] == "completed" and len(job["images"]) == 1
+            assert fal.submit_count() == 1 and fal.polls >= 1

@@ -19,6 +19,7 @@ from typing import Any
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
 from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.money import quantize
+from atelier_common.versions import version_of
 
 
 class OrderStatus(StrEnum):
@@ -275,3 +276,9 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def order_version(updated_at: datetime, status: str) -> str:
+    """What a staff form about the order was read at (#36, `atelier_common.versions`): every
+    change of the order moves its `updated_at`."""
+    return version_of(updated_at, status)

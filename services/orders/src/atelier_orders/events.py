@@ -12,6 +12,7 @@ from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentR
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.service import OwnershipService, StatusService
+from atelier_orders.service.payment_records import PaymentRecords
 
 
 async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContext]) -> None:
@@ -24,20 +25,31 @@ async def on_stock_rejected(event: StockRejected, ctx: EventContext[OrdersContex
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext[OrdersContext]) -> None:
     await StatusService(ctx.session, ctx.context).mark_paid(event.order_id, amount=event.amount, currency=event.currency)
+    await PaymentRecords(ctx.session, ctx.context).record(event.order_id, "payment", event.payment_id,
+                                                          amount=event.amount, currency=event.currency,
+                                                          provider=event.provider)
 
 
 async def on_payment_failed(event: PaymentFailed, ctx: EventContext[OrdersContext]) -> None:
     await StatusService(ctx.session, ctx.context).note_payment_failure(event.order_id, event.reason)
+    await PaymentRecords(ctx.session, ctx.context).record(event.order_id, "payment_failed", event.payment_id,
+                                                          reason=event.reason)
 
 
 async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersContext]) -> None:
     await StatusService(ctx.session, ctx.context).mark_refunded(event.order_id, amount=event.amount,
                                                                 currency=event.currency, is_full=event.is_full)
+    await PaymentRecords(ctx.session, ctx.context).record(event.order_id, "refund", event.payment_id,
+                                                          refund_id=event.refund_id, amount=event.amount,
+                                                          currency=event.currency, reason=event.reason)
 
 
 async def on_payment_returned(event: PaymentReturned, ctx: EventContext[OrdersContext]) -> None:
     await StatusService(ctx.session, ctx.context).note_payment_returned(event.order_id, amount=event.amount,
                                                                         currency=event.currency)
+    await PaymentRecords(ctx.session, ctx.context).record(event.order_id, "returned", event.payment_id,
+                                                          refund_id=event.refund_id, amount=event.amount,
+                                                          currency=event.currency)
 
 
 async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[OrdersContext]) -> None:

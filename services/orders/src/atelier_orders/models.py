@@ -154,3 +154,24 @@ class OrderOwner(OwnerRow, table=True):
 
     __tablename__ = "order_owner"
     __table_args__ = owner_indexes("order_owner")
+
+
+class OrderPaymentRecord(SQLModel, table=True):
+    """Orders' read model of an order's money (#36), fed by payments' events: the payments, failed
+    payments, refunds and returned money staff see on the order, without a call to payments per
+    read (ARCHITECTURE: the others hold a local read model). Events before this table: not here."""
+
+    __tablename__ = "order_payment_record"
+    __table_args__ = (Index("ix_order_payment_record_order", "order_id", "occurred_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    order_id: uuid.UUID
+    # payment (confirmed), payment_failed, refund, returned (money the order did not take, given back)
+    kind: str = Field(max_length=20)
+    payment_id: uuid.UUID
+    refund_id: uuid.UUID | None = None
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    currency: str | None = Field(default=None, max_length=3)
+    provider: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=500)
+    occurred_at: datetime = _timestamp()

@@ -120,6 +120,8 @@ class LockedOrder:
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
+    # As read under the lock: the order's version (`domain.order_version`) a staff form is checked against.
+    updated_at: datetime
     # Whether a line is shipped (`domain.requires_shipping` of the items' kinds).
     ships: bool
 

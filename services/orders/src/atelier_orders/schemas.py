@@ -135,6 +135,8 @@ class OrderCancel(_Input):
 class OrderStatusUpdate(_Input):
     status: OrderStatus
     note: Note | None = None
+    # The order's `version` the staff form was read at (#36); stale → 409 STALE_VERSION. Or If-Match.
+    expected_version: Annotated[str, StringConstraints(max_length=64)] | None = None
     tracking_number: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
                                                       max_length=100)] | None = None
 
@@ -240,11 +242,30 @@ class OrderRead(OrderSummaryRead):
     delivered_at: datetime | None
 
 
+class OrderMoneyRead(_Read):
+    """A payment, failed payment, refund or returned payment of the order, as payments announced it."""
+
+    kind: str = Field(description="payment, payment_failed, refund or returned")
+    payment_id: uuid.UUID
+    refund_id: uuid.UUID | None
+    amount: Money | None
+    currency: str | None
+    provider: str | None
+    reason: str | None
+    occurred_at: datetime
+
+
 class StaffOrderRead(OrderRead):
-    """Staff's picture of an order (#36): the customer's view plus who bought it."""
+    """Staff's picture of an order (#36): the customer's view plus who bought it, its payments and
+    refunds (orders' read model of payments' events) and its events (the status history)."""
 
     email: str | None
     user_id: uuid.UUID | None
+    payments: list[OrderMoneyRead] = []
+    refunds: list[OrderMoneyRead] = []
+    events: list[StatusHistoryRead] = []
+    # The order's version (#36): what a staff form read; a stale write is refused (409).
+    version: str = ""
 
 
 class InternalOrderRead(OrderRead):

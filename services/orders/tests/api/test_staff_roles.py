@@ -4,7 +4,9 @@ are read by support and finance, not by a merchandiser."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
+from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded
 from atelier_testing.staff import assert_staff_roles
 
 EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
@@ -95,3 +97,45 @@ async def test_staff_read_any_customers_order_with_lines_and_history(harness, cu
     assert len(body["items"]) == 1 and [h["status"] for h in body["status_history"]] == ["pending"]
     missing = await harness.client.get(f"/api/v1/staff/orders/{uuid.uuid4()}", headers=test_keys.staff_headers())
     assert missing.status_code == 404
+
+
+async def test_the_order_picture_carries_its_payments_refunds_and_events(harness, customer, platform,
+                                                                        test_keys) -> None:
+    """#36: orders' read model of payments' events, no call to payments per read."""
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    order_id, payment_id, refund_id = uuid.UUID(order["id"]), uuid.uuid4(), uuid.uuid4()
+    await harness.deliver(PaymentFailed(order_id=order_id, payment_id=uuid.uuid4(), reason="card declined"))
+    await harness.deliver(OrderPaid(order_id=order_id, owner_id=customer.owner_id, amount=Decimal(order["total_amount"]),
+                                    currency=order["currency"], payment_id=payment_id, provider="local"))
+    await harness.deliver(PaymentRefunded(order_id=order_id, payment_id=payment_id, amount=Decimal("1.50"),
+                                          currency=order["currency"], refund_id=refund_id, is_full=False,
+                                          reason="scratched"))
+    body = (await harness.client.get(f"/api/v1/staff/orders/{order_id}", headers=test_keys.staff_headers("support"))
+            ).json()
+    assert [(p["kind"], p["reason"]) for p in body["payments"]] == [("payment_failed", "card declined"),
+                                                                    ("payment", None)]
+    assert body["payments"][1]["amount"] == order["total_amount"] and body["payments"][1]["provider"] == "local"
+    [refund] = body["refunds"]
+    assert (refund["refund_id"], refund["amount"], refund["reason"]) == (str(refund_id), "1.50", "scratched")
+    assert [e["status"] for e in body["events"]][:1] == ["pending"] and len(body["events"]) >= 3
+    assert body["events"] == body["status_history"] and body["version"]
+
+
+async def test_a_status_change_from_a_stale_form_is_refused_with_the_current_state(harness, customer, platform,
+                                                                                  test_keys) -> None:
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    support = test_keys.staff_headers("support")
+    read = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=support)).json()
+    url = f"/api/v1/orders/{order['id']}/status"
+    moved = await harness.client.post(url, json={"status": "awaiting_payment", "expected_version": read["version"]},
+                                      headers=support)
+    assert moved.status_code == 200, moved.text
+    stale = await harness.client.post(url, json={"status": "cancelled"}, headers={**support, "If-Match": read["version"]})
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "STALE_VERSION"
+    assert stale.json()["error"]["details"]["current"]["status"] == "awaiting_payment"
+    current = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=support)).json()
+    assert current["status"] == "awaiting_payment" and current["version"] == stale.json()["error"]["details"]["version"]

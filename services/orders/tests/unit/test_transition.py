@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +50,7 @@ def _session() -> Any:
 def _order(status: OrderStatus, kind: str = "physical", storefront: str = "default") -> LockedOrder:
     return LockedOrder(id=uuid.uuid4(), order_number="ORD-20261122-ABCDEF", owner_id=uuid.uuid4(), user_id=None,
                        storefront=storefront, email=None, status=status.value, currency="USD", total_amount=Decimal("10"),
-                       tracking_number=None, paid_at=None, shipped_at=None, delivered_at=None,
+                       tracking_number=None, paid_at=None, shipped_at=None, delivered_at=None, updated_at=datetime.now(UTC),
                        ships=domain.requires_shipping([kind]))
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, case, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -79,6 +79,35 @@ class JobRepository(RepositoryBase):
         if (await self.session.execute(stmt)).scalar_one_or_none() is None:
             return None
         return await self.get(job_id)
+
+    async def requeue_finished(self, job_id: uuid.UUID, from_status: str, now: datetime) -> GenerationJob | None:
+        """A failed job queued again (#36, staff retry), once: None when it was not `from_status`.
+        Its attempts start over; a stored provider request id stays (the run resumes by polling it,
+        never paying a second submit); a submit mark without an id is cleared (the run that set it
+        failed, so the job was refunded: the retry pays again, and may submit)."""
+        stmt = (update(GenerationJob)
+                .where(col(GenerationJob.id) == job_id, col(GenerationJob.status) == from_status)
+                .values(status=JobStatus.QUEUED, attempts=0, progress=0, error=None, started_at=None,
+                        finished_at=None, heartbeat_at=now,
+                        provider_submitted_at=case((col(GenerationJob.provider_request_id).is_(None), None),
+                                                   else_=col(GenerationJob.provider_submitted_at)))
+                .returning(col(GenerationJob.id)))
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return None
+        return await self.get(job_id)
+
+    async def staff_page(self, *, statuses: Sequence[str], owner_id: uuid.UUID | None, limit: int,
+                         offset: int) -> tuple[int, Sequence[GenerationJob]]:
+        """Every owner's jobs (#36), newest first, by status and owner."""
+        stmt = select(GenerationJob)
+        if statuses:
+            stmt = stmt.where(col(GenerationJob.status).in_(statuses))
+        if owner_id is not None:
+            stmt = stmt.where(col(GenerationJob.owner_id) == owner_id)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(GenerationJob.created_at).desc(), col(GenerationJob.id).desc())
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
 
     # -- a hosted provider's job: each write guarded by the attempt that claimed the job ------------
 

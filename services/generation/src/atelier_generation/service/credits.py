@@ -20,7 +20,7 @@ from atelier_common.money import to_minor_units
 from atelier_common.service import UseCase
 from atelier_generation import domain
 from atelier_generation.context import GenerationContext
-from atelier_generation.domain import TransactionKind
+from atelier_generation.domain import JobKind, TransactionKind
 from atelier_generation.errors import InsufficientCredits
 from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
 from atelier_generation.repository import (
@@ -128,6 +128,20 @@ class CreditService(UseCase[GenerationContext]):
         await self.spend(owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
                          reference_id=job_id, description=description, storefront=storefront)
         return Charge(credits=credits)
+
+    async def charge_again(self, job: GenerationJob) -> Charge:
+        """A refunded job run once more (#36, staff retry) is paid again as a new one would be: the
+        quota for an image batch when it can, else credits at what the job cost."""
+        model = self.context.catalogue.get(job.model)
+        credits = job.credits_charged or (domain.job_cost(model, job.batch_size) if model else 0)
+        if job.kind == JobKind.IMAGE and (job.quota_charged or job.credits_charged):
+            return await self.charge_job(job.owner_id, images=job.batch_size, credits=credits, job_id=job.id,
+                                         description=f"Retry of {job.model} × {job.batch_size}",
+                                         storefront=job.storefront)
+        if job.credits_charged:
+            await self.spend(job.owner_id, job.credits_charged, kind=TransactionKind.CONSUME, reason="generation",
+                             reference_id=job.id, description=f"Retry of a {job.kind} job", storefront=job.storefront)
+        return Charge(credits=job.credits_charged)
 
     async def refund_job(self, job: GenerationJob) -> int:
         """Give back what a failed job took (quota and/or credits); the credits refunded."""

@@ -10,6 +10,7 @@ from atelier_common.auth import AnonPrincipal, SupportPrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.storefronts import CurrentStorefront
+from atelier_common.versions import IfMatchDep
 from atelier_orders.api.deps import (
     CANCEL_ERRORS,
     NOT_FOUND,
@@ -53,5 +54,5 @@ async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDe
 
 @router.post("/orders/{order_id}/status", response_model=OrderRead, responses=STAFF_ERRORS)
 async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: SupportPrincipal,
-                              statuses: StatusServiceDep) -> OrderDetails:
-    return await statuses.set_status(order_id, data, staff_id=staff.user_id, staff=staff)
+                              statuses: StatusServiceDep, if_match: IfMatchDep) -> OrderDetails:
+    return await statuses.set_status(order_id, data, staff_id=staff.user_id, staff=staff, if_match=if_match)

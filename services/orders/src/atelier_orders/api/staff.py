@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request
 from atelier_common.auth import OrderReaderPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
-from atelier_orders.repository import OrderDetails
 from atelier_orders.schemas import StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
 from atelier_orders.service.staff import StaffOrders
 
@@ -27,7 +26,11 @@ async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Quer
 
 @router.get("/orders/{order_id}", response_model=StaffOrderRead,
             responses={404: {"description": "ORDER_NOT_FOUND"}})
-async def get_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> OrderDetails:
-    """Any customer's order with its lines and status history (its payments and refunds:
-    `GET /api/v1/staff/payments/orders/{id}`)."""
-    return await orders.get(order_id)
+async def get_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
+    """Any customer's order with its lines, its payments and refunds (as payments announced them;
+    what may still be refunded: `GET /api/v1/staff/payments/orders/{id}`) and its events (the
+    status history); `version` for a write's `If-Match`."""
+    picture = await orders.get(order_id)
+    read = StaffOrderRead.model_validate(picture.order)
+    return {**read.model_dump(), "payments": picture.payments, "refunds": picture.refunds,
+            "events": read.status_history, "version": picture.version}

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
-from atelier_orders.models import Order
+from atelier_orders.models import Order, OrderPaymentRecord
 from atelier_orders.repository import OrderDetails, OrderRepository
 from atelier_orders.schemas import StaffOrderQuery
 from atelier_orders.service._shared import order_id_of
+from atelier_orders.service.payment_records import PaymentRecords
 
 
 class StaffOrders(UseCase[OrdersContext]):
@@ -23,8 +25,20 @@ class StaffOrders(UseCase[OrdersContext]):
             created_after=query.created_after, created_before=query.created_before)
         return await OrderRepository(self.session).search(where, limit=limit, offset=offset)
 
-    async def get(self, order_ref: str) -> OrderDetails:
+    async def get(self, order_ref: str) -> StaffOrderPicture:
         order = await OrderRepository(self.session).get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
-        return order
+        money = await PaymentRecords(self.session, self.context).of_order(order.id)
+        return StaffOrderPicture(
+            order=order, version=domain.order_version(order.updated_at, order.status),
+            payments=[r for r in money if r.kind in ("payment", "payment_failed")],
+            refunds=[r for r in money if r.kind in ("refund", "returned")])
+
+
+@dataclass(frozen=True)
+class StaffOrderPicture:
+    order: OrderDetails
+    version: str
+    payments: list[OrderPaymentRecord]
+    refunds: list[OrderPaymentRecord]

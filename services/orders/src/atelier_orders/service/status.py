@@ -20,6 +20,7 @@ from atelier_common.auth import Principal
 from atelier_common.contracts.orders import OrderCancelled
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
+from atelier_common.versions import check_version
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
@@ -48,12 +49,15 @@ class StatusService(UseCase[OrdersContext]):
         return await reload(self.orders, order.id)
 
     async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None,
-                         staff: Principal | None = None) -> OrderDetails:
+                         staff: Principal | None = None, if_match: str | None = None) -> OrderDetails:
         """Staff move any order along the allowed transitions; cancelling follows the cancel rules.
-        With `staff`, the change is in the audit log (#36), in this transaction."""
+        With `staff`, the change is in the audit log (#36), in this transaction. A form read at
+        another version of the order (`expected_version` or `If-Match`) is refused (409)."""
         order = await self.orders.lock(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
+        check_version(data.expected_version or if_match, domain.order_version(order.updated_at, order.status),
+                      {"id": str(order.id), "status": order.status, "tracking_number": order.tracking_number})
         before = {"status": order.status, "tracking_number": order.tracking_number}
         if data.status == S.CANCELLED:
             await self._cancel(order, note=data.note or "Cancelled by staff", reason=data.note, actor=Actor.STAFF,

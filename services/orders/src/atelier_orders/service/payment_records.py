@@ -1,0 +1,29 @@
+"""Orders' read model of an order's money (#36): what payments' events said about it, kept so that
+staff's order picture shows payments and refunds without asking payments on each read."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlmodel import col, select
+
+from atelier_common.service import UseCase
+from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.models import OrderPaymentRecord, utcnow
+
+
+class PaymentRecords(UseCase[OrdersContext]):
+    async def record(self, order_id: uuid.UUID, kind: str, payment_id: uuid.UUID, *,
+                     refund_id: uuid.UUID | None = None, amount: Decimal | None = None,
+                     currency: str | None = None, provider: str | None = None, reason: str | None = None) -> None:
+        """One line per event (the inbox makes a redelivered event a no-op)."""
+        self.session.add(OrderPaymentRecord(order_id=order_id, kind=kind, payment_id=payment_id, refund_id=refund_id,
+                                            amount=amount, currency=currency, provider=provider,
+                                            reason=(reason or None) and reason[:500], occurred_at=utcnow()))
+
+    async def of_order(self, order_id: uuid.UUID) -> Sequence[OrderPaymentRecord]:
+        stmt = (select(OrderPaymentRecord).where(col(OrderPaymentRecord.order_id) == order_id)
+                .order_by(col(OrderPaymentRecord.occurred_at), col(OrderPaymentRecord.id)))
+        return (await self.session.exec(stmt)).all()
