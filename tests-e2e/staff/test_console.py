@@ -141,6 +141,8 @@ async def test_support_resends_finance_refunds_merchandiser_cannot_admin_grants(
         await page.get_by_label("Reason (the customer sees it)").fill("sorry for the wait")
         await page.get_by_role("button", name="Apply").click()
         await status_says(page, "Granted 15 credits; balance 15.")
+        await page.locator("#credit-balance").filter(has_text="15").wait_for()  # the page's ledger, reloaded
+        await page.get_by_role("cell", name=re.compile("sorry for the wait")).wait_for()
         assert (await api.get("/api/v1/credits/balance", headers=auth)).json()["balance"] == 15
         lines = (await api.get("/api/v1/credits/transactions", headers=auth)).json()
         assert [(t["amount"], t["transaction_type"]) for t in lines] == [(15, "adjustment")]
@@ -210,4 +212,44 @@ async def test_pages_main_tasks_and_the_keyboard(platform: Platform, api: httpx.
         assert await page.evaluate("document.activeElement.id") == "skip"
         await page.keyboard.press("Enter")
         assert await page.evaluate("document.activeElement.id") == "main"
+        watch.assert_clean()
+
+
+async def test_support_acts_on_a_customer_and_a_stale_action_shows_the_account(
+        platform: Platform, api: httpx.AsyncClient) -> None:
+    """The customer page: support sends a reset mail; the admin suspends the account meanwhile, so
+    support's next action (read before) is refused and the page shows the suspended account; then
+    support reactivates it and the customer signs in again."""
+    admin = await staff(api)
+    support = await staffer_account(api, admin, "support")
+    auth = await customer(api)
+    me = (await api.get("/api/v1/users/me", headers=auth)).json()
+
+    async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
+        page = await context.new_page()
+        await sign_in(page, platform.url, support["email"])
+        await page.get_by_role("link", name="Customers", exact=True).click()
+        await page.get_by_label("Email or name").fill(me["email"])
+        await page.get_by_role("button", name="Search").click()
+        await page.get_by_role("link", name=me["email"]).click()
+        await page.get_by_role("heading", name=me["email"]).wait_for()
+        assert await page.get_by_role("button", name="Suspend").count() == 0  # suspending is the admin's
+
+        await page.get_by_role("button", name="Send password reset").click()
+        await status_says(page, "A password reset mail is on its way.")
+        await latest_mail(api, me["email"], "reset your password")
+
+        suspended = await api.post(f"/api/v1/staff/customers/{me['id']}/suspend", headers=admin, json={})
+        assert suspended.status_code == 200, suspended.text
+        await page.get_by_role("button", name="Sign out everywhere").click()
+        await page.get_by_role("alert").filter(has_text="STALE_VERSION").wait_for()
+        await page.locator("#account-state").filter(has_text="suspended").wait_for()
+
+        await page.get_by_role("button", name="Reactivate").click()
+        await status_says(page, "The account is active again.")
+        await page.locator("#account-state").filter(has_text="active").wait_for()
+        await login(api, me["email"])  # signs in again
+        assert [e for e in watch.console_errors if "409" in e] == [
+            "Failed to load resource: the server responded with a status of 409 (Conflict)"]
+        watch.console_errors = [e for e in watch.console_errors if "409" not in e]
         watch.assert_clean()

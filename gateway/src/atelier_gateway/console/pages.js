@@ -117,10 +117,11 @@ async function dashboard(root) {
       return link("#/jobs", "Failed and blocked jobs");
     }, ["GET", `${V1}/staff/jobs`]);
     await section(root, "Dead letters", async () => {
-      const answer = await get(`${V1}/ops/dead-letters`);
+      const answer = await get(`${V1}/staff/dead-letters`);
       const total = answer.consumers.reduce((n, c) => n + c.count, 0);
       cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Dead letters"), h("div", { class: "big", id: "dead-letters" }, total)));
-      return table("Dead letters per consumer", [{ label: "Consumer", value: (c) => c.consumer }, { label: "Messages", value: (c) => c.count, num: true }],
+      return table("Dead letters per consumer", [{ label: "Consumer", value: (c) => link(`#/dead-letters/${c.consumer}`, c.consumer) },
+        { label: "Messages", value: (c) => c.count, num: true }],
         answer.consumers.filter((c) => c.count > 0), "No dead letters.");
     });
   }
@@ -288,12 +289,12 @@ async function customerDetail(root, ctx) {
   root.append(h("h2", {}, "Actions"), await customerActions(c, ctx));
   if (hasRole("finance")) await section(root, "Grant or deduct credits", async () => creditsForm(c.id, ctx));
   await section(root, "Credits", async () => {
-    const wallet = await get(`${V1}/staff/credits/${c.id}`);
+    const wallet = await get(`${V1}/staff/customers/${c.id}/credits`);
     return [facts([["Balance", h("span", { id: "credit-balance" }, wallet.balance)]]),
       table("Credits ledger", [{ label: "When", value: (t) => when(t.created_at) }, { label: "Type", value: (t) => t.transaction_type },
         { label: "Description", value: (t) => t.description }, { label: "Amount", value: (t) => t.amount, num: true },
-        { label: "Balance after", value: (t) => t.balance_after, num: true }], wallet.transactions || wallet.results || [], "No credit transaction.")];
-  }, ["GET", `${V1}/staff/credits/{}`]);
+        { label: "Balance after", value: (t) => t.balance_after, num: true }], wallet.transactions, "No credit transaction.")];
+  }, ["GET", `${V1}/staff/customers/{}/credits`]);
   await section(root, "Orders", async () => {
     const page = await get(`${V1}/staff/orders`, { customer: c.id, limit: PAGE_SIZE });
     return table("The customer's orders", orderColumns, page.results, "No order.");
@@ -310,7 +311,8 @@ async function customerDetail(root, ctx) {
   await section(root, "Books", async () => {
     const page = await get(`${V1}/staff/books`, { customer: c.id, limit: PAGE_SIZE });
     return table("Books", [{ label: "Title", value: (b) => b.title }, { label: "Status", value: (b) => b.status },
-      { label: "Created", value: (b) => when(b.created_at) }], page.results, "No book.");
+      { label: "Language", value: (b) => b.language }, { label: "Print", value: (b) => b.print_tier ? `${b.print_tier}${b.print_paid_at ? " (paid)" : ""}` : "—" },
+      { label: "Storefront", value: (b) => b.storefront }, { label: "Created", value: (b) => when(b.created_at) }], page.results, "No book.");
   }, ["GET", `${V1}/staff/books`]);
 }
 
@@ -346,7 +348,7 @@ function creditsForm(userId, ctx) {
         throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: "Credits must be a whole number other than zero.",
                                            details: { fields: { amount: ["a whole number, not zero"] } } } });
       }
-      await write(ctx, () => call("POST", `${V1}/staff/credits/${userId}`, { body: { amount, reason: values.reason },
+      await write(ctx, () => call("POST", `${V1}/staff/customers/${userId}/credits`, { body: { amount, reason: values.reason },
         headers: { "Idempotency-Key": key } }), (r) => `${r.amount > 0 ? "Granted" : "Deducted"} ${Math.abs(r.amount)} credits; balance ${r.balance}.`);
       key = newKey();
     },
@@ -401,10 +403,11 @@ function stockForm(product, ctx) {
 function jobTable(jobs, ctx) {
   return table("Generation jobs", [
     { label: "Job", value: (j) => j.id }, { label: "Created", value: (j) => when(j.created_at) },
-    { label: "Customer", value: (j) => j.user_id ? link(`#/customers/${j.user_id}`, j.user_email || j.user_id) : "anonymous" },
-    { label: "Model", value: (j) => j.model || j.model_id || "—" }, { label: "Status", value: (j) => j.status },
-    { label: "Error", value: (j) => j.error_message || j.error || j.blocked_reason || "" },
-    { label: "Action", value: (j) => ["failed", "blocked"].includes(j.status) && hasRole("support") ? retryButton(j, ctx) : "" }],
+    { label: "Owner", value: (j) => hasRole("support") ? link(`#/customers/${j.owner_id}`, j.owner_id) : j.owner_id },
+    { label: "Kind", value: (j) => j.kind }, { label: "Model", value: (j) => j.model }, { label: "Status", value: (j) => j.status },
+    { label: "Attempts", value: (j) => j.attempts, num: true }, { label: "Error", value: (j) => j.error || "" },
+    // Only a failed job may run again (a blocked one waits for its cause, API.md).
+    { label: "Action", value: (j) => j.status === "failed" && hasRole("support") ? retryButton(j, ctx) : "" }],
   jobs, "No job.");
 }
 
@@ -478,6 +481,28 @@ async function audit(root, ctx) {
     { label: "Reason", value: (e) => e.reason || "" }, { label: "Change", value: change }], ctx, "audit");
 }
 
+async function deadLetters(root, ctx) {
+  root.append(h("h1", {}, "Dead letters"));
+  const consumer = ctx.args[0];
+  if (!consumer) {
+    const answer = await get(`${V1}/staff/dead-letters`);
+    root.append(table("Dead letters per consumer", [{ label: "Consumer", value: (c) => link(`#/dead-letters/${c.consumer}`, c.consumer) },
+      { label: "Messages", value: (c) => c.count, num: true }], answer.consumers.filter((c) => c.count > 0), "No dead letters."));
+    return;
+  }
+  const answer = await get(`${V1}/staff/dead-letters/${encodeURIComponent(consumer)}`, { limit: 100 });
+  root.append(h("p", {}, link("#/dead-letters", "← Every consumer")), h("h2", {}, consumer));
+  if (hasRole("admin") && answer.results.length) {
+    // Replayed messages go back through the consumer's queue and inbox: applied at most once.
+    root.append(h("div", { class: "actions" }, actionButton("Replay all", () => write(ctx,
+      () => call("POST", `${V1}/staff/dead-letters/${encodeURIComponent(consumer)}/replay`, { body: { all: true } }),
+      (r) => `${r.replayed} messages replayed.`))));
+  }
+  root.append(table(`Dead letters of ${consumer}`, [{ label: "Event", value: (d) => d.id }, { label: "Type", value: (d) => d.type },
+    { label: "Occurred", value: (d) => when(d.occurred_at) }, { label: "Retries", value: (d) => d.retries, num: true },
+    { label: "Error", value: (d) => d.error || "" }], answer.results, "No dead letters."));
+}
+
 // ---------------------------------------------------------------- the table of pages
 
 export const PAGES = [
@@ -488,6 +513,7 @@ export const PAGES = [
     render: (root, ctx) => ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx) },
   { path: "catalog", title: "Catalog", roles: [], render: catalog },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
+  { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },
   { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
   { path: "staff", title: "Staff and roles", roles: ["admin"], render: staff },
   { path: "audit", title: "Audit log", roles: ["admin"], render: audit },
