@@ -163,11 +163,12 @@ async def test_support_resends_finance_refunds_merchandiser_cannot_admin_grants(
 
 
 async def test_pages_main_tasks_and_the_keyboard(platform: Platform, api: httpx.AsyncClient) -> None:
-    """The admin gives a role from the staff page; the merchandiser changes stock from the catalog;
-    the dashboard counts today's orders; a form in error is announced and focused."""
+    """The dashboard counts today's orders; the admin moves an order on and gives a role from the
+    staff page; the merchandiser changes stock from the catalog; a form in error is announced and
+    focused; the keyboard reaches the content."""
     admin = await staff(api)
     auth = await customer(api)
-    await paid_order(api, auth)
+    order = await paid_order(api, auth)
     merchandiser = await staffer_account(api, admin, "support")
     # Not the product paid_order buys (the first in stock): nothing else moves this one's stock.
     listed = (await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})).json()
@@ -178,6 +179,15 @@ async def test_pages_main_tasks_and_the_keyboard(platform: Platform, api: httpx.
         await sign_in(page, platform.url, STAFF_EMAIL, STAFF_PASSWORD)
         assert int(await page.locator("#orders-today").text_content()) >= 1
         await page.locator("#dead-letters").wait_for()
+
+        # An order moves on from its page; the customer sees the new status.
+        await page.goto(f"{platform.url}/console#/orders/{order['id']}")
+        await page.get_by_label("New status").select_option("processing")
+        await page.get_by_label("Note").fill("packing")
+        await page.get_by_role("button", name="Change status").click()
+        await status_says(page, "The order is processing.")
+        await page.locator("#order-status").filter(has_text="processing").wait_for()
+        assert (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()["status"] == "processing"
 
         # Staff and roles: the support account becomes a merchandiser (roles replaced).
         await page.get_by_role("link", name="Staff and roles").click()

@@ -191,6 +191,7 @@ async function orderDetail(root, ctx) {
     { label: "When", value: (s) => when(s.created_at) }, { label: "From", value: (s) => s.from_status || "—" },
     { label: "To", value: (s) => s.status }, { label: "By", value: (s) => s.actor }, { label: "Note", value: (s) => s.note || "" }],
     order.status_history));
+  if (hasRole("support")) root.append(statusForm(order, ctx));
   await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
   if (hasRole("support") && order.email) {
     await section(root, "Mail about this order", async () => orderMail(order, ctx), ["GET", `${V1}/staff/mail`]);
@@ -222,6 +223,23 @@ async function paymentsOf(order, ctx) {
   ];
   if (hasRole("finance") && Number(picture.refundable) > 0) out.push(refundForm(order, picture, ctx));
   return out;
+}
+
+// Which moves are allowed is orders' rule: the form offers every status and the API refuses an
+// illegal move with its reason (one definition of the transitions, in the service).
+function statusForm(order, ctx) {
+  return form({
+    id: "order-status-form", legend: "Change the status", submit: "Change status",
+    fields: [{ name: "status", label: "New status", type: "select", value: order.status, options: ORDER_STATUSES.map((x) => [x, x]) },
+             { name: "tracking_number", label: "Tracking number", value: order.tracking_number || "" },
+             { name: "note", label: "Note" }],
+    onSubmit: async (values) => {
+      const body = { status: values.status, expected_version: order.version || undefined };
+      if (values.tracking_number && values.tracking_number !== order.tracking_number) body.tracking_number = values.tracking_number;
+      if (values.note) body.note = values.note;
+      await write(ctx, () => call("POST", `${V1}/orders/${order.id}/status`, { body }), (o) => `The order is ${o.status}.`);
+    },
+  });
 }
 
 function refundForm(order, picture, ctx) {
