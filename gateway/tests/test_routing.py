@@ -20,6 +20,7 @@ from atelier_gateway.routing import resolve
     ("/api/v1/staff/jobs/6a1f/retry", "generation"),
     ("/api/v1/staff/books", "generation"),
     ("/api/v1/staff/orders/6a1f", "orders"),
+    ("/api/v1/staff/subscriptions", "payments"),
     ("/api/v1/products/a/b/c/credits", "catalog"),
 ])
 def test_each_staff_path_reaches_its_owner(path: str, service: str) -> None:

@@ -1,7 +1,8 @@
 """Paid generation on each hosted provider's loopback fake, through the distributed platform
 (#39): submit → progress (SSE) → image in storage; a worker killed right after the submit →
 the same request polled, never submitted twice; a safety refusal → `blocked` + refund; a 429 →
-submitted again after its Retry-After; a 5xx → the cheaper fallback model.
+submitted again after its Retry-After; a 5xx → the cheaper fallback model; a failed job retried by
+support (#36) completes.
 
 All five providers are configured on one platform (`ATELIER_GENERATION_PROVIDERS`) with two models
 each (`<provider>-main`, 2 credits, falling back to `<provider>-cheap`, 1 credit). Distributed mode
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from generation.test_credits_and_generation import pay_locally
-from infra.journeys import customer, poll
+from infra.journeys import customer, poll, staff
 from infra.oidc import identity_env
 
 from atelier_testing.fakes.providers import (
@@ -253,3 +254,29 @@ async def test_bad_webhooks_are_refused_through_the_gateway(api: httpx.AsyncClie
     assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_SIGNATURE"
     r = await api.post("/api/v1/generation/providers/nobody/webhook", content=b"{}")
     assert r.status_code == 404
+
+
+async def test_support_retries_a_failed_job_and_it_completes(api: httpx.AsyncClient,
+                                                             fakes: dict[str, FakeServer]) -> None:
+    """#36: a job failed on refused submits; support finds it and retries it through the worker."""
+    fake = fakes["fal"].fake
+    fake.hold, fake.refusals[:] = False, []
+    auth = await customer_with_credits(api)
+    me = (await api.get("/api/v1/users/me", headers=auth)).json()
+    fake.refuse_next(503, times=2)  # the submit and its one retry; the cheap model has no fallback
+    job_id = await submit(api, auth, "fal-cheap")
+    assert (await finished(api, auth, job_id))["status"] == "failed"
+    await poll(lambda: _balance_is(api, auth, 10), timeout=30, message="refunded")
+
+    support = await staff(api)
+    failed = await api.get("/api/v1/staff/jobs", headers=support, params={"status": "failed", "customer": me["id"]})
+    assert [j["id"] for j in failed.json()["results"]] == [job_id]
+    submits = fake.submit_count()
+    retried = await api.post(f"/api/v1/staff/jobs/{job_id}/retry", headers=support, json={"reason": "fal was down"})
+    assert retried.status_code == 200 and retried.json()["status"] == "queued", retried.text
+    job = await finished(api, auth, job_id)
+    assert job["status"] == "completed" and len(job["images"]) == 1
+    assert fake.submit_count() == submits + 1
+    await poll(lambda: _balance_is(api, auth, 9), timeout=30, message="paid again for the retry")
+    again = await api.post(f"/api/v1/staff/jobs/{job_id}/retry", headers=support)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "JOB_NOT_RETRYABLE"

@@ -17,6 +17,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/mail": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
+    "/api/v1/staff/subscriptions": "payments",
     # The first path of credit adjustments, kept as an alias of API.md's
     # /staff/customers/{id}/credits (`SUBRESOURCES`).
     "/api/v1/staff/credits": "generation",

@@ -512,6 +512,19 @@ class SubscriptionRepository:
         stmt = select(Subscription).where(col(Subscription.user_id) == user_id)
         return (await self.session.exec(stmt)).first()
 
+    async def staff_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
+                         offset: int) -> tuple[int, Sequence[Subscription]]:
+        """Every user's plan (#36), newest change first, by user and status."""
+        stmt = select(Subscription)
+        if user_id is not None:
+            stmt = stmt.where(col(Subscription.user_id) == user_id)
+        if status is not None:
+            stmt = stmt.where(col(Subscription.status) == status)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(Subscription.updated_at).desc(), col(Subscription.id))
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
     async def lock(self, user_id: uuid.UUID) -> Subscription | None:
         """The user's row, locked (PostgreSQL) and re-read: changes of one user's plan are serial."""
         stmt = select(Subscription).where(col(Subscription.user_id) == user_id).with_for_update()

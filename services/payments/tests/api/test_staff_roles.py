@@ -7,7 +7,8 @@ import uuid
 from atelier_testing.staff import assert_staff_roles
 
 EXPECTED = {("POST", "/api/v1/payments/refunds"): {"finance"},
-            ("GET", "/api/v1/staff/payments/orders/{order_id}"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/payments/orders/{order_id}"): {"support", "finance"},
+            ("GET", "/api/v1/staff/subscriptions"): {"support", "finance"}}
 
 
 async def test_payments_staff_operations_by_role(api) -> None:
@@ -46,3 +47,23 @@ async def test_staff_read_an_orders_payments_and_refunds(api) -> None:
     assert (body["total_refunded"], body["refundable"]) == ("9.48", "50.00")
     missing = await api.client.get(f"/api/v1/staff/payments/orders/{uuid.uuid4()}", headers=api.keys.staff_headers())
     assert missing.status_code == 404
+
+
+async def test_staff_find_a_customers_subscription(api) -> None:
+    from .test_subscriptions import _subscribe
+
+    user_id, headers = api.user()
+    other_id, _ = api.user()
+    await _subscribe(api, headers)
+    support = api.keys.staff_headers("support")
+    response = await api.client.get("/api/v1/staff/subscriptions", params={"customer": str(user_id)}, headers=support)
+    assert response.status_code == 200, response.text
+    [plan] = response.json()["results"]
+    assert (plan["user_id"], plan["plan_sku"], plan["status"], plan["amount"]) == (
+        str(user_id), "pro_monthly", "active", "19.99")
+    none = await api.client.get("/api/v1/staff/subscriptions", params={"customer": str(other_id)}, headers=support)
+    assert none.json()["count"] == 0
+    past_due = await api.client.get("/api/v1/staff/subscriptions", params={"status": "past_due"}, headers=support)
+    assert past_due.json()["count"] == 0
+    refused = await api.client.get("/api/v1/staff/subscriptions", headers=api.keys.staff_headers("merchandiser"))
+    assert refused.status_code == 403

@@ -12,11 +12,11 @@ from atelier_identity.service.notifications import NotificationService
 from atelier_identity.service.oauth import CallbackOutcome, OAuthService
 from atelier_identity.service.passkeys import PasskeyService
 from atelier_identity.service.passwords import PasswordService
-from atelier_identity.service.staff import change_staff_roles
+from atelier_identity.service.staff import change_staff_roles, set_password, set_suspended
 from atelier_identity.service.storefronts import StorefrontService
 from atelier_identity.service.users import UserService, create_user
 
 __all__ = ["AddressService", "AuthService", "AutoRegistration", "CallbackOutcome", "Claims", "EmailChangeService",
            "Guard", "IssuedTokens", "MagicLinkService", "NotificationService", "OAuthService", "PasskeyService",
            "PasswordService", "Registration", "Sessions", "SignedIn", "StorefrontService", "UserService", "Verification",
-           "change_staff_roles", "create_user"]
+           "change_staff_roles", "create_user", "set_password", "set_suspended"]

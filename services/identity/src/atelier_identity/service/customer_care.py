@@ -29,6 +29,7 @@ from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._clock import now
 from atelier_identity.service._shared import Sessions
 from atelier_identity.service.passwords import PasswordService
+from atelier_identity.service.staff import apply_suspension
 from atelier_identity.staff_repository import StaffMailRepository, active_sessions
 
 
@@ -73,9 +74,7 @@ class CustomerCare(UseCase[IdentityContext]):
         """The account can no longer sign in or refresh (403 `ACCOUNT_DISABLED`), and every session
         it has ends at once."""
         user = await self._load(user_id, expected_version)
-        if user.is_active:
-            user.is_active = False
-            user.updated_at = await self.sessions.end_all(user.id)
+        if await apply_suspension(self.session, user, True, self.context.signer.ttl):
             await audit.record(self.session, staff, "customer.suspend", "user", user.id, reason=reason,
                                before={"is_active": True}, after={"is_active": False})
         return await self.card(user.id)
@@ -83,9 +82,7 @@ class CustomerCare(UseCase[IdentityContext]):
     async def reactivate(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                          expected_version: str | None = None) -> CustomerCard:
         user = await self._load(user_id, expected_version)
-        if not user.is_active:
-            user.is_active = True
-            user.updated_at = now()
+        if await apply_suspension(self.session, user, False, self.context.signer.ttl):
             await audit.record(self.session, staff, "customer.reactivate", "user", user.id, reason=reason,
                                before={"is_active": False}, after={"is_active": True})
         return await self.card(user.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,9 +15,10 @@ from atelier_common.db import Database
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import UnknownStaffRole, UserNotFound
+from atelier_identity.errors import UnknownStaffRole, UserNotFound, WeakPassword
 from atelier_identity.models import User
 from atelier_identity.repository import RefreshTokenRepository, UserRepository
+from atelier_identity.security import PasswordHasher
 from atelier_identity.service._clock import now
 from atelier_identity.staff_repository import CustomerSearchRepository, StaffAccountRepository
 
@@ -40,15 +41,53 @@ async def change_staff_roles(db: Database, *, email: str, grant: Iterable[str] =
         return await _apply(session, user, (set(user.staff_roles) | set(grant)) - set(revoke), access_ttl)
 
 
+async def _end_sessions(session: AsyncSession, user_id: uuid.UUID, access_ttl: timedelta) -> datetime:
+    """Every session of the account ends: refresh tokens revoked, access tokens so far denied."""
+    ended_at = now()
+    await RefreshTokenRepository(session).revoke_all_for_user(user_id, ended_at)
+    await outbox.add(session, TokenRevoked(user_id=user_id, all_before=ended_at, expires_at=ended_at + access_ttl))
+    return ended_at
+
+
+async def set_password(db: Database, *, email: str, password: str, access_ttl: timedelta,
+                       passwords: PasswordHasher | None = None) -> User:
+    """`atelier users set-password` (#36): the password policy applies; every session ends, as
+    after a password change. An entry point: its own transaction."""
+    async with db.transaction() as session:
+        user = await UserRepository(session).get_by_email(domain.normalise_email(email))
+        if user is None:
+            raise UserNotFound()
+        if problems := domain.password_problems(password, user.email):
+            raise WeakPassword(problems)
+        user.password_hash = await (passwords or PasswordHasher()).hash(password)
+        user.updated_at = await _end_sessions(session, user.id, access_ttl)
+        return user
+
+
+async def set_suspended(db: Database, *, email: str, suspended: bool, access_ttl: timedelta) -> bool:
+    """`atelier users suspend / reactivate` (#36): the same change as the staff API's; whether it
+    changed anything (again: nothing). An entry point: its own transaction."""
+    async with db.transaction() as session:
+        user = await UserRepository(session).get_by_email(domain.normalise_email(email))
+        if user is None:
+            raise UserNotFound()
+        return await apply_suspension(session, user, suspended, access_ttl)
+
+
+async def apply_suspension(session: AsyncSession, user: User, suspended: bool, access_ttl: timedelta) -> bool:
+    """Suspend (no sign-in, no refresh, every session ended) or reactivate; False when it already was."""
+    if user.is_active != suspended:
+        return False
+    user.is_active = not suspended
+    user.updated_at = await _end_sessions(session, user.id, access_ttl) if suspended else now()
+    return True
+
+
 async def _apply(session: AsyncSession, user: User, roles: set[str],
                  access_ttl: timedelta) -> tuple[list[str], list[str]]:
     before, after = domain.set_staff_roles(user, roles)
     if before != after:
-        changed_at = now()
-        user.updated_at = changed_at
-        await RefreshTokenRepository(session).revoke_all_for_user(user.id, changed_at)
-        await outbox.add(session, TokenRevoked(user_id=user.id, all_before=changed_at,
-                                               expires_at=changed_at + access_ttl))
+        user.updated_at = await _end_sessions(session, user.id, access_ttl)
     return before, after
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict
 
 from atelier_common.auth import OrderReaderPrincipal
+from atelier_common.money import Money
+from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
 from atelier_payments.schemas import OrderPaymentsRead
 from atelier_payments.service.staff import StaffPayments
@@ -21,3 +25,35 @@ StaffPaymentsDep = Annotated[StaffPayments, use_case(StaffPayments, read_only=Tr
 async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments: StaffPaymentsDep) -> OrderPaymentsRead:
     """An order's payments and refunds, what is refunded and what may still be."""
     return await payments.of_order(order_id)
+
+
+class StaffSubscriptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    storefront: str
+    plan_sku: str
+    tier: str
+    monthly_quota: int
+    amount: Money
+    currency: str
+    provider: str
+    status: str
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.get("/subscriptions", response_model=Page[StaffSubscriptionRead])
+async def list_subscriptions(request: Request, _: OrderReaderPrincipal, payments: StaffPaymentsDep,
+                             params: PageParamsDep, customer: uuid.UUID | None = None,
+                             status: Annotated[str | None, Query(max_length=20,
+                                                                 description="incomplete, active, past_due, canceled")]
+                             = None) -> dict[str, Any]:
+    """Every customer's plan (one per customer), by customer and status; the latest change first."""
+    count, rows = await payments.subscriptions(customer=customer, status=status, limit=params.limit,
+                                               offset=params.offset)
+    return build_page(request, params, count, list(rows))

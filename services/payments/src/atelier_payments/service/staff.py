@@ -4,6 +4,7 @@ refunded and what may still be. Who may read it is the route's `RequireRole`."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from atelier_common.service import UseCase
@@ -11,12 +12,18 @@ from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import PaymentStatus, RefundStatus
 from atelier_payments.errors import OrderNotFound
-from atelier_payments.repository import PaymentRepository, RefundRepository
+from atelier_payments.models import Subscription
+from atelier_payments.repository import PaymentRepository, RefundRepository, SubscriptionRepository
 from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffRefundRead
 from atelier_payments.service.settlement import RESERVED
 
 
 class StaffPayments(UseCase[PaymentsContext]):
+    async def subscriptions(self, *, customer: uuid.UUID | None, status: str | None, limit: int,
+                            offset: int) -> tuple[int, Sequence[Subscription]]:
+        return await SubscriptionRepository(self.session).staff_page(user_id=customer, status=status, limit=limit,
+                                                                     offset=offset)
+
     async def of_order(self, order_id: uuid.UUID) -> OrderPaymentsRead:
         payments = await PaymentRepository(self.session).list_for_order(order_id)
         if not payments:
