@@ -180,6 +180,14 @@ async def test_pages_main_tasks_and_the_keyboard(platform: Platform, api: httpx.
         assert int(await page.locator("#orders-today").text_content()) >= 1
         await page.locator("#dead-letters").wait_for()
 
+        # The lists load, each announcing what it found.
+        for link_name, found in (("Subscriptions", "subscriptions found"), ("Generation jobs", "jobs found"),
+                                 ("Storefronts", None), ("Dead letters", None), ("Audit log", "audit entries found")):
+            await page.get_by_role("link", name=link_name, exact=True).click()
+            await page.get_by_role("heading", name=link_name, exact=True).wait_for()
+            if found:
+                await status_says(page, found)
+
         # An order moves on from its page; the customer sees the new status.
         await page.goto(f"{platform.url}/console#/orders/{order['id']}")
         await page.get_by_label("New status").select_option("processing")

@@ -319,8 +319,7 @@ async function customerDetail(root, ctx) {
   });
   await section(root, "Subscriptions", async () => {
     const page = await get(`${V1}/staff/subscriptions`, { customer: c.id });
-    return table("Subscriptions", [{ label: "Plan", value: (s) => s.plan_name || s.plan || s.product_id },
-      { label: "Status", value: (s) => s.status }, { label: "Renews", value: (s) => when(s.current_period_end) }], page.results, "No subscription.");
+    return table("The customer's subscriptions", subscriptionColumns, page.results, "No subscription.");
   }, ["GET", `${V1}/staff/subscriptions`]);
   await section(root, "Generation jobs", async () => {
     const page = await get(`${V1}/staff/jobs`, { customer: c.id, limit: PAGE_SIZE });
@@ -371,6 +370,29 @@ function creditsForm(userId, ctx) {
       key = newKey();
     },
   });
+}
+
+const subscriptionColumns = [
+  { label: "Customer", value: (x) => hasRole("support") ? link(`#/customers/${x.user_id}`, x.user_id) : x.user_id },
+  { label: "Plan", value: (x) => x.plan_sku }, { label: "Tier", value: (x) => x.tier },
+  { label: "Status", value: (x) => x.cancel_at_period_end ? `${x.status} (ends at period end)` : x.status },
+  { label: "Price", value: (x) => money(x.amount, x.currency), num: true }, { label: "Storefront", value: (x) => x.storefront },
+  { label: "Period ends", value: (x) => when(x.current_period_end) }];
+
+async function subscriptions(root, ctx) {
+  root.append(h("h1", {}, "Subscriptions"));
+  if (!(await serves("GET", `${V1}/staff/subscriptions`))) {
+    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return;
+  }
+  root.append(form({
+    id: "subscription-filter", legend: "Subscriptions", submit: "Show",
+    fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status,
+               options: [["", "Any"], ...["active", "past_due", "incomplete", "canceled"].map((x) => [x, x])] }],
+    onSubmit: async (values) => go(hashWith("subscriptions", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/subscriptions`, { status: ctx.query.status, limit: PAGE_SIZE, offset: ctx.query.offset });
+  results(root, "Subscriptions", page, subscriptionColumns, ctx, "subscriptions");
 }
 
 // ---------------------------------------------------------------- catalog
@@ -531,6 +553,7 @@ export const PAGES = [
     render: (root, ctx) => ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx) },
   { path: "catalog", title: "Catalog", roles: [], render: catalog },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
+  { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },
   { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
   { path: "staff", title: "Staff and roles", roles: ["admin"], render: staff },
