@@ -275,10 +275,10 @@ def _new_password(stdin: bool) -> str:
     """A password from a hidden prompt (typed twice) or the first line of stdin; never an argument,
     which would stay in the shell's history and the process list."""
     if stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
             raise typer.BadParameter("no password on stdin", param_hint="--stdin")
-        return password
+        return line
     password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
 

@@ -73,7 +73,8 @@ class StaffBookRead(BaseModel):
     created_at: datetime
 
 
-_INSUFFICIENT = {409: {"description": "INSUFFICIENT_CREDITS: the deduction is more than the balance"}}
+_INSUFFICIENT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "INSUFFICIENT_CREDITS: the deduction is more than the balance"}}
 
 
 @router.post("/customers/{user_id}/credits", response_model=CreditAdjustmentRead,
