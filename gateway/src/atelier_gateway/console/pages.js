@@ -8,7 +8,8 @@ import { actionButton, addDecimal, announce, facts, form, h, link, money, showEr
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
                         "completed", "cancelled", "rejected", "refunded"];
-const PAID = new Set(["paid", "processing", "shipped", "delivered", "completed", "returned", "refunded"]);
+// Orders whose money is in (gross: a partial refund is not taken off; a refunded order is out).
+const PAID = new Set(["paid", "processing", "shipped", "delivered", "completed"]);
 const PAGE_SIZE = 25;
 
 function go(hash, ctx) {
@@ -104,9 +105,9 @@ async function dashboard(root) {
       }
       cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Orders today (UTC)"), h("div", { class: "big", id: "orders-today" }, count)));
       const rows = [...revenue].map(([key, total]) => { const [storefront, currency] = key.split("|"); return { storefront, currency, total }; });
-      return [table("Revenue per storefront and currency (paid orders today)",
+      return [table("Revenue per storefront and currency (paid orders today, before refunds)",
         [{ label: "Storefront", value: (r) => r.storefront }, { label: "Currency", value: (r) => r.currency },
-         { label: "Revenue", value: (r) => r.total, num: true }], rows, "No paid order today."),
+         { label: "Revenue", value: (r) => h("span", { id: `revenue-${r.storefront}-${r.currency}` }, r.total), num: true }], rows, "No paid order today."),
         link(hashWith("orders", { created_after: today.toISOString().slice(0, 10) }), "Today's orders")];
     });
   }
