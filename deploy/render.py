@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from atelier_gateway.console import CONSOLE_PATH
 from atelier_gateway.routing import ROUTES
 from atelier_platform.processes import Topology
 
@@ -89,10 +90,12 @@ def shared_config(procs: list[Process]) -> dict[str, str]:
 
 
 def public_paths() -> list[str]:
-    """What the Ingress routes to the gateway: the API, the docs, the JWKS, media files and the
-    products' compatibility profiles (`/compat/<profile>/`, their frontends' API) — not the probes
-    and metrics (`/health`, `/ready`, `/metrics`), which stay inside the cluster."""
-    return sorted({"/" + prefix.split("/")[1] for prefix in ROUTES} | {"/api", "/.well-known", COMPAT_PATH})
+    """What the Ingress routes to the gateway: the API, the docs, the JWKS, media files, the
+    products' compatibility profiles (`/compat/<profile>/`, their frontends' API) and the staff
+    console (`/console`) — not the probes and metrics (`/health`, `/ready`, `/metrics`), which stay
+    inside the cluster."""
+    return sorted({"/" + prefix.split("/")[1] for prefix in ROUTES}
+                  | {"/api", "/.well-known", COMPAT_PATH, CONSOLE_PATH})
 
 
 def _resources(p: Process | None) -> dict[str, Any]:

@@ -13,60 +13,20 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from infra.journeys import (
-    PASSWORD,
-    customer,
-    latest_mail,
-    login,
-    poll,
-    register_verified,
-    simple_product_in_stock,
-    staff,
-    token_from,
-)
+from infra.back_office import paid_order, staffer
+from infra.journeys import PASSWORD, customer, latest_mail, login, poll, register_verified, staff, token_from
 
 from atelier_testing import assert_error
 
 pytestmark = pytest.mark.e2e
 
-ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "King",
-           "street_address": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
-           "phone": "+442079460000", "email": "ada@example.com"}
-
-
-async def _staffer(api: httpx.AsyncClient, admin: dict[str, str], role: str) -> dict[str, str]:
-    account = await register_verified(api)
-    made = await api.post("/api/v1/staff/accounts", headers=admin, json={"email": account["email"], "roles": [role]})
-    assert made.status_code == 200, made.text
-    tokens = await login(api, account["email"])  # after the change: the token carries the role
-    return {"Authorization": f"Bearer {tokens['access']}"}
-
-
-async def _paid_order(api: httpx.AsyncClient, auth: dict[str, str]) -> dict:
-    product = await simple_product_in_stock(api)
-    assert (await api.post("/api/v1/cart/items", headers=auth,
-                           json={"product_id": product["id"], "quantity": 1})).status_code == 201
-    address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
-    order = (await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address["id"]})).json()
-
-    async def status_is(wanted: str) -> dict | None:
-        r = await api.get(f"/api/v1/orders/{order['id']}", headers=auth)
-        return r.json() if r.status_code == 200 and r.json()["status"] == wanted else None
-
-    await poll(lambda: status_is("awaiting_payment"), timeout=30, message="order awaiting payment")
-    r = await api.post("/api/v1/payments/checkout", headers=auth, json={
-        "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
-    assert r.status_code == 200, r.text
-    assert (await api.post(f"{r.json()['checkout_url']}/pay", headers={"Accept": "application/json"})).status_code == 200
-    return await poll(lambda: status_is("paid"), timeout=30, message="order paid")
-
 
 async def test_support_finds_finance_refunds_merchandiser_cannot_admin_grants(api: httpx.AsyncClient) -> None:
     admin = await staff(api)  # the bootstrap staff account: an admin
-    support, finance, merchandiser = [await _staffer(api, admin, role) for role in ("support", "finance", "merchandiser")]
+    support, finance, merchandiser = [await staffer(api, admin, role) for role in ("support", "finance", "merchandiser")]
     auth = await customer(api)
     me = (await api.get("/api/v1/users/me", headers=auth)).json()
-    order = await _paid_order(api, auth)
+    order = await paid_order(api, auth)
 
     # Support finds the order by the customer's email, whatever its case.
     found = await api.get("/api/v1/staff/orders", headers=support, params={"email": me["email"].upper()})
@@ -117,10 +77,10 @@ async def test_support_finds_finance_refunds_merchandiser_cannot_admin_grants(ap
 
 async def test_support_sees_the_orders_money_and_resends_its_confirmation(api: httpx.AsyncClient) -> None:
     admin = await staff(api)
-    support, finance = [await _staffer(api, admin, role) for role in ("support", "finance")]
+    support, finance = [await staffer(api, admin, role) for role in ("support", "finance")]
     auth = await customer(api)
     me = (await api.get("/api/v1/users/me", headers=auth)).json()
-    order = await _paid_order(api, auth)
+    order = await paid_order(api, auth)
     assert (await api.post("/api/v1/payments/refunds", headers=finance,
                            json={"order_id": order["id"], "amount": "2.00", "reason": "scratch"})).status_code == 201
 
@@ -165,7 +125,7 @@ async def test_support_sees_the_orders_money_and_resends_its_confirmation(api: h
 
 async def test_support_suspends_resets_and_signs_a_customer_out(api: httpx.AsyncClient) -> None:
     admin = await staff(api)
-    support = await _staffer(api, admin, "support")
+    support = await staffer(api, admin, "support")
     account = await register_verified(api)
     email, user_id = account["email"], account["user"]["user"]["id"]
     session = await login(api, email)

@@ -1,4 +1,4 @@
-"""The gateway app: proxy to the services plus its own routes (health, docs, JWKS)."""
+"""The gateway app: proxy to the services plus its own routes (health, docs, JWKS, the console)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from atelier_common.storefronts import (
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.console import install_console
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.openapi import OpenApiCache
@@ -177,6 +178,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     for prefix in deadletters.PREFIXES:
         app.include_router(deadletters.router, prefix=prefix)
+    install_console(app)
     app.add_middleware(GatewayMiddleware)
     app.state.storefront_resolver = None
     app.add_middleware(StorefrontCORS, resolver=lambda: app.state.storefront_resolver,

@@ -348,3 +348,16 @@ def test_every_deployment_serves_the_products_compatibility_profiles(
     public = [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
     for name in every:
         assert any(f"/compat/{name}/api/v1/products".startswith(p + "/") for p in public), name
+
+
+def test_every_deployment_serves_the_staff_console(k8s_docs: list[dict[str, Any]], compose: dict[str, Any]) -> None:
+    """Staff reach the console at /console, and its files under /console/static, in Kubernetes
+    (the Ingress) and in compose (the gateway is published as it is)."""
+    from atelier_gateway.console import CONSOLE_PATH
+
+    (ingress,) = _of_kind(k8s_docs, "Ingress").values()
+    public = [p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]]
+    for path in (CONSOLE_PATH, f"{CONSOLE_PATH}/static/app.js"):
+        assert any(path == p or path.startswith(p + "/") for p in public), path
+    gateway = compose["services"]["gateway"]
+    assert gateway["ports"] and gateway["command"][0] == "gateway"

@@ -68,6 +68,14 @@ class RefundExceedsPayment(PaymentsError):
                                       "The refund exceeds what was paid minus what was already refunded")
 
 
+class StaleRefundForm(PaymentsError):
+    """The refund form was filled in from a picture of the order that has changed since (#36):
+    another refund came first. Nothing is refunded; `details.current` is what is refundable now."""
+
+    code, status, default_message = ("STALE_VERSION", 409,
+                                      "The order's refunds changed since the form was read; nothing was refunded")
+
+
 class PaymentProviderError(PaymentsError):
     code, status, default_message = "PAYMENT_PROVIDER_ERROR", 502, "The payment provider could not be reached"
 

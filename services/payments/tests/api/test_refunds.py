@@ -187,3 +187,22 @@ class TestStripeRefunds:
         assert (refunded["amount"], refunded["is_full"]) == ("15.00", False)
         response = await _refund(stripe_api, order["id"])
         assert response.json()["amount"] == "44.48"
+
+
+class TestStaleRefundForm:
+    """#36: a console refund form carries what it showed as refundable; a refund made since makes
+    it stale, and it is refused with the current state rather than applied over it."""
+
+    async def test_a_refund_made_since_the_form_was_read_is_a_conflict_and_changes_nothing(self, api) -> None:
+        order, owner_id = await _paid_locally(api)
+        form = {"order_id": order["id"], "amount": "5.00", "reason": "late", "expected_refundable": "59.48"}
+        assert (await _refund(api, order["id"], "10.00")).status_code == 201  # another staffer, meanwhile
+        stale = await api.client.post("/api/v1/payments/refunds", json=form, headers=api.keys.staff_headers())
+        details = assert_error(stale, 409, "STALE_VERSION")["details"]
+        assert details["current"] == {"refundable": "49.48", "total_refunded": "10.00"}
+        assert [e.amount for e in await api.ledger(owner_id) if e.kind == "refund"] == [money("-10.00")]
+
+        fresh = await api.client.post("/api/v1/payments/refunds", headers=api.keys.staff_headers(),
+                                      json={**form, "expected_refundable": details["current"]["refundable"]})
+        assert fresh.status_code == 201, fresh.text
+        assert fresh.json()["total_refunded"] == "15.00"

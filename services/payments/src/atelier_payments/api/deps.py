@@ -55,6 +55,8 @@ PROVIDER: ErrorResponses = {502: {"description": "PAYMENT_PROVIDER_ERROR"}, 503:
 STAFF: Responses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"}}
 REFUND_ERRORS: Responses = {400: {"description": "REFUND_EXCEEDS_PAYMENT (with what is refundable) or VALIDATION_ERROR"},
                  404: {"description": "No payment of this order"},
+                 409: {"description": "STALE_VERSION: `expected_refundable` is no longer what is refundable "
+                                      "(`details.current`); nothing refunded"},
                  502: {"description": "PAYMENT_PROVIDER_ERROR"}}
 IDEMPOTENT: Responses = {409: {"description": "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key with another body"}}
 SIGNED: ErrorResponses = {400: {"description": "INVALID_SIGNATURE (bad signature or stale timestamp) or VALIDATION_ERROR"}}

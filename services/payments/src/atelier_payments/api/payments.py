@@ -72,5 +72,6 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
 @router.post("/refunds", response_model=RefundRead, status_code=status.HTTP_201_CREATED,
              responses={**STAFF, **REFUND_ERRORS})
 async def create_refund(data: RefundCreate, staff: FinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
-    made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id, staff=staff)
+    made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id, staff=staff,
+                                expected_refundable=data.expected_refundable)
     return {**made.refund.model_dump(), "total_refunded": made.total_refunded, "refundable": made.refundable}

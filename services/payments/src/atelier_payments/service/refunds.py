@@ -20,7 +20,7 @@ from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import PaymentStatus, RefundStatus
-from atelier_payments.errors import OrderNotFound, RefundExceedsPayment
+from atelier_payments.errors import OrderNotFound, RefundExceedsPayment, StaleRefundForm
 from atelier_payments.models import Payment, Refund
 from atelier_payments.repository import PaymentRepository, RefundRepository
 from atelier_payments.service.settlement import RESERVED, Settlement
@@ -42,9 +42,12 @@ class RefundService(UseCase[PaymentsContext]):
         self.settlement = Settlement(session, context.providers)
 
     async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *,
-                     staff_id: uuid.UUID | None, staff: Principal | None = None) -> RefundMade:
+                     staff_id: uuid.UUID | None, staff: Principal | None = None,
+                     expected_refundable: Decimal | None = None) -> RefundMade:
         """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`. With
-        `staff`, the refund is in the audit log (#36), in this transaction."""
+        `staff`, the refund is in the audit log (#36), in this transaction. With
+        `expected_refundable` (what the staffer's form showed), a refund made since is a conflict:
+        checked under the lock, so it is never applied over a change the staffer did not see."""
         payments = await self.payments.lock_for_order(order_id)
         if not payments:
             raise OrderNotFound()
@@ -52,6 +55,10 @@ class RefundService(UseCase[PaymentsContext]):
         if paid is None or paid.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
             raise RefundExceedsPayment("The order has no payment to refund", details={"refundable": "0.00"})
         remaining = domain.refundable(paid.amount, await self.refunds.total(paid.id, RESERVED))
+        if expected_refundable is not None and expected_refundable != remaining:
+            raise StaleRefundForm(details={"current": {
+                "refundable": str(remaining),
+                "total_refunded": str(await self.refunds.total(paid.id, {RefundStatus.SUCCEEDED}))}})
         if domain.refund_amount(amount, remaining) is None:
             raise RefundExceedsPayment(details={"refundable": str(remaining),
                                                 "requested": str(amount if amount is not None else remaining)})

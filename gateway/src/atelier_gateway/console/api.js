@@ -1,0 +1,127 @@
+// The console's one way to the staff API: same origin, the staffer's bearer token, the common
+// error format turned into ApiError. Tokens live in this tab's sessionStorage only (gone when the
+// tab closes); the refresh token is sent in the body, never kept in a cookie the console reads.
+
+const KEY = "atelier.console.session";
+const STAFF_ROLES = ["support", "merchandiser", "finance", "admin"];
+
+let session = load();
+
+function load() {
+  try { return JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch { return null; }
+}
+
+function save(value) {
+  session = value;
+  if (value) sessionStorage.setItem(KEY, JSON.stringify(value));
+  else sessionStorage.removeItem(KEY);
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `The request failed (${status})`);
+    this.status = status;
+    this.code = error.code || "HTTP_" + status;
+    this.details = error.details || {};
+  }
+}
+
+export function currentUser() { return session ? session.user : null; }
+
+export function roles() { return (session && session.user && session.user.roles) || []; }
+
+// Whether the staffer may use something that needs one of `wanted` (an admin may use everything).
+// This only decides what the console shows: every service checks the role again.
+export function hasRole(...wanted) {
+  const mine = roles();
+  return mine.includes("staff") && (mine.includes("admin") || wanted.some((r) => mine.includes(r)));
+}
+
+export function staffRoles() { return roles().filter((r) => STAFF_ROLES.includes(r)); }
+
+// A fresh Idempotency-Key: one per form, so a double submit or a retry does the write once.
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function send(method, path, { body, query, headers } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+  }
+  const all = { Accept: "application/json", ...(headers || {}) };
+  if (body !== undefined) all["Content-Type"] = "application/json";
+  if (session && session.access) all.Authorization = `Bearer ${session.access}`;
+  const response = await fetch(url, { method, headers: all, credentials: "same-origin",
+                                      body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let json = null;
+  if (text) { try { json = JSON.parse(text); } catch { json = null; } }
+  return { response, json };
+}
+
+let refreshing = null;
+
+async function refresh() {
+  if (!session || !session.refresh) return false;
+  refreshing = refreshing || (async () => {
+    const { response, json } = await send("POST", "/api/v1/auth/refresh", { body: { refresh: session.refresh } });
+    if (!response.ok) { save(null); return false; }
+    save({ ...session, access: json.access, refresh: json.refresh || session.refresh });
+    return true;
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+// Call the API; a 401 refreshes the access token once and retries. Throws ApiError on failure.
+export async function call(method, path, options = {}) {
+  let { response, json } = await send(method, path, options);
+  if (response.status === 401 && session && await refresh()) {
+    ({ response, json } = await send(method, path, options));
+  }
+  if (response.status === 401) {
+    save(null);
+    window.dispatchEvent(new CustomEvent("console:signed-out"));
+  }
+  if (!response.ok) throw new ApiError(response.status, json);
+  return json;
+}
+
+export const get = (path, query) => call("GET", path, { query });
+
+export async function signIn(email, password) {
+  const { response, json } = await send("POST", "/api/v1/auth/login", { body: { email, password } });
+  if (!response.ok) throw new ApiError(response.status, json);
+  const user = json.user || {};
+  if (!(user.roles || []).includes("staff")) {
+    // Sign the customer's new session out again: the console is for staff only.
+    await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${json.access}` } })
+      .catch(() => null);
+    throw new ApiError(403, { error: { code: "NOT_STAFF", message: "This account is not a staff account." } });
+  }
+  save({ access: json.access, refresh: json.refresh, user });
+  return user;
+}
+
+export async function signOut() {
+  if (session) {
+    try { await send("POST", "/api/v1/auth/logout", { body: { refresh: session.refresh } }); } catch { /* gone anyway */ }
+  }
+  save(null);
+}
+
+// Which staff routes this platform has, from its merged OpenAPI document (read once): a page
+// leaves out what a release does not serve yet instead of calling it and failing.
+let known = null;
+const shape = (path) => path.replace(/\{[^}]*\}/g, "{}");
+
+export async function serves(method, path) {
+  known = known || fetch("/api/schema", { headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : { paths: {} }))
+    .catch(() => ({ paths: {} }))
+    .then((doc) => new Set(Object.entries(doc.paths || {}).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`))));
+  return (await known).has(`${method.toUpperCase()} ${shape(path)}`);
+}

@@ -1,0 +1,562 @@
+// The console's pages, one entry each: {path, title, roles (any of; empty = every staffer), render}.
+// Every read and write is a staff API call; what a role may not do is not shown (the API still
+// answers 403 to whoever tries).
+
+import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
+import { actionButton, addDecimal, announce, facts, form, h, link, money, showError, table, when } from "./ui.js";
+
+const V1 = "/api/v1";
+const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
+                        "completed", "cancelled", "rejected", "refunded"];
+// Orders whose money is in (gross: a partial refund is not taken off; a refunded order is out).
+const PAID = new Set(["paid", "processing", "shipped", "delivered", "completed"]);
+const PAGE_SIZE = 25;
+
+function go(hash, ctx) {
+  if (location.hash === hash) ctx.reload(); else location.hash = hash;
+}
+
+function hashWith(path, query) {
+  const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ""));
+  return `#/${path}${q.toString() ? "?" + q : ""}`;
+}
+
+// A section that loads on its own: a role it needs, or a route this platform lacks, says so in
+// place instead of failing the page.
+async function section(root, title, load, needs = null) {
+  const body = h("div", { "aria-busy": "true" });
+  root.append(h("section", { "aria-label": title }, h("h2", {}, title), body));
+  if (needs && !(await serves(...needs))) {
+    body.removeAttribute("aria-busy");
+    body.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return body;
+  }
+  try {
+    const content = await load();
+    body.append(...[].concat(content));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) body.append(h("p", { class: "muted" }, "Your role cannot see this."));
+    else if (error instanceof ApiError && (error.status === 404 || error.status === 405) && error.code !== "USER_NOT_FOUND"
+             && error.code !== "ORDER_NOT_FOUND") body.append(h("p", { class: "muted" }, "Not available: " + error.message));
+    else body.append(h("p", { class: "muted" }, `Could not load: ${error.message}`));
+  } finally {
+    body.removeAttribute("aria-busy");
+  }
+  return body;
+}
+
+function pager(ctx, path, page) {
+  const offset = Number(ctx.query.offset || 0);
+  const prev = offset > 0 ? link(hashWith(path, { ...ctx.query, offset: Math.max(0, offset - PAGE_SIZE) }), "Previous page") : null;
+  const next = offset + PAGE_SIZE < page.count ? link(hashWith(path, { ...ctx.query, offset: offset + PAGE_SIZE }), "Next page") : null;
+  const last = Math.min(offset + PAGE_SIZE, page.count);
+  return h("nav", { class: "pager", "aria-label": "Pages" }, prev,
+    h("span", {}, page.count ? `${offset + 1}–${last} of ${page.count}` : "0 results"), next);
+}
+
+function results(root, caption, page, columns, ctx, path) {
+  const region = h("div", { id: "results", "aria-label": caption });
+  region.append(table(caption, columns, page.results, "No results."), pager(ctx, path, page));
+  root.append(region);
+  announce(`${page.count} ${caption.toLowerCase()} found`);
+}
+
+const staleMessage = "It changed since you opened it: the current state is shown, nothing was applied.";
+
+// A write refused as stale (409 STALE_VERSION) shows the current state instead of the form's.
+async function write(ctx, run, done) {
+  try {
+    const answer = await run();
+    await ctx.reload();
+    if (done) announce(done(answer));
+    return answer;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "STALE_VERSION") {
+      await ctx.reload();
+      showError({ code: error.code, message: staleMessage });
+      return null;
+    }
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- dashboard
+
+async function dashboard(root) {
+  root.append(h("h1", {}, "Dashboard"));
+  const cards = h("div", { class: "cards" });
+  root.append(cards);
+  if (hasRole("support", "finance")) {
+    const today = new Date();
+    today.setUTCHours(0, 0, 0, 0);
+    await section(root, "Today's orders", async () => {
+      const orders = [];
+      let count = 0;
+      for (let offset = 0; offset < 1000; offset += 100) {  // a day's orders, page by page (up to 1,000)
+        const page = await get(`${V1}/staff/orders`, { created_after: today.toISOString(), limit: 100, offset });
+        count = page.count;
+        orders.push(...page.results);
+        if (!page.next) break;
+      }
+      const revenue = new Map();
+      for (const o of orders.filter((o) => PAID.has(o.status))) {
+        const key = `${o.storefront}|${o.currency}`;
+        revenue.set(key, addDecimal(revenue.get(key) || "0", o.total_amount));
+      }
+      cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Orders today (UTC)"), h("div", { class: "big", id: "orders-today" }, count)));
+      const rows = [...revenue].map(([key, total]) => { const [storefront, currency] = key.split("|"); return { storefront, currency, total }; });
+      return [table("Revenue per storefront and currency (paid orders today, before refunds)",
+        [{ label: "Storefront", value: (r) => r.storefront }, { label: "Currency", value: (r) => r.currency },
+         { label: "Revenue", value: (r) => h("span", { id: `revenue-${r.storefront}-${r.currency}` }, r.total), num: true }], rows, "No paid order today."),
+        link(hashWith("orders", { created_after: today.toISOString().slice(0, 10) }), "Today's orders")];
+    });
+  }
+  if (hasRole("support")) {
+    await section(root, "Failed generation jobs", async () => {
+      const page = await get(`${V1}/staff/jobs`, { status: "failed", limit: 1 });
+      cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Failed jobs"), h("div", { class: "big" }, page.count)));
+      return link("#/jobs", "Failed and blocked jobs");
+    }, ["GET", `${V1}/staff/jobs`]);
+    await section(root, "Dead letters", async () => {
+      const answer = await get(`${V1}/staff/dead-letters`);
+      const total = answer.consumers.reduce((n, c) => n + c.count, 0);
+      cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Dead letters"), h("div", { class: "big", id: "dead-letters" }, total)));
+      return table("Dead letters per consumer", [{ label: "Consumer", value: (c) => link(`#/dead-letters/${c.consumer}`, c.consumer) },
+        { label: "Messages", value: (c) => c.count, num: true }],
+        answer.consumers.filter((c) => c.count > 0), "No dead letters.");
+    });
+  }
+  if (!cards.children.length) cards.append(h("p", { class: "muted" }, "Use the sections on the left."));
+}
+
+// ---------------------------------------------------------------- orders
+
+function orderSearch(ctx) {
+  const q = ctx.query;
+  return form({
+    id: "order-search", legend: "Find orders", submit: "Search",
+    fields: [
+      { name: "email", label: "Customer email", type: "email", value: q.email },
+      { name: "number", label: "Order number", value: q.number, placeholder: "ORD-…" },
+      { name: "status", label: "Status", type: "select", value: q.status, options: [["", "Any"], ...ORDER_STATUSES.map((s) => [s, s])] },
+      { name: "storefront", label: "Storefront", value: q.storefront },
+      { name: "created_after", label: "From (date)", type: "date", value: q.created_after },
+      { name: "created_before", label: "To (date)", type: "date", value: q.created_before },
+    ],
+    onSubmit: async (values) => go(hashWith("orders", values), ctx),
+  });
+}
+
+function dayBound(value, end) {
+  if (!value) return undefined;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T${end ? "23:59:59.999" : "00:00:00"}Z` : value;
+}
+
+async function orders(root, ctx) {
+  root.append(h("h1", {}, "Orders"), orderSearch(ctx));
+  const q = ctx.query;
+  const page = await get(`${V1}/staff/orders`, {
+    email: q.email, number: q.number, status: q.status, storefront: q.storefront, customer: q.customer,
+    created_after: dayBound(q.created_after, false), created_before: dayBound(q.created_before, true),
+    limit: PAGE_SIZE, offset: q.offset });
+  results(root, "Orders", page, orderColumns, ctx, "orders");
+}
+
+const orderColumns = [
+  { label: "Number", value: (o) => link(`#/orders/${o.id}`, o.order_number) },
+  { label: "Placed", value: (o) => when(o.created_at) },
+  { label: "Customer", value: (o) => o.email || "—" },
+  { label: "Storefront", value: (o) => o.storefront },
+  { label: "Status", value: (o) => o.status },
+  { label: "Total", value: (o) => money(o.total_amount, o.currency), num: true },
+];
+
+async function orderDetail(root, ctx) {
+  const id = ctx.args[0];
+  const order = await get(`${V1}/staff/orders/${encodeURIComponent(id)}`);
+  root.append(h("p", {}, link("#/orders", "← Orders")), h("h1", {}, `Order ${order.order_number}`));
+  const customer = order.user_id && hasRole("support") ? link(`#/customers/${order.user_id}`, order.email || order.user_id) : (order.email || "—");
+  root.append(facts([
+    ["Status", h("span", { id: "order-status" }, order.status)], ["Storefront", order.storefront], ["Customer", customer],
+    ["Placed", when(order.created_at)], ["Paid", when(order.paid_at)], ["Tracking", order.tracking_number || "—"],
+    ["Subtotal", money(order.subtotal, order.currency)], ["Tax", money(order.tax_amount, order.currency)],
+    ["Shipping", money(order.shipping_cost, order.currency)], ["Discount", money(order.discount, order.currency)],
+    ["Total", money(order.total_amount, order.currency)]]));
+  root.append(h("h2", {}, "Lines"), table("Order lines", [
+    { label: "Item", value: (i) => i.variant_name ? `${i.name} (${i.variant_name})` : i.name },
+    { label: "SKU", value: (i) => i.sku }, { label: "Kind", value: (i) => i.kind },
+    { label: "Quantity", value: (i) => i.quantity, num: true },
+    { label: "Unit price", value: (i) => money(i.unit_price, order.currency), num: true },
+    { label: "Line total", value: (i) => money(i.line_total, order.currency), num: true }], order.items));
+  root.append(h("h2", {}, "Status history"), table("Status history", [
+    { label: "When", value: (s) => when(s.created_at) }, { label: "From", value: (s) => s.from_status || "—" },
+    { label: "To", value: (s) => s.status }, { label: "By", value: (s) => s.actor }, { label: "Note", value: (s) => s.note || "" }],
+    order.status_history));
+  if (hasRole("support")) root.append(statusForm(order, ctx));
+  await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
+  if (hasRole("support") && order.email) {
+    await section(root, "Mail about this order", async () => orderMail(order, ctx), ["GET", `${V1}/staff/mail`]);
+  }
+  if (hasRole("finance") && order.user_id && !hasRole("support")) {
+    // Finance grants credits from the order (customer pages are support's).
+    await section(root, "Credits", async () => creditsForm(order.user_id, ctx));
+  }
+}
+
+async function paymentsOf(order, ctx) {
+  let picture;
+  try {
+    picture = await get(`${V1}/staff/payments/orders/${order.id}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && error.code !== "NOT_FOUND") return h("p", { class: "muted" }, "No payment yet.");
+    throw error;
+  }
+  const out = [
+    facts([["Refunded", h("span", { id: "total-refunded" }, money(picture.total_refunded, order.currency))],
+           ["Refundable", h("span", { id: "refundable" }, money(picture.refundable, order.currency))]]),
+    table("Payments", [{ label: "Paid", value: (p) => when(p.created_at) }, { label: "Provider", value: (p) => p.provider },
+      { label: "Kind", value: (p) => p.kind }, { label: "Status", value: (p) => p.status },
+      { label: "Amount", value: (p) => money(p.amount, p.currency), num: true }], picture.payments, "No payment."),
+    h("h3", {}, "Refunds"),
+    table("Refunds", [{ label: "When", value: (r) => when(r.created_at) }, { label: "Status", value: (r) => r.status },
+      { label: "Reason", value: (r) => r.reason }, { label: "Amount", value: (r) => money(r.amount, r.currency), num: true }],
+      picture.refunds, "No refund."),
+  ];
+  if (hasRole("finance") && Number(picture.refundable) > 0) out.push(refundForm(order, picture, ctx));
+  return out;
+}
+
+// Which moves are allowed is orders' rule: the form offers every status and the API refuses an
+// illegal move with its reason (one definition of the transitions, in the service).
+function statusForm(order, ctx) {
+  return form({
+    id: "order-status-form", legend: "Change the status", submit: "Change status",
+    fields: [{ name: "status", label: "New status", type: "select", value: order.status, options: ORDER_STATUSES.map((x) => [x, x]) },
+             { name: "tracking_number", label: "Tracking number", value: order.tracking_number || "" },
+             { name: "note", label: "Note" }],
+    onSubmit: async (values) => {
+      const body = { status: values.status, expected_version: order.version || undefined };
+      if (values.tracking_number && values.tracking_number !== order.tracking_number) body.tracking_number = values.tracking_number;
+      if (values.note) body.note = values.note;
+      await write(ctx, () => call("POST", `${V1}/orders/${order.id}/status`, { body }), (o) => `The order is ${o.status}.`);
+    },
+  });
+}
+
+function refundForm(order, picture, ctx) {
+  let key = newKey();
+  return form({
+    id: "refund", legend: `Refund (up to ${money(picture.refundable, order.currency)})`, submit: "Refund",
+    fields: [{ name: "amount", label: `Amount in ${order.currency} (empty: all that is left)`, inputmode: "decimal" },
+             { name: "reason", label: "Reason", required: true }],
+    onSubmit: async (values) => {
+      const body = { order_id: order.id, reason: values.reason };
+      if (values.amount) body.amount = values.amount;
+      // The form was built from this picture: payments refuses it if a refund came in between
+      // (409 STALE_VERSION), and the console then shows the current picture instead.
+      body.expected_refundable = picture.refundable;
+      await write(ctx, () => call("POST", `${V1}/payments/refunds`, { body, headers: { "Idempotency-Key": key } }),
+        (r) => `Refunded ${money(r.amount, r.currency)}; ${money(r.total_refunded, r.currency)} refunded in all.`);
+      key = newKey();
+    },
+  });
+}
+
+async function orderMail(order, ctx) {
+  const page = await get(`${V1}/staff/mail`, { to: order.email, limit: 100 });
+  const mails = page.results.filter((m) => m.subject.includes(order.order_number));
+  return table("Mail about this order", [
+    { label: "Subject", value: (m) => m.subject }, { label: "Queued", value: (m) => when(m.created_at) },
+    { label: "Sent", value: (m) => m.failed_at ? `failed ${when(m.failed_at)}` : when(m.sent_at) },
+    { label: "Action", value: (m) => resendButton(m, ctx) }], mails, "No mail about this order yet.");
+}
+
+function resendButton(mail, ctx) {
+  const key = newKey();
+  return actionButton("Resend", () => write(ctx, () => call("POST", `${V1}/staff/mail/${mail.id}/resend`,
+    { body: {}, headers: { "Idempotency-Key": key } }), () => `Resent “${mail.subject}” to ${mail.to}.`),
+  { "aria-label": `Resend “${mail.subject}”`, class: "secondary" });
+}
+
+// ---------------------------------------------------------------- customers
+
+async function customers(root, ctx) {
+  root.append(h("h1", {}, "Customers"), form({
+    id: "customer-search", legend: "Find customers", submit: "Search",
+    fields: [{ name: "q", label: "Email or name", value: ctx.query.q }],
+    onSubmit: async (values) => go(hashWith("customers", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/customers`, { q: ctx.query.q, limit: PAGE_SIZE, offset: ctx.query.offset });
+  results(root, "Customers", page, [
+    { label: "Email", value: (c) => link(`#/customers/${c.id}`, c.email) },
+    { label: "Name", value: (c) => `${c.first_name} ${c.last_name}`.trim() || "—" },
+    { label: "Active", value: (c) => c.is_active ? "yes" : "suspended" },
+    { label: "Verified", value: (c) => c.email_verified_at ? "yes" : "no" },
+    { label: "Storefront", value: (c) => c.signup_storefront }, { label: "Joined", value: (c) => when(c.created_at) }], ctx, "customers");
+}
+
+async function customerDetail(root, ctx) {
+  const id = ctx.args[0];
+  const c = await get(`${V1}/staff/customers/${encodeURIComponent(id)}`);
+  root.append(h("p", {}, link("#/customers", "← Customers")), h("h1", {}, c.email));
+  root.append(facts([["Name", `${c.first_name} ${c.last_name}`.trim() || "—"],
+    ["Account", h("span", { id: "account-state" }, c.is_active ? "active" : "suspended")],
+    ["Email verified", h("span", { id: "email-verified" }, c.email_verified_at ? when(c.email_verified_at) : "no")],
+    ["Storefront", c.signup_storefront], ["Last sign-in", when(c.last_login_at)], ["Joined", when(c.created_at)],
+    ["Staff roles", (c.staff_roles || []).join(", ") || "—"],
+    ["Signed-in sessions", c.active_sessions ?? "—"]]));
+  root.append(h("h2", {}, "Actions"), await customerActions(c, ctx));
+  if (hasRole("finance")) await section(root, "Grant or deduct credits", async () => creditsForm(c.id, ctx));
+  await section(root, "Credits", async () => {
+    const wallet = await get(`${V1}/staff/customers/${c.id}/credits`);
+    return [facts([["Balance", h("span", { id: "credit-balance" }, wallet.balance)]]),
+      table("Credits ledger", [{ label: "When", value: (t) => when(t.created_at) }, { label: "Type", value: (t) => t.transaction_type },
+        { label: "Description", value: (t) => t.description }, { label: "Amount", value: (t) => t.amount, num: true },
+        { label: "Balance after", value: (t) => t.balance_after, num: true }], wallet.transactions, "No credit transaction.")];
+  }, ["GET", `${V1}/staff/customers/{}/credits`]);
+  await section(root, "Orders", async () => {
+    const page = await get(`${V1}/staff/orders`, { customer: c.id, limit: PAGE_SIZE });
+    return table("The customer's orders", orderColumns, page.results, "No order.");
+  });
+  await section(root, "Subscriptions", async () => {
+    const page = await get(`${V1}/staff/subscriptions`, { customer: c.id });
+    return table("The customer's subscriptions", subscriptionColumns, page.results, "No subscription.");
+  }, ["GET", `${V1}/staff/subscriptions`]);
+  await section(root, "Generation jobs", async () => {
+    const page = await get(`${V1}/staff/jobs`, { customer: c.id, limit: PAGE_SIZE });
+    return jobTable(page.results, ctx);
+  }, ["GET", `${V1}/staff/jobs`]);
+  await section(root, "Books", async () => {
+    const page = await get(`${V1}/staff/books`, { customer: c.id, limit: PAGE_SIZE });
+    return table("Books", [{ label: "Title", value: (b) => b.title }, { label: "Status", value: (b) => b.status },
+      { label: "Language", value: (b) => b.language }, { label: "Print", value: (b) => b.print_tier ? `${b.print_tier}${b.print_paid_at ? " (paid)" : ""}` : "—" },
+      { label: "Storefront", value: (b) => b.storefront }, { label: "Created", value: (b) => when(b.created_at) }], page.results, "No book.");
+  }, ["GET", `${V1}/staff/books`]);
+}
+
+async function customerActions(c, ctx) {
+  const actions = h("div", { class: "actions" });
+  const act = (label, path, done) => {
+    const key = newKey();
+    return actionButton(label, () => write(ctx, () => call("POST", `${V1}/staff/customers/${c.id}/${path}`, {
+      body: c.version ? { expected_version: c.version } : {}, headers: { "Idempotency-Key": key } }), () => done));
+  };
+  if (!hasRole("support")) return h("p", { class: "muted" }, "Your role has no customer action.");
+  const offered = [
+    [c.is_active && hasRole("admin"), "Suspend", "suspend", "The account is suspended."],
+    [!c.is_active, "Reactivate", "reactivate", "The account is active again."],
+    [!c.email_verified_at, "Mark email verified", "verify-email", "The email is verified."],
+    [true, "Send password reset", "password-reset", "A password reset mail is on its way."],
+    [true, "Sign out everywhere", "sign-out", "Every session of the customer ended."]];
+  for (const [shown, label, path, done] of offered) {
+    if (shown && await serves("POST", `${V1}/staff/customers/{}/${path}`)) actions.append(act(label, path, done));
+  }
+  return actions.children.length ? actions : h("p", { class: "muted" }, "No action available.");
+}
+
+function creditsForm(userId, ctx) {
+  let key = newKey();
+  return form({
+    id: "credits", legend: "Credits (positive grants, negative deducts)", submit: "Apply",
+    fields: [{ name: "amount", label: "Number of credits", type: "number", required: true, step: 1 },
+             { name: "reason", label: "Reason (the customer sees it)", required: true }],
+    onSubmit: async (values) => {
+      const amount = Number(values.amount);
+      if (!Number.isInteger(amount) || amount === 0) {
+        throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: "Credits must be a whole number other than zero.",
+                                           details: { fields: { amount: ["a whole number, not zero"] } } } });
+      }
+      await write(ctx, () => call("POST", `${V1}/staff/customers/${userId}/credits`, { body: { amount, reason: values.reason },
+        headers: { "Idempotency-Key": key } }), (r) => `${r.amount > 0 ? "Granted" : "Deducted"} ${Math.abs(r.amount)} credits; balance ${r.balance}.`);
+      key = newKey();
+    },
+  });
+}
+
+const subscriptionColumns = [
+  { label: "Customer", value: (x) => hasRole("support") ? link(`#/customers/${x.user_id}`, x.user_id) : x.user_id },
+  { label: "Plan", value: (x) => x.plan_sku }, { label: "Tier", value: (x) => x.tier },
+  { label: "Status", value: (x) => x.cancel_at_period_end ? `${x.status} (ends at period end)` : x.status },
+  { label: "Price", value: (x) => money(x.amount, x.currency), num: true }, { label: "Storefront", value: (x) => x.storefront },
+  { label: "Period ends", value: (x) => when(x.current_period_end) }];
+
+async function subscriptions(root, ctx) {
+  root.append(h("h1", {}, "Subscriptions"));
+  if (!(await serves("GET", `${V1}/staff/subscriptions`))) {
+    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return;
+  }
+  root.append(form({
+    id: "subscription-filter", legend: "Subscriptions", submit: "Show",
+    fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status,
+               options: [["", "Any"], ...["active", "past_due", "incomplete", "canceled"].map((x) => [x, x])] }],
+    onSubmit: async (values) => go(hashWith("subscriptions", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/subscriptions`, { status: ctx.query.status, limit: PAGE_SIZE, offset: ctx.query.offset });
+  results(root, "Subscriptions", page, subscriptionColumns, ctx, "subscriptions");
+}
+
+// ---------------------------------------------------------------- catalog
+
+async function catalog(root, ctx) {
+  root.append(h("h1", {}, "Catalog"));
+  let storefronts = [];
+  // The list of storefronts is the admin's; other staffers type the slug.
+  if (hasRole("admin")) storefronts = (await get(`${V1}/storefronts`, { limit: 100 })).results.map((s) => s.slug);
+  const chosen = ctx.query.storefront || "";
+  root.append(form({
+    id: "product-search", legend: "Products", submit: "Show",
+    fields: [{ name: "search", label: "Name or SKU", value: ctx.query.search },
+             storefronts.length
+               ? { name: "storefront", label: "Storefront (prices)", type: "select", value: chosen, options: [["", "Default"], ...storefronts.map((s) => [s, s])] }
+               : { name: "storefront", label: "Storefront (prices)", value: chosen }],
+    onSubmit: async (values) => go(hashWith("catalog", values), ctx),
+  }));
+  const headers = chosen ? { "X-Atelier-Storefront": chosen } : {};
+  const page = await call("GET", `${V1}/products`, { query: { search: ctx.query.search, limit: PAGE_SIZE, offset: ctx.query.offset }, headers });
+  const columns = [
+    { label: "Product", value: (p) => p.name }, { label: "SKU", value: (p) => p.sku }, { label: "Kind", value: (p) => p.kind },
+    { label: "Price", value: (p) => money(p.price, p.currency), num: true },
+    { label: "Stock", value: (p) => h("span", { id: `stock-${p.id}` }, p.track_inventory === false ? "not tracked" : p.stock_quantity), num: true },
+    { label: "Storefronts", value: (p) => (p.storefronts || []).join(", ") || "all" },
+    { label: "Active", value: (p) => p.is_active ? "yes" : "no" }];
+  if (hasRole("merchandiser")) columns.push({ label: "Stock change", value: (p) => stockForm(p, ctx) });
+  results(root, "Products", page, columns, ctx, "catalog");
+}
+
+function stockForm(product, ctx) {
+  const el = form({
+    legend: `Stock of ${product.name}`, submit: "Apply",
+    fields: [{ name: "delta", label: "Units (±)", type: "number", required: true, step: 1 },
+             { name: "reason", label: "Reason", required: true }],
+    onSubmit: async (values) => {
+      const moved = await call("POST", `${V1}/products/${product.id}/stock`, { body: { delta: Number(values.delta), reason: values.reason } });
+      document.getElementById(`stock-${product.id}`).textContent = moved.stock_quantity;
+      announce(`${product.name}: ${moved.stock_quantity} in stock.`);
+      el.reset();
+    },
+  });
+  return el;
+}
+
+// ---------------------------------------------------------------- jobs, storefronts, staff, audit
+
+function jobTable(jobs, ctx) {
+  return table("Generation jobs", [
+    { label: "Job", value: (j) => j.id }, { label: "Created", value: (j) => when(j.created_at) },
+    { label: "Owner", value: (j) => hasRole("support") ? link(`#/customers/${j.owner_id}`, j.owner_id) : j.owner_id },
+    { label: "Kind", value: (j) => j.kind }, { label: "Model", value: (j) => j.model }, { label: "Status", value: (j) => j.status },
+    { label: "Attempts", value: (j) => j.attempts, num: true }, { label: "Error", value: (j) => j.error || "" },
+    // Only a failed job may run again (a blocked one waits for its cause, API.md).
+    { label: "Action", value: (j) => j.status === "failed" && hasRole("support") ? retryButton(j, ctx) : "" }],
+  jobs, "No job.");
+}
+
+function retryButton(job, ctx) {
+  const key = newKey();
+  return actionButton("Retry", () => write(ctx, () => call("POST", `${V1}/staff/jobs/${job.id}/retry`, { body: {}, headers: { "Idempotency-Key": key } }),
+    () => `Job ${job.id} queued again.`), { "aria-label": `Retry job ${job.id}`, class: "secondary" });
+}
+
+async function jobs(root, ctx) {
+  root.append(h("h1", {}, "Generation jobs"));
+  if (!(await serves("GET", `${V1}/staff/jobs`))) {
+    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return;
+  }
+  root.append(form({
+    id: "job-filter", legend: "Jobs", submit: "Show",
+    fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status || "failed", options: [["failed", "failed"], ["blocked", "blocked"]] }],
+    onSubmit: async (values) => go(hashWith("jobs", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/jobs`, { status: ctx.query.status || "failed", limit: PAGE_SIZE, offset: ctx.query.offset });
+  const region = h("div", { id: "results" }, jobTable(page.results, ctx), pager(ctx, "jobs", page));
+  root.append(region);
+  announce(`${page.count} jobs found`);
+}
+
+async function storefronts(root) {
+  root.append(h("h1", {}, "Storefronts"));
+  const page = await get(`${V1}/storefronts`, { limit: 100 });
+  root.append(table("Storefronts", [
+    { label: "Slug", value: (s) => s.slug }, { label: "Name", value: (s) => s.name }, { label: "Currency", value: (s) => s.currency },
+    { label: "Tax", value: (s) => s.tax ? `${s.tax.rate}${s.tax.inclusive ? " incl." : ""}` : "—" },
+    { label: "Sells", value: (s) => (s.sells || []).join(", ") }, { label: "Origins", value: (s) => (s.origins || []).join(" ") },
+    { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
+}
+
+const ROLE_NAMES = ["support", "merchandiser", "finance", "admin"];
+
+async function staff(root, ctx) {
+  root.append(h("h1", {}, "Staff and roles"));
+  const page = await get(`${V1}/staff/accounts`, { limit: 100, offset: ctx.query.offset });
+  root.append(table("Staff accounts", [{ label: "Email", value: (a) => a.email }, { label: "Roles", value: (a) => a.roles.join(", ") }], page.results));
+  root.append(form({
+    id: "staff-roles", legend: "Set an account's roles (none: not staff any more)", submit: "Save roles",
+    fields: [{ name: "email", label: "Account email", type: "email", required: true },
+             ...ROLE_NAMES.map((r) => ({ name: r, label: r, type: "checkbox" }))],
+    onSubmit: async (values) => {
+      const roles = ROLE_NAMES.filter((r) => values[r]);
+      await write(ctx, () => call("POST", `${V1}/staff/accounts`, { body: { email: values.email, roles } }),
+        (a) => `${a.email}: ${a.roles.join(", ") || "no staff role"}.`);
+    },
+  }));
+}
+
+async function audit(root, ctx) {
+  root.append(h("h1", {}, "Audit log"), form({
+    id: "audit-filter", legend: "Filter", submit: "Show",
+    fields: [{ name: "action", label: "Action", value: ctx.query.action, placeholder: "refund.create" },
+             { name: "target", label: "Target id", value: ctx.query.target },
+             { name: "actor", label: "Actor id", value: ctx.query.actor }],
+    onSubmit: async (values) => go(hashWith("audit", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/audit`, { action: ctx.query.action, target: ctx.query.target, actor: ctx.query.actor,
+                                                limit: PAGE_SIZE, offset: ctx.query.offset });
+  const change = (e) => (e.before || e.after)
+    ? h("details", {}, h("summary", {}, "Before / after"), h("pre", {}, `before: ${JSON.stringify(e.before)}\nafter: ${JSON.stringify(e.after)}`)) : "";
+  results(root, "Audit entries", page, [
+    { label: "When", value: (e) => when(e.at) }, { label: "Who", value: (e) => e.actor_email || e.actor },
+    { label: "Roles", value: (e) => (e.roles || []).join(", ") }, { label: "Service", value: (e) => e.service },
+    { label: "Action", value: (e) => e.action }, { label: "Target", value: (e) => `${e.target_type} ${e.target}` },
+    { label: "Reason", value: (e) => e.reason || "" }, { label: "Change", value: change }], ctx, "audit");
+}
+
+async function deadLetters(root, ctx) {
+  root.append(h("h1", {}, "Dead letters"));
+  const consumer = ctx.args[0];
+  if (!consumer) {
+    const answer = await get(`${V1}/staff/dead-letters`);
+    root.append(table("Dead letters per consumer", [{ label: "Consumer", value: (c) => link(`#/dead-letters/${c.consumer}`, c.consumer) },
+      { label: "Messages", value: (c) => c.count, num: true }], answer.consumers.filter((c) => c.count > 0), "No dead letters."));
+    return;
+  }
+  const answer = await get(`${V1}/staff/dead-letters/${encodeURIComponent(consumer)}`, { limit: 100 });
+  root.append(h("p", {}, link("#/dead-letters", "← Every consumer")), h("h2", {}, consumer));
+  if (hasRole("admin") && answer.results.length) {
+    // Replayed messages go back through the consumer's queue and inbox: applied at most once.
+    root.append(h("div", { class: "actions" }, actionButton("Replay all", () => write(ctx,
+      () => call("POST", `${V1}/staff/dead-letters/${encodeURIComponent(consumer)}/replay`, { body: { all: true } }),
+      (r) => `${r.replayed} messages replayed.`))));
+  }
+  root.append(table(`Dead letters of ${consumer}`, [{ label: "Event", value: (d) => d.id }, { label: "Type", value: (d) => d.type },
+    { label: "Occurred", value: (d) => when(d.occurred_at) }, { label: "Retries", value: (d) => d.retries, num: true },
+    { label: "Error", value: (d) => d.error || "" }], answer.results, "No dead letters."));
+}
+
+// ---------------------------------------------------------------- the table of pages
+
+export const PAGES = [
+  { path: "dashboard", title: "Dashboard", roles: [], render: dashboard },
+  { path: "orders", title: "Orders", roles: ["support", "finance"],
+    render: (root, ctx) => ctx.args.length ? orderDetail(root, ctx) : orders(root, ctx) },
+  { path: "customers", title: "Customers", roles: ["support"],
+    render: (root, ctx) => ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx) },
+  { path: "catalog", title: "Catalog", roles: [], render: catalog },
+  { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
+  { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
+  { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },
+  { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
+  { path: "staff", title: "Staff and roles", roles: ["admin"], render: staff },
+  { path: "audit", title: "Audit log", roles: ["admin"], render: audit },
+];

@@ -1,0 +1,164 @@
+// Small DOM helpers: elements built with text nodes (never HTML parsed from data), tables, forms
+// with labelled fields, the alert that takes focus and the polite status line.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function link(href, text) { return h("a", { href }, text); }
+
+export function when(value) {
+  if (!value) return "—";
+  const d = new Date(value);
+  return isNaN(d) ? String(value) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+}
+
+export function money(amount, currency) { return amount === undefined || amount === null ? "—" : `${amount} ${currency || ""}`.trim(); }
+
+// Decimal strings added exactly (BigInt on a common scale): revenue is never summed as floats.
+export function addDecimal(a, b) {
+  const scale = Math.max(decimals(a), decimals(b));
+  const sum = toUnits(a, scale) + toUnits(b, scale);
+  const negative = sum < 0n;
+  const digits = (negative ? -sum : sum).toString().padStart(scale + 1, "0");
+  const whole = scale ? digits.slice(0, -scale) + "." + digits.slice(-scale) : digits;
+  return (negative ? "-" : "") + whole;
+}
+function decimals(s) { const i = String(s).indexOf("."); return i < 0 ? 0 : String(s).length - i - 1; }
+function toUnits(s, scale) {
+  let [whole, frac = ""] = String(s).split(".");
+  const negative = whole.startsWith("-");
+  if (negative) whole = whole.slice(1);
+  const units = BigInt(whole || "0") * 10n ** BigInt(scale) + BigInt((frac + "0".repeat(scale)).slice(0, scale) || "0");
+  return negative ? -units : units;
+}
+
+// columns: [{label, value: row => text|Node, num?}]
+export function table(caption, columns, rows, empty = "Nothing to show.") {
+  if (!rows.length) return h("p", { class: "muted" }, empty);
+  return h("table", {},
+    h("caption", { class: "skip" }, caption),
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.num ? "num" : null }, c.label)))),
+    h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => h("td", { class: c.num ? "num" : null }, c.value(row)))))));
+}
+
+export function facts(pairs) {
+  return h("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));
+}
+
+const alertBox = () => document.getElementById("alert");
+
+export function showError(error) {
+  const box = alertBox();
+  box.textContent = "";
+  box.append(h("strong", {}, error.code ? `${error.code}: ` : "Error: "), error.message || String(error));
+  box.hidden = false;
+  box.focus();
+}
+
+export function clearAlert() { const box = alertBox(); box.hidden = true; box.textContent = ""; }
+
+export function announce(message) {
+  const status = document.getElementById("status");
+  status.textContent = "";
+  // A new text node in the live region: read out even when the same words come twice.
+  setTimeout(() => { status.textContent = message; }, 30);
+}
+
+let fieldSeq = 0;
+
+// fields: [{name, label, type?, required?, options?: [[value, text]], value?, checked?, min?, max?, step?, hint?}]
+// onSubmit(values, formEl) may throw ApiError: its message shows in the alert, field errors by
+// their inputs (VALIDATION_ERROR details), and focus goes to the first field in error.
+export function form({ legend, fields, submit, onSubmit, id }) {
+  const inputs = {};
+  const rows = fields.map((f) => {
+    const fid = `f${++fieldSeq}-${f.name}`;
+    let input;
+    if (f.type === "select") {
+      input = h("select", { id: fid, name: f.name, required: f.required },
+        f.options.map(([v, t]) => h("option", { value: v, selected: String(f.value ?? "") === String(v) }, t)));
+    } else {
+      input = h("input", { id: fid, name: f.name, type: f.type || "text", required: f.required, value: f.value,
+                          checked: f.checked, min: f.min, max: f.max, step: f.step, autocomplete: f.autocomplete || "off",
+                          inputmode: f.inputmode, placeholder: f.placeholder });
+    }
+    inputs[f.name] = input;
+    const error = h("span", { class: "field-error", id: `${fid}-error` });
+    input.setAttribute("aria-describedby", `${fid}-error`);
+    const check = f.type === "checkbox";
+    return h("div", { class: check ? "field check" : "field" },
+      check ? [input, h("label", { for: fid }, f.label)] : [h("label", { for: fid }, f.label), input], error);
+  });
+  const button = h("button", { type: "submit" }, submit);
+  const el = h("form", { id, novalidate: true }, h("fieldset", {}, h("legend", {}, legend), h("div", { class: "fields" }, rows, button)));
+  el.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearAlert();
+    for (const input of Object.values(inputs)) {
+      input.removeAttribute("aria-invalid");
+      document.getElementById(input.getAttribute("aria-describedby")).textContent = "";
+    }
+    const missing = Object.values(inputs).find((i) => i.required && i.type !== "checkbox" && !i.value.trim());
+    if (missing) {
+      fieldError(missing, "Required");
+      showError({ code: "VALIDATION_ERROR", message: `${labelOf(missing)} is required.` });
+      missing.focus();
+      return;
+    }
+    const values = {};
+    for (const [name, input] of Object.entries(inputs)) values[name] = input.type === "checkbox" ? input.checked : input.value.trim();
+    button.disabled = true;
+    try {
+      await onSubmit(values, el);
+    } catch (error) {
+      const bad = markFields(error, inputs);
+      showError(error);
+      if (bad) bad.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el;
+}
+
+function labelOf(input) { const l = document.querySelector(`label[for="${input.id}"]`); return l ? l.textContent : input.name; }
+
+function fieldError(input, message) {
+  input.setAttribute("aria-invalid", "true");
+  document.getElementById(input.getAttribute("aria-describedby")).textContent = message;
+}
+
+function markFields(error, inputs) {
+  if (!error || error.code !== "VALIDATION_ERROR" || !error.details) return null;
+  let first = null;
+  // The common format: {"fields": {"amount": ["…"], "query.email": ["…"]}}
+  for (const [loc, messages] of Object.entries(error.details.fields || {})) {
+    const input = inputs[loc.split(".").pop()];
+    if (input) { fieldError(input, [].concat(messages).join(" ")); first = first || input; }
+  }
+  return first;
+}
+
+// A button that runs `action`; errors go to the alert, and the button is busy meanwhile.
+export function actionButton(text, action, attrs = {}) {
+  const button = h("button", { type: "button", ...attrs }, text);
+  button.addEventListener("click", async () => {
+    clearAlert();
+    button.disabled = true;
+    try { await action(); } catch (error) { showError(error); } finally { button.disabled = false; }
+  });
+  return button;
+}
