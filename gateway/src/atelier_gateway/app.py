@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from atelier_common.auth import JwksCache, TokenVerifier
-from atelier_common.cache import open_store
+from atelier_common.cache import InvalidationFeed, RedisStore, open_store
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
@@ -129,8 +129,16 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 ping_client: coredis.Redis[bytes] = coredis.Redis.from_url(redis_url, **guard.client_options())
                 stack.callback(ping_client.connection_pool.disconnect)
                 app.state.redis_ping = (guard, ping_client.ping)
-            app.state.proxy = Proxy(settings, auth, the_upstream, rate_limiter(settings, moving_window=False),
-                                    rate_limiter(settings), app.state.storefront_resolver, cache)
+            limiter = rate_limiter(settings, moving_window=False, sync_seconds=settings.rate_limit_sync_seconds)
+            stack.push_async_callback(limiter.close)
+            # The gateway keeps the answers it serves and hears each bump (`cache.InvalidationFeed`).
+            feed = None
+            if isinstance(cache, RedisStore) and settings.cache_local_trust_seconds > 0:
+                feed = InvalidationFeed(cache)
+                feed.start()
+                stack.push_async_callback(feed.close)
+            app.state.proxy = Proxy(settings, auth, the_upstream, limiter, rate_limiter(settings),
+                                    app.state.storefront_resolver, cache, feed)
             freeze_startup_objects()
             yield
 

@@ -24,6 +24,7 @@ from atelier_common.cache import (
     CacheStore,
     Entry,
     EntryReader,
+    InvalidationFeed,
     MemoryStore,
     audience_of,
     entry_key,
@@ -59,6 +60,8 @@ class Proxy:
     # The services' shared response cache (`atelier_common.cache`): public GET answers they stored
     # are served from it here, without the hop; None when caching is off.
     cache: CacheStore | None = None
+    # The store's bumps as they happen: with it, a hit is answered from this process's copies.
+    feed: InvalidationFeed | None = None
 
     def __post_init__(self) -> None:
         self.tracing = tracing_on()
@@ -70,7 +73,8 @@ class Proxy:
             self.cache, ttl=self.settings.cache_ttl_seconds,
             # Decoded copies of remote entries, bounded per worker (pages of 20 products are ~20 KB).
             local_entries=0 if isinstance(self.cache, MemoryStore) else min(self.settings.cache_max_entries, 2_000),
-            staleness=self.settings.cache_staleness_seconds)
+            staleness=self.settings.cache_staleness_seconds, feed=self.feed,
+            trust=self.settings.cache_local_trust_seconds)
         # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
         # looked up, so a cart or an order costs no round trip to the store.
         self._cacheable: set[str] = set()
