@@ -36,7 +36,7 @@ from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.openapi import OpenApiCache
-from atelier_gateway.proxy import GatewayMiddleware, Proxy
+from atelier_gateway.proxy import GatewayMiddleware, HitLane, Proxy
 from atelier_gateway.routing import resolve
 from atelier_gateway.seams import CompatMount
 from atelier_gateway.settings import SERVICES, GatewaySettings
@@ -191,6 +191,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                        allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["X-Anonymous-Token", "X-Session-ID", "X-Request-ID", "Retry-After"])
     instrument_app(app, settings, "gateway", route_label=resolve)
+    # Cache hits the gateway holds itself skip the access log's, CORS's and the routing's layers.
+    app.add_middleware(HitLane, state=app.state, access_log=settings.access_log)
     # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
     app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))
     return app

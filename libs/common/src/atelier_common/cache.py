@@ -277,8 +277,9 @@ class InvalidationFeed:
                 async with client.pubsub(channels=[self.store.channel], ignore_subscribe_messages=True) as pubsub:
                     self._set_live(True)
                     async for message in pubsub:
-                        if message["type"] == "message":
-                            self.deliver(message["data"])
+                        data = message["data"]
+                        if message["type"] == "message" and isinstance(data, bytes | str):
+                            self.deliver(data)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -452,6 +453,21 @@ class EntryReader:
         if trust > 0:
             self._counters[namespaces] = (now + trust, generations)
         return generations
+
+    def local(self, key: str) -> Entry | None:
+        """The copy kept here when it can be served with no round trip at all: unexpired, and its
+        namespaces' counters known (trusted) and unchanged; None: ask `get`."""
+        local = self._local.get(key)
+        now = time.monotonic()
+        if local is None or local[0] <= now:
+            return None
+        entry = local[1]
+        if not entry.namespaces:
+            return entry
+        known = self._counters.get(entry.namespaces)
+        if known is None or known[0] <= now or known[1] != entry.generations:
+            return None
+        return entry
 
     async def get(self, key: str) -> Entry | None:
         try:
