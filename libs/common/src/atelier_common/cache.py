@@ -172,11 +172,15 @@ class RedisStore:
 
     async def _bump(self, namespaces: Iterable[str]) -> None:
         names = list(namespaces)
+        if not names:
+            return
+        # One round trip; the announcement after the counters (a listener that drops its copies
+        # re-reads the new values), in order on the one connection.
+        pipe = await self.client.pipeline(transaction=False)
         for ns in names:
-            await self.client.incr(self._gen_key(ns))
-        # After the counters: a listener that drops its copies re-reads the new values.
-        if names:
-            await self.client.publish(self.channel, " ".join(names))
+            pipe.incr(self._gen_key(ns))
+        pipe.publish(self.channel, " ".join(names))
+        await pipe.execute()
 
     async def bump_all(self) -> None:
         """Every counter of this prefix, i.e. every entry stored so far is outdated."""
