@@ -319,7 +319,7 @@ class TestInvalidationFeed:
             await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{gateway.prefix}*")])
 
     async def test_counters_read_while_a_bump_was_announced_are_not_kept(self, redis_url: str) -> None:
-        gateway, service, feed, counting, reader = await self._setup(redis_url)
+        gateway, _service, feed, counting, reader = await self._setup(redis_url)
         try:
             original = counting.generations
 
