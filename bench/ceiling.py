@@ -87,7 +87,13 @@ def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
     raise SystemExit(f"the {factory} app did not start")
 
 
+def cpu_per_request(cpu_seconds: float, result: dict[str, float], seconds: int) -> float:
+    """µs of CPU per request over a wrk run (its requests ≈ req/s × its seconds)."""
+    return cpu_seconds / max(1.0, result["rps"] * seconds) * 1e6
+
+
 def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str, float]]:
+    from checkout import tree_cpu
     from gateway_overhead import wrk
     from hot_paths import wrk_script
 
@@ -110,7 +116,10 @@ def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str
         procs.append(serve("select", port + 1, {"CEILING_DSN": dsn}))
         hello_url = f"http://127.0.0.1:{port}/hello"
         wrk(hello_url, 3, concurrency, {})
+        before = tree_cpu(procs[0].pid)
         out["fastapi json"] = wrk(hello_url, seconds, concurrency, {})
+        # The servers' CPU per answer: steadier than req/s on a machine shared with other work.
+        out["fastapi json"]["cpu_us"] = cpu_per_request(tree_cpu(procs[0].pid) - before, out["fastapi json"], seconds)
         script = Path(f"/tmp/{name}.lua")
         ids = ", ".join(str(random.randint(1, ROWS)) for _ in range(500))
         script.write_text(f"ids = {{{ids}}}\nrequest = function()\n"

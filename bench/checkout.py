@@ -96,6 +96,19 @@ def _processes() -> dict[int, tuple[int, float, str]]:
     return out
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and every process under it (uvicorn's workers)."""
+    now = _processes()
+    children: dict[int, list[int]] = {}
+    for child, (parent, _, _) in now.items():
+        children.setdefault(parent, []).append(child)
+
+    def tree(at: int) -> float:
+        return now.get(at, (0, 0.0, ""))[1] + sum(tree(c) for c in children.get(at, ()))
+
+    return tree(pid)
+
+
 def cpu_by_process(topology: Topology, database_prefix: str) -> dict[str, float]:
     """CPU seconds used so far by each of the platform's processes (a child with the workers it
     started), this database prefix's PostgreSQL backends, RabbitMQ and this load generator. Linux

@@ -5,9 +5,13 @@ mints nothing, so its public answer stays public, with a `Vary` on what chose it
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
 import jwt
 
-from atelier_common.cache import PUBLIC_AUDIENCE, Entry, entry_key, etag_of, open_store
+from atelier_common.cache import PUBLIC_AUDIENCE, Entry, RedisStore, entry_key, etag_of, open_store
+from atelier_testing import poll_until
 from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
 
 
@@ -102,3 +106,95 @@ class TestCacheControl:
                                              headers={"Origin": "https://b.example"})
         assert by_origin.json()["headers"]["x-atelier-storefront"] == "b"
         assert by_origin.headers["cache-control"] == "public, no-cache"
+
+
+class TestInProcessCopies:
+    """With Redis, a hit is answered from the gateway's own copy through the hit lane (no Redis
+    call, no CORS or routing layer), with the same answer the full path gives; a bump anywhere
+    ends it; a request with an Origin, or a token never verified here, takes the full path."""
+
+    @staticmethod
+    def _same(a: httpx.Response, b: httpx.Response) -> bool:
+        varying = {"date", "x-request-id"}
+        return [(k, v) for k, v in a.headers.items() if k not in varying] == \
+            [(k, v) for k, v in b.headers.items() if k not in varying] and a.content == b.content
+
+    async def test_hits_from_the_lane_match_the_full_path_and_end_with_a_bump(self, start_gateway,
+                                                                              redis_url: str) -> None:
+        prefix = f"gw-{uuid.uuid4().hex[:8]}:"
+        service = RedisStore(redis_url, prefix=prefix)
+        async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
+                                 rate_limit_default="1000/minute") as gateway:
+            proxy = gateway.app.state.proxy
+            lane: list[object] = []
+            send_hit = proxy.send_hit
+
+            async def counted(hit: object, send: object) -> None:
+                lane.append(hit)
+                await send_hit(hit, send)
+
+            proxy.send_hit = counted
+            await poll_until(lambda: _true(proxy.feed.live), timeout=10)
+            await gateway.client.get("/api/v1/products/x", params={"public": "1"})  # the prefix is learned
+            body = b'{"price": "9.99"}'
+            entry = Entry(await service.generations(["shop"]), ("shop",),
+                          [(b"content-type", b"application/json"), (b"etag", etag_of(body)),
+                           (b"cache-control", b"public, no-cache")], body)
+            await service.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", PUBLIC_AUDIENCE,
+                                        b"default"), entry.encode(), ttl=30)
+
+            first = await gateway.client.get("/api/v1/products/p1")  # from Redis: the copy is kept
+            assert first.headers["x-cache"] == "hit" and not lane
+            second = await gateway.client.get("/api/v1/products/p1")
+            assert len(lane) == 1 and self._same(first, second)
+            assert second.headers["vary"] == "Accept-Encoding, X-Atelier-Storefront, Origin"
+            assert second.headers["x-request-id"] and "set-cookie" not in second.headers
+            revalidated = await gateway.client.get("/api/v1/products/p1",
+                                                   headers={"If-None-Match": first.headers["etag"]})
+            assert revalidated.status_code == 304 and len(lane) == 2
+
+            # CORS answers an Origin: the full path (still a hit), with its headers.
+            cors = await gateway.client.get("/api/v1/products/p1", headers={"Origin": "http://localhost:3000"})
+            assert cors.headers["x-cache"] == "hit" and len(lane) == 2
+            assert cors.headers["access-control-allow-origin"] == "http://localhost:3000"
+            # A token this process never verified: the full path verifies it (then the lane may serve it).
+            user = gateway.keys.user_headers()
+            assert (await gateway.client.get("/api/v1/products/p1", headers=user)).headers["x-cache"] == "hit"
+            assert len(lane) == 2
+            assert (await gateway.client.get("/api/v1/products/p1", headers=user)).headers["x-cache"] == "hit"
+            assert len(lane) == 3
+            bad = await gateway.client.get("/api/v1/products/p1", headers={"Authorization": "Bearer nonsense"})
+            assert bad.status_code == 401 and len(lane) == 3
+
+            await service.bump(["shop"])  # another process commits
+            changed = await poll_until(lambda: _served_by_service(gateway), timeout=10)
+            assert changed.json()["service"] == "catalog"
+        await service.client.delete([key async for key in service.client.scan_iter(match=f"{prefix}*")])
+        await service.close()
+
+    async def test_the_lane_counts_the_rate_limit(self, start_gateway, redis_url: str) -> None:
+        prefix = f"gw-{uuid.uuid4().hex[:8]}:"
+        service = RedisStore(redis_url, prefix=prefix)
+        async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
+                                 rate_limit_default="5/minute") as gateway:
+            await poll_until(lambda: _true(gateway.app.state.proxy.feed.live), timeout=10)
+            await gateway.client.get("/api/v1/products/x", params={"public": "1"})
+            entry = Entry(await service.generations(["shop"]), ("shop",), [(b"cache-control", b"public, no-cache")],
+                          b"{}")
+            await service.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", PUBLIC_AUDIENCE,
+                                        b"default"), entry.encode(), ttl=30)
+            statuses = [(await gateway.client.get("/api/v1/products/p1")).status_code for _ in range(6)]
+            assert statuses == [200] * 4 + [429] * 2  # the first request (learning the prefix) counted too
+            refused = await gateway.client.get("/api/v1/products/p1")
+            assert refused.json()["error"]["code"] == "RATE_LIMITED" and refused.headers["retry-after"]
+        await service.client.delete([key async for key in service.client.scan_iter(match=f"{prefix}*")])
+        await service.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _served_by_service(gateway) -> httpx.Response | None:
+    r = await gateway.client.get("/api/v1/products/p1")
+    return r if "x-cache" not in r.headers else None

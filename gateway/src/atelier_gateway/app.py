@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from atelier_common.auth import JwksCache, TokenVerifier
-from atelier_common.cache import open_store
+from atelier_common.cache import InvalidationFeed, RedisStore, open_store
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.keys import SigningKey
@@ -37,7 +37,7 @@ from atelier_gateway.console import install_console
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.openapi import OpenApiCache
-from atelier_gateway.proxy import GatewayMiddleware, Proxy
+from atelier_gateway.proxy import GatewayMiddleware, HitLane, Proxy
 from atelier_gateway.routing import resolve
 from atelier_gateway.seams import CompatMount
 from atelier_gateway.settings import SERVICES, GatewaySettings
@@ -130,8 +130,16 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 ping_client: coredis.Redis[bytes] = coredis.Redis.from_url(redis_url, **guard.client_options())
                 stack.callback(ping_client.connection_pool.disconnect)
                 app.state.redis_ping = (guard, ping_client.ping)
-            app.state.proxy = Proxy(settings, auth, the_upstream, rate_limiter(settings, moving_window=False),
-                                    rate_limiter(settings), app.state.storefront_resolver, cache)
+            limiter = rate_limiter(settings, moving_window=False, sync_seconds=settings.rate_limit_sync_seconds)
+            stack.push_async_callback(limiter.close)
+            # The gateway keeps the answers it serves and hears each bump (`cache.InvalidationFeed`).
+            feed = None
+            if isinstance(cache, RedisStore) and settings.cache_local_trust_seconds > 0:
+                feed = InvalidationFeed(cache)
+                feed.start()
+                stack.push_async_callback(feed.close)
+            app.state.proxy = Proxy(settings, auth, the_upstream, limiter, rate_limiter(settings),
+                                    app.state.storefront_resolver, cache, feed)
             freeze_startup_objects()
             yield
 
@@ -186,6 +194,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                        allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["X-Anonymous-Token", "X-Session-ID", "X-Request-ID", "Retry-After"])
     instrument_app(app, settings, "gateway", route_label=resolve)
+    # Cache hits the gateway holds itself skip the access log's, CORS's and the routing's layers.
+    app.add_middleware(HitLane, state=app.state, access_log=settings.access_log)
     # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
     app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))
     return app

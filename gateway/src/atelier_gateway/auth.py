@@ -49,6 +49,15 @@ class EdgeAuth:
             raise InvalidToken("The token has been revoked")
         return claims
 
+    def known_claims(self, authorization: bytes) -> dict[str, Any] | None:
+        """The claims of a bearer token verified before, still valid and not revoked; None for any
+        other (`access_claims` decides, and answers a bad one with 401)."""
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        claims = self._access_cache.get(token.strip()) if scheme.lower() == "bearer" else None
+        if claims is None or claims["exp"] <= time.time() or self.denylist.denies(claims):
+            return None
+        return claims
+
     def anon_valid(self, token: str) -> bool:
         exp = self._anon_cache.get(token)
         if exp is not None:

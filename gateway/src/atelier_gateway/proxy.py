@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,6 +25,7 @@ from atelier_common.cache import (
     CacheStore,
     Entry,
     EntryReader,
+    InvalidationFeed,
     MemoryStore,
     audience_of,
     entry_key,
@@ -32,7 +34,7 @@ from atelier_common.cache import (
 )
 from atelier_common.errors import AtelierError, InvalidToken, error_response
 from atelier_common.ratelimit import RateLimiter
-from atelier_common.telemetry import storefront_var, tracing_on
+from atelier_common.telemetry import AccessLogMiddleware, storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
 from atelier_gateway.routing import is_credential_path, is_public_read, resolve
@@ -59,6 +61,8 @@ class Proxy:
     # The services' shared response cache (`atelier_common.cache`): public GET answers they stored
     # are served from it here, without the hop; None when caching is off.
     cache: CacheStore | None = None
+    # The store's bumps as they happen: with it, a hit is answered from this process's copies.
+    feed: InvalidationFeed | None = None
 
     def __post_init__(self) -> None:
         self.tracing = tracing_on()
@@ -70,7 +74,8 @@ class Proxy:
             self.cache, ttl=self.settings.cache_ttl_seconds,
             # Decoded copies of remote entries, bounded per worker (pages of 20 products are ~20 KB).
             local_entries=0 if isinstance(self.cache, MemoryStore) else min(self.settings.cache_max_entries, 2_000),
-            staleness=self.settings.cache_staleness_seconds)
+            staleness=self.settings.cache_staleness_seconds, feed=self.feed,
+            trust=self.settings.cache_local_trust_seconds)
         # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
         # looked up, so a cart or an order costs no round trip to the store.
         self._cacheable: set[str] = set()
@@ -171,11 +176,7 @@ class Proxy:
                 # What a service did not declare cacheable is nobody's to keep (per-user answers).
                 response_headers.append((b"cache-control", b"no-store"))
             elif public:
-                response_headers[:] = [(k, v) for k, v in response_headers if k != b"vary"]
-                response_headers.append((b"vary", VARY))
-                if not shareable:
-                    response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
-                    response_headers.append((b"cache-control", b"private, no-cache"))
+                _public_answer(response_headers, shareable)
             if claims is not None and status < 300 and scope["path"] == _LOGOUT:
                 # This instance refuses the token at once; the others hear identity.token_revoked.
                 self.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
@@ -198,6 +199,85 @@ class Proxy:
         except TimeoutError:
             await error_response(504, "GATEWAY_TIMEOUT", f"The {service} service did not answer in time")(
                 scope, receive, send)
+
+
+    async def find_hit(self, scope: Scope) -> Hit | None:
+        """A GET this process can answer from its own copy (`EntryReader.local`: no round trip)
+        with nothing else to decide: no Origin (CORS), no body, no token it has not verified
+        before, its storefront known. None: the full path, which decides everything itself."""
+        reader = self._reader
+        path: str = scope["path"]
+        if reader is None or self.tracing or _prefix(path) not in self._cacheable or not is_public_read("GET", path):
+            return None
+        storefront = referer = if_none_match = authorization = None
+        host = b""
+        for key, value in scope["headers"]:
+            if key in _FULL_PATH_HEADERS:
+                return None
+            if key == b"x-atelier-storefront":
+                storefront = value
+            elif key == b"host":
+                host = value
+            elif key == b"if-none-match":
+                if_none_match = value
+            elif key == b"referer":
+                referer = value
+            elif key == b"authorization":
+                authorization = value
+        claims = None
+        if authorization is not None and (claims := self.auth.known_claims(authorization)) is None:
+            return None
+        try:
+            check_path(path)
+            resolved, shareable = await self.storefronts.resolve_for_sharing(storefront, None, referer, None)
+        except AtelierError:
+            return None
+        key = entry_key(scope.get("scheme", "http"), host, path, scope["query_string"],
+                        audience_of(claims.get("roles", ()) if claims else ()), resolved.encode())
+        entry = reader.local(key)
+        if entry is None:
+            return None
+        if self.settings.rate_limits_enabled:
+            client = scope.get("client")
+            try:
+                await self.limiter.hit(self.settings.rate_limit_default,
+                                       f"user:{claims['sub']}" if claims else f"ip:{client[0] if client else 'unknown'}")
+            except AtelierError:
+                return None  # refused: the full path counts it again and answers 429 (CORS, log)
+        return Hit(entry, if_none_match, resolved, shareable)
+
+    async def send_hit(self, hit: Hit, send: Send) -> None:
+        storefront_var.set(hit.storefront)
+
+        def on_start(_status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
+            _public_answer(response_headers, hit.shareable)
+            # What the CORS middleware adds to every answer to a request without an Origin.
+            vary = [v for k, v in response_headers if k == b"vary"]
+            response_headers[:] = [(k, v) for k, v in response_headers if k != b"vary"]
+            response_headers.append((b"vary", b", ".join([*vary, b"Origin"])))
+
+        await _send_entry(hit.entry, hit.if_none_match, send, on_start)
+
+
+# A request with one of these takes the full path: CORS answers an Origin, a body is bounded there.
+_FULL_PATH_HEADERS = frozenset({b"origin", b"content-length", b"transfer-encoding"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    if_none_match: bytes | None
+    storefront: str
+    shareable: bool
+
+
+def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool) -> None:
+    """The edge rules of an answer a service declared public (the module doc)."""
+    response_headers[:] = [(k, v) for k, v in response_headers if k != b"vary"]
+    response_headers.append((b"vary", VARY))
+    if not shareable:
+        response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
+        response_headers.append((b"cache-control", b"private, no-cache"))
 
 
 def _prefix(path: str) -> str:
@@ -226,6 +306,37 @@ def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+class HitLane:
+    """In front of the access log, CORS and the routing (inside `ClientOrigin`): a GET the proxy
+    can answer from its own copies (`Proxy.find_hit`) is answered here, through an access log of
+    its own (the same lines and metrics); everything else goes on down the stack."""
+
+    def __init__(self, app: ASGIApp, *, state: Any, access_log: bool) -> None:
+        self.app = app
+        self.state = state  # the gateway app's: `proxy` and `compat` once its lifespan has run
+        self.logged = AccessLogMiddleware(self._answer, service="gateway", route_label=resolve, enabled=access_log)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            proxy: Proxy | None = getattr(self.state, "proxy", None)
+            compat = getattr(self.state, "compat", None)
+            path: str = scope["path"]
+            if proxy is not None and (compat is None or not (path.startswith("/compat/")
+                                                             or compat.claims("GET", path))):
+                hit = await proxy.find_hit(scope)
+                if hit is not None:
+                    scope[_HIT] = hit
+                    await self.logged(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        await self.state.proxy.send_hit(scope[_HIT], send)
+
+
+_HIT = "atelier.gateway.hit"
 
 
 class GatewayMiddleware:

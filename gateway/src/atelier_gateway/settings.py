@@ -30,6 +30,10 @@ class GatewaySettings(AtelierSettings):
     # book), so minting one per request must not be free. A browser keeps its cookie and mints once.
     rate_limit_anon_tokens_per_ip: str = "100/hour"
     rate_limits_enabled: bool = True
+    # With Redis, `rate_limit_default` is counted in each gateway process and added to Redis's
+    # count this often (`ratelimit.py`): no round trip per request; a caller may pass the limit by
+    # what the other processes counted since their last sync. 0: Redis on every request.
+    rate_limit_sync_seconds: float = Field(default=1.0, ge=0)
     # The proxies in front of the gateway (CIDRs, e.g. ["10.0.0.0/8"]): only from them are
     # `forwarded_header` and X-Forwarded-Proto/-Host believed, read from the right up to the first
     # untrusted hop (`forwarded.py`). Empty: the socket's peer is the client.

@@ -19,6 +19,7 @@ from atelier_common.cache import (
     CacheStore,
     Entry,
     EntryReader,
+    InvalidationFeed,
     MemoryStore,
     RedisStore,
     WriteTracker,
@@ -250,3 +251,98 @@ async def test_with_a_staleness_bound_counters_are_trusted_that_long_and_no_long
 
 async def _missing(reader: EntryReader, key: str) -> bool:
     return await reader.get(key) is None
+
+
+class _Counting:
+    """A store that counts the round trips for counters (a hit that asks none costs no Redis call)."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store, self.asked = store, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    async def generations(self, namespaces: Iterable[str]) -> tuple[int, ...]:
+        self.asked += 1
+        return await self.store.generations(list(namespaces))
+
+
+class TestInvalidationFeed:
+    """The gateway's in-process layer: hits answered from its copies with no Redis call while it
+    hears the bumps; a bump from any process drops the copy; no subscription, no trust."""
+
+    async def _setup(self, redis_url: str) -> tuple[RedisStore, RedisStore, InvalidationFeed, _Counting, EntryReader]:
+        prefix = f"test-{uuid.uuid4().hex[:8]}:"
+        gateway, service = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+        feed = InvalidationFeed(gateway)
+        feed.start()
+        await poll_until(lambda: _true(feed.live), timeout=10)
+        counting = _Counting(gateway)
+        reader = EntryReader(counting, ttl=30, feed=feed, trust=60)  # type: ignore[arg-type]  # a counting wrapper
+        await service.set("page", Entry(await service.generations(["shop"]), ("shop",), [], b"v1").encode(), ttl=30)
+        return gateway, service, feed, counting, reader
+
+    async def test_hits_ask_redis_nothing_and_a_bump_anywhere_drops_the_copy(self, redis_url: str) -> None:
+        gateway, service, feed, counting, reader = await self._setup(redis_url)
+        try:
+            assert (await reader.get("page")).body == b"v1"  # type: ignore[union-attr]  # asserted just after
+            asked = counting.asked
+            for _ in range(50):
+                entry = await reader.get("page")
+                assert entry is not None and entry.body == b"v1"
+            assert counting.asked == asked  # 50 hits, no counter read
+            await service.bump(["shop"])  # another process commits
+            await poll_until(lambda: _missing(reader, "page"), timeout=10)
+            await service.set("page", Entry(await service.generations(["shop"]), ("shop",), [], b"v2").encode(),
+                              ttl=30)
+            await poll_until(lambda: _body_is(reader, "page", b"v2"), timeout=10)
+            await service.bump(["other"])  # a namespace the page does not read keeps the copy trusted
+            await poll_until(lambda: _true(feed.version >= 3), timeout=10)
+            asked = counting.asked
+            assert await _body_is(reader, "page", b"v2") and counting.asked == asked
+        finally:
+            await feed.close()
+            await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{gateway.prefix}*")])
+
+    async def test_without_a_subscription_every_hit_asks_redis(self, redis_url: str) -> None:
+        gateway, service, feed, counting, reader = await self._setup(redis_url)
+        try:
+            await feed.close()  # the subscription is gone: bumps may go unheard
+            assert not feed.live
+            await reader.get("page")
+            asked = counting.asked
+            await reader.get("page")
+            assert counting.asked == asked + 1
+            await service.bump(["shop"])
+            assert await reader.get("page") is None  # at once: read from Redis
+        finally:
+            await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{gateway.prefix}*")])
+
+    async def test_counters_read_while_a_bump_was_announced_are_not_kept(self, redis_url: str) -> None:
+        gateway, _service, feed, counting, reader = await self._setup(redis_url)
+        try:
+            original = counting.generations
+
+            async def racing(namespaces: Iterable[str]) -> tuple[int, ...]:
+                found = await original(namespaces)
+                feed.deliver(b"shop")  # announced between the read and its use
+                return found
+
+            counting.generations = racing  # type: ignore[method-assign]  # the race, made certain
+            await reader.get("page")
+            counting.generations = original  # type: ignore[method-assign]  # back to the real store
+            asked = counting.asked
+            await reader.get("page")
+            assert counting.asked == asked + 1  # not trusted: asked again
+        finally:
+            await feed.close()
+            await gateway.client.delete([key async for key in gateway.client.scan_iter(match=f"{gateway.prefix}*")])
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _body_is(reader: EntryReader, key: str, body: bytes) -> bool:
+    entry = await reader.get(key)
+    return entry is not None and entry.body == body

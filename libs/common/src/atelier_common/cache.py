@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import struct
@@ -133,6 +134,11 @@ class RedisStore:
     def _gen_key(self, namespace: str) -> str:
         return f"{self.prefix}gen:{namespace}"
 
+    @property
+    def channel(self) -> str:
+        """Where each bump is announced (`InvalidationFeed`): its namespaces, `*` for all."""
+        return f"{self.prefix}bumps"
+
     async def get(self, key: str) -> bytes | None:
         return await self.guard.run(lambda: self.client.get(self.prefix + key))
 
@@ -165,14 +171,23 @@ class RedisStore:
             raise
 
     async def _bump(self, namespaces: Iterable[str]) -> None:
-        for ns in namespaces:
-            await self.client.incr(self._gen_key(ns))
+        names = list(namespaces)
+        if not names:
+            return
+        # One round trip; the announcement after the counters (a listener that drops its copies
+        # re-reads the new values), in order on the one connection.
+        pipe = await self.client.pipeline(transaction=False)
+        for ns in names:
+            pipe.incr(self._gen_key(ns))
+        pipe.publish(self.channel, " ".join(names))
+        await pipe.execute()
 
     async def bump_all(self) -> None:
         """Every counter of this prefix, i.e. every entry stored so far is outdated."""
         keys = [key async for key in self.client.scan_iter(match=f"{self.prefix}gen:*", count=1000)]
         for key in keys:
             await self.client.incr(key)
+        await self.client.publish(self.channel, ALL_NAMESPACES)
 
     def _owe(self) -> None:
         """An invalidation was lost: retry until one lands, even if no request comes to trigger it."""
@@ -194,6 +209,90 @@ class RedisStore:
         if self._owed is not None:
             self._owed.cancel()
         self.client.connection_pool.disconnect()
+
+
+ALL_NAMESPACES = "*"
+# Called with the namespaces a bump changed, or None: forget every counter (all changed, or the
+# feed lost its subscription and may have missed bumps).
+BumpListener = Callable[[frozenset[str] | None], None]
+
+
+class InvalidationFeed:
+    """The store's bumps as they happen (Redis pub/sub on `RedisStore.channel`), so that a process
+    may keep the counters it read instead of asking Redis on every hit.
+
+    `live` only while subscribed; every change of that, and every bump, moves `version` and tells
+    the listeners: a reader that read counters while `version` moved must not keep them (a bump may
+    have landed between its read and the announcement). The subscription has no timeout of its own
+    (it waits for messages); if the connection dies silently, the readers' trust bound
+    (`cache_local_trust_seconds`) limits what it costs."""
+
+    def __init__(self, store: RedisStore, *, retry_seconds: float = 1.0) -> None:
+        self.store = store
+        self.retry_seconds = retry_seconds
+        self.version = 0
+        self._live = False
+        self._listeners: list[BumpListener] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def live(self) -> bool:
+        return self._live and self.store.guard.available
+
+    def listen(self, listener: BumpListener) -> None:
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._set_live(False)
+
+    def _notify(self, namespaces: frozenset[str] | None) -> None:
+        self.version += 1
+        for listener in self._listeners:
+            listener(namespaces)
+
+    def _set_live(self, live: bool) -> None:
+        if live != self._live:
+            self._live = live
+            self._notify(None)
+
+    def deliver(self, data: bytes | str) -> None:
+        text = data.decode() if isinstance(data, bytes) else data
+        self._notify(None if text == ALL_NAMESPACES else frozenset(text.split()))
+
+    async def _run(self) -> None:
+        import coredis
+        from coredis.retry import NoRetryPolicy
+
+        while True:
+            # No stream timeout: a subscription waits for messages as long as it lives.
+            client: coredis.Redis[bytes] = coredis.Redis.from_url(
+                self.store.guard.url, decode_responses=False, connect_timeout=self.store.guard.timeout,
+                retry_policy=NoRetryPolicy())
+            try:
+                async with client.pubsub(channels=[self.store.channel], ignore_subscribe_messages=True) as pubsub:
+                    self._set_live(True)
+                    async for message in pubsub:
+                        data = message["data"]
+                        if message["type"] == "message" and isinstance(data, bytes | str):
+                            self.deliver(data)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self._live:  # once per outage: the guard logs the outage itself
+                    log.warning("cache invalidation feed lost, hits ask Redis until it is back: %s", exc)
+            finally:
+                self._set_live(False)
+                client.connection_pool.disconnect()
+            await asyncio.sleep(self.retry_seconds)
 
 
 # The in-process stores, one per data directory: the apps of one embedded platform share theirs,
@@ -320,26 +419,59 @@ class EntryReader:
     one round trip per hit instead of two, and no body over the wire."""
 
     def __init__(self, store: CacheStore, *, ttl: float, local_entries: int = 2_000,
-                 staleness: float = 0.0) -> None:
+                 staleness: float = 0.0, feed: InvalidationFeed | None = None, trust: float = 0.0) -> None:
         self.store = store
         self.ttl = ttl
         self.local_entries = local_entries
         # > 0: counters read less than this long ago are trusted without asking the store again —
         # an answer may then be up to this much older than the last commit (off by default).
         self.staleness = staleness
+        # With a live `feed`, counters are trusted up to `trust` seconds and dropped by each bump
+        # of one of their namespaces: a hit costs no round trip and is never older than the bump's
+        # announcement.
+        self.feed = feed
+        self.trust = trust
         self._local: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
         self._counters: dict[tuple[str, ...], tuple[float, tuple[int, ...]]] = {}
+        if feed is not None:
+            feed.listen(self._forget)
+
+    def _forget(self, namespaces: frozenset[str] | None) -> None:
+        if namespaces is None:
+            self._counters.clear()
+            return
+        for known in [k for k in self._counters if not namespaces.isdisjoint(k)]:
+            del self._counters[known]
 
     async def _current(self, namespaces: tuple[str, ...]) -> tuple[int, ...]:
-        if self.staleness <= 0:
-            return await self.store.generations(namespaces)
         now = time.monotonic()
         known = self._counters.get(namespaces)
         if known is not None and known[0] > now:
             return known[1]
+        feed = self.feed
+        version = feed.version if feed is not None else 0
         generations = await self.store.generations(namespaces)
-        self._counters[namespaces] = (now + self.staleness, generations)
+        trust = self.staleness
+        if feed is not None and feed.live and feed.version == version:
+            trust = max(trust, self.trust)
+        if trust > 0:
+            self._counters[namespaces] = (now + trust, generations)
         return generations
+
+    def local(self, key: str) -> Entry | None:
+        """The copy kept here when it can be served with no round trip at all: unexpired, and its
+        namespaces' counters known (trusted) and unchanged; None: ask `get`."""
+        local = self._local.get(key)
+        now = time.monotonic()
+        if local is None or local[0] <= now:
+            return None
+        entry = local[1]
+        if not entry.namespaces:
+            return entry
+        known = self._counters.get(entry.namespaces)
+        if known is None or known[0] <= now or known[1] != entry.generations:
+            return None
+        return entry
 
     async def get(self, key: str) -> Entry | None:
         try:
@@ -355,11 +487,8 @@ class EntryReader:
             if raw is None:
                 return None
             entry = Entry.decode(raw)
-            if entry.namespaces:
-                generations = await self.store.generations(entry.namespaces)
-                self._counters[entry.namespaces] = (time.monotonic() + self.staleness, generations)
-                if generations != entry.generations:
-                    return None
+            if entry.namespaces and await self._current(entry.namespaces) != entry.generations:
+                return None
             if self.local_entries:
                 self._local[key] = (time.monotonic() + self.ttl, entry)
                 self._local.move_to_end(key)

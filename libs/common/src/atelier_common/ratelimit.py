@@ -4,13 +4,23 @@ Rules are strings such as "5/minute"; a refused hit raises `RateLimited` (429) w
 With Redis, its keys start with the install's `redis_key_prefix`, and each call goes through the
 process's `RedisGuard`: while Redis is out, this process counts alone in memory (each process then
 allows the limit on its own — docs/redis.md) rather than refusing or failing the request.
+
+A limiter built with `sync_seconds` (the gateway's per-caller limit: every request pays it) does
+not ask Redis per hit: each process counts locally against the last shared count it heard, and a
+background task adds its counts to Redis every `sync_seconds` and learns the total. A hit the
+local count would refuse asks Redis at once (exact), so a refusal is always the shared verdict;
+an allowance can exceed the limit by what the other processes counted since the last sync.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, parse
@@ -22,6 +32,11 @@ from limits.storage import storage_from_string
 from atelier_common.errors import RateLimited
 from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
+
+log = logging.getLogger("atelier.ratelimit")
+
+# Keys counted locally between syncs; beyond this, the ones with nothing left to send are dropped.
+_MAX_BUDGETS = 100_000
 
 
 @functools.lru_cache(maxsize=64)
@@ -37,9 +52,19 @@ def _storage(uri: str, **options: Any) -> AsyncStorage:
     return storage
 
 
+@dataclass
+class _Budget:
+    """One key's fixed window as this process sees it between syncs."""
+
+    ends: float  # monotonic: the local window's end (the shared one started at or before it)
+    expiry: int
+    shared: int = 0  # the shared count heard at the last sync (this process's synced hits included)
+    pending: int = 0  # hits counted here, not yet added to Redis
+
+
 class RateLimiter:
     def __init__(self, redis_url: str | None = None, *, moving_window: bool = True, guard: RedisGuard | None = None,
-                 key_prefix: str = "atelier:") -> None:
+                 key_prefix: str = "atelier:", sync_seconds: float = 0.0) -> None:
         # A moving window is exact (credential attempts); a fixed window is cheaper (hot paths).
         strategy = MovingWindowRateLimiter if moving_window else FixedWindowRateLimiter
         self.local_storage = _storage("async+memory://")
@@ -52,21 +77,31 @@ class RateLimiter:
             self.storage = _storage(f"async+{redis_url}", key_prefix=f"{key_prefix}limits",
                                     **self.guard.client_options())
             self.shared = strategy(self.storage)
+        # Counted locally, synced in the background: a fixed window with Redis only.
+        self.sync_seconds = sync_seconds if (redis_url and not moving_window) else 0.0
+        self._budgets: dict[str, _Budget] = {}
+        self._sync_task: asyncio.Task[None] | None = None
 
     async def hit(self, rule: str, *keys: str) -> None:
         limit = _parsed(rule)
-        strategy, guard = self.local, None
-        if self.shared is not None and self.guard is not None:
-            shared = self.shared
-            try:
-                allowed = await self.guard.run(lambda: shared.hit(limit, *keys))
-                strategy, guard = shared, self.guard
-            except RedisUnavailable:  # this process counts alone until Redis is back
-                allowed = await self.local.hit(limit, *keys)
+        strategy: Strategy = self.local
+        guard: RedisGuard | None = None
+        if self.sync_seconds > 0 and self.shared is not None:
+            if await self._hit_synced(limit, keys):
+                return
+            strategy, guard = self.shared, self.guard
         else:
-            allowed = await self.local.hit(limit, *keys)
-        if allowed:
-            return
+            if self.shared is not None and self.guard is not None:
+                shared = self.shared
+                try:
+                    allowed = await self.guard.run(lambda: shared.hit(limit, *keys))
+                    strategy, guard = shared, self.guard
+                except RedisUnavailable:  # this process counts alone until Redis is back
+                    allowed = await self.local.hit(limit, *keys)
+            else:
+                allowed = await self.local.hit(limit, *keys)
+            if allowed:
+                return
         reset_time = time.time() + limit.get_expiry()  # the window's length if Redis went away meanwhile
         try:
             stats = await (guard.run(lambda: strategy.get_window_stats(limit, *keys)) if guard
@@ -77,14 +112,81 @@ class RateLimiter:
         retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
 
+    async def _hit_synced(self, limit: RateLimitItem, keys: tuple[str, ...]) -> bool:
+        """Counted here; True when allowed. A hit the local count would refuse asks Redis (another
+        window may have begun there); while Redis is out this process's count decides alone."""
+        key = limit.key_for(*keys)
+        now = time.monotonic()
+        budget = self._budgets.get(key)
+        if budget is None or budget.ends <= now:
+            budget = self._budgets[key] = _Budget(now + limit.get_expiry(), limit.get_expiry())
+        if self._sync_task is None:
+            self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
+        if budget.shared + budget.pending < limit.amount:
+            budget.pending += 1
+            return True
+        total = await self._sync_key(key, budget, extra=1)
+        if total is None:
+            return budget.shared + budget.pending <= limit.amount
+        return total <= limit.amount
+
+    async def _sync_key(self, key: str, budget: _Budget, extra: int = 0) -> int | None:
+        """Adds this process's pending hits (and `extra`) to Redis's count; the total, None if Redis
+        did not answer (then they stay pending here)."""
+        if self.guard is None:
+            return None
+        budget.pending += extra
+        amount = budget.pending
+        if amount <= 0:
+            return budget.shared
+        storage = self.storage
+        try:
+            total = await self.guard.run(lambda: storage.incr(key, budget.expiry, amount=amount))
+        except RedisUnavailable:
+            return None
+        budget.pending -= amount
+        budget.shared = total
+        return total
+
+    async def sync(self) -> None:
+        """One round: every pending count to Redis; windows that ended are forgotten."""
+        now = time.monotonic()
+        for key, budget in list(self._budgets.items()):
+            if budget.ends <= now:
+                self._budgets.pop(key, None)
+            elif budget.pending and await self._sync_key(key, budget) is None:
+                return  # Redis is out: keep counting here, try again next round
+        if len(self._budgets) > _MAX_BUDGETS:
+            for key in [k for k, b in self._budgets.items() if not b.pending]:
+                del self._budgets[key]
+
+    async def _sync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sync_seconds)
+            try:
+                await self.sync()
+            except Exception as exc:  # a sync that failed is retried next round; the loop lives on
+                log.warning("rate-limit sync failed: %s", exc)
+
+    async def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+            self._sync_task = None
+        with contextlib.suppress(Exception):
+            await self.sync()  # what this process counted still counts for the others
+
     async def reset(self) -> None:
+        self._budgets.clear()
         await self.local_storage.reset()
         if self.shared is not None:
             await self.storage.reset()
 
 
-def rate_limiter(settings: AtelierSettings, *, moving_window: bool = True) -> RateLimiter:
-    """The limiter of a process: in Redis (`redis_url`) behind the process's guard for it, else in memory."""
+def rate_limiter(settings: AtelierSettings, *, moving_window: bool = True, sync_seconds: float = 0.0) -> RateLimiter:
+    """The limiter of a process: in Redis (`redis_url`) behind the process's guard for it, else in
+    memory; `sync_seconds` > 0 (fixed window only): counted locally, synced that often."""
     url = settings.redis_url
     return RateLimiter(url, moving_window=moving_window, guard=guard_for(settings, url) if url else None,
-                       key_prefix=settings.redis_key_prefix)
+                       key_prefix=settings.redis_key_prefix, sync_seconds=sync_seconds)

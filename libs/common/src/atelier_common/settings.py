@@ -102,6 +102,10 @@ class AtelierSettings(BaseSettings):
     # The gateway trusts the counters it read less than this long ago (0: asks the store on every
     # hit, so nothing older than the last commit is ever served): fewer round trips under load.
     cache_staleness_seconds: float = Field(default=0.0, ge=0)
+    # With Redis, each bump is also published (`<prefix>bumps`) and the gateway listens: while it
+    # is subscribed, counters it read are trusted this long without asking Redis again (a bump
+    # drops them at once); the bound only matters if the subscription dies silently. 0: off.
+    cache_local_trust_seconds: float = Field(default=2.0, ge=0)
     cache_max_entries: int = Field(default=10_000, ge=1)
     # Where services find the public keys that sign access and anonymous tokens.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"

@@ -19,7 +19,6 @@ import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -270,7 +269,7 @@ class AccessLogMiddleware:
             elif key == b"x-atelier-storefront":
                 storefront = value[:64]
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()  # as unique as uuid4().hex, without building a UUID
             scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
                                           (b"x-request-id", request_id.encode())]}
         token = request_id_var.set(request_id)
