@@ -14,6 +14,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/audit": "identity",
     "/api/v1/staff/accounts": "identity",
     "/api/v1/staff/customers": "identity",
+    # Outbound webhooks (#38): identity keeps the endpoints and sends the deliveries.
+    "/api/v1/webhook-endpoints": "identity",
+    "/api/v1/webhook-deliveries": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
     # Not /staff/customers/{id}/credits (API.md): routing is by prefix, and /staff/customers is

@@ -62,6 +62,7 @@ from atelier_identity.repository import OAuthRepository, PasskeyRepository, User
 from atelier_identity.schemas import PasskeySignupBegin
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now
 from atelier_identity.service.users import UserService
+from atelier_identity.service._shared import registered
 
 REGISTER, SIGNUP, LOGIN = "register", "signup", "login"
 DEFAULT_DEVICE_NAME = "Unnamed Device"
@@ -141,6 +142,7 @@ class PasskeyService(UseCase[IdentityContext]):
                     signup_storefront=storefront.slug)
         if not await UserRepository(self.session).add_unique(user):
             raise EmailExists()
+        await registered(self.session, user, "passkey")
         passkey = await self._add(user, challenge, verified, name)
         # The passkey proves the person, not the address: it is verified by mail like a registration.
         self.verification.send(user, storefront)
