@@ -11,7 +11,14 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/storefronts/{slug}"): ADMIN, ("PATCH", "/api/v1/storefronts/{slug}"): ADMIN,
             ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN, ("GET", "/api/v1/staff/audit"): ADMIN,
             ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
-            ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"}}
+            ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
+            # Outbound webhooks (#38): the admin's alone.
+            ("GET", "/api/v1/webhook-endpoints"): ADMIN, ("POST", "/api/v1/webhook-endpoints"): ADMIN,
+            ("GET", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
+            ("PATCH", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
+            ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
+            ("GET", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN,
+            ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): ADMIN}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:

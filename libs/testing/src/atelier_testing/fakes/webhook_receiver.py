@@ -39,7 +39,13 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # The platform sends many at once (its bounded concurrency): the default backlog of 5
+            # reset some connections.
+            request_queue_size = 128
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
