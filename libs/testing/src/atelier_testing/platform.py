@@ -267,7 +267,7 @@ def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
         conn = await aio_pika.connect(amqp_url)
         async with conn:
             channel = await conn.channel()
-            for service in (*SERVICES, "generation-worker"):
+            for service in (*SERVICES, "generation-worker", "identity-worker"):
                 for name in consumer_queues(prefix, service, max_retries=_RETRY_DEFAULTS.consumer_max_retries,
                                             retry_delay_ms=_RETRY_DEFAULTS.consumer_retry_delay_ms):
                     await channel.queue_delete(name)
