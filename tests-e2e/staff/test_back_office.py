@@ -11,15 +11,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from infra.journeys import customer, login, poll, register_verified, simple_product_in_stock, staff
+from infra.journeys import customer, login, paid_order, poll, register_verified, staff
 
 from atelier_testing import assert_error
 
 pytestmark = pytest.mark.e2e
-
-ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "King",
-           "street_address": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
-           "phone": "+442079460000", "email": "ada@example.com"}
 
 
 async def _staffer(api: httpx.AsyncClient, admin: dict[str, str], role: str) -> dict[str, str]:
@@ -30,31 +26,12 @@ async def _staffer(api: httpx.AsyncClient, admin: dict[str, str], role: str) -> 
     return {"Authorization": f"Bearer {tokens['access']}"}
 
 
-async def _paid_order(api: httpx.AsyncClient, auth: dict[str, str]) -> dict:
-    product = await simple_product_in_stock(api)
-    assert (await api.post("/api/v1/cart/items", headers=auth,
-                           json={"product_id": product["id"], "quantity": 1})).status_code == 201
-    address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
-    order = (await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address["id"]})).json()
-
-    async def status_is(wanted: str) -> dict | None:
-        r = await api.get(f"/api/v1/orders/{order['id']}", headers=auth)
-        return r.json() if r.status_code == 200 and r.json()["status"] == wanted else None
-
-    await poll(lambda: status_is("awaiting_payment"), timeout=30, message="order awaiting payment")
-    r = await api.post("/api/v1/payments/checkout", headers=auth, json={
-        "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
-    assert r.status_code == 200, r.text
-    assert (await api.post(f"{r.json()['checkout_url']}/pay", headers={"Accept": "application/json"})).status_code == 200
-    return await poll(lambda: status_is("paid"), timeout=30, message="order paid")
-
-
 async def test_support_finds_finance_refunds_merchandiser_cannot_admin_grants(api: httpx.AsyncClient) -> None:
     admin = await staff(api)  # the bootstrap staff account: an admin
     support, finance, merchandiser = [await _staffer(api, admin, role) for role in ("support", "finance", "merchandiser")]
     auth = await customer(api)
     me = (await api.get("/api/v1/users/me", headers=auth)).json()
-    order = await _paid_order(api, auth)
+    order = await paid_order(api, auth)
 
     # Support finds the order by the customer's email, whatever its case.
     found = await api.get("/api/v1/staff/orders", headers=support, params={"email": me["email"].upper()})
