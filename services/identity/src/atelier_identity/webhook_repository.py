@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -142,16 +143,16 @@ class WebhookDeliveryRepository:
             update(WebhookDelivery)
             .where(col(WebhookDelivery.id).in_(ids), col(WebhookDelivery.status) == PENDING,
                    col(WebhookDelivery.next_attempt_at) <= now)
-            .values(next_attempt_at=lease_until).returning(WebhookDelivery.id)
+            .values(next_attempt_at=lease_until).returning(col(WebhookDelivery.id))
             .execution_options(synchronize_session=False))
         ids = [row[0] for row in leased.all()]
         if not ids:
             return []
+        d, e = table_of(WebhookDelivery).c, table_of(WebhookEndpoint).c
         rows = await self.session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.message_id, WebhookDelivery.payload,
-                   WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.secret)
-            .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
-            .where(col(WebhookDelivery.id).in_(ids)))
+            sa_select(d.id, d.attempts, d.message_id, d.payload, e.id, e.url, e.secret)
+            .join_from(table_of(WebhookDelivery), table_of(WebhookEndpoint), e.id == d.endpoint_id)
+            .where(d.id.in_(ids)))
         return [ClaimedDelivery(*row) for row in rows.all()]
 
     async def record(self, claimed: ClaimedDelivery, *, at: datetime, status: str, next_attempt_at: datetime | None,

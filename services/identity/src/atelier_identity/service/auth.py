@@ -31,8 +31,7 @@ from atelier_identity.errors import (
 from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest
-from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now
-from atelier_identity.service._shared import registered
+from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now, registered
 
 
 @dataclass(frozen=True)

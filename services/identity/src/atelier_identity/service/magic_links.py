@@ -26,8 +26,7 @@ from atelier_identity.mail import magic_link_mail
 from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
-from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email
-from atelier_identity.service._shared import registered
+from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email, registered
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,7 @@ from atelier_identity.errors import (
 from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
 from atelier_identity.oidc import Provider
 from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
-from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email
-from atelier_identity.service._shared import registered
+from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email, registered
 
 log = logging.getLogger("atelier.identity.oauth")
 

@@ -60,9 +60,8 @@ from atelier_identity.errors import (
 from atelier_identity.models import Passkey, User, WebauthnChallenge
 from atelier_identity.repository import OAuthRepository, PasskeyRepository, UserRepository
 from atelier_identity.schemas import PasskeySignupBegin
-from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now
+from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now, registered
 from atelier_identity.service.users import UserService
-from atelier_identity.service._shared import registered
 
 REGISTER, SIGNUP, LOGIN = "register", "signup", "login"
 DEFAULT_DEVICE_NAME = "Unnamed Device"

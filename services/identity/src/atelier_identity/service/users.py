@@ -29,9 +29,8 @@ from atelier_identity.models import User
 from atelier_identity.repository import UserRepository
 from atelier_identity.schemas import DeleteAccountRequest, UserUpdate
 from atelier_identity.security import PasswordHasher
-from atelier_identity.service._shared import Guard, Sessions, now
+from atelier_identity.service._shared import Guard, Sessions, now, registered
 from atelier_identity.service.addresses import AddressService
-from atelier_identity.service._shared import registered
 
 DELETE_CONFIRMATION = "DELETE"
 
