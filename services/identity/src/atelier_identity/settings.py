@@ -118,6 +118,8 @@ class IdentitySettings(PricingSettings):
     outbound_webhooks_poll_seconds: float = Field(default=1.0, gt=0)
     # A claimed attempt is the claimer's this long; a crashed worker's attempt is retried after it.
     outbound_webhooks_lease_seconds: float = Field(default=120.0, gt=0)
+    # Housekeeping: deliveries that ended (and their attempts) are deleted this long after.
+    outbound_webhooks_retention_days: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _check_identity_settings(self) -> "IdentitySettings":

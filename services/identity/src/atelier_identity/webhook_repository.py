@@ -170,6 +170,16 @@ class WebhookDeliveryRepository:
                                         duration_ms=duration_ms))
         return getattr(result, "rowcount", 0) == 1
 
+    async def delete_finished(self, before: datetime, limit: int) -> int:
+        """Up to `limit` deliveries that ended (succeeded or failed) before `before`, with their attempts."""
+        ids = list((await self.session.exec(
+            select(WebhookDelivery.id).where(col(WebhookDelivery.status).in_((SUCCEEDED, FAILED)),
+                                             col(WebhookDelivery.created_at) < before).limit(limit))).all())
+        if ids:
+            await self.session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(ids)))
+            await self.session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
+        return len(ids)
+
     async def replay(self, delivery: WebhookDelivery, at: datetime) -> None:
         """Send again now, with a fresh retry schedule; the attempts so far stay in the log."""
         delivery.status, delivery.attempts, delivery.next_attempt_at = PENDING, 0, at

@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +16,10 @@ import pytest
 from standardwebhooks import Webhook
 
 from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_common.housekeeping import Housekeeper
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.envelope import Envelope
+from atelier_identity.housekeeping import sweeps
 from atelier_identity.service.webhooks import DeliveryWorker, WebhookFanOut
 from atelier_testing import assert_error, poll_until
 from atelier_testing.fakes.webhook_receiver import WebhookReceiver
@@ -283,3 +286,45 @@ class TestDelivering:
             assert body["type"] == "identity.user_registered"
             assert body["data"]["email"] == "grace@example.com" and body["data"]["via"] == "password"
             assert json.loads(request.body)["data"]["storefront"] == "default"
+
+
+class TestTheReceiversSlownessNeverSlowsThePlatform:
+    async def test_a_slow_receiver_times_out_while_the_api_answers(self, start_identity, test_keys,
+                                                                  receiver: WebhookReceiver) -> None:
+        receiver.delay = 3.0
+        async with start_identity(**{**FAST, "outbound_webhooks_timeout_seconds": 0.3,
+                                     "outbound_webhooks_retry_schedule_seconds": [60]}) as api:
+            endpoint = await _endpoint(api, test_keys, receiver.url)
+            await api.h.deliver(paid())
+
+            async def timed_out() -> list[dict[str, Any]] | None:
+                got = await _deliveries(api, test_keys, endpoint["id"])
+                return got if got and got[0]["attempts"] else None
+
+            [delivery] = await poll_until(timed_out, timeout=10, message="the attempt timed out")
+            assert delivery["status"] == "pending" and "Timeout" in delivery["attempts"][0]["error"]
+            assert delivery["next_attempt_at"] is not None
+            # Meanwhile the service answers as ever (the worker waited, nothing else did).
+            assert (await api.client.get(URL, headers=test_keys.staff_headers())).status_code == 200
+
+
+class TestHousekeeping:
+    async def test_ended_deliveries_go_after_the_retention_pending_ones_stay(self, start_identity, test_keys,
+                                                                             receiver: WebhookReceiver) -> None:
+        async with start_identity(**FAST) as api:
+            endpoint = await _endpoint(api, test_keys, receiver.url)
+            await api.h.deliver(paid())
+            await _received(receiver)
+
+            async def succeeded() -> list[dict[str, Any]] | None:
+                got = await _deliveries(api, test_keys, endpoint["id"])
+                return got if got and got[0]["status"] == "succeeded" else None
+
+            await poll_until(succeeded, timeout=10, message="the delivery recorded")
+            runtime = api.h.runtime
+            later = datetime.now(UTC) + timedelta(days=31)
+            keeper = Housekeeper(runtime.db, sweeps(runtime.context), service="identity", clock=lambda: later)
+            assert (await keeper.run_once()).removed["webhook_deliveries"] == 1
+            assert await _deliveries(api, test_keys, endpoint["id"]) == []
+            keeper_now = Housekeeper(runtime.db, sweeps(runtime.context), service="identity")
+            assert (await keeper_now.run_once()).removed["webhook_deliveries"] == 0

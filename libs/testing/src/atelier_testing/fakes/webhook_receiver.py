@@ -1,10 +1,11 @@
 """A receiver of outbound webhooks (#38) for tests: a real HTTP server on a loopback port, in a
 thread, so that both a service under test (same process) and a platform in a child process reach
-it. It answers `status` (200 unless told otherwise) and keeps every request it got."""
+it. It answers `status` (200 unless told otherwise), after `delay` seconds, and keeps every request it got."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +22,8 @@ class Received:
 class WebhookReceiver:
     def __init__(self) -> None:
         self.status = 200
+        # Seconds to wait before answering: a slow receiver.
+        self.delay = 0.0
         self.received: list[Received] = []
         self.lock = threading.Lock()
         receiver = self
@@ -29,6 +32,8 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 status = receiver.status
+                if receiver.delay:
+                    time.sleep(receiver.delay)  # a slow receiver, in its own request thread
                 with receiver.lock:
                     receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                                       body, status))
