@@ -16,9 +16,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from atelier_common.contracts.orders import OrderStatusChanged
-from atelier_common.housekeeping import Housekeeper
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.envelope import Envelope
+from atelier_common.housekeeping import Housekeeper
 from atelier_identity.housekeeping import sweeps
 from atelier_identity.service.webhooks import DeliveryWorker, WebhookFanOut
 from atelier_testing import assert_error, poll_until
