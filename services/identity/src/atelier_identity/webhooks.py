@@ -115,6 +115,8 @@ async def check_url(url: str, policy: UrlPolicy) -> None:
         raise WebhookUrlNotAllowed("private, loopback and link-local addresses are not allowed")
     try:
         addresses = [host] if _is_ip(host) else await _resolve(host, port)
+    except UnicodeError as exc:  # the IDNA codec refuses the name (an empty or overlong label)
+        raise WebhookUrlNotAllowed("the host name is not valid") from exc
     except OSError:
         return
     if any(_private(address) for address in addresses):
@@ -169,7 +171,7 @@ class WebhookSender:
                                                    headers=signed_headers(secret, msg_id, body, at))
             except WebhookUrlNotAllowed as exc:
                 return Outcome(None, exc.message[:ERROR_LIMIT], _ms(started))
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 return Outcome(None, f"{type(exc).__name__}: {exc}"[:ERROR_LIMIT], _ms(started))
             error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
             return Outcome(response.status_code, error, _ms(started))

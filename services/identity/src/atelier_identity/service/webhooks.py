@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.db import Database
@@ -62,7 +64,7 @@ def _audited(endpoint: WebhookEndpoint) -> dict[str, Any]:
 class WebhookEndpoints(UseCase[IdentityContext]):
     """`/api/v1/webhook-endpoints` and `/api/v1/webhook-deliveries` (admin)."""
 
-    def __init__(self, session: Any, context: IdentityContext) -> None:
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
         self.endpoints = WebhookEndpointRepository(session)
         self.deliveries = WebhookDeliveryRepository(session)
@@ -253,7 +255,7 @@ class DeliveryWorker:
             log.info("webhook %s to %s failed (attempt %s): %s", item.message_id, item.url, attempts, outcome.error)
         return Recorded(item.id, status)
 
-    async def _disable(self, session: Any, item: ClaimedDelivery, attempts: int, error: str | None) -> None:
+    async def _disable(self, session: AsyncSession, item: ClaimedDelivery, attempts: int, error: str | None) -> None:
         """Retries ran out: the endpoint stops getting deliveries until staff enable it again, and
         every admin hears of it (once: only the call that disabled it mails)."""
         reason = f"{attempts} attempts of delivery {item.id} failed; the last: {error or 'unknown'}"
