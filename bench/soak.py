@@ -47,7 +47,7 @@ from atelier_testing.platform import (
 # connection the server is closing fails, which a browser would retry and httpx does not.
 LIMITS = httpx.Limits(keepalive_expiry=3)
 SERVICES = ("identity", "catalog", "cart", "orders", "payments", "generation")
-CONSUMERS = (*SERVICES, "generation-worker")
+CONSUMERS = (*SERVICES, "generation-worker", "identity-worker")
 
 
 def rss_mb(pid: int) -> float:

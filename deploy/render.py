@@ -104,8 +104,10 @@ def _resources(p: Process | None) -> dict[str, Any]:
         cpu, memory, cpu_max, memory_max = "50m", "128Mi", "500m", "384Mi"
     elif p.http:
         cpu, memory, cpu_max, memory_max = "100m", "256Mi", "1", "512Mi"
-    elif p.name.endswith("-worker"):  # image generation and 12 MP restorations
+    elif p.name == "generation-worker":  # image generation and 12 MP restorations
         cpu, memory, cpu_max, memory_max = "250m", "512Mi", "2", "1536Mi"
+    elif p.name.endswith("-worker"):  # outbound webhooks: waiting on receivers, little CPU
+        cpu, memory, cpu_max, memory_max = "50m", "192Mi", "500m", "384Mi"
     else:
         cpu, memory, cpu_max, memory_max = "50m", "160Mi", "500m", "384Mi"
     return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_max, "memory": memory_max}}

@@ -91,3 +91,28 @@ async def simple_product_in_stock(api: httpx.AsyncClient, min_stock: int = 3) ->
     products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= min_stock]
     assert products, "the demo catalog has a simple physical product in stock"
     return products[0]
+
+
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "King",
+           "street_address": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
+           "phone": "+442079460000", "email": "ada@example.com"}
+
+
+async def paid_order(api: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
+    """A customer's order of one demo product, paid through the local provider's checkout."""
+    product = await simple_product_in_stock(api)
+    assert (await api.post("/api/v1/cart/items", headers=auth,
+                           json={"product_id": product["id"], "quantity": 1})).status_code == 201
+    address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
+    order = (await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address["id"]})).json()
+
+    async def status_is(wanted: str) -> dict[str, Any] | None:
+        r = await api.get(f"/api/v1/orders/{order['id']}", headers=auth)
+        return r.json() if r.status_code == 200 and r.json()["status"] == wanted else None
+
+    await poll(lambda: status_is("awaiting_payment"), timeout=30, message="order awaiting payment")
+    r = await api.post("/api/v1/payments/checkout", headers=auth, json={
+        "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
+    assert r.status_code == 200, r.text
+    assert (await api.post(f"{r.json()['checkout_url']}/pay", headers={"Accept": "application/json"})).status_code == 200
+    return await poll(lambda: status_is("paid"), timeout=30, message="order paid")

@@ -13,7 +13,7 @@ from atelier_testing.platform import Platform
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("identity", "catalog", "cart", "orders", "payments", "generation")
-CONSUMERS = ("identity", "catalog", "cart", "orders", "payments", "generation", "generation-worker")
+CONSUMERS = ("identity", "catalog", "cart", "orders", "payments", "generation", "generation-worker", "identity-worker")
 
 
 def test_one_database_per_service(distributed_platform: Platform, postgres_server_url: str) -> None:
@@ -39,7 +39,7 @@ def test_each_role_runs_in_its_own_process(distributed_platform: Platform) -> No
     for service in SERVICES:
         assert {f"{service} api", f"{service} relay", f"{service} consumer",
                 f"{service} housekeeping"} <= roles.keys(), service
-    assert "generation worker" in roles and "gateway" in roles
+    assert "generation worker" in roles and "identity worker" in roles and "gateway" in roles
     assert len(set(roles.values())) == len(roles)
 
 

@@ -46,7 +46,8 @@ REFUSED_TO_A_NEW_CUSTOMER = re.compile(
     r"|POST /api/v1/orders/\{order_id\}/status|POST /api/v1/payments/refunds"
     r"|POST /api/v1/generation/jobs|POST /api/v1/auth/login"
     r"|(GET|POST|PATCH|DELETE) /api/v1/storefronts(/\{slug\})?"
-    r"|(GET|POST) /api/v1/staff/.*")
+    r"|(GET|POST) /api/v1/staff/.*"
+    r"|(GET|POST|PATCH|DELETE) /api/v1/webhook-(endpoints|deliveries)(/.*)?")
 
 
 async def test_no_input_makes_a_server_error(unlimited_platform: Platform, tmp_path: Path) -> None:

@@ -13,8 +13,18 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from infra.back_office import paid_order, staffer
-from infra.journeys import PASSWORD, customer, latest_mail, login, poll, register_verified, staff, token_from
+from infra.back_office import staffer
+from infra.journeys import (
+    PASSWORD,
+    customer,
+    latest_mail,
+    login,
+    paid_order,
+    poll,
+    register_verified,
+    staff,
+    token_from,
+)
 
 from atelier_testing import assert_error
 

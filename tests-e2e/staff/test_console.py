@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.back_office import paid_order, staffer_account
-from infra.journeys import PASSWORD, customer, latest_mail, login, poll, staff
+from infra.back_office import staffer_account
+from infra.journeys import PASSWORD, customer, latest_mail, login, paid_order, poll, staff
 
 from atelier_testing import assert_error
 from atelier_testing.browser import chromium, offline_context

@@ -15,6 +15,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/accounts": "identity",
     "/api/v1/staff/customers": "identity",
     "/api/v1/staff/mail": "identity",
+    # Outbound webhooks (#38): identity keeps the endpoints and sends the deliveries.
+    "/api/v1/webhook-endpoints": "identity",
+    "/api/v1/webhook-deliveries": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
     "/api/v1/staff/subscriptions": "payments",

@@ -98,7 +98,7 @@ def test_apis_gateway_consumers_and_workers_scale_out(k8s_docs: list[dict[str, A
     deployments, scalers = _of_kind(k8s_docs, "Deployment"), _of_kind(k8s_docs, "HorizontalPodAutoscaler")
     scaled = {name for name in deployments
               if name == "gateway" or name.endswith(("-api", "-consumer", "-worker"))}
-    assert set(scalers) == scaled and "generation-worker" in scaled
+    assert set(scalers) == scaled and {"generation-worker", "identity-worker"} <= scaled
     for name, scaler in scalers.items():
         assert scaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
         assert scaler["spec"]["minReplicas"] == (2 if name == "gateway" or name.endswith("-api") else 1)

@@ -76,7 +76,7 @@ def cluster_env(postgres_server_url: str, amqp_url: str, tmp_path: Path) -> Iter
     async def delete_queues() -> None:
         async with await aio_pika.connect(amqp_url) as conn:
             channel = await conn.channel()
-            for consumer in (*SERVICES, "generation-worker"):
+            for consumer in (*SERVICES, "generation-worker", "identity-worker"):
                 for name in consumer_queues(f"k8s{run}.", consumer, max_retries=_RETRY_DEFAULTS.consumer_max_retries,
                                             retry_delay_ms=_RETRY_DEFAULTS.consumer_retry_delay_ms):
                     await channel.queue_delete(name)

@@ -66,8 +66,8 @@ def test_probe_ports_for_every_process_without_an_api() -> None:
 
 def test_the_default_topology_fits_a_default_postgresql() -> None:
     topology = Topology(postgres="postgresql://postgres@127.0.0.1:5432/postgres", amqp="amqp://guest:guest@127.0.0.1/")
-    # 6 × (api 5 + relay 1 + consumer 2 + housekeeping 1) + generation's worker 2
-    assert topology.connections_needed() == 56 <= 80  # 80 % of max_connections=100
+    # 6 × (api 5 + relay 1 + consumer 2 + housekeeping 1) + generation's and identity's workers 2 each
+    assert topology.connections_needed() == 58 <= 80  # 80 % of max_connections=100
     scaled = Topology(postgres=topology.postgres, amqp=topology.amqp, api_workers={"catalog": 2})
     assert scaled.connections_needed() == topology.connections_needed() + 5
 

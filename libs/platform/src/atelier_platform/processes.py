@@ -39,14 +39,16 @@ from atelier_common.db import pool_for_roles
 from atelier_common.keys import SigningKey
 from atelier_gateway.settings import SERVICES
 
-# Services whose long-running jobs get a process (and a consumer group) of their own.
-WORKER_SERVICES = ("generation",)
+# Services whose long-running work gets a process (and a consumer group) of its own: generation's
+# jobs, identity's outbound webhook deliveries (a slow receiver never holds an API or a consumer).
+WORKER_SERVICES = ("generation", "identity")
 
 # The embedded mode's development defaults (`embedded.service_settings`), as the environment of
 # the distributed processes: /api/dev/mailbox, /api/dev/checkout and /api/dev/subscriptions
 # answer, catalog seeds the demo data and identity the five seed storefronts at start
 # (idempotent, safe from several processes).
-DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
+DEV_SETTINGS = {"ATELIER_DEV_ENDPOINTS": "true", "ATELIER_OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_URLS": "true",
+                "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
                 "ATELIER_IDENTITY_SEED_DEMO_STOREFRONTS": "true"}
 
 

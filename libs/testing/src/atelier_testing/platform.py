@@ -135,6 +135,12 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode
         "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000/hour",
         # Invalidation must be what makes a change visible, never an entry's expiry.
         "ATELIER_CACHE_TTL_SECONDS": "300",
+        # Outbound webhooks (tests-e2e/webhooks): the test's receiver on 127.0.0.1 is allowed by name
+        # while other private addresses are refused (the production rule); retries shrunk to seconds.
+        "ATELIER_OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_URLS": "false",
+        "ATELIER_OUTBOUND_WEBHOOKS_ALLOWED_HOSTS": '["127.0.0.1"]',
+        "ATELIER_OUTBOUND_WEBHOOKS_RETRY_SCHEDULE_SECONDS": "[0.5, 0.5]",
+        "ATELIER_OUTBOUND_WEBHOOKS_POLL_SECONDS": "0.2",
     })
     env["ATELIER_FAST_PATHS"] = fast_paths(mode)
     # settings of the session's local fakes (e.g. the OpenID provider), the same in every mode
@@ -267,7 +273,7 @@ def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
         conn = await aio_pika.connect(amqp_url)
         async with conn:
             channel = await conn.channel()
-            for service in (*SERVICES, "generation-worker"):
+            for service in (*SERVICES, "generation-worker", "identity-worker"):
                 for name in consumer_queues(prefix, service, max_retries=_RETRY_DEFAULTS.consumer_max_retries,
                                             retry_delay_ms=_RETRY_DEFAULTS.consumer_retry_delay_ms):
                     await channel.queue_delete(name)

@@ -10,7 +10,7 @@ from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_identity import bootstrap, demo, housekeeping
 from atelier_identity.api.main import ROUTERS
-from atelier_identity.events import SUBSCRIPTIONS
+from atelier_identity.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
 from atelier_identity.service.storefronts import own_storefronts
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.storefronts import default_storefront
@@ -19,6 +19,9 @@ SPEC = ServiceSpec(
     name="identity",
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
+    # Outbound webhooks (#38): the fan-out hears its events on the worker's queue, and the
+    # worker role sends the deliveries (`service/webhooks.py`).
+    worker_subscriptions=WORKER_SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,

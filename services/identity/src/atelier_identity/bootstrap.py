@@ -17,7 +17,9 @@ from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.service.users import create_user
+from atelier_identity.service.webhooks import DeliveryWorker
 from atelier_identity.settings import IdentitySettings
+from atelier_identity.webhooks import UrlPolicy, WebhookSender
 
 __all__ = ["IdentityContext", "context"]
 
@@ -35,11 +37,15 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     signer = AccessTokenSigner(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                ttl=timedelta(minutes=settings.access_token_ttl_minutes))
     mailer = Mailer(runtime.db, settings)
+    sender = WebhookSender(
+        timeout=settings.outbound_webhooks_timeout_seconds, concurrency=settings.outbound_webhooks_concurrency,
+        policy=UrlPolicy(allow_private=settings.outbound_webhooks_allow_private_urls,
+                         allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.outbound_webhooks_allowed_hosts)))
     ctx = IdentityContext(
         settings=settings, signing_key=key, jwks=jwks(key), signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
-        orders=OrdersClient(runtime), storefronts=runtime.storefronts)
+        orders=OrdersClient(runtime), storefronts=runtime.storefronts, webhooks=sender)
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).
@@ -48,7 +54,14 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     # The mail sender is a relay like the outbox's: it runs where the relay role runs.
     if "relay" in runtime.roles:
         await mailer.start()
+    # Outbound webhooks are sent by the worker role: a slow receiver never holds an API or consumer process.
+    deliveries = DeliveryWorker(runtime.db, ctx) if "worker" in runtime.roles else None
+    if deliveries is not None:
+        await deliveries.start()
     try:
         yield ctx
     finally:
+        if deliveries is not None:
+            await deliveries.stop()
+        await sender.close()
         await mailer.stop()

@@ -15,6 +15,7 @@ from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.settings import IdentitySettings
+from atelier_identity.webhooks import WebhookSender
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class IdentityContext:
     orders: OrdersClient
     # This process's copy of the storefronts (the runtime's): mail senders, links, passkey relying parties.
     storefronts: StorefrontDirectory
+    # The outbound webhooks' pooled HTTP client and URL policy (#38).
+    webhooks: WebhookSender
 
     async def storefront_of_event(self, slug: str | None) -> Storefront:
         """The storefront an event happened on. A slug this copy cannot find (deleted since) is the

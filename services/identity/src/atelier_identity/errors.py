@@ -219,3 +219,26 @@ class AccountSuspended(IdentityError):
     """A staff action that a suspended account cannot use (#36): a conflict with its state."""
 
     code, status, default_message = "ACCOUNT_SUSPENDED", 409, "The account is suspended: reactivate it first"
+
+
+class WebhookEndpointNotFound(IdentityError):
+    code, status, default_message = "WEBHOOK_ENDPOINT_NOT_FOUND", 404, "No such webhook endpoint"
+
+
+class WebhookDeliveryNotFound(IdentityError):
+    code, status, default_message = "WEBHOOK_DELIVERY_NOT_FOUND", 404, "No such webhook delivery"
+
+
+class WebhookUrlNotAllowed(IdentityError):
+    code, status, default_message = "WEBHOOK_URL_NOT_ALLOWED", 400, "This webhook URL is not allowed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"This webhook URL is not allowed: {reason}", details={"fields": {"url": [reason]}})
+
+
+class UnknownWebhookEvent(IdentityError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "Unknown webhook event type"
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        super().__init__(f"Unknown event type {', '.join(unknown)}; the types are {', '.join(known)}",
+                         details={"fields": {"events": [f"unknown: {', '.join(unknown)}"]}})

@@ -10,6 +10,8 @@ from atelier_common.inbox import EventContext, Filtered, Subscriptions
 from atelier_identity.context import IdentityContext
 from atelier_identity.service import AutoRegistration, NotificationService
 from atelier_identity.service.audit import AuditLog
+from atelier_identity.service.webhooks import WebhookFanOut
+from atelier_identity.webhooks import PUBLIC_EVENTS
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext[IdentityContext]) -> None:
@@ -39,3 +41,14 @@ SUBSCRIPTIONS: Subscriptions = {
     JobCompleted: on_job_completed,
     JobFailed: on_job_failed,
 }
+
+
+async def on_public_event(_event: object, ctx: EventContext[IdentityContext]) -> None:
+    """Any event an outbound webhook may hear: a delivery per endpoint that wants it (#38)."""
+    await WebhookFanOut(ctx.session, ctx.context).fan_out(ctx.envelope)
+
+
+# Heard on identity's own worker queue (`identity-worker`), apart from the consumer above: the
+# webhook fan-out never delays a customer's mail, nor the other way round. No inbox: the deliveries'
+# unique (event, endpoint) key makes a redelivered event add nothing.
+WORKER_SUBSCRIPTIONS: Subscriptions = {cls: on_public_event for cls in PUBLIC_EVENTS}

@@ -13,6 +13,9 @@
 - Addresses of anonymous visitors (an owner that is no user) none of which changed for
   `anonymous_retention_days` (30), with their address book. A user's addresses never go here
   (erasure is `identity.user_deleted`'s business).
+- Outbound webhook deliveries that ended (succeeded, or failed and not replayed) more than
+  `outbound_webhooks_retention_days` ago, with their attempts: the log staff replay from. Pending
+  ones and the endpoints stay.
 - Kept: users and what they own, passkeys, OAuth links, `anonymous_claim` (the record of who
   claimed which anonymous id: one row per claim, not per request).
 """
@@ -32,6 +35,7 @@ from atelier_common.housekeeping import Sweep, Swept, expired
 from atelier_identity.context import IdentityContext
 from atelier_identity.models import EmailToken, MagicLink, MailMessage, OAuthState, RefreshToken, WebauthnChallenge
 from atelier_identity.repository import AddressRepository
+from atelier_identity.webhook_repository import WebhookDeliveryRepository
 
 Where = Callable[[datetime], ColumnElement[bool]]
 
@@ -69,6 +73,13 @@ def _untouched_anonymous_addresses(retention: timedelta) -> Sweep:
     return Sweep("anonymous_addresses", batch)
 
 
+def _finished_webhook_deliveries(retention: timedelta) -> Sweep:
+    async def batch(session: AsyncSession, now: datetime, limit: int) -> Swept:
+        return Swept(await WebhookDeliveryRepository(session).delete_finished(now - retention, limit))
+
+    return Sweep("webhook_deliveries", batch)
+
+
 def sweeps(context: IdentityContext) -> list[Sweep]:
     settings = context.settings
     return [
@@ -80,4 +91,5 @@ def sweeps(context: IdentityContext) -> list[Sweep]:
         expired("mail", MailMessage, _mail_done(timedelta(hours=settings.mail_retention_hours))),
         _untouched_anonymous_addresses(timedelta(days=settings.anonymous_retention_days)),
         idempotency.sweep(),
+        _finished_webhook_deliveries(timedelta(days=settings.outbound_webhooks_retention_days)),
     ]

@@ -153,6 +153,14 @@ def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, rea
                     greeting=_hello(first_name), lines=lines)
 
 
+def webhook_disabled_mail(*, to: str, url: str, endpoint_id: str, reason: str) -> Mail:
+    """To every admin when an outbound webhook endpoint's retries ran out (#38)."""
+    return _compose(to=to, kind="webhook_disabled", subject="A webhook endpoint was disabled", greeting="Hello",
+                    lines=[f"The webhook endpoint {url} ({endpoint_id}) was disabled: {reason}.",
+                           "Fix the receiver, enable the endpoint again (PATCH /api/v1/webhook-endpoints/"
+                           f"{endpoint_id} with enabled=true) and replay what it missed from its delivery log."])
+
+
 class Mailer:
     def __init__(self, db: Database, settings: IdentitySettings) -> None:
         self.db = db

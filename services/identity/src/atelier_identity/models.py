@@ -392,3 +392,72 @@ class StaffAudit(SQLModel, table=True):
     before: dict[str, Any] | None = json_field(nullable=True)
     after: dict[str, Any] | None = json_field(nullable=True)
     reason: str | None = Field(default=None, sa_type=Text)
+
+
+# -- Outbound webhooks (#38, docs/webhooks.md) ---------------------------------------------------
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A receiver staff registered: where to send which events, signed with `secret`."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    url: str = Field(max_length=2048)
+    # Public event types (`webhooks.EVENT_TYPES`).
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
+                                                                 nullable=False))
+    # Only events of this storefront (None: every storefront).
+    storefront: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=500)
+    # `whsec_<base64 key>` (Standard Webhooks): kept as is, the HMAC needs the key itself.
+    secret: str = Field(max_length=128)
+    enabled: bool = True
+    # Why it was disabled (retries ran out), shown to staff; cleared when re-enabled.
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the unit sent, retried and replayed. Unique on (event, endpoint):
+    a redelivered event finds its row and adds none."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_delivery_event_endpoint"),
+        Index("ix_webhook_delivery_endpoint_created", "endpoint_id", "created_at"),
+        # The worker's claim: pending rows by due time.
+        Index("ix_webhook_delivery_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoint.id", ondelete="CASCADE")
+    event_id: uuid.UUID
+    event_type: str = Field(max_length=100)
+    # The `webhook-id` header: the same for every attempt and replay, so a receiver can drop copies.
+    message_id: str = Field(max_length=100)
+    # The exact body signed and sent (`{type, timestamp, data}`), the same bytes at every attempt.
+    payload: str = Field(sa_type=Text)
+    # pending → succeeded | failed (retries ran out); a replay makes it pending again.
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One HTTP attempt of a delivery: the log staff read."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_delivery_at", "delivery_id", "at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    delivery_id: uuid.UUID = Field(foreign_key="webhook_delivery.id", ondelete="CASCADE")
+    at: datetime = Field(sa_type=UtcDateTime)
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int

@@ -103,6 +103,24 @@ class IdentitySettings(PricingSettings):
     # Housekeeping: sent (or given-up) mail — the dev mailbox's included — is deleted this long after.
     mail_retention_hours: float = Field(default=24.0, gt=0)
 
+    # Outbound webhooks (#38, docs/webhooks.md). Also read as `ATELIER_OUTBOUND_WEBHOOKS_…` (the shared
+    # prefix). Private, loopback and link-local targets are refused (at registration and again at each
+    # delivery, against DNS rebinding) unless allowed; `make dev` and the embedded mode allow them.
+    outbound_webhooks_allow_private_urls: bool = False
+    # Hosts (names or addresses) allowed even when private ones are not: an ERP inside the network.
+    outbound_webhooks_allowed_hosts: list[str] = []
+    # The wait before each retry after a failed attempt; when it runs out the endpoint is disabled
+    # and admins are mailed. Default: Standard Webhooks' schedule, about a day (27.5 h) in 8 attempts.
+    outbound_webhooks_retry_schedule_seconds: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    outbound_webhooks_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Requests in flight at once per worker process: a slow receiver holds a slot, not the platform.
+    outbound_webhooks_concurrency: int = Field(default=16, ge=1, le=256)
+    outbound_webhooks_poll_seconds: float = Field(default=1.0, gt=0)
+    # A claimed attempt is the claimer's this long; a crashed worker's attempt is retried after it.
+    outbound_webhooks_lease_seconds: float = Field(default=120.0, gt=0)
+    # Housekeeping: deliveries that ended (and their attempts) are deleted this long after.
+    outbound_webhooks_retention_days: float = Field(default=30.0, gt=0)
+
     @model_validator(mode="after")
     def _check_identity_settings(self) -> "IdentitySettings":
         if bool(self.bootstrap_staff_email) != bool(self.bootstrap_staff_password):
@@ -110,6 +128,11 @@ class IdentitySettings(PricingSettings):
         if self.environment == "production" and not self.signing_key_pem:
             # A key generated per process would give each replica its own, unpublished key.
             raise ValueError("signing_key_pem must be set in production")
+        if not self.outbound_webhooks_retry_schedule_seconds or any(
+                delay <= 0 for delay in self.outbound_webhooks_retry_schedule_seconds):
+            raise ValueError("outbound_webhooks_retry_schedule_seconds needs at least one delay, each above 0")
+        if self.outbound_webhooks_lease_seconds <= self.outbound_webhooks_timeout_seconds:
+            raise ValueError("outbound_webhooks_lease_seconds must exceed outbound_webhooks_timeout_seconds")
         return self
 
     def secret_fields(self) -> tuple[str, ...]:

@@ -17,7 +17,14 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("POST", "/api/v1/staff/customers/{user_id}/verify-email"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/password-reset"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/sign-out"): {"support"},
-            ("GET", "/api/v1/staff/mail"): {"support"}, ("POST", "/api/v1/staff/mail/{mail_id}/resend"): {"support"}}
+            ("GET", "/api/v1/staff/mail"): {"support"}, ("POST", "/api/v1/staff/mail/{mail_id}/resend"): {"support"},
+            # Outbound webhooks (#38): the admin's alone.
+            ("GET", "/api/v1/webhook-endpoints"): ADMIN, ("POST", "/api/v1/webhook-endpoints"): ADMIN,
+            ("GET", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
+            ("PATCH", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
+            ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
+            ("GET", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN,
+            ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): ADMIN}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:

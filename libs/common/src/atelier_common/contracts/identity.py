@@ -20,6 +20,18 @@ class AnonymousClaimed(IntegrationEvent):
     user_id: uuid.UUID
 
 
+class UserRegistered(IntegrationEvent):
+    """An account was created (registration, magic link, OAuth, passkey, an order's buyer, the CLI)."""
+
+    type = "identity.user_registered"
+    user_id: uuid.UUID
+    email: str
+    # The storefront it signed up on (`Storefront`); the CLI's accounts: the default.
+    storefront: str = "default"
+    # How: "password", "magic_link", "oauth", "passkey", "order", "cli".
+    via: str
+
+
 class UserDeleted(IntegrationEvent):
     type = "identity.user_deleted"
     user_id: uuid.UUID

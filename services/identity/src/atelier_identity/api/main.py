@@ -13,7 +13,8 @@ from atelier_identity.api import (
     staff,
     storefronts,
     users,
+    webhooks,
 )
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
-           addresses.router, keys.router, storefronts.public, storefronts.router, staff.router, internal.router, dev.router)
+           addresses.router, keys.router, storefronts.public, storefronts.router, staff.router, webhooks.router, internal.router, dev.router)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.identity import Storefront, TokenRevoked
+from atelier_common.contracts.identity import Storefront, TokenRevoked, UserRegistered
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
@@ -24,7 +24,13 @@ from atelier_identity.repository import EmailTokenRepository, PasskeyRepository,
 from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
 
-__all__ = ["Guard", "IssuedTokens", "Sessions", "SignedIn", "Verification", "now", "prove_email"]
+__all__ = ["Guard", "IssuedTokens", "Sessions", "SignedIn", "Verification", "now", "prove_email", "registered"]
+
+
+async def registered(session: AsyncSession, user: User, via: str) -> None:
+    """Announce a new account (outbound webhooks hear it), in the transaction that created it."""
+    await outbox.add(session, UserRegistered(user_id=user.id, email=user.email, via=via,
+                                             storefront=user.signup_storefront))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from atelier_identity.errors import (
 from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest
-from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now
+from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now, registered
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class AuthService(UseCase[IdentityContext]):
             raise UsernameTaken()
         if taken is not None:
             raise EmailExists()
+        await registered(self.session, user, "password")
         self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id, user.id, via="register")
         signs_in = not self.settings.require_verified_email or storefront.verified_email_optional

@@ -8,6 +8,8 @@ import uuid
 import email_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import outbox
+from atelier_common.contracts.identity import UserRegistered
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.service import UseCase
 from atelier_identity import domain
@@ -69,5 +71,7 @@ class AutoRegistration(UseCase[IdentityContext]):
         user_id, created = account
         if created:
             self.passwords.send_welcome(user_id=user_id, email=email, first_name=first_name, storefront=storefront)
+            await outbox.add(self.session, UserRegistered(user_id=user_id, email=email, storefront=storefront.slug,
+                                                          via="order"))
         await self.claims.claim(event.anon_id, user_id, via="order_paid")
         return user_id

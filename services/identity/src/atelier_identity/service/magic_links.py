@@ -26,7 +26,7 @@ from atelier_identity.mail import magic_link_mail
 from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
-from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email
+from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email, registered
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ class MagicLinkService(UseCase[IdentityContext]):
             if not await users.add_unique(user):
                 # Created by another request this instant; the code was not spent (rolled back).
                 raise EmailExists()
+            await registered(self.session, user, "magic_link")
         else:
             await prove_email(self.session, user)
         return await self.sessions.sign_in(user, anon_id=anon_id, via="magic_link", require_verified=False,

@@ -37,7 +37,7 @@ from atelier_identity.errors import (
 from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
 from atelier_identity.oidc import Provider
 from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
-from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email
+from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email, registered
 
 log = logging.getLogger("atelier.identity.oauth")
 
@@ -209,6 +209,7 @@ class OAuthService(UseCase[IdentityContext]):
                         email_verified_at=now(), signup_storefront=signup_storefront)
             if not await users.add_unique(user):
                 raise OAuthFailed(details={"provider_error": "the account was created meanwhile; try again"})
+            await registered(self.session, user, "oauth")
         elif not user.is_active:
             raise AccountDisabled()
         else:

@@ -60,7 +60,7 @@ from atelier_identity.errors import (
 from atelier_identity.models import Passkey, User, WebauthnChallenge
 from atelier_identity.repository import OAuthRepository, PasskeyRepository, UserRepository
 from atelier_identity.schemas import PasskeySignupBegin
-from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now
+from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now, registered
 from atelier_identity.service.users import UserService
 
 REGISTER, SIGNUP, LOGIN = "register", "signup", "login"
@@ -141,6 +141,7 @@ class PasskeyService(UseCase[IdentityContext]):
                     signup_storefront=storefront.slug)
         if not await UserRepository(self.session).add_unique(user):
             raise EmailExists()
+        await registered(self.session, user, "passkey")
         passkey = await self._add(user, challenge, verified, name)
         # The passkey proves the person, not the address: it is verified by mail like a registration.
         self.verification.send(user, storefront)

@@ -29,7 +29,7 @@ from atelier_identity.models import User
 from atelier_identity.repository import UserRepository
 from atelier_identity.schemas import DeleteAccountRequest, UserUpdate
 from atelier_identity.security import PasswordHasher
-from atelier_identity.service._shared import Guard, Sessions, now
+from atelier_identity.service._shared import Guard, Sessions, now, registered
 from atelier_identity.service.addresses import AddressService
 
 DELETE_CONFIRMATION = "DELETE"
@@ -148,6 +148,7 @@ async def _create_or_keep(session: AsyncSession, email: str, password: str, pass
         user = User(email=email, password_hash=await passwords.hash(password), first_name="", last_name="")
         if not await users.add_unique(user):
             raise EmailExists()
+        await registered(session, user, "cli")
     if staff and not user.is_staff:  # the bootstrap account and `users create --staff`: an admin (#36)
         domain.set_staff_roles(user, [ROLE_ADMIN])
     if verified and user.email_verified_at is None:

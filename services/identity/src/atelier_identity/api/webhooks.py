@@ -1,0 +1,166 @@
+"""Outbound webhooks (#38), admin only: endpoints, their delivery log, replay (API.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, field_validator
+
+from atelier_common.auth import AdminPrincipal
+from atelier_common.errors import ERROR_RESPONSES
+from atelier_common.inputs import InputModel
+from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.service import use_case
+from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from atelier_identity.service.webhooks import WebhookEndpoints
+from atelier_identity.webhooks import EVENT_TYPES
+
+router = APIRouter(prefix="/api/v1", tags=["webhooks"], responses=ERROR_RESPONSES)
+EndpointsDep = Annotated[WebhookEndpoints, use_case(WebhookEndpoints)]
+EndpointsReaderDep = Annotated[WebhookEndpoints, use_case(WebhookEndpoints, read_only=True)]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "WEBHOOK_ENDPOINT_NOT_FOUND"}}
+EVENTS_DOC = "event types: " + ", ".join(EVENT_TYPES)
+
+
+def _url(value: str) -> str:
+    """A well-formed http(s) URL; where it may point is the service's rule (`webhooks.check_url`)."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("an http or https URL with a host is required")
+    return value
+
+
+class EndpointCreate(InputModel):
+    url: str = Field(min_length=8, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=len(EVENT_TYPES), description=EVENTS_DOC)
+    storefront: str | None = Field(default=None, min_length=1, max_length=64)
+    description: str | None = Field(default=None, max_length=500)
+
+    _check_url = field_validator("url")(_url)
+
+
+class EndpointChange(InputModel):
+    url: str | None = Field(default=None, min_length=8, max_length=2048)
+    events: list[str] | None = Field(default=None, min_length=1, max_length=len(EVENT_TYPES), description=EVENTS_DOC)
+    storefront: str | None = Field(default=None, min_length=1, max_length=64)
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value)
+
+
+class EndpointRead(BaseModel):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    storefront: str | None
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointCreated(EndpointRead):
+    # Shown once, here: the receiver verifies signatures with it.
+    secret: str
+
+
+class AttemptRead(BaseModel):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryRead(BaseModel):
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    webhook_id: str
+    status: str
+    attempts: list[AttemptRead]
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+
+
+def _endpoint(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict[str, Any]:
+    out = endpoint.model_dump(exclude={"secret"})
+    if secret:
+        out["secret"] = endpoint.secret
+    return out
+
+
+def _delivery(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict[str, Any]:
+    return {**delivery.model_dump(exclude={"payload", "message_id", "attempts"}), "webhook_id": delivery.message_id,
+            "attempts": [a.model_dump() for a in attempts]}
+
+
+@router.get("/webhook-endpoints", response_model=Page[EndpointRead])
+async def list_webhook_endpoints(request: Request, _: AdminPrincipal, endpoints: EndpointsReaderDep,
+                                 params: PageParamsDep) -> dict[str, Any]:
+    count, rows = await endpoints.page(limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, [_endpoint(e) for e in rows])
+    return page
+
+
+@router.post("/webhook-endpoints", response_model=EndpointCreated, status_code=201,
+             responses={400: {"description": "WEBHOOK_URL_NOT_ALLOWED or VALIDATION_ERROR"}})
+async def create_webhook_endpoint(body: EndpointCreate, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
+    """Register a receiver; the answer carries its signing secret (`whsec_…`)."""
+    endpoint = await endpoints.create(staff, url=body.url, events=body.events, storefront=body.storefront,
+                                      description=body.description)
+    return _endpoint(endpoint, secret=True)
+
+
+@router.get("/webhook-endpoints/{endpoint_id}", response_model=EndpointRead, responses=NOT_FOUND)
+async def get_webhook_endpoint(endpoint_id: uuid.UUID, _: AdminPrincipal, endpoints: EndpointsReaderDep) -> Any:
+    return _endpoint(await endpoints.get(endpoint_id))
+
+
+@router.patch("/webhook-endpoints/{endpoint_id}", response_model=EndpointRead, responses=NOT_FOUND)
+async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, staff: AdminPrincipal,
+                                  endpoints: EndpointsDep) -> Any:
+    """Change an endpoint; `enabled: true` turns one that was disabled back on."""
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("url", "events", "enabled"):
+        if changes.get(required, ...) is None:
+            changes.pop(required)
+    return _endpoint(await endpoints.update(staff, endpoint_id, changes))
+
+
+@router.delete("/webhook-endpoints/{endpoint_id}", status_code=204, response_class=Response, responses=NOT_FOUND)
+async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Response:
+    await endpoints.delete(staff, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.get("/webhook-endpoints/{endpoint_id}/deliveries", response_model=Page[DeliveryRead], responses=NOT_FOUND)
+async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, _: AdminPrincipal,
+                                  endpoints: EndpointsReaderDep, params: PageParamsDep) -> dict[str, Any]:
+    """The endpoint's deliveries, newest first: each attempt's status code, the next retry."""
+    count, rows = await endpoints.deliveries_page(endpoint_id, limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, [_delivery(d, a) for d, a in rows])
+    return page
+
+
+@router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryRead,
+             responses={404: {"description": "WEBHOOK_DELIVERY_NOT_FOUND"}})
+async def replay_webhook_delivery(delivery_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
+    """Send a delivery again now (the same `webhook-id`), with a fresh retry schedule."""
+    delivery, attempts = await endpoints.replay(staff, delivery_id)
+    return _delivery(delivery, attempts)

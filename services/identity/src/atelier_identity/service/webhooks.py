@@ -1,0 +1,270 @@
+"""Outbound webhooks (#38): staff register endpoints, integration events fan out to deliveries,
+and the delivery worker sends them (docs/webhooks.md).
+
+- `WebhookEndpoints`: the admin's API (endpoints, the delivery log, replay), every write audited.
+- `WebhookFanOut`: one event → one delivery row per matching endpoint, unique on (event, endpoint),
+  so a redelivered event adds none. Runs in identity's own worker consumer (`identity-worker`
+  queue), never in the consumer that mails customers.
+- `DeliveryWorker`: an entry point (it opens its own transactions): claims due attempts, sends
+  them outside any transaction with the pooled sender, records each outcome, retries on the
+  schedule and, when it runs out, disables the endpoint and mails the admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import audit
+from atelier_common.auth import Principal
+from atelier_common.db import Database
+from atelier_common.events.envelope import Envelope
+from atelier_common.loops import BackgroundLoop
+from atelier_common.service import UseCase
+from atelier_identity import webhooks
+from atelier_identity.context import IdentityContext
+from atelier_identity.errors import UnknownWebhookEvent, WebhookDeliveryNotFound, WebhookEndpointNotFound
+from atelier_identity.mail import Mail, webhook_disabled_mail
+from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from atelier_identity.service._clock import now
+from atelier_identity.webhook_repository import (
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    ClaimedDelivery,
+    WebhookDeliveryRepository,
+    WebhookEndpointRepository,
+)
+
+log = logging.getLogger("atelier.identity.webhooks")
+
+BATCH = 50
+# Fields a PATCH may change, and those the audit log shows (never the secret).
+EDITABLE = ("url", "events", "storefront", "description", "enabled")
+
+
+def _known_events(events: Sequence[str]) -> list[str]:
+    unknown = sorted(set(events) - set(webhooks.EVENT_TYPES))
+    if unknown:
+        raise UnknownWebhookEvent(unknown, list(webhooks.EVENT_TYPES))
+    return sorted(set(events))
+
+
+def _audited(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {name: getattr(endpoint, name) for name in EDITABLE}
+
+
+class WebhookEndpoints(UseCase[IdentityContext]):
+    """`/api/v1/webhook-endpoints` and `/api/v1/webhook-deliveries` (admin)."""
+
+    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
+        super().__init__(session, context)
+        self.endpoints = WebhookEndpointRepository(session)
+        self.deliveries = WebhookDeliveryRepository(session)
+
+    @property
+    def _policy(self) -> webhooks.UrlPolicy:
+        return self.context.webhooks.policy
+
+    async def _storefront(self, slug: str | None) -> str | None:
+        if slug is not None:
+            await self.context.storefronts.get(slug)  # an unknown one: STOREFRONT_NOT_FOUND
+        return slug
+
+    async def create(self, staff: Principal, *, url: str, events: Sequence[str], storefront: str | None,
+                     description: str | None) -> WebhookEndpoint:
+        await webhooks.check_url(url, self._policy)
+        endpoint = WebhookEndpoint(url=url, events=_known_events(events), storefront=await self._storefront(storefront),
+                                   description=description, secret=webhooks.new_secret())
+        self.endpoints.add(endpoint)
+        await self.session.flush()
+        await audit.record(self.session, staff, "webhook_endpoint.create", "webhook_endpoint", endpoint.id,
+                           after=_audited(endpoint))
+        return endpoint
+
+    async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+        endpoint = await self.endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise WebhookEndpointNotFound()
+        return endpoint
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
+        return await self.endpoints.page(limit=limit, offset=offset)
+
+    async def update(self, staff: Principal, endpoint_id: uuid.UUID, changes: dict[str, Any]) -> WebhookEndpoint:
+        endpoint = await self.get(endpoint_id)
+        before = _audited(endpoint)
+        if "url" in changes:
+            await webhooks.check_url(changes["url"], self._policy)
+        if "events" in changes:
+            changes["events"] = _known_events(changes["events"])
+        if "storefront" in changes:
+            await self._storefront(changes["storefront"])
+        for name in EDITABLE:
+            if name in changes:
+                setattr(endpoint, name, changes[name])
+        if changes.get("enabled") is True:
+            endpoint.disabled_reason = None
+        endpoint.updated_at = now()
+        self.endpoints.add(endpoint)
+        after = _audited(endpoint)
+        if before != after:
+            await audit.record(self.session, staff, "webhook_endpoint.update", "webhook_endpoint", endpoint.id,
+                               before={k: v for k, v in before.items() if v != after[k]},
+                               after={k: v for k, v in after.items() if v != before[k]})
+        return endpoint
+
+    async def delete(self, staff: Principal, endpoint_id: uuid.UUID) -> None:
+        endpoint = await self.get(endpoint_id)
+        before = _audited(endpoint)
+        await self.endpoints.delete(endpoint_id)
+        await audit.record(self.session, staff, "webhook_endpoint.delete", "webhook_endpoint", endpoint_id,
+                           before=before)
+
+    async def deliveries_page(self, endpoint_id: uuid.UUID, *, limit: int,
+                              offset: int) -> tuple[int, list[tuple[WebhookDelivery, list[WebhookAttempt]]]]:
+        await self.get(endpoint_id)
+        count, rows = await self.deliveries.page_for(endpoint_id, limit=limit, offset=offset)
+        attempts = await self.deliveries.attempts_of([row.id for row in rows])
+        return count, [(row, attempts.get(row.id, [])) for row in rows]
+
+    async def replay(self, staff: Principal, delivery_id: uuid.UUID) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
+        """Send a delivery again now (same `webhook-id`: a receiver that kept it sees a copy), with a
+        fresh retry schedule. An endpoint that is disabled gets it once it is enabled again."""
+        delivery = await self.deliveries.get(delivery_id)
+        if delivery is None:
+            raise WebhookDeliveryNotFound()
+        await self.deliveries.replay(delivery, now())
+        await audit.record(self.session, staff, "webhook_delivery.replay", "webhook_delivery", delivery.id,
+                           after={"endpoint_id": delivery.endpoint_id, "event_id": delivery.event_id})
+        self.session.info[WAKE] = True
+        attempts = await self.deliveries.attempts_of([delivery.id])
+        return delivery, attempts.get(delivery.id, [])
+
+
+# Set on a session whose commit made attempts due: the worker in this process looks at once.
+WAKE = "webhooks_due"
+
+
+def wanted(endpoint: WebhookEndpoint, event_type: str, storefront: str | None) -> bool:
+    """Whether `endpoint` hears an event of `event_type` on `storefront` (None: not a storefront's)."""
+    return (endpoint.enabled and event_type in endpoint.events
+            and (endpoint.storefront is None or endpoint.storefront == storefront))
+
+
+class WebhookFanOut(UseCase[IdentityContext]):
+    async def fan_out(self, envelope: Envelope) -> int:
+        """One pending delivery per endpoint that wants this event; returns how many are new."""
+        storefront = envelope.data.get("storefront")
+        endpoints = [e for e in await WebhookEndpointRepository(self.session).listening()
+                     if wanted(e, envelope.type, storefront if isinstance(storefront, str) else None)]
+        if not endpoints:
+            return 0
+        body = webhooks.payload(envelope.type, envelope.occurred_at, envelope.data)
+        at = now()
+        added = await WebhookDeliveryRepository(self.session).add_once([{
+            "id": uuid.uuid4(), "endpoint_id": e.id, "event_id": envelope.id, "event_type": envelope.type,
+            "message_id": webhooks.message_id(envelope.id, e.id), "payload": body, "status": PENDING,
+            "attempts": 0, "next_attempt_at": at, "created_at": at} for e in endpoints])
+        if added:
+            self.session.info[WAKE] = True
+        return added
+
+
+@dataclass(frozen=True)
+class Recorded:
+    delivery_id: uuid.UUID
+    status: str
+
+
+class DeliveryWorker:
+    """The delivery loop of the `worker` role (every role in the embedded mode)."""
+
+    def __init__(self, db: Database, context: IdentityContext) -> None:
+        self.db = db
+        self.context = context
+        self.settings = context.settings
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._loop = BackgroundLoop("webhook deliveries")
+        db.on_session_commit(self._committed)
+
+    async def _committed(self, info: dict[str, object]) -> None:
+        if info.pop(WAKE, False):
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._loop.start(self._run())
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(self.settings.outbound_webhooks_poll_seconds):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                while len(await self.flush()) == BATCH:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("webhook deliveries could not run (%s); will retry", exc)
+
+    async def flush(self) -> list[Recorded]:
+        """Send one batch of due attempts, concurrently (bounded by the sender); return what each became."""
+        async with self._lock:
+            at = now()
+            async with self._loop.step(), self.db.transaction() as session:
+                claimed = await WebhookDeliveryRepository(session).claim_due(
+                    at, at + timedelta(seconds=self.settings.outbound_webhooks_lease_seconds), BATCH)
+            if not claimed:
+                return []
+            results = await asyncio.gather(*(self._attempt(item) for item in claimed))
+            return [r for r in results if r is not None]
+
+    async def _attempt(self, item: ClaimedDelivery) -> Recorded | None:
+        sent_at = datetime.now(UTC)
+        outcome = await self.context.webhooks.send(item.url, item.secret, item.message_id, item.payload, sent_at)
+        attempts = item.attempts + 1
+        if outcome.succeeded:
+            status, next_at = SUCCEEDED, None
+        else:
+            delay = webhooks.retry_delay(self.settings.outbound_webhooks_retry_schedule_seconds, attempts)
+            status, next_at = (FAILED, None) if delay is None else (PENDING, sent_at + delay)
+        async with self._loop.step(), self.db.transaction() as session:
+            recorded = await WebhookDeliveryRepository(session).record(
+                item, at=sent_at, status=status, next_attempt_at=next_at, status_code=outcome.status_code,
+                error=outcome.error, duration_ms=outcome.duration_ms)
+            if recorded and status == FAILED:
+                await self._disable(session, item, attempts, outcome.error)
+        if not recorded:
+            return None
+        if status != SUCCEEDED:
+            log.info("webhook %s to %s failed (attempt %s): %s", item.message_id, item.url, attempts, outcome.error)
+        return Recorded(item.id, status)
+
+    async def _disable(self, session: AsyncSession, item: ClaimedDelivery, attempts: int, error: str | None) -> None:
+        """Retries ran out: the endpoint stops getting deliveries until staff enable it again, and
+        every admin hears of it (once: only the call that disabled it mails)."""
+        reason = f"{attempts} attempts of delivery {item.id} failed; the last: {error or 'unknown'}"
+        repository = WebhookEndpointRepository(session)
+        endpoint = await repository.disable(item.endpoint_id, reason, now())
+        if endpoint is None:
+            return
+        log.warning("webhook endpoint %s (%s) disabled: %s", endpoint.id, endpoint.url, reason)
+        storefront = self.context.storefronts.default
+        for email in await repository.admin_emails():
+            mail: Mail = webhook_disabled_mail(to=email, url=endpoint.url, endpoint_id=str(endpoint.id), reason=reason)
+            self.context.mailer.queue(session, mail, storefront)

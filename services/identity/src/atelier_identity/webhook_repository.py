@@ -1,0 +1,186 @@
+"""Queries of the outbound webhooks (#38): endpoints, deliveries and their attempts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.columns import table_of
+from atelier_identity.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A due attempt the claimer alone may send until its lease ends."""
+
+    id: uuid.UUID
+    attempts: int
+    message_id: str
+    payload: str
+    endpoint_id: uuid.UUID
+    url: str
+    secret: str
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+class WebhookEndpointRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        self.session.add(endpoint)
+
+    async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
+        return await self.session.get(WebhookEndpoint, endpoint_id)
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, Sequence[WebhookEndpoint]]:
+        count = (await self.session.exec(select(func.count()).select_from(WebhookEndpoint))).one()
+        rows = await self.session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.created_at).desc(),
+                                                                        col(WebhookEndpoint.id))
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
+    async def listening(self) -> Sequence[WebhookEndpoint]:
+        """Every enabled endpoint (few: an install has a handful); the caller matches type and storefront."""
+        return (await self.session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.enabled).is_(True)))).all()
+
+    async def delete(self, endpoint_id: uuid.UUID) -> None:
+        """The endpoint and its log (explicitly: SQLite enforces no ON DELETE CASCADE without its pragma)."""
+        deliveries = select(WebhookDelivery.id).where(col(WebhookDelivery.endpoint_id) == endpoint_id)
+        await self.session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(deliveries)))
+        await self.session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
+        await self.session.execute(delete(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint_id))
+
+    async def disable(self, endpoint_id: uuid.UUID, reason: str, at: datetime) -> WebhookEndpoint | None:
+        """Disable the endpoint unless it already is (guarded: the mail to admins goes once);
+        the endpoint when this call disabled it."""
+        result = await self.session.execute(
+            update(WebhookEndpoint).where(col(WebhookEndpoint.id) == endpoint_id,
+                                          col(WebhookEndpoint.enabled).is_(True))
+            .values(enabled=False, disabled_reason=reason[:500], updated_at=at)
+            .execution_options(synchronize_session=False))
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        return await self.session.get(WebhookEndpoint, endpoint_id, populate_existing=True)
+
+    async def admin_emails(self) -> list[str]:
+        """The addresses of the active admins (staff accounts are few: filtered here, not in JSON SQL)."""
+        rows = await self.session.exec(select(User).where(col(User.is_staff).is_(True), col(User.is_active).is_(True)))
+        return sorted(user.email for user in rows.all() if "admin" in user.staff_roles)
+
+
+class WebhookDeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_once(self, values: list[dict[str, Any]]) -> int:
+        """Insert deliveries; one that exists (same event and endpoint: a redelivered event) is left
+        as it was. Returns how many were new."""
+        if not values:
+            return 0
+        insert = pg_insert if _is_postgres(self.session) else sqlite_insert
+        result = await self.session.execute(
+            insert(table_of(WebhookDelivery)).values(values)
+            .on_conflict_do_nothing(index_elements=["event_id", "endpoint_id"])
+            .returning(table_of(WebhookDelivery).c.id))
+        return len(result.all())
+
+    async def get(self, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+        return await self.session.get(WebhookDelivery, delivery_id)
+
+    async def page_for(self, endpoint_id: uuid.UUID, *, limit: int,
+                       offset: int) -> tuple[int, Sequence[WebhookDelivery]]:
+        where = col(WebhookDelivery.endpoint_id) == endpoint_id
+        count = (await self.session.exec(select(func.count()).select_from(WebhookDelivery).where(where))).one()
+        rows = await self.session.exec(select(WebhookDelivery).where(where)
+                                       .order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id))
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
+
+    async def attempts_of(self, delivery_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[WebhookAttempt]]:
+        if not delivery_ids:
+            return {}
+        rows = await self.session.exec(select(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(delivery_ids))
+                                       .order_by(col(WebhookAttempt.at)))
+        out: dict[uuid.UUID, list[WebhookAttempt]] = {}
+        for row in rows.all():
+            out.setdefault(row.delivery_id, []).append(row)
+        return out
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedDelivery]:
+        """Lease up to `limit` due attempts of enabled endpoints: their next attempt moves to
+        `lease_until`, so no other worker takes them meanwhile (rows locked with SKIP LOCKED on
+        PostgreSQL while this claim runs; SQLite has one writer). A worker that dies holding a
+        lease leaves the attempt due again when it ends."""
+        stmt = (select(WebhookDelivery.id)
+                .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+                .where(col(WebhookDelivery.status) == PENDING, col(WebhookDelivery.next_attempt_at) <= now,
+                       col(WebhookEndpoint.enabled).is_(True))
+                .order_by(col(WebhookDelivery.next_attempt_at)).limit(limit))
+        if _is_postgres(self.session):
+            stmt = stmt.with_for_update(of=table_of(WebhookDelivery), skip_locked=True)
+        ids = list((await self.session.exec(stmt)).all())
+        if not ids:
+            return []
+        # Guarded as well as locked: on SQLite (no row locks) a concurrent claim that read the same
+        # rows finds them leased already and takes none of them.
+        leased = await self.session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id).in_(ids), col(WebhookDelivery.status) == PENDING,
+                   col(WebhookDelivery.next_attempt_at) <= now)
+            .values(next_attempt_at=lease_until).returning(col(WebhookDelivery.id))
+            .execution_options(synchronize_session=False))
+        ids = [row[0] for row in leased.all()]
+        if not ids:
+            return []
+        d, e = table_of(WebhookDelivery).c, table_of(WebhookEndpoint).c
+        rows = await self.session.execute(
+            sa_select(d.id, d.attempts, d.message_id, d.payload, e.id, e.url, e.secret)
+            .join_from(table_of(WebhookDelivery), table_of(WebhookEndpoint), e.id == d.endpoint_id)
+            .where(d.id.in_(ids)))
+        return [ClaimedDelivery(*row) for row in rows.all()]
+
+    async def record(self, claimed: ClaimedDelivery, *, at: datetime, status: str, next_attempt_at: datetime | None,
+                     status_code: int | None, error: str | None, duration_ms: int) -> bool:
+        """Record an attempt's outcome, guarded: only if nobody (a replay) changed the delivery since
+        it was claimed. Returns whether it was recorded."""
+        result = await self.session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == claimed.id, col(WebhookDelivery.status) == PENDING,
+                   col(WebhookDelivery.attempts) == claimed.attempts)
+            .values(attempts=claimed.attempts + 1, status=status, next_attempt_at=next_attempt_at,
+                    last_attempt_at=at, last_status_code=status_code, last_error=error)
+            .execution_options(synchronize_session=False))
+        self.session.add(WebhookAttempt(delivery_id=claimed.id, at=at, status_code=status_code, error=error,
+                                        duration_ms=duration_ms))
+        return getattr(result, "rowcount", 0) == 1
+
+    async def delete_finished(self, before: datetime, limit: int) -> int:
+        """Up to `limit` deliveries that ended (succeeded or failed) before `before`, with their attempts."""
+        ids = list((await self.session.exec(
+            select(WebhookDelivery.id).where(col(WebhookDelivery.status).in_((SUCCEEDED, FAILED)),
+                                             col(WebhookDelivery.created_at) < before).limit(limit))).all())
+        if ids:
+            await self.session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(ids)))
+            await self.session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
+        return len(ids)
+
+    async def replay(self, delivery: WebhookDelivery, at: datetime) -> None:
+        """Send again now, with a fresh retry schedule; the attempts so far stay in the log."""
+        delivery.status, delivery.attempts, delivery.next_attempt_at = PENDING, 0, at
+        self.session.add(delivery)
