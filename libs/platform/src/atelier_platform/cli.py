@@ -395,6 +395,67 @@ def revoke_role(email: str, role: str) -> None:
     _change_roles(email, grant=[], revoke=[role])
 
 
+keys_app = typer.Typer(help="Identity's access token signing keys (docs/operations.md).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _with_identity_db(work: Callable[[Any, Any], Any]) -> Any:
+    """Run `work(db, settings)` against identity's database (embedded SQLite or PostgreSQL)."""
+    from atelier_common.db import Database
+    from atelier_common.errors import AtelierError
+
+    settings = _settings("identity")
+
+    async def run() -> Any:
+        db = Database(settings.resolved_database_url, service="identity")
+        try:
+            return await work(db, settings)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AtelierError as exc:
+        typer.echo(f"{exc.message} ({json.dumps(exc.details)})" if exc.details else exc.message, err=True)
+        raise typer.Exit(1) from exc
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """A new signing key signs from now on (every identity process within seconds); the old one
+    stays in the JWKS for the access token lifetime, so nobody is signed out, then retires."""
+    from datetime import timedelta
+
+    from atelier_identity.service.keys import rotate
+
+    async def work(db: Any, settings: Any) -> Any:
+        return await rotate(db, access_ttl=timedelta(minutes=settings.access_token_ttl_minutes))
+
+    typer.echo(json.dumps(_with_identity_db(work).as_json()))
+
+
+@keys_app.command("retire")
+def keys_retire(kid: Annotated[str | None, typer.Argument(help="only this key (default: every key past its overlap)")] = None,
+                force: Annotated[bool, typer.Option(
+                    help="retire KID now, before the tokens it signed expire (a leaked key: they stop verifying)")] = False,
+                ) -> None:
+    """Record keys past their overlap as retired and erase their private halves (automatic
+    retirement already took them out of the JWKS)."""
+    from atelier_identity.service.keys import retire
+
+    for state in _with_identity_db(lambda db, _settings: retire(db, kid, force=force)):
+        typer.echo(json.dumps(state.as_json()))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every signing key: active (signs), published (verifies until retire_after) or retired."""
+    from atelier_identity.service.keys import list_keys
+
+    for state in _with_identity_db(lambda db, _settings: list_keys(db)):
+        typer.echo(json.dumps(state.as_json()))
+
+
 events_app = typer.Typer(help="The event bus.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: events a consumer gave up on (RabbitMQ).", no_args_is_help=True)
 app.add_typer(events_app, name="events")

@@ -209,3 +209,17 @@ class UnknownStaffRole(IdentityError):
 
     def __init__(self, roles: list[str]) -> None:
         super().__init__(f"Unknown staff role {', '.join(roles)}; the roles are {', '.join(STAFF_ROLES)}")
+
+
+# Signing keys (#38, `atelier keys`).
+class KeyNotFound(IdentityError):
+    code, status, default_message = "SIGNING_KEY_NOT_FOUND", 404, "No such signing key"
+
+
+class ActiveKeyNotRetirable(IdentityError):
+    code, status, default_message = "SIGNING_KEY_ACTIVE", 409, "The active signing key cannot be retired: rotate first"
+
+
+class KeyStillPublished(IdentityError):
+    code, status, default_message = ("SIGNING_KEY_STILL_NEEDED", 409,
+                                     "Tokens signed by this key may still be alive: retire it early with --force")
