@@ -395,6 +395,61 @@ def revoke_role(email: str, role: str) -> None:
     _change_roles(email, grant=[], revoke=[role])
 
 
+def _stores() -> list[Any]:
+    """Every service's database and local file store, as this install's settings place them (the
+    embedded SQLite files under the data directory, or the distributed mode's PostgreSQL)."""
+    from atelier_platform.backup import Store
+
+    stores = []
+    for name in SERVICES:
+        settings = _settings(name)
+        files = remote = None
+        if name in ("catalog", "generation"):  # the services that keep files (storage.py)
+            if settings.storage_backend == "local":  # type: ignore[attr-defined]  # both have StorageSettings
+                files = settings.media_dir if name == "catalog" else settings.resolved_storage_dir  # type: ignore[attr-defined]  # named per service
+            else:
+                remote = f"s3://{settings.s3_bucket}/{settings.s3_prefix}"  # type: ignore[attr-defined]  # StorageSettings
+        stores.append(Store(name, settings.resolved_database_url, _spec(name).migrations, files, remote))
+    return stores
+
+
+@app.command()
+def backup(out: Annotated[Path | None, typer.Option(
+        help="the archive to write (default: atelier-backup-<UTC time>.tar here; .tar.gz compresses)")] = None,
+           ) -> None:
+    """Every service database (pg_dump / SQLite backup API) and the file store, in one archive
+    with a manifest (docs/operations.md). Safe while the platform runs."""
+    from datetime import UTC, datetime
+
+    from atelier_platform import backup as archive
+
+    out = out or Path(f"atelier-backup-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.tar")
+    try:
+        manifest = archive.backup(_stores(), _settings("identity").data_dir, out, say=lambda line: typer.echo(line, err=True))
+    except archive.BackupError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"archive": str(out), "created_at": manifest["created_at"],
+                           "members": len(manifest["members"])}))
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="an archive `atelier backup` wrote")],
+            force: Annotated[bool, typer.Option(help="replace the data this install already holds")] = False) -> None:
+    """Restore a backup onto an empty install (stop the platform first): checksums are verified
+    first, then each database and file store is restored and checked against the manifest."""
+    from atelier_platform import backup as archive
+
+    try:
+        manifest = archive.restore(_stores(), _settings("identity").data_dir, file, force=force,
+                                   say=lambda line: typer.echo(line, err=True))
+    except archive.BackupError as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"restored": str(file), "created_at": manifest["created_at"],
+                           "services": sorted(manifest["services"])}))
+
+
 keys_app = typer.Typer(help="Identity's access token signing keys (docs/operations.md).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
