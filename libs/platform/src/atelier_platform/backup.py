@@ -306,7 +306,7 @@ def read_verified(archive: Path, workdir: Path) -> dict[str, Any]:
                     raise BackupError(f"{archive}: {info.name} does not match its checksum (damaged archive)")
                 seen.add(info.name)
     except tarfile.TarError as exc:
-        raise BackupError(f"{archive}: unreadable archive ({exc})") from exc
+        raise BackupError(f"{archive}: not an Atelier backup (not a readable tar archive)") from exc
     if missing := sorted(set(expected) - seen):
         raise BackupError(f"{archive}: missing members {', '.join(missing[:5])}")
     return dict(manifest)

@@ -481,10 +481,16 @@ def keys_rotate() -> None:
     stays in the JWKS for the access token lifetime, so nobody is signed out, then retires."""
     from datetime import timedelta
 
-    from atelier_identity.service.keys import rotate
+    from atelier_common.keys import SigningKey
+    from atelier_identity.service.keys import adopt_configured_key, rotate
 
     async def work(db: Any, settings: Any) -> Any:
-        return await rotate(db, access_ttl=timedelta(minutes=settings.access_token_ttl_minutes))
+        ttl = timedelta(minutes=settings.access_token_ttl_minutes)
+        # Before identity's first start the table is empty: the configured key is the one in use
+        # (identity would store it at start, and rotate it in over this rotation's key).
+        configured = SigningKey.load(settings.signing_key_pem, settings.data_dir / "keys" / "identity.pem")
+        await adopt_configured_key(db, configured, access_ttl=ttl)
+        return await rotate(db, access_ttl=ttl)
 
     typer.echo(json.dumps(_with_identity_db(work).as_json()))
 
