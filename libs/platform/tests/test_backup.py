@@ -163,7 +163,7 @@ def test_postgresql_databases_round_trip(install, tmp_path: Path, postgres_serve
         assert again["id"] == created["id"]
         # So are the signing keys (the active one signs there as it did here).
         states = [json.loads(line) for line in atelier("keys", "list").splitlines()]
-        assert [(k["kid"], k["state"]) for k in states][0] == (rotated["kid"], "active")
+        assert (states[0]["kid"], states[0]["state"]) == (rotated["kid"], "active")
         assert [k["state"] for k in states][1:] == ["published"]
     finally:
         drop_databases(postgres_server_url, f"op_bk_{run}_")
