@@ -74,15 +74,24 @@ class Principal:
 
 
 class JwksCache:
-    """Public keys by `kid`; refetched when stale or when an unknown kid shows up (at most every 10 s)."""
+    """Public keys by `kid`; refetched when stale, and at once when an unknown kid shows up.
+
+    An unknown kid is how a rotated signing key first arrives (`atelier keys rotate`): the token
+    must verify on its first request, so its caller waits for the next fetch rather than being
+    refused. Fetches stay rate-limited (at most one per `min_interval` seconds, shared by every
+    caller waiting meanwhile): a flood of made-up kids costs the key source one fetch a second.
+    """
 
     def __init__(self, url: str | None, *, static_json: str | None = None,
-                 client: httpx.AsyncClient | None = None, ttl: float = 600.0) -> None:
+                 client: httpx.AsyncClient | None = None, ttl: float = 600.0, min_interval: float = 1.0) -> None:
         self.url = url
         self.client = client
         self.ttl = ttl
+        self.min_interval = min_interval
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
+        # When the latest fetch began: one that began after a caller arrived already answered it.
+        self._fetch_started_at = float("-inf")
         self._lock = asyncio.Lock()
         self._static = static_json is not None
         self._pinned: dict[str, Any] = {}
@@ -92,6 +101,10 @@ class JwksCache:
     def pin(self, kid: str, public_key: Any) -> None:
         """Always trust `public_key` (a service verifying the tokens it signs itself)."""
         self._pinned[kid] = public_key
+
+    def pin_only(self, keys: dict[str, Any]) -> None:
+        """Trust exactly these keys without fetching (identity's own published keys, as they change)."""
+        self._pinned = dict(keys)
 
     def _load(self, document: dict[str, Any]) -> None:
         keys = {}
@@ -104,18 +117,23 @@ class JwksCache:
     async def get(self, kid: str) -> Any | None:
         if kid in self._pinned:
             return self._pinned[kid]
-        age = time.monotonic() - self._fetched_at
-        if self._static or (kid in self._keys and age < self.ttl):
+        arrived = time.monotonic()
+        if self._static or (kid in self._keys and arrived - self._fetched_at < self.ttl):
             return self._keys.get(kid)
         async with self._lock:
-            age = time.monotonic() - self._fetched_at
-            if (kid not in self._keys and age > 10) or age >= self.ttl:
+            if kid in self._pinned:
+                return self._pinned[kid]
+            stale = time.monotonic() - self._fetched_at >= self.ttl
+            if stale or (kid not in self._keys and self._fetch_started_at < arrived):
+                # Rate limit by waiting, not by refusing: the caller of a new key gets its answer.
+                await asyncio.sleep(max(0.0, self._fetch_started_at + self.min_interval - time.monotonic()))
                 await self._refresh()
         return self._keys.get(kid)
 
     async def _refresh(self) -> None:
         if not self.url or self.client is None:
             return
+        self._fetch_started_at = time.monotonic()
         try:
             response = await self.client.get(self.url, timeout=5.0)
             response.raise_for_status()

@@ -467,6 +467,128 @@ def revoke_role(email: str, role: str) -> None:
     _change_roles(email, grant=[], revoke=[role])
 
 
+def _stores() -> list[Any]:
+    """Every service's database and local file store, as this install's settings place them (the
+    embedded SQLite files under the data directory, or the distributed mode's PostgreSQL)."""
+    from atelier_platform.backup import Store
+
+    stores = []
+    for name in SERVICES:
+        settings = _settings(name)
+        files = remote = None
+        if name in ("catalog", "generation"):  # the services that keep files (storage.py)
+            if settings.storage_backend == "local":  # type: ignore[attr-defined]  # both have StorageSettings
+                files = settings.media_dir if name == "catalog" else settings.resolved_storage_dir  # type: ignore[attr-defined]  # named per service
+            else:
+                remote = f"s3://{settings.s3_bucket}/{settings.s3_prefix}"  # type: ignore[attr-defined]  # StorageSettings
+        stores.append(Store(name, settings.resolved_database_url, _spec(name).migrations, files, remote))
+    return stores
+
+
+@app.command()
+def backup(out: Annotated[Path | None, typer.Option(
+        help="the archive to write (default: atelier-backup-<UTC time>.tar here; .tar.gz compresses)")] = None,
+           ) -> None:
+    """Every service database (pg_dump / SQLite backup API) and the file store, in one archive
+    with a manifest (docs/operations.md). Safe while the platform runs."""
+    from datetime import UTC, datetime
+
+    from atelier_platform import backup as archive
+
+    out = out or Path(f"atelier-backup-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.tar")
+    try:
+        manifest = archive.backup(_stores(), _settings("identity").data_dir, out, say=lambda line: typer.echo(line, err=True))
+    except archive.BackupError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"archive": str(out), "created_at": manifest["created_at"],
+                           "members": len(manifest["members"])}))
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="an archive `atelier backup` wrote")],
+            force: Annotated[bool, typer.Option(help="replace the data this install already holds")] = False) -> None:
+    """Restore a backup onto an empty install (stop the platform first): checksums are verified
+    first, then each database and file store is restored and checked against the manifest."""
+    from atelier_platform import backup as archive
+
+    try:
+        manifest = archive.restore(_stores(), _settings("identity").data_dir, file, force=force,
+                                   say=lambda line: typer.echo(line, err=True))
+    except archive.BackupError as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps({"restored": str(file), "created_at": manifest["created_at"],
+                           "services": sorted(manifest["services"])}))
+
+
+keys_app = typer.Typer(help="Identity's access token signing keys (docs/operations.md).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _with_identity_db(work: Callable[[Any, Any], Any]) -> Any:
+    """Run `work(db, settings)` against identity's database (embedded SQLite or PostgreSQL)."""
+    from atelier_common.db import Database
+    from atelier_common.errors import AtelierError
+
+    settings = _settings("identity")
+
+    async def run() -> Any:
+        db = Database(settings.resolved_database_url, service="identity")
+        try:
+            return await work(db, settings)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AtelierError as exc:
+        typer.echo(f"{exc.message} ({json.dumps(exc.details)})" if exc.details else exc.message, err=True)
+        raise typer.Exit(1) from exc
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """A new signing key signs from now on (every identity process within seconds); the old one
+    stays in the JWKS for the access token lifetime, so nobody is signed out, then retires."""
+    from datetime import timedelta
+
+    from atelier_common.keys import SigningKey
+    from atelier_identity.service.keys import adopt_configured_key, rotate
+
+    async def work(db: Any, settings: Any) -> Any:
+        ttl = timedelta(minutes=settings.access_token_ttl_minutes)
+        # Before identity's first start the table is empty: the configured key is the one in use
+        # (identity would store it at start, and rotate it in over this rotation's key).
+        configured = SigningKey.load(settings.signing_key_pem, settings.data_dir / "keys" / "identity.pem")
+        await adopt_configured_key(db, configured, access_ttl=ttl)
+        return await rotate(db, access_ttl=ttl)
+
+    typer.echo(json.dumps(_with_identity_db(work).as_json()))
+
+
+@keys_app.command("retire")
+def keys_retire(kid: Annotated[str | None, typer.Argument(help="only this key (default: every key past its overlap)")] = None,
+                force: Annotated[bool, typer.Option(
+                    help="retire KID now, before the tokens it signed expire (a leaked key: they stop verifying)")] = False,
+                ) -> None:
+    """Record keys past their overlap as retired and erase their private halves (automatic
+    retirement already took them out of the JWKS)."""
+    from atelier_identity.service.keys import retire
+
+    for state in _with_identity_db(lambda db, _settings: retire(db, kid, force=force)):
+        typer.echo(json.dumps(state.as_json()))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every signing key: active (signs), published (verifies until retire_after) or retired."""
+    from atelier_identity.service.keys import list_keys
+
+    for state in _with_identity_db(lambda db, _settings: list_keys(db)):
+        typer.echo(json.dumps(state.as_json()))
+
+
 events_app = typer.Typer(help="The event bus.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: events a consumer gave up on (RabbitMQ).", no_args_is_help=True)
 app.add_typer(events_app, name="events")

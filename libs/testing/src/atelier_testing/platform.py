@@ -58,6 +58,18 @@ class Platform:
     queue_prefix: str = ""
     # Whether the gateway answers public reads from the shared cache (the distributed mode needs Redis).
     caches: bool = True
+    # The PostgreSQL server of the distributed mode's databases (`database_prefix` on it).
+    postgres_server_url: str = ""
+
+    def cli_env(self) -> dict[str, str]:
+        """The environment an operator's `atelier` command (keys, backup, restore) needs to reach
+        this platform's data: its data directory and, distributed, its databases."""
+        return cli_env(self.data_dir, self.postgres_server_url, self.database_prefix)
+
+    async def atelier(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `atelier ARGS` against this platform's data, as an operator would, without blocking
+        the event loop (the tests keep a load running meanwhile)."""
+        return await run_atelier(self.cli_env(), *args, check=check)
 
     def children(self) -> dict[str, int]:
         """The platform's child processes (distributed mode) by role, e.g. "orders consumer"."""
@@ -75,6 +87,27 @@ class Platform:
             elif "gateway" in argv:
                 out["gateway"] = int(child)
         return out
+
+
+def cli_env(data_dir: Path, postgres_server_url: str = "", database_prefix: str = "") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
+    env.update({"ATELIER_DATA_DIR": str(data_dir), "ATELIER_ENVIRONMENT": "test", "ATELIER_LOG_JSON": "false",
+                "ATELIER_LOG_LEVEL": "WARNING"})
+    if postgres_server_url:
+        env.update({"ATELIER_POSTGRES_SERVER_URL": postgres_server_url, "ATELIER_DATABASE_NAME_PREFIX": database_prefix})
+    return env
+
+
+async def run_atelier(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "atelier_platform.cli", *args, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    result = subprocess.CompletedProcess(["atelier", *args], proc.returncode or 0, out.decode(), err.decode())
+    if check and result.returncode:
+        raise AssertionError(f"atelier {' '.join(args)} exited {result.returncode}: {result.stderr}")
+    return result
 
 
 def free_port() -> int:
@@ -185,9 +218,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: bool = False) -> Iterator[Platform]:
+def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: bool = False,
+             data_dir: Path | None = None) -> Iterator[Platform]:
+    """`data_dir`: start on this directory (a restored backup), else a new one under `tmp`."""
     port = free_port()
-    data_dir = tmp / "embedded"
+    data_dir = data_dir or tmp / "embedded"
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
                              "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded"), url))
@@ -201,16 +236,19 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: b
 @contextlib.contextmanager
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None, *, split: bool = True,
-                redis_out: bool = False) -> Iterator[Platform]:
+                redis_out: bool = False, database_prefix: str | None = None,
+                data_dir: Path | None = None) -> Iterator[Platform]:
     """`atelier up`; `split=False`: one process per service (`--no-split`), 7 processes instead of
     26, which start in a fraction of the time (each pays some seconds of imports on a slow machine)."""
     run = uuid.uuid4().hex[:8]
+    # `database_prefix`: databases made beforehand (a restored backup); dropped after like the others.
+    prefix = database_prefix or f"atelier_e2e_{run}_"
     # gateway, six APIs; then the probes of 19 relay/consumer/worker/housekeeping processes
     port = free_port_block(7 + 19)
-    data_dir = tmp / "distributed"
+    data_dir = data_dir or tmp / "distributed"
     env = _common_env(data_dir, extra_env, mode="distributed")
     env.update({
-        "ATELIER_DATABASE_NAME_PREFIX": f"atelier_e2e_{run}_",
+        "ATELIER_DATABASE_NAME_PREFIX": prefix,
         "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",
         "ATELIER_AMQP_QUEUE_PREFIX": f"e2e{run}.",
         "ATELIER_RELAY_POLL_SECONDS": "0.5",
@@ -229,11 +267,12 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                             env=_public(env, url))
     try:
         wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
-        yield Platform("distributed", url, data_dir, proc.pid, database_prefix=f"atelier_e2e_{run}_",
-                       amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.", caches=bool(redis))
+        yield Platform("distributed", url, data_dir, proc.pid, database_prefix=prefix,
+                       amqp_exchange=f"atelier.events.e2e{run}", queue_prefix=f"e2e{run}.", caches=bool(redis),
+                       postgres_server_url=postgres_server_url)
     finally:
         _stop(proc)
-        drop_databases(postgres_server_url, f"atelier_e2e_{run}_")
+        drop_databases(postgres_server_url, prefix)
         delete_queues(amqp_url, f"e2e{run}.", f"atelier.events.e2e{run}")
         if redis:
             delete_redis_keys(redis, f"e2e{run}:")

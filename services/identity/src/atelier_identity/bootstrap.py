@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from atelier_common.keys import SigningKey, jwks
+from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
 from atelier_identity.api.cookies import RefreshCookie
 from atelier_identity.clients import OrdersClient, PaymentsClient
 from atelier_identity.context import IdentityContext
+from atelier_identity.keyring import KeyRing
 from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
@@ -27,22 +28,25 @@ __all__ = ["IdentityContext", "context"]
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     settings = IdentitySettings.of(runtime)
-    key = SigningKey.load(settings.signing_key_pem, settings.data_dir / "keys" / "identity.pem")
-    # Identity verifies the tokens it signs without fetching its own JWKS over HTTP.
-    runtime.verifier.jwks.pin(key.kid, key.private_key.public_key())
+    configured = SigningKey.load(settings.signing_key_pem, settings.data_dir / "keys" / "identity.pem")
+    access_ttl = timedelta(minutes=settings.access_token_ttl_minutes)
+    # Identity verifies the tokens it signs without fetching its own JWKS over HTTP (the ring pins
+    # its published keys on this verifier).
+    keys = KeyRing(runtime.db, configured, access_ttl=access_ttl,
+                   refresh_seconds=settings.signing_key_refresh_seconds, pins=runtime.verifier.jwks)
+    await keys.start()
     # Building the hasher computes its dummy hash: real Argon2 work, kept off the event loop.
     hasher = await asyncio.to_thread(
         PasswordHasher, time_cost=settings.password_hash_time_cost,
         memory_cost_kib=settings.password_hash_memory_cost_kib, parallelism=settings.password_hash_parallelism)
-    signer = AccessTokenSigner(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                               ttl=timedelta(minutes=settings.access_token_ttl_minutes))
+    signer = AccessTokenSigner(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl=access_ttl)
     mailer = Mailer(runtime.db, settings)
     sender = WebhookSender(
         timeout=settings.outbound_webhooks_timeout_seconds, concurrency=settings.outbound_webhooks_concurrency,
         policy=UrlPolicy(allow_private=settings.outbound_webhooks_allow_private_urls,
                          allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.outbound_webhooks_allowed_hosts)))
     ctx = IdentityContext(
-        settings=settings, signing_key=key, jwks=jwks(key), signer=signer, passwords=hasher,
+        settings=settings, keys=keys, signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
         orders=OrdersClient(runtime), storefronts=runtime.storefronts, webhooks=sender)
@@ -65,3 +69,4 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
             await deliveries.stop()
         await sender.close()
         await mailer.stop()
+        await keys.stop()

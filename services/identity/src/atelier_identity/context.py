@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.keys import SigningKey
@@ -17,13 +17,15 @@ from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.webhooks import WebhookSender
 
+if TYPE_CHECKING:  # the key ring reads the repository, which the use cases import with this module
+    from atelier_identity.keyring import KeyRing
+
 
 @dataclass(frozen=True)
 class IdentityContext:
     settings: IdentitySettings
-    signing_key: SigningKey
-    # The public keys of `signing_key`, served at /.well-known/jwks.json.
-    jwks: dict[str, Any]
+    # The signing keys: the active one signs, the published ones are /.well-known/jwks.json.
+    keys: KeyRing
     signer: AccessTokenSigner
     passwords: PasswordHasher
     limiter: RateLimiter
@@ -36,6 +38,11 @@ class IdentityContext:
     storefronts: StorefrontDirectory
     # The outbound webhooks' pooled HTTP client and URL policy (#38).
     webhooks: WebhookSender
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key access tokens are signed with now (it changes when `atelier keys rotate` runs)."""
+        return self.keys.current
 
     async def storefront_of_event(self, slug: str | None) -> Storefront:
         """The storefront an event happened on. A slug this copy cannot find (deleted since) is the

@@ -242,3 +242,17 @@ class UnknownWebhookEvent(IdentityError):
     def __init__(self, unknown: list[str], known: list[str]) -> None:
         super().__init__(f"Unknown event type {', '.join(unknown)}; the types are {', '.join(known)}",
                          details={"fields": {"events": [f"unknown: {', '.join(unknown)}"]}})
+
+
+# Signing keys (#38, `atelier keys`).
+class KeyNotFound(IdentityError):
+    code, status, default_message = "SIGNING_KEY_NOT_FOUND", 404, "No such signing key"
+
+
+class ActiveKeyNotRetirable(IdentityError):
+    code, status, default_message = "SIGNING_KEY_ACTIVE", 409, "The active signing key cannot be retired: rotate first"
+
+
+class KeyStillPublished(IdentityError):
+    code, status, default_message = ("SIGNING_KEY_STILL_NEEDED", 409,
+                                     "Tokens signed by this key may still be alive: retire it early with --force")

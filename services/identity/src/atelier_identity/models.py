@@ -461,3 +461,24 @@ class WebhookAttempt(SQLModel, table=True):
     status_code: int | None = None
     error: str | None = Field(default=None, max_length=500)
     duration_ms: int
+
+
+class SigningKeyRecord(SQLModel, table=True):
+    """One Ed25519 key that signs (or signed) access tokens (#38, `atelier keys`).
+
+    The newest key with `activated_at` set signs; every key not retired is published in the JWKS,
+    so tokens signed by an older one keep verifying until they expire. Kept in identity's database
+    (not a file) so every identity process signs with the same key the moment it rotates; a backup
+    therefore holds private keys and is a secret.
+    """
+
+    __tablename__ = "signing_key"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    private_pem: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    activated_at: datetime = Field(sa_type=UtcDateTime)
+    # Set when a newer key took over: the old one stays published until then (the longest token
+    # lifetime after the rotation), and is no longer published after it.
+    retire_after: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    retired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

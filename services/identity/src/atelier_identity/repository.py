@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import joinedload
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -33,6 +33,7 @@ from atelier_identity.models import (
     OAuthState,
     Passkey,
     RefreshToken,
+    SigningKeyRecord,
     StorefrontRecord,
     User,
     WebauthnChallenge,
@@ -640,3 +641,21 @@ class StorefrontRepository:
     async def delete(self, record: StorefrontRecord) -> None:
         await self.session.delete(record)
         await self.session.flush()
+
+
+class SigningKeyRepository:
+    """Identity's signing keys (#38, `service.keys` has the rules)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> list[SigningKeyRecord]:
+        return list((await self.session.exec(select(SigningKeyRecord))).all())
+
+    async def published(self, at: datetime) -> list[SigningKeyRecord]:
+        """The keys that verify at `at`: not retired, not past their overlap; the active one (newest
+        not superseded) first."""
+        published = (col(SigningKeyRecord.retired_at).is_(None)
+                     & or_(col(SigningKeyRecord.retire_after).is_(None), col(SigningKeyRecord.retire_after) > at))
+        rows = (await self.session.exec(select(SigningKeyRecord).where(published))).all()
+        return sorted(rows, key=lambda r: (r.retire_after is None, r.activated_at), reverse=True)

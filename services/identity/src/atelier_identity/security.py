@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import argon2
 import jwt
@@ -58,6 +59,11 @@ class PasswordHasher:
         return any(hasher.identify(hashed) for hasher in self._hash.hashers)
 
 
+class KeyHolder(Protocol):
+    @property
+    def current(self) -> SigningKey: ...
+
+
 @dataclass(frozen=True)
 class SignedAccess:
     token: str
@@ -68,12 +74,16 @@ class SignedAccess:
 class AccessTokenSigner:
     """Signs access tokens with identity's Ed25519 key; every service verifies them via the JWKS."""
 
-    def __init__(self, key: SigningKey, *, issuer: str, audience: str, ttl: timedelta) -> None:
-        self.key = key
+    def __init__(self, keys: SigningKey | KeyHolder, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        # A key ring (`atelier_identity.keyring`): its current key changes on rotation.
+        self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
-        self._headers = {"kid": key.kid}
+
+    @property
+    def key(self) -> SigningKey:
+        return self.keys if isinstance(self.keys, SigningKey) else self.keys.current
 
     def sign(self, user: User, now: datetime) -> SignedAccess:
         jti = uuid.uuid4().hex
@@ -82,5 +92,6 @@ class AccessTokenSigner:
         # (`token_revoked.all_before`), and a new sign-in in that same second must not be refused.
         claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
                   "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
-        token = jwt.encode(claims, self.key.private_key, algorithm=ALGORITHM, headers=self._headers)
+        key = self.key
+        token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return SignedAccess(token=token, jti=jti, expires_at=expires_at)

@@ -18,6 +18,9 @@ class IdentitySettings(PricingSettings):
     # The Ed25519 key that signs access tokens; without it one is kept under data_dir/keys.
     signing_key_pem: str | None = None
     access_token_ttl_minutes: int = 15
+    # How often each identity process rereads the signing keys (`atelier keys rotate` reaches it then;
+    # until then it signs with the previous key, still published).
+    signing_key_refresh_seconds: float = Field(default=5.0, gt=0)
     refresh_token_ttl_days: int = 7
 
     # Login is refused until the address is verified (S1); false also returns tokens at registration.

@@ -14,4 +14,4 @@ router = APIRouter(tags=["keys"])
 # Public, but outside the merged OpenAPI: the gateway serves the same path with its own keys added.
 @router.get("/.well-known/jwks.json", include_in_schema=False)
 async def get_jwks(context: ContextDep) -> dict[str, Any]:
-    return context.jwks
+    return await context.keys.jwks()

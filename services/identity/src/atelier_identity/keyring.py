@@ -1,0 +1,88 @@
+"""Identity's signing keys as this process holds them (#38): the active key signs, the published
+ones verify; all read from the `signing_key` table, so `atelier keys rotate` reaches every
+identity process (API workers, relay, consumers) within `signing_key_refresh_seconds`.
+
+A rotation never signs anyone out: the new key is published (the JWKS reads the table on each
+call) before any process signs with it, and the old key stays published for the longest access
+token lifetime after it stopped signing (`service.keys`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from atelier_common.auth import JwksCache
+from atelier_common.columns import utcnow
+from atelier_common.db import Database
+from atelier_common.keys import SigningKey, jwks
+from atelier_identity.models import SigningKeyRecord
+from atelier_identity.repository import SigningKeyRepository
+
+log = logging.getLogger(__name__)
+
+
+class KeyRing:
+    def __init__(self, db: Database, configured: SigningKey, *, access_ttl: timedelta, refresh_seconds: float,
+                 pins: JwksCache | None = None) -> None:
+        self.db = db
+        self.configured = configured
+        self.access_ttl = access_ttl
+        self.refresh_seconds = refresh_seconds
+        # This process's verifier trusts the published keys without fetching its own JWKS.
+        self.pins = pins
+        self.current = configured
+        self._published: list[SigningKey] = [configured]
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from atelier_identity.service.keys import (
+            adopt_configured_key,  # the service package imports this module's users
+        )
+
+        await adopt_configured_key(self.db, self.configured, access_ttl=self.access_ttl)
+        await self.refresh()
+        self._task = asyncio.create_task(self._loop(), name="identity-keyring")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def refresh(self) -> None:
+        async with self.db.read_only() as session:
+            records = await SigningKeyRepository(session).published(utcnow())
+        self._apply(records)
+
+    def _apply(self, records: list[SigningKeyRecord]) -> None:
+        keys = [SigningKey.from_pem(record.private_pem) for record in records]
+        if not keys:  # everything retired by hand: keep signing with what we had rather than fail
+            return
+        self._published = keys
+        self.current = keys[0]  # newest active first (`published_keys`)
+        if self.pins is not None:
+            self.pins.pin_only({key.kid: key.private_key.public_key() for key in keys})
+
+    async def jwks(self, at: datetime | None = None) -> dict[str, Any]:
+        """The published keys, read now: a key rotated in a moment ago by another process is here."""
+        try:
+            async with self.db.read_only() as session:
+                records = await SigningKeyRepository(session).published(at or utcnow())
+        except Exception:  # the database blinked: this process's last view still verifies
+            log.warning("signing keys: database unreachable, serving the cached JWKS", exc_info=True)
+            return jwks(*self._published)
+        if records:
+            self._apply(records)
+        return jwks(*self._published)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_seconds)
+            try:
+                await self.refresh()
+            except Exception:
+                log.warning("signing keys: refresh failed, keeping the current key", exc_info=True)
