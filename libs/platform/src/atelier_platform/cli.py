@@ -247,6 +247,25 @@ def seed(products: Annotated[int, typer.Option(help="how many generated products
     asyncio.run(run())
 
 
+@app.command("openapi")
+def dump_openapi(output: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
+    """The merged OpenAPI document the gateway serves at /api/schema, built without starting anything
+    (what the client generators read: `make clients`)."""
+    import tempfile
+
+    from atelier_gateway.openapi import merge
+    from atelier_platform.embedded import service_settings
+
+    with tempfile.TemporaryDirectory(prefix="atelier-openapi-") as data_dir:  # no service opens it: no lifespan
+        documents = {s: importlib.import_module(f"atelier_{s}.app").create_app(
+            service_settings(s, Path(data_dir))).openapi() for s in SERVICES}
+    text = json.dumps(merge(documents), indent=2, sort_keys=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+
+
 @app.command("secrets")
 def generate_secrets() -> None:
     """Print fresh values for every secret production requires, as an env file (README: Secrets)."""

@@ -27,7 +27,7 @@ async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Quer
 
 @router.get("/orders/{order_id}", response_model=StaffOrderRead,
             responses={404: {"description": "ORDER_NOT_FOUND"}})
-async def get_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> OrderDetails:
+async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> OrderDetails:
     """Any customer's order with its lines and status history (its payments and refunds:
     `GET /api/v1/staff/payments/orders/{id}`)."""
     return await orders.get(order_id)
