@@ -39,6 +39,9 @@ test-fast: sync  ## without the end-to-end tests
 clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory and type-check a program against each (needs npm)
 	$(UV) run python clients/generate.py
 
+chart-check: sync  ## helm lint --strict the chart (deploy/helm/atelier), render it and validate every manifest with kubernetes-validate (Kubernetes 1.30)
+	$(UV) run python deploy/render.py --check
+
 bench: sync  ## every figure of the performance issues with its target and its ratio to the bare ceiling, then the capacity model (~15 min; needs PostgreSQL, RabbitMQ, Redis and wrk)
 	$(UV) run python bench/all.py
 
