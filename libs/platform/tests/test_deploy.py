@@ -440,6 +440,10 @@ def test_values_set_images_replicas_resources_urls_and_storefront_hosts(render: 
     assert "api.marbelle.example" in ingress["spec"]["tls"][0]["hosts"]
     for rule in ingress["spec"]["rules"]:
         assert {"/compat", "/console", "/api", "/.well-known"} <= {p["path"] for p in rule["http"]["paths"]}
+    assert "ATELIER_OTEL_EXPORTER" not in _of_kind(docs, "ConfigMap")["atelier-config"]["data"]
+    otlp = _rendered(render, {"otlp": {"endpoint": "http://otel-collector.monitoring:4318"}})
+    config = _of_kind(otlp, "ConfigMap")["atelier-config"]["data"]
+    assert config["ATELIER_OTEL_EXPORTER"] == "otlp" and config["ATELIER_OTEL_ENDPOINT"].endswith(":4318")
     import helm_python
 
     with pytest.raises(helm_python.HelmRenderError, match="not latest"):

@@ -128,8 +128,11 @@ class AtelierSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     # "file": spans as JSON lines, one file per process, under otel_file_dir (default <data_dir>/traces).
+    # "otlp": traces and metrics to an OTLP/HTTP collector at otel_endpoint (its base URL, e.g.
+    # http://collector:4318, or its /v1/traces URL), metrics every otel_metrics_interval_seconds.
     otel_exporter: Literal["none", "console", "otlp", "file"] = "none"
     otel_endpoint: str | None = None
+    otel_metrics_interval_seconds: float = Field(default=30.0, gt=0)
     otel_file_dir: Path | None = None
     # One JSON line per request on the `atelier.access` logger.
     access_log: bool = True
