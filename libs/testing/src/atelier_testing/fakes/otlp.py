@@ -19,7 +19,7 @@ class OtlpCollector:
         self.traces: list[ExportTraceServiceRequest] = []
         self.metrics: list[ExportMetricsServiceRequest] = []
         self.content_types: set[str] = set()
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         collector = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,7 +36,7 @@ class OtlpCollector:
                     self.send_response(404)
                     self.end_headers()
                     return
-                with collector._lock:
+                with collector.lock:
                     collector.content_types.add(self.headers.get("Content-Type", ""))
                     (collector.traces if self.path == "/v1/traces" else collector.metrics).append(message)
                 self.send_response(200)
@@ -61,7 +61,7 @@ class OtlpCollector:
 
     def spans(self) -> Iterator[tuple[str, Any]]:
         """(service.name, span) of every span received."""
-        with self._lock:
+        with self.lock:
             requests = list(self.traces)
         for request in requests:
             for resource_spans in request.resource_spans:
@@ -74,7 +74,7 @@ class OtlpCollector:
     def metric_points(self) -> dict[str, list[Any]]:
         """Metric name → its received metrics (newest last), across every export."""
         out: dict[str, list[Any]] = {}
-        with self._lock:
+        with self.lock:
             requests = list(self.metrics)
         for request in requests:
             for resource_metrics in request.resource_metrics:
