@@ -1,12 +1,16 @@
-"""Writes compose.yaml and k8s/atelier.yaml from the platform's own process topology.
+"""Writes compose.yaml, the Helm chart's files/topology.yaml and k8s/atelier.yaml from the platform's
+own process topology; `--check` (make chart-check) lints the chart and validates what it renders.
 
-    uv run python deploy/render.py [--image REPO:TAG] [--host atelier.example.com]
+    uv run python deploy/render.py [--image REPO:TAG] [--check]
 
 The processes are exactly those `atelier up` starts (`atelier_platform.processes.Topology`): each
-gets a compose service and a Kubernetes Deployment with the same `atelier` command, so a role
-added there is deployed by the next render. HTTP processes (`atelier serve`, `atelier gateway`)
-serve the API, /health and /ready on port 8000; the others serve /health and /ready on
-ATELIER_PROBE_PORT. libs/platform/tests/test_deploy.py checks the committed files are up to date.
+gets a compose service and, through the chart (deploy/helm/atelier, which iterates over
+files/topology.yaml), a Kubernetes Deployment with the same `atelier` command, so a role added there
+is deployed by the next render. k8s/atelier.yaml is the chart rendered with its default values by
+Helm's own Go library (the helm-python-sdk package: no helm binary). HTTP processes (`atelier serve`,
+`atelier gateway`) serve the API, /health and /ready on port 8000; the others serve /health and
+/ready on ATELIER_PROBE_PORT. libs/platform/tests/test_deploy.py checks the committed files are up
+to date.
 """
 
 from __future__ import annotations
