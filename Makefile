@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PYTEST_ARGS ?=
 
-.PHONY: uv sync dev up lint test test-fast bench bench-catalog migrate clean
+.PHONY: uv sync dev up lint test test-fast bench bench-catalog migrate clean clients chart-check
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -35,6 +35,12 @@ test: sync  ## the whole suite: libs, gateway, services, end-to-end in both mode
 
 test-fast: sync  ## without the end-to-end tests
 	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
+
+clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory and type-check a program against each (needs npm)
+	$(UV) run python clients/generate.py
+
+chart-check: sync  ## helm lint --strict the chart (deploy/helm/atelier), render it and validate every manifest with kubernetes-validate (Kubernetes 1.30)
+	$(UV) run python deploy/render.py --check
 
 bench: sync  ## every figure of the performance issues with its target and its ratio to the bare ceiling, then the capacity model (~15 min; needs PostgreSQL, RabbitMQ, Redis and wrk)
 	$(UV) run python bench/all.py

@@ -1,19 +1,23 @@
-"""Writes compose.yaml and k8s/atelier.yaml from the platform's own process topology.
+"""Writes compose.yaml, the Helm chart's files/topology.yaml and k8s/atelier.yaml from the platform's
+own process topology; `--check` (make chart-check) lints the chart and validates what it renders.
 
-    uv run python deploy/render.py [--image REPO:TAG] [--host atelier.example.com]
+    uv run python deploy/render.py [--image REPO:TAG] [--check]
 
 The processes are exactly those `atelier up` starts (`atelier_platform.processes.Topology`): each
-gets a compose service and a Kubernetes Deployment with the same `atelier` command, so a role
-added there is deployed by the next render. HTTP processes (`atelier serve`, `atelier gateway`)
-serve the API, /health and /ready on port 8000; the others serve /health and /ready on
-ATELIER_PROBE_PORT. libs/platform/tests/test_deploy.py checks the committed files are up to date.
+gets a compose service and, through the chart (deploy/helm/atelier, which iterates over
+files/topology.yaml), a Kubernetes Deployment with the same `atelier` command, so a role added there
+is deployed by the next render. k8s/atelier.yaml is the chart rendered with its default values by
+Helm's own Go library (the helm-python-sdk package: no helm binary). HTTP processes (`atelier serve`,
+`atelier gateway`) serve the API, /health and /ready on port 8000; the others serve /health and
+/ready on ATELIER_PROBE_PORT. libs/platform/tests/test_deploy.py checks the committed files are up
+to date.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from atelier_common.db import pool_for_roles
 from atelier_gateway.console import CONSOLE_PATH
 from atelier_gateway.routing import ROUTES
 from atelier_platform.processes import Topology
@@ -29,22 +34,16 @@ HERE = Path(__file__).parent
 VERSION = tomllib.loads((HERE.parent / "pyproject.toml").read_text())["project"]["version"]
 # Pinned: the workspace's version; a release renders with its own tag (`--image`).
 DEFAULT_IMAGE = f"atelier:{VERSION}"
-DEFAULT_HOST = "atelier.example.com"
 HTTP_PORT = 8000
 PROBE_PORT = 9000
-UID = 10001  # the Dockerfile's `atelier` user
-# Who may say who the client is (README, Configuration): in Kubernetes the Ingress controller's
-# pods, somewhere in the cluster's pod network (10.0.0.0/8 in most clusters; render with
-# --trusted-proxies for another). ingress-nginx sets X-Forwarded-For to the address it was reached
-# from. Compose publishes the gateway itself: no proxy, the socket's peer is the client.
-DEFAULT_TRUSTED_PROXIES = ["10.0.0.0/8"]
 # Every product's compatibility profile, at /compat/<profile>/ (README, Compatibility profiles).
 COMPAT_PATH = "/compat"
 COMPAT_PROFILES = '["all"]'
 
 # Values that are no secret. Everything secret — the connection URLs (they carry passwords) and
-# what production requires (`atelier secrets`) — comes from the env file (compose) or the Secret
-# `atelier-secrets` (Kubernetes): README, Secrets.
+# what production requires (`atelier secrets`) — comes from the env file (compose) or existing
+# Secrets (the chart's `secrets` and `*.url` values; README, Secrets). Who may name the client in
+# X-Forwarded-For, the host and the rest of Kubernetes' settings are the chart's values.
 SECRET_NAME = "atelier-secrets"
 
 
@@ -90,27 +89,10 @@ def shared_config(procs: list[Process]) -> dict[str, str]:
 
 
 def public_paths() -> list[str]:
-    """What the Ingress routes to the gateway: the API, the docs, the JWKS, media files, the
-    products' compatibility profiles (`/compat/<profile>/`, their frontends' API) and the staff
-    console (`/console`) — not the probes and metrics (`/health`, `/ready`, `/metrics`), which stay
-    inside the cluster."""
-    return sorted({"/" + prefix.split("/")[1] for prefix in ROUTES}
-                  | {"/api", "/.well-known", COMPAT_PATH, CONSOLE_PATH})
-
-
-def _resources(p: Process | None) -> dict[str, Any]:
-    """Requests and limits by kind of process (None: the init container and the migrate job)."""
-    if p is None:
-        cpu, memory, cpu_max, memory_max = "50m", "128Mi", "500m", "384Mi"
-    elif p.http:
-        cpu, memory, cpu_max, memory_max = "100m", "256Mi", "1", "512Mi"
-    elif p.name == "generation-worker":  # image generation and 12 MP restorations
-        cpu, memory, cpu_max, memory_max = "250m", "512Mi", "2", "1536Mi"
-    elif p.name.endswith("-worker"):  # outbound webhooks: waiting on receivers, little CPU
-        cpu, memory, cpu_max, memory_max = "50m", "192Mi", "500m", "384Mi"
-    else:
-        cpu, memory, cpu_max, memory_max = "50m", "160Mi", "500m", "384Mi"
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_max, "memory": memory_max}}
+    """What the Ingress routes to the gateway: the API, the docs, the JWKS, media files and the
+    products' compatibility profiles (`/compat/<profile>/`, their frontends' API), the staff console — not the probes
+    and metrics (`/health`, `/ready`, `/metrics`), which stay inside the cluster."""
+    return sorted({"/" + prefix.split("/")[1] for prefix in ROUTES} | {"/api", "/.well-known", COMPAT_PATH, CONSOLE_PATH})
 
 
 def _probe_command(port: int, path: str) -> list[str]:
@@ -118,21 +100,6 @@ def _probe_command(port: int, path: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- compose
-
-def _autoscaling(p: Process) -> tuple[int, int] | None:
-    """(min, max) replicas of a role the HorizontalPodAutoscaler scales, None for a fixed one.
-
-    APIs and the gateway are stateless; consumers compete on their service's one durable queue
-    (the inbox applies each event once) and job workers on theirs. Relays stay single: one per
-    service publishes far more than a service writes, and several would only share `SKIP LOCKED`.
-    """
-    if p.http:
-        return (2, 10)
-    role = p.args[p.args.index("--role") + 1] if "--role" in p.args else None
-    if role in ("consumer", "worker"):
-        return (1, 4)
-    return None
-
 
 def compose(image: str = DEFAULT_IMAGE) -> str:
     procs = processes()
@@ -182,131 +149,77 @@ def compose(image: str = DEFAULT_IMAGE) -> str:
 
 # ---------------------------------------------------------------------------------------------- Kubernetes
 
-def _labels(name: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "atelier"}
+CHART = HERE / "helm" / "atelier"
+TOPOLOGY = CHART / "files" / "topology.yaml"
+RELEASE = "atelier"
 
 
-def _env_from() -> list[dict[str, Any]]:
-    return [{"configMapRef": {"name": "atelier-config"}}, {"secretRef": {"name": SECRET_NAME}}]
+def _kind(p: Process) -> str:
+    """The chart's kind of a process: it picks the replicas, autoscaling bounds and resources."""
+    if p.name == "gateway":
+        return "gateway"
+    if p.http:
+        return "api"
+    return p.args[p.args.index("--role") + 1] if "--role" in p.args else "other"
 
 
-def _container_security() -> dict[str, Any]:
-    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-            "capabilities": {"drop": ["ALL"]}}
+def _connections(p: Process) -> int:
+    """The most PostgreSQL connections one pod of the process holds (`db.pool_for_roles`)."""
+    if p.service is None:
+        return 0
+    kind = _kind(p)
+    workers = int(p.args[p.args.index("--workers") + 1]) if "--workers" in p.args else 1
+    return workers * sum(pool_for_roles([kind]))
 
 
-def _pod_spec(containers: list[dict[str, Any]], init: list[dict[str, Any]] | None = None,
-              restart: str | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID, "fsGroup": UID,
-                            "seccompProfile": {"type": "RuntimeDefault"}},
-    }
-    if restart:
-        spec["restartPolicy"] = restart
-    if init:
-        spec["initContainers"] = init
-    # The root filesystem is read-only: the data directory (keys, local files) and /tmp are scratch.
-    mounts = [{"name": "data", "mountPath": "/data"}, {"name": "tmp", "mountPath": "/tmp"}]
-    for container in [*(init or []), *containers]:
-        container["volumeMounts"] = mounts
-    spec["containers"] = containers
-    spec["volumes"] = [{"name": "data", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
-    return spec
-
-
-def _container(name: str, image: str, args: list[str], resources: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "image": image, "imagePullPolicy": "IfNotPresent", "args": args, "envFrom": _env_from(),
-            "resources": resources, "securityContext": _container_security()}
-
-
-def k8s(image: str = DEFAULT_IMAGE, host: str = DEFAULT_HOST, ingress_class: str = "nginx",
-        trusted_proxies: list[str] | None = None) -> str:
+def topology() -> str:
+    """The chart's files/topology.yaml: what `atelier up` starts, as the templates iterate over it."""
     procs = processes()
-    tag = re.sub(r"[^a-z0-9-]", "-", image.rsplit(":", 1)[-1].lower()).strip("-")
-    config = {**shared_config(procs),
-              "ATELIER_ENVIRONMENT": "production",
-              "ATELIER_DATA_DIR": "/data",
-              "ATELIER_PUBLIC_BASE_URL": f"https://{host}",
-              "ATELIER_GATEWAY_TRUSTED_PROXIES": json.dumps(trusted_proxies or DEFAULT_TRUSTED_PROXIES),
-              "ATELIER_GATEWAY_COMPAT_PROFILES": COMPAT_PROFILES,
-              # Several pods serve what a worker writes: files go to an S3-compatible store (README).
-              "ATELIER_CATALOG_STORAGE_BACKEND": "s3", "ATELIER_CATALOG_S3_PREFIX": "catalog/",
-              "ATELIER_GENERATION_STORAGE_BACKEND": "s3", "ATELIER_GENERATION_S3_PREFIX": "generation/",
-              "ATELIER_S3_BUCKET": "atelier", "ATELIER_S3_REGION": "us-east-1"}
-    docs: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "atelier-config", "labels": _labels("atelier")},
-         "data": config},
-        # A new image is a new job (its name carries the tag); the Deployments' init containers
-        # wait until their database is at head (`atelier migrate --wait`), with no extra RBAC.
-        {"apiVersion": "batch/v1", "kind": "Job",
-         "metadata": {"name": f"atelier-migrate-{tag}", "labels": _labels("atelier-migrate")},
-         "spec": {"backoffLimit": 10, "template": {
-             "metadata": {"labels": _labels("atelier-migrate")},
-             "spec": _pod_spec([_container("migrate", image, ["migrate"], _resources(None))], restart="OnFailure")}}},
-    ]
-    for p in procs:
-        container = _container(p.name, image, p.args, _resources(p))
-        if p.env:
-            container["env"] = [{"name": k, "value": v} for k, v in p.env.items()]
-        port = HTTP_PORT if p.http else PROBE_PORT if p.probe else None
-        if port:
-            container["ports"] = [{"name": "http" if p.http else "probe", "containerPort": port}]
-            container["startupProbe"] = {"httpGet": {"path": "/health", "port": port}, "periodSeconds": 2,
-                                         "failureThreshold": 60}
-            container["livenessProbe"] = {"httpGet": {"path": "/health", "port": port}, "periodSeconds": 10,
-                                          "timeoutSeconds": 3, "failureThreshold": 3}
-            container["readinessProbe"] = {"httpGet": {"path": "/ready", "port": port}, "periodSeconds": 5,
-                                           "timeoutSeconds": 3, "failureThreshold": 2}
-        init = None
-        if p.service:
-            init = [_container("wait-for-migrations", image,
-                               ["migrate", "--wait", "--service", p.service, "--timeout", "600"], _resources(None))]
-        pod_labels = {**_labels(p.name), "app": p.name}
-        annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}
-        scaling = _autoscaling(p)
-        spec: dict[str, Any] = {"selector": {"matchLabels": {"app": p.name}},
-                                "template": {"metadata": {"labels": pod_labels, **({"annotations": annotations} if port else {})},
-                                             "spec": _pod_spec([container], init)}}
-        if scaling is None:
-            spec = {"replicas": 1, **spec}
-        docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": p.name, "labels": _labels(p.name)},
-                     "spec": spec})
-        if scaling is not None:
-            # The autoscaler owns the replica count (the Deployment leaves it out, so that applying the
-            # manifest again does not reset it); CPU is what bounds every one of these roles.
-            low, high = scaling
-            docs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                         "metadata": {"name": p.name, "labels": _labels(p.name)},
-                         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
-                                  "minReplicas": low, "maxReplicas": high,
-                                  "metrics": [{"type": "Resource", "resource": {
-                                      "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}})
-        if p.http:
-            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": p.name, "labels": _labels(p.name)},
-                         "spec": {"selector": {"app": p.name},
-                                  "ports": [{"name": "http", "port": HTTP_PORT, "targetPort": "http"}]}})
-            # A drain or an upgrade of the nodes keeps one replica of every API serving.
-            docs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                         "metadata": {"name": p.name, "labels": _labels(p.name)},
-                         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": p.name}}}})
-    docs.append({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                 "metadata": {"name": "atelier", "labels": _labels("atelier"), "annotations": {
-                     # uploads up to 10 MiB; server-sent events (job progress) stay open for minutes
-                     "nginx.ingress.kubernetes.io/proxy-body-size": "11m",
-                     "nginx.ingress.kubernetes.io/proxy-read-timeout": "620",
-                     "nginx.ingress.kubernetes.io/proxy-buffering": "off"}},
-                 "spec": {"ingressClassName": ingress_class,
-                          "tls": [{"hosts": [host], "secretName": "atelier-tls"}],
-                          "rules": [{"host": host, "http": {"paths": [
-                              {"path": path, "pathType": "Prefix",
-                               "backend": {"service": {"name": "gateway", "port": {"name": "http"}}}}
-                              for path in public_paths()]}}]}})
+    data = {
+        "config": shared_config(procs),
+        "publicPaths": public_paths(),
+        "processes": [{"name": p.name, "kind": _kind(p), "service": p.service, "args": p.args, "env": p.env,
+                       "http": p.http, "port": HTTP_PORT if p.http else PROBE_PORT if p.probe else None,
+                       "connections": _connections(p)} for p in procs],
+    }
     header = ("# Generated by deploy/render.py from `atelier up`'s topology: do not edit, render again.\n"
+              "# The chart's templates deploy each process; values.yaml sets replicas, resources and the rest.\n")
+    return header + _dump(data)
+
+
+def helm_render(values: dict[str, Any] | None = None, chart: Path = CHART) -> list[tuple[str, str]]:
+    """The chart rendered offline by Helm's own library (helm-python-sdk): (template, manifest) in
+    template order, empty documents left out."""
+    import helm_python
+
+    helm_python.disable_logging()
+    with helm_python.Chart.load(chart) as loaded:
+        rendered = loaded.render(values=values, name=RELEASE, namespace="atelier")
+    out = []
+    for template, text in sorted(rendered.items()):
+        if template.endswith(".txt"):
+            continue
+        out.extend((template, doc.strip() + "\n") for doc in text.split("\n---") if yaml.safe_load(doc))
+    return out
+
+
+def helm_lint(values: dict[str, Any] | None = None, chart: Path = CHART) -> list[str]:
+    """`helm lint --strict` (Kubernetes 1.30): its warnings and errors, empty when clean."""
+    import helm_python
+
+    helm_python.disable_logging()
+    report = helm_python.lint(chart, values, strict=True, kube_version="v1.30.0")
+    return [f"{m['path']}: {m['error']}" for m in report["messages"] if m["severity"] >= 2] + list(report["errors"])
+
+
+def k8s(values: dict[str, Any] | None = None) -> str:
+    header = ("# Rendered by deploy/render.py from the Helm chart deploy/helm/atelier with its default values:\n"
+              "# do not edit, render again. Prefer the chart itself (helm install atelier deploy/helm/atelier).\n"
               f"# Needs the Secret `{SECRET_NAME}` first (README, Kubernetes): PostgreSQL, RabbitMQ, Redis and\n"
-              "# S3 URLs and credentials, and what `atelier secrets` generates. Then:\n"
+              "# S3 URLs and credentials, and what `atelier secrets` generates; and the Prometheus Operator's\n"
+              "# CRDs for the ServiceMonitor, PodMonitor and PrometheusRule. Then:\n"
               "#   kubectl apply -f deploy/k8s/atelier.yaml\n")
-    return header + "\n---\n".join(_dump(doc) for doc in docs)
+    return header + "---\n".join(f"# Source: {template}\n{doc}" for template, doc in helm_render(values))
 
 
 class _Dumper(yaml.SafeDumper):
@@ -330,18 +243,45 @@ def _dump(data: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"image and pinned tag (default {DEFAULT_IMAGE})")
-    parser.add_argument("--host", default=DEFAULT_HOST, help="the Ingress host and public base URL")
-    parser.add_argument("--ingress-class", default="nginx")
-    parser.add_argument("--trusted-proxies", default=",".join(DEFAULT_TRUSTED_PROXIES),
-                        help="CIDRs of the Ingress controller's pods, comma-separated")
+    parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"compose's image and pinned tag (default {DEFAULT_IMAGE})")
+    parser.add_argument("--check", action="store_true",
+                        help="lint the chart and validate what it renders (make chart-check) instead of writing")
     args = parser.parse_args()
     if args.image.endswith(":latest") or ":" not in args.image.rsplit("/", 1)[-1]:
         parser.error("pin the image to a tag (REPO:TAG), not latest")
+    if args.check:
+        sys.exit(check())
     (HERE / "compose.yaml").write_text(compose(args.image))
-    (HERE / "k8s" / "atelier.yaml").write_text(k8s(args.image, args.host, args.ingress_class,
-                                                    args.trusted_proxies.split(",")))
-    print("wrote deploy/compose.yaml and deploy/k8s/atelier.yaml")
+    TOPOLOGY.write_text(topology())
+    (HERE / "k8s" / "atelier.yaml").write_text(k8s())
+    print("wrote deploy/compose.yaml, deploy/helm/atelier/files/topology.yaml and deploy/k8s/atelier.yaml")
+
+
+def check() -> int:
+    """`make chart-check`: helm lint --strict, then every rendered manifest through kubernetes-validate
+    (Kubernetes 1.30, strict); the Prometheus Operator's kinds, which it has no schema for, are
+    checked for their metrics instead (test_deploy.py)."""
+    import kubernetes_validate
+
+    problems = helm_lint()
+    stale = [name for name, text in ((TOPOLOGY, topology()), (HERE / "k8s" / "atelier.yaml", k8s()))
+             if name.read_text() != text]
+    problems += [f"{name.relative_to(HERE.parent)} is stale: run uv run python deploy/render.py" for name in stale]
+    count = 0
+    for template, text in helm_render():
+        doc = yaml.safe_load(text)
+        if doc["apiVersion"].startswith("monitoring.coreos.com/"):
+            continue
+        try:
+            kubernetes_validate.validate(doc, "1.30", strict=True)
+            count += 1
+        except kubernetes_validate.ValidationError as error:
+            problems.append(f"{template} {doc['kind']}/{doc['metadata']['name']}: {error}")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"chart lints clean; {count} rendered manifests valid for Kubernetes 1.30")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

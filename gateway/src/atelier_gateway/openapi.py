@@ -1,8 +1,8 @@
 """One OpenAPI 3.1 document for the whole platform, merged from the services' own documents.
 
 Component schemas are prefixed with the service name (and every `$ref` rewritten) so two
-services may both have a `ProductRead` without clashing; the schemas every service shares (the
-error format) are kept once, unprefixed. Only public routes are kept. The tags are those the
+services may both have a `ProductRead` without clashing (their titles too, which client generators
+name models after); the schemas every service shares (the error format) are kept once, unprefixed. Only public routes are kept. The tags are those the
 operations carry, grouped by service (`x-tagGroups`, which ReDoc shows), so no group is empty.
 """
 
@@ -62,7 +62,23 @@ def merge(documents: dict[str, dict[str, Any]], *, version: str = "0.1.0") -> di
         merged["tags"].extend({"name": tag} for tag in new)
         if new:
             merged["x-tagGroups"].append({"name": service, "tags": new})
+    _unique_titles(merged["components"]["schemas"])
     return merged
+
+
+def _unique_titles(schemas: dict[str, Any]) -> None:
+    """Client generators name a model after its schema's `title` (openapi-python-client refuses two
+    models of one name): where services share a title (`ImageRead` in catalog and generation), each
+    copy gets its service in front (`CatalogImageRead`, `GenerationImageRead`)."""
+    by_title: dict[str, list[str]] = {}
+    for name, schema in schemas.items():
+        by_title.setdefault(schema.get("title", name), []).append(name)
+    for title, names in by_title.items():
+        if len(names) < 2:
+            continue
+        for name in names:
+            service = name.split("__", 1)[0] if "__" in name else ""
+            schemas[name] = {**schemas[name], "title": f"{service.capitalize()}{title}"}
 
 
 class OpenApiCache:

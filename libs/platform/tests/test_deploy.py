@@ -1,5 +1,8 @@
-"""deploy/: the committed manifests are rendered from `atelier up`'s topology, valid for Kubernetes
-1.30 and for compose, and keep every secret out of ConfigMaps and plain environment values."""
+"""deploy/: the committed manifests are rendered from `atelier up`'s topology (Kubernetes' through the
+Helm chart deploy/helm/atelier), valid for Kubernetes 1.30 and for compose, and keep every secret out of
+ConfigMaps and plain environment values. The chart lints clean, refuses autoscaler maxima that could
+exhaust PostgreSQL's connections, rolls pods on a config change, and alerts and charts on metrics the
+code really exports."""
 
 from __future__ import annotations
 
@@ -83,15 +86,33 @@ def _same_command(rendered: list[str], up: list[str]) -> bool:
 
 def test_the_committed_files_are_rendered_from_the_topology(render: ModuleType) -> None:
     assert (DEPLOY / "compose.yaml").read_text() == render.compose(), "run: uv run python deploy/render.py"
+    assert render.TOPOLOGY.read_text() == render.topology(), "run: uv run python deploy/render.py"
     assert (DEPLOY / "k8s" / "atelier.yaml").read_text() == render.k8s(), "run: uv run python deploy/render.py"
+
+
+def test_the_chart_lints_clean_and_make_chart_check_passes(render: ModuleType, tmp_path: Path) -> None:
+    assert render.helm_lint() == []
+    assert render.check() == 0
+    # The lint is Helm's own: a template that does not parse fails it.
+    chart = tmp_path / "atelier"
+    shutil.copytree(render.CHART, chart)
+    ingress = chart / "templates" / "ingress.yaml"
+    ingress.write_text(ingress.read_text().rsplit("{{- end }}", 1)[0])
+    assert any("parse error" in problem for problem in render.helm_lint(chart=chart))
+
+
+OPERATOR_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}  # no schema in kubernetes-validate
 
 
 def test_every_kubernetes_document_is_valid_for_1_30(k8s_docs: list[dict[str, Any]]) -> None:
     for doc in k8s_docs:
+        if doc["kind"] in OPERATOR_KINDS:
+            assert doc["apiVersion"] == "monitoring.coreos.com/v1"
+            continue
         kubernetes_validate.validate(doc, "1.30", strict=True)  # raises on an unknown or mistyped field
     kinds = {doc["kind"] for doc in k8s_docs}
     assert kinds == {"ConfigMap", "Job", "Deployment", "Service", "PodDisruptionBudget", "Ingress",
-                     "HorizontalPodAutoscaler"}
+                     "HorizontalPodAutoscaler", *OPERATOR_KINDS}
 
 
 def test_apis_gateway_consumers_and_workers_scale_out(k8s_docs: list[dict[str, Any]]) -> None:
@@ -147,30 +168,38 @@ def test_every_process_atelier_up_starts_is_deployed_with_the_same_command(
         assert _same_command(container["args"], command), (name, container["args"], command)
         assert _same_command(services[name]["command"], command), (name, services[name]["command"], command)
         own = {k: v for k, v in extra.items() if k not in ("ATELIER_PROBE_PORT", "ATELIER_PROBE_HOST")}
-        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
         assert own.items() <= env.items() and own.items() <= services[name]["environment"].items(), name
 
 
+def _chart_with_current_topology(render: ModuleType, tmp_path: Path) -> Path:
+    chart = tmp_path / "atelier"
+    shutil.copytree(render.CHART, chart)
+    (chart / "files" / "topology.yaml").write_text(render.topology())
+    return chart
+
+
 def test_a_role_added_to_the_topology_is_deployed_without_editing_render(
-        render: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+        render: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     commands = Topology.commands
 
     def with_housekeeping(self: Topology) -> list[tuple[str, list[str], dict[str, str]]]:
         out = commands(self)
         cli = out[0][1][:3]
         extra = {"ATELIER_PROBE_PORT": "1"} if self.probe_base_port else {}
-        return [*out, ("catalog-housekeeping", [*cli, "worker", "catalog", "--role", "housekeeping"], extra)]
+        return [*out, ("catalog-thumbnailer", [*cli, "worker", "catalog", "--role", "thumbnailer"], extra)]
 
     monkeypatch.setattr(Topology, "commands", with_housekeeping)
-    docs = [d for d in yaml.safe_load_all(render.k8s()) if d]
-    deployment = _of_kind(docs, "Deployment")["catalog-housekeeping"]
+    chart = _chart_with_current_topology(render, tmp_path)
+    docs = [yaml.safe_load(text) for _, text in render.helm_render(chart=chart)]
+    deployment = _of_kind(docs, "Deployment")["catalog-thumbnailer"]
     container = _container(deployment)
-    assert container["args"] == ["worker", "catalog", "--role", "housekeeping"]
+    assert container["args"] == ["worker", "catalog", "--role", "thumbnailer"]
     assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": 9000}
     init = deployment["spec"]["template"]["spec"]["initContainers"][0]
     assert init["args"] == ["migrate", "--wait", "--service", "catalog", "--timeout", "600"]
-    service = yaml.safe_load(render.compose())["services"]["catalog-housekeeping"]
-    assert service["command"] == ["worker", "catalog", "--role", "housekeeping"]
+    service = yaml.safe_load(render.compose())["services"]["catalog-thumbnailer"]
+    assert service["command"] == ["worker", "catalog", "--role", "thumbnailer"]
 
 
 def test_probes_hit_what_each_process_serves(k8s_docs: list[dict[str, Any]]) -> None:
@@ -244,7 +273,9 @@ def test_no_secret_sits_in_a_configmap_or_a_plain_environment_value(
         for container in [*deployment["spec"]["template"]["spec"].get("initContainers", []),
                           *deployment["spec"]["template"]["spec"]["containers"]]:
             assert {"secretRef": {"name": "atelier-secrets"}} in container["envFrom"]
-            plain.update({e["name"]: e["value"] for e in container.get("env", [])})
+            plain.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+            for e in container.get("env", []):  # the connection URLs: from a Secret's key, never a value
+                assert "value" in e or set(e["valueFrom"]) == {"secretKeyRef"}, e
     for service in compose["services"].values():
         plain.update({k: str(v) for k, v in (service.get("environment") or {}).items()})
     secret_variables = _secret_variables()
@@ -361,3 +392,137 @@ def test_every_deployment_serves_the_staff_console(k8s_docs: list[dict[str, Any]
         assert any(path == p or path.startswith(p + "/") for p in public), path
     gateway = compose["services"]["gateway"]
     assert gateway["ports"] and gateway["command"][0] == "gateway"
+
+
+# ---------------------------------------------------------------------------------------------- the Helm chart
+
+def _rendered(render: ModuleType, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return [yaml.safe_load(text) for _, text in render.helm_render(values)]
+
+
+def _connections(docs: list[dict[str, Any]], topology: dict[str, Any]) -> int:
+    """What the rendered autoscalers and replica counts let the processes open, from their pools."""
+    deployments, scalers = _of_kind(docs, "Deployment"), _of_kind(docs, "HorizontalPodAutoscaler")
+    pools = {p["name"]: p["connections"] for p in topology["processes"]}
+    return 1 + sum(pools[name] * (scalers[name]["spec"]["maxReplicas"] if name in scalers
+                                  else deployment["spec"]["replicas"]) for name, deployment in deployments.items())
+
+
+def test_the_autoscalers_maxima_fit_max_connections_and_the_guard_refuses_more(render: ModuleType) -> None:
+    import helm_python
+
+    from atelier_common.db import pool_for_roles
+
+    topology = yaml.safe_load(render.TOPOLOGY.read_text())
+    assert {p["name"]: p["connections"] for p in topology["processes"]}["catalog-api"] == sum(pool_for_roles(["api"]))
+    values = yaml.safe_load((render.CHART / "values.yaml").read_text())
+    budget = values["postgresql"]["maxConnections"] - values["postgresql"]["reservedConnections"]
+    assert _connections(_rendered(render), topology) <= budget
+    # Ten API replicas per service are more than 200 connections allow: the chart says so and renders nothing.
+    with pytest.raises(helm_python.HelmRenderError, match=r"connection budget: .* can open \d+ PostgreSQL connections"):
+        render.helm_render({"autoscaling": {"api": {"maxReplicas": 10}}})
+    # With a server that allows them, the same maxima render.
+    docs = _rendered(render, {"autoscaling": {"api": {"maxReplicas": 10}}, "postgresql": {"maxConnections": 500}})
+    assert _of_kind(docs, "HorizontalPodAutoscaler")["orders-api"]["spec"]["maxReplicas"] == 10
+    assert _connections(docs, topology) <= 490
+
+
+def test_a_changed_setting_rolls_every_pod(render: ModuleType) -> None:
+    def checksums(values: dict[str, Any] | None) -> dict[str, str]:
+        return {name: d["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+                for name, d in _of_kind(_rendered(render, values), "Deployment").items()}
+
+    before, after = checksums(None), checksums({"config": {"ATELIER_LOG_LEVEL": "DEBUG"}})
+    assert set(before) == set(after) and all(before[name] != after[name] for name in before)
+    docs = _rendered(render)
+    for deployment in _of_kind(docs, "Deployment").values():
+        assert "checksum/secrets" in deployment["spec"]["template"]["metadata"]["annotations"]
+    # The existing Secrets are read at install time (`lookup`): the chart names them.
+    assert "lookup \"v1\" \"Secret\"" in (render.CHART / "templates" / "_helpers.tpl").read_text()
+
+
+def test_values_set_images_replicas_resources_urls_and_storefront_hosts(render: ModuleType) -> None:
+    docs = _rendered(render, {
+        "image": {"repository": "registry.example/atelier", "tag": "1.2.3"},
+        "autoscaling": {"worker": {"minReplicas": 2, "maxReplicas": 3}}, "replicas": {"relay": 1},
+        "resources": {"worker": {"limits": {"memory": "3Gi"}}},
+        "postgresql": {"url": {"existingSecret": "pg", "key": "url"}},
+        "storefronts": [{"slug": "marbelle", "hosts": ["api.marbelle.example"]}]})
+    deployments = _of_kind(docs, "Deployment")
+    worker = _container(deployments["generation-worker"])
+    assert worker["image"] == "registry.example/atelier:1.2.3" and worker["resources"]["limits"]["memory"] == "3Gi"
+    assert _of_kind(docs, "HorizontalPodAutoscaler")["generation-worker"]["spec"]["minReplicas"] == 2
+    pg = next(e for e in worker["env"] if e["name"] == "ATELIER_POSTGRES_SERVER_URL")
+    assert pg["valueFrom"] == {"secretKeyRef": {"name": "pg", "key": "url"}}
+    (ingress,) = _of_kind(docs, "Ingress").values()
+    assert [rule["host"] for rule in ingress["spec"]["rules"]] == ["atelier.example.com", "api.marbelle.example"]
+    assert "api.marbelle.example" in ingress["spec"]["tls"][0]["hosts"]
+    for rule in ingress["spec"]["rules"]:
+        assert {"/compat", "/console", "/api", "/.well-known"} <= {p["path"] for p in rule["http"]["paths"]}
+    assert "ATELIER_OTEL_EXPORTER" not in _of_kind(docs, "ConfigMap")["atelier-config"]["data"]
+    otlp = _rendered(render, {"otlp": {"endpoint": "http://otel-collector.monitoring:4318"}})
+    config = _of_kind(otlp, "ConfigMap")["atelier-config"]["data"]
+    assert config["ATELIER_OTEL_EXPORTER"] == "otlp" and config["ATELIER_OTEL_ENDPOINT"].endswith(":4318")
+    import helm_python
+
+    with pytest.raises(helm_python.HelmRenderError, match="not latest"):
+        render.helm_render({"image": {"tag": "latest"}})
+
+
+def _exported_metrics() -> set[str]:
+    """The series names Prometheus sees of every metric in atelier_common.metrics."""
+    from prometheus_client import Counter, Gauge, Histogram
+
+    from atelier_common import metrics
+
+    names: set[str] = set()
+    for value in vars(metrics).values():
+        if isinstance(value, Counter | Gauge | Histogram):
+            (family,) = value.describe()
+            if isinstance(value, Counter):
+                names.add(f"{family.name}_total")
+            elif isinstance(value, Histogram):
+                names |= {f"{family.name}_bucket", f"{family.name}_sum", f"{family.name}_count"}
+            else:
+                names.add(family.name)
+    return names
+
+
+def _series(expr: str) -> set[str]:
+    functions = {"sum", "rate", "max", "by", "histogram_quantile", "topk", "time", "le", "without", "increase"}
+    return {name for name in re.findall(r"\b(atelier_[a-z_]+)\b", expr)} - functions
+
+
+def test_alerts_and_dashboards_use_the_metrics_the_code_exports(k8s_docs: list[dict[str, Any]]) -> None:
+    exported = _exported_metrics()
+    assert "atelier_http_requests_total" in exported and "atelier_event_lag_seconds_bucket" in exported
+    (rule,) = _of_kind(k8s_docs, "PrometheusRule").values()
+    alerts = {r["alert"]: r["expr"] for group in rule["spec"]["groups"] for r in group["rules"]}
+    assert {"AtelierHighErrorRate", "AtelierEventLag", "AtelierDeadLetters", "AtelierFailedJobs",
+            "AtelierPaymentWebhookFailures", "AtelierOutboxAge"} <= alerts.keys()
+    for name, expr in alerts.items():
+        used = _series(expr)
+        assert used and used <= exported, (name, used - exported)
+    boards = {name: json.loads(next(iter(cm["data"].values())))
+              for name, cm in _of_kind(k8s_docs, "ConfigMap").items() if name.startswith("atelier-dashboard-")}
+    assert set(boards) == {"atelier-dashboard-http", "atelier-dashboard-commerce", "atelier-dashboard-events"}
+    for name, board in boards.items():
+        assert _of_kind(k8s_docs, "ConfigMap")[name]["metadata"]["labels"]["grafana_dashboard"] == "1"
+        for panel in board["panels"]:
+            for target in panel["targets"]:
+                used = _series(target["expr"])
+                assert used and used <= exported, (name, panel["title"], used - exported)
+    titles = {panel["title"] for board in boards.values() for panel in board["panels"]}
+    assert {"Requests per second by route", "p95 latency by route", "Checkout funnel (events per minute)",
+            "Queue depth by consumer", "Generation jobs per minute"} <= titles
+
+
+def test_the_service_monitor_scrapes_every_http_service(k8s_docs: list[dict[str, Any]]) -> None:
+    (monitor,) = _of_kind(k8s_docs, "ServiceMonitor").values()
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    scraped = {name for name, service in _of_kind(k8s_docs, "Service").items()
+               if selector.items() <= service["metadata"]["labels"].items()}
+    assert scraped == {f"{s}-api" for s in SERVICES} | {"gateway"}
+    assert monitor["spec"]["endpoints"][0]["port"] == "http" and monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    (pods,) = _of_kind(k8s_docs, "PodMonitor").values()
+    assert pods["spec"]["podMetricsEndpoints"][0]["port"] == "probe"

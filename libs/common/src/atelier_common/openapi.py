@@ -37,8 +37,10 @@ SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
                         "examples": [{"fields": {"email": ["value is not a valid email address"]}}]},
         },
     },
+    # Titled `ErrorResponse`, not `Error`: openapi-python-client names a model's local variable after
+    # its title, and a model `Error` with a field `error` generates code that does not type-check.
     ERROR_SCHEMA: {
-        "type": "object", "title": ERROR_SCHEMA, "required": ["error"],
+        "type": "object", "title": "ErrorResponse", "required": ["error"],
         "description": "The one error format of every Atelier API.",
         "properties": {"error": {"$ref": f"#/components/schemas/{ERROR_BODY_SCHEMA}"}},
     },
@@ -108,6 +110,21 @@ def refine_operation(operation: dict[str, Any], security: list[dict[str, list[st
         operation["tags"] = [tag]
 
 
+def _required_path_parameters(operation: dict[str, Any]) -> None:
+    """A path segment is never null: a handler shared by a route with the segment and one without
+    (`item_id: UUID | None = None`) documents `anyOf: [uuid, null]`, which client generators refuse
+    (openapi-python-client, openapi-typescript). The document keeps the non-null branch."""
+    for parameter in operation.get("parameters", ()):
+        if parameter.get("in") != "path":
+            continue
+        schema = parameter.get("schema", {})
+        branches = [b for b in schema.get("anyOf", ()) if b.get("type") != "null"]
+        if "anyOf" in schema and len(branches) == 1:
+            rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+            parameter["schema"] = {**branches[0], **rest}
+        parameter["required"] = True
+
+
 def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str) -> dict[str, Any]:
     paths: dict[str, Any] = schema.get("paths", {})
     # Routers are included lazily: the contexts carry each route with its router's dependencies.
@@ -125,6 +142,7 @@ def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str) ->
         for method in _METHODS:
             if (operation := item.get(method)) is not None:
                 refine_operation(operation, operation.get("security"), staff=False, tag=service)
+                _required_path_parameters(operation)
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):

@@ -6,13 +6,22 @@ Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the share
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind
 from atelier_common.keys import install_secret
@@ -123,8 +132,11 @@ class AtelierSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     # "file": spans as JSON lines, one file per process, under otel_file_dir (default <data_dir>/traces).
+    # "otlp": traces and metrics to an OTLP/HTTP collector at otel_endpoint (its base URL, e.g.
+    # http://collector:4318, or its /v1/traces URL), metrics every otel_metrics_interval_seconds.
     otel_exporter: Literal["none", "console", "otlp", "file"] = "none"
     otel_endpoint: str | None = None
+    otel_metrics_interval_seconds: float = Field(default=30.0, gt=0)
     otel_file_dir: Path | None = None
     # One JSON line per request on the `atelier.access` logger.
     access_log: bool = True
@@ -280,3 +292,64 @@ def normalise_database_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+# Values never echoed in an error line: they may be (or carry) a password or a key.
+_HIDDEN_VALUE = re.compile(r"secret|password|token|_pem|key|url|dsn|providers", re.IGNORECASE)
+
+
+def _settings_classes(base: type[BaseSettings] = AtelierSettings) -> Iterator[type[BaseSettings]]:
+    yield base
+    for sub in base.__subclasses__():
+        yield from _settings_classes(sub)
+
+
+def _env_var(cls: type[BaseSettings], field: str) -> str:
+    """The variable that holds `field` of `cls`: the process's own (`ATELIER_<SERVICE>_<FIELD>`)
+    when set, else the shared `ATELIER_<FIELD>` when that is set, else the process's own."""
+    own = f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+    shared = f"ATELIER_{field}".upper()
+    if own not in os.environ and shared in os.environ:
+        return shared
+    return own
+
+
+def _explain_source_error(error: SettingsError) -> list[str] | None:
+    """A complex setting (a dict or a list) whose variable is not JSON: pydantic-settings says which
+    field, not which class, so the variable is the one set for a class that has that field."""
+    found = re.search(r'field "(\w+)"', str(error))
+    if found is None:
+        return None
+    field = found.group(1)
+    names = [_env_var(c, field) for c in _settings_classes() if field in c.model_fields]
+    variable = next((name for name in names if name in os.environ), names[0] if names else field.upper())
+    cause = f" ({error.__cause__})" if error.__cause__ else ""
+    return [f"configuration error: {field} ({variable}): not valid JSON{cause}"]
+
+
+def explain_settings_error(error: ValidationError | SettingsError) -> list[str] | None:
+    """One line per invalid setting of a settings class: the setting, its environment variable and
+    what is wrong (`atelier` prints these instead of a traceback). None when `error` is not about
+    the settings of an Atelier process."""
+    if isinstance(error, SettingsError):
+        return _explain_source_error(error)
+    cls = next((c for c in _settings_classes() if c.__name__ == error.title), None)
+    if cls is None:
+        return None
+    lines = []
+    for item in error.errors(include_url=False):
+        message = re.sub(r"^(Value|Assertion) error, ", "", item["msg"])
+        loc = [str(part) for part in item["loc"]]
+        # A model validator's error has no location: the message names the field it is about.
+        field = loc[0] if loc else next((f for f in cls.model_fields if re.search(rf"\b{f}\b", message)), None)
+        if field is None or field not in cls.model_fields:
+            lines.append(f"configuration error ({cls.__name__}): {message}")
+            continue
+        where = ".".join([field, *loc[1:]])
+        shown = ""
+        if loc and "input" in item and not _HIDDEN_VALUE.search(field) and not isinstance(item["input"], dict):
+            shown = f" (got {item['input']!r})"
+        lines.append(f"configuration error: {where} ({_env_var(cls, field)}): {message}{shown}")
+    return lines

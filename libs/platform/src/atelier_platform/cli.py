@@ -85,8 +85,9 @@ def migrate(service: Annotated[str | None, typer.Option(help="only this service"
     names = [_check_service(service)] if service else list(SERVICES)
     if wait:
         raise typer.Exit(_wait_for_migrations(names, timeout))
+    every = {name: _settings(name) for name in names}  # a bad setting stops it before any database changes
     for name in names:
-        settings = _settings(name)
+        settings = every[name]
         migrations = _spec(name).migrations
         if migrations is not None:
             upgrade(migrations, settings.resolved_database_url)
@@ -143,6 +144,7 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
     from atelier_common.fast.protocol import http_protocol
 
     _check_service(service)
+    _settings(service)  # a bad setting ends here with its one line, not in uvicorn's factory call
     uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_config=None, proxy_headers=False, loop="uvloop", http=http_protocol())
 
@@ -214,6 +216,9 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology, default_gateway_workers
 
+    for service in SERVICES:  # every child would refuse a bad setting: say it once, before starting any
+        _settings(service)
+    GatewaySettings()
     api_workers = {}
     for item in workers or []:
         service, _, count = item.partition("=")
@@ -245,6 +250,25 @@ def seed(products: Annotated[int, typer.Option(help="how many generated products
         typer.echo(f"catalog: {added} products added")
 
     asyncio.run(run())
+
+
+@app.command("openapi")
+def dump_openapi(output: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
+    """The merged OpenAPI document the gateway serves at /api/schema, built without starting anything
+    (what the client generators read: `make clients`)."""
+    import tempfile
+
+    from atelier_gateway.openapi import merge
+    from atelier_platform.embedded import service_settings
+
+    with tempfile.TemporaryDirectory(prefix="atelier-openapi-") as data_dir:  # no service opens it: no lifespan
+        documents = {s: importlib.import_module(f"atelier_{s}.app").create_app(
+            service_settings(s, Path(data_dir))).openapi() for s in SERVICES}
+    text = json.dumps(merge(documents), indent=2, sort_keys=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
 
 
 @app.command("secrets")
@@ -726,13 +750,38 @@ def advance_subscription(email: str,
         raise typer.Exit(1)
 
 
+CONFIGURATION_ERROR = 2  # like a usage error: the command cannot run as configured
+
+
+@contextlib.contextmanager
+def _configuration_errors() -> Iterator[None]:
+    """A setting's invalid value ends the command with one line per setting (its name, its variable,
+    what is wrong) and exit code 2, not a traceback; any other error keeps its traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from atelier_common.settings import explain_settings_error
+
+    try:
+        yield
+    except (ValidationError, SettingsError) as error:
+        lines = explain_settings_error(error)
+        if lines is None:
+            raise
+        for line in lines:
+            typer.echo(line, err=True)
+        sys.exit(CONFIGURATION_ERROR)
+
+
 def main() -> None:
-    app()
+    with _configuration_errors():
+        app()
 
 
 def run(args: list[str]) -> None:
     """One command line in this process (a child `atelier up` forked runs its own with it)."""
-    app(args=args, prog_name="atelier")
+    with _configuration_errors():
+        app(args=args, prog_name="atelier")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,6 +39,13 @@ from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
 from atelier_identity.oidc import Provider
 from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
 from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email, registered
+
+# authlib 1.9 warns on import that it wants the `httpx2` package instead of httpx (its own fallback,
+# which works); every `atelier` command imports this module, so the warning printed on each call.
+# Only that one warning is silenced, and only for this import.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated", category=AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 log = logging.getLogger("atelier.identity.oauth")
 

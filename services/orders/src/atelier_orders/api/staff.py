@@ -26,7 +26,7 @@ async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Quer
 
 @router.get("/orders/{order_id}", response_model=StaffOrderRead,
             responses={404: {"description": "ORDER_NOT_FOUND"}})
-async def get_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
+async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
     """Any customer's order with its lines, its payments and refunds (as payments announced them;
     what may still be refunded: `GET /api/v1/staff/payments/orders/{id}`) and its events (the
     status history); `version` for a write's `If-Match`."""

@@ -19,6 +19,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+# SQLite adds a unique constraint by copying the table, and the copy is built from reflection, which
+# cannot read an expression index: `ix_product_sku_lower` (lower(sku)) was silently lost, with a
+# SAWarning on every `atelier migrate`. On SQLite it is dropped before the copy and made again after.
+SKU_LOWER = "ix_product_sku_lower"
+
+
 def upgrade() -> None:
     with op.batch_alter_table("product") as batch:
         batch.add_column(sa.Column("number", sa.BigInteger(), nullable=True))
@@ -28,11 +38,19 @@ def upgrade() -> None:
         FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS n FROM product) AS numbered
         WHERE product.id = numbered.id
     """)
+    if _sqlite():
+        op.drop_index(SKU_LOWER, table_name="product")
     with op.batch_alter_table("product") as batch:
         batch.create_unique_constraint("uq_product_number", ["number"])
+    if _sqlite():
+        op.create_index(SKU_LOWER, "product", [sa.text("lower(sku)")])
 
 
 def downgrade() -> None:
+    if _sqlite():
+        op.drop_index(SKU_LOWER, table_name="product")
     with op.batch_alter_table("product") as batch:
         batch.drop_constraint("uq_product_number", type_="unique")
         batch.drop_column("number")
+    if _sqlite():
+        op.create_index(SKU_LOWER, "product", [sa.text("lower(sku)")])
