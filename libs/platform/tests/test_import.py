@@ -343,3 +343,211 @@ async def test_a_service_refusing_its_batch_is_reported_per_row_not_a_traceback(
     counts = json.loads((tmp_path / "r.json").read_text())["counts"]
     assert counts["product"] == {"imported": 0, "skipped": 0, "refused": 2}
     assert counts["user"]["imported"] == 2  # identity's batch stands
+
+
+# -- storybook (60T-main/mycomics backend: customers, products and orders apps) -----------------
+
+BOOK = "7a0f8d7e-1c2b-4d3e-9f40-5a6b7c8d9e01"
+CHARACTER = "c1a7c1a7-0000-4000-8000-000000000001"
+PAGE = "0a9e0a9e-0000-4000-8000-000000000001"
+
+
+def storybook_dump() -> list[dict[str, Any]]:
+    """Built from mycomics' backend/{customers,products}/models.py: a customer with Django's
+    PBKDF2 hash, an address, and a book with a character, a cover and a page, each with versions
+    whose images live on mycomics' media host."""
+    version_common = {"aspect_ratio": "1:1", "seed": 7, "generation_job_id": "11111111-2222-4333-8444-555555555555",
+                      "generation_cost_usd": "0.0390", "ledger_entry": None, "error_message": None,
+                      "generation_time_ms": 5200, "nano_request_id": "req-1"}
+    return [
+        {"model": "customers.customer", "pk": 41, "fields": {
+            "password": django_pbkdf2_sha256(OLD_PASSWORD, "c0m1csSalt"), "last_login": None, "is_superuser": False,
+            "username": "nino", "first_name": "Nino", "last_name": "Beridze", "email": "nino@example.com",
+            "is_staff": False, "is_active": True, "date_joined": "2025-06-01T09:00:00Z", "phone": "+995555123456",
+            "avatar": "", "groups": [], "user_permissions": []}},
+        {"model": "customers.address", "pk": 5, "fields": {
+            "user": 41, "session_key": None, "full_name": "Nino Beridze", "phone": "+995555123456",
+            "email": "nino@example.com", "address_line1": "12 Rustaveli Ave", "address_line2": "",
+            "city": "Tbilisi", "is_default": True, "created_at": "2025-06-01T09:00:00Z",
+            "updated_at": "2025-06-01T09:00:00Z"}},
+        {"model": "customers.address", "pk": 6, "fields": {
+            "user": None, "session_key": "abc", "full_name": "Guest", "phone": "1", "email": "g@example.com",
+            "address_line1": "x", "address_line2": "", "city": "Batumi", "is_default": False}},
+        {"model": "products.book", "pk": BOOK, "fields": {
+            "user": 41, "session_key": None, "title": "Nino and the Dragon", "slug": "nino-dragon",
+            "art_style": "watercolor", "style_version": "v2", "status": "IN_PROGRESS", "total_pages": 1,
+            "last_generation_at": None, "current_cover_version": "c0c0c0c0-0000-4000-8000-000000000002",
+            "print_size": "A4", "paper_type": "matte", "binding_type": "hardcover", "is_print_ready": False,
+            "print_locked_at": None, "is_consistency_verified": False, "total_images_generated": 4,
+            "total_generation_cost_usd": "0.1560", "is_archived": False, "archived_at": None,
+            "created_at": "2025-06-02T10:00:00Z"}},
+        {"model": "products.character", "pk": CHARACTER, "fields": {
+            "user": 41, "created_by_anon_token": None, "book": BOOK, "name": "Dragon",
+            "reference_photo": "characters/reference/dragon.jpg",
+            "current_version": "c4a4c4a4-0000-4000-8000-000000000001", "total_generation_attempts": 1,
+            "free_retry_used": False, "created_at": "2025-06-02T10:01:00Z", "updated_at": "2025-06-02T10:01:00Z"}},
+        {"model": "products.characterversion", "pk": "c4a4c4a4-0000-4000-8000-000000000001", "fields": {
+            **version_common, "character": CHARACTER, "version_number": 1,
+            "generated_image": "characters/dragon-v1.png", "thumbnail": "", "prompt_snapshot": {"style": "watercolor"},
+            "status": "SUCCESS", "created_at": "2025-06-02T10:02:00Z"}},
+        {"model": "products.coverversion", "pk": "c0c0c0c0-0000-4000-8000-000000000001", "fields": {
+            **version_common, "created_by_user": 41, "created_by_anon_token": None, "book": BOOK,
+            "version_number": 1, "title_text": "Nino", "subtitle_text": None, "author_name": "Mom",
+            "title_position": None, "generated_image": "covers/nino-v1.png", "full_spread_image": "",
+            "thumbnail": "", "prompt_snapshot": {}, "status": "SUCCESS", "created_at": "2025-06-02T10:03:00Z",
+            "updated_at": "2025-06-02T10:03:00Z"}},
+        {"model": "products.coverversion", "pk": "c0c0c0c0-0000-4000-8000-000000000002", "fields": {
+            **version_common, "created_by_user": 41, "created_by_anon_token": None, "book": BOOK,
+            "version_number": 2, "title_text": "Nino and the Dragon", "subtitle_text": None, "author_name": "Mom",
+            "title_position": None, "generated_image": "https://cdn.mycomics.example/covers/nino-v2.png",
+            "full_spread_image": "", "thumbnail": "", "prompt_snapshot": {}, "status": "SUCCESS",
+            "created_at": "2025-06-02T10:04:00Z", "updated_at": "2025-06-02T10:04:00Z"}},
+        {"model": "products.page", "pk": PAGE, "fields": {
+            "book": BOOK, "current_version": None, "page_number": 1, "scene_description": "A dragon lands",
+            "text_content": "Once upon a time", "is_locked": False}},
+        {"model": "products.pageversion", "pk": "9a9e9a9e-0000-4000-8000-000000000001", "fields": {
+            "page": PAGE, "version_number": 1, "prompt": "a dragon lands", "nano_request_id": None,
+            "ledger_entry": None, "generation_cost_usd": None, "image": "pages/p1-v1.png", "status": "COMPLETED",
+            "created_at": "2025-06-02T10:05:00Z"}},
+        {"model": "products.book", "pk": "ffffffff-0000-4000-8000-000000000000", "fields": {
+            "user": None, "session_key": "anon", "title": "Guest book", "art_style": "x", "status": "DRAFT"}},
+        {"model": "billing.pricingtier", "pk": 1, "fields": {"name": "Basic", "code": "basic", "price": "49.00"}},
+    ]
+
+
+async def test_storybook_customers_and_their_books_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    dump = str(dump_file(tmp_path, storybook_dump()))
+    result = await atelier("import", "storybook", dump, "--storefront", "storybook",
+                           "--media-url", "https://media.mycomics.example/media", "--report", str(tmp_path / "s.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert report["counts"]["user"] == report["counts"]["address"] == {"imported": 1, "skipped": 0, "refused": 0}
+    assert report["counts"]["book"] == {"imported": 1, "skipped": 0, "refused": 0}
+    reasons = {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}
+    assert "anonymous visitor's book" in reasons[("products.book", "ffffffff-0000-4000-8000-000000000000")]
+    assert "anonymous visitor's address" in reasons[("customers.address", "6")]
+    assert "does not know" in reasons[("billing.pricingtier", "1")]
+
+    native = await platform.post("/api/v1/auth/login", json={"email": "nino@example.com", "password": OLD_PASSWORD})
+    assert native.status_code == 200, native.text
+    [(stored,)] = await rows(tmp_path, "identity", "SELECT password_hash FROM user WHERE email='nino@example.com'")
+    assert stored.startswith("$argon2id$")
+    auth = {"Authorization": f"Bearer {native.json()['access']}"}
+    [book] = (await platform.get("/api/v1/books", headers=auth)).json()["results"]
+    assert (book["title"], book["style"], book["status"], book["print_size"]) == (
+        "Nino and the Dragon", "watercolor", "in_progress", "A4")
+    [character] = (await platform.get(f"/api/v1/books/{book['id']}/characters", headers=auth)).json()["results"]
+    assert character["name"] == "Dragon"
+    assert character["reference_photo_url"] == "https://media.mycomics.example/media/characters/reference/dragon.jpg"
+    assert character["selected_version"]["image_url"] == (
+        "https://media.mycomics.example/media/characters/dragon-v1.png")
+    cover = (await platform.get(f"/api/v1/books/{book['id']}/cover", headers=auth)).json()
+    assert cover["selected_version"]["image_url"] == "https://cdn.mycomics.example/covers/nino-v2.png"
+    assert cover["version_count"] == 2
+    [page] = (await platform.get(f"/api/v1/books/{book['id']}/pages", headers=auth)).json()["results"]
+    assert (page["number"], page["text"], page["latest_version"]["status"]) == (1, "Once upon a time", "completed")
+    assert page["selected_version"] is None  # mycomics had none chosen
+
+    compat = await platform.post("/compat/storybook/api/customer/login/",
+                                 json={"email": "nino@example.com", "password": OLD_PASSWORD})
+    assert compat.status_code == 200, compat.text
+    books = await platform.get("/compat/storybook/api/product/books/")
+    assert books.status_code == 200, books.text
+    listed = books.json()
+    listed = listed["results"] if isinstance(listed, dict) else listed
+    assert [b["title"] for b in listed] == ["Nino and the Dragon"]
+
+    again = await atelier("import", "storybook", dump, "--storefront", "storybook",
+                          "--media-url", "https://media.mycomics.example/media", "--report", str(tmp_path / "a.json"))
+    assert "nothing changed" in again.output, again.output
+    assert json.loads((tmp_path / "a.json").read_text())["counts"]["book"] == {"imported": 0, "skipped": 1,
+                                                                             "refused": 0}
+    assert await rows(tmp_path, "generation", "SELECT count(*) FROM book") == [(1,)]
+    # Imported versions are finished pictures, never jobs for the worker.
+    assert await rows(tmp_path, "generation",
+                      "SELECT count(*) FROM generation_job WHERE status IN ('queued', 'running')") == [(0,)]
+
+
+async def test_storybook_dry_run_writes_no_book(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    result = await atelier("import", "storybook", str(dump_file(tmp_path, storybook_dump())), "--dry-run",
+                           "--report", str(tmp_path / "d.json"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "d.json").read_text())["counts"]["book"]["imported"] == 1  # would be
+    assert await rows(tmp_path, "generation", "SELECT count(*) FROM book") == [(0,)]
+    assert await rows(tmp_path, "generation", "SELECT count(*) FROM generation_import_ref") == [(0,)]
+
+
+async def test_reviv_balances_arrive_as_one_opening_ledger_line(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    def reviv_user(pk: int, email: str, balance: str) -> dict[str, Any]:
+        return {"model": "reviv.user", "pk": pk, "fields": {
+            "password": "!unusable", "is_superuser": False, "username": email, "first_name": "", "last_name": "",
+            "email": email, "is_staff": False, "is_active": True, "date_joined": "2025-05-05T05:05:05Z",
+            "oauth_provider": "google", "oauth_id": f"g-{pk}", "credit_balance": balance,
+            "free_preview_used": False, "social_share_unlock_used": False, "updated_at": "2025-09-09T09:09:09Z"}}
+
+    dump = str(dump_file(tmp_path, [reviv_user(1, "rich@example.com", "12.00"), reviv_user(2, "odd@example.com", "1.50"),
+                                    reviv_user(3, "none@example.com", "0.00")]))
+    result = await atelier("import", "reviv", dump, "--storefront", "reviv", "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["counts"]["credits"] == {"imported": 2, "skipped": 0, "refused": 0}
+    assert "not a whole number" in {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}[("reviv.user", "2")]
+    again = await atelier("import", "reviv", dump, "--storefront", "reviv")
+    assert "nothing changed" in again.output, again.output
+    ledger = await rows(tmp_path, "generation", "SELECT kind, amount, balance_after, description, storefront "
+                                                "FROM credit_transaction")
+    assert ledger == [("opening", 12, 12, "Balance carried over from reviv", "reviv")]
+    assert await rows(tmp_path, "generation", "SELECT balance FROM credit_wallet") == [(12,)]
+    # The customer reads it (signed in by magic link, as reviv's customers are), natively and through reviv's profile.
+    await platform.post("/api/v1/auth/magic-link", json={"email": "rich@example.com"})
+
+    async def mailed_code() -> str | None:
+        mails = (await platform.get("/api/dev/mailbox", params={"to": "rich@example.com"})).json()["results"]
+        found = re.search(r"enter this code: (\d{6})", mails[0]["text"]) if mails else None
+        return found.group(1) if found else None
+
+    code = await poll_until(mailed_code, timeout=10, message="the magic-link mail")
+    signed_in = await platform.post("/api/v1/auth/magic-link/verify", json={"email": "rich@example.com", "code": code})
+    auth = {"Authorization": f"Bearer {signed_in.json()['access']}"}
+    assert (await platform.get("/api/v1/credits/balance", headers=auth)).json()["balance"] == 12
+    [line] = (await platform.get("/api/v1/credits/transactions", headers=auth)).json()
+    assert (line["transaction_type"], line["amount"]) == ("opening", 12)
+    me = await platform.get("/compat/reviv/api/auth/me/", headers=auth)
+    assert me.status_code == 200 and me.json()["credit_balance"] == "12.00", me.text
+
+
+def cognito_users() -> dict[str, Any]:
+    def entry(sub: str, email: str, verified: str, enabled: bool = True, **extra: str) -> dict[str, Any]:
+        attributes = [{"Name": "sub", "Value": sub}, {"Name": "email", "Value": email},
+                      {"Name": "email_verified", "Value": verified}, *({"Name": k, "Value": v} for k, v in extra.items())]
+        return {"Username": sub, "Attributes": attributes, "UserCreateDate": "2025-04-01T12:00:00.000000+00:00",
+                "UserLastModifiedDate": "2025-04-02T12:00:00.000000+00:00", "Enabled": enabled,
+                "UserStatus": "CONFIRMED"}
+
+    return {"Users": [entry("a1b2", "maker@example.com", "true", name="Figure Maker"),
+                      entry("c3d4", "off@example.com", "false", enabled=False),
+                      {"Username": "e5f6", "Attributes": [], "Enabled": True},
+                      entry("g7h8", "MAKER@example.com", "true")]}
+
+
+async def test_figureforge_cognito_users_move_in_and_sign_in_by_magic_link(platform: httpx.AsyncClient,
+                                                                          tmp_path: Path) -> None:
+    dump = str(dump_file(tmp_path, cognito_users(), "users.json"))
+    result = await atelier("import", "figureforge", dump, "--storefront", "figureforge",
+                           "--report", str(tmp_path / "f.json"))
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    report = json.loads((tmp_path / "f.json").read_text())
+    assert report["counts"]["user"] == {"imported": 2, "skipped": 0, "refused": 1}
+    reasons = {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}
+    assert reasons[("cognito.user", "e5f6")] == "missing field 'email'"
+    assert "already used" in reasons[("user", "g7h8")]
+    assert await rows(tmp_path, "identity", "SELECT first_name, last_name, is_active, password_hash FROM user "
+                                            "WHERE email='maker@example.com'") == [("Figure", "Maker", 1, None)]
+    assert await rows(tmp_path, "identity", "SELECT is_active, email_verified_at FROM user "
+                                            "WHERE email='off@example.com'") == [(0, None)]
+    again = await atelier("import", "figureforge", dump, "--storefront", "figureforge")
+    assert "nothing changed" in again.output, again.output
+    assert (await platform.post("/api/v1/auth/magic-link", json={"email": "maker@example.com"})).status_code == 200
+
+    not_cognito = await atelier("import", "figureforge", str(dump_file(tmp_path, [{"model": "x"}], "bad.json")))
+    assert not_cognito.exit_code == 2 and "list-users" in not_cognito.output

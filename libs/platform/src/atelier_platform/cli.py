@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -292,8 +293,10 @@ def create_user(email: str, password: Annotated[str, typer.Option(prompt=True, h
 
 
 @app.command("import")
-def import_dump(profile: Annotated[str, typer.Argument(help="the source product: marbelle, shop or reviv")],
-                file: Annotated[Path, typer.Argument(help="its `manage.py dumpdata` JSON")],
+def import_dump(profile: Annotated[str, typer.Argument(
+                    help="the source product: marbelle, shop, reviv, storybook or figureforge")],
+                file: Annotated[Path, typer.Argument(
+                    help="its `manage.py dumpdata` JSON (figureforge: `aws cognito-idp list-users` JSON)")],
                 storefront: Annotated[str, typer.Option(help="the storefront the rows belong to")] = "default",
                 dry_run: Annotated[bool, typer.Option(help="check every row, write nothing")] = False,
                 report: Annotated[Path | None, typer.Option(help="also write the report here, as JSON")] = None,
@@ -301,7 +304,7 @@ def import_dump(profile: Annotated[str, typer.Argument(help="the source product:
                 media_url: Annotated[str, typer.Option(
                     help="where the source served its media (image names are relative to it)")] = "/media",
                 ) -> None:
-    """Move a product's customers and catalog in (docs/moving-in.md); safe to run twice."""
+    """Move a product's customers, catalog, credits and books in (docs/moving-in.md); safe to run twice."""
     from atelier_platform import moving_in
 
     reader = moving_in.PROFILES.get(profile)
@@ -326,11 +329,14 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
                         advance: Callable[[int], None]) -> list[Any]:
     """Each service's rows into that service, in-process against its database (the same settings
     `atelier users create` reads: the embedded SQLite files or the distributed PostgreSQL)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from atelier_catalog.imports import import_catalog
     from atelier_common.db import Database
     from atelier_common.errors import AtelierError
     from atelier_common.imports import RowOutcome
-    from atelier_identity.imports import import_accounts
+    from atelier_generation.imports import import_generation
+    from atelier_identity.imports import USER_MODEL, import_accounts, imported_ids
     from atelier_identity.security import PasswordHasher
 
     async def into(service: str, rows: list[Any], work: Callable[[Database], Any]) -> list[Any]:
@@ -339,11 +345,13 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
         db = Database(_settings(service).resolved_database_url, service=service)
         try:
             outcomes: list[Any] = await work(db)
-        except AtelierError as exc:
-            # A rule the checks before writing did not foresee: that service's transaction rolled
-            # back whole, and each of its rows says why.
+        except (AtelierError, SQLAlchemyError) as exc:
+            # A rule the checks before writing did not foresee (or a constraint of the database's):
+            # that service's transaction rolled back whole, and each of its rows says why.
+            code = exc.code if isinstance(exc, AtelierError) else type(exc).__name__
+            reason = str(exc).splitlines()[0][:300]
             outcomes = [RowOutcome(type(row).__name__.removeprefix("Imported").lower(), row.source_pk, "refused",
-                                   f"{service} rolled back the batch: {exc.code}: {exc}") for row in rows]
+                                   f"{service} rolled back the batch: {code}: {reason}") for row in rows]
         finally:
             await db.dispose()
         advance(len(rows))
@@ -355,6 +363,21 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
         dry_run=dry_run))
     outcomes += await into("catalog", [*batch.categories, *batch.products], lambda db: import_catalog(
         db, batch.categories, batch.products, source=source, storefront=target, dry_run=dry_run))
+    owned = batch.owned()
+    if owned:
+        # What each source user became; a dry run wrote no account, so a user it would import
+        # stands in with a fresh id (nothing downstream is written either).
+        db = Database(_settings("identity").resolved_database_url, service="identity")
+        try:
+            owners = await imported_ids(db, source, USER_MODEL, sorted({row.owner_source_pk for row in owned}))
+        finally:
+            await db.dispose()
+        if dry_run:
+            owners.update({o.pk: uuid.uuid4() for o in outcomes if o.model == USER_MODEL and o.status == "imported"})
+        for row in owned:
+            row.owner_id = owners.get(row.owner_source_pk)
+    outcomes += await into("generation", [*batch.credits, *batch.books], lambda db: import_generation(
+        db, batch.credits, batch.books, source=source, storefront=storefront, dry_run=dry_run))
     return outcomes
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from atelier_catalog.imports import ImportedCategory, ImportedImage, ImportedProduct
 from atelier_common.imports import RowOutcome
+from atelier_generation.imports import ImportedBook, ImportedCredits, ImportedItem, ImportedVersion
 from atelier_identity.imports import ImportedAddress, ImportedUser
 
 # Django's own tables and the product's single-use tokens: nothing of theirs moves.
@@ -39,22 +40,27 @@ class Batch:
     addresses: list[ImportedAddress] = field(default_factory=list)
     categories: list[ImportedCategory] = field(default_factory=list)
     products: list[ImportedProduct] = field(default_factory=list)
+    # Owned by a source user: the CLI fills in the account each user became before handing them on.
+    credits: list[ImportedCredits] = field(default_factory=list)
+    books: list[ImportedBook] = field(default_factory=list)
     refused: list[RowOutcome] = field(default_factory=list)
 
     @property
     def size(self) -> int:
-        return len(self.users) + len(self.addresses) + len(self.categories) + len(self.products)
+        return (len(self.users) + len(self.addresses) + len(self.categories) + len(self.products)
+                + len(self.credits) + len(self.books))
+
+    def owned(self) -> list[ImportedCredits | ImportedBook]:
+        return [*self.credits, *self.books]
 
 
-def read_dump(path: Path) -> list[dict[str, Any]]:
+def read_dump(path: Path) -> Any:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise DumpUnreadable(f"cannot read {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise DumpUnreadable(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-    if not isinstance(rows, list):
-        raise DumpUnreadable("not a dumpdata list: the top level must be a JSON array")
     return rows
 
 
@@ -120,11 +126,15 @@ def read_marbelle(rows: Iterable[Any], *, currency: str = "USD", media_url: str 
 
 
 def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, dict[str, Any]], Any]]) -> Batch:
-    """Each dumpdata row through its model's reader; a reader's answer lands in the batch by type
-    (a reader that answers None keeps the row itself, as marbelle's images)."""
+    """Each dumpdata row through its model's reader; a reader's answer (or each of a list of them:
+    reviv's user is an account and a balance) lands in the batch by type (a reader that answers
+    None keeps the row itself, as marbelle's images)."""
+    if not isinstance(rows, list):
+        raise DumpUnreadable("not a dumpdata list: the top level must be a JSON array")
     batch = Batch()
     targets: dict[type, list[Any]] = {ImportedUser: batch.users, ImportedAddress: batch.addresses,
-                                      ImportedCategory: batch.categories, ImportedProduct: batch.products}
+                                      ImportedCategory: batch.categories, ImportedProduct: batch.products,
+                                      ImportedCredits: batch.credits, ImportedBook: batch.books}
     for index, row in enumerate(rows):
         if not isinstance(row, dict) or "model" not in row or "fields" not in row:
             batch.refused.append(RowOutcome("?", f"#{index}", "refused", "not a dumpdata row (model, pk, fields)"))
@@ -144,8 +154,8 @@ def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, d
         except (ValidationError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
             batch.refused.append(RowOutcome(model, pk, "refused", f"invalid row: {_reason(exc)}"))
             continue
-        if read is not None:
-            targets[type(read)].append(read)
+        for each in read if isinstance(read, list) else [read] if read is not None else []:
+            targets[type(each)].append(each)
     return batch
 
 
@@ -182,22 +192,182 @@ def read_shop(rows: Iterable[Any], **_: Any) -> Batch:
     return _read(rows, "shop", {"users.user": _shop_user, "users.address": _shop_address})
 
 
-# -- reviv (dim-gggl/reviv, server/reviv/models/user.py): users ----------------------------------
+# -- reviv (dim-gggl/reviv, server/reviv/models/user.py): users and their credits ---------------
 
-def _reviv_user(pk: str, f: dict[str, Any]) -> ImportedUser:
+def _reviv_user(pk: str, f: dict[str, Any]) -> list[ImportedUser | ImportedCredits]:
     # reviv is passwordless (its save() sets an unusable password): its customers sign in here by
     # magic link or passkey. An OAuth sign-in proved the address; the others are left to prove it.
-    return ImportedUser(source_pk=pk, email=f["email"], password_hash=f.get("password") or None,
+    user = ImportedUser(source_pk=pk, email=f["email"], password_hash=f.get("password") or None,
                         first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
                         is_staff=bool(f.get("is_staff") or f.get("is_superuser")), is_active=bool(f["is_active"]),
                         email_verified=bool(f.get("oauth_provider")), joined_at=f.get("date_joined"))
+    # `credit_balance` is a DecimalField holding whole credits (packs add integers): anything else
+    # is refused rather than rounded away.
+    balance = Decimal(str(f.get("credit_balance") or 0))
+    if balance != balance.to_integral_value():
+        raise ValueError(f"credit_balance {balance} is not a whole number of credits")
+    return [user, ImportedCredits(source_pk=pk, owner_source_pk=pk, balance=int(balance),
+                                  as_of=f.get("updated_at"))]
 
 
 def read_reviv(rows: Iterable[Any], **_: Any) -> Batch:
     return _read(rows, "reviv", {"reviv.user": _reviv_user})
 
 
-PROFILES: dict[str, Callable[..., Batch]] = {"marbelle": read_marbelle, "shop": read_shop, "reviv": read_reviv}
+# -- storybook (60T-main/mycomics, backend/{customers,products}/models.py) ----------------------
+
+# mycomics is a Georgian shop (prices in GEL) whose addresses have no country field.
+STORYBOOK_COUNTRY = "Georgia"
+# Its version statuses that mean a finished picture (CharacterVersion/CoverVersion: SUCCESS, PageVersion: COMPLETED).
+_FINISHED = {"SUCCESS", "COMPLETED"}
+
+
+def _storybook_user(pk: str, f: dict[str, Any]) -> ImportedUser:
+    # mycomics never verifies an address (no such flow, and its customers sign in right away):
+    # an active customer counts as verified, else every one of them would be locked out here.
+    return ImportedUser(source_pk=pk, email=f["email"], password_hash=f["password"] or None,
+                        first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
+                        phone=f.get("phone") or None, is_staff=bool(f.get("is_staff") or f.get("is_superuser")),
+                        is_active=bool(f["is_active"]), email_verified=bool(f["is_active"]),
+                        joined_at=f.get("date_joined"))
+
+
+def _storybook_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
+    if f.get("user") is None:
+        raise ValueError("an anonymous visitor's address (session_key only): not carried over")
+    first, _, last = f["full_name"].strip().partition(" ")
+    return ImportedAddress(source_pk=pk, user_source_pk=str(f["user"]),
+                           label=f"{f['full_name']}: {f['address_line1']}"[:50], first_name=first, last_name=last,
+                           address_line_1=f["address_line1"], address_line_2=f.get("address_line2") or None,
+                           city=f["city"], country=STORYBOOK_COUNTRY, phone=f.get("phone") or None,
+                           is_primary=bool(f.get("is_default")))
+
+
+def read_storybook(rows: Iterable[Any], *, media_url: str = "/media", **_: Any) -> Batch:
+    """Books arrive whole: each book with its characters, cover and pages and their versions,
+    gathered from their own rows (a version or item whose book is not in the dump is refused)."""
+    books: dict[str, ImportedBook] = {}
+    items: dict[str, tuple[str, ImportedItem]] = {}  # item pk → (book pk, item)
+    covers: dict[str, ImportedItem] = {}  # book pk → its cover
+    current: dict[str, str | None] = {}  # item pk (cover: book pk) → the version the source shows
+    versions: list[tuple[str, str, str, dict[str, Any]]] = []  # (model, pk, parent pk, fields), placed at the end
+
+    def url(name: Any) -> str | None:
+        return _image_url(str(name), media_url) if name else None
+
+    def book(pk: str, f: dict[str, Any]) -> None:
+        if f.get("user") is None:
+            raise ValueError("an anonymous visitor's book (session_key only): not carried over")
+        books[pk] = ImportedBook(source_pk=pk, owner_source_pk=str(f["user"]), title=f["title"],
+                                 style=f.get("art_style") or "", style_version=f.get("style_version"),
+                                 status=str(f.get("status") or "DRAFT").lower(), print_size=f.get("print_size"),
+                                 paper_type=f.get("paper_type"), binding_type=f.get("binding_type"),
+                                 created_at=f.get("created_at"))
+        current[pk] = _pk(f.get("current_cover_version"))
+
+    def character(pk: str, f: dict[str, Any]) -> None:
+        items[pk] = (str(f["book"]), ImportedItem(source_pk=pk, content_type="CHARACTER", number=0, name=f["name"],
+                                                  reference_url=url(f.get("reference_photo"))))
+        current[pk] = _pk(f.get("current_version"))
+
+    def page(pk: str, f: dict[str, Any]) -> None:
+        items[pk] = (str(f["book"]), ImportedItem(
+            source_pk=pk, content_type="PAGE", number=int(f["page_number"]), text=f.get("text_content") or "",
+            illustration_prompt=f.get("scene_description") or ""))
+        current[pk] = _pk(f.get("current_version"))
+
+    def version(model: str, parent: str) -> Callable[[str, dict[str, Any]], None]:
+        def keep(pk: str, f: dict[str, Any]) -> None:
+            versions.append((model, pk, str(f[parent]), f))  # placed once every book and item is read
+        return keep
+
+    batch = _read(rows, "storybook", {
+        "customers.customer": _storybook_user, "customers.address": _storybook_address, "products.book": book,
+        "products.character": character, "products.page": page,
+        "products.characterversion": version("products.characterversion", "character"),
+        "products.coverversion": version("products.coverversion", "book"),
+        "products.pageversion": version("products.pageversion", "page")})
+
+    for model, pk, parent, f in sorted(versions, key=lambda v: (v[3].get("version_number") or 0,
+                                                                str(v[3].get("created_at")))):
+        if model == "products.coverversion":
+            book_pk = parent
+            if book_pk not in books:
+                batch.refused.append(RowOutcome(model, pk, "refused", f"its book {book_pk} is not imported"))
+                continue
+            owner = covers.setdefault(book_pk, ImportedItem(source_pk=book_pk, content_type="COVER", number=0))
+            picked = current.get(book_pk)
+        else:
+            item_pk = parent
+            if item_pk not in items or items[item_pk][0] not in books:
+                batch.refused.append(RowOutcome(model, pk, "refused", f"its item {item_pk} is not imported"))
+                continue
+            owner, picked = items[item_pk][1], current.get(item_pk)
+        number = int(f.get("version_number") or len(owner.versions) + 1)
+        owner.versions.append(ImportedVersion(
+            source_pk=pk, version_number=number, image_url=url(f.get("generated_image") or f.get("image")),
+            thumbnail_url=url(f.get("thumbnail")), prompt=f.get("prompt") or "",
+            prompt_snapshot=f.get("prompt_snapshot"), title_text=f.get("title_text"),
+            subtitle_text=f.get("subtitle_text"), author_name=f.get("author_name"),
+            completed=str(f.get("status") or "") in _FINISHED, created_at=f.get("created_at")))
+        if picked == pk:
+            owner.selected_version_pk = pk
+    characters: dict[str, int] = {}
+    for item_pk, (book_pk, item) in items.items():
+        if book_pk not in books:
+            batch.refused.append(RowOutcome(f"products.{item.content_type.lower()}", item_pk, "refused",
+                                            f"its book {book_pk} is not imported"))
+            continue
+        if item.content_type == "CHARACTER":
+            # mycomics does not number characters; Atelier does, within the book, in the order read.
+            characters[book_pk] = item.number = characters.get(book_pk, 0) + 1
+        books[book_pk].items.append(item)
+    for book_pk, cover in covers.items():
+        books[book_pk].items.append(cover)
+    batch.books = list(books.values())
+    return batch
+
+
+def _pk(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+# -- FigureForge: `aws cognito-idp list-users` JSON (users only) ----------------------------------
+
+def read_figureforge(document: Any, **_: Any) -> Batch:
+    """`{"Users": [{"Username", "Attributes": [{"Name", "Value"}], "UserCreateDate", "Enabled",
+    "UserStatus"}]}` (several pages of `list-users` may be concatenated as a list of such objects).
+    Cognito never hands out password hashes: every account signs in by magic link or reset."""
+    pages = document if isinstance(document, list) else [document]
+    if not all(isinstance(page, dict) and isinstance(page.get("Users"), list) for page in pages):
+        raise DumpUnreadable("not `aws cognito-idp list-users` output: expected {\"Users\": [...]}")
+    batch = Batch()
+    for index, entry in enumerate(user for page in pages for user in page["Users"]):
+        pk = str(entry.get("Username") or f"#{index}") if isinstance(entry, dict) else f"#{index}"
+        try:
+            attributes = {a["Name"]: a.get("Value") for a in entry.get("Attributes") or []}
+            batch.users.append(_cognito_user(pk, entry, attributes))
+        except KeyError as exc:
+            batch.refused.append(RowOutcome("cognito.user", pk, "refused", f"missing field {exc.args[0]!r}"))
+        except (ValidationError, ValueError, TypeError, AttributeError) as exc:
+            batch.refused.append(RowOutcome("cognito.user", pk, "refused", f"invalid row: {_reason(exc)}"))
+    return batch
+
+
+def _cognito_user(pk: str, entry: dict[str, Any], attributes: dict[str, Any]) -> ImportedUser:
+    first = attributes.get("given_name") or ""
+    last = attributes.get("family_name") or ""
+    if not (first or last) and attributes.get("name"):
+        first, _, last = str(attributes["name"]).strip().partition(" ")
+    return ImportedUser(source_pk=pk, email=attributes["email"], password_hash=None, first_name=first,
+                        last_name=last, phone=attributes.get("phone_number") or None,
+                        is_active=bool(entry.get("Enabled", True)),
+                        email_verified=str(attributes.get("email_verified")).lower() == "true",
+                        joined_at=entry.get("UserCreateDate"))
+
+
+PROFILES: dict[str, Callable[..., Batch]] = {"marbelle": read_marbelle, "shop": read_shop, "reviv": read_reviv,
+                                             "storybook": read_storybook, "figureforge": read_figureforge}
 
 
 # -- the report ----------------------------------------------------------------------------------

@@ -83,6 +83,13 @@ async def import_accounts(db: Database, users: Sequence[ImportedUser], addresses
     return outcomes
 
 
+async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
+    """What each source key became (users: the account id), for the rows other services import
+    for them: a customer's credits, books and orders."""
+    async with db.transaction() as session:
+        return await _known(session, source, model, keys)
+
+
 async def _known(session: AsyncSession, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
     found: dict[str, uuid.UUID] = {}
     for chunk in _chunks(keys):
