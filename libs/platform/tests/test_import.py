@@ -32,6 +32,7 @@ from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
 OLD_PASSWORD = "Marbelle-old-pass-1"
 MARBELLE_ORIGIN = "http://localhost:3102"  # the demo marbelle storefront's (docs/storefronts.md)
+SHOP_ORIGIN = "http://localhost:3104"
 
 
 def django_pbkdf2_sha256(password: str, salt: str, iterations: int = 100_000) -> str:
@@ -71,6 +72,15 @@ def marbelle_dump() -> list[dict[str, Any]]:
         {"model": "products.productimage", "pk": 1, "fields": {
             "product": 901, "image": "products/MB-CARRARA-2/front.jpg", "alt_text": "Carrara", "is_primary": True,
             "display_order": 0, "created_at": "2025-01-01T00:00:00Z"}},
+        {"model": "orders.order", "pk": 1042, "fields": {
+            "user": 7, "status": "shipped", "total_amount": "413.00", "created_at": "2025-04-01T10:00:00Z",
+            "updated_at": "2025-04-03T10:00:00Z"}},
+        {"model": "orders.orderitem", "pk": 1, "fields": {
+            "order": 1042, "product": 901, "quantity": 2, "unit_price": "185.50",
+            "created_at": "2025-04-01T10:00:00Z", "updated_at": "2025-04-01T10:00:00Z"}},
+        {"model": "orders.orderitem", "pk": 2, "fields": {
+            "order": 1042, "product": 902, "quantity": 1, "unit_price": "42.00",
+            "created_at": "2025-04-01T10:00:00Z", "updated_at": "2025-04-01T10:00:00Z"}},
         {"model": "contenttypes.contenttype", "pk": 1, "fields": {"app_label": "users", "model": "user"}},
     ]
 
@@ -151,6 +161,22 @@ async def test_customers_and_catalog_move_in_and_old_passwords_sign_in(platform:
     assert (await platform.get("/api/v1/products/901")).status_code == 404  # not the default storefront's
     old_link = await platform.get("/compat/marbelle/api/v1/products/901/")
     assert old_link.status_code == 200, old_link.text
+
+    # The order arrives as history: lines, total and status as they stood, its old id as its number.
+    auth = {"Authorization": f"Bearer {access}", "Origin": MARBELLE_ORIGIN}
+    [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
+    order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
+    assert (order["order_number"], order["status"], order["total_amount"], order["storefront"]) == (
+        "MB-1042", "shipped", "413.00", "marbelle")
+    assert [(i["sku"], i["quantity"], i["unit_price"]) for i in order["items"]] == [
+        ("MB-CARRARA-2", 2, "185.50"), ("MB-TRAV-1", 1, "42.00")]
+    assert [(h["from_status"], h["status"], h["actor"]) for h in order["status_history"]] == [(None, "shipped", "import")]
+    # Never charged, never stock moved, never mail: nothing was announced.
+    intent = await platform.post("/api/v1/payments/intents", json={"order_id": summary["id"]}, headers=auth)
+    assert intent.status_code == 409, intent.text
+    assert (await platform.get("/api/v1/products/901", headers={"Origin": MARBELLE_ORIGIN})).json()[
+        "stock_quantity"] == 12
+    assert await rows(tmp_path, "orders", "SELECT count(*) FROM outbox") == [(0,)]
 
 
 async def test_a_second_run_changes_nothing_and_says_so(platform: httpx.AsyncClient, tmp_path: Path) -> None:
@@ -249,6 +275,11 @@ async def test_imports_into_each_services_database_and_the_old_password_signs_in
         assert wrong.status_code == 401
 
 
+SHOP_CATEGORY = "c0ffee00-0000-4000-8000-000000000001"
+SHOP_PRODUCT = "beef0000-0000-4000-8000-000000000001"
+SHOP_ORDER = "0dd00000-0000-4000-8000-000000000001"
+
+
 def shop_dump() -> list[dict[str, Any]]:
     """Andrewkwame1/ecommerce-backend's users app (e-commerce/apps/users/models.py): UUID keys."""
     owner = "5f0c6a56-0c1e-4f7e-9a53-7f1f4c1b2a10"
@@ -264,18 +295,46 @@ def shop_dump() -> list[dict[str, Any]]:
             "street_address": "12 Oxford St", "apartment": "Flat 3", "city": "Accra", "state": "Greater Accra",
             "country": "Ghana", "zip_code": "00233", "is_default": True}},
         {"model": "users.userprofile", "pk": 1, "fields": {"user": owner, "bio": ""}},
-        {"model": "products.product", "pk": "9d1c", "fields": {"name": "Not yet"}},
+        {"model": "products.category", "pk": SHOP_CATEGORY, "fields": {
+            "name": "Imported Audio", "slug": "imported-audio", "description": "Headphones", "parent": None,
+            "image": "", "is_active": True, "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z"}},
+        {"model": "products.product", "pk": SHOP_PRODUCT, "fields": {
+            "name": "Studio Headphones", "slug": "studio-headphones", "description": "Closed back",
+            "category": SHOP_CATEGORY, "price": "120.00", "compare_price": None, "cost_price": None,
+            "sku": "SHOP-HP-1", "barcode": "", "quantity": 30, "track_inventory": True, "low_stock_threshold": 5,
+            "weight": "0.35", "dimensions": "20 x 18 x 9", "meta_title": "", "meta_description": "",
+            "is_active": True, "is_featured": False, "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z"}},
+        {"model": "products.productimage", "pk": "1d2e3f40-0000-4000-8000-000000000001", "fields": {
+            "product": SHOP_PRODUCT, "image": "products/hp.jpg", "alt_text": "Headphones", "is_primary": True,
+            "order": 0, "created_at": "2025-01-01T00:00:00Z"}},
+        {"model": "orders.order", "pk": SHOP_ORDER, "fields": {
+            "order_number": "ORD-20250301-AB12CD", "user": owner, "status": "delivered", "subtotal": "240.00",
+            "tax": "24.00", "shipping_cost": "10.00", "discount": "4.00", "total_amount": "270.00",
+            "shipping_address": "0b8f9f7e-3a4b-4d0e-8f1a-2c3d4e5f6a7b",
+            "billing_address": "0b8f9f7e-3a4b-4d0e-8f1a-2c3d4e5f6a7b", "tracking_number": "GH123",
+            "shipped_at": "2025-03-02T10:00:00Z", "delivered_at": "2025-03-04T10:00:00Z", "notes": "",
+            "created_at": "2025-03-01T10:00:00Z", "updated_at": "2025-03-04T10:00:00Z"}},
+        {"model": "orders.orderitem", "pk": "2e3f4050-0000-4000-8000-000000000001", "fields": {
+            "order": SHOP_ORDER, "product": SHOP_PRODUCT, "variant": None, "product_name": "Studio Headphones",
+            "product_sku": "SHOP-HP-1", "price": "120.00", "quantity": 2, "subtotal": "240.00",
+            "created_at": "2025-03-01T10:00:00Z"}},
+        *({"model": "orders.orderstatushistory", "pk": f"3f405060-0000-4000-8000-00000000000{n}", "fields": {
+            "order": SHOP_ORDER, "status": status, "note": note, "created_by": None, "created_at": at}}
+          for n, (status, note, at) in enumerate([("pending", "Order placed", "2025-03-01T10:00:00Z"),
+                                                  ("shipped", "Shipped with GH123", "2025-03-02T10:00:00Z"),
+                                                  ("delivered", "", "2025-03-04T10:00:00Z")])),
     ]
 
 
-async def test_shop_users_and_addresses_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_shop_customers_catalog_and_orders_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
     result = await atelier("import", "shop", str(dump_file(tmp_path, shop_dump())), "--storefront", "shop",
                            "--report", str(tmp_path / "shop.json"))
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "shop.json").read_text())
     assert report["counts"]["user"] == report["counts"]["address"] == {"imported": 1, "skipped": 0, "refused": 0}
-    assert {(r["model"], r["reason"]) for r in report["refused"]} == {
-        ("users.userprofile", "not carried over"), ("products.product", "a model the shop profile does not know")}
+    assert {(r["model"], r["reason"]) for r in report["refused"]} == {("users.userprofile", "not carried over")}
+    assert report["counts"]["product"] == report["counts"]["order"] == {"imported": 1, "skipped": 0, "refused": 0}
     login = await platform.post("/api/v1/auth/login", json={"email": "ama@example.com", "password": OLD_PASSWORD})
     assert login.status_code == 200, login.text
     addresses = await platform.get("/api/v1/addresses",
@@ -286,6 +345,24 @@ async def test_shop_users_and_addresses_move_in(platform: httpx.AsyncClient, tmp
     compat = await platform.post("/compat/shop/api/v1/auth/login/",
                                  json={"email": "ama@example.com", "password": OLD_PASSWORD})
     assert compat.status_code in (200, 201), compat.text
+
+    # The order with its lines, totals, address snapshot and the source's own history and number.
+    auth = {"Authorization": f"Bearer {login.json()['access']}", "Origin": SHOP_ORIGIN}
+    [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
+    order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
+    assert (order["order_number"], order["status"], order["total_amount"], order["tax_amount"],
+            order["shipping_cost"], order["discount"], order["tracking_number"]) == (
+        "ORD-20250301-AB12CD", "delivered", "270.00", "24.00", "10.00", "4.00", "GH123")
+    assert order["shipping_address"]["city"] == "Accra"
+    assert [(h["from_status"], h["status"], h["note"]) for h in order["status_history"]] == [
+        (None, "pending", "Order placed"), ("pending", "shipped", "Shipped with GH123"),
+        ("shipped", "delivered", "Imported from shop")]
+    [item] = order["items"]
+    product = (await platform.get(f"/api/v1/products/{item['product_id']}", headers={"Origin": SHOP_ORIGIN}))
+    assert product.status_code == 200, product.text  # the line points at the product that moved in
+    assert (product.json()["stock_quantity"], product.json()["images"][0]["url"]) == (30, "/media/products/hp.jpg")
+    listed = await platform.get("/compat/shop/api/v1/orders/", headers=auth)
+    assert listed.status_code == 200 and "ORD-20250301-AB12CD" in listed.text, listed.text
 
 
 async def test_reviv_passwordless_users_move_in_and_sign_in_by_magic_link(platform: httpx.AsyncClient,
@@ -412,6 +489,13 @@ def storybook_dump() -> list[dict[str, Any]]:
         {"model": "products.book", "pk": "ffffffff-0000-4000-8000-000000000000", "fields": {
             "user": None, "session_key": "anon", "title": "Guest book", "art_style": "x", "status": "DRAFT"}},
         {"model": "billing.pricingtier", "pk": 1, "fields": {"name": "Basic", "code": "basic", "price": "49.00"}},
+        {"model": "orders.order", "pk": 77, "fields": {
+            "customer": 41, "session_key": None, "tier_name": "basic", "order_date": "2025-06-03T12:00:00Z",
+            "status": "paid", "delivery_address": 5, "delivery_cost": "5.00", "total_amount": "54.00",
+            "transaction_id": 123456, "paid_at": "2025-06-03T12:05:00Z", "claimed_at": None,
+            "updated_at": "2025-06-03T12:05:00Z"}},
+        {"model": "orders.orderitem", "pk": 1, "fields": {"order": 77, "book": BOOK, "quantity": 1,
+                                                          "unit_price": "49.00"}},
     ]
 
 
@@ -422,7 +506,7 @@ async def test_storybook_customers_and_their_books_move_in(platform: httpx.Async
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "s.json").read_text())
     assert report["counts"]["user"] == report["counts"]["address"] == {"imported": 1, "skipped": 0, "refused": 0}
-    assert report["counts"]["book"] == {"imported": 1, "skipped": 0, "refused": 0}
+    assert report["counts"]["book"] == report["counts"]["order"] == {"imported": 1, "skipped": 0, "refused": 0}
     reasons = {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}
     assert "anonymous visitor's book" in reasons[("products.book", "ffffffff-0000-4000-8000-000000000000")]
     assert "anonymous visitor's address" in reasons[("customers.address", "6")]
@@ -447,6 +531,16 @@ async def test_storybook_customers_and_their_books_move_in(platform: httpx.Async
     [page] = (await platform.get(f"/api/v1/books/{book['id']}/pages", headers=auth)).json()["results"]
     assert (page["number"], page["text"], page["latest_version"]["status"]) == (1, "Once upon a time", "completed")
     assert page["selected_version"] is None  # mycomics had none chosen
+
+    # Orders are per storefront: the storybook frontend's origin sees its own.
+    auth = {**auth, "Origin": "http://localhost:3101"}
+    [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
+    order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
+    assert (order["order_number"], order["status"], order["currency"], order["total_amount"]) == (
+        "SB-77", "paid", "GEL", "54.00")
+    [line] = order["items"]
+    assert (line["name"], line["book_id"], line["unit_price"]) == ("Print of Nino and the Dragon", book["id"], "49.00")
+    assert order["shipping_address"]["city"] == "Tbilisi"
 
     compat = await platform.post("/compat/storybook/api/customer/login/",
                                  json={"email": "nino@example.com", "password": OLD_PASSWORD})

@@ -335,7 +335,11 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
     from atelier_common.db import Database
     from atelier_common.errors import AtelierError
     from atelier_common.imports import RowOutcome
-    from atelier_generation.imports import import_generation
+    from atelier_catalog.imports import PRODUCT_MODEL
+    from atelier_catalog.imports import imported_ids as catalog_ids
+    from atelier_generation.imports import BOOK_MODEL, import_generation
+    from atelier_generation.imports import imported_ids as generation_ids
+    from atelier_orders.imports import import_orders
     from atelier_identity.imports import USER_MODEL, import_accounts, imported_ids
     from atelier_identity.security import PasswordHasher
 
@@ -367,18 +371,40 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
     if owned:
         # What each source user became; a dry run wrote no account, so a user it would import
         # stands in with a fresh id (nothing downstream is written either).
-        db = Database(_settings("identity").resolved_database_url, service="identity")
-        try:
-            owners = await imported_ids(db, source, USER_MODEL, sorted({row.owner_source_pk for row in owned}))
-        finally:
-            await db.dispose()
+        owners = await _ids("identity", imported_ids, source, USER_MODEL, {row.owner_source_pk for row in owned})
         if dry_run:
             owners.update({o.pk: uuid.uuid4() for o in outcomes if o.model == USER_MODEL and o.status == "imported"})
         for row in owned:
             row.owner_id = owners.get(row.owner_source_pk)
     outcomes += await into("generation", [*batch.credits, *batch.books], lambda db: import_generation(
         db, batch.credits, batch.books, source=source, storefront=storefront, dry_run=dry_run))
+    if batch.orders:
+        # An order line names the product (catalog) or book (generation) it became, when it moved in.
+        lines = [line for order in batch.orders for line in order.lines]
+        products = await _ids("catalog", catalog_ids, source, PRODUCT_MODEL,
+                              {line.product_source_pk for line in lines})
+        books = await _ids("generation", generation_ids, source, BOOK_MODEL,
+                           {line.book_source_pk for line in lines if line.book_source_pk})
+        for line in lines:
+            line.product_id = products.get(line.product_source_pk)
+            line.book_id = books.get(line.book_source_pk) if line.book_source_pk else None
+    outcomes += await into("orders", batch.orders, lambda db: import_orders(
+        db, batch.orders, source=source, storefront=storefront, dry_run=dry_run))
     return outcomes
+
+
+async def _ids(service: str, lookup: Callable[..., Any], source: str, model: str, keys: set[str]) -> dict[str, Any]:
+    """What each source key became in `service` (its `imported_ids`)."""
+    from atelier_common.db import Database
+
+    if not keys:
+        return {}
+    db = Database(_settings(service).resolved_database_url, service=service)
+    try:
+        found: dict[str, Any] = await lookup(db, source, model, sorted(keys))
+        return found
+    finally:
+        await db.dispose()
 
 
 def _change_roles(email: str, *, grant: list[str], revoke: list[str]) -> None:

@@ -23,6 +23,7 @@ from atelier_catalog.imports import ImportedCategory, ImportedImage, ImportedPro
 from atelier_common.imports import RowOutcome
 from atelier_generation.imports import ImportedBook, ImportedCredits, ImportedItem, ImportedVersion
 from atelier_identity.imports import ImportedAddress, ImportedUser
+from atelier_orders.imports import ImportedLine, ImportedOrder, ImportedStatus
 
 # Django's own tables and the product's single-use tokens: nothing of theirs moves.
 NOT_CARRIED = ("auth.", "contenttypes.", "sessions.", "admin.", "authtoken.", "token_blacklist.")
@@ -43,15 +44,16 @@ class Batch:
     # Owned by a source user: the CLI fills in the account each user became before handing them on.
     credits: list[ImportedCredits] = field(default_factory=list)
     books: list[ImportedBook] = field(default_factory=list)
+    orders: list[ImportedOrder] = field(default_factory=list)
     refused: list[RowOutcome] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return (len(self.users) + len(self.addresses) + len(self.categories) + len(self.products)
-                + len(self.credits) + len(self.books))
+                + len(self.credits) + len(self.books) + len(self.orders))
 
-    def owned(self) -> list[ImportedCredits | ImportedBook]:
-        return [*self.credits, *self.books]
+    def owned(self) -> list[ImportedCredits | ImportedBook | ImportedOrder]:
+        return [*self.credits, *self.books, *self.orders]
 
 
 def read_dump(path: Path) -> Any:
@@ -114,15 +116,58 @@ def read_marbelle(rows: Iterable[Any], *, currency: str = "USD", media_url: str 
             url=_image_url(f["image"], media_url), alt_text=f.get("alt_text") or "",
             display_order=int(f.get("display_order") or 0), is_primary=bool(f.get("is_primary"))))
 
+    lines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+
+    def order(pk: str, f: dict[str, Any]) -> ImportedOrder:
+        # marbelle keeps no history, addresses or number of its own on an order: its id is its number.
+        return ImportedOrder(source_pk=pk, owner_source_pk=str(f["user"]), number=f"MB-{pk}",
+                             status=f["status"], currency=currency, total_amount=Decimal(str(f["total_amount"])),
+                             created_at=f.get("created_at"), updated_at=f.get("updated_at"))
+
+    def line(pk: str, f: dict[str, Any]) -> None:
+        lines.setdefault(str(f["order"]), []).append((pk, {
+            "product_source_pk": str(f["product"]), "quantity": int(f["quantity"]),
+            "unit_price": Decimal(str(f["unit_price"]))}))
+
     batch = _read(rows, "marbelle", {
         "users.user": _marbelle_user, "users.address": _marbelle_address, "products.category": _marbelle_category,
-        "products.product": lambda pk, f: _marbelle_product(pk, f, currency), "products.productimage": image})
+        "products.product": lambda pk, f: _marbelle_product(pk, f, currency), "products.productimage": image,
+        "orders.order": order, "orders.orderitem": line})
+    _attach_lines(batch, lines, "orders.orderitem")
     for product in batch.products:
         product.images = sorted(images.pop(product.source_pk, []), key=lambda found: found.display_order)
     for product_pk, orphans in images.items():
         batch.refused.extend(RowOutcome("products.productimage", "?", "refused",
                                         f"its product {product_pk} is not in the dump") for _ in orphans)
     return batch
+
+
+def _attach_lines(batch: Batch, lines: dict[str, list[tuple[str, dict[str, Any]]]], model: str) -> None:
+    """Each order's lines, read from their own rows; a line names its product by its source key and
+    takes the product's name and SKU from the dump (the product moved in with it), as its snapshot."""
+    products = {product.source_pk: product for product in batch.products}
+    emails = {user.source_pk: user.email for user in batch.users}
+    whole: list[ImportedOrder] = []
+    for imported in batch.orders:
+        imported.email = imported.email or emails.get(imported.owner_source_pk)
+        broken = False
+        for pk, fields in lines.pop(imported.source_pk, []):
+            product = products.get(fields["product_source_pk"])
+            try:
+                imported.lines.append(ImportedLine(**{
+                    "name": product.name if product else f"Product {fields['product_source_pk']}",
+                    "sku": product.sku if product else "", **fields}))
+            except ValidationError as exc:
+                batch.refused.append(RowOutcome(model, pk, "refused", f"invalid row: {_reason(exc)}"))
+                broken = True
+        if broken:  # never an order with some of its lines
+            batch.refused.append(RowOutcome("order", imported.source_pk, "refused", "a line of it was refused"))
+        else:
+            whole.append(imported)
+    batch.orders = whole
+    for order_pk, orphans in lines.items():
+        batch.refused.extend(RowOutcome(model, pk, "refused", f"its order {order_pk} is not in the dump")
+                             for pk, _ in orphans)
 
 
 def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, dict[str, Any]], Any]]) -> Batch:
@@ -134,7 +179,8 @@ def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, d
     batch = Batch()
     targets: dict[type, list[Any]] = {ImportedUser: batch.users, ImportedAddress: batch.addresses,
                                       ImportedCategory: batch.categories, ImportedProduct: batch.products,
-                                      ImportedCredits: batch.credits, ImportedBook: batch.books}
+                                      ImportedCredits: batch.credits, ImportedBook: batch.books,
+                                      ImportedOrder: batch.orders}
     for index, row in enumerate(rows):
         if not isinstance(row, dict) or "model" not in row or "fields" not in row:
             batch.refused.append(RowOutcome("?", f"#{index}", "refused", "not a dumpdata row (model, pk, fields)"))
@@ -188,8 +234,77 @@ def _shop_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
                            is_primary=bool(f.get("is_default")))
 
 
-def read_shop(rows: Iterable[Any], **_: Any) -> Batch:
-    return _read(rows, "shop", {"users.user": _shop_user, "users.address": _shop_address})
+def _shop_category(pk: str, f: dict[str, Any]) -> ImportedCategory:
+    # shop's tree (`parent`) comes in flat: Atelier's categories are re-parented by staff if wanted.
+    return ImportedCategory(source_pk=pk, name=f["name"], description=f.get("description") or "",
+                            is_active=bool(f.get("is_active", True)))
+
+
+def _shop_product(pk: str, f: dict[str, Any], currency: str) -> ImportedProduct:
+    attributes = {key: str(f[key]) for key in ("weight", "dimensions", "barcode") if f.get(key)}
+    category = f.get("category")
+    return ImportedProduct(source_pk=pk, category_source_pk=str(category) if category else None, name=f["name"],
+                           sku=f["sku"], description=f.get("description") or "", price=Decimal(str(f["price"])),
+                           currency=currency, stock_quantity=int(f.get("quantity") or 0),
+                           is_active=bool(f.get("is_active", True)), attributes=attributes)
+
+
+_SNAPSHOT = ("first_name", "last_name", "company", "address_line_1", "address_line_2", "city", "state",
+             "postal_code", "country", "phone", "type")
+
+
+def read_shop(rows: Iterable[Any], *, currency: str = "USD", media_url: str = "/media", **_: Any) -> Batch:
+    images: dict[str, list[ImportedImage]] = {}
+    lines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    history: dict[str, list[ImportedStatus]] = {}
+    addressed: dict[str, tuple[str, str]] = {}  # order pk → (shipping, billing) address pks
+
+    def image(pk: str, f: dict[str, Any]) -> None:
+        images.setdefault(str(f["product"]), []).append(ImportedImage(
+            url=_image_url(f["image"], media_url), alt_text=f.get("alt_text") or "",
+            display_order=int(f.get("order") or 0), is_primary=bool(f.get("is_primary"))))
+
+    def order(pk: str, f: dict[str, Any]) -> ImportedOrder:
+        addressed[pk] = (str(f.get("shipping_address")), str(f.get("billing_address")))
+        return ImportedOrder(source_pk=pk, owner_source_pk=str(f["user"]), number=f.get("order_number"),
+                             status=f["status"], currency=currency, subtotal=Decimal(str(f["subtotal"])),
+                             tax_amount=Decimal(str(f.get("tax") or 0)),
+                             shipping_cost=Decimal(str(f.get("shipping_cost") or 0)),
+                             discount=Decimal(str(f.get("discount") or 0)),
+                             total_amount=Decimal(str(f["total_amount"])), tracking_number=f.get("tracking_number"),
+                             shipped_at=f.get("shipped_at"), delivered_at=f.get("delivered_at"),
+                             created_at=f.get("created_at"), updated_at=f.get("updated_at"))
+
+    def line(pk: str, f: dict[str, Any]) -> None:
+        lines.setdefault(str(f["order"]), []).append((pk, {
+            "product_source_pk": str(f["product"]), "quantity": int(f["quantity"]),
+            "unit_price": Decimal(str(f["price"])), "name": f["product_name"], "sku": f.get("product_sku") or ""}))
+
+    def status(pk: str, f: dict[str, Any]) -> None:
+        history.setdefault(str(f["order"]), []).append(ImportedStatus(
+            status=f["status"], note=f.get("note") or "", at=f.get("created_at")))
+
+    batch = _read(rows, "shop", {
+        "users.user": _shop_user, "users.address": _shop_address, "products.category": _shop_category,
+        "products.product": lambda pk, f: _shop_product(pk, f, currency), "products.productimage": image,
+        "orders.order": order, "orders.orderitem": line, "orders.orderstatushistory": status})
+    for product in batch.products:
+        product.images = sorted(images.pop(product.source_pk, []), key=lambda found: found.display_order)
+    addresses = {address.source_pk: address for address in batch.addresses}
+    for imported in batch.orders:
+        imported.history = sorted(history.pop(imported.source_pk, []), key=lambda entry: str(entry.at))
+        shipping, billing = addressed.get(imported.source_pk, ("", ""))
+        imported.shipping_address = _snapshot(addresses.get(shipping))
+        imported.billing_address = _snapshot(addresses.get(billing))
+    _attach_lines(batch, lines, "orders.orderitem")
+    return batch
+
+
+def _snapshot(address: ImportedAddress | None) -> dict[str, Any] | None:
+    """The order's copy of an address (orders keeps snapshots, never a reference)."""
+    if address is None:
+        return None
+    return {key: value for key, value in address.model_dump(include=set(_SNAPSHOT)).items() if value is not None}
 
 
 # -- reviv (dim-gggl/reviv, server/reviv/models/user.py): users and their credits ---------------
@@ -218,6 +333,7 @@ def read_reviv(rows: Iterable[Any], **_: Any) -> Batch:
 
 # mycomics is a Georgian shop (prices in GEL) whose addresses have no country field.
 STORYBOOK_COUNTRY = "Georgia"
+STORYBOOK_CURRENCY = "GEL"
 # Its version statuses that mean a finished picture (CharacterVersion/CoverVersion: SUCCESS, PageVersion: COMPLETED).
 _FINISHED = {"SUCCESS", "COMPLETED"}
 
@@ -281,7 +397,29 @@ def read_storybook(rows: Iterable[Any], *, media_url: str = "/media", **_: Any) 
             versions.append((model, pk, str(f[parent]), f))  # placed once every book and item is read
         return keep
 
+    lines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    delivered_to: dict[str, str] = {}
+
+    def order(pk: str, f: dict[str, Any]) -> ImportedOrder:
+        if f.get("customer") is None:
+            raise ValueError("an anonymous visitor's order (session_key only): not carried over")
+        if f.get("delivery_address") is not None:
+            delivered_to[pk] = str(f["delivery_address"])
+        # Print orders, in GEL (mycomics' only currency); the order id is its number.
+        return ImportedOrder(source_pk=pk, owner_source_pk=str(f["customer"]), number=f"SB-{pk}",
+                             status=f["status"], currency=STORYBOOK_CURRENCY,
+                             shipping_cost=Decimal(str(f.get("delivery_cost") or 0)),
+                             total_amount=Decimal(str(f["total_amount"])), paid_at=f.get("paid_at"),
+                             created_at=f.get("order_date"), updated_at=f.get("updated_at"))
+
+    def order_line(pk: str, f: dict[str, Any]) -> None:
+        book_pk = str(f["book"])
+        lines.setdefault(str(f["order"]), []).append((pk, {
+            "product_source_pk": f"book:{book_pk}", "book_source_pk": book_pk, "kind": "print_tier",
+            "quantity": int(f.get("quantity") or 1), "unit_price": Decimal(str(f["unit_price"]))}))
+
     batch = _read(rows, "storybook", {
+        "orders.order": order, "orders.orderitem": order_line,
         "customers.customer": _storybook_user, "customers.address": _storybook_address, "products.book": book,
         "products.character": character, "products.page": page,
         "products.characterversion": version("products.characterversion", "character"),
@@ -325,6 +463,13 @@ def read_storybook(rows: Iterable[Any], *, media_url: str = "/media", **_: Any) 
     for book_pk, cover in covers.items():
         books[book_pk].items.append(cover)
     batch.books = list(books.values())
+    addresses = {address.source_pk: address for address in batch.addresses}
+    for imported in batch.orders:
+        imported.shipping_address = _snapshot(addresses.get(delivered_to.get(imported.source_pk, "")))
+        for _, fields in lines.get(imported.source_pk, []):
+            title = books[fields["book_source_pk"]].title if fields["book_source_pk"] in books else "a book"
+            fields["name"] = f"Print of {title}"[:200]
+    _attach_lines(batch, lines, "orders.orderitem")
     return batch
 
 

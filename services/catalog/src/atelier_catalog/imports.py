@@ -83,6 +83,19 @@ async def import_catalog(db: Database, categories: Sequence[ImportedCategory], p
     return outcomes
 
 
+async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
+    """What each source key became (products: the product id), for the order lines other services
+    import for them."""
+    found: dict[str, uuid.UUID] = {}
+    async with db.transaction() as session:
+        for start in range(0, len(keys), 500):
+            refs = await session.exec(select(CatalogImportRef).where(
+                col(CatalogImportRef.source) == source, col(CatalogImportRef.model) == model,
+                col(CatalogImportRef.source_pk).in_(keys[start:start + 500])))
+            found.update((ref.source_pk, ref.target_id) for ref in refs)
+    return found
+
+
 class _Run:
     def __init__(self, session: AsyncSession, context: CatalogContext, source: str, storefronts: list[str]) -> None:
         self.session, self.source, self.storefronts = session, source, storefronts

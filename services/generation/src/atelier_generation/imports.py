@@ -117,6 +117,18 @@ def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
     return [values[start:start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
 
 
+async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
+    """What each source key became (books: the book id), for the order lines other services import."""
+    found: dict[str, uuid.UUID] = {}
+    async with db.transaction() as session:
+        for chunk in _chunks(list(keys)):
+            refs = await session.exec(select(GenerationImportRef).where(
+                col(GenerationImportRef.source) == source, col(GenerationImportRef.model) == model,
+                col(GenerationImportRef.source_pk).in_(chunk)))
+            found.update((ref.source_pk, ref.target_id) for ref in refs)
+    return found
+
+
 async def _known(session: AsyncSession, source: str, model: str, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(list(keys)):
