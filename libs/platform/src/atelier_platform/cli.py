@@ -331,17 +331,16 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
     `atelier users create` reads: the embedded SQLite files or the distributed PostgreSQL)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from atelier_catalog.imports import import_catalog
+    from atelier_catalog.imports import PRODUCT_MODEL, import_catalog
+    from atelier_catalog.imports import imported_ids as catalog_ids
     from atelier_common.db import Database
     from atelier_common.errors import AtelierError
     from atelier_common.imports import RowOutcome
-    from atelier_catalog.imports import PRODUCT_MODEL
-    from atelier_catalog.imports import imported_ids as catalog_ids
     from atelier_generation.imports import BOOK_MODEL, import_generation
     from atelier_generation.imports import imported_ids as generation_ids
-    from atelier_orders.imports import import_orders
     from atelier_identity.imports import USER_MODEL, import_accounts, imported_ids
     from atelier_identity.security import PasswordHasher
+    from atelier_orders.imports import import_orders
 
     async def into(service: str, rows: list[Any], work: Callable[[Database], Any]) -> list[Any]:
         if not rows:

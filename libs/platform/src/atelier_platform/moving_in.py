@@ -466,7 +466,7 @@ def read_storybook(rows: Iterable[Any], *, media_url: str = "/media", **_: Any) 
     addresses = {address.source_pk: address for address in batch.addresses}
     for imported in batch.orders:
         imported.shipping_address = _snapshot(addresses.get(delivered_to.get(imported.source_pk, "")))
-        for _, fields in lines.get(imported.source_pk, []):
+        for _line_pk, fields in lines.get(imported.source_pk, []):
             title = books[fields["book_source_pk"]].title if fields["book_source_pk"] in books else "a book"
             fields["name"] = f"Print of {title}"[:200]
     _attach_lines(batch, lines, "orders.orderitem")

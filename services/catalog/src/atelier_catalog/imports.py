@@ -20,8 +20,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_catalog.context import CatalogContext
 from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
 from atelier_catalog.models import CatalogImportRef, Product, ProductImage, ProductVariant, StockMovement
 from atelier_catalog.repository import ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate

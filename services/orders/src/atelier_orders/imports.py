@@ -26,7 +26,7 @@ from atelier_common.db import Database
 from atelier_common.imports import DryRun, RowOutcome
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
-from atelier_orders.models import Order, OrderItem, OrderStatusHistory, OrdersImportRef
+from atelier_orders.models import Order, OrderItem, OrdersImportRef, OrderStatusHistory
 
 T = TypeVar("T")
 _IN_LIST = 500
