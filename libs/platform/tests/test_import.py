@@ -571,7 +571,7 @@ async def test_storybook_dry_run_writes_no_book(platform: httpx.AsyncClient, tmp
     assert await rows(tmp_path, "generation", "SELECT count(*) FROM generation_import_ref") == [(0,)]
 
 
-async def test_reviv_balances_arrive_as_one_opening_ledger_line(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_reviv_balances_and_restorations_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
     def reviv_user(pk: int, email: str, balance: str) -> dict[str, Any]:
         return {"model": "reviv.user", "pk": pk, "fields": {
             "password": "!unusable", "is_superuser": False, "username": email, "first_name": "", "last_name": "",
@@ -579,8 +579,14 @@ async def test_reviv_balances_arrive_as_one_opening_ledger_line(platform: httpx.
             "oauth_provider": "google", "oauth_id": f"g-{pk}", "credit_balance": balance,
             "free_preview_used": False, "social_share_unlock_used": False, "updated_at": "2025-09-09T09:09:09Z"}}
 
+    restoration = {"model": "reviv.restorationjob", "pk": 31, "fields": {
+        "user": 1, "original_image_url": "https://res.cloudinary.com/reviv/image/upload/orig31.jpg",
+        "restored_preview_url": "https://res.cloudinary.com/reviv/image/upload/prev31.jpg",
+        "restored_full_url": "https://res.cloudinary.com/reviv/image/upload/full31.png", "kie_task_id": "t-31",
+        "status": "completed", "unlock_method": "paid", "unlocked_at": "2025-09-01T10:00:00Z",
+        "created_at": "2025-09-01T09:00:00Z", "expires_at": "2099-10-31T09:00:00Z"}}
     dump = str(dump_file(tmp_path, [reviv_user(1, "rich@example.com", "12.00"), reviv_user(2, "odd@example.com", "1.50"),
-                                    reviv_user(3, "none@example.com", "0.00")]))
+                                    reviv_user(3, "none@example.com", "0.00"), restoration]))
     result = await atelier("import", "reviv", dump, "--storefront", "reviv", "--report", str(tmp_path / "r.json"))
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "r.json").read_text())
@@ -608,6 +614,13 @@ async def test_reviv_balances_arrive_as_one_opening_ledger_line(platform: httpx.
     assert (line["transaction_type"], line["amount"]) == ("opening", 12)
     me = await platform.get("/compat/reviv/api/auth/me/", headers=auth)
     assert me.status_code == 200 and me.json()["credit_balance"] == "12.00", me.text
+    # The restoration, unlocked by a payment at reviv, with its pictures where reviv keeps them.
+    restored = (await platform.get("/api/v1/restorations", headers=auth)).json()
+    [job] = restored["results"] if isinstance(restored, dict) else restored
+    assert (job["status"], job["original_image_url"], job["restored_full_url"]) == (
+        "completed", "https://res.cloudinary.com/reviv/image/upload/orig31.jpg",
+        "https://res.cloudinary.com/reviv/image/upload/full31.png")
+    assert report["counts"]["restoration"] == {"imported": 1, "skipped": 0, "refused": 0}
 
 
 def cognito_users() -> dict[str, Any]:

@@ -375,8 +375,9 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
             owners.update({o.pk: uuid.uuid4() for o in outcomes if o.model == USER_MODEL and o.status == "imported"})
         for row in owned:
             row.owner_id = owners.get(row.owner_source_pk)
-    outcomes += await into("generation", [*batch.credits, *batch.books], lambda db: import_generation(
-        db, batch.credits, batch.books, source=source, storefront=storefront, dry_run=dry_run))
+    outcomes += await into("generation", [*batch.credits, *batch.books, *batch.restorations],
+                           lambda db: import_generation(db, batch.credits, batch.books, batch.restorations,
+                                                        source=source, storefront=storefront, dry_run=dry_run))
     if batch.orders:
         # An order line names the product (catalog) or book (generation) it became, when it moved in.
         lines = [line for order in batch.orders for line in order.lines]

@@ -21,7 +21,13 @@ from pydantic import ValidationError
 
 from atelier_catalog.imports import ImportedCategory, ImportedImage, ImportedProduct
 from atelier_common.imports import RowOutcome
-from atelier_generation.imports import ImportedBook, ImportedCredits, ImportedItem, ImportedVersion
+from atelier_generation.imports import (
+    ImportedBook,
+    ImportedCredits,
+    ImportedItem,
+    ImportedRestoration,
+    ImportedVersion,
+)
 from atelier_identity.imports import ImportedAddress, ImportedUser
 from atelier_orders.imports import ImportedLine, ImportedOrder, ImportedStatus
 
@@ -45,15 +51,16 @@ class Batch:
     credits: list[ImportedCredits] = field(default_factory=list)
     books: list[ImportedBook] = field(default_factory=list)
     orders: list[ImportedOrder] = field(default_factory=list)
+    restorations: list[ImportedRestoration] = field(default_factory=list)
     refused: list[RowOutcome] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return (len(self.users) + len(self.addresses) + len(self.categories) + len(self.products)
-                + len(self.credits) + len(self.books) + len(self.orders))
+                + len(self.credits) + len(self.books) + len(self.orders) + len(self.restorations))
 
-    def owned(self) -> list[ImportedCredits | ImportedBook | ImportedOrder]:
-        return [*self.credits, *self.books, *self.orders]
+    def owned(self) -> list[ImportedCredits | ImportedBook | ImportedOrder | ImportedRestoration]:
+        return [*self.credits, *self.books, *self.orders, *self.restorations]
 
 
 def read_dump(path: Path) -> Any:
@@ -180,7 +187,7 @@ def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, d
     targets: dict[type, list[Any]] = {ImportedUser: batch.users, ImportedAddress: batch.addresses,
                                       ImportedCategory: batch.categories, ImportedProduct: batch.products,
                                       ImportedCredits: batch.credits, ImportedBook: batch.books,
-                                      ImportedOrder: batch.orders}
+                                      ImportedOrder: batch.orders, ImportedRestoration: batch.restorations}
     for index, row in enumerate(rows):
         if not isinstance(row, dict) or "model" not in row or "fields" not in row:
             batch.refused.append(RowOutcome("?", f"#{index}", "refused", "not a dumpdata row (model, pk, fields)"))
@@ -325,8 +332,18 @@ def _reviv_user(pk: str, f: dict[str, Any]) -> list[ImportedUser | ImportedCredi
                                   as_of=f.get("updated_at"))]
 
 
+def _reviv_restoration(pk: str, f: dict[str, Any]) -> ImportedRestoration:
+    # reviv's pictures live on Cloudinary (absolute URLs): they stay there.
+    method = {"paid": "credits", "social_share": "social_share"}.get(f.get("unlock_method") or "")
+    return ImportedRestoration(source_pk=pk, owner_source_pk=str(f["user"]), original_url=f["original_image_url"],
+                               preview_url=f.get("restored_preview_url") or None,
+                               full_url=f.get("restored_full_url") or None, completed=f.get("status") == "completed",
+                               unlock_method=method, unlocked_at=f.get("unlocked_at"),
+                               created_at=f.get("created_at"), expires_at=f["expires_at"])
+
+
 def read_reviv(rows: Iterable[Any], **_: Any) -> Batch:
-    return _read(rows, "reviv", {"reviv.user": _reviv_user})
+    return _read(rows, "reviv", {"reviv.user": _reviv_user, "reviv.restorationjob": _reviv_restoration})
 
 
 # -- storybook (60T-main/mycomics, backend/{customers,products}/models.py) ----------------------

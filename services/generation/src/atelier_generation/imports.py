@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.db import Database
 from atelier_common.imports import DryRun, RowOutcome
 from atelier_generation import domain
-from atelier_generation.domain import ContentType, JobKind, JobStatus, TransactionKind
+from atelier_generation.domain import ContentType, JobKind, JobStatus, TransactionKind, UnlockMethod
 from atelier_generation.models import (
     Book,
     BookItem,
@@ -30,6 +30,7 @@ from atelier_generation.models import (
     CreditTransaction,
     GenerationImportRef,
     GenerationJob,
+    Restoration,
 )
 from atelier_generation.repository import WalletRepository
 from atelier_generation.service._shared import utcnow
@@ -39,6 +40,7 @@ _IN_LIST = 500
 _KEY_LENGTH = 300  # the image key columns' length
 CREDITS_MODEL = "credits"
 BOOK_MODEL = "book"
+RESTORATION_MODEL = "restoration"
 # The line the customer reads in their ledger for what they held before the move.
 OPENING = "Balance carried over from {source}"
 
@@ -52,6 +54,24 @@ class ImportedCredits(BaseModel):
     owner_source_pk: str = ""
     balance: int = Field(ge=0)
     as_of: datetime | None = None
+
+
+class ImportedRestoration(BaseModel):
+    """A restoration finished (or not) at the source, its pictures at their source URLs."""
+
+    source_pk: str
+    owner_id: uuid.UUID | None = None
+    owner_source_pk: str = ""
+    original_url: str = Field(max_length=300)
+    preview_url: str | None = Field(default=None, max_length=300)
+    full_url: str | None = Field(default=None, max_length=300)
+    completed: bool = True
+    # "credits" (paid) or "social_share", and when: the full picture is shown once unlocked.
+    unlock_method: UnlockMethod | None = None
+    unlocked_at: datetime | None = None
+    created_at: datetime | None = None
+    # The source's own expiry (reviv: 60 days after the upload): the sweep removes it then, as here.
+    expires_at: datetime
 
 
 class ImportedVersion(BaseModel):
@@ -97,15 +117,17 @@ class ImportedBook(BaseModel):
     items: list[ImportedItem] = []
 
 
-async def import_generation(db: Database, credits: Sequence[ImportedCredits], books: Sequence[ImportedBook], *,
-                            source: str, storefront: str, dry_run: bool = False) -> list[RowOutcome]:
-    """Open each wallet and create each book not imported before; `dry_run` checks everything the
-    same way, against the real database, and writes nothing."""
+async def import_generation(db: Database, credits: Sequence[ImportedCredits], books: Sequence[ImportedBook],
+                            restorations: Sequence[ImportedRestoration] = (), *, source: str, storefront: str,
+                            dry_run: bool = False) -> list[RowOutcome]:
+    """Open each wallet and create each book and restoration not imported before; `dry_run`
+    checks everything the same way, against the real database, and writes nothing."""
     outcomes: list[RowOutcome] = []
     try:
         async with db.transaction() as session:
             outcomes = await _credits(session, credits, source, storefront)
             outcomes += await _books(session, books, source, storefront)
+            outcomes += await _restorations(session, restorations, source, storefront)
             if dry_run:
                 raise DryRun()
     except DryRun:
@@ -190,6 +212,44 @@ async def _books(session: AsyncSession, rows: Sequence[ImportedBook], source: st
         _add_book(levels, row, row.owner_id, source, storefront)
         outcomes.append(RowOutcome(BOOK_MODEL, row.source_pk, "imported"))
     for level in levels:
+        session.add_all(level)
+        await session.flush()
+    return outcomes
+
+
+async def _restorations(session: AsyncSession, rows: Sequence[ImportedRestoration], source: str,
+                        storefront: str) -> list[RowOutcome]:
+    known = await _known(session, source, RESTORATION_MODEL, [row.source_pk for row in rows])
+    jobs: list[GenerationJob] = []
+    restorations: list[Any] = []
+    outcomes: list[RowOutcome] = []
+    stamp = utcnow()
+    for row in rows:
+        if row.source_pk in known:
+            outcomes.append(RowOutcome(RESTORATION_MODEL, row.source_pk, "skipped", "already imported"))
+            continue
+        if row.owner_id is None:
+            outcomes.append(RowOutcome(RESTORATION_MODEL, row.source_pk, "refused",
+                                       f"its user {row.owner_source_pk} was not imported"))
+            continue
+        known.add(row.source_pk)
+        made = row.created_at or stamp
+        # The restoration is a job's (it shares the job's id): a finished one, never queued.
+        job = GenerationJob(owner_id=row.owner_id, kind=JobKind.RESTORATION,
+                            status=JobStatus.COMPLETED if row.completed else JobStatus.FAILED,
+                            model=domain.RESTORATION_MODEL.id, progress=100, storefront=storefront,
+                            created_at=made, finished_at=made, heartbeat_at=made)
+        jobs.append(job)
+        extension = row.original_url.rsplit(".", 1)[-1].lower() if "." in row.original_url[-6:] else "jpg"
+        restorations.append(Restoration(
+            id=job.id, owner_id=row.owner_id, original_key=row.original_url, original_format=extension[:10],
+            width=0, height=0, size_bytes=0, preview_key=row.preview_url, full_key=row.full_url,
+            unlock_method=row.unlock_method if row.unlocked_at else None, unlocked_at=row.unlocked_at,
+            expires_at=row.expires_at, storefront=storefront, created_at=made))
+        restorations.append(GenerationImportRef(source=source, model=RESTORATION_MODEL, source_pk=row.source_pk,
+                                                target_id=job.id))
+        outcomes.append(RowOutcome(RESTORATION_MODEL, row.source_pk, "imported"))
+    for level in (jobs, restorations):
         session.add_all(level)
         await session.flush()
     return outcomes
