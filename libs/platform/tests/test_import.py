@@ -32,6 +32,7 @@ from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
 OLD_PASSWORD = "Marbelle-old-pass-1"
 MARBELLE_ORIGIN = "http://localhost:3102"  # the demo marbelle storefront's (docs/storefronts.md)
+SHOP_ORIGIN = "http://localhost:3104"
 
 
 def django_pbkdf2_sha256(password: str, salt: str, iterations: int = 100_000) -> str:
@@ -71,6 +72,15 @@ def marbelle_dump() -> list[dict[str, Any]]:
         {"model": "products.productimage", "pk": 1, "fields": {
             "product": 901, "image": "products/MB-CARRARA-2/front.jpg", "alt_text": "Carrara", "is_primary": True,
             "display_order": 0, "created_at": "2025-01-01T00:00:00Z"}},
+        {"model": "orders.order", "pk": 1042, "fields": {
+            "user": 7, "status": "shipped", "total_amount": "413.00", "created_at": "2025-04-01T10:00:00Z",
+            "updated_at": "2025-04-03T10:00:00Z"}},
+        {"model": "orders.orderitem", "pk": 1, "fields": {
+            "order": 1042, "product": 901, "quantity": 2, "unit_price": "185.50",
+            "created_at": "2025-04-01T10:00:00Z", "updated_at": "2025-04-01T10:00:00Z"}},
+        {"model": "orders.orderitem", "pk": 2, "fields": {
+            "order": 1042, "product": 902, "quantity": 1, "unit_price": "42.00",
+            "created_at": "2025-04-01T10:00:00Z", "updated_at": "2025-04-01T10:00:00Z"}},
         {"model": "contenttypes.contenttype", "pk": 1, "fields": {"app_label": "users", "model": "user"}},
     ]
 
@@ -151,6 +161,22 @@ async def test_customers_and_catalog_move_in_and_old_passwords_sign_in(platform:
     assert (await platform.get("/api/v1/products/901")).status_code == 404  # not the default storefront's
     old_link = await platform.get("/compat/marbelle/api/v1/products/901/")
     assert old_link.status_code == 200, old_link.text
+
+    # The order arrives as history: lines, total and status as they stood, its old id as its number.
+    auth = {"Authorization": f"Bearer {access}", "Origin": MARBELLE_ORIGIN}
+    [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
+    order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
+    assert (order["order_number"], order["status"], order["total_amount"], order["storefront"]) == (
+        "MB-1042", "shipped", "413.00", "marbelle")
+    assert [(i["sku"], i["quantity"], i["unit_price"]) for i in order["items"]] == [
+        ("MB-CARRARA-2", 2, "185.50"), ("MB-TRAV-1", 1, "42.00")]
+    assert [(h["from_status"], h["status"], h["actor"]) for h in order["status_history"]] == [(None, "shipped", "import")]
+    # Never charged, never stock moved, never mail: nothing was announced.
+    intent = await platform.post("/api/v1/payments/intents", json={"order_id": summary["id"]}, headers=auth)
+    assert intent.status_code == 409, intent.text
+    assert (await platform.get("/api/v1/products/901", headers={"Origin": MARBELLE_ORIGIN})).json()[
+        "stock_quantity"] == 12
+    assert await rows(tmp_path, "orders", "SELECT count(*) FROM outbox") == [(0,)]
 
 
 async def test_a_second_run_changes_nothing_and_says_so(platform: httpx.AsyncClient, tmp_path: Path) -> None:
@@ -249,6 +275,11 @@ async def test_imports_into_each_services_database_and_the_old_password_signs_in
         assert wrong.status_code == 401
 
 
+SHOP_CATEGORY = "c0ffee00-0000-4000-8000-000000000001"
+SHOP_PRODUCT = "beef0000-0000-4000-8000-000000000001"
+SHOP_ORDER = "0dd00000-0000-4000-8000-000000000001"
+
+
 def shop_dump() -> list[dict[str, Any]]:
     """Andrewkwame1/ecommerce-backend's users app (e-commerce/apps/users/models.py): UUID keys."""
     owner = "5f0c6a56-0c1e-4f7e-9a53-7f1f4c1b2a10"
@@ -264,18 +295,46 @@ def shop_dump() -> list[dict[str, Any]]:
             "street_address": "12 Oxford St", "apartment": "Flat 3", "city": "Accra", "state": "Greater Accra",
             "country": "Ghana", "zip_code": "00233", "is_default": True}},
         {"model": "users.userprofile", "pk": 1, "fields": {"user": owner, "bio": ""}},
-        {"model": "products.product", "pk": "9d1c", "fields": {"name": "Not yet"}},
+        {"model": "products.category", "pk": SHOP_CATEGORY, "fields": {
+            "name": "Imported Audio", "slug": "imported-audio", "description": "Headphones", "parent": None,
+            "image": "", "is_active": True, "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z"}},
+        {"model": "products.product", "pk": SHOP_PRODUCT, "fields": {
+            "name": "Studio Headphones", "slug": "studio-headphones", "description": "Closed back",
+            "category": SHOP_CATEGORY, "price": "120.00", "compare_price": None, "cost_price": None,
+            "sku": "SHOP-HP-1", "barcode": "", "quantity": 30, "track_inventory": True, "low_stock_threshold": 5,
+            "weight": "0.35", "dimensions": "20 x 18 x 9", "meta_title": "", "meta_description": "",
+            "is_active": True, "is_featured": False, "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z"}},
+        {"model": "products.productimage", "pk": "1d2e3f40-0000-4000-8000-000000000001", "fields": {
+            "product": SHOP_PRODUCT, "image": "products/hp.jpg", "alt_text": "Headphones", "is_primary": True,
+            "order": 0, "created_at": "2025-01-01T00:00:00Z"}},
+        {"model": "orders.order", "pk": SHOP_ORDER, "fields": {
+            "order_number": "ORD-20250301-AB12CD", "user": owner, "status": "delivered", "subtotal": "240.00",
+            "tax": "24.00", "shipping_cost": "10.00", "discount": "4.00", "total_amount": "270.00",
+            "shipping_address": "0b8f9f7e-3a4b-4d0e-8f1a-2c3d4e5f6a7b",
+            "billing_address": "0b8f9f7e-3a4b-4d0e-8f1a-2c3d4e5f6a7b", "tracking_number": "GH123",
+            "shipped_at": "2025-03-02T10:00:00Z", "delivered_at": "2025-03-04T10:00:00Z", "notes": "",
+            "created_at": "2025-03-01T10:00:00Z", "updated_at": "2025-03-04T10:00:00Z"}},
+        {"model": "orders.orderitem", "pk": "2e3f4050-0000-4000-8000-000000000001", "fields": {
+            "order": SHOP_ORDER, "product": SHOP_PRODUCT, "variant": None, "product_name": "Studio Headphones",
+            "product_sku": "SHOP-HP-1", "price": "120.00", "quantity": 2, "subtotal": "240.00",
+            "created_at": "2025-03-01T10:00:00Z"}},
+        *({"model": "orders.orderstatushistory", "pk": f"3f405060-0000-4000-8000-00000000000{n}", "fields": {
+            "order": SHOP_ORDER, "status": status, "note": note, "created_by": None, "created_at": at}}
+          for n, (status, note, at) in enumerate([("pending", "Order placed", "2025-03-01T10:00:00Z"),
+                                                  ("shipped", "Shipped with GH123", "2025-03-02T10:00:00Z"),
+                                                  ("delivered", "", "2025-03-04T10:00:00Z")])),
     ]
 
 
-async def test_shop_users_and_addresses_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_shop_customers_catalog_and_orders_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
     result = await atelier("import", "shop", str(dump_file(tmp_path, shop_dump())), "--storefront", "shop",
                            "--report", str(tmp_path / "shop.json"))
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "shop.json").read_text())
     assert report["counts"]["user"] == report["counts"]["address"] == {"imported": 1, "skipped": 0, "refused": 0}
-    assert {(r["model"], r["reason"]) for r in report["refused"]} == {
-        ("users.userprofile", "not carried over"), ("products.product", "a model the shop profile does not know")}
+    assert {(r["model"], r["reason"]) for r in report["refused"]} == {("users.userprofile", "not carried over")}
+    assert report["counts"]["product"] == report["counts"]["order"] == {"imported": 1, "skipped": 0, "refused": 0}
     login = await platform.post("/api/v1/auth/login", json={"email": "ama@example.com", "password": OLD_PASSWORD})
     assert login.status_code == 200, login.text
     addresses = await platform.get("/api/v1/addresses",
@@ -286,6 +345,24 @@ async def test_shop_users_and_addresses_move_in(platform: httpx.AsyncClient, tmp
     compat = await platform.post("/compat/shop/api/v1/auth/login/",
                                  json={"email": "ama@example.com", "password": OLD_PASSWORD})
     assert compat.status_code in (200, 201), compat.text
+
+    # The order with its lines, totals, address snapshot and the source's own history and number.
+    auth = {"Authorization": f"Bearer {login.json()['access']}", "Origin": SHOP_ORIGIN}
+    [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
+    order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
+    assert (order["order_number"], order["status"], order["total_amount"], order["tax_amount"],
+            order["shipping_cost"], order["discount"], order["tracking_number"]) == (
+        "ORD-20250301-AB12CD", "delivered", "270.00", "24.00", "10.00", "4.00", "GH123")
+    assert order["shipping_address"]["city"] == "Accra"
+    assert [(h["from_status"], h["status"], h["note"]) for h in order["status_history"]] == [
+        (None, "pending", "Order placed"), ("pending", "shipped", "Shipped with GH123"),
+        ("shipped", "delivered", "Imported from shop")]
+    [item] = order["items"]
+    product = (await platform.get(f"/api/v1/products/{item['product_id']}", headers={"Origin": SHOP_ORIGIN}))
+    assert product.status_code == 200, product.text  # the line points at the product that moved in
+    assert (product.json()["stock_quantity"], product.json()["images"][0]["url"]) == (30, "/media/products/hp.jpg")
+    listed = await platform.get("/compat/shop/api/v1/orders/", headers=auth)
+    assert listed.status_code == 200 and "ORD-20250301-AB12CD" in listed.text, listed.text
 
 
 async def test_reviv_passwordless_users_move_in_and_sign_in_by_magic_link(platform: httpx.AsyncClient,
@@ -343,3 +420,241 @@ async def test_a_service_refusing_its_batch_is_reported_per_row_not_a_traceback(
     counts = json.loads((tmp_path / "r.json").read_text())["counts"]
     assert counts["product"] == {"imported": 0, "skipped": 0, "refused": 2}
     assert counts["user"]["imported"] == 2  # identity's batch stands
+
+
+# -- storybook (60T-main/mycomics backend: customers, products and orders apps) -----------------
+
+BOOK = "7a0f8d7e-1c2b-4d3e-9f40-5a6b7c8d9e01"
+CHARACTER = "c1a7c1a7-0000-4000-8000-000000000001"
+PAGE = "0a9e0a9e-0000-4000-8000-000000000001"
+
+
+def storybook_dump() -> list[dict[str, Any]]:
+    """Built from mycomics' backend/{customers,products}/models.py: a customer with Django's
+    PBKDF2 hash, an address, and a book with a character, a cover and a page, each with versions
+    whose images live on mycomics' media host."""
+    version_common = {"aspect_ratio": "1:1", "seed": 7, "generation_job_id": "11111111-2222-4333-8444-555555555555",
+                      "generation_cost_usd": "0.0390", "ledger_entry": None, "error_message": None,
+                      "generation_time_ms": 5200, "nano_request_id": "req-1"}
+    return [
+        {"model": "customers.customer", "pk": 41, "fields": {
+            "password": django_pbkdf2_sha256(OLD_PASSWORD, "c0m1csSalt"), "last_login": None, "is_superuser": False,
+            "username": "nino", "first_name": "Nino", "last_name": "Beridze", "email": "nino@example.com",
+            "is_staff": False, "is_active": True, "date_joined": "2025-06-01T09:00:00Z", "phone": "+995555123456",
+            "avatar": "", "groups": [], "user_permissions": []}},
+        {"model": "customers.address", "pk": 5, "fields": {
+            "user": 41, "session_key": None, "full_name": "Nino Beridze", "phone": "+995555123456",
+            "email": "nino@example.com", "address_line1": "12 Rustaveli Ave", "address_line2": "",
+            "city": "Tbilisi", "is_default": True, "created_at": "2025-06-01T09:00:00Z",
+            "updated_at": "2025-06-01T09:00:00Z"}},
+        {"model": "customers.address", "pk": 6, "fields": {
+            "user": None, "session_key": "abc", "full_name": "Guest", "phone": "1", "email": "g@example.com",
+            "address_line1": "x", "address_line2": "", "city": "Batumi", "is_default": False}},
+        {"model": "products.book", "pk": BOOK, "fields": {
+            "user": 41, "session_key": None, "title": "Nino and the Dragon", "slug": "nino-dragon",
+            "art_style": "watercolor", "style_version": "v2", "status": "IN_PROGRESS", "total_pages": 1,
+            "last_generation_at": None, "current_cover_version": "c0c0c0c0-0000-4000-8000-000000000002",
+            "print_size": "A4", "paper_type": "matte", "binding_type": "hardcover", "is_print_ready": False,
+            "print_locked_at": None, "is_consistency_verified": False, "total_images_generated": 4,
+            "total_generation_cost_usd": "0.1560", "is_archived": False, "archived_at": None,
+            "created_at": "2025-06-02T10:00:00Z"}},
+        {"model": "products.character", "pk": CHARACTER, "fields": {
+            "user": 41, "created_by_anon_token": None, "book": BOOK, "name": "Dragon",
+            "reference_photo": "characters/reference/dragon.jpg",
+            "current_version": "c4a4c4a4-0000-4000-8000-000000000001", "total_generation_attempts": 1,
+            "free_retry_used": False, "created_at": "2025-06-02T10:01:00Z", "updated_at": "2025-06-02T10:01:00Z"}},
+        {"model": "products.characterversion", "pk": "c4a4c4a4-0000-4000-8000-000000000001", "fields": {
+            **version_common, "character": CHARACTER, "version_number": 1,
+            "generated_image": "characters/dragon-v1.png", "thumbnail": "", "prompt_snapshot": {"style": "watercolor"},
+            "status": "SUCCESS", "created_at": "2025-06-02T10:02:00Z"}},
+        {"model": "products.coverversion", "pk": "c0c0c0c0-0000-4000-8000-000000000001", "fields": {
+            **version_common, "created_by_user": 41, "created_by_anon_token": None, "book": BOOK,
+            "version_number": 1, "title_text": "Nino", "subtitle_text": None, "author_name": "Mom",
+            "title_position": None, "generated_image": "covers/nino-v1.png", "full_spread_image": "",
+            "thumbnail": "", "prompt_snapshot": {}, "status": "SUCCESS", "created_at": "2025-06-02T10:03:00Z",
+            "updated_at": "2025-06-02T10:03:00Z"}},
+        {"model": "products.coverversion", "pk": "c0c0c0c0-0000-4000-8000-000000000002", "fields": {
+            **version_common, "created_by_user": 41, "created_by_anon_token": None, "book": BOOK,
+            "version_number": 2, "title_text": "Nino and the Dragon", "subtitle_text": None, "author_name": "Mom",
+            "title_position": None, "generated_image": "https://cdn.mycomics.example/covers/nino-v2.png",
+            "full_spread_image": "", "thumbnail": "", "prompt_snapshot": {}, "status": "SUCCESS",
+            "created_at": "2025-06-02T10:04:00Z", "updated_at": "2025-06-02T10:04:00Z"}},
+        {"model": "products.page", "pk": PAGE, "fields": {
+            "book": BOOK, "current_version": None, "page_number": 1, "scene_description": "A dragon lands",
+            "text_content": "Once upon a time", "is_locked": False}},
+        {"model": "products.pageversion", "pk": "9a9e9a9e-0000-4000-8000-000000000001", "fields": {
+            "page": PAGE, "version_number": 1, "prompt": "a dragon lands", "nano_request_id": None,
+            "ledger_entry": None, "generation_cost_usd": None, "image": "pages/p1-v1.png", "status": "COMPLETED",
+            "created_at": "2025-06-02T10:05:00Z"}},
+        {"model": "products.book", "pk": "ffffffff-0000-4000-8000-000000000000", "fields": {
+            "user": None, "session_key": "anon", "title": "Guest book", "art_style": "x", "status": "DRAFT"}},
+        {"model": "billing.pricingtier", "pk": 1, "fields": {"name": "Basic", "code": "basic", "price": "49.00"}},
+        {"model": "orders.order", "pk": 77, "fields": {
+            "customer": 41, "session_key": None, "tier_name": "basic", "order_date": "2025-06-03T12:00:00Z",
+            "status": "paid", "delivery_address": 5, "delivery_cost": "5.00", "total_amount": "54.00",
+            "transaction_id": 123456, "paid_at": "2025-06-03T12:05:00Z", "claimed_at": None,
+            "updated_at": "2025-06-03T12:05:00Z"}},
+        {"model": "orders.orderitem", "pk": 1, "fields": {"order": 77, "book": BOOK, "quantity": 1,
+                                                          "unit_price": "49.00"}},
+    ]
+
+
+async def test_storybook_customers_and_their_books_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    dump = str(dump_file(tmp_path, storybook_dump()))
+    result = await atelier("import", "storybook", dump, "--storefront", "storybook",
+                           "--media-url", "https://media.mycomics.example/media", "--report", str(tmp_path / "s.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "s.json").read_text())
+    assert report["counts"]["user"] == report["counts"]["address"] == {"imported": 1, "skipped": 0, "refused": 0}
+    assert report["counts"]["book"] == report["counts"]["order"] == {"imported": 1, "skipped": 0, "refused": 0}
+    reasons = {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}
+    assert "anonymous visitor's book" in reasons[("products.book", "ffffffff-0000-4000-8000-000000000000")]
+    assert "anonymous visitor's address" in reasons[("customers.address", "6")]
+    assert "does not know" in reasons[("billing.pricingtier", "1")]
+
+    native = await platform.post("/api/v1/auth/login", json={"email": "nino@example.com", "password": OLD_PASSWORD})
+    assert native.status_code == 200, native.text
+    [(stored,)] = await rows(tmp_path, "identity", "SELECT password_hash FROM user WHERE email='nino@example.com'")
+    assert stored.startswith("$argon2id$")
+    auth = {"Authorization": f"Bearer {native.json()['access']}"}
+    [book] = (await platform.get("/api/v1/books", headers=auth)).json()["results"]
+    assert (book["title"], book["style"], book["status"], book["print_size"]) == (
+        "Nino and the Dragon", "watercolor", "in_progress", "A4")
+    [character] = (await platform.get(f"/api/v1/books/{book['id']}/characters", headers=auth)).json()["results"]
+    assert character["name"] == "Dragon"
+    assert character["reference_photo_url"] == "https://media.mycomics.example/media/characters/reference/dragon.jpg"
+    assert character["selected_version"]["image_url"] == (
+        "https://media.mycomics.example/media/characters/dragon-v1.png")
+    cover = (await platform.get(f"/api/v1/books/{book['id']}/cover", headers=auth)).json()
+    assert cover["selected_version"]["image_url"] == "https://cdn.mycomics.example/covers/nino-v2.png"
+    assert cover["version_count"] == 2
+    [page] = (await platform.get(f"/api/v1/books/{book['id']}/pages", headers=auth)).json()["results"]
+    assert (page["number"], page["text"], page["latest_version"]["status"]) == (1, "Once upon a time", "completed")
+    assert page["selected_version"] is None  # mycomics had none chosen
+
+    # Orders are per storefront: the storybook frontend's origin sees its own.
+    auth = {**auth, "Origin": "http://localhost:3101"}
+    [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
+    order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
+    assert (order["order_number"], order["status"], order["currency"], order["total_amount"]) == (
+        "SB-77", "paid", "GEL", "54.00")
+    [line] = order["items"]
+    assert (line["name"], line["book_id"], line["unit_price"]) == ("Print of Nino and the Dragon", book["id"], "49.00")
+    assert order["shipping_address"]["city"] == "Tbilisi"
+
+    compat = await platform.post("/compat/storybook/api/customer/login/",
+                                 json={"email": "nino@example.com", "password": OLD_PASSWORD})
+    assert compat.status_code == 200, compat.text
+    books = await platform.get("/compat/storybook/api/product/books/")
+    assert books.status_code == 200, books.text
+    listed = books.json()
+    listed = listed["results"] if isinstance(listed, dict) else listed
+    assert [b["title"] for b in listed] == ["Nino and the Dragon"]
+
+    again = await atelier("import", "storybook", dump, "--storefront", "storybook",
+                          "--media-url", "https://media.mycomics.example/media", "--report", str(tmp_path / "a.json"))
+    assert "nothing changed" in again.output, again.output
+    assert json.loads((tmp_path / "a.json").read_text())["counts"]["book"] == {"imported": 0, "skipped": 1,
+                                                                             "refused": 0}
+    assert await rows(tmp_path, "generation", "SELECT count(*) FROM book") == [(1,)]
+    # Imported versions are finished pictures, never jobs for the worker.
+    assert await rows(tmp_path, "generation",
+                      "SELECT count(*) FROM generation_job WHERE status IN ('queued', 'running')") == [(0,)]
+
+
+async def test_storybook_dry_run_writes_no_book(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    result = await atelier("import", "storybook", str(dump_file(tmp_path, storybook_dump())), "--dry-run",
+                           "--report", str(tmp_path / "d.json"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "d.json").read_text())["counts"]["book"]["imported"] == 1  # would be
+    assert await rows(tmp_path, "generation", "SELECT count(*) FROM book") == [(0,)]
+    assert await rows(tmp_path, "generation", "SELECT count(*) FROM generation_import_ref") == [(0,)]
+
+
+async def test_reviv_balances_and_restorations_move_in(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    def reviv_user(pk: int, email: str, balance: str) -> dict[str, Any]:
+        return {"model": "reviv.user", "pk": pk, "fields": {
+            "password": "!unusable", "is_superuser": False, "username": email, "first_name": "", "last_name": "",
+            "email": email, "is_staff": False, "is_active": True, "date_joined": "2025-05-05T05:05:05Z",
+            "oauth_provider": "google", "oauth_id": f"g-{pk}", "credit_balance": balance,
+            "free_preview_used": False, "social_share_unlock_used": False, "updated_at": "2025-09-09T09:09:09Z"}}
+
+    restoration = {"model": "reviv.restorationjob", "pk": 31, "fields": {
+        "user": 1, "original_image_url": "https://res.cloudinary.com/reviv/image/upload/orig31.jpg",
+        "restored_preview_url": "https://res.cloudinary.com/reviv/image/upload/prev31.jpg",
+        "restored_full_url": "https://res.cloudinary.com/reviv/image/upload/full31.png", "kie_task_id": "t-31",
+        "status": "completed", "unlock_method": "paid", "unlocked_at": "2025-09-01T10:00:00Z",
+        "created_at": "2025-09-01T09:00:00Z", "expires_at": "2099-10-31T09:00:00Z"}}
+    dump = str(dump_file(tmp_path, [reviv_user(1, "rich@example.com", "12.00"), reviv_user(2, "odd@example.com", "1.50"),
+                                    reviv_user(3, "none@example.com", "0.00"), restoration]))
+    result = await atelier("import", "reviv", dump, "--storefront", "reviv", "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["counts"]["credits"] == {"imported": 2, "skipped": 0, "refused": 0}
+    assert "not a whole number" in {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}[("reviv.user", "2")]
+    again = await atelier("import", "reviv", dump, "--storefront", "reviv")
+    assert "nothing changed" in again.output, again.output
+    ledger = await rows(tmp_path, "generation", "SELECT kind, amount, balance_after, description, storefront "
+                                                "FROM credit_transaction")
+    assert ledger == [("opening", 12, 12, "Balance carried over from reviv", "reviv")]
+    assert await rows(tmp_path, "generation", "SELECT balance FROM credit_wallet") == [(12,)]
+    # The customer reads it (signed in by magic link, as reviv's customers are), natively and through reviv's profile.
+    await platform.post("/api/v1/auth/magic-link", json={"email": "rich@example.com"})
+
+    async def mailed_code() -> str | None:
+        mails = (await platform.get("/api/dev/mailbox", params={"to": "rich@example.com"})).json()["results"]
+        found = re.search(r"enter this code: (\d{6})", mails[0]["text"]) if mails else None
+        return found.group(1) if found else None
+
+    code = await poll_until(mailed_code, timeout=10, message="the magic-link mail")
+    signed_in = await platform.post("/api/v1/auth/magic-link/verify", json={"email": "rich@example.com", "code": code})
+    auth = {"Authorization": f"Bearer {signed_in.json()['access']}"}
+    assert (await platform.get("/api/v1/credits/balance", headers=auth)).json()["balance"] == 12
+    [line] = (await platform.get("/api/v1/credits/transactions", headers=auth)).json()
+    assert (line["transaction_type"], line["amount"]) == ("opening", 12)
+    me = await platform.get("/compat/reviv/api/auth/me/", headers=auth)
+    assert me.status_code == 200 and me.json()["credit_balance"] == "12.00", me.text
+    # The restoration, unlocked by a payment at reviv, with its pictures where reviv keeps them.
+    restored = (await platform.get("/api/v1/restorations", headers=auth)).json()
+    [job] = restored["results"] if isinstance(restored, dict) else restored
+    assert (job["status"], job["original_image_url"], job["restored_full_url"]) == (
+        "completed", "https://res.cloudinary.com/reviv/image/upload/orig31.jpg",
+        "https://res.cloudinary.com/reviv/image/upload/full31.png")
+    assert report["counts"]["restoration"] == {"imported": 1, "skipped": 0, "refused": 0}
+
+
+def cognito_users() -> dict[str, Any]:
+    def entry(sub: str, email: str, verified: str, enabled: bool = True, **extra: str) -> dict[str, Any]:
+        attributes = [{"Name": "sub", "Value": sub}, {"Name": "email", "Value": email},
+                      {"Name": "email_verified", "Value": verified}, *({"Name": k, "Value": v} for k, v in extra.items())]
+        return {"Username": sub, "Attributes": attributes, "UserCreateDate": "2025-04-01T12:00:00.000000+00:00",
+                "UserLastModifiedDate": "2025-04-02T12:00:00.000000+00:00", "Enabled": enabled,
+                "UserStatus": "CONFIRMED"}
+
+    return {"Users": [entry("a1b2", "maker@example.com", "true", name="Figure Maker"),
+                      entry("c3d4", "off@example.com", "false", enabled=False),
+                      {"Username": "e5f6", "Attributes": [], "Enabled": True},
+                      entry("g7h8", "MAKER@example.com", "true")]}
+
+
+async def test_figureforge_cognito_users_move_in_and_sign_in_by_magic_link(platform: httpx.AsyncClient,
+                                                                          tmp_path: Path) -> None:
+    dump = str(dump_file(tmp_path, cognito_users(), "users.json"))
+    result = await atelier("import", "figureforge", dump, "--storefront", "figureforge",
+                           "--report", str(tmp_path / "f.json"))
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    report = json.loads((tmp_path / "f.json").read_text())
+    assert report["counts"]["user"] == {"imported": 2, "skipped": 0, "refused": 1}
+    reasons = {(r["model"], r["pk"]): r["reason"] for r in report["refused"]}
+    assert reasons[("cognito.user", "e5f6")] == "missing field 'email'"
+    assert "already used" in reasons[("user", "g7h8")]
+    assert await rows(tmp_path, "identity", "SELECT first_name, last_name, is_active, password_hash FROM user "
+                                            "WHERE email='maker@example.com'") == [("Figure", "Maker", 1, None)]
+    assert await rows(tmp_path, "identity", "SELECT is_active, email_verified_at FROM user "
+                                            "WHERE email='off@example.com'") == [(0, None)]
+    again = await atelier("import", "figureforge", dump, "--storefront", "figureforge")
+    assert "nothing changed" in again.output, again.output
+    assert (await platform.post("/api/v1/auth/magic-link", json={"email": "maker@example.com"})).status_code == 200
+
+    not_cognito = await atelier("import", "figureforge", str(dump_file(tmp_path, [{"model": "x"}], "bad.json")))
+    assert not_cognito.exit_code == 2 and "list-users" in not_cognito.output

@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -403,8 +404,10 @@ def reactivate(email: str) -> None:
 
 
 @app.command("import")
-def import_dump(profile: Annotated[str, typer.Argument(help="the source product: marbelle, shop or reviv")],
-                file: Annotated[Path, typer.Argument(help="its `manage.py dumpdata` JSON")],
+def import_dump(profile: Annotated[str, typer.Argument(
+                    help="the source product: marbelle, shop, reviv, storybook or figureforge")],
+                file: Annotated[Path, typer.Argument(
+                    help="its `manage.py dumpdata` JSON (figureforge: `aws cognito-idp list-users` JSON)")],
                 storefront: Annotated[str, typer.Option(help="the storefront the rows belong to")] = "default",
                 dry_run: Annotated[bool, typer.Option(help="check every row, write nothing")] = False,
                 report: Annotated[Path | None, typer.Option(help="also write the report here, as JSON")] = None,
@@ -412,7 +415,7 @@ def import_dump(profile: Annotated[str, typer.Argument(help="the source product:
                 media_url: Annotated[str, typer.Option(
                     help="where the source served its media (image names are relative to it)")] = "/media",
                 ) -> None:
-    """Move a product's customers and catalog in (docs/moving-in.md); safe to run twice."""
+    """Move a product's customers, catalog, credits and books in (docs/moving-in.md); safe to run twice."""
     from atelier_platform import moving_in
 
     reader = moving_in.PROFILES.get(profile)
@@ -437,12 +440,18 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
                         advance: Callable[[int], None]) -> list[Any]:
     """Each service's rows into that service, in-process against its database (the same settings
     `atelier users create` reads: the embedded SQLite files or the distributed PostgreSQL)."""
-    from atelier_catalog.imports import import_catalog
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from atelier_catalog.imports import PRODUCT_MODEL, import_catalog
+    from atelier_catalog.imports import imported_ids as catalog_ids
     from atelier_common.db import Database
     from atelier_common.errors import AtelierError
     from atelier_common.imports import RowOutcome
-    from atelier_identity.imports import import_accounts
+    from atelier_generation.imports import BOOK_MODEL, import_generation
+    from atelier_generation.imports import imported_ids as generation_ids
+    from atelier_identity.imports import USER_MODEL, import_accounts, imported_ids
     from atelier_identity.security import PasswordHasher
+    from atelier_orders.imports import import_orders
 
     async def into(service: str, rows: list[Any], work: Callable[[Database], Any]) -> list[Any]:
         if not rows:
@@ -450,11 +459,13 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
         db = Database(_settings(service).resolved_database_url, service=service)
         try:
             outcomes: list[Any] = await work(db)
-        except AtelierError as exc:
-            # A rule the checks before writing did not foresee: that service's transaction rolled
-            # back whole, and each of its rows says why.
+        except (AtelierError, SQLAlchemyError) as exc:
+            # A rule the checks before writing did not foresee (or a constraint of the database's):
+            # that service's transaction rolled back whole, and each of its rows says why.
+            code = exc.code if isinstance(exc, AtelierError) else type(exc).__name__
+            reason = str(exc).splitlines()[0][:300]
             outcomes = [RowOutcome(type(row).__name__.removeprefix("Imported").lower(), row.source_pk, "refused",
-                                   f"{service} rolled back the batch: {exc.code}: {exc}") for row in rows]
+                                   f"{service} rolled back the batch: {code}: {reason}") for row in rows]
         finally:
             await db.dispose()
         advance(len(rows))
@@ -466,7 +477,45 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
         dry_run=dry_run))
     outcomes += await into("catalog", [*batch.categories, *batch.products], lambda db: import_catalog(
         db, batch.categories, batch.products, source=source, storefront=target, dry_run=dry_run))
+    owned = batch.owned()
+    if owned:
+        # What each source user became; a dry run wrote no account, so a user it would import
+        # stands in with a fresh id (nothing downstream is written either).
+        owners = await _ids("identity", imported_ids, source, USER_MODEL, {row.owner_source_pk for row in owned})
+        if dry_run:
+            owners.update({o.pk: uuid.uuid4() for o in outcomes if o.model == USER_MODEL and o.status == "imported"})
+        for row in owned:
+            row.owner_id = owners.get(row.owner_source_pk)
+    outcomes += await into("generation", [*batch.credits, *batch.books, *batch.restorations],
+                           lambda db: import_generation(db, batch.credits, batch.books, batch.restorations,
+                                                        source=source, storefront=storefront, dry_run=dry_run))
+    if batch.orders:
+        # An order line names the product (catalog) or book (generation) it became, when it moved in.
+        lines = [line for order in batch.orders for line in order.lines]
+        products = await _ids("catalog", catalog_ids, source, PRODUCT_MODEL,
+                              {line.product_source_pk for line in lines})
+        books = await _ids("generation", generation_ids, source, BOOK_MODEL,
+                           {line.book_source_pk for line in lines if line.book_source_pk})
+        for line in lines:
+            line.product_id = products.get(line.product_source_pk)
+            line.book_id = books.get(line.book_source_pk) if line.book_source_pk else None
+    outcomes += await into("orders", batch.orders, lambda db: import_orders(
+        db, batch.orders, source=source, storefront=storefront, dry_run=dry_run))
     return outcomes
+
+
+async def _ids(service: str, lookup: Callable[..., Any], source: str, model: str, keys: set[str]) -> dict[str, Any]:
+    """What each source key became in `service` (its `imported_ids`)."""
+    from atelier_common.db import Database
+
+    if not keys:
+        return {}
+    db = Database(_settings(service).resolved_database_url, service=service)
+    try:
+        found: dict[str, Any] = await lookup(db, source, model, sorted(keys))
+        return found
+    finally:
+        await db.dispose()
 
 
 def _change_roles(email: str, *, grant: list[str], revoke: list[str]) -> None:

@@ -23,6 +23,11 @@ from atelier_generation.settings import GenerationSettings
 from atelier_generation.signing import UrlSigner
 
 
+def is_external(key: str) -> bool:
+    """An image key that is an absolute URL (moved in from another product), not a stored file."""
+    return key.startswith(("https://", "http://"))
+
+
 @dataclass(frozen=True)
 class GenerationContext:
     """What generation's use cases and its worker share for the life of the process.
@@ -46,7 +51,10 @@ class GenerationContext:
     providers: dict[str, Provider] = field(default_factory=dict)
 
     def url(self, key: str) -> str:
-        """A signed, expiring URL for a stored file: no stored file is reachable without one."""
+        """A signed, expiring URL for a stored file: no stored file is reachable without one. An
+        imported image (`atelier import`) stays where its source product kept it: its absolute URL."""
+        if is_external(key):
+            return key
         return self.signer.asset_url(key, time.time())
 
     def optional_url(self, key: str | None) -> str | None:

@@ -48,6 +48,8 @@ class TransactionKind(StrEnum):
     UNLOCK = "unlock"
     # Staff gave or took credits by hand (#36), with a reason the customer reads in the ledger.
     ADJUSTMENT = "adjustment"
+    # The balance an account held in the product it moved in from (`atelier import`), once.
+    OPENING = "opening"
 
 
 class UnlockMethod(StrEnum):

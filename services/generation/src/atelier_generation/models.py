@@ -402,3 +402,16 @@ class GenerationOwner(OwnerRow, table=True):
 
     __tablename__ = "generation_owner"
     __table_args__ = owner_indexes("generation_owner")
+
+
+class GenerationImportRef(SQLModel, table=True):
+    """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
+
+    __tablename__ = "generation_import_ref"
+
+    # The source ("reviv"), the model ("credits", "book") and the source's primary key.
+    source: str = Field(primary_key=True, max_length=64)
+    model: str = Field(primary_key=True, max_length=100)
+    source_pk: str = Field(primary_key=True, max_length=100)
+    target_id: uuid.UUID
+    created_at: datetime = _timestamp()

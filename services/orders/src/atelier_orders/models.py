@@ -91,6 +91,8 @@ class Order(SQLModel, table=True):
     # bought), and when. Housekeeping clears both once the anonymous token must have expired.
     anon_reader_id: uuid.UUID | None = None
     claimed_at: datetime | None = _timestamp(nullable=True)
+    # The product it was moved in from (`atelier import`): history, never paid for here.
+    imported_from: str | None = Field(default=None, max_length=64)
 
     items: list["OrderItem"] = Relationship(sa_relationship_kwargs={
         "lazy": "raise", "order_by": lambda: OrderItem.position})
@@ -175,3 +177,16 @@ class OrderPaymentRecord(SQLModel, table=True):
     provider: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=500)
     occurred_at: datetime = _timestamp()
+
+
+class OrdersImportRef(SQLModel, table=True):
+    """Which order a source's primary key became (`atelier import`): a second run finds it and skips."""
+
+    __tablename__ = "orders_import_ref"
+
+    # The source ("marbelle"), the model ("order") and the source's primary key.
+    source: str = Field(primary_key=True, max_length=64)
+    model: str = Field(primary_key=True, max_length=100)
+    source_pk: str = Field(primary_key=True, max_length=100)
+    target_id: uuid.UUID
+    created_at: datetime = _timestamp()

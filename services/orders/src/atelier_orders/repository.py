@@ -98,6 +98,7 @@ class OrderDetails:
     updated_at: datetime
     anon_reader_id: uuid.UUID | None = None
     claimed_at: datetime | None = None
+    imported_from: str | None = None
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)
 
@@ -339,6 +340,7 @@ class OrderRepository:
             return order
         row = (await self.session.execute(_INSERT_ORDER_AND_ENTRY, {
             "o_anon_reader_id": None, "o_claimed_at": None,  # a new order has not been claimed
+            "o_imported_from": None,  # placed here, not moved in
             **{f"o_{name}": value for name, value in values.items()},
             "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})).first()
         if row is None:

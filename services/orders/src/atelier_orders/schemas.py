@@ -273,6 +273,8 @@ class InternalOrderRead(OrderRead):
 
     owner_id: uuid.UUID
     user_id: uuid.UUID | None
+    # Moved in from another product (`atelier import`): its history, never paid for here.
+    imported_from: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
@@ -283,7 +285,7 @@ class InternalOrderRead(OrderRead):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def is_payable(self) -> bool:
-        return domain.is_payable(self.status)
+        return domain.is_payable(self.status) and self.imported_from is None
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property

@@ -29,7 +29,7 @@ from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.pagination import PageParams
 from atelier_common.service import UseCase
 from atelier_generation import domain, imaging
-from atelier_generation.context import GenerationContext
+from atelier_generation.context import GenerationContext, is_external
 from atelier_generation.domain import ContentType, JobKind, JobStatus
 from atelier_generation.errors import (
     AnonymousLimit,
@@ -377,7 +377,8 @@ class BookService(UseCase[GenerationContext]):
                       if i.content_type == ContentType.CHARACTER and i.selected_version_id is not None]
         chosen = await self.versions.among(characters)
         keys = [chosen[v][0].image_key for v in characters if v in chosen and chosen[v][0].image_key]
-        return [key for key in keys if key][:domain.MAX_REFERENCE_IMAGES]
+        # An imported picture lives at its source's URL, not in storage: a provider cannot be handed it.
+        return [key for key in keys if key and not is_external(key)][:domain.MAX_REFERENCE_IMAGES]
 
     @staticmethod
     def _subject(book: Book, item: BookItem) -> str:
