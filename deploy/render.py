@@ -107,8 +107,11 @@ def compose(image: str = DEFAULT_IMAGE) -> str:
     env_file = "${ATELIER_ENV_FILE:-example.env}"
     # Traces: off unless ATELIER_OTEL_EXPORTER=otlp is set for compose; then every process sends
     # spans to the Jaeger of the `tracing` profile (README: Traces and metrics).
+    # Jaeger takes traces only: metrics stay with /metrics unless ATELIER_OTEL_METRICS=true and the
+    # endpoint is a collector that takes them.
     otel = {"ATELIER_OTEL_EXPORTER": "${ATELIER_OTEL_EXPORTER:-none}",
-            "ATELIER_OTEL_ENDPOINT": "${ATELIER_OTEL_ENDPOINT:-http://jaeger:4318/v1/traces}"}
+            "ATELIER_OTEL_ENDPOINT": "${ATELIER_OTEL_ENDPOINT:-http://jaeger:4318/v1/traces}",
+            "ATELIER_OTEL_METRICS": "${ATELIER_OTEL_METRICS:-false}"}
     services: dict[str, Any] = {
         "postgres": {"image": "postgres:16-alpine", "env_file": env_file,
                      "volumes": ["postgres:/var/lib/postgresql/data"],

@@ -104,6 +104,15 @@ async def _answers(url: str, status: int) -> bool:
             return False
 
 
+def _plain_env(container: dict[str, Any]) -> dict[str, str]:
+    """The container's own values; the connection URLs come from the Secret's keys (`valueFrom`),
+    which `cluster_env` holds as the Secret would."""
+    for entry in container["env"]:
+        assert "value" in entry or entry["valueFrom"]["secretKeyRef"]["key"] in (
+            "ATELIER_POSTGRES_SERVER_URL", "ATELIER_AMQP_URL", "ATELIER_REDIS_URL"), entry
+    return {e["name"]: e["value"] for e in container["env"] if "value" in e}
+
+
 async def test_the_job_the_init_containers_and_the_processes_start_with_the_manifests(
         cluster_env: dict[str, str]) -> None:
     docs = _docs()
@@ -128,9 +137,9 @@ async def test_the_job_the_init_containers_and_the_processes_start_with_the_mani
     gateway_pod = _pod(docs, "Deployment", "gateway")
     api_port, probe_port, gateway_port = _free_port(), _free_port(), _free_port()
     api, relay, gateway = api_pod["containers"][0], relay_pod["containers"][0], gateway_pod["containers"][0]
-    relay_env = {e["name"]: e["value"] for e in relay["env"]} | {"ATELIER_PROBE_PORT": str(probe_port)}
+    relay_env = _plain_env(relay) | {"ATELIER_PROBE_PORT": str(probe_port)}
     processes = [
-        _atelier(_with_port(api["args"], api_port), {**env, **{e["name"]: e["value"] for e in api["env"]}}),
+        _atelier(_with_port(api["args"], api_port), {**env, **_plain_env(api)}),
         _atelier(relay["args"], {**env, **relay_env}),
         _atelier(_with_port(gateway["args"], gateway_port), env),
     ]

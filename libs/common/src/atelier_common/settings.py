@@ -137,6 +137,8 @@ class AtelierSettings(BaseSettings):
     otel_exporter: Literal["none", "console", "otlp", "file"] = "none"
     otel_endpoint: str | None = None
     otel_metrics_interval_seconds: float = Field(default=30.0, gt=0)
+    # false: traces only over OTLP (a Jaeger takes no metrics; Prometheus scrapes /metrics anyway).
+    otel_metrics: bool = True
     otel_file_dir: Path | None = None
     # One JSON line per request on the `atelier.access` logger.
     access_log: bool = True

@@ -201,8 +201,9 @@ def setup_tracing(settings: AtelierSettings, service: str) -> bool:
 
             endpoint = otlp_endpoint(settings.otel_endpoint, "traces")
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-            OtlpMetricsExporter(otlp_endpoint(settings.otel_endpoint, "metrics"), service,
-                                settings.otel_metrics_interval_seconds).start()
+            if settings.otel_metrics:
+                OtlpMetricsExporter(otlp_endpoint(settings.otel_endpoint, "metrics"), service,
+                                    settings.otel_metrics_interval_seconds).start()
         trace.set_tracer_provider(provider)
     HTTPXClientInstrumentor().instrument()
     _configured_tracing = True
