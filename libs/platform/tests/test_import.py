@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner, Result
 
 import atelier_catalog
+import atelier_generation
 import atelier_identity
+import atelier_orders
 from atelier_gateway.settings import GatewaySettings
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
@@ -658,3 +660,37 @@ async def test_figureforge_cognito_users_move_in_and_sign_in_by_magic_link(platf
 
     not_cognito = await atelier("import", "figureforge", str(dump_file(tmp_path, [{"model": "x"}], "bad.json")))
     assert not_cognito.exit_code == 2 and "list-users" in not_cognito.output
+
+
+async def test_books_credits_and_orders_import_into_each_services_database(
+        service_database: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The distributed mode's shape (SQLite, and PostgreSQL when ATELIER_TEST_POSTGRES_URL is set):
+    identity, catalog, generation and orders each in its own database; twice, the second a no-op."""
+    urls = {name: service_database(name, Path(package.__file__).parent / "migrations")
+            for name, package in (("identity", atelier_identity), ("catalog", atelier_catalog),
+                                  ("generation", atelier_generation), ("orders", atelier_orders))}
+    for name, url in urls.items():
+        monkeypatch.setenv(f"ATELIER_{name.upper()}_DATABASE_URL", url)
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path / "data"))
+    for profile, dump in (("storybook", storybook_dump()), ("marbelle", marbelle_dump()), ("shop", shop_dump())):
+        path = dump_file(tmp_path, dump, f"{profile}.json")
+        report = tmp_path / f"{profile}-report.json"
+        result = await atelier("import", profile, str(path), "--storefront", profile, "--report", str(report))
+        assert result.exit_code == 0, result.output
+        counts = json.loads(report.read_text())["counts"]
+        assert counts["order"] == {"imported": 1, "skipped": 0, "refused": 0}, (profile, counts)
+        again = await atelier("import", profile, str(path), "--storefront", profile)
+        assert "nothing changed" in again.output, again.output
+
+    async def count(service: str, sql: str) -> Any:
+        engine = create_async_engine(urls[service])
+        try:
+            async with engine.connect() as connection:
+                return (await connection.execute(text(sql))).scalar_one()
+        finally:
+            await engine.dispose()
+
+    assert await count("generation", "SELECT count(*) FROM book_item_version") == 4
+    assert await count("orders", "SELECT count(*) FROM customer_order WHERE imported_from IS NOT NULL") == 3
+    assert await count("orders", "SELECT count(*) FROM order_status_history") == 5  # 1 + 1 + shop's 3
+    assert await count("orders", "SELECT count(*) FROM outbox") == 0  # history: nothing announced
