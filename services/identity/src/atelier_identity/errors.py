@@ -213,3 +213,9 @@ class UnknownStaffRole(IdentityError):
 
 class MailNotFound(IdentityError):
     code, status, default_message = "MAIL_NOT_FOUND", 404, "Mail not found"
+
+
+class AccountSuspended(IdentityError):
+    """A staff action that a suspended account cannot use (#36): a conflict with its state."""
+
+    code, status, default_message = "ACCOUNT_SUSPENDED", 409, "The account is suspended: reactivate it first"

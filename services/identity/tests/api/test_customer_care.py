@@ -92,6 +92,14 @@ class TestVerifyResetSignOut:
         assert (await api.login("ada@example.com", "a brand new secret")).status_code == 200
         assert len(await _audit(api, test_keys, "customer.password_reset")) == 1
 
+    async def test_no_reset_mail_for_a_suspended_account(self, api, test_keys, expect_error) -> None:
+        user_id = (await api.signed_in("ada@example.com"))["user"]["id"]
+        await api.client.post(f"{URL}/{user_id}/suspend", headers=test_keys.staff_headers())
+        before = await api.mail_count("ada@example.com")
+        expect_error(await api.client.post(f"{URL}/{user_id}/password-reset", headers=test_keys.staff_headers("support")),
+                     409, "ACCOUNT_SUSPENDED")
+        assert await api.mail_count("ada@example.com") == before
+
     async def test_a_retried_reset_with_its_key_mails_once(self, api, test_keys) -> None:
         user_id = (await api.signed_in("ada@example.com"))["user"]["id"]
         before = await api.mail_count("ada@example.com")

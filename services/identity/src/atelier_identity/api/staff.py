@@ -187,7 +187,8 @@ async def verify_customer_email(user_id: uuid.UUID, staff: SupportPrincipal, car
 
 
 @router.post("/customers/{user_id}/password-reset", response_model=CustomerDetailRead,
-             responses={**_ACTION_RESPONSES, 403: {"description": "ACCOUNT_DISABLED: reactivate first"}})
+             responses={404: {"description": "USER_NOT_FOUND"},
+                        409: {"description": "STALE_VERSION, or ACCOUNT_SUSPENDED: reactivate first"}})
 async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                                        if_match: IfMatchDep, idempotency: IdempotencyDep,
                                        body: CustomerAction | None = None) -> Any:

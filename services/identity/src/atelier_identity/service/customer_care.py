@@ -23,7 +23,7 @@ from atelier_common.service import UseCase
 from atelier_common.versions import check_version
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import AccountDisabled, MailNotFound, UserNotFound
+from atelier_identity.errors import AccountSuspended, MailNotFound, UserNotFound
 from atelier_identity.models import MailMessage, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._clock import now
@@ -106,7 +106,7 @@ class CustomerCare(UseCase[IdentityContext]):
         user = await self._load(user_id, expected_version)
         if not user.is_active:
             # The reset page refuses a suspended account: a link would not work.
-            raise AccountDisabled("The account is suspended: reactivate it before sending a reset mail")
+            raise AccountSuspended()
         storefront = await self.context.storefront_of_event(user.signup_storefront)
         PasswordService(self.session, self.context).mail_reset(user, storefront)
         await audit.record(self.session, staff, "customer.password_reset", "user", user.id, reason=reason,
