@@ -262,7 +262,20 @@ async def test_support_acts_on_a_customer_and_a_stale_action_shows_the_account(
 
     async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
         page = await context.new_page()
+        # A customer's account opens no console (and its new session is ended again).
+        await page.goto(f"{platform.url}/console")
+        await page.get_by_label("Email", exact=True).fill(me["email"])
+        await page.get_by_label("Password", exact=True).fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("alert").filter(has_text="not a staff account").wait_for()
+        assert await page.evaluate("document.activeElement.id") == "alert"
+
         await sign_in(page, platform.url, support["email"])
+        # An access token that no longer works (expired, revoked) is refreshed once, unnoticed.
+        await page.evaluate("""() => { const k = "atelier.console.session";
+            const s = JSON.parse(sessionStorage.getItem(k)); s.access = "expired"; sessionStorage.setItem(k, JSON.stringify(s)); }""")
+        await page.reload()  # the tab's session is read when the console loads
+        await page.get_by_role("navigation", name="Console sections").wait_for()
         await page.get_by_role("link", name="Customers", exact=True).click()
         await page.get_by_label("Email or name").fill(me["email"])
         await page.get_by_role("button", name="Search").click()
@@ -284,7 +297,11 @@ async def test_support_acts_on_a_customer_and_a_stale_action_shows_the_account(
         await status_says(page, "The account is active again.")
         await page.locator("#account-state").filter(has_text="active").wait_for()
         await login(api, me["email"])  # signs in again
-        assert [e for e in watch.console_errors if "409" in e] == [
-            "Failed to load resource: the server responded with a status of 409 (Conflict)"]
-        watch.console_errors = [e for e in watch.console_errors if "409" not in e]
+        # Chromium logs every answer of 400 and above: the stale 409, and the 401 of the spoilt
+        # token (sometimes two: a token minted in the second its session was rotated may be denied
+        # once more, and is refreshed again).
+        prefix = "Failed to load resource: the server responded with a status of "
+        logged = [e for e in watch.console_errors if e in (f"{prefix}401 (Unauthorized)", f"{prefix}409 (Conflict)")]
+        assert logged.count(f"{prefix}409 (Conflict)") == 1 and 1 <= logged.count(f"{prefix}401 (Unauthorized)") <= 2
+        watch.console_errors = [e for e in watch.console_errors if e not in logged]
         watch.assert_clean()

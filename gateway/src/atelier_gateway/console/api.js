@@ -47,14 +47,14 @@ export function newKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function send(method, path, { body, query, headers } = {}) {
+async function send(method, path, { body, query, headers, anonymous = false } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
   }
   const all = { Accept: "application/json", ...(headers || {}) };
   if (body !== undefined) all["Content-Type"] = "application/json";
-  if (session && session.access) all.Authorization = `Bearer ${session.access}`;
+  if (session && session.access && !anonymous) all.Authorization = `Bearer ${session.access}`;
   const response = await fetch(url, { method, headers: all, credentials: "same-origin",
                                       body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
@@ -68,7 +68,8 @@ let refreshing = null;
 async function refresh() {
   if (!session || !session.refresh) return false;
   refreshing = refreshing || (async () => {
-    const { response, json } = await send("POST", "/api/v1/auth/refresh", { body: { refresh: session.refresh } });
+    // Without the dead access token: the gateway refuses a request that carries a bad one.
+    const { response, json } = await send("POST", "/api/v1/auth/refresh", { body: { refresh: session.refresh }, anonymous: true });
     if (!response.ok) { save(null); return false; }
     save({ ...session, access: json.access, refresh: json.refresh || session.refresh });
     return true;

@@ -346,7 +346,7 @@ async function customerActions(c, ctx) {
     [c.is_active && hasRole("admin"), "Suspend", "suspend", "The account is suspended."],
     [!c.is_active, "Reactivate", "reactivate", "The account is active again."],
     [!c.email_verified_at, "Mark email verified", "verify-email", "The email is verified."],
-    [true, "Send password reset", "password-reset", "A password reset mail is on its way."],
+    [c.is_active, "Send password reset", "password-reset", "A password reset mail is on its way."],  // suspended: 409
     [true, "Sign out everywhere", "sign-out", "Every session of the customer ended."]];
   for (const [shown, label, path, done] of offered) {
     if (shown && await serves("POST", `${V1}/staff/customers/{}/${path}`)) actions.append(act(label, path, done));
