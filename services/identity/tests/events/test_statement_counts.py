@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.orders import OrderStatusChanged
@@ -16,6 +19,13 @@ from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.statements import statements
 
 BUYER = "guest@example.com"
+
+
+@pytest.fixture
+def test_settings_overrides(test_settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    # The webhook worker's idle poll (a claim finding nothing) would land in a counted window at
+    # random: it polls once an hour here, and is woken only by deliveries (none: no endpoint).
+    return {**test_settings_overrides, "outbound_webhooks_poll_seconds": 3600}
 
 
 async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKeys, db_backend: str) -> None:
@@ -63,11 +73,15 @@ async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKey
     # The address: the book created or locked in one upsert, the labels, the INSERT (no reload).
     assert len(created) == 3 and created[0].startswith("INSERT INTO address_book")
     assert len(read) == 1
-    # The inbox row; the account found or created in one statement; the welcome's token and mail;
-    # both address books in one upsert, then both read at once; the adopted address moved; the
-    # claim; the event.
-    assert len(registered) == 9 and registered[1].startswith("WITH created AS (INSERT INTO \"user\"")
-    assert len(status) == 3  # the inbox row, the account's address, the mail
+    # The inbox row; the account found or created in one statement; `identity.user_registered`; the
+    # welcome's token and mail; both address books in one upsert, then both read at once; the adopted
+    # address moved; the claim; the event. Then the webhook fan-out (identity's worker queue) looks
+    # for endpoints that want `order.paid` and `identity.user_registered`: one SELECT each (#38).
+    # (The fan-out runs beside identity's consumer: its statements interleave with the consumer's.)
+    assert len(registered) == 12 and any(s.startswith("WITH created AS (INSERT INTO \"user\"") for s in registered)
+    assert sum(s.startswith("SELECT webhook_endpoint.") for s in registered) == 2
+    # The inbox row, the account's address, the mail; the webhook fan-out's SELECT.
+    assert len(status) == 4
     # Outside a transaction (no BEGIN, no COMMIT): a batch is leased in one statement and marked
     # sent in one; a poll that finds nothing costs that one statement.
     assert (len(sent), len(idle)) == (2, 1)
