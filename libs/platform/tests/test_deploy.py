@@ -470,13 +470,17 @@ def test_values_set_images_replicas_resources_urls_and_storefront_hosts(render: 
 
 
 def _exported_metrics() -> set[str]:
-    """The series names Prometheus sees of every metric in atelier_common.metrics."""
+    """The series names Prometheus sees of every metric in atelier_common.metrics and the services' own."""
     from prometheus_client import Counter, Gauge, Histogram
 
     from atelier_common import metrics
+    from atelier_generation import metrics as generation_metrics
+    from atelier_orders import metrics as orders_metrics
+    from atelier_payments import metrics as payments_metrics
 
     names: set[str] = set()
-    for value in vars(metrics).values():
+    modules = (metrics, generation_metrics, orders_metrics, payments_metrics)
+    for value in (value for module in modules for value in vars(module).values()):
         if isinstance(value, Counter | Gauge | Histogram):
             (family,) = value.describe()
             if isinstance(value, Counter):
@@ -514,7 +518,8 @@ def test_alerts_and_dashboards_use_the_metrics_the_code_exports(k8s_docs: list[d
                 assert used and used <= exported, (name, panel["title"], used - exported)
     titles = {panel["title"] for board in boards.values() for panel in board["panels"]}
     assert {"Requests per second by route", "p95 latency by route", "Checkout funnel (events per minute)",
-            "Queue depth by consumer", "Generation jobs per minute"} <= titles
+            "Queue depth by consumer", "Generation jobs per minute",
+            "Revenue per storefront and currency (last 24 h)", "Generation job time p95 by provider"} <= titles
 
 
 def test_the_service_monitor_scrapes_every_http_service(k8s_docs: list[dict[str, Any]]) -> None:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("atelier.metrics")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -51,6 +55,22 @@ HOUSEKEEPING_PASSES = Counter("atelier_housekeeping_passes", "Housekeeping passe
                               ["service", "outcome"])
 HOUSEKEEPING_LAST_SUCCESS = Gauge("atelier_housekeeping_last_success_timestamp_seconds",
                                   "When the last housekeeping pass without a failed sweep ended", ["service"])
+
+_WHEN_COMMITTED = "metrics_when_committed"
+
+
+def when_committed(session: AsyncSession, counter: Counter, amount: float = 1, **labels: str) -> None:
+    """Add `amount` to `counter` once (and if) `session`'s transaction commits: a business figure
+    (orders placed, revenue) never counts what a rollback took back. Every service process
+    registers `count_committed` (`service.Runtime`)."""
+    session.info.setdefault(_WHEN_COMMITTED, []).append((counter, amount, labels))
+
+
+async def count_committed(info: dict[str, Any]) -> None:
+    """`Database.on_session_commit` hook: count what the committed transaction noted."""
+    for counter, amount, labels in info.pop(_WHEN_COMMITTED, ()):
+        counter.labels(**labels).inc(amount)
+
 
 Refresh = Callable[[], Awaitable[None]]
 _refreshers: list[Refresh] = []

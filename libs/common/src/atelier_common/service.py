@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from atelier_common import inbox, outbox
+from atelier_common import inbox, metrics, outbox
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import CacheStore, RowKeys, WriteTracker, open_store, tracker_info
 from atelier_common.cdn import CdnPurger
@@ -169,6 +169,7 @@ class Runtime:
         # batches take what is left, see `outbox`).
         self.db.before_session_commit(self.relay.committing)
         self.db.on_session_commit(self.relay.committed, first=True)
+        self.db.on_session_commit(metrics.count_committed)
         self.db.session_info["publishes_own_events"] = True  # outbox.add: no NOTIFY needed
         if isinstance(self.bus, DrainableBus):
             self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from atelier_common.contracts.generation import JobRequested
 from atelier_generation.models import GenerationJob
@@ -71,6 +72,20 @@ class TestCatalogue:
 
 
 class TestSubmitAndFollow:
+    async def test_a_finished_job_is_timed_per_provider(self, start_fal) -> None:
+        """The dashboards' job time per provider (deploy/helm/atelier): `atelier_generation_job_seconds`."""
+        def timed(provider: str) -> float:
+            return REGISTRY.get_sample_value("atelier_generation_job_seconds_count",
+                                             {"provider": provider, "status": "completed"}) or 0.0
+
+        async with start_fal(FLUX_PRO, SCHNELL) as api:
+            before = timed("fal")
+            user = api.user()
+            await api.buy_credits(user, 4)
+            job = await api.generated(user, model="flux-schnell")
+            assert job["status"] == "completed", job
+            assert timed("fal") == before + 1
+
     async def test_a_free_model_needs_no_wallet_and_charges_nothing(self, start_fal, fal: FakeFal) -> None:
         async with start_fal({**SCHNELL, "id": "free-sketch", "credits": 0}) as api:
             user = api.user()  # never bought credits: no wallet at all

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from atelier_common.service import Runtime
 from atelier_common.storefronts import StorefrontDirectory
-from atelier_orders import metrics
 from atelier_orders.clients import ServiceClients
 from atelier_orders.settings import OrdersSettings
 
@@ -25,7 +24,5 @@ class OrdersContext:
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[OrdersContext]:
-    # Orders placed are counted once their transaction committed (`metrics.count_when_committed`).
-    runtime.db.on_session_commit(metrics.count_committed)
     yield OrdersContext(settings=OrdersSettings.of(runtime), clients=ServiceClients(runtime),
                         storefronts=runtime.storefronts)

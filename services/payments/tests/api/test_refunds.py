@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
+from prometheus_client import REGISTRY
 
 from ..conftest import assert_error, money
 
@@ -206,3 +208,22 @@ class TestStaleRefundForm:
                                       json={**form, "expected_refundable": details["current"]["refundable"]})
         assert fresh.status_code == 201, fresh.text
         assert fresh.json()["total_refunded"] == "15.00"
+
+
+class TestRevenueMetrics:
+    async def test_paid_and_refunded_money_is_counted_per_storefront_once_committed(self, api) -> None:
+        """The dashboards' revenue per storefront (deploy/helm/atelier): what committed, nothing else."""
+        def counted(name: str) -> float:
+            return REGISTRY.get_sample_value(name, {"storefront": "marbelle", "currency": "USD"}) or 0.0
+
+        paid, refunded = counted("atelier_payments_revenue_total"), counted("atelier_payments_refunded_total")
+        anon_id, headers = api.anon()
+        order = api.orders.add(anon_id, total="59.48", storefront="marbelle")
+        session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
+        assert (await api.client.post(f"/api/dev/checkout/{session_id}/pay")).status_code == 303
+        assert counted("atelier_payments_revenue_total") - paid == pytest.approx(59.48)
+        assert (await _refund(api, order["id"], "10.00")).status_code == 201
+        # Refused: nothing given back, nothing counted.
+        assert_error(await _refund(api, order["id"], "60.00"), 400, "REFUND_EXCEEDS_PAYMENT")
+        assert counted("atelier_payments_refunded_total") - refunded == pytest.approx(10.0)
+        assert counted("atelier_payments_revenue_total") - paid == pytest.approx(59.48)

@@ -91,12 +91,18 @@ class JobRunner:
             self._finished.clear()
             async with self.db.transaction() as session:
                 result = await work(session)
+            ended = utcnow()
             for job, status in self._finished:
-                metrics.job_finished(job.storefront, job.kind, status)
+                metrics.job_finished(job.storefront, job.kind, status, provider=self._provider_of(job),
+                                     seconds=(ended - job.started_at).total_seconds() if job.started_at else None)
             self._finished.clear()
             return result
 
         return await retry_transient(attempt)
+
+    def _provider_of(self, job: GenerationJob) -> str:
+        model = self.context.catalogue.get(job.served_model or job.model)
+        return (model.provider if model else None) or "local"
 
     async def run(self, job_id: uuid.UUID) -> None:
         claimed = await self._step(lambda session: self._claim(session, job_id))

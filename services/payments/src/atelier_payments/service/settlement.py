@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
-from atelier_payments import domain
+from atelier_payments import domain, metrics
 from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
 from atelier_payments.models import LedgerEntry, Payment, Refund, utcnow
@@ -108,6 +108,8 @@ class Settlement:
             amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
             lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot),
             customer_id=customer_id))
+        metrics.paid_when_committed(self.session, storefront=settled.storefront, currency=settled.currency,
+                                    amount=settled.amount)
         await self.session.flush()
         if moved.kept_refunds and (early := await self.refunds.take_early(settled.id)):
             await self._apply_early_refunds(await self._orm(payment), early)
@@ -181,6 +183,8 @@ class Settlement:
                 storefront=payment.storefront, order_id=payment.order_id, payment_id=payment.id, amount=refund.amount,
                 currency=refund.currency,
                 refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None))
+            metrics.refunded_when_committed(self.session, storefront=payment.storefront, currency=refund.currency,
+                                            amount=refund.amount)
         else:
             # Money the order never took (paid after its cancellation, or twice): orders notes it.
             await outbox.add(self.session, PaymentReturned(
