@@ -64,3 +64,19 @@ def test_existing_products_are_numbered_in_creation_order(database: str) -> None
             conn.execute(sa.text("UPDATE product SET number = 1 WHERE number = 2"))
     finally:
         engine.dispose()
+
+
+def test_an_install_that_lost_the_sku_index_gets_it_back(tmp_path: Path) -> None:
+    """catalog_0010's first version lost `ix_product_sku_lower` on SQLite; catalog_0012 makes it again."""
+    database = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    upgrade(MIGRATIONS, database, "catalog_0011")
+    engine = sa.create_engine(database)
+    index = sa.text("SELECT sql FROM sqlite_master WHERE name = 'ix_product_sku_lower'")
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_product_sku_lower"))  # as the first catalog_0010 left it
+        upgrade(MIGRATIONS, database)
+        with engine.begin() as conn:
+            assert "lower(sku)" in conn.execute(index).scalar_one()
+    finally:
+        engine.dispose()
