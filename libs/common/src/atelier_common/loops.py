@@ -70,3 +70,17 @@ class BackgroundLoop:
         finally:
             if held:
                 self._step.release()
+
+
+async def woken_or_timed_out(wake: asyncio.Event, seconds: float) -> None:
+    """Wait until `wake` is set or `seconds` pass, then clear it: the top of a polling loop (the outbox
+    relay, the mail sender, webhook deliveries) that a commit can wake early.
+
+    Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as the event fires, and
+    `BackgroundLoop.stop()` would then wait for the loop forever."""
+    try:
+        async with asyncio.timeout(seconds):
+            await wake.wait()
+    except TimeoutError:
+        pass
+    wake.clear()

@@ -32,7 +32,7 @@ from atelier_common.db import Database
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
-from atelier_common.loops import STOP_TIMEOUT_SECONDS, BackgroundLoop
+from atelier_common.loops import STOP_TIMEOUT_SECONDS, BackgroundLoop, woken_or_timed_out
 from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
@@ -254,14 +254,7 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         while True:
-            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as the wake
-            # event fires, and stop() would then wait for this loop forever.
-            try:
-                async with asyncio.timeout(self.poll_seconds * (2 ** min(failures, 4))):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await woken_or_timed_out(self._wake, self.poll_seconds * (2 ** min(failures, 4)))
             try:
                 while await self.flush(grace_seconds=self.grace_seconds) == self.batch:
                     pass

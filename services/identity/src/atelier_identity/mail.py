@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.db import Database
-from atelier_common.loops import BackgroundLoop
+from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_identity.domain import normalise_email
 from atelier_identity.models import MailMessage
 from atelier_identity.repository import LeasedMail, MailRepository, OutgoingMail
@@ -218,14 +218,7 @@ class Mailer:
 
     async def _run(self) -> None:
         while True:
-            # Not asyncio.wait_for: on Python 3.11 it can swallow a cancel that arrives as the wake
-            # event fires, and stop() would then wait forever (see the outbox relay).
-            try:
-                async with asyncio.timeout(self.settings.mail_poll_seconds):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await woken_or_timed_out(self._wake, self.settings.mail_poll_seconds)
             try:
                 while await self.flush() == BATCH:
                     pass

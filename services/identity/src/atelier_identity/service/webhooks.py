@@ -26,7 +26,7 @@ from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope
-from atelier_common.loops import BackgroundLoop
+from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_common.service import UseCase
 from atelier_identity import webhooks
 from atelier_identity.context import IdentityContext
@@ -208,12 +208,7 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while True:
-            try:
-                async with asyncio.timeout(self.settings.outbound_webhooks_poll_seconds):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await woken_or_timed_out(self._wake, self.settings.outbound_webhooks_poll_seconds)
             try:
                 while len(await self.flush()) == BATCH:
                     pass
