@@ -1,10 +1,25 @@
-"""What an import entry point answers for each source row (`atelier import`): one shape for every
-service, so the command line counts and reports them the same way."""
+"""What every service's import entry point shares (`atelier import`, docs/moving-in.md): the
+outcome of each source row (one shape, so the command line counts and reports them the same way)
+and the table of which row each source primary key became (a second run finds it and skips).
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Literal, TypeVar
+
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.columns import UtcDateTime, utcnow
+
+T = TypeVar("T")
+# `IN (…)` lists of a bounded size: SQLite and PostgreSQL both cap a statement's parameters, and a
+# dump holds 100,000 users.
+IN_LIST = 500
 
 Status = Literal["imported", "skipped", "refused"]
 
@@ -19,3 +34,30 @@ class RowOutcome:
 
 class DryRun(Exception):
     """Raised inside an import's transaction to roll back everything it validated."""
+
+
+class ImportRefRow(SQLModel):
+    """The columns of a service's import-ref table (a base: each service declares its own table)."""
+
+    # The source ("marbelle"), its model ("users.user", "order") and primary key, as the dump spells them.
+    source: str = Field(primary_key=True, max_length=64)
+    model: str = Field(primary_key=True, max_length=100)
+    source_pk: str = Field(primary_key=True, max_length=100)
+    target_id: uuid.UUID
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+def chunks(values: Sequence[T]) -> list[Sequence[T]]:
+    """`values` in `IN (…)` lists of at most `IN_LIST`."""
+    return [values[start:start + IN_LIST] for start in range(0, len(values), IN_LIST)]
+
+
+async def known_refs(session: AsyncSession, table: type[ImportRefRow], source: str, model: str,
+                     keys: Sequence[str]) -> dict[str, uuid.UUID]:
+    """What each of `keys` (the source's primary keys of `model`) became, for those imported before."""
+    found: dict[str, uuid.UUID] = {}
+    for chunk in chunks(list(keys)):
+        refs = await session.exec(select(table).where(col(table.source) == source, col(table.model) == model,
+                                                      col(table.source_pk).in_(chunk)))
+        found.update((ref.source_pk, ref.target_id) for ref in refs)
+    return found

@@ -32,10 +32,9 @@ from atelier_catalog.settings import CatalogSettings
 from atelier_common import outbox
 from atelier_common.db import Database
 from atelier_common.errors import AtelierError
-from atelier_common.imports import DryRun, RowOutcome
+from atelier_common.imports import DryRun, RowOutcome, chunks, known_refs
 from atelier_common.storage import open_storage
 
-_IN_LIST = 500
 CATEGORY_MODEL = "category"
 PRODUCT_MODEL = "product"
 
@@ -94,14 +93,8 @@ async def import_catalog(db: Database, categories: Sequence[ImportedCategory], p
 async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
     """What each source key became (products: the product id), for the order lines other services
     import for them."""
-    found: dict[str, uuid.UUID] = {}
     async with db.transaction() as session:
-        for start in range(0, len(keys), 500):
-            refs = await session.exec(select(CatalogImportRef).where(
-                col(CatalogImportRef.source) == source, col(CatalogImportRef.model) == model,
-                col(CatalogImportRef.source_pk).in_(keys[start:start + 500])))
-            found.update((ref.source_pk, ref.target_id) for ref in refs)
-    return found
+        return await known_refs(session, CatalogImportRef, source, model, keys)
 
 
 class _Run:
@@ -136,9 +129,9 @@ class _Run:
         slugs = set((await self.session.exec(select(Product.slug))).all())
         wanted = [int(row.source_pk) for row in rows if row.source_pk.isdigit()]
         numbers: set[int] = set()
-        for start in range(0, len(wanted), _IN_LIST):
+        for chunk in chunks(wanted):
             numbers.update(n for n in (await self.session.exec(select(Product.number).where(
-                col(Product.number).in_(wanted[start:start + _IN_LIST])))).all() if n is not None)
+                col(Product.number).in_(chunk)))).all() if n is not None)
         # Takes the numbering lock on PostgreSQL, as one creation does (`ProductRepository.next_number`).
         following = max([await self.repository.next_number(), *(n + 1 for n in wanted)])
         scope = await storefronts_key(self.context.storefronts, self.storefronts, check=False)
@@ -198,8 +191,8 @@ class _Run:
                                             quantity_after=product.stock_quantity, reason=INITIAL_STOCK_REASON,
                                             actor_id=None) for product, _ in made if product.stock_quantity])
         hidden: set[uuid.UUID] = set()
-        for start in range(0, len(made), _IN_LIST):
-            hidden |= await self.repository.hidden_by_category(product.id for product, _ in made[start:start + _IN_LIST])
+        for part in chunks(made):
+            hidden |= await self.repository.hidden_by_category(product.id for product, _ in part)
         for product, pictures in made:
             await outbox.add(self.session, product_changed(product, category_hidden=product.id in hidden,
                                                            image_url=domain.primary_image_url(pictures)))
@@ -207,20 +200,13 @@ class _Run:
         return outcomes
 
     async def _refs(self, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
-        found: dict[str, uuid.UUID] = {}
-        for start in range(0, len(keys), _IN_LIST):
-            refs = await self.session.exec(select(CatalogImportRef).where(
-                col(CatalogImportRef.source) == self.source, col(CatalogImportRef.model) == model,
-                col(CatalogImportRef.source_pk).in_(keys[start:start + _IN_LIST])))
-            found.update((ref.source_pk, ref.target_id) for ref in refs)
-        return found
+        return await known_refs(self.session, CatalogImportRef, self.source, model, keys)
 
     async def _taken_skus(self, skus: Sequence[str]) -> set[str]:
         """SKUs are unique across products and variants, whatever their case (`sku_taken`)."""
         lowered = sorted({sku.lower() for sku in skus})
         taken: set[str] = set()
-        for start in range(0, len(lowered), _IN_LIST):
-            chunk = lowered[start:start + _IN_LIST]
+        for chunk in chunks(lowered):
             for model in (Product, ProductVariant):
                 taken.update(sku.lower() for sku in (await self.session.exec(
                     select(model.sku).where(func.lower(model.sku).in_(chunk)))).all())

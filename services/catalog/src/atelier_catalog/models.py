@@ -18,6 +18,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_catalog.domain import ProductKind
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.imports import ImportRefRow
 from atelier_common.owners import OwnerRow, owner_indexes
 
 
@@ -279,14 +280,7 @@ class WishlistItem(SQLModel, table=True):
     created_at: datetime = _created_at()
 
 
-class CatalogImportRef(SQLModel, table=True):
+class CatalogImportRef(ImportRefRow, table=True):
     """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
 
     __tablename__ = "catalog_import_ref"
-
-    # The source ("marbelle"), the model ("product") and the source's primary key.
-    source: str = Field(primary_key=True, max_length=64)
-    model: str = Field(primary_key=True, max_length=100)
-    source_pk: str = Field(primary_key=True, max_length=100)
-    target_id: uuid.UUID
-    created_at: datetime = _created_at()

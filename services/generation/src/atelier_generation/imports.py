@@ -13,14 +13,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
-from atelier_common.imports import DryRun, RowOutcome
+from atelier_common.imports import DryRun, RowOutcome, known_refs
 from atelier_generation import domain
 from atelier_generation.domain import ContentType, JobKind, JobStatus, TransactionKind, UnlockMethod
 from atelier_generation.models import (
@@ -35,8 +34,6 @@ from atelier_generation.models import (
 from atelier_generation.repository import WalletRepository
 from atelier_generation.service._shared import utcnow
 
-T = TypeVar("T")
-_IN_LIST = 500
 _KEY_LENGTH = 300  # the image key columns' length
 CREDITS_MODEL = "credits"
 BOOK_MODEL = "book"
@@ -135,34 +132,15 @@ async def import_generation(db: Database, credits: Sequence[ImportedCredits], bo
     return outcomes
 
 
-def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
-    return [values[start:start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
-
-
 async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
     """What each source key became (books: the book id), for the order lines other services import."""
-    found: dict[str, uuid.UUID] = {}
     async with db.transaction() as session:
-        for chunk in _chunks(list(keys)):
-            refs = await session.exec(select(GenerationImportRef).where(
-                col(GenerationImportRef.source) == source, col(GenerationImportRef.model) == model,
-                col(GenerationImportRef.source_pk).in_(chunk)))
-            found.update((ref.source_pk, ref.target_id) for ref in refs)
-    return found
-
-
-async def _known(session: AsyncSession, source: str, model: str, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(list(keys)):
-        found.update((await session.exec(select(GenerationImportRef.source_pk).where(
-            col(GenerationImportRef.source) == source, col(GenerationImportRef.model) == model,
-            col(GenerationImportRef.source_pk).in_(chunk)))).all())
-    return found
+        return await known_refs(session, GenerationImportRef, source, model, keys)
 
 
 async def _credits(session: AsyncSession, rows: Sequence[ImportedCredits], source: str,
                    storefront: str) -> list[RowOutcome]:
-    known = await _known(session, source, CREDITS_MODEL, [row.source_pk for row in rows])
+    known = set(await known_refs(session, GenerationImportRef, source, CREDITS_MODEL, [row.source_pk for row in rows]))
     wallets = WalletRepository(session)
     outcomes: list[RowOutcome] = []
     for row in rows:
@@ -194,7 +172,7 @@ async def _credits(session: AsyncSession, rows: Sequence[ImportedCredits], sourc
 
 async def _books(session: AsyncSession, rows: Sequence[ImportedBook], source: str,
                  storefront: str) -> list[RowOutcome]:
-    known = await _known(session, source, BOOK_MODEL, [row.source_pk for row in rows])
+    known = set(await known_refs(session, GenerationImportRef, source, BOOK_MODEL, [row.source_pk for row in rows]))
     # Written level by level (books, items, jobs, versions): the tables hold foreign keys and the
     # models map no relationships for the session to order the inserts by.
     levels: list[list[Any]] = [[], [], [], []]
@@ -219,7 +197,7 @@ async def _books(session: AsyncSession, rows: Sequence[ImportedBook], source: st
 
 async def _restorations(session: AsyncSession, rows: Sequence[ImportedRestoration], source: str,
                         storefront: str) -> list[RowOutcome]:
-    known = await _known(session, source, RESTORATION_MODEL, [row.source_pk for row in rows])
+    known = set(await known_refs(session, GenerationImportRef, source, RESTORATION_MODEL, [row.source_pk for row in rows]))
     jobs: list[GenerationJob] = []
     restorations: list[Any] = []
     outcomes: list[RowOutcome] = []

@@ -28,6 +28,7 @@ from sqlmodel import Field, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.imports import ImportRefRow
 from atelier_common.owners import OwnerRow, owner_indexes
 
 
@@ -404,14 +405,7 @@ class GenerationOwner(OwnerRow, table=True):
     __table_args__ = owner_indexes("generation_owner")
 
 
-class GenerationImportRef(SQLModel, table=True):
+class GenerationImportRef(ImportRefRow, table=True):
     """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
 
     __tablename__ = "generation_import_ref"
-
-    # The source ("reviv"), the model ("credits", "book") and the source's primary key.
-    source: str = Field(primary_key=True, max_length=64)
-    model: str = Field(primary_key=True, max_length=100)
-    source_pk: str = Field(primary_key=True, max_length=100)
-    target_id: uuid.UUID
-    created_at: datetime = _timestamp()

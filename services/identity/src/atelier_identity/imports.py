@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import email_validator
 from pydantic import BaseModel
@@ -21,14 +21,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
 from atelier_common.db import Database
-from atelier_common.imports import DryRun, RowOutcome
+from atelier_common.imports import DryRun, RowOutcome, chunks, known_refs
 from atelier_identity import domain
 from atelier_identity.models import Address, AddressBook, IdentityImportRef, User
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._shared import now
 
-T = TypeVar("T")
-_IN_LIST = 500
 _BULK = 5_000
 USER_MODEL = "user"
 ADDRESS_MODEL = "address"
@@ -90,31 +88,15 @@ async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str
     """What each source key became (users: the account id), for the rows other services import
     for them: a customer's credits, books and orders."""
     async with db.transaction() as session:
-        return await _known(session, source, model, keys)
-
-
-async def _known(session: AsyncSession, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
-    found: dict[str, uuid.UUID] = {}
-    for chunk in _chunks(keys):
-        refs = await session.exec(select(IdentityImportRef).where(
-            col(IdentityImportRef.source) == source, col(IdentityImportRef.model) == model,
-            col(IdentityImportRef.source_pk).in_(chunk)))
-        found.update((ref.source_pk, ref.target_id) for ref in refs)
-    return found
-
-
-def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
-    """`IN (…)` lists of a bounded size: SQLite and PostgreSQL both cap a statement's parameters,
-    and a dump holds 100,000 users."""
-    return [values[start:start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
+        return await known_refs(session, IdentityImportRef, source, model, keys)
 
 
 async def _users(session: AsyncSession, rows: Sequence[ImportedUser], source: str, storefront: str,
                  passwords: PasswordHasher) -> list[RowOutcome]:
-    known = await _known(session, source, USER_MODEL, [row.source_pk for row in rows])
+    known = await known_refs(session, IdentityImportRef, source, USER_MODEL, [row.source_pk for row in rows])
     emails = {row.source_pk: _email(row.email) for row in rows}
     taken: set[str] = set()
-    for chunk in _chunks([email for email in emails.values() if email]):
+    for chunk in chunks([email for email in emails.values() if email]):
         taken.update((await session.exec(select(User.email).where(col(User.email).in_(chunk)))).all())
     outcomes: list[RowOutcome] = []
     users: list[dict[str, Any]] = []
@@ -164,11 +146,11 @@ def _user_refusal(row: ImportedUser, email: str | None, taken: set[str], passwor
 
 
 async def _addresses(session: AsyncSession, rows: Sequence[ImportedAddress], source: str) -> list[RowOutcome]:
-    known = await _known(session, source, ADDRESS_MODEL, [row.source_pk for row in rows])
-    owners = await _known(session, source, USER_MODEL, [row.user_source_pk for row in rows])
+    known = await known_refs(session, IdentityImportRef, source, ADDRESS_MODEL, [row.source_pk for row in rows])
+    owners = await known_refs(session, IdentityImportRef, source, USER_MODEL, [row.user_source_pk for row in rows])
     books: set[uuid.UUID] = set()
     existing: list[tuple[uuid.UUID, str, bool]] = []
-    for chunk in _chunks(list(set(owners.values()))):
+    for chunk in chunks(list(set(owners.values()))):
         books.update((await session.exec(select(AddressBook.owner_id).where(col(AddressBook.owner_id).in_(chunk)))).all())
         existing += (await session.exec(select(Address.owner_id, Address.label, Address.is_primary).where(
             col(Address.owner_id).in_(chunk)))).all()

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
+from atelier_common.imports import ImportRefRow
 from atelier_common.versions import version_of
 from atelier_identity import domain
 
@@ -352,17 +353,10 @@ class StorefrontRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-class IdentityImportRef(SQLModel, table=True):
+class IdentityImportRef(ImportRefRow, table=True):
     """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
 
     __tablename__ = "identity_import_ref"
-
-    # The source ("marbelle"), its model ("users.user") and primary key, as the dump spells them.
-    source: str = Field(primary_key=True, max_length=64)
-    model: str = Field(primary_key=True, max_length=100)
-    source_pk: str = Field(primary_key=True, max_length=100)
-    target_id: uuid.UUID
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class StaffAudit(SQLModel, table=True):

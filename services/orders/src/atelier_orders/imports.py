@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert
@@ -23,13 +23,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of, utcnow
 from atelier_common.db import Database
-from atelier_common.imports import DryRun, RowOutcome
+from atelier_common.imports import DryRun, RowOutcome, chunks, known_refs
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
 from atelier_orders.models import Order, OrderItem, OrdersImportRef, OrderStatusHistory
 
-T = TypeVar("T")
-_IN_LIST = 500
 ORDER_MODEL = "order"
 # Who wrote an imported history line: the move, not a customer, staff or a service.
 IMPORT_ACTOR = "import"
@@ -101,20 +99,12 @@ async def import_orders(db: Database, orders: Sequence[ImportedOrder], *, source
     return outcomes
 
 
-def _chunks(values: Sequence[T]) -> list[Sequence[T]]:
-    return [values[start:start + _IN_LIST] for start in range(0, len(values), _IN_LIST)]
-
-
 async def _orders(session: AsyncSession, rows: Sequence[ImportedOrder], source: str,
                   storefront: str) -> list[RowOutcome]:
-    known: set[str] = set()
-    for chunk in _chunks([row.source_pk for row in rows]):
-        known.update((await session.exec(select(OrdersImportRef.source_pk).where(
-            col(OrdersImportRef.source) == source, col(OrdersImportRef.model) == ORDER_MODEL,
-            col(OrdersImportRef.source_pk).in_(chunk)))).all())
+    known = set(await known_refs(session, OrdersImportRef, source, ORDER_MODEL, [row.source_pk for row in rows]))
     wanted = [row.number for row in rows if row.number]
     taken: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         taken.update((await session.exec(select(Order.order_number).where(col(Order.order_number).in_(chunk)))).all())
     orders: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []

@@ -26,6 +26,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.imports import ImportRefRow
 from atelier_common.owners import OwnerRow, owner_indexes
 from atelier_orders.domain import OrderStatus
 
@@ -179,14 +180,7 @@ class OrderPaymentRecord(SQLModel, table=True):
     occurred_at: datetime = _timestamp()
 
 
-class OrdersImportRef(SQLModel, table=True):
-    """Which order a source's primary key became (`atelier import`): a second run finds it and skips."""
+class OrdersImportRef(ImportRefRow, table=True):
+    """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
 
     __tablename__ = "orders_import_ref"
-
-    # The source ("marbelle"), the model ("order") and the source's primary key.
-    source: str = Field(primary_key=True, max_length=64)
-    model: str = Field(primary_key=True, max_length=100)
-    source_pk: str = Field(primary_key=True, max_length=100)
-    target_id: uuid.UUID
-    created_at: datetime = _timestamp()
