@@ -19,8 +19,8 @@ from atelier_testing.platform import drop_databases
 runner = CliRunner()
 
 
-def atelier(*args: str) -> str:
-    result = runner.invoke(app, list(args))
+def atelier(*args: str, stdin: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=stdin)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -50,7 +50,7 @@ def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def _populated(install) -> Path:
     source = install("source")
     atelier("migrate")
-    atelier("users", "create", "ada@example.com", "--password", "correct-horse-battery")
+    atelier("users", "create", "ada@example.com", "--stdin", stdin="correct-horse-battery\n")
     SigningKey.load(None, source / "keys" / "identity.pem")  # what the platform's first start creates
     (source / "media" / "products").mkdir(parents=True)
     (source / "media" / "products" / "chair.png").write_bytes(b"\x89PNG chair")
@@ -96,7 +96,7 @@ class TestEmbedded:
         atelier("backup", "--out", str(archive))
         target = install("target")
         atelier("migrate")
-        atelier("users", "create", "bob@example.com", "--password", "correct-horse-battery")
+        atelier("users", "create", "bob@example.com", "--stdin", stdin="correct-horse-battery\n")
         assert "not empty" in refused("restore", str(archive))
         assert _users(target) == ["bob@example.com"]
         atelier("restore", "--force", str(archive))
@@ -145,7 +145,7 @@ def test_postgresql_databases_round_trip(install, tmp_path: Path, postgres_serve
         monkeypatch.setenv("ATELIER_DATABASE_NAME_PREFIX", f"op_bk_{run}_a_")
         install("source")
         atelier("migrate")
-        created = json.loads(atelier("users", "create", "ada@example.com", "--password", "x-correct-horse-battery"))
+        created = json.loads(atelier("users", "create", "ada@example.com", "--stdin", stdin="x-correct-horse-battery\n"))
         rotated = json.loads(atelier("keys", "rotate"))
         archive = tmp_path / "backup.tar.gz"
         atelier("backup", "--out", str(archive))
@@ -159,7 +159,7 @@ def test_postgresql_databases_round_trip(install, tmp_path: Path, postgres_serve
         atelier("restore", str(archive))
         assert "not empty" in refused("restore", str(archive))
         # The account is back: creating it again keeps the restored one.
-        again = json.loads(atelier("users", "create", "ada@example.com", "--password", "x-correct-horse-battery"))
+        again = json.loads(atelier("users", "create", "ada@example.com", "--stdin", stdin="x-correct-horse-battery\n"))
         assert again["id"] == created["id"]
         # So are the signing keys (the active one signs there as it did here).
         states = [json.loads(line) for line in atelier("keys", "list").splitlines()]
