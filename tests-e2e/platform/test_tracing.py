@@ -127,11 +127,12 @@ async def test_every_process_role_serves_health_ready_and_metrics(distributed_pl
     """Relay, consumer, worker and housekeeping processes answer on their probe port; service APIs on their own."""
     roles = {name: pid for name, pid in distributed_platform.children().items()
              if name.rsplit(" ", 1)[-1] in ("relay", "consumer", "worker", "housekeeping")}
-    assert len(roles) == 19  # a relay, a consumer and a housekeeping process per service, generation's worker
+    assert len(roles) == 20  # a relay, a consumer and a housekeeping process per service; the workers of
+    # generation (jobs) and identity (outbound webhooks)
     ports = {name: _listening_port(pid) for name, pid in roles.items()}
     gateway_port = int(distributed_platform.url.rsplit(":", 1)[1])
     # Each role on its own port of the block `atelier up --probe-base-port` was given (the fixture: gateway + 7).
-    assert sorted(ports.values()) == list(range(gateway_port + 7, gateway_port + 7 + 19))
+    assert sorted(ports.values()) == list(range(gateway_port + 7, gateway_port + 7 + 20))
     async with httpx.AsyncClient(timeout=10) as client:
         for name, port in ports.items():
             base = f"http://127.0.0.1:{port}"

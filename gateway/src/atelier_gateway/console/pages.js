@@ -58,7 +58,9 @@ function results(root, caption, page, columns, ctx, path) {
   const region = h("div", { id: "results", "aria-label": caption });
   region.append(table(caption, columns, page.results, "No results."), pager(ctx, path, page));
   root.append(region);
-  announce(`${page.count} ${caption.toLowerCase()} found`);
+  // A slower answer of a page already left (a search typed while the whole list loaded) says nothing:
+  // the live region is the current page's.
+  if (!ctx.stale()) announce(`${page.count} ${caption.toLowerCase()} found`);
 }
 
 const staleMessage = "It changed since you opened it: the current state is shown, nothing was applied.";
@@ -472,7 +474,7 @@ async function jobs(root, ctx) {
   const page = await get(`${V1}/staff/jobs`, { status: ctx.query.status || "failed", limit: PAGE_SIZE, offset: ctx.query.offset });
   const region = h("div", { id: "results" }, jobTable(page.results, ctx), pager(ctx, "jobs", page));
   root.append(region);
-  announce(`${page.count} jobs found`);
+  if (!ctx.stale()) announce(`${page.count} jobs found`);
 }
 
 async function storefronts(root) {
