@@ -128,6 +128,9 @@ class TestInProcessCopies:
         async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
                                  rate_limit_default="1000/minute", cache_local_trust_seconds=600) as gateway:
             proxy = gateway.app.state.proxy
+            # Tracing is set up once per process (`setup_tracing`), and an earlier test of this pytest
+            # run may have done it; with tracing on every hit takes the full path, by design.
+            proxy.tracing = False
             lane: list[object] = []
             send_hit = proxy.send_hit
 
