@@ -166,6 +166,9 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode
         "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000/hour",
         # ...and so do its sign-ins: the browser tests' pages and the staff steps all sign in from it.
         "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000/hour",
+        # ...and so does every caller without a token, and the one bootstrap staff account makes the
+        # whole suite's staff calls: more than the per-caller default (1000/hour) in one run.
+        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000/hour",
         # Invalidation must be what makes a change visible, never an entry's expiry.
         "ATELIER_CACHE_TTL_SECONDS": "300",
         # Outbound webhooks (tests-e2e/webhooks): the test's receiver on 127.0.0.1 is allowed by name
