@@ -154,6 +154,29 @@ async def run(url: str, product_id: str, staff_token: str, concurrency: int,
     return timings, time.perf_counter() - started
 
 
+def census(postgres: str, database_prefix: str) -> dict[str, Any]:
+    """What the checkouts left in every service's outbox and inbox, per checkout: the events each
+    service wrote and the deliveries each consumer recorded (a transaction each), by type. The
+    deliveries a consumer acknowledges without a transaction (filtered out, or identity's webhook
+    fan-out) leave no row and are not counted."""
+    import psycopg
+
+    base = postgres.rstrip("/")
+    with psycopg.connect(f"{base}/{database_prefix}orders", autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM customer_order").fetchone()
+        orders = row[0] if row else 0
+    written: dict[str, float] = {}
+    recorded: dict[str, float] = {}
+    for service in ("identity", "catalog", "cart", "orders", "payments", "generation"):
+        with psycopg.connect(f"{base}/{database_prefix}{service}", autocommit=True) as conn:
+            for event_type, count in conn.execute("SELECT type, count(*) FROM outbox GROUP BY 1"):
+                written[f"{service}: {event_type}"] = count / max(orders, 1)
+            for consumer, event_type, count in conn.execute(
+                    "SELECT consumer, event_type, count(*) FROM inbox GROUP BY 1, 2"):
+                recorded[f"{consumer}: {event_type}"] = count / max(orders, 1)
+    return {"orders": orders, "events_written": written, "deliveries_recorded": recorded}
+
+
 def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 30,
             split: bool = False) -> dict[str, Any]:
     """Start the platform, run the checkouts, stop it: the figures `main` prints (and bench/all.py keeps)."""
@@ -193,6 +216,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
         before = cpu_by_process(topology, f"atelier_bench_{run_id}_")
         timings, elapsed = asyncio.run(run(url, product["id"], staff, concurrency, seconds))
         after = cpu_by_process(topology, f"atelier_bench_{run_id}_")
+        counted = census(postgres, f"atelier_bench_{run_id}_")
     finally:
         topology.stop()
         drop_databases(postgres, f"atelier_bench_{run_id}_")
@@ -205,7 +229,8 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
             "checkout_p50_ms": whole[49] * 1000, "checkout_p99_ms": whole[98] * 1000, "failures": len(failures),
             # Where a checkout's cost goes, process by process.
             "cpu_ms_per_checkout": {name: (after[name] - before.get(name, 0.0)) * 1000 / max(len(timings), 1)
-                                    for name in after}}
+                                    for name in after},
+            "census": counted}
 
 
 def main() -> None:
@@ -228,6 +253,11 @@ def main() -> None:
     cpu = r["cpu_ms_per_checkout"]
     print(f"CPU per checkout: {sum(cpu.values()):.0f} ms; " + ", ".join(
         f"{name} {ms:.1f}" for name, ms in sorted(cpu.items(), key=lambda item: -item[1])))
+    counted = r["census"]
+    for title, key in (("events written", "events_written"), ("deliveries recorded", "deliveries_recorded")):
+        per = counted[key]
+        print(f"{title} per checkout ({counted['orders']} orders): {sum(per.values()):.1f}; " + ", ".join(
+            f"{name} {n:.2f}" for name, n in sorted(per.items(), key=lambda item: (-item[1], item[0]))))
 
 
 if __name__ == "__main__":

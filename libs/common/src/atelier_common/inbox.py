@@ -8,7 +8,7 @@ rolls both back, so the bus retries it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -116,9 +116,11 @@ async def handle_unrecorded(db: Database, envelope: Envelope, event: Integration
 
 
 def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Subscriptions, context: Any, *,
-                  recorded: bool = True) -> None:
+                  recorded: bool = True, bound: Collection[str] | None = None) -> None:
     """Bind a service's SUBSCRIPTIONS table to its queue, each event through `handle_once` (or
-    `handle_unrecorded`), transient failures retried with back-off before the bus redelivers."""
+    `handle_unrecorded`), transient failures retried with back-off before the bus redelivers.
+    `bound`: the types to route to the queue now, when the service binds the rest on demand
+    (`events.bus.Routes`); None routes every type of the table."""
     by_type: dict[str, dict[int, tuple[type[IntegrationEvent], EventHandler]]] = {}
     for cls, handler in subscriptions.items():
         by_type.setdefault(cls.type, {})[cls.version] = (cls, handler)
@@ -141,7 +143,7 @@ def subscribe_all(bus: EventBus, db: Database, consumer: str, subscriptions: Sub
         else:
             await handle_unrecorded(db, envelope, event, handler, context)
 
-    bus.subscribe(consumer, by_type.keys(), dispatch)
+    bus.subscribe(consumer, by_type.keys() if bound is None else set(bound) & by_type.keys(), dispatch)
 
 
 def sweep(retention: timedelta) -> Sweep:

@@ -17,7 +17,7 @@ import gc
 import ipaddress
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -83,6 +83,9 @@ class ServiceSpec:
     # the inbox: each job's own guarded claim makes a redelivery harmless, and no transaction is held
     # across the work (see `inbox.handle_unrecorded`).
     worker_subscriptions: Subscriptions = field(default_factory=dict)
+    # The worker queue bound on demand (`events.bus.Routes`): the types of worker_subscriptions its
+    # own state wants at start (the service opens more as they become wanted); None binds them all.
+    worker_routes: Callable[[Runtime], Awaitable[Collection[str]]] | None = None
     migrations: Path | None = None
     # The service's typed context, built once before anything else starts (see the module doc).
     context: ContextFactory | None = None
@@ -186,8 +189,9 @@ class Runtime:
         if "consumer" in self.roles:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
+            bound = await self.spec.worker_routes(self) if self.spec.worker_routes is not None else None
             subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions,
-                          self.context, recorded=False)
+                          self.context, recorded=False, bound=bound)
         for hook in self.spec.on_startup:
             await hook(self)
         if self._owns_bus:

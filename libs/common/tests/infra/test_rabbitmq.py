@@ -91,6 +91,41 @@ async def test_topology_and_delivery(amqp_url: str, namespace: str, cleanup_brok
         await bus.stop()
 
 
+async def test_a_queue_bound_on_demand_hears_only_what_was_bound(amqp_url: str, namespace: str,
+                                                                   cleanup_broker) -> None:
+    """`bind` (identity's webhook fan-out): an event type reaches the queue only once bound, and
+    from the moment `bind` returns, even when the binding came from another process (the API) and
+    no consumer of the queue was running yet."""
+    user_deleted = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+    queue = f"{namespace}consumer.events"
+    api = make_bus(amqp_url, namespace)  # the process that writes what makes a type wanted
+    await api.start()
+    try:
+        await api.bind("consumer", [])  # nothing wanted yet: the queue exists, bound to nothing
+        await api.publish([user_deleted])
+        assert await _queue_state(amqp_url, queue) == (0, 0)  # unrouted: it cost the queue nothing
+        await api.bind("consumer", [UserDeleted.type])
+        second = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")
+        await api.publish([second])
+        # Waiting in the queue before any consumer runs: nothing published after `bind` is lost.
+        assert await _queue_state(amqp_url, queue) == (1, 0)
+        worker = make_bus(amqp_url, namespace)
+        received: list[Envelope] = []
+
+        async def handler(env: Envelope) -> None:
+            received.append(env)
+
+        worker.subscribe("consumer", [], handler)  # started with no types of its own
+        await worker.start()
+        try:
+            await poll_until(lambda: _async(received), message="the bound event")
+            assert [env.id for env in received] == [second.id]
+        finally:
+            await worker.stop()
+    finally:
+        await api.stop()
+
+
 async def _async(value):
     return value
 

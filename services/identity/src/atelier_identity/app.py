@@ -12,6 +12,7 @@ from atelier_identity import bootstrap, demo, housekeeping
 from atelier_identity.api.main import ROUTERS
 from atelier_identity.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
 from atelier_identity.service.storefronts import own_storefronts
+from atelier_identity.service.webhooks import wanted_routes
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.storefronts import default_storefront
 
@@ -22,6 +23,7 @@ SPEC = ServiceSpec(
     # Outbound webhooks (#38): the fan-out hears its events on the worker's queue, and the
     # worker role sends the deliveries (`service/webhooks.py`).
     worker_subscriptions=WORKER_SUBSCRIPTIONS,
+    worker_routes=wanted_routes,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,
     housekeeping=housekeeping.sweeps,

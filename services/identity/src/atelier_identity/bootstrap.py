@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from atelier_common.events.bus import Routes
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
@@ -18,7 +19,7 @@ from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.service.users import create_user
-from atelier_identity.service.webhooks import DeliveryWorker
+from atelier_identity.service.webhooks import WEBHOOK_CONSUMER, DeliveryWorker
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.webhooks import UrlPolicy, WebhookSender
 
@@ -49,7 +50,8 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
         settings=settings, keys=keys, signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
-        orders=OrdersClient(runtime), storefronts=runtime.storefronts, webhooks=sender)
+        orders=OrdersClient(runtime), storefronts=runtime.storefronts, webhooks=sender,
+        webhook_routes=Routes(runtime.bus, WEBHOOK_CONSUMER))
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).

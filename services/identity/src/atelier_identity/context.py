@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from atelier_common.contracts.identity import Storefront
+from atelier_common.events.bus import Routes
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.storefronts import StorefrontDirectory, UnknownStorefront
@@ -38,6 +39,8 @@ class IdentityContext:
     storefronts: StorefrontDirectory
     # The outbound webhooks' pooled HTTP client and URL policy (#38).
     webhooks: WebhookSender
+    # The fan-out's queue hears an event type only while an endpoint wants it (`service/webhooks.py`).
+    webhook_routes: Routes
 
     @property
     def signing_key(self) -> SigningKey:

@@ -59,6 +59,10 @@ class WebhookEndpointRepository:
         """Every enabled endpoint (few: an install has a handful); the caller matches type and storefront."""
         return (await self.session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.enabled).is_(True)))).all()
 
+    async def wanted_types(self) -> set[str]:
+        """The event types some enabled endpoint subscribes to."""
+        return {event for endpoint in await self.listening() for event in endpoint.events}
+
     async def delete(self, endpoint_id: uuid.UUID) -> None:
         """The endpoint and its log (explicitly: SQLite enforces no ON DELETE CASCADE without its pragma)."""
         deliveries = select(WebhookDelivery.id).where(col(WebhookDelivery.endpoint_id) == endpoint_id)

@@ -288,6 +288,66 @@ class TestDelivering:
             assert json.loads(request.body)["data"]["storefront"] == "default"
 
 
+class TestTheFanOutHearsOnlyWhatAnEndpointWants:
+    """The fan-out's queue is bound to a type only while an enabled endpoint wants it: a checkout's
+    public events cost identity nothing with no endpoint (#42), and none is missed once there is one."""
+
+    async def test_no_endpoint_no_delivery_then_every_event_after_the_write(
+            self, start_identity, test_keys, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+        heard: list[str] = []
+        fan_out = WebhookFanOut.fan_out
+
+        async def counted(self: WebhookFanOut, envelope: Envelope) -> int:
+            heard.append(envelope.type)
+            return await fan_out(self, envelope)
+
+        monkeypatch.setattr(WebhookFanOut, "fan_out", counted)
+        async with start_identity(**FAST) as api:
+            await api.h.deliver(paid())
+            await api.h.deliver(OrderStatusChanged(order_id=uuid.uuid4(), order_number="ORD-3", owner_id=uuid.uuid4(),
+                                                   old_status="pending", new_status="paid"))
+            assert heard == []  # neither reached the fan-out
+            endpoint = await _endpoint(api, test_keys, receiver.url)
+            await api.h.deliver(paid())
+            await api.h.deliver(OrderStatusChanged(order_id=uuid.uuid4(), order_number="ORD-4", owner_id=uuid.uuid4(),
+                                                   old_status="pending", new_status="paid"))
+            assert heard == ["order.paid"]  # the status change is still nobody's
+            await _received(receiver)
+            # A type added by an edit is heard from then on.
+            edited = await api.client.patch(f"{URL}/{endpoint['id']}", headers=test_keys.staff_headers(),
+                                            json={"events": ["order.paid", "order.status_changed"]})
+            assert edited.status_code == 200, edited.text
+            await api.h.deliver(OrderStatusChanged(order_id=uuid.uuid4(), order_number="ORD-5", owner_id=uuid.uuid4(),
+                                                   old_status="pending", new_status="paid"))
+            assert heard == ["order.paid", "order.status_changed"]
+            await _received(receiver, 2)
+
+    async def test_a_restarted_worker_binds_what_the_endpoints_want(self, start_identity, test_keys,
+                                                                    receiver: WebhookReceiver) -> None:
+        async with start_identity(**FAST) as api:
+            await _endpoint(api, test_keys, receiver.url, events=["order.status_changed"])
+        # A new process (its bus knows nothing of the first's bindings) reads them from the endpoints.
+        async with start_identity(**FAST) as api:
+            await api.h.deliver(OrderStatusChanged(order_id=uuid.uuid4(), order_number="ORD-6", owner_id=uuid.uuid4(),
+                                                   old_status="paid", new_status="shipped"))
+            [request] = await _received(receiver)
+            assert json.loads(request.body)["type"] == "order.status_changed"
+
+    async def test_a_broker_that_cannot_bind_refuses_the_write(self, start_identity, test_keys,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+        async with start_identity(**FAST) as api:
+            async def down(_consumer: str, _types: object) -> None:
+                raise ConnectionError("RabbitMQ is not connected")
+
+            monkeypatch.setattr(api.h.bus, "bind", down)
+            response = await api.client.post(URL, json={"url": "http://127.0.0.1:9/h", "events": ["order.paid"]},
+                                             headers=test_keys.staff_headers())
+            assert_error(response, 503, "SERVICE_UNAVAILABLE")
+            # Nothing was stored: an endpoint that could miss events is never accepted.
+            listed = await api.client.get(URL, headers=test_keys.staff_headers())
+            assert listed.json()["results"] == []
+
+
 class TestTheReceiversSlownessNeverSlowsThePlatform:
     async def test_a_slow_receiver_times_out_while_the_api_answers(self, start_identity, test_keys,
                                                                   receiver: WebhookReceiver) -> None:

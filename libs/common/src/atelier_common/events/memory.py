@@ -69,6 +69,10 @@ class InMemoryBus:
         if self._started:
             self._spawn(entry)
 
+    async def bind(self, consumer: str, types: Iterable[str]) -> None:
+        # As a broker does: the queue exists (and keeps what it is sent) before its consumer runs.
+        self._consumers.setdefault(consumer, _Consumer(name=consumer, types=set(), handlers=[])).types.update(types)
+
     def add_drain_source(self, flush: Callable[[], Awaitable[int]]) -> None:
         """Outbox relays register here so that `drain()` also waits for unsent rows."""
         self._drain_sources.append(flush)

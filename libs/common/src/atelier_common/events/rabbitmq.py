@@ -155,6 +155,14 @@ class RabbitMQBus:
             await queue.bind(exchange, routing_key=type_)
         return queue
 
+    async def bind(self, consumer: str, types: Iterable[str]) -> None:
+        if not self._link_up() or self._conn is None:
+            raise ConnectionError("RabbitMQ is not connected")
+        # A channel of its own: a failed declare closes the channel it ran on.
+        async with self._conn.channel() as channel:
+            exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+            await self._declare_consumer_queue(channel, exchange, consumer, types)
+
     @staticmethod
     def _retry_queue(queue: str, delay_ms: int) -> str:
         return f"{queue}.retry.{delay_ms}ms"

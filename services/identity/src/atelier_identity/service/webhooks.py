@@ -4,7 +4,9 @@ and the delivery worker sends them (docs/webhooks.md).
 - `WebhookEndpoints`: the admin's API (endpoints, the delivery log, replay), every write audited.
 - `WebhookFanOut`: one event → one delivery row per matching endpoint, unique on (event, endpoint),
   so a redelivered event adds none. Runs in identity's own worker consumer (`identity-worker`
-  queue), never in the consumer that mails customers.
+  queue), never in the consumer that mails customers. That queue is bound only to the types some
+  enabled endpoint wants (`wanted_routes` at start, `Routes.open` before an endpoint's write
+  commits): with no endpoint, a checkout's public events cost identity no delivery at all.
 - `DeliveryWorker`: an entry point (it opens its own transactions): claims due attempts, sends
   them outside any transaction with the pooled sender, records each outcome, retries on the
   schedule and, when it runs out, disables the endpoint and mails the admins.
@@ -27,7 +29,7 @@ from atelier_common.auth import Principal
 from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope
 from atelier_common.loops import BackgroundLoop, woken_or_timed_out
-from atelier_common.service import UseCase
+from atelier_common.service import Runtime, UseCase
 from atelier_identity import webhooks
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import UnknownWebhookEvent, WebhookDeliveryNotFound, WebhookEndpointNotFound
@@ -83,6 +85,7 @@ class WebhookEndpoints(UseCase[IdentityContext]):
         await webhooks.check_url(url, self._policy)
         endpoint = WebhookEndpoint(url=url, events=_known_events(events), storefront=await self._storefront(storefront),
                                    description=description, secret=webhooks.new_secret())
+        await self.context.webhook_routes.open(endpoint.events)  # before the commit: no event missed
         self.endpoints.add(endpoint)
         await self.session.flush()
         await audit.record(self.session, staff, "webhook_endpoint.create", "webhook_endpoint", endpoint.id,
@@ -112,6 +115,8 @@ class WebhookEndpoints(UseCase[IdentityContext]):
                 setattr(endpoint, name, changes[name])
         if changes.get("enabled") is True:
             endpoint.disabled_reason = None
+        if endpoint.enabled:
+            await self.context.webhook_routes.open(endpoint.events)
         endpoint.updated_at = now()
         self.endpoints.add(endpoint)
         after = _audited(endpoint)
@@ -147,6 +152,17 @@ class WebhookEndpoints(UseCase[IdentityContext]):
         self.session.info[WAKE] = True
         attempts = await self.deliveries.attempts_of([delivery.id])
         return delivery, attempts.get(delivery.id, [])
+
+
+# The queue the fan-out hears its events on (the worker role's, `ServiceSpec.worker_subscriptions`).
+WEBHOOK_CONSUMER = "identity-worker"
+
+
+async def wanted_routes(runtime: Runtime) -> set[str]:
+    """The fan-out's bindings at start: every type an enabled endpoint wants (more are opened as
+    endpoints are written)."""
+    async with runtime.db.read_only() as session:
+        return await WebhookEndpointRepository(session).wanted_types()
 
 
 # Set on a session whose commit made attempts due: the worker in this process looks at once.
