@@ -178,7 +178,7 @@ def census(postgres: str, database_prefix: str) -> dict[str, Any]:
 
 
 def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 30,
-            split: bool = False) -> dict[str, Any]:
+            split: bool = False, idle_seconds: float = 10) -> dict[str, Any]:
     """Start the platform, run the checkouts, stop it: the figures `main` prints (and bench/all.py keeps)."""
     from atelier_platform.processes import Topology
 
@@ -213,6 +213,13 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
                 "name": "Bench slab", "sku": f"BENCH-{run_id}", "price": "25.00", "stock_quantity": 1_000_000,
                 "kind": "physical", "description": "Benchmark product"}).json()
         asyncio.run(run(url, product["id"], staff, 1, 3))  # warm up every path once
+        # What the processes spend with no checkout at all (their background loops: relay sweeps,
+        # storefront refreshes, metrics), the part of a checkout's CPU that fewer hops cannot remove.
+        idle_from = cpu_by_process(topology, f"atelier_bench_{run_id}_")
+        idle_started = time.perf_counter()
+        time.sleep(idle_seconds)
+        idle_to = cpu_by_process(topology, f"atelier_bench_{run_id}_")
+        idle_elapsed = time.perf_counter() - idle_started
         before = cpu_by_process(topology, f"atelier_bench_{run_id}_")
         timings, elapsed = asyncio.run(run(url, product["id"], staff, concurrency, seconds))
         after = cpu_by_process(topology, f"atelier_bench_{run_id}_")
@@ -230,7 +237,10 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
             # Where a checkout's cost goes, process by process.
             "cpu_ms_per_checkout": {name: (after[name] - before.get(name, 0.0)) * 1000 / max(len(timings), 1)
                                     for name in after},
-            "census": counted}
+            "census": counted,
+            # CPU ms per second with no checkout, the load generator left out (it is idle then).
+            "idle_cpu_ms_per_s": {name: (idle_to[name] - idle_from.get(name, 0.0)) * 1000 / idle_elapsed
+                                  for name in idle_to if name != "load generator"}}
 
 
 def main() -> None:
@@ -240,8 +250,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--split", action="store_true", help="relay and consumers in processes of their own")
+    parser.add_argument("--idle-seconds", type=float, default=10,
+                        help="first measure the processes' CPU with no checkout for this long")
     args = parser.parse_args()
-    r = measure(args.postgres, args.amqp, concurrency=args.concurrency, seconds=args.seconds, split=args.split)
+    r = measure(args.postgres, args.amqp, concurrency=args.concurrency, seconds=args.seconds, split=args.split,
+                idle_seconds=args.idle_seconds)
     print(f"distributed mode ({'split' if args.split else 'one process per service'}), "
           f"{args.concurrency} concurrent guest checkouts for {args.seconds:.0f}s")
     print(f"checkouts: {r['checkouts']} in {r['seconds']:.1f}s = {r['checkouts_per_s']:.1f} checkouts/s")
@@ -253,6 +266,10 @@ def main() -> None:
     cpu = r["cpu_ms_per_checkout"]
     print(f"CPU per checkout: {sum(cpu.values()):.0f} ms; " + ", ".join(
         f"{name} {ms:.1f}" for name, ms in sorted(cpu.items(), key=lambda item: -item[1])))
+    idle = r["idle_cpu_ms_per_s"]
+    print(f"idle, before the run: {sum(idle.values()):.1f} ms of CPU per second, "
+          f"{sum(idle.values()) / max(r['checkouts_per_s'], 1e-9):.1f} ms per checkout at this rate; " + ", ".join(
+        f"{name} {ms:.1f}" for name, ms in sorted(idle.items(), key=lambda item: -item[1])))
     counted = r["census"]
     for title, key in (("events written", "events_written"), ("deliveries recorded", "deliveries_recorded")):
         per = counted[key]

@@ -99,6 +99,19 @@ def available_stock(track_inventory: bool, stock_quantity: int) -> int | None:
     return max(stock_quantity, 0) if track_inventory else None
 
 
+def stock_change_matters(*, stock_only: bool, track_inventory: bool, before: int | None, after: int) -> bool:
+    """Whether a product change can alter a cart's decision. A change of the stock alone, of a
+    product that counts none, or from and to at least the line limit (every stock from
+    `MAX_LINE_QUANTITY` up allows the same lines) changes none: a sale of a well-stocked product
+    costs the cart no write. Which stock the read model then keeps does not matter while both are
+    above the limit, and a change that crosses it is never skipped (the newest one wins there)."""
+    if not stock_only or before is None:
+        return True
+    if not track_inventory:
+        return False
+    return min(before, after) < MAX_LINE_QUANTITY
+
+
 def has_stock_for(quantity: int, available: int | None) -> bool:
     return available is None or quantity <= available
 

@@ -7,7 +7,7 @@ from atelier_cart.service import CartService, ProductReadModel
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.orders import OrderPlaced
-from atelier_common.inbox import EventContext, Subscriptions
+from atelier_common.inbox import EventContext, Filtered, Subscriptions
 
 
 def _carts(ctx: EventContext[CartContext]) -> CartService:
@@ -32,7 +32,7 @@ async def on_user_deleted(event: UserDeleted, ctx: EventContext[CartContext]) ->
 
 
 SUBSCRIPTIONS: Subscriptions = {
-    ProductChanged: on_product_changed,
+    ProductChanged: Filtered(on_product_changed, wants=ProductReadModel.needs),
     AnonymousClaimed: on_anonymous_claimed,
     OrderPlaced: on_order_placed,
     UserDeleted: on_user_deleted,

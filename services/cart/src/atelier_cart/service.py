@@ -78,6 +78,13 @@ class ProductReadModel:
         self.products = ProductRepository(session)
         self.catalog = catalog
 
+    @staticmethod
+    def needs(event: ProductChanged, _context: object = None) -> bool:
+        """Whether the read model must hear `event` (`domain.stock_change_matters`); one it need not
+        is acknowledged without a transaction (`inbox.Filtered`)."""
+        return domain.stock_change_matters(stock_only=event.stock_only, track_inventory=event.track_inventory,
+                                           before=event.previous_stock_quantity, after=event.stock_quantity)
+
     async def apply_change(self, event: ProductChanged, *, occurred_at: datetime) -> None:
         """Store the event's facts unless newer ones are already stored (redelivered or late events)."""
         facts = ProductFacts(

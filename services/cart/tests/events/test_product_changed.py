@@ -93,3 +93,43 @@ class TestOrdering:
         cart = await guest.add(product["id"], 1, variant_id=variant_id)
         assert line_of(cart, product["id"], variant_id)["unit_price"] == "30.00"
 
+
+
+class TestAStockChangeNoCartDecisionDependsOn:
+    """A sale of a well-stocked product costs the cart no transaction (#42): a stock-only change
+    from and to at least the line limit (99) allows the same lines; one that crosses it always applies."""
+
+    async def test_plenty_to_plenty_is_skipped_a_crossing_applies(self, harness, catalog: Catalog,
+                                                                 new_shopper) -> None:
+        product = await catalog.product(stock=1000)
+        await catalog.change(product, stock_quantity=999, stock_only=True, previous_stock_quantity=1000)
+        [row] = await rows(harness)
+        assert row.stock_quantity == 1000  # not written: every stock from 99 up is the same to a cart
+        assert await _inbox(harness) == 1  # the first announcement's row only: the skip left none
+        await new_shopper().add(product.product_id, 99)
+        # Down across the limit: applied, and the cart refuses what is not there.
+        await catalog.change(product, stock_quantity=3, stock_only=True, previous_stock_quantity=120)
+        [row] = await rows(harness)
+        assert row.stock_quantity == 3
+        other = new_shopper()
+        assert_error(await other.add_raw(product.product_id, 4), 409, "INSUFFICIENT_STOCK")
+        # Back up across it: applied.
+        await catalog.change(product, stock_quantity=500, stock_only=True, previous_stock_quantity=3)
+        [row] = await rows(harness)
+        assert row.stock_quantity == 500
+        await other.add(product.product_id, 4)
+
+    async def test_a_change_that_says_no_previous_stock_or_more_than_stock_applies(self, harness,
+                                                                                  catalog: Catalog) -> None:
+        product = await catalog.product(stock=1000)
+        await catalog.change(product, stock_quantity=900, stock_only=True)  # an older producer: no before
+        await catalog.change(product, stock_quantity=800, stock_only=False, previous_stock_quantity=900, price="11.00")
+        [row] = await rows(harness)
+        assert (row.stock_quantity, str(row.price)) == (800, "11.00")
+
+
+async def _inbox(harness) -> int:
+    from atelier_common.inbox import InboxMessage
+
+    async with harness.runtime.db.read_only() as session:
+        return len((await session.exec(select(InboxMessage))).all())

@@ -133,3 +133,19 @@ class TestStorefronts:
         default = make_storefront("default", currency="USD", is_default=True)
         assert domain.currency_after_add(default, "USD", False, "GEL") == "GEL"
         assert domain.currency_after_add(default, "USD", True, "GEL") is None
+
+
+@pytest.mark.parametrize(("stock_only", "track", "before", "after", "matters"), [
+    (True, True, 1000, 999, False),   # plenty to plenty: the same lines are allowed
+    (True, True, 99, 150, False),     # the limit itself is plenty
+    (True, True, 120, 98, True),      # crosses the limit down
+    (True, True, 98, 120, True),      # and up
+    (True, True, 5, 4, True),         # below it every unit counts
+    (True, False, 5, 4, False),       # a product that counts no stock
+    (True, True, None, 999, True),    # the stock before is not said: apply
+    (False, True, 1000, 999, True),   # other facts may have changed
+])
+def test_which_stock_changes_matter_to_a_cart(stock_only: bool, track: bool, before: int | None, after: int,
+                                              matters: bool) -> None:
+    assert domain.stock_change_matters(stock_only=stock_only, track_inventory=track, before=before,
+                                       after=after) is matters

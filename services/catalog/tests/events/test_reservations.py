@@ -78,6 +78,10 @@ class TestReserveOnOrderPlaced:
         changed = await product_changed_events(harness)
         assert {(c["product_id"], c["variant_id"], c["stock_quantity"], c["stock_only"]) for c in changed[-2:]} == {
             (slab["id"], None, 2, True), (tile["id"], variant["id"], 1, True)}
+        # Each says its stock before the order (the slab's two lines: before both), for a cart
+        # that skips a change from and to plenty.
+        assert {(c["variant_id"], c["previous_stock_quantity"]) for c in changed[-2:]} == {
+            (None, 5), (variant["id"], 4)}
         # Only the stock moved: a reader of the product's other facts may skip these (generation).
         assert not any(c["stock_only"] for c in changed[:-2])
 
@@ -191,7 +195,8 @@ class TestReleaseOnOrderCancelled:
 
         assert await stock(harness, slab) == 5
         assert [r.status for r in await reservations(harness, order.order_id)] == ["released"]
-        assert (await product_changed_events(harness))[-1]["stock_quantity"] == 5
+        last = (await product_changed_events(harness))[-1]
+        assert (last["stock_quantity"], last["previous_stock_quantity"], last["stock_only"]) == (5, 1, True)
 
     async def test_cancelling_a_paid_order_returns_committed_stock(self, harness: ServiceHarness,
                                                                    catalog: Catalog) -> None:

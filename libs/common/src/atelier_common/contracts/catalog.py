@@ -142,6 +142,8 @@ class ProductChanged(IntegrationEvent):
     product's, overridden by the variant's) are the variant's; `is_active` is false when either
     the product or the variant is inactive. `stock_only`: only the stock moved (a sale, a released
     reservation), the other facts are as last announced; a reader of those alone may skip it.
+    `previous_stock_quantity`: with `stock_only`, the stock before this change (None: not said), so
+    that a reader for whom both sides are the same (a cart, above its line limit) may skip it too.
     """
 
     type = "catalog.product_changed"
@@ -161,6 +163,7 @@ class ProductChanged(IntegrationEvent):
     image_url: str | None = None
     attributes: dict[str, Any] = {}
     stock_only: bool = False
+    previous_stock_quantity: int | None = None
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: list[str] = []
 

@@ -59,10 +59,12 @@ async def flush_unique(session: AsyncSession) -> None:
 
 
 def product_changed(product: Product | ProductFacts, variant: ProductVariant | VariantFacts | None = None, *,
-                    category_hidden: bool = False, image_url: str | None, stock_only: bool = False) -> ProductChanged:
+                    category_hidden: bool = False, image_url: str | None, stock_only: bool = False,
+                    previous_stock: int | None = None) -> ProductChanged:
     """The event for `product` (or one variant); `is_active` says whether it is on sale now
     (`atelier_catalog.visibility`): a hidden category takes its products off sale. `image_url`:
-    `domain.primary_image_url` of its images. `stock_only`: nothing but the stock moved."""
+    `domain.primary_image_url` of its images. `stock_only`: nothing but the stock moved, from
+    `previous_stock`."""
     on_sale = visibility.product_sellable(product, category_hidden=category_hidden)
     storefronts = domain.storefronts_of(product.storefronts_key)
     if variant is None:
@@ -71,14 +73,15 @@ def product_changed(product: Product | ProductFacts, variant: ProductVariant | V
             price=product.price, compare_price=product.compare_price, currency=product.currency,
             stock_quantity=product.stock_quantity, track_inventory=product.track_inventory,
             is_active=on_sale, image_url=image_url, attributes=product.attributes, stock_only=stock_only,
-            storefronts=storefronts)
+            previous_stock_quantity=previous_stock, storefronts=storefronts)
     return ProductChanged(
         product_id=product.id, variant_id=variant.id, name=product.name, variant_name=variant.name,
         slug=product.slug, sku=variant.sku, kind=product.kind,
         price=domain.effective_price(variant.price, product.price), compare_price=product.compare_price,
         currency=product.currency, stock_quantity=variant.stock_quantity, track_inventory=product.track_inventory,
         is_active=visibility.variant_sellable(variant, product_on_sale=on_sale), image_url=image_url,
-        attributes={**product.attributes, **variant.attributes}, stock_only=stock_only, storefronts=storefronts)
+        attributes={**product.attributes, **variant.attributes}, stock_only=stock_only,
+        previous_stock_quantity=previous_stock, storefronts=storefronts)
 
 
 async def publish_changes(session: AsyncSession, product: Product, *, with_product: bool = True,
@@ -97,13 +100,17 @@ async def publish_changes(session: AsyncSession, product: Product, *, with_produ
 
 
 def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[uuid.UUID, VariantFacts],
-                  changed: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> list[ProductChanged]:
+                  changed: Iterable[tuple[uuid.UUID, uuid.UUID | None, int]]) -> list[ProductChanged]:
     """`publish_changes`'s events, from plain rows, for the products (variant None) and variants
-    whose stock moved (`stock_only`): by product in the order first named, the product first, then
-    its variants in `Product.variants` order. Rows not found (a variant deleted meanwhile) are left out."""
+    whose stock moved (`stock_only`), each `(product, variant, stock before)` in the order the
+    transaction moved them (a target's first stock before is its stock before the transaction): by
+    product in the order first named, the product first, then its variants in `Product.variants`
+    order. Rows not found (a variant deleted meanwhile) are left out."""
     by_product: dict[uuid.UUID, set[uuid.UUID | None]] = {}
-    for product_id, variant_id in changed:
+    before: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
+    for product_id, variant_id, stock_before in changed:
         by_product.setdefault(product_id, set()).add(variant_id)
+        before.setdefault((product_id, variant_id), stock_before)
     events = []
     for product_id, variant_ids in by_product.items():
         product = products.get(product_id)
@@ -111,9 +118,11 @@ def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[
             continue
         hidden, image_url = product.category_hidden, product.image_url
         if None in variant_ids:
-            events.append(product_changed(product, category_hidden=hidden, image_url=image_url, stock_only=True))
+            events.append(product_changed(product, category_hidden=hidden, image_url=image_url, stock_only=True,
+                                          previous_stock=before[(product_id, None)]))
         named = sorted((variants[v] for v in variant_ids if v is not None and v in variants),
                        key=lambda v: (v.created_at, v.id))
-        events.extend(product_changed(product, variant, category_hidden=hidden, image_url=image_url, stock_only=True)
+        events.extend(product_changed(product, variant, category_hidden=hidden, image_url=image_url, stock_only=True,
+                                      previous_stock=before[(product_id, variant.id)])
                       for variant in named)
     return events

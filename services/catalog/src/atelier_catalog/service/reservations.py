@@ -127,7 +127,8 @@ class ReservationService(UseCase[CatalogContext]):
                                                           image_url=before.image_url)
             else:
                 variants[need.variant_id] = variant_facts(row)
-        changes = stock_changes(products, variants, ((need.product_id, need.variant_id) for need, _ in taken))
+        changes = stock_changes(products, variants, ((need.product_id, need.variant_id,
+                                                      row["stock_quantity"] + need.quantity) for need, row in taken))
         # Added, not yet written: the events go out in one INSERT at commit.
         await outbox.add(self.session, StockReserved(order_id=order_id))
         for event in changes:
@@ -208,9 +209,9 @@ class ReservationService(UseCase[CatalogContext]):
         await self.products.insert_movements([Movement(
             product_id=row.product_id, variant_id=row.variant_id, delta=sign * row.quantity, quantity_after=after,
             reason=reason, created_at=now) for row, after in moved])
-        changed = [(row.product_id, row.variant_id) for row, _ in moved]
-        products = await self.facts.of({product_id for product_id, _ in changed})
-        variants = await self.facts.variants({variant_id for _, variant_id in changed if variant_id is not None})
+        changed = [(row.product_id, row.variant_id, after - sign * row.quantity) for row, after in moved]
+        products = await self.facts.of({product_id for product_id, _, _ in changed})
+        variants = await self.facts.variants({variant_id for _, variant_id, _ in changed if variant_id is not None})
         for event in stock_changes(products, variants, changed):
             await outbox.add(self.session, event)
 
