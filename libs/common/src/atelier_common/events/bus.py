@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.events.envelope import Envelope
+
+log = logging.getLogger("atelier.bus")
 
 Handler = Callable[[Envelope], Awaitable[None]]
 
@@ -64,4 +67,5 @@ class Routes:
         try:
             await self.bus.bind(self.consumer, wanted)
         except Exception as exc:
+            log.warning("binding %s to %s failed: %s", self.consumer, ", ".join(wanted), exc)
             raise ServiceUnavailable("The event broker is unavailable; try again") from exc
