@@ -36,7 +36,7 @@ async def on_staff_action_recorded(event: StaffActionRecorded, ctx: EventContext
 
 SUBSCRIPTIONS: Subscriptions = {
     StaffActionRecorded: on_staff_action_recorded,
-    OrderPaid: on_order_paid,
+    OrderPaid: Filtered(on_order_paid, wants=AutoRegistration.concerns),
     OrderStatusChanged: Filtered(on_order_status_changed, wants=NotificationService.mails_about),
     JobCompleted: on_job_completed,
     JobFailed: on_job_failed,

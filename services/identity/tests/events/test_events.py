@@ -93,6 +93,10 @@ class TestAutoRegistration:
         await harness.deliver(_paid(uuid.uuid4(), email="not an email"))
         assert harness.published("identity.anonymous_claimed") == []
         assert await api.mail_count(BUYER) == 0
+        # The signed-in buyer's payment was not even looked at: no transaction, no inbox row.
+        async with api.h.runtime.db.read_only() as session:
+            recorded = (await session.execute(select(InboxMessage.event_type))).scalars().all()
+        assert recorded.count("order.paid") == 2
 
 
 def _status(new_status: str, *, user_id: uuid.UUID | None = None, email: str | None = None,

@@ -31,9 +31,15 @@ class AutoRegistration(UseCase[IdentityContext]):
         self.claims = Claims(session, context)
         self.passwords = PasswordService(session, context)
 
+    @staticmethod
+    def concerns(event: OrderPaid, _context: object = None) -> bool:
+        """Whether a paid order is an anonymous buyer's, the only one this registers: a signed-in
+        buyer's is acknowledged without a transaction (`inbox.Filtered`)."""
+        return event.user_id is None and event.anon_id is not None
+
     async def on_order_paid(self, event: OrderPaid) -> uuid.UUID | None:
         """The buyer's account (registered now unless it exists), which claims the anonymous id."""
-        if event.user_id is not None or event.anon_id is None:
+        if not self.concerns(event):
             return None
         if event.customer_id is not None:
             # S0: the provider names the buyer's account; registering from the address is the fallback.
