@@ -185,6 +185,19 @@ class TestRateLimits:
         other = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
         assert (await gateway.client.get("/api/v1/products", headers=other)).status_code == 200
 
+    async def test_staff_have_a_limit_of_their_own(self, start_gateway) -> None:
+        """The console works through many records an hour: a staff token counts against
+        `rate_limit_staff`, not the customers' per-caller limit."""
+        async with start_gateway(rate_limit_default="3/minute", rate_limit_staff="5/minute") as gateway:
+            customer = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+            staff = {"Authorization": f"Bearer {gateway.keys.access_token(roles=('staff', 'support'))}"}
+            customer_statuses = [(await gateway.client.get("/api/v1/products", headers=customer)).status_code
+                                 for _ in range(4)]
+            staff_statuses = [(await gateway.client.get("/api/v1/products", headers=staff)).status_code
+                              for _ in range(6)]
+            assert customer_statuses == [200, 200, 200, 429]
+            assert staff_statuses == [200] * 5 + [429]
+
     async def test_credential_routes_are_limited_per_address(self, gateway) -> None:
         statuses = [(await gateway.client.post("/api/v1/auth/login", json={})).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]

@@ -21,6 +21,7 @@ from typing import Any
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from atelier_common.auth import ROLE_STAFF
 from atelier_common.cache import (
     CacheStore,
     Entry,
@@ -79,6 +80,14 @@ class Proxy:
         # Path prefixes (`/api/v1/products`) a service ever answered as public: only their GETs are
         # looked up, so a cart or an order costs no round trip to the store.
         self._cacheable: set[str] = set()
+
+    def _caller_limit(self, claims: dict[str, Any] | None, ip: str) -> tuple[str, str]:
+        """The per-caller limit and its key: a signed-in caller's (staff have their own,
+        `rate_limit_staff`), else the client address's."""
+        if not claims:
+            return self.settings.rate_limit_default, f"ip:{ip}"
+        staff = ROLE_STAFF in claims.get("roles", ())
+        return (self.settings.rate_limit_staff if staff else self.settings.rate_limit_default), f"user:{claims['sub']}"
 
     async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -147,7 +156,7 @@ class Proxy:
             if minted is not None and claims is None:
                 # A fresh anonymous owner per request would be a fresh free allowance per request.
                 await self.credential_limiter.hit(self.settings.rate_limit_anon_tokens_per_ip, "anon-token", ip)
-            await self.limiter.hit(self.settings.rate_limit_default, f"user:{claims['sub']}" if claims else f"ip:{ip}")
+            await self.limiter.hit(*self._caller_limit(claims, ip))
             if scope["method"] == "POST" and is_credential_path(scope["path"]):
                 await self.credential_limiter.hit(self.settings.rate_limit_credentials_per_ip, "credentials", ip)
 
@@ -240,8 +249,7 @@ class Proxy:
         if self.settings.rate_limits_enabled:
             client = scope.get("client")
             try:
-                await self.limiter.hit(self.settings.rate_limit_default,
-                                       f"user:{claims['sub']}" if claims else f"ip:{client[0] if client else 'unknown'}")
+                await self.limiter.hit(*self._caller_limit(claims, client[0] if client else "unknown"))
             except AtelierError:
                 return None  # refused: the full path counts it again and answers 429 (CORS, log)
         return Hit(entry, if_none_match, resolved, shareable)

@@ -25,6 +25,8 @@ class GatewaySettings(AtelierSettings):
     cors_origins: list[str] = ["http://localhost:3000", "http://localhost:5173"]
     # Rate limits ("N/period"); per user when authenticated, else per client address.
     rate_limit_default: str = "1000/hour"
+    # A staff token's own limit instead: the console works through many records an hour.
+    rate_limit_staff: str = "20000/hour"
     rate_limit_credentials_per_ip: str = "100/minute"
     # New anonymous tokens per client address: each one is a fresh anonymous owner (S0's free
     # book), so minting one per request must not be free. A browser keeps its cookie and mints once.
