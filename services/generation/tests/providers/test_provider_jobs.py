@@ -14,6 +14,7 @@ from atelier_common.contracts.generation import JobRequested
 from atelier_generation.models import GenerationJob
 from atelier_generation.repository import JobRepository
 from atelier_generation.service._shared import utcnow
+from atelier_testing import poll_until
 from atelier_testing.fakes.providers import GARBAGE_WORD, NOT_AN_IMAGE_WORD, SAFETY_WORD
 from atelier_testing.fakes.providers.fal import API_KEY, FakeFal
 
@@ -284,6 +285,11 @@ class TestWebhooks:
     async def test_a_webhook_for_a_quiet_job_announces_it_again(self, start_fal, fal: FakeFal) -> None:
         async with start_fal(roles={"api", "relay", "consumer"}) as api:
             _, job_id, request_id = await self._running_job(api, fal)
+
+            async def requested() -> bool:  # the job's own announcement, which the relay publishes on its own time
+                return any(e.data["job_id"] == job_id for e in api.h.published(JobRequested.type))
+
+            await poll_until(requested, message="the job's first generation.job_requested")
             await api.set_job(job_id, heartbeat_at=utcnow().replace(year=2020))
             before = len(api.h.published(JobRequested.type))
             response = await self._post(api, *fal.signed_webhook(request_id))
