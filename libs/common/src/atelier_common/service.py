@@ -37,7 +37,7 @@ from atelier_common.cdn import CdnPurger
 from atelier_common.db import Database, ReadSessionDep, SessionDep, pool_for_roles
 from atelier_common.denylist import Denylist, subscribe_denylist
 from atelier_common.errors import install_error_handlers
-from atelier_common.events.bus import DrainableBus, EventBus
+from atelier_common.events.bus import DrainableBus, EventBus, Routes
 from atelier_common.health import ProcessObservability, health_router
 from atelier_common.housekeeping import Housekeeper, Sweep
 from atelier_common.inbox import Subscriptions, subscribe_all
@@ -134,6 +134,9 @@ class Runtime:
                                       issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
+        # The worker queue's on-demand bindings (`ServiceSpec.worker_routes`), for the use cases
+        # whose writes make an event type wanted.
+        self.worker_routes = Routes(self.bus, worker_consumer(spec.name))
         # This process's copy of the storefronts (identity owns them): every role reads it.
         fallback = (spec.storefront_fallback or fallback_storefront)(settings)
         loader = spec.storefront_loader(self) if spec.storefront_loader else storefront_loader(settings, self.http)
@@ -190,7 +193,7 @@ class Runtime:
             subscribe_all(self.bus, self.db, self.spec.name, self.spec.subscriptions, self.context)
         if "worker" in self.roles:
             bound = await self.spec.worker_routes(self) if self.spec.worker_routes is not None else None
-            subscribe_all(self.bus, self.db, f"{self.spec.name}-worker", self.spec.worker_subscriptions,
+            subscribe_all(self.bus, self.db, worker_consumer(self.spec.name), self.spec.worker_subscriptions,
                           self.context, recorded=False, bound=bound)
         for hook in self.spec.on_startup:
             await hook(self)
@@ -231,6 +234,11 @@ class Runtime:
             await self.cdn.close()
         await self.http.aclose()
         await self.db.dispose()
+
+
+def worker_consumer(service: str) -> str:
+    """The consumer (and queue) name of a service's `worker` role: `<service>-worker`."""
+    return f"{service}-worker"
 
 
 def make_bus(settings: AtelierSettings) -> EventBus:

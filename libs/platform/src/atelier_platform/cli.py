@@ -109,10 +109,12 @@ def _consumers(services: Iterable[str] = SERVICES) -> dict[str, set[str]]:
     """Every consumer queue of these services and the event types bound to it: the service's own
     consumers, and its job workers' as `<service>-worker` (none bound here when the service binds
     them on demand, `ServiceSpec.worker_routes`)."""
+    from atelier_common.service import worker_consumer
+
     consumers: dict[str, set[str]] = {}
     for name in services:
         spec = _spec(name)
-        for consumer, table in ((name, spec.subscriptions), (f"{name}-worker", spec.worker_subscriptions)):
+        for consumer, table in ((name, spec.subscriptions), (worker_consumer(name), spec.worker_subscriptions)):
             if table:
                 on_demand = table is spec.worker_subscriptions and spec.worker_routes is not None
                 consumers[consumer] = set() if on_demand else {cls.type for cls in table}

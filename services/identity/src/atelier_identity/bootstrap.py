@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from atelier_common.events.bus import Routes
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.service import Runtime
@@ -19,7 +18,7 @@ from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.service.users import create_user
-from atelier_identity.service.webhooks import WEBHOOK_CONSUMER, DeliveryWorker
+from atelier_identity.service.webhooks import DeliveryWorker
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.webhooks import UrlPolicy, WebhookSender
 
@@ -51,7 +50,7 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
         orders=OrdersClient(runtime), storefronts=runtime.storefronts, webhooks=sender,
-        webhook_routes=Routes(runtime.bus, WEBHOOK_CONSUMER))
+        webhook_routes=runtime.worker_routes)
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process
         # starting at the same moment creates the account first).

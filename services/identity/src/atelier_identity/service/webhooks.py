@@ -115,8 +115,8 @@ class WebhookEndpoints(UseCase[IdentityContext]):
                 setattr(endpoint, name, changes[name])
         if changes.get("enabled") is True:
             endpoint.disabled_reason = None
-        if endpoint.enabled:
-            await self.context.webhook_routes.open(endpoint.events)
+        if endpoint.enabled and ("events" in changes or "enabled" in changes):
+            await self.context.webhook_routes.open(endpoint.events)  # before the commit: no event missed
         endpoint.updated_at = now()
         self.endpoints.add(endpoint)
         after = _audited(endpoint)
@@ -152,10 +152,6 @@ class WebhookEndpoints(UseCase[IdentityContext]):
         self.session.info[WAKE] = True
         attempts = await self.deliveries.attempts_of([delivery.id])
         return delivery, attempts.get(delivery.id, [])
-
-
-# The queue the fan-out hears its events on (the worker role's, `ServiceSpec.worker_subscriptions`).
-WEBHOOK_CONSUMER = "identity-worker"
 
 
 async def wanted_routes(runtime: Runtime) -> set[str]:
