@@ -99,7 +99,7 @@ def main() -> None:
                             "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
                             # the limiter stays on the hot path, with a ceiling the load never reaches
                             "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000000/hour",
+                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
                         })
     catalog_url = f"{args.postgres.rstrip('/')}/{prefix}catalog".replace("postgresql://", "postgresql+psycopg://", 1)
     results = {}

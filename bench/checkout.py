@@ -198,7 +198,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
                             "ATELIER_LOG_LEVEL": "WARNING",
                             "ATELIER_RELAY_POLL_SECONDS": "1",
                             "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000000/hour",
+                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
                             "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000000/minute",
                             "ATELIER_IDENTITY_PASSWORD_HASH_TIME_COST": "1",
                             "ATELIER_IDENTITY_PASSWORD_HASH_MEMORY_COST_KIB": "1024",

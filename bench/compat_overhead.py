@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     load = wrk if shutil.which("wrk") else python_load
     env = {"ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-           "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000000/hour", "ATELIER_ACCESS_LOG": "false",
+           "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour", "ATELIER_ACCESS_LOG": "false",
            "ATELIER_OTEL_EXPORTER": "none"}
     with tempfile.TemporaryDirectory(prefix="atelier-bench-compat-") as tmp, embedded(Path(tmp), env) as platform:
         with httpx.Client(base_url=platform.url, timeout=30) as client:

@@ -84,7 +84,7 @@ def main() -> None:
                             "ATELIER_LOG_LEVEL": "WARNING",
                             # the limiter stays on the hot path, with a ceiling the load never reaches
                             "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-                            "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000000/hour",
+                            "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour",
                         })
     topology.prepare()
     topology.start()

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
            "ATELIER_AMQP_QUEUE_PREFIX": f"{run_id}.", "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",
            "ATELIER_CATALOG_SEED_DEMO_DATA": "true", "ATELIER_CATALOG_RESERVATION_SWEEP_SECONDS": "0",
            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-           "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000000/hour", "ATELIER_CACHE_PREFIX": f"{run_id}:"}
+           "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour", "ATELIER_CACHE_PREFIX": f"{run_id}:"}
     if cache:
         env["ATELIER_REDIS_URL"] = args.redis
     else:

@@ -53,7 +53,7 @@ def platform(args: argparse.Namespace, catalog_workers: int) -> Iterator[tuple[o
            "ATELIER_AMQP_QUEUE_PREFIX": queues, "ATELIER_CATALOG_SEED_DEMO_DATA": "true",
            "ATELIER_LOG_LEVEL": "WARNING", "ATELIER_ACCESS_LOG": "false",
            "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000000/hour",
-           "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000000/hour"}
+           "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000000/hour"}
     topology = Topology(postgres=args.postgres, amqp=args.amqp, port=port, base_port=port + 1, split=True,
                         data_dir=data_dir, extra_env=env, api_workers={"catalog": catalog_workers})
     topology.prepare()

@@ -79,7 +79,8 @@ def start_gateway(test_keys: TestKeys, tmp_path) -> StartGateway:
         mounts = {f"http://{s}.internal": httpx.ASGITransport(app=a) for s, a in services.items()}
         fields: dict[str, Any] = {
             "environment": "test", "data_dir": tmp_path, "anon_signing_key_pem": test_keys.anon.pem().decode(),
-            "rate_limit_default": "30/minute", "rate_limit_credentials_per_ip": "3/minute",
+            "rate_limit_default": "30/minute", "rate_limit_per_ip": "30/minute",
+            "rate_limit_credentials_per_ip": "3/minute",
             "service_urls": {s: f"http://{s}.internal" for s in SERVICES}, "log_json": False, **overrides}
         settings = GatewaySettings(**fields)
         bus = RecordingBus()

@@ -79,8 +79,8 @@ class TestCacheControl:
         assert "x-anonymous-token" in minted.headers
         assert minted.headers["cache-control"] == "private, no-cache"
         gateway.client.cookies.clear()  # a first visit again
-        # A write mints (it may need an owner): what it answers sets a cookie, whatever the service said.
-        public_minted = await gateway.client.post("/api/v1/pricing", params={"public": "1"})
+        # A write that needs an owner mints: what it answers sets a cookie, whatever the service said.
+        public_minted = await gateway.client.post("/api/v1/cart/items", params={"public": "1"})
         assert "x-anonymous-token" in public_minted.headers
         assert public_minted.headers["cache-control"] == "private, no-cache"  # it sets a cookie
         anon = gateway.keys.anon_headers()

@@ -14,6 +14,7 @@ from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.events import Envelope
 from atelier_gateway.openapi import merge
 from atelier_gateway.routing import resolve
+from atelier_gateway.settings import GatewaySettings
 from atelier_testing import assert_error
 
 
@@ -83,12 +84,31 @@ class TestAnonymousToken:
         assert "x-anonymous-token" not in r.headers and "set-cookie" not in r.headers
         assert "x-anonymous-token" not in r.json()["headers"]
 
-    @pytest.mark.parametrize(("method", "path"), [("GET", "/api/v1/cart"), ("GET", "/api/v1/images"),
-                                                  ("GET", "/api/v1/storefronts"), ("POST", "/api/v1/products"),
-                                                  ("GET", "/api/v1/orders"), ("GET", "/api/v1/addresses")])
-    async def test_owner_routes_and_writes_mint(self, gateway, method: str, path: str) -> None:
+    @pytest.mark.parametrize(("method", "path"), [
+        ("GET", "/api/v1/cart"), ("POST", "/api/v1/cart/items"), ("GET", "/api/v1/orders"),
+        ("POST", "/api/v1/orders"), ("GET", "/api/v1/addresses"), ("POST", "/api/v1/books"),
+        ("GET", "/api/v1/images/favorites"), ("GET", "/api/v1/generation/jobs/j1/events"),
+        ("POST", "/api/v1/payments/checkout")])
+    async def test_owner_routes_mint(self, gateway, method: str, path: str) -> None:
         r = await gateway.client.request(method, path)
         assert r.headers["x-anonymous-token"] and r.headers["set-cookie"].startswith("anon_token=")
+
+    @pytest.mark.parametrize(("method", "path"), [
+        ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/refresh"),
+        ("POST", "/api/v1/auth/password-reset"), ("POST", "/api/v1/auth/magic-link"),
+        ("GET", "/api/dev/mailbox"), ("GET", "/api/v1/storefronts"), ("POST", "/api/v1/products"),
+        ("GET", "/api/v1/images/files/a.png"), ("POST", "/api/v1/payments/webhooks/stripe"),
+        ("POST", "/api/v1/generation/providers/fal/webhook")])
+    async def test_nothing_else_mints(self, gateway, method: str, path: str) -> None:
+        """Sign-in, registration, refresh, reset, the mailbox, staff routes and webhooks own
+        nothing for a guest: no identity, so nothing they do spends an address's anything."""
+        r = await gateway.client.request(method, path)
+        assert "x-anonymous-token" not in r.headers and "set-cookie" not in r.headers
+        assert "x-anonymous-token" not in r.json()["headers"]
+
+    async def test_a_signed_in_caller_gets_no_anonymous_identity(self, gateway) -> None:
+        r = await gateway.client.get("/api/v1/cart", headers={"Authorization": f"Bearer {gateway.keys.access_token()}"})
+        assert r.status_code == 200 and "x-anonymous-token" not in r.headers and "set-cookie" not in r.headers
 
     async def test_a_public_read_forwards_the_token_it_has(self, gateway) -> None:
         token = gateway.keys.anon_token()
@@ -203,30 +223,43 @@ class TestRateLimits:
         assert statuses == [200, 200, 200, 429]
 
 
-    async def test_anonymous_tokens_are_minted_a_few_per_address(self, start_gateway) -> None:
-        """Each request without a token would be a fresh anonymous owner: minting is limited per
-        client address, a caller that keeps its token is not limited by it, another address is not."""
-        async with start_gateway(rate_limit_anon_tokens_per_ip="3/minute") as gateway:
-            fresh = []
-            for _ in range(4):
+    async def test_callers_without_an_access_token_share_their_address_ceiling(self, start_gateway) -> None:
+        """Tokenless and anonymous callers count against their address's ceiling, fresh identities
+        included; a signed-in caller there and another address are not limited by it."""
+        async with start_gateway(rate_limit_per_ip="5/minute") as gateway:
+            statuses = []
+            for path in ("/api/v1/products", "/api/v1/cart", "/api/v1/cart", "/api/v1/products", "/api/v1/cart",
+                         "/api/v1/cart"):
                 gateway.client.cookies.clear()
-                fresh.append(await gateway.client.get("/api/v1/cart"))
-            assert [r.status_code for r in fresh] == [200, 200, 200, 429]
-            assert_error(fresh[3], 429, "RATE_LIMITED")
-            assert int(fresh[3].headers["retry-after"]) >= 1
-            assert "x-anonymous-token" not in fresh[3].headers and "set-cookie" not in fresh[3].headers
-            kept = {"X-Anonymous-Token": fresh[0].headers["x-anonymous-token"]}
-            gateway.client.cookies.clear()
-            assert (await gateway.client.get("/api/v1/cart", headers=kept)).status_code == 200
-            # A public read mints nothing, so it is not limited for it.
-            assert (await gateway.client.get("/api/v1/products")).status_code == 200
-            # A signed-in caller without an anonymous token is not refused for it.
+                statuses.append(await gateway.client.get(path))
+            assert [r.status_code for r in statuses] == [200] * 5 + [429]
+            assert_error(statuses[5], 429, "RATE_LIMITED")
+            assert int(statuses[5].headers["retry-after"]) >= 1
+            assert "x-anonymous-token" not in statuses[5].headers and "set-cookie" not in statuses[5].headers
             bearer = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
             assert (await gateway.client.get("/api/v1/cart", headers=bearer)).status_code == 200
             transport = httpx.ASGITransport(app=gateway.app, client=("198.51.100.7", 5000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as elsewhere:
                 other = await elsewhere.get("/api/v1/cart")
                 assert other.status_code == 200 and other.headers["x-anonymous-token"]
+
+    async def test_a_crowd_behind_one_address_gets_in_with_the_deployed_defaults(self, start_gateway) -> None:
+        """500 visitors without a cookie jar behind one address (an office, a carrier's NAT) browse,
+        each starts a cart, 50 sign in and 5 reset a password: nobody is refused."""
+        defaults = {name: GatewaySettings.model_fields[name].default
+                    for name in ("rate_limit_default", "rate_limit_per_ip", "rate_limit_credentials_per_ip")}
+        async with start_gateway(**defaults) as gateway:
+            statuses: list[int] = []
+            for visitor in range(500):
+                gateway.client.cookies.clear()
+                statuses.append((await gateway.client.get("/api/v1/products")).status_code)
+                statuses.append((await gateway.client.get("/api/v1/products/p1")).status_code)
+                statuses.append((await gateway.client.post("/api/v1/cart/items", json={})).status_code)
+                if visitor % 10 == 0:
+                    statuses.append((await gateway.client.post("/api/v1/auth/login", json={})).status_code)
+                if visitor % 100 == 0:
+                    statuses.append((await gateway.client.post("/api/v1/auth/password-reset", json={})).status_code)
+            assert len(statuses) == 1555 and set(statuses) == {200}
 
 
 class TestCors:

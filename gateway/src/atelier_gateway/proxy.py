@@ -1,8 +1,8 @@
 """The gateway's hot path: check the caller, then stream the request to the owning service.
 
 Per request: trailing slash dropped, bearer token verified (cached) and checked against the
-denylist, an anonymous token accepted or — unless the request is a public read
-(`routing.PUBLIC_READS`) — minted, rate limits applied, `/internal` never routed, headers
+denylist, an anonymous token accepted or — where the request needs an owner and has none
+(`routing.OWNER_PATHS`) — minted, rate limits applied, `/internal` never routed, headers
 forwarded with the caller's address and a request id.
 
 The edge rules of a public answer (one the service declared `Cache-Control: public`) live here:
@@ -38,7 +38,7 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import AccessLogMiddleware, storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
-from atelier_gateway.routing import is_credential_path, is_public_read, resolve
+from atelier_gateway.routing import is_credential_path, is_public_read, needs_owner, resolve
 from atelier_gateway.settings import GatewaySettings
 from atelier_gateway.storefronts import COMPAT_PROFILE, VARY, StorefrontResolver
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
@@ -83,9 +83,10 @@ class Proxy:
 
     def _caller_limit(self, claims: dict[str, Any] | None, ip: str) -> tuple[str, str]:
         """The per-caller limit and its key: a signed-in caller's (staff have their own,
-        `rate_limit_staff`), else the client address's."""
+        `rate_limit_staff`), else the ceiling of everyone without an access token behind the
+        client address (`rate_limit_per_ip`)."""
         if not claims:
-            return self.settings.rate_limit_default, f"ip:{ip}"
+            return self.settings.rate_limit_per_ip, f"ip:{ip}"
         staff = ROLE_STAFF in claims.get("roles", ())
         return (self.settings.rate_limit_staff if staff else self.settings.rate_limit_default), f"user:{claims['sub']}"
 
@@ -143,9 +144,10 @@ class Proxy:
             if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
                 anon = from_cookie
         minted = None
-        # A compatibility profile's calls keep the guest identity of their seed (Marbelle echoes
-        # X-Session-ID on every guest answer, S0 sets its cookie): its answers are not shared reads.
-        if anon is None and (profile is not None or not is_public_read(scope["method"], scope["path"])):
+        # An identity is minted where the caller would own something (cart, order, book), never
+        # for a sign-in or a read, through a profile too: a new one costs nothing here, and what
+        # it could get for free is limited where it is given (docs/limits.md).
+        if anon is None and claims is None and needs_owner(scope["method"], scope["path"]):
             minted = anon = self.auth.mint_anon().encode()
         if anon is not None:
             headers.append((b"x-anonymous-token", anon))
@@ -153,9 +155,6 @@ class Proxy:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         if self.settings.rate_limits_enabled:
-            if minted is not None and claims is None:
-                # A fresh anonymous owner per request would be a fresh free allowance per request.
-                await self.credential_limiter.hit(self.settings.rate_limit_anon_tokens_per_ip, "anon-token", ip)
             await self.limiter.hit(*self._caller_limit(claims, ip))
             if scope["method"] == "POST" and is_credential_path(scope["path"]):
                 await self.credential_limiter.hit(self.settings.rate_limit_credentials_per_ip, "credentials", ip)

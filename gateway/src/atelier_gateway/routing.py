@@ -54,17 +54,28 @@ _LENGTHS = sorted({prefix.count("/") for prefix in ROUTES}, reverse=True)
 
 # Public reads: GET/HEAD under these paths (whole segments) answer the same to every caller of a
 # storefront, so they get no anonymous identity — no token minted, no cookie set — and stay
-# cacheable by a CDN (a `Set-Cookie` would make every answer private). Everything else that comes
-# without a token gets one: the routes that need an owner (cart, orders, books, addresses,
-# credits) and every write, so a service route that takes an owner always has one. A path added
-# here must not read the anonymous owner (its answers are shared).
+# cacheable by a CDN (a `Set-Cookie` would make every answer private). A path added here must not
+# read the anonymous owner (its answers are shared).
 PUBLIC_READS = (
     "/api/v1/products", "/api/v1/categories", "/api/v1/pricing", "/media",
-    "/api/v1/images/gallery", "/api/v1/generation/models", "/api/v1/subscriptions/plans",
-    "/api/v1/storefront",
+    "/api/v1/images/gallery", "/api/v1/images/files", "/api/v1/generation/models",
+    "/api/v1/subscriptions/plans", "/api/v1/storefront",
 )
 _PUBLIC_READS = frozenset(PUBLIC_READS)
 _PUBLIC_LENGTHS = sorted({prefix.count("/") for prefix in PUBLIC_READS}, reverse=True)
+
+# Where an anonymous caller owns something (the routes that take `AnonPrincipal`): a caller with
+# neither an access token nor an anonymous one gets a fresh anonymous identity here, and nowhere
+# else — sign-in, registration, refresh, reset, the mailbox and every public read (through a
+# compatibility profile too) mint nothing. `gateway/tests/test_routing.py` holds it to the services'
+# routes.
+OWNER_PATHS = (
+    "/api/v1/cart", "/api/v1/orders", "/api/v1/addresses", "/api/v1/books", "/api/v1/images",
+    "/api/v1/generation/jobs", "/api/v1/payments/intents", "/api/v1/payments/confirm",
+    "/api/v1/payments/checkout",
+)
+_OWNER_PATHS = frozenset(OWNER_PATHS)
+_OWNER_LENGTHS = sorted({prefix.count("/") for prefix in OWNER_PATHS}, reverse=True)
 
 # Routes whose attempts are credentials: limited per client address as well.
 CREDENTIAL_PATHS = (
@@ -101,6 +112,14 @@ def is_public_read(method: str, path: str) -> bool:
         return False
     parts = path.split("/", _PUBLIC_LENGTHS[0] + 1)
     return any("/".join(parts[:length + 1]) in _PUBLIC_READS for length in _PUBLIC_LENGTHS)
+
+
+def needs_owner(method: str, path: str) -> bool:
+    """Whether a caller without any token gets an anonymous identity for this request (`OWNER_PATHS`)."""
+    if is_public_read(method, path):
+        return False
+    parts = path.split("/", _OWNER_LENGTHS[0] + 1)
+    return any("/".join(parts[:length + 1]) in _OWNER_PATHS for length in _OWNER_LENGTHS)
 
 
 def is_credential_path(path: str) -> bool:

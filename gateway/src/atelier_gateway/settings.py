@@ -23,14 +23,17 @@ class GatewaySettings(AtelierSettings):
     # API (a product's own domain in front of a shared API) keeps its guest identity. Lax otherwise.
     cross_site_cookies: bool = False
     cors_origins: list[str] = ["http://localhost:3000", "http://localhost:5173"]
-    # Rate limits ("N/period"); per user when authenticated, else per client address.
+    # Rate limits ("N/period", docs/limits.md). A signed-in caller's, per user:
     rate_limit_default: str = "1000/hour"
     # A staff token's own limit instead: the console works through many records an hour.
     rate_limit_staff: str = "20000/hour"
+    # Every request without an access token (anonymous or none), per client address: the ceiling
+    # of everyone behind one address (an office, a school, a carrier's NAT), so it is set where a
+    # script stops and a crowd does not. Free allowances are guarded where they are given.
+    rate_limit_per_ip: str = "3000/minute"
+    # Credential attempts (sign-in, registration, reset, magic link) per client address; identity
+    # throttles failed sign-ins per account on top (docs/limits.md).
     rate_limit_credentials_per_ip: str = "100/minute"
-    # New anonymous tokens per client address: each one is a fresh anonymous owner (S0's free
-    # book), so minting one per request must not be free. A browser keeps its cookie and mints once.
-    rate_limit_anon_tokens_per_ip: str = "100/hour"
     rate_limits_enabled: bool = True
     # With Redis, `rate_limit_default` is counted in each gateway process and added to Redis's
     # count this often (`ratelimit.py`): no round trip per request; a caller may pass the limit by

@@ -97,7 +97,7 @@ async def test_errors_are_in_the_profile_format(gateway: Gateway) -> None:
 
 
 async def test_the_rate_limit_is_the_native_one_whichever_door_is_used(start_gateway: StartGateway) -> None:
-    async with start_gateway(rate_limit_default="3/minute") as gw:
+    async with start_gateway(rate_limit_per_ip="3/minute") as gw:
         await _with_demo(gw)
         assert (await gw.client.get("/api/v1/products")).status_code == 200
         assert (await gw.client.get("/compat/demo/api/things/x/")).status_code == 200

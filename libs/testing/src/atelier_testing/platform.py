@@ -145,7 +145,20 @@ def free_port_block(size: int) -> int:
     raise RuntimeError("no free block of ports")
 
 
-def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode: str) -> dict[str, str]:
+# The suite's many visitors mostly come from 127.0.0.1, its sign-ins too (the browser tests' pages
+# and the staff steps), and the one bootstrap staff account makes the whole suite's staff calls:
+# more than a deployment's limits allow one address or one caller in a run. A platform started with
+# `deployed_limits=True` keeps the defaults (tests-e2e/platform/test_shared_address.py).
+SUITE_LIMITS = {
+    "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000/minute",
+    "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000/hour",
+    "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000/hour",
+    "ATELIER_GENERATION_ANONYMOUS_FREE_JOBS_PER_IP": "1000000/hour",
+}
+
+
+def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode: str,
+                deployed_limits: bool = False) -> dict[str, str]:
     # The dev endpoints (mailbox, checkout pages) and the demo catalog are not set here: `atelier
     # dev` has them, and the distributed mode gets them from `atelier up --dev`, as a user would.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
@@ -162,13 +175,7 @@ def _common_env(data_dir: Path, extra_env: dict[str, str] | None = None, *, mode
         # every process writes its spans to <data_dir>/traces/<service>-<pid>.jsonl (test_tracing.py)
         "ATELIER_OTEL_EXPORTER": "file",
         "ATELIER_OTEL_FILE_DIR": str(data_dir / "traces"),
-        # The suite's many visitors all come from 127.0.0.1 (the gateway tests cover the limit).
-        "ATELIER_GATEWAY_RATE_LIMIT_ANON_TOKENS_PER_IP": "1000000/hour",
-        # ...and so do its sign-ins: the browser tests' pages and the staff steps all sign in from it.
-        "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000/hour",
-        # ...and so does every caller without a token, and the one bootstrap staff account makes the
-        # whole suite's staff calls: more than the per-caller default (1000/hour) in one run.
-        "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000/hour",
+        **({} if deployed_limits else SUITE_LIMITS),
         # Invalidation must be what makes a change visible, never an entry's expiry.
         "ATELIER_CACHE_TTL_SECONDS": "300",
         # Outbound webhooks (tests-e2e/webhooks): the test's receiver on 127.0.0.1 is allowed by name
@@ -222,13 +229,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextlib.contextmanager
 def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: bool = False,
-             data_dir: Path | None = None) -> Iterator[Platform]:
-    """`data_dir`: start on this directory (a restored backup), else a new one under `tmp`."""
+             data_dir: Path | None = None, deployed_limits: bool = False) -> Iterator[Platform]:
+    """`data_dir`: start on this directory (a restored backup), else a new one under `tmp`;
+    `deployed_limits`: the rate limits a deployment gets, not the suite's (`SUITE_LIMITS`)."""
     port = free_port()
     data_dir = data_dir or tmp / "embedded"
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
-                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded"), url))
+                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded", deployed_limits=deployed_limits), url))
     try:
         wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("embedded", url, data_dir, proc.pid)
@@ -240,7 +248,7 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: b
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None, *, split: bool = True,
                 redis_out: bool = False, database_prefix: str | None = None,
-                data_dir: Path | None = None) -> Iterator[Platform]:
+                data_dir: Path | None = None, deployed_limits: bool = False) -> Iterator[Platform]:
     """`atelier up`; `split=False`: one process per service (`--no-split`), 7 processes instead of
     26, which start in a fraction of the time (each pays some seconds of imports on a slow machine)."""
     run = uuid.uuid4().hex[:8]
@@ -249,7 +257,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     # gateway, six APIs; then the probes of 19 relay/consumer/worker/housekeeping processes
     port = free_port_block(7 + 19)
     data_dir = data_dir or tmp / "distributed"
-    env = _common_env(data_dir, extra_env, mode="distributed")
+    env = _common_env(data_dir, extra_env, mode="distributed", deployed_limits=deployed_limits)
     env.update({
         "ATELIER_DATABASE_NAME_PREFIX": prefix,
         "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",

@@ -268,10 +268,6 @@ class Book(SQLModel, table=True):
     __tablename__ = "book"
     __table_args__ = (Index("ix_book_owner_created", "owner_id", "created_at"),
                       Index("ix_book_anonymous_updated_at", "anonymous", "updated_at"),
-                      # S0's free book is one per client too, whatever anonymous token it comes with.
-                      Index("ux_book_anonymous_client", "client_hash", unique=True,
-                            postgresql_where=text("anonymous AND client_hash IS NOT NULL"),
-                            sqlite_where=text("anonymous AND client_hash IS NOT NULL")),
                       Index("ix_book_anon_reader_id", "anon_reader_id"),
                       Index("ix_book_claimed_at", "claimed_at"))
 

@@ -121,6 +121,10 @@ class GenerationSettings(ServiceSettings, StorageSettings):
     # -- storybooks (S0) ---------------------------------------------------------------------
     # Each item's retries before any paid print order (then the tier's `max_retries_per_unit`).
     free_retries_per_item: int = 0
+    # The free illustrations anonymous visitors start (a character's first, the cover's first),
+    # per client address: a fresh anonymous token is one request away, so the address is what
+    # bounds a script, and a window is what lets the next visitor behind it in (docs/limits.md).
+    anonymous_free_jobs_per_ip: str = "30/hour"
     book_max_characters: int = 20
     book_max_pages: int = 100
 

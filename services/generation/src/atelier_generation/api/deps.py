@@ -32,7 +32,7 @@ async def _book_service(request: Request, session: SessionDep, storefront: Curre
     the request's storefront, which the books and illustration jobs it makes carry."""
     context = context_of(request)
     client = context.signer.client_hash(client_ip(request), request.headers.get("user-agent", ""))
-    return BookService(session, context, client=client, storefront=storefront.slug)
+    return BookService(session, context, client=client, address=client_ip(request), storefront=storefront.slug)
 
 
 CreditServiceDep = Annotated[CreditService, use_case(CreditService)]

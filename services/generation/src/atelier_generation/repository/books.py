@@ -69,9 +69,6 @@ class BookRepository(RepositoryBase):
     async def count_for_owner(self, owner_id: uuid.UUID) -> int:
         return await self._count(self.readable_statement(owner_id))
 
-    async def count_anonymous_of_client(self, client: str) -> int:
-        return await self._count(select(Book).where(col(Book.anonymous).is_(True), col(Book.client_hash) == client))
-
     async def set_print_tier(self, book_id: uuid.UUID, *, tier: str, retries: int, order_id: uuid.UUID,
                              paid_at: datetime, now: datetime) -> bool:
         """Record a paid print order unless a later one is recorded already (events arrive in any order)."""

@@ -19,13 +19,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.generation import JobRequested
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.errors import RateLimited
 from atelier_common.pagination import PageParams
 from atelier_common.service import UseCase
 from atelier_generation import domain, imaging
@@ -76,12 +76,14 @@ VersionRow = tuple[BookItemVersion, GenerationJob]
 
 class BookService(UseCase[GenerationContext]):
     def __init__(self, session: AsyncSession, context: GenerationContext, *, client: str | None = None,
-                 storefront: str = DEFAULT_STOREFRONT) -> None:
+                 address: str | None = None, storefront: str = DEFAULT_STOREFRONT) -> None:
         """`client`: the caller's client (`UrlSigner.client_hash`), to which an anonymous owner's
-        books are bound; None where no request is served (events, the worker). `storefront`: the
-        request's, which the books and illustration jobs it makes carry."""
+        books are bound, and `address` its network address, which bounds the free illustrations
+        anonymous owners start from it; both None where no request is served (events, the worker).
+        `storefront`: the request's, which the books and illustration jobs it makes carry."""
         super().__init__(session, context)
         self.client = client
+        self.address = address
         self.storefront = storefront
         self.books = BookRepository(session)
         self.items = BookItemRepository(session)
@@ -110,20 +112,29 @@ class BookService(UseCase[GenerationContext]):
         if not principal.is_authenticated:
             # Per-owner limits are checked under the owner's row: two parallel creates make one book.
             await WalletRepository(self.session).lock(owner_id, now)
-            # The free book is per client as well: a fresh anonymous token does not bring another.
-            if (await self.books.count_for_owner(owner_id) >= ANONYMOUS_BOOKS
-                    or (self.client is not None
-                        and await self.books.count_anonymous_of_client(self.client) >= ANONYMOUS_BOOKS)):
+            # One per anonymous owner; what a fresh token could get for free is bounded per
+            # address where it costs, at each free illustration (`_charge_free_job`).
+            if await self.books.count_for_owner(owner_id) >= ANONYMOUS_BOOKS:
                 raise self._book_limit()
         anonymous = not principal.is_authenticated
         book = Book(owner_id=owner_id, **data.model_dump(), anonymous=anonymous, storefront=self.storefront,
                     client_hash=self.client if anonymous else None, created_at=now, updated_at=now)
         self.books.add(book)
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:  # another token of the same client won the unique key meanwhile
-            raise self._book_limit() from exc
+        await self.session.flush()
         return book
+
+    async def _charge_free_job(self) -> None:
+        """A free illustration an anonymous owner starts counts against its address's hourly
+        budget (`anonymous_free_jobs_per_ip`): one visitor's book, or a household's, fits in it
+        many times; a script minting a token per book does not get past it."""
+        if self.address is None:
+            return
+        try:
+            await self.context.limiter.hit(self.context.settings.anonymous_free_jobs_per_ip,
+                                           "anonymous-free-jobs", self.address)
+        except RateLimited as exc:
+            raise RateLimited("Sign in to go on: the free illustrations from this network are used up for now",
+                              details={**exc.details, "limit": "anonymous_free_jobs"}, headers=exc.headers) from None
 
     @staticmethod
     def _book_limit() -> AnonymousLimit:
@@ -348,6 +359,8 @@ class BookService(UseCase[GenerationContext]):
 
     async def _queue(self, book: Book, item: BookItem, number: int, *, spent_retry: bool,
                      asked: VersionCreate | None) -> VersionRow:
+        if book.anonymous and not spent_retry:
+            await self._charge_free_job()
         now = utcnow()
         asked = asked or VersionCreate()
         # Lettering is the cover's: asked of another item it means nothing and is not kept.
