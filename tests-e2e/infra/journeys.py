@@ -63,8 +63,8 @@ async def customer(api: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access']}"}
 
 
-# Staff's headers per platform, reused for a few minutes: the account may sign in only five times
-# a minute (identity's per-account limit), and many tests act as staff one after another.
+# Staff's headers per platform, reused for a few minutes: many tests act as staff one after another,
+# and one sign-in (an Argon2 check) serves them all.
 _STAFF: dict[str, tuple[float, dict[str, str]]] = {}
 STAFF_REUSE_SECONDS = 300  # well within the access token's 15 minutes
 

@@ -92,3 +92,52 @@ class TestSyncedLimiter:
             assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
         finally:
             await limiter.close()
+
+
+class TestCountingOutcomes:
+    """A rule that counts only some outcomes (identity's failed sign-ins): look without counting,
+    count after, forget; shared by every process through Redis, each process's own while it is out."""
+
+    async def test_looking_counts_nothing_and_adding_never_refuses(self) -> None:
+        limiter = RateLimiter()
+        assert (await limiter.window("2/minute", "k")).count == 0
+        await limiter.check("2/minute", "k")
+        assert await limiter.add("2/minute", "k") and await limiter.add("2/minute", "k")
+        assert not await limiter.add("2/minute", "k")  # full: not counted, not refused
+        window = await limiter.window("2/minute", "k")
+        assert (window.count, window.full) == (2, True) and 1 <= window.retry_after <= 60
+        with pytest.raises(RateLimited) as refused:
+            await limiter.check("2/minute", "k")
+        assert refused.value.headers["Retry-After"] == str(refused.value.details["retry_after"])
+        await limiter.check("2/minute", "other")  # other keys are not affected
+
+    async def test_clearing_forgets_the_keys_count(self) -> None:
+        limiter = RateLimiter()
+        for _ in range(2):
+            await limiter.add("2/minute", "k")
+        await limiter.clear("2/minute", "k")
+        assert (await limiter.window("2/minute", "k")).count == 0
+        await limiter.check("2/minute", "k")
+
+    async def test_every_process_sees_the_counts_through_redis(self, redis_url: str) -> None:
+        prefix = f"t-{uuid.uuid4().hex[:8]}:"
+        one, two = (RateLimiter(redis_url, guard=RedisGuard(redis_url), key_prefix=prefix) for _ in range(2))
+        try:
+            await one.add("2/minute", "k")
+            await two.add("2/minute", "k")
+            with pytest.raises(RateLimited):
+                await one.check("2/minute", "k")
+            await two.clear("2/minute", "k")
+            await one.check("2/minute", "k")
+            assert (await one.window("2/minute", "k")).count == 0
+        finally:
+            await one.close()
+            await two.close()
+
+    async def test_while_redis_is_out_the_process_counts_alone(self) -> None:
+        limiter = RateLimiter(REFUSED, guard=RedisGuard(REFUSED, timeout=0.1, failures=1, reset_seconds=60))
+        await limiter.add("1/minute", "k")
+        with pytest.raises(RateLimited):
+            await limiter.check("1/minute", "k")
+        await limiter.clear("1/minute", "k")
+        await limiter.check("1/minute", "k")

@@ -10,6 +10,9 @@ not ask Redis per hit: each process counts locally against the last shared count
 background task adds its counts to Redis every `sync_seconds` and learns the total. A hit the
 local count would refuse asks Redis at once (exact), so a refusal is always the shared verdict;
 an allowance can exceed the limit by what the other processes counted since the last sync.
+
+A rule that counts only some outcomes (identity's failed sign-ins) looks without counting
+(`window`, `check`), counts after the outcome (`add`) and forgets (`clear`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import functools
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage as AsyncStorage
@@ -34,6 +38,8 @@ from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
 
 log = logging.getLogger("atelier.ratelimit")
+
+T = TypeVar("T")
 
 # Keys counted locally between syncs; beyond this, the ones with nothing left to send are dropped.
 _MAX_BUDGETS = 100_000
@@ -50,6 +56,24 @@ def _storage(uri: str, **options: Any) -> AsyncStorage:
     if not isinstance(storage, AsyncStorage):  # the async+ scheme always gives one
         raise ValueError(f"{uri} is not an asynchronous storage")
     return storage
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a rule counted for some keys: `count` of `amount`, until `reset_time` (epoch seconds)
+    frees the next slot."""
+
+    count: int
+    amount: int
+    reset_time: float
+
+    @property
+    def full(self) -> bool:
+        return self.count >= self.amount
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_time - time.time()))
 
 
 @dataclass
@@ -111,6 +135,40 @@ class RateLimiter:
             pass
         retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
+    # Counting only some outcomes (identity's sign-in failures): look first, count after, forget.
+    # Through Redis when set, this process's memory while it is out; not for a synced limiter.
+
+    async def _ask(self, call: Callable[[Strategy], Awaitable[T]]) -> T:
+        if self.shared is not None and self.guard is not None:
+            shared = self.shared
+            with contextlib.suppress(RedisUnavailable):
+                return await self.guard.run(lambda: call(shared))
+        return await call(self.local)
+
+    async def window(self, rule: str, *keys: str) -> Window:
+        """The window of `keys` now, counting nothing."""
+        limit = _parsed(rule)
+        stats = await self._ask(lambda strategy: strategy.get_window_stats(limit, *keys))
+        return Window(count=limit.amount - stats.remaining, amount=limit.amount, reset_time=stats.reset_time)
+
+    async def check(self, rule: str, *keys: str) -> None:
+        """`RateLimited` (429, Retry-After) when the window of `keys` is full; counts nothing."""
+        window = await self.window(rule, *keys)
+        if window.full:
+            raise RateLimited(details={"retry_after": window.retry_after},
+                              headers={"Retry-After": str(window.retry_after)})
+
+    async def add(self, rule: str, *keys: str) -> bool:
+        """Count one hit without refusing anything; False when the window was full already (a
+        moving window is then not extended by it)."""
+        limit = _parsed(rule)
+        return await self._ask(lambda strategy: strategy.hit(limit, *keys))
+
+    async def clear(self, rule: str, *keys: str) -> None:
+        """Forget what `keys` counted under `rule`."""
+        limit = _parsed(rule)
+        await self._ask(lambda strategy: strategy.clear(limit, *keys))
 
     async def _hit_synced(self, limit: RateLimitItem, keys: tuple[str, ...]) -> bool:
         """Counted here; True when allowed. A hit the local count would refuse asks Redis (another

@@ -49,6 +49,12 @@ def password_problems(password: str, email: str) -> list[str]:
     return problems
 
 
+def sign_in_backoff_seconds(failures: int, cap: int) -> int:
+    """How long a client address waits after its `failures`-th failed password on an account under
+    attack (docs/security.md): 1 s after the first, doubling with each, at most `cap`."""
+    return min(cap, 2 ** min(max(failures, 1) - 1, 30))
+
+
 def roles_of(staff_roles: Iterable[str]) -> list[str]:
     """The access token's `roles` claim: every account is a customer; a staffer also carries
     `staff` (what caches and visibility key on) and each of its staff roles, which services check."""

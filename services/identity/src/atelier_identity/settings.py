@@ -29,11 +29,18 @@ class IdentitySettings(PricingSettings):
     # Where the links in mail point (the frontend's pages, which post the token back to the API).
     frontend_url: str = "http://localhost:3000"
 
-    login_rate_limit_per_account: str = "5/minute"
-    login_rate_limit_per_ip: str = "100/minute"
+    # Sign-in throttling (docs/security.md): failed passwords only, at login and at every check of
+    # the current password. Per (account, client address): then that pair waits for the oldest to age.
+    sign_in_failures_per_account_and_ip: str = "10/15 minutes"
+    # Per account from every address: past it each address with failures waits after each further
+    # one (1 s, doubling, at most the cap); an address without failures on the account never does.
+    sign_in_failures_per_account: str = "20/15 minutes"
+    sign_in_backoff_max_seconds: int = Field(default=60, ge=1)
+    # Per client address across accounts (password spraying).
+    sign_in_failures_per_ip: str = "100/minute"
     # S1: "Email verification: 3/min", per address.
     resend_verification_rate_limit: str = "3/minute"
-    # The other credential routes (magic link, passkey begin, check-user, re-authentication).
+    # The other credential routes (magic link, passkey begin, check-user).
     credential_rate_limit_per_account: str = "5/minute"
     credential_rate_limit_per_ip: str = "100/minute"
     # S1: "Password reset: 3/min" (stricter than the platform's 5), per address.

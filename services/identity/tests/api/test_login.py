@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.models import User
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service import create_user
-from atelier_testing import TestKeys
+from atelier_testing import TestKeys, poll_until
 
 
 class TestLogin:
@@ -147,34 +148,90 @@ class TestLoginClaimsTheAnonymousIdentity:
         assert harness.published("identity.anonymous_claimed") == []
 
 
-class TestLoginRateLimits:
-    async def test_the_sixth_attempt_on_one_account_within_a_minute_is_429(self, api, expect_error) -> None:
+HERE, THERE, ELSEWHERE = ({"X-Forwarded-For": ip} for ip in ("203.0.113.7", "198.51.100.1", "192.0.2.10"))
+
+
+class TestSignInThrottling:
+    """docs/security.md "Sign-in throttling": failures count, not successes; per (account, client
+    address); the account-wide ceiling slows the addresses that failed, never the others."""
+
+    async def test_successes_are_not_counted(self, api) -> None:
         await api.verified_user()
-        for _ in range(5):
-            expect_error(await api.login(password="wrong password"), 401, "INVALID_CREDENTIALS")
-        limited = await api.login()  # even with the right password
+        for _ in range(15):
+            assert (await api.login()).status_code == 200
+
+    async def test_the_eleventh_attempt_after_ten_failures_from_one_address_waits(self, api, expect_error) -> None:
+        await api.verified_user()
+        for _ in range(10):
+            expect_error(await api.login(password="wrong password", headers=HERE), 401, "INVALID_CREDENTIALS")
+        limited = await api.login(headers=HERE)  # even with the right password, from there
         details = expect_error(limited, 429, "RATE_LIMITED")
-        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert 1 <= int(limited.headers["retry-after"]) <= 15 * 60
         assert details["retry_after"] == int(limited.headers["retry-after"])
 
-    async def test_the_account_limit_ignores_the_email_case(self, api, expect_error) -> None:
-        for email in ("a@example.com", "A@example.com", "a@EXAMPLE.com", "A@EXAMPLE.COM", "a@Example.com"):
-            await api.login(email)
-        expect_error(await api.login("a@example.com"), 429, "RATE_LIMITED")
+    async def test_the_owner_elsewhere_gets_in_every_time_while_an_address_guesses(self, api, expect_error) -> None:
+        await api.verified_user()
+        statuses = set()
+        for _ in range(30):
+            statuses.add((await api.login(password="wrong password", headers=HERE)).status_code)
+            assert (await api.login(headers=THERE)).status_code == 200
+        assert statuses == {401, 429}
 
-    async def test_other_accounts_are_not_limited_by_one_account(self, api, expect_error) -> None:
+    async def test_a_success_clears_the_failures_of_its_address(self, api) -> None:
+        await api.verified_user()
+        for _ in range(2):
+            for _ in range(9):
+                assert (await api.login(password="wrong password", headers=HERE)).status_code == 401
+            assert (await api.login(headers=HERE)).status_code == 200
+
+    async def test_guesses_sent_at_once_do_not_all_get_through(self, api) -> None:
+        await api.verified_user()
+        guesses = await asyncio.gather(*(api.login(password="wrong password", headers=HERE) for _ in range(25)))
+        assert sorted(r.status_code for r in guesses) == [401] * 10 + [429] * 15
+
+    async def test_one_budget_per_account_whichever_login_name(self, api, expect_error) -> None:
+        await api.verified_user(username="ada")
+        for name in ("ada@example.com", "ADA", "Ada@Example.com", "ada", " ada ") * 2:
+            assert (await api.login(name, password="wrong password", headers=HERE)).status_code == 401
+        expect_error(await api.login("ada@example.com", headers=HERE), 429, "RATE_LIMITED")
+
+    async def test_other_accounts_are_not_limited_by_one_account(self, api) -> None:
         await api.verified_user("bob@example.com")
-        for _ in range(6):
-            await api.login("ada@example.com")
-        assert (await api.login("bob@example.com")).status_code == 200
+        for _ in range(11):
+            await api.login("ada@example.com", headers=HERE)
+        assert (await api.login("bob@example.com", headers=HERE)).status_code == 200
+
+    async def test_an_account_under_attack_slows_the_addresses_that_failed(self, start_identity,
+                                                                           expect_error) -> None:
+        async with start_identity(sign_in_failures_per_account="5/15 minutes") as api:
+            await api.verified_user()
+            for address in (HERE, HERE, THERE, THERE, THERE):  # the fifth failure puts the account over
+                assert (await api.login(password="wrong password", headers=address)).status_code == 401
+            # From now on each failure makes its address wait (its third: 4 s; 1 s, doubling).
+            limited = await api.login(password="wrong password", headers=THERE)
+            details = expect_error(limited, 429, "RATE_LIMITED")
+            assert 1 <= details["retry_after"] == int(limited.headers["retry-after"]) <= 4
+            assert (await api.login(password="wrong password", headers=HERE)).status_code == 401
+            expect_error(await api.login(headers=HERE), 429, "RATE_LIMITED")  # the right password waits too
+            # An address with no failure on the account is never held back.
+            for _ in range(3):
+                assert (await api.login(headers=ELSEWHERE)).status_code == 200
+
+            async def served() -> bool:
+                return (await api.login(headers=THERE)).status_code == 200
+
+            # Slowed, not locked: after its back-off the address is served (and cleared by success).
+            await poll_until(served, timeout=30, message="the address served after its back-off")
 
     async def test_one_address_is_limited_across_accounts(self, start_identity, expect_error) -> None:
-        async with start_identity(login_rate_limit_per_ip="3/minute") as api:
-            here, there = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
+        async with start_identity(sign_in_failures_per_ip="3/minute") as api:
+            await api.verified_user()
+            for _ in range(5):  # successes do not count
+                assert (await api.login(headers=HERE)).status_code == 200
             for n in range(3):
-                assert (await api.login(f"user{n}@example.com", headers=here)).status_code == 401
-            expect_error(await api.login("user9@example.com", headers=here), 429, "RATE_LIMITED")
-            assert (await api.login("user9@example.com", headers=there)).status_code == 401
+                assert (await api.login(f"user{n}@example.com", headers=HERE)).status_code == 401
+            expect_error(await api.login("user9@example.com", headers=HERE), 429, "RATE_LIMITED")
+            assert (await api.login("user9@example.com", headers=THERE)).status_code == 401
 
 
 class TestLoginByUsername:

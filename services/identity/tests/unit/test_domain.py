@@ -44,6 +44,16 @@ class TestPasswordPolicy:
             "Password must be at least 8 characters.", "Password cannot be entirely numeric."]
 
 
+class TestSignInBackoff:
+    def test_one_second_after_the_first_failure_doubling_with_each(self) -> None:
+        assert [domain.sign_in_backoff_seconds(n, 60) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+    def test_never_more_than_the_cap_nor_less_than_a_second(self) -> None:
+        assert domain.sign_in_backoff_seconds(10_000, 30) == 30
+        assert domain.sign_in_backoff_seconds(0, 30) == 1
+        assert domain.sign_in_backoff_seconds(3, 1) == 1
+
+
 class TestAccounts:
     def test_emails_are_compared_lower_case_and_trimmed(self) -> None:
         assert domain.normalise_email("  Ada.Lovelace@Example.COM ") == "ada.lovelace@example.com"

@@ -23,6 +23,7 @@ from atelier_identity.models import EmailToken, RefreshToken, User
 from atelier_identity.repository import EmailTokenRepository, PasskeyRepository, RefreshTokenRepository
 from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
+from atelier_identity.service.throttle import SignInThrottle
 
 __all__ = ["Guard", "IssuedTokens", "Sessions", "SignedIn", "Verification", "now", "prove_email", "registered"]
 
@@ -127,9 +128,10 @@ class Guard(UseCase[IdentityContext]):
                                    f"{action}-account", account)
 
     async def reauthenticate(self, user: User, password: str, *, ip: str) -> None:
-        """Check the current password of a signed-in user (a due re-hash is stored on it)."""
-        await self.attempt("reauth", ip=ip, account=str(user.id))
-        if not await self.passwords.check(password, user):
+        """Check the current password of a signed-in user (a due re-hash is stored on it): a guess
+        here counts as one at login (`SignInThrottle`)."""
+        throttle = SignInThrottle(self.settings, self.limiter)
+        if not await throttle.check_password(str(user.id), ip, lambda: self.passwords.check(password, user)):
             raise WrongPassword()
 
 

@@ -33,6 +33,7 @@ from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest
 from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now, registered
+from atelier_identity.service.throttle import SignInThrottle
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class AuthService(UseCase[IdentityContext]):
         self.settings = context.settings
         self.passwords = context.passwords
         self.limiter = context.limiter
+        self.throttle = SignInThrottle(context.settings, context.limiter)
         self.sessions = Sessions(session, context)
         self.verification = Verification(session, context)
 
@@ -102,18 +104,12 @@ class AuthService(UseCase[IdentityContext]):
         """Sign in with the email or the username (a login name without `@`) and the password; on a
         storefront whose accounts need no verified email, an unverified one too."""
         name = domain.normalise_email(login)
-        await self.limiter.hit(self.settings.login_rate_limit_per_ip, "login-ip", ip)
-        await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", name)
         users = UserRepository(self.session)
-        if "@" in name:
-            user = await users.get_by_email(name)
-        else:
-            user = await users.get_by_username(name)
-            if user is not None:
-                # One budget per account, whichever login name the attempts use.
-                await self.limiter.hit(self.settings.login_rate_limit_per_account, "login-account", user.email)
-        # Verified even when the account is unknown (against a dummy hash): no timing oracle.
-        matches = await self.passwords.check(password, user)
+        user = await (users.get_by_email(name) if "@" in name else users.get_by_username(name))
+        # Verified even when the account is unknown (against a dummy hash): no timing oracle. One
+        # budget per account, whichever login name the guesses use; an unknown name has its own.
+        account = str(user.id) if user is not None else name
+        matches = await self.throttle.check_password(account, ip, lambda: self.passwords.check(password, user))
         if user is None or not matches:
             raise InvalidCredentials()
         optional = storefront is not None and storefront.verified_email_optional
