@@ -126,7 +126,7 @@ class TestInProcessCopies:
         # Copies trusted for the whole test: on a busy machine two requests may be seconds apart, and
         # a copy past its trust asks Redis again (the full path), which is not what this test is about.
         async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
-                                 rate_limit_default="1000/minute", cache_local_trust_seconds=600) as gateway:
+                                 rate_limit_default="1000/minute", rate_limit_per_ip="1000/minute", cache_local_trust_seconds=600) as gateway:
             proxy = gateway.app.state.proxy
             # Tracing is set up once per process (`setup_tracing`), and an earlier test of this pytest
             # run may have done it; with tracing on every hit takes the full path, by design.
@@ -181,7 +181,7 @@ class TestInProcessCopies:
         prefix = f"gw-{uuid.uuid4().hex[:8]}:"
         service = RedisStore(redis_url, prefix=prefix)
         async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
-                                 rate_limit_default="5/minute") as gateway:
+                                 rate_limit_per_ip="5/minute") as gateway:
             await poll_until(lambda: _true(gateway.app.state.proxy.feed.live), timeout=10)
             await gateway.client.get("/api/v1/products/x", params={"public": "1"})
             entry = Entry(await service.generations(["shop"]), ("shop",), [(b"cache-control", b"public, no-cache")],

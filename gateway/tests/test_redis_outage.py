@@ -63,7 +63,7 @@ async def test_health_is_healthy_again_once_redis_answers(start_gateway, redis_u
     url = f"redis://127.0.0.1:{link.port}{target.path or '/0'}"
     try:
         async with start_gateway(cache_url=url, redis_key_prefix="gw-test:", redis_breaker_reset_seconds=0.2,
-                                 rate_limit_default="1000/minute") as gateway:
+                                 rate_limit_default="1000/minute", rate_limit_per_ip="1000/minute") as gateway:
             assert (await gateway.client.get("/api/health")).json()["gateway"]["redis"] == "ok"
             await link.blackhole()
             down = await gateway.client.get("/api/health")
