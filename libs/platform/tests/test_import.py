@@ -244,6 +244,36 @@ async def test_malformed_json_is_one_line_not_a_traceback(platform: httpx.AsyncC
     assert "malformed JSON at line 1" in result.output and "Traceback" not in result.output
 
 
+async def test_hashes_asking_a_sign_in_for_too_much_work_are_refused(platform: httpx.AsyncClient, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each of the first three took a core (argon2: and a gigabyte) past a minute per sign-in (issue 50).
+    salt, digest = "c2FsdHNhbHRzYWx0", "A" * 43
+    dump = str(dump_file(tmp_path, [
+        user(30, "pbkdf2@example.com", "pbkdf2_sha256$999999999$salt$" + "A" * 44),
+        user(31, "argon2@example.com", f"argon2$argon2id$v=19$m=1048576,t=100,p=1${salt}${digest}"),
+        user(32, "bcrypt@example.com", "bcrypt_sha256$$2b$31$" + "a" * 53),
+        user(33, "django52@example.com", django_pbkdf2_sha256(OLD_PASSWORD, "s4ltS4lt", 1_000_000)),  # Django 5.2's
+    ]))
+    # The caps are identity's settings, which the command reads.
+    monkeypatch.setenv("ATELIER_IDENTITY_PASSWORD_HASH_MAX_PBKDF2_ITERATIONS", "500000")
+    strict = await atelier("import", "marbelle", dump, "--dry-run", "--report", str(tmp_path / "strict.json"))
+    assert strict.exit_code == 0, strict.output
+    assert {r["pk"] for r in json.loads((tmp_path / "strict.json").read_text())["refused"]} == {"30", "31", "32", "33"}
+    monkeypatch.delenv("ATELIER_IDENTITY_PASSWORD_HASH_MAX_PBKDF2_ITERATIONS")
+
+    result = await atelier("import", "marbelle", dump, "--report", str(tmp_path / "report.json"))
+    assert result.exit_code == 0, result.output
+    refused = {r["pk"]: r["reason"] for r in json.loads((tmp_path / "report.json").read_text())["refused"]}
+    assert refused.keys() == {"30", "31", "32"}, refused
+    assert "iterations 999,999,999 is over the cap of 3,000,000" in refused["30"]
+    assert "memory kib 1,048,576 is over the cap" in refused["31"] and "cost 31 is over the cap" in refused["32"]
+    assert await rows(tmp_path, "identity", "SELECT count(*) FROM user WHERE email IN "
+                                            "('pbkdf2@example.com', 'argon2@example.com', 'bcrypt@example.com')") == [(0,)]
+    signed_in = await platform.post("/api/v1/auth/login", json={"email": "django52@example.com",
+                                                                "password": OLD_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+
+
 async def test_imports_into_each_services_database_and_the_old_password_signs_in(
         service_database: Any, test_settings_overrides: dict[str, Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

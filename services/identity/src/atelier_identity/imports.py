@@ -68,7 +68,8 @@ class ImportedAddress(BaseModel):
 async def import_accounts(db: Database, users: Sequence[ImportedUser], addresses: Sequence[ImportedAddress], *,
                           source: str, storefront: str, passwords: PasswordHasher,
                           dry_run: bool = False) -> list[RowOutcome]:
-    """Create each account not imported before (refusing a taken email or a hash no hasher reads),
+    """Create each account not imported before (refusing a taken email, or a hash no hasher reads or
+    that asks more work than the caps allow),
     then each address for the account its source user became; `dry_run` checks everything the same
     way, against the real database, and writes nothing."""
     outcomes: list[RowOutcome] = []
@@ -138,8 +139,11 @@ def _user_refusal(row: ImportedUser, email: str | None, taken: set[str], passwor
         return f"invalid email {row.email!r}"
     if email in taken:
         return f"email {email} is already used by another account"
-    if row.password_hash and not row.password_hash.startswith("!") and not passwords.usable(row.password_hash):
-        return f"password hash format {row.password_hash.split('$', 1)[0]!r} cannot be verified"
+    if row.password_hash and not row.password_hash.startswith("!"):
+        # A format no hasher reads, or more work per sign-in than the caps allow.
+        refusal = passwords.refusal(row.password_hash)
+        if refusal:
+            return refusal
     if row.phone and len(row.phone) > 32:
         return "phone longer than 32 characters"
     return None

@@ -77,3 +77,10 @@ class TestImportAccounts:
         assert {o.status for o in await _run(api, users=many, addresses=[])} == {"imported"}
         assert {o.status for o in await _run(api, users=many, addresses=[])} == {"skipped"}
         assert await _count(api, User) == 1_200
+
+    async def test_a_hash_asking_more_work_than_the_caps_is_refused(self, api) -> None:
+        costly = ImportedUser(source_pk="3", email="costly@example.com",
+                              password_hash="pbkdf2_sha256$999999999$salty$" + "A" * 44)
+        [outcome] = await _run(api, users=[costly], addresses=[])
+        assert outcome.status == "refused" and "over the cap of 3,000,000" in outcome.reason, outcome
+        assert await _count(api, User) == 0
