@@ -38,6 +38,7 @@ class TestServedFromTheCache:
         hit = await gateway.client.get("/api/v1/products/p1", headers=anon)
         assert (hit.status_code, hit.content, hit.headers["x-cache"]) == (200, b'{"price": "9.99"}', "hit")
         assert hit.headers["etag"] == etag.decode() and hit.headers["x-request-id"]
+        assert hit.headers.get_list("x-content-type-options") == ["nosniff"]  # as every answer
         customer = await gateway.client.get("/api/v1/products/p1", headers=gateway.keys.user_headers())
         assert customer.headers.get("x-cache") == "hit"  # signed-in customers share the entry
         revalidated = await gateway.client.get("/api/v1/products/p1", headers={**anon, "If-None-Match": etag.decode()})
@@ -157,6 +158,8 @@ class TestInProcessCopies:
             revalidated = await gateway.client.get("/api/v1/products/p1",
                                                    headers={"If-None-Match": first.headers["etag"]})
             assert revalidated.status_code == 304 and len(lane) == 2
+            # The lane answers in front of the routing, as every answer does: nosniff.
+            assert [r.headers.get_list("x-content-type-options") for r in (second, revalidated)] == [["nosniff"]] * 2
 
             # CORS answers an Origin: the full path (still a hit), with its headers.
             cors = await gateway.client.get("/api/v1/products/p1", headers={"Origin": "http://localhost:3000"})

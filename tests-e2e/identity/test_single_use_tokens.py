@@ -123,6 +123,26 @@ async def test_the_magic_link_code_and_link_work_once(api: httpx.AsyncClient) ->
     assert after.status_code == 200 and after.json()["repeated"] is True and "access" not in after.json(), after.text
 
 
+async def test_a_replayed_magic_code_answers_nothing_of_the_account(api: httpx.AsyncClient) -> None:
+    # Issue 50: a code replayed within its grace answered the profile (name, phone, roles) to whoever sent it.
+    email = unique_email("replayed")
+    mail = await magic_link(api, email)
+    created = await api.post("/api/v1/auth/magic-link/verify", json={"email": email, "code": code_from(mail)})
+    assert created.status_code == 200, created.text
+    profile = {"first_name": "Hedy", "last_name": "Lamarr", "phone": "+431234567890"}
+    r = await api.patch("/api/v1/users/me", headers=bearer(created.json()["access"]), json=profile)
+    assert r.status_code == 200, r.text
+
+    code = code_from(await magic_link(api, email))
+    signed_in = await api.post("/api/v1/auth/magic-link/verify", json={"email": email, "code": code})
+    assert signed_in.status_code == 200 and signed_in.json()["user"]["first_name"] == "Hedy", signed_in.text
+    async with visitor(api) as someone_else:  # the same code, sent again at once from elsewhere
+        replay = await someone_else.post("/api/v1/auth/magic-link/verify", json={"email": email, "code": code})
+    assert replay.status_code == 200 and set(replay.json()) == {"repeated", "message"}, replay.text
+    for personal in (created.json()["user"]["id"], email, *profile.values(), "customer"):
+        assert personal not in replay.text, replay.text
+
+
 async def test_the_oauth_ticket_and_state_work_once(api: httpx.AsyncClient, oidc) -> None:
     sub = f"google-{uuid.uuid4().hex}"
     email = unique_email("grace")

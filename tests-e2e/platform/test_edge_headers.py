@@ -1,6 +1,7 @@
 """What a client says about proxies and trailers changes nothing for others (issue 40): the
 platform trusts no proxy here, so X-Forwarded-Proto/-Host from a client build no URL that the
-shared cache then serves to everyone; a chunked body's trailers never become request headers."""
+shared cache then serves to everyone; a chunked body's trailers never become request headers.
+Every answer says `X-Content-Type-Options: nosniff` (issue 50)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,27 @@ async def test_a_chunked_bodys_trailers_are_not_headers(platform: Platform) -> N
     # The body is what the route judges (a login without credentials), not a token sent after it.
     assert status == 400, answer[:300]
     assert b"VALIDATION_ERROR" in answer
+
+
+async def test_every_answer_says_nosniff(api: httpx.AsyncClient, platform: Platform) -> None:
+    listing = f"/api/v1/products?limit=1&unused={uuid.uuid4().hex}"  # an entry of this test's own
+    answers = {
+        "the gateway's own": await api.get("/api/health"),
+        "the console": await api.get("/console"),
+        "a service's": await api.get(listing),
+        "from the cache": await api.get(listing),
+        "a service's refusal": await api.post("/api/v1/auth/login", json={}),
+        "no session": await api.get("/api/v1/users/me"),
+        "a bad token": await api.get("/api/v1/users/me", headers={"Authorization": "Bearer not-a-token"}),
+        "no such path": await api.get("/api/v1/nowhere"),
+        "a compatibility profile's": await api.get("/compat/figureforge/api/pricing/"),
+        "its refusal": await api.get("/compat/figureforge/api/auth/user/"),
+    }
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "the gateway's own": 200, "the console": 200, "a service's": 200, "from the cache": 200,
+        "a service's refusal": 400, "no session": 401, "a bad token": 401, "no such path": 404,
+        "a compatibility profile's": 200, "its refusal": 401}
+    if platform.caches:
+        assert answers["from the cache"].headers.get("x-cache") == "hit"
+    assert {name: r.headers.get_list("x-content-type-options") for name, r in answers.items()} == {
+        name: ["nosniff"] for name in answers}

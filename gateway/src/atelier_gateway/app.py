@@ -21,7 +21,7 @@ from atelier_common.keys import SigningKey
 from atelier_common.openapi import install_docs
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.redisguard import guard_for
-from atelier_common.responses import JSONBytes
+from atelier_common.responses import App, JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
 from atelier_common.state import app_state
 from atelier_common.storefronts import (
@@ -143,7 +143,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             freeze_startup_objects()
             yield
 
-    app = FastAPI(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+    app = App(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
                   redirect_slashes=False, telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     install_error_handlers(app)
 

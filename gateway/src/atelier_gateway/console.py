@@ -19,8 +19,9 @@ CONSOLE_DIR = files("atelier_gateway") / "console"
 CONSOLE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # The shell is tiny and names the module files: always revalidated, so a new release is picked up.
+# (`nosniff` too, on every answer of the gateway: `atelier_common.responses.App`.)
 _HEADERS = {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-cache", "X-Frame-Options": "DENY",
-            "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+            "Referrer-Policy": "no-referrer"}
 
 
 def install_console(app: FastAPI) -> None:

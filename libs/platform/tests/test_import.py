@@ -244,6 +244,99 @@ async def test_malformed_json_is_one_line_not_a_traceback(platform: httpx.AsyncC
     assert "malformed JSON at line 1" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("depth", [100_000, 500])
+async def test_json_nested_too_deep_is_one_line_not_a_traceback(platform: httpx.AsyncClient, tmp_path: Path,
+                                                                 depth: int) -> None:
+    # 100,000 levels overflow the parser; 500 parse, and would overflow reading a value (`str()`, pydantic).
+    deep = "[" * depth + "]" * depth
+    dump = dump_file(tmp_path, '[{"model": "users.user", "pk": 1, "fields": {"email": ' + deep + "}}]")
+    result = await atelier("import", "marbelle", str(dump))
+    assert result.exit_code == 2, result.exception
+    assert result.output.strip().endswith("JSON nested deeper than 64 levels"), result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+async def test_hashes_asking_a_sign_in_for_too_much_work_are_refused(platform: httpx.AsyncClient, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each of the first three took a core (argon2: and a gigabyte) past a minute per sign-in (issue 50).
+    salt, digest = "c2FsdHNhbHRzYWx0", "A" * 43
+    dump = str(dump_file(tmp_path, [
+        user(30, "pbkdf2@example.com", "pbkdf2_sha256$999999999$salt$" + "A" * 44),
+        user(31, "argon2@example.com", f"argon2$argon2id$v=19$m=1048576,t=100,p=1${salt}${digest}"),
+        user(32, "bcrypt@example.com", "bcrypt_sha256$$2b$31$" + "a" * 53),
+        user(33, "django52@example.com", django_pbkdf2_sha256(OLD_PASSWORD, "s4ltS4lt", 1_000_000)),  # Django 5.2's
+    ]))
+    # The caps are identity's settings, which the command reads.
+    monkeypatch.setenv("ATELIER_IDENTITY_PASSWORD_HASH_MAX_PBKDF2_ITERATIONS", "500000")
+    strict = await atelier("import", "marbelle", dump, "--dry-run", "--report", str(tmp_path / "strict.json"))
+    assert strict.exit_code == 0, strict.output
+    assert {r["pk"] for r in json.loads((tmp_path / "strict.json").read_text())["refused"]} == {"30", "31", "32", "33"}
+    monkeypatch.delenv("ATELIER_IDENTITY_PASSWORD_HASH_MAX_PBKDF2_ITERATIONS")
+
+    result = await atelier("import", "marbelle", dump, "--report", str(tmp_path / "report.json"))
+    assert result.exit_code == 0, result.output
+    refused = {r["pk"]: r["reason"] for r in json.loads((tmp_path / "report.json").read_text())["refused"]}
+    assert refused.keys() == {"30", "31", "32"}, refused
+    assert "iterations 999,999,999 is over the cap of 3,000,000" in refused["30"]
+    assert "memory kib 1,048,576 is over the cap" in refused["31"] and "cost 31 is over the cap" in refused["32"]
+    assert await rows(tmp_path, "identity", "SELECT count(*) FROM user WHERE email IN "
+                                            "('pbkdf2@example.com', 'argon2@example.com', 'bcrypt@example.com')") == [(0,)]
+    signed_in = await platform.post("/api/v1/auth/login", json={"email": "django52@example.com",
+                                                                "password": OLD_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+
+
+async def test_two_rows_with_one_primary_key_are_both_refused(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    # Issue 50: Bob's account got Alice's name and password hash, so Alice signed in as Bob.
+    alice, bob = user(40, "alice@example.com", django_pbkdf2_sha256("alice-pass-1", "s1")), \
+        user(40, "bob@example.com", django_pbkdf2_sha256("bob-pass-1", "s2"))
+    alice["fields"]["first_name"], bob["fields"]["first_name"] = "Alice", "Bob"
+    home = {"model": "users.address", "pk": 41, "fields": {
+        "user": 40, "label": "Home", "first_name": "Alice", "address_line_1": "1 Road", "city": "Sofia",
+        "country": "Bulgaria"}}
+    dump = str(dump_file(tmp_path, [alice, bob, home, user(42, "carol@example.com", "!x")]))
+    result = await atelier("import", "marbelle", dump, "--report", str(tmp_path / "report.json"))
+    assert result.exit_code == 0, result.output
+    refused = [(r["model"], r["pk"], r["reason"]) for r in json.loads((tmp_path / "report.json").read_text())["refused"]]
+    assert [(model, pk) for model, pk, _ in refused] == [("users.user", "40"), ("users.user", "40"), ("address", "41")]
+    assert "same primary key" in refused[0][2] and "same primary key" in refused[1][2]
+    assert await rows(tmp_path, "identity", "SELECT email FROM user WHERE email LIKE '%@example.com' ORDER BY email") \
+        == [("carol@example.com",)]
+    for email, password in (("alice@example.com", "alice-pass-1"), ("bob@example.com", "alice-pass-1")):
+        assert (await platform.post("/api/v1/auth/login", json={"email": email, "password": password})).status_code == 401
+
+    # Cognito's Username likewise (two pages of list-users naming one user).
+    pages = [{"Users": [entry]} for entry in (
+        {"Username": "u-1", "Attributes": [{"Name": "email", "Value": "dana@example.com"}]},
+        {"Username": "u-1", "Attributes": [{"Name": "email", "Value": "erin@example.com"}]})]
+    cognito = await atelier("import", "figureforge", str(dump_file(tmp_path, pages, "users.json")),
+                            "--report", str(tmp_path / "cognito.json"))
+    assert cognito.exit_code == 0, cognito.output
+    assert [(r["model"], r["pk"]) for r in json.loads((tmp_path / "cognito.json").read_text())["refused"]] == [
+        ("cognito.user", "u-1"), ("cognito.user", "u-1")]
+
+
+async def test_a_flag_that_is_not_true_or_false_refuses_the_row(platform: httpx.AsyncClient, tmp_path: Path) -> None:
+    # `"is_staff": "yes"` and `"false"` were staff (truthiness); JSON true/false (and 0/1) are read as such.
+    flags = {50: {"is_staff": "yes"}, 51: {"is_staff": "false"}, 52: {"is_superuser": "1"}, 53: {"is_active": "no"},
+             54: {"is_staff": True}, 55: {"is_staff": 0, "is_superuser": 1}, 56: {"is_staff": False}}
+    rows_in = []
+    for pk, fields in flags.items():
+        row = user(pk, f"flag{pk}@example.com", "!x")
+        row["fields"].update(fields)
+        rows_in.append(row)
+    result = await atelier("import", "marbelle", str(dump_file(tmp_path, rows_in)), "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0, result.output
+    refused = {r["pk"]: r["reason"] for r in json.loads((tmp_path / "r.json").read_text())["refused"]}
+    assert refused == {
+        "50": "invalid row: is_staff must be true or false, not 'yes'",
+        "51": "invalid row: is_staff must be true or false, not 'false'",
+        "52": "invalid row: is_superuser must be true or false, not '1'",
+        "53": "invalid row: is_active must be true or false, not 'no'"}, refused
+    assert await rows(tmp_path, "identity", "SELECT email, is_staff FROM user WHERE email LIKE 'flag%' ORDER BY email") \
+        == [("flag54@example.com", 1), ("flag55@example.com", 1), ("flag56@example.com", 0)]
+
+
 async def test_imports_into_each_services_database_and_the_old_password_signs_in(
         service_database: Any, test_settings_overrides: dict[str, Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

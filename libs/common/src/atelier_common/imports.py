@@ -6,7 +6,8 @@ and the table of which row each source primary key became (a second run finds it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -45,6 +46,15 @@ class ImportRefRow(SQLModel):
     source_pk: str = Field(primary_key=True, max_length=100)
     target_id: uuid.UUID
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+def repeated(keys: Iterable[T]) -> set[T]:
+    """The keys seen more than once: a source's primary key twice is two records that would become
+    one (halves of each), so an import refuses every row that carries one."""
+    return {key for key, times in Counter(keys).items() if times > 1}
+
+
+DUPLICATE_KEY = "another row of the dump has the same primary key: none of them is imported"
 
 
 def chunks(values: Sequence[T]) -> list[Sequence[T]]:

@@ -1,11 +1,15 @@
-"""A JSON response serialised with orjson, for hand-built bodies (errors, health, proxies)."""
+"""A JSON response serialised with orjson, for hand-built bodies (errors, health, proxies), and
+`App`: the FastAPI every Atelier app is (the services' and the gateway's), whose every answer
+carries the headers no answer goes without (`NoSniff`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+from fastapi import FastAPI
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class JSONBytes(Response):
@@ -17,3 +21,36 @@ class JSONBytes(Response):
 
 # A route's documented error answers (`responses=` on a route): status → description.
 ErrorResponses = dict[int | str, dict[str, Any]]
+
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+class NoSniff:
+    """`X-Content-Type-Options: nosniff` on every answer that does not say it already (a service's,
+    passed on by the gateway): a browser takes a body for the type it is declared, never for HTML or
+    a script it looks like (a JSON error echoing its input, an image a customer uploaded)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or ())
+                if not any(name.lower() == _NOSNIFF[0] for name, _ in headers):
+                    message = {**message, "headers": [*headers, _NOSNIFF]}
+            await send(message)
+
+        await self.app(scope, receive, marked)
+
+
+class App(FastAPI):
+    """FastAPI with `NoSniff` around the whole stack: outside the error middleware too, which
+    answers an unexpected error itself (a middleware added with `add_middleware` sits inside it)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return NoSniff(super().build_middleware_stack())

@@ -44,6 +44,7 @@ from atelier_common.inbox import Subscriptions, subscribe_all
 from atelier_common.inputs import InputGuard
 from atelier_common.openapi import install_docs, install_openapi
 from atelier_common.outbox import OutboxRelay
+from atelier_common.responses import App
 from atelier_common.settings import AtelierSettings
 from atelier_common.state import app_state
 from atelier_common.storefronts import (
@@ -327,7 +328,7 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
     def operation_id(route: APIRoute) -> str:
         return f"{spec.name}-{route.name}"
 
-    app = FastAPI(title=spec.title or f"Atelier {spec.name}", lifespan=lifespan, redirect_slashes=False,
+    app = App(title=spec.title or f"Atelier {spec.name}", lifespan=lifespan, redirect_slashes=False,
                   generate_unique_id_function=operation_id, docs_url=None, redoc_url=None,
                   telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     install_error_handlers(app)

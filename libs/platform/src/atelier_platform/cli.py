@@ -455,6 +455,7 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
     from atelier_generation.imports import imported_ids as generation_ids
     from atelier_identity.imports import USER_MODEL, import_accounts, imported_ids
     from atelier_identity.security import PasswordHasher
+    from atelier_identity.settings import IdentitySettings
     from atelier_orders.imports import import_orders
 
     async def into(service: str, rows: list[Any], work: Callable[[Database], Any]) -> list[Any]:
@@ -476,8 +477,10 @@ async def _import_batch(batch: Any, *, source: str, storefront: str, dry_run: bo
         return outcomes
 
     target = None if storefront == "default" else storefront
+    # Identity's settings name the work caps an imported password hash must stay within.
+    passwords = PasswordHasher.of(IdentitySettings())
     outcomes = await into("identity", [*batch.users, *batch.addresses], lambda db: import_accounts(
-        db, batch.users, batch.addresses, source=source, storefront=storefront, passwords=PasswordHasher(),
+        db, batch.users, batch.addresses, source=source, storefront=storefront, passwords=passwords,
         dry_run=dry_run))
     outcomes += await into("catalog", [*batch.categories, *batch.products], lambda db: import_catalog(
         db, batch.categories, batch.products, source=source, storefront=target, dry_run=dry_run))

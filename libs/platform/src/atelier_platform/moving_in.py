@@ -10,6 +10,7 @@ reason, and the rest go on.
 from __future__ import annotations
 
 import json
+import reprlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from atelier_catalog.imports import ImportedCategory, ImportedImage, ImportedProduct
-from atelier_common.imports import RowOutcome
+from atelier_common.imports import DUPLICATE_KEY, RowOutcome, repeated
 from atelier_generation.imports import (
     ImportedBook,
     ImportedCredits,
@@ -63,6 +64,12 @@ class Batch:
         return [*self.credits, *self.books, *self.orders, *self.restorations]
 
 
+# A dumpdata file is a list of rows of fields; a JSONField's value nests further, never this far.
+# Deeper JSON would fail later (Python's recursion limit: in the parser, or reading a value) as a
+# traceback: it is refused whole, like malformed JSON.
+MAX_DUMP_DEPTH = 64
+
+
 def read_dump(path: Path) -> Any:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
@@ -70,7 +77,41 @@ def read_dump(path: Path) -> Any:
         raise DumpUnreadable(f"cannot read {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise DumpUnreadable(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise DumpUnreadable(f"JSON nested deeper than {MAX_DUMP_DEPTH} levels") from exc
+    if _deeper_than(rows, MAX_DUMP_DEPTH):
+        raise DumpUnreadable(f"JSON nested deeper than {MAX_DUMP_DEPTH} levels")
     return rows
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists and objects past `limit` levels (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _flag(fields: dict[str, Any], name: str, default: bool | None = False) -> bool:
+    """A BooleanField as dumpdata writes it: true or false (0 or 1 from a hand-made export; null or
+    absent is `default`, and None means the field is required). Anything else refuses the row
+    rather than read truthiness into it: `"false"` and `"no"` are not staff."""
+    value = fields[name] if default is None else fields.get(name)
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
+        return bool(value)
+    raise ValueError(f"{name} must be true or false, not {reprlib.repr(value)}")
+
+
+def _staff(fields: dict[str, Any]) -> bool:
+    """Django's staff or superuser flag (each one read, so a bad one refuses the row either way)."""
+    staff, superuser = _flag(fields, "is_staff"), _flag(fields, "is_superuser")
+    return staff or superuser
 
 
 # -- marbelle (KiroVasilovski/marbelle, backend/{users,products}/models.py) -----------------------
@@ -81,8 +122,8 @@ def _marbelle_user(pk: str, f: dict[str, Any]) -> ImportedUser:
     return ImportedUser(source_pk=pk, email=f["email"], password_hash=f["password"] or None,
                         first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
                         phone=f.get("phone") or None, company_name=f.get("company_name") or None,
-                        is_staff=bool(f.get("is_staff") or f.get("is_superuser")), is_active=True,
-                        email_verified=bool(f["is_active"]), joined_at=f.get("date_joined"))
+                        is_staff=_staff(f), is_active=True,
+                        email_verified=_flag(f, "is_active", None), joined_at=f.get("date_joined"))
 
 
 def _marbelle_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
@@ -92,19 +133,19 @@ def _marbelle_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
                            address_line_2=f.get("address_line_2") or None, city=f["city"],
                            state=f.get("state") or "", postal_code=f.get("postal_code") or "",
                            country=f["country"], phone=f.get("phone") or None,
-                           is_primary=bool(f.get("is_primary")))
+                           is_primary=_flag(f, "is_primary"))
 
 
 def _marbelle_category(pk: str, f: dict[str, Any]) -> ImportedCategory:
     return ImportedCategory(source_pk=pk, name=f["name"], description=f.get("description") or "",
-                            is_active=bool(f.get("is_active", True)))
+                            is_active=_flag(f, "is_active", True))
 
 
 def _marbelle_product(pk: str, f: dict[str, Any], currency: str) -> ImportedProduct:
     return ImportedProduct(source_pk=pk, category_source_pk=str(f["category"]), name=f["name"], sku=f["sku"],
                            description=f.get("description") or "", price=Decimal(str(f["price"])),
                            currency=currency, stock_quantity=int(f.get("stock_quantity") or 0),
-                           is_active=bool(f.get("is_active", True)),
+                           is_active=_flag(f, "is_active", True),
                            attributes={"unit_of_measure": f["unit_of_measure"]})
 
 
@@ -121,7 +162,7 @@ def read_marbelle(rows: Iterable[Any], *, currency: str = "USD", media_url: str 
     def image(pk: str, f: dict[str, Any]) -> None:
         images.setdefault(str(f["product"]), []).append(ImportedImage(
             url=_image_url(f["image"], media_url), alt_text=f.get("alt_text") or "",
-            display_order=int(f.get("display_order") or 0), is_primary=bool(f.get("is_primary"))))
+            display_order=int(f.get("display_order") or 0), is_primary=_flag(f, "is_primary")))
 
     lines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 
@@ -184,6 +225,8 @@ def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, d
     if not isinstance(rows, list):
         raise DumpUnreadable("not a dumpdata list: the top level must be a JSON array")
     batch = Batch()
+    twice = repeated((str(row["model"]).lower(), str(row.get("pk"))) for row in rows
+                     if isinstance(row, dict) and "model" in row and "fields" in row)
     targets: dict[type, list[Any]] = {ImportedUser: batch.users, ImportedAddress: batch.addresses,
                                       ImportedCategory: batch.categories, ImportedProduct: batch.products,
                                       ImportedCredits: batch.credits, ImportedBook: batch.books,
@@ -193,6 +236,9 @@ def _read(rows: Iterable[Any], profile: str, readers: dict[str, Callable[[str, d
             batch.refused.append(RowOutcome("?", f"#{index}", "refused", "not a dumpdata row (model, pk, fields)"))
             continue
         model, pk, fields = str(row["model"]).lower(), str(row.get("pk")), row["fields"]
+        if (model, pk) in twice:
+            batch.refused.append(RowOutcome(model, pk, "refused", DUPLICATE_KEY))
+            continue
         reader = readers.get(model)
         if reader is None:
             reason = ("not carried over" if model.startswith((*NOT_CARRIED, "users.", f"{profile}."))
@@ -225,8 +271,8 @@ def _shop_user(pk: str, f: dict[str, Any]) -> ImportedUser:
     return ImportedUser(source_pk=pk, email=f["email"], password_hash=f["password"] or None,
                         first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
                         phone=f.get("phone_number") or None,
-                        is_staff=bool(f.get("is_staff") or f.get("is_superuser")), is_active=bool(f["is_active"]),
-                        email_verified=bool(f["is_verified"]), joined_at=f.get("date_joined"))
+                        is_staff=_staff(f), is_active=_flag(f, "is_active", None),
+                        email_verified=_flag(f, "is_verified", None), joined_at=f.get("date_joined"))
 
 
 def _shop_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
@@ -238,13 +284,13 @@ def _shop_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
                            address_line_1=f["street_address"], address_line_2=f.get("apartment") or None,
                            city=f["city"], state=f.get("state") or "", postal_code=f.get("zip_code") or "",
                            country=f["country"], phone=f.get("phone_number") or None,
-                           is_primary=bool(f.get("is_default")))
+                           is_primary=_flag(f, "is_default"))
 
 
 def _shop_category(pk: str, f: dict[str, Any]) -> ImportedCategory:
     # shop's tree (`parent`) comes in flat: Atelier's categories are re-parented by staff if wanted.
     return ImportedCategory(source_pk=pk, name=f["name"], description=f.get("description") or "",
-                            is_active=bool(f.get("is_active", True)))
+                            is_active=_flag(f, "is_active", True))
 
 
 def _shop_product(pk: str, f: dict[str, Any], currency: str) -> ImportedProduct:
@@ -253,7 +299,7 @@ def _shop_product(pk: str, f: dict[str, Any], currency: str) -> ImportedProduct:
     return ImportedProduct(source_pk=pk, category_source_pk=str(category) if category else None, name=f["name"],
                            sku=f["sku"], description=f.get("description") or "", price=Decimal(str(f["price"])),
                            currency=currency, stock_quantity=int(f.get("quantity") or 0),
-                           is_active=bool(f.get("is_active", True)), attributes=attributes)
+                           is_active=_flag(f, "is_active", True), attributes=attributes)
 
 
 _SNAPSHOT = ("first_name", "last_name", "company", "address_line_1", "address_line_2", "city", "state",
@@ -269,7 +315,7 @@ def read_shop(rows: Iterable[Any], *, currency: str = "USD", media_url: str = "/
     def image(pk: str, f: dict[str, Any]) -> None:
         images.setdefault(str(f["product"]), []).append(ImportedImage(
             url=_image_url(f["image"], media_url), alt_text=f.get("alt_text") or "",
-            display_order=int(f.get("order") or 0), is_primary=bool(f.get("is_primary"))))
+            display_order=int(f.get("order") or 0), is_primary=_flag(f, "is_primary")))
 
     def order(pk: str, f: dict[str, Any]) -> ImportedOrder:
         addressed[pk] = (str(f.get("shipping_address")), str(f.get("billing_address")))
@@ -321,7 +367,7 @@ def _reviv_user(pk: str, f: dict[str, Any]) -> list[ImportedUser | ImportedCredi
     # magic link or passkey. An OAuth sign-in proved the address; the others are left to prove it.
     user = ImportedUser(source_pk=pk, email=f["email"], password_hash=f.get("password") or None,
                         first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
-                        is_staff=bool(f.get("is_staff") or f.get("is_superuser")), is_active=bool(f["is_active"]),
+                        is_staff=_staff(f), is_active=_flag(f, "is_active", None),
                         email_verified=bool(f.get("oauth_provider")), joined_at=f.get("date_joined"))
     # `credit_balance` is a DecimalField holding whole credits (packs add integers): anything else
     # is refused rather than rounded away.
@@ -360,8 +406,8 @@ def _storybook_user(pk: str, f: dict[str, Any]) -> ImportedUser:
     # an active customer counts as verified, else every one of them would be locked out here.
     return ImportedUser(source_pk=pk, email=f["email"], password_hash=f["password"] or None,
                         first_name=f.get("first_name") or "", last_name=f.get("last_name") or "",
-                        phone=f.get("phone") or None, is_staff=bool(f.get("is_staff") or f.get("is_superuser")),
-                        is_active=bool(f["is_active"]), email_verified=bool(f["is_active"]),
+                        phone=f.get("phone") or None, is_staff=_staff(f),
+                        is_active=_flag(f, "is_active", None), email_verified=_flag(f, "is_active", None),
                         joined_at=f.get("date_joined"))
 
 
@@ -373,7 +419,7 @@ def _storybook_address(pk: str, f: dict[str, Any]) -> ImportedAddress:
                            label=f"{f['full_name']}: {f['address_line1']}"[:50], first_name=first, last_name=last,
                            address_line_1=f["address_line1"], address_line_2=f.get("address_line2") or None,
                            city=f["city"], country=STORYBOOK_COUNTRY, phone=f.get("phone") or None,
-                           is_primary=bool(f.get("is_default")))
+                           is_primary=_flag(f, "is_default"))
 
 
 def read_storybook(rows: Iterable[Any], *, media_url: str = "/media", **_: Any) -> Batch:
@@ -504,8 +550,13 @@ def read_figureforge(document: Any, **_: Any) -> Batch:
     if not all(isinstance(page, dict) and isinstance(page.get("Users"), list) for page in pages):
         raise DumpUnreadable("not `aws cognito-idp list-users` output: expected {\"Users\": [...]}")
     batch = Batch()
-    for index, entry in enumerate(user for page in pages for user in page["Users"]):
-        pk = str(entry.get("Username") or f"#{index}") if isinstance(entry, dict) else f"#{index}"
+    entries = [(str(user.get("Username") or f"#{index}") if isinstance(user, dict) else f"#{index}", user)
+               for index, user in enumerate(user for page in pages for user in page["Users"])]
+    twice = repeated(pk for pk, _ in entries)
+    for pk, entry in entries:
+        if pk in twice:
+            batch.refused.append(RowOutcome("cognito.user", pk, "refused", DUPLICATE_KEY))
+            continue
         try:
             attributes = {a["Name"]: a.get("Value") for a in entry.get("Attributes") or []}
             batch.users.append(_cognito_user(pk, entry, attributes))
@@ -523,7 +574,7 @@ def _cognito_user(pk: str, entry: dict[str, Any], attributes: dict[str, Any]) ->
         first, _, last = str(attributes["name"]).strip().partition(" ")
     return ImportedUser(source_pk=pk, email=attributes["email"], password_hash=None, first_name=first,
                         last_name=last, phone=attributes.get("phone_number") or None,
-                        is_active=bool(entry.get("Enabled", True)),
+                        is_active=_flag(entry, "Enabled", True),
                         email_verified=str(attributes.get("email_verified")).lower() == "true",
                         joined_at=entry.get("UserCreateDate"))
 

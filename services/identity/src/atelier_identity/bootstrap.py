@@ -36,9 +36,7 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
                    refresh_seconds=settings.signing_key_refresh_seconds, pins=runtime.verifier.jwks)
     await keys.start()
     # Building the hasher computes its dummy hash: real Argon2 work, kept off the event loop.
-    hasher = await asyncio.to_thread(
-        PasswordHasher, time_cost=settings.password_hash_time_cost,
-        memory_cost_kib=settings.password_hash_memory_cost_kib, parallelism=settings.password_hash_parallelism)
+    hasher = await asyncio.to_thread(PasswordHasher.of, settings)
     signer = AccessTokenSigner(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl=access_ttl)
     mailer = Mailer(runtime.db, settings)
     sender = WebhookSender(

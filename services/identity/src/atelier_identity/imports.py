@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
 from atelier_common.db import Database
-from atelier_common.imports import DryRun, RowOutcome, chunks, known_refs
+from atelier_common.imports import DUPLICATE_KEY, DryRun, RowOutcome, chunks, known_refs, repeated
 from atelier_identity import domain
 from atelier_identity.models import Address, AddressBook, IdentityImportRef, User
 from atelier_identity.security import PasswordHasher
@@ -68,7 +68,8 @@ class ImportedAddress(BaseModel):
 async def import_accounts(db: Database, users: Sequence[ImportedUser], addresses: Sequence[ImportedAddress], *,
                           source: str, storefront: str, passwords: PasswordHasher,
                           dry_run: bool = False) -> list[RowOutcome]:
-    """Create each account not imported before (refusing a taken email or a hash no hasher reads),
+    """Create each account not imported before (refusing a taken email, or a hash no hasher reads or
+    that asks more work than the caps allow),
     then each address for the account its source user became; `dry_run` checks everything the same
     way, against the real database, and writes nothing."""
     outcomes: list[RowOutcome] = []
@@ -94,6 +95,7 @@ async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str
 async def _users(session: AsyncSession, rows: Sequence[ImportedUser], source: str, storefront: str,
                  passwords: PasswordHasher) -> list[RowOutcome]:
     known = await known_refs(session, IdentityImportRef, source, USER_MODEL, [row.source_pk for row in rows])
+    twice = repeated(row.source_pk for row in rows)
     emails = {row.source_pk: _email(row.email) for row in rows}
     taken: set[str] = set()
     for chunk in chunks([email for email in emails.values() if email]):
@@ -103,6 +105,9 @@ async def _users(session: AsyncSession, rows: Sequence[ImportedUser], source: st
     refs: list[dict[str, Any]] = []
     for row in rows:
         email = emails[row.source_pk]
+        if row.source_pk in twice:  # else one account would get one row's email, the other's password
+            outcomes.append(RowOutcome(USER_MODEL, row.source_pk, "refused", DUPLICATE_KEY))
+            continue
         if row.source_pk in known:
             outcomes.append(RowOutcome(USER_MODEL, row.source_pk, "skipped", "already imported"))
             continue
@@ -138,8 +143,11 @@ def _user_refusal(row: ImportedUser, email: str | None, taken: set[str], passwor
         return f"invalid email {row.email!r}"
     if email in taken:
         return f"email {email} is already used by another account"
-    if row.password_hash and not row.password_hash.startswith("!") and not passwords.usable(row.password_hash):
-        return f"password hash format {row.password_hash.split('$', 1)[0]!r} cannot be verified"
+    if row.password_hash and not row.password_hash.startswith("!"):
+        # A format no hasher reads, or more work per sign-in than the caps allow.
+        refusal = passwords.refusal(row.password_hash)
+        if refusal:
+            return refusal
     if row.phone and len(row.phone) > 32:
         return "phone longer than 32 characters"
     return None
@@ -160,8 +168,12 @@ async def _addresses(session: AsyncSession, rows: Sequence[ImportedAddress], sou
     new_books: list[dict[str, Any]] = []
     addresses: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
+    twice = repeated(row.source_pk for row in rows)
     for row in rows:
         owner = owners.get(row.user_source_pk)
+        if row.source_pk in twice:
+            outcomes.append(RowOutcome(ADDRESS_MODEL, row.source_pk, "refused", DUPLICATE_KEY))
+            continue
         if row.source_pk in known:
             outcomes.append(RowOutcome(ADDRESS_MODEL, row.source_pk, "skipped", "already imported"))
             continue

@@ -297,11 +297,11 @@ class SignInResponse(LoginResponse):
 
 
 class MagicLinkRepeated(BaseModel):
-    """The right magic code again, just after it signed in: acknowledged, no new session."""
+    """The right magic code again, just after it signed in: acknowledged, no new session, and
+    nothing about the account (whoever replays a code read off a screen or a log learns nothing)."""
 
     repeated: bool = True
     message: str = "This code has just signed in; it works once."
-    user: UserRead
 
 
 # -- OAuth ---------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import argon2
 import jwt
@@ -15,24 +15,43 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
-from atelier_identity.legacy_hashes import DJANGO_HASHERS
+from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
 from atelier_identity.models import User
+
+if TYPE_CHECKING:
+    from atelier_identity.settings import IdentitySettings
 
 
 class PasswordHasher:
     """Argon2id through pwdlib, off the event loop (each hash costs tens of milliseconds of CPU).
 
     Django's formats verify too (accounts moved in keep their passwords); a match in any format but
-    the current Argon2id parameters comes back with the new hash, for the caller to store.
+    the current Argon2id parameters comes back with the new hash, for the caller to store. A stored
+    hash asking more work than `caps` allow is never run (`WorkCaps`): it fails like a wrong password.
     """
 
     def __init__(self, *, time_cost: int = argon2.DEFAULT_TIME_COST,
                  memory_cost_kib: int = argon2.DEFAULT_MEMORY_COST,
-                 parallelism: int = argon2.DEFAULT_PARALLELISM) -> None:
+                 parallelism: int = argon2.DEFAULT_PARALLELISM, caps: WorkCaps = WorkCaps()) -> None:
         self._hash = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost_kib,
                                                 parallelism=parallelism), *DJANGO_HASHERS))
+        # Atelier's own hashes always verify, whatever the caps say of Argon2.
+        self.caps = replace(caps, argon2_memory_kib=max(caps.argon2_memory_kib, memory_cost_kib),
+                            argon2_time_cost=max(caps.argon2_time_cost, time_cost),
+                            argon2_parallelism=max(caps.argon2_parallelism, parallelism))
         # Unknown accounts are checked against this, so a wrong email costs as much as a wrong password.
         self._dummy = self._hash.hash(new_secret())
+
+    @classmethod
+    def of(cls, settings: IdentitySettings) -> PasswordHasher:
+        """The hasher identity's settings describe (the service's, and the import's)."""
+        return cls(time_cost=settings.password_hash_time_cost, memory_cost_kib=settings.password_hash_memory_cost_kib,
+                   parallelism=settings.password_hash_parallelism, caps=WorkCaps(
+                       pbkdf2_iterations=settings.password_hash_max_pbkdf2_iterations,
+                       argon2_memory_kib=settings.password_hash_max_argon2_memory_kib,
+                       argon2_time_cost=settings.password_hash_max_argon2_time_cost,
+                       argon2_parallelism=settings.password_hash_max_argon2_parallelism,
+                       bcrypt_cost=settings.password_hash_max_bcrypt_cost))
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hash.hash, password)
@@ -40,8 +59,8 @@ class PasswordHasher:
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """(matches, new hash when the stored one uses outdated parameters)."""
         if hashed is None or not self.usable(hashed):
-            # Unknown or passwordless account, or a hash no hasher reads (Django's unusable `!…`):
-            # the same work against the dummy, then a refusal.
+            # Unknown or passwordless account, a hash no hasher reads (Django's unusable `!…`) or
+            # one asking more work than the caps: the same work against the dummy, then a refusal.
             await asyncio.to_thread(self._hash.verify_and_update, password, self._dummy)
             return False, None
         return await asyncio.to_thread(self._hash.verify_and_update, password, hashed)
@@ -55,8 +74,15 @@ class PasswordHasher:
         return matches
 
     def usable(self, hashed: str) -> bool:
-        """Whether some hasher reads this stored hash (what an import checks before keeping it)."""
-        return any(hasher.identify(hashed) for hasher in self._hash.hashers)
+        """Whether this stored hash can ever verify here (what an import checks before keeping it)."""
+        return self.refusal(hashed) is None
+
+    def refusal(self, hashed: str) -> str | None:
+        """Why this stored hash can never verify here: no hasher reads its format, or it asks more
+        work than the caps allow; None when it can."""
+        if not any(hasher.identify(hashed) for hasher in self._hash.hashers):
+            return f"password hash format {hashed.split('$', 1)[0]!r} cannot be verified"
+        return self.caps.excess(hashed)
 
 
 class KeyHolder(Protocol):

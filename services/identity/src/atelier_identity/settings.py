@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import PricingSettings
+from atelier_identity.legacy_hashes import WorkCaps
 
 
 class IdentitySettings(PricingSettings):
@@ -90,6 +91,13 @@ class IdentitySettings(PricingSettings):
     password_hash_time_cost: int = argon2.DEFAULT_TIME_COST
     password_hash_memory_cost_kib: int = argon2.DEFAULT_MEMORY_COST
     password_hash_parallelism: int = argon2.DEFAULT_PARALLELISM
+    # The most work one stored hash may ask of a sign-in (`legacy_hashes.WorkCaps`, docs/moving-in.md):
+    # an imported hash beyond a cap is refused at import, and never run at sign-in.
+    password_hash_max_pbkdf2_iterations: int = Field(default=WorkCaps.pbkdf2_iterations, ge=1)
+    password_hash_max_argon2_memory_kib: int = Field(default=WorkCaps.argon2_memory_kib, ge=8)
+    password_hash_max_argon2_time_cost: int = Field(default=WorkCaps.argon2_time_cost, ge=1)
+    password_hash_max_argon2_parallelism: int = Field(default=WorkCaps.argon2_parallelism, ge=1)
+    password_hash_max_bcrypt_cost: int = Field(default=WorkCaps.bcrypt_cost, ge=4, le=31)
 
     # Create the demo storefronts (docs/storefronts.md, `demo.DEMO_STOREFRONTS`) that are missing, at start.
     seed_demo_storefronts: bool = False

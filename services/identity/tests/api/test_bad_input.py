@@ -38,3 +38,13 @@ async def test_nul_in_an_address_or_a_query_is_a_validation_error(api, expect_er
     expect_error(await api.client.get("/api/v1/addresses?offset=9223372036854775808", headers=headers), 400,
                  "VALIDATION_ERROR")
     expect_error(await api.client.get("/api/v1/addresses/%00", headers=headers), 400, "VALIDATION_ERROR")
+
+
+async def test_every_answer_says_nosniff(api, test_keys: TestKeys) -> None:
+    # The service's own answers (not only the gateway's): what it serves, refuses and does not know.
+    answers = [await api.client.get("/.well-known/jwks.json"),
+               await api.client.get("/api/v1/users/me"),
+               await api.client.post("/api/v1/auth/login", json={"email": 1}),
+               await api.client.get("/api/v1/nowhere", headers={"X-Anonymous-Token": test_keys.anon_token()})]
+    assert [r.status_code for r in answers] == [200, 401, 400, 404], [r.text for r in answers]
+    assert all(r.headers.get_list("x-content-type-options") == ["nosniff"] for r in answers), answers

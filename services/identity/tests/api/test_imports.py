@@ -77,3 +77,24 @@ class TestImportAccounts:
         assert {o.status for o in await _run(api, users=many, addresses=[])} == {"imported"}
         assert {o.status for o in await _run(api, users=many, addresses=[])} == {"skipped"}
         assert await _count(api, User) == 1_200
+
+    async def test_two_rows_with_one_primary_key_are_both_refused(self, api) -> None:
+        # Issue 50: Bob's account got Alice's name and password (the email of one, the rest of the other).
+        alice = ImportedUser(source_pk="7", email="alice@example.com", password_hash=pbkdf2("alice's"),
+                             first_name="Alice")
+        bob = ImportedUser(source_pk="7", email="bob@example.com", password_hash=pbkdf2("bob's"), first_name="Bob")
+        home = ImportedAddress(source_pk="10", user_source_pk="7", label="Home", first_name="?",
+                               address_line_1="1 Main St", city="Sofia", country="Bulgaria")
+        outcomes = await _run(api, users=[alice, bob], addresses=[home, home])
+        assert [(o.model, o.pk, o.status) for o in outcomes] == [
+            ("user", "7", "refused"), ("user", "7", "refused"), ("address", "10", "refused"),
+            ("address", "10", "refused")]
+        assert all("same primary key" in o.reason for o in outcomes), outcomes
+        assert (await _count(api, User), await _count(api, Address)) == (0, 0)
+
+    async def test_a_hash_asking_more_work_than_the_caps_is_refused(self, api) -> None:
+        costly = ImportedUser(source_pk="3", email="costly@example.com",
+                              password_hash="pbkdf2_sha256$999999999$salty$" + "A" * 44)
+        [outcome] = await _run(api, users=[costly], addresses=[])
+        assert outcome.status == "refused" and "over the cap of 3,000,000" in outcome.reason, outcome
+        assert await _count(api, User) == 0

@@ -46,3 +46,15 @@ class TestDjangoPasswordAtLogin:
         await _moved_in(api, "old@example.com", "!Vx3kQ0aZrT9mW2bLc8dNf4gHj6kPq1sRt5uYw7z")
         expect_error(await api.login("old@example.com", "!Vx3kQ0aZrT9mW2bLc8dNf4gHj6kPq1sRt5uYw7z"), 401,
                      "INVALID_CREDENTIALS")
+
+    async def test_a_hash_over_the_work_caps_is_never_run(self, api, expect_error, monkeypatch) -> None:
+        # Moved in before the caps existed: its sign-in fails like a wrong password, without the work.
+        await _moved_in(api, "old@example.com", "pbkdf2_sha256$999999999$moving1n$" + "A" * 44)
+        real = hashlib.pbkdf2_hmac
+
+        def pbkdf2_hmac(name: str, password: bytes, salt: bytes, iterations: int, *rest: int | None) -> bytes:
+            assert iterations <= 3_000_000, f"{iterations:,} iterations were run"  # minutes of a core
+            return real(name, password, salt, iterations, *rest)
+
+        monkeypatch.setattr(hashlib, "pbkdf2_hmac", pbkdf2_hmac)
+        expect_error(await api.login("old@example.com", "anything"), 401, "INVALID_CREDENTIALS")

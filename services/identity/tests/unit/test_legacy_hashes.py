@@ -13,8 +13,10 @@ import argon2
 import bcrypt
 import pytest
 
+from atelier_identity.legacy_hashes import WorkCaps
 from atelier_identity.models import User
 from atelier_identity.security import PasswordHasher
+from atelier_identity.settings import IdentitySettings
 
 PASSWORD = "correct horse battery staple"
 
@@ -115,3 +117,58 @@ class TestUnusableAndUnknown:
 
     async def test_a_current_hash_needs_no_rehash(self, hasher: PasswordHasher) -> None:
         assert await hasher.verify(PASSWORD, await hasher.hash(PASSWORD)) == (True, None)
+
+
+# Hashes that ask a sign-in for more work than anyone writes (issue 50): each one would take a core
+# (and argon2 a gigabyte) for a minute or more per attempt. Only the parameters are real.
+_SALT, _DIGEST = "c2FsdHNhbHRzYWx0", "A" * 43
+TOO_COSTLY = {
+    "pbkdf2_sha256": "pbkdf2_sha256$999999999$salt$" + base64.b64encode(b"x" * 32).decode(),
+    "pbkdf2_sha1": "pbkdf2_sha1$999999999$salt$" + base64.b64encode(b"x" * 20).decode(),
+    "argon2 memory": f"argon2$argon2id$v=19$m=1048576,t=2,p=1${_SALT}${_DIGEST}",
+    "argon2 time": f"argon2$argon2id$v=19$m=65536,t=100,p=1${_SALT}${_DIGEST}",
+    "argon2 parallelism": f"argon2$argon2id$v=19$m=65536,t=2,p=255${_SALT}${_DIGEST}",
+    "native argon2": f"$argon2id$v=19$m=1048576,t=100,p=1${_SALT}${_DIGEST}",
+    "bcrypt_sha256": "bcrypt_sha256$$2b$31$" + "a" * 53,
+}
+
+
+class TestWorkCaps:
+    @pytest.mark.parametrize("stored", TOO_COSTLY.values(), ids=TOO_COSTLY.keys())
+    async def test_a_hash_over_a_cap_is_refused_without_running_it(
+            self, hasher: PasswordHasher, stored: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        ran: list[str] = []
+        for hasher_of_format in hasher._hash.hashers:
+            monkeypatch.setattr(hasher_of_format, "verify", lambda password, hash, _ran=ran: _ran.append(hash))
+        assert hasher.refusal(stored) is not None and "over the cap" in (hasher.refusal(stored) or "")
+        assert not hasher.usable(stored)
+        assert await hasher.verify(PASSWORD, stored) == (False, None)
+        assert stored not in ran  # only the dummy ran, as for an unknown account
+
+    @pytest.mark.parametrize("stored", [
+        django_pbkdf2(PASSWORD, iterations=1_000_000),  # Django 5.2's default
+        f"argon2$argon2id$v=19$m=102400,t=2,p=8${_SALT}${_DIGEST}",  # Django's Argon2PasswordHasher
+        f"argon2$argon2id$v=19$m=65536,t=3,p=4${_SALT}${_DIGEST}",  # argon2-cffi's defaults
+        "bcrypt_sha256$$2b$12$" + "a" * 53,  # Django's and bcrypt's cost
+    ])
+    def test_what_django_and_the_libraries_write_is_within_the_caps(self, hasher: PasswordHasher,
+                                                                     stored: str) -> None:
+        assert hasher.refusal(stored) is None
+
+    def test_the_caps_are_settings(self) -> None:
+        strict = PasswordHasher.of(IdentitySettings(
+            environment="test", password_hash_time_cost=1, password_hash_memory_cost_kib=8,
+            password_hash_parallelism=1, password_hash_max_pbkdf2_iterations=999))
+        assert "ATELIER_IDENTITY_PASSWORD_HASH_MAX_PBKDF2_ITERATIONS" in (
+            strict.refusal(FORMATS["pbkdf2_sha256"](PASSWORD)) or "")
+        assert strict.refusal(FORMATS["argon2"](PASSWORD)) is None
+
+    async def test_atelier_s_own_hashes_verify_whatever_the_argon2_caps(self) -> None:
+        own = PasswordHasher(time_cost=2, memory_cost_kib=64, parallelism=2,
+                             caps=WorkCaps(argon2_memory_kib=8, argon2_time_cost=1, argon2_parallelism=1))
+        assert await own.verify(PASSWORD, await own.hash(PASSWORD)) == (True, None)
+
+    @pytest.mark.parametrize("stored", ["pbkdf2_sha256$" + "9" * 5000 + "$salt$AAAA", "bcrypt_sha256$$2b$xx$" + "a" * 53,
+                                        "argon2$argon2id$garbage"])
+    def test_a_work_factor_that_cannot_be_read_is_refused(self, hasher: PasswordHasher, stored: str) -> None:
+        assert "cannot be read" in (hasher.refusal(stored) or "")

@@ -15,7 +15,6 @@ from atelier_identity.schemas import (
     MagicLinkVerify,
     MessageResponse,
     SignInResponse,
-    UserRead,
 )
 from atelier_identity.service.magic_links import Repeated
 
@@ -35,7 +34,7 @@ async def verify_magic_link(body: MagicLinkVerify, magic_links: MagicLinkService
                             response: Response) -> SignInResponse | MagicLinkRepeated:
     result = await magic_links.verify(body, ip=ip, anon_id=anon_id, storefront=storefront)
     if isinstance(result, Repeated):
-        return MagicLinkRepeated(user=UserRead.model_validate(result.user))
+        return MagicLinkRepeated()
     return signed_in(result, cookie, response)
 
 

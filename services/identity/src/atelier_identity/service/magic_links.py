@@ -4,8 +4,9 @@ Requests answer the same whether the address has an account or not. A code allow
 number of attempts: each attempt is counted before the code is compared (and kept when the code
 is refused), so the count survives the refusal and parallel guesses cannot exceed it. The same
 right code sent again within `magic_link_retry_seconds` of its use is acknowledged (`Repeated`,
-200) without a new session: S4's frontend verifies its link again at each render, and would show
-its own sign-in as failed. The repeat counts as an attempt, so the window is no room to guess.
+200) without a new session and without the account's profile: S4's frontend verifies its link
+again at each render, and would show its own sign-in as failed (it keeps the first answer's
+tokens); a replayer gets nothing. The repeat counts as an attempt, so the window is no room to guess.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, pro
 
 @dataclass(frozen=True)
 class Repeated:
-    """A repeat of the code that has just signed `user` in."""
-
-    user: User
+    """A repeat of the code that has just signed its account in: acknowledged with nothing of the
+    account, since whoever sends it again need not be the person it signed in."""
 
 
 class MagicLinkService(UseCase[IdentityContext]):
@@ -96,7 +96,7 @@ class MagicLinkService(UseCase[IdentityContext]):
                 user = await UserRepository(self.session).get_by_email(email)
                 if user is None or not user.is_active:
                     raise InvalidMagicCode()
-                return Repeated(user)
+                return Repeated()
         if email is None:
             raise InvalidMagicCode()
         return await self._sign_in(email, anon_id, storefront)
