@@ -128,22 +128,25 @@ class WebhookDeliveryRepository:
             out.setdefault(row.delivery_id, []).append(row)
         return out
 
-    async def due(self, now: datetime, *, per_endpoint: int,
-                  in_flight: Mapping[uuid.UUID, int]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    async def due(self, now: datetime, *, per_endpoint: int, in_flight: Mapping[uuid.UUID, int],
+                  scan: int = 1000) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """The due attempts of enabled endpoints as `(delivery id, endpoint id)`, oldest first: of each
         endpoint at most what it has room for (`per_endpoint` less what the caller has `in_flight` to
-        it), so one endpoint's backlog never fills a claim. On PostgreSQL they stay locked (SKIP
-        LOCKED: a concurrent claimer takes others) until the transaction ends."""
+        it), so that one endpoint's backlog never fills a claim. Only the `scan` oldest due attempts
+        of endpoints with room are looked at (a backlog costs no more); a full endpoint's are skipped
+        before that. On PostgreSQL they stay locked (SKIP LOCKED: a concurrent claimer takes others)
+        until the transaction ends."""
         d, e = table_of(WebhookDelivery).c, table_of(WebhookEndpoint).c
-        ranked = (sa_select(d.id, d.endpoint_id,
-                            func.row_number().over(partition_by=d.endpoint_id,
-                                                   order_by=(d.next_attempt_at, d.id)).label("place"))
+        oldest = (sa_select(d.id, d.endpoint_id, d.next_attempt_at)
                   .join_from(table_of(WebhookDelivery), table_of(WebhookEndpoint), e.id == d.endpoint_id)
                   .where(d.status == PENDING, d.next_attempt_at <= now, e.enabled.is_(True)))
         full = [endpoint for endpoint, count in in_flight.items() if count >= per_endpoint]
         if full:
-            ranked = ranked.where(d.endpoint_id.not_in(full))
-        places = ranked.subquery()
+            oldest = oldest.where(d.endpoint_id.not_in(full))
+        oldest_q = oldest.order_by(d.next_attempt_at).limit(scan).subquery()
+        places = sa_select(oldest_q.c.id, oldest_q.c.endpoint_id, func.row_number().over(
+            partition_by=oldest_q.c.endpoint_id, order_by=(oldest_q.c.next_attempt_at, oldest_q.c.id)).label("place")
+        ).subquery()
         partly = [(places.c.endpoint_id == endpoint, per_endpoint - count)
                   for endpoint, count in in_flight.items() if 0 < count < per_endpoint]
         room = case(*partly, else_=per_endpoint) if partly else literal(per_endpoint)
