@@ -70,6 +70,16 @@ async def _deliveries(api: Any, test_keys: Any, endpoint_id: str) -> list[dict[s
     return list(response.json()["results"])
 
 
+async def _attempted(api: Any, test_keys: Any, endpoint_id: str) -> dict[str, Any]:
+    """The endpoint's one delivery, once an attempt of it is recorded."""
+    async def attempted() -> list[dict[str, Any]] | None:
+        got = await _deliveries(api, test_keys, endpoint_id)
+        return got if got and got[0]["attempts"] else None
+
+    [delivery] = await poll_until(attempted, timeout=15, message="the attempt recorded")
+    return delivery
+
+
 class TestRegistering:
     async def test_an_admin_registers_an_endpoint_and_gets_its_secret_once(self, start_identity, test_keys) -> None:
         async with start_identity(outbound_webhooks_allow_private_urls=True) as api:
@@ -380,12 +390,7 @@ class TestTheReceiversSlownessNeverSlowsThePlatform:
                                      "outbound_webhooks_retry_schedule_seconds": [60]}) as api:
             endpoint = await _endpoint(api, test_keys, receiver.url)
             await api.h.deliver(paid())
-
-            async def timed_out() -> list[dict[str, Any]] | None:
-                got = await _deliveries(api, test_keys, endpoint["id"])
-                return got if got and got[0]["attempts"] else None
-
-            [delivery] = await poll_until(timed_out, timeout=10, message="the attempt timed out")
+            delivery = await _attempted(api, test_keys, endpoint["id"])
             assert delivery["status"] == "pending" and "Timeout" in delivery["attempts"][0]["error"]
             assert delivery["next_attempt_at"] is not None
             # Meanwhile the service answers as ever (the worker waited, nothing else did).
@@ -404,12 +409,7 @@ class TestOneReceiverNeverHoldsAnother:
                                          "outbound_webhooks_retry_schedule_seconds": [60]}) as api:
                 endpoint = await _endpoint(api, test_keys, slow.url)
                 await api.h.deliver(paid())
-
-                async def attempted() -> list[dict[str, Any]] | None:
-                    got = await _deliveries(api, test_keys, endpoint["id"])
-                    return got if got and got[0]["attempts"] else None
-
-                [delivery] = await poll_until(attempted, timeout=15, message="the attempt recorded")
+                delivery = await _attempted(api, test_keys, endpoint["id"])
                 assert delivery["status"] == "pending" and delivery["next_attempt_at"] is not None  # a retry
                 assert "deadline" in delivery["attempts"][0]["error"]
                 [answer] = await poll_until(_answers(slow), timeout=10, message="the receiver hung up on")
@@ -467,12 +467,7 @@ class TestOneReceiverNeverHoldsAnother:
             monkeypatch.setattr(api.h.runtime.context.webhooks, "_client",
                                 httpx.AsyncClient(transport=httpx.MockTransport(receiver)))
             await api.h.deliver(paid())
-
-            async def attempted() -> list[dict[str, Any]] | None:
-                got = await _deliveries(api, test_keys, endpoint["id"])
-                return got if got and got[0]["attempts"] else None
-
-            [delivery] = await poll_until(attempted, timeout=15, message="the attempt recorded")
+            delivery = await _attempted(api, test_keys, endpoint["id"])
             assert delivery["status"] == "pending" and delivery["next_attempt_at"] is not None  # a retry
             assert "not allowed" in delivery["attempts"][0]["error"]
             assert sent == []
@@ -485,12 +480,12 @@ def _answers(receiver: WebhookReceiver) -> Callable[[], Awaitable[list[Answered]
     return answers
 
 
-async def _unresolvable(host: str, port: int, within: float) -> list[str]:
+async def _unresolvable(host: str, port: int, *_: object) -> list[str]:
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
 
 def _resolving_to(*addresses: str) -> Any:
-    async def resolve(host: str, port: int, within: float) -> list[str]:
+    async def resolve(host: str, port: int, *_: object) -> list[str]:
         return list(addresses)
 
     return resolve
