@@ -100,19 +100,29 @@ ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name"
 
 async def paid_order(api: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
     """A customer's order of one demo product, paid through the local provider's checkout."""
+    return await pay_order(api, auth, await order_awaiting_payment(api, auth))
+
+
+async def order_awaiting_payment(api: httpx.AsyncClient, auth: dict[str, str]) -> dict[str, Any]:
+    """A customer's order of one demo product, placed and not paid yet."""
     product = await simple_product_in_stock(api)
     assert (await api.post("/api/v1/cart/items", headers=auth,
                            json={"product_id": product["id"], "quantity": 1})).status_code == 201
     address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
     order = (await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address["id"]})).json()
+    return await poll(lambda: _order_in(api, auth, order["id"], "awaiting_payment"), timeout=30,
+                      message="order awaiting payment")
 
-    async def status_is(wanted: str) -> dict[str, Any] | None:
-        r = await api.get(f"/api/v1/orders/{order['id']}", headers=auth)
-        return r.json() if r.status_code == 200 and r.json()["status"] == wanted else None
 
-    await poll(lambda: status_is("awaiting_payment"), timeout=30, message="order awaiting payment")
+async def pay_order(api: httpx.AsyncClient, auth: dict[str, str], order: dict[str, Any]) -> dict[str, Any]:
+    """Pay an order awaiting payment through the local provider's checkout; the order once paid."""
     r = await api.post("/api/v1/payments/checkout", headers=auth, json={
         "order_id": order["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
     assert r.status_code == 200, r.text
     assert (await api.post(f"{r.json()['checkout_url']}/pay", headers={"Accept": "application/json"})).status_code == 200
-    return await poll(lambda: status_is("paid"), timeout=30, message="order paid")
+    return await poll(lambda: _order_in(api, auth, order["id"], "paid"), timeout=30, message="order paid")
+
+
+async def _order_in(api: httpx.AsyncClient, auth: dict[str, str], order_id: str, status: str) -> dict[str, Any] | None:
+    r = await api.get(f"/api/v1/orders/{order_id}", headers=auth)
+    return r.json() if r.status_code == 200 and r.json()["status"] == status else None

@@ -4,7 +4,8 @@ An admin registers the test's own HTTP server; a customer pays an order and the 
 `order.paid` with a Standard Webhooks signature the `standardwebhooks` library verifies. A failing
 endpoint is retried on the (shrunk) schedule, then disabled, and the admin gets the mail; replay
 from the delivery log reaches it once it is fixed. Private addresses are refused (only 127.0.0.1
-is allowed by name on the test platforms) and only admins manage endpoints.
+is allowed by name on the test platforms) and only admins manage endpoints. A receiver that answers
+a byte at a time, or answers 64 MiB, never holds the deliveries to a healthy one (#50).
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import customer, latest_mail, paid_order, poll, staff
+from infra.journeys import customer, latest_mail, order_awaiting_payment, paid_order, pay_order, poll, staff
 from standardwebhooks import Webhook
 
 from atelier_testing import assert_error
-from atelier_testing.fakes.webhook_receiver import Received, WebhookReceiver
+from atelier_testing.fakes.webhook_receiver import Answered, Received, WebhookReceiver
 from atelier_testing.platform import STAFF_EMAIL
 
 pytestmark = pytest.mark.e2e
 
 URL = "/api/v1/webhook-endpoints"
+HUGE = 64 * 1024 * 1024
 
 
 @pytest.fixture
@@ -116,8 +118,53 @@ async def test_a_failing_endpoint_is_retried_disabled_and_replayed(api: httpx.As
         assert (await api.delete(f"{URL}/{endpoint['id']}", headers=admin)).status_code == 204
 
 
+async def test_slow_and_huge_receivers_never_hold_a_healthy_one(api: httpx.AsyncClient) -> None:
+    """One receiver answers a byte every 0.25 s (each read gets a byte: a read timeout never
+    trips), another answers 64 MiB. While the slow one is still answering the first order, the
+    healthy one hears of the second; the huge answer is read up to the cap, then dropped."""
+    admin = await staff(api)
+    with (WebhookReceiver(trickle_seconds=0.25) as slow, WebhookReceiver(answer_bytes=HUGE) as huge,
+          WebhookReceiver() as healthy):
+        endpoints = [await _register(api, admin, r.url, ["order.paid"]) for r in (slow, huge, healthy)]
+        try:
+            # Both orders placed beforehand: only the second's payment stands between the two events.
+            buyers = [await customer(api), await customer(api)]
+            first, second = [await order_awaiting_payment(api, auth) for auth in buyers]
+            await pay_order(api, buyers[0], first)
+
+            async def slow_answering() -> Received | None:
+                return next(iter(_about(slow, first["id"])), None)
+
+            slow_first = await poll(slow_answering, timeout=30, message="the slow receiver answering")
+            await pay_order(api, buyers[1], second)
+
+            async def healthy_heard() -> Received | None:
+                return next(iter(_about(healthy, second["id"])), None)
+
+            heard = await poll(healthy_heard, timeout=60, message="the second order.paid at the healthy receiver")
+            ended = [a.at for a in slow.answers() if a.request == slow_first]
+            assert not ended or ended[0] > heard.at, "the healthy receiver waited for the slow one"
+
+            async def huge_answered() -> Answered | None:
+                return next((a for a in huge.answers() if a.request in _about(huge, first["id"])), None)
+
+            answer = await poll(huge_answered, timeout=30, message="the huge answer")
+            assert answer.hung_up and answer.bytes_sent < HUGE // 4, answer.bytes_sent
+
+            async def logged() -> list[int] | None:
+                r = await api.get(f"{URL}/{endpoints[1]['id']}/deliveries", headers=admin)
+                done = [d for d in r.json()["results"] if d["webhook_id"] == answer.request.headers["webhook-id"]]
+                return [a["status_code"] for a in done[0]["attempts"]] if done and done[0]["attempts"] else None
+
+            assert await poll(logged, timeout=30, message="the huge answer's attempt logged") == [200]
+        finally:
+            for endpoint in endpoints:
+                assert (await api.delete(f"{URL}/{endpoint['id']}", headers=admin)).status_code == 204
+
+
 @pytest.mark.parametrize("url", ["http://10.0.0.7/hooks", "http://169.254.169.254/latest", "http://localhost:9/x",
-                                 "http://[::1]:9/x", "http://192.168.1.1/x"])
+                                 "http://[::1]:9/x", "http://192.168.1.1/x", "http://[64:ff9b::7f00:1]/x",
+                                 "http://[64:ff9b::a9fe:a9fe]/latest"])
 async def test_private_urls_are_refused(api: httpx.AsyncClient, url: str) -> None:
     admin = await staff(api)
     response = await api.post(URL, headers=admin, json={"url": url, "events": ["order.paid"]})

@@ -40,9 +40,12 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     signer = AccessTokenSigner(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl=access_ttl)
     mailer = Mailer(runtime.db, settings)
     sender = WebhookSender(
-        timeout=settings.outbound_webhooks_timeout_seconds, concurrency=settings.outbound_webhooks_concurrency,
+        timeout=settings.outbound_webhooks_timeout_seconds,
+        max_response_bytes=settings.outbound_webhooks_max_response_bytes,
+        keepalive=settings.outbound_webhooks_concurrency,
         policy=UrlPolicy(allow_private=settings.outbound_webhooks_allow_private_urls,
-                         allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.outbound_webhooks_allowed_hosts)))
+                         allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.outbound_webhooks_allowed_hosts),
+                         resolve_seconds=settings.outbound_webhooks_timeout_seconds))
     ctx = IdentityContext(
         settings=settings, keys=keys, signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),

@@ -130,9 +130,18 @@ class IdentitySettings(PricingSettings):
     # The wait before each retry after a failed attempt; when it runs out the endpoint is disabled
     # and admins are mailed. Default: Standard Webhooks' schedule, about a day (27.5 h) in 8 attempts.
     outbound_webhooks_retry_schedule_seconds: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    # httpx's timeout: connecting, and each read or write (not the whole attempt).
     outbound_webhooks_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Requests in flight at once per worker process: a slow receiver holds a slot, not the platform.
+    # The whole of one attempt (resolving the host, connecting, sending, the answer): a receiver
+    # that answers a byte at a time is cut off here. Counted from the claim, so within the lease.
+    outbound_webhooks_deadline_seconds: float = Field(default=30.0, gt=0)
+    # Of an answer's body at most this much is read (and never kept), then the connection is dropped.
+    outbound_webhooks_max_response_bytes: int = Field(default=64 * 1024, ge=0)
+    # Requests in flight at once per worker process, beyond each endpoint's first (an endpoint with
+    # none in flight always gets one: a slow receiver never holds another's deliveries).
     outbound_webhooks_concurrency: int = Field(default=16, ge=1, le=256)
+    # Requests in flight at once to one endpoint, per worker process.
+    outbound_webhooks_endpoint_concurrency: int = Field(default=4, ge=1, le=256)
     outbound_webhooks_poll_seconds: float = Field(default=1.0, gt=0)
     # A claimed attempt is the claimer's this long; a crashed worker's attempt is retried after it.
     outbound_webhooks_lease_seconds: float = Field(default=120.0, gt=0)
@@ -149,8 +158,9 @@ class IdentitySettings(PricingSettings):
         if not self.outbound_webhooks_retry_schedule_seconds or any(
                 delay <= 0 for delay in self.outbound_webhooks_retry_schedule_seconds):
             raise ValueError("outbound_webhooks_retry_schedule_seconds needs at least one delay, each above 0")
-        if self.outbound_webhooks_lease_seconds <= self.outbound_webhooks_timeout_seconds:
-            raise ValueError("outbound_webhooks_lease_seconds must exceed outbound_webhooks_timeout_seconds")
+        if self.outbound_webhooks_lease_seconds <= self.outbound_webhooks_deadline_seconds:
+            # An attempt must end (and be recorded) while its claim holds, or another worker sends it too.
+            raise ValueError("outbound_webhooks_lease_seconds must exceed outbound_webhooks_deadline_seconds")
         return self
 
     def secret_fields(self) -> tuple[str, ...]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import case, delete, func, literal, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -32,6 +32,8 @@ class ClaimedDelivery:
     endpoint_id: uuid.UUID
     url: str
     secret: str
+    # The claim's end: its attempt is over before it (the deadline), and recorded only while it holds.
+    lease_until: datetime
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -126,19 +128,39 @@ class WebhookDeliveryRepository:
             out.setdefault(row.delivery_id, []).append(row)
         return out
 
-    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedDelivery]:
-        """Lease up to `limit` due attempts of enabled endpoints: their next attempt moves to
-        `lease_until`, so no other worker takes them meanwhile (rows locked with SKIP LOCKED on
-        PostgreSQL while this claim runs; SQLite has one writer). A worker that dies holding a
-        lease leaves the attempt due again when it ends."""
-        stmt = (select(WebhookDelivery.id)
-                .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
-                .where(col(WebhookDelivery.status) == PENDING, col(WebhookDelivery.next_attempt_at) <= now,
-                       col(WebhookEndpoint.enabled).is_(True))
-                .order_by(col(WebhookDelivery.next_attempt_at)).limit(limit))
+    async def due(self, now: datetime, *, per_endpoint: int, in_flight: Mapping[uuid.UUID, int],
+                  scan: int = 1000) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """The due attempts of enabled endpoints as `(delivery id, endpoint id)`, oldest first: of each
+        endpoint at most what it has room for (`per_endpoint` less what the caller has `in_flight` to
+        it), so that one endpoint's backlog never fills a claim. Only the `scan` oldest due attempts
+        of endpoints with room are looked at (a backlog costs no more); a full endpoint's are skipped
+        before that. On PostgreSQL they stay locked (SKIP LOCKED: a concurrent claimer takes others)
+        until the transaction ends."""
+        d, e = table_of(WebhookDelivery).c, table_of(WebhookEndpoint).c
+        oldest = (sa_select(d.id, d.endpoint_id, d.next_attempt_at)
+                  .join_from(table_of(WebhookDelivery), table_of(WebhookEndpoint), e.id == d.endpoint_id)
+                  .where(d.status == PENDING, d.next_attempt_at <= now, e.enabled.is_(True)))
+        full = [endpoint for endpoint, count in in_flight.items() if count >= per_endpoint]
+        if full:
+            oldest = oldest.where(d.endpoint_id.not_in(full))
+        oldest_q = oldest.order_by(d.next_attempt_at).limit(scan).subquery()
+        places = sa_select(oldest_q.c.id, oldest_q.c.endpoint_id, func.row_number().over(
+            partition_by=oldest_q.c.endpoint_id, order_by=(oldest_q.c.next_attempt_at, oldest_q.c.id)).label("place")
+        ).subquery()
+        partly = [(places.c.endpoint_id == endpoint, per_endpoint - count)
+                  for endpoint, count in in_flight.items() if 0 < count < per_endpoint]
+        room = case(*partly, else_=per_endpoint) if partly else literal(per_endpoint)
+        stmt = (sa_select(d.id, d.endpoint_id)
+                .where(d.id.in_(sa_select(places.c.id).where(places.c.place <= room)))
+                .order_by(d.next_attempt_at, d.id))
         if _is_postgres(self.session):
-            stmt = stmt.with_for_update(of=table_of(WebhookDelivery), skip_locked=True)
-        ids = list((await self.session.exec(stmt)).all())
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+    async def lease(self, ids: Sequence[uuid.UUID], now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:
+        """Lease these due attempts: their next attempt moves to `lease_until`, so no other worker
+        takes them meanwhile. A worker that dies holding a lease leaves the attempt due again when
+        it ends (at least once)."""
         if not ids:
             return []
         # Guarded as well as locked: on SQLite (no row locks) a concurrent claim that read the same
@@ -154,25 +176,32 @@ class WebhookDeliveryRepository:
             return []
         d, e = table_of(WebhookDelivery).c, table_of(WebhookEndpoint).c
         rows = await self.session.execute(
-            sa_select(d.id, d.attempts, d.message_id, d.payload, e.id, e.url, e.secret)
+            sa_select(d.id, d.attempts, d.message_id, d.payload, d.endpoint_id, e.url, e.secret)
             .join_from(table_of(WebhookDelivery), table_of(WebhookEndpoint), e.id == d.endpoint_id)
             .where(d.id.in_(ids)))
-        return [ClaimedDelivery(*row) for row in rows.all()]
+        return [ClaimedDelivery(id=row.id, attempts=row.attempts, message_id=row.message_id, payload=row.payload,
+                                endpoint_id=row.endpoint_id, url=row.url, secret=row.secret, lease_until=lease_until)
+                for row in rows.all()]
 
     async def record(self, claimed: ClaimedDelivery, *, at: datetime, status: str, next_attempt_at: datetime | None,
                      status_code: int | None, error: str | None, duration_ms: int) -> bool:
-        """Record an attempt's outcome, guarded: only if nobody (a replay) changed the delivery since
-        it was claimed. Returns whether it was recorded."""
+        """Record an attempt's outcome, guarded: only while the claim is still the claimer's (nobody
+        replayed the delivery, and no other worker claimed it after the lease ran out). Returns
+        whether it was recorded; the attempt is logged either way (it was sent) while the delivery exists."""
         result = await self.session.execute(
             update(WebhookDelivery)
             .where(col(WebhookDelivery.id) == claimed.id, col(WebhookDelivery.status) == PENDING,
-                   col(WebhookDelivery.attempts) == claimed.attempts)
+                   col(WebhookDelivery.attempts) == claimed.attempts,
+                   col(WebhookDelivery.next_attempt_at) == claimed.lease_until)
             .values(attempts=claimed.attempts + 1, status=status, next_attempt_at=next_attempt_at,
                     last_attempt_at=at, last_status_code=status_code, last_error=error)
             .execution_options(synchronize_session=False))
-        self.session.add(WebhookAttempt(delivery_id=claimed.id, at=at, status_code=status_code, error=error,
-                                        duration_ms=duration_ms))
-        return getattr(result, "rowcount", 0) == 1
+        recorded = getattr(result, "rowcount", 0) == 1
+        # Not recorded: the delivery may be gone with its endpoint (deleted meanwhile), and its log too.
+        if recorded or await self.session.get(WebhookDelivery, claimed.id) is not None:
+            self.session.add(WebhookAttempt(delivery_id=claimed.id, at=at, status_code=status_code, error=error,
+                                            duration_ms=duration_ms))
+        return recorded
 
     async def delete_finished(self, before: datetime, limit: int) -> int:
         """Up to `limit` deliveries that ended (succeeded or failed) before `before`, with their attempts."""

@@ -14,6 +14,8 @@ import secrets
 import socket
 import time
 import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -77,15 +79,38 @@ def retry_delay(schedule: list[float], attempts: int) -> timedelta | None:
 class UrlPolicy:
     allow_private: bool
     allowed_hosts: frozenset[str] = frozenset()
+    # A name that takes longer to resolve is taken as not resolving (not allowed yet).
+    resolve_seconds: float = 5.0
 
     def host_allowed(self, host: str) -> bool:
         return self.allow_private or host.lower().rstrip(".") in self.allowed_hosts
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix (RFC 6052),
+# SIIT's IPv4-translated form and the deprecated IPv4-compatible one. A NAT64 gateway takes
+# `64:ff9b::7f00:1` to its own 127.0.0.1, and `ipaddress` calls it global: each is judged by the
+# IPv4 address it carries (the IPv4-mapped form and 6to4 are read by `ipaddress` itself).
+_CARRY_IPV4 = tuple(ipaddress.IPv6Network(net) for net in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
+# RFC 8215's local-use NAT64 prefix: where it leads depends on the local network's translator.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in _CARRY_IPV4):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    return None
+
+
 def _private(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return True
+        ip = _carried_ipv4(ip) or ip
     return not ip.is_global or ip.is_multicast
 
 
@@ -103,24 +128,31 @@ def parse_target(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
+PRIVATE = "private, loopback and link-local addresses are not allowed"
+UNRESOLVED = "the host name does not resolve (yet); it is allowed once it resolves to a public address"
+
+
 async def check_url(url: str, policy: UrlPolicy) -> None:
     """Refuse a URL whose host is, or resolves to, a private, loopback, link-local or otherwise
-    non-global address, unless the policy allows it. Run at registration and before every attempt:
-    a name that resolved to a public address yesterday may point inside the network today (DNS
-    rebinding). A name that does not resolve now is let through at registration (its attempts fail)."""
+    non-global address (an IPv6 form carrying one included), unless the policy allows it. Run at
+    registration and before every attempt: a name that resolved to a public address yesterday may
+    point inside the network today (DNS rebinding). A name that does not resolve now is not allowed
+    yet: refused at registration, and an attempt to it is a failure (retried), never a send."""
     host, port = parse_target(url)
     if policy.host_allowed(host):
         return
     if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
-        raise WebhookUrlNotAllowed("private, loopback and link-local addresses are not allowed")
+        raise WebhookUrlNotAllowed(PRIVATE)
     try:
-        addresses = [host] if _is_ip(host) else await _resolve(host, port)
+        addresses = [host] if _is_ip(host) else await _resolve(host, port, policy.resolve_seconds)
     except UnicodeError as exc:  # the IDNA codec refuses the name (an empty or overlong label)
         raise WebhookUrlNotAllowed("the host name is not valid") from exc
-    except OSError:
-        return
+    except OSError as exc:  # no such name, no answer, or none in time (TimeoutError is one)
+        raise WebhookUrlNotAllowed(UNRESOLVED) from exc
+    if not addresses:
+        raise WebhookUrlNotAllowed(UNRESOLVED)
     if any(_private(address) for address in addresses):
-        raise WebhookUrlNotAllowed("private, loopback and link-local addresses are not allowed")
+        raise WebhookUrlNotAllowed(PRIVATE)
 
 
 def _is_ip(host: str) -> bool:
@@ -131,12 +163,40 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-async def _resolve(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+async def _resolve(host: str, port: int, within: float) -> list[str]:
+    async with asyncio.timeout(within):
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
 
 
 # -- Sending -----------------------------------------------------------------------------------
+
+def start_now(due: Sequence[tuple[uuid.UUID, uuid.UUID]], in_flight: Mapping[uuid.UUID, int], *,
+              per_endpoint: int, concurrency: int) -> list[uuid.UUID]:
+    """Which of the due attempts (`(delivery id, endpoint id)`, oldest first) a worker starts now,
+    given what it has in flight per endpoint. An endpoint never has more than `per_endpoint` in
+    flight, and the worker no more than `concurrency` in all — except that an endpoint with none in
+    flight always gets one: however many receivers are slow, a healthy one never waits behind them."""
+    busy = Counter(in_flight)
+    total = sum(busy.values())
+    chosen: list[uuid.UUID] = []
+    rest: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for delivery, endpoint in due:
+        if busy[endpoint] == 0:
+            busy[endpoint] += 1
+            total += 1
+            chosen.append(delivery)
+        else:
+            rest.append((delivery, endpoint))
+    for delivery, endpoint in rest:
+        if total >= concurrency:
+            break
+        if busy[endpoint] < per_endpoint:
+            busy[endpoint] += 1
+            total += 1
+            chosen.append(delivery)
+    return chosen
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -150,31 +210,54 @@ class Outcome:
 
 
 class WebhookSender:
-    """One pooled HTTP client for every endpoint, with a timeout per request and a bound on the
-    requests in flight: a slow receiver holds one slot for at most the timeout."""
+    """One pooled HTTP client for every endpoint. httpx's `timeout` bounds each step (connecting,
+    each read, each write): a receiver that answers one byte at a time never trips it, so every
+    attempt also has a deadline for the whole of it, the address check included. Of an answer's
+    body at most `max_response_bytes` are read (never kept), then the connection is dropped. How
+    many attempts run at once is the delivery worker's to bound (`start_now`)."""
 
-    def __init__(self, *, timeout: float, concurrency: int, policy: UrlPolicy,
+    def __init__(self, *, timeout: float, max_response_bytes: int, policy: UrlPolicy, keepalive: int = 16,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.policy = policy
-        self._slots = asyncio.Semaphore(concurrency)
+        self.max_response_bytes = max_response_bytes
         # Redirects are not followed: a 3xx could point the platform at an internal address.
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport,
-                                         limits=httpx.Limits(max_connections=concurrency,
-                                                             max_keepalive_connections=concurrency))
+                                         limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive))
 
-    async def send(self, url: str, secret: str, msg_id: str, body: str, at: datetime) -> Outcome:
-        async with self._slots:
-            started = time.monotonic()
-            try:
+    async def send(self, url: str, secret: str, msg_id: str, body: str, at: datetime, *, deadline: float) -> Outcome:
+        """One attempt, over by `deadline` (the event loop's clock) whatever the receiver does. The
+        answer's status is the outcome: once it has come, a body cut short (by the cap, the
+        deadline or the receiver) changes nothing."""
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        try:
+            async with asyncio.timeout_at(deadline):
                 await check_url(url, self.policy)
-                response = await self._client.post(url, content=body.encode(),
-                                                   headers=signed_headers(secret, msg_id, body, at))
-            except WebhookUrlNotAllowed as exc:
-                return Outcome(None, exc.message[:ERROR_LIMIT], _ms(started))
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                return Outcome(None, f"{type(exc).__name__}: {exc}"[:ERROR_LIMIT], _ms(started))
-            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-            return Outcome(response.status_code, error, _ms(started))
+                async with self._client.stream("POST", url, content=body.encode(),
+                                               headers=signed_headers(secret, msg_id, body, at)) as response:
+                    status = response.status_code
+                    await self._skim(response)
+        except TimeoutError:
+            error = "Timeout: no answer by the attempt's deadline"
+        except WebhookUrlNotAllowed as exc:
+            error = exc.message
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if status is None:
+            return Outcome(None, (error or "no answer")[:ERROR_LIMIT], _ms(started))
+        return Outcome(status, None if 200 <= status < 300 else f"HTTP {status}", _ms(started))
+
+    async def _skim(self, response: httpx.Response) -> None:
+        """Read the body up to the cap (raw: a compressed one is not inflated), so that a short one
+        leaves the connection reusable; past the cap, leaving the stream drops the connection."""
+        if self.max_response_bytes <= 0:
+            return
+        read = 0
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read >= self.max_response_bytes:
+                return
 
     async def close(self) -> None:
         await self._client.aclose()

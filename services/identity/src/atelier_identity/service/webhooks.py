@@ -15,8 +15,10 @@ and the delivery worker sends them (docs/webhooks.md).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,7 +49,6 @@ from atelier_identity.webhook_repository import (
 
 log = logging.getLogger("atelier.identity.webhooks")
 
-BATCH = 50
 # Fields a PATCH may change, and those the audit log shows (never the secret).
 EDITABLE = ("url", "events", "storefront", "description", "enabled")
 
@@ -197,14 +198,21 @@ class Recorded:
 
 
 class DeliveryWorker:
-    """The delivery loop of the `worker` role (every role in the embedded mode)."""
+    """The delivery loop of the `worker` role (every role in the embedded mode).
+
+    Each claimed attempt runs in its own task and nothing waits for a batch: an endpoint whose
+    receiver is slow or failing holds only its own attempts (`webhooks.start_now` bounds them per
+    endpoint), while every other endpoint's are claimed and sent as they fall due. An attempt ends
+    by its deadline, counted from its claim, so before its lease ends."""
 
     def __init__(self, db: Database, context: IdentityContext) -> None:
         self.db = db
         self.context = context
         self.settings = context.settings
         self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._claiming = asyncio.Lock()
+        self._in_flight: Counter[uuid.UUID] = Counter()
+        self._attempts: set[asyncio.Task[Recorded | None]] = set()
         self._loop = BackgroundLoop("webhook deliveries")
         db.on_session_commit(self._committed)
 
@@ -217,12 +225,18 @@ class DeliveryWorker:
 
     async def stop(self) -> None:
         await self._loop.stop()
+        # The attempts under way are cancelled between two database steps, never inside one; one
+        # not recorded is due again when its lease ends (at least once).
+        async with self._loop.step():
+            for task in self._attempts:
+                task.cancel()
+            await asyncio.gather(*self._attempts, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
             await woken_or_timed_out(self._wake, self.settings.outbound_webhooks_poll_seconds)
             try:
-                while len(await self.flush()) == BATCH:
+                while await self.start_due():
                     pass
             except asyncio.CancelledError:
                 raise
@@ -230,20 +244,55 @@ class DeliveryWorker:
                 log.warning("webhook deliveries could not run (%s); will retry", exc)
 
     async def flush(self) -> list[Recorded]:
-        """Send one batch of due attempts, concurrently (bounded by the sender); return what each became."""
-        async with self._lock:
-            at = now()
-            async with self._loop.step(), self.db.transaction() as session:
-                claimed = await WebhookDeliveryRepository(session).claim_due(
-                    at, at + timedelta(seconds=self.settings.outbound_webhooks_lease_seconds), BATCH)
-            if not claimed:
-                return []
-            results = await asyncio.gather(*(self._attempt(item) for item in claimed))
-            return [r for r in results if r is not None]
+        """Start the due attempts there is room for and wait for them; return what each became."""
+        return [r for r in await asyncio.gather(*await self.start_due()) if r is not None]
 
-    async def _attempt(self, item: ClaimedDelivery) -> Recorded | None:
+    async def start_due(self) -> list[asyncio.Task[Recorded | None]]:
+        """Claim the due attempts there is room for and start each in its own task (not awaited)."""
+        settings = self.settings
+        async with self._claiming:
+            at = now()
+            # Taken before the lease is written: the attempt ends before its claim does.
+            deadline = asyncio.get_running_loop().time() + settings.outbound_webhooks_deadline_seconds
+            in_flight = dict(self._in_flight)
+            async with self._loop.step(), self.db.transaction() as session:
+                repository = WebhookDeliveryRepository(session)
+                due = await repository.due(at, per_endpoint=settings.outbound_webhooks_endpoint_concurrency,
+                                           in_flight=in_flight)
+                chosen = webhooks.start_now(due, in_flight, per_endpoint=settings.outbound_webhooks_endpoint_concurrency,
+                                            concurrency=settings.outbound_webhooks_concurrency)
+                claimed = await repository.lease(
+                    chosen, at, at + timedelta(seconds=settings.outbound_webhooks_lease_seconds))
+            started = []
+            for item in claimed:
+                self._in_flight[item.endpoint_id] += 1
+                task = asyncio.create_task(self._attempt(item, deadline), name=f"webhook {item.message_id}")
+                self._attempts.add(task)
+                task.add_done_callback(functools.partial(self._ended, item.endpoint_id))
+                started.append(task)
+            return started
+
+    def _ended(self, endpoint_id: uuid.UUID, task: asyncio.Task[Recorded | None]) -> None:
+        self._attempts.discard(task)
+        self._in_flight[endpoint_id] -= 1
+        if self._in_flight[endpoint_id] <= 0:
+            del self._in_flight[endpoint_id]
+        self._wake.set()  # room for the endpoint's next attempt
+
+    async def _attempt(self, item: ClaimedDelivery, deadline: float) -> Recorded | None:
+        try:
+            return await self._send_and_record(item, deadline)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("webhook %s to %s could not be recorded (%s); due again after its lease",
+                        item.message_id, item.url, exc)
+            return None
+
+    async def _send_and_record(self, item: ClaimedDelivery, deadline: float) -> Recorded | None:
         sent_at = datetime.now(UTC)
-        outcome = await self.context.webhooks.send(item.url, item.secret, item.message_id, item.payload, sent_at)
+        outcome = await self.context.webhooks.send(item.url, item.secret, item.message_id, item.payload, sent_at,
+                                                   deadline=deadline)
         attempts = item.attempts + 1
         if outcome.succeeded:
             status, next_at = SUCCEEDED, None
