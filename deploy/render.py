@@ -1,4 +1,4 @@
-"""Writes compose.yaml, the Helm chart's files/topology.yaml and k8s/atelier.yaml from the platform's
+"""Writes compose.yaml, the Helm chart's files/topology.yaml and k8s/ from the platform's
 own process topology; `--check` (make chart-check) lints the chart and validates what it renders.
 
     uv run python deploy/render.py [--image REPO:TAG] [--check]
@@ -7,7 +7,8 @@ The processes are exactly those `atelier up` starts (`atelier_platform.processes
 gets a compose service and, through the chart (deploy/helm/atelier, which iterates over
 files/topology.yaml), a Kubernetes Deployment with the same `atelier` command, so a role added there
 is deployed by the next render. k8s/atelier.yaml is the chart rendered with its default values by
-Helm's own Go library (the helm-python-sdk package: no helm binary). HTTP processes (`atelier serve`,
+Helm's own Go library (the helm-python-sdk package: no helm binary), as on a cluster without the
+Prometheus Operator; k8s/monitoring.yaml what the chart adds where the cluster serves its API. HTTP processes (`atelier serve`,
 `atelier gateway`) serve the API, /health and /ready on port 8000; the others serve /health and
 /ready on ATELIER_PROBE_PORT. libs/platform/tests/test_deploy.py checks the committed files are up
 to date.
@@ -19,6 +20,7 @@ import argparse
 import json
 import sys
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,14 +192,24 @@ def topology() -> str:
     return header + _dump(data)
 
 
-def helm_render(values: dict[str, Any] | None = None, chart: Path = CHART) -> list[tuple[str, str]]:
+# The Prometheus Operator's API: the chart renders its ServiceMonitor, PodMonitor and PrometheusRule
+# only where the cluster serves it (`.Capabilities.APIVersions`), so an install elsewhere does not fail.
+MONITORING_API = "monitoring.coreos.com/v1"
+
+
+def helm_render(values: dict[str, Any] | None = None, chart: Path = CHART,
+                api_versions: Sequence[str] = ()) -> list[tuple[str, str]]:
     """The chart rendered offline by Helm's own library (helm-python-sdk): (template, manifest) in
-    template order, empty documents left out."""
+    template order, empty documents left out. `api_versions`: what the cluster serves beyond
+    Kubernetes' own, as `helm template --api-versions` takes them."""
     import helm_python
+    from helm_python import _native  # the wrapper's render() does not pass api_versions; the C API does
 
     helm_python.disable_logging()
+    options = {"name": RELEASE, "namespace": "atelier", "api_versions": list(api_versions)}
     with helm_python.Chart.load(chart) as loaded:
-        rendered = loaded.render(values=values, name=RELEASE, namespace="atelier")
+        rendered: dict[str, str] = json.loads(_native.call_string(
+            "helm_render", loaded._raw(), json.dumps(values) if values is not None else None, json.dumps(options)))
     out = []
     for template, text in sorted(rendered.items()):
         if template.endswith(".txt"):
@@ -216,13 +228,29 @@ def helm_lint(values: dict[str, Any] | None = None, chart: Path = CHART) -> list
 
 
 def k8s(values: dict[str, Any] | None = None) -> str:
+    """k8s/atelier.yaml: the chart as on a cluster without the Prometheus Operator (applies anywhere)."""
     header = ("# Rendered by deploy/render.py from the Helm chart deploy/helm/atelier with its default values:\n"
               "# do not edit, render again. Prefer the chart itself (helm install atelier deploy/helm/atelier).\n"
-              f"# Needs the Secret `{SECRET_NAME}` first (README, Kubernetes): PostgreSQL, RabbitMQ, Redis and\n"
-              "# S3 URLs and credentials, and what `atelier secrets` generates; and the Prometheus Operator's\n"
-              "# CRDs for the ServiceMonitor, PodMonitor and PrometheusRule. Then:\n"
-              "#   kubectl apply -f deploy/k8s/atelier.yaml\n")
+              f"# Needs the Secret `{SECRET_NAME}` first (docs/deploy.md, Kubernetes): PostgreSQL, RabbitMQ, Redis\n"
+              "# and S3 URLs and credentials, and what `atelier secrets` generates. Then:\n"
+              "#   kubectl apply -f deploy/k8s/atelier.yaml\n"
+              "# and, where the cluster runs the Prometheus Operator, deploy/k8s/monitoring.yaml.\n")
     return header + "---\n".join(f"# Source: {template}\n{doc}" for template, doc in helm_render(values))
+
+
+def k8s_monitoring(values: dict[str, Any] | None = None) -> str:
+    """k8s/monitoring.yaml: what the chart adds where the cluster serves the Prometheus Operator's API."""
+    header = ("# Rendered by deploy/render.py from the Helm chart deploy/helm/atelier with its default values, for a\n"
+              f"# cluster that serves {MONITORING_API} (the Prometheus Operator's CRDs): do not edit, render\n"
+              "# again. The ServiceMonitor, PodMonitor and PrometheusRule of deploy/k8s/atelier.yaml's processes:\n"
+              "#   kubectl apply -f deploy/k8s/monitoring.yaml\n")
+    plain = set(helm_render(values))
+    added = [(template, doc) for template, doc in helm_render(values, api_versions=[MONITORING_API])
+             if (template, doc) not in plain]
+    return header + "---\n".join(f"# Source: {template}\n{doc}" for template, doc in added)
+
+
+K8S = {HERE / "k8s" / "atelier.yaml": k8s, HERE / "k8s" / "monitoring.yaml": k8s_monitoring}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -256,30 +284,40 @@ def main() -> None:
         sys.exit(check())
     (HERE / "compose.yaml").write_text(compose(args.image))
     TOPOLOGY.write_text(topology())
-    (HERE / "k8s" / "atelier.yaml").write_text(k8s())
-    print("wrote deploy/compose.yaml, deploy/helm/atelier/files/topology.yaml and deploy/k8s/atelier.yaml")
+    for path, manifests in K8S.items():
+        path.write_text(manifests())
+    print("wrote deploy/compose.yaml, deploy/helm/atelier/files/topology.yaml, deploy/k8s/atelier.yaml and "
+          "deploy/k8s/monitoring.yaml")
 
 
 def check() -> int:
     """`make chart-check`: helm lint --strict, then every rendered manifest through kubernetes-validate
-    (Kubernetes 1.30, strict); the Prometheus Operator's kinds, which it has no schema for, are
-    checked for their metrics instead (test_deploy.py)."""
+    (Kubernetes 1.30, strict), as on a cluster without the Prometheus Operator; with its API the chart
+    must add exactly its ServiceMonitor, PodMonitor and PrometheusRule."""
     import kubernetes_validate
 
     problems = helm_lint()
-    stale = [name for name, text in ((TOPOLOGY, topology()), (HERE / "k8s" / "atelier.yaml", k8s()))
-             if name.read_text() != text]
+    expected = {TOPOLOGY: topology(), **{path: manifests() for path, manifests in K8S.items()}}
+    stale = [name for name, text in expected.items() if not name.exists() or name.read_text() != text]
     problems += [f"{name.relative_to(HERE.parent)} is stale: run uv run python deploy/render.py" for name in stale]
     count = 0
-    for template, text in helm_render():
+    plain = helm_render()
+    for template, text in plain:
         doc = yaml.safe_load(text)
         if doc["apiVersion"].startswith("monitoring.coreos.com/"):
+            problems.append(f"{template}: {doc['kind']} renders on a cluster without {MONITORING_API}")
             continue
         try:
             kubernetes_validate.validate(doc, "1.30", strict=True)
             count += 1
         except kubernetes_validate.ValidationError as error:
             problems.append(f"{template} {doc['kind']}/{doc['metadata']['name']}: {error}")
+    # Where the cluster has the Prometheus Operator, its objects come in addition (checked for their
+    # metrics by test_deploy.py: kubernetes-validate has no schema for them).
+    operator = {yaml.safe_load(text)["kind"] for _, text in helm_render(api_versions=[MONITORING_API])} \
+        - {yaml.safe_load(text)["kind"] for _, text in plain}
+    if operator != {"ServiceMonitor", "PodMonitor", "PrometheusRule"}:
+        problems.append(f"with {MONITORING_API} the chart adds {sorted(operator)}, not its three monitoring objects")
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
