@@ -197,11 +197,9 @@ def topology() -> str:
 MONITORING_API = "monitoring.coreos.com/v1"
 
 
-def helm_render(values: dict[str, Any] | None = None, chart: Path = CHART,
-                api_versions: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """The chart rendered offline by Helm's own library (helm-python-sdk): (template, manifest) in
-    template order, empty documents left out. `api_versions`: what the cluster serves beyond
-    Kubernetes' own, as `helm template --api-versions` takes them."""
+def _helm_templates(values: dict[str, Any] | None, chart: Path, api_versions: Sequence[str]) -> dict[str, str]:
+    """Every template of the chart rendered offline by Helm's own library (helm-python-sdk), by path.
+    `api_versions`: what the cluster serves beyond Kubernetes' own, as `helm template --api-versions`."""
     import helm_python
     from helm_python import _native  # the wrapper's render() does not pass api_versions; the C API does
 
@@ -210,12 +208,23 @@ def helm_render(values: dict[str, Any] | None = None, chart: Path = CHART,
     with helm_python.Chart.load(chart) as loaded:
         rendered: dict[str, str] = json.loads(_native.call_string(
             "helm_render", loaded._raw(), json.dumps(values) if values is not None else None, json.dumps(options)))
+    return rendered
+
+
+def helm_render(values: dict[str, Any] | None = None, chart: Path = CHART,
+                api_versions: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """The chart's manifests: (template, manifest) in template order, empty documents left out."""
     out = []
-    for template, text in sorted(rendered.items()):
+    for template, text in sorted(_helm_templates(values, chart, api_versions).items()):
         if template.endswith(".txt"):
             continue
         out.extend((template, doc.strip() + "\n") for doc in text.split("\n---") if yaml.safe_load(doc))
     return out
+
+
+def helm_notes(values: dict[str, Any] | None = None, api_versions: Sequence[str] = ()) -> str:
+    """What `helm install` prints (templates/NOTES.txt): the processes and the connection budget."""
+    return _helm_templates(values, CHART, api_versions)[f"{RELEASE}/templates/NOTES.txt"].strip()
 
 
 def helm_lint(values: dict[str, Any] | None = None, chart: Path = CHART) -> list[str]:
@@ -321,7 +330,7 @@ def check() -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
-        print(f"chart lints clean; {count} rendered manifests valid for Kubernetes 1.30")
+        print(f"chart lints clean; {count} rendered manifests valid for Kubernetes 1.30\n{helm_notes()}")
     return 1 if problems else 0
 
 

@@ -438,7 +438,11 @@ def test_the_autoscalers_maxima_fit_max_connections_and_the_guard_refuses_more(r
     assert {p["name"]: p["connections"] for p in topology["processes"]}["catalog-api"] == sum(pool_for_roles(["api"]))
     values = yaml.safe_load((render.CHART / "values.yaml").read_text())
     budget = values["postgresql"]["maxConnections"] - values["postgresql"]["reservedConnections"]
-    assert _connections(_rendered(render), topology) <= budget
+    needed = _connections(_rendered(render), topology)
+    assert needed <= budget
+    # What `helm install` and `make chart-check` print, rather than a figure typed in the docs (#51).
+    assert f"the autoscalers' maxima can open {needed}; " in render.helm_notes()
+    assert f"allows {budget}." in render.helm_notes()
     # Ten API replicas per service are more than 200 connections allow: the chart says so and renders nothing.
     with pytest.raises(helm_python.HelmRenderError, match=r"connection budget: .* can open \d+ PostgreSQL connections"):
         render.helm_render({"autoscaling": {"api": {"maxReplicas": 10}}})

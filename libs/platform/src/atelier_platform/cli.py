@@ -217,6 +217,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        preload: Annotated[bool, typer.Option(
            help="import every service once and fork the children from this process (Linux; "
                 "--no-preload: each child is a fresh interpreter)")] = True,
+       plan: Annotated[bool, typer.Option(
+           help="print the processes and the PostgreSQL connections they may hold, start nothing")] = False,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology, default_gateway_workers
@@ -234,6 +236,9 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
                         gateway_workers=gateway_workers or default_gateway_workers(),
                         preload=preload and sys.platform == "linux", run_cli=run)
+    if plan:  # no server needed: what would start, as docs/deploy.md points to it
+        typer.echo(topology.plan())
+        return
     raise typer.Exit(topology.run())
 
 
