@@ -281,6 +281,25 @@ def dump_openapi(output: Annotated[Path | None, typer.Option(help="write here in
         output.write_text(text)
 
 
+@app.command("config-docs")
+def config_docs(output: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+                check: Annotated[bool, typer.Option(help="exit 1 when OUTPUT differs from what would be written")]
+                = False) -> None:
+    """docs/configuration.md, generated from the settings classes (`make docs` writes it)."""
+    from atelier_platform.configdocs import render
+
+    text = render()
+    if check:
+        if output is None or not output.exists() or output.read_text() != text:
+            typer.echo(f"{output} is stale: run atelier config-docs --output {output}", err=True)
+            raise typer.Exit(1)
+        return
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
 @app.command("secrets")
 def generate_secrets() -> None:
     """Print fresh values for every secret production requires, as an env file (README: Secrets)."""
