@@ -1,7 +1,8 @@
 """The settings base every service and the gateway build on.
 
 Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the shared
-`ATELIER_<FIELD>`; nothing else in the code base reads `os.environ`.
+`ATELIER_<FIELD>`; nothing else in the code base reads `os.environ` but `ATELIER_FAST_PATHS`
+(`atelier_common.fast`, read before any settings exist).
 """
 
 from __future__ import annotations
@@ -289,7 +290,7 @@ class PricingSettings(ServiceSettings):
 # consumer had not acknowledged, the retry queue's back-off (`consumer_retry_delay_ms` doubling
 # for `consumer_max_retries` attempts), a queue that waits while its consumers are down, and an
 # operator moving dead-lettered copies back. The last two last as long as an outage or a person
-# takes; one day on top of the back-off is the least we accept, and the README asks operators to
+# takes; one day on top of the back-off is the least we accept, and docs/operations.md asks operators to
 # replay a dead-letter queue within the inbox window (7 days by default).
 INBOX_FLOOR_MARGIN = timedelta(days=1)
 

@@ -302,7 +302,7 @@ def config_docs(output: Annotated[Path | None, typer.Option(help="write here ins
 
 @app.command("secrets")
 def generate_secrets() -> None:
-    """Print fresh values for every secret production requires, as an env file (README: Secrets)."""
+    """Print fresh values for every secret production requires, as an env file (docs/deploy.md: Secrets)."""
     from atelier_platform.production import env_file
 
     typer.echo(env_file(), nl=False)

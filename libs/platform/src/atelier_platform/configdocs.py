@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
+from atelier_common import fast
 from atelier_common.settings import AtelierSettings, PricingSettings
 from atelier_common.storage import StorageSettings
 from atelier_gateway.settings import SERVICES, GatewaySettings
@@ -41,8 +42,8 @@ Every setting is an environment variable. Each process reads its own class: a se
 `ATELIER_<SERVICE>_<FIELD>` first, then the shared `ATELIER_<FIELD>`, then the default below; the
 gateway `ATELIER_GATEWAY_<FIELD>` the same way. So `ATELIER_LOG_LEVEL=DEBUG` sets every process
 and `ATELIER_CATALOG_LOG_LEVEL=DEBUG` catalog's alone. Lists and objects are JSON
-(`ATELIER_GATEWAY_CORS_ORIGINS='["https://shop.example"]'`); nothing else in the code reads the
-environment. A bad value stops any `atelier` command with one line naming the setting and its
+(`ATELIER_GATEWAY_CORS_ORIGINS='["https://shop.example"]'`); the code reads no other variable but
+`ATELIER_FAST_PATHS` (the last section). A bad value stops any `atelier` command with one line naming the setting and its
 variable, exit code 2, before anything starts.
 
 The defaults are a development machine's. `atelier dev` (the embedded mode) also turns on the
@@ -230,7 +231,20 @@ def _sections() -> list[tuple[str, str, str]]:
             body += (f"\n\nEach entry of `{prefix}{field.upper()}`:\n\n"
                      + _table(model, rows, "{field}", keys=True))
         out.append((name, f"`{prefix}<FIELD>`, else `ATELIER_<FIELD>`.", body))
+    out.append(("Fast paths", _fast_paths(), ""))
     return out
+
+
+def _fast_paths() -> str:
+    """`ATELIER_FAST_PATHS`, read by every process from the environment itself (before any settings
+    exist), with the table of `atelier_common.fast`'s docstring."""
+    doc = fast.__doc__ or ""
+    table = doc[doc.index("| name |"):].split("\n\n", 1)[0]
+    names = " · ".join(f"`{name}`" for name in fast.NAMES)
+    return (f"`{fast.ENV}`: `all` (the default), `none`, or a comma-separated list of {names}. Each fast path "
+            "reads a library's private API for speed and has a plain path it replaces; switch one off when a "
+            "library upgrade broke it (`test_fast_canary.py` names it) or to rule it out in an incident. Their "
+            "gains: [capacity.md](capacity.md).\n\n" + table)
 
 
 def _anchor(title: str) -> str:
@@ -244,5 +258,6 @@ def render() -> str:
     secrets = ", ".join(f"`{name}`" for name in REQUIRED_SECRETS)
     index = ", ".join(f"[{title}]({_anchor(title)})" for title, _, _ in sections)
     parts = [HEADER.format(dev=dev, secrets=secrets, sections=index)]
-    parts += [f"## {title}\n\n{intro}\n\n{body}\n" for title, intro, body in sections]
+    parts += [f"## {title}\n\n{intro}\n\n{body}\n" if body else f"## {title}\n\n{intro}\n"
+              for title, intro, body in sections]
     return "\n".join(parts)

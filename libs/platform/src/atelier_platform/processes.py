@@ -161,7 +161,7 @@ def default_gateway_workers() -> int:
     """`atelier up`'s gateway processes: half the cores, at least one, for the services behind it
     run on the same cores. Measured on 2 cores (a proxied cheap route, `wrk -c32`, seven runs
     each): with two gateway processes the route ran at a median 0.74 of calling the service
-    directly, with one at 0.89 (README). A gateway on a machine of its own
+    directly, with one at 0.89 (docs/benchmarks.md). A gateway on a machine of its own
     (`atelier gateway --workers 0`) takes every core."""
     return max(1, cpu_cores() // 2)
 
