@@ -10,7 +10,7 @@ uv:
 SOURCES := libs/common/src libs/platform/src libs/testing/src libs/compat/src gateway/src $(wildcard services/*/src)
 
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI images often set it), every
-# process would compile every module it imports at each start (a distributed platform's 26 processes
+# process would compile every module it imports at each start (a distributed platform's two dozen processes
 # took 29 s to become healthy instead of 14). The workspace's own packages are editable installs,
 # outside site-packages, so compileall covers them.
 sync: uv

@@ -7,7 +7,7 @@ failing stops everything). Ctrl-C (or SIGTERM) stops every child cleanly.
 
 On Linux the children are forked from this process after it has imported every service once
 (`preload`): a fresh interpreter spends seconds importing FastAPI, SQLAlchemy, pydantic and a
-service's models, and 26 of them on a small machine took minutes to start. Each forked child
+service's models, and two dozen of them on a small machine took minutes to start. Each forked child
 runs the same `atelier serve|worker|gateway` command a fresh one would, under its own process
 title and session.
 """
