@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PYTEST_ARGS ?=
 
-.PHONY: uv sync dev up lint test test-fast bench bench-catalog migrate clean clients chart-check
+.PHONY: uv sync dev up lint test test-fast bench bench-catalog migrate clean clients chart-check docs
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -10,7 +10,7 @@ uv:
 SOURCES := libs/common/src libs/platform/src libs/testing/src libs/compat/src gateway/src $(wildcard services/*/src)
 
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI images often set it), every
-# process would compile every module it imports at each start (a distributed platform's 26 processes
+# process would compile every module it imports at each start (a distributed platform's two dozen processes
 # took 29 s to become healthy instead of 14). The workspace's own packages are editable installs,
 # outside site-packages, so compileall covers them.
 sync: uv
@@ -38,6 +38,9 @@ test-fast: sync  ## without the end-to-end tests
 
 clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory and type-check a program against each (needs npm)
 	$(UV) run python clients/generate.py
+
+docs: sync  ## write docs/configuration.md from the settings classes (libs/platform/tests/test_config_docs.py fails when it is stale)
+	$(UV) run atelier config-docs --output docs/configuration.md
 
 chart-check: sync  ## helm lint --strict the chart (deploy/helm/atelier), render it and validate every manifest with kubernetes-validate (Kubernetes 1.30)
 	$(UV) run python deploy/render.py --check

@@ -6,7 +6,7 @@ pace, and prints every `--every` seconds: RSS per process, outbox and inbox rows
 database, queue and dead-letter depths, requests and errors so far. At the end: each process's RSS
 growth after the warm-up, the largest table sizes, the error count. Figures only, no assertion.
 
-    uv run python bench/soak.py --minutes 30            # the README quotes one run
+    uv run python bench/soak.py --minutes 30            # docs/benchmarks.md quotes one run
     uv run python bench/soak.py --minutes 3 --every 30  # a quick look
 """
 

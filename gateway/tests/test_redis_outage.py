@@ -1,6 +1,6 @@
 """Redis out (refused, or blackholed: connections accepted and never answered) is not the
 platform out: the gateway keeps proxying without its cache, fast, counts rate limits in its
-process, and `/api/health` says `degraded` (503, API.md) until Redis answers again."""
+process, and `/api/health` says `degraded` (503) until Redis answers again."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from atelier_gateway.routing import resolve
     ("/api/v1/staff/customers", "identity"),
     ("/api/v1/staff/customers/6a1f/suspend", "identity"),
     ("/api/v1/staff/customers/6a1f", "identity"),
-    # A customer's credits are generation's, under identity's prefix (API.md's path)…
+    # A customer's credits are generation's, under identity's prefix (the documented path, docs/back-office.md)…
     ("/api/v1/staff/customers/6a1f/credits", "generation"),
     ("/api/v1/staff/customers/{user_id}/credits", "generation"),  # …in the merged OpenAPI too
     ("/api/v1/staff/customers/6a1f/credits/more", "identity"),

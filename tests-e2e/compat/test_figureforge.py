@@ -1,6 +1,6 @@
 """S4 FigureForge's frontend, unchanged but for its base URL, against `/compat/figureforge` — both run modes.
 
-Every route of seeds/004_… is called as the seed writes it (trailing slash, method, body, bearer
+Every route of the product's original API (S4) is called as the seed writes it (trailing slash, method, body, bearer
 token) and checked for the seed's shapes, its errors with the seed's code names (`INSUFFICIENT_QUOTA`,
 `INVALID_REQUEST`) and status codes (`error` is the message: the real frontend shows it as text). The journey — magic link →
 subscribe → generate → job → gallery — is then read back through `/api/v1`.

@@ -1,6 +1,6 @@
 """S1 Marbelle's frontend, unchanged but for its base URL, against `/compat/marbelle` — both run modes.
 
-Every route of seeds/001_… is called as the seed writes it (trailing slash, method, body, JWT bearer
+Every route of the product's original API (S1) is called as the seed writes it (trailing slash, method, body, JWT bearer
 or `X-Session-ID`), and the answer checked for the seed's `{success, message, data}` envelope, its
 error shape `{success: false, message, errors}` and its status codes.
 """

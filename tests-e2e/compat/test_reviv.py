@@ -1,6 +1,6 @@
 """S2 reviv.pics's frontend, unchanged but for its base URL, against `/compat/reviv` — both run modes.
 
-Every route of seeds/002_… is called as the seed's frontend would: bearer access token, the
+Every route of the product's original API (S2) is called as the seed's frontend would: bearer access token, the
 `reviv_refresh` cookie, passkey options with byte-array challenges and the flat credentials the
 seed's `complete` takes, multipart uploads. The journey — passkey sign-up → upload → unlock — is
 then read back through `/api/v1`.

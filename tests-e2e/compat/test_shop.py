@@ -1,6 +1,6 @@
 """S3 shop's frontend, unchanged but for its base URL, against `/compat/shop` — both run modes.
 
-Every route of seeds/003_… is called as the seed writes it (trailing slash, method, body, bearer
+Every route of the product's original API (S3) is called as the seed writes it (trailing slash, method, body, bearer
 token) and the answer checked for the seed's bare shapes, its `{error, code, details}` errors and
 its status codes (201 on creation, 204 on deletes). The journey pays through Stripe PaymentIntents
 (the fake Stripe server) and reads the order back through `/api/v1`.

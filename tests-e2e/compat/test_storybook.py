@@ -1,6 +1,6 @@
 """S0 storybook's frontend, unchanged but for its base URL, against `/compat/storybook` — both run modes.
 
-Every route of seeds/000_… is called as the seed's frontend would: logged in by the session cookie
+Every route of the product's original API (S0) is called as the seed's frontend would: logged in by the session cookie
 (with the frontend's Origin), or anonymous with the `anon_token` cookie; answers are checked for
 DRF's shapes (`{"detail"}` errors, per-field 400s) and the seed's status codes. The journey is the
 anonymous book → print order → provider webhook with `X-Webhook-Secret` → auto-registered buyer,

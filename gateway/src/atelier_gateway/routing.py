@@ -21,8 +21,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/payments": "payments",
     "/api/v1/staff/subscriptions": "payments",
-    # The first path of credit adjustments, kept as an alias of API.md's
-    # /staff/customers/{id}/credits (`SUBRESOURCES`).
+    # The first path of credit adjustments, kept as an alias of the documented
+    # /staff/customers/{id}/credits (`SUBRESOURCES`, docs/back-office.md).
     "/api/v1/staff/credits": "generation",
     "/api/v1/staff/jobs": "generation",
     "/api/v1/staff/books": "generation",
@@ -85,7 +85,7 @@ CREDENTIAL_PATHS = (
 
 
 # `<prefix>/{id}/<leaf>` owned by another service than `<prefix>`: a customer's credits live in
-# generation although /staff/customers is identity's (API.md's staff paths).
+# generation although /staff/customers is identity's (docs/back-office.md's staff paths).
 SUBRESOURCES: dict[tuple[str, str], str] = {("/api/v1/staff/customers", "credits"): "generation"}
 _SUBRESOURCE_SLASHES = 6
 

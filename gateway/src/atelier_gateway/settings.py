@@ -14,14 +14,17 @@ class GatewaySettings(AtelierSettings):
     model_config = SettingsConfigDict(env_prefix="ATELIER_GATEWAY_")
     service_name: ClassVar[str] = "gateway"
 
+    # Where `atelier gateway` listens (`atelier dev` and `atelier up` take --host and --port).
     host: str = "127.0.0.1"
     port: int = 8000
     # The key that signs anonymous tokens; generated under data_dir/keys when not given.
     anon_signing_key_pem: str | None = None
+    # An anonymous token's lifetime from the request that minted it.
     anon_token_days: int = 28
     # The `anon_token` cookie with SameSite=None (and Secure): a frontend on another site than the
     # API (a product's own domain in front of a shared API) keeps its guest identity. Lax otherwise.
     cross_site_cookies: bool = False
+    # Origins CORS allows (credentials included) besides the storefronts' own `origins`.
     cors_origins: list[str] = ["http://localhost:3000", "http://localhost:5173"]
     # Rate limits ("N/period", docs/limits.md). A signed-in caller's, per user:
     rate_limit_default: str = "1000/hour"
@@ -34,6 +37,7 @@ class GatewaySettings(AtelierSettings):
     # Credential attempts (sign-in, registration, reset, magic link) per client address; identity
     # throttles failed sign-ins per account on top (docs/limits.md).
     rate_limit_credentials_per_ip: str = "100/minute"
+    # false: the gateway counts no rate limit at all.
     rate_limits_enabled: bool = True
     # With Redis, `rate_limit_default` is counted in each gateway process and added to Redis's
     # count this often (`ratelimit.py`): no round trip per request; a caller may pass the limit by
@@ -45,8 +49,10 @@ class GatewaySettings(AtelierSettings):
     trusted_proxies: list[IPvAnyNetwork] = []
     # Which header those proxies maintain: "x-forwarded-for" or RFC 7239 "forwarded".
     forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    # A service's answer must arrive within this (504 otherwise); connections kept to the services.
     proxy_timeout_seconds: float = 30.0
     proxy_connections: int = 200
+    # The merged OpenAPI document (`/api/schema`) is rebuilt from the services' at most this often.
     openapi_cache_seconds: float = 60.0
     # Request bodies (413 beyond, before they are read): JSON and everything else, then uploads
     # (multipart, raw files): 10 MiB of file plus room for the multipart envelope.

@@ -48,7 +48,9 @@ def render() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def k8s_docs() -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all((DEPLOY / "k8s" / "atelier.yaml").read_text()) if doc]
+    """Everything deploy/k8s/ applies on a cluster with the Prometheus Operator (its objects in monitoring.yaml)."""
+    return [doc for name in ("atelier.yaml", "monitoring.yaml")
+            for doc in yaml.safe_load_all((DEPLOY / "k8s" / name).read_text()) if doc]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +90,8 @@ def test_the_committed_files_are_rendered_from_the_topology(render: ModuleType) 
     assert (DEPLOY / "compose.yaml").read_text() == render.compose(), "run: uv run python deploy/render.py"
     assert render.TOPOLOGY.read_text() == render.topology(), "run: uv run python deploy/render.py"
     assert (DEPLOY / "k8s" / "atelier.yaml").read_text() == render.k8s(), "run: uv run python deploy/render.py"
+    assert (DEPLOY / "k8s" / "monitoring.yaml").read_text() == render.k8s_monitoring(), \
+        "run: uv run python deploy/render.py"
 
 
 def test_the_chart_lints_clean_and_make_chart_check_passes(render: ModuleType, tmp_path: Path) -> None:
@@ -113,6 +117,23 @@ def test_every_kubernetes_document_is_valid_for_1_30(k8s_docs: list[dict[str, An
     kinds = {doc["kind"] for doc in k8s_docs}
     assert kinds == {"ConfigMap", "Job", "Deployment", "Service", "PodDisruptionBudget", "Ingress",
                      "HorizontalPodAutoscaler", *OPERATOR_KINDS}
+
+
+def test_the_monitoring_objects_render_only_where_the_cluster_has_their_api(render: ModuleType) -> None:
+    """`helm install` on a cluster without the Prometheus Operator must not fail on its kinds (#51)."""
+    def kinds(api_versions: list[str]) -> set[str]:
+        return {yaml.safe_load(text)["kind"] for _, text in render.helm_render(api_versions=api_versions)}
+
+    without, with_api = kinds([]), kinds(["monitoring.coreos.com/v1"])
+    assert not without & OPERATOR_KINDS
+    assert with_api - without == OPERATOR_KINDS
+    assert "ConfigMap" in without  # the rest (the Grafana dashboards included) renders either way
+    plain = (DEPLOY / "k8s" / "atelier.yaml").read_text()
+    assert not {kind for kind in OPERATOR_KINDS if f"kind: {kind}" in plain}
+    # Switched off in the values, they stay out even where the API is.
+    off = {"monitoring": {"serviceMonitor": {"enabled": False}, "prometheusRule": {"enabled": False}}}
+    rendered = {yaml.safe_load(text)["kind"] for _, text in render.helm_render(off, api_versions=["monitoring.coreos.com/v1"])}
+    assert not rendered & OPERATOR_KINDS
 
 
 def test_apis_gateway_consumers_and_workers_scale_out(k8s_docs: list[dict[str, Any]]) -> None:
@@ -293,7 +314,7 @@ def _generated_secrets() -> dict[str, str]:
 
 
 def _production_env(k8s_docs: list[dict[str, Any]]) -> dict[str, str]:
-    """The ConfigMap, `atelier secrets`, and what the operator adds to the Secret (README)."""
+    """The ConfigMap, `atelier secrets`, and what the operator adds to the Secret (docs/deploy.md)."""
     return {**_of_kind(k8s_docs, "ConfigMap")["atelier-config"]["data"], **_generated_secrets(),
             "ATELIER_POSTGRES_SERVER_URL": "postgresql://atelier:pw@postgres:5432",
             "ATELIER_AMQP_URL": "amqp://atelier:pw@rabbitmq:5672/", "ATELIER_REDIS_URL": "redis://redis:6379/0",
@@ -337,10 +358,10 @@ def test_production_refuses_to_start_without_each_required_secret(
         _start_all(env, monkeypatch)
 
 
-def test_the_readme_names_every_required_secret() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_deploy_guide_names_every_required_secret() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
     for name in REQUIRED_SECRETS:
-        assert f"`{name}`" in readme, name
+        assert f"`{name}`" in guide, name
 
 
 def test_the_build_context_leaves_out_environments_data_and_keys() -> None:
@@ -417,7 +438,11 @@ def test_the_autoscalers_maxima_fit_max_connections_and_the_guard_refuses_more(r
     assert {p["name"]: p["connections"] for p in topology["processes"]}["catalog-api"] == sum(pool_for_roles(["api"]))
     values = yaml.safe_load((render.CHART / "values.yaml").read_text())
     budget = values["postgresql"]["maxConnections"] - values["postgresql"]["reservedConnections"]
-    assert _connections(_rendered(render), topology) <= budget
+    needed = _connections(_rendered(render), topology)
+    assert needed <= budget
+    # What `helm install` and `make chart-check` print, rather than a figure typed in the docs (#51).
+    assert f"the autoscalers' maxima can open {needed}; " in render.helm_notes()
+    assert f"allows {budget}." in render.helm_notes()
     # Ten API replicas per service are more than 200 connections allow: the chart says so and renders nothing.
     with pytest.raises(helm_python.HelmRenderError, match=r"connection budget: .* can open \d+ PostgreSQL connections"):
         render.helm_render({"autoscaling": {"api": {"maxReplicas": 10}}})

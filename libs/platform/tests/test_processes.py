@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from atelier_gateway.settings import SERVICES
@@ -70,6 +71,25 @@ def test_the_default_topology_fits_a_default_postgresql() -> None:
     assert topology.connections_needed() == 58 <= 80  # 80 % of max_connections=100
     scaled = Topology(postgres=topology.postgres, amqp=topology.amqp, api_workers={"catalog": 2})
     assert scaled.connections_needed() == topology.connections_needed() + 5
+
+
+def test_up_plan_prints_the_processes_and_their_connections_and_starts_nothing(monkeypatch) -> None:
+    """The figures the docs once typed (and got wrong) are the command's to print (#51)."""
+    monkeypatch.setattr(Topology, "run", lambda self: pytest.fail("--plan started the platform"))
+    monkeypatch.setattr("atelier_platform.processes.cpu_cores", lambda: 2)
+    result = CliRunner().invoke(app, ["up", "--plan"])
+    assert result.exit_code == 0, result.output
+    default = Topology(postgres="p", amqp="a")
+    names = [name for name, _, _ in default.commands()]
+    assert f"atelier up starts {len(names)} processes" in result.output
+    listed = [line.split()[0] for line in result.output.splitlines() if line.startswith("  ")][1:]
+    assert listed == names
+    assert "atelier worker orders --role consumer" in result.output
+    assert f"PostgreSQL connections: at most {default.connections_needed()} " in result.output
+    assert "max_connections >= 73" in result.output  # 58 is 80 % of 72.5
+    scaled = CliRunner().invoke(app, ["up", "--plan", "--workers", "catalog=2"])
+    assert f"at most {default.connections_needed() + 5} " in scaled.output
+    assert "catalog-api" in scaled.output and "--workers 2" in scaled.output
 
 
 def test_a_topology_too_big_for_the_server_is_refused_with_one_clear_line(postgres_server_url: str) -> None:

@@ -449,7 +449,7 @@ function jobTable(jobs, ctx) {
     { label: "Owner", value: (j) => hasRole("support") ? link(`#/customers/${j.owner_id}`, j.owner_id) : j.owner_id },
     { label: "Kind", value: (j) => j.kind }, { label: "Model", value: (j) => j.model }, { label: "Status", value: (j) => j.status },
     { label: "Attempts", value: (j) => j.attempts, num: true }, { label: "Error", value: (j) => j.error || "" },
-    // Only a failed job may run again (a blocked one waits for its cause, API.md).
+    // Only a failed job may run again (a blocked one waits for its cause).
     { label: "Action", value: (j) => j.status === "failed" && hasRole("support") ? retryButton(j, ctx) : "" }],
   jobs, "No job.");
 }

@@ -6,7 +6,7 @@ that `GET /api/v1/staff/audit` reads. Chosen over a table per service read by fa
 admin's question ("what did this person do yesterday?") crosses services and wants one ordered,
 paginated, filterable list; the outbox keeps the all-or-nothing guarantee a local table would give
 (the write and its record commit together), at the price of the log trailing the write by a relay
-hop. A service never writes another's table (ARCHITECTURE.md).
+hop. A service never writes another's table (docs/architecture.md).
 """
 
 from __future__ import annotations

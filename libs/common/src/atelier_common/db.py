@@ -52,10 +52,9 @@ SessionCommitting = Callable[[dict[str, Any]], None]
 
 # (kept, overflow) connections per process role: requests need a few at once; the relay one at a
 # time; consumers one per event in flight; the worker one per short step; housekeeping one batch
-# at a time. A process's pool is the sum over its roles. The default `atelier up` topology (6
-# services split api/relay/consumer/housekeeping, plus generation's worker) then needs at most
-# 6 × (5 + 1 + 2 + 1) + 2 = 56 connections, within 80 % of PostgreSQL's default max_connections
-# of 100. More replicas: raise max_connections or put PgBouncer (transaction pooling) in front.
+# at a time. A process's pool is the sum over its roles. The default `atelier up` topology then
+# fits within 80 % of PostgreSQL's default max_connections of 100 (`atelier up --plan` prints its
+# sum; test_processes.py holds it there). More replicas: raise max_connections or put PgBouncer (transaction pooling) in front.
 # Nothing is overflow: the pool closes an overflow connection as soon as it comes back to a full
 # pool, so under steady load they were opened and closed all the time (7 % of product-detail
 # requests paid for a new PostgreSQL session: ~1,200 → ~830 req/s at 32 callers). The pool still

@@ -1,7 +1,8 @@
 """The settings base every service and the gateway build on.
 
 Each service reads `ATELIER_<SERVICE>_<FIELD>` first and falls back to the shared
-`ATELIER_<FIELD>`; nothing else in the code base reads `os.environ`.
+`ATELIER_<FIELD>`; nothing else in the code base reads `os.environ` but `ATELIER_FAST_PATHS`
+(`atelier_common.fast`, read before any settings exist).
 """
 
 from __future__ import annotations
@@ -48,12 +49,15 @@ class AtelierSettings(BaseSettings):
     # generated once per install beside the dev keys: field names, or `field.key` for a dict entry.
     generated_secrets: ClassVar[tuple[str, ...]] = ("service_token",)
 
+    # `production` refuses to start without every secret set (`atelier secrets`) and never serves /api/dev.
     environment: Literal["dev", "test", "production"] = "dev"
+    # SQLite files (embedded mode), development keys and this install's generated secrets (`keys/`).
     data_dir: Path = Path(".atelier")
     # A server URL without a database name; each service then uses `atelier_<service>` on it.
     postgres_server_url: str | None = None
     # Database names on that server are `<prefix><service>` (tests use a unique prefix).
     database_name_prefix: str = "atelier_"
+    # One service's database (ATELIER_<SERVICE>_DATABASE_URL), instead of the server's above.
     database_url: str | None = None
     # Connections this process keeps once opened (`db_pool_size`) and may open beyond them under
     # load, closing them again (`db_max_overflow`); unset, they follow the process's roles
@@ -68,14 +72,18 @@ class AtelierSettings(BaseSettings):
         "api", "relay", "consumer", "worker", "housekeeping"}
     # Apply this service's migrations at start (embedded mode, tests); `atelier migrate` otherwise.
     auto_migrate: bool = True
+    # `memory`: the in-process bus of the embedded mode (one process); `rabbitmq`: the broker below.
     bus: Literal["memory", "rabbitmq"] = "memory"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # The durable topic exchange every event is published to, routed by its type.
     amqp_exchange: str = "atelier.events"
     # Prepended to every queue name, so that separate platforms can share one broker (tests).
     amqp_queue_prefix: str = ""
     # `quorum` on a clustered broker: replicated queues that survive a node's loss (RabbitMQ ≥ 3.8).
     # Chosen when the queues are first declared; an existing queue keeps its type.
     amqp_queue_type: Literal["classic", "quorum"] = "classic"
+    # Rate limits and the response cache shared by every process (docs/redis.md). Unset: each
+    # process counts its limits alone, and the distributed mode runs uncached.
     redis_url: str | None = None
     # Every key this install writes in Redis starts with this (rate limits, and the cache unless
     # `cache_prefix` says otherwise): installs sharing one Redis need different ones.
@@ -115,21 +123,27 @@ class AtelierSettings(BaseSettings):
     # is subscribed, counters it read are trusted this long without asking Redis again (a bump
     # drops them at once); the bound only matters if the subscription dies silently. 0: off.
     cache_local_trust_seconds: float = Field(default=2.0, ge=0)
+    # The bound of an in-process store (the embedded mode's), oldest entries dropped first.
     cache_max_entries: int = Field(default=10_000, ge=1)
     # Where services find the public keys that sign access and anonymous tokens.
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     # A JWKS document given inline (tests, or deployments that pin keys); wins over jwks_url.
     jwks_json: str | None = None
+    # `iss` and `aud` of every token identity and the gateway sign, checked by every service.
     jwt_issuer: str = "atelier"
     jwt_audience: str = "atelier"
     # Unset (""): outside production, this install's own random value (`with_install_secrets`).
     service_token: str = ""
     # Base URLs of the other services for /internal calls, e.g. {"catalog": "http://catalog:8000"}.
     service_urls: dict[str, str] = {}
+    # /api/dev/… (mailbox, local checkout pages, subscription advance); refused in production.
     dev_endpoints: bool = False
     # Where clients reach the platform (the gateway): links in mail, checkout pages, signed URLs.
     public_base_url: str = "http://localhost:8000"
+    # The least level logged (`DEBUG`, `INFO`, `WARNING`, …).
     log_level: str = "INFO"
+    # One JSON object per log line (`ts` in UTC with milliseconds, `level`, `service`, `logger`,
+    # `message`, `trace_id`, `request_id`); false: plain text with the same timestamps.
     log_json: bool = True
     # "file": spans as JSON lines, one file per process, under otel_file_dir (default <data_dir>/traces).
     # "otlp": traces and metrics to an OTLP/HTTP collector at otel_endpoint (its base URL, e.g.
@@ -146,10 +160,15 @@ class AtelierSettings(BaseSettings):
     # port (0: no listener; API processes serve them on their own port).
     probe_port: int = 0
     probe_host: str = "0.0.0.0"
+    # The relay publishes right after each commit; this sweep catches what that missed.
     relay_poll_seconds: float = 2.0
+    # Events a consumer takes at once; its handlers commute, so never lower it to order them.
     consumer_prefetch: int = 32
+    # A failing event is retried this many times, after 500 ms, 1 s, 2 s, … (one retry queue per
+    # delay), then moved to the consumer's dead-letter queue (`atelier events dlq`).
     consumer_max_retries: int = 5
     consumer_retry_delay_ms: int = 500
+    # Calls between services (`/internal/...`).
     http_timeout_seconds: float = 10.0
     # How often each process reloads the storefronts from identity, besides the change events it hears.
     storefront_refresh_seconds: float = Field(default=60.0, gt=0)
@@ -271,7 +290,7 @@ class PricingSettings(ServiceSettings):
 # consumer had not acknowledged, the retry queue's back-off (`consumer_retry_delay_ms` doubling
 # for `consumer_max_retries` attempts), a queue that waits while its consumers are down, and an
 # operator moving dead-lettered copies back. The last two last as long as an outage or a person
-# takes; one day on top of the back-off is the least we accept, and the README asks operators to
+# takes; one day on top of the back-off is the least we accept, and docs/operations.md asks operators to
 # replay a dead-letter queue within the inbox window (7 days by default).
 INBOX_FLOOR_MARGIN = timedelta(days=1)
 

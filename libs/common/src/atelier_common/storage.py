@@ -49,6 +49,7 @@ class Storage(Protocol):
 class StorageSettings(BaseModel):
     """Where a service keeps its files (fields of its settings: `ATELIER_<SERVICE>_STORAGE_BACKEND`, …)."""
 
+    # `local` (a directory) or `s3` (any S3-compatible store).
     storage_backend: Literal["local", "s3"] = "local"
     # Local: this directory, by default `<data_dir>/<service's folder>`.
     storage_dir: Path | None = None

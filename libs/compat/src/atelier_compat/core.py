@@ -231,7 +231,7 @@ Hook = Callable[[Context, dict[str, str]], None]
 class Profile:
     name: str
     title: str
-    seed: str  # the seed document it serves, e.g. "S1 marbelle (seeds/001_…)"
+    seed: str  # the product whose original API it serves, e.g. "S1 Marbelle (the product's original API)"
     routes: tuple[Route, ...]
     envelope: Envelope  # success body of an enveloped route
     error: ErrorFormat  # error body

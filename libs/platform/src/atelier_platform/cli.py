@@ -217,6 +217,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        preload: Annotated[bool, typer.Option(
            help="import every service once and fork the children from this process (Linux; "
                 "--no-preload: each child is a fresh interpreter)")] = True,
+       plan: Annotated[bool, typer.Option(
+           help="print the processes and the PostgreSQL connections they may hold, start nothing")] = False,
        ) -> None:
     """The distributed mode on this machine: one process per service API, relay and consumer."""
     from atelier_platform.processes import Topology, default_gateway_workers
@@ -234,6 +236,9 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
                         gateway_workers=gateway_workers or default_gateway_workers(),
                         preload=preload and sys.platform == "linux", run_cli=run)
+    if plan:  # no server needed: what would start, as docs/deploy.md points to it
+        typer.echo(topology.plan())
+        return
     raise typer.Exit(topology.run())
 
 
@@ -276,9 +281,28 @@ def dump_openapi(output: Annotated[Path | None, typer.Option(help="write here in
         output.write_text(text)
 
 
+@app.command("config-docs")
+def config_docs(output: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+                check: Annotated[bool, typer.Option(help="exit 1 when OUTPUT differs from what would be written")]
+                = False) -> None:
+    """docs/configuration.md, generated from the settings classes (`make docs` writes it)."""
+    from atelier_platform.configdocs import render
+
+    text = render()
+    if check:
+        if output is None or not output.exists() or output.read_text() != text:
+            typer.echo(f"{output} is stale: run atelier config-docs --output {output}", err=True)
+            raise typer.Exit(1)
+        return
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
 @app.command("secrets")
 def generate_secrets() -> None:
-    """Print fresh values for every secret production requires, as an env file (README: Secrets)."""
+    """Print fresh values for every secret production requires, as an env file (docs/deploy.md: Secrets)."""
     from atelier_platform.production import env_file
 
     typer.echo(env_file(), nl=False)

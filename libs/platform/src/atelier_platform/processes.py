@@ -7,7 +7,7 @@ failing stops everything). Ctrl-C (or SIGTERM) stops every child cleanly.
 
 On Linux the children are forked from this process after it has imported every service once
 (`preload`): a fresh interpreter spends seconds importing FastAPI, SQLAlchemy, pydantic and a
-service's models, and 26 of them on a small machine took minutes to start. Each forked child
+service's models, and two dozen of them on a small machine took minutes to start. Each forked child
 runs the same `atelier serve|worker|gateway` command a fresh one would, under its own process
 title and session.
 """
@@ -18,6 +18,7 @@ import atexit
 import gc
 import importlib
 import json
+import math
 import os
 import signal
 import socket
@@ -160,7 +161,7 @@ def default_gateway_workers() -> int:
     """`atelier up`'s gateway processes: half the cores, at least one, for the services behind it
     run on the same cores. Measured on 2 cores (a proxied cheap route, `wrk -c32`, seven runs
     each): with two gateway processes the route ran at a median 0.74 of calling the service
-    directly, with one at 0.89 (README). A gateway on a machine of its own
+    directly, with one at 0.89 (docs/benchmarks.md). A gateway on a machine of its own
     (`atelier gateway --workers 0`) takes every core."""
     return max(1, cpu_cores() // 2)
 
@@ -262,20 +263,44 @@ class Topology:
                               "ATELIER_PROBE_HOST": self.host})
         return out
 
-    def connections_needed(self) -> int:
-        """The most PostgreSQL connections the children can hold at once (`db.pool_for_roles`)."""
+    def connections(self) -> dict[str, int]:
+        """The most PostgreSQL connections each child can hold at once (`db.pool_for_roles`; the
+        gateway holds none), by the name `commands()` gives it."""
         env = self.env()
         size = int(env["ATELIER_DB_POOL_SIZE"]) if env.get("ATELIER_DB_POOL_SIZE") else None
         overflow = int(env["ATELIER_DB_MAX_OVERFLOW"]) if env.get("ATELIER_DB_MAX_OVERFLOW") else None
-        total = 0
+        out = {}
         for name, _command, _extra in self.commands():
             if name == "gateway":
+                out[name] = 0
                 continue
             service, _, role = name.partition("-")
             roles = [role] if role else ["api", "relay", "consumer", "worker", "housekeeping"]
             workers = self.api_workers.get(service, 1) if role in ("api", "") else 1
-            total += workers * sum(pool_for_roles(roles, size, overflow))
-        return total
+            out[name] = workers * sum(pool_for_roles(roles, size, overflow))
+        return out
+
+    def connections_needed(self) -> int:
+        """The most PostgreSQL connections the children can hold at once."""
+        return sum(self.connections().values())
+
+    def plan(self) -> str:
+        """`atelier up --plan`: the children this topology starts, each with its command and the
+        PostgreSQL connections it may hold, and their sum against the 80 % rule of `run`."""
+        connections = self.connections()
+        rows = [(name, " ".join(["atelier", *command[len(CLI):]]), str(connections[name]))
+                for name, command, _extra in self.commands()]
+        widths = [max(len(row[i]) for row in [("process", "command", "PostgreSQL"), *rows]) for i in range(2)]
+        lines = [f"atelier up starts {len(rows)} processes ({'split' if self.split else '--no-split'}; "
+                 f"the gateway runs {self.gateway_workers} worker process{'es' if self.gateway_workers > 1 else ''}):",
+                 f"  {'process':<{widths[0]}}  {'command':<{widths[1]}}  PostgreSQL"]
+        lines += [f"  {name:<{widths[0]}}  {command:<{widths[1]}}  {count:>10}" for name, command, count in rows]
+        needed = self.connections_needed()
+        lines.append(f"PostgreSQL connections: at most {needed} (each process's pool: ATELIER_DB_POOL_SIZE + "
+                     "ATELIER_DB_MAX_OVERFLOW, by its roles unless set)")
+        lines.append(f"atelier up refuses a topology above 80 % of the server's max_connections: this one needs "
+                     f"max_connections >= {math.ceil(needed / 0.8)}")
+        return "\n".join(lines)
 
     def check_connection_budget(self, *, count_in_use: bool = True) -> str | None:
         """A clear message when the topology could exhaust the server's connections, else None.

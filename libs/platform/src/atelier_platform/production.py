@@ -13,7 +13,7 @@ import secrets
 
 from atelier_common.keys import SigningKey
 
-# Variable → what it is, for the README and `atelier secrets`.
+# Variable → what it is, for docs/deploy.md and `atelier secrets`.
 REQUIRED_SECRETS = {
     "ATELIER_SERVICE_TOKEN": "credential of every `/internal/...` call between services",
     "ATELIER_IDENTITY_SIGNING_KEY_PEM": "Ed25519 key that signs access tokens",

@@ -1,4 +1,4 @@
-"""Assertions on the platform's one error format (API.md): `{"error": {"code", "message", "details"}}`."""
+"""Assertions on the platform's one error format (docs/api.md, Errors): `{"error": {"code", "message", "details"}}`."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ class ProductNotFound(CartError):
     code, status, default_message = "PRODUCT_NOT_FOUND", 404, "Product not found"
 
 
-# Another owner's line is simply not found (API.md: ownership failures answer the generic 404).
+# Another owner's line is simply not found (docs/api.md: another customer's resource answers 404).
 class CartItemNotFound(CartError):
     code, status, default_message = "NOT_FOUND", 404, "Cart item not found"
 

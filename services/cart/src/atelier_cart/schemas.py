@@ -1,4 +1,4 @@
-"""API models of the cart, with API.md's canonical names."""
+"""API models of the cart; their field names are the public contract's (within /api/v1 none is renamed: docs/api.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ Quantity = Annotated[int, Field(strict=True, ge=1, le=domain.MAX_LINE_QUANTITY,
 
 
 class _Input(InputModel):
-    # API.md: unknown request fields are ignored; wrong types are 400.
+    # docs/api.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 
 

@@ -1,4 +1,4 @@
-"""Demo data: a natural-stone shop (S1) and the digital offers API.md names (S0, S2, S4).
+"""Demo data: a natural-stone shop (S1) and the digital offers the other products sold (S0, S2, S4).
 
 `seed_demo_data` creates what is missing (categories by slug, products by SKU) and leaves the
 rest alone, so it runs at every start of the embedded mode; staff edits survive restarts. It

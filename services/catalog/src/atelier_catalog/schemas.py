@@ -1,4 +1,5 @@
-"""API models: Create / Update (all optional) / Read per resource, with API.md's canonical names."""
+"""API models: Create / Update (all optional) / Read per resource; their field names are the public contract's
+(within /api/v1 none is renamed: docs/api.md)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ Description = Annotated[str, StringConstraints(strict=True, max_length=20_000)]
 Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Quantity = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
-Attributes = Annotated[dict[str, Any], Field(description="Kind-specific attributes (see API.md)")]
+Attributes = Annotated[dict[str, Any], Field(description=(
+    "Kind-specific attributes: credit_pack {credits}, retry_pack {retries}, subscription_plan {interval, tier, "
+    "monthly_quota, provider_price_id?}, print_tier {max_retries_per_unit}; any other key is kept as given"))]
 StorefrontSlug = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Storefronts = Annotated[list[StorefrontSlug], Field(
     max_length=50, description="The storefronts it belongs to (slugs of known storefronts); empty: every storefront")]
@@ -65,7 +68,7 @@ def _scoped_read() -> Any:
 
 
 class _Input(InputModel):
-    # API.md: unknown request fields are ignored; wrong types are 400.
+    # docs/api.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 
 
@@ -358,7 +361,7 @@ class ProductLookup(_Input):
 # -- reviews and wishlists ----------------------------------------------------------------------
 
 class ReviewCreate(_Input):
-    # S3 requires a title and a comment; API.md caps the title at 200.
+    # S3 requires a title and a comment; the title is capped at 200 characters.
     rating: Annotated[int, Field(strict=True, ge=1, le=5)]
     title: Name
     comment: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=5_000)]

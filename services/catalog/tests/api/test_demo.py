@@ -63,7 +63,7 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         assert await product_changed_events(harness) == []
 
 
-# The seed storefronts of BRIEF/#41 (identity seeds them), by what they sell.
+# The demo storefronts of #41 (identity seeds them; docs/storefronts.md), by what they sell.
 SEED_STOREFRONTS = {"storybook": ["print_tier", "retry_pack"], "marbelle": ["physical"], "reviv": ["credit_pack"],
                     "shop": ["physical"], "figureforge": ["credit_pack", "subscription_plan"]}
 STONES = {"CARR-WHITE-001", "CALA-GOLD-001", "NERO-MARQ-001", "ABS-BLACK-001", "KASH-WHITE-001", "TRAV-CLASSIC-001",

@@ -9,7 +9,7 @@ class GenerationError(AtelierError):
     pass
 
 
-# API.md fixes the code of every 404 as NOT_FOUND; the class says what was not found.
+# A missing resource answers 404 `NOT_FOUND` (docs/api.md, Errors); the class says what was not found.
 class JobNotFound(GenerationError):
     code, status, default_message = "NOT_FOUND", 404, "Job not found"
 

@@ -29,7 +29,7 @@ Tag = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=dom
 
 
 class _Input(InputModel):
-    # API.md: unknown request fields are ignored; wrong types are 400.
+    # docs/api.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 
 

@@ -17,7 +17,7 @@ EXPECTED = {("POST", "/api/v1/staff/credits/{user_id}"): {"finance"},
 
 
 def _url(user) -> str:
-    return f"/api/v1/staff/customers/{user.id}/credits"  # API.md's path (/staff/credits/{id}: the alias)
+    return f"/api/v1/staff/customers/{user.id}/credits"  # the documented path (docs/back-office.md; /staff/credits/{id}: the alias)
 
 
 async def test_generation_staff_operations_by_role(api) -> None:

@@ -56,7 +56,7 @@ class RefreshTokenReused(IdentityError):
 
 
 class InvalidEmailToken(IdentityError):
-    # Single-use mailed tokens answer 400, unlike the 401 of bearer and refresh tokens (API.md).
+    # Single-use mailed tokens answer 400, unlike the 401 of bearer and refresh tokens (docs/api.md, Errors).
     code, status, default_message = "INVALID_TOKEN", 400, "The token is invalid, expired or already used"
 
 

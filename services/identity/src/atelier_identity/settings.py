@@ -18,14 +18,17 @@ class IdentitySettings(PricingSettings):
 
     # The Ed25519 key that signs access tokens; without it one is kept under data_dir/keys.
     signing_key_pem: str | None = None
+    # Access tokens (JWT) live this long.
     access_token_ttl_minutes: int = 15
     # How often each identity process rereads the signing keys (`atelier keys rotate` reaches it then;
     # until then it signs with the previous key, still published).
     signing_key_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Refresh tokens (opaque, stored hashed, rotated on every use) live this long.
     refresh_token_ttl_days: int = 7
 
     # Login is refused until the address is verified (S1); false also returns tokens at registration.
     require_verified_email: bool = True
+    # Lifetimes of the single-use links mailed for verification, password reset and email change.
     email_verification_ttl_hours: int = 24
     # Where the links in mail point (the frontend's pages, which post the token back to the API).
     frontend_url: str = "http://localhost:3000"
@@ -47,6 +50,7 @@ class IdentitySettings(PricingSettings):
     # S1: "Password reset: 3/min" (stricter than the platform's 5), per address.
     password_reset_rate_limit_per_account: str = "3/minute"
 
+    # (the reset and email-change links' lifetimes, with `email_verification_ttl_hours`)
     password_reset_ttl_minutes: int = 60
     email_change_ttl_hours: int = 24
     # S1 answers a taken address silently (no enumeration); true answers 409 EMAIL_EXISTS instead.
@@ -70,6 +74,7 @@ class IdentitySettings(PricingSettings):
     oauth_state_ttl_seconds: int = 600
     # S2: the ticket handed to the frontend in the redirect lives one minute.
     oauth_ticket_ttl_seconds: int = 60
+    # Calls to the OpenID provider (discovery, token exchange).
     oauth_http_timeout_seconds: float = 10.0
 
     # WebAuthn passkeys (S2): the relying party is the frontend's site.
@@ -77,6 +82,7 @@ class IdentitySettings(PricingSettings):
     webauthn_rp_name: str = "Atelier"
     # Origins the browser may report; empty means the origin of frontend_url.
     webauthn_origins: list[str] = []
+    # A registration or sign-in ceremony must complete within this.
     webauthn_timeout_seconds: int = 300
 
     # S1: at most 10 addresses per owner.
@@ -116,6 +122,8 @@ class IdentitySettings(PricingSettings):
     # None: STARTTLS when the server offers it.
     smtp_start_tls: bool | None = None
     smtp_timeout_seconds: float = 30.0
+    # Mail is queued in the database and sent by a loop polling this often; a message that fails
+    # this many times is given up.
     mail_poll_seconds: float = 2.0
     mail_max_attempts: int = 6
     # Housekeeping: sent (or given-up) mail — the dev mailbox's included — is deleted this long after.
@@ -142,6 +150,7 @@ class IdentitySettings(PricingSettings):
     outbound_webhooks_concurrency: int = Field(default=16, ge=1, le=256)
     # Requests in flight at once to one endpoint, per worker process.
     outbound_webhooks_endpoint_concurrency: int = Field(default=4, ge=1, le=256)
+    # How often the worker looks for attempts that are due.
     outbound_webhooks_poll_seconds: float = Field(default=1.0, gt=0)
     # A claimed attempt is the claimer's this long; a crashed worker's attempt is retried after it.
     outbound_webhooks_lease_seconds: float = Field(default=120.0, gt=0)

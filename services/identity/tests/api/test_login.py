@@ -235,7 +235,7 @@ class TestSignInThrottling:
 
 
 class TestLoginByUsername:
-    """API.md: login takes the email or the username (S4), on the same timing-safe path."""
+    """docs/api.md: login takes the email or the username (S4), on the same timing-safe path."""
 
     async def test_the_username_signs_in_whatever_its_case(self, api) -> None:
         await api.verified_user(username="Ada.L")

@@ -9,7 +9,7 @@ class OrdersError(AtelierError):
     pass
 
 
-# API.md fixes the code of a missing resource as NOT_FOUND; another owner's order is missing too.
+# A missing resource answers 404 `NOT_FOUND` (docs/api.md, Errors); another owner's order is missing too.
 class OrderNotFound(OrdersError):
     code, status, default_message = "NOT_FOUND", 404, "Order not found"
 

@@ -1,4 +1,5 @@
-"""API models of the orders service, with API.md's canonical field names.
+"""API models of the orders service; their field names are the public contract's (within /api/v1 none is
+renamed: docs/api.md).
 
 Requests carry what the customer chooses (products, quantities, addresses), never an amount:
 unknown fields such as `unit_price` or `total_amount` are ignored, and every price comes from
@@ -38,7 +39,7 @@ StorefrontSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_len
 
 
 class _Input(InputModel):
-    # API.md: unknown request fields are ignored; wrong types are 400.
+    # docs/api.md: unknown request fields are ignored; wrong types are 400.
     model_config = ConfigDict(extra="ignore")
 
 
@@ -57,7 +58,7 @@ class OrderItemCreate(_Input):
     @model_validator(mode="before")
     @classmethod
     def _flatten_target(cls, data: Any) -> Any:
-        """A retry pack's item as API.md writes it, `target: {content_type, content_id}`."""
+        """A retry pack's item, `target: {content_type, content_id}` (generation's README, Storybooks)."""
         if isinstance(data, dict) and isinstance(data.get("target"), dict):
             target = data["target"]
             data = {**data, "content_type": target.get("content_type"), "content_id": target.get("content_id")}

@@ -270,7 +270,7 @@ class InvoiceRead(BaseModel):
 
 
 class AdvanceSubscription(_Input):
-    """API.md: the user by `user_id` or by `email`, exactly one of them."""
+    """docs/api.md (Development endpoints): the user by `user_id` or by `email`, exactly one of them."""
 
     user_id: uuid.UUID | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)] | None = None

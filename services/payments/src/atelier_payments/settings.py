@@ -18,10 +18,12 @@ class PaymentsSettings(ServiceSettings):
     provider: Literal["local", "stripe"] = "local"
     # The platform's public address (the gateway): local checkout pages are served under it.
 
+    # With `provider=stripe` (both required then): the secret API key and the webhook signing secret.
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     # Tests point the SDK at a local fake Stripe server.
     stripe_api_base: str = "https://api.stripe.com"
+    # The Stripe SDK's own retries of a call that failed on the network.
     stripe_max_network_retries: int = 2
     # Stripe's own default: a signed event older than this is refused (replay protection).
     stripe_webhook_tolerance_seconds: int = 300

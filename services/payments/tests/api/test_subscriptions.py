@@ -105,7 +105,7 @@ class TestLifecycle:
         assert ended["tier"] == "free" and ended["quota"] == {"monthly": 0, "used": 0, "remaining": 0}
 
     async def test_the_dev_advance_names_the_user_by_id_or_by_email(self, api) -> None:
-        """API.md: `{user_id or email, outcome}` (issue #40: only user_id was accepted)."""
+        """docs/api.md: `{user_id or email, outcome}` (issue #40: only user_id was accepted)."""
         user_id, headers = api.user()
         api.others.users["ada@example.com"] = user_id
         first = await _subscribe(api, headers)

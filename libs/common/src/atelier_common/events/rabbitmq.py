@@ -6,7 +6,7 @@ Topology: the durable topic exchange `atelier.events` (a setting); per consumer 
 main queue), and `<service>.events.dlq`. A queue expires messages only at its head, so one queue per
 delay keeps a long wait from holding back the shorter ones behind it, which a single queue with
 per-message TTLs did. (Brokers that ran the single `<service>.events.retry` queue keep it: its
-messages still dead-letter back as they expire; delete it once it is empty. See README, Events.)
+messages still dead-letter back as they expire; delete it once it is empty. See docs/operations.md, Dead letters.)
 Messages are persistent and published with confirms. A failed handler never acks silently:
 the message goes to the retry queue with back-off, after `max_retries` to the DLQ. A stop lets
 the deliveries under way finish and ack, as the in-memory bus does.

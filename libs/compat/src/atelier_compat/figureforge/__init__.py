@@ -1,4 +1,4 @@
-"""S4 FigureForge (seeds/004_…): AI figure-drawing references, on identity, generation and payments.
+"""S4 FigureForge (the product's original API): AI figure-drawing references, on identity, generation and payments.
 
 Two clients: the seed document, and the product's real frontend (qwertypants/figureforge
 `frontend`), whose API client differs from the seed and wins where they disagree. Errors are
@@ -244,5 +244,5 @@ ROUTES = (
     Route("GET", f"{A}/webhooks/health/", "Webhook health", native=f"GET {V1}/payments/webhooks/health"),
 )
 
-PROFILE = Profile(name="figureforge", title="FigureForge API (compatibility profile)", seed="S4 FigureForge (seeds/004_…)",
+PROFILE = Profile(name="figureforge", title="FigureForge API (compatibility profile)", seed="S4 FigureForge (the product's original API)",
                   routes=ROUTES, envelope=envelope, error=error)

@@ -1,4 +1,4 @@
-"""S1 Marbelle (seeds/001_…): the natural-stone shop's API, on top of identity, catalog and cart.
+"""S1 Marbelle (the product's original API): the natural-stone shop's API, on top of identity, catalog and cart.
 
 Every answer but the catalog's is `{success, message, data}`; errors are `{success: false,
 message, errors}` (the original's `ResponseHandler.error`). Guest carts travel in `X-Session-ID`,
@@ -272,6 +272,6 @@ ROUTES = (
           out=lambda d, c: {"cart_totals": totals(d)}, message="Cart cleared successfully.", auth="anon"),
 )
 
-PROFILE = Profile(name="marbelle", title="Marbelle API (compatibility profile)", seed="S1 Marbelle (seeds/001_…)",
+PROFILE = Profile(name="marbelle", title="Marbelle API (compatibility profile)", seed="S1 Marbelle (the product's original API)",
                   routes=ROUTES, envelope=envelope, error=error, response_headers=session_header,
                   error_status={409: 400})

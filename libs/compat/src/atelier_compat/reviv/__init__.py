@@ -1,4 +1,4 @@
-"""S2 reviv.pics (seeds/002_…): photo restoration, on identity (OAuth, passkeys), generation and payments.
+"""S2 reviv.pics (the product's original API): photo restoration, on identity (OAuth, passkeys), generation and payments.
 
 Errors are the platform's format (the seed's own, codes upper-cased as its `format_error` does); the refresh token lives in the `reviv_refresh` HttpOnly cookie; passkey
 options carry the challenge and ids as byte arrays with `_b64` twins, and a `complete` takes the
@@ -365,5 +365,5 @@ ROUTES = (
           auth="signed"),
 )
 
-PROFILE = Profile(name="reviv", title="reviv.pics API (compatibility profile)", seed="S2 reviv.pics (seeds/002_…)",
+PROFILE = Profile(name="reviv", title="reviv.pics API (compatibility profile)", seed="S2 reviv.pics (the product's original API)",
                   routes=ROUTES, envelope=envelope, error=error)

@@ -1,4 +1,4 @@
-"""S3 shop (seeds/003_…): the general e-commerce backend's API, on identity, catalog, cart, orders, payments.
+"""S3 shop (the product's original API): the general e-commerce backend's API, on identity, catalog, cart, orders, payments.
 
 Bare JSON bodies as each route of the seed shows them, errors `{error, code, details}` with
 lower-case codes, `tokens{}` at login, `phone_number`, 204 on deletes, `POST /cart/clear/`, the
@@ -395,4 +395,4 @@ ROUTES = (
 )
 
 PROFILE = Profile(name="shop", title="E-Commerce Backend REST API (compatibility profile)",
-                  seed="S3 shop (seeds/003_…)", routes=ROUTES, envelope=envelope, error=error)
+                  seed="S3 shop (the product's original API)", routes=ROUTES, envelope=envelope, error=error)

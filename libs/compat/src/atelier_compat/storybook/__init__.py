@@ -1,4 +1,4 @@
-"""S0 storybook (seeds/000_…): the illustrated storybook maker's API, on identity, generation, orders, payments.
+"""S0 storybook (the product's original API): the illustrated storybook maker's API, on identity, generation, orders, payments.
 
 Its auth style is a session cookie: login sets `sessionid` (the access token) and
 `storybook_refresh` (the refresh token), both HttpOnly; the profile turns the cookie into a bearer
@@ -621,4 +621,4 @@ ROUTES = (
 )
 
 PROFILE = Profile(name="storybook", title="Storybook backend API (compatibility profile)",
-                  seed="S0 storybook (seeds/000_…)", routes=ROUTES, envelope=envelope, error=error, prepare=prepare)
+                  seed="S0 storybook (the product's original API)", routes=ROUTES, envelope=envelope, error=error, prepare=prepare)
