@@ -120,6 +120,10 @@ class AtelierSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     # A JWKS document given inline (tests, or deployments that pin keys); wins over jwks_url.
     jwks_json: str | None = None
+    # How long a process goes by the JWKS it fetched before fetching it again. A key retired early
+    # (`atelier keys retire KID --force`) is refused at once on `identity.key_retired`; with the
+    # broker down, at most this long after (docs/security.md).
+    jwks_cache_seconds: float = Field(default=60.0, gt=0)
     jwt_issuer: str = "atelier"
     jwt_audience: str = "atelier"
     # Unset (""): outside production, this install's own random value (`with_install_secrets`).
