@@ -150,7 +150,9 @@ class AtelierSettings(BaseSettings):
     # port (0: no listener; API processes serve them on their own port).
     probe_port: int = 0
     probe_host: str = "0.0.0.0"
-    relay_poll_seconds: float = 2.0
+    # How often the relay sweeps what commits did not publish themselves (their broker was down):
+    # bounded so that a revocation owed goes out within seconds once the broker is back (docs/security.md).
+    relay_poll_seconds: float = Field(default=2.0, gt=0, le=30)
     consumer_prefetch: int = 32
     consumer_max_retries: int = 5
     consumer_retry_delay_ms: int = 500
