@@ -17,12 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, Request
 
 from atelier_common.auth import Principal, RequireRole, require_finance, require_support
 from atelier_common.errors import InvalidToken, ServiceUnavailable
-from atelier_common.internal import call_internal
+from atelier_common.internal import call_internal, error_code
 from atelier_common.service import Runtime
 from atelier_common.state import app_state
 
@@ -34,7 +33,7 @@ async def current_roles(runtime: Runtime, user_id: uuid.UUID) -> tuple[bool, fro
     """(active, roles) of the account now, by identity; None when the account is gone.
     ServiceUnavailable when identity cannot tell (down, timing out, answering nonsense)."""
     response = await call_internal(runtime, "identity", "GET", f"/internal/users/{user_id}/access")
-    if response.status_code == 404 and _error_code(response) == _ACCOUNT_GONE:
+    if response.status_code == 404 and error_code(response) == _ACCOUNT_GONE:
         return None
     try:
         if response.status_code != 200:
@@ -71,14 +70,6 @@ def confirmed(check: RequireRole) -> Callable[..., Awaitable[Principal]]:
         return await confirm(app_state(request.app, "runtime", Runtime), principal, check.roles)
 
     return confirmed_by_identity
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        code = response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return code if isinstance(code, str) else None
 
 
 # What such a route answers besides its own errors (its `responses=`).
