@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.contracts.identity import KeyRetired, TokenRevoked
 from atelier_common.events import Envelope
+from atelier_common.keys import SigningKey
 from atelier_gateway.openapi import merge
 from atelier_gateway.routing import resolve
 from atelier_gateway.settings import GatewaySettings
@@ -185,6 +186,29 @@ class TestAccessToken:
         assert r.status_code == 401
         other = gateway.keys.access_token(user)
         assert (await gateway.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {other}"})).status_code == 200
+
+    async def test_a_key_retired_early_stops_its_tokens_verified_before(self, gateway) -> None:
+        """`atelier keys retire KID --force` (#50): the gateway hears `identity.key_retired` and
+        refuses the tokens of that key it had verified and remembered."""
+        headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+        assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 200
+        await gateway.bus.publish([Envelope.wrap(KeyRetired(kid=gateway.keys.access.kid), producer="identity")])
+        await gateway.bus.drain()
+        r = await gateway.client.get("/api/v1/users/me", headers=headers)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
+
+    async def test_without_the_event_a_key_gone_from_the_jwks_stops_its_tokens_once_the_jwks_is_stale(
+            self, start_gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The broker down: the gateway's JWKS lifetime (`jwks_cache_seconds`) is the backstop."""
+        async with start_gateway(jwks_cache_seconds=0.001) as gateway:
+            headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+            assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 200
+            # Identity publishes another key only (the session's keys come back after the test).
+            monkeypatch.setattr(gateway.keys, "access", SigningKey.generate())
+            r = await gateway.client.get("/api/v1/users/me", headers=headers)
+            assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_TOKEN"
+            fresh = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
+            assert (await gateway.client.get("/api/v1/users/me", headers=fresh)).status_code == 200
 
     async def test_successful_logout_denies_the_token_on_this_instance_at_once(self, gateway) -> None:
         headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}

@@ -1,7 +1,8 @@
 """Signing key rotation under load (#38): `atelier keys rotate` while customers keep calling.
 
 Tokens issued before the rotation keep working (0 × 401), and tokens issued after it verify at
-once in every service (each refreshes its JWKS on the unknown kid), through the gateway.
+once in every service (each refreshes its JWKS on the unknown kid), through the gateway. A leaked
+key retired by force (#50) stops its tokens, those verified and remembered before included.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from collections import Counter
 
 import httpx
 import jwt
-from infra.identity_steps import bearer, signed_in_customer
-from infra.journeys import poll
+from infra.identity_steps import bearer, error_code, signed_in_customer
+from infra.journeys import forget_staff, poll
 
 from atelier_testing.platform import Platform
 
 # Identity (its own routes), orders and cart: three services verifying the same tokens.
 PATHS = ("/api/v1/users/me", "/api/v1/orders", "/api/v1/cart")
+# And generation's and payments' too.
+EVERY_SERVICE = (*PATHS, "/api/v1/credits/balance", "/api/v1/billing/ledger")
 
 
 def _kid(access: str) -> str:
@@ -89,3 +92,43 @@ async def test_a_rotation_during_load_signs_nobody_out(platform: Platform, api: 
     states = {json.loads(line)["kid"]: json.loads(line)["state"]
               for line in (await platform.atelier("keys", "list")).stdout.splitlines()}
     assert states[rotated["kid"]] == "active" and states[old_kid] == "published"
+
+
+async def test_a_leaked_key_retired_by_force_stops_the_tokens_verified_before(platform: Platform,
+                                                                              api: httpx.AsyncClient) -> None:
+    customer = await signed_in_customer(api)
+    leaked = _kid(customer["access"])
+    for path in EVERY_SERVICE:  # verified, and remembered, by the gateway and the service
+        response = await api.get(path, headers=bearer(customer["access"]))
+        assert response.status_code == 200, (path, response.text)
+    rotated = json.loads((await platform.atelier("keys", "rotate")).stdout)
+
+    async def new_token() -> str | None:
+        response = await api.post("/api/v1/auth/refresh", json={"refresh": customer["refresh"]})
+        assert response.status_code == 200, response.text
+        customer["refresh"] = response.json()["refresh"]
+        access: str = response.json()["access"]
+        return access if _kid(access) == rotated["kid"] else None
+
+    fresh = await poll(new_token, timeout=60, interval=1.0, message="a token signed with the new key")
+    try:
+        [retired] = [json.loads(line) for line in
+                     (await platform.atelier("keys", "retire", leaked, "--force")).stdout.splitlines()]
+        assert (retired["kid"], retired["state"]) == (leaked, "retired")
+
+        async def refused_everywhere() -> bool:
+            for path in EVERY_SERVICE:
+                response = await api.get(path, headers=bearer(customer["access"]))
+                if (response.status_code, error_code(response)) != (401, "INVALID_TOKEN"):
+                    return False
+            return True
+
+        # Within seconds (identity.key_retired), well before any cache's lifetime would end.
+        await poll(refused_everywhere, timeout=45, interval=0.5, message="the leaked key's token refused")
+        for path in EVERY_SERVICE:
+            response = await api.get(path, headers=bearer(fresh))
+            assert response.status_code == 200, (path, response.text)
+        kids = [k["kid"] for k in (await api.get("/.well-known/jwks.json")).json()["keys"]]
+        assert leaked not in kids and rotated["kid"] in kids
+    finally:
+        forget_staff()  # the staff session the other tests share may be one the leaked key signed

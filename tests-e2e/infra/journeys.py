@@ -78,6 +78,11 @@ async def staff(api: httpx.AsyncClient) -> dict[str, str]:
     return dict(signed_in[1])
 
 
+def forget_staff() -> None:
+    """Sign the staff account in again next time (a test retired the key its token was signed with)."""
+    _STAFF.clear()
+
+
 async def new_anonymous_token(api: httpx.AsyncClient) -> str:
     """What the gateway mints for a first-time visitor (a client without the cookie)."""
     async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as fresh:

@@ -3,8 +3,8 @@
 An admin makes three customers a support, a finance and a merchandiser staffer; support finds a
 customer's order by email, finance refunds part of it and the customer sees the refund, the
 merchandiser cannot refund, the admin grants credits the customer sees; every write is audited.
-Support resends an order's confirmation and sees its payments and refunds on the order; suspends
-(the admin), reactivates, sends a reset mail and signs a customer out; a stale form is refused.
+Support resends an order's confirmation and sees its payments and refunds on the order; the admin
+suspends and reactivates, support sends a reset mail and signs a customer out; a stale form is refused.
 """
 
 from __future__ import annotations
@@ -150,11 +150,13 @@ async def test_support_suspends_resets_and_signs_a_customer_out(api: httpx.Async
     assert_error(refused, 403, "ACCOUNT_DISABLED")
     assert_error(await api.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]}), 403,
                  "ACCOUNT_DISABLED")
+    # Reactivating undoes the admin's suspension: the admin's too (#50).
+    assert_error(await api.post(f"{url}/reactivate", headers=support), 403, "PERMISSION_DENIED")
     # A form read before the suspension is stale: refused, with the account as it is now.
-    stale = await api.post(f"{url}/reactivate", headers=support, json={"expected_version": read["version"]})
+    stale = await api.post(f"{url}/reactivate", headers=admin, json={"expected_version": read["version"]})
     assert_error(stale, 409, "STALE_VERSION")
     assert stale.json()["error"]["details"]["current"]["is_active"] is False
-    back = await api.post(f"{url}/reactivate", headers={**support, "If-Match": suspended.json()["version"]})
+    back = await api.post(f"{url}/reactivate", headers={**admin, "If-Match": suspended.json()["version"]})
     assert back.status_code == 200 and back.json()["is_active"] is True
     session = await login(api, email)
 

@@ -32,7 +32,7 @@ from atelier_common.storefronts import (
 )
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
 from atelier_gateway import deadletters, events
-from atelier_gateway.auth import EdgeAuth
+from atelier_gateway.auth import EDGE_CACHE_SIZE, EdgeAuth
 from atelier_gateway.console import install_console
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
@@ -84,11 +84,13 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds))
             urls = {s: settings.upstream(s) for s in SERVICES}
             anon_key = SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
-            identity_jwks = JwksCache(f"{urls['identity']}/.well-known/jwks.json", client=http, ttl=300)
-            verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+            identity_jwks = JwksCache(f"{urls['identity']}/.well-known/jwks.json", client=http,
+                                      ttl=settings.jwks_cache_seconds)
+            verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                                     cache_size=EDGE_CACHE_SIZE)
             auth = EdgeAuth(verifier, anon_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                             anon_ttl=timedelta(days=settings.anon_token_days))
-            events.subscribe(the_bus, auth.denylist)
+            events.subscribe(the_bus, auth.denylist, identity_jwks)
             # The gateway's copy of the storefronts: which one a request belongs to, and CORS.
             storefronts = StorefrontDirectory(
                 fallback_storefront(settings), storefront_loader(settings.with_install_secrets(), http),

@@ -18,7 +18,8 @@ from atelier_common.denylist import Denylist
 from atelier_common.errors import InvalidToken
 from atelier_common.keys import ALGORITHM, SigningKey
 
-_CACHE_MAX = 20_000
+# Tokens remembered as verified at the edge (access: by the verifier; anonymous: here).
+EDGE_CACHE_SIZE = 20_000
 
 
 class EdgeAuth:
@@ -31,20 +32,12 @@ class EdgeAuth:
         self.audience = audience
         self.anon_ttl = anon_ttl
         self.denylist = Denylist()
-        # Verified tokens by their text: the signature check is the costly part of a request.
-        self._access_cache: dict[str, dict[str, Any]] = {}
         self._anon_cache: dict[str, float] = {}
 
     async def access_claims(self, token: str) -> dict[str, Any]:
-        claims = self._access_cache.get(token)
-        if claims is None:
-            claims = await self.verifier.decode(token, "access")
-            if len(self._access_cache) >= _CACHE_MAX:
-                self._access_cache.clear()
-            self._access_cache[token] = claims
-        elif claims["exp"] <= time.time():
-            self._access_cache.pop(token, None)
-            raise InvalidToken()
+        # The verifier remembers verified tokens (the signature check is the costly part of a
+        # request) as long as they are unexpired and their key is not retired.
+        claims = await self.verifier.decode(token, "access")
         if self.denylist.denies(claims):
             raise InvalidToken("The token has been revoked")
         return claims
@@ -53,8 +46,8 @@ class EdgeAuth:
         """The claims of a bearer token verified before, still valid and not revoked; None for any
         other (`access_claims` decides, and answers a bad one with 401)."""
         scheme, _, token = authorization.decode("latin-1").partition(" ")
-        claims = self._access_cache.get(token.strip()) if scheme.lower() == "bearer" else None
-        if claims is None or claims["exp"] <= time.time() or self.denylist.denies(claims):
+        claims = self.verifier.remembered(token.strip(), "access") if scheme.lower() == "bearer" else None
+        if claims is None or self.denylist.denies(claims):
             return None
         return claims
 
@@ -72,7 +65,7 @@ class EdgeAuth:
             return False
         if claims.get("typ") != "anon":
             return False
-        if len(self._anon_cache) >= _CACHE_MAX:
+        if len(self._anon_cache) >= EDGE_CACHE_SIZE:
             self._anon_cache.clear()
         self._anon_cache[token] = claims["exp"]
         return True

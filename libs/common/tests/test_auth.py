@@ -102,3 +102,54 @@ class TestJwksRefreshOnUnknownKid:
         results = await asyncio.gather(*(cache.get(f"made-up-{i}") for i in range(50)))
         assert results == [None] * 50
         assert len(fetches) <= 1 + 2 + int((time.monotonic() - started) / 0.3)
+
+
+class TestRetiredKeys:
+    """A key retired early (`atelier keys retire KID --force`, a leaked key, #50): the tokens it
+    signed stop verifying, those verified (and remembered) before it included."""
+
+    async def test_a_remembered_token_of_a_retired_key_is_refused_at_once(self, verifier: TokenVerifier,
+                                                                           keys: TestKeys) -> None:
+        token = keys.access_token()
+        await verifier.principal_from_access(token)
+        assert verifier.remembered(token, "access") is not None
+        verifier.jwks.retire(keys.access.kid)  # what `identity.key_retired` does
+        assert verifier.remembered(token, "access") is None
+        with pytest.raises(InvalidToken):
+            await verifier.principal_from_access(token)
+        with pytest.raises(InvalidToken):  # nor a new token of that key
+            await verifier.principal_from_access(keys.access_token())
+        # The anonymous key, not retired, still verifies.
+        await verifier.anon_id(keys.anon_token())
+
+    async def test_a_retired_kid_is_not_trusted_again_by_a_fetch_or_a_pin(self, keys: TestKeys) -> None:
+        served: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            served.append(request)
+            return httpx.Response(200, text=keys.jwks_json)  # a JWKS that still lists it
+
+        cache = JwksCache("http://identity/.well-known/jwks.json", ttl=0.0, min_interval=0.0,
+                          client=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+        assert await cache.get(keys.access.kid) is not None
+        cache.retire(keys.access.kid)
+        assert await cache.get(keys.access.kid) is None
+        cache.pin_only({keys.access.kid: keys.access.private_key.public_key()})
+        cache.pin(keys.access.kid, keys.access.private_key.public_key())
+        assert await cache.get(keys.access.kid) is None and not cache.trusts(keys.access.kid)
+        assert await cache.get(keys.anon.kid) is not None
+
+    async def test_without_the_event_a_key_gone_from_the_jwks_stops_its_tokens_at_the_next_fetch(
+            self, keys: TestKeys) -> None:
+        """The broker down: the JWKS cache's lifetime (`jwks_cache_seconds`) is the backstop."""
+        documents = [keys.jwks_json]
+        client = httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(200, text=documents[0])))
+        # Stale at once: every use asks the source again, as one does `ttl` after its last fetch.
+        verifier = TokenVerifier(JwksCache("http://identity/.well-known/jwks.json", client=client, ttl=0.0,
+                                           min_interval=0.0), issuer=keys.issuer, audience=keys.audience)
+        token = keys.access_token()
+        await verifier.principal_from_access(token)
+        assert verifier.remembered(token, "access") is None  # a stale JWKS vouches for nothing without a fetch
+        documents[0] = json.dumps(jwks(keys.anon))  # the access key retired: no longer published
+        with pytest.raises(InvalidToken):
+            await verifier.principal_from_access(token)

@@ -1,4 +1,5 @@
-"""A revoked access token is refused by a service reached directly, not only by the gateway (issue 12)."""
+"""A revoked access token is refused by a service reached directly, not only by the gateway (issue 12),
+and so is a token of a signing key retired early (#50)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from fastapi import APIRouter
 
 from atelier_common.auth import UserPrincipal
-from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.contracts.identity import KeyRetired, TokenRevoked
 from atelier_common.service import ServiceSpec, build_app
 from atelier_common.settings import ServiceSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys, assert_error
@@ -65,3 +66,13 @@ async def test_ended_sessions_refuse_every_token_issued_before(service: ServiceH
     someone_else = test_keys.access_token(uuid.uuid4())
     assert (await service.client.get("/api/v1/mine",
                                      headers={"Authorization": f"Bearer {someone_else}"})).status_code == 200
+
+
+async def test_a_key_retired_early_stops_the_tokens_verified_before(service: ServiceHarness,
+                                                                     test_keys: TestKeys) -> None:
+    headers = {"Authorization": f"Bearer {test_keys.access_token(uuid.uuid4())}"}
+    assert (await service.client.get("/api/v1/mine", headers=headers)).status_code == 200  # now remembered
+    await service.deliver(KeyRetired(kid=test_keys.access.kid), producer="identity")
+    assert_error(await service.client.get("/api/v1/mine", headers=headers), 401, "INVALID_TOKEN")
+    assert_error(await service.client.get("/api/v1/mine", headers={
+        "Authorization": f"Bearer {test_keys.access_token(uuid.uuid4())}"}), 401, "INVALID_TOKEN")

@@ -31,6 +31,7 @@ from atelier_generation.models import GenerationJob
 from atelier_generation.settings import GenerationSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys, poll_until
 from atelier_testing import assert_error as assert_error  # tests import it from here
+from atelier_testing.staff import StaffDirectory
 
 MIGRATIONS = Path(atelier_generation.__file__).parent / "migrations"
 MODEL_API = "http://models.test"
@@ -65,9 +66,12 @@ def start_generation(database_url: str, test_settings_overrides: dict[str, Any],
         settings = GenerationSettings(database_url=database_url,
                                       **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
         bus = RecordingBus()
-        transports = {url: httpx.ASGITransport(app=app) for url, app in (mounts or {}).items()}
+        # Identity's word on a staffer's roles now, asked by credit adjustments (`atelier_common.staff_access`).
+        directory = StaffDirectory(settings.service_token)
+        transports = {"http://identity.internal": httpx.ASGITransport(app=directory.install(FastAPI())),
+                      **{url: httpx.ASGITransport(app=app) for url, app in (mounts or {}).items()}}
         async with ServiceHarness(create_app(settings, bus=bus, http_mounts=transports), bus) as harness:
-            yield GenerationApi(harness, test_keys)
+            yield GenerationApi(harness, test_keys, directory)
 
     return start
 
@@ -87,10 +91,11 @@ class User:
 class GenerationApi:
     """The calls most tests start from: public routes, plus events as other services send them."""
 
-    def __init__(self, harness: ServiceHarness, keys: TestKeys) -> None:
+    def __init__(self, harness: ServiceHarness, keys: TestKeys, staff_directory: StaffDirectory) -> None:
         self.h = harness
         self.client = harness.client
         self.keys = keys
+        self.staff_directory = staff_directory
 
     @property
     def runtime(self) -> Any:

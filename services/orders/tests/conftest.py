@@ -21,6 +21,7 @@ from atelier_orders.app import create_app
 from atelier_orders.settings import OrdersSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
+from atelier_testing.staff import StaffDirectory
 from atelier_testing.storefronts import on_storefront
 
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
@@ -63,6 +64,8 @@ class FakePlatform:
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
         self.books: dict[uuid.UUID, uuid.UUID] = {}
         self.book_items: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
+        # Identity's word on a staffer's roles now, asked by staff status changes (a cancel refunds).
+        self.staff_directory = StaffDirectory(service_token)
         self.transports = {name: _Switchable(self._app(name)) for name in ("catalog", "cart", "identity",
                                                                             "generation")}
 
@@ -166,6 +169,8 @@ class FakePlatform:
                             line["unit_price"] = price["unit_price"]
                 return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "items": carts[owner_id]}
         elif name == "identity":
+            self.staff_directory.install(app)
+
             @app.get("/internal/addresses/{address_id}")
             async def address(address_id: uuid.UUID, owner_id: uuid.UUID,
                               x_service_token: str | None = Header(None)) -> dict[str, Any]:

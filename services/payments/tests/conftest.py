@@ -25,6 +25,7 @@ from atelier_payments.settings import PaymentsSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 from atelier_testing.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, FakeStripeServer, StripeWebhooks
+from atelier_testing.staff import StaffDirectory
 
 from .fake_subscription_services import FakeCatalogAndGeneration
 
@@ -146,6 +147,8 @@ class PaymentsApi:
         self.keys = keys
         self.stripe_webhooks = StripeWebhooks(harness.client)
         self.others = FakeCatalogAndGeneration()
+        # Identity's word on a staffer's roles now, asked by refunds (`atelier_common.staff_access`).
+        self.staff_directory = StaffDirectory()
 
     @property
     def db(self) -> Any:
@@ -210,12 +213,15 @@ def start_payments(service_database, test_settings_overrides, fake_orders: FakeO
         # The local checkout's Pay button posts its webhook to this very service.
         mounts["http://payments.internal"] = httpx.ASGITransport(app=app)
         others = FakeCatalogAndGeneration()
+        directory = StaffDirectory(settings.service_token)
+        directory.install(others.identity)
         mounts["http://catalog.internal"] = httpx.ASGITransport(app=others.catalog)
         mounts["http://generation.internal"] = httpx.ASGITransport(app=others.generation)
         mounts["http://identity.internal"] = httpx.ASGITransport(app=others.identity)
         async with ServiceHarness(app, bus) as h:
             api = PaymentsApi(h, fake_orders, test_keys)
             api.others = others
+            api.staff_directory = directory
             yield api
 
     return start

@@ -344,9 +344,13 @@ async function customerActions(c, ctx) {
       body: c.version ? { expected_version: c.version } : {}, headers: { "Idempotency-Key": key } }), () => done));
   };
   if (!hasRole("support")) return h("p", { class: "muted" }, "Your role has no customer action.");
+  // Suspending and reactivating are the admin's, and so is every action on a staff account (#50):
+  // identity refuses the rest; this only decides what is shown.
+  const admin = hasRole("admin");
+  if ((c.staff_roles || []).length && !admin) return h("p", { class: "muted" }, "A staff account: only an admin acts on it.");
   const offered = [
-    [c.is_active && hasRole("admin"), "Suspend", "suspend", "The account is suspended."],
-    [!c.is_active, "Reactivate", "reactivate", "The account is active again."],
+    [c.is_active && admin, "Suspend", "suspend", "The account is suspended."],
+    [!c.is_active && admin, "Reactivate", "reactivate", "The account is active again."],
     [!c.email_verified_at, "Mark email verified", "verify-email", "The email is verified."],
     [c.is_active, "Send password reset", "password-reset", "A password reset mail is on its way."],  // suspended: 409
     [true, "Sign out everywhere", "sign-out", "Every session of the customer ended."]];

@@ -76,6 +76,10 @@ class Principal:
 class JwksCache:
     """Public keys by `kid`; refetched when stale, and at once when an unknown kid shows up.
 
+    A key retired early (`atelier keys retire KID --force`, a leaked key) is refused from the
+    moment `retire` hears of it (`identity.key_retired`), whatever a later fetch or pin says; with
+    the broker down, the next fetch (at most `ttl` after the last) no longer has it.
+
     An unknown kid is how a rotated signing key first arrives (`atelier keys rotate`): the token
     must verify on its first request, so its caller waits for the next fetch rather than being
     refused. Fetches stay rate-limited (at most one per `min_interval` seconds, shared by every
@@ -95,26 +99,43 @@ class JwksCache:
         self._lock = asyncio.Lock()
         self._static = static_json is not None
         self._pinned: dict[str, Any] = {}
+        self._retired: set[str] = set()
         if static_json is not None:
             self._load(json.loads(static_json))
 
     def pin(self, kid: str, public_key: Any) -> None:
         """Always trust `public_key` (a service verifying the tokens it signs itself)."""
-        self._pinned[kid] = public_key
+        if kid not in self._retired:
+            self._pinned[kid] = public_key
 
     def pin_only(self, keys: dict[str, Any]) -> None:
         """Trust exactly these keys without fetching (identity's own published keys, as they change)."""
-        self._pinned = dict(keys)
+        self._pinned = {kid: key for kid, key in keys.items() if kid not in self._retired}
+
+    def retire(self, kid: str) -> None:
+        """Refuse `kid` from now on (`identity.key_retired`): its tokens stop verifying at once."""
+        self._retired.add(kid)
+        self._keys.pop(kid, None)
+        self._pinned.pop(kid, None)
+
+    def trusts(self, kid: str) -> bool:
+        """Whether `kid` verifies now by what this cache holds, without fetching: False for a key
+        retired or gone, and for one only a JWKS older than `ttl` vouches for (`get` refetches)."""
+        if kid in self._pinned:
+            return True
+        return kid in self._keys and (self._static or time.monotonic() - self._fetched_at < self.ttl)
 
     def _load(self, document: dict[str, Any]) -> None:
         keys = {}
         for jwk in document.get("keys", []):
-            if jwk.get("kty") == "OKP" and jwk.get("kid"):
+            if jwk.get("kty") == "OKP" and jwk.get("kid") and jwk["kid"] not in self._retired:
                 keys[jwk["kid"]] = OKPAlgorithm.from_jwk(json.dumps(jwk))
         self._keys = keys
         self._fetched_at = time.monotonic()
 
     async def get(self, kid: str) -> Any | None:
+        if kid in self._retired:
+            return None  # no fetch either: a retired kid is not a key that has yet to arrive
         if kid in self._pinned:
             return self._pinned[kid]
         arrived = time.monotonic()
@@ -144,28 +165,43 @@ class JwksCache:
 
 class TokenVerifier:
     # Verified tokens are remembered until they expire: a client sends the same token on every
-    # request, and its signature need not be checked again each time. Revocation is the
-    # denylist's business, checked on every use (`principal_from_access`).
-    CACHE_SIZE = 10_000
+    # request, and its signature need not be checked again each time. Its key is asked again on
+    # every use (no I/O while the JWKS is fresh), so a key retired early stops the tokens it signed
+    # at once, remembered or not. Revocation of a token is the denylist's business, checked on
+    # every use (`principal_from_access`).
 
-    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, denylist: Denylist | None = None) -> None:
+    def __init__(self, jwks: JwksCache, *, issuer: str, audience: str, denylist: Denylist | None = None,
+                 cache_size: int = 10_000) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.denylist = denylist
-        self._verified: dict[tuple[str, str], dict[str, Any]] = {}
+        self.cache_size = cache_size
+        # (token, typ) → (the kid that signed it, its claims)
+        self._verified: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+
+    def remembered(self, token: str, typ: str) -> dict[str, Any] | None:
+        """The claims of `token` verified before while they still hold (unexpired, its key still
+        trusted), without any I/O; None when that cannot be told so (`decode` decides)."""
+        entry = self._verified.get((token, typ))
+        if entry is None or entry[1]["exp"] <= time.time() or not self.jwks.trusts(entry[0]):
+            return None
+        return entry[1]
 
     async def decode(self, token: str, typ: str) -> dict[str, Any]:
-        claims = self._verified.get((token, typ))
-        if claims is not None and claims["exp"] > time.time():
-            return claims
-        claims = await self._decode(token, typ)
-        if len(self._verified) >= self.CACHE_SIZE:
+        entry = self._verified.get((token, typ))
+        if entry is not None:
+            kid, claims = entry
+            if claims["exp"] > time.time() and await self.jwks.get(kid) is not None:
+                return claims
+            self._verified.pop((token, typ), None)  # expired, or its key retired: verified afresh (refused)
+        kid, claims = await self._decode(token, typ)
+        if len(self._verified) >= self.cache_size:
             self._verified.clear()  # rare; simpler than an LRU, and refilled at one verify per token
-        self._verified[(token, typ)] = claims
+        self._verified[(token, typ)] = (kid, claims)
         return claims
 
-    async def _decode(self, token: str, typ: str) -> dict[str, Any]:
+    async def _decode(self, token: str, typ: str) -> tuple[str, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -182,7 +218,7 @@ class TokenVerifier:
             raise InvalidToken() from exc
         if claims.get("typ") != typ:
             raise InvalidToken()
-        return claims
+        return header["kid"], claims
 
     async def principal_from_access(self, token: str) -> Principal:
         claims = await self.decode(token, "access")

@@ -6,14 +6,19 @@ Each process that checks tokens keeps its own `Denylist` and hears the event on 
 subscription (every instance gets its own copy); `TokenVerifier` consults it, so a service
 reached without the gateway refuses a logged-out token as the gateway does. Entries live until
 the token would have expired anyway (access tokens are short-lived).
+
+The same subscription hears `identity.key_retired` (a signing key retired early, a leaked one):
+the process's JWKS cache refuses that key from then on (`JwksCache.retire`).
+
+How long a revoked token still works, and why: docs/security.md.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
-from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.contracts.identity import KeyRetired, TokenRevoked
 from atelier_common.events import Envelope, EventBus
 
 
@@ -51,11 +56,19 @@ class Denylist:
         self._users_before = {u: v for u, v in self._users_before.items() if v[1] > now}
 
 
-def subscribe_denylist(bus: EventBus, consumer: str, denylist: Denylist) -> None:
-    """Every instance of `consumer` hears each `identity.token_revoked` (a broadcast subscription)."""
+class RetiredKeys(Protocol):
+    def retire(self, kid: str) -> None: ...
 
-    async def on_token_revoked(envelope: Envelope) -> None:
-        # Idempotent by nature (a set insert), so no inbox is needed here.
-        denylist.revoke(TokenRevoked.model_validate(envelope.data))
 
-    bus.subscribe(consumer, [TokenRevoked.type], on_token_revoked, broadcast=True)
+def subscribe_revocations(bus: EventBus, consumer: str, denylist: Denylist, keys: RetiredKeys) -> None:
+    """Every instance of `consumer` hears each `identity.token_revoked` and `identity.key_retired`
+    (a broadcast subscription): `denylist` refuses the tokens, `keys` (the JWKS cache) the key."""
+
+    async def on_revocation(envelope: Envelope) -> None:
+        # Idempotent by nature (set inserts), so no inbox is needed here.
+        if envelope.type == KeyRetired.type:
+            keys.retire(KeyRetired.model_validate(envelope.data).kid)
+        else:
+            denylist.revoke(TokenRevoked.model_validate(envelope.data))
+
+    bus.subscribe(consumer, [TokenRevoked.type, KeyRetired.type], on_revocation, broadcast=True)

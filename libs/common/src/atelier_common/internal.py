@@ -38,3 +38,12 @@ async def call_internal(runtime: Any, service: str, method: str, path: str, *, j
                 return response
         await asyncio.sleep(0.1 * 2**attempt)
     raise ServiceUnavailable(f"{service} is unavailable")
+
+
+def error_code(response: httpx.Response) -> str | None:
+    """The `error.code` of another service's answer in the common error format; None otherwise."""
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None

@@ -41,6 +41,9 @@ NOTIFY_CHANNEL = "atelier_outbox"
 # straight from a commit takes (one broker round trip), short enough that a row whose process
 # failed to publish it goes out within seconds.
 PUBLISH_GRACE_SECONDS = 5.0
+# The longest a relay waits between sweeps while the broker is failing: what it owes (a revocation)
+# goes out at most this long after the broker is back (docs/security.md).
+MAX_BACKOFF_SECONDS = 30.0
 IN_FLIGHT_FORGOTTEN_SECONDS = 300.0
 
 
@@ -254,7 +257,8 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         while True:
-            await woken_or_timed_out(self._wake, self.poll_seconds * (2 ** min(failures, 4)))
+            await woken_or_timed_out(self._wake, min(self.poll_seconds * (2 ** min(failures, 4)),
+                                                     max(self.poll_seconds, MAX_BACKOFF_SECONDS)))
             try:
                 while await self.flush(grace_seconds=self.grace_seconds) == self.batch:
                     pass

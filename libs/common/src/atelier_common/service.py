@@ -35,7 +35,7 @@ from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import CacheStore, RowKeys, WriteTracker, open_store, tracker_info
 from atelier_common.cdn import CdnPurger
 from atelier_common.db import Database, ReadSessionDep, SessionDep, pool_for_roles
-from atelier_common.denylist import Denylist, subscribe_denylist
+from atelier_common.denylist import Denylist, subscribe_revocations
 from atelier_common.errors import install_error_handlers
 from atelier_common.events.bus import DrainableBus, EventBus, Routes
 from atelier_common.health import ProcessObservability, health_router
@@ -129,9 +129,11 @@ class Runtime:
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
                                                           keepalive_expiry=4.0))
-        # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the gateway.
+        # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the
+        # gateway, and so are the tokens of a key it retired early.
         self.denylist = Denylist()
-        self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http),
+        self.verifier = TokenVerifier(JwksCache(settings.jwks_url, static_json=settings.jwks_json, client=self.http,
+                                                ttl=settings.jwks_cache_seconds),
                                       issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                       denylist=self.denylist)
         self.relay = OutboxRelay(self.db, self.bus, poll_seconds=settings.relay_poll_seconds)
@@ -181,7 +183,7 @@ class Runtime:
         if isinstance(self.bus, DrainableBus):
             self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)
         if "api" in self.roles:
-            subscribe_denylist(self.bus, f"{self.spec.name}-denylist", self.denylist)
+            subscribe_revocations(self.bus, f"{self.spec.name}-denylist", self.denylist, self.verifier.jwks)
         if self.roles & {"api", "consumer", "worker"}:  # the roles that act for a storefront
             subscribe_storefronts(self.bus, f"{self.spec.name}-storefronts", self.storefronts)
             # Known before the first request: identity reads its own table at once, the others ask

@@ -129,6 +129,10 @@ class AtelierSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     # A JWKS document given inline (tests, or deployments that pin keys); wins over jwks_url.
     jwks_json: str | None = None
+    # How long a process goes by the JWKS it fetched before fetching it again. A key retired early
+    # (`atelier keys retire KID --force`) is refused at once on `identity.key_retired`; with the
+    # broker down, at most this long after (docs/security.md).
+    jwks_cache_seconds: float = Field(default=60.0, gt=0)
     # `iss` and `aud` of every token identity and the gateway sign, checked by every service.
     jwt_issuer: str = "atelier"
     jwt_audience: str = "atelier"
@@ -160,8 +164,9 @@ class AtelierSettings(BaseSettings):
     # port (0: no listener; API processes serve them on their own port).
     probe_port: int = 0
     probe_host: str = "0.0.0.0"
-    # The relay publishes right after each commit; this sweep catches what that missed.
-    relay_poll_seconds: float = 2.0
+    # How often the relay sweeps what commits did not publish themselves (their broker was down):
+    # bounded so that a revocation owed goes out within seconds once the broker is back (docs/security.md).
+    relay_poll_seconds: float = Field(default=2.0, gt=0, le=30)
     # Events a consumer takes at once; its handlers commute, so never lower it to order them.
     consumer_prefetch: int = 32
     # A failing event is retried this many times, after 500 ms, 1 s, 2 s, … (one retry queue per

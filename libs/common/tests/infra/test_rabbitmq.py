@@ -297,6 +297,50 @@ async def test_event_written_while_broker_is_down_is_delivered_after_it_returns(
         await proxy.stop()
 
 
+async def test_a_broadcast_published_while_a_subscriber_is_cut_off_reaches_it_after(
+        amqp_url: str, namespace: str, cleanup_broker) -> None:
+    """A revocation (`identity.token_revoked`, heard on a broadcast subscription by every gateway and
+    service process) published while one process's link to the broker is down waits for it: its
+    queue outlives the lost connection (#50); a clean stop deletes it."""
+    host_port = amqp_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.split(":") if ":" in host_port else (host_port, "5672")
+    proxy = TcpProxy(host, int(port))
+    await proxy.start()
+    subscriber = make_bus(amqp_url.replace(host_port, f"127.0.0.1:{proxy.port}"), namespace)
+    publisher = make_bus(amqp_url, namespace)
+    heard: list[uuid.UUID] = []
+
+    async def on_event(env: Envelope) -> None:
+        heard.append(UserDeleted.model_validate(env.data).user_id)
+
+    subscriber.subscribe("gateway", [UserDeleted.type], on_event, broadcast=True)
+    await subscriber.start()
+    await publisher.start()
+    try:
+        before, during = uuid.uuid4(), uuid.uuid4()
+        await publisher.publish([Envelope.wrap(UserDeleted(user_id=before), producer="identity")])
+        await poll_until(lambda: _async(heard == [before]), message="a broadcast delivered")
+        await proxy.cut()
+
+        async def cut_off() -> bool:
+            return not await subscriber.ready()
+
+        await poll_until(cut_off, message="the subscriber notices the outage")
+        await publisher.publish([Envelope.wrap(UserDeleted(user_id=during), producer="identity")])
+        await proxy.restore()
+        await poll_until(lambda: _async(heard == [before, during]), timeout=60,
+                         message="the broadcast published during the cut, after it")
+        [queue] = [q for q, _ in subscriber._consuming]
+    finally:
+        await subscriber.stop()
+        await publisher.stop()
+        await proxy.stop()
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        with pytest.raises(aio_pika.exceptions.ChannelClosed):  # gone with the clean stop
+            await (await conn.channel()).declare_queue(queue.name, passive=True)
+
+
 async def test_redelivered_event_is_applied_once(amqp_url: str, namespace: str, cleanup_broker,
                                                  pg_db: Database) -> None:
     bus = make_bus(amqp_url, namespace)

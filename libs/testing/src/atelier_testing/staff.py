@@ -3,6 +3,8 @@ names (and admin) get through, every other role is refused with 403 before the h
 
 Found from the routes themselves, so a staff operation added later is checked without a test
 written for it; each service's tests run `assert_staff_roles` on its own app.
+
+`StaffDirectory`: what identity answers a money-moving staff write about its caller (#50).
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from atelier_common.auth import STAFF_ROLES, RequireRole
+from atelier_common.auth import SERVICE_HEADER, STAFF_ROLES, RequireRole
 from atelier_testing.tokens import TestKeys
 
 _PARAM = re.compile(r"\{[^}]+\}")
@@ -72,3 +76,46 @@ async def assert_staff_roles(app: FastAPI, client: httpx.AsyncClient, keys: Test
                 assert response.json()["error"]["code"] == "PERMISSION_DENIED"
         customer = await client.request(route.method, route.url(), headers=keys.user_headers(), json={})
         assert customer.status_code == 403, (route, "customer")
+
+
+class StaffDirectory:
+    """Identity's `/internal/users/{id}/access` as a money-moving staff write asks it
+    (`atelier_common.staff_access`), added to a fake identity app of a service's tests (`install`).
+
+    An account `set` here answers what was set; any other answers an active admin, so that a test's
+    token alone decides (its role check runs first), as it did before services asked identity.
+    `gone`: the account no longer exists (404 `USER_NOT_FOUND`); `unavailable`: identity answers 503.
+    """
+
+    def __init__(self, service_token: str | None = None) -> None:
+        self.service_token = service_token
+        self.accounts: dict[uuid.UUID, dict[str, Any] | None] = {}
+        self.unavailable = False
+        self.asked: list[uuid.UUID] = []
+
+    def set(self, user_id: uuid.UUID, *staff_roles: str, active: bool = True) -> None:
+        """The account now holds exactly `staff_roles` (none: a customer) and is active or suspended."""
+        roles = ["customer", "staff", *sorted(staff_roles)] if staff_roles else ["customer"]
+        self.accounts[user_id] = {"id": str(user_id), "is_active": active, "roles": roles}
+
+    def gone(self, user_id: uuid.UUID) -> None:
+        self.accounts[user_id] = None
+
+    def install(self, app: FastAPI) -> FastAPI:
+        @app.get("/internal/users/{user_id}/access")
+        async def access(user_id: uuid.UUID, request: Request) -> JSONResponse:
+            if self.service_token is not None and request.headers.get(SERVICE_HEADER) != self.service_token:
+                return _error(401, "AUTHENTICATION_REQUIRED")
+            self.asked.append(user_id)
+            if self.unavailable:
+                return _error(503, "SERVICE_UNAVAILABLE")
+            if user_id not in self.accounts:
+                return JSONResponse({"id": str(user_id), "is_active": True, "roles": ["customer", "staff", "admin"]})
+            account = self.accounts[user_id]
+            return _error(404, "USER_NOT_FOUND") if account is None else JSONResponse(account)
+
+        return app
+
+
+def _error(status: int, code: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": code, "details": {}}}, status_code=status)

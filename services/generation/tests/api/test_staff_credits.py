@@ -74,3 +74,20 @@ async def test_refused_and_bad_requests_change_nothing(api) -> None:
     assert await api.balance(customer) == 0
     await api.h.drain()
     assert api.h.published("staff.action_recorded") == []
+
+
+async def test_a_clerk_moved_out_of_finance_grants_nothing_and_identity_down_grants_nothing(api) -> None:
+    """Credits move: identity says who the caller is at that moment (#50), not the token alone,
+    which lives on until `identity.token_revoked` reaches generation."""
+    customer, clerk = api.user(), uuid.uuid4()
+    finance = {"Authorization": f"Bearer {api.keys.access_token(clerk, ['customer', 'staff', 'finance'])}"}
+    api.staff_directory.set(clerk, "support")
+    assert_error(await api.client.post(_url(customer), json={"amount": 50, "reason": "for me"}, headers=finance),
+                 401, "INVALID_TOKEN")
+    api.staff_directory.set(clerk, "finance")
+    api.staff_directory.unavailable = True
+    assert_error(await api.client.post(_url(customer), json={"amount": 50, "reason": "for me"}, headers=finance),
+                 503, "SERVICE_UNAVAILABLE")
+    assert await api.balance(customer) == 0
+    assert await api.transactions(customer) == []
+    assert set(api.staff_directory.asked) == {clerk}

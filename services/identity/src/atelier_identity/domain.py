@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from atelier_common.auth import ROLE_CUSTOMER, ROLE_STAFF, STAFF_ROLES
+from atelier_common.auth import ROLE_ADMIN, ROLE_CUSTOMER, ROLE_STAFF, STAFF_ROLES
 from atelier_common.contracts.identity import Storefront
 from atelier_common.keys import same_signature
 
@@ -67,6 +67,10 @@ class StaffRoleHolder(Protocol):
     staff_roles: list[str]
 
 
+class StaffActor(Protocol):
+    def has_role(self, *wanted: str) -> bool: ...
+
+
 def unknown_staff_roles(roles: Iterable[str]) -> list[str]:
     return sorted(set(roles) - set(STAFF_ROLES))
 
@@ -77,6 +81,12 @@ def set_staff_roles(user: StaffRoleHolder, roles: Iterable[str]) -> tuple[list[s
     before, after = list(user.staff_roles), sorted(set(roles))
     user.staff_roles, user.is_staff = after, bool(after)
     return before, after
+
+
+def may_act_on_account(actor: StaffActor, account: StaffRoleHolder) -> bool:
+    """Support acts on customers' accounts; one holding any staff role is the admin's alone (#50):
+    support must not sign an admin out, nor undo what an admin did to a staffer."""
+    return not account.staff_roles or actor.has_role(ROLE_ADMIN)
 
 
 def is_business_customer(company_name: str | None) -> bool:

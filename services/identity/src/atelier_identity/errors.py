@@ -215,6 +215,13 @@ class MailNotFound(IdentityError):
     code, status, default_message = "MAIL_NOT_FOUND", 404, "Mail not found"
 
 
+class StaffAccountNeedsAdmin(IdentityError):
+    """Support acted on an account holding a staff role (#50): that is the admin's. The common
+    permission code, as `RequireRole` answers: clients handle one 403."""
+
+    code, status, default_message = "PERMISSION_DENIED", 403, "Actions on a staff account need the admin role"
+
+
 class AccountSuspended(IdentityError):
     """A staff action that a suspended account cannot use (#36): a conflict with its state."""
 

@@ -146,6 +146,17 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class UserAccessRead(BaseModel):
+    """What an account may do now (`/internal/users/{id}/access`): the roles its next token would
+    carry and whether it may sign in. A money-moving staff write asks it at the moment it acts."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    is_active: bool
+    roles: list[str]
+
+
 class SubscriptionRead(BaseModel):
     """The user's plan as payments reports it (`GET /subscriptions/current` without its quota)."""
 

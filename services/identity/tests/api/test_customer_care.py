@@ -1,5 +1,6 @@
 """What support does to a customer's account (#36): suspend, reactivate, verify, reset, sign out,
-mail resend; each idempotent, audited, and refused when the form is stale."""
+mail resend; each idempotent, audited, and refused when the form is stale. An account with a staff
+role is the admin's alone (#50)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ class TestSuspend:
         assert (row["target"], row["reason"], row["before"], row["after"]) == (
             user_id, "chargeback fraud", {"is_active": True}, {"is_active": False})
 
-        back = await api.client.post(f"{URL}/{user_id}/reactivate", headers=test_keys.staff_headers("support"))
+        # Reactivating undoes the admin's suspension: the admin's too (#50), support is refused.
+        expect_error(await api.client.post(f"{URL}/{user_id}/reactivate", headers=test_keys.staff_headers("support")),
+                     403, "PERMISSION_DENIED")
+        expect_error(await api.login("ada@example.com"), 403, "ACCOUNT_DISABLED")
+        back = await api.client.post(f"{URL}/{user_id}/reactivate", headers=admin)
         assert back.status_code == 200 and back.json()["is_active"] is True
         assert (await api.login("ada@example.com")).status_code == 200
         assert len(await _audit(api, test_keys, "customer.reactivate")) == 1
@@ -125,6 +130,40 @@ class TestVerifyResetSignOut:
         # The access tokens are denied too: the revocation event went out.
         await api.h.drain()
         assert any(e.data.get("all_before") for e in api.h.published("identity.token_revoked"))
+
+
+class TestStaffAccounts:
+    """Support acts on customers; on an account holding any staff role only an admin does (#50)."""
+
+    async def test_support_cannot_sign_out_reset_or_verify_a_staffer_an_admin_can(self, api, test_keys,
+                                                                                   expect_error) -> None:
+        admin = test_keys.staff_headers()
+        for email, roles in (("boss@example.com", ["admin"]), ("sue@example.com", ["support"])):
+            await api.verified_user(email)
+            made = await api.client.post("/api/v1/staff/accounts", json={"email": email, "roles": roles},
+                                         headers=admin)
+            assert made.status_code == 200, made.text
+        boss = await api.login("boss@example.com")
+        assert boss.status_code == 200, boss.text
+        boss_id = boss.json()["user"]["id"]
+        support = test_keys.staff_headers("support")
+        before = (await api.client.get(f"{URL}/{boss_id}", headers=support)).json()  # reading is fine
+        assert before["active_sessions"] == 1 and before["staff_roles"] == ["admin"]
+
+        for action in ("sign-out", "password-reset", "verify-email", "reactivate", "suspend"):
+            expect_error(await api.client.post(f"{URL}/{boss_id}/{action}", headers=support), 403,
+                         "PERMISSION_DENIED")
+        after = (await api.client.get(f"{URL}/{boss_id}", headers=support)).json()
+        assert (after["active_sessions"], after["version"]) == (1, before["version"])
+        assert (await api.client.post("/api/v1/auth/refresh", json={"refresh": boss.json()["refresh"]})).status_code == 200
+        # Another support staffer is a staff account too.
+        sue_id = (await api.client.get(URL, params={"q": "sue@"}, headers=support)).json()["results"][0]["id"]
+        expect_error(await api.client.post(f"{URL}/{sue_id}/sign-out", headers=support), 403, "PERMISSION_DENIED")
+        for action in ("sign_out", "password_reset", "verify_email"):
+            assert await _audit(api, test_keys, f"customer.{action}") == []
+
+        signed_out = await api.client.post(f"{URL}/{boss_id}/sign-out", headers=admin)
+        assert signed_out.status_code == 200 and signed_out.json()["active_sessions"] == 0
 
 
 class TestMail:

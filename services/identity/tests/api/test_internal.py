@@ -41,3 +41,25 @@ class TestInternalUserByEmail:
                      "VALIDATION_ERROR")
         expect_error(await api.client.post("/internal/users/lookup", json={"email": "ada@example.com"}), 401,
                      "AUTHENTICATION_REQUIRED")
+
+
+class TestInternalUserAccess:
+    """What a money-moving staff write asks about its caller (#50): the account's roles and status now."""
+
+    async def test_answers_the_roles_and_status_of_now(self, api, test_keys, expect_error) -> None:
+        user = await api.verified_user("fin@example.com")
+        service = {"X-Service-Token": "changethis"}
+        url = f"/internal/users/{user['id']}/access"
+        admin = test_keys.staff_headers()
+        await api.client.post("/api/v1/staff/accounts", json={"email": "fin@example.com", "roles": ["finance"]},
+                              headers=admin)
+        assert (await api.client.get(url, headers=service)).json() == {
+            "id": user["id"], "is_active": True, "roles": ["customer", "staff", "finance"]}
+        await api.client.post("/api/v1/staff/accounts", json={"email": "fin@example.com", "roles": ["support"]},
+                              headers=admin)
+        await api.client.post(f"/api/v1/staff/customers/{user['id']}/suspend", headers=admin)
+        assert (await api.client.get(url, headers=service)).json() == {
+            "id": user["id"], "is_active": False, "roles": ["customer", "staff", "support"]}
+        expect_error(await api.client.get(url), 401, "AUTHENTICATION_REQUIRED")
+        expect_error(await api.client.get(f"/internal/users/{uuid.uuid4()}/access", headers=service), 404,
+                     "USER_NOT_FOUND")

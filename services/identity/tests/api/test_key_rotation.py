@@ -88,6 +88,29 @@ class TestRetire:
         assert forced.state == "retired"
         assert await _kids(api) == [new.kid]
 
+    async def test_a_key_retired_by_force_stops_the_tokens_verified_before_it(self, api, harness,
+                                                                              auth_header, expect_error) -> None:
+        """A leaked key (#50): its tokens stop at once, even those this process verified (and
+        remembered) before; every verifier hears `identity.key_retired`."""
+        db = harness.runtime.db
+        before = await api.signed_in()
+        leaked = _kid(before["access"])
+        assert (await api.client.get("/api/v1/users/me", headers=auth_header(before["access"]))).status_code == 200
+        await rotate(db, access_ttl=TTL)
+        await harness.runtime.context.keys.refresh()
+        after = (await api.login("ada@example.com")).json()["access"]
+
+        await retire(db, leaked, force=True)
+        await harness.drain()
+        assert [e.data["kid"] for e in harness.published("identity.key_retired")] == [leaked]
+        expect_error(await api.client.get("/api/v1/users/me", headers=auth_header(before["access"])), 401,
+                     "INVALID_TOKEN")
+        assert (await api.client.get("/api/v1/users/me", headers=auth_header(after))).status_code == 200
+        # The key ring's next refresh does not bring it back.
+        await harness.runtime.context.keys.refresh()
+        expect_error(await api.client.get("/api/v1/users/me", headers=auth_header(before["access"])), 401,
+                     "INVALID_TOKEN")
+
 
 class TestConfiguredKey:
     async def test_a_newly_configured_key_is_rotated_in_with_the_same_overlap(self, start_identity) -> None:

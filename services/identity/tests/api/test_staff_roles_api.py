@@ -13,7 +13,8 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
             ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/suspend"): ADMIN,
-            ("POST", "/api/v1/staff/customers/{user_id}/reactivate"): {"support"},
+            # Reactivating undoes a suspension, which is the admin's (#50).
+            ("POST", "/api/v1/staff/customers/{user_id}/reactivate"): ADMIN,
             ("POST", "/api/v1/staff/customers/{user_id}/verify-email"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/password-reset"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/sign-out"): {"support"},

@@ -101,3 +101,22 @@ class TestStaffTransitions:
         assert_error(await harness.client.post(path, json={"status": "paid"}, headers=test_keys.anon_headers()),
                      401, "AUTHENTICATION_REQUIRED")
         assert (await customer.order(order["id"]))["status"] == "pending"
+
+
+class TestTheCallerNow:
+    """A staff status change can refund (cancelling a paid order): identity says who the caller is at
+    that moment (#50), not the token alone, which lives on until `identity.token_revoked` arrives."""
+
+    async def test_a_staffer_no_longer_support_moves_nothing(self, harness: ServiceHarness, customer: Customer,
+                                                             platform: FakePlatform, test_keys: TestKeys) -> None:
+        order = await _physical_order(customer, platform)
+        await Staff(harness, test_keys.staff_headers()).moved(order["id"], "awaiting_payment", "paid")
+        clerk = uuid.uuid4()
+        support = Staff(harness, test_keys.user_headers(clerk, ("customer", "staff", "support")))
+        platform.staff_directory.set(clerk, "merchandiser")
+        assert_error(await support.set_status(order["id"], "cancelled"), 401, "INVALID_TOKEN")
+        platform.staff_directory.set(clerk, "support")
+        platform.staff_directory.unavailable = True
+        assert_error(await support.set_status(order["id"], "cancelled"), 503, "SERVICE_UNAVAILABLE")
+        assert (await customer.order(order["id"]))["status"] == "paid"
+        assert clerk in platform.staff_directory.asked

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from atelier_common.internal import call_internal
+from atelier_common.internal import call_internal, error_code
 from atelier_payments.domain import CountedQuota, OrderView, order_view
 from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable, ServiceDependencyUnavailable
 
@@ -33,7 +33,7 @@ class OrdersClient:
                 "items": [{"sku": sku, "quantity": 1}], "storefront": storefront}
         response = await call_internal(self.runtime, "orders", "POST", "/internal/orders", json=body)
         if response.status_code in (400, 404, 422):
-            if _error_code(response) == NotPurchasable.code:  # a plan: bought only by subscribing
+            if error_code(response) == NotPurchasable.code:  # a plan: bought only by subscribing
                 raise NotPurchasable(details={"sku": sku})
             raise InvalidSku(details={"sku": sku})
         # An orders service that does not echo the storefront placed it where it was asked to.
@@ -103,11 +103,3 @@ class IdentityClient:
             log.warning("identity answered %s: %s", response.status_code, response.text[:500])
             raise ServiceDependencyUnavailable()
         return uuid.UUID(str(response.json()["id"]))
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        code = response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return code if isinstance(code, str) else None

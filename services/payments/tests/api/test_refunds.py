@@ -227,3 +227,35 @@ class TestRevenueMetrics:
         assert_error(await _refund(api, order["id"], "60.00"), 400, "REFUND_EXCEEDS_PAYMENT")
         assert counted("atelier_payments_refunded_total") - refunded == pytest.approx(10.0)
         assert counted("atelier_payments_revenue_total") - paid == pytest.approx(59.48)
+
+
+class TestTheCallerNow:
+    """A refund moves money: identity says who the caller is at that moment (#50), not the token
+    alone, which lives on until `identity.token_revoked` reaches payments."""
+
+    async def test_a_clerk_moved_out_of_finance_or_suspended_refunds_nothing(self, api) -> None:
+        order, owner_id = await _paid_locally(api)
+        # A role the token lacks is refused before identity is asked.
+        assert_error(await _refund(api, order["id"], "1.00", headers=api.keys.staff_headers("merchandiser")),
+                     403, "PERMISSION_DENIED")
+        clerk = uuid.uuid4()
+        headers = api.keys.user_headers(clerk, ("customer", "staff", "finance"))
+        api.staff_directory.set(clerk, "finance")
+        assert (await _refund(api, order["id"], "1.00", headers=headers)).status_code == 201
+
+        for change in (lambda: api.staff_directory.set(clerk, "support"),  # an admin moved them to support
+                       lambda: api.staff_directory.set(clerk, "finance", active=False),  # suspended
+                       lambda: api.staff_directory.gone(clerk)):  # deleted
+            change()
+            assert_error(await _refund(api, order["id"], "1.00", headers=headers), 401, "INVALID_TOKEN")
+        assert [(e.kind, e.amount) for e in await api.ledger(owner_id)] == [
+            ("payment", money("59.48")), ("refund", money("-1.00"))]
+        assert len(await api.outbox("payment.refunded")) == 1
+        assert api.staff_directory.asked == [clerk] * 4
+
+    async def test_identity_unable_to_answer_refunds_nothing(self, api) -> None:
+        order, owner_id = await _paid_locally(api)
+        api.staff_directory.unavailable = True
+        assert_error(await _refund(api, order["id"], "1.00"), 503, "SERVICE_UNAVAILABLE")
+        assert [e.kind for e in await api.ledger(owner_id)] == ["payment"]
+        assert await api.outbox("payment.refunded") == []

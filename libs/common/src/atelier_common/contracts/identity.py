@@ -48,6 +48,14 @@ class TokenRevoked(IntegrationEvent):
     all_before: datetime | None = None
 
 
+class KeyRetired(IntegrationEvent):
+    """A signing key was retired (`atelier keys retire`; early with `--force`, a leaked key): every
+    token it signed is refused from now on, by every process, even one it verified before."""
+
+    type = "identity.key_retired"
+    kid: str
+
+
 # -- Storefronts (identity owns them; `atelier_common.storefronts` keeps every process's copy) -------
 
 STOREFRONT_HEADER = "x-atelier-storefront"

@@ -3,7 +3,9 @@
 Topology: the durable topic exchange `atelier.events` (a setting); per consumer service the durable queue
 `<service>.events` bound to the types it handles, one retry queue per back-off tier,
 `<service>.events.retry.<delay>ms` (a queue-level TTL of that delay, then dead-lettered back to the
-main queue), and `<service>.events.dlq`. A queue expires messages only at its head, so one queue per
+main queue), and `<service>.events.dlq`. A broadcast subscription (every instance its own copy)
+has a queue per process, `<consumer>.events.<random>`, that outlives a lost connection and
+expires once unused (`BROADCAST_QUEUE_EXPIRES_MS`). A queue expires messages only at its head, so one queue per
 delay keeps a long wait from holding back the shorter ones behind it, which a single queue with
 per-message TTLs did. (Brokers that ran the single `<service>.events.retry` queue keep it: its
 messages still dead-letter back as they expire; delete it once it is empty. See docs/operations.md, Dead letters.)
@@ -37,6 +39,11 @@ from atelier_common.telemetry import consume_span, publish_span
 log = logging.getLogger("atelier.bus.rabbitmq")
 
 RETRY_HEADER = "x-atelier-retries"
+# A broadcast subscription's queue (one per process: the denylists, the JWKS caches, the storefront
+# copies) outlives a lost connection, so that what was published meanwhile (a revocation) waits for
+# the reconnect instead of being routed nowhere; the broker deletes it once it has had no consumer
+# this long (a process that died), longer than any access token lives.
+BROADCAST_QUEUE_EXPIRES_MS = 60 * 60 * 1000
 
 
 def retry_delays_ms(max_retries: int, retry_delay_ms: int) -> list[int]:
@@ -74,6 +81,7 @@ class RabbitMQBus:
         self.stop_timeout = stop_timeout
         self._subs: list[_Subscription] = []
         self._consuming: list[tuple[AbstractQueue, str]] = []  # (queue, consumer tag)
+        self._broadcast_queues: list[AbstractQueue] = []  # this process's own: deleted at a clean stop
         # Deliveries whose handler is running: a stop waits for them (at most stop_timeout).
         self._handling = 0
         self._idle = asyncio.Event()
@@ -122,9 +130,13 @@ class RabbitMQBus:
         exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         if sub.broadcast:
             name = f"{self.queue_prefix}{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
-            queue: AbstractQueue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
+            # Not exclusive: an exclusive queue dies with its connection, and an event published
+            # before the reconnect declared it again was lost (a revoked token kept working).
+            queue: AbstractQueue = await channel.declare_queue(
+                name, durable=True, arguments={"x-expires": BROADCAST_QUEUE_EXPIRES_MS})
             for type_ in sorted(sub.types):
                 await queue.bind(exchange, routing_key=type_)
+            self._broadcast_queues.append(queue)
         else:
             queue = await self._declare_consumer_queue(channel, exchange, sub.consumer, sub.types)
             name = queue.name
@@ -403,5 +415,10 @@ class RabbitMQBus:
         except TimeoutError:
             log.warning("stopping with %s deliveries still being handled; the broker will redeliver them",
                         self._handling)
+        for queue in self._broadcast_queues:
+            # Nobody else reads it; a link already down leaves it to its expiry.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(queue.delete(if_unused=False, if_empty=False), 5)
+        self._broadcast_queues.clear()
         if self._conn is not None:
             await self._conn.close()

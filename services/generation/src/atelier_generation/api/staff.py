@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from atelier_common.auth import FinancePrincipal, OrderReaderPrincipal, SupportPrincipal
+from atelier_common.auth import OrderReaderPrincipal, SupportPrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
+from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentFinancePrincipal
 from atelier_generation.domain import JobStatus
 from atelier_generation.schemas import CreditAdjustment, CreditAdjustmentRead, TransactionRead
 from atelier_generation.service.staff_credits import StaffCredits
@@ -74,16 +75,17 @@ class StaffBookRead(BaseModel):
 
 
 _INSUFFICIENT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "INSUFFICIENT_CREDITS: the deduction is more than the balance"}}
+    409: {"description": "INSUFFICIENT_CREDITS: the deduction is more than the balance"}, **CONFIRMED_RESPONSES}
 
 
 @router.post("/customers/{user_id}/credits", response_model=CreditAdjustmentRead,
              status_code=status.HTTP_201_CREATED, responses=_INSUFFICIENT)
 @router.post("/credits/{user_id}", response_model=CreditAdjustmentRead, status_code=status.HTTP_201_CREATED,
              responses=_INSUFFICIENT, include_in_schema=False)
-async def adjust_credits(user_id: uuid.UUID, data: CreditAdjustment, staff: FinancePrincipal,
+async def adjust_credits(user_id: uuid.UUID, data: CreditAdjustment, staff: CurrentFinancePrincipal,
                          credits: StaffCreditsDep, idempotency: IdempotencyDep) -> Any:
     """Grant (positive `amount`) or deduct (negative) a customer's credits, with a reason they see.
+    Credits move: the caller's roles are identity's answer now (`atelier_common.staff_access`).
     (`/staff/credits/{user_id}`: the first path, kept as an alias.)"""
     return await idempotency.run(lambda: credits.adjust(user_id, data, staff))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from atelier_common.auth import require_service
 from atelier_identity.api.deps import AddressReaderDep, StorefrontReaderDep, UserReaderDep
-from atelier_identity.schemas import InternalAddressRead, InternalStorefronts, UserLookup, UserRead
+from atelier_identity.schemas import InternalAddressRead, InternalStorefronts, UserAccessRead, UserLookup, UserRead
 
 router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
@@ -17,6 +17,13 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_
 @router.get("/users/{user_id}", response_model=UserRead)
 async def get_user(user_id: uuid.UUID, users: UserReaderDep) -> UserRead:
     return UserRead.model_validate(await users.get(user_id))
+
+
+@router.get("/users/{user_id}/access", response_model=UserAccessRead)
+async def get_user_access(user_id: uuid.UUID, users: UserReaderDep) -> UserAccessRead:
+    """The account's roles and status now, not as a token issued earlier says (money-moving staff
+    writes: `atelier_common.staff_access`); 404 `USER_NOT_FOUND` for an account gone."""
+    return UserAccessRead.model_validate(await users.get(user_id))
 
 
 @router.post("/users/lookup", response_model=UserRead)

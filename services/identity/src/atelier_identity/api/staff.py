@@ -157,6 +157,7 @@ async def get_customer(user_id: uuid.UUID, _: SupportPrincipal, care: CustomerCa
 
 
 _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "PERMISSION_DENIED: also support acting on an account with a staff role (admin only)"},
     404: {"description": "USER_NOT_FOUND"},
     409: {"description": "STALE_VERSION: the account changed since the form was read; `details.current`"}}
 
@@ -171,8 +172,9 @@ async def suspend_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: Cust
 
 
 @router.post("/customers/{user_id}/reactivate", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
-async def reactivate_customer(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
+async def reactivate_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: CustomerCareDep,
                               if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
+    """Sign-in and refresh work again. The admin's, as suspending is: support does not undo it (#50)."""
     body = body or CustomerAction()
     return _detail(await care.reactivate(user_id, staff, reason=body.reason,
                                          expected_version=body.expected_version or if_match))
@@ -187,7 +189,7 @@ async def verify_customer_email(user_id: uuid.UUID, staff: SupportPrincipal, car
 
 
 @router.post("/customers/{user_id}/password-reset", response_model=CustomerDetailRead,
-             responses={404: {"description": "USER_NOT_FOUND"},
+             responses={**_ACTION_RESPONSES,
                         409: {"description": "STALE_VERSION, or ACCOUNT_SUSPENDED: reactivate first"}})
 async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                                        if_match: IfMatchDep, idempotency: IdempotencyDep,

@@ -7,6 +7,10 @@ row (the answer is the same account). A reset mail and a resend send a mail each
 asked (that is what they are for); a retried request carries an `Idempotency-Key`.
 
 Stale forms: each write takes the `version` the console read (`atelier_common.versions`).
+
+Staff accounts (#50): every action here on an account holding any staff role needs the admin role
+(`domain.may_act_on_account`), whichever route or console page asks; suspending and reactivating
+any account are the admin's (their routes).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from atelier_common.service import UseCase
 from atelier_common.versions import check_version
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import AccountSuspended, MailNotFound, UserNotFound
+from atelier_identity.errors import AccountSuspended, MailNotFound, StaffAccountNeedsAdmin, UserNotFound
 from atelier_identity.models import MailMessage, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._clock import now
@@ -62,10 +66,12 @@ class CustomerCare(UseCase[IdentityContext]):
             raise UserNotFound()
         return CustomerCard(user, await active_sessions(self.session, user.id, now()))
 
-    async def _load(self, user_id: uuid.UUID, expected_version: str | None) -> User:
+    async def _load(self, user_id: uuid.UUID, staff: Principal, expected_version: str | None) -> User:
         user = await UserRepository(self.session).lock(user_id)
         if user is None:
             raise UserNotFound()
+        if not domain.may_act_on_account(staff, user):
+            raise StaffAccountNeedsAdmin()
         check_version(expected_version, user.version, customer_state(user))
         return user
 
@@ -73,7 +79,7 @@ class CustomerCare(UseCase[IdentityContext]):
                       expected_version: str | None = None) -> CustomerCard:
         """The account can no longer sign in or refresh (403 `ACCOUNT_DISABLED`), and every session
         it has ends at once."""
-        user = await self._load(user_id, expected_version)
+        user = await self._load(user_id, staff, expected_version)
         if await apply_suspension(self.session, user, True, self.context.signer.ttl):
             await audit.record(self.session, staff, "customer.suspend", "user", user.id, reason=reason,
                                before={"is_active": True}, after={"is_active": False})
@@ -81,7 +87,7 @@ class CustomerCare(UseCase[IdentityContext]):
 
     async def reactivate(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                          expected_version: str | None = None) -> CustomerCard:
-        user = await self._load(user_id, expected_version)
+        user = await self._load(user_id, staff, expected_version)
         if await apply_suspension(self.session, user, False, self.context.signer.ttl):
             await audit.record(self.session, staff, "customer.reactivate", "user", user.id, reason=reason,
                                before={"is_active": False}, after={"is_active": True})
@@ -91,7 +97,7 @@ class CustomerCare(UseCase[IdentityContext]):
                            expected_version: str | None = None) -> CustomerCard:
         """Mark the address verified on the staffer's word (the customer proved it to them); the
         verification links still out are spent. Credentials stay: support vouches for the person."""
-        user = await self._load(user_id, expected_version)
+        user = await self._load(user_id, staff, expected_version)
         if user.email_verified_at is None:
             verified_at = now()
             user.email_verified_at = user.updated_at = verified_at
@@ -103,7 +109,7 @@ class CustomerCare(UseCase[IdentityContext]):
     async def send_password_reset(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                                   expected_version: str | None = None) -> CustomerCard:
         """Mail the customer a reset link into the storefront they signed up on."""
-        user = await self._load(user_id, expected_version)
+        user = await self._load(user_id, staff, expected_version)
         if not user.is_active:
             # The reset page refuses a suspended account: a link would not work.
             raise AccountSuspended()
@@ -116,7 +122,7 @@ class CustomerCare(UseCase[IdentityContext]):
     async def sign_out(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                        expected_version: str | None = None) -> CustomerCard:
         """End every session of the account: refresh families revoked, access tokens denied."""
-        user = await self._load(user_id, expected_version)
+        user = await self._load(user_id, staff, expected_version)
         live = await active_sessions(self.session, user.id, now())
         if live:
             await self.sessions.end_all(user.id)

@@ -6,8 +6,10 @@ Rules:
   so every token signed before the rotation verifies until it expires: nobody is signed out.
 - A key past its `retire_after` is no longer published (retirement is automatic); `retire`
   records it and erases its private half. Retiring a key early (`force`) is for a leaked key: the
-  tokens it signed stop verifying, which is the point then. The active key cannot be retired:
-  rotate first.
+  tokens it signed stop verifying, which is the point then, in every process, even those it had
+  verified before: each retirement announces `identity.key_retired` (through the outbox, in the
+  same transaction), which every verifier hears (`atelier_common.denylist`). The active key
+  cannot be retired: rotate first.
 - The key configured in settings (or the file the dev modes create) seeds an empty table; a
   configured key the table has never seen is rotated in, so changing the PEM setting is a
   rotation too, with the same overlap.
@@ -24,6 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common import outbox
+from atelier_common.contracts.identity import KeyRetired
 from atelier_common.db import Database
 from atelier_common.keys import SigningKey
 from atelier_identity.errors import ActiveKeyNotRetirable, KeyNotFound, KeyStillPublished
@@ -71,7 +75,7 @@ async def rotate(db: Database, *, access_ttl: timedelta, key: SigningKey | None 
             if record.retire_after is None:
                 record.retire_after = at + overlap
                 session.add(record)
-        _retire_due(session, await _all(session), at)
+        await _retire_due(session, await _all(session), at)
         record = SigningKeyRecord(kid=key.kid, private_pem=key.pem().decode(), created_at=at, activated_at=at)
         session.add(record)
         await session.flush()
@@ -84,7 +88,7 @@ async def retire(db: Database, kid: str | None = None, *, force: bool = False) -
     async with db.transaction() as session:
         records = await _all(session)
         if kid is None:
-            done = _retire_due(session, records, at)
+            done = await _retire_due(session, records, at)
         else:
             record = next((r for r in records if r.kid == kid), None)
             if record is None:
@@ -94,7 +98,7 @@ async def retire(db: Database, kid: str | None = None, *, force: bool = False) -
                     raise ActiveKeyNotRetirable(details={"kid": kid})
                 if record.retire_after > at and not force:
                     raise KeyStillPublished(details={"kid": kid, "retire_after": record.retire_after.isoformat()})
-                _retire(session, record, at)
+                await _retire(session, record, at)
             done = [record]
         return [_state(r, at) for r in done]
 
@@ -110,18 +114,22 @@ async def _all(session: AsyncSession) -> list[SigningKeyRecord]:
     return await SigningKeyRepository(session).all()
 
 
-def _retire_due(session: AsyncSession, records: list[SigningKeyRecord], at: datetime) -> list[SigningKeyRecord]:
+async def _retire_due(session: AsyncSession, records: list[SigningKeyRecord],
+                      at: datetime) -> list[SigningKeyRecord]:
     due = [r for r in records if r.retired_at is None and r.retire_after is not None and r.retire_after <= at]
     for record in due:
-        _retire(session, record, at)
+        await _retire(session, record, at)
     return due
 
 
-def _retire(session: AsyncSession, record: SigningKeyRecord, at: datetime) -> None:
+async def _retire(session: AsyncSession, record: SigningKeyRecord, at: datetime) -> None:
     record.retired_at = at
     record.retire_after = min(record.retire_after or at, at)
     record.private_pem = ""  # nothing is signed with it again: keep no copy of its secret half
     session.add(record)
+    # Verifiers remember tokens they verified: told, they refuse this key's at once (a key past its
+    # overlap signed none still valid; the event costs nothing then).
+    await outbox.add(session, KeyRetired(kid=record.kid))
 
 
 def _state(record: SigningKeyRecord, at: datetime) -> KeyState:

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, status
 
-from atelier_common.auth import AnonPrincipal, SupportPrincipal
+from atelier_common.auth import AnonPrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentSupportPrincipal
 from atelier_common.storefronts import CurrentStorefront
 from atelier_common.versions import IfMatchDep
 from atelier_orders.api.deps import (
@@ -52,7 +53,9 @@ async def cancel_order(order_id: str, buyer: BuyerDep, statuses: StatusServiceDe
     return await statuses.cancel(order_id, owner_id=buyer.owner_id, reason=data.reason if data else None)
 
 
-@router.post("/orders/{order_id}/status", response_model=OrderRead, responses=STAFF_ERRORS)
-async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: SupportPrincipal,
+@router.post("/orders/{order_id}/status", response_model=OrderRead, responses={**STAFF_ERRORS, **CONFIRMED_RESPONSES})
+async def change_order_status(order_id: str, data: OrderStatusUpdate, staff: CurrentSupportPrincipal,
                               statuses: StatusServiceDep, if_match: IfMatchDep) -> OrderDetails:
+    """Staff move an order along. Cancelling a paid order refunds it: the caller's roles are
+    identity's answer now, not only the token's (`atelier_common.staff_access`)."""
     return await statuses.set_status(order_id, data, staff_id=staff.user_id, staff=staff, if_match=if_match)

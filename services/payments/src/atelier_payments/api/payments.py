@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from atelier_common.auth import AnonPrincipal, FinancePrincipal
+from atelier_common.auth import AnonPrincipal
 from atelier_common.idempotency import IdempotencyDep
+from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentFinancePrincipal
 from atelier_payments.api.deps import (
     AUTH,
     IDEMPOTENT,
@@ -70,8 +71,10 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
 
 
 @router.post("/refunds", response_model=RefundRead, status_code=status.HTTP_201_CREATED,
-             responses={**STAFF, **REFUND_ERRORS})
-async def create_refund(data: RefundCreate, staff: FinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
+             responses={**STAFF, **REFUND_ERRORS, **CONFIRMED_RESPONSES})
+async def create_refund(data: RefundCreate, staff: CurrentFinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
+    """Refund part or all of an order's payment. Money moves: the caller's roles are identity's
+    answer now, not only the token's (`atelier_common.staff_access`)."""
     made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id, staff=staff,
                                 expected_refundable=data.expected_refundable)
     return {**made.refund.model_dump(), "total_refunded": made.total_refunded, "refundable": made.refundable}
