@@ -174,7 +174,7 @@ class JsonLinesSpanExporter:
         return True
 
 
-def _service_tracer_provider(service: str) -> Any:
+def service_tracer_provider(service: str) -> Any:
     """A tracer provider whose spans each name the service that made them (`service_var`, else
     `service`): one SDK provider per service, all feeding the one pipeline of span processors, so
     in the embedded mode the orders API's spans say `atelier-orders`, not the first service's name."""
@@ -257,7 +257,7 @@ def setup_tracing(settings: AtelierSettings, service: str) -> bool:
     if not existing:
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
-        provider = _service_tracer_provider(service)
+        provider = service_tracer_provider(service)
         if settings.otel_exporter == "console":
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         elif settings.otel_exporter == "file":
