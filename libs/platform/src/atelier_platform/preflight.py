@@ -21,7 +21,10 @@ CONNECT_TIMEOUT_SECONDS = 3
 def shown_url(url: str) -> str:
     """`url` with its password masked, as the lines below print it."""
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
+        parsed = sa.engine.make_url(url)
+        if parsed.get_backend_name() == "postgresql":  # as it was written, not with the driver we chose
+            parsed = parsed.set(drivername="postgresql")
+        return parsed.render_as_string(hide_password=True)
     except ArgumentError:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname or ""
