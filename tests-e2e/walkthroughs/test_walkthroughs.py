@@ -21,7 +21,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from atelier_testing.platform import HEALTHY_WITHIN_SECONDS, free_port
+from atelier_testing.platform import make_dev
 
 pytestmark = pytest.mark.e2e
 
@@ -130,34 +129,14 @@ class DevPlatform:
 
 @pytest.fixture(scope="module")
 def dev_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPlatform]:
-    """`atelier dev` as `make dev` runs it, on a free port."""
-    home = tmp_path_factory.mktemp("walkthroughs")
-    port, data_dir = free_port(), home / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
-    env["ATELIER_OTEL_EXPORTER"] = "file"  # the spans, for the last test (the API is the same without)
-    out, log = home / "stdout.txt", home / "log.jsonl"
-    with out.open("wb") as stdout, log.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
-                                 "--data-dir", str(data_dir)], env=env, cwd=home, stdout=stdout, stderr=stderr)
-    try:
-        url = f"http://localhost:{port}"
-        deadline = time.monotonic() + HEALTHY_WITHIN_SECONDS
-        while "password:" not in out.read_text():  # printed once it serves
-            assert proc.poll() is None, f"atelier dev exited: {log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"atelier dev printed no staff password: {out.read_text()}"
-            time.sleep(0.3)
-        password = re.search(r"password: (\S+)", out.read_text())
-        assert password is not None
-        with urllib.request.urlopen(f"{url}/api/health", timeout=30) as health:
+    """`atelier dev` as `make dev` runs it, on a free port; the spans written to files (for the
+    last test: the API is the same without)."""
+    with make_dev(tmp_path_factory.mktemp("walkthroughs"), {"ATELIER_OTEL_EXPORTER": "file"}) as started:
+        password = re.search(r"password: (\S+)", started.printed())
+        assert password is not None, started.printed()
+        with urllib.request.urlopen(f"{started.url}/api/health", timeout=30) as health:
             assert health.status == 200
-        yield DevPlatform(url, password.group(1), log, data_dir)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        yield DevPlatform(started.url, password.group(1), started.log, started.data_dir)
 
 
 @dataclass

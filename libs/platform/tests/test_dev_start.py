@@ -5,10 +5,6 @@ account without a password. Never outside the `dev` environment."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,33 +13,14 @@ import httpx
 
 from atelier_platform.devstart import DEV_STAFF_EMAIL, ensure_dev_staff
 from atelier_platform.embedded import service_settings
-from atelier_testing.platform import HEALTHY_WITHIN_SECONDS, free_port
+from atelier_testing.platform import make_dev
 
 
 @contextmanager
 def dev(home: Path) -> Iterator[tuple[str, str]]:
-    """`atelier dev` on a free port with nothing configured; (its URL, what it printed once it serves)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
-    out = home / f"stdout-{port}.txt"
-    with out.open("wb") as stdout:
-        proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
-                                 "--data-dir", str(home / "data")], env=env, cwd=home, stdout=stdout,
-                                stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + HEALTHY_WITHIN_SECONDS
-        while "walkthroughs:" not in out.read_text():  # the banner's last line
-            assert proc.poll() is None, f"atelier dev exited with {proc.returncode}"
-            assert time.monotonic() < deadline, out.read_text()
-            time.sleep(0.3)
-        yield f"http://localhost:{port}", out.read_text()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """`atelier dev` as `make dev` starts it: (its URL, what it printed once it serves)."""
+    with make_dev(home) as started:
+        yield started.url, started.printed()
 
 
 def _sign_in(url: str, password: str) -> list[str]:
