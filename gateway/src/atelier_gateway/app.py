@@ -30,12 +30,13 @@ from atelier_common.storefronts import (
     storefront_loader,
     subscribe_storefronts,
 )
-from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_logging
+from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, service_var, setup_logging
 from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EDGE_CACHE_SIZE, EdgeAuth
 from atelier_gateway.console import install_console
 from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
+from atelier_gateway.home import install_home
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, HitLane, Proxy
 from atelier_gateway.routing import resolve
@@ -76,7 +77,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # What the gateway starts names it in logs and spans (the embedded mode's services set their own).
+        named = service_var.set("gateway")
         async with AsyncExitStack() as stack:
+            stack.callback(service_var.reset, named)
             the_bus = bus if bus is not None else make_bus(settings)
             for child in children:
                 await stack.enter_async_context(child.router.lifespan_context(child))
@@ -189,6 +193,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     for prefix in deadletters.PREFIXES:
         app.include_router(deadletters.router, prefix=prefix)
     install_console(app)
+    install_home(app, dev_endpoints=settings.dev_endpoints)
     app.add_middleware(GatewayMiddleware)
     app.state.storefront_resolver = None
     app.add_middleware(StorefrontCORS, resolver=lambda: app.state.storefront_resolver,

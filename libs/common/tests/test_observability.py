@@ -4,11 +4,12 @@ processes without an API (in-process: SQLite, and PostgreSQL when set; the in-me
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,7 +27,16 @@ from atelier_common.events import Envelope
 from atelier_common.outbox import OutboxRelay
 from atelier_common.service import Runtime, ServiceSpec
 from atelier_common.settings import AtelierSettings
-from atelier_common.telemetry import JsonFormatter, current_request_id, instrument_app, request_id_var
+from atelier_common.telemetry import (
+    JsonFormatter,
+    current_request_id,
+    instrument_app,
+    log_committed,
+    log_when_committed,
+    request_id_var,
+    service_tracer_provider,
+    service_var,
+)
 from atelier_testing import RecordingBus
 from atelier_testing.spans import hex_trace, memory_spans
 
@@ -216,3 +226,110 @@ async def test_calls_to_other_services_carry_the_request_id(service_database, tm
     finally:
         await runtime.stop()
     assert seen == ["req-internal", None]
+
+
+@contextlib.contextmanager
+def written(process: str) -> Iterator[list[dict]]:
+    """The JSON lines of the `atelier.*` loggers as a process named `process` writes them (each
+    formatted when it is logged, as the process's stream handler does)."""
+    lines: list[dict] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.name.startswith("atelier."):
+                lines.append(orjson.loads(self.format(record)))
+
+    handler = Lines()
+    handler.setFormatter(JsonFormatter(process))
+    logging.getLogger().addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+class TestTheServiceThatDidTheWork:
+    """The embedded mode runs the gateway and six services in one process: each log line and span
+    names the one that did the work, not the mode (issue #51)."""
+
+    async def test_each_hop_of_a_call_writes_its_own_line_under_its_own_name(
+            self, caplog: pytest.LogCaptureFixture) -> None:
+        inner = FastAPI()
+
+        @inner.get("/orders")
+        async def orders() -> dict:
+            logging.getLogger("atelier.orders").info("order placed")
+            return {}
+
+        instrument_app(inner, AtelierSettings(environment="test"), "orders")
+        outer = FastAPI()
+
+        @outer.get("/api/orders")
+        async def forward() -> dict:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=inner), base_url="http://orders") as call:
+                return (await call.get("/orders", headers={"X-Request-ID": current_request_id() or ""})).json()
+
+        instrument_app(outer, AtelierSettings(environment="test"), "gateway")
+        with caplog.at_level(logging.INFO), written("embedded") as lines:  # the embedded process's one formatter
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=outer), base_url="http://edge") as client:
+                assert (await client.get("/api/orders", headers={"X-Request-ID": "req-51"})).status_code == 200
+        assert [(line["logger"], line["service"]) for line in lines] == [
+            ("atelier.orders", "orders"), ("atelier.access", "orders"), ("atelier.access", "gateway")]
+        assert {line["request_id"] for line in lines} == {"req-51"}
+        assert service_var.get() is None  # nothing leaks past the call
+
+    async def test_a_consumer_logs_as_its_service(self, caplog: pytest.LogCaptureFixture) -> None:
+        bus = RecordingBus()
+        heard: list[str | None] = []
+
+        async def handler(env: Envelope) -> None:
+            heard.append(service_var.get())
+            logging.getLogger("atelier.test").info("heard %s", env.type)
+
+        bus.subscribe("generation-worker", [UserDeleted.type], handler)
+        await bus.start()
+        try:
+            with caplog.at_level(logging.INFO, logger="atelier.test"), written("embedded") as lines:
+                await bus.publish([Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")])
+                await bus.drain()
+        finally:
+            await bus.stop()
+        assert heard == ["generation"]
+        assert [line["service"] for line in lines if line["logger"] == "atelier.test"] == ["generation"]
+
+    def test_each_span_names_the_service_it_was_made_for(self) -> None:
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        provider = service_tracer_provider("embedded")  # not installed: this test's own
+        exported = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(exported))
+        tracer = provider.get_tracer("atelier")
+        with tracer.start_as_current_span("setup"):
+            pass
+        token = service_var.set("orders")
+        try:
+            with tracer.start_as_current_span("publish order.placed"):
+                provider.of("catalog").get_tracer("fastapi").start_span("GET /internal/products").end()
+        finally:
+            service_var.reset(token)
+        services = {span.name: span.resource.attributes["service.name"] for span in exported.get_finished_spans()}
+        assert services == {"setup": "atelier-embedded", "publish order.placed": "atelier-orders",
+                            "GET /internal/products": "atelier-catalog"}
+
+
+class TestBusinessLines:
+    async def test_a_line_is_written_when_its_transaction_commits_and_never_for_a_rollback(
+            self, db: Database, caplog: pytest.LogCaptureFixture) -> None:
+        db.on_session_commit(log_committed)
+        business = logging.getLogger("atelier.orders")
+        with caplog.at_level(logging.INFO, logger="atelier.orders"):
+            async with db.transaction() as session:
+                log_when_committed(session, business, "order %s placed", "ORD-1", order_number="ORD-1")
+                assert not caplog.records  # not before the commit
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as session:
+                    log_when_committed(session, business, "order %s placed", "ORD-2", order_number="ORD-2")
+                    raise RuntimeError("rolled back")
+        assert [(rec.getMessage(), rec.levelname) for rec in caplog.records] == [("order ORD-1 placed", "INFO")]
+        assert orjson.loads(JsonFormatter("orders").format(caplog.records[0]))["order_number"] == "ORD-1"

@@ -115,3 +115,57 @@ def test_migrate_prints_no_warning_and_keeps_the_expression_index(tmp_path: Path
     with sqlite3.connect(tmp_path / "data" / "catalog.db") as db:
         found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'ix_product_sku_lower'").fetchone()
     assert found is not None and "lower(sku)" in found[0]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+STARTING = [["migrate"], ["dev", "--port", "0"], ["serve", "identity", "--port", "0"], ["worker", "catalog"]]
+
+
+@pytest.mark.parametrize("args", STARTING, ids=lambda a: a[0])
+def test_an_unreachable_database_is_one_line_and_exit_code_2(args: list[str], tmp_path: Path) -> None:
+    """A PostgreSQL that does not answer was a 53–61-line traceback from a migration or a lifespan."""
+    port = _closed_port()
+    env = _clean_env(tmp_path, ATELIER_DATABASE_URL=f"postgresql://atelier:hunter2@127.0.0.1:{port}/atelier")
+    result = _atelier(args, env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"atelier {args[0]}: PostgreSQL at postgresql://atelier:***@127.0.0.1:{port}/atelier "
+                           "is unreachable (")
+    assert line.endswith("start it, or correct ATELIER_DATABASE_URL / ATELIER_POSTGRES_SERVER_URL")
+    assert "hunter2" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "data").exists()  # nothing created: no keys, no SQLite files
+
+
+@pytest.mark.parametrize("args", [["serve", "orders", "--port", "0"], ["worker", "orders"]], ids=lambda a: a[0])
+def test_an_unreachable_broker_is_one_line_and_exit_code_2(args: list[str], tmp_path: Path) -> None:
+    port = _closed_port()
+    result = _atelier(args, _clean_env(tmp_path, ATELIER_BUS="rabbitmq",
+                                       ATELIER_AMQP_URL=f"amqp://guest:guest@127.0.0.1:{port}/"), tmp_path)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"atelier {args[0]}: RabbitMQ at 127.0.0.1:{port} is unreachable (")
+    assert line.endswith("start it, or correct ATELIER_AMQP_URL")
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("ATELIER_DATABASE_URL", "notaurl",
+     "configuration error: database_url (ATELIER_DATABASE_URL): not a PostgreSQL or SQLite URL"),
+    ("ATELIER_ORDERS_DATABASE_URL", "mysql://root@db/orders",
+     "configuration error: database_url (ATELIER_ORDERS_DATABASE_URL): not a PostgreSQL or SQLite URL"),
+    ("ATELIER_AMQP_URL", "guest:guest@rabbit:5672",
+     "configuration error: amqp_url (ATELIER_AMQP_URL): not an AMQP URL"),
+], ids=["not-a-url", "another-database", "amqp"])
+def test_an_unusable_server_url_is_a_configuration_error(variable: str, value: str, message: str,
+                                                         tmp_path: Path) -> None:
+    result = _atelier(["migrate"], _clean_env(tmp_path, **{variable: value}), tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith(message) for line in lines), lines
+    assert value not in result.stderr  # a URL may carry a password: never echoed

@@ -59,6 +59,8 @@ from atelier_common.telemetry import (
     FASTAPI_NATIVE_TELEMETRY_OFF,
     forward_request_id,
     instrument_app,
+    log_committed,
+    service_var,
     setup_logging,
     setup_tracing,
 )
@@ -179,6 +181,7 @@ class Runtime:
         self.db.before_session_commit(self.relay.committing)
         self.db.on_session_commit(self.relay.committed, first=True)
         self.db.on_session_commit(metrics.count_committed)
+        self.db.on_session_commit(log_committed)
         self.db.session_info["publishes_own_events"] = True  # outbox.add: no NOTIFY needed
         if isinstance(self.bus, DrainableBus):
             self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)
@@ -320,12 +323,22 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
         app.state.db = runtime.db
         app.state.verifier = runtime.verifier
         app.state.storefronts = runtime.storefronts
-        await runtime.start()
+        # What this service starts (relay, consumers, workers, loops) names it in logs and spans,
+        # also in the embedded mode's one process: those tasks inherit the context set here.
+        named = service_var.set(spec.name)
+        try:
+            await runtime.start()
+        finally:
+            service_var.reset(named)
         freeze_startup_objects()
         try:
             yield
         finally:
-            await runtime.stop()
+            named = service_var.set(spec.name)
+            try:
+                await runtime.stop()
+            finally:
+                service_var.reset(named)
 
     def operation_id(route: APIRoute) -> str:
         return f"{spec.name}-{route.name}"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -202,6 +202,21 @@ class AtelierSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         shared = EnvSettingsSource(settings_cls, env_prefix="ATELIER_", env_nested_delimiter="__")
         return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
+
+    @field_validator("database_url", "postgres_server_url")
+    @classmethod
+    def _a_database_url(cls, url: str | None) -> str | None:
+        # Said at start, in the setting's own words, rather than by the driver deep in a migration.
+        if url and not normalise_database_url(url).startswith(("postgresql+psycopg://", "sqlite+aiosqlite://")):
+            raise ValueError("not a PostgreSQL or SQLite URL (postgresql://user:password@host:5432/name, sqlite:///path)")
+        return url
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _an_amqp_url(cls, url: str) -> str:
+        if not url.startswith(("amqp://", "amqps://")):
+            raise ValueError("not an AMQP URL (amqp://user:password@host:5672/)")
+        return url
 
     @model_validator(mode="after")
     def _inbox_outlasts_redelivery(self) -> AtelierSettings:

@@ -39,6 +39,7 @@ from atelier_common.settings import AtelierSettings
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.trace.export import SpanExportResult
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
     from atelier_common.events.envelope import Envelope
 
@@ -51,6 +52,10 @@ access_log = logging.getLogger("atelier.access")
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("atelier_request_id", default=None)
 # The storefront of the request being answered (its label in the access log and the request metrics).
 storefront_var: contextvars.ContextVar[str] = contextvars.ContextVar("atelier_storefront", default="")
+# The service doing the work (None: the process's own): its name on every log line and on the
+# spans it makes. One process runs the gateway and six services in the embedded mode, so the access
+# log, the event consumers and each service's start (whose background loops inherit it) set it.
+service_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("atelier_service", default=None)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -94,7 +99,7 @@ class JsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "ts": utc_timestamp(record.created),
             "level": record.levelname,
-            "service": self.service,
+            "service": service_var.get() or self.service,
             "logger": record.name,
             "message": record.getMessage(),
         }
@@ -169,8 +174,72 @@ class JsonLinesSpanExporter:
         return True
 
 
+def service_tracer_provider(service: str) -> Any:
+    """A tracer provider whose spans each name the service that made them (`service_var`, else
+    `service`): one SDK provider per service, all feeding the one pipeline of span processors, so
+    in the embedded mode the orders API's spans say `atelier-orders`, not the first service's name."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.util.types import Attributes
+
+    def resource(name: str) -> Resource:
+        return Resource.create({"service.name": f"atelier-{name}"})
+
+    class ServiceTracerProvider(TracerProvider):
+        def __init__(self) -> None:
+            super().__init__(resource=resource(service))
+            self._services: dict[str, TracerProvider] = {}
+
+        def of(self, name: str | None) -> TracerProvider:
+            name = name or service
+            found = self._services.get(name)
+            if found is None:  # a race makes a spare one, never a wrong one
+                found = self._services[name] = TracerProvider(
+                    sampler=self.sampler, resource=resource(name), shutdown_on_exit=False,
+                    active_span_processor=self._active_span_processor, id_generator=self.id_generator)
+            return found
+
+        def get_tracer(self, instrumenting_module_name: str, instrumenting_library_version: str | None = None,
+                       schema_url: str | None = None, attributes: Attributes = None) -> trace.Tracer:
+            scope = (instrumenting_module_name, instrumenting_library_version, schema_url, attributes)
+            return _ServiceTracer(lambda name: self.of(name).get_tracer(*scope))
+
+    return ServiceTracerProvider()
+
+
+class _ServiceTracer(trace.Tracer):
+    """Each span from the tracer of the service doing the work when it starts."""
+
+    def __init__(self, tracer_of: Callable[[str | None], trace.Tracer]) -> None:
+        self._tracer_of = tracer_of
+        self._tracers: dict[str | None, trace.Tracer] = {}
+
+    def _tracer(self) -> trace.Tracer:
+        name = service_var.get()
+        found = self._tracers.get(name)
+        if found is None:
+            found = self._tracers[name] = self._tracer_of(name)
+        return found
+
+    def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
+        return self._tracer().start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self._tracer().start_as_current_span(*args, **kwargs)
+
+
+def tracer_provider(service: str) -> Any:
+    """The tracer provider whose spans name `service` (the process's own when Atelier did not
+    install it: a test's in-memory exporter, the `opentelemetry-instrument` agent)."""
+    provider = trace.get_tracer_provider()
+    of = getattr(provider, "of", None)
+    return of(service) if of is not None else provider
+
+
 def setup_tracing(settings: AtelierSettings, service: str) -> bool:
-    """Install a tracer provider once per process; return whether tracing is on.
+    """Install a tracer provider once per process; return whether tracing is on. `service` names
+    the process (`embedded` for the one of `atelier dev`): its span file, and the spans made
+    outside any service's work.
 
     A provider installed before (a test's in-memory exporter, the `opentelemetry-instrument`
     agent) is kept: Atelier then only instruments.
@@ -186,10 +255,9 @@ def setup_tracing(settings: AtelierSettings, service: str) -> bool:
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     if not existing:
-        from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
-        provider = TracerProvider(resource=Resource.create({"service.name": f"atelier-{service}"}))
+        provider = service_tracer_provider(service)
         if settings.otel_exporter == "console":
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
         elif settings.otel_exporter == "file":
@@ -349,7 +417,10 @@ def instrument_app(app: Any, settings: AtelierSettings, service: str,
     if setup_tracing(settings, service):
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"])
+        # The app's request span starts outside its access log (which sets `service_var`): its
+        # provider is named here, so the embedded mode's nested service spans name their service.
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics", exclude_spans=["receive", "send"],
+                                           tracer_provider=tracer_provider(service))
 
 
 def _token_subject(token: bytes | str | None) -> str | None:
@@ -404,6 +475,7 @@ class AccessLogMiddleware:
             scope = {**scope, "headers": [*(h for h in scope["headers"] if h[0] != b"x-request-id"),
                                           (b"x-request-id", request_id.encode())]}
         token = request_id_var.set(request_id)
+        service_token = service_var.set(self.service)
         # The gateway resolves the storefront inside this call (`storefront_var`); a service reads
         # the slug the gateway passed on.
         storefront_token = storefront_var.set(storefront.decode("latin-1"))
@@ -434,6 +506,7 @@ class AccessLogMiddleware:
                              anon or response_anon, storefront_var.get())
             finally:
                 request_id_var.reset(token)
+                service_var.reset(service_token)
                 storefront_var.reset(storefront_token)
 
     def _record(self, scope: Scope, status: int, seconds: float, request_id: str,
@@ -462,6 +535,26 @@ class AccessLogMiddleware:
             fields["trace_id"] = trace_id
         access_log.info("%s %s %s %.1fms", scope["method"], path, status, fields["duration_ms"],
                         extra={"fields": fields})
+
+
+# --- business lines -----------------------------------------------------------------------------
+
+_LOG_WHEN_COMMITTED = "log_when_committed"
+
+
+def log_when_committed(session: AsyncSession, logger: logging.Logger, message: str, *args: object,
+                       **fields: object) -> None:
+    """Log `message % args` at INFO once (and if) `session`'s transaction commits: the business
+    line of a state change (an order placed, paid, refunded) never tells of what a rollback took
+    back. `fields` go on the JSON line (`order_number`, `storefront`, ...), so a log search finds
+    them. Every service process registers `log_committed` (`service.Runtime`)."""
+    session.info.setdefault(_LOG_WHEN_COMMITTED, []).append((logger, message, args, fields))
+
+
+async def log_committed(info: dict[str, Any]) -> None:
+    """`Database.on_session_commit` hook: write the lines the committed transaction noted."""
+    for logger, message, args, fields in info.pop(_LOG_WHEN_COMMITTED, ()):
+        logger.info(message, *args, extra={"fields": fields})
 
 
 # --- the event bus ------------------------------------------------------------------------------
@@ -497,12 +590,19 @@ def publish_span(env: Envelope, *, system: str, destination: str) -> Iterator[di
         yield headers
 
 
+def consumer_service(consumer: str) -> str:
+    """The service a consumer belongs to: consumers are named `<service>` or `<service>-<what>`
+    (`orders`, `generation-worker`, `catalog-storefronts`, `gateway-storefronts`)."""
+    return consumer.split("-", 1)[0]
+
+
 @contextmanager
 def consume_span(env: Envelope, headers: Mapping[str, Any] | None, *, system: str, destination: str,
                  consumer: str) -> Iterator[None]:
     """A CONSUMER span around handling `env`, continued from the producer's context; the event's
     `correlation_id` becomes the request id of whatever the handler logs or publishes."""
     token = request_id_var.set(env.correlation_id)
+    service_token = service_var.set(consumer_service(consumer))
     started = time.perf_counter()
     metrics.EVENT_LAG.labels(consumer).observe(max(0.0, time.time() - env.occurred_at.timestamp()))
     outcome = "ok"
@@ -528,6 +628,7 @@ def consume_span(env: Envelope, headers: Mapping[str, Any] | None, *, system: st
         metrics.EVENTS_HANDLED.labels(consumer, env.type, outcome).inc()
         metrics.EVENT_HANDLE_SECONDS.labels(consumer, env.type).observe(time.perf_counter() - started)
         request_id_var.reset(token)
+        service_var.reset(service_token)
 
 
 async def forward_request_id(request: Any) -> None:

@@ -8,7 +8,7 @@ import importlib
 import json
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -46,24 +46,56 @@ def _spec(service: str) -> ServiceSpec:
     return spec
 
 
+def _exit_if_unreachable(command: str, every: Iterable[ServiceSettings]) -> None:
+    """One line and exit code 2 when a database server or the broker these settings name does not
+    answer, before anything starts (a traceback from a migration or a lifespan said it in 60 lines)."""
+    from atelier_platform.preflight import settings_problem
+
+    if problem := settings_problem(every):
+        typer.echo(f"atelier {command}: {problem}", err=True)
+        raise typer.Exit(CONFIGURATION_ERROR)
+
+
 @app.command()
 def dev(host: str = "127.0.0.1", port: int = 8000,
         data_dir: Annotated[Path, typer.Option(help="where the SQLite files and keys live")] = Path(".atelier"),
         reset: Annotated[bool, typer.Option(help="delete the data directory first")] = False) -> None:
-    """The embedded mode: gateway and all six services in one process on SQLite."""
+    """The embedded mode: gateway and all six services in one process on SQLite; at the first start
+    a development staff account (its password printed once, docs/walkthroughs/refund.md)."""
     import shutil
 
     import uvicorn
 
     from atelier_common.fast.protocol import http_protocol
     from atelier_platform import embedded
+    from atelier_platform.devstart import banner, ensure_dev_staff, staff_lines
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
+    base_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    every = {name: embedded.service_settings(name, data_dir, base_url) for name in SERVICES}
+    _exit_if_unreachable("dev", every.values())
     data_dir.mkdir(parents=True, exist_ok=True)
-    gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"),
-                                public_base_url=f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
-    typer.echo(f"Atelier (embedded) on http://{host}:{port}  docs: http://{host}:{port}/api/docs")
+    staff = ensure_dev_staff(every["identity"], _spec("identity").migrations)
+    gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"), public_base_url=base_url)
+    starting = gateway.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def announced(app: Any) -> AsyncIterator[Any]:
+        started = False
+        try:
+            async with starting(app) as state:
+                started = True
+                for line in banner(base_url, staff):
+                    typer.echo(line)
+                yield state
+        except Exception:
+            if not started and staff is not None and staff.password is not None:  # its one showing
+                for line in staff_lines(staff):
+                    typer.echo(line, err=True)
+            raise
+
+    gateway.router.lifespan_context = announced
     # uvloop's event loop and the httptools parser (the `protocol` fast path of `atelier_common.fast`;
     # uvicorn's h11 with it off) in every HTTP process; the platform writes its own access log
     # (ATELIER_ACCESS_LOG), not uvicorn's.
@@ -87,6 +119,7 @@ def migrate(service: Annotated[str | None, typer.Option(help="only this service"
     if wait:
         raise typer.Exit(_wait_for_migrations(names, timeout))
     every = {name: _settings(name) for name in names}  # a bad setting stops it before any database changes
+    _exit_if_unreachable("migrate", every.values())
     for name in names:
         settings = every[name]
         migrations = _spec(name).migrations
@@ -149,7 +182,9 @@ def serve(service: Service, host: str = "127.0.0.1", port: int = 8100, workers: 
     from atelier_common.fast.protocol import http_protocol
 
     _check_service(service)
-    _settings(service)  # a bad setting ends here with its one line, not in uvicorn's factory call
+    # A bad setting or a server that does not answer ends here with its one line, not in uvicorn's
+    # factory call or the app's lifespan.
+    _exit_if_unreachable("serve", [_settings(service)])
     uvicorn.run(f"atelier_{service}.app:create_app", factory=True, host=host, port=port, workers=workers,
                 access_log=False, log_config=None, proxy_headers=False, loop="uvloop", http=http_protocol())
 
@@ -167,8 +202,10 @@ def worker(service: Service,
     roles = frozenset(role)
     if not roles or roles - {"relay", "consumer", "worker", "housekeeping"}:
         raise typer.BadParameter("roles are relay, consumer, worker and housekeeping")
+    settings = _settings(service)
+    _exit_if_unreachable("worker", [settings])
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_workers(spec, _settings(service), roles))
+        asyncio.run(run_workers(spec, settings, roles))
 
 
 @app.command()

@@ -15,7 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_common.events.memory import InMemoryBus
-from atelier_common.telemetry import setup_logging
+from atelier_common.telemetry import setup_logging, setup_tracing
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.upstream import AsgiUpstream
 from atelier_platform.gateway import create_gateway
@@ -61,11 +61,13 @@ def build(data_dir: Path | None = None, *, gateway_settings: GatewaySettings | N
           public_base_url: str | None = None,
           service_overrides: dict[str, dict[str, Any]] | None = None) -> tuple[FastAPI, InMemoryBus]:
     gateway_settings = gateway_settings or GatewaySettings()
-    # One process, one log configuration: name it after the mode, not after the first service.
+    # One process, one log and trace configuration: named after the mode, not after the first
+    # service; each line and span names the service that did the work (`telemetry.service_var`).
     setup_logging(gateway_settings, "embedded")
     data_dir = data_dir or gateway_settings.data_dir
     gateway_settings = gateway_settings.model_copy(update={
         "data_dir": data_dir, "dev_endpoints": True, "service_urls": {s: f"http://{s}.internal" for s in SERVICES}})
+    setup_tracing(gateway_settings, "embedded")
     bus = InMemoryBus(max_retries=gateway_settings.consumer_max_retries)
     mounts: dict[str, httpx.AsyncBaseTransport] = {}
     apps: dict[str, FastAPI] = {}

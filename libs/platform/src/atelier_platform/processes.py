@@ -21,13 +21,11 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import traceback
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ import psycopg
 from atelier_common.db import pool_for_roles
 from atelier_common.keys import SigningKey
 from atelier_gateway.settings import SERVICES
+from atelier_platform.preflight import broker_problem, postgres_problem
 
 # Services whose long-running work gets a process (and a consumer group) of its own: generation's
 # jobs, identity's outbound webhook deliveries (a slow receiver never holds an API or a consumer).
@@ -380,20 +379,12 @@ class Topology:
 
     def unreachable(self) -> str | None:
         """One line naming the server that does not answer and what to do, or None."""
-        try:
-            with psycopg.connect(_libpq_url(self.postgres), dbname="postgres", connect_timeout=3):
-                pass
-        except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return (f"PostgreSQL at {self.postgres} is unreachable ({reason}); start it (e.g. `pg_ctlcluster "
-                    f"<version> main start`, or `docker compose -f deploy/compose.yaml up -d postgres`) or pass --postgres")
-        broker = urllib.parse.urlsplit(self.amqp)
-        try:
-            socket.create_connection((broker.hostname or "127.0.0.1", broker.port or 5672), timeout=3).close()
-        except OSError as exc:
-            return (f"RabbitMQ at {broker.hostname}:{broker.port or 5672} is unreachable ({exc.strerror or exc}); "
-                    f"start it (e.g. `rabbitmq-server -detached`, or `docker compose -f deploy/compose.yaml up -d "
-                    f"rabbitmq`) or pass --amqp")
+        if problem := postgres_problem(self.postgres):
+            return (f"{problem}; start it (e.g. `pg_ctlcluster <version> main start`, or "
+                    f"`docker compose -f deploy/compose.yaml up -d postgres`) or pass --postgres")
+        if problem := broker_problem(self.amqp):
+            return (f"{problem}; start it (e.g. `rabbitmq-server -detached`, or `docker compose -f "
+                    f"deploy/compose.yaml up -d rabbitmq`) or pass --amqp")
         return None
 
     def wait_ready(self, timeout: float = 120.0) -> bool:

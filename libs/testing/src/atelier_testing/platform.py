@@ -244,6 +244,42 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: b
         _stop(proc)
 
 
+@dataclass
+class DevStart:
+    """An `atelier dev` started as `make dev` starts it (`make_dev`)."""
+
+    url: str
+    data_dir: Path
+    stdout: Path  # what it printed: the banner, the development staff account's password
+    log: Path  # its log lines (stderr)
+
+    def printed(self) -> str:
+        return self.stdout.read_text()
+
+
+@contextlib.contextmanager
+def make_dev(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[DevStart]:
+    """`atelier dev` with nothing configured (no ATELIER_ variable but `extra_env`) on a free port,
+    its data under `home/data`; yields once it printed its banner, which it does when it serves."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")} | (extra_env or {})
+    started = DevStart(f"http://localhost:{port}", home / "data", home / f"stdout-{port}.txt", home / f"log-{port}.jsonl")
+    with started.stdout.open("wb") as stdout, started.log.open("wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
+                                 "--data-dir", str(started.data_dir)], env=env, cwd=home, stdout=stdout, stderr=stderr)
+    try:
+        deadline = time.monotonic() + HEALTHY_WITHIN_SECONDS
+        while "walkthroughs:" not in started.printed():  # the banner's last line
+            if proc.poll() is not None:
+                raise RuntimeError(f"atelier dev exited with {proc.returncode}: {started.log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"atelier dev printed no banner within {HEALTHY_WITHIN_SECONDS}s")
+            time.sleep(0.3)
+        yield started
+    finally:
+        _stop(proc)
+
+
 @contextlib.contextmanager
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None, *, split: bool = True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import uuid
 
 import pytest
@@ -251,3 +252,35 @@ class TestTransientFailures:
             model_api.gate.set()
             await api.h.drain()
             assert (await api.job(user, job_id))["status"] == "completed"
+
+
+class TestBusinessLog:
+    """One INFO line per job finished, with its id, kind and storefront (issue #51)."""
+
+    @staticmethod
+    def _lines(caplog: pytest.LogCaptureFixture, job_id: str) -> list[logging.LogRecord]:
+        return [r for r in caplog.records
+                if r.name == "atelier.generation.worker" and getattr(r, "fields", {}).get("job_id") == job_id]
+
+    async def test_a_completed_job_is_one_line(self, api, caplog: pytest.LogCaptureFixture) -> None:
+        user = api.user()
+        await api.buy_credits(user, 2)
+        with caplog.at_level(logging.INFO, logger="atelier.generation.worker"):
+            job = await api.generated(user, "a lighthouse at dawn")
+        (line,) = self._lines(caplog, job["job_id"])
+        assert line.levelname == "INFO"
+        assert line.getMessage() == f"job {job['job_id']} completed: image on storefront default"
+        assert line.fields == {"job_id": job["job_id"], "job_kind": "image", "job_status": "completed",  # type: ignore[attr-defined]  # the line's structured fields, an extra on the record
+                               "storefront": "default", "model": job["model"]}
+
+    async def test_a_failed_job_is_one_line_with_the_reason(self, start_generation,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+        async with start_generation(model_backends={"flux-pro": "http"},
+                                    mounts={MODEL_API: FakeModelApi(fail=True).app}) as api:
+            user = api.user()
+            await api.buy_credits(user, 5)
+            with caplog.at_level(logging.INFO, logger="atelier.generation.worker"):
+                job = await api.generated(user)
+        (line,) = self._lines(caplog, job["job_id"])
+        assert line.getMessage().startswith(f"job {job['job_id']} failed: image on storefront default (")
+        assert "503" in line.getMessage()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -188,6 +189,30 @@ class TestDelivering:
             assert delivery["webhook_id"] == request.headers["webhook-id"]
             assert [a["status_code"] for a in delivery["attempts"]] == [200]
             assert delivery["event_id"] == str(envelope.id) and delivery["next_attempt_at"] is None
+
+    async def test_a_delivered_webhook_is_one_info_line(self, start_identity, test_keys, receiver: WebhookReceiver,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+        """Issue #51: the operator's log says what was delivered, to whom, for which storefront."""
+        async with start_identity(**FAST) as api:
+            endpoint = await _endpoint(api, test_keys, receiver.url)
+            # The process's first app sets the root handlers up (`telemetry.setup_logging`): listen again.
+            logging.getLogger().addHandler(caplog.handler)
+            with caplog.at_level(logging.INFO, logger="atelier.identity.webhooks"):
+                await api.h.deliver(paid("shop"))
+                [request] = await _received(receiver)
+
+                async def delivered() -> list[logging.LogRecord] | None:
+                    found = [r for r in caplog.records if r.getMessage().startswith("webhook ") and "delivered" in
+                             r.getMessage()]
+                    return found or None
+
+                [line] = await poll_until(delivered, timeout=10, message="the delivered line")
+        webhook_id = request.headers["webhook-id"]
+        assert line.levelname == "INFO" and line.getMessage() == (
+            f"webhook {webhook_id} delivered: order.paid to {receiver.url} on storefront shop (attempt 1, HTTP 200)")
+        fields = line.fields  # type: ignore[attr-defined]  # the line's structured fields, an extra on the record
+        assert (fields["webhook_id"], fields["event_type"], fields["storefront"], fields["endpoint_id"]) == (
+            webhook_id, "order.paid", "shop", endpoint["id"])
 
     async def test_a_redelivered_event_makes_no_second_delivery(self, start_identity, test_keys,
                                                                receiver: WebhookReceiver) -> None:

@@ -93,8 +93,13 @@ class JobRunner:
                 result = await work(session)
             ended = utcnow()
             for job, status in self._finished:
-                metrics.job_finished(job.storefront, job.kind, status, provider=self._provider_of(job),
-                                     seconds=(ended - job.started_at).total_seconds() if job.started_at else None)
+                seconds = (ended - job.started_at).total_seconds() if job.started_at else None
+                metrics.job_finished(job.storefront, job.kind, status, provider=self._provider_of(job), seconds=seconds)
+                # The business line of a finished job, once committed (docs/operations.md).
+                log.info("job %s %s: %s on storefront %s%s", job.id, status, job.kind, job.storefront,
+                         f" ({job.error})" if job.error and status != JobStatus.COMPLETED else "",
+                         extra={"fields": {"job_id": str(job.id), "job_kind": str(job.kind), "job_status": str(status),
+                                           "storefront": job.storefront, "model": job.model}})
             self._finished.clear()
             return result
 

@@ -14,9 +14,9 @@ from atelier_identity.service.passkeys import PasskeyService
 from atelier_identity.service.passwords import PasswordService
 from atelier_identity.service.staff import change_staff_roles, set_password, set_suspended
 from atelier_identity.service.storefronts import StorefrontService
-from atelier_identity.service.users import UserService, create_user
+from atelier_identity.service.users import UserService, create_user, create_user_if_new
 
 __all__ = ["AddressService", "AuthService", "AutoRegistration", "CallbackOutcome", "Claims", "EmailChangeService",
            "Guard", "IssuedTokens", "MagicLinkService", "NotificationService", "OAuthService", "PasskeyService",
            "PasswordService", "Registration", "Sessions", "SignedIn", "StorefrontService", "UserService", "Verification",
-           "change_staff_roles", "create_user", "set_password", "set_suspended"]
+           "change_staff_roles", "create_user", "create_user_if_new", "set_password", "set_suspended"]

@@ -139,6 +139,19 @@ async def create_user(db: Database, *, email: str, password: str, staff: bool, v
     raise AssertionError("unreachable")
 
 
+async def create_user_if_new(db: Database, *, email: str, password: str, staff: bool,
+                             passwords: PasswordHasher | None = None) -> User | None:
+    """Create a verified account unless one with that email exists (None: it is left as it is). The
+    development staff account of `atelier dev`, whose password is shown only when it is made.
+
+    An entry point, not a use case: it opens its own transactions.
+    """
+    async with db.read_only() as session:
+        if await UserRepository(session).get_by_email(domain.normalise_email(email)) is not None:
+            return None
+    return await create_user(db, email=email, password=password, staff=staff, passwords=passwords)
+
+
 async def _create_or_keep(session: AsyncSession, email: str, password: str, passwords: PasswordHasher, *,
                           staff: bool, verified: bool) -> User:
     users = UserRepository(session)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_common.money import quantize
+from atelier_common.telemetry import log_when_committed
 from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
@@ -18,6 +21,8 @@ from atelier_orders.models import utcnow
 from atelier_orders.repository import LockedOrder, OrderDetails, OrderRepository
 
 log = logging.getLogger("atelier.orders.status")
+# One INFO line per order placed, paid and refunded, with its number and storefront (docs/operations.md).
+business_log = logging.getLogger("atelier.orders")
 
 
 def order_id_of(ref: str | uuid.UUID) -> uuid.UUID:
@@ -50,6 +55,15 @@ async def record_status(session: AsyncSession, order: LockedOrder, previous: Ord
     if previous == order.status:
         return
     await announce_status(session, order, previous, note=note)
+
+
+def log_order(session: AsyncSession, order: LockedOrder | OrderDetails, what: str, amount: Decimal,
+              currency: str) -> None:
+    """`order ORD-… paid on storefront default: 32.24 USD`, written once the transaction commits."""
+    money = quantize(amount)
+    log_when_committed(session, business_log, "order %s %s on storefront %s: %s %s", order.order_number, what,
+                       order.storefront, money, currency, order_number=order.order_number, order_id=str(order.id),
+                       storefront=order.storefront, amount=str(money), currency=currency, order_event=what)
 
 
 def history_entry(order_id: uuid.UUID, previous: OrderStatus | None, status: str, *, note: str, actor: Actor,

@@ -45,7 +45,7 @@ from atelier_orders.errors import (
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderDetails, OrderRepository
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
-from atelier_orders.service._shared import announce_status, history_entry
+from atelier_orders.service._shared import announce_status, history_entry, log_order
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,7 @@ class PlacementService(UseCase[OrdersContext]):
             currency=currency, total_amount=totals.total_amount, email=order.email))
         await announce_status(self.session, order, None, note="Order placed")
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
+        log_order(self.session, order, "placed", totals.total_amount, currency)
         return order
 
     async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> list[PricedLine]:

@@ -28,7 +28,7 @@ from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, 
 from atelier_orders.models import utcnow
 from atelier_orders.repository import LockedOrder, OrderDetails, OrderRepository
 from atelier_orders.schemas import OrderStatusUpdate
-from atelier_orders.service._shared import order_id_of, record_status, reload, transition
+from atelier_orders.service._shared import log_order, order_id_of, record_status, reload, transition
 
 log = logging.getLogger("atelier.orders.status")
 S = OrderStatus
@@ -119,6 +119,7 @@ class StatusService(UseCase[OrdersContext]):
                                                           storefront=order.storefront, was_paid=True,
                                                           reason=f"paid after the order was {order.status}"))
         elif await transition(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS):
+            log_order(self.session, order, "paid", amount, currency)
             if not order.ships:
                 await transition(self.session, order, S.COMPLETED, note="Digital order fulfilled",
                                  actor=Actor.SYSTEM)
@@ -135,6 +136,7 @@ class StatusService(UseCase[OrdersContext]):
         if order is None or order.status == S.REFUNDED:
             return
         note = f"Refund of {quantize(amount)} {currency} confirmed"
+        log_order(self.session, order, "refunded" if is_full else "partly refunded", amount, currency)
         if order.status in (S.CANCELLED, S.REJECTED) and is_full:
             await transition(self.session, order, S.REFUNDED, note=note, actor=Actor.PAYMENTS)
         else:
