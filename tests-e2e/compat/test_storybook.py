@@ -9,6 +9,7 @@ then read back through `/api/v1`.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import PASSWORD, latest_mail, login, poll, token_from
+from PIL import Image
 
 from atelier_testing.platform import Platform
 
@@ -177,6 +179,18 @@ async def test_an_anonymous_visitor_makes_one_book_one_character_and_a_cover(see
         assert (await s.delete(f"{P}/characters/{character['id']}/", headers=FRONTEND)).status_code == 204
         assert (await s.delete(f"{P}/books/{book['id']}/", headers=FRONTEND)).status_code == 204
         assert ok(await s.get(f"{P}/books/")) == []
+
+
+async def test_a_reference_photo_under_500_px_is_taken(seed_client) -> None:
+    """`POST /characters/` with a `reference_photo` (multipart): neither the seed nor its original
+    has a minimum size."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 120, 40)).save(buffer, "PNG")
+    async with seed_client("storybook") as s:
+        book = ok(await s.post(f"{P}/books/", headers=FRONTEND, json={"title": "Small", "age_range": "3-5"}), 201)
+        character = ok(await s.post(f"{P}/characters/", headers=FRONTEND, data={"book": book["id"], "name": "Nino"},
+                                    files={"reference_photo": ("kid.png", buffer.getvalue(), "image/png")}), 201)
+        assert (await s.get(character["reference_photo"])).content == buffer.getvalue()
 
 
 async def _pay_by_webhook(s: httpx.AsyncClient, platform: Platform, order_id: str) -> None:
