@@ -9,6 +9,7 @@ subscribe → generate → job → gallery — is then read back through `/api/v
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -82,6 +83,44 @@ async def test_the_user_profile_stats_token_and_errors(seed_client, api: httpx.A
             return r if r.status_code == 401 else None
 
         err(await poll(refused, message="the deleted account's token refused"), 401, "AUTHENTICATION_REQUIRED")
+
+
+SEED_ERRORS = {"X-Error-Format": "seed"}  # how a client of the seed document asks for its error shape
+
+
+def seed_err(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The seed's `{error: {code, message, details}}`."""
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, body
+    assert body["error"]["code"] == code and isinstance(body["error"]["message"], str), body
+    return body["error"]
+
+
+async def test_seed_rules_username_logout_and_the_seed_error_shape(seed_client, api: httpx.AsyncClient) -> None:
+    async with seed_client("figureforge") as s:
+        me = await signed_in(s, api)
+        # a magic-link account is named as the original named it
+        assert re.fullmatch(r"user_[0-9a-f]{8}", me["user"]["username"]), me["user"]
+        assert ok(await s.get(f"{A}/auth/user/", headers=me["auth"]))["username"] == me["user"]["username"]
+
+        # the seed's error shape and codes, for a client that asks; the frontend's string otherwise
+        seed_err(await s.get(f"{A}/auth/user/", headers=SEED_ERRORS), 401, "AUTHENTICATION_REQUIRED")
+        seed_err(await s.post(f"{A}/auth/magic-link/request/", headers=SEED_ERRORS, json={"email": "nope"}), 400,
+                 "INVALID_REQUEST")
+        seed_err(await s.get(f"{A}/images/{uuid.uuid4()}/", headers=SEED_ERRORS), 404, "NOT_FOUND")
+        seed_err(await s.post(f"{A}/images/generate/", headers={**me["auth"], **SEED_ERRORS},
+                              json={"prompt": "a dancer", "model": "flux-pro"}), 403, "INSUFFICIENT_QUOTA")
+        err(await s.get(f"{A}/auth/user/"), 401, "AUTHENTICATION_REQUIRED")
+
+        # the frontend's `POST /logout` ends the session
+        assert ok(await s.post(f"{A}/logout", headers=me["auth"]))["success"] is True
+
+        async def refused() -> httpx.Response | None:  # the gateway hears of the revocation by an event
+            r = await s.get(f"{A}/auth/user/", headers=me["auth"])
+            return r if r.status_code == 401 else None
+
+        err(await poll(refused, timeout=30, message="the token refused after logout"), 401, "AUTHENTICATION_REQUIRED")
 
 
 async def test_public_routes(seed_client) -> None:

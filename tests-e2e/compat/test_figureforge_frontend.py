@@ -78,7 +78,7 @@ async def test_magic_link_sign_in_profile_and_username(seed_client, api: httpx.A
         # authAPI.getProfile: user_id, email, username, role, subscription_plan, quota_limit, quota_used
         user = ok(await s.get(f"{A}/auth/user/", headers=me["auth"]))
         assert (user["email"], user["role"], user["subscription_plan"]) == (me["email"], "user", "free")
-        assert uuid.UUID(user["user_id"]) and user["username"] is None
+        assert uuid.UUID(user["user_id"]) and re.fullmatch(r"user_[0-9a-f]{8}", user["username"])  # the original's
         assert (user["quota_limit"], user["quota_used"]) == (0, 0)
         # authAPI.updateUsername: PUT, reads user.user_id / user.email / user.username
         handle = f"artist{uuid.uuid4().hex[:8]}"

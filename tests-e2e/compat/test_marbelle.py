@@ -75,8 +75,12 @@ async def test_profile_password_and_email_change(seed_client, api: httpx.AsyncCl
             "current_password": PASSWORD, "new_password": "short", "new_password_confirm": "short"}), 400)
         assert any("password" in field for field in body["errors"])
         new_password = "another-horse-battery"
-        ok(await s.post(f"{V1}/auth/change-password/", headers=auth, json={
+        renewed = ok(await s.post(f"{V1}/auth/change-password/", headers=auth, json={
             "current_password": PASSWORD, "new_password": new_password, "new_password_confirm": new_password}))
+        # the session goes on with the pair the answer carries: the next page, and its refresh
+        assert set(renewed) == {"access", "refresh"}
+        assert ok(await s.get(f"{V1}/auth/user/", headers=bearer(renewed)))["email"] == email
+        assert (await s.post(f"{V1}/auth/refresh-token/", json={"refresh": renewed["refresh"]})).status_code == 200
         data = ok(await s.post(f"{V1}/auth/login/", json={"email": email, "password": new_password}))
 
         # password reset: the same answer for unknown addresses, then the token from the mail

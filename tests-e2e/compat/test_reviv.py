@@ -194,11 +194,17 @@ async def test_oauth_initiate_callback_and_ticket_exchange(seed_client, oidc_pro
         assert {"access", "refresh", "user"} == set(tokens)
 
 
+def one_offs(user: dict[str, Any]) -> tuple[Any, Any]:
+    """`auth/me/`'s two one-offs, as the seed names them (booleans, never null)."""
+    return user["free_preview_used"], user["social_share_unlock_used"]
+
+
 async def test_journey_passkey_sign_up_upload_unlock(seed_client, api: httpx.AsyncClient) -> None:
     """S2 only: passkey sign-up → upload → (credits) → unlock; share unlock; then /api/v1."""
     async with seed_client("reviv") as s:
         me = await passkey_sign_up(s, api, software_authenticator(REVIV_ORIGIN))
         auth = me["auth"]
+        assert one_offs(ok(await s.get(f"{A}/auth/me/", headers=auth))) == (False, False)
         err(await upload(s, auth, (400, 300)), 400, "IMAGE_TOO_SMALL")
         created = ok(await upload(s, auth), 201)
         assert set(created) == {"job_id", "status"} and created["status"] == "pending"
@@ -226,7 +232,8 @@ async def test_journey_passkey_sign_up_upload_unlock(seed_client, api: httpx.Asy
         unlocked = ok(await s.post(f"{A}/restorations/{job_id}/unlock/", headers=auth))
         assert unlocked["full_image_url"] and unlocked["credits_remaining"] == "4.00"
         err(await s.post(f"{A}/restorations/{job_id}/unlock/", headers=auth), 409, "ALREADY_UNLOCKED")
-        assert ok(await s.get(f"{A}/auth/me/", headers=auth))["credit_balance"] == "4.00"
+        profile = ok(await s.get(f"{A}/auth/me/", headers=auth))
+        assert profile["credit_balance"] == "4.00" and one_offs(profile) == (True, False)  # the preview is used
 
         # the one-time social share unlock, on a second photo
         second = ok(await upload(s, auth), 201)["job_id"]
@@ -240,6 +247,7 @@ async def test_journey_passkey_sign_up_upload_unlock(seed_client, api: httpx.Asy
         assert redirect.status_code == 302 and "facebook.com" in redirect.headers["location"]
         assert ok(await s.post(f"{A}/restorations/{second}/confirm-share/", headers=auth))["full_image_url"]
         err(await s.post(f"{A}/restorations/{second}/share-unlock/", headers=auth), 409, "ALREADY_UNLOCKED")
+        assert one_offs(ok(await s.get(f"{A}/auth/me/", headers=auth))) == (True, True)  # the frontend hides the offer
 
         # the same customer through the native API
         native = (await api.get("/api/v1/restorations", headers=auth)).json()

@@ -9,6 +9,7 @@ then read back through `/api/v1`.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.journeys import PASSWORD, latest_mail, login, poll, token_from
+from PIL import Image
 
 from atelier_testing.platform import Platform
 
@@ -91,7 +93,8 @@ async def test_session_cookie_login_status_profile_and_csrf(seed_client, api: ht
                                 json={"first_name": "Nina", "phone": "+995555000333", "email": me["email"]}))
         assert edited["first_name"] == "Nina" and edited["phone"] == "+995555000333"
         body = drf_error(await s.put("/api/customer/edit/", headers=FRONTEND, json={"password": "new-one-123"}), 400)
-        assert "password" in body
+        assert "current_password" in body  # the platform's proof, beside the seed's fields
+
         # CSRF: a request riding on the session cookie from another origin, or from none, is refused
         drf_error(await s.put("/api/customer/edit/", headers={"Origin": "https://evil.example"},
                               json={"first_name": "Mallory"}), 403, "csrf_failed")
@@ -102,6 +105,28 @@ async def test_session_cookie_login_status_profile_and_csrf(seed_client, api: ht
         assert ok(await s.post("/api/customer/logout/", headers=FRONTEND)) == {"loggedIn": False}
         assert ok(await s.get("/api/customer/status/")) == {"loggedIn": False}
         drf_error(await s.get("/api/customer/user/"), 401)
+
+
+async def test_edit_changes_the_password_and_the_email_with_the_current_password(
+        seed_client, api: httpx.AsyncClient) -> None:
+    """`PUT /api/customer/edit/` with the seed's `password` and `email` (and the current password
+    beside them): the session goes on, the new password signs in, the new address once confirmed."""
+    async with seed_client("storybook") as s:
+        me = await logged_in(s, api)
+        new_password, new_email = "Basalt-Meadow-2028!", f"moved-{uuid.uuid4().hex[:10]}@example.com"
+        edited = ok(await s.put("/api/customer/edit/", headers=FRONTEND, json={
+            "username": me["username"], "password": new_password, "email": new_email, "first_name": "Nina",
+            "last_name": "Beridze", "phone": "+995555000111", "current_password": PASSWORD}))
+        assert edited["first_name"] == "Nina" and edited["pending_email"] == new_email
+        assert ok(await s.get("/api/customer/status/"))["loggedIn"] is True  # the session cookie was renewed
+        mail = await latest_mail(api, new_email, "confirm your new email")
+        confirmed = await api.post("/api/v1/auth/email-change/confirm", json={"token": token_from(mail)})
+        assert confirmed.status_code == 200, confirmed.text
+        assert ok(await s.get("/api/customer/user/"))["email"] == new_email
+        assert ok(await s.post("/api/customer/logout/", headers=FRONTEND)) == {"loggedIn": False}
+        body = ok(await s.post("/api/customer/login/", headers=FRONTEND,
+                               json={"username": new_email, "password": new_password}))
+        assert body["loggedIn"] is True
 
 
 async def test_addresses_for_anonymous_and_logged_in_visitors(seed_client, api: httpx.AsyncClient) -> None:
@@ -177,6 +202,18 @@ async def test_an_anonymous_visitor_makes_one_book_one_character_and_a_cover(see
         assert (await s.delete(f"{P}/characters/{character['id']}/", headers=FRONTEND)).status_code == 204
         assert (await s.delete(f"{P}/books/{book['id']}/", headers=FRONTEND)).status_code == 204
         assert ok(await s.get(f"{P}/books/")) == []
+
+
+async def test_a_reference_photo_under_500_px_is_taken(seed_client) -> None:
+    """`POST /characters/` with a `reference_photo` (multipart): neither the seed nor its original
+    has a minimum size."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 120, 40)).save(buffer, "PNG")
+    async with seed_client("storybook") as s:
+        book = ok(await s.post(f"{P}/books/", headers=FRONTEND, json={"title": "Small", "age_range": "3-5"}), 201)
+        character = ok(await s.post(f"{P}/characters/", headers=FRONTEND, data={"book": book["id"], "name": "Nino"},
+                                    files={"reference_photo": ("kid.png", buffer.getvalue(), "image/png")}), 201)
+        assert (await s.get(character["reference_photo"])).content == buffer.getvalue()
 
 
 async def _pay_by_webhook(s: httpx.AsyncClient, platform: Platform, order_id: str) -> None:

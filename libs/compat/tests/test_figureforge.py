@@ -17,8 +17,10 @@ from atelier_compat.figureforge import (
     _user,
     billing_checkout,
     error,
+    error_for,
     generate_from_form,
     pricing,
+    seed_error,
 )
 
 BASE = "/compat/figureforge"
@@ -66,6 +68,24 @@ def test_an_error_is_a_string_the_frontend_can_render_with_the_seeds_code_beside
                     "message": "email: not an address", "details": {"field": "email"}}
 
 
+@pytest.mark.parametrize(("status", "native_code", "seed_code"), [
+    (400, "VALIDATION_ERROR", "INVALID_REQUEST"), (403, "INSUFFICIENT_CREDITS", "INSUFFICIENT_QUOTA"),
+    (401, "INVALID_TOKEN", "AUTHENTICATION_REQUIRED"), (404, "IMAGE_NOT_FOUND", "NOT_FOUND"),
+    (403, "FORBIDDEN", "PERMISSION_DENIED"), (429, "RATE_LIMITED", "RATE_LIMITED"),
+])
+def test_the_seed_error_shape_uses_the_seeds_codes(status: int, native_code: str, seed_code: str) -> None:
+    body = seed_error(CompatError(status, native_code, "Nope", {"field": "x"}))
+    assert body == {"error": {"code": seed_code, "message": "Nope", "details": {
+        "field": "x", **({"native_code": native_code} if seed_code != native_code else {})}}}
+
+
+def test_a_client_asks_for_the_seed_error_shape_by_header() -> None:
+    native = FakeNative({})
+    asked = context(native, "GET", "/api/auth/user/", headers={"x-error-format": "Seed"})
+    assert error_for(asked) is seed_error
+    assert error_for(context(native, "GET", "/api/auth/user/")) is None  # the frontend's `error` string
+
+
 def test_the_profile_has_the_flat_fields_get_profile_reads() -> None:
     user = _user(NATIVE_USER, None)  # type: ignore[arg-type]  # the transform never reads its context
     assert (user["user_id"], user["role"], user["subscription_plan"]) == (NATIVE_USER["id"], "user", "pro")
@@ -91,6 +111,7 @@ def test_tokens_are_also_named_as_the_frontend_reads_them_and_a_repeat_has_none(
     ("POST", "/api/auth/user/update/", "Update username / display name"),
     ("GET", "/api/pricing", "Pricing"),
     ("DELETE", "/api/images/0b0c", "the frontend's path"),
+    ("POST", "/api/logout", "Sign out"),
 ])
 def test_the_frontends_paths_reach_their_own_routes(method: str, path: str, summary_part: str) -> None:
     assert summary_part in route_of(method, path).summary

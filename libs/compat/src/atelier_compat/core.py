@@ -241,6 +241,9 @@ class Profile:
     prepare: Callable[[Context], Awaitable[None]] | None = None
     # Error statuses the seed does not use, mapped to the ones it does (S1 has no 409: {409: 400}).
     error_status: Mapping[int, int] = field(default_factory=dict)
+    # The error format a request asks for, where a profile serves two clients that disagree
+    # (S4: its real frontend's, or the seed document's); None keeps `error`.
+    error_for: Callable[[Context], ErrorFormat | None] | None = None
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
         """The route for (method, path) with its path parameters, and the methods the path allows."""

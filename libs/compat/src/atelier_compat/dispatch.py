@@ -182,7 +182,8 @@ class Compat:
             if exc.status >= 500 and exc.status != 501:
                 log.warning("compat %s %s %s: %s %s", profile.name, ctx.method, ctx.path, exc.status, exc.code)
             status = profile.error_status.get(exc.status, exc.status)
-            body, media_type = orjson.dumps(profile.error(exc)), "application/json"
+            error_format = (profile.error_for(ctx) if profile.error_for is not None else None) or profile.error
+            body, media_type = orjson.dumps(error_format(exc)), "application/json"
             extra.update(exc.headers)
         ctx.state["anon_token"] = (caller.minted.decode("latin-1") if caller.minted is not None
                                    else _incoming_anon(scope, proxy.auth))

@@ -218,6 +218,9 @@ class UsageRead(BaseModel):
     credits_balance: int
     images_remaining: int
     subscription_tier: str
+    # S2's one-offs: a restoration started (its free preview) and the one share unlock spent.
+    free_preview_used: bool
+    social_share_unlock_used: bool
 
 
 class QuotaRead(BaseModel):

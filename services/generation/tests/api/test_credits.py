@@ -112,7 +112,8 @@ class TestSubscriptionQuota:
         assert second["credits_charged"] == 4
         usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
         assert usage == {"images_generated": 4, "credits_balance": 6, "images_remaining": 1 + 6,
-                         "subscription_tier": "pro"}
+                         "subscription_tier": "pro", "free_preview_used": False,
+                         "social_share_unlock_used": False}
 
     async def test_a_new_period_restores_the_quota_and_old_events_change_nothing(self, api) -> None:
         user = api.user()
@@ -147,7 +148,8 @@ class TestUsage:
     async def test_a_new_user_has_nothing(self, api) -> None:
         usage = (await api.client.get("/api/v1/me/usage", headers=api.user().headers)).json()
         assert usage == {"images_generated": 0, "credits_balance": 0, "images_remaining": 0,
-                         "subscription_tier": "free"}
+                         "subscription_tier": "free", "free_preview_used": False,
+                         "social_share_unlock_used": False}
 
     async def test_credits_count_at_the_cheapest_model(self, api) -> None:
         user = api.user()

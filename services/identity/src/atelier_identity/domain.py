@@ -98,6 +98,11 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def generated_username() -> str:
+    """The name an account made without one starts with (S4's `user_<8 hex>`); the owner may change it."""
+    return f"user_{secrets.token_hex(4)}"
+
+
 def digest(secret: str) -> str:
     """Only this digest is stored: a leaked table gives no usable token."""
     return hashlib.sha256(secret.encode()).hexdigest()

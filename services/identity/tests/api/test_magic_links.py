@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +61,14 @@ class TestVerifyByCode:
         assert response.cookies.get("atelier_refresh") == body["refresh"]
         me = await api.client.get("/api/v1/users/me", headers=auth_header(body["access"]))
         assert me.json()["id"] == body["user"]["id"]
+
+    async def test_a_new_account_gets_a_generated_username(self, api, auth_header) -> None:
+        """S4's original names a magic-link account `user_<8 hex>`; the owner may rename it."""
+        await _request(api)
+        body = (await _verify(api, email=EMAIL, code=await api.mailed_code(EMAIL))).json()
+        assert re.fullmatch(r"user_[0-9a-f]{8}", body["user"]["username"]), body["user"]
+        me = await api.client.get("/api/v1/users/me", headers=auth_header(body["access"]))
+        assert me.json()["username"] == body["user"]["username"]
 
     async def test_an_existing_account_signs_in_as_itself(self, api) -> None:
         user = await api.verified_user("Ada@Example.com")

@@ -165,6 +165,31 @@ def error(exc: CompatError) -> Json:
             "message": exc.message, "details": exc.details}
 
 
+# The seed's five codes, by status, for a native code the seed has no name for.
+SEED_CODES = {400: "INVALID_REQUEST", 401: "AUTHENTICATION_REQUIRED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+              422: "INVALID_REQUEST"}
+SEED_ERRORS = "seed"  # `X-Error-Format: seed` asks for the seed document's error shape
+
+
+def seed_error(exc: CompatError) -> Json:
+    """The seed's `{error: {code, message, details}}`, its code names throughout; the native code,
+    where the seed's name replaced it, stays in `details.native_code`."""
+    code = CODES.get(exc.code) or SEED_CODES.get(exc.status, exc.code)
+    details = exc.details if code == exc.code else {**exc.details, "native_code": exc.code}
+    return {"error": {"code": code, "message": exc.message, "details": details}}
+
+
+def error_for(ctx: Context) -> Any:
+    return seed_error if ctx.headers.get("x-error-format", "").strip().lower() == SEED_ERRORS else None
+
+
+async def logout(ctx: Context) -> Reply:
+    """The frontend's `POST /logout` (not in the seed): the bearer's session ends natively; the
+    frontend then drops its token whatever the answer."""
+    await ctx.call("POST", f"{V1}/auth/logout", json={})
+    return Reply({"success": True, "message": "Logged out"})
+
+
 A = "/api"
 ROUTES = (
     # authentication and the user
@@ -209,6 +234,7 @@ ROUTES = (
           native=f"DELETE {V1}/images/{{image_id}}", out=lambda d, c: {"success": True}, status={204: 200},
           auth="user"),
     Route("POST", f"{A}/images/{{image_id}}/report", "Report an image", missing="image reports", auth="user"),
+    Route("POST", f"{A}/logout", "Sign out (the frontend's)", handler=logout, auth="user"),
     Route("GET", f"{A}/images/{{image_id}}/", "Image details", native=f"GET {V1}/images/{{image_id}}"),
     Route("DELETE", f"{A}/images/{{image_id}}/delete/", "Delete an image (owner only)",
           native=f"DELETE {V1}/images/{{image_id}}", auth="user"),
@@ -245,4 +271,4 @@ ROUTES = (
 )
 
 PROFILE = Profile(name="figureforge", title="FigureForge API (compatibility profile)", seed="S4 FigureForge (the product's original API)",
-                  routes=ROUTES, envelope=envelope, error=error)
+                  routes=ROUTES, envelope=envelope, error=error, error_for=error_for)

@@ -241,8 +241,10 @@ ROUTES = (
           message="User profile retrieved successfully.", auth="user"),
     Route("PUT", f"{V1}/auth/user/", "Update user profile (partial)", native=f"PATCH {V1}/users/me",
           body=_profile_in, out=_user_out, message="Profile updated successfully.", auth="user"),
+    # Every session ends natively, the caller's too: its new pair is the answer's `data` (as at login),
+    # so a client that stores it stays signed in, as with the original.
     Route("POST", f"{V1}/auth/change-password/", "Change password", native=f"POST {V1}/auth/change-password",
-          out=lambda d, c: None, message="Password changed successfully.", auth="user"),
+          out=_tokens_out, message="Password changed successfully.", auth="user"),
     Route("GET", f"{V1}/auth/addresses/", "List addresses", native=f"GET {V1}/addresses",
           out=lambda d, c: {"addresses": [address(a) for a in d["results"]]}, message="Addresses retrieved.",
           auth="user"),

@@ -205,10 +205,11 @@ async def token_refresh(ctx: Context) -> Reply:
 
 async def me(ctx: Context) -> Reply:
     user = await ctx.call("GET", f"{V1}/users/me")
-    balance = await ctx.call("GET", f"{V1}/credits/balance")
+    usage = await ctx.call("GET", f"{V1}/me/usage")  # the wallet and the two one-offs, kept by generation
     return Reply({"id": user["id"], "email": user["email"], "first_name": user["first_name"],
-                  "last_name": user["last_name"], "credit_balance": f"{balance['balance']}.00",
-                  "free_preview_used": None, "social_share_unlock_used": None, "created_at": user["created_at"]})
+                  "last_name": user["last_name"], "credit_balance": f"{usage['credits_balance']}.00",
+                  "free_preview_used": usage["free_preview_used"],
+                  "social_share_unlock_used": usage["social_share_unlock_used"], "created_at": user["created_at"]})
 
 
 async def logout(ctx: Context) -> Reply:

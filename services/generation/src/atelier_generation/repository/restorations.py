@@ -43,6 +43,11 @@ class RestorationRepository(RepositoryBase):
         stmt = self.readable_statement(owner_id, now).order_by(col(Restoration.created_at).desc()).limit(limit)
         return [(row[0], row[1]) for row in (await self.session.exec(stmt)).all()]
 
+    async def any_for_owner(self, owner_id: uuid.UUID) -> bool:
+        """Whether the owner ever started a restoration still on record (expired ones count)."""
+        stmt = select(Restoration.id).where(col(Restoration.owner_id) == owner_id).limit(1)
+        return (await self.session.exec(stmt)).first() is not None
+
     async def count_active(self, owner_id: uuid.UUID, now: datetime) -> int:
         return await self._count(self.readable_statement(owner_id, now))
 

@@ -202,11 +202,11 @@ class BookService(UseCase[GenerationContext]):
 
     async def set_reference_photo(self, principal: Principal, book_id: uuid.UUID, item_id: uuid.UUID,
                                   read: Reader) -> ItemRead:
-        """A character's reference photo (S0): checked like any upload, it replaces the previous one."""
+        """A character's reference photo (S0): checked like any upload, it replaces the previous one.
+        Any size will do: the minimum side is a restoration's rule (S2), neither S0's nor its original's."""
         settings = self.context.settings
         data = await read_limited(read, settings.max_upload_bytes)
-        info = await asyncio.to_thread(imaging.inspect_upload, data, min_side=settings.min_image_side,
-                                       max_pixels=settings.max_image_pixels)
+        info = await asyncio.to_thread(imaging.inspect_upload, data, min_side=1, max_pixels=settings.max_image_pixels)
         item, book = await self._item(principal, book_id, ContentType.CHARACTER, item_id)
         previous = item.reference_key
         item.reference_key = f"books/{book.id}/characters/{item.id}/reference-{uuid.uuid4().hex}.{info.extension}"

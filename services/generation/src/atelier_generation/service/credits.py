@@ -27,6 +27,8 @@ from atelier_generation.repository import (
     CreditPackRepository,
     JobRepository,
     OwnerRepository,
+    RestorationRepository,
+    ShareRepository,
     SubscriptionRepository,
     TransactionRepository,
     WalletRepository,
@@ -85,9 +87,12 @@ class CreditService(UseCase[GenerationContext]):
             tier = domain.effective_tier(subscription.tier, subscription.status, subscription.current_period_end, now)
             if domain.subscription_is_active(subscription.status, subscription.current_period_end, now):
                 quota_left = domain.quota_remaining(subscription.monthly_quota, subscription.quota_used)
+        share = await ShareRepository(self.session).get(user_id)
         return UsageRead(images_generated=await JobRepository(self.session).images_generated(user_id),
                          credits_balance=balance, images_remaining=domain.images_remaining(quota_left, balance),
-                         subscription_tier=tier)
+                         subscription_tier=tier,
+                         free_preview_used=await RestorationRepository(self.session).any_for_owner(user_id),
+                         social_share_unlock_used=share is not None and share.used_at is not None)
 
     async def quota(self, user_id: uuid.UUID) -> QuotaRead:
         """This period's subscription quota: zeros without an active subscription."""

@@ -114,9 +114,10 @@ class MagicLinkService(UseCase[IdentityContext]):
         created = user is None
         if user is None:
             user = User(email=email, first_name="", last_name="", email_verified_at=now(),
-                        signup_storefront=storefront.slug)
+                        username=domain.generated_username(), signup_storefront=storefront.slug)
             if not await users.add_unique(user):
-                # Created by another request this instant; the code was not spent (rolled back).
+                # Created by another request this instant (or, once in 2^32, the generated name
+                # taken): the code was not spent (rolled back), the retry gets a fresh name.
                 raise EmailExists()
             await registered(self.session, user, "magic_link")
         else:
