@@ -17,7 +17,7 @@ set (every identity process shares them), else this process's memory.
 
 `MagicCodeThrottle` counts wrong magic-link codes the same way per (account, client address); at
 the account's ceiling a wrong code ends its code rather than locking the account. `MailBudget`
-decides whether a magic-link or reset request may mail the account.
+decides whether a magic-link, reset or resend-verification request may mail the account.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class MagicCodeThrottle:
 
 
 class MailBudget:
-    """Magic-link and reset mail to one account. Up to `sign_in_mail_per_account` from every address
+    """Magic-link, reset and resent verification mail to one account. Up to `sign_in_mail_per_account` from every address
     together; past it, each client address may still cause `sign_in_mail_reserve_per_account_and_ip`
     of its own. A flood uses up its own address's reserve, never the owner's; a flood from many
     addresses gets the reserve once per address. Each call counts (`add` never double-counts a
