@@ -50,9 +50,9 @@ class IdentitySettings(PricingSettings):
     credential_rate_limit_per_ip: str = "100/minute"
     # S1: "Password reset: 3/min" (stricter than the platform's 5), per (account, client address).
     password_reset_rate_limit_per_account_and_ip: str = "3/minute"
-    # Sign-in mail (magic links, reset links, verification links sent again) to one account from every
-    # address, against mail-bombing. Past it a request is answered alike but mails only while its own address has some
-    # of its reserve left: a flood from elsewhere never keeps the owner from their mail.
+    # Sign-in mail (magic links, reset links, verification links sent again) to one account from
+    # every address, against mail-bombing. Past it a request is answered alike but mails only while
+    # its own address has some of its reserve left: a flood from elsewhere never keeps the owner's.
     sign_in_mail_per_account: str = "10/hour"
     sign_in_mail_reserve_per_account_and_ip: str = "3/hour"
     # Wrong magic codes per (account, client address): then that pair waits (429). Per account from

@@ -99,9 +99,9 @@ class MagicCodeThrottle:
 
 
 class MailBudget:
-    """Magic-link, reset and resent verification mail to one account. Up to `sign_in_mail_per_account` from every address
-    together; past it, each client address may still cause `sign_in_mail_reserve_per_account_and_ip`
-    of its own. A flood uses up its own address's reserve, never the owner's; a flood from many
+    """Magic-link, reset and resent verification mail to one account. Up to
+    `sign_in_mail_per_account` from every address together; past it, each client address may still
+    cause `sign_in_mail_reserve_per_account_and_ip` of its own. A flood uses up its own address's reserve, never the owner's; a flood from many
     addresses gets the reserve once per address. Each call counts (`add` never double-counts a
     full window), so parallel requests cannot exceed either."""
 
