@@ -31,10 +31,10 @@ def loopback_address() -> str:
     return f"127.0.{n // 250 + 1}.{n % 250 + 2}"
 
 
-def visitor_client(base_url: str | httpx.URL) -> httpx.AsyncClient:
-    """A new browser: no cookies, its own client address."""
+def visitor_client(base_url: str | httpx.URL, address: str | None = None) -> httpx.AsyncClient:
+    """A new browser: no cookies, its own client address (or `address`)."""
     return httpx.AsyncClient(base_url=base_url, timeout=30,
-                             transport=httpx.AsyncHTTPTransport(local_address=loopback_address()))
+                             transport=httpx.AsyncHTTPTransport(local_address=address or loopback_address()))
 
 
 @asynccontextmanager

@@ -344,6 +344,11 @@ class MagicLinkRepository:
                 .values(attempts=MagicLink.attempts + 1).returning(MagicLink))
         return (await self.session.exec(stmt)).scalars().first()
 
+    async def exhaust(self, link_id: uuid.UUID, max_attempts: int) -> None:
+        """No attempt left on this code; its link's token still signs in (it cannot be guessed)."""
+        await self.session.execute(update(MagicLink).where(col(MagicLink.id) == link_id)
+                                   .values(attempts=max_attempts))
+
     async def consume(self, link_id: uuid.UUID, now: datetime) -> bool:
         stmt = (update(MagicLink).where(col(MagicLink.id) == link_id, col(MagicLink.used_at).is_(None))
                 .values(used_at=now).returning(col(MagicLink.id)))

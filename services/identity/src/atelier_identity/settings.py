@@ -42,13 +42,23 @@ class IdentitySettings(PricingSettings):
     sign_in_backoff_max_seconds: int = Field(default=60, ge=1)
     # Per client address across accounts (password spraying).
     sign_in_failures_per_ip: str = "100/minute"
-    # S1: "Email verification: 3/min", per address.
-    resend_verification_rate_limit: str = "3/minute"
-    # The other credential routes (magic link, passkey begin, check-user).
-    credential_rate_limit_per_account: str = "5/minute"
+    # S1: "Email verification: 3/min", per (account, client address) (docs/security.md).
+    resend_verification_rate_limit_per_account_and_ip: str = "3/minute"
+    # The other credential routes (magic-link request, passkey begin, check-user), docs/security.md:
+    # per (account, client address), so a requester elsewhere never uses up the owner's, and per address.
+    credential_rate_limit_per_account_and_ip: str = "5/minute"
     credential_rate_limit_per_ip: str = "100/minute"
-    # S1: "Password reset: 3/min" (stricter than the platform's 5), per address.
-    password_reset_rate_limit_per_account: str = "3/minute"
+    # S1: "Password reset: 3/min" (stricter than the platform's 5), per (account, client address).
+    password_reset_rate_limit_per_account_and_ip: str = "3/minute"
+    # Sign-in mail (magic links, reset links, verification links sent again) to one account from
+    # every address, against mail-bombing. Past it a request is answered alike but mails only while
+    # its own address has some of its reserve left: a flood from elsewhere never keeps the owner's.
+    sign_in_mail_per_account: str = "10/hour"
+    sign_in_mail_reserve_per_account_and_ip: str = "3/hour"
+    # Wrong magic codes per (account, client address): then that pair waits (429). Per account from
+    # every address: at it, a wrong code also ends the code it was tried on (its link still works).
+    magic_code_failures_per_account_and_ip: str = "10/15 minutes"
+    magic_code_failures_per_account: str = "10/hour"
 
     # (the reset and email-change links' lifetimes, with `email_verification_ttl_hours`)
     password_reset_ttl_minutes: int = 60

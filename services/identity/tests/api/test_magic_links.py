@@ -14,10 +14,13 @@ from atelier_identity.models import MagicLink, User
 from atelier_testing import TestKeys
 
 EMAIL = "figure@example.com"
+# Client addresses as the gateway forwards them (docs/security.md).
+HERE, THERE, ELSEWHERE, OWNER = ({"X-Forwarded-For": ip} for ip in (
+    "203.0.113.7", "198.51.100.1", "192.0.2.10", "192.0.2.99"))
 
 
-async def _request(api, email: str = EMAIL):
-    return await api.client.post("/api/v1/auth/magic-link", json={"email": email})
+async def _request(api, email: str = EMAIL, headers: dict[str, str] | None = None):
+    return await api.client.post("/api/v1/auth/magic-link", json={"email": email}, headers=headers)
 
 
 async def _verify(api, headers: dict[str, str] | None = None, **body: str):
@@ -42,10 +45,27 @@ class TestRequest:
         assert len(code) == 6 and code.isdigit() and code in mail["subject"]
         assert "/magic-link?token=" in mail["text"] and code in mail["html"]
 
-    async def test_requests_are_rate_limited_per_address(self, api, expect_error) -> None:
+    async def test_requests_are_limited_per_account_and_address(self, api, expect_error) -> None:
+        """A flood of requests from one address never keeps the owner elsewhere from a code."""
         for _ in range(5):
-            assert (await _request(api)).status_code == 200
-        expect_error(await _request(api), 429, "RATE_LIMITED")
+            assert (await _request(api, headers=HERE)).status_code == 200
+        expect_error(await _request(api, headers=HERE), 429, "RATE_LIMITED")
+        assert (await _request(api, headers=THERE)).status_code == 200
+        assert (await _verify(api, THERE, email=EMAIL, code=await api.mailed_code(EMAIL, 6))).status_code == 200
+
+    async def test_past_the_accounts_mail_ceiling_each_address_mails_from_its_reserve(self, start_identity) -> None:
+        async with start_identity(sign_in_mail_per_account="3/hour",
+                                  sign_in_mail_reserve_per_account_and_ip="1/hour") as api:
+            for _ in range(5):  # three under the ceiling, one from its reserve, one not mailed
+                assert (await _request(api, headers=HERE)).status_code == 200
+            assert len(await api.mailbox_after_delivery(EMAIL)) == 4
+            # Another address still gets its mail; once its reserve is spent it is answered alike,
+            # and the code already mailed stays live (nothing was voided).
+            assert (await _request(api, headers=THERE)).status_code == 200
+            code = await api.mailed_code(EMAIL, 5)
+            assert (await _request(api, headers=THERE)).status_code == 200
+            assert len(await api.mailbox_after_delivery(EMAIL)) == 5
+            assert (await _verify(api, THERE, email=EMAIL, code=code)).status_code == 200
 
 
 class TestVerifyByCode:
@@ -105,17 +125,42 @@ class TestVerifyByCode:
             assert (await _verify(api, email=EMAIL, code=_wrong(code))).status_code == 400
         expect_error(await _verify(api, email=EMAIL, code=code), 400, "INVALID_TOKEN")
 
-    async def test_attempts_on_fresh_codes_are_rate_limited_per_account(self, api, expect_error) -> None:
-        await _request(api)
-        code = await api.mailed_code(EMAIL)
-        for _ in range(5):
-            await _verify(api, email=EMAIL, code=_wrong(code))
-        await _request(api)  # a fresh code: five more guesses would be possible without the limit
-        expect_error(await _verify(api, email=EMAIL, code=await api.mailed_code(EMAIL, 2)), 429, "RATE_LIMITED")
+    async def test_wrong_codes_are_limited_per_account_and_address(self, start_identity, expect_error) -> None:
+        async with start_identity(magic_code_failures_per_account_and_ip="3/15 minutes") as api:
+            await _request(api)
+            code = await api.mailed_code(EMAIL)
+            for _ in range(3):
+                expect_error(await _verify(api, HERE, email=EMAIL, code=_wrong(code)), 400, "INVALID_TOKEN")
+            limited = await _verify(api, HERE, email=EMAIL, code=code)  # even the right code, from there
+            assert 1 <= expect_error(limited, 429, "RATE_LIMITED")["retry_after"] == int(limited.headers["retry-after"])
+            await _request(api)  # a fresh code gives that address no more guesses
+            expect_error(await _verify(api, HERE, email=EMAIL, code=await api.mailed_code(EMAIL, 2)), 429,
+                         "RATE_LIMITED")
+            # The owner, elsewhere, is not held back.
+            assert (await _verify(api, THERE, email=EMAIL, code=await api.mailed_code(EMAIL, 2))).status_code == 200
+
+    async def test_at_the_accounts_ceiling_a_wrong_code_ends_the_code_not_the_account(self, start_identity,
+                                                                                    expect_error) -> None:
+        async with start_identity(magic_code_failures_per_account="3/hour") as api:
+            await _request(api)
+            code, token = await api.mailed_code(EMAIL), await api.mailed_token(EMAIL)
+            for address in (HERE, THERE, ELSEWHERE):  # the third failure reaches the ceiling
+                expect_error(await _verify(api, address, email=EMAIL, code=_wrong(code)), 400, "INVALID_TOKEN")
+            # The code guessed at is over (two of its five attempts unused); its link still signs in.
+            expect_error(await _verify(api, OWNER, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+            assert (await _verify(api, OWNER, token=token)).status_code == 200
+            # While the account is at its ceiling, a code ends at its first wrong guess…
+            await _request(api)
+            code = await api.mailed_code(EMAIL, 2)
+            expect_error(await _verify(api, HERE, email=EMAIL, code=_wrong(code)), 400, "INVALID_TOKEN")
+            expect_error(await _verify(api, OWNER, email=EMAIL, code=code), 400, "INVALID_TOKEN")
+            # …and a right one is never refused: the owner asks for a new code and signs in.
+            await _request(api)
+            assert (await _verify(api, OWNER, email=EMAIL, code=await api.mailed_code(EMAIL, 3))).status_code == 200
 
     async def test_parallel_guesses_count_every_attempt(self, start_identity, expect_error) -> None:
-        # Without the per-account rate limit: only the code's own attempt counter refuses them.
-        async with start_identity(credential_rate_limit_per_account="100/minute") as api:
+        # Without the per-address limit: only the code's own attempt counter refuses them.
+        async with start_identity(magic_code_failures_per_account_and_ip="100/minute") as api:
             await _request(api)
             code = await api.mailed_code(EMAIL)
             guesses = await asyncio.gather(*(_verify(api, email=EMAIL, code=_wrong(code)) for _ in range(8)))
@@ -259,6 +304,15 @@ class TestCheckUser:
         for email, exists in (("ADA@example.com", True), ("nobody@example.com", False)):
             response = await api.client.post("/api/v1/auth/magic-link/check-user", json={"email": email})
             assert response.json() == {"exists": exists}
+
+    async def test_is_limited_per_account_and_address(self, api, expect_error) -> None:
+        async def check(headers: dict[str, str]):
+            return await api.client.post("/api/v1/auth/magic-link/check-user", json={"email": EMAIL}, headers=headers)
+
+        for _ in range(5):
+            assert (await check(HERE)).status_code == 200
+        expect_error(await check(HERE), 429, "RATE_LIMITED")
+        assert (await check(THERE)).json() == {"exists": False}
 
     async def test_is_rate_limited(self, start_identity, expect_error) -> None:
         async with start_identity(credential_rate_limit_per_ip="3/minute") as api:

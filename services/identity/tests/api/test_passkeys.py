@@ -197,6 +197,18 @@ class TestLogin:
         [claimed] = harness.published("identity.anonymous_claimed")
         assert claimed.data == {"anon_id": str(anon_id), "user_id": session["user"]["id"]}
 
+    async def test_begin_for_an_account_is_limited_per_account_and_address(self, api, expect_error) -> None:
+        """A requester elsewhere never keeps the owner from a challenge (docs/security.md)."""
+        here, there = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
+
+        async def begin(headers: dict[str, str]):
+            return await api.client.post(f"{BASE}/login/begin", json={"email": "ada@example.com"}, headers=headers)
+
+        for _ in range(5):
+            assert (await begin(here)).status_code == 200
+        expect_error(await begin(here), 429, "RATE_LIMITED")
+        assert (await begin(there)).status_code == 200
+
     async def test_begin_is_rate_limited(self, start_identity, expect_error) -> None:
         async with start_identity(credential_rate_limit_per_ip="2/minute") as api:
             for _ in range(2):

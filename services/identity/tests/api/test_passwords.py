@@ -11,6 +11,7 @@ from sqlmodel import select
 from atelier_identity.models import EmailToken
 
 NEW_PASSWORD = "a brand new secret"
+HERE, THERE = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
 
 
 async def _request_reset(api, email: str = "ada@example.com", **headers: str):
@@ -48,6 +49,31 @@ class TestPasswordResetRequest:
         for _ in range(3):
             assert (await _request_reset(api, "someone@example.com")).status_code == 200
         expect_error(await _request_reset(api, "SomeOne@example.com"), 429, "RATE_LIMITED")
+
+    async def test_requests_from_elsewhere_never_keep_the_owner_from_the_mail(self, api, expect_error) -> None:
+        """Counted per (account, client address) (docs/security.md): the owner's budget is their own."""
+        await api.verified_user()
+        for _ in range(3):
+            assert (await _request_reset(api, **HERE)).status_code == 200
+        expect_error(await _request_reset(api, **HERE), 429, "RATE_LIMITED")
+        assert (await _request_reset(api, **THERE)).status_code == 200
+        assert (await _confirm(api, await api.mailed_token("ada@example.com", 5))).status_code == 200
+
+    async def test_reset_and_magic_link_mail_share_the_accounts_ceiling(self, start_identity) -> None:
+        async with start_identity(sign_in_mail_per_account="3/hour",
+                                  sign_in_mail_reserve_per_account_and_ip="1/hour") as api:
+            await api.verified_user()  # the verification mail is not counted
+            await api.client.post("/api/v1/auth/magic-link", json={"email": "ada@example.com"}, headers=HERE)
+            for _ in range(3):  # two under the ceiling, one from the address's reserve
+                assert (await _request_reset(api, **HERE)).status_code == 200
+            assert (await _request_reset(api, **THERE)).status_code == 200  # THERE's reserve
+            assert len(await api.mailbox_after_delivery("ada@example.com")) == 6
+            # Past the ceiling and the reserves: answered alike, nothing mailed.
+            for headers in (HERE, THERE):
+                assert (await api.client.post("/api/v1/auth/magic-link", json={"email": "ada@example.com"},
+                                              headers=headers)).status_code == 200
+            assert (await _request_reset(api, **THERE)).status_code == 200
+            assert len(await api.mailbox_after_delivery("ada@example.com")) == 6
 
     async def test_an_invalid_email_is_a_validation_error(self, api, expect_error) -> None:
         expect_error(await _request_reset(api, "not an email"), 400, "VALIDATION_ERROR")

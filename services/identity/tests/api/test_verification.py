@@ -76,3 +76,18 @@ class TestResendVerification:
         other = await api.client.post("/api/v1/auth/resend-verification", json={"email": "y@example.com"})
         assert other.status_code == 200
 
+    async def test_requests_from_elsewhere_never_keep_the_owner_from_the_link(self, api, expect_error) -> None:
+        """Counted per (account, client address) (docs/security.md): the owner's budget is their own."""
+        async def resend(address: str):
+            return await api.client.post("/api/v1/auth/resend-verification", json={"email": "ada@example.com"},
+                                         headers={"X-Forwarded-For": address})
+
+        assert (await api.register()).status_code == 201
+        for _ in range(3):
+            assert (await resend("203.0.113.7")).status_code == 200
+        expect_error(await resend("203.0.113.7"), 429, "RATE_LIMITED")
+        assert (await resend("198.51.100.1")).status_code == 200
+        verified = await api.client.post("/api/v1/auth/verify-email", json={
+            "token": await api.mailed_token("ada@example.com", 5)})
+        assert verified.status_code == 200, verified.text
+

@@ -52,9 +52,9 @@ async def verify_email(body: TokenRequest, auth: AuthServiceDep) -> VerifyEmailR
 
 
 @router.post("/resend-verification", response_model=MessageResponse)
-async def resend_verification(body: EmailRequest, auth: AuthServiceDep,
+async def resend_verification(body: EmailRequest, auth: AuthServiceDep, ip: ClientIpDep,
                               storefront: CurrentStorefront) -> MessageResponse:
-    await auth.resend_verification(body.email, storefront=storefront)
+    await auth.resend_verification(body.email, ip=ip, storefront=storefront)
     return MessageResponse(message="If this account exists and is not verified yet, a new link is on its way.")
 
 

@@ -118,14 +118,15 @@ class Guard(UseCase[IdentityContext]):
         self.limiter = context.limiter
         self.passwords = context.passwords
 
-    async def attempt(self, action: str, *, ip: str | None = None, account: str | None = None,
-                      per_account: str | None = None) -> None:
-        """Count one attempt of `action` per client address and per account (counted before any check)."""
-        if ip is not None:
-            await self.limiter.hit(self.settings.credential_rate_limit_per_ip, f"{action}-ip", ip)
+    async def attempt(self, action: str, *, ip: str, account: str | None = None,
+                      per_account_and_ip: str | None = None) -> None:
+        """Count one attempt of `action` per client address and, for an account, per (account,
+        client address) (counted before any check): requests from elsewhere never use up the
+        owner's budget (docs/security.md)."""
+        await self.limiter.hit(self.settings.credential_rate_limit_per_ip, f"{action}-ip", ip)
         if account is not None:
-            await self.limiter.hit(per_account or self.settings.credential_rate_limit_per_account,
-                                   f"{action}-account", account)
+            await self.limiter.hit(per_account_and_ip or self.settings.credential_rate_limit_per_account_and_ip,
+                                   f"{action}-account-ip", account, ip)
 
     async def reauthenticate(self, user: User, password: str, *, ip: str) -> None:
         """Check the current password of a signed-in user (a due re-hash is stored on it): a guess

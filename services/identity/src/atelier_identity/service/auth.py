@@ -32,8 +32,8 @@ from atelier_identity.errors import (
 from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest
-from atelier_identity.service._shared import IssuedTokens, Sessions, SignedIn, Verification, now, registered
-from atelier_identity.service.throttle import SignInThrottle
+from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now, registered
+from atelier_identity.service.throttle import MailBudget, SignInThrottle
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class AuthService(UseCase[IdentityContext]):
         self.passwords = context.passwords
         self.limiter = context.limiter
         self.throttle = SignInThrottle(context.settings, context.limiter)
+        self.mail = MailBudget(context.settings, context.limiter)
+        self.guard = Guard(session, context)
         self.sessions = Sessions(session, context)
         self.verification = Verification(session, context)
 
@@ -91,12 +93,14 @@ class AuthService(UseCase[IdentityContext]):
         await tokens.consume_all_for_user(user.id, domain.VERIFY_EMAIL, verified_at)
         return user
 
-    async def resend_verification(self, email: str, *, storefront: Storefront) -> None:
-        """Queue a new link when the account exists and is unverified; the caller never learns which."""
+    async def resend_verification(self, email: str, *, ip: str, storefront: Storefront) -> None:
+        """Queue a new link when the account exists and is unverified, and the account's mail budget
+        allows (docs/security.md); the caller never learns which."""
         email = domain.normalise_email(email)
-        await self.limiter.hit(self.settings.resend_verification_rate_limit, "resend-verification", email)
+        await self.guard.attempt("resend-verification", ip=ip, account=email,
+                                 per_account_and_ip=self.settings.resend_verification_rate_limit_per_account_and_ip)
         user = await UserRepository(self.session).get_by_email(email)
-        if user is not None and user.is_active and not user.is_verified:
+        if user is not None and user.is_active and not user.is_verified and await self.mail.allows(email, ip):
             self.verification.send(user, storefront)
 
     async def login(self, login: str, password: str, *, ip: str, anon_id: uuid.UUID | None,

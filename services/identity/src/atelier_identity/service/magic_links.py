@@ -7,6 +7,11 @@ right code sent again within `magic_link_retry_seconds` of its use is acknowledg
 200) without a new session and without the account's profile: S4's frontend verifies its link
 again at each render, and would show its own sign-in as failed (it keeps the first answer's
 tokens); a replayer gets nothing. The repeat counts as an attempt, so the window is no room to guess.
+
+Throttling (docs/security.md) is per (account, client address) so that nobody elsewhere keeps the
+owner from a code: requests per pair, wrong codes per pair (`MagicCodeThrottle`), and the mail to
+one account capped with a reserve per address (`MailBudget`). A request the budget does not mail
+is answered alike and changes nothing: the code already mailed stays live.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
 from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email, registered
+from atelier_identity.service.throttle import MagicCodeThrottle, MailBudget
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class MagicLinkService(UseCase[IdentityContext]):
         self.mailer = context.mailer
         self.sessions = Sessions(session, context)
         self.guard = Guard(session, context)
+        self.codes = MagicCodeThrottle(context.settings, context.limiter)
+        self.mail = MailBudget(context.settings, context.limiter)
         self.ttl = timedelta(minutes=context.settings.magic_link_ttl_minutes)
 
     async def request(self, email: str, *, ip: str, storefront: Storefront) -> None:
@@ -50,6 +58,8 @@ class MagicLinkService(UseCase[IdentityContext]):
         for an address without an account, since the first verification creates it."""
         email = domain.normalise_email(email)
         await self.guard.attempt("magic-link", ip=ip, account=email)
+        if not await self.mail.allows(email, ip):
+            return
         requested_at = now()
         links = MagicLinkRepository(self.session)
         await links.void_for_email(email, requested_at)
@@ -64,7 +74,8 @@ class MagicLinkService(UseCase[IdentityContext]):
     async def verify(self, data: MagicLinkVerify, *, ip: str, anon_id: uuid.UUID | None,
                      storefront: Storefront) -> SignedIn | Repeated:
         """Sign in with the link's token or the email and code (an account created now signed up on
-        `storefront`). A wrong code's attempt is kept (`commit_on_error`) although the request fails."""
+        `storefront`). A wrong code's attempt is kept (`commit_on_error`) although the request fails.
+        The link's token cannot be guessed: only codes are throttled per account."""
         email = domain.normalise_email(data.email) if data.email else None
         await self.guard.attempt("magic-link-verify", ip=ip)
         verified_at = now()
@@ -73,6 +84,7 @@ class MagicLinkService(UseCase[IdentityContext]):
             email = await links.consume_by_token(domain.digest(data.token), verified_at)
         else:
             assert email is not None and data.code is not None
+            await self.codes.admit(email, ip)
             max_attempts = self.settings.magic_link_max_attempts
             live = await links.take_attempt(email, verified_at, max_attempts)
             retried = None
@@ -81,18 +93,18 @@ class MagicLinkService(UseCase[IdentityContext]):
                 since = verified_at - timedelta(seconds=self.settings.magic_link_retry_seconds)
                 retried = await links.take_retry(email, since, max_attempts)
             code = live or retried
-            if live is not None:
-                # Counted per account only while there is a code to guess: a locked or expired
-                # code answers 400 (nothing left to try), not 429. A repeat's guesses are bounded
-                # by the spent code's own attempts.
-                await self.guard.attempt("magic-link-verify", account=email)
             matches = code is not None and domain.same_digest(data.code.strip(), code.code_hash)
             # Spent only when right: a wrong guess leaves the live code to its remaining attempts.
             spent = matches and (retried is not None or (live is not None and await links.consume(live.id, verified_at)))
             if not spent:
+                # Counted per account only when there was a code to guess; at the account's
+                # ceiling the code guessed at ends (its link still signs in).
+                if code is not None and await self.codes.failed(email):
+                    await links.exhaust(code.id, max_attempts)
                 commit_on_error(self.session)
-                email = None
-            elif retried is not None:
+                raise InvalidMagicCode()
+            await self.codes.succeeded(email, ip)
+            if retried is not None:
                 user = await UserRepository(self.session).get_by_email(email)
                 if user is None or not user.is_active:
                     raise InvalidMagicCode()

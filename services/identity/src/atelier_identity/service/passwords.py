@@ -18,6 +18,7 @@ from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.schemas import ChangePasswordRequest, PasswordResetConfirm
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, now, prove_email
+from atelier_identity.service.throttle import MailBudget
 from atelier_identity.service.users import UserService
 
 
@@ -29,16 +30,17 @@ class PasswordService(UseCase[IdentityContext]):
         self.mailer = context.mailer
         self.sessions = Sessions(session, context)
         self.guard = Guard(session, context)
+        self.mail = MailBudget(context.settings, context.limiter)
         self.users = UserService(session, context)
 
     async def request_reset(self, email: str, *, ip: str, storefront: Storefront) -> None:
-        """Mail a reset link (to `storefront`'s page, from its sender) when the account exists; the
-        caller is answered the same either way."""
+        """Mail a reset link (to `storefront`'s page, from its sender) when the account exists and
+        its sign-in mail budget allows (docs/security.md); the caller is answered the same either way."""
         email = domain.normalise_email(email)
         await self.guard.attempt("password-reset", ip=ip, account=email,
-                                 per_account=self.settings.password_reset_rate_limit_per_account)
+                                 per_account_and_ip=self.settings.password_reset_rate_limit_per_account_and_ip)
         user = await UserRepository(self.session).get_by_email(email)
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or not await self.mail.allows(email, ip):
             return
         self.mail_reset(user, storefront)
 

@@ -1,4 +1,5 @@
-"""Sign-in throttling: failed passwords are counted, successes never (docs/security.md).
+"""Sign-in throttling: failed passwords and magic codes are counted, successes never; sign-in mail
+is capped per account without keeping the owner from theirs (docs/security.md).
 
 Every password check (login, and the current password of a password change, an email change or
 an account deletion) goes through `SignInThrottle.check_password`, so a guess costs the same
@@ -13,6 +14,10 @@ set (every identity process shares them), else this process's memory.
   at most `sign_in_backoff_max_seconds`). It slows; it never refuses an address that has no
   failure on the account, so the owner signing in from elsewhere always gets in.
 - **Per client address, any account**: `sign_in_failures_per_ip` (password spraying).
+
+`MagicCodeThrottle` counts wrong magic-link codes the same way per (account, client address); at
+the account's ceiling a wrong code ends its code rather than locking the account. `MailBudget`
+decides whether a magic-link, reset or resend-verification request may mail the account.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from atelier_identity import domain
 from atelier_identity.settings import IdentitySettings
 
 PAIR, ACCOUNT, IP, BACKOFF = "sign-in", "sign-in-account", "sign-in-ip", "sign-in-backoff"
+CODE_PAIR, CODE_ACCOUNT = "magic-code", "magic-code-account"
+MAIL_ACCOUNT, MAIL_RESERVE = "sign-in-mail", "sign-in-mail-reserve"
 
 
 class SignInThrottle:
@@ -63,3 +70,48 @@ class SignInThrottle:
     def _backoff(self, failures: int) -> str:
         """One attempt per back-off: the rule whose window holds this address's last failure."""
         return f"1/{domain.sign_in_backoff_seconds(failures, self.settings.sign_in_backoff_max_seconds)} seconds"
+
+
+class MagicCodeThrottle:
+    """Wrong magic-link codes. Per (account, client address): `magic_code_failures_per_account_and_ip`,
+    then that pair waits (429). Per account from every address: at `magic_code_failures_per_account`
+    the account is under attack and a wrong code ends the code it was tried on (one guess per code
+    instead of `magic_link_max_attempts`); a right code is never refused by it, and a new code can
+    be asked for. Like a password, an attempt is counted for its pair before the code is compared
+    (parallel guesses cannot all pass) and a right code clears the pair."""
+
+    def __init__(self, settings: IdentitySettings, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.limiter = limiter
+
+    async def admit(self, account: str, ip: str) -> None:
+        await self.limiter.hit(self.settings.magic_code_failures_per_account_and_ip, CODE_PAIR, account, ip)
+
+    async def succeeded(self, account: str, ip: str) -> None:
+        await self.limiter.clear(self.settings.magic_code_failures_per_account_and_ip, CODE_PAIR, account, ip)
+
+    async def failed(self, account: str) -> bool:
+        """Count a wrong guess at a code of `account`; True when the account is at its ceiling (the
+        code guessed at must end)."""
+        rule = self.settings.magic_code_failures_per_account
+        await self.limiter.add(rule, CODE_ACCOUNT, account)
+        return (await self.limiter.window(rule, CODE_ACCOUNT, account)).full
+
+
+class MailBudget:
+    """Magic-link, reset and resent verification mail to one account. Up to
+    `sign_in_mail_per_account` from every address together; past it, each client address may still
+    cause `sign_in_mail_reserve_per_account_and_ip` of its own. A flood uses up its own address's reserve, never the owner's; a flood from many
+    addresses gets the reserve once per address. Each call counts (`add` never double-counts a
+    full window), so parallel requests cannot exceed either."""
+
+    def __init__(self, settings: IdentitySettings, limiter: RateLimiter) -> None:
+        self.settings = settings
+        self.limiter = limiter
+
+    async def allows(self, account: str, ip: str) -> bool:
+        """Whether a request from `ip` may mail `account` now (counted when it may)."""
+        settings, limiter = self.settings, self.limiter
+        if await limiter.add(settings.sign_in_mail_per_account, MAIL_ACCOUNT, account):
+            return True
+        return await limiter.add(settings.sign_in_mail_reserve_per_account_and_ip, MAIL_RESERVE, account, ip)
