@@ -3,6 +3,7 @@ processes without an API (in-process: SQLite, and PostgreSQL when set; the in-me
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -143,6 +144,31 @@ class TestAccessLog:
         assert made != "not a valid id!" and len(made) == 32 and r.json() == {"request_id": made}
         fields = next(rec for rec in caplog.records if rec.name == "atelier.access").fields  # type: ignore[attr-defined]  # the access log's structured fields, set as an extra on the record
         assert fields["anon_id"] == "anon-9" and "user_id" not in fields and fields["request_id"] == made
+
+    async def test_a_call_cancelled_before_its_answer_is_a_499_not_a_500(self, caplog: pytest.LogCaptureFixture) -> None:
+        # In one process a service's internal call runs the callee in the caller's task: a caller
+        # that gives up (orders dropping its address look-up once the cart is empty) cancels it.
+        app, started = FastAPI(), asyncio.Event()
+
+        @app.get("/internal/addresses/{address_id}")
+        async def address(address_id: str) -> dict:
+            started.set()
+            await asyncio.Event().wait()  # the callee is still working when its caller gives up
+            return {}
+
+        instrument_app(app, AtelierSettings(environment="test"), "callee")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callee") as callee:
+            with caplog.at_level(logging.INFO, logger="atelier.access"):
+                call = asyncio.create_task(callee.get("/internal/addresses/a1"))
+                await started.wait()
+                call.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await call
+            metrics = (await callee.get("/metrics")).text
+        [record] = [rec for rec in caplog.records if rec.name == "atelier.access"]
+        assert record.fields["status"] == 499  # type: ignore[attr-defined]  # the access log's structured fields, set as an extra on the record
+        assert 'route="/internal/addresses/{address_id}",service="callee",status="499"' in metrics
+        assert 'service="callee",status="500"' not in metrics
 
     async def test_metrics_count_requests_by_route_template(self, client: httpx.AsyncClient) -> None:
         await client.get("/things/1")

@@ -14,6 +14,7 @@ relay's publish (in another process, later) continues the request's trace.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import contextvars
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import propagate, trace
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atelier_common import metrics
@@ -439,6 +441,9 @@ def _token_subject(token: bytes | str | None) -> str | None:
 
 
 _QUIET_PATHS = frozenset({"/health", "/ready", "/metrics", "/api/health"})
+# nginx's "client closed request": the status logged and counted for a request whose caller went
+# away before it was answered (not a 5xx: nothing failed on this side).
+CLIENT_CLOSED_REQUEST = 499
 
 
 class AccessLogMiddleware:
@@ -482,13 +487,14 @@ class AccessLogMiddleware:
         span = trace.get_current_span()
         if span.is_recording():
             span.set_attribute("atelier.request_id", request_id)
-        status = 500
+        status = 500  # an exception before the answer started: the error handler outside answers 500
+        answered = False
         response_anon: bytes | None = None
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, response_anon
+            nonlocal status, answered, response_anon
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
                 # exactly one X-Request-ID: this request's (a proxied service's answer carries it too)
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode()))
@@ -500,6 +506,12 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except (asyncio.CancelledError, ClientDisconnect):
+            # The caller went away before an answer started (a cancelled in-process call, a
+            # closed connection): no server error, whatever the default says.
+            if not answered:
+                status = CLIENT_CLOSED_REQUEST
+            raise
         finally:
             try:
                 self._record(scope, status, time.perf_counter() - started, request_id, authorization,

@@ -122,6 +122,16 @@ def merged_quantity(wanted: int, available: int | None) -> int:
     return capped if available is None else min(capped, available)
 
 
+def ordered_units(lines: Iterable[tuple[uuid.UUID, uuid.UUID | None, int]]) -> dict[
+        tuple[uuid.UUID, uuid.UUID | None], int]:
+    """The units an order took of each (product, variant), from its (product, variant, quantity)
+    lines: what leaves the cart it was placed from (a line named twice counts twice)."""
+    units: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
+    for product_id, variant_id, quantity in lines:
+        units[(product_id, variant_id)] = units.get((product_id, variant_id), 0) + quantity
+    return units
+
+
 def cart_totals(lines: Iterable[tuple[str, Decimal, int]], tax_rate: Decimal, *,
                 inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS) -> Totals:
     """Totals of (kind, unit_price, quantity) lines: the subtotal is the sum of the rounded line

@@ -12,13 +12,28 @@ write to the cart row, which takes SQLite's database write lock until the commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, literal_column, or_, true, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    true,
+    update,
+    values,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -214,15 +229,37 @@ _GIVE_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
 # An erasure takes every cart of the owner; a merged guest cart goes by its id.
 _DELETE_CARTS = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
 _DELETE_CART = delete(_CART).where(_CART.c.id == bindparam("cart"))
-_CLEAR_CART = delete(_ITEM).where(_ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_OWNER_CART)))
-# An order's lines leave its cart once: on PostgreSQL the record that they did and the DELETE in
-# one statement (the DELETE runs only if the record is new).
+# An order's lines leave its cart once: on PostgreSQL the record that they did and the cart's
+# lock in one statement (no cart comes back when the record was there already). The lines are
+# changed by the next statement (`_take_out`), whose snapshot is taken once the lock is held.
 _CLEARED_ORDER = table_of(ClearedOrder)
 _FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
                 .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
-_CLEAR_CART_ONCE = (delete(_ITEM).where(
-    _ITEM.c.cart_id.in_(sa_select(_CART.c.id).where(_OWNER_CART)),
-    sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists()).add_cte(_FIRST_CLEAR))
+_LOCK_CART_ONCE = (sa_select(_CART.c.id).where(_OWNER_CART,
+                                               sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists())
+                   .with_for_update(key_share=True, of=_CART).add_cte(_FIRST_CLEAR))
+
+
+def _take_out(ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int]) -> tuple[Any, Any]:
+    """(DELETE, UPDATE) taking `ordered` ((product, variant) → units) off the lines of the cart
+    bound as `cart`: a line with no more units than were ordered goes, any other keeps the rest.
+    Each is one guarded statement whose guards (`quantity <=` / `>` the units ordered) split the
+    lines between them, so on one snapshot no line is touched by both."""
+    product_type, variant_type = _ITEM.c.product_id.type, _ITEM.c.variant_id.type
+    # Every value a typed parameter: a bare NULL variant would make PostgreSQL type the column text.
+    lines = (values(column("product_id", product_type), column("variant_id", variant_type),
+                    column("quantity", Integer), name="ordered")
+             .data([(literal(product, product_type), literal(variant, variant_type), literal(units, Integer))
+                    for (product, variant), units in ordered.items()]).cte("ordered"))
+    units = (sa_select(lines.c.quantity)
+             .where(lines.c.product_id == _ITEM.c.product_id,
+                    lines.c.variant_id.is_not_distinct_from(_ITEM.c.variant_id))
+             .scalar_subquery())
+    in_cart = _ITEM.c.cart_id == bindparam("cart")
+    dropped = delete(_ITEM).where(in_cart, _ITEM.c.quantity <= units)
+    lowered = (update(_ITEM).where(in_cart, _ITEM.c.quantity > units)
+               .values(quantity=_ITEM.c.quantity - units, updated_at=bindparam("touched")))
+    return dropped, lowered
 
 
 def _product_upsert(dialect_insert: Any, with_variant: bool) -> Any:
@@ -472,18 +509,43 @@ class CartRepository:
         await self.session.flush()
         await self.session.execute(delete(CartItem).where(col(CartItem.cart_id) == cart_id))
 
-    async def clear_for_owner(self, owner_id: uuid.UUID, storefront: str) -> None:
-        await self.session.execute(_CLEAR_CART, {"owner": owner_id, "storefront_slug": storefront})
-
-    async def clear_for_order(self, owner_id: uuid.UUID, storefront: str, order_id: uuid.UUID) -> None:
-        """Empty the owner's cart on `storefront` unless the order's lines already left it
-        (`ClaimRepository.first_clear`)."""
+    async def lock_id(self, owner_id: uuid.UUID, storefront: str) -> uuid.UUID | None:
+        """The id of the owner's existing cart on `storefront`, locked until the transaction ends
+        (see the module doc), as a plain value; None: there is none."""
+        params = {"owner": owner_id, "storefront_slug": storefront}
         if _is_sqlite(self.session):
-            if await _first_clear(self.session, order_id):
-                await self.clear_for_owner(owner_id, storefront)
+            row = (await self.session.execute(_LOCK_CART, {**params, "touched": utcnow()})).first()
+        else:
+            row = (await self.session.execute(_LOCK_CART_ROW, params)).first()
+        return row[0] if row is not None else None
+
+    async def lock_for_order(self, owner_id: uuid.UUID, storefront: str, order_id: uuid.UUID) -> uuid.UUID | None:
+        """`lock_id`, unless the order's lines already left the owner's cart
+        (`ClaimRepository.first_clear`): then None, and nothing is locked. One statement on
+        PostgreSQL."""
+        if _is_sqlite(self.session):
+            return await self.lock_id(owner_id, storefront) if await _first_clear(self.session, order_id) else None
+        row = (await self.session.execute(_LOCK_CART_ONCE, {"owner": owner_id, "storefront_slug": storefront,
+                                                            "order": order_id, "now": utcnow()})).first()
+        return row[0] if row is not None else None
+
+    async def take_out(self, cart_id: uuid.UUID, ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int],
+                       now: datetime) -> None:
+        """Take `ordered` ((product, variant) → units) off the lines of the cart `cart_id`, which
+        the caller has locked: each line loses the units ordered, and goes when none are left; a
+        line of something else is not touched. Guarded statements, never a read then a write:
+        one statement on PostgreSQL, two on SQLite (which has no DELETE in a WITH)."""
+        if not ordered:
             return
-        await self.session.execute(_CLEAR_CART_ONCE, {"owner": owner_id, "storefront_slug": storefront,
-                                                      "order": order_id, "now": utcnow()})
+        dropped, lowered = _take_out(ordered)
+        params = {"cart": cart_id, "touched": now}
+        if _is_sqlite(self.session):
+            # The DELETE first: the UPDATE first would leave a line of 2 with 1 ordered at 1,
+            # which the DELETE would then take as well.
+            await self.session.execute(dropped, params)
+            await self.session.execute(lowered, params)
+        else:
+            await self.session.execute(lowered.add_cte(dropped.cte("dropped")), params)
 
 
 class ClaimRepository:

@@ -275,9 +275,10 @@ class CartService(UseCase[CartContext]):
                 await self.carts.delete_cart(guest.id)
 
     async def clear_after_order(self, owner_id: uuid.UUID, storefront: str, *, from_cart: bool,
-                                order_id: uuid.UUID | None = None, lines: Sequence[OrderLine] = (),
-                                anonymous: bool = False) -> None:
-        """An order placed from the cart empties it, once; an order of explicit items leaves it
+                                order_id: uuid.UUID, lines: Sequence[OrderLine], anonymous: bool = False) -> None:
+        """An order placed from the cart takes its lines out of it, once: each line loses the units
+        ordered and goes when none are left, so what was added since the order stays (a line
+        raised from 1 to 3 after an order of 1 keeps 2). An order of explicit items leaves the cart
         alone. The order's cart is the owner's on the order's storefront: their carts on other
         storefronts are not touched.
 
@@ -286,31 +287,24 @@ class CartService(UseCase[CartContext]):
         are taken out of it and the user's own lines stay, as if the order had been heard first."""
         if not from_cart:
             return
+        ordered = domain.ordered_units((line.product_id, line.variant_id, line.quantity) for line in lines)
         # The owner locked first (serialised with a claim), then "once": the same order heard again
-        # leaves alone the cart the owner has filled since (a new cart is not the ordered one).
+        # leaves alone the cart the owner has filled since. Each cart is locked before its lines
+        # change, like an add (`CartRepository.take_out`): an add racing the order waits, or is waited for.
         claimed_by = (await self.claims.lock(owner_id)).claimed_by if anonymous else None
         if claimed_by is None:
-            if order_id is None:
-                await self.carts.clear_for_owner(owner_id, storefront)
-            else:
-                await self.carts.clear_for_order(owner_id, storefront, order_id)  # one statement on PostgreSQL
+            cart_id = await self.carts.lock_for_order(owner_id, storefront, order_id)  # one statement on PostgreSQL
+            if cart_id is not None:
+                await self.carts.take_out(cart_id, ordered, utcnow())
             return
-        if order_id is not None and not await self.claims.first_clear(order_id):
+        if not await self.claims.first_clear(order_id):
             return
         # A guest cart the claim could not merge (another currency) is still the guest's, and the
-        # order came from it: emptied, as it would have been had the order been heard first.
-        await self.carts.clear_for_owner(owner_id, storefront)
-        cart = await self.carts.lock_existing(claimed_by, storefront)
-        if cart is None:
-            return
-        items, now = await self.carts.items_of(cart.id), utcnow()
-        ordered: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
-        for line in lines:
-            key = (line.product_id, line.variant_id)
-            ordered[key] = ordered.get(key, 0) + line.quantity
-        for (product_id, variant_id), quantity in ordered.items():
-            if (item := _find_line(items, product_id, variant_id)) is not None:
-                await self._set_or_drop(item, item.quantity - quantity, now)
+        # order came from it; a merged one is in the user's cart. A claim merges a cart whole or not
+        # at all, and a cart holds one currency: the ordered lines are in one of the two.
+        for owner in (owner_id, claimed_by):
+            if (cart_id := await self.carts.lock_id(owner, storefront)) is not None:
+                await self.carts.take_out(cart_id, ordered, utcnow())
 
     async def forget_owner(self, user_id: uuid.UUID) -> None:
         """A deleted user's carts (on every storefront) go with them; remembered, so that a claim

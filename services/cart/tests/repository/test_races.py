@@ -20,9 +20,11 @@ from sqlmodel import select
 from atelier_cart.app import create_app
 from atelier_cart.models import Cart, CartItem, CartProduct
 from atelier_cart.repository import CartRepository
+from atelier_cart.schemas import CartItemCreate
 from atelier_cart.service import CartService
 from atelier_cart.settings import CartSettings
 from atelier_common.contracts.identity import AnonymousClaimed
+from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.migrations import upgrade
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys, poll_until
 from atelier_testing.storefronts import add_storefront, make_storefront
@@ -233,4 +235,47 @@ class TestMergeRace:
         # new guest cart after it: no unit is lost.
         units = sum(item.quantity for item in await table(harness, CartItem))
         assert units == 6
+        assert harness.bus.dead_letters == []
+
+
+def _order(guest: Shopper, *lines: tuple[uuid.UUID, int]) -> OrderPlaced:
+    return OrderPlaced(order_id=uuid.uuid4(), order_number="ORD-20261126-RACE01", owner_id=guest.owner_id,
+                       from_cart=True, lines=[OrderLine(product_id=product_id, sku="X", kind="physical",
+                                                        quantity=quantity, unit_price=Decimal("10.00"))
+                                              for product_id, quantity in lines])
+
+
+class TestOrderRace:
+    async def test_an_add_in_flight_when_the_order_is_heard_keeps_its_units(self, pg, test_keys: TestKeys) -> None:
+        # The order took A x1; an add of A x2 holds the cart (and the line) uncommitted when the
+        # order's event is handled: the handler waits for it, then takes 1 of the 3.
+        harness, _ = pg
+        product = await Catalog(harness).product(stock=50)
+        guest = shopper(harness, test_keys)
+        await guest.add(product.product_id, 1)
+        storefront = await harness.runtime.storefronts.get()
+        async with harness.runtime.db.transaction() as add:
+            await CartService(add, harness.runtime.context).add_item(
+                guest.owner_id, CartItemCreate(product_id=product.product_id, quantity=2), storefront, anonymous=True)
+            placed = asyncio.create_task(harness.deliver(_order(guest, (product.product_id, 1)), producer="orders"))
+            await poll_until(lambda: _waiting_on_a_lock(harness), message="the order waits for the add")
+            assert not placed.done()
+        await placed
+        assert [line["quantity"] for line in (await guest.cart())["items"]] == [2]
+        assert harness.bus.dead_letters == []
+
+    async def test_an_order_and_parallel_adds_lose_no_unit(self, pg, test_keys: TestKeys) -> None:
+        harness, _ = pg
+        catalog = Catalog(harness)
+        ordered, other = await catalog.product(stock=500), await catalog.product(stock=500)
+        guest = shopper(harness, test_keys)
+        await guest.add(ordered.product_id, 1)
+        adds = [guest.add_raw(product.product_id, 1) for product in (ordered, other) for _ in range(5)]
+        results = await asyncio.gather(harness.deliver(_order(guest, (ordered.product_id, 1)), producer="orders"),
+                                       *adds)
+        assert all(r.status_code == 201 for r in results[1:])
+        # Each add landed before the order's lines left or after: either way only the one unit
+        # ordered is gone.
+        lines = {line["product_id"]: line["quantity"] for line in (await guest.cart())["items"]}
+        assert lines == {str(ordered.product_id): 5, str(other.product_id): 5}
         assert harness.bus.dead_letters == []

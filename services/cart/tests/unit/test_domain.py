@@ -149,3 +149,10 @@ def test_which_stock_changes_matter_to_a_cart(stock_only: bool, track: bool, bef
                                               matters: bool) -> None:
     assert domain.stock_change_matters(stock_only=stock_only, track_inventory=track, before=before,
                                        after=after) is matters
+
+
+class TestOrderedUnits:
+    def test_a_product_named_twice_counts_twice_and_variants_apart(self) -> None:
+        product, variant = uuid.uuid4(), uuid.uuid4()
+        assert domain.ordered_units([(product, None, 1), (product, variant, 2), (product, None, 3)]) == {
+            (product, None): 4, (product, variant): 2}

@@ -17,6 +17,7 @@ from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
 # The kinds are part of catalog's contract; catalog's modules name them through domain.
 from atelier_common.contracts.catalog import DIGITAL_KINDS as DIGITAL_KINDS
 from atelier_common.contracts.catalog import ProductKind as ProductKind
+from atelier_common.contracts.identity import Storefront
 
 # Keys of GET /pricing, in the order clients show them.
 PRICING_GROUPS: dict[ProductKind, str] = {
@@ -259,6 +260,13 @@ def storefronts_key(slugs: Iterable[str]) -> str:
 def storefronts_of(key: str | None) -> list[str]:
     """The slugs of a `storefronts_key`."""
     return [slug for slug in (key or "").split(",") if slug]
+
+
+def not_selling(currency: str, storefronts: Iterable[Storefront]) -> list[Storefront]:
+    """The storefronts of `storefronts` that do not sell in `currency` (`Storefront.sells_currency`):
+    a product priced in it and limited to one of them would be shown there, and could never be
+    carted or ordered there."""
+    return [storefront for storefront in storefronts if not storefront.sells_currency(currency)]
 
 
 @dataclass(frozen=True)

@@ -70,5 +70,10 @@ class ReviewExists(CatalogError):
     code, status, default_message = "REVIEW_EXISTS", 409, "You have already reviewed this product"
 
 
+class CurrencyNotSold(CatalogError):
+    code, status, default_message = ("CURRENCY_NOT_SOLD", 409,
+                                     "A storefront the product is limited to does not sell in its currency")
+
+
 class UnknownStorefront(CatalogError):
     code, status, default_message = "UNKNOWN_STOREFRONT", 400, "No storefront has this slug"

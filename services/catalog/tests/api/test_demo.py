@@ -63,9 +63,11 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         assert await product_changed_events(harness) == []
 
 
-# The demo storefronts of #41 (identity seeds them; docs/storefronts.md), by what they sell.
-SEED_STOREFRONTS = {"storybook": ["print_tier", "retry_pack"], "marbelle": ["physical"], "reviv": ["credit_pack"],
-                    "shop": ["physical"], "figureforge": ["credit_pack", "subscription_plan"]}
+# The demo storefronts of #41 (identity seeds them; docs/storefronts.md): what each sells, in
+# which currency.
+SEED_STOREFRONTS = {"storybook": (["print_tier", "retry_pack"], "GEL"), "marbelle": (["physical"], "USD"),
+                    "reviv": (["credit_pack"], "USD"), "shop": (["physical"], "USD"),
+                    "figureforge": (["credit_pack", "subscription_plan"], "USD")}
 STONES = {"CARR-WHITE-001", "CALA-GOLD-001", "NERO-MARQ-001", "ABS-BLACK-001", "KASH-WHITE-001", "TRAV-CLASSIC-001",
           "SEAL-PRO-1L"}
 
@@ -76,8 +78,8 @@ async def test_the_demo_is_spread_over_the_seed_storefronts_and_the_default_sees
     bus = RecordingBus()
     # Seeded at start, before the app knows any storefront but the default (identity not yet heard).
     async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
-        for slug, sells in SEED_STOREFRONTS.items():
-            add_storefront(harness.app, make_storefront(slug, sells=sells))
+        for slug, (sells, currency) in SEED_STOREFRONTS.items():
+            add_storefront(harness.app, make_storefront(slug, sells=sells, currency=currency))
 
         async def read(path: str, slug: str | None) -> Any:
             response = await harness.client.get(path, headers=on_storefront(slug) if slug else {})

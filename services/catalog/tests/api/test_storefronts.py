@@ -26,9 +26,11 @@ REVIEW = {"rating": 5, "title": "Lovely", "comment": "Just as pictured."}
 
 @pytest.fixture
 def storefronts(harness: ServiceHarness) -> None:
-    """A sells every kind; B sells physical goods and credit packs only."""
-    add_storefront(harness.app, make_storefront("a", sells=list(ALL_KINDS)))
-    add_storefront(harness.app, make_storefront("b", sells=["physical", "credit_pack"]))
+    """A sells every kind; B sells physical goods and credit packs only; both in USD (the products'
+    default currency), EU in EUR."""
+    add_storefront(harness.app, make_storefront("a", sells=list(ALL_KINDS), currency="USD"))
+    add_storefront(harness.app, make_storefront("b", sells=["physical", "credit_pack"], currency="USD"))
+    add_storefront(harness.app, make_storefront("eu", currency="EUR"))
 
 
 def user(test_keys: TestKeys, storefront: dict[str, str], user_id: uuid.UUID) -> dict[str, str]:
@@ -210,6 +212,37 @@ class TestStaff:
         tree = (await harness.client.get("/api/v1/categories", headers=staff)).json()["results"]
         assert [(c["name"], c["storefronts"]) for c in tree] == [(category["name"], ["a"])]
         assert len(await product_changed_events(harness)) == events
+
+    async def test_a_product_its_storefronts_cannot_sell_is_refused_and_nothing_is_written(
+            self, harness: ServiceHarness, catalog: Catalog, staff) -> None:
+        # EU sells in EUR only: a USD product limited to it would be listed there and never bought.
+        for scope in (["eu"], ["a", "eu"]):
+            body = {"name": "Slab", "sku": f"SLAB-{len(scope)}", "price": "10.00", "currency": "USD",
+                    "storefronts": scope}
+            error = assert_error(await harness.client.post("/api/v1/products", json=body, headers=staff),
+                                 409, "CURRENCY_NOT_SOLD")
+            assert error["details"]["currency"] == "USD" and error["details"]["storefronts"] == {"eu": "EUR"}
+            assert error["details"]["fields"] == {"currency": ["storefront 'eu' sells in EUR"]}
+        async with harness.runtime.db.read_only() as session:
+            assert (await session.exec(select(Product))).all() == []
+        assert await product_changed_events(harness) == []
+        # In EUR it is EU's; the default storefront sells any currency; unscoped, every storefront has it.
+        eur = await catalog.product(sku="EUR-1", currency="EUR", storefronts=["eu", "default"])
+        gel = await catalog.product(sku="GEL-1", currency="GEL", storefronts=["default"])
+        await catalog.product(sku="ANY-1", currency="GEL")
+
+        # An edit is judged on the currency and scope it leaves: either change alone can break it.
+        events = len(await product_changed_events(harness))
+        for ref, change in ((eur["id"], {"currency": "USD"}), (gel["id"], {"storefronts": ["default", "eu"]}),
+                            (gel["id"], {"name": "Renamed", "storefronts": ["eu"]})):
+            assert_error(await harness.client.patch(f"/api/v1/products/{ref}", headers=staff, json=change),
+                         409, "CURRENCY_NOT_SOLD")
+        detail = (await harness.client.get(f"/api/v1/products/{gel['id']}", headers=staff)).json()
+        assert (detail["name"], detail["currency"], detail["storefronts"]) == (gel["name"], "GEL", ["default"])
+        assert len(await product_changed_events(harness)) == events
+        response = await harness.client.patch(f"/api/v1/products/{gel['id']}", headers=staff,
+                                              json={"currency": "eur", "storefronts": ["eu"]})
+        assert (response.status_code, response.json()["currency"]) == (200, "EUR"), response.text
 
     async def test_staff_read_every_storefront_or_the_one_they_name(self, harness: ServiceHarness,
                                                                    catalog: Catalog, staff) -> None:

@@ -194,7 +194,7 @@ def currency_problem(currencies: Iterable[str], storefront: Storefront) -> str |
     found = sorted(set(currencies))
     if len(found) != 1:
         return "All lines of an order must be in one currency"
-    if not storefront.takes_any_currency and found[0] != storefront.currency:
+    if not storefront.sells_currency(found[0]):
         return f"This storefront sells in {storefront.currency}, not {found[0]}"
     return None
 

@@ -149,6 +149,11 @@ class Storefront(ContractModel):
         currency, any. Every other storefront sells in its own `currency` (cart and orders ask this)."""
         return self.slug == DEFAULT_STOREFRONT
 
+    def sells_currency(self, currency: str) -> bool:
+        """Whether something priced in `currency` can be bought here (`takes_any_currency`, else
+        this storefront's own `currency`): the rule orders charges by and catalog scopes by."""
+        return self.takes_any_currency or currency == self.currency
+
     def in_scope(self, storefronts: Sequence[str]) -> bool:
         """Whether something scoped to `storefronts` (empty: every storefront) is this one's."""
         return not storefronts or self.slug in storefronts

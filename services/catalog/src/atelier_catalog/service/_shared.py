@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.domain import EVERYTHING
-from atelier_catalog.errors import ProductNotFound, SkuExists, SlugExists, UnknownStorefront
+from atelier_catalog.errors import CurrencyNotSold, ProductNotFound, SkuExists, SlugExists, UnknownStorefront
 from atelier_catalog.models import Product, ProductVariant
 from atelier_catalog.repository import ProductFacts, ProductRepository, VariantFacts
 from atelier_common import outbox
@@ -43,6 +43,23 @@ async def storefronts_key(directory: StorefrontDirectory, slugs: Iterable[str], 
             raise UnknownStorefront(details={"storefronts": unknown, "fields": {
                 "storefronts": [f"no storefront has the slug {slug!r}" for slug in unknown]}})
     return domain.storefronts_key(slugs)
+
+
+async def check_sold_in(directory: StorefrontDirectory, slugs: Iterable[str], currency: str) -> None:
+    """`CurrencyNotSold` (409), before anything is written, when a storefront of `slugs` (a
+    product's scope) does not sell in `currency`: the product would be shown there and could never
+    be bought. A slug no storefront has any more is skipped (nothing is shown there). A product
+    for every storefront (no slugs) is not judged: the default storefront sells any currency."""
+    storefronts = []
+    for slug in dict.fromkeys(slugs):
+        try:
+            storefronts.append(await directory.get(slug))
+        except NoSuchStorefront:
+            continue
+    if unsold := domain.not_selling(currency, storefronts):
+        raise CurrencyNotSold(details={
+            "currency": currency, "storefronts": {s.slug: s.currency for s in unsold},
+            "fields": {"currency": [f"storefront {s.slug!r} sells in {s.currency}" for s in unsold]}})
 
 
 async def flush_unique(session: AsyncSession) -> None:

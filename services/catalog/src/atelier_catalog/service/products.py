@@ -27,7 +27,13 @@ from atelier_catalog.schemas import (
     ProductQuery,
     ProductUpdate,
 )
-from atelier_catalog.service._shared import flush_unique, load_product, publish_changes, storefronts_key
+from atelier_catalog.service._shared import (
+    check_sold_in,
+    flush_unique,
+    load_product,
+    publish_changes,
+    storefronts_key,
+)
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
@@ -83,6 +89,8 @@ class ProductService(UseCase[CatalogContext]):
         `staff`, every write here is in the audit log (#36), in its transaction."""
         attributes = domain.validate_attributes(data.kind, data.attributes)
         scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
+        if check_storefronts:
+            await check_sold_in(self.context.storefronts, data.storefronts, data.currency)
         await self._check_category(data.category_id)
         await self._check_sku(data.sku)
         slug = await self._slug_for(data.slug, data.name)
@@ -114,7 +122,13 @@ class ProductService(UseCase[CatalogContext]):
             changes["attributes"] = domain.validate_attributes(kind, changes.get("attributes", product.attributes))
             changes["kind"] = kind.value
         if "storefronts" in changes:
-            changes["storefronts_key"] = await storefronts_key(self.context.storefronts, changes.pop("storefronts"))
+            slugs = changes.pop("storefronts")
+            changes["storefronts_key"] = await storefronts_key(self.context.storefronts, slugs)
+        else:
+            slugs = domain.storefronts_of(product.storefronts_key)
+        if "storefronts_key" in changes or "currency" in changes:
+            # Judged when either changes: an older product that breaks the rule stays editable otherwise.
+            await check_sold_in(self.context.storefronts, slugs, changes.get("currency", product.currency))
         if "category_id" in changes:
             await self._check_category(changes["category_id"])
         if "sku" in changes and changes["sku"] != product.sku:
