@@ -266,7 +266,9 @@ class MessageResponse(BaseModel):
     message: str
 
 
-class MailRead(BaseModel):
+class MailboxMessage(BaseModel):
+    """A mail the dev mailbox captured."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     id: uuid.UUID
@@ -287,7 +289,7 @@ class Mailbox(BaseModel):
            "html": "<p>Hello Ada,</p><p>Please confirm your email address: <a href=\"http://localhost:3000/verify-email?token=GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc\">verify my email</a>.</p><p>Or enter this code: <code>GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc</code></p><p>The link is valid for 24 hours. If you did not create an account, ignore this mail.</p>",
            "sent_at": "2026-11-26T02:15:22.433400Z"}]}]})
 
-    results: list[MailRead]
+    results: list[MailboxMessage]
 
 
 # -- passwords and email change ----------------------------------------------------------------
