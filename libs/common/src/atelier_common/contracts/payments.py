@@ -117,9 +117,9 @@ class SubscriptionChanged(IntegrationEvent):
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "plan_sku": "studio_monthly",
-         "tier": "studio", "status": "active", "monthly_quota": 500,
+         "tier": "studio", "status": "active", "monthly_quota": 1000,
          "current_period_end": "2026-12-26T02:15:38.205697Z", "cancel_at_period_end": False,
-         "plan_id": "39105d10-fd2d-42ef-862e-e8543742783c", "current_period_start": "2026-11-26T02:15:38.205697Z"}]})
+         "plan_id": "287774a8-9651-4998-90d3-73482fe4548c", "current_period_start": "2026-11-26T02:15:38.205697Z"}]})
 
     type = "subscription.changed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.

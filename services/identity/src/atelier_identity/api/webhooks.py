@@ -105,10 +105,11 @@ class DeliveryRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "48306443-88a5-43e5-8b43-f96f867645b9", "endpoint_id": "ac7c553c-7f1b-4953-9f9c-eb25e81c754e",
          "event_id": "0c941c36-4942-440a-b3ea-a92ff1df5b9b", "event_type": "order.placed",
-         "webhook_id": "msg_30e5eb00897159cd99673b46190375de", "status": "failed",
-         "attempts": [{"at": "2026-11-26T02:15:41.107039Z", "status_code": None,
-           "error": "ConnectError: All connection attempts failed", "duration_ms": 13}], "last_status_code": None,
-         "last_error": "ConnectError: All connection attempts failed", "next_attempt_at": None,
+         "webhook_id": "msg_30e5eb00897159cd99673b46190375de", "status": "succeeded",
+         "attempts": [{"at": "2026-11-26T02:15:41.107039Z", "status_code": 503, "error": "HTTP 503",
+                       "duration_ms": 41},
+                      {"at": "2026-11-26T02:15:46.210512Z", "status_code": 200, "error": None, "duration_ms": 38}],
+         "last_status_code": 200, "last_error": None, "next_attempt_at": None,
          "created_at": "2026-11-26T02:15:41.049291Z"}]})
 
     id: uuid.UUID
