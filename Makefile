@@ -36,7 +36,7 @@ test: sync  ## the whole suite: libs, gateway, services, end-to-end in both mode
 test-fast: sync  ## without the end-to-end tests
 	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
 
-clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory and type-check a program against each (needs npm)
+clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory, type-check a program against each, and lint the document (Redocly; needs npm)
 	$(UV) run python clients/generate.py
 
 chart-check: sync  ## helm lint --strict the chart (deploy/helm/atelier), render it and validate every manifest with kubernetes-validate (Kubernetes 1.30)
