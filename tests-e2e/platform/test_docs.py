@@ -191,10 +191,11 @@ async def test_each_compat_profile_has_a_docs_page_that_renders_offline(embedded
                                                                        browser: Any) -> None:
     """`/compat/<profile>/docs` (#51): Swagger UI on the profile's own document, every operation of
     it rendered, with the gateway's offline files."""
-    async with offline_context(browser) as (context, watch):
+    async with offline_context(browser) as (context, watch), httpx.AsyncClient(base_url=embedded_platform.url,
+                                                                              timeout=30) as api:
         page = await context.new_page()
         for profile in ("storybook", "marbelle", "reviv", "shop", "figureforge"):
-            document = httpx.get(f"{embedded_platform.url}/compat/{profile}/schema", timeout=30).json()
+            document = (await api.get(f"/compat/{profile}/schema")).json()
             expected = len(_operations(document))
             await page.goto(f"{embedded_platform.url}/compat/{profile}/docs", wait_until="load")
             await page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {expected}",

@@ -5,11 +5,9 @@ dev endpoints are there, marked dev-only, where they are served; the outbound we
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -20,36 +18,15 @@ import pytest
 from atelier_common.events.envelope import event_class
 from atelier_testing.infra import REQUIRE_ENV, infra_required
 
-ROOT = Path(__file__).resolve().parents[3]
 METHODS = ("get", "put", "post", "delete", "patch")
 # Bodies of bytes (an uploaded photo, a served image): their fields are described, not exemplified.
 BINARY = ("multipart/form-data", "image/")
 GENERATED = re.compile(r"\*\*(Who may call:\*\*[^\n]*|Development only: [^\n]*\*\*)")
 
 
-def _generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("atelier_clients_generate", ROOT / "clients" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def generate() -> ModuleType:
-    return _generate()
-
-
-@pytest.fixture(scope="module")
-def schema_file(generate: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path: Path = generate.openapi(tmp_path_factory.mktemp("openapi"))
-    return path
-
-
-@pytest.fixture(scope="module")
-def doc(schema_file: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(schema_file.read_text())
+def doc(schema: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema.read_text())
     return loaded
 
 
@@ -72,13 +49,13 @@ def _missing_examples(op: dict[str, Any]) -> list[str]:
     return missing
 
 
-def test_the_merged_document_lints_with_no_error_and_no_warning(generate: ModuleType, schema_file: Path) -> None:
+def test_the_merged_document_lints_with_no_error_and_no_warning(generate: ModuleType, schema: Path) -> None:
     if shutil.which("npm") is None:
         message = "npm is not installed (apt-get install -y npm)"
         if infra_required():
             pytest.fail(f"{REQUIRE_ENV}=1 but {message}", pytrace=False)
         pytest.skip(message)
-    output = generate.lint(schema_file)  # raises ClientCheckFailed on any error or warning
+    output = generate.lint(schema)  # raises ClientCheckFailed on any error or warning
     assert "Your API description is valid" in output
     print("\nredocly lint (clients/redocly.yaml): 0 errors, 0 warnings")
 

@@ -611,31 +611,24 @@ class PageRead(_ItemRead):
     illustration_prompt: str
 
 
+# The cover's example: its first version, finished and selected.
+_COVER_VERSION_EXAMPLE: dict[str, Any] = {
+    "id": "1219957d-6875-4d61-aa4d-7f7dd6e46df3", "content_type": "COVER",
+    "content_id": "6979db28-f93c-4adc-a6ca-064c4677759e", "version_number": 1, "status": "completed",
+    "progress": 100, "job_id": "1219957d-6875-4d61-aa4d-7f7dd6e46df3", "error": None,
+    "image_url": "http://localhost:8000/api/v1/images/files/books/f24ba540-8517-55b8-a67d-346c70aa4741.png?exp=1795662935&sig=db15996bddda2b42587df714851ca45e156204770920127daf68d0555221653e",
+    "thumbnail_url": "http://localhost:8000/api/v1/images/files/books/f24ba540-8517-55b8-a67d-346c70aa4741_thumb.png?exp=1795662935&sig=2664e09d72102004bfc3685510e12abbe37292b40639bea4bf1faa487d472c5a",
+    "width": 512, "height": 512, "is_selected": True,
+    "prompt": "Book cover for the children's book \"Max Goes to Sea\". A small dog sails to the lighthouse",
+    "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
+    "created_at": "2026-11-26T02:15:32.757510Z"}
+
+
 class CoverRead(_ItemRead):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"id": "6979db28-f93c-4adc-a6ca-064c4677759e", "book_id": "195df106-37a8-47b7-b4a4-84484fb00017",
-         "content_type": "COVER",
-         "selected_version": {"id": "1219957d-6875-4d61-aa4d-7f7dd6e46df3", "content_type": "COVER",
-          "content_id": "6979db28-f93c-4adc-a6ca-064c4677759e", "version_number": 1, "status": "completed",
-          "progress": 100, "job_id": "1219957d-6875-4d61-aa4d-7f7dd6e46df3", "error": None,
-          "image_url": "http://localhost:8000/api/v1/images/files/books/f24ba540-8517-55b8-a67d-346c70aa4741.png?exp=1795662935&sig=db15996bddda2b42587df714851ca45e156204770920127daf68d0555221653e",
-          "thumbnail_url": "http://localhost:8000/api/v1/images/files/books/f24ba540-8517-55b8-a67d-346c70aa4741_thumb.png?exp=1795662935&sig=2664e09d72102004bfc3685510e12abbe37292b40639bea4bf1faa487d472c5a",
-          "width": 512, "height": 512, "is_selected": True,
-          "prompt": "Book cover for the children's book \"Max Goes to Sea\". A small dog sails to the lighthouse",
-          "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
-          "created_at": "2026-11-26T02:15:32.757510Z"},
-         "latest_version": {"id": "1219957d-6875-4d61-aa4d-7f7dd6e46df3", "content_type": "COVER",
-          "content_id": "6979db28-f93c-4adc-a6ca-064c4677759e", "version_number": 1, "status": "completed",
-          "progress": 100, "job_id": "1219957d-6875-4d61-aa4d-7f7dd6e46df3", "error": None,
-          "image_url": "http://localhost:8000/api/v1/images/files/books/f24ba540-8517-55b8-a67d-346c70aa4741.png?exp=1795662935&sig=db15996bddda2b42587df714851ca45e156204770920127daf68d0555221653e",
-          "thumbnail_url": "http://localhost:8000/api/v1/images/files/books/f24ba540-8517-55b8-a67d-346c70aa4741_thumb.png?exp=1795662935&sig=2664e09d72102004bfc3685510e12abbe37292b40639bea4bf1faa487d472c5a",
-          "width": 512, "height": 512, "is_selected": True,
-          "prompt": "Book cover for the children's book \"Max Goes to Sea\". A small dog sails to the lighthouse",
-          "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
-          "created_at": "2026-11-26T02:15:32.757510Z"}, "version_count": 1,
-         "created_at": "2026-11-26T02:15:32.745659Z", "updated_at": "2026-11-26T02:15:32.922313Z"}]})
-
-    pass
+         "content_type": "COVER", "selected_version": _COVER_VERSION_EXAMPLE, "latest_version": _COVER_VERSION_EXAMPLE,
+         "version_count": 1, "created_at": "2026-11-26T02:15:32.745659Z", "updated_at": "2026-11-26T02:15:32.922313Z"}]})
 
 
 ItemRead = CharacterRead | PageRead | CoverRead

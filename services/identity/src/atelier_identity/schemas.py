@@ -336,7 +336,7 @@ class EmailChangeRequest(Request):
 
 class EmailChangeConfirmResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"message": "Email changed.",
+        {"message": "Email address changed. Use it to sign in from now on.",
          "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada@lovelace.example", "username": None,
           "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None, "company_name": None,
           "is_business_customer": False, "is_verified": True, "has_password": True, "roles": ["customer"],
@@ -357,7 +357,7 @@ class PasswordChangedResponse(TokenPair):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
          "refresh": "Qm9vbGVhbi1yZWZyZXNoLXRva2VuLWV4YW1wbGUtMDE", "token_type": "Bearer", "expires_in": 900,
-         "message": "Password changed; every other session was signed out."}]})
+         "message": "Password changed; every other session has ended."}]})
 
     message: str
 
@@ -503,12 +503,16 @@ class PasskeyRead(BaseModel):
     last_used_at: datetime | None
 
 
+# The passkeys' examples (the OpenAPI document's).
+_PASSKEY_EXAMPLE: dict[str, Any] = {
+    "id": "5b0f3c9e-7a41-4d2b-9c8e-2f6a1d3e4b50", "name": "MacBook Touch ID",
+    "aaguid": "adce0002-35bc-c60a-648b-0b25f1f05503", "created_at": "2026-11-26T02:16:03.120000Z", "last_used_at": None}
+
+
 class PasskeyRegistered(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"message": "Passkey added.", "device_name": "MacBook Touch ID",
-         "passkey": {"id": "5b0f3c9e-7a41-4d2b-9c8e-2f6a1d3e4b50", "name": "MacBook Touch ID",
-          "aaguid": "adce0002-35bc-c60a-648b-0b25f1f05503", "created_at": "2026-11-26T02:16:03.120000Z",
-          "last_used_at": None}}]})
+        {"message": "Passkey registered successfully", "device_name": "MacBook Touch ID",
+         "passkey": _PASSKEY_EXAMPLE}]})
 
     message: str
     device_name: str
@@ -517,10 +521,8 @@ class PasskeyRegistered(BaseModel):
 
 class PasskeySignedUp(PasskeyRegistered):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"message": "Passkey added.", "device_name": "MacBook Touch ID",
-         "passkey": {"id": "5b0f3c9e-7a41-4d2b-9c8e-2f6a1d3e4b50", "name": "MacBook Touch ID",
-          "aaguid": "adce0002-35bc-c60a-648b-0b25f1f05503", "created_at": "2026-11-26T02:16:03.120000Z",
-          "last_used_at": None},
+        {"message": "Passkey registered successfully", "device_name": "MacBook Touch ID",
+         "passkey": _PASSKEY_EXAMPLE,
          "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "grace@example.com", "username": None,
           "display_name": None, "first_name": "Grace", "last_name": "Hopper", "phone": None, "company_name": None,
           "is_business_customer": False, "is_verified": False, "has_password": False, "roles": ["customer"],
@@ -535,10 +537,8 @@ class PasskeySignedUpWithTokens(PasskeySignedUp, TokenPair):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
          "refresh": "Qm9vbGVhbi1yZWZyZXNoLXRva2VuLWV4YW1wbGUtMDI", "token_type": "Bearer", "expires_in": 900,
-         "message": "Passkey added.", "device_name": "MacBook Touch ID",
-         "passkey": {"id": "5b0f3c9e-7a41-4d2b-9c8e-2f6a1d3e4b50", "name": "MacBook Touch ID",
-          "aaguid": "adce0002-35bc-c60a-648b-0b25f1f05503", "created_at": "2026-11-26T02:16:03.120000Z",
-          "last_used_at": None},
+         "message": "Passkey registered successfully", "device_name": "MacBook Touch ID",
+         "passkey": _PASSKEY_EXAMPLE,
          "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "grace@example.com", "username": None,
           "display_name": None, "first_name": "Grace", "last_name": "Hopper", "phone": None, "company_name": None,
           "is_business_customer": False, "is_verified": True, "has_password": False, "roles": ["customer"],
@@ -548,9 +548,7 @@ class PasskeySignedUpWithTokens(PasskeySignedUp, TokenPair):
 class PasskeyList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"count": 1, "next": None, "previous": None,
-         "results": [{"id": "5b0f3c9e-7a41-4d2b-9c8e-2f6a1d3e4b50", "name": "MacBook Touch ID",
-           "aaguid": "adce0002-35bc-c60a-648b-0b25f1f05503", "created_at": "2026-11-26T02:16:03.120000Z",
-           "last_used_at": None}]}]})
+         "results": [_PASSKEY_EXAMPLE]}]})
 
     count: int
     next: str | None = None
