@@ -204,3 +204,12 @@ async def test_each_compat_profile_has_a_docs_page_that_renders_offline(embedded
             assert document["info"]["title"] in await page.title()
     assert watch.escaped == [], f"requests left the machine: {watch.escaped}"
     assert watch.server_errors == [], watch.server_errors
+
+
+def test_the_dev_endpoints_are_in_the_schema_marked_dev_only(schema: dict[str, Any]) -> None:
+    """A development platform's `/api/schema` has its dev routes (#51), tagged and described as such."""
+    dev = {(method, path): op for method, path, op in _operations(schema) if path.startswith("/api/dev/")}
+    assert {("get", "/api/dev/mailbox"), ("get", "/api/dev/checkout/{session_id}"),
+            ("post", "/api/dev/checkout/{session_id}/pay")} <= set(dev)
+    assert all(op["x-dev-only"] and op["tags"] == ["dev"] and "Development only" in op["description"]
+               for op in dev.values())
