@@ -164,44 +164,54 @@ def _dev_only(operation: dict[str, Any]) -> None:
 
 # -- examples -------------------------------------------------------------------------------------
 
-def example_of(schema: Mapping[str, Any], schemas: Mapping[str, Any], depth: int = 0) -> Any:
+def example_of(schema: Mapping[str, Any], schemas: Mapping[str, Any]) -> Any:
     """An example instance of `schema`: its own first example, else one composed from the examples
     of what it is made of (the items of an array, the properties of an object, the branch of an
-    `anyOf`), else `_NO_EXAMPLE`. A scalar without an example, default or constant has none: the
-    examples are written on the models, never invented here."""
+    `anyOf`), else `_NO_EXAMPLE`. The examples are written on the models, never invented here: a
+    scalar without an example or a constant has none, and an object made only of defaults (no
+    example anywhere in it) has none either."""
+    value, written = _compose(schema, schemas, 0)
+    return value if written else _NO_EXAMPLE
+
+
+def _compose(schema: Mapping[str, Any], schemas: Mapping[str, Any], depth: int) -> tuple[Any, bool]:
+    """(an example of `schema` or `_NO_EXAMPLE`, whether a written example or constant is in it)."""
     if depth > 12:
-        return _NO_EXAMPLE
+        return _NO_EXAMPLE, False
     if schema.get("examples"):
-        return schema["examples"][0]
-    for key in ("example", "const", "default"):
+        return schema["examples"][0], True
+    for key in ("example", "const"):
         if key in schema:
-            return schema[key]
+            return schema[key], True
+    if "default" in schema:
+        return schema["default"], False
     if isinstance(ref := schema.get("$ref"), str) and ref.startswith(_REF):
         target = schemas.get(ref[len(_REF):])
-        return _NO_EXAMPLE if target is None else example_of(target, schemas, depth + 1)
+        return (_NO_EXAMPLE, False) if target is None else _compose(target, schemas, depth + 1)
     branches = schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf") or ()
     if branches:
         for branch in sorted(branches, key=lambda b: b.get("type") == "null"):  # a value before null
-            if (found := example_of(branch, schemas, depth + 1)) is not _NO_EXAMPLE:
+            if (found := _compose(branch, schemas, depth + 1))[0] is not _NO_EXAMPLE:
                 return found
-        return _NO_EXAMPLE
+        return _NO_EXAMPLE, False
     kind = schema.get("type")
     if kind == "null":
-        return None
+        return None, False
     if kind == "array":
-        item = example_of(schema.get("items", {}), schemas, depth + 1)
-        return _NO_EXAMPLE if item is _NO_EXAMPLE else [item]
+        item, written = _compose(schema.get("items", {}), schemas, depth + 1)
+        return (_NO_EXAMPLE, False) if item is _NO_EXAMPLE else ([item], written)
     if kind == "object" or "properties" in schema:
         out: dict[str, Any] = {}
-        required = set(schema.get("required", ()))
+        required, any_written = set(schema.get("required", ())), False
         for name, prop in schema.get("properties", {}).items():
-            value = example_of(prop, schemas, depth + 1)
+            value, written = _compose(prop, schemas, depth + 1)
             if value is not _NO_EXAMPLE:
                 out[name] = value
+                any_written = any_written or written
             elif name in required:
-                return _NO_EXAMPLE
-        return out
-    return _NO_EXAMPLE
+                return _NO_EXAMPLE, False
+        return out, any_written
+    return _NO_EXAMPLE, False
 
 
 def _add_example(content: dict[str, Any], schemas: Mapping[str, Any]) -> None:

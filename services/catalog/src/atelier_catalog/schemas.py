@@ -101,6 +101,9 @@ class CategoryCreate(_Input):
 
 
 class CategoryUpdate(_PartialUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"description": "Giclée art prints"}]})
+
     NULLABLE = frozenset({"parent_id"})
 
     name: Name | None = None
@@ -174,6 +177,9 @@ class ProductCreate(_Input):
 class ProductUpdate(_PartialUpdate):
     """Stock is not here: it changes only through POST /products/{id}/stock (guarded, recorded)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"price": "27.50", "is_featured": True}]})
+
     NULLABLE = frozenset({"compare_price", "category_id"})
 
     name: Name | None = None
@@ -205,6 +211,9 @@ class ImageCreate(_Input):
 
 
 class ImageUpdate(_PartialUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"alt_text": "A fox in the snow"}]})
+
     url: ImageUrl | None = None
     alt_text: Annotated[str, StringConstraints(strict=True, max_length=300)] | None = None
     display_order: Quantity | None = None
@@ -236,6 +245,9 @@ class VariantCreate(_Input):
 
 
 class VariantUpdate(_PartialUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"price": "37.00"}]})
+
     NULLABLE = frozenset({"price"})
 
     name: Name | None = None

@@ -164,6 +164,9 @@ class ImageRead(BaseModel):
 class ImageUpdate(_Input):
     """PATCH: only the fields sent change; neither may be null."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"tags": ["fox", "winter"], "is_public": True}]})
+
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
     is_public: StrictBool | None = None
 
@@ -430,6 +433,9 @@ class BookCreate(_Input):
 class BookUpdate(_Input):
     """PATCH: the fields given change."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"description": "A small dog sails to the lighthouse"}]})
+
     title: Title | None = None
     description: LongText | None = None
     age_range: AgeRange | None = None
@@ -486,12 +492,18 @@ class CharacterCreate(_Input):
 
 
 class CharacterUpdate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"traits": ["brave", "curious", "loyal"]}]})
+
     name: Title | None = None
     description: LongText | None = None
     traits: Annotated[list[Trait], Field(max_length=20)] | None = None
 
 
 class PageCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"text": "Max sets sail.", "illustration_prompt": "a terrier on a small sailboat at dawn"}]})
+
     # Left out, the page goes after the last one.
     number: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
     text: LongText = ""
@@ -500,12 +512,18 @@ class PageCreate(_Input):
 
 
 class PageUpdate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"text": "Max sets sail at dawn."}]})
+
     number: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = None
     text: LongText | None = None
     illustration_prompt: LongText | None = None
 
 
 class VersionCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"prompt": "brighter colours, a calmer sea"}]})
+
     # An instruction for this version only ("brighter colours"), added to the item's own words.
     prompt: Instruction | None = None
     # The cover's lettering (the cover only; the title is also put in the picture's prompt).

@@ -91,6 +91,9 @@ class LoginRequest(Request):
 
 
 class RefreshRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"refresh": "PVEJQtEadTfdc_wy0YTvgixftSAvsT6qyk0lUyXDUVY"}]})
+
     refresh: str | None = Field(default=None, max_length=200)
 
 
@@ -114,6 +117,9 @@ class UserUpdate(Request):
     `email` is not a field here: a changed address must be proven through the email-change flow,
     so an `email` in the body is ignored like any unknown field (S1 ignores it too).
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"first_name": "Ada", "last_name": "Lovelace", "display_name": "Ada"}]})
 
     first_name: Name | None = None
     last_name: Name | None = None
@@ -320,7 +326,7 @@ class PasswordResetConfirm(_NewPassword):
 
 class ChangePasswordRequest(_NewPassword):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"current_password": "correct-horse-battery", "new_password": "a-new-long-passphrase",
+        {"current_password": "correct horse battery staple", "new_password": "a-new-long-passphrase",
          "new_password_confirm": "a-new-long-passphrase"}]})
 
     current_password: Password = Field(validation_alias=AliasChoices("current_password", "old_password"))
@@ -328,7 +334,7 @@ class ChangePasswordRequest(_NewPassword):
 
 class EmailChangeRequest(Request):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"current_password": "correct-horse-battery", "new_email": "ada@lovelace.example"}]})
+        {"current_password": "correct horse battery staple", "new_email": "ada@lovelace.example"}]})
 
     current_password: Password = Field(validation_alias=AliasChoices("current_password", "password"))
     new_email: EmailStr = Field(max_length=320, validation_alias=AliasChoices("new_email", "email"))
@@ -347,6 +353,9 @@ class EmailChangeConfirmResponse(BaseModel):
 
 
 class DeleteAccountRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"password": "correct horse battery staple"}]})
+
     password: Password | None = None
     confirm: str | None = Field(default=None, max_length=20)
 
@@ -367,6 +376,9 @@ class PasswordChangedResponse(TokenPair):
 
 class MagicLinkVerify(Request):
     """Either the link's `token`, or the `email` and its 6-digit `code` (S4)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com", "code": "468216"}]})
 
     email: EmailStr | None = Field(default=None, max_length=320)
     code: str | None = Field(default=None, max_length=12)
@@ -412,6 +424,9 @@ class MagicLinkRepeated(BaseModel):
 
 
 class OAuthStartRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"return_to": "https://shop.example.com/account"}]})
+
     return_to: str | None = Field(default=None, max_length=2000)
 
 
@@ -451,6 +466,9 @@ DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 
 class PasskeyRegisterBegin(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "MacBook Touch ID"}]})
+
     name: DeviceName | None = Field(default=None, validation_alias=AliasChoices("name", "device_name"))
 
 
@@ -478,6 +496,9 @@ class PasskeyRegisterComplete(Request):
 
 
 class PasskeyLoginBegin(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com"}]})
+
     email: EmailStr | None = Field(default=None, max_length=320)
 
 
@@ -615,6 +636,9 @@ class AddressCreate(_AddressFields):
 
 class AddressUpdate(_AddressFields):
     """Every field optional (PUT and PATCH both change only what is sent); some cannot be cleared."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"label": "Home", "phone": "+442079460001"}]})
 
     @field_validator("label", "type", "first_name", "full_name", "address_line_1", "city", "state", "postal_code",
                      "country", "is_primary")
@@ -823,6 +847,9 @@ class StorefrontCreate(Request):
 class StorefrontUpdate(Request):
     """A PATCH: every field optional, what is sent replaces the current value (`tax` and
     `link_paths` field by field); null clears the optional ones. The slug cannot change."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "Fox & Co Prints"}]})
 
     slug: str | None = None
     name: Annotated[StorefrontName | None, AfterValidator(_not_null)] = None

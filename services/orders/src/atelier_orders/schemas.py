@@ -129,6 +129,9 @@ class InternalOrderCreate(OrderCreate):
 
 
 class OrderCancel(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "Ordered twice"}]})
+
     reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=500)] | None = None
 
 

@@ -363,6 +363,9 @@ class InvoiceRead(BaseModel):
 class AdvanceSubscription(_Input):
     """API.md: the user by `user_id` or by `email`, exactly one of them."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com", "outcome": "paid"}]})
+
     user_id: uuid.UUID | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)] | None = None
     outcome: Literal["paid", "failed"] = "paid"

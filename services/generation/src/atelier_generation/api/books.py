@@ -232,7 +232,7 @@ def _version_routes(on: APIRouter, path: str, content_type: ContentType) -> None
 
     @on.get(f"{path}/versions", response_model=Page[VersionRead], responses=NOT_FOUND,
             name=f"list_{kind}_versions", summary=f"List the {what}'s versions",
-            description=f"Every picture made for the {what}, newest first, with its status and which one is selected.")
+            description=f"Every picture made for the {what}, version 1 first, with its status and which one is selected.")
     async def list_versions(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: AnonPrincipal,
                             books: BookServiceDep, item_id: uuid.UUID | None = None) -> dict:
         count, results = await books.versions_of(principal, book_id, content_type, item_id, page)

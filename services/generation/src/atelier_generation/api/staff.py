@@ -56,6 +56,9 @@ class StaffJobRead(BaseModel):
 
 
 class JobRetry(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "The provider was down; retried for the customer"}]})
+
     reason: str | None = Field(default=None, max_length=500)
 
 

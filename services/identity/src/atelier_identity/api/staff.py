@@ -76,6 +76,9 @@ class CustomerDetailRead(CustomerRead):
 class CustomerAction(InputModel):
     """An optional reason (kept in the audit log) and the version the staffer's form was read at."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "Chargeback under review"}]})
+
     reason: str | None = Field(default=None, max_length=500)
     expected_version: str | None = Field(default=None, max_length=64)
 
@@ -262,6 +265,9 @@ async def list_mail(request: Request, _: SupportPrincipal, mail: StaffMailReader
 
 
 class MailResend(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "The customer's inbox was full"}]})
+
     reason: str | None = Field(default=None, max_length=500)
 
 

@@ -52,6 +52,9 @@ class EndpointCreate(InputModel):
 
 
 class EndpointChange(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"description": "ERP sync (orders)"}]})
+
     url: str | None = Field(default=None, min_length=8, max_length=2048)
     events: list[str] | None = Field(default=None, min_length=1, max_length=len(EVENT_TYPES), description=EVENTS_DOC)
     storefront: str | None = Field(default=None, min_length=1, max_length=64)
