@@ -21,12 +21,13 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
+from fastapi._compat import get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_fields_from_routes, get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
@@ -308,17 +309,26 @@ def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str, *,
     return schema
 
 
-def model_examples(routes: Sequence[BaseRoute], webhooks: Sequence[BaseRoute] = (), *,
-                   separate_input_output_schemas: bool = True) -> dict[str, list[Any]]:
-    """The `examples` of each component schema as the models wrote them. FastAPI's `get_openapi`
-    drops every None inside them (it encodes the document with `exclude_none`), so an example of a
-    field that may be null would lose that field: the components are computed again here, the way
-    `get_openapi` computes them (same names), before that encoding."""
+def model_examples(routes: Sequence[BaseRoute], webhooks: Sequence[BaseRoute] = ()) -> dict[str, list[Any]]:
+    """The examples each model wrote (`json_schema_extra={"examples": [...]}`), by the name of its
+    component schema. FastAPI's `get_openapi` drops every None inside them (it encodes the document
+    with `exclude_none`) and pydantic sorts their keys: the document gets them back as written."""
     fields = get_fields_from_routes([*routes, *webhooks])
     names = get_model_name_map(get_flat_models_from_fields(fields, known_models=set()))
-    _, definitions = get_definitions(fields=fields, model_name_map=names,
-                                     separate_input_output_schemas=separate_input_output_schemas)
-    return {name: schema["examples"] for name, schema in definitions.items() if schema.get("examples")}
+    out: dict[str, list[Any]] = {}
+    for model, name in names.items():
+        extra = model.model_config.get("json_schema_extra") if isinstance(model, type) and issubclass(
+            model, BaseModel) else None
+        if isinstance(extra, dict) and isinstance(examples := extra.get("examples"), list) and examples:
+            out[name] = examples
+    return out
+
+
+def _restore_examples(schema: dict[str, Any], examples: Mapping[str, list[Any]]) -> None:
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        written = examples.get(name.removesuffix("-Input").removesuffix("-Output"))
+        if written is not None and "examples" in component:
+            component["examples"] = written
 
 
 def install_openapi(app: FastAPI, service: str, *, dev_endpoints: bool = False) -> None:
@@ -331,10 +341,7 @@ def install_openapi(app: FastAPI, service: str, *, dev_endpoints: bool = False) 
                                  description=app.description, routes=app.routes, webhooks=app.webhooks.routes,
                                  tags=app.openapi_tags,
                                  separate_input_output_schemas=app.separate_input_output_schemas)
-            for name, examples in model_examples(app.routes, app.webhooks.routes, separate_input_output_schemas=(
-                    app.separate_input_output_schemas)).items():
-                if name in schema.get("components", {}).get("schemas", {}):
-                    schema["components"]["schemas"][name]["examples"] = examples
+            _restore_examples(schema, model_examples(app.routes, app.webhooks.routes))
             app.openapi_schema = refine(schema, app.routes, service, dev_endpoints=dev_endpoints)
         return app.openapi_schema
 
