@@ -36,7 +36,7 @@ test: sync  ## the whole suite: libs, gateway, services, end-to-end in both mode
 test-fast: sync  ## without the end-to-end tests
 	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
 
-clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory and type-check a program against each (needs npm)
+clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory, type-check a program against each, and lint the document (Redocly; needs npm)
 	$(UV) run python clients/generate.py
 
 docs: sync  ## write docs/configuration.md from the settings classes (libs/platform/tests/test_config_docs.py fails when it is stale)

@@ -8,6 +8,8 @@ type-check a small program against each.
    checks example.py against it.
 3. openapi-typescript (pinned with typescript and openapi-fetch in package-lock.json) generates
    `generated/atelier.ts`; `tsc --noEmit` checks example.ts against it.
+4. Redocly CLI (pinned there too) lints the document with `redocly.yaml` (and the exceptions listed
+   in `.redocly.lint-ignore.yaml`): no error and no warning.
 
 A generator's warning fails the run as much as its error: a warning means a model or an operation
 was left out. The npm packages are installed once per lock file into the temporary directory
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +29,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# A problem as `redocly lint --format stylish` prints it: `  12:5  error  rule-name  message`.
+LINT_PROBLEM = re.compile(r"^\s+\d+:\d+\s+(error|warning)\s")
 BIN = Path(sys.executable).parent
 
 
@@ -110,6 +115,27 @@ def check_typescript(target: Path) -> None:
     _run([str(target / "node_modules" / ".bin" / "tsc"), "--project", str(target / "tsconfig.json")], cwd=target)
 
 
+def lint(schema: Path) -> str:
+    """Redocly's lint of the document with this directory's rules, beside a copy of it (the
+    ignore file names the document by its path relative to itself). Fails on any error or warning."""
+    modules = node_modules()
+    work = Path(tempfile.mkdtemp(prefix="atelier-lint-"))
+    try:
+        for name in ("redocly.yaml", ".redocly.lint-ignore.yaml"):
+            shutil.copy(HERE / name, work / name)
+        shutil.copy(schema, work / "openapi.json")
+        output = _run([str(modules / ".bin" / "redocly"), "lint", "openapi.json", "--config", "redocly.yaml",
+                       "--format", "stylish", "--max-problems", "1000"], cwd=work,
+                      env={**os.environ, "NO_COLOR": "1", "REDOCLY_TELEMETRY": "off",
+                           "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    problems = [line for line in output.splitlines() if LINT_PROBLEM.match(line)]
+    if problems or "Your API description is valid" not in output:
+        raise ClientCheckFailed("redocly lint found problems:\n" + "\n".join(problems or [output]))
+    return output
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="where to generate (default: a new temporary directory)")
@@ -120,6 +146,8 @@ def main() -> None:
         schema = openapi(out)
         print(f"python client: {python_client(schema, out)} (example.py type-checks)")
         print(f"typescript client: {typescript_client(schema, out)} (example.ts type-checks)")
+        lint(schema)
+        print("openapi lint: no error, no warning (clients/redocly.yaml)")
     except (ClientCheckFailed, FileNotFoundError) as error:
         print(error, file=sys.stderr)
         sys.exit(1)

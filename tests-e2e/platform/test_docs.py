@@ -1,8 +1,9 @@
 """The API docs work with no network and say what the API really does (issue 13).
 
 `/api/docs` is opened in headless Chromium (Debian's `chromium`, driven by Playwright): every
-operation renders, Authorize applies the bearer token to a tried request, and no request leaves
-127.0.0.1 (any that tries is recorded and aborted). The merged schema itself: no 422 anywhere,
+operation (and outbound webhook) renders, Authorize applies the bearer token to a tried request, and
+no request leaves 127.0.0.1 (any that tries is recorded and aborted); so does each compatibility
+profile's `/compat/<profile>/docs` (#51). The merged schema itself: no 422 anywhere,
 every operation tagged and no empty tag group, errors described by the one error schema, security
 on protected operations, examples on the main request bodies.
 """
@@ -31,8 +32,8 @@ def schema(embedded_platform: Platform) -> dict[str, Any]:
     return response.json()
 
 
-def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, path, op) for path, item in schema["paths"].items()
+def _operations(schema: dict[str, Any], section: str = "paths") -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method, path, op) for path, item in schema.get(section, {}).items()
             for method, op in item.items() if method in METHODS]
 
 
@@ -100,7 +101,7 @@ def test_security_schemes_are_bearer_and_the_anonymous_token_header(schema: dict
     assert schemes["bearer"]["type"] == "http" and schemes["bearer"]["scheme"] == "bearer"
     assert schemes["anonToken"] == {**schemes["anonToken"], "type": "apiKey", "in": "header",
                                     "name": "X-Anonymous-Token"}
-    public = [(m, p) for m, p, op in _operations(schema) if "security" not in op]
+    public = [(m, p) for m, p, op in _operations(schema) if not op.get("security")]  # `security: []`
     assert ("post", "/api/v1/auth/login") in public and ("post", "/api/v1/auth/register") in public
     # Every operation that answers 401 for a missing user has a way to send one.
     for method, path, op in _operations(schema):
@@ -156,7 +157,8 @@ async def test_swagger_ui_renders_every_operation_offline_and_authorize_applies_
         page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
                 else None)
         await page.goto(f"{embedded_platform.url}/api/docs", wait_until="load")
-        expected = len(_operations(schema))
+        # Every operation, and every outbound webhook (Swagger UI shows the `webhooks` section too).
+        expected = len(_operations(schema)) + len(_operations(schema, "webhooks"))
         await page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {expected}", timeout=60_000)
         assert await page.locator(".opblock").count() == expected
         assert await page.locator(".opblock-tag-section").count() == len(schema["tags"])
@@ -183,3 +185,31 @@ async def test_swagger_ui_renders_every_operation_offline_and_authorize_applies_
     assert watch.escaped == [], f"requests left the machine: {watch.escaped}"
     assert refused == [], refused
     assert watch.requests and watch.server_errors == [], watch.server_errors
+
+
+async def test_each_compat_profile_has_a_docs_page_that_renders_offline(embedded_platform: Platform,
+                                                                       browser: Any) -> None:
+    """`/compat/<profile>/docs` (#51): Swagger UI on the profile's own document, every operation of
+    it rendered, with the gateway's offline files."""
+    async with offline_context(browser) as (context, watch), httpx.AsyncClient(base_url=embedded_platform.url,
+                                                                              timeout=30) as api:
+        page = await context.new_page()
+        for profile in ("storybook", "marbelle", "reviv", "shop", "figureforge"):
+            document = (await api.get(f"/compat/{profile}/schema")).json()
+            expected = len(_operations(document))
+            await page.goto(f"{embedded_platform.url}/compat/{profile}/docs", wait_until="load")
+            await page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {expected}",
+                                         timeout=60_000)
+            assert await page.locator(".opblock").count() == expected, profile
+            assert document["info"]["title"] in await page.title()
+    assert watch.escaped == [], f"requests left the machine: {watch.escaped}"
+    assert watch.server_errors == [], watch.server_errors
+
+
+def test_the_dev_endpoints_are_in_the_schema_marked_dev_only(schema: dict[str, Any]) -> None:
+    """A development platform's `/api/schema` has its dev routes (#51), tagged and described as such."""
+    dev = {(method, path): op for method, path, op in _operations(schema) if path.startswith("/api/dev/")}
+    assert {("get", "/api/dev/mailbox"), ("get", "/api/dev/checkout/{session_id}"),
+            ("post", "/api/dev/checkout/{session_id}/pay")} <= set(dev)
+    assert all(op["x-dev-only"] and op["tags"] == ["dev"] and "Development only" in op["description"]
+               for op in dev.values())

@@ -40,11 +40,12 @@ def unlimited_platform(tmp_path_factory: pytest.TempPathFactory, oidc_provider: 
 SESSION_ENDING = ["DELETE /api/v1/users/me", "POST /api/v1/auth/logout"]
 # What a new customer is refused whatever it sends: staff's catalogue, order-status, refund and
 # back-office operations (403), a generation job without credits (403 `INSUFFICIENT_CREDITS`), a login with
-# generated credentials (401). Any other operation answering only 401/403 means the token was lost.
+# generated credentials (401), a refresh with the documented example's token or a generated one (401: not
+# this customer's). Any other operation answering only 401/403 means the token was lost.
 REFUSED_TO_A_NEW_CUSTOMER = re.compile(
     r"(POST|PUT|PATCH|DELETE) /api/v1/(categories|products)(/.*)?"
     r"|POST /api/v1/orders/\{order_id\}/status|POST /api/v1/payments/refunds"
-    r"|POST /api/v1/generation/jobs|POST /api/v1/auth/login"
+    r"|POST /api/v1/generation/jobs|POST /api/v1/auth/(login|refresh)"
     r"|(GET|POST|PATCH|DELETE) /api/v1/storefronts(/\{slug\})?"
     r"|(GET|POST) /api/v1/staff/.*"
     r"|(GET|POST|PATCH|DELETE) /api/v1/webhook-(endpoints|deliveries)(/.*)?")

@@ -3,7 +3,9 @@
 Component schemas are prefixed with the service name (and every `$ref` rewritten) so two
 services may both have a `ProductRead` without clashing (their titles too, which client generators
 name models after); the schemas every service shares (the error format) are kept once, unprefixed. Only public routes are kept. The tags are those the
-operations carry, grouped by service (`x-tagGroups`, which ReDoc shows), so no group is empty.
+operations carry, grouped by service (`x-tagGroups`, which ReDoc shows), so no group is empty; a
+tag's description is its service's (each service's, one paragraph each, where several use it).
+The services' outbound webhooks (identity's) are kept in the OpenAPI 3.1 `webhooks` section.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ from atelier_common.openapi import SECURITY_SCHEMES, SHARED_SCHEMAS
 from atelier_gateway.routing import resolve
 
 _REF_PREFIX = "#/components/schemas/"
+DESCRIPTION = """Every public route of the Atelier platform, through the gateway.
+
+Errors always have one shape, `{"error": {"code", "message", "details"}}`; each operation lists the
+codes it may answer. A signed-in user sends `Authorization: Bearer <access>` (from `POST
+/api/v1/auth/login` or register); a guest gets an anonymous token from the gateway
+(`X-Anonymous-Token`, also set as a cookie) on its first call that needs one and sends it back.
+Lists are pages: `{count, next, previous, results}`, with `limit`/`offset` (or `page`/`page_size`).
+Operations tagged `dev` exist only on a development platform. The `webhooks` section describes the
+signed requests Atelier sends to the endpoints staff register (`/api/v1/webhook-endpoints`)."""
 
 
 def _rename_refs(node: Any, service: str) -> Any:
@@ -38,13 +49,16 @@ def _rename_refs(node: Any, service: str) -> Any:
 def merge(documents: dict[str, dict[str, Any]], *, version: str = "0.1.0") -> dict[str, Any]:
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Atelier API", "version": version,
-                 "description": "Every public route of the Atelier platform, through the gateway."},
+        "info": {"title": "Atelier API", "version": version, "description": DESCRIPTION},
+        # The gateway that serves this document answers every path in it (relative to its origin).
+        "servers": [{"url": "/", "description": "The Atelier gateway that serves this document"}],
         "paths": {},
+        "webhooks": {},
         "components": {"schemas": dict(SHARED_SCHEMAS), "securitySchemes": dict(SECURITY_SCHEMES)},
         "tags": [],
         "x-tagGroups": [],
     }
+    described: dict[str, list[tuple[str, str]]] = {}  # tag → (service, its description)
     for service, doc in sorted(documents.items()):
         tags: list[str] = []
         for path, item in doc.get("paths", {}).items():
@@ -54,14 +68,25 @@ def merge(documents: dict[str, dict[str, Any]], *, version: str = "0.1.0") -> di
             for operation in item.values():
                 if isinstance(operation, dict):
                     tags.extend(t for t in operation.get("tags", ()) if t not in tags)
+        for name, item in doc.get("webhooks", {}).items():
+            merged["webhooks"][name] = _rename_refs(item, service)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             if name not in SHARED_SCHEMAS:
                 merged["components"]["schemas"][f"{service}__{name}"] = _rename_refs(schema, service)
+        for tag in doc.get("tags", ()):
+            if tag.get("description") and tag["name"] in tags:
+                described.setdefault(tag["name"], []).append((service, tag["description"]))
         known = {tag["name"] for tag in merged["tags"]}
         new = [tag for tag in tags if tag not in known]  # a tag two services use is grouped once
         merged["tags"].extend({"name": tag} for tag in new)
         if new:
             merged["x-tagGroups"].append({"name": service, "tags": new})
+    for tag in merged["tags"]:
+        if texts := described.get(tag["name"]):
+            tag["description"] = (texts[0][1] if len({text for _, text in texts}) == 1
+                                  else "\n\n".join(f"**{service}**: {text}" for service, text in texts))
+    if not merged["webhooks"]:
+        del merged["webhooks"]
     _unique_titles(merged["components"]["schemas"])
     return merged
 

@@ -123,6 +123,21 @@ async def test_the_profile_schema_lists_exactly_the_routes_served(gateway: Gatew
     assert not [p for p in native["paths"] if p.startswith("/compat")]
 
 
+@pytest.mark.parametrize("profile", ["storybook", "marbelle", "reviv", "shop", "figureforge"])
+async def test_each_profile_has_its_docs_pages_offline(start_gateway: StartGateway, profile: str) -> None:
+    """`/compat/<p>/docs` (Swagger UI) and `/compat/<p>/redoc` show the profile's own document,
+    with the gateway's offline files: nothing from another host (issue #51)."""
+    async with start_gateway(compat_profiles=[profile]) as gw:
+        for page, script in (("docs", "/api/docs/static/swagger-ui-bundle.js"), ("redoc", "/api/docs/redoc.js")):
+            r = await gw.client.get(f"/compat/{profile}/{page}")
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), (page, r.text)
+            assert f"/compat/{profile}/schema" in r.text and script in r.text
+            assert "https://" not in r.text and "default-src 'self'" in r.headers["content-security-policy"]
+            assert (await gw.client.get(script)).status_code == 200
+        assert (await gw.client.get(f"/compat/{profile}/schema")).json()["paths"]
+        assert (await gw.client.post(f"/compat/{profile}/docs")).status_code != 200  # a page, not a route
+
+
 async def test_profiles_are_off_unless_enabled(gateway: Gateway) -> None:
     r = await gateway.client.get("/compat/marbelle/api/v1/auth/user/")
     assert r.status_code == 404

@@ -4,10 +4,8 @@ openapi-typescript generate without a warning, and a small program type-checks a
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,28 +13,6 @@ from typing import Any
 import pytest
 
 from atelier_testing.infra import REQUIRE_ENV, infra_required
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("atelier_clients_generate", ROOT / "clients" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def generate() -> ModuleType:
-    return _generate()
-
-
-@pytest.fixture(scope="module")
-def schema(generate: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path: Path = generate.openapi(tmp_path_factory.mktemp("openapi"))
-    return path
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -64,7 +64,8 @@ class ServiceUnavailable(AtelierError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "A service is unavailable"
 
 
-_STATUS_CODES = {
+# The code of an HTTP error that no AtelierError raised (and of an error answer documented without one).
+STATUS_CODES = {
     400: "BAD_REQUEST", 401: "AUTHENTICATION_REQUIRED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT",
@@ -102,7 +103,7 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONByte
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONBytes:
-    code = _STATUS_CODES.get(exc.status_code, "ERROR")
+    code = STATUS_CODES.get(exc.status_code, "ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
     if exc.status_code == 404:
         message = "Not found"

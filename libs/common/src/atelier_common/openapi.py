@@ -2,27 +2,37 @@
 
 FastAPI documents a 422 that never comes (validation errors are 400 `VALIDATION_ERROR`), knows no
 security scheme and gives error responses no body. `install_openapi` fixes the document once per
-app: the security of each operation derived from the principal dependency of its route, every
-error status described by the one error schema, an untagged operation tagged with the service.
-`install_docs` serves Swagger UI and ReDoc from the files `fastapi-offline` ships: no CDN.
+app: the security of each operation derived from the principal dependency of its route (and a
+line of its description saying who may call it), every error status described by the one error
+schema, an untagged operation tagged with the service, the dev-only routes (tag `dev`) marked, or
+left out where the service does not serve them. Every request body and every answer with a body
+gets an example (`example` on its media type), taken from its schema: the examples are written
+once, on the pydantic models (`json_schema_extra={"examples": [...]}`, `Field(examples=...)`),
+and composed here for the wrappers (a page, a list); an error answer's example carries the first
+error code its description names. `install_docs` serves Swagger UI and ReDoc from the files
+`fastapi-offline` ships: no CDN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi._compat import get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
+from fastapi.openapi.utils import get_fields_from_routes, get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
 from atelier_common import auth
+from atelier_common.errors import STATUS_CODES
 
 ERROR_SCHEMA = "Error"
 ERROR_BODY_SCHEMA = "ErrorBody"
@@ -51,6 +61,10 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "anonToken": {"type": "apiKey", "in": "header", "name": "X-Anonymous-Token",
                   "description": "The anonymous token the gateway returns in `X-Anonymous-Token`."},
 }
+# The routes a service serves only with `dev_endpoints` (404 otherwise; never in production) carry this tag.
+DEV_TAG = "dev"
+DEV_TAG_DESCRIPTION = ("Development only: served with `dev_endpoints` (the embedded mode, `atelier dev`, "
+                       "`atelier up --dev`), 404 otherwise, never in production.")
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 BEARER_OR_ANON: list[dict[str, list[str]]] = [{"bearer": []}, {"anonToken": []}]
 OPTIONAL: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"anonToken": []}]
@@ -61,6 +75,11 @@ _ERROR_DESCRIPTIONS = {
     "403": "You are not allowed to do this",
 }
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_REF = "#/components/schemas/"
+# An error code as descriptions name them: upper case words joined by underscores.
+_ERROR_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+_VALIDATION_DETAILS = {"fields": {"body.email": ["value is not a valid email address"]}}
+_NO_EXAMPLE = object()
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
@@ -88,26 +107,129 @@ def staff_roles(calls: set[Callable[..., Any] | None]) -> list[str]:
     return sorted(roles | {auth.ROLE_ADMIN}) if roles else []
 
 
-def _error_content() -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}
+def _error_content(status: str, description: str) -> dict[str, Any]:
+    """The error schema, with an example that carries the first code the description names (else the
+    status's own code: `NOT_FOUND` for a 404)."""
+    named = _ERROR_CODE.search(description)
+    code = named.group(0) if named else STATUS_CODES.get(int(status), "ERROR") if status.isdigit() else "ERROR"
+    message = "The request is not valid" if code == "VALIDATION_ERROR" else code.replace("_", " ").capitalize()
+    details = _VALIDATION_DETAILS if code == "VALIDATION_ERROR" else {}
+    return {"application/json": {"schema": {"$ref": f"{_REF}{ERROR_SCHEMA}"},
+                                 "example": {"error": {"code": code, "message": message, "details": details}}}}
+
+
+def _who_may_call(security: list[dict[str, list[str]]] | None, roles: list[str], staff: bool) -> str:
+    """The sentence of an operation's description that says who may call it, from its security."""
+    if staff:
+        return (f"**Who may call:** staff with the {' or '.join(roles)} role." if roles
+                else "**Who may call:** staff (any staff role).")
+    if security is None:
+        return "**Who may call:** anyone (no authentication)."
+    if {} in security:
+        return "**Who may call:** anyone; a bearer or anonymous token, if sent, identifies the caller."
+    if {"anonToken": []} in security:
+        return ("**Who may call:** a signed-in user (bearer token) or a guest (the anonymous token the "
+                "gateway issues, `X-Anonymous-Token`).")
+    return "**Who may call:** a signed-in user (bearer token)."
 
 
 def refine_operation(operation: dict[str, Any], security: list[dict[str, list[str]]] | None, *,
-                     staff: bool, tag: str) -> None:
+                     staff: bool, tag: str, roles: Sequence[str] = ()) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
     responses.setdefault("400", {"description": _ERROR_DESCRIPTIONS["400"]})
-    if security is not None:
-        operation["security"] = [dict(requirement) for requirement in security]
-        if {} not in security:  # not optional: a missing or bad token is a 401
-            responses.setdefault("401", {"description": _ERROR_DESCRIPTIONS["401"]})
+    # A public operation says so (`security: []`): no scheme applies, whatever a later default is.
+    operation["security"] = [dict(requirement) for requirement in security] if security is not None else []
+    if security is not None and {} not in security:  # not optional: a missing or bad token is a 401
+        responses.setdefault("401", {"description": _ERROR_DESCRIPTIONS["401"]})
     if staff:
         responses.setdefault("403", {"description": _ERROR_DESCRIPTIONS["403"]})
     for status, response in responses.items():
         if status.startswith(("4", "5")) and "content" not in response:
-            response["content"] = _error_content()
+            response["content"] = _error_content(status, response.get("description", ""))
     if not operation.get("tags"):
         operation["tags"] = [tag]
+    if roles:
+        operation["x-staff-roles"] = list(roles)
+    if "**Who may call:**" not in operation.get("description", ""):
+        who = _who_may_call(security, list(roles), staff)
+        operation["description"] = f"{operation['description']}\n\n{who}" if operation.get("description") else who
+
+
+def _dev_only(operation: dict[str, Any]) -> None:
+    operation["x-dev-only"] = True
+    note = f"**{DEV_TAG_DESCRIPTION}**"
+    if note not in operation.get("description", ""):
+        operation["description"] = f"{note}\n\n{operation.get('description', '')}".rstrip()
+
+
+# -- examples -------------------------------------------------------------------------------------
+
+def example_of(schema: Mapping[str, Any], schemas: Mapping[str, Any]) -> Any:
+    """An example instance of `schema`: its own first example, else one composed from the examples
+    of what it is made of (the items of an array, the properties of an object, the branch of an
+    `anyOf`), else `_NO_EXAMPLE`. The examples are written on the models, never invented here: a
+    scalar without an example or a constant has none, and an object made only of defaults (no
+    example anywhere in it) has none either."""
+    value, written = _compose(schema, schemas, 0)
+    return value if written else _NO_EXAMPLE
+
+
+def _compose(schema: Mapping[str, Any], schemas: Mapping[str, Any], depth: int) -> tuple[Any, bool]:
+    """(an example of `schema` or `_NO_EXAMPLE`, whether a written example or constant is in it)."""
+    if depth > 12:
+        return _NO_EXAMPLE, False
+    if schema.get("examples"):
+        return schema["examples"][0], True
+    for key in ("example", "const"):
+        if key in schema:
+            return schema[key], True
+    if "default" in schema:
+        return schema["default"], False
+    if isinstance(ref := schema.get("$ref"), str) and ref.startswith(_REF):
+        target = schemas.get(ref[len(_REF):])
+        return (_NO_EXAMPLE, False) if target is None else _compose(target, schemas, depth + 1)
+    branches = schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf") or ()
+    if branches:
+        for branch in sorted(branches, key=lambda b: b.get("type") == "null"):  # a value before null
+            if (found := _compose(branch, schemas, depth + 1))[0] is not _NO_EXAMPLE:
+                return found
+        return _NO_EXAMPLE, False
+    kind = schema.get("type")
+    if kind == "null":
+        return None, False
+    if kind == "array":
+        item, written = _compose(schema.get("items", {}), schemas, depth + 1)
+        return (_NO_EXAMPLE, False) if item is _NO_EXAMPLE else ([item], written)
+    if kind == "object" or "properties" in schema:
+        out: dict[str, Any] = {}
+        required, any_written = set(schema.get("required", ())), False
+        for name, prop in schema.get("properties", {}).items():
+            value, written = _compose(prop, schemas, depth + 1)
+            if value is not _NO_EXAMPLE:
+                out[name] = value
+                any_written = any_written or written
+            elif name in required:
+                return _NO_EXAMPLE, False
+        return out, any_written
+    return _NO_EXAMPLE, False
+
+
+def _add_example(content: dict[str, Any], schemas: Mapping[str, Any]) -> None:
+    """Each media type of `content` without an example gets its schema's (where it has one)."""
+    for media in content.values():
+        if "example" in media or "examples" in media or "schema" not in media:
+            continue
+        found = example_of(media["schema"], schemas)
+        if found is not _NO_EXAMPLE:
+            media["example"] = found
+
+
+def add_examples(operation: dict[str, Any], schemas: Mapping[str, Any]) -> None:
+    if (body := operation.get("requestBody")) is not None:
+        _add_example(body.get("content", {}), schemas)
+    for response in operation.get("responses", {}).values():
+        _add_example(response.get("content", {}), schemas)
 
 
 def _required_path_parameters(operation: dict[str, Any]) -> None:
@@ -125,8 +247,31 @@ def _required_path_parameters(operation: dict[str, Any]) -> None:
         parameter["required"] = True
 
 
-def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str) -> dict[str, Any]:
+def _drop_dev_operations(paths: dict[str, Any]) -> None:
+    for path in list(paths):
+        item = paths[path]
+        for method in _METHODS:
+            if DEV_TAG in item.get(method, {}).get("tags", ()):
+                del item[method]
+        if not any(method in item for method in _METHODS):
+            del paths[path]
+
+
+def _refine_webhook(operation: dict[str, Any], tag: str) -> None:
+    """An outbound webhook documents the request Atelier sends and what the receiver answers: no
+    error of ours, no security of ours (the receiver checks the signature headers)."""
+    operation.get("responses", {}).pop("422", None)
+    operation["security"] = []
+    if not operation.get("tags"):
+        operation["tags"] = [tag]
+
+
+def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str, *,
+           dev_endpoints: bool = True) -> dict[str, Any]:
     paths: dict[str, Any] = schema.get("paths", {})
+    if not dev_endpoints:
+        _drop_dev_operations(paths)
+    done: set[int] = set()
     # Routers are included lazily: the contexts carry each route with its router's dependencies.
     for route in iter_route_contexts(routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
@@ -135,32 +280,69 @@ def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str) ->
         calls = set(_calls(route.dependant))
         for method in route.methods or ():
             if (operation := item.get(method.lower())) is not None:
-                refine_operation(operation, route_security(calls), staff=auth._require_staff in calls, tag=service)
-                if roles := staff_roles(calls):
-                    operation["x-staff-roles"] = roles
+                refine_operation(operation, route_security(calls), staff=auth._require_staff in calls, tag=service,
+                                 roles=staff_roles(calls))
+                done.add(id(operation))
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
     for item in paths.values():  # anything not built from an APIRoute still loses its 422
         for method in _METHODS:
             if (operation := item.get(method)) is not None:
-                refine_operation(operation, operation.get("security"), staff=False, tag=service)
+                if id(operation) not in done:
+                    refine_operation(operation, operation.get("security") or None, staff=False, tag=service)
+                if DEV_TAG in operation["tags"]:
+                    _dev_only(operation)
                 _required_path_parameters(operation)
-    components = schema.setdefault("components", {})
-    schemas = components.setdefault("schemas", {})
+                add_examples(operation, schemas)
+    for item in schema.get("webhooks", {}).values():
+        for method in _METHODS:
+            if (operation := item.get(method)) is not None:
+                _refine_webhook(operation, service)
+                add_examples(operation, schemas)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     schemas.update(SHARED_SCHEMAS)
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    if dev_endpoints and any(DEV_TAG in op.get("tags", ()) for item in paths.values()
+                             for op in item.values() if isinstance(op, dict)):
+        schema.setdefault("tags", []).append({"name": DEV_TAG, "description": DEV_TAG_DESCRIPTION})
     return schema
 
 
-def install_openapi(app: FastAPI, service: str) -> None:
-    """Replace `app.openapi` by the refined document (built once, like FastAPI's own)."""
+def model_examples(routes: Sequence[BaseRoute], webhooks: Sequence[BaseRoute] = ()) -> dict[str, list[Any]]:
+    """The examples each model wrote (`json_schema_extra={"examples": [...]}`), by the name of its
+    component schema. FastAPI's `get_openapi` drops every None inside them (it encodes the document
+    with `exclude_none`) and pydantic sorts their keys: the document gets them back as written."""
+    fields = get_fields_from_routes([*routes, *webhooks])
+    names = get_model_name_map(get_flat_models_from_fields(fields, known_models=set()))
+    out: dict[str, list[Any]] = {}
+    for model, name in names.items():
+        extra = model.model_config.get("json_schema_extra") if isinstance(model, type) and issubclass(
+            model, BaseModel) else None
+        if isinstance(extra, dict) and isinstance(examples := extra.get("examples"), list) and examples:
+            out[name] = examples
+    return out
+
+
+def _restore_examples(schema: dict[str, Any], examples: Mapping[str, list[Any]]) -> None:
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        written = examples.get(name.removesuffix("-Input").removesuffix("-Output"))
+        if written is not None and "examples" in component:
+            component["examples"] = written
+
+
+def install_openapi(app: FastAPI, service: str, *, dev_endpoints: bool = False) -> None:
+    """Replace `app.openapi` by the refined document (built once, like FastAPI's own). The routes
+    tagged `DEV_TAG` are documented only where the service serves them (`dev_endpoints`)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
-                                 description=app.description, routes=app.routes,
+                                 description=app.description, routes=app.routes, webhooks=app.webhooks.routes,
+                                 tags=app.openapi_tags,
                                  separate_input_output_schemas=app.separate_input_output_schemas)
-            app.openapi_schema = refine(schema, app.routes, service)
+            _restore_examples(schema, model_examples(app.routes, app.webhooks.routes))
+            app.openapi_schema = refine(schema, app.routes, service, dev_endpoints=dev_endpoints)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema

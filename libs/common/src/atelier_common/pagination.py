@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from atelier_common.errors import ValidationFailed
 
@@ -47,9 +47,12 @@ PageParamsDep = Annotated[PageParams, Depends(_page_params)]
 
 
 class Page(BaseModel, Generic[T]):
-    count: int
-    next: str | None = None
-    previous: str | None = None
+    """One page of a list: `count` results in all, the links to the pages around this one (None at
+    either end), and this page's `results` (each one's example is its model's)."""
+
+    count: int = Field(examples=[1], description="How many results the whole list has")
+    next: str | None = Field(default=None, description="The next page's URL (limit/offset), None on the last")
+    previous: str | None = Field(default=None, description="The previous page's URL, None on the first")
     results: list[T]
 
 

@@ -22,6 +22,10 @@ class JSONBytes(Response):
 # A route's documented error answers (`responses=` on a route): status → description.
 ErrorResponses = dict[int | str, dict[str, Any]]
 
+# The answer of a route that serves a stored file (an image) as it is, for its `responses=`.
+FILE_ANSWER: ErrorResponses = {200: {"description": "The file's bytes, with its own media type (`image/png`, …)",
+                                     "content": {"image/*": {"schema": {"type": "string", "contentMediaType": "image/*"}}}}}
+
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 

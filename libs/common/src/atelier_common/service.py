@@ -96,6 +96,11 @@ class ServiceSpec:
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
     title: str | None = None
+    # The OpenAPI tags of the routers, name → what a client finds under it (the docs' sections).
+    tags: Mapping[str, str] = field(default_factory=dict)
+    # The requests the service sends to others' URLs (outbound webhooks), documented in the OpenAPI
+    # `webhooks` section: a router of documentation-only operations (FastAPI's `app.webhooks`).
+    webhooks: APIRouter | None = None
     # What the `housekeeping` role deletes besides published outbox rows and old inbox rows.
     housekeeping: SweepsFactory | None = None
     # Tables whose writes change cached answers: table name → the cache namespaces it feeds
@@ -345,9 +350,10 @@ def build_app(spec: ServiceSpec, settings: AtelierSettings, *, bus: EventBus | N
 
     app = App(title=spec.title or f"Atelier {spec.name}", lifespan=lifespan, redirect_slashes=False,
                   generate_unique_id_function=operation_id, docs_url=None, redoc_url=None,
-                  telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
+                  openapi_tags=[{"name": name, "description": text} for name, text in spec.tags.items()] or None,
+                  webhooks=spec.webhooks, telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     install_error_handlers(app)
-    install_openapi(app, spec.name)
+    install_openapi(app, spec.name, dev_endpoints=settings.dev_endpoints)
     install_docs(app, openapi_url="/openapi.json", docs_url="/docs", redoc_url="/redoc", title=app.title)
     app.include_router(health_router())
     for router in spec.routers:

@@ -4,7 +4,8 @@ A profile lives in its own module, `atelier_compat.<name>`, which exposes `PROFI
 `core.Profile`): its route table, its envelope and its error format, and a README listing the
 choices made where its seed document is ambiguous. The gateway serves the enabled ones under
 `/compat/<name>/` (setting `compat_profiles`), and one of them at the root as well
-(`compat_root_profile`). `/compat/<name>/schema` is the profile's OpenAPI document.
+(`compat_root_profile`). `/compat/<name>/schema` is the profile's OpenAPI document, `/compat/<name>/docs` (Swagger UI) and
+`/compat/<name>/redoc` show it.
 
 This package uses only `atelier_common` and the gateway's public seams (`atelier_gateway.seams`);
 the gateway does not import it: the platform calls `mount(settings)` and hands the result to the

@@ -28,12 +28,14 @@ from atelier_compat.core import (
     query_string,
     run_declarative,
 )
-from atelier_compat.schema import profile_schema
+from atelier_compat.schema import docs_page, profile_schema
 from atelier_gateway.seams import COMPAT_PROFILE, AnonTokens, NativeProxy, allows_origin, read_body, resolve
 
 log = logging.getLogger("atelier.gateway.compat")
 
 PREFIX = "/compat/"
+# `/compat/<profile>/docs` and `/redoc`: Swagger UI and ReDoc on the profile's `/schema`.
+_DOCS_PAGES = {"/docs": "swagger", "/redoc": "redoc"}
 _FORWARDED = (b"authorization", b"cookie", b"x-session-id", b"x-anonymous-token", b"x-request-id",
               b"user-agent", b"accept-language", b"origin", b"idempotency-key")
 _RETURNED = (b"set-cookie",)
@@ -148,6 +150,13 @@ class Compat:
             if doc is None:
                 doc = self._schemas[profile.name] = orjson.dumps(profile_schema(profile, base))
             await _respond(send, 200, doc, [])
+            return
+        # Its docs pages, under the profile's prefix only (at the root, `/docs` may be a seed's path).
+        if base and scope["method"] == "GET" and (kind := _DOCS_PAGES.get(seed_path.rstrip("/"))) is not None:
+            page = docs_page(profile, kind, f"{base}/schema")
+            await _respond(send, 200, page.content or b"",
+                           [(b"content-type", page.media_type.encode()),
+                            *((k.lower().encode(), v.encode("latin-1")) for k, v in page.headers.items())])
             return
         # Its native calls belong to the profile's storefront (`seams.COMPAT_PROFILE`).
         caller = InternalCaller({**scope, COMPAT_PROFILE: profile.name}, proxy)

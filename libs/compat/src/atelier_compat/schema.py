@@ -1,4 +1,5 @@
-"""A profile's OpenAPI document, generated from its route table: exactly the seed routes it serves.
+"""A profile's OpenAPI document, generated from its route table: exactly the seed routes it serves,
+and the Swagger UI and ReDoc pages that show it (`docs_page`).
 
 Routes that answer 501 (the platform lacks what they need) are not served: they are listed apart,
 under `x-not-implemented`, with what is missing.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from atelier_compat.core import Profile, Route
+from atelier_compat.core import Profile, Reply, Route
 
 _PARAM = re.compile(r"\{(\w+)\}")
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {"user": [{"bearer": []}], "anon": [{"bearer": []}, {"anonToken": []}, {}]}
@@ -59,3 +60,26 @@ def profile_schema(profile: Profile, base: str) -> dict[str, Any]:
     if missing:
         doc["x-not-implemented"] = missing
     return doc
+
+
+# The gateway's own offline copies of the pages' files (`atelier_common.openapi.install_docs`).
+_STATIC = "/api/docs/static"
+
+
+def docs_page(profile: Profile, kind: str, schema_url: str) -> Reply:
+    """Swagger UI (`kind="swagger"`) or ReDoc on the profile's document at `schema_url`, with the
+    gateway's offline files: nothing is loaded from another host."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+
+    from atelier_common.openapi import DOCS_CSP
+
+    if kind == "swagger":
+        html = get_swagger_ui_html(openapi_url=schema_url, title=f"{profile.title} - Swagger UI",
+                                   swagger_js_url=f"{_STATIC}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{_STATIC}/swagger-ui.css", swagger_favicon_url=f"{_STATIC}/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
+    else:
+        html = get_redoc_html(openapi_url=schema_url, title=f"{profile.title} - ReDoc", redoc_js_url="/api/docs/redoc.js",
+                              redoc_favicon_url=f"{_STATIC}/favicon.png", with_google_fonts=False)
+    return Reply(content=bytes(html.body), media_type="text/html; charset=utf-8",
+                 headers={"Content-Security-Policy": DOCS_CSP})

@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_cart import bootstrap, housekeeping
-from atelier_cart.api import ROUTERS
+from atelier_cart.api import ROUTERS, TAGS
 from atelier_cart.events import SUBSCRIPTIONS
 from atelier_cart.settings import CartSettings
 from atelier_common.events import EventBus
@@ -15,6 +15,7 @@ from atelier_common.service import ServiceSpec, build_app
 SPEC = ServiceSpec(
     name="cart",
     routers=ROUTERS,
+    tags=TAGS,
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,

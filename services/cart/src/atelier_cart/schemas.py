@@ -22,12 +22,18 @@ class _Input(InputModel):
 
 
 class CartItemCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "quantity": 2}]})
+
     product_id: uuid.UUID
     variant_id: uuid.UUID | None = None
     quantity: Quantity = 1
 
 
 class CartItemUpdate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"quantity": 1}]})
+
     quantity: Quantity
 
 
@@ -64,7 +70,13 @@ class CartLineRead(BaseModel):
 class CartRead(BaseModel):
     """The caller's cart on the request's storefront (one cart per owner and storefront)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "d2f79784-1649-434a-a660-aa46eabb576c",
+         "items": [{"id": "f9fe4442-77ad-486d-bc8b-19c9e4e174c6",
+           "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "name": "Stone Sealer 1 L",
+           "sku": "SEAL-PRO-1L", "image_url": "/media/products/demo/stone-sealer-1-l-1.jpg", "unit_price": "24.99",
+           "quantity": 1, "line_total": "24.99"}], "item_count": 1, "subtotal": "24.99", "tax_amount": "2.25",
+         "total": "27.24", "currency": "USD", "storefront": "default"}]})
 
     id: uuid.UUID
     items: list[CartLineRead]

@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from atelier_catalog import bootstrap, housekeeping
-from atelier_catalog.api import ROUTERS, cache
+from atelier_catalog.api import ROUTERS, TAGS, cache
 from atelier_catalog.events import SUBSCRIPTIONS
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.events import EventBus
@@ -15,6 +15,7 @@ from atelier_common.service import ServiceSpec, build_app
 SPEC = ServiceSpec(
     name="catalog",
     routers=ROUTERS,
+    tags=TAGS,
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,

@@ -92,6 +92,9 @@ class _PartialUpdate(_Input):
 # -- categories ---------------------------------------------------------------------------------
 
 class CategoryCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "Prints", "description": "Art prints on paper"}]})
+
     name: Name
     slug: Slug | None = None
     description: Description = ""
@@ -101,6 +104,9 @@ class CategoryCreate(_Input):
 
 
 class CategoryUpdate(_PartialUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"description": "Giclée art prints"}]})
+
     NULLABLE = frozenset({"parent_id"})
 
     name: Name | None = None
@@ -112,7 +118,10 @@ class CategoryUpdate(_PartialUpdate):
 
 
 class CategoryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "4c7de811-3c3a-4b19-8db3-5d992c592a4e", "name": "Prints", "slug": "prints",
+         "description": "Art prints on paper", "parent_id": None, "is_active": True,
+         "created_at": "2026-11-26T02:15:39.380260Z", "storefronts": []}]})
 
     id: uuid.UUID
     name: str
@@ -127,6 +136,16 @@ class CategoryRead(BaseModel):
 
 
 class CategoryTreeRead(CategoryRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "02488174-178b-4785-9d66-9bb8e9e921fe", "name": "Natural Stone", "slug": "natural-stone",
+         "description": "Slabs and tiles quarried around the world", "parent_id": None, "is_active": True,
+         "created_at": "2026-11-26T02:15:16.257252Z", "storefronts": ["default", "marbelle", "shop"],
+         "children": [{"id": "ed12b32f-51af-48dc-93b7-1be05d7a3507", "name": "Granite", "slug": "granite",
+           "description": "Hard-wearing granite for kitchens and outdoor use",
+           "parent_id": "02488174-178b-4785-9d66-9bb8e9e921fe", "is_active": True,
+           "created_at": "2026-11-26T02:15:16.263144Z", "storefronts": ["default", "marbelle", "shop"],
+           "children": [], "product_count": 2}], "product_count": 6}]})
+
     children: list[CategoryTreeRead] = []
     product_count: int = Field(description="Active products in this category and all its descendants")
 
@@ -134,6 +153,10 @@ class CategoryTreeRead(CategoryRead):
 # -- products -----------------------------------------------------------------------------------
 
 class ProductCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "Fox in Snow print", "sku": "PRINT-FOX-A3", "description": "A3 giclée print", "price": "29.00",
+         "stock_quantity": 25, "kind": "physical", "category_id": "4c7de811-3c3a-4b19-8db3-5d992c592a4e"}]})
+
     name: Name
     slug: Slug | None = Field(default=None, description="Generated from the name when omitted")
     sku: Sku
@@ -157,6 +180,9 @@ class ProductCreate(_Input):
 class ProductUpdate(_PartialUpdate):
     """Stock is not here: it changes only through POST /products/{id}/stock (guarded, recorded)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"price": "27.50", "is_featured": True}]})
+
     NULLABLE = frozenset({"compare_price", "category_id"})
 
     name: Name | None = None
@@ -178,6 +204,9 @@ class ProductUpdate(_PartialUpdate):
 
 
 class ImageCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"url": "https://cdn.example.com/prints/fox-a3.jpg", "alt_text": "Fox in snow, A3", "is_primary": True}]})
+
     url: ImageUrl
     alt_text: Annotated[str, StringConstraints(strict=True, max_length=300)] = ""
     display_order: Quantity = 0
@@ -185,6 +214,9 @@ class ImageCreate(_Input):
 
 
 class ImageUpdate(_PartialUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"alt_text": "A fox in the snow"}]})
+
     url: ImageUrl | None = None
     alt_text: Annotated[str, StringConstraints(strict=True, max_length=300)] | None = None
     display_order: Quantity | None = None
@@ -192,7 +224,9 @@ class ImageUpdate(_PartialUpdate):
 
 
 class ImageRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "1a841d18-a214-4422-8d26-3755ad8efc7b", "url": "https://cdn.example.com/prints/fox-a3.jpg",
+         "alt_text": "Fox in snow, A3", "display_order": 0, "is_primary": True}]})
 
     id: uuid.UUID
     url: str
@@ -202,6 +236,9 @@ class ImageRead(BaseModel):
 
 
 class VariantCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "A2", "sku": "PRINT-FOX-A2", "price": "39.00", "stock_quantity": 10, "attributes": {"size": "A2"}}]})
+
     name: Name
     sku: Sku
     price: Price | None = Field(default=None, description="Omitted: the variant sells at the product's price")
@@ -211,6 +248,9 @@ class VariantCreate(_Input):
 
 
 class VariantUpdate(_PartialUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"price": "37.00"}]})
+
     NULLABLE = frozenset({"price"})
 
     name: Name | None = None
@@ -224,7 +264,9 @@ class VariantRead(BaseModel):
     """Within a product, `price` is the price the variant sells at; on the staff variant routes
     it is the variant's own price, null when it follows the product's."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "5e8cf5bf-c970-4887-8a8c-7ba789866f5b", "name": "A2", "sku": "PRINT-FOX-A2", "price": "39.00",
+         "stock_quantity": 10, "attributes": {"size": "A2"}, "is_active": True}]})
 
     id: uuid.UUID
     name: str
@@ -236,7 +278,19 @@ class VariantRead(BaseModel):
 
 
 class ProductRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "number": 15, "name": "Fox in Snow print",
+         "slug": "fox-in-snow-print", "sku": "PRINT-FOX-A3", "description": "A3 giclée print", "price": "27.50",
+         "compare_price": None, "currency": "USD", "stock_quantity": 30, "track_inventory": True,
+         "kind": "physical", "attributes": {}, "category_id": "4c7de811-3c3a-4b19-8db3-5d992c592a4e",
+         "is_active": True, "is_featured": True,
+         "images": [{"id": "1a841d18-a214-4422-8d26-3755ad8efc7b",
+           "url": "https://cdn.example.com/prints/fox-a3.jpg", "alt_text": "A fox in the snow", "display_order": 0,
+           "is_primary": True}],
+         "variants": [{"id": "5e8cf5bf-c970-4887-8a8c-7ba789866f5b", "name": "A2", "sku": "PRINT-FOX-A2",
+           "price": "37.00", "stock_quantity": 10, "attributes": {"size": "A2"}, "is_active": True}],
+         "average_rating": 0.0, "review_count": 0, "created_at": "2026-11-26T02:15:39.424136Z",
+         "updated_at": "2026-11-26T02:15:39.589508Z", "storefronts": [], "in_stock": True, "discount_percentage": 0}]})
 
     id: uuid.UUID
     number: int | None = Field(default=None, description=(
@@ -301,6 +355,9 @@ class ProductQuery(BaseModel):
 
 
 class StockAdjustment(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"delta": 5, "reason": "restock"}]})
+
     delta: Annotated[int, Field(strict=True, ge=-10_000_000, le=10_000_000)]
     reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
     variant_id: uuid.UUID | None = Field(default=None, description="Adjust this variant's stock instead")
@@ -314,7 +371,9 @@ class StockAdjustment(_Input):
 
 
 class StockRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None, "delta": 5, "reason": "restock",
+         "stock_quantity": 30, "created_at": "2026-11-26T02:15:39.590585Z"}]})
 
     product_id: uuid.UUID
     variant_id: uuid.UUID | None
@@ -342,6 +401,23 @@ class OfferRead(BaseModel):
 
 
 class PricingRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"credit_packs": [{"id": "1ccbbc64-a25e-4235-9055-95b9c3f6f2bd", "sku": "PACK_5", "slug": "pack-5",
+           "name": "5 credits", "description": "Five credits for generations and unlocks.", "kind": "credit_pack",
+           "price": "4.99", "compare_price": None, "currency": "USD", "attributes": {"credits": 5}}],
+         "subscription_plans": [{"id": "39105d10-fd2d-42ef-862e-e8543742783c", "sku": "pro_monthly",
+           "slug": "pro-monthly", "name": "Pro (monthly)", "description": "200 generations a month.",
+           "kind": "subscription_plan", "price": "19.99", "compare_price": None, "currency": "USD",
+           "attributes": {"interval": "month", "tier": "pro", "monthly_quota": 200, "provider_price_id": None}}],
+         "print_tiers": [{"id": "00eda94b-8848-4b08-ab55-9aeaf64e76b6", "sku": "basic", "slug": "print-basic",
+           "name": "Basic print", "description": "Softcover print; 3 regenerations per character, cover and page.",
+           "kind": "print_tier", "price": "49.00", "compare_price": None, "currency": "GEL",
+           "attributes": {"max_retries_per_unit": 3}}],
+         "retry_packs": [{"id": "46f67b67-eb35-4c3d-bf2a-1b06b664dc65", "sku": "RETRY_PACK_3",
+           "slug": "retry-pack-3", "name": "3 extra retries",
+           "description": "Three more regenerations for one storybook item.", "kind": "retry_pack", "price": "2.00",
+           "compare_price": None, "currency": "GEL", "attributes": {"retries": 3}}]}]})
+
     credit_packs: list[OfferRead]
     subscription_plans: list[OfferRead]
     print_tiers: list[OfferRead]
@@ -361,6 +437,9 @@ class ProductLookup(_Input):
 # -- reviews and wishlists ----------------------------------------------------------------------
 
 class ReviewCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"rating": 5, "title": "Lovely", "comment": "Sturdy and the colour is as pictured."}]})
+
     # S3 requires a title and a comment; the title is capped at 200 characters.
     rating: Annotated[int, Field(strict=True, ge=1, le=5)]
     title: Name
@@ -368,7 +447,10 @@ class ReviewCreate(_Input):
 
 
 class ReviewRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "51451601-1e2d-46f8-bad6-c593da291e17", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
+         "user": "ada.lovelace", "rating": 5, "title": "Lovely", "comment": "Sturdy and the colour is as pictured.",
+         "is_verified_purchase": False, "created_at": "2026-11-26T02:15:24.384021Z"}]})
 
     id: uuid.UUID
     product_id: uuid.UUID
@@ -382,6 +464,9 @@ class ReviewRead(BaseModel):
 
 
 class WishlistToggleRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Product added to wishlist", "in_wishlist": True}]})
+
     message: str
     in_wishlist: bool
 
@@ -405,5 +490,11 @@ class WishlistProductRead(BaseModel):
 
 
 class WishlistItemRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"product": {"id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "name": "Stone Sealer 1 L",
+          "slug": "stone-sealer-1-l", "sku": "SEAL-PRO-1L", "price": "24.99", "currency": "USD",
+          "stock_quantity": 60, "track_inventory": True, "in_stock": True},
+         "added_at": "2026-11-26T02:15:24.424959Z"}]})
+
     product: WishlistProductRead
     added_at: datetime

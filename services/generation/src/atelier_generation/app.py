@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_generation import bootstrap, housekeeping
-from atelier_generation.api import ROUTERS
+from atelier_generation.api import ROUTERS, TAGS
 from atelier_generation.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
 from atelier_generation.service.images import GALLERY_CACHE
 from atelier_generation.settings import GenerationSettings
@@ -16,6 +16,7 @@ from atelier_generation.settings import GenerationSettings
 SPEC = ServiceSpec(
     name="generation",
     routers=ROUTERS,
+    tags=TAGS,
     subscriptions=SUBSCRIPTIONS,
     worker_subscriptions=WORKER_SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",

@@ -9,7 +9,8 @@ from atelier_common.cache import storefront_key
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_identity import bootstrap, demo, housekeeping
-from atelier_identity.api.main import ROUTERS
+from atelier_identity.api.main import ROUTERS, TAGS
+from atelier_identity.api.outbound import WEBHOOKS
 from atelier_identity.events import SUBSCRIPTIONS, WORKER_SUBSCRIPTIONS
 from atelier_identity.service.storefronts import own_storefronts
 from atelier_identity.service.webhooks import wanted_routes
@@ -19,6 +20,9 @@ from atelier_identity.storefronts import default_storefront
 SPEC = ServiceSpec(
     name="identity",
     routers=ROUTERS,
+    tags=TAGS,
+    # The outbound webhooks' payloads, for the OpenAPI `webhooks` section (#51).
+    webhooks=WEBHOOKS,
     subscriptions=SUBSCRIPTIONS,
     # Outbound webhooks (#38): the fan-out hears its events on the worker's queue, and the
     # worker role sends the deliveries (`service/webhooks.py`).

@@ -91,14 +91,23 @@ class LoginRequest(Request):
 
 
 class RefreshRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"refresh": "PVEJQtEadTfdc_wy0YTvgixftSAvsT6qyk0lUyXDUVY"}]})
+
     refresh: str | None = Field(default=None, max_length=200)
 
 
 class TokenRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"token": "GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc"}]})
+
     token: str = Field(min_length=1, max_length=200)
 
 
 class EmailRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com"}]})
+
     email: EmailStr = Field(max_length=320)
 
 
@@ -108,6 +117,9 @@ class UserUpdate(Request):
     `email` is not a field here: a changed address must be proven through the email-change flow,
     so an `email` in the body is ignored like any unknown field (S1 ignores it too).
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"first_name": "Ada", "last_name": "Lovelace", "display_name": "Ada"}]})
 
     first_name: Name | None = None
     last_name: Name | None = None
@@ -125,7 +137,11 @@ class UserUpdate(Request):
 
 
 class UserRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com", "username": None,
+         "display_name": "Ada", "first_name": "Ada", "last_name": "Lovelace", "phone": "+442079460000",
+         "company_name": None, "is_business_customer": False, "is_verified": True, "has_password": True,
+         "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}]})
 
     id: uuid.UUID
     email: str
@@ -178,11 +194,24 @@ class UserProfile(UserRead):
     """`GET /users/me`: the profile with the subscription and quota; both null when payments cannot
     tell them right now."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com", "username": None,
+         "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None, "company_name": None,
+         "is_business_customer": False, "is_verified": True, "has_password": True, "roles": ["customer"],
+         "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z",
+         "subscription": {"plan_id": None, "tier": "free", "status": None, "current_period_start": None,
+          "current_period_end": None, "cancel_at_period_end": False},
+         "quota": {"monthly": 0, "used": 0, "remaining": 0}}]})
+
     subscription: SubscriptionRead | None
     quota: QuotaRead | None
 
 
 class TokenPair(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
+         "refresh": "-sMRvldTPWIyIhGg0NnuWEivgsXhHbnzTYeJ32r5yFM", "token_type": "Bearer", "expires_in": 900}]})
+
     access: str
     refresh: str
     token_type: Literal["Bearer"] = "Bearer"
@@ -190,10 +219,25 @@ class TokenPair(BaseModel):
 
 
 class LoginResponse(TokenPair):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
+         "refresh": "PVEJQtEadTfdc_wy0YTvgixftSAvsT6qyk0lUyXDUVY", "token_type": "Bearer", "expires_in": 900,
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+          "username": None, "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None,
+          "company_name": None, "is_business_customer": False, "is_verified": True, "has_password": True,
+          "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
     user: UserRead
 
 
 class RegisterResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Registered. Check your email to verify your account.",
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+          "username": None, "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None,
+          "company_name": None, "is_business_customer": False, "is_verified": False, "has_password": True,
+          "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
     message: str
     user: UserRead
 
@@ -201,23 +245,47 @@ class RegisterResponse(BaseModel):
 class RegisterResponseWithTokens(RegisterResponse, TokenPair):
     """When `require_verified_email` is off, registration signs the user in at once."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
+         "refresh": "Qm9vbGVhbi1yZWZyZXNoLXRva2VuLWV4YW1wbGUtMDM", "token_type": "Bearer", "expires_in": 900,
+         "message": "Registered.",
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+          "username": None, "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None,
+          "company_name": None, "is_business_customer": False, "is_verified": False, "has_password": True,
+          "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
 
 class VerifyEmailResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Email verified.",
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+          "username": None, "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None,
+          "company_name": None, "is_business_customer": False, "is_verified": True, "has_password": True,
+          "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
     message: str
     user: UserRead
 
 
 class VerifyTokenResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"valid": True, "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "expires_at": "2026-11-26T02:30:22Z"}]})
+
     valid: bool
     user_id: uuid.UUID
     expires_at: datetime
 
 
 class MessageResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "If this account exists and is not verified yet, a new link is on its way."}]})
+
     message: str
 
 
-class MailRead(BaseModel):
+class MailboxMessage(BaseModel):
+    """A mail the dev mailbox captured."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     id: uuid.UUID
@@ -231,7 +299,14 @@ class MailRead(BaseModel):
 
 
 class Mailbox(BaseModel):
-    results: list[MailRead]
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"results": [{"id": "ac02b552-7ed7-4fd9-b690-cf2b1a61a3f6", "to": "ada.lovelace@example.com",
+           "from": "Atelier <no-reply@atelier.example>", "subject": "Confirm your email address",
+           "text": "Hello Ada,\n\nPlease confirm your email address by opening this link:\nhttp://localhost:3000/verify-email?token=GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc\n\nOr enter this code: GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc\n\nThe link is valid for 24 hours. If you did not create an account, ignore this mail.\n",
+           "html": "<p>Hello Ada,</p><p>Please confirm your email address: <a href=\"http://localhost:3000/verify-email?token=GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc\">verify my email</a>.</p><p>Or enter this code: <code>GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc</code></p><p>The link is valid for 24 hours. If you did not create an account, ignore this mail.</p>",
+           "sent_at": "2026-11-26T02:15:22.433400Z"}]}]})
+
+    results: list[MailboxMessage]
 
 
 # -- passwords and email change ----------------------------------------------------------------
@@ -250,6 +325,10 @@ class _NewPassword(Request):
 
 
 class PasswordResetConfirm(_NewPassword):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"token": "GM7iTPHJLhQsgW44MDtU7AyNNiT18nHVM7vapuZaiVc", "new_password": "a-new-long-passphrase",
+         "new_password_confirm": "a-new-long-passphrase"}]})
+
     token: str = Field(min_length=1, max_length=200)
     # S1 clients may send `password` / `password_confirm`.
     new_password: Password = Field(validation_alias=AliasChoices("new_password", "password"))
@@ -257,26 +336,48 @@ class PasswordResetConfirm(_NewPassword):
 
 
 class ChangePasswordRequest(_NewPassword):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"current_password": "correct horse battery staple", "new_password": "a-new-long-passphrase",
+         "new_password_confirm": "a-new-long-passphrase"}]})
+
     current_password: Password = Field(validation_alias=AliasChoices("current_password", "old_password"))
 
 
 class EmailChangeRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"current_password": "correct horse battery staple", "new_email": "ada@lovelace.example"}]})
+
     current_password: Password = Field(validation_alias=AliasChoices("current_password", "password"))
     new_email: EmailStr = Field(max_length=320, validation_alias=AliasChoices("new_email", "email"))
 
 
 class EmailChangeConfirmResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Email address changed. Use it to sign in from now on.",
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada@lovelace.example", "username": None,
+          "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None, "company_name": None,
+          "is_business_customer": False, "is_verified": True, "has_password": True, "roles": ["customer"],
+          "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
     message: str
     user: UserRead
 
 
 class DeleteAccountRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"password": "correct horse battery staple"}]})
+
     password: Password | None = None
     confirm: str | None = Field(default=None, max_length=20)
 
 
 class PasswordChangedResponse(TokenPair):
     """Every session ended; the caller gets a fresh one."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
+         "refresh": "Qm9vbGVhbi1yZWZyZXNoLXRva2VuLWV4YW1wbGUtMDE", "token_type": "Bearer", "expires_in": 900,
+         "message": "Password changed; every other session has ended."}]})
 
     message: str
 
@@ -286,6 +387,9 @@ class PasswordChangedResponse(TokenPair):
 
 class MagicLinkVerify(Request):
     """Either the link's `token`, or the `email` and its 6-digit `code` (S4)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com", "code": "468216"}]})
 
     email: EmailStr | None = Field(default=None, max_length=320)
     code: str | None = Field(default=None, max_length=12)
@@ -299,10 +403,22 @@ class MagicLinkVerify(Request):
 
 
 class CheckUserResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"exists": True}]})
+
     exists: bool
 
 
 class SignInResponse(LoginResponse):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
+         "refresh": "AFa7gXZYQA_hlLczh4E7LAVC1i2_Jszabjlpudyu_tk", "token_type": "Bearer", "expires_in": 900,
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+          "username": None, "display_name": "Ada", "first_name": "Ada", "last_name": "Lovelace",
+          "phone": "+442079460000", "company_name": None, "is_business_customer": False, "is_verified": True,
+          "has_password": True, "roles": ["customer"], "signup_storefront": "default",
+          "created_at": "2026-11-26T02:15:22.404442Z"}, "created": False}]})
+
     # True when this sign-in created the account (magic link, passkey signup).
     created: bool = False
 
@@ -319,19 +435,35 @@ class MagicLinkRepeated(BaseModel):
 
 
 class OAuthStartRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"return_to": "https://shop.example.com/account"}]})
+
     return_to: str | None = Field(default=None, max_length=2000)
 
 
 class OAuthStartResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"auth_url": "https://accounts.google.com/o/oauth2/v2/auth?client_id=atelier&response_type=code&scope=openid+email+profile&redirect_uri=http%3A%2F%2Flocalhost%3A8000%2Fapi%2Fv1%2Fauth%2Foauth%2Fgoogle%2Fcallback&state=Yk3v…"}]})
+
     auth_url: str
 
 
 class OAuthExchangeRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"ticket": "kT3x9vQ2mB7nR4sL8pW1yZ6cF0hJ5dA"}]})
+
     ticket: str = Field(min_length=1, max_length=200)
 
 
 class AccessResponse(BaseModel):
     """S2's exchange: the refresh token travels only in the HttpOnly cookie."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…", "token_type": "Bearer", "expires_in": 900,
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+          "username": None, "display_name": None, "first_name": "Ada", "last_name": "Lovelace", "phone": None,
+          "company_name": None, "is_business_customer": False, "is_verified": True, "has_password": True,
+          "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
 
     access: str
     token_type: Literal["Bearer"] = "Bearer"
@@ -345,10 +477,16 @@ DeviceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 
 class PasskeyRegisterBegin(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "MacBook Touch ID"}]})
+
     name: DeviceName | None = Field(default=None, validation_alias=AliasChoices("name", "device_name"))
 
 
 class PasskeySignupBegin(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper"}]})
+
     email: EmailStr = Field(max_length=320)
     first_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)] = ""
     last_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)] = ""
@@ -356,16 +494,33 @@ class PasskeySignupBegin(Request):
 
 
 class PasskeyRegisterComplete(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"registration_id": "BFyPY8ge1s_g9LDBMAJRtRXp_EG798kp5fxNPnOGYdc",
+         "credential": {"id": "hVd2Qm5tQ3ZrT0xwN3pKcg", "rawId": "hVd2Qm5tQ3ZrT0xwN3pKcg", "type": "public-key",
+          "response": {"clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoi…",
+           "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVjF…", "transports": ["internal"]},
+          "clientExtensionResults": {}}, "name": "MacBook Touch ID"}]})
+
     registration_id: str = Field(min_length=1, max_length=200)
     credential: dict[str, Any]
     name: DeviceName | None = Field(default=None, validation_alias=AliasChoices("name", "device_name"))
 
 
 class PasskeyLoginBegin(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com"}]})
+
     email: EmailStr | None = Field(default=None, max_length=320)
 
 
 class PasskeyLoginComplete(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"authentication_id": "Xw2T9kq4mVt8bR1nLc6pY3zJ0hF5dA7sE",
+         "credential": {"id": "hVd2Qm5tQ3ZrT0xwN3pKcg", "rawId": "hVd2Qm5tQ3ZrT0xwN3pKcg", "type": "public-key",
+          "response": {"clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoi…",
+           "authenticatorData": "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ", "signature": "MEUCIQDx…",
+           "userHandle": "99_IoobZRzqlqlOdzFczCg"}, "clientExtensionResults": {}}}]})
+
     authentication_id: str = Field(min_length=1, max_length=200)
     credential: dict[str, Any]
 
@@ -380,21 +535,53 @@ class PasskeyRead(BaseModel):
     last_used_at: datetime | None
 
 
+# The passkeys' examples (the OpenAPI document's).
+_PASSKEY_EXAMPLE: dict[str, Any] = {
+    "id": "5b0f3c9e-7a41-4d2b-9c8e-2f6a1d3e4b50", "name": "MacBook Touch ID",
+    "aaguid": "adce0002-35bc-c60a-648b-0b25f1f05503", "created_at": "2026-11-26T02:16:03.120000Z", "last_used_at": None}
+
+
 class PasskeyRegistered(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Passkey registered successfully", "device_name": "MacBook Touch ID",
+         "passkey": _PASSKEY_EXAMPLE}]})
+
     message: str
     device_name: str
     passkey: PasskeyRead
 
 
 class PasskeySignedUp(PasskeyRegistered):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Passkey registered successfully", "device_name": "MacBook Touch ID",
+         "passkey": _PASSKEY_EXAMPLE,
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "grace@example.com", "username": None,
+          "display_name": None, "first_name": "Grace", "last_name": "Hopper", "phone": None, "company_name": None,
+          "is_business_customer": False, "is_verified": False, "has_password": False, "roles": ["customer"],
+          "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
     user: UserRead
 
 
 class PasskeySignedUpWithTokens(PasskeySignedUp, TokenPair):
     """When `require_verified_email` is off, the new account is signed in at once."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"access": "eyJhbGciOiJFZERTQSIsImtpZCI6IjJjMWM5YmUw…",
+         "refresh": "Qm9vbGVhbi1yZWZyZXNoLXRva2VuLWV4YW1wbGUtMDI", "token_type": "Bearer", "expires_in": 900,
+         "message": "Passkey registered successfully", "device_name": "MacBook Touch ID",
+         "passkey": _PASSKEY_EXAMPLE,
+         "user": {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "grace@example.com", "username": None,
+          "display_name": None, "first_name": "Grace", "last_name": "Hopper", "phone": None, "company_name": None,
+          "is_business_customer": False, "is_verified": True, "has_password": False, "roles": ["customer"],
+          "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}}]})
+
 
 class PasskeyList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"count": 1, "next": None, "previous": None,
+         "results": [_PASSKEY_EXAMPLE]}]})
+
     count: int
     next: str | None = None
     previous: str | None = None
@@ -439,6 +626,11 @@ class _AddressFields(Request):
 
 
 class AddressCreate(_AddressFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "Lovelace",
+         "address_line_1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",
+         "phone": "+442079460000", "email": "ada.lovelace@example.com"}]})
+
     first_name: Name
     address_line_1: Line = Field(validation_alias=AliasChoices("address_line_1", "street_address"))
     city: ShortLine
@@ -456,6 +648,9 @@ class AddressCreate(_AddressFields):
 class AddressUpdate(_AddressFields):
     """Every field optional (PUT and PATCH both change only what is sent); some cannot be cleared."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"label": "Home", "phone": "+442079460001"}]})
+
     @field_validator("label", "type", "first_name", "full_name", "address_line_1", "city", "state", "postal_code",
                      "country", "is_primary")
     @classmethod
@@ -466,7 +661,13 @@ class AddressUpdate(_AddressFields):
 
 
 class AddressRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "4d4443b5-fdbf-46a2-84d9-5d631e7f9619", "label": "Home", "type": "shipping", "first_name": "Ada",
+         "last_name": "Lovelace", "full_name": "Ada Lovelace", "company": None,
+         "address_line_1": "12 St James's Square", "address_line_2": None, "city": "London", "state": "",
+         "postal_code": "SW1Y 4JH", "country": "GB", "phone": "+442079460000", "email": "ada.lovelace@example.com",
+         "is_primary": True, "created_at": "2026-11-26T02:15:23.946854Z",
+         "updated_at": "2026-11-26T02:15:23.946854Z"}]})
 
     id: uuid.UUID
     label: str
@@ -503,6 +704,15 @@ class InternalAddressRead(AddressRead):
 
 
 class AddressList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"count": 1, "next": None, "previous": None,
+         "results": [{"id": "4d4443b5-fdbf-46a2-84d9-5d631e7f9619", "label": "Home", "type": "shipping",
+           "first_name": "Ada", "last_name": "Lovelace", "full_name": "Ada Lovelace", "company": None,
+           "address_line_1": "12 St James's Square", "address_line_2": None, "city": "London", "state": "",
+           "postal_code": "SW1Y 4JH", "country": "GB", "phone": "+442079460000",
+           "email": "ada.lovelace@example.com", "is_primary": True, "created_at": "2026-11-26T02:15:23.946854Z",
+           "updated_at": "2026-11-26T02:15:23.946854Z"}]}]})
+
     count: int
     next: str | None = None
     previous: str | None = None
@@ -649,6 +859,9 @@ class StorefrontUpdate(Request):
     """A PATCH: every field optional, what is sent replaces the current value (`tax` and
     `link_paths` field by field); null clears the optional ones. The slug cannot change."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "Fox & Co Prints"}]})
+
     slug: str | None = None
     name: Annotated[StorefrontName | None, AfterValidator(_not_null)] = None
     origins: Annotated[Origins | None, AfterValidator(_not_null)] = None
@@ -670,8 +883,35 @@ class StorefrontUpdate(Request):
 class StorefrontRead(Storefront):
     """A storefront's whole record, as every service reads it (`contracts.identity.Storefront`)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"slug": "prints", "name": "Fox Prints", "origins": ["https://prints.example.com"],
+         "frontend_url": "https://prints.example.com",
+         "link_paths": {"verify_email": "/verify-email?token={token}",
+          "reset_password": "/reset-password?token={token}",
+          "magic_link": "/magic-link?token={token}&email={email}",
+          "email_change": "/confirm-email-change?token={token}", "order": "/orders/{order_id}",
+          "set_password": "/set-password?token={token}"}, "mail_from": None, "currency": "EUR",
+         "tax": {"rate": "0", "inclusive": False, "shipping_rate": None},
+         "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"], "passkey": None,
+         "statement_descriptor": None, "success_url": None, "cancel_url": None, "compat_profile": None,
+         "verified_email_optional": False, "is_default": False, "revision": 1795659340609926}]})
+
 
 class StorefrontList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"count": 6, "next": None, "previous": None,
+         "results": [{"slug": "default", "name": "Atelier", "origins": [], "frontend_url": "http://localhost:3000",
+           "link_paths": {"verify_email": "/verify-email?token={token}",
+            "reset_password": "/reset-password?token={token}",
+            "magic_link": "/magic-link?token={token}&email={email}",
+            "email_change": "/confirm-email-change?token={token}", "order": "/orders/{order_id}",
+            "set_password": "/set-password?token={token}"}, "mail_from": "Atelier <no-reply@atelier.example>",
+           "currency": "USD", "tax": {"rate": "0.09", "inclusive": False, "shipping_rate": None},
+           "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
+           "passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}, "statement_descriptor": None,
+           "success_url": None, "cancel_url": None, "compat_profile": None, "verified_email_optional": False,
+           "is_default": True, "revision": 0}]}]})
+
     count: int
     next: str | None = None
     previous: str | None = None
@@ -685,6 +925,11 @@ class PublicTax(BaseModel):
 
 class PublicStorefront(BaseModel):
     """What a client needs of the storefront it is on (public)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"slug": "default", "name": "Atelier", "currency": "USD", "tax": {"rate": "0.09", "inclusive": False},
+         "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
+         "auth_methods": ["password", "magic_link", "passkey"]}]})
 
     slug: str
     name: str

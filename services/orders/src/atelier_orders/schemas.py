@@ -130,10 +130,16 @@ class InternalOrderCreate(OrderCreate):
 
 
 class OrderCancel(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "Ordered twice"}]})
+
     reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=500)] | None = None
 
 
 class OrderStatusUpdate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "processing"}]})
+
     status: OrderStatus
     note: Note | None = None
     # The order's `version` the staff form was read at (#36); stale → 409 STALE_VERSION. Or If-Match.
@@ -169,6 +175,50 @@ class StaffOrderQuery(_Input):
 
 # -- answers ----------------------------------------------------------------------------------------
 
+# The answers' examples: one order, as `atelier dev` answered for it (the OpenAPI document's).
+_ADDRESS_EXAMPLE: dict[str, Any] = {
+    "id": "4d4443b5-fdbf-46a2-84d9-5d631e7f9619", "full_name": "Ada Lovelace", "first_name": "Ada",
+    "last_name": "Lovelace", "email": "ada.lovelace@example.com", "phone": "+442079460001",
+    "street_address": "12 St James's Square", "address_line_1": "12 St James's Square", "city": "London",
+    "state": "", "postal_code": "SW1Y 4JH", "country": "GB", "type": "shipping"}
+_PLACED: dict[str, Any] = {"status": "pending", "from_status": None, "note": "Order placed", "actor": "customer",
+                           "created_at": "2026-11-26T02:15:24.668140Z"}
+_RESERVED: dict[str, Any] = {"status": "awaiting_payment", "from_status": "pending", "note": "Stock reserved",
+                             "actor": "catalog", "created_at": "2026-11-26T02:15:24.771635Z"}
+_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "storefront": "default",
+    "status": "awaiting_payment", "currency": "USD", "subtotal": "24.99", "tax_amount": "2.25",
+    "shipping_cost": "5.00", "discount": "0.00", "total_amount": "32.24", "tracking_number": None,
+    "created_at": "2026-11-26T02:15:24.668135Z", "updated_at": "2026-11-26T02:15:24.771635Z", "item_count": 1}
+_ORDER_EXAMPLE: dict[str, Any] = {
+    **_SUMMARY_EXAMPLE,
+    "items": [{"id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
+               "variant_id": None, "sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "variant_name": None,
+               "kind": "physical", "quantity": 1, "unit_price": "24.99", "line_total": "24.99",
+               "attributes": {"volume_l": 1, "coverage_sqft": 200}, "book_id": None, "content_type": None,
+               "content_id": None}],
+    "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
+    "status_history": [_PLACED, _RESERVED],
+    "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None}
+_SHIPPED: dict[str, Any] = {
+    "status": "shipped", "tracking_number": "1Z999AA10123456784", "updated_at": "2026-11-26T02:15:39.901797Z",
+    "paid_at": "2026-11-26T02:15:25.279874Z", "shipped_at": "2026-11-26T02:15:39.901793Z"}
+_HISTORY: list[dict[str, Any]] = [
+    _PLACED, _RESERVED,
+    {"status": "paid", "from_status": "awaiting_payment", "note": "Payment confirmed", "actor": "payments",
+     "created_at": "2026-11-26T02:15:25.279879Z"},
+    {"status": "processing", "from_status": "paid", "note": "Status changed to processing by staff", "actor": "staff",
+     "created_at": "2026-11-26T02:15:39.892820Z"},
+    {"status": "shipped", "from_status": "processing", "note": "Royal Mail", "actor": "staff",
+     "created_at": "2026-11-26T02:15:39.901797Z"}]
+_STAFF_ORDER_EXAMPLE: dict[str, Any] = {
+    **_ORDER_EXAMPLE, **_SHIPPED, "status_history": _HISTORY, "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+    "payments": [{"kind": "payment", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "refund_id": None,
+                  "amount": "32.24", "currency": "USD", "provider": "local", "reason": None,
+                  "occurred_at": "2026-11-26T02:15:25.281832Z"}],
+    "refunds": [], "events": _HISTORY, "version": "16dca0fda66af213"}
+
+
 class _Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -201,6 +251,8 @@ class StatusHistoryRead(_Read):
 class OrderSummaryRead(_Read):
     """A line of the order list."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUMMARY_EXAMPLE]})
+
     id: uuid.UUID
     order_number: str
     # The storefront it was placed on.
@@ -227,11 +279,16 @@ class OrderSummaryRead(_Read):
 class StaffOrderSummaryRead(OrderSummaryRead):
     """A line of staff's order search: who bought it besides what."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**_SUMMARY_EXAMPLE, "email": "ada.lovelace@example.com", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a"}]})
+
     email: str | None
     user_id: uuid.UUID | None
 
 
 class OrderRead(OrderSummaryRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ORDER_EXAMPLE]})
+
     items: list[OrderItemRead]
     email: str | None
     shipping_address: dict[str, Any] | None
@@ -259,6 +316,8 @@ class OrderMoneyRead(_Read):
 class StaffOrderRead(OrderRead):
     """Staff's picture of an order (#36): the customer's view plus who bought it, its payments and
     refunds (orders' read model of payments' events) and its events (the status history)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_STAFF_ORDER_EXAMPLE]})
 
     email: str | None
     user_id: uuid.UUID | None

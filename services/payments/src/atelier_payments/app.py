@@ -8,13 +8,14 @@ from fastapi import FastAPI
 from atelier_common.events import EventBus
 from atelier_common.service import ServiceSpec, build_app
 from atelier_payments import bootstrap, housekeeping
-from atelier_payments.api import ROUTERS
+from atelier_payments.api import ROUTERS, TAGS
 from atelier_payments.events import SUBSCRIPTIONS
 from atelier_payments.settings import PaymentsSettings
 
 SPEC = ServiceSpec(
     name="payments",
     routers=ROUTERS,
+    tags=TAGS,
     subscriptions=SUBSCRIPTIONS,
     migrations=Path(__file__).parent / "migrations",
     context=bootstrap.context,

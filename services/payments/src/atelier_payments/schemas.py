@@ -22,10 +22,18 @@ RedirectUrl = Annotated[AnyHttpUrl, Field(description="Absolute http(s) URL the 
 
 
 class IntentCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "53e07108-4fdf-410f-9dfc-c5b2d7a6ba9d"}]})
+
     order_id: uuid.UUID
 
 
 class IntentRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"client_secret": "lpi_ec2f1b3f81b53834a8b0af76_secret_bf83efd931b4c82a238c8fdc",
+         "payment_intent_id": "lpi_ec2f1b3f81b53834a8b0af76", "payment_id": "20a73206-8322-4c3f-927d-172692e3f9b4",
+         "status": "requires_payment_method", "amount": "32.24", "currency": "USD"}]})
+
     client_secret: str
     payment_intent_id: str
     payment_id: uuid.UUID
@@ -35,11 +43,18 @@ class IntentRead(BaseModel):
 
 
 class PaymentConfirm(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "payment_intent_id": "pi_3QxY2bLkdIwHu7ix0a1b2c3d"}]})
+
     order_id: uuid.UUID
     payment_intent_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 class ConfirmRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"message": "Payment confirmed", "status": "succeeded", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "payment_id": "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", "payment_intent_id": "pi_3QxY2bLkdIwHu7ix0a1b2c3d"}]})
+
     message: str = "Payment confirmed"
     status: str
     order_id: uuid.UUID
@@ -48,28 +63,47 @@ class ConfirmRead(BaseModel):
 
 
 class CheckoutCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "success_url": "https://shop.example.com/thanks",
+         "cancel_url": "https://shop.example.com/cart"}]})
+
     order_id: uuid.UUID
     success_url: RedirectUrl
     cancel_url: RedirectUrl
 
 
 class CheckoutRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"checkout_url": "http://localhost:8000/api/dev/checkout/lcs_35b693831d9765b9f787225e67b5dbd9",
+         "session_id": "lcs_35b693831d9765b9f787225e67b5dbd9", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468"}]})
+
     checkout_url: str
     session_id: str
     payment_id: uuid.UUID
 
 
 class CreditPurchase(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"sku": "PACK_10"}]})
+
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class CreditPurchaseRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "7ea73ec4-c195-4af3-8be3-bf6adfbecb99",
+         "checkout_url": "http://localhost:8000/api/dev/checkout/lcs_7d30d739dc6bb06251a06ac5373f1d1d",
+         "session_id": "lcs_7d30d739dc6bb06251a06ac5373f1d1d"}]})
+
     order_id: uuid.UUID
     checkout_url: str
     session_id: str
 
 
 class RefundCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "amount": "5.00", "reason": "Damaged corner"}]})
+
     order_id: uuid.UUID
     # Omitted: all that remains of the payment.
     amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] | None = None
@@ -80,6 +114,12 @@ class RefundCreate(_Input):
 
 
 class RefundRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "69f79de7-52ad-4ba8-a783-91058ba75d96", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "storefront": "default", "amount": "5.00",
+         "currency": "USD", "status": "succeeded", "reason": "Damaged corner", "provider": "local",
+         "total_refunded": "5.00", "refundable": "27.24", "created_at": "2026-11-26T02:15:39.998087Z"}]})
+
     id: uuid.UUID
     order_id: uuid.UUID
     payment_id: uuid.UUID
@@ -116,6 +156,9 @@ class SimpleWebhookEvent(BaseModel):
 
 
 class WebhookAck(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"received": True, "status": "processed"}]})
+
     received: bool = True
     # processed, duplicate (this event id was handled before) or ignored (not ours to act on)
     status: Literal["processed", "duplicate", "ignored"]
@@ -126,7 +169,12 @@ class HealthRead(BaseModel):
 
 
 class LedgerEntryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "67f6aee7-2097-4d25-a5d8-c871ef5ba7d5", "storefront": "default", "kind": "payment",
+         "amount": "32.24", "currency": "USD", "credits": None,
+         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "reference_id": "lcs_35b693831d9765b9f787225e67b5dbd9",
+         "description": "Payment for order ORD-20261126-NNKSU0", "created_at": "2026-11-26T02:15:25.263948Z"}]})
 
     id: uuid.UUID
     # The storefront of the payment, subscription or credit use the entry records.
@@ -184,6 +232,16 @@ class StaffRefundRead(BaseModel):
 class OrderPaymentsRead(BaseModel):
     """Payments' part of staff's picture of an order (#36): its payments and refunds."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "payments": [{"id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468",
+           "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+           "storefront": "default", "provider": "local", "kind": "checkout", "status": "succeeded",
+           "amount": "32.24", "currency": "USD", "provider_intent_id": None,
+           "provider_session_id": "lcs_35b693831d9765b9f787225e67b5dbd9", "pays_order": True,
+           "created_at": "2026-11-26T02:15:25.106072Z", "updated_at": "2026-11-26T02:15:25.263957Z"}],
+         "refunds": [], "total_refunded": "0.00", "refundable": "32.24"}]})
+
     order_id: uuid.UUID
     payments: list[PaymentRead]
     refunds: list[StaffRefundRead]
@@ -196,6 +254,10 @@ class PaymentList(BaseModel):
 
 
 class CheckoutPaid(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "paid", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "session_id": "lcs_35b693831d9765b9f787225e67b5dbd9", "redirect_url": "https://shop.example.com/thanks"}]})
+
     status: Literal["paid"] = "paid"
     order_id: uuid.UUID
     session_id: str
@@ -217,6 +279,11 @@ class PlanRead(BaseModel):
 
 
 class PlanList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"results": [{"id": "287774a8-9651-4998-90d3-73482fe4548c", "sku": "studio_monthly",
+           "name": "Studio (monthly)", "tier": "studio", "interval": "month", "monthly_quota": 1000,
+           "price": "49.99", "currency": "USD", "features": ["1000 generations a month", "Premium gallery access"]}]}]})
+
     results: list[PlanRead]
 
 
@@ -227,6 +294,11 @@ class QuotaRead(BaseModel):
 
 
 class SubscriptionRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"plan_id": "studio_monthly", "tier": "studio", "status": "active",
+         "current_period_start": "2026-11-26T02:15:36.133910Z", "current_period_end": "2026-12-26T02:15:36.133910Z",
+         "cancel_at_period_end": False, "quota": {"monthly": 1000, "used": 0, "remaining": 1000}}]})
+
     plan_id: str | None
     tier: str
     status: str | None
@@ -237,6 +309,10 @@ class SubscriptionRead(BaseModel):
 
 
 class SubscriptionCheckout(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"plan_id": "287774a8-9651-4998-90d3-73482fe4548c", "success_url": "https://shop.example.com/welcome",
+         "cancel_url": "https://shop.example.com/plans"}]})
+
     # The plan's SKU (`pro_monthly`) or its catalog product id.
     plan_id: Annotated[str, Field(min_length=1, max_length=64)]
     success_url: RedirectUrl
@@ -244,18 +320,33 @@ class SubscriptionCheckout(_Input):
 
 
 class SubscriptionCheckoutRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"checkout_url": "http://localhost:8000/api/dev/subscriptions/checkout/lsub_8f598e218470483e6e0f45fa"}]})
+
     checkout_url: str
 
 
 class PortalRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"portal_url": "http://localhost:8000/api/dev/subscriptions/portal/lsub_8f598e218470483e6e0f45fa"}]})
+
     portal_url: str
 
 
 class PaymentMethodUpdate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"payment_method_id": "pm_1QxY2bLkdIwHu7ixVisa4242"}]})
+
     payment_method_id: Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class InvoiceRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "f384b2db-21a1-4a88-858f-249d434da26f", "kind": "invoice", "storefront": "default",
+         "provider_invoice_id": "lin_839c1355f601d08ae434cf15", "amount": "49.99", "currency": "USD",
+         "status": "paid", "period_start": "2026-11-26T02:15:38.205697Z",
+         "period_end": "2026-12-26T02:15:38.205697Z", "created_at": "2026-11-26T02:15:38.205697Z"}]})
+
     id: uuid.UUID
     kind: str = "invoice"
     # The storefront the plan was subscribed on.
@@ -271,6 +362,9 @@ class InvoiceRead(BaseModel):
 
 class AdvanceSubscription(_Input):
     """docs/api.md (Development endpoints): the user by `user_id` or by `email`, exactly one of them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com", "outcome": "paid"}]})
 
     user_id: uuid.UUID | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)] | None = None

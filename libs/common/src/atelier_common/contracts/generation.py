@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import ConfigDict
+
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.events.envelope import IntegrationEvent
 
@@ -22,6 +24,12 @@ class CreditConsumed(IntegrationEvent):
 
 
 class JobCompleted(IntegrationEvent):
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "job_id": "a9d57fde-7423-477d-be81-11f499820286",
+         "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "kind": "image",
+         "asset_ids": ["ed271751-f2ee-5ae6-bd10-8b882a1ce5e3"]}]})
+
     type = "job.completed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
     storefront: str = DEFAULT_STOREFRONT
@@ -32,6 +40,12 @@ class JobCompleted(IntegrationEvent):
 
 
 class JobFailed(IntegrationEvent):
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "job_id": "a9d57fde-7423-477d-be81-11f499820286",
+         "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "kind": "image", "reason": "The provider timed out",
+         "refunded_credits": 2}]})
+
     type = "job.failed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
     storefront: str = DEFAULT_STOREFRONT

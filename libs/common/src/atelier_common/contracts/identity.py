@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
+from pydantic import ConfigDict
+
 from atelier_common.contracts.catalog import ProductKind
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
@@ -22,6 +24,11 @@ class AnonymousClaimed(IntegrationEvent):
 
 class UserRegistered(IntegrationEvent):
     """An account was created (registration, magic link, OAuth, passkey, an order's buyer, the CLI)."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+         "storefront": "default", "via": "password"}]})
 
     type = "identity.user_registered"
     user_id: uuid.UUID

@@ -6,6 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ConfigDict
+
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
@@ -31,6 +33,16 @@ class OrderLine(ContractModel):
 class OrderPlaced(IntegrationEvent):
     """A new order: catalog reserves its stock, cart clears the owner's cart."""
 
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "lines": [{"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
+           "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
+           "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}], "from_cart": True,
+         "currency": "USD", "total_amount": "32.24", "email": "ada.lovelace@example.com"}]})
+
     type = "order.placed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
     storefront: str = DEFAULT_STOREFRONT
@@ -49,6 +61,11 @@ class OrderPlaced(IntegrationEvent):
 class OrderCancelled(IntegrationEvent):
     """Release the order's stock (reserved, or committed if it was paid)."""
 
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "was_paid": True, "reason": "Ordered twice"}]})
+
     type = "order.cancelled"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
     storefront: str = DEFAULT_STOREFRONT
@@ -59,6 +76,14 @@ class OrderCancelled(IntegrationEvent):
 
 
 class OrderStatusChanged(IntegrationEvent):
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+         "old_status": "processing", "new_status": "shipped", "note": "Royal Mail",
+         "tracking_number": "1Z999AA10123456784"}]})
+
     type = "order.status_changed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
     storefront: str = DEFAULT_STOREFRONT

@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from pydantic import ConfigDict
+
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
@@ -22,6 +24,18 @@ class BuyerAddress(ContractModel):
 
 class OrderPaid(IntegrationEvent):
     """The provider confirmed the money for an order."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "anon_id": None, "amount": "32.24", "currency": "USD",
+         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "provider": "local",
+         "lines": [{"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
+           "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
+           "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}],
+         "buyer": {"email": "ada.lovelace@example.com", "first_name": "Ada", "last_name": "Lovelace",
+          "phone": "+442079460000"}, "customer_id": None}]})
 
     type = "order.paid"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
@@ -43,6 +57,11 @@ class OrderPaid(IntegrationEvent):
 
 
 class PaymentFailed(IntegrationEvent):
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468",
+         "reason": "Your card was declined."}]})
+
     type = "payment.failed"
     order_id: uuid.UUID
     payment_id: uuid.UUID
@@ -56,6 +75,13 @@ class PaymentRefunded(IntegrationEvent):
     says the payment is now refunded entirely (only then may orders call the order refunded).
     Events from before partial refunds carry none of the three: they were always full refunds.
     """
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "amount": "5.00", "currency": "USD",
+         "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b", "total_refunded": "5.00", "is_full": False,
+         "reason": "Damaged corner"}]})
 
     type = "payment.refunded"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
@@ -87,6 +113,13 @@ class PaymentReturned(IntegrationEvent):
 
 class SubscriptionChanged(IntegrationEvent):
     """A user's plan, its tier and monthly quota; `status` active, past_due, canceled, …"""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "plan_sku": "studio_monthly",
+         "tier": "studio", "status": "active", "monthly_quota": 1000,
+         "current_period_end": "2026-12-26T02:15:38.205697Z", "cancel_at_period_end": False,
+         "plan_id": "287774a8-9651-4998-90d3-73482fe4548c", "current_period_start": "2026-11-26T02:15:38.205697Z"}]})
 
     type = "subscription.changed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.

@@ -138,25 +138,12 @@ async def schema(ctx: Context) -> Reply:
 
 
 def _docs(kind: str) -> Any:
-    """The seed's Swagger UI and ReDoc pages, on this profile's document, with the gateway's own
-    offline files (`/api/docs/static`): nothing is loaded from another host."""
+    """The seed's Swagger UI and ReDoc pages, on this profile's document (`schema.docs_page`)."""
 
     async def page(ctx: Context) -> Reply:
-        from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+        from atelier_compat.schema import docs_page
 
-        from atelier_common.openapi import DOCS_CSP
-
-        static, schema_url = "/api/docs/static", f"{ctx.base}{A}/schema/"
-        if kind == "swagger":
-            html = get_swagger_ui_html(openapi_url=schema_url, title=f"{PROFILE.title} - Swagger UI",
-                                       swagger_js_url=f"{static}/swagger-ui-bundle.js",
-                                       swagger_css_url=f"{static}/swagger-ui.css", swagger_favicon_url=f"{static}/favicon.png",
-                                       swagger_ui_parameters={"validatorUrl": None})
-        else:
-            html = get_redoc_html(openapi_url=schema_url, title=f"{PROFILE.title} - ReDoc", redoc_js_url="/api/docs/redoc.js",
-                                  redoc_favicon_url=f"{static}/favicon.png", with_google_fonts=False)
-        return Reply(content=bytes(html.body), media_type="text/html; charset=utf-8",
-                     headers={"Content-Security-Policy": DOCS_CSP})
+        return docs_page(PROFILE, kind, f"{ctx.base}{A}/schema/")
 
     return page
 

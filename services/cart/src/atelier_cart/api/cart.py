@@ -16,36 +16,48 @@ from atelier_common.storefronts import CurrentStorefront
 router = APIRouter(prefix="/api/v1/cart", tags=["cart"])
 
 
-@router.get("", response_model=CartRead, responses=ANON)
+@router.get("", summary="Get the cart", response_model=CartRead, responses=ANON)
 async def get_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
+    """The caller's cart on the request's storefront, with its lines, totals and tax; an empty cart if nothing was
+    added yet."""
     return await carts.view(caller.owner_id, storefront, anonymous=caller.user_id is None)
 
 
-@router.post("/items", response_model=CartRead, status_code=status.HTTP_201_CREATED,
+@router.post("/items", summary="Add a product to the cart",
+             response_model=CartRead, status_code=status.HTTP_201_CREATED,
              responses={**ANON, **LINE_RULES})
 async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront: CurrentStorefront,
                         carts: CartServiceDep) -> CartContents:
+    """Add a product (or one of its variants) to the cart; adding one that is already there raises its quantity.
+    Prices come from the catalog, never from the request."""
     return await carts.add_item(caller.owner_id, data, storefront, anonymous=caller.user_id is None)
 
 
-@router.put("/items/{item_id}", response_model=CartRead, responses={**ANON, **LINE_RULES, **ITEM_NOT_FOUND})
+@router.put("/items/{item_id}", summary="Set a cart line's quantity",
+            response_model=CartRead, responses={**ANON, **LINE_RULES, **ITEM_NOT_FOUND})
 async def replace_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: AnonPrincipal,
                             storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
+    """Set a line's quantity (1–99), checked against the stock."""
     return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None)
 
 
-@router.patch("/items/{item_id}", response_model=CartRead, responses={**ANON, **LINE_RULES, **ITEM_NOT_FOUND})
+@router.patch("/items/{item_id}", summary="Change a cart line's quantity",
+              response_model=CartRead, responses={**ANON, **LINE_RULES, **ITEM_NOT_FOUND})
 async def update_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: AnonPrincipal,
                            storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
+    """Set a line's quantity (1–99), checked against the stock (the same as PUT)."""
     return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None)
 
 
-@router.delete("/items/{item_id}", response_model=CartRead, responses={**ANON, **ITEM_NOT_FOUND})
+@router.delete("/items/{item_id}", summary="Remove a cart line",
+               response_model=CartRead, responses={**ANON, **ITEM_NOT_FOUND})
 async def remove_cart_item(item_id: uuid.UUID, caller: AnonPrincipal, storefront: CurrentStorefront,
                            carts: CartServiceDep) -> CartContents:
+    """Remove one line; answers the cart without it."""
     return await carts.remove_item(caller.owner_id, item_id, storefront, anonymous=caller.user_id is None)
 
 
-@router.delete("", response_model=CartRead, responses=ANON)
+@router.delete("", summary="Empty the cart", response_model=CartRead, responses=ANON)
 async def clear_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
+    """Remove every line; answers the empty cart."""
     return await carts.clear(caller.owner_id, storefront, anonymous=caller.user_id is None)

@@ -5,3 +5,12 @@ from atelier_catalog.api import categories, internal, media, pricing, products, 
 # The public reads first: their routers cache (`api/cache.py`).
 ROUTERS = (categories.public, products.public, reviews.public, pricing.router, categories.router, products.router,
            reviews.router, media.router, internal.router)
+
+# The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
+TAGS = {
+    "categories": "The category tree: public reads; merchandisers edit it.",
+    "products": ("Products with their variants, images and stock: public reads of what the request's "
+                 "storefront offers; merchandisers write."),
+    "reviews": "Customers' reviews of products, and their wishlist.",
+    "pricing": "What the request's storefront sells as credit packs and subscription plans.",
+}

@@ -30,22 +30,28 @@ public = APIRouter(prefix="/api/v1", tags=["categories"], route_class=CachedRout
 STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 
-@public.get("/categories", response_model=Page[CategoryTreeRead])
+@public.get("/categories", summary="List categories", response_model=Page[CategoryTreeRead])
 async def list_categories(visibility: VisibilityDep, categories: CategoryReaderDep) -> dict[str, Any]:
+    """The active category tree (top-level categories with their children) offered on the request's storefront."""
     # The whole tree in one answer: `results` are the roots, `count` how many there are.
     roots = await categories.tree(visibility)
     return {"count": len(roots), "next": None, "previous": None, "results": roots}
 
 
-@public.get("/categories/{category_ref}", response_model=CategoryTreeRead, responses=NOT_FOUND)
+@public.get("/categories/{category_ref}", summary="Get a category",
+            response_model=CategoryTreeRead, responses=NOT_FOUND)
 async def get_category(category_ref: str, visibility: VisibilityDep, categories: CategoryReaderDep) -> CategoryNode:
+    """One category by id or slug, with its children."""
     return await categories.get(category_ref, visibility)
 
 
-@public.get("/categories/{category_ref}/products", response_model=Page[ProductRead], responses=NOT_FOUND)
+@public.get("/categories/{category_ref}/products", summary="List a category's products",
+            response_model=Page[ProductRead], responses=NOT_FOUND)
 async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
                                  visibility: VisibilityDep, products: ProductReaderDep,
                                  response: Response) -> dict[str, Any]:
+    """The products of a category and its subcategories, with the same filters and ordering as `GET
+    /api/v1/products`."""
     count, estimated, results = await products.list_in_category(category_ref, query, visibility,
                                                                 limit=page.limit, offset=page.offset)
     if estimated:
@@ -53,24 +59,30 @@ async def list_category_products(request: Request, category_ref: str, query: Pro
     return build_page(request, page, count, list(results))
 
 
-@router.post("/categories", response_model=CategoryRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
+@router.post("/categories", summary="Create a category",
+             response_model=CategoryRead, status_code=status.HTTP_201_CREATED, responses=STAFF)
 async def create_category(data: CategoryCreate, staff: MerchandiserPrincipal, categories: CategoryServiceDep) -> Category:
+    """A new category; `slug` is made from the name unless given, `parent_id` nests it."""
     return await categories.create(data)
 
 
-@router.put("/categories/{category_ref}", response_model=CategoryRead, responses=STAFF)
+@router.put("/categories/{category_ref}", summary="Replace a category", response_model=CategoryRead, responses=STAFF)
 async def replace_category(category_ref: str, data: CategoryUpdate, staff: MerchandiserPrincipal,
                            categories: CategoryServiceDep) -> Category:
+    """Change a category's fields (those sent; a parent that would make a cycle is refused)."""
     return await categories.update(category_ref, data)
 
 
-@router.patch("/categories/{category_ref}", response_model=CategoryRead, responses=STAFF)
+@router.patch("/categories/{category_ref}", summary="Update a category", response_model=CategoryRead, responses=STAFF)
 async def update_category(category_ref: str, data: CategoryUpdate, staff: MerchandiserPrincipal,
                           categories: CategoryServiceDep) -> Category:
+    """Change some of a category's fields (a parent that would make a cycle is refused)."""
     return await categories.update(category_ref, data)
 
 
-@router.delete("/categories/{category_ref}", status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
+@router.delete("/categories/{category_ref}", summary="Deactivate a category",
+               status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
 async def deactivate_category(category_ref: str, staff: MerchandiserPrincipal, categories: CategoryServiceDep) -> Response:
+    """Hide a category from shoppers (it is kept, inactive)."""
     await categories.deactivate(category_ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from atelier_catalog.schemas import PricingRead
 router = APIRouter(prefix="/api/v1", tags=["pricing"], route_class=CachedRoute)
 
 
-@router.get("/pricing", response_model=PricingRead)
+@router.get("/pricing", summary="Get pricing", response_model=PricingRead)
 async def get_pricing(visibility: VisibilityDep, pricing: PricingReaderDep) -> dict[str, list[Product]]:
+    """What the request's storefront sells as credit packs and subscription plans, with their prices."""
     return await pricing.price_list(visibility)

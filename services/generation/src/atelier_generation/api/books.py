@@ -53,36 +53,43 @@ NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
 
 # -- books -------------------------------------------------------------------------------------
 
-@router.get("", response_model=Page[BookRead])
+@router.get("", summary="List my storybooks", response_model=Page[BookRead])
 async def list_books(request: Request, page: PageParamsDep, principal: AnonPrincipal, books: BookServiceDep) -> dict:
+    """The caller's storybooks, newest first."""
     count, results = await books.page(principal, page)
     return build_page(request, page, count, results)
 
 
-@router.post("", response_model=BookRead, status_code=status.HTTP_201_CREATED, responses=ANONYMOUS_LIMIT)
+@router.post("", summary="Create a storybook",
+             response_model=BookRead, status_code=status.HTTP_201_CREATED, responses=ANONYMOUS_LIMIT)
 async def create_book(data: BookCreate, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
+    """A new storybook; add characters, pages and a cover, then order it printed (`POST /api/v1/orders` with
+    `book_id` and a `tier`). A guest may make one."""
     return await books.view(await books.create(principal, data))
 
 
-@router.get("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
+@router.get("/{book_id}", summary="Get a storybook", response_model=BookRead, responses=NOT_FOUND)
 async def get_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> BookRead:
+    """One of the caller's storybooks, with its print state."""
     return await books.view(await books.get(principal, book_id))
 
 
-@router.put("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
+@router.put("/{book_id}", summary="Replace a storybook", response_model=BookRead, responses=NOT_FOUND)
 async def replace_book(book_id: uuid.UUID, data: BookCreate, principal: AnonPrincipal,
                        books: BookServiceDep) -> BookRead:
+    """Change a storybook's title, description, style and print options."""
     return await books.view(await books.update(principal, book_id, data.model_dump()))
 
 
-@router.patch("/{book_id}", response_model=BookRead, responses=NOT_FOUND)
+@router.patch("/{book_id}", summary="Update a storybook", response_model=BookRead, responses=NOT_FOUND)
 async def update_book(book_id: uuid.UUID, data: BookUpdate, principal: AnonPrincipal,
                       books: BookServiceDep) -> BookRead:
+    """Change some of a storybook's fields."""
     changes = data.model_dump(exclude_unset=True)
     return await books.view(await books.update(principal, book_id, changes))
 
 
-@router.delete("/{book_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+@router.delete("/{book_id}", summary="Delete a storybook", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> Response:
     """The book, its characters, cover, pages, versions and their files."""
     await books.delete(principal, book_id)
@@ -91,14 +98,17 @@ async def delete_book(book_id: uuid.UUID, principal: AnonPrincipal, books: BookS
 
 # -- characters ------------------------------------------------------------------------------
 
-@router.get("/{book_id}/characters", response_model=Page[CharacterRead], responses=NOT_FOUND)
+@router.get("/{book_id}/characters", summary="List a book's characters",
+            response_model=Page[CharacterRead], responses=NOT_FOUND)
 async def list_characters(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: AnonPrincipal,
                           books: BookServiceDep) -> dict:
+    """The book's characters, each with its latest and selected picture."""
     count, results = await books.items_of(principal, book_id, ContentType.CHARACTER, page)
     return build_page(request, page, count, results)
 
 
-@router.post("/{book_id}/characters", response_model=CharacterRead, status_code=status.HTTP_201_CREATED,
+@router.post("/{book_id}/characters", summary="Add a character",
+             response_model=CharacterRead, status_code=status.HTTP_201_CREATED,
              responses={**NOT_FOUND, **ANONYMOUS_LIMIT, **CHARACTER_TAKEN})
 async def create_character(book_id: uuid.UUID, data: CharacterCreate, principal: AnonPrincipal,
                            books: BookServiceDep) -> ItemRead:
@@ -106,91 +116,110 @@ async def create_character(book_id: uuid.UUID, data: CharacterCreate, principal:
     return await books.add_character(principal, book_id, data)
 
 
-@router.get("/{book_id}/characters/{item_id}", response_model=CharacterRead, responses=NOT_FOUND)
+@router.get("/{book_id}/characters/{item_id}", summary="Get a character",
+            response_model=CharacterRead, responses=NOT_FOUND)
 async def get_character(book_id: uuid.UUID, item_id: uuid.UUID, principal: AnonPrincipal,
                         books: BookServiceDep) -> ItemRead:
+    """One character of the book, with its versions' state."""
     return await books.item(principal, book_id, ContentType.CHARACTER, item_id)
 
 
-@router.put("/{book_id}/characters/{item_id}", response_model=CharacterRead, responses=NOT_FOUND)
+@router.put("/{book_id}/characters/{item_id}", summary="Replace a character",
+            response_model=CharacterRead, responses=NOT_FOUND)
 async def replace_character(book_id: uuid.UUID, item_id: uuid.UUID, data: CharacterCreate,
                             principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
+    """Change a character's name, description and traits."""
     return await books.update_item(principal, book_id, ContentType.CHARACTER, item_id,
                                    data.model_dump())
 
 
-@router.patch("/{book_id}/characters/{item_id}", response_model=CharacterRead, responses=NOT_FOUND)
+@router.patch("/{book_id}/characters/{item_id}", summary="Update a character",
+              response_model=CharacterRead, responses=NOT_FOUND)
 async def update_character(book_id: uuid.UUID, item_id: uuid.UUID, data: CharacterUpdate,
                            principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
+    """Change some of a character's fields."""
     return await books.update_item(principal, book_id, ContentType.CHARACTER, item_id,
                                    data.model_dump(exclude_unset=True))
 
 
-@router.delete("/{book_id}/characters/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+@router.delete("/{book_id}/characters/{item_id}", summary="Delete a character",
+               status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_character(book_id: uuid.UUID, item_id: uuid.UUID, principal: AnonPrincipal,
                            books: BookServiceDep) -> Response:
+    """Delete a character and its pictures."""
     await books.delete_item(principal, book_id, ContentType.CHARACTER, item_id)
     return NO_CONTENT
 
 
-@router.put("/{book_id}/characters/{item_id}/reference-photo", response_model=CharacterRead,
+@router.put("/{book_id}/characters/{item_id}/reference-photo", summary="Set a character's reference photo",
+            response_model=CharacterRead,
             responses={**NOT_FOUND, **PHOTO_ERRORS})
 async def set_reference_photo(book_id: uuid.UUID, item_id: uuid.UUID,
                               image: Annotated[UploadFile, File(description="JPG, PNG or WEBP, ≤ 10 MB")],
                               principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
-    """The character's reference photo (multipart `image`); it replaces the previous one."""
+    """The character's reference photo (multipart `image`), used by its next pictures; it replaces the previous one."""
     return await books.set_reference_photo(principal, book_id, item_id, image.read)
 
 
 # -- pages (an account is needed) ------------------------------------------------------------
 
-@pages.get("/{book_id}/pages", response_model=Page[PageRead], responses={**USER, **NOT_FOUND})
+@pages.get("/{book_id}/pages", summary="List a book's pages",
+           response_model=Page[PageRead], responses={**USER, **NOT_FOUND})
 async def list_pages(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: UserPrincipal,
                      books: BookServiceDep) -> dict:
+    """The book's pages in order, each with its illustration's state."""
     count, results = await books.items_of(principal, book_id, ContentType.PAGE, page)
     return build_page(request, page, count, results)
 
 
-@pages.post("/{book_id}/pages", response_model=PageRead, status_code=status.HTTP_201_CREATED,
+@pages.post("/{book_id}/pages", summary="Add a page", response_model=PageRead, status_code=status.HTTP_201_CREATED,
             responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
 async def create_page(book_id: uuid.UUID, data: PageCreate, principal: UserPrincipal,
                       books: BookServiceDep) -> ItemRead:
-    """The page, with its illustration queued (`latest_version`); numbered after the last unless given."""
+    """The page, with its illustration queued (`latest_version`); numbered after the last unless `number` is given."""
     return await books.add_page(principal, book_id, data)
 
 
-@pages.get("/{book_id}/pages/{item_id}", response_model=PageRead, responses={**USER, **NOT_FOUND})
+@pages.get("/{book_id}/pages/{item_id}", summary="Get a page", response_model=PageRead, responses={**USER, **NOT_FOUND})
 async def get_page(book_id: uuid.UUID, item_id: uuid.UUID, principal: UserPrincipal,
                    books: BookServiceDep) -> ItemRead:
+    """One page of the book."""
     return await books.item(principal, book_id, ContentType.PAGE, item_id)
 
 
-@pages.put("/{book_id}/pages/{item_id}", response_model=PageRead, responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
+@pages.put("/{book_id}/pages/{item_id}", summary="Replace a page",
+           response_model=PageRead, responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
 async def replace_page(book_id: uuid.UUID, item_id: uuid.UUID, data: PageCreate, principal: UserPrincipal,
                        books: BookServiceDep) -> ItemRead:
+    """Change a page's number, text and illustration prompt."""
     return await books.update_item(principal, book_id, ContentType.PAGE, item_id,
                                    data.model_dump())
 
 
-@pages.patch("/{book_id}/pages/{item_id}", response_model=PageRead, responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
+@pages.patch("/{book_id}/pages/{item_id}", summary="Update a page",
+             response_model=PageRead, responses={**USER, **NOT_FOUND, **NUMBER_TAKEN})
 async def update_page(book_id: uuid.UUID, item_id: uuid.UUID, data: PageUpdate, principal: UserPrincipal,
                       books: BookServiceDep) -> ItemRead:
+    """Change some of a page's fields."""
     return await books.update_item(principal, book_id, ContentType.PAGE, item_id,
                                    data.model_dump(exclude_unset=True))
 
 
-@pages.delete("/{book_id}/pages/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**USER, **NOT_FOUND})
+@pages.delete("/{book_id}/pages/{item_id}", summary="Delete a page",
+              status_code=status.HTTP_204_NO_CONTENT, responses={**USER, **NOT_FOUND})
 async def delete_page(book_id: uuid.UUID, item_id: uuid.UUID, principal: UserPrincipal,
                       books: BookServiceDep) -> Response:
+    """Delete a page and its illustrations."""
     await books.delete_item(principal, book_id, ContentType.PAGE, item_id)
     return NO_CONTENT
 
 
 # -- the cover -------------------------------------------------------------------------------
 
-@router.get("/{book_id}/cover", response_model=CoverRead, responses=NOT_FOUND)
+@router.get("/{book_id}/cover", summary="Get the cover", response_model=CoverRead, responses=NOT_FOUND)
 async def get_cover(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep) -> ItemRead:
-    """404 until the cover's first version is asked for (`POST /books/{id}/cover/versions`)."""
+    """The book's cover, with its latest and selected version; 404 until its first version is asked for (`POST
+    …/cover/versions`)."""
     return await books.cover(principal, book_id)
 
 
@@ -199,30 +228,35 @@ async def get_cover(book_id: uuid.UUID, principal: AnonPrincipal, books: BookSer
 def _version_routes(on: APIRouter, path: str, content_type: ContentType) -> None:
     """list, regenerate, read and select for one kind of item (`path` names `{item_id}` or not)."""
     kind = content_type.lower()
+    what = "cover" if content_type == ContentType.COVER else kind
 
     @on.get(f"{path}/versions", response_model=Page[VersionRead], responses=NOT_FOUND,
-            name=f"list_{kind}_versions")
+            name=f"list_{kind}_versions", summary=f"List the {what}'s versions",
+            description=f"Every picture made for the {what}, version 1 first, with its status and which one is selected.")
     async def list_versions(request: Request, book_id: uuid.UUID, page: PageParamsDep, principal: AnonPrincipal,
                             books: BookServiceDep, item_id: uuid.UUID | None = None) -> dict:
         count, results = await books.versions_of(principal, book_id, content_type, item_id, page)
         return build_page(request, page, count, results)
 
     @on.post(f"{path}/versions", response_model=VersionRead, status_code=status.HTTP_201_CREATED,
-             responses=REGENERATE, name=f"regenerate_{kind}")
+             responses=REGENERATE, name=f"regenerate_{kind}", summary=f"Regenerate the {what}")
     async def regenerate(book_id: uuid.UUID, principal: AnonPrincipal, books: BookServiceDep,
                          data: VersionCreate | None = None, item_id: uuid.UUID | None = None) -> VersionRead:
-        """A new version, numbered by the server; it spends one retry of the item's allowance
-        (the cover's first version is free). Progress: /generation/jobs/{job_id}/events."""
+        """A new version (picture), numbered by the server and queued; it spends one retry of the
+        item's allowance (the cover's first version is free). Follow it with
+        `GET /api/v1/generation/jobs/{job_id}/events`."""
         return await books.regenerate(principal, book_id, content_type, item_id, data)
 
     @on.get(f"{path}/versions/{{version_id}}", response_model=VersionRead, responses=NOT_FOUND,
-            name=f"get_{kind}_version")
+            name=f"get_{kind}_version", summary=f"Get a {what} version",
+            description=f"One version of the {what}: its status, progress and, once completed, its image (signed URLs).")
     async def get_version(book_id: uuid.UUID, version_id: uuid.UUID, principal: AnonPrincipal,
                           books: BookServiceDep, item_id: uuid.UUID | None = None) -> VersionRead:
         return await books.version(principal, book_id, content_type, item_id, version_id)
 
     @on.patch(f"{path}/versions/{{version_id}}", response_model=VersionRead, responses=SELECT,
-              name=f"select_{kind}_version")
+              name=f"select_{kind}_version", summary=f"Select a {what} version",
+              description=f"`is_selected: true` makes this finished version the {what}'s picture (the one printed).")
     async def select_version(book_id: uuid.UUID, version_id: uuid.UUID, data: VersionUpdate,
                              principal: AnonPrincipal, books: BookServiceDep,
                              item_id: uuid.UUID | None = None) -> VersionRead:
@@ -238,16 +272,19 @@ _version_routes(pages, "/{book_id}/pages/{item_id}", ContentType.PAGE)
 
 # -- retry allowances and packs --------------------------------------------------------------
 
-@pages.get("/{book_id}/retries", response_model=RetriesRead, responses={**USER, **NOT_FOUND})
+@pages.get("/{book_id}/retries", summary="List a book's retry allowances",
+           response_model=RetriesRead, responses={**USER, **NOT_FOUND})
 async def list_retries(book_id: uuid.UUID, principal: UserPrincipal, retry_service: RetryServiceDep) -> RetriesRead:
-    """Each item's allowance `{content_type, content_id, used, max, remaining}`."""
+    """Each item's allowance of regenerations `{content_type, content_id, used, max, remaining}`; a paid print order
+    grants them, retry packs add."""
     return await retry_service.allowances(principal, book_id)
 
 
-@retries.post("/apply", response_model=RetryAllowanceRead,
+@retries.post("/apply", summary="Apply a retry pack", response_model=RetryAllowanceRead,
               responses={**USER, **NOT_FOUND, 403: {"description": "PERMISSION_DENIED: not your order"},
                          400: {"description": "INVALID_STATE: unpaid, already applied, or no retry pack"}})
 async def apply_retry_pack(data: RetryApply, principal: UserPrincipal,
                            retry_service: RetryServiceDep) -> RetryAllowanceRead:
-    """Add a paid, unused retry pack to one item of your own book; the item's allowance after it."""
+    """Add a paid, unused retry pack (an order line) to one item of your own book; answers the item's allowance
+    after it."""
     return await retry_service.apply(principal, ContentType(data.content_type), data.content_id, data.order_id)

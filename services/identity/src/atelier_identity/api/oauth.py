@@ -23,28 +23,34 @@ from atelier_identity.schemas import (
 router = APIRouter(prefix="/api/v1/auth/oauth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
-@router.post("/exchange", response_model=AccessResponse)
+@router.post("/exchange", summary="Exchange an OAuth ticket", response_model=AccessResponse)
 async def exchange_oauth_ticket(body: OAuthExchangeRequest, oauth: OAuthServiceDep,
                                 cookie: RefreshCookieDep, response: Response) -> AccessResponse:
+    """Trade the one-time `ticket` the OAuth callback put in the return URL for an access token (the refresh token
+    is set as an HttpOnly cookie)."""
     result = await oauth.exchange(body.ticket)
     cookie.set(response, result.tokens)
     return AccessResponse(access=result.tokens.access, expires_in=result.tokens.expires_in,
                           user=UserRead.model_validate(result.user))
 
 
-@router.post("/{provider}/start", response_model=OAuthStartResponse)
+@router.post("/{provider}/start", summary="Start an OAuth sign-in", response_model=OAuthStartResponse)
 async def start_oauth(provider: str, oauth: OAuthServiceDep, anon_id: AnonIdDep, storefront: CurrentStorefront,
                       body: Annotated[OAuthStartRequest | None, Body()] = None) -> OAuthStartResponse:
+    """The provider's authorization URL to send the browser to; `return_to` is where the callback comes back with a
+    ticket."""
     url = await oauth.start(provider, return_to=body.return_to if body else None, anon_id=anon_id,
                             storefront=storefront)
     return OAuthStartResponse(auth_url=url)
 
 
-@router.get("/{provider}/callback", response_model=SignInResponse,
+@router.get("/{provider}/callback", summary="OAuth callback", response_model=SignInResponse,
             responses={302: {"description": "Back to return_to with ?ticket= (or ?error=)"}})
 async def oauth_callback(provider: str, oauth: OAuthServiceDep, anon_id: AnonIdDep, cookie: RefreshCookieDep,
                          response: Response, code: str | None = None, state: str | None = None,
                          error: str | None = None) -> SignInResponse | RedirectResponse:
+    """Where the provider sends the browser back: signs the user in (creating the account on first use), then
+    redirects to `return_to` with a one-time `ticket` (or answers the tokens when there is none)."""
     outcome = await oauth.callback(provider, code=code, state=state, error=error, anon_id=anon_id)
     if outcome.redirect_to is not None:
         return RedirectResponse(outcome.redirect_to, status_code=302)

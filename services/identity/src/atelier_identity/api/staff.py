@@ -36,7 +36,12 @@ StaffMailReaderDep = Annotated[StaffMail, use_case(StaffMail, read_only=True)]
 class CustomerRead(BaseModel):
     """A customer as support sees them (#36)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com", "first_name": "Ada",
+         "last_name": "Lovelace", "username": None, "display_name": "Ada", "is_active": True,
+         "email_verified_at": "2026-11-26T02:15:22.488002Z", "signup_storefront": "default",
+         "last_login_at": "2026-11-26T02:15:23.797215Z", "created_at": "2026-11-26T02:15:22.404442Z",
+         "staff_roles": [], "version": "94051704c0152d8c"}]})
 
     id: uuid.UUID
     email: str
@@ -58,11 +63,21 @@ class CustomerDetailRead(CustomerRead):
     """The account with its live sessions; its orders, credits, subscriptions, jobs and books are
     each owning service's staff reads (`?customer=`), which the console calls side by side."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com", "first_name": "Ada",
+         "last_name": "Lovelace", "username": None, "display_name": "Ada", "is_active": True,
+         "email_verified_at": "2026-11-26T02:15:22.488002Z", "signup_storefront": "default",
+         "last_login_at": "2026-11-26T02:15:23.797215Z", "created_at": "2026-11-26T02:15:22.404442Z",
+         "staff_roles": [], "version": "94051704c0152d8c", "active_sessions": 3}]})
+
     active_sessions: int
 
 
 class CustomerAction(InputModel):
     """An optional reason (kept in the audit log) and the version the staffer's form was read at."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "Chargeback under review"}]})
 
     reason: str | None = Field(default=None, max_length=500)
     expected_version: str | None = Field(default=None, max_length=64)
@@ -72,7 +87,10 @@ class MailRead(BaseModel):
     """A mail as support sees it: what and to whom, not its body (its links are the customer's
     credentials: a reset or sign-in link must not be readable by staff)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "60c28887-0e9c-4138-b9d3-888b0c170e31", "to": "ada.lovelace@example.com", "kind": "password_reset",
+         "subject": "Reset your password", "created_at": "2026-11-26T02:15:40.199271Z",
+         "sent_at": "2026-11-26T02:15:40.220642Z", "failed_at": None, "attempts": 1}]})
 
     id: uuid.UUID
     to: str = Field(validation_alias="recipient")
@@ -87,17 +105,31 @@ class MailRead(BaseModel):
 class StaffAccountChange(InputModel):
     """Make the existing account `email` staff with exactly `roles` (empty: staff no more)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"email": "ada.lovelace@example.com", "roles": ["support"]}]})
+
     email: str = Field(min_length=3, max_length=320)
     roles: list[str] = Field(max_length=len(STAFF_ROLES), description=", ".join(STAFF_ROLES))
 
 
 class StaffAccountRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "5f398e4d-778b-4622-a229-9e21de414ae0", "email": "staff@example.com", "roles": ["admin"]}]})
+
     id: uuid.UUID
     email: str
     roles: list[str] = Field(validation_alias="staff_roles")
 
 
 class AuditEntryRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "d1eadf72-7688-411a-8f94-9cb188ff3053", "at": "2026-11-26T02:15:40.316241Z",
+         "actor": "5f398e4d-778b-4622-a229-9e21de414ae0", "actor_email": "staff@example.com", "roles": ["admin"],
+         "service": "identity", "action": "mail.resend", "target_type": "mail",
+         "target": "60c28887-0e9c-4138-b9d3-888b0c170e31", "reason": None, "before": None,
+         "after": {"resent_as": "34e3ffc3-11c2-48b2-bab9-11d8ba6a95dd", "to": "ada.lovelace@example.com",
+          "kind": "password_reset"}}]})
+
     id: uuid.UUID
     at: datetime
     actor: uuid.UUID
@@ -120,22 +152,24 @@ def _filter(actor: uuid.UUID | None = None, action: Annotated[str | None, Query(
                        after=at_after, before=at_before)
 
 
-@router.get("/accounts", response_model=Page[StaffAccountRead])
+@router.get("/accounts", summary="List staff accounts", response_model=Page[StaffAccountRead])
 async def list_staff_accounts(request: Request, _: AdminPrincipal, accounts: StaffReaderDep,
                               params: PageParamsDep) -> dict[str, Any]:
+    """Every account with a staff role, with its roles."""
     count, rows = await accounts.page(limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, list(rows))
     return page
 
 
-@router.post("/accounts", response_model=StaffAccountRead,
+@router.post("/accounts", summary="Set staff roles", response_model=StaffAccountRead,
              responses={404: {"description": "USER_NOT_FOUND: no account has that email"}})
 async def set_staff_roles(body: StaffAccountChange, staff: AdminPrincipal, accounts: StaffAccountsDep) -> Any:
-    """Set an account's staff roles; its sessions end when they change (tokens carry the roles)."""
+    """Set an account's staff roles (none: no longer staff); its sessions end when they change (tokens carry the
+    roles)."""
     return await accounts.set_roles(body.email, body.roles, staff)
 
 
-@router.get("/customers", response_model=Page[CustomerRead])
+@router.get("/customers", summary="Search customers", response_model=Page[CustomerRead])
 async def search_customers(request: Request, _: SupportPrincipal, customers: CustomerSearchDep,
                            params: PageParamsDep,
                            q: Annotated[str | None, Query(max_length=320, description="part of the email or name")] = None,
@@ -150,9 +184,11 @@ def _detail(card: CustomerCard) -> dict[str, Any]:
     return {**CustomerRead.model_validate(card.user).model_dump(), "active_sessions": card.active_sessions}
 
 
-@router.get("/customers/{user_id}", response_model=CustomerDetailRead,
+@router.get("/customers/{user_id}", summary="Get a customer", response_model=CustomerDetailRead,
             responses={404: {"description": "USER_NOT_FOUND"}})
 async def get_customer(user_id: uuid.UUID, _: SupportPrincipal, care: CustomerCardDep) -> Any:
+    """A customer's account as support sees it: status, verification, sign-in methods, its `version` for the write
+    forms."""
     return _detail(await care.card(user_id))
 
 
@@ -162,7 +198,8 @@ _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "STALE_VERSION: the account changed since the form was read; `details.current`"}}
 
 
-@router.post("/customers/{user_id}/suspend", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@router.post("/customers/{user_id}/suspend", summary="Suspend a customer",
+             response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
 async def suspend_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: CustomerCareDep, if_match: IfMatchDep,
                            body: CustomerAction | None = None) -> Any:
     """No more sign-in or refresh (403 `ACCOUNT_DISABLED`); every session ends. Again: no change."""
@@ -171,24 +208,29 @@ async def suspend_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: Cust
                                       expected_version=body.expected_version or if_match))
 
 
-@router.post("/customers/{user_id}/reactivate", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@router.post("/customers/{user_id}/reactivate", summary="Reactivate a customer",
+             response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
 async def reactivate_customer(user_id: uuid.UUID, staff: AdminPrincipal, care: CustomerCareDep,
                               if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
-    """Sign-in and refresh work again. The admin's, as suspending is: support does not undo it (#50)."""
+    """Lift a suspension; the customer may sign in again. The admin's, as suspending is: support
+    does not undo it."""
     body = body or CustomerAction()
     return _detail(await care.reactivate(user_id, staff, reason=body.reason,
                                          expected_version=body.expected_version or if_match))
 
 
-@router.post("/customers/{user_id}/verify-email", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@router.post("/customers/{user_id}/verify-email", summary="Mark a customer's email verified",
+             response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
 async def verify_customer_email(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                                 if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
+    """Mark the account's email as verified (support checked it another way)."""
     body = body or CustomerAction()
     return _detail(await care.verify_email(user_id, staff, reason=body.reason,
                                            expected_version=body.expected_version or if_match))
 
 
-@router.post("/customers/{user_id}/password-reset", response_model=CustomerDetailRead,
+@router.post("/customers/{user_id}/password-reset", summary="Send a customer a password reset",
+             response_model=CustomerDetailRead,
              responses={**_ACTION_RESPONSES,
                         409: {"description": "STALE_VERSION, or ACCOUNT_SUSPENDED: reactivate first"}})
 async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
@@ -200,7 +242,8 @@ async def send_customer_password_reset(user_id: uuid.UUID, staff: SupportPrincip
         user_id, staff, reason=action.reason, expected_version=action.expected_version or if_match)))
 
 
-@router.post("/customers/{user_id}/sign-out", response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
+@router.post("/customers/{user_id}/sign-out", summary="Sign a customer out",
+             response_model=CustomerDetailRead, responses=_ACTION_RESPONSES)
 async def sign_customer_out(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
                             if_match: IfMatchDep, body: CustomerAction | None = None) -> Any:
     """End every session of the account (refresh tokens revoked, access tokens denied)."""
@@ -213,31 +256,35 @@ async def _detailed(card: Awaitable[CustomerCard]) -> dict[str, Any]:
     return _detail(await card)
 
 
-@router.get("/mail", response_model=Page[MailRead])
+@router.get("/mail", summary="List sent mail", response_model=Page[MailRead])
 async def list_mail(request: Request, _: SupportPrincipal, mail: StaffMailReaderDep, params: PageParamsDep,
                     to: Annotated[str | None, Query(max_length=320, description="the recipient's address")] = None,
                     ) -> dict[str, Any]:
-    """Mail sent or queued (account mail, order and job notifications), newest first."""
+    """Mail sent or queued (account mail, order and job notifications), newest first; `to` filters by recipient."""
     count, rows = await mail.page(to.strip() if to else None, limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, list(rows))
     return page
 
 
 class MailResend(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"reason": "The customer's inbox was full"}]})
+
     reason: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/mail/{mail_id}/resend", response_model=MailRead, status_code=status.HTTP_201_CREATED,
+@router.post("/mail/{mail_id}/resend", summary="Resend a mail",
+             response_model=MailRead, status_code=status.HTTP_201_CREATED,
              responses={404: {"description": "MAIL_NOT_FOUND"}})
 async def resend_mail(mail_id: uuid.UUID, staff: SupportPrincipal, mail: StaffMailDep, idempotency: IdempotencyDep,
                       body: MailResend | None = None) -> Any:
-    """Queue the same mail again to the same address; answers the new message (a retried request
-    with the same Idempotency-Key sends nothing more)."""
+    """Queue the same mail again to the same address; answers the new message (a retried request with the same
+    Idempotency-Key sends nothing more)."""
     reason = body.reason if body else None
     return await idempotency.run(lambda: mail.resend(mail_id, staff, reason=reason))
 
 
-@router.get("/audit", response_model=Page[AuditEntryRead])
+@router.get("/audit", summary="List the audit log", response_model=Page[AuditEntryRead])
 async def list_audit(request: Request, _: AdminPrincipal, log: AuditLogDep, params: PageParamsDep,
                      where: Annotated[AuditFilter, Depends(_filter)]) -> dict[str, Any]:
     """Staff writes of every service, newest first; filter by actor, action, target and time."""

@@ -32,37 +32,44 @@ public = APIRouter(prefix="/api/v1", tags=["storefronts"], responses=ERROR_RESPO
 _CONFLICTS: dict[int | str, dict[str, Any]] = {409: {"description": "Conflicts with another storefront or orders"}}
 
 
-@public.get("/storefront", response_model=PublicStorefront)
+@public.get("/storefront", summary="Get this storefront", response_model=PublicStorefront)
 async def get_current_storefront(storefront: CurrentStorefront, context: ContextDep) -> PublicStorefront:
-    """The storefront of this request, and the sign-in methods it offers."""
+    """The storefront of this request (from its origin or the `X-Atelier-Storefront` header): its name, currency and
+    the sign-in methods it offers."""
     return PublicStorefront.model_validate({**storefront.model_dump(include={"slug", "name", "currency", "tax", "sells"}),
                                             "auth_methods": auth_methods(storefront, context.settings)})
 
 
-@router.get("/storefronts", response_model=StorefrontList)
+@router.get("/storefronts", summary="List storefronts", response_model=StorefrontList)
 async def list_storefronts(request: Request, _: AdminPrincipal, storefronts: StorefrontReaderDep,
                            params: PageParamsDep) -> dict[str, Any]:
+    """Every storefront (brand) the platform serves."""
     count, results = await storefronts.page(limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, results)
     return page
 
 
-@router.post("/storefronts", status_code=201, response_model=StorefrontRead, responses=_CONFLICTS)
+@router.post("/storefronts", summary="Create a storefront",
+             status_code=201, response_model=StorefrontRead, responses=_CONFLICTS)
 async def create_storefront(body: StorefrontCreate, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> Storefront:
+    """A new storefront: its origins, frontend links, currency, tax and what it sells."""
     return await storefronts.create(body, staff=staff)
 
 
-@router.get("/storefronts/{slug}", response_model=StorefrontRead)
+@router.get("/storefronts/{slug}", summary="Get a storefront", response_model=StorefrontRead)
 async def get_storefront(slug: str, _: AdminPrincipal, storefronts: StorefrontReaderDep) -> Storefront:
+    """One storefront by slug, with all its settings."""
     return await storefronts.get(slug)
 
 
-@router.patch("/storefronts/{slug}", response_model=StorefrontRead, responses=_CONFLICTS)
+@router.patch("/storefronts/{slug}", summary="Update a storefront", response_model=StorefrontRead, responses=_CONFLICTS)
 async def update_storefront(slug: str, body: StorefrontUpdate, staff: AdminPrincipal,
                             storefronts: StorefrontServiceDep) -> Storefront:
+    """Change a storefront's settings; its currency cannot change while it has unpaid orders."""
     return await storefronts.update(slug, body, staff=staff)
 
 
-@router.delete("/storefronts/{slug}", status_code=204, responses=_CONFLICTS)
+@router.delete("/storefronts/{slug}", summary="Delete a storefront", status_code=204, responses=_CONFLICTS)
 async def delete_storefront(slug: str, staff: AdminPrincipal, storefronts: StorefrontServiceDep) -> None:
+    """Delete a storefront that has no orders (the default one cannot be deleted)."""
     await storefronts.delete(slug, staff=staff)

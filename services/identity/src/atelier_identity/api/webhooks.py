@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from atelier_common.auth import AdminPrincipal
 from atelier_common.errors import ERROR_RESPONSES
@@ -39,6 +39,10 @@ def _url(value: str) -> str:
 
 
 class EndpointCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"url": "https://erp.example.com/hooks/atelier", "events": ["order.paid", "order.placed"],
+         "description": "ERP sync"}]})
+
     url: str = Field(min_length=8, max_length=2048)
     events: list[str] = Field(min_length=1, max_length=len(EVENT_TYPES), description=EVENTS_DOC)
     storefront: str | None = Field(default=None, min_length=1, max_length=64)
@@ -48,6 +52,9 @@ class EndpointCreate(InputModel):
 
 
 class EndpointChange(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"description": "ERP sync (orders)"}]})
+
     url: str | None = Field(default=None, min_length=8, max_length=2048)
     events: list[str] | None = Field(default=None, min_length=1, max_length=len(EVENT_TYPES), description=EVENTS_DOC)
     storefront: str | None = Field(default=None, min_length=1, max_length=64)
@@ -61,6 +68,12 @@ class EndpointChange(InputModel):
 
 
 class EndpointRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "ac7c553c-7f1b-4953-9f9c-eb25e81c754e", "url": "https://erp.example.com/hooks/atelier",
+         "events": ["order.paid", "order.placed"], "storefront": None, "description": "ERP sync", "enabled": True,
+         "disabled_reason": None, "created_at": "2026-11-26T02:15:40.771017Z",
+         "updated_at": "2026-11-26T02:15:40.771026Z"}]})
+
     id: uuid.UUID
     url: str
     events: list[str]
@@ -73,6 +86,13 @@ class EndpointRead(BaseModel):
 
 
 class EndpointCreated(EndpointRead):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "ac7c553c-7f1b-4953-9f9c-eb25e81c754e", "url": "https://erp.example.com/hooks/atelier",
+         "events": ["order.paid", "order.placed"], "storefront": None, "description": "ERP sync", "enabled": True,
+         "disabled_reason": None, "created_at": "2026-11-26T02:15:40.771017Z",
+         "updated_at": "2026-11-26T02:15:40.771026Z",
+         "secret": "whsec_k5Ww4NJ2/tbc+jiPale0T+KZeTUeoPWXy1o6GbDe+cc="}]})
+
     # Shown once, here: the receiver verifies signatures with it.
     secret: str
 
@@ -85,6 +105,16 @@ class AttemptRead(BaseModel):
 
 
 class DeliveryRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "48306443-88a5-43e5-8b43-f96f867645b9", "endpoint_id": "ac7c553c-7f1b-4953-9f9c-eb25e81c754e",
+         "event_id": "0c941c36-4942-440a-b3ea-a92ff1df5b9b", "event_type": "order.placed",
+         "webhook_id": "msg_30e5eb00897159cd99673b46190375de", "status": "succeeded",
+         "attempts": [{"at": "2026-11-26T02:15:41.107039Z", "status_code": 503, "error": "HTTP 503",
+                       "duration_ms": 41},
+                      {"at": "2026-11-26T02:15:46.210512Z", "status_code": 200, "error": None, "duration_ms": 38}],
+         "last_status_code": 200, "last_error": None, "next_attempt_at": None,
+         "created_at": "2026-11-26T02:15:41.049291Z"}]})
+
     id: uuid.UUID
     endpoint_id: uuid.UUID
     event_id: uuid.UUID
@@ -110,29 +140,35 @@ def _delivery(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict
             "attempts": [a.model_dump() for a in attempts]}
 
 
-@router.get("/webhook-endpoints", response_model=Page[EndpointRead])
+@router.get("/webhook-endpoints", summary="List webhook endpoints", response_model=Page[EndpointRead])
 async def list_webhook_endpoints(request: Request, _: AdminPrincipal, endpoints: EndpointsReaderDep,
                                  params: PageParamsDep) -> dict[str, Any]:
+    """The registered receivers of outbound webhooks (their secrets are never shown again)."""
     count, rows = await endpoints.page(limit=params.limit, offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, [_endpoint(e) for e in rows])
     return page
 
 
-@router.post("/webhook-endpoints", response_model=EndpointCreated, status_code=201,
+@router.post("/webhook-endpoints", summary="Register a webhook endpoint",
+             response_model=EndpointCreated, status_code=201,
              responses={400: {"description": "WEBHOOK_URL_NOT_ALLOWED or VALIDATION_ERROR"}})
 async def create_webhook_endpoint(body: EndpointCreate, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
-    """Register a receiver; the answer carries its signing secret (`whsec_…`)."""
+    """Register a receiver for some event types (the `webhooks` section of this document describes each payload);
+    the answer carries its signing secret (`whsec_…`), shown only here."""
     endpoint = await endpoints.create(staff, url=body.url, events=body.events, storefront=body.storefront,
                                       description=body.description)
     return _endpoint(endpoint, secret=True)
 
 
-@router.get("/webhook-endpoints/{endpoint_id}", response_model=EndpointRead, responses=NOT_FOUND)
+@router.get("/webhook-endpoints/{endpoint_id}", summary="Get a webhook endpoint",
+            response_model=EndpointRead, responses=NOT_FOUND)
 async def get_webhook_endpoint(endpoint_id: uuid.UUID, _: AdminPrincipal, endpoints: EndpointsReaderDep) -> Any:
+    """One endpoint: its events, filter and whether it is enabled (and why not)."""
     return _endpoint(await endpoints.get(endpoint_id))
 
 
-@router.patch("/webhook-endpoints/{endpoint_id}", response_model=EndpointRead, responses=NOT_FOUND)
+@router.patch("/webhook-endpoints/{endpoint_id}", summary="Update a webhook endpoint",
+              response_model=EndpointRead, responses=NOT_FOUND)
 async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, staff: AdminPrincipal,
                                   endpoints: EndpointsDep) -> Any:
     """Change an endpoint; `enabled: true` turns one that was disabled back on."""
@@ -143,13 +179,16 @@ async def update_webhook_endpoint(endpoint_id: uuid.UUID, body: EndpointChange, 
     return _endpoint(await endpoints.update(staff, endpoint_id, changes))
 
 
-@router.delete("/webhook-endpoints/{endpoint_id}", status_code=204, response_class=Response, responses=NOT_FOUND)
+@router.delete("/webhook-endpoints/{endpoint_id}", summary="Delete a webhook endpoint",
+               status_code=204, response_class=Response, responses=NOT_FOUND)
 async def delete_webhook_endpoint(endpoint_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Response:
+    """Stop sending to this receiver; its deliveries go with it."""
     await endpoints.delete(staff, endpoint_id)
     return Response(status_code=204)
 
 
-@router.get("/webhook-endpoints/{endpoint_id}/deliveries", response_model=Page[DeliveryRead], responses=NOT_FOUND)
+@router.get("/webhook-endpoints/{endpoint_id}/deliveries", summary="List an endpoint's deliveries",
+            response_model=Page[DeliveryRead], responses=NOT_FOUND)
 async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, _: AdminPrincipal,
                                   endpoints: EndpointsReaderDep, params: PageParamsDep) -> dict[str, Any]:
     """The endpoint's deliveries, newest first: each attempt's status code, the next retry."""
@@ -158,7 +197,7 @@ async def list_webhook_deliveries(endpoint_id: uuid.UUID, request: Request, _: A
     return page
 
 
-@router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryRead,
+@router.post("/webhook-deliveries/{delivery_id}/replay", summary="Replay a delivery", response_model=DeliveryRead,
              responses={404: {"description": "WEBHOOK_DELIVERY_NOT_FOUND"}})
 async def replay_webhook_delivery(delivery_id: uuid.UUID, staff: AdminPrincipal, endpoints: EndpointsDep) -> Any:
     """Send a delivery again now (the same `webhook-id`), with a fresh retry schedule."""

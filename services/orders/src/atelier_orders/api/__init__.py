@@ -3,3 +3,10 @@
 from atelier_orders.api import internal, orders, staff
 
 ROUTERS = (orders.router, staff.router, internal.router)
+
+# The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
+TAGS = {
+    "orders": ("Orders: place one from the cart or from explicit lines, follow it, cancel it; staff move it "
+               "along."),
+    "staff": "Back office: every customer's orders.",
+}

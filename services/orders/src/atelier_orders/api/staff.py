@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 StaffOrdersDep = Annotated[StaffOrders, use_case(StaffOrders, read_only=True)]
 
 
-@router.get("/orders", response_model=Page[StaffOrderSummaryRead])
+@router.get("/orders", summary="Search orders", response_model=Page[StaffOrderSummaryRead])
 async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Query()], page: PageParamsDep,
                         _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
     """Every customer's orders by email, number, customer, status, storefront and date; newest first."""

@@ -14,8 +14,9 @@ from atelier_payments.schemas import LedgerEntryRead
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 
 
-@router.get("/ledger", response_model=Page[LedgerEntryRead], responses=AUTH)
+@router.get("/ledger", summary="List my billing ledger", response_model=Page[LedgerEntryRead], responses=AUTH)
 async def list_ledger(request: Request, user: UserPrincipal, page: PageParamsDep,
                       ledger: LedgerServiceDep) -> dict[str, Any]:
+    """The caller's billing entries (payments, refunds, credit use), newest first."""
     count, entries = await ledger.page(user.owner_id, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, list(entries))

@@ -15,10 +15,12 @@ from atelier_payments.schemas import CreditPurchase, CreditPurchaseRead
 router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
 
 
-@router.post("/purchase", response_model=CreditPurchaseRead,
+@router.post("/purchase", summary="Buy a credit pack", response_model=CreditPurchaseRead,
              responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU, NOT_PURCHASABLE (a subscription plan) or VALIDATION_ERROR"}})
 async def purchase_credits(data: CreditPurchase, user: UserPrincipal, payments: PaymentServiceDep,
                            idempotency: IdempotencyDep, storefront: CurrentStorefront) -> Any:
+    """Order a credit pack by `sku` and open its checkout: send the customer to `checkout_url`; the credits arrive
+    when the payment is confirmed."""
     return await idempotency.run(lambda: _purchase(payments, user, data, storefront))
 
 

@@ -34,10 +34,12 @@ from atelier_payments.schemas import (
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
 
-@router.post("/intents", response_model=IntentRead,
+@router.post("/intents", summary="Create a payment intent", response_model=IntentRead,
              responses={**AUTH, **NOT_FOUND, **NOT_PAYABLE, **PROVIDER, **IDEMPOTENT})
 async def create_intent(data: IntentCreate, principal: AnonPrincipal, payments: PaymentServiceDep,
                         idempotency: IdempotencyDep) -> Any:
+    """Start paying an order with the provider's embedded form (Stripe Elements): answers the `client_secret`;
+    confirm with `POST /api/v1/payments/confirm`."""
     return await idempotency.run(lambda: _intent(payments, principal, data))
 
 
@@ -48,19 +50,23 @@ async def _intent(payments: PaymentServiceDep, principal: AnonPrincipal, data: I
             "currency": started.payment.currency}
 
 
-@router.post("/confirm", response_model=ConfirmRead,
+@router.post("/confirm", summary="Confirm a payment", response_model=ConfirmRead,
              responses={**AUTH, **NOT_FOUND, **PROVIDER, 400: {"description": "PAYMENT_NOT_COMPLETED with its status"}})
 async def confirm_payment(data: PaymentConfirm, principal: AnonPrincipal,
                           payments: PaymentServiceDep) -> dict[str, Any]:
+    """Tell the platform the intent's payment went through; it checks with the provider and marks the order paid."""
     confirmed = await payments.confirm(principal, data.order_id, data.payment_intent_id)
     return {"status": confirmed.payment.status, "order_id": confirmed.payment.order_id,
             "payment_id": confirmed.payment.id, "payment_intent_id": confirmed.intent_id}
 
 
-@router.post("/checkout", response_model=CheckoutRead,
+@router.post("/checkout", summary="Start a hosted checkout", response_model=CheckoutRead,
              responses={**AUTH, **NOT_FOUND, **NOT_PAYABLE, **PROVIDER, **IDEMPOTENT})
 async def create_checkout(data: CheckoutCreate, principal: AnonPrincipal, payments: PaymentServiceDep,
                           idempotency: IdempotencyDep) -> Any:
+    """A checkout page for an order awaiting payment: send the customer to `checkout_url`; the provider comes back
+    to `success_url` or `cancel_url`. The order is paid when the provider's webhook arrives. Send an
+    `Idempotency-Key` to retry safely."""
     return await idempotency.run(lambda: _checkout(payments, principal, data))
 
 
@@ -70,11 +76,11 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
     return {"checkout_url": started.url, "session_id": started.session_id, "payment_id": started.payment.id}
 
 
-@router.post("/refunds", response_model=RefundRead, status_code=status.HTTP_201_CREATED,
+@router.post("/refunds", summary="Refund an order", response_model=RefundRead, status_code=status.HTTP_201_CREATED,
              responses={**STAFF, **REFUND_ERRORS, **CONFIRMED_RESPONSES})
 async def create_refund(data: RefundCreate, staff: CurrentFinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
-    """Refund part or all of an order's payment. Money moves: the caller's roles are identity's
-    answer now, not only the token's (`atelier_common.staff_access`)."""
+    """Refund some (`amount`) or all of an order's payment through the provider; `expected_refundable` refuses a
+    stale form. Money moves, so the caller's roles are identity's answer now, not only the token's."""
     made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id, staff=staff,
                                 expected_refundable=data.expected_refundable)
     return {**made.refund.model_dump(), "total_refunded": made.total_refunded, "refundable": made.refundable}

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 StaffPaymentsDep = Annotated[StaffPayments, use_case(StaffPayments, read_only=True)]
 
 
-@router.get("/payments/orders/{order_id}", response_model=OrderPaymentsRead,
+@router.get("/payments/orders/{order_id}", summary="Get an order's payments", response_model=OrderPaymentsRead,
             responses={404: {"description": "ORDER_NOT_FOUND: no payment of that order"}})
 async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments: StaffPaymentsDep) -> OrderPaymentsRead:
     """An order's payments and refunds, what is refunded and what may still be."""
@@ -28,7 +28,13 @@ async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments:
 
 
 class StaffSubscriptionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "ce6404ec-a4ad-453c-bc5a-ec403e4f24de", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "storefront": "default", "plan_sku": "studio_monthly", "tier": "studio", "monthly_quota": 1000,
+         "amount": "49.99", "currency": "USD", "provider": "local", "status": "active",
+         "current_period_start": "2026-11-26T02:15:38.205697Z", "current_period_end": "2026-12-26T02:15:38.205697Z",
+         "cancel_at_period_end": False, "created_at": "2026-11-26T02:15:36.001975Z",
+         "updated_at": "2026-11-26T02:15:39.317923Z"}]})
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -47,7 +53,7 @@ class StaffSubscriptionRead(BaseModel):
     updated_at: datetime
 
 
-@router.get("/subscriptions", response_model=Page[StaffSubscriptionRead])
+@router.get("/subscriptions", summary="List subscriptions", response_model=Page[StaffSubscriptionRead])
 async def list_subscriptions(request: Request, _: OrderReaderPrincipal, payments: StaffPaymentsDep,
                              params: PageParamsDep, customer: uuid.UUID | None = None,
                              status: Annotated[str | None, Query(max_length=20,

@@ -15,6 +15,7 @@ from atelier_common.cache import cached_route
 from atelier_common.contracts.catalog import PRODUCT_LIST_KEY
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.money import quantize
+from atelier_common.openapi import DEV_TAG
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
@@ -39,9 +40,22 @@ STATE: ErrorResponses = {400: {"description": "INVALID_STATE or validation error
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
 internal_router = APIRouter(prefix="/internal/subscriptions", tags=["internal"], dependencies=[require_service],
                             include_in_schema=False)
-dev_router = APIRouter(prefix="/api/dev/subscriptions", tags=["dev"], dependencies=[require_dev_endpoints],
-                       include_in_schema=False)
+dev_router = APIRouter(prefix="/api/dev/subscriptions", tags=[DEV_TAG], dependencies=[require_dev_endpoints])
 SessionId = Annotated[str, Path(max_length=64)]
+# The dev pages' answers as the OpenAPI document shows them.
+CHECKOUT_PAGE: ErrorResponses = {200: {"description": "The subscription checkout page", "content": {"text/html": {
+    "example": ('<!doctype html><html><head><meta charset="utf-8"><title>Subscribe to pro_monthly</title></head>'
+                '<body><h1>Plan pro_monthly (pro)</h1><p>Price: <strong>19.99 USD</strong> every 30 days</p>'
+                '<form method="post" action="/api/dev/subscriptions/checkout/lsub_8f598e218470483e6e0f45fa/pay">'
+                '<button type="submit">Subscribe for 19.99 USD</button></form></body></html>')}}}}
+PORTAL_PAGE: ErrorResponses = {200: {"description": "The billing portal page", "content": {"text/html": {
+    "example": ('<!doctype html><html><head><meta charset="utf-8"><title>Your plan</title></head><body>'
+                '<h1>Plan pro_monthly (active)</h1><p>Current period ends 2026-12-26T02:15:38+00:00</p>'
+                '<form method="post" action="/api/dev/subscriptions/portal/lsub_8f598e218470483e6e0f45fa/cancel">'
+                '<button type="submit">Cancel</button></form></body></html>')}}}}
+SUBSCRIBED: ErrorResponses = {
+    200: {"model": SubscriptionCheckoutRead, "description": "With `Accept: application/json`: where to go next"},
+    303: {"description": "Otherwise (a browser): to the storefront's success URL"}}
 
 
 # The plans are catalog products: public, cacheable by a CDN and purged with the catalog's lists
@@ -50,21 +64,25 @@ plans_router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"],
                          route_class=cached_route(stored=False, keys=lambda _path, _body: (PRODUCT_LIST_KEY,)))
 
 
-@plans_router.get("/plans", response_model=PlanList)
+@plans_router.get("/plans", summary="List subscription plans", response_model=PlanList)
 async def list_plans(subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """The plans the request's storefront sells, with their price, interval and monthly quota."""
     return {"results": await subscriptions.plans()}
 
 
-@router.get("/current", response_model=SubscriptionRead, responses=AUTH)
+@router.get("/current", summary="Get my subscription", response_model=SubscriptionRead, responses=AUTH)
 async def current_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """The caller's plan, its period and this period's quota (the free tier, `status: null`, when they have none)."""
     return await subscriptions.current(user.owner_id)
 
 
-@router.post("/checkout", response_model=SubscriptionCheckoutRead,
+@router.post("/checkout", summary="Subscribe to a plan", response_model=SubscriptionCheckoutRead,
              responses={**AUTH, **NOT_FOUND, **PROVIDER,
                         409: {"description": "ALREADY_SUBSCRIBED, or IDEMPOTENCY_KEY_REUSED (the key with another body)"}})
 async def start_checkout(data: SubscriptionCheckout, user: UserPrincipal, subscriptions: SubscriptionServiceDep,
                          idempotency: IdempotencyDep, storefront: CurrentStorefront) -> Any:
+    """A checkout page for a plan: send the customer to `checkout_url`; the subscription starts when the provider
+    confirms the payment."""
     return await idempotency.run(lambda: _checkout(subscriptions, user, data, storefront))
 
 
@@ -75,30 +93,38 @@ async def _checkout(subscriptions: SubscriptionService, user: UserPrincipal, dat
     return SubscriptionCheckoutRead(checkout_url=url)
 
 
-@router.post("/portal", response_model=PortalRead, responses={**AUTH, **STATE, **PROVIDER})
+@router.post("/portal", summary="Open the billing portal",
+             response_model=PortalRead, responses={**AUTH, **STATE, **PROVIDER})
 async def open_portal(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> PortalRead:
+    """A link to the provider's portal where the customer manages their plan and card."""
     return PortalRead(portal_url=await subscriptions.portal(user.owner_id))
 
 
-@router.post("/cancel", response_model=SubscriptionRead, responses={**AUTH, **STATE, **PROVIDER})
+@router.post("/cancel", summary="Cancel my subscription",
+             response_model=SubscriptionRead, responses={**AUTH, **STATE, **PROVIDER})
 async def cancel_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """Cancel at the end of the current period (the plan stays until then)."""
     return await subscriptions.cancel(user.owner_id)
 
 
-@router.post("/reactivate", response_model=SubscriptionRead, responses={**AUTH, **STATE, **PROVIDER})
+@router.post("/reactivate", summary="Reactivate my subscription",
+             response_model=SubscriptionRead, responses={**AUTH, **STATE, **PROVIDER})
 async def reactivate_subscription(user: UserPrincipal, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """Undo a cancellation before the period ends."""
     return await subscriptions.reactivate(user.owner_id)
 
 
-@router.post("/payment-method", response_model=SubscriptionRead, responses={**AUTH, **STATE})
+@router.post("/payment-method", summary="Change my card", response_model=SubscriptionRead, responses={**AUTH, **STATE})
 async def update_payment_method(data: PaymentMethodUpdate, user: UserPrincipal,
                                 subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """Set the card the next renewals are charged to."""
     return await subscriptions.set_payment_method(user.owner_id, data.payment_method_id)
 
 
-@router.get("/history", response_model=Page[InvoiceRead], responses=AUTH)
+@router.get("/history", summary="List my invoices", response_model=Page[InvoiceRead], responses=AUTH)
 async def billing_history(request: Request, user: UserPrincipal, page: PageParamsDep,
                           subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """The caller's subscription invoices, newest first."""
     count, invoices = await subscriptions.history(user.owner_id, limit=page.limit, offset=page.offset)
     return build_page(request, page, count, invoices)
 
@@ -109,13 +135,16 @@ async def internal_subscription(user_id: uuid.UUID, subscriptions: SubscriptionS
     return await subscriptions.current(user_id)
 
 
-@dev_router.post("/advance", response_model=SubscriptionRead, responses=STATE)
+@dev_router.post("/advance", summary="Advance a subscription period", response_model=SubscriptionRead, responses=STATE)
 async def advance_period(data: AdvanceSubscription, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """End a user's current period now (by `user_id` or `email`): renew it paid, or fail the renewal (`outcome`)."""
     return await subscriptions.advance(data.outcome, user_id=data.user_id, email=data.email)
 
 
-@dev_router.get("/checkout/{session_id}", response_class=HTMLResponse, responses=NOT_FOUND)
+@dev_router.get("/checkout/{session_id}", summary="Show the local subscription checkout",
+                response_class=HTMLResponse, responses={**CHECKOUT_PAGE, **NOT_FOUND})
 async def show_subscription_checkout(session_id: SessionId, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    """The `local` provider's page to subscribe to a plan (`checkout_url` of `POST /api/v1/subscriptions/checkout`)."""
     view = await subscriptions.local_checkout(session_id)
     sub = view.subscription
     price = f"{quantize(sub.amount)} {escape(sub.currency)}"
@@ -132,9 +161,11 @@ async def show_subscription_checkout(session_id: SessionId, subscriptions: Subsc
         f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")
 
 
-@dev_router.post("/checkout/{session_id}/pay", responses={**NOT_FOUND, **STATE})
+@dev_router.post("/checkout/{session_id}/pay", summary="Pay a local subscription checkout",
+                 responses={**SUBSCRIBED, **NOT_FOUND, **STATE})
 async def pay_subscription_checkout(session_id: SessionId, subscriptions: SubscriptionServiceDep,
                                     accept: Annotated[str, Header()] = "") -> Response:
+    """What the page's Subscribe button does; a JSON caller gets the success URL, a browser a redirect to it."""
     subscription = await subscriptions.pay_local_checkout(session_id)
     redirect = (subscription.checkout_success_url or "/").replace("{CHECKOUT_SESSION_ID}", session_id)
     if "application/json" in accept:
@@ -157,14 +188,19 @@ def _portal_page(subscription: Any) -> str:
             f"<p><small>Atelier local payment provider — no real money moves.</small></p></body></html>")
 
 
-@dev_router.get("/portal/{session_id}", response_class=HTMLResponse, responses=NOT_FOUND)
+@dev_router.get("/portal/{session_id}", summary="Show the local billing portal",
+                response_class=HTMLResponse, responses={**PORTAL_PAGE, **NOT_FOUND})
 async def show_portal(session_id: SessionId, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    """The `local` provider's portal (`portal_url` of `POST /api/v1/subscriptions/portal`): cancel, reactivate, change the
+    card."""
     return HTMLResponse(_portal_page(await subscriptions.local_portal(session_id)))
 
 
-@dev_router.post("/portal/{session_id}/{action}", response_class=HTMLResponse, responses={**NOT_FOUND, **STATE})
+@dev_router.post("/portal/{session_id}/{action}", summary="Act in the local billing portal",
+                 response_class=HTMLResponse, responses={**PORTAL_PAGE, **NOT_FOUND, **STATE})
 async def portal_action(session_id: SessionId, action: Annotated[str, Path(pattern="^(cancel|reactivate|payment-method)$")],
                         request: Request, subscriptions: SubscriptionServiceDep) -> HTMLResponse:
+    """Cancel, reactivate or change the card (form field `payment_method_id`); answers the portal page."""
     form = await request.form() if action == "payment-method" else {}
     method = form.get("payment_method_id")
     subscription = await subscriptions.local_portal(session_id, action, str(method) if method else None)
