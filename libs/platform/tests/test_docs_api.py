@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from atelier_common.errors import _STATUS_CODES, AtelierError
+from atelier_common.errors import STATUS_CODES, AtelierError
 from atelier_gateway.settings import SERVICES
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"
@@ -32,7 +32,7 @@ def _codes_in_code() -> set[str]:
     importlib.import_module("atelier_gateway.app")
     raised = {cls.code for cls in _subclasses(AtelierError) if cls.__module__.split(".")[0] in NATIVE}
     # Framework errors (404 routes, 405, 413, …) and the unexpected one.
-    return raised | set(_STATUS_CODES.values()) | {"INTERNAL_ERROR"}
+    return raised | set(STATUS_CODES.values()) | {"INTERNAL_ERROR"}
 
 
 def test_the_error_table_names_every_code_the_api_raises() -> None:

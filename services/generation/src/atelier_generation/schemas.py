@@ -269,7 +269,8 @@ class CreditPackRead(BaseModel):
 
 class UsageRead(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"images_generated": 0, "credits_balance": 10, "images_remaining": 10, "subscription_tier": "free"}]})
+        {"images_generated": 0, "credits_balance": 10, "images_remaining": 10, "subscription_tier": "free",
+         "free_preview_used": True, "social_share_unlock_used": False}]})
 
     images_generated: int
     credits_balance: int
