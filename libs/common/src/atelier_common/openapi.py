@@ -16,12 +16,12 @@ error code its description names. `install_docs` serves Swagger UI and ReDoc fro
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi._compat import get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_fields_from_routes, get_openapi
@@ -312,16 +312,33 @@ def refine(schema: dict[str, Any], routes: Sequence[BaseRoute], service: str, *,
 def model_examples(routes: Sequence[BaseRoute], webhooks: Sequence[BaseRoute] = ()) -> dict[str, list[Any]]:
     """The examples each model wrote (`json_schema_extra={"examples": [...]}`), by the name of its
     component schema. FastAPI's `get_openapi` drops every None inside them (it encodes the document
-    with `exclude_none`) and pydantic sorts their keys: the document gets them back as written."""
-    fields = get_fields_from_routes([*routes, *webhooks])
-    names = get_model_name_map(get_flat_models_from_fields(fields, known_models=set()))
+    with `exclude_none`) and pydantic sorts their keys: the document gets them back as written.
+    A component is named after its class; two classes of one name get longer names, and keep
+    FastAPI's copy of their examples."""
+    models: set[type[BaseModel]] = set()
+    for field in get_fields_from_routes([*routes, *webhooks]):
+        _models_in(field.field_info.annotation, models)
+    by_name: dict[str, list[type[BaseModel]]] = {}
+    for model in models:
+        by_name.setdefault(model.__name__, []).append(model)
     out: dict[str, list[Any]] = {}
-    for model, name in names.items():
-        extra = model.model_config.get("json_schema_extra") if isinstance(model, type) and issubclass(
-            model, BaseModel) else None
+    for name, found in by_name.items():
+        extra = found[0].model_config.get("json_schema_extra") if len(found) == 1 else None
         if isinstance(extra, dict) and isinstance(examples := extra.get("examples"), list) and examples:
             out[name] = examples
     return out
+
+
+def _models_in(annotation: Any, models: set[type[BaseModel]]) -> None:
+    """Every pydantic model `annotation` names, and the models their fields name in turn."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation not in models:
+            models.add(annotation)
+            for field in annotation.model_fields.values():
+                _models_in(field.annotation, models)
+        return
+    for arg in typing.get_args(annotation):
+        _models_in(arg, models)
 
 
 def _restore_examples(schema: dict[str, Any], examples: Mapping[str, list[Any]]) -> None:
