@@ -4,11 +4,15 @@ carries the headers no answer goes without (`NoSniff`)."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from starlette.responses import Response
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -53,8 +57,30 @@ class NoSniff:
 
 
 class App(FastAPI):
-    """FastAPI with `NoSniff` around the whole stack: outside the error middleware too, which
-    answers an unexpected error itself (a middleware added with `add_middleware` sits inside it)."""
+    """FastAPI with `NoSniff` on every answer: inside the outermost error middleware, and on the
+    answer that middleware gives an unexpected error itself (through its handler). The stack stays
+    a `ServerErrorMiddleware` outside: OpenTelemetry's instrumentation rebuilds that one from its
+    app, handler and debug, and instruments nothing when the outermost is anything else."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return NoSniff(super().build_middleware_stack())
+        stack = super().build_middleware_stack()
+        if not isinstance(stack, ServerErrorMiddleware):
+            return NoSniff(stack)
+        stack.app = NoSniff(stack.app)
+        stack.handler = _nosniff_handler(stack.handler)
+        return stack
+
+
+def _nosniff_handler(handler: Callable[[Any, Exception], Any] | None) -> Callable[[Request, Exception], Any]:
+    """The error middleware's answer to an unexpected error, marked (its plain 500 when it has none)."""
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        response = (handler(request, exc) if handler is not None
+                    else PlainTextResponse("Internal Server Error", status_code=500))
+        if inspect.isawaitable(response):
+            response = await response
+        if _NOSNIFF[0].decode() not in response.headers:
+            response.headers[_NOSNIFF[0].decode()] = _NOSNIFF[1].decode()
+        return response
+
+    return answer
