@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
-import coredis
 import pytest
 
-from atelier_common.cache import Entry, EntryReader, InvalidationFeed, RedisStore, lookup
+from atelier_common.cache import Entry, EntryReader, RedisStore, lookup
 from atelier_common.errors import RateLimited
 from atelier_common.ratelimit import RateLimiter, rate_limiter
 from atelier_common.redisguard import RedisGuard, RedisUnavailable
@@ -159,73 +158,3 @@ async def test_every_key_the_platform_writes_carries_its_prefix(redis_url: str) 
         if keys:
             await store.client.delete(keys)
         await store.close()
-
-
-class TestStoppingWhileRedisIsOut:
-    """Shutdown cancels the loops that talk to Redis (#50): coredis answers a cancel that lands while
-    its connection is down by connecting again, and raised that attempt's error in its place."""
-
-    async def test_a_call_whose_cancel_redis_turned_into_an_error_is_cancelled(self) -> None:
-        guard = RedisGuard(REFUSED, timeout=10, failures=1)
-        started = asyncio.Event()
-
-        async def reconnecting_when_cancelled() -> None:
-            started.set()
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                raise ConnectionError("Connection refused") from None  # what coredis does
-
-        call = asyncio.create_task(guard.run(reconnecting_when_cancelled))
-        await started.wait()
-        call.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await call
-        assert guard.available  # a cancelled call is no failure of Redis
-
-    async def test_the_feed_stops_when_redis_went_away_while_it_listened(self, redis_url: str,
-                                                                        proxy: TcpProxy) -> None:
-        store = RedisStore(_through(redis_url, proxy), prefix=f"t{uuid.uuid4().hex[:8]}:")
-        feed = InvalidationFeed(store)
-        feed.start()
-        try:
-            await poll_until(lambda: _subscribers(redis_url, store.channel), message="the feed is subscribed")
-            await proxy.cut()  # refused from now on
-            # Redis saw the link go: by then so has the feed's client, whose next call reconnects.
-            await poll_until(lambda: _none(_subscribers(redis_url, store.channel)), message="the link is cut")
-            await _closes_within(feed, 10)
-        finally:
-            await store.close()
-
-    async def test_the_feed_stops_when_redis_never_answers(self) -> None:
-        link = TcpProxy("127.0.0.1", 1)
-        await link.blackhole()  # connections accepted, never answered
-        store = RedisStore(f"redis://127.0.0.1:{link.port}/0", prefix="t:")
-        feed = InvalidationFeed(store)
-        feed.start()
-        try:
-            await poll_until(lambda: asyncio.sleep(0, link.open_connections > 0), message="the feed waits on Redis")
-            await _closes_within(feed, 10)
-        finally:
-            await store.close()
-            await link.stop()
-
-
-async def _closes_within(feed: InvalidationFeed, seconds: float) -> None:
-    """`feed.close()` returns within `seconds` (a task: a timeout around it would cancel the close)."""
-    closing = asyncio.create_task(feed.close())
-    done, _ = await asyncio.wait([closing], timeout=seconds)
-    assert done, f"the feed still ran {seconds} s after close()"
-    closing.result()
-
-
-async def _subscribers(redis_url: str, channel: str) -> int:
-    client = coredis.Redis.from_url(redis_url)
-    try:
-        return int((await client.pubsub_numsub(channel)).get(channel.encode(), 0))
-    finally:
-        client.connection_pool.disconnect()
-
-
-async def _none(count: Awaitable[int]) -> bool:
-    return await count == 0

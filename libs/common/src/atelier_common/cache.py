@@ -50,7 +50,7 @@ from atelier_common.auth import ROLE_STAFF, TokenVerifier, bearer_token
 from atelier_common.cdn import CdnPurger
 from atelier_common.contracts.identity import STOREFRONT_HEADER
 from atelier_common.db import WRITE_TRACKER
-from atelier_common.redisguard import RedisGuard, RedisUnavailable, cancels, guard_for, raise_if_cancelled
+from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
 from atelier_common.state import app_state
 
@@ -270,32 +270,27 @@ class InvalidationFeed:
 
     async def _run(self) -> None:
         import coredis
+        from coredis.retry import NoRetryPolicy
 
-        before = cancels()
         while True:
-            # The guard's timeouts bound a connection's set-up (its handshake, the subscription);
-            # the wait for the next message has none (coredis reads pushed messages without one).
+            # No stream timeout: a subscription waits for messages as long as it lives.
             client: coredis.Redis[bytes] = coredis.Redis.from_url(
-                self.store.guard.url, decode_responses=False, **self.store.guard.client_options())
-            pubsub = client.pubsub(channels=[self.store.channel], ignore_subscribe_messages=True)
+                self.store.guard.url, decode_responses=False, connect_timeout=self.store.guard.timeout,
+                retry_policy=NoRetryPolicy())
             try:
-                await pubsub.initialize()
-                self._set_live(True)
-                async for message in pubsub:
-                    data = message["data"]
-                    if message["type"] == "message" and isinstance(data, bytes | str):
-                        self.deliver(data)
+                async with client.pubsub(channels=[self.store.channel], ignore_subscribe_messages=True) as pubsub:
+                    self._set_live(True)
+                    async for message in pubsub:
+                        data = message["data"]
+                        if message["type"] == "message" and isinstance(data, bytes | str):
+                            self.deliver(data)
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
-                # `close()` cancelled us while Redis was out: coredis raises a refused reconnection
-                # in the cancel's place (redisguard), and this loop would retry forever.
-                raise_if_cancelled(before, exc)
                 if self._live:  # once per outage: the guard logs the outage itself
                     log.warning("cache invalidation feed lost, hits ask Redis until it is back: %s", exc)
             finally:
                 self._set_live(False)
-                # Dropped without a word to Redis: `async with`'s UNSUBSCRIBE was a round trip to a
-                # Redis that may be gone (refused: the cancel lost; blackholed: a wait forever).
-                pubsub.close()
                 client.connection_pool.disconnect()
             await asyncio.sleep(self.retry_seconds)
 

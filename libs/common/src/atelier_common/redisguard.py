@@ -12,10 +12,6 @@ rate limiters).
   its own call runs, the recovery hooks run (the cache bumps every invalidation counter of its
   prefix, since invalidations were lost while Redis was out), and only when they succeed does the
   guard close again.
-- **Cancels stay cancels.** coredis answers a cancel that lands while its connection is down by
-  connecting again, and raises that attempt's error (a refused connection) in the cancel's place:
-  a loop that took it for one more failure went on, and the shutdown that cancelled it waited
-  forever. A call cancelled meanwhile is cancelled (`raise_if_cancelled`), whatever it raised.
 """
 
 from __future__ import annotations
@@ -36,20 +32,6 @@ RecoveryHook = Callable[[], Awaitable[None]]
 
 class RedisUnavailable(Exception):
     """Redis did not answer in time, refused, or the breaker is open: take the fallback."""
-
-
-def cancels() -> int:
-    """How many cancels the current task has been asked (`Task.cancelling`): taken before a Redis
-    call, for `raise_if_cancelled` after it."""
-    task = asyncio.current_task()
-    return task.cancelling() if task is not None else 0
-
-
-def raise_if_cancelled(before: int, exc: BaseException) -> None:
-    """`CancelledError` (from `exc`) if the current task was asked to stop since it had `before`
-    cancels (`cancels()`): the cancel coredis turned into `exc` (see the module doc)."""
-    if cancels() > before:
-        raise asyncio.CancelledError() from exc
 
 
 class RedisGuard:
@@ -83,7 +65,7 @@ class RedisGuard:
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """`call()`'s result, or `RedisUnavailable` (at once while the breaker is open)."""
-        probe, before = False, cancels()
+        probe = False
         if self._open_until is not None:
             if self._probing or time.monotonic() < self._open_until:
                 raise RedisUnavailable(f"Redis at {self._where} is out ({self.last_error}); circuit open")
@@ -97,7 +79,6 @@ class RedisGuard:
                         await hook()
                 result = await call()
         except Exception as exc:
-            raise_if_cancelled(before, exc)  # the caller was cancelled, whatever Redis did
             self._failure(exc)
             raise RedisUnavailable(f"Redis at {self._where}: {type(exc).__name__}: {exc}") from exc
         finally:
