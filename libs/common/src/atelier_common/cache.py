@@ -28,7 +28,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import struct
@@ -249,8 +248,11 @@ class InvalidationFeed:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a cancel that reaches the Redis client while its link is down may be taken for
+            # a reconnection that never ends (a Redis gone or blackholed); a stop must not wait on it.
+            done, _ = await asyncio.wait({self._task}, timeout=max(1.0, 2 * self.store.guard.timeout))
+            if not done:
+                log.warning("cache invalidation feed did not stop; left to the process's exit")
             self._task = None
         self._set_live(False)
 

@@ -45,6 +45,11 @@ class TcpProxy:
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers.difference_update({writer, up_writer})
 
+    @property
+    def open_connections(self) -> int:
+        """The connections open through (or, blackholed, held by) the proxy, each side counted."""
+        return len(self._writers)
+
     async def cut(self) -> None:
         """Stop accepting and drop every open connection."""
         server, self._server = self._server, None
