@@ -1,5 +1,5 @@
-"""Fixtures of the platform's tests: `clients/generate.py` (what `make clients` runs) and the merged
-OpenAPI document it writes, made once for every test that reads it."""
+"""Fixtures of the platform's tests: the repository's scripts `clients/generate.py` and
+`deploy/render.py`, and the merged OpenAPI document, made once for every test that reads it."""
 
 from __future__ import annotations
 
@@ -13,18 +13,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _generate() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("atelier_clients_generate", ROOT / "clients" / "generate.py")
+def _script(name: str, path: Path) -> ModuleType:
+    """A script of the repository (not a package) imported as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
 @pytest.fixture(scope="session")
 def generate() -> ModuleType:
-    return _generate()
+    """`clients/generate.py`, what `make clients` runs."""
+    return _script("atelier_clients_generate", ROOT / "clients" / "generate.py")
+
+
+@pytest.fixture(scope="session")
+def render() -> ModuleType:
+    """`deploy/render.py`, what `make chart-check` runs."""
+    return _script("atelier_deploy_render", ROOT / "deploy" / "render.py")
 
 
 @pytest.fixture(scope="session")

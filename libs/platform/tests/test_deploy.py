@@ -6,7 +6,6 @@ code really exports."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -30,20 +29,6 @@ from atelier_platform.production import REQUIRED_SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
-
-
-def _render() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("atelier_deploy_render", DEPLOY / "render.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def render() -> ModuleType:
-    return _render()
 
 
 @pytest.fixture(scope="module")
