@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import ConfigDict
@@ -95,6 +96,34 @@ class StorefrontPasskey(ContractModel):
     origins: list[str] = []
 
 
+class StorefrontPolicies(ContractModel):
+    """The rules a brand's product had, as data (docs/storefronts.md#policies). None: the install's
+    own setting applies (named beside each field); each service reads the field it enforces from
+    its copy of the storefront."""
+
+    # identity `access_token_ttl_minutes`: how long a signed-in customer's access token lasts.
+    access_token_minutes: int | None = None
+    # identity: "length" (the install's minimum length only) or "strict" (also refuses common,
+    # all-numeric and e-mail-like passwords, as Django's validators did for S3).
+    password_policy: Literal["length", "strict"] | None = None
+    # cart `domain.MAX_LINE_QUANTITY`: the most of one product a cart line holds; 0: no cap but stock.
+    cart_line_limit: int | None = None
+    # identity sign-in throttle: how long an account stays locked after too many failed passwords.
+    signin_lockout_minutes: int | None = None
+    # identity: accounts one client address may register per hour here.
+    registrations_per_hour_per_ip: int | None = None
+    # gateway: requests a minute per anonymous caller and per signed-in customer on this storefront,
+    # under the install's own per-address and per-user ceilings (docs/limits.md).
+    anonymous_requests_per_minute: int | None = None
+    customer_requests_per_minute: int | None = None
+    # identity: True lets an account made by passkey sign-up sign in before its e-mail is confirmed.
+    passkey_signup_signs_in: bool | None = None
+    # catalog: at or below this many in stock a product is "low" (`product.low_stock`, a mail to
+    # `alert_emails`); None: no low-stock alerts.
+    low_stock_threshold: int | None = None
+    alert_emails: list[str] = []
+
+
 class Storefront(ContractModel):
     """One brand sold through the platform (Saleor's channel, Medusa's sales channel), as every
     service reads it. `revision` grows with each change, so copies apply events in any order."""
@@ -116,6 +145,7 @@ class Storefront(ContractModel):
     # True: an account made or signing in here needs no verified email, whatever identity's
     # `require_verified_email` (S0 logs the new customer in at registration).
     verified_email_optional: bool = False
+    policies: StorefrontPolicies = StorefrontPolicies()
     is_default: bool = False
     revision: int = 0
 
