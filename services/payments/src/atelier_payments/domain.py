@@ -7,11 +7,12 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from atelier_common.contracts.catalog import ProductKind, credits_granted
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT, Storefront
@@ -311,6 +312,50 @@ STRIPE_REFUND_EVENTS = frozenset({"charge.refund.updated", "refund.created", "re
 def refundable(paid: Decimal, reserved: Decimal) -> Decimal:
     """What may still be refunded of a payment: paid minus refunds succeeded or pending."""
     return max(quantize(paid) - quantize(reserved), Decimal("0.00"))
+
+
+# A payment that can still give money back, and the refunds that count against what it may.
+REFUNDS_FROM = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED})
+RESERVED = frozenset({RefundStatus.PENDING, RefundStatus.SUCCEEDED})
+
+
+class _Paying(Protocol):  # a `Payment` or a `PaymentRow`
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def pays_order(self) -> bool: ...
+    @property
+    def status(self) -> str: ...
+
+
+class _Refunding(Protocol):
+    @property
+    def payment_id(self) -> uuid.UUID: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def status(self) -> str: ...
+
+
+P = TypeVar("P", bound=_Paying)
+
+
+def paying_payment(payments: Iterable[P]) -> P | None:
+    """The payment that paid the order, while it can still give money back."""
+    return next((p for p in payments if p.pays_order and p.status in REFUNDS_FROM), None)
+
+
+def still_refundable(paid: _Paying, refunds: Iterable[_Refunding]) -> Decimal:
+    """What may still be refunded of `paid`, given the order's refunds (the one rule staff's read
+    and the refund itself apply)."""
+    return refundable(paid.amount, sum((r.amount for r in refunds
+                                        if r.payment_id == paid.id and r.status in RESERVED), Decimal("0")))
+
+
+def refunded_total(refunds: Iterable[_Refunding]) -> Decimal:
+    return sum((r.amount for r in refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
 
 
 def refund_amount(requested: Decimal | None, remaining: Decimal) -> Decimal | None:

@@ -81,6 +81,6 @@ async def _checkout(payments: PaymentServiceDep, principal: AnonPrincipal, data:
 async def create_refund(data: RefundCreate, staff: CurrentFinancePrincipal, refunds: RefundServiceDep) -> dict[str, Any]:
     """Refund some (`amount`) or all of an order's payment through the provider; `expected_refundable` refuses a
     stale form. Money moves, so the caller's roles are identity's answer now, not only the token's."""
-    made = await refunds.refund(data.order_id, data.amount, data.reason, staff_id=staff.user_id, staff=staff,
+    made = await refunds.refund(data.order_id, data.amount, data.reason, staff=staff,
                                 expected_refundable=data.expected_refundable)
     return {**made.refund.model_dump(), "total_refunded": made.total_refunded, "refundable": made.refundable}

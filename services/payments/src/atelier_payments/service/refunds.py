@@ -19,11 +19,10 @@ from atelier_common.auth import Principal
 from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
-from atelier_payments.domain import PaymentStatus, RefundStatus
 from atelier_payments.errors import OrderNotFound, RefundExceedsPayment, StaleRefundForm
 from atelier_payments.models import Payment, Refund
 from atelier_payments.repository import PaymentRepository, RefundRepository
-from atelier_payments.service.settlement import RESERVED, Settlement
+from atelier_payments.service.settlement import Settlement
 
 
 @dataclass(frozen=True)
@@ -41,34 +40,32 @@ class RefundService(UseCase[PaymentsContext]):
         self.refunds = RefundRepository(session)
         self.settlement = Settlement(session, context.providers)
 
-    async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *,
-                     staff_id: uuid.UUID | None, staff: Principal | None = None,
+    async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *, staff: Principal,
                      expected_refundable: Decimal | None = None) -> RefundMade:
-        """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`. With
-        `staff`, the refund is in the audit log (#36), in this transaction. With
-        `expected_refundable` (what the staffer's form showed), a refund made since is a conflict:
-        checked under the lock, so it is never applied over a change the staffer did not see."""
+        """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`, in the
+        audit log as `staff`'s (#36), in this transaction. With `expected_refundable` (what the
+        staffer's form showed), a refund made since is a conflict: checked under the lock, so it is
+        never applied over a change the staffer did not see."""
         payments = await self.payments.lock_for_order(order_id)
         if not payments:
             raise OrderNotFound()
-        paid = next((p for p in payments if p.pays_order), None)
-        if paid is None or paid.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
+        paid = domain.paying_payment(payments)
+        if paid is None:
             raise RefundExceedsPayment("The order has no payment to refund", details={"refundable": "0.00"})
-        remaining = domain.refundable(paid.amount, await self.refunds.total(paid.id, RESERVED))
+        refunds = list(await self.refunds.list_for_order(order_id))
+        remaining = domain.still_refundable(paid, refunds)
         if expected_refundable is not None and expected_refundable != remaining:
             raise StaleRefundForm(details={"current": {
-                "refundable": str(remaining),
-                "total_refunded": str(await self.refunds.total(paid.id, {RefundStatus.SUCCEEDED}))}})
+                "refundable": str(remaining), "total_refunded": str(domain.refunded_total(refunds))}})
         if domain.refund_amount(amount, remaining) is None:
             raise RefundExceedsPayment(details={"refundable": str(remaining),
                                                 "requested": str(amount if amount is not None else remaining)})
-        refund = await self.settlement.refund(paid, amount=amount, reason=reason, staff_id=staff_id)
+        refund = await self.settlement.refund(paid, amount=amount, reason=reason, staff_id=staff.user_id)
         assert refund is not None  # the payment is succeeded and the amount fits (checked under the lock)
-        if staff is not None:
-            await audit.record(self.session, staff, "refund.create", "order", order_id,
-                               before={"refundable": str(remaining)},
-                               after={"refund_id": str(refund.id), "amount": str(refund.amount),
-                                      "currency": refund.currency, "status": str(refund.status)}, reason=reason)
-        return RefundMade(refund=refund, payment=paid,
-                          total_refunded=await self.refunds.total(paid.id, {RefundStatus.SUCCEEDED}),
-                          refundable=domain.refundable(paid.amount, await self.refunds.total(paid.id, RESERVED)))
+        await audit.record(self.session, staff, "refund.create", "order", order_id,
+                           before={"refundable": str(remaining)},
+                           after={"refund_id": str(refund.id), "amount": str(refund.amount),
+                                  "currency": refund.currency, "status": str(refund.status)}, reason=reason)
+        refunds.append(refund)
+        return RefundMade(refund=refund, payment=paid, total_refunded=domain.refunded_total(refunds),
+                          refundable=domain.still_refundable(paid, refunds))

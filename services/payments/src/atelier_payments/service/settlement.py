@@ -36,8 +36,6 @@ from atelier_payments.repository import (
 
 log = logging.getLogger("atelier.payments.settlement")
 S = PaymentStatus
-# Refunds that count against what a payment may still give back.
-RESERVED = frozenset({RefundStatus.PENDING, RefundStatus.SUCCEEDED})
 _NO_MONEY = {"amount": None, "currency": None}
 
 
@@ -149,7 +147,7 @@ class Settlement:
         """
         if payment.status != S.SUCCEEDED:
             return None
-        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, RESERVED))
+        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, domain.RESERVED))
         value = domain.refund_amount(amount, remaining)
         if value is None:
             return None
@@ -271,7 +269,7 @@ class Settlement:
                              provider_refund_id: str | None) -> Refund | None:
         if payment.status != S.SUCCEEDED:
             return None
-        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, RESERVED))
+        remaining = domain.refundable(payment.amount, await self.refunds.total(payment.id, domain.RESERVED))
         value = min(amount, remaining) if amount is not None else remaining
         if value <= 0:
             return None

@@ -10,12 +10,10 @@ from decimal import Decimal
 from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
-from atelier_payments.domain import PaymentStatus, RefundStatus
 from atelier_payments.errors import OrderNotFound
 from atelier_payments.models import Subscription
 from atelier_payments.repository import PaymentRepository, RefundRepository, SubscriptionRepository
 from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffRefundRead
-from atelier_payments.service.settlement import RESERVED
 
 
 class StaffPayments(UseCase[PaymentsContext]):
@@ -29,15 +27,9 @@ class StaffPayments(UseCase[PaymentsContext]):
         if not payments:
             raise OrderNotFound()
         refunds = await RefundRepository(self.session).list_for_order(order_id)
-        refunded = sum((r.amount for r in refunds if r.status == RefundStatus.SUCCEEDED), Decimal("0"))
-        # As `RefundService.refund` counts: the paying payment, less its refunds succeeded or pending.
-        paid = next((p for p in payments if p.pays_order and p.status in (PaymentStatus.SUCCEEDED,
-                                                                           PaymentStatus.REFUNDED)), None)
-        refundable = Decimal("0")
-        if paid is not None:
-            refundable = domain.refundable(paid.amount, sum(
-                (r.amount for r in refunds if r.payment_id == paid.id and r.status in RESERVED), Decimal("0")))
+        paid = domain.paying_payment(payments)
+        refundable = domain.still_refundable(paid, refunds) if paid is not None else Decimal("0")
         return OrderPaymentsRead(
             order_id=order_id, payments=[PaymentRead.model_validate(p) for p in payments],
-            refunds=[StaffRefundRead.model_validate(r) for r in refunds], total_refunded=refunded,
+            refunds=[StaffRefundRead.model_validate(r) for r in refunds], total_refunded=domain.refunded_total(refunds),
             refundable=refundable)
