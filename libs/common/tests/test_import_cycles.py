@@ -40,6 +40,11 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
             targets.add(base)
             # `from package import module` imports the module; `from module import name` only the module.
             targets.update(f"{base}.{alias.name}" for alias in node.names)
+    for target in list(targets):  # importing a.b.c runs a/__init__.py and a/b/__init__.py first
+        parent = target.rpartition(".")[0]
+        while parent and not name.startswith(parent + "."):
+            targets.add(parent)
+            parent = parent.rpartition(".")[0]
     return {target for target in targets if target in known and target != name}
 
 
@@ -88,6 +93,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_checker_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_importing_a_submodule_counts_its_packages(tmp_path: Path) -> None:
+    """`from p.q.m import x` runs `p/q/__init__.py`: a cycle through a package's `__init__` counts."""
+    module = tmp_path / "m.py"
+    module.write_text("from p.q.m import x\n")
+    assert imports_of("a.b", module, {"p", "p.q", "p.q.m", "a.b"}) == {"p", "p.q", "p.q.m"}
 
 
 def test_no_module_imports_itself_through_others() -> None:

@@ -17,6 +17,7 @@ from atelier_identity.keyring import KeyRing
 from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
+from atelier_identity.service.keys import adopt_configured_key
 from atelier_identity.service.users import create_user
 from atelier_identity.service.webhooks import DeliveryWorker
 from atelier_identity.settings import IdentitySettings
@@ -32,8 +33,8 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     access_ttl = timedelta(minutes=settings.access_token_ttl_minutes)
     # Identity verifies the tokens it signs without fetching its own JWKS over HTTP (the ring pins
     # its published keys on this verifier).
-    keys = KeyRing(runtime.db, configured, access_ttl=access_ttl,
-                   refresh_seconds=settings.signing_key_refresh_seconds, pins=runtime.verifier.jwks)
+    await adopt_configured_key(runtime.db, configured, access_ttl=access_ttl)
+    keys = KeyRing(runtime.db, configured, refresh_seconds=settings.signing_key_refresh_seconds, pins=runtime.verifier.jwks)
     await keys.start()
     # Building the hasher computes its dummy hash: real Argon2 work, kept off the event loop.
     hasher = await asyncio.to_thread(PasswordHasher.of, settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.events.bus import Routes
@@ -12,14 +11,12 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.storefronts import StorefrontDirectory, UnknownStorefront
 from atelier_identity.api.cookies import RefreshCookie
 from atelier_identity.clients import OrdersClient, PaymentsClient
+from atelier_identity.keyring import KeyRing
 from atelier_identity.mail import Mailer
 from atelier_identity.oidc import OidcProviders
 from atelier_identity.security import AccessTokenSigner, PasswordHasher
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.webhooks import WebhookSender
-
-if TYPE_CHECKING:  # the key ring reads the repository, which the use cases import with this module
-    from atelier_identity.keyring import KeyRing
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from atelier_common.auth import JwksCache
@@ -26,11 +26,10 @@ log = logging.getLogger(__name__)
 
 
 class KeyRing:
-    def __init__(self, db: Database, configured: SigningKey, *, access_ttl: timedelta, refresh_seconds: float,
+    def __init__(self, db: Database, configured: SigningKey, *, refresh_seconds: float,
                  pins: JwksCache | None = None) -> None:
         self.db = db
         self.configured = configured
-        self.access_ttl = access_ttl
         self.refresh_seconds = refresh_seconds
         # This process's verifier trusts the published keys without fetching its own JWKS.
         self.pins = pins
@@ -39,11 +38,8 @@ class KeyRing:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        from atelier_identity.service.keys import (
-            adopt_configured_key,  # the service package imports this module's users
-        )
-
-        await adopt_configured_key(self.db, self.configured, access_ttl=self.access_ttl)
+        """Read the published keys and keep them fresh; the configured key is adopted before (by
+        `bootstrap.context`: this module reads models and the repository only, no use case)."""
         await self.refresh()
         self._task = asyncio.create_task(self._loop(), name="identity-keyring")
 
