@@ -102,3 +102,48 @@ class TestStop:
             await flushing
             await loop.stop()
         assert outside == [1]
+
+
+class TestEvery:
+    async def test_a_failed_round_is_logged_and_the_loop_goes_on(self, caplog: pytest.LogCaptureFixture) -> None:
+        loop = BackgroundLoop("chore")
+        rounds: list[int] = []
+        third = asyncio.Event()
+
+        async def round() -> None:
+            rounds.append(len(rounds))
+            if len(rounds) == 3:
+                third.set()
+            if len(rounds) == 1:
+                raise RuntimeError("a bad round")
+
+        with caplog.at_level(logging.ERROR, logger="atelier.loops"):
+            loop.every(0.001, round)
+            async with asyncio.timeout(10):
+                await third.wait()
+            await loop.stop()
+        assert "chore: a round failed" in caplog.text
+
+    async def test_zero_seconds_is_one_round_and_not_now_waits_first(self) -> None:
+        once = BackgroundLoop("once")
+        ran: list[str] = []
+
+        done = asyncio.Event()
+
+        async def round() -> None:
+            ran.append("once")
+            done.set()
+
+        once.every(0, round)
+        async with asyncio.timeout(10):
+            await done.wait()
+        for _ in range(5):  # let the loop's task go on as far as it would
+            await asyncio.sleep(0)
+        assert ran == ["once"] and not once.running
+
+        later = BackgroundLoop("later")
+        later.every(3600, round, now=False)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await later.stop()
+        assert ran == ["once"]  # the first round waits its period

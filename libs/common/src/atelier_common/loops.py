@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,6 +39,25 @@ class BackgroundLoop:
 
     def start(self, body: Coroutine[Any, Any, None]) -> None:
         self._task = asyncio.create_task(body, name=self.name)
+
+    def every(self, seconds: float, round: Callable[[], Awaitable[object]], *, now: bool = True) -> None:
+        """Run `round` (at once unless `now` is False) and then every `seconds`, each round one
+        step; a failed round is logged and the loop goes on. `seconds` ≤ 0: one round only."""
+
+        async def body() -> None:
+            if not now:
+                await asyncio.sleep(seconds)
+            while True:
+                try:
+                    async with self.step():
+                        await round()
+                except Exception:  # a periodic chore must outlive a bad round
+                    log.exception("%s: a round failed; again in %s s", self.name, seconds)
+                if seconds <= 0:
+                    return
+                await asyncio.sleep(seconds)
+
+        self.start(body())
 
     @property
     def running(self) -> bool:

@@ -27,7 +27,7 @@ async def context(runtime: Runtime) -> AsyncIterator[CatalogContext]:
         sweep = BackgroundLoop("catalog reservation sweep")
         # The consumers own reservations; an api-only process leaves the sweep to them.
         if "consumer" in runtime.roles and settings.reservation_sweep_seconds > 0:
-            sweep.start(sweeper.sweep_forever(sweep, runtime.db, catalog, settings.reservation_sweep_seconds))
+            sweep.every(settings.reservation_sweep_seconds, lambda: sweeper.sweep(runtime.db, catalog))
         try:
             yield catalog
         finally:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService
 from atelier_common.db import Database
-from atelier_common.loops import BackgroundLoop
 from atelier_common.service import Runtime
 
 log = logging.getLogger("atelier.catalog.sweeper")
@@ -24,16 +22,3 @@ async def sweep_once(runtime: Runtime) -> int:
     """One round for a running catalog (tests run the sweep themselves with this)."""
     context: CatalogContext = runtime.context
     return await sweep(runtime.db, context)
-
-
-async def sweep_forever(loop: BackgroundLoop, db: Database, context: CatalogContext, every: float) -> None:
-    """`loop`'s body: a round is a step, which stopping the loop lets finish."""
-    while True:
-        try:
-            async with loop.step():
-                await sweep(db, context)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("reservation sweep failed; will try again")
-        await asyncio.sleep(every)

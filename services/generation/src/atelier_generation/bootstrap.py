@@ -53,7 +53,7 @@ async def context(runtime: Runtime) -> AsyncIterator[GenerationContext]:
             providers=build_providers(settings.providers, runtime.http))
         sweep = BackgroundLoop("generation job sweep")
         if "worker" in runtime.roles:
-            sweep.start(sweeper.sweep_forever(sweep, built, settings.job_sweep_seconds))
+            sweep.every(settings.job_sweep_seconds, lambda: sweeper.sweep(built))
         try:
             yield built
         finally:

@@ -9,8 +9,6 @@ token lifetime after it stopped signing (`service.keys`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -19,6 +17,7 @@ from atelier_common.auth import JwksCache
 from atelier_common.columns import utcnow
 from atelier_common.db import Database
 from atelier_common.keys import SigningKey, jwks
+from atelier_common.loops import BackgroundLoop
 from atelier_identity.models import SigningKeyRecord
 from atelier_identity.repository import SigningKeyRepository
 
@@ -35,19 +34,16 @@ class KeyRing:
         self.pins = pins
         self.current = configured
         self._published: list[SigningKey] = [configured]
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("identity keyring")
 
     async def start(self) -> None:
         """Read the published keys and keep them fresh; the configured key is adopted before (by
         `bootstrap.context`: this module reads models and the repository only, no use case)."""
         await self.refresh()
-        self._task = asyncio.create_task(self._loop(), name="identity-keyring")
+        self._loop.every(self.refresh_seconds, self.refresh, now=False)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
 
     async def refresh(self) -> None:
         async with self.db.read_only() as session:
@@ -74,11 +70,3 @@ class KeyRing:
         if records:
             self._apply(records)
         return jwks(*self._published)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_seconds)
-            try:
-                await self.refresh()
-            except Exception:
-                log.warning("signing keys: refresh failed, keeping the current key", exc_info=True)
