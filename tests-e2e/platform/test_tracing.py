@@ -99,7 +99,7 @@ async def _order_with_trace(api: httpx.AsyncClient, platform: Platform) -> None:
     if platform.mode == "distributed":
         assert all(s["kind"] == "SERVER" for s in servers)
         assert publish["attributes"]["messaging.system"] == "rabbitmq"
-        # orders' calls to cart and identity (`call_internal`) carried the trace context on
+        # orders' calls to cart and identity (`InternalApi.call`) carried the trace context on
         assert {"atelier-cart", "atelier-identity"} <= {s["service"] for s in trace if s["kind"] == "SERVER"}
         # four processes: the gateway, the orders API, the orders relay, the catalog consumer
         assert len({s["file"] for s in [*servers, publish, *consume]}) >= 4

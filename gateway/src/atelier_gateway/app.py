@@ -17,6 +17,7 @@ from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import InvalidationFeed, RedisStore, open_store
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
+from atelier_common.internal import InternalApi
 from atelier_common.keys import SigningKey
 from atelier_common.openapi import install_docs
 from atelier_common.ratelimit import rate_limiter
@@ -97,7 +98,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             events.subscribe(the_bus, auth.denylist, identity_jwks)
             # The gateway's copy of the storefronts: which one a request belongs to, and CORS.
             storefronts = StorefrontDirectory(
-                fallback_storefront(settings), storefront_loader(settings.with_install_secrets(), http),
+                fallback_storefront(settings), storefront_loader(InternalApi(http, settings.with_install_secrets())),
                 refresh_seconds=settings.storefront_refresh_seconds)
             stack.push_async_callback(storefronts.close)
             subscribe_storefronts(the_bus, "gateway-storefronts", storefronts)

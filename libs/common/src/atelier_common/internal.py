@@ -13,31 +13,42 @@ import httpx
 
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.errors import ServiceUnavailable
+from atelier_common.settings import AtelierSettings
 
 IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
 
 
-def service_url(settings: Any, service: str) -> str:
+def service_url(settings: AtelierSettings, service: str) -> str:
     url: str = settings.service_urls.get(service, f"http://{service}.internal")
     return url
 
 
-async def call_internal(runtime: Any, service: str, method: str, path: str, *, json: Any = None,
-                        params: dict[str, Any] | None = None, retries: int = 2) -> httpx.Response:
-    url = service_url(runtime.settings, service).rstrip("/") + path
-    headers = {SERVICE_HEADER: runtime.settings.service_token}
-    attempts = retries + 1 if method.upper() in IDEMPOTENT else 1
-    for attempt in range(attempts):
-        try:
-            response: httpx.Response = await runtime.http.request(method, url, json=json, params=params, headers=headers)
-        except httpx.HTTPError as exc:
-            if attempt + 1 >= attempts:
-                raise ServiceUnavailable(f"{service} is unavailable") from exc
-        else:
-            if response.status_code < 500 or attempt + 1 >= attempts:
-                return response
-        await asyncio.sleep(0.1 * 2**attempt)
-    raise ServiceUnavailable(f"{service} is unavailable")
+class InternalApi:
+    """Other services' `/internal` APIs, with this install's service credential: one per runtime
+    (`Runtime.internal`), handed to each service's clients."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: AtelierSettings) -> None:
+        self.http = http
+        self.settings = settings
+
+    async def call(self, service: str, method: str, path: str, *, json: Any = None,
+                   params: dict[str, Any] | None = None, retries: int = 2) -> httpx.Response:
+        """The answer of `service`; an idempotent method is tried again (`retries` times, with
+        back-off) on a transport error or a 5xx. `ServiceUnavailable` when none answered."""
+        url = service_url(self.settings, service).rstrip("/") + path
+        headers = {SERVICE_HEADER: self.settings.service_token}
+        attempts = retries + 1 if method.upper() in IDEMPOTENT else 1
+        for attempt in range(attempts):
+            try:
+                response = await self.http.request(method, url, json=json, params=params, headers=headers)
+            except httpx.HTTPError as exc:
+                if attempt + 1 >= attempts:
+                    raise ServiceUnavailable(f"{service} is unavailable") from exc
+            else:
+                if response.status_code < 500 or attempt + 1 >= attempts:
+                    return response
+            await asyncio.sleep(0.1 * 2**attempt)
+        raise ServiceUnavailable(f"{service} is unavailable")
 
 
 def error_code(response: httpx.Response) -> str | None:

@@ -42,6 +42,7 @@ from atelier_common.health import ProcessObservability, health_router
 from atelier_common.housekeeping import Housekeeper, Sweep
 from atelier_common.inbox import Subscriptions, subscribe_all
 from atelier_common.inputs import InputGuard
+from atelier_common.internal import InternalApi
 from atelier_common.openapi import install_docs, install_openapi
 from atelier_common.outbox import OutboxRelay
 from atelier_common.responses import App
@@ -136,6 +137,7 @@ class Runtime:
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
                                                           keepalive_expiry=4.0))
+        self.internal = InternalApi(self.http, settings)
         # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the
         # gateway, and so are the tokens of a key it retired early.
         self.denylist = Denylist()
@@ -149,7 +151,7 @@ class Runtime:
         self.worker_routes = Routes(self.bus, worker_consumer(spec.name))
         # This process's copy of the storefronts (identity owns them): every role reads it.
         fallback = (spec.storefront_fallback or fallback_storefront)(settings)
-        loader = spec.storefront_loader(self) if spec.storefront_loader else storefront_loader(settings, self.http)
+        loader = spec.storefront_loader(self) if spec.storefront_loader else storefront_loader(self.internal)
         self.storefronts = StorefrontDirectory(fallback, loader, refresh_seconds=settings.storefront_refresh_seconds)
         self.housekeeper: Housekeeper | None = None
         # The shared response cache (None: off); every role invalidates what its commits change.

@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 
 from atelier_common.auth import Principal, RequireRole, require_finance, require_support
 from atelier_common.errors import InvalidToken, ServiceUnavailable
-from atelier_common.internal import call_internal, error_code
+from atelier_common.internal import error_code
 from atelier_common.service import Runtime
 from atelier_common.state import app_state
 
@@ -32,7 +32,7 @@ _ACCOUNT_GONE = "USER_NOT_FOUND"
 async def current_roles(runtime: Runtime, user_id: uuid.UUID) -> tuple[bool, frozenset[str]] | None:
     """(active, roles) of the account now, by identity; None when the account is gone.
     ServiceUnavailable when identity cannot tell (down, timing out, answering nonsense)."""
-    response = await call_internal(runtime, "identity", "GET", f"/internal/users/{user_id}/access")
+    response = await runtime.internal.call("identity", "GET", f"/internal/users/{user_id}/access")
     if response.status_code == 404 and error_code(response) == _ACCOUNT_GONE:
         return None
     try:

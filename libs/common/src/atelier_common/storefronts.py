@@ -18,8 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -34,6 +33,7 @@ from atelier_common.contracts.identity import (
 )
 from atelier_common.errors import AtelierError, ServiceUnavailable
 from atelier_common.events import Envelope, EventBus
+from atelier_common.internal import InternalApi
 from atelier_common.settings import AtelierSettings, PricingSettings
 from atelier_common.state import app_state
 
@@ -229,17 +229,14 @@ def subscribe_storefronts(bus: EventBus, consumer: str, directory: StorefrontDir
     bus.subscribe(consumer, [StorefrontChanged.type, StorefrontDeleted.type], on_storefront_event, broadcast=True)
 
 
-def storefront_loader(settings: AtelierSettings, http: Any) -> Loader | None:
+def storefront_loader(internal: InternalApi) -> Loader | None:
     """Loads every storefront from identity's `/internal/storefronts` with the service credential;
     None where no identity is configured (a service alone, in its tests): the fallback serves."""
-    if "identity" not in settings.service_urls:
+    if "identity" not in internal.settings.service_urls:
         return None
-    from atelier_common.internal import call_internal
-
-    caller = SimpleNamespace(settings=settings, http=http)
 
     async def load() -> list[Storefront]:
-        response = await call_internal(caller, "identity", "GET", "/internal/storefronts", retries=0)
+        response = await internal.call("identity", "GET", "/internal/storefronts", retries=0)
         response.raise_for_status()
         return [Storefront.model_validate(item) for item in response.json()["storefronts"]]
 

@@ -21,4 +21,4 @@ class CartContext:
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[CartContext]:
-    yield CartContext(settings=CartSettings.of(runtime), catalog=CatalogClient(runtime))
+    yield CartContext(settings=CartSettings.of(runtime), catalog=CatalogClient(runtime.internal))

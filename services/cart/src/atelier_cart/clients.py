@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from pydantic import ValidationError
 
 from atelier_cart.domain import ProductFacts
 from atelier_cart.errors import CatalogUnavailable
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
-from atelier_common.internal import call_internal
+from atelier_common.internal import InternalApi
 
 log = logging.getLogger("atelier.cart.catalog")
 
 
 class CatalogClient:
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def product_facts(self, product_id: uuid.UUID) -> list[ProductFacts] | None:
         """The product and each of its variants; None when catalog does not know the product."""
-        response = await call_internal(self.runtime, "catalog", "GET", f"/internal/products/{product_id}")
+        response = await self.internal.call("catalog", "GET", f"/internal/products/{product_id}")
         if response.status_code == 404:
             return None
         if response.status_code != 200:

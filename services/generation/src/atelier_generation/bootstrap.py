@@ -48,7 +48,7 @@ async def context(runtime: Runtime) -> AsyncIterator[GenerationContext]:
             signer=UrlSigner(settings.url_signing_secret, base_url=settings.public_base_url,
                              asset_ttl=settings.signed_url_ttl_seconds, share_ttl=settings.share_token_ttl_seconds),
             generators=Generators(settings, runtime.http),
-            limiter=rate_limiter(settings, moving_window=False), clients=ServiceClients(runtime),
+            limiter=rate_limiter(settings, moving_window=False), clients=ServiceClients(runtime.internal),
             cache=runtime.cache, catalogue=catalogue(settings),
             providers=build_providers(settings.providers, runtime.http))
         sweep = BackgroundLoop("generation job sweep")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.errors import ServiceUnavailable
-from atelier_common.internal import call_internal
+from atelier_common.internal import InternalApi
 
 log = logging.getLogger("atelier.generation.clients")
 
@@ -47,14 +47,14 @@ class OrderAnswer(_Answer):
 
 
 class ServiceClients:
-    """The internal calls generation makes; `runtime` gives the HTTP client, the URLs and the credential."""
+    """The internal calls generation makes; through `internal` (the HTTP client, the URLs, the credential)."""
 
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def order(self, order_id: uuid.UUID) -> OrderAnswer | None:
         """The order as orders keeps it, or None when there is none."""
-        response = await call_internal(self.runtime, "orders", "GET", f"/internal/orders/{order_id}")
+        response = await self.internal.call("orders", "GET", f"/internal/orders/{order_id}")
         if response.status_code == 404:
             return None
         if response.status_code != 200:

@@ -50,8 +50,8 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
     ctx = IdentityContext(
         settings=settings, keys=keys, signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
-        oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime),
-        orders=OrdersClient(runtime), storefronts=runtime.storefronts, webhooks=sender,
+        oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime.internal),
+        orders=OrdersClient(runtime.internal), storefronts=runtime.storefronts, webhooks=sender,
         webhook_routes=runtime.worker_routes)
     if settings.bootstrap_staff_email and settings.bootstrap_staff_password:
         # An entry point: create_user runs in its own transaction (retried once if another process

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 
 from atelier_common.errors import ServiceUnavailable
-from atelier_common.internal import call_internal
+from atelier_common.internal import InternalApi
 from atelier_identity.schemas import QuotaRead, SubscriptionRead
 
 log = logging.getLogger("atelier.identity.clients")
@@ -25,13 +24,13 @@ class Subscription:
 
 
 class PaymentsClient:
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def subscription(self, user_id: uuid.UUID) -> Subscription | None:
         """The user's subscription and quota; None (logged) when payments cannot tell us now."""
         try:
-            response = await call_internal(self.runtime, "payments", "GET", f"/internal/subscriptions/{user_id}")
+            response = await self.internal.call("payments", "GET", f"/internal/subscriptions/{user_id}")
         except ServiceUnavailable as exc:
             log.warning("payments is unreachable; the profile of %s goes without its subscription: %s",
                         user_id, exc)
@@ -58,13 +57,13 @@ class StorefrontOrders:
 
 
 class OrdersClient:
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def storefront_orders(self, slug: str) -> StorefrontOrders:
         """The storefront's order counts; `ServiceUnavailable` (503) when orders cannot tell now, so
         that a change depending on them is not made blind."""
-        response = await call_internal(self.runtime, "orders", "GET", f"/internal/storefronts/{slug}/orders")
+        response = await self.internal.call("orders", "GET", f"/internal/storefronts/{slug}/orders")
         if response.status_code != 200:
             log.warning("orders answered %s for the orders of storefront %s: %s", response.status_code, slug,
                         response.text[:500])

@@ -24,5 +24,5 @@ class OrdersContext:
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[OrdersContext]:
-    yield OrdersContext(settings=OrdersSettings.of(runtime), clients=ServiceClients(runtime),
+    yield OrdersContext(settings=OrdersSettings.of(runtime), clients=ServiceClients(runtime.internal),
                         storefronts=runtime.storefronts)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from atelier_common.contracts.catalog import ProductSnapshot, ProductSnapshots
 from atelier_common.errors import ServiceUnavailable
-from atelier_common.internal import call_internal
+from atelier_common.internal import InternalApi
 
 log = logging.getLogger("atelier.orders.clients")
 
@@ -65,22 +65,22 @@ def _read(service: str, response: httpx.Response, model: type[BaseModel]) -> Any
 
 
 class ServiceClients:
-    """The internal calls orders makes; `runtime` gives the HTTP client, the URLs and the credential."""
+    """The internal calls orders makes; through `internal` (the HTTP client, the URLs, the credential)."""
 
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> list[ProductSnapshot]:
         """Products by id and/or SKU, active or not; unknown ones are absent."""
         body = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
         if not body["ids"] and not body["skus"]:
             return []
-        response = await call_internal(self.runtime, "catalog", "POST", "/internal/products/lookup", json=body)
+        response = await self.internal.call("catalog", "POST", "/internal/products/lookup", json=body)
         return _read("catalog", response, ProductSnapshots).results
 
     async def cart_lines(self, owner_id: uuid.UUID, storefront: str) -> list[CartLine]:
         """The lines of the owner's cart on `storefront` (an owner without a cart there has none)."""
-        response = await call_internal(self.runtime, "cart", "GET", f"/internal/carts/{owner_id}",
+        response = await self.internal.call("cart", "GET", f"/internal/carts/{owner_id}",
                                        params={"storefront": storefront})
         if response.status_code == 404:
             return []
@@ -89,7 +89,7 @@ class ServiceClients:
     async def reprice_cart(self, owner_id: uuid.UUID, storefront: str, prices: Iterable[dict[str, Any]]) -> None:
         """The lines of the owner's cart on `storefront` shown at these unit prices from now on
         (`{product_id, variant_id, unit_price}` each)."""
-        response = await call_internal(self.runtime, "cart", "POST", f"/internal/carts/{owner_id}/prices",
+        response = await self.internal.call("cart", "POST", f"/internal/carts/{owner_id}/prices",
                                        json={"items": list(prices)}, params={"storefront": storefront})
         if response.status_code == 404:
             return  # the cart is gone meanwhile: nothing shows the old price any more
@@ -97,7 +97,7 @@ class ServiceClients:
 
     async def address(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> dict[str, Any] | None:
         """The owner's address, or None when it does not exist or belongs to someone else."""
-        response = await call_internal(self.runtime, "identity", "GET", f"/internal/addresses/{address_id}",
+        response = await self.internal.call("identity", "GET", f"/internal/addresses/{address_id}",
                                        params={"owner_id": str(owner_id)})
         if response.status_code == 404:
             return None
@@ -111,7 +111,7 @@ class ServiceClients:
         return await self._owns(f"/internal/book-items/{content_type}/{content_id}", owner_id)
 
     async def _owns(self, path: str, owner_id: uuid.UUID) -> bool:
-        response = await call_internal(self.runtime, "generation", "GET", path, params={"owner_id": str(owner_id)})
+        response = await self.internal.call("generation", "GET", path, params={"owner_id": str(owner_id)})
         if response.status_code == 404:
             return False
         _read("generation", response, _Answer)

@@ -77,10 +77,10 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
     webhook_url = service_url(settings, "payments").rstrip("/") + "/api/v1/payments/webhooks/local"
     providers = build_providers(settings)
     try:
-        yield PaymentsContext(settings=settings, providers=providers, orders=OrdersClient(runtime),
+        yield PaymentsContext(settings=settings, providers=providers, orders=OrdersClient(runtime.internal),
                               http=runtime.http, local_webhook_url=webhook_url,
-                              catalog=CatalogClient(runtime, settings.subscription_plan_skus),
-                              generation=GenerationClient(runtime), identity=IdentityClient(runtime),
+                              catalog=CatalogClient(runtime.internal, settings.subscription_plan_skus),
+                              generation=GenerationClient(runtime.internal), identity=IdentityClient(runtime.internal),
                               db=runtime.db, storefronts=runtime.storefronts)
     finally:
         await providers.close()

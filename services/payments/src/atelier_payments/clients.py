@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from atelier_common.internal import call_internal, error_code
+from atelier_common.internal import InternalApi, error_code
 from atelier_payments.domain import CountedQuota, OrderView, order_view
 from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable, ServiceDependencyUnavailable
 
@@ -17,11 +17,11 @@ log = logging.getLogger("atelier.payments.orders")
 
 
 class OrdersClient:
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def get(self, order_id: uuid.UUID) -> OrderView | None:
-        response = await call_internal(self.runtime, "orders", "GET", f"/internal/orders/{order_id}")
+        response = await self.internal.call("orders", "GET", f"/internal/orders/{order_id}")
         if response.status_code == 404:
             return None
         return self._order(response, 200)
@@ -31,7 +31,7 @@ class OrdersClient:
         """An order of one `sku` placed on `storefront` (the request's)."""
         body = {"owner_id": str(owner_id), "user_id": str(user_id) if user_id else None,
                 "items": [{"sku": sku, "quantity": 1}], "storefront": storefront}
-        response = await call_internal(self.runtime, "orders", "POST", "/internal/orders", json=body)
+        response = await self.internal.call("orders", "POST", "/internal/orders", json=body)
         if response.status_code in (400, 404, 422):
             if error_code(response) == NotPurchasable.code:  # a plan: bought only by subscribing
                 raise NotPurchasable(details={"sku": sku})
@@ -57,12 +57,12 @@ class OrdersClient:
 class CatalogClient:
     """Catalog's internal API: the subscription plans (payments never reads catalog's tables)."""
 
-    def __init__(self, runtime: Any, plan_skus: list[str]) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi, plan_skus: list[str]) -> None:
+        self.internal = internal
         self.plan_skus = plan_skus
 
     async def plans(self) -> list[dict[str, Any]]:
-        response = await call_internal(self.runtime, "catalog", "POST", "/internal/products/lookup",
+        response = await self.internal.call("catalog", "POST", "/internal/products/lookup",
                                        json={"skus": self.plan_skus})
         if response.status_code != 200:
             log.warning("catalog answered %s: %s", response.status_code, response.text[:500])
@@ -74,11 +74,11 @@ class CatalogClient:
 class GenerationClient:
     """Generation's internal API: the subscription quota used this period."""
 
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def quota(self, user_id: uuid.UUID) -> CountedQuota:
-        response = await call_internal(self.runtime, "generation", "GET", f"/internal/users/{user_id}/quota")
+        response = await self.internal.call("generation", "GET", f"/internal/users/{user_id}/quota")
         if response.status_code != 200:
             log.warning("generation answered %s: %s", response.status_code, response.text[:500])
             raise ServiceDependencyUnavailable()
@@ -91,11 +91,11 @@ class GenerationClient:
 class IdentityClient:
     """Identity's internal API: whose email an address is (the dev advance route)."""
 
-    def __init__(self, runtime: Any) -> None:
-        self.runtime = runtime
+    def __init__(self, internal: InternalApi) -> None:
+        self.internal = internal
 
     async def user_id_by_email(self, email: str) -> uuid.UUID | None:
-        response = await call_internal(self.runtime, "identity", "POST", "/internal/users/lookup",
+        response = await self.internal.call("identity", "POST", "/internal/users/lookup",
                                        json={"email": email})
         if response.status_code == 404:
             return None
