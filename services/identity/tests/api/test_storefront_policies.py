@@ -12,7 +12,6 @@ import pytest
 
 from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_identity import policies
-from atelier_identity.settings import IdentitySettings
 from atelier_testing.fakes.authenticator import SoftwareAuthenticator
 from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
 from atelier_testing.tokens import TestKeys
@@ -205,10 +204,3 @@ class TestPasskeySignup:
         assert response.status_code == 201 and "access" not in response.json()
         expect_error(await self._login(api, authenticator), 403, "EMAIL_NOT_VERIFIED")
 
-
-def test_the_install_rule_is_unchanged_without_a_policy() -> None:
-    settings = IdentitySettings()
-    assert policies.password_problems("password1", "a@example.com", None) == []
-    assert policies.lockout_rule(None, settings) == settings.sign_in_failures_per_account_and_ip
-    assert policies.lockout_rule(make_storefront("b", policies=StorefrontPolicies(signin_lockout_minutes=3)),
-                                 settings) == "10/3 minutes"
