@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.events.bus import Routes
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.storefronts import StorefrontDirectory, UnknownStorefront
+from atelier_identity import policies
 from atelier_identity.api.cookies import RefreshCookie
 from atelier_identity.clients import OrdersClient, PaymentsClient
 from atelier_identity.keyring import KeyRing
@@ -43,6 +45,12 @@ class IdentityContext:
     def signing_key(self) -> SigningKey:
         """The key access tokens are signed with now (it changes when `atelier keys rotate` runs)."""
         return self.keys.current
+
+    @property
+    def longest_access_ttl(self) -> timedelta:
+        """The longest an access token issued now may live (the install's or a storefront's
+        `access_token_minutes`): how long every revocation must be kept."""
+        return policies.longest_access_ttl(self.settings, self.storefronts.all())
 
     async def storefront_of_event(self, slug: str | None) -> Storefront:
         """The storefront an event happened on. A slug this copy cannot find (deleted since) is the

@@ -1,6 +1,10 @@
 """The demo storefronts `make dev` runs (`seed_demo_storefronts`): the five products of the demo as
 five storefronts beside the default, created at start when missing, through `StorefrontService`
-(so their `storefront.changed` events go out like any other change)."""
+(so their `storefront.changed` events go out like any other change).
+
+Each carries its product's rules as `policies` (docs/storefronts.md#policies). The per-address
+limits among them (`DEMO_LIMITS`) are left out with `demo_storefront_limits` off: the test suite's
+platform, whose many visitors share one address."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from decimal import Decimal
 
 from atelier_common.service import Runtime
 from atelier_identity.errors import StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
-from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontTaxIn
+from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontPoliciesIn, StorefrontTaxIn
 from atelier_identity.service.storefronts import StorefrontService
 from atelier_identity.settings import IdentitySettings
 
@@ -26,24 +30,34 @@ def _demo(slug: str, name: str, currency: str, tax: StorefrontTaxIn, sells: list
 
 
 _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
+# The policies that limit one client address.
+DEMO_LIMITS = ("registrations_per_hour_per_ip", "signin_lockout_minutes")
 
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # S0 logs the new customer in at registration: its accounts need no verified email.
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
           verified_email_optional=True),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
+    # S1's access tokens lived an hour.
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102,
-          link_paths={"reset_password": "/password-reset?token={token}"}),
+          link_paths={"reset_password": "/password-reset?token={token}"},
+          policies=StorefrontPoliciesIn(access_token_minutes=60)),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
     _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103,
           link_paths={"verify_email": "/api/auth/verify-email/{token}/"},
           success_url="http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
-          cancel_url="http://localhost:3103/payment/cancelled"),
+          cancel_url="http://localhost:3103/payment/cancelled",
+          # S2 signed a passkey sign-up in at once, before the address was confirmed.
+          policies=StorefrontPoliciesIn(passkey_signup_signs_in=True)),
     # S3's SPA routes the mail links as /verify-email/<token> and /reset-password/<token> (its users/tasks.py).
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104,
-          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"}),
+          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
+          # S3 (Django): hour-long access tokens, Django's password validators, a 15-minute lock-out,
+          # 3 registrations an hour per address (its RegisterThrottle).
+          policies=StorefrontPoliciesIn(access_token_minutes=60, password_policy="strict", signin_lockout_minutes=15,
+                                        registrations_per_hour_per_ip=3)),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
     _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,
@@ -55,9 +69,12 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
 async def seed_demo_storefronts(runtime: Runtime) -> None:
     """Create the demo storefronts that are missing (by slug), each in its own transaction. Another
     process starting at the same moment may create one first: its conflict is skipped."""
-    if not IdentitySettings.of(runtime).seed_demo_storefronts:
+    settings = IdentitySettings.of(runtime)
+    if not settings.seed_demo_storefronts:
         return
     for storefront in DEMO_STOREFRONTS:
+        if not settings.demo_storefront_limits:
+            storefront = _without_limits(storefront)
         try:
             async with runtime.db.transaction() as session:
                 service = StorefrontService(session, runtime.context)
@@ -68,3 +85,8 @@ async def seed_demo_storefronts(runtime: Runtime) -> None:
             continue
         except (StorefrontOriginTaken, StorefrontProfileTaken) as exc:
             log.warning("demo storefront %s not created: %s %s", storefront.slug, exc.message, exc.details)
+
+
+def _without_limits(storefront: StorefrontCreate) -> StorefrontCreate:
+    policies = storefront.policies.model_copy(update=dict.fromkeys(DEMO_LIMITS))
+    return storefront.model_copy(update={"policies": policies})

@@ -4,8 +4,8 @@
   passkey challenges) go once used or expired: every consumer of them (`consume…`, `live_state`)
   already treats a used or expired row exactly like an unknown one, so deleting it changes no answer.
 - Refresh tokens: a revoked token answers 401 like an unknown one, so it goes once the access
-  tokens issued beside it have expired (`access_token_ttl_minutes`; the gateway's denylist
-  covers those until then). A rotated (used) token must stay while its family is alive: shown
+  tokens issued beside it have expired (the longest of `access_token_ttl_minutes` and the
+  storefronts' `access_token_minutes`; the gateway's denylist covers those until then). A rotated (used) token must stay while its family is alive: shown
   again, it is the proof of theft that revokes the family (`domain.refresh_state`). So an
   expired token goes only when no token of its family is still usable.
 - Mail: sent or given-up rows (the dev mailbox included) after `mail_retention_hours` (a day);
@@ -47,10 +47,11 @@ def _spent(model: type[EmailToken] | type[MagicLink] | type[OAuthState] | type[W
     return where
 
 
-def _refresh_done(access_ttl: timedelta) -> Where:
+def _refresh_done(longest_access_ttl: Callable[[], timedelta]) -> Where:
     live = aliased(RefreshToken)
 
     def where(now: datetime) -> ColumnElement[bool]:
+        access_ttl = longest_access_ttl()
         family_alive = (select(live.id).where(live.family_id == RefreshToken.family_id,
                                               col(live.revoked_at).is_(None), live.expires_at > now).exists())
         return or_(col(RefreshToken.revoked_at) < now - access_ttl,
@@ -87,7 +88,8 @@ def sweeps(context: IdentityContext) -> list[Sweep]:
         expired("magic_links", MagicLink, _spent(MagicLink)),
         expired("oauth_states", OAuthState, _spent(OAuthState)),
         expired("webauthn_challenges", WebauthnChallenge, _spent(WebauthnChallenge)),
-        expired("refresh_tokens", RefreshToken, _refresh_done(timedelta(minutes=settings.access_token_ttl_minutes))),
+        # A storefront's access tokens may outlive the install's: the longest in force at each sweep.
+        expired("refresh_tokens", RefreshToken, _refresh_done(lambda: context.longest_access_ttl)),
         expired("mail", MailMessage, _mail_done(timedelta(hours=settings.mail_retention_hours))),
         _untouched_anonymous_addresses(timedelta(days=settings.anonymous_retention_days)),
         idempotency.sweep(),

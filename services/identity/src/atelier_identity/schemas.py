@@ -806,6 +806,40 @@ class StorefrontTaxUpdate(Request):
     shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
 
 
+def _alert_email(value: str) -> str:
+    try:
+        return email_validator.validate_email(value.strip(), check_deliverability=False).normalized
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"Not an email address: {exc}") from exc
+
+
+def _no_emails(values: list[str] | None) -> list[str]:
+    """Null is no alert address (the contract's empty list)."""
+    return list(dict.fromkeys(values or []))
+
+
+AlertEmail = Annotated[str, StringConstraints(max_length=320), AfterValidator(_alert_email)]
+
+
+class StorefrontPoliciesIn(Request):
+    """The storefront's own rules (docs/storefronts.md#policies); null: the install's setting. In
+    a PATCH the fields sent replace the current ones, the others stay."""
+
+    # Minutes an access token issued here lives (a day at most).
+    access_token_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    password_policy: Literal["length", "strict"] | None = None
+    # The most of one product a cart line holds; 0: no cap but stock.
+    cart_line_limit: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    # Minutes an (account, client address) pair waits after too many failed passwords (a day at most).
+    signin_lockout_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    registrations_per_hour_per_ip: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    anonymous_requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    customer_requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    passkey_signup_signs_in: bool | None = None
+    low_stock_threshold: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    alert_emails: Annotated[list[AlertEmail] | None, Field(max_length=20), AfterValidator(_no_emails)] = []
+
+
 class StorefrontPasskeyIn(Request):
     rp_id: RpId
     origins: Origins = []
@@ -817,7 +851,7 @@ class StorefrontCreate(Request):
         "frontend_url": "https://marbelle.example", "mail_from": "Marbelle <no-reply@marbelle.example>",
         "currency": "USD", "tax": {"rate": "0.09", "inclusive": False}, "sells": ["physical"],
         "passkey": {"rp_id": "marbelle.example", "origins": ["https://marbelle.example"]},
-        "compat_profile": "marbelle"}]})
+        "compat_profile": "marbelle", "policies": {"access_token_minutes": 60}}]})
 
     slug: Slug
     name: StorefrontName
@@ -836,6 +870,7 @@ class StorefrontCreate(Request):
     compat_profile: CompatProfile | None = None
     # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
     verified_email_optional: bool = False
+    policies: StorefrontPoliciesIn = StorefrontPoliciesIn()
     is_default: bool = False
 
     @field_validator("passkey")
@@ -856,11 +891,12 @@ class StorefrontCreate(Request):
 
 
 class StorefrontUpdate(Request):
-    """A PATCH: every field optional, what is sent replaces the current value (`tax` and
-    `link_paths` field by field); null clears the optional ones. The slug cannot change."""
+    """A PATCH: every field optional, what is sent replaces the current value (`tax`, `link_paths`
+    and `policies` field by field); null clears the optional ones. The slug cannot change."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"name": "Fox & Co Prints"}]})
+        {"name": "Fox & Co Prints"},
+        {"policies": {"password_policy": "strict", "signin_lockout_minutes": 15, "access_token_minutes": None}}]})
 
     slug: str | None = None
     name: Annotated[StorefrontName | None, AfterValidator(_not_null)] = None
@@ -877,6 +913,8 @@ class StorefrontUpdate(Request):
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
     verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
+    # Field by field, like `tax`: a field sent null is the install's setting again.
+    policies: Annotated[StorefrontPoliciesIn | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
@@ -894,7 +932,12 @@ class StorefrontRead(Storefront):
          "tax": {"rate": "0", "inclusive": False, "shipping_rate": None},
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"], "passkey": None,
          "statement_descriptor": None, "success_url": None, "cancel_url": None, "compat_profile": None,
-         "verified_email_optional": False, "is_default": False, "revision": 1795659340609926}]})
+         "verified_email_optional": False,
+         "policies": {"access_token_minutes": 60, "password_policy": "strict", "cart_line_limit": None,
+          "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
+          "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
+          "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": []},
+         "is_default": False, "revision": 1795659340609926}]})
 
 
 class StorefrontList(BaseModel):
@@ -910,6 +953,10 @@ class StorefrontList(BaseModel):
            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
            "passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}, "statement_descriptor": None,
            "success_url": None, "cancel_url": None, "compat_profile": None, "verified_email_optional": False,
+           "policies": {"access_token_minutes": None, "password_policy": None, "cart_line_limit": None,
+            "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
+            "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
+            "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": []},
            "is_default": True, "revision": 0}]}]})
 
     count: int

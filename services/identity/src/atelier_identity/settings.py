@@ -117,6 +117,9 @@ class IdentitySettings(PricingSettings):
 
     # Create the demo storefronts (docs/storefronts.md, `demo.DEMO_STOREFRONTS`) that are missing, at start.
     seed_demo_storefronts: bool = False
+    # Their products' per-address limits too (`demo.DEMO_LIMITS`: registrations an hour, sign-in
+    # lock-out). The test suite's platform turns them off: all its visitors share one address.
+    demo_storefront_limits: bool = True
 
     # Create (or keep, and promote) a verified staff account at start.
     bootstrap_staff_email: str | None = None

@@ -34,17 +34,17 @@ async def request_password_reset(body: EmailRequest, passwords: PasswordServiceD
 
 @router.post("/password-reset/confirm", summary="Reset the password", response_model=MessageResponse)
 async def confirm_password_reset(body: PasswordResetConfirm, passwords: PasswordServiceDep,
-                                 ip: ClientIpDep) -> MessageResponse:
+                                 ip: ClientIpDep, storefront: CurrentStorefront) -> MessageResponse:
     """Set a new password with the token from the reset mail; every session of the account ends."""
-    await passwords.confirm_reset(body, ip=ip)
+    await passwords.confirm_reset(body, ip=ip, storefront=storefront)
     return MessageResponse(message="Your password was changed. Sign in with it; every other session has ended.")
 
 
 @router.post("/change-password", summary="Change the password", response_model=PasswordChangedResponse)
 async def change_password(body: ChangePasswordRequest, principal: UserPrincipal, passwords: PasswordServiceDep, ip: ClientIpDep, cookie: RefreshCookieDep,
-                          response: Response) -> PasswordChangedResponse:
+                          response: Response, storefront: CurrentStorefront) -> PasswordChangedResponse:
     """Change the password (the current one is checked); every other session ends and the caller gets fresh tokens."""
-    tokens = await passwords.change(principal, body, ip=ip)
+    tokens = await passwords.change(principal, body, ip=ip, storefront=storefront)
     cookie.set(response, tokens)
     return PasswordChangedResponse(message="Password changed; every other session has ended.", **pair(tokens))
 

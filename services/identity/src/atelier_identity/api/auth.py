@@ -37,11 +37,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONS
 @router.post("/register", summary="Register",
              status_code=201, response_model=RegisterResponseWithTokens | RegisterResponse)
 async def register_user(body: RegisterRequest, auth: AuthServiceDep, anon_id: AnonIdDep, storefront: CurrentStorefront,
-                        cookie: RefreshCookieDep, response: Response) -> RegisterResponse:
+                        ip: ClientIpDep, cookie: RefreshCookieDep, response: Response) -> RegisterResponse:
     """Create an account with email and password. Mails a link to verify the email; where the storefront needs no
     verified email, the answer also signs the user in (tokens, and the refresh token as an HttpOnly cookie). A
-    guest's cart and orders follow the account."""
-    registration = await auth.register(body, anon_id=anon_id, storefront=storefront)
+    guest's cart and orders follow the account. The storefront's policies may refuse a common password and cap the
+    accounts one address registers an hour (429)."""
+    registration = await auth.register(body, anon_id=anon_id, ip=ip, storefront=storefront)
     user = UserRead.model_validate(registration.user)
     if registration.tokens is None:
         return RegisterResponse(message="Registered. Check your email to verify your account.", user=user)
@@ -67,7 +68,7 @@ async def resend_verification(body: EmailRequest, auth: AuthServiceDep, ip: Clie
 @router.post("/login", summary="Sign in", response_model=LoginResponse)
 async def login(body: LoginRequest, auth: AuthServiceDep, anon_id: AnonIdDep, ip: ClientIpDep,
                 cookie: RefreshCookieDep, response: Response, storefront: CurrentStorefront) -> LoginResponse:
-    """Sign in with email and password: an access token (15 minutes) and a refresh token (also set as an HttpOnly
+    """Sign in with email and password: an access token (15 minutes, or the storefront's lifetime) and a refresh token (also set as an HttpOnly
     cookie). A guest's cart and orders follow the user. Refused for an unverified email where the storefront
     requires one, and for a suspended account."""
     signed_in = await auth.login(body.email, body.password, ip=ip, anon_id=anon_id, storefront=storefront)
@@ -77,10 +78,10 @@ async def login(body: LoginRequest, auth: AuthServiceDep, anon_id: AnonIdDep, ip
 
 @router.post("/refresh", summary="Refresh the tokens", response_model=TokenPair)
 async def refresh_tokens(presented: PresentedRefresh, auth: AuthServiceDep, cookie: RefreshCookieDep,
-                         response: Response) -> TokenPair:
+                         response: Response, storefront: CurrentStorefront) -> TokenPair:
     """A new access token and a new refresh token for the refresh token in the body or the cookie; each refresh
     token works once (reuse ends the session)."""
-    tokens = await auth.refresh(presented)
+    tokens = await auth.refresh(presented, storefront=storefront)
     cookie.set(response, tokens)
     return TokenPair(**_pair(tokens))
 

@@ -24,11 +24,11 @@ router = APIRouter(prefix="/api/v1/auth/oauth", tags=["auth"], responses=ERROR_R
 
 
 @router.post("/exchange", summary="Exchange an OAuth ticket", response_model=AccessResponse)
-async def exchange_oauth_ticket(body: OAuthExchangeRequest, oauth: OAuthServiceDep,
+async def exchange_oauth_ticket(body: OAuthExchangeRequest, oauth: OAuthServiceDep, storefront: CurrentStorefront,
                                 cookie: RefreshCookieDep, response: Response) -> AccessResponse:
     """Trade the one-time `ticket` the OAuth callback put in the return URL for an access token (the refresh token
     is set as an HttpOnly cookie)."""
-    result = await oauth.exchange(body.ticket)
+    result = await oauth.exchange(body.ticket, storefront=storefront)
     cookie.set(response, result.tokens)
     return AccessResponse(access=result.tokens.access, expires_in=result.tokens.expires_in,
                           user=UserRead.model_validate(result.user))

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.identity import Storefront, TokenRevoked, UserRegistered
 from atelier_common.service import UseCase
-from atelier_identity import domain
+from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AccountDisabled, EmailNotVerified, WrongPassword
 from atelier_identity.mail import verification_mail
@@ -74,14 +74,15 @@ class Sessions(UseCase[IdentityContext]):
         user.last_login_at = now()
         await self.claims.claim(anon_id, user.id, via=via)
 
-    async def sign_in(self, user: User, *, anon_id: uuid.UUID | None, via: str,
+    async def sign_in(self, user: User, *, anon_id: uuid.UUID | None, via: str, storefront: Storefront | None,
                       require_verified: bool = True, created: bool = False) -> SignedIn:
         await self.admit(user, anon_id=anon_id, via=via, require_verified=require_verified)
-        return SignedIn(user=user, tokens=await self.issue(user), created=created)
+        return SignedIn(user=user, tokens=await self.issue(user, storefront=storefront), created=created)
 
-    async def issue(self, user: User, *, family_id: uuid.UUID | None = None,
+    async def issue(self, user: User, *, storefront: Storefront | None, family_id: uuid.UUID | None = None,
                     not_before: datetime | None = None) -> IssuedTokens:
-        """A new access token and refresh token (a new family unless rotating one).
+        """A new access token and refresh token (a new family unless rotating one); the access
+        token lives as `storefront` says (`access_token_minutes`; None: the install's lifetime).
 
         `not_before`: the instant sessions were just ended; the new access token must be issued
         after it, or the gateway would refuse it with the old ones.
@@ -94,8 +95,9 @@ class Sessions(UseCase[IdentityContext]):
                                created_at=issued_at, expires_at=issued_at + self.refresh_ttl)
         RefreshTokenRepository(self.session).add(refresh)
         await self.session.flush()
-        access = self.signer.sign(user, issued_at)
-        return IssuedTokens(access=access.token, refresh=secret, expires_in=int(self.signer.ttl.total_seconds()),
+        ttl = policies.access_ttl(storefront, self.settings)
+        access = self.signer.sign(user, issued_at, ttl)
+        return IssuedTokens(access=access.token, refresh=secret, expires_in=int(ttl.total_seconds()),
                             refresh_expires_at=refresh.expires_at)
 
     async def end_all(self, user_id: uuid.UUID) -> datetime:
@@ -105,7 +107,7 @@ class Sessions(UseCase[IdentityContext]):
         ended_at = now()
         await RefreshTokenRepository(self.session).revoke_all_for_user(user_id, ended_at)
         await outbox.add(self.session, TokenRevoked(user_id=user_id, all_before=ended_at,
-                                               expires_at=ended_at + self.signer.ttl))
+                                               expires_at=ended_at + self.context.longest_access_ttl))
         return ended_at
 
 
@@ -128,11 +130,13 @@ class Guard(UseCase[IdentityContext]):
             await self.limiter.hit(per_account_and_ip or self.settings.credential_rate_limit_per_account_and_ip,
                                    f"{action}-account-ip", account, ip)
 
-    async def reauthenticate(self, user: User, password: str, *, ip: str) -> None:
+    async def reauthenticate(self, user: User, password: str, *, ip: str,
+                             storefront: Storefront | None = None) -> None:
         """Check the current password of a signed-in user (a due re-hash is stored on it): a guess
         here counts as one at login (`SignInThrottle`)."""
-        throttle = SignInThrottle(self.settings, self.limiter)
-        if not await throttle.check_password(str(user.id), ip, lambda: self.passwords.check(password, user)):
+        throttle = SignInThrottle(self.settings, self.limiter, self.context.storefronts.all())
+        if not await throttle.check_password(str(user.id), ip, lambda: self.passwords.check(password, user),
+                                             storefront):
             raise WrongPassword()
 
 

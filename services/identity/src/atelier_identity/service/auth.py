@@ -15,8 +15,9 @@ from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront, TokenRevoked
 from atelier_common.db import commit_on_error
+from atelier_common.errors import RateLimited
 from atelier_common.service import UseCase
-from atelier_identity import domain
+from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.domain import RefreshState
 from atelier_identity.errors import (
@@ -49,18 +50,28 @@ class AuthService(UseCase[IdentityContext]):
         self.settings = context.settings
         self.passwords = context.passwords
         self.limiter = context.limiter
-        self.throttle = SignInThrottle(context.settings, context.limiter)
+        self.throttle = SignInThrottle(context.settings, context.limiter, context.storefronts.all())
         self.mail = MailBudget(context.settings, context.limiter)
         self.guard = Guard(session, context)
         self.sessions = Sessions(session, context)
         self.verification = Verification(session, context)
 
-    async def register(self, data: RegisterRequest, *, anon_id: uuid.UUID | None,
+    async def register(self, data: RegisterRequest, *, anon_id: uuid.UUID | None, ip: str,
                        storefront: Storefront) -> Registration:
-        """A password account signed up on `storefront` (its verification mail comes from there)."""
+        """A password account signed up on `storefront` from `ip` (its verification mail comes from
+        there; its policies check the password and how many accounts an address may register)."""
         email = domain.normalise_email(data.email)
-        if problems := domain.password_problems(data.password, email):
+        if problems := policies.password_problems(data.password, email, storefront):
             raise WeakPassword(problems)
+        if rule := policies.registrations_rule(storefront):
+            # Counted before the account exists: parallel sign-ups from one address cannot pass together.
+            try:
+                await self.limiter.hit(rule, "register-ip", storefront.slug, ip)
+            except RateLimited as exc:
+                raise RateLimited("Too many accounts registered from this address; try again later",
+                                  details={**exc.details, "limit": "registrations_per_hour_per_ip",
+                                           "per_hour": storefront.policies.registrations_per_hour_per_ip},
+                                  headers=exc.headers) from exc
         users = UserRepository(self.session)
         if data.username is not None and await users.get_by_username(data.username) is not None:
             raise UsernameTaken()
@@ -77,7 +88,7 @@ class AuthService(UseCase[IdentityContext]):
         self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id, user.id, via="register")
         signs_in = not self.settings.require_verified_email or storefront.verified_email_optional
-        tokens = await self.sessions.issue(user) if signs_in else None
+        tokens = await self.sessions.issue(user, storefront=storefront) if signs_in else None
         return Registration(user=user, tokens=tokens)
 
     async def verify_email(self, token: str) -> User:
@@ -113,14 +124,17 @@ class AuthService(UseCase[IdentityContext]):
         # Verified even when the account is unknown (against a dummy hash): no timing oracle. One
         # budget per account, whichever login name the guesses use; an unknown name has its own.
         account = str(user.id) if user is not None else name
-        matches = await self.throttle.check_password(account, ip, lambda: self.passwords.check(password, user))
+        matches = await self.throttle.check_password(account, ip, lambda: self.passwords.check(password, user),
+                                                     storefront)
         if user is None or not matches:
             raise InvalidCredentials()
         optional = storefront is not None and storefront.verified_email_optional
-        return await self.sessions.sign_in(user, anon_id=anon_id, via="login", require_verified=not optional)
+        return await self.sessions.sign_in(user, anon_id=anon_id, via="login", require_verified=not optional,
+                                           storefront=storefront)
 
-    async def refresh(self, presented: str | None) -> IssuedTokens:
-        """Rotate a refresh token: the presented one is spent, a new one of the same family returned.
+    async def refresh(self, presented: str | None, *, storefront: Storefront | None) -> IssuedTokens:
+        """Rotate a refresh token: the presented one is spent, a new one of the same family returned
+        (its access token living as the refreshing request's `storefront` says).
 
         A reused token revokes its family *and* answers 401: the revocation is kept
         (`commit_on_error`) although the request fails.
@@ -142,7 +156,7 @@ class AuthService(UseCase[IdentityContext]):
             # Two concurrent rotations of one token (two tabs): the loser gets a 401 but the
             # family survives, since the winner's new token is legitimate.
             if await tokens.claim(token.id, rotated_at):
-                return await self.sessions.issue(token.user, family_id=token.family_id)
+                return await self.sessions.issue(token.user, storefront=storefront, family_id=token.family_id)
         raise InvalidRefreshToken()
 
     async def logout(self, principal: Principal, presented_refresh: str | None) -> None:

@@ -80,7 +80,7 @@ class CustomerCare(UseCase[IdentityContext]):
         """The account can no longer sign in or refresh (403 `ACCOUNT_DISABLED`), and every session
         it has ends at once."""
         user = await self._load(user_id, staff, expected_version)
-        if await apply_suspension(self.session, user, True, self.context.signer.ttl):
+        if await apply_suspension(self.session, user, True, self.context.longest_access_ttl):
             await audit.record(self.session, staff, "customer.suspend", "user", user.id, reason=reason,
                                before={"is_active": True}, after={"is_active": False})
         return await self.card(user.id)
@@ -88,7 +88,7 @@ class CustomerCare(UseCase[IdentityContext]):
     async def reactivate(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
                          expected_version: str | None = None) -> CustomerCard:
         user = await self._load(user_id, staff, expected_version)
-        if await apply_suspension(self.session, user, False, self.context.signer.ttl):
+        if await apply_suspension(self.session, user, False, self.context.longest_access_ttl):
             await audit.record(self.session, staff, "customer.reactivate", "user", user.id, reason=reason,
                                before={"is_active": False}, after={"is_active": True})
         return await self.card(user.id)

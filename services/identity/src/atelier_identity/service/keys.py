@@ -27,12 +27,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
-from atelier_common.contracts.identity import KeyRetired
+from atelier_common.contracts.identity import KeyRetired, Storefront
 from atelier_common.db import Database
 from atelier_common.keys import SigningKey
 from atelier_identity.errors import ActiveKeyNotRetirable, KeyNotFound, KeyStillPublished
 from atelier_identity.models import SigningKeyRecord
-from atelier_identity.repository import SigningKeyRepository
+from atelier_identity.repository import SigningKeyRepository, StorefrontRepository
 from atelier_identity.service._clock import now
 
 CLOCK_SKEW = timedelta(minutes=1)
@@ -54,6 +54,14 @@ class KeyState:
                 "retired_at": self.retired_at.isoformat() if self.retired_at else None}
 
 
+async def longest_stored_access_ttl(session: AsyncSession, install: timedelta) -> timedelta:
+    """The longest access token lifetime in force: the install's (`install`) or a stored
+    storefront's `access_token_minutes` (what the CLI, without the storefronts' copy, reads)."""
+    rows = await StorefrontRepository(session).list_all()
+    minutes = [Storefront.model_validate(row.data).policies.access_token_minutes for row in rows]
+    return max([install, *(timedelta(minutes=value) for value in minutes if value is not None)])
+
+
 async def adopt_configured_key(db: Database, key: SigningKey, *, access_ttl: timedelta) -> None:
     """Store the configured key: the first key of an empty table, or rotated in when it is new."""
     async with db.read_only() as session:
@@ -65,12 +73,13 @@ async def adopt_configured_key(db: Database, key: SigningKey, *, access_ttl: tim
 
 
 async def rotate(db: Database, *, access_ttl: timedelta, key: SigningKey | None = None) -> KeyState:
-    """A new active key (`key`, else a generated one); the others stay published for `access_ttl`
-    (the access token lifetime) plus clock skew, and the ones past that are retired."""
+    """A new active key (`key`, else a generated one); the others stay published for the longest
+    access token lifetime (`access_ttl`, the install's, or a storefront's) plus clock skew, and
+    the ones past that are retired."""
     key = key or SigningKey.generate()
     at = now()
-    overlap = access_ttl + CLOCK_SKEW
     async with db.transaction() as session:
+        overlap = await longest_stored_access_ttl(session, access_ttl) + CLOCK_SKEW
         for record in await SigningKeyRepository(session).published(at):
             if record.retire_after is None:
                 record.retire_after = at + overlap

@@ -135,4 +135,5 @@ class MagicLinkService(UseCase[IdentityContext]):
         else:
             await prove_email(self.session, user)
         return await self.sessions.sign_in(user, anon_id=anon_id, via="magic_link", require_verified=False,
+                                           storefront=storefront,
                                            created=created)

@@ -130,20 +130,23 @@ class OAuthService(UseCase[IdentityContext]):
             return CallbackOutcome(redirect_to=domain.with_query(started.return_to, error=failure.code.lower()))
         anon = started.anon_id or anon_id
         if started.return_to is None:
-            signed_in = await self.sessions.sign_in(user, anon_id=anon, via="oauth", require_verified=False)
+            storefront = await self.context.storefront_of_event(started.storefront)
+            signed_in = await self.sessions.sign_in(user, anon_id=anon, via="oauth", require_verified=False,
+                                                    storefront=storefront)
             return CallbackOutcome(signed_in=signed_in)
         await self.sessions.admit(user, anon_id=anon, via="oauth", require_verified=False)
         return CallbackOutcome(redirect_to=domain.with_query(started.return_to, ticket=self._ticket(user)))
 
-    async def exchange(self, ticket: str) -> SignedIn:
-        """S2: the ticket from the redirect, spent once within a minute, becomes a session."""
+    async def exchange(self, ticket: str, *, storefront: Storefront) -> SignedIn:
+        """S2: the ticket from the redirect, spent once within a minute, becomes a session (on
+        `storefront`, the one exchanging it)."""
         user_id = await EmailTokenRepository(self.session).consume(domain.digest(ticket), domain.OAUTH_TICKET, now())
         user = await UserRepository(self.session).get(user_id) if user_id else None
         if user is None:
             raise InvalidEmailToken("The ticket is unknown, expired or already used")
         if not user.is_active:
             raise AccountDisabled()
-        return SignedIn(user=user, tokens=await self.sessions.issue(user))
+        return SignedIn(user=user, tokens=await self.sessions.issue(user, storefront=storefront))
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
 from atelier_common.service import UseCase
-from atelier_identity import domain
+from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.domain import RelyingParty
 from atelier_identity.errors import (
@@ -146,7 +146,9 @@ class PasskeyService(UseCase[IdentityContext]):
         # The passkey proves the person, not the address: it is verified by mail like a registration.
         self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id or challenge.anon_id, user.id, via="passkey_signup")
-        tokens = None if self.settings.require_verified_email else await self.sessions.issue(user)
+        # S2 (reviv) signed a passkey sign-up in at once: a storefront may (`passkey_signup_signs_in`).
+        signs_in = policies.passkey_signup_signs_in(storefront, self.settings)
+        tokens = await self.sessions.issue(user, storefront=storefront) if signs_in else None
         return SignedUp(user=user, passkey=passkey, tokens=tokens)
 
     # -- sign in ------------------------------------------------------------------------------
@@ -179,7 +181,12 @@ class PasskeyService(UseCase[IdentityContext]):
         except PasskeyRejected:
             commit_on_error(self.session)
             raise
-        return await self.sessions.sign_in(user, anon_id=anon_id, via="passkey")
+        # An account made by passkey sign-up has no password; where its storefront signs such an
+        # account in before its address is confirmed, its passkey does so later too.
+        made_by_passkey = user.password_hash is None and not user.is_verified
+        optional = made_by_passkey and policies.passkey_signup_signs_in(storefront, self.settings)
+        return await self.sessions.sign_in(user, anon_id=anon_id, via="passkey", storefront=storefront,
+                                           require_verified=not optional)
 
     # -- the user's passkeys --------------------------------------------------------------------
 

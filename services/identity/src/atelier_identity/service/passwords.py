@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
 from atelier_common.service import UseCase
-from atelier_identity import domain
+from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import InvalidEmailToken, WeakPassword
 from atelier_identity.mail import password_reset_mail, welcome_mail
@@ -61,15 +61,16 @@ class PasswordService(UseCase[IdentityContext]):
                                                      valid_hours=self.settings.welcome_password_ttl_hours),
                           storefront)
 
-    async def confirm_reset(self, data: PasswordResetConfirm, *, ip: str) -> User:
-        """Set the new password, prove the address, and end every session."""
+    async def confirm_reset(self, data: PasswordResetConfirm, *, ip: str, storefront: Storefront) -> User:
+        """Set the new password (checked by `storefront`'s password policy: the reset or set-password
+        page posting it), prove the address, and end every session."""
         await self.guard.attempt("password-reset-confirm", ip=ip)
         tokens = EmailTokenRepository(self.session)
         user_id = await tokens.consume(domain.digest(data.token), domain.PASSWORD_RESET, now())
         user = await UserRepository(self.session).lock(user_id) if user_id else None
         if user is None or not user.is_active:
             raise InvalidEmailToken()
-        await self._set_password(user, data.new_password)
+        await self._set_password(user, data.new_password, storefront)
         # The link reached the address: that proves it (and voids credentials set without proof).
         await prove_email(self.session, user, keep_password=True)
         await tokens.consume_all_for_user(user.id, domain.PASSWORD_RESET, now())
@@ -77,16 +78,17 @@ class PasswordService(UseCase[IdentityContext]):
         return user
 
     async def change(self, principal: Principal, data: ChangePasswordRequest, *,
-                     ip: str) -> IssuedTokens:
-        """Change the password with the current one; every session ends and the caller gets a new one."""
+                     ip: str, storefront: Storefront) -> IssuedTokens:
+        """Change the password with the current one (checked by `storefront`'s password policy);
+        every session ends and the caller gets a new one."""
         user = await self.users.current(principal, lock=True)
-        await self.guard.reauthenticate(user, data.current_password, ip=ip)
-        await self._set_password(user, data.new_password)
+        await self.guard.reauthenticate(user, data.current_password, ip=ip, storefront=storefront)
+        await self._set_password(user, data.new_password, storefront)
         ended_at = await self.sessions.end_all(user.id)
-        return await self.sessions.issue(user, not_before=ended_at)
+        return await self.sessions.issue(user, storefront=storefront, not_before=ended_at)
 
-    async def _set_password(self, user: User, password: str) -> None:
-        if problems := domain.password_problems(password, user.email):
+    async def _set_password(self, user: User, password: str, storefront: Storefront) -> None:
+        if problems := policies.password_problems(password, user.email, storefront):
             raise WeakPassword(problems)
         user.password_hash = await self.passwords.hash(password)
         user.updated_at = now()

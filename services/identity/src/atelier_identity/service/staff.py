@@ -20,6 +20,7 @@ from atelier_identity.models import User
 from atelier_identity.repository import RefreshTokenRepository, UserRepository
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._clock import now
+from atelier_identity.service.keys import longest_stored_access_ttl
 from atelier_identity.staff_repository import CustomerSearchRepository, StaffAccountRepository
 
 
@@ -44,6 +45,8 @@ async def change_staff_roles(db: Database, *, email: str, grant: Iterable[str] =
 async def _end_sessions(session: AsyncSession, user_id: uuid.UUID, access_ttl: timedelta) -> datetime:
     """Every session of the account ends: refresh tokens revoked, access tokens so far denied."""
     ended_at = now()
+    # From the CLI `access_ttl` is the install's: a storefront's may be longer.
+    access_ttl = await longest_stored_access_ttl(session, access_ttl)
     await RefreshTokenRepository(session).revoke_all_for_user(user_id, ended_at)
     await outbox.add(session, TokenRevoked(user_id=user_id, all_before=ended_at, expires_at=ended_at + access_ttl))
     return ended_at
@@ -102,7 +105,7 @@ class StaffAccounts(UseCase[IdentityContext]):
         user = await UserRepository(self.session).get_by_email(domain.normalise_email(email))
         if user is None:
             raise UserNotFound()
-        before, after = await _apply(self.session, user, set(roles), self.context.signer.ttl)
+        before, after = await _apply(self.session, user, set(roles), self.context.longest_access_ttl)
         if before != after:
             await audit.record(self.session, staff, "staff.roles_change", "user", user.id,
                                before={"roles": before}, after={"roles": after})

@@ -115,7 +115,7 @@ class StorefrontService(UseCase[IdentityContext]):
         return record
 
     async def update(self, slug: str, data: StorefrontUpdate, *, staff: Principal | None = None) -> Storefront:
-        """A PATCH: what is sent replaces the current value (`tax` and `link_paths` key by key).
+        """A PATCH: what is sent replaces the current value (`tax`, `link_paths` and `policies` key by key).
         The whole result is checked again as a creation would be."""
         if data.slug is not None and data.slug != slug:
             raise StorefrontSlugImmutable()
@@ -194,7 +194,7 @@ def _merged(current: Storefront, changes: dict[str, Any]) -> StorefrontCreate:
     """`current` with `changes` applied, checked as a new storefront would be (400 otherwise)."""
     values = current.model_dump(mode="json", exclude={"revision"})
     for name, value in changes.items():
-        if name in ("tax", "link_paths"):
+        if name in ("tax", "link_paths", "policies"):
             values[name] = {**values[name], **value}
         else:
             values[name] = value

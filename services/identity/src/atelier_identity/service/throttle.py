@@ -8,7 +8,9 @@ set (every identity process shares them), else this process's memory.
 
 - **Per (account, client address)**: `sign_in_failures_per_account_and_ip` failures, then that
   pair alone waits (429, Retry-After) until the oldest ages out. Counted before the check, so
-  guesses sent in parallel cannot all pass at once; a correct password clears the pair.
+  guesses sent in parallel cannot all pass at once; a correct password clears the pair. A
+  storefront's `signin_lockout_minutes` is that window for the passwords tried there; a pair
+  locked on one storefront is locked on every other too (no second budget by changing storefront).
 - **Per account, from every address**: past `sign_in_failures_per_account` the account is under
   attack, and an address with failures on it waits after each further failure (1 s, doubling,
   at most `sign_in_backoff_max_seconds`). It slows; it never refuses an address that has no
@@ -22,10 +24,11 @@ decides whether a magic-link, reset or resend-verification request may mail the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
+from atelier_common.contracts.identity import Storefront
 from atelier_common.ratelimit import RateLimiter
-from atelier_identity import domain
+from atelier_identity import domain, policies
 from atelier_identity.settings import IdentitySettings
 
 PAIR, ACCOUNT, IP, BACKOFF = "sign-in", "sign-in-account", "sign-in-ip", "sign-in-backoff"
@@ -34,36 +37,46 @@ MAIL_ACCOUNT, MAIL_RESERVE = "sign-in-mail", "sign-in-mail-reserve"
 
 
 class SignInThrottle:
-    def __init__(self, settings: IdentitySettings, limiter: RateLimiter) -> None:
+    def __init__(self, settings: IdentitySettings, limiter: RateLimiter,
+                 storefronts: Iterable[Storefront] = ()) -> None:
         self.settings = settings
         self.limiter = limiter
+        # Every (account, client address) rule in force (the storefronts' lock-outs and the install's).
+        self.pair_rules = policies.lockout_rules(settings, storefronts)
 
-    async def check_password(self, account: str, ip: str, check: Callable[[], Awaitable[bool]]) -> bool:
+    async def check_password(self, account: str, ip: str, check: Callable[[], Awaitable[bool]],
+                             storefront: Storefront | None = None) -> bool:
         """`check()` (the password verification) unless this account and address must wait first
-        (`RateLimited`); `account` names the account (its id; the login name when unknown)."""
-        await self._admit(account, ip)
+        (`RateLimited`); `account` names the account (its id; the login name when unknown). The
+        password is tried on `storefront` (its lock-out; None: the install's)."""
+        rule = policies.lockout_rule(storefront, self.settings)
+        await self._admit(account, ip, rule)
         matches = await check()
         if matches:
-            await self.limiter.clear(self.settings.sign_in_failures_per_account_and_ip, PAIR, account, ip)
+            for pair_rule in {rule, *self.pair_rules}:
+                await self.limiter.clear(pair_rule, PAIR, account, ip)
         else:
-            await self._failed(account, ip)
+            await self._failed(account, ip, rule)
         return matches
 
-    async def _admit(self, account: str, ip: str) -> None:
+    async def _admit(self, account: str, ip: str, rule: str) -> None:
         settings, limiter = self.settings, self.limiter
         await limiter.check(settings.sign_in_failures_per_ip, IP, ip)
-        failures = (await limiter.window(settings.sign_in_failures_per_account_and_ip, PAIR, account, ip)).count
+        for other in self.pair_rules:  # locked on another storefront: locked here too
+            if other != rule:
+                await limiter.check(other, PAIR, account, ip)
+        failures = (await limiter.window(rule, PAIR, account, ip)).count
         if failures and (await limiter.window(settings.sign_in_failures_per_account, ACCOUNT, account)).full:
             await limiter.check(self._backoff(failures), BACKOFF, account, ip)
         # Counted now and cleared by a success: guesses in flight count against the pair.
-        await limiter.hit(settings.sign_in_failures_per_account_and_ip, PAIR, account, ip)
+        await limiter.hit(rule, PAIR, account, ip)
 
-    async def _failed(self, account: str, ip: str) -> None:
+    async def _failed(self, account: str, ip: str, rule: str) -> None:
         settings, limiter = self.settings, self.limiter
         await limiter.add(settings.sign_in_failures_per_ip, IP, ip)
         await limiter.add(settings.sign_in_failures_per_account, ACCOUNT, account)
         if (await limiter.window(settings.sign_in_failures_per_account, ACCOUNT, account)).full:
-            failures = (await limiter.window(settings.sign_in_failures_per_account_and_ip, PAIR, account, ip)).count
+            failures = (await limiter.window(rule, PAIR, account, ip)).count
             # The next attempt from here looks at the same rule (its failures are this count then).
             await limiter.add(self._backoff(failures), BACKOFF, account, ip)
 
