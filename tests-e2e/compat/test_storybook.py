@@ -69,6 +69,15 @@ async def logged_in(s: httpx.AsyncClient, api: httpx.AsyncClient) -> dict[str, A
     return body["user"]
 
 
+async def registered_by_username(s: httpx.AsyncClient) -> dict[str, Any]:
+    """Register as the seed and its frontend do: a username and a password, nothing else."""
+    username = f"u{uuid.uuid4().hex[:10]}"
+    created = ok(await s.post("/api/customer/register/", headers=FRONTEND,
+                              json={"username": username, "password": PASSWORD}), 201)
+    assert created["loggedIn"] is True and created["user"]["username"] == username
+    return created["user"]
+
+
 async def finished(s: httpx.AsyncClient, path: str) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         version = ok(await s.get(path))
@@ -105,6 +114,33 @@ async def test_session_cookie_login_status_profile_and_csrf(seed_client, api: ht
         assert ok(await s.post("/api/customer/logout/", headers=FRONTEND)) == {"loggedIn": False}
         assert ok(await s.get("/api/customer/status/")) == {"loggedIn": False}
         drf_error(await s.get("/api/customer/user/"), 401)
+
+
+async def test_register_with_a_username_and_a_password_then_sign_in_read_and_edit(seed_client) -> None:
+    """The seed's register body needs only `username` and `password` (its frontend sends no more):
+    the account has no email, signs in by its username, and reads and edits its profile."""
+    async with seed_client("storybook") as s:
+        me = await registered_by_username(s)
+        assert (me["email"], me["first_name"], me["last_name"]) == (None, "", "")
+        assert ok(await s.get("/api/customer/status/"))["loggedIn"] is True
+        assert ok(await s.get("/api/customer/user/"))["username"] == me["username"]
+        drf_error(await s.post("/api/customer/register/", headers=FRONTEND,
+                               json={"username": me["username"].upper(), "password": PASSWORD}), 409,
+                  "username_taken")
+        drf_error(await s.post("/api/customer/register/", headers=FRONTEND, json={"password": PASSWORD}), 400)
+        assert ok(await s.post("/api/customer/logout/", headers=FRONTEND)) == {"loggedIn": False}
+
+        body = ok(await s.post("/api/customer/login/", headers=FRONTEND,
+                               json={"username": me["username"], "password": PASSWORD}))
+        assert body["loggedIn"] is True and body["user"]["id"] == me["id"]
+        edited = ok(await s.put("/api/customer/edit/", headers=FRONTEND, json={
+            "username": f"{me['username']}x", "first_name": "Nino", "last_name": "Beridze",
+            "phone": "+995555000444"}))
+        assert (edited["username"], edited["first_name"], edited["phone"]) == (
+            f"{me['username']}x", "Nino", "+995555000444")
+        assert ok(await s.get("/api/customer/user/"))["last_name"] == "Beridze"
+        drf_error(await s.post("/api/customer/login/", headers=FRONTEND,
+                               json={"username": me["username"], "password": PASSWORD}), 401)
 
 
 async def test_edit_changes_the_password_and_the_email_with_the_current_password(
@@ -188,10 +224,15 @@ async def test_an_anonymous_visitor_makes_one_book_one_character_and_a_cover(see
                                 json={"is_selected": True}))["is_selected"] is True
         assert ok(await s.put(f"{P}/cover-versions/{cover['id']}/", headers=FRONTEND, json={}))["id"] == cover["id"]
         drf_error(await s.post(f"{P}/cover-versions/", headers=FRONTEND, json={"book": book["id"]}), 403)
-        r = await s.delete(f"{P}/cover-versions/{cover['id']}/", headers=FRONTEND)
-        assert r.status_code == 501 and "version" in r.json()["detail"]
-        r = await s.delete(f"{P}/character-versions/{first[0]['id']}/", headers=FRONTEND)
-        assert r.status_code == 501 and r.json()["code"] == "not_implemented"
+        # DELETE, as the seed writes it: gone from the lists, the book and the character show no picture
+        assert (await s.delete(f"{P}/cover-versions/{cover['id']}/", headers=FRONTEND)).status_code == 204
+        drf_error(await s.get(f"{P}/cover-versions/{cover['id']}/"), 404)
+        assert ok(await s.get(f"{P}/cover-versions/", params={"book": book["id"]})) == []
+        assert ok(await s.get(f"{P}/books/{book['id']}/"))["current_cover_version"] is None
+        assert (await s.delete(f"{P}/character-versions/{first[0]['id']}/", headers=FRONTEND)).status_code == 204
+        assert ok(await s.get(f"{P}/character-versions/", params={"character": character["id"]})) == []
+        assert ok(await s.get(f"{P}/characters/{character['id']}/"))["current_version"] is None
+        drf_error(await s.delete(f"{P}/character-versions/{first[0]['id']}/", headers=FRONTEND), 404)
 
         # pages are for logged-in customers only
         for method, path in (("GET", f"{P}/pages/"), ("POST", f"{P}/pages/"), ("GET", f"{P}/page-versions/"),
@@ -265,7 +306,16 @@ async def test_pages_versions_retry_packs_tiers_and_ledger(seed_client, api: htt
                                 json={"is_selected": True}))["is_selected"] is True
         assert ok(await s.put(f"{P}/page-versions/{made['id']}/", headers=FRONTEND,
                               json={"is_selected": True}))["id"] == made["id"]
-        assert (await s.delete(f"{P}/page-versions/{made['id']}/", headers=FRONTEND)).status_code == 501
+        # DELETE the current version (2): version 1 is current again; another customer's is a 404
+        await finished(s, f"{P}/page-versions/{first[0]['id']}/")
+        async with seed_client("storybook") as other:
+            await registered_by_username(other)
+            drf_error(await other.delete(f"{P}/page-versions/{made['id']}/", headers=FRONTEND), 404)
+        assert (await s.delete(f"{P}/page-versions/{made['id']}/", headers=FRONTEND)).status_code == 204
+        drf_error(await s.get(f"{P}/page-versions/{made['id']}/"), 404)
+        left = ok(await s.get(f"{P}/page-versions/", params={"page": page["id"]}))
+        assert [(v["version_number"], v["is_selected"]) for v in left] == [(1, True)]
+        assert ok(await s.get(f"{P}/pages/{page['id']}/"))["current_version"] == first[0]["id"]
 
         # a logged-in customer regenerates characters and covers with the pack's retries too
         character = ok(await s.post(f"{P}/characters/", headers=FRONTEND, json={"book": book["id"], "name": "Max"}),

@@ -130,6 +130,10 @@ class VersionNotReady(GenerationError):
     code, status, default_message = "INVALID_STATE", 400, "Only a finished version can be selected"
 
 
+class VersionInProgress(GenerationError):
+    code, status, default_message = "INVALID_STATE", 400, "A version still being made cannot be deleted"
+
+
 class PackNotYours(GenerationError):
     code, status, default_message = "PERMISSION_DENIED", 403, "That order is not yours"
 

@@ -367,6 +367,9 @@ class BookItemVersion(SQLModel, table=True):
     width: int | None = None
     height: int | None = None
     created_at: datetime = _timestamp()
+    # Deleted by its owner but kept: a paid print used it (`BookService.delete_version`). Hidden
+    # from the item and its lists; other deleted versions are gone with their job and files.
+    deleted_at: datetime | None = _timestamp(nullable=True)
 
 
 class RetryPack(SQLModel, table=True):

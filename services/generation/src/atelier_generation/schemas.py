@@ -556,7 +556,7 @@ class VersionRead(BaseModel):
          "width": 512, "height": 512, "is_selected": True,
          "prompt": "Character portrait for the children's book \"Max Goes to Sea\". Max. A scruffy terrier. Traits: brave, curious",
          "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
-         "created_at": "2026-11-26T02:15:31.781933Z"}]})
+         "created_at": "2026-11-26T02:15:31.781933Z", "deleted_at": None}]})
 
     id: uuid.UUID
     content_type: str
@@ -579,6 +579,9 @@ class VersionRead(BaseModel):
     author_name: str | None
     prompt_snapshot: Any
     created_at: datetime
+    # Set once deleted: only a version a paid print used is kept, readable by its id (hidden from
+    # lists and from the item).
+    deleted_at: datetime | None = None
 
 
 class _ItemRead(BaseModel):
@@ -602,7 +605,7 @@ class CharacterRead(_ItemRead):
           "thumbnail_url": None, "width": None, "height": None, "is_selected": False,
           "prompt": "Character portrait for the children's book \"Max Goes to Sea\". Max. A scruffy terrier. Traits: brave, curious",
           "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
-          "created_at": "2026-11-26T02:15:31.781933Z"}, "version_count": 1,
+          "created_at": "2026-11-26T02:15:31.781933Z", "deleted_at": None}, "version_count": 1,
          "created_at": "2026-11-26T02:15:31.776152Z", "updated_at": "2026-11-26T02:15:31.776152Z", "name": "Max",
          "description": "A scruffy terrier", "traits": ["brave", "curious"], "number": 1,
          "reference_photo_url": None}]})
@@ -624,7 +627,7 @@ class PageRead(_ItemRead):
           "thumbnail_url": None, "width": None, "height": None, "is_selected": False,
           "prompt": "Story page illustration for the children's book \"Max Goes to Sea\". a terrier on a small sailboat at dawn",
           "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
-          "created_at": "2026-11-26T02:15:32.580585Z"}, "version_count": 1,
+          "created_at": "2026-11-26T02:15:32.580585Z", "deleted_at": None}, "version_count": 1,
          "created_at": "2026-11-26T02:15:32.558042Z", "updated_at": "2026-11-26T02:15:32.558042Z", "number": 1,
          "text": "Max sets sail.", "illustration_prompt": "a terrier on a small sailboat at dawn"}]})
 
@@ -643,7 +646,7 @@ _COVER_VERSION_EXAMPLE: dict[str, Any] = {
     "width": 512, "height": 512, "is_selected": True,
     "prompt": "Book cover for the children's book \"Max Goes to Sea\". A small dog sails to the lighthouse",
     "title_text": None, "subtitle_text": None, "author_name": None, "prompt_snapshot": None,
-    "created_at": "2026-11-26T02:15:32.757510Z"}
+    "created_at": "2026-11-26T02:15:32.757510Z", "deleted_at": None}
 
 
 class CoverRead(_ItemRead):

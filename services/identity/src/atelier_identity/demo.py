@@ -34,9 +34,10 @@ _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
 DEMO_LIMITS = ("registrations_per_hour_per_ip", "signin_lockout_minutes")
 
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
-    # S0 logs the new customer in at registration: its accounts need no verified email.
+    # S0 logs the new customer in at registration: its accounts need no verified email, and a
+    # username and a password make one.
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
-          verified_email_optional=True),
+          verified_email_optional=True, email_optional=True),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
     # S1's access tokens lived an hour.
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102,

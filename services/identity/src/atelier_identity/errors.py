@@ -27,6 +27,20 @@ class WeakPassword(IdentityError):
         super().__init__(details={"fields": {"password": problems}})
 
 
+class RegistrationIncomplete(IdentityError):
+    """A registration without a field its storefront needs (`username_accounts.username_only`)."""
+
+    code, status, default_message = "VALIDATION_ERROR", 400, "A required field is missing"
+
+    def __init__(self, message: str | None = None, fields: list[str] | None = None) -> None:
+        super().__init__(message, details={"fields": {name: ["This field is required."] for name in fields or []}})
+
+
+class NoEmailAddress(IdentityError):
+    code, status, default_message = (
+        "NO_EMAIL_ADDRESS", 409, "This account has no email address: add one first (POST /auth/email-change)")
+
+
 class InvalidEmail(IdentityError):
     code, status, default_message = "VALIDATION_ERROR", 400, "The email address is not valid"
 

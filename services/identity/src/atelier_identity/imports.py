@@ -99,7 +99,7 @@ async def _users(session: AsyncSession, rows: Sequence[ImportedUser], source: st
     emails = {row.source_pk: _email(row.email) for row in rows}
     taken: set[str] = set()
     for chunk in chunks([email for email in emails.values() if email]):
-        taken.update((await session.exec(select(User.email).where(col(User.email).in_(chunk)))).all())
+        taken.update(e for e in (await session.exec(select(User.email).where(col(User.email).in_(chunk)))).all() if e)
     outcomes: list[RowOutcome] = []
     users: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []

@@ -35,8 +35,9 @@ class User(SQLModel, table=True):
                       Index(USERNAME_INDEX, func.lower(text("username")), unique=True))
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    # Lower-case (domain.normalise_email); it is also the login name.
-    email: str = Field(max_length=320)
+    # Lower-case (domain.normalise_email); it is also the login name. None: an account registered by
+    # username alone where the storefront allows it (`Storefront.email_optional`) until it adds one.
+    email: str | None = Field(default=None, max_length=320)
     # None for accounts without a password (passkey, OAuth, magic link).
     password_hash: str | None = Field(default=None, max_length=255)
     first_name: str = Field(max_length=150)

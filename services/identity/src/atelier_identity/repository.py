@@ -105,7 +105,7 @@ def _register(dialect: str) -> Any:
 class UserContact:
     """What a mail to an account needs."""
 
-    email: str
+    email: str | None  # None: an account registered by username alone
     first_name: str
     is_active: bool
 

@@ -59,15 +59,20 @@ class UserLookup(Request):
 
 
 class RegisterRequest(Request):
+    """`email`, `first_name` and `last_name` are required, except on a storefront with
+    `email_optional` (S0): there a `username` and a password make an account (`AuthService.register`)."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "email": "ada@example.com", "password": "correct horse battery staple",
-        "password_confirm": "correct horse battery staple", "first_name": "Ada", "last_name": "Lovelace"}]})
+        "password_confirm": "correct horse battery staple", "first_name": "Ada", "last_name": "Lovelace"}, {
+        "username": "ada_l", "password": "correct horse battery staple",
+        "password_confirm": "correct horse battery staple"}]})
 
-    email: EmailStr = Field(max_length=320)
+    email: Annotated[EmailStr | None, BeforeValidator(_blank_to_none)] = Field(default=None, max_length=320)
     password: Password
     password_confirm: str
-    first_name: Name
-    last_name: Name
+    first_name: Annotated[Name | None, BeforeValidator(_blank_to_none)] = None
+    last_name: Annotated[Name | None, BeforeValidator(_blank_to_none)] = None
     phone: Phone = None
     company_name: CompanyName = None
     username: Username = None
@@ -144,7 +149,8 @@ class UserRead(BaseModel):
          "roles": ["customer"], "signup_storefront": "default", "created_at": "2026-11-26T02:15:22.404442Z"}]})
 
     id: uuid.UUID
-    email: str
+    # None: an account registered by username alone (`Storefront.email_optional`) until it adds one.
+    email: str | None
     # S4's profile fields, None until chosen.
     username: str | None
     display_name: str | None
@@ -871,6 +877,8 @@ class StorefrontCreate(Request):
     # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
     verified_email_optional: bool = False
     policies: StorefrontPoliciesIn = StorefrontPoliciesIn()
+    # True: a username and a password make an account here, no email needed (S0).
+    email_optional: bool = False
     is_default: bool = False
 
     @field_validator("passkey")
@@ -915,6 +923,7 @@ class StorefrontUpdate(Request):
     verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
     # Field by field, like `tax`: a field sent null is the install's setting again.
     policies: Annotated[StorefrontPoliciesIn | None, AfterValidator(_not_null)] = None
+    email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
@@ -932,7 +941,7 @@ class StorefrontRead(Storefront):
          "tax": {"rate": "0", "inclusive": False, "shipping_rate": None},
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"], "passkey": None,
          "statement_descriptor": None, "success_url": None, "cancel_url": None, "compat_profile": None,
-         "verified_email_optional": False,
+         "verified_email_optional": False, "email_optional": False,
          "policies": {"access_token_minutes": 60, "password_policy": "strict", "cart_line_limit": None,
           "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
@@ -953,6 +962,7 @@ class StorefrontList(BaseModel):
            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
            "passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}, "statement_descriptor": None,
            "success_url": None, "cancel_url": None, "compat_profile": None, "verified_email_optional": False,
+           "email_optional": False,
            "policies": {"access_token_minutes": None, "password_policy": None, "cart_line_limit": None,
             "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
             "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,

@@ -87,7 +87,7 @@ class WebhookEndpointRepository:
     async def admin_emails(self) -> list[str]:
         """The addresses of the active admins (staff accounts are few: filtered here, not in JSON SQL)."""
         rows = await self.session.exec(select(User).where(col(User.is_staff).is_(True), col(User.is_active).is_(True)))
-        return sorted(user.email for user in rows.all() if "admin" in user.staff_roles)
+        return sorted(user.email for user in rows.all() if "admin" in user.staff_roles and user.email)
 
 
 class WebhookDeliveryRepository:

@@ -33,7 +33,8 @@ class UserRegistered(IntegrationEvent):
 
     type = "identity.user_registered"
     user_id: uuid.UUID
-    email: str
+    # None: an account registered by username alone (`Storefront.email_optional`).
+    email: str | None
     # The storefront it signed up on (`Storefront`); the CLI's accounts: the default.
     storefront: str = "default"
     # How: "password", "magic_link", "oauth", "passkey", "order", "cli".
@@ -145,6 +146,9 @@ class Storefront(ContractModel):
     # True: an account made or signing in here needs no verified email, whatever identity's
     # `require_verified_email` (S0 logs the new customer in at registration).
     verified_email_optional: bool = False
+    # True: an account may register here with a username and no email (S0); it signs in by its
+    # username and has no mailed flows (reset, magic link) until it adds an address.
+    email_optional: bool = False
     policies: StorefrontPolicies = StorefrontPolicies()
     is_default: bool = False
     revision: int = 0

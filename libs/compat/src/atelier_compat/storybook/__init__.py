@@ -153,7 +153,8 @@ def version(v: dict[str, Any], field: str, ctx: Context, owner: str | None = Non
             "generation_job_id": v["job_id"], "generation_cost_usd": None, "ledger_entry": None,
             "error_message": v.get("error"), "generation_time_ms": None, "nano_request_id": "",
             "is_selected": v.get("is_selected"), "progress": v.get("progress"),
-            "created_at": v["created_at"], "updated_at": v["created_at"]}
+            # Set on a deleted version kept because a paid print used it (readable by its id only).
+            "deleted_at": v.get("deleted_at"), "created_at": v["created_at"], "updated_at": v["created_at"]}
 
 
 def _current(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -474,6 +475,9 @@ def versions(kind: str, field: str) -> dict[str, Any]:
                 raise response.error()
             if ctx.method == "GET":
                 return Reply(version(response.json(), field, ctx, owner))
+            if ctx.method == "DELETE":
+                await ctx.call("DELETE", f"{path}/{ctx.params['id']}")
+                return Reply(status=204)
             body = {"is_selected": ctx.body_dict().get("is_selected", True)}
             changed = await ctx.call("PATCH", f"{path}/{ctx.params['id']}", json=body)
             return Reply(version(changed, field, ctx, owner))
@@ -574,7 +578,6 @@ def error(exc: CompatError) -> Json:
 P = "/api/product"
 _CHAR, _PAGE = items("characters", "book"), items("pages", "book")
 _CV, _COV, _PV = versions("characters", "character"), versions("cover", "book"), versions("pages", "page")
-_NO_DELETE = "deleting a version (the platform keeps every version; select another with PATCH is_selected)"
 
 
 def _crud(base: str, name: str, handlers: dict[str, Any], auth: str) -> tuple[Route, ...]:
@@ -590,7 +593,8 @@ def _versions(base: str, name: str, handlers: dict[str, Any], auth: str) -> tupl
                   auth=auth),
             *(Route(m, f"{base}/{{id}}/", f"{m} one of {name}", handler=handlers["one"], auth=auth)
               for m in ("GET", "PUT", "PATCH")),
-            Route("DELETE", f"{base}/{{id}}/", f"Delete one of {name}", missing=_NO_DELETE))
+            Route("DELETE", f"{base}/{{id}}/", f"Delete one of {name} (the previous one becomes current)",
+                  handler=handlers["one"], auth=auth))
 
 
 ROUTES = (

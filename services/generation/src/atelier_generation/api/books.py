@@ -46,6 +46,7 @@ CHARACTER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: a parallel re
                                                      "character"}}
 NUMBER_TAKEN: ErrorResponses = {409: {"description": "CONFLICT: the page number is taken"}}
 SELECT: ErrorResponses = {**NOT_FOUND, 400: {"description": "INVALID_STATE: the version is not finished"}}
+DELETE_VERSION: ErrorResponses = {**NOT_FOUND, 400: {"description": "INVALID_STATE: the version is still being made"}}
 PHOTO_ERRORS: ErrorResponses = {400: {"description": "UNSUPPORTED_FORMAT, IMAGE_TOO_SMALL, IMAGE_TOO_LARGE"},
                                 413: {"description": "FILE_TOO_LARGE"}}
 NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -263,6 +264,18 @@ def _version_routes(on: APIRouter, path: str, content_type: ContentType) -> None
         if not data.is_selected:
             return await books.version(principal, book_id, content_type, item_id, version_id)
         return await books.select_version(principal, book_id, content_type, item_id, version_id)
+
+    @on.delete(f"{path}/versions/{{version_id}}", status_code=status.HTTP_204_NO_CONTENT, responses=DELETE_VERSION,
+               name=f"delete_{kind}_version", summary=f"Delete a {what} version",
+               description=f"Hides the version from the {what} and its lists (owner only). Deleting the selected "
+                           "version selects the finished one before it (else the newest left; none after the last). "
+                           "A version that existed when the book's print order was paid is kept, readable by its "
+                           "id with `deleted_at` set; any other is gone with its files. The retry spent stays "
+                           "spent.")
+    async def delete_version(book_id: uuid.UUID, version_id: uuid.UUID, principal: AnonPrincipal,
+                             books: BookServiceDep, item_id: uuid.UUID | None = None) -> Response:
+        await books.delete_version(principal, book_id, content_type, item_id, version_id)
+        return NO_CONTENT
 
 
 _version_routes(router, "/{book_id}/characters/{item_id}", ContentType.CHARACTER)

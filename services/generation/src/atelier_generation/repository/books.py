@@ -221,7 +221,7 @@ class BookItemRepository(RepositoryBase):
         await self.session.execute(update(BookItem).where(col(BookItem.id) == item_id)
                                    .values(retries_extra=BookItem.retries_extra + retries, updated_at=now))
 
-    async def select_version(self, item_id: uuid.UUID, version_id: uuid.UUID, now: datetime, *,
+    async def select_version(self, item_id: uuid.UUID, version_id: uuid.UUID | None, now: datetime, *,
                              only_if_none: bool = False) -> None:
         conditions = [col(BookItem.id) == item_id]
         if only_if_none:
@@ -241,6 +241,10 @@ class BookFigures:
     cover_version_id: uuid.UUID | None = None
     images_made: int = 0
     last_generation_at: datetime | None = None
+
+
+# A version not deleted by its owner (a deleted one is only kept when a paid print used it).
+_SHOWN = col(BookItemVersion.deleted_at).is_(None)
 
 
 class VersionRepository(RepositoryBase):
@@ -278,8 +282,12 @@ class VersionRepository(RepositoryBase):
                 .join(GenerationJob, col(GenerationJob.id) == col(BookItemVersion.id))
                 .execution_options(populate_existing=True))
 
-    async def get(self, version_id: uuid.UUID, item_id: uuid.UUID) -> tuple[BookItemVersion, GenerationJob] | None:
+    async def get(self, version_id: uuid.UUID, item_id: uuid.UUID, *,
+                  deleted: bool = False) -> tuple[BookItemVersion, GenerationJob] | None:
+        """A version of the item; a deleted one (kept for a paid print) only with `deleted`."""
         stmt = self._with_job().where(col(BookItemVersion.id) == version_id, col(BookItemVersion.item_id) == item_id)
+        if not deleted:
+            stmt = stmt.where(_SHOWN)
         row = (await self.session.exec(stmt)).first()
         return None if row is None else (row[0], row[1])
 
@@ -288,8 +296,8 @@ class VersionRepository(RepositoryBase):
 
     async def page_of_item(self, item_id: uuid.UUID, *, limit: int,
                            offset: int) -> tuple[int, list[tuple[BookItemVersion, GenerationJob]]]:
-        stmt = self._with_job().where(col(BookItemVersion.item_id) == item_id)
-        count = await self._count(select(BookItemVersion).where(col(BookItemVersion.item_id) == item_id))
+        stmt = self._with_job().where(col(BookItemVersion.item_id) == item_id, _SHOWN)
+        count = await self._count(select(BookItemVersion).where(col(BookItemVersion.item_id) == item_id, _SHOWN))
         page = stmt.order_by(col(BookItemVersion.version_number)).limit(limit).offset(offset)
         return count, [(row[0], row[1]) for row in (await self.session.exec(page)).all()]
 
@@ -299,7 +307,8 @@ class VersionRepository(RepositoryBase):
         if not ids:
             return {}
         newest = (sa_select(col(BookItemVersion.item_id), func.max(BookItemVersion.version_number).label("number"))
-                  .where(col(BookItemVersion.item_id).in_(ids)).group_by(col(BookItemVersion.item_id)).subquery())
+                  .where(col(BookItemVersion.item_id).in_(ids), _SHOWN).group_by(col(BookItemVersion.item_id))
+                  .subquery())
         stmt = self._with_job().join(newest, and_(newest.c.item_id == col(BookItemVersion.item_id),
                                                   newest.c.number == col(BookItemVersion.version_number)))
         return {row[0].item_id: (row[0], row[1]) for row in (await self.session.exec(stmt)).all()}
@@ -310,6 +319,28 @@ class VersionRepository(RepositoryBase):
             return {}
         stmt = self._with_job().where(col(BookItemVersion.id).in_(ids))
         return {row[0].id: (row[0], row[1]) for row in (await self.session.exec(stmt)).all()}
+
+    async def successor(self, item_id: uuid.UUID, deleted: BookItemVersion) -> uuid.UUID | None:
+        """What the item shows once `deleted` goes: the finished version before it, else the newest
+        finished one after it; None when no finished version is left."""
+        finished = (select(BookItemVersion.id)
+                    .join(GenerationJob, col(GenerationJob.id) == col(BookItemVersion.id))
+                    .where(col(BookItemVersion.item_id) == item_id, col(BookItemVersion.id) != deleted.id, _SHOWN,
+                           col(GenerationJob.status) == "completed"))
+        before = finished.where(col(BookItemVersion.version_number) < deleted.version_number)
+        for stmt in (before, finished):
+            found = (await self.session.exec(stmt.order_by(col(BookItemVersion.version_number).desc()).limit(1))).first()
+            if found is not None:
+                return found
+        return None
+
+    async def mark_deleted(self, version_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(update(BookItemVersion).where(col(BookItemVersion.id) == version_id)
+                                   .values(deleted_at=now))
+
+    async def delete_job(self, version_id: uuid.UUID) -> None:
+        """The version's job (the version goes with it, ON DELETE CASCADE)."""
+        await self.session.execute(delete(GenerationJob).where(col(GenerationJob.id) == version_id))
 
     async def set_image(self, version_id: uuid.UUID, *, key: str, thumbnail_key: str, width: int,
                         height: int) -> None:

@@ -39,6 +39,7 @@ from atelier_generation.errors import (
     NumberTaken,
     RetryLimit,
     TooManyItems,
+    VersionInProgress,
     VersionNotFound,
     VersionNotReady,
 )
@@ -312,11 +313,12 @@ class BookService(UseCase[GenerationContext]):
 
     async def version(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
                       item_id: uuid.UUID | None, version_id: uuid.UUID) -> VersionRead:
+        """One version; a deleted one a paid print used too (its `deleted_at` says so)."""
         item, _ = await self._item_or_cover(principal, book_id, content_type, item_id, reading=True)
-        return self._version_view(item, await self._version(item, version_id))
+        return self._version_view(item, await self._version(item, version_id, deleted=True))
 
-    async def _version(self, item: BookItem, version_id: uuid.UUID) -> VersionRow:
-        row = await self.versions.get(version_id, item.id)
+    async def _version(self, item: BookItem, version_id: uuid.UUID, *, deleted: bool = False) -> VersionRow:
+        row = await self.versions.get(version_id, item.id, deleted=deleted)
         if row is None:
             raise VersionNotFound()
         return row
@@ -330,6 +332,31 @@ class BookService(UseCase[GenerationContext]):
         await self.items.select_version(item.id, version.id, utcnow())
         item.selected_version_id = version.id
         return self._version_view(item, (version, job))
+
+    async def delete_version(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
+                             item_id: uuid.UUID | None, version_id: uuid.UUID) -> None:
+        """The owner deletes a finished (or failed) version: gone from the item and its lists. The
+        item's picture moves to the finished version before it (else the newest left; none when
+        it was the last). A version that existed when the book's print order was paid may be what
+        was printed (the order records the book, not its versions): it is kept, marked deleted and
+        readable by its id; any other goes with its job and files. The retries spent stay spent."""
+        item, book = await self._item_or_cover(principal, book_id, content_type, item_id)
+        version, job = await self._version(item, version_id)
+        if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            raise VersionInProgress(details={"status": job.status})
+        deleted_at = utcnow()
+        if item.selected_version_id == version.id:
+            item.selected_version_id = await self.versions.successor(item.id, version)
+            await self.items.select_version(item.id, item.selected_version_id, deleted_at)
+        paid_at = book.print_paid_at
+        if job.status == JobStatus.COMPLETED and paid_at is not None and version.created_at <= paid_at:
+            await self.versions.mark_deleted(version.id, deleted_at)
+            return
+        keys = [key for key in (version.image_key, version.thumbnail_key) if key]
+        await self.versions.delete_job(version.id)
+        await self.session.flush()
+        # After the rows: a failure here leaves stray files, never a row pointing at nothing.
+        await self.context.storage.delete(keys)
 
     async def regenerate(self, principal: Principal, book_id: uuid.UUID, content_type: ContentType,
                          item_id: uuid.UUID | None, asked: VersionCreate | None) -> VersionRead:
@@ -483,4 +510,4 @@ class BookService(UseCase[GenerationContext]):
                            height=version.height, is_selected=item.selected_version_id == version.id,
                            prompt=job.prompt, title_text=version.title_text, subtitle_text=version.subtitle_text,
                            author_name=version.author_name, prompt_snapshot=version.prompt_snapshot,
-                           created_at=version.created_at)
+                           created_at=version.created_at, deleted_at=version.deleted_at)

@@ -44,7 +44,7 @@ class CustomerRead(BaseModel):
          "staff_roles": [], "version": "94051704c0152d8c"}]})
 
     id: uuid.UUID
-    email: str
+    email: str | None  # None: an account registered by username alone
     first_name: str
     last_name: str
     username: str | None

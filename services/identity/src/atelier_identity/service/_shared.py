@@ -69,7 +69,8 @@ class Sessions(UseCase[IdentityContext]):
         """
         if not user.is_active:
             raise AccountDisabled()
-        if require_verified and self.settings.require_verified_email and not user.is_verified:
+        # An account without an address (S0's username accounts) has nothing to verify.
+        if require_verified and self.settings.require_verified_email and user.email is not None and not user.is_verified:
             raise EmailNotVerified()
         user.last_login_at = now()
         await self.claims.claim(anon_id, user.id, via=via)
@@ -150,7 +151,10 @@ class Verification(UseCase[IdentityContext]):
         self.ttl = timedelta(hours=context.settings.email_verification_ttl_hours)
 
     def send(self, user: User, storefront: Storefront) -> None:
-        """Queue a verification link (into `storefront`, from its sender) for the account's current address."""
+        """Queue a verification link (into `storefront`, from its sender) for the account's current
+        address; nothing for an account without one (S0's username accounts)."""
+        if user.email is None:
+            return
         sent_at = now()
         secret = domain.new_secret()
         EmailTokenRepository(self.session).add(EmailToken(

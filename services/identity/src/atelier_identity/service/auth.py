@@ -35,6 +35,7 @@ from atelier_identity.repository import EmailTokenRepository, RefreshTokenReposi
 from atelier_identity.schemas import RegisterRequest
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now, registered
 from atelier_identity.service.throttle import MailBudget, SignInThrottle
+from atelier_identity.service.username_accounts import username_only
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,11 @@ class AuthService(UseCase[IdentityContext]):
     async def register(self, data: RegisterRequest, *, anon_id: uuid.UUID | None, ip: str,
                        storefront: Storefront) -> Registration:
         """A password account signed up on `storefront` from `ip` (its verification mail comes from
-        there; its policies check the password and how many accounts an address may register)."""
-        email = domain.normalise_email(data.email)
-        if problems := policies.password_problems(data.password, email, storefront):
+        there; its policies check the password and how many accounts an address may register); on
+        an `email_optional` one a username and a password are enough (`username_only`)."""
+        username_only(data, storefront)
+        email = domain.normalise_email(data.email) if data.email is not None else None
+        if problems := policies.password_problems(data.password, email or "", storefront):
             raise WeakPassword(problems)
         if rule := policies.registrations_rule(storefront):
             # Counted before the account exists: parallel sign-ups from one address cannot pass together.
@@ -76,7 +79,7 @@ class AuthService(UseCase[IdentityContext]):
         if data.username is not None and await users.get_by_username(data.username) is not None:
             raise UsernameTaken()
         user = User(email=email, password_hash=await self.passwords.hash(data.password),
-                    first_name=data.first_name, last_name=data.last_name, phone=data.phone,
+                    first_name=data.first_name or "", last_name=data.last_name or "", phone=data.phone,
                     company_name=data.company_name, username=data.username, display_name=data.display_name,
                     signup_storefront=storefront.slug)
         taken = await users.save_unique(user)

@@ -34,6 +34,7 @@ from atelier_identity.service._clock import now
 from atelier_identity.service._shared import Sessions
 from atelier_identity.service.passwords import PasswordService
 from atelier_identity.service.staff import apply_suspension
+from atelier_identity.service.username_accounts import mail_address
 from atelier_identity.staff_repository import StaffMailRepository, active_sessions
 
 
@@ -98,6 +99,7 @@ class CustomerCare(UseCase[IdentityContext]):
         """Mark the address verified on the staffer's word (the customer proved it to them); the
         verification links still out are spent. Credentials stay: support vouches for the person."""
         user = await self._load(user_id, staff, expected_version)
+        mail_address(user)  # no address, nothing to vouch for
         if user.email_verified_at is None:
             verified_at = now()
             user.email_verified_at = user.updated_at = verified_at

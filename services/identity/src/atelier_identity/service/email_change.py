@@ -76,6 +76,7 @@ class EmailChangeService(UseCase[IdentityContext]):
         user.updated_at = confirmed_at
         for purpose in (domain.VERIFY_EMAIL, domain.PASSWORD_RESET):
             await tokens.consume_all_for_user(user.id, purpose, confirmed_at)
-        self.mailer.queue(self.session, email_changed_notice(to=old_email, first_name=user.first_name,
-                                                             new_email=user.email), storefront)
+        if old_email is not None:  # an account without an address (S0) just gained its first
+            self.mailer.queue(self.session, email_changed_notice(to=old_email, first_name=user.first_name,
+                                                                 new_email=pending.new_email), storefront)
         return user

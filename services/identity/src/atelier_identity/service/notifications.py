@@ -31,7 +31,7 @@ class NotificationService(UseCase[IdentityContext]):
         if user is not None and not user.is_active:
             return False
         # The account's current address wins; an anonymous order has the one typed at checkout.
-        recipient = user.email if user is not None else event.email
+        recipient = (user.email if user is not None else None) or event.email
         if not recipient:
             return False
         # From the storefront the order was placed on, linking to its order page.
@@ -48,7 +48,7 @@ class NotificationService(UseCase[IdentityContext]):
             return False
         # Anonymous owners have no address to write to.
         user = await UserRepository(self.session).contact(event.owner_id)
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or user.email is None:
             return False
         failed = isinstance(event, JobFailed)
         reason = event.reason if isinstance(event, JobFailed) else None

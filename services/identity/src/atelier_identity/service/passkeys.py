@@ -101,7 +101,8 @@ class PasskeyService(UseCase[IdentityContext]):
         await self.guard.attempt("passkey-begin", ip=ip, account=str(user.id))
         rp = domain.relying_party(storefront)
         existing = await PasskeyRepository(self.session).list_for_user(user.id, rp_id=rp.id)
-        return self._begin_registration(rp, purpose=REGISTER, user_id=user.id, email=user.email,
+        return self._begin_registration(rp, purpose=REGISTER, user_id=user.id,
+                                        email=user.email or user.username or str(user.id),
                                         display_name=" ".join(p for p in (user.first_name, user.last_name) if p),
                                         exclude=existing, device_name=name)
 

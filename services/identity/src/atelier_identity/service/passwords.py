@@ -19,6 +19,7 @@ from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.schemas import ChangePasswordRequest, PasswordResetConfirm
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, now, prove_email
 from atelier_identity.service.throttle import MailBudget
+from atelier_identity.service.username_accounts import mail_address
 from atelier_identity.service.users import UserService
 
 
@@ -45,10 +46,12 @@ class PasswordService(UseCase[IdentityContext]):
         self.mail_reset(user, storefront)
 
     def mail_reset(self, user: User, storefront: Storefront) -> None:
-        """Queue a reset link for `user` (also what support sends from the back office)."""
+        """Queue a reset link for `user` (also what support sends from the back office); 409
+        `NO_EMAIL_ADDRESS` for an account without an address."""
+        to = mail_address(user)
         secret = self._new_token(user.id, timedelta(minutes=self.settings.password_reset_ttl_minutes))
-        url = storefront.link("reset_password", token=secret, email=user.email)
-        self.mailer.queue(self.session, password_reset_mail(to=user.email, first_name=user.first_name, url=url,
+        url = storefront.link("reset_password", token=secret, email=to)
+        self.mailer.queue(self.session, password_reset_mail(to=to, first_name=user.first_name, url=url,
                                                             valid_minutes=self.settings.password_reset_ttl_minutes),
                           storefront)
 
@@ -88,7 +91,7 @@ class PasswordService(UseCase[IdentityContext]):
         return await self.sessions.issue(user, storefront=storefront, not_before=ended_at)
 
     async def _set_password(self, user: User, password: str, storefront: Storefront) -> None:
-        if problems := policies.password_problems(password, user.email, storefront):
+        if problems := policies.password_problems(password, user.email or "", storefront):
             raise WeakPassword(problems)
         user.password_hash = await self.passwords.hash(password)
         user.updated_at = now()

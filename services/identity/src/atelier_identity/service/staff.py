@@ -60,7 +60,7 @@ async def set_password(db: Database, *, email: str, password: str, access_ttl: t
         user = await UserRepository(session).get_by_email(domain.normalise_email(email))
         if user is None:
             raise UserNotFound()
-        if problems := domain.password_problems(password, user.email):
+        if problems := domain.password_problems(password, user.email or ""):
             raise WeakPassword(problems)
         user.password_hash = await (passwords or PasswordHasher()).hash(password)
         user.updated_at = await _end_sessions(session, user.id, access_ttl)

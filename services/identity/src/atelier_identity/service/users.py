@@ -31,6 +31,7 @@ from atelier_identity.schemas import DeleteAccountRequest, UserUpdate
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._shared import Guard, Sessions, now, registered
 from atelier_identity.service.addresses import AddressService
+from atelier_identity.service.username_accounts import keeps_login_name
 
 DELETE_CONFIRMATION = "DELETE"
 
@@ -67,6 +68,7 @@ class UserService(UseCase[IdentityContext]):
     async def update_profile(self, principal: Principal, changes: UserUpdate) -> User:
         user = await self.current(principal)
         fields = changes.model_dump(exclude_unset=True)
+        keeps_login_name(user, fields)
         users = UserRepository(self.session)
         username = fields.get("username")
         if username is not None and username.lower() != (user.username or "").lower():

@@ -1,0 +1,27 @@
+"""An account without an email: registered by username alone (S0, `Storefront.email_optional`)
+
+Revision ID: identity_0015
+Revises: identity_0014
+Create Date: 2026-11-26 07:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "identity_0015"
+down_revision: str | None = "identity_0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # uq_user_email stays: NULLs never collide, so any number of accounts may lack an address.
+    with op.batch_alter_table("user") as batch:
+        batch.alter_column("email", existing_type=sa.String(320), nullable=True)
+
+
+def downgrade() -> None:
+    # Refused while an account has no address (nothing to put there); delete or complete them first.
+    with op.batch_alter_table("user") as batch:
+        batch.alter_column("email", existing_type=sa.String(320), nullable=False)
