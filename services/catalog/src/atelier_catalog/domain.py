@@ -38,6 +38,12 @@ def is_in_stock(track_inventory: bool, stock_quantity: int) -> bool:
     return not track_inventory or stock_quantity > 0
 
 
+def crossed_low_stock(before: int, after: int, threshold: int) -> bool:
+    """Whether a stock change took a count from above `threshold` to at or below it: once per
+    crossing (a further sale below it crosses nothing; a restock above it arms it again)."""
+    return before > threshold >= after
+
+
 def effective_price(variant_price: Decimal | None, product_price: Decimal) -> Decimal:
     """A variant without a price of its own sells at the product's price (S3)."""
     return product_price if variant_price is None else variant_price
