@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_common.service import Runtime
 from atelier_identity.errors import StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
 from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontTaxIn
@@ -31,9 +32,11 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # S0 logs the new customer in at registration: its accounts need no verified email.
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
           verified_email_optional=True),
-    # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
+    # The Marbelle frontend's reset page is /password-reset (its App.tsx routes); S1: "1-99 items
+    # per product per cart".
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102,
-          link_paths={"reset_password": "/password-reset?token={token}"}),
+          link_paths={"reset_password": "/password-reset?token={token}"},
+          policies=StorefrontPolicies(cart_line_limit=99)),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
     _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103,
@@ -41,9 +44,13 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           success_url="http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
           cancel_url="http://localhost:3103/payment/cancelled"),
     # S3's SPA routes the mail links as /verify-email/<token> and /reset-password/<token> (its users/tasks.py).
+    # Its cart takes any quantity up to the stock; its InventoryManager calls ≤ 10 "low stock"
+    # (`get_low_stock_products(threshold=10)`), alerting the demo's staff account (`atelier dev`'s).
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104,
-          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"}),
+          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
+          policies=StorefrontPolicies(cart_line_limit=0, low_stock_threshold=10,
+                                      alert_emails=["admin@atelier.example"])),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
     _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from atelier_common.contracts.identity import ALL_KINDS, Storefront
+from atelier_common.contracts.identity import ALL_KINDS, Storefront, StorefrontPolicies
 from atelier_common.inputs import InputModel
 from atelier_identity import domain, storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
@@ -836,6 +836,8 @@ class StorefrontCreate(Request):
     compat_profile: CompatProfile | None = None
     # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
     verified_email_optional: bool = False
+    # The brand's own rules (`contracts.identity.StorefrontPolicies`); a field left null: the install's.
+    policies: StorefrontPolicies = StorefrontPolicies()
     is_default: bool = False
 
     @field_validator("passkey")
@@ -877,6 +879,8 @@ class StorefrontUpdate(Request):
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
     verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
+    # Field by field, as `tax`: the fields sent replace the current ones.
+    policies: Annotated[StorefrontPolicies | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
