@@ -44,6 +44,11 @@ def crossed_low_stock(before: int, after: int, threshold: int) -> bool:
     return before > threshold >= after
 
 
+def stock_item_name(name: str, variant_name: str | None) -> str:
+    """What a stock alert or list calls a product or variant: a variant after its product, "Slab (2 cm)"."""
+    return f"{name} ({variant_name})" if variant_name else name
+
+
 def effective_price(variant_price: Decimal | None, product_price: Decimal) -> Decimal:
     """A variant without a price of its own sells at the product's price (S3)."""
     return product_price if variant_price is None else variant_price

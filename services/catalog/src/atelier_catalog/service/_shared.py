@@ -159,10 +159,9 @@ def low_stock_alerts(storefronts: Iterable[Storefront], changes: Iterable[Produc
             if threshold is None or not storefront.offers(change.kind, change.storefronts):
                 continue
             if domain.crossed_low_stock(before, change.stock_quantity, threshold):
-                name = f"{change.name} ({change.variant_name})" if change.variant_name else change.name
                 events.append(ProductLowStock(
                     storefront=storefront.slug, product_id=change.product_id, variant_id=change.variant_id,
-                    name=name, sku=change.sku, stock_quantity=change.stock_quantity, previous_stock_quantity=before,
+                    name=domain.stock_item_name(change.name, change.variant_name), sku=change.sku, stock_quantity=change.stock_quantity, previous_stock_quantity=before,
                     threshold=threshold))
     return events
 

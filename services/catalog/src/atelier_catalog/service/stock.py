@@ -69,7 +69,7 @@ class StockService(UseCase[CatalogContext]):
             return None, []
         rows = await self.products.low_stock(threshold, limit=LOW_STOCK_LIMIT)
         items = [LowStockItem(product_id=row.product_id, variant_id=row.variant_id,
-                              name=f"{row.name} ({row.variant_name})" if row.variant_name else row.name, sku=row.sku,
+                              name=domain.stock_item_name(row.name, row.variant_name), sku=row.sku,
                               stock_quantity=row.stock_quantity)
                  for row in rows if storefront.offers(row.kind, domain.storefronts_of(row.storefronts_key))]
         return threshold, items[:LOW_STOCK_LIMIT]
