@@ -161,8 +161,8 @@ def low_stock_alerts(storefronts: Iterable[Storefront], changes: Iterable[Produc
             if domain.crossed_low_stock(before, change.stock_quantity, threshold):
                 events.append(ProductLowStock(
                     storefront=storefront.slug, product_id=change.product_id, variant_id=change.variant_id,
-                    name=domain.stock_item_name(change.name, change.variant_name), sku=change.sku, stock_quantity=change.stock_quantity, previous_stock_quantity=before,
-                    threshold=threshold))
+                    name=domain.stock_item_name(change.name, change.variant_name), sku=change.sku,
+                    stock_quantity=change.stock_quantity, previous_stock_quantity=before, threshold=threshold))
     return events
 
 
