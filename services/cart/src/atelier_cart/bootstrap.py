@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from atelier_cart.clients import CatalogClient
 from atelier_cart.settings import CartSettings
 from atelier_common.service import Runtime
+from atelier_common.storefronts import StorefrontDirectory
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,11 @@ class CartContext:
 
     settings: CartSettings
     catalog: CatalogClient
+    # This process's copy of the storefronts: each one's line limit (`domain.line_limit`).
+    storefronts: StorefrontDirectory | None = None
 
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[CartContext]:
-    yield CartContext(settings=CartSettings.of(runtime), catalog=CatalogClient(runtime.internal))
+    yield CartContext(settings=CartSettings.of(runtime), catalog=CatalogClient(runtime.internal),
+                      storefronts=runtime.storefronts)

@@ -11,8 +11,12 @@ from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, tax_due
 from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.money import quantize
 
-# S1: "1-99 items per product per cart".
+# S1: "1-99 items per product per cart": the line limit where a storefront sets none
+# (`StorefrontPolicies.cart_line_limit`; see `line_limit`).
 MAX_LINE_QUANTITY = 99
+# A storefront without a cap (limit 0) sells up to the stock; this bounds a line of a product that
+# counts no stock, one request and the column's CHECK.
+UNCAPPED_LINE_QUANTITY = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,17 @@ def line_total(unit_price: Decimal, quantity: int) -> Decimal:
     return quantize(unit_price * quantity)
 
 
-def within_line_limit(quantity: int) -> bool:
-    return 1 <= quantity <= MAX_LINE_QUANTITY
+def line_limit(storefront: Storefront) -> int:
+    """The most of one product a cart line on `storefront` holds: its `cart_line_limit`, the
+    install's `MAX_LINE_QUANTITY` without one, and only the stock (`UNCAPPED_LINE_QUANTITY`) for 0."""
+    limit = storefront.policies.cart_line_limit
+    if limit is None:
+        return MAX_LINE_QUANTITY
+    return min(limit, UNCAPPED_LINE_QUANTITY) if limit > 0 else UNCAPPED_LINE_QUANTITY
+
+
+def within_line_limit(quantity: int, limit: int = MAX_LINE_QUANTITY) -> bool:
+    return 1 <= quantity <= limit
 
 
 def available_stock(track_inventory: bool, stock_quantity: int) -> int | None:
@@ -99,26 +112,28 @@ def available_stock(track_inventory: bool, stock_quantity: int) -> int | None:
     return max(stock_quantity, 0) if track_inventory else None
 
 
-def stock_change_matters(*, stock_only: bool, track_inventory: bool, before: int | None, after: int) -> bool:
+def stock_change_matters(*, stock_only: bool, track_inventory: bool, before: int | None, after: int,
+                         limit: int = MAX_LINE_QUANTITY) -> bool:
     """Whether a product change can alter a cart's decision. A change of the stock alone, of a
-    product that counts none, or from and to at least the line limit (every stock from
-    `MAX_LINE_QUANTITY` up allows the same lines) changes none: a sale of a well-stocked product
-    costs the cart no write. Which stock the read model then keeps does not matter while both are
-    above the limit, and a change that crosses it is never skipped (the newest one wins there)."""
+    product that counts none, or from and to at least the line limit (`limit`: the largest any
+    storefront applies; every stock from it up allows the same lines) changes none: a sale of a
+    well-stocked product costs the cart no write. Which stock the read model then keeps does not
+    matter while both are above the limit, and a change that crosses it is never skipped (the
+    newest one wins there)."""
     if not stock_only or before is None:
         return True
     if not track_inventory:
         return False
-    return min(before, after) < MAX_LINE_QUANTITY
+    return min(before, after) < limit
 
 
 def has_stock_for(quantity: int, available: int | None) -> bool:
     return available is None or quantity <= available
 
 
-def merged_quantity(wanted: int, available: int | None) -> int:
+def merged_quantity(wanted: int, available: int | None, limit: int = MAX_LINE_QUANTITY) -> int:
     """A merged line: the summed quantities, capped at the line limit and at the stock (may be 0)."""
-    capped = min(wanted, MAX_LINE_QUANTITY)
+    capped = min(wanted, limit)
     return capped if available is None else min(capped, available)
 
 

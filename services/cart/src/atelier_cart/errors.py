@@ -25,7 +25,8 @@ class CartNotFound(CartError):
 
 
 class QuantityLimit(CartError):
-    code, status, default_message = "QUANTITY_LIMIT", 400, "A cart line holds at most 99 units"
+    # The message names the storefront's own limit (`domain.line_limit`).
+    code, status, default_message = "QUANTITY_LIMIT", 400, "A cart line holds no more units"
 
 
 class InsufficientStock(CartError):

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from atelier_cart.domain import MAX_LINE_QUANTITY
+from atelier_cart.domain import UNCAPPED_LINE_QUANTITY
 from atelier_common.columns import UtcDateTime, utcnow
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.owners import OwnerRow, owner_indexes
@@ -71,7 +71,7 @@ class CartItem(SQLModel, table=True):
     __table_args__ = (
         *_unique_per_product_and_variant("cart_item", "cart_id"),
         Index("ix_cart_item_cart_id", "cart_id"),
-        CheckConstraint(f"quantity >= 1 AND quantity <= {MAX_LINE_QUANTITY}", name="ck_cart_item_quantity"),
+        CheckConstraint(f"quantity >= 1 AND quantity <= {UNCAPPED_LINE_QUANTITY}", name="ck_cart_item_quantity"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

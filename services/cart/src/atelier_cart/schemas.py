@@ -12,8 +12,10 @@ from atelier_cart import domain
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
-Quantity = Annotated[int, Field(strict=True, ge=1, le=domain.MAX_LINE_QUANTITY,
-                                description=f"Units in the line, 1–{domain.MAX_LINE_QUANTITY}")]
+# The storefront's line limit is the service's rule (`domain.line_limit`: 99 unless it sets its own).
+Quantity = Annotated[int, Field(strict=True, ge=1, le=domain.UNCAPPED_LINE_QUANTITY,
+                                description="Units in the line, 1 to the storefront's line limit (99 unless it "
+                                            "sets its own; a storefront without a cap: the stock)")]
 
 
 class _Input(InputModel):

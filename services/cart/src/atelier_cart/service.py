@@ -37,6 +37,7 @@ from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderLine
+from atelier_common.errors import ValidationFailed
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.cart")
@@ -79,11 +80,16 @@ class ProductReadModel:
         self.catalog = catalog
 
     @staticmethod
-    def needs(event: ProductChanged, _context: object = None) -> bool:
-        """Whether the read model must hear `event` (`domain.stock_change_matters`); one it need not
-        is acknowledged without a transaction (`inbox.Filtered`)."""
+    def needs(event: ProductChanged, context: CartContext | None = None) -> bool:
+        """Whether the read model must hear `event` (`domain.stock_change_matters`, against the
+        largest line limit of the storefronts this process knows: a storefront without a cap needs
+        every stock); one it need not is acknowledged without a transaction (`inbox.Filtered`)."""
+        limit = domain.MAX_LINE_QUANTITY
+        if context is not None and context.storefronts is not None:
+            limit = max(domain.line_limit(storefront) for storefront in context.storefronts.all())
         return domain.stock_change_matters(stock_only=event.stock_only, track_inventory=event.track_inventory,
-                                           before=event.previous_stock_quantity, after=event.stock_quantity)
+                                           before=event.previous_stock_quantity, after=event.stock_quantity,
+                                           limit=limit)
 
     async def apply_change(self, event: ProductChanged, *, occurred_at: datetime) -> None:
         """Store the event's facts unless newer ones are already stored (redelivered or late events)."""
@@ -158,11 +164,12 @@ class CartService(UseCase[CartContext]):
                 "product_currency": product.currency})
         line = _find_line(items, data.product_id, data.variant_id)
         in_cart = line.quantity if line is not None else 0
+        limit = _check_request(data.quantity, storefront)
         quantity = in_cart + data.quantity
-        if not domain.within_line_limit(quantity):
+        if not domain.within_line_limit(quantity, limit):
             # S1 sets the limit but not what an overflowing add does: refuse rather than cap silently.
-            raise QuantityLimit(details={"requested": quantity, "in_cart": in_cart,
-                                         "maximum": domain.MAX_LINE_QUANTITY})
+            raise QuantityLimit(f"A cart line holds at most {limit} units",
+                                details={"requested": quantity, "in_cart": in_cart, "maximum": limit})
         _check_stock(product, quantity)
         # Taken once the cart is locked, so a cart's lines are dated (and then read) in the order
         # their adds went through, and the new line is the newest one.
@@ -191,6 +198,7 @@ class CartService(UseCase[CartContext]):
         # A line whose product its storefront stopped offering is treated like one whose product
         # went inactive: it stays until removed (or refused at checkout), and cannot be changed.
         product = await self.products.sellable(line.product_id, line.variant_id, storefront)
+        _check_request(data.quantity, storefront)
         _check_stock(product, data.quantity)
         line.quantity = data.quantity
         line.updated_at = cart.updated_at = utcnow()
@@ -245,7 +253,8 @@ class CartService(UseCase[CartContext]):
         user's cart of that storefront and is gone (a guest cart on B never lands in the user's
         cart on A).
 
-        Quantities of the same product and variant add up, capped at 99 and at the stock; a user
+        Quantities of the same product and variant add up, capped at the storefront's line limit
+        (`domain.line_limit`) and at the stock; a user
         without a cart on that storefront simply takes the guest cart over.
         """
         if anon_id == user_id:
@@ -329,11 +338,12 @@ class CartService(UseCase[CartContext]):
                         target.currency)
             return False
         now = utcnow()
+        limit = self._line_limit_of(target.storefront)
         for item in guest_items:
             line = _find_line(target_items, item.product_id, item.variant_id)
             known = await self.products.known(item.product_id, item.variant_id)
             available = domain.available_stock(known.track_inventory, known.stock_quantity) if known else None
-            quantity = domain.merged_quantity(item.quantity + (line.quantity if line else 0), available)
+            quantity = domain.merged_quantity(item.quantity + (line.quantity if line else 0), available, limit)
             if line is not None:
                 # The user's line keeps its own frozen price; the guest line merges into it.
                 await self._set_or_drop(line, quantity, now)
@@ -343,6 +353,12 @@ class CartService(UseCase[CartContext]):
         await self.session.flush()
         await self.carts.touch(target, now)
         return True
+
+    def _line_limit_of(self, slug: str) -> int:
+        """The line limit of the storefront `slug`; the install's own when this process does not know it."""
+        directory = self.context.storefronts
+        storefront = directory.known(slug) if directory is not None else None
+        return domain.line_limit(storefront) if storefront is not None else domain.MAX_LINE_QUANTITY
 
     async def _set_or_drop(self, line: CartItem, quantity: int, now: datetime) -> None:
         """A merged line with no stock left to sell is dropped rather than kept at zero units."""
@@ -383,6 +399,16 @@ class CartService(UseCase[CartContext]):
 
 def _find_line(items: Sequence[L], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> L | None:
     return next((i for i in items if i.product_id == product_id and i.variant_id == variant_id), None)
+
+
+def _check_request(quantity: int, storefront: Storefront) -> int:
+    """The storefront's line limit; a request for more than it alone is refused as malformed input
+    (400 VALIDATION_ERROR on `quantity`), as the request schema's own cap was before storefronts
+    set their limits: the compatibility profiles answer it with their validation error."""
+    limit = domain.line_limit(storefront)
+    if quantity > limit:
+        raise ValidationFailed(details={"fields": {"quantity": [f"Input should be less than or equal to {limit}"]}})
+    return limit
 
 
 def _check_stock(product: ProductFacts, quantity: int) -> None:

@@ -120,6 +120,7 @@ class TestLineLimits:
         await guest.add(product.product_id, 60)
         error = assert_error(await guest.add_raw(product.product_id, 40), 400, "QUANTITY_LIMIT")
         assert error["details"] == {"requested": 100, "in_cart": 60, "maximum": 99}
+        assert error["message"] == "A cart line holds at most 99 units"
         assert (await guest.cart())["item_count"] == 60
 
     @pytest.mark.parametrize("body", [{}, {"product_id": "not-a-uuid"}, {"product_id": 12},

@@ -9,7 +9,7 @@ import pytest
 
 from atelier_cart import domain
 from atelier_cart.settings import CartSettings
-from atelier_common.contracts.identity import StorefrontTax
+from atelier_common.contracts.identity import StorefrontPolicies, StorefrontTax
 from atelier_testing.storefronts import make_storefront
 
 S1_RATE = Decimal("0.09")
@@ -156,3 +156,13 @@ class TestOrderedUnits:
         product, variant = uuid.uuid4(), uuid.uuid4()
         assert domain.ordered_units([(product, None, 1), (product, variant, 2), (product, None, 3)]) == {
             (product, None): 4, (product, variant): 2}
+
+
+def test_a_storefronts_line_limit() -> None:
+    def limit(value: int | None) -> int:
+        return domain.line_limit(make_storefront(policies=StorefrontPolicies(cart_line_limit=value)))
+
+    assert (limit(None), limit(5), limit(0)) == (99, 5, domain.UNCAPPED_LINE_QUANTITY)
+    assert limit(10**9) == domain.UNCAPPED_LINE_QUANTITY
+    assert domain.stock_change_matters(stock_only=True, track_inventory=True, before=288, after=140, limit=limit(0))
+    assert not domain.stock_change_matters(stock_only=True, track_inventory=True, before=288, after=140)

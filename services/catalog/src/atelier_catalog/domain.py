@@ -38,6 +38,17 @@ def is_in_stock(track_inventory: bool, stock_quantity: int) -> bool:
     return not track_inventory or stock_quantity > 0
 
 
+def crossed_low_stock(before: int, after: int, threshold: int) -> bool:
+    """Whether a stock change took a count from above `threshold` to at or below it: once per
+    crossing (a further sale below it crosses nothing; a restock above it arms it again)."""
+    return before > threshold >= after
+
+
+def stock_item_name(name: str, variant_name: str | None) -> str:
+    """What a stock alert or list calls a product or variant: a variant after its product, "Slab (2 cm)"."""
+    return f"{name} ({variant_name})" if variant_name else name
+
+
 def effective_price(variant_price: Decimal | None, product_price: Decimal) -> Decimal:
     """A variant without a price of its own sells at the product's price (S3)."""
     return product_price if variant_price is None else variant_price

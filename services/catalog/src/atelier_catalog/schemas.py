@@ -370,6 +370,31 @@ class StockAdjustment(_Input):
         return value
 
 
+class LowStockItem(BaseModel):
+    """A product (or variant: "Product (Variant)") at or below its storefront's threshold."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    name: str
+    sku: str
+    stock_quantity: int
+
+
+class LowStockRead(BaseModel):
+    """What a storefront offers with at most its `low_stock_threshold` in stock (S3's
+    `get_low_stock_products`); `threshold` null: the storefront sets none (nothing is listed)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "shop", "threshold": 10, "count": 1,
+         "results": [{"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None,
+                      "name": "Stone Sealer 1 L", "sku": "SEAL-PRO-1L", "stock_quantity": 7}]}]})
+
+    storefront: str
+    threshold: int | None
+    count: int
+    results: list[LowStockItem]
+
+
 class StockRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None, "delta": 5, "reason": "restock",

@@ -38,11 +38,11 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # username and a password make one.
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
           verified_email_optional=True, email_optional=True),
-    # The Marbelle frontend's reset page is /password-reset (its App.tsx routes).
-    # S1's access tokens lived an hour.
+    # The Marbelle frontend's reset page is /password-reset (its App.tsx routes). S1's access tokens
+    # lived an hour; "1-99 items per product per cart".
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102,
           link_paths={"reset_password": "/password-reset?token={token}"},
-          policies=StorefrontPoliciesIn(access_token_minutes=60)),
+          policies=StorefrontPoliciesIn(access_token_minutes=60, cart_line_limit=99)),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
     _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103,
@@ -52,13 +52,16 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           # S2 signed a passkey sign-up in at once, before the address was confirmed.
           policies=StorefrontPoliciesIn(passkey_signup_signs_in=True)),
     # S3's SPA routes the mail links as /verify-email/<token> and /reset-password/<token> (its users/tasks.py).
+    # Its cart takes any quantity up to the stock; its InventoryManager calls ≤ 10 "low stock"
+    # (`get_low_stock_products(threshold=10)`), alerting the demo's staff account (`atelier dev`'s).
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104,
           link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
           # S3 (Django): hour-long access tokens, Django's password validators, a 15-minute lock-out,
           # 3 registrations an hour per address (its RegisterThrottle).
           policies=StorefrontPoliciesIn(access_token_minutes=60, password_policy="strict", signin_lockout_minutes=15,
-                                        registrations_per_hour_per_ip=3)),
+                                        registrations_per_hour_per_ip=3, cart_line_limit=0, low_stock_threshold=10,
+                                        alert_emails=["admin@atelier.example"])),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
     _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,

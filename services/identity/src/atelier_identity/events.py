@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.contracts.payments import OrderPaid
@@ -30,6 +31,10 @@ async def on_job_failed(event: JobFailed, ctx: EventContext[IdentityContext]) ->
     await NotificationService(ctx.session, ctx.context).job_finished(event)
 
 
+async def on_product_low_stock(event: ProductLowStock, ctx: EventContext[IdentityContext]) -> None:
+    await NotificationService(ctx.session, ctx.context).low_stock(event)
+
+
 async def on_staff_action_recorded(event: StaffActionRecorded, ctx: EventContext[IdentityContext]) -> None:
     await AuditLog(ctx.session, ctx.context).keep(event, ctx.envelope.id)
 
@@ -40,6 +45,7 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderStatusChanged: Filtered(on_order_status_changed, wants=NotificationService.mails_about),
     JobCompleted: on_job_completed,
     JobFailed: on_job_failed,
+    ProductLowStock: on_product_low_stock,
 }
 
 

@@ -153,6 +153,13 @@ def job_mail(*, to: str, first_name: str | None, kind: str, succeeded: bool, rea
                     greeting=_hello(first_name), lines=lines)
 
 
+def low_stock_mail(*, to: str, storefront: str, product: str, sku: str, stock: int, threshold: int) -> Mail:
+    """To a storefront's alert addresses when a product it sells runs low (`product.low_stock`)."""
+    return _compose(to=to, kind="low_stock", subject=f"Low stock: {product}", greeting="Hello",
+                    lines=[f"{product} (SKU {sku}) is down to {stock} in stock on {storefront}, at or below its "
+                           f"low-stock threshold of {threshold}.", "Restock it before it sells out."])
+
+
 def webhook_disabled_mail(*, to: str, url: str, endpoint_id: str, reason: str) -> Mail:
     """To every admin when an outbound webhook endpoint's retries ran out (#38)."""
     return _compose(to=to, kind="webhook_disabled", subject="A webhook endpoint was disabled", greeting="Hello",

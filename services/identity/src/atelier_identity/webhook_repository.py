@@ -15,8 +15,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.auth import ROLE_ADMIN
 from atelier_common.columns import table_of
-from atelier_identity.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from atelier_identity.staff_repository import StaffAccountRepository
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 
@@ -86,8 +88,7 @@ class WebhookEndpointRepository:
 
     async def admin_emails(self) -> list[str]:
         """The addresses of the active admins (staff accounts are few: filtered here, not in JSON SQL)."""
-        rows = await self.session.exec(select(User).where(col(User.is_staff).is_(True), col(User.is_active).is_(True)))
-        return sorted(user.email for user in rows.all() if "admin" in user.staff_roles and user.email)
+        return await StaffAccountRepository(self.session).emails_with_roles((ROLE_ADMIN,))
 
 
 class WebhookDeliveryRepository:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks import Webhook
 
+from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.identity import UserRegistered
 from atelier_common.contracts.orders import OrderCancelled, OrderPlaced, OrderStatusChanged
@@ -33,7 +34,7 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 # The integration events an endpoint may subscribe to; the public type is the event's own name.
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, PaymentFailed, PaymentRefunded,
-    SubscriptionChanged, JobCompleted, JobFailed, UserRegistered)
+    SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))
 
 SECRET_PREFIX = "whsec_"

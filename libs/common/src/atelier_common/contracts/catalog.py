@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ConfigDict
+
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 from atelier_common.money import Money
 
@@ -166,6 +168,29 @@ class ProductChanged(IntegrationEvent):
     previous_stock_quantity: int | None = None
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: list[str] = []
+
+
+class ProductLowStock(IntegrationEvent):
+    """A stock change took a product (or variant) from above a storefront's low-stock threshold to
+    at or below it (`StorefrontPolicies.low_stock_threshold`): once per crossing and storefront that
+    sells it, again only after the stock went back above. Identity mails the storefront's
+    `alert_emails` (none: its active merchandisers and admins)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "shop", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None,
+         "name": "Stone Sealer 1 L", "sku": "SEAL-PRO-1L", "stock_quantity": 7, "previous_stock_quantity": 12,
+         "threshold": 10}]})
+
+    type = "product.low_stock"
+    storefront: str
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    # The product's name; a variant's is "Product (Variant)".
+    name: str
+    sku: str
+    stock_quantity: int
+    previous_stock_quantity: int
+    threshold: int
 
 
 class StockLine(ContractModel):

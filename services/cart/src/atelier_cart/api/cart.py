@@ -37,7 +37,7 @@ async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront:
             response_model=CartRead, responses={**ANON, **LINE_RULES, **ITEM_NOT_FOUND})
 async def replace_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: AnonPrincipal,
                             storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
-    """Set a line's quantity (1–99), checked against the stock."""
+    """Set a line's quantity (1 to the storefront's line limit, 99 unless it sets its own), checked against the stock."""
     return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None)
 
 
@@ -45,7 +45,7 @@ async def replace_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: An
               response_model=CartRead, responses={**ANON, **LINE_RULES, **ITEM_NOT_FOUND})
 async def update_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: AnonPrincipal,
                            storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
-    """Set a line's quantity (1–99), checked against the stock (the same as PUT)."""
+    """Set a line's quantity (1 to the storefront's line limit), checked against the stock (the same as PUT)."""
     return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None)
 
 

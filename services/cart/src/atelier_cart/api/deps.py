@@ -34,7 +34,8 @@ ANON: ErrorResponses = {401: {"description": "No anonymous token or access token
 ITEM_NOT_FOUND: ErrorResponses = {404: {"description": "No such line in the caller's cart (NOT_FOUND), or the product is gone "
                                        "(PRODUCT_NOT_FOUND)"}}
 LINE_RULES: ErrorResponses = {
-    400: {"description": "VALIDATION_ERROR (quantity 1–99), QUANTITY_LIMIT (the line would pass 99), "
+    400: {"description": "VALIDATION_ERROR (quantity 1 to the storefront's line limit, 99 unless it sets its "
+                         "own), QUANTITY_LIMIT (the line would pass that limit), "
                          "CURRENCY_MISMATCH, NOT_PURCHASABLE (a subscription plan)"},
     404: {"description": "PRODUCT_NOT_FOUND: unknown or inactive product or variant, or one the request's "
                          "storefront does not sell"},

@@ -2,8 +2,9 @@
 
 from atelier_catalog.api import categories, internal, media, pricing, products, reviews
 
-# The public reads first: their routers cache (`api/cache.py`).
-ROUTERS = (categories.public, products.public, reviews.public, pricing.router, categories.router, products.router,
+# The public reads first: their routers cache (`api/cache.py`); before them, the staff read whose
+# path `GET /products/{ref}` would take.
+ROUTERS = (products.staff_reads, categories.public, products.public, reviews.public, pricing.router, categories.router, products.router,
            reviews.router, media.router, internal.router)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).

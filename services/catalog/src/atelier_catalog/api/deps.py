@@ -23,7 +23,7 @@ from atelier_common.auth import OptionalPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_common.state import app_state
-from atelier_common.storefronts import CurrentStorefront, StorefrontDirectory
+from atelier_common.storefronts import CurrentStorefront, Storefront, StorefrontDirectory
 
 
 async def _visibility(request: Request, viewer: OptionalPrincipal, storefront: CurrentStorefront,
@@ -56,6 +56,17 @@ ProductServiceDep = Annotated[ProductService, use_case(ProductService)]
 VariantServiceDep = Annotated[VariantService, use_case(VariantService)]
 ImageServiceDep = Annotated[ImageService, use_case(ImageService)]
 StockServiceDep = Annotated[StockService, use_case(StockService)]
+StockReaderDep = Annotated[StockService, use_case(StockService, read_only=True)]
+
+
+async def _staff_storefront(request: Request, storefront: CurrentStorefront, slug: Annotated[str | None, Query(
+        alias="storefront", max_length=64, description="The storefront meant (default: the request's)")] = None,
+                            ) -> Storefront:
+    return await app_state(request.app, "storefronts", StorefrontDirectory).get(slug) if slug else storefront
+
+
+# A staff read about one storefront: `?storefront=<slug>`, else the request's.
+StaffStorefrontDep = Annotated[Storefront, Depends(_staff_storefront)]
 PricingServiceDep = Annotated[PricingService, use_case(PricingService)]
 ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]
 WishlistServiceDep = Annotated[WishlistService, use_case(WishlistService)]

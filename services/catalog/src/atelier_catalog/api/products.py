@@ -16,6 +16,8 @@ from atelier_catalog.api.deps import (
     ProductQueryDep,
     ProductReaderDep,
     ProductServiceDep,
+    StaffStorefrontDep,
+    StockReaderDep,
     StockServiceDep,
     VariantServiceDep,
     VisibilityDep,
@@ -25,6 +27,7 @@ from atelier_catalog.schemas import (
     ImageCreate,
     ImageRead,
     ImageUpdate,
+    LowStockRead,
     ProductCreate,
     ProductRead,
     ProductUpdate,
@@ -39,6 +42,7 @@ from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 
 router = APIRouter(prefix="/api/v1", tags=["products"])
+staff_reads = APIRouter(prefix="/api/v1", tags=["products"])
 public = APIRouter(prefix="/api/v1", tags=["products"], route_class=CachedRoute)
 STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
@@ -95,6 +99,16 @@ async def adjust_stock(product_ref: str, data: StockAdjustment, staff: Merchandi
     """Add (positive `delta`) or remove (negative) units of a product or one of its variants, with a reason kept in
     the stock history; stock never goes below zero."""
     return await stock.adjust(product_ref, data, actor_id=staff.user_id, staff=staff)
+
+
+@staff_reads.get("/products/low-stock", summary="Products low in stock", response_model=LowStockRead,
+                 responses=STAFF_ONLY)
+async def low_stock(storefront: StaffStorefrontDep, _staff: MerchandiserPrincipal,
+                    stock: StockReaderDep) -> LowStockRead:
+    """What the storefront (`?storefront=`, else the request's) offers with at most its `low_stock_threshold` in
+    stock, lowest first (at most 200); nothing when it sets no threshold."""
+    threshold, items = await stock.low_stock(storefront)
+    return LowStockRead(storefront=storefront.slug, threshold=threshold, count=len(items), results=items)
 
 
 @router.post("/products/{product_ref}/variants", summary="Add a variant",

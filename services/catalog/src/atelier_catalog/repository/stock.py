@@ -104,6 +104,18 @@ def _lock_order_statement(postgres: bool, paid: bool, cancelled: bool) -> Any:
             .returning(_ORDER.c.order_id, _ORDER.c.paid_at, _ORDER.c.paid_by, _ORDER.c.cancelled_at))
 
 
+@dataclass(frozen=True)
+class LowStockRow:
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    name: str
+    variant_name: str | None
+    sku: str
+    kind: str
+    storefronts_key: str
+    stock_quantity: int
+
+
 class StockRows(SessionRepository):
     """Stock counts of products and variants, changed only by guarded UPDATEs."""
 
@@ -124,6 +136,26 @@ class StockRows(SessionRepository):
     async def stock_of(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID) -> int:
         stmt = sa_select(col(model.stock_quantity)).where(col(model.id) == row_id)
         return (await self.session.execute(stmt)).scalar_one()
+
+    async def low_stock(self, threshold: int, *, limit: int) -> list[LowStockRow]:
+        """Active products and variants counting stock with at most `threshold` left, lowest
+        first, at most `limit` of each: the caller keeps those a storefront offers."""
+        products = (sa_select(_PRODUCT.c.id, _PRODUCT.c.name, _PRODUCT.c.sku, _PRODUCT.c.kind,
+                              _PRODUCT.c.storefronts_key, _PRODUCT.c.stock_quantity)
+                    .where(_PRODUCT.c.track_inventory.is_(True), _PRODUCT.c.is_active.is_(True),
+                           _PRODUCT.c.stock_quantity <= threshold)
+                    .order_by(_PRODUCT.c.stock_quantity, _PRODUCT.c.id).limit(limit))
+        variants = (sa_select(_VARIANT.c.product_id, _VARIANT.c.id, _PRODUCT.c.name, _VARIANT.c.name.label("variant"),
+                              _VARIANT.c.sku, _PRODUCT.c.kind, _PRODUCT.c.storefronts_key, _VARIANT.c.stock_quantity)
+                    .join(_PRODUCT, _PRODUCT.c.id == _VARIANT.c.product_id)
+                    .where(_PRODUCT.c.track_inventory.is_(True), _PRODUCT.c.is_active.is_(True),
+                           _VARIANT.c.is_active.is_(True), _VARIANT.c.stock_quantity <= threshold)
+                    .order_by(_VARIANT.c.stock_quantity, _VARIANT.c.id).limit(limit))
+        rows = [LowStockRow(r.id, None, r.name, None, r.sku, r.kind, r.storefronts_key, r.stock_quantity)
+                for r in await self.session.execute(products)]
+        rows += [LowStockRow(r.product_id, r.id, r.name, r.variant, r.sku, r.kind, r.storefronts_key, r.stock_quantity)
+                 for r in await self.session.execute(variants)]
+        return sorted(rows, key=lambda row: (row.stock_quantity, row.name))
 
     def add_movement(self, movement: StockMovement) -> None:
         self.session.add(movement)

@@ -14,8 +14,8 @@ from atelier_catalog.errors import CurrencyNotSold, ProductNotFound, SkuExists, 
 from atelier_catalog.models import Product, ProductVariant
 from atelier_catalog.repository import ProductFacts, ProductRepository, VariantFacts
 from atelier_common import outbox
-from atelier_common.contracts.catalog import ProductChanged
-from atelier_common.storefronts import StorefrontDirectory
+from atelier_common.contracts.catalog import ProductChanged, ProductLowStock
+from atelier_common.storefronts import Storefront, StorefrontDirectory
 from atelier_common.storefronts import UnknownStorefront as NoSuchStorefront
 
 
@@ -143,3 +143,36 @@ def stock_changes(products: Mapping[uuid.UUID, ProductFacts], variants: Mapping[
                                       previous_stock=before[(product_id, variant.id)])
                       for variant in named)
     return events
+
+
+def low_stock_alerts(storefronts: Iterable[Storefront], changes: Iterable[ProductChanged]) -> list[ProductLowStock]:
+    """`product.low_stock` for each stock change (a `ProductChanged` with its stock before) that
+    took an active product or variant counting stock from above a storefront's threshold to at or
+    below it, per storefront with a threshold that sells it (`Storefront.offers`)."""
+    events = []
+    for change in changes:
+        before = change.previous_stock_quantity
+        if before is None or not change.track_inventory or not change.is_active:
+            continue
+        for storefront in storefronts:
+            threshold = storefront.policies.low_stock_threshold
+            if threshold is None or not storefront.offers(change.kind, change.storefronts):
+                continue
+            if domain.crossed_low_stock(before, change.stock_quantity, threshold):
+                events.append(ProductLowStock(
+                    storefront=storefront.slug, product_id=change.product_id, variant_id=change.variant_id,
+                    name=domain.stock_item_name(change.name, change.variant_name), sku=change.sku,
+                    stock_quantity=change.stock_quantity, previous_stock_quantity=before, threshold=threshold))
+    return events
+
+
+async def announce_low_stock(session: AsyncSession, directory: StorefrontDirectory,
+                             changes: Iterable[ProductChanged]) -> None:
+    """Queue `low_stock_alerts` of `changes` in this transaction, by this process's copy of the
+    storefronts (loaded first if it never was: a consumer may start before identity answers)."""
+    changes = [change for change in changes if change.previous_stock_quantity is not None]
+    if not changes:
+        return
+    await directory.get()
+    for event in low_stock_alerts(directory.all(), changes):
+        await outbox.add(session, event)

@@ -38,7 +38,7 @@ from atelier_catalog.repository import (
     product_facts,
     variant_facts,
 )
-from atelier_catalog.service._shared import stock_changes
+from atelier_catalog.service._shared import announce_low_stock, stock_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
@@ -133,6 +133,7 @@ class ReservationService(UseCase[CatalogContext]):
         await outbox.add(self.session, StockReserved(order_id=order_id))
         for event in changes:
             await outbox.add(self.session, event)
+        await announce_low_stock(self.session, self.context.storefronts, changes)
         return True
 
     async def commit(self, order_id: uuid.UUID, *, owner_id: uuid.UUID, lines: Sequence[OrderLine]) -> None:
@@ -212,8 +213,10 @@ class ReservationService(UseCase[CatalogContext]):
         changed = [(row.product_id, row.variant_id, after - sign * row.quantity) for row, after in moved]
         products = await self.facts.of({product_id for product_id, _, _ in changed})
         variants = await self.facts.variants({variant_id for _, variant_id, _ in changed if variant_id is not None})
-        for event in stock_changes(products, variants, changed):
+        changes = stock_changes(products, variants, changed)
+        for event in changes:
             await outbox.add(self.session, event)
+        await announce_low_stock(self.session, self.context.storefronts, changes)
 
 
 def _check_sellable(needs: Sequence[StockNeed], facts: OrderFacts) -> tuple[list[StockLine], list[StockNeed]]:

@@ -1,4 +1,4 @@
-"""Stock corrections by staff: one guarded UPDATE, recorded, announced."""
+"""Stock corrections by staff: one guarded UPDATE, recorded, announced; and what runs low."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import InsufficientStock, VariantNotFound
 from atelier_catalog.models import Product, ProductVariant, StockMovement
 from atelier_catalog.repository import ProductRepository
-from atelier_catalog.schemas import StockAdjustment
-from atelier_catalog.service._shared import load_product, publish_changes
+from atelier_catalog.schemas import LowStockItem, StockAdjustment
+from atelier_catalog.service._shared import announce_low_stock, load_product, product_changed, publish_changes
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.service import UseCase
+from atelier_common.storefronts import Storefront
+
+# The most items one low-stock read lists (of products and of variants each, before the scope).
+LOW_STOCK_LIMIT = 200
 
 
 class StockService(UseCase[CatalogContext]):
@@ -46,8 +51,25 @@ class StockService(UseCase[CatalogContext]):
         product = await load_product(self.products, str(product.id))
         changed = [v for v in product.variants if variant is not None and v.id == variant.id]
         await publish_changes(self.session, product, with_product=variant is None, variants=changed)
+        hidden = product.id in await self.products.hidden_by_category([product.id])
+        await announce_low_stock(self.session, self.context.storefronts, [product_changed(
+            product, changed[0] if changed else None, category_hidden=hidden, image_url=None, stock_only=True,
+            previous_stock=quantity - data.delta)])
         if staff is not None:
             await audit.record(self.session, staff, "stock.adjust", "variant" if variant is not None else "product",
                                target_id, before={"stock_quantity": quantity - data.delta},
                                after={"stock_quantity": quantity, "delta": data.delta}, reason=data.reason)
         return movement
+
+    async def low_stock(self, storefront: Storefront) -> tuple[int | None, list[LowStockItem]]:
+        """What `storefront` offers with at most its `low_stock_threshold` in stock (S3's
+        `get_low_stock_products`), lowest first: (the threshold, the items); none without one."""
+        threshold = storefront.policies.low_stock_threshold
+        if threshold is None:
+            return None, []
+        rows = await self.products.low_stock(threshold, limit=LOW_STOCK_LIMIT)
+        items = [LowStockItem(product_id=row.product_id, variant_id=row.variant_id,
+                              name=domain.stock_item_name(row.name, row.variant_name), sku=row.sku,
+                              stock_quantity=row.stock_quantity)
+                 for row in rows if storefront.offers(row.kind, domain.storefronts_of(row.storefronts_key))]
+        return threshold, items[:LOW_STOCK_LIMIT]

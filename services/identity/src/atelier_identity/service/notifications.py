@@ -1,15 +1,22 @@
-"""Customer mail about other services' events: order status changes, and (optionally) generation jobs."""
+"""Mail about other services' events: order status changes and (optionally) generation jobs to
+customers; products running low to a storefront's alert addresses."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.auth import ROLE_ADMIN, ROLE_MERCHANDISER
+from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.service import UseCase
 from atelier_identity.context import IdentityContext
-from atelier_identity.mail import job_mail, order_status_mail
+from atelier_identity.mail import job_mail, low_stock_mail, order_status_mail
 from atelier_identity.repository import UserRepository
+from atelier_identity.staff_repository import StaffAccountRepository
+
+# Who hears of low stock on a storefront without `alert_emails`: the staff who restock.
+STOCK_ROLES = (ROLE_MERCHANDISER, ROLE_ADMIN)
 
 
 class NotificationService(UseCase[IdentityContext]):
@@ -56,3 +63,15 @@ class NotificationService(UseCase[IdentityContext]):
         self.mailer.queue(self.session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
                                                  succeeded=not failed, reason=reason), storefront)
         return True
+
+    async def low_stock(self, event: ProductLowStock) -> int:
+        """Mail the storefront's `alert_emails` (none: its active merchandisers and admins) that a
+        product ran low; how many mails were queued. Once per event (the inbox)."""
+        storefront = await self.context.storefront_of_event(event.storefront)
+        recipients = list(dict.fromkeys(storefront.policies.alert_emails)) or \
+            await StaffAccountRepository(self.session).emails_with_roles(STOCK_ROLES)
+        for to in recipients:
+            self.mailer.queue(self.session, low_stock_mail(to=to, storefront=storefront.name, product=event.name,
+                                                           sku=event.sku, stock=event.stock_quantity,
+                                                           threshold=event.threshold), storefront)
+        return len(recipients)

@@ -1,0 +1,100 @@
+"""Low stock (#52): a stock change that takes a product from above a storefront's
+`low_stock_threshold` to at or below it emits `product.low_stock` once per crossing and storefront
+that sells it, in the transaction of the change (an order's reservation, a staff adjustment, a
+cancellation giving units back); and staff read what is low on a storefront."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from atelier_common.contracts.identity import StorefrontPolicies
+from atelier_common.contracts.orders import OrderCancelled
+from atelier_testing import ServiceHarness, assert_error
+from atelier_testing.storefronts import add_storefront, make_storefront
+
+from ..conftest import Catalog
+from .test_reservations import line, placed
+
+
+@pytest.fixture(autouse=True)
+def storefronts(harness: ServiceHarness) -> None:
+    """low: alerts at 10. quiet: no threshold. goods: alerts at 10, sells digital kinds only."""
+    add_storefront(harness.app, make_storefront("low", currency="USD", policies=StorefrontPolicies(
+        low_stock_threshold=10, alert_emails=["stock@low.example"])))
+    add_storefront(harness.app, make_storefront("quiet", currency="USD"))
+    add_storefront(harness.app, make_storefront("digital", currency="USD", sells=["credit_pack"],
+                                                policies=StorefrontPolicies(low_stock_threshold=10)))
+
+
+async def alerts(harness: ServiceHarness, product: dict[str, Any]) -> list[dict[str, Any]]:
+    await harness.drain()
+    return [e.data for e in harness.bus.published if e.type == "product.low_stock"
+            and e.data["product_id"] == product["id"]]
+
+
+async def adjust(harness: ServiceHarness, staff: dict[str, str], product: dict[str, Any], delta: int,
+                 **extra: Any) -> None:
+    r = await harness.client.post(f"/api/v1/products/{product['id']}/stock", headers=staff,
+                                  json={"delta": delta, "reason": "count", **extra})
+    assert r.status_code == 200, r.text
+
+
+async def test_a_sale_crossing_the_threshold_alerts_once(harness: ServiceHarness, catalog: Catalog) -> None:
+    product = await catalog.product(stock_quantity=12)
+    await harness.deliver(placed(line(product, 5)))
+    assert await alerts(harness, product) == [{
+        "storefront": "low", "product_id": product["id"], "variant_id": None, "name": product["name"],
+        "sku": product["sku"], "stock_quantity": 7, "previous_stock_quantity": 12, "threshold": 10}]
+    await harness.deliver(placed(line(product, 2)))  # 7 → 5: below already, no second alert
+    assert len(await alerts(harness, product)) == 1
+
+
+async def test_staff_changes_and_a_restock_arm_it_again(harness: ServiceHarness, catalog: Catalog, staff) -> None:
+    product = await catalog.product(stock_quantity=11)
+    await adjust(harness, staff, product, -1)  # 11 → 10: at the threshold is low
+    assert [a["stock_quantity"] for a in await alerts(harness, product)] == [10]
+    order = placed(line(product, 4))
+    await adjust(harness, staff, product, 5)  # 10 → 15: above again
+    await harness.deliver(order)  # 15 → 11: still above
+    assert len(await alerts(harness, product)) == 1
+    await adjust(harness, staff, product, -3)  # 11 → 8
+    assert [a["stock_quantity"] for a in await alerts(harness, product)] == [10, 8]
+    await harness.deliver(OrderCancelled(order_id=order.order_id, owner_id=order.owner_id, reason="changed mind"))
+    await harness.drain()
+    assert len(await alerts(harness, product)) == 2  # 8 → 12 is no crossing down
+
+
+async def test_a_variant_and_the_scope(harness: ServiceHarness, catalog: Catalog, staff) -> None:
+    only_quiet = await catalog.product(stock_quantity=20, storefronts=["quiet"])
+    await adjust(harness, staff, only_quiet, -15)
+    assert await alerts(harness, only_quiet) == []  # the storefronts with a threshold do not sell it
+    tile = await catalog.product(stock_quantity=0)
+    variant = (await harness.client.post(f"/api/v1/products/{tile['id']}/variants", headers=staff, json={
+        "name": "Big", "sku": f"{tile['sku']}-B", "stock_quantity": 30})).json()
+    await harness.deliver(placed(line(tile, 25, variant=variant)))
+    [alert] = await alerts(harness, tile)
+    assert (alert["variant_id"], alert["name"], alert["stock_quantity"]) == (variant["id"], f"{tile['name']} (Big)", 5)
+
+
+async def test_staff_read_what_is_low_on_a_storefront(harness: ServiceHarness, catalog: Catalog, staff,
+                                                     test_keys) -> None:
+    marker = uuid.uuid4().hex[:6]
+    low = await catalog.product(name=f"Low {marker}", stock_quantity=3)
+    await catalog.product(name=f"Plenty {marker}", stock_quantity=30)
+    elsewhere = await catalog.product(name=f"Elsewhere {marker}", stock_quantity=1, storefronts=["quiet"])
+    r = await harness.client.get("/api/v1/products/low-stock", params={"storefront": "low"}, headers=staff)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["storefront"] == "low" and body["threshold"] == 10
+    ids = {item["product_id"] for item in body["results"]}
+    assert low["id"] in ids and elsewhere["id"] not in ids and body["count"] == len(body["results"])
+    quiet = (await harness.client.get("/api/v1/products/low-stock", params={"storefront": "quiet"},
+                                      headers=staff)).json()
+    assert (quiet["threshold"], quiet["results"]) == (None, [])
+    assert_error(await harness.client.get("/api/v1/products/low-stock", headers=test_keys.user_headers()), 403,
+                 "PERMISSION_DENIED")
+    assert_error(await harness.client.get("/api/v1/products/low-stock", params={"storefront": "nope"},
+                                          headers=staff), 400, "UNKNOWN_STOREFRONT")
