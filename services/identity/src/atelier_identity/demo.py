@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from atelier_common.service import Runtime
 from atelier_identity.errors import StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
-from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontTaxIn
+from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontPoliciesIn, StorefrontTaxIn
 from atelier_identity.service.storefronts import StorefrontService
 from atelier_identity.settings import IdentitySettings
 
@@ -41,9 +41,11 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           success_url="http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
           cancel_url="http://localhost:3103/payment/cancelled"),
     # S3's SPA routes the mail links as /verify-email/<token> and /reset-password/<token> (its users/tasks.py).
+    # Its request budgets (DRF's throttles): 20 a minute per anonymous caller, 100 per customer.
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104,
-          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"}),
+          link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
+          policies=StorefrontPoliciesIn(anonymous_requests_per_minute=20, customer_requests_per_minute=100)),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
     _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,

@@ -811,13 +811,26 @@ class StorefrontPasskeyIn(Request):
     origins: Origins = []
 
 
+RequestsPerMinute = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class StorefrontPoliciesIn(Request):
+    """The storefront's rules (`contracts.identity.StorefrontPolicies`); null: the install's own.
+    In a PATCH the fields sent replace the current ones, the others stay."""
+
+    # The gateway's budgets per anonymous caller and per signed-in customer (docs/limits.md).
+    anonymous_requests_per_minute: RequestsPerMinute | None = None
+    customer_requests_per_minute: RequestsPerMinute | None = None
+
+
 class StorefrontCreate(Request):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "slug": "marbelle", "name": "Marbelle", "origins": ["https://marbelle.example"],
         "frontend_url": "https://marbelle.example", "mail_from": "Marbelle <no-reply@marbelle.example>",
         "currency": "USD", "tax": {"rate": "0.09", "inclusive": False}, "sells": ["physical"],
         "passkey": {"rp_id": "marbelle.example", "origins": ["https://marbelle.example"]},
-        "compat_profile": "marbelle"}]})
+        "compat_profile": "marbelle",
+        "policies": {"anonymous_requests_per_minute": 20, "customer_requests_per_minute": 100}}]})
 
     slug: Slug
     name: StorefrontName
@@ -836,6 +849,7 @@ class StorefrontCreate(Request):
     compat_profile: CompatProfile | None = None
     # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
     verified_email_optional: bool = False
+    policies: StorefrontPoliciesIn = StorefrontPoliciesIn()
     is_default: bool = False
 
     @field_validator("passkey")
@@ -877,6 +891,7 @@ class StorefrontUpdate(Request):
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
     verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
+    policies: Annotated[StorefrontPoliciesIn | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 

@@ -194,7 +194,7 @@ def _merged(current: Storefront, changes: dict[str, Any]) -> StorefrontCreate:
     """`current` with `changes` applied, checked as a new storefront would be (400 otherwise)."""
     values = current.model_dump(mode="json", exclude={"revision"})
     for name, value in changes.items():
-        if name in ("tax", "link_paths"):
+        if name in ("tax", "link_paths", "policies"):
             values[name] = {**values[name], **value}
         else:
             values[name] = value
