@@ -145,8 +145,11 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 feed = InvalidationFeed(cache)
                 feed.start()
                 stack.push_async_callback(feed.close)
+            # The storefronts' budgets: a few requests a minute, so each hit asks Redis (exact).
+            budget_limiter = rate_limiter(settings, moving_window=False)
+            stack.push_async_callback(budget_limiter.close)
             app.state.proxy = Proxy(settings, auth, the_upstream, limiter, rate_limiter(settings),
-                                    app.state.storefront_resolver, cache, feed)
+                                    app.state.storefront_resolver, cache, feed, budget_limiter)
             freeze_startup_objects()
             yield
 

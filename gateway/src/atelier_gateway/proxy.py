@@ -2,8 +2,9 @@
 
 Per request: trailing slash dropped, bearer token verified (cached) and checked against the
 denylist, an anonymous token accepted or — where the request needs an owner and has none
-(`routing.OWNER_PATHS`) — minted, rate limits applied, `/internal` never routed, headers
-forwarded with the caller's address and a request id.
+(`routing.OWNER_PATHS`) — minted, rate limits applied (the install's, then the storefront's own
+budget: docs/limits.md), `/internal` never routed, headers forwarded with the caller's address and
+a request id.
 
 The edge rules of a public answer (one the service declared `Cache-Control: public`) live here:
 `Vary` on what chose its storefront, and `private` when nothing a shared cache can key on did
@@ -12,10 +13,11 @@ The edge rules of a public answer (one the service declared `Cache-Control: publ
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import propagate
@@ -33,7 +35,7 @@ from atelier_common.cache import (
     matches,
     not_modified_headers,
 )
-from atelier_common.errors import AtelierError, InvalidToken, error_response
+from atelier_common.errors import AtelierError, InvalidToken, RateLimited, error_response
 from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import AccessLogMiddleware, storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
@@ -49,6 +51,10 @@ _DROPPED = HOP_BY_HOP | {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded
                          b"x-anonymous-token", b"x-session-id", b"traceparent", b"tracestate",
                          b"x-atelier-storefront"}
 _LOGOUT = "/api/v1/auth/logout"
+# On a seed request's scope (`GatewayMiddleware`), shared by its native calls: the storefront
+# budgets it was counted against already, so one seed request costs each budget one request
+# however many native calls it makes (S3 counted its own requests).
+BUDGETED = "atelier.gateway.budgeted"
 
 
 @dataclass
@@ -64,6 +70,9 @@ class Proxy:
     cache: CacheStore | None = None
     # The store's bumps as they happen: with it, a hit is answered from this process's copies.
     feed: InvalidationFeed | None = None
+    # The storefronts' own budgets (`_budget`): small, so exact across processes (Redis on each
+    # hit, no local sync); in memory unless given.
+    budget_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(moving_window=False))
 
     def __post_init__(self) -> None:
         self.tracing = tracing_on()
@@ -81,14 +90,63 @@ class Proxy:
         # looked up, so a cart or an order costs no round trip to the store.
         self._cacheable: set[str] = set()
 
-    def _caller_limit(self, claims: dict[str, Any] | None, ip: str) -> tuple[str, str]:
-        """The per-caller limit and its key: a signed-in caller's (staff have their own,
-        `rate_limit_staff`), else the ceiling of everyone without an access token behind the
-        client address (`rate_limit_per_ip`)."""
+    def _caller_limit(self, claims: dict[str, Any] | None, ip: str) -> tuple[str, str, str]:
+        """The per-caller limit, its key and its setting's name: a signed-in caller's (staff have
+        their own, `rate_limit_staff`), else the ceiling of everyone without an access token
+        behind the client address (`rate_limit_per_ip`)."""
         if not claims:
-            return self.settings.rate_limit_per_ip, f"ip:{ip}"
-        staff = ROLE_STAFF in claims.get("roles", ())
-        return (self.settings.rate_limit_staff if staff else self.settings.rate_limit_default), f"user:{claims['sub']}"
+            return self.settings.rate_limit_per_ip, f"ip:{ip}", "rate_limit_per_ip"
+        if ROLE_STAFF in claims.get("roles", ()):
+            return self.settings.rate_limit_staff, f"user:{claims['sub']}", "rate_limit_staff"
+        return self.settings.rate_limit_default, f"user:{claims['sub']}", "rate_limit_default"
+
+    def _budget(self, slug: str, claims: dict[str, Any] | None, anon: bytes | None) -> tuple[str, str, str] | None:
+        """The storefront's own budget this request counts against, its key and its policy's name:
+        a customer's per user, an anonymous caller's per identity (never per address: the people
+        behind one address each have theirs). None: the install's limits alone — staff, a caller
+        with no identity at all (docs/limits.md says why), a storefront without a budget."""
+        scale = self.settings.storefront_budget_scale
+        storefront = self.storefronts.directory.known(slug) if scale > 0 else None
+        if storefront is None:
+            return None
+        if claims:
+            if ROLE_STAFF in claims.get("roles", ()):
+                return None
+            amount, name = storefront.policies.customer_requests_per_minute, "customer_requests_per_minute"
+            who = f"user:{claims['sub']}"
+        elif anon is not None:
+            amount, name = storefront.policies.anonymous_requests_per_minute, "anonymous_requests_per_minute"
+            who = "anon:" + hashlib.blake2b(anon, digest_size=12).hexdigest()  # the token is the identity
+        else:
+            return None
+        if amount is None:
+            return None
+        return f"{max(1, round(amount * scale))}/minute", f"{slug}:{who}", name
+
+    async def _count(self, claims: dict[str, Any] | None, ip: str, slug: str, anon: bytes | None,
+                     budgeted: set[str] | None = None) -> None:
+        """The install's per-caller limit, then the storefront's budget (once per seed request:
+        `BUDGETED`); `RateLimited` names the one refused in `details.limit`."""
+        rule, key, name = self._caller_limit(claims, ip)
+        await _hit(self.limiter, rule, key, limit=name)
+        budget = self._budget(slug, claims, anon)
+        if budget is None:
+            return
+        rule, key, name = budget
+        if budgeted is not None:
+            if key in budgeted:
+                return
+            budgeted.add(key)
+        await _hit(self.budget_limiter, rule, "storefront", key, limit=name, storefront=slug)
+
+    def _anon_of(self, candidates: list[bytes], cookie: bytes | None) -> bytes | None:
+        """The caller's valid anonymous token: a header's, else the `anon_token` cookie's."""
+        anon = next((c for c in candidates if self.auth.anon_valid(c.decode("latin-1"))), None)
+        if anon is None and cookie is not None:
+            from_cookie = _cookie_value(cookie, b"anon_token")
+            if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
+                anon = from_cookie
+        return anon
 
     async def __call__(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -138,11 +196,7 @@ class Proxy:
                 raise InvalidToken()
             claims = await self.auth.access_claims(token.strip())
 
-        anon = next((c for c in anon_candidates if self.auth.anon_valid(c.decode("latin-1"))), None)
-        if anon is None and cookie is not None:
-            from_cookie = _cookie_value(cookie, b"anon_token")
-            if from_cookie and self.auth.anon_valid(from_cookie.decode("latin-1")):
-                anon = from_cookie
+        anon = self._anon_of(anon_candidates, cookie)
         minted = None
         # An identity is minted where the caller would own something (cart, order, book), never
         # for a sign-in or a read, through a profile too: a new one costs nothing here, and what
@@ -155,9 +209,10 @@ class Proxy:
         client = scope.get("client")
         ip = client[0] if client else "unknown"
         if self.settings.rate_limits_enabled:
-            await self.limiter.hit(*self._caller_limit(claims, ip))
+            await self._count(claims, ip, resolved, anon, scope.get(BUDGETED))
             if scope["method"] == "POST" and is_credential_path(scope["path"]):
-                await self.credential_limiter.hit(self.settings.rate_limit_credentials_per_ip, "credentials", ip)
+                await _hit(self.credential_limiter, self.settings.rate_limit_credentials_per_ip, "credentials", ip,
+                           limit="rate_limit_credentials_per_ip")
 
         request_id = request_id or uuid.uuid4().hex.encode()
         headers.append((b"x-forwarded-for", ip.encode()))
@@ -217,12 +272,17 @@ class Proxy:
         path: str = scope["path"]
         if reader is None or self.tracing or _prefix(path) not in self._cacheable or not is_public_read("GET", path):
             return None
-        storefront = referer = if_none_match = authorization = None
+        storefront = referer = if_none_match = authorization = cookie = None
         host = b""
+        anon_candidates: list[bytes] = []
         for key, value in scope["headers"]:
             if key in _FULL_PATH_HEADERS:
                 return None
-            if key == b"x-atelier-storefront":
+            if key == b"x-anonymous-token" or key == b"x-session-id":
+                anon_candidates.append(value)
+            elif key == b"cookie":
+                cookie = value
+            elif key == b"x-atelier-storefront":
                 storefront = value
             elif key == b"host":
                 host = value
@@ -247,8 +307,9 @@ class Proxy:
             return None
         if self.settings.rate_limits_enabled:
             client = scope.get("client")
+            anon = None if claims else self._anon_of(anon_candidates, cookie)
             try:
-                await self.limiter.hit(*self._caller_limit(claims, client[0] if client else "unknown"))
+                await self._count(claims, client[0] if client else "unknown", resolved, anon)
             except AtelierError:
                 return None  # refused: the full path counts it again and answers 429 (CORS, log)
         return Hit(entry, if_none_match, resolved, shareable)
@@ -305,6 +366,14 @@ async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
     on_start(status, response_headers)
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _hit(limiter: RateLimiter, rule: str, *keys: str, **named: str) -> None:
+    """`limiter.hit`, its refusal naming the limit (`details.limit`, and the storefront's slug)."""
+    try:
+        await limiter.hit(rule, *keys)
+    except RateLimited as exc:
+        raise RateLimited(details={**exc.details, **named}, headers=exc.headers) from None
 
 
 def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
@@ -373,7 +442,7 @@ class GatewayMiddleware:
                 scope = {**scope, "path": path, "raw_path": path.encode()}
             state = scope["app"].state
             if state.compat is not None and (path.startswith("/compat/") or state.compat.claims(scope["method"], path)):
-                await state.compat(scope, receive, send, state.proxy)
+                await state.compat({**scope, BUDGETED: set()}, receive, send, state.proxy)
                 return
             service = resolve(path)
             if service is not None:

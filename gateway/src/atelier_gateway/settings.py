@@ -37,6 +37,9 @@ class GatewaySettings(AtelierSettings):
     # Credential attempts (sign-in, registration, reset, magic link) per client address; identity
     # throttles failed sign-ins per account on top (docs/limits.md).
     rate_limit_credentials_per_ip: str = "100/minute"
+    # Each storefront's own budgets (`policies.anonymous_requests_per_minute`, `…customer…`) are
+    # multiplied by this; 0: not counted (the limits above still are). The e2e suite scales them up.
+    storefront_budget_scale: float = Field(default=1.0, ge=0)
     # false: the gateway counts no rate limit at all.
     rate_limits_enabled: bool = True
     # With Redis, `rate_limit_default` is counted in each gateway process and added to Redis's

@@ -148,11 +148,13 @@ def free_port_block(size: int) -> int:
 # The suite's many visitors mostly come from 127.0.0.1, its sign-ins too (the browser tests' pages
 # and the staff steps), and the one bootstrap staff account makes the whole suite's staff calls:
 # more than a deployment's limits allow one address or one caller in a run. A platform started with
-# `deployed_limits=True` keeps the defaults (tests-e2e/platform/test_shared_address.py).
+# `deployed_limits=True` keeps the defaults (tests-e2e/platform/test_shared_address.py). The demo
+# storefronts' own budgets (shop's 20 a minute per guest) are scaled up, still counted.
 SUITE_LIMITS = {
     "ATELIER_GATEWAY_RATE_LIMIT_PER_IP": "1000000/minute",
     "ATELIER_GATEWAY_RATE_LIMIT_CREDENTIALS_PER_IP": "1000000/hour",
     "ATELIER_GATEWAY_RATE_LIMIT_DEFAULT": "1000000/hour",
+    "ATELIER_GATEWAY_STOREFRONT_BUDGET_SCALE": "1000",
     "ATELIER_GENERATION_ANONYMOUS_FREE_JOBS_PER_IP": "1000000/hour",
     # The demo storefronts without their products' per-address limits (shop: 3 sign-ups an hour).
     "ATELIER_IDENTITY_DEMO_STOREFRONT_LIMITS": "false",

@@ -61,7 +61,10 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           # 3 registrations an hour per address (its RegisterThrottle).
           policies=StorefrontPoliciesIn(access_token_minutes=60, password_policy="strict", signin_lockout_minutes=15,
                                         registrations_per_hour_per_ip=3, cart_line_limit=0, low_stock_threshold=10,
-                                        alert_emails=["admin@atelier.example"])),
+                                        alert_emails=["admin@atelier.example"],
+                                        # its request budgets (DRF's throttles): 20 a minute per
+                                        # anonymous caller, 100 per customer
+                                        anonymous_requests_per_minute=20, customer_requests_per_minute=100)),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
     _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,
