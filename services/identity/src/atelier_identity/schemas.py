@@ -817,7 +817,7 @@ class StorefrontCreate(Request):
         "frontend_url": "https://marbelle.example", "mail_from": "Marbelle <no-reply@marbelle.example>",
         "currency": "USD", "tax": {"rate": "0.09", "inclusive": False}, "sells": ["physical"],
         "passkey": {"rp_id": "marbelle.example", "origins": ["https://marbelle.example"]},
-        "compat_profile": "marbelle"}]})
+        "compat_profile": "marbelle", "compat_at_root": True}]})
 
     slug: Slug
     name: StorefrontName
@@ -834,6 +834,9 @@ class StorefrontCreate(Request):
     success_url: AbsoluteUrl | None = None
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
+    # True: its origins' calls to the paths `compat_profile` routes are served by it at the root
+    # (the frontend's own base URL); the other paths stay native.
+    compat_at_root: bool = False
     # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
     verified_email_optional: bool = False
     is_default: bool = False
@@ -853,6 +856,12 @@ class StorefrontCreate(Request):
             raise ValueError(f"rp_id {passkey.rp_id!r} is neither the host nor a registrable parent domain of "
                              f"{', '.join(wrong)}")
         return passkey
+
+    @model_validator(mode="after")
+    def _root_needs_a_profile(self) -> StorefrontCreate:
+        if self.compat_at_root and self.compat_profile is None:
+            raise ValueError("compat_at_root needs a compat_profile")
+        return self
 
 
 class StorefrontUpdate(Request):
@@ -876,6 +885,7 @@ class StorefrontUpdate(Request):
     success_url: AbsoluteUrl | None = None
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
+    compat_at_root: Annotated[bool | None, AfterValidator(_not_null)] = None
     verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
@@ -894,7 +904,7 @@ class StorefrontRead(Storefront):
          "tax": {"rate": "0", "inclusive": False, "shipping_rate": None},
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"], "passkey": None,
          "statement_descriptor": None, "success_url": None, "cancel_url": None, "compat_profile": None,
-         "verified_email_optional": False, "is_default": False, "revision": 1795659340609926}]})
+         "compat_at_root": False, "verified_email_optional": False, "is_default": False, "revision": 1795659340609926}]})
 
 
 class StorefrontList(BaseModel):
@@ -909,7 +919,8 @@ class StorefrontList(BaseModel):
            "currency": "USD", "tax": {"rate": "0.09", "inclusive": False, "shipping_rate": None},
            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
            "passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}, "statement_descriptor": None,
-           "success_url": None, "cancel_url": None, "compat_profile": None, "verified_email_optional": False,
+           "success_url": None, "cancel_url": None, "compat_profile": None, "compat_at_root": False,
+           "verified_email_optional": False,
            "is_default": True, "revision": 0}]}]})
 
     count: int

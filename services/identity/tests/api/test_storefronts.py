@@ -177,7 +177,7 @@ class TestValidation:
     @pytest.mark.parametrize("overrides", [
         {"passkey": {"rp_id": "b.example", "origins": ["https://shop.b.example", "https://b.example"]}},
         {"passkey": {"rp_id": "b.example", "origins": []}},
-        {"passkey": {"rp_id": "localhost", "origins": ["http://localhost:3102"]}},
+        {"passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}},
         {"statement_descriptor": "MARBELLE*SHOP"[:8]}, {"currency": "JPY"}, {"currency": "gel"},
         {"tax": {"rate": "0.999999", "inclusive": True}}, {"tax": {"rate": 0}},
         {"success_url": "https://b.example/done?session={CHECKOUT_SESSION_ID}"},
