@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PYTEST_ARGS ?=
 
-.PHONY: uv sync dev up lint test test-fast bench bench-catalog migrate clean clients chart-check docs
+.PHONY: uv sync dev up lint test test-fast frontends bench bench-catalog migrate clean clients chart-check docs
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -35,6 +35,10 @@ test: sync  ## the whole suite: libs, gateway, services, end-to-end in both mode
 
 test-fast: sync  ## without the end-to-end tests
 	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
+
+frontends: sync  ## the products' real frontends, unchanged, against `atelier dev` on :8000 in headless Chromium (needs ATELIER_FRONTENDS_MIRROR=<dir of their git mirrors>, npm, chromium; ports 8000, 3000, 5173 free)
+	@[ -n "$(ATELIER_FRONTENDS_MIRROR)" ] || { echo "ATELIER_FRONTENDS_MIRROR is not set: the directory holding <owner>+<name>/repo mirrors of the frontends"; exit 2; }
+	$(UV) run pytest tests-e2e/frontends -m frontends $(PYTEST_ARGS)
 
 clients: sync  ## generate the Python and TypeScript clients of the merged OpenAPI into a temporary directory, type-check a program against each, and lint the document (Redocly; needs npm)
 	$(UV) run python clients/generate.py

@@ -28,7 +28,7 @@ from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
-SITE = "http://localhost:3102"  # the demo marbelle storefront's origin and mail links
+SITE = "http://localhost:3000"  # the demo marbelle storefront's origin and mail links
 FROM_SITE = {"Origin": SITE, "Accept": "application/json"}
 PAGE = Path(__file__).parent / "pages" / "marbelle.html"
 # What the frontend reads (src/features/*/types): a product, a cart, a cart line.

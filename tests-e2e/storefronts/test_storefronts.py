@@ -231,5 +231,5 @@ async def test_a_compatibility_profile_sees_its_storefronts_catalog(api: httpx.A
     assert r.status_code == 404, r.text
     r = await api.get("/compat/marbelle/api/v1/products/", params={"search": "marble"})
     assert r.status_code == 200 and r.json()["count"] >= 1
-    r = await api.get("/api/v1/storefront", headers={"Origin": "http://localhost:3102"})
+    r = await api.get("/api/v1/storefront", headers={"Origin": "http://localhost:3000"})
     assert r.json()["slug"] == "marbelle" and r.json()["sells"] == ["physical"]

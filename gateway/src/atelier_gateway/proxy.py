@@ -18,10 +18,10 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import propagate
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atelier_common.auth import ROLE_STAFF
 from atelier_common.cache import (
@@ -42,8 +42,11 @@ from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
 from atelier_gateway.routing import is_credential_path, is_public_read, needs_owner, resolve
 from atelier_gateway.settings import GatewaySettings
-from atelier_gateway.storefronts import COMPAT_PROFILE, VARY, StorefrontResolver
+from atelier_gateway.storefronts import COMPAT_PROFILE, COMPAT_ROOT, VARY, StorefrontResolver
 from atelier_gateway.upstream import HOP_BY_HOP, Upstream
+
+if TYPE_CHECKING:
+    from atelier_gateway.seams import CompatMount
 
 log = logging.getLogger("atelier.gateway")
 
@@ -400,7 +403,8 @@ class HitLane:
             compat = getattr(self.state, "compat", None)
             path: str = scope["path"]
             if proxy is not None and (compat is None or not (path.startswith("/compat/")
-                                                             or compat.claims("GET", path))):
+                                                             or compat.claims("GET", path)
+                                                             or _root_profile(scope, self.state, compat) is not None)):
                 hit = await proxy.find_hit(scope)
                 if hit is not None:
                     scope[_HIT] = hit
@@ -413,6 +417,31 @@ class HitLane:
 
 
 _HIT = "atelier.gateway.hit"
+
+
+def _root_profile(scope: Scope, state: Any, compat: CompatMount) -> tuple[str, bool] | None:
+    """The profile the request's storefront serves this root path with (`Storefront.compat_at_root`),
+    and whether its `Origin` chose it; None: the native route (or the deployment's root profile)."""
+    path: str = scope["path"]
+    resolver: StorefrontResolver | None = getattr(state, "storefront_resolver", None)
+    if resolver is None or path.startswith("/compat/"):
+        return None
+    chosen = resolver.root_profile(scope["headers"])
+    if chosen is None or not compat.claims(scope["method"], path.rstrip("/") or "/", chosen[0]):
+        return None
+    return chosen
+
+
+def _private(send: Send) -> Send:
+    """An answer chosen by the `Referer`: no shared cache can key on that, so none may keep it."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k != b"cache-control"]
+            message = {**message, "headers": [*headers, (b"cache-control", b"private, no-cache")]}
+        await send(message)
+
+    return sending
 
 
 class GatewayMiddleware:
@@ -441,9 +470,15 @@ class GatewayMiddleware:
                 path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode()}
             state = scope["app"].state
-            if state.compat is not None and (path.startswith("/compat/") or state.compat.claims(scope["method"], path)):
-                await state.compat({**scope, BUDGETED: set()}, receive, send, state.proxy)
-                return
+            if state.compat is not None:
+                if (chosen := _root_profile(scope, state, state.compat)) is not None:
+                    profile, by_origin = chosen
+                    await state.compat({**scope, BUDGETED: set(), COMPAT_ROOT: profile}, receive,
+                                       send if by_origin else _private(send), state.proxy)
+                    return
+                if path.startswith("/compat/") or state.compat.claims(scope["method"], path):
+                    await state.compat({**scope, BUDGETED: set()}, receive, send, state.proxy)
+                    return
             service = resolve(path)
             if service is not None:
                 await state.proxy(service, scope, receive, send)

@@ -16,6 +16,9 @@ enforces both directions.
 - `COMPAT_PROFILE`: the scope key a profile sets to its name on the native calls it makes, so the
   request belongs to that profile's storefront (unless its header or origin says otherwise), and
   a guest gets the anonymous identity its seed gave on every answer, public reads included.
+- `COMPAT_ROOT`: the scope key naming the profile that serves a root path for this request: the
+  profile of the storefront its `Origin` (else `Referer`) selects, where that storefront has
+  `compat_at_root` and the profile claims the path. Unset: the deployment's root profile, if any.
 - `CompatMount`: what the gateway calls, before its native routing, for `/compat/…` and the paths
   a root-mounted profile claims.
 """
@@ -28,10 +31,10 @@ from starlette.types import Receive, Scope, Send
 
 from atelier_gateway.routing import resolve
 from atelier_gateway.settings import GatewaySettings
-from atelier_gateway.storefronts import COMPAT_PROFILE
+from atelier_gateway.storefronts import COMPAT_PROFILE, COMPAT_ROOT
 from atelier_gateway.upstream import read_body
 
-__all__ = ["COMPAT_PROFILE", "AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "allows_origin",
+__all__ = ["COMPAT_PROFILE", "COMPAT_ROOT", "AnonTokens", "CompatMount", "GatewaySettings", "NativeProxy", "allows_origin",
            "read_body", "resolve"]
 
 
@@ -59,8 +62,9 @@ class NativeProxy(Protocol):
 
 
 class CompatMount(Protocol):
-    def claims(self, method: str, path: str) -> bool:
-        """Whether a profile mounted at the root serves this (non-`/compat/`) path."""
+    def claims(self, method: str, path: str, profile: str | None = None) -> bool:
+        """Whether `profile` (None: the profile mounted at the root, if any) serves this
+        (non-`/compat/`) path at the root."""
         ...
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, proxy: NativeProxy) -> None:

@@ -17,6 +17,8 @@ from atelier_common.storefronts import StorefrontDirectory
 
 # The scope key a compatibility profile's native calls carry its name in (`seams.COMPAT_PROFILE`).
 COMPAT_PROFILE = "atelier.compat_profile"
+# The scope key naming the profile a storefront serves at the root for this request (`compat_at_root`).
+COMPAT_ROOT = "atelier.compat_root"
 # What a shared answer varies on: the request headers that choose the storefront (the path,
 # compat profiles included, is in every cache's key anyway) and the encoding a CDN may add.
 # `Origin` is the other one: the CORS middleware appends it to every answer's `Vary`.
@@ -41,19 +43,24 @@ class StorefrontResolver:
         self._version = -1
         self._by_origin: dict[str, str] = {}
         self._by_profile: dict[str, str] = {}
+        self._root_by_origin: dict[str, str] = {}
 
     def _maps(self) -> None:
         if self._version == self.directory.version:
             return
         by_origin: dict[str, str] = {}
         by_profile: dict[str, str] = {}
+        root_by_origin: dict[str, str] = {}
         for storefront in self.directory.all():
             for origin in storefront.origins:
                 if (normal := origin_of(origin)) is not None:
                     by_origin.setdefault(normal, storefront.slug)
+                    if (storefront.compat_at_root and storefront.compat_profile
+                            and by_origin[normal] == storefront.slug):
+                        root_by_origin[normal] = storefront.compat_profile
             if storefront.compat_profile:
                 by_profile.setdefault(storefront.compat_profile, storefront.slug)
-        self._by_origin, self._by_profile = by_origin, by_profile
+        self._by_origin, self._by_profile, self._root_by_origin = by_origin, by_profile, root_by_origin
         self._version = self.directory.version
 
     async def resolve(self, header: bytes | None, origin: bytes | None, referer: bytes | None,
@@ -77,6 +84,33 @@ class StorefrontResolver:
         if profile is not None and (slug := self._by_profile.get(profile)) is not None:
             return slug, True
         return default.slug, True
+
+    def root_profile(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, bool] | None:
+        """The profile the request's storefront serves at the root (`Storefront.compat_at_root`),
+        chosen by its `Origin`, else its `Referer`, and whether the `Origin` chose it (else its
+        answer varies on the page and is nobody else's to keep). None: no such storefront, or the
+        caller named its storefront (`X-Atelier-Storefront`: a native client)."""
+        if not self._root_by_origin and self._version == self.directory.version:
+            return None
+        self._maps()
+        if not self._root_by_origin:
+            return None
+        origin = referer = None
+        for key, value in headers:
+            if key == b"x-atelier-storefront":
+                return None
+            if key == b"origin":
+                origin = value
+            elif key == b"referer":
+                referer = value
+        for candidate in (origin, referer):
+            if candidate:
+                normal = origin_of(candidate.decode("latin-1"))
+                if normal is not None and (profile := self._root_by_origin.get(normal)) is not None:
+                    return profile, candidate is origin
+                if candidate is origin:
+                    return None  # the Origin is the browser's word: another site's page is not this one's
+        return None
 
     def allows_origin(self, origin: str) -> bool:
         """CORS: exactly the storefronts' origins plus the gateway's `cors_origins` setting."""

@@ -90,6 +90,9 @@ def test_the_profile_has_the_flat_fields_get_profile_reads() -> None:
     user = _user(NATIVE_USER, None)  # type: ignore[arg-type]  # the transform never reads its context
     assert (user["user_id"], user["role"], user["subscription_plan"]) == (NATIVE_USER["id"], "user", "pro")
     assert (user["quota_limit"], user["quota_used"]) == (200, 3) and user["quota"] == NATIVE_USER["quota"]
+    # what its Generate and Account pages read: `user.subscription.{plan, status, quota_*}`
+    assert user["subscription"] == {"tier": "pro", "status": "active", "plan": "pro", "quota_limit": 200,
+                                    "quota_remaining": 197}
     assert _user({**NATIVE_USER, "roles": ["customer", "admin"]}, None)["role"] == "admin"  # type: ignore[arg-type]  # no context read
     updated = _updated(NATIVE_USER, None)  # type: ignore[arg-type]  # the transform never reads its context
     assert updated["user"] == {"user_id": NATIVE_USER["id"], "email": "ada@example.com", "username": "ada"}

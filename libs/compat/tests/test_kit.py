@@ -9,6 +9,7 @@ import pytest
 from atelier_compat import PROFILE_NAMES, available, enabled
 from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
 from atelier_compat.dispatch import Compat
+from atelier_testing.storefronts import add_storefront, make_storefront
 
 from .conftest import Gateway, StartGateway
 
@@ -167,6 +168,31 @@ async def test_a_profile_mounted_at_the_root_goes_before_the_native_routes(start
         assert (await gw.client.get("/api/v1/orders")).json()["path"] == "/api/v1/orders"
         # and it is served under its prefix as well
         assert (await gw.client.get("/compat/marbelle/api/v1/auth/verify-token/")).json()["success"] is True
+
+
+async def test_a_storefront_serves_its_profile_at_the_root_for_its_own_origin(
+        start_gateway: StartGateway) -> None:
+    """`Storefront.compat_at_root`: its frontend's own base URL works unchanged, chosen per request."""
+    async with start_gateway(compat_profiles=["marbelle", "shop"]) as gw:
+        add_storefront(gw.app, make_storefront("m", origins=["http://localhost:3000"], compat_profile="marbelle",
+                                               compat_at_root=True))
+        add_storefront(gw.app, make_storefront("n", origins=["https://n.example"], compat_profile="shop"))
+        gw.client.headers.update(gw.keys.user_headers())
+        site = {"Origin": "http://localhost:3000"}
+        r = await gw.client.get("/api/v1/auth/verify-token/", headers=site)
+        assert r.status_code == 200 and r.json()["success"] is True, r.text  # marbelle's envelope
+        assert "Origin" in r.headers["vary"] and r.headers["access-control-allow-origin"] == site["Origin"]
+        # the same path without that origin, from another storefront's, or naming its storefront: native
+        assert (await gw.client.get("/api/v1/auth/verify-token/")).json()["path"] == "/api/v1/auth/verify-token"
+        for other in ({"Origin": "https://n.example"}, {**site, "X-Atelier-Storefront": "m"}):
+            r = await gw.client.get("/api/v1/auth/verify-token/", headers=other)
+            assert r.json()["path"] == "/api/v1/auth/verify-token", other
+        # what the profile does not route (a path, or another method on its path) stays native
+        assert (await gw.client.get("/api/v1/orders", headers=site)).json()["path"] == "/api/v1/orders"
+        assert (await gw.client.delete("/api/v1/auth/verify-token/", headers=site)).json()["service"] == "identity"
+        # a page's Referer selects it too, but nobody may keep that answer (it varies on the page)
+        r = await gw.client.get("/api/v1/auth/verify-token/", headers={"Referer": "http://localhost:3000/cart"})
+        assert r.json()["success"] is True and r.headers["cache-control"] == "private, no-cache"
 
 
 def test_the_setting_names_known_profiles() -> None:

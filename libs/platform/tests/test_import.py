@@ -33,7 +33,9 @@ from atelier_platform.cli import app
 from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
 OLD_PASSWORD = "Marbelle-old-pass-1"
-MARBELLE_ORIGIN = "http://localhost:3102"  # the demo marbelle storefront's (docs/storefronts.md)
+# A native client names the storefront (the demo marbelle storefront's origin would be served by
+# its profile where the profile routes the path: `compat_at_root`, docs/compat.md).
+ON_MARBELLE = {"X-Atelier-Storefront": "marbelle"}
 SHOP_ORIGIN = "http://localhost:3104"
 
 
@@ -154,8 +156,8 @@ async def test_customers_and_catalog_move_in_and_old_passwords_sign_in(platform:
     assert hashed is None and verified is None  # marbelle's inactive = not yet verified
 
     # The old integer id resolves to the imported product (its `number` alias), stock and image kept.
-    # The rows belong to the marbelle storefront (--storefront): its origin, and its profile, see them.
-    product = await platform.get("/api/v1/products/901", headers={"Origin": MARBELLE_ORIGIN})
+    # The rows belong to the marbelle storefront (--storefront): it, and its profile, see them.
+    product = await platform.get("/api/v1/products/901", headers=ON_MARBELLE)
     assert product.status_code == 200, product.text
     body = product.json()
     assert (body["sku"], body["stock_quantity"], body["price"]) == ("MB-CARRARA-2", 12, "185.50")
@@ -165,7 +167,7 @@ async def test_customers_and_catalog_move_in_and_old_passwords_sign_in(platform:
     assert old_link.status_code == 200, old_link.text
 
     # The order arrives as history: lines, total and status as they stood, its old id as its number.
-    auth = {"Authorization": f"Bearer {access}", "Origin": MARBELLE_ORIGIN}
+    auth = {"Authorization": f"Bearer {access}", **ON_MARBELLE}
     [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
     order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
     assert (order["order_number"], order["status"], order["total_amount"], order["storefront"]) == (
@@ -176,7 +178,7 @@ async def test_customers_and_catalog_move_in_and_old_passwords_sign_in(platform:
     # Never charged, never stock moved, never mail: nothing was announced.
     intent = await platform.post("/api/v1/payments/intents", json={"order_id": summary["id"]}, headers=auth)
     assert intent.status_code == 409, intent.text
-    assert (await platform.get("/api/v1/products/901", headers={"Origin": MARBELLE_ORIGIN})).json()[
+    assert (await platform.get("/api/v1/products/901", headers=ON_MARBELLE)).json()[
         "stock_quantity"] == 12
     assert await rows(tmp_path, "orders", "SELECT count(*) FROM outbox") == [(0,)]
 
@@ -627,8 +629,8 @@ async def test_storybook_customers_and_their_books_move_in(platform: httpx.Async
     assert (page["number"], page["text"], page["latest_version"]["status"]) == (1, "Once upon a time", "completed")
     assert page["selected_version"] is None  # mycomics had none chosen
 
-    # Orders are per storefront: the storybook frontend's origin sees its own.
-    auth = {**auth, "Origin": "http://localhost:3101"}
+    # Orders are per storefront: the storybook storefront sees its own.
+    auth = {**auth, "X-Atelier-Storefront": "storybook"}
     [summary] = (await platform.get("/api/v1/orders", headers=auth)).json()["results"]
     order = (await platform.get(f"/api/v1/orders/{summary['id']}", headers=auth)).json()
     assert (order["order_number"], order["status"], order["currency"], order["total_amount"]) == (

@@ -1,7 +1,8 @@
 """Serving the profiles: matching a seed request, calling the native API inside the gateway, rendering.
 
-`Compat` is called by the gateway middleware for `/compat/<profile>/…` (and, for the one profile
-a deployment mounts at the root, for the paths of its route table). The native calls go through
+`Compat` is called by the gateway middleware for `/compat/<profile>/…` and, at the root, for the
+paths of its route table: of the one profile a deployment mounts there, or of the profile of the
+storefront a request's `Origin` selects where that storefront has `compat_at_root`. The native calls go through
 `InternalCaller`: a new ASGI request handed to the gateway's own `Proxy`, with the caller's
 credentials (bearer token, anonymous token, cookies), address and request id, so the rules a
 native client meets — token checks and the denylist, the anonymous identity, rate limits, body
@@ -29,7 +30,15 @@ from atelier_compat.core import (
     run_declarative,
 )
 from atelier_compat.schema import docs_page, profile_schema
-from atelier_gateway.seams import COMPAT_PROFILE, AnonTokens, NativeProxy, allows_origin, read_body, resolve
+from atelier_gateway.seams import (
+    COMPAT_PROFILE,
+    COMPAT_ROOT,
+    AnonTokens,
+    NativeProxy,
+    allows_origin,
+    read_body,
+    resolve,
+)
 
 log = logging.getLogger("atelier.gateway.compat")
 
@@ -125,8 +134,13 @@ class Compat:
         self.root = self.profiles.get(root) if root else None
         self._schemas: dict[str, bytes] = {}
 
-    def claims(self, method: str, path: str) -> bool:
-        """Whether a root-mounted profile serves this path (it then goes before the native routes)."""
+    def claims(self, method: str, path: str, profile: str | None = None) -> bool:
+        """Whether a root-mounted profile serves this path (it then goes before the native routes).
+        `profile`: the one a storefront serves at the root for its own origins (`COMPAT_ROOT`),
+        which claims its routes only: another method, or a path it lacks, stays native there."""
+        if profile is not None:
+            chosen = self.profiles.get(profile)
+            return chosen is not None and chosen.match(method, path)[0] is not None
         if self.root is None:
             return False
         route, _, allowed = self.root.match(method, path)
@@ -140,7 +154,9 @@ class Compat:
             base = PREFIX + name
             seed_path = "/" + rest
         else:
-            profile, base, seed_path = self.root, "", path
+            chosen = scope.get(COMPAT_ROOT)
+            profile = self.profiles.get(chosen) if chosen is not None else self.root
+            base, seed_path = "", path
         if profile is None:
             await _respond(send, 404, orjson.dumps({"error": {"code": "NOT_FOUND", "message": "Not found",
                                                               "details": {}}}), [])

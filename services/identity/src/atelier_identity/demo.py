@@ -20,32 +20,38 @@ from atelier_identity.settings import IdentitySettings
 log = logging.getLogger("atelier.identity.demo")
 
 
-def _demo(slug: str, name: str, currency: str, tax: StorefrontTaxIn, sells: list[str], port: int,
-          **extra: object) -> StorefrontCreate:
-    origin = f"http://localhost:{port}"
+def _demo(slug: str, name: str, currency: str, tax: StorefrontTaxIn, sells: list[str], origin: str,
+          at_root: bool = True, **extra: object) -> StorefrontCreate:
+    # A passkey's relying party is a host name: none on an IP address (browsers refuse one).
+    passkey = StorefrontPasskeyIn(rp_id="localhost", origins=[origin]) if "//localhost:" in origin else None
     return StorefrontCreate.model_validate({
         "slug": slug, "name": name, "origins": [origin], "frontend_url": origin,
         "mail_from": f"{name} <no-reply@{slug}.example>", "currency": currency, "tax": tax, "sells": sells,
-        "passkey": StorefrontPasskeyIn(rp_id="localhost", origins=[origin]), "compat_profile": slug, **extra})
+        "passkey": passkey, "compat_profile": slug, "compat_at_root": at_root, **extra})
 
 
 _INCLUSIVE = StorefrontTaxIn(rate=Decimal("0"), inclusive=True)
 # The policies that limit one client address.
 DEMO_LIMITS = ("registrations_per_hour_per_ip", "signin_lockout_minutes")
 
+# Each origin is where the product's real frontend runs when started as its README says, so it
+# works with nothing configured: its calls to its own default base URL (http://localhost:8000/api/v1,
+# /api) are its profile's (`compat_at_root`). mycomics (S0) also runs on :3000, as Marbelle does:
+# it is http://127.0.0.1:3000 here. reviv and shop have no runnable frontend (API guides whose base
+# URL is configured anyway): ports of their own, their profiles under /compat/ only.
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # S0 logs the new customer in at registration: its accounts need no verified email, and a
     # username and a password make one.
-    _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], 3101,
+    _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], "http://127.0.0.1:3000",
           verified_email_optional=True, email_optional=True),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes). S1's access tokens
     # lived an hour; "1-99 items per product per cart".
-    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"], 3102,
-          link_paths={"reset_password": "/password-reset?token={token}"},
+    _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],
+          "http://localhost:3000", link_paths={"reset_password": "/password-reset?token={token}"},
           policies=StorefrontPoliciesIn(access_token_minutes=60, cart_line_limit=99)),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
-    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], 3103,
+    _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], "http://localhost:3103", at_root=False,
           link_paths={"verify_email": "/api/auth/verify-email/{token}/"},
           success_url="http://localhost:3103/payment/success?session_id={CHECKOUT_SESSION_ID}",
           cancel_url="http://localhost:3103/payment/cancelled",
@@ -55,7 +61,8 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # Its cart takes any quantity up to the stock; its InventoryManager calls ≤ 10 "low stock"
     # (`get_low_stock_products(threshold=10)`), alerting the demo's staff account (`atelier dev`'s).
     _demo("shop", "Shop", "USD",
-          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"], 3104,
+          StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"],
+          "http://localhost:3104", at_root=False,
           link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
           # S3 (Django): hour-long access tokens, Django's password validators, a 15-minute lock-out,
           # 3 registrations an hour per address (its RegisterThrottle).
@@ -67,8 +74,8 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
                                         anonymous_requests_per_minute=20, customer_requests_per_minute=100)),
     # Its frontend (qwertypants/figureforge, Vite) runs on :5173, reads `?code=&email=` on
     # /auth/magic-link and has no checkout pages of its own: back to the account or the prices.
-    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"], 5173,
-          link_paths={"magic_link": "/auth/magic-link?code={code}&email={email}"},
+    _demo("figureforge", "FigureForge", "USD", _INCLUSIVE, ["credit_pack", "subscription_plan"],
+          "http://localhost:5173", link_paths={"magic_link": "/auth/magic-link?code={code}&email={email}"},
           success_url="http://localhost:5173/account", cancel_url="http://localhost:5173/pricing"),
 )
 

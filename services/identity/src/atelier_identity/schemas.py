@@ -857,7 +857,7 @@ class StorefrontCreate(Request):
         "frontend_url": "https://marbelle.example", "mail_from": "Marbelle <no-reply@marbelle.example>",
         "currency": "USD", "tax": {"rate": "0.09", "inclusive": False}, "sells": ["physical"],
         "passkey": {"rp_id": "marbelle.example", "origins": ["https://marbelle.example"]},
-        "compat_profile": "marbelle", "policies": {"access_token_minutes": 60}}]})
+        "compat_profile": "marbelle", "compat_at_root": True, "policies": {"access_token_minutes": 60}}]})
 
     slug: Slug
     name: StorefrontName
@@ -874,6 +874,9 @@ class StorefrontCreate(Request):
     success_url: AbsoluteUrl | None = None
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
+    # True: its origins' calls to the paths `compat_profile` routes are served by it at the root
+    # (the frontend's own base URL); the other paths stay native.
+    compat_at_root: bool = False
     # True: accounts made or signing in here need no verified email (S0 logs the new customer in).
     verified_email_optional: bool = False
     policies: StorefrontPoliciesIn = StorefrontPoliciesIn()
@@ -896,6 +899,12 @@ class StorefrontCreate(Request):
             raise ValueError(f"rp_id {passkey.rp_id!r} is neither the host nor a registrable parent domain of "
                              f"{', '.join(wrong)}")
         return passkey
+
+    @model_validator(mode="after")
+    def _root_needs_a_profile(self) -> StorefrontCreate:
+        if self.compat_at_root and self.compat_profile is None:
+            raise ValueError("compat_at_root needs a compat_profile")
+        return self
 
 
 class StorefrontUpdate(Request):
@@ -920,6 +929,7 @@ class StorefrontUpdate(Request):
     success_url: AbsoluteUrl | None = None
     cancel_url: AbsoluteUrl | None = None
     compat_profile: CompatProfile | None = None
+    compat_at_root: Annotated[bool | None, AfterValidator(_not_null)] = None
     verified_email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
     # Field by field, like `tax`: a field sent null is the install's setting again.
     policies: Annotated[StorefrontPoliciesIn | None, AfterValidator(_not_null)] = None
@@ -941,7 +951,7 @@ class StorefrontRead(Storefront):
          "tax": {"rate": "0", "inclusive": False, "shipping_rate": None},
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"], "passkey": None,
          "statement_descriptor": None, "success_url": None, "cancel_url": None, "compat_profile": None,
-         "verified_email_optional": False, "email_optional": False,
+         "compat_at_root": False, "verified_email_optional": False, "email_optional": False,
          "policies": {"access_token_minutes": 60, "password_policy": "strict", "cart_line_limit": None,
           "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
@@ -961,8 +971,8 @@ class StorefrontList(BaseModel):
            "currency": "USD", "tax": {"rate": "0.09", "inclusive": False, "shipping_rate": None},
            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
            "passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}, "statement_descriptor": None,
-           "success_url": None, "cancel_url": None, "compat_profile": None, "verified_email_optional": False,
-           "email_optional": False,
+           "success_url": None, "cancel_url": None, "compat_profile": None, "compat_at_root": False,
+           "verified_email_optional": False, "email_optional": False,
            "policies": {"access_token_minutes": None, "password_policy": None, "cart_line_limit": None,
             "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
             "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,

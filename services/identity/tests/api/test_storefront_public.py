@@ -112,14 +112,18 @@ class TestIdentityCopy:
         assert all(s.revision > 0 for s in loaded)
 
 
+# Each one's origin is where its real frontend runs unconfigured (mycomics: 127.0.0.1, beside Marbelle).
 DEMO = {
     "storybook": ("Storybook", "GEL", {"rate": "0", "inclusive": True, "shipping_rate": None},
-                  ["print_tier", "retry_pack"], 3101),
-    "marbelle": ("Marbelle", "USD", {"rate": "0.09", "inclusive": False, "shipping_rate": None}, ["physical"], 3102),
-    "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None}, ["credit_pack"], 3103),
-    "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00"}, ["physical"], 3104),
+                  ["print_tier", "retry_pack"], "http://127.0.0.1:3000"),
+    "marbelle": ("Marbelle", "USD", {"rate": "0.09", "inclusive": False, "shipping_rate": None}, ["physical"],
+                 "http://localhost:3000"),
+    "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None}, ["credit_pack"],
+              "http://localhost:3103"),
+    "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00"}, ["physical"],
+             "http://localhost:3104"),
     "figureforge": ("FigureForge", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None},
-                    ["credit_pack", "subscription_plan"], 5173),
+                    ["credit_pack", "subscription_plan"], "http://localhost:5173"),
 }
 
 
@@ -131,13 +135,16 @@ class TestDemoSeed:
         async with start_identity(seed_demo_storefronts=True) as api:
             stored = await rows(api)
             assert set(stored) == set(DEMO)
-            for slug, (name, currency, tax, sells, port) in DEMO.items():
+            for slug, (name, currency, tax, sells, origin) in DEMO.items():
                 data = stored[slug].data
-                origin = f"http://localhost:{port}"
                 assert (data["name"], data["currency"], data["tax"], data["sells"]) == (name, currency, tax, sells)
                 assert data["origins"] == [origin] and data["frontend_url"] == origin
-                assert data["compat_profile"] == slug and data["is_default"] is False
-                assert data["passkey"] == {"rp_id": "localhost", "origins": [origin]}
+                assert data["compat_profile"] == slug
+                assert data["compat_at_root"] is (slug not in ("reviv", "shop"))  # no runnable frontend
+                assert data["is_default"] is False
+                # A passkey's relying party is a host name: none on 127.0.0.1.
+                passkey = None if "127.0.0.1" in origin else {"rp_id": "localhost", "origins": [origin]}
+                assert data["passkey"] == passkey
                 assert data["mail_from"] == f"{name} <no-reply@{slug}.example>"
             assert sorted(e.data["storefront"]["slug"] for e in await changed_events(api)) == sorted(DEMO)
             await api.h.drain()
@@ -173,7 +180,7 @@ class TestDemoSeed:
     async def test_a_demo_origin_staff_already_gave_another_storefront_is_skipped(self, start_identity,
                                                                                   test_keys) -> None:
         async with start_identity() as api:
-            mine = storefront("mine", origins=["http://localhost:3102"], passkey=None)
+            mine = storefront("mine", origins=["http://localhost:3000"], passkey=None)
             assert (await api.client.post(URL, json=mine, headers=test_keys.staff_headers())).status_code == 201
         async with start_identity(seed_demo_storefronts=True) as api:
             assert set(await rows(api)) == (set(DEMO) - {"marbelle"}) | {"mine"}

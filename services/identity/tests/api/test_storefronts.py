@@ -177,15 +177,21 @@ class TestValidation:
     @pytest.mark.parametrize("overrides", [
         {"passkey": {"rp_id": "b.example", "origins": ["https://shop.b.example", "https://b.example"]}},
         {"passkey": {"rp_id": "b.example", "origins": []}},
-        {"passkey": {"rp_id": "localhost", "origins": ["http://localhost:3102"]}},
+        {"passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}},
         {"statement_descriptor": "MARBELLE*SHOP"[:8]}, {"currency": "JPY"}, {"currency": "gel"},
         {"tax": {"rate": "0.999999", "inclusive": True}}, {"tax": {"rate": 0}},
         {"success_url": "https://b.example/done?session={CHECKOUT_SESSION_ID}"},
         {"link_paths": {"magic_link": "/m/{code}?e={email}&t={token}"}}, {"mail_from": "hello@b.example"},
         {"origins": ["http://[::1]:3000", "http://127.0.0.1:3000"]},
+        {"compat_profile": "marbelle", "compat_at_root": True},
     ])
     async def test_good_values_are_accepted(self, api, staff, overrides: dict[str, Any]) -> None:
         await create(api, staff, **overrides)
+
+    async def test_the_root_needs_a_profile(self, api, staff, expect_error) -> None:
+        response = await api.client.post(URL, json=storefront(compat_at_root=True), headers=staff)
+        expect_error(response, 400, "VALIDATION_ERROR")
+        assert await rows(api) == {}
 
 
 class TestRead:

@@ -143,6 +143,9 @@ class Storefront(ContractModel):
     success_url: str | None = None
     cancel_url: str | None = None
     compat_profile: str | None = None
+    # True: a request from one of `origins` is served by `compat_profile` at the root too (its
+    # frontend's own base URL, e.g. http://localhost:8000/api/v1) where the profile routes the path.
+    compat_at_root: bool = False
     # True: an account made or signing in here needs no verified email, whatever identity's
     # `require_verified_email` (S0 logs the new customer in at registration).
     verified_email_optional: bool = False

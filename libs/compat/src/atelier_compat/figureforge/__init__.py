@@ -46,7 +46,13 @@ def _job(data: Json, ctx: Context) -> Json:
 def _user(data: Json, ctx: Context) -> Json:
     """The native user, plus the flat fields the frontend reads (its backend's `get_current_user`)."""
     subscription, quota = data.get("subscription") or {}, data.get("quota") or {}
+    # Its pages read `user.subscription.{plan, status, quota_limit, quota_remaining}` (Generate's
+    # button is enabled by `status == "active"` and a quota left).
+    nested = None if data.get("subscription") is None else {
+        **subscription, "plan": subscription.get("tier"), "quota_limit": quota.get("monthly", 0),
+        "quota_remaining": quota.get("remaining", 0)}
     return {**data, "user_id": data["id"], "role": "admin" if "admin" in (data.get("roles") or []) else "user",
+            "subscription": nested,
             "subscription_plan": subscription.get("tier"), "subscription_status": subscription.get("status"),
             "quota_limit": quota.get("monthly", 0), "quota_used": quota.get("used", 0)}
 
