@@ -77,3 +77,7 @@ class CurrencyNotSold(CatalogError):
 
 class UnknownStorefront(CatalogError):
     code, status, default_message = "UNKNOWN_STOREFRONT", 400, "No storefront has this slug"
+
+
+class InvalidCsv(CatalogError):
+    code, status, default_message = "INVALID_CSV", 400, "The file is not a CSV of products"

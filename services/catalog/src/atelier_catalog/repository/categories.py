@@ -41,6 +41,10 @@ class CategoryRepository(SessionRepository):
     async def get(self, category_id: uuid.UUID) -> Category | None:
         return await self.session.get(Category, category_id)
 
+    async def ids_by_slug(self) -> dict[str, uuid.UUID]:
+        """Every category's id by its slug, active or not (a CSV names categories by slug)."""
+        return {slug: id_ for slug, id_ in (await self.session.exec(select(col(Category.slug), col(Category.id)))).all()}
+
     async def get_by_slug(self, slug: str) -> Category | None:
         return (await self.session.exec(select(Category).where(col(Category.slug) == slug))).first()
 
