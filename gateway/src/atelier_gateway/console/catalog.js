@@ -162,7 +162,12 @@ async function editor(root, ctx) {
         announce(`Created ${made.name}.`);
         return;
       }
-      const saved = await call("PATCH", `${V1}/products/${product.id}`, { body: productBody(values, false) });
+      // Only what changed: an older product whose storefronts no longer sell its currency stays
+      // editable as long as neither is touched (CURRENCY_NOT_SOLD is judged on those two).
+      const body = Object.fromEntries(Object.entries(productBody(values, false))
+        .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(product[k] ?? null)));
+      if (!Object.keys(body).length) { announce("Nothing changed."); return; }
+      const saved = await call("PATCH", `${V1}/products/${product.id}`, { body });
       announce(`Saved ${saved.name}.`);
       ctx.reload();
     },

@@ -1,5 +1,5 @@
 // The category tree editor: the tree as nested lists, and forms to add, rename, move under another
-// parent (the catalog refuses a cycle: CATEGORY_CYCLE) and deactivate or reactivate a category.
+// parent (the catalog refuses a cycle: CATEGORY_CYCLE), deactivate, reactivate or delete one.
 
 import { call, hasRole } from "./api.js";
 import { announce, form, h } from "./ui.js";
@@ -48,17 +48,18 @@ export async function categoriesPage(root, ctx) {
       done(`Saved ${saved.name}.`);
     },
   }));
-  // Categories are never deleted (products and links keep pointing at them): deactivating hides
-  // one and everything under it from shoppers.
+  // Deactivating hides a category and everything under it from shoppers; only an empty one (no
+  // product, active or not, and no child) may be deleted for good (else CATEGORY_NOT_EMPTY).
   root.append(form({
-    id: "category-state", legend: "Deactivate or reactivate a category", submit: "Apply",
+    id: "category-state", legend: "Deactivate, reactivate or delete a category", submit: "Apply",
     fields: [{ name: "category", label: "Which category", type: "select", required: true, options: choices },
-             { name: "active", label: "Active", type: "select", options: [["false", "Deactivate (hide)"], ["true", "Reactivate"]] }],
+             { name: "action", label: "Action", type: "select",
+               options: [["deactivate", "Deactivate (hide)"], ["activate", "Reactivate"], ["delete", "Delete (an empty one only)"]] }],
     onSubmit: async (values) => {
-      const saved = values.active === "true"
-        ? await call("PATCH", `${V1}/categories/${values.category}`, { body: { is_active: true } })
-        : (await call("DELETE", `${V1}/categories/${values.category}`), { name: all.find((c) => c.id === values.category).node.name });
-      done(`${saved.name} is ${values.active === "true" ? "active" : "inactive"}.`);
+      const { name } = all.find((c) => c.id === values.category).node;
+      if (values.action === "activate") await call("PATCH", `${V1}/categories/${values.category}`, { body: { is_active: true } });
+      else await call("DELETE", `${V1}/categories/${values.category}`, { query: { permanently: values.action === "delete" ? "true" : "" } });
+      done(`${name}: ${{ activate: "active", deactivate: "inactive", delete: "deleted" }[values.action]}.`);
     },
   }));
 }

@@ -81,3 +81,8 @@ class UnknownStorefront(CatalogError):
 
 class InvalidCsv(CatalogError):
     code, status, default_message = "INVALID_CSV", 400, "The file is not a CSV of products"
+
+
+class CategoryNotEmpty(CatalogError):
+    code, status, default_message = ("CATEGORY_NOT_EMPTY", 409,
+                                     "A category that holds products or other categories cannot be deleted; deactivate it")

@@ -4,8 +4,8 @@ from atelier_catalog.api import categories, internal, media, pricing, products, 
 
 # The public reads first: their routers cache (`api/cache.py`); the CSV routes before them, whose
 # paths `/products/{ref}` would otherwise take.
-ROUTERS = (transfer.router, categories.public, products.public, reviews.public, pricing.router, categories.router, products.router,
-           reviews.router, media.router, internal.router)
+ROUTERS = (transfer.router, categories.public, products.public, reviews.public, pricing.router, categories.router,
+           products.router, reviews.router, media.router, internal.router)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {

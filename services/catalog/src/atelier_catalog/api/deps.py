@@ -72,9 +72,9 @@ WishlistReaderDep = Annotated[WishlistService, use_case(WishlistService, read_on
 NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown, inactive or malformed id or slug)"}}
 STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
               400: {"description": "Validation error"}}
-# Read only: the export runs in one snapshot, without a transaction's write locks.
+# The export only reads: no transaction around it (`Database.read_only`).
 ProductTransferReaderDep = Annotated[ProductTransferService, use_case(ProductTransferService, read_only=True)]
-CONFLICT: ErrorResponses = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK or CATEGORY_CYCLE"}}
+CONFLICT: ErrorResponses = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK, CATEGORY_CYCLE or CATEGORY_NOT_EMPTY"}}
 # Set on product pages whose `count` is PostgreSQL's estimate (more matches than
 # `exact_count_limit`): the page shape stays {count, next, previous, results}.
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"

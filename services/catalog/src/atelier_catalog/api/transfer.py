@@ -17,7 +17,11 @@ router = APIRouter(prefix="/api/v1", tags=["products"])
 
 
 @router.get("/products/export.csv", summary="Export products as CSV", response_class=StreamingResponse,
-            responses={**STAFF_ONLY, 200: {"content": {"text/csv": {}}, "description": "The products, one a row"}})
+            responses={**STAFF_ONLY, 200: {"description": "The products, one a row", "content": {"text/csv": {
+                "schema": {"type": "string"},
+                "example": ("sku,name,slug,description,price,compare_price,currency,stock_quantity,category,storefronts,"
+                            "is_active,kind\r\nPRINT-FOX-A3,Fox in Snow print,fox-in-snow-print,A3 giclée print,29.00,,"
+                            "USD,25,prints,,true,physical\r\n")}}}})
 async def export_products(staff: MerchandiserPrincipal, transfer: ProductTransferReaderDep) -> StreamingResponse:
     """Every product, active or not, one a row: sku, name, slug, description, price, compare_price, currency,
     stock_quantity, category (its slug), storefronts (slugs separated by spaces), is_active, kind."""

@@ -10,5 +10,5 @@ from atelier_catalog.service.stock import StockService
 from atelier_catalog.service.transfer import ProductTransferService
 from atelier_catalog.service.variants import VariantService
 
-__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "ProductTransferService", "ReservationService",
-           "ReviewService", "StockService", "VariantService", "WishlistService"]
+__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "ProductTransferService",
+           "ReservationService", "ReviewService", "StockService", "VariantService", "WishlistService"]

@@ -126,16 +126,14 @@ class ProductTransferService(UseCase[CatalogContext]):
     async def _apply(self, products: ProductService, stock: StockService, sku: str, values: dict[str, Any],
                      staff: Principal) -> RowStatus:
         quantity = values.pop("stock_quantity", None)
+        if values.get("slug") is None:  # an empty slug cell: made from the name, or kept
+            values.pop("slug", None)
         existing = next(iter(await self.products.get_many(skus=[sku])), None)
         if existing is None:
-            if values.get("slug") is None:
-                values.pop("slug", None)
             data = ProductCreate.model_validate({**values, "sku": sku,
                                                  **({"stock_quantity": quantity} if quantity is not None else {})})
             await products.create(data, actor_id=staff.user_id, staff=staff)
             return "created"
-        if values.get("slug") is None:  # an empty slug cell keeps the slug
-            values.pop("slug", None)
         wanted = ProductUpdate.model_validate(values).changes()
         changes = {name: value for name, value in wanted.items() if _current(existing, name) != value}
         delta = quantity - existing.stock_quantity if quantity is not None and existing.track_inventory else 0
