@@ -53,14 +53,16 @@ async function send(method, path, { body, query, headers, anonymous = false } = 
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
   }
   const all = { Accept: "application/json", ...(headers || {}) };
-  if (body !== undefined) all["Content-Type"] = "application/json";
+  // FormData (a file upload) goes as multipart, its boundary set by the browser.
+  const multipart = body instanceof FormData;
+  if (body !== undefined && !multipart) all["Content-Type"] = "application/json";
   if (session && session.access && !anonymous) all.Authorization = `Bearer ${session.access}`;
   const response = await fetch(url, { method, headers: all, credentials: "same-origin",
-                                      body: body === undefined ? undefined : JSON.stringify(body) });
+                                      body: body === undefined || multipart ? body : JSON.stringify(body) });
   const text = await response.text();
   let json = null;
   if (text) { try { json = JSON.parse(text); } catch { json = null; } }
-  return { response, json };
+  return { response, json, text };
 }
 
 let refreshing = null;
@@ -78,17 +80,18 @@ async function refresh() {
 }
 
 // Call the API; a 401 refreshes the access token once and retries. Throws ApiError on failure.
+// `body` may be FormData (multipart); `asText` answers the body as text (a CSV) instead of JSON.
 export async function call(method, path, options = {}) {
-  let { response, json } = await send(method, path, options);
+  let { response, json, text } = await send(method, path, options);
   if (response.status === 401 && session && await refresh()) {
-    ({ response, json } = await send(method, path, options));
+    ({ response, json, text } = await send(method, path, options));
   }
   if (response.status === 401) {
     save(null);
     window.dispatchEvent(new CustomEvent("console:signed-out"));
   }
   if (!response.ok) throw new ApiError(response.status, json);
-  return json;
+  return options.asText ? text : json;
 }
 
 export const get = (path, query) => call("GET", path, { query });

@@ -4,6 +4,8 @@
 
 import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
 import { actionButton, addDecimal, announce, facts, form, h, link, money, showError, table, when } from "./ui.js";
+import { catalogPage } from "./catalog.js";
+import { categoriesPage } from "./categories.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -402,48 +404,7 @@ async function subscriptions(root, ctx) {
   results(root, "Subscriptions", page, subscriptionColumns, ctx, "subscriptions");
 }
 
-// ---------------------------------------------------------------- catalog
-
-async function catalog(root, ctx) {
-  root.append(h("h1", {}, "Catalog"));
-  let storefronts = [];
-  // The list of storefronts is the admin's; other staffers type the slug.
-  if (hasRole("admin")) storefronts = (await get(`${V1}/storefronts`, { limit: 100 })).results.map((s) => s.slug);
-  const chosen = ctx.query.storefront || "";
-  root.append(form({
-    id: "product-search", legend: "Products", submit: "Show",
-    fields: [{ name: "search", label: "Name or SKU", value: ctx.query.search },
-             storefronts.length
-               ? { name: "storefront", label: "Storefront (prices)", type: "select", value: chosen, options: [["", "Default"], ...storefronts.map((s) => [s, s])] }
-               : { name: "storefront", label: "Storefront (prices)", value: chosen }],
-    onSubmit: async (values) => go(hashWith("catalog", values), ctx),
-  }));
-  const headers = chosen ? { "X-Atelier-Storefront": chosen } : {};
-  const page = await call("GET", `${V1}/products`, { query: { search: ctx.query.search, limit: PAGE_SIZE, offset: ctx.query.offset }, headers });
-  const columns = [
-    { label: "Product", value: (p) => p.name }, { label: "SKU", value: (p) => p.sku }, { label: "Kind", value: (p) => p.kind },
-    { label: "Price", value: (p) => money(p.price, p.currency), num: true },
-    { label: "Stock", value: (p) => h("span", { id: `stock-${p.id}` }, p.track_inventory === false ? "not tracked" : p.stock_quantity), num: true },
-    { label: "Storefronts", value: (p) => (p.storefronts || []).join(", ") || "all" },
-    { label: "Active", value: (p) => p.is_active ? "yes" : "no" }];
-  if (hasRole("merchandiser")) columns.push({ label: "Stock change", value: (p) => stockForm(p, ctx) });
-  results(root, "Products", page, columns, ctx, "catalog");
-}
-
-function stockForm(product, ctx) {
-  const el = form({
-    legend: `Stock of ${product.name}`, submit: "Apply",
-    fields: [{ name: "delta", label: "Units (±)", type: "number", required: true, step: 1 },
-             { name: "reason", label: "Reason", required: true }],
-    onSubmit: async (values) => {
-      const moved = await call("POST", `${V1}/products/${product.id}/stock`, { body: { delta: Number(values.delta), reason: values.reason } });
-      document.getElementById(`stock-${product.id}`).textContent = moved.stock_quantity;
-      announce(`${product.name}: ${moved.stock_quantity} in stock.`);
-      el.reset();
-    },
-  });
-  return el;
-}
+// ---------------------------------------------------------------- catalog: catalog.js, categories.js
 
 // ---------------------------------------------------------------- jobs, storefronts, staff, audit
 
@@ -558,7 +519,8 @@ export const PAGES = [
     render: (root, ctx) => ctx.args.length ? orderDetail(root, ctx) : orders(root, ctx) },
   { path: "customers", title: "Customers", roles: ["support"],
     render: (root, ctx) => ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx) },
-  { path: "catalog", title: "Catalog", roles: [], render: catalog },
+  { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
+  { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },

@@ -291,6 +291,14 @@ class ProductFilter:
     featured: bool | None = None
     kind: ProductKind | None = None
     ordering: tuple[OrderKey, ...] = ()
+    # Staff filters of the console: active or inactive only; stock `low` (tracked, 1 to
+    # LOW_STOCK units) or `out` (tracked, none left).
+    active: bool | None = None
+    stock: str | None = None
+
+
+# What the console's "low stock" filter means: tracked and at most this many units left.
+LOW_STOCK = 5
 
 
 # -- the category tree --------------------------------------------------------------------------

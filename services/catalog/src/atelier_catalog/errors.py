@@ -77,3 +77,12 @@ class CurrencyNotSold(CatalogError):
 
 class UnknownStorefront(CatalogError):
     code, status, default_message = "UNKNOWN_STOREFRONT", 400, "No storefront has this slug"
+
+
+class InvalidCsv(CatalogError):
+    code, status, default_message = "INVALID_CSV", 400, "The file is not a CSV of products"
+
+
+class CategoryNotEmpty(CatalogError):
+    code, status, default_message = ("CATEGORY_NOT_EMPTY", 409,
+                                     "A category that holds products or other categories cannot be deleted; deactivate it")

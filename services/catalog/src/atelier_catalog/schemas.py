@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -352,6 +352,10 @@ class ProductQuery(BaseModel):
     ordering: str | None = Field(
         default=None, max_length=200,
         description="name, price, created_at, stock_quantity, rating; '-' for descending; comma-separated")
+    status: Literal["active", "inactive"] | None = Field(
+        default=None, description="Active or inactive products only (inactive ones need `include_inactive`)")
+    stock: Literal["low", "out"] | None = Field(
+        default=None, description=f"Tracked stock: `low` (1 to {domain.LOW_STOCK} units) or `out` (none left)")
 
 
 class StockAdjustment(_Input):
@@ -406,6 +410,28 @@ class StockRead(BaseModel):
     reason: str
     stock_quantity: int = Field(validation_alias="quantity_after")
     created_at: datetime
+
+
+class ImportRowRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"line": 3, "sku": "PRINT-FOX-A3", "status": "error", "message": "price: Input should be a valid decimal"}]})
+
+    line: int = Field(description="The row's line in the file (the header is line 1)")
+    sku: str
+    status: Literal["created", "updated", "unchanged", "error"]
+    message: str = Field(description="Why the row is refused (empty unless `status` is error)")
+
+
+class ImportReportRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"dry_run": True, "counts": {"created": 1, "updated": 2, "unchanged": 11, "error": 1},
+         "rows": [{"line": 2, "sku": "PRINT-FOX-A2", "status": "updated", "message": ""},
+                  {"line": 3, "sku": "PRINT-FOX-A3", "status": "error",
+                   "message": "price: Input should be a valid decimal"}]}]})
+
+    dry_run: bool = Field(description="True: nothing was written; the report says what applying would do")
+    counts: dict[str, int] = Field(description="How many rows are created, updated, unchanged and in error")
+    rows: list[ImportRowRead]
 
 
 # -- digital offers -----------------------------------------------------------------------------

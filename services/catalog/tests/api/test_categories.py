@@ -144,3 +144,25 @@ class TestCategoryAdmin:
 
     async def test_unknown_category_is_404_for_staff_too(self, harness: ServiceHarness, staff) -> None:
         assert_error(await harness.client.delete("/api/v1/categories/nope", headers=staff), 404, "NOT_FOUND")
+
+
+async def test_only_an_empty_category_is_deleted_for_good(harness, catalog, staff) -> None:
+    client = harness.client
+    parent = await catalog.category(name="Shelves")
+    child = await catalog.category(name="Wall shelves", parent_id=parent["id"])
+    stocked = await catalog.category(name="Stocked")
+    product = await catalog.product(category_id=stocked["id"])
+    await catalog.deactivate_product(product["id"])  # an inactive product still holds its category
+
+    refused = assert_error(await client.delete(f"/api/v1/categories/{parent['id']}", headers=staff,
+                                               params={"permanently": "true"}), 409, "CATEGORY_NOT_EMPTY")
+    assert refused["details"] == {"children": 1, "products": 0}
+    assert_error(await client.delete(f"/api/v1/categories/{stocked['id']}", headers=staff,
+                                     params={"permanently": "true"}), 409, "CATEGORY_NOT_EMPTY")
+
+    gone = await client.delete(f"/api/v1/categories/{child['id']}", headers=staff, params={"permanently": "true"})
+    assert gone.status_code == 204, gone.text
+    assert_error(await client.get(f"/api/v1/categories/{child['id']}", headers=staff,
+                                  params={"include_inactive": "true"}), 404, "NOT_FOUND")
+    assert (await client.delete(f"/api/v1/categories/{parent['id']}", headers=staff,
+                                params={"permanently": "true"})).status_code == 204

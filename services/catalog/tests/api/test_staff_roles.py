@@ -9,7 +9,8 @@ P = "/api/v1/products/{product_ref}"
 V, IMG = f"{P}/variants", f"{P}/images"
 EXPECTED = {
     **{("POST", path): MERCHANDISER for path in ("/api/v1/products", f"{P}/stock", V, IMG, f"{IMG}/upload",
-                                                 "/api/v1/categories")},
+                                                 "/api/v1/categories", "/api/v1/products/import")},
+    ("GET", "/api/v1/products/export.csv"): MERCHANDISER,
     **{(method, path): MERCHANDISER for method in ("PUT", "PATCH", "DELETE")
        for path in (P, f"{V}/{{variant_id}}", f"{IMG}/{{image_id}}", "/api/v1/categories/{category_ref}")},
 }

@@ -1,11 +1,11 @@
 """HTTP routes of the catalog: one router per resource, plus /internal for other services."""
 
-from atelier_catalog.api import categories, internal, media, pricing, products, reviews
+from atelier_catalog.api import categories, internal, media, pricing, products, reviews, transfer
 
-# The public reads first: their routers cache (`api/cache.py`); before them, the staff read whose
-# path `GET /products/{ref}` would take.
-ROUTERS = (products.staff_reads, categories.public, products.public, reviews.public, pricing.router, categories.router, products.router,
-           reviews.router, media.router, internal.router)
+# The public reads first: their routers cache (`api/cache.py`); before them, the staff reads and the
+# CSV routes, whose paths `GET /products/{ref}` would otherwise take.
+ROUTERS = (products.staff_reads, transfer.router, categories.public, products.public, reviews.public, pricing.router,
+           categories.router, products.router, reviews.router, media.router, internal.router)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {

@@ -1,10 +1,11 @@
-"""/api/v1/categories: the tree for everyone, administration for staff (deleting deactivates)."""
+"""/api/v1/categories: the tree for everyone, administration for staff (deleting deactivates; `permanently`
+removes an empty category)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from atelier_catalog.api.cache import CachedRoute
 from atelier_catalog.api.deps import (
@@ -80,9 +81,16 @@ async def update_category(category_ref: str, data: CategoryUpdate, staff: Mercha
     return await categories.update(category_ref, data)
 
 
-@router.delete("/categories/{category_ref}", summary="Deactivate a category",
+@router.delete("/categories/{category_ref}", summary="Deactivate or delete a category",
                status_code=status.HTTP_204_NO_CONTENT, responses=STAFF)
-async def deactivate_category(category_ref: str, staff: MerchandiserPrincipal, categories: CategoryServiceDep) -> Response:
-    """Hide a category from shoppers (it is kept, inactive)."""
-    await categories.deactivate(category_ref)
+async def deactivate_category(category_ref: str, staff: MerchandiserPrincipal, categories: CategoryServiceDep,
+                              permanently: Annotated[bool, Query(
+                                  description="Delete it for good: only an empty category (no product, no child)")]
+                              = False) -> Response:
+    """Hide a category from shoppers (it is kept, inactive); with `permanently`, remove an empty one
+    (409 `CATEGORY_NOT_EMPTY` otherwise)."""
+    if permanently:
+        await categories.delete(category_ref)
+    else:
+        await categories.deactivate(category_ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -14,6 +14,7 @@ from atelier_catalog.service import (
     ImageService,
     PricingService,
     ProductService,
+    ProductTransferService,
     ReviewService,
     StockService,
     VariantService,
@@ -53,6 +54,7 @@ ShopperVisibilityDep = Annotated[Visibility, Depends(_shopper_visibility)]
 ProductQueryDep = Annotated[ProductQuery, Query()]
 CategoryServiceDep = Annotated[CategoryService, use_case(CategoryService)]
 ProductServiceDep = Annotated[ProductService, use_case(ProductService)]
+ProductTransferServiceDep = Annotated[ProductTransferService, use_case(ProductTransferService)]
 VariantServiceDep = Annotated[VariantService, use_case(VariantService)]
 ImageServiceDep = Annotated[ImageService, use_case(ImageService)]
 StockServiceDep = Annotated[StockService, use_case(StockService)]
@@ -81,7 +83,9 @@ WishlistReaderDep = Annotated[WishlistService, use_case(WishlistService, read_on
 NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown, inactive or malformed id or slug)"}}
 STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"}, 403: {"description": "Staff only"},
               400: {"description": "Validation error"}}
-CONFLICT: ErrorResponses = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK or CATEGORY_CYCLE"}}
+# The export only reads: no transaction around it (`Database.read_only`).
+ProductTransferReaderDep = Annotated[ProductTransferService, use_case(ProductTransferService, read_only=True)]
+CONFLICT: ErrorResponses = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK, CATEGORY_CYCLE or CATEGORY_NOT_EMPTY"}}
 # Set on product pages whose `count` is PostgreSQL's estimate (more matches than
 # `exact_count_limit`): the page shape stays {count, next, previous, results}.
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"

@@ -41,6 +41,22 @@ class CategoryRepository(SessionRepository):
     async def get(self, category_id: uuid.UUID) -> Category | None:
         return await self.session.get(Category, category_id)
 
+    async def usage(self, category_id: uuid.UUID) -> tuple[int, int]:
+        """(its child categories, the products in it), active or not."""
+        children = await self.session.exec(select(func.count()).select_from(Category)
+                                           .where(col(Category.parent_id) == category_id))
+        products = await self.session.exec(select(func.count()).select_from(Product)
+                                           .where(col(Product.category_id) == category_id))
+        return children.one(), products.one()
+
+    async def remove(self, category: Category) -> None:
+        await self.session.delete(category)
+        await self.session.flush()
+
+    async def ids_by_slug(self) -> dict[str, uuid.UUID]:
+        """Every category's id by its slug, active or not (a CSV names categories by slug)."""
+        return {slug: id_ for slug, id_ in (await self.session.exec(select(col(Category.slug), col(Category.id)))).all()}
+
     async def get_by_slug(self, slug: str) -> Category | None:
         return (await self.session.exec(select(Category).where(col(Category.slug) == slug))).first()
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    and_,
     func,
     or_,
     true,
@@ -89,6 +90,17 @@ class ProductRepository(ProductPages, StockRows):
         stmt = self._with_children(stmt.order_by(col(Product.id)), EVERYTHING)
         return (await self.session.exec(stmt)).all()
 
+
+    async def export_page(self, *, after: tuple[int, uuid.UUID] | None,
+                          limit: int) -> Sequence[tuple[Product, str | None]]:
+        """Every product, active or not, with its category's slug: `limit` of them after `after`
+        (the last row's (number, id)), in number order; a keyset page, so the export stays linear."""
+        number = func.coalesce(col(Product.number), 0)
+        stmt = (select(Product, col(Category.slug)).outerjoin(Category, col(Category.id) == col(Product.category_id))
+                .order_by(number, col(Product.id)).limit(limit))
+        if after is not None:
+            stmt = stmt.where(or_(number > after[0], and_(number == after[0], col(Product.id) > after[1])))
+        return [(product, slug) for product, slug in (await self.session.exec(stmt)).all()]
 
     async def hidden_by_category(self, product_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         """Those of `product_ids` under an inactive category (or under one below an inactive

@@ -35,6 +35,7 @@ from sqlmodel import col
 
 from atelier_catalog.domain import (
     DEFAULT_ORDERING,
+    LOW_STOCK,
     OrderKey,
     ProductFilter,
     Visibility,
@@ -441,4 +442,10 @@ def _filtered(stmt: Select[Any], f: ProductFilter, visibility: Visibility) -> Se
         stmt = stmt.where(col(Product.is_featured) == f.featured)
     if f.kind is not None:
         stmt = stmt.where(col(Product.kind) == f.kind.value)
+    if f.active is not None:
+        stmt = stmt.where(col(Product.is_active) == f.active)
+    if f.stock is not None:
+        tracked = col(Product.track_inventory) == true()
+        stmt = stmt.where(tracked, col(Product.stock_quantity) == 0) if f.stock == "out" else stmt.where(
+            tracked, col(Product.stock_quantity) > 0, col(Product.stock_quantity) <= LOW_STOCK)
     return stmt

@@ -7,7 +7,8 @@ from atelier_catalog.service.products import ProductService
 from atelier_catalog.service.reservations import ReservationService
 from atelier_catalog.service.reviews import ReviewService, WishlistService
 from atelier_catalog.service.stock import StockService
+from atelier_catalog.service.transfer import ProductTransferService
 from atelier_catalog.service.variants import VariantService
 
-__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "ReservationService",
-           "ReviewService", "StockService", "VariantService", "WishlistService"]
+__all__ = ["CategoryService", "ImageService", "PricingService", "ProductService", "ProductTransferService",
+           "ReservationService", "ReviewService", "StockService", "VariantService", "WishlistService"]

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import EVERYTHING, CategoryForest, CategoryNode, Visibility
-from atelier_catalog.errors import CategoryCycle, CategoryNotFound, SlugExists, UnknownParentCategory
+from atelier_catalog.errors import CategoryCycle, CategoryNotEmpty, CategoryNotFound, SlugExists, UnknownParentCategory
 from atelier_catalog.models import Category
 from atelier_catalog.repository import CategoryRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, CategoryUpdate
@@ -74,6 +74,15 @@ class CategoryService(UseCase[CatalogContext]):
             category.is_active = False
             await self.session.flush()
             await self._announce_products(category.id)
+
+    async def delete(self, ref: str) -> None:
+        """Remove a category for good: only one that holds no product (active or not) and no child
+        category, so no product loses its place and no link breaks but the category's own."""
+        category = await self._load(ref)
+        children, products = await self.categories.usage(category.id)
+        if children or products:
+            raise CategoryNotEmpty(details={"children": children, "products": products})
+        await self.categories.remove(category)
 
     async def _announce_products(self, category_id: uuid.UUID) -> None:
         """Whether the products below `category_id` are on sale may have changed: tell carts."""

@@ -79,7 +79,8 @@ class ProductService(UseCase[CatalogContext]):
         return ProductFilter(
             search=search or None, terms=domain.search_terms(search), category=query.category,
             min_price=query.min_price, max_price=query.max_price, in_stock=query.in_stock,
-            featured=query.featured, kind=query.kind, ordering=domain.parse_ordering(query.ordering))
+            featured=query.featured, kind=query.kind, ordering=domain.parse_ordering(query.ordering),
+            active=None if query.status is None else query.status == "active", stock=query.stock)
 
     # -- administration --------------------------------------------------------------------
 

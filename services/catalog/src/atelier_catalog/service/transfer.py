@@ -1,0 +1,245 @@
+"""Products to and from CSV: the staff export, and the import that creates or updates products by
+SKU through the same use cases as the API (`ProductService.create` / `update`, `StockService.adjust`),
+so a file row obeys exactly the rules a request does. Each row runs in a savepoint: a refused row
+leaves nothing behind and the others still apply; a dry run rolls the whole file back and answers
+the same report. Importing the same file twice changes nothing the second time (every row is
+`unchanged`).
+
+Where `atelier import` (`atelier_catalog.imports`) moves another product's database in once, keyed
+by that source's primary keys and creating only, this is a merchandiser's round trip of the live
+catalog, keyed by SKU, creating and updating.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_catalog import domain
+from atelier_catalog.context import CatalogContext
+from atelier_catalog.errors import FileTooLarge, InvalidCsv
+from atelier_catalog.models import Product
+from atelier_catalog.repository import CategoryRepository, ProductRepository
+from atelier_catalog.schemas import ProductCreate, ProductUpdate, StockAdjustment
+from atelier_catalog.service.products import ProductService
+from atelier_catalog.service.stock import StockService
+from atelier_common.auth import Principal
+from atelier_common.errors import AtelierError
+from atelier_common.service import UseCase
+
+# The columns of an export, in order; an import needs `sku` and takes any others of these.
+COLUMNS = ("sku", "name", "slug", "description", "price", "compare_price", "currency", "stock_quantity",
+           "category", "storefronts", "is_active", "kind")
+MAX_CSV_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 10_000
+EXPORT_PAGE = 500
+IMPORT_REASON = "CSV import"
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+RowStatus = Literal["created", "updated", "unchanged", "error"]
+
+
+@dataclass(frozen=True)
+class RowReport:
+    line: int
+    sku: str
+    status: RowStatus
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    rows: list[RowReport] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("created", "updated", "unchanged", "error"), 0)
+        for row in self.rows:
+            counts[row.status] += 1
+        return counts
+
+
+class _RowError(Exception):
+    """A row the file itself gets wrong (a cell that is no number, an unknown category)."""
+
+
+class ProductTransferService(UseCase[CatalogContext]):
+    def __init__(self, session: AsyncSession, context: CatalogContext) -> None:
+        super().__init__(session, context)
+        self.products = ProductRepository(session)
+        self.categories = CategoryRepository(session)
+
+    async def export_rows(self) -> list[list[str]]:
+        """The header and one row per product, active or not (variants are not in the file)."""
+        rows = [list(COLUMNS)]
+        after: tuple[int, uuid.UUID] | None = None
+        while page := await self.products.export_page(after=after, limit=EXPORT_PAGE):
+            rows += [_export_row(product, slug) for product, slug in page]
+            last = page[-1][0]
+            after = (last.number or 0, last.id)
+        return rows
+
+    async def import_csv(self, read: Callable[[int], Awaitable[bytes]], *, dry_run: bool, staff: Principal) -> ImportReport:
+        """Apply a CSV of products (the export's columns; `sku` required), row by row."""
+        data = await read(MAX_CSV_BYTES + 1)
+        if len(data) > MAX_CSV_BYTES:
+            raise FileTooLarge(details={"max_bytes": MAX_CSV_BYTES})
+        header, rows = _parse(data)
+        report = ImportReport(dry_run=dry_run)
+        categories = await self.categories.ids_by_slug() if "category" in header else {}
+        seen: dict[str, int] = {}
+        products, stock = ProductService(self.session, self.context), StockService(self.session, self.context)
+        async with self.session.begin_nested() as whole:
+            for line, cells in rows:
+                sku = cells[header.index("sku")].strip() if len(cells) > header.index("sku") else ""
+                try:
+                    if len(cells) != len(header):
+                        raise _RowError(f"{len(cells)} cells where the header has {len(header)}")
+                    if not sku:
+                        raise _RowError("sku: required")
+                    if sku in seen:
+                        raise _RowError(f"the SKU is on line {seen[sku]} already")
+                    seen[sku] = line
+                    values = _values(dict(zip(header, cells, strict=True)), categories)
+                    async with self.session.begin_nested():
+                        status = await self._apply(products, stock, sku, values, staff)
+                    report.rows.append(RowReport(line, sku, status))
+                except _RowError as exc:
+                    report.rows.append(RowReport(line, sku, "error", str(exc)))
+                except ValidationError as exc:
+                    report.rows.append(RowReport(line, sku, "error", _first_error(exc)))
+                except AtelierError as exc:
+                    report.rows.append(RowReport(line, sku, "error", f"{exc.code}: {exc}{_fields(exc)}"))
+            if dry_run:
+                await whole.rollback()
+        return report
+
+    async def _apply(self, products: ProductService, stock: StockService, sku: str, values: dict[str, Any],
+                     staff: Principal) -> RowStatus:
+        quantity = values.pop("stock_quantity", None)
+        if values.get("slug") is None:  # an empty slug cell: made from the name, or kept
+            values.pop("slug", None)
+        existing = next(iter(await self.products.get_many(skus=[sku])), None)
+        if existing is None:
+            data = ProductCreate.model_validate({**values, "sku": sku,
+                                                 **({"stock_quantity": quantity} if quantity is not None else {})})
+            await products.create(data, actor_id=staff.user_id, staff=staff)
+            return "created"
+        wanted = ProductUpdate.model_validate(values).changes()
+        changes = {name: value for name, value in wanted.items() if _current(existing, name) != value}
+        delta = quantity - existing.stock_quantity if quantity is not None and existing.track_inventory else 0
+        if not changes and not delta:
+            return "unchanged"
+        if changes:
+            await products.update(str(existing.id), ProductUpdate.model_validate(changes), staff=staff)
+        if delta:
+            await stock.adjust(str(existing.id), StockAdjustment(delta=delta, reason=IMPORT_REASON),
+                               actor_id=staff.user_id, staff=staff)
+        return "updated"
+
+
+def to_csv(rows: list[list[str]]) -> Iterator[str]:
+    """The rows as CSV text, a chunk at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for start in range(0, len(rows), EXPORT_PAGE):
+        writer.writerows(rows[start:start + EXPORT_PAGE])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _export_row(product: Product, category_slug: str | None) -> list[str]:
+    return [product.sku, product.name, product.slug, product.description, str(product.price),
+            "" if product.compare_price is None else str(product.compare_price), product.currency,
+            str(product.stock_quantity), category_slug or "", " ".join(domain.storefronts_of(product.storefronts_key)),
+            "true" if product.is_active else "false", product.kind]
+
+
+def _parse(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """(the header, [(line number, cells)]); a file that is no CSV of these columns is `InvalidCsv`."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidCsv("The file is not UTF-8 text", details={"byte": exc.start}) from exc
+    if "\x00" in text:
+        raise InvalidCsv("The file holds a NUL character")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        if not header or header == [""]:
+            raise InvalidCsv("The file is empty: its first line must name the columns")
+        unknown = [name for name in header if name not in COLUMNS]
+        if unknown:
+            raise InvalidCsv("Unknown columns", details={"unknown": unknown, "allowed": list(COLUMNS)})
+        if len(set(header)) != len(header):
+            raise InvalidCsv("A column is named twice", details={"columns": header})
+        if "sku" not in header:
+            raise InvalidCsv("The file has no sku column", details={"allowed": list(COLUMNS)})
+        rows: list[tuple[int, list[str]]] = []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(rows) == MAX_ROWS:
+                raise InvalidCsv("The file has too many rows", details={"max_rows": MAX_ROWS})
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise InvalidCsv(f"The file is not valid CSV (line {reader.line_num}): {exc}",
+                         details={"line": reader.line_num}) from exc
+    return header, rows
+
+
+def _values(row: dict[str, str], categories: dict[str, uuid.UUID]) -> dict[str, Any]:
+    """A row's cells as the API's fields (strings where the API parses them itself)."""
+    values: dict[str, Any] = {}
+    for name, raw in row.items():
+        cell = raw.strip() if name != "description" else raw
+        if name == "sku":
+            continue
+        if name == "compare_price" or name == "slug":
+            values[name] = cell or None
+        elif name == "stock_quantity":
+            if not cell.isdigit():
+                raise _RowError("stock_quantity: must be a whole number of units, 0 or more")
+            values[name] = int(cell)
+        elif name == "is_active":
+            if cell.lower() not in _TRUE | _FALSE:
+                raise _RowError("is_active: must be true or false")
+            values[name] = cell.lower() in _TRUE
+        elif name == "category":
+            if cell and cell not in categories:
+                raise _RowError(f"category: no category has the slug {cell!r}")
+            values["category_id"] = categories[cell] if cell else None
+        elif name == "storefronts":
+            values[name] = cell.split()
+        else:
+            values[name] = cell
+    return values
+
+
+def _current(product: Product, name: str) -> Any:
+    if name == "storefronts":
+        return domain.storefronts_of(product.storefronts_key)
+    value = getattr(product, name)
+    return Decimal(value) if name in ("price", "compare_price") and value is not None else value
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+
+
+def _fields(exc: AtelierError) -> str:
+    fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
+    if not isinstance(fields, dict):
+        return ""
+    return " (" + "; ".join(f"{name}: {' '.join(map(str, messages))}" for name, messages in fields.items()) + ")"

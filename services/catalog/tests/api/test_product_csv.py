@@ -1,0 +1,130 @@
+"""Products as CSV: the staff export, and the import by SKU with its dry run and per-row report;
+the console's filters of the product list (status, low or no stock)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+
+from atelier_catalog.service import transfer
+from atelier_testing import assert_error
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def as_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+async def upload(client: Any, staff: dict[str, str], data: bytes, *, dry_run: bool) -> Any:
+    return await client.post("/api/v1/products/import", headers=staff, params={"dry_run": str(dry_run).lower()},
+                             files={"file": ("products.csv", data, "text/csv")})
+
+
+async def test_export_edit_dry_run_then_apply_is_idempotent_on_sku(harness, catalog, staff) -> None:
+    client = harness.client
+    prints = await catalog.category(name="Prints")
+    fox = await catalog.product(name="Fox print", sku="CSV-FOX", price="20.00", stock_quantity=4,
+                                category_id=prints["id"])
+    owl = await catalog.product(name="Owl print", sku="CSV-OWL", price="30.00")
+
+    exported = await client.get("/api/v1/products/export.csv", headers=staff)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = rows_of(exported.text)
+    assert list(rows[0]) == list(transfer.COLUMNS)
+    by_sku = {row["sku"]: row for row in rows}
+    assert by_sku["CSV-FOX"]["category"] == "prints" and by_sku["CSV-FOX"]["price"] == "20.00"
+
+    by_sku["CSV-FOX"].update(price="22.50", stock_quantity="6")
+    by_sku["CSV-OWL"]["name"] = "Barn owl print"
+    new = {**by_sku["CSV-OWL"], "sku": "CSV-HARE", "name": "Hare print", "slug": "", "price": "15.00"}
+    bad = {**by_sku["CSV-OWL"], "sku": "CSV-BAD", "name": "Bad", "slug": "", "price": "cheap"}
+    unknown = {**by_sku["CSV-OWL"], "sku": "CSV-NOCAT", "name": "Lost", "slug": "", "category": "nowhere"}
+    file = as_csv([*by_sku.values(), new, bad, unknown])
+
+    dry = await upload(client, staff, file, dry_run=True)
+    assert dry.status_code == 200, dry.text
+    report = dry.json()
+    statuses = {row["sku"]: row["status"] for row in report["rows"]}
+    assert statuses["CSV-FOX"] == statuses["CSV-OWL"] == "updated" and statuses["CSV-HARE"] == "created"
+    assert statuses["CSV-BAD"] == statuses["CSV-NOCAT"] == "error"
+    messages = {row["sku"]: row["message"] for row in report["rows"]}
+    assert messages["CSV-BAD"].startswith("price") and "nowhere" in messages["CSV-NOCAT"]
+    assert report["dry_run"] is True and report["counts"]["created"] == 1 and report["counts"]["error"] == 2
+    # Nothing written.
+    assert (await client.get(f"/api/v1/products/{fox['id']}")).json()["price"] == "20.00"
+    assert (await client.get("/api/v1/products/csv-hare", headers=staff)).status_code == 404
+
+    applied = await upload(client, staff, file, dry_run=False)
+    assert applied.status_code == 200, applied.text
+    assert {r["sku"]: r["status"] for r in applied.json()["rows"]} == statuses
+    fox_now = (await client.get(f"/api/v1/products/{fox['id']}")).json()
+    assert fox_now["price"] == "22.50" and fox_now["stock_quantity"] == 6
+    assert (await client.get(f"/api/v1/products/{owl['id']}")).json()["name"] == "Barn owl print"
+    hare = (await client.get("/api/v1/products", params={"search": "CSV-HARE"})).json()["results"]
+    assert [p["sku"] for p in hare] == ["CSV-HARE"]
+
+    again = (await upload(client, staff, file, dry_run=False)).json()
+    assert {r["status"] for r in again["rows"] if r["sku"] not in ("CSV-BAD", "CSV-NOCAT")} == {"unchanged"}
+
+
+async def test_a_row_refused_by_the_apis_rules_leaves_nothing_and_the_others_apply(harness, catalog, staff) -> None:
+    await catalog.product(name="Taken", sku="CSV-TAKEN", price="5.00")
+    file = (b"sku,name,price,slug\r\nCSV-ONE,One,5.00,one-of-a-kind\r\n"
+            b"CSV-TWO,Two,6.00,one-of-a-kind\r\nCSV-THREE,Three,7.00,\r\n")
+    report = (await upload(harness.client, staff, file, dry_run=False)).json()
+    assert [(r["sku"], r["status"]) for r in report["rows"]] == [
+        ("CSV-ONE", "created"), ("CSV-TWO", "error"), ("CSV-THREE", "created")]
+    assert report["rows"][1]["message"].startswith("SLUG_EXISTS")
+
+
+@pytest.mark.parametrize(("data", "code", "status"), [
+    (b"", "INVALID_CSV", 400),
+    (b"name,price\r\nA,1\r\n", "INVALID_CSV", 400),
+    (b"sku,colour\r\nA,red\r\n", "INVALID_CSV", 400),
+    (b"sku,sku\r\nA,B\r\n", "INVALID_CSV", 400),
+    (b"\xff\xfe\x00s", "INVALID_CSV", 400),
+    (b"sku,name\r\n\"A,unterminated\r\n", "INVALID_CSV", 400),
+    (b"sku,name\r\nA\x00,x\r\n", "INVALID_CSV", 400),
+])
+async def test_a_file_that_is_no_product_csv_is_a_clear_400(harness, staff, data, code, status) -> None:
+    assert_error(await upload(harness.client, staff, data, dry_run=True), status, code)
+
+
+async def test_a_file_too_large_is_413_and_the_routes_are_staff_only(harness, staff, monkeypatch) -> None:
+    monkeypatch.setattr(transfer, "MAX_CSV_BYTES", 100)
+    assert_error(await upload(harness.client, staff, b"sku\r\n" + b"A\r\n" * 60, dry_run=True), 413, "FILE_TOO_LARGE")
+    assert_error(await harness.client.get("/api/v1/products/export.csv"), 401, "AUTHENTICATION_REQUIRED")
+    assert_error(await harness.client.post("/api/v1/products/import", files={"file": ("a.csv", b"sku\r\n")}),
+                 401, "AUTHENTICATION_REQUIRED")
+    assert_error(await harness.client.post("/api/v1/products/import", headers=staff), 400, "VALIDATION_ERROR")
+
+
+async def test_staff_filter_the_list_by_status_and_stock(harness, catalog, staff) -> None:
+    client = harness.client
+    await catalog.product(name="Plenty", sku="FLT-PLENTY", stock_quantity=50)
+    await catalog.product(name="Few", sku="FLT-FEW", stock_quantity=2)
+    await catalog.product(name="None", sku="FLT-NONE", stock_quantity=0)
+    gone = await catalog.product(name="Gone", sku="FLT-GONE", stock_quantity=9)
+    await catalog.deactivate_product(gone["id"])
+
+    async def skus(**params: str) -> set[str]:
+        page = (await client.get("/api/v1/products", headers=staff,
+                                 params={"search": "FLT", "include_inactive": "true", **params})).json()
+        return {p["sku"] for p in page["results"]}
+
+    assert await skus(status="inactive") == {"FLT-GONE"}
+    assert await skus(status="active") == {"FLT-PLENTY", "FLT-FEW", "FLT-NONE"}
+    assert await skus(stock="low") == {"FLT-FEW"}
+    assert await skus(stock="out") == {"FLT-NONE"}
+    assert_error(await client.get("/api/v1/products", params={"stock": "some"}), 400, "VALIDATION_ERROR")
