@@ -14,15 +14,14 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 from infra.back_office import staffer_account
 from infra.console import SCREEN, confirm, open_order, sign_in, sign_out, status_says
+from infra.dead_letters import poison
 from infra.journeys import PASSWORD, customer, login, paid_order, poll, staff
 
 from atelier_common.contracts.identity import UserDeleted
-from atelier_common.events import Envelope
 from atelier_testing import assert_error
 from atelier_testing.browser import chromium, offline_context
 from atelier_testing.fakes.webhook_receiver import WebhookReceiver
@@ -226,26 +225,13 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
         watch.assert_clean()
 
 
-async def _poison(platform: Platform, amqp_url: str) -> Envelope:
-    """An event of a version no consumer knows: every consumer of the type dead-letters it."""
-    poisoned = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity").model_copy(update={"version": 99})
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        exchange = await channel.get_exchange(platform.amqp_exchange)
-        await exchange.publish(aio_pika.Message(poisoned.to_bytes(), message_id=str(poisoned.id), type=poisoned.type,
-                                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                               routing_key=poisoned.type)
-    return poisoned
-
-
 async def test_a_dead_letter_is_viewed_replayed_alone_and_dropped(distributed_platform: Platform,
                                                                   amqp_url: str) -> None:
     base = "/api/v1/staff/dead-letters/catalog"
     async with httpx.AsyncClient(base_url=distributed_platform.url, timeout=30) as api:
         admin = await staff(api)
         support = await staffer_account(api, admin, "support")
-        one, other = await _poison(distributed_platform, amqp_url), await _poison(distributed_platform, amqp_url)
+        one, other = await poison(distributed_platform, amqp_url), await poison(distributed_platform, amqp_url)
 
         async def listed() -> dict[str, Any] | None:
             letters = {d["id"]: d for d in (await api.get(base, headers=admin)).json()["results"]}
