@@ -5,39 +5,25 @@ replay hands it back to the consumer (which dead-letters it again), and a drop r
 
 from __future__ import annotations
 
-import uuid
-
-import aio_pika
 import httpx
 import pytest
+from infra.dead_letters import poison
 from infra.journeys import customer, poll, staff
 
 from atelier_common.contracts.identity import UserDeleted
-from atelier_common.events import Envelope
 from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 API = "/api/v1/ops/dead-letters"
 
 
-async def _publish(platform: Platform, amqp_url: str, envelope: Envelope) -> None:
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        exchange = await channel.get_exchange(platform.amqp_exchange)
-        await exchange.publish(aio_pika.Message(envelope.to_bytes(), message_id=str(envelope.id), type=envelope.type,
-                                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                               routing_key=envelope.type)
-
-
 async def test_an_unreadable_event_is_listed_replayed_and_dropped(distributed_platform: Platform,
                                                                    amqp_url: str) -> None:
-    # A version no consumer knows: every consumer of the type fails it, retries, and dead-letters it.
-    poisoned = Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity").model_copy(update={"version": 99})
     async with httpx.AsyncClient(base_url=distributed_platform.url, timeout=30) as api:
         headers = await staff(api)
         assert (await api.get(API, headers=await customer(api))).status_code == 403
-        await _publish(distributed_platform, amqp_url, poisoned)
+        # A version no consumer knows: every consumer of the type fails it, retries, and dead-letters it.
+        poisoned = await poison(distributed_platform, amqp_url)
 
         async def dead_lettered() -> dict | None:
             r = await api.get(f"{API}/catalog", headers=headers)

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.back_office import staffer_account
+from infra.console import SCREEN, confirm, open_order, sign_in, sign_out, status_says
 from infra.journeys import PASSWORD, customer, latest_mail, login, paid_order, poll, staff
 
 from atelier_testing import assert_error
@@ -22,36 +23,6 @@ from atelier_testing.browser import chromium, offline_context
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, Platform
 
 pytestmark = pytest.mark.e2e
-
-SCREEN = {"viewport": {"width": 1366, "height": 768}}  # a laptop's screen
-
-
-async def sign_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
-    await page.goto(f"{base}/console")
-    await page.get_by_label("Email", exact=True).fill(email)
-    await page.get_by_label("Password", exact=True).fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("navigation", name="Console sections").wait_for()
-
-
-async def sign_out(page: Any) -> None:
-    await page.get_by_role("button", name="Sign out").click()
-    await page.get_by_role("heading", name="Staff sign-in").wait_for()
-
-
-async def status_says(page: Any, text: str) -> None:
-    """The polite live region (what a screen reader announces) says `text`."""
-    await page.get_by_role("status").filter(has_text=text).wait_for()
-
-
-async def open_order(page: Any, email: str, number: str) -> None:
-    await page.get_by_role("link", name="Orders", exact=True).click()
-    await page.get_by_label("Customer email").fill(email)
-    await page.get_by_role("button", name="Search").click()
-    await status_says(page, "1 orders found")
-    await page.get_by_role("link", name=number).click()
-    await page.get_by_role("heading", name=f"Order {number}").wait_for()
-
 
 async def mail_count(api: httpx.AsyncClient, to: str, subject: str) -> int:
     mails = (await api.get("/api/dev/mailbox", params={"to": to})).json()["results"]
@@ -92,6 +63,7 @@ async def test_support_resends_finance_refunds_merchandiser_cannot_admin_grants(
         await page.get_by_label(re.compile("^Amount in")).fill("5.00")
         await page.get_by_label("Reason", exact=True).fill("late delivery")
         await page.get_by_role("button", name="Refund").click()
+        await confirm(page, f"Refund 5.00 {order['currency']}?", f"Refund 5.00 {order['currency']}")
         await status_says(page, "Refunded 5.00")
         assert (await page.locator("#total-refunded").text_content()).startswith("5.00")
         ledger = (await api.get("/api/v1/billing/ledger", headers=auth)).json()["results"]
@@ -111,6 +83,7 @@ async def test_support_resends_finance_refunds_merchandiser_cannot_admin_grants(
         await page.get_by_label(re.compile("^Amount in")).fill("2.00")
         await page.get_by_label("Reason", exact=True).fill("second thoughts")
         await page.get_by_role("button", name="Refund").click()
+        await confirm(page, f"Refund 2.00 {order['currency']}?", f"Refund 2.00 {order['currency']}")
         await page.get_by_role("alert").filter(has_text="STALE_VERSION").wait_for()
         await page.locator("#total-refunded").filter(has_text="6.00").wait_for()
         assert await page.evaluate("document.activeElement.id") == "alert"  # focus on the error

@@ -120,12 +120,21 @@ export async function signOut() {
 // Which staff routes this platform has, from its merged OpenAPI document (read once): a page
 // leaves out what a release does not serve yet instead of calling it and failing.
 let known = null;
+let schema = null;
 const shape = (path) => path.replace(/\{[^}]*\}/g, "{}");
+const openapi = () => (schema = schema || fetch("/api/schema", { headers: { Accept: "application/json" } })
+  .then((r) => (r.ok ? r.json() : { paths: {} }))
+  .catch(() => ({ paths: {} })));
 
 export async function serves(method, path) {
-  known = known || fetch("/api/schema", { headers: { Accept: "application/json" } })
-    .then((r) => (r.ok ? r.json() : { paths: {} }))
-    .catch(() => ({ paths: {} }))
+  known = known || openapi()
     .then((doc) => new Set(Object.entries(doc.paths || {}).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`))));
   return (await known).has(`${method.toUpperCase()} ${shape(path)}`);
+}
+
+// Whether a request body of this platform has a field (a form leaves out what a release lacks).
+export async function schemaHas(model, field) {
+  const schemas = ((await openapi()).components || {}).schemas || {};
+  return Object.keys(schemas).some((name) => (name === model || name.endsWith(`__${model}`) || name.endsWith(`_${model}`))
+    && field in (schemas[name].properties || {}));
 }

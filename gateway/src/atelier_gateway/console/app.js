@@ -2,7 +2,7 @@
 // Each page is a module of pages.js; they call the staff API only (api.js).
 
 import { currentUser, hasRole, signIn, signOut, staffRoles } from "./api.js";
-import { clearAlert, form, h, showError } from "./ui.js";
+import { clearAlert, clearStatus, form, h, showError } from "./ui.js";
 import { PAGES } from "./pages.js";
 
 const view = () => document.getElementById("view");
@@ -44,6 +44,7 @@ let generation = 0;
 
 export async function route() {
   clearAlert();
+  clearStatus();
   if (!currentUser()) return signInPage();
   document.body.classList.remove("signed-out");
   const user = currentUser();
@@ -51,11 +52,16 @@ export async function route() {
   document.getElementById("sign-out").hidden = false;
   document.getElementById("nav").hidden = false;
   const { name, args, query } = parse();
-  const page = PAGES.find((p) => p.path === name) || PAGES[0];
-  navigation(page.path);
+  const page = PAGES.find((p) => p.path === name);
+  navigation(page ? page.path : null);
   const root = view();
   const mine = ++generation;
   root.textContent = "";
+  if (!page) {  // an unknown address says so instead of showing another page
+    document.title = "Not found · Atelier console";
+    root.append(h("h1", {}, "No such page"), h("p", {}, h("a", { href: "#/" }, "Dashboard")));
+    return;
+  }
   document.title = `${page.title} · Atelier console`;
   if (page.roles.length && !hasRole(...page.roles)) {
     root.append(h("h1", {}, page.title), h("p", {}, `This page needs the ${page.roles.join(" or ")} role.`));

@@ -6,6 +6,11 @@ import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
 import { actionButton, addDecimal, announce, facts, form, h, link, money, showError, table, when } from "./ui.js";
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
+import { deadLetters } from "./deadletters.js";
+import { confirmButton, customerRef } from "./ops.js";
+import { orderDetail } from "./orders.js";
+import { storefronts } from "./storefronts.js";
+import { webhooks } from "./webhooks.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -175,97 +180,6 @@ const orderColumns = [
   { label: "Total", value: (o) => money(o.total_amount, o.currency), num: true },
 ];
 
-async function orderDetail(root, ctx) {
-  const id = ctx.args[0];
-  const order = await get(`${V1}/staff/orders/${encodeURIComponent(id)}`);
-  root.append(h("p", {}, link("#/orders", "← Orders")), h("h1", {}, `Order ${order.order_number}`));
-  const customer = order.user_id && hasRole("support") ? link(`#/customers/${order.user_id}`, order.email || order.user_id) : (order.email || "—");
-  root.append(facts([
-    ["Status", h("span", { id: "order-status" }, order.status)], ["Storefront", order.storefront], ["Customer", customer],
-    ["Placed", when(order.created_at)], ["Paid", when(order.paid_at)], ["Tracking", order.tracking_number || "—"],
-    ["Subtotal", money(order.subtotal, order.currency)], ["Tax", money(order.tax_amount, order.currency)],
-    ["Shipping", money(order.shipping_cost, order.currency)], ["Discount", money(order.discount, order.currency)],
-    ["Total", money(order.total_amount, order.currency)]]));
-  root.append(h("h2", {}, "Lines"), table("Order lines", [
-    { label: "Item", value: (i) => i.variant_name ? `${i.name} (${i.variant_name})` : i.name },
-    { label: "SKU", value: (i) => i.sku }, { label: "Kind", value: (i) => i.kind },
-    { label: "Quantity", value: (i) => i.quantity, num: true },
-    { label: "Unit price", value: (i) => money(i.unit_price, order.currency), num: true },
-    { label: "Line total", value: (i) => money(i.line_total, order.currency), num: true }], order.items));
-  root.append(h("h2", {}, "Status history"), table("Status history", [
-    { label: "When", value: (s) => when(s.created_at) }, { label: "From", value: (s) => s.from_status || "—" },
-    { label: "To", value: (s) => s.status }, { label: "By", value: (s) => s.actor }, { label: "Note", value: (s) => s.note || "" }],
-    order.status_history));
-  if (hasRole("support")) root.append(statusForm(order, ctx));
-  await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
-  if (hasRole("support") && order.email) {
-    await section(root, "Mail about this order", async () => orderMail(order, ctx), ["GET", `${V1}/staff/mail`]);
-  }
-  if (hasRole("finance") && order.user_id && !hasRole("support")) {
-    // Finance grants credits from the order (customer pages are support's).
-    await section(root, "Credits", async () => creditsForm(order.user_id, ctx));
-  }
-}
-
-async function paymentsOf(order, ctx) {
-  let picture;
-  try {
-    picture = await get(`${V1}/staff/payments/orders/${order.id}`);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404 && error.code !== "NOT_FOUND") return h("p", { class: "muted" }, "No payment yet.");
-    throw error;
-  }
-  const out = [
-    facts([["Refunded", h("span", { id: "total-refunded" }, money(picture.total_refunded, order.currency))],
-           ["Refundable", h("span", { id: "refundable" }, money(picture.refundable, order.currency))]]),
-    table("Payments", [{ label: "Paid", value: (p) => when(p.created_at) }, { label: "Provider", value: (p) => p.provider },
-      { label: "Kind", value: (p) => p.kind }, { label: "Status", value: (p) => p.status },
-      { label: "Amount", value: (p) => money(p.amount, p.currency), num: true }], picture.payments, "No payment."),
-    h("h3", {}, "Refunds"),
-    table("Refunds", [{ label: "When", value: (r) => when(r.created_at) }, { label: "Status", value: (r) => r.status },
-      { label: "Reason", value: (r) => r.reason }, { label: "Amount", value: (r) => money(r.amount, r.currency), num: true }],
-      picture.refunds, "No refund."),
-  ];
-  if (hasRole("finance") && Number(picture.refundable) > 0) out.push(refundForm(order, picture, ctx));
-  return out;
-}
-
-// Which moves are allowed is orders' rule: the form offers every status and the API refuses an
-// illegal move with its reason (one definition of the transitions, in the service).
-function statusForm(order, ctx) {
-  return form({
-    id: "order-status-form", legend: "Change the status", submit: "Change status",
-    fields: [{ name: "status", label: "New status", type: "select", value: order.status, options: ORDER_STATUSES.map((x) => [x, x]) },
-             { name: "tracking_number", label: "Tracking number", value: order.tracking_number || "" },
-             { name: "note", label: "Note" }],
-    onSubmit: async (values) => {
-      const body = { status: values.status, expected_version: order.version || undefined };
-      if (values.tracking_number && values.tracking_number !== order.tracking_number) body.tracking_number = values.tracking_number;
-      if (values.note) body.note = values.note;
-      await write(ctx, () => call("POST", `${V1}/orders/${order.id}/status`, { body }), (o) => `The order is ${o.status}.`);
-    },
-  });
-}
-
-function refundForm(order, picture, ctx) {
-  let key = newKey();
-  return form({
-    id: "refund", legend: `Refund (up to ${money(picture.refundable, order.currency)})`, submit: "Refund",
-    fields: [{ name: "amount", label: `Amount in ${order.currency} (empty: all that is left)`, inputmode: "decimal" },
-             { name: "reason", label: "Reason", required: true }],
-    onSubmit: async (values) => {
-      const body = { order_id: order.id, reason: values.reason };
-      if (values.amount) body.amount = values.amount;
-      // The form was built from this picture: payments refuses it if a refund came in between
-      // (409 STALE_VERSION), and the console then shows the current picture instead.
-      body.expected_refundable = picture.refundable;
-      await write(ctx, () => call("POST", `${V1}/payments/refunds`, { body, headers: { "Idempotency-Key": key } }),
-        (r) => `Refunded ${money(r.amount, r.currency)}; ${money(r.total_refunded, r.currency)} refunded in all.`);
-      key = newKey();
-    },
-  });
-}
-
 async function orderMail(order, ctx) {
   const page = await get(`${V1}/staff/mail`, { to: order.email, limit: 100 });
   const mails = page.results.filter((m) => m.subject.includes(order.order_number));
@@ -342,8 +256,12 @@ async function customerActions(c, ctx) {
   const actions = h("div", { class: "actions" });
   const act = (label, path, done) => {
     const key = newKey();
-    return actionButton(label, () => write(ctx, () => call("POST", `${V1}/staff/customers/${c.id}/${path}`, {
-      body: c.version ? { expected_version: c.version } : {}, headers: { "Idempotency-Key": key } }), () => done));
+    const run = () => write(ctx, () => call("POST", `${V1}/staff/customers/${c.id}/${path}`, {
+      body: c.version ? { expected_version: c.version } : {}, headers: { "Idempotency-Key": key } }), () => done);
+    // Suspending ends every session of the account at once: asked first.
+    return path === "suspend" ? confirmButton(label, { title: `Suspend ${c.email}?`, confirm: "Suspend the account",
+      message: "The customer is signed out everywhere and cannot sign in until an admin reactivates the account." }, run)
+      : actionButton(label, run);
   };
   if (!hasRole("support")) return h("p", { class: "muted" }, "Your role has no customer action.");
   // Suspending and reactivating are the admin's, and so is every action on a staff account (#50):
@@ -382,7 +300,7 @@ function creditsForm(userId, ctx) {
 }
 
 const subscriptionColumns = [
-  { label: "Customer", value: (x) => hasRole("support") ? link(`#/customers/${x.user_id}`, x.user_id) : x.user_id },
+  { label: "Customer", value: (x) => customerRef(x.user_id) },
   { label: "Plan", value: (x) => x.plan_sku }, { label: "Tier", value: (x) => x.tier },
   { label: "Status", value: (x) => x.cancel_at_period_end ? `${x.status} (ends at period end)` : x.status },
   { label: "Price", value: (x) => money(x.amount, x.currency), num: true }, { label: "Storefront", value: (x) => x.storefront },
@@ -442,16 +360,6 @@ async function jobs(root, ctx) {
   if (!ctx.stale()) announce(`${page.count} jobs found`);
 }
 
-async function storefronts(root) {
-  root.append(h("h1", {}, "Storefronts"));
-  const page = await get(`${V1}/storefronts`, { limit: 100 });
-  root.append(table("Storefronts", [
-    { label: "Slug", value: (s) => s.slug }, { label: "Name", value: (s) => s.name }, { label: "Currency", value: (s) => s.currency },
-    { label: "Tax", value: (s) => s.tax ? `${s.tax.rate}${s.tax.inclusive ? " incl." : ""}` : "—" },
-    { label: "Sells", value: (s) => (s.sells || []).join(", ") }, { label: "Origins", value: (s) => (s.origins || []).join(" ") },
-    { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
-}
-
 const ROLE_NAMES = ["support", "merchandiser", "finance", "admin"];
 
 async function staff(root, ctx) {
@@ -489,28 +397,6 @@ async function audit(root, ctx) {
     { label: "Reason", value: (e) => e.reason || "" }, { label: "Change", value: change }], ctx, "audit");
 }
 
-async function deadLetters(root, ctx) {
-  root.append(h("h1", {}, "Dead letters"));
-  const consumer = ctx.args[0];
-  if (!consumer) {
-    const answer = await get(`${V1}/staff/dead-letters`);
-    root.append(table("Dead letters per consumer", [{ label: "Consumer", value: (c) => link(`#/dead-letters/${c.consumer}`, c.consumer) },
-      { label: "Messages", value: (c) => c.count, num: true }], answer.consumers.filter((c) => c.count > 0), "No dead letters."));
-    return;
-  }
-  const answer = await get(`${V1}/staff/dead-letters/${encodeURIComponent(consumer)}`, { limit: 100 });
-  root.append(h("p", {}, link("#/dead-letters", "← Every consumer")), h("h2", {}, consumer));
-  if (hasRole("admin") && answer.results.length) {
-    // Replayed messages go back through the consumer's queue and inbox: applied at most once.
-    root.append(h("div", { class: "actions" }, actionButton("Replay all", () => write(ctx,
-      () => call("POST", `${V1}/staff/dead-letters/${encodeURIComponent(consumer)}/replay`, { body: { all: true } }),
-      (r) => `${r.replayed} messages replayed.`))));
-  }
-  root.append(table(`Dead letters of ${consumer}`, [{ label: "Event", value: (d) => d.id }, { label: "Type", value: (d) => d.type },
-    { label: "Occurred", value: (d) => when(d.occurred_at) }, { label: "Retries", value: (d) => d.retries, num: true },
-    { label: "Error", value: (d) => d.error || "" }], answer.results, "No dead letters."));
-}
-
 // ---------------------------------------------------------------- the table of pages
 
 export const PAGES = [
@@ -525,6 +411,10 @@ export const PAGES = [
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },
   { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
+  { path: "webhooks", title: "Webhooks", roles: ["admin"], render: webhooks },
   { path: "staff", title: "Staff and roles", roles: ["admin"], render: staff },
   { path: "audit", title: "Audit log", roles: ["admin"], render: audit },
 ];
+
+// What the pages in their own modules (orders.js, storefronts.js, …) use of this one.
+export { creditsForm, go, orderMail, section, V1, write };

@@ -70,12 +70,17 @@ export function showError(error) {
 
 export function clearAlert() { const box = alertBox(); box.hidden = true; box.textContent = ""; }
 
+let announcing = null;
+
 export function announce(message) {
   const status = document.getElementById("status");
-  status.textContent = "";
+  clearStatus();
   // A new text node in the live region: read out even when the same words come twice.
-  setTimeout(() => { status.textContent = message; }, 30);
+  announcing = setTimeout(() => { status.textContent = message; }, 30);
 }
+
+// A page left takes its status line with it (and a message still on its way).
+export function clearStatus() { clearTimeout(announcing); document.getElementById("status").textContent = ""; }
 
 let fieldSeq = 0;
 

@@ -129,6 +129,14 @@ def allowed_targets(current: str, *, digital_only: bool, by_staff: bool) -> list
                   if transition_problem(current, t, digital_only=digital_only, by_staff=by_staff) is None)
 
 
+def refund_state(total: Decimal, refunded: Decimal) -> str:
+    """What of an order's money went back: "none", "partial" or "full" (a live order keeps its
+    status when refunded, so staff read this beside it)."""
+    if refunded <= 0:
+        return "none"
+    return "full" if quantize(refunded) >= quantize(total) else "partial"
+
+
 # -- money ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -216,7 +216,8 @@ _STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     "payments": [{"kind": "payment", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "refund_id": None,
                   "amount": "32.24", "currency": "USD", "provider": "local", "reason": None,
                   "occurred_at": "2026-11-26T02:15:25.281832Z"}],
-    "refunds": [], "events": _HISTORY, "version": "16dca0fda66af213"}
+    "refunds": [], "events": _HISTORY, "version": "16dca0fda66af213", "allowed_transitions": ["delivered"],
+    "refund_state": "none"}
 
 
 class _Read(BaseModel):
@@ -326,6 +327,10 @@ class StaffOrderRead(OrderRead):
     events: list[StatusHistoryRead] = []
     # The order's version (#36): what a staff form read; a stale write is refused (409).
     version: str = ""
+    # The statuses staff may move it to now (`domain.allowed_targets`): the console offers only these.
+    allowed_transitions: list[str] = []
+    # What of its money went back: none, partial or full (a shipped order refunded in full stays shipped).
+    refund_state: Literal["none", "partial", "full"] = "none"
 
 
 class InternalOrderRead(OrderRead):

@@ -139,3 +139,29 @@ async def test_a_status_change_from_a_stale_form_is_refused_with_the_current_sta
     assert stale.json()["error"]["details"]["current"]["status"] == "awaiting_payment"
     current = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=support)).json()
     assert current["status"] == "awaiting_payment" and current["version"] == stale.json()["error"]["details"]["version"]
+
+
+async def test_the_staff_picture_offers_the_moves_allowed_now_and_the_refund_state(harness, customer, platform,
+                                                                                   test_keys) -> None:
+    """The console offers only these moves (#53), and reads a live order refunded in full as refunded."""
+    lamp = platform.product()
+    order = await customer.placed(items=[{"product_id": lamp["id"]}],
+                                  shipping_address_id=platform.address(customer.owner_id))
+    support = test_keys.staff_headers("support")
+    url = f"/api/v1/staff/orders/{order['id']}"
+    body = (await harness.client.get(url, headers=support)).json()
+    assert body["allowed_transitions"] == ["awaiting_payment", "cancelled", "paid", "rejected"]
+    assert body["shipping_address"] and body["refund_state"] == "none"
+    order_id, payment_id = uuid.UUID(order["id"]), uuid.uuid4()
+    total = Decimal(order["total_amount"])
+    await harness.deliver(OrderPaid(order_id=order_id, owner_id=customer.owner_id, amount=total,
+                                    currency=order["currency"], payment_id=payment_id, provider="local"))
+    body = (await harness.client.get(url, headers=support)).json()
+    assert body["allowed_transitions"] == ["cancelled", "processing"]  # goods: no "completed"
+    await harness.deliver(PaymentRefunded(order_id=order_id, payment_id=payment_id, amount=Decimal("1.00"),
+                                          currency=order["currency"], refund_id=uuid.uuid4(), is_full=False))
+    assert (await harness.client.get(url, headers=support)).json()["refund_state"] == "partial"
+    await harness.deliver(PaymentRefunded(order_id=order_id, payment_id=payment_id, amount=total - Decimal("1.00"),
+                                          currency=order["currency"], refund_id=uuid.uuid4(), is_full=True))
+    body = (await harness.client.get(url, headers=support)).json()
+    assert (body["status"], body["refund_state"]) == ("paid", "full")

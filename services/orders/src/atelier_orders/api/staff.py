@@ -33,4 +33,5 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
     picture = await orders.get(order_id)
     read = StaffOrderRead.model_validate(picture.order)
     return {**read.model_dump(), "payments": picture.payments, "refunds": picture.refunds,
-            "events": read.status_history, "version": picture.version}
+            "events": read.status_history, "version": picture.version,
+            "allowed_transitions": picture.allowed_transitions, "refund_state": picture.refund_state}

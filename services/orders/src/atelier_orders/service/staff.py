@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from atelier_common.service import UseCase
 from atelier_orders import domain
@@ -30,10 +31,14 @@ class StaffOrders(UseCase[OrdersContext]):
         if order is None:
             raise OrderNotFound()
         money = await PaymentRecords(self.session, self.context).of_order(order.id)
+        refunded = sum((r.amount or Decimal("0") for r in money if r.kind == "refund"), Decimal("0"))
         return StaffOrderPicture(
             order=order, version=domain.order_version(order.updated_at, order.status),
             payments=[r for r in money if r.kind in ("payment", "payment_failed")],
-            refunds=[r for r in money if r.kind in ("refund", "returned")])
+            refunds=[r for r in money if r.kind in ("refund", "returned")],
+            allowed_transitions=domain.allowed_targets(
+                order.status, digital_only=domain.is_digital_only(i.kind for i in order.items), by_staff=True),
+            refund_state=domain.refund_state(order.total_amount, refunded))
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,5 @@ class StaffOrderPicture:
     version: str
     payments: list[OrderPaymentRecord]
     refunds: list[OrderPaymentRecord]
+    allowed_transitions: list[str]
+    refund_state: str

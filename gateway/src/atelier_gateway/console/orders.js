@@ -1,0 +1,148 @@
+// An order's page: its lines, where it goes (the shipping address), its history, the status moves
+// orders allows now, and its money (refunds are finance's, after a confirmation).
+
+import { ApiError, call, get, hasRole, newKey } from "./api.js";
+import { creditsForm, orderMail, section, V1, write } from "./pages.js";
+import { confirmed } from "./ops.js";
+import { facts, form, h, link, money, table, when } from "./ui.js";
+
+// The order's status as staff read it: a live order refunded in full keeps its status (it was
+// shipped), but reads as refunded.
+function statusText(order) {
+  if (order.refund_state === "full" && order.status !== "refunded") return `refunded (was ${order.status})`;
+  if (order.refund_state === "partial") return `${order.status} (partly refunded)`;
+  return order.status;
+}
+
+const ADDRESS_LINES = (a) => [
+  a.full_name || `${a.first_name || ""} ${a.last_name || ""}`.trim(),
+  a.address_line_1 || a.street_address, a.address_line_2,
+  [a.postal_code, a.city].filter(Boolean).join(" "), a.state, a.country, a.phone];
+
+function address(a, id) {
+  if (!a) return h("span", { id }, "—");
+  return h("address", { id }, ADDRESS_LINES(a).filter(Boolean).flatMap((line, i) => (i ? [h("br"), line] : [line])));
+}
+
+export async function orderDetail(root, ctx) {
+  const id = ctx.args[0];
+  const order = await get(`${V1}/staff/orders/${encodeURIComponent(id)}`);
+  root.append(h("p", {}, link("#/orders", "← Orders")), h("h1", {}, `Order ${order.order_number}`));
+  const customer = order.user_id && hasRole("support") ? link(`#/customers/${order.user_id}`, order.email || order.user_id) : (order.email || "—");
+  root.append(facts([
+    ["Status", h("span", { id: "order-status" }, statusText(order))], ["Storefront", order.storefront], ["Customer", customer],
+    ["Placed", when(order.created_at)], ["Paid", when(order.paid_at)], ["Shipped", when(order.shipped_at)],
+    ["Delivered", when(order.delivered_at)], ["Tracking", h("span", { id: "tracking" }, order.tracking_number || "—")],
+    ["Subtotal", money(order.subtotal, order.currency)], ["Tax", money(order.tax_amount, order.currency)],
+    ["Shipping", money(order.shipping_cost, order.currency)], ["Discount", money(order.discount, order.currency)],
+    ["Total", money(order.total_amount, order.currency)]]));
+  root.append(h("h2", {}, "Addresses"), facts([
+    ["Ship to", address(order.shipping_address, "shipping-address")],
+    ["Bill to", address(order.billing_address, "billing-address")]]));
+  root.append(h("h2", {}, "Lines"), table("Order lines", [
+    { label: "Item", value: (i) => i.variant_name ? `${i.name} (${i.variant_name})` : i.name },
+    { label: "SKU", value: (i) => i.sku }, { label: "Kind", value: (i) => i.kind },
+    { label: "Quantity", value: (i) => i.quantity, num: true },
+    { label: "Unit price", value: (i) => money(i.unit_price, order.currency), num: true },
+    { label: "Line total", value: (i) => money(i.line_total, order.currency), num: true }], order.items));
+  root.append(h("h2", {}, "Status history"), table("Status history", [
+    { label: "When", value: (s) => when(s.created_at) }, { label: "From", value: (s) => s.from_status || "—" },
+    { label: "To", value: (s) => s.status }, { label: "By", value: (s) => s.actor }, { label: "Note", value: (s) => s.note || "" }],
+    order.status_history));
+  if (hasRole("support")) root.append(statusForm(order, ctx));
+  await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
+  if (hasRole("support") && order.email) {
+    await section(root, "Mail about this order", async () => orderMail(order, ctx), ["GET", `${V1}/staff/mail`]);
+  }
+  if (hasRole("finance") && order.user_id && !hasRole("support")) {
+    // Finance grants credits from the order (customer pages are support's).
+    await section(root, "Credits", async () => creditsForm(order.user_id, ctx));
+  }
+}
+
+async function paymentsOf(order, ctx) {
+  let picture;
+  try {
+    picture = await get(`${V1}/staff/payments/orders/${order.id}`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404 && error.code !== "NOT_FOUND") return h("p", { class: "muted" }, "No payment yet.");
+    throw error;
+  }
+  const out = [
+    facts([["Refunded", h("span", { id: "total-refunded" }, money(picture.total_refunded, order.currency))],
+           ["Refundable", h("span", { id: "refundable" }, money(picture.refundable, order.currency))]]),
+    table("Payments", [{ label: "Paid", value: (p) => when(p.created_at) }, { label: "Provider", value: (p) => p.provider },
+      { label: "Kind", value: (p) => p.kind }, { label: "Status", value: (p) => p.status },
+      { label: "Amount", value: (p) => money(p.amount, p.currency), num: true }], picture.payments, "No payment."),
+    h("h3", {}, "Refunds"),
+    table("Refunds", [{ label: "When", value: (r) => when(r.created_at) }, { label: "Status", value: (r) => r.status },
+      { label: "Reason", value: (r) => r.reason }, { label: "Amount", value: (r) => money(r.amount, r.currency), num: true }],
+      picture.refunds, "No refund."),
+  ];
+  if (hasRole("finance") && Number(picture.refundable) > 0) out.push(refundForm(order, picture, ctx));
+  return out;
+}
+
+// The moves are orders' rule: the staff read lists those allowed now (`allowed_transitions`), and
+// the API still refuses any other with its reason.
+const NEEDS_TRACKING = new Set(["shipped"]);
+const IRREVERSIBLE = new Set(["cancelled"]);
+
+function statusForm(order, ctx) {
+  const moves = order.allowed_transitions || [];
+  if (!moves.length) return h("p", { class: "muted", id: "no-moves" }, `A ${order.status} order moves no further.`);
+  const el = form({
+    id: "order-status-form", legend: "Change the status", submit: "Change status",
+    fields: [{ name: "status", label: "New status", type: "select", value: moves[0], options: moves.map((x) => [x, x]) },
+             { name: "tracking_number", label: "Tracking number", value: order.tracking_number || "" },
+             { name: "note", label: "Note" }],
+    onSubmit: async (values) => {
+      if (NEEDS_TRACKING.has(values.status) && !values.tracking_number) {
+        throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: `A ${values.status} order needs its tracking number.`,
+                                           details: { fields: { tracking_number: ["Required to ship"] } } } });
+      }
+      if (IRREVERSIBLE.has(values.status) && !(await confirmed({
+        title: `Cancel order ${order.order_number}?`, confirm: "Cancel the order",
+        message: "The order stops, its stock is released and what was paid is refunded. This cannot be undone." }))) return;
+      const body = { status: values.status, expected_version: order.version || undefined };
+      if (values.tracking_number && values.tracking_number !== order.tracking_number) body.tracking_number = values.tracking_number;
+      if (values.note) body.note = values.note;
+      await write(ctx, () => call("POST", `${V1}/orders/${order.id}/status`, { body }), (o) => `The order is ${o.status}.`);
+    },
+  });
+  // The tracking number is asked for where the move needs one.
+  const select = el.querySelector("select[name=status]");
+  const tracking = el.querySelector("input[name=tracking_number]");
+  const show = () => {
+    const needed = NEEDS_TRACKING.has(select.value);
+    tracking.closest(".field").hidden = !needed && !order.tracking_number;
+    tracking.required = needed;
+  };
+  select.addEventListener("change", show);
+  show();
+  return el;
+}
+
+function refundForm(order, picture, ctx) {
+  let key = newKey();
+  return form({
+    id: "refund", legend: `Refund (up to ${money(picture.refundable, order.currency)})`, submit: "Refund",
+    fields: [{ name: "amount", label: `Amount in ${order.currency}`, inputmode: "decimal", required: true },
+             { name: "reason", label: "Reason", required: true }],
+    onSubmit: async (values) => {
+      if (!/^\d+(\.\d{1,2})?$/.test(values.amount) || Number(values.amount) <= 0) {
+        throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: "The amount is a positive number of at most two decimals.",
+                                           details: { fields: { amount: ["e.g. 12.50"] } } } });
+      }
+      if (!(await confirmed({
+        title: `Refund ${money(values.amount, order.currency)}?`, confirm: `Refund ${money(values.amount, order.currency)}`,
+        message: `${money(values.amount, order.currency)} of order ${order.order_number} goes back to the customer. This cannot be undone.` }))) return;
+      // The form was built from this picture: payments refuses it if a refund came in between
+      // (409 STALE_VERSION), and the console then shows the current picture instead.
+      const body = { order_id: order.id, reason: values.reason, amount: values.amount, expected_refundable: picture.refundable };
+      await write(ctx, () => call("POST", `${V1}/payments/refunds`, { body, headers: { "Idempotency-Key": key } }),
+        (r) => `Refunded ${money(r.amount, r.currency)}; ${money(r.total_refunded, r.currency)} refunded in all.`);
+      key = newKey();
+    },
+  });
+}

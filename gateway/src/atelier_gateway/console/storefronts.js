@@ -1,0 +1,113 @@
+// Storefronts (the admin's; identity's /api/v1/storefronts): the list, a new one, and each one's
+// settings: origins (the sites CORS lets in), currency, tax, mail sender, frontend links, compat
+// profile and its policies (contracts.identity.StorefrontPolicies).
+
+import { ApiError, call, get, schemaHas } from "./api.js";
+import { V1 } from "./pages.js";
+import { goThen } from "./ops.js";
+import { announce, form, h, link, table } from "./ui.js";
+
+const KINDS = ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"];
+const LINKS = ["verify_email", "reset_password", "magic_link", "email_change", "order", "set_password"];
+const PROFILES = ["storybook", "marbelle", "reviv", "shop", "figureforge"];
+// StorefrontPolicies' fields: [name, label, kind]; empty means the install's own setting.
+const POLICIES = [
+  ["access_token_minutes", "Access token lifetime (minutes)", "int"],
+  ["password_policy", "Password policy", "choice"],
+  ["cart_line_limit", "Most of one product per cart line (0: stock only)", "int"],
+  ["signin_lockout_minutes", "Sign-in lockout (minutes)", "int"],
+  ["registrations_per_hour_per_ip", "Registrations per hour per address", "int"],
+  ["anonymous_requests_per_minute", "Requests a minute, anonymous", "int"],
+  ["customer_requests_per_minute", "Requests a minute, signed-in customer", "int"],
+  ["passkey_signup_signs_in", "Passkey sign-up signs in before the email is confirmed", "tristate"],
+  ["low_stock_threshold", "Low stock at or below", "int"],
+  ["alert_emails", "Low-stock alert emails (space-separated)", "list"],
+];
+const TRISTATE = [["", "The install's setting"], ["true", "yes"], ["false", "no"]];
+
+const words = (text) => (text || "").split(/[\s,]+/).filter(Boolean);
+
+export async function storefronts(root, ctx) {
+  const [slug] = ctx.args;
+  if (slug) return storefrontPage(root, ctx, slug === "new" ? null : slug);
+  root.append(h("h1", {}, "Storefronts"), h("p", {}, link("#/storefronts/new", "Add a storefront")));
+  const page = await get(`${V1}/storefronts`, { limit: 100 });
+  root.append(table("Storefronts", [
+    { label: "Slug", value: (s) => link(`#/storefronts/${encodeURIComponent(s.slug)}`, s.slug) }, { label: "Name", value: (s) => s.name },
+    { label: "Currency", value: (s) => s.currency },
+    { label: "Tax", value: (s) => s.tax ? `${s.tax.rate}${s.tax.inclusive ? " incl." : ""}` : "—" },
+    { label: "Sells", value: (s) => (s.sells || []).join(", ") }, { label: "Origins", value: (s) => (s.origins || []).join(" ") },
+    { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
+}
+
+function policyField([name, label, kind], value) {
+  if (kind === "int") return { name, label, type: "number", min: 0, step: 1, value: value ?? "" };
+  if (kind === "list") return { name, label, value: (value || []).join(" ") };
+  if (kind === "choice") return { name, label, type: "select", value: value ?? "", options: [["", "The install's setting"], ["length", "length"], ["strict", "strict"]] };
+  return { name, label, type: "select", value: value === null || value === undefined ? "" : String(value), options: TRISTATE };
+}
+
+function policyValue([name, , kind], values) {
+  const raw = values[name];
+  if (kind === "list") return words(raw);
+  if (raw === "") return null;
+  if (kind === "int") {
+    if (!/^\d+$/.test(raw)) {
+      throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: "A policy is a whole number, 0 or more.",
+                                         details: { fields: { [name]: ["a whole number"] } } } });
+    }
+    return Number(raw);
+  }
+  return kind === "tristate" ? raw === "true" : raw;
+}
+
+async function storefrontPage(root, ctx, slug) {
+  const s = slug ? await get(`${V1}/storefronts/${encodeURIComponent(slug)}`) : null;
+  // identity may not take `policies` yet on this platform: then the form leaves them out (the
+  // fields show once the platform's schema says it does).
+  const policies = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "policies");
+  root.append(h("p", {}, link("#/storefronts", "← Storefronts")), h("h1", {}, s ? `Storefront ${s.name}` : "New storefront"));
+  const tax = (s && s.tax) || {};
+  const paths = (s && s.link_paths) || {};
+  const fields = [
+    ...(s ? [] : [{ name: "slug", label: "Slug", required: true, placeholder: "marbelle" }]),
+    { name: "name", label: "Name", required: true, value: s && s.name },
+    { name: "origins", label: "Origins (space-separated)", value: s ? s.origins.join(" ") : "", placeholder: "https://shop.example" },
+    { name: "currency", label: "Currency", required: true, value: s ? s.currency : "USD" },
+    { name: "rate", label: "Tax rate (0.09 is 9%)", inputmode: "decimal", value: tax.rate ?? "0" },
+    { name: "inclusive", label: "Prices include tax", type: "checkbox", checked: !!tax.inclusive },
+    { name: "shipping_rate", label: "Shipping per order (empty: the default)", inputmode: "decimal", value: tax.shipping_rate ?? "" },
+    { name: "mail_from", label: "Mail sender", value: s && s.mail_from, placeholder: "Shop <no-reply@shop.example>" },
+    { name: "frontend_url", label: "Frontend URL", type: "url", required: true, value: s && s.frontend_url },
+    ...LINKS.map((k) => ({ name: k, label: `Link path: ${k.replace("_", " ")}`, value: paths[k] ?? "" })),
+    { name: "compat_profile", label: "Compat profile", type: "select", value: (s && s.compat_profile) || "",
+      options: [["", "none"], ...PROFILES.map((p) => [p, p])] },
+    ...KINDS.map((k) => ({ name: `sells_${k}`, label: `Sells ${k.replace("_", " ")}`, type: "checkbox", checked: s ? s.sells.includes(k) : true })),
+    { name: "verified_email_optional", label: "No verified email needed", type: "checkbox", checked: !!(s && s.verified_email_optional) },
+    ...POLICIES.map((p) => policyField(p, s && s.policies ? s.policies[p[0]] : null)),
+  ];
+  const el = form({
+    id: "storefront-form", legend: s ? "Settings" : "The new storefront", submit: s ? "Save storefront" : "Add storefront", fields,
+    onSubmit: async (values) => {
+      const body = {
+        name: values.name, origins: words(values.origins), currency: values.currency.toUpperCase(),
+        tax: { rate: values.rate || "0", inclusive: values.inclusive, shipping_rate: values.shipping_rate || null },
+        mail_from: values.mail_from || null, frontend_url: values.frontend_url,
+        link_paths: Object.fromEntries(LINKS.filter((k) => values[k]).map((k) => [k, values[k]])),
+        compat_profile: values.compat_profile || null, sells: KINDS.filter((k) => values[`sells_${k}`]),
+        verified_email_optional: values.verified_email_optional,
+      };
+      if (await policies()) body.policies = Object.fromEntries(POLICIES.map((p) => [p[0], policyValue(p, values)]));
+      if (!s) body.slug = values.slug;
+      const saved = s ? await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body })
+        : await call("POST", `${V1}/storefronts`, { body });
+      await goThen(`#/storefronts/${encodeURIComponent(saved.slug)}`, ctx);
+      announce(s ? `Storefront ${saved.slug} saved.` : `Storefront ${saved.slug} added.`);
+    },
+  });
+  const policyFields = POLICIES.map(([name]) => el.querySelector(`[name="${name}"]`).closest(".field"));
+  for (const field of policyFields) field.hidden = true;
+  root.append(el);
+  if (await policies()) for (const field of policyFields) field.hidden = false;
+  else root.append(h("p", { class: "muted", id: "no-policies" }, "This platform does not take storefront policies yet."));
+}
