@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -222,6 +223,8 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float, *, red
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the platform as an operator would (SIGTERM, 30 s), then kill whatever of its process
+    group is left: a platform that never became healthy must not live on beside the next one."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -229,6 +232,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -240,7 +245,8 @@ def embedded(tmp: Path, extra_env: dict[str, str] | None = None, *, redis_out: b
     data_dir = data_dir or tmp / "embedded"
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
-                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded", deployed_limits=deployed_limits), url))
+                             "--data-dir", str(data_dir)], env=_public(_common_env(data_dir, extra_env, mode="embedded", deployed_limits=deployed_limits), url),
+                            start_new_session=True)
     try:
         wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("embedded", url, data_dir, proc.pid)
@@ -270,7 +276,8 @@ def make_dev(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[De
     started = DevStart(f"http://localhost:{port}", home / "data", home / f"stdout-{port}.txt", home / f"log-{port}.jsonl")
     with started.stdout.open("wb") as stdout, started.log.open("wb") as stderr:
         proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
-                                 "--data-dir", str(started.data_dir)], env=env, cwd=home, stdout=stdout, stderr=stderr)
+                                 "--data-dir", str(started.data_dir)], env=env, cwd=home, stdout=stdout, stderr=stderr,
+                                 start_new_session=True)
     try:
         deadline = time.monotonic() + HEALTHY_WITHIN_SECONDS
         while "walkthroughs:" not in started.printed():  # the banner's last line
@@ -315,7 +322,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
                              "--data-dir", str(data_dir), "--probe-base-port", str(port + 7), "--dev",
                              "--gateway-workers", str(GATEWAY_WORKERS), *([] if split else ["--no-split"])],
-                            env=_public(env, url))
+                            env=_public(env, url), start_new_session=True)
     try:
         wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
         yield Platform("distributed", url, data_dir, proc.pid, database_prefix=prefix,
