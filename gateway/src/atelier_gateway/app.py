@@ -41,7 +41,7 @@ from atelier_gateway.home import install_home
 from atelier_gateway.openapi import OpenApiCache
 from atelier_gateway.proxy import GatewayMiddleware, HitLane, Proxy
 from atelier_gateway.routing import resolve
-from atelier_gateway.seams import CompatMount
+from atelier_gateway.seams import CompatMount, NativeProxy
 from atelier_gateway.settings import SERVICES, GatewaySettings
 from atelier_gateway.storefronts import StorefrontResolver
 from atelier_gateway.upstream import Upstream, pooled_upstream
@@ -210,3 +210,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
     app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))
     return app
+
+
+def _the_proxy_keeps_the_seam(proxy: Proxy) -> NativeProxy:
+    return proxy  # mypy checks that the gateway's proxy still has the shape `seams` promises

@@ -25,7 +25,7 @@ enforces both directions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
@@ -71,9 +71,3 @@ class CompatMount(Protocol):
         """Answer a seed request; its native calls go through `proxy`."""
         ...
 
-
-if TYPE_CHECKING:
-    from atelier_gateway.proxy import Proxy
-
-    def _the_proxy_keeps_the_seam(proxy: Proxy) -> NativeProxy:
-        return proxy  # mypy checks that the gateway's proxy still has the shape promised here
