@@ -115,6 +115,9 @@ def test_migrate_prints_no_warning_and_keeps_the_expression_index(tmp_path: Path
     with sqlite3.connect(tmp_path / "data" / "catalog.db") as db:
         found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'ix_product_sku_lower'").fetchone()
     assert found is not None and "lower(sku)" in found[0]
+    with sqlite3.connect(tmp_path / "data" / "identity.db") as db:  # identity_0015 copies the user table
+        found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'uq_user_username_lower'").fetchone()
+    assert found is not None and "lower(username)" in found[0]
 
 
 def _closed_port() -> int:

@@ -72,7 +72,7 @@ async function storefrontPage(root, ctx, slug) {
   const fields = [
     ...(s ? [] : [{ name: "slug", label: "Slug", required: true, placeholder: "marbelle" }]),
     { name: "name", label: "Name", required: true, value: s && s.name },
-    { name: "origins", label: "Origins (space-separated)", value: s ? s.origins.join(" ") : "", placeholder: "https://shop.example" },
+    { name: "origins", label: "Origins (space-separated)", value: s ? s.origins.join(" ") : "" },
     { name: "currency", label: "Currency", required: true, value: s ? s.currency : "USD" },
     { name: "rate", label: "Tax rate (0.09 is 9%)", inputmode: "decimal", value: tax.rate ?? "0" },
     { name: "inclusive", label: "Prices include tax", type: "checkbox", checked: !!tax.inclusive },
