@@ -14,7 +14,7 @@ const URL_ = "/api/v1/webhook-endpoints";
 
 function endpointFields(e) {
   return [
-    { name: "url", label: "Receiver URL", type: "url", required: true, value: e && e.url, placeholder: "https://erp.example.com/hooks" },
+    { name: "url", label: "Receiver URL", type: "url", required: true, value: e && e.url },
     { name: "description", label: "Description", value: e && e.description },
     { name: "storefront", label: "Only this storefront (empty: all)", value: e && e.storefront },
     ...EVENTS.map((t) => ({ name: t, label: t, type: "checkbox", checked: !!(e && e.events.includes(t)) })),
