@@ -11,6 +11,7 @@ EXPECTED = {
     **{("POST", path): MERCHANDISER for path in ("/api/v1/products", f"{P}/stock", V, IMG, f"{IMG}/upload",
                                                  "/api/v1/categories", "/api/v1/products/import")},
     ("GET", "/api/v1/products/export.csv"): MERCHANDISER,
+    ("GET", "/api/v1/products/low-stock"): MERCHANDISER,
     **{(method, path): MERCHANDISER for method in ("PUT", "PATCH", "DELETE")
        for path in (P, f"{V}/{{variant_id}}", f"{IMG}/{{image_id}}", "/api/v1/categories/{category_ref}")},
 }

@@ -16,6 +16,7 @@ from atelier_common.contracts.orders import OrderCancelled, OrderLine, OrderPlac
 from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope
 from atelier_common.inbox import handle_once
+from atelier_common.storefronts import StorefrontDirectory, fallback_storefront
 
 from ..conftest import MIGRATIONS
 
@@ -24,10 +25,12 @@ CONSUMER = "catalog"
 
 
 class _State:
-    """What handlers read from the runtime: the settings."""
+    """What handlers read from the runtime: the settings and the copy of the storefronts (the
+    install's default alone here: no low-stock threshold)."""
 
     def __init__(self, settings: CatalogSettings) -> None:
         self.settings = settings
+        self.storefronts = StorefrontDirectory(fallback_storefront(settings))
 
 
 def _placed(product: Product, quantity: int, variant: ProductVariant | None = None) -> OrderPlaced:

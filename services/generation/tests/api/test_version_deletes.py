@@ -53,7 +53,7 @@ class TestDeleteVersion:
         made = await call(api, owner, "POST", f"/books/{book['id']}/cover/versions", 201)
         path = f"/api/v1/books/{book['id']}/cover/versions/{made['id']}"
         error = assert_error(await api.client.delete(path, headers=owner.headers), 400, "INVALID_STATE")
-        assert error["details"] == {"status": "queued"}
+        assert error["details"]["status"] in ("queued", "running")  # a worker may have taken it already
         await api.h.drain()
         assert_error(await api.client.delete(path, headers=stranger.headers), 404, "NOT_FOUND")
         assert_error(await api.client.delete(path, headers=anonymous(api).headers), 404, "NOT_FOUND")
