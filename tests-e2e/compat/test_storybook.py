@@ -23,7 +23,7 @@ from atelier_testing.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
-FRONTEND = {"Origin": "http://localhost:3000"}  # the configured frontend origin (CSRF)
+FRONTEND = {"Origin": "http://127.0.0.1:3000"}  # the demo storybook storefront's origin (CSRF; Marbelle has localhost:3000)
 P = "/api/product"
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Nino", "last_name": "Beridze",
            "street_address": "5 Vake Park", "city": "Tbilisi", "postal_code": "0179", "country": "GE",
