@@ -38,14 +38,15 @@ def unlimited_platform(tmp_path_factory: pytest.TempPathFactory, oidc_provider: 
 # their own, so that the rest of the run keeps a valid token (before, one of them revoked it early and
 # 149 of 152 operations only ever answered 401 or 403).
 SESSION_ENDING = ["DELETE /api/v1/users/me", "POST /api/v1/auth/logout"]
-# What a new customer is refused whatever it sends: staff's catalogue, order-status, refund and
-# back-office operations (403), a generation job without credits (403 `INSUFFICIENT_CREDITS`), a login with
-# generated credentials (401), a refresh with the documented example's token or a generated one (401: not
-# this customer's). Any other operation answering only 401/403 means the token was lost.
+# What a new customer is refused whatever it sends: staff's catalogue (its export and low-stock list
+# included), order-status, refund and back-office operations (403), a generation job without credits
+# (403 `INSUFFICIENT_CREDITS`), a login with generated credentials (401), a refresh with the
+# documented example's token or a generated one (401: not this customer's). Any other operation answering only 401/403 means the token was lost.
 REFUSED_TO_A_NEW_CUSTOMER = re.compile(
     r"(POST|PUT|PATCH|DELETE) /api/v1/(categories|products)(/.*)?"
     r"|POST /api/v1/orders/\{order_id\}/status|POST /api/v1/payments/refunds"
     r"|POST /api/v1/generation/jobs|POST /api/v1/auth/(login|refresh)"
+    r"|GET /api/v1/products/(export\.csv|low-stock)"
     r"|(GET|POST|PATCH|DELETE) /api/v1/storefronts(/\{slug\})?"
     r"|(GET|POST) /api/v1/staff/.*"
     r"|(GET|POST|PATCH|DELETE) /api/v1/webhook-(endpoints|deliveries)(/.*)?")

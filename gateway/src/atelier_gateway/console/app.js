@@ -42,9 +42,10 @@ function signInPage() {
 
 let generation = 0;
 
-export async function route() {
+// A page reloaded after its own change keeps the status line that announces the change.
+export async function route({ keepStatus = false } = {}) {
   clearAlert();
-  clearStatus();
+  if (!keepStatus) clearStatus();
   if (!currentUser()) return signInPage();
   document.body.classList.remove("signed-out");
   const user = currentUser();
@@ -70,7 +71,7 @@ export async function route() {
   const content = h("div", { "aria-busy": "true" });
   root.append(content);
   try {
-    await page.render(content, { args, query, reload: route, stale: () => mine !== generation });
+    await page.render(content, { args, query, reload: () => route({ keepStatus: true }), stale: () => mine !== generation });
   } catch (error) {
     showError(error);
   } finally {
@@ -78,7 +79,7 @@ export async function route() {
   }
 }
 
-window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", () => route());
 window.addEventListener("console:signed-out", () => route());
 document.getElementById("sign-out").addEventListener("click", async () => { await signOut(); location.hash = "#/"; await route(); });
 // The skip link moves focus without touching the hash (the hash is the router's).

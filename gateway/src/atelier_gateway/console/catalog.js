@@ -3,14 +3,10 @@
 // apply). Every read and write is a call of the catalog's staff API; nothing from it becomes HTML.
 
 import { call, get, hasRole } from "./api.js";
-import { actionButton, announce, clearAlert, form, h, link, money, showError, table } from "./ui.js";
+import { actionButton, announce, clearAlert, form, go, h, link, money, showError, table } from "./ui.js";
 
 const V1 = "/api/v1";
 const PAGE_SIZE = 25;
-
-function go(hash, ctx) {
-  if (location.hash === hash) ctx.reload(); else location.hash = hash;
-}
 
 function hashWith(path, query) {
   const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== "" && v !== false));
@@ -158,8 +154,7 @@ async function editor(root, ctx) {
     onSubmit: async (values) => {
       if (creating) {
         const made = await call("POST", `${V1}/products`, { body: productBody(values, true) });
-        location.hash = `#/catalog/${made.id}`;
-        announce(`Created ${made.name}.`);
+        await go(`#/catalog/${made.id}`, ctx, `Created ${made.name}.`);
         return;
       }
       // Only what changed: an older product whose storefronts no longer sell its currency stays
@@ -281,8 +276,7 @@ function otherCurrencySection(product, ctx) {
       for (const i of product.images || []) {
         await call("POST", `${V1}/products/${made.id}/images`, { body: { url: i.url, alt_text: i.alt_text, is_primary: i.is_primary } });
       }
-      announce(`Created ${made.sku} for ${values.storefront} in ${made.currency}.`);
-      location.hash = `#/catalog/${made.id}`;
+      await go(`#/catalog/${made.id}`, ctx, `Created ${made.sku} for ${values.storefront} in ${made.currency}.`);
     },
   }));
   return section;

@@ -4,8 +4,8 @@
 
 import { call, get, hasRole } from "./api.js";
 import { V1, write } from "./pages.js";
-import { confirmButton, goThen, pretty, readableError } from "./ops.js";
-import { actionButton, announce, facts, h, link, table, when } from "./ui.js";
+import { confirmButton, pretty, readableError } from "./ops.js";
+import { actionButton, facts, go, h, link, table, when } from "./ui.js";
 
 const base = (consumer) => `${V1}/staff/dead-letters/${encodeURIComponent(consumer)}`;
 const letterHash = (consumer, id) => `#/dead-letters/${encodeURIComponent(consumer)}/${encodeURIComponent(id)}`;
@@ -14,8 +14,7 @@ const letterHash = (consumer, id) => `#/dead-letters/${encodeURIComponent(consum
 async function act(ctx, run, done, after) {
   if (!after) return write(ctx, run, done);
   const answer = await run();
-  await goThen(after, ctx);
-  announce(done(answer));
+  await go(after, ctx, done(answer));
   return answer;
 }
 

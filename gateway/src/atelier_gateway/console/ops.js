@@ -28,15 +28,6 @@ export function confirmed({ title, message, confirm }) {
   });
 }
 
-// Go to `hash` and wait until the router has started on it (it clears the status line, so what
-// to announce comes after).
-export async function goThen(hash, ctx) {
-  if (location.hash === hash) return ctx.reload();
-  const moved = new Promise((resolve) => window.addEventListener("hashchange", resolve, { once: true }));
-  location.hash = hash;
-  return moved;
-}
-
 // An action button that asks first (`ask`: {title, message, confirm}).
 export function confirmButton(text, ask, action, attrs = {}) {
   return actionButton(text, async () => { if (await confirmed(ask)) await action(); }, attrs);

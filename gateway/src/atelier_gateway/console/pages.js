@@ -3,7 +3,7 @@
 // answers 403 to whoever tries).
 
 import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
-import { actionButton, addDecimal, announce, facts, form, h, link, money, showError, table, when } from "./ui.js";
+import { actionButton, addDecimal, announce, facts, form, go, h, link, money, showError, table, when } from "./ui.js";
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
 import { deadLetters } from "./deadletters.js";
@@ -18,10 +18,6 @@ const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "sh
 // Orders whose money is in (gross: a partial refund is not taken off; a refunded order is out).
 const PAID = new Set(["paid", "processing", "shipped", "delivered", "completed"]);
 const PAGE_SIZE = 25;
-
-function go(hash, ctx) {
-  if (location.hash === hash) ctx.reload(); else location.hash = hash;
-}
 
 function hashWith(path, query) {
   const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ""));

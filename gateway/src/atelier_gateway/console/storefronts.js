@@ -4,8 +4,7 @@
 
 import { ApiError, call, get, schemaHas } from "./api.js";
 import { V1 } from "./pages.js";
-import { goThen } from "./ops.js";
-import { announce, form, h, link, table } from "./ui.js";
+import { form, go, h, link, table } from "./ui.js";
 
 const KINDS = ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"];
 const LINKS = ["verify_email", "reset_password", "magic_link", "email_change", "order", "set_password"];
@@ -101,8 +100,8 @@ async function storefrontPage(root, ctx, slug) {
       if (!s) body.slug = values.slug;
       const saved = s ? await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body })
         : await call("POST", `${V1}/storefronts`, { body });
-      await goThen(`#/storefronts/${encodeURIComponent(saved.slug)}`, ctx);
-      announce(s ? `Storefront ${saved.slug} saved.` : `Storefront ${saved.slug} added.`);
+      await go(`#/storefronts/${encodeURIComponent(saved.slug)}`, ctx,
+               s ? `Storefront ${saved.slug} saved.` : `Storefront ${saved.slug} added.`);
     },
   });
   const policyFields = POLICIES.map(([name]) => el.querySelector(`[name="${name}"]`).closest(".field"));

@@ -82,6 +82,18 @@ export function announce(message) {
 // A page left takes its status line with it (and a message still on its way).
 export function clearStatus() { clearTimeout(announcing); document.getElementById("status").textContent = ""; }
 
+// Go to `hash` (reload the page when already on it) and wait until the router has started on it,
+// then announce `message` there: the router clears the status line of the page left.
+export async function go(hash, ctx, message) {
+  if (location.hash === hash) await ctx.reload();
+  else {
+    const moved = new Promise((resolve) => window.addEventListener("hashchange", resolve, { once: true }));
+    location.hash = hash;
+    await moved;
+  }
+  if (message) announce(message);
+}
+
 let fieldSeq = 0;
 
 // fields: [{name, label, type?, required?, options?: [[value, text]], value?, checked?, min?, max?, step?, hint?}]

@@ -4,8 +4,8 @@
 
 import { call, get } from "./api.js";
 import { V1, write } from "./pages.js";
-import { confirmButton, goThen, readableError } from "./ops.js";
-import { actionButton, announce, facts, form, h, link, table, when } from "./ui.js";
+import { confirmButton, readableError } from "./ops.js";
+import { actionButton, announce, facts, form, go, h, link, table, when } from "./ui.js";
 
 // identity's `webhooks.EVENT_TYPES` (the public events; the API refuses any other).
 const EVENTS = ["identity.user_registered", "job.completed", "job.failed", "order.cancelled", "order.paid", "order.placed",
@@ -63,8 +63,7 @@ async function endpointPage(root, ctx, id) {
     message: `Nothing is sent to ${e.url} any more, and its delivery log goes with it. This cannot be undone.` },
   async () => {
     await call("DELETE", `${URL_}/${e.id}`);
-    await goThen("#/webhooks", ctx);
-    announce(`Endpoint ${e.url} deleted.`);
+    await go("#/webhooks", ctx, `Endpoint ${e.url} deleted.`);
   }, { class: "secondary" })));
   root.append(form({
     id: "webhook-edit", legend: "Settings", submit: "Save endpoint", fields: endpointFields(e),
