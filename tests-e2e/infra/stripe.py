@@ -40,15 +40,14 @@ def stripe_platform(request: pytest.FixtureRequest, name: str, stripe_server: An
                     oidc_provider: Any) -> Iterator[Platform]:
     """A platform of the `request.param` mode whose payments use the `stripe` provider against
     `stripe_server`, beside the session's. Distributed, it runs one process per service (the
-    session's platform covers the split topology) with one connection each (plus one overflow),
-    which keeps the two platforms within PostgreSQL's max_connections."""
+    session's platform covers the split topology) with small pools, which keeps the two platforms
+    within PostgreSQL's max_connections."""
     env = {**identity_env(oidc_provider), **stripe_env(stripe_server.url)}
     tmp = request.getfixturevalue("tmp_path_factory").mktemp(name)
     if request.param == "embedded":
         with embedded(tmp, env) as platform:
             yield platform
     else:
-        small_pools = {"ATELIER_DB_POOL_SIZE": "1", "ATELIER_DB_MAX_OVERFLOW": "1"}
         with distributed(tmp, request.getfixturevalue("postgres_server_url"), request.getfixturevalue("amqp_url"),
-                         {**env, **small_pools}, split=False) as platform:
+                         env, split=False) as platform:
             yield platform

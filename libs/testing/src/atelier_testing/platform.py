@@ -305,6 +305,12 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     port = free_port_block(7 + 19)
     data_dir = data_dir or tmp / "distributed"
     env = _common_env(data_dir, extra_env, mode="distributed", deployed_limits=deployed_limits)
+    if not split:
+        # A platform a test starts beside the session's: with every role in each process, the
+        # default pools would hold 7 × 11 connections, past PostgreSQL's max_connections of 100
+        # with the session's platform up ("too many clients", answered 503).
+        env.setdefault("ATELIER_DB_POOL_SIZE", "1")
+        env.setdefault("ATELIER_DB_MAX_OVERFLOW", "2")
     env.update({
         "ATELIER_DATABASE_NAME_PREFIX": prefix,
         "ATELIER_AMQP_EXCHANGE": f"atelier.events.e2e{run}",
