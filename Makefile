@@ -1,6 +1,10 @@
 # Two commands do everything on a machine with only Python 3.11+: `make dev` and `make test`.
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`: the end-to-end tests mostly wait on platforms, browsers and
+# the network, so three fit two cores (the distributed platforms' tests keep to one of them:
+# atelier_testing.plugin's DISTRIBUTED_LANE).
+TEST_WORKERS ?= 3
 
 .PHONY: uv sync dev up lint test test-fast frontends bench bench-catalog migrate clean clients chart-check docs
 
@@ -31,10 +35,10 @@ lint: sync  ## ruff (lint + import order), then mypy (strict on the libs, the ga
 	$(UV) run mypy $(SOURCES)
 
 test: sync  ## the whole suite: libs, gateway, services, end-to-end in both modes
-	$(UV) run pytest $(PYTEST_ARGS)
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: sync  ## without the end-to-end tests
-	$(UV) run pytest libs gateway services $(PYTEST_ARGS)
+	$(UV) run pytest -n $(TEST_WORKERS) libs gateway services $(PYTEST_ARGS)
 
 frontends: sync  ## the products' real frontends, unchanged, against `atelier dev` on :8000 in headless Chromium (needs ATELIER_FRONTENDS_MIRROR=<dir of their git mirrors>, npm, chromium; ports 8000, 3000, 5173 free)
 	@[ -n "$(ATELIER_FRONTENDS_MIRROR)" ] || { echo "ATELIER_FRONTENDS_MIRROR is not set: the directory holding <owner>+<name>/repo mirrors of the frontends"; exit 2; }

@@ -16,6 +16,27 @@ from atelier_common.settings import DEV_SECRET
 from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server, redis_server
 from atelier_testing.tokens import TestKeys
 
+# With pytest-xdist (`make test`: `-n 3 --dist loadgroup`), every end-to-end test that starts a
+# distributed platform runs on one worker, one after another: such a platform holds ~44 PostgreSQL
+# connections, and a second beside it (a test's own, at most ~21) leaves no room for a third
+# before max_connections=100. The rest spreads over the other workers.
+DISTRIBUTED_LANE = "distributed"
+
+
+def starts_a_distributed_platform(item: pytest.Item) -> bool:
+    if "tests-e2e" not in item.path.parts:
+        return False
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return "distributed" in params or "postgres_server_url" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if starts_a_distributed_platform(item):
+            item.add_marker(pytest.mark.xdist_group(DISTRIBUTED_LANE))
+
 
 @pytest.fixture(scope="session")
 def test_keys() -> TestKeys:
