@@ -202,7 +202,7 @@ class TestUpdateProduct:
         same = await harness.client.patch(url, headers=staff, json={"sku": "MINE", "slug": product["slug"]})
         assert same.status_code == 200
 
-    @pytest.mark.parametrize("ref", [str(uuid.uuid4()), "garbage%20id"])
+    @pytest.mark.parametrize("ref", ["3f6b1c2e-8d4a-4e59-9b7c-1a2d3e4f5a6b", "garbage%20id"])
     async def test_unknown_product_is_404(self, harness: ServiceHarness, staff, ref: str) -> None:
         assert_error(await harness.client.patch(f"/api/v1/products/{ref}", headers=staff, json={"name": "X"}),
                      404, "NOT_FOUND")
@@ -296,7 +296,7 @@ class TestVariants:
         assert (await harness.client.get(f"/api/v1/products/{product['id']}")).json()["variants"] == []
         assert (await product_changed_events(harness))[-1]["is_active"] is False
 
-    @pytest.mark.parametrize("variant_ref", [str(uuid.uuid4()), "not-an-id"])
+    @pytest.mark.parametrize("variant_ref", ["3f6b1c2e-8d4a-4e59-9b7c-1a2d3e4f5a6b", "not-an-id"])
     async def test_unknown_variant_is_404(self, harness: ServiceHarness, catalog: Catalog, staff,
                                           variant_ref: str) -> None:
         product = await catalog.product()
