@@ -21,10 +21,10 @@ from atelier_common.auth import AdminPrincipal, Principal, SupportPrincipal
 from atelier_common.errors import NotFound, ServiceUnavailable
 from atelier_common.events.deadletters import DeadLetterQueues
 from atelier_common.inputs import InputModel
-from atelier_gateway.settings import SERVICES
+from atelier_gateway.settings import SERVICES, WORKER_SERVICES
 
-# Each service consumes as itself, and its job workers (if any) as `<service>-worker`.
-CONSUMERS = tuple(name for service in SERVICES for name in (service, f"{service}-worker"))
+# Each service consumes as itself, and its job workers as `<service>-worker`.
+CONSUMERS = (*SERVICES, *(f"{service}-worker" for service in WORKER_SERVICES))
 
 log = logging.getLogger("atelier.gateway.deadletters")
 router = APIRouter(tags=["operations"])

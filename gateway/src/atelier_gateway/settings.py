@@ -7,7 +7,12 @@ from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import AtelierSettings
 
+# The platform's services: every other list of them (processes, ports, consumers) derives from these two.
 SERVICES = ("identity", "catalog", "cart", "orders", "payments", "generation")
+# Services whose long-running work gets a process (and a consumer group, `<service>-worker`) of its
+# own: generation's jobs, identity's outbound webhook deliveries (a slow receiver never holds an
+# API or a consumer).
+WORKER_SERVICES = ("generation", "identity")
 
 
 class GatewaySettings(AtelierSettings):

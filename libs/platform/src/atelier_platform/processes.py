@@ -36,12 +36,8 @@ import psycopg
 
 from atelier_common.db import pool_for_roles
 from atelier_common.keys import SigningKey
-from atelier_gateway.settings import SERVICES
+from atelier_gateway.settings import SERVICES, WORKER_SERVICES
 from atelier_platform.preflight import broker_problem, postgres_problem
-
-# Services whose long-running work gets a process (and a consumer group) of its own: generation's
-# jobs, identity's outbound webhook deliveries (a slow receiver never holds an API or a consumer).
-WORKER_SERVICES = ("generation", "identity")
 
 # The embedded mode's development defaults (`embedded.service_settings`), as the environment of
 # the distributed processes: /api/dev/mailbox, /api/dev/checkout and /api/dev/subscriptions
