@@ -33,7 +33,6 @@ from pathlib import Path
 from atelier_platform.processes import default_gateway_workers
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 STEPS = ("ceiling", "hot", "checkout", "relay", "generation", "scale")
 

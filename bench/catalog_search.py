@@ -17,16 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from gateway_overhead import python_load, wrk
 
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block

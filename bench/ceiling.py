@@ -28,8 +28,6 @@ from typing import Any
 import httpx
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 ROWS = 10_000
 
 

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from gateway_overhead import python_load, wrk
 
 from atelier_testing.platform import embedded

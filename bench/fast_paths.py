@@ -36,10 +36,9 @@ def free_port() -> int:
 
 
 def serve(port: int, http: str) -> subprocess.Popen[bytes]:
-    code = (f"import uvicorn, sys; sys.path.insert(0, {str(HERE.parent)!r}); from fast_paths import app; "
-            f"uvicorn.run(app, host='127.0.0.1', port={port}, http={http!r}, log_config=None, access_log=False, "
-            "loop='uvloop', lifespan='off')")
-    process = subprocess.Popen([sys.executable, "-c", code])
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(HERE.parent), "fast_paths:app",
+                                "--host", "127.0.0.1", "--port", str(port), "--http", http, "--no-access-log",
+                                "--log-level", "warning", "--loop", "uvloop", "--lifespan", "off"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as s:

@@ -22,16 +22,12 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import tcp_relay
 from catalog_search import _grow
 from ceiling import cpu_per_request

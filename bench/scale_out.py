@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -31,9 +30,6 @@ from pathlib import Path
 
 import aio_pika
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from gateway_overhead import python_load, wrk
 
 from atelier_common.contracts.catalog import ProductChanged

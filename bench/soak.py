@@ -17,7 +17,6 @@ import asyncio
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -27,13 +26,9 @@ from pathlib import Path
 import aio_pika
 import httpx
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests-e2e"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from checkout import checkout
-from infra.journeys import token_from
 
+from atelier_testing.mail import token_from
 from atelier_testing.platform import (
     STAFF_EMAIL,
     STAFF_PASSWORD,

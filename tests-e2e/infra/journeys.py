@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import httpx
 
 from atelier_testing import poll_until
+from atelier_testing.mail import token_from
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD
 
 PASSWORD = "correct-horse-battery"
@@ -30,12 +30,6 @@ async def latest_mail(api: httpx.AsyncClient, to: str, subject_contains: str = "
         return None
 
     return await poll(find, message=f"mail to {to}")
-
-
-def token_from(mail: dict[str, Any]) -> str:
-    match = re.search(r"token=([A-Za-z0-9_\-\.]+)", mail["text"])
-    assert match, mail["text"]
-    return match.group(1)
 
 
 async def register_verified(api: httpx.AsyncClient, email: str | None = None, **extra: Any) -> dict[str, Any]:
