@@ -35,6 +35,7 @@ from typing import NoReturn
 import psycopg
 
 from atelier_common.db import pool_for_roles
+from atelier_common.fast.protocol import UVICORN_MODULES
 from atelier_common.keys import SigningKey
 from atelier_gateway.settings import SERVICES, WORKER_SERVICES
 from atelier_platform.preflight import broker_problem, postgres_problem
@@ -56,9 +57,7 @@ RunCli = Callable[[list[str]], object]
 # What the children import, once, before they are forked (`preload`); what is not here a child
 # imports itself, as a fresh process would.
 PRELOADED = (*(f"atelier_{service}.app" for service in SERVICES), "atelier_gateway.app", "atelier_common.service",
-             "atelier_platform.gateway", "atelier_platform.cli", "atelier_common.fast.protocol", "uvicorn.main",
-             "uvicorn.loops.uvloop", "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.http.h11_impl",
-             "uvicorn.lifespan.on", "uvicorn.supervisors.multiprocess")
+             "atelier_platform.gateway", "atelier_platform.cli", "atelier_common.fast.protocol", *UVICORN_MODULES)
 
 
 def preload() -> None:

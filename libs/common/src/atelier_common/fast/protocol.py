@@ -23,6 +23,10 @@ from atelier_common import fast
 HTTPTOOLS = "atelier_common.fast.protocol:TrailerlessHttpToolsProtocol"
 # The plain position: uvicorn's own pure-Python protocol (it drops trailers; its httptools one does not).
 PLAIN = "h11"
+# uvicorn's modules a served process imports by name at start, whichever position it runs in: a
+# parent that forks its servers imports them first (`atelier_platform.processes.preload`).
+UVICORN_MODULES = ("uvicorn.main", "uvicorn.loops.uvloop", "uvicorn.protocols.http.httptools_impl",
+                   "uvicorn.protocols.http.h11_impl", "uvicorn.lifespan.on", "uvicorn.supervisors.multiprocess")
 
 
 def http_protocol() -> str:
