@@ -69,7 +69,7 @@ class TestServedFromTheCache:
         headers = {"Authorization": f"Bearer {token}"}
         assert (await gateway.client.get("/api/v1/products/p2", headers=headers)).headers.get("x-cache") == "hit"
         claims = jwt.decode(token, options={"verify_signature": False})
-        gateway.app.state.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
+        gateway.app.state.gateway.auth.denylist.revoke_jti(claims["jti"], claims["exp"])
         refused = await gateway.client.get("/api/v1/products/p2", headers=headers)
         assert refused.status_code == 401 and "x-cache" not in refused.headers
 
@@ -128,7 +128,7 @@ class TestInProcessCopies:
         # a copy past its trust asks Redis again (the full path), which is not what this test is about.
         async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
                                  rate_limit_default="1000/minute", rate_limit_per_ip="1000/minute", cache_local_trust_seconds=600) as gateway:
-            proxy = gateway.app.state.proxy
+            proxy = gateway.app.state.gateway.proxy
             # Tracing is set up once per process (`setup_tracing`), and an earlier test of this pytest
             # run may have done it; with tracing on every hit takes the full path, by design.
             proxy.tracing = False
@@ -185,7 +185,7 @@ class TestInProcessCopies:
         service = RedisStore(redis_url, prefix=prefix)
         async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
                                  rate_limit_per_ip="5/minute") as gateway:
-            await poll_until(lambda: _true(gateway.app.state.proxy.feed.live), timeout=10)
+            await poll_until(lambda: _true(gateway.app.state.gateway.proxy.feed.live), timeout=10)
             await gateway.client.get("/api/v1/products/x", params={"public": "1"})
             entry = Entry(await service.generations(["shop"]), ("shop",), [(b"cache-control", b"public, no-cache")],
                           b"{}")

@@ -129,7 +129,7 @@ async def test_a_seed_request_costs_one_request_however_many_native_calls(gatewa
                  "raw_path": b"/api/v1/products", "query_string": b"",
                  "headers": [(b"host", b"testserver"), (b"x-anonymous-token", anon), (b"x-atelier-storefront", b"b")],
                  "scheme": "http", "client": ("203.0.113.9", 5000), "app": gateway.app}
-        await gateway.app.state.proxy("catalog", scope, receive, send)
+        await gateway.app.state.gateway.proxy("catalog", scope, receive, send)
         return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
     for _ in range(2):
@@ -174,7 +174,7 @@ class TestAcrossProcesses:
             for n in range(6):
                 seen.append((await (one if n % 2 else two).client.get("/api/v1/products", headers=anon)).status_code)
             assert seen == [200] * 4 + [429] * 2
-            await one.app.state.proxy.budget_limiter.reset()
+            await one.app.state.gateway.proxy.budget_limiter.reset()
 
     async def test_without_redis_each_process_counts_alone(self, start_gateway: StartGateway) -> None:
         async with start_gateway(redis_url="redis://127.0.0.1:1/0") as gateway:

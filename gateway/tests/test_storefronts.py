@@ -56,7 +56,7 @@ class TestWhichStorefront:
 
     async def test_a_compatibility_profile_brings_its_storefront(self, gateway: Gateway) -> None:
         add_storefront(gateway.app, make_storefront("stones", compat_profile="marbelle"))
-        proxy = gateway.app.state.proxy
+        proxy = gateway.app.state.gateway.proxy
         sent: list[dict] = []
 
         async def receive():

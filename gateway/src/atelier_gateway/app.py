@@ -24,7 +24,6 @@ from atelier_common.ratelimit import rate_limiter
 from atelier_common.redisguard import guard_for
 from atelier_common.responses import App, JSONBytes
 from atelier_common.service import freeze_startup_objects, make_bus
-from atelier_common.state import app_state
 from atelier_common.storefronts import (
     StorefrontDirectory,
     fallback_storefront,
@@ -43,6 +42,7 @@ from atelier_gateway.proxy import GatewayMiddleware, HitLane, Proxy
 from atelier_gateway.routing import resolve
 from atelier_gateway.seams import CompatMount, NativeProxy
 from atelier_gateway.settings import SERVICES, GatewaySettings
+from atelier_gateway.state import GatewayState, gateway_state
 from atelier_gateway.storefronts import StorefrontResolver
 from atelier_gateway.upstream import Upstream, pooled_upstream
 
@@ -103,7 +103,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             stack.push_async_callback(storefronts.close)
             subscribe_storefronts(the_bus, "gateway-storefronts", storefronts)
             app.state.storefronts = storefronts
-            app.state.storefront_resolver = StorefrontResolver(storefronts, settings.cors_origins)
+            storefront_resolver = StorefrontResolver(storefronts, settings.cors_origins)
             if owns_bus:
                 await the_bus.start()
                 stack.push_async_callback(the_bus.stop)
@@ -114,29 +114,22 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                                                        connections=settings.proxy_connections)
             stack.push_async_callback(the_upstream.close)
             app.state.settings = settings
-            app.state.http = http
-            app.state.bus = the_bus
-            app.state.urls = urls
-            app.state.auth = auth
             # The gateway's own staff routes (dead letters) check callers like a service does.
             app.state.verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer,
                                                audience=settings.jwt_audience, denylist=auth.denylist)
-            app.state.anon_key = anon_key
-            app.state.openapi = OpenApiCache(http, urls, settings.openapi_cache_seconds)
-            app.state.compat = compat
             cache = open_store(settings)
             if cache is not None:
                 stack.push_async_callback(cache.close)
             # Redis (the cache's, else the rate limits'): /api/health pings it through its guard.
             redis_url = settings.cache_url or settings.redis_url
-            app.state.redis_ping = None
+            redis_ping = None
             if redis_url:
                 import coredis
 
                 guard = guard_for(settings, redis_url)
                 ping_client: coredis.Redis[bytes] = coredis.Redis.from_url(redis_url, **guard.client_options())
                 stack.callback(ping_client.connection_pool.disconnect)
-                app.state.redis_ping = (guard, ping_client.ping)
+                redis_ping = (guard, ping_client.ping)
             limiter = rate_limiter(settings, moving_window=False, sync_seconds=settings.rate_limit_sync_seconds)
             stack.push_async_callback(limiter.close)
             # The gateway keeps the answers it serves and hears each bump (`cache.InvalidationFeed`).
@@ -148,8 +141,12 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             # The storefronts' budgets: a few requests a minute, so each hit asks Redis (exact).
             budget_limiter = rate_limiter(settings, moving_window=False)
             stack.push_async_callback(budget_limiter.close)
-            app.state.proxy = Proxy(settings, auth, the_upstream, limiter, rate_limiter(settings),
-                                    app.state.storefront_resolver, cache, feed, budget_limiter)
+            proxy = Proxy(settings, auth, the_upstream, limiter, rate_limiter(settings), storefront_resolver, cache,
+                          feed, budget_limiter)
+            app.state.gateway = GatewayState(
+                settings=settings, http=http, bus=the_bus, urls=urls, auth=auth, anon_key=anon_key,
+                openapi=OpenApiCache(http, urls, settings.openapi_cache_seconds), compat=compat,
+                redis_ping=redis_ping, proxy=proxy, storefront_resolver=storefront_resolver)
             freeze_startup_objects()
             yield
 
@@ -159,7 +156,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
 
     @app.get("/api/health", include_in_schema=False)
     async def health(request: Request) -> JSONBytes:
-        state = request.app.state
+        state = gateway_state(request.app)
         redis = None if state.redis_ping is None else await redis_status(*state.redis_ping)
         report = await platform_health(state.http, state.urls, await state.bus.ready(), redis)
         return JSONBytes(report, status_code=200 if report["status"] == "healthy" else 503)
@@ -173,19 +170,19 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     async def readiness(request: Request) -> JSONBytes:
         """This gateway can serve (its broker link for the denylist): one degraded service does not
         take every gateway out of rotation, unlike `/api/health`."""
-        ok = await request.app.state.bus.ready()
+        ok = await gateway_state(request.app).bus.ready()
         return JSONBytes({"status": "healthy" if ok else "degraded", "checks": {"broker": "ok" if ok else "error"}},
                          status_code=200 if ok else 503)
 
     @app.get("/api/schema", include_in_schema=False)
     async def schema(request: Request) -> JSONBytes:
-        return JSONBytes(await app_state(request.app, "openapi", OpenApiCache).document())
+        return JSONBytes(await gateway_state(request.app).openapi.document())
 
     install_docs(app, openapi_url="/api/schema", docs_url="/api/docs", redoc_url="/api/redoc", title="Atelier API")
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)
     async def jwks(request: Request) -> dict[str, Any]:
-        state = request.app.state
+        state = gateway_state(request.app)
         keys = [state.anon_key.public_jwk()]
         try:
             response = await state.http.get(f"{state.urls['identity']}/.well-known/jwks.json", timeout=5)
@@ -199,14 +196,14 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     install_console(app)
     install_home(app, dev_endpoints=settings.dev_endpoints)
     app.add_middleware(GatewayMiddleware)
-    app.state.storefront_resolver = None
-    app.add_middleware(StorefrontCORS, resolver=lambda: app.state.storefront_resolver,
+    app.add_middleware(StorefrontCORS, resolver=lambda: getattr(getattr(app.state, "gateway", None),
+                                                                "storefront_resolver", None),
                        allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"],
                        expose_headers=["X-Anonymous-Token", "X-Session-ID", "X-Request-ID", "Retry-After"])
     instrument_app(app, settings, "gateway", route_label=resolve)
     # Cache hits the gateway holds itself skip the access log's, CORS's and the routing's layers.
-    app.add_middleware(HitLane, state=app.state, access_log=settings.access_log)
+    app.add_middleware(HitLane, app_state=app.state, access_log=settings.access_log)
     # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
     app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))
     return app

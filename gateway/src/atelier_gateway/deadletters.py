@@ -22,6 +22,7 @@ from atelier_common.errors import NotFound, ServiceUnavailable
 from atelier_common.events.deadletters import DeadLetterQueues
 from atelier_common.inputs import InputModel
 from atelier_gateway.settings import SERVICES, WORKER_SERVICES
+from atelier_gateway.state import gateway_state
 
 # Each service consumes as itself, and its job workers as `<service>-worker`.
 CONSUMERS = (*SERVICES, *(f"{service}-worker" for service in WORKER_SERVICES))
@@ -50,7 +51,7 @@ class Selection(InputModel):
 def _queues(request: Request, consumer: str | None = None) -> DeadLetterQueues:
     if consumer is not None and consumer not in CONSUMERS:
         raise NotFound(f"No consumer {consumer!r}")
-    bus = request.app.state.bus
+    bus = gateway_state(request.app).bus
     if not isinstance(bus, DeadLetterQueues):
         raise ServiceUnavailable("This event bus keeps no dead letters")
     return bus
@@ -92,7 +93,7 @@ async def _audited(request: Request, staff: Principal, action: str, consumer: st
                    count: int) -> None:
     selection: dict[str, Any] = {"all": True} if body.all else {"ids": [str(i) for i in body.ids]}
     try:
-        await audit.publish(request.app.state.bus, staff, action, "dead_letters", consumer, service="gateway",
+        await audit.publish(gateway_state(request.app).bus, staff, action, "dead_letters", consumer, service="gateway",
                             after={**selection, "count": count})
     except Exception:  # the action is done either way; an unrecorded one must at least be seen
         log.exception("the audit row of %s on %s by %s could not be published", action, consumer, staff.user_id)

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -387,25 +387,37 @@ def _cookie_value(cookie: bytes, name: bytes) -> bytes | None:
     return None
 
 
+class Lanes(Protocol):
+    """What the request lanes read of the gateway's state (`state.GatewayState`)."""
+
+    @property
+    def settings(self) -> GatewaySettings: ...
+    @property
+    def proxy(self) -> Proxy: ...
+    @property
+    def compat(self) -> CompatMount | None: ...
+    @property
+    def storefront_resolver(self) -> StorefrontResolver: ...
+
+
 class HitLane:
     """In front of the access log, CORS and the routing (inside `ClientOrigin`): a GET the proxy
     can answer from its own copies (`Proxy.find_hit`) is answered here, through an access log of
     its own (the same lines and metrics); everything else goes on down the stack."""
 
-    def __init__(self, app: ASGIApp, *, state: Any, access_log: bool) -> None:
+    def __init__(self, app: ASGIApp, *, app_state: Any, access_log: bool) -> None:
         self.app = app
-        self.state = state  # the gateway app's: `proxy` and `compat` once its lifespan has run
+        self.app_state = app_state  # the gateway app's: its `gateway` once its lifespan has run
         self.logged = AccessLogMiddleware(self._answer, service="gateway", route_label=resolve, enabled=access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            proxy: Proxy | None = getattr(self.state, "proxy", None)
-            compat = getattr(self.state, "compat", None)
+            lanes: Lanes | None = getattr(self.app_state, "gateway", None)
             path: str = scope["path"]
-            if proxy is not None and (compat is None or not (path.startswith("/compat/")
-                                                             or compat.claims("GET", path)
-                                                             or _root_profile(scope, self.state, compat) is not None)):
-                hit = await proxy.find_hit(scope)
+            if lanes is not None and (lanes.compat is None or not (
+                    path.startswith("/compat/") or lanes.compat.claims("GET", path)
+                    or _root_profile(scope, lanes.storefront_resolver, lanes.compat) is not None)):
+                hit = await lanes.proxy.find_hit(scope)
                 if hit is not None:
                     scope[_HIT] = hit
                     await self.logged(scope, receive, send)
@@ -413,18 +425,17 @@ class HitLane:
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: Scope, _receive: Receive, send: Send) -> None:
-        await self.state.proxy.send_hit(scope[_HIT], send)
+        await self.app_state.gateway.proxy.send_hit(scope[_HIT], send)
 
 
 _HIT = "atelier.gateway.hit"
 
 
-def _root_profile(scope: Scope, state: Any, compat: CompatMount) -> tuple[str, bool] | None:
+def _root_profile(scope: Scope, resolver: StorefrontResolver, compat: CompatMount) -> tuple[str, bool] | None:
     """The profile the request's storefront serves this root path with (`Storefront.compat_at_root`),
     and whether its `Origin` chose it; None: the native route (or the deployment's root profile)."""
     path: str = scope["path"]
-    resolver: StorefrontResolver | None = getattr(state, "storefront_resolver", None)
-    if resolver is None or path.startswith("/compat/"):
+    if path.startswith("/compat/"):
         return None
     chosen = resolver.root_profile(scope["headers"])
     if chosen is None or not compat.claims(scope["method"], path.rstrip("/") or "/", chosen[0]):
@@ -459,7 +470,8 @@ class GatewayMiddleware:
             path: str = scope["path"]
             try:
                 check_path(path)
-                receive = await read_bounded_body(scope, receive, scope["app"].state.settings)
+                lanes: Lanes = scope["app"].state.gateway
+                receive = await read_bounded_body(scope, receive, lanes.settings)
             except AtelierError as exc:
                 # The body was not read (or not all of it): close the connection rather than let the
                 # server drain what the client still sends.
@@ -469,18 +481,17 @@ class GatewayMiddleware:
             if len(path) > 1 and path.endswith("/"):
                 path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode()}
-            state = scope["app"].state
-            if state.compat is not None:
-                if (chosen := _root_profile(scope, state, state.compat)) is not None:
+            if lanes.compat is not None:
+                if (chosen := _root_profile(scope, lanes.storefront_resolver, lanes.compat)) is not None:
                     profile, by_origin = chosen
-                    await state.compat({**scope, BUDGETED: set(), COMPAT_ROOT: profile}, receive,
-                                       send if by_origin else _private(send), state.proxy)
+                    await lanes.compat({**scope, BUDGETED: set(), COMPAT_ROOT: profile}, receive,
+                                       send if by_origin else _private(send), lanes.proxy)
                     return
-                if path.startswith("/compat/") or state.compat.claims(scope["method"], path):
-                    await state.compat({**scope, BUDGETED: set()}, receive, send, state.proxy)
+                if path.startswith("/compat/") or lanes.compat.claims(scope["method"], path):
+                    await lanes.compat({**scope, BUDGETED: set()}, receive, send, lanes.proxy)
                     return
             service = resolve(path)
             if service is not None:
-                await state.proxy(service, scope, receive, send)
+                await lanes.proxy(service, scope, receive, send)
                 return
         await self.app(scope, receive, send)

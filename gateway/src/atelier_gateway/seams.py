@@ -41,8 +41,8 @@ __all__ = ["COMPAT_PROFILE", "COMPAT_ROOT", "AnonTokens", "CompatMount", "Gatewa
 def allows_origin(scope: Scope, origin: str) -> bool:
     """Whether the gateway serving `scope` allows `origin` (CORS): its `cors_origins` setting or a
     storefront's origin. False before the storefronts are loaded."""
-    app = scope.get("app")
-    resolver = getattr(getattr(app, "state", None), "storefront_resolver", None)
+    state = getattr(getattr(scope.get("app"), "state", None), "gateway", None)  # `state.GatewayState`
+    resolver = getattr(state, "storefront_resolver", None)
     return resolver is not None and bool(resolver.allows_origin(origin))
 
 

@@ -13,7 +13,7 @@ from atelier_platform import embedded
 async def test_every_service_runs_its_housekeeping_in_the_embedded_process(tmp_path: Path) -> None:
     gateway, _ = embedded.build(tmp_path, gateway_settings=GatewaySettings(environment="dev", data_dir=tmp_path))
     async with gateway.router.lifespan_context(gateway):
-        upstream = gateway.state.proxy.upstream
+        upstream = gateway.state.gateway.proxy.upstream
         assert isinstance(upstream, AsgiUpstream)
         for service in SERVICES:
             runtime = upstream.apps[service].state.runtime
