@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -35,6 +39,25 @@ def _dbapi(cls: type[sa_exc.DBAPIError], sqlstate: str | None) -> sa_exc.DBAPIEr
 ])
 def test_what_is_transient(error: BaseException, transient: bool) -> None:
     assert is_transient(error) is transient
+
+
+def test_a_write_on_a_stale_sqlite_snapshot_is_transient(tmp_path: Path) -> None:
+    """SQLite refuses at once (no busy wait) a write in a transaction that read before another
+    writer committed: the request answers 503 and a consumer runs the transaction again."""
+    path = tmp_path / "stale.db"
+    with closing(sqlite3.connect(path, isolation_level=None)) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (n INTEGER)")
+        setup.execute("INSERT INTO t VALUES (0)")
+    with closing(sqlite3.connect(path, isolation_level=None, timeout=30)) as reader, \
+            closing(sqlite3.connect(path, isolation_level=None)) as writer:
+        reader.execute("BEGIN")
+        reader.execute("SELECT n FROM t").fetchall()
+        writer.execute("UPDATE t SET n = 1")
+        with pytest.raises(sqlite3.OperationalError) as locked:
+            reader.execute("UPDATE t SET n = 2")
+    assert "database is locked" in str(locked.value)
+    assert is_transient(sa_exc.OperationalError("UPDATE t SET n = 2", {}, locked.value))
 
 
 async def test_a_transient_failure_is_retried_until_it_passes() -> None:

@@ -28,8 +28,10 @@ def is_transient(exc: BaseException) -> bool:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         if sqlstate.startswith("08") or sqlstate in _RETRYABLE_SQLSTATES:
             return True
-        # psycopg: a refused or dropped connection is an OperationalError without a SQLSTATE.
-        return isinstance(exc, sa_exc.OperationalError) and not sqlstate and "database is locked" not in str(exc)
+        # psycopg: a refused or dropped connection is an OperationalError without a SQLSTATE. SQLite:
+        # "database is locked", its busy timeout passed or (at once, whatever the timeout) a write in a
+        # transaction whose snapshot another writer has since changed: the whole transaction again.
+        return isinstance(exc, sa_exc.OperationalError) and not sqlstate
     if isinstance(exc, ConnectionError | asyncio.TimeoutError):
         return True
     try:
