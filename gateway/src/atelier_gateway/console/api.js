@@ -47,6 +47,10 @@ export function newKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// What a session asked for ends with it: signing out aborts the requests still in flight (their
+// answers would be 401s for the token the sign-out revokes).
+let inFlight = new AbortController();
+
 async function send(method, path, { body, query, headers, anonymous = false } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query || {})) {
@@ -57,7 +61,7 @@ async function send(method, path, { body, query, headers, anonymous = false } = 
   const multipart = body instanceof FormData;
   if (body !== undefined && !multipart) all["Content-Type"] = "application/json";
   if (session && session.access && !anonymous) all.Authorization = `Bearer ${session.access}`;
-  const response = await fetch(url, { method, headers: all, credentials: "same-origin",
+  const response = await fetch(url, { method, headers: all, credentials: "same-origin", signal: inFlight.signal,
                                       body: body === undefined || multipart ? body : JSON.stringify(body) });
   const text = await response.text();
   let json = null;
@@ -111,6 +115,8 @@ export async function signIn(email, password) {
 }
 
 export async function signOut() {
+  inFlight.abort();
+  inFlight = new AbortController();
   if (session) {
     try { await send("POST", "/api/v1/auth/logout", { body: { refresh: session.refresh } }); } catch { /* gone anyway */ }
   }

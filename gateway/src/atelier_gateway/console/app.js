@@ -73,7 +73,7 @@ export async function route({ keepStatus = false } = {}) {
   try {
     await page.render(content, { args, query, reload: () => route({ keepStatus: true }), stale: () => mine !== generation });
   } catch (error) {
-    showError(error);
+    if (mine === generation) showError(error);  // a page left (signed out, say) says nothing more
   } finally {
     content.removeAttribute("aria-busy");
   }
