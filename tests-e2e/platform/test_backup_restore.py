@@ -109,8 +109,9 @@ async def test_a_backup_during_checkouts_restores_onto_an_empty_install(
     if platform.mode == "embedded":
         started = embedded(tmp_path, extra, data_dir=restored_dir)
     else:
+        # One process per service with small pools: beside the session's platform, within max_connections.
         started = distributed(tmp_path, platform.postgres_server_url, request.getfixturevalue("amqp_url"), extra,
-                              database_prefix=prefix, data_dir=restored_dir)
+                              database_prefix=prefix, data_dir=restored_dir, split=False)
     with started as restored:
         async with httpx.AsyncClient(base_url=restored.url, timeout=30) as again:
             as_staff = await staff(again)
