@@ -42,8 +42,8 @@ async function customerDetail(root, ctx) {
   if (hasRole("finance")) await section(root, "Grant or deduct credits", async () => creditsForm(c.id, ctx));
   await section(root, "Orders", async () => {
     const page = await get(`${V1}/staff/orders`, { customer: c.id, limit: PAGE_SIZE });
-    return [table("The customer's orders", orderColumns.filter((col) => col.label !== "Customer"), page.results, "No order."),
-      page.count > page.results.length ? link(hashWith("orders", { customer: c.id }), `All ${page.count} orders`) : null];
+    const list = table("The customer's orders", orderColumns.filter((col) => col.label !== "Customer"), page.results, "No order.");
+    return page.count > page.results.length ? [list, link(hashWith("orders", { customer: c.id }), `All ${page.count} orders`)] : list;
   });
   await section(root, "Credits", async () => {
     const wallet = await get(`${V1}/staff/customers/${c.id}/credits`);
