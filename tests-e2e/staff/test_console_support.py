@@ -74,6 +74,7 @@ async def test_support_reads_a_customers_page_resends_a_mail_and_signs_them_out(
         await page.get_by_role("cell", name="welcome gift").wait_for()
         assert await page.locator("#active-sessions").text_content() == "1"
         sessions = page.get_by_role("table", name="Signed-in sessions (devices)")
+        await sessions.get_by_role("row").nth(1).wait_for()  # the sections load one after another
         assert await sessions.get_by_role("row").count() == 2  # the header and the one session
         mail = page.get_by_role("table", name="Mail sent to the customer")
         await mail.get_by_role("row").filter(has_text=paid_subject).wait_for()
