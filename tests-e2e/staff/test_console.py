@@ -263,6 +263,7 @@ async def test_support_acts_on_a_customer_and_a_stale_action_shows_the_account(
         suspended = await api.post(f"/api/v1/staff/customers/{me['id']}/suspend", headers=admin, json={})
         assert suspended.status_code == 200, suspended.text
         await page.get_by_role("button", name="Sign out everywhere").click()
+        await confirm(page, f"Sign {me['email']} out everywhere?", "Sign out everywhere")
         await page.get_by_role("alert").filter(has_text="STALE_VERSION").wait_for()
         await page.locator("#account-state").filter(has_text="suspended").wait_for()
 

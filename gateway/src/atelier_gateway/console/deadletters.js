@@ -4,7 +4,7 @@
 
 import { call, get, hasRole } from "./api.js";
 import { V1, write } from "./pages.js";
-import { confirmButton, pretty, readableError } from "./ops.js";
+import { confirmButton, pretty, readableError, shortId } from "./ops.js";
 import { actionButton, facts, go, h, link, table, when } from "./ui.js";
 
 const base = (consumer) => `${V1}/staff/dead-letters/${encodeURIComponent(consumer)}`;
@@ -20,7 +20,7 @@ async function act(ctx, run, done, after) {
 
 function replayOne(consumer, letter, ctx, after) {
   return actionButton("Replay", () => act(ctx, () => call("POST", `${base(consumer)}/replay`, { body: { ids: [letter.id] } }),
-    (r) => `${r.replayed} message replayed.`, after), { "aria-label": `Replay ${letter.type} ${letter.id}`, class: "secondary" });
+    (r) => `${r.replayed} message replayed.`, after), { "aria-label": `Replay ${letter.type} ${String(letter.id).slice(0, 8)}`, class: "secondary" });
 }
 
 function dropOne(consumer, letter, ctx, after) {
@@ -28,7 +28,7 @@ function dropOne(consumer, letter, ctx, after) {
     title: `Drop this ${letter.type} message?`, confirm: "Drop it",
     message: `Message ${letter.id} is deleted for good: ${consumer} never handles it. This cannot be undone.` },
   () => act(ctx, () => call("POST", `${base(consumer)}/drop`, { body: { ids: [letter.id] } }),
-    (r) => `${r.dropped} message dropped.`, after), { "aria-label": `Drop ${letter.type} ${letter.id}`, class: "secondary" });
+    (r) => `${r.dropped} message dropped.`, after), { "aria-label": `Drop ${letter.type} ${String(letter.id).slice(0, 8)}`, class: "secondary" });
 }
 
 export async function deadLetters(root, ctx) {
@@ -52,7 +52,7 @@ export async function deadLetters(root, ctx) {
     () => write(ctx, () => call("POST", `${base(consumer)}/replay`, { body: { all: true } }), (r) => `${r.replayed} messages replayed.`))));
   }
   const columns = [
-    { label: "Event", value: (d) => link(letterHash(consumer, d.id), d.id) }, { label: "Type", value: (d) => d.type },
+    { label: "Event", value: (d) => shortId(d.id, letterHash(consumer, d.id)) }, { label: "Type", value: (d) => d.type },
     { label: "Occurred", value: (d) => when(d.occurred_at) }, { label: "Retries", value: (d) => d.retries, num: true },
     { label: "Error", value: (d) => readableError(d.error) }];
   if (admin) columns.push({ label: "Action", value: (d) => h("div", { class: "actions" }, replayOne(consumer, d, ctx), dropOne(consumer, d, ctx)) });

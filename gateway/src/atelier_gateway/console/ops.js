@@ -2,7 +2,7 @@
 // long error text made readable, and customers named by their email.
 
 import { get, hasRole } from "./api.js";
-import { actionButton, h, link } from "./ui.js";
+import { actionButton, h } from "./ui.js";
 
 // A modal dialog (the browser's own <dialog>: focus kept inside, Escape dismisses). Resolves true
 // when the staffer confirms, false otherwise; focus goes back to where it was.
@@ -44,14 +44,56 @@ export function readableError(text) {
 
 export function pretty(value) { return h("pre", { class: "json" }, JSON.stringify(value, null, 2)); }
 
-// A customer by email where support may open customers (the id until the email is read).
-const emails = new Map();
+// A long id (a UUID) as its first eight characters, the whole id in its title.
+export function shortId(id, href) {
+  const full = String(id ?? "");
+  const text = full.length > 12 ? `${full.slice(0, 8)}…` : full;
+  return href ? h("a", { href, title: full }, text) : h("span", { title: full }, text);
+}
+
+// A customer by email where support may open customers (the short id until the email is read,
+// the whole id in its title). The ids a page asks for while it is built are named by one staff
+// request per hundred (`GET /staff/customers?id=…&id=…`), each id once per console load.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const names = new Map();  // id → Promise of its email (or username), null when none is known
+let waiting = null;  // id → resolve, for the next request
 
 export function customerRef(id) {
   if (!id) return "—";
-  if (!hasRole("support")) return String(id);
-  const a = link(`#/customers/${id}`, String(id));
-  if (!emails.has(id)) emails.set(id, get(`/api/v1/staff/customers/${encodeURIComponent(id)}`).then((c) => c.email).catch(() => null));
-  emails.get(id).then((email) => { if (email) a.textContent = email; });
+  if (!hasRole("support")) return shortId(id);
+  const a = shortId(id, `#/customers/${id}`);
+  if (UUID.test(String(id))) {
+    nameOf(String(id)).then((name) => { if (name) a.textContent = name; });
+  }
   return a;
+}
+
+function nameOf(id) {
+  if (!names.has(id)) {
+    if (!waiting) {
+      waiting = new Map();
+      setTimeout(nameWaiting, 0);  // after the table being built has asked for all of its rows
+    }
+    const batch = waiting;
+    names.set(id, new Promise((resolve) => batch.set(id, resolve)));
+  }
+  return names.get(id);
+}
+
+async function nameWaiting() {
+  const batch = waiting;
+  waiting = null;
+  const ids = [...batch.keys()];
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    let found = new Map();
+    try {
+      const query = chunk.map((id) => `id=${encodeURIComponent(id)}`).join("&");
+      const page = await get(`/api/v1/staff/customers?${query}`, { limit: 100 });
+      found = new Map(page.results.map((c) => [c.id, c.email || c.username]));
+    } catch {
+      for (const id of chunk) names.delete(id);  // asked again on the next page
+    }
+    for (const id of chunk) batch.get(id)(found.get(id) || null);
+  }
 }

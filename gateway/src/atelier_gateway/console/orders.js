@@ -3,7 +3,7 @@
 
 import { ApiError, call, get, hasRole, newKey } from "./api.js";
 import { creditsForm, orderMail, section, V1, write } from "./pages.js";
-import { confirmed } from "./ops.js";
+import { confirmed, customerRef } from "./ops.js";
 import { facts, form, h, link, money, table, when } from "./ui.js";
 
 // The order's status as staff read it: a live order refunded in full keeps its status (it was
@@ -28,7 +28,9 @@ export async function orderDetail(root, ctx) {
   const id = ctx.args[0];
   const order = await get(`${V1}/staff/orders/${encodeURIComponent(id)}`);
   root.append(h("p", {}, link("#/orders", "← Orders")), h("h1", {}, `Order ${order.order_number}`));
-  const customer = order.user_id && hasRole("support") ? link(`#/customers/${order.user_id}`, order.email || order.user_id) : (order.email || "—");
+  // By email; an account without one (a username account) by the name identity knows it by.
+  const customer = !order.user_id ? (order.email || "—")
+    : order.email && hasRole("support") ? link(`#/customers/${order.user_id}`, order.email) : (order.email || customerRef(order.user_id));
   root.append(facts([
     ["Status", h("span", { id: "order-status" }, statusText(order))], ["Storefront", order.storefront], ["Customer", customer],
     ["Placed", when(order.created_at)], ["Paid", when(order.paid_at)], ["Shipped", when(order.shipped_at)],

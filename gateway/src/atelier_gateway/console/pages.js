@@ -7,10 +7,12 @@ import { actionButton, addDecimal, announce, facts, form, go, h, link, money, sh
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
 import { deadLetters } from "./deadletters.js";
-import { confirmButton, customerRef } from "./ops.js";
+import { customerRef, shortId } from "./ops.js";
 import { orderDetail } from "./orders.js";
 import { storefronts } from "./storefronts.js";
 import { webhooks } from "./webhooks.js";
+import { customersPage } from "./customers.js";
+import { subscriptions } from "./subscriptions.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -170,7 +172,7 @@ async function orders(root, ctx) {
 const orderColumns = [
   { label: "Number", value: (o) => link(`#/orders/${o.id}`, o.order_number) },
   { label: "Placed", value: (o) => when(o.created_at) },
-  { label: "Customer", value: (o) => o.email || "—" },
+  { label: "Customer", value: (o) => o.email || customerRef(o.user_id) },
   { label: "Storefront", value: (o) => o.storefront },
   { label: "Status", value: (o) => o.status },
   { label: "Total", value: (o) => money(o.total_amount, o.currency), num: true },
@@ -192,89 +194,7 @@ function resendButton(mail, ctx) {
   { "aria-label": `Resend “${mail.subject}”`, class: "secondary" });
 }
 
-// ---------------------------------------------------------------- customers
-
-async function customers(root, ctx) {
-  root.append(h("h1", {}, "Customers"), form({
-    id: "customer-search", legend: "Find customers", submit: "Search",
-    fields: [{ name: "q", label: "Email or name", value: ctx.query.q }],
-    onSubmit: async (values) => go(hashWith("customers", values), ctx),
-  }));
-  const page = await get(`${V1}/staff/customers`, { q: ctx.query.q, limit: PAGE_SIZE, offset: ctx.query.offset });
-  results(root, "Customers", page, [
-    { label: "Email", value: (c) => link(`#/customers/${c.id}`, c.email) },
-    { label: "Name", value: (c) => `${c.first_name} ${c.last_name}`.trim() || "—" },
-    { label: "Active", value: (c) => c.is_active ? "yes" : "suspended" },
-    { label: "Verified", value: (c) => c.email_verified_at ? "yes" : "no" },
-    { label: "Storefront", value: (c) => c.signup_storefront }, { label: "Joined", value: (c) => when(c.created_at) }], ctx, "customers");
-}
-
-async function customerDetail(root, ctx) {
-  const id = ctx.args[0];
-  const c = await get(`${V1}/staff/customers/${encodeURIComponent(id)}`);
-  root.append(h("p", {}, link("#/customers", "← Customers")), h("h1", {}, c.email));
-  root.append(facts([["Name", `${c.first_name} ${c.last_name}`.trim() || "—"],
-    ["Account", h("span", { id: "account-state" }, c.is_active ? "active" : "suspended")],
-    ["Email verified", h("span", { id: "email-verified" }, c.email_verified_at ? when(c.email_verified_at) : "no")],
-    ["Storefront", c.signup_storefront], ["Last sign-in", when(c.last_login_at)], ["Joined", when(c.created_at)],
-    ["Staff roles", (c.staff_roles || []).join(", ") || "—"],
-    ["Signed-in sessions", c.active_sessions ?? "—"]]));
-  root.append(h("h2", {}, "Actions"), await customerActions(c, ctx));
-  if (hasRole("finance")) await section(root, "Grant or deduct credits", async () => creditsForm(c.id, ctx));
-  await section(root, "Credits", async () => {
-    const wallet = await get(`${V1}/staff/customers/${c.id}/credits`);
-    return [facts([["Balance", h("span", { id: "credit-balance" }, wallet.balance)]]),
-      table("Credits ledger", [{ label: "When", value: (t) => when(t.created_at) }, { label: "Type", value: (t) => t.transaction_type },
-        { label: "Description", value: (t) => t.description }, { label: "Amount", value: (t) => t.amount, num: true },
-        { label: "Balance after", value: (t) => t.balance_after, num: true }], wallet.transactions, "No credit transaction.")];
-  }, ["GET", `${V1}/staff/customers/{}/credits`]);
-  await section(root, "Orders", async () => {
-    const page = await get(`${V1}/staff/orders`, { customer: c.id, limit: PAGE_SIZE });
-    return table("The customer's orders", orderColumns, page.results, "No order.");
-  });
-  await section(root, "Subscriptions", async () => {
-    const page = await get(`${V1}/staff/subscriptions`, { customer: c.id });
-    return table("The customer's subscriptions", subscriptionColumns, page.results, "No subscription.");
-  }, ["GET", `${V1}/staff/subscriptions`]);
-  await section(root, "Generation jobs", async () => {
-    const page = await get(`${V1}/staff/jobs`, { customer: c.id, limit: PAGE_SIZE });
-    return jobTable(page.results, ctx);
-  }, ["GET", `${V1}/staff/jobs`]);
-  await section(root, "Books", async () => {
-    const page = await get(`${V1}/staff/books`, { customer: c.id, limit: PAGE_SIZE });
-    return table("Books", [{ label: "Title", value: (b) => b.title }, { label: "Status", value: (b) => b.status },
-      { label: "Language", value: (b) => b.language }, { label: "Print", value: (b) => b.print_tier ? `${b.print_tier}${b.print_paid_at ? " (paid)" : ""}` : "—" },
-      { label: "Storefront", value: (b) => b.storefront }, { label: "Created", value: (b) => when(b.created_at) }], page.results, "No book.");
-  }, ["GET", `${V1}/staff/books`]);
-}
-
-async function customerActions(c, ctx) {
-  const actions = h("div", { class: "actions" });
-  const act = (label, path, done) => {
-    const key = newKey();
-    const run = () => write(ctx, () => call("POST", `${V1}/staff/customers/${c.id}/${path}`, {
-      body: c.version ? { expected_version: c.version } : {}, headers: { "Idempotency-Key": key } }), () => done);
-    // Suspending ends every session of the account at once: asked first.
-    return path === "suspend" ? confirmButton(label, { title: `Suspend ${c.email}?`, confirm: "Suspend the account",
-      message: "The customer is signed out everywhere and cannot sign in until an admin reactivates the account." }, run)
-      : actionButton(label, run);
-  };
-  if (!hasRole("support")) return h("p", { class: "muted" }, "Your role has no customer action.");
-  // Suspending and reactivating are the admin's, and so is every action on a staff account (#50):
-  // identity refuses the rest; this only decides what is shown.
-  const admin = hasRole("admin");
-  if ((c.staff_roles || []).length && !admin) return h("p", { class: "muted" }, "A staff account: only an admin acts on it.");
-  const offered = [
-    [c.is_active && admin, "Suspend", "suspend", "The account is suspended."],
-    [!c.is_active && admin, "Reactivate", "reactivate", "The account is active again."],
-    [!c.email_verified_at, "Mark email verified", "verify-email", "The email is verified."],
-    [c.is_active, "Send password reset", "password-reset", "A password reset mail is on its way."],  // suspended: 409
-    [true, "Sign out everywhere", "sign-out", "Every session of the customer ended."]];
-  for (const [shown, label, path, done] of offered) {
-    if (shown && await serves("POST", `${V1}/staff/customers/{}/${path}`)) actions.append(act(label, path, done));
-  }
-  return actions.children.length ? actions : h("p", { class: "muted" }, "No action available.");
-}
+// ---------------------------------------------------------------- customers: customers.js (credits: here, orders use it)
 
 function creditsForm(userId, ctx) {
   let key = newKey();
@@ -295,29 +215,6 @@ function creditsForm(userId, ctx) {
   });
 }
 
-const subscriptionColumns = [
-  { label: "Customer", value: (x) => customerRef(x.user_id) },
-  { label: "Plan", value: (x) => x.plan_sku }, { label: "Tier", value: (x) => x.tier },
-  { label: "Status", value: (x) => x.cancel_at_period_end ? `${x.status} (ends at period end)` : x.status },
-  { label: "Price", value: (x) => money(x.amount, x.currency), num: true }, { label: "Storefront", value: (x) => x.storefront },
-  { label: "Period ends", value: (x) => when(x.current_period_end) }];
-
-async function subscriptions(root, ctx) {
-  root.append(h("h1", {}, "Subscriptions"));
-  if (!(await serves("GET", `${V1}/staff/subscriptions`))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
-  root.append(form({
-    id: "subscription-filter", legend: "Subscriptions", submit: "Show",
-    fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status,
-               options: [["", "Any"], ...["active", "past_due", "incomplete", "canceled"].map((x) => [x, x])] }],
-    onSubmit: async (values) => go(hashWith("subscriptions", values), ctx),
-  }));
-  const page = await get(`${V1}/staff/subscriptions`, { status: ctx.query.status, limit: PAGE_SIZE, offset: ctx.query.offset });
-  results(root, "Subscriptions", page, subscriptionColumns, ctx, "subscriptions");
-}
-
 // ---------------------------------------------------------------- catalog: catalog.js, categories.js
 
 // ---------------------------------------------------------------- jobs, storefronts, staff, audit
@@ -325,7 +222,7 @@ async function subscriptions(root, ctx) {
 function jobTable(jobs, ctx) {
   return table("Generation jobs", [
     { label: "Job", value: (j) => j.id }, { label: "Created", value: (j) => when(j.created_at) },
-    { label: "Owner", value: (j) => hasRole("support") ? link(`#/customers/${j.owner_id}`, j.owner_id) : j.owner_id },
+    { label: "Owner", value: (j) => customerRef(j.owner_id) },
     { label: "Kind", value: (j) => j.kind }, { label: "Model", value: (j) => j.model }, { label: "Status", value: (j) => j.status },
     { label: "Attempts", value: (j) => j.attempts, num: true }, { label: "Error", value: (j) => j.error || "" },
     // Only a failed job may run again (a blocked one waits for its cause).
@@ -374,6 +271,13 @@ async function staff(root, ctx) {
   }));
 }
 
+// An audit row's target as people read it: a customer by email, an order by its page's link.
+function auditTarget(e) {
+  const named = e.target_type === "user" ? customerRef(e.target)
+    : e.target_type === "order" && hasRole("support", "finance") ? shortId(e.target, `#/orders/${e.target}`) : shortId(e.target);
+  return h("span", {}, `${e.target_type} `, named);
+}
+
 async function audit(root, ctx) {
   root.append(h("h1", {}, "Audit log"), form({
     id: "audit-filter", legend: "Filter", submit: "Show",
@@ -387,9 +291,9 @@ async function audit(root, ctx) {
   const change = (e) => (e.before || e.after)
     ? h("details", {}, h("summary", {}, "Before / after"), h("pre", {}, `before: ${JSON.stringify(e.before)}\nafter: ${JSON.stringify(e.after)}`)) : "";
   results(root, "Audit entries", page, [
-    { label: "When", value: (e) => when(e.at) }, { label: "Who", value: (e) => e.actor_email || e.actor },
+    { label: "When", value: (e) => when(e.at) }, { label: "Who", value: (e) => e.actor_email || customerRef(e.actor) },
     { label: "Roles", value: (e) => (e.roles || []).join(", ") }, { label: "Service", value: (e) => e.service },
-    { label: "Action", value: (e) => e.action }, { label: "Target", value: (e) => `${e.target_type} ${e.target}` },
+    { label: "Action", value: (e) => e.action }, { label: "Target", value: auditTarget },
     { label: "Reason", value: (e) => e.reason || "" }, { label: "Change", value: change }], ctx, "audit");
 }
 
@@ -399,8 +303,7 @@ export const PAGES = [
   { path: "dashboard", title: "Dashboard", roles: [], render: dashboard },
   { path: "orders", title: "Orders", roles: ["support", "finance"],
     render: (root, ctx) => ctx.args.length ? orderDetail(root, ctx) : orders(root, ctx) },
-  { path: "customers", title: "Customers", roles: ["support"],
-    render: (root, ctx) => ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx) },
+  { path: "customers", title: "Customers", roles: ["support"], render: customersPage },
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
@@ -413,4 +316,4 @@ export const PAGES = [
 ];
 
 // What the pages in their own modules (orders.js, storefronts.js, …) use of this one.
-export { creditsForm, go, orderMail, section, V1, write };
+export { creditsForm, go, hashWith, jobTable, orderColumns, orderMail, PAGE_SIZE, resendButton, results, section, V1, write };

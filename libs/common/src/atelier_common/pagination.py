@@ -8,6 +8,7 @@ Every paginated route takes `PageParamsDep`. Each parameter is bounded: `limit`/
 from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -60,11 +61,11 @@ def build_page(request: Request, params: PageParams, count: int, results: list[A
     """Links keep the caller's other query parameters and use limit/offset; none past `MAX_OFFSET`."""
 
     def link(offset: int) -> str:
-        query = dict(request.query_params)
-        for key in ("page", "page_size"):
-            query.pop(key, None)
-        query["limit"], query["offset"] = str(params.limit), str(offset)
-        return str(request.url.replace_query_params(**query))
+        # Every value of a repeated parameter (`?status=a&status=b`) is kept, each in its place.
+        paging = {"limit": str(params.limit), "offset": str(offset)}
+        query = [(k, paging.pop(k) if k in paging else v) for k, v in request.query_params.multi_items()
+                 if k not in ("page", "page_size") and (k not in ("limit", "offset") or k in paging)]
+        return str(request.url.replace(query=urlencode([*query, *paging.items()])))
 
     following = params.offset + params.limit
     nxt = link(following) if following < count and following <= MAX_OFFSET else None

@@ -242,6 +242,12 @@ class AccountSuspended(IdentityError):
     code, status, default_message = "ACCOUNT_SUSPENDED", 409, "The account is suspended: reactivate it first"
 
 
+class EmailAlreadyVerified(IdentityError):
+    """A verification mail for an address already proven (#53): it would have nothing to prove."""
+
+    code, status, default_message = "EMAIL_ALREADY_VERIFIED", 409, "The email address is already verified"
+
+
 class WebhookEndpointNotFound(IdentityError):
     code, status, default_message = "WEBHOOK_ENDPOINT_NOT_FOUND", 404, "No such webhook endpoint"
 

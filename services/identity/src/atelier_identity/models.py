@@ -107,6 +107,9 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UtcDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The storefront of the request that issued it (support's list of a customer's sessions);
+    # None: no storefront known, or issued before this was kept.
+    storefront: str | None = Field(default=None, max_length=64)
 
     user: User = Relationship(sa_relationship_kwargs={"lazy": "raise"})
 

@@ -83,10 +83,14 @@ class CustomerSearchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def page(self, q: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
-        """Accounts whose email, name or username contains `q` (any case), newest first. A scan:
-        staff searches are rare next to sign-ins, and a trigram index is a later step if needed."""
+    async def page(self, q: str | None, *, ids: Sequence[UUID] = (), limit: int,
+                   offset: int) -> tuple[int, Sequence[User]]:
+        """Accounts whose email, name or username contains `q` (any case), and among `ids` when
+        given, newest first. A scan: staff searches are rare next to sign-ins, and a trigram index
+        is a later step if needed (a lookup by ids is by primary key)."""
         stmt = select(User)
+        if ids:
+            stmt = stmt.where(col(User.id).in_(ids))
         if q:
             pattern = "%" + _escaped(q.lower()) + "%"
             full_name = func.lower(col(User.first_name) + " " + col(User.last_name))
@@ -117,11 +121,38 @@ class StaffMailRepository:
         return await self.session.get(MailMessage, message_id)
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    """A live session: its family's current refresh token and when the family began."""
+
+    token: RefreshToken
+    started_at: datetime
+
+
+async def live_sessions(session: AsyncSession, user_id: UUID, now: datetime, *, limit: int,
+                        offset: int) -> list[SessionRow]:
+    """The account's sessions that may still be refreshed, the most recently active first: each
+    family's one usable token (rotation spends the previous ones), with its family's first token's
+    time (rotated tokens stay while their family lives: `housekeeping`)."""
+    family = (select(col(RefreshToken.family_id).label("family_id"),
+                     func.min(col(RefreshToken.created_at)).label("started_at"))
+              .where(col(RefreshToken.user_id) == user_id).group_by(col(RefreshToken.family_id)).subquery())
+    rows = await session.exec(
+        select(RefreshToken, family.c.started_at)
+        .join(family, family.c.family_id == col(RefreshToken.family_id))
+        .where(*_live(user_id, now))
+        .order_by(col(RefreshToken.created_at).desc(), col(RefreshToken.id).desc()).limit(limit).offset(offset))
+    return [SessionRow(token, started_at) for token, started_at in rows.all()]
+
+
+def _live(user_id: UUID, now: datetime) -> tuple[Any, ...]:
+    return (col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None),
+            col(RefreshToken.used_at).is_(None), col(RefreshToken.expires_at) > now)
+
+
 async def active_sessions(session: AsyncSession, user_id: UUID, now: datetime) -> int:
     """Sessions (refresh token families) of the account that may still be refreshed."""
-    live = select(RefreshToken.family_id).where(
-        col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None),
-        col(RefreshToken.used_at).is_(None), col(RefreshToken.expires_at) > now).distinct()
+    live = select(RefreshToken.family_id).where(*_live(user_id, now)).distinct()
     return (await session.exec(select(func.count()).select_from(live.subquery()))).one()
 
 

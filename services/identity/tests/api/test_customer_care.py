@@ -132,6 +132,87 @@ class TestVerifyResetSignOut:
         assert any(e.data.get("all_before") for e in api.h.published("identity.token_revoked"))
 
 
+class TestVerificationMail:
+    async def test_support_mails_a_new_link_that_verifies_the_address(self, api, test_keys, expect_error) -> None:
+        user_id = (await api.register("bea@example.com")).json()["user"]["id"]
+        await api.wait_for_mail("bea@example.com")
+        support = test_keys.staff_headers("support")
+        response = await api.client.post(f"{URL}/{user_id}/verification-mail", json={"reason": "lost the first"},
+                                         headers=support)
+        assert response.status_code == 200, response.text
+        assert response.json()["email_verified_at"] is None
+        token = await api.mailed_token("bea@example.com", 2)
+        verified = await api.client.post("/api/v1/auth/verify-email", json={"token": token})
+        assert verified.status_code == 200, verified.text
+        [row] = await _audit(api, test_keys, "customer.verification_mail")
+        assert (row["target"], row["reason"], row["after"]) == (user_id, "lost the first",
+                                                                {"mailed_to": "bea@example.com"})
+        # Verified now: another would prove nothing, and mails nothing.
+        expect_error(await api.client.post(f"{URL}/{user_id}/verification-mail", headers=support),
+                     409, "EMAIL_ALREADY_VERIFIED")
+        assert await api.mail_count("bea@example.com") == 2
+
+    async def test_a_retried_request_with_its_key_mails_once(self, api, test_keys) -> None:
+        user_id = (await api.register("bea@example.com")).json()["user"]["id"]
+        headers = {**test_keys.staff_headers("support"), "Idempotency-Key": "verify-1"}
+        for _ in range(2):
+            response = await api.client.post(f"{URL}/{user_id}/verification-mail", headers=headers)
+            assert response.status_code == 200, response.text
+        assert await api.mail_count("bea@example.com") == 2  # the registration's and one more
+
+    async def test_none_for_a_suspended_account_or_a_stale_form(self, api, test_keys, expect_error) -> None:
+        user_id = (await api.register("bea@example.com")).json()["user"]["id"]
+        support = test_keys.staff_headers("support")
+        read = (await api.client.get(f"{URL}/{user_id}", headers=support)).json()
+        await api.client.post(f"{URL}/{user_id}/suspend", headers=test_keys.staff_headers())
+        before = await api.mail_count("bea@example.com")
+        expect_error(await api.client.post(f"{URL}/{user_id}/verification-mail",
+                                           json={"expected_version": read["version"]}, headers=support),
+                     409, "STALE_VERSION")
+        expect_error(await api.client.post(f"{URL}/{user_id}/verification-mail", headers=support),
+                     409, "ACCOUNT_SUSPENDED")
+        assert await api.mail_count("bea@example.com") == before
+        expect_error(await api.client.post(f"{URL}/00000000-0000-0000-0000-000000000001/verification-mail",
+                                           headers=support), 404, "USER_NOT_FOUND")
+
+
+class TestSessions:
+    async def test_support_lists_the_live_sessions_newest_first_and_sign_out_ends_them(self, api,
+                                                                                       test_keys) -> None:
+        first = await api.signed_in("ada@example.com")
+        user_id = first["user"]["id"]
+        second = (await api.login("ada@example.com")).json()
+        # The first session refreshes: still one session, begun at its sign-in, used just now.
+        rotated = await api.client.post("/api/v1/auth/refresh", json={"refresh": first["refresh"]})
+        assert rotated.status_code == 200, rotated.text
+        support = test_keys.staff_headers("support")
+        response = await api.client.get(f"{URL}/{user_id}/sessions", headers=support)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["count"] == 2 and len(body["results"]) == 2
+        newest, older = body["results"]
+        assert newest["created_at"] < newest["last_used_at"]  # the refreshed one
+        assert older["created_at"] == older["last_used_at"]
+        assert {s["storefront"] for s in body["results"]} == {"default"}
+        assert newest["expires_at"] > newest["last_used_at"]
+        assert len({newest["id"], older["id"]}) == 2
+        paged = (await api.client.get(f"{URL}/{user_id}/sessions", params={"limit": 1}, headers=support)).json()
+        assert [s["id"] for s in paged["results"]] == [newest["id"]] and paged["next"]
+
+        await api.client.post(f"{URL}/{user_id}/sign-out", headers=support)
+        after = (await api.client.get(f"{URL}/{user_id}/sessions", headers=support)).json()
+        assert (after["count"], after["results"]) == (0, [])
+        assert (await api.client.post("/api/v1/auth/refresh", json={"refresh": second["refresh"]})).status_code == 401
+
+    async def test_an_unknown_customer_is_404_and_a_merchandiser_is_refused(self, api, test_keys,
+                                                                            expect_error) -> None:
+        expect_error(await api.client.get(f"{URL}/00000000-0000-0000-0000-000000000001/sessions",
+                                          headers=test_keys.staff_headers("support")), 404, "USER_NOT_FOUND")
+        user_id = (await api.signed_in("ada@example.com"))["user"]["id"]
+        expect_error(await api.client.get(f"{URL}/{user_id}/sessions", headers=test_keys.staff_headers("merchandiser")),
+                     403, "PERMISSION_DENIED")
+
+
 class TestStaffAccounts:
     """Support acts on customers; on an account holding any staff role only an admin does (#50)."""
 

@@ -18,6 +18,8 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("POST", "/api/v1/staff/customers/{user_id}/verify-email"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/password-reset"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/sign-out"): {"support"},
+            ("POST", "/api/v1/staff/customers/{user_id}/verification-mail"): {"support"},
+            ("GET", "/api/v1/staff/customers/{user_id}/sessions"): {"support"},
             ("GET", "/api/v1/staff/mail"): {"support"}, ("POST", "/api/v1/staff/mail/{mail_id}/resend"): {"support"},
             # Outbound webhooks (#38): the admin's alone.
             ("GET", "/api/v1/webhook-endpoints"): ADMIN, ("POST", "/api/v1/webhook-endpoints"): ADMIN,
@@ -93,6 +95,26 @@ class TestCustomerSearch:
         detail = await api.client.get(f"{self.URL}/{ada['user']['id']}", headers=support)
         assert detail.status_code == 200 and detail.json()["email"] == "ada@example.com"
         assert "password_hash" not in detail.json()
+
+    async def test_support_names_many_ids_at_once_and_the_next_link_keeps_them(self, api, test_keys,
+                                                                               expect_error) -> None:
+        ids = {email: (await api.signed_in(email))["user"]["id"] for email in
+               ("ada@example.com", "grace@example.com", "mary@example.com")}
+        support = test_keys.staff_headers("support")
+        wanted = [ids["ada@example.com"], ids["mary@example.com"], "00000000-0000-0000-0000-000000000001"]
+        response = await api.client.get(self.URL, params={"id": wanted}, headers=support)
+        assert response.status_code == 200, response.text
+        assert sorted((c["id"], c["email"]) for c in response.json()["results"]) == sorted(
+            (ids[e], e) for e in ("ada@example.com", "mary@example.com"))
+        first = (await api.client.get(self.URL, params={"id": wanted, "limit": 1}, headers=support)).json()
+        assert first["count"] == 2 and first["next"].count("id=") == 3
+        following = (await api.client.get(first["next"], headers=support)).json()
+        assert {first["results"][0]["email"], following["results"][0]["email"]} == {"ada@example.com",
+                                                                                   "mary@example.com"}
+        expect_error(await api.client.get(self.URL, params={"id": ["not-an-id"]}, headers=support),
+                     400, "VALIDATION_ERROR")
+        expect_error(await api.client.get(self.URL, params={"id": [ids["ada@example.com"]] * 101}, headers=support),
+                     400, "VALIDATION_ERROR")
 
     async def test_a_merchandiser_cannot_look_customers_up(self, api, test_keys) -> None:
         response = await api.client.get(self.URL, headers=test_keys.staff_headers("merchandiser"))

@@ -530,6 +530,11 @@ class SubscriptionRepository:
         stmt = select(Subscription).where(col(Subscription.user_id) == user_id).with_for_update()
         return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
 
+    async def lock_by_id(self, subscription_id: uuid.UUID) -> Subscription | None:
+        """A plan by its own id (staff's writes), locked and re-read like `lock`."""
+        stmt = select(Subscription).where(col(Subscription.id) == subscription_id).with_for_update()
+        return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+
     async def lock_or_create(self, subscription: Subscription) -> Subscription:
         """The row of `subscription.user_id`, locked; `subscription` is inserted first when the user
         has none. Concurrent callers for one user insert once (the unique user id decides) and

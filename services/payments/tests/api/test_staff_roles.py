@@ -1,4 +1,5 @@
-"""Payments' staff operations by role (#36): refunds are finance's."""
+"""Payments' staff operations by role (#36): refunds are finance's; a customer's plan is cancelled
+at period end or reactivated by support or finance (#53)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import uuid
 
 from atelier_testing.staff import assert_staff_roles
 
+from ..conftest import assert_error
+
 EXPECTED = {("POST", "/api/v1/payments/refunds"): {"finance"},
             ("GET", "/api/v1/staff/payments/orders/{order_id}"): {"support", "finance"},
-            ("GET", "/api/v1/staff/subscriptions"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/subscriptions"): {"support", "finance"},
+            ("POST", "/api/v1/staff/subscriptions/{subscription_id}/cancel"): {"support", "finance"},
+            ("POST", "/api/v1/staff/subscriptions/{subscription_id}/reactivate"): {"support", "finance"}}
 
 
 async def test_payments_staff_operations_by_role(api) -> None:
@@ -67,3 +72,60 @@ async def test_staff_find_a_customers_subscription(api) -> None:
     assert past_due.json()["count"] == 0
     refused = await api.client.get("/api/v1/staff/subscriptions", headers=api.keys.staff_headers("merchandiser"))
     assert refused.status_code == 403
+
+
+class TestStaffSubscriptionActions:
+    """Staff cancel a customer's plan at period end and reactivate it (#53): the customer's own
+    rules, `subscription.changed` through the outbox, an audit row per change."""
+
+    async def _plan(self, api) -> tuple[uuid.UUID, dict[str, str], dict]:
+        from .test_subscriptions import _subscribe
+
+        user_id, headers = api.user()
+        await _subscribe(api, headers)
+        listed = await api.client.get("/api/v1/staff/subscriptions", params={"customer": str(user_id)},
+                                      headers=api.keys.staff_headers("support"))
+        [plan] = listed.json()["results"]
+        return user_id, headers, plan
+
+    async def test_support_cancels_at_period_end_and_reactivates_as_the_customer_would(self, api) -> None:
+        user_id, headers, plan = await self._plan(api)
+        url = f"/api/v1/staff/subscriptions/{plan['id']}"
+        support = api.keys.staff_headers("support")
+        cancelled = await api.client.post(f"{url}/cancel", json={"reason": "asked by phone"}, headers=support)
+        assert cancelled.status_code == 200, cancelled.text
+        assert (cancelled.json()["cancel_at_period_end"], cancelled.json()["status"]) == (True, "active")
+        current = (await api.client.get("/api/v1/subscriptions/current", headers=headers)).json()
+        assert (current["tier"], current["cancel_at_period_end"]) == ("pro", True)
+        assert (await api.outbox("subscription.changed"))[-1]["cancel_at_period_end"] is True
+        # Again: the same plan, no second change or audit row.
+        again = await api.client.post(f"{url}/cancel", headers=support)
+        assert again.status_code == 200 and again.json()["cancel_at_period_end"] is True
+        assert len(await api.outbox("subscription.changed")) == 2  # paid, cancelled
+
+        kept = await api.client.post(f"{url}/reactivate", headers=api.keys.staff_headers("finance"))
+        assert kept.status_code == 200, kept.text
+        assert kept.json()["cancel_at_period_end"] is False
+        assert (await api.outbox("subscription.changed"))[-1]["cancel_at_period_end"] is False
+        # Reactivating a plan that is not ending is refused, as the customer's own reactivate is.
+        assert_error(await api.client.post(f"{url}/reactivate", headers=support), 400, "INVALID_STATE")
+        audit = [e for e in await api.outbox("staff.action_recorded") if e["target_type"] == "subscription"]
+        assert [(e["action"], e["before"], e["after"]["cancel_at_period_end"], e["reason"]) for e in audit] == [
+            ("subscription.cancel", {"cancel_at_period_end": False}, True, "asked by phone"),
+            ("subscription.reactivate", {"cancel_at_period_end": True}, False, None)]
+        assert {(e["target_id"], e["after"]["user_id"]) for e in audit} == {(plan["id"], str(user_id))}
+        assert [e["actor_roles"] for e in audit] == [["support"], ["finance"]]
+
+    async def test_an_ended_plan_is_not_cancelled_or_reactivated_and_a_merchandiser_is_refused(self, api) -> None:
+        user_id, _, plan = await self._plan(api)
+        url = f"/api/v1/staff/subscriptions/{plan['id']}"
+        support = api.keys.staff_headers("support")
+        assert_error(await api.client.post(f"{url}/cancel", headers=api.keys.staff_headers("merchandiser")),
+                     403, "PERMISSION_DENIED")
+        await api.client.post(f"{url}/cancel", headers=support)
+        ended = await api.client.post("/api/dev/subscriptions/advance", json={"user_id": str(user_id), "outcome": "paid"})
+        assert ended.json()["status"] == "canceled"
+        assert_error(await api.client.post(f"{url}/reactivate", headers=support), 400, "INVALID_STATE")
+        assert_error(await api.client.post(f"{url}/cancel", headers=support), 400, "INVALID_STATE")
+        assert_error(await api.client.post(f"/api/v1/staff/subscriptions/{uuid.uuid4()}/cancel", headers=support),
+                     404, "NOT_FOUND")

@@ -102,6 +102,23 @@ class MailRead(BaseModel):
     attempts: int
 
 
+class SessionRead(BaseModel):
+    """A signed-in session of the customer (a device or browser): one refresh token family, by its
+    id. `last_used_at` is its last sign-in or refresh; `storefront` where that happened (null:
+    unknown, or before it was kept)."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "0b0fd3c2-51b4-4fd4-9b4c-1d6f6b1f7a55", "created_at": "2026-11-26T02:15:23.797215Z",
+         "last_used_at": "2026-11-26T09:41:02.120334Z", "expires_at": "2026-12-26T09:41:02.120334Z",
+         "storefront": "default"}]})
+
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    storefront: str | None
+
+
 class StaffAccountChange(InputModel):
     """Make the existing account `email` staff with exactly `roles` (empty: staff no more)."""
 
@@ -173,9 +190,14 @@ async def set_staff_roles(body: StaffAccountChange, staff: AdminPrincipal, accou
 async def search_customers(request: Request, _: SupportPrincipal, customers: CustomerSearchDep,
                            params: PageParamsDep,
                            q: Annotated[str | None, Query(max_length=320, description="part of the email or name")] = None,
+                           ids: Annotated[list[uuid.UUID] | None, Query(
+                               alias="id", max_length=100,
+                               description="only these accounts (repeat it: `?id=…&id=…`, up to 100)")] = None,
                            ) -> dict[str, Any]:
-    """Accounts by email or name, newest first; their orders: `/api/v1/staff/orders?customer=`."""
-    count, rows = await customers.page(q.strip() if q else None, limit=params.limit, offset=params.offset)
+    """Accounts by email or name, or by id (the console names many ids at once), newest first; their orders:
+    `/api/v1/staff/orders?customer=`."""
+    count, rows = await customers.page(q.strip() if q else None, ids=ids or (), limit=params.limit,
+                                       offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, list(rows))
     return page
 
@@ -250,6 +272,32 @@ async def sign_customer_out(user_id: uuid.UUID, staff: SupportPrincipal, care: C
     body = body or CustomerAction()
     return _detail(await care.sign_out(user_id, staff, reason=body.reason,
                                        expected_version=body.expected_version or if_match))
+
+
+@router.post("/customers/{user_id}/verification-mail", summary="Send a customer a verification mail",
+             response_model=CustomerDetailRead,
+             responses={**_ACTION_RESPONSES,
+                        409: {"description": "STALE_VERSION, EMAIL_ALREADY_VERIFIED, NO_EMAIL_ADDRESS, or "
+                                             "ACCOUNT_SUSPENDED: reactivate first"}})
+async def send_customer_verification_mail(user_id: uuid.UUID, staff: SupportPrincipal, care: CustomerCareDep,
+                                          if_match: IfMatchDep, idempotency: IdempotencyDep,
+                                          body: CustomerAction | None = None) -> Any:
+    """Mail a new verification link from the customer's storefront; each call mails (retry with an
+    Idempotency-Key)."""
+    action = body or CustomerAction()
+    return await idempotency.run(lambda: _detailed(care.send_verification(
+        user_id, staff, reason=action.reason, expected_version=action.expected_version or if_match)))
+
+
+@router.get("/customers/{user_id}/sessions", summary="List a customer's sessions", response_model=Page[SessionRead],
+            responses={404: {"description": "USER_NOT_FOUND"}})
+async def list_customer_sessions(request: Request, user_id: uuid.UUID, _: SupportPrincipal, care: CustomerCardDep,
+                                 params: PageParamsDep) -> dict[str, Any]:
+    """The customer's signed-in sessions (devices) that may still be refreshed, the most recently active first;
+    `sign-out` ends them all."""
+    count, rows = await care.sessions_of(user_id, limit=params.limit, offset=params.offset)
+    page: dict[str, Any] = build_page(request, params, count, rows)
+    return page
 
 
 async def _detailed(card: Awaitable[CustomerCard]) -> dict[str, Any]:

@@ -93,7 +93,8 @@ class Sessions(UseCase[IdentityContext]):
             issued_at = not_before + timedelta(microseconds=1)
         secret = domain.new_secret()
         refresh = RefreshToken(user_id=user.id, family_id=family_id or uuid.uuid4(), token_hash=domain.digest(secret),
-                               created_at=issued_at, expires_at=issued_at + self.refresh_ttl)
+                               created_at=issued_at, expires_at=issued_at + self.refresh_ttl,
+                               storefront=storefront.slug if storefront is not None else None)
         RefreshTokenRepository(self.session).add(refresh)
         await self.session.flush()
         ttl = policies.access_ttl(storefront, self.settings)

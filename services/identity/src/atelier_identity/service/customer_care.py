@@ -1,10 +1,10 @@
-"""What support does to a customer's account (#36): suspend, reactivate, verify, reset, sign out,
-and the mail identity sent them, resent.
+"""What support does to a customer's account (#36): suspend, reactivate, verify, reset, a new
+verification mail, sign out; its live sessions (#53), and the mail identity sent them, resent.
 
 Idempotent by state: suspending a suspended account, reactivating an active one, verifying a
 verified address or signing out an account without sessions changes nothing and records no audit
-row (the answer is the same account). A reset mail and a resend send a mail each time they are
-asked (that is what they are for); a retried request carries an `Idempotency-Key`.
+row (the answer is the same account). A reset mail, a verification mail and a resend send a mail
+each time they are asked (that is what they are for); a retried request carries an `Idempotency-Key`.
 
 Stale forms: each write takes the `version` the console read (`atelier_common.versions`).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,15 +28,21 @@ from atelier_common.service import UseCase
 from atelier_common.versions import check_version
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import AccountSuspended, MailNotFound, StaffAccountNeedsAdmin, UserNotFound
+from atelier_identity.errors import (
+    AccountSuspended,
+    EmailAlreadyVerified,
+    MailNotFound,
+    StaffAccountNeedsAdmin,
+    UserNotFound,
+)
 from atelier_identity.models import MailMessage, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._clock import now
-from atelier_identity.service._shared import Sessions
+from atelier_identity.service._shared import Sessions, Verification
 from atelier_identity.service.passwords import PasswordService
 from atelier_identity.service.staff import apply_suspension
 from atelier_identity.service.username_accounts import mail_address
-from atelier_identity.staff_repository import StaffMailRepository, active_sessions
+from atelier_identity.staff_repository import StaffMailRepository, active_sessions, live_sessions
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,17 @@ def customer_state(user: User) -> dict[str, object]:
             "version": user.version}
 
 
+@dataclass(frozen=True)
+class CustomerSession:
+    """A session as support sees it (#53): a signed-in device's refresh token family, by its id."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime  # its last sign-in or refresh (access tokens are not counted)
+    expires_at: datetime
+    storefront: str | None
+
+
 class CustomerCare(UseCase[IdentityContext]):
     """`POST /api/v1/staff/customers/{id}/…`: each locks the account, checks the form's version,
     changes it when needed and records the change."""
@@ -66,6 +84,17 @@ class CustomerCare(UseCase[IdentityContext]):
         if user is None:
             raise UserNotFound()
         return CustomerCard(user, await active_sessions(self.session, user.id, now()))
+
+    async def sessions_of(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, list[CustomerSession]]:
+        """The account's live sessions, the most recently active first."""
+        user = await UserRepository(self.session).get(user_id)
+        if user is None:
+            raise UserNotFound()
+        at = now()
+        rows = await live_sessions(self.session, user.id, at, limit=limit, offset=offset)
+        return await active_sessions(self.session, user.id, at), [
+            CustomerSession(id=row.token.family_id, created_at=row.started_at, last_used_at=row.token.created_at,
+                            expires_at=row.token.expires_at, storefront=row.token.storefront) for row in rows]
 
     async def _load(self, user_id: uuid.UUID, staff: Principal, expected_version: str | None) -> User:
         user = await UserRepository(self.session).lock(user_id)
@@ -119,6 +148,24 @@ class CustomerCare(UseCase[IdentityContext]):
         PasswordService(self.session, self.context).mail_reset(user, storefront)
         await audit.record(self.session, staff, "customer.password_reset", "user", user.id, reason=reason,
                            after={"mailed_to": user.email})
+        return await self.card(user.id)
+
+    async def send_verification(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,
+                                expected_version: str | None = None) -> CustomerCard:
+        """Mail the customer a new verification link (the customer's own "resend", without its
+        throttle: a staffer asks) into the storefront they signed up on; the older links still work
+        until they expire."""
+        user = await self._load(user_id, staff, expected_version)
+        address = mail_address(user)  # no address: nothing to verify
+        if user.email_verified_at is not None:
+            raise EmailAlreadyVerified()
+        if not user.is_active:
+            # A suspended account cannot sign in once verified either: reactivate first.
+            raise AccountSuspended()
+        storefront = await self.context.storefront_of_event(user.signup_storefront)
+        Verification(self.session, self.context).send(user, storefront)
+        await audit.record(self.session, staff, "customer.verification_mail", "user", user.id, reason=reason,
+                           after={"mailed_to": address})
         return await self.card(user.id)
 
     async def sign_out(self, user_id: uuid.UUID, staff: Principal, *, reason: str | None = None,

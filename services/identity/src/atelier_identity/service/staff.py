@@ -119,8 +119,9 @@ class CustomerSearch(UseCase[IdentityContext]):
     """`/api/v1/staff/customers` (support): accounts by email or name. Their orders, credits and
     jobs are each service's (`/api/v1/staff/orders?customer=`…): the console composes them."""
 
-    async def page(self, q: str | None, *, limit: int, offset: int) -> tuple[int, Sequence[User]]:
-        return await CustomerSearchRepository(self.session).page(q, limit=limit, offset=offset)
+    async def page(self, q: str | None, *, ids: Sequence[uuid.UUID] = (), limit: int,
+                   offset: int) -> tuple[int, Sequence[User]]:
+        return await CustomerSearchRepository(self.session).page(q, ids=ids, limit=limit, offset=offset)
 
     async def get(self, user_id: uuid.UUID) -> User:
         user = await UserRepository(self.session).get(user_id)

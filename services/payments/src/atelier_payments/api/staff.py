@@ -1,4 +1,5 @@
-"""The staff API payments answers (#36): its part of an order's picture."""
+"""The staff API payments answers (#36): its part of an order's picture, and customers' plans
+(read; cancelled at period end or reactivated, #53)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from atelier_common.auth import OrderReaderPrincipal
+from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
 from atelier_payments.schemas import OrderPaymentsRead
-from atelier_payments.service.staff import StaffPayments
+from atelier_payments.service.staff import StaffPayments, StaffSubscriptions
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 StaffPaymentsDep = Annotated[StaffPayments, use_case(StaffPayments, read_only=True)]
+StaffSubscriptionsDep = Annotated[StaffSubscriptions, use_case(StaffSubscriptions)]
 
 
 @router.get("/payments/orders/{order_id}", summary="Get an order's payments", response_model=OrderPaymentsRead,
@@ -63,3 +66,36 @@ async def list_subscriptions(request: Request, _: OrderReaderPrincipal, payments
     count, rows = await payments.subscriptions(customer=customer, status=status, limit=params.limit,
                                                offset=params.offset)
     return build_page(request, params, count, list(rows))
+
+
+class SubscriptionAction(InputModel):
+    """An optional reason, kept in the audit log."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "The customer asked by phone"}]})
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "INVALID_STATE: the plan has ended (or, to reactivate, is not cancelled at period end)"},
+    404: {"description": "NOT_FOUND: no such subscription (a checkout never paid is none)"},
+    502: {"description": "PAYMENT_PROVIDER_ERROR: Stripe refused or could not be reached"}}
+
+
+@router.post("/subscriptions/{subscription_id}/cancel", summary="Cancel a subscription at period end",
+             response_model=StaffSubscriptionRead, responses=_ACTION_RESPONSES)
+async def cancel_customer_subscription(subscription_id: uuid.UUID, staff: OrderReaderPrincipal,
+                                       subscriptions: StaffSubscriptionsDep,
+                                       body: SubscriptionAction | None = None) -> Any:
+    """The customer keeps the plan until `current_period_end`, then falls back to free (as their own cancel).
+    Again: no change."""
+    return await subscriptions.cancel(subscription_id, staff, reason=body.reason if body else None)
+
+
+@router.post("/subscriptions/{subscription_id}/reactivate", summary="Reactivate a subscription",
+             response_model=StaffSubscriptionRead, responses=_ACTION_RESPONSES)
+async def reactivate_customer_subscription(subscription_id: uuid.UUID, staff: OrderReaderPrincipal,
+                                           subscriptions: StaffSubscriptionsDep,
+                                           body: SubscriptionAction | None = None) -> Any:
+    """Undo a cancellation at period end before that end: the plan renews again."""
+    return await subscriptions.reactivate(subscription_id, staff, reason=body.reason if body else None)

@@ -1,5 +1,6 @@
 """Payments' part of staff's picture of an order (#36): its payments and refunds, with what is
-refunded and what may still be. Who may read it is the route's `RequireRole`."""
+refunded and what may still be; and a customer's plan, cancelled at period end or kept (#53) by
+the customer's own rules. Who may read or write is the route's `RequireRole`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
+from atelier_common import audit
+from atelier_common.auth import Principal
 from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
-from atelier_payments.errors import OrderNotFound
+from atelier_payments.errors import OrderNotFound, SubscriptionNotFound
 from atelier_payments.models import Subscription
 from atelier_payments.repository import PaymentRepository, RefundRepository, SubscriptionRepository
 from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffRefundRead
+from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionService
 
 
 class StaffPayments(UseCase[PaymentsContext]):
@@ -33,3 +37,39 @@ class StaffPayments(UseCase[PaymentsContext]):
             order_id=order_id, payments=[PaymentRead.model_validate(p) for p in payments],
             refunds=[StaffRefundRead.model_validate(r) for r in refunds], total_refunded=domain.refunded_total(refunds),
             refundable=refundable)
+
+
+class StaffSubscriptions(UseCase[PaymentsContext]):
+    """`POST /api/v1/staff/subscriptions/{id}/cancel` and `/reactivate`: the customer's own
+    `cancel`/`reactivate` rules on the plan's row (`subscription.changed` through the outbox, the
+    provider told first with Stripe), and an audit row when something changed."""
+
+    async def cancel(self, subscription_id: uuid.UUID, staff: Principal, *, reason: str | None = None
+                     ) -> Subscription:
+        subscription = await self._load(subscription_id)
+        before = subscription.cancel_at_period_end
+        await SubscriptionService(self.session, self.context).cancel_at_period_end(subscription)
+        return await self._recorded(subscription, staff, "subscription.cancel", before=before, reason=reason)
+
+    async def reactivate(self, subscription_id: uuid.UUID, staff: Principal, *, reason: str | None = None
+                         ) -> Subscription:
+        subscription = await self._load(subscription_id)
+        before = subscription.cancel_at_period_end
+        await SubscriptionService(self.session, self.context).keep_after_period_end(subscription)
+        return await self._recorded(subscription, staff, "subscription.reactivate", before=before, reason=reason)
+
+    async def _load(self, subscription_id: uuid.UUID) -> Subscription:
+        subscription = await SubscriptionRepository(self.session).lock_by_id(subscription_id)
+        # A checkout never paid is no plan yet (as the customer's `_held` says).
+        if subscription is None or subscription.status == INCOMPLETE:
+            raise SubscriptionNotFound()
+        return subscription
+
+    async def _recorded(self, subscription: Subscription, staff: Principal, action: str, *, before: bool,
+                        reason: str | None) -> Subscription:
+        if subscription.cancel_at_period_end != before:  # again (a double submit): no second row
+            await audit.record(self.session, staff, action, "subscription", subscription.id, reason=reason,
+                               before={"cancel_at_period_end": before},
+                               after={"cancel_at_period_end": subscription.cancel_at_period_end,
+                                      "user_id": subscription.user_id})
+        return subscription

@@ -272,7 +272,16 @@ class SubscriptionService(UseCase[PaymentsContext]):
     # -- changing ------------------------------------------------------------------------------
 
     async def cancel(self, user_id: uuid.UUID) -> dict[str, Any]:
-        subscription = await self._held(user_id)
+        await self.cancel_at_period_end(await self._held(user_id))
+        return await self.current(user_id)
+
+    async def reactivate(self, user_id: uuid.UUID) -> dict[str, Any]:
+        await self.keep_after_period_end(await self._held(user_id))
+        return await self.current(user_id)
+
+    async def cancel_at_period_end(self, subscription: Subscription) -> None:
+        """The locked plan ends at the end of its period (the customer's cancel and staff's); again:
+        no change."""
         if not holds_plan(subscription, utcnow()):
             raise InvalidSubscriptionState("The subscription has ended")
         if subscription.provider == STRIPE:
@@ -280,10 +289,9 @@ class SubscriptionService(UseCase[PaymentsContext]):
         elif not subscription.cancel_at_period_end:
             subscription.cancel_at_period_end = True
             await self._changed(subscription)
-        return await self.current(user_id)
 
-    async def reactivate(self, user_id: uuid.UUID) -> dict[str, Any]:
-        subscription = await self._held(user_id)
+    async def keep_after_period_end(self, subscription: Subscription) -> None:
+        """Undo a cancellation of the locked plan before its period ends (reactivate)."""
         if not holds_plan(subscription, utcnow()) or not subscription.cancel_at_period_end:
             raise InvalidSubscriptionState("Only a subscription cancelled at period end can be reactivated "
                                            "before that end")
@@ -292,7 +300,6 @@ class SubscriptionService(UseCase[PaymentsContext]):
         else:
             subscription.cancel_at_period_end = False
             await self._changed(subscription)
-        return await self.current(user_id)
 
     async def set_payment_method(self, user_id: uuid.UUID, payment_method_id: str) -> dict[str, Any]:
         subscription = await self._held(user_id)

@@ -1,0 +1,53 @@
+// Customers' plans (payments' /api/v1/staff/subscriptions, support and finance): the list by status,
+// and a plan cancelled at the end of its period or kept again before that end (#53), by the rules
+// of the customer's own cancel. Neither needs a confirmation: each undoes the other until the end.
+
+import { call, get, hasRole, serves } from "./api.js";
+import { customerRef } from "./ops.js";
+import { go, hashWith, PAGE_SIZE, results, V1, write } from "./pages.js";
+import { actionButton, form, h, money, when } from "./ui.js";
+
+const base = (x) => `${V1}/staff/subscriptions/${encodeURIComponent(x.id)}`;
+
+// Whether this platform's payments takes staff's plan changes (an older release only lists plans).
+export async function plansChangeable() {
+  return hasRole("support", "finance") && await serves("POST", `${V1}/staff/subscriptions/{}/cancel`);
+}
+
+function subscriptionAction(x, ctx) {
+  // Only a plan that still runs changes (payments says so too: 400 INVALID_STATE).
+  if (!["active", "past_due"].includes(x.status)) return "";
+  const [label, path, done] = x.cancel_at_period_end
+    ? ["Reactivate", "reactivate", `The ${x.plan_sku} plan renews again.`]
+    : ["Cancel at period end", "cancel", `The ${x.plan_sku} plan ends on ${when(x.current_period_end)}.`];
+  return actionButton(label, () => write(ctx, () => call("POST", `${base(x)}/${path}`, { body: {} }), () => done),
+    { class: "secondary" });
+}
+
+// `actions`: plansChangeable()'s answer.
+export function subscriptionColumns(ctx, { customer = true, actions = false } = {}) {
+  return [
+    ...(customer ? [{ label: "Customer", value: (x) => customerRef(x.user_id) }] : []),
+    { label: "Plan", value: (x) => x.plan_sku }, { label: "Tier", value: (x) => x.tier },
+    { label: "Status", value: (x) => h("span", { class: "subscription-status" },
+      x.cancel_at_period_end ? `${x.status} (ends at period end)` : x.status) },
+    { label: "Price", value: (x) => money(x.amount, x.currency), num: true }, { label: "Storefront", value: (x) => x.storefront },
+    { label: "Period ends", value: (x) => when(x.current_period_end) },
+    ...(actions ? [{ label: "Action", value: (x) => subscriptionAction(x, ctx) }] : [])];
+}
+
+export async function subscriptions(root, ctx) {
+  root.append(h("h1", {}, "Subscriptions"));
+  if (!(await serves("GET", `${V1}/staff/subscriptions`))) {
+    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    return;
+  }
+  root.append(form({
+    id: "subscription-filter", legend: "Subscriptions", submit: "Show",
+    fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status,
+               options: [["", "Any"], ...["active", "past_due", "incomplete", "canceled"].map((x) => [x, x])] }],
+    onSubmit: async (values) => go(hashWith("subscriptions", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/subscriptions`, { status: ctx.query.status, limit: PAGE_SIZE, offset: ctx.query.offset });
+  results(root, "Subscriptions", page, subscriptionColumns(ctx, { actions: await plansChangeable() }), ctx, "subscriptions");
+}
