@@ -45,7 +45,7 @@ export function barChart({ id, title, days, series, zero = "0", unit = "" }) {
   const grand = totals.reduce((sum, t) => addDecimal(sum, t), zero);
   const withUnit = (v) => (unit ? `${v} ${unit}` : String(v));
   const top = Math.max(0, ...totals.map(Number));
-  const step = niceStep(top);
+  const step = zero.includes(".") ? niceStep(top) : Math.max(1, niceStep(top));  // no half an order
   const ceiling = Math.max(step, Math.ceil(top / step) * step);
   const plotH = HEIGHT - TOP - BOTTOM, plotW = WIDTH - LEFT - RIGHT;
   const y = (v) => TOP + plotH - (v / ceiling) * plotH;
