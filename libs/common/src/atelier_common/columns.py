@@ -40,7 +40,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
-class utc_day(FunctionElement[str]):  # lower case: used like a SQL function: `utc_day(Order.created_at)`
+class utc_day(FunctionElement[str]):  # lower case: used as a SQL function is, `utc_day(column)`
     """The UTC calendar day of a `UtcDateTime` column as `YYYY-MM-DD` text, on both backends: what
     a per-day report groups by. PostgreSQL turns a timestamptz into a date in the session's time
     zone, so the zone is named; SQLite stores UTC already (`UtcDateTime`)."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 DEFAULT_DAYS = 30
-# A quarter: a staff chart's range, not an export (a longer history is the orders list's).
+# A quarter: a chart's range, not an export (a longer history is each list's, page by page).
 MAX_DAYS = 90
 
 DaysQuery = Annotated[int, Query(ge=1, le=MAX_DAYS, description=(
