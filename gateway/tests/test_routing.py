@@ -20,6 +20,8 @@ from atelier_gateway.routing import resolve
     ("/api/v1/staff/jobs/6a1f/retry", "generation"),
     ("/api/v1/staff/books", "generation"),
     ("/api/v1/staff/orders/6a1f", "orders"),
+    ("/api/v1/staff/reports/daily", "orders"),
+    ("/api/v1/staff/reports/failed-jobs", "generation"),
     ("/api/v1/staff/subscriptions", "payments"),
     ("/api/v1/products/a/b/c/credits", "catalog"),
 ])

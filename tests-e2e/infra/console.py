@@ -43,3 +43,12 @@ async def confirm(page: Any, title: str, button: str) -> None:
     await dialog.wait_for()
     await dialog.get_by_role("button", name=button).click()
     await dialog.wait_for(state="detached")
+
+
+async def visit(page: Any, url: str) -> None:
+    """Open `url`, a console page (`…/console#/orders`), and wait until it is drawn: the router
+    replaced the view's content, and no section of it is still loading."""
+    await page.evaluate("() => { const old = document.querySelector('#view > *'); if (old) old.dataset.left = '1'; }")
+    await page.goto(url)
+    await page.locator("#view > div:not([aria-busy]):not([data-left])").wait_for()
+    await page.wait_for_function("!document.querySelector('#view [aria-busy=\"true\"]')")

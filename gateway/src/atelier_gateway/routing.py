@@ -19,6 +19,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/webhook-endpoints": "identity",
     "/api/v1/webhook-deliveries": "identity",
     "/api/v1/staff/orders": "orders",
+    # The dashboard's per-day reports (#53): each owner counts its own rows.
+    "/api/v1/staff/reports/daily": "orders",
+    "/api/v1/staff/reports/failed-jobs": "generation",
     "/api/v1/staff/payments": "payments",
     "/api/v1/staff/subscriptions": "payments",
     # The first path of credit adjustments, kept as an alias of the documented
@@ -48,8 +51,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/me": "generation",
 }
 
-# Every prefix has two or three segments ("/media", "/api/v1/cart", "/api/v1/credits/purchase"):
-# one dict lookup per candidate length instead of a scan of the table on every request.
+# Prefixes have a few lengths ("/media", "/api/v1/cart", "/api/v1/staff/reports/daily"): one dict
+# lookup per candidate length instead of a scan of the table on every request.
 _LENGTHS = sorted({prefix.count("/") for prefix in ROUTES}, reverse=True)
 
 # Public reads: GET/HEAD under these paths (whole segments) answer the same to every caller of a

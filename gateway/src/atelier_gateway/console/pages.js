@@ -10,6 +10,7 @@ import { deadLetters } from "./deadletters.js";
 import { customerRef, shortId } from "./ops.js";
 import { orderDetail } from "./orders.js";
 import { storefronts } from "./storefronts.js";
+import { trends } from "./trends.js";
 import { webhooks } from "./webhooks.js";
 import { customersPage } from "./customers.js";
 import { subscriptions } from "./subscriptions.js";
@@ -93,6 +94,7 @@ async function dashboard(root) {
   root.append(h("h1", {}, "Dashboard"));
   const cards = h("div", { class: "cards" });
   root.append(cards);
+  await trends(root);
   if (hasRole("support", "finance")) {
     const today = new Date();
     today.setUTCHours(0, 0, 0, 0);

@@ -13,7 +13,8 @@ EXPECTED = {("POST", "/api/v1/staff/credits/{user_id}"): {"finance"},
             ("GET", "/api/v1/staff/credits/{user_id}"): {"support", "finance"},
             ("GET", "/api/v1/staff/customers/{user_id}/credits"): {"support", "finance"},
             ("GET", "/api/v1/staff/books"): {"support"}, ("GET", "/api/v1/staff/jobs"): {"support"},
-            ("POST", "/api/v1/staff/jobs/{job_id}/retry"): {"support"}}
+            ("POST", "/api/v1/staff/jobs/{job_id}/retry"): {"support"},
+            ("GET", "/api/v1/staff/reports/failed-jobs"): {"support"}}
 
 
 def _url(user) -> str:

@@ -4,7 +4,9 @@ worker and paid again; a customer's credits ledger and books for the back office
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
+from atelier_generation.models import GenerationJob
 from atelier_testing import assert_error
 
 from ..conftest import MODEL_API, FakeModelApi
@@ -74,6 +76,51 @@ class TestRetry:
     async def test_a_merchandiser_cannot_retry(self, api) -> None:
         response = await api.client.post(f"{URL}/{uuid.uuid4()}/retry", headers=api.keys.staff_headers("merchandiser"))
         assert_error(response, 403, "PERMISSION_DENIED")
+
+
+class TestFailedJobsReport:
+    """The dashboard's chart (#53): jobs failed per UTC day of their failure; a retried one is not."""
+
+    async def test_failed_jobs_are_counted_per_day_of_their_failure(self, start_generation) -> None:
+        model_api = FakeModelApi()
+        async with start_generation(model_backends={"flux-pro": "http"}, mounts={MODEL_API: model_api.app}) as api:
+            await _failed_job(api, model_api, api.user())  # today, through the worker
+            retried = await _failed_job(api, model_api, api.user())
+            support = api.keys.staff_headers("support")
+            model_api.fail = False
+            assert (await api.client.post(f"{URL}/{retried['job_id']}/retry", headers=support)).status_code == 200
+            await api.h.drain()
+            today = datetime.now(UTC).date()
+
+            def at(days_ago: int, hour: int = 12) -> datetime:
+                return datetime.combine(today - timedelta(days=days_ago), time(hour), tzinfo=UTC)
+
+            owner = uuid.uuid4()
+            async with api.runtime.db.transaction() as session:
+                session.add_all([
+                    GenerationJob(owner_id=owner, kind="image", model="flux-pro", status="failed",
+                                  created_at=at(4, 23), finished_at=at(3, 0)),  # failed on the day after it began
+                    GenerationJob(owner_id=owner, kind="image", model="flux-pro", status="failed",
+                                  created_at=at(2)),  # no end recorded: its creation's day
+                    GenerationJob(owner_id=owner, kind="image", model="flux-pro", status="failed",
+                                  created_at=at(40), finished_at=at(40)),  # before the window
+                    GenerationJob(owner_id=owner, kind="image", model="flux-pro", status="completed",
+                                  created_at=at(1), finished_at=at(1))])
+            response = await api.client.get("/api/v1/staff/reports/failed-jobs", headers=support)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert (body["days"], body["since"], body["until"]) == (30, str(today - timedelta(days=29)), str(today))
+            assert body["results"] == [{"day": str(today - timedelta(days=3)), "failed": 1},
+                                       {"day": str(today - timedelta(days=2)), "failed": 1},
+                                       {"day": str(today), "failed": 1}]
+            week = (await api.client.get("/api/v1/staff/reports/failed-jobs", params={"days": 3}, headers=support)).json()
+            assert [r["failed"] for r in week["results"]] == [1, 1]
+
+    async def test_bad_days_and_other_roles_are_refused(self, api) -> None:
+        url = "/api/v1/staff/reports/failed-jobs"
+        assert_error(await api.client.get(url, params={"days": 0}, headers=api.keys.staff_headers("support")),
+                     400, "VALIDATION_ERROR")
+        assert_error(await api.client.get(url, headers=api.keys.staff_headers("finance")), 403, "PERMISSION_DENIED")
 
 
 class TestCustomerGeneration:

@@ -10,7 +10,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -135,6 +135,54 @@ def refund_state(total: Decimal, refunded: Decimal) -> str:
     if refunded <= 0:
         return "none"
     return "full" if quantize(refunded) >= quantize(total) else "partial"
+
+
+# -- staff reports (#53) ---------------------------------------------------------------------------
+
+# Orders whose money came in and stays: paid or later, not returned (nor cancelled or refunded).
+# Gross: a partial refund is not taken off (it is payments' record, not the order's status).
+REVENUE: frozenset[OrderStatus] = PAID_OR_LATER - {S.RETURNED}
+
+
+def counts_as_revenue(status: str) -> bool:
+    return status in REVENUE
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    """The orders of one day, storefront, currency and status: what the database counts and sums."""
+
+    day: date
+    storefront: str
+    currency: str
+    status: str
+    orders: int
+    amount: Decimal
+
+
+@dataclass
+class DailyOrders:
+    """One day's orders of a storefront (placed that day, UTC): how many, how many of them count as
+    revenue, and their revenue per currency."""
+
+    day: date
+    storefront: str
+    orders: int = 0
+    paid_orders: int = 0
+    revenue: dict[str, Decimal] = field(default_factory=dict)
+
+
+def daily_orders(groups: Iterable[DayGroup]) -> list[DailyOrders]:
+    """The groups folded into one row per day and storefront, oldest day first, storefronts by
+    name. A storefront's currency appears in `revenue` only once an order in it counts."""
+    rows: dict[tuple[date, str], DailyOrders] = {}
+    for group in groups:
+        row = rows.setdefault((group.day, group.storefront), DailyOrders(group.day, group.storefront))
+        row.orders += group.orders
+        if counts_as_revenue(group.status):
+            row.paid_orders += group.orders
+            row.revenue[group.currency] = quantize(row.revenue.get(group.currency, Decimal("0")) + group.amount)
+    return [rows[key] for key in sorted(rows)]
 
 
 # -- money ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ catalog.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -356,6 +356,21 @@ class InternalOrderRead(OrderRead):
     @property
     def is_paid(self) -> bool:
         return domain.is_paid(self.status)
+
+
+class DailyOrdersRead(_Read):
+    """One day's orders of one storefront (#53), placed that day (UTC)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"day": "2026-11-26", "storefront": "default", "orders": 4, "paid_orders": 3, "revenue": {"USD": "96.72"}}]})
+
+    day: date
+    storefront: str
+    orders: int = Field(description="orders placed that day, whatever their status now")
+    paid_orders: int = Field(description=(
+        "of them, those whose money came in and stays: paid, processing, shipped, delivered or completed"))
+    revenue: dict[str, Money] = Field(description=(
+        "the paid orders' totals per currency, before partial refunds (a decimal string each)"))
 
 
 class StorefrontOrders(BaseModel):

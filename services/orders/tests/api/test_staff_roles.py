@@ -11,7 +11,8 @@ from atelier_testing.staff import assert_staff_roles
 
 EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders"): {"support", "finance"},
-            ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"},
+            ("GET", "/api/v1/staff/reports/daily"): {"support", "finance"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:

@@ -1,10 +1,11 @@
 """The staff API generation answers (#36): a customer's credits (granted or taken back by hand,
-and their ledger), their books, and every customer's jobs with a failed one retried."""
+and their ledger), their books, every customer's jobs with a failed one retried, and failed jobs
+per day (#53)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -14,6 +15,7 @@ from atelier_common.auth import OrderReaderPrincipal, SupportPrincipal
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
 from atelier_common.service import use_case
 from atelier_common.staff_access import CONFIRMED_RESPONSES, CurrentFinancePrincipal
 from atelier_generation.domain import JobStatus
@@ -93,6 +95,13 @@ class StaffBookRead(BaseModel):
     created_at: datetime
 
 
+class FailedJobsDayRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"day": "2026-11-26", "failed": 2}]})
+
+    day: date
+    failed: int = Field(description="jobs that failed that day (UTC) and have not been retried since")
+
+
 _INSUFFICIENT: dict[int | str, dict[str, Any]] = {
     409: {"description": "INSUFFICIENT_CREDITS: the deduction is more than the balance"}, **CONFIRMED_RESPONSES}
 
@@ -145,3 +154,14 @@ async def retry_job(job_id: uuid.UUID, staff: SupportPrincipal, jobs: StaffJobsD
     request is stored resumes by polling it, never submitting twice."""
     reason = body.reason if body else None
     return await idempotency.run(lambda: jobs.retry(job_id, staff, reason=reason))
+
+
+@router.get("/reports/failed-jobs", summary="Failed generation jobs per day",
+            response_model=DailyReport[FailedJobsDayRead])
+async def failed_jobs_report(_: SupportPrincipal, jobs: StaffJobsReaderDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
+    """The last `days` days (UTC, today so far included), one row per day on which jobs failed: how
+    many, counted by the day they failed; a job retried since is not counted. The console's
+    dashboard chart (#53)."""
+    window, counts = await jobs.failed_per_day(days)
+    return DailyReport[FailedJobsDayRead](days=days, since=window.since, until=window.until,
+                                          results=[FailedJobsDayRead(day=day, failed=n) for day, n in counts])

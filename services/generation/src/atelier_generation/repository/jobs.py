@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from atelier_common.columns import utc_day
 from atelier_generation.domain import ACTIVE_JOB_STATUSES, JobKind, JobStatus
 from atelier_generation.models import (
     GenerationJob,
@@ -108,6 +109,15 @@ class JobRepository(RepositoryBase):
         rows = await self.session.exec(stmt.order_by(col(GenerationJob.created_at).desc(), col(GenerationJob.id).desc())
                                        .limit(limit).offset(offset))
         return count, rows.all()
+
+    async def count_per_day(self, status: str, since: datetime) -> list[tuple[date, int]]:
+        """Jobs now in `status` per UTC day of their end (their creation if they have none), from
+        `since` on, oldest day first (#53)."""
+        day = utc_day(func.coalesce(col(GenerationJob.finished_at), col(GenerationJob.created_at)))
+        stmt = (sa_select(day, func.count()).where(col(GenerationJob.status) == status)
+                .where(func.coalesce(col(GenerationJob.finished_at), col(GenerationJob.created_at)) >= since)
+                .group_by(day).order_by(day))
+        return [(date.fromisoformat(row[0]), int(row[1])) for row in (await self.session.execute(stmt)).all()]
 
     # -- a hosted provider's job: each write guarded by the attempt that claimed the job ------------
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.generation import JobRequested
+from atelier_common.reports import DayWindow, day_window
 from atelier_common.service import UseCase
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, JobStatus
@@ -30,6 +32,12 @@ class StaffJobs(UseCase[GenerationContext]):
                    offset: int) -> tuple[int, Sequence[GenerationJob]]:
         return await JobRepository(self.session).staff_page(statuses=statuses, owner_id=customer, limit=limit,
                                                             offset=offset)
+
+    async def failed_per_day(self, days: int) -> tuple[DayWindow, list[tuple[date, int]]]:
+        """Jobs failed (and not retried since) per day of their failure, the last `days` days (UTC,
+        today included): the dashboard's chart (#53)."""
+        window = day_window(days, utcnow())
+        return window, await JobRepository(self.session).count_per_day(JobStatus.FAILED, window.start)
 
     async def retry(self, job_id: uuid.UUID, staff: Principal, *, reason: str | None = None) -> GenerationJob:
         jobs = JobRepository(self.session)

@@ -1,4 +1,4 @@
-"""The staff API orders answers (#36): `/api/v1/staff/orders`."""
+"""The staff API orders answers (#36): `/api/v1/staff/orders`, and its per-day report (#53)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 
 from atelier_common.auth import OrderReaderPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
 from atelier_common.service import use_case
-from atelier_orders.schemas import StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
+from atelier_orders.schemas import DailyOrdersRead, StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
 from atelier_orders.service.staff import StaffOrders
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -35,3 +36,13 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
     return {**read.model_dump(), "payments": picture.payments, "refunds": picture.refunds,
             "events": read.status_history, "version": picture.version,
             "allowed_transitions": picture.allowed_transitions, "refund_state": picture.refund_state}
+
+
+@router.get("/reports/daily", summary="Orders and revenue per day", response_model=DailyReport[DailyOrdersRead])
+async def daily_report(_: OrderReaderPrincipal, orders: StaffOrdersDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
+    """The last `days` days (UTC, today so far included), one row per day and storefront that had
+    orders: how many were placed, how many of them are paid (and not returned, cancelled or
+    refunded), and those orders' totals per currency. The console's dashboard charts (#53)."""
+    window, rows = await orders.daily(days)
+    return DailyReport[DailyOrdersRead](days=days, since=window.since, until=window.until,
+                                        results=[DailyOrdersRead.model_validate(row) for row in rows])

@@ -1,5 +1,5 @@
-"""Staff's view of orders (#36): search across every customer. Who may call it is the route's
-`RequireRole`; this use case only reads."""
+"""Staff's view of orders (#36): search across every customer, and the per-day report (#53). Who
+may call it is the route's `RequireRole`; this use case only reads."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from atelier_common.reports import DayWindow, day_window
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
-from atelier_orders.models import Order, OrderPaymentRecord
+from atelier_orders.models import Order, OrderPaymentRecord, utcnow
 from atelier_orders.repository import OrderDetails, OrderRepository
 from atelier_orders.schemas import StaffOrderQuery
 from atelier_orders.service._shared import order_id_of
@@ -25,6 +26,12 @@ class StaffOrders(UseCase[OrdersContext]):
             status=query.status.value if query.status else None, storefront=query.storefront,
             created_after=query.created_after, created_before=query.created_before)
         return await OrderRepository(self.session).search(where, limit=limit, offset=offset)
+
+    async def daily(self, days: int) -> tuple[DayWindow, list[domain.DailyOrders]]:
+        """The last `days` days (UTC, today included) per day and storefront (#53): orders placed,
+        those of them that count as revenue (`domain.REVENUE`) and their total per currency."""
+        window = day_window(days, utcnow())
+        return window, domain.daily_orders(await OrderRepository(self.session).daily_groups(window.start))
 
     async def get(self, order_ref: str) -> StaffOrderPicture:
         order = await OrderRepository(self.session).get(order_id_of(order_ref))
