@@ -3,7 +3,7 @@
 // answers 403 to whoever tries).
 
 import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
-import { actionButton, addDecimal, announce, facts, form, go, h, link, money, showError, table, when } from "./ui.js";
+import { actionButton, addDecimal, announce, form, go, h, link, money, showError, table, when } from "./ui.js";
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
 import { deadLetters } from "./deadletters.js";
