@@ -86,6 +86,10 @@ async function refresh() {
 // Call the API; a 401 refreshes the access token once and retries. Throws ApiError on failure.
 // `body` may be FormData (multipart); `asText` answers the body as text (a CSV) instead of JSON.
 export async function call(method, path, options = {}) {
+  if (!session && !options.anonymous) {
+    // Signed out while a page was still loading: its next calls are not made (they would be 401s).
+    throw new ApiError(401, { error: { code: "NOT_SIGNED_IN", message: "Signed out." } });
+  }
   let { response, json, text } = await send(method, path, options);
   if (response.status === 401 && session && await refresh()) {
     ({ response, json, text } = await send(method, path, options));
