@@ -75,7 +75,3 @@ class Settled:
 
     payment: PaymentRow
     kept_refunds: bool
-
-
-# Each row and the table whose columns it has (the columns test reads this).
-TABLES = {PaymentRow: "payment", CheckoutRow: "checkout_session", EarlyRow: "early_refund"}

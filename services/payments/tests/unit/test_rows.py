@@ -9,7 +9,10 @@ from dataclasses import fields
 import pytest
 
 from atelier_payments import models
-from atelier_payments.rows import TABLES
+from atelier_payments.rows import CheckoutRow, EarlyRow, PaymentRow
+
+# Each row and the table whose columns it has.
+TABLES: dict[type, str] = {PaymentRow: "payment", CheckoutRow: "checkout_session", EarlyRow: "early_refund"}
 
 
 @pytest.mark.parametrize("row", list(TABLES), ids=lambda row: row.__name__)
