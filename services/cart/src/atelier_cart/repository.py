@@ -1,10 +1,11 @@
-"""Queries of the cart, and nothing else: no rules, no commits.
+"""Locks and writes of the cart, on rows (`rows.py`) with statements built once: no rules, no
+commits. Reads that only answer the API are in `queries.py`.
 
 A cart is an owner's on one storefront: every statement that finds, locks or creates an owner's
-cart names both (`_OWNER_CART` for the prebuilt ones, `_owned` for the others), so a cart or
-line of another owner, or of the owner's cart on another storefront, is simply not found. Only
+cart names both (`_OWNER_CART`), so a cart or line of another owner, or of the owner's cart on another storefront, is simply not found. Only
 a claim and an erasure act on all of an owner's carts.
-Locking: every change to a cart's lines first locks the cart row. PostgreSQL takes a row lock
+Locking: every change to a cart's lines first locks the cart row, through one method
+(`CartRepository.lock`; a claim locks both owners' carts at once, `lock_rows`). PostgreSQL takes a row lock
 (`SELECT … FOR UPDATE`); SQLite has no row locks and ignores FOR UPDATE, so there the lock is a
 write to the cart row, which takes SQLite's database write lock until the commit.
 """
@@ -12,11 +13,10 @@ write to the cart row, which takes SQLite's database write lock until the commit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Integer,
@@ -29,7 +29,6 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
-    or_,
     true,
     update,
     values,
@@ -40,10 +39,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
+from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_common.columns import table_of
 from atelier_common.db import Statement
 from atelier_common.owners import OwnerState, lock_owner
@@ -55,54 +54,6 @@ def _is_sqlite(session: AsyncSession) -> bool:
 
 def _insert(session: AsyncSession) -> Any:
     return sqlite_insert if _is_sqlite(session) else pg_insert
-
-
-T = TypeVar("T")
-
-
-@dataclass
-class CartLine:
-    """A line read as a plain row, with its product's kind from the read-model (None if it lost
-    it): the add path builds no ORM object (see the statements below). No timestamps: nothing
-    read shows them, and each one read costs a conversion per line."""
-
-    id: uuid.UUID
-    cart_id: uuid.UUID
-    product_id: uuid.UUID
-    variant_id: uuid.UUID | None
-    quantity: int
-    unit_price: Decimal
-    name: str
-    sku: str
-    image_url: str | None
-    kind: str | None
-
-
-@dataclass
-class LockedCart:
-    id: uuid.UUID
-    currency: str
-    lines: list[CartLine]
-
-
-@dataclass
-class CartWithLines:
-    """A whole cart read in one statement, without a lock (the view, orders' read)."""
-
-    id: uuid.UUID
-    currency: str
-    lines: list[CartLine]
-
-
-@dataclass
-class CartRow:
-    """A cart row locked by the claim (`lock_rows`): its id, owner, storefront and currency, no
-    ORM object."""
-
-    id: uuid.UUID
-    owner_id: uuid.UUID
-    storefront: str
-    currency: str
 
 
 # The statements of the add path (the busiest write), built once with bound parameters: under
@@ -137,13 +88,19 @@ _LOCK_CART = (update(_CART).where(_OWNER_CART).values(updated_at=bindparam("touc
 # FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes: adds to one cart queue behind
 # each other, and the foreign-key checks of their line inserts are not blocked by it.
 _LOCK_CART_ROW = sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART).with_for_update(key_share=True)
-# Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line).
-assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
+# Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line;
+# tests/unit/test_rows.py checks the order).
 _LINES = Statement(sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
                    .order_by(_ITEM.c.created_at, _ITEM.c.id))
 _TOUCH_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
                .values(updated_at=bindparam("touched"), currency=bindparam("cart_currency")))
 _SET_CURRENCY = update(_CART).where(_CART.c.id == bindparam("cart")).values(currency=bindparam("cart_currency"))
+_SET_PRICE = (update(_ITEM).where(_ITEM.c.id == bindparam("line"))
+              .values(unit_price=bindparam("new_price"), updated_at=bindparam("touched")))
+_MOVE_LINE = (update(_ITEM).where(_ITEM.c.id == bindparam("line"))
+              .values(cart_id=bindparam("new_cart"), quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
+_DELETE_LINE = delete(_ITEM).where(_ITEM.c.id == bindparam("line"))
+_CLEAR_LINES = delete(_ITEM).where(_ITEM.c.cart_id == bindparam("cart"))
 _SET_QUANTITY = Statement(update(_ITEM).where(_ITEM.c.id == bindparam("line"))
                           .values(quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
 _INSERT_LINE = Statement(insert(_ITEM).values({column.name: bindparam(column.name) for column in _ITEM.c}))
@@ -172,21 +129,7 @@ def _lock_cart_with_facts(facts: Any) -> Any:
 
 _LOCK_CART_WITH_PRODUCT = Statement(_lock_cart_with_facts(_FACTS_OF_PRODUCT))
 _LOCK_CART_WITH_VARIANT = Statement(_lock_cart_with_facts(_FACTS_OF_VARIANT))
-# Read by position: the cart's two columns, then the facts (`lock_for_add`).
-assert _LOCK_CART_WITH_PRODUCT.keys == _LOCK_CART_WITH_VARIANT.keys == ["the_cart", "cart_currency", *_FACT_NAMES]
-
-
-def kinds_statement(keys: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> Any:
-    """The read-model's kinds of these (product, variant) pairs (and of the products' other rows,
-    which the caller drops). Products and variants apart, each on its partial unique index: a
-    bare `product_id IN (…)` matches neither index's predicate and read the whole read-model,
-    every product of the catalog, on each change to a cart's lines."""
-    plain = {product for product, variant in keys if variant is None}
-    varied = {product for product, variant in keys if variant is not None}
-    parts = [and_(_PRODUCT.c.variant_id.is_(None), _PRODUCT.c.product_id.in_(plain))] if plain else []
-    if varied:
-        parts.append(and_(_PRODUCT.c.variant_id.is_not(None), _PRODUCT.c.product_id.in_(varied)))
-    return sa_select(_PRODUCT.c.product_id, _PRODUCT.c.variant_id, _PRODUCT.c.kind).where(or_(*parts))
+# Read by position: the cart's two columns, then the facts (`lock`; tests/unit/test_rows.py checks).
 
 
 def _cart_and_lines(carts: Any) -> Any:
@@ -223,7 +166,6 @@ _VIEW_CART = _cart_and_lines(_OWNED_OR_CREATED)
 _CART_ROW = (_CART.c.id, _CART.c.owner_id, _CART.c.storefront, _CART.c.currency)
 _LOCK_ROWS = (sa_select(*_CART_ROW).where(_CART.c.owner_id.in_(bindparam("owners", expanding=True)))
               .order_by(_CART.c.owner_id, _CART.c.storefront).with_for_update())
-_LOCK_ROW = sa_select(*_CART_ROW).where(_OWNER_CART).with_for_update()
 _GIVE_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
               .values(owner_id=bindparam("new_owner"), anonymous=False, updated_at=bindparam("touched")))
 # An erasure takes every cart of the owner; a merged guest cart goes by its id.
@@ -235,7 +177,7 @@ _DELETE_CART = delete(_CART).where(_CART.c.id == bindparam("cart"))
 _CLEARED_ORDER = table_of(ClearedOrder)
 _FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
                 .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
-_LOCK_CART_ONCE = (sa_select(_CART.c.id).where(_OWNER_CART,
+_LOCK_CART_ONCE = (sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART,
                                                sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists())
                    .with_for_update(key_share=True, of=_CART).add_cte(_FIRST_CLEAR))
 
@@ -299,13 +241,14 @@ def _cart_of_rows(rows: Any) -> CartWithLines | None:
     return cart
 
 
+async def read_with_lines(session: AsyncSession, owner_id: uuid.UUID, storefront: str) -> CartWithLines | None:
+    """The owner's cart on `storefront` and its lines with their kinds, in one statement, unlocked."""
+    return _cart_of_rows(await session.execute(_READ_CART, {"owner": owner_id, "storefront_slug": storefront}))
+
+
 class CartRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    @staticmethod
-    def _owned(owner_id: uuid.UUID, storefront: str) -> SelectOfScalar[Cart]:
-        return select(Cart).where(col(Cart.owner_id) == owner_id, col(Cart.storefront) == storefront)
 
     async def ensure(self, owner_id: uuid.UUID, storefront: str, currency: str, *, anonymous: bool = False) -> None:
         """Create the owner's cart on `storefront` unless it exists; concurrent callers end up
@@ -316,33 +259,28 @@ class CartRepository:
                                                   updated_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id", "storefront"]))
 
-    async def read_with_lines(self, owner_id: uuid.UUID, storefront: str) -> CartWithLines | None:
-        """The owner's cart on `storefront` and its lines with their kinds, as plain rows, in one
-        statement."""
-        return _cart_of_rows(await self.session.execute(_READ_CART, {"owner": owner_id, "storefront_slug": storefront}))
-
     async def get_or_create_with_lines(self, owner_id: uuid.UUID, storefront: str, currency: str, *,
                                        anonymous: bool = False) -> CartWithLines:
-        """`read_with_lines`, creating the (empty) cart in `currency` if missing: one statement on
-        PostgreSQL."""
+        """The view: the owner's cart on `storefront` with its lines, the (empty) cart created in
+        `currency` if missing: one statement on PostgreSQL."""
         for _ in range(5):
             if _is_sqlite(self.session):
                 await self.ensure(owner_id, storefront, currency, anonymous=anonymous)
-                cart = await self.read_with_lines(owner_id, storefront)
+                cart = await read_with_lines(self.session, owner_id, storefront)
             else:
                 rows = await self.session.execute(_VIEW_CART, {
                     "owner": owner_id, "storefront_slug": storefront, "new_id": uuid.uuid4(), "is_anonymous": anonymous,
                     "new_currency": currency, "now": utcnow()})
                 # Nothing: a concurrent first request committed the cart after this statement's
                 # snapshot was taken; the next statement sees it.
-                cart = _cart_of_rows(rows) or await self.read_with_lines(owner_id, storefront)
+                cart = _cart_of_rows(rows) or await read_with_lines(self.session, owner_id, storefront)
             if cart is not None:
                 return cart
         raise RuntimeError(f"the cart of {owner_id} on {storefront} kept moving away while being read")
 
     async def lock_rows(self, owner_ids: Sequence[uuid.UUID]) -> list[CartRow]:
-        """Every cart of these owners, on every storefront, locked until the transaction ends (see
-        the module doc), as plain rows. Rows are locked in (owner, storefront) order, so two
+        """`lock` for a claim: every cart of these owners, on every storefront, locked until the
+        transaction ends, without lines. Rows are locked in (owner, storefront) order, so two
         transactions locking overlapping sets never wait for each other in a cycle."""
         if _is_sqlite(self.session):
             await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
@@ -350,101 +288,98 @@ class CartRepository:
         rows = (await self.session.execute(_LOCK_ROWS, {"owners": list(owner_ids)})).mappings()
         return [CartRow(**row) for row in rows]
 
-    async def lock_row_for_owner(self, owner_id: uuid.UUID, storefront: str, currency: str) -> CartRow:
-        """The owner's cart on `storefront`, created (in `currency`) if missing, locked, as a plain row."""
+    async def lock(self, owner_id: uuid.UUID, storefront: str, now: datetime, *, create_in: str | None = None,
+                   anonymous: bool = False, product: tuple[uuid.UUID, uuid.UUID | None] | None = None,
+                   lines: bool = True,
+                   cleared_order: uuid.UUID | None = None) -> tuple[CartWithLines | None, ProductFacts | None]:
+        """The owner's cart on `storefront`, locked until the transaction ends (see the module doc;
+        on SQLite by touching it at `now`), then its lines read (oldest first, with their kinds),
+        unless `lines` is False. None: the owner has no cart there.
 
-        async def lock() -> CartRow | None:
-            params = {"owner": owner_id, "storefront_slug": storefront}
-            if _is_sqlite(self.session):
-                await self.session.execute(update(Cart).where(_OWNER_CART).values(updated_at=utcnow()), params)
-            row = (await self.session.execute(_LOCK_ROW, params)).mappings().first()
-            return CartRow(**row) if row is not None else None
+        `create_in`: a missing cart is created in that currency (`anonymous`: a guest's).
+        `product`: (product, variant) whose read-model facts come back too (None: not known), in
+        the lock's statement on PostgreSQL: the add is two statements there, then its write.
+        `cleared_order`: only if that order's lines had not left the cart yet, which is recorded
+        (`ClaimRepository.first_clear`), in the lock's statement on PostgreSQL; else None, and
+        nothing is locked.
 
-        return await self._created_and_locked(lock, owner_id, storefront, currency, False)
-
-    async def lock_existing(self, owner_id: uuid.UUID, storefront: str) -> Cart | None:
-        """The owner's existing cart on `storefront`, locked until the transaction ends (see the
-        module doc); None: there is none."""
-        if _is_sqlite(self.session):
-            await self.session.execute(update(Cart).where(col(Cart.owner_id) == owner_id,
-                                                          col(Cart.storefront) == storefront)
-                                       .values(updated_at=utcnow()))
-        stmt = self._owned(owner_id, storefront).with_for_update().execution_options(populate_existing=True)
-        return (await self.session.exec(stmt)).first()
-
-    async def lock_for_owner(self, owner_id: uuid.UUID, storefront: str, currency: str, *,
-                             anonymous: bool = False) -> Cart:
-        """The owner's cart on `storefront`, created (in `currency`) if missing, locked until the
-        transaction ends."""
-
-        async def lock() -> Cart | None:
-            return await self.lock_existing(owner_id, storefront)
-
-        return await self._created_and_locked(lock, owner_id, storefront, currency, anonymous)
-
-    async def lock_for_add(self, owner_id: uuid.UUID, storefront: str, currency: str, product_id: uuid.UUID,
-                           variant_id: uuid.UUID | None, now: datetime, *,
-                           anonymous: bool = False) -> tuple[LockedCart, ProductFacts | None]:
-        """The add path, as plain rows: the owner's cart on `storefront` (created in `currency` if
-        missing) locked (on SQLite by touching it at `now`), its lines with their products' kinds,
-        and the read-model's facts of the product being added (None: not known). Two statements
-        on PostgreSQL (`_lock_cart_with_facts`, `_LINES`), each a `Statement` on the transaction's
-        connection; the storefront is one more bound parameter of the first."""
-        facts: ProductFacts | None = None
-
-        async def lock() -> LockedCart | None:
-            nonlocal facts
-            if _is_sqlite(self.session):  # no UPDATE in a WITH: the cart, then the product
-                core = await self.session.connection()
-                row = (await core.execute(_LOCK_CART, {"owner": owner_id, "storefront_slug": storefront,
-                                                       "touched": now})).first()
-                cart = (row.id, row.currency) if row is not None else None
-                facts = await ProductRepository(self.session).get(product_id, variant_id)
-            else:
-                params = {"owner": owner_id, "storefront_slug": storefront, "product": product_id}
-                if variant_id is None:
-                    stmt = _LOCK_CART_WITH_PRODUCT
-                else:
-                    stmt, params["variant"] = _LOCK_CART_WITH_VARIANT, variant_id
-                the_cart, cart_currency, *values = (await stmt.rows(self.session, params))[0]
-                cart = (the_cart, cart_currency) if the_cart is not None else None
-                facts = ProductFacts(**dict(zip(_FACT_NAMES, values, strict=True))) \
-                    if values[_FACT_PRODUCT_ID] is not None else None
-            if cart is None:
-                return None
-            rows = await _LINES.rows(self.session, {"cart": cart[0]})
-            return LockedCart(id=cart[0], currency=cart[1], lines=[CartLine(*row) for row in rows])
-
-        return await self._created_and_locked(lock, owner_id, storefront, currency, anonymous), facts
-
-    async def _created_and_locked(self, lock: Callable[[], Awaitable[T | None]], owner_id: uuid.UUID,
-                                  storefront: str, currency: str, anonymous: bool) -> T:
-        """`lock()` the owner's cart on `storefront`, creating it first when it is missing.
-
-        A merge may hand the cart to a user between the insert and the lock (the locked read
-        then finds no row for this owner): the owner simply gets a new cart, so try again.
+        A merge may hand the cart to a user between its creation and the lock (the lock then
+        finds no row for this owner): the owner simply gets a new cart, so try again.
         """
+        if cleared_order is not None and _is_sqlite(self.session) and not await _first_clear(self.session,
+                                                                                               cleared_order):
+            return None, None
         for _ in range(5):
             # Most owners have a cart already: lock it first, create it only when it is missing.
-            if (locked := await lock()) is not None:
-                return locked
-            await self.ensure(owner_id, storefront, currency, anonymous=anonymous)
+            cart, facts = await self._lock_cart(owner_id, storefront, now, product, cleared_order)
+            if cart is not None:
+                lines_read = await _LINES.rows(self.session, {"cart": cart[0]}) if lines else []
+                return CartWithLines(id=cart[0], currency=cart[1], lines=[CartLine(*row) for row in lines_read]), facts
+            if create_in is None:
+                return None, facts
+            await self.ensure(owner_id, storefront, create_in, anonymous=anonymous)
         raise RuntimeError(f"the cart of {owner_id} on {storefront} kept moving away while being locked")
 
-    # The add path's writes, as `Statement`s on plain rows (no ORM object is built on this path).
+    async def _lock_cart(self, owner_id: uuid.UUID, storefront: str, now: datetime,
+                         product: tuple[uuid.UUID, uuid.UUID | None] | None,
+                         cleared_order: uuid.UUID | None) -> tuple[tuple[uuid.UUID, str] | None, ProductFacts | None]:
+        """`lock`'s one statement (two on SQLite with a `product`): the cart's id and currency."""
+        params: dict[str, Any] = {"owner": owner_id, "storefront_slug": storefront}
+        if _is_sqlite(self.session):  # no row locks, no UPDATE in a WITH: the cart touched, then the product
+            core = await self.session.connection()
+            row = (await core.execute(_LOCK_CART, {**params, "touched": now})).first()
+            facts = await ProductRepository(self.session).get(*product) if product is not None else None
+            return ((row.id, row.currency) if row is not None else None), facts
+        if cleared_order is not None:
+            row = (await self.session.execute(_LOCK_CART_ONCE, {**params, "order": cleared_order, "now": now})).first()
+            return ((row.id, row.currency) if row is not None else None), None
+        if product is None:
+            row = (await self.session.execute(_LOCK_CART_ROW, params)).first()
+            return ((row.id, row.currency) if row is not None else None), None
+        params["product"], variant = product
+        if variant is None:
+            stmt = _LOCK_CART_WITH_PRODUCT
+        else:
+            stmt, params["variant"] = _LOCK_CART_WITH_VARIANT, variant
+        the_cart, cart_currency, *values = (await stmt.rows(self.session, params))[0]
+        facts = ProductFacts(**dict(zip(_FACT_NAMES, values, strict=True))) \
+            if values[_FACT_PRODUCT_ID] is not None else None
+        return ((the_cart, cart_currency) if the_cart is not None else None), facts
+
+    # A locked cart's writes, as statements on rows.
     async def set_quantity(self, line: CartLine, quantity: int, now: datetime) -> None:
         await _SET_QUANTITY.execute(self.session, {"line": line.id, "new_quantity": quantity, "touched": now})
         line.quantity = quantity
+
+    async def set_price(self, line: CartLine, price: Decimal, now: datetime) -> None:
+        await self.session.execute(_SET_PRICE, {"line": line.id, "new_price": price, "touched": now})
+        line.unit_price = price
+
+    async def move_line(self, line: CartLine, cart_id: uuid.UUID, quantity: int, now: datetime) -> None:
+        """The line goes to the cart `cart_id` (locked too) with `quantity` units."""
+        await self.session.execute(_MOVE_LINE, {"line": line.id, "new_cart": cart_id, "new_quantity": quantity,
+                                                "touched": now})
+        line.cart_id, line.quantity = cart_id, quantity
 
     async def insert_line(self, line: CartLine, now: datetime) -> None:
         values = {k: v for k, v in line.__dict__.items() if k != "kind"}
         await _INSERT_LINE.execute(self.session, {**values, "created_at": now, "updated_at": now})
 
-    async def set_currency(self, cart: LockedCart, currency: str) -> None:
+    async def delete_line(self, line: CartLine) -> None:
+        await self.session.execute(_DELETE_LINE, {"line": line.id})
+
+    async def clear(self, cart_id: uuid.UUID) -> None:
+        await self.session.execute(_CLEAR_LINES, {"cart": cart_id})
+
+    async def lines_of(self, cart_id: uuid.UUID) -> list[CartLine]:
+        """The lines of a cart the caller has locked, oldest first, with their kinds."""
+        return [CartLine(*row) for row in await _LINES.rows(self.session, {"cart": cart_id})]
+
+    async def set_currency(self, cart: CartWithLines, currency: str) -> None:
         await self.session.execute(_SET_CURRENCY, {"cart": cart.id, "cart_currency": currency})
         cart.currency = currency
 
-    async def touch(self, cart: LockedCart | CartRow, now: datetime) -> None:
+    async def touch(self, cart: CartWithLines | CartRow, now: datetime) -> None:
         await self.session.execute(_TOUCH_CART, {"cart": cart.id, "touched": now, "cart_currency": cart.currency})
 
     async def give_to(self, cart: CartRow, owner_id: uuid.UUID) -> bool:
@@ -480,54 +415,11 @@ class CartRepository:
 
     async def delete_for_owner(self, owner_id: uuid.UUID) -> None:
         """Every cart of the owner, on every storefront, and (by cascade) their lines."""
-        await self.session.flush()
         await self.session.execute(_DELETE_CARTS, {"owner": owner_id})
 
     async def delete_cart(self, cart_id: uuid.UUID) -> None:
         """The cart and (by cascade) its lines."""
-        await self.session.flush()
         await self.session.execute(_DELETE_CART, {"cart": cart_id})
-
-    async def items_of(self, cart_id: uuid.UUID) -> list[CartItem]:
-        stmt = (select(CartItem).where(col(CartItem.cart_id) == cart_id)
-                .order_by(col(CartItem.created_at), col(CartItem.id)).execution_options(populate_existing=True))
-        return list((await self.session.exec(stmt)).all())
-
-    async def get_item_for_owner(self, owner_id: uuid.UUID, storefront: str, item_id: uuid.UUID) -> CartItem | None:
-        """A line of the owner's cart on `storefront` (a line of their cart elsewhere: None)."""
-        owned = self._owned(owner_id, storefront).with_only_columns(col(Cart.id))
-        stmt = select(CartItem).where(col(CartItem.id) == item_id, col(CartItem.cart_id).in_(owned))
-        return (await self.session.exec(stmt)).first()
-
-    def add_item(self, item: CartItem) -> None:
-        self.session.add(item)
-
-    async def delete_item(self, item: CartItem) -> None:
-        await self.session.delete(item)
-
-    async def clear(self, cart_id: uuid.UUID) -> None:
-        await self.session.flush()
-        await self.session.execute(delete(CartItem).where(col(CartItem.cart_id) == cart_id))
-
-    async def lock_id(self, owner_id: uuid.UUID, storefront: str) -> uuid.UUID | None:
-        """The id of the owner's existing cart on `storefront`, locked until the transaction ends
-        (see the module doc), as a plain value; None: there is none."""
-        params = {"owner": owner_id, "storefront_slug": storefront}
-        if _is_sqlite(self.session):
-            row = (await self.session.execute(_LOCK_CART, {**params, "touched": utcnow()})).first()
-        else:
-            row = (await self.session.execute(_LOCK_CART_ROW, params)).first()
-        return row[0] if row is not None else None
-
-    async def lock_for_order(self, owner_id: uuid.UUID, storefront: str, order_id: uuid.UUID) -> uuid.UUID | None:
-        """`lock_id`, unless the order's lines already left the owner's cart
-        (`ClaimRepository.first_clear`): then None, and nothing is locked. One statement on
-        PostgreSQL."""
-        if _is_sqlite(self.session):
-            return await self.lock_id(owner_id, storefront) if await _first_clear(self.session, order_id) else None
-        row = (await self.session.execute(_LOCK_CART_ONCE, {"owner": owner_id, "storefront_slug": storefront,
-                                                            "order": order_id, "now": utcnow()})).first()
-        return row[0] if row is not None else None
 
     async def take_out(self, cart_id: uuid.UUID, ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int],
                        now: datetime) -> None:
@@ -577,15 +469,6 @@ class ProductRepository:
             result = await self.session.execute(_FACTS_OF_VARIANT, {"product": product_id, "variant": variant_id})
         row = result.mappings().first()
         return ProductFacts(**row) if row is not None else None
-
-    async def kinds_of(self, lines: Iterable[tuple[uuid.UUID, uuid.UUID | None]]) -> dict[
-            tuple[uuid.UUID, uuid.UUID | None], str]:
-        """The kind of each (product, variant) the read-model knows."""
-        keys = set(lines)
-        if not keys:
-            return {}
-        rows = (await self.session.execute(kinds_statement(keys))).all()
-        return {(row[0], row[1]): row[2] for row in rows if (row[0], row[1]) in keys}
 
     async def upsert(self, facts: ProductFacts, as_of: datetime) -> None:
         """Store `facts` unless the row already holds newer ones (`updated_at` > `as_of`).

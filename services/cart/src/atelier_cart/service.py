@@ -2,9 +2,10 @@
 
 A cart is an owner's on one storefront (docs/storefronts.md): the request's storefront says
 which cart, what may be added to it (`Storefront.offers`), its currency and its tax. Every
-change to a cart's lines starts by locking the cart (`CartRepository.lock_for_owner`), so two
-requests on one cart run one after the other: a parallel add can neither lose an update nor
-create a second line. Methods flush; the caller's unit of work commits.
+change to a cart's lines starts by locking the cart (`CartRepository.lock`, which reads its lines
+after the lock), so two requests on one cart run one after the other: a parallel add can neither
+lose an update nor create a second line. A cart and its lines are rows (`rows.py`), changed by the
+repository's statements; the caller's unit of work commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,8 +31,10 @@ from atelier_cart.errors import (
     ProductNotFound,
     QuantityLimit,
 )
-from atelier_cart.models import Cart, CartItem, utcnow
-from atelier_cart.repository import CartLine, CartRepository, CartRow, CartWithLines, ClaimRepository, ProductRepository
+from atelier_cart.models import utcnow
+from atelier_cart.queries import CartQueries
+from atelier_cart.repository import CartRepository, ClaimRepository, ProductRepository
+from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.identity import Storefront
@@ -41,7 +43,6 @@ from atelier_common.errors import ValidationFailed
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.cart")
-L = TypeVar("L", CartItem, CartLine)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class CartContents:
     owner_id: uuid.UUID
     storefront: str
     currency: str
-    items: Sequence[CartItem | CartLine]
+    items: Sequence[CartLine]
     totals: Totals
 
     @property
@@ -148,10 +149,10 @@ class CartService(UseCase[CartContext]):
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, storefront: Storefront, *,
                        anonymous: bool = False) -> CartContents:
-        # The busiest write: plain rows and statements built once, the cart locked and touched and
-        # the product read in one statement (`CartRepository.lock_for_add`).
-        cart, known = await self.carts.lock_for_add(owner_id, storefront.slug, storefront.currency, data.product_id,
-                                                    data.variant_id, utcnow(), anonymous=anonymous)
+        # The busiest write: the cart locked with the product's facts in one statement, then its lines.
+        cart, known = await self.carts.lock(owner_id, storefront.slug, utcnow(), create_in=storefront.currency,
+                                            anonymous=anonymous, product=(data.product_id, data.variant_id))
+        assert cart is not None  # created if missing
         product = await self.products.sellable_of(data.product_id, data.variant_id, known, storefront)
         if not is_purchasable(product.kind):
             raise NotPurchasable(f"A {product.kind} is not sold through the cart",
@@ -193,39 +194,39 @@ class CartService(UseCase[CartContext]):
 
     async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate,
                               storefront: Storefront, *, anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, storefront.slug, storefront.currency, anonymous=anonymous)
-        line = await self._line(owner_id, storefront, item_id)
+        cart, line = await self._locked_line(owner_id, item_id, storefront, anonymous)
         # A line whose product its storefront stopped offering is treated like one whose product
         # went inactive: it stays until removed (or refused at checkout), and cannot be changed.
         product = await self.products.sellable(line.product_id, line.variant_id, storefront)
         _check_request(data.quantity, storefront)
         _check_stock(product, data.quantity)
-        line.quantity = data.quantity
-        line.updated_at = cart.updated_at = utcnow()
-        await self.session.flush()
-        return await self._contents(cart, storefront)
+        now = utcnow()
+        await self.carts.set_quantity(line, data.quantity, now)
+        await self.carts.touch(cart, now)
+        return self._read(cart, owner_id, storefront)
 
     async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID, storefront: Storefront, *,
                           anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, storefront.slug, storefront.currency, anonymous=anonymous)
-        await self.carts.delete_item(await self._line(owner_id, storefront, item_id))
-        cart.updated_at = utcnow()
-        await self.session.flush()
-        return await self._contents(cart, storefront)
+        cart, line = await self._locked_line(owner_id, item_id, storefront, anonymous)
+        await self.carts.delete_line(line)
+        cart.lines.remove(line)
+        await self.carts.touch(cart, utcnow())
+        return self._read(cart, owner_id, storefront)
 
     async def clear(self, owner_id: uuid.UUID, storefront: Storefront, *, anonymous: bool = False) -> CartContents:
-        cart = await self.carts.lock_for_owner(owner_id, storefront.slug, storefront.currency, anonymous=anonymous)
+        cart, _ = await self.carts.lock(owner_id, storefront.slug, utcnow(), create_in=storefront.currency,
+                                        anonymous=anonymous, lines=False)
+        assert cart is not None  # created if missing
         await self.carts.clear(cart.id)
-        cart.updated_at = utcnow()
-        await self.session.flush()
-        return await self._contents(cart, storefront)
+        await self.carts.touch(cart, utcnow())
+        return self._read(cart, owner_id, storefront)
 
     # -- other services --------------------------------------------------------------------
 
     async def for_service(self, owner_id: uuid.UUID, storefront: Storefront) -> CartContents:
         """The owner's cart on `storefront` for orders, taxed as that storefront taxes; an owner
         without a cart there reads as an empty one (id null) in the storefront's currency."""
-        cart = await self.carts.read_with_lines(owner_id, storefront.slug)
+        cart = await CartQueries(self.session).of_owner(owner_id, storefront.slug)
         if cart is None:
             return CartContents(id=None, owner_id=owner_id, storefront=storefront.slug, currency=storefront.currency,
                                 items=[], totals=self._totals([], {}, storefront))
@@ -237,16 +238,15 @@ class CartService(UseCase[CartContext]):
         it: the lines of the owner's cart on `storefront` take the current prices, so the cart
         shows what the next order charges (the price frozen at add time holds until checkout).
         None: the owner has no cart there."""
-        cart = await self.carts.lock_existing(owner_id, storefront.slug)
+        now = utcnow()
+        cart, _ = await self.carts.lock(owner_id, storefront.slug, now)
         if cart is None:
             return None
-        items, now = await self.carts.items_of(cart.id), utcnow()
         for price in prices:
-            if (line := _find_line(items, price.product_id, price.variant_id)) is not None:
-                line.unit_price, line.updated_at = price.unit_price, now
-        cart.updated_at = now
-        await self.session.flush()
-        return await self._contents(cart, storefront, items)
+            if (line := _find_line(cart.lines, price.product_id, price.variant_id)) is not None:
+                await self.carts.set_price(line, price.unit_price, now)
+        await self.carts.touch(cart, now)
+        return self._read(cart, owner_id, storefront)
 
     async def merge_anonymous(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Login or registration with guest carts: on each storefront, the guest's cart joins the
@@ -279,7 +279,10 @@ class CartService(UseCase[CartContext]):
                 # The user's first cart there was created while we looked: merge into that one
                 # instead (the guest cart stays locked and as it was: the failed hand-over rolled
                 # back to a savepoint).
-                target = await self.carts.lock_row_for_owner(user_id, guest.storefront, guest.currency)
+                mine, _ = await self.carts.lock(user_id, guest.storefront, utcnow(), create_in=guest.currency,
+                                                lines=False)
+                assert mine is not None  # created if missing
+                target = CartRow(id=mine.id, owner_id=user_id, storefront=guest.storefront, currency=mine.currency)
             if await self._merge_lines(guest, target):
                 await self.carts.delete_cart(guest.id)
 
@@ -302,9 +305,10 @@ class CartService(UseCase[CartContext]):
         # change, like an add (`CartRepository.take_out`): an add racing the order waits, or is waited for.
         claimed_by = (await self.claims.lock(owner_id)).claimed_by if anonymous else None
         if claimed_by is None:
-            cart_id = await self.carts.lock_for_order(owner_id, storefront, order_id)  # one statement on PostgreSQL
-            if cart_id is not None:
-                await self.carts.take_out(cart_id, ordered, utcnow())
+            # The record of the order and the cart's lock: one statement on PostgreSQL.
+            cart, _ = await self.carts.lock(owner_id, storefront, utcnow(), lines=False, cleared_order=order_id)
+            if cart is not None:
+                await self.carts.take_out(cart.id, ordered, utcnow())
             return
         if not await self.claims.first_clear(order_id):
             return
@@ -312,8 +316,9 @@ class CartService(UseCase[CartContext]):
         # order came from it; a merged one is in the user's cart. A claim merges a cart whole or not
         # at all, and a cart holds one currency: the ordered lines are in one of the two.
         for owner in (owner_id, claimed_by):
-            if (cart_id := await self.carts.lock_id(owner, storefront)) is not None:
-                await self.carts.take_out(cart_id, ordered, utcnow())
+            cart, _ = await self.carts.lock(owner, storefront, utcnow(), lines=False)
+            if cart is not None:
+                await self.carts.take_out(cart.id, ordered, utcnow())
 
     async def forget_owner(self, user_id: uuid.UUID) -> None:
         """A deleted user's carts (on every storefront) go with them; remembered, so that a claim
@@ -326,8 +331,8 @@ class CartService(UseCase[CartContext]):
     async def _merge_lines(self, guest: CartRow, target: CartRow) -> bool:
         """Move the guest's lines into the user's cart (of the same storefront); False when they
         cannot be (another currency)."""
-        guest_items = await self.carts.items_of(guest.id)
-        target_items = await self.carts.items_of(target.id)
+        guest_items = await self.carts.lines_of(guest.id)
+        target_items = await self.carts.lines_of(target.id)
         if guest_items and not target_items:
             target.currency = guest.currency
         elif guest_items and guest.currency != target.currency:
@@ -344,13 +349,13 @@ class CartService(UseCase[CartContext]):
             known = await self.products.known(item.product_id, item.variant_id)
             available = domain.available_stock(known.track_inventory, known.stock_quantity) if known else None
             quantity = domain.merged_quantity(item.quantity + (line.quantity if line else 0), available, limit)
-            if line is not None:
+            if quantity <= 0:  # no stock left to sell: dropped rather than kept at zero units
+                await self.carts.delete_line(line or item)
+            elif line is not None:
                 # The user's line keeps its own frozen price; the guest line merges into it.
-                await self._set_or_drop(line, quantity, now)
+                await self.carts.set_quantity(line, quantity, now)
             else:
-                item.cart_id = target.id
-                await self._set_or_drop(item, quantity, now)
-        await self.session.flush()
+                await self.carts.move_line(item, target.id, quantity, now)
         await self.carts.touch(target, now)
         return True
 
@@ -360,34 +365,25 @@ class CartService(UseCase[CartContext]):
         storefront = directory.known(slug) if directory is not None else None
         return domain.line_limit(storefront) if storefront is not None else domain.MAX_LINE_QUANTITY
 
-    async def _set_or_drop(self, line: CartItem, quantity: int, now: datetime) -> None:
-        """A merged line with no stock left to sell is dropped rather than kept at zero units."""
-        if quantity <= 0:
-            await self.carts.delete_item(line)
-            return
-        line.quantity = quantity
-        line.updated_at = now
-
-    async def _line(self, owner_id: uuid.UUID, storefront: Storefront, item_id: uuid.UUID) -> CartItem:
-        line = await self.carts.get_item_for_owner(owner_id, storefront.slug, item_id)
+    async def _locked_line(self, owner_id: uuid.UUID, item_id: uuid.UUID, storefront: Storefront,
+                           anonymous: bool) -> tuple[CartWithLines, CartLine]:
+        """The owner's cart on `storefront`, locked, and its line `item_id`: a line of another
+        cart (another owner's, or the owner's on another storefront) is not found."""
+        cart, _ = await self.carts.lock(owner_id, storefront.slug, utcnow(), create_in=storefront.currency,
+                                        anonymous=anonymous)
+        assert cart is not None  # created if missing
+        line = next((line for line in cart.lines if line.id == item_id), None)
         if line is None:
             raise CartItemNotFound()
-        return line
-
-    async def _contents(self, cart: Cart, storefront: Storefront, items: list[CartItem] | None = None) -> CartContents:
-        if items is None:
-            items = await self.carts.items_of(cart.id)
-        kinds = await self.products.products.kinds_of((item.product_id, item.variant_id) for item in items)
-        return CartContents(id=cart.id, owner_id=cart.owner_id, storefront=cart.storefront, currency=cart.currency,
-                            items=items, totals=self._totals(items, kinds, storefront))
+        return cart, line
 
     def _read(self, cart: CartWithLines, owner_id: uuid.UUID, storefront: Storefront) -> CartContents:
-        """The contents of a cart read with its lines' kinds (`CartRepository.read_with_lines`)."""
+        """The contents of a cart read with its lines' kinds."""
         kinds = {(line.product_id, line.variant_id): line.kind for line in cart.lines if line.kind is not None}
         return CartContents(id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency,
                             items=cart.lines, totals=self._totals(cart.lines, kinds, storefront))
 
-    def _totals(self, items: Sequence[CartItem | CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str],
+    def _totals(self, items: Sequence[CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str],
                 storefront: Storefront) -> Totals:
         # A line whose product the read-model lost is taxed like goods: never under-charge tax.
         tax: CartTax = domain.cart_tax(storefront, self.settings.tax_inclusive_kinds)
@@ -397,7 +393,7 @@ class CartService(UseCase[CartContext]):
             tax.rate, inclusive_kinds=tax.inclusive_kinds)
 
 
-def _find_line(items: Sequence[L], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> L | None:
+def _find_line(items: Sequence[CartLine], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartLine | None:
     return next((i for i in items if i.product_id == product_id and i.variant_id == variant_id), None)
 
 

@@ -17,7 +17,7 @@ from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition
 from atelier_orders.models import OrderStatusHistory
-from atelier_orders.repository import LockedOrder
+from atelier_orders.rows import LockedOrder
 from atelier_orders.service._shared import transition
 
 S = OrderStatus

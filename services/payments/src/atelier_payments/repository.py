@@ -1,14 +1,13 @@
-"""Queries of payments, and nothing else: no rules, no commits.
+"""Locks and writes of payments, and the reads the use cases decide on: no rules, no commits.
 
-Ownership lives in one method (`PaymentRepository.owned_statement`, `LedgerRepository.owned`):
-another owner's payment or entry is simply not found.
+The money paths (starting, settling and refunding a payment) hold rows (`rows.py`), read and
+changed by the statements below; reads that only answer the API are in `queries.py`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,10 +16,8 @@ from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_common.columns import table_of
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
@@ -35,6 +32,7 @@ from atelier_payments.models import (
     SubscriptionInvoice,
     utcnow,
 )
+from atelier_payments.rows import CheckoutRow, EarlyRow, PaymentRow, Settled
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -44,63 +42,6 @@ def _insert(session: AsyncSession) -> Any:
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
-@dataclass
-class PaymentRow:
-    """A payment read as a plain row (the settling path builds no ORM object); same attribute
-    names as `Payment`, so the rules read either."""
-
-    id: uuid.UUID
-    order_id: uuid.UUID
-    owner_id: uuid.UUID
-    user_id: uuid.UUID | None
-    anon_id: uuid.UUID | None
-    storefront: str
-    provider: str
-    kind: str
-    provider_intent_id: str | None
-    provider_session_id: str | None
-    provider_charge_id: str | None
-    provider_refund_id: str | None
-    amount: Decimal
-    currency: str
-    status: str
-    failure_reason: str | None
-    pays_order: bool
-    order_snapshot: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass
-class CheckoutRow:
-    """A local checkout session as a plain row (the Pay action only reads it)."""
-
-    id: str
-    payment_id: uuid.UUID
-    order_id: uuid.UUID
-    storefront: str
-    amount: Decimal
-    currency: str
-    success_url: str
-    cancel_url: str
-    status: str
-    expires_at: datetime
-    created_at: datetime
-
-
-_PAYMENT_FIELDS = tuple(f.name for f in fields(PaymentRow))
-
-
-def sync_payment(target: Payment | PaymentRow, row: PaymentRow) -> None:
-    """Give `target` the values of `row`, read after its lock or update. An ORM object gets them
-    as loaded values (not changes), so no flush writes them back."""
-    if target is row:
-        return
-    put = set_committed_value if isinstance(target, Payment) else setattr
-    for name in _PAYMENT_FIELDS:
-        put(target, name, getattr(row, name))
 
 
 # The statements of the busiest paths (settling a payment, starting a checkout, a claim), built
@@ -165,6 +106,7 @@ _INSERT_PAYMENT_AND_CHECKOUT = (
              .cte("inserted_payment")))
 _INSERT_LEDGER = insert(_LEDGER)
 _INSERT_CHECKOUT = insert(_CHECKOUT)
+_PAYMENT_BY_ID = sa_select(_PAYMENT).where(_PAYMENT.c.id == bindparam("payment"))
 _CHECKOUT_BY_ID = sa_select(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"))
 _CLOSE_CHECKOUT = (update(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"), _CHECKOUT.c.status == "open")
                    .values(status=bindparam("new_status")))
@@ -178,23 +120,6 @@ _REASSIGN_LEDGER = (update(_LEDGER).where(_LEDGER.c.owner_id == bindparam("anon"
 _REASSIGN_BOTH = _REASSIGN_LEDGER.add_cte(_REASSIGN_PAYMENTS.cte("reassigned_payment"))
 
 
-@dataclass(frozen=True)
-class Settled:
-    """A payment moved to `succeeded`; `kept_refunds`: refunds reported before may be waiting."""
-
-    payment: PaymentRow
-    kept_refunds: bool
-
-
-@dataclass(frozen=True)
-class EarlyRow:
-    id: uuid.UUID
-    payment_id: uuid.UUID
-    provider_refund_id: str | None
-    amount: Decimal | None
-    created_at: datetime
-
-
 async def reassign_owner(session: AsyncSession, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """The payments and ledger entries of an anonymous owner become the user's."""
     params = {"anon": anon_id, "user": user_id, "now": utcnow()}
@@ -206,55 +131,60 @@ async def reassign_owner(session: AsyncSession, anon_id: uuid.UUID, user_id: uui
 
 
 class PaymentRepository:
+    """Locks and writes of payments, as rows (`rows.PaymentRow`): each change is one statement
+    that returns the row as it is after it. Reads that only answer the API are in `queries.py`."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def owned_statement(self, owner_ids: Collection[uuid.UUID]) -> SelectOfScalar[Payment]:
-        """The payments of a caller: its user id and the anonymous id it still carries."""
-        return select(Payment).where(col(Payment.owner_id).in_(list(owner_ids)))
+    async def _one(self, statement: Any, params: Mapping[str, Any] | None = None) -> PaymentRow | None:
+        row = (await self.session.execute(statement, params)).mappings().first()
+        return PaymentRow(**row) if row is not None else None
 
-    async def get(self, payment_id: uuid.UUID) -> Payment | None:
-        return await self.session.get(Payment, payment_id)
+    async def get(self, payment_id: uuid.UUID) -> PaymentRow | None:
+        return await self._one(_PAYMENT_BY_ID, {"payment": payment_id})
 
     async def get_owned_by_intent(self, owner_ids: Collection[uuid.UUID], order_id: uuid.UUID,
-                                  intent_id: str) -> Payment | None:
-        stmt = self.owned_statement(owner_ids).where(col(Payment.order_id) == order_id,
-                                                     col(Payment.provider_intent_id) == intent_id)
-        return (await self.session.exec(stmt)).first()
+                                  intent_id: str) -> PaymentRow | None:
+        """The caller's payment (its user id or the anonymous id it still carries) of `intent_id`:
+        another owner's payment is simply not found."""
+        return await self._one(sa_select(_PAYMENT).where(_PAYMENT.c.owner_id.in_(list(owner_ids)),
+                                                         _PAYMENT.c.order_id == order_id,
+                                                         _PAYMENT.c.provider_intent_id == intent_id))
 
-    async def get_open_intent(self, order_id: uuid.UUID, provider: str) -> Payment | None:
-        stmt = select(Payment).where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
-                                     col(Payment.kind) == PaymentKind.INTENT,
-                                     col(Payment.status).in_([s.value for s in OPEN_STATUSES]))
-        return (await self.session.exec(stmt)).first()
+    async def get_open_intent(self, order_id: uuid.UUID, provider: str) -> PaymentRow | None:
+        return await self._one(sa_select(_PAYMENT).where(
+            _PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider,
+            _PAYMENT.c.kind == PaymentKind.INTENT.value,
+            _PAYMENT.c.status.in_([s.value for s in OPEN_STATUSES])).limit(1))
 
-    async def insert_if_no_open_intent(self, payment: Payment) -> bool:
+    async def insert_if_no_open_intent(self, payment: PaymentRow) -> bool:
         """Insert `payment` (an intent) unless the order already has an open one; say which.
 
         The partial unique index decides, so two concurrent requests cannot both insert.
         """
-        values = {c.name: getattr(payment, c.name) for c in table_of(Payment).columns}
-        stmt = _insert(self.session)(Payment).values(**values).on_conflict_do_nothing().returning(col(Payment.id))
+        stmt = (_insert(self.session)(_PAYMENT).values(**vars(payment)).on_conflict_do_nothing()
+                .returning(_PAYMENT.c.id))
         inserted = (await self.session.execute(stmt)).scalar_one_or_none()
         return inserted is not None
 
     async def find_for_event(self, provider: str, *, intent_id: str | None = None, session_id: str | None = None,
-                             charge_id: str | None = None, transaction_id: str | None = None) -> Payment | None:
+                             charge_id: str | None = None, transaction_id: str | None = None) -> PaymentRow | None:
         """The payment a provider event is about, by the provider's ids (most specific first)."""
-        for column, value in ((Payment.provider_session_id, session_id or transaction_id),
-                              (Payment.provider_intent_id, intent_id or transaction_id),
-                              (Payment.provider_charge_id, charge_id)):
+        for name, value in (("provider_session_id", session_id or transaction_id),
+                            ("provider_intent_id", intent_id or transaction_id),
+                            ("provider_charge_id", charge_id)):
             if value:
-                stmt = select(Payment).where(col(Payment.provider) == provider, col(column) == value)
-                if found := (await self.session.exec(stmt)).first():
+                stmt = sa_select(_PAYMENT).where(_PAYMENT.c.provider == provider, _PAYMENT.c[name] == value).limit(1)
+                if found := await self._one(stmt):
                     return found
         return None
 
     async def lock_for_event(self, provider: str, *, intent_id: str | None = None, session_id: str | None = None,
                              charge_id: str | None = None,
                              transaction_id: str | None = None) -> tuple[PaymentRow, list[PaymentRow]] | None:
-        """`find_for_event` and `lock_rows_for_order` in one statement: the payment, and every
-        payment of its order locked, as rows (the payment among them)."""
+        """`find_for_event` and `lock_for_order` in one statement: the payment, and every
+        payment of its order locked (the payment among them)."""
         for name, value in (("provider_session_id", session_id or transaction_id),
                             ("provider_intent_id", intent_id or transaction_id),
                             ("provider_charge_id", charge_id)):
@@ -266,10 +196,15 @@ class PaymentRepository:
                     return found, rows
         return None
 
-    async def lock_rows_for_order(self, order_id: uuid.UUID) -> list[PaymentRow]:
-        """`lock_for_order` as plain rows: read after the lock, so they are the committed values."""
+    async def lock_for_order(self, order_id: uuid.UUID) -> list[PaymentRow]:
+        """Every payment of an order, locked (PostgreSQL) in id order: settling one order is serial.
+        Read after the lock, so a status changed by a transaction we waited for is seen."""
         result = await self.session.execute(_LOCK_ORDER, {"order": order_id})
         return [PaymentRow(**row) for row in result.mappings()]
+
+    async def relock(self, payment: PaymentRow) -> PaymentRow:
+        """`payment` as it is now, its order's payments locked."""
+        return next(p for p in await self.lock_for_order(payment.order_id) if p.id == payment.id)
 
     async def settle(self, payment: PaymentRow, allowed_from: Iterable[PaymentStatus], *, now: datetime,
                      charge_id: str | None, intent_id: str | None, pays_order: bool,
@@ -290,37 +225,31 @@ class PaymentRepository:
             values = dict(found)
             kept = values.pop("kept_refunds") > 0
             return Settled(PaymentRow(**values), kept_refunds=kept)
-        row = (await self.session.execute(_SETTLE, params)).mappings().first()
-        if row is None:
+        settled = await self._one(_SETTLE, params)
+        if settled is None:
             return None
-        settled = PaymentRow(**row)
         if settled.provider_session_id:
             await self.session.execute(_CLOSE_CHECKOUT, {"checkout": settled.provider_session_id,
                                                          "new_status": "complete"})
         await self.session.execute(_INSERT_LEDGER, dict(entry))
         return Settled(settled, kept_refunds=True)  # not counted: look
 
-    async def get_fresh(self, payment_id: uuid.UUID) -> Payment | None:
-        """The ORM object, re-read (the rare paths that refund work on it)."""
-        return await self.session.get(Payment, payment_id, populate_existing=True)
-
     async def already_paid(self, order_id: uuid.UUID) -> bool:
         """Whether a payment of the order succeeded or paid it."""
         return (await self.session.execute(_ALREADY_PAID, {"order": order_id})).first() is not None
 
-    async def insert(self, payment: Payment, checkout: CheckoutRow | None = None) -> None:
-        """Write a new payment whose values are all known (no ORM flush), and its local `checkout`
-        session if any: one statement on PostgreSQL."""
-        values = {name: getattr(payment, name) for name in _PAYMENT_FIELDS}
+    async def insert(self, payment: PaymentRow, checkout: CheckoutRow | None = None) -> None:
+        """Write a new payment, and its local `checkout` session if any: one statement on PostgreSQL."""
+        values = vars(payment)
         if checkout is None:
             await self.session.execute(_INSERT_PAYMENT, values)
         elif _is_postgres(self.session):
             await self.session.execute(_INSERT_PAYMENT_AND_CHECKOUT, {
                 **{f"payment_{name}": value for name, value in values.items()},
-                **{f"checkout_{name}": value for name, value in checkout.__dict__.items()}})
+                **{f"checkout_{name}": value for name, value in vars(checkout).items()}})
         else:
             await self.session.execute(_INSERT_PAYMENT, values)
-            await self.session.execute(_INSERT_CHECKOUT, checkout.__dict__)
+            await self.session.execute(_INSERT_CHECKOUT, vars(checkout))
 
     async def lock_order_notifications(self, order_id: uuid.UUID) -> None:
         """Serialise, until the transaction ends, the provider notifications of one order that
@@ -329,54 +258,40 @@ class PaymentRepository:
             await self.session.execute(sa_select(func.pg_advisory_xact_lock(
                 func.hashtextextended(bindparam("key"), 0))), {"key": f"payments.order:{order_id}"})
 
-    async def settled_of(self, order_id: uuid.UUID, provider: str) -> Payment | None:
+    async def settled_of(self, order_id: uuid.UUID, provider: str) -> PaymentRow | None:
         """The order's payment at `provider` that took the money (refunded since or not): the one
         that paid the order, else the first."""
-        stmt = (select(Payment)
-                .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
-                       col(Payment.status).in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]))
-                .order_by(col(Payment.pays_order).desc(), col(Payment.created_at), col(Payment.id)))
-        return (await self.session.exec(stmt.execution_options(populate_existing=True))).first()
+        return await self._one(
+            sa_select(_PAYMENT)
+            .where(_PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider,
+                   _PAYMENT.c.status.in_([PaymentStatus.SUCCEEDED.value, PaymentStatus.REFUNDED.value]))
+            .order_by(_PAYMENT.c.pays_order.desc(), _PAYMENT.c.created_at, _PAYMENT.c.id).limit(1))
 
-    async def newest_open(self, order_id: uuid.UUID, provider: str) -> Payment | None:
-        stmt = (select(Payment)
-                .where(col(Payment.order_id) == order_id, col(Payment.provider) == provider,
-                       col(Payment.status).in_([s.value for s in OPEN_STATUSES]))
-                .order_by(col(Payment.created_at).desc()))
-        return (await self.session.exec(stmt)).first()
+    async def newest_open(self, order_id: uuid.UUID, provider: str) -> PaymentRow | None:
+        return await self._one(
+            sa_select(_PAYMENT)
+            .where(_PAYMENT.c.order_id == order_id, _PAYMENT.c.provider == provider,
+                   _PAYMENT.c.status.in_([s.value for s in OPEN_STATUSES]))
+            .order_by(_PAYMENT.c.created_at.desc()).limit(1))
 
-    async def lock_for_order(self, order_id: uuid.UUID) -> Sequence[Payment]:
-        """Every payment of an order, locked (PostgreSQL) in id order: settling one order is serial.
+    async def transition(self, payment: PaymentRow, target: PaymentStatus, allowed_from: Iterable[PaymentStatus],
+                         **values: Any) -> PaymentRow | None:
+        """Guarded UPDATE: move to `target` only from `allowed_from`. The row after it, or None: it did not move."""
+        return await self._one(
+            update(_PAYMENT)
+            .where(_PAYMENT.c.id == payment.id, _PAYMENT.c.status.in_([s.value for s in allowed_from]))
+            .values(status=target.value, updated_at=utcnow(), **values)
+            .returning(*_PAYMENT.c))
 
-        The rows are refreshed, so a status changed by a transaction we waited for is seen.
-        """
-        stmt = select(Payment).where(col(Payment.order_id) == order_id).order_by(col(Payment.id))
-        if _is_postgres(self.session):
-            stmt = stmt.with_for_update()
-        return (await self.session.exec(stmt.execution_options(populate_existing=True))).all()
-
-    async def list_for_order(self, order_id: uuid.UUID) -> Sequence[Payment]:
-        stmt = select(Payment).where(col(Payment.order_id) == order_id).order_by(col(Payment.created_at))
-        return (await self.session.exec(stmt)).all()
-
-    async def transition(self, payment: Payment, target: PaymentStatus, allowed_from: Iterable[PaymentStatus],
-                         **values: Any) -> bool:
-        """Guarded UPDATE: move to `target` only from `allowed_from`; say whether it moved."""
-        stmt = (update(Payment)
-                .where(col(Payment.id) == payment.id, col(Payment.status).in_([s.value for s in allowed_from]))
-                .values(status=target.value, updated_at=utcnow(), **values)
-                .returning(col(Payment.id)))
-        moved = (await self.session.execute(stmt)).scalar_one_or_none() is not None
-        await self.session.refresh(payment)
-        return moved
-
-    async def update_ids(self, payment: Payment, **values: Any) -> None:
-        for name, value in values.items():
-            setattr(payment, name, value)
-        payment.updated_at = utcnow()
-        await self.session.flush()
+    async def update_ids(self, payment: PaymentRow, **values: Any) -> PaymentRow:
+        """Set the provider's ids (and such) of `payment`; the row after it."""
+        changed = await self._one(update(_PAYMENT).where(_PAYMENT.c.id == payment.id)
+                                  .values(updated_at=utcnow(), **values).returning(*_PAYMENT.c))
+        assert changed is not None  # the caller holds the payment
+        return changed
 
     async def list_for_user(self, user_id: uuid.UUID) -> Sequence[Payment]:
+        """A user's payments as ORM objects: erasure rewrites them (a cold path)."""
         stmt = select(Payment).where((col(Payment.user_id) == user_id) | (col(Payment.owner_id) == user_id))
         return (await self.session.exec(stmt)).all()
 
@@ -400,17 +315,6 @@ class WebhookRepository:
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    def owned(self, owner_id: uuid.UUID) -> SelectOfScalar[LedgerEntry]:
-        return select(LedgerEntry).where(col(LedgerEntry.owner_id) == owner_id)
-
-    async def page_for_owner(self, owner_id: uuid.UUID, *, limit: int,
-                             offset: int) -> tuple[int, Sequence[LedgerEntry]]:
-        count_stmt = select(func.count()).select_from(LedgerEntry).where(col(LedgerEntry.owner_id) == owner_id)
-        count = (await self.session.exec(count_stmt)).one()
-        stmt = (self.owned(owner_id).order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
-                .limit(limit).offset(offset))
-        return count, (await self.session.exec(stmt)).all()
 
     def add(self, entry: LedgerEntry) -> None:
         self.session.add(entry)
@@ -488,15 +392,9 @@ class CheckoutSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, session_id: str) -> CheckoutSession | None:
-        return await self.session.get(CheckoutSession, session_id)
-
     async def get_row(self, session_id: str) -> CheckoutRow | None:
         row = (await self.session.execute(_CHECKOUT_BY_ID, {"checkout": session_id})).mappings().first()
         return CheckoutRow(**row) if row is not None else None
-
-    def add(self, checkout: CheckoutSession) -> None:
-        self.session.add(checkout)
 
     async def close(self, session_id: str, status: str) -> None:
         await self.session.execute(_CLOSE_CHECKOUT, {"checkout": session_id, "new_status": status})
@@ -511,19 +409,6 @@ class SubscriptionRepository:
     async def get(self, user_id: uuid.UUID) -> Subscription | None:
         stmt = select(Subscription).where(col(Subscription.user_id) == user_id)
         return (await self.session.exec(stmt)).first()
-
-    async def staff_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
-                         offset: int) -> tuple[int, Sequence[Subscription]]:
-        """Every user's plan (#36), newest change first, by user and status."""
-        stmt = select(Subscription)
-        if user_id is not None:
-            stmt = stmt.where(col(Subscription.user_id) == user_id)
-        if status is not None:
-            stmt = stmt.where(col(Subscription.status) == status)
-        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
-        rows = await self.session.exec(stmt.order_by(col(Subscription.updated_at).desc(), col(Subscription.id))
-                                       .limit(limit).offset(offset))
-        return count, rows.all()
 
     async def lock(self, user_id: uuid.UUID) -> Subscription | None:
         """The user's row, locked (PostgreSQL) and re-read: changes of one user's plan are serial."""

@@ -18,7 +18,9 @@ from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
 from atelier_orders.models import utcnow
-from atelier_orders.repository import LockedOrder, OrderDetails, OrderRepository
+from atelier_orders.queries import OrderQueries
+from atelier_orders.repository import OrderRepository
+from atelier_orders.rows import LockedOrder, OrderDetails
 
 log = logging.getLogger("atelier.orders.status")
 # One INFO line per order placed, paid and refunded, with its number and storefront (docs/operations.md).
@@ -33,10 +35,10 @@ def order_id_of(ref: str | uuid.UUID) -> uuid.UUID:
     return order_id
 
 
-async def reload(orders: OrderRepository, order_id: uuid.UUID) -> OrderDetails:
+async def reload(session: AsyncSession, order_id: uuid.UUID) -> OrderDetails:
     """The order with its items and history as they are now in this transaction (status changes
     write with statements of their own: nothing waits in the session to be flushed first)."""
-    order = await orders.get(order_id)
+    order = await OrderQueries(session).get(order_id)
     if order is None:  # pragma: no cover - the caller just wrote it
         raise OrderNotFound()
     return order

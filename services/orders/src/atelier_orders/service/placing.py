@@ -43,7 +43,8 @@ from atelier_orders.errors import (
     RetryTargetNotFound,
 )
 from atelier_orders.models import utcnow
-from atelier_orders.repository import OrderDetails, OrderRepository
+from atelier_orders.repository import OrderRepository
+from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, history_entry, log_order
 

@@ -15,7 +15,8 @@ from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import InvalidOrdering, OrderNotFound
 from atelier_orders.models import Order
-from atelier_orders.repository import OrderDetails, OrderRepository
+from atelier_orders.queries import OrderQueries
+from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import OrderQuery, StorefrontOrders
 from atelier_orders.service._shared import order_id_of
 
@@ -29,7 +30,7 @@ def _reader(viewer: Principal) -> uuid.UUID | None:
 class OrderService(UseCase[OrdersContext]):
     def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
-        self.orders = OrderRepository(session)
+        self.orders = OrderQueries(session)
 
     async def get(self, order_ref: str, viewer: Principal) -> OrderDetails:
         # Order readers (support, finance, admin) see every order; anyone else finds only their

@@ -13,7 +13,8 @@ from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
 from atelier_orders.models import Order, OrderPaymentRecord, utcnow
-from atelier_orders.repository import OrderDetails, OrderRepository
+from atelier_orders.queries import OrderQueries
+from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import StaffOrderQuery
 from atelier_orders.service._shared import order_id_of
 from atelier_orders.service.payment_records import PaymentRecords
@@ -25,16 +26,16 @@ class StaffOrders(UseCase[OrdersContext]):
             email=query.email.lower() if query.email else None, number=query.number, customer=query.customer,
             status=query.status.value if query.status else None, storefront=query.storefront,
             created_after=query.created_after, created_before=query.created_before)
-        return await OrderRepository(self.session).search(where, limit=limit, offset=offset)
+        return await OrderQueries(self.session).search(where, limit=limit, offset=offset)
 
     async def daily(self, days: int) -> tuple[DayWindow, list[domain.DailyOrders]]:
         """The last `days` days (UTC, today included) per day and storefront (#53): orders placed,
         those of them that count as revenue (`domain.REVENUE`) and their total per currency."""
         window = day_window(days, utcnow())
-        return window, domain.daily_orders(await OrderRepository(self.session).daily_groups(window.start))
+        return window, domain.daily_orders(await OrderQueries(self.session).daily_groups(window.start))
 
     async def get(self, order_ref: str) -> StaffOrderPicture:
-        order = await OrderRepository(self.session).get(order_id_of(order_ref))
+        order = await OrderQueries(self.session).get(order_id_of(order_ref))
         if order is None:
             raise OrderNotFound()
         money = await PaymentRecords(self.session, self.context).of_order(order.id)

@@ -26,7 +26,8 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound
 from atelier_orders.models import utcnow
-from atelier_orders.repository import LockedOrder, OrderDetails, OrderRepository
+from atelier_orders.repository import OrderRepository
+from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.schemas import OrderStatusUpdate
 from atelier_orders.service._shared import log_order, order_id_of, record_status, reload, transition
 
@@ -46,7 +47,7 @@ class StatusService(UseCase[OrdersContext]):
         if order is None:
             raise OrderNotFound()
         await self._cancel(order, note=reason or "Cancelled by the customer", reason=reason, actor=Actor.CUSTOMER)
-        return await reload(self.orders, order.id)
+        return await reload(self.session, order.id)
 
     async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None,
                          staff: Principal | None = None, if_match: str | None = None) -> OrderDetails:
@@ -76,7 +77,7 @@ class StatusService(UseCase[OrdersContext]):
             await audit.record(self.session, staff, "order.status_change", "order", order.id, before=before,
                                after={"status": order.status, "tracking_number": order.tracking_number},
                                reason=data.note)
-        return await reload(self.orders, order.id)
+        return await reload(self.session, order.id)
 
     # -- what other services report ----------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_payments.domain import PaymentStatus
-from atelier_payments.models import Payment, Refund
+from atelier_payments.models import Refund
+from atelier_payments.rows import PaymentRow
 
 
 @dataclass(frozen=True)
@@ -71,16 +72,16 @@ class PaymentProvider(Protocol):
 
     async def create_intent(self, charge: ChargeRequest) -> ProviderIntent: ...
 
-    async def retrieve_intent(self, payment: Payment) -> ProviderIntent: ...
+    async def retrieve_intent(self, payment: PaymentRow) -> ProviderIntent: ...
 
     async def create_checkout(self, charge: ChargeRequest, *, success_url: str,
                               cancel_url: str) -> ProviderCheckout: ...
 
-    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+    async def refund(self, payment: PaymentRow, refund: Refund) -> ProviderRefund:
         """Give `refund.amount` of `payment` back (one provider call per refund, idempotent by its id)."""
         ...
 
-    async def cancel(self, payment: Payment) -> None: ...
+    async def cancel(self, payment: PaymentRow) -> None: ...
 
     async def close(self) -> None: ...
 

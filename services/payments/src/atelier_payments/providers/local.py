@@ -14,8 +14,9 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from atelier_payments.domain import PaymentStatus
-from atelier_payments.models import Payment, Refund
+from atelier_payments.models import Refund
 from atelier_payments.providers import ChargeRequest, ProviderCheckout, ProviderIntent, ProviderRefund
+from atelier_payments.rows import PaymentRow
 
 log = logging.getLogger("atelier.payments.local")
 
@@ -39,7 +40,7 @@ class SimpleProvider:
     async def create_intent(self, charge: ChargeRequest) -> ProviderIntent:
         raise NotImplementedError(f"{self.name} cannot start payments")
 
-    async def retrieve_intent(self, payment: Payment) -> ProviderIntent:
+    async def retrieve_intent(self, payment: PaymentRow) -> ProviderIntent:
         status = PaymentStatus(payment.status)
         return ProviderIntent(id=payment.provider_intent_id or str(payment.id), client_secret="", status=status,
                               provider_status=_CLIENT_STATUS[status], charge_id=payment.provider_charge_id)
@@ -47,12 +48,12 @@ class SimpleProvider:
     async def create_checkout(self, charge: ChargeRequest, *, success_url: str, cancel_url: str) -> ProviderCheckout:
         raise NotImplementedError(f"{self.name} cannot start payments")
 
-    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+    async def refund(self, payment: PaymentRow, refund: Refund) -> ProviderRefund:
         log.warning("%s %s of payment %s of order %s must be refunded at %s by staff", refund.amount,
                     refund.currency, payment.id, payment.order_id, self.name)
         return ProviderRefund(id=f"manual_{secrets.token_hex(8)}", succeeded=True)
 
-    async def cancel(self, payment: Payment) -> None:
+    async def cancel(self, payment: PaymentRow) -> None:
         return None
 
     async def close(self) -> None:
@@ -77,7 +78,7 @@ class LocalProvider(SimpleProvider):
                               status=PaymentStatus.REQUIRES_PAYMENT, provider_status="requires_payment_method",
                               metadata=charge.metadata)
 
-    async def retrieve_intent(self, payment: Payment) -> ProviderIntent:
+    async def retrieve_intent(self, payment: PaymentRow) -> ProviderIntent:
         intent = await super().retrieve_intent(payment)
         return ProviderIntent(id=intent.id, client_secret=self._client_secret(intent.id), status=intent.status,
                               provider_status=intent.provider_status, charge_id=intent.charge_id)
@@ -87,5 +88,5 @@ class LocalProvider(SimpleProvider):
         return ProviderCheckout(id=session_id, url=f"{self.public_url}/api/dev/checkout/{session_id}",
                                 expires_at=datetime.now(UTC) + self.checkout_ttl, hosted_here=True)
 
-    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+    async def refund(self, payment: PaymentRow, refund: Refund) -> ProviderRefund:
         return ProviderRefund(id=f"lre_{secrets.token_hex(12)}", succeeded=True)

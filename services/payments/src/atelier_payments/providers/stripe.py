@@ -22,8 +22,9 @@ from atelier_payments.domain import (
     to_minor_units,
 )
 from atelier_payments.errors import PaymentProviderError
-from atelier_payments.models import Payment, Refund
+from atelier_payments.models import Refund
 from atelier_payments.providers import ChargeRequest, ProviderCheckout, ProviderIntent, ProviderRefund
+from atelier_payments.rows import PaymentRow
 
 log = logging.getLogger("atelier.payments.stripe")
 
@@ -79,7 +80,7 @@ class StripeProvider:
             params, {"idempotency_key": f"payment-intent-{charge.payment_id}"}))
         return self._intent(created)
 
-    async def retrieve_intent(self, payment: Payment) -> ProviderIntent:
+    async def retrieve_intent(self, payment: PaymentRow) -> ProviderIntent:
         if not payment.provider_intent_id:
             return ProviderIntent(id="", client_secret="", status=PaymentStatus(payment.status),
                                   provider_status=payment.status)
@@ -109,7 +110,7 @@ class StripeProvider:
         return ProviderCheckout(id=created["id"], url=created.get("url") or "",
                                 intent_id=_id_of(created.get("payment_intent")))
 
-    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+    async def refund(self, payment: PaymentRow, refund: Refund) -> ProviderRefund:
         params: Any = {  # the SDK's params TypedDict, built up piecewise
             "amount": to_minor_units(refund.amount, refund.currency),
             "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id), "refund_id": str(refund.id),
@@ -125,7 +126,7 @@ class StripeProvider:
             params, {"idempotency_key": f"payment-refund-{refund.id}"})))
         return ProviderRefund(id=created["id"], succeeded=created.get("status") == "succeeded")
 
-    async def cancel(self, payment: Payment) -> None:
+    async def cancel(self, payment: PaymentRow) -> None:
         """Best effort: an intent or session that cannot be closed any more is left as it is
         (if it is paid anyway, the payment is refunded when its webhook arrives)."""
         try:

@@ -13,6 +13,7 @@ from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import LedgerKind
 from atelier_payments.models import LedgerEntry
+from atelier_payments.queries import PaymentQueries
 from atelier_payments.repository import LedgerRepository, PaymentRepository, reassign_owner
 
 
@@ -23,7 +24,7 @@ class LedgerService(UseCase[PaymentsContext]):
         self.payments = PaymentRepository(session)
 
     async def page(self, user_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, Sequence[LedgerEntry]]:
-        return await self.ledger.page_for_owner(user_id, limit=limit, offset=offset)
+        return await PaymentQueries(self.session).ledger_page(user_id, limit=limit, offset=offset)
 
     async def credits_consumed(self, *, user_id: uuid.UUID, credits: int, reason: str,
                                reference_id: uuid.UUID | None, storefront: str = DEFAULT_STOREFRONT) -> None:

@@ -19,8 +19,8 @@ from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import CheckoutSessionClosed, CheckoutSessionNotFound, PaymentProviderError
-from atelier_payments.models import CheckoutSession, Payment
-from atelier_payments.repository import CheckoutRow, CheckoutSessionRepository, PaymentRepository
+from atelier_payments.repository import CheckoutSessionRepository, PaymentRepository
+from atelier_payments.rows import CheckoutRow, PaymentRow
 
 log = logging.getLogger("atelier.payments.local")
 CHECKOUT_SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
@@ -28,8 +28,8 @@ CHECKOUT_SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 
 @dataclass(frozen=True)
 class CheckoutPage:
-    checkout: CheckoutSession
-    payment: Payment
+    checkout: CheckoutRow
+    payment: PaymentRow
     is_payable: bool
     # The name of the payment's storefront (the brand the buyer is paying).
     storefront_name: str
@@ -96,16 +96,16 @@ class LocalCheckoutService(UseCase[PaymentsContext]):
             raise CheckoutSessionNotFound()
         return checkout
 
-    async def _load(self, session_id: str) -> CheckoutSession:
-        checkout = await self.checkouts.get(session_id)
+    async def _load(self, session_id: str) -> CheckoutRow:
+        checkout = await self.checkouts.get_row(session_id)
         if checkout is None:
             raise CheckoutSessionNotFound()
         return checkout
 
     @staticmethod
-    def _is_open(checkout: CheckoutSession | CheckoutRow) -> bool:
+    def _is_open(checkout: CheckoutRow) -> bool:
         return checkout.status == "open" and checkout.expires_at > datetime.now(UTC)
 
     @staticmethod
-    def _status(checkout: CheckoutSession | CheckoutRow) -> str:
+    def _status(checkout: CheckoutRow) -> str:
         return "expired" if checkout.status == "open" else checkout.status

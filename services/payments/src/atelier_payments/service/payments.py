@@ -7,7 +7,7 @@ changes it. Another owner's order is not found (404).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,9 +25,11 @@ from atelier_payments.errors import (
     PaymentNotCompleted,
     PaymentNotFound,
 )
-from atelier_payments.models import Payment, utcnow
+from atelier_payments.models import utcnow
 from atelier_payments.providers import ChargeRequest, PaymentProvider
-from atelier_payments.repository import CheckoutRow, PaymentRepository
+from atelier_payments.queries import PaymentQueries
+from atelier_payments.repository import PaymentRepository
+from atelier_payments.rows import CheckoutRow, PaymentRow
 from atelier_payments.service.settlement import Settlement
 
 S = PaymentStatus
@@ -35,7 +37,7 @@ S = PaymentStatus
 
 @dataclass(frozen=True)
 class StartedIntent:
-    payment: Payment
+    payment: PaymentRow
     client_secret: str
     intent_id: str
     status: str
@@ -43,14 +45,14 @@ class StartedIntent:
 
 @dataclass(frozen=True)
 class StartedCheckout:
-    payment: Payment
+    payment: PaymentRow
     session_id: str
     url: str
 
 
 @dataclass(frozen=True)
 class Confirmed:
-    payment: Payment
+    payment: PaymentRow
     intent_id: str
 
 
@@ -73,25 +75,23 @@ class PaymentService(UseCase[PaymentsContext]):
             if existing is not None and (reused := await self._reuse_intent(provider, existing)):
                 return reused
             raise OrderNotPayable("A payment of this order is already being started; try again")
-        inserted = await self.payments.get(payment.id)
-        assert inserted is not None
-        return await self._create_intent(provider, inserted)
+        return await self._create_intent(provider, payment)
 
-    async def _create_intent(self, provider: PaymentProvider, payment: Payment) -> StartedIntent:
+    async def _create_intent(self, provider: PaymentProvider, payment: PaymentRow) -> StartedIntent:
         storefront = await self.context.storefront(payment.storefront)
         intent = await provider.create_intent(self._charge(payment, storefront))
-        await self.payments.update_ids(payment, provider_intent_id=intent.id, status=S.REQUIRES_PAYMENT)
+        payment = await self.payments.update_ids(payment, provider_intent_id=intent.id, status=S.REQUIRES_PAYMENT)
         return StartedIntent(payment=payment, client_secret=intent.client_secret, intent_id=intent.id,
                              status=intent.provider_status)
 
-    async def _reuse_intent(self, provider: PaymentProvider, payment: Payment) -> StartedIntent | None:
+    async def _reuse_intent(self, provider: PaymentProvider, payment: PaymentRow) -> StartedIntent | None:
         if not payment.provider_intent_id:
             # Same idempotency key as the first attempt: the provider answers with that intent.
             return await self._create_intent(provider, payment)
         intent = await provider.retrieve_intent(payment)
         if intent.status == S.SUCCEEDED:
             # The webhook has not arrived yet: settle now, the client sees a finished intent.
-            await self.settlement.succeed(payment, charge_id=intent.charge_id)
+            payment = (await self.settlement.succeed(payment, charge_id=intent.charge_id)).payment
         elif intent.status not in OPEN_STATUSES:
             await self.settlement.cancel(payment)
             return None
@@ -123,9 +123,8 @@ class PaymentService(UseCase[PaymentsContext]):
                                                   cancel_url=cancel_url)
         # Written once the provider answered, with its ids: one INSERT where an INSERT and an UPDATE
         # were (the provider call is inside the transaction either way; a failure rolls back).
-        payment.provider_session_id = checkout.id
-        payment.provider_intent_id = checkout.intent_id
-        payment.status = S.REQUIRES_PAYMENT
+        payment = replace(payment, provider_session_id=checkout.id, provider_intent_id=checkout.intent_id,
+                          status=S.REQUIRES_PAYMENT.value)
         page = None
         if checkout.hosted_here and checkout.expires_at is not None:
             page = CheckoutRow(id=checkout.id, payment_id=payment.id, order_id=order.id,
@@ -143,15 +142,15 @@ class PaymentService(UseCase[PaymentsContext]):
         intent = await self.settlement.provider_of(payment).retrieve_intent(payment)
         if intent.status == S.SUCCEEDED and domain.intent_amount_matches(intent.amount_minor, intent.currency,
                                                                          payment.amount, payment.currency):
-            await self.settlement.succeed(payment, charge_id=intent.charge_id)
-            return Confirmed(payment=payment, intent_id=intent_id)
+            settling = await self.settlement.succeed(payment, charge_id=intent.charge_id)
+            return Confirmed(payment=settling.payment, intent_id=intent_id)
         if payment.status in (S.SUCCEEDED, S.REFUNDED):
             return Confirmed(payment=payment, intent_id=intent_id)
         raise PaymentNotCompleted(details={"status": intent.provider_status})
 
-    async def of_order(self, order_id: uuid.UUID) -> list[Payment]:
+    async def of_order(self, order_id: uuid.UUID) -> list[PaymentRow]:
         """Every payment of an order, oldest first (other services, through /internal)."""
-        return list(await self.payments.list_for_order(order_id))
+        return await PaymentQueries(self.session).of_order(order_id)
 
     async def _payable_order(self, principal: Principal, order_id: uuid.UUID) -> OrderView:
         order = await self.context.orders.get(order_id)
@@ -164,14 +163,11 @@ class PaymentService(UseCase[PaymentsContext]):
         return order
 
     @staticmethod
-    def _new_payment(order: OrderView, provider: PaymentProvider, kind: PaymentKind) -> Payment:
-        return Payment(order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
-                       anon_id=order.owner_id if order.user_id is None else None, storefront=order.storefront,
-                       provider=provider.name, kind=kind, amount=order.total_amount, currency=order.currency,
-                       status=S.CREATED, order_snapshot=domain.order_snapshot(order))
+    def _new_payment(order: OrderView, provider: PaymentProvider, kind: PaymentKind) -> PaymentRow:
+        return new_payment(order, provider.name, kind, S.CREATED)
 
     @staticmethod
-    def _charge(payment: Payment, storefront: Storefront | None) -> ChargeRequest:
+    def _charge(payment: PaymentRow, storefront: Storefront | None) -> ChargeRequest:
         """What the provider is asked to charge: the order's total in its currency, with the
         statement descriptor of the payment's `storefront` (None: the account's own)."""
         buyer = domain.snapshot_buyer(payment.order_snapshot)
@@ -181,6 +177,17 @@ class PaymentService(UseCase[PaymentsContext]):
                              email=buyer.email if buyer else None, storefront=payment.storefront,
                              statement_descriptor=domain.statement_descriptor_suffix(
                                  storefront.statement_descriptor if storefront else None))
+
+
+def new_payment(order: OrderView, provider: str, kind: PaymentKind, status: PaymentStatus) -> PaymentRow:
+    """A payment of the order's total, not written yet."""
+    now = utcnow()
+    return PaymentRow(id=uuid.uuid4(), order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
+                      anon_id=order.owner_id if order.user_id is None else None, storefront=order.storefront,
+                      provider=provider, kind=kind.value, provider_intent_id=None, provider_session_id=None,
+                      provider_charge_id=None, provider_refund_id=None, amount=order.total_amount,
+                      currency=order.currency, status=status.value, failure_reason=None, pays_order=False,
+                      order_snapshot=domain.order_snapshot(order), created_at=now, updated_at=now)
 
 
 def _owner_ids(principal: Principal) -> list[uuid.UUID]:

@@ -20,15 +20,16 @@ from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import OrderNotFound, RefundExceedsPayment, StaleRefundForm
-from atelier_payments.models import Payment, Refund
+from atelier_payments.models import Refund
 from atelier_payments.repository import PaymentRepository, RefundRepository
+from atelier_payments.rows import PaymentRow
 from atelier_payments.service.settlement import Settlement
 
 
 @dataclass(frozen=True)
 class RefundMade:
     refund: Refund
-    payment: Payment
+    payment: PaymentRow
     total_refunded: Decimal
     refundable: Decimal
 

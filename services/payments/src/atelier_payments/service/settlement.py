@@ -4,6 +4,9 @@ Every route, webhook and event that learns such a fact ends here, so the effects
 ledger, outbox event) are written once, in the caller's transaction. Exactly once holds because
 each status change is a guarded UPDATE (`PaymentRepository.transition`) and an order's payments
 are settled one at a time (`lock_for_order`).
+
+A payment is a row (`rows.PaymentRow`) here: a change is a statement that returns the row after
+it, and a step that needs the payment as it is now reads it again under the lock (`relock`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -22,21 +25,27 @@ from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentR
 from atelier_payments import domain, metrics
 from atelier_payments.domain import REACHABLE_FROM, LedgerKind, PaymentStatus, RefundStatus
 from atelier_payments.errors import PaymentProviderError
-from atelier_payments.models import LedgerEntry, Payment, Refund, utcnow
+from atelier_payments.models import LedgerEntry, Refund, utcnow
 from atelier_payments.providers import PaymentProvider, Providers
 from atelier_payments.repository import (
     CheckoutSessionRepository,
-    EarlyRow,
     LedgerRepository,
     PaymentRepository,
-    PaymentRow,
     RefundRepository,
-    sync_payment,
 )
+from atelier_payments.rows import EarlyRow, PaymentRow
 
 log = logging.getLogger("atelier.payments.settlement")
 S = PaymentStatus
 _NO_MONEY = {"amount": None, "currency": None}
+
+
+@dataclass(frozen=True)
+class Settling:
+    """What `Settlement.succeed` did: whether it changed anything, and the payment after it."""
+
+    changed: bool
+    payment: PaymentRow
 
 
 class Settlement:
@@ -48,24 +57,23 @@ class Settlement:
         self.checkouts = CheckoutSessionRepository(session)
         self.refunds = RefundRepository(session)
 
-    def provider_of(self, payment: Payment) -> PaymentProvider:
+    def provider_of(self, payment: PaymentRow) -> PaymentProvider:
         provider = self.providers.get(payment.provider)
         if provider is None:
             raise PaymentProviderError(f"The {payment.provider} provider is not configured")
         return provider
 
-    async def succeed(self, payment: Payment | PaymentRow, *, charge_id: str | None = None,
+    async def succeed(self, payment: PaymentRow, *, charge_id: str | None = None,
                       intent_id: str | None = None, locked: Sequence[PaymentRow] | None = None,
-                      customer_id: uuid.UUID | None = None) -> bool:
-        """The provider confirmed the money. Return whether this call changed anything.
+                      customer_id: uuid.UUID | None = None) -> Settling:
+        """The provider confirmed the money: whether this call changed anything, and the payment now.
 
         `locked`: the order's payments, already locked by the caller (`lock_for_event`). The rows
-        read under the lock decide, and `payment` is given their values (and those after the change).
+        read under the lock decide, not `payment`'s values.
         `customer_id`: the buyer's account as the provider names it (S0), told to identity.
         """
-        order_payments = locked if locked is not None else await self.payments.lock_rows_for_order(payment.order_id)
+        order_payments = locked if locked is not None else await self.payments.lock_for_order(payment.order_id)
         current = next(p for p in order_payments if p.id == payment.id)
-        sync_payment(payment, current)
         was_canceled = current.status == S.CANCELED
         settled_by_other = any(p.id != current.id and (p.pays_order or p.status in (S.SUCCEEDED, S.REFUNDED))
                                for p in order_payments)
@@ -80,15 +88,13 @@ class Settlement:
         moved = await self.payments.settle(current, REACHABLE_FROM[S.SUCCEEDED], now=utcnow(), charge_id=charge,
                                            intent_id=intent, pays_order=current.pays_order or wanted, entry=entry)
         if moved is None:
-            return False
+            return Settling(False, current)
         settled = moved.payment
-        sync_payment(payment, settled)
         if not wanted:
             log.warning("payment %s of order %s is not needed; refunding it", settled.id, settled.order_id)
-            refunded = await self._orm(payment)
-            await self._apply_early_refunds(refunded)  # what the provider already gave back is not asked twice
-            await self.refund(refunded)
-            return True
+            await self._apply_early_refunds(settled)  # what the provider already gave back is not asked twice
+            await self.refund(await self.payments.relock(settled))
+            return Settling(True, await self.payments.relock(settled))
         entries: list[dict[str, Any]] = []
         for grant in domain.credit_grants(domain.snapshot_lines(settled.order_snapshot)):
             entries.append({**_NO_MONEY, "id": uuid.uuid4(), "owner_id": settled.owner_id, "user_id": settled.user_id,
@@ -110,34 +116,29 @@ class Settlement:
                                     amount=settled.amount)
         await self.session.flush()
         if moved.kept_refunds and (early := await self.refunds.take_early(settled.id)):
-            await self._apply_early_refunds(await self._orm(payment), early)
-        return True
+            await self._apply_early_refunds(settled, early)
+            settled = await self.payments.relock(settled)
+        return Settling(True, settled)
 
-    async def _orm(self, payment: Payment | PaymentRow) -> Payment:
-        """The ORM object of a payment, re-read, for the rare paths (refunds) that work on it."""
-        orm = await self.payments.get_fresh(payment.id)
-        assert orm is not None
-        return orm
-
-    async def fail(self, payment: Payment, reason: str | None) -> bool:
-        if not await self.payments.transition(payment, S.FAILED, REACHABLE_FROM[S.FAILED],
-                                              failure_reason=(reason or "")[:500] or None):
+    async def fail(self, payment: PaymentRow, reason: str | None) -> bool:
+        if await self.payments.transition(payment, S.FAILED, REACHABLE_FROM[S.FAILED],
+                                          failure_reason=(reason or "")[:500] or None) is None:
             return False
         await outbox.add(self.session, PaymentFailed(order_id=payment.order_id, payment_id=payment.id, reason=reason))
         return True
 
-    async def processing(self, payment: Payment) -> bool:
-        return await self.payments.transition(payment, S.PROCESSING, REACHABLE_FROM[S.PROCESSING])
+    async def processing(self, payment: PaymentRow) -> bool:
+        return await self.payments.transition(payment, S.PROCESSING, REACHABLE_FROM[S.PROCESSING]) is not None
 
-    async def cancel(self, payment: Payment) -> bool:
-        if not await self.payments.transition(payment, S.CANCELED, REACHABLE_FROM[S.CANCELED]):
+    async def cancel(self, payment: PaymentRow) -> bool:
+        if await self.payments.transition(payment, S.CANCELED, REACHABLE_FROM[S.CANCELED]) is None:
             return False
         if payment.provider_session_id:
             await self.checkouts.close(payment.provider_session_id, "expired")
         await self.provider_of(payment).cancel(payment)
         return True
 
-    async def refund(self, payment: Payment, *, amount: Decimal | None = None, reason: str = "",
+    async def refund(self, payment: PaymentRow, *, amount: Decimal | None = None, reason: str = "",
                      staff_id: uuid.UUID | None = None) -> Refund | None:
         """Give `amount` (omitted: all that remains) of a succeeded payment back through its provider.
 
@@ -158,12 +159,12 @@ class Settlement:
         made = await self.provider_of(payment).refund(payment, refund)
         refund.provider_refund_id = made.id
         # The payment names its latest refund at the provider.
-        await self.payments.update_ids(payment, provider_refund_id=made.id)
+        payment = await self.payments.update_ids(payment, provider_refund_id=made.id)
         if made.succeeded:
             await self.refund_succeeded(payment, refund)
         return refund
 
-    async def refund_succeeded(self, payment: Payment, refund: Refund) -> bool:
+    async def refund_succeeded(self, payment: PaymentRow, refund: Refund) -> bool:
         """The money of `refund` is back with the buyer: ledger entry, event, and the payment is
         `refunded` once refunds add up to what it paid. Once per refund (guarded UPDATE)."""
         if not await self.refunds.transition(refund, RefundStatus.SUCCEEDED, {RefundStatus.PENDING}):
@@ -191,7 +192,7 @@ class Settlement:
         await self.session.flush()
         return True
 
-    async def refund_failed(self, payment: Payment, refund: Refund, reason: str | None) -> bool:
+    async def refund_failed(self, payment: PaymentRow, refund: Refund, reason: str | None) -> bool:
         """The provider could not give the money back. A pending refund had no ledger entry and
         no event: it is only marked failed (its amount may be refunded again). A refund that had
         succeeded and fails later (a bank returns it) gets a reversing ledger entry."""
@@ -208,13 +209,13 @@ class Settlement:
         await self.session.flush()
         return True
 
-    async def refund_event(self, payment: Payment, provider_refund_id: str | None, *, succeeded: bool,
+    async def refund_event(self, payment: PaymentRow, provider_refund_id: str | None, *, succeeded: bool,
                            amount: Decimal | None, reason: str | None) -> bool:
         """A provider's Refund object settled (Stripe `charge.refund.updated`, `refund.updated`,
         `refund.failed`). A refund we did not ask for (made in the provider's dashboard) that
         succeeded is recorded, up to what remains of the payment. Before the payment's success:
         kept for it (`_keep_early`)."""
-        await self.payments.lock_for_order(payment.order_id)
+        payment = await self.payments.relock(payment)
         if succeeded and await self._keep_early(payment, provider_refund_id, amount):
             return True
         refund = await self.refunds.by_provider_id(payment.provider, provider_refund_id) if provider_refund_id else None
@@ -228,11 +229,11 @@ class Settlement:
             return await self.refund_succeeded(payment, refund)
         return await self.refund_failed(payment, refund, reason)
 
-    async def refunded(self, payment: Payment, *, refund_id: str | None = None) -> bool:
+    async def refunded(self, payment: PaymentRow, *, refund_id: str | None = None) -> bool:
         """The provider says the payment is refunded entirely (Stripe `charge.refunded`): its
         pending refunds succeeded; without any, what remains was refunded at the provider.
         Before the payment's success: kept for it (`_keep_early`)."""
-        await self.payments.lock_for_order(payment.order_id)
+        payment = await self.payments.relock(payment)
         if await self._keep_early(payment, refund_id, None):
             return True
         pending = await self.refunds.pending_of(payment.id)
@@ -244,7 +245,7 @@ class Settlement:
             changed = await self.refund_succeeded(payment, refund) or changed
         return changed
 
-    async def _keep_early(self, payment: Payment, provider_refund_id: str | None, amount: Decimal | None) -> bool:
+    async def _keep_early(self, payment: PaymentRow, provider_refund_id: str | None, amount: Decimal | None) -> bool:
         """A refund reported while the payment has not succeeded yet but still may (the provider's
         events crossed): keep it, so that the success applies it. Whether it was kept. The caller
         holds the order's payments locked, so a success being settled is seen."""
@@ -255,7 +256,7 @@ class Settlement:
         await self.refunds.keep_early(payment.id, provider_refund_id, amount)
         return True
 
-    async def _apply_early_refunds(self, payment: Payment, taken: Sequence[EarlyRow] | None = None) -> None:
+    async def _apply_early_refunds(self, payment: PaymentRow, taken: Sequence[EarlyRow] | None = None) -> None:
         """The payment just succeeded: the refunds reported before (`taken`, else read now), in the
         order they came, as if they came now (ledger, `payment.refunded` after `order.paid`)."""
         for early in taken if taken is not None else await self.refunds.take_early(payment.id):
@@ -265,7 +266,7 @@ class Settlement:
                 await self.refund_event(payment, early.provider_refund_id, succeeded=True, amount=early.amount,
                                         reason=None)
 
-    async def _provider_made(self, payment: Payment, amount: Decimal | None,
+    async def _provider_made(self, payment: PaymentRow, amount: Decimal | None,
                              provider_refund_id: str | None) -> Refund | None:
         if payment.status != S.SUCCEEDED:
             return None
@@ -280,11 +281,11 @@ class Settlement:
         await self.session.flush()
         return refund
 
-    def _record(self, payment: Payment, kind: LedgerKind, amount: Decimal, description: str) -> None:
+    def _record(self, payment: PaymentRow, kind: LedgerKind, amount: Decimal, description: str) -> None:
         self.ledger.add(LedgerEntry(**self._entry(payment, kind, amount, description)))
 
     @staticmethod
-    def _entry(payment: Payment | PaymentRow, kind: LedgerKind, amount: Decimal, description: str) -> dict[str, Any]:
+    def _entry(payment: PaymentRow, kind: LedgerKind, amount: Decimal, description: str) -> dict[str, Any]:
         """A money entry of `payment`, as the columns of `LedgerEntry`."""
         reference = payment.provider_intent_id or payment.provider_session_id or payment.provider_charge_id
         return {"id": uuid.uuid4(), "owner_id": payment.owner_id, "user_id": payment.user_id,

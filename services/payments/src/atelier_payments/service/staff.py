@@ -15,7 +15,8 @@ from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import OrderNotFound, SubscriptionNotFound
 from atelier_payments.models import Subscription
-from atelier_payments.repository import PaymentRepository, RefundRepository, SubscriptionRepository
+from atelier_payments.queries import PaymentQueries
+from atelier_payments.repository import RefundRepository, SubscriptionRepository
 from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffRefundRead
 from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionService
 
@@ -23,11 +24,11 @@ from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionServi
 class StaffPayments(UseCase[PaymentsContext]):
     async def subscriptions(self, *, customer: uuid.UUID | None, status: str | None, limit: int,
                             offset: int) -> tuple[int, Sequence[Subscription]]:
-        return await SubscriptionRepository(self.session).staff_page(user_id=customer, status=status, limit=limit,
-                                                                     offset=offset)
+        return await PaymentQueries(self.session).subscriptions_page(user_id=customer, status=status, limit=limit,
+                                                                      offset=offset)
 
     async def of_order(self, order_id: uuid.UUID) -> OrderPaymentsRead:
-        payments = await PaymentRepository(self.session).list_for_order(order_id)
+        payments = await PaymentQueries(self.session).of_order(order_id)
         if not payments:
             raise OrderNotFound()
         refunds = await RefundRepository(self.session).list_for_order(order_id)

@@ -18,10 +18,11 @@ from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.domain import EventAction, PaymentKind, PaymentStatus, ProviderEvent
 from atelier_payments.errors import InvalidSignature, InvalidWebhookPayload, UnknownProvider
-from atelier_payments.models import Payment
 from atelier_payments.providers.stripe import WebhookSignatureInvalid, verify_webhook
-from atelier_payments.repository import PaymentRepository, PaymentRow, WebhookRepository
+from atelier_payments.repository import PaymentRepository, WebhookRepository
+from atelier_payments.rows import PaymentRow
 from atelier_payments.schemas import SimpleWebhookEvent
+from atelier_payments.service.payments import new_payment
 from atelier_payments.service.settlement import Settlement
 from atelier_payments.service.stripe_subscriptions import StripeSubscriptionEvents
 
@@ -92,7 +93,6 @@ class WebhookService(UseCase[PaymentsContext]):
             await self.settlement.succeed(payment, charge_id=event.charge_id, intent_id=event.intent_id,
                                           locked=locked, customer_id=event.customer_id)
             return "processed"
-        assert isinstance(payment, Payment)  # only a success is found as rows
         if event.action == EventAction.FAILED:
             await self.settlement.fail(payment, event.reason)
         elif event.action == EventAction.PROCESSING:
@@ -106,10 +106,10 @@ class WebhookService(UseCase[PaymentsContext]):
                                                succeeded=event.action == EventAction.REFUND_SUCCEEDED)
         return "processed"
 
-    async def _payment_of(self, event: ProviderEvent) -> tuple[Payment | PaymentRow | None, list[PaymentRow] | None]:
+    async def _payment_of(self, event: ProviderEvent) -> tuple[PaymentRow | None, list[PaymentRow] | None]:
         """The payment the event is about; for a success, found with its order's payments locked
-        (settling locks them anyway: one statement instead of two, and rows instead of objects)."""
-        payment: Payment | PaymentRow | None
+        (settling locks them anyway: one statement instead of two)."""
+        payment: PaymentRow | None
         locked: list[PaymentRow] | None = None
         ids = {"intent_id": event.intent_id, "session_id": event.session_id, "charge_id": event.charge_id,
                "transaction_id": event.transaction_id}
@@ -131,7 +131,7 @@ class WebhookService(UseCase[PaymentsContext]):
             return None, None
         return payment, locked
 
-    async def _simple_provider_payment(self, event: ProviderEvent) -> Payment | None:
+    async def _simple_provider_payment(self, event: ProviderEvent) -> PaymentRow | None:
         """A simple provider names only the order: the payment it already paid there (one payment
         per order, unless the provider names another transaction), its open payment, or (S0, a
         payment made entirely at the provider) a new one for the order's total."""
@@ -148,11 +148,6 @@ class WebhookService(UseCase[PaymentsContext]):
         order = await self.context.orders.get(event.order_id)
         if order is None:
             return None
-        payment = Payment(order_id=order.id, owner_id=order.owner_id, user_id=order.user_id,
-                          anon_id=order.owner_id if order.user_id is None else None, storefront=order.storefront,
-                          provider=event.provider,
-                          kind=PaymentKind.EXTERNAL, amount=order.total_amount, currency=order.currency,
-                          status=PaymentStatus.REQUIRES_PAYMENT, order_snapshot=domain.order_snapshot(order))
-        self.session.add(payment)
-        await self.session.flush()
+        payment = new_payment(order, event.provider, PaymentKind.EXTERNAL, PaymentStatus.REQUIRES_PAYMENT)
+        await self.payments.insert(payment)
         return payment

@@ -1,0 +1,166 @@
+"""Reads that only answer the API (eShop's `Application/Queries`, cosmicpython's `views.py`): one
+order with its items and history, the lists, staff's search, the daily report, a storefront's counts. No use case
+decides on them, so they lock nothing and live apart from `repository.py`'s locks and writes.
+
+Ownership lives in one place, `readable_statement` (and its copy in `_details_statement` for the
+one-statement read): an order of another owner is simply not found (404, never 403).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, case, cast, func, literal_column, null, or_, union_all
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from atelier_common.columns import table_of, utc_day
+from atelier_common.db import Statement
+from atelier_orders import domain
+from atelier_orders.domain import Ordering
+from atelier_orders.models import Order, OrderItem, OrderStatusHistory
+from atelier_orders.rows import OrderDetails, OrderItemRow, StatusEntry
+
+_ORDER_COLUMNS = {"created_at": Order.created_at, "total_amount": Order.total_amount}
+_ORDER = table_of(Order)
+_ITEM = table_of(OrderItem)
+_HISTORY = table_of(OrderStatusHistory)
+_ORDER_NAMES = tuple(c.name for c in _ORDER.c)
+_ITEM_NAMES = tuple(c.name for c in _ITEM.c)
+_HISTORY_NAMES = tuple(c.name for c in _HISTORY.c)
+
+
+def _details_statement(owned: bool) -> Any:
+    """The order, its items and its history in one statement: a UNION ALL of three parts, each
+    row as wide as the three tables (the other parts' columns NULL), sorted part by part.
+
+    One statement instead of three also gives the read one snapshot (readers run in autocommit).
+    Items and history are not filtered by owner: when the order part is missing they are dropped.
+    """
+    sort_keys = {_ORDER.name: literal_column("0"), _ITEM.name: _ITEM.c.position, _HISTORY.name: _HISTORY.c.id}
+    order_where = _ORDER.c.id == bindparam("order_id")
+    if owned:
+        # The owner's, or (to read) the order its claimed anonymous id placed (`reader`, else NULL).
+        order_where &= or_(_ORDER.c.owner_id == bindparam("owner_id"),
+                           _ORDER.c.anon_reader_id == bindparam("reader", type_=_ORDER.c.anon_reader_id.type))
+    wheres = {_ORDER.name: order_where, _ITEM.name: _ITEM.c.order_id == bindparam("order_id"),
+              _HISTORY.name: _HISTORY.c.order_id == bindparam("order_id")}
+    parts = []
+    for part, table in enumerate((_ORDER, _ITEM, _HISTORY)):
+        columns: list[Any] = [literal_column(str(part)).label("part"), sort_keys[table.name].label("sort_key")]
+        # Rows are read by position; short labels and bare NULLs after the first part keep the SQL
+        # under psycopg's 4 kB limit for caching its parsing. The first part's NULLs are typed:
+        # PostgreSQL matches the parts pairwise (NULL with NULL would make text), and its types
+        # decide how SQLAlchemy reads every row.
+        columns += [(c if other is table else cast(null(), c.type) if part == 0 else null()).label(f"c{i}")
+                    for i, (other, c) in enumerate((t, c) for t in (_ORDER, _ITEM, _HISTORY) for c in t.c)]
+        parts.append(sa_select(*columns).select_from(table).where(wheres[table.name]))
+    compound = union_all(*parts)
+    return compound.order_by(compound.selected_columns.part, compound.selected_columns.sort_key)
+
+
+# Every view of an order, as `Statement`s.
+_DETAILS = Statement(_details_statement(owned=False))
+_DETAILS_OF_OWNER = Statement(_details_statement(owned=True))
+_ITEMS_AT = 2 + len(_ORDER_NAMES)
+_HISTORY_AT = _ITEMS_AT + len(_ITEM_NAMES)
+
+
+
+class OrderQueries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def readable_statement(self, owner_id: uuid.UUID | None, reader: uuid.UUID | None = None) -> SelectOfScalar[Order]:
+        """The orders `owner_id` may see; None means every order (staff, other services). `reader`:
+        an anonymous id, which also reads the orders its claim moved to a user."""
+        stmt = select(Order)
+        if owner_id is not None:
+            who = col(Order.owner_id) == owner_id
+            stmt = stmt.where(who if reader is None else or_(who, col(Order.anon_reader_id) == reader))
+        return stmt
+
+    async def get(self, order_id: uuid.UUID, *, owner_id: uuid.UUID | None = None,
+                  reader: uuid.UUID | None = None) -> OrderDetails | None:
+        """The order with its items and history (one statement); None if `owner_id` (or `reader`,
+        see `readable_statement`) may not see it."""
+        if owner_id is None:
+            rows = await _DETAILS.rows(self.session, {"order_id": order_id})
+        else:
+            rows = await _DETAILS_OF_OWNER.rows(self.session, {"order_id": order_id, "owner_id": owner_id,
+                                                               "reader": reader})
+        if not rows or rows[0][0] != 0:
+            return None
+        order = OrderDetails(**dict(zip(_ORDER_NAMES, rows[0][2:_ITEMS_AT], strict=True)))
+        for row in rows[1:]:
+            if row[0] == 1:
+                order.items.append(OrderItemRow(**dict(zip(_ITEM_NAMES, row[_ITEMS_AT:_HISTORY_AT], strict=True))))
+            else:
+                order.status_history.append(StatusEntry(**dict(zip(_HISTORY_NAMES, row[_HISTORY_AT:], strict=True))))
+        return order
+
+    async def list(self, *, owner_id: uuid.UUID | None, status: str | None, ordering: Ordering, limit: int,
+                   offset: int, reader: uuid.UUID | None = None,
+                   storefront: str | None = None) -> tuple[int, Sequence[Order]]:
+        stmt = self.readable_statement(owner_id, reader)
+        if status is not None:
+            stmt = stmt.where(col(Order.status) == status)
+        if storefront is not None:
+            stmt = stmt.where(col(Order.storefront) == storefront)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        column = col(_ORDER_COLUMNS[ordering.field])
+        order_by = (column.desc(), col(Order.id).desc()) if ordering.descending else (column.asc(), col(Order.id))
+        page = (stmt.order_by(*order_by).limit(limit).offset(offset)
+                .options(selectinload(Order.items)))  # type: ignore[arg-type]  # SQLModel types a relationship as its model, not as the attribute loaders take
+        return count, (await self.session.exec(page)).all()
+
+    async def search(self, where: domain.StaffOrderFilter, *, limit: int,
+                     offset: int) -> tuple[int, Sequence[Order]]:
+        """Staff's search over every order (#36), newest first."""
+        stmt = select(Order)
+        if where.email is not None:  # ix_customer_order_email_lower
+            stmt = stmt.where(func.lower(col(Order.email)) == where.email)
+        if where.number is not None:
+            stmt = stmt.where(col(Order.order_number) == where.number)
+        if where.customer is not None:
+            stmt = stmt.where(col(Order.user_id) == where.customer)
+        if where.status is not None:
+            stmt = stmt.where(col(Order.status) == where.status)
+        if where.storefront is not None:
+            stmt = stmt.where(col(Order.storefront) == where.storefront)
+        if where.created_after is not None:
+            stmt = stmt.where(col(Order.created_at) >= where.created_after)
+        if where.created_before is not None:
+            stmt = stmt.where(col(Order.created_at) < where.created_before)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        page = (stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit).offset(offset)
+                .options(selectinload(Order.items)))  # type: ignore[arg-type]  # as in `list`
+        return count, (await self.session.exec(page)).all()
+
+    async def daily_groups(self, since: datetime) -> Sequence[domain.DayGroup]:
+        """Orders placed at or after `since`, counted and summed per UTC day, storefront, currency
+        and status (#53): one statement, its rows a few per day (ix_customer_order_storefront_created)."""
+        day = utc_day(_ORDER.c.created_at)
+        stmt = (sa_select(day, _ORDER.c.storefront, _ORDER.c.currency, _ORDER.c.status, func.count(),
+                          func.sum(_ORDER.c.total_amount))
+                .where(_ORDER.c.created_at >= since)
+                .group_by(day, _ORDER.c.storefront, _ORDER.c.currency, _ORDER.c.status))
+        return [domain.DayGroup(day=date.fromisoformat(row[0]), storefront=row[1], currency=row[2], status=row[3],
+                                orders=int(row[4]), amount=Decimal(row[5]))
+                for row in (await self.session.execute(stmt)).all()]
+
+    async def count_of_storefront(self, storefront: str, statuses: Iterable[str]) -> tuple[int, int]:
+        """(every order of `storefront`, those of them in `statuses`): one statement."""
+        stmt = sa_select(func.count(), func.coalesce(func.sum(case((_ORDER.c.status.in_(sorted(statuses)), 1),
+                                                                   else_=0)), 0)
+                         ).where(_ORDER.c.storefront == storefront)
+        orders, matching = (await self.session.execute(stmt)).one()
+        return int(orders), int(matching)
+

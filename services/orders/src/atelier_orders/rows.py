@@ -1,0 +1,104 @@
+"""Orders' rows: an order, its items and its history as plain dataclasses, read and written with
+statements built once (`repository.py`, `queries.py`): under load, building statements and ORM
+objects cost orders more CPU than PostgreSQL spent running them. The list, the anonymisation and
+staff's search keep the ORM.
+
+A row's fields are its table's columns, read by name (`tests/unit/test_rows.py` checks them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class OrderItemRow:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    position: int
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    sku: str
+    name: str
+    variant_name: str | None
+    kind: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    attributes: dict[str, Any]
+    book_id: uuid.UUID | None
+    content_type: str | None
+    content_id: uuid.UUID | None
+
+
+@dataclass
+class StatusEntry:
+    id: int
+    order_id: uuid.UUID
+    from_status: str | None
+    to_status: str
+    note: str
+    actor: str
+    actor_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass
+class OrderDetails:
+    """An order with its items and history, as the API shows it (`schemas.OrderRead`)."""
+
+    id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+    storefront: str
+    email: str | None
+    status: str
+    currency: str
+    subtotal: Decimal
+    tax_amount: Decimal
+    shipping_cost: Decimal
+    discount: Decimal
+    total_amount: Decimal
+    shipping_address: dict[str, Any] | None
+    billing_address: dict[str, Any] | None
+    tracking_number: str | None
+    from_cart: bool
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    anon_reader_id: uuid.UUID | None = None
+    claimed_at: datetime | None = None
+    imported_from: str | None = None
+    items: list[OrderItemRow] = field(default_factory=list)
+    status_history: list[StatusEntry] = field(default_factory=list)
+
+
+@dataclass
+class LockedOrder:
+    """What a status change reads of the order it locked (`OrderRepository.lock`), and writes
+    back (`OrderRepository.save_status`): the status columns, and what its events announce."""
+
+    id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+    storefront: str
+    email: str | None
+    status: str
+    currency: str
+    total_amount: Decimal
+    tracking_number: str | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    # As read under the lock: the order's version (`domain.order_version`) a staff form is checked against.
+    updated_at: datetime
+    # Whether a line is shipped (`domain.requires_shipping` of the items' kinds).
+    ships: bool

@@ -1,0 +1,53 @@
+"""Reads that only answer the API (eShop's `Application/Queries`, cosmicpython's `views.py`): no
+use case decides on them, so they lock nothing and live apart from `repository.py`'s locks and
+writes. Ownership is the caller's filter, passed in: another owner's entry is simply not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.columns import table_of
+from atelier_payments.models import LedgerEntry, Payment, Subscription
+from atelier_payments.rows import PaymentRow
+
+_PAYMENT = table_of(Payment)
+_OF_ORDER = (sa_select(_PAYMENT).where(_PAYMENT.c.order_id == bindparam("order"))
+             .order_by(_PAYMENT.c.created_at, _PAYMENT.c.id))
+
+
+class PaymentQueries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_order(self, order_id: uuid.UUID) -> list[PaymentRow]:
+        """Every payment of an order, oldest first."""
+        result = await self.session.execute(_OF_ORDER, {"order": order_id})
+        return [PaymentRow(**row) for row in result.mappings()]
+
+    async def ledger_page(self, owner_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, Sequence[LedgerEntry]]:
+        """An owner's ledger entries, newest first, and how many there are."""
+        owned = col(LedgerEntry.owner_id) == owner_id
+        count = (await self.session.exec(select(func.count()).select_from(LedgerEntry).where(owned))).one()
+        stmt = (select(LedgerEntry).where(owned)
+                .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc()).limit(limit).offset(offset))
+        return count, (await self.session.exec(stmt)).all()
+
+    async def subscriptions_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
+                                 offset: int) -> tuple[int, Sequence[Subscription]]:
+        """Every user's plan (#36), newest change first, by user and status."""
+        stmt = select(Subscription)
+        if user_id is not None:
+            stmt = stmt.where(col(Subscription.user_id) == user_id)
+        if status is not None:
+            stmt = stmt.where(col(Subscription.status) == status)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(Subscription.updated_at).desc(), col(Subscription.id))
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
