@@ -33,6 +33,7 @@ from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
 from atelier_common.loops import STOP_TIMEOUT_SECONDS, BackgroundLoop, woken_or_timed_out
+from atelier_common.settings import libpq_conninfo
 from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
@@ -272,7 +273,7 @@ class OutboxRelay:
     async def _listen(self) -> None:
         import psycopg
 
-        dsn = self.db.url.replace("postgresql+psycopg://", "postgresql://")
+        dsn = libpq_conninfo(self.db.url)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
