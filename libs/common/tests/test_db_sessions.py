@@ -10,9 +10,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
-
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from atelier_common.db import Database, pool_for_roles
 from atelier_common.inbox import InboxMessage
