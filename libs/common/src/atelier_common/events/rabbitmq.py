@@ -60,6 +60,8 @@ BROADCAST_QUEUE_EXPIRES_MS = 60 * 60 * 1000
 SET_UP_TIMEOUT_SECONDS = 30.0
 # The wait before trying the list of brokers again once none answered, doubling up to the last.
 RECONNECT_DELAYS_SECONDS = (0.5, 1.0, 2.0, 5.0)
+# The longest a batch's publish waits for the broker's confirms.
+PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
 def retry_delays_ms(max_retries: int, retry_delay_ms: int) -> list[int]:
@@ -121,6 +123,7 @@ class RabbitMQBus:
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._connected = asyncio.Event()
         self._connector: asyncio.Task[None] | None = None
+        self._stopping = False  # a cancellation lost inside a library call still ends the loop
 
     @property
     def url(self) -> str:
@@ -158,14 +161,19 @@ class RabbitMQBus:
         reconnection (connect_robust): it retries the one URL it was given, and restores each queue
         as it was declared, which a queue whose node died refuses."""
         failures = 0
-        while True:
+        while not self._stopping:
             conn = await self._open()
+            if self._stopping:
+                await self._drop(conn)
+                return
             lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
 
             def on_lost(_sender: object, exc: BaseException | None = None, lost: asyncio.Future[
-                    BaseException | None] = lost) -> None:
+                    BaseException | None] = lost, conn: AbstractConnection = conn) -> None:
                 if not lost.done():
                     lost.set_result(exc)
+                    if self._conn is conn:  # not ready from now: a publish failing now waits for the reconnect
+                        self._connected.clear()
 
             conn.close_callbacks.add(on_lost)
             try:
@@ -204,8 +212,11 @@ class RabbitMQBus:
             await self._consume(conn, sub, on_lost)
 
     async def _drop(self, conn: AbstractConnection) -> None:
+        # `asyncio.timeout`, not `wait_for`: Python 3.11's wait_for can swallow a cancellation that
+        # arrives as the close completes, and a stop then never ended (the loop went on connecting).
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(conn.close(), 5)
+            async with asyncio.timeout(5):
+                await conn.close()
 
     def _queue_arguments(self) -> dict[str, FieldValue]:
         return {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
@@ -380,7 +391,7 @@ class RabbitMQBus:
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                     ),
                     routing_key=env.type,
-                    timeout=10,
+                    timeout=PUBLISH_TIMEOUT_SECONDS,
                 )
 
         # Every message of the batch is sent before the first confirm is awaited, and batches do not
@@ -388,7 +399,10 @@ class RabbitMQBus:
         # together, in the order the publishes started): the broker persists them together
         # instead of one fsync-bound round trip each. If any is not confirmed the whole batch
         # stays unsent in the outbox and is published again (the consumers' inbox drops the copies).
-        await asyncio.gather(*(publish_one(env) for env in envelopes))
+        # Bounded as a whole: a publish caught by its connection's loss could wait for a confirm
+        # that never comes, and hold the relay with it.
+        async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+            await asyncio.gather(*(publish_one(env) for env in envelopes))
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
         """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`
@@ -514,6 +528,7 @@ class RabbitMQBus:
         """No new deliveries; each one under way finishes and is acked (at most `stop_timeout`), so
         that stopping a consumer (a deploy, a scale-in) neither cuts a handler off mid-way nor
         makes the broker hand its event to another consumer to do again; then disconnect."""
+        self._stopping = True
         if self._connector:
             self._connector.cancel()
             await asyncio.gather(self._connector, return_exceptions=True)
@@ -528,10 +543,12 @@ class RabbitMQBus:
         except TimeoutError:
             log.warning("stopping with %s deliveries still being handled; the broker will redeliver them",
                         self._handling)
-        for queue in self._broadcast_queues:
-            # Nobody else reads it; a link already down leaves it to its expiry.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(queue.delete(if_unused=False, if_empty=False), 5)
+        # Nobody else reads them; a link already down leaves them to their expiry. At once, and
+        # bounded together: a quorum queue with a member node down can take seconds to delete.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await asyncio.gather(*(queue.delete(if_unused=False, if_empty=False)
+                                       for queue in self._broadcast_queues), return_exceptions=True)
         self._broadcast_queues.clear()
         if self._conn is not None:
             await self._drop(self._conn)
