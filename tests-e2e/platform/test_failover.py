@@ -102,18 +102,31 @@ class Phase:
         late = [r.at - self.fault_at for r in self.refusals if r.at >= self.fault_at]
         return max(late, default=0.0)
 
-    def held_up(self) -> list[tuple[str, float, float]]:
-        """The checkout steps the fault held up: those that took more than twice, and 2 s more than,
-        the same step's median before it (a status page waiting on an event, a webhook retried, a
-        call answered late), each with its end."""
+    def usual(self) -> dict[str, float]:
+        """Each checkout step's median duration before the fault."""
         before: dict[str, list[float]] = collections.defaultdict(list)
         for flow in self.flows:
             for step, start, end in flow.steps:
                 if end < self.fault_at:
                     before[step].append(end - start)
-        usual = {step: statistics.median(durations) for step, durations in before.items()}
+        return {step: statistics.median(durations) for step, durations in before.items()}
+
+    def held_up(self) -> list[tuple[str, float, float]]:
+        """The checkout steps the fault held up: those that took more than twice, and 2 s more than,
+        the same step's median before it (a status page waiting on an event, a webhook retried, a
+        call answered late), each with its end."""
+        usual = self.usual()
         return [(step, start, end) for flow in self.flows for step, start, end in flow.steps
                 if end > self.fault_at and end - start > max(2 * usual.get(step, 0.0), usual.get(step, 0.0) + 2.0)]
+
+    def worst_step(self) -> tuple[str, float, float]:
+        """The step that waited longest beyond its usual duration within 30 s after the fault:
+        (step, its duration, its usual)."""
+        usual = self.usual()
+        after = [(end - start - usual.get(step, 0.0), step, end - start) for flow in self.flows
+                 for step, start, end in flow.steps if self.fault_at < end < self.fault_at + 30]
+        _, step, took = max(after, default=(0.0, "", 0.0))
+        return step, took, usual.get(step, 0.0)
 
     @property
     def flowing_again_after(self) -> float:
@@ -293,6 +306,8 @@ def _report(phases: list[Phase], balances_ok: bool) -> str:
         lines.append(f"  checkouts flowing again {p.flowing_again_after:.1f} s after the fault"
                      + (f" (goal {GOALS[p.name]:.0f} s)" if p.name in GOALS else "")
                      + f"; steps held up: {dict(held) or 'none'}")
+        step, took, usual = p.worst_step()
+        lines.append(f"  the slowest step after the fault: {step}, {took:.1f} s (usually {usual:.1f} s)")
         durations = [f.paid_at - f.started for f in p.flows if f.paid_at is not None]
         if durations:
             lines.append(f"  a checkout took {statistics.median(durations):.1f} s (median), "

@@ -83,8 +83,8 @@ class AtelierSettings(BaseSettings):
     auto_migrate: bool = True
     # `memory`: the in-process bus of the embedded mode (one process); `rabbitmq`: the broker below.
     bus: Literal["memory", "rabbitmq"] = "memory"
-    # A cluster: every node's URL, comma-separated; each process connects to the first that answers
-    # and, when that connection is lost, to the next one (docs/operations.md, Failover).
+    # The broker; a cluster: every node's URL, comma-separated, and each process connects to the first
+    # that answers and, when that connection is lost, to the next one (docs/operations.md, Failover).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # The durable topic exchange every event is published to, routed by its type.
     amqp_exchange: str = "atelier.events"

@@ -58,8 +58,9 @@ BROADCAST_QUEUE_EXPIRES_MS = 60 * 60 * 1000
 # Setting up on a broker that accepted the connection (exchange, queues, consumers) takes
 # milliseconds; one that cannot serve (a node cut off from its cluster) is left for the next.
 SET_UP_TIMEOUT_SECONDS = 30.0
-# The wait before trying the list of brokers again once none answered, doubling up to the last.
-RECONNECT_DELAYS_SECONDS = (0.5, 1.0, 2.0, 5.0)
+# The wait before trying the list of brokers again once none answered, then the same as the last:
+# a process cut off hears what it owes (a revocation) within a second of the broker's return.
+RECONNECT_DELAYS_SECONDS = (0.5, 1.0)
 # The longest a batch's publish waits for the broker's confirms.
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
