@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -37,7 +38,6 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue, FieldValue
 from aio_pika.exceptions import ChannelClosed
-from yarl import URL
 
 from atelier_common import metrics
 from atelier_common.events.bus import Handler
@@ -90,8 +90,8 @@ class _Subscription:
 
 def shown(url: str) -> str:
     """A broker's URL as logs and metrics show it: host and port, never the credentials."""
-    parsed = URL(url)
-    return f"{parsed.host}:{parsed.port}"
+    parsed = urllib.parse.urlsplit(url)
+    return f"{parsed.hostname}:{parsed.port or (5671 if parsed.scheme == 'amqps' else 5672)}"
 
 
 class RabbitMQBus:
