@@ -1,5 +1,6 @@
 """The unit of work's two kinds of session and the pool, on PostgreSQL: a reader opens no
-transaction, a reader cannot write, and the pool keeps the connections it opened."""
+transaction, a reader cannot write, the pool keeps the connections it opened, and it replaces the
+ones the server closed (a restart, a failover) before a request meets them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from atelier_common.db import Database, pool_for_roles
@@ -71,3 +73,36 @@ async def test_json_comes_back_as_the_standard_library_reads_it(db: Database, do
         value = (await session.execute(text("SELECT CAST(:d AS json)"), {"d": document})).scalar_one()
     assert value == json.loads(document)
     assert [type(v) for v in value] == [type(v) for v in json.loads(document)]
+
+
+async def test_connections_the_server_closed_are_replaced_before_a_request_meets_them(db: Database) -> None:
+    """What a failover leaves in every pool: connections to a server that is gone. The first checkout
+    that finds one (its socket readable: the server's goodbye, or closed) replaces every connection
+    pooled before it, with no statement failing and no round trip on healthy checkouts."""
+    pool_size, _ = pool_for_roles(["api"])
+    gate = asyncio.Barrier(pool_size)
+
+    async def backend() -> int:
+        async with db.transaction() as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await gate.wait()
+            return int(pid)
+
+    pooled = set(await asyncio.gather(*(backend() for _ in range(pool_size))))
+    dropped = _dropped()
+    admin = Database(db.url, service="admin", pool_size=1, max_overflow=0)
+    try:
+        async with admin.transaction() as session:
+            for pid in pooled:
+                # With a timeout: returns once the backend is gone, its goodbye sent.
+                await session.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    finally:
+        await admin.dispose()
+    again = set(await asyncio.gather(*(backend() for _ in range(pool_size))))
+    assert not again & pooled, "a terminated connection was handed out again"
+    # The first dead one found replaced the pool: one drop counted, not one per connection.
+    assert _dropped() == dropped + 1
+
+
+def _dropped() -> float:
+    return REGISTRY.get_sample_value("atelier_db_connections_dropped_total", {"service": "test"}) or 0.0

@@ -41,6 +41,29 @@ class DownBus(RecordingBus):
         await super().publish(envelopes)
 
 
+class NodeLostBus(RecordingBus):
+    """Its first publish fails as a broker node's loss does; the bus is then disconnected until it
+    has reconnected to another node (`reconnect`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connected = True
+        self.lost = asyncio.Event()
+
+    async def ready(self) -> bool:
+        return self.connected
+
+    async def publish(self, envelopes):
+        if not self.lost.is_set():
+            self.connected = False
+            self.lost.set()
+            raise ConnectionError("connection to the broker lost")
+        await super().publish(envelopes)
+
+    def reconnect(self) -> None:
+        self.connected = True
+
+
 class GatedBus(RecordingBus):
     """Its publish waits, once begun (`publishing`), until the test lets it go on (`go_on`)."""
 
@@ -271,6 +294,21 @@ class TestPublishFromCommit:
         bus.down = False
         assert await relay.flush() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
+
+    async def test_a_publish_lost_with_its_broker_goes_out_again_once_the_bus_reconnects(self, db: Database) -> None:
+        """A cluster's node lost under a publish: the process publishes the events again from
+        memory as soon as its bus is connected to another node, not a sweep's grace later."""
+        postgres_only(db)
+        bus = NodeLostBus()
+        relay = self.relay_on(db, bus)
+        await self.commit_an_event(db)
+        async with asyncio.timeout(10):
+            await bus.lost.wait()
+            assert await relay.flush() == 0  # still this process's to publish
+            bus.reconnect()
+            assert await relay.settle() == 1
+        assert len(bus.published) == 1 and await self.unsent(db) == 0
+        assert not relay._wake.is_set()  # the relay's batches had nothing to take over
 
     async def test_a_batch_leaves_rows_being_published_alone(self, db: Database) -> None:
         """A batch that runs while a commit's events are on their way does not publish them again."""

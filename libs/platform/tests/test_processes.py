@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from atelier_gateway.settings import SERVICES
 from atelier_platform.cli import app
+from atelier_platform.preflight import postgres_problem
 from atelier_platform.processes import Topology
 
 
@@ -155,6 +156,29 @@ def test_an_unreachable_broker_is_named(postgres_server_url: str) -> None:
     port = _closed_port()
     message = Topology(postgres=postgres_server_url, amqp=f"amqp://guest:guest@127.0.0.1:{port}/").unreachable()
     assert message is not None and message.startswith(f"RabbitMQ at 127.0.0.1:{port} is unreachable")
+
+
+def test_a_cluster_is_reachable_while_one_of_its_brokers_is(postgres_server_url: str, amqp_url: str) -> None:
+    """ATELIER_AMQP_URL with a cluster's nodes: the processes connect to the first that answers,
+    so a node down is no reason to refuse to start; all of them down is, each named."""
+    down, other = _closed_port(), _closed_port()
+    one_up = Topology(postgres=postgres_server_url, amqp=f"amqp://guest:guest@127.0.0.1:{down}/,{amqp_url}")
+    assert one_up.unreachable() is None
+    none_up = Topology(postgres=postgres_server_url,
+                       amqp=f"amqp://guest:guest@127.0.0.1:{down}/,amqp://guest:guest@127.0.0.1:{other}/")
+    message = none_up.unreachable()
+    assert message is not None and message.startswith(f"RabbitMQ at 127.0.0.1:{down} is unreachable")
+    assert f"127.0.0.1:{other} is unreachable" in message and "guest" not in message
+
+
+def test_a_primary_with_standbys_is_reached_through_its_list_of_hosts(postgres_server_url: str) -> None:
+    """A server URL naming a host that is down and the one that answers (a primary and its standby,
+    libpq's list): the checks before starting reach the one that answers, as the services do."""
+    host_port = postgres_server_url.split("@", 1)[1].split("/", 1)[0]
+    both = postgres_server_url.replace(host_port, f"127.0.0.1:{_closed_port()},{host_port}", 1)
+    topology = Topology(postgres=f"{both}/?target_session_attrs=read-write", amqp="amqp://guest:guest@127.0.0.1/")
+    assert postgres_problem(topology.postgres) is None
+    assert topology.check_connection_budget(count_in_use=False) is None
 
 
 def test_a_child_that_fails_slowly_still_trips_the_restart_limit() -> None:

@@ -9,9 +9,12 @@ Requests that only read take `ReadSessionDep` (`Database.read_only`): no transac
 statement on its own, which saves a BEGIN and a COMMIT round trip per request (see `read_only`).
 
 No pre-ping: the pool does not send `SELECT 1` before every checkout (a round trip per
-transaction, on every request and every event). A connection the database dropped fails its
-first statement; the error is transient (a 503 with Retry-After to a client, a redelivery to a
-consumer) and SQLAlchemy then discards every pooled connection older than the failure.
+transaction, on every request and every event). A pooled connection the server closed (a restart,
+a failover) is found at checkout without one, its socket readable or closed, and the pool then
+replaces it and every connection pooled before it (`_drop_if_dead`). A statement under way when the
+server goes fails: the error is transient (a 503 with Retry-After to a client, a redelivery to a
+consumer), never retried inside the request, whose COMMIT may or may not have landed; SQLAlchemy
+then discards every pooled connection older than the failure too.
 
 The busiest paths run their statements as `Statement`s: on PostgreSQL compiled once and run on
 the transaction's psycopg connection (the `statements` fast path, `atelier_common.fast`).
@@ -24,6 +27,7 @@ transaction is then committed when a domain error (`AtelierError`) leaves it, in
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -31,14 +35,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import fast
+from atelier_common import fast, metrics
 from atelier_common.errors import AtelierError
 from atelier_common.fast.statements import Compiled
-from atelier_common.settings import DEFAULT_POSTGRES_OPTIONS, is_sqlite
+from atelier_common.settings import DEFAULT_POSTGRES_CONNECT_TIMEOUT_SECONDS, DEFAULT_POSTGRES_OPTIONS, is_sqlite
 from atelier_common.state import app_state
 
 # In a session's `info`: an object whose `note(session, table)` hears of every write a `Statement`
@@ -73,7 +79,8 @@ def pool_for_roles(roles: Iterable[str], pool_size: int | None = None,
 
 class Database:
     def __init__(self, url: str, *, service: str = "unknown", pool_size: int = 5, max_overflow: int = 5,
-                 echo: bool = False, postgres_options: str = DEFAULT_POSTGRES_OPTIONS) -> None:
+                 echo: bool = False, postgres_options: str = DEFAULT_POSTGRES_OPTIONS,
+                 connect_timeout: int = DEFAULT_POSTGRES_CONNECT_TIMEOUT_SECONDS) -> None:
         self.url = url
         self.service = service
         self.is_sqlite = is_sqlite(url)
@@ -82,11 +89,14 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             # `postgres_options`: session settings, see settings.DEFAULT_POSTGRES_OPTIONS.
+            connect_args: dict[str, Any] = {"options": postgres_options} if postgres_options else {}
+            if connect_timeout and "connect_timeout" not in make_url(url).query:  # the URL's own wins
+                connect_args["connect_timeout"] = connect_timeout
             self.engine = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
-                connect_args={"options": postgres_options} if postgres_options else {},
-                json_deserializer=_json_loads,
+                connect_args=connect_args, json_deserializer=_json_loads,
             )
+            event.listen(self.engine.sync_engine, "checkout", _drop_if_dead(service))
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # Same pool; the connection is in autocommit while it serves a reader (PostgreSQL only:
         # SQLite's statements cost no round trip, and its readers never block the writer in WAL).
@@ -265,6 +275,31 @@ def _json_loads(data: str | bytes) -> Any:
 
 _DIGITS_ONLY = bytes(ord("0") if byte in b"0123456789" else ord(" ") for byte in range(256))
 _LONG_DIGIT_RUN = b"0" * 19
+
+
+def _drop_if_dead(service: str) -> Callable[[Any, Any, Any], None]:
+    """The pool's `checkout` hook: a pooled connection the server has closed is replaced, with every
+    connection pooled before it (they went with the same server), before any statement is sent on
+    it. An idle connection has nothing to read unless the server said goodbye (a shutdown, a
+    terminated backend) or the socket was closed, so a readable socket is a dead connection: a
+    poll, not a round trip. What it cannot see (a server gone without closing its sockets) fails
+    its first statement as before."""
+
+    def check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver.closed or driver.broken or _readable(driver.pgconn.socket):
+            metrics.DB_CONNECTIONS_DROPPED.labels(service).inc()
+            # Handled by the pool: it invalidates every connection pooled before now and retries the
+            # checkout on a new connection.
+            raise sa_exc.InvalidatePoolError("the server closed this pooled connection")
+
+    return check
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -43,6 +43,10 @@ EVENTS_DEAD_LETTERED = Counter("atelier_events_dead_lettered", "Deliveries sent 
 EVENT_HANDLE_SECONDS = Histogram("atelier_event_handle_seconds", "Time a handler took", ["consumer", "type"])
 EVENT_LAG = Histogram("atelier_event_lag_seconds", "From the event's occurrence to its handling (consumer lag)",
                       ["consumer"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600))
+DB_CONNECTIONS_DROPPED = Counter("atelier_db_connections_dropped", "Pooled PostgreSQL connections found closed "
+                                 "by the server at checkout and replaced (a restart, a failover)", ["service"])
+BROKER_CONNECTIONS = Counter("atelier_broker_connections", "Connections made to a RabbitMQ broker, the first and "
+                             "every reconnect (a node lost: another broker of ATELIER_AMQP_URL)", ["broker"])
 OUTBOX_BACKLOG = Gauge("atelier_outbox_backlog", "Outbox rows not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("atelier_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row",
                           ["service"])

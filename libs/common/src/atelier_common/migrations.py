@@ -13,7 +13,7 @@ from sqlalchemy import Table, engine_from_config, pool
 from sqlmodel import SQLModel
 from sqlmodel.main import default_registry
 
-from atelier_common.settings import is_sqlite
+from atelier_common.settings import is_sqlite, libpq_conninfo
 
 MESSAGING_TABLES = {"outbox", "inbox"}
 
@@ -39,9 +39,7 @@ def ensure_database(url: str) -> None:
     import psycopg
 
     target = sa.engine.make_url(url)
-    admin = target.set(database="postgres", drivername="postgresql")
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(libpq_conninfo(url, dbname="postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{target.database}"')

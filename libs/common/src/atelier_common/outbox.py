@@ -7,8 +7,9 @@ The relay role's batches take what is left, claiming unsent rows and marking the
 transaction that publishes them: rows of a publish that failed or of a process that stopped before
 marking, rows of writers without a bus (the CLI; PostgreSQL NOTIFY wakes the relay), and SQLite's
 (the embedded mode publishes through the batches only). A batch leaves alone the rows younger than
-`PUBLISH_GRACE_SECONDS`, which their own process is publishing. A broker outage delays events; it
-never loses them. A crash between a publish and its mark publishes the event again later:
+`PUBLISH_GRACE_SECONDS`, which their own process is publishing: at once, or, when its broker was
+not connected or was lost under the publish (a cluster's node gone), again as soon as the bus is
+connected to another node. A broker outage delays events; it never loses them. A crash between a publish and its mark publishes the event again later:
 consumers apply each event once (the inbox).
 """
 
@@ -33,6 +34,7 @@ from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
 from atelier_common.loops import STOP_TIMEOUT_SECONDS, BackgroundLoop, woken_or_timed_out
+from atelier_common.settings import libpq_conninfo
 from atelier_common.telemetry import current_request_id
 
 log = logging.getLogger("atelier.outbox")
@@ -45,6 +47,8 @@ PUBLISH_GRACE_SECONDS = 5.0
 # goes out at most this long after the broker is back (docs/security.md).
 MAX_BACKOFF_SECONDS = 30.0
 IN_FLIGHT_FORGOTTEN_SECONDS = 300.0
+# How often a publish waiting for the broker asks whether the bus is connected again.
+RECONNECT_POLL_SECONDS = 0.05
 
 
 def _now() -> datetime:
@@ -175,8 +179,7 @@ class OutboxRelay:
                 self._in_flight.pop(envelope.id, None)
         if not envelopes:
             return
-        if self.db.is_sqlite or not await self.bus.ready():
-            # No broker yet (a startup hook's rows) or not now: the relay's batches publish them.
+        if self.db.is_sqlite:
             self._forget([envelope.id for envelope in envelopes])
             self.wake()
             return
@@ -190,7 +193,7 @@ class OutboxRelay:
     async def _publish_committed(self, envelopes: list[Envelope]) -> None:
         ids = [envelope.id for envelope in envelopes]
         try:
-            await self.bus.publish(envelopes)
+            await self._publish_while_in_flight(envelopes)
         except Exception as exc:  # a relay's sweep publishes them once the grace is over
             log.warning("outbox: publishing %d committed events failed (%s); the relay retries", len(ids), exc)
             self._forget(ids)
@@ -200,6 +203,25 @@ class OutboxRelay:
         self._to_mark.extend(ids)
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._mark_sent(), context=contextvars.Context())
+
+    async def _publish_while_in_flight(self, envelopes: list[Envelope]) -> None:
+        """Publish, and if the broker was not there (not connected yet, or lost under the publish:
+        a cluster's node gone), publish again from memory once the bus is connected again (to
+        another node). Only within the grace, while every relay's sweeps leave these rows to this
+        process: past it, they are the sweeps' (a sweep would have waited out the grace first)."""
+        deadline = time.monotonic() + self.grace_seconds
+        for attempt in range(2):
+            while not await self.bus.ready():
+                if time.monotonic() >= deadline:
+                    raise ConnectionError("the broker is not connected")
+                await asyncio.sleep(RECONNECT_POLL_SECONDS)
+            try:
+                await self.bus.publish(envelopes)
+                return
+            except Exception as exc:
+                if attempt or time.monotonic() >= deadline:
+                    raise
+                log.info("outbox: a publish failed (%s); again once the broker is connected", exc)
 
     async def _mark_sent(self) -> None:
         while self._to_mark:
@@ -272,7 +294,7 @@ class OutboxRelay:
     async def _listen(self) -> None:
         import psycopg
 
-        dsn = self.db.url.replace("postgresql+psycopg://", "postgresql://")
+        dsn = libpq_conninfo(self.db.url)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:

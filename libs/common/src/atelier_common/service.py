@@ -131,7 +131,8 @@ class Runtime:
         self.bus: EventBus = bus if bus is not None else make_bus(settings)
         pool_size, max_overflow = pool_for_roles(roles, settings.db_pool_size, settings.db_max_overflow)
         self.db = Database(settings.resolved_database_url, service=spec.name, pool_size=pool_size,
-                           max_overflow=max_overflow, postgres_options=settings.postgres_options)
+                           max_overflow=max_overflow, postgres_options=settings.postgres_options,
+                           connect_timeout=settings.postgres_connect_timeout_seconds)
         # Idle connections are dropped after 4 s, before a service's keep-alive (uvicorn's 5 s) ends,
         # so that a call is not sent on a connection the service is closing.
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,

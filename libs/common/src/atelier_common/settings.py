@@ -39,6 +39,7 @@ DEV_SECRET = "changethis"
 # term, can be many times slower.
 DEFAULT_POSTGRES_OPTIONS = ("-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
                             " -c plan_cache_mode=force_custom_plan")
+DEFAULT_POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 class AtelierSettings(BaseSettings):
     """Fields shared by every process. Subclasses set `service_name` and their env prefix."""
@@ -53,7 +54,11 @@ class AtelierSettings(BaseSettings):
     environment: Literal["dev", "test", "production"] = "dev"
     # SQLite files (embedded mode), development keys and this install's generated secrets (`keys/`).
     data_dir: Path = Path(".atelier")
-    # A server URL without a database name; each service then uses `atelier_<service>` on it.
+    # A server URL without a database name; each service then uses `atelier_<service>` on it. A
+    # primary with standbys: every host, and only the writable one is used, so a promoted standby is
+    # found without a restart (`postgresql://user:pw@db1:5432,db2:5432/?target_session_attrs=read-write`,
+    # or SQLAlchemy's `postgresql://user:pw@/?host=db1:5432&host=db2:5432&target_session_attrs=read-write`);
+    # docs/operations.md, Failover.
     postgres_server_url: str | None = None
     # Database names on that server are `<prefix><service>` (tests use a unique prefix).
     database_name_prefix: str = "atelier_"
@@ -67,6 +72,10 @@ class AtelierSettings(BaseSettings):
     db_max_overflow: int | None = None
     # Session settings for every PostgreSQL connection (libpq `options`); see DEFAULT_POSTGRES_OPTIONS.
     postgres_options: str = DEFAULT_POSTGRES_OPTIONS
+    # How long opening a PostgreSQL connection may take, per host of the URL (libpq `connect_timeout`,
+    # unless the URL sets it): a host that is gone (no answer at all) costs this, not the system's
+    # TCP timeout of minutes, before the next host of the URL is tried. 0: no limit.
+    postgres_connect_timeout_seconds: int = Field(default=DEFAULT_POSTGRES_CONNECT_TIMEOUT_SECONDS, ge=0)
     # Which parts of a service this process runs: the HTTP API, the outbox relay, the consumers.
     roles: set[Literal["api", "relay", "consumer", "worker", "housekeeping"]] = {
         "api", "relay", "consumer", "worker", "housekeeping"}
@@ -74,6 +83,8 @@ class AtelierSettings(BaseSettings):
     auto_migrate: bool = True
     # `memory`: the in-process bus of the embedded mode (one process); `rabbitmq`: the broker below.
     bus: Literal["memory", "rabbitmq"] = "memory"
+    # The broker; a cluster: every node's URL, comma-separated, and each process connects to the first
+    # that answers and, when that connection is lost, to the next one (docs/operations.md, Failover).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # The durable topic exchange every event is published to, routed by its type.
     amqp_exchange: str = "atelier.events"
@@ -214,8 +225,9 @@ class AtelierSettings(BaseSettings):
     @field_validator("amqp_url")
     @classmethod
     def _an_amqp_url(cls, url: str) -> str:
-        if not url.startswith(("amqp://", "amqps://")):
-            raise ValueError("not an AMQP URL (amqp://user:password@host:5672/)")
+        urls = amqp_urls(url)
+        if not urls or not all(one.startswith(("amqp://", "amqps://")) for one in urls):
+            raise ValueError("not an AMQP URL (amqp://user:password@host:5672/), or a comma-separated list of them")
         return url
 
     @model_validator(mode="after")
@@ -275,7 +287,7 @@ class AtelierSettings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         if self.postgres_server_url:
-            return normalise_database_url(f"{self.postgres_server_url.rstrip('/')}/{self.database_name_prefix}{self.service_name}")
+            return database_on_server(self.postgres_server_url, f"{self.database_name_prefix}{self.service_name}")
         return f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
 
 
@@ -322,13 +334,57 @@ def inbox_floor(max_retries: int, retry_delay_ms: int) -> timedelta:
 
 
 def normalise_database_url(url: str) -> str:
-    """Use psycopg 3 for PostgreSQL and aiosqlite for SQLite whatever scheme was written."""
+    """Use psycopg 3 for PostgreSQL and aiosqlite for SQLite whatever scheme was written; libpq's
+    list of hosts (`user@db1:5432,db2:5432/name`) as SQLAlchemy spells it (`user@/name?host=db1:5432&host=db2:5432`)."""
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://", "postgresql+asyncpg://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return _hosts_as_query("postgresql+psycopg://" + url[len(prefix):])
+    if url.startswith("postgresql+psycopg://"):
+        return _hosts_as_query(url)
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
     return url
+
+
+# scheme://[userinfo@]hosts[/path][?query]: the hosts end at the first "/" or "?".
+_URL_PARTS = re.compile(r"^(?P<scheme>[^:/]+://)(?P<userinfo>[^@/?]*@)?(?P<hosts>[^/?]*)(?P<path>/[^?]*)?(?:\?(?P<query>.*))?$")
+
+
+def _hosts_as_query(url: str) -> str:
+    """SQLAlchemy parses one host in the authority; several go in the query, one `host=` each."""
+    parts = _URL_PARTS.match(url)
+    if parts is None or "," not in parts["hosts"]:
+        return url
+    hosts = "&".join(f"host={host}" for host in parts["hosts"].split(",") if host)
+    query = f"{hosts}&{parts['query']}" if parts["query"] else hosts
+    return f"{parts['scheme']}{parts['userinfo'] or ''}{parts['path'] or '/'}?{query}"
+
+
+def database_on_server(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server (or servers) of `server_url`, its query kept."""
+    url = normalise_database_url(server_url)
+    base, mark, query = url.partition("?")
+    return f"{base.rstrip('/')}/{name}{mark}{query}"
+
+
+def libpq_conninfo(url: str, **overrides: str | None) -> str:
+    """A database or server URL as libpq takes it (psycopg's `connect`, `pg_dump --dbname`), every
+    host of a list kept: libpq reads one `host` of a URL's query, SQLAlchemy several. `overrides`
+    replace keywords (`dbname="postgres"`); None removes one."""
+    from psycopg.conninfo import make_conninfo
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+    from sqlalchemy.engine import make_url
+
+    # SQLAlchemy's own reading of the URL (its hosts split as the services' engines split them).
+    dialect = PGDialect_psycopg()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are untyped
+    _, params = dialect.create_connect_args(make_url(normalise_database_url(url)))  # type: ignore[no-untyped-call]  # as above
+    params.update(overrides)
+    return make_conninfo(**{key: str(value) for key, value in params.items() if value is not None})
+
+
+def amqp_urls(value: str) -> list[str]:
+    """The brokers of `amqp_url`: one URL, or several separated by commas (the nodes of a cluster)."""
+    return [url.strip() for url in value.split(",") if url.strip()]
 
 
 def is_sqlite(url: str) -> bool:

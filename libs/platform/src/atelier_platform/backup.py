@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from atelier_common.settings import is_sqlite
+from atelier_common.settings import is_sqlite, libpq_conninfo
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -79,17 +79,15 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
-    return parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+    return libpq_conninfo(url, password=None), env
 
 
 def _connect(url: str, *, admin: bool = False, autocommit: bool = False) -> Any:
     """A psycopg connection to the service's database (`admin`: the server's `postgres` one)."""
     import psycopg
 
-    parsed = sa.engine.make_url(url).set(drivername="postgresql")
-    if admin:
-        parsed = parsed.set(database="postgres")
-    return psycopg.connect(parsed.render_as_string(hide_password=False), autocommit=autocommit, connect_timeout=10)
+    dsn = libpq_conninfo(url, dbname="postgres") if admin else libpq_conninfo(url)
+    return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
 
 
 def _sqlite_path(url: str) -> Path:

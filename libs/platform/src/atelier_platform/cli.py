@@ -741,7 +741,9 @@ EventIds = Annotated[list[str] | None, typer.Argument(help="event ids (or --all)
 def _with_dead_letters(consumer: str | None, work: Callable[[DeadLetterQueues, dict[str, set[str]]], Any]) -> Any:
     """Run `work` against the broker's dead-letter queues (the settings' RabbitMQ)."""
     from atelier_common.events.deadletters import DeadLetterQueues
+    from atelier_common.events.rabbitmq import shown
     from atelier_common.service import make_bus
+    from atelier_common.settings import amqp_urls
 
     consumers = _consumers()
     if consumer is not None and consumer not in consumers:
@@ -759,7 +761,8 @@ def _with_dead_letters(consumer: str | None, work: Callable[[DeadLetterQueues, d
         await bus.start()
         try:
             if not await bus.ready():
-                typer.echo(f"RabbitMQ is not reachable at {settings.amqp_url.rsplit('@', 1)[-1]}", err=True)
+                brokers = ", ".join(shown(url) for url in amqp_urls(settings.amqp_url))
+                typer.echo(f"RabbitMQ is not reachable at {brokers}", err=True)
                 raise typer.Exit(2)
             return await work(bus, consumers)
         finally:

@@ -13,15 +13,17 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 
-from atelier_common.settings import AtelierSettings, is_sqlite
+from atelier_common.settings import AtelierSettings, amqp_urls, is_sqlite, libpq_conninfo, normalise_database_url
 
 CONNECT_TIMEOUT_SECONDS = 3
 
 
 def shown_url(url: str) -> str:
-    """`url` with its password masked, as the lines below print it."""
+    """`url` with its password masked, as the lines below print it (each of a list of brokers)."""
+    if url.startswith(("amqp://", "amqps://")) and "," in url:
+        return ",".join(shown_url(one) for one in amqp_urls(url))
     try:
-        parsed = sa.engine.make_url(url)
+        parsed = sa.engine.make_url(normalise_database_url(url) if url.startswith("postgres") else url)
         if parsed.get_backend_name() == "postgresql":  # as it was written, not with the driver we chose
             parsed = parsed.set(drivername="postgresql")
         return parsed.render_as_string(hide_password=True)
@@ -35,12 +37,13 @@ def postgres_problem(url: str) -> str | None:
     """Whether the PostgreSQL server of `url` (a database URL or a server URL) answers. Connects to
     the server's `postgres` database: the service's own may not exist yet (`migrate` creates it)."""
     try:
-        target = sa.engine.make_url(url)
+        target = sa.engine.make_url(normalise_database_url(url))
     except ArgumentError:
         return f"{shown_url(url)} is not a database URL"
     if target.get_backend_name() != "postgresql":
         return f"{shown_url(url)} is not a PostgreSQL or SQLite URL"
-    admin = target.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    # With several hosts, the one `target_session_attrs` picks (the primary) must answer.
+    admin = libpq_conninfo(url, dbname="postgres")
     try:
         with psycopg.connect(admin, connect_timeout=CONNECT_TIMEOUT_SECONDS):
             pass
@@ -51,22 +54,27 @@ def postgres_problem(url: str) -> str | None:
 
 
 def broker_problem(amqp_url: str) -> str | None:
-    """Whether RabbitMQ's port at `amqp_url` accepts a connection."""
-    broker = urllib.parse.urlsplit(amqp_url)
-    if broker.scheme not in ("amqp", "amqps"):
-        return f"{shown_url(amqp_url)} is not an AMQP URL (amqp://user:password@host:5672/)"
-    host, port = broker.hostname or "127.0.0.1", broker.port or (5671 if broker.scheme == "amqps" else 5672)
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS).close()
-    except OSError as exc:
-        return f"RabbitMQ at {host}:{port} is unreachable ({exc.strerror or exc})"
-    return None
+    """Whether RabbitMQ's port at `amqp_url` accepts a connection; of a list of brokers (a cluster's
+    nodes), whether one does: the processes connect to the first that answers."""
+    problems = []
+    for url in amqp_urls(amqp_url) or [amqp_url]:
+        broker = urllib.parse.urlsplit(url)
+        if broker.scheme not in ("amqp", "amqps"):
+            return f"{shown_url(url)} is not an AMQP URL (amqp://user:password@host:5672/)"
+        host, port = broker.hostname or "127.0.0.1", broker.port or (5671 if broker.scheme == "amqps" else 5672)
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS).close()
+        except OSError as exc:
+            problems.append(f"{host}:{port} is unreachable ({exc.strerror or exc})")
+            continue
+        return None
+    return f"RabbitMQ at {'; '.join(problems)}"
 
 
 def _server(url: str) -> str:
     """The server part of a database URL: the services' databases on one server are tried once."""
     try:
-        return sa.engine.make_url(url).set(database=None).render_as_string(hide_password=False)
+        return sa.engine.make_url(normalise_database_url(url)).set(database=None).render_as_string(hide_password=False)
     except ArgumentError:
         return url
 

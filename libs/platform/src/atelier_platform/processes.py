@@ -37,6 +37,7 @@ import psycopg
 from atelier_common.db import pool_for_roles
 from atelier_common.fast.protocol import UVICORN_MODULES
 from atelier_common.keys import SigningKey
+from atelier_common.settings import libpq_conninfo
 from atelier_gateway.settings import SERVICES, WORKER_SERVICES
 from atelier_platform.preflight import broker_problem, postgres_problem
 
@@ -158,11 +159,6 @@ def default_gateway_workers() -> int:
     directly, with one at 0.89 (docs/benchmarks.md). A gateway on a machine of its own
     (`atelier gateway --workers 0`) takes every core."""
     return max(1, cpu_cores() // 2)
-
-
-def _libpq_url(url: str) -> str:
-    """A SQLAlchemy URL as libpq reads it."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def redis_only_degraded(health: bytes) -> str | None:
@@ -302,7 +298,7 @@ class Topology:
         `count_in_use`: the connections other clients already hold on that server (and those kept
         for superusers) are not this topology's to take, so they count against it too."""
         needed = self.connections_needed()
-        with psycopg.connect(_libpq_url(self.postgres), dbname="postgres", connect_timeout=5) as conn:
+        with psycopg.connect(libpq_conninfo(self.postgres, dbname="postgres"), connect_timeout=5) as conn:
             row = conn.execute("SHOW max_connections").fetchone()
             allowed = int(row[0]) if row else 100
             reserved_row = conn.execute("SHOW superuser_reserved_connections").fetchone()

@@ -24,7 +24,7 @@ from pathlib import Path
 import aio_pika
 
 from atelier_common.events.rabbitmq import consumer_queues
-from atelier_common.settings import AtelierSettings
+from atelier_common.settings import AtelierSettings, amqp_urls, libpq_conninfo
 
 # The retry tiers of a platform started with the default settings (its queues are deleted after).
 _RETRY_DEFAULTS = AtelierSettings.model_construct()
@@ -345,8 +345,7 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
 def drop_databases(server_url: str, prefix: str) -> None:
     import psycopg
 
-    dsn = server_url.replace("postgresql+psycopg://", "postgresql://").rstrip("/") + "/postgres"
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(libpq_conninfo(server_url, dbname="postgres"), autocommit=True) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",))]
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -373,7 +372,13 @@ def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
     from atelier_gateway.settings import SERVICES
 
     async def run() -> None:
-        conn = await aio_pika.connect(amqp_url)
+        conn = None
+        for url in amqp_urls(amqp_url):  # a cluster's nodes: the first that answers
+            with contextlib.suppress(Exception):
+                conn = await aio_pika.connect(url)
+                break
+        if conn is None:
+            return
         async with conn:
             channel = await conn.channel()
             for service in (*SERVICES, "generation-worker", "identity-worker"):
@@ -382,5 +387,6 @@ def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
                     await channel.queue_delete(name)
             await channel.exchange_delete(exchange)
 
+    # Bounded: a quorum queue whose member node is down can take long to delete (a cluster test).
     with contextlib.suppress(Exception):
-        asyncio.run(run())
+        asyncio.run(asyncio.wait_for(run(), 60))

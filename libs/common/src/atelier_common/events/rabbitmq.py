@@ -12,6 +12,15 @@ messages still dead-letter back as they expire; delete it once it is empty. See 
 Messages are persistent and published with confirms. A failed handler never acks silently:
 the message goes to the retry queue with back-off, after `max_retries` to the DLQ. A stop lets
 the deliveries under way finish and ack, as the in-memory bus does.
+
+A cluster: `url` names every node (a list, or a comma-separated string). The bus connects to the
+first that answers; when that connection is lost (its node died) it connects to the next one of
+the list and sets everything up again there: exchange, queues, bindings, consumers. What was under
+way goes back to the queues (unacked deliveries are redelivered, to this process or another; the
+inbox applies each event once) or stays in the outbox (an unconfirmed publish is published again).
+Queues are declared with `queue_type` (`quorum` on a cluster: replicated, a new leader elected
+within seconds of a node's loss) — the broadcast queues too, so that what a process has not heard
+yet survives the node it was on.
 """
 
 from __future__ import annotations
@@ -19,14 +28,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aio_pika
 import orjson
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection, FieldValue
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue, FieldValue
 from aio_pika.exceptions import ChannelClosed
 
 from atelier_common import metrics
@@ -34,6 +44,7 @@ from atelier_common.events.bus import Handler
 from atelier_common.events.deadletters import ERROR_HEADER, DeadLetter, error_text
 from atelier_common.events.envelope import Envelope
 from atelier_common.loops import STOP_TIMEOUT_SECONDS
+from atelier_common.settings import amqp_urls
 from atelier_common.telemetry import consume_span, publish_span
 
 log = logging.getLogger("atelier.bus.rabbitmq")
@@ -44,6 +55,14 @@ RETRY_HEADER = "x-atelier-retries"
 # the reconnect instead of being routed nowhere; the broker deletes it once it has had no consumer
 # this long (a process that died), longer than any access token lives.
 BROADCAST_QUEUE_EXPIRES_MS = 60 * 60 * 1000
+# Setting up on a broker that accepted the connection (exchange, queues, consumers) takes
+# milliseconds; one that cannot serve (a node cut off from its cluster) is left for the next.
+SET_UP_TIMEOUT_SECONDS = 30.0
+# The wait before trying the list of brokers again once none answered, then the same as the last:
+# a process cut off hears what it owes (a revocation) within a second of the broker's return.
+RECONNECT_DELAYS_SECONDS = (0.5, 1.0)
+# The longest a batch's publish waits for the broker's confirms.
+PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
 def retry_delays_ms(max_retries: int, retry_delay_ms: int) -> list[int]:
@@ -64,13 +83,27 @@ class _Subscription:
     types: set[str]
     handler: Handler
     broadcast: bool
+    # A broadcast subscription's own queue, named at its first declaration and declared again on
+    # every reconnect: what was published meanwhile waits there.
+    queue: str | None = None
+
+
+def shown(url: str) -> str:
+    """A broker's URL as logs and metrics show it: host and port, never the credentials."""
+    parsed = urllib.parse.urlsplit(url)
+    return f"{parsed.hostname}:{parsed.port or (5671 if parsed.scheme == 'amqps' else 5672)}"
 
 
 class RabbitMQBus:
-    def __init__(self, url: str, *, prefetch: int = 32, max_retries: int = 5, retry_delay_ms: int = 500,
-                 queue_type: str = "classic", connect_timeout: float = 5.0, exchange: str = "atelier.events",
-                 queue_prefix: str = "", stop_timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        self.url = url
+    def __init__(self, url: str | Sequence[str], *, prefetch: int = 32, max_retries: int = 5,
+                 retry_delay_ms: int = 500, queue_type: str = "classic", connect_timeout: float = 5.0,
+                 exchange: str = "atelier.events", queue_prefix: str = "",
+                 stop_timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """`url`: a broker, or a cluster's nodes (a list, or one string of comma-separated URLs)."""
+        self.urls = amqp_urls(url) if isinstance(url, str) else list(url)
+        if not self.urls:
+            raise ValueError("no broker URL")
+        self._at = 0  # the broker in use, or the next one to try
         self.exchange_name = exchange
         self.queue_prefix = queue_prefix
         self.prefetch = prefetch
@@ -86,11 +119,17 @@ class RabbitMQBus:
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._conn: AbstractRobustConnection | None = None
-        self._pub_channel: aio_pika.abc.AbstractRobustChannel | None = None
-        self._exchange: aio_pika.abc.AbstractRobustExchange | None = None
+        self._conn: AbstractConnection | None = None
+        self._pub_channel: AbstractChannel | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._connected = asyncio.Event()
         self._connector: asyncio.Task[None] | None = None
+        self._stopping = False  # a cancellation lost inside a library call still ends the loop
+
+    @property
+    def url(self) -> str:
+        """The broker in use (or the next one to try)."""
+        return self.urls[self._at]
 
     def subscribe(self, consumer: str, types: Iterable[str], handler: Handler, *,
                   broadcast: bool = False) -> None:
@@ -98,54 +137,113 @@ class RabbitMQBus:
 
     async def start(self) -> None:
         """Connect in the background: a broker that is down delays events, it does not stop us."""
-        self._connector = asyncio.create_task(self._connect_forever())
+        self._connector = asyncio.create_task(self._stay_connected())
         try:
             await asyncio.wait_for(asyncio.shield(self._connected.wait()), self.connect_timeout)
         except TimeoutError:
             log.warning("RabbitMQ not reachable yet at start; retrying in the background")
 
-    async def _connect_forever(self) -> None:
-        delay = 0.5
-        while True:
+    async def _open(self) -> AbstractConnection:
+        """A connection to the first broker that answers, from the current one on through the list
+        (each tried once per round), then round after round with a growing pause."""
+        for round_ in range(1_000_000):
+            for _ in self.urls:
+                try:
+                    return await aio_pika.connect(self.url, timeout=self.connect_timeout)
+                except Exception as exc:
+                    log.warning("RabbitMQ at %s: connect failed (%s)", shown(self.url), exc)
+                    self._at = (self._at + 1) % len(self.urls)
+            await asyncio.sleep(RECONNECT_DELAYS_SECONDS[min(round_, len(RECONNECT_DELAYS_SECONDS) - 1)])
+        raise ConnectionError("no broker answered")  # pragma: no cover - a million rounds
+
+    async def _stay_connected(self) -> None:
+        """Connect, set everything up, and when the connection is lost (or a channel this bus relies
+        on closes) do it again on the next broker of the list. Not the client library's own
+        reconnection (connect_robust): it retries the one URL it was given, and restores each queue
+        as it was declared, which a queue whose node died refuses."""
+        failures = 0
+        while not self._stopping:
+            conn = await self._open()
+            if self._stopping:
+                await self._drop(conn)
+                return
+            lost: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+
+            def on_lost(_sender: object, exc: BaseException | None = None, lost: asyncio.Future[
+                    BaseException | None] = lost, conn: AbstractConnection = conn) -> None:
+                if not lost.done():
+                    lost.set_result(exc)
+                    if self._conn is conn:  # not ready from now: a publish failing now waits for the reconnect
+                        self._connected.clear()
+
+            conn.close_callbacks.add(on_lost)
             try:
-                # connect_robust reconnects after a drop, but the first connect raises if down.
-                self._conn = await aio_pika.connect_robust(self.url, timeout=self.connect_timeout,
-                                                           reconnect_interval=1)
-                break
+                async with asyncio.timeout(SET_UP_TIMEOUT_SECONDS):
+                    await self._set_up(conn, on_lost)
             except Exception as exc:
-                log.warning("RabbitMQ connect failed (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-        self._pub_channel = await self._conn.channel(publisher_confirms=True)
+                failures += 1
+                log.warning("RabbitMQ at %s: setting up failed (%r); trying the next broker", shown(self.url), exc)
+                await self._drop(conn)
+                self._at = (self._at + 1) % len(self.urls)
+                await asyncio.sleep(RECONNECT_DELAYS_SECONDS[min(failures, len(RECONNECT_DELAYS_SECONDS)) - 1])
+                continue
+            failures = 0
+            metrics.BROKER_CONNECTIONS.labels(shown(self.url)).inc()
+            log.info("connected to RabbitMQ at %s", shown(self.url))
+            self._connected.set()
+            reason = await lost
+            self._connected.clear()
+            log.warning("RabbitMQ at %s: connection lost (%s); reconnecting", shown(self.url), reason)
+            self._consuming.clear()
+            self._broadcast_queues.clear()
+            self._pub_channel, self._exchange = None, None
+            await self._drop(conn)
+            # Its node is likely gone: the others first.
+            self._at = (self._at + 1) % len(self.urls)
+
+    async def _set_up(self, conn: AbstractConnection, on_lost: Callable[..., None]) -> None:
+        self._conn = conn
+        self._pub_channel = await conn.channel(publisher_confirms=True)
+        # A channel the broker closed (an error on it) would leave this bus deaf or mute while the
+        # connection lives on: the whole connection is set up again instead.
+        self._pub_channel.close_callbacks.add(on_lost)
         self._exchange = await self._pub_channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         for sub in self._subs:
-            await self._consume(sub)
-        self._connected.set()
+            await self._consume(conn, sub, on_lost)
 
-    async def _consume(self, sub: _Subscription) -> None:
-        assert self._conn is not None
-        channel = await self._conn.channel()
+    async def _drop(self, conn: AbstractConnection) -> None:
+        # `asyncio.timeout`, not `wait_for`: Python 3.11's wait_for can swallow a cancellation that
+        # arrives as the close completes, and a stop then never ended (the loop went on connecting).
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await conn.close()
+
+    def _queue_arguments(self) -> dict[str, FieldValue]:
+        return {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
+
+    async def _consume(self, conn: AbstractConnection, sub: _Subscription,
+                       on_lost: Callable[..., None]) -> None:
+        channel = await conn.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
         exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
         if sub.broadcast:
-            name = f"{self.queue_prefix}{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
-            # Not exclusive: an exclusive queue dies with its connection, and an event published
-            # before the reconnect declared it again was lost (a revoked token kept working).
-            queue: AbstractQueue = await channel.declare_queue(
-                name, durable=True, arguments={"x-expires": BROADCAST_QUEUE_EXPIRES_MS})
+            queue, channel = await self._declare_broadcast_queue(conn, channel, sub)
             for type_ in sorted(sub.types):
-                await queue.bind(exchange, routing_key=type_)
+                await queue.bind(self.exchange_name, routing_key=type_)
             self._broadcast_queues.append(queue)
         else:
             queue = await self._declare_consumer_queue(channel, exchange, sub.consumer, sub.types)
-            name = queue.name
+        name = queue.name
+        channel.close_callbacks.add(on_lost)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             self._handling += 1
             self._idle.clear()
             try:
                 await self._deliver(channel, name, sub, message)
+            except Exception as exc:  # the handler ran; its ack (or its forward) went down with the link
+                log.warning("%s: a delivery could not be settled (%s); the broker delivers it again", name, exc)
             finally:
                 self._handling -= 1
                 if not self._handling:
@@ -153,11 +251,28 @@ class RabbitMQBus:
 
         self._consuming.append((queue, await queue.consume(on_message)))
 
+    async def _declare_broadcast_queue(self, conn: AbstractConnection, channel: AbstractChannel,
+                                       sub: _Subscription) -> tuple[AbstractQueue, AbstractChannel]:
+        """The subscription's own queue, declared again after a reconnect; one whose node is gone
+        (a classic queue lives on one node) gives way to a new one, which hears what comes next."""
+        # Not exclusive: an exclusive queue dies with its connection, and an event published
+        # before the reconnect declared it again was lost (a revoked token kept working).
+        arguments: dict[str, FieldValue] = {**self._queue_arguments(), "x-expires": BROADCAST_QUEUE_EXPIRES_MS}
+        if sub.queue is not None:
+            try:
+                return await channel.declare_queue(sub.queue, durable=True, arguments=arguments), channel
+            except ChannelClosed as exc:  # the failed declare closed the channel
+                log.warning("broadcast queue %s is unavailable (%s); declaring a new one", sub.queue, exc)
+                channel = await conn.channel()
+                await channel.set_qos(prefetch_count=self.prefetch)
+        sub.queue = f"{self.queue_prefix}{sub.consumer}.events.{uuid.uuid4().hex[:12]}"
+        return await channel.declare_queue(sub.queue, durable=True, arguments=arguments), channel
+
     async def _declare_consumer_queue(self, channel: aio_pika.abc.AbstractChannel,
                                       exchange: aio_pika.abc.AbstractExchange, consumer: str,
                                       types: Iterable[str]) -> aio_pika.abc.AbstractQueue:
         name = f"{self.queue_prefix}{consumer}.events"
-        args: dict[str, FieldValue] = {"x-queue-type": self.queue_type} if self.queue_type != "classic" else {}
+        args = self._queue_arguments()
         queue = await channel.declare_queue(name, durable=True, arguments=args)
         await channel.declare_queue(f"{name}.dlq", durable=True, arguments=args)
         for delay in retry_delays_ms(self.max_retries, self.retry_delay_ms):
@@ -189,12 +304,22 @@ class RabbitMQBus:
         Run before any producer starts (`atelier migrate`), so that an event published while a
         consumer process is still starting waits in its queue instead of being unroutable.
         """
-        conn = await aio_pika.connect(self.url, timeout=self.connect_timeout)
+        conn = await self._open_once()
         async with conn:
             channel = await conn.channel()
             exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
             for consumer, types in consumers.items():
                 await self._declare_consumer_queue(channel, exchange, consumer, types)
+
+    async def _open_once(self) -> AbstractConnection:
+        """A connection to the first broker of the list that answers; the last failure if none does."""
+        for _ in range(len(self.urls) - 1):
+            try:
+                return await aio_pika.connect(self.url, timeout=self.connect_timeout)
+            except Exception as exc:
+                log.warning("RabbitMQ at %s: connect failed (%s)", shown(self.url), exc)
+                self._at = (self._at + 1) % len(self.urls)
+        return await aio_pika.connect(self.url, timeout=self.connect_timeout)
 
     async def _deliver(self, channel: aio_pika.abc.AbstractChannel, queue: str, sub: _Subscription,
                        message: AbstractIncomingMessage) -> None:
@@ -247,8 +372,8 @@ class RabbitMQBus:
         )
 
     def _link_up(self) -> bool:
-        # `connected` is cleared while the robust connection is re-establishing itself.
-        return self._connected.is_set() and self._conn is not None and self._conn.connected.is_set()
+        # `_connected` is cleared as soon as the connection is lost, until it is set up again.
+        return self._connected.is_set() and self._conn is not None and not self._conn.is_closed
 
     async def publish(self, envelopes: list[Envelope]) -> None:
         if not self._link_up() or self._exchange is None:
@@ -267,7 +392,7 @@ class RabbitMQBus:
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                     ),
                     routing_key=env.type,
-                    timeout=10,
+                    timeout=PUBLISH_TIMEOUT_SECONDS,
                 )
 
         # Every message of the batch is sent before the first confirm is awaited, and batches do not
@@ -275,7 +400,10 @@ class RabbitMQBus:
         # together, in the order the publishes started): the broker persists them together
         # instead of one fsync-bound round trip each. If any is not confirmed the whole batch
         # stays unsent in the outbox and is published again (the consumers' inbox drops the copies).
-        await asyncio.gather(*(publish_one(env) for env in envelopes))
+        # Bounded as a whole: a publish caught by its connection's loss could wait for a confirm
+        # that never comes, and hold the relay with it.
+        async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+            await asyncio.gather(*(publish_one(env) for env in envelopes))
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
         """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`
@@ -401,6 +529,7 @@ class RabbitMQBus:
         """No new deliveries; each one under way finishes and is acked (at most `stop_timeout`), so
         that stopping a consumer (a deploy, a scale-in) neither cuts a handler off mid-way nor
         makes the broker hand its event to another consumer to do again; then disconnect."""
+        self._stopping = True
         if self._connector:
             self._connector.cancel()
             await asyncio.gather(self._connector, return_exceptions=True)
@@ -415,10 +544,12 @@ class RabbitMQBus:
         except TimeoutError:
             log.warning("stopping with %s deliveries still being handled; the broker will redeliver them",
                         self._handling)
-        for queue in self._broadcast_queues:
-            # Nobody else reads it; a link already down leaves it to its expiry.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(queue.delete(if_unused=False, if_empty=False), 5)
+        # Nobody else reads them; a link already down leaves them to their expiry. At once, and
+        # bounded together: a quorum queue with a member node down can take seconds to delete.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await asyncio.gather(*(queue.delete(if_unused=False, if_empty=False)
+                                       for queue in self._broadcast_queues), return_exceptions=True)
         self._broadcast_queues.clear()
         if self._conn is not None:
-            await self._conn.close()
+            await self._drop(self._conn)
