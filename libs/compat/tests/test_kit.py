@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ DEMO = Profile(
 
 
 async def _with_demo(gw: Gateway) -> None:
-    gw.app.state.compat = Compat({"demo": DEMO})
+    gw.app.state.gateway = replace(gw.app.state.gateway, compat=Compat({"demo": DEMO}))
 
 
 async def test_a_declarative_route_renames_the_body_maps_the_status_and_wraps_the_answer(gateway: Gateway) -> None:
@@ -243,7 +244,7 @@ HOOKED = Profile(
 
 
 async def test_a_prepare_hook_supplies_the_seed_auth_style_and_checks_origins(gateway: Gateway) -> None:
-    gateway.app.state.compat = Compat({"hooked": HOOKED}, origins=("http://localhost:3000",))
+    gateway.app.state.gateway = replace(gateway.app.state.gateway, compat=Compat({"hooked": HOOKED}, origins=("http://localhost:3000",)))
     r = await gateway.client.get("/compat/hooked/me/")
     assert r.status_code == 401 and r.json()["kind"] == "AUTHENTICATION_REQUIRED"
     bearer = gateway.keys.user_headers()["Authorization"]
@@ -257,7 +258,7 @@ async def test_a_prepare_hook_supplies_the_seed_auth_style_and_checks_origins(ga
 
 
 async def test_a_translation_bug_is_a_500_in_the_profile_format(gateway: Gateway) -> None:
-    gateway.app.state.compat = Compat({"hooked": HOOKED})
+    gateway.app.state.gateway = replace(gateway.app.state.gateway, compat=Compat({"hooked": HOOKED}))
     r = await gateway.client.get("/compat/hooked/broken/")
     assert r.status_code == 500
     assert r.json() == {"ok": False, "reason": "Internal server error", "kind": "INTERNAL_ERROR", "extra": {}}

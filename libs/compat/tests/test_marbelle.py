@@ -4,6 +4,7 @@ real services: tests-e2e/compat/test_marbelle*.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
@@ -78,7 +79,7 @@ GUEST = Profile(name="guest", title="Guest", seed="a test seed",
 
 
 async def test_a_call_without_the_guest_neither_uses_nor_hands_out_a_guest_identity(gateway: Gateway) -> None:
-    gateway.app.state.compat = Compat({"guest": GUEST})
+    gateway.app.state.gateway = replace(gateway.app.state.gateway, compat=Compat({"guest": GUEST}))
     token = gateway.keys.anon_token()
     r = await gateway.client.get("/compat/guest/alone/", headers={
         "X-Session-ID": token, "Cookie": f"anon_token={token}"})
