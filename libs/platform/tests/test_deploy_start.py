@@ -104,6 +104,14 @@ async def _answers(url: str, status: int) -> bool:
             return False
 
 
+async def _answers_while_running(processes: list[subprocess.Popen[bytes]], url: str) -> bool:
+    """200 from `url`; a process that exited (a port taken meanwhile on this shared machine, a
+    crash) fails at once with its exit code instead of waiting out the deadline."""
+    exited = [(p.args, p.returncode) for p in processes if p.poll() is not None]
+    assert not exited, f"exited before answering {url}: {exited}"
+    return await _answers(url, 200)
+
+
 def _plain_env(container: dict[str, Any]) -> dict[str, str]:
     """The container's own values; the connection URLs come from the Secret's keys (`valueFrom`),
     which `cluster_env` holds as the Secret would."""
@@ -147,8 +155,8 @@ async def test_the_job_the_init_containers_and_the_processes_start_with_the_mani
         for container, port in ((api, api_port), (relay, probe_port), (gateway, gateway_port)):
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 path = container[probe]["httpGet"]["path"]
-                await poll_until(lambda p=path, port=port: _answers(f"http://127.0.0.1:{port}{p}", 200), timeout=180,
-                                 interval=0.5, message=f"{container['name']} {probe} {path}")
+                await poll_until(lambda p=path, port=port: _answers_while_running(processes, f"http://127.0.0.1:{port}{p}"),
+                                 timeout=300, interval=0.5, message=f"{container['name']} {probe} {path}")
         # The other services are not running: the platform's health says so, yet the gateway
         # stays ready — one degraded service does not take every gateway out of rotation.
         assert await _answers(f"http://127.0.0.1:{gateway_port}/api/health", 503)
