@@ -161,7 +161,9 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
     finance = await staffer_account(api, admin, "finance")
     auth = await customer(api)
     me = (await api.get("/api/v1/users/me", headers=auth)).json()
-    order = await paid_order(api, auth)  # one physical product, shipped to ADDRESS
+    # One physical product shipped to ADDRESS, bought on the demo `shop` (S3), whose orders ship with
+    # a tracking number (`policies.tracking_number_required`).
+    order = await paid_order(api, {**auth, "X-Atelier-Storefront": "shop"})
     number = order["order_number"]
 
     async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
@@ -181,6 +183,10 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
         await page.get_by_role("button", name="Change status").click()
         await status_says(page, "The order is processing.")
         assert await offered() == ["cancelled", "shipped"]
+        # orders itself refuses the move without one, whoever asks.
+        r = await api.post(f"/api/v1/orders/{order['id']}/status", headers=admin, json={"status": "shipped"})
+        assert r.status_code == 400 and r.json()["error"]["details"]["fields"] == {
+            "tracking_number": ["Required to ship"]}, r.text
         await status.select_option("shipped")
         await page.get_by_role("button", name="Change status").click()
         await page.get_by_role("alert").filter(has_text="Tracking number is required").wait_for()
@@ -222,6 +228,17 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
             return "partly refunded" in (await page.locator("#order-status").text_content() or "")
 
         await poll(partly_refunded, timeout=30, message="the order read as partly refunded")
+
+        # The ledger: the customer's payment and the refund, found by the customer's email.
+        await page.get_by_role("link", name="Ledger").click()
+        await page.get_by_label("Customer email").fill(me["email"])
+        await page.get_by_role("button", name="Show").click()
+        rows = page.locator("#results tbody tr")
+        await rows.filter(has_text="refund").wait_for()
+        kinds = sorted((await row.get_by_role("cell").nth(3).text_content()).strip() for row in await rows.all())
+        assert kinds == ["payment", "refund"], kinds
+        assert "4.00" in await rows.filter(has_text="refund").text_content()
+        assert await rows.filter(has_text=me["email"]).count() == 2  # the owner named, not an id
         watch.assert_clean()
 
 

@@ -51,8 +51,8 @@ export function shortId(id, href) {
   return href ? h("a", { href, title: full }, text) : h("span", { title: full }, text);
 }
 
-// A customer by email where support may open customers (the short id until the email is read,
-// the whole id in its title). The ids a page asks for while it is built are named by one staff
+// A customer by email where the role may read customers (support, who also opens their page, and
+// finance; the short id until the email is read, the whole id in its title). The ids a page asks for while it is built are named by one staff
 // request per hundred (`GET /staff/customers?id=…&id=…`), each id once per console load.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const names = new Map();  // id → Promise of its email (or username), null when none is known
@@ -60,8 +60,8 @@ let waiting = null;  // id → resolve, for the next request
 
 export function customerRef(id) {
   if (!id) return "—";
-  if (!hasRole("support")) return shortId(id);
-  const a = shortId(id, `#/customers/${id}`);
+  if (!hasRole("support", "finance")) return shortId(id);
+  const a = shortId(id, hasRole("support") ? `#/customers/${id}` : undefined);
   if (UUID.test(String(id))) {
     nameOf(String(id)).then((name) => { if (name) a.textContent = name; });
   }

@@ -87,7 +87,6 @@ async function paymentsOf(order, ctx) {
 
 // The moves are orders' rule: the staff read lists those allowed now (`allowed_transitions`), and
 // the API still refuses any other with its reason.
-const NEEDS_TRACKING = new Set(["shipped"]);
 const IRREVERSIBLE = new Set(["cancelled"]);
 
 function statusForm(order, ctx) {
@@ -99,7 +98,7 @@ function statusForm(order, ctx) {
              { name: "tracking_number", label: "Tracking number", value: order.tracking_number || "" },
              { name: "note", label: "Note" }],
     onSubmit: async (values) => {
-      if (NEEDS_TRACKING.has(values.status) && !values.tracking_number) {
+      if (values.status === "shipped" && order.tracking_number_required && !values.tracking_number) {
         throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: `A ${values.status} order needs its tracking number.`,
                                            details: { fields: { tracking_number: ["Required to ship"] } } } });
       }
@@ -112,13 +111,14 @@ function statusForm(order, ctx) {
       await write(ctx, () => call("POST", `${V1}/orders/${order.id}/status`, { body }), (o) => `The order is ${o.status}.`);
     },
   });
-  // The tracking number is asked for where the move needs one.
+  // The tracking number is asked for on shipping, and required where the storefront ships with one
+  // (orders refuses the move without it too).
   const select = el.querySelector("select[name=status]");
   const tracking = el.querySelector("input[name=tracking_number]");
   const show = () => {
-    const needed = NEEDS_TRACKING.has(select.value);
-    tracking.closest(".field").hidden = !needed && !order.tracking_number;
-    tracking.required = needed;
+    const shipping = select.value === "shipped";
+    tracking.closest(".field").hidden = !shipping && !order.tracking_number;
+    tracking.required = shipping && Boolean(order.tracking_number_required);
   };
   select.addEventListener("change", show);
   show();

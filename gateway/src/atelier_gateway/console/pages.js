@@ -14,6 +14,7 @@ import { trends } from "./trends.js";
 import { webhooks } from "./webhooks.js";
 import { customersPage } from "./customers.js";
 import { subscriptions } from "./subscriptions.js";
+import { ledger } from "./ledger.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -310,6 +311,7 @@ export const PAGES = [
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
+  { path: "ledger", title: "Ledger", roles: ["finance"], render: ledger },
   { path: "dead-letters", title: "Dead letters", roles: ["support"], render: deadLetters },
   { path: "storefronts", title: "Storefronts", roles: ["admin"], render: storefronts },
   { path: "webhooks", title: "Webhooks", roles: ["admin"], render: webhooks },

@@ -21,6 +21,7 @@ const POLICIES = [
   ["passkey_signup_signs_in", "Passkey sign-up signs in before the email is confirmed", "tristate"],
   ["low_stock_threshold", "Low stock at or below", "int"],
   ["alert_emails", "Low-stock alert emails (space-separated)", "list"],
+  ["tracking_number_required", "Orders ship with a tracking number", "tristate"],
 ];
 const TRISTATE = [["", "The install's setting"], ["true", "yes"], ["false", "no"]];
 

@@ -65,10 +65,11 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           "http://localhost:3104", at_root=False,
           link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
           # S3 (Django): hour-long access tokens, Django's password validators, a 15-minute lock-out,
-          # 3 registrations an hour per address (its RegisterThrottle).
+          # 3 registrations an hour per address (its RegisterThrottle); an order ships with its
+          # tracking number (its fulfilment: "Set tracking_number, shipped_at").
           policies=StorefrontPoliciesIn(access_token_minutes=60, password_policy="strict", signin_lockout_minutes=15,
                                         registrations_per_hour_per_ip=3, cart_line_limit=0, low_stock_threshold=10,
-                                        alert_emails=["admin@atelier.example"],
+                                        alert_emails=["admin@atelier.example"], tracking_number_required=True,
                                         # its request budgets (DRF's throttles): 20 a minute per
                                         # anonymous caller, 100 per customer
                                         anonymous_requests_per_minute=20, customer_requests_per_minute=100)),

@@ -844,6 +844,7 @@ class StorefrontPoliciesIn(Request):
     passkey_signup_signs_in: bool | None = None
     low_stock_threshold: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     alert_emails: Annotated[list[AlertEmail] | None, Field(max_length=20), AfterValidator(_no_emails)] = []
+    tracking_number_required: bool | None = None
 
 
 class StorefrontPasskeyIn(Request):
@@ -955,7 +956,8 @@ class StorefrontRead(Storefront):
          "policies": {"access_token_minutes": 60, "password_policy": "strict", "cart_line_limit": None,
           "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
-          "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": []},
+          "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
+            "tracking_number_required": None},
          "is_default": False, "revision": 1795659340609926}]})
 
 
@@ -976,7 +978,8 @@ class StorefrontList(BaseModel):
            "policies": {"access_token_minutes": None, "password_policy": None, "cart_line_limit": None,
             "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
             "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
-            "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": []},
+            "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
+            "tracking_number_required": None},
            "is_default": True, "revision": 0}]}]})
 
     count: int

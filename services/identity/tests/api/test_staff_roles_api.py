@@ -11,7 +11,7 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/storefronts/{slug}"): ADMIN, ("PATCH", "/api/v1/storefronts/{slug}"): ADMIN,
             ("DELETE", "/api/v1/storefronts/{slug}"): ADMIN, ("GET", "/api/v1/staff/audit"): ADMIN,
             ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
-            ("GET", "/api/v1/staff/customers"): {"support"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
+            ("GET", "/api/v1/staff/customers"): {"support", "finance"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/suspend"): ADMIN,
             # Reactivating undoes a suspension, which is the admin's (#50).
             ("POST", "/api/v1/staff/customers/{user_id}/reactivate"): ADMIN,

@@ -98,6 +98,12 @@ def is_digital_only(kinds: Iterable[str]) -> bool:
     return not requires_shipping(kinds)
 
 
+def ships_with_tracking(storefront: Storefront | None) -> bool:
+    """Whether the storefront's orders move to `shipped` only with a tracking number
+    (`policies.tracking_number_required`; a storefront deleted since has no rule left)."""
+    return storefront is not None and bool(storefront.policies.tracking_number_required)
+
+
 def cancel_problem(status: str) -> str | None:
     """Why an order in `status` cannot be cancelled, or None when it can."""
     if status in CANCELLABLE:

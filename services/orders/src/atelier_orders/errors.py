@@ -77,3 +77,8 @@ class InvalidStatusTransition(OrdersError):
 
 class OrderNumberExhausted(OrdersError):
     code, status, default_message = "CONFLICT", 409, "Could not allocate an order number; try again"
+
+
+class TrackingNumberRequired(OrdersError):
+    # The order's storefront ships with a tracking number (`policies.tracking_number_required`).
+    code, status, default_message = "VALIDATION_ERROR", 400, "This storefront's orders ship with a tracking number"

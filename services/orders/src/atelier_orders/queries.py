@@ -23,12 +23,19 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_common.columns import table_of, utc_day
 from atelier_common.db import Statement
+from atelier_common.filters import Filters, where_given
 from atelier_orders import domain
 from atelier_orders.domain import Ordering
 from atelier_orders.models import Order, OrderItem, OrderStatusHistory
 from atelier_orders.rows import OrderDetails, OrderItemRow, StatusEntry
 
 _ORDER_COLUMNS = {"created_at": Order.created_at, "total_amount": Order.total_amount}
+# Staff's order search (`domain.StaffOrderFilter`'s fields); `email` is ix_customer_order_email_lower's.
+_STAFF_FILTERS: Filters = {
+    "email": lambda v: func.lower(col(Order.email)) == v, "number": lambda v: col(Order.order_number) == v,
+    "customer": lambda v: col(Order.user_id) == v, "status": lambda v: col(Order.status) == v,
+    "storefront": lambda v: col(Order.storefront) == v, "created_after": lambda v: col(Order.created_at) >= v,
+    "created_before": lambda v: col(Order.created_at) < v}
 _ORDER = table_of(Order)
 _ITEM = table_of(OrderItem)
 _HISTORY = table_of(OrderStatusHistory)
@@ -124,21 +131,7 @@ class OrderQueries:
     async def search(self, where: domain.StaffOrderFilter, *, limit: int,
                      offset: int) -> tuple[int, Sequence[Order]]:
         """Staff's search over every order (#36), newest first."""
-        stmt = select(Order)
-        if where.email is not None:  # ix_customer_order_email_lower
-            stmt = stmt.where(func.lower(col(Order.email)) == where.email)
-        if where.number is not None:
-            stmt = stmt.where(col(Order.order_number) == where.number)
-        if where.customer is not None:
-            stmt = stmt.where(col(Order.user_id) == where.customer)
-        if where.status is not None:
-            stmt = stmt.where(col(Order.status) == where.status)
-        if where.storefront is not None:
-            stmt = stmt.where(col(Order.storefront) == where.storefront)
-        if where.created_after is not None:
-            stmt = stmt.where(col(Order.created_at) >= where.created_after)
-        if where.created_before is not None:
-            stmt = stmt.where(col(Order.created_at) < where.created_before)
+        stmt = where_given(select(Order), _STAFF_FILTERS, where)
         count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
         page = (stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit).offset(offset)
                 .options(selectinload(Order.items)))  # type: ignore[arg-type]  # as in `list`

@@ -216,7 +216,7 @@ _STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     "payments": [{"kind": "payment", "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "refund_id": None,
                   "amount": "32.24", "currency": "USD", "provider": "local", "reason": None,
                   "occurred_at": "2026-11-26T02:15:25.281832Z"}],
-    "refunds": [], "events": _HISTORY, "version": "16dca0fda66af213", "allowed_transitions": ["delivered"],
+    "refunds": [], "events": _HISTORY, "version": "16dca0fda66af213", "allowed_transitions": ["delivered"], "tracking_number_required": False,
     "refund_state": "none"}
 
 
@@ -331,6 +331,8 @@ class StaffOrderRead(OrderRead):
     allowed_transitions: list[str] = []
     # What of its money went back: none, partial or full (a shipped order refunded in full stays shipped).
     refund_state: Literal["none", "partial", "full"] = "none"
+    # Whether a move to `shipped` needs a tracking number (the storefront's `tracking_number_required`).
+    tracking_number_required: bool = False
 
 
 class InternalOrderRead(OrderRead):

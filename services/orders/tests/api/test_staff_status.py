@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
+from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error, statuses
 
@@ -59,6 +61,30 @@ class TestStaffTransitions:
         after = await customer.order(order["id"])
         assert (after["status"], after["tracking_number"]) == (before["status"], None)
         assert after["status_history"] == before["status_history"]
+
+    async def test_a_storefront_that_ships_with_tracking_refuses_a_shipment_without_one(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        add_storefront(harness.app, make_storefront("tracked", currency="USD",
+                                                    policies=StorefrontPolicies(tracking_number_required=True)))
+        lamp = platform.product()
+        order = await customer.on("tracked").placed(items=[{"product_id": lamp["id"]}],
+                                                     shipping_address_id=platform.address(customer.owner_id))
+        await staff.moved(order["id"], "awaiting_payment", "paid")
+        # An illegal move is refused as such, not for its tracking number.
+        assert_error(await staff.set_status(order["id"], "shipped"), 409, "INVALID_STATUS_TRANSITION")
+        await staff.moved(order["id"], "processing")
+        error = assert_error(await staff.set_status(order["id"], "shipped"), 400, "VALIDATION_ERROR")
+        assert error["details"] == {"fields": {"tracking_number": ["Required to ship"]}}
+        assert (await customer.order(order["id"]))["status"] == "processing"
+        staff_view = await staff.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)
+        assert staff_view.json()["tracking_number_required"] is True
+        shipped = await staff.moved(order["id"], "shipped", tracking_number="TRK-9")
+        assert (shipped["status"], shipped["tracking_number"]) == ("shipped", "TRK-9")
+        # Elsewhere (the default storefront here) an order may ship without one.
+        plain = await _physical_order(customer, platform)
+        assert (await staff.moved(plain["id"], "awaiting_payment", "paid", "processing", "shipped"))["status"] == "shipped"
+        plain_view = await staff.client.get(f"/api/v1/staff/orders/{plain['id']}", headers=staff.headers)
+        assert plain_view.json()["tracking_number_required"] is False
 
     async def test_refunded_is_for_payments_to_say(self, customer: Customer, staff: Staff,
                                                    platform: FakePlatform) -> None:

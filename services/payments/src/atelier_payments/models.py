@@ -98,6 +98,7 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(f"kind IN ({LEDGER_KIND_VALUES})", name="ck_ledger_entry_kind"),
         Index("ix_ledger_entry_owner_created", "owner_id", "created_at"),
+        Index("ix_ledger_entry_created", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -14,10 +14,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
+from atelier_common.filters import Filters, where_given
 from atelier_payments.models import LedgerEntry, Payment, Subscription
 from atelier_payments.rows import PaymentRow
+from atelier_payments.schemas import StaffLedgerQuery
 
 _PAYMENT = table_of(Payment)
+# Finance's ledger search (`StaffLedgerQuery`'s fields).
+_LEDGER_FILTERS: Filters = {
+    "customer": lambda v: col(LedgerEntry.owner_id) == v, "storefront": lambda v: col(LedgerEntry.storefront) == v,
+    "kind": lambda v: col(LedgerEntry.kind) == v, "created_after": lambda v: col(LedgerEntry.created_at) >= v,
+    "created_before": lambda v: col(LedgerEntry.created_at) < v}
 _OF_ORDER = (sa_select(_PAYMENT).where(_PAYMENT.c.order_id == bindparam("order"))
              .order_by(_PAYMENT.c.created_at, _PAYMENT.c.id))
 
@@ -38,6 +45,15 @@ class PaymentQueries:
         stmt = (select(LedgerEntry).where(owned)
                 .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc()).limit(limit).offset(offset))
         return count, (await self.session.exec(stmt)).all()
+
+    async def ledger_search(self, query: StaffLedgerQuery, *, limit: int, offset: int
+                            ) -> tuple[int, Sequence[LedgerEntry]]:
+        """Every owner's entries (#53, finance), newest first, narrowed by `query`."""
+        stmt = where_given(select(LedgerEntry), _LEDGER_FILTERS, query)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        rows = await self.session.exec(stmt.order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
+                                       .limit(limit).offset(offset))
+        return count, rows.all()
 
     async def subscriptions_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
                                  offset: int) -> tuple[int, Sequence[Subscription]]:

@@ -190,6 +190,32 @@ class LedgerEntryRead(BaseModel):
     created_at: datetime
 
 
+class StaffLedgerQuery(_Input):
+    """The filters of GET /staff/ledger (#53, finance); each one narrows, none means every entry."""
+
+    customer: uuid.UUID | None = Field(default=None, description="the owner: a customer's user id")
+    storefront: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    kind: Literal["payment", "refund", "credit_purchase", "credit_consumed"] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+class StaffLedgerEntryRead(LedgerEntryRead):
+    """A ledger entry as finance reads it: whose it is, too."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "67f6aee7-2097-4d25-a5d8-c871ef5ba7d5", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "storefront": "default", "kind": "refund",
+         "amount": "-10.00", "currency": "USD", "credits": None,
+         "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "reference_id": "re_3QJ8sdLkdIwHu7ix0Zp3aBcD", "description": "Refund for order ORD-20261126-NNKSU0",
+         "created_at": "2026-11-26T02:20:25.263948Z"}]})
+
+    # The customer (or, before sign-up, the anonymous id) the entry belongs to.
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+
+
 class PaymentRead(BaseModel):
     """A payment as other services see it (internal API)."""
 

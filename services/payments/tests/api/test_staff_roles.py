@@ -1,16 +1,19 @@
-"""Payments' staff operations by role (#36): refunds are finance's; a customer's plan is cancelled
-at period end or reactivated by support or finance (#53)."""
+"""Payments' staff operations by role (#36): refunds and the ledger are finance's; a customer's plan
+is cancelled at period end or reactivated by support or finance (#53)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from atelier_common.contracts.generation import CreditConsumed
 from atelier_testing.staff import assert_staff_roles
 
 from ..conftest import assert_error
 
 EXPECTED = {("POST", "/api/v1/payments/refunds"): {"finance"},
             ("GET", "/api/v1/staff/payments/orders/{order_id}"): {"support", "finance"},
+            ("GET", "/api/v1/staff/ledger"): {"finance"},
             ("GET", "/api/v1/staff/subscriptions"): {"support", "finance"},
             ("POST", "/api/v1/staff/subscriptions/{subscription_id}/cancel"): {"support", "finance"},
             ("POST", "/api/v1/staff/subscriptions/{subscription_id}/reactivate"): {"support", "finance"}}
@@ -52,6 +55,36 @@ async def test_staff_read_an_orders_payments_and_refunds(api) -> None:
     assert (body["total_refunded"], body["refundable"]) == ("9.48", "50.00")
     missing = await api.client.get(f"/api/v1/staff/payments/orders/{uuid.uuid4()}", headers=api.keys.staff_headers())
     assert missing.status_code == 404
+
+
+async def test_finance_reads_every_customers_ledger_by_customer_kind_and_time(api) -> None:
+    from .test_refunds import _paid_locally, _refund
+
+    order, _ = await _paid_locally(api, "59.48")
+    assert (await _refund(api, order["id"], "9.48")).status_code == 201
+    user_id = uuid.uuid4()
+    await api.h.deliver(CreditConsumed(user_id=user_id, credits=2, reason="unlock", balance_after=3))
+    finance = api.keys.staff_headers("finance")
+
+    async def ledger(**params) -> dict:
+        r = await api.client.get("/api/v1/staff/ledger", params=params, headers=finance)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    everything = await ledger()
+    assert [e["kind"] for e in everything["results"]] == ["credit_consumed", "refund", "payment"]  # newest first
+    [used] = (await ledger(customer=str(user_id)))["results"]
+    assert (used["owner_id"], used["credits"], used["amount"]) == (str(user_id), -2, None)
+    [refund] = (await ledger(kind="refund"))["results"]
+    assert (refund["order_id"], refund["amount"], refund["currency"]) == (order["id"], "-9.48", "USD")
+    later = (datetime.fromisoformat(used["created_at"]) + timedelta(seconds=1)).isoformat()
+    assert (await ledger(created_after=later))["count"] == 0
+    assert (await ledger(created_before=later, limit=1))["count"] == 3
+    assert (await ledger(storefront="nowhere"))["count"] == 0
+    assert_error(await api.client.get("/api/v1/staff/ledger", params={"kind": "gift"}, headers=finance),
+                 400, "VALIDATION_ERROR")
+    assert_error(await api.client.get("/api/v1/staff/ledger", headers=api.keys.staff_headers("support")),
+                 403, "PERMISSION_DENIED")
 
 
 async def test_staff_find_a_customers_subscription(api) -> None:

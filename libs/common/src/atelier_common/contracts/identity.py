@@ -123,6 +123,8 @@ class StorefrontPolicies(ContractModel):
     # `alert_emails`); None: no low-stock alerts.
     low_stock_threshold: int | None = None
     alert_emails: list[str] = []
+    # orders: True refuses a move to `shipped` without a tracking number (S3 ships with one).
+    tracking_number_required: bool | None = None
 
 
 class Storefront(ContractModel):

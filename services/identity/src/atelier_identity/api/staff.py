@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from atelier_common.auth import STAFF_ROLES, AdminPrincipal, SupportPrincipal
+from atelier_common.auth import STAFF_ROLES, AdminPrincipal, OrderReaderPrincipal, SupportPrincipal
 from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.idempotency import IdempotencyDep
 from atelier_common.inputs import InputModel
@@ -187,7 +187,7 @@ async def set_staff_roles(body: StaffAccountChange, staff: AdminPrincipal, accou
 
 
 @router.get("/customers", summary="Search customers", response_model=Page[CustomerRead])
-async def search_customers(request: Request, _: SupportPrincipal, customers: CustomerSearchDep,
+async def search_customers(request: Request, _: OrderReaderPrincipal, customers: CustomerSearchDep,
                            params: PageParamsDep,
                            q: Annotated[str | None, Query(max_length=320, description="part of the email or name")] = None,
                            ids: Annotated[list[uuid.UUID] | None, Query(
@@ -195,7 +195,7 @@ async def search_customers(request: Request, _: SupportPrincipal, customers: Cus
                                description="only these accounts (repeat it: `?id=…&id=…`, up to 100)")] = None,
                            ) -> dict[str, Any]:
     """Accounts by email or name, or by id (the console names many ids at once), newest first; their orders:
-    `/api/v1/staff/orders?customer=`."""
+    `/api/v1/staff/orders?customer=`. Support's and finance's: finance names whom it refunds."""
     count, rows = await customers.page(q.strip() if q else None, ids=ids or (), limit=params.limit,
                                        offset=params.offset)
     page: dict[str, Any] = build_page(request, params, count, list(rows))

@@ -35,7 +35,8 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
     read = StaffOrderRead.model_validate(picture.order)
     return {**read.model_dump(), "payments": picture.payments, "refunds": picture.refunds,
             "events": read.status_history, "version": picture.version,
-            "allowed_transitions": picture.allowed_transitions, "refund_state": picture.refund_state}
+            "allowed_transitions": picture.allowed_transitions, "refund_state": picture.refund_state,
+            "tracking_number_required": picture.tracking_number_required}
 
 
 @router.get("/reports/daily", summary="Orders and revenue per day", response_model=DailyReport[DailyOrdersRead])

@@ -11,10 +11,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
+from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderStatusChanged
 from atelier_common.money import quantize
+from atelier_common.storefronts import UnknownStorefront
 from atelier_common.telemetry import log_when_committed
 from atelier_orders import domain
+from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
 from atelier_orders.models import utcnow
@@ -127,3 +130,13 @@ async def _apply(session: AsyncSession, order: LockedOrder, target: OrderStatus,
     elif target == OrderStatus.DELIVERED:
         order.delivered_at = now
     await record_status(session, order, previous, note=note, actor=actor, actor_id=actor_id)
+
+
+async def ships_with_tracking(context: OrdersContext, slug: str) -> bool:
+    """Whether the storefront `slug` ships its orders only with a tracking number (a storefront
+    deleted since has no rule left)."""
+    try:
+        storefront: Storefront | None = await context.storefronts.get(slug)
+    except UnknownStorefront:
+        storefront = None
+    return domain.ships_with_tracking(storefront)

@@ -16,7 +16,7 @@ from atelier_orders.models import Order, OrderPaymentRecord, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import StaffOrderQuery
-from atelier_orders.service._shared import order_id_of
+from atelier_orders.service._shared import order_id_of, ships_with_tracking
 from atelier_orders.service.payment_records import PaymentRecords
 
 
@@ -46,7 +46,8 @@ class StaffOrders(UseCase[OrdersContext]):
             refunds=[r for r in money if r.kind in ("refund", "returned")],
             allowed_transitions=domain.allowed_targets(
                 order.status, digital_only=domain.is_digital_only(i.kind for i in order.items), by_staff=True),
-            refund_state=domain.refund_state(order.total_amount, refunded))
+            refund_state=domain.refund_state(order.total_amount, refunded),
+            tracking_number_required=await ships_with_tracking(self.context, order.storefront))
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,4 @@ class StaffOrderPicture:
     refunds: list[OrderPaymentRecord]
     allowed_transitions: list[str]
     refund_state: str
+    tracking_number_required: bool

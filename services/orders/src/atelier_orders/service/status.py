@@ -24,12 +24,19 @@ from atelier_common.versions import check_version
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
-from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound
+from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound, TrackingNumberRequired
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.schemas import OrderStatusUpdate
-from atelier_orders.service._shared import log_order, order_id_of, record_status, reload, transition
+from atelier_orders.service._shared import (
+    log_order,
+    order_id_of,
+    record_status,
+    reload,
+    ships_with_tracking,
+    transition,
+)
 
 log = logging.getLogger("atelier.orders.status")
 S = OrderStatus
@@ -64,6 +71,8 @@ class StatusService(UseCase[OrdersContext]):
             await self._cancel(order, note=data.note or "Cancelled by staff", reason=data.note, actor=Actor.STAFF,
                                actor_id=staff_id)
         else:
+            if await self._untracked_shipment(order, data):
+                raise TrackingNumberRequired(details={"fields": {"tracking_number": ["Required to ship"]}})
             tracking = order.tracking_number
             if data.tracking_number is not None:
                 order.tracking_number = data.tracking_number
@@ -78,6 +87,15 @@ class StatusService(UseCase[OrdersContext]):
                                after={"status": order.status, "tracking_number": order.tracking_number},
                                reason=data.note)
         return await reload(self.session, order.id)
+
+    async def _untracked_shipment(self, order: LockedOrder, data: OrderStatusUpdate) -> bool:
+        """A legal move to `shipped` with no tracking number, where the storefront ships with one (an
+        illegal move is refused as such by `transition`)."""
+        if data.status != S.SHIPPED or data.tracking_number or order.tracking_number:
+            return False
+        if domain.transition_problem(order.status, S.SHIPPED, digital_only=not order.ships, by_staff=True):
+            return False
+        return await ships_with_tracking(self.context, order.storefront)
 
     # -- what other services report ----------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The staff API payments answers (#36): its part of an order's picture, and customers' plans
-(read; cancelled at period end or reactivated, #53)."""
+"""The staff API payments answers (#36): its part of an order's picture, every customer's ledger
+(finance, #53), and customers' plans (read; cancelled at period end or reactivated, #53)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from atelier_common.auth import OrderReaderPrincipal
+from atelier_common.auth import FinancePrincipal, OrderReaderPrincipal
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
-from atelier_payments.schemas import OrderPaymentsRead
+from atelier_payments.schemas import OrderPaymentsRead, StaffLedgerEntryRead, StaffLedgerQuery
 from atelier_payments.service.staff import StaffPayments, StaffSubscriptions
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -28,6 +28,15 @@ StaffSubscriptionsDep = Annotated[StaffSubscriptions, use_case(StaffSubscription
 async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments: StaffPaymentsDep) -> OrderPaymentsRead:
     """An order's payments and refunds, what is refunded and what may still be."""
     return await payments.of_order(order_id)
+
+
+@router.get("/ledger", summary="List the ledger", response_model=Page[StaffLedgerEntryRead])
+async def list_ledger(request: Request, query: Annotated[StaffLedgerQuery, Query()], _: FinancePrincipal,
+                      payments: StaffPaymentsDep, params: PageParamsDep) -> dict[str, Any]:
+    """Every customer's money and credit movements (payments, refunds, credit packs, credits used),
+    newest first; by customer, storefront, kind and time (`created_after` inclusive, `created_before` not)."""
+    count, rows = await payments.ledger(query, limit=params.limit, offset=params.offset)
+    return build_page(request, params, count, list(rows))
 
 
 class StaffSubscriptionRead(BaseModel):

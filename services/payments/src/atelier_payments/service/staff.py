@@ -14,14 +14,18 @@ from atelier_common.service import UseCase
 from atelier_payments import domain
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.errors import OrderNotFound, SubscriptionNotFound
-from atelier_payments.models import Subscription
+from atelier_payments.models import LedgerEntry, Subscription
 from atelier_payments.queries import PaymentQueries
 from atelier_payments.repository import RefundRepository, SubscriptionRepository
-from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffRefundRead
+from atelier_payments.schemas import OrderPaymentsRead, PaymentRead, StaffLedgerQuery, StaffRefundRead
 from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionService
 
 
 class StaffPayments(UseCase[PaymentsContext]):
+    async def ledger(self, query: StaffLedgerQuery, *, limit: int, offset: int
+                     ) -> tuple[int, Sequence[LedgerEntry]]:
+        return await PaymentQueries(self.session).ledger_search(query, limit=limit, offset=offset)
+
     async def subscriptions(self, *, customer: uuid.UUID | None, status: str | None, limit: int,
                             offset: int) -> tuple[int, Sequence[Subscription]]:
         return await PaymentQueries(self.session).subscriptions_page(user_id=customer, status=status, limit=limit,
