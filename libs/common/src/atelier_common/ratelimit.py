@@ -17,7 +17,6 @@ A rule that counts only some outcomes (identity's failed sign-ins) looks without
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -34,6 +33,7 @@ from limits.aio.strategies import RateLimiter as Strategy
 from limits.storage import storage_from_string
 
 from atelier_common.errors import RateLimited
+from atelier_common.loops import BackgroundLoop
 from atelier_common.redisguard import RedisGuard, RedisUnavailable, guard_for
 from atelier_common.settings import AtelierSettings
 
@@ -104,7 +104,8 @@ class RateLimiter:
         # Counted locally, synced in the background: a fixed window with Redis only.
         self.sync_seconds = sync_seconds if (redis_url and not moving_window) else 0.0
         self._budgets: dict[str, _Budget] = {}
-        self._sync_task: asyncio.Task[None] | None = None
+        # A round is a few Redis calls, safe to cut short: a stop waits a second at most.
+        self._syncing = BackgroundLoop("rate-limit sync", stop_timeout=1.0)
 
     async def hit(self, rule: str, *keys: str) -> None:
         limit = _parsed(rule)
@@ -178,8 +179,8 @@ class RateLimiter:
         budget = self._budgets.get(key)
         if budget is None or budget.ends <= now:
             budget = self._budgets[key] = _Budget(now + limit.get_expiry(), limit.get_expiry())
-        if self._sync_task is None:
-            self._sync_task = asyncio.get_running_loop().create_task(self._sync_forever())
+        if not self._syncing.running:
+            self._syncing.every(self.sync_seconds, self.sync, now=False)
         if budget.shared + budget.pending < limit.amount:
             budget.pending += 1
             return True
@@ -218,20 +219,8 @@ class RateLimiter:
             for key in [k for k, b in self._budgets.items() if not b.pending]:
                 del self._budgets[key]
 
-    async def _sync_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.sync_seconds)
-            try:
-                await self.sync()
-            except Exception as exc:  # a sync that failed is retried next round; the loop lives on
-                log.warning("rate-limit sync failed: %s", exc)
-
     async def close(self) -> None:
-        if self._sync_task is not None:
-            self._sync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sync_task
-            self._sync_task = None
+        await self._syncing.stop()
         with contextlib.suppress(Exception):
             await self.sync()  # what this process counted still counts for the others
 

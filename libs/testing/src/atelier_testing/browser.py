@@ -67,12 +67,14 @@ class Watch:
     page_errors: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)  # "500 GET http://…"
     requests: list[str] = field(default_factory=list)  # "GET http://…", in order
+    # "401 GET http://…": what a console error about a failed load does not name.
+    client_errors: list[str] = field(default_factory=list)
 
     def assert_clean(self) -> None:
         assert not self.escaped, f"requests left the machine: {self.escaped}"
         assert not self.server_errors, f"5xx answers: {self.server_errors}"
         assert not self.page_errors, f"uncaught errors in the page: {self.page_errors}"
-        assert not self.console_errors, f"console errors: {self.console_errors}"
+        assert not self.console_errors, f"console errors: {self.console_errors}; 4xx answers: {self.client_errors}"
 
 
 @asynccontextmanager
@@ -96,6 +98,8 @@ async def offline_context(browser: Any, **options: Any) -> AsyncIterator[tuple[A
     def on_response(response: Any) -> None:
         if response.status >= 500:
             watch.server_errors.append(f"{response.status} {response.request.method} {response.url}")
+        elif response.status >= 400:
+            watch.client_errors.append(f"{response.status} {response.request.method} {response.url}")
 
     await context.route("**/*", only_local)
     context.on("page", on_page)

@@ -64,11 +64,13 @@ async def hold_statement(db: Database, trigger: str) -> AsyncIterator[HeldStatem
 
 
 def assert_write_lock_free(url: str) -> None:
-    """A new connection to the database file takes the write lock within a second (the app's own
-    wait is 30 s, the CI failure's "database is locked")."""
+    """A new connection to the database file takes the write lock within 10 s: the rollback of the
+    statement cut off may still be finishing in aiosqlite's thread on a busy machine, while the
+    fault this guards against held the lock until the connection was garbage-collected (the app's
+    own wait, 30 s, then ran out: the CI failure's "database is locked")."""
     path = make_url(url).database
     assert path, url
-    with contextlib.closing(sqlite3.connect(path, timeout=1)) as conn:
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
