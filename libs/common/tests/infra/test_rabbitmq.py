@@ -14,7 +14,7 @@ from atelier_common import outbox
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.events import Envelope
-from atelier_common.events.rabbitmq import RabbitMQBus, consumer_queues
+from atelier_common.events.rabbitmq import RabbitMQBus, consumer_queues, shown
 from atelier_common.inbox import EventContext, subscribe_all
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
@@ -397,6 +397,45 @@ async def test_a_bus_given_a_cluster_moves_to_the_next_broker_when_its_own_is_lo
         await publisher.stop()
         await first.stop()
         await second.stop()
+
+
+async def test_a_nacked_publish_moves_the_bus_to_a_new_publishing_channel(amqp_url: str, namespace: str,
+                                                                         cleanup_broker) -> None:
+    """A nack fails that batch (the outbox publishes it again) and the next batch goes through a new
+    channel on the same connection: RabbitMQ 3.10 kept nacking a channel whose quorum queue's
+    leader had died (#54). The nack here: a queue that refuses every message."""
+    from aio_pika.exceptions import DeliveryError
+
+    from atelier_common import metrics
+
+    heard: list[str] = []
+
+    async def handler(env: Envelope) -> None:
+        heard.append(env.type)
+
+    bus = make_bus(amqp_url, namespace)
+    bus.subscribe("consumer", [UserDeleted.type], handler)
+    await bus.start()
+    full = f"{namespace}full"
+    try:
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            queue = await channel.declare_queue(full, arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+            await queue.bind(f"{namespace}exchange", routing_key="refused.event")
+            connections = metrics.BROKER_CONNECTIONS.labels(shown(bus.url))._value.get()
+            before = bus._pub_channel
+            refused = Envelope(type="refused.event", data={}, producer="test")
+            with pytest.raises(DeliveryError):
+                await bus.publish([refused])
+            assert bus._pub_channel is not before and before is not None and before.is_closed
+            await bus.publish([Envelope.wrap(UserDeleted(user_id=uuid.uuid4()), producer="identity")])
+            await poll_until(lambda: _async(heard == [UserDeleted.type]), message="the next event delivered")
+            # The same connection: closing the old channel was not taken for a lost link.
+            assert metrics.BROKER_CONNECTIONS.labels(shown(bus.url))._value.get() == connections
+            await channel.queue_delete(full)
+    finally:
+        await bus.stop()
 
 
 async def test_redelivered_event_is_applied_once(amqp_url: str, namespace: str, cleanup_broker,

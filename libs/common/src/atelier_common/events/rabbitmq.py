@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import aio_pika
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue, FieldValue
-from aio_pika.exceptions import ChannelClosed
+from aio_pika.exceptions import ChannelClosed, DeliveryError
 
 from atelier_common import metrics
 from atelier_common.events.bus import Handler
@@ -122,6 +122,8 @@ class RabbitMQBus:
         self._conn: AbstractConnection | None = None
         self._pub_channel: AbstractChannel | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._on_lost: Callable[..., None] | None = None  # the connection's: set up again
+        self._renewing = asyncio.Lock()
         self._connected = asyncio.Event()
         self._connector: asyncio.Task[None] | None = None
         self._stopping = False  # a cancellation lost inside a library call still ends the loop
@@ -203,6 +205,7 @@ class RabbitMQBus:
 
     async def _set_up(self, conn: AbstractConnection, on_lost: Callable[..., None]) -> None:
         self._conn = conn
+        self._on_lost = on_lost
         self._pub_channel = await conn.channel(publisher_confirms=True)
         # A channel the broker closed (an error on it) would leave this bus deaf or mute while the
         # connection lives on: the whole connection is set up again instead.
@@ -402,8 +405,30 @@ class RabbitMQBus:
         # stays unsent in the outbox and is published again (the consumers' inbox drops the copies).
         # Bounded as a whole: a publish caught by its connection's loss could wait for a confirm
         # that never comes, and hold the relay with it.
-        async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
-            await asyncio.gather(*(publish_one(env) for env in envelopes))
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                await asyncio.gather(*(publish_one(env) for env in envelopes))
+        except DeliveryError:
+            await self._renew_publish_channel(exchange)
+            raise
+
+    async def _renew_publish_channel(self, nacked: aio_pika.abc.AbstractExchange) -> None:
+        """A new publishing channel after a nack. RabbitMQ 3.10 kept nacking every publish on a
+        channel that had published to a quorum queue whose leader's node died, for minutes after a
+        new leader was elected, while a new channel's publishes were confirmed at once (#54)."""
+        async with self._renewing:
+            conn, old, on_lost = self._conn, self._pub_channel, self._on_lost
+            if self._exchange is not nacked or conn is None or conn.is_closed or old is None or on_lost is None:
+                return  # renewed meanwhile, or the connection is being set up again anyway
+            channel = await conn.channel(publisher_confirms=True)
+            channel.close_callbacks.add(on_lost)
+            self._pub_channel = channel
+            self._exchange = await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC,
+                                                            durable=True)
+            old.close_callbacks.discard(on_lost)  # its close is ours, not a lost link
+            log.warning("RabbitMQ at %s: a publish was nacked; publishing on a new channel", shown(self.url))
+            with contextlib.suppress(Exception):
+                await old.close()
 
     async def queue_depths(self) -> dict[str, dict[str, int]]:
         """Messages waiting per consumer queue of this process: `{consumer: {"main", "retry", "dlq"}}`

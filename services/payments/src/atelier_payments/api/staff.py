@@ -31,8 +31,8 @@ async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments:
 
 
 @router.get("/ledger", summary="List the ledger", response_model=Page[StaffLedgerEntryRead])
-async def list_ledger(request: Request, query: Annotated[StaffLedgerQuery, Query()], _: FinancePrincipal,
-                      payments: StaffPaymentsDep, params: PageParamsDep) -> dict[str, Any]:
+async def list_staff_ledger(request: Request, query: Annotated[StaffLedgerQuery, Query()], _: FinancePrincipal,
+                            payments: StaffPaymentsDep, params: PageParamsDep) -> dict[str, Any]:
     """Every customer's money and credit movements (payments, refunds, credit packs, credits used),
     newest first; by customer, storefront, kind and time (`created_after` inclusive, `created_before` not)."""
     count, rows = await payments.ledger(query, limit=params.limit, offset=params.offset)
