@@ -105,7 +105,7 @@ class AtelierSettings(BaseSettings):
     redis_timeout_seconds: float = Field(default=0.1, gt=0)
     redis_breaker_failures: int = Field(default=3, ge=1)
     redis_breaker_reset_seconds: float = Field(default=2.0, gt=0)
-    # Public GET answers kept in a shared store and invalidated after each commit (`cache.py`):
+    # Public GET answers kept in a shared store and invalidated after each commit (`cache/`):
     # Redis at `cache_url` (else `redis_url`); without one, in-process (embedded mode only).
     cache_enabled: bool = True
     cache_url: str | None = None
