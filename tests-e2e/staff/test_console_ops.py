@@ -234,10 +234,10 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
         await page.get_by_label("Customer email").fill(me["email"])
         await page.get_by_role("button", name="Show").click()
         rows = page.locator("#results tbody tr")
-        await rows.filter(has_text="refund").wait_for()
-        kinds = sorted((await row.get_by_role("cell").nth(3).text_content()).strip() for row in await rows.all())
-        assert kinds == ["payment", "refund"], kinds
-        assert "4.00" in await rows.filter(has_text="refund").text_content()
+        await rows.filter(has_text="Refund").wait_for()
+        kinds = sorted(kind.strip() for kind in await rows.locator("td:nth-child(4)").all_text_contents())
+        assert kinds == ["Payment", "Refund"], kinds
+        assert "4.00" in await rows.filter(has_text="Refund").text_content()
         assert await rows.filter(has_text=me["email"]).count() == 2  # the owner named, not an id
         watch.assert_clean()
 

@@ -9,6 +9,7 @@ import { form, h, link, money, when } from "./ui.js";
 
 const KINDS = [["", "Any"], ["payment", "Payment"], ["refund", "Refund"], ["credit_purchase", "Credit purchase"],
                ["credit_consumed", "Credits used"]];
+const KIND_LABELS = new Map(KINDS.filter(([value]) => value));
 
 // The account whose email is exactly `email` (the search matches parts of emails and names too).
 async function customerByEmail(email) {
@@ -48,11 +49,12 @@ export async function ledger(root, ctx) {
   results(root, "Ledger entries", page, [
     { label: "When", value: (e) => when(e.created_at) },
     { label: "Customer", value: (e) => customerRef(e.owner_id) },
-    { label: "Storefront", value: (e) => e.storefront }, { label: "Kind", value: (e) => e.kind },
+    { label: "Storefront", value: (e) => e.storefront }, { label: "Kind", value: (e) => KIND_LABELS.get(e.kind) || e.kind },
     { label: "Amount", value: (e) => (e.amount === null ? "" : money(e.amount, e.currency)), num: true },
     { label: "Credits", value: (e) => (e.credits === null ? "" : String(e.credits)), num: true },
-    { label: "Order", value: (e) => (e.order_id ? link(`#/orders/${e.order_id}`, "Open") : "") },
-    { label: "Description", value: (e) => e.description }], ctx, "ledger");
+    // An order's entry opens the order (finance refunds there).
+    { label: "Description", value: (e) => (e.order_id ? link(`#/orders/${e.order_id}`, e.description) : e.description) },
+  ], ctx, "ledger");
 }
 
 function filterForm(q, ctx) {
