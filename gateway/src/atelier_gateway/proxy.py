@@ -158,48 +158,24 @@ class Proxy:
             await error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)(scope, receive, send)
 
     async def _proxy(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: list[tuple[bytes, bytes]] = []
-        authorization = request_id = cookie = if_none_match = storefront = origin = referer = None
-        host = b""
-        anon_candidates: list[bytes] = []
-        for key, value in scope["headers"]:
-            if key == b"x-anonymous-token" or key == b"x-session-id":
-                anon_candidates.append(value)
-            elif key == b"x-atelier-storefront":
-                storefront = value
-            if key in _DROPPED:
-                continue
-            if key == b"authorization":
-                authorization = value
-            elif key == b"x-request-id":
-                request_id = value
-                continue
-            elif key == b"cookie":
-                cookie = value
-            elif key == b"host":
-                host = value
-            elif key == b"if-none-match":
-                if_none_match = value
-            elif key == b"origin":
-                origin = value
-            elif key == b"referer":
-                referer = value
-            headers.append((key, value))
+        h = RequestHeaders.read(scope["headers"])
+        # Forwarded as they came but for the hop-by-hop ones and what the gateway itself sets.
+        headers = [(k, v) for k, v in scope["headers"] if k not in _DROPPED and k != b"x-request-id"]
 
         profile = scope.get(COMPAT_PROFILE)
-        resolved, shareable = await self.storefronts.resolve_for_sharing(storefront, origin, referer, profile)
+        resolved, shareable = await self.storefronts.resolve_for_sharing(h.storefront, h.origin, h.referer, profile)
         storefront_var.set(resolved)  # the access log's and the request metric's label
         slug = resolved.encode()
         headers.append((b"x-atelier-storefront", slug))
 
         claims = None
-        if authorization is not None:
-            scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if h.authorization is not None:
+            scheme, _, token = h.authorization.decode("latin-1").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise InvalidToken()
             claims = await self.auth.access_claims(token.strip())
 
-        anon = self._anon_of(anon_candidates, cookie)
+        anon = self._anon_of(h.anon_candidates, h.cookie)
         minted = None
         # An identity is minted where the caller would own something (cart, order, book), never
         # for a sign-in or a read, through a profile too: a new one costs nothing here, and what
@@ -217,7 +193,7 @@ class Proxy:
                 await _hit(self.credential_limiter, self.settings.rate_limit_credentials_per_ip, "credentials", ip,
                            limit="rate_limit_credentials_per_ip")
 
-        request_id = request_id or uuid.uuid4().hex.encode()
+        request_id = h.request_id or uuid.uuid4().hex.encode()
         headers.append((b"x-forwarded-for", ip.encode()))
         headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
         headers.append((b"x-request-id", request_id))
@@ -249,11 +225,11 @@ class Proxy:
 
         prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
         if prefix is not None and prefix in self._cacheable and self._reader is not None:
-            key = entry_key(scope.get("scheme", "http"), host, scope["path"], scope["query_string"],
+            key = entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
                             audience_of(claims.get("roles", ()) if claims else ()), slug)
             entry = await self._reader.get(key)
             if entry is not None:
-                await _send_entry(entry, if_none_match, send, on_start)
+                await _send_entry(entry, h.if_none_match, send, on_start)
                 return
 
         try:
@@ -275,47 +251,30 @@ class Proxy:
         path: str = scope["path"]
         if reader is None or self.tracing or _prefix(path) not in self._cacheable or not is_public_read("GET", path):
             return None
-        storefront = referer = if_none_match = authorization = cookie = None
-        host = b""
-        anon_candidates: list[bytes] = []
-        for key, value in scope["headers"]:
-            if key in _FULL_PATH_HEADERS:
-                return None
-            if key == b"x-anonymous-token" or key == b"x-session-id":
-                anon_candidates.append(value)
-            elif key == b"cookie":
-                cookie = value
-            elif key == b"x-atelier-storefront":
-                storefront = value
-            elif key == b"host":
-                host = value
-            elif key == b"if-none-match":
-                if_none_match = value
-            elif key == b"referer":
-                referer = value
-            elif key == b"authorization":
-                authorization = value
+        h = RequestHeaders.read(scope["headers"])
+        if h.full_path_only:
+            return None
         claims = None
-        if authorization is not None and (claims := self.auth.known_claims(authorization)) is None:
+        if h.authorization is not None and (claims := self.auth.known_claims(h.authorization)) is None:
             return None
         try:
             check_path(path)
-            resolved, shareable = await self.storefronts.resolve_for_sharing(storefront, None, referer, None)
+            resolved, shareable = await self.storefronts.resolve_for_sharing(h.storefront, None, h.referer, None)
         except AtelierError:
             return None
-        key = entry_key(scope.get("scheme", "http"), host, path, scope["query_string"],
+        key = entry_key(scope.get("scheme", "http"), h.host, path, scope["query_string"],
                         audience_of(claims.get("roles", ()) if claims else ()), resolved.encode())
         entry = reader.local(key)
         if entry is None:
             return None
         if self.settings.rate_limits_enabled:
             client = scope.get("client")
-            anon = None if claims else self._anon_of(anon_candidates, cookie)
+            anon = None if claims else self._anon_of(h.anon_candidates, h.cookie)
             try:
                 await self._count(claims, client[0] if client else "unknown", resolved, anon)
             except AtelierError:
                 return None  # refused: the full path counts it again and answers 429 (CORS, log)
-        return Hit(entry, if_none_match, resolved, shareable)
+        return Hit(entry, h.if_none_match, resolved, shareable)
 
     async def send_hit(self, hit: Hit, send: Send) -> None:
         storefront_var.set(hit.storefront)
@@ -331,7 +290,49 @@ class Proxy:
 
 
 # A request with one of these takes the full path: CORS answers an Origin, a body is bounded there.
-_FULL_PATH_HEADERS = frozenset({b"origin", b"content-length", b"transfer-encoding"})
+@dataclass(slots=True)
+class RequestHeaders:
+    """What both request lanes read of a request's headers, in one pass: the full path
+    (`Proxy._proxy`) and a cache hit answered from this process's copy (`Proxy.find_hit`)."""
+
+    authorization: bytes | None = None
+    request_id: bytes | None = None
+    cookie: bytes | None = None
+    host: bytes = b""
+    if_none_match: bytes | None = None
+    storefront: bytes | None = None
+    origin: bytes | None = None
+    referer: bytes | None = None
+    # A body or an Origin (CORS): only the full path answers the request.
+    full_path_only: bool = False
+    anon_candidates: list[bytes] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, raw: list[tuple[bytes, bytes]]) -> RequestHeaders:
+        h = cls()
+        for key, value in raw:
+            if key == b"x-anonymous-token" or key == b"x-session-id":
+                h.anon_candidates.append(value)
+            elif key == b"x-atelier-storefront":
+                h.storefront = value
+            elif key == b"authorization":
+                h.authorization = value
+            elif key == b"x-request-id":
+                h.request_id = value
+            elif key == b"cookie":
+                h.cookie = value
+            elif key == b"host":
+                h.host = value
+            elif key == b"if-none-match":
+                h.if_none_match = value
+            elif key == b"origin":
+                h.origin = value
+                h.full_path_only = True
+            elif key == b"referer":
+                h.referer = value
+            elif key == b"content-length" or key == b"transfer-encoding":
+                h.full_path_only = True
+        return h
 
 
 @dataclass(frozen=True)
