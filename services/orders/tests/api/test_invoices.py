@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.payments import OrderPaid, PaymentRefunded
+from atelier_common.contracts.payments import PaymentRefunded
 from atelier_common.events.envelope import Envelope
 from atelier_common.inbox import handle_once
 from atelier_orders.events import on_order_paid
@@ -25,14 +25,9 @@ from atelier_testing import ServiceHarness, TestKeys, deliver_in_every_order, re
 from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
+from ..events.test_saga import paid
 
 YEAR = datetime.now(UTC).year
-
-
-def _paid(order: dict[str, Any], **fields: Any) -> OrderPaid:
-    return OrderPaid(**{"order_id": order["id"], "order_number": order["order_number"], "owner_id": uuid.uuid4(),
-                        "amount": Decimal(order["total_amount"]), "currency": order["currency"],
-                        "payment_id": uuid.uuid4(), "provider": "local", **fields})
 
 
 def _refunded(order: dict[str, Any], amount: str, **fields: Any) -> PaymentRefunded:
@@ -71,7 +66,7 @@ class TestIssue:
     async def test_a_paid_order_is_invoiced_with_a_snapshot_of_seller_buyer_lines_and_money(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
         order = await _physical_order(customer, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         invoice = await _invoice(customer, order["id"])
         assert invoice["number"] == f"INV-DEFAULT-{YEAR}-000001"
         assert (invoice["order_id"], invoice["order_number"], invoice["storefront"]) == (
@@ -98,7 +93,7 @@ class TestIssue:
             lamp = platform.product(currency="EUR" if storefront == "b" else "USD")
             order = await customer.on(storefront).placed(items=[{"product_id": lamp["id"]}],
                                                          shipping_address_id=platform.address(customer.owner_id))
-            await harness.deliver(_paid(order))
+            await harness.deliver(paid(order))
             numbers.append((await _invoice(customer, order["id"]))["number"])
         assert numbers == [f"INV-DEFAULT-{YEAR}-000001", f"INV-DEFAULT-{YEAR}-000002", f"INV-B-{YEAR}-000001",
                            f"INV-DEFAULT-{YEAR}-000003", f"INV-B-{YEAR}-000002"]
@@ -108,23 +103,23 @@ class TestIssue:
     async def test_a_redelivered_or_second_order_paid_issues_one_invoice(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
         order = await _physical_order(customer, platform)
-        paid = _paid(order)
-        envelope = await harness.deliver(paid)
-        await harness.deliver(paid, envelope_id=envelope.id)  # the broker delivering it again
-        await harness.deliver(_paid(order))  # another confirmation of the same money
+        confirmation = paid(order)
+        envelope = await harness.deliver(confirmation)
+        await harness.deliver(confirmation, envelope_id=envelope.id)  # the broker delivering it again
+        await harness.deliver(paid(order))  # another confirmation of the same money
         await harness.drain()
         assert [e["number"] for e in _published(harness, "invoice.issued", order["id"])] == [
             f"INV-DEFAULT-{YEAR}-000001"]
         # Nothing was drawn from the sequence in vain: the next order takes the next number.
         other = await _physical_order(customer, platform)
-        await harness.deliver(_paid(other))
+        await harness.deliver(paid(other))
         assert (await _invoice(customer, other["id"]))["number"] == f"INV-DEFAULT-{YEAR}-000002"
 
     async def test_a_digital_order_is_invoiced_and_completed(self, harness: ServiceHarness, customer: Customer,
                                                              platform: FakePlatform) -> None:
         pack = platform.product(kind="credit_pack", price="4.99", attributes={"credits": 5})
         order = await customer.placed(items=[{"product_id": pack["id"]}])
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         invoice = await _invoice(customer, order["id"])
         assert (invoice["total_amount"], invoice["shipping_cost"], invoice["buyer"]["shipping_address"]) == (
             "4.99", "0.00", None)
@@ -140,7 +135,7 @@ class TestIssue:
                                                                platform: FakePlatform) -> None:
         order = await _physical_order(customer, platform)
         assert (await customer.cancel(order["id"])).status_code == 200
-        await harness.deliver(_paid(order))  # given back by payments: never the order's money
+        await harness.deliver(paid(order))  # given back by payments: never the order's money
         assert_error(await customer.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=customer.headers),
                      404, "NOT_FOUND")
 
@@ -152,7 +147,7 @@ class TestConcurrentNumbering:
             pytest.skip("row locks race on PostgreSQL only (SQLite has one writer)")
         orders = [await _physical_order(customer, platform) for _ in range(20)]
         runtime = harness.runtime
-        events = [_paid(order) for order in orders]
+        events = [paid(order) for order in orders]
         ran = await asyncio.gather(*(handle_once(runtime.db, "orders", Envelope.wrap(e, producer="payments"), e,
                                                  on_order_paid, runtime.context) for e in events))
         assert all(ran)
@@ -169,7 +164,7 @@ class TestConcurrentNumbering:
                 assert locked is not None
                 await Invoicing(session, runtime.context).issue(locked)
                 raise RuntimeError("the transaction fails after the number was drawn")
-        await harness.deliver(_paid(second))
+        await harness.deliver(paid(second))
         assert (await _invoice(customer, second["id"]))["number"] == f"INV-DEFAULT-{YEAR}-000001"
 
 
@@ -178,7 +173,7 @@ class TestReading:
                                                                       customer: Customer,
                                                                       platform: FakePlatform) -> None:
         order = await _physical_order(customer, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=customer.headers)
         _assert_pdf(response, f"INV-DEFAULT-{YEAR}-000001")
 
@@ -193,7 +188,7 @@ class TestReading:
                                                           other_customer: Customer, platform: FakePlatform,
                                                           test_keys: TestKeys) -> None:
         order = await _physical_order(customer, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         await harness.deliver(_refunded(order, "5.00"))
         note = (await _invoice(customer, order["id"]))["credit_notes"][0]["number"]
         paths = ("invoice", "invoice.pdf", f"credit-notes/{note}.pdf")
@@ -210,7 +205,7 @@ class TestReading:
     async def test_an_anonymous_buyer_reads_its_invoice_before_and_after_its_claim(
             self, harness: ServiceHarness, anonymous: Customer, platform: FakePlatform) -> None:
         order = await _physical_order(anonymous, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         number = (await _invoice(anonymous, order["id"]))["number"]
         await harness.deliver(AnonymousClaimed(anon_id=anonymous.owner_id, user_id=uuid.uuid4()))
         assert (await _invoice(anonymous, order["id"]))["number"] == number
@@ -220,7 +215,7 @@ class TestReading:
     async def test_support_and_finance_read_any_invoice_through_the_staff_routes(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, test_keys: TestKeys) -> None:
         order = await _physical_order(customer, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         await harness.deliver(_refunded(order, "5.00"))
         base = f"/api/v1/staff/orders/{order['id']}"
         for role in ("support", "finance"):
@@ -237,7 +232,7 @@ class TestReading:
     async def test_an_erased_customers_invoice_keeps_no_personal_data(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, test_keys: TestKeys) -> None:
         order = await _physical_order(customer, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         await harness.deliver(UserDeleted(user_id=customer.owner_id))
         invoice = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}/invoice",
                                             headers=test_keys.staff_headers("finance"))).json()
@@ -251,7 +246,7 @@ class TestCreditNotes:
     async def test_each_refund_is_credited_once_referencing_the_invoice(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
         order = await _physical_order(customer, platform)
-        await harness.deliver(_paid(order))
+        await harness.deliver(paid(order))
         first = _refunded(order, "10.00")
         envelope = await harness.deliver(first)
         await harness.deliver(first, envelope_id=envelope.id)  # redelivered
@@ -276,7 +271,7 @@ class TestCreditNotes:
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
         async def scenario() -> list[Any]:
             order = await _physical_order(customer, platform)
-            return [_paid(order), _refunded(order, "7.00")]
+            return [paid(order), _refunded(order, "7.00")]
 
         async def outcome(events: Sequence[Any]) -> tuple[list[str], int]:
             order_id = str(events[0].order_id)

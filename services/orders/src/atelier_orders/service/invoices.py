@@ -61,18 +61,26 @@ class Invoicing(UseCase[OrdersContext]):
 
     async def issue(self, order: LockedOrder) -> None:
         """The invoice of `order`, just paid (its row locked by the caller): numbered, written and
-        announced in this transaction, then the refunds heard before it credited."""
+        announced in this transaction, then the refunds heard before it credited. What it reads
+        comes first: the storefront's counter stays locked from the number to the commit."""
         details = await reload(self.session, order.id)
+        seller = await self._seller(order.storefront)
+        # Refunds heard before the payment (the events of an order arrive in any order): none has
+        # its credit note yet, since there was no invoice to credit.
+        early = [Refund(payment_id=r.payment_id, refund_id=r.refund_id, amount=r.amount,
+                        currency=r.currency or details.currency, reason=r.reason)
+                 for r in await PaymentRecords(self.session, self.context).of_order(order.id)
+                 if r.kind == "refund" and r.amount is not None]
         now = utcnow()
         number = domain.document_number(DocumentKind.INVOICE, order.storefront, now.date(),
                                         await self.invoices.next_number(order.storefront, DocumentKind.INVOICE))
         invoice = Invoice(
             number=number, order_id=order.id, order_number=order.order_number, storefront=order.storefront,
-            seller_name=await self._seller(order.storefront), email=details.email,
-            billing_address=details.billing_address, shipping_address=details.shipping_address,
-            lines=domain.invoice_lines(details.items), currency=details.currency, subtotal=details.subtotal,
-            tax_amount=details.tax_amount, shipping_cost=details.shipping_cost, discount=details.discount,
-            total_amount=details.total_amount, issued_at=now)
+            seller_name=seller, email=details.email, billing_address=details.billing_address,
+            shipping_address=details.shipping_address, lines=domain.invoice_lines(details.items),
+            currency=details.currency, subtotal=details.subtotal, tax_amount=details.tax_amount,
+            shipping_cost=details.shipping_cost, discount=details.discount, total_amount=details.total_amount,
+            issued_at=now)
         await self.invoices.insert_invoice(invoice.model_dump())
         await outbox.add(self.session, InvoiceIssued(
             storefront=order.storefront, invoice_id=invoice.id, number=number, order_id=order.id,
@@ -80,13 +88,8 @@ class Invoicing(UseCase[OrdersContext]):
             currency=invoice.currency, total_amount=invoice.total_amount, tax_amount=invoice.tax_amount,
             issued_at=now))
         log.info("invoice %s issued for order %s", number, order.order_number)
-        # Refunds heard before the payment (the events of an order arrive in any order): none has
-        # its credit note yet, since there was no invoice to credit.
-        for record in await PaymentRecords(self.session, self.context).of_order(order.id):
-            if record.kind == "refund" and record.amount is not None:
-                await self._credit(order, invoice, Refund(
-                    payment_id=record.payment_id, refund_id=record.refund_id, amount=record.amount,
-                    currency=record.currency or invoice.currency, reason=record.reason))
+        for refund in early:
+            await self._credit(order, invoice, refund)
 
     async def credit_refund(self, order_id: uuid.UUID, refund: Refund) -> None:
         """A credit note for `refund`, once per refund; none before the order has its invoice (its
@@ -96,7 +99,9 @@ class Invoicing(UseCase[OrdersContext]):
             return
         invoice = await self.invoices.invoice_of(order.id)
         if invoice is None:
-            log.info("refund of order %s heard before its invoice: credited when it is issued", order.order_number)
+            # Heard before the payment (credited when the invoice is issued), or money the order
+            # never took (paid after its cancellation: never invoiced, nothing to credit).
+            log.info("refund of order %s, which has no invoice, not credited now", order.order_number)
             return
         if refund.refund_id is not None and refund.refund_id in await self.invoices.credited_refunds(order.id):
             return

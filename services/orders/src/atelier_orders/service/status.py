@@ -143,10 +143,11 @@ class StatusService(UseCase[OrdersContext]):
                                                           reason=f"paid after the order was {order.status}"))
         elif await transition(self.session, order, S.PAID, note=note, actor=Actor.PAYMENTS):
             log_order(self.session, order, "paid", amount, currency)
-            await self.invoicing.issue(order)
             if not order.ships:
                 await transition(self.session, order, S.COMPLETED, note="Digital order fulfilled",
                                  actor=Actor.SYSTEM)
+            # Last: its storefront's invoice counter stays locked from the number to the commit.
+            await self.invoicing.issue(order)
 
     async def note_payment_failure(self, order_id: uuid.UUID, reason: str | None) -> None:
         order = await self._lock_known(order_id, "payment.failed")
