@@ -15,7 +15,8 @@ from atelier_orders.service.invoices import Pdf
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
-CreditNoteNumber = Annotated[str, Path(max_length=100, description="The credit note's number, e.g. CN-DEFAULT-2026-000007")]
+CreditNoteNumber = Annotated[str, Path(max_length=100,
+                                        description="The credit note's number, e.g. CN-DEFAULT-2026-000007")]
 
 NO_INVOICE: ErrorResponses = {404: {"description": "NOT_FOUND: unknown order, another customer's, or not paid (no "
                                                    "invoice yet)"}}

@@ -131,7 +131,8 @@ class StatusService(UseCase[OrdersContext]):
             return  # a second confirmation of the same money changes nothing
         note = "Payment confirmed"
         if quantize(amount) != quantize(order.total_amount) or currency != order.currency:
-            note += f" ({domain.money_text(amount, currency)}; the order totals {domain.money_text(order.total_amount, order.currency)})"
+            totals = domain.money_text(order.total_amount, order.currency)
+            note += f" ({domain.money_text(amount, currency)}; the order totals {totals})"
         if order.status in (S.CANCELLED, S.REJECTED):
             # The money arrived for an order that no longer exists: announce it again as a paid
             # cancellation so that payments gives the money back (it then confirms with a refund).
