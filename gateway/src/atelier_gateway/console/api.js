@@ -51,7 +51,7 @@ export function newKey() {
 // answers would be 401s for the token the sign-out revokes).
 let inFlight = new AbortController();
 
-async function send(method, path, { body, query, headers, anonymous = false } = {}) {
+async function send(method, path, { body, query, headers, anonymous = false, asBlob = false } = {}) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
@@ -63,6 +63,8 @@ async function send(method, path, { body, query, headers, anonymous = false } = 
   if (session && session.access && !anonymous) all.Authorization = `Bearer ${session.access}`;
   const response = await fetch(url, { method, headers: all, credentials: "same-origin", signal: inFlight.signal,
                                       body: body === undefined || multipart ? body : JSON.stringify(body) });
+  // A file (a PDF) is read as bytes; an error answer is still the common JSON format.
+  if (asBlob && response.ok) return { response, json: null, text: "", blob: await response.blob() };
   const text = await response.text();
   let json = null;
   if (text) { try { json = JSON.parse(text); } catch { json = null; } }
@@ -84,22 +86,23 @@ async function refresh() {
 }
 
 // Call the API; a 401 refreshes the access token once and retries. Throws ApiError on failure.
-// `body` may be FormData (multipart); `asText` answers the body as text (a CSV) instead of JSON.
+// `body` may be FormData (multipart); `asText` answers the body as text (a CSV) instead of JSON,
+// `asBlob` as a Blob (a PDF: bytes that text would mangle).
 export async function call(method, path, options = {}) {
   if (!session && !options.anonymous) {
     // Signed out while a page was still loading: its next calls are not made (they would be 401s).
     throw new ApiError(401, { error: { code: "NOT_SIGNED_IN", message: "Signed out." } });
   }
-  let { response, json, text } = await send(method, path, options);
+  let { response, json, text, blob } = await send(method, path, options);
   if (response.status === 401 && session && await refresh()) {
-    ({ response, json, text } = await send(method, path, options));
+    ({ response, json, text, blob } = await send(method, path, options));
   }
   if (response.status === 401) {
     save(null);
     window.dispatchEvent(new CustomEvent("console:signed-out"));
   }
   if (!response.ok) throw new ApiError(response.status, json);
-  return options.asText ? text : json;
+  return options.asBlob ? blob : options.asText ? text : json;
 }
 
 export const get = (path, query) => call("GET", path, { query });

@@ -3,7 +3,7 @@
 // apply). Every read and write is a call of the catalog's staff API; nothing from it becomes HTML.
 
 import { call, get, hasRole } from "./api.js";
-import { actionButton, announce, clearAlert, form, go, h, link, money, showError, table } from "./ui.js";
+import { actionButton, announce, clearAlert, form, go, h, link, money, saveFile, showError, table } from "./ui.js";
 
 const V1 = "/api/v1";
 const PAGE_SIZE = 25;
@@ -284,15 +284,6 @@ function otherCurrencySection(product, ctx) {
 
 // ---------------------------------------------------------------- CSV
 
-function download(name, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-  const a = h("a", { href: url, download: name, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
 function reportTable(report) {
   const c = report.counts;
   return h("div", { id: "import-report" },
@@ -308,7 +299,7 @@ async function csvPage(root) {
   root.append(h("section", { "aria-label": "Export" }, h("h2", {}, "Export"),
     h("p", { class: "muted" }, "Every product, active or not, one a row (variants are not in the file)."),
     h("div", { class: "actions" }, actionButton("Export CSV", async () => {
-      download("products.csv", await call("GET", `${V1}/products/export.csv`, { asText: true, headers: { Accept: "text/csv" } }));
+      saveFile("products.csv", await call("GET", `${V1}/products/export.csv`, { asText: true, headers: { Accept: "text/csv" } }), "text/csv");
       announce("Exported the products.");
     }))));
 

@@ -1,10 +1,10 @@
 // An order's page: its lines, where it goes (the shipping address), its history, the status moves
-// orders allows now, and its money (refunds are finance's, after a confirmation).
+// orders allows now, its money (refunds are finance's, after a confirmation), its invoice and credit notes.
 
 import { ApiError, call, get, hasRole, newKey } from "./api.js";
 import { creditsForm, orderMail, section, V1, write } from "./pages.js";
 import { confirmed, customerRef } from "./ops.js";
-import { facts, form, h, link, money, table, when } from "./ui.js";
+import { actionButton, announce, facts, form, h, link, money, saveFile, table, when } from "./ui.js";
 
 // The order's status as staff read it: a live order refunded in full keeps its status (it was
 // shipped), but reads as refunded.
@@ -53,6 +53,10 @@ export async function orderDetail(root, ctx) {
     order.status_history));
   if (hasRole("support")) root.append(statusForm(order, ctx));
   await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
+  if (hasRole("support", "finance")) {
+    await section(root, "Invoice and credit notes", async () => invoiceOf(order),
+                  ["GET", `${V1}/staff/orders/{order_id}/invoice`]);
+  }
   if (hasRole("support") && order.email) {
     await section(root, "Mail about this order", async () => orderMail(order, ctx), ["GET", `${V1}/staff/mail`]);
   }
@@ -83,6 +87,33 @@ async function paymentsOf(order, ctx) {
   ];
   if (hasRole("finance") && Number(picture.refundable) > 0) out.push(refundForm(order, picture, ctx));
   return out;
+}
+
+// The paid order's invoice and its credit notes, each a PDF to download: the staff API wants the
+// bearer token, so a button fetches the file and saves it (no link could carry the token).
+async function invoiceOf(order) {
+  const base = `${V1}/staff/orders/${encodeURIComponent(order.id)}`;
+  let invoice;
+  try {
+    invoice = await get(`${base}/invoice`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return h("p", { class: "muted", id: "no-invoice" }, "No invoice: the order is not paid.");
+    throw error;
+  }
+  const pdf = (path, number) => actionButton(`Download ${number} (PDF)`, async () => {
+    saveFile(`${number}.pdf`, await call("GET", `${base}/${path}`, { asBlob: true, headers: { Accept: "application/pdf" } }), "application/pdf");
+    announce(`Downloaded ${number}.`);
+  }, { "data-document": number });
+  return [
+    facts([["Invoice", h("span", { id: "invoice-number" }, invoice.number)], ["Issued", when(invoice.issued_at)],
+           ["Total", money(invoice.total_amount, invoice.currency)], ["Credited", money(invoice.credited, invoice.currency)]]),
+    h("div", { class: "actions" }, pdf("invoice.pdf", invoice.number)),
+    h("h3", {}, "Credit notes"),
+    table("Credit notes", [{ label: "Number", value: (n) => n.number }, { label: "Issued", value: (n) => when(n.issued_at) },
+      { label: "Reason", value: (n) => n.reason || "" }, { label: "Amount", value: (n) => money(n.amount, n.currency), num: true },
+      { label: "PDF", value: (n) => pdf(`credit-notes/${encodeURIComponent(n.number)}.pdf`, n.number) }],
+    invoice.credit_notes, "No credit note."),
+  ];
 }
 
 // The moves are orders' rule: the staff read lists those allowed now (`allowed_transitions`), and

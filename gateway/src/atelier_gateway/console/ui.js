@@ -54,6 +54,17 @@ export function table(caption, columns, rows, empty = "Nothing to show.") {
     h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => h("td", { class: c.num ? "num" : null }, c.value(row)))))));
 }
 
+// Save `data` (text or a Blob) as the file `name`: a Blob URL the browser downloads, never opened
+// here (nothing from an answer is rendered as a page), revoked a minute later.
+export function saveFile(name, data, type) {
+  const url = URL.createObjectURL(data instanceof Blob ? data : new Blob([data], { type }));
+  const a = h("a", { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function facts(pairs) {
   return h("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v ?? "—")]));
 }

@@ -26,7 +26,13 @@ from standardwebhooks import Webhook
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.identity import UserRegistered
-from atelier_common.contracts.orders import OrderCancelled, OrderPlaced, OrderStatusChanged
+from atelier_common.contracts.orders import (
+    CreditNoteIssued,
+    InvoiceIssued,
+    OrderCancelled,
+    OrderPlaced,
+    OrderStatusChanged,
+)
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, SubscriptionChanged
 from atelier_common.events.envelope import IntegrationEvent
 from atelier_identity.errors import WebhookUrlNotAllowed
@@ -34,7 +40,7 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 # The integration events an endpoint may subscribe to; the public type is the event's own name.
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, PaymentFailed, PaymentRefunded,
-    SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock)
+    SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))
 
 SECRET_PREFIX = "whsec_"

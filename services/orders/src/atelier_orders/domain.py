@@ -202,6 +202,11 @@ class Totals:
     total_amount: Decimal
 
 
+def money_text(amount: Decimal, currency: str) -> str:
+    """`32.24 USD`: how the history's notes, the logs and the invoices write an amount."""
+    return f"{quantize(amount)} {currency}"
+
+
 def line_total(unit_price: Decimal, quantity: int) -> Decimal:
     return quantize(unit_price * quantity)
 
@@ -289,6 +294,19 @@ def address_snapshot(address: Mapping[str, Any]) -> dict[str, Any]:
     return snapshot
 
 
+def address_lines(snapshot: Mapping[str, Any] | None) -> list[str]:
+    """An address snapshot as printed on an invoice: name, company, street, city, country."""
+    if not snapshot:
+        return []
+    name = snapshot.get("full_name") or " ".join(
+        str(part) for part in (snapshot.get("first_name"), snapshot.get("last_name")) if part)
+    lines = [name, snapshot.get("company"), snapshot.get("street_address") or snapshot.get("address_line_1"),
+             snapshot.get("address_line_2"), snapshot.get("apartment"),
+             " ".join(str(part) for part in (snapshot.get("postal_code"), snapshot.get("city")) if part),
+             snapshot.get("state"), snapshot.get("country")]
+    return [str(line) for line in lines if line]
+
+
 def anonymised_address(snapshot: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if snapshot is None:
         return None
@@ -344,3 +362,29 @@ def order_version(updated_at: datetime, status: str) -> str:
     """What a staff form about the order was read at (#36, `atelier_common.versions`): every
     change of the order moves its `updated_at`."""
     return version_of(updated_at, status)
+
+
+# -- invoices and credit notes (#56) ------------------------------------------------------------------
+
+class DocumentKind(StrEnum):
+    """The numbered documents of a storefront, each with a gap-free sequence of its own."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+DOCUMENT_PREFIXES: Mapping[DocumentKind, str] = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+
+
+def document_number(kind: DocumentKind, storefront: str, issued: date, sequence: int) -> str:
+    """`INV-DEFAULT-2026-000042`: the kind's prefix, the storefront's slug in capitals, the year it
+    was issued, and its number in the storefront's sequence of that kind (six digits at least). The
+    sequence runs on across years: the year only tells the reader when."""
+    return f"{DOCUMENT_PREFIXES[kind]}-{storefront.upper()}-{issued.year:04d}-{sequence:06d}"
+
+
+def invoice_lines(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """What an invoice keeps of an order's lines (`OrderItemRow`s): money as decimal strings."""
+    return [{"sku": i.sku, "name": i.name, "variant_name": i.variant_name, "kind": i.kind, "quantity": i.quantity,
+             "unit_price": str(quantize(i.unit_price)), "line_total": str(quantize(i.line_total))} for i in items]
+

@@ -14,6 +14,15 @@ class OrderNotFound(OrdersError):
     code, status, default_message = "NOT_FOUND", 404, "Order not found"
 
 
+# An unpaid order has no invoice yet; a credit note is looked up among its invoice's.
+class InvoiceNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Invoice not found"
+
+
+class CreditNoteNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Credit note not found"
+
+
 class AddressNotFound(OrdersError):
     code, status, default_message = "ADDRESS_NOT_FOUND", 404, "Address not found"
 

@@ -12,6 +12,7 @@ from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentR
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.service import OwnershipService, StatusService
+from atelier_orders.service.invoices import Invoicing, Refund
 from atelier_orders.service.payment_records import PaymentRecords
 
 
@@ -42,6 +43,9 @@ async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersCo
     await PaymentRecords(ctx.session, ctx.context).record(event.order_id, "refund", event.payment_id,
                                                           refund_id=event.refund_id, amount=event.amount,
                                                           currency=event.currency, reason=event.reason)
+    await Invoicing(ctx.session, ctx.context).credit_refund(event.order_id, Refund(
+        payment_id=event.payment_id, refund_id=event.refund_id, amount=event.amount, currency=event.currency,
+        reason=event.reason))
 
 
 async def on_payment_returned(event: PaymentReturned, ctx: EventContext[OrdersContext]) -> None:

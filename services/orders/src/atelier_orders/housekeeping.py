@@ -6,7 +6,8 @@
 - A claimed order's anonymous reader (`anon_reader_id`, `claimed_at`), cleared
   `anonymous_retention_days` after the claim: by then the anonymous token that may still read the
   order (4 weeks) has expired. The order stays (the user's).
-- Kept: orders, their items, addresses and status history — a customer's records.
+- Kept: orders, their items, addresses and status history, invoices and credit notes (and their
+  numbering) — a customer's records and the accounts'.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Column,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
@@ -184,3 +186,80 @@ class OrdersImportRef(ImportRefRow, table=True):
     """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
 
     __tablename__ = "orders_import_ref"
+
+
+class InvoiceSequence(SQLModel, table=True):
+    """The last number given to a storefront's invoices, or to its credit notes (`kind`): one row
+    each, incremented under its row lock in the transaction that issues the document
+    (`InvoiceRepository.next_number`). A rolled-back issue rolls the increment back with it, so the
+    numbers have no gap, which a database SEQUENCE (never rolled back) would not promise."""
+
+    __tablename__ = "invoice_sequence"
+
+    storefront: str = Field(max_length=64, primary_key=True)
+    # invoice, credit_note
+    kind: str = Field(max_length=16, primary_key=True)
+    last_number: int = Field(sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), nullable=False))
+
+
+class Invoice(SQLModel, table=True):
+    """The invoice of a paid order (#56), issued in the transaction that marks it paid: a snapshot
+    of who sold, who bought, what and for how much, never changed afterwards (except the buyer's
+    details when the customer is erased, like the order's)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_invoice_number"),
+        # One invoice per order, whatever delivers the payment twice.
+        UniqueConstraint("order_id", name="uq_invoice_order_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # INV-<STOREFRONT>-<YYYY>-<000001> (`domain.document_number`).
+    number: str = Field(max_length=100)
+    order_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_invoice_order_id"), nullable=False))
+    order_number: str = Field(max_length=20)
+    storefront: str = Field(max_length=64)
+    # The seller: the storefront's name when the invoice was issued.
+    seller_name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    billing_address: dict[str, Any] | None = json_field(nullable=True)
+    shipping_address: dict[str, Any] | None = json_field(nullable=True)
+    # [{sku, name, variant_name, kind, quantity, unit_price, line_total}], money as decimal strings.
+    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    currency: str = Field(max_length=3)
+    subtotal: Decimal = _money()
+    tax_amount: Decimal = _money()
+    shipping_cost: Decimal = _money()
+    discount: Decimal = _money()
+    total_amount: Decimal = _money()
+    issued_at: datetime = _timestamp()
+
+
+class CreditNote(SQLModel, table=True):
+    """A refund of an invoiced order (#56): the amount given back, referencing the invoice; one per
+    refund payments announced (`payment.refunded`'s `refund_id`)."""
+
+    __tablename__ = "credit_note"
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_credit_note_number"),
+        UniqueConstraint("refund_id", name="uq_credit_note_refund_id"),
+        Index("ix_credit_note_order_id", "order_id", "issued_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # CN-<STOREFRONT>-<YYYY>-<000001>, a sequence of its own per storefront.
+    number: str = Field(max_length=100)
+    invoice_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("invoice.id", ondelete="CASCADE", name="fk_credit_note_invoice_id"), nullable=False))
+    order_id: uuid.UUID
+    storefront: str = Field(max_length=64)
+    # None for a refund announced before refunds had ids (the inbox alone keeps it once).
+    refund_id: uuid.UUID | None = None
+    payment_id: uuid.UUID
+    amount: Decimal = _money()
+    currency: str = Field(max_length=3)
+    reason: str | None = Field(default=None, max_length=500)
+    issued_at: datetime = _timestamp()

@@ -26,7 +26,7 @@ from atelier_common.db import Statement
 from atelier_common.filters import Filters, where_given
 from atelier_orders import domain
 from atelier_orders.domain import Ordering
-from atelier_orders.models import Order, OrderItem, OrderStatusHistory
+from atelier_orders.models import CreditNote, Invoice, Order, OrderItem, OrderStatusHistory
 from atelier_orders.rows import OrderDetails, OrderItemRow, StatusEntry
 
 _ORDER_COLUMNS = {"created_at": Order.created_at, "total_amount": Order.total_amount}
@@ -157,3 +157,30 @@ class OrderQueries:
         orders, matching = (await self.session.execute(stmt)).one()
         return int(orders), int(matching)
 
+
+
+class InvoiceQueries:
+    """An order's invoice and credit notes (#56), for whoever may read the order: the owner's filter
+    is `OrderQueries.readable_statement`'s, so another customer's invoice is simply not found."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_order(self, order_id: uuid.UUID, *, owner_id: uuid.UUID | None = None,
+                       reader: uuid.UUID | None = None) -> Invoice | None:
+        stmt = select(Invoice).where(col(Invoice.order_id) == order_id)
+        if owner_id is not None:
+            readable = OrderQueries(self.session).readable_statement(owner_id, reader).with_only_columns(
+                col(Order.id))
+            stmt = stmt.where(col(Invoice.order_id).in_(readable))
+        return (await self.session.exec(stmt)).first()
+
+    async def credit_notes(self, order_id: uuid.UUID) -> Sequence[CreditNote]:
+        """The order's credit notes, oldest first (ix_credit_note_order_id)."""
+        stmt = (select(CreditNote).where(col(CreditNote.order_id) == order_id)
+                .order_by(col(CreditNote.issued_at), col(CreditNote.number)))
+        return (await self.session.exec(stmt)).all()
+
+    async def credit_note(self, invoice_id: uuid.UUID, number: str) -> CreditNote | None:
+        stmt = select(CreditNote).where(col(CreditNote.invoice_id) == invoice_id, col(CreditNote.number) == number)
+        return (await self.session.exec(stmt)).first()

@@ -23,7 +23,15 @@ from atelier_common.columns import table_of
 from atelier_common.db import Statement
 from atelier_common.owners import lock_owner
 from atelier_orders import domain
-from atelier_orders.models import Order, OrderItem, OrderOwner, OrderStatusHistory
+from atelier_orders.models import (
+    CreditNote,
+    Invoice,
+    InvoiceSequence,
+    Order,
+    OrderItem,
+    OrderOwner,
+    OrderStatusHistory,
+)
 from atelier_orders.rows import LockedOrder, OrderDetails, OrderItemRow, StatusEntry
 
 _ORDER = table_of(Order)
@@ -82,6 +90,18 @@ _INSERT_ORDER_AND_ENTRY = _placed_statement()
 _MOVE_OWNER = (update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id"))
                .values(owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
                        anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
+# The next number of a storefront's sequence of one kind of document (#56), in one statement: the
+# counter row is created at 1 or incremented, and stays locked (like `SELECT … FOR UPDATE`) until the
+# transaction ends, so concurrent issues queue and a rolled-back one gives its number back.
+_SEQUENCE = table_of(InvoiceSequence)
+_NEXT_NUMBER = {
+    dialect: (insert_of(_SEQUENCE).values(storefront=bindparam("storefront"), kind=bindparam("kind"), last_number=1)
+              .on_conflict_do_update(index_elements=["storefront", "kind"],
+                                     set_={"last_number": _SEQUENCE.c.last_number + 1})
+              .returning(_SEQUENCE.c.last_number))
+    for dialect, insert_of in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_INSERT_INVOICE = insert(table_of(Invoice))
+_INSERT_CREDIT_NOTE = insert(table_of(CreditNote))
 _FORGET_READERS = (update(_ORDER).where(_ORDER.c.id.in_(
     sa_select(_ORDER.c.id).where(_ORDER.c.claimed_at < bindparam("before")).limit(bindparam("limit"))))
     .values(anon_reader_id=None, claimed_at=None).returning(_ORDER.c.id))
@@ -172,3 +192,37 @@ class OwnerRepository:
         """Lock the user's `order_owner` row until commit, recording an erasure; when the user was
         erased, if they were."""
         return (await lock_owner(self.session, OrderOwner, owner_id, erased=erased)).erased_at
+
+
+class InvoiceRepository:
+    """Invoices and credit notes (#56): numbers, and the documents written once. Callers hold the
+    order's row lock (`OrderRepository.lock`): an order's documents are decided one at a time."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_number(self, storefront: str, kind: str) -> int:
+        """The next number of `storefront`'s `kind` documents; its counter stays locked until commit."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        result = await self.session.execute(_NEXT_NUMBER[dialect], {"storefront": storefront, "kind": kind})
+        return int(result.scalar_one())
+
+    async def insert_invoice(self, values: Mapping[str, Any]) -> None:
+        await self.session.execute(_INSERT_INVOICE, values)
+
+    async def insert_credit_note(self, values: Mapping[str, Any]) -> None:
+        await self.session.execute(_INSERT_CREDIT_NOTE, values)
+
+    async def invoice_of(self, order_id: uuid.UUID) -> Invoice | None:
+        return (await self.session.exec(select(Invoice).where(col(Invoice.order_id) == order_id))).first()
+
+    async def credited_refunds(self, order_id: uuid.UUID) -> set[uuid.UUID]:
+        """The refunds of the order that have their credit note already."""
+        stmt = select(CreditNote.refund_id).where(col(CreditNote.order_id) == order_id)
+        return {refund for refund in (await self.session.exec(stmt)).all() if refund is not None}
+
+    async def lock_invoices_of(self, order_ids: Sequence[uuid.UUID]) -> Sequence[Invoice]:
+        if not order_ids:
+            return []
+        stmt = select(Invoice).where(col(Invoice.order_id).in_(order_ids)).with_for_update()
+        return (await self.session.exec(stmt)).all()

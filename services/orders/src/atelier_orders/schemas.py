@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -29,6 +29,9 @@ from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
+
+if TYPE_CHECKING:  # the use case's answer; importing it here would import the service package
+    from atelier_orders.service.invoices import InvoicePicture
 
 MAX_LINES = 100
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
@@ -382,3 +385,90 @@ class StorefrontOrders(BaseModel):
     orders: int
     # Orders still waiting for their money (pending or awaiting payment).
     unpaid: int
+
+
+# -- invoices and credit notes (#56) ------------------------------------------------------------------
+
+_CREDIT_NOTE_EXAMPLE: dict[str, Any] = {
+    "number": "CN-DEFAULT-2026-000007", "invoice_number": "INV-DEFAULT-2026-000042",
+    "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b", "amount": "5.00", "currency": "USD",
+    "reason": "Damaged corner", "issued_at": "2026-11-27T09:30:12.418503Z"}
+_INVOICE_EXAMPLE: dict[str, Any] = {
+    "number": "INV-DEFAULT-2026-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+    "order_number": "ORD-20261126-NNKSU0", "storefront": "default", "seller": {"name": "Atelier"},
+    "buyer": {"email": "ada.lovelace@example.com", "billing_address": _ADDRESS_EXAMPLE,
+              "shipping_address": _ADDRESS_EXAMPLE},
+    "lines": [{"sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "variant_name": None, "kind": "physical",
+               "quantity": 1, "unit_price": "24.99", "line_total": "24.99"}],
+    "currency": "USD", "subtotal": "24.99", "tax_amount": "2.25", "shipping_cost": "5.00", "discount": "0.00",
+    "total_amount": "32.24", "issued_at": "2026-11-26T02:15:25.279874Z", "credited": "5.00",
+    "credit_notes": [_CREDIT_NOTE_EXAMPLE]}
+
+
+class InvoiceLineRead(BaseModel):
+    sku: str
+    name: str
+    variant_name: str | None = None
+    kind: str
+    quantity: int
+    unit_price: Money
+    line_total: Money
+
+
+class CreditNoteRead(_Read):
+    """A credit note of the invoice: one per refund; its PDF is `…/credit-notes/{number}.pdf`."""
+
+    number: str
+    invoice_number: str
+    refund_id: uuid.UUID | None
+    amount: Money
+    currency: str
+    reason: str | None
+    issued_at: datetime
+
+
+class SellerRead(BaseModel):
+    name: str = Field(description="the storefront's name when the invoice was issued")
+
+
+class BuyerRead(BaseModel):
+    email: str | None
+    billing_address: dict[str, Any] | None
+    shipping_address: dict[str, Any] | None
+
+
+class InvoiceRead(_Read):
+    """A paid order's invoice (#56): what it snapshotted when the order was paid, and the credit
+    notes of its refunds; its PDF is `…/invoice.pdf`."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_INVOICE_EXAMPLE]})
+
+    number: str = Field(description="INV-<STOREFRONT>-<YYYY>-<NNNNNN>, gap-free per storefront")
+    order_id: uuid.UUID
+    order_number: str
+    storefront: str
+    seller: SellerRead
+    buyer: BuyerRead
+    lines: list[InvoiceLineRead]
+    currency: str
+    subtotal: Money
+    tax_amount: Money
+    shipping_cost: Money
+    discount: Money
+    total_amount: Money
+    issued_at: datetime
+    credited: Money = Field(description="the credit notes' total so far")
+    credit_notes: list[CreditNoteRead]
+
+    @classmethod
+    def of(cls, picture: InvoicePicture) -> InvoiceRead:
+        invoice = picture.invoice
+        return cls.model_validate({
+            **{name: getattr(invoice, name) for name in (
+                "number", "order_id", "order_number", "storefront", "lines", "currency", "subtotal", "tax_amount",
+                "shipping_cost", "discount", "total_amount", "issued_at")},
+            "seller": {"name": invoice.seller_name},
+            "buyer": {"email": invoice.email, "billing_address": invoice.billing_address,
+                      "shipping_address": invoice.shipping_address},
+            "credited": picture.credited,
+            "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in picture.credit_notes]})

@@ -12,7 +12,11 @@ from atelier_testing.staff import assert_staff_roles
 EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"},
-            ("GET", "/api/v1/staff/reports/daily"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/reports/daily"): {"support", "finance"},
+            # An order's invoice and credit notes (#56).
+            ("GET", "/api/v1/staff/orders/{order_id}/invoice"): {"support", "finance"},
+            ("GET", "/api/v1/staff/orders/{order_id}/invoice.pdf"): {"support", "finance"},
+            ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:

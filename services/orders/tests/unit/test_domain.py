@@ -206,3 +206,26 @@ class TestOrdering:
     @pytest.mark.parametrize("value", ["price", "-", "status", "created_at,total_amount"])
     def test_unknown_fields(self, value: str) -> None:
         assert domain.parse_ordering(value) is None
+
+
+class TestDocumentNumbers:
+    """Invoices and credit notes (#56): prefix, storefront, year, then the storefront's sequence."""
+
+    def test_a_number_names_its_kind_storefront_year_and_place_in_the_sequence(self) -> None:
+        assert domain.document_number(domain.DocumentKind.INVOICE, "default", date(2026, 11, 26), 42) == \
+            "INV-DEFAULT-2026-000042"
+        assert domain.document_number(domain.DocumentKind.CREDIT_NOTE, "marbelle", date(2027, 1, 1), 7) == \
+            "CN-MARBELLE-2027-000007"
+
+    def test_the_sequence_outgrows_six_digits_without_wrapping(self) -> None:
+        assert domain.document_number(domain.DocumentKind.INVOICE, "b", date(2026, 1, 1), 1_234_567) == \
+            "INV-B-2026-1234567"
+
+    def test_an_address_prints_as_its_lines_without_blanks(self) -> None:
+        assert domain.address_lines({"first_name": "Ada", "last_name": "King", "street_address": "12 St James's Square",
+                                     "city": "London", "postal_code": "SW1Y 4JH", "state": "", "country": "GB"}) == [
+            "Ada King", "12 St James's Square", "SW1Y 4JH London", "GB"]
+        assert domain.address_lines(None) == []
+
+    def test_money_text_is_two_places_and_the_currency(self) -> None:
+        assert domain.money_text(D("32.2"), "USD") == "32.20 USD"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -97,3 +98,63 @@ class OrderStatusChanged(IntegrationEvent):
     note: str | None = None
     # Added by orders (optional): set once staff ship the order.
     tracking_number: str | None = None
+
+
+class InvoiceIssued(IntegrationEvent):
+    """A paid order's invoice was issued (#56), numbered in its storefront's gap-free sequence."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
+         "number": "INV-DEFAULT-2026-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
+         "currency": "USD", "total_amount": "32.24", "tax_amount": "2.25",
+         "issued_at": "2026-11-26T02:15:38.205697Z"}]})
+
+    type = "invoice.issued"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
+    invoice_id: uuid.UUID
+    number: str
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    currency: str
+    total_amount: Decimal
+    tax_amount: Decimal
+    issued_at: datetime
+
+
+class CreditNoteIssued(IntegrationEvent):
+    """A refund of an invoiced order was credited (#56): a credit note of the refund's amount,
+    numbered in its storefront's own credit-note sequence, referencing the invoice."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "credit_note_id": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+         "number": "CN-DEFAULT-2026-000007", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
+         "invoice_number": "INV-DEFAULT-2026-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b",
+         "amount": "5.00", "currency": "USD", "reason": "Damaged corner",
+         "issued_at": "2026-11-27T09:30:12.418503Z"}]})
+
+    type = "credit_note.issued"
+    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
+    storefront: str = DEFAULT_STOREFRONT
+    credit_note_id: uuid.UUID
+    number: str
+    invoice_id: uuid.UUID
+    invoice_number: str
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    refund_id: uuid.UUID | None = None
+    amount: Decimal
+    currency: str
+    reason: str | None = None
+    issued_at: datetime

@@ -27,6 +27,10 @@ WHAT: dict[str, str] = {
     "payment.failed": "A payment of an order failed; the order can be paid again.",
     "payment.refunded": "Money of an order's payment went back to the buyer: one event per refund, partial or "
                         "whole (`is_full` once all of it is refunded).",
+    "invoice.issued": "A paid order's invoice was issued: its number (gap-free per storefront), total and tax; "
+                      "the PDF is `GET /api/v1/orders/{order_id}/invoice.pdf`.",
+    "credit_note.issued": "A refund of an invoiced order was credited: the credit note's number, amount and the "
+                          "invoice it credits.",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
     "job.completed": "A generation job finished; `asset_ids` are what it made.",
     "job.failed": "A generation job failed; its credits went back to the customer (`refunded_credits`).",

@@ -11,6 +11,7 @@ from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_orders.schemas import OrderQuery
 from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
+from atelier_orders.service.invoices import InvoiceReader
 
 
 async def _buyer(principal: AnonPrincipal) -> Buyer:
@@ -21,6 +22,7 @@ PlacementServiceDep = Annotated[PlacementService, use_case(PlacementService)]
 StatusServiceDep = Annotated[StatusService, use_case(StatusService)]
 # OrderService only reads: no transaction around its routes (`Database.read_only`).
 OrderServiceDep = Annotated[OrderService, use_case(OrderService, read_only=True)]
+InvoiceReaderDep = Annotated[InvoiceReader, use_case(InvoiceReader, read_only=True)]
 BuyerDep = Annotated[Buyer, Depends(_buyer)]
 OrderQueryDep = Annotated[OrderQuery, Query()]
 

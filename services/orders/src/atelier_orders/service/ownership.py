@@ -10,7 +10,7 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import utcnow
-from atelier_orders.repository import OrderRepository, OwnerRepository
+from atelier_orders.repository import InvoiceRepository, OrderRepository, OwnerRepository
 
 
 class OwnershipService(UseCase[OrdersContext]):
@@ -29,8 +29,8 @@ class OwnershipService(UseCase[OrdersContext]):
         return moved
 
     async def anonymise_user(self, user_id: uuid.UUID) -> int:
-        """The user is gone: orders stay for the accounts, without anything that names the person.
-        Remembered, so that a claim heard later anonymises what it moves."""
+        """The user is gone: orders and their invoices stay for the accounts, without anything that
+        names the person. Remembered, so that a claim heard later anonymises what it moves."""
         await self.owners.lock(user_id, erased=True)
         orders = await self.orders.lock_all_of_user(user_id)
         now = utcnow()
@@ -39,4 +39,8 @@ class OwnershipService(UseCase[OrdersContext]):
             order.shipping_address = domain.anonymised_address(order.shipping_address)
             order.billing_address = domain.anonymised_address(order.billing_address)
             order.updated_at = now
+        for invoice in await InvoiceRepository(self.session).lock_invoices_of([order.id for order in orders]):
+            invoice.email = None
+            invoice.billing_address = domain.anonymised_address(invoice.billing_address)
+            invoice.shipping_address = domain.anonymised_address(invoice.shipping_address)
         return len(orders)

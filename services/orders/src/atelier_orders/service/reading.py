@@ -21,7 +21,7 @@ from atelier_orders.schemas import OrderQuery, StorefrontOrders
 from atelier_orders.service._shared import order_id_of
 
 
-def _reader(viewer: Principal) -> uuid.UUID | None:
+def reader_of(viewer: Principal) -> uuid.UUID | None:
     """An anonymous caller also reads the orders it placed before its identity was claimed (the
     automatic registration of a guest who paid): the same browser keeps seeing what it bought."""
     return None if viewer.is_authenticated else viewer.anon_id
@@ -37,7 +37,7 @@ class OrderService(UseCase[OrdersContext]):
         # own (another's is a 404), a merchandiser included.
         every = viewer.has_role(*ORDER_READERS)
         order = await self.orders.get(order_id_of(order_ref), owner_id=None if every else viewer.owner_id,
-                                      reader=_reader(viewer))
+                                      reader=reader_of(viewer))
         if order is None:
             raise OrderNotFound()
         return order
@@ -58,7 +58,7 @@ class OrderService(UseCase[OrdersContext]):
         shown = query.storefront or (None if query.all else storefront.slug)
         return await self.orders.list(owner_id=None if query.all else viewer.owner_id,
                                       status=query.status.value if query.status else None, ordering=ordering,
-                                      limit=limit, offset=offset, reader=None if query.all else _reader(viewer),
+                                      limit=limit, offset=offset, reader=None if query.all else reader_of(viewer),
                                       storefront=shown)
 
     async def count_of_storefront(self, slug: str) -> StorefrontOrders:

@@ -37,6 +37,7 @@ from atelier_orders.service._shared import (
     ships_with_tracking,
     transition,
 )
+from atelier_orders.service.invoices import Invoicing
 
 log = logging.getLogger("atelier.orders.status")
 S = OrderStatus
@@ -46,6 +47,7 @@ class StatusService(UseCase[OrdersContext]):
     def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
         self.orders = OrderRepository(session)
+        self.invoicing = Invoicing(session, context)
 
     # -- customers and staff -----------------------------------------------------------------------
 
@@ -82,6 +84,8 @@ class StatusService(UseCase[OrdersContext]):
             except InvalidStatusTransition:
                 order.tracking_number = tracking
                 raise
+            if data.status == S.PAID:  # money staff saw arrive (a bank transfer): invoiced like any payment
+                await self.invoicing.issue(order)
         if staff is not None:
             await audit.record(self.session, staff, "order.status_change", "order", order.id, before=before,
                                after={"status": order.status, "tracking_number": order.tracking_number},
@@ -127,7 +131,8 @@ class StatusService(UseCase[OrdersContext]):
             return  # a second confirmation of the same money changes nothing
         note = "Payment confirmed"
         if quantize(amount) != quantize(order.total_amount) or currency != order.currency:
-            note += f" ({quantize(amount)} {currency}; the order totals {order.total_amount} {order.currency})"
+            totals = domain.money_text(order.total_amount, order.currency)
+            note += f" ({domain.money_text(amount, currency)}; the order totals {totals})"
         if order.status in (S.CANCELLED, S.REJECTED):
             # The money arrived for an order that no longer exists: announce it again as a paid
             # cancellation so that payments gives the money back (it then confirms with a refund).
@@ -142,6 +147,8 @@ class StatusService(UseCase[OrdersContext]):
             if not order.ships:
                 await transition(self.session, order, S.COMPLETED, note="Digital order fulfilled",
                                  actor=Actor.SYSTEM)
+            # Last: its storefront's invoice counter stays locked from the number to the commit.
+            await self.invoicing.issue(order)
 
     async def note_payment_failure(self, order_id: uuid.UUID, reason: str | None) -> None:
         order = await self._lock_known(order_id, "payment.failed")
@@ -154,7 +161,7 @@ class StatusService(UseCase[OrdersContext]):
         order = await self._lock_known(order_id, "payment.refunded")
         if order is None or order.status == S.REFUNDED:
             return
-        note = f"Refund of {quantize(amount)} {currency} confirmed"
+        note = f"Refund of {domain.money_text(amount, currency)} confirmed"
         log_order(self.session, order, "refunded" if is_full else "partly refunded", amount, currency)
         if order.status in (S.CANCELLED, S.REJECTED) and is_full:
             await transition(self.session, order, S.REFUNDED, note=note, actor=Actor.PAYMENTS)
@@ -170,7 +177,7 @@ class StatusService(UseCase[OrdersContext]):
         order = await self._lock_known(order_id, "payment.returned")
         if order is None:
             return
-        money = f"{quantize(amount)} {currency}"
+        money = domain.money_text(amount, currency)
         if order.status in (S.CANCELLED, S.REJECTED, S.REFUNDED):
             after = "cancellation" if order.status != S.REJECTED else "rejection"
             note = f"Payment of {money} received after {after}; refunded"

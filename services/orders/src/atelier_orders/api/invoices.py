@@ -1,0 +1,81 @@
+"""An order's invoice and credit notes (#56), as JSON and as PDF: for the order's readers under
+/api/v1/orders (anonymous buyers included), and for support and finance under /api/v1/staff/orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
+from atelier_common.responses import ErrorResponses
+from atelier_orders.api.deps import InvoiceReaderDep
+from atelier_orders.schemas import InvoiceRead
+from atelier_orders.service.invoices import Pdf
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+CreditNoteNumber = Annotated[str, Path(max_length=100,
+                                        description="The credit note's number, e.g. CN-DEFAULT-2026-000007")]
+
+NO_INVOICE: ErrorResponses = {404: {"description": "NOT_FOUND: unknown order, another customer's, or not paid (no "
+                                                   "invoice yet)"}}
+NO_CREDIT_NOTE: ErrorResponses = {404: {"description": "NOT_FOUND: as the invoice's, or no such credit note of it"}}
+STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"},
+                              403: {"description": "Support or finance only"}}
+PDF_ANSWER: ErrorResponses = {200: {"description": "The document as a PDF file (an attachment named after its number)",
+                                    "content": {"application/pdf": {
+                                        "schema": {"type": "string", "contentMediaType": "application/pdf"},
+                                        "example": "%PDF-1.3 …"}}}}
+
+
+def _pdf(document: Pdf) -> Response:
+    """A document's bytes: the caller's own (`private`), saved under its number."""
+    return Response(document.content, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "private"})
+
+
+@router.get("/orders/{order_id}/invoice", summary="Get an order's invoice", response_model=InvoiceRead,
+            responses=NO_INVOICE)
+async def get_invoice(order_id: str, viewer: AnonPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
+    """The invoice of one of the caller's paid orders: seller, buyer, lines, tax, shipping and total as they were
+    when it was paid, with the credit notes of its refunds."""
+    return InvoiceRead.of(await invoices.invoice(order_id, viewer))
+
+
+@router.get("/orders/{order_id}/invoice.pdf", summary="Download an order's invoice", response_class=Response,
+            responses={**PDF_ANSWER, **NO_INVOICE})
+async def get_invoice_pdf(order_id: str, viewer: AnonPrincipal, invoices: InvoiceReaderDep) -> Response:
+    """The invoice of one of the caller's paid orders, as a PDF file."""
+    return _pdf(await invoices.invoice_pdf(order_id, viewer))
+
+
+@router.get("/orders/{order_id}/credit-notes/{number}.pdf", summary="Download a credit note",
+            response_class=Response, responses={**PDF_ANSWER, **NO_CREDIT_NOTE})
+async def get_credit_note_pdf(order_id: str, number: CreditNoteNumber, viewer: AnonPrincipal,
+                              invoices: InvoiceReaderDep) -> Response:
+    """A credit note of one of the caller's orders (one per refund; their numbers are in the invoice's
+    `credit_notes`), as a PDF file."""
+    return _pdf(await invoices.credit_note_pdf(order_id, number, viewer))
+
+
+@staff.get("/orders/{order_id}/invoice", summary="Get any order's invoice", response_model=InvoiceRead,
+           responses={**NO_INVOICE, **STAFF_ONLY})
+async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
+    """Any customer's order's invoice with its credit notes (support, finance)."""
+    return InvoiceRead.of(await invoices.invoice(order_id, reader))
+
+
+@staff.get("/orders/{order_id}/invoice.pdf", summary="Download any order's invoice", response_class=Response,
+           responses={**PDF_ANSWER, **NO_INVOICE, **STAFF_ONLY})
+async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> Response:
+    """Any customer's order's invoice as a PDF file (support, finance)."""
+    return _pdf(await invoices.invoice_pdf(order_id, reader))
+
+
+@staff.get("/orders/{order_id}/credit-notes/{number}.pdf", summary="Download any order's credit note",
+           response_class=Response, responses={**PDF_ANSWER, **NO_CREDIT_NOTE, **STAFF_ONLY})
+async def get_staff_credit_note_pdf(order_id: str, number: CreditNoteNumber, reader: OrderReaderPrincipal,
+                                    invoices: InvoiceReaderDep) -> Response:
+    """A credit note of any customer's order as a PDF file (support, finance)."""
+    return _pdf(await invoices.credit_note_pdf(order_id, number, reader))

@@ -1,0 +1,127 @@
+"""Invoices and credit notes as PDF (#56), drawn with fpdf2 from what the documents snapshotted:
+nothing here reads the order as it is now.
+
+Everything here is CPU-bound and synchronous: callers run it with `asyncio.to_thread`. The text is
+set in DejaVu Sans (`fonts/`, subset to the scripts an address may be written in: Latin, Greek,
+Cyrillic, Georgian), embedded in each file as the glyphs it uses; the file's title is the
+document's number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+
+from atelier_orders.domain import address_lines, money_text
+from atelier_orders.models import CreditNote, Invoice
+
+FONTS = Path(__file__).parent / "fonts"
+FAMILY = "DejaVu"
+# The lines' columns (mm: A4 less its margins): item, SKU, quantity, unit price, amount; a credit note's two.
+_LINES = ((80, 30, 14, 28, 28), ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
+_CREDITED = ((152, 28), ("LEFT", "RIGHT"))
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    pdf = _document("Invoice", invoice.number, invoice.seller_name, invoice.issued_at)
+    _facts(pdf, [("Invoice", invoice.number), ("Issued", _day(invoice.issued_at)), ("Order", invoice.order_number)])
+    _parties(pdf, invoice)
+    rows = [(line["name"] if not line.get("variant_name") else f"{line['name']} ({line['variant_name']})",
+             line["sku"], str(line["quantity"]), money_text(Decimal(line["unit_price"]), invoice.currency),
+             money_text(Decimal(line["line_total"]), invoice.currency)) for line in invoice.lines]
+    _table(pdf, _LINES, ("Item", "SKU", "Qty", "Unit price", "Amount"), rows)
+    totals = [("Subtotal", invoice.subtotal), ("Tax", invoice.tax_amount), ("Shipping", invoice.shipping_cost)]
+    if invoice.discount:
+        totals.append(("Discount", -invoice.discount))
+    _totals(pdf, totals, ("Total paid", invoice.total_amount), invoice.currency)
+    return bytes(pdf.output())
+
+
+def credit_note_pdf(note: CreditNote, invoice: Invoice) -> bytes:
+    pdf = _document("Credit note", note.number, invoice.seller_name, note.issued_at)
+    _facts(pdf, [("Credit note", note.number), ("Issued", _day(note.issued_at)),
+                 ("Credits invoice", f"{invoice.number} of {_day(invoice.issued_at)}"),
+                 ("Order", invoice.order_number)])
+    _parties(pdf, invoice)
+    description = f"Refund of order {invoice.order_number}" + (f": {note.reason}" if note.reason else "")
+    _table(pdf, _CREDITED, ("Description", "Amount"), [(description, money_text(note.amount, note.currency))])
+    _totals(pdf, [], ("Total credited", note.amount), note.currency)
+    return bytes(pdf.output())
+
+
+def _document(kind: str, number: str, seller: str, issued_at: datetime) -> FPDF:
+    pdf = FPDF(format="A4")
+    pdf.set_title(number)
+    pdf.set_subject(f"{kind} {number}")
+    pdf.set_author(seller)
+    pdf.set_creator("Atelier")
+    pdf.set_creation_date(issued_at)
+    pdf.add_font(FAMILY, "", FONTS / "DejaVuSans.ttf")
+    pdf.add_font(FAMILY, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font(FAMILY, "B", 20)
+    pdf.cell(0, 12, kind, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 12)
+    pdf.cell(0, 7, seller, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    return pdf
+
+
+def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]]) -> None:
+    for label, value in facts:
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.cell(40, 6, label)
+        pdf.set_font(FAMILY, "", 10)
+        pdf.cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+
+
+def _parties(pdf: FPDF, invoice: Invoice) -> None:
+    """Who bought: the billing address (else the shipping one) and the email; where it was shipped."""
+    bill_to = address_lines(invoice.billing_address or invoice.shipping_address)
+    if invoice.email:
+        bill_to.append(invoice.email)
+    blocks = [("Bill to", bill_to or ["—"])]
+    if invoice.shipping_address:
+        blocks.append(("Ship to", address_lines(invoice.shipping_address)))
+    top = pdf.get_y()
+    bottom = top
+    for column, (label, lines) in enumerate(blocks):
+        pdf.set_xy(pdf.l_margin + column * 95, top)
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.cell(90, 6, label, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(90, 5, "\n".join(lines), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_xy(pdf.l_margin, bottom + 6)
+
+
+def _table(pdf: FPDF, columns: tuple[tuple[int, ...], tuple[str, ...]], heading: Sequence[str],
+           rows: Sequence[Sequence[str]]) -> None:
+    pdf.set_font(FAMILY, "", 10)
+    widths, aligns = columns
+    with pdf.table(col_widths=widths, text_align=aligns, line_height=6) as table:
+        table.row(heading)
+        for row in rows:
+            table.row(row)
+    pdf.ln(4)
+
+
+def _totals(pdf: FPDF, lines: Sequence[tuple[str, Decimal]], total: tuple[str, Decimal], currency: str) -> None:
+    label_width, value_width = 50, 40
+    left = pdf.w - pdf.r_margin - label_width - value_width
+    for (label, amount), bold in [*((line, False) for line in lines), (total, True)]:
+        pdf.set_x(left)
+        pdf.set_font(FAMILY, "B" if bold else "", 11 if bold else 10)
+        pdf.cell(label_width, 7, label)
+        pdf.cell(value_width, 7, money_text(amount, currency), align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _day(moment: datetime) -> str:
+    return moment.date().isoformat()

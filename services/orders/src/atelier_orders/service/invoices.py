@@ -1,0 +1,189 @@
+"""Invoices and credit notes (#56): issued with the payment and the refunds they document, read
+and downloaded as PDF by the order's readers.
+
+Each number comes from its storefront's gap-free sequence (`InvoiceRepository.next_number`),
+drawn in the transaction that writes the document. Every issue happens under the order's row lock
+(`OrderRepository.lock`), so an order's documents are decided one at a time; the unique
+constraints (one invoice per order, one credit note per refund) back that up, and the inbox drops
+an event delivered twice.
+
+The events of an order commute: a refund heard before the payment is credited when the invoice is
+issued (from orders' record of the refund, `PaymentRecords`), and nothing is credited before there
+is an invoice to credit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import outbox
+from atelier_common.auth import ORDER_READERS, Principal
+from atelier_common.contracts.orders import CreditNoteIssued, InvoiceIssued
+from atelier_common.service import UseCase
+from atelier_common.storefronts import UnknownStorefront
+from atelier_orders import documents, domain
+from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.domain import DocumentKind
+from atelier_orders.errors import CreditNoteNotFound, InvoiceNotFound
+from atelier_orders.models import CreditNote, Invoice, utcnow
+from atelier_orders.queries import InvoiceQueries
+from atelier_orders.repository import InvoiceRepository, OrderRepository
+from atelier_orders.rows import LockedOrder
+from atelier_orders.service._shared import order_id_of, reload
+from atelier_orders.service.payment_records import PaymentRecords
+from atelier_orders.service.reading import reader_of
+
+log = logging.getLogger("atelier.orders.invoices")
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A refund of an order's payment, as payments announced it (`payment.refunded`)."""
+
+    payment_id: uuid.UUID
+    refund_id: uuid.UUID | None
+    amount: Decimal
+    currency: str
+    reason: str | None = None
+
+
+class Invoicing(UseCase[OrdersContext]):
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
+        self.invoices = InvoiceRepository(session)
+
+    async def issue(self, order: LockedOrder) -> None:
+        """The invoice of `order`, just paid (its row locked by the caller): numbered, written and
+        announced in this transaction, then the refunds heard before it credited. What it reads
+        comes first: the storefront's counter stays locked from the number to the commit."""
+        details = await reload(self.session, order.id)
+        seller = await self._seller(order.storefront)
+        # Refunds heard before the payment (the events of an order arrive in any order): none has
+        # its credit note yet, since there was no invoice to credit.
+        early = [Refund(payment_id=r.payment_id, refund_id=r.refund_id, amount=r.amount,
+                        currency=r.currency or details.currency, reason=r.reason)
+                 for r in await PaymentRecords(self.session, self.context).of_order(order.id)
+                 if r.kind == "refund" and r.amount is not None]
+        now = utcnow()
+        number = domain.document_number(DocumentKind.INVOICE, order.storefront, now.date(),
+                                        await self.invoices.next_number(order.storefront, DocumentKind.INVOICE))
+        invoice = Invoice(
+            number=number, order_id=order.id, order_number=order.order_number, storefront=order.storefront,
+            seller_name=seller, email=details.email, billing_address=details.billing_address,
+            shipping_address=details.shipping_address, lines=domain.invoice_lines(details.items),
+            currency=details.currency, subtotal=details.subtotal, tax_amount=details.tax_amount,
+            shipping_cost=details.shipping_cost, discount=details.discount, total_amount=details.total_amount,
+            issued_at=now)
+        await self.invoices.insert_invoice(invoice.model_dump())
+        await outbox.add(self.session, InvoiceIssued(
+            storefront=order.storefront, invoice_id=invoice.id, number=number, order_id=order.id,
+            order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, email=details.email,
+            currency=invoice.currency, total_amount=invoice.total_amount, tax_amount=invoice.tax_amount,
+            issued_at=now))
+        log.info("invoice %s issued for order %s", number, order.order_number)
+        for refund in early:
+            await self._credit(order, invoice, refund)
+
+    async def credit_refund(self, order_id: uuid.UUID, refund: Refund) -> None:
+        """A credit note for `refund`, once per refund; none before the order has its invoice (its
+        issue credits the refund then)."""
+        order = await OrderRepository(self.session).lock(order_id)
+        if order is None:
+            return
+        invoice = await self.invoices.invoice_of(order.id)
+        if invoice is None:
+            # Heard before the payment (credited when the invoice is issued), or money the order
+            # never took (paid after its cancellation: never invoiced, nothing to credit).
+            log.info("refund of order %s, which has no invoice, not credited now", order.order_number)
+            return
+        if refund.refund_id is not None and refund.refund_id in await self.invoices.credited_refunds(order.id):
+            return
+        await self._credit(order, invoice, refund)
+
+    async def _credit(self, order: LockedOrder, invoice: Invoice, refund: Refund) -> None:
+        now = utcnow()
+        number = domain.document_number(DocumentKind.CREDIT_NOTE, order.storefront, now.date(),
+                                        await self.invoices.next_number(order.storefront, DocumentKind.CREDIT_NOTE))
+        note = CreditNote(number=number, invoice_id=invoice.id, order_id=order.id, storefront=order.storefront,
+                          refund_id=refund.refund_id, payment_id=refund.payment_id, amount=refund.amount,
+                          currency=refund.currency, reason=(refund.reason or None) and refund.reason[:500],
+                          issued_at=now)
+        await self.invoices.insert_credit_note(note.model_dump())
+        await outbox.add(self.session, CreditNoteIssued(
+            storefront=order.storefront, credit_note_id=note.id, number=number, invoice_id=invoice.id,
+            invoice_number=invoice.number, order_id=order.id, order_number=order.order_number,
+            owner_id=order.owner_id, user_id=order.user_id, refund_id=refund.refund_id, amount=note.amount,
+            currency=note.currency, reason=note.reason, issued_at=now))
+        log.info("credit note %s issued for invoice %s", number, invoice.number)
+
+    async def _seller(self, slug: str) -> str:
+        """The storefront's name, as the invoice names the seller (one deleted since: its slug)."""
+        try:
+            return (await self.context.storefronts.get(slug)).name
+        except UnknownStorefront:
+            return slug
+
+
+@dataclass(frozen=True)
+class InvoicePicture:
+    """An order's invoice with the credit notes issued against it so far, oldest first."""
+
+    invoice: Invoice
+    credit_notes: Sequence[CreditNote]
+
+    @property
+    def credited(self) -> Decimal:
+        return sum((note.amount for note in self.credit_notes), Decimal("0"))
+
+
+@dataclass(frozen=True)
+class Pdf:
+    filename: str
+    content: bytes
+
+
+class InvoiceReader(UseCase[OrdersContext]):
+    """What the readers of an order see of its documents: the readers `GET /orders/{id}` has (its
+    owner, the anonymous id a claim moved it from, order readers), and staff through
+    `/staff/orders` (the route checks the role). An unpaid order, or another customer's, has no
+    invoice to show (404)."""
+
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
+        self.invoices = InvoiceQueries(session)
+
+    async def invoice(self, order_ref: str, viewer: Principal) -> InvoicePicture:
+        invoice = await self._invoice(order_ref, viewer)
+        return InvoicePicture(invoice=invoice, credit_notes=await self.invoices.credit_notes(invoice.order_id))
+
+    async def invoice_pdf(self, order_ref: str, viewer: Principal) -> Pdf:
+        invoice = await self._invoice(order_ref, viewer)
+        content = await asyncio.to_thread(documents.invoice_pdf, invoice)
+        return Pdf(filename=f"{invoice.number}.pdf", content=content)
+
+    async def credit_note_pdf(self, order_ref: str, number: str, viewer: Principal) -> Pdf:
+        invoice = await self._invoice(order_ref, viewer)
+        note = await self.invoices.credit_note(invoice.id, number)
+        if note is None:
+            raise CreditNoteNotFound()
+        content = await asyncio.to_thread(documents.credit_note_pdf, note, invoice)
+        return Pdf(filename=f"{note.number}.pdf", content=content)
+
+    async def _invoice(self, order_ref: str, viewer: Principal) -> Invoice:
+        """The order's invoice if `viewer` may read the order: order readers (support, finance,
+        admin) any order's, anyone else only their own's (`OrderService.get`'s rule)."""
+        order_id = order_id_of(order_ref)
+        if viewer.has_role(*ORDER_READERS):
+            invoice = await self.invoices.of_order(order_id)
+        else:
+            invoice = await self.invoices.of_order(order_id, owner_id=viewer.owner_id, reader=reader_of(viewer))
+        if invoice is None:
+            raise InvoiceNotFound()
+        return invoice
