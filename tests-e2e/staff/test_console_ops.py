@@ -8,10 +8,12 @@ broker's queues, so that test runs in the distributed mode; the others in both.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -228,6 +230,25 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
             return "partly refunded" in (await page.locator("#order-status").text_content() or "")
 
         await poll(partly_refunded, timeout=30, message="the order read as partly refunded")
+
+        # The invoice of the payment and the credit note of the refund, each downloaded as a PDF.
+        invoice = page.locator("#invoice-number")
+        number = (await invoice.text_content() or "").strip()
+        assert number.startswith("INV-SHOP-"), number
+
+        async def credit_note() -> bool:
+            await page.reload()
+            await invoice.wait_for()  # the section has loaded
+            return await page.get_by_role("button", name=re.compile(r"^Download CN-")).count() == 1
+
+        await poll(credit_note, timeout=30, message="the refund's credit note listed")
+        for document in (number, "CN-"):
+            async with page.expect_download() as downloading:
+                await page.get_by_role("button", name=re.compile(f"^Download {document}")).click()
+            download = await downloading.value
+            assert download.suggested_filename.endswith(".pdf")
+            saved = await download.path()
+            assert (await asyncio.to_thread(Path(saved).read_bytes)).startswith(b"%PDF")
 
         # The ledger: the customer's payment and the refund, found by the customer's email.
         await page.get_by_role("link", name="Ledger").click()

@@ -69,9 +69,10 @@ class TestLifetimesAndLimits:
 def test_the_demo_storefronts_carry_their_products_values() -> None:
     values = {s.slug: s.policies.model_dump(exclude_defaults=True) for s in demo.DEMO_STOREFRONTS}
     budgets = {"anonymous_requests_per_minute": 20, "customer_requests_per_minute": 100}
-    stock = {"cart_line_limit": 0, "low_stock_threshold": 10, "alert_emails": ["admin@atelier.example"]}
+    stock = {"cart_line_limit": 0, "low_stock_threshold": 10, "alert_emails": ["admin@atelier.example"],
+             "tracking_number_required": True}
     assert values["shop"] == {"access_token_minutes": 60, "password_policy": "strict", "signin_lockout_minutes": 15,
-                              "registrations_per_hour_per_ip": 3, "tracking_number_required": True, **budgets, **stock}
+                              "registrations_per_hour_per_ip": 3, **budgets, **stock}
     assert values["marbelle"] == {"access_token_minutes": 60, "cart_line_limit": 99}
     assert values["reviv"] == {"passkey_signup_signs_in": True}
     shop = next(s for s in demo.DEMO_STOREFRONTS if s.slug == "shop")
