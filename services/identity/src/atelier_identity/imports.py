@@ -154,6 +154,8 @@ def _user_refusal(row: ImportedUser, email: str | None, taken: set[str], passwor
 
 
 async def _addresses(session: AsyncSession, rows: Sequence[ImportedAddress], source: str) -> list[RowOutcome]:
+    # A bulk admin path, run once per move: it keeps the model (its columns, and the defaults
+    # `_insert` reads from one instance) where the checkout's paths use `rows.AddressRow`.
     known = await known_refs(session, IdentityImportRef, source, ADDRESS_MODEL, [row.source_pk for row in rows])
     owners = await known_refs(session, IdentityImportRef, source, USER_MODEL, [row.user_source_pk for row in rows])
     books: set[uuid.UUID] = set()

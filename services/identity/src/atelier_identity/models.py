@@ -294,7 +294,8 @@ class AddressBook(SQLModel, table=True):
 
 
 class Address(SQLModel, table=True):
-    """S1's address, plus `type` (S3) and `email` (S0's delivery contact)."""
+    """S1's address, plus `type` (S3) and `email` (S0's delivery contact). The use cases read and
+    write it as `rows.AddressRow`, never as this model's objects."""
 
     __tablename__ = "address"
     __table_args__ = (
@@ -324,10 +325,6 @@ class Address(SQLModel, table=True):
     is_primary: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
 class AnonymousClaim(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_common.columns import table_of
 from atelier_identity.models import (
@@ -38,6 +37,7 @@ from atelier_identity.models import (
     User,
     WebauthnChallenge,
 )
+from atelier_identity.rows import AddressRow
 
 
 async def _flush_unique(session: AsyncSession) -> bool:
@@ -71,10 +71,11 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-# The statements of a guest checkout's paths (the address, the internal read, the registration and
-# claim of `order.paid`, the status mail, the mail sender), built once with bound parameters and
-# read as plain rows: under load, building statements and ORM objects cost identity more CPU than
-# PostgreSQL spent running them. The other paths keep the ORM.
+# The statements of a guest checkout's paths (the address, the registration and claim of
+# `order.paid`, the status mail, the mail sender; orders' read of the address is `queries.py`'s),
+# built once with bound parameters and read as plain rows: under load, building statements and ORM
+# objects cost identity more CPU than PostgreSQL spent running them. Addresses are rows on every
+# path (`rows.AddressRow`); the other paths keep the ORM.
 _USER = table_of(User)
 _ADDRESS = table_of(Address)
 _BOOK = table_of(AddressBook)
@@ -449,44 +450,23 @@ class PasskeyRepository:
         await self.session.execute(delete(Passkey).where(col(Passkey.user_id) == user_id))
 
 
-@dataclass(kw_only=True)
-class AddressRow:
-    """An address read or written as a plain row (the checkout's paths: no ORM object)."""
-
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-    owner_id: uuid.UUID
-    label: str
-    type: str = "shipping"
-    first_name: str
-    last_name: str = ""
-    company: str | None = None
-    address_line_1: str
-    address_line_2: str | None = None
-    city: str
-    state: str = ""
-    postal_code: str = ""
-    country: str
-    phone: str | None = None
-    email: str | None = None
-    is_primary: bool = False
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
-
-
-_ADDRESS_COLUMNS = [_ADDRESS.c[name] for name in AddressRow.__dataclass_fields__]
-_OWNED_ADDRESS = sa_select(*_ADDRESS_COLUMNS).where(_ADDRESS.c.id == bindparam("address_id"),
-                                                    _ADDRESS.c.owner_id == bindparam("owner_id"))
+# An address book's statements: the reads a change decides on (after the book's lock) and the
+# writes. `AddressRow`'s fields are the table's columns in order, so `SELECT address` reads rows.
 _LABELS = sa_select(_ADDRESS.c.label, _ADDRESS.c.is_primary).where(_ADDRESS.c.owner_id == bindparam("owner_id"))
-_BOOKS_OLDEST_FIRST = (sa_select(*_ADDRESS_COLUMNS).where(_ADDRESS.c.owner_id.in_(bindparam("owners", expanding=True)))
+_BOOKS_OLDEST_FIRST = (sa_select(_ADDRESS).where(_ADDRESS.c.owner_id.in_(bindparam("owners", expanding=True)))
                        .order_by(_ADDRESS.c.created_at, _ADDRESS.c.id))
 _INSERT_ADDRESS = insert(_ADDRESS)
+# One address's change: sets the columns named in the parameters, beside `address_id`.
+_CHANGE_ADDRESS = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
 _MOVE_ADDRESS = (update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
                  .values(owner_id=bindparam("new_owner"), label=bindparam("new_label"), is_primary=bindparam("primary")))
 _MAKE_PRIMARY = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id")).values(is_primary=True)
+# `owner`, not `owner_id`: an UPDATE keeps its columns' names for the values it sets.
+_CLEAR_PRIMARY = (update(_ADDRESS).where(_ADDRESS.c.owner_id == bindparam("owner"), _ADDRESS.c.is_primary.is_(True))
+                  .values(is_primary=False))
+_DELETE_ADDRESS = delete(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
+_DELETE_OWNERS_ADDRESSES = delete(_ADDRESS).where(_ADDRESS.c.owner_id == bindparam("owner_id"))
+_DELETE_OWNERS_BOOK = delete(_BOOK).where(_BOOK.c.owner_id == bindparam("owner_id"))
 
 
 @functools.cache
@@ -503,15 +483,12 @@ def _lock_books(dialect: str, count: int) -> Any:
 
 
 class AddressRepository:
-    """Every read goes through `_owned` (or the owner-filtered statements above): another owner's
-    address is simply not found."""
+    """The address books' locks and writes, on rows (`rows.AddressRow`) and the statements above,
+    and the reads a change decides on; the reads that only answer the API are `queries.AddressQueries`.
+    Every read is filtered by owner: another owner's address is simply not found."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    @staticmethod
-    def _owned(owner_id: uuid.UUID) -> SelectOfScalar[Address]:
-        return select(Address).where(Address.owner_id == owner_id)
 
     async def lock_book(self, owner_id: uuid.UUID) -> None:
         """Serialise changes to one owner's addresses until the transaction ends (the row is
@@ -525,21 +502,22 @@ class AddressRepository:
         params["created"] = datetime.now(UTC)
         await self.session.execute(_lock_books(_dialect(self.session), len(owners)), params)
 
-    async def read_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow | None:
-        row = (await self.session.execute(_OWNED_ADDRESS, {"address_id": address_id, "owner_id": owner_id})).first()
-        return AddressRow(**row._mapping) if row is not None else None
-
     async def labels(self, owner_id: uuid.UUID) -> list[tuple[str, bool]]:
         """Each address's label and whether it is the primary one."""
         return [(label, primary) for label, primary in await self.session.execute(_LABELS, {"owner_id": owner_id})]
 
     async def books_oldest_first(self, *owner_ids: uuid.UUID) -> list[AddressRow]:
+        """Every address of these owners, oldest first (read after their books' lock: a locking
+        read would see the rows of its snapshot from before the wait)."""
         rows = await self.session.execute(_BOOKS_OLDEST_FIRST, {"owners": list(owner_ids)})
         return [AddressRow(**row) for row in rows.mappings()]
 
     async def insert(self, address: AddressRow) -> None:
-        await self.session.execute(_INSERT_ADDRESS, {name: getattr(address, name)
-                                                     for name in AddressRow.__dataclass_fields__})
+        await self.session.execute(_INSERT_ADDRESS, vars(address))
+
+    async def change(self, address_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """Write `values` (column: value) to one address."""
+        await self.session.execute(_CHANGE_ADDRESS, {**values, "address_id": address_id})
 
     async def move(self, addresses: Sequence[AddressRow]) -> None:
         """Write the owner, label and primary flag of `addresses` (in that order)."""
@@ -550,43 +528,24 @@ class AddressRepository:
     async def make_primary(self, address_id: uuid.UUID) -> None:
         await self.session.execute(_MAKE_PRIMARY, {"address_id": address_id})
 
-    async def list_for_owner(self, owner_id: uuid.UUID, *, limit: int | None = None,
-                             offset: int = 0) -> Sequence[Address]:
-        stmt = self._owned(owner_id).order_by(col(Address.is_primary).desc(), col(Address.created_at),
-                                              col(Address.id)).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return (await self.session.exec(stmt)).all()
-
-    async def oldest_first(self, owner_id: uuid.UUID) -> Sequence[Address]:
-        stmt = self._owned(owner_id).order_by(col(Address.created_at), col(Address.id))
-        return (await self.session.exec(stmt)).all()
-
-    async def count(self, owner_id: uuid.UUID) -> int:
-        stmt = select(func.count()).select_from(self._owned(owner_id).subquery())
-        return (await self.session.exec(stmt)).one()
-
-    async def get_for_owner(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address | None:
-        return (await self.session.exec(self._owned(owner_id).where(Address.id == address_id))).first()
-
     async def clear_primary(self, owner_id: uuid.UUID) -> None:
         """No primary for a moment: the next write names the new one (one primary per owner)."""
-        await self.session.execute(update(Address).where(col(Address.owner_id) == owner_id,
-                                                         col(Address.is_primary).is_(True))
-                                   .values(is_primary=False))
+        await self.session.execute(_CLEAR_PRIMARY, {"owner": owner_id})
 
-    async def delete(self, address: Address) -> None:
-        await self.session.delete(address)
-        await self.session.flush()
+    async def delete(self, address_id: uuid.UUID) -> None:
+        await self.session.execute(_DELETE_ADDRESS, {"address_id": address_id})
 
     async def delete_all_for_owner(self, owner_id: uuid.UUID) -> None:
-        await self.session.execute(delete(Address).where(col(Address.owner_id) == owner_id))
-        await self.session.execute(delete(AddressBook).where(col(AddressBook.owner_id) == owner_id))
+        await self.session.execute(_DELETE_OWNERS_ADDRESSES, {"owner_id": owner_id})
+        await self.session.execute(_DELETE_OWNERS_BOOK, {"owner_id": owner_id})
 
     async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> int:
         """Delete up to `limit` address books, with their addresses, of owners that are no user (an
         anonymous id) and whose addresses were none of them changed since `untouched_since`; books
-        a writer holds are skipped (PostgreSQL). The number of rows deleted."""
+        a writer holds are skipped (PostgreSQL). The number of rows deleted.
+
+        Housekeeping's batch, off the request paths: its statements are built per round from the
+        models' columns; it reads owners and deletes, and holds no ORM object."""
         touched = (select(Address.id).where(col(Address.owner_id) == col(AddressBook.owner_id),
                                             col(Address.updated_at) >= untouched_since).exists())
         # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join on the user's key, where

@@ -1,13 +1,17 @@
 """Addresses (S1's rules, S0's anonymous owners): at most N per owner, unique labels, one primary.
 
 Every change first locks the owner's address book, so the count, the labels and the primary
-are checked and changed by one transaction at a time (ten parallel creations leave ten).
+are checked and changed by one transaction at a time (ten parallel creations leave ten). The use
+case holds rows (`rows.AddressRow`), read after the lock; each change is a statement by id
+(`AddressRepository`), and the row answered is the one read with the change applied. The reads
+that only answer the API are `AddressQueries`'.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,8 +21,9 @@ from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AddressLabelExists, AddressLimitReached, AddressNotFound, LastAddress
-from atelier_identity.models import Address
-from atelier_identity.repository import AddressRepository, AddressRow
+from atelier_identity.queries import AddressQueries
+from atelier_identity.repository import AddressRepository
+from atelier_identity.rows import AddressRow
 from atelier_identity.schemas import AddressCreate, AddressUpdate
 from atelier_identity.service._clock import now
 
@@ -31,12 +36,10 @@ class AddressService(UseCase[IdentityContext]):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
         self.limit = context.settings.address_limit
+        self.addresses = AddressRepository(session)
 
-    async def page(self, principal: Principal, *, limit: int,
-                   offset: int) -> tuple[int, Sequence[Address]]:
-        addresses = AddressRepository(self.session)
-        owner = principal.owner_id
-        return await addresses.count(owner), await addresses.list_for_owner(owner, limit=limit, offset=offset)
+    async def page(self, principal: Principal, *, limit: int, offset: int) -> tuple[int, list[AddressRow]]:
+        return await AddressQueries(self.session).page(principal.owner_id, limit=limit, offset=offset)
 
     async def get(self, principal: Principal, address_id: uuid.UUID) -> AddressRow:
         return await self._read(address_id, principal.owner_id)
@@ -46,11 +49,10 @@ class AddressService(UseCase[IdentityContext]):
         return await self._read(address_id, owner_id)
 
     async def create(self, principal: Principal, data: AddressCreate) -> AddressRow:
-        # A guest checkout's first step: plain rows and statements built once (AddressRepository).
+        # A guest checkout's first step: the book's lock, its labels, the INSERT.
         owner = principal.owner_id
-        addresses = AddressRepository(self.session)
-        await addresses.lock_book(owner)
-        existing = await addresses.labels(owner)
+        await self.addresses.lock_book(owner)
+        existing = await self.addresses.labels(owner)
         if len(existing) >= self.limit:
             raise AddressLimitReached(self.limit)
         taken = [label for label, _ in existing]
@@ -61,58 +63,51 @@ class AddressService(UseCase[IdentityContext]):
         # S1: the first address is the primary one; a later one only when asked.
         primary = not existing or data.is_primary is True
         if primary and existing:
-            await addresses.clear_primary(owner)
+            await self.addresses.clear_primary(owner)
         created_at = now()
         address = AddressRow(owner_id=owner, label=label, is_primary=primary, created_at=created_at,
                              updated_at=created_at, **self._fields(data, type=address_type))
-        await addresses.insert(address)
+        await self.addresses.insert(address)
         return address
 
-    async def update(self, principal: Principal, address_id: uuid.UUID,
-                     data: AddressUpdate) -> Address:
+    async def update(self, principal: Principal, address_id: uuid.UUID, data: AddressUpdate) -> AddressRow:
         owner = principal.owner_id
-        addresses = AddressRepository(self.session)
-        await addresses.lock_book(owner)
-        address = await self._owned(addresses, address_id, owner)
+        await self.addresses.lock_book(owner)
+        book = await self.addresses.books_oldest_first(owner)
+        address = _find(book, address_id)
+        changes = self._fields(data)
         if data.label is not None and data.label != address.label:
-            others = [a.label for a in await addresses.oldest_first(owner) if a.id != address.id]
+            others = [a.label for a in book if a.id != address.id]
             if domain.unique_label(data.label, others) != data.label:
                 raise AddressLabelExists()
-            address.label = data.label
-        for field, value in self._fields(data).items():
-            setattr(address, field, value)
+            changes["label"] = data.label
         # `is_primary: false` changes nothing: an owner always has one primary; another one is chosen instead.
         if data.is_primary and not address.is_primary:
-            await self._make_primary(addresses, address)
-        address.updated_at = now()
-        await self.session.flush()
-        return address
+            await self.addresses.clear_primary(owner)
+            changes["is_primary"] = True
+        return await self._change(address, changes)
 
-    async def set_primary(self, principal: Principal, address_id: uuid.UUID) -> Address:
+    async def set_primary(self, principal: Principal, address_id: uuid.UUID) -> AddressRow:
         owner = principal.owner_id
-        addresses = AddressRepository(self.session)
-        await addresses.lock_book(owner)
-        address = await self._owned(addresses, address_id, owner)
-        if not address.is_primary:
-            await self._make_primary(addresses, address)
-            address.updated_at = now()
-            await self.session.flush()
-        return address
+        await self.addresses.lock_book(owner)
+        address = _find(await self.addresses.books_oldest_first(owner), address_id)
+        if address.is_primary:
+            return address
+        await self.addresses.clear_primary(owner)
+        return await self._change(address, {"is_primary": True})
 
     async def delete(self, principal: Principal, address_id: uuid.UUID) -> None:
         owner = principal.owner_id
-        addresses = AddressRepository(self.session)
-        await addresses.lock_book(owner)
-        address = await self._owned(addresses, address_id, owner)
-        remaining = [a for a in await addresses.oldest_first(owner) if a.id != address.id]
+        await self.addresses.lock_book(owner)
+        book = await self.addresses.books_oldest_first(owner)
+        address = _find(book, address_id)
+        remaining = [a for a in book if a.id != address.id]
         if not remaining:
             raise LastAddress()
-        await addresses.delete(address)
+        await self.addresses.delete(address.id)
         if address.is_primary:
-            # S1: deleting the primary promotes the oldest remaining address.
-            remaining[0].is_primary = True
-            remaining[0].updated_at = now()
-            await self.session.flush()
+            # S1: deleting the primary promotes the oldest remaining address (after the delete: one primary).
+            await self._change(remaining[0], {"is_primary": True})
 
     async def adopt(self, *, from_owner: uuid.UUID, to_owner: uuid.UUID) -> int:
         """A user takes over an anonymous visitor's addresses (the claim), within the limit.
@@ -120,11 +115,10 @@ class AddressService(UseCase[IdentityContext]):
         The user's own addresses and primary stay; the oldest anonymous ones fill the book up to
         the limit (a clashing label gets a suffix); any beyond it stay with the anonymous id.
         """
-        addresses = AddressRepository(self.session)
-        await addresses.lock_books(from_owner, to_owner)
+        await self.addresses.lock_books(from_owner, to_owner)
         # Both books in one read, after the lock (a locking read that joined them would see the
         # rows of its snapshot from before the wait).
-        books = await addresses.books_oldest_first(from_owner, to_owner)
+        books = await self.addresses.books_oldest_first(from_owner, to_owner)
         mine = [a for a in books if a.owner_id == to_owner]
         incoming = [a for a in books if a.owner_id == from_owner]
         adopted = domain.addresses_to_adopt(len(mine), incoming, self.limit)
@@ -141,36 +135,30 @@ class AddressService(UseCase[IdentityContext]):
         if not has_primary:
             # The anonymous primary stayed behind: the oldest adopted address leads instead.
             adopted[0].is_primary = True
-        await addresses.move(adopted)
+        await self.addresses.move(adopted)
         left = incoming[len(adopted):]
         if left and not any(a.is_primary for a in left):
             # Written after the move: the anonymous primary must have left before another takes its place.
             left[0].is_primary = True
-            await addresses.make_primary(left[0].id)
+            await self.addresses.make_primary(left[0].id)
         return len(adopted)
 
     async def erase_owner(self, owner_id: uuid.UUID) -> None:
-        await AddressRepository(self.session).delete_all_for_owner(owner_id)
+        await self.addresses.delete_all_for_owner(owner_id)
 
     # -- helpers ---------------------------------------------------------------------------------
 
     async def _read(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow:
-        address = await AddressRepository(self.session).read_for_owner(address_id, owner_id)
+        address = await AddressQueries(self.session).one(address_id, owner_id)
         if address is None:
             raise AddressNotFound()
         return address
 
-    @staticmethod
-    async def _owned(addresses: AddressRepository, address_id: uuid.UUID, owner_id: uuid.UUID) -> Address:
-        address = await addresses.get_for_owner(address_id, owner_id)
-        if address is None:
-            raise AddressNotFound()
-        return address
-
-    @staticmethod
-    async def _make_primary(addresses: AddressRepository, address: Address) -> None:
-        await addresses.clear_primary(address.owner_id)
-        address.is_primary = True
+    async def _change(self, address: AddressRow, changes: dict[str, Any]) -> AddressRow:
+        """Write `changes` to `address`, stamped now; the row as it is now."""
+        changes = {**changes, "updated_at": now()}
+        await self.addresses.change(address.id, changes)
+        return replace(address, **changes)
 
     @staticmethod
     def _fields(data: AddressCreate | AddressUpdate, **overrides: Any) -> dict[str, Any]:
@@ -184,3 +172,11 @@ class AddressService(UseCase[IdentityContext]):
             if field in sent and sent[field] is None:
                 sent[field] = ""
         return {**sent, **overrides}
+
+
+def _find(book: Sequence[AddressRow], address_id: uuid.UUID) -> AddressRow:
+    """The address `address_id` of an owner's book; another owner's is not found."""
+    for address in book:
+        if address.id == address_id:
+            return address
+    raise AddressNotFound()
