@@ -126,8 +126,16 @@ async def test_subscribe_generate_my_images_favorites_gallery(seed_client, api: 
         # billingAPI.getBillingPortal: {url}
         assert ok(await s.post(f"{A}/billing/portal", headers=auth))["url"]
 
-        # imagesAPI.generate(form) → job_id; getJobStatus polls status and images[].url
-        job = ok(await s.post(f"{A}/generate", headers=auth, json=FORM), 202)
+        # imagesAPI.generate(form) → job_id; getJobStatus polls status and images[].url. Generation
+        # hears the plan through its own copy of `subscription.changed`, a moment after identity
+        # (whose profile the poll above read): until then it refuses for want of a quota.
+        async def accepted() -> dict[str, Any] | None:
+            r = await s.post(f"{A}/generate", headers=auth, json=FORM)
+            if r.status_code == 403 and r.json().get("code") == "INSUFFICIENT_QUOTA":
+                return None
+            return ok(r, 202)
+
+        job = await poll(accepted, timeout=60, message="generation heard the plan")
         assert job["status"] == "queued"
 
         async def completed() -> dict[str, Any] | None:

@@ -181,7 +181,7 @@ async def test_pages_main_tasks_and_the_keyboard(platform: Platform, api: httpx.
         # An order moves on from its page; the customer sees the new status.
         await page.goto(f"{platform.url}/console#/orders/{order['id']}")
         await page.get_by_label("New status").select_option("processing")
-        await page.get_by_label("Note").fill("packing")
+        await page.get_by_label("Note", exact=True).fill("packing")
         await page.get_by_role("button", name="Change status").click()
         await status_says(page, "The order is processing.")
         await page.locator("#order-status").filter(has_text="processing").wait_for()

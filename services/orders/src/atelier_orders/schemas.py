@@ -9,7 +9,9 @@ catalog.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -30,8 +32,8 @@ from atelier_common.money import Money
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
 
-if TYPE_CHECKING:  # the use case's answer; importing it here would import the service package
-    from atelier_orders.service.invoices import InvoicePicture
+if TYPE_CHECKING:
+    from atelier_orders.models import CreditNote, Invoice
 
 MAX_LINES = 100
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
@@ -461,8 +463,8 @@ class InvoiceRead(_Read):
     credit_notes: list[CreditNoteRead]
 
     @classmethod
-    def of(cls, picture: InvoicePicture) -> InvoiceRead:
-        invoice = picture.invoice
+    def of(cls, invoice: Invoice, credit_notes: Sequence[CreditNote]) -> InvoiceRead:
+        """The invoice with the credit notes issued against it so far, oldest first."""
         return cls.model_validate({
             **{name: getattr(invoice, name) for name in (
                 "number", "order_id", "order_number", "storefront", "lines", "currency", "subtotal", "tax_amount",
@@ -470,5 +472,5 @@ class InvoiceRead(_Read):
             "seller": {"name": invoice.seller_name},
             "buyer": {"email": invoice.email, "billing_address": invoice.billing_address,
                       "shipping_address": invoice.shipping_address},
-            "credited": picture.credited,
-            "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in picture.credit_notes]})
+            "credited": sum((note.amount for note in credit_notes), Decimal("0")),
+            "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in credit_notes]})

@@ -40,7 +40,8 @@ def _pdf(document: Pdf) -> Response:
 async def get_invoice(order_id: str, viewer: AnonPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
     """The invoice of one of the caller's paid orders: seller, buyer, lines, tax, shipping and total as they were
     when it was paid, with the credit notes of its refunds."""
-    return InvoiceRead.of(await invoices.invoice(order_id, viewer))
+    picture = await invoices.invoice(order_id, viewer)
+    return InvoiceRead.of(picture.invoice, picture.credit_notes)
 
 
 @router.get("/orders/{order_id}/invoice.pdf", summary="Download an order's invoice", response_class=Response,
@@ -63,7 +64,8 @@ async def get_credit_note_pdf(order_id: str, number: CreditNoteNumber, viewer: A
            responses={**NO_INVOICE, **STAFF_ONLY})
 async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
     """Any customer's order's invoice with its credit notes (support, finance)."""
-    return InvoiceRead.of(await invoices.invoice(order_id, reader))
+    picture = await invoices.invoice(order_id, reader)
+    return InvoiceRead.of(picture.invoice, picture.credit_notes)
 
 
 @staff.get("/orders/{order_id}/invoice.pdf", summary="Download any order's invoice", response_class=Response,

@@ -138,10 +138,6 @@ class InvoicePicture:
     invoice: Invoice
     credit_notes: Sequence[CreditNote]
 
-    @property
-    def credited(self) -> Decimal:
-        return sum((note.amount for note in self.credit_notes), Decimal("0"))
-
 
 @dataclass(frozen=True)
 class Pdf:
