@@ -289,7 +289,6 @@ class Proxy:
         await _send_entry(hit.entry, hit.if_none_match, send, on_start)
 
 
-# A request with one of these takes the full path: CORS answers an Origin, a body is bounded there.
 @dataclass(slots=True)
 class RequestHeaders:
     """What both request lanes read of a request's headers, in one pass: the full path
@@ -303,7 +302,8 @@ class RequestHeaders:
     storefront: bytes | None = None
     origin: bytes | None = None
     referer: bytes | None = None
-    # A body or an Origin (CORS): only the full path answers the request.
+    # An Origin or a body: only the full path answers the request (CORS answers an Origin, a body
+    # is bounded there).
     full_path_only: bool = False
     anon_candidates: list[bytes] = field(default_factory=list)
 
