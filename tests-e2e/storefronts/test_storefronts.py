@@ -87,7 +87,7 @@ async def test_each_storefront_shows_and_sells_only_its_own(api: httpx.AsyncClie
     async def b_lists_its_own() -> bool:
         return b_product["id"] in await two.listed(two.b, search=f"Slab of {two.b}")
 
-    await poll(b_lists_its_own, message="B's product listed on B")
+    await poll(b_lists_its_own, timeout=60, message="B's product listed on B")
     assert a_product["id"] not in await two.listed(two.b)
     assert a_product["id"] not in await two.listed(two.b, search=f"Slab of {two.a}")
     assert b_product["id"] not in await two.listed(two.a)
