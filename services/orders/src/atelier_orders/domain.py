@@ -388,3 +388,124 @@ def invoice_lines(items: Iterable[Any]) -> list[dict[str, Any]]:
     return [{"sku": i.sku, "name": i.name, "variant_name": i.variant_name, "kind": i.kind, "quantity": i.quantity,
              "unit_price": str(quantize(i.unit_price)), "line_total": str(quantize(i.line_total))} for i in items]
 
+
+
+# -- returns (#56) ----------------------------------------------------------------------------------
+
+class ReturnStatus(StrEnum):
+    """requested (opened) → received (staff have the goods; the refund is asked) → refunded
+    (payments confirmed it); or rejected by staff before receipt."""
+
+    REQUESTED = "requested"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+
+
+# The returns whose units count against what may still be returned: all but the rejected.
+RETURN_HOLDS: frozenset[ReturnStatus] = frozenset({ReturnStatus.REQUESTED, ReturnStatus.RECEIVED,
+                                                   ReturnStatus.REFUNDED})
+RETURN_NUMBER_PATTERN = re.compile(r"^RET-\d{8}-[A-Z0-9]{6}$")
+
+
+def new_return_number(today: date) -> str:
+    """`RET-YYYYMMDD-XXXXXX`, like an order's number."""
+    suffix = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(6))
+    return f"RET-{today:%Y%m%d}-{suffix}"
+
+
+def is_returnable_kind(kind: str) -> bool:
+    """Only what was shipped comes back: digital goods, packs and credits were delivered as rights,
+    not parcels (staff refund those with a plain refund)."""
+    return kind in SHIPPED_KINDS
+
+
+def return_problem(status: str) -> str | None:
+    """Why an order in `status` takes no new return, or None when it does (delivered only)."""
+    if status == S.DELIVERED:
+        return None
+    if status == S.RETURNED:
+        return "Every delivered unit of this order has been returned already"
+    return f"Only a delivered order can be returned; this one is {status}"
+
+
+def returnable_quantities(items: Iterable[tuple[uuid.UUID, str, int]],
+                          held: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+    """Of (item id, kind, quantity) lines and the units already in returns (`held`, by item id):
+    what may still be returned of each shipped line."""
+    return {item_id: max(quantity - held.get(item_id, 0), 0)
+            for item_id, kind, quantity in items if is_returnable_kind(kind)}
+
+
+def quantity_problems(asked: Mapping[uuid.UUID, int], returnable: Mapping[uuid.UUID, int]) -> dict[str, str]:
+    """Per asked item id (as text), why that quantity cannot be returned; empty when all can."""
+    problems: dict[str, str] = {}
+    for item_id, quantity in asked.items():
+        left = returnable.get(item_id)
+        if left is None:
+            problems[str(item_id)] = "Not a shipped line of this order"
+        elif quantity > left:
+            problems[str(item_id)] = f"Only {left} left to return"
+    return problems
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """What a return's refund is computed from: the order's totals as they were charged."""
+
+    subtotal: Decimal
+    tax_amount: Decimal
+    shipping_cost: Decimal
+    discount: Decimal
+    total_amount: Decimal
+    # The subtotal of the lines tax was added on (tax-exclusive kinds); 0: the whole subtotal.
+    taxable_subtotal: Decimal
+
+
+@dataclass(frozen=True)
+class ReturnedUnits:
+    """Some units of one order line: its charged line total and quantity, how many come back, and
+    the discount allocated to the line (None: none allocated, its share is proportional)."""
+
+    line_total: Decimal
+    line_quantity: int
+    quantity: int
+    taxed: bool
+    line_discount: Decimal | None = None
+
+
+def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    if whole <= 0 or amount == 0:
+        return Decimal("0")
+    return amount * part / whole
+
+
+def returned_line_amount(units: ReturnedUnits, money: OrderMoney) -> Decimal:
+    """What the units of one line give back: their price, plus their share of the order's tax
+    (in proportion to the taxed subtotal), minus their share of its discount (the line's own
+    allocation when it has one, else in proportion to the subtotal), half-up to the cent."""
+    fraction = Decimal(units.quantity) / Decimal(units.line_quantity)
+    price = units.line_total * fraction
+    taxable = money.taxable_subtotal if money.taxable_subtotal > 0 else money.subtotal
+    tax = _share(money.tax_amount, price, taxable) if units.taxed else Decimal("0")
+    if units.line_discount is not None:
+        discount = units.line_discount * fraction
+    else:
+        discount = _share(money.discount, price, money.subtotal)
+    return max(quantize(price + tax - discount), Decimal("0.00"))
+
+
+def return_amount(lines: Iterable[ReturnedUnits], money: OrderMoney, *, refund_shipping: bool,
+                  shipping_refunded: bool, refundable: Decimal) -> Decimal:
+    """A received return's refund: its lines (`returned_line_amount`), plus the order's shipping
+    when `refund_shipping` and no earlier return refunded it, never more than `refundable` (what
+    the order's payment has left once its refunds and the other returns' are counted)."""
+    total = sum((returned_line_amount(units, money) for units in lines), Decimal("0"))
+    if refund_shipping and not shipping_refunded:
+        total += money.shipping_cost
+    return quantize(min(total, max(refundable, Decimal("0"))))
+
+
+def everything_returned(returnable: Mapping[uuid.UUID, int]) -> bool:
+    """Whether no shipped unit is left to return (`returnable_quantities` counting the refunded only)."""
+    return bool(returnable) and all(left == 0 for left in returnable.values())

@@ -91,3 +91,26 @@ class OrderNumberExhausted(OrdersError):
 class TrackingNumberRequired(OrdersError):
     # The order's storefront ships with a tracking number (`policies.tracking_number_required`).
     code, status, default_message = "VALIDATION_ERROR", 400, "This storefront's orders ship with a tracking number"
+
+
+# Returns (#56).
+class ReturnNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Return not found"
+
+
+class OrderNotReturnable(OrdersError):
+    code, status, default_message = "ORDER_NOT_RETURNABLE", 409, "Only a delivered order can be returned"
+
+
+class ReturnQuantityExceeded(OrdersError):
+    # More units than were delivered less those already in returns (open, received or refunded).
+    code, status, default_message = "RETURN_QUANTITY_EXCEEDED", 409, "More units than are left to return"
+
+
+class InvalidReturnLine(OrdersError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "A line of this return is not valid"
+
+
+class ReturnNotOpen(OrdersError):
+    # Received or rejected already (a second receive of the same return is this answer, and no refund).
+    code, status, default_message = "RETURN_NOT_OPEN", 409, "This return is no longer open"

@@ -14,6 +14,7 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.service import OwnershipService, StatusService
 from atelier_orders.service.invoices import Invoicing, Refund
 from atelier_orders.service.payment_records import PaymentRecords
+from atelier_orders.service.returns import Returns
 
 
 async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContext]) -> None:
@@ -46,6 +47,9 @@ async def on_payment_refunded(event: PaymentRefunded, ctx: EventContext[OrdersCo
     await Invoicing(ctx.session, ctx.context).credit_refund(event.order_id, Refund(
         payment_id=event.payment_id, refund_id=event.refund_id, amount=event.amount, currency=event.currency,
         reason=event.reason))
+    if event.return_id is not None:
+        await Returns(ctx.session, ctx.context).refunded(event.order_id, event.return_id, refund_id=event.refund_id,
+                                                         amount=event.amount)
 
 
 async def on_payment_returned(event: PaymentReturned, ctx: EventContext[OrdersContext]) -> None:

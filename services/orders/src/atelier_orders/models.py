@@ -263,3 +263,70 @@ class CreditNote(SQLModel, table=True):
     currency: str = Field(max_length=3)
     reason: str | None = Field(default=None, max_length=500)
     issued_at: datetime = _timestamp()
+
+
+class OrderReturn(SQLModel, table=True):
+    """A return of some of a delivered order's units (#56): requested → received → refunded, or
+    rejected. Opened under the order's row lock, so two returns never take the same unit; received
+    by a guarded UPDATE (`WHERE status = 'requested'`), so its refund is asked for once."""
+
+    __tablename__ = "order_return"
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_order_return_number"),
+        CheckConstraint("status IN ('requested', 'received', 'refunded', 'rejected')", name="ck_order_return_status"),
+        Index("ix_order_return_order_id", "order_id", "created_at"),
+        # Staff's list: by status and storefront, newest first.
+        Index("ix_order_return_status_created", "status", "created_at"),
+        Index("ix_order_return_storefront_created", "storefront", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    # RET-YYYYMMDD-XXXXXX (`domain.new_return_number`).
+    number: str = Field(max_length=20)
+    order_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_order_return_order_id"), nullable=False))
+    order_number: str = Field(max_length=20)
+    storefront: str = Field(max_length=64)
+    status: str = Field(default="requested", max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+    # customer or staff; the staffer who opened it, received or rejected it last.
+    opened_by: str = Field(max_length=20)
+    staff_id: uuid.UUID | None = None
+    refund_shipping: bool = False
+    currency: str = Field(max_length=3)
+    # Set when received: what orders asked payments to refund.
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    # Set when payments confirms the refund (`payment.refunded` with this return's id).
+    refund_id: uuid.UUID | None = None
+    refunded_amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _timestamp()
+    received_at: datetime | None = _timestamp(nullable=True)
+    refunded_at: datetime | None = _timestamp(nullable=True)
+    updated_at: datetime = _timestamp()
+
+
+class OrderReturnLine(SQLModel, table=True):
+    """Some units of one order line in a return; `restock` is staff's word when they receive it."""
+
+    __tablename__ = "order_return_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_order_return_line_quantity_positive"),
+        UniqueConstraint("return_id", "item_id", name="uq_order_return_line_item"),
+        Index("ix_order_return_line_item_id", "item_id"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    return_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("order_return.id", ondelete="CASCADE", name="fk_order_return_line_return_id"), nullable=False))
+    item_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("order_item.id", ondelete="CASCADE", name="fk_order_return_line_item_id"), nullable=False))
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    quantity: int
+    restock: bool | None = None
+    # Set when received: what these units give back (`domain.returned_line_amount`).
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))

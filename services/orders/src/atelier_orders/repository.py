@@ -8,11 +8,12 @@ queue up instead of both deciding from the same old status; the owner's filter i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, cast, exists, insert, null, or_, update
+from sqlalchemy import bindparam, cast, exists, func, insert, null, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,6 +31,8 @@ from atelier_orders.models import (
     Order,
     OrderItem,
     OrderOwner,
+    OrderReturn,
+    OrderReturnLine,
     OrderStatusHistory,
 )
 from atelier_orders.rows import LockedOrder, OrderDetails, OrderItemRow, StatusEntry
@@ -226,3 +229,81 @@ class InvoiceRepository:
             return []
         stmt = select(Invoice).where(col(Invoice.order_id).in_(order_ids)).with_for_update()
         return (await self.session.exec(stmt)).all()
+
+
+class ReturnRepository:
+    """Returns (#56) and their lines. Callers hold the order's row lock (`OrderRepository.lock`)
+    while they open, receive, reject or settle one: an order's returns are decided one at a time,
+    and the status moves are guarded UPDATEs besides. Reads refresh the session's copies
+    (`populate_existing`): a guarded UPDATE of this transaction may have changed the rows."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def hold(self, order_id: uuid.UUID) -> None:
+        """SQLite only (its `FOR UPDATE` is ignored, and a read starts no transaction): take the
+        database's one write lock now, with a write that changes nothing, so that what this
+        transaction reads next is not changed by another until it commits. PostgreSQL: the
+        order's row lock (`OrderRepository.lock`) does it."""
+        if self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
+            await self.session.execute(update(_ORDER).where(_ORDER.c.id == order_id)
+                                       .values(updated_at=_ORDER.c.updated_at))
+
+    async def get(self, return_id: uuid.UUID) -> OrderReturn | None:
+        stmt = select(OrderReturn).where(col(OrderReturn.id) == return_id).execution_options(populate_existing=True)
+        return (await self.session.exec(stmt)).first()
+
+    async def of_order(self, order_id: uuid.UUID) -> Sequence[OrderReturn]:
+        stmt = (select(OrderReturn).where(col(OrderReturn.order_id) == order_id)
+                .order_by(col(OrderReturn.created_at), col(OrderReturn.id)).execution_options(populate_existing=True))
+        return (await self.session.exec(stmt)).all()
+
+    async def lines_of(self, return_ids: Sequence[uuid.UUID]) -> Sequence[OrderReturnLine]:
+        if not return_ids:
+            return []
+        stmt = (select(OrderReturnLine).where(col(OrderReturnLine.return_id).in_(return_ids))
+                .order_by(col(OrderReturnLine.return_id), col(OrderReturnLine.position))
+                .execution_options(populate_existing=True))
+        return (await self.session.exec(stmt)).all()
+
+    async def units_by_item(self, order_id: uuid.UUID, statuses: Collection[str]) -> dict[uuid.UUID, int]:
+        """The units of the order's lines in its returns of `statuses`, by order item."""
+        stmt = (sa_select(OrderReturnLine.item_id, func.sum(OrderReturnLine.quantity))  # type: ignore[call-overload]  # SQLModel types the columns as their values
+                .join(OrderReturn, col(OrderReturn.id) == col(OrderReturnLine.return_id))
+                .where(col(OrderReturn.order_id) == order_id, col(OrderReturn.status).in_(list(statuses)))
+                .group_by(OrderReturnLine.item_id))
+        return {item_id: int(units) for item_id, units in (await self.session.execute(stmt)).all()}
+
+    async def insert(self, ret: OrderReturn, lines: Sequence[OrderReturnLine]) -> None:
+        self.session.add(ret)
+        await self.session.flush()
+        self.session.add_all(lines)
+        await self.session.flush()
+
+    async def move(self, return_id: uuid.UUID, from_status: str, values: Mapping[str, Any]) -> bool:
+        """Set `values` on the return if it is still in `from_status` (one guarded UPDATE); whether it was."""
+        stmt = (update(OrderReturn).where(col(OrderReturn.id) == return_id, col(OrderReturn.status) == from_status)
+                .values(**values).returning(col(OrderReturn.id)))
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def record_refund(self, return_id: uuid.UUID, values: Mapping[str, Any]) -> bool:
+        """Write the refund of the return once (`refund_id` still empty); whether this call did."""
+        stmt = (update(OrderReturn).where(col(OrderReturn.id) == return_id, col(OrderReturn.refund_id).is_(None))
+                .values(**values).returning(col(OrderReturn.id)))
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def settle_line(self, line_id: uuid.UUID, *, restock: bool, amount: Decimal) -> None:
+        await self.session.execute(update(OrderReturnLine).where(col(OrderReturnLine.id) == line_id)
+                                   .values(restock=restock, amount=amount))
+
+    async def search(self, *, status: str | None, storefront: str | None, order_id: uuid.UUID | None,
+                     number: str | None, limit: int, offset: int) -> tuple[int, Sequence[OrderReturn]]:
+        """Staff's list of every return, newest first; each filter given narrows it."""
+        stmt = select(OrderReturn)
+        for column, value in ((OrderReturn.status, status), (OrderReturn.storefront, storefront),
+                              (OrderReturn.order_id, order_id), (OrderReturn.number, number)):
+            if value is not None:
+                stmt = stmt.where(col(column) == value)
+        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        page = stmt.order_by(col(OrderReturn.created_at).desc(), col(OrderReturn.id).desc()).limit(limit).offset(offset)
+        return count, (await self.session.exec(page)).all()

@@ -16,7 +16,13 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             # An order's invoice and credit notes (#56).
             ("GET", "/api/v1/staff/orders/{order_id}/invoice"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice.pdf"): {"support", "finance"},
-            ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"},
+            # Returns (#56): support opens, receives and rejects them; support and finance read them.
+            ("POST", "/api/v1/staff/orders/{order_id}/returns"): {"support"},
+            ("GET", "/api/v1/staff/returns"): {"support", "finance"},
+            ("GET", "/api/v1/staff/returns/{return_id}"): {"support", "finance"},
+            ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support"},
+            ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:

@@ -158,3 +158,89 @@ class CreditNoteIssued(IntegrationEvent):
     currency: str
     reason: str | None = None
     issued_at: datetime
+
+
+class ReturnLine(ContractModel):
+    """One line of a return: what came back of an order's line, and whether it goes back on sale."""
+
+    item_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    sku: str
+    quantity: int
+    # Set when staff receive it: resaleable, so catalog puts it back in stock.
+    restock: bool = False
+
+
+_RETURN_EXAMPLE: dict[str, Any] = {
+    "storefront": "default", "return_id": "3f6e1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "number": "RET-20261127-7KQ2ZD",
+    "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0",
+    "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+    "reason": "Too small",
+    "lines": [{"item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
+               "variant_id": None, "sku": "SEAL-PRO-1L", "quantity": 1, "restock": False}]}
+
+
+class ReturnRequested(IntegrationEvent):
+    """A customer or staff opened a return of a delivered order's lines (#56): nothing moved yet."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_RETURN_EXAMPLE, "opened_by": "customer"}]})
+
+    type = "return.requested"
+    storefront: str = DEFAULT_STOREFRONT
+    return_id: uuid.UUID
+    number: str
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    reason: str | None = None
+    # customer or staff
+    opened_by: str
+    lines: list[ReturnLine]
+
+
+class ReturnReceived(IntegrationEvent):
+    """Staff received a return (#56): payments refunds `amount` once (by `return_id`), catalog puts
+    the `restock` lines back in stock."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        **_RETURN_EXAMPLE, "amount": "27.24", "currency": "USD", "refund_shipping": False,
+        "lines": [{**_RETURN_EXAMPLE["lines"][0], "restock": True}]}]})
+
+    type = "return.received"
+    storefront: str = DEFAULT_STOREFRONT
+    return_id: uuid.UUID
+    number: str
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    reason: str | None = None
+    # What orders computed to give back: the lines with their tax, less their share of the discount,
+    # plus the shipping when `refund_shipping`; never more than was left to refund. 0: nothing to pay.
+    amount: Decimal
+    currency: str
+    refund_shipping: bool = False
+    lines: list[ReturnLine]
+
+
+class ReturnRejected(IntegrationEvent):
+    """Staff refused a return before receiving it (#56): nothing is refunded or restocked."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        key: _RETURN_EXAMPLE[key] for key in ("storefront", "return_id", "number", "order_id", "order_number",
+                                              "owner_id", "user_id")} | {"reason": "Worn, outside the window"}]})
+
+    type = "return.rejected"
+    storefront: str = DEFAULT_STOREFRONT
+    return_id: uuid.UUID
+    number: str
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    reason: str | None = None

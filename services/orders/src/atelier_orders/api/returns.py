@@ -1,0 +1,89 @@
+"""Returns (#56): a customer opens and follows the returns of a delivered order under
+/api/v1/orders; support (or admin) open them for a customer, receive and reject them under
+/api/v1/staff, and order readers list them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal, SupportPrincipal
+from atelier_common.pagination import Page, PageParamsDep, build_page
+from atelier_common.responses import ErrorResponses
+from atelier_common.service import use_case
+from atelier_orders.schemas import ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
+from atelier_orders.service.returns import Returns
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+ReturnsDep = Annotated[Returns, use_case(Returns)]
+ReturnReaderDep = Annotated[Returns, use_case(Returns, read_only=True)]
+
+OPEN_ERRORS: ErrorResponses = {
+    404: {"description": "NOT_FOUND: unknown order, or another customer's"},
+    400: {"description": "VALIDATION_ERROR: a line that is not a shipped line of the order"},
+    409: {"description": "ORDER_NOT_RETURNABLE (not delivered; details.status) or RETURN_QUANTITY_EXCEEDED "
+                         "(more units than delivered less those in other returns; details.returnable per item)"}}
+STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"},
+                              403: {"description": "Support (or admin) only; reading: support or finance"}}
+STAFF_WRITE_ERRORS: ErrorResponses = {
+    **STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"},
+    400: {"description": "VALIDATION_ERROR: a line that is not this return's"},
+    409: {"description": "RETURN_NOT_OPEN: received or rejected already (details.status); nothing changed"}}
+
+
+@router.post("/orders/{order_id}/returns", summary="Return items of a delivered order", status_code=201,
+             response_model=ReturnRead, responses=OPEN_ERRORS)
+async def open_return(order_id: str, data: ReturnCreate, viewer: AnonPrincipal, returns: ReturnsDep) -> Any:
+    """Open a return of some shipped units of one of the caller's delivered orders, with a reason. Staff
+    receive it, then the refund follows (the lines with their tax, less their share of any discount)."""
+    return (await returns.open(order_id, data, viewer)).read()
+
+
+@router.get("/orders/{order_id}/returns", summary="List an order's returns", response_model=list[ReturnRead],
+            responses={404: {"description": "NOT_FOUND: unknown order, or another customer's"}})
+async def list_order_returns(order_id: str, viewer: AnonPrincipal, returns: ReturnReaderDep) -> Any:
+    """The returns of one of the caller's orders, oldest first, with their status and refund."""
+    return [picture.read() for picture in await returns.of_order(order_id, viewer)]
+
+
+@staff.post("/orders/{order_id}/returns", summary="Open a return for a customer", status_code=201,
+            response_model=ReturnRead, responses={**OPEN_ERRORS, **STAFF_ONLY})
+async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportPrincipal,
+                            returns: ReturnsDep) -> Any:
+    """Open a return of any customer's delivered order (support, admin; audited as `return.open`)."""
+    return (await returns.open(order_id, data, support, staff=True)).read()
+
+
+@staff.get("/returns", summary="Search returns", response_model=Page[ReturnRead], responses=STAFF_ONLY)
+async def search_returns(request: Request, query: Annotated[StaffReturnQuery, Query()], page: PageParamsDep,
+                         _: OrderReaderPrincipal, returns: ReturnReaderDep) -> dict[str, Any]:
+    """Every return by status, storefront, order and number; newest first (support, finance)."""
+    count, results = await returns.search(query, limit=page.limit, offset=page.offset)
+    return build_page(request, page, count, [picture.read() for picture in results])
+
+
+@staff.get("/returns/{return_id}", summary="Get a return", response_model=ReturnRead,
+           responses={**STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"}})
+async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnReaderDep) -> Any:
+    """One return with its lines (support, finance)."""
+    return (await returns.get(return_id)).read()
+
+
+@staff.post("/returns/{return_id}/receive", summary="Receive a return", response_model=ReturnRead,
+            responses=STAFF_WRITE_ERRORS)
+async def receive_return(return_id: str, data: ReturnReceive, support: SupportPrincipal,
+                         returns: ReturnsDep) -> Any:
+    """Staff have the parcel: the lines marked `restock` go back in stock, and the refund (plus the order's
+    shipping with `refund_shipping`) is asked of payments, once. Audited as `return.receive`."""
+    return (await returns.receive(return_id, data, support)).read()
+
+
+@staff.post("/returns/{return_id}/reject", summary="Reject a return", response_model=ReturnRead,
+            responses=STAFF_WRITE_ERRORS)
+async def reject_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep,
+                        data: ReturnReject | None = None) -> Any:
+    """Refuse a return not received yet (support, admin; audited as `return.reject`): nothing is refunded
+    or restocked, and its units may be returned again."""
+    return (await returns.reject(return_id, data.reason if data else None, support)).read()
