@@ -595,3 +595,10 @@ def stripe_subscription_event(event: dict[str, Any]) -> StripeSubscriptionEvent:
     return StripeSubscriptionEvent(type=type_, subscription_id=_id_of(obj.get("subscription")),
                                    customer_id=_id_of(obj.get("customer")),
                                    user_id=_uuid_or_none(obj.get("client_reference_id") or metadata.get("user_id")))
+
+
+def return_refund(asked: Decimal, remaining: Decimal) -> Decimal | None:
+    """The refund of a received return (#56): what orders asked for, at most what remains of the
+    payment (a staff refund may have taken part of it meanwhile); None when nothing is to be paid."""
+    amount = min(quantize(asked), remaining)
+    return amount if amount > 0 else None

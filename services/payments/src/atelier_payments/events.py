@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.orders import OrderCancelled
+from atelier_common.contracts.orders import OrderCancelled, ReturnReceived
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_payments.bootstrap import PaymentsContext
 from atelier_payments.service import CancellationService, LedgerService
+from atelier_payments.service.returns import ReturnRefunds
 
 
 async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[PaymentsContext]) -> None:
     cancellations = CancellationService(ctx.session, ctx.context)
     await cancellations.order_cancelled(event.order_id, was_paid=event.was_paid)
+
+
+async def on_return_received(event: ReturnReceived, ctx: EventContext[PaymentsContext]) -> None:
+    if event.amount > 0:
+        await ReturnRefunds(ctx.session, ctx.context).refund(event.order_id, event.return_id, amount=event.amount,
+                                                             number=event.number)
 
 
 async def on_credit_consumed(event: CreditConsumed, ctx: EventContext[PaymentsContext]) -> None:
@@ -31,6 +38,7 @@ async def on_user_deleted(event: UserDeleted, ctx: EventContext[PaymentsContext]
 
 SUBSCRIPTIONS: Subscriptions = {
     OrderCancelled: on_order_cancelled,
+    ReturnReceived: on_return_received,
     CreditConsumed: on_credit_consumed,
     AnonymousClaimed: on_anonymous_claimed,
     UserDeleted: on_user_deleted,

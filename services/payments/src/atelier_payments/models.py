@@ -132,6 +132,8 @@ class Refund(SQLModel, table=True):
         Index("ix_refund_payment_id", "payment_id"),
         Index("ix_refund_order_id", "order_id"),
         Index("uq_refund_provider_id", "provider", "provider_refund_id", unique=True),
+        # A return (#56) is refunded once, whatever delivers `return.received` twice.
+        Index("uq_refund_return_id", "return_id", unique=True),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -150,6 +152,8 @@ class Refund(SQLModel, table=True):
     staff_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    # The order's return this refund pays back (#56, `return.received`); None for any other refund.
+    return_id: uuid.UUID | None = None
 
 
 class EarlyRefund(SQLModel, table=True):

@@ -63,7 +63,8 @@ class TestRefundOnCancel:
         [refunded] = await api.outbox("payment.refunded")
         assert refunded == {"order_id": order["id"], "payment_id": str(payment.id), "amount": "85.50",
                             "currency": "USD", "refund_id": refunded["refund_id"], "total_refunded": "85.50",
-                            "is_full": True, "reason": "The order was cancelled", "storefront": "default"}
+                            "is_full": True, "reason": "The order was cancelled", "storefront": "default",
+                            "return_id": None}
         assert sorted(e.amount for e in await api.ledger(anon_id)) == [money("-85.50"), money("85.50")]
 
     async def test_an_unpaid_cancelled_order_closes_its_open_payments(self, stripe_api, fake_stripe) -> None:

@@ -139,7 +139,7 @@ class Settlement:
         return True
 
     async def refund(self, payment: PaymentRow, *, amount: Decimal | None = None, reason: str = "",
-                     staff_id: uuid.UUID | None = None) -> Refund | None:
+                     staff_id: uuid.UUID | None = None, return_id: uuid.UUID | None = None) -> Refund | None:
         """Give `amount` (omitted: all that remains) of a succeeded payment back through its provider.
 
         The caller holds the order's payments locked (`lock_for_order`). Pending refunds count
@@ -153,7 +153,8 @@ class Settlement:
         if value is None:
             return None
         refund = Refund(payment_id=payment.id, order_id=payment.order_id, storefront=payment.storefront, amount=value,
-                        currency=payment.currency, reason=reason, provider=payment.provider, staff_id=staff_id)
+                        currency=payment.currency, reason=reason, provider=payment.provider, staff_id=staff_id,
+                        return_id=return_id)
         self.refunds.add(refund)
         await self.session.flush()
         made = await self.provider_of(payment).refund(payment, refund)
@@ -181,7 +182,8 @@ class Settlement:
             await outbox.add(self.session, PaymentRefunded(
                 storefront=payment.storefront, order_id=payment.order_id, payment_id=payment.id, amount=refund.amount,
                 currency=refund.currency,
-                refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None))
+                refund_id=refund.id, total_refunded=total, is_full=is_full, reason=refund.reason or None,
+                return_id=refund.return_id))
             metrics.refunded_when_committed(self.session, storefront=payment.storefront, currency=refund.currency,
                                             amount=refund.amount)
         else:

@@ -1,0 +1,55 @@
+"""Refunds of returns (#56): orders computes what a received return gives back and announces it
+(`return.received`); payments refunds it once per return, never more than remains of the payment.
+
+The order's payments are locked first (`lock_for_order`), the lock a staff refund takes too
+(`RefundService.refund`), so a return's refund and a staff refund of the same order queue: the
+second sees the first, and the two never add up to more than was paid. A return already refunded
+(the unique `refund.return_id` backs the check) asks for nothing more; the inbox drops an exact
+redelivery before it gets here.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.service import UseCase
+from atelier_payments import domain
+from atelier_payments.bootstrap import PaymentsContext
+from atelier_payments.repository import PaymentRepository, RefundRepository
+from atelier_payments.service.settlement import Settlement
+
+log = logging.getLogger("atelier.payments.returns")
+
+
+class ReturnRefunds(UseCase[PaymentsContext]):
+    def __init__(self, session: AsyncSession, context: PaymentsContext) -> None:
+        super().__init__(session, context)
+        self.payments = PaymentRepository(session)
+        self.refunds = RefundRepository(session)
+        self.settlement = Settlement(session, context.providers)
+
+    async def refund(self, order_id: uuid.UUID, return_id: uuid.UUID, *, amount: Decimal, number: str) -> None:
+        """Refund `amount` of the payment that paid `order_id` for the return `return_id`, once,
+        capped at what remains (a refund made since orders computed it counts)."""
+        payments = await self.payments.lock_for_order(order_id)
+        refunds = list(await self.refunds.list_for_order(order_id))
+        if any(r.return_id == return_id for r in refunds):
+            return  # refunded already (a second receipt could not reach here; a replayed event may)
+        paid = domain.paying_payment(payments)
+        if paid is None:
+            log.warning("return %s of order %s: no payment to refund", number, order_id)
+            return
+        remaining = domain.still_refundable(paid, refunds)
+        value = domain.return_refund(amount, remaining)
+        if value is None:
+            log.warning("return %s of order %s: nothing left to refund (asked %s, %s left)", number, order_id,
+                        amount, remaining)
+            return
+        if value < amount:
+            log.warning("return %s of order %s: refunding %s of the %s asked (what remains)", number, order_id,
+                        value, amount)
+        await self.settlement.refund(paid, amount=value, reason=f"Return {number}", return_id=return_id)

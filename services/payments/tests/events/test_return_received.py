@@ -1,0 +1,85 @@
+"""return.received (#56): the return's refund is made once per return, names the return in its
+`payment.refunded`, and never takes more than remains of the payment, a staff refund at the same
+time included."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from atelier_common.contracts.orders import ReturnLine, ReturnReceived
+
+
+async def _paid_locally(api, total: str = "60.00") -> dict[str, Any]:
+    anon_id, headers = api.anon()
+    order = api.orders.add(anon_id, total=total)
+    session_id = (await api.checkout(order["id"], headers)).json()["session_id"]
+    assert (await api.client.post(f"/api/dev/checkout/{session_id}/pay")).status_code == 303
+    order["owner_id"] = str(anon_id)
+    return order
+
+
+def _received(order: dict[str, Any], amount: str, return_id: uuid.UUID | None = None) -> ReturnReceived:
+    return ReturnReceived(return_id=return_id or uuid.uuid4(), number="RET-20261127-ABC123", order_id=order["id"],
+                          order_number="ORD-20261126-NNKSU0", owner_id=uuid.UUID(order["owner_id"]),
+                          amount=Decimal(amount), currency="USD",
+                          lines=[ReturnLine(item_id=uuid.uuid4(), product_id=uuid.uuid4(), sku="LAMP", quantity=1,
+                                            restock=True)])
+
+
+async def _staff_refund(api, order_id: str, amount: str) -> Any:
+    return await api.client.post("/api/v1/payments/refunds", headers=api.keys.staff_headers("finance"),
+                                 json={"order_id": order_id, "amount": amount, "reason": "goodwill"})
+
+
+class TestReturnRefund:
+    async def test_a_return_is_refunded_once_and_named_in_the_refund(self, api) -> None:
+        order = await _paid_locally(api)
+        event = _received(order, "25.00")
+        envelope = await api.h.deliver(event)
+        await api.h.deliver(event, envelope_id=envelope.id)  # redelivered
+        await api.h.deliver(_received(order, "25.00", event.return_id))  # a second event of the same return
+        [refunded] = await api.outbox("payment.refunded")
+        assert (refunded["amount"], refunded["return_id"], refunded["is_full"]) == ("25.00", str(event.return_id),
+                                                                                   False)
+        assert refunded["reason"] == "Return RET-20261127-ABC123"
+        assert api.h.bus.dead_letters == []
+
+    async def test_never_more_than_remains(self, api) -> None:
+        order = await _paid_locally(api)
+        assert (await _staff_refund(api, order["id"], "50.00")).status_code == 201
+        await api.h.deliver(_received(order, "25.00"))
+        amounts = [e["amount"] for e in await api.outbox("payment.refunded")]
+        assert amounts == ["50.00", "10.00"]
+        await api.h.deliver(_received(order, "5.00"))  # nothing left: no refund
+        assert len(await api.outbox("payment.refunded")) == 2
+        assert [p.status for p in await api.payments(order["id"])] == ["refunded"]
+
+    async def test_a_return_of_nothing_refunds_nothing(self, api) -> None:
+        order = await _paid_locally(api)
+        await api.h.deliver(_received(order, "0.00"))
+        assert await api.outbox("payment.refunded") == []
+
+
+class TestRefundRacingAReturn:
+    async def test_a_staff_refund_and_a_return_at_once_never_refund_more_than_paid(self, api,
+                                                                                     db_backend: str) -> None:
+        if db_backend != "postgres":
+            pytest.skip("needs PostgreSQL: concurrent transactions and row locks")
+        for _ in range(5):
+            order = await _paid_locally(api)
+            staff, _ = await asyncio.gather(_staff_refund(api, order["id"], "40.00"),
+                                            api.h.deliver(_received(order, "30.00")))
+            refunds = [e for e in await api.outbox("payment.refunded") if e["order_id"] == order["id"]]
+            total = sum((Decimal(e["amount"]) for e in refunds), Decimal("0"))
+            assert total <= Decimal("60.00")
+            assert len([e for e in refunds if e["return_id"]]) == 1
+            # Whichever came first took its amount whole; the other what was left (staff: refused).
+            if staff.status_code == 201:
+                assert sorted(e["amount"] for e in refunds) == ["20.00", "40.00"]
+            else:
+                assert staff.json()["error"]["code"] == "REFUND_EXCEEDS_PAYMENT"
