@@ -1,11 +1,11 @@
-"""What the catalog hears: orders (stock), payments (stock, verified purchases), identity."""
+"""What the catalog hears: orders (stock, returns restocked), payments (stock, verified purchases), identity."""
 
 from __future__ import annotations
 
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService, ReviewService
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
-from atelier_common.contracts.orders import OrderCancelled, OrderPlaced
+from atelier_common.contracts.orders import OrderCancelled, OrderPlaced, ReturnReceived
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.inbox import EventContext, Subscriptions
 
@@ -26,6 +26,10 @@ async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[CatalogCon
     await _reservations(ctx).release(event.order_id)
 
 
+async def on_return_received(event: ReturnReceived, ctx: EventContext[CatalogContext]) -> None:
+    await _reservations(ctx).restock_return(event.number, event.lines)
+
+
 async def on_user_deleted(event: UserDeleted, ctx: EventContext[CatalogContext]) -> None:
     await ReviewService(ctx.session, ctx.context).forget_user(event.user_id)
 
@@ -38,6 +42,7 @@ SUBSCRIPTIONS: Subscriptions = {
     OrderPlaced: on_order_placed,
     OrderPaid: on_order_paid,
     OrderCancelled: on_order_cancelled,
+    ReturnReceived: on_return_received,
     UserDeleted: on_user_deleted,
     AnonymousClaimed: on_anonymous_claimed,
 }

@@ -42,7 +42,7 @@ from atelier_catalog.service._shared import announce_low_stock, stock_changes
 from atelier_common import outbox
 from atelier_common.columns import utcnow
 from atelier_common.contracts.catalog import StockLine, StockRejected, StockReserved
-from atelier_common.contracts.orders import OrderLine
+from atelier_common.contracts.orders import OrderLine, ReturnLine
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.catalog.reservations")
@@ -161,6 +161,15 @@ class ReservationService(UseCase[CatalogContext]):
             order_id, from_statuses=(ReservationStatus.RESERVED, ReservationStatus.COMMITTED),
             to=ReservationStatus.RELEASED)
         await self._give_back(rows, reason="order cancelled")
+
+    async def restock_return(self, number: str, lines: Sequence[ReturnLine]) -> None:
+        """A received return (#56): its resaleable lines (`restock`) of products that count stock go
+        back on the shelf. Once per event (the inbox); orders announces a return received once."""
+        wanted = [line for line in lines if line.restock and line.quantity > 0]
+        products = await self.facts.of({line.product_id for line in wanted})
+        counted = [line for line in wanted if (product := products.get(line.product_id)) is not None
+                   and domain.needs_stock(product.kind, product.track_inventory)]
+        await self._give_back(counted, reason=f"return {number}")
 
     async def expire_due(self, *, now: datetime | None = None, limit: int = 100) -> int:
         """Release the reservations of orders left unpaid past their deadline; how many orders."""
