@@ -81,7 +81,7 @@ class PaymentRefunded(IntegrationEvent):
         {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
          "payment_id": "d1fce9f1-b31d-4d72-ae98-6d9fb4763468", "amount": "5.00", "currency": "USD",
          "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b", "total_refunded": "5.00", "is_full": False,
-         "reason": "Damaged corner"}]})
+         "reason": "Damaged corner", "return_id": None}]})
 
     type = "payment.refunded"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.

@@ -31,6 +31,12 @@ WHAT: dict[str, str] = {
                       "the PDF is `GET /api/v1/orders/{order_id}/invoice.pdf`.",
     "credit_note.issued": "A refund of an invoiced order was credited: the credit note's number, amount and the "
                           "invoice it credits.",
+    "return.requested": "A customer or staff opened a return of a delivered order's lines (`lines`, `reason`, "
+                        "`opened_by`).",
+    "return.received": "Staff received a return: `amount` is the refund asked of the payment (its lines with tax, "
+                       "less their discount, plus shipping when `refund_shipping`); `restock` lines go back in stock. "
+                       "The refund itself follows as `payment.refunded` with this `return_id`.",
+    "return.rejected": "Staff refused a return before receiving it: nothing is refunded or restocked.",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
     "job.completed": "A generation job finished; `asset_ids` are what it made.",
     "job.failed": "A generation job failed; its credits went back to the customer (`refunded_credits`).",
