@@ -141,7 +141,7 @@ class TestReceiving:
         subtotal, tax = Decimal(order["subtotal"]), Decimal(order["tax_amount"])
         line = Decimal("30.00") + (tax * Decimal("30.00") / subtotal).quantize(Decimal("0.01"))
         assert received["status"] == "received" and received["refund_shipping"] is True
-        assert [(x["restock"], x["amount"]) for x in received["lines"]][0] == (True, str(line))
+        assert (received["lines"][0]["restock"], received["lines"][0]["amount"]) == (True, str(line))
         assert received["lines"][1]["restock"] is False
         expected = sum((Decimal(x["amount"]) for x in received["lines"]), Decimal(order["shipping_cost"]))
         assert Decimal(received["amount"]) == expected
