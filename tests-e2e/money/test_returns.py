@@ -11,44 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import ADDRESS, customer, pay_order, poll, staff
+from infra.journeys import customer, poll, staff
+from infra.returns import delivered_order, stock, two_products
 
 from atelier_testing import assert_error
 
 pytestmark = pytest.mark.e2e
-
-
-async def _two_products(api: httpx.AsyncClient) -> list[dict[str, Any]]:
-    r = await api.get("/api/v1/products", params={"kind": "physical", "in_stock": "true", "limit": 50})
-    products = [p for p in r.json()["results"] if not p["variants"] and p["stock_quantity"] >= 3]
-    assert len(products) >= 2, "the demo catalog has two simple physical products in stock"
-    return products[:2]
-
-
-async def _stock(api: httpx.AsyncClient, product_id: str) -> int:
-    stock: int = (await api.get(f"/api/v1/products/{product_id}")).json()["stock_quantity"]
-    return stock
-
-
-async def _delivered_order(api: httpx.AsyncClient, auth: dict[str, str], as_staff: dict[str, str],
-                           products: list[dict[str, Any]]) -> dict[str, Any]:
-    """The customer's order of one unit of each product, paid, shipped and delivered."""
-    for product in products:
-        added = await api.post("/api/v1/cart/items", headers=auth, json={"product_id": product["id"], "quantity": 1})
-        assert added.status_code == 201, added.text
-    address = (await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)).json()
-    order = (await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": address["id"]})).json()
-
-    async def awaiting() -> dict[str, Any] | None:
-        body: dict[str, Any] = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
-        return body if body["status"] == "awaiting_payment" else None
-
-    order = await pay_order(api, auth, await poll(awaiting, timeout=30, message="order awaiting payment"))
-    for status in ("processing", "shipped", "delivered"):
-        moved = await api.post(f"/api/v1/orders/{order['id']}/status", headers=as_staff,
-                               json={"status": status, "tracking_number": "1Z999AA10123456784"})
-        assert moved.status_code == 200, moved.text
-    return dict(moved.json())
 
 
 async def _open(api: httpx.AsyncClient, auth: dict[str, str], order: dict[str, Any],
@@ -82,8 +50,8 @@ async def _money(api: httpx.AsyncClient, as_staff: dict[str, str], order: dict[s
 
 async def test_a_return_is_received_refunded_credited_and_restocked_once(api: httpx.AsyncClient) -> None:
     auth, as_staff = await customer(api), await staff(api)
-    products = await _two_products(api)
-    order = await _delivered_order(api, auth, as_staff, products)
+    products = await two_products(api)
+    order = await delivered_order(api, auth, as_staff, products)
     resaleable, damaged = (next(i for i in order["items"] if i["product_id"] == p["id"]) for p in products)
     stranger = await customer(api)
     assert_error(await api.post(f"/api/v1/orders/{order['id']}/returns", headers=stranger, json={
@@ -94,7 +62,7 @@ async def test_a_return_is_received_refunded_credited_and_restocked_once(api: ht
     listed = (await api.get("/api/v1/staff/returns", params={"status": "requested", "order_id": order["id"]},
                             headers=as_staff)).json()
     assert [r["id"] for r in listed["results"]] == [ret["id"]]
-    before = {p["id"]: await _stock(api, p["id"]) for p in products}
+    before = {p["id"]: await stock(api, p["id"]) for p in products}
 
     # Staff receive it twice at once: one receipt, one refund.
     answers = await asyncio.gather(*(_receive(api, as_staff, ret, {resaleable["sku"]: True}, refund_shipping=True)
@@ -115,10 +83,10 @@ async def test_a_return_is_received_refunded_credited_and_restocked_once(api: ht
     assert note["amount"] == received["amount"] and note["reason"] == f"Return {ret['number']}"
 
     async def restocked() -> bool:
-        return await _stock(api, products[0]["id"]) == before[products[0]["id"]] + 1
+        return await stock(api, products[0]["id"]) == before[products[0]["id"]] + 1
 
     await poll(restocked, timeout=40, message="the resaleable unit back in stock")
-    assert await _stock(api, products[1]["id"]) == before[products[1]["id"]]  # damaged: not resold
+    assert await stock(api, products[1]["id"]) == before[products[1]["id"]]  # damaged: not resold
 
     async def returned() -> bool:
         return bool((await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()["status"] == "returned")
@@ -130,8 +98,8 @@ async def test_a_return_is_received_refunded_credited_and_restocked_once(api: ht
 
 async def test_a_staff_refund_racing_a_return_never_refunds_more_than_paid(api: httpx.AsyncClient) -> None:
     auth, as_staff = await customer(api), await staff(api)
-    products = await _two_products(api)
-    order = await _delivered_order(api, auth, as_staff, products)
+    products = await two_products(api)
+    order = await delivered_order(api, auth, as_staff, products)
     ret = await _open(api, auth, order, order["items"])
     total = Decimal(order["total_amount"])
     staff_refund, receipt = await asyncio.gather(

@@ -1,9 +1,11 @@
 // An order's page: its lines, where it goes (the shipping address), its history, the status moves
-// orders allows now, its money (refunds are finance's, after a confirmation), its invoice and credit notes.
+// orders allows now, its money (refunds are finance's, after a confirmation), its returns (returns.js),
+// its invoice and credit notes.
 
 import { ApiError, call, get, hasRole, newKey } from "./api.js";
 import { creditsForm, orderMail, section, V1, write } from "./pages.js";
 import { confirmed, customerRef } from "./ops.js";
+import { returnsOf } from "./returns.js";
 import { actionButton, announce, facts, form, h, link, money, saveFile, table, when } from "./ui.js";
 
 // The order's status as staff read it: a live order refunded in full keeps its status (it was
@@ -53,6 +55,7 @@ export async function orderDetail(root, ctx) {
     order.status_history));
   if (hasRole("support")) root.append(statusForm(order, ctx));
   await section(root, "Payments and refunds", async () => paymentsOf(order, ctx));
+  await section(root, "Returns", async () => returnsOf(order, ctx), ["GET", `${V1}/staff/returns`]);
   if (hasRole("support", "finance")) {
     await section(root, "Invoice and credit notes", async () => invoiceOf(order),
                   ["GET", `${V1}/staff/orders/{order_id}/invoice`]);

@@ -15,6 +15,7 @@ import { webhooks } from "./webhooks.js";
 import { customersPage } from "./customers.js";
 import { subscriptions } from "./subscriptions.js";
 import { ledger } from "./ledger.js";
+import { returnsPage } from "./returns.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -306,6 +307,7 @@ export const PAGES = [
   { path: "dashboard", title: "Dashboard", roles: [], render: dashboard },
   { path: "orders", title: "Orders", roles: ["support", "finance"],
     render: (root, ctx) => ctx.args.length ? orderDetail(root, ctx) : orders(root, ctx) },
+  { path: "returns", title: "Returns", roles: ["support", "finance"], render: returnsPage },
   { path: "customers", title: "Customers", roles: ["support"], render: customersPage },
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },

@@ -1,0 +1,86 @@
+// Returns (#56): the Returns page lists every return by status and storefront (support, finance);
+// the order page shows its returns, opens one for the customer, and receives or rejects an open one
+// (support). Receiving asks which lines are resaleable (they go back in stock) and whether the
+// shipping is refunded; orders computes the refund and payments makes it, once.
+
+import { call, get, hasRole } from "./api.js";
+import { confirmButton } from "./ops.js";
+import { go, hashWith, PAGE_SIZE, results, V1, write } from "./pages.js";
+import { form, h, link, money, table, when } from "./ui.js";
+
+const STATUSES = [["", "Any"], ["requested", "Requested"], ["received", "Received"], ["refunded", "Refunded"],
+                  ["rejected", "Rejected"]];
+const SHIPPED = new Set(["physical", "print_tier"]);
+
+const lineText = (l) => `${l.name} (${l.sku}) × ${l.quantity}`;
+
+export async function returnsPage(root, ctx) {
+  const q = ctx.query;
+  root.append(h("h1", {}, "Returns"), form({
+    id: "returns-filter", legend: "Returns", submit: "Show",
+    fields: [{ name: "status", label: "Status", type: "select", value: q.status, options: STATUSES },
+             { name: "storefront", label: "Storefront", value: q.storefront },
+             { name: "number", label: "Return number", value: q.number }],
+    onSubmit: async (values) => go(hashWith("returns", values), ctx),
+  }));
+  const page = await get(`${V1}/staff/returns`, { status: q.status, storefront: q.storefront, number: q.number,
+                                                  limit: PAGE_SIZE, offset: q.offset });
+  results(root, "Returns", page, [
+    { label: "Return", value: (r) => r.number }, { label: "Opened", value: (r) => when(r.created_at) },
+    { label: "Order", value: (r) => link(`#/orders/${r.order_id}`, r.order_number) },
+    { label: "Storefront", value: (r) => r.storefront }, { label: "Status", value: (r) => r.status },
+    { label: "Reason", value: (r) => r.reason || "" },
+    { label: "Refund", value: (r) => money(r.refunded_amount ?? r.amount, r.currency), num: true }], ctx, "returns");
+}
+
+// The order page's section: its returns, and what support may do with them.
+export async function returnsOf(order, ctx) {
+  const page = await get(`${V1}/staff/returns`, { order_id: order.id, limit: 100 });
+  const out = [table("Returns", [
+    { label: "Return", value: (r) => r.number }, { label: "Opened", value: (r) => `${when(r.created_at)} by ${r.opened_by}` },
+    { label: "Status", value: (r) => h("span", { "data-return-status": r.number }, r.status) },
+    { label: "Lines", value: (r) => r.lines.map((l) => lineText(l) + (l.restock === null ? "" : l.restock ? ", restocked" : ", not resold")).join("; ") },
+    { label: "Reason", value: (r) => r.note ? `${r.reason} (rejected: ${r.note})` : r.reason || "" },
+    { label: "Refund", value: (r) => money(r.refunded_amount ?? r.amount, r.currency), num: true }],
+    page.results, "No return.")];
+  if (!hasRole("support")) return out;
+  for (const ret of page.results.filter((r) => r.status === "requested")) out.push(receiveForm(ret, order, ctx));
+  if (order.status === "delivered") out.push(openForm(order, ctx));
+  return out;
+}
+
+function receiveForm(ret, order, ctx) {
+  const el = form({
+    id: `receive-${ret.number}`, legend: `Receive ${ret.number}`, submit: "Receive",
+    fields: [...ret.lines.map((l) => ({ name: `restock-${l.id}`, label: `Resaleable: ${lineText(l)}`, type: "checkbox", checked: true })),
+             { name: "refund_shipping", label: `Refund the shipping (${money(order.shipping_cost, order.currency)})`, type: "checkbox" }],
+    onSubmit: async (values) => {
+      const body = { refund_shipping: values.refund_shipping,
+                     lines: ret.lines.map((l) => ({ line_id: l.id, restock: values[`restock-${l.id}`] })) };
+      await write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/receive`, { body }),
+        (r) => `Return ${r.number} received: ${money(r.amount, r.currency)} to refund.`);
+    },
+  });
+  el.append(h("div", { class: "actions" }, confirmButton("Reject this return", {
+    title: `Reject return ${ret.number}?`, confirm: "Reject the return",
+    message: "Nothing is refunded or restocked; the customer may return these units again." },
+  () => write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/reject`, { body: { reason: "Rejected by staff" } }),
+              (r) => `Return ${r.number} rejected.`), { id: `reject-${ret.number}` })));
+  return el;
+}
+
+function openForm(order, ctx) {
+  const lines = order.items.filter((i) => SHIPPED.has(i.kind));
+  return form({
+    id: "open-return", legend: "Open a return for the customer", submit: "Open the return",
+    fields: [...lines.map((i) => ({ name: `qty-${i.id}`, label: `${i.name} (${i.sku}), of ${i.quantity}`, type: "number",
+                                    min: 0, max: i.quantity, value: "0", inputmode: "numeric" })),
+             { name: "reason", label: "Reason", required: true }],
+    onSubmit: async (values) => {
+      const chosen = lines.map((i) => ({ item_id: i.id, quantity: Number(values[`qty-${i.id}`] || 0) })).filter((l) => l.quantity > 0);
+      const body = { lines: chosen, reason: values.reason };
+      await write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/returns`, { body }),
+        (r) => `Return ${r.number} opened.`);
+    },
+  });
+}

@@ -1,0 +1,50 @@
+"""Returns in the console (#56), in headless Chromium through the gateway, both modes: support
+receive a customer's return from the order page, keeping one line out of stock; the refund follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from infra.back_office import staffer_account
+from infra.console import SCREEN, sign_in, status_says, visit
+from infra.journeys import customer, poll, staff
+from infra.returns import delivered_order, two_products
+
+from atelier_testing.browser import chromium, offline_context
+from atelier_testing.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_support_receive_a_return_from_the_order_page(platform: Platform, api: httpx.AsyncClient) -> None:
+    admin, auth = await staff(api), await customer(api)
+    support = await staffer_account(api, admin, "support")
+    products = await two_products(api)
+    order = await delivered_order(api, auth, admin, products)
+    opened = await api.post(f"/api/v1/orders/{order['id']}/returns", headers=auth, json={
+        "lines": [{"item_id": i["id"]} for i in order["items"]], "reason": "Changed my mind"})
+    assert opened.status_code == 201, opened.text
+    ret = opened.json()
+    kept = next(line for line in ret["lines"] if line["product_id"] == products[1]["id"])
+
+    async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
+        page = await context.new_page()
+        await sign_in(page, platform.url, support["email"])
+        await visit(page, f"{platform.url}/console#/orders/{order['id']}")
+        await page.locator(f"[data-return-status='{ret['number']}']").filter(has_text="requested").wait_for()
+        receipt = page.get_by_role("group", name=f"Receive {ret['number']}")
+        await receipt.get_by_label(f"Resaleable: {kept['name']} ({kept['sku']}) × 1").uncheck()
+        await receipt.get_by_label("Refund the shipping", exact=False).check()
+        await receipt.get_by_role("button", name="Receive").click()
+        await status_says(page, f"Return {ret['number']} received")
+        watch.assert_clean()
+
+    async def refunded() -> dict[str, Any] | None:
+        [now] = (await api.get(f"/api/v1/orders/{order['id']}/returns", headers=auth)).json()
+        return dict(now) if now["status"] == "refunded" else None
+
+    settled = await poll(refunded, timeout=40, message="the return refunded")
+    assert settled["refunded_amount"] == order["total_amount"]
+    assert [line["restock"] for line in settled["lines"] if line["id"] == kept["id"]] == [False]
