@@ -202,7 +202,8 @@ class TestChargeRefunded:
         [refunded] = await stripe_api.outbox("payment.refunded")
         assert refunded == {"order_id": order["id"], "payment_id": str(payment.id), "amount": "20.00",
                             "currency": "USD", "refund_id": refunded["refund_id"], "total_refunded": "20.00",
-                            "is_full": True, "reason": "Refunded at the provider", "storefront": "default"}
+                            "is_full": True, "reason": "Refunded at the provider", "storefront": "default",
+                            "return_id": None}
         amounts = [e.amount for e in await stripe_api.ledger()]
         assert amounts == [money("20.00"), money("-20.00")]
 
