@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainSerializer,
     StringConstraints,
     computed_field,
     field_validator,
@@ -39,6 +40,9 @@ MAX_LINES = 100
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
 Sku = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
+# A tax rate as a decimal string without trailing zeros: "0.0725" for 7.25 %, as staff wrote it.
+Rate = Annotated[Decimal, PlainSerializer(lambda rate: format(rate.normalize(), "f"), return_type=str,
+                                          when_used="json")]
 # A storefront's slug as another service or staff names it (identity decides which exist).
 StorefrontSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -317,7 +321,7 @@ class OrderRead(OrderSummaryRead):
     shipping_method: str | None = None
     shipping_method_name: str | None = None
     shipping_zone: str | None = None
-    tax_rate: Decimal | None = None
+    tax_rate: Rate | None = None
     status_history: list[StatusHistoryRead]
     from_cart: bool
     paid_at: datetime | None
@@ -353,7 +357,7 @@ class ShippingOptionsRead(_Read):
     region: str | None
     zone: str | None
     zone_name: str | None
-    tax_rate: Decimal
+    tax_rate: Rate
     currency: str
     subtotal: Money
     ships: bool
@@ -513,7 +517,7 @@ class InvoiceRead(_Read):
     discount: Money
     total_amount: Money
     shipping_method_name: str | None = Field(default=None, description="the order's shipping method (#56)")
-    tax_rate: Decimal | None = Field(default=None, description="the tax rate applied, 0.0725 for 7.25 %")
+    tax_rate: Rate | None = Field(default=None, description="the tax rate applied, 0.0725 for 7.25 %")
     issued_at: datetime
     credited: Money = Field(description="the credit notes' total so far")
     credit_notes: list[CreditNoteRead]
