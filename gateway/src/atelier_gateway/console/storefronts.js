@@ -36,6 +36,7 @@ export async function storefronts(root, ctx) {
     { label: "Slug", value: (s) => link(`#/storefronts/${encodeURIComponent(s.slug)}`, s.slug) }, { label: "Name", value: (s) => s.name },
     { label: "Currency", value: (s) => s.currency },
     { label: "Tax", value: (s) => s.tax ? `${s.tax.rate}${s.tax.inclusive ? " incl." : ""}` : "—" },
+    { label: "Shipping zones", value: (s) => (s.shipping_zones || []).map((z) => z.code).join(", ") || "—" },
     { label: "Sells", value: (s) => (s.sells || []).join(", ") }, { label: "Origins", value: (s) => (s.origins || []).join(" ") },
     { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
 }

@@ -461,7 +461,8 @@ _INVOICE_EXAMPLE: dict[str, Any] = {
     "lines": [{"sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "variant_name": None, "kind": "physical",
                "quantity": 1, "unit_price": "24.99", "line_total": "24.99"}],
     "currency": "USD", "subtotal": "24.99", "tax_amount": "2.25", "shipping_cost": "5.00", "discount": "0.00",
-    "total_amount": "32.24", "issued_at": "2026-11-26T02:15:25.279874Z", "credited": "5.00",
+    "total_amount": "32.24", "shipping_method_name": "Standard", "tax_rate": "0.09",
+    "issued_at": "2026-11-26T02:15:25.279874Z", "credited": "5.00",
     "credit_notes": [_CREDIT_NOTE_EXAMPLE]}
 
 
