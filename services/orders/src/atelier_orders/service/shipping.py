@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from atelier_common.contracts.identity import Storefront
+from atelier_common.money import quantize
 from atelier_orders import domain
 from atelier_orders.service.placing import Buyer, PlacementService
 
@@ -47,18 +48,15 @@ class ShippingOptionsService(PlacementService):
         ships = domain.requires_shipping(line.product.kind for line in lines)
         quote = self._shipping_quote(storefront, lines, {"country": country, "state": region})
         choices = quote.options if ships else (domain.ShippingOption(code=None, name=None, cost=Decimal("0")),)
+        priced = [(line.product.kind, line.unit_price, line.request.quantity) for line in lines]
         options = []
         for choice in choices:
-            totals = domain.compute_totals(
-                ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
-                tax_rate=quote.tax_rate, tax_inclusive_kinds=quote.tax_inclusive_kinds, shipping_cost=choice.cost,
-                ships=ships)
+            totals = domain.compute_totals(priced, tax_rate=quote.tax_rate, tax_inclusive_kinds=quote.tax_inclusive_kinds,
+                                           shipping_cost=choice.cost, ships=ships)
             options.append(PricedOption(code=choice.code, name=choice.name, shipping_cost=totals.shipping_cost,
                                         tax_amount=totals.tax_amount, discount=totals.discount,
                                         total_amount=totals.total_amount))
-        subtotal = domain.compute_totals(
-            ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
-            tax_rate=Decimal("0"), shipping_cost=Decimal("0"), ships=False).subtotal
+        subtotal = quantize(sum((domain.line_total(price, qty) for _, price, qty in priced), Decimal("0")))
         return ShippingOptions(country=country, region=region, zone=quote.zone.code if quote.zone else None,
                                zone_name=quote.zone.name if quote.zone else None, tax_rate=quote.tax_rate,
                                currency=currency, subtotal=subtotal, ships=ships, options=options)
