@@ -68,6 +68,15 @@ class TestPlacing:
                 order["tax_rate"]) == ("standard", "Standard (3-5 days)", "california", "0.0725")
         assert (await customer.on(zoned).order(order["id"]))["shipping_method"] == "standard"
 
+    async def test_order_placed_names_the_method(self, harness: ServiceHarness, customer: Customer,
+                                                 platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        await customer.on(zoned).placed(items=[{"product_id": lamp["id"]}], shipping_method="express",
+                                        shipping_address_id=platform.address(customer.owner_id, country="US",
+                                                                             state="CA"))
+        await harness.drain()
+        assert [e.data["shipping_method"] for e in harness.published("order.placed")] == ["express"]
+
     async def test_a_method_chosen_is_charged_and_recorded(
             self, customer: Customer, platform: FakePlatform, staff: Staff, zoned: str) -> None:
         lamp = platform.product(price="30.00")

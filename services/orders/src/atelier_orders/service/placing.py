@@ -160,7 +160,8 @@ class PlacementService(UseCase[OrdersContext]):
         await outbox.add(self.session, OrderPlaced(
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
             storefront=order.storefront, lines=[_contract_line(item) for item in items], from_cart=from_cart,
-            currency=currency, total_amount=totals.total_amount, email=order.email))
+            currency=currency, total_amount=totals.total_amount, email=order.email,
+            shipping_method=order.shipping_method))
         await announce_status(self.session, order, None, note="Order placed")
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         log_order(self.session, order, "placed", totals.total_amount, currency)
