@@ -37,8 +37,14 @@ export async function orderDetail(root, ctx) {
     ["Status", h("span", { id: "order-status" }, statusText(order))], ["Storefront", order.storefront], ["Customer", customer],
     ["Placed", when(order.created_at)], ["Paid", when(order.paid_at)], ["Shipped", when(order.shipped_at)],
     ["Delivered", when(order.delivered_at)], ["Tracking", h("span", { id: "tracking" }, order.tracking_number || "—")],
-    ["Subtotal", money(order.subtotal, order.currency)], ["Tax", money(order.tax_amount, order.currency)],
-    ["Shipping", money(order.shipping_cost, order.currency)], ["Discount", money(order.discount, order.currency)],
+    ["Subtotal", money(order.subtotal, order.currency)],
+    ["Tax", order.tax_rate == null ? money(order.tax_amount, order.currency)
+      : `${money(order.tax_amount, order.currency)} at ${parseFloat((Number(order.tax_rate) * 100).toFixed(4))} %`],
+    ["Shipping", money(order.shipping_cost, order.currency)],
+    // The zone's method it ships by (#56); none on a storefront without zones.
+    ["Shipping method", h("span", { id: "shipping-method" }, order.shipping_method
+      ? `${order.shipping_method_name} (${order.shipping_method}), zone ${order.shipping_zone}` : "—")],
+    ["Discount", money(order.discount, order.currency)],
     ["Total", money(order.total_amount, order.currency)]]));
   root.append(h("h2", {}, "Addresses"), facts([
     ["Ship to", address(order.shipping_address, "shipping-address")],

@@ -1,6 +1,6 @@
 // Storefronts (the admin's; identity's /api/v1/storefronts): the list, a new one, and each one's
 // settings: origins (the sites CORS lets in), currency, tax, mail sender, frontend links, compat
-// profile and its policies (contracts.identity.StorefrontPolicies).
+// profile and its policies (contracts.identity.StorefrontPolicies), and its shipping zones.
 
 import { ApiError, call, get, schemaHas } from "./api.js";
 import { V1 } from "./pages.js";
@@ -36,6 +36,7 @@ export async function storefronts(root, ctx) {
     { label: "Slug", value: (s) => link(`#/storefronts/${encodeURIComponent(s.slug)}`, s.slug) }, { label: "Name", value: (s) => s.name },
     { label: "Currency", value: (s) => s.currency },
     { label: "Tax", value: (s) => s.tax ? `${s.tax.rate}${s.tax.inclusive ? " incl." : ""}` : "—" },
+    { label: "Shipping zones", value: (s) => (s.shipping_zones || []).map((z) => z.code).join(", ") || "—" },
     { label: "Sells", value: (s) => (s.sells || []).join(", ") }, { label: "Origins", value: (s) => (s.origins || []).join(" ") },
     { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
 }
@@ -110,4 +111,42 @@ async function storefrontPage(root, ctx, slug) {
   root.append(el);
   if (await policies()) for (const field of policyFields) field.hidden = false;
   else root.append(h("p", { class: "muted", id: "no-policies" }, "This platform does not take storefront policies yet."));
+  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s, ctx));
+}
+
+// What one method costs, in a few words: "5.00", "by weight from 0 g 15.00, 2000 g 25.00", "… free over 75.00".
+function methodPrice(m) {
+  const unit = m.kind === "weight" ? " g" : "";
+  const price = m.kind === "flat" ? m.amount
+    : `by ${m.kind} from ${m.tiers.map((t) => `${m.kind === "weight" ? Number(t.min) : t.min}${unit} ${t.amount}`).join(", ")}`;
+  return m.free_over ? `${price}, free over ${m.free_over}` : price;
+}
+
+// Shipping zones (#56): where the storefront ships, by which methods at what price, and the tax
+// there. Shown as a table; edited as the JSON identity takes (`shipping_zones`, the whole list).
+function zonesSection(s, ctx) {
+  const zones = s.shipping_zones || [];
+  const shown = table("Shipping zones", [
+    { label: "Zone", value: (z) => `${z.name} (${z.code})` },
+    { label: "Where", value: (z) => [...z.countries.map((c) => c === "*" ? "every other country" : c), ...z.regions].join(", ") },
+    { label: "Tax rate", value: (z) => z.tax_rate ?? `${s.tax.rate} (the storefront's)` },
+    { label: "Methods (the first is the default)", value: (z) => z.methods.length
+      ? z.methods.map((m) => `${m.name} (${m.code}): ${methodPrice(m)}`).join("; ") : "not shipped to" }],
+  zones, "No zones: one shipping charge and one tax rate everywhere.");
+  const el = form({
+    id: "zones-form", legend: "Edit shipping zones", submit: "Save shipping zones",
+    fields: [{ name: "shipping_zones", label: "Zones as JSON: [{code, name, countries, regions, tax_rate, methods: "
+      + "[{code, name, kind: flat|weight|subtotal, amount, tiers: [{min, amount}], free_over}]}]", type: "textarea",
+    rows: 14, value: JSON.stringify(zones, null, 2) }],
+    onSubmit: async (values) => {
+      let parsed;
+      try { parsed = JSON.parse(values.shipping_zones || "[]"); } catch (error) {
+        throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: "The zones are not valid JSON.",
+                                           details: { fields: { shipping_zones: [String(error.message)] } } } });
+      }
+      const saved = await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body: { shipping_zones: parsed } });
+      await go(`#/storefronts/${encodeURIComponent(saved.slug)}`, ctx, `Shipping zones of ${saved.slug} saved.`);
+    },
+  });
+  return [h("h2", { id: "shipping-zones" }, "Shipping zones"), shown, el];
 }

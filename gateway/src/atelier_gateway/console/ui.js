@@ -118,6 +118,9 @@ export function form({ legend, fields, submit, onSubmit, id }) {
     if (f.type === "select") {
       input = h("select", { id: fid, name: f.name, required: f.required },
         f.options.map(([v, t]) => h("option", { value: v, selected: String(f.value ?? "") === String(v) }, t)));
+    } else if (f.type === "textarea") {
+      input = h("textarea", { id: fid, name: f.name, required: f.required, rows: f.rows || 8, spellcheck: "false" });
+      input.value = f.value ?? "";
     } else {
       input = h("input", { id: fid, name: f.name, type: f.type || "text", required: f.required, value: f.value,
                           checked: f.checked, min: f.min, max: f.max, step: f.step, autocomplete: f.autocomplete || "off",
@@ -175,7 +178,10 @@ function markFields(error, inputs) {
   // The common format: {"fields": {"amount": ["…"], "query.email": ["…"]}}
   for (const [loc, messages] of Object.entries(error.details.fields || {})) {
     const input = inputs[loc.split(".").pop()];
+    // A field inside a structured one (shipping_zones.0.methods.1.amount): its input, with the path.
+    const outer = input ? null : inputs[loc.split(".")[0]];
     if (input) { fieldError(input, [].concat(messages).join(" ")); first = first || input; }
+    else if (outer) { fieldError(outer, `${loc}: ${[].concat(messages).join(" ")}`); first = first || outer; }
   }
   return first;
 }

@@ -87,9 +87,13 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None or isinstance(value, str) else "must be a string or null"
 
 
-# kind → {attribute: (required, check)}. Other keys are kept as they are (features, weight, …).
+# What one unit of a shipped product weighs, in grams: orders' by-weight shipping methods add it up
+# (#56; a variant's own `weight_grams` attribute wins). Optional: a product without one weighs nothing.
+_WEIGHT = {"weight_grams": (False, _non_negative_int)}
+
+# kind → {attribute: (required, check)}. Other keys are kept as they are (features, …).
 _ATTRIBUTE_RULES: dict[ProductKind, dict[str, tuple[bool, Any]]] = {
-    ProductKind.PHYSICAL: {},
+    ProductKind.PHYSICAL: {**_WEIGHT},
     ProductKind.CREDIT_PACK: {"credits": (True, _positive_int)},
     ProductKind.RETRY_PACK: {"retries": (True, _positive_int)},
     ProductKind.SUBSCRIPTION_PLAN: {
@@ -98,7 +102,7 @@ _ATTRIBUTE_RULES: dict[ProductKind, dict[str, tuple[bool, Any]]] = {
         "monthly_quota": (True, _non_negative_int),
         "provider_price_id": (False, _optional_str),
     },
-    ProductKind.PRINT_TIER: {"max_retries_per_unit": (True, _non_negative_int)},
+    ProductKind.PRINT_TIER: {"max_retries_per_unit": (True, _non_negative_int), **_WEIGHT},
 }
 
 

@@ -48,7 +48,22 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # lived an hour; "1-99 items per product per cart".
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],
           "http://localhost:3000", link_paths={"reset_password": "/password-reset?token={token}"},
-          policies=StorefrontPoliciesIn(access_token_minutes=60, cart_line_limit=99)),
+          policies=StorefrontPoliciesIn(access_token_minutes=60, cart_line_limit=99),
+          # Zones to show shipping off (#56): California's own tax, the US by subtotal with an
+          # express option, and the rest of the world by weight (`weight_grams`), untaxed.
+          shipping_zones=[
+              {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725",
+               "methods": [{"code": "standard", "name": "Standard (3-5 days)", "amount": "5.95", "free_over": "75"},
+                           {"code": "express", "name": "Express (next day)", "amount": "14.95"}]},
+              {"code": "us", "name": "United States", "countries": ["US"],
+               "methods": [{"code": "standard", "name": "Standard (3-7 days)", "kind": "subtotal",
+                            "tiers": [{"min": "0", "amount": "7.95"}, {"min": "50", "amount": "4.95"}],
+                            "free_over": "100"},
+                           {"code": "express", "name": "Express (2 days)", "amount": "19.95"}]},
+              {"code": "world", "name": "Rest of the world", "countries": ["*"], "tax_rate": "0",
+               "methods": [{"code": "international", "name": "International", "kind": "weight",
+                            "tiers": [{"min": "0", "amount": "15.00"}, {"min": "2000", "amount": "25.00"},
+                                      {"min": "5000", "amount": "40.00"}]}]}]),
     # S2's site serves its API under /api/ (the guide's relative paths): the mail link confirms there;
     # a credit pack's checkout comes back to the guide's /payment/success and /payment/cancelled.
     _demo("reviv", "reviv.pics", "USD", _INCLUSIVE, ["credit_pack"], "http://localhost:3103", at_root=False,
@@ -63,6 +78,9 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"],
           "http://localhost:3104", at_root=False,
+          # S3's flat $5 shipping, as a method: one zone, everywhere.
+          shipping_zones=[{"code": "everywhere", "name": "Everywhere", "countries": ["*"],
+                           "methods": [{"code": "standard", "name": "Standard", "amount": "5.00"}]}],
           link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
           # S3 (Django): hour-long access tokens, Django's password validators, a 15-minute lock-out,
           # 3 registrations an hour per address (its RegisterThrottle); an order ships with its

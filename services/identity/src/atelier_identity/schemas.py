@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from email.utils import parseaddr
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 import email_validator
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from atelier_common.contracts.identity import ALL_KINDS, Storefront
+from atelier_common.contracts.identity import ALL_KINDS, EVERY_COUNTRY, Storefront
 from atelier_common.inputs import InputModel
 from atelier_identity import domain, storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
@@ -812,6 +813,105 @@ class StorefrontTaxUpdate(Request):
     shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
 
 
+# -- shipping zones (#56; docs/storefronts.md#shipping-zones) -------------------------------------
+
+ShippingCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+ShippingName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _country(value: str) -> str:
+    value = value.strip().upper()
+    if value != EVERY_COUNTRY and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        raise ValueError(f'{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. "US"), nor "*"')
+    return value
+
+
+def _region(value: str) -> str:
+    value = value.strip().upper()
+    country, _, subdivision = value.partition("-")
+    if not (len(country) == 2 and country.isalpha() and 1 <= len(subdivision) <= 3 and subdivision.isalnum()
+            and value.isascii()):
+        raise ValueError(f'{value!r} is not an ISO 3166-2 region code (e.g. "US-CA")')
+    return value
+
+
+Country = Annotated[str, StringConstraints(max_length=2 + 1), AfterValidator(_country)]
+Region = Annotated[str, StringConstraints(max_length=6 + 1), AfterValidator(_region)]
+
+
+class ShippingTierIn(Request):
+    # From this weight in grams (by weight) or this subtotal (by subtotal) up; the first tier is 0.
+    min: Annotated[ShippingRate, AfterValidator(_two_places)]
+    amount: Annotated[ShippingRate, AfterValidator(_two_places)]
+
+
+class ShippingMethodIn(Request):
+    code: ShippingCode
+    name: ShippingName
+    # flat: `amount`; weight / subtotal: the tier the shipped lines' weight (grams) / subtotal reaches.
+    kind: Literal["flat", "weight", "subtotal"] = "flat"
+    amount: Annotated[ShippingRate, AfterValidator(_two_places)] = Decimal("0.00")
+    tiers: Annotated[list[ShippingTierIn], Field(max_length=50)] = []
+    # A shipped subtotal at or above it ships free.
+    free_over: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+
+    @model_validator(mode="after")
+    def _tiers_fit_the_kind(self) -> ShippingMethodIn:
+        if self.kind == "flat":
+            if self.tiers:
+                raise ValueError(f"method {self.code!r}: a flat method has an amount, no tiers")
+            return self
+        if self.amount:
+            raise ValueError(f"method {self.code!r}: a {self.kind} method is priced by its tiers, not an amount")
+        mins = [tier.min for tier in self.tiers]
+        if not mins or mins[0] != 0:
+            raise ValueError(f"method {self.code!r}: the tiers start at 0 (min 0), so every order is priced")
+        if any(later <= earlier for earlier, later in pairwise(mins)):
+            raise ValueError(f"method {self.code!r}: the tiers' min grow strictly")
+        if self.kind == "weight" and any(value != value.to_integral_value() for value in mins):
+            raise ValueError(f"method {self.code!r}: weight tiers start at whole grams")
+        return self
+
+
+class ShippingZoneIn(Request):
+    code: ShippingCode
+    name: ShippingName
+    countries: Annotated[list[Country], Field(max_length=300)] = []
+    regions: Annotated[list[Region], Field(max_length=300)] = []
+    # Replaces the storefront's `tax.rate` for addresses in the zone; null: the storefront's.
+    tax_rate: TaxRate | None = None
+    # Offered in this order; the first is the default. None: the zone is taxed but not shipped to.
+    methods: Annotated[list[ShippingMethodIn], Field(max_length=20)] = []
+
+    @model_validator(mode="after")
+    def _covers_somewhere(self) -> ShippingZoneIn:
+        if not self.countries and not self.regions:
+            raise ValueError(f"zone {self.code!r}: name its countries or regions")
+        codes = [method.code for method in self.methods]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"zone {self.code!r}: method codes are unique in a zone")
+        self.countries, self.regions = list(dict.fromkeys(self.countries)), list(dict.fromkeys(self.regions))
+        return self
+
+
+def _zones(zones: list[ShippingZoneIn]) -> list[ShippingZoneIn]:
+    """Zone codes are unique, and a country (or region, or "*") is in one zone at most, so an address
+    has one most specific zone."""
+    codes = [zone.code for zone in zones]
+    if twice := sorted({code for code in codes if codes.count(code) > 1}):
+        raise ValueError(f"zone codes are unique: {', '.join(twice)} used twice")
+    zone_of: dict[str, str] = {}
+    for zone in zones:
+        for place in (*zone.countries, *zone.regions):
+            if place in zone_of:
+                raise ValueError(f"{place} is in zones {zone_of[place]!r} and {zone.code!r}: a place is in one zone")
+            zone_of[place] = zone.code
+    return zones
+
+
+ShippingZones = Annotated[list[ShippingZoneIn], Field(max_length=50), AfterValidator(_zones)]
+
+
 def _alert_email(value: str) -> str:
     try:
         return email_validator.validate_email(value.strip(), check_deliverability=False).normalized
@@ -883,6 +983,8 @@ class StorefrontCreate(Request):
     policies: StorefrontPoliciesIn = StorefrontPoliciesIn()
     # True: a username and a password make an account here, no email needed (S0).
     email_optional: bool = False
+    # Where it ships, by which methods, and the tax there; none: `tax.shipping_rate` and `tax.rate`.
+    shipping_zones: ShippingZones = []
     is_default: bool = False
 
     @field_validator("passkey")
@@ -935,6 +1037,8 @@ class StorefrontUpdate(Request):
     # Field by field, like `tax`: a field sent null is the install's setting again.
     policies: Annotated[StorefrontPoliciesIn | None, AfterValidator(_not_null)] = None
     email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
+    # The whole list: what is sent replaces every zone ([] removes them).
+    shipping_zones: Annotated[ShippingZones | None, AfterValidator(_not_null)] = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from atelier_orders.domain import address_lines, money_text
+from atelier_orders.domain import address_lines, money_text, percent
 from atelier_orders.models import CreditNote, Invoice
 
 FONTS = Path(__file__).parent / "fonts"
@@ -35,7 +35,9 @@ def invoice_pdf(invoice: Invoice) -> bytes:
              line["sku"], str(line["quantity"]), money_text(Decimal(line["unit_price"]), invoice.currency),
              money_text(Decimal(line["line_total"]), invoice.currency)) for line in invoice.lines]
     _table(pdf, _LINES, ("Item", "SKU", "Qty", "Unit price", "Amount"), rows)
-    totals = [("Subtotal", invoice.subtotal), ("Tax", invoice.tax_amount), ("Shipping", invoice.shipping_cost)]
+    tax = "Tax" if invoice.tax_rate is None else f"Tax ({percent(invoice.tax_rate)})"
+    shipping = "Shipping" if not invoice.shipping_method_name else f"Shipping ({invoice.shipping_method_name})"
+    totals = [("Subtotal", invoice.subtotal), (tax, invoice.tax_amount), (shipping, invoice.shipping_cost)]
     if invoice.discount:
         totals.append(("Discount", -invoice.discount))
     _totals(pdf, totals, ("Total paid", invoice.total_amount), invoice.currency)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
-from atelier_common.contracts.identity import ALL_KINDS, Storefront
+from atelier_common.contracts.identity import ALL_KINDS, ShippingZone, Storefront
 from atelier_common.money import quantize
 from atelier_common.versions import version_of
 
@@ -207,6 +207,11 @@ def money_text(amount: Decimal, currency: str) -> str:
     return f"{quantize(amount)} {currency}"
 
 
+def percent(rate: Decimal) -> str:
+    """`7.25 %`: a tax rate (0.0725) as the invoices print it."""
+    return f"{(rate * 100).normalize():f} %"
+
+
 def line_total(unit_price: Decimal, quantity: int) -> Decimal:
     return quantize(unit_price * quantity)
 
@@ -250,6 +255,79 @@ def storefront_pricing(storefront: Storefront, *, tax_inclusive_kinds: Iterable[
     return Pricing(tax_rate=tax.rate,
                    tax_inclusive_kinds=frozenset(ALL_KINDS) if tax.inclusive else frozenset(tax_inclusive_kinds),
                    shipping_cost=tax.shipping_rate if tax.shipping_rate is not None else shipping_cost)
+
+
+# -- shipping zones and methods (#56; docs/storefronts.md#shipping-zones) ---------------------------
+
+# The product (or variant) attribute that says what one unit weighs, in grams: by-weight methods
+# add it up over the shipped lines (a line without one weighs nothing).
+WEIGHT_ATTRIBUTE = "weight_grams"
+
+
+def unit_weight(attributes: Mapping[str, Any]) -> int:
+    """Grams one unit weighs (`attributes["weight_grams"]`, a whole non-negative number), else 0."""
+    value = attributes.get(WEIGHT_ATTRIBUTE)
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return 0
+    try:
+        grams = Decimal(str(value))
+    except ArithmeticError:
+        return 0
+    return int(grams) if grams.is_finite() and grams > 0 else 0
+
+
+@dataclass(frozen=True)
+class ShippingOption:
+    """One way to ship an order and its price. `code` None: a storefront without zones' one charge."""
+
+    code: str | None
+    name: str | None
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    """What an address makes of an order on a storefront: its zone, the tax rate there and the methods
+    offered with their prices (the first is the default; none: nothing is shipped there)."""
+
+    zone: ShippingZone | None
+    tax_rate: Decimal
+    tax_inclusive_kinds: frozenset[str]
+    options: tuple[ShippingOption, ...]
+
+    def option(self, code: str | None) -> ShippingOption | None:
+        """The method `code` (None: the default), or None when it is not offered here."""
+        if code is None:
+            return self.options[0] if self.options else None
+        return next((option for option in self.options if option.code == code), None)
+
+
+def shipping_quote(storefront: Storefront, *, country: str | None, region: str | None,
+                   lines: Iterable[tuple[str, Decimal, int, Mapping[str, Any]]],
+                   tax_inclusive_kinds: Iterable[str], shipping_cost: Decimal) -> ShippingQuote:
+    """The one rule of shipping and tax by destination, for (kind, unit price, quantity, attributes)
+    lines. A storefront without zones: its rate and its one flat charge (`storefront_pricing`).
+    With zones: the address's zone (`Storefront.shipping_zone`), its `tax_rate` (else the
+    storefront's) and each of its methods priced on the shipped lines' subtotal and weight; an
+    address no zone covers: the storefront's rate and no method."""
+    pricing = storefront_pricing(storefront, tax_inclusive_kinds=tax_inclusive_kinds, shipping_cost=shipping_cost)
+    if not storefront.shipping_zones:
+        return ShippingQuote(zone=None, tax_rate=pricing.tax_rate, tax_inclusive_kinds=pricing.tax_inclusive_kinds,
+                             options=(ShippingOption(code=None, name=None, cost=quantize(pricing.shipping_cost)),))
+    zone = storefront.shipping_zone(country, region)
+    if zone is None:
+        return ShippingQuote(zone=None, tax_rate=pricing.tax_rate, tax_inclusive_kinds=pricing.tax_inclusive_kinds,
+                             options=())
+    shipped = [(line_total(price, qty), unit_weight(attributes) * qty)
+               for kind, price, qty, attributes in lines if kind in SHIPPED_KINDS]
+    subtotal = quantize(sum((total for total, _ in shipped), Decimal("0")))
+    weight = sum(grams for _, grams in shipped)
+    return ShippingQuote(
+        zone=zone, tax_rate=zone.tax_rate if zone.tax_rate is not None else pricing.tax_rate,
+        tax_inclusive_kinds=pricing.tax_inclusive_kinds,
+        options=tuple(ShippingOption(code=method.code, name=method.name,
+                                     cost=quantize(method.cost(subtotal=subtotal, weight_grams=weight)))
+                      for method in zone.methods))
 
 
 def currency_problem(currencies: Iterable[str], storefront: Storefront) -> str | None:

@@ -52,6 +52,17 @@ class CurrencyMismatch(OrdersError):
     code, status, default_message = "CURRENCY_MISMATCH", 400, "All lines of an order must be in one currency"
 
 
+# Nothing is sold that cannot be delivered (#56): the address is in none of the storefront's zones,
+# or the method asked for is not one its zone offers.
+class ShippingUnavailable(OrdersError):
+    code, status, default_message = "SHIPPING_UNAVAILABLE", 400, "This storefront does not ship to that address"
+
+
+class ShippingMethodUnavailable(OrdersError):
+    code, status, default_message = ("SHIPPING_METHOD_UNAVAILABLE", 400,
+                                     "That shipping method is not offered for this address")
+
+
 class RetryTargetNotFound(OrdersError):
     # A retry pack must name an existing item of the buyer's own book: refused before any payment.
     code, status, default_message = "VALIDATION_ERROR", 400, "The retry pack's item does not exist or is not yours"

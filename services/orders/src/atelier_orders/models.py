@@ -84,6 +84,13 @@ class Order(SQLModel, table=True):
     billing_address: dict[str, Any] | None = json_field(nullable=True)
     tracking_number: str | None = Field(default=None, max_length=100)
     from_cart: bool = False
+    # How it ships and the tax applied (#56), as placed: the storefront zone's method (code and
+    # name; None: a storefront without zones, or nothing shipped), the zone, and the tax rate.
+    # None on orders placed before they were kept.
+    shipping_method: str | None = Field(default=None, max_length=64)
+    shipping_method_name: str | None = Field(default=None, max_length=100)
+    shipping_zone: str | None = Field(default=None, max_length=64)
+    tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
     paid_at: datetime | None = _timestamp(nullable=True)
     shipped_at: datetime | None = _timestamp(nullable=True)
     delivered_at: datetime | None = _timestamp(nullable=True)
@@ -235,6 +242,9 @@ class Invoice(SQLModel, table=True):
     shipping_cost: Decimal = _money()
     discount: Decimal = _money()
     total_amount: Decimal = _money()
+    # The order's shipping method's name and tax rate (#56); None: not kept for the order.
+    shipping_method_name: str | None = Field(default=None, max_length=100)
+    tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
     issued_at: datetime = _timestamp()
 
 

@@ -74,6 +74,10 @@ class OrderDetails:
     created_at: datetime
     updated_at: datetime
     anon_reader_id: uuid.UUID | None = None
+    shipping_method: str | None = None
+    shipping_method_name: str | None = None
+    shipping_zone: str | None = None
+    tax_rate: Decimal | None = None
     claimed_at: datetime | None = None
     imported_from: str | None = None
     items: list[OrderItemRow] = field(default_factory=list)

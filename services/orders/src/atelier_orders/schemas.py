@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainSerializer,
     StringConstraints,
     computed_field,
     field_validator,
@@ -39,6 +40,9 @@ MAX_LINES = 100
 Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
 Sku = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=1000)]
+# A tax rate as a decimal string without trailing zeros: "0.0725" for 7.25 %, as staff wrote it.
+Rate = Annotated[Decimal, PlainSerializer(lambda rate: format(rate.normalize(), "f"), return_type=str,
+                                          when_used="json")]
 # A storefront's slug as another service or staff names it (identity decides which exist).
 StorefrontSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -109,6 +113,9 @@ class OrderCreate(_Input):
     tier: Sku | None = Field(default=None, validation_alias=AliasChoices("tier", "tier_name"))
     # Where an anonymous buyer is reached; a signed-in user's own address wins.
     email: EmailStr | None = None
+    # The code of a shipping method the shipping address's zone offers (#56); none: its first.
+    shipping_method: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
+                                                      max_length=64)] | None = None
 
     @model_validator(mode="after")
     def _book_lines_have_a_tier(self) -> OrderCreate:
@@ -132,6 +139,14 @@ class InternalOrderCreate(OrderCreate):
     user_id: uuid.UUID | None = None
     # The storefront the order is placed on (its currency, tax, shipping and what it sells).
     storefront: Annotated[StorefrontSlug, Field(strict=True)] = DEFAULT_STOREFRONT
+
+
+class ShippingOptionsQuery(_Input):
+    """GET /shipping-options: the destination (an address's `country` and `state`)."""
+
+    country: str = Field(min_length=2, max_length=100, description="ISO 3166-1 alpha-2, e.g. US")
+    region: str | None = Field(default=None, max_length=100,
+                               description="the address's state: CA or US-CA (ISO 3166-2)")
 
 
 class OrderCancel(_Input):
@@ -203,6 +218,7 @@ _ORDER_EXAMPLE: dict[str, Any] = {
                "attributes": {"volume_l": 1, "coverage_sqft": 200}, "book_id": None, "content_type": None,
                "content_id": None}],
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
+    "shipping_method": "standard", "shipping_method_name": "Standard", "shipping_zone": "uk", "tax_rate": "0.09",
     "status_history": [_PLACED, _RESERVED],
     "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None}
 _SHIPPED: dict[str, Any] = {
@@ -299,11 +315,53 @@ class OrderRead(OrderSummaryRead):
     email: str | None
     shipping_address: dict[str, Any] | None
     billing_address: dict[str, Any] | None
+    # How it ships and the tax applied (#56): the zone's method (code, name), the zone, the rate
+    # (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing shipped; all
+    # null: orders placed before they were kept.
+    shipping_method: str | None = None
+    shipping_method_name: str | None = None
+    shipping_zone: str | None = None
+    tax_rate: Rate | None = None
     status_history: list[StatusHistoryRead]
     from_cart: bool
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
+
+
+class ShippingOptionRead(_Read):
+    """One method and what the order would cost with it."""
+
+    code: str | None = Field(description="the method's code (POST /orders' shipping_method); null: a storefront "
+                                         "without zones, or nothing to ship")
+    name: str | None
+    shipping_cost: Money
+    tax_amount: Money
+    discount: Money
+    total_amount: Money
+
+
+class ShippingOptionsRead(_Read):
+    """The caller's cart sent to a destination (#56): its zone, the tax rate there and each method
+    offered, first the default, with the order's total; none when the storefront does not ship there."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "country": "US", "region": "CA", "zone": "california", "zone_name": "California", "tax_rate": "0.0725",
+        "currency": "USD", "subtotal": "24.99", "ships": True, "options": [
+            {"code": "standard", "name": "Standard (3-5 days)", "shipping_cost": "5.95", "tax_amount": "1.81",
+             "discount": "0.00", "total_amount": "32.75"},
+            {"code": "express", "name": "Express (next day)", "shipping_cost": "14.95", "tax_amount": "1.81",
+             "discount": "0.00", "total_amount": "41.75"}]}]})
+
+    country: str
+    region: str | None
+    zone: str | None
+    zone_name: str | None
+    tax_rate: Rate
+    currency: str
+    subtotal: Money
+    ships: bool
+    options: list[ShippingOptionRead]
 
 
 class OrderMoneyRead(_Read):
@@ -403,7 +461,8 @@ _INVOICE_EXAMPLE: dict[str, Any] = {
     "lines": [{"sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "variant_name": None, "kind": "physical",
                "quantity": 1, "unit_price": "24.99", "line_total": "24.99"}],
     "currency": "USD", "subtotal": "24.99", "tax_amount": "2.25", "shipping_cost": "5.00", "discount": "0.00",
-    "total_amount": "32.24", "issued_at": "2026-11-26T02:15:25.279874Z", "credited": "5.00",
+    "total_amount": "32.24", "shipping_method_name": "Standard", "tax_rate": "0.09",
+    "issued_at": "2026-11-26T02:15:25.279874Z", "credited": "5.00",
     "credit_notes": [_CREDIT_NOTE_EXAMPLE]}
 
 
@@ -458,6 +517,8 @@ class InvoiceRead(_Read):
     shipping_cost: Money
     discount: Money
     total_amount: Money
+    shipping_method_name: str | None = Field(default=None, description="the order's shipping method (#56)")
+    tax_rate: Rate | None = Field(default=None, description="the tax rate applied, 0.0725 for 7.25 %")
     issued_at: datetime
     credited: Money = Field(description="the credit notes' total so far")
     credit_notes: list[CreditNoteRead]
@@ -468,7 +529,7 @@ class InvoiceRead(_Read):
         return cls.model_validate({
             **{name: getattr(invoice, name) for name in (
                 "number", "order_id", "order_number", "storefront", "lines", "currency", "subtotal", "tax_amount",
-                "shipping_cost", "discount", "total_amount", "issued_at")},
+                "shipping_cost", "discount", "total_amount", "shipping_method_name", "tax_rate", "issued_at")},
             "seller": {"name": invoice.seller_name},
             "buyer": {"email": invoice.email, "billing_address": invoice.billing_address,
                       "shipping_address": invoice.shipping_address},

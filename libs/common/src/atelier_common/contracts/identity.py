@@ -92,6 +92,79 @@ class StorefrontTax(ContractModel):
     shipping_rate: Decimal | None = None
 
 
+# -- Shipping zones (#56): where a storefront ships, how, at what price, and the tax there -----------
+
+# A zone's `countries` entry that covers every country ("rest of the world"): the least specific match.
+EVERY_COUNTRY = "*"
+
+
+def region_code(country: str | None, region: str | None) -> str | None:
+    """An address's region as ISO 3166-2 (`US-CA`): `region` upper-cased, prefixed with the country
+    when it is only the subdivision (`CA` in `US`). None without a region."""
+    region = (region or "").strip().upper()
+    if not region:
+        return None
+    country = (country or "").strip().upper()
+    return region if "-" in region or not country else f"{country}-{region}"
+
+
+class ShippingTier(ContractModel):
+    """From `min` up (grams for a by-weight method, an amount for a by-subtotal one) shipping costs
+    `amount`, until the next tier's `min`. The first tier starts at 0, so every order is priced."""
+
+    min: Decimal
+    amount: Decimal
+
+
+class ShippingMethod(ContractModel):
+    """One way a zone's orders are shipped. `kind`: "flat" (`amount`), "weight" (the tier of the
+    shipped lines' total weight) or "subtotal" (the tier of the shipped lines' subtotal). With
+    `free_over`, a shipped subtotal at or above it ships free."""
+
+    code: str
+    name: str
+    kind: Literal["flat", "weight", "subtotal"] = "flat"
+    amount: Decimal = Decimal("0")
+    tiers: list[ShippingTier] = []
+    free_over: Decimal | None = None
+
+    def cost(self, *, subtotal: Decimal, weight_grams: int) -> Decimal:
+        """What shipping costs by this method, for shipped lines worth `subtotal` weighing `weight_grams`."""
+        if self.free_over is not None and subtotal >= self.free_over:
+            return Decimal("0.00")
+        if self.kind == "flat":
+            return self.amount
+        measure = Decimal(weight_grams) if self.kind == "weight" else subtotal
+        reached = [tier for tier in self.tiers if tier.min <= measure]
+        return max(reached, key=lambda tier: tier.min).amount if reached else Decimal("0.00")
+
+
+class ShippingZone(ContractModel):
+    """Where a storefront ships: `countries` (ISO 3166-1 alpha-2, or "*" for every other country)
+    and `regions` (ISO 3166-2, `US-CA`); the most specific zone of an address wins (its region, then
+    its country, then "*"). `tax_rate` replaces the storefront's rate for addresses there; `methods`
+    are offered in order, the first is the default."""
+
+    code: str
+    name: str
+    countries: list[str] = []
+    regions: list[str] = []
+    tax_rate: Decimal | None = None
+    methods: list[ShippingMethod] = []
+
+    def specificity(self, country: str | None, region: str | None) -> int:
+        """How closely the zone covers an address: 3 its region, 2 its country, 1 "*", 0 not at all."""
+        country = (country or "").strip().upper()
+        if region is not None and region in self.regions:
+            return 3
+        if country and country in self.countries:
+            return 2
+        return 1 if EVERY_COUNTRY in self.countries else 0
+
+    def method(self, code: str) -> ShippingMethod | None:
+        return next((method for method in self.methods if method.code == code), None)
+
+
 class StorefrontPasskey(ContractModel):
     rp_id: str
     origins: list[str] = []
@@ -155,6 +228,9 @@ class Storefront(ContractModel):
     # username and has no mailed flows (reset, magic link) until it adds an address.
     email_optional: bool = False
     policies: StorefrontPolicies = StorefrontPolicies()
+    # Where it ships and the tax there (docs/storefronts.md#shipping-zones); none: one flat
+    # `tax.shipping_rate` (else orders' `shipping_cost`) everywhere, and `tax.rate`.
+    shipping_zones: list[ShippingZone] = []
     is_default: bool = False
     revision: int = 0
 
@@ -199,6 +275,13 @@ class Storefront(ContractModel):
         """Whether something priced in `currency` can be bought here (`takes_any_currency`, else
         this storefront's own `currency`): the rule orders charges by and catalog scopes by."""
         return self.takes_any_currency or currency == self.currency
+
+    def shipping_zone(self, country: str | None, region: str | None) -> ShippingZone | None:
+        """The zone of an address in `country` (alpha-2) and `region` (its state: `CA` or `US-CA`):
+        the most specific one covering it (zones never overlap at one level), None when none does."""
+        region = region_code(country, region)
+        best = max(self.shipping_zones, key=lambda zone: zone.specificity(country, region), default=None)
+        return best if best is not None and best.specificity(country, region) > 0 else None
 
     def in_scope(self, storefronts: Sequence[str]) -> bool:
         """Whether something scoped to `storefronts` (empty: every storefront) is this one's."""

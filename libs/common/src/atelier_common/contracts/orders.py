@@ -42,7 +42,8 @@ class OrderPlaced(IntegrationEvent):
          "lines": [{"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
            "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
            "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}], "from_cart": True,
-         "currency": "USD", "total_amount": "32.24", "email": "ada.lovelace@example.com"}]})
+         "currency": "USD", "total_amount": "32.24", "email": "ada.lovelace@example.com",
+         "shipping_method": "standard"}]})
 
     type = "order.placed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
@@ -57,6 +58,9 @@ class OrderPlaced(IntegrationEvent):
     currency: str | None = None
     total_amount: Decimal | None = None
     email: str | None = None
+    # The code of the shipping method it ships by (the storefront zone's, #56); None: nothing
+    # shipped, or a storefront without zones.
+    shipping_method: str | None = None
 
 
 class OrderCancelled(IntegrationEvent):

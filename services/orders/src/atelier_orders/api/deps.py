@@ -9,9 +9,10 @@ from fastapi import Depends, Query
 from atelier_common.auth import AnonPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
-from atelier_orders.schemas import OrderQuery
+from atelier_orders.schemas import OrderQuery, ShippingOptionsQuery
 from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
 from atelier_orders.service.invoices import InvoiceReader
+from atelier_orders.service.shipping import ShippingOptionsService
 
 
 async def _buyer(principal: AnonPrincipal) -> Buyer:
@@ -22,22 +23,31 @@ PlacementServiceDep = Annotated[PlacementService, use_case(PlacementService)]
 StatusServiceDep = Annotated[StatusService, use_case(StatusService)]
 # OrderService only reads: no transaction around its routes (`Database.read_only`).
 OrderServiceDep = Annotated[OrderService, use_case(OrderService, read_only=True)]
+# Reads the cart and catalog, writes nothing.
+ShippingOptionsDep = Annotated[ShippingOptionsService, use_case(ShippingOptionsService, read_only=True)]
 InvoiceReaderDep = Annotated[InvoiceReader, use_case(InvoiceReader, read_only=True)]
 BuyerDep = Annotated[Buyer, Depends(_buyer)]
 OrderQueryDep = Annotated[OrderQuery, Query()]
+ShippingOptionsQueryDep = Annotated[ShippingOptionsQuery, Query()]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.
 NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown order, or another customer's)"}}
 PLACE_ERRORS: ErrorResponses = {
     400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE (unknown, inactive, or "
                          "not sold on the request's storefront), NOT_PURCHASABLE (a subscription plan), "
-                         "CURRENCY_MISMATCH (lines in several currencies, or not the storefront's) or "
-                         "UNKNOWN_STOREFRONT"},
+                         "CURRENCY_MISMATCH (lines in several currencies, or not the storefront's), "
+                         "SHIPPING_UNAVAILABLE (the shipping address is in none of the storefront's zones), "
+                         "SHIPPING_METHOD_UNAVAILABLE (its zone does not offer `shipping_method`; "
+                         "details.available) or UNKNOWN_STOREFRONT"},
     409: {"description": "INSUFFICIENT_STOCK, PRICE_CHANGED (a cart line's price changed since the cart showed it: "
                          "details.items, the cart now shows the current prices), or IDEMPOTENCY_KEY_REUSED (the "
                          "Idempotency-Key with another body)"},
     404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
     503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
+}
+SHIPPING_OPTIONS_ERRORS: ErrorResponses = {
+    400: {"description": "VALIDATION_ERROR, CART_EMPTY, CURRENCY_MISMATCH, PRODUCT_UNAVAILABLE or UNKNOWN_STOREFRONT"},
+    503: {"description": "A service the quote needs (catalog, cart) is unavailable"},
 }
 CANCEL_ERRORS: ErrorResponses = {**NOT_FOUND, 400: {"description": "ORDER_NOT_CANCELLABLE, with the reason"}}
 STAFF_ERRORS: ErrorResponses = {**CANCEL_ERRORS, 401: {"description": "Authentication required"}, 403: {"description": "Staff only"},

@@ -80,7 +80,7 @@ class Invoicing(UseCase[OrdersContext]):
             shipping_address=details.shipping_address, lines=domain.invoice_lines(details.items),
             currency=details.currency, subtotal=details.subtotal, tax_amount=details.tax_amount,
             shipping_cost=details.shipping_cost, discount=details.discount, total_amount=details.total_amount,
-            issued_at=now)
+            shipping_method_name=details.shipping_method_name, tax_rate=details.tax_rate, issued_at=now)
         await self.invoices.insert_invoice(invoice.model_dump())
         await outbox.add(self.session, InvoiceIssued(
             storefront=order.storefront, invoice_id=invoice.id, number=number, order_id=order.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,8 @@ from atelier_orders.errors import (
     PriceChanged,
     ProductUnavailable,
     RetryTargetNotFound,
+    ShippingMethodUnavailable,
+    ShippingUnavailable,
 )
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderRepository
@@ -127,12 +129,13 @@ class PlacementService(UseCase[OrdersContext]):
             raise
         shipping, billing = await addresses
         from_cart = data.items is None
-        pricing = domain.storefront_pricing(storefront, tax_inclusive_kinds=self.settings.tax_inclusive_kinds,
-                                            shipping_cost=self.settings.shipping_cost)
+        # Shipping and tax by the address's zone (#56), checked before anything is written.
+        quote = self._shipping_quote(storefront, lines, shipping or billing)
+        method = _shipping_method(quote, data.shipping_method) if ships else None
         totals = domain.compute_totals(
             ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
-            tax_rate=pricing.tax_rate, tax_inclusive_kinds=pricing.tax_inclusive_kinds,
-            shipping_cost=pricing.shipping_cost, ships=ships)
+            tax_rate=quote.tax_rate, tax_inclusive_kinds=quote.tax_inclusive_kinds,
+            shipping_cost=method.cost if method is not None else Decimal("0"), ships=ships)
 
         order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
@@ -145,7 +148,9 @@ class PlacementService(UseCase[OrdersContext]):
             tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
             total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
-            created_at=created_at, updated_at=placed_at), history_entry(
+            created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
+            shipping_method_name=method.name if method else None,
+            shipping_zone=quote.zone.code if quote.zone else None, tax_rate=quote.tax_rate), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
             now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
@@ -155,11 +160,21 @@ class PlacementService(UseCase[OrdersContext]):
         await outbox.add(self.session, OrderPlaced(
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
             storefront=order.storefront, lines=[_contract_line(item) for item in items], from_cart=from_cart,
-            currency=currency, total_amount=totals.total_amount, email=order.email))
+            currency=currency, total_amount=totals.total_amount, email=order.email,
+            shipping_method=order.shipping_method))
         await announce_status(self.session, order, None, note="Order placed")
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         log_order(self.session, order, "placed", totals.total_amount, currency)
         return order
+
+    def _shipping_quote(self, storefront: Storefront, lines: Iterable[PricedLine],
+                        address: Mapping[str, Any] | None) -> domain.ShippingQuote:
+        """Shipping and tax of `lines` sent to `address` (its `country` and `state`): the rule the
+        order is charged by and `GET /shipping-options` shows (`domain.shipping_quote`)."""
+        return domain.shipping_quote(
+            storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
+            lines=((line.product.kind, line.unit_price, line.request.quantity, line.attributes) for line in lines),
+            tax_inclusive_kinds=self.settings.tax_inclusive_kinds, shipping_cost=self.settings.shipping_cost)
 
     async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> list[PricedLine]:
         requests = await self._cart_lines(buyer, storefront) if data.items is None else [
@@ -311,6 +326,18 @@ class PlacementService(UseCase[OrdersContext]):
                     kind=line.product.kind, quantity=request.quantity, unit_price=line.unit_price,
                     line_total=domain.line_total(line.unit_price, request.quantity), attributes=line.attributes,
                     book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
+
+
+def _shipping_method(quote: domain.ShippingQuote, code: str | None) -> domain.ShippingOption:
+    """The method the order ships by: `code`, else the zone's first. Refused when the address is
+    in no zone of the storefront, or its zone does not offer `code`."""
+    method = quote.option(code)
+    if method is not None:
+        return method
+    if not quote.options:
+        raise ShippingUnavailable(details={"zone": quote.zone.code if quote.zone else None})
+    raise ShippingMethodUnavailable(details={"shipping_method": code, "zone": quote.zone.code if quote.zone else None,
+                                             "available": [option.code for option in quote.options if option.code]})
 
 
 def _contract_line(item: dict[str, Any]) -> OrderLine:

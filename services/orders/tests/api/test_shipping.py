@@ -1,0 +1,199 @@
+"""Shipping zones and methods at checkout (#56): the shipping address's zone picks the methods and
+the tax rate, the order records what it shipped by, nothing is sold that cannot be delivered, and
+`GET /shipping-options` shows the very totals the order is charged."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from atelier_common.contracts.identity import ShippingZone, StorefrontTax
+from atelier_testing import ServiceHarness
+from atelier_testing.storefronts import add_storefront, make_storefront
+
+from ..conftest import Customer, FakePlatform, Staff, assert_error
+from ..events.test_saga import paid
+
+ZONES: list[dict[str, Any]] = [
+    {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725",
+     "methods": [{"code": "standard", "name": "Standard (3-5 days)", "amount": "5.95", "free_over": "75"},
+                 {"code": "express", "name": "Express", "amount": "14.95"}]},
+    {"code": "us", "name": "United States", "countries": ["US"],
+     "methods": [{"code": "standard", "name": "Standard (3-7 days)", "kind": "subtotal",
+                  "tiers": [{"min": "0", "amount": "7.95"}, {"min": "50", "amount": "4.95"}]}]},
+    {"code": "uk", "name": "United Kingdom", "countries": ["GB"], "tax_rate": "0.20",
+     "methods": [{"code": "tracked", "name": "Tracked", "kind": "weight",
+                  "tiers": [{"min": "0", "amount": "9.00"}, {"min": "1000", "amount": "12.00"}]}]},
+]
+MONEY = ("subtotal", "tax_amount", "shipping_cost", "total_amount")
+
+
+@pytest.fixture
+def zoned(harness: ServiceHarness) -> str:
+    """Storefront z: USD, 9 % tax added, the three zones above and no rest of the world."""
+    add_storefront(harness.app, make_storefront("z", currency="USD", tax=StorefrontTax(rate=Decimal("0.09")),
+                                                shipping_zones=[ShippingZone.model_validate(z) for z in ZONES]))
+    return "z"
+
+
+def _money(body: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(body[key] for key in MONEY)
+
+
+async def _options(customer: Customer, **query: str) -> dict[str, Any]:
+    response = await customer.client.get("/api/v1/shipping-options", params=query, headers=customer.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _count(staff: Staff) -> int:
+    response = await staff.client.get("/api/v1/orders?all=true&storefront=z", headers=staff.headers)
+    assert response.status_code == 200, response.text
+    count: int = response.json()["count"]
+    return count
+
+
+class TestPlacing:
+    async def test_the_zones_first_method_and_tax_are_charged_and_recorded(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"]}], shipping_address_id=(
+            platform.address(customer.owner_id, country="US", state="CA")))
+        # 7.25 % of 30.00 = 2.175 → 2.18 (half up); California's standard 5.95.
+        assert _money(order) == ("30.00", "2.18", "5.95", "38.13")
+        assert (order["shipping_method"], order["shipping_method_name"], order["shipping_zone"],
+                order["tax_rate"]) == ("standard", "Standard (3-5 days)", "california", "0.0725")
+        assert (await customer.on(zoned).order(order["id"]))["shipping_method"] == "standard"
+
+    async def test_order_placed_names_the_method(self, harness: ServiceHarness, customer: Customer,
+                                                 platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        await customer.on(zoned).placed(items=[{"product_id": lamp["id"]}], shipping_method="express",
+                                        shipping_address_id=platform.address(customer.owner_id, country="US",
+                                                                             state="CA"))
+        await harness.drain()
+        assert [e.data["shipping_method"] for e in harness.published("order.placed")] == ["express"]
+
+    async def test_a_method_chosen_is_charged_and_recorded(
+            self, customer: Customer, platform: FakePlatform, staff: Staff, zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        order = await customer.on(zoned).placed(
+            items=[{"product_id": lamp["id"]}], shipping_method="express",
+            shipping_address_id=platform.address(customer.owner_id, country="US", state="CA"))
+        assert (order["shipping_method"], order["shipping_cost"], order["total_amount"]) == (
+            "express", "14.95", "47.13")
+        response = await staff.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)
+        assert response.status_code == 200, response.text
+        assert (response.json()["shipping_method_name"], response.json()["shipping_zone"]) == ("Express",
+                                                                                               "california")
+
+    async def test_another_zone_another_price_and_rate(self, customer: Customer, platform: FakePlatform,
+                                                       zoned: str) -> None:
+        lamp = platform.product(price="30.00", attributes={"weight_grams": 600})
+        order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"], "quantity": 2}],
+                                                shipping_address_id=platform.address(customer.owner_id, country="GB"))
+        # 1200 g: the 1000 g tier; the UK's 20 %.
+        assert _money(order) == ("60.00", "12.00", "12.00", "84.00")
+        assert (order["shipping_zone"], order["shipping_method"], order["tax_rate"]) == ("uk", "tracked", "0.2")
+        # The US outside California: the storefront's own 9 % and the subtotal tier 50+.
+        order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"], "quantity": 2}],
+                                                shipping_address_id=platform.address(customer.owner_id, country="US",
+                                                                                     state="NY"))
+        assert _money(order) == ("60.00", "5.40", "4.95", "70.35")
+
+    async def test_an_address_no_zone_covers_is_400_and_nothing_is_written(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, staff: Staff,
+            zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        error = assert_error(await customer.on(zoned).place(
+            items=[{"product_id": lamp["id"]}], shipping_address_id=platform.address(customer.owner_id)),
+            400, "SHIPPING_UNAVAILABLE")
+        assert error["details"] == {"zone": None}
+        assert await _count(staff) == 0
+        await harness.drain()
+        assert harness.published("order.placed") == []
+
+    async def test_a_method_the_zone_does_not_offer_is_400_with_those_it_does(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, staff: Staff,
+            zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        address = platform.address(customer.owner_id, country="US", state="TX")
+        error = assert_error(await customer.on(zoned).place(items=[{"product_id": lamp["id"]}],
+                                                            shipping_method="express", shipping_address_id=address),
+                             400, "SHIPPING_METHOD_UNAVAILABLE")
+        assert error["details"] == {"shipping_method": "express", "zone": "us", "available": ["standard"]}
+        assert await _count(staff) == 0
+
+    async def test_a_digital_order_needs_no_zone_and_ignores_a_method(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        pack = platform.product(kind="credit_pack", price="10.00", attributes={"credits": 5})
+        order = await customer.on(zoned).placed(items=[{"product_id": pack["id"]}], shipping_method="express")
+        assert (*_money(order), order["shipping_method"], order["shipping_zone"]) == (
+            "10.00", "0.00", "0.00", "10.00", None, None)
+
+    async def test_a_storefront_without_zones_is_unchanged_and_refuses_a_method(
+            self, customer: Customer, platform: FakePlatform) -> None:
+        lamp = platform.product(price="100.00")
+        address = platform.address(customer.owner_id)
+        order = await customer.placed(items=[{"product_id": lamp["id"]}], shipping_address_id=address)
+        assert _money(order) == ("100.00", "9.00", "5.00", "114.00")
+        assert (order["shipping_method"], order["shipping_zone"], order["tax_rate"]) == (None, None, "0.09")
+        assert_error(await customer.place(items=[{"product_id": lamp["id"]}], shipping_method="standard",
+                                          shipping_address_id=address), 400, "SHIPPING_METHOD_UNAVAILABLE")
+
+    async def test_the_invoice_names_the_method_and_the_rate(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"]}], shipping_address_id=(
+            platform.address(customer.owner_id, country="US", state="CA")))
+        await harness.deliver(paid(order))
+        response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=customer.headers)
+        assert response.status_code == 200, response.text
+        assert (response.json()["shipping_method_name"], response.json()["tax_rate"]) == (
+            "Standard (3-5 days)", "0.0725")
+        pdf = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=customer.headers)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+class TestShippingOptions:
+    async def test_each_method_with_the_total_the_order_is_then_charged(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="40.00")
+        platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
+        shopper = customer.on(zoned)
+        options = await _options(shopper, country="US", region="CA")
+        assert (options["zone"], options["zone_name"], options["tax_rate"], options["currency"], options["subtotal"],
+                options["ships"]) == ("california", "California", "0.0725", "USD", "80.00", True)
+        # 80.00 ships free by standard (over 75).
+        assert [(o["code"], o["shipping_cost"], o["tax_amount"], o["total_amount"]) for o in options["options"]] == [
+            ("standard", "0.00", "5.80", "85.80"), ("express", "14.95", "5.80", "100.75")]
+        order = await shopper.placed(shipping_method="express", shipping_address_id=platform.address(
+            customer.owner_id, country="US", state="CA"))
+        assert order["total_amount"] == "100.75"
+
+    async def test_elsewhere_other_options_and_none_where_it_does_not_ship(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="40.00")
+        platform.fill_cart(customer.owner_id, (lamp, 1), storefront=zoned)
+        shopper = customer.on(zoned)
+        uk = await _options(shopper, country="gb")
+        assert (uk["zone"], [(o["code"], o["total_amount"]) for o in uk["options"]]) == ("uk", [("tracked", "57.00")])
+        nowhere = await _options(shopper, country="GE")
+        assert (nowhere["zone"], nowhere["options"], nowhere["tax_rate"]) == (None, [], "0.09")
+
+    async def test_without_zones_the_one_charge(self, customer: Customer, platform: FakePlatform) -> None:
+        lamp = platform.product(price="100.00")
+        platform.fill_cart(customer.owner_id, (lamp, 1))
+        options = await _options(customer, country="GE")
+        assert options["options"] == [{"code": None, "name": None, "shipping_cost": "5.00", "tax_amount": "9.00",
+                                       "discount": "0.00", "total_amount": "114.00"}]
+
+    async def test_an_empty_cart_or_no_country_is_400(self, customer: Customer, zoned: str) -> None:
+        response = await customer.client.get("/api/v1/shipping-options", params={"country": "US"},
+                                             headers=customer.on(zoned).headers)
+        assert_error(response, 400, "CART_EMPTY")
+        response = await customer.client.get("/api/v1/shipping-options", headers=customer.on(zoned).headers)
+        assert_error(response, 400, "VALIDATION_ERROR")
