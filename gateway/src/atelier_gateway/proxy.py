@@ -25,12 +25,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atelier_common.auth import GROUP_CLAIM, ROLE_STAFF
 from atelier_common.cache import (
+    PUBLIC_AUDIENCE,
     CacheStore,
     Entry,
     EntryReader,
     InvalidationFeed,
     MemoryStore,
-    PUBLIC_AUDIENCE,
     audience_of,
     entry_key,
     matches,

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from atelier_catalog.api.cache import CachedRoute
 from atelier_catalog.api.deps import (
-    PriceGroupDep,
     CONFLICT,
     COUNT_ESTIMATED_HEADER,
     NOT_FOUND,
     STAFF_ONLY,
     CategoryReaderDep,
     CategoryServiceDep,
+    PriceGroupDep,
     ProductQueryDep,
     ProductReaderDep,
     VisibilityDep,

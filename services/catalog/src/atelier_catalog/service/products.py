@@ -27,7 +27,6 @@ from atelier_catalog.schemas import (
     ProductQuery,
     ProductUpdate,
 )
-from atelier_catalog.service.price_lists import GroupPrices
 from atelier_catalog.service._shared import (
     check_sold_in,
     flush_unique,
@@ -35,6 +34,7 @@ from atelier_catalog.service._shared import (
     publish_changes,
     storefronts_key,
 )
+from atelier_catalog.service.price_lists import GroupPrices
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
