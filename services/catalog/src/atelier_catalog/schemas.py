@@ -559,12 +559,15 @@ class PriceListPriceRead(BaseModel):
     price: Money
 
 
+PRICE_LIST_EXAMPLE: dict[str, Any] = {
+    "id": "0b7f3f0e-7f55-4c36-9a43-9f1f2c5e1a10", "name": "Business", "storefront": "marbelle", "currency": "USD",
+    "customer_group": "business", "is_active": True, "version": "5f0c3e1d2a9b8c7d",
+    "created_at": "2026-11-26T17:00:00Z", "updated_at": "2026-11-26T17:00:00Z",
+    "prices": [{"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None, "price": "21.50"}]}
+
+
 class PriceListRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
-        {"id": "0b7f3f0e-7f55-4c36-9a43-9f1f2c5e1a10", "name": "Business", "storefront": "marbelle",
-         "currency": "USD", "customer_group": "business", "is_active": True, "version": "5f0c3e1d2a9b8c7d",
-         "created_at": "2026-11-26T17:00:00Z", "updated_at": "2026-11-26T17:00:00Z",
-         "prices": [{"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None, "price": "21.50"}]}]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [PRICE_LIST_EXAMPLE]})
 
     id: uuid.UUID
     name: str
@@ -579,6 +582,9 @@ class PriceListRead(BaseModel):
 
 
 class PriceListsRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"count": 1, "results": [PRICE_LIST_EXAMPLE]}]})
+
     count: int
     results: list[PriceListRead]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import true
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
@@ -70,7 +71,7 @@ class PriceListRepository(SessionRepository):
         ids = list(dict.fromkeys(product_ids))
         if not ids:
             return []
-        stmt = (select(col(PriceList.id), col(PriceList.name), col(PriceList.currency), col(PriceListPrice.product_id),
+        stmt = (sa_select(col(PriceList.id), col(PriceList.name), col(PriceList.currency), col(PriceListPrice.product_id),
                        col(PriceListPrice.variant_id), col(PriceListPrice.price))
                 .join(PriceList, col(PriceList.id) == col(PriceListPrice.price_list_id))
                 .where(col(PriceList.storefront) == group.storefront,
@@ -79,4 +80,4 @@ class PriceListRepository(SessionRepository):
                 .order_by(col(PriceList.created_at), col(PriceList.id)))
         return [ListPrice(price_list_id=list_id, price_list_name=name, currency=currency, product_id=product_id,
                           variant_id=variant_id, price=price)
-                for list_id, name, currency, product_id, variant_id, price in (await self.session.exec(stmt)).all()]
+                for list_id, name, currency, product_id, variant_id, price in (await self.session.execute(stmt)).all()]
