@@ -36,10 +36,14 @@ async def _price_list(harness, headers: dict[str, str], prices: list[dict[str, A
 class TestCatalogReads:
     async def test_a_business_customer_reads_the_list_price_and_a_consumer_the_base_price(
             self, catalog, harness, merchandiser, test_keys) -> None:
-        product = await catalog.product(price="100.00")
+        category = await catalog.category()
+        product = await catalog.product(price="100.00", category_id=category["id"])
         other = await catalog.product(price="50.00")
         price_list = await _price_list(harness, merchandiser, [{"product_id": product["id"], "price": "80.00"}])
         business = test_keys.group_headers("business")
+        in_category = (await harness.client.get(f"/api/v1/categories/{category['slug']}/products",
+                                                headers=business)).json()
+        assert [(p["price"], p["base_price"]) for p in in_category["results"]] == [("80.00", "100.00")]
 
         detail = (await harness.client.get(f"/api/v1/products/{product['id']}", headers=business)).json()
         assert (detail["price"], detail["base_price"]) == ("80.00", "100.00")
