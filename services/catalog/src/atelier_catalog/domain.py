@@ -471,6 +471,12 @@ class ListPrice:
 ListPrices = Mapping[tuple[uuid.UUID, uuid.UUID | None], ListPrice]
 
 
+def may_have_list_price(kind: str | None) -> bool:
+    """Only goods have list prices: digital offers are also sold outside the cart and the order
+    (`/pricing`, a credit purchase, a plan's checkout), which show and charge the catalog's price."""
+    return kind == ProductKind.PHYSICAL
+
+
 def price_group(storefront: str | None, customer_group: str | None, *, is_staff: bool) -> PriceGroup | None:
     """The group whose list prices a caller is shown: none for staff (they manage the catalog at its
     own prices) and for a caller with no group or no storefront."""

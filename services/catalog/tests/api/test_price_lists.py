@@ -184,12 +184,14 @@ class TestStaffEdits:
     async def test_bad_prices_are_refused(self, catalog, harness, merchandiser) -> None:
         product = await catalog.product(price="100.00")
         euro = await catalog.product(price="100.00", currency="EUR")
+        pack = await catalog.product(price="5.00", kind="credit_pack", attributes={"credits": 5})
         other = await catalog.product(price="10.00")
         variant = (await harness.client.post(f"/api/v1/products/{other['id']}/variants",
                                              json={"name": "X", "sku": f"{other['sku']}-X"},
                                              headers=merchandiser)).json()
         for prices in ([{"product_id": product["id"], "price": "1.00"}] * 2,
                        [{"product_id": euro["id"], "price": "1.00"}],
+                       [{"product_id": pack["id"], "price": "1.00"}],
                        [{"product_id": product["id"], "variant_id": variant["id"], "price": "1.00"}],
                        [{"product_id": "00000000-0000-4000-8000-000000000000", "price": "1.00"}],
                        [{"product_id": product["id"], "price": "-1.00"}]):

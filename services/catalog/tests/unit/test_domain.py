@@ -307,3 +307,8 @@ class TestListPrices:
     def test_only_a_customer_of_a_group_on_a_storefront_is_shown_list_prices(self, storefront, group, staff,
                                                                             expected) -> None:
         assert domain.price_group(storefront, group, is_staff=staff) == expected
+
+    @pytest.mark.parametrize(("kind", "allowed"), [("physical", True), ("credit_pack", False),
+                                                   ("subscription_plan", False), (None, False)])
+    def test_only_goods_have_list_prices(self, kind, allowed) -> None:
+        assert domain.may_have_list_price(kind) is allowed

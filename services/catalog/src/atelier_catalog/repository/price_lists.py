@@ -48,13 +48,14 @@ class PriceListRepository(SessionRepository):
         await self.session.delete(price_list)
         await self.session.flush()
 
-    async def products_of(self, product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """The currency of each of these products that exists."""
+    async def products_of(self, product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+        """The (currency, kind) of each of these products that exists."""
         ids = list(dict.fromkeys(product_ids))
         if not ids:
             return {}
-        rows = await self.session.exec(select(col(Product.id), col(Product.currency)).where(col(Product.id).in_(ids)))
-        return dict(rows.all())
+        rows = await self.session.execute(sa_select(col(Product.id), col(Product.currency), col(Product.kind))
+                                          .where(col(Product.id).in_(ids)))
+        return {product_id: (currency, kind) for product_id, currency, kind in rows.all()}
 
     async def variants_of(self, variant_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
         """The product of each of these variants that exists."""

@@ -162,10 +162,10 @@ class PriceListService(UseCase[CatalogContext]):
             raise InvalidPriceList(details={"fields": fields})
 
     async def _entries(self, price_list: PriceList, entries: Iterable[PriceListEntry]) -> list[PriceListPrice]:
-        """The rows of `entries`, each checked before anything is written: a product that exists in
-        the list's currency, a variant of that product, each (product, variant) once."""
+        """The rows of `entries`, each checked before anything is written: goods that exist, in the
+        list's currency, a variant of that product, each (product, variant) once."""
         entries = list(entries)
-        currencies = await self.price_lists.products_of(e.product_id for e in entries)
+        products = await self.price_lists.products_of(e.product_id for e in entries)
         variants = await self.price_lists.variants_of(e.variant_id for e in entries if e.variant_id is not None)
         problems: list[str] = []
         seen: set[PriceKey] = set()
@@ -174,11 +174,13 @@ class PriceListService(UseCase[CatalogContext]):
             if key in seen:
                 problems.append(f"prices[{position}]: the product (and variant) is priced twice")
             seen.add(key)
-            if entry.product_id not in currencies:
+            currency, kind = products.get(entry.product_id, (None, None))
+            if currency is None:
                 problems.append(f"prices[{position}]: no product {entry.product_id}")
-            elif currencies[entry.product_id] != price_list.currency:
-                problems.append(f"prices[{position}]: the product sells in {currencies[entry.product_id]}, "
-                                f"the list in {price_list.currency}")
+            elif not domain.may_have_list_price(kind):
+                problems.append(f"prices[{position}]: a {kind} has no list price (goods only)")
+            elif currency != price_list.currency:
+                problems.append(f"prices[{position}]: the product sells in {currency}, the list in {price_list.currency}")
             if entry.variant_id is not None and variants.get(entry.variant_id) != entry.product_id:
                 problems.append(f"prices[{position}]: no variant {entry.variant_id} of that product")
         if problems:
