@@ -125,9 +125,8 @@ class PriceListService(UseCase[CatalogContext]):
         for name in ("name", "is_active"):
             if name in changes:
                 setattr(price_list, name, changes[name])
-        if "prices" in changes:
-            entries = [PriceListEntry.model_validate(entry) for entry in changes["prices"]]
-            await self.price_lists.replace_prices(price_list, await self._entries(price_list, entries))
+        if data.prices is not None:
+            await self.price_lists.replace_prices(price_list, await self._entries(price_list, data.prices))
         if not changes:
             return price_list
         price_list.updated_at = utcnow()
