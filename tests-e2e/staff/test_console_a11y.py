@@ -71,9 +71,10 @@ async def test_every_console_page_passes_axe(embedded_platform: Platform) -> Non
         buyer = (await api.get(f"/api/v1/staff/orders/{order['id']}", headers=admin)).json()["user_id"]
         product = (await api.get("/api/v1/products", params={"limit": 1})).json()["results"][0]
         storefront = (await api.get("/api/v1/storefronts", headers=admin)).json()["results"][0]["slug"]
+        price_list = (await api.get("/api/v1/staff/price-lists", headers=admin)).json()["results"][0]["id"]
         pages_js = (await api.get("/console/static/pages.js")).text
     paths = [*page_paths(pages_js), *SUBPAGES, f"orders/{order['id']}", f"customers/{buyer}", f"catalog/{product['id']}",
-             f"storefronts/{storefront}"]
+             f"storefronts/{storefront}", f"price-lists/{price_list}"]
 
     found: dict[str, list[str]] = {}
     # The injected axe-core is an inline script, which the console's CSP (script-src 'self')

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atelier_common.auth import ROLE_STAFF
+from atelier_common.auth import GROUP_CLAIM, ROLE_STAFF
 from atelier_common.cache import (
+    PUBLIC_AUDIENCE,
     CacheStore,
     Entry,
     EntryReader,
@@ -226,7 +227,7 @@ class Proxy:
         prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
         if prefix is not None and prefix in self._cacheable and self._reader is not None:
             key = entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
-                            audience_of(claims.get("roles", ()) if claims else ()), slug)
+                            _audience(claims), slug)
             entry = await self._reader.get(key)
             if entry is not None:
                 await _send_entry(entry, h.if_none_match, send, on_start)
@@ -263,7 +264,7 @@ class Proxy:
         except AtelierError:
             return None
         key = entry_key(scope.get("scheme", "http"), h.host, path, scope["query_string"],
-                        audience_of(claims.get("roles", ()) if claims else ()), resolved.encode())
+                        _audience(claims), resolved.encode())
         entry = reader.local(key)
         if entry is None:
             return None
@@ -350,6 +351,14 @@ def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool)
     if not shareable:
         response_headers[:] = [(k, v) for k, v in response_headers if k != b"cache-control"]
         response_headers.append((b"cache-control", b"private, no-cache"))
+
+
+def _audience(claims: dict[str, Any] | None) -> str:
+    """Whose cached answers a caller gets (`audience_of`): its verified token's roles and customer
+    group (#56: a business customer never gets the public entry, nor anyone else a group's)."""
+    if not claims:
+        return PUBLIC_AUDIENCE
+    return audience_of(claims.get("roles", ()), claims.get(GROUP_CLAIM))
 
 
 def _prefix(path: str) -> str:

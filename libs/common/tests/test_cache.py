@@ -16,6 +16,8 @@ from sqlalchemy import Column, Integer, String, update
 from sqlalchemy.orm import DeclarativeBase
 
 from atelier_common.cache import (
+    PUBLIC_AUDIENCE,
+    STAFF_AUDIENCE,
     CacheStore,
     Entry,
     EntryReader,
@@ -23,6 +25,7 @@ from atelier_common.cache import (
     MemoryStore,
     RedisStore,
     WriteTracker,
+    audience_of,
     etag_of,
     lookup,
     matches,
@@ -346,3 +349,14 @@ async def _true(value: bool) -> bool:
 async def _body_is(reader: EntryReader, key: str, body: bytes) -> bool:
     entry = await reader.get(key)
     return entry is not None and entry.body == body
+
+
+class TestAudiences:
+    """#56: a customer group's callers are an audience of their own (its prices are nobody else's);
+    a caller of no group shares the public entries, whatever else its token says."""
+
+    def test_each_group_staff_and_everybody_else_are_apart(self) -> None:
+        assert audience_of(["customer"]) == audience_of(["customer"], None) == audience_of(()) == PUBLIC_AUDIENCE
+        assert audience_of(["customer"], "business") == "group:business"
+        assert audience_of(["customer", "staff"], "business") == STAFF_AUDIENCE
+        assert audience_of(["customer"], "") == audience_of(["customer"], 42) == PUBLIC_AUDIENCE

@@ -44,6 +44,9 @@ class FakeCatalog:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     failing: bool = False
+    # (product id, variant id or None, storefront, group) → what that group pays there (#56)
+    group_prices: dict[tuple[str, str | None, str, str], str] = field(default_factory=dict)
+    lookups: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -58,6 +61,22 @@ class FakeCatalog:
             if ref not in self.products:
                 return JSONResponse({"error": {"code": "NOT_FOUND"}}, status_code=404)
             return self.products[ref]
+
+        @app.post("/internal/products/lookup")
+        async def lookup(body: dict[str, Any], token: str = Header(default="", alias=SERVICE_HEADER)) -> Any:
+            self.lookups.append(body)
+            if token != self.token:
+                return JSONResponse({"error": {"code": "AUTHENTICATION_REQUIRED"}}, status_code=401)
+            where = (body.get("storefront"), body.get("customer_group"))
+            results = []
+            for ref in body.get("ids", []):
+                if (product := self.products.get(ref)) is None:
+                    continue
+                priced = {**product, "price": self.group_prices.get((ref, None, *where), product["price"]),
+                          "variants": [{**v, "price": self.group_prices.get((ref, v["id"], *where), v["price"])}
+                                       for v in product["variants"]]}
+                results.append(priced)
+            return {"results": results}
 
         return app
 
@@ -187,6 +206,13 @@ def guest(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
 def user(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
     user_id = uuid.uuid4()
     return Shopper(harness, test_keys.user_headers(user_id), user_id)
+
+
+@pytest.fixture
+def business(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
+    """A business customer (#56): the token names the `business` customer group."""
+    user_id = uuid.uuid4()
+    return Shopper(harness, test_keys.group_headers("business", user_id), user_id)
 
 
 @pytest.fixture

@@ -59,6 +59,9 @@ class FakePlatform:
     def __init__(self, service_token: str) -> None:
         self.token = service_token
         self.products: dict[uuid.UUID, dict[str, Any]] = {}
+        # (product id, storefront, customer group) → what the group pays there (#56: price lists).
+        self.group_prices: dict[tuple[str, str, str], str] = {}
+        self.lookups: list[dict[str, Any]] = []
         # Cart keeps one cart per owner and storefront: the lines by storefront, then by owner.
         self.storefront_carts: dict[str, dict[uuid.UUID, list[dict[str, Any]]]] = {}
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
@@ -142,8 +145,11 @@ class FakePlatform:
             @app.post("/internal/products/lookup")
             async def lookup(body: dict[str, Any], x_service_token: str | None = Header(None)) -> dict[str, Any]:
                 check(x_service_token)
+                self.lookups.append(body)
                 ids, skus = set(body.get("ids", [])), set(body.get("skus", []))
-                return {"results": [p for p in self.products.values() if p["id"] in ids or p["sku"] in skus]}
+                where = (body.get("storefront"), body.get("customer_group"))
+                return {"results": [{**p, "price": self.group_prices.get((p["id"], *where), p["price"])}
+                                    for p in self.products.values() if p["id"] in ids or p["sku"] in skus]}
         elif name == "cart":
             # `?storefront=<slug>`: the owner's cart on that storefront (without it: the default's).
             @app.get("/internal/carts/{owner_id}")

@@ -40,6 +40,8 @@ ROLE_ADMIN = "admin"
 STAFF_ROLES = (ROLE_SUPPORT, ROLE_MERCHANDISER, ROLE_FINANCE, ROLE_ADMIN)
 # Finance reads orders as support does: a refund starts from finding the order.
 ORDER_READERS = (ROLE_SUPPORT, ROLE_FINANCE)
+# The access token's claim naming the customer's group (#56 price lists): identity decides it.
+GROUP_CLAIM = "grp"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Principal:
     token_id: str | None = None
     expires_at: datetime | None = None
     email: str | None = None
+    # The customer group identity put in the token (`grp`, e.g. `business`): what price lists a
+    # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before #56.
+    customer_group: str | None = None
 
     @property
     def owner_id(self) -> uuid.UUID:
@@ -228,8 +233,10 @@ class TokenVerifier:
             user_id = uuid.UUID(claims["sub"])
         except ValueError as exc:
             raise InvalidToken() from exc
+        group = claims.get(GROUP_CLAIM)
         return Principal(user_id=user_id, roles=frozenset(claims.get("roles", [])), token_id=claims["jti"],
-                         expires_at=datetime.fromtimestamp(claims["exp"], UTC), email=claims.get("email"))
+                         expires_at=datetime.fromtimestamp(claims["exp"], UTC), email=claims.get("email"),
+                         customer_group=group if isinstance(group, str) and group else None)
 
     async def anon_id(self, token: str) -> uuid.UUID:
         claims = await self.decode(token, "anon")
@@ -270,7 +277,8 @@ async def get_principal(request: Request) -> Principal:
         return Principal(anon_id=anon_id)
     principal = await verifier.principal_from_access(token)
     return Principal(user_id=principal.user_id, anon_id=anon_id, roles=principal.roles,
-                     token_id=principal.token_id, expires_at=principal.expires_at, email=principal.email)
+                     token_id=principal.token_id, expires_at=principal.expires_at, email=principal.email,
+                     customer_group=principal.customer_group)
 
 
 async def _require_anon(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

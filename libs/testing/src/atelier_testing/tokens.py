@@ -33,15 +33,23 @@ class TestKeys:
         return jwt.encode(body, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     def access_token(self, user_id: uuid.UUID | None = None, roles: Iterable[str] = ("customer",), *,
-                     email: str | None = None, ttl: timedelta = timedelta(minutes=15)) -> str:
-        return self._sign(self.access, {"sub": str(user_id or uuid.uuid4()), "typ": "access",
-                                        "roles": list(roles), "email": email}, ttl)
+                     email: str | None = None, ttl: timedelta = timedelta(minutes=15),
+                     group: str | None = None) -> str:
+        claims: dict[str, Any] = {"sub": str(user_id or uuid.uuid4()), "typ": "access", "roles": list(roles),
+                                  "email": email}
+        if group is not None:
+            claims["grp"] = group  # a customer group's member (#56), as identity signs it
+        return self._sign(self.access, claims, ttl)
 
     def anon_token(self, anon_id: uuid.UUID | None = None, ttl: timedelta = timedelta(days=28)) -> str:
         return self._sign(self.anon, {"sub": str(anon_id or uuid.uuid4()), "typ": "anon"}, ttl)
 
     def user_headers(self, user_id: uuid.UUID | None = None, roles: Iterable[str] = ("customer",)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token(user_id, roles)}"}
+
+    def group_headers(self, group: str = "business", user_id: uuid.UUID | None = None) -> dict[str, str]:
+        """A customer of `group`'s headers (a business customer by default)."""
+        return {"Authorization": f"Bearer {self.access_token(user_id, group=group)}"}
 
     def staff_headers(self, *roles: str) -> dict[str, str]:
         """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before #36)."""

@@ -148,7 +148,10 @@ class CartService(UseCase[CartContext]):
         return self._read(cart, owner_id, storefront)
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, storefront: Storefront, *,
-                       anonymous: bool = False) -> CartContents:
+                       anonymous: bool = False, group: str | None = None) -> CartContents:
+        """`group`: the caller's customer group (#56): a new line is frozen at what that group pays
+        (catalog's price lists, asked before the cart is locked); everybody else's at the product's price."""
+        group_price = await self._group_price(data, storefront, group)
         # The busiest write: the cart locked with the product's facts in one statement, then its lines.
         cart, known = await self.carts.lock(owner_id, storefront.slug, utcnow(), create_in=storefront.currency,
                                             anonymous=anonymous, product=(data.product_id, data.variant_id))
@@ -183,7 +186,7 @@ class CartService(UseCase[CartContext]):
                 await self.carts.set_currency(cart, currency)  # an empty cart takes the line's
             line = CartLine(
                 id=uuid.uuid4(), cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id,
-                quantity=quantity, unit_price=product.price, name=domain.line_name(product.name, product.variant_name),
+                quantity=quantity, unit_price=product.price if group_price is None else group_price, name=domain.line_name(product.name, product.variant_name),
                 sku=product.sku, image_url=product.image_url, kind=product.kind)
             await self.carts.insert_line(line, now)
             items.append(line)  # the newest line sorts last, as the lines are read
@@ -191,6 +194,12 @@ class CartService(UseCase[CartContext]):
         kinds = {(item.product_id, item.variant_id): item.kind for item in items if item.kind is not None}
         return CartContents(id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency,
                             items=items, totals=self._totals(items, kinds, storefront))
+
+    async def _group_price(self, data: CartItemCreate, storefront: Storefront, group: str | None) -> Decimal | None:
+        if group is None or self.context.catalog is None:
+            return None
+        return await self.context.catalog.group_price(data.product_id, data.variant_id, storefront=storefront.slug,
+                                                      group=group)
 
     async def change_quantity(self, owner_id: uuid.UUID, item_id: uuid.UUID, data: CartItemUpdate,
                               storefront: Storefront, *, anonymous: bool = False) -> CartContents:

@@ -28,12 +28,13 @@ from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import PUBLIC as PUBLIC_VISIBILITY
 from atelier_catalog.domain import ProductKind
 from atelier_catalog.media import MEDIA_URL
-from atelier_catalog.models import Product
-from atelier_catalog.repository import CategoryRepository, ProductRepository
+from atelier_catalog.models import PriceList, PriceListPrice, Product
+from atelier_catalog.repository import CategoryRepository, PriceListRepository, ProductRepository
 from atelier_catalog.schemas import CategoryCreate, ImageCreate, ProductCreate, VariantCreate
 from atelier_catalog.service import CategoryService, ImageService, ProductService, VariantService
 from atelier_catalog.settings import CatalogSettings
 from atelier_common.columns import utcnow
+from atelier_common.contracts.identity import GROUP_BUSINESS
 from atelier_common.db import Database
 from atelier_common.storage import open_storage
 
@@ -174,10 +175,40 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
                 kind=kind, attributes=attributes, storefronts=OFFER_STOREFRONTS[kind]), actor_id=None,
                 check_storefronts=False)
             created += 1
+        created += await _seed_business_prices(session)
     await _store_demo_pictures(db, context)
     if created:
         log.info("demo data: created %s categories and products", created)
     return created
+
+
+# Marbelle's business customers' prices (#56): a few stones and the sealer below the shelf price.
+# (SKU of the product, SKU of a variant or None, price)
+BUSINESS_PRICES = [
+    ("CARR-WHITE-001", None, "76.95"),
+    ("CARR-WHITE-001", "CARR-WHITE-001-3CM", "87.30"),
+    ("CALA-GOLD-001", None, "130.50"),
+    ("ABS-BLACK-001", None, "58.50"),
+    ("TRAV-CLASSIC-001", None, "16.90"),
+    ("SEAL-PRO-1L", None, "21.24"),
+]
+
+
+async def _seed_business_prices(session: Any) -> int:
+    """Marbelle's "Business" price list, unless it has a business list already (1: created)."""
+    lists = PriceListRepository(session)
+    if any(pl.customer_group == GROUP_BUSINESS for pl in await lists.all("marbelle")):
+        return 0
+    products = {p.sku: p for p in await ProductRepository(session).get_many(skus=[sku for sku, _, _ in BUSINESS_PRICES])}
+    variant_ids = {v.sku: v.id for p in products.values() for v in p.variants}
+    price_list = PriceList(name="Business", storefront="marbelle", currency="USD", customer_group=GROUP_BUSINESS)
+    session.add(price_list)
+    await session.flush()
+    await lists.add_prices([
+        PriceListPrice(price_list_id=price_list.id, product_id=products[sku].id,
+                       variant_id=variant_ids[variant] if variant else None, price=Decimal(price))
+        for sku, variant, price in BUSINESS_PRICES if sku in products and (variant is None or variant in variant_ids)])
+    return 1
 
 
 def _demo_image_key(slug: str, order: int) -> str:

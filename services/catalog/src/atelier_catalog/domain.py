@@ -443,3 +443,79 @@ def average_rating(rating_sum: int, count: int) -> Decimal:
 def reviewer_name(email: str | None) -> str:
     """What a review shows of its author: the part of the email before the @, never the address."""
     return email.split("@", 1)[0][:200] if email else ""
+
+
+# -- price lists (#56) ---------------------------------------------------------------------------
+# A customer group (identity's `grp` claim: `business`) may have price lists on a storefront, each
+# in one currency. What a caller of the group pays is decided here, once, for every reader: the
+# product pages and searches, the cart's frozen price and the order's (catalog's internal lookup).
+
+
+@dataclass(frozen=True)
+class PriceGroup:
+    """Whose list prices a read shows: a customer group on a storefront (None: nobody's, the
+    products' own prices: anonymous visitors, customers of no group, staff)."""
+
+    storefront: str
+    customer_group: str
+
+
+@dataclass(frozen=True)
+class ListPrice:
+    """One price of an active list, as the readers use it."""
+
+    price_list_id: uuid.UUID
+    price_list_name: str
+    currency: str
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    price: Decimal
+
+
+ListPrices = Mapping[tuple[uuid.UUID, uuid.UUID | None], ListPrice]
+
+
+def may_have_list_price(kind: str | None) -> bool:
+    """Only goods have list prices: digital offers are also sold outside the cart and the order
+    (`/pricing`, a credit purchase, a plan's checkout), which show and charge the catalog's price."""
+    return kind == ProductKind.PHYSICAL
+
+
+def price_group(storefront: str | None, customer_group: str | None, *, is_staff: bool) -> PriceGroup | None:
+    """The group whose list prices a caller is shown: none for staff (they manage the catalog at its
+    own prices) and for a caller with no group or no storefront."""
+    if is_staff or not customer_group or not storefront:
+        return None
+    return PriceGroup(storefront=storefront, customer_group=customer_group)
+
+
+def best_list_prices(entries: Iterable[ListPrice], currency_of: Mapping[uuid.UUID, str]) -> dict[
+        tuple[uuid.UUID, uuid.UUID | None], ListPrice]:
+    """The price that applies per (product, variant) among the entries of a group's active lists: only
+    a list in the product's own currency applies, and where two lists price the same thing the
+    lowest price wins (Medusa's rule; ties go to the list created first, as given)."""
+    best: dict[tuple[uuid.UUID, uuid.UUID | None], ListPrice] = {}
+    for entry in entries:
+        if currency_of.get(entry.product_id) != entry.currency:
+            continue
+        key = (entry.product_id, entry.variant_id)
+        if key not in best or entry.price < best[key].price:
+            best[key] = entry
+    return best
+
+
+def list_price(prices: ListPrices, product_id: uuid.UUID, product_price: Decimal,
+               variant_id: uuid.UUID | None = None, variant_price: Decimal | None = None,
+               ) -> tuple[Decimal, ListPrice | None]:
+    """What a group caller pays for the product (`variant_id` None) or one of its variants, and the
+    list price it comes from (None: the catalog's own price). A variant's own list price first; a
+    variant with a price of its own keeps it otherwise; one selling at the product's price follows
+    the product's list price."""
+    if variant_id is not None:
+        if (own := prices.get((product_id, variant_id))) is not None:
+            return own.price, own
+        if variant_price is not None:
+            return variant_price, None
+    if (listed := prices.get((product_id, None))) is not None:
+        return listed.price, listed
+    return product_price, None

@@ -86,3 +86,11 @@ class InvalidCsv(CatalogError):
 class CategoryNotEmpty(CatalogError):
     code, status, default_message = ("CATEGORY_NOT_EMPTY", 409,
                                      "A category that holds products or other categories cannot be deleted; deactivate it")
+
+
+class PriceListNotFound(CatalogError):
+    code, status, default_message = "NOT_FOUND", 404, "Price list not found"
+
+
+class InvalidPriceList(CatalogError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The price list is not valid"

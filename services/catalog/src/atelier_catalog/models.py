@@ -20,6 +20,7 @@ from atelier_catalog.domain import ProductKind
 from atelier_common.columns import UtcDateTime, json_field, utcnow
 from atelier_common.imports import ImportRefRow
 from atelier_common.owners import OwnerRow, owner_indexes
+from atelier_common.versions import version_of
 
 
 def _created_at() -> Any:
@@ -284,3 +285,56 @@ class CatalogImportRef(ImportRefRow, table=True):
     """Which row a source's primary key became (`atelier import`): a second run finds it and skips."""
 
     __tablename__ = "catalog_import_ref"
+
+
+class PriceList(SQLModel, table=True):
+    """A customer group's prices on one storefront, in one currency (#56): business prices. A
+    caller of that group pays a listed price (`domain.list_price`) instead of the product's."""
+
+    __tablename__ = "price_list"
+    __table_args__ = (Index("ix_price_list_scope", "storefront", "customer_group", "currency", "is_active"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    storefront: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    customer_group: str = Field(max_length=32)
+    is_active: bool = True
+    created_at: datetime = _created_at()
+    # Set by every staff write (the list's fields or its prices): the list's `version`.
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+    prices: list["PriceListPrice"] = Relationship(sa_relationship_kwargs={
+        "lazy": "raise",
+        "order_by": lambda: (PriceListPrice.product_id, PriceListPrice.variant_id),
+        "cascade": "all, delete-orphan",
+    })
+
+    @property
+    def version(self) -> str:
+        """What a staff edit sends back (`If-Match`) so that it never overwrites another's."""
+        return version_of(self.updated_at)
+
+
+class PriceListPrice(SQLModel, table=True):
+    """One price of a list: a product's (`variant_id` NULL: the product and its variants that sell
+    at the product's price) or one variant's. One per list, product and variant."""
+
+    __tablename__ = "price_list_price"
+    __table_args__ = (
+        UniqueConstraint("price_list_id", "product_id", "variant_id", name="uq_price_list_price_variant"),
+        # NULLs are distinct in a unique constraint: the product's own price has its own index.
+        Index("uq_price_list_price_product", "price_list_id", "product_id", unique=True,
+              postgresql_where=text("variant_id IS NULL"), sqlite_where=text("variant_id IS NULL")),
+        Index("ix_price_list_price_product_id", "product_id"),
+        CheckConstraint("price >= 0", name="ck_price_list_price_non_negative"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    price_list_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("price_list.id", ondelete="CASCADE", name="fk_price_list_price_price_list_id"), nullable=False))
+    product_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("product.id", ondelete="CASCADE", name="fk_price_list_price_product_id"), nullable=False))
+    variant_id: uuid.UUID | None = Field(default=None, sa_column=Column(
+        ForeignKey("product_variant.id", ondelete="CASCADE", name="fk_price_list_price_variant_id"), nullable=True))
+    price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))

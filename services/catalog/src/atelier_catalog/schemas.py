@@ -275,6 +275,16 @@ class VariantRead(BaseModel):
     stock_quantity: int
     attributes: dict[str, Any]
     is_active: bool
+    base_price: Money | None = Field(default=None, description=(
+        "Within a product read by a customer group (#56): the variant's own selling price when `price` is its "
+        "group's list price; null otherwise"))
+
+
+class PriceListBrief(BaseModel):
+    """The price list a group price comes from."""
+
+    id: uuid.UUID
+    name: str
 
 
 class ProductRead(BaseModel):
@@ -316,6 +326,11 @@ class ProductRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     storefronts: list[str] = _scoped_read()
+    base_price: Money | None = Field(default=None, description=(
+        "For a customer group's caller (#56): the product's own price when `price` is the group's list price "
+        "(`price_list` says which list); null otherwise"))
+    price_list: PriceListBrief | None = Field(default=None, description=(
+        "The price list of the caller's group that `price` (or a variant's) comes from; null: the catalog's prices"))
 
     _storefronts = field_validator("storefronts", mode="before")(_storefronts)
 
@@ -483,6 +498,95 @@ class PricingRead(BaseModel):
 class ProductLookup(_Input):
     ids: Annotated[list[uuid.UUID], Field(max_length=200)] = []
     skus: Annotated[list[str], Field(max_length=200)] = []
+    # Both given (#56): the prices are what that customer group pays on that storefront.
+    storefront: Annotated[str | None, Field(max_length=64)] = None
+    customer_group: Annotated[str | None, Field(max_length=32)] = None
+
+
+# -- price lists (#56) --------------------------------------------------------------------------
+
+CustomerGroup = Annotated[str, Field(strict=True, description="A customer group identity assigns (`business`)")]
+
+
+class PriceListEntry(_Input):
+    """One price of a list: the product's (and its variants' that sell at the product's price), or
+    one variant's (`variant_id`)."""
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    price: Price
+
+
+PriceListEntries = Annotated[list[PriceListEntry], Field(max_length=2000)]
+
+
+class PriceListCreate(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "Business", "storefront": "marbelle", "currency": "USD", "customer_group": "business",
+         "is_active": True, "prices": [{"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "price": "21.50"}]}]})
+
+    name: Name
+    storefront: StorefrontSlug
+    currency: Currency
+    customer_group: CustomerGroup
+    is_active: StrictBool = True
+    prices: PriceListEntries = []
+
+    _currency_upper = field_validator("currency", mode="before")(_upper)
+
+
+class PriceListUpdate(_PartialUpdate):
+    """The fields sent change; `prices`, when sent, replaces the list's prices as a whole."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"expected_version"})
+
+    name: Name | None = None
+    is_active: StrictBool | None = None
+    prices: PriceListEntries | None = None
+    expected_version: Annotated[str | None, Field(max_length=100, description=(
+        "The `version` the form was built from; another one is refused (409 STALE_VERSION). Or send If-Match"))] = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"expected_version"})
+
+
+class PriceListPriceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    price: Money
+
+
+PRICE_LIST_EXAMPLE: dict[str, Any] = {
+    "id": "0b7f3f0e-7f55-4c36-9a43-9f1f2c5e1a10", "name": "Business", "storefront": "marbelle", "currency": "USD",
+    "customer_group": "business", "is_active": True, "version": "5f0c3e1d2a9b8c7d",
+    "created_at": "2026-11-26T17:00:00Z", "updated_at": "2026-11-26T17:00:00Z",
+    "prices": [{"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "variant_id": None, "price": "21.50"}]}
+
+
+class PriceListRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [PRICE_LIST_EXAMPLE]})
+
+    id: uuid.UUID
+    name: str
+    storefront: str
+    currency: str
+    customer_group: str
+    is_active: bool
+    version: str
+    created_at: datetime
+    updated_at: datetime
+    prices: list[PriceListPriceRead]
+
+
+class PriceListsRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"count": 1, "results": [PRICE_LIST_EXAMPLE]}]})
+
+    count: int
+    results: list[PriceListRead]
 
 
 # -- reviews and wishlists ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ async def test_nothing_is_seeded_unless_asked(harness: ServiceHarness) -> None:
     assert await _counts(harness) == (0, 0, 0)
 
 
-async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing(catalog_settings) -> None:
+async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing(catalog_settings, test_keys) -> None:
     settings = catalog_settings.model_copy(update={"seed_demo_data": True})
     bus = RecordingBus()
     async with ServiceHarness(create_app(settings, bus=bus), bus) as harness:
@@ -50,6 +50,14 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         marble = (await harness.client.get("/api/v1/products?category=marble&search=carrara")).json()
         carrara = marble["results"][0]
         assert carrara["variants"] and carrara["images"][0]["is_primary"]
+
+        # Marbelle's business customers have their price list (#56), below the shelf prices.
+        lists = (await harness.client.get("/api/v1/staff/price-lists", params={"storefront": "marbelle"},
+                                          headers=test_keys.staff_headers("merchandiser"))).json()["results"]
+        [business] = lists
+        assert (business["name"], business["customer_group"], business["currency"]) == ("Business", "business", "USD")
+        listed = {p["product_id"]: p["price"] for p in business["prices"] if p["variant_id"] is None}
+        assert listed[carrara["id"]] == "76.95" and carrara["price"] == "85.50" and len(business["prices"]) == 6
 
         # a staff edit survives, and nothing is created or announced twice
         assert await seed_demo_data(harness.runtime.db, harness.runtime.context) == 0

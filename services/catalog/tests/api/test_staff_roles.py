@@ -12,6 +12,8 @@ EXPECTED = {
                                                  "/api/v1/categories", "/api/v1/products/import")},
     ("GET", "/api/v1/products/export.csv"): MERCHANDISER,
     ("GET", "/api/v1/products/low-stock"): MERCHANDISER,
+    **{(method, "/api/v1/staff/price-lists"): MERCHANDISER for method in ("GET", "POST")},
+    **{(method, "/api/v1/staff/price-lists/{price_list_id}"): MERCHANDISER for method in ("GET", "PATCH", "DELETE")},
     **{(method, path): MERCHANDISER for method in ("PUT", "PATCH", "DELETE")
        for path in (P, f"{V}/{{variant_id}}", f"{IMG}/{{image_id}}", "/api/v1/categories/{category_ref}")},
 }

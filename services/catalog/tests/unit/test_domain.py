@@ -265,3 +265,50 @@ class TestPrimaryImage:
         assert domain.primary_image_url([self.Image("/a"), self.Image("/b", True)]) == "/b"
         assert domain.primary_image_url([self.Image("/a"), self.Image("/b")]) == "/a"
         assert domain.primary_image_url([]) is None
+
+
+class TestListPrices:
+    """#56: what a customer group's caller pays, decided once for the pages, the cart and the order."""
+
+    PRODUCT, VARIANT, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def entry(self, price: str, *, variant: uuid.UUID | None = None, currency: str = "USD",
+              product: uuid.UUID | None = None, name: str = "Business") -> domain.ListPrice:
+        return domain.ListPrice(price_list_id=uuid.uuid4(), price_list_name=name, currency=currency,
+                                product_id=product or self.PRODUCT, variant_id=variant, price=Decimal(price))
+
+    def test_the_lowest_price_of_the_lists_in_the_products_currency_applies(self) -> None:
+        best = domain.best_list_prices([self.entry("90.00"), self.entry("85.00", name="Trade"),
+                                        self.entry("10.00", currency="EUR")], {self.PRODUCT: "USD"})
+        assert (best[(self.PRODUCT, None)].price, best[(self.PRODUCT, None)].price_list_name) == (
+            Decimal("85.00"), "Trade")
+
+    def test_a_price_of_an_unknown_product_or_another_currency_applies_to_nothing(self) -> None:
+        assert domain.best_list_prices([self.entry("1.00", currency="EUR"), self.entry("1.00", product=self.OTHER)],
+                                       {self.PRODUCT: "USD"}) == {}
+
+    def test_a_product_without_a_list_price_keeps_its_own(self) -> None:
+        assert domain.list_price({}, self.PRODUCT, Decimal("100")) == (Decimal("100"), None)
+
+    def test_a_variant_takes_its_own_list_price_then_its_own_price_then_the_products_list_price(self) -> None:
+        product, variant = self.entry("80.00"), self.entry("70.00", variant=self.VARIANT)
+        prices = {(self.PRODUCT, None): product, (self.PRODUCT, self.VARIANT): variant}
+        assert domain.list_price(prices, self.PRODUCT, Decimal("100"), self.VARIANT, Decimal("120")) == (
+            Decimal("70.00"), variant)
+        only_product = {(self.PRODUCT, None): product}
+        assert domain.list_price(only_product, self.PRODUCT, Decimal("100"), self.VARIANT, Decimal("120")) == (
+            Decimal("120"), None)
+        assert domain.list_price(only_product, self.PRODUCT, Decimal("100"), self.VARIANT, None) == (
+            Decimal("80.00"), product)
+
+    @pytest.mark.parametrize(("storefront", "group", "staff", "expected"), [
+        ("marbelle", "business", False, domain.PriceGroup("marbelle", "business")),
+        ("marbelle", None, False, None), ("marbelle", "business", True, None), (None, "business", False, None)])
+    def test_only_a_customer_of_a_group_on_a_storefront_is_shown_list_prices(self, storefront, group, staff,
+                                                                            expected) -> None:
+        assert domain.price_group(storefront, group, is_staff=staff) == expected
+
+    @pytest.mark.parametrize(("kind", "allowed"), [("physical", True), ("credit_pack", False),
+                                                   ("subscription_plan", False), (None, False)])
+    def test_only_goods_have_list_prices(self, kind, allowed) -> None:
+        assert domain.may_have_list_price(kind) is allowed

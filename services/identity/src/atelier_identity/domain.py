@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from atelier_common.auth import ROLE_ADMIN, ROLE_CUSTOMER, ROLE_STAFF, STAFF_ROLES
-from atelier_common.contracts.identity import Storefront
+from atelier_common.contracts.identity import GROUP_BUSINESS, Storefront
 from atelier_common.keys import same_signature
 
 PASSWORD_MIN_LENGTH = 8
@@ -91,6 +91,17 @@ def may_act_on_account(actor: StaffActor, account: StaffRoleHolder) -> bool:
 
 def is_business_customer(company_name: str | None) -> bool:
     return bool(company_name and company_name.strip())
+
+
+def customer_group(company_name: str | None, staff_roles: list[str]) -> str | None:
+    """The group whose price lists the customer pays (#56): `business` for a business customer
+    (S1: one with a company name); none for everybody else, and for staff, who read the catalog at
+    its own prices. Identity signs it into the access token (`grp`); catalog, cart and orders read
+    it from the token they verify, so a change (a company name added or removed) reaches them with
+    the next token: at the next refresh."""
+    if staff_roles:
+        return None
+    return GROUP_BUSINESS if is_business_customer(company_name) else None
 
 
 def new_secret() -> str:

@@ -74,6 +74,10 @@ class User(SQLModel, table=True):
         return domain.roles_of(self.staff_roles)
 
     @property
+    def customer_group(self) -> str | None:
+        return domain.customer_group(self.company_name, self.staff_roles)
+
+    @property
     def has_password(self) -> bool:
         return self.password_hash is not None
 

@@ -13,6 +13,7 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from atelier_common.auth import GROUP_CLAIM
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
 from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
@@ -119,6 +120,8 @@ class AccessTokenSigner:
         # (`token_revoked.all_before`), and a new sign-in in that same second must not be refused.
         claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
                   "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
+        if (group := user.customer_group) is not None:
+            claims[GROUP_CLAIM] = group  # the prices this customer pays (#56); absent: the public ones
         key = self.key
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return SignedAccess(token=token, jti=jti, expires_at=expires_at)

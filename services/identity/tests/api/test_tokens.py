@@ -54,6 +54,17 @@ class TestRefresh:
         claims = jwt.decode(rotated["access"], options={"verify_signature": False})
         assert claims["roles"] == ["customer", "staff", "support"]
 
+    async def test_a_business_customer_gets_the_group_claim_at_the_next_refresh(self, api, auth_header) -> None:
+        """#56: the customer group rides in the access token (`grp`); a company name added reaches
+        it with the next token, and a consumer's token has none."""
+        session = await api.signed_in()
+        assert "grp" not in jwt.decode(session["access"], options={"verify_signature": False})
+        changed = await api.client.patch("/api/v1/users/me", json={"company_name": "Stone Works Ltd"},
+                                         headers=auth_header(session["access"]))
+        assert changed.status_code == 200 and changed.json()["is_business_customer"] is True
+        rotated = (await _refresh(api, session["refresh"])).json()
+        assert jwt.decode(rotated["access"], options={"verify_signature": False})["grp"] == "business"
+
     async def test_a_spent_token_presented_again_revokes_its_whole_family(self, api, expect_error) -> None:
         first = await api.signed_in()
         other_device = (await api.login()).json()

@@ -196,3 +196,14 @@ class TestRelyingParty:
         bare = make_storefront("c", origins=[], passkey=None, frontend_url="https://shop.c.example:8443/app")
         assert domain.relying_party(bare) == domain.RelyingParty(
             id="shop.c.example", name="Storefront C", origins=["https://shop.c.example:8443"])
+
+
+class TestCustomerGroup:
+    """#56: a business customer (S1: one with a company name) is in the `business` group; staff and
+    everybody else in none."""
+
+    @pytest.mark.parametrize(("company", "staff_roles", "group"), [
+        ("Stone Works Ltd", [], "business"), ("  ", [], None), (None, [], None),
+        ("Stone Works Ltd", ["support"], None)])
+    def test_the_group_follows_the_company_name(self, company, staff_roles, group) -> None:
+        assert domain.customer_group(company, staff_roles) == group

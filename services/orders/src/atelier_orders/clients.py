@@ -70,11 +70,15 @@ class ServiceClients:
     def __init__(self, internal: InternalApi) -> None:
         self.internal = internal
 
-    async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = ()) -> list[ProductSnapshot]:
-        """Products by id and/or SKU, active or not; unknown ones are absent."""
-        body = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
+    async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = (),
+                              storefront: str | None = None, group: str | None = None) -> list[ProductSnapshot]:
+        """Products by id and/or SKU, active or not; unknown ones are absent. With a customer `group`,
+        priced at what that group pays on `storefront` (#56: catalog's price lists)."""
+        body: dict[str, Any] = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
         if not body["ids"] and not body["skus"]:
             return []
+        if group is not None:
+            body |= {"storefront": storefront, "customer_group": group}
         response = await self.internal.call("catalog", "POST", "/internal/products/lookup", json=body)
         return _read("catalog", response, ProductSnapshots).results
 

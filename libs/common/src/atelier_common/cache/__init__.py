@@ -2,7 +2,8 @@
 
 - **What is cached.** Routes opt in with `cached_route(*namespaces)` as their router's route class.
   A `shared` route answers the same body to every caller of one *audience* (`audience_of`: staff,
-  or everybody else — anonymous and signed-in customers share entries); its 200 answers are stored
+  each customer group of the verified token's `grp` claim — business prices, #56 — or everybody
+  else: anonymous and signed-in customers share entries); its 200 answers are stored
   under `GET host path?query|audience` and may be served by the gateway without reaching the service.
   A route that is not shared (its body depends on the caller) gets an ETag and `private` only.
 - **Invalidation.** Each namespace has a generation counter. A lookup reads the counters *before*
@@ -15,8 +16,8 @@
 - **HTTP.** Strong ETags (a hash of the body), `If-None-Match` → 304, and `Cache-Control: public,
   max-age=0, s-maxage=60, stale-while-revalidate=30` by default (`cache_control`): browsers
   revalidate each time (cheap, a 304 from the shared cache), a CDN keeps the answer a minute.
-  Staff answers (they may show inactive records) are `private`; a customer's bearer token does not
-  change a shared answer, so it stays public. Shared answers carry surrogate keys (`Surrogate-Key`,
+  Staff and group answers (inactive records, a group's prices) are `private`; a bearer token
+  without a group does not change a shared answer, so it stays public. Shared answers carry surrogate keys (`Surrogate-Key`,
   `Cache-Tag`): the route's namespaces, the storefront's, and what the route class's `keys` find in
   the body (a product's); the commits that bump the counters purge those keys at a CDN (`cdn.py`).
 - **Stores.** Redis (`cache_url`, else `redis_url`) shared by every process; without it, an

@@ -19,6 +19,7 @@ from atelier_common.settings import AtelierSettings
 
 PUBLIC_AUDIENCE = "public"
 STAFF_AUDIENCE = "staff"
+GROUP_AUDIENCE_PREFIX = "group:"
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,15 @@ def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, 
             f"|{storefront.decode('latin-1')}")
 
 
-def audience_of(roles: Iterable[str]) -> str:
-    """Staff may see more than everybody else (inactive records): they get entries of their own."""
-    return STAFF_AUDIENCE if ROLE_STAFF in roles else PUBLIC_AUDIENCE
+def audience_of(roles: Iterable[str], group: object = None) -> str:
+    """Staff may see more than everybody else (inactive records): they get entries of their own.
+    So does each customer group (`grp` in the verified token, #56): its members may be shown its
+    price list's prices, which nobody else may be served. Everybody else shares `public`."""
+    if ROLE_STAFF in roles:
+        return STAFF_AUDIENCE
+    if group and isinstance(group, str):
+        return GROUP_AUDIENCE_PREFIX + group
+    return PUBLIC_AUDIENCE
 
 
 def etag_of(body: bytes) -> bytes:

@@ -65,6 +65,13 @@ class KeyRetired(IntegrationEvent):
     kid: str
 
 
+# -- Customer groups (#56): identity puts a customer's in the access token (`grp`); catalog keeps
+# price lists for them. One list of the groups there are, so a price list never names one nobody is in.
+
+GROUP_BUSINESS = "business"
+CUSTOMER_GROUPS = (GROUP_BUSINESS,)
+
+
 # -- Storefronts (identity owns them; `atelier_common.storefronts` keeps every process's copy) -------
 
 STOREFRONT_HEADER = "x-atelier-storefront"

@@ -29,8 +29,10 @@ async def get_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: 
 async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront: CurrentStorefront,
                         carts: CartServiceDep) -> CartContents:
     """Add a product (or one of its variants) to the cart; adding one that is already there raises its quantity.
-    Prices come from the catalog, never from the request."""
-    return await carts.add_item(caller.owner_id, data, storefront, anonymous=caller.user_id is None)
+    Prices come from the catalog, never from the request: a business customer's line is frozen at the storefront's
+    business price (#56)."""
+    return await carts.add_item(caller.owner_id, data, storefront, anonymous=caller.user_id is None,
+                                group=caller.customer_group)
 
 
 @router.put("/items/{item_id}", summary="Set a cart line's quantity",

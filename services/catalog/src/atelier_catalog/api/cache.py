@@ -2,7 +2,8 @@
 
 Every public read (products, categories, search, pricing, reviews) depends on the whole catalog
 namespace: a price, a stock level, a category's activity or a rating can change any page, so a
-commit that writes any of these tables drops every cached answer at once.
+commit that writes any of these tables drops every cached answer at once — a price list's too: a
+customer group's answers are cached under its own audience (`atelier_common.cache.audience_of`).
 
 A CDN is told more precisely (surrogate keys, `atelier_common.cdn`): a product's page is tagged
 with that product, a category's with that category, and every answer that lists products
@@ -19,7 +20,11 @@ from atelier_common.contracts.catalog import PRODUCT_LIST_KEY
 
 NAMESPACE = "catalog"
 TABLES = {table: (NAMESPACE,) for table in (
-    "category", "product", "product_variant", "product_image", "review", "purchase")}
+    "category", "product", "product_variant", "product_image", "review", "purchase", "price_list",
+    "price_list_price")}
+# A price list's rows change only what its customer group is shown: answers that are never public
+# (`audience_of`), so a CDN has nothing of theirs to purge.
+GROUP_ONLY = frozenset({"price_list", "price_list_price"})
 PRODUCT_LIST = PRODUCT_LIST_KEY
 CATEGORY_LIST = "category-list"
 
@@ -45,6 +50,8 @@ def answer_keys(path: str, body: Any) -> list[str]:
 
 def row_keys(table: str, row: Any) -> list[str]:
     """The keys a written row purges (`ServiceSpec.cache_keys`)."""
+    if table in GROUP_ONLY:
+        return []
     if table == "product":  # its page, the lists, and the categories' product counts
         return [product_key(row.id), PRODUCT_LIST, CATEGORY_LIST]
     if table == "category":  # the category and the lists filtered by it

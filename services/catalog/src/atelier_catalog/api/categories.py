@@ -15,6 +15,7 @@ from atelier_catalog.api.deps import (
     STAFF_ONLY,
     CategoryReaderDep,
     CategoryServiceDep,
+    PriceGroupDep,
     ProductQueryDep,
     ProductReaderDep,
     VisibilityDep,
@@ -49,12 +50,12 @@ async def get_category(category_ref: str, visibility: VisibilityDep, categories:
 @public.get("/categories/{category_ref}/products", summary="List a category's products",
             response_model=Page[ProductRead], responses=NOT_FOUND)
 async def list_category_products(request: Request, category_ref: str, query: ProductQueryDep, page: PageParamsDep,
-                                 visibility: VisibilityDep, products: ProductReaderDep,
+                                 visibility: VisibilityDep, group: PriceGroupDep, products: ProductReaderDep,
                                  response: Response) -> dict[str, Any]:
     """The products of a category and its subcategories, with the same filters and ordering as `GET
     /api/v1/products`."""
     count, estimated, results = await products.list_in_category(category_ref, query, visibility,
-                                                                limit=page.limit, offset=page.offset)
+                                                                limit=page.limit, offset=page.offset, group=group)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from atelier_catalog import domain
-from atelier_catalog.domain import Visibility
+from atelier_catalog.domain import PriceGroup, Visibility
 from atelier_catalog.schemas import ProductQuery
 from atelier_catalog.service import (
     CategoryService,
     ImageService,
+    PriceListService,
     PricingService,
     ProductService,
     ProductTransferService,
@@ -47,8 +48,16 @@ async def _shopper_visibility(storefront: CurrentStorefront) -> Visibility:
     return domain.storefront_visibility(storefront)
 
 
+async def _price_group(viewer: OptionalPrincipal, storefront: CurrentStorefront) -> PriceGroup | None:
+    """Whose list prices a product read shows (#56): the verified token's customer group, on the
+    request's storefront; none for staff and for callers of no group."""
+    return domain.price_group(storefront.slug, viewer.customer_group, is_staff=viewer.is_staff)
+
+
 # What a read shows: `_visibility` (products, categories, reviews, pricing).
 VisibilityDep = Annotated[Visibility, Depends(_visibility)]
+# Whose prices a product read shows (the cache keeps each group's answers apart: `audience_of`).
+PriceGroupDep = Annotated[PriceGroup | None, Depends(_price_group)]
 # What a customer acts on, staff or not (wishlists, writing a review): the request's storefront's.
 ShopperVisibilityDep = Annotated[Visibility, Depends(_shopper_visibility)]
 ProductQueryDep = Annotated[ProductQuery, Query()]
@@ -70,6 +79,8 @@ async def _staff_storefront(request: Request, storefront: CurrentStorefront, slu
 # A staff read about one storefront: `?storefront=<slug>`, else the request's.
 StaffStorefrontDep = Annotated[Storefront, Depends(_staff_storefront)]
 PricingServiceDep = Annotated[PricingService, use_case(PricingService)]
+PriceListServiceDep = Annotated[PriceListService, use_case(PriceListService)]
+PriceListReaderDep = Annotated[PriceListService, use_case(PriceListService, read_only=True)]
 ReviewServiceDep = Annotated[ReviewService, use_case(ReviewService)]
 WishlistServiceDep = Annotated[WishlistService, use_case(WishlistService)]
 # For routes that only read: no transaction around them (`Database.read_only`).

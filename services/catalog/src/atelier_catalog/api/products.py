@@ -13,6 +13,7 @@ from atelier_catalog.api.deps import (
     NOT_FOUND,
     STAFF_ONLY,
     ImageServiceDep,
+    PriceGroupDep,
     ProductQueryDep,
     ProductReaderDep,
     ProductServiceDep,
@@ -49,19 +50,22 @@ STAFF: ErrorResponses = {**STAFF_ONLY, **NOT_FOUND, **CONFLICT}
 
 @public.get("/products", summary="List products", response_model=Page[ProductRead])
 async def list_products(request: Request, query: ProductQueryDep, page: PageParamsDep, visibility: VisibilityDep,
-                        products: ProductReaderDep, response: Response) -> dict[str, Any]:
+                        group: PriceGroupDep, products: ProductReaderDep, response: Response) -> dict[str, Any]:
     """Search and filter the products the request's storefront offers (`search`, `category`, price range,
-    `in_stock`, `featured`, `kind`), ordered by `ordering`. Staff see inactive ones with `include_inactive`."""
-    count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset)
+    `in_stock`, `featured`, `kind`), ordered by `ordering`. Staff see inactive ones with `include_inactive`.
+    A business customer sees the storefront's business prices (`price`, with `base_price` and `price_list`)."""
+    count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset,
+                                                    group=group)
     if estimated:
         response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
 
 
 @public.get("/products/{product_ref}", summary="Get a product", response_model=ProductRead, responses=NOT_FOUND)
-async def get_product(product_ref: str, visibility: VisibilityDep, products: ProductReaderDep) -> dict[str, Any]:
-    """One product by id or slug, with its variants, images and stock."""
-    return await products.get(product_ref, visibility)
+async def get_product(product_ref: str, visibility: VisibilityDep, group: PriceGroupDep,
+                      products: ProductReaderDep) -> dict[str, Any]:
+    """One product by id or slug, with its variants, images and stock; priced for the caller's customer group."""
+    return await products.get(product_ref, visibility, group=group)
 
 
 @router.post("/products", summary="Create a product",

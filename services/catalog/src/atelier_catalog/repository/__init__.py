@@ -6,7 +6,8 @@
 - `facts`: products and variants as plain rows for the checkout's paths (statements built once);
 - `categories`: the category tree;
 - `stock`: stock counts and the reservations that hold them for orders;
-- `reviews`: purchases, reviews and wishlists.
+- `reviews`: purchases, reviews and wishlists;
+- `price_lists`: customer groups' price lists (#56).
 
 What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see is simply not found.
 """
@@ -21,6 +22,7 @@ from atelier_catalog.repository.facts import (
     product_facts,
     variant_facts,
 )
+from atelier_catalog.repository.price_lists import PriceListRepository
 from atelier_catalog.repository.products import ProductRepository
 from atelier_catalog.repository.reviews import (
     OwnerRepository,
@@ -32,6 +34,6 @@ from atelier_catalog.repository.search import SEARCH_CONFIG, SEARCH_WALK_ROWS, S
 from atelier_catalog.repository.stock import Movement, ReservationRepository
 
 __all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
-           "CountEstimates", "Movement", "OrderFacts", "OwnerRepository", "ProductFacts", "ProductFactsRepository",
+           "CountEstimates", "Movement", "OrderFacts", "OwnerRepository", "PriceListRepository", "ProductFacts", "ProductFactsRepository",
            "ProductRepository", "PurchaseRepository", "ReservationRepository", "ReviewRepository", "VariantFacts",
            "WishlistRepository", "product_facts", "variant_facts"]

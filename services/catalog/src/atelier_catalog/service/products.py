@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.domain import ProductFilter, ProductKind, Visibility
+from atelier_catalog.domain import ListPrices, PriceGroup, ProductFilter, ProductKind, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import Product, StockMovement
 from atelier_catalog.repository import (
@@ -34,6 +34,7 @@ from atelier_catalog.service._shared import (
     publish_changes,
     storefronts_key,
 )
+from atelier_catalog.service.price_lists import GroupPrices
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductSnapshot, VariantSnapshot
@@ -52,25 +53,34 @@ class ProductService(UseCase[CatalogContext]):
 
     # -- browsing --------------------------------------------------------------------------
 
-    async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int,
-                   offset: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
+    # With a `group` (a business customer, #56), prices are that group's where its lists have one
+    # (`GroupPrices.apply_to_views`); filters and ordering by price use the catalog's own prices.
+
+    async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int, offset: int,
+                   group: PriceGroup | None = None) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         """(count, whether the count is an estimate, the page as product views)."""
-        return await self.products.list(self._filter(query), visibility, limit=limit, offset=offset,
-                                        exact_count_limit=self.exact_count_limit)
+        count, estimated, views = await self.products.list(self._filter(query), visibility, limit=limit,
+                                                           offset=offset, exact_count_limit=self.exact_count_limit)
+        await GroupPrices(self.session).apply_to_views(group, views)
+        return count, estimated, views
 
     async def list_in_category(self, ref: str, query: ProductQuery, visibility: Visibility, *, limit: int,
-                               offset: int) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
+                               offset: int, group: PriceGroup | None = None,
+                               ) -> tuple[int, bool, builtins.list[dict[str, Any]]]:
         category = await self.categories.get_readable(ref, visibility)
         if category is None:
             raise CategoryNotFound()
         filters = replace(self._filter(query), category=str(category.id))
-        return await self.products.list(filters, visibility, limit=limit, offset=offset,
-                                        exact_count_limit=self.exact_count_limit)
+        count, estimated, views = await self.products.list(filters, visibility, limit=limit, offset=offset,
+                                                           exact_count_limit=self.exact_count_limit)
+        await GroupPrices(self.session).apply_to_views(group, views)
+        return count, estimated, views
 
-    async def get(self, ref: str, visibility: Visibility) -> dict[str, Any]:
+    async def get(self, ref: str, visibility: Visibility, *, group: PriceGroup | None = None) -> dict[str, Any]:
         product = await self.products.get_view(ref, visibility)
         if product is None:
             raise ProductNotFound()
+        await GroupPrices(self.session).apply_to_views(group, [product])
         return product
 
     @staticmethod
@@ -187,21 +197,30 @@ class ProductService(UseCase[CatalogContext]):
         return _snapshot(product, variants)
 
     async def lookup(self, data: ProductLookup) -> builtins.list[ProductSnapshot]:
+        """With `storefront` and `customer_group`, the prices are what that group pays there (#56):
+        what cart freezes and orders charge a business customer."""
         # Orders price every order with this: plain rows, two statements (`ProductFactsRepository`).
         products = await self.facts.find(data.ids, data.skus)
         variants = await self.facts.variants_of([p.id for p in products])
-        return [_snapshot(p, variants.get(p.id, [])) for p in products]
+        prices: ListPrices = {}
+        if data.storefront and data.customer_group and products:
+            group = domain.PriceGroup(storefront=data.storefront, customer_group=data.customer_group)
+            prices = await GroupPrices(self.session).of(group, {p.id: p.currency for p in products})
+        return [_snapshot(p, variants.get(p.id, []), prices) for p in products]
 
 
-def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts]) -> ProductSnapshot:
+def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts], prices: ListPrices | None = None,
+              ) -> ProductSnapshot:
     on_sale = visibility.product_sellable(product, category_hidden=product.category_hidden)
+    prices = prices or {}
+    price, _ = domain.list_price(prices, product.id, product.price)
     return ProductSnapshot(
         id=product.id, name=product.name, slug=product.slug, sku=product.sku, kind=ProductKind(product.kind),
-        price=product.price, currency=product.currency, stock_quantity=product.stock_quantity,
+        price=price, currency=product.currency, stock_quantity=product.stock_quantity,
         track_inventory=product.track_inventory,
         in_stock=domain.is_in_stock(product.track_inventory, product.stock_quantity),
         is_active=on_sale, attributes=product.attributes, image_url=product.image_url,
         storefronts=domain.storefronts_of(product.storefronts_key), variants=[VariantSnapshot(
-            id=v.id, name=v.name, sku=v.sku, price=domain.effective_price(v.price, product.price),
+            id=v.id, name=v.name, sku=v.sku, price=domain.list_price(prices, product.id, product.price, v.id, v.price)[0],
             stock_quantity=v.stock_quantity, attributes=v.attributes, is_active=v.is_active)
             for v in variants])

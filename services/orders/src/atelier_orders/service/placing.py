@@ -58,10 +58,13 @@ class Buyer:
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     email: str | None = None
+    # The buyer's customer group (#56, the token's): lines are priced at what it pays.
+    customer_group: str | None = None
 
     @classmethod
     def of(cls, principal: Principal) -> Buyer:
-        return cls(owner_id=principal.owner_id, user_id=principal.user_id, email=principal.email)
+        return cls(owner_id=principal.owner_id, user_id=principal.user_id, email=principal.email,
+                   customer_group=principal.customer_group)
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class PlacementService(UseCase[OrdersContext]):
             LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
                         book_id=i.book_id, tier=i.tier, content_type=i.content_type, content_id=i.content_id)
             for i in data.items]
-        return await self._priced(requests, storefront)
+        return await self._priced(requests, storefront, buyer.customer_group)
 
     async def _addresses(self, data: OrderCreate, buyer: Buyer) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(shipping, billing) snapshots; billing defaults to shipping."""
@@ -201,12 +204,15 @@ class PlacementService(UseCase[OrdersContext]):
             raise CartEmpty()
         return lines
 
-    async def _priced(self, requests: Sequence[LineRequest], storefront: Storefront) -> list[PricedLine]:
-        """Each line priced by catalog. A product the storefront does not offer (`Storefront.offers`:
-        not of a kind it sells, or scoped to other storefronts) is unknown here, like a missing one."""
+    async def _priced(self, requests: Sequence[LineRequest], storefront: Storefront,
+                      group: str | None = None) -> list[PricedLine]:
+        """Each line priced by catalog, at what the buyer's customer `group` pays on the storefront
+        (#56). A product the storefront does not offer (`Storefront.offers`: not of a kind it
+        sells, or scoped to other storefronts) is unknown here, like a missing one."""
         products = [p for p in await self.clients.lookup_products(
             ids=(r.product_id for r in requests if r.product_id is not None),
-            skus=(ref for r in requests if r.product_id is None for ref in (r.sku or r.tier,) if ref))
+            skus=(ref for r in requests if r.product_id is None for ref in (r.sku or r.tier,) if ref),
+            storefront=storefront.slug, group=group)
             if storefront.offers(p.kind, p.storefronts)]
         by_id = {p.id: p for p in products}
         by_sku = {p.sku: p for p in products}
