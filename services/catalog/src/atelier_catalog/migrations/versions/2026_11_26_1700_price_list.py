@@ -1,6 +1,6 @@
 """price lists: a customer group's prices per storefront and currency (#56)
 
-Revision ID: catalog_0015
+Revision ID: catalog_0013
 Revises: catalog_0012
 Create Date: 2026-11-26 17:00
 """
