@@ -91,3 +91,29 @@ class OrderNumberExhausted(OrdersError):
 class TrackingNumberRequired(OrdersError):
     # The order's storefront ships with a tracking number (`policies.tracking_number_required`).
     code, status, default_message = "VALIDATION_ERROR", 400, "This storefront's orders ship with a tracking number"
+
+
+# -- promotions (#56) --------------------------------------------------------------------------------
+
+class PromotionNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Promotion not found"
+
+
+class PromotionCodeTaken(OrdersError):
+    code, status, default_message = "PROMOTION_CODE_TAKEN", 409, "Another promotion of this storefront has this code"
+
+
+class PromotionCodeInvalid(OrdersError):
+    # Unknown on the storefront, inactive, not started or expired: `details.code`.
+    code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid on this storefront"
+
+
+class PromotionNotApplicable(OrdersError):
+    # A valid code that this order cannot take: `details.reason` (below_minimum, no_eligible_lines,
+    # used_up, customer_limit).
+    code, status, default_message = "PROMOTION_NOT_APPLICABLE", 409, "This code does not apply to this order"
+
+
+class DiscountChanged(OrdersError):
+    # Like PRICE_CHANGED: the discount now is not the one the cart showed (`details.shown`, `details.current`).
+    code, status, default_message = "DISCOUNT_CHANGED", 409, "The discount changed since the cart showed it"

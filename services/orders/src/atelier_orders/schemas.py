@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -109,6 +110,10 @@ class OrderCreate(_Input):
     tier: Sku | None = Field(default=None, validation_alias=AliasChoices("tier", "tier_name"))
     # Where an anonymous buyer is reached; a signed-in user's own address wins.
     email: EmailStr | None = None
+    # A discount code (#56); an order from the cart takes the cart's code when it names none.
+    promotion_code: str | None = Field(default=None, max_length=64)
+    # The discount the cart showed: an order whose discount is now another is refused (DISCOUNT_CHANGED).
+    expected_discount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
 
     @model_validator(mode="after")
     def _book_lines_have_a_tier(self) -> OrderCreate:
@@ -474,3 +479,115 @@ class InvoiceRead(_Read):
                       "shipping_address": invoice.shipping_address},
             "credited": sum((note.amount for note in credit_notes), Decimal("0")),
             "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in credit_notes]})
+
+
+# -- promotions (#56) --------------------------------------------------------------------------------
+
+PromotionCode = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64,
+                                                 pattern=r"^[A-Za-z0-9_-]+$")]
+PromotionName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
+PromotionAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Uses = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
+
+
+class PromotionWrite(_Input):
+    """What staff set on a promotion; an update (PATCH) sends only what it changes."""
+
+    name: PromotionName | None = None
+    code: PromotionCode | None = Field(default=None, description="Empty for an automatic promotion; unique per "
+                                                                 "storefront whatever its case")
+    kind: Literal["percentage", "fixed_amount", "free_shipping"] | None = None
+    value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None, description="Percent (1-100) for a percentage, an amount in the storefront's currency for a "
+                                  "fixed amount, 0 for free shipping")
+    scope: Literal["order", "product", "category"] | None = None
+    targets: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
+        default=None, description="Product ids (scope product) or category ids (scope category)")
+    min_subtotal: PromotionAmount | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    is_active: bool | None = None
+    combinable: bool | None = Field(default=None, description="Whether it applies together with other promotions")
+    usage_limit: Uses | None = Field(default=None, description="Orders that may redeem it in all (empty: no limit)")
+    per_customer_limit: Uses | None = Field(default=None, description="Orders per customer (user, visitor or email)")
+    expected_version: str | None = Field(default=None, max_length=100)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"expected_version"})
+
+
+class PromotionCreate(PromotionWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "name": "Ten off", "code": "TEN", "kind": "percentage", "value": "10",
+         "usage_limit": 100, "per_customer_limit": 1}]})
+
+    storefront: Annotated[StorefrontSlug, Field(strict=True)] = DEFAULT_STOREFRONT
+    name: PromotionName
+    kind: Literal["percentage", "fixed_amount", "free_shipping"]
+    value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("0")
+
+
+class PromotionQuery(_Input):
+    storefront: StorefrontSlug | None = None
+    active: bool | None = None
+    code: str | None = Field(default=None, max_length=64)
+
+
+class PromotionRead(_Read):
+    id: uuid.UUID
+    storefront: str
+    name: str
+    code: str | None
+    kind: str
+    value: Money
+    scope: str
+    targets: list[str]
+    min_subtotal: Money | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    is_active: bool
+    combinable: bool
+    usage_limit: int | None
+    uses: int = Field(description="Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)")
+    per_customer_limit: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: str = Field(description="For an edit's If-Match")
+
+
+class QuoteLine(_Input):
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    unit_price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+    quantity: Annotated[int, Field(ge=1)]
+
+
+class PromotionQuoteRequest(_Input):
+    """`POST /internal/promotions/quote` (cart): what a cart's lines save on its storefront."""
+
+    storefront: StorefrontSlug
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = Field(default=None, max_length=320)
+    code: str | None = Field(default=None, max_length=64)
+    lines: Annotated[list[QuoteLine], Field(max_length=500)] = []
+    # True when the customer is applying the code: a code that does not apply is a 4xx then.
+    strict: bool = False
+
+
+class AppliedPromotionRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    code: str | None
+    kind: str
+    amount: Money = Field(description="What it saved")
+    free_shipping: bool
+
+
+class PromotionQuoteRead(BaseModel):
+    discount: Money
+    free_shipping: bool
+    promotions: list[AppliedPromotionRead]
+    code: str | None = None
+    code_problem: dict[str, str] | None = Field(default=None, description="{reason, message} when the code does "
+                                                                          "not apply")

@@ -1,8 +1,9 @@
 """HTTP routes of orders: the public resource, plus /internal for other services."""
 
-from atelier_orders.api import internal, invoices, orders, staff
+from atelier_orders.api import internal, invoices, orders, promotions, staff
 
-ROUTERS = (orders.router, invoices.router, staff.router, invoices.staff, internal.router)
+ROUTERS = (orders.router, invoices.router, staff.router, invoices.staff, promotions.router, internal.router,
+           promotions.internal)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {
