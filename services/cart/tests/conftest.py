@@ -73,6 +73,17 @@ class FakeCatalog:
         return product
 
 
+def _no_promotions() -> FastAPI:
+    """Orders' promotion quote when the storefront has no promotions (nothing saved)."""
+    app = FastAPI()
+
+    @app.post("/internal/promotions/quote")
+    async def quote() -> Any:
+        return {"discount": "0.00", "free_shipping": False, "promotions": [], "code_problem": None}
+
+    return app
+
+
 @pytest.fixture
 def cart_settings(service_database, test_settings_overrides) -> CartSettings:
     return CartSettings(database_url=service_database("cart", MIGRATIONS), **test_settings_overrides)
@@ -86,7 +97,8 @@ def fake_catalog(cart_settings: CartSettings) -> FakeCatalog:
 @pytest.fixture
 async def harness(cart_settings: CartSettings, fake_catalog: FakeCatalog) -> AsyncIterator[ServiceHarness]:
     bus = RecordingBus()
-    mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake_catalog.app())}
+    mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake_catalog.app()),
+              "http://orders.internal": httpx.ASGITransport(app=_no_promotions())}
     async with ServiceHarness(create_app(cart_settings, bus=bus, http_mounts=mounts), bus) as h:
         yield h
 
