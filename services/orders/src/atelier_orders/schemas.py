@@ -324,6 +324,19 @@ class OrderMoneyRead(_Read):
     occurred_at: datetime
 
 
+class OrderPromotionRead(_Read):
+    """A promotion an order was given (#56), as frozen when it was placed."""
+
+    promotion_id: uuid.UUID
+    name: str
+    code: str | None
+    kind: str
+    amount: Money
+    free_shipping: bool
+    lines: list[dict[str, Any]] = Field(description="[{position, sku, amount}]: its share on each line it covered")
+    released_at: datetime | None = Field(description="The order was cancelled or rejected unpaid: the use went back")
+
+
 class StaffOrderRead(OrderRead):
     """Staff's picture of an order (#36): the customer's view plus who bought it, its payments and
     refunds (orders' read model of payments' events) and its events (the status history)."""
@@ -343,6 +356,8 @@ class StaffOrderRead(OrderRead):
     refund_state: Literal["none", "partial", "full"] = "none"
     # Whether a move to `shipped` needs a tracking number (the storefront's `tracking_number_required`).
     tracking_number_required: bool = False
+    # The promotions it was given (#56), frozen when placed: what each saved and its share per line.
+    promotions: list[OrderPromotionRead] = []
 
 
 class InternalOrderRead(OrderRead):

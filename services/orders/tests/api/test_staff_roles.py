@@ -16,7 +16,13 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             # An order's invoice and credit notes (#56).
             ("GET", "/api/v1/staff/orders/{order_id}/invoice"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice.pdf"): {"support", "finance"},
-            ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"}}
+            ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"},
+            # Promotions and discount codes (#56): every staff role reads them, merchandisers write.
+            ("GET", "/api/v1/staff/promotions"): {"support", "finance", "merchandiser"},
+            ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"support", "finance", "merchandiser"},
+            ("POST", "/api/v1/staff/promotions"): {"merchandiser"},
+            ("PATCH", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
+            ("DELETE", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:

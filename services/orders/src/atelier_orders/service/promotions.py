@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -191,7 +192,8 @@ class PromotionAdmin(UseCase[OrdersContext]):
     async def update(self, ref: str, data: PromotionWrite, staff: Principal, *, if_match: str | None) -> Promotion:
         promotion = await self.get(ref)
         promotion = await self.promotions.lock(promotion.id) or promotion
-        check_version(data.expected_version or if_match, promotion_version(promotion), promotion_read(promotion))
+        check_version(data.expected_version or if_match, promotion_version(promotion),
+                      to_jsonable_python(promotion_read(promotion)))
         changes = data.changes()
         current = {name: getattr(promotion, name) for name in (*_FIELDS, "code_key")}
         values = _checked(current | changes)
