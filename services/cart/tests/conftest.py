@@ -79,7 +79,7 @@ def _no_promotions() -> FastAPI:
 
     @app.post("/internal/promotions/quote")
     async def quote() -> Any:
-        return {"discount": "0.00", "free_shipping": False, "promotions": [], "code_problem": None}
+        return {"discount_total": "0.00", "free_shipping": False, "discounts": [], "code_problem": None}
 
     return app
 

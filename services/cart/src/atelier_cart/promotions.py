@@ -25,9 +25,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_cart.errors import PromotionCodeInvalid, PromotionExhausted
 from atelier_cart.models import CartPromotionCode, utcnow
 from atelier_cart.rows import CartLine
-from atelier_common.errors import AtelierError, ServiceUnavailable
+from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import InternalApi, error_code
 
 log = logging.getLogger("atelier.cart.promotions")
@@ -36,9 +37,9 @@ log = logging.getLogger("atelier.cart.promotions")
 class AppliedPromotion(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: uuid.UUID
-    name: str
+    promotion_id: uuid.UUID
     code: str | None = None
+    name: str
     kind: str
     amount: Decimal
     free_shipping: bool = False
@@ -47,9 +48,9 @@ class AppliedPromotion(BaseModel):
 class _Quote(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    discount: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
     free_shipping: bool = False
-    promotions: list[AppliedPromotion] = []
+    discounts: list[AppliedPromotion] = []
     code_problem: dict[str, str] | None = None
 
 
@@ -60,14 +61,8 @@ class CartDiscount:
     code: str | None = None
     discount: Decimal = Decimal("0")
     free_shipping: bool = False
-    promotions: Sequence[AppliedPromotion] = field(default_factory=tuple)
+    discounts: Sequence[AppliedPromotion] = field(default_factory=tuple)
     code_problem: dict[str, str] | None = None
-
-
-class OrdersRefusal(AtelierError):
-    """Orders' own 4xx about a code, passed on as it said it (PROMOTION_CODE_INVALID, PROMOTION_NOT_APPLICABLE)."""
-
-    code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid on this storefront"
 
 
 class OrdersClient:
@@ -84,11 +79,10 @@ class OrdersClient:
                       for line in lines if line.quantity > 0]}
         response = await self.internal.call("orders", "POST", "/internal/promotions/quote", json=body)
         if 400 <= response.status_code < 500 and strict:
+            # Orders' own refusal of the code, passed on as it said it.
             payload = response.json().get("error", {}) if response.content else {}
-            refusal = OrdersRefusal(payload.get("message"), details=payload.get("details") or {})
-            refusal.code = error_code(response) or OrdersRefusal.code
-            refusal.status = response.status_code
-            raise refusal
+            refusal = PromotionExhausted if error_code(response) == PromotionExhausted.code else PromotionCodeInvalid
+            raise refusal(payload.get("message"), details=payload.get("details") or {})
         if response.status_code != 200:
             log.error("orders answered %s to a promotion quote: %s", response.status_code, response.text[:300])
             raise ServiceUnavailable("orders is unavailable")
@@ -97,8 +91,8 @@ class OrdersClient:
         except (ValidationError, ValueError) as exc:
             log.error("orders sent an unreadable quote: %s", exc)
             raise ServiceUnavailable("orders gave an unexpected answer") from exc
-        return CartDiscount(code=code, discount=quote.discount, free_shipping=quote.free_shipping,
-                            promotions=tuple(quote.promotions), code_problem=quote.code_problem)
+        return CartDiscount(code=code, discount=quote.discount_total, free_shipping=quote.free_shipping,
+                            discounts=tuple(quote.discounts), code_problem=quote.code_problem)
 
 
 class PromotionCodes:

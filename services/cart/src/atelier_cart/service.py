@@ -60,7 +60,7 @@ class CartContents:
     promotion: CartDiscount = field(default_factory=CartDiscount)
 
     @property
-    def discount(self) -> Decimal:
+    def discount_total(self) -> Decimal:
         return self.promotion.discount
 
     @property
@@ -68,8 +68,8 @@ class CartContents:
         return self.promotion.code
 
     @property
-    def promotions(self) -> Sequence[AppliedPromotion]:
-        return self.promotion.promotions
+    def discounts(self) -> Sequence[AppliedPromotion]:
+        return self.promotion.discounts
 
     @property
     def promotion_code_problem(self) -> dict[str, str] | None:
@@ -252,8 +252,8 @@ class CartService(UseCase[CartContext]):
     async def apply_code(self, owner_id: uuid.UUID, code: str, storefront: Storefront, *,
                          anonymous: bool = False) -> CartContents:
         """Apply a discount code to the cart (replacing the one applied): orders says whether it
-        applies to these lines now; one that does not is its 4xx (PROMOTION_CODE_INVALID,
-        PROMOTION_NOT_APPLICABLE) and changes nothing."""
+        applies to these lines now; one that does not is its 4xx (400 PROMOTION_CODE_INVALID, 409
+        PROMOTION_EXHAUSTED) and changes nothing."""
         cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
                                                          anonymous=anonymous)
         contents = self._read(cart, owner_id, storefront)

@@ -223,5 +223,5 @@ class TestInternalCartsOfAStorefront:
 def _internal(shown: dict) -> dict:
     """What orders reads of a cart the customer is shown: the same but for what the promotions save
     (orders prices the code itself)."""
-    return {k: v for k, v in shown.items() if k not in ("discount", "promotion_code_problem", "promotions",
+    return {k: v for k, v in shown.items() if k not in ("discount_total", "promotion_code_problem", "discounts",
                                                          "free_shipping")}

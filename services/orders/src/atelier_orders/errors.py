@@ -104,14 +104,14 @@ class PromotionCodeTaken(OrdersError):
 
 
 class PromotionCodeInvalid(OrdersError):
-    # Unknown on the storefront, inactive, not started or expired: `details.code`.
-    code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid on this storefront"
+    # Unknown on the storefront, inactive, not started or expired, or not for this order:
+    # `details.code` and `details.reason` (invalid, below_minimum, no_eligible_lines, customer_limit).
+    code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid for this order"
 
 
-class PromotionNotApplicable(OrdersError):
-    # A valid code that this order cannot take: `details.reason` (below_minimum, no_eligible_lines,
-    # used_up, customer_limit).
-    code, status, default_message = "PROMOTION_NOT_APPLICABLE", 409, "This code does not apply to this order"
+class PromotionExhausted(OrdersError):
+    # Every use of the code is taken (`usage_limit`): nothing is created.
+    code, status, default_message = "PROMOTION_EXHAUSTED", 409, "This code has been used up"
 
 
 class DiscountChanged(OrdersError):

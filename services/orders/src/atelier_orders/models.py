@@ -96,6 +96,10 @@ class Order(SQLModel, table=True):
     claimed_at: datetime | None = _timestamp(nullable=True)
     # The product it was moved in from (`atelier import`): history, never paid for here.
     imported_from: str | None = Field(default=None, max_length=64)
+    # The promotions it was given (#56), frozen when placed: [{promotion_id, code, name, kind,
+    # amount, free_shipping, lines: [{position, sku, amount}]}], money as decimal strings.
+    discounts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
 
     items: list["OrderItem"] = Relationship(sa_relationship_kwargs={
         "lazy": "raise", "order_by": lambda: OrderItem.position})
@@ -285,12 +289,13 @@ class Promotion(SQLModel, table=True):
     # As staff typed it; `code_key` is its trimmed lower case (NULL: an automatic promotion).
     code: str | None = Field(default=None, max_length=64)
     code_key: str | None = Field(default=None, max_length=64)
-    # percentage, fixed_amount, free_shipping (`promotion_rules.PromotionKind`)
+    # percentage, fixed, free_shipping (`promotion_rules.PromotionKind`)
     kind: str = Field(max_length=16)
     value: Decimal = _money()
-    # order, product, category; `targets` the product or category ids (strings)
-    scope: str = Field(max_length=16)
-    targets: list[str] = Field(default_factory=list, sa_column=Column(
+    # What it covers (ids as strings): these products' lines, these categories' lines; neither: the order.
+    product_ids: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    category_ids: list[str] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False))
     min_subtotal: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     starts_at: datetime | None = _timestamp(nullable=True)
@@ -299,7 +304,7 @@ class Promotion(SQLModel, table=True):
     combinable: bool = False
     usage_limit: int | None = None
     uses: int = 0
-    per_customer_limit: int | None = None
+    usage_limit_per_customer: int | None = None
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,7 +53,7 @@ class PromotionRepository:
     async def live_of(self, storefront: str, now: datetime, code_key: str | None) -> Sequence[Promotion]:
         """The storefront's active promotions within their dates: automatic ones, and the one of
         `code_key` (when given)."""
-        which = col(Promotion.code_key).is_(None)
+        which: ColumnElement[bool] = col(Promotion.code_key).is_(None)
         if code_key is not None:
             which = or_(which, col(Promotion.code_key) == code_key)
         return (await self.session.exec(select(Promotion).where(

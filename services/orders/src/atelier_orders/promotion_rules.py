@@ -39,17 +39,8 @@ ZERO = Decimal("0.00")
 
 class PromotionKind(StrEnum):
     PERCENTAGE = "percentage"
-    FIXED_AMOUNT = "fixed_amount"
+    FIXED = "fixed"
     FREE_SHIPPING = "free_shipping"
-
-
-class PromotionScope(StrEnum):
-    """What a promotion covers on its storefront: the whole order, some products, or the products
-    of some categories (a product's own category, not its parents')."""
-
-    ORDER = "order"
-    PRODUCT = "product"
-    CATEGORY = "category"
 
 
 class Problem(StrEnum):
@@ -80,8 +71,10 @@ class PromotionTerms:
     name: str
     kind: PromotionKind
     value: Decimal
-    scope: PromotionScope = PromotionScope.ORDER
-    targets: frozenset[uuid.UUID] = frozenset()
+    # What it covers: the lines of these products or of these categories (a product's own
+    # category, not its parents'); neither: the whole order.
+    product_ids: frozenset[uuid.UUID] = frozenset()
+    category_ids: frozenset[uuid.UUID] = frozenset()
     code: str | None = None
     min_subtotal: Decimal | None = None
     starts_at: datetime | None = None
@@ -90,7 +83,7 @@ class PromotionTerms:
     combinable: bool = False
     usage_limit: int | None = None
     uses: int = 0
-    per_customer_limit: int | None = None
+    usage_limit_per_customer: int | None = None
 
     def live(self, now: datetime) -> bool:
         """Active and within its dates (start included, end excluded)."""
@@ -98,11 +91,10 @@ class PromotionTerms:
                 and (self.ends_at is None or now < self.ends_at))
 
     def covers(self, line: BasketLine) -> bool:
-        if self.scope == PromotionScope.PRODUCT:
-            return line.product_id in self.targets
-        if self.scope == PromotionScope.CATEGORY:
-            return line.category_id is not None and line.category_id in self.targets
-        return True
+        if not self.product_ids and not self.category_ids:
+            return True
+        return line.product_id in self.product_ids or (line.category_id is not None
+                                                        and line.category_id in self.category_ids)
 
 
 @dataclass(frozen=True)
@@ -174,7 +166,7 @@ def saving(promotion: PromotionTerms, remaining: Sequence[Decimal]) -> Decimal:
     base = sum(remaining, ZERO)
     if promotion.kind == PromotionKind.PERCENTAGE:
         return min(quantize(base * promotion.value / 100), base)
-    if promotion.kind == PromotionKind.FIXED_AMOUNT:
+    if promotion.kind == PromotionKind.FIXED:
         return min(quantize(promotion.value), base)
     return ZERO
 
@@ -187,7 +179,7 @@ def _problem(promotion: PromotionTerms, lines: Sequence[BasketLine], subtotal: D
         return Problem.NO_ELIGIBLE_LINES
     if promotion.usage_limit is not None and promotion.uses >= promotion.usage_limit:
         return Problem.USED_UP
-    if promotion.per_customer_limit is not None and customer_uses >= promotion.per_customer_limit:
+    if promotion.usage_limit_per_customer is not None and customer_uses >= promotion.usage_limit_per_customer:
         return Problem.CUSTOMER_LIMIT
     return None
 

@@ -76,6 +76,7 @@ class OrderDetails:
     anon_reader_id: uuid.UUID | None = None
     claimed_at: datetime | None = None
     imported_from: str | None = None
+    discounts: list[dict[str, Any]] = field(default_factory=list)
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)
 

@@ -297,6 +297,24 @@ class StaffOrderSummaryRead(OrderSummaryRead):
     user_id: uuid.UUID | None
 
 
+class DiscountRead(BaseModel):
+    """A promotion applied to a cart or an order (#56): what it saved."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    promotion_id: uuid.UUID
+    code: str | None
+    name: str
+    kind: str = Field(description="percentage, fixed or free_shipping")
+    amount: Money = Field(description="What it saved (free shipping: 0 here, the shipping cost is 0)")
+    free_shipping: bool
+
+
+class OrderDiscountRead(DiscountRead):
+    lines: list[dict[str, Any]] = Field(default=[], description="[{position, sku, amount}]: its share on each "
+                                                                "line it covered (a partial refund's basis)")
+
+
 class OrderRead(OrderSummaryRead):
     model_config = ConfigDict(json_schema_extra={"examples": [_ORDER_EXAMPLE]})
 
@@ -309,6 +327,13 @@ class OrderRead(OrderSummaryRead):
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
+    # The promotions it was given (#56), frozen when placed; `discount_total` is `discount`.
+    discounts: list[OrderDiscountRead] = []
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def discount_total(self) -> Money:
+        return self.discount
 
 
 class OrderMoneyRead(_Read):
@@ -322,19 +347,6 @@ class OrderMoneyRead(_Read):
     provider: str | None
     reason: str | None
     occurred_at: datetime
-
-
-class OrderPromotionRead(_Read):
-    """A promotion an order was given (#56), as frozen when it was placed."""
-
-    promotion_id: uuid.UUID
-    name: str
-    code: str | None
-    kind: str
-    amount: Money
-    free_shipping: bool
-    lines: list[dict[str, Any]] = Field(description="[{position, sku, amount}]: its share on each line it covered")
-    released_at: datetime | None = Field(description="The order was cancelled or rejected unpaid: the use went back")
 
 
 class StaffOrderRead(OrderRead):
@@ -356,8 +368,6 @@ class StaffOrderRead(OrderRead):
     refund_state: Literal["none", "partial", "full"] = "none"
     # Whether a move to `shipped` needs a tracking number (the storefront's `tracking_number_required`).
     tracking_number_required: bool = False
-    # The promotions it was given (#56), frozen when placed: what each saved and its share per line.
-    promotions: list[OrderPromotionRead] = []
 
 
 class InternalOrderRead(OrderRead):
@@ -511,20 +521,22 @@ class PromotionWrite(_Input):
     name: PromotionName | None = None
     code: PromotionCode | None = Field(default=None, description="Empty for an automatic promotion; unique per "
                                                                  "storefront whatever its case")
-    kind: Literal["percentage", "fixed_amount", "free_shipping"] | None = None
+    kind: Literal["percentage", "fixed", "free_shipping"] | None = None
     value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
-        default=None, description="Percent (1-100) for a percentage, an amount in the storefront's currency for a "
-                                  "fixed amount, 0 for free shipping")
-    scope: Literal["order", "product", "category"] | None = None
-    targets: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
-        default=None, description="Product ids (scope product) or category ids (scope category)")
+        default=None, description="Percent (up to 100) for a percentage, an amount in the storefront's currency "
+                                  "for a fixed discount, nothing for free shipping")
+    product_ids: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
+        default=None, description="It covers these products' lines (with category_ids: either); none: the order")
+    category_ids: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
+        default=None, description="It covers the lines of products in these categories (their own category)")
     min_subtotal: PromotionAmount | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     is_active: bool | None = None
     combinable: bool | None = Field(default=None, description="Whether it applies together with other promotions")
     usage_limit: Uses | None = Field(default=None, description="Orders that may redeem it in all (empty: no limit)")
-    per_customer_limit: Uses | None = Field(default=None, description="Orders per customer (user, visitor or email)")
+    usage_limit_per_customer: Uses | None = Field(default=None,
+                                                  description="Orders per customer (user, visitor or email)")
     expected_version: str | None = Field(default=None, max_length=100)
 
     def changes(self) -> dict[str, Any]:
@@ -534,11 +546,12 @@ class PromotionWrite(_Input):
 class PromotionCreate(PromotionWrite):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "name": "Ten off", "code": "TEN", "kind": "percentage", "value": "10",
-         "usage_limit": 100, "per_customer_limit": 1}]})
+         "usage_limit": 100, "usage_limit_per_customer": 1, "combinable": False}]})
 
-    storefront: Annotated[StorefrontSlug, Field(strict=True)] = DEFAULT_STOREFRONT
+    storefront: Annotated[StorefrontSlug, Field(strict=True)] | None = Field(
+        default=None, description="The storefront it belongs to; none: the request's")
     name: PromotionName
-    kind: Literal["percentage", "fixed_amount", "free_shipping"]
+    kind: Literal["percentage", "fixed", "free_shipping"]
     value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("0")
 
 
@@ -555,8 +568,8 @@ class PromotionRead(_Read):
     code: str | None
     kind: str
     value: Money
-    scope: str
-    targets: list[str]
+    product_ids: list[str]
+    category_ids: list[str]
     min_subtotal: Money | None
     starts_at: datetime | None
     ends_at: datetime | None
@@ -564,7 +577,7 @@ class PromotionRead(_Read):
     combinable: bool
     usage_limit: int | None
     uses: int = Field(description="Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)")
-    per_customer_limit: int | None
+    usage_limit_per_customer: int | None
     created_at: datetime
     updated_at: datetime
     version: str = Field(description="For an edit's If-Match")
@@ -590,19 +603,10 @@ class PromotionQuoteRequest(_Input):
     strict: bool = False
 
 
-class AppliedPromotionRead(BaseModel):
-    id: uuid.UUID
-    name: str
-    code: str | None
-    kind: str
-    amount: Money = Field(description="What it saved")
-    free_shipping: bool
-
-
 class PromotionQuoteRead(BaseModel):
-    discount: Money
+    discount_total: Money
     free_shipping: bool
-    promotions: list[AppliedPromotionRead]
+    discounts: list[DiscountRead]
     code: str | None = None
     code_problem: dict[str, str] | None = Field(default=None, description="{reason, message} when the code does "
                                                                           "not apply")

@@ -17,9 +17,9 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice.pdf"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"},
-            # Promotions and discount codes (#56): every staff role reads them, merchandisers write.
-            ("GET", "/api/v1/staff/promotions"): {"support", "finance", "merchandiser"},
-            ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"support", "finance", "merchandiser"},
+            # Promotions and discount codes (#56): merchandisers (and admins) manage them.
+            ("GET", "/api/v1/staff/promotions"): {"merchandiser"},
+            ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
             ("POST", "/api/v1/staff/promotions"): {"merchandiser"},
             ("PATCH", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
             ("DELETE", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"}}

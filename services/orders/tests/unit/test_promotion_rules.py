@@ -13,7 +13,6 @@ from atelier_orders.promotion_rules import (
     BasketLine,
     Problem,
     PromotionKind,
-    PromotionScope,
     PromotionTerms,
     allocate,
     evaluate,
@@ -43,14 +42,15 @@ class TestWhatAPromotionSaves:
         assert quote.line_discounts == (D("6.00"), D("1.50"))
 
     def test_a_fixed_amount_never_more_than_what_it_covers(self) -> None:
-        assert evaluate([promo(PromotionKind.FIXED_AMOUNT, "5")], basket(), now=NOW).discount == D("5.00")
-        assert evaluate([promo(PromotionKind.FIXED_AMOUNT, "500")], basket(), now=NOW).discount == D("75.00")
+        assert evaluate([promo(PromotionKind.FIXED, "5")], basket(), now=NOW).discount == D("5.00")
+        assert evaluate([promo(PromotionKind.FIXED, "500")], basket(), now=NOW).discount == D("75.00")
 
     def test_a_product_or_category_promotion_covers_its_lines_only(self) -> None:
-        on_hat = promo(value="50", scope=PromotionScope.PRODUCT, targets=frozenset({HAT}))
+        either = promo(value="10", product_ids=frozenset({HAT}), category_ids=frozenset({FOOTWEAR}))
+        assert evaluate([either], basket(), now=NOW).discount == D("7.50")
+        on_hat = promo(value="50", product_ids=frozenset({HAT}))
         assert evaluate([on_hat], basket(), now=NOW).line_discounts == (D("0.00"), D("7.50"))
-        on_footwear = promo(PromotionKind.FIXED_AMOUNT, "9", scope=PromotionScope.CATEGORY,
-                            targets=frozenset({FOOTWEAR}))
+        on_footwear = promo(PromotionKind.FIXED, "9", category_ids=frozenset({FOOTWEAR}))
         assert evaluate([on_footwear], basket(), now=NOW).line_discounts == (D("9.00"), D("0.00"))
 
     def test_free_shipping_saves_nothing_on_the_lines(self) -> None:
@@ -77,9 +77,9 @@ class TestWhenAPromotionApplies:
 
     @pytest.mark.parametrize(("fields", "uses", "problem"), [
         ({"min_subtotal": D("100")}, 0, Problem.BELOW_MINIMUM),
-        ({"scope": PromotionScope.PRODUCT, "targets": frozenset({uuid.uuid4()})}, 0, Problem.NO_ELIGIBLE_LINES),
+        ({"product_ids": frozenset({uuid.uuid4()})}, 0, Problem.NO_ELIGIBLE_LINES),
         ({"usage_limit": 10, "uses": 10}, 0, Problem.USED_UP),
-        ({"per_customer_limit": 1}, 1, Problem.CUSTOMER_LIMIT),
+        ({"usage_limit_per_customer": 1}, 1, Problem.CUSTOMER_LIMIT),
     ])
     def test_a_code_that_does_not_apply_says_why(self, fields: dict, uses: int, problem: Problem) -> None:
         code = promo(code="SAVE", **fields)
@@ -106,7 +106,7 @@ class TestCombining:
 
     def test_combinable_ones_stack_on_what_is_left(self) -> None:
         a = promo(value="10", combinable=True)
-        b = promo(PromotionKind.FIXED_AMOUNT, "70", combinable=True)
+        b = promo(PromotionKind.FIXED, "70", combinable=True)
         quote = evaluate([a, b], basket(), now=NOW)
         # 70.00 first (the larger saving), then 10% of the 5.00 left: never more than the subtotal.
         assert [x.amount for x in quote.applied] == [D("70.00"), D("0.50")]
@@ -114,9 +114,9 @@ class TestCombining:
 
     def test_the_code_comes_first_and_a_non_combinable_code_stands_alone(self) -> None:
         automatic = promo(value="50", combinable=True)
-        code = promo(PromotionKind.FIXED_AMOUNT, "5", code="FIVE")
+        code = promo(PromotionKind.FIXED, "5", code="FIVE")
         assert [a.promotion for a in evaluate([automatic, code], basket(), now=NOW, code="five").applied] == [code]
-        combining = promo(PromotionKind.FIXED_AMOUNT, "5", code="FIVE", combinable=True)
+        combining = promo(PromotionKind.FIXED, "5", code="FIVE", combinable=True)
         quote = evaluate([automatic, combining], basket(), now=NOW, code="five")
         assert [a.promotion for a in quote.applied] == [combining, automatic]
         assert quote.discount == D("40.00")  # 5.00, then half of the 70.00 left

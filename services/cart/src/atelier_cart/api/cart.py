@@ -64,10 +64,10 @@ async def clear_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts
 
 
 CODE_ERRORS = {**ANON,
-               400: {"description": "PROMOTION_CODE_INVALID: unknown on this storefront, inactive, not started or "
-                                    "expired; VALIDATION_ERROR"},
-               409: {"description": "PROMOTION_NOT_APPLICABLE: details.reason below_minimum, no_eligible_lines, "
-                                    "used_up or customer_limit"},
+               400: {"description": "PROMOTION_CODE_INVALID: unknown on this storefront, inactive, not started, "
+                                    "expired, or not for this cart (details.reason: invalid, below_minimum, "
+                                    "no_eligible_lines, customer_limit); VALIDATION_ERROR"},
+               409: {"description": "PROMOTION_EXHAUSTED: every use of the code is taken"},
                503: {"description": "Orders (which owns the promotions) is unavailable"}}
 
 

@@ -10,13 +10,7 @@ from atelier_common.auth import OrderReaderPrincipal
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
 from atelier_common.service import use_case
-from atelier_orders.schemas import (
-    DailyOrdersRead,
-    OrderPromotionRead,
-    StaffOrderQuery,
-    StaffOrderRead,
-    StaffOrderSummaryRead,
-)
+from atelier_orders.schemas import DailyOrdersRead, StaffOrderQuery, StaffOrderRead, StaffOrderSummaryRead
 from atelier_orders.service.staff import StaffOrders
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -42,8 +36,7 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
     return {**read.model_dump(), "payments": picture.payments, "refunds": picture.refunds,
             "events": read.status_history, "version": picture.version,
             "allowed_transitions": picture.allowed_transitions, "refund_state": picture.refund_state,
-            "tracking_number_required": picture.tracking_number_required,
-            "promotions": [OrderPromotionRead.model_validate(p) for p in picture.promotions]}
+            "tracking_number_required": picture.tracking_number_required}
 
 
 @router.get("/reports/daily", summary="Orders and revenue per day", response_model=DailyReport[DailyOrdersRead])

@@ -49,7 +49,7 @@ from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, history_entry, log_order
-from atelier_orders.service.promotions import Customer, PromotionPricing, raise_for
+from atelier_orders.service.promotions import Customer, PromotionPricing, frozen_discounts, raise_for
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,8 @@ class PlacementService(UseCase[OrdersContext]):
             tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
             total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
-            created_at=created_at, updated_at=placed_at), history_entry(
+            created_at=created_at, updated_at=placed_at,
+            discounts=frozen_discounts(quote, [line.sku for line in lines])), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
             now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]

@@ -4,7 +4,7 @@ an order redeems. The rule itself is `promotion_rules.evaluate`, the one both us
 Redemption, inside the placing transaction: each applied promotion takes a use with a guarded
 UPDATE (`PromotionRepository.take_use`), which also locks its row; then the customer's uses are
 counted again under that lock. A promotion used up, or by this customer as often as it allows,
-refuses the order (409 PROMOTION_NOT_APPLICABLE) and the transaction rolls back: nothing is
+refuses the order (409 PROMOTION_EXHAUSTED, 400 PROMOTION_CODE_INVALID) and the transaction rolls back: nothing is
 charged that the cart did not show. A cancelled or rejected order that was never paid gives its
 uses back (`_shared.record_status`), like its stock; a paid one keeps them (a refund does not re-open a code).
 """
@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit
 from atelier_common.auth import Principal
+from atelier_common.contracts.identity import Storefront
 from atelier_common.errors import ValidationFailed
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -33,7 +34,7 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import (
     PromotionCodeInvalid,
     PromotionCodeTaken,
-    PromotionNotApplicable,
+    PromotionExhausted,
     PromotionNotFound,
 )
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
@@ -44,10 +45,12 @@ from atelier_orders.schemas import PromotionCreate, PromotionQuery, PromotionQuo
 def terms(promotion: Promotion) -> rules.PromotionTerms:
     return rules.PromotionTerms(
         id=promotion.id, name=promotion.name, kind=rules.PromotionKind(promotion.kind), value=promotion.value,
-        scope=rules.PromotionScope(promotion.scope), targets=frozenset(uuid.UUID(t) for t in promotion.targets),
+        product_ids=frozenset(uuid.UUID(t) for t in promotion.product_ids),
+        category_ids=frozenset(uuid.UUID(t) for t in promotion.category_ids),
         code=promotion.code, min_subtotal=promotion.min_subtotal, starts_at=promotion.starts_at,
         ends_at=promotion.ends_at, is_active=promotion.is_active, combinable=promotion.combinable,
-        usage_limit=promotion.usage_limit, uses=promotion.uses, per_customer_limit=promotion.per_customer_limit)
+        usage_limit=promotion.usage_limit, uses=promotion.uses,
+        usage_limit_per_customer=promotion.usage_limit_per_customer)
 
 
 def promotion_version(promotion: Promotion) -> str:
@@ -63,9 +66,11 @@ def email_key(email: str | None) -> str | None:
 
 
 def raise_for(problem: rules.CodeProblem) -> None:
-    if problem.problem == rules.Problem.INVALID:
-        raise PromotionCodeInvalid(problem.message, details={"code": problem.code})
-    raise PromotionNotApplicable(problem.message, details={"code": problem.code, "reason": problem.problem.value})
+    """400 PROMOTION_CODE_INVALID, or 409 PROMOTION_EXHAUSTED for a code whose uses are all taken."""
+    details = {"code": problem.code, "reason": problem.problem.value}
+    if problem.problem == rules.Problem.USED_UP:
+        raise PromotionExhausted(problem.message, details=details)
+    raise PromotionCodeInvalid(problem.message, details=details)
 
 
 @dataclass(frozen=True)
@@ -88,41 +93,39 @@ class PromotionPricing:
         now = now or utcnow()
         key = rules.code_key(code) if code and code.strip() else None
         live = [terms(p) for p in await self.promotions.live_of(storefront, now, key)]
-        limited = [p.id for p in live if p.per_customer_limit is not None]
+        limited = [p.id for p in live if p.usage_limit_per_customer is not None]
         uses = await self.promotions.customer_uses(limited, owner_id=customer.owner_id, user_id=customer.user_id,
                                                    email_key=email_key(customer.email))
         return rules.evaluate(live, lines, now=now, code=code, customer_uses=uses)
 
     async def needs_categories(self, storefront: str, code: str | None) -> bool:
         key = rules.code_key(code) if code and code.strip() else None
-        return any(p.scope == rules.PromotionScope.CATEGORY
+        return any(p.category_ids
                    for p in await self.promotions.live_of(storefront, utcnow(), key))
 
     async def redeem(self, quote: rules.Quote, *, order_id: uuid.UUID, storefront: str, customer: Customer,
                      skus: Sequence[str]) -> None:
         """Take a use of each promotion `quote` applied and freeze it on the order (its share per
-        line); PROMOTION_NOT_APPLICABLE when one is used up, or by this customer, meanwhile."""
+        line); PROMOTION_EXHAUSTED when one is used up meanwhile, PROMOTION_CODE_INVALID when this
+        customer used it up meanwhile."""
         now = utcnow()
         for applied in quote.applied:
             promotion = applied.promotion
             code = promotion.code or ""
             if not await self.promotions.take_use(promotion.id, now):
                 raise_for(rules.CodeProblem(rules.Problem.USED_UP, code or promotion.name))
-            if promotion.per_customer_limit is not None:
+            if promotion.usage_limit_per_customer is not None:
                 # Counted under the row lock `take_use` holds: no other redemption of it can be added meanwhile.
                 used = await self.promotions.customer_uses(
                     [promotion.id], owner_id=customer.owner_id, user_id=customer.user_id,
                     email_key=email_key(customer.email))
-                if used.get(promotion.id, 0) >= promotion.per_customer_limit:
+                if used.get(promotion.id, 0) >= promotion.usage_limit_per_customer:
                     raise_for(rules.CodeProblem(rules.Problem.CUSTOMER_LIMIT, code or promotion.name))
             self.promotions.add_redemption(PromotionRedemption(
                 promotion_id=promotion.id, order_id=order_id, storefront=storefront, name=promotion.name,
                 code=promotion.code, kind=promotion.kind.value, owner_id=customer.owner_id,
                 user_id=customer.user_id, email_key=email_key(customer.email), amount=applied.amount,
-                free_shipping=applied.free_shipping, created_at=now,
-                lines=[{"position": position, "sku": sku, "amount": str(share)}
-                       for position, (sku, share) in enumerate(zip(skus, applied.shares, strict=True), start=1)
-                       if share > 0]))
+                free_shipping=applied.free_shipping, created_at=now, lines=line_shares(applied, skus)))
         if quote.applied:
             await self.session.flush()
 
@@ -145,11 +148,27 @@ class PromotionQuotes(UseCase[OrdersContext]):
         return quote_read(quote, data.code)
 
 
+def line_shares(applied: rules.Applied, skus: Sequence[str]) -> list[dict[str, Any]]:
+    """A promotion's share on each order line it covered: [{position, sku, amount}]."""
+    return [{"position": position, "sku": sku, "amount": str(share)}
+            for position, (sku, share) in enumerate(zip(skus, applied.shares, strict=True), start=1) if share > 0]
+
+
+def discount_of(applied: rules.Applied) -> dict[str, Any]:
+    """One promotion as the cart shows it and the order keeps it (`discounts`)."""
+    promotion = applied.promotion
+    return {"promotion_id": str(promotion.id), "code": promotion.code, "name": promotion.name,
+            "kind": promotion.kind.value, "amount": str(applied.amount), "free_shipping": applied.free_shipping}
+
+
+def frozen_discounts(quote: rules.Quote, skus: Sequence[str]) -> list[dict[str, Any]]:
+    """What an order keeps of the promotions it was given (`customer_order.discounts`)."""
+    return [{**discount_of(applied), "lines": line_shares(applied, skus)} for applied in quote.applied]
+
+
 def quote_read(quote: rules.Quote, code: str | None) -> dict[str, Any]:
-    return {"discount": quote.discount, "free_shipping": quote.free_shipping, "code": code,
-            "promotions": [{"id": a.promotion.id, "name": a.promotion.name, "code": a.promotion.code,
-                            "kind": a.promotion.kind.value, "amount": a.amount, "free_shipping": a.free_shipping}
-                           for a in quote.applied],
+    return {"discount_total": quote.discount, "free_shipping": quote.free_shipping, "code": code,
+            "discounts": [discount_of(a) for a in quote.applied],
             "code_problem": None if quote.code_problem is None else {
                 "reason": quote.code_problem.problem.value, "message": quote.code_problem.message}}
 
@@ -174,12 +193,13 @@ class PromotionAdmin(UseCase[OrdersContext]):
             raise PromotionNotFound()
         return promotion
 
-    async def create(self, data: PromotionCreate, staff: Principal) -> Promotion:
-        storefront = await self.context.storefronts.get(data.storefront)
+    async def create(self, data: PromotionCreate, staff: Principal, requested: Storefront) -> Promotion:
+        """On `data.storefront`, else the request's storefront (`requested`)."""
+        storefront = await self.context.storefronts.get(data.storefront) if data.storefront else requested
         values = data.changes()
         values.pop("storefront", None)
         values.setdefault("value", data.value)
-        values = _checked({"scope": "order", "targets": [], "is_active": True, "combinable": False} | values)
+        values = _checked({"product_ids": [], "category_ids": [], "is_active": True, "combinable": False} | values)
         now = utcnow()
         promotion = Promotion(storefront=storefront.slug, uses=0, created_at=now, updated_at=now, **values)
         await self._check_code(promotion)
@@ -223,33 +243,30 @@ class PromotionAdmin(UseCase[OrdersContext]):
             raise PromotionCodeTaken() from exc
 
 
-_FIELDS = ("name", "code", "kind", "value", "scope", "targets", "min_subtotal", "starts_at", "ends_at",
-           "is_active", "combinable", "usage_limit", "per_customer_limit")
+_FIELDS = ("name", "code", "kind", "value", "product_ids", "category_ids", "min_subtotal", "starts_at", "ends_at",
+           "is_active", "combinable", "usage_limit", "usage_limit_per_customer")
 
 
 def _checked(values: dict[str, Any]) -> dict[str, Any]:
     """The promotion's fields once the rules across them hold (400 VALIDATION_ERROR otherwise)."""
-    errors: dict[str, list[str]] = {name: ["may not be null"] for name in ("name", "kind", "scope", "is_active",
+    errors: dict[str, list[str]] = {name: ["may not be null"] for name in ("name", "kind", "is_active",
                                                                         "combinable") if values.get(name) is None}
     kind, value = values.get("kind"), Decimal(values.get("value") or 0)
     if kind == rules.PromotionKind.PERCENTAGE and not Decimal("0") < value <= Decimal("100"):
         errors["value"] = ["a percentage is more than 0 and at most 100"]
-    elif kind == rules.PromotionKind.FIXED_AMOUNT and value <= 0:
-        errors["value"] = ["a fixed amount is more than 0"]
+    elif kind == rules.PromotionKind.FIXED and value <= 0:
+        errors["value"] = ["a fixed discount is more than 0"]
     elif kind == rules.PromotionKind.FREE_SHIPPING:
         value = Decimal("0")
-    targets = [str(t) for t in values.get("targets") or []]
-    if values.get("scope", "order") != rules.PromotionScope.ORDER and not targets:
-        errors["targets"] = ["name the products or categories it covers"]
-    if values.get("scope", "order") == rules.PromotionScope.ORDER:
-        targets = []
+    products = list(dict.fromkeys(str(t) for t in values.get("product_ids") or []))
+    categories = list(dict.fromkeys(str(t) for t in values.get("category_ids") or []))
     starts, ends = values.get("starts_at"), values.get("ends_at")
     if starts is not None and ends is not None and ends <= starts:
         errors["ends_at"] = ["must be after starts_at"]
     if errors:
         raise ValidationFailed(details={"fields": errors})
     code = values.get("code") or None
-    return {**values, "value": quantize(value), "targets": targets, "code": code,
+    return {**values, "value": quantize(value), "product_ids": products, "category_ids": categories, "code": code,
             "code_key": rules.code_key(code) if code else None}
 
 

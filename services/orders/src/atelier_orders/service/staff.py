@@ -12,8 +12,7 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
-from atelier_orders.models import Order, OrderPaymentRecord, PromotionRedemption, utcnow
-from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.models import Order, OrderPaymentRecord, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import StaffOrderQuery
@@ -48,8 +47,7 @@ class StaffOrders(UseCase[OrdersContext]):
             allowed_transitions=domain.allowed_targets(
                 order.status, digital_only=domain.is_digital_only(i.kind for i in order.items), by_staff=True),
             refund_state=domain.refund_state(order.total_amount, refunded),
-            tracking_number_required=await ships_with_tracking(self.context, order.storefront),
-            promotions=list(await PromotionRepository(self.session).of_order(order.id)))
+            tracking_number_required=await ships_with_tracking(self.context, order.storefront))
 
 
 @dataclass(frozen=True)
@@ -61,4 +59,3 @@ class StaffOrderPicture:
     allowed_transitions: list[str]
     refund_state: str
     tracking_number_required: bool
-    promotions: list[PromotionRedemption]

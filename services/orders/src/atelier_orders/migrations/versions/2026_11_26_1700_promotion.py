@@ -1,4 +1,4 @@
-"""Promotions and discount codes (#56): promotion, promotion_redemption
+"""Promotions and discount codes (#56): promotion, promotion_redemption, customer_order.discounts
 
 Revision ID: orders_0012
 Revises: orders_0011
@@ -34,15 +34,15 @@ def upgrade() -> None:
         sa.Column("code_key", sa.String(length=64), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("value", sa.Numeric(12, 2), nullable=False),
-        sa.Column("scope", sa.String(length=16), nullable=False),
-        sa.Column("targets", _json(), nullable=False),
+        sa.Column("product_ids", _json(), nullable=False),
+        sa.Column("category_ids", _json(), nullable=False),
         sa.Column("min_subtotal", sa.Numeric(12, 2), nullable=True),
         _when("starts_at", True), _when("ends_at", True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("combinable", sa.Boolean(), nullable=False),
         sa.Column("usage_limit", sa.Integer(), nullable=True),
         sa.Column("uses", sa.Integer(), nullable=False),
-        sa.Column("per_customer_limit", sa.Integer(), nullable=True),
+        sa.Column("usage_limit_per_customer", sa.Integer(), nullable=True),
         _when("created_at"), _when("updated_at"),
         sa.UniqueConstraint("storefront", "code_key", name="uq_promotion_storefront_code"),
         sa.CheckConstraint("uses >= 0", name="ck_promotion_uses_positive"),
@@ -73,9 +73,11 @@ def upgrade() -> None:
     op.create_index("ix_promotion_redemption_owner", "promotion_redemption", ["promotion_id", "owner_id"])
     op.create_index("ix_promotion_redemption_user", "promotion_redemption", ["promotion_id", "user_id"])
     op.create_index("ix_promotion_redemption_email", "promotion_redemption", ["promotion_id", "email_key"])
+    op.add_column("customer_order", sa.Column("discounts", _json(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
+    op.drop_column("customer_order", "discounts")
     op.drop_table("promotion_redemption")
     op.drop_index("ix_promotion_storefront_active", table_name="promotion")
     op.drop_table("promotion")
