@@ -32,6 +32,7 @@ from atelier_common.contracts.orders import (
     OrderCancelled,
     OrderPlaced,
     OrderStatusChanged,
+    PromotionRedeemed,
 )
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, SubscriptionChanged
 from atelier_common.events.envelope import IntegrationEvent
@@ -40,7 +41,8 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 # The integration events an endpoint may subscribe to; the public type is the event's own name.
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, PaymentFailed, PaymentRefunded,
-    SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued)
+    SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued,
+    PromotionRedeemed)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))
 
 SECRET_PREFIX = "whsec_"

@@ -61,14 +61,16 @@ class PromotionRepository:
             or_(col(Promotion.starts_at).is_(None), col(Promotion.starts_at) <= now),
             or_(col(Promotion.ends_at).is_(None), col(Promotion.ends_at) > now)))).all()
 
-    async def take_use(self, promotion_id: uuid.UUID, now: datetime) -> bool:
-        """One more use, unless it is used up (or deactivated meanwhile); locks the row."""
+    async def take_use(self, promotion_id: uuid.UUID, now: datetime) -> int | None:
+        """One more use, unless it is used up (or deactivated meanwhile); locks the row. Its uses
+        now (None: none taken)."""
         result = await self.session.execute(
             update(Promotion).where(
                 col(Promotion.id) == promotion_id, col(Promotion.is_active).is_(True),
                 or_(col(Promotion.usage_limit).is_(None), col(Promotion.uses) < col(Promotion.usage_limit)))
             .values(uses=Promotion.uses + 1).returning(col(Promotion.uses)))
-        return result.first() is not None
+        row = result.first()
+        return None if row is None else int(row[0])
 
     async def customer_uses(self, promotion_ids: Sequence[uuid.UUID], *, owner_id: uuid.UUID,
                             user_id: uuid.UUID | None, email_key: str | None) -> dict[uuid.UUID, int]:

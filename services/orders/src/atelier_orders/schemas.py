@@ -209,7 +209,8 @@ _ORDER_EXAMPLE: dict[str, Any] = {
                "content_id": None}],
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
     "status_history": [_PLACED, _RESERVED],
-    "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None}
+    "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None, "discounts": [],
+    "discount_total": "0.00"}
 _SHIPPED: dict[str, Any] = {
     "status": "shipped", "tracking_number": "1Z999AA10123456784", "updated_at": "2026-11-26T02:15:39.901797Z",
     "paid_at": "2026-11-26T02:15:25.279874Z", "shipped_at": "2026-11-26T02:15:39.901793Z"}
@@ -518,6 +519,8 @@ Uses = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
 class PromotionWrite(_Input):
     """What staff set on a promotion; an update (PATCH) sends only what it changes."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"value": "15", "ends_at": "2026-12-31T23:00:00Z"}]})
+
     name: PromotionName | None = None
     code: PromotionCode | None = Field(default=None, description="Empty for an automatic promotion; unique per "
                                                                  "storefront whatever its case")
@@ -562,6 +565,14 @@ class PromotionQuery(_Input):
 
 
 class PromotionRead(_Read):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "storefront": "default", "name": "Summer 10%",
+         "code": "SUMMER10", "kind": "percentage", "value": "10.00", "product_ids": [], "category_ids": [],
+         "min_subtotal": "50.00", "starts_at": "2026-06-01T00:00:00Z", "ends_at": "2026-09-01T00:00:00Z",
+         "is_active": True, "combinable": False, "usage_limit": 100, "uses": 3, "usage_limit_per_customer": 1,
+         "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z",
+         "version": "9f2c4b1a7d3e5f60"}]})
+
     id: uuid.UUID
     storefront: str
     name: str

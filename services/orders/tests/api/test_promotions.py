@@ -124,6 +124,10 @@ class TestPlacing:
         assert (await customer.order(order["id"]))["discounts"] == order["discounts"]
         [applied] = order["discounts"]
         assert (applied["promotion_id"], applied["code"], applied["amount"]) == (code["id"], "TEN", "7.50")
+        await harness.drain()
+        [event] = [e.data for e in harness.published("promotion.redeemed")]
+        assert (event["order_id"], event["code"], event["amount"], event["uses"], event["usage_limit"]) == (
+            order["id"], "TEN", "7.50", 1, 5)
         assert [(line["position"], line["amount"]) for line in applied["lines"]] == [(1, "6.00"), (2, "1.50")]
 
     async def test_a_discount_other_than_the_one_shown_is_refused(self, harness, test_keys, customer: Customer,

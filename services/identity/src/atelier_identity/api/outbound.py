@@ -31,6 +31,8 @@ WHAT: dict[str, str] = {
                       "the PDF is `GET /api/v1/orders/{order_id}/invoice.pdf`.",
     "credit_note.issued": "A refund of an invoiced order was credited: the credit note's number, amount and the "
                           "invoice it credits.",
+    "promotion.redeemed": "An order was placed with a promotion or discount code: what it saved and the "
+                          "promotion's uses so far (against its `usage_limit`).",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
     "job.completed": "A generation job finished; `asset_ids` are what it made.",
     "job.failed": "A generation job failed; its credits went back to the customer (`refunded_credits`).",

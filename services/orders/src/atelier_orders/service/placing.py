@@ -162,8 +162,7 @@ class PlacementService(UseCase[OrdersContext]):
             now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
         await self.orders.insert_items(order, items)
-        await self.promotions.redeem(quote, order_id=order.id, storefront=storefront.slug, customer=customer,
-                                     skus=[item["sku"] for item in items])
+        await self.promotions.redeem(quote, order=order, customer=customer, skus=[item["sku"] for item in items])
         # Catalog reserves the stock and cart clears itself (when the order came from it). Both
         # outbox rows go in one INSERT at commit.
         await outbox.add(self.session, OrderPlaced(

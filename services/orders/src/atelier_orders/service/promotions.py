@@ -22,9 +22,10 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_common import audit
+from atelier_common import audit, outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
+from atelier_common.contracts.orders import PromotionRedeemed
 from atelier_common.errors import ValidationFailed
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -39,6 +40,7 @@ from atelier_orders.errors import (
 )
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
 from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import PromotionCreate, PromotionQuery, PromotionQuoteRequest, PromotionWrite
 
 
@@ -103,7 +105,7 @@ class PromotionPricing:
         return any(p.category_ids
                    for p in await self.promotions.live_of(storefront, utcnow(), key))
 
-    async def redeem(self, quote: rules.Quote, *, order_id: uuid.UUID, storefront: str, customer: Customer,
+    async def redeem(self, quote: rules.Quote, *, order: OrderDetails, customer: Customer,
                      skus: Sequence[str]) -> None:
         """Take a use of each promotion `quote` applied and freeze it on the order (its share per
         line); PROMOTION_EXHAUSTED when one is used up meanwhile, PROMOTION_CODE_INVALID when this
@@ -112,7 +114,8 @@ class PromotionPricing:
         for applied in quote.applied:
             promotion = applied.promotion
             code = promotion.code or ""
-            if not await self.promotions.take_use(promotion.id, now):
+            uses = await self.promotions.take_use(promotion.id, now)
+            if uses is None:
                 raise_for(rules.CodeProblem(rules.Problem.USED_UP, code or promotion.name))
             if promotion.usage_limit_per_customer is not None:
                 # Counted under the row lock `take_use` holds: no other redemption of it can be added meanwhile.
@@ -122,10 +125,15 @@ class PromotionPricing:
                 if used.get(promotion.id, 0) >= promotion.usage_limit_per_customer:
                     raise_for(rules.CodeProblem(rules.Problem.CUSTOMER_LIMIT, code or promotion.name))
             self.promotions.add_redemption(PromotionRedemption(
-                promotion_id=promotion.id, order_id=order_id, storefront=storefront, name=promotion.name,
+                promotion_id=promotion.id, order_id=order.id, storefront=order.storefront, name=promotion.name,
                 code=promotion.code, kind=promotion.kind.value, owner_id=customer.owner_id,
                 user_id=customer.user_id, email_key=email_key(customer.email), amount=applied.amount,
                 free_shipping=applied.free_shipping, created_at=now, lines=line_shares(applied, skus)))
+            await outbox.add(self.session, PromotionRedeemed(
+                storefront=order.storefront, promotion_id=promotion.id, code=promotion.code, name=promotion.name,
+                kind=promotion.kind.value, order_id=order.id, order_number=order.order_number,
+                owner_id=order.owner_id, user_id=order.user_id, currency=order.currency, amount=applied.amount,
+                free_shipping=applied.free_shipping, uses=uses, usage_limit=promotion.usage_limit))
         if quote.applied:
             await self.session.flush()
 
