@@ -15,6 +15,7 @@ import { webhooks } from "./webhooks.js";
 import { customersPage } from "./customers.js";
 import { subscriptions } from "./subscriptions.js";
 import { ledger } from "./ledger.js";
+import { promotions } from "./promotions.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -309,6 +310,7 @@ export const PAGES = [
   { path: "customers", title: "Customers", roles: ["support"], render: customersPage },
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
+  { path: "promotions", title: "Promotions", roles: ["merchandiser"], render: promotions },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "ledger", title: "Ledger", roles: ["finance"], render: ledger },
