@@ -96,6 +96,17 @@ class PromotionRepository:
         return (await self.session.exec(select(PromotionRedemption).where(
             PromotionRedemption.order_id == order_id).order_by(col(PromotionRedemption.created_at)))).all()
 
+    async def move_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """An anonymous buyer's redemptions are the user's who claimed the identity (their limits too)."""
+        await self.session.execute(update(PromotionRedemption).where(
+            col(PromotionRedemption.owner_id) == anon_id).values(owner_id=user_id, user_id=user_id))
+
+    async def forget_emails(self, order_ids: Sequence[uuid.UUID]) -> None:
+        """The erased customer's orders' redemptions keep no email (their counts stay)."""
+        if order_ids:
+            await self.session.execute(update(PromotionRedemption).where(
+                col(PromotionRedemption.order_id).in_(order_ids)).values(email_key=None))
+
     async def release_order(self, order_id: uuid.UUID, now: datetime) -> int:
         """The order's redemptions released, and their uses given back; how many."""
         released = (await self.session.execute(

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
 from typing import Any
 
+from atelier_common.contracts.identity import UserDeleted
+from atelier_orders.promotion_repository import PromotionRepository
 from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
@@ -203,3 +206,16 @@ async def test_staff_promotions_are_managed_by_merchandisers_and_admins(
                                              headers=test_keys.staff_headers(role))
         assert response.status_code == status, (role, response.text)
     assert_error(await harness.client.get(URL, headers=test_keys.user_headers()), 403, "PERMISSION_DENIED")
+
+
+async def test_an_erased_customer_leaves_no_email_in_the_redemptions(harness: ServiceHarness, test_keys: TestKeys,
+                                                                      customer: Customer,
+                                                                      platform: FakePlatform) -> None:
+    await promotions(harness, test_keys).create(code="ONCE", usage_limit_per_customer=1)
+    lamp = platform.product(price="10.00")
+    order = await customer.placed(items=[{"product_id": lamp["id"]}], promotion_code="ONCE",
+                                  shipping_address_id=platform.address(customer.owner_id))
+    await harness.deliver(UserDeleted(user_id=customer.owner_id), producer="identity")
+    async with harness.runtime.db.read_only() as session:
+        [redemption] = await PromotionRepository(session).of_order(uuid.UUID(order["id"]))
+    assert (redemption.email_key, redemption.amount) == (None, Decimal("1.00"))
