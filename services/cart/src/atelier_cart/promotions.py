@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart.errors import PromotionCodeInvalid, PromotionExhausted
@@ -116,5 +116,4 @@ class PromotionCodes:
 
     async def remove(self, owner_id: uuid.UUID, storefront: str) -> None:
         await self.session.execute(delete(CartPromotionCode).where(
-            CartPromotionCode.owner_id == owner_id,  # type: ignore[arg-type]
-            CartPromotionCode.storefront == storefront))  # type: ignore[arg-type]
+            col(CartPromotionCode.owner_id) == owner_id, col(CartPromotionCode.storefront) == storefront))
