@@ -111,7 +111,9 @@ class PromotionPricing:
         line); PROMOTION_EXHAUSTED when one is used up meanwhile, PROMOTION_CODE_INVALID when this
         customer used it up meanwhile."""
         now = utcnow()
-        for applied in quote.applied:
+        # In one order of ids whatever the basket: two orders taking the same promotions' row locks
+        # in opposite orders would deadlock.
+        for applied in sorted(quote.applied, key=lambda a: str(a.promotion.id)):
             promotion = applied.promotion
             code = promotion.code or ""
             uses = await self.promotions.take_use(promotion.id, now)
