@@ -67,6 +67,8 @@ class TestStaffPromotions:
         stale = await harness.client.patch(f"{URL}/{created['id']}", json={"value": "20"},
                                            headers={**staff.headers, "If-Match": created["version"]})
         assert_error(stale, 409, "STALE_VERSION")
+        assert_error(await harness.client.patch(f"{URL}/{created['id']}", json={"code": "has space"},
+                                                headers=staff.headers), 400, "VALIDATION_ERROR")
         gone = await harness.client.delete(f"{URL}/{created['id']}", headers=staff.headers)
         assert gone.status_code == 200 and gone.json()["is_active"] is False
         await harness.drain()
@@ -219,3 +221,17 @@ async def test_an_erased_customer_leaves_no_email_in_the_redemptions(harness: Se
     async with harness.runtime.db.read_only() as session:
         [redemption] = await PromotionRepository(session).of_order(uuid.UUID(order["id"]))
     assert (redemption.email_key, redemption.amount) == (None, Decimal("1.00"))
+
+
+async def test_a_limit_cannot_go_below_the_uses_taken(harness: ServiceHarness, test_keys: TestKeys,
+                                                      new_customer, platform: FakePlatform) -> None:
+    staff = promotions(harness, test_keys)
+    code = await staff.create(code="FEW", usage_limit=5)
+    lamp = platform.product(price="10.00")
+    for buyer in (new_customer(), new_customer()):
+        await buyer.placed(items=[{"product_id": lamp["id"]}], promotion_code="FEW", email="b@example.com",
+                           shipping_address_id=platform.address(buyer.owner_id))
+    lowered = await harness.client.patch(f"{URL}/{code['id']}", json={"usage_limit": 1}, headers=staff.headers)
+    assert assert_error(lowered, 400, "VALIDATION_ERROR")["details"]["fields"]["usage_limit"]
+    assert (await harness.client.patch(f"{URL}/{code['id']}", json={"usage_limit": 2},
+                                       headers=staff.headers)).status_code == 200

@@ -227,6 +227,9 @@ class PromotionAdmin(UseCase[OrdersContext]):
         changes = data.changes()
         current = {name: getattr(promotion, name) for name in (*_FIELDS, "code_key")}
         values = _checked(current | changes)
+        if values["usage_limit"] is not None and values["usage_limit"] < promotion.uses:
+            raise ValidationFailed(details={"fields": {"usage_limit": [
+                f"it has been used {promotion.uses} times already"]}})
         before = {name: current[name] for name in values if current[name] != values[name]}
         for name in before:
             setattr(promotion, name, values[name])
