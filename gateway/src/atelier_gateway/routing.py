@@ -20,6 +20,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/webhook-deliveries": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/returns": "orders",
+    # Promotions and discount codes (#56): orders prices every order with them.
+    "/api/v1/staff/promotions": "orders",
     # The dashboard's per-day reports (#53): each owner counts its own rows.
     "/api/v1/staff/reports/daily": "orders",
     "/api/v1/staff/reports/failed-jobs": "generation",

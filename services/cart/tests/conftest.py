@@ -92,6 +92,44 @@ class FakeCatalog:
         return product
 
 
+@dataclass
+class FakeOrders:
+    """Orders' promotion quote (#56): by default nothing saved; `codes` maps a code to what it
+    saves, `refusals` a code to orders' error answer (status, code) when the cart applies it."""
+
+    codes: dict[str, str] = field(default_factory=dict)
+    refusals: dict[str, tuple[int, str]] = field(default_factory=dict)
+    asked: list[dict[str, Any]] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/internal/promotions/quote")
+        async def quote(body: dict[str, Any]) -> Any:
+            self.asked.append(body)
+            code = (body.get("code") or "").lower()
+            if code in self.refusals:
+                status, error = self.refusals[code]
+                if body.get("strict"):
+                    return JSONResponse({"error": {"code": error, "message": "no", "details": {"code": code}}},
+                                        status_code=status)
+                return {"discount_total": "0.00", "free_shipping": False, "discounts": [],
+                        "code_problem": {"reason": "used_up", "message": "no"}}
+            if code in self.codes:
+                return {"discount_total": self.codes[code], "free_shipping": False, "code_problem": None,
+                        "discounts": [{"promotion_id": str(uuid.uuid5(uuid.NAMESPACE_DNS, code)), "code": code,
+                                       "name": code, "kind": "fixed", "amount": self.codes[code],
+                                       "free_shipping": False}]}
+            return {"discount_total": "0.00", "free_shipping": False, "discounts": [], "code_problem": None}
+
+        return app
+
+
+@pytest.fixture
+def fake_orders() -> FakeOrders:
+    return FakeOrders()
+
+
 @pytest.fixture
 def cart_settings(service_database, test_settings_overrides) -> CartSettings:
     return CartSettings(database_url=service_database("cart", MIGRATIONS), **test_settings_overrides)
@@ -103,9 +141,11 @@ def fake_catalog(cart_settings: CartSettings) -> FakeCatalog:
 
 
 @pytest.fixture
-async def harness(cart_settings: CartSettings, fake_catalog: FakeCatalog) -> AsyncIterator[ServiceHarness]:
+async def harness(cart_settings: CartSettings, fake_catalog: FakeCatalog,
+                  fake_orders: FakeOrders) -> AsyncIterator[ServiceHarness]:
     bus = RecordingBus()
-    mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake_catalog.app())}
+    mounts = {"http://catalog.internal": httpx.ASGITransport(app=fake_catalog.app()),
+              "http://orders.internal": httpx.ASGITransport(app=fake_orders.app())}
     async with ServiceHarness(create_app(cart_settings, bus=bus, http_mounts=mounts), bus) as h:
         yield h
 

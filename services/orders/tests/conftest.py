@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ class FakePlatform:
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
         self.books: dict[uuid.UUID, uuid.UUID] = {}
         self.book_items: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
+        # The discount code applied to a cart (#56), by (storefront, owner).
+        self.cart_codes: dict[tuple[str, uuid.UUID], str] = {}
         # Identity's word on a staffer's roles now, asked by staff status changes (a cancel refunds).
         self.staff_directory = StaffDirectory(service_token)
         self.transports = {name: _Switchable(self._app(name)) for name in ("catalog", "cart", "identity",
@@ -91,7 +93,8 @@ class FakePlatform:
     def product(self, *, kind: str = "physical", price: str = "10.00", currency: str = "USD", stock: int = 50,
                 track_inventory: bool | None = None, attributes: dict[str, Any] | None = None,
                 is_active: bool = True, sku: str | None = None, name: str | None = None,
-                variants: list[dict[str, Any]] = (), storefronts: list[str] = ()) -> dict[str, Any]:
+                variants: list[dict[str, Any]] = (), storefronts: list[str] = (),
+                category_id: str | None = None) -> dict[str, Any]:
         """A product catalog's lookup finds; `storefronts`: those that sell it (empty: every one)."""
         n = next(_numbers)
         product = {
@@ -99,7 +102,7 @@ class FakePlatform:
             "sku": sku or f"SKU-{n:05d}", "kind": kind, "price": price, "currency": currency,
             "stock_quantity": stock, "track_inventory": kind == "physical" if track_inventory is None
             else track_inventory, "in_stock": stock > 0, "is_active": is_active, "attributes": attributes or {},
-            "image_url": None, "storefronts": list(storefronts),
+            "image_url": None, "storefronts": list(storefronts), "category_id": category_id,
             "variants": [{"id": str(uuid.uuid4()), "name": v.get("name", "Variant"), "sku": v["sku"],
                           "price": v.get("price", price), "stock_quantity": v.get("stock", 10),
                           "attributes": v.get("attributes", {}), "is_active": v.get("is_active", True)}
@@ -160,7 +163,8 @@ class FakePlatform:
                 if owner_id not in carts:
                     raise HTTPException(404)
                 return {"id": str(uuid.uuid4()), "owner_id": str(owner_id), "storefront": storefront,
-                        "items": carts[owner_id], "subtotal": "0.01", "total": "0.01"}
+                        "items": carts[owner_id], "subtotal": "0.01", "total": "0.01",
+                        "promotion_code": self.cart_codes.get((storefront, owner_id))}
 
             @app.post("/internal/carts/{owner_id}/prices")
             async def prices(owner_id: uuid.UUID, body: dict[str, Any], storefront: str = "default",
@@ -265,6 +269,16 @@ def customer(harness: ServiceHarness, test_keys: TestKeys) -> Customer:
 def anonymous(harness: ServiceHarness, test_keys: TestKeys) -> Customer:
     anon_id = uuid.uuid4()
     return Customer(harness, test_keys.anon_headers(anon_id), anon_id)
+
+
+@pytest.fixture
+def new_customer(harness: ServiceHarness, test_keys: TestKeys) -> Callable[[], Customer]:
+    """A new anonymous customer at each call (a guest with a cart of their own)."""
+    def make() -> Customer:
+        anon_id = uuid.uuid4()
+        return Customer(harness, test_keys.anon_headers(anon_id), anon_id)
+
+    return make
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import { subscriptions } from "./subscriptions.js";
 import { ledger } from "./ledger.js";
 import { priceLists } from "./pricelists.js";
 import { returnsPage } from "./returns.js";
+import { promotions } from "./promotions.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -313,6 +314,7 @@ export const PAGES = [
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "price-lists", title: "Price lists", roles: ["merchandiser"], render: priceLists },
+  { path: "promotions", title: "Promotions", roles: ["merchandiser"], render: promotions },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "ledger", title: "Ledger", roles: ["finance"], render: ledger },

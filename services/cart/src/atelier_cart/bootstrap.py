@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from atelier_cart.clients import CatalogClient
+from atelier_cart.promotions import OrdersClient
 from atelier_cart.settings import CartSettings
 from atelier_common.service import Runtime
 from atelier_common.storefronts import StorefrontDirectory
@@ -18,6 +19,8 @@ class CartContext:
 
     settings: CartSettings
     catalog: CatalogClient
+    # Orders' promotion quote: what a cart's lines save (#56).
+    orders: OrdersClient
     # This process's copy of the storefronts: each one's line limit (`domain.line_limit`).
     storefronts: StorefrontDirectory | None = None
 
@@ -25,4 +28,5 @@ class CartContext:
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[CartContext]:
     yield CartContext(settings=CartSettings.of(runtime), catalog=CatalogClient(runtime.internal),
+                      orders=OrdersClient(runtime.internal),
                       storefronts=runtime.storefronts)

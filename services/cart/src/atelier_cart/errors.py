@@ -44,3 +44,12 @@ class CurrencyMismatch(CartError):
 
 class CatalogUnavailable(CartError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The catalog is unavailable"
+
+
+# Orders' word on a discount code (#56), passed on as it answered it.
+class PromotionCodeInvalid(CartError):
+    code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid on this storefront"
+
+
+class PromotionExhausted(CartError):
+    code, status, default_message = "PROMOTION_EXHAUSTED", 409, "This code has been used up"

@@ -137,3 +137,16 @@ class ClearedOrder(SQLModel, table=True):
 
     order_id: uuid.UUID = Field(primary_key=True)
     created_at: datetime = _timestamp()
+
+
+class CartPromotionCode(SQLModel, table=True):
+    """The discount code an owner applied to their cart on a storefront (#56). Orders owns the
+    promotions and says what the code saves (`POST /internal/promotions/quote`); the cart keeps
+    only the code, until it is removed or an order placed from the cart takes it."""
+
+    __tablename__ = "cart_promotion_code"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    storefront: str = Field(max_length=64, primary_key=True)
+    code: str = Field(max_length=64)
+    applied_at: datetime = _timestamp()

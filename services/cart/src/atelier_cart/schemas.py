@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from atelier_cart import domain
 from atelier_common.inputs import InputModel
@@ -69,6 +69,25 @@ class CartLineRead(BaseModel):
         return domain.line_total(self.unit_price, self.quantity)
 
 
+class DiscountRead(BaseModel):
+    """A promotion the cart's lines get now (#56): what it saves."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    promotion_id: uuid.UUID
+    code: str | None
+    name: str
+    kind: str = Field(description="percentage, fixed or free_shipping")
+    amount: Money = Field(description="What it saves (0 for free shipping: the order's shipping becomes 0)")
+    free_shipping: bool
+
+
+class PromotionCodeApply(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "SUMMER10"}]})
+
+    code: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class CartRead(BaseModel):
     """The caller's cart on the request's storefront (one cart per owner and storefront)."""
 
@@ -78,16 +97,24 @@ class CartRead(BaseModel):
            "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "name": "Stone Sealer 1 L",
            "sku": "SEAL-PRO-1L", "image_url": "/media/products/demo/stone-sealer-1-l-1.jpg", "unit_price": "24.99",
            "quantity": 1, "line_total": "24.99"}], "item_count": 1, "subtotal": "24.99", "tax_amount": "2.25",
-         "total": "27.24", "currency": "USD", "storefront": "default"}]})
+         "discount_total": "0.00", "total": "27.24", "currency": "USD", "storefront": "default",
+         "promotion_code": None, "promotion_code_problem": None, "discounts": [], "free_shipping": False}]})
 
     id: uuid.UUID
     items: list[CartLineRead]
     item_count: int = Field(description="Total units over all lines")
     subtotal: Money
     tax_amount: Money
-    total: Money
+    discount_total: Money = Field(description="What the promotions in `discounts` save (#56)")
+    total: Money = Field(description="subtotal + tax_amount - discount_total")
     currency: str
     storefront: str = Field(description="The slug of the storefront the cart belongs to")
+    promotion_code: str | None = Field(description="The discount code applied, if any")
+    promotion_code_problem: dict[str, str] | None = Field(
+        description="{reason, message}: why the applied code saves nothing now (e.g. below_minimum, used_up)")
+    discounts: list[DiscountRead] = Field(description="The promotions applied (automatic ones and the code's), "
+                                                      "each with what it saves")
+    free_shipping: bool = Field(description="A promotion makes the order's shipping free")
 
 
 class InternalCartRead(BaseModel):
@@ -105,4 +132,5 @@ class InternalCartRead(BaseModel):
     total: Money
     currency: str
     storefront: str = Field(description="The slug of the storefront the cart belongs to")
+    promotion_code: str | None = None
 

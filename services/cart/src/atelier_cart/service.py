@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ from atelier_cart.errors import (
     QuantityLimit,
 )
 from atelier_cart.models import utcnow
+from atelier_cart.promotions import AppliedPromotion, CartDiscount, PromotionCodes
 from atelier_cart.queries import CartQueries
 from atelier_cart.repository import CartRepository, ClaimRepository, ProductRepository
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
@@ -39,7 +40,7 @@ from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderLine
-from atelier_common.errors import ValidationFailed
+from atelier_common.errors import ServiceUnavailable, ValidationFailed
 from atelier_common.service import UseCase
 
 log = logging.getLogger("atelier.cart")
@@ -55,6 +56,28 @@ class CartContents:
     currency: str
     items: Sequence[CartLine]
     totals: Totals
+    # The code applied and what the promotions save now (#56): orders' quote.
+    promotion: CartDiscount = field(default_factory=CartDiscount)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return self.promotion.discount
+
+    @property
+    def promotion_code(self) -> str | None:
+        return self.promotion.code
+
+    @property
+    def discounts(self) -> Sequence[AppliedPromotion]:
+        return self.promotion.discounts
+
+    @property
+    def promotion_code_problem(self) -> dict[str, str] | None:
+        return self.promotion.code_problem
+
+    @property
+    def free_shipping(self) -> bool:
+        return self.promotion.free_shipping
 
     @property
     def item_count(self) -> int:
@@ -70,7 +93,8 @@ class CartContents:
 
     @property
     def total(self) -> Decimal:
-        return self.totals.total
+        """After the discount."""
+        return self.totals.total - self.promotion.discount
 
 
 class ProductReadModel:
@@ -135,6 +159,7 @@ class CartService(UseCase[CartContext]):
         self.carts = CartRepository(session)
         self.claims = ClaimRepository(session)
         self.products = ProductReadModel(session, context.catalog)
+        self.codes = PromotionCodes(session)
 
     # -- the customer's cart -----------------------------------------------------------------
 
@@ -145,7 +170,7 @@ class CartService(UseCase[CartContext]):
         # A guest's first request: plain rows, one statement on PostgreSQL (`get_or_create_with_lines`).
         cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
                                                          anonymous=anonymous)
-        return self._read(cart, owner_id, storefront)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous)
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, storefront: Storefront, *,
                        anonymous: bool = False, group: str | None = None) -> CartContents:
@@ -192,8 +217,9 @@ class CartService(UseCase[CartContext]):
             items.append(line)  # the newest line sorts last, as the lines are read
         # The cart is locked: the lines read above plus this change are the whole cart.
         kinds = {(item.product_id, item.variant_id): item.kind for item in items if item.kind is not None}
-        return CartContents(id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency,
-                            items=items, totals=self._totals(items, kinds, storefront))
+        return await self._promoted(CartContents(
+            id=cart.id, owner_id=owner_id, storefront=storefront.slug, currency=cart.currency, items=items,
+            totals=self._totals(items, kinds, storefront)), anonymous)
 
     async def _group_price(self, data: CartItemCreate, storefront: Storefront, group: str | None) -> Decimal | None:
         if group is None or self.context.catalog is None:
@@ -212,7 +238,7 @@ class CartService(UseCase[CartContext]):
         now = utcnow()
         await self.carts.set_quantity(line, data.quantity, now)
         await self.carts.touch(cart, now)
-        return self._read(cart, owner_id, storefront)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous)
 
     async def remove_item(self, owner_id: uuid.UUID, item_id: uuid.UUID, storefront: Storefront, *,
                           anonymous: bool = False) -> CartContents:
@@ -220,7 +246,7 @@ class CartService(UseCase[CartContext]):
         await self.carts.delete_line(line)
         cart.lines.remove(line)
         await self.carts.touch(cart, utcnow())
-        return self._read(cart, owner_id, storefront)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous)
 
     async def clear(self, owner_id: uuid.UUID, storefront: Storefront, *, anonymous: bool = False) -> CartContents:
         cart, _ = await self.carts.lock(owner_id, storefront.slug, utcnow(), create_in=storefront.currency,
@@ -228,7 +254,41 @@ class CartService(UseCase[CartContext]):
         assert cart is not None  # created if missing
         await self.carts.clear(cart.id)
         await self.carts.touch(cart, utcnow())
-        return self._read(cart, owner_id, storefront)
+        return await self._promoted(self._read(cart, owner_id, storefront), anonymous)
+
+    # -- the discount code (#56) -------------------------------------------------------------
+
+    async def apply_code(self, owner_id: uuid.UUID, code: str, storefront: Storefront, *,
+                         anonymous: bool = False) -> CartContents:
+        """Apply a discount code to the cart (replacing the one applied): orders says whether it
+        applies to these lines now; one that does not is its 4xx (400 PROMOTION_CODE_INVALID, 409
+        PROMOTION_EXHAUSTED) and changes nothing."""
+        cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
+                                                         anonymous=anonymous)
+        contents = self._read(cart, owner_id, storefront)
+        discount = await self.context.orders.quote(storefront.slug, owner_id, None if anonymous else owner_id, code,
+                                              contents.items, strict=True)
+        await self.codes.put(owner_id, storefront.slug, code)
+        return replace(contents, promotion=discount)
+
+    async def remove_code(self, owner_id: uuid.UUID, storefront: Storefront, *,
+                          anonymous: bool = False) -> CartContents:
+        await self.codes.remove(owner_id, storefront.slug)
+        return await self.view(owner_id, storefront, anonymous=anonymous)
+
+    async def _promoted(self, contents: CartContents, anonymous: bool) -> CartContents:
+        """The contents with the code applied and what the storefront's promotions save on them
+        (orders' quote; an empty cart shows none, and so does a cart when orders is unreachable)."""
+        if not contents.items:
+            return contents  # nothing to save on: neither the code nor orders is asked
+        code = await self.codes.of(contents.owner_id, contents.storefront)
+        try:
+            discount = await self.context.orders.quote(contents.storefront, contents.owner_id,
+                                                  None if anonymous else contents.owner_id, code, contents.items)
+        except ServiceUnavailable:
+            log.warning("no promotion quote for cart %s: orders is unavailable", contents.id)
+            discount = CartDiscount(code=code)
+        return replace(contents, promotion=discount)
 
     # -- other services --------------------------------------------------------------------
 
@@ -239,7 +299,9 @@ class CartService(UseCase[CartContext]):
         if cart is None:
             return CartContents(id=None, owner_id=owner_id, storefront=storefront.slug, currency=storefront.currency,
                                 items=[], totals=self._totals([], {}, storefront))
-        return self._read(cart, owner_id, storefront)
+        # Orders reads the code and prices it itself: no quote asked here.
+        code = await self.codes.of(owner_id, storefront.slug)
+        return replace(self._read(cart, owner_id, storefront), promotion=CartDiscount(code=code))
 
     async def reprice(self, owner_id: uuid.UUID, prices: Sequence[LinePrice],
                       storefront: Storefront) -> CartContents | None:
@@ -308,6 +370,7 @@ class CartService(UseCase[CartContext]):
         are taken out of it and the user's own lines stay, as if the order had been heard first."""
         if not from_cart:
             return
+        await self.codes.remove(owner_id, storefront)  # the order took the code
         ordered = domain.ordered_units((line.product_id, line.variant_id, line.quantity) for line in lines)
         # The owner locked first (serialised with a claim), then "once": the same order heard again
         # leaves alone the cart the owner has filled since. Each cart is locked before its lines

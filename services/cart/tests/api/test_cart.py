@@ -13,7 +13,9 @@ class TestViewCart:
     async def test_a_new_owner_gets_an_empty_cart_that_keeps_its_id(self, guest: Shopper) -> None:
         first = await guest.cart()
         assert first == {"id": first["id"], "items": [], "item_count": 0, "subtotal": "0.00", "tax_amount": "0.00",
-                         "total": "0.00", "currency": "USD", "storefront": "default"}
+                         "discount_total": "0.00", "total": "0.00", "currency": "USD", "storefront": "default",
+                         "promotion_code": None, "promotion_code_problem": None, "discounts": [],
+                         "free_shipping": False}
         assert (await guest.cart())["id"] == first["id"]
 
     async def test_each_owner_has_their_own_cart(self, catalog: Catalog, guest: Shopper, user: Shopper) -> None:
@@ -299,8 +301,9 @@ class TestRemoveAndClear:
         response = await guest.clear()
         assert response.status_code == 200
         assert response.json() == {"id": cart_id, "items": [], "item_count": 0, "subtotal": "0.00",
-                                   "tax_amount": "0.00", "total": "0.00", "currency": "USD",
-                                   "storefront": "default"}
+                                   "tax_amount": "0.00", "discount_total": "0.00", "total": "0.00", "currency": "USD",
+                                   "storefront": "default", "promotion_code": None, "promotion_code_problem": None,
+                                   "discounts": [], "free_shipping": False}
         assert (await user.cart())["item_count"] == 1
 
     async def test_a_wrong_method_is_405(self, harness, guest: Shopper) -> None:

@@ -48,6 +48,16 @@ async def test_lookup_by_ids_and_skus(harness: ServiceHarness, catalog: Catalog,
     assert empty.json() == {"results": []}
 
 
+async def test_a_product_carries_its_own_category(harness: ServiceHarness, catalog: Catalog, service) -> None:
+    """Orders' category promotions (#56) read the category of each line from the lookup."""
+    shelf = await catalog.category()
+    filed, loose = await catalog.product(category_id=shelf["id"]), await catalog.product()
+    response = await harness.client.post("/internal/products/lookup", headers=service,
+                                         json={"ids": [filed["id"], loose["id"]]})
+    assert {p["id"]: p["category_id"] for p in response.json()["results"]} == {
+        filed["id"]: shelf["id"], loose["id"]: None}
+
+
 async def test_the_service_credential_is_required(harness: ServiceHarness, catalog: Catalog,
                                                   test_keys: TestKeys) -> None:
     product = await catalog.product()

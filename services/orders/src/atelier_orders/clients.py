@@ -41,8 +41,10 @@ class CartLine(_Answer):
     unit_price: Decimal | None = None
 
 
-class _Cart(_Answer):
+class CartAnswer(_Answer):
     items: list[CartLine] = []
+    # The discount code applied to the cart (#56).
+    promotion_code: str | None = None
 
 
 class _Address(BaseModel):
@@ -84,11 +86,16 @@ class ServiceClients:
 
     async def cart_lines(self, owner_id: uuid.UUID, storefront: str) -> list[CartLine]:
         """The lines of the owner's cart on `storefront` (an owner without a cart there has none)."""
+        return (await self.cart(owner_id, storefront)).items
+
+    async def cart(self, owner_id: uuid.UUID, storefront: str) -> CartAnswer:
+        """The owner's cart on `storefront`: its lines and its discount code (none: an empty cart)."""
         response = await self.internal.call("cart", "GET", f"/internal/carts/{owner_id}",
                                        params={"storefront": storefront})
         if response.status_code == 404:
-            return []
-        return _read("cart", response, _Cart).items
+            return CartAnswer()
+        answer: CartAnswer = _read("cart", response, CartAnswer)
+        return answer
 
     async def reprice_cart(self, owner_id: uuid.UUID, storefront: str, prices: Iterable[dict[str, Any]]) -> None:
         """The lines of the owner's cart on `storefront` shown at these unit prices from now on

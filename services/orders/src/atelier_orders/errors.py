@@ -125,3 +125,27 @@ class InvalidReturnLine(OrdersError):
 class ReturnNotOpen(OrdersError):
     # Received or rejected already (a second receive of the same return is this answer, and no refund).
     code, status, default_message = "RETURN_NOT_OPEN", 409, "This return is no longer open"
+# -- promotions (#56) --------------------------------------------------------------------------------
+
+class PromotionNotFound(OrdersError):
+    code, status, default_message = "NOT_FOUND", 404, "Promotion not found"
+
+
+class PromotionCodeTaken(OrdersError):
+    code, status, default_message = "PROMOTION_CODE_TAKEN", 409, "Another promotion of this storefront has this code"
+
+
+class PromotionCodeInvalid(OrdersError):
+    # Unknown on the storefront, inactive, not started or expired, or not for this order:
+    # `details.code` and `details.reason` (invalid, below_minimum, no_eligible_lines, customer_limit).
+    code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid for this order"
+
+
+class PromotionExhausted(OrdersError):
+    # Every use of the code is taken (`usage_limit`): nothing is created.
+    code, status, default_message = "PROMOTION_EXHAUSTED", 409, "This code has been used up"
+
+
+class DiscountChanged(OrdersError):
+    # Like PRICE_CHANGED: the discount now is not the one the cart showed (`details.shown`, `details.current`).
+    code, status, default_message = "DISCOUNT_CHANGED", 409, "The discount changed since the cart showed it"

@@ -103,6 +103,10 @@ class Order(SQLModel, table=True):
     claimed_at: datetime | None = _timestamp(nullable=True)
     # The product it was moved in from (`atelier import`): history, never paid for here.
     imported_from: str | None = Field(default=None, max_length=64)
+    # The promotions it was given (#56), frozen when placed: [{promotion_id, code, name, kind,
+    # amount, free_shipping, lines: [{position, sku, amount}]}], money as decimal strings.
+    discounts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
 
     items: list["OrderItem"] = Relationship(sa_relationship_kwargs={
         "lazy": "raise", "order_by": lambda: OrderItem.position})
@@ -340,3 +344,78 @@ class OrderReturnLine(SQLModel, table=True):
     restock: bool | None = None
     # Set when received: what these units give back (`domain.returned_line_amount`).
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+
+
+class Promotion(SQLModel, table=True):
+    """A promotion of one storefront (#56): automatic (no code) or behind a code, unique per
+    storefront whatever its case (`code_key`). `uses` counts the orders that redeemed it, raised
+    by a guarded UPDATE in the placing transaction (`PromotionRepository.take_use`) and lowered
+    when such an order is cancelled or rejected before payment; `usage_limit` caps it."""
+
+    __tablename__ = "promotion"
+    __table_args__ = (
+        UniqueConstraint("storefront", "code_key", name="uq_promotion_storefront_code"),
+        CheckConstraint("uses >= 0", name="ck_promotion_uses_positive"),
+        CheckConstraint("usage_limit IS NULL OR uses <= usage_limit", name="ck_promotion_uses_within_limit"),
+        Index("ix_promotion_storefront_active", "storefront", "is_active"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    storefront: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    # As staff typed it; `code_key` is its trimmed lower case (NULL: an automatic promotion).
+    code: str | None = Field(default=None, max_length=64)
+    code_key: str | None = Field(default=None, max_length=64)
+    # percentage, fixed, free_shipping (`promotion_rules.PromotionKind`)
+    kind: str = Field(max_length=16)
+    value: Decimal = _money()
+    # What it covers (ids as strings): these products' lines, these categories' lines; neither: the order.
+    product_ids: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    category_ids: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    min_subtotal: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
+    starts_at: datetime | None = _timestamp(nullable=True)
+    ends_at: datetime | None = _timestamp(nullable=True)
+    is_active: bool = True
+    combinable: bool = False
+    usage_limit: int | None = None
+    uses: int = 0
+    usage_limit_per_customer: int | None = None
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class PromotionRedemption(SQLModel, table=True):
+    """A promotion applied to an order, frozen with it (#56): what it saved, its share on each
+    line, who redeemed it (for the per-customer limit). `released_at`: the order was cancelled or
+    rejected before payment, and the use went back to the promotion."""
+
+    __tablename__ = "promotion_redemption"
+    __table_args__ = (
+        UniqueConstraint("order_id", "promotion_id", name="uq_promotion_redemption_order"),
+        Index("ix_promotion_redemption_owner", "promotion_id", "owner_id"),
+        Index("ix_promotion_redemption_user", "promotion_id", "user_id"),
+        Index("ix_promotion_redemption_email", "promotion_id", "email_key"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    promotion_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("promotion.id", ondelete="CASCADE", name="fk_promotion_redemption_promotion_id"), nullable=False))
+    order_id: uuid.UUID = Field(sa_column=Column(
+        ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_promotion_redemption_order_id"),
+        nullable=False))
+    storefront: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    code: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=16)
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email_key: str | None = Field(default=None, max_length=320)
+    amount: Decimal = _money()
+    free_shipping: bool = False
+    # [{position, sku, amount}]: the promotion's share on each line it covered, decimal strings.
+    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    released_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()

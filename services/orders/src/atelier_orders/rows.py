@@ -80,6 +80,7 @@ class OrderDetails:
     tax_rate: Decimal | None = None
     claimed_at: datetime | None = None
     imported_from: str | None = None
+    discounts: list[dict[str, Any]] = field(default_factory=list)
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -116,6 +117,10 @@ class OrderCreate(_Input):
     # The code of a shipping method the shipping address's zone offers (#56); none: its first.
     shipping_method: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
                                                       max_length=64)] | None = None
+    # A discount code (#56); an order from the cart takes the cart's code when it names none.
+    promotion_code: str | None = Field(default=None, max_length=64)
+    # The discount the cart showed: an order whose discount is now another is refused (DISCOUNT_CHANGED).
+    expected_discount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
 
     @model_validator(mode="after")
     def _book_lines_have_a_tier(self) -> OrderCreate:
@@ -209,7 +214,8 @@ _SUMMARY_EXAMPLE: dict[str, Any] = {
     "id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0", "storefront": "default",
     "status": "awaiting_payment", "currency": "USD", "subtotal": "24.99", "tax_amount": "2.25",
     "shipping_cost": "5.00", "discount": "0.00", "total_amount": "32.24", "tracking_number": None,
-    "created_at": "2026-11-26T02:15:24.668135Z", "updated_at": "2026-11-26T02:15:24.771635Z", "item_count": 1}
+    "created_at": "2026-11-26T02:15:24.668135Z", "updated_at": "2026-11-26T02:15:24.771635Z", "item_count": 1,
+    "discount_total": "0.00"}
 _ORDER_EXAMPLE: dict[str, Any] = {
     **_SUMMARY_EXAMPLE,
     "items": [{"id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
@@ -220,7 +226,7 @@ _ORDER_EXAMPLE: dict[str, Any] = {
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
     "shipping_method": "standard", "shipping_method_name": "Standard", "shipping_zone": "uk", "tax_rate": "0.09",
     "status_history": [_PLACED, _RESERVED],
-    "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None}
+    "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None, "discounts": []}
 _SHIPPED: dict[str, Any] = {
     "status": "shipped", "tracking_number": "1Z999AA10123456784", "updated_at": "2026-11-26T02:15:39.901797Z",
     "paid_at": "2026-11-26T02:15:25.279874Z", "shipped_at": "2026-11-26T02:15:39.901793Z"}
@@ -297,6 +303,12 @@ class OrderSummaryRead(_Read):
         """Units, as the cart counts them."""
         return sum(item.quantity for item in self.items)
 
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def discount_total(self) -> Money:
+        """What its promotions saved (#56): `discount` under the contract's name."""
+        return self.discount
+
 
 class StaffOrderSummaryRead(OrderSummaryRead):
     """A line of staff's order search: who bought it besides what."""
@@ -306,6 +318,24 @@ class StaffOrderSummaryRead(OrderSummaryRead):
 
     email: str | None
     user_id: uuid.UUID | None
+
+
+class DiscountRead(BaseModel):
+    """A promotion applied to a cart or an order (#56): what it saved."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    promotion_id: uuid.UUID
+    code: str | None
+    name: str
+    kind: str = Field(description="percentage, fixed or free_shipping")
+    amount: Money = Field(description="What it saved (free shipping: 0 here, the shipping cost is 0)")
+    free_shipping: bool
+
+
+class OrderDiscountRead(DiscountRead):
+    lines: list[dict[str, Any]] = Field(default=[], description="[{position, sku, amount}]: its share on each "
+                                                                "line it covered (a partial refund's basis)")
 
 
 class OrderRead(OrderSummaryRead):
@@ -327,6 +357,8 @@ class OrderRead(OrderSummaryRead):
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
+    # The promotions it was given (#56), frozen when placed.
+    discounts: list[OrderDiscountRead] = []
 
 
 class ShippingOptionRead(_Read):
@@ -636,3 +668,119 @@ class ReturnRead(_Read):
     received_at: datetime | None
     refunded_at: datetime | None
     lines: list[ReturnLineRead]
+
+
+# -- promotions (#56) --------------------------------------------------------------------------------
+
+PromotionCode = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64,
+                                                 pattern=r"^[A-Za-z0-9_-]+$")]
+PromotionName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
+PromotionAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Uses = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
+
+
+class PromotionWrite(_Input):
+    """What staff set on a promotion; an update (PATCH) sends only what it changes."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"value": "15", "ends_at": "2026-12-31T23:00:00Z"}]})
+
+    name: PromotionName | None = None
+    code: PromotionCode | None = Field(default=None, description="Empty for an automatic promotion; unique per "
+                                                                 "storefront whatever its case")
+    kind: Literal["percentage", "fixed", "free_shipping"] | None = None
+    value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None, description="Percent (up to 100) for a percentage, an amount in the storefront's currency "
+                                  "for a fixed discount, nothing for free shipping")
+    product_ids: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
+        default=None, description="It covers these products' lines (with category_ids: either); none: the order")
+    category_ids: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
+        default=None, description="It covers the lines of products in these categories (their own category)")
+    min_subtotal: PromotionAmount | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    is_active: bool | None = None
+    combinable: bool | None = Field(default=None, description="Whether it applies together with other promotions")
+    usage_limit: Uses | None = Field(default=None, description="Orders that may redeem it in all (empty: no limit)")
+    usage_limit_per_customer: Uses | None = Field(default=None,
+                                                  description="Orders per customer (user, visitor or email)")
+    expected_version: str | None = Field(default=None, max_length=100)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude={"expected_version"})
+
+
+class PromotionCreate(PromotionWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "name": "Ten off", "code": "TEN", "kind": "percentage", "value": "10",
+         "usage_limit": 100, "usage_limit_per_customer": 1, "combinable": False}]})
+
+    storefront: Annotated[StorefrontSlug, Field(strict=True)] | None = Field(
+        default=None, description="The storefront it belongs to; none: the request's")
+    name: PromotionName
+    kind: Literal["percentage", "fixed", "free_shipping"]
+    value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] = Decimal("0")
+
+
+class PromotionQuery(_Input):
+    storefront: StorefrontSlug | None = None
+    active: bool | None = None
+    code: str | None = Field(default=None, max_length=64)
+
+
+class PromotionRead(_Read):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
+        {"id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "storefront": "default", "name": "Summer 10%",
+         "code": "SUMMER10", "kind": "percentage", "value": "10.00", "product_ids": [], "category_ids": [],
+         "min_subtotal": "50.00", "starts_at": "2026-06-01T00:00:00Z", "ends_at": "2026-09-01T00:00:00Z",
+         "is_active": True, "combinable": False, "usage_limit": 100, "uses": 3, "usage_limit_per_customer": 1,
+         "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z",
+         "version": "9f2c4b1a7d3e5f60"}]})
+
+    id: uuid.UUID
+    storefront: str
+    name: str
+    code: str | None
+    kind: str
+    value: Money
+    product_ids: list[str]
+    category_ids: list[str]
+    min_subtotal: Money | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    is_active: bool
+    combinable: bool
+    usage_limit: int | None
+    uses: int = Field(description="Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)")
+    usage_limit_per_customer: int | None
+    created_at: datetime
+    updated_at: datetime
+    version: str = Field(description="For an edit's If-Match")
+
+
+class QuoteLine(_Input):
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None = None
+    unit_price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+    quantity: Annotated[int, Field(ge=1)]
+
+
+class PromotionQuoteRequest(_Input):
+    """`POST /internal/promotions/quote` (cart): what a cart's lines save on its storefront."""
+
+    storefront: StorefrontSlug
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = Field(default=None, max_length=320)
+    code: str | None = Field(default=None, max_length=64)
+    lines: Annotated[list[QuoteLine], Field(max_length=500)] = []
+    # True when the customer is applying the code: a code that does not apply is a 4xx then.
+    strict: bool = False
+
+
+class PromotionQuoteRead(BaseModel):
+    discount_total: Money
+    free_shipping: bool
+    discounts: list[DiscountRead]
+    code: str | None = None
+    code_problem: dict[str, str] | None = Field(default=None, description="{reason, message} when the code does "
+                                                                          "not apply")

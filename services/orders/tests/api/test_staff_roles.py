@@ -22,7 +22,13 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/returns"): {"support", "finance"},
             ("GET", "/api/v1/staff/returns/{return_id}"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support"},
-            ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"}}
+            ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"},
+            # Promotions and discount codes (#56): merchandisers (and admins) manage them.
+            ("GET", "/api/v1/staff/promotions"): {"merchandiser"},
+            ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
+            ("POST", "/api/v1/staff/promotions"): {"merchandiser"},
+            ("PATCH", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
+            ("DELETE", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"}}
 
 
 async def test_orders_staff_operations_by_role(harness, test_keys) -> None:

@@ -126,6 +126,8 @@ class ProductSnapshot(ContractModel):
     variants: list[VariantSnapshot] = []
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: list[str] = []
+    # Its own category (not its parents): what a category promotion covers (orders, #56).
+    category_id: uuid.UUID | None = None
 
     def variant(self, variant_id: uuid.UUID) -> VariantSnapshot | None:
         return next((v for v in self.variants if v.id == variant_id), None)

@@ -248,3 +248,32 @@ class ReturnRejected(IntegrationEvent):
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     reason: str | None = None
+
+
+class PromotionRedeemed(IntegrationEvent):
+    """An order was placed with a promotion (#56): what it saved, and the promotion's uses now
+    (`usage_limit` null: no limit). One per promotion the order was given."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "promotion_id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "code": "SUMMER10",
+         "name": "Summer 10%", "kind": "percentage", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
+         "user_id": None, "currency": "USD", "amount": "8.00", "free_shipping": False, "uses": 3,
+         "usage_limit": 100}]})
+
+    type = "promotion.redeemed"
+    storefront: str = DEFAULT_STOREFRONT
+    promotion_id: uuid.UUID
+    code: str | None = None
+    name: str
+    kind: str
+    order_id: uuid.UUID
+    order_number: str
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    currency: str
+    amount: Decimal
+    free_shipping: bool = False
+    uses: int
+    usage_limit: int | None = None

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from atelier_cart.api.deps import ANON, ITEM_NOT_FOUND, LINE_RULES, CartServiceDep
-from atelier_cart.schemas import CartItemCreate, CartItemUpdate, CartRead
+from atelier_cart.schemas import CartItemCreate, CartItemUpdate, CartRead, PromotionCodeApply
 from atelier_cart.service import CartContents
 from atelier_common.auth import AnonPrincipal
 from atelier_common.storefronts import CurrentStorefront
@@ -63,3 +63,27 @@ async def remove_cart_item(item_id: uuid.UUID, caller: AnonPrincipal, storefront
 async def clear_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
     """Remove every line; answers the empty cart."""
     return await carts.clear(caller.owner_id, storefront, anonymous=caller.user_id is None)
+
+
+CODE_ERRORS = {**ANON,
+               400: {"description": "PROMOTION_CODE_INVALID: unknown on this storefront, inactive, not started, "
+                                    "expired, or not for this cart (details.reason: invalid, below_minimum, "
+                                    "no_eligible_lines, customer_limit); VALIDATION_ERROR"},
+               409: {"description": "PROMOTION_EXHAUSTED: every use of the code is taken"},
+               503: {"description": "Orders (which owns the promotions) is unavailable"}}
+
+
+@router.post("/promotion-code", summary="Apply a discount code", response_model=CartRead, responses=CODE_ERRORS)
+async def apply_promotion_code(data: PromotionCodeApply, caller: AnonPrincipal, storefront: CurrentStorefront,
+                               carts: CartServiceDep) -> CartContents:
+    """Apply a discount code to the cart (it replaces the one applied); answers the cart with what each promotion
+    saves and the totals after the discount. A code that does not apply to the cart now is refused and changes
+    nothing."""
+    return await carts.apply_code(caller.owner_id, data.code, storefront, anonymous=caller.user_id is None)
+
+
+@router.delete("/promotion-code", summary="Remove the discount code", response_model=CartRead, responses=ANON)
+async def remove_promotion_code(caller: AnonPrincipal, storefront: CurrentStorefront,
+                                carts: CartServiceDep) -> CartContents:
+    """Remove the cart's discount code (automatic promotions still apply)."""
+    return await carts.remove_code(caller.owner_id, storefront, anonymous=caller.user_id is None)

@@ -41,6 +41,7 @@ class ProductFacts:
     is_active: bool
     attributes: dict[str, Any]
     storefronts_key: str
+    category_id: uuid.UUID | None = None
     category_hidden: bool = False
     image_url: str | None = None
 

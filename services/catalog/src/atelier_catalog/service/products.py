@@ -220,7 +220,8 @@ def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts], pric
         track_inventory=product.track_inventory,
         in_stock=domain.is_in_stock(product.track_inventory, product.stock_quantity),
         is_active=on_sale, attributes=product.attributes, image_url=product.image_url,
-        storefronts=domain.storefronts_of(product.storefronts_key), variants=[VariantSnapshot(
+        storefronts=domain.storefronts_of(product.storefronts_key), category_id=product.category_id,
+        variants=[VariantSnapshot(
             id=v.id, name=v.name, sku=v.sku, price=domain.list_price(prices, product.id, product.price, v.id, v.price)[0],
             stock_quantity=v.stock_quantity, attributes=v.attributes, is_active=v.is_active)
             for v in variants])

@@ -21,6 +21,7 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
 from atelier_orders.models import utcnow
+from atelier_orders.promotion_repository import PromotionRepository
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import LockedOrder, OrderDetails
@@ -59,6 +60,9 @@ async def record_status(session: AsyncSession, order: LockedOrder, previous: Ord
         order.id, previous, order.status, note=note, actor=actor, actor_id=actor_id, now=now))
     if previous == order.status:
         return
+    # Cancelled or rejected before payment: the order's discount codes get their uses back (#56).
+    if previous in domain.PAYABLE and order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+        await PromotionRepository(session).release_order(order.id, now)
     await announce_status(session, order, previous, note=note)
 
 

@@ -10,6 +10,7 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import utcnow
+from atelier_orders.promotion_repository import PromotionRepository
 from atelier_orders.repository import InvoiceRepository, OrderRepository, OwnerRepository
 
 
@@ -24,6 +25,8 @@ class OwnershipService(UseCase[OrdersContext]):
         before we heard of the claim: the orders moved are anonymised like the user's others."""
         erased_at = await self.owners.lock(user_id)
         moved = await self.orders.move_owner(anon_id, user_id, now=utcnow())
+        if moved:
+            await PromotionRepository(self.session).move_owner(anon_id, user_id)
         if erased_at is not None and moved:
             await self.anonymise_user(user_id)
         return moved
@@ -39,6 +42,7 @@ class OwnershipService(UseCase[OrdersContext]):
             order.shipping_address = domain.anonymised_address(order.shipping_address)
             order.billing_address = domain.anonymised_address(order.billing_address)
             order.updated_at = now
+        await PromotionRepository(self.session).forget_emails([order.id for order in orders])
         for invoice in await InvoiceRepository(self.session).lock_invoices_of([order.id for order in orders]):
             invoice.email = None
             invoice.billing_address = domain.anonymised_address(invoice.billing_address)

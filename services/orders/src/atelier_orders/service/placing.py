@@ -25,6 +25,7 @@ from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
 from atelier_orders import domain, metrics
+from atelier_orders import promotion_rules as rules
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.clients import CatalogProduct
 from atelier_orders.domain import Actor, OrderStatus
@@ -34,6 +35,7 @@ from atelier_orders.errors import (
     BookNotFound,
     CartEmpty,
     CurrencyMismatch,
+    DiscountChanged,
     InsufficientStock,
     InvalidOrderLine,
     NotPurchasable,
@@ -49,6 +51,7 @@ from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, history_entry, log_order
+from atelier_orders.service.promotions import Customer, PromotionPricing, frozen_discounts, raise_for
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class PlacementService(UseCase[OrdersContext]):
         self.clients = context.clients
         self.settings = context.settings
         self.orders = OrderRepository(session)
+        self.promotions = PromotionPricing(session)
+        # The discount code of the cart the order is placed from (#56), read with its lines.
+        self.cart_code: str | None = None
 
     async def place_for_service(self, data: InternalOrderCreate) -> OrderDetails:
         """Another service orders for the customer it names, on the storefront it names (400
@@ -133,31 +139,38 @@ class PlacementService(UseCase[OrdersContext]):
         shipping, billing = await addresses
         from_cart = data.items is None
         # Shipping and tax by the address's zone (#56), checked before anything is written.
-        quote = self._shipping_quote(storefront, lines, shipping or billing)
-        method = _shipping_method(quote, data.shipping_method) if ships else None
+        destination = self._shipping_quote(storefront, lines, shipping or billing)
+        method = _shipping_method(destination, data.shipping_method) if ships else None
+        email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
+                                     (billing or {}).get("email"))
+        customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email)
+        quote = await self._promotions(data, storefront, customer, lines)
+        # Free shipping (#56): the one place a promotion changes the shipping cost.
+        shipping_cost = Decimal("0") if quote.free_shipping or method is None else method.cost
         totals = domain.compute_totals(
             ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
-            tax_rate=quote.tax_rate, tax_inclusive_kinds=quote.tax_inclusive_kinds,
-            shipping_cost=method.cost if method is not None else Decimal("0"), ships=ships)
+            tax_rate=destination.tax_rate, tax_inclusive_kinds=destination.tax_inclusive_kinds,
+            shipping_cost=shipping_cost, ships=ships, discount=quote.discount)
 
         order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
         # the rows as the database returns them (no reload).
         order = await self._insert_numbered(dict(
             id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id, storefront=storefront.slug,
-            email=domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
-                                       (billing or {}).get("email")),
+            email=email,
             status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
             tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
             total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
-            shipping_zone=quote.zone.code if quote.zone else None, tax_rate=quote.tax_rate), history_entry(
+            shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
+            discounts=frozen_discounts(quote, [line.sku for line in lines])), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
             now=placed_at))
         items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
         await self.orders.insert_items(order, items)
+        await self.promotions.redeem(quote, order=order, customer=customer, skus=[item["sku"] for item in items])
         # Catalog reserves the stock and cart clears itself (when the order came from it). Both
         # outbox rows go in one INSERT at commit.
         await outbox.add(self.session, OrderPlaced(
@@ -186,6 +199,22 @@ class PlacementService(UseCase[OrdersContext]):
             for i in data.items]
         return await self._priced(requests, storefront, buyer.customer_group)
 
+    async def _promotions(self, data: OrderCreate, storefront: Storefront, customer: Customer,
+                          lines: Sequence[PricedLine]) -> rules.Quote:
+        """What the order saves (`promotion_rules.evaluate`, as the cart showed it): the request's
+        code, else its cart's. A code that does not apply refuses the order (never placed without
+        it silently); so does a discount other than the one the cart showed (`expected_discount`)."""
+        code = data.promotion_code or (self.cart_code if data.items is None else None)
+        quote = await self.promotions.quote(storefront.slug, customer, code, [
+            rules.BasketLine(product_id=line.product.id, unit_price=line.unit_price, quantity=line.request.quantity,
+                             category_id=line.product.category_id) for line in lines])
+        if quote.code_problem is not None:
+            raise_for(quote.code_problem)
+        if data.expected_discount is not None and quantize(data.expected_discount) != quote.discount:
+            raise DiscountChanged(details={"shown": str(quantize(data.expected_discount)),
+                                           "current": str(quote.discount)})
+        return quote
+
     async def _addresses(self, data: OrderCreate, buyer: Buyer) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(shipping, billing) snapshots; billing defaults to shipping."""
         if data.billing_address_id is None:
@@ -197,9 +226,11 @@ class PlacementService(UseCase[OrdersContext]):
 
     async def _cart_lines(self, buyer: Buyer, storefront: Storefront) -> list[LineRequest]:
         """The lines of the buyer's cart on this storefront (a cart per owner and storefront)."""
+        cart = await self.clients.cart(buyer.owner_id, storefront.slug)
+        self.cart_code = cart.promotion_code
         lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id,
                              shown_price=line.unit_price)
-                 for line in await self.clients.cart_lines(buyer.owner_id, storefront.slug) if line.quantity > 0]
+                 for line in cart.items if line.quantity > 0]
         if not lines:
             raise CartEmpty()
         return lines

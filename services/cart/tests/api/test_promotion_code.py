@@ -1,0 +1,82 @@
+"""The cart's discount code (#56): applied and removed, shown with what orders says it saves,
+refused as orders refuses it, read by orders with the cart, and gone with the order it went into."""
+
+from __future__ import annotations
+
+import uuid
+
+from atelier_common.auth import SERVICE_HEADER
+from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_testing import ServiceHarness
+
+from ..conftest import Catalog, FakeOrders, Shopper, assert_error
+
+URL = "/api/v1/cart/promotion-code"
+
+
+async def test_a_code_is_applied_shown_and_removed(harness: ServiceHarness, catalog: Catalog, guest: Shopper,
+                                                   fake_orders: FakeOrders, cart_settings) -> None:
+    fake_orders.codes["ten"] = "2.00"
+    product = await catalog.product(price="20.00")
+    await guest.add(product.product_id)
+    response = await harness.client.post(URL, json={"code": "TEN"}, headers=guest.headers)
+    assert response.status_code == 200, response.text
+    cart = response.json()
+    # 20.00 + 9% tax 1.80 − 2.00
+    assert (cart["promotion_code"], cart["discount_total"], cart["total"]) == ("TEN", "2.00", "19.80")
+    assert [(d["code"], d["amount"]) for d in cart["discounts"]] == [("ten", "2.00")]
+    asked = fake_orders.asked[-1]
+    assert (asked["code"], asked["strict"], asked["owner_id"], asked["user_id"]) == ("TEN", True, str(guest.owner_id),
+                                                                                      None)
+    assert asked["lines"] == [{"product_id": str(product.product_id), "variant_id": None, "unit_price": "20.00",
+                               "quantity": 1}]
+    assert (await guest.cart())["discount_total"] == "2.00"
+    # Orders reads the code with the cart (and prices it itself).
+    internal = (await harness.client.get(f"/internal/carts/{guest.owner_id}",
+                                         headers={SERVICE_HEADER: cart_settings.service_token})).json()
+    assert internal["promotion_code"] == "TEN"
+
+    removed = await harness.client.delete(URL, headers=guest.headers)
+    assert removed.status_code == 200
+    assert (removed.json()["promotion_code"], removed.json()["discount_total"]) == (None, "0.00")
+
+
+async def test_a_refused_code_is_orders_answer_and_changes_nothing(harness: ServiceHarness, catalog: Catalog,
+                                                                    guest: Shopper, fake_orders: FakeOrders) -> None:
+    fake_orders.codes["ten"] = "2.00"
+    fake_orders.refusals["bad"] = (400, "PROMOTION_CODE_INVALID")
+    fake_orders.refusals["gone"] = (409, "PROMOTION_EXHAUSTED")
+    await guest.add((await catalog.product()).product_id)
+    assert (await harness.client.post(URL, json={"code": "TEN"}, headers=guest.headers)).status_code == 200
+    assert_error(await harness.client.post(URL, json={"code": "bad"}, headers=guest.headers),
+                 400, "PROMOTION_CODE_INVALID")
+    assert_error(await harness.client.post(URL, json={"code": "gone"}, headers=guest.headers),
+                 409, "PROMOTION_EXHAUSTED")
+    assert_error(await harness.client.post(URL, json={"code": ""}, headers=guest.headers), 400, "VALIDATION_ERROR")
+    assert (await guest.cart())["promotion_code"] == "TEN"
+
+
+async def test_a_code_that_stopped_applying_says_why(harness: ServiceHarness, catalog: Catalog, guest: Shopper,
+                                                     fake_orders: FakeOrders) -> None:
+    fake_orders.codes["last"] = "1.00"
+    await guest.add((await catalog.product()).product_id)
+    assert (await harness.client.post(URL, json={"code": "LAST"}, headers=guest.headers)).status_code == 200
+    fake_orders.refusals["last"] = (409, "PROMOTION_EXHAUSTED")
+    cart = await guest.cart()
+    assert (cart["promotion_code"], cart["discount_total"], cart["promotion_code_problem"]["reason"]) == (
+        "LAST", "0.00", "used_up")
+
+
+async def test_the_order_from_the_cart_takes_the_code(harness: ServiceHarness, catalog: Catalog, guest: Shopper,
+                                                      fake_orders: FakeOrders) -> None:
+    fake_orders.codes["ten"] = "1.00"
+    product = await catalog.product()
+    await guest.add(product.product_id)
+    assert (await harness.client.post(URL, json={"code": "TEN"}, headers=guest.headers)).status_code == 200
+    await harness.deliver(OrderPlaced(order_id=uuid.uuid4(), order_number="ORD-20261126-PROMO1", owner_id=guest.owner_id,
+                                      from_cart=True, lines=[OrderLine(product_id=product.product_id, sku=product.sku,
+                                                                       kind=product.kind, quantity=1,
+                                                                       unit_price=product.price)]),
+                          producer="orders")
+    await guest.add(product.product_id)
+    assert (await guest.cart())["promotion_code"] is None

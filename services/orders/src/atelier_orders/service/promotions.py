@@ -1,0 +1,287 @@
+"""Promotions and discount codes (#56): staff's CRUD, the quote the cart shows, and what placing
+an order redeems. The rule itself is `promotion_rules.evaluate`, the one both use.
+
+Redemption, inside the placing transaction: each applied promotion takes a use with a guarded
+UPDATE (`PromotionRepository.take_use`), which also locks its row; then the customer's uses are
+counted again under that lock. A promotion used up, or by this customer as often as it allows,
+refuses the order (409 PROMOTION_EXHAUSTED, 400 PROMOTION_CODE_INVALID) and the transaction rolls back: nothing is
+charged that the cart did not show. A cancelled or rejected order that was never paid gives its
+uses back (`_shared.record_status`), like its stock; a paid one keeps them (a refund does not re-open a code).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common import audit, outbox
+from atelier_common.auth import Principal
+from atelier_common.contracts.identity import Storefront
+from atelier_common.contracts.orders import PromotionRedeemed
+from atelier_common.errors import ValidationFailed
+from atelier_common.money import quantize
+from atelier_common.service import UseCase
+from atelier_common.versions import check_version, version_of
+from atelier_orders import promotion_rules as rules
+from atelier_orders.bootstrap import OrdersContext
+from atelier_orders.errors import (
+    PromotionCodeInvalid,
+    PromotionCodeTaken,
+    PromotionExhausted,
+    PromotionNotFound,
+)
+from atelier_orders.models import Promotion, PromotionRedemption, utcnow
+from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.rows import OrderDetails
+from atelier_orders.schemas import PromotionCreate, PromotionQuery, PromotionQuoteRequest, PromotionWrite
+
+
+def terms(promotion: Promotion) -> rules.PromotionTerms:
+    return rules.PromotionTerms(
+        id=promotion.id, name=promotion.name, kind=rules.PromotionKind(promotion.kind), value=promotion.value,
+        product_ids=frozenset(uuid.UUID(t) for t in promotion.product_ids),
+        category_ids=frozenset(uuid.UUID(t) for t in promotion.category_ids),
+        code=promotion.code, min_subtotal=promotion.min_subtotal, starts_at=promotion.starts_at,
+        ends_at=promotion.ends_at, is_active=promotion.is_active, combinable=promotion.combinable,
+        usage_limit=promotion.usage_limit, uses=promotion.uses,
+        usage_limit_per_customer=promotion.usage_limit_per_customer)
+
+
+def promotion_version(promotion: Promotion) -> str:
+    return version_of(promotion.updated_at, promotion.is_active)
+
+
+def promotion_read(promotion: Promotion) -> dict[str, Any]:
+    return {**promotion.model_dump(), "version": promotion_version(promotion)}
+
+
+def email_key(email: str | None) -> str | None:
+    return email.strip().lower() if email else None
+
+
+def raise_for(problem: rules.CodeProblem) -> None:
+    """400 PROMOTION_CODE_INVALID, or 409 PROMOTION_EXHAUSTED for a code whose uses are all taken."""
+    details = {"code": problem.code, "reason": problem.problem.value}
+    if problem.problem == rules.Problem.USED_UP:
+        raise PromotionExhausted(problem.message, details=details)
+    raise PromotionCodeInvalid(problem.message, details=details)
+
+
+@dataclass(frozen=True)
+class Customer:
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+
+
+class PromotionPricing:
+    """What a basket saves on a storefront now (`promotion_rules.evaluate` on the database's
+    promotions), and the redemption of what an order applied."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.promotions = PromotionRepository(session)
+
+    async def quote(self, storefront: str, customer: Customer, code: str | None,
+                    lines: Sequence[rules.BasketLine], *, now: datetime | None = None) -> rules.Quote:
+        now = now or utcnow()
+        key = rules.code_key(code) if code and code.strip() else None
+        live = [terms(p) for p in await self.promotions.live_of(storefront, now, key)]
+        limited = [p.id for p in live if p.usage_limit_per_customer is not None]
+        uses = await self.promotions.customer_uses(limited, owner_id=customer.owner_id, user_id=customer.user_id,
+                                                   email_key=email_key(customer.email))
+        return rules.evaluate(live, lines, now=now, code=code, customer_uses=uses)
+
+    async def needs_categories(self, storefront: str, code: str | None) -> bool:
+        key = rules.code_key(code) if code and code.strip() else None
+        return any(p.category_ids
+                   for p in await self.promotions.live_of(storefront, utcnow(), key))
+
+    async def redeem(self, quote: rules.Quote, *, order: OrderDetails, customer: Customer,
+                     skus: Sequence[str]) -> None:
+        """Take a use of each promotion `quote` applied and freeze it on the order (its share per
+        line); PROMOTION_EXHAUSTED when one is used up meanwhile, PROMOTION_CODE_INVALID when this
+        customer used it up meanwhile."""
+        now = utcnow()
+        # In one order of ids whatever the basket: two orders taking the same promotions' row locks
+        # in opposite orders would deadlock.
+        for applied in sorted(quote.applied, key=lambda a: str(a.promotion.id)):
+            promotion = applied.promotion
+            code = promotion.code or ""
+            uses = await self.promotions.take_use(promotion.id, now)
+            if uses is None:
+                raise_for(rules.CodeProblem(rules.Problem.USED_UP, code or promotion.name))
+            if promotion.usage_limit_per_customer is not None:
+                # Counted under the row lock `take_use` holds: no other redemption of it can be added meanwhile.
+                used = await self.promotions.customer_uses(
+                    [promotion.id], owner_id=customer.owner_id, user_id=customer.user_id,
+                    email_key=email_key(customer.email))
+                if used.get(promotion.id, 0) >= promotion.usage_limit_per_customer:
+                    raise_for(rules.CodeProblem(rules.Problem.CUSTOMER_LIMIT, code or promotion.name))
+            self.promotions.add_redemption(PromotionRedemption(
+                promotion_id=promotion.id, order_id=order.id, storefront=order.storefront, name=promotion.name,
+                code=promotion.code, kind=promotion.kind.value, owner_id=customer.owner_id,
+                user_id=customer.user_id, email_key=email_key(customer.email), amount=applied.amount,
+                free_shipping=applied.free_shipping, created_at=now, lines=line_shares(applied, skus)))
+            await outbox.add(self.session, PromotionRedeemed(
+                storefront=order.storefront, promotion_id=promotion.id, code=promotion.code, name=promotion.name,
+                kind=promotion.kind.value, order_id=order.id, order_number=order.order_number,
+                owner_id=order.owner_id, user_id=order.user_id, currency=order.currency, amount=applied.amount,
+                free_shipping=applied.free_shipping, uses=uses, usage_limit=promotion.usage_limit))
+        if quote.applied:
+            await self.session.flush()
+
+
+class PromotionQuotes(UseCase[OrdersContext]):
+    """The cart's question (`POST /internal/promotions/quote`): what its lines save now."""
+
+    async def quote(self, data: PromotionQuoteRequest) -> dict[str, Any]:
+        pricing = PromotionPricing(self.session)
+        categories: dict[uuid.UUID, uuid.UUID | None] = {}
+        if data.lines and await pricing.needs_categories(data.storefront, data.code):
+            products = await self.context.clients.lookup_products(ids=(line.product_id for line in data.lines))
+            categories = {p.id: p.category_id for p in products}
+        lines = [rules.BasketLine(product_id=line.product_id, unit_price=line.unit_price, quantity=line.quantity,
+                                  category_id=categories.get(line.product_id)) for line in data.lines]
+        quote = await pricing.quote(data.storefront, Customer(data.owner_id, data.user_id, data.email),
+                                    data.code, lines)
+        if data.strict and quote.code_problem is not None:
+            raise_for(quote.code_problem)
+        return quote_read(quote, data.code)
+
+
+def line_shares(applied: rules.Applied, skus: Sequence[str]) -> list[dict[str, Any]]:
+    """A promotion's share on each order line it covered: [{position, sku, amount}]."""
+    return [{"position": position, "sku": sku, "amount": str(share)}
+            for position, (sku, share) in enumerate(zip(skus, applied.shares, strict=True), start=1) if share > 0]
+
+
+def discount_of(applied: rules.Applied) -> dict[str, Any]:
+    """One promotion as the cart shows it and the order keeps it (`discounts`)."""
+    promotion = applied.promotion
+    return {"promotion_id": str(promotion.id), "code": promotion.code, "name": promotion.name,
+            "kind": promotion.kind.value, "amount": str(applied.amount), "free_shipping": applied.free_shipping}
+
+
+def frozen_discounts(quote: rules.Quote, skus: Sequence[str]) -> list[dict[str, Any]]:
+    """What an order keeps of the promotions it was given (`customer_order.discounts`)."""
+    return [{**discount_of(applied), "lines": line_shares(applied, skus)} for applied in quote.applied]
+
+
+def quote_read(quote: rules.Quote, code: str | None) -> dict[str, Any]:
+    return {"discount_total": quote.discount, "free_shipping": quote.free_shipping, "code": code,
+            "discounts": [discount_of(a) for a in quote.applied],
+            "code_problem": None if quote.code_problem is None else {
+                "reason": quote.code_problem.problem.value, "message": quote.code_problem.message}}
+
+
+class PromotionAdmin(UseCase[OrdersContext]):
+    """Staff's promotions (merchandiser, admin write; support and finance read)."""
+
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
+        super().__init__(session, context)
+        self.promotions = PromotionRepository(session)
+
+    async def search(self, query: PromotionQuery, *, limit: int, offset: int) -> tuple[int, Sequence[Promotion]]:
+        return await self.promotions.search(storefront=query.storefront, active=query.active, code=query.code,
+                                            limit=limit, offset=offset)
+
+    async def get(self, ref: str) -> Promotion:
+        try:
+            promotion = await self.promotions.get(uuid.UUID(ref))
+        except ValueError:
+            promotion = None
+        if promotion is None:
+            raise PromotionNotFound()
+        return promotion
+
+    async def create(self, data: PromotionCreate, staff: Principal, requested: Storefront) -> Promotion:
+        """On `data.storefront`, else the request's storefront (`requested`)."""
+        storefront = await self.context.storefronts.get(data.storefront) if data.storefront else requested
+        values = data.changes()
+        values.pop("storefront", None)
+        values.setdefault("value", data.value)
+        values = _checked({"product_ids": [], "category_ids": [], "is_active": True, "combinable": False} | values)
+        now = utcnow()
+        promotion = Promotion(storefront=storefront.slug, uses=0, created_at=now, updated_at=now, **values)
+        await self._check_code(promotion)
+        self.session.add(promotion)
+        await self._flush()
+        await audit.record(self.session, staff, "promotion.create", "promotion", promotion.id,
+                           after=_audited(promotion, values))
+        return promotion
+
+    async def update(self, ref: str, data: PromotionWrite, staff: Principal, *, if_match: str | None) -> Promotion:
+        promotion = await self.get(ref)
+        promotion = await self.promotions.lock(promotion.id) or promotion
+        check_version(data.expected_version or if_match, promotion_version(promotion),
+                      to_jsonable_python(promotion_read(promotion)))
+        changes = data.changes()
+        current = {name: getattr(promotion, name) for name in (*_FIELDS, "code_key")}
+        values = _checked(current | changes)
+        if values["usage_limit"] is not None and values["usage_limit"] < promotion.uses:
+            raise ValidationFailed(details={"fields": {"usage_limit": [
+                f"it has been used {promotion.uses} times already"]}})
+        before = {name: current[name] for name in values if current[name] != values[name]}
+        for name in before:
+            setattr(promotion, name, values[name])
+        if before:
+            promotion.updated_at = utcnow()
+            await self._check_code(promotion)
+            await self._flush()
+            await audit.record(self.session, staff, "promotion.update", "promotion", promotion.id,
+                               before=before, after={name: values[name] for name in before})
+        return promotion
+
+    async def deactivate(self, ref: str, staff: Principal, *, if_match: str | None) -> Promotion:
+        return await self.update(ref, PromotionWrite(is_active=False), staff, if_match=if_match)
+
+    async def _check_code(self, promotion: Promotion) -> None:
+        if promotion.code_key is not None and await self.promotions.code_taken(
+                promotion.storefront, promotion.code_key, except_id=promotion.id):
+            raise PromotionCodeTaken(details={"code": promotion.code})
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # two creates of one code at once: the unique constraint decides
+            raise PromotionCodeTaken() from exc
+
+
+_FIELDS = ("name", "code", "kind", "value", "product_ids", "category_ids", "min_subtotal", "starts_at", "ends_at",
+           "is_active", "combinable", "usage_limit", "usage_limit_per_customer")
+
+
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    """The promotion's fields once the rules across them hold (400 VALIDATION_ERROR otherwise)."""
+    errors: dict[str, list[str]] = {name: ["may not be null"] for name in ("name", "kind", "is_active",
+                                                                        "combinable") if values.get(name) is None}
+    kind, value = values.get("kind"), Decimal(values.get("value") or 0)
+    if kind == rules.PromotionKind.PERCENTAGE and not Decimal("0") < value <= Decimal("100"):
+        errors["value"] = ["a percentage is more than 0 and at most 100"]
+    elif kind == rules.PromotionKind.FIXED and value <= 0:
+        errors["value"] = ["a fixed discount is more than 0"]
+    elif kind == rules.PromotionKind.FREE_SHIPPING:
+        value = Decimal("0")
+    products = list(dict.fromkeys(str(t) for t in values.get("product_ids") or []))
+    categories = list(dict.fromkeys(str(t) for t in values.get("category_ids") or []))
+    starts, ends = values.get("starts_at"), values.get("ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        errors["ends_at"] = ["must be after starts_at"]
+    if errors:
+        raise ValidationFailed(details={"fields": errors})
+    code = values.get("code") or None
+    return {**values, "value": quantize(value), "product_ids": products, "category_ids": categories, "code": code,
+            "code_key": rules.code_key(code) if code else None}
+
+
+def _audited(promotion: Promotion, values: dict[str, Any]) -> dict[str, Any]:
+    return {"storefront": promotion.storefront, **{k: v for k, v in values.items() if k != "code_key"}}

@@ -1,0 +1,237 @@
+"""Promotions and discount codes (#56): staff's CRUD, cart's quote, and what placing an order
+charges, freezes and counts (the limits held under parallel checkouts)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from atelier_common.contracts.identity import UserDeleted
+from atelier_orders.promotion_repository import PromotionRepository
+from atelier_testing import ServiceHarness, TestKeys
+
+from ..conftest import Customer, FakePlatform, Staff, assert_error
+
+URL = "/api/v1/staff/promotions"
+
+
+class Promotions:
+    def __init__(self, harness: ServiceHarness, test_keys: TestKeys) -> None:
+        self.client = harness.client
+        self.headers = test_keys.staff_headers("merchandiser")
+
+    async def create(self, **body: Any) -> dict[str, Any]:
+        response = await self.client.post(URL, json={"name": "Promo", "kind": "percentage", "value": "10", **body},
+                                          headers=self.headers)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def get(self, promotion_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"{URL}/{promotion_id}", headers=self.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def promotions(harness: ServiceHarness, test_keys: TestKeys) -> Promotions:
+    return Promotions(harness, test_keys)
+
+
+def from_cart(platform: FakePlatform, buyer: Customer, *lines: tuple[dict[str, Any], int],
+              code: str | None = None) -> None:
+    platform.fill_cart(buyer.owner_id, *lines)
+    if code is not None:
+        platform.cart_codes[("default", buyer.owner_id)] = code
+
+
+class TestStaffPromotions:
+    async def test_create_read_edit_deactivate_with_roles_versions_and_audit(
+            self, harness: ServiceHarness, test_keys: TestKeys) -> None:
+        staff = promotions(harness, test_keys)
+        created = await staff.create(code="Summer10", usage_limit=100, usage_limit_per_customer=1)
+        assert (created["code"], created["uses"], created["is_active"], created["value"]) == (
+            "Summer10", 0, True, "10.00")
+        for role, status in (("support", 403), ("finance", 403), ("merchandiser", 200), ("admin", 200)):
+            response = await harness.client.get(URL, headers=test_keys.staff_headers(role))
+            assert response.status_code == status, role
+        assert [p["id"] for p in (await harness.client.get(
+            URL, params={"code": "SUMMER10"}, headers=staff.headers)).json()["results"]] == [created["id"]]
+        for role in ("support", "finance"):
+            assert_error(await harness.client.patch(f"{URL}/{created['id']}", json={"name": "x"},
+                                                    headers=test_keys.staff_headers(role)), 403, "PERMISSION_DENIED")
+        edited = await harness.client.patch(f"{URL}/{created['id']}", json={"value": "15"},
+                                            headers={**staff.headers, "If-Match": created["version"]})
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["value"] == "15.00"
+        stale = await harness.client.patch(f"{URL}/{created['id']}", json={"value": "20"},
+                                           headers={**staff.headers, "If-Match": created["version"]})
+        assert_error(stale, 409, "STALE_VERSION")
+        assert_error(await harness.client.patch(f"{URL}/{created['id']}", json={"code": "has space"},
+                                                headers=staff.headers), 400, "VALIDATION_ERROR")
+        gone = await harness.client.delete(f"{URL}/{created['id']}", headers=staff.headers)
+        assert gone.status_code == 200 and gone.json()["is_active"] is False
+        await harness.drain()
+        actions = [e.data["action"] for e in harness.published("staff.action_recorded")]
+        assert actions == ["promotion.create", "promotion.update", "promotion.update"]
+
+    async def test_codes_are_unique_per_storefront_whatever_their_case(self, harness, test_keys) -> None:
+        staff = promotions(harness, test_keys)
+        await staff.create(code="WELCOME")
+        response = await harness.client.post(URL, json={"name": "Again", "kind": "percentage", "value": "5",
+                                                        "code": "welcome"}, headers=staff.headers)
+        assert_error(response, 409, "PROMOTION_CODE_TAKEN")
+
+    async def test_bad_input_is_400_and_creates_nothing(self, harness, test_keys) -> None:
+        staff = promotions(harness, test_keys)
+        for body in ({"kind": "percentage", "value": "150"}, {"kind": "fixed", "value": "0"},
+                     {"kind": "fixed_amount", "value": "5"}, {"kind": "percentage", "value": "10",
+                                                               "product_ids": ["not-an-id"]},
+                     {"kind": "percentage", "value": "10", "starts_at": "2026-12-02T00:00:00Z",
+                      "ends_at": "2026-12-01T00:00:00Z"},
+                     {"kind": "percentage", "value": "10", "code": "has space"},
+                     {"kind": "percentage", "value": "10", "storefront": "nowhere"}):
+            response = await harness.client.post(URL, json={"name": "Bad", **body}, headers=staff.headers)
+            assert response.status_code == 400, (body, response.text)
+        assert (await harness.client.get(URL, headers=staff.headers)).json()["count"] == 0
+
+
+class TestQuote:
+    async def test_cart_asks_what_its_lines_save(self, harness, test_keys, service_headers) -> None:
+        staff = promotions(harness, test_keys)
+        await staff.create(name="Ten off", code="TEN")
+        product = uuid.uuid4()
+        body = {"storefront": "default", "owner_id": str(uuid.uuid4()), "code": "ten",
+                "lines": [{"product_id": str(product), "unit_price": "20.00", "quantity": 2}]}
+        quote = (await harness.client.post("/internal/promotions/quote", json=body, headers=service_headers)).json()
+        assert (quote["discount_total"], [p["name"] for p in quote["discounts"]]) == ("4.00", ["Ten off"])
+        unknown = await harness.client.post("/internal/promotions/quote", json={**body, "code": "NOPE", "strict": True},
+                                            headers=service_headers)
+        assert_error(unknown, 400, "PROMOTION_CODE_INVALID")
+        shown = (await harness.client.post("/internal/promotions/quote", json={**body, "code": "NOPE"},
+                                           headers=service_headers)).json()
+        assert (shown["discount_total"], shown["code_problem"]["reason"]) == ("0.00", "invalid")
+
+
+class TestPlacing:
+    async def test_the_discount_is_charged_frozen_and_counted(self, harness, test_keys, customer: Customer,
+                                                              platform: FakePlatform) -> None:
+        staff = promotions(harness, test_keys)
+        code = await staff.create(code="TEN", usage_limit=5)
+        shoe, hat = platform.product(price="30.00"), platform.product(price="15.00")
+        from_cart(platform, customer, (shoe, 2), (hat, 1), code="ten")
+        order = await customer.placed(shipping_address_id=platform.address(customer.owner_id),
+                                      expected_discount="7.50")
+        # 75.00 + 9% tax 6.75 + 5.00 shipping - 7.50
+        assert (order["subtotal"], order["discount"], order["discount_total"], order["total_amount"]) == (
+            "75.00", "7.50", "7.50", "79.25")
+        assert (await staff.get(code["id"]))["uses"] == 1
+        assert (await customer.order(order["id"]))["discounts"] == order["discounts"]
+        [applied] = order["discounts"]
+        assert (applied["promotion_id"], applied["code"], applied["amount"]) == (code["id"], "TEN", "7.50")
+        await harness.drain()
+        [event] = [e.data for e in harness.published("promotion.redeemed")]
+        assert (event["order_id"], event["code"], event["amount"], event["uses"], event["usage_limit"]) == (
+            order["id"], "TEN", "7.50", 1, 5)
+        assert [(line["position"], line["amount"]) for line in applied["lines"]] == [(1, "6.00"), (2, "1.50")]
+
+    async def test_a_discount_other_than_the_one_shown_is_refused(self, harness, test_keys, customer: Customer,
+                                                                  platform: FakePlatform) -> None:
+        await promotions(harness, test_keys).create(name="Automatic 10%")
+        lamp = platform.product(price="100.00")
+        from_cart(platform, customer, (lamp, 1))
+        error = assert_error(await customer.place(shipping_address_id=platform.address(customer.owner_id),
+                                                  expected_discount="0.00"), 409, "DISCOUNT_CHANGED")
+        assert error["details"] == {"shown": "0.00", "current": "10.00"}
+
+    async def test_a_code_that_does_not_apply_refuses_the_order(self, harness, test_keys, customer: Customer,
+                                                                platform: FakePlatform) -> None:
+        await promotions(harness, test_keys).create(code="BIG", min_subtotal="500")
+        lamp = platform.product(price="100.00")
+        from_cart(platform, customer, (lamp, 1), code="BIG")
+        error = assert_error(await customer.place(shipping_address_id=platform.address(customer.owner_id)),
+                             400, "PROMOTION_CODE_INVALID")
+        assert error["details"]["reason"] == "below_minimum"
+        assert_error(await customer.place(items=[{"product_id": lamp["id"]}], promotion_code="NONE",
+                                          shipping_address_id=platform.address(customer.owner_id)),
+                     400, "PROMOTION_CODE_INVALID")
+
+    async def test_free_shipping_and_a_category_scope(self, harness, test_keys, customer: Customer,
+                                                      platform: FakePlatform) -> None:
+        footwear = str(uuid.uuid4())
+        staff = promotions(harness, test_keys)
+        await staff.create(code="SHIP", kind="free_shipping", value="0", combinable=True)
+        await staff.create(name="Shoes 50%", value="50", category_ids=[footwear], combinable=True)
+        shoe, hat = platform.product(price="40.00", category_id=footwear), platform.product(price="10.00")
+        order = await customer.placed(items=[{"product_id": shoe["id"]}, {"product_id": hat["id"]}],
+                                      promotion_code="ship", shipping_address_id=platform.address(customer.owner_id))
+        assert (order["shipping_cost"], order["discount"], order["total_amount"]) == ("0.00", "20.00", "34.50")
+
+    async def test_a_customer_limit_and_an_unpaid_cancel_giving_the_use_back(
+            self, harness, test_keys, customer: Customer, platform: FakePlatform) -> None:
+        staff = promotions(harness, test_keys)
+        code = await staff.create(code="ONCE", usage_limit_per_customer=1, usage_limit=1)
+        lamp = platform.product(price="10.00")
+        first = await customer.placed(items=[{"product_id": lamp["id"]}], promotion_code="ONCE",
+                                      shipping_address_id=platform.address(customer.owner_id))
+        again = await customer.place(items=[{"product_id": lamp["id"]}], promotion_code="once",
+                                     shipping_address_id=platform.address(customer.owner_id))
+        assert again.status_code in (400, 409)
+        assert again.json()["error"]["code"] in ("PROMOTION_CODE_INVALID", "PROMOTION_EXHAUSTED")
+        assert (await customer.cancel(first["id"])).status_code == 200
+        assert (await staff.get(code["id"]))["uses"] == 0
+        await customer.placed(items=[{"product_id": lamp["id"]}], promotion_code="ONCE",
+                              shipping_address_id=platform.address(customer.owner_id))
+
+    async def test_parallel_checkouts_take_exactly_the_uses_left(self, harness, test_keys, platform: FakePlatform,
+                                                                 new_customer) -> None:
+        staff = promotions(harness, test_keys)
+        code = await staff.create(code="LAST5", usage_limit=5)
+        lamp = platform.product(price="10.00", stock=1000)
+        buyers = [new_customer() for _ in range(20)]
+        answers = await asyncio.gather(*(buyer.place(items=[{"product_id": lamp["id"]}], promotion_code="LAST5",
+                                                     email=f"b{i}@example.com",
+                                                     shipping_address_id=platform.address(buyer.owner_id))
+                                         for i, buyer in enumerate(buyers)))
+        placed = [a for a in answers if a.status_code == 201]
+        refused = [a for a in answers if a.status_code == 409]
+        assert len(placed) == 5 and len(refused) == 15, [a.text for a in answers if a.status_code not in (201, 409)]
+        assert all(a.json()["discount"] == "1.00" for a in placed)
+        assert {a.json()["error"]["code"] for a in refused} == {"PROMOTION_EXHAUSTED"}
+        assert (await staff.get(code["id"]))["uses"] == 5
+
+
+async def test_staff_promotions_are_managed_by_merchandisers_and_admins(
+        harness, test_keys: TestKeys, staff: Staff) -> None:
+    for role, status in (("merchandiser", 201), ("admin", 201), ("support", 403), ("finance", 403)):
+        response = await harness.client.post(URL, json={"name": role, "kind": "percentage", "value": "5"},
+                                             headers=test_keys.staff_headers(role))
+        assert response.status_code == status, (role, response.text)
+    assert_error(await harness.client.get(URL, headers=test_keys.user_headers()), 403, "PERMISSION_DENIED")
+
+
+async def test_an_erased_customer_leaves_no_email_in_the_redemptions(harness: ServiceHarness, test_keys: TestKeys,
+                                                                      customer: Customer,
+                                                                      platform: FakePlatform) -> None:
+    await promotions(harness, test_keys).create(code="ONCE", usage_limit_per_customer=1)
+    lamp = platform.product(price="10.00")
+    order = await customer.placed(items=[{"product_id": lamp["id"]}], promotion_code="ONCE",
+                                  shipping_address_id=platform.address(customer.owner_id))
+    await harness.deliver(UserDeleted(user_id=customer.owner_id), producer="identity")
+    async with harness.runtime.db.read_only() as session:
+        [redemption] = await PromotionRepository(session).of_order(uuid.UUID(order["id"]))
+    assert (redemption.email_key, redemption.amount) == (None, Decimal("1.00"))
+
+
+async def test_a_limit_cannot_go_below_the_uses_taken(harness: ServiceHarness, test_keys: TestKeys,
+                                                      new_customer, platform: FakePlatform) -> None:
+    staff = promotions(harness, test_keys)
+    code = await staff.create(code="FEW", usage_limit=5)
+    lamp = platform.product(price="10.00")
+    for buyer in (new_customer(), new_customer()):
+        await buyer.placed(items=[{"product_id": lamp["id"]}], promotion_code="FEW", email="b@example.com",
+                           shipping_address_id=platform.address(buyer.owner_id))
+    lowered = await harness.client.patch(f"{URL}/{code['id']}", json={"usage_limit": 1}, headers=staff.headers)
+    assert assert_error(lowered, 400, "VALIDATION_ERROR")["details"]["fields"]["usage_limit"]
+    assert (await harness.client.patch(f"{URL}/{code['id']}", json={"usage_limit": 2},
+                                       headers=staff.headers)).status_code == 200
