@@ -21,7 +21,8 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("POST", "/api/v1/staff/orders/{order_id}/returns"): {"support"},
             ("GET", "/api/v1/staff/returns"): {"support", "finance"},
             ("GET", "/api/v1/staff/returns/{return_id}"): {"support", "finance"},
-            ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support"},
+            ("POST", "/api/v1/staff/returns/{return_id}/approve"): {"support"},
+            ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"}}
 
 
