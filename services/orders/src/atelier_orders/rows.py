@@ -80,6 +80,7 @@ class OrderDetails:
     tax_rate: Decimal | None = None
     claimed_at: datetime | None = None
     imported_from: str | None = None
+    refunded_amount: Decimal = Decimal("0.00")  # from payments' refund records, filled by the reads that show it
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)
 

@@ -29,7 +29,7 @@ from pydantic import (
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.inputs import InputModel
-from atelier_common.money import Money, quantize
+from atelier_common.money import Money
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
 
@@ -311,6 +311,9 @@ class StaffOrderSummaryRead(OrderSummaryRead):
 class OrderRead(OrderSummaryRead):
     model_config = ConfigDict(json_schema_extra={"examples": [_ORDER_EXAMPLE]})
 
+    refunded_amount: Money = Field(default=Decimal("0.00"), description="What payments refunded of the order "
+                                                                        "so far, returns' refunds included")
+
     items: list[OrderItemRead]
     email: str | None
     shipping_address: dict[str, Any] | None
@@ -396,12 +399,6 @@ class StaffOrderRead(OrderRead):
     refund_state: Literal["none", "partial", "full"] = "none"
     # Whether a move to `shipped` needs a tracking number (the storefront's `tracking_number_required`).
     tracking_number_required: bool = False
-
-    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
-    @property
-    def refunded_amount(self) -> Money:
-        """What payments refunded of the order so far (its `refunds`), returns' refunds included."""
-        return quantize(sum((r.amount or Decimal("0") for r in self.refunds), Decimal("0")))
 
 
 class InternalOrderRead(OrderRead):

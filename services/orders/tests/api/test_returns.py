@@ -242,6 +242,7 @@ class TestRefund:
         assert final["status"] == "returned"
         seen = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)).json()
         assert Decimal(seen["refunded_amount"]) == Decimal(first["amount"]) + Decimal(second["amount"])
+        assert final["refunded_amount"] == seen["refunded_amount"]
         assert final["status_history"][-1]["note"] == "Every shipped unit returned and refunded"
         assert_error(await open_return(customer, order, (0, 1)), 409, "ORDER_NOT_RETURNABLE")
 
