@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 async def _open(api: httpx.AsyncClient, auth: dict[str, str], order: dict[str, Any],
                 items: list[dict[str, Any]]) -> dict[str, Any]:
     response = await api.post(f"/api/v1/orders/{order['id']}/returns", headers=auth, json={
-        "lines": [{"item_id": item["id"], "quantity": item["quantity"]} for item in items], "reason": "Not as shown"})
+        "items": [{"order_item_id": item["id"], "quantity": item["quantity"]} for item in items], "reason": "Not as shown"})
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -30,7 +30,8 @@ async def _open(api: httpx.AsyncClient, auth: dict[str, str], order: dict[str, A
 async def _receive(api: httpx.AsyncClient, as_staff: dict[str, str], ret: dict[str, Any], restock: dict[str, bool],
                    *, refund_shipping: bool) -> httpx.Response:
     return await api.post(f"/api/v1/staff/returns/{ret['id']}/receive", headers=as_staff, json={
-        "lines": [{"line_id": line["id"], "restock": restock.get(line["sku"], False)} for line in ret["lines"]],
+        "items": [{"order_item_id": line["order_item_id"], "quantity": line["quantity"],
+                   "resaleable": restock.get(line["sku"], False)} for line in ret["items"]],
         "refund_shipping": refund_shipping})
 
 
@@ -55,10 +56,10 @@ async def test_a_return_is_received_refunded_credited_and_restocked_once(api: ht
     resaleable, damaged = (next(i for i in order["items"] if i["product_id"] == p["id"]) for p in products)
     stranger = await customer(api)
     assert_error(await api.post(f"/api/v1/orders/{order['id']}/returns", headers=stranger, json={
-        "lines": [{"item_id": resaleable["id"]}], "reason": "mine?"}), 404, "NOT_FOUND")
+        "items": [{"order_item_id": resaleable["id"]}], "reason": "mine?"}), 404, "NOT_FOUND")
     ret = await _open(api, auth, order, [resaleable, damaged])
     assert_error(await api.post(f"/api/v1/orders/{order['id']}/returns", headers=auth, json={
-        "lines": [{"item_id": resaleable["id"]}], "reason": "again"}), 409, "RETURN_QUANTITY_EXCEEDED")
+        "items": [{"order_item_id": resaleable["id"]}], "reason": "again"}), 409, "RETURN_QUANTITY_EXCEEDED")
     listed = (await api.get("/api/v1/staff/returns", params={"status": "requested", "order_id": order["id"]},
                             headers=as_staff)).json()
     assert [r["id"] for r in listed["results"]] == [ret["id"]]

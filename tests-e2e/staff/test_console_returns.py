@@ -24,10 +24,10 @@ async def test_support_receive_a_return_from_the_order_page(platform: Platform, 
     products = await two_products(api)
     order = await delivered_order(api, auth, admin, products)
     opened = await api.post(f"/api/v1/orders/{order['id']}/returns", headers=auth, json={
-        "lines": [{"item_id": i["id"]} for i in order["items"]], "reason": "Changed my mind"})
+        "items": [{"order_item_id": i["id"]} for i in order["items"]], "reason": "Changed my mind"})
     assert opened.status_code == 201, opened.text
     ret = opened.json()
-    kept = next(line for line in ret["lines"] if line["product_id"] == products[1]["id"])
+    kept = next(line for line in ret["items"] if line["product_id"] == products[1]["id"])
 
     async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
         page = await context.new_page()
@@ -47,4 +47,4 @@ async def test_support_receive_a_return_from_the_order_page(platform: Platform, 
 
     settled = await poll(refunded, timeout=40, message="the return refunded")
     assert settled["refunded_amount"] == order["total_amount"]
-    assert [line["restock"] for line in settled["lines"] if line["id"] == kept["id"]] == [False]
+    assert [line["resaleable"] for line in settled["items"] if line["id"] == kept["id"]] == [False]

@@ -8,7 +8,7 @@ import { confirmButton } from "./ops.js";
 import { go, hashWith, PAGE_SIZE, results, V1, write } from "./pages.js";
 import { form, h, link, money, table, when } from "./ui.js";
 
-const STATUSES = [["", "Any"], ["requested", "Requested"], ["received", "Received"], ["refunded", "Refunded"],
+const STATUSES = [["", "Any"], ["requested", "Requested"], ["approved", "Approved"], ["received", "Received"], ["refunded", "Refunded"],
                   ["rejected", "Rejected"]];
 const SHIPPED = new Set(["physical", "print_tier"]);
 
@@ -39,12 +39,13 @@ export async function returnsOf(order, ctx) {
   const out = [table("Returns", [
     { label: "Return", value: (r) => r.number }, { label: "Opened", value: (r) => `${when(r.created_at)} by ${r.opened_by}` },
     { label: "Status", value: (r) => h("span", { "data-return-status": r.number }, r.status) },
-    { label: "Lines", value: (r) => r.lines.map((l) => lineText(l) + (l.restock === null ? "" : l.restock ? ", restocked" : ", not resold")).join("; ") },
+    { label: "Lines", value: (r) => r.items.map((l) => lineText(l) + (l.resaleable === null ? "" : l.resaleable ? ", restocked" : ", not resold")).join("; ") },
     { label: "Reason", value: (r) => r.note ? `${r.reason} (rejected: ${r.note})` : r.reason || "" },
     { label: "Refund", value: (r) => money(r.refunded_amount ?? r.amount, r.currency), num: true }],
     page.results, "No return.")];
+  if (!hasRole("support") && !hasRole("finance")) return out;
+  for (const ret of page.results.filter((r) => r.status === "requested" || r.status === "approved")) out.push(receiveForm(ret, order, ctx));
   if (!hasRole("support")) return out;
-  for (const ret of page.results.filter((r) => r.status === "requested")) out.push(receiveForm(ret, order, ctx));
   if (order.status === "delivered") out.push(openForm(order, ctx));
   return out;
 }
@@ -52,15 +53,27 @@ export async function returnsOf(order, ctx) {
 function receiveForm(ret, order, ctx) {
   const el = form({
     id: `receive-${ret.number}`, legend: `Receive ${ret.number}`, submit: "Receive",
-    fields: [...ret.lines.map((l) => ({ name: `restock-${l.id}`, label: `Resaleable: ${lineText(l)}`, type: "checkbox", checked: true })),
+    fields: [...ret.items.flatMap((l) => [
+               { name: `qty-${l.id}`, label: `Received of ${lineText(l)}`, type: "number", min: 0, max: l.quantity,
+                 value: String(l.quantity), inputmode: "numeric" },
+               { name: `restock-${l.id}`, label: `Resaleable: ${lineText(l)}`, type: "checkbox", checked: true }]),
              { name: "refund_shipping", label: `Refund the shipping (${money(order.shipping_cost, order.currency)})`, type: "checkbox" }],
     onSubmit: async (values) => {
       const body = { refund_shipping: values.refund_shipping,
-                     lines: ret.lines.map((l) => ({ line_id: l.id, restock: values[`restock-${l.id}`] })) };
+                     items: ret.items.map((l) => ({ order_item_id: l.order_item_id, quantity: Number(values[`qty-${l.id}`] || 0),
+                                                    resaleable: values[`restock-${l.id}`] })).filter((l) => l.quantity > 0) };
       await write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/receive`, { body }),
         (r) => `Return ${r.number} received: ${money(r.amount, r.currency)} to refund.`);
     },
   });
+  if (!hasRole("support")) return el;
+  if (ret.status === "requested") {
+    el.append(h("div", { class: "actions" }, confirmButton("Approve this return", {
+      title: `Approve return ${ret.number}?`, confirm: "Approve the return",
+      message: "The customer may send the parcel; it is refunded once received." },
+    () => write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/approve`),
+                (r) => `Return ${r.number} approved.`), { id: `approve-${ret.number}` })));
+  }
   el.append(h("div", { class: "actions" }, confirmButton("Reject this return", {
     title: `Reject return ${ret.number}?`, confirm: "Reject the return",
     message: "Nothing is refunded or restocked; the customer may return these units again." },
@@ -77,8 +90,8 @@ function openForm(order, ctx) {
                                     min: 0, max: i.quantity, value: "0", inputmode: "numeric" })),
              { name: "reason", label: "Reason", required: true }],
     onSubmit: async (values) => {
-      const chosen = lines.map((i) => ({ item_id: i.id, quantity: Number(values[`qty-${i.id}`] || 0) })).filter((l) => l.quantity > 0);
-      const body = { lines: chosen, reason: values.reason };
+      const chosen = lines.map((i) => ({ order_item_id: i.id, quantity: Number(values[`qty-${i.id}`] || 0) })).filter((l) => l.quantity > 0);
+      const body = { items: chosen, reason: values.reason };
       await write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/returns`, { body }),
         (r) => `Return ${r.number} opened.`);
     },

@@ -471,17 +471,19 @@ def invoice_lines(items: Iterable[Any]) -> list[dict[str, Any]]:
 # -- returns (#56) ----------------------------------------------------------------------------------
 
 class ReturnStatus(StrEnum):
-    """requested (opened) → received (staff have the goods; the refund is asked) → refunded
-    (payments confirmed it); or rejected by staff before receipt."""
+    """requested (opened) → approved (optional) → received (staff have the goods; the refund is
+    asked) → refunded (payments confirmed it); or rejected by staff before receipt."""
 
     REQUESTED = "requested"
+    APPROVED = "approved"
     RECEIVED = "received"
     REFUNDED = "refunded"
     REJECTED = "rejected"
 
 
 # The returns whose units count against what may still be returned: all but the rejected.
-RETURN_HOLDS: frozenset[ReturnStatus] = frozenset({ReturnStatus.REQUESTED, ReturnStatus.RECEIVED,
+RETURN_HOLDS: frozenset[ReturnStatus] = frozenset({ReturnStatus.REQUESTED, ReturnStatus.APPROVED,
+                                                   ReturnStatus.RECEIVED,
                                                    ReturnStatus.REFUNDED})
 RETURN_NUMBER_PATTERN = re.compile(r"^RET-\d{8}-[A-Z0-9]{6}$")
 
@@ -556,6 +558,19 @@ def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
     if whole <= 0 or amount == 0:
         return Decimal("0")
     return amount * part / whole
+
+
+def line_discounts(discounts: Iterable[Mapping[str, Any]]) -> dict[int, Decimal]:
+    """The discount allocated to each order line, by the line's position, from the order's frozen
+    `discounts: [{..., lines: [{position, sku, amount}]}]` (promotions): the amounts of every
+    discount summed per position. Empty when no discount carries per-line amounts; a line absent
+    from it then takes a proportional share (`returned_line_amount`)."""
+    allocated: dict[int, Decimal] = {}
+    for discount in discounts:
+        for line in discount.get("lines") or ():
+            position = int(line["position"])
+            allocated[position] = allocated.get(position, Decimal("0")) + Decimal(str(line["amount"]))
+    return allocated
 
 
 def returned_line_amount(units: ReturnedUnits, money: OrderMoney) -> Decimal:

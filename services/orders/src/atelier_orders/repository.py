@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, cast, exists, func, insert, null, or_, update
+from sqlalchemy import bindparam, cast, delete, exists, func, insert, null, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -280,9 +280,10 @@ class ReturnRepository:
         self.session.add_all(lines)
         await self.session.flush()
 
-    async def move(self, return_id: uuid.UUID, from_status: str, values: Mapping[str, Any]) -> bool:
-        """Set `values` on the return if it is still in `from_status` (one guarded UPDATE); whether it was."""
-        stmt = (update(OrderReturn).where(col(OrderReturn.id) == return_id, col(OrderReturn.status) == from_status)
+    async def move(self, return_id: uuid.UUID, from_statuses: Collection[str], values: Mapping[str, Any]) -> bool:
+        """Set `values` on the return if it is still in one of `from_statuses` (one guarded UPDATE); whether it was."""
+        stmt = (update(OrderReturn).where(col(OrderReturn.id) == return_id,
+                                          col(OrderReturn.status).in_(list(from_statuses)))
                 .values(**values).returning(col(OrderReturn.id)))
         return (await self.session.execute(stmt)).first() is not None
 
@@ -292,9 +293,13 @@ class ReturnRepository:
                 .values(**values).returning(col(OrderReturn.id)))
         return (await self.session.execute(stmt)).first() is not None
 
-    async def settle_line(self, line_id: uuid.UUID, *, restock: bool, amount: Decimal) -> None:
+    async def settle_line(self, line_id: uuid.UUID, *, quantity: int, restock: bool, amount: Decimal) -> None:
         await self.session.execute(update(OrderReturnLine).where(col(OrderReturnLine.id) == line_id)
-                                   .values(restock=restock, amount=amount))
+                                   .values(quantity=quantity, restock=restock, amount=amount))
+
+    async def drop_line(self, line_id: uuid.UUID) -> None:
+        """A line none of whose units were received: its units may be returned again."""
+        await self.session.execute(delete(OrderReturnLine).where(col(OrderReturnLine.id) == line_id))
 
     async def search(self, *, status: str | None, storefront: str | None, order_id: uuid.UUID | None,
                      number: str | None, limit: int, offset: int) -> tuple[int, Sequence[OrderReturn]]:

@@ -341,6 +341,9 @@ class OrderDiscountRead(DiscountRead):
 class OrderRead(OrderSummaryRead):
     model_config = ConfigDict(json_schema_extra={"examples": [_ORDER_EXAMPLE]})
 
+    refunded_amount: Money = Field(default=Decimal("0.00"), description="What payments refunded of the order "
+                                                                        "so far, returns' refunds included")
+
     items: list[OrderItemRead]
     email: str | None
     shipping_address: dict[str, Any] | None
@@ -575,7 +578,7 @@ ReturnReason = Annotated[str, StringConstraints(strict=True, strip_whitespace=Tr
 
 
 class ReturnLineCreate(_Input):
-    item_id: uuid.UUID = Field(description="The order line's id (`items[].id` of the order)")
+    order_item_id: uuid.UUID = Field(description="The order line's id (`items[].id` of the order)")
     quantity: Quantity = 1
 
 
@@ -583,25 +586,29 @@ class ReturnCreate(_Input):
     """A return of some of a delivered order's shipped units."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"lines": [{"item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}], "reason": "Too small"}]})
+        {"items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "reason": "Too small"}]})
 
-    lines: list[ReturnLineCreate] = Field(min_length=1, max_length=MAX_LINES)
+    items: list[ReturnLineCreate] = Field(min_length=1, max_length=MAX_LINES)
     reason: ReturnReason
 
 
 class ReturnLineReceive(_Input):
-    line_id: uuid.UUID = Field(description="The return line's id (`lines[].id` of the return)")
-    restock: bool = Field(default=False, description="Resaleable: back in stock")
+    order_item_id: uuid.UUID = Field(description="The order line's id (`items[].order_item_id` of the return)")
+    quantity: Quantity = Field(description="Units received: at most the units requested of that line")
+    resaleable: bool = Field(default=False, description="Back in stock")
 
 
 class ReturnReceive(_Input):
-    """What staff found in the parcel: which lines go back on sale (a line not named: not resaleable),
-    and whether the order's shipping is refunded too."""
+    """What staff found in the parcel: the units received of each line and whether they go back on
+    sale, and whether the order's shipping is refunded too. A line not named, or units fewer than
+    requested: the rest was not received, is not refunded, and may be returned again."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"lines": [{"line_id": "0a8c6a0e-58b3-4e57-b1a7-6e1b4a8f0c11", "restock": True}], "refund_shipping": False}]})
+        {"items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1, "resaleable": True}],
+         "refund_shipping": False}]})
 
-    lines: list[ReturnLineReceive] = Field(default_factory=list, max_length=MAX_LINES)
+    items: list[ReturnLineReceive] = Field(min_length=1, max_length=MAX_LINES)
     refund_shipping: bool = False
 
 
@@ -622,13 +629,13 @@ class StaffReturnQuery(_Input):
 
 class ReturnLineRead(_Read):
     id: uuid.UUID
-    item_id: uuid.UUID
+    order_item_id: uuid.UUID
     product_id: uuid.UUID
     variant_id: uuid.UUID | None
     sku: str
     name: str
-    quantity: int
-    restock: bool | None = Field(description="Staff's word when received (null before)")
+    quantity: int = Field(description="Units requested; once received, the units received")
+    resaleable: bool | None = Field(description="Staff's word when received (null before)")
     amount: Money | None = Field(description="What these units give back, once received")
 
 
@@ -639,13 +646,14 @@ _RETURN_EXAMPLE: dict[str, Any] = {
     "refund_shipping": False, "currency": "USD", "amount": "27.24", "refund_id": None, "refunded_amount": None,
     "note": None, "created_at": "2026-11-27T09:12:03.118204Z", "received_at": "2026-11-29T14:40:51.902113Z",
     "refunded_at": None,
-    "lines": [{"id": "0a8c6a0e-58b3-4e57-b1a7-6e1b4a8f0c11", "item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
+    "items": [{"id": "0a8c6a0e-58b3-4e57-b1a7-6e1b4a8f0c11", "order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
                "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
-               "name": "Stone Sealer 1 L", "quantity": 1, "restock": True, "amount": "27.24"}]}
+               "name": "Stone Sealer 1 L", "quantity": 1, "resaleable": True, "amount": "27.24"}]}
 
 
 class ReturnRead(_Read):
-    """A return (#56): requested → received (the refund is asked for) → refunded, or rejected."""
+    """A return (#56): requested → approved (optional) → received (the refund is asked for) → refunded,
+    or rejected."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_RETURN_EXAMPLE]})
 
@@ -667,7 +675,7 @@ class ReturnRead(_Read):
     created_at: datetime
     received_at: datetime | None
     refunded_at: datetime | None
-    lines: list[ReturnLineRead]
+    items: list[ReturnLineRead]
 
 
 # -- promotions (#56) --------------------------------------------------------------------------------

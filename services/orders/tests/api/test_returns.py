@@ -37,7 +37,7 @@ def returns_url(order: dict[str, Any]) -> str:
 
 async def open_return(customer: Customer, order: dict[str, Any], *lines: tuple[int, int],
                       reason: str = "Too small") -> httpx.Response:
-    body = {"lines": [{"item_id": order["items"][i]["id"], "quantity": q} for i, q in lines], "reason": reason}
+    body = {"items": [{"order_item_id": order["items"][i]["id"], "quantity": q} for i, q in lines], "reason": reason}
     return await customer.client.post(returns_url(order), json=body, headers=customer.headers)
 
 
@@ -49,10 +49,14 @@ async def opened(customer: Customer, order: dict[str, Any], *lines: tuple[int, i
 
 
 async def receive(harness: ServiceHarness, staff: Staff, ret: dict[str, Any], *, restock: Sequence[bool] = (),
-                  refund_shipping: bool = False) -> httpx.Response:
-    lines = [{"line_id": line["id"], "restock": flag} for line, flag in zip(ret["lines"], restock, strict=False)]
+                  refund_shipping: bool = False, quantities: Sequence[int] = ()) -> httpx.Response:
+    """Receive every line of the return (all its units unless `quantities`), resaleable per `restock`."""
+    flags = [*restock, *[False] * len(ret["items"])]
+    counts = [*quantities, *[line["quantity"] for line in ret["items"]][len(quantities):]]
+    items = [{"order_item_id": line["order_item_id"], "quantity": count, "resaleable": flag}
+             for line, flag, count in zip(ret["items"], flags, counts, strict=False)]
     return await harness.client.post(f"/api/v1/staff/returns/{ret['id']}/receive", headers=staff.headers,
-                                     json={"lines": lines, "refund_shipping": refund_shipping})
+                                     json={"items": items, "refund_shipping": refund_shipping})
 
 
 def published(harness: ServiceHarness, type_: str, order_id: str) -> list[dict[str, Any]]:
@@ -71,7 +75,7 @@ class TestOpening:
         order = await delivered_order(harness, customer, staff, platform, ("30.00", 2, "physical"))
         ret = await opened(customer, order, (0, 1))
         assert ret["number"].startswith("RET-") and ret["status"] == "requested" and ret["opened_by"] == "customer"
-        assert [(line["quantity"], line["restock"], line["amount"]) for line in ret["lines"]] == [(1, None, None)]
+        assert [(line["quantity"], line["resaleable"], line["amount"]) for line in ret["items"]] == [(1, None, None)]
         listed = (await customer.client.get(returns_url(order), headers=customer.headers)).json()
         assert [r["id"] for r in listed] == [ret["id"]]
         page = (await harness.client.get("/api/v1/staff/returns", params={"status": "requested",
@@ -93,7 +97,7 @@ class TestOpening:
         error = assert_error(await open_return(customer, order, (0, 3)), 409, "RETURN_QUANTITY_EXCEEDED")
         assert error["details"]["returnable"][order["items"][0]["id"]] == 2
         assert_error(await open_return(customer, order, (1, 1)), 400, "VALIDATION_ERROR")  # a credit pack: not shipped
-        bad = await customer.client.post(returns_url(order), json={"lines": [], "reason": "x"},
+        bad = await customer.client.post(returns_url(order), json={"items": [], "reason": "x"},
                                          headers=customer.headers)
         assert_error(bad, 400, "VALIDATION_ERROR")
         await opened(customer, order, (0, 2))
@@ -114,7 +118,7 @@ class TestOpening:
             self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
         order = await delivered_order(harness, customer, staff, platform, ("30.00", 1, "physical"))
         response = await harness.client.post(f"/api/v1/staff/orders/{order['id']}/returns", headers=staff.headers,
-                                             json={"lines": [{"item_id": order["items"][0]["id"]}],
+                                             json={"items": [{"order_item_id": order["items"][0]["id"]}],
                                                    "reason": "Called support"})
         assert response.status_code == 201, response.text
         ret = response.json()
@@ -141,9 +145,9 @@ class TestReceiving:
         subtotal, tax = Decimal(order["subtotal"]), Decimal(order["tax_amount"])
         line = Decimal("30.00") + (tax * Decimal("30.00") / subtotal).quantize(Decimal("0.01"))
         assert received["status"] == "received" and received["refund_shipping"] is True
-        assert (received["lines"][0]["restock"], received["lines"][0]["amount"]) == (True, str(line))
-        assert received["lines"][1]["restock"] is False
-        expected = sum((Decimal(x["amount"]) for x in received["lines"]), Decimal(order["shipping_cost"]))
+        assert (received["items"][0]["resaleable"], received["items"][0]["amount"]) == (True, str(line))
+        assert received["items"][1]["resaleable"] is False
+        expected = sum((Decimal(x["amount"]) for x in received["items"]), Decimal(order["shipping_cost"]))
         assert Decimal(received["amount"]) == expected
         await harness.drain()
         [event] = published(harness, "return.received", order["id"])
@@ -175,6 +179,53 @@ class TestReceiving:
         assert Decimal(received["amount"]) == Decimal(order["total_amount"]) - Decimal("30.00")
 
 
+class TestApprovalAndPartialReceipt:
+    async def test_approve_then_receive_and_approve_only_once(self, harness: ServiceHarness, customer: Customer,
+                                                              staff: Staff, platform: FakePlatform) -> None:
+        order = await delivered_order(harness, customer, staff, platform, ("30.00", 2, "physical"))
+        ret = await opened(customer, order, (0, 1))
+        url = f"/api/v1/staff/returns/{ret['id']}/approve"
+        approved = await harness.client.post(url, headers=staff.headers)
+        assert (approved.status_code, approved.json()["status"]) == (200, "approved"), approved.text
+        assert_error(await harness.client.post(url, headers=staff.headers), 409, "RETURN_NOT_OPEN")
+        received = await receive(harness, staff, ret, restock=[True])
+        assert (received.status_code, received.json()["status"]) == (200, "received"), received.text
+        assert_error(await harness.client.post(url, headers=staff.headers), 409, "RETURN_NOT_OPEN")
+        await harness.drain()
+        assert [e.data["action"] for e in harness.published("staff.action_recorded")
+                if e.data["action"].startswith("return.")] == ["return.approve", "return.receive"]
+
+    async def test_an_approved_return_may_be_rejected(self, harness: ServiceHarness, customer: Customer,
+                                                      staff: Staff, platform: FakePlatform) -> None:
+        order = await delivered_order(harness, customer, staff, platform, ("30.00", 1, "physical"))
+        ret = await opened(customer, order, (0, 1))
+        await harness.client.post(f"/api/v1/staff/returns/{ret['id']}/approve", headers=staff.headers)
+        rejected = await harness.client.post(f"/api/v1/staff/returns/{ret['id']}/reject", headers=staff.headers)
+        assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
+
+    async def test_a_partial_receipt_refunds_what_came_back_and_frees_the_rest(
+            self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
+        order = await delivered_order(harness, customer, staff, platform, ("30.00", 3, "physical"),
+                                      ("10.00", 1, "physical"))
+        ret = await opened(customer, order, (0, 3), (1, 1))
+        whole = await receive(harness, staff, ret, quantities=[4])
+        assert_error(whole, 400, "VALIDATION_ERROR")  # more than requested: nothing changed
+        url = f"/api/v1/staff/returns/{ret['id']}/receive"
+        response = await harness.client.post(url, headers=staff.headers, json={
+            "items": [{"order_item_id": order["items"][0]["id"], "quantity": 2, "resaleable": True}]})
+        assert response.status_code == 200, response.text
+        received = response.json()
+        assert [(x["order_item_id"], x["quantity"], x["resaleable"]) for x in received["items"]] == [
+            (order["items"][0]["id"], 2, True)]
+        subtotal, tax = Decimal(order["subtotal"]), Decimal(order["tax_amount"])
+        assert Decimal(received["amount"]) == (Decimal("60.00") + tax * Decimal("60.00") / subtotal).quantize(
+            Decimal("0.01"))
+        # The units not received may be returned again: one of the first line, the second line.
+        again = await opened(customer, order, (0, 1), (1, 1))
+        assert again["status"] == "requested"
+        assert_error(await open_return(customer, order, (0, 1)), 409, "RETURN_QUANTITY_EXCEEDED")
+
+
 class TestRefund:
     async def test_the_refund_settles_the_return_and_a_whole_return_makes_the_order_returned(
             self, harness: ServiceHarness, customer: Customer, staff: Staff, platform: FakePlatform) -> None:
@@ -189,6 +240,9 @@ class TestRefund:
         await harness.deliver(refunded(order, second, second["amount"]))
         final = await customer.order(order["id"])
         assert final["status"] == "returned"
+        seen = (await harness.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)).json()
+        assert Decimal(seen["refunded_amount"]) == Decimal(first["amount"]) + Decimal(second["amount"])
+        assert final["refunded_amount"] == seen["refunded_amount"]
         assert final["status_history"][-1]["note"] == "Every shipped unit returned and refunded"
         assert_error(await open_return(customer, order, (0, 1)), 409, "ORDER_NOT_RETURNABLE")
 

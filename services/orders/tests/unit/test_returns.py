@@ -98,3 +98,26 @@ class TestAmount:
         lines = [ReturnedUnits(D("60.00"), 2, 2, taxed=True), ReturnedUnits(D("10.00"), 1, 1, taxed=True)]
         assert domain.return_amount(lines, money, refund_shipping=True, shipping_refunded=False,
                                     refundable=money.total_amount) == money.total_amount
+
+
+class TestLineDiscounts:
+    def test_per_line_amounts_are_summed_by_position(self) -> None:
+        discounts = [{"promotion_id": "p1", "code": "TEN", "amount": "3.00",
+                      "lines": [{"position": 0, "sku": "A", "amount": "2.00"}, {"position": 1, "sku": "B", "amount": "1.00"}]},
+                     {"promotion_id": "p2", "code": None, "amount": "0.50",
+                      "lines": [{"position": 0, "sku": "A", "amount": "0.50"}]}]
+        assert domain.line_discounts(discounts) == {0: Decimal("2.50"), 1: Decimal("1.00")}
+
+    def test_no_per_line_data_means_none(self) -> None:
+        assert domain.line_discounts([]) == {}
+        assert domain.line_discounts([{"promotion_id": "p", "code": "X", "amount": "5.00"}]) == {}
+
+    def test_a_line_allocation_replaces_the_proportional_share(self) -> None:
+        money = domain.OrderMoney(subtotal=Decimal("100.00"), tax_amount=Decimal("0.00"), shipping_cost=Decimal("0"),
+                                  discount=Decimal("10.00"), total_amount=Decimal("90.00"),
+                                  taxable_subtotal=Decimal("100.00"))
+        units = domain.ReturnedUnits(line_total=Decimal("50.00"), line_quantity=2, quantity=1, taxed=True)
+        assert domain.returned_line_amount(units, money) == Decimal("22.50")  # proportional: 25 - 2.50
+        allocated = domain.ReturnedUnits(line_total=Decimal("50.00"), line_quantity=2, quantity=1, taxed=True,
+                                         line_discount=Decimal("8.00"))
+        assert domain.returned_line_amount(allocated, money) == Decimal("21.00")  # 25 - 8 / 2

@@ -29,8 +29,9 @@ STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"},
                               403: {"description": "Support (or admin) only; reading: support or finance"}}
 STAFF_WRITE_ERRORS: ErrorResponses = {
     **STAFF_ONLY, 404: {"description": "NOT_FOUND: unknown return"},
-    400: {"description": "VALIDATION_ERROR: a line that is not this return's"},
-    409: {"description": "RETURN_NOT_OPEN: received or rejected already (details.status); nothing changed"}}
+    400: {"description": "VALIDATION_ERROR: an order item not in this return, or more units than requested"},
+    409: {"description": "RETURN_NOT_OPEN: received, refunded or rejected already (approve: not requested; "
+                         "details.status); nothing changed"}}
 
 
 @router.post("/orders/{order_id}/returns", summary="Return items of a delivered order", status_code=201,
@@ -71,13 +72,22 @@ async def get_return(return_id: str, _: OrderReaderPrincipal, returns: ReturnRea
     return (await returns.get(return_id)).read()
 
 
+@staff.post("/returns/{return_id}/approve", summary="Approve a return", response_model=ReturnRead,
+            responses=STAFF_WRITE_ERRORS)
+async def approve_return(return_id: str, support: SupportPrincipal, returns: ReturnsDep) -> Any:
+    """Accept a requested return before the parcel comes (support, admin; audited as `return.approve`).
+    Optional: a requested return may be received directly."""
+    return (await returns.approve(return_id, support)).read()
+
+
 @staff.post("/returns/{return_id}/receive", summary="Receive a return", response_model=ReturnRead,
             responses=STAFF_WRITE_ERRORS)
-async def receive_return(return_id: str, data: ReturnReceive, support: SupportPrincipal,
+async def receive_return(return_id: str, data: ReturnReceive, staff_member: OrderReaderPrincipal,
                          returns: ReturnsDep) -> Any:
-    """Staff have the parcel: the lines marked `restock` go back in stock, and the refund (plus the order's
-    shipping with `refund_shipping`) is asked of payments, once. Audited as `return.receive`."""
-    return (await returns.receive(return_id, data, support)).read()
+    """Staff have the parcel (support, finance, admin): the units received of each line are refunded (their
+    share of discount and tax; plus the order's shipping with `refund_shipping`) through payments, once;
+    the `resaleable` ones go back in stock; units not received leave the return. Audited as `return.receive`."""
+    return (await returns.receive(return_id, data, staff_member)).read()
 
 
 @staff.post("/returns/{return_id}/reject", summary="Reject a return", response_model=ReturnRead,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +20,7 @@ from atelier_orders.queries import OrderQueries
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import OrderQuery, StorefrontOrders
 from atelier_orders.service._shared import order_id_of
+from atelier_orders.service.payment_records import PaymentRecords
 
 
 def reader_of(viewer: Principal) -> uuid.UUID | None:
@@ -40,6 +42,8 @@ class OrderService(UseCase[OrdersContext]):
                                       reader=reader_of(viewer))
         if order is None:
             raise OrderNotFound()
+        records = await PaymentRecords(self.session, self.context).of_order(order.id)
+        order.refunded_amount = sum((r.amount or Decimal("0") for r in records if r.kind == "refund"), Decimal("0"))
         return order
 
     async def list(self, query: OrderQuery, viewer: Principal, storefront: Storefront, *, limit: int,

@@ -62,7 +62,9 @@ class ReturnPicture:
     lines: Sequence[OrderReturnLine]
 
     def read(self) -> dict[str, object]:
-        return {**self.ret.model_dump(), "lines": [line.model_dump() for line in self.lines]}
+        return {**self.ret.model_dump(), "items": [
+            {**line.model_dump(exclude={"item_id", "restock"}), "order_item_id": line.item_id,
+             "resaleable": line.restock} for line in self.lines]}
 
 
 def _return_id_of(ref: str) -> uuid.UUID:
@@ -94,15 +96,15 @@ class Returns(UseCase[OrdersContext]):
             raise OrderNotReturnable(problem, details={"status": order.status})
         details = await reload(self.session, order.id)
         asked: dict[uuid.UUID, int] = {}
-        for line in data.lines:
-            asked[line.item_id] = asked.get(line.item_id, 0) + line.quantity
+        for line in data.items:
+            asked[line.order_item_id] = asked.get(line.order_item_id, 0) + line.quantity
         returnable = domain.returnable_quantities(
             ((i.id, i.kind, i.quantity) for i in details.items),
             await self.returns.units_by_item(order.id, domain.RETURN_HOLDS))
         if problems := domain.quantity_problems(asked, returnable):
             unknown = {k: v for k, v in problems.items() if uuid.UUID(k) not in returnable}
             if unknown:
-                raise InvalidReturnLine(details={"fields": {"lines": list(unknown.values())}, "items": unknown})
+                raise InvalidReturnLine(details={"fields": {"items": list(unknown.values())}, "items": unknown})
             raise ReturnQuantityExceeded(details={"items": problems,
                                                   "returnable": {str(k): v for k, v in returnable.items()}})
         now = utcnow()
@@ -133,21 +135,48 @@ class Returns(UseCase[OrdersContext]):
 
     # -- staff: receive or reject --------------------------------------------------------------------
 
-    async def receive(self, return_ref: str, data: ReturnReceive, staff: Principal) -> ReturnPicture:
-        """Staff have the parcel: the lines named `restock` go back in stock, the refund is
-        computed (`domain.return_amount`) and asked for through `return.received`. Once: a return
-        no longer requested is 409 `RETURN_NOT_OPEN` and nothing changes."""
+    async def approve(self, return_ref: str, staff: Principal) -> ReturnPicture:
+        """Staff accept a requested return before the parcel comes (optional: receive takes a
+        requested return too). Once: a return no longer requested is 409 `RETURN_NOT_OPEN`."""
         ret, order = await self._lock(return_ref)
-        lines = list(await self.returns.lines_of([ret.id]))
-        by_id = {line.id: line for line in lines}
-        restock: dict[uuid.UUID, bool] = {}
-        for choice in data.lines:
-            if choice.line_id not in by_id:
-                raise InvalidReturnLine("Not a line of this return",
-                                        details={"fields": {"lines": [f"Unknown line {choice.line_id}"]}})
-            restock[choice.line_id] = choice.restock
-        if ret.status != R.REQUESTED:
+        now = utcnow()
+        if not await self.returns.move(ret.id, (R.REQUESTED,), {"status": R.APPROVED, "staff_id": staff.user_id,
+                                                                "updated_at": now}):
             raise ReturnNotOpen(details={"status": ret.status})
+        await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF, actor_id=staff.user_id,
+                            note=f"Return {ret.number} approved")
+        await audit.record(self.session, staff, "return.approve", "order", order.id,
+                           before={"return_id": str(ret.id), "status": ret.status},
+                           after={"status": R.APPROVED.value})
+        return await self._picture(ret.id)
+
+    async def receive(self, return_ref: str, data: ReturnReceive, staff: Principal) -> ReturnPicture:
+        """Staff have the parcel: `data.items` names the units received of each line (at most those
+        requested) and whether they are resaleable (back in stock). The refund covers the received
+        units (`domain.return_amount`) and is asked for through `return.received`; units not
+        received leave the return and may be returned again. Once: a return neither requested nor
+        approved is 409 `RETURN_NOT_OPEN` and nothing changes."""
+        ret, order = await self._lock(return_ref)
+        if ret.status not in (R.REQUESTED, R.APPROVED):
+            raise ReturnNotOpen(details={"status": ret.status})
+        all_lines = list(await self.returns.lines_of([ret.id]))
+        by_item = {line.item_id: line for line in all_lines}
+        restock: dict[uuid.UUID, bool] = {}
+        received: dict[uuid.UUID, int] = {}
+        for choice in data.items:
+            line = by_item.get(choice.order_item_id)
+            if line is None:
+                raise InvalidReturnLine("Not a line of this return", details={
+                    "fields": {"items": [f"Order item {choice.order_item_id} is not in this return"]}})
+            received[line.id] = received.get(line.id, 0) + choice.quantity
+            restock[line.id] = choice.resaleable
+            if received[line.id] > line.quantity:
+                raise InvalidReturnLine("More units received than requested", details={
+                    "fields": {"items": [f"Order item {line.item_id}: {line.quantity} requested"]}})
+        by_line = {line.id: line for line in all_lines}
+        lines = [line for line in all_lines if line.id in received]
+        for line in lines:
+            line.quantity = received[line.id]
         details = await reload(self.session, order.id)
         others = [r for r in await self.returns.of_order(order.id) if r.id != ret.id]
         amounts = {line.id: domain.returned_line_amount(_units(line, details), _money(details)) for line in lines}
@@ -157,13 +186,17 @@ class Returns(UseCase[OrdersContext]):
             refundable=await self._refundable(details, others))
         now = utcnow()
         settled = ret.refund_id is not None or amount == 0  # refunded already (heard first), or nothing to pay
-        if not await self.returns.move(ret.id, R.REQUESTED, {
+        if not await self.returns.move(ret.id, (R.REQUESTED, R.APPROVED), {
                 "status": R.REFUNDED if settled else R.RECEIVED, "amount": amount, "received_at": now,
                 "refund_shipping": data.refund_shipping, "staff_id": staff.user_id, "updated_at": now,
                 **({"refunded_at": ret.refunded_at or now} if settled else {})}):
             raise ReturnNotOpen(details={"status": ret.status})  # pragma: no cover - the order's lock serialises
-        for line in lines:
-            await self.returns.settle_line(line.id, restock=restock.get(line.id, False), amount=amounts[line.id])
+        for line in all_lines:
+            if line.id in received:
+                await self.returns.settle_line(line.id, quantity=received[line.id], restock=restock[line.id],
+                                               amount=amounts[line.id])
+            else:
+                await self.returns.drop_line(line.id)
         picture = await self._picture(ret.id)
         await outbox.add(self.session, ReturnReceived(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
@@ -174,10 +207,11 @@ class Returns(UseCase[OrdersContext]):
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF,
                             actor_id=staff.user_id, note=f"Return {ret.number} received; refund of {money}")
         await audit.record(self.session, staff, "return.receive", "order", order.id,
-                           before={"return_id": str(ret.id), "status": R.REQUESTED.value},
+                           before={"return_id": str(ret.id), "status": ret.status},
                            after={"status": picture.ret.status, "amount": str(amount),
                                   "refund_shipping": data.refund_shipping,
-                                  "restock": {str(k): v for k, v in restock.items()}})
+                                  "received": {str(by_line[k].item_id): v for k, v in received.items()},
+                                  "resaleable": {str(by_line[k].item_id): v for k, v in restock.items()}})
         if settled:
             await self._maybe_returned(order)
         log.info("return %s of order %s received: %s", ret.number, order.order_number, money)
@@ -187,7 +221,7 @@ class Returns(UseCase[OrdersContext]):
         """Staff refuse a return not received yet: its units may be returned again, nothing moves."""
         ret, order = await self._lock(return_ref)
         now = utcnow()
-        if not await self.returns.move(ret.id, R.REQUESTED, {"status": R.REJECTED, "note": reason,
+        if not await self.returns.move(ret.id, (R.REQUESTED, R.APPROVED), {"status": R.REJECTED, "note": reason,
                                                              "staff_id": staff.user_id, "updated_at": now}):
             raise ReturnNotOpen(details={"status": ret.status})
         await outbox.add(self.session, ReturnRejected(
@@ -308,8 +342,10 @@ def _money(order: OrderDetails) -> domain.OrderMoney:
 
 def _units(line: OrderReturnLine, order: OrderDetails) -> domain.ReturnedUnits:
     item = next(i for i in order.items if i.id == line.item_id)
-    # A per-line discount allocation, once orders keeps one (promotions); none today.
-    allocated = getattr(item, "discount", None)
+    # Per-line discount amounts by position from the promotions frozen on the order (`discounts[].lines`);
+    # an order without them (placed before promotions) shares its discount in proportion.
+    per_line = domain.line_discounts(order.discounts)
+    if per_line and item.position not in per_line:
+        per_line[item.position] = Decimal("0")  # allocations are given: a line without one had none
     return domain.ReturnedUnits(line_total=item.line_total, line_quantity=item.quantity, quantity=line.quantity,
-                                taxed=item.kind not in TAX_INCLUSIVE_KINDS,
-                                line_discount=Decimal(allocated) if allocated is not None else None)
+                                taxed=item.kind not in TAX_INCLUSIVE_KINDS, line_discount=per_line.get(item.position))

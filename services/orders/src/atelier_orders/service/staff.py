@@ -40,6 +40,7 @@ class StaffOrders(UseCase[OrdersContext]):
             raise OrderNotFound()
         money = await PaymentRecords(self.session, self.context).of_order(order.id)
         refunded = sum((r.amount or Decimal("0") for r in money if r.kind == "refund"), Decimal("0"))
+        order.refunded_amount = refunded
         return StaffOrderPicture(
             order=order, version=domain.order_version(order.updated_at, order.status),
             payments=[r for r in money if r.kind in ("payment", "payment_failed")],

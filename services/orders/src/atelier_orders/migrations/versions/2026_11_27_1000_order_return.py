@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("refunded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("number", name="uq_order_return_number"),
-        sa.CheckConstraint("status IN ('requested', 'received', 'refunded', 'rejected')",
+        sa.CheckConstraint("status IN ('requested', 'approved', 'received', 'refunded', 'rejected')",
                            name="ck_order_return_status"),
     )
     op.create_index("ix_order_return_order_id", "order_return", ["order_id", "created_at"])
