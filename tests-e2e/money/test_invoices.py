@@ -27,12 +27,17 @@ async def test_a_paid_order_has_its_invoice_and_a_partial_refund_its_credit_note
     order = await paid_order(api, auth)
     invoice_url = f"/api/v1/orders/{order['id']}/invoice"
     # Issued in the transaction that made the order paid: there as soon as the order reads paid.
-    response = await api.get(invoice_url, headers=auth)
+    as_json = {**auth, "Accept": "application/json"}
+    response = await api.get(invoice_url, headers=as_json)
     assert response.status_code == 200, response.text
     invoice = response.json()
     assert invoice["number"].startswith("INV-DEFAULT-") and invoice["order_number"] == order["order_number"]
     assert invoice["total_amount"] == order["total_amount"] and invoice["credit_notes"] == []
     _is_pdf_of(await api.get(f"{invoice_url}.pdf", headers=auth), invoice["number"])
+    # Without asking for JSON, the invoice's path answers the PDF and names its number.
+    pdf = await api.get(invoice_url, headers=auth)
+    _is_pdf_of(pdf, invoice["number"])
+    assert pdf.headers["x-invoice-number"] == invoice["number"]
     # Another customer finds nothing there.
     stranger = await customer(api)
     assert_error(await api.get(f"{invoice_url}.pdf", headers=stranger), 404, "NOT_FOUND")
@@ -43,15 +48,16 @@ async def test_a_paid_order_has_its_invoice_and_a_partial_refund_its_credit_note
     assert refund.status_code == 201, refund.text
 
     async def credited() -> dict[str, Any] | None:
-        body: dict[str, Any] = (await api.get(invoice_url, headers=auth)).json()
+        body: dict[str, Any] = (await api.get(invoice_url, headers=as_json)).json()
         return body if body["credit_notes"] else None
 
     invoice = await poll(credited, timeout=30, message="the refund's credit note")
     [note] = invoice["credit_notes"]
     assert (note["amount"], note["invoice_number"], note["reason"]) == ("1.00", invoice["number"], "scratched lid")
     assert note["number"].startswith("CN-DEFAULT-") and invoice["credited"] == "1.00"
-    _is_pdf_of(await api.get(f"/api/v1/orders/{order['id']}/credit-notes/{note['number']}.pdf", headers=auth),
-               note["number"])
+    listed = await api.get(f"/api/v1/orders/{order['id']}/credit-notes", headers=auth)
+    assert [(n["number"], n["amount"]) for n in listed.json()] == [(note["number"], "1.00")], listed.text
+    _is_pdf_of(await api.get(listed.json()[0]["url"], headers=auth), note["number"])
     # Staff download both from the back office's routes.
     staff_base = f"/api/v1/staff/orders/{order['id']}"
     _is_pdf_of(await api.get(f"{staff_base}/invoice.pdf", headers=as_staff), invoice["number"])

@@ -76,7 +76,8 @@ async def test_a_return_is_received_refunded_credited_and_restocked_once(api: ht
     assert settled["refunded_amount"] == received["amount"]
 
     async def credited() -> dict[str, Any] | None:
-        invoice: dict[str, Any] = (await api.get(f"/api/v1/orders/{order['id']}/invoice", headers=auth)).json()
+        invoice: dict[str, Any] = (await api.get(f"/api/v1/orders/{order['id']}/invoice",
+                                                 headers={**auth, "Accept": "application/json"})).json()
         return invoice if invoice["credit_notes"] else None
 
     invoice = await poll(credited, timeout=40, message="the return's credit note")

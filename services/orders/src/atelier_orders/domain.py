@@ -454,11 +454,10 @@ class DocumentKind(StrEnum):
 DOCUMENT_PREFIXES: Mapping[DocumentKind, str] = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
 
 
-def document_number(kind: DocumentKind, storefront: str, issued: date, sequence: int) -> str:
-    """`INV-DEFAULT-2026-000042`: the kind's prefix, the storefront's slug in capitals, the year it
-    was issued, and its number in the storefront's sequence of that kind (six digits at least). The
-    sequence runs on across years: the year only tells the reader when."""
-    return f"{DOCUMENT_PREFIXES[kind]}-{storefront.upper()}-{issued.year:04d}-{sequence:06d}"
+def document_number(kind: DocumentKind, storefront: str, sequence: int) -> str:
+    """`INV-DEFAULT-000042`: the kind's prefix, the storefront's slug in capitals and its number in
+    the storefront's gap-free sequence of that kind (six digits at least), which runs on across years."""
+    return f"{DOCUMENT_PREFIXES[kind]}-{storefront.upper()}-{sequence:06d}"
 
 
 def invoice_lines(items: Iterable[Any]) -> list[dict[str, Any]]:

@@ -226,7 +226,7 @@ class Invoice(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    # INV-<STOREFRONT>-<YYYY>-<000001> (`domain.document_number`).
+    # INV-<STOREFRONT>-<000001> (`domain.document_number`).
     number: str = Field(max_length=100)
     order_id: uuid.UUID = Field(sa_column=Column(
         ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_invoice_order_id"), nullable=False))
@@ -264,7 +264,7 @@ class CreditNote(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    # CN-<STOREFRONT>-<YYYY>-<000001>, a sequence of its own per storefront.
+    # CN-<STOREFRONT>-<000001>, a sequence of its own per storefront.
     number: str = Field(max_length=100)
     invoice_id: uuid.UUID = Field(sa_column=Column(
         ForeignKey("invoice.id", ondelete="CASCADE", name="fk_credit_note_invoice_id"), nullable=False))

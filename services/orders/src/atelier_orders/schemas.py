@@ -485,11 +485,11 @@ class StorefrontOrders(BaseModel):
 # -- invoices and credit notes (#56) ------------------------------------------------------------------
 
 _CREDIT_NOTE_EXAMPLE: dict[str, Any] = {
-    "number": "CN-DEFAULT-2026-000007", "invoice_number": "INV-DEFAULT-2026-000042",
+    "number": "CN-DEFAULT-000007", "invoice_number": "INV-DEFAULT-000042",
     "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b", "amount": "5.00", "currency": "USD",
     "reason": "Damaged corner", "issued_at": "2026-11-27T09:30:12.418503Z"}
 _INVOICE_EXAMPLE: dict[str, Any] = {
-    "number": "INV-DEFAULT-2026-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+    "number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
     "order_number": "ORD-20261126-NNKSU0", "storefront": "default", "seller": {"name": "Atelier"},
     "buyer": {"email": "ada.lovelace@example.com", "billing_address": _ADDRESS_EXAMPLE,
               "shipping_address": _ADDRESS_EXAMPLE},
@@ -523,6 +523,24 @@ class CreditNoteRead(_Read):
     issued_at: datetime
 
 
+class CreditNoteLink(BaseModel):
+    """A credit note in `GET /orders/{id}/credit-notes`: its number, amount, date and PDF."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"number": "CN-DEFAULT-000007", "amount": "10.00", "currency": "USD", "created_at": "2026-11-28T10:02:11Z",
+         "url": "/api/v1/orders/d9a1128a-05bd-4d8e-aa4e-cd386132471e/credit-notes/CN-DEFAULT-000007.pdf"}]})
+
+    number: str
+    amount: Money
+    currency: str
+    created_at: datetime
+    url: str
+
+    @classmethod
+    def of(cls, note: Any, url: str) -> CreditNoteLink:
+        return cls(number=note.number, amount=note.amount, currency=note.currency, created_at=note.issued_at, url=url)
+
+
 class SellerRead(BaseModel):
     name: str = Field(description="the storefront's name when the invoice was issued")
 
@@ -539,7 +557,7 @@ class InvoiceRead(_Read):
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_INVOICE_EXAMPLE]})
 
-    number: str = Field(description="INV-<STOREFRONT>-<YYYY>-<NNNNNN>, gap-free per storefront")
+    number: str = Field(description="INV-<STOREFRONT>-<NNNNNN>, gap-free per storefront")
     order_id: uuid.UUID
     order_number: str
     storefront: str

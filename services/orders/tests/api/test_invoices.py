@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +26,6 @@ from atelier_testing.storefronts import add_storefront, make_storefront
 from ..conftest import Customer, FakePlatform, Staff, assert_error
 from ..events.test_saga import paid
 
-YEAR = datetime.now(UTC).year
-
 
 def _refunded(order: dict[str, Any], amount: str, **fields: Any) -> PaymentRefunded:
     return PaymentRefunded(**{"order_id": order["id"], "payment_id": uuid.uuid4(), "amount": Decimal(amount),
@@ -43,7 +40,8 @@ async def _physical_order(customer: Customer, platform: FakePlatform) -> dict[st
 
 
 async def _invoice(customer: Customer, order_id: str) -> dict[str, Any]:
-    response = await customer.client.get(f"/api/v1/orders/{order_id}/invoice", headers=customer.headers)
+    response = await customer.client.get(f"/api/v1/orders/{order_id}/invoice",
+                                         headers={**customer.headers, "Accept": "application/json"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -68,7 +66,7 @@ class TestIssue:
         order = await _physical_order(customer, platform)
         await harness.deliver(paid(order))
         invoice = await _invoice(customer, order["id"])
-        assert invoice["number"] == f"INV-DEFAULT-{YEAR}-000001"
+        assert invoice["number"] == "INV-DEFAULT-000001"
         assert (invoice["order_id"], invoice["order_number"], invoice["storefront"]) == (
             order["id"], order["order_number"], "default")
         assert invoice["seller"]["name"]
@@ -95,8 +93,8 @@ class TestIssue:
                                                          shipping_address_id=platform.address(customer.owner_id))
             await harness.deliver(paid(order))
             numbers.append((await _invoice(customer, order["id"]))["number"])
-        assert numbers == [f"INV-DEFAULT-{YEAR}-000001", f"INV-DEFAULT-{YEAR}-000002", f"INV-B-{YEAR}-000001",
-                           f"INV-DEFAULT-{YEAR}-000003", f"INV-B-{YEAR}-000002"]
+        assert numbers == ["INV-DEFAULT-000001", "INV-DEFAULT-000002", "INV-B-000001",
+                           "INV-DEFAULT-000003", "INV-B-000002"]
         b = await _invoice(customer, order["id"])
         assert (b["seller"]["name"], b["currency"]) == ("Storefront B", "EUR")
 
@@ -109,11 +107,11 @@ class TestIssue:
         await harness.deliver(paid(order))  # another confirmation of the same money
         await harness.drain()
         assert [e["number"] for e in _published(harness, "invoice.issued", order["id"])] == [
-            f"INV-DEFAULT-{YEAR}-000001"]
+            "INV-DEFAULT-000001"]
         # Nothing was drawn from the sequence in vain: the next order takes the next number.
         other = await _physical_order(customer, platform)
         await harness.deliver(paid(other))
-        assert (await _invoice(customer, other["id"]))["number"] == f"INV-DEFAULT-{YEAR}-000002"
+        assert (await _invoice(customer, other["id"]))["number"] == "INV-DEFAULT-000002"
 
     async def test_a_digital_order_is_invoiced_and_completed(self, harness: ServiceHarness, customer: Customer,
                                                              platform: FakePlatform) -> None:
@@ -129,7 +127,7 @@ class TestIssue:
                                                                  staff: Staff, platform: FakePlatform) -> None:
         order = await _physical_order(customer, platform)
         await staff.moved(order["id"], "paid")
-        assert (await _invoice(customer, order["id"]))["number"] == f"INV-DEFAULT-{YEAR}-000001"
+        assert (await _invoice(customer, order["id"]))["number"] == "INV-DEFAULT-000001"
 
     async def test_money_for_a_cancelled_order_is_not_invoiced(self, harness: ServiceHarness, customer: Customer,
                                                                platform: FakePlatform) -> None:
@@ -152,7 +150,7 @@ class TestConcurrentNumbering:
                                                  on_order_paid, runtime.context) for e in events))
         assert all(ran)
         numbers = sorted([(await _invoice(customer, order["id"]))["number"] for order in orders])
-        assert numbers == [f"INV-DEFAULT-{YEAR}-{n:06d}" for n in range(1, 21)]
+        assert numbers == [f"INV-DEFAULT-{n:06d}" for n in range(1, 21)]
 
     async def test_an_issue_rolled_back_gives_its_number_back(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
@@ -165,7 +163,7 @@ class TestConcurrentNumbering:
                 await Invoicing(session, runtime.context).issue(locked)
                 raise RuntimeError("the transaction fails after the number was drawn")
         await harness.deliver(paid(second))
-        assert (await _invoice(customer, second["id"]))["number"] == f"INV-DEFAULT-{YEAR}-000001"
+        assert (await _invoice(customer, second["id"]))["number"] == "INV-DEFAULT-000001"
 
 
 class TestReading:
@@ -175,7 +173,18 @@ class TestReading:
         order = await _physical_order(customer, platform)
         await harness.deliver(paid(order))
         response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=customer.headers)
-        _assert_pdf(response, f"INV-DEFAULT-{YEAR}-000001")
+        _assert_pdf(response, "INV-DEFAULT-000001")
+
+    async def test_the_invoice_path_answers_the_pdf_with_its_number_unless_json_is_asked(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        order = await _physical_order(customer, platform)
+        await harness.deliver(paid(order))
+        for accept in (None, "*/*", "application/pdf", "application/pdf, application/json"):
+            headers = customer.headers if accept is None else {**customer.headers, "Accept": accept}
+            response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=headers)
+            _assert_pdf(response, "INV-DEFAULT-000001")
+            assert response.headers["x-invoice-number"] == "INV-DEFAULT-000001"
+        assert (await _invoice(customer, order["id"]))["number"] == "INV-DEFAULT-000001"
 
     async def test_an_unpaid_order_has_no_invoice(self, harness: ServiceHarness, customer: Customer,
                                                   platform: FakePlatform) -> None:
@@ -255,17 +264,25 @@ class TestCreditNotes:
         invoice = await _invoice(customer, order["id"])
         assert [(n["number"], n["amount"], n["refund_id"], n["reason"], n["invoice_number"])
                 for n in invoice["credit_notes"]] == [
-            (f"CN-DEFAULT-{YEAR}-000001", "10.00", str(first.refund_id), "Damaged corner", invoice["number"]),
-            (f"CN-DEFAULT-{YEAR}-000002", "2.50", invoice["credit_notes"][1]["refund_id"], None, invoice["number"])]
+            ("CN-DEFAULT-000001", "10.00", str(first.refund_id), "Damaged corner", invoice["number"]),
+            ("CN-DEFAULT-000002", "2.50", invoice["credit_notes"][1]["refund_id"], None, invoice["number"])]
         assert invoice["credited"] == "12.50"
         await harness.drain()
         events = _published(harness, "credit_note.issued", order["id"])
         assert [(e["number"], e["invoice_number"], e["amount"]) for e in events] == [
-            (f"CN-DEFAULT-{YEAR}-000001", invoice["number"], "10.00"),
-            (f"CN-DEFAULT-{YEAR}-000002", invoice["number"], "2.50")]
-        response = await customer.client.get(f"/api/v1/orders/{order['id']}/credit-notes/CN-DEFAULT-{YEAR}-000001.pdf",
+            ("CN-DEFAULT-000001", invoice["number"], "10.00"),
+            ("CN-DEFAULT-000002", invoice["number"], "2.50")]
+        response = await customer.client.get(f"/api/v1/orders/{order['id']}/credit-notes/CN-DEFAULT-000001.pdf",
                                              headers=customer.headers)
-        _assert_pdf(response, f"CN-DEFAULT-{YEAR}-000001")
+        _assert_pdf(response, "CN-DEFAULT-000001")
+        listed = await customer.client.get(f"/api/v1/orders/{order['id']}/credit-notes", headers=customer.headers)
+        assert listed.status_code == 200, listed.text
+        assert [(n["number"], n["amount"], n["url"]) for n in listed.json()] == [
+            ("CN-DEFAULT-000001", "10.00", f"/api/v1/orders/{order['id']}/credit-notes/CN-DEFAULT-000001.pdf"),
+            ("CN-DEFAULT-000002", "2.50", f"/api/v1/orders/{order['id']}/credit-notes/CN-DEFAULT-000002.pdf")]
+        assert all(n["created_at"] for n in listed.json())
+        pdf = await customer.client.get(listed.json()[1]["url"], headers=customer.headers)
+        _assert_pdf(pdf, "CN-DEFAULT-000002")
 
     async def test_a_refund_heard_before_the_payment_is_credited_once_in_every_order(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:

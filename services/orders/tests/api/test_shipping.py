@@ -150,7 +150,8 @@ class TestPlacing:
         order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"]}], shipping_address_id=(
             platform.address(customer.owner_id, country="US", state="CA")))
         await harness.deliver(paid(order))
-        response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice", headers=customer.headers)
+        response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice",
+                                             headers={**customer.headers, "Accept": "application/json"})
         assert response.status_code == 200, response.text
         assert (response.json()["shipping_method_name"], response.json()["tax_rate"]) == (
             "Standard (3-5 days)", "0.0725")

@@ -13,7 +13,7 @@ from atelier_orders.rows import LockedOrder, OrderDetails, OrderItemRow, StatusE
 
 # Each row: its table, and its fields that are no column of it (read beside the table's columns).
 SHAPES: dict[type, tuple[str, set[str]]] = {
-    OrderDetails: ("customer_order", {"items", "status_history"}),
+    OrderDetails: ("customer_order", {"items", "status_history", "refunded_amount"}),
     OrderItemRow: ("order_item", set()),
     StatusEntry: ("order_status_history", set()),
 }

@@ -110,7 +110,7 @@ class InvoiceIssued(IntegrationEvent):
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
-         "number": "INV-DEFAULT-2026-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
          "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
          "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com",
          "currency": "USD", "total_amount": "32.24", "tax_amount": "2.25",
@@ -139,8 +139,8 @@ class CreditNoteIssued(IntegrationEvent):
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "credit_note_id": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
-         "number": "CN-DEFAULT-2026-000007", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
-         "invoice_number": "INV-DEFAULT-2026-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+         "number": "CN-DEFAULT-000007", "invoice_id": "5b0f3c2e-8d4a-4f61-9c7e-2a1b3c4d5e6f",
+         "invoice_number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
          "order_number": "ORD-20261126-NNKSU0", "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
          "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "refund_id": "8e2f4a6b-1c3d-4e5f-a7b9-0c1d2e3f4a5b",
          "amount": "5.00", "currency": "USD", "reason": "Damaged corner",

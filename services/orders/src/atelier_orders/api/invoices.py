@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_orders.api.deps import InvoiceReaderDep
-from atelier_orders.schemas import InvoiceRead
+from atelier_orders.schemas import CreditNoteLink, InvoiceRead
 from atelier_orders.service.invoices import Pdf
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 CreditNoteNumber = Annotated[str, Path(max_length=100,
-                                        description="The credit note's number, e.g. CN-DEFAULT-2026-000007")]
+                                        description="The credit note's number, e.g. CN-DEFAULT-000007")]
 
 NO_INVOICE: ErrorResponses = {404: {"description": "NOT_FOUND: unknown order, another customer's, or not paid (no "
                                                    "invoice yet)"}}
@@ -29,26 +30,59 @@ PDF_ANSWER: ErrorResponses = {200: {"description": "The document as a PDF file (
                                         "example": "%PDF-1.3 …"}}}}
 
 
-def _pdf(document: Pdf) -> Response:
-    """A document's bytes: the caller's own (`private`), saved under its number."""
-    return Response(document.content, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "private"})
+def _pdf(document: Pdf, *, invoice: bool) -> Response:
+    """A document's bytes: the caller's own (`private`), saved under its number; an invoice's number
+    is in the `X-Invoice-Number` header too."""
+    headers = {"Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "private"}
+    if invoice:
+        headers["X-Invoice-Number"] = document.number
+    return Response(document.content, media_type="application/pdf", headers=headers)
 
 
-@router.get("/orders/{order_id}/invoice", summary="Get an order's invoice", response_model=InvoiceRead,
-            responses=NO_INVOICE)
-async def get_invoice(order_id: str, viewer: AnonPrincipal, invoices: InvoiceReaderDep) -> InvoiceRead:
-    """The invoice of one of the caller's paid orders: seller, buyer, lines, tax, shipping and total as they were
-    when it was paid, with the credit notes of its refunds."""
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "application/pdf" not in accept
+
+
+INVOICE_ANSWER: ErrorResponses = {200: {
+    "description": "The invoice as a PDF file (its number in `X-Invoice-Number`), or as JSON when the client "
+                   "accepts `application/json` and not `application/pdf`",
+    "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"},
+                                    "example": "%PDF-1.3 …"},
+                "application/json": {"schema": {"$ref": "#/components/schemas/InvoiceRead"},
+                                     "example": InvoiceRead.model_json_schema()["examples"][0]}}}}
+
+
+@router.get("/orders/{order_id}/invoice", summary="Get an order's invoice", response_model=None,
+            response_class=Response, responses={**INVOICE_ANSWER, **NO_INVOICE})
+async def get_invoice(order_id: str, request: Request, viewer: AnonPrincipal,
+                      invoices: InvoiceReaderDep) -> Response:
+    """The invoice of one of the caller's paid orders (support and finance: any order's): a PDF by default; as
+    JSON (seller, buyer, lines, tax, shipping and total as they were when it was paid, with the credit notes of
+    its refunds) for a client that asks for `application/json`."""
+    if _wants_json(request):
+        picture = await invoices.invoice(order_id, viewer)
+        return JSONResponse(InvoiceRead.of(picture.invoice, picture.credit_notes).model_dump(mode="json"),
+                            headers={"Cache-Control": "private"})
+    document = await invoices.invoice_pdf(order_id, viewer)
+    return _pdf(document, invoice=True)
+
+
+@router.get("/orders/{order_id}/credit-notes", summary="List an order's credit notes",
+            response_model=list[CreditNoteLink], responses=NO_INVOICE)
+async def list_credit_notes(order_id: str, viewer: AnonPrincipal, invoices: InvoiceReaderDep) -> list[CreditNoteLink]:
+    """One credit note per refund of one of the caller's paid orders, oldest first, each with the URL of its PDF."""
     picture = await invoices.invoice(order_id, viewer)
-    return InvoiceRead.of(picture.invoice, picture.credit_notes)
+    return [CreditNoteLink.of(note, f"/api/v1/orders/{order_id}/credit-notes/{note.number}.pdf")
+            for note in picture.credit_notes]
 
 
 @router.get("/orders/{order_id}/invoice.pdf", summary="Download an order's invoice", response_class=Response,
             responses={**PDF_ANSWER, **NO_INVOICE})
 async def get_invoice_pdf(order_id: str, viewer: AnonPrincipal, invoices: InvoiceReaderDep) -> Response:
     """The invoice of one of the caller's paid orders, as a PDF file."""
-    return _pdf(await invoices.invoice_pdf(order_id, viewer))
+    document = await invoices.invoice_pdf(order_id, viewer)
+    return _pdf(document, invoice=True)
 
 
 @router.get("/orders/{order_id}/credit-notes/{number}.pdf", summary="Download a credit note",
@@ -57,7 +91,7 @@ async def get_credit_note_pdf(order_id: str, number: CreditNoteNumber, viewer: A
                               invoices: InvoiceReaderDep) -> Response:
     """A credit note of one of the caller's orders (one per refund; their numbers are in the invoice's
     `credit_notes`), as a PDF file."""
-    return _pdf(await invoices.credit_note_pdf(order_id, number, viewer))
+    return _pdf(await invoices.credit_note_pdf(order_id, number, viewer), invoice=False)
 
 
 @staff.get("/orders/{order_id}/invoice", summary="Get any order's invoice", response_model=InvoiceRead,
@@ -72,7 +106,8 @@ async def get_staff_invoice(order_id: str, reader: OrderReaderPrincipal, invoice
            responses={**PDF_ANSWER, **NO_INVOICE, **STAFF_ONLY})
 async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, invoices: InvoiceReaderDep) -> Response:
     """Any customer's order's invoice as a PDF file (support, finance)."""
-    return _pdf(await invoices.invoice_pdf(order_id, reader))
+    document = await invoices.invoice_pdf(order_id, reader)
+    return _pdf(document, invoice=True)
 
 
 @staff.get("/orders/{order_id}/credit-notes/{number}.pdf", summary="Download any order's credit note",
@@ -80,4 +115,4 @@ async def get_staff_invoice_pdf(order_id: str, reader: OrderReaderPrincipal, inv
 async def get_staff_credit_note_pdf(order_id: str, number: CreditNoteNumber, reader: OrderReaderPrincipal,
                                     invoices: InvoiceReaderDep) -> Response:
     """A credit note of any customer's order as a PDF file (support, finance)."""
-    return _pdf(await invoices.credit_note_pdf(order_id, number, reader))
+    return _pdf(await invoices.credit_note_pdf(order_id, number, reader), invoice=False)

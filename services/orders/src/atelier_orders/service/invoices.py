@@ -72,7 +72,7 @@ class Invoicing(UseCase[OrdersContext]):
                  for r in await PaymentRecords(self.session, self.context).of_order(order.id)
                  if r.kind == "refund" and r.amount is not None]
         now = utcnow()
-        number = domain.document_number(DocumentKind.INVOICE, order.storefront, now.date(),
+        number = domain.document_number(DocumentKind.INVOICE, order.storefront,
                                         await self.invoices.next_number(order.storefront, DocumentKind.INVOICE))
         invoice = Invoice(
             number=number, order_id=order.id, order_number=order.order_number, storefront=order.storefront,
@@ -109,7 +109,7 @@ class Invoicing(UseCase[OrdersContext]):
 
     async def _credit(self, order: LockedOrder, invoice: Invoice, refund: Refund) -> None:
         now = utcnow()
-        number = domain.document_number(DocumentKind.CREDIT_NOTE, order.storefront, now.date(),
+        number = domain.document_number(DocumentKind.CREDIT_NOTE, order.storefront,
                                         await self.invoices.next_number(order.storefront, DocumentKind.CREDIT_NOTE))
         note = CreditNote(number=number, invoice_id=invoice.id, order_id=order.id, storefront=order.storefront,
                           refund_id=refund.refund_id, payment_id=refund.payment_id, amount=refund.amount,
@@ -141,6 +141,7 @@ class InvoicePicture:
 
 @dataclass(frozen=True)
 class Pdf:
+    number: str
     filename: str
     content: bytes
 
@@ -162,7 +163,7 @@ class InvoiceReader(UseCase[OrdersContext]):
     async def invoice_pdf(self, order_ref: str, viewer: Principal) -> Pdf:
         invoice = await self._invoice(order_ref, viewer)
         content = await asyncio.to_thread(documents.invoice_pdf, invoice)
-        return Pdf(filename=f"{invoice.number}.pdf", content=content)
+        return Pdf(number=invoice.number, filename=f"{invoice.number}.pdf", content=content)
 
     async def credit_note_pdf(self, order_ref: str, number: str, viewer: Principal) -> Pdf:
         invoice = await self._invoice(order_ref, viewer)
@@ -170,7 +171,7 @@ class InvoiceReader(UseCase[OrdersContext]):
         if note is None:
             raise CreditNoteNotFound()
         content = await asyncio.to_thread(documents.credit_note_pdf, note, invoice)
-        return Pdf(filename=f"{note.number}.pdf", content=content)
+        return Pdf(number=note.number, filename=f"{note.number}.pdf", content=content)
 
     async def _invoice(self, order_ref: str, viewer: Principal) -> Invoice:
         """The order's invoice if `viewer` may read the order: order readers (support, finance,
