@@ -926,6 +926,8 @@ ShippingPrice = Annotated[ShippingRate, AfterValidator(_two_places)]
 class ShippingZoneWrite(Request):
     """A zone's fields as staff send them (PATCH: only those sent change)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "United States", "tax_inclusive": True}]})
+
     name: ShippingName | None = None
     countries: Annotated[list[Country], Field(max_length=300)] | None = None
     regions: Annotated[list[Region], Field(max_length=300)] | None = None
@@ -934,6 +936,8 @@ class ShippingZoneWrite(Request):
 
 
 class ShippingZoneCreate(ShippingZoneWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"storefront": "default", "name": "United States", "countries": ["US"], "tax_rate": "0.0725"}]})
+
     # The storefront it belongs to; none: the request's.
     storefront: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
     name: ShippingName
@@ -945,6 +949,8 @@ class ShippingMethodWrite(Request):
     """A method as staff send it: `price` for a flat method; `rates` (`[{min, amount}]`, from 0 up)
     for a weight or subtotal one (a tiered method sent with only a `price` costs that everywhere)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"price": "6.50"}]})
+
     name: ShippingName | None = None
     kind: Literal["flat", "weight", "subtotal"] | None = None
     price: ShippingPrice | None = None
@@ -953,11 +959,15 @@ class ShippingMethodWrite(Request):
 
 
 class ShippingMethodCreate(ShippingMethodWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "By weight", "kind": "weight", "price": "5", "free_over": "100", "rates": [{"min": "0", "amount": "5"}, {"min": "2000", "amount": "9.50"}]}]})
+
     name: ShippingName
     kind: Literal["flat", "weight", "subtotal"] = "flat"
 
 
 class ShippingMethodRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]})
+
     id: uuid.UUID
     name: str
     kind: str
@@ -967,6 +977,8 @@ class ShippingMethodRead(BaseModel):
 
 
 class ShippingZoneRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]})
+
     id: uuid.UUID
     storefront: str
     name: str
@@ -978,6 +990,8 @@ class ShippingZoneRead(BaseModel):
 
 
 class ShippingZoneList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]}]})
+
     results: list[ShippingZoneRead]
 
 

@@ -157,6 +157,14 @@ class ShippingMethod(ContractModel):
     tiers: list[ShippingTier] = []
     free_over: Decimal | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stable_id(cls, values: Any) -> Any:
+        """A method built alone without an `id` gets one from its code (in a zone: `with_shipping_ids`)."""
+        if isinstance(values, dict) and not values.get("id") and isinstance(values.get("code"), str):
+            return {**values, "id": uuid5(SHIPPING_NAMESPACE, values["code"])}
+        return values
+
     def cost(self, *, subtotal: Decimal, weight_grams: int) -> Decimal:
         """What shipping costs by this method, for shipped lines worth `subtotal` weighing `weight_grams`."""
         if self.free_over is not None and subtotal >= self.free_over:

@@ -44,17 +44,20 @@ async def create_shipping_zone(data: ShippingZoneCreate, staff: MerchandiserPrin
 
 @router.get("/{zone_id}", summary="Get a shipping zone", response_model=ShippingZoneRead)
 async def get_shipping_zone(zone_id: str, _: MerchandiserPrincipal, zones: ZonesReaderDep) -> dict[str, Any]:
+    """One zone (any storefront's) with its methods."""
     return zone_read(*await zones.zone(zone_id))
 
 
 @router.patch("/{zone_id}", summary="Edit a shipping zone", response_model=ShippingZoneRead)
 async def update_shipping_zone(zone_id: str, data: ShippingZoneWrite, staff: MerchandiserPrincipal,
                                zones: ZonesDep) -> dict[str, Any]:
+    """Change what is sent (`name`, `countries`, `regions`, `tax_rate`, `tax_inclusive`); the methods stay."""
     return zone_read(*await zones.update_zone(zone_id, data, staff))
 
 
 @router.delete("/{zone_id}", summary="Delete a shipping zone", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_shipping_zone(zone_id: str, staff: MerchandiserPrincipal, zones: ZonesDep) -> None:
+    """The zone and its methods leave the storefront: its addresses are no longer shipped to."""
     await zones.delete_zone(zone_id, staff)
 
 
@@ -69,10 +72,12 @@ async def create_shipping_method(zone_id: str, data: ShippingMethodCreate, staff
 @router.patch("/{zone_id}/methods/{method_id}", summary="Edit a shipping method", response_model=ShippingMethodRead)
 async def update_shipping_method(zone_id: str, method_id: str, data: ShippingMethodWrite, staff: MerchandiserPrincipal,
                                  zones: ZonesDep) -> dict[str, Any]:
+    """Change what is sent; the method keeps its id."""
     return method_read(await zones.update_method(zone_id, method_id, data, staff))
 
 
 @router.delete("/{zone_id}/methods/{method_id}", summary="Delete a shipping method",
                status_code=status.HTTP_204_NO_CONTENT)
 async def delete_shipping_method(zone_id: str, method_id: str, staff: MerchandiserPrincipal, zones: ZonesDep) -> None:
+    """The zone no longer offers the method."""
     await zones.delete_method(zone_id, method_id, staff)
