@@ -283,6 +283,8 @@ class ShippingOption:
     code: str | None
     name: str | None
     cost: Decimal
+    # The method's id (GET /shipping-methods); None: a storefront without zones' one charge.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,7 @@ def shipping_quote(storefront: Storefront, *, country: str | None, region: str |
     return ShippingQuote(
         zone=zone, tax_rate=zone.tax_rate if zone.tax_rate is not None else pricing.tax_rate,
         tax_inclusive_kinds=pricing.tax_inclusive_kinds,
-        options=tuple(ShippingOption(code=method.code, name=method.name,
+        options=tuple(ShippingOption(code=method.code, name=method.name, id=str(method.id),
                                      cost=quantize(method.cost(subtotal=subtotal, weight_grams=weight)))
                       for method in zone.methods))
 

@@ -154,6 +154,14 @@ class ShippingOptionsQuery(_Input):
                                description="the address's state: CA or US-CA (ISO 3166-2)")
 
 
+class ShippingMethodsQuery(_Input):
+    """GET /shipping-methods: one of the caller's addresses, or a destination."""
+
+    address_id: uuid.UUID | None = Field(default=None, description="one of the caller's addresses")
+    country: str | None = Field(default=None, min_length=2, max_length=100, description="ISO 3166-1 alpha-2")
+    region: str | None = Field(default=None, max_length=100, description="the state: CA or US-CA (ISO 3166-2)")
+
+
 class OrderCancel(_Input):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"reason": "Ordered twice"}]})
@@ -394,6 +402,20 @@ class ShippingOptionsRead(_Read):
     subtotal: Money
     ships: bool
     options: list[ShippingOptionRead]
+
+
+class ShippingMethodItemRead(_Read):
+    """One method offered for the caller's cart at an address, priced for that cart (#56)."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "price": "5.95", "tax_amount": "1.81",
+        "total_amount": "32.75"}]})
+
+    id: uuid.UUID | None = Field(description="POST /orders' shipping_method_id; null: a storefront without zones")
+    name: str | None
+    price: Money = Field(description="what shipping this cart by the method costs")
+    tax_amount: Money
+    total_amount: Money
 
 
 class OrderMoneyRead(_Read):
