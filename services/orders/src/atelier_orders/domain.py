@@ -297,8 +297,10 @@ class ShippingQuote:
     tax_inclusive_kinds: frozenset[str]
     options: tuple[ShippingOption, ...]
 
-    def option(self, code: str | None) -> ShippingOption | None:
-        """The method `code` (None: the default), or None when it is not offered here."""
+    def option(self, code: str | None, method_id: str | None = None) -> ShippingOption | None:
+        """The method `method_id`, else `code` (both None: the default), or None when it is not offered here."""
+        if method_id is not None:
+            return next((option for option in self.options if option.id == method_id), None)
         if code is None:
             return self.options[0] if self.options else None
         return next((option for option in self.options if option.code == code), None)

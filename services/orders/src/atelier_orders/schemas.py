@@ -117,6 +117,8 @@ class OrderCreate(_Input):
     # The code of a shipping method the shipping address's zone offers (#56); none: its first.
     shipping_method: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
                                                       max_length=64)] | None = None
+    # The id of a shipping method the zone offers (GET /shipping-methods' `id`); wins over `shipping_method`.
+    shipping_method_id: uuid.UUID | None = None
     # A discount code (#56); an order from the cart takes the cart's code when it names none.
     promotion_code: str | None = Field(default=None, max_length=64)
     # The discount the cart showed: an order whose discount is now another is refused (DISCOUNT_CHANGED).

@@ -111,7 +111,7 @@ class TestPlacing:
         lamp = platform.product(price="30.00")
         error = assert_error(await customer.on(zoned).place(
             items=[{"product_id": lamp["id"]}], shipping_address_id=platform.address(customer.owner_id)),
-            400, "SHIPPING_UNAVAILABLE")
+            400, "SHIPPING_NOT_AVAILABLE")
         assert error["details"] == {"zone": None}
         assert await _count(staff) == 0
         await harness.drain()
@@ -231,3 +231,15 @@ class TestShippingMethods:
         response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(theirs)},
                                              headers=shopper.headers)
         assert response.status_code == 404, response.text
+
+    async def test_an_order_ships_by_the_method_id_listed(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="40.00")
+        platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
+        shopper = customer.on(zoned)
+        address = platform.address(customer.owner_id, country="US", state="CA")
+        response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(address)},
+                                             headers=shopper.headers)
+        express = response.json()[1]
+        order = await shopper.placed(shipping_method_id=express["id"], shipping_address_id=address)
+        assert (order["shipping_cost"], order["total_amount"]) == ("14.95", express["total_amount"])
