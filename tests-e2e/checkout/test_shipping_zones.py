@@ -118,7 +118,7 @@ async def test_each_zone_its_shipping_and_tax_shown_then_charged_and_nowhere_els
     londoner, gb_address = await shop.buyer(1, country="GB", city="London")
     assert (await shop.options(londoner, country="GB"))["options"] == []
     for body in ({"shipping_address_id": gb_address}, {"shipping_address_id": gb_address, "shipping_method": "express"}):
-        error = assert_error(await api.post("/api/v1/orders", headers=londoner, json=body), 400, "SHIPPING_UNAVAILABLE")
+        error = assert_error(await api.post("/api/v1/orders", headers=londoner, json=body), 400, "SHIPPING_NOT_AVAILABLE")
         assert error["details"] == {"zone": None}
     assert (await api.get("/api/v1/orders", headers=londoner)).json()["count"] == 0
     assert len((await api.get("/api/v1/cart", headers=londoner)).json()["items"]) == 1

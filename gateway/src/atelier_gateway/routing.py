@@ -18,6 +18,8 @@ ROUTES: dict[str, str] = {
     # Outbound webhooks (#38): identity keeps the endpoints and sends the deliveries.
     "/api/v1/webhook-endpoints": "identity",
     "/api/v1/webhook-deliveries": "identity",
+    # Shipping zones and methods (#56): identity keeps them in the storefront document.
+    "/api/v1/staff/shipping-zones": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/returns": "orders",
     # Promotions and discount codes (#56): orders prices every order with them.
@@ -43,6 +45,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/orders": "orders",
     # The caller's cart priced for a destination (#56): orders holds the rule it charges by.
     "/api/v1/shipping-options": "orders",
+    "/api/v1/shipping-methods": "orders",
     "/api/v1/payments": "payments",
     "/api/v1/subscriptions": "payments",
     "/api/v1/billing": "payments",
@@ -80,7 +83,7 @@ _PUBLIC_LENGTHS = sorted({prefix.count("/") for prefix in PUBLIC_READS}, reverse
 # compatibility profile too) mint nothing. `gateway/tests/test_routing.py` holds it to the services'
 # routes.
 OWNER_PATHS = (
-    "/api/v1/cart", "/api/v1/orders", "/api/v1/shipping-options", "/api/v1/addresses", "/api/v1/books", "/api/v1/images",
+    "/api/v1/cart", "/api/v1/orders", "/api/v1/shipping-options", "/api/v1/shipping-methods", "/api/v1/addresses", "/api/v1/books", "/api/v1/images",
     "/api/v1/generation/jobs", "/api/v1/payments/intents", "/api/v1/payments/confirm",
     "/api/v1/payments/checkout",
 )

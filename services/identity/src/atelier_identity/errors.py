@@ -283,3 +283,11 @@ class ActiveKeyNotRetirable(IdentityError):
 class KeyStillPublished(IdentityError):
     code, status, default_message = ("SIGNING_KEY_STILL_NEEDED", 409,
                                      "Tokens signed by this key may still be alive: retire it early with --force")
+
+
+class ShippingZoneNotFound(IdentityError):
+    code, status, default_message = "NOT_FOUND", 404, "Shipping zone not found"
+
+
+class ShippingMethodNotFound(IdentityError):
+    code, status, default_message = "NOT_FOUND", 404, "Shipping method not found"

@@ -846,6 +846,8 @@ class ShippingTierIn(Request):
 
 
 class ShippingMethodIn(Request):
+    # None: derived from the zone's id and the code (uuid5), stable across edits.
+    id: uuid.UUID | None = None
     code: ShippingCode
     name: ShippingName
     # flat: `amount`; weight / subtotal: the tier the shipped lines' weight (grams) / subtotal reaches.
@@ -874,12 +876,16 @@ class ShippingMethodIn(Request):
 
 
 class ShippingZoneIn(Request):
+    # None: derived from the code (uuid5), stable across edits.
+    id: uuid.UUID | None = None
     code: ShippingCode
     name: ShippingName
     countries: Annotated[list[Country], Field(max_length=300)] = []
     regions: Annotated[list[Region], Field(max_length=300)] = []
     # Replaces the storefront's `tax.rate` for addresses in the zone; null: the storefront's.
     tax_rate: TaxRate | None = None
+    # Overrides the storefront's `tax.inclusive` there; null: the storefront's.
+    tax_inclusive: bool | None = None
     # Offered in this order; the first is the default. None: the zone is taxed but not shipped to.
     methods: Annotated[list[ShippingMethodIn], Field(max_length=20)] = []
 
@@ -910,6 +916,83 @@ def _zones(zones: list[ShippingZoneIn]) -> list[ShippingZoneIn]:
 
 
 ShippingZones = Annotated[list[ShippingZoneIn], Field(max_length=50), AfterValidator(_zones)]
+
+
+# -- the staff routes of zones and methods (/api/v1/staff/shipping-zones, docs/api.md) -------------
+
+ShippingPrice = Annotated[ShippingRate, AfterValidator(_two_places)]
+
+
+class ShippingZoneWrite(Request):
+    """A zone's fields as staff send them (PATCH: only those sent change)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "United States", "tax_inclusive": True}]})
+
+    name: ShippingName | None = None
+    countries: Annotated[list[Country], Field(max_length=300)] | None = None
+    regions: Annotated[list[Region], Field(max_length=300)] | None = None
+    tax_rate: TaxRate | None = None
+    tax_inclusive: bool | None = None
+
+
+class ShippingZoneCreate(ShippingZoneWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"storefront": "default", "name": "United States", "countries": ["US"], "tax_rate": "0.0725"}]})
+
+    # The storefront it belongs to; none: the request's.
+    storefront: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    name: ShippingName
+    countries: Annotated[list[Country], Field(max_length=300)] = []
+    regions: Annotated[list[Region], Field(max_length=300)] = []
+
+
+class ShippingMethodWrite(Request):
+    """A method as staff send it: `price` for a flat method; `rates` (`[{min, amount}]`, from 0 up)
+    for a weight or subtotal one (a tiered method sent with only a `price` costs that everywhere)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"price": "6.50"}]})
+
+    name: ShippingName | None = None
+    kind: Literal["flat", "weight", "subtotal"] | None = None
+    price: ShippingPrice | None = None
+    free_over: ShippingPrice | None = None
+    rates: Annotated[list[ShippingTierIn], Field(max_length=50)] | None = None
+
+
+class ShippingMethodCreate(ShippingMethodWrite):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "By weight", "kind": "weight", "price": "5", "free_over": "100", "rates": [{"min": "0", "amount": "5"}, {"min": "2000", "amount": "9.50"}]}]})
+
+    name: ShippingName
+    kind: Literal["flat", "weight", "subtotal"] = "flat"
+
+
+class ShippingMethodRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]})
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    price: Decimal
+    free_over: Decimal | None
+    rates: list[dict[str, Decimal]]
+
+
+class ShippingZoneRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]})
+
+    id: uuid.UUID
+    storefront: str
+    name: str
+    countries: list[str]
+    regions: list[str]
+    tax_rate: Decimal | None
+    tax_inclusive: bool | None
+    methods: list[ShippingMethodRead]
+
+
+class ShippingZoneList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]}]})
+
+    results: list[ShippingZoneRead]
 
 
 def _alert_email(value: str) -> str:

@@ -27,7 +27,12 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("PATCH", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
             ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
             ("GET", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN,
-            ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): ADMIN}
+            ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): ADMIN,
+            # Shipping zones and methods (#56): the merchandiser's (and the admin's).
+            **{(method, f"/api/v1/staff/shipping-zones{path}"): {"merchandiser"} for method, path in (
+                ("GET", ""), ("POST", ""), ("GET", "/{zone_id}"), ("PATCH", "/{zone_id}"), ("DELETE", "/{zone_id}"),
+                ("POST", "/{zone_id}/methods"), ("PATCH", "/{zone_id}/methods/{method_id}"),
+                ("DELETE", "/{zone_id}/methods/{method_id}"))}}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:

@@ -283,6 +283,8 @@ class ShippingOption:
     code: str | None
     name: str | None
     cost: Decimal
+    # The method's id (GET /shipping-methods); None: a storefront without zones' one charge.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -295,8 +297,10 @@ class ShippingQuote:
     tax_inclusive_kinds: frozenset[str]
     options: tuple[ShippingOption, ...]
 
-    def option(self, code: str | None) -> ShippingOption | None:
-        """The method `code` (None: the default), or None when it is not offered here."""
+    def option(self, code: str | None, method_id: str | None = None) -> ShippingOption | None:
+        """The method `method_id`, else `code` (both None: the default), or None when it is not offered here."""
+        if method_id is not None:
+            return next((option for option in self.options if option.id == method_id), None)
         if code is None:
             return self.options[0] if self.options else None
         return next((option for option in self.options if option.code == code), None)
@@ -308,7 +312,7 @@ def shipping_quote(storefront: Storefront, *, country: str | None, region: str |
     """The one rule of shipping and tax by destination, for (kind, unit price, quantity, attributes)
     lines. A storefront without zones: its rate and its one flat charge (`storefront_pricing`).
     With zones: the address's zone (`Storefront.shipping_zone`), its `tax_rate` (else the
-    storefront's) and each of its methods priced on the shipped lines' subtotal and weight; an
+    storefront's), its `tax_inclusive` (else the storefront's) and each of its methods priced on the shipped lines' subtotal and weight; an
     address no zone covers: the storefront's rate and no method."""
     pricing = storefront_pricing(storefront, tax_inclusive_kinds=tax_inclusive_kinds, shipping_cost=shipping_cost)
     if not storefront.shipping_zones:
@@ -324,8 +328,10 @@ def shipping_quote(storefront: Storefront, *, country: str | None, region: str |
     weight = sum(grams for _, grams in shipped)
     return ShippingQuote(
         zone=zone, tax_rate=zone.tax_rate if zone.tax_rate is not None else pricing.tax_rate,
-        tax_inclusive_kinds=pricing.tax_inclusive_kinds,
-        options=tuple(ShippingOption(code=method.code, name=method.name,
+        # The zone's `tax_inclusive` (None: the storefront's) says whether every price includes tax there.
+        tax_inclusive_kinds=(pricing.tax_inclusive_kinds if zone.tax_inclusive is None
+                             else frozenset(ALL_KINDS) if zone.tax_inclusive else frozenset(tax_inclusive_kinds)),
+        options=tuple(ShippingOption(code=method.code, name=method.name, id=str(method.id),
                                      cost=quantize(method.cost(subtotal=subtotal, weight_grams=weight)))
                       for method in zone.methods))
 

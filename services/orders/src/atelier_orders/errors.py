@@ -55,7 +55,7 @@ class CurrencyMismatch(OrdersError):
 # Nothing is sold that cannot be delivered (#56): the address is in none of the storefront's zones,
 # or the method asked for is not one its zone offers.
 class ShippingUnavailable(OrdersError):
-    code, status, default_message = "SHIPPING_UNAVAILABLE", 400, "This storefront does not ship to that address"
+    code, status, default_message = "SHIPPING_NOT_AVAILABLE", 400, "This storefront does not ship to that address"
 
 
 class ShippingMethodUnavailable(OrdersError):

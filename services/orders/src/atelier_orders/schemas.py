@@ -117,6 +117,8 @@ class OrderCreate(_Input):
     # The code of a shipping method the shipping address's zone offers (#56); none: its first.
     shipping_method: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
                                                       max_length=64)] | None = None
+    # The id of a shipping method the zone offers (GET /shipping-methods' `id`); wins over `shipping_method`.
+    shipping_method_id: uuid.UUID | None = None
     # A discount code (#56); an order from the cart takes the cart's code when it names none.
     promotion_code: str | None = Field(default=None, max_length=64)
     # The discount the cart showed: an order whose discount is now another is refused (DISCOUNT_CHANGED).
@@ -152,6 +154,14 @@ class ShippingOptionsQuery(_Input):
     country: str = Field(min_length=2, max_length=100, description="ISO 3166-1 alpha-2, e.g. US")
     region: str | None = Field(default=None, max_length=100,
                                description="the address's state: CA or US-CA (ISO 3166-2)")
+
+
+class ShippingMethodsQuery(_Input):
+    """GET /shipping-methods: one of the caller's addresses, or a destination."""
+
+    address_id: uuid.UUID | None = Field(default=None, description="one of the caller's addresses")
+    country: str | None = Field(default=None, min_length=2, max_length=100, description="ISO 3166-1 alpha-2")
+    region: str | None = Field(default=None, max_length=100, description="the state: CA or US-CA (ISO 3166-2)")
 
 
 class OrderCancel(_Input):
@@ -397,6 +407,20 @@ class ShippingOptionsRead(_Read):
     subtotal: Money
     ships: bool
     options: list[ShippingOptionRead]
+
+
+class ShippingMethodItemRead(_Read):
+    """One method offered for the caller's cart at an address, priced for that cart (#56)."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "price": "5.95", "tax_amount": "1.81",
+        "total_amount": "32.75"}]})
+
+    id: uuid.UUID | None = Field(description="POST /orders' shipping_method_id; null: a storefront without zones")
+    name: str | None
+    price: Money = Field(description="what shipping this cart by the method costs")
+    tax_amount: Money
+    total_amount: Money
 
 
 class OrderMoneyRead(_Read):

@@ -4,6 +4,7 @@ the tax rate, the order records what it shipped by, nothing is sold that cannot 
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -110,7 +111,7 @@ class TestPlacing:
         lamp = platform.product(price="30.00")
         error = assert_error(await customer.on(zoned).place(
             items=[{"product_id": lamp["id"]}], shipping_address_id=platform.address(customer.owner_id)),
-            400, "SHIPPING_UNAVAILABLE")
+            400, "SHIPPING_NOT_AVAILABLE")
         assert error["details"] == {"zone": None}
         assert await _count(staff) == 0
         await harness.drain()
@@ -198,3 +199,48 @@ class TestShippingOptions:
         assert_error(response, 400, "CART_EMPTY")
         response = await customer.client.get("/api/v1/shipping-options", headers=customer.on(zoned).headers)
         assert_error(response, 400, "VALIDATION_ERROR")
+
+
+class TestShippingMethods:
+    async def test_the_methods_at_an_address_priced_for_the_cart(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="40.00")
+        platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
+        shopper = customer.on(zoned)
+        address = platform.address(customer.owner_id, country="US", state="CA")
+        response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(address)},
+                                             headers=shopper.headers)
+        assert response.status_code == 200, response.text
+        california = ShippingZone.model_validate(ZONES[0])
+        assert [(m["id"], m["name"], m["price"], m["total_amount"]) for m in response.json()] == [
+            (str(california.methods[0].id), "Standard (3-5 days)", "0.00", "85.80"),
+            (str(california.methods[1].id), "Express", "14.95", "100.75")]
+        by_country = await customer.client.get("/api/v1/shipping-methods", params={"country": "US", "region": "CA"},
+                                               headers=shopper.headers)
+        assert by_country.json() == response.json()
+
+    async def test_nowhere_is_an_empty_list_and_anothers_address_404(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="40.00")
+        platform.fill_cart(customer.owner_id, (lamp, 1), storefront=zoned)
+        shopper = customer.on(zoned)
+        nowhere = platform.address(customer.owner_id, country="GE")
+        response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(nowhere)},
+                                             headers=shopper.headers)
+        assert (response.status_code, response.json()) == (200, [])
+        theirs = platform.address(uuid.uuid4(), country="US", state="CA")
+        response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(theirs)},
+                                             headers=shopper.headers)
+        assert response.status_code == 404, response.text
+
+    async def test_an_order_ships_by_the_method_id_listed(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="40.00")
+        platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
+        shopper = customer.on(zoned)
+        address = platform.address(customer.owner_id, country="US", state="CA")
+        response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(address)},
+                                             headers=shopper.headers)
+        express = response.json()[1]
+        order = await shopper.placed(shipping_method_id=express["id"], shipping_address_id=address)
+        assert (order["shipping_cost"], order["total_amount"]) == ("14.95", express["total_amount"])

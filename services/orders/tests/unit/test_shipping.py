@@ -128,6 +128,21 @@ class TestTheQuote:
         assert domain.unit_weight({"weight_grams": value}) == 0
 
 
+class TestTheZonesInclusiveFlag:
+    def test_a_zone_may_include_tax_where_the_storefront_adds_it_and_the_reverse(self) -> None:
+        inclusive = _quote(_store({**EU, "tax_inclusive": True}), "FR")
+        assert "physical" in inclusive.tax_inclusive_kinds
+        exclusive = _quote(_store({**EU, "tax_inclusive": False}, inclusive=True), "FR")
+        assert "physical" not in exclusive.tax_inclusive_kinds
+        assert exclusive.tax_inclusive_kinds == frozenset(TAX_INCLUSIVE_KINDS)
+        assert "physical" in _quote(_store(EU, inclusive=True), "FR").tax_inclusive_kinds  # None: the storefront's
+
+    def test_zones_and_methods_have_ids_stable_from_their_codes(self) -> None:
+        assert _store(CALIFORNIA).shipping_zones[0].id == _store(CALIFORNIA).shipping_zones[0].id
+        assert _quote(_store(CALIFORNIA), "US", "CA").options[0].id == str(
+            _store(CALIFORNIA).shipping_zones[0].methods[0].id)
+
+
 class TestTotalsWithTheZone:
     def test_the_zones_rate_is_added_half_up_on_taxable_lines_only_and_the_method_shipped(self) -> None:
         store = _store(CALIFORNIA, US)

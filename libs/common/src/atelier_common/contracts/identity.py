@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
+from uuid import UUID, uuid5
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 
 from atelier_common.contracts.catalog import ProductKind
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
@@ -115,6 +116,26 @@ def region_code(country: str | None, region: str | None) -> str | None:
     return region if "-" in region or not country else f"{country}-{region}"
 
 
+def with_shipping_ids(zone: Any) -> Any:
+    """`zone` (a dict) with its missing `id`s, and its methods', derived from their codes."""
+    if not isinstance(zone, dict):
+        return zone
+    zone = dict(zone)
+    if not zone.get("id") and isinstance(zone.get("code"), str):
+        zone["id"] = uuid5(SHIPPING_NAMESPACE, zone["code"])
+    if zone.get("id") and isinstance(zone.get("methods"), list):
+        zone_id = UUID(str(zone["id"]))
+        zone["methods"] = [
+            {**method, "id": uuid5(zone_id, method["code"])}
+            if isinstance(method, dict) and not method.get("id") and isinstance(method.get("code"), str) else method
+            for method in zone["methods"]]
+    return zone
+
+
+# The namespace of the ids derived from shipping codes (`with_shipping_ids`).
+SHIPPING_NAMESPACE = UUID("6f0d3c1e-56a1-4b7e-9c2d-5e1f0a8b3c56")
+
+
 class ShippingTier(ContractModel):
     """From `min` up (grams for a by-weight method, an amount for a by-subtotal one) shipping costs
     `amount`, until the next tier's `min`. The first tier starts at 0, so every order is priced."""
@@ -128,12 +149,21 @@ class ShippingMethod(ContractModel):
     shipped lines' total weight) or "subtotal" (the tier of the shipped lines' subtotal). With
     `free_over`, a shipped subtotal at or above it ships free."""
 
+    id: UUID
     code: str
     name: str
     kind: Literal["flat", "weight", "subtotal"] = "flat"
     amount: Decimal = Decimal("0")
     tiers: list[ShippingTier] = []
     free_over: Decimal | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stable_id(cls, values: Any) -> Any:
+        """A method built alone without an `id` gets one from its code (in a zone: `with_shipping_ids`)."""
+        if isinstance(values, dict) and not values.get("id") and isinstance(values.get("code"), str):
+            return {**values, "id": uuid5(SHIPPING_NAMESPACE, values["code"])}
+        return values
 
     def cost(self, *, subtotal: Decimal, weight_grams: int) -> Decimal:
         """What shipping costs by this method, for shipped lines worth `subtotal` weighing `weight_grams`."""
@@ -152,12 +182,22 @@ class ShippingZone(ContractModel):
     its country, then "*"). `tax_rate` replaces the storefront's rate for addresses there; `methods`
     are offered in order, the first is the default."""
 
+    id: UUID
     code: str
     name: str
     countries: list[str] = []
     regions: list[str] = []
     tax_rate: Decimal | None = None
+    # Overrides the storefront's `tax.inclusive` for addresses in the zone; None: the storefront's.
+    tax_inclusive: bool | None = None
     methods: list[ShippingMethod] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stable_ids(cls, values: Any) -> Any:
+        """A zone or method sent without an `id` gets one derived from its code (uuid5), so the
+        same document always has the same ids (demo data, the storefront PATCH)."""
+        return with_shipping_ids(values)
 
     def specificity(self, country: str | None, region: str | None) -> int:
         """How closely the zone covers an address: 3 its region, 2 its country, 1 "*", 0 not at all."""
@@ -170,6 +210,9 @@ class ShippingZone(ContractModel):
 
     def method(self, code: str) -> ShippingMethod | None:
         return next((method for method in self.methods if method.code == code), None)
+
+    def method_by_id(self, method_id: UUID | str) -> ShippingMethod | None:
+        return next((method for method in self.methods if str(method.id) == str(method_id)), None)
 
 
 class StorefrontPasskey(ContractModel):

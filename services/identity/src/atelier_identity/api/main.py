@@ -10,6 +10,7 @@ from atelier_identity.api import (
     magic_links,
     oauth,
     passkeys,
+    shipping_zones,
     staff,
     storefronts,
     users,
@@ -17,7 +18,8 @@ from atelier_identity.api import (
 )
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
-           addresses.router, keys.router, storefronts.public, storefronts.router, staff.router, webhooks.router, internal.router, dev.router)
+           addresses.router, keys.router, storefronts.public, storefronts.router, staff.router,
+           shipping_zones.router, webhooks.router, internal.router, dev.router)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {

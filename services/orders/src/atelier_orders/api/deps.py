@@ -36,7 +36,7 @@ PLACE_ERRORS: ErrorResponses = {
     400: {"description": "VALIDATION_ERROR, ADDRESS_REQUIRED, CART_EMPTY, PRODUCT_UNAVAILABLE (unknown, inactive, or "
                          "not sold on the request's storefront), NOT_PURCHASABLE (a subscription plan), "
                          "CURRENCY_MISMATCH (lines in several currencies, or not the storefront's), "
-                         "SHIPPING_UNAVAILABLE (the shipping address is in none of the storefront's zones), "
+                         "SHIPPING_NOT_AVAILABLE (the shipping address is in none of the storefront's zones), "
                          "SHIPPING_METHOD_UNAVAILABLE (its zone does not offer `shipping_method`; "
                          "details.available) or UNKNOWN_STOREFRONT"},
     409: {"description": "INSUFFICIENT_STOCK, PRICE_CHANGED (a cart line's price changed since the cart showed it: "

@@ -140,7 +140,8 @@ class PlacementService(UseCase[OrdersContext]):
         from_cart = data.items is None
         # Shipping and tax by the address's zone (#56), checked before anything is written.
         destination = self._shipping_quote(storefront, lines, shipping or billing)
-        method = _shipping_method(destination, data.shipping_method) if ships else None
+        method = _shipping_method(destination, data.shipping_method,
+                                  str(data.shipping_method_id) if data.shipping_method_id else None) if ships else None
         email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                      (billing or {}).get("email"))
         customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email)
@@ -365,15 +366,16 @@ class PlacementService(UseCase[OrdersContext]):
                     book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
 
 
-def _shipping_method(quote: domain.ShippingQuote, code: str | None) -> domain.ShippingOption:
-    """The method the order ships by: `code`, else the zone's first. Refused when the address is
-    in no zone of the storefront, or its zone does not offer `code`."""
-    method = quote.option(code)
+def _shipping_method(quote: domain.ShippingQuote, code: str | None,
+                     method_id: str | None = None) -> domain.ShippingOption:
+    """The method the order ships by: `method_id`, else `code`, else the zone's first. Refused when the
+    address is in no zone of the storefront, or its zone does not offer the method."""
+    method = quote.option(code, method_id)
     if method is not None:
         return method
     if not quote.options:
         raise ShippingUnavailable(details={"zone": quote.zone.code if quote.zone else None})
-    raise ShippingMethodUnavailable(details={"shipping_method": code, "zone": quote.zone.code if quote.zone else None,
+    raise ShippingMethodUnavailable(details={"shipping_method": method_id or code, "zone": quote.zone.code if quote.zone else None,
                                              "available": [option.code for option in quote.options if option.code]})
 
 

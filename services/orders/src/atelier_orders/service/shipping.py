@@ -5,8 +5,10 @@ is what `POST /orders` charges with that method and an address there."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.money import quantize
@@ -17,6 +19,7 @@ from atelier_orders.service.placing import Buyer, PlacementService
 @dataclass(frozen=True)
 class PricedOption:
     code: str | None
+    id: str | None
     name: str | None
     shipping_cost: Decimal
     tax_amount: Decimal
@@ -53,10 +56,24 @@ class ShippingOptionsService(PlacementService):
         for choice in choices:
             totals = domain.compute_totals(priced, tax_rate=quote.tax_rate, tax_inclusive_kinds=quote.tax_inclusive_kinds,
                                            shipping_cost=choice.cost, ships=ships)
-            options.append(PricedOption(code=choice.code, name=choice.name, shipping_cost=totals.shipping_cost,
+            options.append(PricedOption(code=choice.code, id=choice.id, name=choice.name,
+                                        shipping_cost=totals.shipping_cost,
                                         tax_amount=totals.tax_amount, discount=totals.discount,
                                         total_amount=totals.total_amount))
         subtotal = quantize(sum((domain.line_total(price, qty) for _, price, qty in priced), Decimal("0")))
         return ShippingOptions(country=country, region=region, zone=quote.zone.code if quote.zone else None,
                                zone_name=quote.zone.name if quote.zone else None, tax_rate=quote.tax_rate,
                                currency=currency, subtotal=subtotal, ships=ships, options=options)
+
+    async def methods(self, buyer: Buyer, storefront: Storefront, *, address_id: uuid.UUID | None,
+                      country: str | None, region: str | None) -> list[dict[str, Any]]:
+        """GET /shipping-methods: each method offered at the buyer's address `address_id` (another
+        customer's: 404) or at `country` / `region`, `{id, name, price}` priced for the cart, with the
+        order's tax and total beside; empty when no zone covers the address."""
+        if address_id is not None:
+            address = await self._address(address_id, buyer) or {}
+            country, region = address.get("country"), address.get("state")
+        options = await self.options(buyer, storefront, country=country or "", region=region)
+        return [{"id": option.id, "name": option.name, "price": option.shipping_cost,
+                 "tax_amount": option.tax_amount, "total_amount": option.total_amount}
+                for option in options.options]
