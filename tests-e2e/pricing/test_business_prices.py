@@ -42,7 +42,7 @@ async def _price(api: httpx.AsyncClient, path: str, headers: dict[str, str], pla
     if hit and platform.caches:
         assert response.headers.get("x-cache") == "hit", path
     body = response.json()
-    return body["price"], body.get("base_price")
+    return body["price"], body.get("list_price")
 
 
 async def _ordered(api: httpx.AsyncClient, auth: dict[str, str], product: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ async def test_business_customers_see_and_pay_their_price_and_nobody_else_does(
     assert [(p["price"], p["price_list"]["name"]) for p in search.json()["results"]] == [("80.00", "Business")]
     assert search.headers["cache-control"].startswith("private")
     public = await api.get("/api/v1/products", params={"search": first["sku"]}, headers=consumer)
-    assert [(p["price"], p["base_price"], p["price_list"]) for p in public.json()["results"]] == [
+    assert [(p["price"], p["list_price"], p["price_list"]) for p in public.json()["results"]] == [
         ("100.00", None, None)]
     assert public.headers["cache-control"].startswith("public")
 

@@ -275,9 +275,9 @@ class VariantRead(BaseModel):
     stock_quantity: int
     attributes: dict[str, Any]
     is_active: bool
-    base_price: Money | None = Field(default=None, description=(
+    list_price: Money | None = Field(default=None, description=(
         "Within a product read by a customer group (#56): the variant's own selling price when `price` is its "
-        "group's list price; null otherwise"))
+        "group's price; null otherwise"))
 
 
 class PriceListBrief(BaseModel):
@@ -326,8 +326,8 @@ class ProductRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     storefronts: list[str] = _scoped_read()
-    base_price: Money | None = Field(default=None, description=(
-        "For a customer group's caller (#56): the product's own price when `price` is the group's list price "
+    list_price: Money | None = Field(default=None, description=(
+        "For a customer group's caller (#56): the product's own price when `price` is the group's price "
         "(`price_list` says which list); null otherwise"))
     price_list: PriceListBrief | None = Field(default=None, description=(
         "The price list of the caller's group that `price` (or a variant's) comes from; null: the catalog's prices"))
@@ -526,7 +526,7 @@ class PriceListCreate(_Input):
          "is_active": True, "prices": [{"product_id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "price": "21.50"}]}]})
 
     name: Name
-    storefront: StorefrontSlug
+    storefront: StorefrontSlug | None = Field(default=None, description="The storefront it prices; none: the request's")
     currency: Currency
     customer_group: CustomerGroup
     is_active: StrictBool = True

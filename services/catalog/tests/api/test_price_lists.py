@@ -43,19 +43,19 @@ class TestCatalogReads:
         business = test_keys.group_headers("business")
         in_category = (await harness.client.get(f"/api/v1/categories/{category['slug']}/products",
                                                 headers=business)).json()
-        assert [(p["price"], p["base_price"]) for p in in_category["results"]] == [("80.00", "100.00")]
+        assert [(p["price"], p["list_price"]) for p in in_category["results"]] == [("80.00", "100.00")]
 
         detail = (await harness.client.get(f"/api/v1/products/{product['id']}", headers=business)).json()
-        assert (detail["price"], detail["base_price"]) == ("80.00", "100.00")
+        assert (detail["price"], detail["list_price"]) == ("80.00", "100.00")
         assert detail["price_list"] == {"id": price_list["id"], "name": "Business"}
         page = (await harness.client.get("/api/v1/products?ordering=-price", headers=business)).json()
-        assert [(p["price"], p["base_price"]) for p in page["results"]] == [("80.00", "100.00"), ("50.00", None)]
+        assert [(p["price"], p["list_price"]) for p in page["results"]] == [("80.00", "100.00"), ("50.00", None)]
         search = (await harness.client.get(f"/api/v1/products?search={product['sku']}", headers=business)).json()
         assert search["results"][0]["price"] == "80.00"
 
         for headers in ({}, test_keys.user_headers(), test_keys.anon_headers(), test_keys.staff_headers()):
             seen = (await harness.client.get(f"/api/v1/products/{product['id']}", headers=headers)).json()
-            assert (seen["price"], seen["base_price"], seen["price_list"]) == ("100.00", None, None)
+            assert (seen["price"], seen["list_price"], seen["price_list"]) == ("100.00", None, None)
         assert other["price"] == "50.00"
 
     async def test_each_audience_is_served_its_own_cached_answer(self, catalog, harness, merchandiser,
@@ -104,7 +104,7 @@ class TestCatalogReads:
             {"product_id": product["id"], "variant_id": listed["id"], "price": "110.00"}])
         detail = (await harness.client.get(f"/api/v1/products/{product['id']}",
                                            headers=test_keys.group_headers())).json()
-        by_id = {v["id"]: (v["price"], v["base_price"]) for v in detail["variants"]}
+        by_id = {v["id"]: (v["price"], v["list_price"]) for v in detail["variants"]}
         assert by_id == {follows["id"]: ("90.00", "100.00"), own["id"]: ("120.00", None),
                          listed["id"]: ("110.00", "130.00")}
 
@@ -155,6 +155,14 @@ class TestStaffEdits:
         deleted = await harness.client.delete(f"{LISTS}/{created['id']}", headers=merchandiser)
         assert deleted.status_code == 204
         assert_error(await harness.client.get(f"{LISTS}/{created['id']}", headers=merchandiser), 404, "NOT_FOUND")
+
+    async def test_a_list_without_a_storefront_prices_the_requests(self, catalog, harness, merchandiser) -> None:
+        product = await catalog.product(price="100.00")
+        body = {"name": "Business", "currency": "USD", "customer_group": "business",
+                "prices": [{"product_id": product["id"], "price": "80.00"}]}
+        response = await harness.client.post(LISTS, json=body, headers=merchandiser)
+        assert response.status_code == 201, response.text
+        assert response.json()["storefront"] == "default"
 
     async def test_every_write_is_audited(self, catalog, harness, merchandiser) -> None:
         product = await catalog.product(price="100.00")

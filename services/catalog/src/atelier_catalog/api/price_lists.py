@@ -15,6 +15,7 @@ from atelier_catalog.models import PriceList
 from atelier_catalog.schemas import PriceListCreate, PriceListRead, PriceListsRead, PriceListUpdate
 from atelier_common.auth import MerchandiserPrincipal
 from atelier_common.responses import ErrorResponses
+from atelier_common.storefronts import CurrentStorefront
 from atelier_common.versions import IfMatchDep
 
 router = APIRouter(prefix="/api/v1/staff/price-lists", tags=["price-lists"])
@@ -32,12 +33,12 @@ async def list_price_lists(_staff: MerchandiserPrincipal, price_lists: PriceList
 
 @router.post("", summary="Create a price list", response_model=PriceListRead, status_code=status.HTTP_201_CREATED,
              responses=STAFF_ONLY)
-async def create_price_list(data: PriceListCreate, staff: MerchandiserPrincipal,
+async def create_price_list(data: PriceListCreate, staff: MerchandiserPrincipal, storefront: CurrentStorefront,
                             price_lists: PriceListServiceDep) -> PriceList:
     """A customer group's prices on a storefront, in a currency it sells: the group's customers pay a listed price
     for a product (or a variant) of that currency instead of its own. Where two active lists price the same thing,
     the lower price applies."""
-    return await price_lists.create(data, staff=staff)
+    return await price_lists.create(data, staff=staff, storefront=data.storefront or storefront.slug)
 
 
 @router.get("/{price_list_id}", summary="Get a price list", response_model=PriceListRead, responses=STAFF)

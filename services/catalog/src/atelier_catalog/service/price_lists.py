@@ -43,7 +43,7 @@ class GroupPrices:
 
     async def apply_to_views(self, group: PriceGroup | None, views: Sequence[dict[str, Any]]) -> None:
         """Product views (pages, searches, a product) priced for `group`: `price` becomes the list
-        price where one applies, with `base_price` and `price_list` saying so (variants alike)."""
+        price where one applies, with `list_price` and `price_list` saying so (variants alike)."""
         if group is None or not views:
             return
         prices = await self.of(group, {_uuid(view["id"]): view["currency"] for view in views})
@@ -66,14 +66,14 @@ def _apply_to_view(view: dict[str, Any], prices: Mapping[PriceKey, ListPrice]) -
     price, source = domain.list_price(prices, product_id, base)
     sources = [source] if source is not None else []
     if source is not None:
-        view["price"], view["base_price"] = price, base
+        view["price"], view["list_price"] = price, base
     variants = []
     for variant in view.get("variants") or ():
         variant = dict(variant)
         own = _decimal(variant.get("price"))
         price, source = domain.list_price(prices, product_id, base, _uuid(variant["id"]), own)
         if source is not None:
-            variant["price"], variant["base_price"] = price, domain.effective_price(own, base)
+            variant["price"], variant["list_price"] = price, domain.effective_price(own, base)
             sources.append(source)
         variants.append(variant)
     if "variants" in view:
@@ -98,10 +98,11 @@ class PriceListService(UseCase[CatalogContext]):
             raise PriceListNotFound()
         return found
 
-    async def create(self, data: PriceListCreate, *, staff: Principal) -> PriceList:
-        await self._check_scope(data.storefront, data.currency, data.customer_group)
+    async def create(self, data: PriceListCreate, *, staff: Principal, storefront: str) -> PriceList:
+        """A new list on `storefront` (the one the staffer named, else the request's)."""
+        await self._check_scope(storefront, data.currency, data.customer_group)
         now = utcnow()
-        price_list = PriceList(id=uuid.uuid4(), name=data.name, storefront=data.storefront, currency=data.currency,
+        price_list = PriceList(id=uuid.uuid4(), name=data.name, storefront=storefront, currency=data.currency,
                                customer_group=data.customer_group, is_active=data.is_active, created_at=now,
                                updated_at=now)
         self.session.add(price_list)
