@@ -4,13 +4,15 @@ At `--scale 1.0`: 1M customers (identity's `user`, each with an address book and
 orders with their items and status history, 10M ledger lines and 1M products, generated in bulk
 inside PostgreSQL (`INSERT … SELECT … FROM generate_series`), never through the API. Measured at
 each of `--scale` (default 0.1, then 1.0: the same databases grown between the two), through the
-gateway of the distributed topology (`atelier up --no-split`), one page at a time, `wrk
--c4` for 10 s: staff order search by e-mail, by number and by day, staff's unfiltered order list, a
+gateway of the distributed topology (`atelier up --no-split`), one page at a time, `wrk -c4` for
+10 s: staff order search by e-mail, by number and by day, staff's unfiltered order list, a
 customer's order history, the staff ledger with and without filters, two catalog pages; then
-guests' order placements (p50/p99 over `--placements`, 4 at a time) and one housekeeping pass of
-each service. The table flags every read with p99 > 50 ms and every figure more than 2× at the
-larger size: the cost must stay flat. `--explain` prints EXPLAIN (ANALYZE, BUFFERS) of the
-statements behind each flagged read (the services' own queries, run here and captured).
+guests' order placements (p50/p99 over `--placements`, 4 at a time) and a housekeeping pass of
+each service (the quickest of three back to back). Beside each read's latency, the 8 kB pages its
+statements touch ('buffers', from EXPLAIN of the services' own queries, run here and captured):
+a figure no other load on the machine moves. The table flags every read with p99 > 50 ms and every
+figure more than 2× at the larger size (the cost must stay flat); `--explain` prints EXPLAIN
+(ANALYZE, BUFFERS) of the statements behind each flagged read.
 
 Rows are clones of real ones: a few orders are first placed and paid through the API (a customer
 registered, an address, a guest checkout through the local provider), then every table is copied
@@ -29,7 +31,8 @@ lines at every size (the customer whose history is measured). Order numbers are
 `ORD-<day>-<six base-36 digits of the row's index>`, unique whatever the day; seeded days end
 before today, the day the API's random numbers are drawn for.
 
-Seeding 1.0 takes a while (tens of minutes on 2 cores); `--keep NAME` keeps the databases
+Seeding took 5 minutes to 0.1 on a busy 2-core machine, so 1.0 takes most of an hour there (orders
+and their items and history are most of it); `--keep NAME` keeps the databases
 (`atelier_NAME_*`) so that a second run reuses and grows what is already there.
 
     uv run python bench/data_scale.py                          # 0.1 then 1.0 (make bench-data)
@@ -60,7 +63,7 @@ from urllib.parse import urlencode
 import httpx
 import psycopg
 from catalog_search import _grow as grow_catalog
-from gateway_overhead import python_load, wrk
+from gateway_overhead import python_load
 
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, delete_queues, drop_databases, free_port_block
 
@@ -584,6 +587,28 @@ def pages(dbs: Databases, anchor: datetime) -> list[Page]:
     ]
 
 
+def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
+    """gateway_overhead's wrk with a 60 s timeout: wrk's own 2 s would drop the slowest requests
+    from the figures, the very ones this benchmark looks for. NaN when none completed."""
+    cmd = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "60s", "--latency", url]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        found = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)] if found else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    done = re.search(r"(\d+) requests in", out)
+    if not done or int(done.group(1)) == 0:
+        return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "errors": 0}
+    return {"rps": float(rps.group(1)) if rps else 0.0, "p50_ms": ms("50%"), "p99_ms": ms("99%"),
+            "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)}
+
+
 def measure_reads(base: str, read_pages: list[Page], headers: dict[str, dict[str, str]], seconds: int,
                   concurrency: int) -> dict[str, dict[str, float]]:
     load = wrk if shutil.which("wrk") else python_load
@@ -659,23 +684,29 @@ async def guest_once(client: httpx.AsyncClient, product_id: str) -> None:
 _PASS = re.compile(r"housekeeping of (\S+) removed (\d+) rows in ([\d.]+)s")
 
 
-def housekeeping_pass(env: dict[str, str], service: str, timeout: float = 600) -> tuple[float, int]:
-    """One housekeeping pass of `service`, as its housekeeping role runs it: seconds and rows removed
-    (the pass's own log line; the process's start is not counted)."""
+def housekeeping_pass(env: dict[str, str], service: str, passes: int = 3, timeout: float = 900) -> tuple[float, int]:
+    """`passes` housekeeping passes of `service` back to back, as its housekeeping role runs them:
+    the quickest one's seconds (a pass is timed once each; on a shared machine the quickest is the
+    nearest to its cost) and the rows the first removed. Each pass's own log line is read; the
+    process's start is not counted."""
     from atelier_platform.processes import CLI
 
-    env = {**env, "ATELIER_HOUSEKEEPING_START_DELAY_SECONDS": "0", "ATELIER_LOG_LEVEL": "INFO",
-           "ATELIER_LOG_JSON": "false"}
+    env = {**env, "ATELIER_HOUSEKEEPING_START_DELAY_SECONDS": "0", "ATELIER_HOUSEKEEPING_INTERVAL_SECONDS": "0.01",
+           "ATELIER_LOG_LEVEL": "INFO", "ATELIER_LOG_JSON": "false"}
     proc = subprocess.Popen([*CLI, "worker", service, "--role", "housekeeping"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     timer = threading.Timer(timeout, proc.kill)
     timer.start()
+    seen: list[tuple[float, int]] = []
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
             if (found := _PASS.search(line)) and found.group(1) == service:
-                return float(found.group(3)), int(found.group(2))
-        raise SystemExit(f"{service}'s housekeeping printed no pass within {timeout:.0f} s (exit {proc.poll()})")
+                seen.append((float(found.group(3)), int(found.group(2))))
+                if len(seen) == passes:
+                    return min(t for t, _ in seen), seen[0][1]
+        raise SystemExit(f"{service}'s housekeeping printed {len(seen)} passes of {passes} within {timeout:.0f} s "
+                         f"(exit {proc.poll()})")
     finally:
         timer.cancel()
         proc.terminate()
@@ -824,7 +855,7 @@ def report(scales: list[float], figures: dict[float, Figures], read_pages: list[
              f"{'':16}{f'  ratio > {RATIO_LIMIT:g}' if ratio > RATIO_LIMIT else ''}")
     _say(f"(ms. Reads: wrk through the gateway, 'found' the page's count, 'buffers' the pages its statements touch "
          f"(EXPLAIN; nan: no mapping here); flagged when p99 > {P99_LIMIT_MS:.0f} ms or a ratio > {RATIO_LIMIT:g}. "
-         f"Placements: guests' POST /orders. Housekeeping: one pass, in the p50 column; under "
+         f"Placements: guests' POST /orders. Housekeeping: the quickest of 3 passes, in the p50 column; under "
          f"{HOUSEKEEPING_FLOOR_MS:.0f} ms counts as {HOUSEKEEPING_FLOOR_MS:.0f} in its ratio)")
     return flagged
 
@@ -910,7 +941,8 @@ def main() -> None:
             for service in SERVICES:
                 seconds, removed = housekeeping_pass(topology.env(), service)
                 result.housekeeping[service] = seconds
-                _say(f"  housekeeping of {service}: one pass in {seconds * 1000:.0f} ms ({removed} rows removed)")
+                _say(f"  housekeeping of {service}: a pass in {seconds * 1000:.0f} ms, the quickest of three "
+                     f"({removed} rows removed by the first)")
             figures[scale] = result
         flagged = report(args.scale, figures, read_pages) if len(args.scale) > 1 else []
         if args.explain:
