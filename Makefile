@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 # atelier_testing.plugin's DISTRIBUTED_LANE).
 TEST_WORKERS ?= 3
 
-.PHONY: uv sync dev up lint test test-fast frontends bench bench-catalog migrate clean clients chart-check docs
+.PHONY: uv sync dev up lint test test-fast frontends bench bench-catalog bench-data migrate clean clients chart-check docs
 
 uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -58,6 +58,9 @@ bench: sync  ## every figure of the performance issues with its target and its r
 
 bench-catalog: sync  ## search, list and detail pages at 10,000 and 1,000,000 products (~6 min)
 	$(UV) run python bench/catalog_search.py --sizes 10000 1000000
+
+bench-data: sync  ## issue #57's reads, placements and housekeeping at 0.1 and 1.0 × (1M customers, 5M orders, 10M ledger lines, 1M products), the ratio between them and EXPLAIN of what is flagged (long: the seeding; BENCH_DATA_ARGS="--keep NAME" keeps the databases)
+	$(UV) run python bench/data_scale.py --scale 0.1 1.0 --explain $(BENCH_DATA_ARGS)
 
 clean:
 	rm -rf .atelier

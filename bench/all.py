@@ -17,7 +17,8 @@ Runs, one after the other (never two loads at once on 2 cores):
     uv run python bench/all.py [--seconds 20] [--only ceiling hot checkout relay generation scale]
     uv run python bench/all.py --no-write     # print only, leave figures.json and the doc alone
 
-Figures only, no assertion: a target missed is printed as missed.
+Figures only, no assertion: a target missed is printed as missed. The data-scale benchmark
+(`make bench-data`, `bench/data_scale.py`) is separate: its seeding alone outlasts this whole run.
 """
 
 from __future__ import annotations
