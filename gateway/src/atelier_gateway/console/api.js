@@ -93,8 +93,10 @@ export async function call(method, path, options = {}) {
     // Signed out while a page was still loading: its next calls are not made (they would be 401s).
     throw new ApiError(401, { error: { code: "NOT_SIGNED_IN", message: "Signed out." } });
   }
+  const token = session && session.access;
   let { response, json, text, blob } = await send(method, path, options);
-  if (response.status === 401 && session && await refresh()) {
+  // A call that ran beside another's refresh already has a newer token: retry, refresh no more.
+  if (response.status === 401 && session && (session.access !== token || await refresh())) {
     ({ response, json, text, blob } = await send(method, path, options));
   }
   if (response.status === 401) {
