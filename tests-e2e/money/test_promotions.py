@@ -16,7 +16,7 @@ import httpx
 import pytest
 from infra.journeys import ADDRESS, new_anonymous_token, staff
 
-from atelier_testing import assert_error
+from atelier_testing import assert_error, poll_until
 
 pytestmark = pytest.mark.e2e
 BUYERS, USES = 100, 10
@@ -79,6 +79,42 @@ async def test_a_code_is_shown_in_the_cart_charged_and_frozen_on_the_order(api: 
     assert [(d["code"], d["amount"], d["lines"][0]["amount"]) for d in staff_view["discounts"]] == [
         (code, "8.00", "8.00")]
     assert (await api.get(f"/api/v1/staff/promotions/{promotion['id']}", headers=as_staff)).json()["uses"] == 1
+
+
+async def test_an_automatic_promotion_reaches_the_cart_while_it_runs(api: httpx.AsyncClient) -> None:
+    """A promotion without a code shows in carts once `promotion.changed` reached the cart (which
+    otherwise does not ask orders at all), is charged as shown, and leaves carts when deactivated."""
+    as_staff = await staff(api)
+    product = await _product(api, as_staff, "30.00", 50)
+    as_guest, address = await _guest(api, product, quantity=2)
+    assert (await api.get("/api/v1/cart", headers=as_guest)).json()["discount_total"] == "0.00"
+    # Only this product's lines: other tests' carts on the same platform save nothing.
+    r = await api.post("/api/v1/staff/promotions", headers=as_staff, json={
+        "name": "Lamp week", "kind": "fixed", "value": "5", "product_ids": [product["id"]]})
+    assert r.status_code == 201, r.text
+    promotion = r.json()
+
+    async def discounted() -> dict[str, Any] | None:
+        cart = (await api.get("/api/v1/cart", headers=as_guest)).json()
+        return cart if cart["discount_total"] == "5.00" else None
+
+    cart = await poll_until(discounted, timeout=60, message="the automatic promotion in the cart")
+    assert [(d["promotion_id"], d["code"], d["amount"]) for d in cart["discounts"]] == [(promotion["id"], None,
+                                                                                        "5.00")]
+    r = await api.post("/api/v1/orders", headers=as_guest, json={"shipping_address_id": address,
+                                                                "expected_discount": cart["discount_total"]})
+    assert r.status_code == 201, r.text
+    assert (r.json()["subtotal"], r.json()["discount_total"]) == ("60.00", "5.00")
+
+    r = await api.delete(f"/api/v1/staff/promotions/{promotion['id']}", headers=as_staff)
+    assert r.status_code == 200, r.text
+    later, _ = await _guest(api, product)
+
+    async def undiscounted() -> bool:
+        cart = (await api.get("/api/v1/cart", headers=later)).json()
+        return cart["discount_total"] == "0.00" and cart["discounts"] == []
+
+    await poll_until(undiscounted, timeout=60, message="the deactivated promotion gone from the cart")
 
 
 async def test_100_parallel_checkouts_for_the_last_10_uses_get_exactly_10(api: httpx.AsyncClient) -> None:

@@ -150,3 +150,22 @@ class CartPromotionCode(SQLModel, table=True):
     storefront: str = Field(max_length=64, primary_key=True)
     code: str = Field(max_length=64)
     applied_at: datetime = _timestamp()
+
+
+class PromotionWindow(SQLModel, table=True):
+    """What the cart knows of orders' promotions (#56), from `promotion.changed`: whether each is
+    automatic (no code), active, and when it runs. It only decides whether a cart without a code
+    asks orders for a quote at all: a storefront with no live automatic promotion saves nothing
+    without a code, so its carts are shown without the call (`PromotionCodes.state`)."""
+
+    __tablename__ = "cart_promotion_window"
+    __table_args__ = (Index("ix_cart_promotion_window_storefront", "storefront"),)
+
+    promotion_id: uuid.UUID = Field(primary_key=True)
+    storefront: str = Field(max_length=64)
+    automatic: bool
+    is_active: bool
+    starts_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    ends_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # The promotion's own `updated_at`: an older change never replaces a newer one.
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -2,10 +2,14 @@
 
 Orders owns the promotions and their one rule (`atelier_orders.promotion_rules`); the cart asks
 it (`POST /internal/promotions/quote`) with its lines and code whenever it shows a cart with
-lines, so the discount shown is the one placing the order charges. Chosen over a copy of the
-promotions kept from events: the rule needs the uses left, the customer's own uses and the
-products' categories, which only orders (and catalog) have; a copy would show discounts the order
-then refuses. The price: one internal call per cart read with lines (an empty cart asks nothing).
+lines that may save something, so the discount shown is the one placing the order charges.
+Chosen over evaluating a copy of the promotions here: the rule needs the uses left, the
+customer's own uses and the products' categories, which only orders (and catalog) have; a copy
+would show discounts the order then refuses.
+
+What the cart does keep (`cart_promotion_window`, from `promotion.changed`) is only when each
+automatic promotion runs: a cart without a code on a storefront with no live automatic promotion
+can save nothing, and is shown without asking (most carts, and the add-to-cart hot path).
 Orders unreachable: the cart shows no discount rather than fail (the order decides anyway).
 """
 
@@ -15,43 +19,26 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import delete
+from pydantic import ValidationError
+from sqlalchemy import delete, exists, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart.errors import PromotionCodeInvalid, PromotionExhausted
-from atelier_cart.models import CartPromotionCode, utcnow
+from atelier_cart.models import CartPromotionCode, PromotionWindow, utcnow
 from atelier_cart.rows import CartLine
+from atelier_common.contracts.orders import Discount, PromotionChanged, PromotionQuote
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import InternalApi, error_code
 
 log = logging.getLogger("atelier.cart.promotions")
-
-
-class AppliedPromotion(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    promotion_id: uuid.UUID
-    code: str | None = None
-    name: str
-    kind: str
-    amount: Decimal
-    free_shipping: bool = False
-
-
-class _Quote(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    discount_total: Decimal = Decimal("0")
-    free_shipping: bool = False
-    discounts: list[AppliedPromotion] = []
-    code_problem: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +48,7 @@ class CartDiscount:
     code: str | None = None
     discount: Decimal = Decimal("0")
     free_shipping: bool = False
-    discounts: Sequence[AppliedPromotion] = field(default_factory=tuple)
+    discounts: Sequence[Discount] = field(default_factory=tuple)
     code_problem: dict[str, str] | None = None
 
 
@@ -87,7 +74,7 @@ class OrdersClient:
             log.error("orders answered %s to a promotion quote: %s", response.status_code, response.text[:300])
             raise ServiceUnavailable("orders is unavailable")
         try:
-            quote = _Quote.model_validate_json(response.content)
+            quote = PromotionQuote.model_validate_json(response.content)
         except (ValidationError, ValueError) as exc:
             log.error("orders sent an unreadable quote: %s", exc)
             raise ServiceUnavailable("orders gave an unexpected answer") from exc
@@ -106,6 +93,19 @@ class PromotionCodes:
             CartPromotionCode.owner_id == owner_id, CartPromotionCode.storefront == storefront))).first()
         return row
 
+    async def state(self, owner_id: uuid.UUID, storefront: str, now: datetime) -> tuple[str | None, bool]:
+        """(the owner's code there, whether the storefront has a live automatic promotion now), in
+        one round trip: the cart asks orders for a quote only when either is there."""
+        code = (select(CartPromotionCode.code).where(CartPromotionCode.owner_id == owner_id,
+                                                     CartPromotionCode.storefront == storefront).scalar_subquery())
+        live = exists().where(
+            col(PromotionWindow.storefront) == storefront, col(PromotionWindow.automatic),
+            col(PromotionWindow.is_active),
+            or_(col(PromotionWindow.starts_at).is_(None), col(PromotionWindow.starts_at) <= now),
+            or_(col(PromotionWindow.ends_at).is_(None), col(PromotionWindow.ends_at) > now))
+        row = (await self.session.execute(sa_select(code, live))).one()
+        return row[0], bool(row[1])
+
     async def put(self, owner_id: uuid.UUID, storefront: str, code: str) -> None:
         sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"
         insert = sqlite_insert if sqlite else pg_insert
@@ -117,3 +117,23 @@ class PromotionCodes:
     async def remove(self, owner_id: uuid.UUID, storefront: str) -> None:
         await self.session.execute(delete(CartPromotionCode).where(
             col(CartPromotionCode.owner_id) == owner_id, col(CartPromotionCode.storefront) == storefront))
+
+
+class PromotionWindows:
+    """The cart's copy of when orders' promotions run (`cart_promotion_window`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def apply(self, event: PromotionChanged) -> None:
+        """Keep the event's terms unless newer ones are kept already (a redelivered or late
+        event): one statement, so two deliveries racing cannot roll the row back."""
+        sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"
+        stmt = (sqlite_insert if sqlite else pg_insert)(PromotionWindow).values(
+            promotion_id=event.promotion_id, storefront=event.storefront, automatic=event.code is None,
+            is_active=event.is_active, starts_at=event.starts_at, ends_at=event.ends_at, updated_at=event.updated_at)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["promotion_id"],
+            set_={name: stmt.excluded[name] for name in ("storefront", "automatic", "is_active", "starts_at",
+                                                          "ends_at", "updated_at")},
+            where=col(PromotionWindow.updated_at) < stmt.excluded.updated_at))

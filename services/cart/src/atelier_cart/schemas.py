@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 from atelier_cart import domain
+from atelier_common.contracts.orders import Discount
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
@@ -69,19 +70,6 @@ class CartLineRead(BaseModel):
         return domain.line_total(self.unit_price, self.quantity)
 
 
-class DiscountRead(BaseModel):
-    """A promotion the cart's lines get now (#56): what it saves."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    promotion_id: uuid.UUID
-    code: str | None
-    name: str
-    kind: str = Field(description="percentage, fixed or free_shipping")
-    amount: Money = Field(description="What it saves (0 for free shipping: the order's shipping becomes 0)")
-    free_shipping: bool
-
-
 class PromotionCodeApply(_Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "SUMMER10"}]})
 
@@ -112,7 +100,7 @@ class CartRead(BaseModel):
     promotion_code: str | None = Field(description="The discount code applied, if any")
     promotion_code_problem: dict[str, str] | None = Field(
         description="{reason, message}: why the applied code saves nothing now (e.g. below_minimum, used_up)")
-    discounts: list[DiscountRead] = Field(description="The promotions applied (automatic ones and the code's), "
+    discounts: list[Discount] = Field(description="The promotions applied (automatic ones and the code's), "
                                                       "each with what it saves")
     free_shipping: bool = Field(description="A promotion makes the order's shipping free")
 

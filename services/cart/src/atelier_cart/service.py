@@ -32,14 +32,14 @@ from atelier_cart.errors import (
     QuantityLimit,
 )
 from atelier_cart.models import utcnow
-from atelier_cart.promotions import AppliedPromotion, CartDiscount, PromotionCodes
+from atelier_cart.promotions import CartDiscount, PromotionCodes
 from atelier_cart.queries import CartQueries
 from atelier_cart.repository import CartRepository, ClaimRepository, ProductRepository
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.identity import Storefront
-from atelier_common.contracts.orders import OrderLine
+from atelier_common.contracts.orders import Discount, OrderLine
 from atelier_common.errors import ServiceUnavailable, ValidationFailed
 from atelier_common.service import UseCase
 
@@ -68,7 +68,7 @@ class CartContents:
         return self.promotion.code
 
     @property
-    def discounts(self) -> Sequence[AppliedPromotion]:
+    def discounts(self) -> Sequence[Discount]:
         return self.promotion.discounts
 
     @property
@@ -281,7 +281,9 @@ class CartService(UseCase[CartContext]):
         (orders' quote; an empty cart shows none, and so does a cart when orders is unreachable)."""
         if not contents.items:
             return contents  # nothing to save on: neither the code nor orders is asked
-        code = await self.codes.of(contents.owner_id, contents.storefront)
+        code, live = await self.codes.state(contents.owner_id, contents.storefront, utcnow())
+        if code is None and not live:
+            return contents  # no code, and no automatic promotion runs there now: nothing to save
         try:
             discount = await self.context.orders.quote(contents.storefront, contents.owner_id,
                                                   None if anonymous else contents.owner_id, code, contents.items)

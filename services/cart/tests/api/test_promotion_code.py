@@ -4,9 +4,11 @@ refused as orders refuses it, read by orders with the cart, and gone with the or
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from atelier_common.auth import SERVICE_HEADER
-from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_common.contracts.orders import OrderLine, OrderPlaced, PromotionChanged
 from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog, FakeOrders, Shopper, assert_error
@@ -80,3 +82,45 @@ async def test_the_order_from_the_cart_takes_the_code(harness: ServiceHarness, c
                           producer="orders")
     await guest.add(product.product_id)
     assert (await guest.cart())["promotion_code"] is None
+
+
+async def test_orders_is_asked_only_while_an_automatic_promotion_runs_or_a_code_is_applied(
+        harness: ServiceHarness, catalog: Catalog, guest: Shopper, fake_orders: FakeOrders) -> None:
+    """Without a code, a cart asks orders for a quote only while its storefront has a live
+    automatic promotion (`promotion.changed`): the add-to-cart hot path makes no call otherwise."""
+    product = await catalog.product()
+    await guest.add(product.product_id)
+    await guest.cart()
+    assert fake_orders.asked == []  # no promotion heard of: nothing to ask
+
+    now = datetime.now(UTC)
+    promotion = uuid.uuid4()
+
+    def changed(at: datetime, **terms: object) -> PromotionChanged:
+        fields: dict[str, object] = {"promotion_id": promotion, "name": "Spring", "kind": "percentage",
+                                     "value": Decimal("10"), "is_active": True, "updated_at": at} | terms
+        return PromotionChanged.model_validate(fields)
+
+    # A code's promotion, and an automatic one on another storefront or not started yet: no call.
+    other = uuid.uuid4()
+    await harness.deliver(PromotionChanged(promotion_id=other, name="Code", code="TEN", kind="fixed",
+                                           value=Decimal("1"), is_active=True, updated_at=now), producer="orders")
+    await harness.deliver(changed(now, storefront="b"), producer="orders")
+    await harness.deliver(changed(now + timedelta(seconds=1), starts_at=now + timedelta(days=1)), producer="orders")
+    await guest.cart()
+    assert fake_orders.asked == []
+
+    # It starts now: every read asks; an older change delivered late does not undo that.
+    await harness.deliver(changed(now + timedelta(seconds=2)), producer="orders")
+    await harness.deliver(changed(now + timedelta(seconds=1), is_active=False), producer="orders")
+    await guest.cart()
+    assert len(fake_orders.asked) == 1 and fake_orders.asked[0]["code"] is None
+
+    # Ended (deactivated): no call again; a code applied: asked, whatever runs.
+    await harness.deliver(changed(now + timedelta(seconds=3), is_active=False), producer="orders")
+    await guest.cart()
+    assert len(fake_orders.asked) == 1
+    fake_orders.codes["ten"] = "1.00"
+    assert (await harness.client.post(URL, json={"code": "TEN"}, headers=guest.headers)).status_code == 200
+    assert (await guest.cart())["discount_total"] == "1.00"
+    assert [a["code"] for a in fake_orders.asked[1:]] == ["TEN", "TEN"]

@@ -32,6 +32,7 @@ from atelier_common.contracts.orders import (
     OrderCancelled,
     OrderPlaced,
     OrderStatusChanged,
+    PromotionChanged,
     PromotionRedeemed,
     ReturnReceived,
     ReturnRejected,
@@ -45,7 +46,7 @@ from atelier_identity.errors import WebhookUrlNotAllowed
 PUBLIC_EVENTS: tuple[type[IntegrationEvent], ...] = (
     OrderPlaced, OrderPaid, OrderStatusChanged, OrderCancelled, PaymentFailed, PaymentRefunded,
     SubscriptionChanged, JobCompleted, JobFailed, UserRegistered, ProductLowStock, InvoiceIssued, CreditNoteIssued,
-    PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected)
+    PromotionChanged, PromotionRedeemed, ReturnRequested, ReturnReceived, ReturnRejected)
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(cls.type for cls in PUBLIC_EVENTS))
 
 SECRET_PREFIX = "whsec_"

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.contracts.orders import Discount
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_orders import domain
@@ -330,20 +331,7 @@ class StaffOrderSummaryRead(OrderSummaryRead):
     user_id: uuid.UUID | None
 
 
-class DiscountRead(BaseModel):
-    """A promotion applied to a cart or an order (#56): what it saved."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    promotion_id: uuid.UUID
-    code: str | None
-    name: str
-    kind: str = Field(description="percentage, fixed or free_shipping")
-    amount: Money = Field(description="What it saved (free shipping: 0 here, the shipping cost is 0)")
-    free_shipping: bool
-
-
-class OrderDiscountRead(DiscountRead):
+class OrderDiscountRead(Discount):
     lines: list[dict[str, Any]] = Field(default=[], description="[{position, sku, amount}]: its share on each "
                                                                 "line it covered (a partial refund's basis)")
 
@@ -825,12 +813,3 @@ class PromotionQuoteRequest(_Input):
     lines: Annotated[list[QuoteLine], Field(max_length=500)] = []
     # True when the customer is applying the code: a code that does not apply is a 4xx then.
     strict: bool = False
-
-
-class PromotionQuoteRead(BaseModel):
-    discount_total: Money
-    free_shipping: bool
-    discounts: list[DiscountRead]
-    code: str | None = None
-    code_problem: dict[str, str] | None = Field(default=None, description="{reason, message} when the code does "
-                                                                          "not apply")

@@ -7,10 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
+from atelier_common.money import Money
 
 
 class OrderLine(ContractModel):
@@ -277,3 +278,53 @@ class PromotionRedeemed(IntegrationEvent):
     free_shipping: bool = False
     uses: int
     usage_limit: int | None = None
+
+
+class PromotionChanged(IntegrationEvent):
+    """A promotion was created or changed (#56; deleting one deactivates it): its terms as the
+    cart needs them to know whether a storefront's carts can save anything without a code (its
+    copy, `cart_promotion_window`). `updated_at` orders the changes: an older one never replaces
+    a newer one."""
+
+    # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "promotion_id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "name": "Summer 10%",
+         "code": "SUMMER10", "kind": "percentage", "value": "10.00", "is_active": True,
+         "starts_at": "2026-06-01T00:00:00Z", "ends_at": None, "usage_limit": 100,
+         "updated_at": "2026-05-30T09:12:00Z"}]})
+
+    type = "promotion.changed"
+    storefront: str = DEFAULT_STOREFRONT
+    promotion_id: uuid.UUID
+    name: str
+    code: str | None = None
+    kind: str
+    value: Decimal
+    is_active: bool
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    usage_limit: int | None = None
+    updated_at: datetime
+
+
+class Discount(ContractModel):
+    """A promotion applied to a cart's or an order's lines (#56): what it saves. Orders quotes it
+    (`POST /internal/promotions/quote`), the cart shows it as quoted and the order keeps it."""
+
+    promotion_id: uuid.UUID
+    code: str | None = None
+    name: str
+    kind: str = Field(description="percentage, fixed or free_shipping")
+    amount: Money = Field(description="What it saves (free shipping: 0 here, the order's shipping becomes 0)")
+    free_shipping: bool = False
+
+
+class PromotionQuote(ContractModel):
+    """Orders' answer to the cart's `POST /internal/promotions/quote`: what the lines save now."""
+
+    discount_total: Money = Decimal("0")
+    free_shipping: bool = False
+    discounts: list[Discount] = []
+    code: str | None = None
+    code_problem: dict[str, str] | None = Field(default=None, description="{reason, message} when the code does "
+                                                                          "not apply")

@@ -31,6 +31,8 @@ WHAT: dict[str, str] = {
                       "the PDF is `GET /api/v1/orders/{order_id}/invoice.pdf`.",
     "credit_note.issued": "A refund of an invoiced order was credited: the credit note's number, amount and the "
                           "invoice it credits.",
+    "promotion.changed": "A promotion or discount code was created or changed (deleting one deactivates it): its "
+                         "terms, and `updated_at`, which orders the changes.",
     "promotion.redeemed": "An order was placed with a promotion or discount code: what it saved and the "
                           "promotion's uses so far (against its `usage_limit`).",
     "return.requested": "A customer or staff opened a return of a delivered order's lines (`lines`, `reason`, "

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 
 from atelier_common.auth import MerchandiserPrincipal, require_service
+from atelier_common.contracts.orders import PromotionQuote
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
@@ -16,7 +17,6 @@ from atelier_common.versions import IfMatchDep
 from atelier_orders.schemas import (
     PromotionCreate,
     PromotionQuery,
-    PromotionQuoteRead,
     PromotionQuoteRequest,
     PromotionRead,
     PromotionWrite,
@@ -81,6 +81,6 @@ async def deactivate_promotion(promotion_id: str, staff: MerchandiserPrincipal, 
     return promotion_read(await promotions.deactivate(promotion_id, staff, if_match=if_match))
 
 
-@internal.post("/promotions/quote", response_model=PromotionQuoteRead)
+@internal.post("/promotions/quote", response_model=PromotionQuote)
 async def quote_promotions(data: PromotionQuoteRequest, quotes: PromotionQuotesDep) -> dict[str, Any]:
     return await quotes.quote(data)

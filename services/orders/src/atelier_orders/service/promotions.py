@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
-from atelier_common.contracts.orders import PromotionRedeemed
+from atelier_common.contracts.orders import PromotionChanged, PromotionRedeemed
 from atelier_common.errors import ValidationFailed
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -90,20 +90,22 @@ class PromotionPricing:
         self.session = session
         self.promotions = PromotionRepository(session)
 
-    async def quote(self, storefront: str, customer: Customer, code: str | None,
-                    lines: Sequence[rules.BasketLine], *, now: datetime | None = None) -> rules.Quote:
-        now = now or utcnow()
+    async def live(self, storefront: str, code: str | None, now: datetime) -> list[rules.PromotionTerms]:
+        """The storefront's live automatic promotions, and the code's when it names a live one."""
         key = rules.code_key(code) if code and code.strip() else None
-        live = [terms(p) for p in await self.promotions.live_of(storefront, now, key)]
+        return [terms(p) for p in await self.promotions.live_of(storefront, now, key)]
+
+    async def quote(self, storefront: str, customer: Customer, code: str | None,
+                    lines: Sequence[rules.BasketLine], *, now: datetime | None = None,
+                    live: Sequence[rules.PromotionTerms] | None = None) -> rules.Quote:
+        """`live`: the promotions `live` read already, at `now`."""
+        now = now or utcnow()
+        if live is None:
+            live = await self.live(storefront, code, now)
         limited = [p.id for p in live if p.usage_limit_per_customer is not None]
         uses = await self.promotions.customer_uses(limited, owner_id=customer.owner_id, user_id=customer.user_id,
                                                    email_key=email_key(customer.email))
         return rules.evaluate(live, lines, now=now, code=code, customer_uses=uses)
-
-    async def needs_categories(self, storefront: str, code: str | None) -> bool:
-        key = rules.code_key(code) if code and code.strip() else None
-        return any(p.category_ids
-                   for p in await self.promotions.live_of(storefront, utcnow(), key))
 
     async def redeem(self, quote: rules.Quote, *, order: OrderDetails, customer: Customer,
                      skus: Sequence[str]) -> None:
@@ -145,14 +147,16 @@ class PromotionQuotes(UseCase[OrdersContext]):
 
     async def quote(self, data: PromotionQuoteRequest) -> dict[str, Any]:
         pricing = PromotionPricing(self.session)
+        now = utcnow()
+        live = await pricing.live(data.storefront, data.code, now)
         categories: dict[uuid.UUID, uuid.UUID | None] = {}
-        if data.lines and await pricing.needs_categories(data.storefront, data.code):
+        if data.lines and any(p.category_ids for p in live):
             products = await self.context.clients.lookup_products(ids=(line.product_id for line in data.lines))
             categories = {p.id: p.category_id for p in products}
         lines = [rules.BasketLine(product_id=line.product_id, unit_price=line.unit_price, quantity=line.quantity,
                                   category_id=categories.get(line.product_id)) for line in data.lines]
         quote = await pricing.quote(data.storefront, Customer(data.owner_id, data.user_id, data.email),
-                                    data.code, lines)
+                                    data.code, lines, now=now, live=live)
         if data.strict and quote.code_problem is not None:
             raise_for(quote.code_problem)
         return quote_read(quote, data.code)
@@ -217,6 +221,7 @@ class PromotionAdmin(UseCase[OrdersContext]):
         await self._flush()
         await audit.record(self.session, staff, "promotion.create", "promotion", promotion.id,
                            after=_audited(promotion, values))
+        await outbox.add(self.session, changed(promotion))
         return promotion
 
     async def update(self, ref: str, data: PromotionWrite, staff: Principal, *, if_match: str | None) -> Promotion:
@@ -239,6 +244,7 @@ class PromotionAdmin(UseCase[OrdersContext]):
             await self._flush()
             await audit.record(self.session, staff, "promotion.update", "promotion", promotion.id,
                                before=before, after={name: values[name] for name in before})
+            await outbox.add(self.session, changed(promotion))
         return promotion
 
     async def deactivate(self, ref: str, staff: Principal, *, if_match: str | None) -> Promotion:
@@ -258,6 +264,13 @@ class PromotionAdmin(UseCase[OrdersContext]):
 
 _FIELDS = ("name", "code", "kind", "value", "product_ids", "category_ids", "min_subtotal", "starts_at", "ends_at",
            "is_active", "combinable", "usage_limit", "usage_limit_per_customer")
+
+
+def changed(promotion: Promotion) -> PromotionChanged:
+    return PromotionChanged(
+        storefront=promotion.storefront, promotion_id=promotion.id, name=promotion.name, code=promotion.code,
+        kind=promotion.kind, value=promotion.value, is_active=promotion.is_active, starts_at=promotion.starts_at,
+        ends_at=promotion.ends_at, usage_limit=promotion.usage_limit, updated_at=promotion.updated_at)
 
 
 def _checked(values: dict[str, Any]) -> dict[str, Any]:
