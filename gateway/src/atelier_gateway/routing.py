@@ -44,7 +44,6 @@ ROUTES: dict[str, str] = {
     "/api/v1/cart": "cart",
     "/api/v1/orders": "orders",
     # The caller's cart priced for a destination (#56): orders holds the rule it charges by.
-    "/api/v1/shipping-options": "orders",
     "/api/v1/shipping-methods": "orders",
     "/api/v1/payments": "payments",
     "/api/v1/subscriptions": "payments",
@@ -83,7 +82,7 @@ _PUBLIC_LENGTHS = sorted({prefix.count("/") for prefix in PUBLIC_READS}, reverse
 # compatibility profile too) mint nothing. `gateway/tests/test_routing.py` holds it to the services'
 # routes.
 OWNER_PATHS = (
-    "/api/v1/cart", "/api/v1/orders", "/api/v1/shipping-options", "/api/v1/shipping-methods", "/api/v1/addresses", "/api/v1/books", "/api/v1/images",
+    "/api/v1/cart", "/api/v1/orders", "/api/v1/shipping-methods", "/api/v1/addresses", "/api/v1/books", "/api/v1/images",
     "/api/v1/generation/jobs", "/api/v1/payments/intents", "/api/v1/payments/confirm",
     "/api/v1/payments/checkout",
 )

@@ -43,7 +43,7 @@ export async function orderDetail(root, ctx) {
     ["Shipping", money(order.shipping_cost, order.currency)],
     // The zone's method it ships by (#56); none on a storefront without zones.
     ["Shipping method", h("span", { id: "shipping-method" }, order.shipping_method
-      ? `${order.shipping_method_name} (${order.shipping_method}), zone ${order.shipping_zone}` : "—")],
+      ? `${order.shipping_method.name}, zone ${order.shipping_zone}` : "—")],
     ["Discount", money(order.discount, order.currency)],
     ["Total", money(order.total_amount, order.currency)]]));
   root.append(h("h2", {}, "Addresses"), facts([

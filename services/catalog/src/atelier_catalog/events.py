@@ -27,7 +27,7 @@ async def on_order_cancelled(event: OrderCancelled, ctx: EventContext[CatalogCon
 
 
 async def on_return_received(event: ReturnReceived, ctx: EventContext[CatalogContext]) -> None:
-    await _reservations(ctx).restock_return(event.number, event.lines)
+    await _reservations(ctx).restock_return(event.number, event.items)
 
 
 async def on_user_deleted(event: UserDeleted, ctx: EventContext[CatalogContext]) -> None:

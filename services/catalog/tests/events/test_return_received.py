@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from atelier_catalog.models import StockMovement
 from atelier_common.contracts.orders import ReturnLine, ReturnReceived
+from atelier_common.events.envelope import Envelope
 from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
@@ -18,14 +19,15 @@ from .test_reservations import stock
 
 def _line(product: dict[str, Any], quantity: int, *, restock: bool,
           variant: dict[str, Any] | None = None) -> ReturnLine:
-    return ReturnLine(item_id=uuid.uuid4(), product_id=product["id"], variant_id=variant["id"] if variant else None,
-                      sku=(variant or product)["sku"], quantity=quantity, restock=restock)
+    return ReturnLine(order_item_id=uuid.uuid4(), product_id=product["id"],
+                      variant_id=variant["id"] if variant else None, sku=(variant or product)["sku"],
+                      quantity=quantity, resaleable=restock)
 
 
 def _received(*lines: ReturnLine) -> ReturnReceived:
     return ReturnReceived(return_id=uuid.uuid4(), number="RET-20261127-ABC123", order_id=uuid.uuid4(),
                           order_number="ORD-20261126-NNKSU0", owner_id=uuid.uuid4(), amount="12.00", currency="USD",
-                          lines=list(lines))
+                          items=list(lines))
 
 
 class TestRestock:
@@ -54,3 +56,15 @@ class TestRestock:
         await harness.deliver(_received(_line(gone, 1, restock=True), _line(lamp, 1, restock=True)),
                               producer="orders")
         assert await stock(harness, lamp) == 6
+
+    async def test_an_event_with_the_old_names_restocks_too(self, harness: ServiceHarness, catalog: Catalog) -> None:
+        """An event written before the rename (`lines`, `item_id`, `restock`), still in a queue."""
+        lamp = await catalog.product(stock_quantity=5)
+        vase = await catalog.product(stock_quantity=5)
+        data = _received(_line(lamp, 2, restock=True), _line(vase, 1, restock=False)).model_dump(mode="json")
+        data["lines"] = [{**{k: v for k, v in line.items() if k not in ("order_item_id", "resaleable")},
+                          "item_id": line["order_item_id"], "restock": line["resaleable"]} for line in data.pop("items")]
+        await harness.bus.publish([Envelope(type=ReturnReceived.type, producer="orders", data=data)])
+        await harness.drain()
+        assert (await stock(harness, lamp), await stock(harness, vase)) == (7, 5)
+        assert harness.bus.dead_letters == []

@@ -166,6 +166,25 @@ class TestRegistering:
 
 
 class TestDelivering:
+    async def test_a_return_event_of_the_old_names_goes_out_in_the_contracts(
+            self, start_identity, test_keys, receiver: WebhookReceiver) -> None:
+        """A `return.received` written before the rename (`lines`, `item_id`, `restock`) is sent as
+        receivers are told it looks (#56)."""
+        async with start_identity(**FAST) as api:
+            await _endpoint(api, test_keys, receiver.url, events=["return.received"])
+            item_id = uuid.uuid4()
+            data = {"return_id": str(uuid.uuid4()), "number": "RET-20261127-ABC123", "order_id": str(uuid.uuid4()),
+                    "order_number": "ORD-20261126-NNKSU0", "owner_id": str(uuid.uuid4()), "amount": "12.00",
+                    "currency": "USD", "lines": [{"item_id": str(item_id), "product_id": str(uuid.uuid4()),
+                                                  "sku": "LAMP", "quantity": 1, "restock": True}]}
+            await api.h.bus.publish([Envelope(type="return.received", producer="orders", data=data)])
+            await api.h.drain()
+            [request] = await _received(receiver)
+            sent = json.loads(request.body)["data"]
+            assert "lines" not in sent and [(x["order_item_id"], x["resaleable"]) for x in sent["items"]] == [
+                (str(item_id), True)]
+            assert "item_id" not in sent["items"][0] and "restock" not in sent["items"][0]
+
     async def test_an_event_arrives_signed_per_standard_webhooks(self, start_identity, test_keys,
                                                                  receiver: WebhookReceiver) -> None:
         async with start_identity(**FAST) as api:

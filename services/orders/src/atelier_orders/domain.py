@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
-from atelier_common.contracts.identity import ALL_KINDS, ShippingZone, Storefront
+from atelier_common.contracts.identity import ALL_KINDS, ShippingZone, Storefront, with_shipping_ids
 from atelier_common.money import quantize
 from atelier_common.versions import version_of
 
@@ -334,6 +334,29 @@ def shipping_quote(storefront: Storefront, *, country: str | None, region: str |
         options=tuple(ShippingOption(code=method.code, name=method.name, id=str(method.id),
                                      cost=quantize(method.cost(subtotal=subtotal, weight_grams=weight)))
                       for method in zone.methods))
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def shipping_method_id(zone: str | None, method: str | None) -> uuid.UUID | None:
+    """The id `GET /shipping-methods` listed for the method coded `method` of the zone coded `zone`,
+    for orders placed before the id was kept. A method staff created (`POST /staff/shipping-zones/{id}/methods`)
+    is coded by its id; one written in the storefront's zones without an id has the id derived from its
+    code and its zone's (`with_shipping_ids`), a zone staff created being coded by its id too."""
+    if method is None:
+        return None
+    if (own := _as_uuid(method)) is not None:
+        return own
+    if zone is None:
+        return None
+    zone_id = _as_uuid(zone)
+    derived = with_shipping_ids({"code": zone, **({"id": zone_id} if zone_id else {}), "methods": [{"code": method}]})
+    return uuid.UUID(str(derived["methods"][0]["id"]))
 
 
 def currency_problem(currencies: Iterable[str], storefront: Storefront) -> str | None:

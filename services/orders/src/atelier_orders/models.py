@@ -90,6 +90,9 @@ class Order(SQLModel, table=True):
     shipping_method: str | None = Field(default=None, max_length=64)
     shipping_method_name: str | None = Field(default=None, max_length=100)
     shipping_zone: str | None = Field(default=None, max_length=64)
+    # The method's id (`GET /shipping-methods`, `POST /orders`' `shipping_method_id`); None on orders
+    # placed before it was kept (the read derives it: `domain.shipping_method_id`).
+    shipping_method_id: uuid.UUID | None = None
     tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
     paid_at: datetime | None = _timestamp(nullable=True)
     shipped_at: datetime | None = _timestamp(nullable=True)

@@ -77,6 +77,7 @@ class OrderDetails:
     shipping_method: str | None = None
     shipping_method_name: str | None = None
     shipping_zone: str | None = None
+    shipping_method_id: uuid.UUID | None = None
     tax_rate: Decimal | None = None
     claimed_at: datetime | None = None
     imported_from: str | None = None

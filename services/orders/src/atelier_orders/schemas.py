@@ -149,20 +149,18 @@ class InternalOrderCreate(OrderCreate):
     storefront: Annotated[StorefrontSlug, Field(strict=True)] = DEFAULT_STOREFRONT
 
 
-class ShippingOptionsQuery(_Input):
-    """GET /shipping-options: the destination (an address's `country` and `state`)."""
-
-    country: str = Field(min_length=2, max_length=100, description="ISO 3166-1 alpha-2, e.g. US")
-    region: str | None = Field(default=None, max_length=100,
-                               description="the address's state: CA or US-CA (ISO 3166-2)")
-
-
 class ShippingMethodsQuery(_Input):
     """GET /shipping-methods: one of the caller's addresses, or a destination."""
 
     address_id: uuid.UUID | None = Field(default=None, description="one of the caller's addresses")
     country: str | None = Field(default=None, min_length=2, max_length=100, description="ISO 3166-1 alpha-2")
     region: str | None = Field(default=None, max_length=100, description="the state: CA or US-CA (ISO 3166-2)")
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> ShippingMethodsQuery:
+        if self.address_id is None and self.country is None:
+            raise ValueError("address_id or country is required")
+        return self
 
 
 class OrderCancel(_Input):
@@ -235,7 +233,8 @@ _ORDER_EXAMPLE: dict[str, Any] = {
                "attributes": {"volume_l": 1, "coverage_sqft": 200}, "book_id": None, "content_type": None,
                "content_id": None}],
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
-    "shipping_method": "standard", "shipping_method_name": "Standard", "shipping_zone": "uk", "tax_rate": "0.09",
+    "shipping_method": {"id": "3a7c0cc3-1419-5d37-a9ef-5ea198626f1a", "name": "Standard", "price": "5.00"},
+    "shipping_zone": "uk", "tax_rate": "0.09",
     "status_history": [_PLACED, _RESERVED],
     "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None, "discounts": []}
 _SHIPPED: dict[str, Any] = {
@@ -336,6 +335,14 @@ class OrderDiscountRead(Discount):
                                                                 "line it covered (a partial refund's basis)")
 
 
+class OrderShippingMethodRead(BaseModel):
+    """The shipping method of an order (#56), as `GET /shipping-methods` lists one."""
+
+    id: uuid.UUID | None = Field(description="The method's id (`GET /shipping-methods`' `id`)")
+    name: str | None
+    price: Money = Field(description="What shipping cost the order (its `shipping_cost`)")
+
+
 class OrderRead(OrderSummaryRead):
     model_config = ConfigDict(json_schema_extra={"examples": [_ORDER_EXAMPLE]})
 
@@ -346,11 +353,15 @@ class OrderRead(OrderSummaryRead):
     email: str | None
     shipping_address: dict[str, Any] | None
     billing_address: dict[str, Any] | None
-    # How it ships and the tax applied (#56): the zone's method (code, name), the zone, the rate
-    # (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing shipped; all
-    # null: orders placed before they were kept.
-    shipping_method: str | None = None
-    shipping_method_name: str | None = None
+    # How it ships and the tax applied (#56): the zone's method (`shipping_method`, below), the zone,
+    # the rate (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing
+    # shipped; all null: orders placed before they were kept. The stored code, name and id make the
+    # method object, and are not shown on their own; a read validated again (a route answering a
+    # dump) brings the object itself.
+    stored_shipping_method: str | OrderShippingMethodRead | None = Field(
+        default=None, validation_alias="shipping_method", exclude=True)
+    shipping_method_name: str | None = Field(default=None, exclude=True)
+    shipping_method_id: uuid.UUID | None = Field(default=None, exclude=True)
     shipping_zone: str | None = None
     tax_rate: Rate | None = None
     status_history: list[StatusHistoryRead]
@@ -361,40 +372,17 @@ class OrderRead(OrderSummaryRead):
     # The promotions it was given (#56), frozen when placed.
     discounts: list[OrderDiscountRead] = []
 
-
-class ShippingOptionRead(_Read):
-    """One method and what the order would cost with it."""
-
-    code: str | None = Field(description="the method's code (POST /orders' shipping_method); null: a storefront "
-                                         "without zones, or nothing to ship")
-    name: str | None
-    shipping_cost: Money
-    tax_amount: Money
-    discount: Money
-    total_amount: Money
-
-
-class ShippingOptionsRead(_Read):
-    """The caller's cart sent to a destination (#56): its zone, the tax rate there and each method
-    offered, first the default, with the order's total; none when the storefront does not ship there."""
-
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "country": "US", "region": "CA", "zone": "california", "zone_name": "California", "tax_rate": "0.0725",
-        "currency": "USD", "subtotal": "24.99", "ships": True, "options": [
-            {"code": "standard", "name": "Standard (3-5 days)", "shipping_cost": "5.95", "tax_amount": "1.81",
-             "discount": "0.00", "total_amount": "32.75"},
-            {"code": "express", "name": "Express (next day)", "shipping_cost": "14.95", "tax_amount": "1.81",
-             "discount": "0.00", "total_amount": "41.75"}]}]})
-
-    country: str
-    region: str | None
-    zone: str | None
-    zone_name: str | None
-    tax_rate: Rate
-    currency: str
-    subtotal: Money
-    ships: bool
-    options: list[ShippingOptionRead]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def shipping_method(self) -> OrderShippingMethodRead | None:
+        """The method it ships by (#56): the id `GET /shipping-methods` listed (`POST /orders`'
+        `shipping_method_id`), its name, and `price` the order's `shipping_cost`. Null: nothing
+        shipped, a storefront without zones, or an order placed before methods were kept."""
+        code = self.stored_shipping_method
+        if code is None or isinstance(code, OrderShippingMethodRead):
+            return code
+        method_id = self.shipping_method_id or domain.shipping_method_id(self.shipping_zone, code)
+        return OrderShippingMethodRead(id=method_id, name=self.shipping_method_name, price=self.shipping_cost)
 
 
 class ShippingMethodItemRead(_Read):

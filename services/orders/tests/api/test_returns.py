@@ -84,7 +84,11 @@ class TestOpening:
         assert ret["id"] in [r["id"] for r in page["results"]]
         await harness.drain()
         [event] = published(harness, "return.requested", order["id"])
-        assert (event["number"], event["lines"][0]["quantity"], event["opened_by"]) == (ret["number"], 1, "customer")
+        assert (event["number"], event["items"][0]["quantity"], event["opened_by"]) == (ret["number"], 1, "customer")
+        # The contract's names only (#56): `items`, `order_item_id`, `resaleable`.
+        assert "lines" not in event and set(event["items"][0]) == {
+            "order_item_id", "product_id", "variant_id", "sku", "quantity", "resaleable"}
+        assert event["items"][0]["order_item_id"] == ret["items"][0]["order_item_id"]
         history = (await customer.order(order["id"]))["status_history"]
         assert history[-1]["note"] == f"Return {ret['number']} requested: Too small"
         assert history[-1]["status"] == "delivered"
@@ -152,8 +156,10 @@ class TestReceiving:
         await harness.drain()
         [event] = published(harness, "return.received", order["id"])
         assert (event["amount"], event["return_id"]) == (received["amount"], ret["id"])
-        assert [(x["sku"], x["quantity"], x["restock"]) for x in event["lines"]] == [
-            (order["items"][0]["sku"], 1, True), (order["items"][1]["sku"], 1, False)]
+        assert [(x["order_item_id"], x["sku"], x["quantity"], x["resaleable"]) for x in event["items"]] == [
+            (order["items"][0]["id"], order["items"][0]["sku"], 1, True),
+            (order["items"][1]["id"], order["items"][1]["sku"], 1, False)]
+        assert "lines" not in event
         # A second receipt is refused and asks for nothing more.
         assert_error(await receive(harness, staff, ret), 409, "RETURN_NOT_OPEN")
         await harness.drain()

@@ -1,6 +1,6 @@
 """Shipping zones and methods at checkout (#56): the shipping address's zone picks the methods and
-the tax rate, the order records what it shipped by, nothing is sold that cannot be delivered, and
-`GET /shipping-options` shows the very totals the order is charged."""
+the tax rate, the order records what it shipped by (`shipping_method` `{id, name, price}`), nothing is sold that
+cannot be delivered, and `GET /shipping-methods` shows the very totals the order is charged."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
 from atelier_common.contracts.identity import ShippingZone, StorefrontTax
+from atelier_orders import domain
+from atelier_orders.models import Order
 from atelier_testing import ServiceHarness
 from atelier_testing.storefronts import add_storefront, make_storefront
 
@@ -31,6 +35,14 @@ ZONES: list[dict[str, Any]] = [
 MONEY = ("subtotal", "tax_amount", "shipping_cost", "total_amount")
 
 
+def _id(zone: int, method: int) -> str:
+    """The id of ZONES[zone]'s method `method`, as GET /shipping-methods lists it."""
+    return str(ShippingZone.model_validate(ZONES[zone]).methods[method].id)
+
+
+STANDARD, EXPRESS, TRACKED = _id(0, 0), _id(0, 1), _id(2, 0)
+
+
 @pytest.fixture
 def zoned(harness: ServiceHarness) -> str:
     """Storefront z: USD, 9 % tax added, the three zones above and no rest of the world."""
@@ -43,10 +55,10 @@ def _money(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(body[key] for key in MONEY)
 
 
-async def _options(customer: Customer, **query: str) -> dict[str, Any]:
-    response = await customer.client.get("/api/v1/shipping-options", params=query, headers=customer.headers)
+async def _methods(customer: Customer, **query: str) -> list[dict[str, Any]]:
+    response = await customer.client.get("/api/v1/shipping-methods", params=query, headers=customer.headers)
     assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
+    body: list[dict[str, Any]] = response.json()
     return body
 
 
@@ -65,9 +77,9 @@ class TestPlacing:
             platform.address(customer.owner_id, country="US", state="CA")))
         # 7.25 % of 30.00 = 2.175 → 2.18 (half up); California's standard 5.95.
         assert _money(order) == ("30.00", "2.18", "5.95", "38.13")
-        assert (order["shipping_method"], order["shipping_method_name"], order["shipping_zone"],
-                order["tax_rate"]) == ("standard", "Standard (3-5 days)", "california", "0.0725")
-        assert (await customer.on(zoned).order(order["id"]))["shipping_method"] == "standard"
+        assert (order["shipping_method"], order["shipping_zone"], order["tax_rate"]) == (
+            {"id": STANDARD, "name": "Standard (3-5 days)", "price": "5.95"}, "california", "0.0725")
+        assert (await customer.on(zoned).order(order["id"]))["shipping_method"] == order["shipping_method"]
 
     async def test_order_placed_names_the_method(self, harness: ServiceHarness, customer: Customer,
                                                  platform: FakePlatform, zoned: str) -> None:
@@ -85,11 +97,12 @@ class TestPlacing:
             items=[{"product_id": lamp["id"]}], shipping_method="express",
             shipping_address_id=platform.address(customer.owner_id, country="US", state="CA"))
         assert (order["shipping_method"], order["shipping_cost"], order["total_amount"]) == (
-            "express", "14.95", "47.13")
+            {"id": EXPRESS, "name": "Express", "price": "14.95"}, "14.95", "47.13")
         response = await staff.client.get(f"/api/v1/staff/orders/{order['id']}", headers=staff.headers)
         assert response.status_code == 200, response.text
-        assert (response.json()["shipping_method_name"], response.json()["shipping_zone"]) == ("Express",
-                                                                                               "california")
+        assert (response.json()["shipping_method"], response.json()["shipping_zone"]) == (
+            {"id": EXPRESS, "name": "Express", "price": "14.95"}, "california")
+        assert "shipping_method_name" not in response.json()
 
     async def test_another_zone_another_price_and_rate(self, customer: Customer, platform: FakePlatform,
                                                        zoned: str) -> None:
@@ -98,7 +111,8 @@ class TestPlacing:
                                                 shipping_address_id=platform.address(customer.owner_id, country="GB"))
         # 1200 g: the 1000 g tier; the UK's 20 %.
         assert _money(order) == ("60.00", "12.00", "12.00", "84.00")
-        assert (order["shipping_zone"], order["shipping_method"], order["tax_rate"]) == ("uk", "tracked", "0.2")
+        assert (order["shipping_zone"], order["shipping_method"], order["tax_rate"]) == (
+            "uk", {"id": TRACKED, "name": "Tracked", "price": "12.00"}, "0.2")
         # The US outside California: the storefront's own 9 % and the subtotal tier 50+.
         order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"], "quantity": 2}],
                                                 shipping_address_id=platform.address(customer.owner_id, country="US",
@@ -160,48 +174,50 @@ class TestPlacing:
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
-class TestShippingOptions:
+class TestShippingMethods:
     async def test_each_method_with_the_total_the_order_is_then_charged(
             self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
         lamp = platform.product(price="40.00")
         platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
         shopper = customer.on(zoned)
-        options = await _options(shopper, country="US", region="CA")
-        assert (options["zone"], options["zone_name"], options["tax_rate"], options["currency"], options["subtotal"],
-                options["ships"]) == ("california", "California", "0.0725", "USD", "80.00", True)
-        # 80.00 ships free by standard (over 75).
-        assert [(o["code"], o["shipping_cost"], o["tax_amount"], o["total_amount"]) for o in options["options"]] == [
-            ("standard", "0.00", "5.80", "85.80"), ("express", "14.95", "5.80", "100.75")]
+        methods = await _methods(shopper, country="US", region="CA")
+        # California's methods; 80.00 ships free by standard (over 75); California's 7.25 %: 5.80.
+        assert [(m["id"], m["price"], m["tax_amount"], m["total_amount"]) for m in methods] == [
+            (STANDARD, "0.00", "5.80", "85.80"), (EXPRESS, "14.95", "5.80", "100.75")]
+        # The older code still orders a method: the one listed with that total.
         order = await shopper.placed(shipping_method="express", shipping_address_id=platform.address(
             customer.owner_id, country="US", state="CA"))
-        assert order["total_amount"] == "100.75"
+        assert (order["total_amount"], order["shipping_zone"], order["tax_rate"], order["currency"],
+                order["subtotal"]) == ("100.75", "california", "0.0725", "USD", "80.00")
+        assert order["shipping_method"] == {"id": EXPRESS, "name": "Express", "price": "14.95"}
 
-    async def test_elsewhere_other_options_and_none_where_it_does_not_ship(
+    async def test_elsewhere_other_methods_and_none_where_it_does_not_ship(
             self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
         lamp = platform.product(price="40.00")
         platform.fill_cart(customer.owner_id, (lamp, 1), storefront=zoned)
         shopper = customer.on(zoned)
-        uk = await _options(shopper, country="gb")
-        assert (uk["zone"], [(o["code"], o["total_amount"]) for o in uk["options"]]) == ("uk", [("tracked", "57.00")])
-        nowhere = await _options(shopper, country="GE")
-        assert (nowhere["zone"], nowhere["options"], nowhere["tax_rate"]) == (None, [], "0.09")
+        uk = await _methods(shopper, country="gb")
+        assert [(m["id"], m["name"], m["total_amount"]) for m in uk] == [(TRACKED, "Tracked", "57.00")]
+        assert await _methods(shopper, country="GE") == []
 
     async def test_without_zones_the_one_charge(self, customer: Customer, platform: FakePlatform) -> None:
         lamp = platform.product(price="100.00")
         platform.fill_cart(customer.owner_id, (lamp, 1))
-        options = await _options(customer, country="GE")
-        assert options["options"] == [{"code": None, "name": None, "shipping_cost": "5.00", "tax_amount": "9.00",
-                                       "discount": "0.00", "total_amount": "114.00"}]
+        methods = await _methods(customer, country="GE")
+        assert methods == [{"id": None, "name": None, "price": "5.00", "tax_amount": "9.00", "total_amount": "114.00"}]
 
-    async def test_an_empty_cart_or_no_country_is_400(self, customer: Customer, zoned: str) -> None:
-        response = await customer.client.get("/api/v1/shipping-options", params={"country": "US"},
+    async def test_an_empty_cart_or_no_destination_is_400(self, customer: Customer, zoned: str) -> None:
+        response = await customer.client.get("/api/v1/shipping-methods", params={"country": "US"},
                                              headers=customer.on(zoned).headers)
         assert_error(response, 400, "CART_EMPTY")
-        response = await customer.client.get("/api/v1/shipping-options", headers=customer.on(zoned).headers)
+        response = await customer.client.get("/api/v1/shipping-methods", headers=customer.on(zoned).headers)
         assert_error(response, 400, "VALIDATION_ERROR")
 
+    async def test_the_old_route_is_gone(self, customer: Customer) -> None:
+        response = await customer.client.get("/api/v1/shipping-options", params={"country": "US"},
+                                             headers=customer.headers)
+        assert response.status_code == 404, response.text
 
-class TestShippingMethods:
     async def test_the_methods_at_an_address_priced_for_the_cart(
             self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
         lamp = platform.product(price="40.00")
@@ -244,3 +260,29 @@ class TestShippingMethods:
         express = response.json()[1]
         order = await shopper.placed(shipping_method_id=express["id"], shipping_address_id=address)
         assert (order["shipping_cost"], order["total_amount"]) == ("14.95", express["total_amount"])
+
+
+class TestOrderMethodId:
+    async def test_an_order_placed_before_the_id_was_kept_shows_the_same_id(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        lamp = platform.product(price="30.00")
+        order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"]}], shipping_method="express",
+                                                shipping_address_id=platform.address(customer.owner_id, country="US",
+                                                                                     state="CA"))
+        async with harness.runtime.db.transaction() as session:
+            await session.execute(update(Order).where(col(Order.id) == uuid.UUID(order["id"]))
+                                  .values(shipping_method_id=None))
+        assert (await customer.on(zoned).order(order["id"]))["shipping_method"] == {
+            "id": EXPRESS, "name": "Express", "price": "14.95"}
+
+
+def test_a_method_id_from_its_codes() -> None:
+    """Orders placed before the id was kept: the id the storefront's zones give the method."""
+    assert str(domain.shipping_method_id("california", "express")) == EXPRESS
+    # Staff's zones and methods are coded by their ids.
+    zone, method = uuid.uuid4(), uuid.uuid4()
+    assert domain.shipping_method_id(str(zone), str(method)) == method
+    staff_zone = ShippingZone.model_validate({"id": str(zone), "code": str(zone), "name": "Staff's",
+                                              "methods": [{"code": "post", "name": "Post"}]})
+    assert domain.shipping_method_id(str(zone), "post") == staff_zone.methods[0].id
+    assert domain.shipping_method_id(None, None) is None

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from atelier_common.contracts.orders import ReturnLine, ReturnReceived
+from atelier_common.events.envelope import Envelope
 
 
 async def _paid_locally(api, total: str = "60.00") -> dict[str, Any]:
@@ -27,8 +28,8 @@ def _received(order: dict[str, Any], amount: str, return_id: uuid.UUID | None = 
     return ReturnReceived(return_id=return_id or uuid.uuid4(), number="RET-20261127-ABC123", order_id=order["id"],
                           order_number="ORD-20261126-NNKSU0", owner_id=uuid.UUID(order["owner_id"]),
                           amount=Decimal(amount), currency="USD",
-                          lines=[ReturnLine(item_id=uuid.uuid4(), product_id=uuid.uuid4(), sku="LAMP", quantity=1,
-                                            restock=True)])
+                          items=[ReturnLine(order_item_id=uuid.uuid4(), product_id=uuid.uuid4(), sku="LAMP",
+                                            quantity=1, resaleable=True)])
 
 
 async def _staff_refund(api, order_id: str, amount: str) -> Any:
@@ -58,6 +59,17 @@ class TestReturnRefund:
         await api.h.deliver(_received(order, "5.00"))  # nothing left: no refund
         assert len(await api.outbox("payment.refunded")) == 2
         assert [p.status for p in await api.payments(order["id"])] == ["refunded"]
+
+    async def test_an_event_with_the_old_names_is_refunded(self, api) -> None:
+        """An event written before the rename (`lines`, `item_id`, `restock`), still in a queue."""
+        order = await _paid_locally(api)
+        data = _received(order, "25.00").model_dump(mode="json")
+        data["lines"] = [{"item_id": line["order_item_id"], "product_id": line["product_id"], "sku": line["sku"],
+                          "quantity": line["quantity"], "restock": line["resaleable"]} for line in data.pop("items")]
+        await api.h.bus.publish([Envelope(type=ReturnReceived.type, producer="orders", data=data)])
+        await api.h.drain()
+        assert [e["amount"] for e in await api.outbox("payment.refunded")] == ["25.00"]
+        assert api.h.bus.dead_letters == []
 
     async def test_a_return_of_nothing_refunds_nothing(self, api) -> None:
         order = await _paid_locally(api)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AliasChoices, ConfigDict, Field
 
 from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
@@ -165,16 +165,23 @@ class CreditNoteIssued(IntegrationEvent):
     issued_at: datetime
 
 
+# Events written before the contract's names (`item_id`, `restock`, a return's `lines`) may still
+# sit in an outbox or a queue: read both names, write only the contract's.
+_ORDER_ITEM_ID = AliasChoices("order_item_id", "item_id")
+_RESALEABLE = AliasChoices("resaleable", "restock")
+_ITEMS = AliasChoices("items", "lines")
+
+
 class ReturnLine(ContractModel):
     """One line of a return: what came back of an order's line, and whether it goes back on sale."""
 
-    item_id: uuid.UUID
+    order_item_id: uuid.UUID = Field(validation_alias=_ORDER_ITEM_ID)
     product_id: uuid.UUID
     variant_id: uuid.UUID | None = None
     sku: str
     quantity: int
     # Set when staff receive it: resaleable, so catalog puts it back in stock.
-    restock: bool = False
+    resaleable: bool = Field(default=False, validation_alias=_RESALEABLE)
 
 
 _RETURN_EXAMPLE: dict[str, Any] = {
@@ -182,8 +189,9 @@ _RETURN_EXAMPLE: dict[str, Any] = {
     "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0",
     "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "user_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a",
     "reason": "Too small",
-    "lines": [{"item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
-               "variant_id": None, "sku": "SEAL-PRO-1L", "quantity": 1, "restock": False}]}
+    "items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
+               "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
+               "quantity": 1, "resaleable": False}]}
 
 
 class ReturnRequested(IntegrationEvent):
@@ -203,17 +211,17 @@ class ReturnRequested(IntegrationEvent):
     reason: str | None = None
     # customer or staff
     opened_by: str
-    lines: list[ReturnLine]
+    items: list[ReturnLine] = Field(validation_alias=_ITEMS)
 
 
 class ReturnReceived(IntegrationEvent):
     """Staff received a return (#56): payments refunds `amount` once (by `return_id`), catalog puts
-    the `restock` lines back in stock."""
+    the `resaleable` items back in stock."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [{
         **_RETURN_EXAMPLE, "amount": "27.24", "currency": "USD", "refund_shipping": False,
-        "lines": [{**_RETURN_EXAMPLE["lines"][0], "restock": True}]}]})
+        "items": [{**_RETURN_EXAMPLE["items"][0], "resaleable": True}]}]})
 
     type = "return.received"
     storefront: str = DEFAULT_STOREFRONT
@@ -229,7 +237,7 @@ class ReturnReceived(IntegrationEvent):
     amount: Decimal
     currency: str
     refund_shipping: bool = False
-    lines: list[ReturnLine]
+    items: list[ReturnLine] = Field(validation_alias=_ITEMS)
 
 
 class ReturnRejected(IntegrationEvent):

@@ -163,9 +163,9 @@ class ReservationService(UseCase[CatalogContext]):
         await self._give_back(rows, reason="order cancelled")
 
     async def restock_return(self, number: str, lines: Sequence[ReturnLine]) -> None:
-        """A received return (#56): its resaleable lines (`restock`) of products that count stock go
+        """A received return (#56): its `resaleable` lines of products that count stock go
         back on the shelf. Once per event (the inbox); orders announces a return received once."""
-        wanted = [line for line in lines if line.restock and line.quantity > 0]
+        wanted = [line for line in lines if line.resaleable and line.quantity > 0]
         products = await self.facts.of({line.product_id for line in wanted})
         counted = [line for line in wanted if (product := products.get(line.product_id)) is not None
                    and domain.needs_stock(product.kind, product.track_inventory)]

@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import audit
 from atelier_common.auth import Principal
 from atelier_common.db import Database
-from atelier_common.events.envelope import Envelope
+from atelier_common.events.envelope import Envelope, event_class
 from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_common.service import Runtime, UseCase
 from atelier_identity import webhooks
@@ -173,6 +173,16 @@ def wanted(endpoint: WebhookEndpoint, event_type: str, storefront: str | None) -
             and (endpoint.storefront is None or endpoint.storefront == storefront))
 
 
+def _as_contract(envelope: Envelope) -> dict[str, Any]:
+    """The event's `data` as its contract reads it, in the contract's names: an event written
+    before a rename (a return's `lines`, #56) goes out as receivers are told it looks."""
+    contract = event_class(envelope.type, envelope.version)
+    if contract is None:
+        return envelope.data
+    dumped: dict[str, Any] = contract.model_validate(envelope.data).model_dump(mode="json")
+    return dumped
+
+
 class WebhookFanOut(UseCase[IdentityContext]):
     async def fan_out(self, envelope: Envelope) -> int:
         """One pending delivery per endpoint that wants this event; returns how many are new."""
@@ -181,7 +191,7 @@ class WebhookFanOut(UseCase[IdentityContext]):
                      if wanted(e, envelope.type, storefront if isinstance(storefront, str) else None)]
         if not endpoints:
             return 0
-        body = webhooks.payload(envelope.type, envelope.occurred_at, envelope.data)
+        body = webhooks.payload(envelope.type, envelope.occurred_at, _as_contract(envelope))
         at = now()
         added = await WebhookDeliveryRepository(self.session).add_once([{
             "id": uuid.uuid4(), "endpoint_id": e.id, "event_id": envelope.id, "event_type": envelope.type,

@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from atelier_common.auth import AnonPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
-from atelier_orders.schemas import OrderQuery, ShippingOptionsQuery
+from atelier_orders.schemas import OrderQuery
 from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
 from atelier_orders.service.invoices import InvoiceReader
 from atelier_orders.service.shipping import ShippingOptionsService
@@ -28,7 +28,6 @@ ShippingOptionsDep = Annotated[ShippingOptionsService, use_case(ShippingOptionsS
 InvoiceReaderDep = Annotated[InvoiceReader, use_case(InvoiceReader, read_only=True)]
 BuyerDep = Annotated[Buyer, Depends(_buyer)]
 OrderQueryDep = Annotated[OrderQuery, Query()]
-ShippingOptionsQueryDep = Annotated[ShippingOptionsQuery, Query()]
 
 # Declared on routes so that the merged OpenAPI lists the error answers too.
 NOT_FOUND: ErrorResponses = {404: {"description": "Not found (unknown order, or another customer's)"}}

@@ -165,6 +165,7 @@ class PlacementService(UseCase[OrdersContext]):
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
+            shipping_method_id=uuid.UUID(method.id) if method and method.id else None,
             shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
             discounts=frozen_discounts(quote, [line.sku for line in lines])), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
@@ -187,7 +188,7 @@ class PlacementService(UseCase[OrdersContext]):
     def _shipping_quote(self, storefront: Storefront, lines: Iterable[PricedLine],
                         address: Mapping[str, Any] | None) -> domain.ShippingQuote:
         """Shipping and tax of `lines` sent to `address` (its `country` and `state`): the rule the
-        order is charged by and `GET /shipping-options` shows (`domain.shipping_quote`)."""
+        order is charged by and `GET /shipping-methods` shows (`domain.shipping_quote`)."""
         return domain.shipping_quote(
             storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
             lines=((line.product.kind, line.unit_price, line.request.quantity, line.attributes) for line in lines),

@@ -122,7 +122,7 @@ class Returns(UseCase[OrdersContext]):
         await outbox.add(self.session, ReturnRequested(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
-            opened_by=ret.opened_by, lines=[_contract_line(line) for line in lines]))
+            opened_by=ret.opened_by, items=[_contract_line(line) for line in lines]))
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF if staff else
                             Actor.CUSTOMER, actor_id=viewer.user_id if staff else None,
                             note=f"Return {ret.number} requested: {data.reason}"[:1000])
@@ -202,7 +202,7 @@ class Returns(UseCase[OrdersContext]):
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
             amount=amount, currency=ret.currency, refund_shipping=data.refund_shipping,
-            lines=[_contract_line(line) for line in picture.lines]))
+            items=[_contract_line(line) for line in picture.lines]))
         money = domain.money_text(amount, ret.currency)
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF,
                             actor_id=staff.user_id, note=f"Return {ret.number} received; refund of {money}")
@@ -330,8 +330,8 @@ class Returns(UseCase[OrdersContext]):
 
 
 def _contract_line(line: OrderReturnLine) -> ReturnLine:
-    return ReturnLine(item_id=line.item_id, product_id=line.product_id, variant_id=line.variant_id, sku=line.sku,
-                      quantity=line.quantity, restock=bool(line.restock))
+    return ReturnLine(order_item_id=line.item_id, product_id=line.product_id, variant_id=line.variant_id,
+                      sku=line.sku, quantity=line.quantity, resaleable=bool(line.restock))
 
 
 def _money(order: OrderDetails) -> domain.OrderMoney:
