@@ -10,9 +10,9 @@
   expired token goes only when no token of its family is still usable.
 - Mail: sent or given-up rows (the dev mailbox included) after `mail_retention_hours` (a day);
   mail still owed is never deleted.
-- Addresses of anonymous visitors (an owner that is no user) none of which changed for
-  `anonymous_retention_days` (30), with their address book. A user's addresses never go here
-  (erasure is `identity.user_deleted`'s business).
+- Addresses of anonymous visitors (a book marked `anonymous`: its owner is no user) none of which
+  changed for `anonymous_retention_days` (30), with their address book. A user's addresses never
+  go here (erasure is `identity.user_deleted`'s business).
 - Outbound webhook deliveries that ended (succeeded, or failed and not replayed) more than
   `outbound_webhooks_retention_days` ago, with their attempts: the log staff replay from. Pending
   ones and the endpoints stay.

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, LargeBinary, Text, UniqueConstraint, false, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -292,9 +292,15 @@ class AddressBook(SQLModel, table=True):
     """One row per address owner (user or anonymous id): locked while its addresses change."""
 
     __tablename__ = "address_book"
+    # Housekeeping's sweep of abandoned anonymous books reads these alone, oldest first (#57).
+    __table_args__ = (Index("ix_address_book_anonymous_created", "created_at", sqlite_where=text("anonymous"),
+                            postgresql_where=text("anonymous")),)
 
     owner_id: uuid.UUID = Field(primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # An anonymous visitor's book (its owner is no user): the only ones housekeeping may delete.
+    # Set when the book is created; a user's request on a book marked so clears it.
+    anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Address(SQLModel, table=True):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, false, func, insert, true, update
+from sqlalchemy import and_, bindparam, delete, false, func, insert, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -471,15 +471,17 @@ _DELETE_OWNERS_BOOK = delete(_BOOK).where(_BOOK.c.owner_id == bindparam("owner_i
 
 @functools.cache
 def _lock_books(dialect: str, count: int) -> Any:
-    """Create the books that are missing and lock the others, in one statement: `DO UPDATE ...
-    WHERE false` updates nothing (no new row version) but still locks each existing row,
-    waiting for its holder like `FOR UPDATE`. On SQLite the insert takes the database's write
-    lock."""
+    """Create the books that are missing and lock the others, in one statement: a `DO UPDATE`
+    whose WHERE does not hold updates nothing (no new row version) but still locks each existing
+    row, waiting for its holder like `FOR UPDATE`. It holds only when a user's request meets a
+    book marked anonymous: the marker is cleared, so housekeeping never takes a user's book. On
+    SQLite the insert takes the database's write lock."""
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_BOOK).values(
         [{"owner_id": bindparam(f"owner_{i}", type_=_BOOK.c.owner_id.type),
-          "created_at": bindparam("created", type_=_BOOK.c.created_at.type)} for i in range(count)])
-    return stmt.on_conflict_do_update(index_elements=["owner_id"], set_={"created_at": _BOOK.c.created_at},
-                                      where=false())
+          "created_at": bindparam("created", type_=_BOOK.c.created_at.type),
+          "anonymous": bindparam(f"anonymous_{i}", type_=_BOOK.c.anonymous.type)} for i in range(count)])
+    return stmt.on_conflict_do_update(index_elements=["owner_id"], set_={"anonymous": false()},
+                                      where=and_(_BOOK.c.anonymous, ~stmt.excluded.anonymous))
 
 
 class AddressRepository:
@@ -490,15 +492,17 @@ class AddressRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_book(self, owner_id: uuid.UUID) -> None:
+    async def lock_book(self, owner_id: uuid.UUID, *, anonymous: bool) -> None:
         """Serialise changes to one owner's addresses until the transaction ends (the row is
-        created on first use)."""
-        await self.lock_books(owner_id)
+        created on first use, marked `anonymous` when the owner is an anonymous visitor)."""
+        await self.lock_books(owner_id, anonymous=(owner_id,) if anonymous else ())
 
-    async def lock_books(self, *owner_ids: uuid.UUID) -> None:
+    async def lock_books(self, *owner_ids: uuid.UUID, anonymous: Collection[uuid.UUID] = ()) -> None:
+        """`lock_book` for several owners; `anonymous`: those of them that are anonymous visitors."""
         # Always in one order, so two transactions locking the same pair cannot deadlock.
         owners = sorted(set(owner_ids))
         params: dict[str, Any] = {f"owner_{i}": owner for i, owner in enumerate(owners)}
+        params |= {f"anonymous_{i}": owner in anonymous for i, owner in enumerate(owners)}
         params["created"] = datetime.now(UTC)
         await self.session.execute(_lock_books(_dialect(self.session), len(owners)), params)
 
@@ -540,19 +544,19 @@ class AddressRepository:
         await self.session.execute(_DELETE_OWNERS_BOOK, {"owner_id": owner_id})
 
     async def delete_untouched_anonymous(self, untouched_since: datetime, limit: int) -> int:
-        """Delete up to `limit` address books, with their addresses, of owners that are no user (an
-        anonymous id) and whose addresses were none of them changed since `untouched_since`; books
+        """Delete up to `limit` address books, with their addresses, of anonymous visitors (marked
+        `anonymous`) whose addresses were none of them changed since `untouched_since`; books
         a writer holds are skipped (PostgreSQL). The number of rows deleted.
 
         Housekeeping's batch, off the request paths: its statements are built per round from the
         models' columns; it reads owners and deletes, and holds no ORM object."""
         touched = (select(Address.id).where(col(Address.owner_id) == col(AddressBook.owner_id),
                                             col(Address.updated_at) >= untouched_since).exists())
-        # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join on the user's key, where
-        # NOT IN compares each book with every user once their ids outgrow work_mem.
-        is_user = select(User.id).where(col(User.id) == col(AddressBook.owner_id)).exists()
+        # Only books marked anonymous, through their partial index (ix_address_book_anonymous_created):
+        # neither the users nor their books are read, however many (#57). No user owns a book so
+        # marked: an anonymous id is never a user's, and a user's request on one clears the mark.
         picked = (select(AddressBook.owner_id)
-                  .where(col(AddressBook.created_at) < untouched_since, ~is_user, ~touched)
+                  .where(col(AddressBook.anonymous), col(AddressBook.created_at) < untouched_since, ~touched)
                   .limit(limit))
         if self.session.get_bind().dialect.name == "postgresql":
             picked = picked.with_for_update(of=AddressBook, skip_locked=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlmodel import col, select
+
+from atelier_identity.models import AddressBook
 from atelier_testing import TestKeys
 
 
@@ -72,3 +75,34 @@ class TestAddressesFollowTheClaim:
         assert claimed.data == {"anon_id": str(anon_id), "user_id": user["id"]}
         response = await api.client.get("/api/v1/addresses", headers=test_keys.user_headers(uuid.UUID(user["id"])))
         assert [a["label"] for a in response.json()["results"]] == ["Delivery"]
+
+
+class TestTheAnonymousMarker:
+    """Housekeeping deletes only books marked anonymous (#57): the mark must say who owns the book."""
+
+    async def _marks(self, api) -> dict[uuid.UUID, bool]:
+        async with api.h.runtime.db.read_only() as session:
+            return {owner: anonymous for owner, anonymous in await session.execute(
+                select(col(AddressBook.owner_id), col(AddressBook.anonymous)))}
+
+    async def test_a_visitors_book_is_marked_and_the_users_is_not_after_the_claim(self, api, test_keys: TestKeys,
+                                                                                  auth_header) -> None:
+        user = await api.verified_user()
+        anon_id = uuid.uuid4()
+        visitor = test_keys.anon_headers(anon_id)
+        await _add(api, visitor, "Delivery")
+        assert await self._marks(api) == {anon_id: True}
+        session = (await api.login(headers=visitor)).json()
+        user_id = uuid.UUID(user["id"])
+        assert await self._marks(api) == {anon_id: True, user_id: False}
+        await _add(api, auth_header(session["access"]), "Office")
+        assert await self._marks(api) == {anon_id: True, user_id: False}
+
+    async def test_a_users_request_clears_a_mark_that_is_wrong(self, api, auth_header) -> None:
+        user = await api.verified_user()
+        user_id = uuid.UUID(user["id"])
+        async with api.h.runtime.db.transaction() as session:
+            session.add(AddressBook(owner_id=user_id, anonymous=True))
+        me = auth_header((await api.login()).json()["access"])
+        await _add(api, me, "Home")
+        assert await self._marks(api) == {user_id: False}

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event, text
 from sqlmodel import col, select
 
 from atelier_common.housekeeping import Housekeeper
@@ -119,14 +120,14 @@ class TestIdentitySweeps:
         old, recent_change = NOW - timedelta(days=31), NOW - timedelta(days=2)
         for _ in range(4):
             visitor = uuid.uuid4()
-            rows.append(AddressBook(owner_id=visitor, created_at=old))
+            rows.append(AddressBook(owner_id=visitor, created_at=old, anonymous=True))
             for label in ("Home", "Work"):
                 address = _address(visitor, label, old)
                 rows.append(address)
                 gone["addresses"].add(address.id)
         active = uuid.uuid4()
         active_rows = [_address(active, "Home", old), _address(active, "Work", recent_change)]
-        rows += [AddressBook(owner_id=active, created_at=old), *active_rows]
+        rows += [AddressBook(owner_id=active, created_at=old, anonymous=True), *active_rows]
         users_row = _address(user.id, "Home", old - DAY * 300)
         rows += [AddressBook(owner_id=user.id, created_at=old - DAY * 300), users_row]
         kept["addresses"] |= {a.id for a in active_rows} | {users_row.id}
@@ -171,7 +172,7 @@ class TestIdentitySweeps:
         abandoned = [uuid.uuid4() for _ in range(10)]
         async with api.h.runtime.db.transaction() as session:
             for owner in abandoned:
-                session.add(AddressBook(owner_id=owner, created_at=old))
+                session.add(AddressBook(owner_id=owner, created_at=old, anonymous=True))
                 session.add(_address(owner, "Home", old))
         visitors = [test_keys.anon_headers(uuid.uuid4()) for _ in range(3)]
         body = {"label": "Home", "first_name": "Ada", "address_line_1": "1 Lane", "city": "London", "country": "GB"}
@@ -185,3 +186,43 @@ class TestIdentitySweeps:
         report, written = results[0], set(results[1:])
         assert report.removed["anonymous_addresses"] == 20
         assert {str(a) for a in await _all(api, Address.id)} == written
+
+
+async def test_the_anonymous_address_sweep_reads_anonymous_books_alone(api, db_backend: str) -> None:
+    """#57: however many users (each with a book), the sweep reads the anonymous books through their
+    partial index, never the users' books nor the users."""
+    if db_backend != "postgres":
+        pytest.skip("PostgreSQL's plans")
+    async with api.h.runtime.db.transaction() as session:
+        await session.execute(text("""
+            INSERT INTO "user" (id, email, first_name, last_name, is_staff, staff_roles, is_active,
+                                signup_storefront, created_at, updated_at)
+            SELECT md5('u' || n)::uuid, 'u' || n || '@example.com', 'U', 'N', false, '[]', true, 'default',
+                   now() - interval '400 days', now() - interval '400 days'
+            FROM generate_series(1, 20000) AS n"""))
+        await session.execute(text("""
+            INSERT INTO address_book (owner_id, created_at, anonymous)
+            SELECT md5('u' || n)::uuid, now() - interval '400 days', false FROM generate_series(1, 20000) AS n
+            UNION ALL
+            SELECT md5('a' || n)::uuid, now() - interval '40 days', true FROM generate_series(1, 200) AS n"""))
+    async with api.h.runtime.db.transaction() as session:
+        await session.execute(text("ANALYZE"))
+    sent: list[tuple[str, dict]] = []
+
+    def record(_conn, _cursor, statement: str, parameters, _context, _many: bool) -> None:
+        if statement.startswith("SELECT address_book.owner_id"):
+            sent.append((statement, dict(parameters or {})))
+
+    engine = api.h.runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        report = await _keeper(api, batch_size=500).run_once()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert report.removed["anonymous_addresses"] == 200
+    async with api.h.runtime.db.transaction() as session:
+        connection = await session.connection()
+        plan = "\n".join((await connection.exec_driver_sql(f"EXPLAIN {sent[0][0]}", sent[0][1])).scalars().all())
+    assert "ix_address_book_anonymous_created" in plan and "Seq Scan on address_book" not in plan, plan
+    assert "\"user\"" not in plan, plan
+    assert len(await _all(api, AddressBook.owner_id)) == 20000

@@ -62,6 +62,8 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_storefront_created", "storefront", "created_at"),
         # Staff's search by the buyer's email, whatever its case (#36).
         Index("ix_customer_order_email_lower", func.lower(text("email"))),
+        # Staff's list of every order, newest first, whole or by day (#57).
+        Index("ix_customer_order_created", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_common.columns import table_of, utc_day
+from atelier_common.counting import capped_count
 from atelier_common.db import Statement
 from atelier_common.filters import Filters, where_given
 from atelier_orders import domain
@@ -36,6 +37,8 @@ _STAFF_FILTERS: Filters = {
     "customer": lambda v: col(Order.user_id) == v, "status": lambda v: col(Order.status) == v,
     "storefront": lambda v: col(Order.storefront) == v, "created_after": lambda v: col(Order.created_at) >= v,
     "created_before": lambda v: col(Order.created_at) < v}
+# Staff's search counts exactly up to this many orders by default (`OrdersSettings.exact_count_limit`).
+EXACT_COUNT_LIMIT = 1_000
 _ORDER = table_of(Order)
 _ITEM = table_of(OrderItem)
 _HISTORY = table_of(OrderStatusHistory)
@@ -128,14 +131,16 @@ class OrderQueries:
                 .options(selectinload(Order.items)))  # type: ignore[arg-type]  # SQLModel types a relationship as its model, not as the attribute loaders take
         return count, (await self.session.exec(page)).all()
 
-    async def search(self, where: domain.StaffOrderFilter, *, limit: int,
-                     offset: int) -> tuple[int, Sequence[Order]]:
-        """Staff's search over every order (#36), newest first."""
+    async def search(self, where: domain.StaffOrderFilter, *, limit: int, offset: int,
+                     exact_count_limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool, Sequence[Order]]:
+        """Staff's search over every order (#36), newest first (ix_customer_order_created, walked
+        backwards): (count, whether it is an estimate, the page). A broad search's count is
+        exact up to `exact_count_limit` orders, past it the planner's estimate (#57)."""
         stmt = where_given(select(Order), _STAFF_FILTERS, where)
-        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        count, estimated = await capped_count(self.session, stmt, exact_count_limit)
         page = (stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit).offset(offset)
                 .options(selectinload(Order.items)))  # type: ignore[arg-type]  # as in `list`
-        return count, (await self.session.exec(page)).all()
+        return count, estimated, (await self.session.exec(page)).all()
 
     async def daily_groups(self, since: datetime) -> Sequence[domain.DayGroup]:
         """Orders placed at or after `since`, counted and summed per UTC day, storefront, currency

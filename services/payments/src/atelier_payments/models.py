@@ -99,6 +99,8 @@ class LedgerEntry(SQLModel, table=True):
         CheckConstraint(f"kind IN ({LEDGER_KIND_VALUES})", name="ck_ledger_entry_kind"),
         Index("ix_ledger_entry_owner_created", "owner_id", "created_at"),
         Index("ix_ledger_entry_created", "created_at", "id"),
+        # Finance's ledger of one storefront's payments (refunds, …), newest first (#57).
+        Index("ix_ledger_entry_storefront_kind_created", "storefront", "kind", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -14,12 +14,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
+from atelier_common.counting import capped_count
 from atelier_common.filters import Filters, where_given
 from atelier_payments.models import LedgerEntry, Payment, Subscription
 from atelier_payments.rows import PaymentRow
 from atelier_payments.schemas import StaffLedgerQuery
 
 _PAYMENT = table_of(Payment)
+# Finance's ledger counts exactly up to this many entries by default (`PaymentsSettings.exact_count_limit`).
+EXACT_COUNT_LIMIT = 1_000
 # Finance's ledger search (`StaffLedgerQuery`'s fields).
 _LEDGER_FILTERS: Filters = {
     "customer": lambda v: col(LedgerEntry.owner_id) == v, "storefront": lambda v: col(LedgerEntry.storefront) == v,
@@ -46,14 +49,16 @@ class PaymentQueries:
                 .order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc()).limit(limit).offset(offset))
         return count, (await self.session.exec(stmt)).all()
 
-    async def ledger_search(self, query: StaffLedgerQuery, *, limit: int, offset: int
-                            ) -> tuple[int, Sequence[LedgerEntry]]:
-        """Every owner's entries (#53, finance), newest first, narrowed by `query`."""
+    async def ledger_search(self, query: StaffLedgerQuery, *, limit: int, offset: int,
+                            exact_count_limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool, Sequence[LedgerEntry]]:
+        """Every owner's entries (#53, finance), newest first, narrowed by `query`: (count, whether
+        it is an estimate, the page). The count is exact up to `exact_count_limit` entries, past it
+        the planner's estimate (#57)."""
         stmt = where_given(select(LedgerEntry), _LEDGER_FILTERS, query)
-        count = (await self.session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+        count, estimated = await capped_count(self.session, stmt, exact_count_limit)
         rows = await self.session.exec(stmt.order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
                                        .limit(limit).offset(offset))
-        return count, rows.all()
+        return count, estimated, rows.all()
 
     async def subscriptions_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
                                  offset: int) -> tuple[int, Sequence[Subscription]]:

@@ -2,7 +2,7 @@
 
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from atelier_common.settings import DEV_SECRET, ServiceSettings
@@ -44,6 +44,9 @@ class PaymentsSettings(ServiceSettings):
     local_subscription_period_days: int = 30
     # Where Stripe's billing portal (POST /subscriptions/portal) sends the user back.
     subscription_portal_return_url: str = "http://localhost:3000/account/subscription"
+    # Finance's ledger counts entries exactly up to this many; past it (PostgreSQL) the count is
+    # the planner's estimate and the response carries `X-Count-Estimated: true`.
+    exact_count_limit: int = Field(default=1_000, ge=1)
 
     @model_validator(mode="after")
     def _check_payment_settings(self) -> "PaymentsSettings":

@@ -21,6 +21,7 @@ from atelier_catalog.service import (
     VariantService,
     WishlistService,
 )
+from atelier_common import counting
 from atelier_common.auth import OptionalPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
@@ -98,5 +99,5 @@ STAFF_ONLY: ErrorResponses = {401: {"description": "Authentication required"}, 4
 ProductTransferReaderDep = Annotated[ProductTransferService, use_case(ProductTransferService, read_only=True)]
 CONFLICT: ErrorResponses = {409: {"description": "SKU_EXISTS, SLUG_EXISTS, INSUFFICIENT_STOCK, CATEGORY_CYCLE or CATEGORY_NOT_EMPTY"}}
 # Set on product pages whose `count` is PostgreSQL's estimate (more matches than
-# `exact_count_limit`): the page shape stays {count, next, previous, results}.
-COUNT_ESTIMATED_HEADER = "X-Count-Estimated"
+# `exact_count_limit`; `atelier_common.counting`): the page shape stays {count, next, previous, results}.
+COUNT_ESTIMATED_HEADER = counting.COUNT_ESTIMATED_HEADER

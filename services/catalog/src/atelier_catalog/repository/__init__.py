@@ -2,7 +2,6 @@
 
 - `products`: products one by one (staff edits, lookups for other services, slugs, SKUs);
 - `search`: product pages and the search walk (statements built once, counts exact or estimated);
-- `estimates`: estimated counts kept for a while;
 - `facts`: products and variants as plain rows for the checkout's paths (statements built once);
 - `categories`: the category tree;
 - `stock`: stock counts and the reservations that hold them for orders;
@@ -13,7 +12,6 @@ What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see 
 """
 
 from atelier_catalog.repository.categories import CategoryRepository
-from atelier_catalog.repository.estimates import CountEstimates
 from atelier_catalog.repository.facts import (
     OrderFacts,
     ProductFacts,
@@ -32,6 +30,7 @@ from atelier_catalog.repository.reviews import (
 )
 from atelier_catalog.repository.search import SEARCH_CONFIG, SEARCH_WALK_ROWS, SEARCH_WALK_ROWS_PER_RESULT
 from atelier_catalog.repository.stock import Movement, ReservationRepository
+from atelier_common.counting import CountEstimates
 
 __all__ = ["SEARCH_CONFIG", "SEARCH_WALK_ROWS", "SEARCH_WALK_ROWS_PER_RESULT", "CategoryRepository",
            "CountEstimates", "Movement", "OrderFacts", "OwnerRepository", "PriceListRepository", "ProductFacts", "ProductFactsRepository",

@@ -31,10 +31,10 @@ from atelier_catalog.models import (
     ProductVariant,
 )
 from atelier_catalog.repository._shared import _PRODUCT, ref_condition
-from atelier_catalog.repository.estimates import CountEstimates
 from atelier_catalog.repository.search import ProductPages
 from atelier_catalog.repository.stock import StockRows
 from atelier_catalog.visibility import CATEGORY_ON_SALE, readable
+from atelier_common.counting import CountEstimates
 
 # The advisory lock that serialises product numbering (an arbitrary constant of this service).
 NUMBER_LOCK = 0x63617461_6E756D  # "catanum"

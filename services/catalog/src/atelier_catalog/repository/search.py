@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import functools
-import json
 import re
 import uuid
 from collections.abc import Hashable, Sequence
@@ -47,8 +46,8 @@ from atelier_catalog.models import (
 )
 from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository, ref_condition
 from atelier_catalog.repository.categories import CategoryRepository
-from atelier_catalog.repository.estimates import CountEstimates
 from atelier_catalog.visibility import CATEGORY_ON_SALE, readable
+from atelier_common.counting import CountEstimates, capped_count, planned_rows
 from atelier_common.db import Statement
 
 # The text-search configuration of the generated `product.search_vector` (see the migration).
@@ -265,22 +264,11 @@ class ProductPages(SessionRepository):
         return products
 
     async def _count(self, stmt: Select[Any], exact_limit: int, *, key: Hashable | None = None) -> tuple[int, bool]:
-        """Exact up to `exact_limit` matches; past it, PostgreSQL's planner estimate (never below
-        the limit), so a broad page does not count a million rows on every request. An estimate
-        is kept for a while under `key`, and the query behind it is not counted again meanwhile."""
-        if key is not None and (known := self.estimates.get(key)) is not None:
-            return known, True
-        capped = stmt.limit(exact_limit + 1).subquery()
-        count = (await self.session.execute(sa_select(func.count()).select_from(capped))).scalar_one()
-        if count <= exact_limit:
-            return count, False
-        if not self._is_postgres:  # the embedded SQLite catalog is small: count it
-            exact = sa_select(func.count()).select_from(stmt.subquery())
-            return (await self.session.execute(exact)).scalar_one(), False
-        estimate = max(await self._planned_rows(stmt), exact_limit + 1)
-        if key is not None:
-            self.estimates.put(key, estimate)
-        return estimate, True
+        """Exact up to `exact_limit` matches, past it the planner's estimate (`atelier_common.counting`),
+        so a broad page does not count a million rows on every request; an estimate is kept for a
+        while under `key`."""
+        return await capped_count(self.session, stmt, exact_limit, estimates=self.estimates, key=key,
+                                  planned=self._planned_rows)
 
     async def _planned_rows(self, stmt: Select[Any]) -> int:
         """How many rows PostgreSQL's planner expects `stmt` to return (no rows are read). The
@@ -290,11 +278,7 @@ class ProductPages(SessionRepository):
             return true() if element is CATEGORY_ON_SALE else None
 
         planned: Any = visitors.replacement_traverse(stmt, {}, without_hidden_categories)
-        compiled = planned.compile(dialect=self.session.bind.dialect)  # type: ignore[union-attr]  # the service's sessions are always bound to its engine
-        connection = await self.session.connection()
-        plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return int(plan[0]["Plan"]["Plan Rows"])
+        return await planned_rows(self.session, planned)
 
     # -- search ------------------------------------------------------------------------------
 

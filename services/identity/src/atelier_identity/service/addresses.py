@@ -51,7 +51,7 @@ class AddressService(UseCase[IdentityContext]):
     async def create(self, principal: Principal, data: AddressCreate) -> AddressRow:
         # A guest checkout's first step: the book's lock, its labels, the INSERT.
         owner = principal.owner_id
-        await self.addresses.lock_book(owner)
+        await self.addresses.lock_book(owner, anonymous=principal.user_id is None)
         existing = await self.addresses.labels(owner)
         if len(existing) >= self.limit:
             raise AddressLimitReached(self.limit)
@@ -72,7 +72,7 @@ class AddressService(UseCase[IdentityContext]):
 
     async def update(self, principal: Principal, address_id: uuid.UUID, data: AddressUpdate) -> AddressRow:
         owner = principal.owner_id
-        await self.addresses.lock_book(owner)
+        await self.addresses.lock_book(owner, anonymous=principal.user_id is None)
         book = await self.addresses.books_oldest_first(owner)
         address = _find(book, address_id)
         changes = self._fields(data)
@@ -89,7 +89,7 @@ class AddressService(UseCase[IdentityContext]):
 
     async def set_primary(self, principal: Principal, address_id: uuid.UUID) -> AddressRow:
         owner = principal.owner_id
-        await self.addresses.lock_book(owner)
+        await self.addresses.lock_book(owner, anonymous=principal.user_id is None)
         address = _find(await self.addresses.books_oldest_first(owner), address_id)
         if address.is_primary:
             return address
@@ -98,7 +98,7 @@ class AddressService(UseCase[IdentityContext]):
 
     async def delete(self, principal: Principal, address_id: uuid.UUID) -> None:
         owner = principal.owner_id
-        await self.addresses.lock_book(owner)
+        await self.addresses.lock_book(owner, anonymous=principal.user_id is None)
         book = await self.addresses.books_oldest_first(owner)
         address = _find(book, address_id)
         remaining = [a for a in book if a.id != address.id]
@@ -115,7 +115,7 @@ class AddressService(UseCase[IdentityContext]):
         The user's own addresses and primary stay; the oldest anonymous ones fill the book up to
         the limit (a clashing label gets a suffix); any beyond it stay with the anonymous id.
         """
-        await self.addresses.lock_books(from_owner, to_owner)
+        await self.addresses.lock_books(from_owner, to_owner, anonymous=(from_owner,))
         # Both books in one read, after the lock (a locking read that joined them would see the
         # rows of its snapshot from before the wait).
         books = await self.addresses.books_oldest_first(from_owner, to_owner)

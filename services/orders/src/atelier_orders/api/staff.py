@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from atelier_common.auth import OrderReaderPrincipal
+from atelier_common.counting import COUNT_ESTIMATED_HEADER
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.reports import DEFAULT_DAYS, DailyReport, DaysQuery
 from atelier_common.service import use_case
@@ -19,9 +20,12 @@ StaffOrdersDep = Annotated[StaffOrders, use_case(StaffOrders, read_only=True)]
 
 @router.get("/orders", summary="Search orders", response_model=Page[StaffOrderSummaryRead])
 async def search_orders(request: Request, query: Annotated[StaffOrderQuery, Query()], page: PageParamsDep,
-                        _: OrderReaderPrincipal, orders: StaffOrdersDep) -> dict[str, Any]:
-    """Every customer's orders by email, number, customer, status, storefront and date; newest first."""
-    count, results = await orders.search(query, limit=page.limit, offset=page.offset)
+                        _: OrderReaderPrincipal, orders: StaffOrdersDep, response: Response) -> dict[str, Any]:
+    """Every customer's orders by email, number, customer, status, storefront and date; newest first.
+    Past `exact_count_limit` matches `count` is an estimate, flagged by `X-Count-Estimated: true`."""
+    count, estimated, results = await orders.search(query, limit=page.limit, offset=page.offset)
+    if estimated:
+        response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, page, count, list(results))
 
 

@@ -21,12 +21,14 @@ from atelier_orders.service.payment_records import PaymentRecords
 
 
 class StaffOrders(UseCase[OrdersContext]):
-    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int) -> tuple[int, Sequence[Order]]:
+    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int) -> tuple[int, bool, Sequence[Order]]:
+        """(count, whether it is an estimate, the page): see `OrderQueries.search`."""
         where = domain.StaffOrderFilter(
             email=query.email.lower() if query.email else None, number=query.number, customer=query.customer,
             status=query.status.value if query.status else None, storefront=query.storefront,
             created_after=query.created_after, created_before=query.created_before)
-        return await OrderQueries(self.session).search(where, limit=limit, offset=offset)
+        return await OrderQueries(self.session).search(where, limit=limit, offset=offset,
+                                                        exact_count_limit=self.context.settings.exact_count_limit)
 
     async def daily(self, days: int) -> tuple[DayWindow, list[domain.DailyOrders]]:
         """The last `days` days (UTC, today included) per day and storefront (#53): orders placed,

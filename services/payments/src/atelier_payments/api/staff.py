@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from atelier_common.auth import FinancePrincipal, OrderReaderPrincipal
+from atelier_common.counting import COUNT_ESTIMATED_HEADER
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_common.pagination import Page, PageParamsDep, build_page
@@ -32,10 +33,13 @@ async def order_payments(order_id: uuid.UUID, _: OrderReaderPrincipal, payments:
 
 @router.get("/ledger", summary="List the ledger", response_model=Page[StaffLedgerEntryRead])
 async def list_staff_ledger(request: Request, query: Annotated[StaffLedgerQuery, Query()], _: FinancePrincipal,
-                            payments: StaffPaymentsDep, params: PageParamsDep) -> dict[str, Any]:
+                            payments: StaffPaymentsDep, params: PageParamsDep, response: Response) -> dict[str, Any]:
     """Every customer's money and credit movements (payments, refunds, credit packs, credits used),
-    newest first; by customer, storefront, kind and time (`created_after` inclusive, `created_before` not)."""
-    count, rows = await payments.ledger(query, limit=params.limit, offset=params.offset)
+    newest first; by customer, storefront, kind and time (`created_after` inclusive, `created_before` not).
+    Past `exact_count_limit` entries `count` is an estimate, flagged by `X-Count-Estimated: true`."""
+    count, estimated, rows = await payments.ledger(query, limit=params.limit, offset=params.offset)
+    if estimated:
+        response.headers[COUNT_ESTIMATED_HEADER] = "true"
     return build_page(request, params, count, list(rows))
 
 

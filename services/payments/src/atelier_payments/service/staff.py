@@ -23,8 +23,10 @@ from atelier_payments.service.subscriptions import INCOMPLETE, SubscriptionServi
 
 class StaffPayments(UseCase[PaymentsContext]):
     async def ledger(self, query: StaffLedgerQuery, *, limit: int, offset: int
-                     ) -> tuple[int, Sequence[LedgerEntry]]:
-        return await PaymentQueries(self.session).ledger_search(query, limit=limit, offset=offset)
+                     ) -> tuple[int, bool, Sequence[LedgerEntry]]:
+        """(count, whether it is an estimate, the page): see `PaymentQueries.ledger_search`."""
+        return await PaymentQueries(self.session).ledger_search(
+            query, limit=limit, offset=offset, exact_count_limit=self.context.settings.exact_count_limit)
 
     async def subscriptions(self, *, customer: uuid.UUID | None, status: str | None, limit: int,
                             offset: int) -> tuple[int, Sequence[Subscription]]:
