@@ -1,7 +1,7 @@
 """Staff's order list by time (#57): an index on (created_at, id)
 
-Revision ID: orders_0015
-Revises: orders_0014
+Revision ID: orders_0016
+Revises: orders_0015
 Create Date: 2026-11-28 10:00
 
 `GET /api/v1/staff/orders` lists every order newest first (created_at DESC, id DESC), filtered by
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "orders_0015"
-down_revision: str | None = "orders_0014"
+revision: str = "orders_0016"
+down_revision: str | None = "orders_0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
