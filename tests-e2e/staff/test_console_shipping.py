@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -28,8 +29,8 @@ async def test_a_merchandiser_keeps_shipping_zones(platform: Platform, api: http
     merchandiser = await staffer_account(api, admin, "merchandiser")
     support = await staffer_account(api, admin, "support")
 
-    async def add_method(page: object, name: str, kind: str, price: str = "", rates: str = "") -> None:
-        form = page.locator("#method-new")  # type: ignore[attr-defined]
+    async def add_method(page: Any, name: str, kind: str, price: str = "", rates: str = "") -> None:
+        form = page.locator("#method-new")
         await form.get_by_label("Method name").fill(name)
         await form.get_by_label("Kind").select_option(kind)
         await form.get_by_label("Price (flat)").fill(price)
