@@ -115,6 +115,13 @@ async def some_data(api: httpx.AsyncClient, data_dir: Path) -> dict[str, str]:
             orders.append(order)
     late = await customer(api)
     waiting = await placed(api, late, "default", 1, await address_of(api, late))  # counted, not yet revenue
+    zone = await api.post("/api/v1/staff/shipping-zones", headers=admin, json={
+        "storefront": STOREFRONT["slug"], "name": "Europe", "countries": ["FR", "DE", "IT"], "tax_rate": "0.20"})
+    assert zone.status_code == 201, zone.text
+    for method in ({"name": "Standard", "price": "6.50", "free_over": "80"},
+                   {"name": "By weight", "kind": "weight", "rates": [{"min": "0", "amount": "5"}, {"min": "2000", "amount": "9.50"}]}):
+        made = await api.post(f"/api/v1/staff/shipping-zones/{zone.json()['id']}/methods", headers=admin, json=method)
+        assert made.status_code == 201, made.text
     detail = (await api.get(f"/api/v1/staff/orders/{orders[0]['id']}", headers=admin)).json()
     product = (await api.get("/api/v1/products", params={"limit": 1})).json()["results"][0]
     return {"order": f"orders/{orders[0]['id']}", "customer": f"customers/{detail['user_id']}",

@@ -18,6 +18,7 @@ import { ledger } from "./ledger.js";
 import { priceLists } from "./pricelists.js";
 import { returnsPage } from "./returns.js";
 import { promotions } from "./promotions.js";
+import { shippingZones } from "./shippingzones.js";
 
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
@@ -315,6 +316,7 @@ export const PAGES = [
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "price-lists", title: "Price lists", roles: ["merchandiser"], render: priceLists },
   { path: "promotions", title: "Promotions", roles: ["merchandiser"], render: promotions },
+  { path: "shipping-zones", title: "Shipping zones", roles: ["merchandiser"], render: shippingZones },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },
   { path: "subscriptions", title: "Subscriptions", roles: ["support", "finance"], render: subscriptions },
   { path: "ledger", title: "Ledger", roles: ["finance"], render: ledger },

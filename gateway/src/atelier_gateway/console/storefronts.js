@@ -123,7 +123,7 @@ function methodPrice(m) {
 }
 
 // Shipping zones (#56): where the storefront ships, by which methods at what price, and the tax
-// there. Shown as a table; edited as the JSON identity takes (`shipping_zones`, the whole list).
+// there. Shown as a table; edited on the shipping zones page (shippingzones.js).
 function zonesSection(s, ctx) {
   const zones = s.shipping_zones || [];
   const shown = table("Shipping zones", [
@@ -133,20 +133,6 @@ function zonesSection(s, ctx) {
     { label: "Methods (the first is the default)", value: (z) => z.methods.length
       ? z.methods.map((m) => `${m.name} (${m.code}): ${methodPrice(m)}`).join("; ") : "not shipped to" }],
   zones, "No zones: one shipping charge and one tax rate everywhere.");
-  const el = form({
-    id: "zones-form", legend: "Edit shipping zones", submit: "Save shipping zones",
-    fields: [{ name: "shipping_zones", label: "Zones as JSON: [{code, name, countries, regions, tax_rate, methods: "
-      + "[{code, name, kind: flat|weight|subtotal, amount, tiers: [{min, amount}], free_over}]}]", type: "textarea",
-    rows: 14, value: JSON.stringify(zones, null, 2) }],
-    onSubmit: async (values) => {
-      let parsed;
-      try { parsed = JSON.parse(values.shipping_zones || "[]"); } catch (error) {
-        throw new ApiError(400, { error: { code: "VALIDATION_ERROR", message: "The zones are not valid JSON.",
-                                           details: { fields: { shipping_zones: [String(error.message)] } } } });
-      }
-      const saved = await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body: { shipping_zones: parsed } });
-      await go(`#/storefronts/${encodeURIComponent(saved.slug)}`, ctx, `Shipping zones of ${saved.slug} saved.`);
-    },
-  });
-  return [h("h2", { id: "shipping-zones" }, "Shipping zones"), shown, el];
+  const edit = h("p", {}, link(`#/shipping-zones?storefront=${encodeURIComponent(s.slug)}`, "Edit the shipping zones"));
+  return [h("h2", { id: "shipping-zones" }, "Shipping zones"), shown, edit];
 }
