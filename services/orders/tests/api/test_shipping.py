@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import update
 from sqlmodel import col
@@ -218,14 +219,22 @@ class TestShippingMethods:
                                              headers=customer.headers)
         assert response.status_code == 404, response.text
 
-    async def test_the_methods_at_an_address_priced_for_the_cart(
-            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+    @staticmethod
+    async def _two_lamps_to_california(customer: Customer, platform: FakePlatform,
+                                       zoned: str) -> tuple[Customer, str, httpx.Response]:
+        """Two 40.00 lamps in the cart on `zoned`: (the shopper there, a Californian address, the
+        methods listed for it)."""
         lamp = platform.product(price="40.00")
         platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
         shopper = customer.on(zoned)
         address = platform.address(customer.owner_id, country="US", state="CA")
         response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(address)},
                                              headers=shopper.headers)
+        return shopper, address, response
+
+    async def test_the_methods_at_an_address_priced_for_the_cart(
+            self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
+        shopper, _, response = await self._two_lamps_to_california(customer, platform, zoned)
         assert response.status_code == 200, response.text
         california = ShippingZone.model_validate(ZONES[0])
         assert [(m["id"], m["name"], m["price"], m["total_amount"]) for m in response.json()] == [
@@ -251,12 +260,7 @@ class TestShippingMethods:
 
     async def test_an_order_ships_by_the_method_id_listed(
             self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
-        lamp = platform.product(price="40.00")
-        platform.fill_cart(customer.owner_id, (lamp, 2), storefront=zoned)
-        shopper = customer.on(zoned)
-        address = platform.address(customer.owner_id, country="US", state="CA")
-        response = await customer.client.get("/api/v1/shipping-methods", params={"address_id": str(address)},
-                                             headers=shopper.headers)
+        shopper, address, response = await self._two_lamps_to_california(customer, platform, zoned)
         express = response.json()[1]
         order = await shopper.placed(shipping_method_id=express["id"], shipping_address_id=address)
         assert (order["shipping_cost"], order["total_amount"]) == ("14.95", express["total_amount"])
