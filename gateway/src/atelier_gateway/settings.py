@@ -60,6 +60,11 @@ class GatewaySettings(AtelierSettings):
     # A service's answer must arrive within this (504 otherwise); connections kept to the services.
     proxy_timeout_seconds: float = 30.0
     proxy_connections: int = 200
+    # How long a client's idle connection stays open. Longer than the idle timeout of a load
+    # balancer in front (60 s at AWS and Google) and than clients' own pools (httpx: 5 s): a server
+    # that closes an idle connection first races the next request sent on it, which then fails
+    # unanswered (uvicorn's default of 5 s did so under load).
+    keep_alive_seconds: int = Field(default=75, ge=1)
     # The merged OpenAPI document (`/api/schema`) is rebuilt from the services' at most this often.
     openapi_cache_seconds: float = 60.0
     # Request bodies (413 beyond, before they are read): JSON and everything else, then uploads

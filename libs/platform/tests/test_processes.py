@@ -290,3 +290,17 @@ def test_uvicorn_never_rewrites_the_client_from_proxy_headers(monkeypatch, tmp_p
     assert runner.invoke(app, ["gateway"]).exit_code == 0
     assert runner.invoke(app, ["serve", "catalog"]).exit_code == 0
     assert len(calls) == 2 and all(call["proxy_headers"] is False for call in calls)
+
+
+def test_the_gateway_keeps_idle_connections_longer_than_a_balancer_or_a_client_pool(monkeypatch, tmp_path: Path) -> None:
+    """uvicorn's 5 s closed idle connections as clients (httpx's pool keeps them 5 s) reused them:
+    requests failed unanswered under load. The gateway keeps them `keep_alive_seconds`."""
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
+    assert CliRunner().invoke(app, ["gateway"]).exit_code == 0
+    monkeypatch.setenv("ATELIER_GATEWAY_KEEP_ALIVE_SECONDS", "120")
+    assert CliRunner().invoke(app, ["gateway"]).exit_code == 0
+    assert [call["timeout_keep_alive"] for call in calls] == [75, 120]

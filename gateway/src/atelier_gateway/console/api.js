@@ -78,6 +78,7 @@ async function refresh() {
   refreshing = refreshing || (async () => {
     // Without the dead access token: the gateway refuses a request that carries a bad one.
     const { response, json } = await send("POST", "/api/v1/auth/refresh", { body: { refresh: session.refresh }, anonymous: true });
+    if (!session) return false;  // signed out meanwhile: the new tokens are not kept
     if (!response.ok) { save(null); return false; }
     save({ ...session, access: json.access, refresh: json.refresh || session.refresh });
     return true;
@@ -124,12 +125,18 @@ export async function signIn(email, password) {
 }
 
 export async function signOut() {
+  // The session ends before the logout is sent: a page's call made while the logout is on its way
+  // is not sent (`call` refuses it) rather than answered 401 once the token is revoked.
+  const ending = session;
+  save(null);
   inFlight.abort();
   inFlight = new AbortController();
-  if (session) {
-    try { await send("POST", "/api/v1/auth/logout", { body: { refresh: session.refresh } }); } catch { /* gone anyway */ }
+  if (ending) {
+    try {
+      await send("POST", "/api/v1/auth/logout", { body: { refresh: ending.refresh }, anonymous: true,
+                                                  headers: { Authorization: `Bearer ${ending.access}` } });
+    } catch { /* gone anyway */ }
   }
-  save(null);
 }
 
 // Which staff routes this platform has, from its merged OpenAPI document (read once): a page

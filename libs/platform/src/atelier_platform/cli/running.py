@@ -46,7 +46,8 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     exit_if_unreachable("dev", every.values())
     data_dir.mkdir(parents=True, exist_ok=True)
     staff = ensure_dev_staff(every["identity"], spec_of("identity").migrations)
-    gateway, _ = embedded.build(data_dir, gateway_settings=GatewaySettings(environment="dev"), public_base_url=base_url)
+    gateway_settings = GatewaySettings(environment="dev")
+    gateway, _ = embedded.build(data_dir, gateway_settings=gateway_settings, public_base_url=base_url)
     starting = gateway.router.lifespan_context
 
     @contextlib.asynccontextmanager
@@ -71,7 +72,7 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     # uvicorn never rewrites the peer or the scheme from proxy headers: the gateway does, from its
     # `trusted_proxies` setting, and the services take what the gateway forwards.
     uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, proxy_headers=False,
-                loop="uvloop", http=http_protocol())
+                loop="uvloop", http=http_protocol(), timeout_keep_alive=gateway_settings.keep_alive_seconds)
 
 
 def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None,
@@ -182,7 +183,7 @@ def gateway(host: str = "127.0.0.1", port: int = 8000,
                    f"(up to {workers}x the configured limits)", err=True)
     uvicorn.run("atelier_platform.gateway:create_gateway", factory=True, host=host, port=port,
                 workers=workers, access_log=False, log_config=None, proxy_headers=False, loop="uvloop",
-                http=http_protocol())
+                http=http_protocol(), timeout_keep_alive=settings.keep_alive_seconds)
 
 
 def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL")] = "postgresql://postgres@127.0.0.1:5432",
