@@ -203,6 +203,70 @@ class TestInProcessCopies:
         await service.client.delete([key async for key in service.client.scan_iter(match=f"{prefix}*")])
         await service.close()
 
+    async def test_the_protocol_writes_the_lanes_hits_as_the_lane_answers_them(self, start_gateway, redis_url: str,
+                                                                              monkeypatch) -> None:
+        """The `hits` fast path: the lane's hits that need no I/O, written by the protocol
+        (`EarlyHits`), byte for byte what the ASGI lane answers; everything else declined."""
+        from atelier_common import fast
+        from atelier_common.fast.protocol import early_answer
+
+        monkeypatch.setattr(fast, "_on", frozenset(fast.NAMES))
+        prefix = f"gw-{uuid.uuid4().hex[:8]}:"
+        service = RedisStore(redis_url, prefix=prefix)
+        async with start_gateway(redis_url=redis_url, cache_prefix=prefix, redis_key_prefix=prefix,
+                                 rate_limit_default="1000/minute", rate_limit_per_ip="5/minute",
+                                 cache_local_trust_seconds=600) as gateway:
+            proxy = gateway.app.state.gateway.proxy
+            proxy.tracing = False  # as in the test above
+            early = early_answer()
+            assert early is not None
+            await poll_until(lambda: _true(proxy.feed.live), timeout=10)
+            await gateway.client.get("/api/v1/products/x", params={"public": "1"})  # the prefix is learned
+            body = b'{"price": "9.99"}'
+            entry = Entry(await service.generations(["shop"]), ("shop",),
+                          [(b"content-type", b"application/json"), (b"etag", etag_of(body)),
+                           (b"cache-control", b"public, no-cache")], body)
+            await service.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", PUBLIC_AUDIENCE,
+                                        b"default"), entry.encode(), ttl=30)
+            await gateway.client.get("/api/v1/products/p1")  # from Redis: the copy is kept, the window opened
+            by_lane = await gateway.client.get("/api/v1/products/p1")
+            assert by_lane.headers["x-cache"] == "hit"
+
+            def scope(path: str = "/api/v1/products/p1", *headers: tuple[bytes, bytes]) -> dict:
+                return {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+                        "headers": [(b"host", b"testserver"), *headers], "scheme": "http",
+                        "client": ("203.0.113.9", 5000), "server": ("127.0.0.1", 8000)}
+
+            uvicorns = [(b"date", b"Thu, 26 Nov 2026 23:00:00 GMT"), (b"server", b"uvicorn")]
+            written = early(scope(), uvicorns, True)
+            assert written is not None
+            head, _, content = written.partition(b"\r\n\r\n")
+            status, *lines = head.split(b"\r\n")
+            headers = [tuple(line.decode().split(": ", 1)) for line in lines]
+            assert status == b"HTTP/1.1 200 OK" and content == body == by_lane.content
+            assert headers[:2] == [("date", "Thu, 26 Nov 2026 23:00:00 GMT"), ("server", "uvicorn")]
+            assert sorted(h for h in headers[2:] if h[0] != "x-request-id") == sorted(
+                (k, v) for k, v in by_lane.headers.items() if k != "x-request-id")
+            assert len([h for h in headers if h[0] == "x-request-id"]) == 1
+            # An ETag the client has: 304, no body; a closing request closes.
+            etag = by_lane.headers["etag"].encode()
+            revalidated = early(scope("/api/v1/products/p1", (b"if-none-match", etag)), uvicorns, False)
+            assert revalidated is not None and revalidated.startswith(b"HTTP/1.1 304 Not Modified\r\n")
+            assert revalidated.endswith(b"connection: close\r\n\r\n")
+            # Declined, for the stack to decide: an Origin (CORS), a token never verified here, a
+            # storefront header it does not know, a path the stack rewrites or refuses, and a caller
+            # at their limit (5 a minute: learning, the copy, the lane, and the two above).
+            declined = [scope("/api/v1/products/p1", (b"origin", b"http://localhost:3000")),
+                        scope("/api/v1/products/p1", (b"authorization", b"Bearer nonsense")),
+                        scope("/api/v1/products/p1", (b"x-atelier-storefront", b"nowhere")),
+                        scope("/api/v1/products/p1/"), scope("/api/v1/products/../cart"), scope()]
+            assert [early(s, uvicorns, True) for s in declined] == [None] * len(declined)
+            limited = await gateway.client.get("/api/v1/products/p1")
+            assert limited.status_code == 429  # the stack counted it and refused it
+        assert early_answer() is None  # the lifespan's end takes it away
+        await service.client.delete([key async for key in service.client.scan_iter(match=f"{prefix}*")])
+        await service.close()
+
     async def test_the_lane_counts_the_rate_limit(self, start_gateway, redis_url: str) -> None:
         prefix = f"gw-{uuid.uuid4().hex[:8]}:"
         service = RedisStore(redis_url, prefix=prefix)

@@ -17,6 +17,7 @@ from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import InvalidationFeed, RedisStore, open_store
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
+from atelier_common.fast.protocol import answer_early
 from atelier_common.internal import InternalApi
 from atelier_common.keys import SigningKey
 from atelier_common.openapi import install_docs
@@ -38,7 +39,7 @@ from atelier_gateway.forwarded import ClientOrigin, ClientResolver
 from atelier_gateway.health import platform_health, redis_status
 from atelier_gateway.home import install_home
 from atelier_gateway.openapi import OpenApiCache
-from atelier_gateway.proxy import GatewayMiddleware, HitLane, Proxy
+from atelier_gateway.proxy import EarlyHits, GatewayMiddleware, HitLane, Proxy
 from atelier_gateway.routing import resolve
 from atelier_gateway.seams import CompatMount, NativeProxy
 from atelier_gateway.settings import SERVICES, GatewaySettings
@@ -69,6 +70,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     `compat`: the seed APIs served before the native routes (`seams.CompatMount`), which the
     composition root builds from the `compat_*` settings; the gateway does not know the profiles."""
     settings = settings or GatewaySettings()
+    clients = ClientResolver(settings.trusted_proxies, settings.forwarded_header)
     if compat is None and (settings.compat_profiles or settings.compat_root_profile):
         # Serving none of the profiles the settings name would be a silent 404 on every seed route.
         raise ValueError("compat_profiles / compat_root_profile are set but no compatibility mount was given: "
@@ -147,6 +149,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 settings=settings, http=http, bus=the_bus, urls=urls, auth=auth, anon_key=anon_key,
                 openapi=OpenApiCache(http, urls, settings.openapi_cache_seconds), compat=compat,
                 redis_ping=redis_ping, proxy=proxy, storefront_resolver=storefront_resolver)
+            # The `hits` fast path: this process's protocol writes the hits it can answer with no I/O.
+            answer_early(EarlyHits(app.state, clients, access_log=settings.access_log))
+            stack.callback(answer_early, None)
             freeze_startup_objects()
             yield
 
@@ -205,7 +210,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     # Cache hits the gateway holds itself skip the access log's, CORS's and the routing's layers.
     app.add_middleware(HitLane, app_state=app.state, access_log=settings.access_log)
     # Outermost: the access log, CORS, the rate limits and the proxy all see the resolved client.
-    app.add_middleware(ClientOrigin, resolver=ClientResolver(settings.trusted_proxies, settings.forwarded_header))
+    app.add_middleware(ClientOrigin, resolver=clients)
     return app
 
 

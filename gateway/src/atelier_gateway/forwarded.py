@@ -172,11 +172,17 @@ class ClientOrigin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.resolver.trusted:
-            client = scope.get("client")
-            peer = client[0] if client else None
-            origin = self.resolver.resolve(peer, scope.get("scheme", "http"), scope["headers"])
-            scope = {**scope, "client": (origin.client, client[1] if client and origin.client == peer else 0),
-                     "scheme": origin.scheme}
-            if origin.host is not None:
-                scope["headers"] = [*(h for h in scope["headers"] if h[0] != b"host"), (b"host", origin.host)]
+            scope = resolved_client(scope, self.resolver)
         await self.app(scope, receive, send)
+
+
+def resolved_client(scope: Scope, resolver: ClientResolver) -> Scope:
+    """A copy of the scope with the client, scheme and host the trusted proxies forwarded."""
+    client = scope.get("client")
+    peer = client[0] if client else None
+    origin = resolver.resolve(peer, scope.get("scheme", "http"), scope["headers"])
+    scope = {**scope, "client": (origin.client, client[1] if client and origin.client == peer else 0),
+             "scheme": origin.scheme}
+    if origin.host is not None:
+        scope["headers"] = [*(h for h in scope["headers"] if h[0] != b"host"), (b"host", origin.host)]
+    return scope

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from atelier_common.ratelimit import RateLimiter
 from atelier_common.telemetry import AccessLogMiddleware, storefront_var, tracing_on
 from atelier_gateway.auth import EdgeAuth
 from atelier_gateway.edge import check_path, read_bounded_body
+from atelier_gateway.forwarded import ClientResolver, resolved_client
 from atelier_gateway.routing import is_credential_path, is_public_read, needs_owner, resolve
 from atelier_gateway.settings import GatewaySettings
 from atelier_gateway.storefronts import COMPAT_PROFILE, COMPAT_ROOT, VARY, StorefrontResolver
@@ -244,13 +246,12 @@ class Proxy:
                 scope, receive, send)
 
 
-    async def find_hit(self, scope: Scope) -> Hit | None:
-        """A GET this process can answer from its own copy (`EntryReader.local`: no round trip)
-        with nothing else to decide: no Origin (CORS), no body, no token it has not verified
-        before, its storefront known. None: the full path, which decides everything itself."""
-        reader = self._reader
+    def _hit_candidate(self, scope: Scope) -> tuple[RequestHeaders, dict[str, Any] | None] | None:
+        """A GET this process may answer from its own copy: cacheable, no Origin (CORS), no body,
+        no token it has not verified before; its headers and the token's claims. None: the full
+        path, which decides everything itself."""
         path: str = scope["path"]
-        if reader is None or self.tracing or _prefix(path) not in self._cacheable or not is_public_read("GET", path):
+        if self._reader is None or self.tracing or _prefix(path) not in self._cacheable or not is_public_read("GET", path):
             return None
         h = RequestHeaders.read(scope["headers"])
         if h.full_path_only:
@@ -260,12 +261,28 @@ class Proxy:
             return None
         try:
             check_path(path)
+        except AtelierError:
+            return None
+        return h, claims
+
+    def _local_entry(self, scope: Scope, h: RequestHeaders, claims: dict[str, Any] | None, slug: str) -> Entry | None:
+        """This process's copy of the answer (`EntryReader.local`: no round trip), if it has one."""
+        assert self._reader is not None
+        return self._reader.local(entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
+                                            _audience(claims), slug.encode()))
+
+    async def find_hit(self, scope: Scope) -> Hit | None:
+        """What `HitLane` answers: a `_hit_candidate` whose storefront is known and answer kept
+        here, counted against the caller's limits. None: the full path."""
+        found = self._hit_candidate(scope)
+        if found is None:
+            return None
+        h, claims = found
+        try:
             resolved, shareable = await self.storefronts.resolve_for_sharing(h.storefront, None, h.referer, None)
         except AtelierError:
             return None
-        key = entry_key(scope.get("scheme", "http"), h.host, path, scope["query_string"],
-                        _audience(claims), resolved.encode())
-        entry = reader.local(key)
+        entry = self._local_entry(scope, h, claims, resolved)
         if entry is None:
             return None
         if self.settings.rate_limits_enabled:
@@ -277,17 +294,36 @@ class Proxy:
                 return None  # refused: the full path counts it again and answers 429 (CORS, log)
         return Hit(entry, h.if_none_match, resolved, shareable)
 
+    def find_hit_now(self, scope: Scope) -> Hit | None:
+        """`find_hit` when it needs no I/O at all (`answer_now`): the storefronts loaded, the
+        caller's limit counted in this process (`RateLimiter.hit_now`), no storefront budget (those
+        are counted in Redis, exactly). None: `HitLane` or the full path decides."""
+        found = self._hit_candidate(scope)
+        if found is None:
+            return None
+        h, claims = found
+        chosen = self.storefronts.resolve_for_sharing_now(h.storefront, h.referer)
+        if chosen is None:
+            return None
+        resolved, shareable = chosen
+        entry = self._local_entry(scope, h, claims, resolved)
+        if entry is None:
+            return None
+        if self.settings.rate_limits_enabled:
+            client = scope.get("client")
+            anon = None if claims else self._anon_of(h.anon_candidates, h.cookie)
+            if self._budget(resolved, claims, anon) is not None:
+                return None
+            rule, key, _ = self._caller_limit(claims, client[0] if client else "unknown")
+            if not self.limiter.hit_now(rule, key):
+                return None
+        return Hit(entry, h.if_none_match, resolved, shareable)
+
     async def send_hit(self, hit: Hit, send: Send) -> None:
         storefront_var.set(hit.storefront)
-
-        def on_start(_status: int, response_headers: list[tuple[bytes, bytes]]) -> None:
-            _public_answer(response_headers, hit.shareable)
-            # What the CORS middleware adds to every answer to a request without an Origin.
-            vary = [v for k, v in response_headers if k == b"vary"]
-            response_headers[:] = [(k, v) for k, v in response_headers if k != b"vary"]
-            response_headers.append((b"vary", b", ".join([*vary, b"Origin"])))
-
-        await _send_entry(hit.entry, hit.if_none_match, send, on_start)
+        status, headers, body = hit.answer()
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 @dataclass(slots=True)
@@ -343,6 +379,16 @@ class Hit:
     storefront: str
     shareable: bool
 
+    def answer(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The status, headers and body of the answer, as both lanes give it."""
+        status, headers, body = _entry_answer(self.entry, self.if_none_match)
+        _public_answer(headers, self.shareable)
+        # What the CORS middleware adds to every answer to a request without an Origin.
+        vary = [v for k, v in headers if k == b"vary"]
+        headers[:] = [(k, v) for k, v in headers if k != b"vary"]
+        headers.append((b"vary", b", ".join([*vary, b"Origin"])))
+        return status, headers, body
+
 
 def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool) -> None:
     """The edge rules of an answer a service declared public (the module doc)."""
@@ -367,8 +413,7 @@ def _prefix(path: str) -> str:
     return "/".join(parts[:4])
 
 
-async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
-                      on_start: Callable[[int, list[tuple[bytes, bytes]]], None]) -> None:
+def _entry_answer(entry: Entry, if_none_match: bytes | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     if matches(if_none_match, entry.etag):
         status, body = 304, b""
         response_headers = not_modified_headers(entry.headers)
@@ -376,6 +421,12 @@ async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
         status, body = 200, entry.body
         response_headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
     response_headers.append((b"x-cache", b"hit"))  # answered by the gateway from the shared cache
+    return status, response_headers, body
+
+
+async def _send_entry(entry: Entry, if_none_match: bytes | None, send: Send,
+                      on_start: Callable[[int, list[tuple[bytes, bytes]]], None]) -> None:
+    status, response_headers, body = _entry_answer(entry, if_none_match)
     on_start(status, response_headers)
     await send({"type": "http.response.start", "status": status, "headers": response_headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -421,17 +472,12 @@ class HitLane:
         self.logged = AccessLogMiddleware(self._answer, service="gateway", route_label=resolve, enabled=access_log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            lanes: Lanes | None = getattr(self.app_state, "gateway", None)
-            path: str = scope["path"]
-            if lanes is not None and (lanes.compat is None or not (
-                    path.startswith("/compat/") or lanes.compat.claims("GET", path)
-                    or _root_profile(scope, lanes.storefront_resolver, lanes.compat) is not None)):
-                hit = await lanes.proxy.find_hit(scope)
-                if hit is not None:
-                    scope[_HIT] = hit
-                    await self.logged(scope, receive, send)
-                    return
+        if scope["type"] == "http" and scope["method"] == "GET" and (lanes := _native(self.app_state, scope)):
+            hit = await lanes.proxy.find_hit(scope)
+            if hit is not None:
+                scope[_HIT] = hit
+                await self.logged(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: Scope, _receive: Receive, send: Send) -> None:
@@ -439,6 +485,64 @@ class HitLane:
 
 
 _HIT = "atelier.gateway.hit"
+
+
+def _native(app_state: Any, scope: Scope) -> Lanes | None:
+    """The gateway's lanes, when the request is for a native route (no profile of the seed APIs
+    serves it); None before the lifespan has run."""
+    lanes: Lanes | None = getattr(app_state, "gateway", None)
+    path: str = scope["path"]
+    if lanes is None or (lanes.compat is not None and (
+            path.startswith("/compat/") or lanes.compat.claims("GET", path)
+            or _root_profile(scope, lanes.storefront_resolver, lanes.compat) is not None)):
+        return None
+    return lanes
+
+
+class EarlyHits:
+    """The `hits` fast path (`atelier_common.fast.protocol.EarlyAnswer`): what `HitLane` answers
+    when it needs no I/O (`Proxy.find_hit_now`), written as bytes by the protocol itself, outside
+    the ASGI stack. Everything the stack adds to that answer is added here: `ClientOrigin`'s client,
+    the access log's line, metrics and request id, `NoSniff`, uvicorn's `date` and `server`. A
+    request it declines goes through the stack."""
+
+    def __init__(self, app_state: Any, clients: ClientResolver, *, access_log: bool) -> None:
+        self.app_state = app_state
+        self.clients = clients
+        self.log = AccessLogMiddleware(_unused, service="gateway", route_label=resolve, enabled=access_log)
+
+    def __call__(self, scope: Scope, default_headers: list[tuple[bytes, bytes]], keep_alive: bool) -> bytes | None:
+        started = time.perf_counter()
+        if "." in scope["path"] or (len(scope["path"]) > 1 and scope["path"].endswith("/")):
+            return None  # refused or rewritten by `GatewayMiddleware`: the stack answers
+        lanes = _native(self.app_state, scope)
+        if lanes is None:
+            return None
+        if self.clients.trusted:
+            scope = resolved_client(scope, self.clients)
+        hit = lanes.proxy.find_hit_now(scope)
+        if hit is None:
+            return None
+        status, headers, body = hit.answer()
+        request_id = self.log.record_answer(scope, status, started, hit.storefront)
+        lines = [_STATUS_LINES[status]]
+        lines.extend(name + b": " + value + b"\r\n" for name, value in default_headers)
+        lines.extend(name + b": " + value + b"\r\n" for name, value in headers if name != b"x-request-id")
+        if not any(name == b"x-content-type-options" for name, _ in headers):
+            lines.append(b"x-content-type-options: nosniff\r\n")
+        lines.append(b"x-request-id: " + request_id.encode() + b"\r\n")
+        if not keep_alive:
+            lines.append(b"connection: close\r\n")
+        lines.append(b"\r\n")
+        lines.append(body)
+        return b"".join(lines)
+
+
+_STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
+
+
+async def _unused(_scope: Scope, _receive: Receive, _send: Send) -> None:
+    raise AssertionError("EarlyHits only records answers through its access log")
 
 
 def _root_profile(scope: Scope, resolver: StorefrontResolver, compat: CompatMount) -> tuple[str, bool] | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from atelier_common.storefronts import StorefrontDirectory
+from atelier_common.storefronts import Storefront, StorefrontDirectory
 
 # The scope key a compatibility profile's native calls carry its name in (`seams.COMPAT_PROFILE`).
 COMPAT_PROFILE = "atelier.compat_profile"
@@ -74,7 +74,18 @@ class StorefrontResolver:
         alone chose the storefront (a shared cache cannot vary on it: every page is another value)."""
         if header:
             return (await self.directory.get(header.decode("latin-1").strip())).slug, True
-        default = await self.directory.get(None)
+        return self._by_page(await self.directory.get(None), origin, referer, profile)
+
+    def resolve_for_sharing_now(self, header: bytes | None, referer: bytes | None) -> tuple[str, bool] | None:
+        """`resolve_for_sharing` of a request without an `Origin` or a profile, when it needs no
+        I/O; None: it would ask identity first (or refuse the header)."""
+        found = self.directory.current(header.decode("latin-1").strip() if header else None)
+        if found is None:
+            return None
+        return (found.slug, True) if header else self._by_page(found, None, referer, None)
+
+    def _by_page(self, default: Storefront, origin: bytes | None, referer: bytes | None,
+                 profile: str | None) -> tuple[str, bool]:
         self._maps()
         for candidate in (origin, referer):
             if candidate:

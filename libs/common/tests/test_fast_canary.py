@@ -76,8 +76,29 @@ def test_protocol_uvicorns_httptools_protocol() -> None:
           "`HttpToolsProtocol.on_headers_complete` changed")
 
 
+def test_hits_uvicorns_task_start_and_cycle() -> None:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+    check(fast.HITS, list(inspect.signature(HttpToolsProtocol._start_asgi_task).parameters) == ["self", "cycle", "app"],
+          "`HttpToolsProtocol._start_asgi_task(cycle, app)` changed")
+    check(fast.HITS, "self._start_asgi_task(self.cycle, app)" in inspect.getsource(HttpToolsProtocol.on_headers_complete),
+          "`on_headers_complete` no longer starts a request through `_start_asgi_task`")
+    completing = inspect.getsource(HttpToolsProtocol.on_response_complete)
+    check(fast.HITS, "self.pipeline" in completing and "timeout_keep_alive" in completing,
+          "`on_response_complete` no longer starts the next pipelined request or the keep-alive timer")
+    check(fast.HITS, all(f".{name}" in inspect.getsource(RequestResponseCycle) for name in (
+        "response_started", "response_complete", "keep_alive", "waiting_for_100_continue")),
+          "uvicorn's RequestResponseCycle no longer keeps the state the early answer sets and reads")
+    for skipped in (HttpToolsProtocol.on_body, HttpToolsProtocol.on_message_complete):
+        check(fast.HITS, "self.cycle.response_complete" in inspect.getsource(skipped),
+              f"`{skipped.__name__}` no longer skips a complete cycle's body")
+    check(fast.HITS, callable(getattr(HttpToolsProtocol, "_unset_keepalive_if_required", None)),
+          "`HttpToolsProtocol._unset_keepalive_if_required` is gone")
+
+
 @pytest.mark.parametrize(("package", "distribution", "path"), [("atelier-common", "sqlalchemy", fast.STATEMENTS),
                                                                ("atelier-common", "uvicorn", fast.PROTOCOL),
+                                                               ("atelier-common", "uvicorn", fast.HITS),
                                                                ("atelier-platform", "uvicorn", fast.PROTOCOL)])
 def test_the_libraries_read_are_pinned_below_their_next_release(package: str, distribution: str, path: str) -> None:
     requirement = next(Requirement(line) for line in importlib.metadata.requires(package) or []

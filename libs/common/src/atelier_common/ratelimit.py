@@ -86,6 +86,14 @@ class _Budget:
     pending: int = 0  # hits counted here, not yet added to Redis
 
 
+def _take(budget: _Budget, amount: int) -> bool:
+    """One hit on this process's count of a synced window, when that count allows it."""
+    if budget.shared + budget.pending < amount:
+        budget.pending += 1
+        return True
+    return False
+
+
 class RateLimiter:
     def __init__(self, redis_url: str | None = None, *, moving_window: bool = True, guard: RedisGuard | None = None,
                  key_prefix: str = "atelier:", sync_seconds: float = 0.0) -> None:
@@ -137,6 +145,19 @@ class RateLimiter:
         retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
 
+    def hit_now(self, rule: str, *keys: str) -> bool:
+        """`hit` when it needs no I/O: True when this process's own count allows and takes the hit
+        (a synced limiter); False counts nothing, and `hit` decides (a count that may be full, a
+        limiter that asks Redis or memory storage on every hit)."""
+        if self.sync_seconds <= 0 or self.shared is None:
+            return False
+        limit = _parsed(rule)
+        key = limit.key_for(*keys)
+        budget = self._budgets.get(key)
+        if budget is None or budget.ends <= time.monotonic() or not self._syncing.running:
+            return False  # `hit` opens the window and starts the syncing
+        return _take(budget, limit.amount)
+
     # Counting only some outcomes (identity's sign-in failures): look first, count after, forget.
     # Through Redis when set, this process's memory while it is out; not for a synced limiter.
 
@@ -181,8 +202,7 @@ class RateLimiter:
             budget = self._budgets[key] = _Budget(now + limit.get_expiry(), limit.get_expiry())
         if not self._syncing.running:
             self._syncing.every(self.sync_seconds, self.sync, now=False)
-        if budget.shared + budget.pending < limit.amount:
-            budget.pending += 1
+        if _take(budget, limit.amount):
             return True
         total = await self._sync_key(key, budget, extra=1)
         if total is None:

@@ -163,6 +163,14 @@ class StorefrontDirectory:
                 raise UnknownStorefront(details={"storefront": slug})
         return storefront
 
+    def current(self, slug: str | None = None) -> Storefront | None:
+        """`get` when it needs no I/O: None when this copy would first ask identity (never loaded,
+        or a slug it does not know)."""
+        self._refresh_if_stale()
+        if self._loaded_at is None and self._loader is not None:
+            return None
+        return self.known(slug) if slug else self.default
+
     def load_soon(self) -> None:
         """Load in the background until a first load succeeds (a process starting: identity may
         answer only later), so that its first requests find the storefronts."""

@@ -10,6 +10,7 @@ that the plain path can always be run instead: when a library's internals change
 | `statements` | `db.Statement` compiled once, run on the transaction's psycopg connection (`statements.py`) | the connection's `execute` (SQLAlchemy) | SQLAlchemy's compiled `_result_columns`, `_bind_processors`, `TypeEngine._cached_result_processor`, the engine's `dispatch` |
 | `protocol` | uvicorn's httptools protocol, trailers kept out of the headers (`protocol.py`) | uvicorn's h11 protocol | uvicorn's `HttpToolsProtocol` (subclassed: its `headers` list) |
 | `http1` | the gateway's own pooled HTTP/1.1 client to the services (`http1.py`) | httpx (`atelier_gateway.upstream.HttpxUpstream`) | none (httptools' public parser) |
+| `hits` | a cache hit the gateway can answer with no I/O written by the protocol itself (`protocol.py`'s `EarlyAnswer`, `atelier_gateway.proxy.EarlyHits`); needs `protocol` | the ASGI app's `HitLane` | uvicorn's `HttpToolsProtocol._start_asgi_task`, its cycle's state, `on_response_complete` |
 
 Its gain, measured, is in docs/capacity.md ("The fast paths"); a fast path whose gain is within the
 noise or under ~5 % of the operation it serves is removed rather than kept.
@@ -22,7 +23,8 @@ import os
 STATEMENTS = "statements"
 PROTOCOL = "protocol"
 HTTP1 = "http1"
-NAMES = (STATEMENTS, PROTOCOL, HTTP1)
+HITS = "hits"
+NAMES = (STATEMENTS, PROTOCOL, HTTP1, HITS)
 ENV = "ATELIER_FAST_PATHS"
 
 _on: frozenset[str] | None = None

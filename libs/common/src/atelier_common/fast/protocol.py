@@ -9,15 +9,26 @@ anonymous id) after the gateway has read the head. This subclass of uvicorn's in
 the canary test. Switched off (`ATELIER_FAST_PATHS`), the processes serve with uvicorn's h11
 protocol, which never turns trailers into headers.
 
+The `hits` fast path rides on it: a GET the process can answer at once, with no I/O (the gateway's
+cache hits, `atelier_gateway.proxy.EarlyHits`), is answered by the protocol itself, as the bytes
+the answer takes on the wire, without an ASGI task, the middleware stack or uvicorn's response
+writer: `EarlyAnswer`. Anything else, or an answer it declines (None), goes the usual way.
+
 (It used to join a response's writes of one loop turn into one `send` too: within the noise of
 uvicorn's own writes when measured per answer, so removed.)
 """
 
 from __future__ import annotations
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from atelier_common import fast
+
+log = logging.getLogger("atelier.fast")
 
 # What `uvicorn.run(http=...)` imports in each worker process.
 HTTPTOOLS = "atelier_common.fast.protocol:TrailerlessHttpToolsProtocol"
@@ -34,9 +45,51 @@ def http_protocol() -> str:
     return HTTPTOOLS if fast.enabled(fast.PROTOCOL) else PLAIN
 
 
+# (scope, uvicorn's default headers — `date`, `server` —, keep-alive) → the whole answer's bytes, or
+# None: the request goes to the app. Called for a GET only, with nothing of an earlier request of
+# the connection still being answered; it must not block, nor fail.
+EarlyAnswer = Callable[[Any, list[tuple[bytes, bytes]], bool], bytes | None]  # Any: uvicorn's `HTTPScope`
+_early: EarlyAnswer | None = None
+
+
+def answer_early(lane: EarlyAnswer | None) -> None:
+    """Set (None: clear) this process's `EarlyAnswer`: the `hits` fast path, when it is on."""
+    global _early
+    _early = lane if lane is None or fast.enabled(fast.HITS) else None
+
+
+def early_answer() -> EarlyAnswer | None:
+    """This process's `EarlyAnswer`, if one is set."""
+    return _early
+
+
 class TrailerlessHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
+        # An answer written early arms the keep-alive timer in the middle of the parser's chunk;
+        # a request pipelined behind it in that chunk must not run under that timer.
+        self._unset_keepalive_if_required()
         super().on_headers_complete()
         # The parser reports a chunked body's trailer fields through `on_header` too, and uvicorn
         # appends them to the list the request's scope holds. Trailers go nowhere.
         self.headers = []
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        lane = _early
+        if (lane is not None and app is self.app and cycle.scope["method"] == "GET"
+                and not self.flow.write_paused and not cycle.waiting_for_100_continue):
+            try:
+                answer = lane(cycle.scope, self.server_state.default_headers, cycle.keep_alive)
+            except Exception:  # a fault of the lane: the app answers instead, as without it
+                log.exception("the early answer failed; the app answers the request")
+                answer = None
+            if answer is not None:
+                # As uvicorn's writer ends an answer: the body that may still arrive is dropped
+                # (`on_body` and `on_message_complete` skip a complete cycle), a closing answer closes,
+                # and the next pipelined request starts (or the keep-alive timer).
+                cycle.response_started = cycle.response_complete = True
+                self.transport.write(answer)
+                if not cycle.keep_alive:
+                    self.transport.close()
+                self.on_response_complete()
+                return
+        super()._start_asgi_task(cycle, app)
