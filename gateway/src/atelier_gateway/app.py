@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.cache import InvalidationFeed, RedisStore, open_store
+from atelier_common.counting import COUNT_ESTIMATED_HEADER
 from atelier_common.errors import install_error_handlers
 from atelier_common.events import EventBus
 from atelier_common.fast.protocol import answer_early
@@ -205,7 +206,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                                                                 "storefront_resolver", None),
                        allow_origins=settings.cors_origins, allow_credentials=True,
                        allow_methods=["*"], allow_headers=["*"],
-                       expose_headers=["X-Anonymous-Token", "X-Session-ID", "X-Request-ID", "Retry-After"])
+                       expose_headers=["X-Anonymous-Token", "X-Session-ID", "X-Request-ID", "Retry-After",
+                                       COUNT_ESTIMATED_HEADER])
     instrument_app(app, settings, "gateway", route_label=resolve)
     # Cache hits the gateway holds itself skip the access log's, CORS's and the routing's layers.
     app.add_middleware(HitLane, app_state=app.state, access_log=settings.access_log)
