@@ -510,6 +510,7 @@ class EarlyHits:
         self.app_state = app_state
         self.clients = clients
         self.log = AccessLogMiddleware(_unused, service="gateway", route_label=resolve, enabled=access_log)
+        self._renders: dict[tuple[int, int, bool], tuple[Entry, bytes, bytes]] = {}
 
     def __call__(self, scope: Scope, default_headers: list[tuple[bytes, bytes]], keep_alive: bool) -> bytes | None:
         started = time.perf_counter()
@@ -523,13 +524,11 @@ class EarlyHits:
         hit = lanes.proxy.find_hit_now(scope)
         if hit is None:
             return None
-        status, headers, body = hit.answer()
+        status, rendered, body = self._rendered(hit)
         request_id = self.log.record_answer(scope, status, started, hit.storefront)
         lines = [_STATUS_LINES[status]]
         lines.extend(name + b": " + value + b"\r\n" for name, value in default_headers)
-        lines.extend(name + b": " + value + b"\r\n" for name, value in headers if name != b"x-request-id")
-        if not any(name == b"x-content-type-options" for name, _ in headers):
-            lines.append(b"x-content-type-options: nosniff\r\n")
+        lines.append(rendered)
         lines.append(b"x-request-id: " + request_id.encode() + b"\r\n")
         if not keep_alive:
             lines.append(b"connection: close\r\n")
@@ -537,8 +536,28 @@ class EarlyHits:
         lines.append(body)
         return b"".join(lines)
 
+    def _rendered(self, hit: Hit) -> tuple[int, bytes, bytes]:
+        """The answer's status, its own header lines as written, and its body: rendered once per
+        copy, status and sharing (a copy is immutable; a new one replaces it after a bump)."""
+        status = 304 if matches(hit.if_none_match, hit.entry.etag) else 200
+        key = (id(hit.entry), status, hit.shareable)
+        known = self._renders.get(key)
+        if known is not None and known[0] is hit.entry:
+            return status, known[1], known[2]
+        status, headers, body = hit.answer()
+        lines = [name + b": " + value + b"\r\n" for name, value in headers if name != b"x-request-id"]
+        if not any(name == b"x-content-type-options" for name, _ in headers):
+            lines.append(b"x-content-type-options: nosniff\r\n")
+        if len(self._renders) >= _MAX_RENDERS:
+            self._renders.clear()
+        self._renders[key] = (hit.entry, b"".join(lines), body)
+        return status, self._renders[key][1], body
+
 
 _STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
+# Rendered answers kept by `EarlyHits`; each holds its copy (and body) until cleared, so fewer than
+# the 2,000 copies `EntryReader` keeps: a replaced copy is not held for long.
+_MAX_RENDERS = 1_000
 
 
 async def _unused(_scope: Scope, _receive: Receive, _send: Send) -> None:

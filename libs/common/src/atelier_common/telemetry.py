@@ -539,6 +539,9 @@ class AccessLogMiddleware:
         writes its cache hits: `atelier_common.fast.protocol`); the request id the answer carries."""
         request_id, authorization, anon, _ = _request_fields(scope["headers"])
         request_id = request_id or os.urandom(16).hex()
+        if not self.enabled:
+            self._record(scope, status, time.perf_counter() - started, request_id, authorization, anon, storefront)
+            return request_id
         # What the line's formatter reads, as `__call__` sets it around a request.
         tokens = request_id_var.set(request_id), service_var.set(self.service), storefront_var.set(storefront)
         try:
