@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from atelier_common.counting import CountEstimates
 from atelier_common.service import Runtime
 from atelier_common.storefronts import StorefrontDirectory
 from atelier_orders.clients import ServiceClients
@@ -20,9 +21,12 @@ class OrdersContext:
     clients: ServiceClients
     # This process's copy of the storefronts (identity owns them; `atelier_common.storefronts`).
     storefronts: StorefrontDirectory
+    # Estimated counts of staff's broad order searches, shared by every request of this process.
+    estimates: CountEstimates = field(default_factory=CountEstimates)
 
 
 @asynccontextmanager
 async def context(runtime: Runtime) -> AsyncIterator[OrdersContext]:
-    yield OrdersContext(settings=OrdersSettings.of(runtime), clients=ServiceClients(runtime.internal),
-                        storefronts=runtime.storefronts)
+    settings = OrdersSettings.of(runtime)
+    yield OrdersContext(settings=settings, clients=ServiceClients(runtime.internal), storefronts=runtime.storefronts,
+                        estimates=CountEstimates(ttl=settings.count_estimate_seconds))

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from atelier_common.columns import table_of, utc_day
-from atelier_common.counting import capped_count
+from atelier_common.counting import CountEstimates, capped_count
 from atelier_common.db import Statement
 from atelier_common.filters import Filters, where_given
 from atelier_orders import domain
@@ -132,12 +132,15 @@ class OrderQueries:
         return count, (await self.session.exec(page)).all()
 
     async def search(self, where: domain.StaffOrderFilter, *, limit: int, offset: int,
-                     exact_count_limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool, Sequence[Order]]:
+                     exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,
+                     ) -> tuple[int, bool, Sequence[Order]]:
         """Staff's search over every order (#36), newest first (ix_customer_order_created, walked
         backwards): (count, whether it is an estimate, the page). A broad search's count is
-        exact up to `exact_count_limit` orders, past it the planner's estimate (#57)."""
+        exact up to `exact_count_limit` orders, past it the planner's estimate (#57), kept in
+        `estimates` for the same filters."""
         stmt = where_given(select(Order), _STAFF_FILTERS, where)
-        count, estimated = await capped_count(self.session, stmt, exact_count_limit)
+        count, estimated = await capped_count(self.session, stmt, exact_count_limit, estimates=estimates,
+                                              key=("staff orders", where))
         page = (stmt.order_by(col(Order.created_at).desc(), col(Order.id).desc()).limit(limit).offset(offset)
                 .options(selectinload(Order.items)))  # type: ignore[arg-type]  # as in `list`
         return count, estimated, (await self.session.exec(page)).all()

@@ -23,3 +23,5 @@ class OrdersSettings(PricingSettings):
     # Staff's order search counts matches exactly up to this many; past it (PostgreSQL) the count
     # is the planner's estimate and the response carries `X-Count-Estimated: true`.
     exact_count_limit: int = Field(default=1_000, ge=1)
+    # An estimated count is reused this long for the same filters (0: estimate on every page).
+    count_estimate_seconds: float = Field(default=60.0, ge=0)

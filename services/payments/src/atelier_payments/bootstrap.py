@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
 
+from atelier_common.counting import CountEstimates
 from atelier_common.db import Database
 from atelier_common.internal import service_url
 from atelier_common.service import Runtime
@@ -42,6 +43,8 @@ class PaymentsContext:
     identity: IdentityClient | None = None
     # This process's copy of the storefronts (identity owns them): descriptors, redirects, names.
     storefronts: StorefrontDirectory | None = None
+    # Estimated counts of finance's broad ledger pages, shared by every request of this process.
+    estimates: CountEstimates = field(default_factory=CountEstimates)
 
     async def storefront(self, slug: str) -> Storefront | None:
         """The storefront of a payment or subscription; None when this copy does not know it
@@ -81,6 +84,7 @@ async def context(runtime: Runtime) -> AsyncIterator[PaymentsContext]:
                               http=runtime.http, local_webhook_url=webhook_url,
                               catalog=CatalogClient(runtime.internal, settings.subscription_plan_skus),
                               generation=GenerationClient(runtime.internal), identity=IdentityClient(runtime.internal),
-                              db=runtime.db, storefronts=runtime.storefronts)
+                              db=runtime.db, storefronts=runtime.storefronts,
+                              estimates=CountEstimates(ttl=settings.count_estimate_seconds))
     finally:
         await providers.close()

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.counting import capped_count
+from atelier_common.counting import CountEstimates, capped_count
 from atelier_common.filters import Filters, where_given
 from atelier_payments.models import LedgerEntry, Payment, Subscription
 from atelier_payments.rows import PaymentRow
@@ -50,12 +50,14 @@ class PaymentQueries:
         return count, (await self.session.exec(stmt)).all()
 
     async def ledger_search(self, query: StaffLedgerQuery, *, limit: int, offset: int,
-                            exact_count_limit: int = EXACT_COUNT_LIMIT) -> tuple[int, bool, Sequence[LedgerEntry]]:
+                            exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,
+                            ) -> tuple[int, bool, Sequence[LedgerEntry]]:
         """Every owner's entries (#53, finance), newest first, narrowed by `query`: (count, whether
         it is an estimate, the page). The count is exact up to `exact_count_limit` entries, past it
-        the planner's estimate (#57)."""
+        the planner's estimate (#57), kept in `estimates` for the same filters."""
         stmt = where_given(select(LedgerEntry), _LEDGER_FILTERS, query)
-        count, estimated = await capped_count(self.session, stmt, exact_count_limit)
+        count, estimated = await capped_count(self.session, stmt, exact_count_limit, estimates=estimates,
+                                              key=("ledger", query.model_dump_json()))
         rows = await self.session.exec(stmt.order_by(col(LedgerEntry.created_at).desc(), col(LedgerEntry.id).desc())
                                        .limit(limit).offset(offset))
         return count, estimated, rows.all()

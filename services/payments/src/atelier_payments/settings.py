@@ -47,6 +47,8 @@ class PaymentsSettings(ServiceSettings):
     # Finance's ledger counts entries exactly up to this many; past it (PostgreSQL) the count is
     # the planner's estimate and the response carries `X-Count-Estimated: true`.
     exact_count_limit: int = Field(default=1_000, ge=1)
+    # An estimated count is reused this long for the same filters (0: estimate on every page).
+    count_estimate_seconds: float = Field(default=60.0, ge=0)
 
     @model_validator(mode="after")
     def _check_payment_settings(self) -> "PaymentsSettings":

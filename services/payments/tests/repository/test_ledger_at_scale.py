@@ -63,6 +63,10 @@ async def test_the_whole_ledger_is_estimated_and_a_storefronts_day_read_by_its_i
     # The count reads at most exact_count_limit + 1 entries; the page walks ix_ledger_entry_created.
     assert plans[0].splitlines()[1].strip().startswith("->  Limit") and "rows=1001" in plans[0], plans[0]
     assert "ix_ledger_entry_created" in plans[1] and "Sort" not in plans[1], plans[1]
+    # The next page with the same filters reuses the estimate (`count_estimate_seconds`): no count.
+    again, plans = await _read(api, {"offset": "20"})
+    assert again.json()["count"] == body["count"] and again.headers.get("x-count-estimated") == "true"
+    assert len(plans) == 1 and "ix_ledger_entry_created" in plans[0], plans
 
     day = {"storefront": "shop", "kind": "payment", "created_after": "2026-08-18T00:00:00Z",
            "created_before": "2026-08-19T00:00:00Z"}

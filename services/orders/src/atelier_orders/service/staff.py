@@ -28,7 +28,8 @@ class StaffOrders(UseCase[OrdersContext]):
             status=query.status.value if query.status else None, storefront=query.storefront,
             created_after=query.created_after, created_before=query.created_before)
         return await OrderQueries(self.session).search(where, limit=limit, offset=offset,
-                                                        exact_count_limit=self.context.settings.exact_count_limit)
+                                                        exact_count_limit=self.context.settings.exact_count_limit,
+                                                        estimates=self.context.estimates)
 
     async def daily(self, days: int) -> tuple[DayWindow, list[domain.DailyOrders]]:
         """The last `days` days (UTC, today included) per day and storefront (#53): orders placed,

@@ -26,7 +26,8 @@ class StaffPayments(UseCase[PaymentsContext]):
                      ) -> tuple[int, bool, Sequence[LedgerEntry]]:
         """(count, whether it is an estimate, the page): see `PaymentQueries.ledger_search`."""
         return await PaymentQueries(self.session).ledger_search(
-            query, limit=limit, offset=offset, exact_count_limit=self.context.settings.exact_count_limit)
+            query, limit=limit, offset=offset, exact_count_limit=self.context.settings.exact_count_limit,
+            estimates=self.context.estimates)
 
     async def subscriptions(self, *, customer: uuid.UUID | None, status: str | None, limit: int,
                             offset: int) -> tuple[int, Sequence[Subscription]]:
