@@ -295,7 +295,7 @@ class Proxy:
         return Hit(entry, h.if_none_match, resolved, shareable)
 
     def find_hit_now(self, scope: Scope) -> Hit | None:
-        """`find_hit` when it needs no I/O at all (`answer_now`): the storefronts loaded, the
+        """`find_hit` when it needs no I/O at all (`EarlyHits`): the storefronts loaded, the
         caller's limit counted in this process (`RateLimiter.hit_now`), no storefront budget (those
         are counted in Redis, exactly). None: `HitLane` or the full path decides."""
         found = self._hit_candidate(scope)
