@@ -165,8 +165,10 @@ def _order_rows(probe: bool) -> str:
         # Half of the customers' orders go to 5 % of them, half to anyone; customer 1 is the probe.
         user = (f"(2 + floor({_h('user')} * CASE WHEN {_h('regular')} < 0.5 "
                 "THEN greatest(%(customers)s / 20, 1) ELSE greatest(%(customers)s - 1, 1) END))::bigint")
+    # The fraction of the two years first: the interval times a row's index overflows its days field
+    # (an int32) past ~2.9 million rows.
     placed = ("%(t0)s::timestamptz + (%(t1)s::timestamptz - %(t0)s::timestamptz) "
-              f"* ((i - %(first)s) + {_h('time')}) / (%(last)s - %(first)s + 1)")
+              f"* (((i - %(first)s) + {_h('time')}) / (%(last)s - %(first)s + 1))")
     return f"""
     (SELECT s.*, paths.steps, after.after,
             'ORD-' || to_char(s.created_at AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || {_base36('s.number_index')}
