@@ -165,12 +165,7 @@ class TestInProcessCopies:
             proxy.send_hit = counted
             await poll_until(lambda: _true(proxy.feed.live), timeout=10)
             await gateway.client.get("/api/v1/products/x", params={"public": "1"})  # the prefix is learned
-            body = b'{"price": "9.99"}'
-            entry = Entry(await service.generations(["shop"]), ("shop",),
-                          [(b"content-type", b"application/json"), (b"etag", etag_of(body)),
-                           (b"cache-control", b"public, no-cache")], body)
-            await service.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", PUBLIC_AUDIENCE,
-                                        b"default"), entry.encode(), ttl=30)
+            await _stored_as_catalog(service, b'{"price": "9.99"}')
 
             first = await gateway.client.get("/api/v1/products/p1")  # from Redis: the copy is kept
             assert first.headers["x-cache"] == "hit" and not lane
@@ -222,12 +217,7 @@ class TestInProcessCopies:
             assert early is not None
             await poll_until(lambda: _true(proxy.feed.live), timeout=10)
             await gateway.client.get("/api/v1/products/x", params={"public": "1"})  # the prefix is learned
-            body = b'{"price": "9.99"}'
-            entry = Entry(await service.generations(["shop"]), ("shop",),
-                          [(b"content-type", b"application/json"), (b"etag", etag_of(body)),
-                           (b"cache-control", b"public, no-cache")], body)
-            await service.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", PUBLIC_AUDIENCE,
-                                        b"default"), entry.encode(), ttl=30)
+            body = await _stored_as_catalog(service, b'{"price": "9.99"}')
             await gateway.client.get("/api/v1/products/p1")  # from Redis: the copy is kept, the window opened
             by_lane = await gateway.client.get("/api/v1/products/p1")
             assert by_lane.headers["x-cache"] == "hit"
@@ -284,6 +274,16 @@ class TestInProcessCopies:
             assert refused.json()["error"]["code"] == "RATE_LIMITED" and refused.headers["retry-after"]
         await service.client.delete([key async for key in service.client.scan_iter(match=f"{prefix}*")])
         await service.close()
+
+
+async def _stored_as_catalog(service: RedisStore, body: bytes) -> bytes:
+    """A public answer of /api/v1/products/p1, stored as catalog stores it (another process)."""
+    entry = Entry(await service.generations(["shop"]), ("shop",),
+                  [(b"content-type", b"application/json"), (b"etag", etag_of(body)),
+                   (b"cache-control", b"public, no-cache")], body)
+    await service.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", PUBLIC_AUDIENCE, b"default"),
+                      entry.encode(), ttl=30)
+    return body
 
 
 async def _true(value: bool) -> bool:

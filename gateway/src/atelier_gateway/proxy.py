@@ -265,6 +265,12 @@ class Proxy:
             return None
         return h, claims
 
+    def _caller_of(self, scope: Scope, h: RequestHeaders, claims: dict[str, Any] | None) -> tuple[str, bytes | None]:
+        """Who a hit is counted against: the client address, and the valid anonymous token of a
+        caller without an access token."""
+        client = scope.get("client")
+        return client[0] if client else "unknown", None if claims else self._anon_of(h.anon_candidates, h.cookie)
+
     def _local_entry(self, scope: Scope, h: RequestHeaders, claims: dict[str, Any] | None, slug: str) -> Entry | None:
         """This process's copy of the answer (`EntryReader.local`: no round trip), if it has one."""
         assert self._reader is not None
@@ -286,10 +292,9 @@ class Proxy:
         if entry is None:
             return None
         if self.settings.rate_limits_enabled:
-            client = scope.get("client")
-            anon = None if claims else self._anon_of(h.anon_candidates, h.cookie)
+            ip, anon = self._caller_of(scope, h, claims)
             try:
-                await self._count(claims, client[0] if client else "unknown", resolved, anon)
+                await self._count(claims, ip, resolved, anon)
             except AtelierError:
                 return None  # refused: the full path counts it again and answers 429 (CORS, log)
         return Hit(entry, h.if_none_match, resolved, shareable)
@@ -310,11 +315,10 @@ class Proxy:
         if entry is None:
             return None
         if self.settings.rate_limits_enabled:
-            client = scope.get("client")
-            anon = None if claims else self._anon_of(h.anon_candidates, h.cookie)
+            ip, anon = self._caller_of(scope, h, claims)
             if self._budget(resolved, claims, anon) is not None:
                 return None
-            rule, key, _ = self._caller_limit(claims, client[0] if client else "unknown")
+            rule, key, _ = self._caller_limit(claims, ip)
             if not self.limiter.hit_now(rule, key):
                 return None
         return Hit(entry, h.if_none_match, resolved, shareable)
