@@ -166,7 +166,7 @@ def _order_rows(probe: bool) -> str:
         user = (f"(2 + floor({_h('user')} * CASE WHEN {_h('regular')} < 0.5 "
                 "THEN greatest(%(customers)s / 20, 1) ELSE greatest(%(customers)s - 1, 1) END))::bigint")
     # The fraction of the two years first: the interval times a row's index overflows its days field
-    # (an int32) past ~2.9 million rows.
+    # (an int32) past ~2.9 million rows (the ledger's too).
     placed = ("%(t0)s::timestamptz + (%(t1)s::timestamptz - %(t0)s::timestamptz) "
               f"* (((i - %(first)s) + {_h('time')}) / (%(last)s - %(first)s + 1))")
     return f"""
@@ -266,7 +266,7 @@ def _ledger_series(probe: bool) -> str:
             {_h('lstorefront', 'j')} AS sh,
             (1 + floor({_h('lorder', 'j')} * %(orders)s))::bigint AS order_index,
             %(t0)s::timestamptz + (%(t1)s::timestamptz - %(t0)s::timestamptz)
-                * ((j - %(first)s) + {_h('ltime', 'j')}) / (%(last)s - %(first)s + 1) AS created_at
+                * (((j - %(first)s) + {_h('ltime', 'j')}) / (%(last)s - %(first)s + 1)) AS created_at
      FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS j) AS g"""
 
 
