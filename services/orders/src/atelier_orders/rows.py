@@ -1,7 +1,6 @@
 """Orders' rows: an order, its items and its history as plain dataclasses, read and written with
 statements built once (`repository.py`, `queries.py`): under load, building statements and ORM
-objects cost orders more CPU than PostgreSQL spent running them. The list, the anonymisation and
-staff's search keep the ORM.
+objects cost orders more CPU than PostgreSQL spent running them. The anonymisation keeps the ORM.
 
 A row's fields are its table's columns, read by name (`tests/unit/test_rows.py` checks them).
 """
@@ -85,6 +84,33 @@ class OrderDetails:
     refunded_amount: Decimal = Decimal("0.00")  # from payments' refund records, filled by the reads that show it
     items: list[OrderItemRow] = field(default_factory=list)
     status_history: list[StatusEntry] = field(default_factory=list)
+
+    @property
+    def item_count(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+
+@dataclass
+class OrderSummaryRow:
+    """A line of a list of orders (the customer's, staff's search): the order's columns a list shows,
+    and its units counted beside it by the same statement (`queries.py`)."""
+
+    id: uuid.UUID
+    order_number: str
+    storefront: str
+    status: str
+    currency: str
+    subtotal: Decimal
+    tax_amount: Decimal
+    shipping_cost: Decimal
+    discount: Decimal
+    total_amount: Decimal
+    tracking_number: str | None
+    created_at: datetime
+    updated_at: datetime
+    email: str | None
+    user_id: uuid.UUID | None
+    item_count: int
 
 
 @dataclass

@@ -305,13 +305,7 @@ class OrderSummaryRead(_Read):
     tracking_number: str | None
     created_at: datetime
     updated_at: datetime
-    items: list[OrderItemRead] = Field(exclude=True)
-
-    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
-    @property
-    def item_count(self) -> int:
-        """Units, as the cart counts them."""
-        return sum(item.quantity for item in self.items)
+    item_count: int = Field(description="Units, as the cart counts them")
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property

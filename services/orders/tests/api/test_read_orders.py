@@ -31,6 +31,16 @@ class TestListOrders:
         assert {"order_number", "status", "total_amount", "item_count", "created_at"} <= set(first)
         assert "status_history" not in first and "items" not in first
 
+    async def test_a_line_counts_the_units_of_every_item(self, customer: Customer, platform: FakePlatform) -> None:
+        # The list sums the quantities beside each order (`queries._SUMMARY_COLUMNS`), as the order does.
+        packs = [platform.product(kind="credit_pack", price="1.00") for _ in range(2)]
+        placed = await customer.placed(items=[{"product_id": packs[0]["id"], "quantity": 3},
+                                              {"product_id": packs[1]["id"], "quantity": 2}])
+        await customer.placed(items=[{"product_id": packs[0]["id"]}])
+        body = (await customer.client.get("/api/v1/orders", headers=customer.headers)).json()
+        assert [line["item_count"] for line in body["results"]] == [1, 5]
+        assert placed["item_count"] == 5
+
     async def test_ordering_by_total_amount_and_pages(self, customer: Customer, platform: FakePlatform) -> None:
         placed = await _orders(customer, platform, "3.00", "1.00", "2.00")
         by_total = sorted(placed, key=lambda o: o["total_amount"])

@@ -9,7 +9,7 @@ from dataclasses import fields
 import pytest
 
 from atelier_orders import models
-from atelier_orders.rows import LockedOrder, OrderDetails, OrderItemRow, StatusEntry
+from atelier_orders.rows import LockedOrder, OrderDetails, OrderItemRow, OrderSummaryRow, StatusEntry
 
 # Each row: its table, and its fields that are no column of it (read beside the table's columns).
 SHAPES: dict[type, tuple[str, set[str]]] = {
@@ -31,3 +31,10 @@ def test_a_locked_order_reads_columns_of_the_order() -> None:
     columns = {c.name for c in models.SQLModel.metadata.tables["customer_order"].columns}
     assert {f.name for f in fields(LockedOrder)} - {"ships"} <= columns
     assert "ships" not in columns
+
+
+def test_a_summary_row_reads_columns_of_the_order() -> None:
+    # A list's line: the order's columns by name (`queries._SUMMARY_COLUMNS`), its units counted beside.
+    columns = {c.name for c in models.SQLModel.metadata.tables["customer_order"].columns}
+    assert {f.name for f in fields(OrderSummaryRow)} - {"item_count"} <= columns
+    assert "item_count" not in columns

@@ -15,9 +15,8 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import InvalidOrdering, OrderNotFound
-from atelier_orders.models import Order
 from atelier_orders.queries import OrderQueries
-from atelier_orders.rows import OrderDetails
+from atelier_orders.rows import OrderDetails, OrderSummaryRow
 from atelier_orders.schemas import OrderQuery, StorefrontOrders
 from atelier_orders.service._shared import order_id_of
 from atelier_orders.service.payment_records import PaymentRecords
@@ -47,7 +46,7 @@ class OrderService(UseCase[OrdersContext]):
         return order
 
     async def list(self, query: OrderQuery, viewer: Principal, storefront: Storefront, *, limit: int,
-                   offset: int) -> tuple[int, Sequence[Order]]:
+                   offset: int) -> tuple[int, Sequence[OrderSummaryRow]]:
         """A customer's orders on the request's storefront (each storefront is its own shop; an
         order of another storefront is still read by its id: `get`). Staff: `all` for every
         customer's, `storefront` for one storefront's (else the request's, or every one with `all`)."""

@@ -12,16 +12,17 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
-from atelier_orders.models import Order, OrderPaymentRecord, utcnow
+from atelier_orders.models import OrderPaymentRecord, utcnow
 from atelier_orders.queries import OrderQueries
-from atelier_orders.rows import OrderDetails
+from atelier_orders.rows import OrderDetails, OrderSummaryRow
 from atelier_orders.schemas import StaffOrderQuery
 from atelier_orders.service._shared import order_id_of, ships_with_tracking
 from atelier_orders.service.payment_records import PaymentRecords
 
 
 class StaffOrders(UseCase[OrdersContext]):
-    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int) -> tuple[int, bool, Sequence[Order]]:
+    async def search(self, query: StaffOrderQuery, *, limit: int, offset: int,
+                     ) -> tuple[int, bool, Sequence[OrderSummaryRow]]:
         """(count, whether it is an estimate, the page): see `OrderQueries.search`."""
         where = domain.StaffOrderFilter(
             email=query.email.lower() if query.email else None, number=query.number, customer=query.customer,
