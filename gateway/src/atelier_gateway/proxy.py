@@ -119,13 +119,15 @@ class Proxy:
             if ROLE_STAFF in claims.get("roles", ()):
                 return None
             amount, name = storefront.policies.customer_requests_per_minute, "customer_requests_per_minute"
+            if amount is None:
+                return None
             who = f"user:{claims['sub']}"
         elif anon is not None:
             amount, name = storefront.policies.anonymous_requests_per_minute, "anonymous_requests_per_minute"
+            if amount is None:
+                return None
             who = "anon:" + hashlib.blake2b(anon, digest_size=12).hexdigest()  # the token is the identity
         else:
-            return None
-        if amount is None:
             return None
         return f"{max(1, round(amount * scale))}/minute", f"{slug}:{who}", name
 
