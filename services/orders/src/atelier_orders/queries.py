@@ -45,8 +45,8 @@ _HISTORY = table_of(OrderStatusHistory)
 _ORDER_NAMES = tuple(c.name for c in _ORDER.c)
 _ITEM_NAMES = tuple(c.name for c in _ITEM.c)
 _HISTORY_NAMES = tuple(c.name for c in _HISTORY.c)
-# A list's line (`OrderSummaryRow`): the order's columns, and its units summed beside it
-# (ix_order_item_order_id), one statement for the page where the ORM's items took a second.
+# A list's line (`OrderSummaryRow`, in its fields' order): the order's columns, and its units summed
+# beside it (ix_order_item_order_id), one statement for the page where the ORM's items took a second.
 _ITEM_COUNT = (sa_select(func.coalesce(func.sum(_ITEM.c.quantity), 0)).where(_ITEM.c.order_id == _ORDER.c.id)
                .correlate(_ORDER).scalar_subquery())
 _SUMMARY_COLUMNS = (*(_ORDER.c[f.name] for f in fields(OrderSummaryRow) if f.name != "item_count"),
