@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import atelier_cart
 from atelier_common import outbox
@@ -229,9 +230,7 @@ class TestPublishFromCommit:
     @staticmethod
     def relay_on(db: Database, bus: RecordingBus) -> OutboxRelay:
         relay = OutboxRelay(db, bus, poll_seconds=60)
-        db.before_session_commit(relay.committing)  # as ServiceRuntime does for every role
-        db.on_session_commit(relay.committed, first=True)
-        db.session_info["publishes_own_events"] = True
+        relay.publish_own_commits()  # as ServiceRuntime does for every role
         return relay
 
     @staticmethod
@@ -362,17 +361,36 @@ class TestPublishFromCommit:
         assert await relay.settle() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
 
-    async def test_a_failed_commit_leaves_nothing_in_flight_for_long(self, db: Database) -> None:
+    async def test_a_failed_commit_leaves_nothing_in_flight(self, db: Database) -> None:
         postgres_only(db)
         relay = self.relay_on(db, RecordingBus())
         with pytest.raises(IntegrityError):
             async with db.transaction() as session:
                 message_id = await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
                 session.add(outbox.OutboxMessage(id=message_id, type="duplicate", producer="test", data={}))
-        assert message_id in relay._in_flight  # no after-commit hook ran to take it back
-        relay._in_flight[message_id] -= outbox.IN_FLIGHT_FORGOTTEN_SECONDS + 1
-        assert await relay.flush() == 0
         assert relay._in_flight == {}
+
+    async def test_a_commit_cancelled_as_it_lands_leaves_its_rows_to_the_batches(
+            self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A consumer's handler is cancelled when its broker channel closes, possibly under the
+        COMMIT: no after-commit hook publishes what committed, so a batch must, within its grace
+        rather than once the in-flight ids are forgotten minutes later."""
+        postgres_only(db)
+        bus = RecordingBus()
+        relay = self.relay_on(db, bus)
+        commit = AsyncSession.commit
+
+        async def commit_then_cancelled(session: AsyncSession) -> None:
+            await commit(session)
+            raise asyncio.CancelledError
+
+        monkeypatch.setattr(AsyncSession, "commit", commit_then_cancelled)
+        with pytest.raises(asyncio.CancelledError):
+            await self.commit_an_event(db)
+        monkeypatch.undo()
+        assert await self.unsent(db) == 1 and bus.published == []
+        assert await relay.flush() == 1
+        assert len(bus.published) == 1 and await self.unsent(db) == 0
 
     async def test_a_sweep_leaves_another_process_its_new_rows(self, db: Database) -> None:
         """The relay's sweep takes a row only once its writer (another process, publishing it from

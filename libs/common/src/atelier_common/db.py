@@ -53,6 +53,7 @@ WRITE_TRACKER = "atelier.db.write_tracker"
 
 # Runs after every commit, given the committed session's `info`.
 SessionCommitted = Callable[[dict[str, Any]], Awaitable[None]]
+# Runs just before a COMMIT is sent, or once it failed; given the session's `info`.
 SessionCommitting = Callable[[dict[str, Any]], None]
 
 
@@ -104,6 +105,7 @@ class Database:
         self.read_sessionmaker = async_sessionmaker(readers, class_=AsyncSession, expire_on_commit=False)
         self._session_committed: list[SessionCommitted] = []
         self._session_committing: list[SessionCommitting] = []
+        self._session_commit_failed: list[SessionCommitting] = []
         # Copied into every session's `info` at its start (the cache's write tracker).
         self.session_info: dict[str, Any] = {}
 
@@ -117,6 +119,11 @@ class Database:
     def before_session_commit(self, hook: SessionCommitting) -> None:
         """Run `hook(session.info)` just before every COMMIT is sent (the commit may still fail)."""
         self._session_committing.append(hook)
+
+    def on_session_commit_failed(self, hook: SessionCommitting) -> None:
+        """Run `hook(session.info)` when a COMMIT raised or was cancelled: the after-commit hooks
+        will not run, though the transaction may have committed all the same."""
+        self._session_commit_failed.append(hook)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -142,7 +149,13 @@ class Database:
     async def _commit(self, session: AsyncSession) -> None:
         for committing in self._session_committing:
             committing(session.info)
-        await session.commit()
+        try:
+            await session.commit()
+        except BaseException:
+            # Cancelled under the COMMIT too: a delivery's handler is, when its channel closes.
+            for failed in self._session_commit_failed:
+                failed(session.info)
+            raise
 
     async def _committed(self, session: AsyncSession) -> None:
         for committed in self._session_committed:

@@ -46,7 +46,9 @@ PUBLISH_GRACE_SECONDS = 5.0
 # The longest a relay waits between sweeps while the broker is failing: what it owes (a revocation)
 # goes out at most this long after the broker is back (docs/security.md).
 MAX_BACKOFF_SECONDS = 30.0
-IN_FLIGHT_FORGOTTEN_SECONDS = 300.0
+# Longer than a publish from a commit can take (two tries within the grace, each bounded by the
+# bus's confirm timeout) and its mark: an id older is a hung publish, left to the batches.
+IN_FLIGHT_FORGOTTEN_SECONDS = 60.0
 # How often a publish waiting for the broker asks whether the bus is connected again.
 RECONNECT_POLL_SECONDS = 0.05
 
@@ -153,16 +155,30 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
+    def publish_own_commits(self) -> None:
+        """Every commit of this process publishes its events from memory (`committed`), first
+        thing after the COMMIT; `outbox.add` then sends no NOTIFY."""
+        self.db.before_session_commit(self.committing)
+        self.db.on_session_commit_failed(self.commit_failed)
+        self.db.on_session_commit(self.committed, first=True)
+        self.db.session_info["publishes_own_events"] = True
+
     def committing(self, info: dict[str, Any]) -> None:
         """`Database.before_session_commit` hook: a transaction's events are in flight from before
         its COMMIT is sent. Marked after it, a batch claiming at the moment the COMMIT lands (a
         drain's, which has no grace) would find them committed, not yet in flight, and publish them
-        a second time. A commit that fails leaves its ids behind: `flush` forgets them in time."""
+        a second time. A commit that fails gives them back (`commit_failed`)."""
         if self.db.is_sqlite:
             return
         now = time.monotonic()
         for envelope, _ in info.get("outbox_envelopes", ()):
             self._in_flight[envelope.id] = now
+
+    def commit_failed(self, info: dict[str, Any]) -> None:
+        """`Database.on_session_commit_failed` hook: no after-commit hook publishes a transaction
+        whose COMMIT raised or was cancelled (a consumer's, when its broker channel closed), though
+        it may have committed. Its rows are the batches' at once, not after IN_FLIGHT_FORGOTTEN_SECONDS."""
+        self._forget([envelope.id for envelope, _ in info.pop("outbox_envelopes", ())])
 
     async def committed(self, info: dict[str, Any]) -> None:
         """`Database.on_session_commit` hook of every service process, whatever its roles: the
@@ -315,9 +331,9 @@ class OutboxRelay:
             claim, now = _CLAIM[not self.db.is_sqlite], _now()
             params: dict[str, Any] = {"batch": self.batch, "now": now}
             if not self.db.is_sqlite:
-                # Ids of commits that failed are never forgotten by `committed`; a publish takes
-                # one broker round trip, so anything older is one of them (or a hung publish,
-                # whose event the inbox would apply once).
+                # A publish takes one broker round trip and a commit that failed forgets its ids
+                # (`commit_failed`): anything older is a hung publish, whose event the inbox would
+                # apply once.
                 stale = time.monotonic() - IN_FLIGHT_FORGOTTEN_SECONDS
                 for id_ in [id_ for id_, since in self._in_flight.items() if since < stale]:
                     del self._in_flight[id_]

@@ -186,11 +186,9 @@ class Runtime:
             self.context = self
         # Every role publishes what its commits wrote, first thing after the commit (the relay role's
         # batches take what is left, see `outbox`).
-        self.db.before_session_commit(self.relay.committing)
-        self.db.on_session_commit(self.relay.committed, first=True)
+        self.relay.publish_own_commits()
         self.db.on_session_commit(metrics.count_committed)
         self.db.on_session_commit(log_committed)
-        self.db.session_info["publishes_own_events"] = True  # outbox.add: no NOTIFY needed
         if isinstance(self.bus, DrainableBus):
             self.bus.add_drain_source(self.relay.flush_all if "relay" in self.roles else self.relay.settle)
         if "api" in self.roles:
