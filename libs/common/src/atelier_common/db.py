@@ -88,6 +88,7 @@ class Database:
         if self.is_sqlite:
             self.engine: AsyncEngine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
             # `postgres_options`: session settings, see settings.DEFAULT_POSTGRES_OPTIONS.
             connect_args: dict[str, Any] = {"options": postgres_options} if postgres_options else {}
@@ -101,7 +102,8 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # Same pool; the connection is in autocommit while it serves a reader (PostgreSQL only:
         # SQLite's statements cost no round trip, and its readers never block the writer in WAL).
-        readers = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        readers = self.engine.execution_options(**{_SQLITE_READER: True}) if self.is_sqlite else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(readers, class_=AsyncSession, expire_on_commit=False)
         self._session_committed: list[SessionCommitted] = []
         self._session_committing: list[SessionCommitting] = []
@@ -315,14 +317,31 @@ def _readable(fd: int) -> bool:
     return bool(poller.poll(0))
 
 
+# An execution option of the SQLite reader sessions: their transactions begin deferred.
+_SQLITE_READER = "atelier_sqlite_reader"
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers and the one writer work at once; the busy timeout queues writers.
+    dbapi_conn.isolation_level = None  # the driver sends no BEGIN of its own: `_sqlite_begin` does
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Every transaction begins at its first statement, as on PostgreSQL; one that may write takes
+    SQLite's write lock there, waiting its turn (the busy timeout). The driver's own BEGIN came only
+    before the first write: what the transaction had read was outside it (two read-then-write
+    transactions at once lost an update), and a writer committing in between made SQLite refuse
+    at once, whatever the timeout ("database is locked")."""
+    # On the driver's connection, as psycopg's BEGIN is: not one of the statements counted.
+    cursor = conn.connection.dbapi_connection.cursor()
+    cursor.execute("BEGIN" if conn.get_execution_options().get(_SQLITE_READER) else "BEGIN IMMEDIATE")
+    cursor.close()
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
