@@ -332,9 +332,12 @@ class TestVersionsAndRetries:
             book = await new_book(api, owner)
             character = await new_character(api, owner, book["id"])
             await api.h.deliver(print_order_paid(owner.id, book["id"], 1), producer="payments")
+            await api.h.drain()  # the character's own first job
             path = f"/books/{book['id']}/characters/{character['id']}/versions"
+            model_api.gate.clear()  # the version's job waits at the model until the retry is seen taken
             version = await call(api, owner, "POST", path, 201)
             assert (await retries_of(api, owner, book["id"], character["id"]))["remaining"] == 0
+            model_api.gate.set()
             await api.h.drain()
             failed = await call(api, owner, "GET", f"{path}/{version['id']}")
             assert failed["status"] == "failed" and failed["image_url"] is None
