@@ -26,6 +26,7 @@ transaction is then committed when a domain error (`AtelierError`) leaves it, in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -160,8 +161,14 @@ class Database:
             raise
 
     async def _committed(self, session: AsyncSession) -> None:
+        # Owed once the COMMIT is in: a cancel under them (a delivery's handler, when its broker
+        # channel closes; a request whose client left) must not cut off a cache bump or a publish.
+        if self._session_committed:
+            await asyncio.shield(self._run_committed(session.info))
+
+    async def _run_committed(self, info: dict[str, Any]) -> None:
         for committed in self._session_committed:
-            await committed(session.info)
+            await committed(info)
 
     @asynccontextmanager
     async def read_only(self) -> AsyncIterator[AsyncSession]:
