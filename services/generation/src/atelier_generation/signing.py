@@ -44,7 +44,11 @@ class UrlSigner:
     # -- assets --------------------------------------------------------------------------------
 
     def asset_url(self, key: str, now: float) -> str:
-        expires = int(now) + self.asset_ttl
+        """Valid for at least the TTL, and the same URL for a tenth of it: a page listing images keeps
+        its ETag (a 304) and a browser its cached file, where an expiry by the second changed both
+        with every request."""
+        window = max(1, self.asset_ttl // 10)
+        expires = -(-(int(now) + self.asset_ttl) // window) * window  # rounded up to the window
         return f"{self.base_url}{FILES_PATH}{quote(key)}?exp={expires}&sig={self._mac('asset', f'{key}:{expires}')}"
 
     def verify_asset(self, key: str, expires: int, signature: str, now: float) -> None:

@@ -115,10 +115,17 @@ class TestSigning:
 
     def test_a_signed_url_verifies_until_it_expires(self) -> None:
         key, expires, sig = self._parts(self.signer.asset_url("images/a.png", 1000))
-        assert key == "images/a.png" and expires == 1060
-        self.signer.verify_asset(key, expires, sig, 1060)
+        assert key == "images/a.png" and expires == 1062  # 60 s, rounded up to the 6 s window
+        self.signer.verify_asset(key, expires, sig, 1062)
         with pytest.raises(InvalidSignature):
-            self.signer.verify_asset(key, expires, sig, 1061)
+            self.signer.verify_asset(key, expires, sig, 1063)
+
+    def test_a_url_stays_the_same_within_its_window_and_lives_the_ttl_at_least(self) -> None:
+        assert self.signer.asset_url("images/a.png", 1000) == self.signer.asset_url("images/a.png", 1002.9)
+        assert self.signer.asset_url("images/a.png", 1002) != self.signer.asset_url("images/a.png", 1003)
+        for now in range(1000, 1013):
+            _, expires, _ = self._parts(self.signer.asset_url("images/a.png", now))
+            assert now + 60 <= expires < now + 66
 
     def test_tampering_is_refused(self) -> None:
         key, expires, sig = self._parts(self.signer.asset_url("images/a.png", 1000))
