@@ -164,6 +164,36 @@ class TestWriteTracker:
             await session.get(Shelf, 1)
         assert await store.generations(["shop"]) == (start + 2,)
 
+    async def test_a_bump_finishes_though_the_committed_caller_is_cancelled_under_it(self, database: Database) -> None:
+        entered, release = asyncio.Event(), asyncio.Event()
+
+        class SlowStore(MemoryStore):  # Redis taking its time
+            async def bump(self, namespaces: Iterable[str]) -> None:
+                entered.set()
+                await release.wait()
+                await super().bump(namespaces)
+
+        store = SlowStore()
+        tracker = WriteTracker({Shelf.__tablename__: ("shop",)}, store)
+        database.session_info.update(tracker_info(tracker))
+        database.on_session_commit(tracker.committed)
+        (start,) = await store.generations(["shop"])
+
+        async def write() -> None:
+            async with database.transaction() as session:
+                session.add(Shelf(id=1, price="10.00"))
+
+        task = asyncio.create_task(write())
+        await entered.wait()
+        task.cancel()  # a delivery's handler, its broker channel closed
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()
+        async def bumped() -> bool:
+            return await store.generations(["shop"]) == (start + 1,)
+
+        await poll_until(bumped, timeout=30, message="the bump")
+
     async def test_the_same_commits_purge_their_rows_keys_at_the_cdn(self, database: Database) -> None:
         """Rows the ORM flushed purge their own keys; a statement (rows unknown) its namespace's key,
         which every answer of that namespace carries; a rollback or an untracked table purges nothing."""

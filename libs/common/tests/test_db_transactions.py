@@ -1,7 +1,6 @@
-"""`Database.transaction`: the after-commit hooks run to their end whatever cancels the caller; and
-on SQLite (the embedded mode) a transaction that may write queues for the write lock at its BEGIN,
-so one that reads first never finds its snapshot overtaken by another writer (which SQLite refuses
-at once, whatever the busy timeout), while a reader takes no lock."""
+"""The embedded mode's SQLite transactions: one that may write queues for the write lock at its
+BEGIN, so one that reads first never finds its snapshot overtaken by another writer (which SQLite
+refuses at once, whatever the busy timeout), while a reader takes no lock."""
 
 from __future__ import annotations
 
@@ -62,26 +61,3 @@ async def test_transactions_that_read_then_write_at_once_all_commit(db: Database
     async with db.read_only() as session:
         assert (await session.execute(text("SELECT value FROM counter"))).scalar_one() == 8
 
-
-async def test_the_after_commit_hooks_finish_though_the_caller_is_cancelled_under_them(db: Database) -> None:
-    entered, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
-
-    async def slow_hook(_info: dict[str, object]) -> None:  # a cache bump waiting on Redis
-        entered.set()
-        await release.wait()
-        finished.set()
-
-    db.on_session_commit(slow_hook)
-
-    async def write() -> None:
-        async with db.transaction() as session:
-            await session.execute(text("UPDATE counter SET value = 1 WHERE id = 1"))
-
-    task = asyncio.create_task(write())
-    await entered.wait()
-    task.cancel()  # a delivery's handler, its channel closed
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    release.set()
-    async with asyncio.timeout(30):
-        await finished.wait()

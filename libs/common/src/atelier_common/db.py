@@ -26,7 +26,6 @@ transaction is then committed when a domain error (`AtelierError`) leaves it, in
 
 from __future__ import annotations
 
-import asyncio
 import json
 import select
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -113,7 +112,8 @@ class Database:
         self.session_info: dict[str, Any] = {}
 
     def on_session_commit(self, hook: SessionCommitted, *, first: bool = False) -> None:
-        """Run `hook(session.info)` after every commit (in the order given; `first`: before the others)."""
+        """Run `hook(session.info)` after every commit (in the order given; `first`: before the others).
+        A hook that awaits shields what it owes from a cancel of the caller (`WriteTracker.committed`)."""
         if first:
             self._session_committed.insert(0, hook)
         else:
@@ -161,14 +161,8 @@ class Database:
             raise
 
     async def _committed(self, session: AsyncSession) -> None:
-        # Owed once the COMMIT is in: a cancel under them (a delivery's handler, when its broker
-        # channel closes; a request whose client left) must not cut off a cache bump or a publish.
-        if self._session_committed:
-            await asyncio.shield(self._run_committed(session.info))
-
-    async def _run_committed(self, info: dict[str, Any]) -> None:
         for committed in self._session_committed:
-            await committed(info)
+            await committed(session.info)
 
     @asynccontextmanager
     async def read_only(self) -> AsyncIterator[AsyncSession]:

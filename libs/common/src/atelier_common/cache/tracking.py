@@ -4,6 +4,7 @@ or the event acknowledged: this is what keeps a reader from an answer older than
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
@@ -65,7 +66,10 @@ class WriteTracker:
         if not dirty or self.store is None:
             return
         try:
-            await self.store.bump(sorted(dirty))
+            # Owed once committed: a cancel of the caller (a delivery's handler, when its broker
+            # channel closes; a request whose client left) must not cut the bump off. Shielded here,
+            # not every hook: a task per commit cost the checkout's chain of transactions.
+            await asyncio.shield(self.store.bump(sorted(dirty)))
         except Exception as exc:
             if isinstance(exc, RedisUnavailable):  # owed: RedisStore retries it until Redis is back
                 log.warning("cache invalidation of %s deferred until Redis answers: %s", sorted(dirty), exc)
