@@ -67,8 +67,8 @@ class WriteTracker:
             return
         try:
             # Owed once committed: a cancel of the caller (a delivery's handler, when its broker
-            # channel closes; a request whose client left) must not cut the bump off. Shielded here,
-            # not every hook: a task per commit cost the checkout's chain of transactions.
+            # channel closes; a request whose client left) must not cut the bump off. The one hook
+            # that awaits what it owes (the relay's publish runs in a task of its own).
             await asyncio.shield(self.store.bump(sorted(dirty)))
         except Exception as exc:
             if isinstance(exc, RedisUnavailable):  # owed: RedisStore retries it until Redis is back
