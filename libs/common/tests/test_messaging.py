@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -368,6 +369,15 @@ class TestPublishFromCommit:
             async with db.transaction() as session:
                 message_id = await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
                 session.add(outbox.OutboxMessage(id=message_id, type="duplicate", producer="test", data={}))
+        assert relay._in_flight == {}
+
+    async def test_an_id_in_flight_past_the_backstop_is_forgotten(self, db: Database) -> None:
+        """A publish that hung (no confirm, no error): its ids go back to the batches in time."""
+        postgres_only(db)
+        relay = self.relay_on(db, RecordingBus())
+        stuck = uuid.uuid4()
+        relay._in_flight[stuck] = time.monotonic() - outbox.IN_FLIGHT_FORGOTTEN_SECONDS - 1
+        assert await relay.flush() == 0
         assert relay._in_flight == {}
 
     async def test_a_commit_cancelled_as_it_lands_leaves_its_rows_to_the_batches(
