@@ -255,7 +255,13 @@ async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
         await page.get_by_label("Customer email").fill(me["email"])
         await page.get_by_role("button", name="Show").click()
         rows = page.locator("#results tbody tr")
-        await rows.filter(has_text="Refund").wait_for()
+
+        # Until the filtered page replaces it, the unfiltered one (everyone's entries) is showing.
+        async def only_theirs() -> bool:
+            shown = await rows.all_text_contents()
+            return bool(shown) and all(me["email"] in row for row in shown)
+
+        await poll(only_theirs, timeout=30, message="the ledger showing the customer's entries only")
         kinds = sorted(kind.strip() for kind in await rows.locator("td:nth-child(4)").all_text_contents())
         assert kinds == ["Payment", "Refund"], kinds
         assert "4.00" in await rows.filter(has_text="Refund").text_content()
