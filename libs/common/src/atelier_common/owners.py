@@ -29,6 +29,7 @@ from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, table_of, utcnow
+from atelier_common.db import Statement
 from atelier_common.housekeeping import Sweep, expired
 
 # A row that learned nothing: the only kind the sweep deletes.
@@ -69,19 +70,22 @@ async def lock_owner(session: AsyncSession, table: type[OwnerRow], owner_id: uui
     """Upsert the owner's row and hold its lock until commit (a concurrent holder is waited for);
     record `claimed_by` (the first claim stays) and `erased`. The row after the change."""
     now = now or utcnow()
-    bind = session.bind
-    stmt = _upsert(table, "postgresql" if bind is not None and bind.dialect.name == "postgresql" else "sqlite",
-                   claimed_by is not None, erased)
-    row = (await session.execute(stmt, {"owner_id": owner_id, "claimed_by": claimed_by,
-                                        "erased_at": now if erased else None, "created": now, "updated": now})).one()
+    [row] = await _upsert(table, claimed_by is not None, erased).rows(session, {
+        "owner_id": owner_id, "claimed_by": claimed_by, "erased_at": now if erased else None,
+        "created": now, "updated": now})
     return OwnerState(claimed_by=row[0], erased_at=row[1])
 
 
 @functools.cache
-def _upsert(table: type[OwnerRow], dialect: str, claims: bool, erases: bool) -> Any:
+def _upsert(table: type[OwnerRow], claims: bool, erases: bool) -> Statement:
     """The upsert of `lock_owner`, built once per table and kind of change (events only bind values)."""
+    return Statement(_upsert_for(pg_insert, table, claims, erases),
+                     sqlite=_upsert_for(sqlite_insert, table, claims, erases))
+
+
+def _upsert_for(insert: Any, table: type[OwnerRow], claims: bool, erases: bool) -> Any:
     columns = table_of(table).c
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(
+    stmt = insert(table).values(
         owner_id=bindparam("owner_id"), claimed_by=bindparam("claimed_by"), erased_at=bindparam("erased_at"),
         created_at=bindparam("created"), updated_at=bindparam("updated"))
     changes: dict[str, Any] = {"updated_at": stmt.excluded.updated_at}

@@ -87,7 +87,8 @@ _LOCK_CART = (update(_CART).where(_OWNER_CART).values(updated_at=bindparam("touc
               .returning(_CART.c.id, _CART.c.currency))
 # FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes: adds to one cart queue behind
 # each other, and the foreign-key checks of their line inserts are not blocked by it.
-_LOCK_CART_ROW = sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART).with_for_update(key_share=True)
+_LOCK_CART_SELECT = sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART).with_for_update(key_share=True)
+_LOCK_CART_ROW = Statement(_LOCK_CART_SELECT)
 # Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line;
 # tests/unit/test_rows.py checks the order).
 _LINES = Statement(sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
@@ -120,7 +121,7 @@ def _lock_cart_with_facts(facts: Any) -> Any:
     The facts come from the statement's snapshot, taken before it waited for the lock (if it had
     to): as fresh as the read-model is anyway, which hears catalog's changes after the fact. The
     lines are read after the lock (`_LINES`), so a concurrent add is never missed."""
-    locked = _LOCK_CART_ROW.cte("locked")
+    locked = _LOCK_CART_SELECT.cte("locked")
     found = facts.subquery("facts")
     one = sa_select(literal_column("1").label("one")).subquery("one")
     return (sa_select(locked.c.id.label("the_cart"), locked.c.currency.label("cart_currency"), *found.c)
@@ -177,9 +178,9 @@ _DELETE_CART = delete(_CART).where(_CART.c.id == bindparam("cart"))
 _CLEARED_ORDER = table_of(ClearedOrder)
 _FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
                 .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
-_LOCK_CART_ONCE = (sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART,
-                                               sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists())
-                   .with_for_update(key_share=True, of=_CART).add_cte(_FIRST_CLEAR))
+_LOCK_CART_ONCE = Statement(sa_select(_CART.c.id, _CART.c.currency).where(
+    _OWNER_CART, sa_select(literal_column("1")).select_from(_FIRST_CLEAR).exists())
+    .with_for_update(key_share=True, of=_CART).add_cte(_FIRST_CLEAR))
 
 
 def _take_out(ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int]) -> tuple[Any, Any]:
@@ -331,11 +332,11 @@ class CartRepository:
             facts = await ProductRepository(self.session).get(*product) if product is not None else None
             return ((row.id, row.currency) if row is not None else None), facts
         if cleared_order is not None:
-            row = (await self.session.execute(_LOCK_CART_ONCE, {**params, "order": cleared_order, "now": now})).first()
-            return ((row.id, row.currency) if row is not None else None), None
+            rows = await _LOCK_CART_ONCE.rows(self.session, {**params, "order": cleared_order, "now": now})
+            return (rows[0][0], rows[0][1]) if rows else None, None
         if product is None:
-            row = (await self.session.execute(_LOCK_CART_ROW, params)).first()
-            return ((row.id, row.currency) if row is not None else None), None
+            rows = await _LOCK_CART_ROW.rows(self.session, params)
+            return (rows[0][0], rows[0][1]) if rows else None, None
         params["product"], variant = product
         if variant is None:
             stmt = _LOCK_CART_WITH_PRODUCT

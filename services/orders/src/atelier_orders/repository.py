@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, cast, delete, exists, func, insert, null, or_, update
+from sqlalchemy import bindparam, cast, delete, exists, func, insert, literal, null, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -48,11 +48,14 @@ _HISTORY_NAMES = tuple(c.name for c in _HISTORY.c)
 # The lock of a status change: the order row FOR UPDATE (SQLite ignores it, having one writer),
 # with whether a line ships. Unlike a join over rows that change (cart's lines), the items are
 # written with the order and never change, so the subquery cannot see a stale set after the wait.
-_SHIPS = exists().where(_ITEM.c.order_id == _ORDER.c.id, _ITEM.c.kind.in_(sorted(domain.SHIPPED_KINDS)))
+# The kinds as a list of values, not an expanding IN: `_LOCK` is a `Statement` (compiled once).
+_SHIPS = exists().where(_ITEM.c.order_id == _ORDER.c.id,
+                        _ITEM.c.kind.in_([literal(kind, _ITEM.c.kind.type) for kind in sorted(domain.SHIPPED_KINDS)]))
 _LOCK_COLUMNS = [c for c in _ORDER.c if c.name in LockedOrder.__dataclass_fields__]
-_LOCK = (sa_select(*_LOCK_COLUMNS, _SHIPS.label("ships")).where(_ORDER.c.id == bindparam("order_id"))
-         .with_for_update())
-_LOCK_OF_OWNER = _LOCK.where(_ORDER.c.owner_id == bindparam("owner_id"))
+_LOCK_SELECT = (sa_select(*_LOCK_COLUMNS, _SHIPS.label("ships")).where(_ORDER.c.id == bindparam("order_id"))
+                .with_for_update())
+_LOCK = Statement(_LOCK_SELECT)
+_LOCK_OF_OWNER = Statement(_LOCK_SELECT.where(_ORDER.c.owner_id == bindparam("owner_id")))
 _SAVE_STATUS = (update(_ORDER).where(_ORDER.c.id == bindparam("order_id"))
                 .values(status=bindparam("new_status"), paid_at=bindparam("paid"), shipped_at=bindparam("shipped"),
                         delivered_at=bindparam("delivered"), tracking_number=bindparam("tracking"),
@@ -90,19 +93,21 @@ def _placed_statement() -> Any:
 
 
 _INSERT_ORDER_AND_ENTRY = _placed_statement()
-_MOVE_OWNER = (update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id"))
-               .values(owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
-                       anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
+_MOVE_OWNER = Statement(update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id")).values(
+    owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
+    anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
 # The next number of a storefront's sequence of one kind of document (#56), in one statement: the
 # counter row is created at 1 or incremented, and stays locked (like `SELECT … FOR UPDATE`) until the
 # transaction ends, so concurrent issues queue and a rolled-back one gives its number back.
 _SEQUENCE = table_of(InvoiceSequence)
-_NEXT_NUMBER = {
-    dialect: (insert_of(_SEQUENCE).values(storefront=bindparam("storefront"), kind=bindparam("kind"), last_number=1)
-              .on_conflict_do_update(index_elements=["storefront", "kind"],
-                                     set_={"last_number": _SEQUENCE.c.last_number + 1})
-              .returning(_SEQUENCE.c.last_number))
-    for dialect, insert_of in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+def _next_number(insert_of: Any) -> Any:
+    return (insert_of(_SEQUENCE).values(storefront=bindparam("storefront"), kind=bindparam("kind"), last_number=1)
+            .on_conflict_do_update(index_elements=["storefront", "kind"],
+                                   set_={"last_number": _SEQUENCE.c.last_number + 1})
+            .returning(_SEQUENCE.c.last_number))
+
+
+_NEXT_NUMBER = Statement(_next_number(pg_insert), sqlite=_next_number(sqlite_insert))
 _INSERT_INVOICE = insert(table_of(Invoice))
 _INSERT_CREDIT_NOTE = insert(table_of(CreditNote))
 _FORGET_READERS = (update(_ORDER).where(_ORDER.c.id.in_(
@@ -119,11 +124,10 @@ class OrderRepository:
         `owner_id` may not see it. Neither items nor history: a change only appends to the history,
         and an answer that shows the order reads it again (`_shared.reload`)."""
         if owner_id is None:
-            result = await self.session.execute(_LOCK, {"order_id": order_id})
+            rows = await _LOCK.rows(self.session, {"order_id": order_id})
         else:
-            result = await self.session.execute(_LOCK_OF_OWNER, {"order_id": order_id, "owner_id": owner_id})
-        row = result.mappings().first()
-        return LockedOrder(**row) if row is not None else None
+            rows = await _LOCK_OF_OWNER.rows(self.session, {"order_id": order_id, "owner_id": owner_id})
+        return LockedOrder(**dict(zip(_LOCK.keys, rows[0], strict=True))) if rows else None
 
     async def save_status(self, order: LockedOrder, entry: Mapping[str, Any]) -> None:
         """Write the locked order's status columns back, with one history entry (`entry`'s
@@ -173,8 +177,7 @@ class OrderRepository:
 
     async def move_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID, *, now: datetime) -> int:
         """Give every order of an anonymous id to the user who claimed it; one guarded UPDATE."""
-        result = await self.session.execute(_MOVE_OWNER, {"anon_id": anon_id, "new_owner": user_id, "touched": now})
-        return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; AsyncSession.execute types it as Result
+        return await _MOVE_OWNER.execute(self.session, {"anon_id": anon_id, "new_owner": user_id, "touched": now})
 
     async def forget_readers(self, claimed_before: datetime, limit: int) -> int:
         """Clear the anonymous reader of up to `limit` orders claimed before `claimed_before`
@@ -206,9 +209,8 @@ class InvoiceRepository:
 
     async def next_number(self, storefront: str, kind: str) -> int:
         """The next number of `storefront`'s `kind` documents; its counter stays locked until commit."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        result = await self.session.execute(_NEXT_NUMBER[dialect], {"storefront": storefront, "kind": kind})
-        return int(result.scalar_one())
+        [(number,)] = await _NEXT_NUMBER.rows(self.session, {"storefront": storefront, "kind": kind})
+        return int(number)
 
     async def insert_invoice(self, values: Mapping[str, Any]) -> None:
         await self.session.execute(_INSERT_INVOICE, values)

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
+from atelier_common.db import Statement
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
 from atelier_payments.models import (
     CheckoutSession,
@@ -67,10 +68,10 @@ def _lock_order_of(column: Any) -> Any:
     return sa_select(_PAYMENT).where(_PAYMENT.c.order_id == order_of).order_by(_PAYMENT.c.id).with_for_update()
 
 
-_LOCK_ORDER_BY = {name: _lock_order_of(_PAYMENT.c[name])
+_LOCK_ORDER_BY = {name: Statement(_lock_order_of(_PAYMENT.c[name]))
                   for name in ("provider_session_id", "provider_intent_id", "provider_charge_id")}
-_LOCK_ORDER = (sa_select(_PAYMENT).where(_PAYMENT.c.order_id == bindparam("order"))
-               .order_by(_PAYMENT.c.id).with_for_update())
+_LOCK_ORDER = Statement(sa_select(_PAYMENT).where(_PAYMENT.c.order_id == bindparam("order"))
+                        .order_by(_PAYMENT.c.id).with_for_update())
 # Success in one guarded UPDATE: status, the provider's ids and whether it pays the order.
 _SETTLE = (update(_PAYMENT)
            .where(_PAYMENT.c.id == bindparam("payment"), _PAYMENT.c.status.in_(bindparam("allowed", expanding=True)))
@@ -94,10 +95,10 @@ _KEPT_REFUNDS = (sa_select(func.count()).select_from(_EARLY).where(_EARLY.c.paym
                  .scalar_subquery())
 _SETTLE_ALL = (sa_select(_SETTLED, _KEPT_REFUNDS.label("kept_refunds"))
                .add_cte(_COMPLETE_CHECKOUT).add_cte(_RECORD_ENTRY))
-_ALREADY_PAID = (sa_select(_PAYMENT.c.id)
-                 .where(_PAYMENT.c.order_id == bindparam("order"),
-                        _PAYMENT.c.pays_order | (_PAYMENT.c.status == PaymentStatus.SUCCEEDED.value))
-                 .limit(1))
+_ALREADY_PAID = Statement(sa_select(_PAYMENT.c.id)
+                          .where(_PAYMENT.c.order_id == bindparam("order"),
+                                 _PAYMENT.c.pays_order | (_PAYMENT.c.status == PaymentStatus.SUCCEEDED.value))
+                          .limit(1))
 _INSERT_PAYMENT = insert(_PAYMENT)
 # PostgreSQL: a new payment and its local checkout session in one statement.
 _INSERT_PAYMENT_AND_CHECKOUT = (
@@ -189,8 +190,9 @@ class PaymentRepository:
                             ("provider_intent_id", intent_id or transaction_id),
                             ("provider_charge_id", charge_id)):
             if value:
-                result = await self.session.execute(_LOCK_ORDER_BY[name], {"provider": provider, "value": value})
-                rows = [PaymentRow(**row) for row in result.mappings()]
+                lock = _LOCK_ORDER_BY[name]
+                rows = [PaymentRow(**dict(zip(lock.keys, row, strict=True)))
+                        for row in await lock.rows(self.session, {"provider": provider, "value": value})]
                 found = next((r for r in rows if r.provider == provider and getattr(r, name) == value), None)
                 if found is not None:
                     return found, rows
@@ -199,8 +201,8 @@ class PaymentRepository:
     async def lock_for_order(self, order_id: uuid.UUID) -> list[PaymentRow]:
         """Every payment of an order, locked (PostgreSQL) in id order: settling one order is serial.
         Read after the lock, so a status changed by a transaction we waited for is seen."""
-        result = await self.session.execute(_LOCK_ORDER, {"order": order_id})
-        return [PaymentRow(**row) for row in result.mappings()]
+        return [PaymentRow(**dict(zip(_LOCK_ORDER.keys, row, strict=True)))
+                for row in await _LOCK_ORDER.rows(self.session, {"order": order_id})]
 
     async def relock(self, payment: PaymentRow) -> PaymentRow:
         """`payment` as it is now, its order's payments locked."""
@@ -236,7 +238,7 @@ class PaymentRepository:
 
     async def already_paid(self, order_id: uuid.UUID) -> bool:
         """Whether a payment of the order succeeded or paid it."""
-        return (await self.session.execute(_ALREADY_PAID, {"order": order_id})).first() is not None
+        return bool(await _ALREADY_PAID.rows(self.session, {"order": order_id}))
 
     async def insert(self, payment: PaymentRow, checkout: CheckoutRow | None = None) -> None:
         """Write a new payment, and its local `checkout` session if any: one statement on PostgreSQL."""

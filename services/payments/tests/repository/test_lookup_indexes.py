@@ -17,7 +17,7 @@ async def test_an_event_finds_its_payment_through_an_index(api, db_backend: str,
                                                           index: str) -> None:
     if db_backend != "postgres":
         pytest.skip("PostgreSQL's plans")
-    compiled = _LOCK_ORDER_BY[column].compile(dialect=postgresql.dialect())
+    compiled = _LOCK_ORDER_BY[column].stmt.compile(dialect=postgresql.dialect())
     async with api.h.runtime.db.transaction() as session:
         # A year's worth of payments, in miniature: enough rows that reading them all is the plan
         # to avoid, with the planner's statistics of them.
