@@ -9,13 +9,13 @@ and browsing keep the ORM (`products`, `search`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, bindparam, exists, not_, or_
+from sqlalchemy import Select, bindparam, exists, not_, or_
 from sqlalchemy import select as sa_select
 
 from atelier_catalog.models import StockReservation
@@ -98,14 +98,14 @@ _FOR_ORDER = (
 _VARIANT_LABELS = {f.name: f"variant_{f.name}" for f in fields(VariantFacts)}
 
 
-def product_facts(row: RowMapping, **extra: Any) -> ProductFacts:
+def product_facts(row: Mapping[Any, Any], **extra: Any) -> ProductFacts:
     values = {f.name: row[f.name] for f in fields(ProductFacts) if f.name in row}
     # SQLite answers a boolean expression as 0/1.
     values["category_hidden"] = bool(values.get("category_hidden"))
     return ProductFacts(**(values | extra))
 
 
-def variant_facts(row: RowMapping) -> VariantFacts:
+def variant_facts(row: Mapping[Any, Any]) -> VariantFacts:
     return VariantFacts(**{f.name: row[f.name] for f in fields(VariantFacts)})
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import RowMapping, bindparam, func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,6 +30,7 @@ from atelier_catalog.models import (
 from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
 from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
 from atelier_common.columns import table_of, utcnow
+from atelier_common.db import Statement
 
 _ORDER = table_of(StockOrder)
 _RESERVATION = table_of(StockReservation)
@@ -46,7 +47,8 @@ def _change_stock(table: Any, returning: Sequence[Any]) -> Any:
 
 # The row after the change, as `catalog.product_changed` reads it (`facts.PRODUCT_ROW`/`VARIANT_ROW`):
 # the latest version, since the UPDATE holds its lock.
-_CHANGE_STOCK = {Product: _change_stock(_PRODUCT, PRODUCT_ROW), ProductVariant: _change_stock(_VARIANT, VARIANT_ROW)}
+_CHANGE_STOCK = {Product: Statement(_change_stock(_PRODUCT, PRODUCT_ROW)),
+                 ProductVariant: Statement(_change_stock(_VARIANT, VARIANT_ROW))}
 _INSERT_MOVEMENT = insert(_MOVEMENT).values(
     id=bindparam("movement"), product_id=bindparam("product"), variant_id=bindparam("variant"),
     delta=bindparam("change"), quantity_after=bindparam("after"), reason=bindparam("why"), actor_id=None,
@@ -85,9 +87,22 @@ def _movement_params(movement: Movement) -> dict[str, Any]:
             "now": movement.created_at}
 
 
+class LockedStockOrder(NamedTuple):
+    """An order's `stock_order` row as `ReservationRepository.lock_order` left it."""
+
+    order_id: uuid.UUID
+    paid_at: datetime | None
+    paid_by: uuid.UUID | None
+    cancelled_at: datetime | None
+
+
 @functools.cache
-def _lock_order_statement(postgres: bool, paid: bool, cancelled: bool) -> Any:
-    """`ReservationRepository.lock_order`'s upsert, built once per dialect and kind."""
+def _lock_order_statement(paid: bool, cancelled: bool) -> Statement:
+    """`ReservationRepository.lock_order`'s upsert, built once per kind."""
+    return Statement(_lock_order_upsert(True, paid, cancelled), sqlite=_lock_order_upsert(False, paid, cancelled))
+
+
+def _lock_order_upsert(postgres: bool, paid: bool, cancelled: bool) -> Any:
     now = bindparam("now", type_=_ORDER.c.updated_at.type)
     values: dict[str, Any] = {"order_id": bindparam("order"), "created_at": now, "updated_at": now}
     changes: dict[str, Any] = {"updated_at": now}
@@ -120,12 +135,13 @@ class StockRows(SessionRepository):
     """Stock counts of products and variants, changed only by guarded UPDATEs."""
 
     async def change_stock(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID,
-                           delta: int) -> RowMapping | None:
+                           delta: int) -> Mapping[str, Any] | None:
         """Add `delta` (may be negative) in one guarded UPDATE; the row after it (`facts.PRODUCT_ROW`
         or `VARIANT_ROW`), or None when it would go below zero. Concurrent decrements queue on the
         row lock and re-check the guard, so stock can never be oversold."""
-        result = await self.session.execute(_CHANGE_STOCK[model], {"row": row_id, "delta": delta, "now": utcnow()})
-        return result.mappings().first()
+        change = _CHANGE_STOCK[model]
+        rows = await change.rows(self.session, {"row": row_id, "delta": delta, "now": utcnow()})
+        return dict(zip(change.keys, rows[0], strict=True)) if rows else None
 
     async def add_stock(self, model: type[Product] | type[ProductVariant], row_id: uuid.UUID,
                         delta: int) -> int | None:
@@ -171,17 +187,18 @@ class ReservationRepository(SessionRepository):
     cancel racing the expiry sweep gives the stock back once."""
 
     async def lock_order(self, order_id: uuid.UUID, *, paid_by: uuid.UUID | None = None,
-                         cancelled: bool = False) -> Any:
+                         cancelled: bool = False) -> LockedStockOrder:
         """Upsert the order's `stock_order` row and hold its lock to the end of the transaction:
         reserve, commit and release of one order run one after the other whatever the delivery
         order or the number of consumers. `paid_by` records the payment (the first one stays),
         `cancelled` the cancellation. The row after the change (order_id, paid_at, paid_by,
         cancelled_at), the latest committed one: an upsert waits for a concurrent holder."""
-        stmt = _lock_order_statement(is_postgres(self.session), paid_by is not None, cancelled)
+        stmt = _lock_order_statement(paid_by is not None, cancelled)
         params: dict[str, Any] = {"order": order_id, "now": utcnow()}
         if paid_by is not None:
             params["payer"] = paid_by
-        return (await self.session.execute(stmt, params)).one()
+        [row] = await stmt.rows(self.session, params)
+        return LockedStockOrder(*row)
 
     async def exists_for_order(self, order_id: uuid.UUID) -> bool:
         stmt = select(col(StockReservation.id)).where(col(StockReservation.order_id) == order_id).limit(1)

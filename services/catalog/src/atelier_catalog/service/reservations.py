@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
@@ -90,7 +89,7 @@ class ReservationService(UseCase[CatalogContext]):
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_UNAVAILABLE,
                                                          lines=unavailable))
             return False
-        taken: list[tuple[StockNeed, RowMapping]] = []
+        taken: list[tuple[StockNeed, Mapping[str, Any]]] = []
         short: list[StockLine] = []
         for need in counted:
             model, row_id = _target(need.product_id, need.variant_id)
