@@ -20,6 +20,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
+from atelier_common.db import Statement
 from atelier_identity.models import (
     USERNAME_INDEX,
     Address,
@@ -85,10 +86,11 @@ _MAIL = table_of(MailMessage)
 _USER_BY_EMAIL = sa_select(_USER.c.id).where(_USER.c.email == bindparam("email"))
 _USER_CONTACT = sa_select(_USER.c.email, _USER.c.first_name, _USER.c.is_active).where(
     _USER.c.id == bindparam("user_id"))
-_INSERT_CLAIM = insert(_CLAIM)
+_INSERT_CLAIM = Statement(insert(_CLAIM).values(
+    id=bindparam("id"), anon_id=bindparam("anon_id"), user_id=bindparam("user_id"), via=bindparam("via"),
+    claimed_at=bindparam("claimed_at")))
 
 
-@functools.cache
 def _register(dialect: str) -> Any:
     """The account of an email, created unless it exists: (id, created) rows. On PostgreSQL one
     statement; the outer SELECT reads the snapshot from before the INSERT, so an account
@@ -100,6 +102,9 @@ def _register(dialect: str) -> Any:
     created = stmt.returning(_USER.c.id).cte("created")
     return sa_select(created.c.id, true().label("created")).union_all(
         sa_select(_USER.c.id, false().label("created")).where(_USER.c.email == bindparam("email")))
+
+
+_REGISTER = Statement(_register("postgresql"), sqlite=_register("sqlite"))
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,8 @@ class UserRepository:
             existing = (await self.session.execute(_USER_BY_EMAIL, {"email": values["email"]})).scalar()
             if existing is not None:
                 return existing, False
-        row = (await self.session.execute(_register(dialect), values)).first()
-        return (row[0], bool(row[1])) if row is not None else None
+        rows = await _REGISTER.rows(self.session, values)
+        return (rows[0][0], bool(rows[0][1])) if rows else None
 
     async def get_by_username(self, username: str) -> User | None:
         """The account of this username, whatever the case it is written in."""
@@ -470,13 +475,18 @@ _DELETE_OWNERS_BOOK = delete(_BOOK).where(_BOOK.c.owner_id == bindparam("owner_i
 
 
 @functools.cache
-def _lock_books(dialect: str, count: int) -> Any:
+def _lock_books(count: int) -> Statement:
+    """`_lock_books_upsert` for `count` owners, both dialects."""
+    return Statement(_lock_books_upsert(pg_insert, count), sqlite=_lock_books_upsert(sqlite_insert, count))
+
+
+def _lock_books_upsert(insert_of: Any, count: int) -> Any:
     """Create the books that are missing and lock the others, in one statement: a `DO UPDATE`
     whose WHERE does not hold updates nothing (no new row version) but still locks each existing
     row, waiting for its holder like `FOR UPDATE`. It holds only when a user's request meets a
     book marked anonymous: the marker is cleared, so housekeeping never takes a user's book. On
     SQLite the insert takes the database's write lock."""
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_BOOK).values(
+    stmt = insert_of(_BOOK).values(
         [{"owner_id": bindparam(f"owner_{i}", type_=_BOOK.c.owner_id.type),
           "created_at": bindparam("created", type_=_BOOK.c.created_at.type),
           "anonymous": bindparam(f"anonymous_{i}", type_=_BOOK.c.anonymous.type)} for i in range(count)])
@@ -504,7 +514,7 @@ class AddressRepository:
         params: dict[str, Any] = {f"owner_{i}": owner for i, owner in enumerate(owners)}
         params |= {f"anonymous_{i}": owner in anonymous for i, owner in enumerate(owners)}
         params["created"] = datetime.now(UTC)
-        await self.session.execute(_lock_books(_dialect(self.session), len(owners)), params)
+        await _lock_books(len(owners)).execute(self.session, params)
 
     async def labels(self, owner_id: uuid.UUID) -> list[tuple[str, bool]]:
         """Each address's label and whether it is the primary one."""
@@ -578,7 +588,7 @@ class ClaimRepository:
     async def add(self, anon_id: uuid.UUID, user_id: uuid.UUID, via: str, claimed_at: datetime) -> None:
         # A Core INSERT, not flushed with the ORM's rows: the account it names is in the database
         # already (every sign-in method inserted or flushed it first).
-        await self.session.execute(_INSERT_CLAIM, {"id": uuid.uuid4(), "anon_id": anon_id, "user_id": user_id,
+        await _INSERT_CLAIM.execute(self.session, {"id": uuid.uuid4(), "anon_id": anon_id, "user_id": user_id,
                                                    "via": via, "claimed_at": claimed_at})
 
 
