@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, exists, or_
+from sqlalchemy import bindparam, delete, exists, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,6 +35,7 @@ from atelier_cart.errors import PromotionCodeInvalid, PromotionExhausted
 from atelier_cart.models import CartPromotionCode, PromotionWindow, utcnow
 from atelier_cart.rows import CartLine
 from atelier_common.contracts.orders import Discount, PromotionChanged, PromotionQuote
+from atelier_common.db import Statement
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import InternalApi, error_code
 
@@ -82,6 +83,22 @@ class OrdersClient:
                             discounts=tuple(quote.discounts), code_problem=quote.code_problem)
 
 
+def _state() -> Statement:
+    """`PromotionCodes.state`'s one statement, built once."""
+    storefront: Any = bindparam("storefront_slug")
+    now: Any = bindparam("now")
+    code = (sa_select(col(CartPromotionCode.code)).where(col(CartPromotionCode.owner_id) == bindparam("owner"),
+                                                         col(CartPromotionCode.storefront) == storefront)
+            .scalar_subquery())
+    live = exists().where(
+        col(PromotionWindow.storefront) == storefront, col(PromotionWindow.automatic), col(PromotionWindow.is_active),
+        or_(col(PromotionWindow.starts_at).is_(None), col(PromotionWindow.starts_at) <= now),
+        or_(col(PromotionWindow.ends_at).is_(None), col(PromotionWindow.ends_at) > now))
+    return Statement(sa_select(code, live))
+
+
+_STATE = _state()
+
 class PromotionCodes:
     """The code of an owner's cart on a storefront: one row, or none."""
 
@@ -96,15 +113,8 @@ class PromotionCodes:
     async def state(self, owner_id: uuid.UUID, storefront: str, now: datetime) -> tuple[str | None, bool]:
         """(the owner's code there, whether the storefront has a live automatic promotion now), in
         one round trip: the cart asks orders for a quote only when either is there."""
-        code = (select(CartPromotionCode.code).where(CartPromotionCode.owner_id == owner_id,
-                                                     CartPromotionCode.storefront == storefront).scalar_subquery())
-        live = exists().where(
-            col(PromotionWindow.storefront) == storefront, col(PromotionWindow.automatic),
-            col(PromotionWindow.is_active),
-            or_(col(PromotionWindow.starts_at).is_(None), col(PromotionWindow.starts_at) <= now),
-            or_(col(PromotionWindow.ends_at).is_(None), col(PromotionWindow.ends_at) > now))
-        row = (await self.session.execute(sa_select(code, live))).one()
-        return row[0], bool(row[1])
+        [(code, live)] = await _STATE.rows(self.session, {"owner": owner_id, "storefront_slug": storefront, "now": now})
+        return code, bool(live)
 
     async def put(self, owner_id: uuid.UUID, storefront: str, code: str) -> None:
         sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"

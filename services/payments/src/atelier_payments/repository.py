@@ -298,6 +298,17 @@ class PaymentRepository:
         return (await self.session.exec(stmt)).all()
 
 
+
+def _claim_webhook(insert_of: Any) -> Any:
+    return (insert_of(ProcessedWebhook).values(provider=bindparam("provider"), event_id=bindparam("event_id"),
+                                               event_type=bindparam("event_type"),
+                                               processed_at=bindparam("processed_at"))
+            .on_conflict_do_nothing().returning(col(ProcessedWebhook.event_id)))
+
+
+# `WebhookRepository.claim`: the provider event's id recorded once.
+_CLAIM_WEBHOOK = Statement(_claim_webhook(pg_insert), sqlite=_claim_webhook(sqlite_insert))
+
 class WebhookRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -308,10 +319,8 @@ class WebhookRepository:
         On PostgreSQL a concurrent delivery of the same id waits on the unique key until the
         first commits, then finds the row: one effect, however many deliveries.
         """
-        stmt = (_insert(self.session)(ProcessedWebhook)
-                .values(provider=provider, event_id=event_id, event_type=event_type[:100], processed_at=utcnow())
-                .on_conflict_do_nothing().returning(col(ProcessedWebhook.event_id)))
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        return bool(await _CLAIM_WEBHOOK.rows(self.session, {
+            "provider": provider, "event_id": event_id, "event_type": event_type[:100], "processed_at": utcnow()}))
 
 
 class LedgerRepository:

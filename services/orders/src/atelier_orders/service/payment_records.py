@@ -7,11 +7,18 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, select
 
+from atelier_common.columns import table_of
+from atelier_common.db import Statement
 from atelier_common.service import UseCase
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import OrderPaymentRecord, utcnow
+
+# A record is written on the paid path (`order.paid`): one statement built once, no ORM object.
+_TABLE = table_of(OrderPaymentRecord)
+_RECORD = Statement(insert(_TABLE).values({column.name: bindparam(column.name) for column in _TABLE.c}))
 
 
 class PaymentRecords(UseCase[OrdersContext]):
@@ -19,9 +26,10 @@ class PaymentRecords(UseCase[OrdersContext]):
                      refund_id: uuid.UUID | None = None, amount: Decimal | None = None,
                      currency: str | None = None, provider: str | None = None, reason: str | None = None) -> None:
         """One line per event (the inbox makes a redelivered event a no-op)."""
-        self.session.add(OrderPaymentRecord(order_id=order_id, kind=kind, payment_id=payment_id, refund_id=refund_id,
-                                            amount=amount, currency=currency, provider=provider,
-                                            reason=(reason or None) and reason[:500], occurred_at=utcnow()))
+        await _RECORD.execute(self.session, {
+            "id": uuid.uuid4(), "order_id": order_id, "kind": kind, "payment_id": payment_id, "refund_id": refund_id,
+            "amount": amount, "currency": currency, "provider": provider, "reason": (reason or None) and reason[:500],
+            "occurred_at": utcnow()})
 
     async def of_order(self, order_id: uuid.UUID) -> Sequence[OrderPaymentRecord]:
         stmt = (select(OrderPaymentRecord).where(col(OrderPaymentRecord.order_id) == order_id)
