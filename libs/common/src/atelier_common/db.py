@@ -2,7 +2,8 @@
 
 The commit happens in exactly one place per entry point: `Database.transaction()` (used by the
 request dependency, `inbox.handle_once`, workers and the CLI). Service methods only flush.
-After every commit the registered hooks run with the session's `info` (the relay publishes the
+Just before it, the steps queued with `before_commit` run in the transaction (the outbox's INSERT);
+after every commit the registered hooks run with the session's `info` (the relay publishes the
 events the transaction wrote, the cache forgets what it changed, the mail sender wakes).
 
 Requests that only read take `ReadSessionDep` (`Database.read_only`): no transaction at all, each
@@ -50,6 +51,9 @@ from atelier_common.state import app_state
 # In a session's `info`: an object whose `note(session, table)` hears of every write a `Statement`
 # makes (the cache's write tracker; the ORM's writes it hears of through the ORM's own events).
 WRITE_TRACKER = "atelier.db.write_tracker"
+
+# In a session's `info`: the steps `before_commit` queued, run in order just before its COMMIT.
+_BEFORE_COMMIT = "atelier.db.before_commit"
 
 # Runs after every commit, given the committed session's `info`.
 SessionCommitted = Callable[[dict[str, Any]], Awaitable[None]]
@@ -150,6 +154,8 @@ class Database:
             await self._committed(session)
 
     async def _commit(self, session: AsyncSession) -> None:
+        for step in session.info.pop(_BEFORE_COMMIT, ()):
+            await step(session)
         for committing in self._session_committing:
             committing(session.info)
         try:
@@ -267,6 +273,12 @@ async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
     driver = (await conn.get_raw_connection()).driver_connection
     session.info[_CONNECTIONS] = (session.sync_session.get_transaction(), conn, driver)
     return conn, driver
+
+
+def before_commit(session: AsyncSession, step: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run `step(session)` once, in this transaction, just before its COMMIT (after the use case
+    has returned): the outbox writes a transaction's events there, in one INSERT."""
+    session.info.setdefault(_BEFORE_COMMIT, []).append(step)
 
 
 def commit_on_error(session: AsyncSession) -> None:

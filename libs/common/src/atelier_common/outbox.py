@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import time
 import uuid
@@ -24,12 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import ARRAY, JSON, Column, DateTime, Index, all_, any_, bindparam, func, inspect, text, update
+from sqlalchemy import ARRAY, JSON, Column, DateTime, Index, all_, any_, bindparam, func, insert, inspect, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, table_of
-from atelier_common.db import Database
+from atelier_common.db import Database, Statement, before_commit
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
@@ -112,12 +113,21 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
     env = Envelope.wrap(event, producer=session.info.get("service", "unknown"),
                         correlation_id=correlation_id or current_request_id(),
                         traceparent=carrier.get("traceparent"))
-    # Inserted with the transaction's other rows at its next flush: the events of one transaction
-    # go in one INSERT.
-    message = OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
-                            occurred_at=env.occurred_at, correlation_id=env.correlation_id,
-                            traceparent=env.traceparent, data=env.data)
-    session.add(message)
+    message: OutboxMessage | None = None
+    if session.in_nested_transaction():
+        # An ORM row, which a rollback of the savepoint takes back with the rest of it.
+        message = OutboxMessage(id=env.id, type=env.type, version=env.version, producer=env.producer,
+                                occurred_at=env.occurred_at, correlation_id=env.correlation_id,
+                                traceparent=env.traceparent, data=env.data)
+        session.add(message)
+    else:
+        # Written just before the COMMIT, with the transaction's other events in one INSERT: no ORM
+        # object and no flush per event (`_write_pending`).
+        pending = session.info.get(_PENDING)
+        if pending is None:
+            pending = session.info[_PENDING] = []
+            before_commit(session, _write_pending)
+        pending.append(env)
     session.info.setdefault("outbox_envelopes", []).append((env, message))  # for `OutboxRelay.committed`
     if not session.info.get("outbox_written"):
         session.info["outbox_written"] = True
@@ -129,6 +139,27 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
                 await session.execute(_NOTIFY)
     return env.id
 
+
+_PENDING = "atelier.outbox.pending"
+# Rows per INSERT of `_write_pending`: one statement per size up to this, compiled once each.
+_ROWS_PER_INSERT = 50
+
+
+async def _write_pending(session: AsyncSession) -> None:
+    """The `before_commit` step of a transaction that added events outside a savepoint."""
+    pending: list[Envelope] = session.info.pop(_PENDING, [])
+    for start in range(0, len(pending), _ROWS_PER_INSERT):
+        chunk = pending[start:start + _ROWS_PER_INSERT]
+        await _insert_rows(len(chunk)).execute(session, {
+            f"{name}_{i}": getattr(env, name) for i, env in enumerate(chunk) for name in _ENVELOPE_COLUMNS})
+
+
+@functools.cache
+def _insert_rows(count: int) -> Statement:
+    # `attempts` given: a column default is left to SQLAlchemy's execution, which a Statement skips.
+    rows = [{"attempts": 0, **{name: bindparam(f"{name}_{i}", type_=_TABLE.c[name].type) for name in _ENVELOPE_COLUMNS}}
+            for i in range(count)]
+    return Statement(insert(_TABLE).values(rows))
 
 class OutboxRelay:
     def __init__(self, db: Database, bus: EventBus, *, poll_seconds: float = 2.0, batch: int = 200,
@@ -189,7 +220,7 @@ class OutboxRelay:
         time) wakes the batches instead."""
         envelopes = []
         for envelope, message in info.pop("outbox_envelopes", ()):
-            if inspect(message).persistent:
+            if message is None or inspect(message).persistent:
                 envelopes.append(envelope)
             else:  # a row a savepoint's rollback took back: SQLAlchemy expunged it
                 self._in_flight.pop(envelope.id, None)

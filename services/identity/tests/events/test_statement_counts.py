@@ -73,11 +73,13 @@ async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKey
     # The address: the book created or locked in one upsert, the labels, the INSERT (no reload).
     assert len(created) == 3 and created[0].startswith("INSERT INTO address_book")
     assert len(read) == 1
-    # The inbox row; the account found or created in one statement; `identity.user_registered`; the
-    # welcome's token and mail; both address books in one upsert, then both read at once; the adopted
-    # address moved; the claim; the event. No webhook fan-out: with no endpoint, identity's worker
-    # queue is bound to nothing and hears neither `order.paid` nor `identity.user_registered` (#42).
-    assert len(registered) == 10 and any(s.startswith("WITH created AS (INSERT INTO \"user\"") for s in registered)
+    # The inbox row; the account found or created in one statement; the welcome's token and mail;
+    # both address books in one upsert, then both read at once; the adopted address moved; the claim;
+    # its two events (`identity.user_registered`, `identity.anonymous_claimed`) in one INSERT before
+    # the COMMIT. No webhook fan-out: with no endpoint, identity's worker queue is bound to nothing
+    # and hears neither `order.paid` nor `identity.user_registered` (#42).
+    assert len(registered) == 9 and any(s.startswith("WITH created AS (INSERT INTO \"user\"") for s in registered)
+    assert registered[-1].startswith("INSERT INTO outbox")
     assert not any(s.startswith("SELECT webhook_endpoint.") for s in registered)
     # The inbox row, the account's address, the mail.
     assert len(status) == 3

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from atelier_common.columns import table_of
-from atelier_common.outbox import OutboxMessage
 from atelier_orders import domain
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition
@@ -33,6 +32,9 @@ class _Session:
     def add(self, row: Any) -> None:
         self.added.append(row)
 
+    def in_nested_transaction(self) -> bool:
+        return False
+
     async def execute(self, statement: Any, params: dict[str, Any]) -> None:
         # A history entry is written as a statement, not added: kept as a row of its table.
         if getattr(statement, "table", None) is table_of(OrderStatusHistory) and statement.is_insert:
@@ -40,6 +42,10 @@ class _Session:
 
     def of(self, kind: type) -> list[Any]:
         return [row for row in self.added if isinstance(row, kind)]
+
+    def events(self) -> list[Any]:
+        """The events queued for the outbox (written at the COMMIT, which this session never has)."""
+        return [envelope for envelope, _ in self.info.get("outbox_envelopes", ())]
 
 
 def _session() -> Any:
@@ -60,7 +66,7 @@ async def test_a_legal_move_is_applied_recorded_and_announced() -> None:
     assert order.status == S.PAID and order.paid_at is not None
     [entry] = session.of(OrderStatusHistory)
     assert (entry.from_status, entry.to_status, entry.actor) == (S.PENDING, S.PAID, Actor.PAYMENTS)
-    [message] = session.of(OutboxMessage)
+    [message] = session.events()
     assert message.type == "order.status_changed"
     assert message.data["storefront"] == "b"  # the order's storefront, on every event of it
 
@@ -79,7 +85,7 @@ async def test_an_illegal_move_asked_by_an_event_is_noted_never_applied(current:
     [entry] = session.of(OrderStatusHistory)
     assert (entry.from_status, entry.to_status, entry.actor) == (current, current, actor)
     assert entry.note.startswith("Not applied: Asked (Cannot change an order from")
-    assert session.of(OutboxMessage) == []  # nothing changed, nothing announced
+    assert session.events() == []  # nothing changed, nothing announced
 
 
 async def test_the_kind_rules_guard_events_too() -> None:
