@@ -268,6 +268,41 @@ class TestPublishFromCommit:
         assert await self.unsent(db) == 0
         assert await relay.flush() == 0  # never twice
 
+    async def test_a_transactions_events_are_one_insert_before_its_commit(self, db: Database) -> None:
+        bus = RecordingBus()
+        relay = self.relay_on(db, bus)
+        statements: list[str] = []
+        event.listen(db.engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+        users = [uuid.uuid4() for _ in range(3)]
+        async with db.transaction() as session:
+            await outbox.add(session, UserDeleted(user_id=users[0]))
+            await session.exec(select(outbox.OutboxMessage))  # a statement between two events
+            for user in users[1:]:
+                await outbox.add(session, UserDeleted(user_id=user))
+            written = [s for s in statements if s.startswith("INSERT INTO outbox")]
+            assert written == []  # not before the use case is done
+        # One INSERT for the three, after every statement of the use case (an ORM row was flushed
+        # before the SELECT, the others after it: two).
+        [insert] = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO outbox")]
+        assert insert > max(i for i, s in enumerate(statements) if s.startswith("SELECT outbox"))
+        await relay.settle()
+        await relay.flush()
+        assert sorted(e.data["user_id"] for e in bus.published) == sorted(str(u) for u in users)
+        assert await self.unsent(db) == 0
+
+    async def test_a_use_case_that_fails_writes_none_of_its_events(self, db: Database) -> None:
+        bus = RecordingBus()
+        relay = self.relay_on(db, bus)
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
+                raise RuntimeError("the use case failed")
+        await relay.settle()
+        assert await relay.flush() == 0 and bus.published == []
+        async with db.read_only() as session:
+            assert (await session.exec(select(outbox.OutboxMessage))).all() == []
+
     async def test_an_event_a_savepoint_took_back_is_not_published(self, db: Database) -> None:
         bus = RecordingBus()
         relay = self.relay_on(db, bus)

@@ -1,6 +1,7 @@
 """The transactional outbox: events are rows written in the same transaction as the change.
 
-`add(session, event)` queues a row. Every service process publishes a transaction's events
+`add(session, event)` queues a row, written with the transaction's other events in one INSERT
+just before its COMMIT (`db.before_commit`). Every service process publishes a transaction's events
 straight after its commit, from memory, then marks the rows sent (`OutboxRelay.committed`,
 PostgreSQL): no statement stands between the commit and the broker, whichever role wrote them.
 The relay role's batches take what is left, claiming unsent rows and marking them in the
