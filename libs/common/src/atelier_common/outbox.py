@@ -162,6 +162,7 @@ def _insert_rows(count: int) -> Statement:
             for i in range(count)]
     return Statement(insert(_TABLE).values(rows))
 
+
 class OutboxRelay:
     def __init__(self, db: Database, bus: EventBus, *, poll_seconds: float = 2.0, batch: int = 200,
                  grace_seconds: float = PUBLISH_GRACE_SECONDS) -> None:

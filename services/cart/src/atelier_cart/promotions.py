@@ -99,6 +99,7 @@ def _state() -> Statement:
 
 _STATE = _state()
 
+
 class PromotionCodes:
     """The code of an owner's cart on a storefront: one row, or none."""
 

@@ -96,11 +96,13 @@ _INSERT_ORDER_AND_ENTRY = _placed_statement()
 _MOVE_OWNER = Statement(update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id")).values(
     owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
     anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
-# The next number of a storefront's sequence of one kind of document (#56), in one statement: the
-# counter row is created at 1 or incremented, and stays locked (like `SELECT … FOR UPDATE`) until the
-# transaction ends, so concurrent issues queue and a rolled-back one gives its number back.
 _SEQUENCE = table_of(InvoiceSequence)
+
+
 def _next_number(insert_of: Any) -> Any:
+    """The next number of a storefront's sequence of one kind of document (#56), in one statement:
+    the counter row is created at 1 or incremented, and stays locked (like `SELECT … FOR UPDATE`)
+    until the transaction ends, so concurrent issues queue and a rolled-back one gives its number back."""
     return (insert_of(_SEQUENCE).values(storefront=bindparam("storefront"), kind=bindparam("kind"), last_number=1)
             .on_conflict_do_update(index_elements=["storefront", "kind"],
                                    set_={"last_number": _SEQUENCE.c.last_number + 1})

@@ -298,7 +298,6 @@ class PaymentRepository:
         return (await self.session.exec(stmt)).all()
 
 
-
 def _claim_webhook(insert_of: Any) -> Any:
     return (insert_of(ProcessedWebhook).values(provider=bindparam("provider"), event_id=bindparam("event_id"),
                                                event_type=bindparam("event_type"),
@@ -308,6 +307,7 @@ def _claim_webhook(insert_of: Any) -> Any:
 
 # `WebhookRepository.claim`: the provider event's id recorded once.
 _CLAIM_WEBHOOK = Statement(_claim_webhook(pg_insert), sqlite=_claim_webhook(sqlite_insert))
+
 
 class WebhookRepository:
     def __init__(self, session: AsyncSession) -> None:
