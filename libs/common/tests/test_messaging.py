@@ -240,6 +240,14 @@ class TestPublishFromCommit:
             await outbox.add(session, UserDeleted(user_id=uuid.uuid4()))
 
     @staticmethod
+    def recorded_statements(db: Database) -> list[str]:
+        """Every statement `db` runs from now on, whitespace collapsed."""
+        statements: list[str] = []
+        event.listen(db.engine.sync_engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+        return statements
+
+    @staticmethod
     async def unsent(db: Database) -> int:
         async with db.read_only() as session:
             rows = (await session.exec(select(outbox.OutboxMessage))).all()
@@ -248,9 +256,7 @@ class TestPublishFromCommit:
     async def test_the_events_go_out_without_a_batch_and_are_marked_sent(self, db: Database) -> None:
         bus = RecordingBus()
         relay = self.relay_on(db, bus)
-        statements: list[str] = []
-        event.listen(db.engine.sync_engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+        statements = self.recorded_statements(db)
         users = [uuid.uuid4(), uuid.uuid4()]
         async with db.transaction() as session:
             for user in users:
@@ -271,9 +277,7 @@ class TestPublishFromCommit:
     async def test_a_transactions_events_are_one_insert_before_its_commit(self, db: Database) -> None:
         bus = RecordingBus()
         relay = self.relay_on(db, bus)
-        statements: list[str] = []
-        event.listen(db.engine.sync_engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, *args: statements.append(" ".join(statement.split())))
+        statements = self.recorded_statements(db)
         users = [uuid.uuid4() for _ in range(3)]
         async with db.transaction() as session:
             await outbox.add(session, UserDeleted(user_id=users[0]))
