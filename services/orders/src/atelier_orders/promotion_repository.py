@@ -11,12 +11,56 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from atelier_common.columns import table_of
+from atelier_common.db import Statement
 from atelier_orders.models import Promotion, PromotionRedemption
+
+
+class LivePromotion(NamedTuple):
+    """What pricing reads of a live promotion (`live_of`: read at every placement, so plain rows)."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    value: Decimal
+    product_ids: list[str]
+    category_ids: list[str]
+    code: str | None
+    min_subtotal: Decimal | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    is_active: bool
+    combinable: bool
+    usage_limit: int | None
+    uses: int
+    usage_limit_per_customer: int | None
+
+
+def _live_statement(with_code: bool) -> Statement:
+    """The storefront's automatic promotions live at `now`, and (`with_code`) the one of `code_key`."""
+    promotion = table_of(Promotion).c
+    which: ColumnElement[bool] = promotion.code_key.is_(None)
+    if with_code:
+        which = or_(which, promotion.code_key == bindparam("code_key"))
+    now = bindparam("now", type_=promotion.starts_at.type)
+    return Statement(sa_select(*(promotion[name] for name in LivePromotion._fields)).where(
+        promotion.storefront == bindparam("storefront"), promotion.is_active.is_(True), which,
+        or_(promotion.starts_at.is_(None), promotion.starts_at <= now),
+        or_(promotion.ends_at.is_(None), promotion.ends_at > now)))
+
+
+_LIVE = {False: _live_statement(False), True: _live_statement(True)}
+_REDEMPTION = table_of(PromotionRedemption).c
+_MOVE_REDEMPTIONS = Statement(update(table_of(PromotionRedemption)).where(_REDEMPTION.owner_id == bindparam("anon_id"))
+                              .values(owner_id=bindparam("user_id"), user_id=bindparam("user_id")))
 
 
 class PromotionRepository:
@@ -50,16 +94,12 @@ class PromotionRepository:
             query = query.where(Promotion.id != except_id)
         return (await self.session.exec(query)).first() is not None
 
-    async def live_of(self, storefront: str, now: datetime, code_key: str | None) -> Sequence[Promotion]:
+    async def live_of(self, storefront: str, now: datetime, code_key: str | None) -> list[LivePromotion]:
         """The storefront's active promotions within their dates: automatic ones, and the one of
         `code_key` (when given)."""
-        which: ColumnElement[bool] = col(Promotion.code_key).is_(None)
-        if code_key is not None:
-            which = or_(which, col(Promotion.code_key) == code_key)
-        return (await self.session.exec(select(Promotion).where(
-            Promotion.storefront == storefront, col(Promotion.is_active).is_(True), which,
-            or_(col(Promotion.starts_at).is_(None), col(Promotion.starts_at) <= now),
-            or_(col(Promotion.ends_at).is_(None), col(Promotion.ends_at) > now)))).all()
+        rows = await _LIVE[code_key is not None].rows(
+            self.session, {"storefront": storefront, "now": now, "code_key": code_key})
+        return [LivePromotion(*row) for row in rows]
 
     async def take_use(self, promotion_id: uuid.UUID, now: datetime) -> int | None:
         """One more use, unless it is used up (or deactivated meanwhile); locks the row. Its uses
@@ -98,8 +138,7 @@ class PromotionRepository:
 
     async def move_owner(self, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """An anonymous buyer's redemptions are the user's who claimed the identity (their limits too)."""
-        await self.session.execute(update(PromotionRedemption).where(
-            col(PromotionRedemption.owner_id) == anon_id).values(owner_id=user_id, user_id=user_id))
+        await _MOVE_REDEMPTIONS.execute(self.session, {"anon_id": anon_id, "user_id": user_id})
 
     async def forget_emails(self, order_ids: Sequence[uuid.UUID]) -> None:
         """The erased customer's orders' redemptions keep no email (their counts stay)."""

@@ -7,6 +7,7 @@ queue up instead of both deciding from the same old status; the owner's filter i
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -70,7 +71,6 @@ _SAVE_STATUS_AND_HISTORY = Statement(insert(_HISTORY).from_select(
         ("from_status", "from_status"), ("new_status", "to_status"), ("note", "note"), ("actor", "actor"),
         ("actor_id", "actor_id"), ("touched", "created_at"))))).add_cte(_SAVED, nest_here=True))
 _INSERT_HISTORY_RETURNING = insert(_HISTORY).returning(*_HISTORY.c)
-_INSERT_ITEMS = insert(_ITEM).returning(*_ITEM.c, sort_by_parameter_order=True)
 # ON CONFLICT of the order number only: any other constraint still fails the request. SQLite's;
 # PostgreSQL's writes the first history entry too (`_placed_statement`).
 _INSERT_ORDER_SQLITE = (sqlite_insert(_ORDER).on_conflict_do_nothing(index_elements=["order_number"])
@@ -92,7 +92,14 @@ def _placed_statement() -> Any:
     return sa_select(*order.c, *entry.c).select_from(order).join(entry, entry.c.order_id == order.c.id)
 
 
-_INSERT_ORDER_AND_ENTRY = _placed_statement()
+_INSERT_ORDER_AND_ENTRY = Statement(_placed_statement())
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_items(count: int) -> Statement:
+    """`count` items in one multi-row INSERT, every column given (`i<n>_<column>`), answering the rows."""
+    return Statement(insert(_ITEM).values([{column.name: bindparam(f"i{n}_{column.name}", type_=column.type)
+                                            for column in _ITEM.c} for n in range(count)]).returning(*_ITEM.c))
 _MOVE_OWNER = Statement(update(_ORDER).where(_ORDER.c.owner_id == bindparam("anon_id")).values(
     owner_id=bindparam("new_owner"), user_id=bindparam("new_owner"), updated_at=bindparam("touched"),
     anon_reader_id=bindparam("anon_id"), claimed_at=bindparam("touched")))
@@ -110,7 +117,8 @@ def _next_number(insert_of: Any) -> Any:
 
 
 _NEXT_NUMBER = Statement(_next_number(pg_insert), sqlite=_next_number(sqlite_insert))
-_INSERT_INVOICE = insert(table_of(Invoice))
+_INVOICE = table_of(Invoice)
+_INSERT_INVOICE = Statement(insert(_INVOICE).values({column.name: bindparam(column.name) for column in _INVOICE.c}))
 _INSERT_CREDIT_NOTE = insert(table_of(CreditNote))
 _FORGET_READERS = (update(_ORDER).where(_ORDER.c.id.in_(
     sa_select(_ORDER.c.id).where(_ORDER.c.claimed_at < bindparam("before")).limit(bindparam("limit"))))
@@ -157,21 +165,27 @@ class OrderRepository:
             order = OrderDetails(**dict(zip(_ORDER_NAMES, row, strict=True)))
             await self.insert_history(order, first_entry)
             return order
-        row = (await self.session.execute(_INSERT_ORDER_AND_ENTRY, {
+        rows = await _INSERT_ORDER_AND_ENTRY.rows(self.session, {
             "o_anon_reader_id": None, "o_claimed_at": None,  # a new order has not been claimed
             "o_imported_from": None,  # placed here, not moved in
             **{f"o_{name}": value for name, value in values.items()},
-            "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})).first()
-        if row is None:
+            "note": first_entry["note"], "actor": first_entry["actor"], "actor_id": first_entry["actor_id"]})
+        if not rows:
             return None
+        row = rows[0]
         order = OrderDetails(**dict(zip(_ORDER_NAMES, row[:len(_ORDER_NAMES)], strict=True)))
         order.status_history.append(StatusEntry(**dict(zip(_HISTORY_NAMES, row[len(_ORDER_NAMES):], strict=True))))
         return order
 
     async def insert_items(self, order: OrderDetails, items: Sequence[Mapping[str, Any]]) -> None:
         """Insert the order's items (one statement) and add them, as written, to `order`."""
-        rows = (await self.session.execute(_INSERT_ITEMS, list(items))).all()
-        order.items.extend(OrderItemRow(**dict(zip(_ITEM_NAMES, row, strict=True))) for row in rows)
+        if not items:
+            return
+        params = {f"i{n}_{name}": value for n, item in enumerate(items) for name, value in item.items()}
+        written = [OrderItemRow(**dict(zip(_ITEM_NAMES, row, strict=True)))
+                   for row in await _insert_items(len(items)).rows(self.session, params)]
+        # A multi-row INSERT's RETURNING promises no order: the items' is their position.
+        order.items.extend(sorted(written, key=lambda item: item.position))
 
     async def insert_history(self, order: OrderDetails, entry: Mapping[str, Any]) -> None:
         row = (await self.session.execute(_INSERT_HISTORY_RETURNING, entry)).one()
@@ -215,7 +229,8 @@ class InvoiceRepository:
         return int(number)
 
     async def insert_invoice(self, values: Mapping[str, Any]) -> None:
-        await self.session.execute(_INSERT_INVOICE, values)
+        """`values`: every column of the invoice."""
+        await _INSERT_INVOICE.execute(self.session, dict(values))
 
     async def insert_credit_note(self, values: Mapping[str, Any]) -> None:
         await self.session.execute(_INSERT_CREDIT_NOTE, values)

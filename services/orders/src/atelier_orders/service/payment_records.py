@@ -4,11 +4,11 @@ staff's order picture shows payments and refunds without asking payments on each
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert
-from sqlmodel import col, select
+from sqlalchemy import bindparam, insert, select
 
 from atelier_common.columns import table_of
 from atelier_common.db import Statement
@@ -21,6 +21,26 @@ _TABLE = table_of(OrderPaymentRecord)
 _RECORD = Statement(insert(_TABLE).values({column.name: bindparam(column.name) for column in _TABLE.c}))
 
 
+class PaymentRecordLine(NamedTuple):
+    """One line of an order's money, as `of_order` reads it: read on every order read, so plain rows."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    kind: str
+    payment_id: uuid.UUID
+    refund_id: uuid.UUID | None
+    amount: Decimal | None
+    currency: str | None
+    provider: str | None
+    reason: str | None
+    occurred_at: datetime
+
+
+_OF_ORDER = Statement(select(*(_TABLE.c[name] for name in PaymentRecordLine._fields))
+                      .where(_TABLE.c.order_id == bindparam("order_id"))
+                      .order_by(_TABLE.c.occurred_at, _TABLE.c.id))
+
+
 class PaymentRecords(UseCase[OrdersContext]):
     async def record(self, order_id: uuid.UUID, kind: str, payment_id: uuid.UUID, *,
                      refund_id: uuid.UUID | None = None, amount: Decimal | None = None,
@@ -31,7 +51,5 @@ class PaymentRecords(UseCase[OrdersContext]):
             "amount": amount, "currency": currency, "provider": provider, "reason": (reason or None) and reason[:500],
             "occurred_at": utcnow()})
 
-    async def of_order(self, order_id: uuid.UUID) -> Sequence[OrderPaymentRecord]:
-        stmt = (select(OrderPaymentRecord).where(col(OrderPaymentRecord.order_id) == order_id)
-                .order_by(col(OrderPaymentRecord.occurred_at), col(OrderPaymentRecord.id)))
-        return (await self.session.exec(stmt)).all()
+    async def of_order(self, order_id: uuid.UUID) -> list[PaymentRecordLine]:
+        return [PaymentRecordLine(*row) for row in await _OF_ORDER.rows(self.session, {"order_id": order_id})]

@@ -39,12 +39,12 @@ from atelier_orders.errors import (
     PromotionNotFound,
 )
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
-from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.promotion_repository import LivePromotion, PromotionRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import PromotionCreate, PromotionQuery, PromotionQuoteRequest, PromotionWrite
 
 
-def terms(promotion: Promotion) -> rules.PromotionTerms:
+def terms(promotion: LivePromotion) -> rules.PromotionTerms:
     return rules.PromotionTerms(
         id=promotion.id, name=promotion.name, kind=rules.PromotionKind(promotion.kind), value=promotion.value,
         product_ids=frozenset(uuid.UUID(t) for t in promotion.product_ids),

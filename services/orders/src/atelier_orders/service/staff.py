@@ -12,12 +12,12 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import OrderNotFound
-from atelier_orders.models import OrderPaymentRecord, utcnow
+from atelier_orders.models import utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.rows import OrderDetails, OrderSummaryRow
 from atelier_orders.schemas import StaffOrderQuery
 from atelier_orders.service._shared import order_id_of, ships_with_tracking
-from atelier_orders.service.payment_records import PaymentRecords
+from atelier_orders.service.payment_records import PaymentRecordLine, PaymentRecords
 
 
 class StaffOrders(UseCase[OrdersContext]):
@@ -59,8 +59,8 @@ class StaffOrders(UseCase[OrdersContext]):
 class StaffOrderPicture:
     order: OrderDetails
     version: str
-    payments: list[OrderPaymentRecord]
-    refunds: list[OrderPaymentRecord]
+    payments: list[PaymentRecordLine]
+    refunds: list[PaymentRecordLine]
     allowed_transitions: list[str]
     refund_state: str
     tracking_number_required: bool
