@@ -225,6 +225,17 @@ async def test_it_sees_what_waits_in_the_session(db: Database) -> None:
         assert len(await BY_NAME.rows(session, {"name": "pending"})) == 1
 
 
+async def test_it_sees_what_the_session_changed_or_deleted(db: Database) -> None:
+    async with db.transaction() as session:
+        session.add(Thing(**_row("before")))
+    async with db.transaction() as session:
+        thing = (await session.execute(select(Thing))).scalar_one()
+        thing.name = "after"
+        assert len(await BY_NAME.rows(session, {"name": "after"})) == 1
+        await session.delete(thing)
+        assert await BY_NAME.rows(session, {"name": "after"}) == []
+
+
 @pytest.mark.infra
 async def test_each_transaction_of_a_session_uses_its_own_connection(postgres_db: Database) -> None:
     # The connection is looked up once per transaction: after a commit, the session's next one.

@@ -229,7 +229,7 @@ class Statement:
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
         if not fast.enabled(fast.STATEMENTS) or _dialect(session) == "sqlite":
             return await self._plain(session, params, fetch=fetch)
-        if session.autoflush and (session.new or session.deleted or session.dirty):
+        if _needs_flush(session):
             await session.flush()  # as `session.execute` would: the statement may read what waits there
         conn, driver = await _connections(session)
         if conn.dialect.name != "postgresql":
@@ -243,7 +243,7 @@ class Statement:
     async def _plain(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
         """SQLAlchemy's own execution on the session's connection (a Core result, whatever the
         statement selects; the ORM's `session.execute` would answer some with an ORM result)."""
-        if session.autoflush and (session.new or session.deleted or session.dirty):
+        if _needs_flush(session):
             await session.flush()
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)
@@ -256,7 +256,16 @@ class Statement:
 
 
 def _dialect(session: AsyncSession) -> str | None:
-    return session.bind.dialect.name if session.bind is not None else None
+    # The sync session's attributes: the async session's and engine's proxies cost more, before every Statement.
+    bind = session.sync_session.bind
+    return bind.dialect.name if bind is not None else None
+
+
+def _needs_flush(session: AsyncSession) -> bool:
+    """Whether autoflush would flush now. Asked before every Statement: `session.dirty` builds a
+    set of the whole identity map's changed objects, where "any object changed" is all it needs."""
+    sync = session.sync_session
+    return sync.autoflush and bool(sync.identity_map.check_modified() or sync.new or sync.deleted)
 
 
 _CONNECTIONS = "atelier.db.connections"
@@ -270,7 +279,10 @@ async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
     if known is not None and transaction is not None and known[0] is transaction:
         return known[1], known[2]
     conn = await session.connection()
-    driver = (await conn.get_raw_connection()).driver_connection
+    # What `get_raw_connection()` answers, without its greenlet hop: the connection was just
+    # checked out and begun, so reading it does no I/O.
+    assert conn.sync_connection is not None  # started by `session.connection()`
+    driver = conn.sync_connection.connection.driver_connection
     session.info[_CONNECTIONS] = (session.sync_session.get_transaction(), conn, driver)
     return conn, driver
 
