@@ -237,6 +237,18 @@ async def test_it_sees_what_the_session_changed_or_deleted(db: Database) -> None
 
 
 @pytest.mark.infra
+async def test_it_runs_on_an_autocommit_connection_of_its_own(postgres_db: Database) -> None:
+    async with postgres_db.transaction() as session:
+        await INSERT.execute(session, _row("cheap", "5.00"))
+        await INSERT.execute(session, _row("dear", "50.00"))
+    async with postgres_db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        assert await BUMP.execute_on(conn, {"below": Decimal("10")}) == 1
+    async with postgres_db.engine.connect() as other:  # committed on its own
+        counts = dict((await other.execute(select(THING.c.name, THING.c.count))).all())
+    assert counts == {"cheap": 1, "dear": 0}
+
+
+@pytest.mark.infra
 async def test_each_transaction_of_a_session_uses_its_own_connection(postgres_db: Database) -> None:
     # The connection is looked up once per transaction: after a commit, the session's next one.
     backend = Statement(select(func.pg_backend_pid()))

@@ -226,6 +226,17 @@ class Statement:
         """Run a statement that returns no rows; the number of rows it changed."""
         return (await self._run(session, params or {}, fetch=False))[1]
 
+    async def execute_on(self, conn: AsyncConnection, params: dict[str, Any]) -> int:
+        """Run on an autocommit connection of PostgreSQL outside any session (the outbox marks
+        what the broker confirmed); the number of rows changed."""
+        if not fast.enabled(fast.STATEMENTS) or conn.dialect.name != "postgresql":
+            return int((await conn.execute(self.sqlite if conn.dialect.name == "sqlite" else self.stmt, params)).rowcount)
+        if self._compiled is None:
+            self._compiled = Compiled(self.stmt)
+        assert conn.sync_connection is not None  # started by `engine.connect()`
+        return (await self._compiled.run(conn, conn.sync_connection.connection.driver_connection, params,
+                                         fetch=False))[1]
+
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
         if not fast.enabled(fast.STATEMENTS) or _dialect(session) == "sqlite":
             return await self._plain(session, params, fetch=fetch)

@@ -98,9 +98,9 @@ _CLAIM = {
     for locking in (True, False)
 }
 # After a publish straight from a commit: one statement, on its own (no transaction to open).
-_MARK_SENT = (update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))),
-                                   _TABLE.c.sent_at.is_(None))
-              .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1))
+_MARK_SENT = Statement(update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))),
+                                             _TABLE.c.sent_at.is_(None))
+                        .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1))
 
 
 async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id: str | None = None) -> uuid.UUID:
@@ -277,7 +277,7 @@ class OutboxRelay:
             ids, self._to_mark = self._to_mark, []
             try:
                 async with self._autocommit.connect() as conn:
-                    await conn.execute(_MARK_SENT, {"ids": ids, "now": _now()})
+                    await _MARK_SENT.execute_on(conn, {"ids": ids, "now": _now()})
             except Exception as exc:  # published: a later batch publishes them again, consumers apply them once
                 log.warning("outbox: marking %d published events sent failed (%s)", len(ids), exc)
             finally:
