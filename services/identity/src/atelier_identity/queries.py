@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
+from atelier_common.db import Statement
 from atelier_identity.models import Address
 from atelier_identity.rows import AddressRow
 
@@ -20,7 +21,7 @@ from atelier_identity.rows import AddressRow
 _ADDRESS = table_of(Address)
 _OWNED = _ADDRESS.c.owner_id == bindparam("owner_id")
 # Orders' read while it places an order (the checkout's path).
-_ONE = sa_select(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"), _OWNED)
+_ONE = Statement(sa_select(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"), _OWNED))
 _COUNT = sa_select(func.count()).select_from(_ADDRESS).where(_OWNED)
 _PAGE = (sa_select(_ADDRESS).where(_OWNED)
          .order_by(_ADDRESS.c.is_primary.desc(), _ADDRESS.c.created_at, _ADDRESS.c.id)
@@ -32,8 +33,8 @@ class AddressQueries:
         self.session = session
 
     async def one(self, address_id: uuid.UUID, owner_id: uuid.UUID) -> AddressRow | None:
-        row = (await self.session.execute(_ONE, {"address_id": address_id, "owner_id": owner_id})).first()
-        return AddressRow(**row._mapping) if row is not None else None
+        rows = await _ONE.rows(self.session, {"address_id": address_id, "owner_id": owner_id})
+        return AddressRow(**dict(zip(_ONE.keys, rows[0], strict=True))) if rows else None
 
     async def page(self, owner_id: uuid.UUID, *, limit: int, offset: int) -> tuple[int, list[AddressRow]]:
         """How many addresses the owner has, and a page of them: the primary first, then oldest first."""

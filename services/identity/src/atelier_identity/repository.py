@@ -457,14 +457,13 @@ class PasskeyRepository:
 
 # An address book's statements: the reads a change decides on (after the book's lock) and the
 # writes. `AddressRow`'s fields are the table's columns in order, so `SELECT address` reads rows.
-_LABELS = sa_select(_ADDRESS.c.label, _ADDRESS.c.is_primary).where(_ADDRESS.c.owner_id == bindparam("owner_id"))
-_BOOKS_OLDEST_FIRST = (sa_select(_ADDRESS).where(_ADDRESS.c.owner_id.in_(bindparam("owners", expanding=True)))
-                       .order_by(_ADDRESS.c.created_at, _ADDRESS.c.id))
-_INSERT_ADDRESS = insert(_ADDRESS)
+_LABELS = Statement(sa_select(_ADDRESS.c.label, _ADDRESS.c.is_primary)
+                    .where(_ADDRESS.c.owner_id == bindparam("owner_id")))
+_INSERT_ADDRESS = Statement(insert(_ADDRESS).values({column.name: bindparam(column.name) for column in _ADDRESS.c}))
 # One address's change: sets the columns named in the parameters, beside `address_id`.
 _CHANGE_ADDRESS = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
-_MOVE_ADDRESS = (update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
-                 .values(owner_id=bindparam("new_owner"), label=bindparam("new_label"), is_primary=bindparam("primary")))
+_MOVE_ADDRESS = Statement(update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id")).values(
+    owner_id=bindparam("new_owner"), label=bindparam("new_label"), is_primary=bindparam("primary")))
 _MAKE_PRIMARY = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id")).values(is_primary=True)
 # `owner`, not `owner_id`: an UPDATE keeps its columns' names for the values it sets.
 _CLEAR_PRIMARY = (update(_ADDRESS).where(_ADDRESS.c.owner_id == bindparam("owner"), _ADDRESS.c.is_primary.is_(True))
@@ -472,6 +471,15 @@ _CLEAR_PRIMARY = (update(_ADDRESS).where(_ADDRESS.c.owner_id == bindparam("owner
 _DELETE_ADDRESS = delete(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
 _DELETE_OWNERS_ADDRESSES = delete(_ADDRESS).where(_ADDRESS.c.owner_id == bindparam("owner_id"))
 _DELETE_OWNERS_BOOK = delete(_BOOK).where(_BOOK.c.owner_id == bindparam("owner_id"))
+
+
+@functools.cache
+def _books_oldest_first(count: int) -> Statement:
+    """Every address of `count` owners (`owner_0`…), oldest first: one bind per owner, as a
+    `Statement` takes no `IN` list."""
+    owners = [bindparam(f"owner_{i}", type_=_ADDRESS.c.owner_id.type) for i in range(count)]
+    return Statement(sa_select(_ADDRESS).where(_ADDRESS.c.owner_id.in_(owners))
+                     .order_by(_ADDRESS.c.created_at, _ADDRESS.c.id))
 
 
 @functools.cache
@@ -518,16 +526,17 @@ class AddressRepository:
 
     async def labels(self, owner_id: uuid.UUID) -> list[tuple[str, bool]]:
         """Each address's label and whether it is the primary one."""
-        return [(label, primary) for label, primary in await self.session.execute(_LABELS, {"owner_id": owner_id})]
+        return [(label, primary) for label, primary in await _LABELS.rows(self.session, {"owner_id": owner_id})]
 
     async def books_oldest_first(self, *owner_ids: uuid.UUID) -> list[AddressRow]:
         """Every address of these owners, oldest first (read after their books' lock: a locking
         read would see the rows of its snapshot from before the wait)."""
-        rows = await self.session.execute(_BOOKS_OLDEST_FIRST, {"owners": list(owner_ids)})
-        return [AddressRow(**row) for row in rows.mappings()]
+        stmt = _books_oldest_first(len(owner_ids))
+        rows = await stmt.rows(self.session, {f"owner_{i}": owner for i, owner in enumerate(owner_ids)})
+        return [AddressRow(**dict(zip(stmt.keys, row, strict=True))) for row in rows]
 
     async def insert(self, address: AddressRow) -> None:
-        await self.session.execute(_INSERT_ADDRESS, vars(address))
+        await _INSERT_ADDRESS.execute(self.session, vars(address))
 
     async def change(self, address_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Write `values` (column: value) to one address."""
@@ -535,9 +544,10 @@ class AddressRepository:
 
     async def move(self, addresses: Sequence[AddressRow]) -> None:
         """Write the owner, label and primary flag of `addresses` (in that order)."""
-        await self.session.execute(_MOVE_ADDRESS, [
-            {"address_id": a.id, "new_owner": a.owner_id, "new_label": a.label, "primary": a.is_primary}
-            for a in addresses])
+        # One UPDATE each (a `Statement` runs one set of parameters): a claim moves few, a guest's one.
+        for a in addresses:
+            await _MOVE_ADDRESS.execute(self.session, {"address_id": a.id, "new_owner": a.owner_id,
+                                                       "new_label": a.label, "primary": a.is_primary})
 
     async def make_primary(self, address_id: uuid.UUID) -> None:
         await self.session.execute(_MAKE_PRIMARY, {"address_id": address_id})
