@@ -184,18 +184,18 @@ class Mailer:
 
     # -- queueing (inside the caller's transaction) --------------------------------------------
 
-    def queue(self, session: AsyncSession, mail: Mail, storefront: Storefront) -> None:
+    async def queue(self, session: AsyncSession, mail: Mail, storefront: Storefront) -> None:
         """Queue `mail` from `storefront`'s sender (else the `mail_from` setting)."""
-        MailRepository(session).add(MailMessage(recipient=mail.to, kind=mail.kind, subject=mail.subject,
-                                                text=mail.text, html=mail.html,
-                                                sender=storefront.mail_from or self.settings.mail_from))
+        await MailRepository(session).add(MailMessage(recipient=mail.to, kind=mail.kind, subject=mail.subject,
+                                                      text=mail.text, html=mail.html,
+                                                      sender=storefront.mail_from or self.settings.mail_from))
         session.info["mail_queued"] = True
 
-    def requeue(self, session: AsyncSession, message: MailMessage) -> MailMessage:
+    async def requeue(self, session: AsyncSession, message: MailMessage) -> MailMessage:
         """Queue a copy of a message already queued (support's resend), same recipient and sender."""
         copy = MailMessage(recipient=message.recipient, kind=message.kind, subject=message.subject,
                            text=message.text, html=message.html, sender=message.sender)
-        MailRepository(session).add(copy)
+        await MailRepository(session).add(copy)
         session.info["mail_queued"] = True
         return copy
 

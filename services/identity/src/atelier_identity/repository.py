@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, false, func, insert, true, update
+from sqlalchemy import Table, and_, bindparam, delete, false, func, insert, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -76,12 +76,22 @@ def _dialect(session: AsyncSession) -> str:
 # `order.paid`, the status mail, the mail sender; orders' read of the address is `queries.py`'s),
 # built once with bound parameters and read as plain rows: under load, building statements and ORM
 # objects cost identity more CPU than PostgreSQL spent running them. Addresses are rows on every
-# path (`rows.AddressRow`); the other paths keep the ORM.
+# path (`rows.AddressRow`); mail and mailed tokens are built as models (their defaults) and
+# inserted by a statement, never flushed by the ORM; the other paths keep the ORM.
 _USER = table_of(User)
 _ADDRESS = table_of(Address)
 _BOOK = table_of(AddressBook)
 _CLAIM = table_of(AnonymousClaim)
 _MAIL = table_of(MailMessage)
+
+
+def _insert_every_column(table: Table) -> Statement:
+    """An INSERT of `table` with every column bound by its name: a row's or a model's values."""
+    return Statement(insert(table).values({column.name: bindparam(column.name) for column in table.c}))
+
+
+_INSERT_EMAIL_TOKEN = _insert_every_column(table_of(EmailToken))
+_INSERT_MAIL = _insert_every_column(_MAIL)
 
 _USER_BY_EMAIL = sa_select(_USER.c.id).where(_USER.c.email == bindparam("email"))
 _USER_CONTACT = sa_select(_USER.c.email, _USER.c.first_name, _USER.c.is_active).where(
@@ -214,8 +224,8 @@ class EmailTokenRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, token: EmailToken) -> None:
-        self.session.add(token)
+    async def add(self, token: EmailToken) -> None:
+        await _INSERT_EMAIL_TOKEN.execute(self.session, token.model_dump())
 
     async def consume(self, token_hash: str, purpose: str, now: datetime) -> uuid.UUID | None:
         """Use the token once: the user id when it was unused and unexpired, else None."""
@@ -302,8 +312,8 @@ class MailRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, message: MailMessage) -> None:
-        self.session.add(message)
+    async def add(self, message: MailMessage) -> None:
+        await _INSERT_MAIL.execute(self.session, message.model_dump())
 
     async def delivered_to(self, recipient: str | None, limit: int) -> Sequence[MailMessage]:
         stmt = select(MailMessage).where(col(MailMessage.sent_at).is_not(None))
@@ -459,7 +469,7 @@ class PasskeyRepository:
 # writes. `AddressRow`'s fields are the table's columns in order, so `SELECT address` reads rows.
 _LABELS = Statement(sa_select(_ADDRESS.c.label, _ADDRESS.c.is_primary)
                     .where(_ADDRESS.c.owner_id == bindparam("owner_id")))
-_INSERT_ADDRESS = Statement(insert(_ADDRESS).values({column.name: bindparam(column.name) for column in _ADDRESS.c}))
+_INSERT_ADDRESS = _insert_every_column(_ADDRESS)
 # One address's change: sets the columns named in the parameters, beside `address_id`.
 _CHANGE_ADDRESS = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
 _MOVE_ADDRESS = Statement(update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id")).values(

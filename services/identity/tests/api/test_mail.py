@@ -77,8 +77,8 @@ class TestMailQueue:
         mailer = api.h.runtime.context.mailer
         with pytest.raises(RuntimeError):
             async with api.h.runtime.db.transaction() as session:
-                mailer.queue(session, Mail(to="ada@example.com", kind="test", subject="s", text="t", html="h"),
-                             api.h.runtime.storefronts.default)
+                await mailer.queue(session, Mail(to="ada@example.com", kind="test", subject="s", text="t", html="h"),
+                                   api.h.runtime.storefronts.default)
                 raise RuntimeError("the use case failed")
         assert await _messages(api) == []
         assert await api.mailbox_after_delivery("ada@example.com") == []

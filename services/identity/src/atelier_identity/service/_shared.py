@@ -151,22 +151,22 @@ class Verification(UseCase[IdentityContext]):
         self.mailer = context.mailer
         self.ttl = timedelta(hours=context.settings.email_verification_ttl_hours)
 
-    def send(self, user: User, storefront: Storefront) -> None:
+    async def send(self, user: User, storefront: Storefront) -> None:
         """Queue a verification link (into `storefront`, from its sender) for the account's current
         address; nothing for an account without one (S0's username accounts)."""
         if user.email is None:
             return
         sent_at = now()
         secret = domain.new_secret()
-        EmailTokenRepository(self.session).add(EmailToken(
+        await EmailTokenRepository(self.session).add(EmailToken(
             user_id=user.id, purpose=domain.VERIFY_EMAIL, token_hash=domain.digest(secret), created_at=sent_at,
             expires_at=sent_at + self.ttl))
         # The mailed token is also the code to type in: a template may use either.
         url = storefront.link("verify_email", token=secret, code=secret, email=user.email)
-        self.mailer.queue(self.session, verification_mail(to=user.email, first_name=user.first_name, url=url,
-                                                          token=secret,
-                                                          valid_hours=self.settings.email_verification_ttl_hours),
-                          storefront)
+        await self.mailer.queue(self.session, verification_mail(to=user.email, first_name=user.first_name, url=url,
+                                                                token=secret,
+                                                                valid_hours=self.settings.email_verification_ttl_hours),
+                                storefront)
 
 
 async def prove_email(session: AsyncSession, user: User, *, keep_password: bool = False) -> None:

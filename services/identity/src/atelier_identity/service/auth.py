@@ -88,7 +88,7 @@ class AuthService(UseCase[IdentityContext]):
         if taken is not None:
             raise EmailExists()
         await registered(self.session, user, "password")
-        self.verification.send(user, storefront)
+        await self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id, user.id, via="register")
         signs_in = not self.settings.require_verified_email or storefront.verified_email_optional
         tokens = await self.sessions.issue(user, storefront=storefront) if signs_in else None
@@ -115,7 +115,7 @@ class AuthService(UseCase[IdentityContext]):
                                  per_account_and_ip=self.settings.resend_verification_rate_limit_per_account_and_ip)
         user = await UserRepository(self.session).get_by_email(email)
         if user is not None and user.is_active and not user.is_verified and await self.mail.allows(email, ip):
-            self.verification.send(user, storefront)
+            await self.verification.send(user, storefront)
 
     async def login(self, login: str, password: str, *, ip: str, anon_id: uuid.UUID | None,
                     storefront: Storefront | None = None) -> SignedIn:

@@ -76,7 +76,8 @@ class AutoRegistration(UseCase[IdentityContext]):
             raise EmailExists()
         user_id, created = account
         if created:
-            self.passwords.send_welcome(user_id=user_id, email=email, first_name=first_name, storefront=storefront)
+            await self.passwords.send_welcome(user_id=user_id, email=email, first_name=first_name,
+                                              storefront=storefront)
             await outbox.add(self.session, UserRegistered(user_id=user_id, email=email, storefront=storefront.slug,
                                                           via="order"))
         await self.claims.claim(event.anon_id, user_id, via="order_paid")

@@ -145,7 +145,7 @@ class CustomerCare(UseCase[IdentityContext]):
             # The reset page refuses a suspended account: a link would not work.
             raise AccountSuspended()
         storefront = await self.context.storefront_of_event(user.signup_storefront)
-        PasswordService(self.session, self.context).mail_reset(user, storefront)
+        await PasswordService(self.session, self.context).mail_reset(user, storefront)
         await audit.record(self.session, staff, "customer.password_reset", "user", user.id, reason=reason,
                            after={"mailed_to": user.email})
         return await self.card(user.id)
@@ -163,7 +163,7 @@ class CustomerCare(UseCase[IdentityContext]):
             # A suspended account cannot sign in once verified either: reactivate first.
             raise AccountSuspended()
         storefront = await self.context.storefront_of_event(user.signup_storefront)
-        Verification(self.session, self.context).send(user, storefront)
+        await Verification(self.session, self.context).send(user, storefront)
         await audit.record(self.session, staff, "customer.verification_mail", "user", user.id, reason=reason,
                            after={"mailed_to": address})
         return await self.card(user.id)
@@ -194,8 +194,7 @@ class StaffMail(UseCase[IdentityContext]):
         original = await StaffMailRepository(self.session).get(message_id)
         if original is None:
             raise MailNotFound()
-        copy = self.context.mailer.requeue(self.session, original)
-        await self.session.flush()
+        copy = await self.context.mailer.requeue(self.session, original)
         await audit.record(self.session, staff, "mail.resend", "mail", original.id, reason=reason,
                            after={"resent_as": copy.id, "to": copy.recipient, "kind": copy.kind})
         return copy

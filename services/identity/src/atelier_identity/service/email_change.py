@@ -50,13 +50,13 @@ class EmailChangeService(UseCase[IdentityContext]):
         tokens = EmailTokenRepository(self.session)
         await tokens.consume_all_for_user(user.id, domain.EMAIL_CHANGE, requested_at)
         secret = domain.new_secret()
-        tokens.add(EmailToken(user_id=user.id, purpose=domain.EMAIL_CHANGE, token_hash=domain.digest(secret),
-                              new_email=new_email, created_at=requested_at,
-                              expires_at=requested_at + timedelta(hours=self.settings.email_change_ttl_hours)))
+        await tokens.add(EmailToken(user_id=user.id, purpose=domain.EMAIL_CHANGE, token_hash=domain.digest(secret),
+                                    new_email=new_email, created_at=requested_at,
+                                    expires_at=requested_at + timedelta(hours=self.settings.email_change_ttl_hours)))
         url = storefront.link("email_change", token=secret, code=secret, email=new_email)
-        self.mailer.queue(self.session, email_change_mail(to=new_email, first_name=user.first_name, url=url,
-                                                          token=secret, valid_hours=self.settings.email_change_ttl_hours),
-                          storefront)
+        await self.mailer.queue(self.session, email_change_mail(
+            to=new_email, first_name=user.first_name, url=url, token=secret,
+            valid_hours=self.settings.email_change_ttl_hours), storefront)
 
     async def confirm(self, token: str, *, storefront: Storefront) -> User:
         """Move the account to the proven address; the old one is told (from `storefront`'s sender)."""
@@ -77,6 +77,6 @@ class EmailChangeService(UseCase[IdentityContext]):
         for purpose in (domain.VERIFY_EMAIL, domain.PASSWORD_RESET):
             await tokens.consume_all_for_user(user.id, purpose, confirmed_at)
         if old_email is not None:  # an account without an address (S0) just gained its first
-            self.mailer.queue(self.session, email_changed_notice(to=old_email, first_name=user.first_name,
-                                                                 new_email=pending.new_email), storefront)
+            await self.mailer.queue(self.session, email_changed_notice(to=old_email, first_name=user.first_name,
+                                                                       new_email=pending.new_email), storefront)
         return user

@@ -67,9 +67,9 @@ class MagicLinkService(UseCase[IdentityContext]):
         links.add(MagicLink(email=email, code_hash=domain.digest(code), token_hash=domain.digest(secret),
                             created_at=requested_at, expires_at=requested_at + self.ttl))
         url = storefront.link("magic_link", token=secret, email=email, code=code)
-        self.mailer.queue(self.session, magic_link_mail(to=email, url=url, code=code,
-                                                        valid_minutes=self.settings.magic_link_ttl_minutes),
-                          storefront)
+        await self.mailer.queue(self.session, magic_link_mail(to=email, url=url, code=code,
+                                                              valid_minutes=self.settings.magic_link_ttl_minutes),
+                                storefront)
 
     async def verify(self, data: MagicLinkVerify, *, ip: str, anon_id: uuid.UUID | None,
                      storefront: Storefront) -> SignedIn | Repeated:

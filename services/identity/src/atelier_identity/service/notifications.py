@@ -44,10 +44,9 @@ class NotificationService(UseCase[IdentityContext]):
         # From the storefront the order was placed on, linking to its order page.
         storefront = await self.context.storefront_of_event(event.storefront)
         url = storefront.link("order", order_id=str(event.order_id), email=recipient)
-        self.mailer.queue(self.session, order_status_mail(to=recipient, first_name=user.first_name if user else None,
-                                                          order_number=event.order_number, status=event.new_status,
-                                                          tracking_number=event.tracking_number, url=url),
-                          storefront)
+        await self.mailer.queue(self.session, order_status_mail(
+            to=recipient, first_name=user.first_name if user else None, order_number=event.order_number,
+            status=event.new_status, tracking_number=event.tracking_number, url=url), storefront)
         return True
 
     async def job_finished(self, event: JobCompleted | JobFailed) -> bool:
@@ -60,8 +59,8 @@ class NotificationService(UseCase[IdentityContext]):
         failed = isinstance(event, JobFailed)
         reason = event.reason if isinstance(event, JobFailed) else None
         storefront = await self.context.storefront_of_event(event.storefront)
-        self.mailer.queue(self.session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
-                                                 succeeded=not failed, reason=reason), storefront)
+        await self.mailer.queue(self.session, job_mail(to=user.email, first_name=user.first_name, kind=event.kind,
+                                                       succeeded=not failed, reason=reason), storefront)
         return True
 
     async def low_stock(self, event: ProductLowStock) -> int:
@@ -71,7 +70,7 @@ class NotificationService(UseCase[IdentityContext]):
         recipients = list(dict.fromkeys(storefront.policies.alert_emails)) or \
             await StaffAccountRepository(self.session).emails_with_roles(STOCK_ROLES)
         for to in recipients:
-            self.mailer.queue(self.session, low_stock_mail(to=to, storefront=storefront.name, product=event.name,
-                                                           sku=event.sku, stock=event.stock_quantity,
-                                                           threshold=event.threshold), storefront)
+            await self.mailer.queue(self.session, low_stock_mail(to=to, storefront=storefront.name, product=event.name,
+                                                                 sku=event.sku, stock=event.stock_quantity,
+                                                                 threshold=event.threshold), storefront)
         return len(recipients)

@@ -135,7 +135,7 @@ class OAuthService(UseCase[IdentityContext]):
                                                     storefront=storefront)
             return CallbackOutcome(signed_in=signed_in)
         await self.sessions.admit(user, anon_id=anon, via="oauth", require_verified=False)
-        return CallbackOutcome(redirect_to=domain.with_query(started.return_to, ticket=self._ticket(user)))
+        return CallbackOutcome(redirect_to=domain.with_query(started.return_to, ticket=await self._ticket(user)))
 
     async def exchange(self, ticket: str, *, storefront: Storefront) -> SignedIn:
         """S2: the ticket from the redirect, spent once within a minute, becomes a session (on
@@ -231,9 +231,9 @@ class OAuthService(UseCase[IdentityContext]):
             raise OAuthFailed(details={"provider_error": "the account was linked meanwhile; try again"})
         return user
 
-    def _ticket(self, user: User) -> str:
+    async def _ticket(self, user: User) -> str:
         ticket, issued_at = domain.new_secret(), now()
-        EmailTokenRepository(self.session).add(EmailToken(
+        await EmailTokenRepository(self.session).add(EmailToken(
             user_id=user.id, purpose=domain.OAUTH_TICKET, token_hash=domain.digest(ticket), created_at=issued_at,
             expires_at=issued_at + timedelta(seconds=self.settings.oauth_ticket_ttl_seconds)))
         return ticket

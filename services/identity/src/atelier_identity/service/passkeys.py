@@ -145,7 +145,7 @@ class PasskeyService(UseCase[IdentityContext]):
         await registered(self.session, user, "passkey")
         passkey = await self._add(user, challenge, verified, name)
         # The passkey proves the person, not the address: it is verified by mail like a registration.
-        self.verification.send(user, storefront)
+        await self.verification.send(user, storefront)
         await self.sessions.claims.claim(anon_id or challenge.anon_id, user.id, via="passkey_signup")
         # S2 (reviv) signed a passkey sign-up in at once: a storefront may (`passkey_signup_signs_in`).
         signs_in = policies.passkey_signup_signs_in(storefront, self.settings)

@@ -43,26 +43,26 @@ class PasswordService(UseCase[IdentityContext]):
         user = await UserRepository(self.session).get_by_email(email)
         if user is None or not user.is_active or not await self.mail.allows(email, ip):
             return
-        self.mail_reset(user, storefront)
+        await self.mail_reset(user, storefront)
 
-    def mail_reset(self, user: User, storefront: Storefront) -> None:
+    async def mail_reset(self, user: User, storefront: Storefront) -> None:
         """Queue a reset link for `user` (also what support sends from the back office); 409
         `NO_EMAIL_ADDRESS` for an account without an address."""
         to = mail_address(user)
-        secret = self._new_token(user.id, timedelta(minutes=self.settings.password_reset_ttl_minutes))
+        secret = await self._new_token(user.id, timedelta(minutes=self.settings.password_reset_ttl_minutes))
         url = storefront.link("reset_password", token=secret, email=to)
-        self.mailer.queue(self.session, password_reset_mail(to=to, first_name=user.first_name, url=url,
-                                                            valid_minutes=self.settings.password_reset_ttl_minutes),
-                          storefront)
+        await self.mailer.queue(self.session, password_reset_mail(
+            to=to, first_name=user.first_name, url=url, valid_minutes=self.settings.password_reset_ttl_minutes),
+            storefront)
 
-    def send_welcome(self, *, user_id: uuid.UUID, email: str, first_name: str, storefront: Storefront) -> None:
+    async def send_welcome(self, *, user_id: uuid.UUID, email: str, first_name: str, storefront: Storefront) -> None:
         """S0's auto-registered buyer: a reset token under another name, valid longer, mailed from the
         storefront the order was paid on."""
-        secret = self._new_token(user_id, timedelta(hours=self.settings.welcome_password_ttl_hours))
+        secret = await self._new_token(user_id, timedelta(hours=self.settings.welcome_password_ttl_hours))
         url = storefront.link("set_password", token=secret, email=email)
-        self.mailer.queue(self.session, welcome_mail(to=email, first_name=first_name, url=url,
-                                                     valid_hours=self.settings.welcome_password_ttl_hours),
-                          storefront)
+        await self.mailer.queue(self.session, welcome_mail(to=email, first_name=first_name, url=url,
+                                                           valid_hours=self.settings.welcome_password_ttl_hours),
+                                storefront)
 
     async def confirm_reset(self, data: PasswordResetConfirm, *, ip: str, storefront: Storefront) -> User:
         """Set the new password (checked by `storefront`'s password policy: the reset or set-password
@@ -96,11 +96,11 @@ class PasswordService(UseCase[IdentityContext]):
         user.password_hash = await self.passwords.hash(password)
         user.updated_at = now()
 
-    def _new_token(self, user_id: uuid.UUID, ttl: timedelta) -> str:
+    async def _new_token(self, user_id: uuid.UUID, ttl: timedelta) -> str:
         """A single-use reset token; every one left is voided when one of them is used."""
         created_at = now()
         secret = domain.new_secret()
-        EmailTokenRepository(self.session).add(EmailToken(
+        await EmailTokenRepository(self.session).add(EmailToken(
             user_id=user_id, purpose=domain.PASSWORD_RESET, token_hash=domain.digest(secret), created_at=created_at,
             expires_at=created_at + ttl))
         return secret

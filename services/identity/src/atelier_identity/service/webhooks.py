@@ -349,4 +349,4 @@ class DeliveryWorker:
         storefront = self.context.storefronts.default
         for email in await repository.admin_emails():
             mail: Mail = webhook_disabled_mail(to=email, url=endpoint.url, endpoint_id=str(endpoint.id), reason=reason)
-            self.context.mailer.queue(session, mail, storefront)
+            await self.context.mailer.queue(session, mail, storefront)
