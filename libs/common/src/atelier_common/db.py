@@ -206,6 +206,7 @@ class Statement:
     cache (`WRITE_TRACKER`). Named, non-expanding parameters only (no `IN` lists): the fast path
     refuses others with `TypeError` when the statement is built. `sqlite`: the statement SQLite
     runs instead, where the two dialects' SQL differs (`ON CONFLICT` builders are per dialect).
+    `rows_on` / `execute_on` run it on a connection outside any session instead.
     """
 
     __slots__ = ("_compiled", "keys", "sqlite", "stmt", "table")
@@ -226,39 +227,40 @@ class Statement:
         """Run a statement that returns no rows; the number of rows it changed."""
         return (await self._run(session, params or {}, fetch=False))[1]
 
-    async def execute_on(self, conn: AsyncConnection, params: dict[str, Any]) -> int:
-        """Run on an autocommit connection of PostgreSQL outside any session (the outbox marks
-        what the broker confirmed); the number of rows changed."""
-        if not fast.enabled(fast.STATEMENTS) or conn.dialect.name != "postgresql":
-            return int((await conn.execute(self.sqlite if conn.dialect.name == "sqlite" else self.stmt, params)).rowcount)
-        if self._compiled is None:
-            self._compiled = Compiled(self.stmt)
-        assert conn.sync_connection is not None  # started by `engine.connect()`
-        return (await self._compiled.run(conn, conn.sync_connection.connection.driver_connection, params,
-                                         fetch=False))[1]
+    async def rows_on(self, conn: AsyncConnection, params: dict[str, Any] | None = None) -> list[Any]:
+        """`rows` on a connection outside any session: an autocommit one on PostgreSQL (the
+        outbox's mark of what the broker confirmed, the mail sender), whose statements each commit."""
+        return (await self._run_on(conn, params or {}, fetch=True))[0]
+
+    async def execute_on(self, conn: AsyncConnection, params: dict[str, Any] | None = None) -> int:
+        """`execute` on a connection outside any session (`rows_on`)."""
+        return (await self._run_on(conn, params or {}, fetch=False))[1]
 
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
-        if not fast.enabled(fast.STATEMENTS) or _dialect(session) == "sqlite":
-            return await self._plain(session, params, fetch=fetch)
         if _needs_flush(session):
             await session.flush()  # as `session.execute` would: the statement may read what waits there
-        conn, driver = await _connections(session)
-        if conn.dialect.name != "postgresql":
-            return await self._plain(session, params, fetch=fetch)
         if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
             tracker.note(session.sync_session, self.table)
+        if not fast.enabled(fast.STATEMENTS) or _dialect(session) != "postgresql":
+            return await self._plain(await session.connection(), params, fetch=fetch)
+        conn, driver = await _connections(session)
+        return await self._fast(conn, driver, params, fetch=fetch)
+
+    async def _run_on(self, conn: AsyncConnection, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
+        if not fast.enabled(fast.STATEMENTS) or conn.dialect.name != "postgresql":
+            return await self._plain(conn, params, fetch=fetch)
+        assert conn.sync_connection is not None  # started by `engine.connect()`
+        return await self._fast(conn, conn.sync_connection.connection.driver_connection, params, fetch=fetch)
+
+    async def _fast(self, conn: AsyncConnection, driver: Any, params: dict[str, Any], *,
+                    fetch: bool) -> tuple[list[Any], int]:
         if self._compiled is None:
             self._compiled = Compiled(self.stmt)
         return await self._compiled.run(conn, driver, params, fetch=fetch)
 
-    async def _plain(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
-        """SQLAlchemy's own execution on the session's connection (a Core result, whatever the
-        statement selects; the ORM's `session.execute` would answer some with an ORM result)."""
-        if _needs_flush(session):
-            await session.flush()
-        if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
-            tracker.note(session.sync_session, self.table)
-        conn = await session.connection()
+    async def _plain(self, conn: AsyncConnection, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
+        """SQLAlchemy's own execution (a Core result, whatever the statement selects; the ORM's
+        `session.execute` would answer some with an ORM result)."""
         result: Any = await conn.execute(self.sqlite if conn.dialect.name == "sqlite" else self.stmt, params)
         if not result.returns_rows:
             return [], result.rowcount

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, false, func, insert, true, update
+from sqlalchemy import ARRAY, ColumnElement, Table, and_, any_, bindparam, delete, false, func, insert, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -276,9 +276,16 @@ def _lease(skip_locked: bool) -> Any:
             .returning(*(_MAIL.c[name] for name in LeasedMail.__dataclass_fields__)))
 
 
-_LEASE = {skip_locked: _lease(skip_locked) for skip_locked in (True, False)}
-_MARK_SENT = (update(_MAIL).where(_MAIL.c.id.in_(bindparam("ids", expanding=True)))
-              .values(sent_at=bindparam("sent"), attempts=_MAIL.c.attempts + 1, last_error=None))
+_LEASE = {skip_locked: Statement(_lease(skip_locked)) for skip_locked in (True, False)}
+
+
+def _mark_sent(sent: ColumnElement[bool]) -> Any:
+    return update(_MAIL).where(sent).values(sent_at=bindparam("sent"), attempts=_MAIL.c.attempts + 1, last_error=None)
+
+
+# PostgreSQL's takes the ids as one array (a `Statement` takes no `IN` list).
+_MARK_SENT = Statement(_mark_sent(_MAIL.c.id == any_(bindparam("ids", type_=ARRAY(_MAIL.c.id.type)))),
+                       sqlite=_mark_sent(_MAIL.c.id.in_(bindparam("ids", expanding=True))))
 
 
 class OutgoingMail:
@@ -291,11 +298,11 @@ class OutgoingMail:
 
     async def lease_due(self, now: datetime, until: datetime, limit: int, *, skip_locked: bool) -> list[LeasedMail]:
         """Take up to `limit` due messages, oldest first, and hide them from other senders until `until`."""
-        rows = await self.conn.execute(_LEASE[skip_locked], {"now": now, "until": until, "limit": limit})
+        rows = await _LEASE[skip_locked].rows_on(self.conn, {"now": now, "until": until, "limit": limit})
         return sorted((LeasedMail(*row) for row in rows), key=lambda m: (m.created_at, m.id))
 
     async def mark_sent(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
-        await self.conn.execute(_MARK_SENT, {"ids": list(message_ids), "sent": now})
+        await _MARK_SENT.execute_on(self.conn, {"ids": list(message_ids), "sent": now})
 
     async def mark_failed_attempt(self, message_id: uuid.UUID, error: str, *, retry_at: datetime | None,
                                   now: datetime) -> None:
