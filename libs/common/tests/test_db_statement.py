@@ -236,6 +236,21 @@ async def test_it_sees_what_the_session_changed_or_deleted(db: Database) -> None
         assert await BY_NAME.rows(session, {"name": "after"}) == []
 
 
+async def test_a_savepoints_rollback_takes_back_what_it_wrote(db: Database) -> None:
+    # Even when the transaction ran a Statement before the savepoint (its connection looked up
+    # then): SQLAlchemy sends the SAVEPOINT only when the connection is next asked for.
+    async with db.transaction() as session:
+        await INSERT.execute(session, _row("kept"))
+        savepoint = await session.begin_nested()
+        await INSERT.execute(session, _row("taken back"))
+        await savepoint.rollback()
+        await INSERT.execute(session, _row("after"))
+    async with db.transaction() as session:
+        assert len(await BY_NAME.rows(session, {"name": "kept"})) == 1
+        assert await BY_NAME.rows(session, {"name": "taken back"}) == []
+        assert len(await BY_NAME.rows(session, {"name": "after"})) == 1
+
+
 @pytest.mark.infra
 async def test_it_runs_on_an_autocommit_connection_of_its_own(postgres_db: Database) -> None:
     async with postgres_db.transaction() as session:

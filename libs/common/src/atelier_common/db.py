@@ -285,9 +285,12 @@ _CONNECTIONS = "atelier.db.connections"
 
 
 async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
-    """The session's connection and its psycopg connection, looked up once per transaction: each
-    lookup is a greenlet hop of SQLAlchemy's (~20 µs apiece)."""
-    transaction = session.sync_session.get_transaction()
+    """The session's connection and its psycopg connection, looked up once per transaction and
+    savepoint: each lookup is a greenlet hop of SQLAlchemy's (~20 µs apiece). A savepoint's
+    own lookup is what makes SQLAlchemy send its SAVEPOINT, which it does only when the
+    connection is next asked for."""
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
     known = session.info.get(_CONNECTIONS)
     if known is not None and transaction is not None and known[0] is transaction:
         return known[1], known[2]
@@ -296,7 +299,7 @@ async def _connections(session: AsyncSession) -> tuple[AsyncConnection, Any]:
     # checked out and begun, so reading it does no I/O.
     assert conn.sync_connection is not None  # started by `session.connection()`
     driver = conn.sync_connection.connection.driver_connection
-    session.info[_CONNECTIONS] = (session.sync_session.get_transaction(), conn, driver)
+    session.info[_CONNECTIONS] = (sync.get_nested_transaction() or sync.get_transaction(), conn, driver)
     return conn, driver
 
 
