@@ -24,16 +24,17 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, delete, exists, or_
+from sqlalchemy import and_, bindparam, delete, exists, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart.errors import PromotionCodeInvalid, PromotionExhausted
 from atelier_cart.models import CartPromotionCode, PromotionWindow, utcnow
 from atelier_cart.rows import CartLine
+from atelier_common.columns import table_of
 from atelier_common.contracts.orders import Discount, PromotionChanged, PromotionQuote
 from atelier_common.db import Statement
 from atelier_common.errors import ServiceUnavailable
@@ -83,13 +84,18 @@ class OrdersClient:
                             discounts=tuple(quote.discounts), code_problem=quote.code_problem)
 
 
+# The owner's code on a storefront, read (orders' read of the cart) and removed (an order took it).
+_CODES = table_of(CartPromotionCode)
+_OWNER_CODE = and_(_CODES.c.owner_id == bindparam("owner"), _CODES.c.storefront == bindparam("storefront_slug"))
+_CODE = Statement(sa_select(_CODES.c.code).where(_OWNER_CODE))
+_REMOVE_CODE = Statement(delete(_CODES).where(_OWNER_CODE))
+
+
 def _state() -> Statement:
     """`PromotionCodes.state`'s one statement, built once."""
     storefront: Any = bindparam("storefront_slug")
     now: Any = bindparam("now")
-    code = (sa_select(col(CartPromotionCode.code)).where(col(CartPromotionCode.owner_id) == bindparam("owner"),
-                                                         col(CartPromotionCode.storefront) == storefront)
-            .scalar_subquery())
+    code = sa_select(_CODES.c.code).where(_OWNER_CODE).scalar_subquery()
     live = exists().where(
         col(PromotionWindow.storefront) == storefront, col(PromotionWindow.automatic), col(PromotionWindow.is_active),
         or_(col(PromotionWindow.starts_at).is_(None), col(PromotionWindow.starts_at) <= now),
@@ -107,9 +113,8 @@ class PromotionCodes:
         self.session = session
 
     async def of(self, owner_id: uuid.UUID, storefront: str) -> str | None:
-        row = (await self.session.exec(select(CartPromotionCode.code).where(
-            CartPromotionCode.owner_id == owner_id, CartPromotionCode.storefront == storefront))).first()
-        return row
+        rows = await _CODE.rows(self.session, {"owner": owner_id, "storefront_slug": storefront})
+        return rows[0][0] if rows else None
 
     async def state(self, owner_id: uuid.UUID, storefront: str, now: datetime) -> tuple[str | None, bool]:
         """(the owner's code there, whether the storefront has a live automatic promotion now), in
@@ -126,8 +131,7 @@ class PromotionCodes:
             index_elements=["owner_id", "storefront"], set_={"code": code, "applied_at": stmt.excluded.applied_at}))
 
     async def remove(self, owner_id: uuid.UUID, storefront: str) -> None:
-        await self.session.execute(delete(CartPromotionCode).where(
-            col(CartPromotionCode.owner_id) == owner_id, col(CartPromotionCode.storefront) == storefront))
+        await _REMOVE_CODE.execute(self.session, {"owner": owner_id, "storefront_slug": storefront})
 
 
 class PromotionWindows:

@@ -144,7 +144,7 @@ def _cart_and_lines(carts: Any) -> Any:
 
 # The whole cart of an owner in one statement (orders' read, the view of an existing cart): no
 # lock, so a single statement's snapshot is what keeps the cart and its lines consistent.
-_READ_CART = _cart_and_lines(_CART).where(_OWNER_CART)
+_READ_CART = Statement(_cart_and_lines(_CART).where(_OWNER_CART))
 # The view on PostgreSQL: the cart created if missing, and read with its lines, in one statement.
 # A new cart has no lines; an existing one is read from the statement's snapshot (which does not
 # see the INSERT of its own CTE, hence the UNION). That snapshot may still show a cart a claim
@@ -161,7 +161,7 @@ _OWNED_OR_CREATED = (sa_select(_CREATED.c.id, _CREATED.c.currency)
                      .union_all(sa_select(_CART.c.id, _CART.c.currency)
                                 .where(_OWNER_CART, ~sa_select(literal_column("1")).select_from(_CREATED).exists()))
                      .cte("owned"))
-_VIEW_CART = _cart_and_lines(_OWNED_OR_CREATED)
+_VIEW_CART = Statement(_cart_and_lines(_OWNED_OR_CREATED))
 # The claim locks both owners' carts on every storefront, in (owner, storefront) order (see
 # `lock_rows`), as plain rows.
 _CART_ROW = (_CART.c.id, _CART.c.owner_id, _CART.c.storefront, _CART.c.currency)
@@ -244,7 +244,7 @@ def _cart_of_rows(rows: Any) -> CartWithLines | None:
 
 async def read_with_lines(session: AsyncSession, owner_id: uuid.UUID, storefront: str) -> CartWithLines | None:
     """The owner's cart on `storefront` and its lines with their kinds, in one statement, unlocked."""
-    return _cart_of_rows(await session.execute(_READ_CART, {"owner": owner_id, "storefront_slug": storefront}))
+    return _cart_of_rows(await _READ_CART.rows(session, {"owner": owner_id, "storefront_slug": storefront}))
 
 
 class CartRepository:
@@ -269,7 +269,7 @@ class CartRepository:
                 await self.ensure(owner_id, storefront, currency, anonymous=anonymous)
                 cart = await read_with_lines(self.session, owner_id, storefront)
             else:
-                rows = await self.session.execute(_VIEW_CART, {
+                rows = await _VIEW_CART.rows(self.session, {
                     "owner": owner_id, "storefront_slug": storefront, "new_id": uuid.uuid4(), "is_anonymous": anonymous,
                     "new_currency": currency, "now": utcnow()})
                 # Nothing: a concurrent first request committed the cart after this statement's
