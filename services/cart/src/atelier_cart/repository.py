@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Integer,
     and_,
     bindparam,
@@ -174,7 +175,7 @@ _DELETE_CARTS = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
 _DELETE_CART = delete(_CART).where(_CART.c.id == bindparam("cart"))
 # An order's lines leave its cart once: on PostgreSQL the record that they did and the cart's
 # lock in one statement (no cart comes back when the record was there already). The lines are
-# changed by the next statement (`_take_out`), whose snapshot is taken once the lock is held.
+# changed by the next statement (`_TAKE_OUT`), whose snapshot is taken once the lock is held.
 _CLEARED_ORDER = table_of(ClearedOrder)
 _FIRST_CLEAR = (pg_insert(_CLEARED_ORDER).values(order_id=bindparam("order"), created_at=bindparam("now"))
                 .on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id).cte("first_clear"))
@@ -183,17 +184,12 @@ _LOCK_CART_ONCE = Statement(sa_select(_CART.c.id, _CART.c.currency).where(
     .with_for_update(key_share=True, of=_CART).add_cte(_FIRST_CLEAR))
 
 
-def _take_out(ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int]) -> tuple[Any, Any]:
-    """(DELETE, UPDATE) taking `ordered` ((product, variant) → units) off the lines of the cart
-    bound as `cart`: a line with no more units than were ordered goes, any other keeps the rest.
-    Each is one guarded statement whose guards (`quantity <=` / `>` the units ordered) split the
-    lines between them, so on one snapshot no line is touched by both."""
-    product_type, variant_type = _ITEM.c.product_id.type, _ITEM.c.variant_id.type
-    # Every value a typed parameter: a bare NULL variant would make PostgreSQL type the column text.
-    lines = (values(column("product_id", product_type), column("variant_id", variant_type),
-                    column("quantity", Integer), name="ordered")
-             .data([(literal(product, product_type), literal(variant, variant_type), literal(units, Integer))
-                    for (product, variant), units in ordered.items()]).cte("ordered"))
+def _take_out(lines: Any) -> tuple[Any, Any]:
+    """(DELETE, UPDATE) taking the units ordered (`lines`, a CTE of product_id, variant_id and
+    quantity) off the lines of the cart bound as `cart`: a line with no more units than were
+    ordered goes, any other keeps the rest. Each is one guarded statement whose guards
+    (`quantity <=` / `>` the units ordered) split the lines between them, so on one snapshot no
+    line is touched by both."""
     units = (sa_select(lines.c.quantity)
              .where(lines.c.product_id == _ITEM.c.product_id,
                     lines.c.variant_id.is_not_distinct_from(_ITEM.c.variant_id))
@@ -203,6 +199,34 @@ def _take_out(ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int]) -> tupl
     lowered = (update(_ITEM).where(in_cart, _ITEM.c.quantity > units)
                .values(quantity=_ITEM.c.quantity - units, updated_at=bindparam("touched")))
     return dropped, lowered
+
+
+_PRODUCT_ID_TYPE, _VARIANT_ID_TYPE = _ITEM.c.product_id.type, _ITEM.c.variant_id.type
+
+
+def _ordered_values(ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int]) -> Any:
+    """SQLite: `ordered` ((product, variant) → units) as the VALUES of `_take_out`'s lines."""
+    return (values(column("product_id", _PRODUCT_ID_TYPE), column("variant_id", _VARIANT_ID_TYPE),
+                   column("quantity", Integer), name="ordered")
+            .data([(literal(product, _PRODUCT_ID_TYPE), literal(variant, _VARIANT_ID_TYPE), literal(units, Integer))
+                   for (product, variant), units in ordered.items()]).cte("ordered"))
+
+
+def _take_out_in_one() -> Statement:
+    """PostgreSQL: `_take_out`'s two in one statement, built once: the units ordered come as three
+    arrays, one per column, whatever the number of lines. Typed arrays: a NULL variant stays a UUID."""
+    ordered = (sa_select(func.unnest(bindparam("products", type_=ARRAY(_PRODUCT_ID_TYPE)),
+                                     bindparam("variants", type_=ARRAY(_VARIANT_ID_TYPE)),
+                                     bindparam("units", type_=ARRAY(Integer)))
+                         .table_valued(column("product_id", _PRODUCT_ID_TYPE), column("variant_id", _VARIANT_ID_TYPE),
+                                       column("quantity", Integer))
+                         .render_derived(name="given"))
+               .cte("ordered"))
+    dropped, lowered = _take_out(ordered)
+    return Statement(lowered.add_cte(dropped.cte("dropped")))
+
+
+_TAKE_OUT = _take_out_in_one()
 
 
 def _product_upsert(dialect_insert: Any, with_variant: bool) -> Any:
@@ -430,15 +454,17 @@ class CartRepository:
         one statement on PostgreSQL, two on SQLite (which has no DELETE in a WITH)."""
         if not ordered:
             return
-        dropped, lowered = _take_out(ordered)
         params = {"cart": cart_id, "touched": now}
         if _is_sqlite(self.session):
+            dropped, lowered = _take_out(_ordered_values(ordered))
             # The DELETE first: the UPDATE first would leave a line of 2 with 1 ordered at 1,
             # which the DELETE would then take as well.
             await self.session.execute(dropped, params)
             await self.session.execute(lowered, params)
         else:
-            await self.session.execute(lowered.add_cte(dropped.cte("dropped")), params)
+            await _TAKE_OUT.execute(self.session, {
+                **params, "products": [product for product, _ in ordered],
+                "variants": [variant for _, variant in ordered], "units": list(ordered.values())})
 
 
 class ClaimRepository:

@@ -72,6 +72,17 @@ class TestOrderPlaced:
         assert units(await guest.cart()) == {(str(product.product_id), None): 1,
                                              (str(product.product_id), str(red.variant_id)): 1}
 
+    async def test_a_product_and_its_variant_ordered_together(self, harness, catalog: Catalog,
+                                                              guest: Shopper) -> None:
+        # Ordered lines with and without a variant in one order: a NULL among the variants.
+        product = await catalog.product()
+        red = await catalog.product(product.product_id, variant_id=uuid.uuid4(), variant_name="red")
+        await guest.add(product.product_id, 3)
+        await guest.add(product.product_id, 1, variant_id=red.variant_id)
+        order = placed(guest, (product.product_id, 1), (product.product_id, 1, red.variant_id))
+        await harness.deliver(order, producer="orders")
+        assert units(await guest.cart()) == {(str(product.product_id), None): 2}
+
     async def test_an_order_of_explicit_items_leaves_the_cart(self, harness, catalog: Catalog,
                                                               guest: Shopper) -> None:
         product = await catalog.product()
