@@ -22,6 +22,7 @@ from sqlalchemy import (
     ARRAY,
     Integer,
     and_,
+    any_,
     bindparam,
     case,
     column,
@@ -163,11 +164,18 @@ _OWNED_OR_CREATED = (sa_select(_CREATED.c.id, _CREATED.c.currency)
                                 .where(_OWNER_CART, ~sa_select(literal_column("1")).select_from(_CREATED).exists()))
                      .cte("owned"))
 _VIEW_CART = Statement(_cart_and_lines(_OWNED_OR_CREATED))
-# The claim locks both owners' carts on every storefront, in (owner, storefront) order (see
-# `lock_rows`), as plain rows.
-_CART_ROW = (_CART.c.id, _CART.c.owner_id, _CART.c.storefront, _CART.c.currency)
-_LOCK_ROWS = (sa_select(*_CART_ROW).where(_CART.c.owner_id.in_(bindparam("owners", expanding=True)))
-              .order_by(_CART.c.owner_id, _CART.c.storefront).with_for_update())
+
+
+def _lock_rows(of_owners: Any) -> Any:
+    """The claim locks both owners' carts (`of_owners`) on every storefront, in (owner, storefront)
+    order (see `lock_rows`), as plain rows read by position (tests/unit/test_rows.py checks)."""
+    return (sa_select(_CART.c.id, _CART.c.owner_id, _CART.c.storefront, _CART.c.currency).where(of_owners)
+            .order_by(_CART.c.owner_id, _CART.c.storefront).with_for_update())
+
+
+# The owners as one array on PostgreSQL (a `Statement` takes no IN list), an IN list on SQLite.
+_LOCK_ROWS = Statement(_lock_rows(_CART.c.owner_id == any_(bindparam("owners", type_=ARRAY(_CART.c.owner_id.type)))),
+                       sqlite=_lock_rows(_CART.c.owner_id.in_(bindparam("owners", expanding=True))))
 _GIVE_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
               .values(owner_id=bindparam("new_owner"), anonymous=False, updated_at=bindparam("touched")))
 # An erasure takes every cart of the owner; a merged guest cart goes by its id.
@@ -310,8 +318,7 @@ class CartRepository:
         if _is_sqlite(self.session):
             await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
                                        .values(updated_at=utcnow()))
-        rows = (await self.session.execute(_LOCK_ROWS, {"owners": list(owner_ids)})).mappings()
-        return [CartRow(**row) for row in rows]
+        return [CartRow(*row) for row in await _LOCK_ROWS.rows(self.session, {"owners": list(owner_ids)})]
 
     async def lock(self, owner_id: uuid.UUID, storefront: str, now: datetime, *, create_in: str | None = None,
                    anonymous: bool = False, product: tuple[uuid.UUID, uuid.UUID | None] | None = None,
@@ -412,6 +419,8 @@ class CartRepository:
         when that owner got a cart of its own there meanwhile (`cart` is then left as it was,
         still locked)."""
         try:
+            # SQLAlchemy's own execute, not a `Statement`: SQLAlchemy sends the SAVEPOINT when next asked
+            # for the connection, and a `Statement` reuses the one it has (the UPDATE would miss the savepoint).
             async with self.session.begin_nested():
                 await self.session.execute(_GIVE_CART, {"cart": cart.id, "new_owner": owner_id, "touched": utcnow()})
         except IntegrityError:

@@ -10,7 +10,13 @@ import pytest
 
 from atelier_cart import models
 from atelier_cart.domain import ProductFacts
-from atelier_cart.repository import _FACT_NAMES, _LINE_COLUMNS, _LOCK_CART_WITH_PRODUCT, _LOCK_CART_WITH_VARIANT
+from atelier_cart.repository import (
+    _FACT_NAMES,
+    _LINE_COLUMNS,
+    _LOCK_CART_WITH_PRODUCT,
+    _LOCK_CART_WITH_VARIANT,
+    _LOCK_ROWS,
+)
 from atelier_cart.rows import CartLine, CartRow
 
 # Each row: its table, the columns it leaves out, and what it adds (read beside the table's).
@@ -31,3 +37,4 @@ def test_a_row_has_its_tables_columns(row: type) -> None:
 def test_the_statements_read_by_position_have_the_rows_columns() -> None:
     assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
     assert _LOCK_CART_WITH_PRODUCT.keys == _LOCK_CART_WITH_VARIANT.keys == ["the_cart", "cart_currency", *_FACT_NAMES]
+    assert _LOCK_ROWS.keys == [f.name for f in fields(CartRow)]
