@@ -101,14 +101,14 @@ _ALREADY_PAID = Statement(sa_select(_PAYMENT.c.id)
                           .limit(1))
 _INSERT_PAYMENT = insert(_PAYMENT)
 # PostgreSQL: a new payment and its local checkout session in one statement.
-_INSERT_PAYMENT_AND_CHECKOUT = (
+_INSERT_PAYMENT_AND_CHECKOUT = Statement(
     insert(_CHECKOUT).values({c.name: bindparam(f"checkout_{c.name}", type_=c.type) for c in _CHECKOUT.c})
     .add_cte(insert(_PAYMENT).values({c.name: bindparam(f"payment_{c.name}", type_=c.type) for c in _PAYMENT.c})
              .cte("inserted_payment")))
 _INSERT_LEDGER = insert(_LEDGER)
 _INSERT_CHECKOUT = insert(_CHECKOUT)
 _PAYMENT_BY_ID = sa_select(_PAYMENT).where(_PAYMENT.c.id == bindparam("payment"))
-_CHECKOUT_BY_ID = sa_select(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"))
+_CHECKOUT_BY_ID = Statement(sa_select(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout")))
 _CLOSE_CHECKOUT = (update(_CHECKOUT).where(_CHECKOUT.c.id == bindparam("checkout"), _CHECKOUT.c.status == "open")
                    .values(status=bindparam("new_status")))
 _TAKE_EARLY = (delete(_EARLY).where(_EARLY.c.payment_id == bindparam("payment"))
@@ -246,7 +246,7 @@ class PaymentRepository:
         if checkout is None:
             await self.session.execute(_INSERT_PAYMENT, values)
         elif _is_postgres(self.session):
-            await self.session.execute(_INSERT_PAYMENT_AND_CHECKOUT, {
+            await _INSERT_PAYMENT_AND_CHECKOUT.execute(self.session, {
                 **{f"payment_{name}": value for name, value in values.items()},
                 **{f"checkout_{name}": value for name, value in vars(checkout).items()}})
         else:
@@ -404,8 +404,8 @@ class CheckoutSessionRepository:
         self.session = session
 
     async def get_row(self, session_id: str) -> CheckoutRow | None:
-        row = (await self.session.execute(_CHECKOUT_BY_ID, {"checkout": session_id})).mappings().first()
-        return CheckoutRow(**row) if row is not None else None
+        rows = await _CHECKOUT_BY_ID.rows(self.session, {"checkout": session_id})
+        return CheckoutRow(**dict(zip(_CHECKOUT_BY_ID.keys, rows[0], strict=True))) if rows else None
 
     async def close(self, session_id: str, status: str) -> None:
         await self.session.execute(_CLOSE_CHECKOUT, {"checkout": session_id, "new_status": status})
