@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import ARRAY, any_, bindparam, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -72,17 +72,25 @@ _LOCK_ORDER_BY = {name: Statement(_lock_order_of(_PAYMENT.c[name]))
                   for name in ("provider_session_id", "provider_intent_id", "provider_charge_id")}
 _LOCK_ORDER = Statement(sa_select(_PAYMENT).where(_PAYMENT.c.order_id == bindparam("order"))
                         .order_by(_PAYMENT.c.id).with_for_update())
-# Success in one guarded UPDATE: status, the provider's ids and whether it pays the order.
-_SETTLE = (update(_PAYMENT)
-           .where(_PAYMENT.c.id == bindparam("payment"), _PAYMENT.c.status.in_(bindparam("allowed", expanding=True)))
-           .values(status=bindparam("new_status"), updated_at=bindparam("now"),
-                   provider_charge_id=bindparam("charge_id"), provider_intent_id=bindparam("intent_id"),
-                   pays_order=bindparam("pays"))
-           .returning(*_PAYMENT.c))
+
+
+def _settle(allowed: Any) -> Any:
+    """Success in one guarded UPDATE: status, the provider's ids and whether it pays the order;
+    `allowed`: the test of the statuses it moves from (bound as `allowed`)."""
+    return (update(_PAYMENT).where(_PAYMENT.c.id == bindparam("payment"), allowed)
+            .values(status=bindparam("new_status"), updated_at=bindparam("now"),
+                    provider_charge_id=bindparam("charge_id"), provider_intent_id=bindparam("intent_id"),
+                    pays_order=bindparam("pays"))
+            .returning(*_PAYMENT.c))
+
+
+# SQLite's, the first of three statements.
+_SETTLE = _settle(_PAYMENT.c.status.in_(bindparam("allowed", expanding=True)))
 # PostgreSQL: the success, its local checkout session completed and its ledger entry in one
 # statement; the WITH parts read the UPDATE's RETURNING, so they write only if the payment moved.
 # The count of refunds kept for the payment runs after the lock too (they are kept under it).
-_SETTLED = _SETTLE.cte("settled")
+# The statuses as one array: a `Statement` takes no IN list.
+_SETTLED = _settle(_PAYMENT.c.status == any_(bindparam("allowed", type_=ARRAY(_PAYMENT.c.status.type)))).cte("settled")
 _COMPLETE_CHECKOUT = (update(_CHECKOUT)
                       .where(_CHECKOUT.c.id == _SETTLED.c.provider_session_id, _CHECKOUT.c.status == "open")
                       .values(status="complete").cte("completed_checkout"))
@@ -93,8 +101,8 @@ _RECORD_ENTRY = (insert(_LEDGER)
                  .cte("recorded_entry"))
 _KEPT_REFUNDS = (sa_select(func.count()).select_from(_EARLY).where(_EARLY.c.payment_id == bindparam("payment"))
                  .scalar_subquery())
-_SETTLE_ALL = (sa_select(_SETTLED, _KEPT_REFUNDS.label("kept_refunds"))
-               .add_cte(_COMPLETE_CHECKOUT).add_cte(_RECORD_ENTRY))
+_SETTLE_ALL = Statement(sa_select(_SETTLED, _KEPT_REFUNDS.label("kept_refunds"))
+                        .add_cte(_COMPLETE_CHECKOUT).add_cte(_RECORD_ENTRY))
 _ALREADY_PAID = Statement(sa_select(_PAYMENT.c.id)
                           .where(_PAYMENT.c.order_id == bindparam("order"),
                                  _PAYMENT.c.pays_order | (_PAYMENT.c.status == PaymentStatus.SUCCEEDED.value))
@@ -118,14 +126,14 @@ _REASSIGN_PAYMENTS = (update(_PAYMENT).where(_PAYMENT.c.owner_id == bindparam("a
 _REASSIGN_LEDGER = (update(_LEDGER).where(_LEDGER.c.owner_id == bindparam("anon"))
                     .values(owner_id=bindparam("user"), user_id=bindparam("user")))
 # PostgreSQL runs both as one statement (a data-modifying WITH always runs to completion).
-_REASSIGN_BOTH = _REASSIGN_LEDGER.add_cte(_REASSIGN_PAYMENTS.cte("reassigned_payment"))
+_REASSIGN_BOTH = Statement(_REASSIGN_LEDGER.add_cte(_REASSIGN_PAYMENTS.cte("reassigned_payment")))
 
 
 async def reassign_owner(session: AsyncSession, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """The payments and ledger entries of an anonymous owner become the user's."""
     params = {"anon": anon_id, "user": user_id, "now": utcnow()}
     if _is_postgres(session):
-        await session.execute(_REASSIGN_BOTH, params)
+        await _REASSIGN_BOTH.execute(session, params)
     else:
         await session.execute(_REASSIGN_PAYMENTS, params)
         await session.execute(_REASSIGN_LEDGER, params)
@@ -221,10 +229,10 @@ class PaymentRepository:
                   "intent_id": intent_id, "pays": pays_order}
         if _is_postgres(self.session):
             params.update({f"entry_{name}": value for name, value in entry.items()})
-            found = (await self.session.execute(_SETTLE_ALL, params)).mappings().first()
-            if found is None:
+            rows = await _SETTLE_ALL.rows(self.session, params)
+            if not rows:
                 return None
-            values = dict(found)
+            values = dict(zip(_SETTLE_ALL.keys, rows[0], strict=True))
             kept = values.pop("kept_refunds") > 0
             return Settled(PaymentRow(**values), kept_refunds=kept)
         settled = await self._one(_SETTLE, params)
