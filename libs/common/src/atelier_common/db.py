@@ -35,7 +35,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import Table, bindparam, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -266,6 +266,12 @@ class Statement:
             return [], result.rowcount
         rows = list(result) if fetch else []
         return rows, len(rows) if fetch else result.rowcount
+
+
+def insert_row(table: Table) -> Statement:
+    """An INSERT of one row of `table`, every column bound by its own name (a row's values, a
+    model's `model_dump()`): a Statement applies no column default, so every value is given."""
+    return Statement(insert(table).values({column.name: bindparam(column.name) for column in table.c}))
 
 
 def _dialect(session: AsyncSession) -> str | None:

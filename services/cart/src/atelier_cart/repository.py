@@ -28,7 +28,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    insert,
     literal,
     literal_column,
     true,
@@ -46,7 +45,7 @@ from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, insert_row
 from atelier_common.owners import OwnerState, lock_owner
 
 
@@ -106,7 +105,7 @@ _DELETE_LINE = delete(_ITEM).where(_ITEM.c.id == bindparam("line"))
 _CLEAR_LINES = delete(_ITEM).where(_ITEM.c.cart_id == bindparam("cart"))
 _SET_QUANTITY = Statement(update(_ITEM).where(_ITEM.c.id == bindparam("line"))
                           .values(quantity=bindparam("new_quantity"), updated_at=bindparam("touched")))
-_INSERT_LINE = Statement(insert(_ITEM).values({column.name: bindparam(column.name) for column in _ITEM.c}))
+_INSERT_LINE = insert_row(_ITEM)
 _FACT_COLUMNS = [c for c in _PRODUCT.c if c.name not in ("id", "updated_at")]
 _FACTS_OF_PRODUCT = sa_select(*_FACT_COLUMNS).where(_PRODUCT.c.product_id == bindparam("product"),
                                                     _PRODUCT.c.variant_id.is_(None))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Table, and_, any_, bindparam, delete, false, func, insert, true, update
+from sqlalchemy import ARRAY, ColumnElement, and_, any_, bindparam, delete, false, func, insert, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,7 +20,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, insert_row
 from atelier_identity.models import (
     USERNAME_INDEX,
     Address,
@@ -85,13 +85,8 @@ _CLAIM = table_of(AnonymousClaim)
 _MAIL = table_of(MailMessage)
 
 
-def _insert_every_column(table: Table) -> Statement:
-    """An INSERT of `table` with every column bound by its name: a row's or a model's values."""
-    return Statement(insert(table).values({column.name: bindparam(column.name) for column in table.c}))
-
-
-_INSERT_EMAIL_TOKEN = _insert_every_column(table_of(EmailToken))
-_INSERT_MAIL = _insert_every_column(_MAIL)
+_INSERT_EMAIL_TOKEN = insert_row(table_of(EmailToken))
+_INSERT_MAIL = insert_row(_MAIL)
 
 _USER_BY_EMAIL = sa_select(_USER.c.id).where(_USER.c.email == bindparam("email"))
 _USER_CONTACT = sa_select(_USER.c.email, _USER.c.first_name, _USER.c.is_active).where(
@@ -476,7 +471,7 @@ class PasskeyRepository:
 # writes. `AddressRow`'s fields are the table's columns in order, so `SELECT address` reads rows.
 _LABELS = Statement(sa_select(_ADDRESS.c.label, _ADDRESS.c.is_primary)
                     .where(_ADDRESS.c.owner_id == bindparam("owner_id")))
-_INSERT_ADDRESS = _insert_every_column(_ADDRESS)
+_INSERT_ADDRESS = insert_row(_ADDRESS)
 # One address's change: sets the columns named in the parameters, beside `address_id`.
 _CHANGE_ADDRESS = update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id"))
 _MOVE_ADDRESS = Statement(update(_ADDRESS).where(_ADDRESS.c.id == bindparam("address_id")).values(

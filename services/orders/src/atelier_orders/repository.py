@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, insert_row
 from atelier_common.owners import lock_owner
 from atelier_orders import domain
 from atelier_orders.models import (
@@ -117,8 +117,7 @@ def _next_number(insert_of: Any) -> Any:
 
 
 _NEXT_NUMBER = Statement(_next_number(pg_insert), sqlite=_next_number(sqlite_insert))
-_INVOICE = table_of(Invoice)
-_INSERT_INVOICE = Statement(insert(_INVOICE).values({column.name: bindparam(column.name) for column in _INVOICE.c}))
+_INSERT_INVOICE = insert_row(table_of(Invoice))
 _INSERT_CREDIT_NOTE = insert(table_of(CreditNote))
 _FORGET_READERS = (update(_ORDER).where(_ORDER.c.id.in_(
     sa_select(_ORDER.c.id).where(_ORDER.c.claimed_at < bindparam("before")).limit(bindparam("limit"))))

@@ -8,17 +8,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, insert_row
 from atelier_common.service import UseCase
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import OrderPaymentRecord, utcnow
 
 # A record is written on the paid path (`order.paid`): one statement built once, no ORM object.
 _TABLE = table_of(OrderPaymentRecord)
-_RECORD = Statement(insert(_TABLE).values({column.name: bindparam(column.name) for column in _TABLE.c}))
+_RECORD = insert_row(_TABLE)
 
 
 class PaymentRecordLine(NamedTuple):
