@@ -48,6 +48,17 @@ async def test_lookup_by_ids_and_skus(harness: ServiceHarness, catalog: Catalog,
     assert empty.json() == {"results": []}
 
 
+async def test_a_longer_sku_is_not_cut_to_the_column_to_match(harness: ServiceHarness, catalog: Catalog,
+                                                              service) -> None:
+    """PostgreSQL binds the SKUs as one VARCHAR[]: a cast to the column's VARCHAR(100)[] would cut this one."""
+    longest = await catalog.product(sku="L" * 100)
+    response = await harness.client.post("/internal/products/lookup", headers=service,
+                                         json={"skus": ["L" * 101]})
+    assert response.json() == {"results": []}
+    found = await harness.client.post("/internal/products/lookup", headers=service, json={"skus": ["L" * 100]})
+    assert [p["id"] for p in found.json()["results"]] == [longest["id"]]
+
+
 async def test_a_product_carries_its_own_category(harness: ServiceHarness, catalog: Catalog, service) -> None:
     """Orders' category promotions (#56) read the category of each line from the lookup."""
     shelf = await catalog.category()

@@ -3,7 +3,9 @@
 
 These paths run on every checkout: building a statement and its cache key, then ORM objects with
 their images and variants, cost more CPU than PostgreSQL spent running the queries. Staff edits
-and browsing keep the ORM (`products`, `search`).
+and browsing keep the ORM (`products`, `search`). The reads of a checkout itself (the lookup orders
+price an order with, `order.placed`'s) are `Statement`s, their lists arrays on PostgreSQL
+(`_shared.one_of`).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from sqlalchemy import Select, bindparam, exists, not_, or_
 from sqlalchemy import select as sa_select
 
 from atelier_catalog.models import StockReservation
-from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository
+from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository, one_of
 from atelier_catalog.visibility import CATEGORY_ON_SALE
 from atelier_common.columns import table_of
+from atelier_common.db import Statement
 
 
 @dataclass
@@ -73,13 +76,22 @@ def _products(*where: Any) -> Select[Any]:
     return sa_select(*_PRODUCT_FACTS).where(*where).order_by(_PRODUCT.c.id)
 
 
+def _by_ids_or_skus(postgres: bool) -> Select[Any]:
+    return _products(or_(one_of(_PRODUCT.c.id, "ids", postgres=postgres),
+                         one_of(_PRODUCT.c.sku, "skus", postgres=postgres)))
+
+
+def _variants_of(postgres: bool) -> Select[Any]:
+    return (sa_select(*VARIANT_ROW).where(one_of(_VARIANT.c.product_id, "ids", postgres=postgres))
+            .order_by(*_VARIANT_ORDER))
+
+
 _BY_ID = _products(_PRODUCT.c.id == bindparam("product"))
 _BY_SLUG = _products(_PRODUCT.c.slug == bindparam("slug"))
-_BY_IDS_OR_SKUS = _products(or_(_PRODUCT.c.id.in_(bindparam("ids", expanding=True)),
-                                _PRODUCT.c.sku.in_(bindparam("skus", expanding=True))))
+# The lookup orders price every order with (`ProductService.lookup`).
+_BY_IDS_OR_SKUS = Statement(_by_ids_or_skus(True), sqlite=_by_ids_or_skus(False))
+_VARIANTS_OF = Statement(_variants_of(True), sqlite=_variants_of(False))
 _FACTS_OF = _products(_PRODUCT.c.id.in_(bindparam("ids", expanding=True)))
-_VARIANTS_OF = (sa_select(*VARIANT_ROW).where(_VARIANT.c.product_id.in_(bindparam("ids", expanding=True)))
-                .order_by(*_VARIANT_ORDER))
 _VARIANTS = sa_select(*VARIANT_ROW).where(_VARIANT.c.id.in_(bindparam("ids", expanding=True))).order_by(*_VARIANT_ORDER)
 
 # What `order.placed` reads before it takes any stock lock, in one round trip: whether the order
@@ -88,13 +100,19 @@ _VARIANTS = sa_select(*VARIANT_ROW).where(_VARIANT.c.id.in_(bindparam("ids", exp
 _RESERVATION = table_of(StockReservation)
 _HELD = sa_select(exists().where(_RESERVATION.c.order_id == bindparam("order")).label("held")).subquery("held")
 _NAMED_VARIANT = _VARIANT.alias("named_variant")
-_FOR_ORDER = (
-    sa_select(_HELD.c.held, *_PRODUCT_FACTS, *[c.label(f"variant_{c.name}") for c in _NAMED_VARIANT.c
-                                              if c.name in {f.name for f in fields(VariantFacts)}])
-    .select_from(_HELD.outerjoin(_PRODUCT, _PRODUCT.c.id.in_(bindparam("ids", expanding=True)))
-                 .outerjoin(_NAMED_VARIANT, (_NAMED_VARIANT.c.product_id == _PRODUCT.c.id)
-                            & _NAMED_VARIANT.c.id.in_(bindparam("variant_ids", expanding=True))))
-    .order_by(_PRODUCT.c.id, _NAMED_VARIANT.c.created_at, _NAMED_VARIANT.c.id))
+
+
+def _for_order(postgres: bool) -> Select[Any]:
+    return (
+        sa_select(_HELD.c.held, *_PRODUCT_FACTS, *[c.label(f"variant_{c.name}") for c in _NAMED_VARIANT.c
+                                                  if c.name in {f.name for f in fields(VariantFacts)}])
+        .select_from(_HELD.outerjoin(_PRODUCT, one_of(_PRODUCT.c.id, "ids", postgres=postgres))
+                     .outerjoin(_NAMED_VARIANT, (_NAMED_VARIANT.c.product_id == _PRODUCT.c.id)
+                                & one_of(_NAMED_VARIANT.c.id, "variant_ids", postgres=postgres)))
+        .order_by(_PRODUCT.c.id, _NAMED_VARIANT.c.created_at, _NAMED_VARIANT.c.id))
+
+
+_FOR_ORDER = Statement(_for_order(True), sqlite=_for_order(False))
 _VARIANT_LABELS = {f.name: f"variant_{f.name}" for f in fields(VariantFacts)}
 
 
@@ -136,8 +154,8 @@ class ProductFactsRepository(SessionRepository):
         """By id or SKU, in id order."""
         if not ids and not skus:
             return []
-        result = await self.session.execute(_BY_IDS_OR_SKUS, {"ids": list(ids), "skus": list(skus)})
-        return [product_facts(row) for row in result.mappings()]
+        rows = await self._named(_BY_IDS_OR_SKUS, {"ids": list(ids), "skus": list(skus)})
+        return [product_facts(row) for row in rows]
 
     async def of(self, product_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, ProductFacts]:
         if not product_ids:
@@ -149,7 +167,7 @@ class ProductFactsRepository(SessionRepository):
         """Every variant of these products, in `Product.variants` order."""
         by_product: dict[uuid.UUID, list[VariantFacts]] = {}
         if product_ids:
-            for row in (await self.session.execute(_VARIANTS_OF, {"ids": list(product_ids)})).mappings():
+            for row in await self._named(_VARIANTS_OF, {"ids": list(product_ids)}):
                 by_product.setdefault(row["product_id"], []).append(variant_facts(row))
         return by_product
 
@@ -163,10 +181,10 @@ class ProductFactsRepository(SessionRepository):
                         variant_ids: Collection[uuid.UUID]) -> OrderFacts:
         """Whether the order holds reservations, its products and the variants it names (a
         variant of another product is not found): one statement (`_FOR_ORDER`)."""
-        result = await self.session.execute(_FOR_ORDER, {"order": order_id, "ids": list(product_ids),
-                                                         "variant_ids": list(variant_ids)})
+        rows = await self._named(_FOR_ORDER, {"order": order_id, "ids": list(product_ids),
+                                              "variant_ids": list(variant_ids)})
         facts = OrderFacts(held=False, products={}, variants={})
-        for row in result.mappings():
+        for row in rows:
             facts.held = bool(row["held"])
             if row["id"] is not None and row["id"] not in facts.products:
                 facts.products[row["id"]] = product_facts(row)
@@ -174,3 +192,8 @@ class ProductFactsRepository(SessionRepository):
                 facts.variants[row["variant_id"]] = VariantFacts(
                     **{name: row[label] for name, label in _VARIANT_LABELS.items()})
         return facts
+
+    async def _named(self, stmt: Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """`stmt`'s rows as dicts by column name, as `product_facts` and `variant_facts` read them."""
+        keys = stmt.keys
+        return [dict(zip(keys, row, strict=True)) for row in await stmt.rows(self.session, params)]
