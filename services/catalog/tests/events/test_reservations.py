@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from atelier_catalog import sweeper
-from atelier_catalog.models import Purchase, StockReservation
+from atelier_catalog.models import Purchase, StockMovement, StockReservation
 from atelier_common.columns import utcnow
 from atelier_common.contracts.orders import OrderCancelled, OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
@@ -84,6 +84,26 @@ class TestReserveOnOrderPlaced:
             (None, 5), (variant["id"], 4)}
         # Only the stock moved: a reader of the product's other facts may skip these (generation).
         assert not any(c["stock_only"] for c in changed[:-2])
+
+    async def test_each_held_line_is_a_numbered_row_with_its_stock_movement(self, harness: ServiceHarness,
+                                                                            catalog: Catalog, staff) -> None:
+        slab = await catalog.product(stock_quantity=5)
+        tile = await catalog.product(stock_quantity=0)
+        variant = (await harness.client.post(f"/api/v1/products/{tile['id']}/variants", headers=staff, json={
+            "name": "Big", "sku": f"{tile['sku']}-B", "stock_quantity": 4})).json()
+        order = placed(line(slab, 2), line(tile, 3, variant=variant))
+
+        await harness.deliver(order)
+
+        rows = await reservations(harness, order.order_id)
+        assert sorted(r.line_no for r in rows) == [0, 1]
+        assert sorted((str(r.product_id), r.variant_id and str(r.variant_id), r.quantity) for r in rows) == sorted(
+            [(slab["id"], None, 2), (tile["id"], variant["id"], 3)])
+        async with harness.runtime.db.read_only() as session:
+            movements = (await session.exec(select(StockMovement).where(
+                StockMovement.reason == f"reserved for order {order.order_number}"))).all()
+        assert sorted((str(m.product_id), m.variant_id and str(m.variant_id), m.delta, m.quantity_after)
+                      for m in movements) == sorted([(slab["id"], None, -2, 3), (tile["id"], variant["id"], -3, 1)])
 
     async def test_one_short_line_rejects_the_order_and_holds_nothing(self, harness: ServiceHarness,
                                                                       catalog: Catalog) -> None:

@@ -1,7 +1,7 @@
 """Stock and the reservations that hold it for orders.
 
-The statements of the checkout (`order.placed`, `order.paid`) are built once with bound
-parameters, and rows come back as plain rows: see `atelier_catalog.repository.facts`.
+The statements of the checkout (`order.placed`, `order.paid`) are `Statement`s built once, and
+rows come back as plain rows: see `atelier_catalog.repository.facts`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import ARRAY, bindparam, func, insert, null, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,7 +27,7 @@ from atelier_catalog.models import (
     StockOrder,
     StockReservation,
 )
-from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
+from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres, one_of
 from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
 from atelier_common.columns import table_of, utcnow
 from atelier_common.db import Statement
@@ -58,15 +58,54 @@ _INSERT_RESERVATION = insert(_RESERVATION).values(
     product_id=bindparam("product"), variant_id=bindparam("variant"), quantity=bindparam("units"),
     status=bindparam("state"), expires_at=bindparam("expires"), created_at=bindparam("now"),
     updated_at=bindparam("now"))
-# PostgreSQL: a reservation line and its movement in one statement (SQLite has no INSERT in WITH).
-_INSERT_RESERVATION_AND_MOVEMENT = _INSERT_RESERVATION.add_cte(_INSERT_MOVEMENT.cte("moved"))
-_MOVE_RETURNING = (_RESERVATION.c.id, _RESERVATION.c.product_id, _RESERVATION.c.variant_id, _RESERVATION.c.quantity)
-_MOVE = (update(_RESERVATION)
-         .where(_RESERVATION.c.order_id == bindparam("order"),
-                _RESERVATION.c.status.in_(bindparam("from_statuses", expanding=True)))
-         .values(status=bindparam("to_status"), updated_at=bindparam("now"))
-         .returning(*_MOVE_RETURNING))
-_MOVE_EXPIRED = _MOVE.where(_RESERVATION.c.expires_at < bindparam("expired_before"))
+# The values of a held line that differ from line to line, as `ReservationRepository.hold` names
+# them, with the column each goes to.
+_LINE_VALUES = {"reservation": _RESERVATION.c.id, "line": _RESERVATION.c.line_no, "product": _RESERVATION.c.product_id,
+                "variant": _RESERVATION.c.variant_id, "units": _RESERVATION.c.quantity, "movement": _MOVEMENT.c.id,
+                "change": _MOVEMENT.c.delta, "after": _MOVEMENT.c.quantity_after}
+
+
+def _hold_lines() -> Any:
+    """PostgreSQL: every line's reservation row and stock movement in one statement, the same SQL
+    whatever the number of lines (a `Statement`): each of `_LINE_VALUES` an array with an element
+    per line, read back as rows by `unnest`. SQLite has no INSERT in WITH: two executemanys there."""
+    line = (func.unnest(*[bindparam(name, type_=ARRAY(column.type)) for name, column in _LINE_VALUES.items()])
+            .table_valued(*_LINE_VALUES).render_derived(name="line"))
+
+    def same(name: str, column: Any) -> Any:  # a value every line shares
+        return bindparam(name, type_=column.type)
+
+    now = same("now", _RESERVATION.c.created_at)
+    moved = insert(_MOVEMENT).from_select(
+        ["id", "product_id", "variant_id", "delta", "quantity_after", "reason", "actor_id", "created_at"],
+        sa_select(line.c.movement, line.c.product, line.c.variant, line.c.change, line.c.after,
+                  same("why", _MOVEMENT.c.reason), null(), now))
+    return insert(_RESERVATION).from_select(
+        ["id", "order_id", "line_no", "product_id", "variant_id", "quantity", "status", "expires_at", "created_at",
+         "updated_at"],
+        sa_select(line.c.reservation, same("order", _RESERVATION.c.order_id), line.c.line, line.c.product,
+                  line.c.variant, line.c.units, same("state", _RESERVATION.c.status),
+                  same("expires", _RESERVATION.c.expires_at), now, now)).add_cte(moved.cte("moved"))
+
+
+_HOLD_LINES = Statement(_hold_lines())
+
+
+def _move(postgres: bool, *, expired: bool) -> Any:
+    """`ReservationRepository.move`'s guarded UPDATE; `expired`: of rows past `expired_before` only."""
+    stmt = (update(_RESERVATION)
+            .where(_RESERVATION.c.order_id == bindparam("order"),
+                   one_of(_RESERVATION.c.status, "from_statuses", postgres=postgres))
+            .values(status=bindparam("to_status"), updated_at=bindparam("now"))
+            .returning(_RESERVATION.c.id, _RESERVATION.c.product_id, _RESERVATION.c.variant_id,
+                       _RESERVATION.c.quantity))
+    return stmt.where(_RESERVATION.c.expires_at < bindparam("expired_before")) if expired else stmt
+
+
+# `_MOVE` runs twice at every `order.paid`, `_MOVE_EXPIRED` in the expiry sweep; `MovedReservation`
+# is their row.
+_MOVE = Statement(_move(True, expired=False), sqlite=_move(False, expired=False))
+_MOVE_EXPIRED = Statement(_move(True, expired=True), sqlite=_move(False, expired=True))
 
 
 @dataclass(frozen=True)
@@ -85,6 +124,15 @@ def _movement_params(movement: Movement) -> dict[str, Any]:
     return {"movement": uuid.uuid4(), "product": movement.product_id, "variant": movement.variant_id,
             "change": movement.delta, "after": movement.quantity_after, "why": movement.reason,
             "now": movement.created_at}
+
+
+class MovedReservation(NamedTuple):
+    """A reservation row `ReservationRepository.move` changed."""
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    quantity: int
 
 
 class LockedStockOrder(NamedTuple):
@@ -211,15 +259,17 @@ class ReservationRepository(SessionRepository):
         on SQLite."""
         if not taken:
             return
-        params = [{"reservation": uuid.uuid4(), "order": order_id, "line": line_no, "units": need.quantity,
-                   "state": status.value, "expires": expires_at,
-                   **_movement_params(Movement(product_id=need.product_id, variant_id=need.variant_id,
-                                               delta=-need.quantity, quantity_after=after, reason=reason,
-                                               created_at=now))}
-                  for line_no, (need, after) in enumerate(taken)]
+        shared = {"order": order_id, "state": status.value, "expires": expires_at}
+        lines = [{"reservation": uuid.uuid4(), "line": line_no, "units": need.quantity,
+                  **_movement_params(Movement(product_id=need.product_id, variant_id=need.variant_id,
+                                              delta=-need.quantity, quantity_after=after, reason=reason,
+                                              created_at=now))}
+                 for line_no, (need, after) in enumerate(taken)]
         if is_postgres(self.session):
-            await self.session.execute(_INSERT_RESERVATION_AND_MOVEMENT, params)
+            await _HOLD_LINES.execute(self.session, {
+                **shared, "why": reason, "now": now, **{name: [line[name] for line in lines] for name in _LINE_VALUES}})
         else:
+            params = [shared | line for line in lines]
             await self.session.execute(_INSERT_RESERVATION, params)
             await self.session.execute(_INSERT_MOVEMENT, params)
 
@@ -229,16 +279,17 @@ class ReservationRepository(SessionRepository):
         return (await self.session.exec(stmt)).all()
 
     async def move(self, order_id: uuid.UUID, *, from_statuses: Collection[ReservationStatus],
-                   to: ReservationStatus, expired_before: datetime | None = None) -> list[Any]:
+                   to: ReservationStatus, expired_before: datetime | None = None) -> list[MovedReservation]:
         """Move the order's rows in `from_statuses` to `to` in one guarded UPDATE; the rows that
-        moved (id, product_id, variant_id, quantity), in lock order."""
+        moved, in lock order."""
         params: dict[str, Any] = {"order": order_id, "from_statuses": [s.value for s in from_statuses],
                                   "to_status": to.value, "now": utcnow()}
         if expired_before is None:
-            result = await self.session.execute(_MOVE, params)
+            rows = await _MOVE.rows(self.session, params)
         else:
-            result = await self.session.execute(_MOVE_EXPIRED, params | {"expired_before": expired_before})
-        return sorted(result.all(), key=lambda r: (str(r.product_id), str(r.variant_id or "")))
+            rows = await _MOVE_EXPIRED.rows(self.session, params | {"expired_before": expired_before})
+        moved = [MovedReservation(*row) for row in rows]
+        return sorted(moved, key=lambda r: (str(r.product_id), str(r.variant_id or "")))
 
     async def set_status(self, reservation_id: uuid.UUID, status: ReservationStatus) -> None:
         stmt = (update(StockReservation).where(col(StockReservation.id) == reservation_id)
