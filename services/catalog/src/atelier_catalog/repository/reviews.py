@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     and_,
     bindparam,
     exists,
@@ -31,6 +31,7 @@ from atelier_catalog.models import (
 from atelier_catalog.repository._shared import SessionRepository, is_postgres
 from atelier_catalog.visibility import readable
 from atelier_common.columns import table_of, utcnow
+from atelier_common.db import Statement
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 
 
@@ -45,22 +46,35 @@ class OwnerRepository(SessionRepository):
         return await buyer_of(self.session, CatalogOwner, owner_id)
 
 
-# `order.paid`'s statements, built once per dialect (see `atelier_catalog.repository.facts`).
+# `order.paid`'s statements, built once (see `atelier_catalog.repository.facts`).
 _PURCHASE = table_of(Purchase)
 _PRODUCT = table_of(Product)
+_PURCHASE_COLUMNS = ["id", "owner_id", "product_id", "order_id", "created_at"]
 
 
-@functools.cache
-def _record_known(postgres: bool) -> Any:
-    """One purchase row per execution (run as an executemany), when catalog knows the product:
-    lines may name things catalog does not sell (a book). An existing row is kept."""
-    row = sa_select(*[bindparam(name, type_=_PURCHASE.c[column].type) for name, column in (
-        ("purchase", "id"), ("owner", "owner_id"), ("product", "product_id"), ("order", "order_id"),
-        ("now", "created_at"))]).where(exists().where(_PRODUCT.c.id == bindparam("product")))
-    insert_ = pg_insert if postgres else sqlite_insert
-    return (insert_(_PURCHASE).from_select(["id", "owner_id", "product_id", "order_id", "created_at"], row)
+def _value(name: str, column: str, *, array: bool = False) -> Any:
+    type_ = _PURCHASE.c[column].type
+    return bindparam(name, type_=ARRAY(type_) if array else type_)
+
+
+def _record_known(insert: Any, rows: Any, product: Any) -> Any:
+    """The purchase rows `rows` selects whose `product` catalog knows: lines may name things catalog
+    does not sell (a book). An existing row is kept."""
+    return (insert(_PURCHASE).from_select(_PURCHASE_COLUMNS, rows.where(exists().where(_PRODUCT.c.id == product)))
             .on_conflict_do_nothing())
 
+
+# PostgreSQL: an order's purchases in one statement, the same SQL whatever their number (a
+# `Statement`): their ids and products as arrays, read back as rows by `unnest`.
+_BOUGHT = (func.unnest(_value("purchases", "id", array=True), _value("products", "product_id", array=True))
+           .table_valued("id", "product_id").render_derived(name="bought"))
+_RECORD_KNOWN = Statement(_record_known(pg_insert, sa_select(
+    _BOUGHT.c.id, _value("owner", "owner_id"), _BOUGHT.c.product_id, _value("order", "order_id"),
+    _value("now", "created_at")), _BOUGHT.c.product_id))
+# SQLite, which has no arrays: one row per execution, run as an executemany.
+_RECORD_KNOWN_ROW = _record_known(sqlite_insert, sa_select(*[
+    _value(name, column) for name, column in zip(("purchase", "owner", "product", "order", "now"), _PURCHASE_COLUMNS,
+                                                 strict=True)]), bindparam("product"))
 
 _ALREADY_BOUGHT = sa_select(_PURCHASE.c.product_id).where(_PURCHASE.c.owner_id == bindparam("to_owner"))
 _DROP_ALREADY_BOUGHT = sa_delete(_PURCHASE).where(_PURCHASE.c.owner_id == bindparam("from_owner"),
@@ -70,22 +84,27 @@ _HAND_OVER = update(_PURCHASE).where(_PURCHASE.c.owner_id == bindparam("from_own
 # PostgreSQL, in one statement: the sub-statements see one snapshot, so the UPDATE leaves out the
 # rows the DELETE takes. Both owners' rows are locked (`OwnerRepository.lock`): no purchase of
 # either is being recorded meanwhile.
-_HAND_OVER_REST = (update(_PURCHASE)
-                   .where(_PURCHASE.c.owner_id == bindparam("from_owner"),
-                          _PURCHASE.c.product_id.not_in(_ALREADY_BOUGHT))
-                   .values(owner_id=bindparam("to_owner"))
-                   .add_cte(_DROP_ALREADY_BOUGHT.cte("dropped")))
+_HAND_OVER_REST = Statement(update(_PURCHASE)
+                            .where(_PURCHASE.c.owner_id == bindparam("from_owner"),
+                                   _PURCHASE.c.product_id.not_in(_ALREADY_BOUGHT))
+                            .values(owner_id=bindparam("to_owner"))
+                            .add_cte(_DROP_ALREADY_BOUGHT.cte("dropped")))
 
 
 class PurchaseRepository(SessionRepository):
     async def record(self, owner_id: uuid.UUID, product_ids: Iterable[uuid.UUID], order_id: uuid.UUID) -> None:
         """One row per owner and product, however many orders bought it (existing rows are kept);
         products catalog does not know are left out. One statement."""
-        now = utcnow()
-        rows = [{"purchase": uuid.uuid4(), "owner": owner_id, "product": product_id, "order": order_id, "now": now}
-                for product_id in dict.fromkeys(product_ids)]
-        if rows:
-            await self.session.execute(_record_known(is_postgres(self.session)), rows)
+        products = list(dict.fromkeys(product_ids))
+        if not products:
+            return
+        shared = {"owner": owner_id, "order": order_id, "now": utcnow()}
+        if is_postgres(self.session):
+            await _RECORD_KNOWN.execute(self.session, {
+                **shared, "purchases": [uuid.uuid4() for _ in products], "products": products})
+        else:
+            await self.session.execute(_RECORD_KNOWN_ROW, [
+                {**shared, "purchase": uuid.uuid4(), "product": product_id} for product_id in products])
 
     async def has_bought(self, owner_id: uuid.UUID, product_id: uuid.UUID) -> bool:
         stmt = select(col(Purchase.id)).where(col(Purchase.owner_id) == owner_id, col(Purchase.product_id) == product_id)
@@ -96,7 +115,7 @@ class PurchaseRepository(SessionRepository):
         the user had already bought keep the user's row."""
         params = {"from_owner": from_owner, "to_owner": to_owner}
         if is_postgres(self.session):
-            await self.session.execute(_HAND_OVER_REST, params)
+            await _HAND_OVER_REST.execute(self.session, params)
         else:
             await self.session.execute(_DROP_ALREADY_BOUGHT, params)
             await self.session.execute(_HAND_OVER, params)
