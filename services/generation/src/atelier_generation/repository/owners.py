@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from atelier_common.columns import table_of
+from atelier_common.db import Statement
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 from atelier_generation.models import (
     Book,
@@ -58,7 +59,7 @@ def _hand_over_statement() -> Any:
                      moved(RetryPack)))
 
 
-_HAND_OVER = _hand_over_statement()
+_HAND_OVER = Statement(_hand_over_statement())
 
 
 class OwnerRepository(RepositoryBase):
@@ -68,7 +69,8 @@ class OwnerRepository(RepositoryBase):
         """Everything `old` owns becomes `new`'s, but the credits: `old`'s wallet is deleted and
         what it held returned (for the caller to credit). One statement on PostgreSQL."""
         if self.is_postgres:
-            return (await self.session.execute(_HAND_OVER, {"old": old, "new": new, "now": now})).scalar_one_or_none() or 0
+            rows = await _HAND_OVER.rows(self.session, {"old": old, "new": new, "now": now})
+            return rows[0][0] if rows else 0  # no wallet, nothing to return
         moved = await WalletRepository(self.session).take(old)
         await TransactionRepository(self.session).reassign(old, new)
         await JobRepository(self.session).reassign(old, new)
