@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -400,6 +400,28 @@ class TestPublishFromCommit:
         assert claimed == [0]
         assert await relay.settle() == 1
         assert len(bus.published) == 1 and await self.unsent(db) == 0
+
+    async def test_a_batch_leaves_alone_rows_put_in_flight_as_it_claims(self, db: Database) -> None:
+        """A commit whose rows go in flight after a drain's batch read `in_flight` and land before
+        its claim: its own publish sends them, the batch gives them back."""
+        postgres_only(db)
+        bus = RecordingBus()
+        relay = self.relay_on(db, bus)
+        message_id = uuid.uuid4()
+        async with db.engine.begin() as conn:  # committed, not yet in flight
+            await conn.execute(insert(outbox.OutboxMessage).values(
+                id=message_id, type="user.deleted", producer="test", occurred_at=datetime.now(UTC), data={}))
+
+        def put_in_flight(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if statement.startswith("UPDATE outbox"):  # the claim, `in_flight` already bound
+                relay._in_flight[message_id] = time.monotonic()
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", put_in_flight)
+        try:
+            assert await relay.flush() == 0
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", put_in_flight)
+        assert bus.published == [] and await self.unsent(db) == 1
 
     async def test_a_failed_commit_leaves_nothing_in_flight(self, db: Database) -> None:
         postgres_only(db)

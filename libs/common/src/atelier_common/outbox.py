@@ -97,6 +97,9 @@ _CLAIM = {
               .returning(*(_TABLE.c[name] for name in _ENVELOPE_COLUMNS)))
     for locking in (True, False)
 }
+# A batch's rows that turned out to be a commit's own to publish (`flush`): unclaimed again.
+_GIVE_BACK = (update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))))
+              .values(sent_at=None, attempts=_TABLE.c.attempts - 1))
 # After a publish straight from a commit: one statement, on its own (no transaction to open).
 _MARK_SENT = Statement(update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))),
                                              _TABLE.c.sent_at.is_(None))
@@ -373,6 +376,11 @@ class OutboxRelay:
                 params["in_flight"] = list(self._in_flight)
                 params["written_before"] = now - timedelta(seconds=grace_seconds)
             rows = (await session.execute(claim, params)).all()
+            if raced := [row.id for row in rows if row.id in self._in_flight]:
+                # A commit that marked its rows in flight after `in_flight` was read here and landed
+                # before the claim's snapshot: its own publish sends them (a drain has no grace).
+                await session.execute(_GIVE_BACK, {"ids": raced})
+                rows = [row for row in rows if row.id not in raced]
             if not rows:
                 return 0
             # RETURNING keeps no order: publish oldest first, as they were written.
