@@ -194,6 +194,12 @@ async def test_counted_and_tracked(db: Database) -> None:
     assert set(tracker.tables) == {THING.name}  # the write, not the read
 
 
+def test_the_tables_a_statement_writes_include_its_ctes_writes() -> None:
+    added = insert(THING).values(id=bindparam("id"), name=bindparam("name")).returning(THING.c.id).cte("added")
+    assert Statement(select(added.c.id)).tables == (THING.name,)
+    assert BY_NAME.tables == ()
+
+
 def test_expanding_parameters_are_refused(fast_path: str) -> None:
     if fast_path == "none":
         pytest.skip("the plain path runs what SQLAlchemy runs")

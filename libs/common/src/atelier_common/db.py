@@ -31,7 +31,7 @@ import json
 import select
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import Depends, Request
@@ -39,7 +39,8 @@ from sqlalchemy import Table, bindparam, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, visitors
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import fast, metrics
@@ -209,13 +210,12 @@ class Statement:
     `rows_on` / `execute_on` run it on a connection outside any session instead.
     """
 
-    __slots__ = ("_compiled", "keys", "sqlite", "stmt", "table")
+    __slots__ = ("_compiled", "keys", "sqlite", "stmt", "tables")
 
     def __init__(self, stmt: Executable, *, sqlite: Executable | None = None) -> None:
         self.stmt = stmt
         self.sqlite = sqlite if sqlite is not None else stmt
-        table = getattr(stmt, "table", None) if getattr(stmt, "is_dml", False) else None
-        self.table: str | None = getattr(table, "name", None)
+        self.tables = written_tables(stmt)
         exported = getattr(stmt, "exported_columns", None)
         self.keys: list[str] = list(exported.keys()) if exported is not None else []
         self._compiled: Compiled | None = Compiled(stmt) if fast.enabled(fast.STATEMENTS) else None
@@ -239,8 +239,9 @@ class Statement:
     async def _run(self, session: AsyncSession, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:
         if _needs_flush(session):
             await session.flush()  # as `session.execute` would: the statement may read what waits there
-        if self.table is not None and (tracker := session.info.get(WRITE_TRACKER)) is not None:
-            tracker.note(session.sync_session, self.table)
+        if self.tables and (tracker := session.info.get(WRITE_TRACKER)) is not None:
+            for table in self.tables:
+                tracker.note(session.sync_session, table)
         if not fast.enabled(fast.STATEMENTS) or _dialect(session) != "postgresql":
             return await self._plain(await session.connection(), params, fetch=fetch)
         conn, driver = await _connections(session)
@@ -266,6 +267,13 @@ class Statement:
             return [], result.rowcount
         rows = list(result) if fetch else []
         return rows, len(rows) if fetch else result.rowcount
+
+
+def written_tables(stmt: Executable) -> tuple[str, ...]:
+    """The tables `stmt` writes, its data-modifying CTEs' too (a SELECT over an INSERT … RETURNING,
+    an UPDATE beside it): what a write tracker must hear of."""
+    return tuple(dict.fromkeys(node.table.name for node in visitors.iterate(cast(Any, stmt))
+                               if isinstance(node, UpdateBase) and isinstance(node.table, Table)))
 
 
 def insert_row(table: Table) -> Statement:
