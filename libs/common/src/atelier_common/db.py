@@ -35,7 +35,7 @@ from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import Table, bindparam, event, insert
+from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -274,6 +274,18 @@ def written_tables(stmt: Executable) -> tuple[str, ...]:
     an UPDATE beside it): what a write tracker must hear of."""
     return tuple(dict.fromkeys(node.table.name for node in visitors.iterate(cast(Any, stmt))
                                if isinstance(node, UpdateBase) and isinstance(node.table, Table)))
+
+
+def one_of(column: Any, name: str, *, postgres: bool = True) -> ColumnElement[bool]:
+    """`column` equals one of the values of the list parameter `name`. PostgreSQL: `= ANY(array)`,
+    the same SQL whatever the list's length, as a `Statement` needs (no IN lists); SQLite, which has
+    no arrays: an IN list (a `Statement`'s `sqlite=` twin)."""
+    if not postgres:
+        return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
+    # Strings as VARCHAR[] whatever the column's length (SQLModel's are `AutoString`s of a
+    # `String`): a cast to VARCHAR(n)[] would cut a longer value, which could then match a row.
+    element = String() if isinstance(getattr(column.type, "impl_instance", column.type), String) else column.type
+    return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(element))))
 
 
 def insert_row(table: Table) -> Statement:

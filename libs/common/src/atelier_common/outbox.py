@@ -26,12 +26,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate
-from sqlalchemy import ARRAY, JSON, Column, DateTime, Index, all_, any_, bindparam, func, insert, inspect, text, update
+from sqlalchemy import ARRAY, JSON, Column, DateTime, Index, all_, bindparam, func, insert, inspect, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, table_of
-from atelier_common.db import Database, Statement, before_commit
+from atelier_common.db import Database, Statement, before_commit, one_of
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
@@ -98,11 +98,10 @@ _CLAIM = {
     for locking in (True, False)
 }
 # A batch's rows that turned out to be a commit's own to publish (`flush`): unclaimed again.
-_GIVE_BACK = (update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))))
+_GIVE_BACK = (update(_TABLE).where(one_of(_TABLE.c.id, "ids"))
               .values(sent_at=None, attempts=_TABLE.c.attempts - 1))
 # After a publish straight from a commit: one statement, on its own (no transaction to open).
-_MARK_SENT = Statement(update(_TABLE).where(_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(_TABLE.c.id.type))),
-                                             _TABLE.c.sent_at.is_(None))
+_MARK_SENT = Statement(update(_TABLE).where(one_of(_TABLE.c.id, "ids"), _TABLE.c.sent_at.is_(None))
                         .values(sent_at=bindparam("now"), attempts=_TABLE.c.attempts + 1))
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     ARRAY,
     Integer,
     and_,
-    any_,
     bindparam,
     case,
     column,
@@ -45,7 +44,7 @@ from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, insert_row
+from atelier_common.db import Statement, insert_row, one_of
 from atelier_common.owners import OwnerState, lock_owner
 
 
@@ -172,11 +171,10 @@ def _lock_rows(of_owners: Any) -> Any:
             .order_by(_CART.c.owner_id, _CART.c.storefront).with_for_update())
 
 
-# The owners as one array on PostgreSQL (a `Statement` takes no IN list), an IN list on SQLite.
-_LOCK_ROWS = Statement(_lock_rows(_CART.c.owner_id == any_(bindparam("owners", type_=ARRAY(_CART.c.owner_id.type)))),
-                       sqlite=_lock_rows(_CART.c.owner_id.in_(bindparam("owners", expanding=True))))
-_GIVE_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
-              .values(owner_id=bindparam("new_owner"), anonymous=False, updated_at=bindparam("touched")))
+_LOCK_ROWS = Statement(_lock_rows(one_of(_CART.c.owner_id, "owners")),
+                       sqlite=_lock_rows(one_of(_CART.c.owner_id, "owners", postgres=False)))
+_GIVE_CART = Statement(update(_CART).where(_CART.c.id == bindparam("cart"))
+                       .values(owner_id=bindparam("new_owner"), anonymous=False, updated_at=bindparam("touched")))
 # An erasure takes every cart of the owner; a merged guest cart goes by its id.
 _DELETE_CARTS = delete(_CART).where(_CART.c.owner_id == bindparam("owner"))
 _DELETE_CART = delete(_CART).where(_CART.c.id == bindparam("cart"))
@@ -418,10 +416,8 @@ class CartRepository:
         when that owner got a cart of its own there meanwhile (`cart` is then left as it was,
         still locked)."""
         try:
-            # SQLAlchemy's own execute, not a `Statement`: SQLAlchemy sends the SAVEPOINT when next asked
-            # for the connection, and a `Statement` reuses the one it has (the UPDATE would miss the savepoint).
             async with self.session.begin_nested():
-                await self.session.execute(_GIVE_CART, {"cart": cart.id, "new_owner": owner_id, "touched": utcnow()})
+                await _GIVE_CART.execute(self.session, {"cart": cart.id, "new_owner": owner_id, "touched": utcnow()})
         except IntegrityError:
             return False
         cart.owner_id = owner_id

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, and_, any_, bindparam, delete, false, func, insert, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, false, func, insert, true, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,7 +20,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, insert_row
+from atelier_common.db import Statement, insert_row, one_of
 from atelier_identity.models import (
     USERNAME_INDEX,
     Address,
@@ -278,9 +278,7 @@ def _mark_sent(sent: ColumnElement[bool]) -> Any:
     return update(_MAIL).where(sent).values(sent_at=bindparam("sent"), attempts=_MAIL.c.attempts + 1, last_error=None)
 
 
-# PostgreSQL's takes the ids as one array (a `Statement` takes no `IN` list).
-_MARK_SENT = Statement(_mark_sent(_MAIL.c.id == any_(bindparam("ids", type_=ARRAY(_MAIL.c.id.type)))),
-                       sqlite=_mark_sent(_MAIL.c.id.in_(bindparam("ids", expanding=True))))
+_MARK_SENT = Statement(_mark_sent(one_of(_MAIL.c.id, "ids")), sqlite=_mark_sent(one_of(_MAIL.c.id, "ids", postgres=False)))
 
 
 class OutgoingMail:

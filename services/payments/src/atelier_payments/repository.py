@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, bindparam, delete, func, insert, update
+from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, one_of
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
 from atelier_payments.models import (
     CheckoutSession,
@@ -85,12 +85,11 @@ def _settle(allowed: Any) -> Any:
 
 
 # SQLite's, the first of three statements.
-_SETTLE = _settle(_PAYMENT.c.status.in_(bindparam("allowed", expanding=True)))
+_SETTLE = _settle(one_of(_PAYMENT.c.status, "allowed", postgres=False))
 # PostgreSQL: the success, its local checkout session completed and its ledger entry in one
 # statement; the WITH parts read the UPDATE's RETURNING, so they write only if the payment moved.
 # The count of refunds kept for the payment runs after the lock too (they are kept under it).
-# The statuses as one array: a `Statement` takes no IN list.
-_SETTLED = _settle(_PAYMENT.c.status == any_(bindparam("allowed", type_=ARRAY(_PAYMENT.c.status.type)))).cte("settled")
+_SETTLED = _settle(one_of(_PAYMENT.c.status, "allowed")).cte("settled")
 _COMPLETE_CHECKOUT = (update(_CHECKOUT)
                       .where(_CHECKOUT.c.id == _SETTLED.c.provider_session_id, _CHECKOUT.c.status == "open")
                       .values(status="complete").cte("completed_checkout"))

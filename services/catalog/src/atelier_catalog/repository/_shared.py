@@ -1,16 +1,9 @@
-"""What every repository module shares: the tables as Core objects, the dialect, list parameters,
-references."""
+"""What every repository module shares: the tables as Core objects, the dialect, references."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    String,
-    any_,
-    bindparam,
     false,
 )
 from sqlmodel import col
@@ -36,18 +29,6 @@ _VARIANT = table_of(ProductVariant)
 def is_postgres(session: AsyncSession) -> bool:
     bind = session.bind
     return bind is not None and bind.dialect.name == "postgresql"
-
-
-def one_of(column: Any, name: str, *, postgres: bool) -> ColumnElement[bool]:
-    """`column` equals one of the values of the list parameter `name`. PostgreSQL: `= ANY(array)`,
-    the same SQL whatever the list's length, as a `Statement` needs (no IN lists); SQLite, which has
-    no arrays: an IN list."""
-    if not postgres:
-        return column.in_(bindparam(name, expanding=True))
-    # Strings as VARCHAR[] whatever the column's length (SQLModel's are `AutoString`s of a
-    # `String`): a cast to VARCHAR(n)[] would cut a longer value, which could then match a row.
-    element = String() if isinstance(getattr(column.type, "impl_instance", column.type), String) else column.type
-    return column == any_(bindparam(name, type_=ARRAY(element)))
 
 
 def ref_condition(model: type[Product] | type[Category], ref: str) -> ColumnElement[bool]:

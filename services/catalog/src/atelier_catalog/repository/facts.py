@@ -21,10 +21,10 @@ from sqlalchemy import Select, bindparam, exists, not_, or_
 from sqlalchemy import select as sa_select
 
 from atelier_catalog.models import StockReservation
-from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository, one_of
+from atelier_catalog.repository._shared import _IMAGE, _PRODUCT, _VARIANT, SessionRepository
 from atelier_catalog.visibility import CATEGORY_ON_SALE
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, one_of
 
 
 @dataclass

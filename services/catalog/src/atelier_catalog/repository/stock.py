@@ -27,10 +27,10 @@ from atelier_catalog.models import (
     StockOrder,
     StockReservation,
 )
-from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres, one_of
+from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
 from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
 from atelier_common.columns import table_of, utcnow
-from atelier_common.db import Statement
+from atelier_common.db import Statement, one_of
 
 _ORDER = table_of(StockOrder)
 _RESERVATION = table_of(StockReservation)
