@@ -4,13 +4,15 @@ a busy machine count less), A and B alternated `--rounds` times. Figures only, n
 
 - `http`: the gateway's forward of a small JSON GET, `PooledUpstream` (the platform's HTTP/1.1
   client) vs `HttpxUpstream`, against a uvicorn in another process; CPU of the forwarding process.
+- `internal`: one call to another service (`InternalApi.call`, a small JSON GET), over the
+  platform's HTTP/1.1 client (the `http1` fast path) vs httpx; CPU of the calling process.
 - `statements`: one inbox delivery (`inbox.handle_once`: session, BEGIN, the claim, COMMIT) and one
   primary-key SELECT inside a transaction, `db.Statement` fast vs plain, on PostgreSQL.
 - `protocol`: a small JSON answer served by uvicorn with the fast path's httptools protocol, uvicorn's
   own httptools (which lets trailers in) and h11 (the switch's plain position), loaded by wrk (one
   thread, 8 connections); CPU of the server process (/proc).
 
-    uv run python bench/fast_paths.py [--only http statements protocol] [--rounds 4] [-n 2000]
+    uv run python bench/fast_paths.py [--only http internal statements protocol] [--rounds 4] [-n 2000]
 """
 
 from __future__ import annotations
@@ -103,6 +105,46 @@ def bench_http(rounds: int, n: int) -> None:
         server.terminate()
         server.wait()
     report("http: one forward of a small GET, µs of CPU in the gateway's process", figures)
+
+
+# --- internal -----------------------------------------------------------------------------------
+
+def bench_internal(rounds: int, n: int) -> None:
+    import httpx
+    import uvloop
+
+    from atelier_common import fast
+    from atelier_common.internal import InternalApi
+    from atelier_common.settings import AtelierSettings
+
+    port = free_port()
+    server = serve(port, "httptools")
+    settings = AtelierSettings(environment="test", service_urls={"svc": f"http://127.0.0.1:{port}"})
+    try:
+        figures: dict[str, list[float]] = {"InternalApi over http1": [], "InternalApi over httpx": []}
+
+        async def calls(api: InternalApi, count: int) -> None:
+            for _ in range(count):
+                (await api.call("svc", "GET", "/internal/orders/1")).json()
+
+        async def run() -> None:
+            for _ in range(rounds):
+                for name, switch in (("InternalApi over http1", "all"), ("InternalApi over httpx", "none")):
+                    fast.switch(switch)
+                    async with httpx.AsyncClient() as http:
+                        api = InternalApi(http, settings)
+                        await calls(api, 200)  # warm: connections open, code paths hot
+                        started = time.process_time()
+                        await calls(api, n)
+                        figures[name].append((time.process_time() - started) / n * 1e6)
+                        await api.aclose()
+            fast.switch(None)
+
+        uvloop.run(run())
+    finally:
+        server.terminate()
+        server.wait()
+    report("internal: one call to another service, µs of CPU in the caller's process", figures)
 
 
 # --- statements -----------------------------------------------------------------------------------
@@ -214,7 +256,7 @@ def report(title: str, figures: dict[str, list[float]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", default=["http", "statements", "protocol"])
+    parser.add_argument("--only", nargs="*", default=["http", "internal", "statements", "protocol"])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=4, help="each protocol load")
@@ -222,6 +264,8 @@ def main() -> None:
     args = parser.parse_args()
     if "http" in args.only:
         bench_http(args.rounds, args.n)
+    if "internal" in args.only:
+        bench_internal(args.rounds, args.n)
     if "statements" in args.only:
         bench_statements(args.rounds, args.n, args.postgres)
     if "protocol" in args.only:

@@ -100,9 +100,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                             anon_ttl=timedelta(days=settings.anon_token_days))
             events.subscribe(the_bus, auth.denylist, identity_jwks)
             # The gateway's copy of the storefronts: which one a request belongs to, and CORS.
-            storefronts = StorefrontDirectory(
-                fallback_storefront(settings), storefront_loader(InternalApi(http, settings.with_install_secrets())),
-                refresh_seconds=settings.storefront_refresh_seconds)
+            internal = InternalApi(http, settings.with_install_secrets(), mounted=http_mounts or {})
+            stack.push_async_callback(internal.aclose)
+            storefronts = StorefrontDirectory(fallback_storefront(settings), storefront_loader(internal),
+                                              refresh_seconds=settings.storefront_refresh_seconds)
             stack.push_async_callback(storefronts.close)
             subscribe_storefronts(the_bus, "gateway-storefronts", storefronts)
             app.state.storefronts = storefronts

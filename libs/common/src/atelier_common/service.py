@@ -138,7 +138,7 @@ class Runtime:
         self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
                                                           keepalive_expiry=4.0))
-        self.internal = InternalApi(self.http, settings)
+        self.internal = InternalApi(self.http, settings, mounted=http_mounts or {})
         # Tokens identity revoked (logout, sessions ended) are refused here too, not only at the
         # gateway, and so are the tokens of a key it retired early.
         self.denylist = Denylist()
@@ -244,6 +244,7 @@ class Runtime:
             await self.cache.close()
         if self.cdn is not None:
             await self.cdn.close()
+        await self.internal.aclose()
         await self.http.aclose()
         await self.db.dispose()
 

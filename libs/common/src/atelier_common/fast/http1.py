@@ -1,8 +1,8 @@
-"""The `http1` fast path: the gateway's own HTTP/1.1 client to the services, keep-alive connections
-parsed with httptools (its public parser API only). Switched off (`ATELIER_FAST_PATHS`), the
-gateway forwards over httpx (`atelier_gateway.upstream.HttpxUpstream`), which cost ~0.5 ms of CPU
-more per forwarded request (docs/capacity.md). Calls between services use plain httpx: there this
-client saved ~2 % of a checkout's CPU, under the bar a fast path must clear.
+"""The `http1` fast path: the platform's own HTTP/1.1 client, keep-alive connections parsed with
+httptools (its public parser API only), for the gateway's forwards to the services and for calls
+between services (`internal.InternalApi`). Switched off (`ATELIER_FAST_PATHS`), both go over httpx
+(`atelier_gateway.upstream.HttpxUpstream`, httpx's client), which costs ~1.3–1.4 ms of CPU more per
+forward or call on a slow 2-core machine (docs/capacity.md).
 
 The gateway forwards a request it has already read whole (`edge.read_bounded_body`) and passes the
 answer on as it arrives, so it needs one thing from a client: write these bytes on a pooled
