@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import json
 import select
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, event, insert
+from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, column, event, func, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
@@ -286,6 +286,16 @@ def one_of(column: Any, name: str, *, postgres: bool = True) -> ColumnElement[bo
     # `String`): a cast to VARCHAR(n)[] would cut a longer value, which could then match a row.
     element = String() if isinstance(getattr(column.type, "impl_instance", column.type), String) else column.type
     return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(element))))
+
+
+def unnested(name: str, columns: Mapping[str, tuple[str, Any]]) -> Any:
+    """PostgreSQL: rows given as one array parameter per column, read back by `unnest` as the rows of
+    `name` (`unnest(:a, :b) AS name(x, y)`): the same SQL whatever the number of rows, as a
+    `Statement` needs (no executemany). `columns`: each column's name → (its parameter's name, its
+    type); the arrays are typed, so a NULL element keeps its column's type."""
+    return (func.unnest(*[bindparam(parameter, type_=ARRAY(type_)) for parameter, type_ in columns.values()])
+            .table_valued(*[column(column_name, type_) for column_name, (_, type_) in columns.items()])
+            .render_derived(name=name))
 
 
 def insert_row(table: Table) -> Statement:

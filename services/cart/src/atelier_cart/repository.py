@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Integer,
     and_,
     bindparam,
@@ -44,7 +43,7 @@ from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, insert_row, one_of
+from atelier_common.db import Statement, insert_row, one_of, unnested
 from atelier_common.owners import OwnerState, lock_owner
 
 
@@ -220,13 +219,9 @@ def _ordered_values(ordered: Mapping[tuple[uuid.UUID, uuid.UUID | None], int]) -
 def _take_out_in_one() -> Statement:
     """PostgreSQL: `_take_out`'s two in one statement, built once: the units ordered come as three
     arrays, one per column, whatever the number of lines. Typed arrays: a NULL variant stays a UUID."""
-    ordered = (sa_select(func.unnest(bindparam("products", type_=ARRAY(_PRODUCT_ID_TYPE)),
-                                     bindparam("variants", type_=ARRAY(_VARIANT_ID_TYPE)),
-                                     bindparam("units", type_=ARRAY(Integer)))
-                         .table_valued(column("product_id", _PRODUCT_ID_TYPE), column("variant_id", _VARIANT_ID_TYPE),
-                                       column("quantity", Integer))
-                         .render_derived(name="given"))
-               .cte("ordered"))
+    ordered = sa_select(unnested("given", {"product_id": ("products", _PRODUCT_ID_TYPE),
+                                           "variant_id": ("variants", _VARIANT_ID_TYPE),
+                                           "quantity": ("units", Integer)})).cte("ordered")
     dropped, lowered = _take_out(ordered)
     return Statement(lowered.add_cte(dropped.cte("dropped")))
 

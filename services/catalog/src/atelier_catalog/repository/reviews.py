@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     and_,
     bindparam,
     exists,
@@ -31,7 +30,7 @@ from atelier_catalog.models import (
 from atelier_catalog.repository._shared import SessionRepository, is_postgres
 from atelier_catalog.visibility import readable
 from atelier_common.columns import table_of, utcnow
-from atelier_common.db import Statement
+from atelier_common.db import Statement, unnested
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 
 
@@ -52,9 +51,8 @@ _PRODUCT = table_of(Product)
 _PURCHASE_COLUMNS = ["id", "owner_id", "product_id", "order_id", "created_at"]
 
 
-def _value(name: str, column: str, *, array: bool = False) -> Any:
-    type_ = _PURCHASE.c[column].type
-    return bindparam(name, type_=ARRAY(type_) if array else type_)
+def _value(name: str, column: str) -> Any:
+    return bindparam(name, type_=_PURCHASE.c[column].type)
 
 
 def _record_known(insert: Any, rows: Any, product: Any) -> Any:
@@ -66,8 +64,8 @@ def _record_known(insert: Any, rows: Any, product: Any) -> Any:
 
 # PostgreSQL: an order's purchases in one statement, the same SQL whatever their number (a
 # `Statement`): their ids and products as arrays, read back as rows by `unnest`.
-_BOUGHT = (func.unnest(_value("purchases", "id", array=True), _value("products", "product_id", array=True))
-           .table_valued("id", "product_id").render_derived(name="bought"))
+_BOUGHT = unnested("bought", {"id": ("purchases", _PURCHASE.c.id.type),
+                               "product_id": ("products", _PURCHASE.c.product_id.type)})
 _RECORD_KNOWN = Statement(_record_known(pg_insert, sa_select(
     _BOUGHT.c.id, _value("owner", "owner_id"), _BOUGHT.c.product_id, _value("order", "order_id"),
     _value("now", "created_at")), _BOUGHT.c.product_id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, bindparam, func, insert, null, update
+from sqlalchemy import bindparam, func, insert, null, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,7 +30,7 @@ from atelier_catalog.models import (
 from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
 from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
 from atelier_common.columns import table_of, utcnow
-from atelier_common.db import Statement, one_of
+from atelier_common.db import Statement, one_of, unnested
 
 _ORDER = table_of(StockOrder)
 _RESERVATION = table_of(StockReservation)
@@ -69,8 +69,7 @@ def _hold_lines() -> Any:
     """PostgreSQL: every line's reservation row and stock movement in one statement, the same SQL
     whatever the number of lines (a `Statement`): each of `_LINE_VALUES` an array with an element
     per line, read back as rows by `unnest`. SQLite has no INSERT in WITH: two executemanys there."""
-    line = (func.unnest(*[bindparam(name, type_=ARRAY(column.type)) for name, column in _LINE_VALUES.items()])
-            .table_valued(*_LINE_VALUES).render_derived(name="line"))
+    line = unnested("line", {name: (name, column.type) for name, column in _LINE_VALUES.items()})
 
     def same(name: str, column: Any) -> Any:  # a value every line shares
         return bindparam(name, type_=column.type)
