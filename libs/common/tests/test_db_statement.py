@@ -29,7 +29,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -282,25 +281,3 @@ async def test_each_transaction_of_a_session_uses_its_own_connection(postgres_db
             ours = await backend.rows(session)
             assert ours != first
             assert ours == (await session.execute(select(func.pg_backend_pid()))).all()
-
-
-@pytest.mark.infra
-async def test_keyed_statements_are_prepared_and_the_rest_planned_for_their_values(
-        postgres_db: Database, fast_path: str) -> None:
-    # A keyed Statement is prepared at its first run (PostgreSQL may keep a generic plan); one whose
-    # best plan depends on its values (a LIMIT, a pattern) and whatever SQLAlchemy runs itself are
-    # planned for their values every time: psycopg prepares nothing on its own (`Database`).
-    limited = Statement(select(THING.c.name).where(THING.c.price < bindparam("below")).order_by(THING.c.name)
-                        .limit(bindparam("n")))
-    prepared = text("SELECT statement FROM pg_prepared_statements")
-    async with postgres_db.transaction() as session:
-        await INSERT.execute(session, _row("cheap", "5.00"))
-        for _ in range(6):  # past psycopg's default threshold of five
-            assert len(await BY_NAME.rows(session, {"name": "cheap"})) == 1
-            assert len(await limited.rows(session, {"below": Decimal("10"), "n": 5})) == 1
-            assert len((await session.execute(select(THING.c.id).where(THING.c.name == "cheap"))).all()) == 1
-        seen = [row[0] for row in (await session.execute(prepared)).all()]
-    by_name = [sql for sql in seen if "seven" in sql]  # BY_NAME's SQL names its literal column
-    assert len(by_name) == (1 if fast_path == "all" else 0), seen
-    assert not [sql for sql in seen if "LIMIT" in sql or ("seven" not in sql and THING.name in sql
-                                                         and "INSERT" not in sql)], seen

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import select
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
@@ -98,11 +97,6 @@ class Database:
         else:
             # `postgres_options`: session settings, see settings.DEFAULT_POSTGRES_OPTIONS.
             connect_args: dict[str, Any] = {"options": postgres_options} if postgres_options else {}
-            # psycopg prepares nothing on its own (a threshold never reached; None would refuse
-            # explicit preparing too): a statement it prepared after its fifth run could get
-            # PostgreSQL's generic plan, blind to a LIMIT or a search term (a catalog walk then sorted
-            # whole tables). Only a keyed `Statement` is prepared (`Compiled.prepare`).
-            connect_args["prepare_threshold"] = sys.maxsize
             if connect_timeout and "connect_timeout" not in make_url(url).query:  # the URL's own wins
                 connect_args["connect_timeout"] = connect_timeout
             self.engine = create_async_engine(

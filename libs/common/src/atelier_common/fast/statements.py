@@ -13,7 +13,6 @@ Switched off (`ATELIER_FAST_PATHS`), `db.Statement` runs `session.execute` inste
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -23,9 +22,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
-# What makes a statement's best plan depend on its values (`Compiled.prepare`).
-_VALUE_DEPENDENT_PLAN = re.compile(r"\b(LIMIT|OFFSET|LIKE|ILIKE|similarity)\b|@@|%%", re.IGNORECASE)
-
 _PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructor is untyped
 
 
@@ -33,7 +29,7 @@ class Compiled:
     """`stmt` compiled for psycopg (the very SQL SQLAlchemy would send). Named, non-expanding
     parameters only (no `IN` lists): others raise `TypeError` here."""
 
-    __slots__ = ("_defaults", "_processors", "_readers", "_types", "keys", "prepare", "sql")
+    __slots__ = ("_defaults", "_processors", "_readers", "_types", "keys", "sql")
 
     def __init__(self, stmt: Executable) -> None:
         compiled: Any = cast(Any, stmt).compile(dialect=_PSYCOPG)  # every Executable here is a ClauseElement
@@ -45,11 +41,6 @@ class Compiled:
         self._readers: list[Callable[[Any], Any] | None] | None = None
         self.keys: list[str] = [column.keyname for column in compiled._result_columns]
         self.sql: str = compiled.string
-        # Prepared (True) unless its plan depends on its values: PostgreSQL then plans a keyed
-        # statement once per connection instead of at every run, its generic plan being as good
-        # as any (a quarter of PostgreSQL's CPU in a checkout went to planning). One with a LIMIT,
-        # an OFFSET, a pattern or a text search is planned for its values every time (False).
-        self.prepare = not _VALUE_DEPENDENT_PLAN.search(self.sql)
         # The values the statement carries itself (literals), by the names the SQL gives them, with
         # their types' bind processors applied once; the processors of the values given per run.
         processors = dict(compiled._bind_processors)
@@ -68,7 +59,7 @@ class Compiled:
             listener(conn.sync_connection, None, self.sql, values, None, False)
         try:
             async with driver.cursor() as cursor:
-                await cursor.execute(self.sql, values, prepare=self.prepare)
+                await cursor.execute(self.sql, values)
                 rows = await cursor.fetchall() if fetch else []
                 if rows and (readers := self._readers_for(conn.dialect, cursor)):
                     rows = [tuple(value if read is None else read(value) for read, value in zip(readers, row, strict=True))
