@@ -60,18 +60,24 @@ async def service() -> AsyncIterator[tuple[FastAPI, str]]:
         yield app, url
 
 
-def api_for(url: str, *, mounted: dict[str, httpx.AsyncBaseTransport] | None = None) -> tuple[InternalApi, httpx.AsyncClient]:
-    settings = AtelierSettings(environment="test", service_urls={"callee": url}, service_token="s3cret",
-                               http_timeout_seconds=10)
-    http = httpx.AsyncClient(mounts=mounted or {})
-    http.sent = 0  # type: ignore[attr-defined]  # how many calls went through httpx
+class Client(httpx.AsyncClient):
+    """The runtime's client as the calls see it (`forward_request_id`), counting what went through it."""
 
-    async def forward(request: httpx.Request) -> None:  # what the runtime's client adds (`forward_request_id`)
-        http.sent += 1  # type: ignore[attr-defined]
+    def __init__(self, mounts: dict[str, httpx.AsyncBaseTransport]) -> None:
+        super().__init__(mounts=mounts)
+        self.sent = 0
+        self.event_hooks["request"].append(self.forward)
+
+    async def forward(self, request: httpx.Request) -> None:
+        self.sent += 1
         if (request_id := request_id_var.get()) is not None:
             request.headers["x-request-id"] = request_id
 
-    http.event_hooks["request"].append(forward)
+
+def api_for(url: str, *, mounted: dict[str, httpx.AsyncBaseTransport] | None = None) -> tuple[InternalApi, Client]:
+    settings = AtelierSettings(environment="test", service_urls={"callee": url}, service_token="s3cret",
+                               http_timeout_seconds=10)
+    http = Client(mounted or {})
     return InternalApi(http, settings, mounted=mounted or {}), http
 
 
@@ -97,7 +103,7 @@ async def test_a_call_carries_the_credential_the_request_id_the_query_and_the_bo
         with pytest.raises(httpx.HTTPStatusError):
             (await api.call("callee", "GET", "/internal/missing", retries=0)).raise_for_status()
         # The fast path's own client, or httpx when it is off.
-        assert http.sent == (0 if fast_path == "all" else 3)  # type: ignore[attr-defined]
+        assert http.sent == (0 if fast_path == "all" else 3)
     finally:
         await api.aclose()
         await http.aclose()
@@ -151,7 +157,7 @@ async def test_a_mounted_service_is_called_through_its_transport() -> None:
     api, http = api_for("http://callee.internal", mounted={"http://callee.internal": httpx.MockTransport(answer)})
     try:
         r = await api.call("callee", "GET", "/internal/anything")
-        assert r.json() == {"mounted": True} and seen == ["s3cret"] and http.sent == 1  # type: ignore[attr-defined]
+        assert r.json() == {"mounted": True} and seen == ["s3cret"] and http.sent == 1
     finally:
         await api.aclose()
         await http.aclose()

@@ -5,8 +5,8 @@ setting (in the embedded mode those URLs are mounted onto in-process ASGI transp
 
 A plain `http://` service nobody mounted is called over the platform's own pooled HTTP/1.1
 client (`fast/http1.py`, the gateway's), the `http1` fast path: httpx's client and transport cost
-the caller ~3.5 ms of CPU per call on a slow 2-core machine, a fifth of orders' CPU in a checkout
-(docs/capacity.md). Mounted transports (the embedded mode, tests), `https://` and the fast path
+the caller ~1.5 ms of CPU per call on a slow 2-core machine, ~3.8 ms under a checkout's load, a
+fifth of orders' CPU (docs/capacity.md). Mounted transports (the embedded mode, tests), `https://` and the fast path
 switched off go through httpx. Both answer an `httpx.Response`.
 """
 
@@ -74,6 +74,7 @@ class InternalApi:
     def _pool(self, base: str) -> Pool | None:
         """The pooled client of a plain-HTTP service nobody mounted; None: httpx."""
         if base not in self._pools:
+            # Nor a mount for every URL (`all://`, `http://`).
             direct = (fast.enabled(fast.HTTP1) and urlsplit(base).scheme == "http" and base not in self._mounted
                       and not self._mounted & {"all:", "http:"})
             self._pools[base] = Pool(base, limit=CONNECTIONS_PER_SERVICE) if direct else None
