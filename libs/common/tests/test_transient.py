@@ -74,6 +74,22 @@ async def test_a_transient_failure_is_retried_until_it_passes() -> None:
     assert calls == 3
 
 
+async def test_a_transient_failure_that_lasts_is_raised_after_every_attempt() -> None:
+    calls = 0
+
+    async def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise ConnectionRefusedError(f"refused {calls}")
+
+    with pytest.raises(ConnectionRefusedError, match="refused 3"):
+        await retry_transient(down, attempts=3)
+    assert calls == 3
+    with pytest.raises(ConnectionRefusedError, match="refused 4"):
+        await retry_transient(down, attempts=1)
+    assert calls == 4
+
+
 async def test_a_business_error_is_not_retried() -> None:
     calls = 0
 
