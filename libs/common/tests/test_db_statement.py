@@ -29,6 +29,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -36,6 +37,7 @@ from sqlalchemy.orm import registry
 
 from atelier_common import fast
 from atelier_common.db import WRITE_TRACKER, Database, Statement
+from atelier_common.fast.statements import Compiled
 from atelier_common.transient import is_transient
 from atelier_testing.statements import statements
 
@@ -281,3 +283,43 @@ async def test_each_transaction_of_a_session_uses_its_own_connection(postgres_db
             ours = await backend.rows(session)
             assert ours != first
             assert ours == (await session.execute(select(func.pg_backend_pid()))).all()
+
+
+def test_a_plan_is_kept_unless_it_depends_on_the_values_of_a_run() -> None:
+    # Prepared (PostgreSQL may keep one plan) unless a LIMIT or an OFFSET is given per run, or a
+    # pattern or a text search is there; a LIMIT the statement fixes itself is written in as a literal.
+    fixed = Compiled(select(THING.c.name).order_by(THING.c.name).limit(1).offset(2))
+    assert fixed.sql.endswith("LIMIT 1 OFFSET 2") and fixed.prepare
+    assert "param" not in " ".join(fixed._defaults)
+    assert not Compiled(select(THING.c.name).limit(bindparam("n"))).prepare
+    assert not Compiled(select(THING.c.name).where(THING.c.name.like(bindparam("pattern")))).prepare
+    assert not Compiled(select(THING.c.name).where(THING.c.name.like("%,shop,%"))).prepare
+    assert Compiled(select(THING.c.name).where(THING.c.name.like("%,shop,%")), per_run=False).prepare
+    assert not Compiled(select(THING.c.name).where(THING.c.name == bindparam("name")), per_run=True).prepare
+
+
+@pytest.mark.infra
+async def test_statements_are_prepared_and_those_planned_per_run_are_not(postgres_db: Database, fast_path: str) -> None:
+    # What psycopg prepared on the session's connection: a keyed Statement (and one whose LIMIT is
+    # its own) at its first run; one with a LIMIT given per run, and whatever SQLAlchemy runs
+    # itself, never (psycopg prepares nothing on its own, `Database`), so PostgreSQL plans those
+    # for their values every time.
+    first = Statement(select(THING.c.name, literal(8).label("eight")).order_by(THING.c.name).limit(1))
+    limited = Statement(select(THING.c.name).where(THING.c.price < bindparam("below")).order_by(THING.c.name)
+                        .limit(bindparam("n")))
+    prepared = text("SELECT statement FROM pg_prepared_statements")
+    async with postgres_db.transaction() as session:
+        await INSERT.execute(session, _row("cheap", "5.00"))
+        for _ in range(6):  # past psycopg's default threshold of five
+            assert len(await BY_NAME.rows(session, {"name": "cheap"})) == 1
+            assert await first.rows(session) == [("cheap", 8)]
+            assert len(await limited.rows(session, {"below": Decimal("10"), "n": 5})) == 1
+            assert len((await session.execute(select(THING.c.id).where(THING.c.name == "cheap"))).all()) == 1
+        seen = [row[0] for row in (await session.execute(prepared)).all()]
+    ours = [sql for sql in seen if THING.name in sql]
+    if fast_path == "all":
+        assert len([sql for sql in ours if "seven" in sql]) == 1, seen  # BY_NAME names its literal column
+        assert len([sql for sql in ours if "LIMIT 1" in sql]) == 1, seen
+        assert len(ours) == 3, seen  # and INSERT
+    else:
+        assert ours == [], seen

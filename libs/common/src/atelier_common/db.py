@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import select
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, cast
@@ -97,6 +98,11 @@ class Database:
         else:
             # `postgres_options`: session settings, see settings.DEFAULT_POSTGRES_OPTIONS.
             connect_args: dict[str, Any] = {"options": postgres_options} if postgres_options else {}
+            # psycopg prepares nothing on its own (a threshold never reached; None would refuse
+            # explicit preparing too): a statement it prepared after its fifth run could get
+            # PostgreSQL's generic plan, blind to a LIMIT or a search term. A `Statement` is
+            # prepared unless its plan depends on its values (`fast.statements.planned_per_run`).
+            connect_args["prepare_threshold"] = sys.maxsize
             if connect_timeout and "connect_timeout" not in make_url(url).query:  # the URL's own wins
                 connect_args["connect_timeout"] = connect_timeout
             self.engine = create_async_engine(
@@ -207,18 +213,21 @@ class Statement:
     cache (`WRITE_TRACKER`). Named, non-expanding parameters only (no `IN` lists): the fast path
     refuses others with `TypeError` when the statement is built. `sqlite`: the statement SQLite
     runs instead, where the two dialects' SQL differs (`ON CONFLICT` builders are per dialect).
-    `rows_on` / `execute_on` run it on a connection outside any session instead.
+    `rows_on` / `execute_on` run it on a connection outside any session instead. `per_run`:
+    whether PostgreSQL plans it for its values at every run (True) or may keep a plan made once
+    per connection (False); by default, decided from its SQL (`fast.statements.planned_per_run`).
     """
 
-    __slots__ = ("_compiled", "keys", "sqlite", "stmt", "tables")
+    __slots__ = ("_compiled", "_per_run", "keys", "sqlite", "stmt", "tables")
 
-    def __init__(self, stmt: Executable, *, sqlite: Executable | None = None) -> None:
+    def __init__(self, stmt: Executable, *, sqlite: Executable | None = None, per_run: bool | None = None) -> None:
         self.stmt = stmt
+        self._per_run = per_run
         self.sqlite = sqlite if sqlite is not None else stmt
         self.tables = written_tables(stmt)
         exported = getattr(stmt, "exported_columns", None)
         self.keys: list[str] = list(exported.keys()) if exported is not None else []
-        self._compiled: Compiled | None = Compiled(stmt) if fast.enabled(fast.STATEMENTS) else None
+        self._compiled: Compiled | None = Compiled(stmt, per_run=per_run) if fast.enabled(fast.STATEMENTS) else None
 
     async def rows(self, session: AsyncSession, params: dict[str, Any] | None = None) -> list[Any]:
         return (await self._run(session, params or {}, fetch=True))[0]
@@ -256,7 +265,7 @@ class Statement:
     async def _fast(self, conn: AsyncConnection, driver: Any, params: dict[str, Any], *,
                     fetch: bool) -> tuple[list[Any], int]:
         if self._compiled is None:
-            self._compiled = Compiled(self.stmt)
+            self._compiled = Compiled(self.stmt, per_run=self._per_run)
         return await self._compiled.run(conn, driver, params, fetch=fetch)
 
     async def _plain(self, conn: AsyncConnection, params: dict[str, Any], *, fetch: bool) -> tuple[list[Any], int]:

@@ -34,11 +34,10 @@ DEV_SECRET = "changethis"
 
 # Short statements run many at once over cached data: no JIT compiling, no parallel workers to
 # start, random reads priced as what they cost when the data is in memory or on SSD (which lets
-# the catalog walk an ordering index instead of sorting a small table), and every statement
-# planned for its own values: a prepared statement's generic plan, blind to a LIMIT or a search
-# term, can be many times slower.
-DEFAULT_POSTGRES_OPTIONS = ("-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
-                            " -c plan_cache_mode=force_custom_plan")
+# the catalog walk an ordering index instead of sorting a small table). Which statements are
+# planned for their own values at every run and which may keep a plan is the client's choice per
+# statement, not a setting: see `fast.statements.planned_per_run`.
+DEFAULT_POSTGRES_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
 DEFAULT_POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 
 class AtelierSettings(BaseSettings):

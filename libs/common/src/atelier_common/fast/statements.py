@@ -7,12 +7,18 @@ processors of the column types (psycopg's own conversions leave most of them Non
 when one is not), errors as SQLAlchemy's exception classes (`IntegrityError`…), the
 `before_cursor_execute` listeners (the statement-count tests). For that it reads SQLAlchemy's
 compiled statement (`_result_columns`, `_bind_processors`), a type's `_cached_result_processor`
-and the engine's `dispatch`: private, pinned (`sqlalchemy<2.1`), checked by the canary test.
+and the engine's `dispatch`: private, pinned (`sqlalchemy<2.2`), checked by the canary test.
 Switched off (`ATELIER_FAST_PATHS`), `db.Statement` runs `session.execute` instead.
+
+It also chooses what PostgreSQL plans once: a statement is prepared on its connection, so that
+PostgreSQL may keep a generic plan after five runs, unless its best plan depends on the values of
+a run (`planned_per_run`); with the fast path off nothing is prepared and every statement is
+planned for its values, as whatever SQLAlchemy runs itself always is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -22,16 +28,30 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
+# What makes a statement's best plan depend on its values (`planned_per_run`): a LIMIT or an
+# OFFSET given per run, a pattern, a text search.
+_VALUE_DEPENDENT_PLAN = re.compile(r"\b(LIMIT|OFFSET)\s+%\(|\b(LIKE|ILIKE|similarity)\b|@@|%%", re.IGNORECASE)
+# A LIMIT or an OFFSET by a bound value, and the name of that value.
+_BOUND_LIMIT = re.compile(r"\b(LIMIT|OFFSET) %\((\w+)\)s(::INTEGER)?")
+
 _PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructor is untyped
+
+
+def planned_per_run(sql: str) -> bool:
+    """Whether a statement's best plan depends on its values: a LIMIT or an OFFSET, a pattern or
+    a text search. PostgreSQL's generic plan, made once for any values, is blind to them (a
+    catalog walk sorted whole tables under one), so such a statement runs unprepared and is
+    planned for its values every time."""
+    return bool(_VALUE_DEPENDENT_PLAN.search(sql))
 
 
 class Compiled:
     """`stmt` compiled for psycopg (the very SQL SQLAlchemy would send). Named, non-expanding
     parameters only (no `IN` lists): others raise `TypeError` here."""
 
-    __slots__ = ("_defaults", "_processors", "_readers", "_types", "keys", "sql")
+    __slots__ = ("_defaults", "_processors", "_readers", "_types", "keys", "prepare", "sql")
 
-    def __init__(self, stmt: Executable) -> None:
+    def __init__(self, stmt: Executable, *, per_run: bool | None = None) -> None:
         compiled: Any = cast(Any, stmt).compile(dialect=_PSYCOPG)  # every Executable here is a ClauseElement
         if compiled.positional or any(bind.expanding for bind in compiled.bind_names):
             raise TypeError("a Statement takes named, non-expanding parameters")
@@ -48,6 +68,20 @@ class Compiled:
                           for bind, name in compiled.bind_names.items() if not bind.required}
         self._processors: dict[str, Callable[[Any], Any]] = {
             name: process for name, process in processors.items() if name not in self._defaults}
+        # A LIMIT or an OFFSET the statement fixes itself (a scalar subquery's LIMIT 1) is written
+        # into the SQL, where a plan made once sees it, as it sees any literal.
+        self.sql = _BOUND_LIMIT.sub(self._inline_constant, self.sql)
+        # Prepared, so that PostgreSQL may keep a plan for it per connection (planning was a third
+        # of PostgreSQL's CPU in a checkout, a few statements' planning many times their run),
+        # unless its plan is to be made for its values at every run (`planned_per_run`).
+        self.prepare = not (planned_per_run(self.sql) if per_run is None else per_run)
+
+    def _inline_constant(self, bound: re.Match[str]) -> str:
+        value = self._defaults.get(bound.group(2))
+        if type(value) is not int:  # given per run, or not a count
+            return bound.group(0)
+        del self._defaults[bound.group(2)]
+        return f"{bound.group(1)} {value}"
 
     async def run(self, conn: AsyncConnection, driver: Any, params: dict[str, Any], *,
                   fetch: bool) -> tuple[list[Any], int]:
@@ -59,7 +93,7 @@ class Compiled:
             listener(conn.sync_connection, None, self.sql, values, None, False)
         try:
             async with driver.cursor() as cursor:
-                await cursor.execute(self.sql, values)
+                await cursor.execute(self.sql, values, prepare=self.prepare)
                 rows = await cursor.fetchall() if fetch else []
                 if rows and (readers := self._readers_for(conn.dialect, cursor)):
                     rows = [tuple(value if read is None else read(value) for read, value in zip(readers, row, strict=True))
