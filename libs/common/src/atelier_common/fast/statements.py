@@ -38,8 +38,8 @@ _PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLA
 
 
 def planned_per_run(sql: str) -> bool:
-    """Whether a statement's best plan depends on its values: a LIMIT or an OFFSET, a pattern or
-    a text search. PostgreSQL's generic plan, made once for any values, is blind to them (a
+    """Whether a statement's best plan depends on the values of a run: a LIMIT or an OFFSET given
+    per run, a pattern or a text search. PostgreSQL's generic plan, made once for any values, is blind to them (a
     catalog walk sorted whole tables under one), so such a statement runs unprepared and is
     planned for its values every time."""
     return bool(_VALUE_DEPENDENT_PLAN.search(sql))
