@@ -39,9 +39,9 @@ _PSYCOPG = postgresql_psycopg.dialect()  # type: ignore[no-untyped-call]  # SQLA
 
 def planned_per_run(sql: str) -> bool:
     """Whether a statement's best plan depends on the values of a run: a LIMIT or an OFFSET given
-    per run, a pattern or a text search. PostgreSQL's generic plan, made once for any values, is blind to them (a
-    catalog walk sorted whole tables under one), so such a statement runs unprepared and is
-    planned for its values every time."""
+    per run, a pattern or a text search. PostgreSQL's generic plan, made once for any values, is
+    blind to them (a catalog walk sorted whole tables under one), so such a statement runs
+    unprepared and is planned for its values every time."""
     return bool(_VALUE_DEPENDENT_PLAN.search(sql))
 
 
@@ -80,7 +80,7 @@ class Compiled:
         value = self._defaults.get(bound.group(2))
         if type(value) is not int:  # given per run, or not a count
             return bound.group(0)
-        del self._defaults[bound.group(2)]
+        del self._defaults[bound.group(2)]  # in the SQL now, no longer a parameter
         return f"{bound.group(1)} {value}"
 
     async def run(self, conn: AsyncConnection, driver: Any, params: dict[str, Any], *,

@@ -109,8 +109,8 @@ def _views_by_ids(include_inactive: bool) -> Statement:
 def _views_by_ref(visibility: Visibility, *, by: str) -> Statement:
     """One product view by `by` ("id", "number" or "slug"), if `visibility` reads it (one
     statement per storefront). A unique key finds the row whatever the storefront's pattern
-    matches, so PostgreSQL may keep one plan for it (`per_run=False`): planning it took four
-    times its run."""
+    matches, so PostgreSQL may keep one plan for it (`per_run=False`): planning it took four to
+    six times its run."""
     stmt = sa_select(*_PRODUCT.c, *_children_json(visibility.include_inactive)).where(
         _PRODUCT.c[by] == bindparam("ref"))
     return Statement(stmt.where(*readable(visibility)), per_run=False)
