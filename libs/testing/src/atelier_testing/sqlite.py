@@ -67,7 +67,11 @@ def assert_write_lock_free(url: str) -> None:
     """A new connection to the database file takes the write lock within 10 s: the rollback of the
     statement cut off may still be finishing in aiosqlite's thread on a busy machine, while the
     fault this guards against held the lock until the connection was garbage-collected (the app's
-    own wait, 30 s, then ran out: the CI failure's "database is locked")."""
+    own wait, 30 s, then ran out: the CI failure's "database is locked").
+
+    It blocks the event loop on purpose: with the loop running, the dropped connection can be freed
+    before the check and hide the fault. So nothing else of the app may be writing (an event being
+    relayed): its COMMIT waits for the loop, and its lock fails this check."""
     path = make_url(url).database
     assert path, url
     with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn:
