@@ -27,12 +27,11 @@ from atelier_common.db import Database
 from atelier_common.loops import BackgroundLoop, woken_or_timed_out
 from atelier_identity.domain import normalise_email
 from atelier_identity.models import MailMessage
-from atelier_identity.repository import LeasedMail, MailRepository, OutgoingMail
+from atelier_identity.repository import LEASE_BATCH, LeasedMail, MailRepository, OutgoingMail
 from atelier_identity.settings import IdentitySettings
 
 log = logging.getLogger("atelier.identity.mail")
 
-BATCH = 50
 # A sender holds a message this long while talking to the SMTP server; after a crash it is retried.
 LEASE = timedelta(minutes=5)
 MAILBOX_LIMIT = 100
@@ -227,7 +226,7 @@ class Mailer:
         while True:
             await woken_or_timed_out(self._wake, self.settings.mail_poll_seconds)
             try:
-                while await self.flush() == BATCH:
+                while await self.flush() == LEASE_BATCH:
                     pass
             except asyncio.CancelledError:
                 raise
@@ -239,7 +238,7 @@ class Mailer:
         async with self._lock:
             now = datetime.now(UTC)
             async with self._connection() as conn:
-                batch = await OutgoingMail(conn).lease_due(now, now + LEASE, BATCH, skip_locked=not self.db.is_sqlite)
+                batch = await OutgoingMail(conn).lease_due(now, now + LEASE, skip_locked=not self.db.is_sqlite)
             if not batch:
                 return 0
             if not self.settings.smtp_host:

@@ -261,10 +261,14 @@ class LeasedMail:
     sender: str | None
 
 
+# The most messages one lease takes. In the SQL, not bound: PostgreSQL then keeps the lease's plan.
+LEASE_BATCH = 50
+
+
 def _lease(skip_locked: bool) -> Any:
     due = (sa_select(_MAIL.c.id)
            .where(_MAIL.c.sent_at.is_(None), _MAIL.c.failed_at.is_(None), _MAIL.c.next_attempt_at <= bindparam("now"))
-           .order_by(_MAIL.c.next_attempt_at).limit(bindparam("limit")))
+           .order_by(_MAIL.c.next_attempt_at).limit(LEASE_BATCH))
     if skip_locked:
         due = due.with_for_update(skip_locked=True)
     return (update(_MAIL).where(_MAIL.c.id.in_(due.scalar_subquery())).values(next_attempt_at=bindparam("until"))
@@ -289,9 +293,9 @@ class OutgoingMail:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def lease_due(self, now: datetime, until: datetime, limit: int, *, skip_locked: bool) -> list[LeasedMail]:
-        """Take up to `limit` due messages, oldest first, and hide them from other senders until `until`."""
-        rows = await _LEASE[skip_locked].rows_on(self.conn, {"now": now, "until": until, "limit": limit})
+    async def lease_due(self, now: datetime, until: datetime, *, skip_locked: bool) -> list[LeasedMail]:
+        """Take up to `LEASE_BATCH` due messages, oldest first, and hide them from other senders until `until`."""
+        rows = await _LEASE[skip_locked].rows_on(self.conn, {"now": now, "until": until})
         return sorted((LeasedMail(*row) for row in rows), key=lambda m: (m.created_at, m.id))
 
     async def mark_sent(self, message_ids: Sequence[uuid.UUID], now: datetime) -> None:
