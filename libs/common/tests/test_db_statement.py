@@ -295,7 +295,28 @@ def test_a_plan_is_kept_unless_it_depends_on_the_values_of_a_run() -> None:
     assert not Compiled(select(THING.c.name).where(THING.c.name.like(bindparam("pattern")))).prepare
     assert not Compiled(select(THING.c.name).where(THING.c.name.like("%,shop,%"))).prepare
     assert Compiled(select(THING.c.name).where(THING.c.name.like("%,shop,%")), per_run=False).prepare
+    # A pattern written into the SQL (`literal_execute`) is seen by any plan; one built from it and
+    # a value given per run is not.
+    written = Compiled(select(THING.c.name).where(THING.c.name.like(_written("%,o'b,%"), escape="\\")))
+    assert "LIKE '%%,o''b,%%' ESCAPE" in written.sql and written.prepare
+    assert not [name for name in written._defaults if name.startswith("param")]
+    assert not Compiled(select(THING.c.name).where(THING.c.name.like(_written("%") + bindparam("part")))).prepare
     assert not Compiled(select(THING.c.name).where(THING.c.name == bindparam("name")), per_run=True).prepare
+
+
+def _written(value: str) -> Any:
+    return bindparam(None, value, type_=String, literal_execute=True)
+
+
+async def test_a_value_written_into_the_sql_selects_as_a_bound_one_would(db: Database) -> None:
+    # Quotes, backslashes and `%` in the value: escaped for the SQL as SQLAlchemy's execution does.
+    odd = "50% o'brien \\ _x"
+    written = Statement(select(THING.c.name).where(THING.c.name.like(_written(odd.replace("_", "!_")), escape="!"),
+                                                   THING.c.name != _written("'; DROP TABLE x; --")))
+    async with db.transaction() as session:
+        for name in (odd, "50% o'brien \\ yx", "other"):
+            await INSERT.execute(session, _row(name))
+        assert await written.rows(session) == [(odd,)]
 
 
 @pytest.mark.infra
@@ -307,12 +328,14 @@ async def test_statements_are_prepared_and_those_planned_per_run_are_not(postgre
     first = Statement(select(THING.c.name, literal(8).label("eight")).order_by(THING.c.name).limit(1))
     limited = Statement(select(THING.c.name).where(THING.c.price < bindparam("below")).order_by(THING.c.name)
                         .limit(bindparam("n")))
+    scoped = Statement(select(THING.c.name).where(THING.c.name.like(_written("che%"))))
     prepared = text("SELECT statement FROM pg_prepared_statements")
     async with postgres_db.transaction() as session:
         await INSERT.execute(session, _row("cheap", "5.00"))
         for _ in range(6):  # past psycopg's default threshold of five
             assert len(await BY_NAME.rows(session, {"name": "cheap"})) == 1
             assert await first.rows(session) == [("cheap", 8)]
+            assert await scoped.rows(session) == [("cheap",)]
             assert len(await limited.rows(session, {"below": Decimal("10"), "n": 5})) == 1
             assert len((await session.execute(select(THING.c.id).where(THING.c.name == "cheap"))).all()) == 1
         seen = [row[0] for row in (await session.execute(prepared)).all()]
@@ -320,6 +343,7 @@ async def test_statements_are_prepared_and_those_planned_per_run_are_not(postgre
     if fast_path == "all":
         assert len([sql for sql in ours if "seven" in sql]) == 1, seen  # BY_NAME names its literal column
         assert len([sql for sql in ours if "LIMIT 1" in sql]) == 1, seen
-        assert len(ours) == 3, seen  # and INSERT
+        assert len([sql for sql in ours if "LIKE 'che%'" in sql]) == 1, seen
+        assert len(ours) == 4, seen  # and INSERT
     else:
         assert ours == [], seen

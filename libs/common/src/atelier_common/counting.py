@@ -50,7 +50,7 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 async def planned_rows(session: AsyncSession, stmt: Select[Any]) -> int:
     """How many rows PostgreSQL's planner expects `stmt` to return (no rows are read)."""
-    compiled = stmt.compile(dialect=session.bind.dialect)  # type: ignore[union-attr]  # the services' sessions are always bound to their engine
+    compiled = stmt.compile(dialect=session.bind.dialect, compile_kwargs={"render_postcompile": True})  # type: ignore[union-attr]  # the services' sessions are always bound to their engine
     connection = await session.connection()
     plan = (await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)).scalar_one()
     plan = json.loads(plan) if isinstance(plan, str) else plan

@@ -29,8 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 # What makes a statement's best plan depend on its values (`planned_per_run`): a LIMIT or an
-# OFFSET given per run, a pattern, a text search.
-_VALUE_DEPENDENT_PLAN = re.compile(r"\b(LIMIT|OFFSET)\s+%\(|\b(LIKE|ILIKE|similarity)\b|@@|%%", re.IGNORECASE)
+# OFFSET given per run, a pattern other than a literal of the SQL's own, a text search (`@@`,
+# trigram `%`, `similarity`). Read with the SQL's string literals emptied, whose `%%` are no operators.
+_VALUE_DEPENDENT_PLAN = re.compile(r"\b(LIMIT|OFFSET)\s+%\(|\b(I?LIKE)\s+(?!''(?!\s*\|\|))|\bsimilarity\b|@@|%%",
+                                   re.IGNORECASE)
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
 # A LIMIT or an OFFSET by a bound value, and the name of that value.
 _BOUND_LIMIT = re.compile(r"\b(LIMIT|OFFSET) %\((\w+)\)s(::INTEGER)?")
 
@@ -41,13 +44,16 @@ def planned_per_run(sql: str) -> bool:
     """Whether a statement's best plan depends on the values of a run: a LIMIT or an OFFSET given
     per run, a pattern or a text search. PostgreSQL's generic plan, made once for any values, is
     blind to them (a catalog walk sorted whole tables under one), so such a statement runs
-    unprepared and is planned for its values every time."""
-    return bool(_VALUE_DEPENDENT_PLAN.search(sql))
+    unprepared and is planned for its values every time. A pattern written into the SQL (a
+    `literal_execute` value: the storefront's scope in catalog's pages) is seen by any plan."""
+    return bool(_VALUE_DEPENDENT_PLAN.search(_STRING_LITERAL.sub("''", sql)))
 
 
 class Compiled:
     """`stmt` compiled for psycopg (the very SQL SQLAlchemy would send). Named, non-expanding
-    parameters only (no `IN` lists): others raise `TypeError` here."""
+    parameters only (no `IN` lists): others raise `TypeError` here. A value bound with
+    `literal_execute=True` is written into the SQL as a literal, as SQLAlchemy's own execution
+    writes it."""
 
     __slots__ = ("_defaults", "_processors", "_readers", "_types", "keys", "prepare", "sql")
 
@@ -61,11 +67,15 @@ class Compiled:
         self._readers: list[Callable[[Any], Any] | None] | None = None
         self.keys: list[str] = [column.keyname for column in compiled._result_columns]
         self.sql: str = compiled.string
+        for bind, name in compiled.bind_names.items():
+            if bind.literal_execute and not bind.required:  # as SQLAlchemy's execution writes it in
+                self.sql = self.sql.replace(f"__[POSTCOMPILE_{name}]",
+                                            compiled.render_literal_value(bind.effective_value, bind.type))
         # The values the statement carries itself (literals), by the names the SQL gives them, with
         # their types' bind processors applied once; the processors of the values given per run.
         processors = dict(compiled._bind_processors)
         self._defaults = {name: processors[name](bind.effective_value) if name in processors else bind.effective_value
-                          for bind, name in compiled.bind_names.items() if not bind.required}
+                          for bind, name in compiled.bind_names.items() if not bind.required and not bind.literal_execute}
         self._processors: dict[str, Callable[[Any], Any]] = {
             name: process for name, process in processors.items() if name not in self._defaults}
         # A LIMIT or an OFFSET the statement fixes itself (a scalar subquery's LIMIT 1) is written

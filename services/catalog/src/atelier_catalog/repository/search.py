@@ -102,18 +102,16 @@ def _children_json(include_inactive: bool) -> tuple[Any, Any]:
 def _views_by_ids(include_inactive: bool) -> Statement:
     ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
     return Statement(sa_select(*_PRODUCT.c, *_children_json(include_inactive))
-                     .where(_PRODUCT.c.id == func.any(ids)), per_run=False)
+                     .where(_PRODUCT.c.id == func.any(ids)))
 
 
 @functools.lru_cache(maxsize=64)
 def _views_by_ref(visibility: Visibility, *, by: str) -> Statement:
     """One product view by `by` ("id", "number" or "slug"), if `visibility` reads it (one
-    statement per storefront). A unique key finds the row whatever the storefront's pattern
-    matches, so PostgreSQL may keep one plan for it (`per_run=False`): planning it took four to
-    six times its run."""
+    statement per storefront, whose plan PostgreSQL keeps: planning it took four to six times its run)."""
     stmt = sa_select(*_PRODUCT.c, *_children_json(visibility.include_inactive)).where(
         _PRODUCT.c[by] == bindparam("ref"))
-    return Statement(stmt.where(*readable(visibility)), per_run=False)
+    return Statement(stmt.where(*readable(visibility)))
 
 
 # A page's statement is kept for each distinct query (filters, visibility, page): building and
