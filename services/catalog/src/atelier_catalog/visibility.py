@@ -51,12 +51,17 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _written(value: str) -> Any:
+    """`value` written into the SQL as a literal (`literal_execute`), not bound: a storefront's
+    conditions are its statement's own constants (one statement per storefront), and a plan
+    PostgreSQL keeps for it then sees them (`fast.statements.planned_per_run`)."""
+    return bindparam(None, value, type_=String, literal_execute=True)
+
+
 def in_scope(storefronts_key: Any, slug: str) -> ColumnElement[bool]:
-    """Rows of `slug`'s scope: scoped to every storefront (an empty key) or naming `slug`. The
-    pattern is written into the SQL (`literal_execute`): one statement per storefront, whose plan
-    PostgreSQL may keep (`fast.statements.planned_per_run`)."""
-    pattern = bindparam(None, f"%,{_like_escaped(slug)},%", type_=String, literal_execute=True)
-    return or_(storefronts_key == "", storefronts_key.like(pattern, escape="\\"))
+    """Rows of `slug`'s scope: scoped to every storefront (an empty key) or naming `slug`."""
+    return or_(storefronts_key == _written(""),
+               storefronts_key.like(_written(f"%,{_like_escaped(slug)},%"), escape="\\"))
 
 
 def offered_by(visibility: Visibility, table: Any = _PRODUCT) -> list[ColumnElement[bool]]:
@@ -67,7 +72,7 @@ def offered_by(visibility: Visibility, table: Any = _PRODUCT) -> list[ColumnElem
         return []
     conditions = [in_scope(table.c.storefronts_key, visibility.storefront)]
     if visibility.kinds is not None:
-        conditions.append(or_(false(), *(table.c.kind == kind for kind in visibility.kinds)))
+        conditions.append(or_(false(), *(table.c.kind == _written(kind) for kind in visibility.kinds)))
     return conditions
 
 
