@@ -45,6 +45,18 @@ def test_statements_sqlalchemys_compiled_statement() -> None:
           "the psycopg dialect no longer compiles named (pyformat) parameters")
 
 
+def test_statements_a_value_written_into_the_sql() -> None:
+    table = Table("canary", MetaData(), Column("id", Integer, primary_key=True), Column("name", String))
+    written = bindparam(None, "o'b%", type_=String, literal_execute=True)
+    compiled: Any = select(table.c.id).where(table.c.name.like(written)).compile(
+        dialect=postgresql_psycopg.dialect())  # type: ignore[no-untyped-call]  # untyped constructor
+    [(bind, name)] = compiled.bind_names.items()
+    check(fast.STATEMENTS, bind.literal_execute and f"__[POSTCOMPILE_{name}]" in compiled.string,
+          "a `literal_execute` value is no longer left as a `__[POSTCOMPILE_name]` placeholder")
+    check(fast.STATEMENTS, compiled.render_literal_value(bind.effective_value, bind.type) == "'o''b%%'",
+          "`render_literal_value` no longer writes a string as psycopg's SQL needs it")
+
+
 def test_statements_a_types_cached_result_processor() -> None:
     method: Callable[..., Any] | None = getattr(TypeEngine, "_cached_result_processor", None)
     check(fast.STATEMENTS, callable(method) and list(inspect.signature(method).parameters) == ["self", "dialect", "coltype"],

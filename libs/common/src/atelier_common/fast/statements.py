@@ -6,8 +6,9 @@ SQLAlchemy's execution of a prepared Core statement adds 50–120 µs of CPU to 
 processors of the column types (psycopg's own conversions leave most of them None; they run only
 when one is not), errors as SQLAlchemy's exception classes (`IntegrityError`…), the
 `before_cursor_execute` listeners (the statement-count tests). For that it reads SQLAlchemy's
-compiled statement (`_result_columns`, `_bind_processors`), a type's `_cached_result_processor`
-and the engine's `dispatch`: private, pinned (`sqlalchemy<2.2`), checked by the canary test.
+compiled statement (`_result_columns`, `_bind_processors`, the `__[POSTCOMPILE_name]` placeholder
+it leaves for a `literal_execute` value), a type's `_cached_result_processor` and the engine's
+`dispatch`: private, pinned (`sqlalchemy<2.2`), checked by the canary test.
 Switched off (`ATELIER_FAST_PATHS`), `db.Statement` runs `session.execute` instead.
 
 It also chooses what PostgreSQL plans once: a statement is prepared on its connection, so that
