@@ -25,7 +25,7 @@ from atelier_common.openapi import install_docs
 from atelier_common.ratelimit import rate_limiter
 from atelier_common.redisguard import guard_for
 from atelier_common.responses import App, JSONBytes
-from atelier_common.service import freeze_startup_objects, make_bus
+from atelier_common.service import make_bus, startup_objects_frozen
 from atelier_common.storefronts import (
     StorefrontDirectory,
     fallback_storefront,
@@ -154,7 +154,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             # The `hits` fast path: this process's protocol writes the hits it can answer with no I/O.
             answer_early(EarlyHits(app.state, clients, access_log=settings.access_log))
             stack.callback(answer_early, None)
-            freeze_startup_objects()
+            stack.enter_context(startup_objects_frozen())
             yield
 
     app = App(title="Atelier gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
