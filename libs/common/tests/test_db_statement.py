@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import registry
 
 from atelier_common import fast
-from atelier_common.db import WRITE_TRACKER, Database, Statement
+from atelier_common.db import WRITE_TRACKER, Database, Statement, written
 from atelier_common.fast.statements import Compiled
 from atelier_common.transient import is_transient
 from atelier_testing.statements import statements
@@ -297,26 +297,22 @@ def test_a_plan_is_kept_unless_it_depends_on_the_values_of_a_run() -> None:
     assert Compiled(select(THING.c.name).where(THING.c.name.like("%,shop,%")), per_run=False).prepare
     # A pattern written into the SQL (`literal_execute`) is seen by any plan; one built from it and
     # a value given per run is not.
-    written = Compiled(select(THING.c.name).where(THING.c.name.like(_written("%,o'b,%"), escape="\\")))
-    assert "LIKE '%%,o''b,%%' ESCAPE" in written.sql and written.prepare
-    assert not [name for name in written._defaults if name.startswith("param")]
-    assert not Compiled(select(THING.c.name).where(THING.c.name.like(_written("%") + bindparam("part")))).prepare
+    scoped = Compiled(select(THING.c.name).where(THING.c.name.like(written("%,o'b,%"), escape="\\")))
+    assert "LIKE '%%,o''b,%%' ESCAPE" in scoped.sql and scoped.prepare
+    assert not [name for name in scoped._defaults if name.startswith("param")]
+    assert not Compiled(select(THING.c.name).where(THING.c.name.like(written("%") + bindparam("part")))).prepare
     assert not Compiled(select(THING.c.name).where(THING.c.name == bindparam("name")), per_run=True).prepare
-
-
-def _written(value: str) -> Any:
-    return bindparam(None, value, type_=String, literal_execute=True)
 
 
 async def test_a_value_written_into_the_sql_selects_as_a_bound_one_would(db: Database) -> None:
     # Quotes, backslashes and `%` in the value: escaped for the SQL as SQLAlchemy's execution does.
     odd = "50% o'brien \\ _x"
-    written = Statement(select(THING.c.name).where(THING.c.name.like(_written(odd.replace("_", "!_")), escape="!"),
-                                                   THING.c.name != _written("'; DROP TABLE x; --")))
+    odd_one = Statement(select(THING.c.name).where(THING.c.name.like(written(odd.replace("_", "!_")), escape="!"),
+                                                    THING.c.name != written("'; DROP TABLE x; --")))
     async with db.transaction() as session:
         for name in (odd, "50% o'brien \\ yx", "other"):
             await INSERT.execute(session, _row(name))
-        assert await written.rows(session) == [(odd,)]
+        assert await odd_one.rows(session) == [(odd,)]
 
 
 @pytest.mark.infra
@@ -328,7 +324,7 @@ async def test_statements_are_prepared_and_those_planned_per_run_are_not(postgre
     first = Statement(select(THING.c.name, literal(8).label("eight")).order_by(THING.c.name).limit(1))
     limited = Statement(select(THING.c.name).where(THING.c.price < bindparam("below")).order_by(THING.c.name)
                         .limit(bindparam("n")))
-    scoped = Statement(select(THING.c.name).where(THING.c.name.like(_written("che%"))))
+    scoped = Statement(select(THING.c.name).where(THING.c.name.like(written("che%"))))
     prepared = text("SELECT statement FROM pg_prepared_statements")
     async with postgres_db.transaction() as session:
         await INSERT.execute(session, _row("cheap", "5.00"))

@@ -307,6 +307,14 @@ def unnested(name: str, columns: Mapping[str, tuple[str, Any]]) -> Any:
             .render_derived(name=name))
 
 
+def written(value: str) -> Any:
+    """`value` written into the SQL as a string literal (`literal_execute`), not bound: for a
+    statement's own constants (a storefront's scope in catalog's statements, built once per
+    storefront), which a plan PostgreSQL keeps then sees (`fast.statements.planned_per_run`).
+    Never for client text: that stays bound."""
+    return bindparam(None, value, type_=String, literal_execute=True)
+
+
 def insert_row(table: Table) -> Statement:
     """An INSERT of one row of `table`, every column bound by its own name (a row's values, a
     model's `model_dump()`): a Statement applies no column default, so every value is given."""

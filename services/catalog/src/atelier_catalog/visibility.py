@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from atelier_catalog.domain import Visibility
 from atelier_catalog.models import Category, Product
 from atelier_common.columns import table_of
+from atelier_common.db import written
 
 _PRODUCT = table_of(Product)
 _CATEGORY = table_of(Category)
@@ -51,17 +52,11 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _written(value: str) -> Any:
-    """`value` written into the SQL as a literal (`literal_execute`), not bound: a storefront's
-    conditions are its statement's own constants (one statement per storefront), and a plan
-    PostgreSQL keeps for it then sees them (`fast.statements.planned_per_run`)."""
-    return bindparam(None, value, type_=String, literal_execute=True)
-
-
 def in_scope(storefronts_key: Any, slug: str) -> ColumnElement[bool]:
-    """Rows of `slug`'s scope: scoped to every storefront (an empty key) or naming `slug`."""
-    return or_(storefronts_key == _written(""),
-               storefronts_key.like(_written(f"%,{_like_escaped(slug)},%"), escape="\\"))
+    """Rows of `slug`'s scope: scoped to every storefront (an empty key) or naming `slug`. The
+    storefront's values are written into the SQL (`db.written`): one statement per storefront."""
+    return or_(storefronts_key == written(""),
+               storefronts_key.like(written(f"%,{_like_escaped(slug)},%"), escape="\\"))
 
 
 def offered_by(visibility: Visibility, table: Any = _PRODUCT) -> list[ColumnElement[bool]]:
@@ -72,7 +67,7 @@ def offered_by(visibility: Visibility, table: Any = _PRODUCT) -> list[ColumnElem
         return []
     conditions = [in_scope(table.c.storefronts_key, visibility.storefront)]
     if visibility.kinds is not None:
-        conditions.append(or_(false(), *(table.c.kind == _written(kind) for kind in visibility.kinds)))
+        conditions.append(or_(false(), *(table.c.kind == written(kind) for kind in visibility.kinds)))
     return conditions
 
 
