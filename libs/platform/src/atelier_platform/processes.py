@@ -173,6 +173,41 @@ def redis_only_degraded(health: bytes) -> str | None:
     return str(redis) if serving and redis != "ok" else None
 
 
+@dataclass(frozen=True)
+class ServerConnections:
+    """What a PostgreSQL server allows, keeps for superusers and has in use by client backends."""
+
+    allowed: int
+    reserved: int
+    in_use: int
+
+    @classmethod
+    def read(cls, url: str) -> ServerConnections:
+        with psycopg.connect(libpq_conninfo(url, dbname="postgres"), connect_timeout=5) as conn:
+            row = conn.execute("SHOW max_connections").fetchone()
+            reserved_row = conn.execute("SHOW superuser_reserved_connections").fetchone()
+            # Client backends only (not the server's own workers), and not this check's connection.
+            used_row = conn.execute("SELECT count(*) FROM pg_stat_activity "
+                                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchone()
+        return cls(allowed=int(row[0]) if row else 100, reserved=int(reserved_row[0]) if reserved_row else 3,
+                   in_use=int(used_row[0]) if used_row else 0)
+
+    def refuses(self, needed: int, *, count_in_use: bool = True) -> str | None:
+        """Why `needed` connections do not fit this server (above 80 % of max_connections, or, with
+        `count_in_use`, more than stay free), else None."""
+        advice = "raise max_connections, lower ATELIER_DB_POOL_SIZE / ATELIER_DB_MAX_OVERFLOW or --workers, " \
+                 "or put PgBouncer in front"
+        if needed > 0.8 * self.allowed:
+            return (f"this topology may hold {needed} PostgreSQL connections, more than 80 % of the server's "
+                    f"max_connections={self.allowed}: {advice}")
+        free = self.allowed - self.reserved - self.in_use
+        if count_in_use and needed > free:
+            return (f"this topology may hold {needed} PostgreSQL connections, but only {free} of the server's "
+                    f"max_connections={self.allowed} are free ({self.in_use} in use by other clients, "
+                    f"{self.reserved} kept for superusers): close them, {advice}")
+        return None
+
+
 @dataclass
 class Topology:
     postgres: str
@@ -297,27 +332,7 @@ class Topology:
 
         `count_in_use`: the connections other clients already hold on that server (and those kept
         for superusers) are not this topology's to take, so they count against it too."""
-        needed = self.connections_needed()
-        with psycopg.connect(libpq_conninfo(self.postgres, dbname="postgres"), connect_timeout=5) as conn:
-            row = conn.execute("SHOW max_connections").fetchone()
-            allowed = int(row[0]) if row else 100
-            reserved_row = conn.execute("SHOW superuser_reserved_connections").fetchone()
-            reserved = int(reserved_row[0]) if reserved_row else 3
-            # Client backends only (not the server's own workers), and not this check's connection.
-            used_row = conn.execute("SELECT count(*) FROM pg_stat_activity "
-                                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchone()
-            in_use = int(used_row[0]) if used_row else 0
-        advice = "raise max_connections, lower ATELIER_DB_POOL_SIZE / ATELIER_DB_MAX_OVERFLOW or --workers, " \
-                 "or put PgBouncer in front"
-        if needed > 0.8 * allowed:
-            return (f"this topology may hold {needed} PostgreSQL connections, more than 80 % of the server's "
-                    f"max_connections={allowed}: {advice}")
-        free = allowed - reserved - in_use
-        if count_in_use and needed > free:
-            return (f"this topology may hold {needed} PostgreSQL connections, but only {free} of the server's "
-                    f"max_connections={allowed} are free ({in_use} in use by other clients, {reserved} kept for "
-                    f"superusers): close them, {advice}")
-        return None
+        return ServerConnections.read(self.postgres).refuses(self.connections_needed(), count_in_use=count_in_use)
 
     def prepare(self) -> None:
         """Migrate every database and create the signing keys once, before any child starts (and,
