@@ -16,26 +16,49 @@ from atelier_common.settings import DEV_SECRET
 from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server, redis_server
 from atelier_testing.tokens import TestKeys
 
-# With pytest-xdist (`make test`: `-n 3 --dist loadgroup`), every end-to-end test that starts a
-# distributed platform runs on one worker, one after another: such a platform holds ~44 PostgreSQL
-# connections, and a second beside it (a test's own, at most ~21) leaves no room for a third
-# before max_connections=100. The rest spreads over the other workers.
+# With pytest-xdist (`make test`: `-n 3 --dist loadgroup`), the end-to-end tests that start a
+# distributed platform run in two lanes, each on one worker, one test after another: such a
+# platform holds ~44 PostgreSQL connections and a test's own beside it at most ~21, so two lanes
+# stay under ~130 (CI's max_connections is 300). A whole file goes to one lane (its module-scoped
+# platforms start once), the files dealt out by their number of such tests, the largest first.
+# One lane (`DISTRIBUTED_LANES = 1`) was the suite's longest path, ~206 tests on one worker.
 DISTRIBUTED_LANE = "distributed"
+DISTRIBUTED_LANES = 2
 
 
 def starts_a_distributed_platform(item: pytest.Item) -> bool:
+    """A distributed-mode end-to-end test, or one marked `xdist_group("distributed")` (the failover
+    test's clusters)."""
     if "tests-e2e" not in item.path.parts:
         return False
+    marked = item.get_closest_marker("xdist_group")
+    if marked is not None and marked.args[:1] == (DISTRIBUTED_LANE,):
+        return True
     callspec = getattr(item, "callspec", None)
     params = callspec.params.values() if callspec is not None else ()
     return "distributed" in params or "postgres_server_url" in getattr(item, "fixturenames", ())
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def distributed_lanes(items: list[pytest.Item], lanes: int = DISTRIBUTED_LANES) -> dict[pytest.Item, str]:
+    """Each test that starts a distributed platform → its lane's group name. Every worker collects the
+    same items, so every worker computes the same lanes."""
+    by_file: dict[Path, list[pytest.Item]] = {}
     for item in items:
         if starts_a_distributed_platform(item):
-            item.add_marker(pytest.mark.xdist_group(DISTRIBUTED_LANE))
+            by_file.setdefault(item.path, []).append(item)
+    load = [0] * lanes
+    out: dict[pytest.Item, str] = {}
+    for path in sorted(by_file, key=lambda path: (-len(by_file[path]), str(path))):
+        lane = load.index(min(load))
+        load[lane] += len(by_file[path])
+        out.update((item, f"{DISTRIBUTED_LANE}-{lane + 1}") for item in by_file[path])
+    return out
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item, lane in distributed_lanes(items).items():
+        item.add_marker(pytest.mark.xdist_group(lane))
 
 
 @pytest.fixture(scope="session")
