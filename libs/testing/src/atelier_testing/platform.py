@@ -129,10 +129,13 @@ def _ephemeral_ports() -> tuple[int, int]:
 def free_port_block(size: int) -> int:
     """`size` consecutive ports free now, below the ephemeral range: a block taken from it (as
     `free_port` gives) could meet an outbound connection's local port before the platform binds
-    it, and a relay whose probe port a pooled connection held failed to start on every retry."""
+    it, and a relay whose probe port a pooled connection held failed to start on every retry.
+    Each pytest-xdist worker picks from its own share of that range: two workers' platforms
+    starting at once (the distributed lanes) never pick overlapping blocks."""
     low, _ = _ephemeral_ports()
+    start, end = _worker_share(10_000, max(10_001 + size, low - size))
     for _ in range(200):
-        base = random.randrange(10_000, max(10_001, low - size))
+        base = random.randrange(start, max(start + 1, end - size))
         ok = True
         for port in range(base, base + size):
             with socket.socket() as s:
@@ -144,6 +147,16 @@ def free_port_block(size: int) -> int:
         if ok:
             return base
     raise RuntimeError("no free block of ports")
+
+
+def _worker_share(low: int, high: int) -> tuple[int, int]:
+    """This pytest-xdist worker's share of [low, high) (all of it outside xdist)."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not worker.startswith("gw") or not count.isdigit() or int(count) < 2:
+        return low, high
+    width = (high - low) // int(count)
+    index = int(worker[2:]) % int(count)
+    return low + index * width, low + (index + 1) * width
 
 
 # The suite's many visitors mostly come from 127.0.0.1, its sign-ins too (the browser tests' pages
