@@ -41,7 +41,7 @@ from atelier_common.settings import libpq_conninfo
 from atelier_gateway.settings import SERVICES
 from atelier_testing.platform import Platform, distributed
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("distributed")]
+pytestmark = [pytest.mark.e2e, pytest.mark.distributed_lane]
 
 GUESTS, CREDIT_PURCHASES, CREDIT_BUYERS = 200, 50, 5
 CONCURRENCY = 8

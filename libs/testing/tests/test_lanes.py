@@ -14,21 +14,21 @@ class _Item:
     """What `distributed_lanes` reads of a collected test."""
 
     def __init__(self, path: str, mode: str | None = None, fixtures: tuple[str, ...] = (),
-                 group: str | None = None) -> None:
+                 marked: bool = False) -> None:
         self.path = Path(path)
         self.callspec = type("CallSpec", (), {"params": {"platform": mode}})() if mode else None
         self.fixturenames = fixtures
-        self._group = pytest.mark.xdist_group(group).mark if group else None
+        self._lane = pytest.mark.distributed_lane.mark if marked else None
 
     def get_closest_marker(self, name: str) -> Any:
-        return self._group if name == "xdist_group" else None
+        return self._lane if name == "distributed_lane" else None
 
 
 def test_whole_files_are_dealt_evenly_over_the_lanes_and_nothing_else_is() -> None:
     items = [*[_Item("tests-e2e/a/test_big.py", "distributed") for _ in range(6)],
              *[_Item("tests-e2e/b/test_mid.py", "distributed") for _ in range(4)],
              *[_Item("tests-e2e/c/test_small.py", fixtures=("postgres_server_url",)) for _ in range(2)],
-             _Item("tests-e2e/d/test_failover.py", group=DISTRIBUTED_LANE),
+             _Item("tests-e2e/d/test_failover.py", marked=True),
              _Item("tests-e2e/a/test_big.py", "embedded"),
              _Item("services/orders/tests/test_x.py", "distributed")]
     lanes = distributed_lanes(cast(list[pytest.Item], items), lanes=2)
