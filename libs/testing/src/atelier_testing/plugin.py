@@ -21,7 +21,7 @@ from atelier_testing.tokens import TestKeys
 # platform holds ~44 PostgreSQL connections and a test's own beside it at most ~21, so two lanes
 # stay under ~130 (CI's max_connections is 300). A whole file goes to one lane (its module-scoped
 # platforms start once), the files dealt out by their number of such tests, the largest first.
-# One lane (`DISTRIBUTED_LANES = 1`) was the suite's longest path, ~206 tests on one worker.
+# One lane held all ~254 such tests, mostly waiting on its platforms; two lanes overlap the waits.
 DISTRIBUTED_LANE = "distributed"
 DISTRIBUTED_LANES = 2
 
