@@ -33,6 +33,7 @@ from atelier_common.storefronts import (
     subscribe_storefronts,
 )
 from atelier_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, service_var, setup_logging
+from atelier_common.tls import client_tls
 from atelier_gateway import deadletters, events
 from atelier_gateway.auth import EDGE_CACHE_SIZE, EdgeAuth
 from atelier_gateway.console import install_console
@@ -89,7 +90,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             for child in children:
                 await stack.enter_async_context(child.router.lifespan_context(child))
             http = await stack.enter_async_context(
-                httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds))
+                httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds, verify=client_tls()))
             urls = {s: settings.upstream(s) for s in SERVICES}
             anon_key = SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
             identity_jwks = JwksCache(f"{urls['identity']}/.well-known/jwks.json", client=http,

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atelier_common import fast
 from atelier_common.fast.http1 import IDLE_SECONDS, Pool, UpstreamBroken, UpstreamUnavailable, retryable, serialise
+from atelier_common.tls import client_tls
 
 HOP_BY_HOP = {
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
@@ -128,7 +129,8 @@ _SET_BY_HTTPX = frozenset({b"content-length", b"transfer-encoding"})
 
 
 def _client(base_url: str, limits: httpx.Limits) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False, follow_redirects=False)
+    client = httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False, follow_redirects=False,
+                               verify=client_tls())
     client.headers = httpx.Headers()  # no User-Agent, Accept or Accept-Encoding of httpx's own
     return client
 

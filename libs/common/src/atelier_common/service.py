@@ -65,6 +65,7 @@ from atelier_common.telemetry import (
     setup_logging,
     setup_tracing,
 )
+from atelier_common.tls import client_tls
 
 log = logging.getLogger("atelier.service")
 
@@ -135,7 +136,7 @@ class Runtime:
                            connect_timeout=settings.postgres_connect_timeout_seconds)
         # Idle connections are dropped after 4 s, before a service's keep-alive (uvicorn's 5 s) ends,
         # so that a call is not sent on a connection the service is closing.
-        self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds,
+        self.http = httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds, verify=client_tls(),
                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
                                                           keepalive_expiry=4.0))
         self.internal = InternalApi(self.http, settings, mounted=http_mounts or {})

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from joserfc.jwk import KeySet
 
+from atelier_common.tls import client_tls
 from atelier_identity.errors import OAuthFailed, OAuthProviderUnknown
 from atelier_identity.settings import IdentitySettings
 
@@ -72,7 +73,7 @@ class OidcProviders:
 
     async def get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=client_tls()) as client:
                 response = await client.get(url, **kwargs)
                 response.raise_for_status()
                 document = response.json()

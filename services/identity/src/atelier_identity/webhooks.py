@@ -40,6 +40,7 @@ from atelier_common.contracts.orders import (
 )
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, SubscriptionChanged
 from atelier_common.events.envelope import IntegrationEvent
+from atelier_common.tls import client_tls
 from atelier_identity.errors import WebhookUrlNotAllowed
 
 # The integration events an endpoint may subscribe to; the public type is the event's own name.
@@ -235,6 +236,7 @@ class WebhookSender:
         self.max_response_bytes = max_response_bytes
         # Redirects are not followed: a 3xx could point the platform at an internal address.
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport,
+                                         verify=client_tls(),
                                          limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive))
 
     async def send(self, url: str, secret: str, msg_id: str, body: str, at: datetime, *, deadline: float) -> Outcome:
