@@ -15,6 +15,7 @@ from infra.identity_steps import error_code, visitor_client
 from infra.journeys import PASSWORD, register_verified
 from limits import parse
 
+from atelier_common.tls import client_tls
 from atelier_generation.settings import GenerationSettings
 from atelier_testing.platform import Platform, distributed, embedded
 
@@ -39,9 +40,10 @@ def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def behind_the_shared_address(base_url: str) -> httpx.AsyncClient:
-    """A new browser without a cookie jar's history, from the shared address."""
+    """A new browser without a cookie jar's history, from the shared address (the TLS context
+    shared: building one per client cost more CPU than the crowd's requests)."""
     return httpx.AsyncClient(base_url=base_url, timeout=60,
-                             transport=httpx.AsyncHTTPTransport(local_address=SHARED))
+                             transport=httpx.AsyncHTTPTransport(local_address=SHARED, verify=client_tls()))
 
 
 async def test_a_crowd_behind_one_address_is_never_refused(deployed: Platform) -> None:
