@@ -13,13 +13,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 
@@ -364,9 +366,27 @@ def drop_databases(server_url: str, prefix: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def delete_redis_keys(redis_url: str, prefix: str) -> None:
+def _clean_up(run: Callable[[], Coroutine[Any, Any, None]], *, within: float = 60) -> None:
+    """Run a best-effort clean-up coroutine to its end, whether or not the caller is inside an event
+    loop (a platform stopped by an async test or fixture): there `asyncio.run` refuses, so it runs
+    in a thread of its own. A server that does not answer leaves its leftovers, bounded by `within`."""
     import asyncio
 
+    def to_end() -> None:
+        with contextlib.suppress(Exception):
+            asyncio.run(asyncio.wait_for(run(), within))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        to_end()
+        return
+    thread = threading.Thread(target=to_end, name="atelier-clean-up")
+    thread.start()
+    thread.join()
+
+
+def delete_redis_keys(redis_url: str, prefix: str) -> None:
     import coredis
 
     async def run() -> None:
@@ -375,13 +395,10 @@ def delete_redis_keys(redis_url: str, prefix: str) -> None:
         if keys:
             await client.delete(keys)
 
-    with contextlib.suppress(Exception):
-        asyncio.run(run())
+    _clean_up(run)
 
 
 def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
-    import asyncio
-
     from atelier_gateway.settings import SERVICES
 
     async def run() -> None:
@@ -401,5 +418,4 @@ def delete_queues(amqp_url: str, prefix: str, exchange: str) -> None:
             await channel.exchange_delete(exchange)
 
     # Bounded: a quorum queue whose member node is down can take long to delete (a cluster test).
-    with contextlib.suppress(Exception):
-        asyncio.run(asyncio.wait_for(run(), 60))
+    _clean_up(run)
