@@ -1,5 +1,14 @@
 # Two commands do everything on a machine with only Python 3.11+: `make dev` and `make test`.
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# The interpreter the workspace is synced with: the distribution's own Python 3.11 where there is one.
+# Debian's is built with PGO and LTO, as the deployment image's (python:3.11-slim) is; pyenv's default
+# build is neither, and costs the services 6-12 % more CPU per checkout (docs/benchmarks.md, session
+# 41). UV_PYTHON set in the environment wins; with neither, uv finds an interpreter as usual.
+ifeq ($(origin UV_PYTHON),undefined)
+ifneq ($(wildcard /usr/bin/python3.11),)
+export UV_PYTHON := /usr/bin/python3.11
+endif
+endif
 PYTEST_ARGS ?=
 # pytest-xdist workers for `make test`: the end-to-end tests mostly wait on platforms, browsers and
 # the network, so three fit two cores (the distributed platforms' tests keep to one of them:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -256,7 +258,8 @@ def main() -> None:
     r = measure(args.postgres, args.amqp, concurrency=args.concurrency, seconds=args.seconds, split=args.split,
                 idle_seconds=args.idle_seconds)
     print(f"distributed mode ({'split' if args.split else 'one process per service'}), "
-          f"{args.concurrency} concurrent guest checkouts for {args.seconds:.0f}s")
+          f"{args.concurrency} concurrent guest checkouts for {args.seconds:.0f}s, "
+          f"Python {platform.python_version()} at {os.path.realpath(sys.executable)}")
     print(f"checkouts: {r['checkouts']} in {r['seconds']:.1f}s = {r['checkouts_per_s']:.1f} checkouts/s")
     print(f"whole checkout (cart → paid visible): p50 {r['checkout_p50_ms']:.0f} ms, p99 {r['checkout_p99_ms']:.0f} ms")
     print(f"webhook accepted → order paid (paid_at): p50 {r['paid_p50_ms']:.0f} ms, p99 {r['paid_p99_ms']:.0f} ms")
