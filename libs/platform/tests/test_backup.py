@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
@@ -117,6 +118,28 @@ class TestEmbedded:
         assert "checksum" in refused("restore", str(damaged))
         assert not (target / "identity.db").exists()
         assert "not an Atelier backup" in refused("restore", str(tmp_path / "source" / "identity.db"))
+
+    def test_a_member_outside_the_work_directory_is_refused(self, install, tmp_path: Path) -> None:
+        _populated(install)
+        archive = tmp_path / "backup.tar"
+        atelier("backup", "--out", str(archive))
+        escaping, payload = tmp_path / "escaping.tar", b"written outside"
+        with tarfile.open(archive) as src, tarfile.open(escaping, "w") as dst:
+            manifest = json.loads(src.extractfile("manifest.json").read())  # type: ignore[union-attr]  # a regular member
+            manifest["members"]["../escaped.txt"] = {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+            for info in src:
+                if info.name != "manifest.json":
+                    dst.addfile(info, src.extractfile(info))
+            escaped = tarfile.TarInfo("../escaped.txt")
+            escaped.size = len(payload)
+            dst.addfile(escaped, io.BytesIO(payload))
+            listed = json.dumps(manifest).encode()
+            info = tarfile.TarInfo("manifest.json")
+            info.size = len(listed)
+            dst.addfile(info, io.BytesIO(listed))
+        target = install("target")
+        assert "not a path inside the archive" in refused("restore", str(escaping))
+        assert not (target / "identity.db").exists()
 
     def test_a_backup_from_a_newer_migration_history_is_refused(self, install, tmp_path: Path) -> None:
         _populated(install)
