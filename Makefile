@@ -2,8 +2,9 @@
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 # The interpreter the workspace is synced with: the distribution's own Python 3.11 where there is one.
 # Debian's is built with PGO and LTO, as the deployment image's (python:3.11-slim) is; pyenv's default
-# build is neither, and costs the services 6-12 % more CPU per checkout (docs/benchmarks.md, session
-# 41). UV_PYTHON set in the environment wins; with neither, uv finds an interpreter as usual.
+# build is neither, and every Python process spends more CPU on it: the services 6-19 % more per
+# checkout (docs/benchmarks.md, session 41). UV_PYTHON set in the environment wins; with neither, uv
+# finds an interpreter as usual.
 ifeq ($(origin UV_PYTHON),undefined)
 ifneq ($(wildcard /usr/bin/python3.11),)
 export UV_PYTHON := /usr/bin/python3.11

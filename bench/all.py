@@ -155,7 +155,7 @@ def main() -> None:
         print(_row("cart consumer, 1 process", events[1], "events/s"))
         print(_row("cart consumers, 2 on one queue", events[2], "events/s"))
         print(_row("cart consumers 2 / 1", events[2] / events[1], "ratio"))
-    # The interpreter too: a build without PGO and LTO (pyenv's default) costs the services 6-12 % more CPU.
+    # The interpreter too: on a build without PGO and LTO (pyenv's default) the services spend 6-19 % more CPU.
     print(f"\n({os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; "
           f"Python {platform.python_version()} at {os.path.realpath(sys.executable)}; "
           f"{(time.monotonic() - started) / 60:.1f} min)")
