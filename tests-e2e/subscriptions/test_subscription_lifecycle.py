@@ -32,8 +32,16 @@ async def test_pro_monthly_lifecycle(api: httpx.AsyncClient) -> None:
         body = await current()
         return body if body["quota"] == {"monthly": 200, "used": used, "remaining": 200 - used} else None
 
-    body = await poll(lambda: quota_is(0), message="generation knows the pro quota")
+    body = await poll(lambda: quota_is(0), message="the pro quota shows")
     assert body["tier"] == "pro" and body["plan_id"] == "pro_monthly" and body["status"] == "active"
+
+    # Payments shows a new plan's quota whole before generation has heard of it; the job is
+    # generation's to pay, so wait for generation's own word.
+    async def generation_pro() -> bool:
+        usage = (await api.get("/api/v1/me/usage", headers=auth)).json()
+        return usage["subscription_tier"] == "pro"
+
+    await poll(generation_pro, message="generation knows the pro plan")
 
     # No credits at all: the job is paid by the quota (S4).
     r = await api.post("/api/v1/generation/jobs", headers=auth, json={"prompt": "a dancer", "model": "flux-pro"})
