@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.journeys import PASSWORD
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 SCREEN = {"viewport": {"width": 1366, "height": 768}}  # a laptop's screen
 
@@ -24,8 +25,17 @@ async def sign_out(page: Any) -> None:
 
 
 async def status_says(page: Any, text: str) -> None:
-    """The polite live region (what a screen reader announces) says `text`."""
-    await page.get_by_role("status").filter(has_text=text).wait_for()
+    """The polite live region (what a screen reader announces) says `text`. When it does not, the
+    failure says what the page showed instead: the status, the alert, the address and the heading."""
+    try:
+        await page.get_by_role("status").filter(has_text=text).wait_for()
+    except PlaywrightTimeout:
+        shown = await page.evaluate("""() => ({
+            status: document.getElementById("status")?.textContent,
+            alert: document.getElementById("alert")?.hidden ? null : document.getElementById("alert")?.textContent,
+            hash: location.hash, heading: document.querySelector("#view h1")?.textContent,
+            busy: !!document.querySelector("#view [aria-busy=true]")})""")
+        raise AssertionError(f"the status never said {text!r}; the page showed {shown}") from None
 
 
 async def open_order(page: Any, email: str, number: str) -> None:
