@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.identity_steps import code_from, new_mail
-from infra.journeys import poll
+from infra.journeys import generation_tier_is, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -162,13 +162,7 @@ async def test_journey_magic_link_subscribe_generate_job_gallery(seed_client, ap
         current = await poll(pro, timeout=60, message="the pro subscription")
         assert current["plan_id"] == "pro_monthly" and current["status"] == "active"
 
-        # Payments shows a new plan's quota whole before generation has heard of it; the job is
-        # generation's to pay, so wait for generation's own word.
-        async def generation_pro() -> bool:
-            usage = (await api.get("/api/v1/me/usage", headers=auth)).json()
-            return usage["subscription_tier"] == "pro"
-
-        await poll(generation_pro, timeout=60, message="generation knows the pro plan")
+        await generation_tier_is(api, auth, "pro", timeout=60)
 
         job = ok(await s.post(f"{A}/images/generate/", headers=auth, json={
             "prompt": "figure drawing, a dancer", "batch_size": 2, "model": "flux-pro",

@@ -20,6 +20,15 @@ async def poll(check, *, timeout: float = 20.0, interval: float = 0.1, message: 
     return await poll_until(check, timeout=timeout, interval=interval, message=message)
 
 
+async def generation_tier_is(api: httpx.AsyncClient, auth: dict[str, str], tier: str, timeout: float = 20.0) -> None:
+    """Wait until generation itself holds the caller at `tier`. Payments shows a new plan's quota whole
+    before generation has heard of the plan, and a job is generation's to pay."""
+    async def holds() -> bool:
+        return (await api.get("/api/v1/me/usage", headers=auth)).json()["subscription_tier"] == tier
+
+    await poll(holds, timeout=timeout, message=f"generation holds the {tier} tier")
+
+
 async def latest_mail(api: httpx.AsyncClient, to: str, subject_contains: str = "") -> dict[str, Any]:
     async def find() -> dict[str, Any] | None:
         r = await api.get("/api/dev/mailbox", params={"to": to})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from infra.journeys import customer, poll
+from infra.journeys import customer, generation_tier_is, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -35,13 +35,7 @@ async def test_pro_monthly_lifecycle(api: httpx.AsyncClient) -> None:
     body = await poll(lambda: quota_is(0), message="the pro quota shows")
     assert body["tier"] == "pro" and body["plan_id"] == "pro_monthly" and body["status"] == "active"
 
-    # Payments shows a new plan's quota whole before generation has heard of it; the job is
-    # generation's to pay, so wait for generation's own word.
-    async def generation_pro() -> bool:
-        usage = (await api.get("/api/v1/me/usage", headers=auth)).json()
-        return usage["subscription_tier"] == "pro"
-
-    await poll(generation_pro, message="generation knows the pro plan")
+    await generation_tier_is(api, auth, "pro")
 
     # No credits at all: the job is paid by the quota (S4).
     r = await api.post("/api/v1/generation/jobs", headers=auth, json={"prompt": "a dancer", "model": "flux-pro"})
@@ -67,10 +61,6 @@ async def test_pro_monthly_lifecycle(api: httpx.AsyncClient) -> None:
     r = await api.post("/api/dev/subscriptions/advance", json={"user_id": user_id, "outcome": "paid"})
     assert r.json()["tier"] == "free"
 
-    async def generation_free() -> bool:
-        usage = (await api.get("/api/v1/me/usage", headers=auth)).json()
-        return usage["subscription_tier"] == "free"
-
-    await poll(generation_free, message="generation falls back to free")
+    await generation_tier_is(api, auth, "free")
     r = await api.post("/api/v1/generation/jobs", headers=auth, json={"prompt": "again", "model": "flux-pro"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "INSUFFICIENT_CREDITS"
