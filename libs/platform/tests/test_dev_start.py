@@ -5,6 +5,9 @@ account without a password. Never outside the `dev` environment."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +16,7 @@ import httpx
 
 from atelier_platform.devstart import DEV_STAFF_EMAIL, ensure_dev_staff
 from atelier_platform.embedded import service_settings
-from atelier_testing.platform import make_dev
+from atelier_testing.platform import free_port, make_dev
 
 
 @contextmanager
@@ -57,3 +60,15 @@ def test_no_dev_staff_account_outside_the_dev_environment(tmp_path: Path) -> Non
         update={"bootstrap_staff_email": "boss@example.com", "bootstrap_staff_password": "a long password 1"})
     assert ensure_dev_staff(configured, migrations=None) is None
     assert not (tmp_path / "identity.db").exists()
+
+
+def test_a_port_in_use_stops_it_at_once_with_one_line(tmp_path: Path) -> None:
+    """The port is taken first: its banner, printed when the start is done, is never ahead of the
+    socket, and a port in use costs no migration and no staff account."""
+    port = free_port()
+    with socket.create_server(("127.0.0.1", port)):
+        done = subprocess.run([sys.executable, "-m", "atelier_platform.cli", "dev", "--port", str(port),
+                               "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"atelier dev: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert done.stdout == "" and not (tmp_path / "data").exists()

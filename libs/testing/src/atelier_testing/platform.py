@@ -114,10 +114,8 @@ async def run_atelier(env: dict[str, str], *args: str, check: bool = True) -> su
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port for a process the test starts, from below the ephemeral range (`free_port_block`)."""
+    return free_port_block(1)
 
 
 def _ephemeral_ports() -> tuple[int, int]:
@@ -130,8 +128,9 @@ def _ephemeral_ports() -> tuple[int, int]:
 
 def free_port_block(size: int) -> int:
     """`size` consecutive ports free now, below the ephemeral range: a block taken from it (as
-    `free_port` gives) could meet an outbound connection's local port before the platform binds
-    it, and a relay whose probe port a pooled connection held failed to start on every retry.
+    binding port 0 gives) could meet an outbound connection's local port before the platform binds
+    it (a relay whose probe port a pooled connection held failed to start on every retry; an
+    `atelier dev` could lose its port so in the seconds it spends starting).
     Each pytest-xdist worker picks from its own share of that range: two workers' platforms
     starting at once (the distributed lanes) never pick overlapping blocks."""
     low, _ = _ephemeral_ports()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from atelier_gateway.settings import SERVICES, GatewaySettings
-from atelier_platform.cli.root import run
+from atelier_platform.cli.root import CONFIGURATION_ERROR, run
 from atelier_platform.cli.services import (
     Service,
     check_service,
@@ -31,7 +31,9 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
         reset: Annotated[bool, typer.Option(help="delete the data directory first")] = False) -> None:
     """The embedded mode: gateway and all six services in one process on SQLite; at the first start
     a development staff account (its password printed once, docs/walkthroughs/refund.md)."""
+    import os
     import shutil
+    import socket
 
     import uvicorn
 
@@ -41,6 +43,15 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
+    # The port is taken before the seconds of the start: one in use stops it at once, and the banner
+    # (printed when the start is done) is true the moment it shows, its first request queued, never
+    # refused, until uvicorn accepts.
+    try:
+        listening = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                         backlog=2048)  # uvicorn's backlog
+    except OSError as exc:
+        typer.echo(f"atelier dev: cannot listen on {host}:{port}: {os.strerror(exc.errno) if exc.errno else exc}", err=True)
+        raise typer.Exit(CONFIGURATION_ERROR) from None
     base_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     every = {name: embedded.service_settings(name, data_dir, base_url) for name in SERVICES}
     exit_if_unreachable("dev", every.values())
@@ -71,8 +82,12 @@ def dev(host: str = "127.0.0.1", port: int = 8000,
     # (ATELIER_ACCESS_LOG), not uvicorn's.
     # uvicorn never rewrites the peer or the scheme from proxy headers: the gateway does, from its
     # `trusted_proxies` setting, and the services take what the gateway forwards.
-    uvicorn.run(gateway, host=host, port=port, access_log=False, log_config=None, proxy_headers=False,
-                loop="uvloop", http=http_protocol(), timeout_keep_alive=gateway_settings.keep_alive_seconds)
+    server = uvicorn.Server(uvicorn.Config(
+        gateway, host=host, port=port, access_log=False, log_config=None, proxy_headers=False, loop="uvloop",
+        http=http_protocol(), timeout_keep_alive=gateway_settings.keep_alive_seconds))
+    server.run(sockets=[listening])
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn.run's exit code for a start that failed
 
 
 def migrate(service: Annotated[str | None, typer.Option(help="only this service")] = None,
