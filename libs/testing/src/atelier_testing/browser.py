@@ -107,8 +107,27 @@ async def offline_context(browser: Any, **options: Any) -> AsyncIterator[tuple[A
     context.on("response", on_response)
     try:
         yield context, watch
+    except Exception as exc:
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        if isinstance(exc, PlaywrightTimeout):  # a wait that never ended: say what was there instead
+            exc.add_note(await _what_pages_showed(context, watch))
+        raise
     finally:
         await context.close()
+
+
+async def _what_pages_showed(context: Any, watch: Watch) -> str:
+    lines = []
+    for page in context.pages:
+        try:
+            text = await page.inner_text("body", timeout=2000)
+        except Exception as exc:  # a page that cannot answer either: say so, keep the first error
+            text = f"(its text could not be read: {exc!r})"
+        lines.append(f"the page at {page.url} showed: {' '.join(text.split())[:2000]}")
+    lines.append(f"4xx: {watch.client_errors[-10:]}; 5xx: {watch.server_errors[-10:]}; "
+                 f"console errors: {watch.console_errors[-5:]}; page errors: {watch.page_errors[-5:]}")
+    return "\n".join(lines)
 
 
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
