@@ -13,7 +13,7 @@ import pytest
 from atelier_common.contracts.identity import KeyRetired, TokenRevoked
 from atelier_common.events import Envelope
 from atelier_common.keys import SigningKey
-from atelier_gateway.openapi import merge
+from atelier_gateway.openapi import MISSING, OpenApiCache, merge
 from atelier_gateway.routing import resolve
 from atelier_gateway.settings import GatewaySettings
 from atelier_testing import assert_error
@@ -311,6 +311,34 @@ class TestDocsAndHealth:
         assert "/api/v1/catalog-thing" not in doc["paths"]  # not a catalog prefix: filtered
         assert not any(p.startswith("/internal") for p in doc["paths"])
         assert all(group["tags"] for group in doc["x-tagGroups"])  # no empty tag group
+
+    async def test_a_service_not_read_this_time_is_never_left_out_for_the_whole_cache_time(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Identity answers its document late once (a busy machine): the document names it missing
+        and asks again at the next read; once read, a later failure keeps its last document."""
+        identity_up = False
+
+        def services(request: httpx.Request) -> httpx.Response:
+            if request.url.host == "identity.internal" and not identity_up:
+                return httpx.Response(503)
+            path = "/api/v1/users/me" if request.url.host == "identity.internal" else "/api/v1/products"
+            return httpx.Response(200, json={"paths": {path: {"get": {"responses": {}}}}})
+
+        clock = [1000.0]
+        monkeypatch.setattr("atelier_gateway.openapi.time.monotonic", lambda: clock[0])
+        urls = {"catalog": "http://catalog.internal", "identity": "http://identity.internal"}
+        async with httpx.AsyncClient(transport=httpx.MockTransport(services)) as client:
+            cache = OpenApiCache(client, urls, ttl=3600)
+            first = await cache.document()
+            assert set(first["paths"]) == {"/api/v1/products"} and first[MISSING] == ["identity"]
+            identity_up = True
+            second = await cache.document()  # asked again at once, not an hour later
+            assert set(second["paths"]) == {"/api/v1/products", "/api/v1/users/me"} and MISSING not in second
+            clock[0] += 3599
+            assert await cache.document() is second  # complete: kept for the cache time
+            identity_up, clock[0] = False, clock[0] + 2
+            third = await cache.document()  # rebuilt, identity failing again: its last document stays
+            assert third is not second and "/api/v1/users/me" in third["paths"] and MISSING not in third
 
     def test_merge_prefixes_schemas_and_rewrites_refs(self) -> None:
         doc = merge({"catalog": {"paths": {"/api/v1/products": {"get": {"responses": {"200": {"content": {

@@ -106,26 +106,42 @@ def _unique_titles(schemas: dict[str, Any]) -> None:
             schemas[name] = {**schemas[name], "title": f"{service.capitalize()}{title}"}
 
 
+# A service builds its document at its first read: seconds on a busy two-core machine.
+FETCH_TIMEOUT_SECONDS = 15.0
+# Names the services whose document has not been read yet (down, or slower than the timeout): the
+# document lacks their routes for now, not for good; it is rebuilt at the next read.
+MISSING = "x-atelier-missing"
+
+
 class OpenApiCache:
+    """The merged document, rebuilt at most every `ttl` seconds. A service whose document could not
+    be read this time keeps its last one; one never read yet is named under `MISSING` and asked
+    again at the next read, never left out for a whole `ttl` (the console leaves out the pages of
+    routes a document lacks)."""
+
     def __init__(self, client: httpx.AsyncClient, urls: dict[str, str], ttl: float) -> None:
         self.client = client
         self.urls = urls
         self.ttl = ttl
         self._doc: dict[str, Any] | None = None
-        self._at = 0.0
+        self._until = 0.0
+        self._read: dict[str, dict[str, Any]] = {}  # each service's last document
         self._lock = asyncio.Lock()
 
     async def document(self) -> dict[str, Any]:
         async with self._lock:
-            if self._doc is None or time.monotonic() - self._at > self.ttl:
+            if self._doc is None or time.monotonic() >= self._until:
                 results = await asyncio.gather(*(self._fetch(s, u) for s, u in self.urls.items()))
-                self._doc = merge({s: d for s, d in results if d is not None})
-                self._at = time.monotonic()
+                self._read.update({s: d for s, d in results if d is not None})
+                self._doc = merge(self._read)
+                if missing := sorted(set(self.urls) - set(self._read)):
+                    self._doc[MISSING] = missing
+                self._until = time.monotonic() + (0 if missing else self.ttl)
             return self._doc
 
     async def _fetch(self, service: str, base: str) -> tuple[str, dict[str, Any] | None]:
         try:
-            response = await self.client.get(f"{base.rstrip('/')}/openapi.json", timeout=5)
+            response = await self.client.get(f"{base.rstrip('/')}/openapi.json", timeout=FETCH_TIMEOUT_SECONDS)
             response.raise_for_status()
             return service, response.json()
         except (httpx.HTTPError, ValueError):

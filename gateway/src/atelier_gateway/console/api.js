@@ -139,24 +139,33 @@ export async function signOut() {
   }
 }
 
-// Which staff routes this platform has, from its merged OpenAPI document (read once): a page
-// leaves out what a release does not serve yet instead of calling it and failing.
+// Which staff routes this platform has, from its merged OpenAPI document (read once whole): a page
+// leaves out what a release does not serve yet instead of calling it and failing. A document the
+// gateway could not read whole just now (a service's missing, `x-atelier-missing`, or none at all)
+// leaves nothing out: the call is tried, and the document read again next time.
 let known = null;
 let schema = null;
 const shape = (path) => path.replace(/\{[^}]*\}/g, "{}");
+const MISSING = "x-atelier-missing";
+const unread = { paths: {}, [MISSING]: ["gateway"] };
+const partial = (doc) => (doc[MISSING] || []).length > 0;
 const openapi = () => (schema = schema || fetch("/api/schema", { headers: { Accept: "application/json" } })
-  .then((r) => (r.ok ? r.json() : { paths: {} }))
-  .catch(() => ({ paths: {} })));
+  .then((r) => (r.ok ? r.json() : unread))
+  .catch(() => unread)
+  .then((doc) => { if (partial(doc)) schema = null; return doc; }));
 
 export async function serves(method, path) {
-  known = known || openapi()
-    .then((doc) => new Set(Object.entries(doc.paths || {}).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`))));
-  return (await known).has(`${method.toUpperCase()} ${shape(path)}`);
+  const doc = await openapi();
+  if (partial(doc)) return true;
+  known = known || new Set(Object.entries(doc.paths || {}).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`)));
+  return known.has(`${method.toUpperCase()} ${shape(path)}`);
 }
 
 // Whether a request body of this platform has a field (a form leaves out what a release lacks).
 export async function schemaHas(model, field) {
-  const schemas = ((await openapi()).components || {}).schemas || {};
+  const doc = await openapi();
+  if (partial(doc)) return true;
+  const schemas = (doc.components || {}).schemas || {};
   return Object.keys(schemas).some((name) => (name === model || name.endsWith(`__${model}`) || name.endsWith(`_${model}`))
     && field in (schemas[name].properties || {}));
 }
