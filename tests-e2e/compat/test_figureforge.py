@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from infra.identity_steps import code_from, new_mail
-from infra.journeys import generation_tier_is, poll
+from infra.journeys import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -161,8 +161,6 @@ async def test_journey_magic_link_subscribe_generate_job_gallery(seed_client, ap
 
         current = await poll(pro, timeout=60, message="the pro subscription")
         assert current["plan_id"] == "pro_monthly" and current["status"] == "active"
-
-        await generation_tier_is(api, auth, "pro", timeout=60)
 
         job = ok(await s.post(f"{A}/images/generate/", headers=auth, json={
             "prompt": "figure drawing, a dancer", "batch_size": 2, "model": "flux-pro",

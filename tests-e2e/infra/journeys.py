@@ -21,8 +21,8 @@ async def poll(check, *, timeout: float = 20.0, interval: float = 0.1, message: 
 
 
 async def generation_tier_is(api: httpx.AsyncClient, auth: dict[str, str], tier: str, timeout: float = 20.0) -> None:
-    """Wait until generation itself holds the caller at `tier`. Payments shows a new plan's quota whole
-    before generation has heard of the plan, and a job is generation's to pay."""
+    """Wait until generation itself holds the caller at `tier`: a plan's end reaches it by
+    `subscription.changed`, after payments shows it, and a job is generation's to pay."""
     async def holds() -> bool:
         return (await api.get("/api/v1/me/usage", headers=auth)).json()["subscription_tier"] == tier
 

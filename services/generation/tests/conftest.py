@@ -11,6 +11,7 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from sqlalchemy import update
 
 import atelier_generation
 from atelier_common.contracts.orders import OrderLine
-from atelier_common.contracts.payments import OrderPaid
+from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
 from atelier_generation.app import create_app
 from atelier_generation.generators import ImageRequest, render_image
 from atelier_generation.models import GenerationJob
@@ -67,11 +68,12 @@ def start_generation(database_url: str, test_settings_overrides: dict[str, Any],
                                       **{**test_settings_overrides, **TEST_SETTINGS, **overrides})
         bus = RecordingBus()
         # Identity's word on a staffer's roles now, asked by credit adjustments (`atelier_common.staff_access`).
-        directory = StaffDirectory(settings.service_token)
+        directory, plans = StaffDirectory(settings.service_token), PaymentsPlans()
         transports = {"http://identity.internal": httpx.ASGITransport(app=directory.install(FastAPI())),
+                      "http://payments.internal": httpx.ASGITransport(app=plans.app),
                       **{url: httpx.ASGITransport(app=app) for url, app in (mounts or {}).items()}}
         async with ServiceHarness(create_app(settings, bus=bus, http_mounts=transports), bus) as harness:
-            yield GenerationApi(harness, test_keys, directory)
+            yield GenerationApi(harness, test_keys, directory, plans)
 
     return start
 
@@ -80,6 +82,27 @@ def start_generation(database_url: str, test_settings_overrides: dict[str, Any],
 async def api(start_generation: StartGeneration) -> AsyncIterator[GenerationApi]:
     async with start_generation() as generation:
         yield generation
+
+
+class PaymentsPlans:
+    """payments' `/internal/subscriptions/{id}/plan`, asked before a job is refused: `plans` set
+    here answer, any other user has none (404); `unavailable`: payments answers 503."""
+
+    def __init__(self) -> None:
+        self.plans: dict[uuid.UUID, tuple[SubscriptionChanged, datetime]] = {}
+        self.unavailable = False
+        self.asked: list[uuid.UUID] = []
+        self.app = FastAPI()
+
+        @self.app.get("/internal/subscriptions/{user_id}/plan")
+        async def plan(user_id: uuid.UUID) -> Any:
+            self.asked.append(user_id)
+            if self.unavailable:
+                return JSONResponse({"error": {"code": "SERVICE_UNAVAILABLE"}}, status_code=503)
+            if user_id not in self.plans:
+                return JSONResponse({"error": {"code": "NOT_FOUND"}}, status_code=404)
+            event, changed_at = self.plans[user_id]
+            return {"event": event.model_dump(mode="json"), "changed_at": changed_at.isoformat()}
 
 
 class User:
@@ -91,11 +114,13 @@ class User:
 class GenerationApi:
     """The calls most tests start from: public routes, plus events as other services send them."""
 
-    def __init__(self, harness: ServiceHarness, keys: TestKeys, staff_directory: StaffDirectory) -> None:
+    def __init__(self, harness: ServiceHarness, keys: TestKeys, staff_directory: StaffDirectory,
+                 payments: PaymentsPlans) -> None:
         self.h = harness
         self.client = harness.client
         self.keys = keys
         self.staff_directory = staff_directory
+        self.payments = payments
 
     @property
     def runtime(self) -> Any:

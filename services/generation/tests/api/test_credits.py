@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -131,6 +132,42 @@ class TestSubscriptionQuota:
         await api.h.drain()
         usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
         assert usage["subscription_tier"] == "free" and usage["images_remaining"] == 0
+
+    async def test_a_plan_paid_a_moment_ago_pays_before_its_event_arrives(self, api) -> None:
+        """Jobs posted the moment the checkout was paid: generation has not heard `subscription.changed`
+        yet, so before refusing one it asks payments, and the plan pays. The event arriving meanwhile
+        or after keeps the count; a change older than payments' word changes nothing."""
+        user, now = api.user(), datetime.now(UTC)
+        plan = _subscription(user, quota=3)
+        api.payments.plans[user.id] = (plan, now - timedelta(seconds=1))
+        answers = await asyncio.gather(*(api.generate(user) for _ in range(3)),
+                                       api.h.deliver(plan, producer="payments"))
+        assert [a.status_code for a in answers[:3]] == [202] * 3, [a.text for a in answers[:3]]
+        await api.h.drain()
+        assert [(await api.job(user, a.json()["job_id"]))["credits_charged"] for a in answers[:3]] == [0] * 3
+        usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
+        assert (usage["subscription_tier"], usage["images_remaining"]) == ("pro", 0)
+        # Heard of: its quota running out is a refusal payments is not asked about.
+        asked = len(api.payments.asked)
+        assert_error(await api.generate(user), 403, "INSUFFICIENT_CREDITS")
+        assert len(api.payments.asked) == asked
+        late = Envelope.wrap(_subscription(user, quota=50, tier="studio"), producer="payments")
+        await api.h.bus.publish([late.model_copy(update={"occurred_at": now - timedelta(days=1)})])
+        await api.h.drain()
+        usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
+        assert (usage["subscription_tier"], usage["images_remaining"]) == ("pro", 0)
+
+    async def test_without_a_plan_at_payments_the_refusal_stands(self, api) -> None:
+        user = api.user()
+        assert_error(await api.generate(user), 403, "INSUFFICIENT_CREDITS")  # payments knows of none
+        api.payments.plans[user.id] = (_subscription(user, quota=5, status="canceled"), datetime.now(UTC))
+        assert_error(await api.generate(user), 403, "INSUFFICIENT_CREDITS")  # one that ended
+        api.payments.plans[user.id] = (_subscription(user, quota=5), datetime.now(UTC))
+        api.payments.unavailable = True
+        assert_error(await api.generate(user), 403, "INSUFFICIENT_CREDITS")  # payments out of reach
+        assert set(api.payments.asked) == {user.id} and len(api.payments.asked) >= 3
+        usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
+        assert (usage["subscription_tier"], usage["images_remaining"]) == ("free", 0)
 
     async def test_a_failed_job_gives_the_quota_back(self, start_generation) -> None:
         model_api = FakeModelApi(fail=True)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from atelier_common.contracts.payments import SubscriptionChanged
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
@@ -332,6 +333,14 @@ class SubscriptionRead(BaseModel):
     current_period_end: datetime | None
     cancel_at_period_end: bool
     quota: QuotaRead
+
+
+class SubscriptionTold(BaseModel):
+    """`GET /internal/subscriptions/{user_id}/plan`: the plan as `subscription.changed` tells it,
+    and when it last changed (the time generation orders it by, as an event's `occurred_at`)."""
+
+    event: SubscriptionChanged
+    changed_at: datetime
 
 
 class SubscriptionCheckout(_Input):

@@ -79,6 +79,26 @@ class TestLifecycle:
         again = await _subscribe(api, headers)
         assert again["tier"] == "pro"
 
+    async def test_generation_reads_the_plan_as_its_event_tells_it(self, api) -> None:
+        """`/internal/subscriptions/{id}/plan`: what generation asks when a job would be refused
+        before `subscription.changed` reached it; the event's fields, and the time it orders by."""
+        user_id, headers = api.user()
+        path, service = f"/internal/subscriptions/{user_id}/plan", {"X-Service-Token": api.h.runtime.settings.service_token}
+        assert_error(await api.client.get(path, headers=headers), 401, "AUTHENTICATION_REQUIRED")
+        assert_error(await api.client.get(path, headers=service), 404, "NOT_FOUND")
+        started = await api.client.post("/api/v1/subscriptions/checkout", headers=headers, json=CHECKOUT)
+        assert started.status_code == 200, started.text
+        assert_error(await api.client.get(path, headers=service), 404, "NOT_FOUND")  # not paid: no plan
+        await _subscribe(api, headers)
+        told = (await api.client.get(path, headers=service)).json()
+        assert told["event"] == (await api.outbox("subscription.changed"))[-1]
+        assert (told["event"]["tier"], told["event"]["status"], told["event"]["monthly_quota"]) == ("pro", "active", 200)
+        await api.client.post("/api/v1/subscriptions/cancel", headers=headers)
+        later = (await api.client.get(path, headers=service)).json()
+        assert later["event"] == (await api.outbox("subscription.changed"))[-1]
+        assert later["event"]["cancel_at_period_end"] is True
+        assert datetime.fromisoformat(later["changed_at"]) > datetime.fromisoformat(told["changed_at"])
+
     async def test_the_plans_quota_shows_in_the_first_read_that_shows_the_plan(self, api) -> None:
         """Issue #40: right after the checkout is paid, generation has not heard of the plan yet
         (zeros); the plan's quota is shown whole, never `{0, 0, 0}` beside an active tier."""

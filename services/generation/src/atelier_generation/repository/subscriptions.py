@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, or_, update
 from sqlmodel import col, select
 
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
 from atelier_generation.domain import ACTIVE_SUBSCRIPTION_STATUSES
 from atelier_generation.models import (
     Subscription,
@@ -22,8 +23,16 @@ class SubscriptionRepository(RepositoryBase):
             stmt = stmt.with_for_update()
         return (await self.session.exec(stmt)).first()
 
-    def add(self, subscription: Subscription) -> None:
-        self.session.add(subscription)
+    async def make(self, user_id: uuid.UUID, status: str, occurred_at: datetime, now: datetime) -> Subscription:
+        """A first row for the user, locked; made once when two make it at once (an event and a
+        job's charge that asked payments): the loser gets the winner's row."""
+        await self.session.execute(self.insert(Subscription).values(
+            user_id=user_id, status=status, monthly_quota=0, quota_used=0, cancel_at_period_end=False,
+            storefront=DEFAULT_STOREFRONT, source_occurred_at=occurred_at, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["user_id"]))
+        made = await self.get(user_id, for_update=True)
+        assert made is not None  # inserted above, or by whoever won
+        return made
 
     async def use_quota(self, user_id: uuid.UUID, images: int, now: datetime) -> tuple[datetime | None] | None:
         """Take `images` from an active subscription's quota; `(period_end,)` or None if it cannot."""

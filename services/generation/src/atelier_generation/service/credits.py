@@ -16,13 +16,14 @@ from atelier_common.contracts.catalog import ProductChanged, ProductKind, credit
 from atelier_common.contracts.generation import CreditConsumed
 from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.payments import OrderPaid, SubscriptionChanged
+from atelier_common.errors import ServiceUnavailable
 from atelier_common.money import to_minor_units
 from atelier_common.service import UseCase
 from atelier_generation import domain
 from atelier_generation.context import GenerationContext
 from atelier_generation.domain import JobKind, TransactionKind
 from atelier_generation.errors import InsufficientCredits
-from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob, Subscription
+from atelier_generation.models import CreditPack, CreditTransaction, GenerationJob
 from atelier_generation.repository import (
     CreditPackRepository,
     JobRepository,
@@ -130,12 +131,38 @@ class CreditService(UseCase[GenerationContext]):
         if credits == 0:
             return Charge()
         now = utcnow()
-        taken = await SubscriptionRepository(self.session).use_quota(owner_id, images, now)
-        if taken is not None:
-            return Charge(quota=images, quota_period_end=taken[0])
-        await self.spend(owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
-                         reference_id=job_id, description=description, storefront=storefront)
-        return Charge(credits=credits)
+        subscriptions = SubscriptionRepository(self.session)
+        taken = await subscriptions.use_quota(owner_id, images, now)
+        if taken is None:
+            try:
+                await self.spend(owner_id, credits, kind=TransactionKind.CONSUME, reason="generation",
+                                 reference_id=job_id, description=description, storefront=storefront)
+                return Charge(credits=credits)
+            except InsufficientCredits:
+                if not await self._plan_heard_late(owner_id, now):
+                    raise
+                taken = await subscriptions.use_quota(owner_id, images, now)
+                if taken is None:
+                    raise
+        return Charge(quota=images, quota_period_end=taken[0])
+
+    async def _plan_heard_late(self, user_id: uuid.UUID, now: datetime) -> bool:
+        """Whether payments holds an active plan this copy has not heard of yet (a job posted the
+        moment the subscription was paid, its `subscription.changed` still on the way); if so it
+        is applied as that event will be, ordered by when payments' row changed. Asked only on a
+        refusal: payments out of reach, the refusal stands."""
+        heard = await SubscriptionRepository(self.session).get(user_id)
+        if heard is not None and domain.subscription_is_active(heard.status, heard.current_period_end, now):
+            return False  # its quota is what ran out
+        try:
+            told = await self.context.clients.plan(user_id)
+        except ServiceUnavailable:
+            log.warning("payments unreachable: a refused job's owner %s may hold a plan not heard of yet", user_id)
+            return False
+        if told is None or not domain.subscription_is_active(told.event.status, told.event.current_period_end, now):
+            return False
+        await self.apply_subscription(told.event, told.changed_at)
+        return True
 
     async def charge_again(self, job: GenerationJob) -> Charge:
         """A refunded job run once more (#36, staff retry) is paid again as a new one would be: the
@@ -212,11 +239,10 @@ class CreditService(UseCase[GenerationContext]):
                                  occurred_at: datetime) -> None:
         subscriptions = SubscriptionRepository(self.session)
         subscription = await subscriptions.get(event.user_id, for_update=True)
-        if subscription is not None and subscription.source_occurred_at > occurred_at:
-            return  # an older change arriving late
         if subscription is None:
-            subscription = Subscription(user_id=event.user_id, status=event.status)
-            subscriptions.add(subscription)
+            subscription = await subscriptions.make(event.user_id, event.status, occurred_at, utcnow())
+        if subscription.source_occurred_at > occurred_at:
+            return  # an older change arriving late
         subscription.plan_sku, subscription.tier, subscription.status = event.plan_sku, event.tier, event.status
         subscription.monthly_quota = event.monthly_quota
         subscription.current_period_end = event.current_period_end

@@ -30,6 +30,7 @@ from atelier_payments.schemas import (
     SubscriptionCheckout,
     SubscriptionCheckoutRead,
     SubscriptionRead,
+    SubscriptionTold,
 )
 from atelier_payments.service.subscriptions import SubscriptionService
 
@@ -133,6 +134,14 @@ async def billing_history(request: Request, user: UserPrincipal, page: PageParam
 async def internal_subscription(user_id: uuid.UUID, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
     """Exactly GET /subscriptions/current of that user (identity's /users/me shows it)."""
     return await subscriptions.current(user_id)
+
+
+@internal_router.get("/{user_id}/plan", response_model=SubscriptionTold)
+async def internal_plan(user_id: uuid.UUID, subscriptions: SubscriptionServiceDep) -> dict[str, Any]:
+    """The plan as `subscription.changed` tells it (404 while there is none): generation asks it
+    when a job would be refused before that event has reached it."""
+    event, changed_at = await subscriptions.as_told(user_id)
+    return {"event": event, "changed_at": changed_at}
 
 
 @dev_router.post("/advance", summary="Advance a subscription period", response_model=SubscriptionRead, responses=STATE)

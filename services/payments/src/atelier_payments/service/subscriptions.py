@@ -136,6 +136,16 @@ class SubscriptionService(UseCase[PaymentsContext]):
                 "current_period_end": subscription.current_period_end,
                 "cancel_at_period_end": subscription.cancel_at_period_end, "quota": quota}
 
+    async def as_told(self, user_id: uuid.UUID) -> tuple[SubscriptionChanged, datetime]:
+        """The user's plan as `subscription.changed` tells it, and when the row last changed (every
+        later change's event is later): generation asks it when a job's charge would be refused
+        before the event has reached it. `SubscriptionNotFound` while there is no plan (none, or a
+        checkout not paid: no event tells those)."""
+        subscription = await self._get(user_id)
+        if subscription is None or subscription.status == INCOMPLETE:
+            raise SubscriptionNotFound()
+        return _told(subscription), subscription.updated_at
+
     async def history(self, user_id: uuid.UUID, *, limit: int, offset: int
                       ) -> tuple[int, list[SubscriptionInvoice]]:
         where = col(SubscriptionInvoice.user_id) == user_id
@@ -448,13 +458,18 @@ class SubscriptionService(UseCase[PaymentsContext]):
     async def _changed(self, subscription: Subscription) -> None:
         subscription.updated_at = utcnow()
         await self.session.flush()
-        await outbox.add(self.session, SubscriptionChanged(
-            storefront=subscription.storefront, user_id=subscription.user_id, plan_sku=subscription.plan_sku,
-            plan_id=subscription.plan_id,
-            tier=subscription.tier, status=subscription.status, monthly_quota=subscription.monthly_quota,
-            current_period_start=subscription.current_period_start,
-            current_period_end=subscription.current_period_end,
-            cancel_at_period_end=subscription.cancel_at_period_end))
+        await outbox.add(self.session, _told(subscription))
+
+
+def _told(subscription: Subscription) -> SubscriptionChanged:
+    """The row as `subscription.changed` tells it."""
+    return SubscriptionChanged(
+        storefront=subscription.storefront, user_id=subscription.user_id, plan_sku=subscription.plan_sku,
+        plan_id=subscription.plan_id,
+        tier=subscription.tier, status=subscription.status, monthly_quota=subscription.monthly_quota,
+        current_period_start=subscription.current_period_start,
+        current_period_end=subscription.current_period_end,
+        cancel_at_period_end=subscription.cancel_at_period_end)
 
 
 def _visible(subscription: Subscription) -> tuple[Any, ...]:
