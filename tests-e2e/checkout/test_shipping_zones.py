@@ -19,10 +19,11 @@ from atelier_testing import assert_error
 pytestmark = pytest.mark.e2e
 
 ZONES: list[dict[str, Any]] = [
-    {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725",
+    # Shipping untaxed in both (tests-e2e/pricing/test_tax_rules.py holds the taxed default).
+    {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725", "shipping_taxed": False,
      "methods": [{"code": "standard", "name": "Standard", "amount": "5.95"},
                  {"code": "express", "name": "Express", "amount": "14.95"}]},
-    {"code": "us", "name": "United States", "countries": ["US"],
+    {"code": "us", "name": "United States", "countries": ["US"], "shipping_taxed": False,
      "methods": [{"code": "ground", "name": "Ground", "kind": "subtotal",
                   "tiers": [{"min": "0", "amount": "7.95"}, {"min": "100", "amount": "3.95"}]}]},
 ]

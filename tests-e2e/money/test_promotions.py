@@ -60,9 +60,9 @@ async def test_a_code_is_shown_in_the_cart_charged_and_frozen_on_the_order(api: 
     r = await api.post("/api/v1/cart/promotion-code", headers=as_guest, json={"code": code.lower()})
     assert r.status_code == 200, r.text
     cart = r.json()
-    # 80.00 + 9% tax 7.20 − 10% of 80.00
-    assert (cart["subtotal"], cart["discount_total"], cart["total"], cart["promotion_code"]) == (
-        "80.00", "8.00", "79.20", code.lower())
+    # 80.00 − 10 % = 72.00, + 9 % tax on what is paid: 6.48 (not 7.20 on the undiscounted 80.00)
+    assert (cart["subtotal"], cart["discount_total"], cart["tax_amount"], cart["total"], cart["promotion_code"]) == (
+        "80.00", "8.00", "6.48", "78.48", code.lower())
     assert [(d["promotion_id"], d["code"], d["amount"]) for d in cart["discounts"]] == [
         (promotion["id"], code, "8.00")]
     assert (await api.get("/api/v1/cart", headers=as_guest)).json()["discount_total"] == "8.00"

@@ -10,9 +10,13 @@ import { form, go, h, link, table } from "./ui.js";
 const BASE = "/api/v1/staff/shipping-zones";
 const KINDS = [["flat", "Flat"], ["weight", "By weight (grams)"], ["subtotal", "By subtotal"]];
 const INCLUSIVE = [["", "The storefront's"], ["true", "Prices include tax"], ["false", "Tax added to prices"]];
+const SHIPPING_TAXED = [["", "When the zone taxes goods (rate above 0)"], ["true", "Taxed with the goods"],
+                        ["false", "Not taxed"]];
 
 const places = (text) => (text || "").split(/[\s,]+/).filter(Boolean).map((p) => p.toUpperCase());
 const inclusiveText = (z) => (z.tax_inclusive === null ? "the storefront's" : z.tax_inclusive ? "yes" : "no");
+const choice = (value) => (value === null || value === undefined ? "" : String(value));
+const fromChoice = (value) => (value === "" ? null : value === "true");
 
 // Tiers typed one a line as "min amount" ("0 5.00", "2000 9.50"); shown back the same way.
 function rates(text) {
@@ -37,13 +41,15 @@ function zoneFields(z, storefront) {
     { name: "regions", label: "Regions (e.g. US-CA, comma-separated)", value: z ? z.regions.join(", ") : "" },
     { name: "tax_rate", label: "Tax rate (e.g. 0.0725; empty: the storefront's)", inputmode: "decimal", value: z && z.tax_rate },
     { name: "tax_inclusive", label: "Tax inclusive", type: "select", options: INCLUSIVE,
-      value: z && z.tax_inclusive !== null ? String(z.tax_inclusive) : "" }];
+      value: z ? choice(z.tax_inclusive) : "" },
+    { name: "shipping_taxed", label: "Shipping taxed", type: "select", options: SHIPPING_TAXED,
+      value: z ? choice(z.shipping_taxed) : "" }];
 }
 
 function zoneBody(values) {
   return { name: values.name, countries: places(values.countries), regions: places(values.regions),
            tax_rate: values.tax_rate || null,
-           tax_inclusive: values.tax_inclusive === "" ? null : values.tax_inclusive === "true" };
+           tax_inclusive: fromChoice(values.tax_inclusive), shipping_taxed: fromChoice(values.shipping_taxed) };
 }
 
 function methodFields(m) {
@@ -80,6 +86,8 @@ export async function shippingZones(root, ctx) {
     { label: "Countries", value: (z) => [...z.countries, ...z.regions].join(", ") },
     { label: "Tax rate", value: (z) => z.tax_rate ?? "the storefront's" },
     { label: "Tax inclusive", value: inclusiveText },
+    { label: "Shipping taxed", value: (z) => (z.shipping_taxed === null || z.shipping_taxed === undefined
+      ? "when the zone taxes goods" : z.shipping_taxed ? "yes" : "no") },
     { label: "Methods", value: (z) => z.methods.map((m) => m.name).join(", ") || "not shipped to" }],
   page.results, "No shipping zones: one shipping charge and one tax rate everywhere."));
   root.append(form({

@@ -78,6 +78,7 @@ async function storefrontPage(root, ctx, slug) {
     { name: "rate", label: "Tax rate (0.09 is 9%)", inputmode: "decimal", value: tax.rate ?? "0" },
     { name: "inclusive", label: "Prices include tax", type: "checkbox", checked: !!tax.inclusive },
     { name: "shipping_rate", label: "Shipping per order (empty: the default)", inputmode: "decimal", value: tax.shipping_rate ?? "" },
+    { name: "shipping_taxed", label: "Shipping taxed with the goods (without zones; each zone says its own)", type: "checkbox", checked: !!tax.shipping_taxed },
     { name: "mail_from", label: "Mail sender", value: s && s.mail_from, placeholder: "Shop <no-reply@shop.example>" },
     { name: "frontend_url", label: "Frontend URL", type: "url", required: true, value: s && s.frontend_url },
     ...LINKS.map((k) => ({ name: k, label: `Link path: ${k.replace("_", " ")}`, value: paths[k] ?? "" })),
@@ -92,7 +93,8 @@ async function storefrontPage(root, ctx, slug) {
     onSubmit: async (values) => {
       const body = {
         name: values.name, origins: words(values.origins), currency: values.currency.toUpperCase(),
-        tax: { rate: values.rate || "0", inclusive: values.inclusive, shipping_rate: values.shipping_rate || null },
+        tax: { rate: values.rate || "0", inclusive: values.inclusive, shipping_rate: values.shipping_rate || null,
+               shipping_taxed: values.shipping_taxed },
         mail_from: values.mail_from || null, frontend_url: values.frontend_url,
         link_paths: Object.fromEntries(LINKS.filter((k) => values[k]).map((k) => [k, values[k]])),
         compat_profile: values.compat_profile || null, sells: KINDS.filter((k) => values[`sells_${k}`]),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, tax_due
+from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, tax_contained, tax_due
 from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.money import quantize
 
@@ -53,6 +53,8 @@ class Totals:
     subtotal: Decimal
     tax_amount: Decimal
     total: Decimal
+    # Of `tax_amount`, what the prices already include (the total adds only the rest).
+    tax_included: Decimal = Decimal("0.00")
 
 
 def offered(storefront: Storefront, product: ProductFacts) -> bool:
@@ -149,11 +151,14 @@ def ordered_units(lines: Iterable[tuple[uuid.UUID, uuid.UUID | None, int]]) -> d
 
 def cart_totals(lines: Iterable[tuple[str, Decimal, int]], tax_rate: Decimal, *,
                 inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS) -> Totals:
-    """Totals of (kind, unit_price, quantity) lines: the subtotal is the sum of the rounded line
-    totals; tax is added on the lines of tax-exclusive kinds only, half-up to the cent (S1: 427.50
-    of goods at 9% → 38.48), by the rule orders applies too (`contracts.catalog.tax_due`)."""
+    """Totals of (kind, unit_price, quantity) lines with nothing off and nothing shipped: the
+    subtotal is the sum of the rounded line totals; tax is added on the lines of tax-exclusive kinds,
+    half-up to the cent on their sum (S1: 427.50 of goods at 9% → 38.48), and the tax the others'
+    prices hold is reported beside (`contracts.catalog.tax_due`, `tax_contained`: orders' pricing
+    rule for such lines; a cart with a discount shows orders' own pricing)."""
     totals = [(kind, line_total(price, quantity), quantity) for kind, price, quantity in lines]
     subtotal = quantize(sum((total for _, total, _ in totals), Decimal("0")))
-    tax_amount = tax_due(((kind, total) for kind, total, _ in totals), tax_rate, inclusive_kinds=inclusive_kinds)
-    return Totals(item_count=sum(quantity for _, _, quantity in totals), subtotal=subtotal, tax_amount=tax_amount,
-                  total=subtotal + tax_amount)
+    added = tax_due(((kind, total) for kind, total, _ in totals), tax_rate, inclusive_kinds=inclusive_kinds)
+    held = tax_contained(((kind, total) for kind, total, _ in totals), tax_rate, inclusive_kinds=inclusive_kinds)
+    return Totals(item_count=sum(quantity for _, _, quantity in totals), subtotal=subtotal,
+                  tax_amount=added + held, total=subtotal + added, tax_included=held)

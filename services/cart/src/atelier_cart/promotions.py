@@ -52,6 +52,11 @@ class CartDiscount:
     free_shipping: bool = False
     discounts: Sequence[Discount] = field(default_factory=tuple)
     code_problem: dict[str, str] | None = None
+    # Orders' pricing of the lines with what they save (the discount lowers the taxed base);
+    # None: not asked, the cart's own totals stand.
+    tax_amount: Decimal | None = None
+    tax_included: Decimal | None = None
+    total: Decimal | None = None
 
 
 class OrdersClient:
@@ -64,7 +69,9 @@ class OrdersClient:
             "storefront": storefront, "owner_id": str(owner_id), "user_id": str(user_id) if user_id else None,
             "code": code, "strict": strict,
             "lines": [{"product_id": str(line.product_id), "variant_id": str(line.variant_id) if line.variant_id
-                       else None, "unit_price": str(line.unit_price), "quantity": line.quantity}
+                       else None, "unit_price": str(line.unit_price), "quantity": line.quantity,
+                       # A line whose product the read-model lost is taxed like goods: never under-charged.
+                       "kind": line.kind or "physical"}
                       for line in lines if line.quantity > 0]}
         response = await self.internal.call("orders", "POST", "/internal/promotions/quote", json=body)
         if 400 <= response.status_code < 500 and strict:
@@ -81,7 +88,8 @@ class OrdersClient:
             log.error("orders sent an unreadable quote: %s", exc)
             raise ServiceUnavailable("orders gave an unexpected answer") from exc
         return CartDiscount(code=code, discount=quote.discount_total, free_shipping=quote.free_shipping,
-                            discounts=tuple(quote.discounts), code_problem=quote.code_problem)
+                            discounts=tuple(quote.discounts), code_problem=quote.code_problem,
+                            tax_amount=quote.tax_amount, tax_included=quote.tax_included, total=quote.total)
 
 
 # The owner's code on a storefront, read (orders' read of the cart) and removed (an order took it).

@@ -92,9 +92,12 @@ class CartRead(BaseModel):
     items: list[CartLineRead]
     item_count: int = Field(description="Total units over all lines")
     subtotal: Money
-    tax_amount: Money
-    discount_total: Money = Field(description="What the promotions in `discounts` save (#56)")
-    total: Money = Field(description="subtotal + tax_amount - discount_total")
+    tax_amount: Money = Field(description="The tax, on what the lines cost after their discounts "
+                                          "(docs/api.md#money-and-tax)")
+    tax_included: Money = Field(default=Decimal("0.00"), description=(
+        "Of `tax_amount`, what the prices already include (the total adds only the rest)"))
+    discount_total: Money = Field(description="What the promotions in `discounts` save")
+    total: Money = Field(description="subtotal - discount_total + the tax not included in the prices")
     currency: str
     storefront: str = Field(description="The slug of the storefront the cart belongs to")
     promotion_code: str | None = Field(description="The discount code applied, if any")
@@ -117,6 +120,7 @@ class InternalCartRead(BaseModel):
     item_count: int
     subtotal: Money
     tax_amount: Money
+    tax_included: Money = Decimal("0.00")
     total: Money
     currency: str
     storefront: str = Field(description="The slug of the storefront the cart belongs to")

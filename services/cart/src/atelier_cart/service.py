@@ -89,11 +89,18 @@ class CartContents:
 
     @property
     def tax_amount(self) -> Decimal:
-        return self.totals.tax_amount
+        """On what the lines cost after their discount: orders' pricing when promotions apply."""
+        return self.promotion.tax_amount if self.promotion.tax_amount is not None else self.totals.tax_amount
+
+    @property
+    def tax_included(self) -> Decimal:
+        return self.promotion.tax_included if self.promotion.tax_included is not None else self.totals.tax_included
 
     @property
     def total(self) -> Decimal:
-        """After the discount."""
+        """After the discount, with the tax on the discounted lines."""
+        if self.promotion.total is not None:
+            return self.promotion.total
         return self.totals.total - self.promotion.discount
 
 

@@ -13,7 +13,7 @@ class TestViewCart:
     async def test_a_new_owner_gets_an_empty_cart_that_keeps_its_id(self, guest: Shopper) -> None:
         first = await guest.cart()
         assert first == {"id": first["id"], "items": [], "item_count": 0, "subtotal": "0.00", "tax_amount": "0.00",
-                         "discount_total": "0.00", "total": "0.00", "currency": "USD", "storefront": "default",
+                         "tax_included": "0.00", "discount_total": "0.00", "total": "0.00", "currency": "USD", "storefront": "default",
                          "promotion_code": None, "promotion_code_problem": None, "discounts": [],
                          "free_shipping": False}
         assert (await guest.cart())["id"] == first["id"]
@@ -301,7 +301,7 @@ class TestRemoveAndClear:
         response = await guest.clear()
         assert response.status_code == 200
         assert response.json() == {"id": cart_id, "items": [], "item_count": 0, "subtotal": "0.00",
-                                   "tax_amount": "0.00", "discount_total": "0.00", "total": "0.00", "currency": "USD",
+                                   "tax_amount": "0.00", "tax_included": "0.00", "discount_total": "0.00", "total": "0.00", "currency": "USD",
                                    "storefront": "default", "promotion_code": None, "promotion_code_problem": None,
                                    "discounts": [], "free_shipping": False}
         assert (await user.cart())["item_count"] == 1

@@ -17,7 +17,8 @@ async def test_a_subscription_plan_is_refused(catalog: Catalog, guest: Shopper) 
 async def test_digital_goods_show_their_price_goods_get_tax_added(catalog: Catalog, guest: Shopper) -> None:
     pack = await catalog.product(kind="credit_pack", price="4.99", track_inventory=False)
     cart = await guest.add(pack.product_id, 1)
-    assert (cart["subtotal"], cart["tax_amount"], cart["total"]) == ("4.99", "0.00", "4.99")
+    # Its price includes its tax, reported (4.99 × 0.09 / 1.09 = 0.41) and not added.
+    assert (cart["subtotal"], cart["tax_amount"], cart["tax_included"], cart["total"]) == ("4.99", "0.41", "0.41", "4.99")
     lamp = await catalog.product(price="10.00")
     cart = await guest.add(lamp.product_id, 1)
-    assert (cart["subtotal"], cart["tax_amount"], cart["total"]) == ("14.99", "0.90", "15.89")
+    assert (cart["subtotal"], cart["tax_amount"], cart["total"]) == ("14.99", "1.31", "15.89")

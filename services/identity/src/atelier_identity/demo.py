@@ -52,7 +52,9 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
           # Zones to show shipping off (#56): California's own tax, the US by subtotal with an
           # express option, and the rest of the world by weight (`weight_grams`), untaxed.
           shipping_zones=[
+              # California does not tax a delivery charge stated apart from the goods.
               {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725",
+               "shipping_taxed": False,
                "methods": [{"code": "standard", "name": "Standard (3-5 days)", "amount": "5.95", "free_over": "75"},
                            {"code": "express", "name": "Express (next day)", "amount": "14.95"}]},
               {"code": "us", "name": "United States", "countries": ["US"],
@@ -78,8 +80,8 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("shop", "Shop", "USD",
           StorefrontTaxIn(rate=Decimal("0.10"), inclusive=False, shipping_rate=Decimal("5.00")), ["physical"],
           "http://localhost:3104", at_root=False,
-          # S3's flat $5 shipping, as a method: one zone, everywhere.
-          shipping_zones=[{"code": "everywhere", "name": "Everywhere", "countries": ["*"],
+          # S3's flat $5 shipping, as a method: one zone, everywhere, untaxed as S3 charged it.
+          shipping_zones=[{"code": "everywhere", "name": "Everywhere", "countries": ["*"], "shipping_taxed": False,
                            "methods": [{"code": "standard", "name": "Standard", "amount": "5.00"}]}],
           link_paths={"verify_email": "/verify-email/{token}", "reset_password": "/reset-password/{token}"},
           # S3 (Django): hour-long access tokens, Django's password validators, a 15-minute lock-out,

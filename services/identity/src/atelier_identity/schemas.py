@@ -803,6 +803,8 @@ class StorefrontTaxIn(Request):
     inclusive: bool = False
     # What shipping one order costs; null: the orders service's own shipping cost.
     shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+    # Whether that charge is taxed with the goods (a storefront without zones; each zone says its own).
+    shipping_taxed: bool = False
 
 
 class StorefrontTaxUpdate(Request):
@@ -811,6 +813,7 @@ class StorefrontTaxUpdate(Request):
     rate: Annotated[TaxRate | None, AfterValidator(_not_null)] = None
     inclusive: Annotated[bool | None, AfterValidator(_not_null)] = None
     shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+    shipping_taxed: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
 # -- shipping zones (#56; docs/storefronts.md#shipping-zones) -------------------------------------
@@ -886,6 +889,8 @@ class ShippingZoneIn(Request):
     tax_rate: TaxRate | None = None
     # Overrides the storefront's `tax.inclusive` there; null: the storefront's.
     tax_inclusive: bool | None = None
+    # Whether shipping there is taxed with the goods; null: it is when the zone taxes goods (rate > 0).
+    shipping_taxed: bool | None = None
     # Offered in this order; the first is the default. None: the zone is taxed but not shipped to.
     methods: Annotated[list[ShippingMethodIn], Field(max_length=20)] = []
 
@@ -933,6 +938,8 @@ class ShippingZoneWrite(Request):
     regions: Annotated[list[Region], Field(max_length=300)] | None = None
     tax_rate: TaxRate | None = None
     tax_inclusive: bool | None = None
+    # Whether shipping there is taxed with the goods; null: it is when the zone taxes goods (rate > 0).
+    shipping_taxed: bool | None = None
 
 
 class ShippingZoneCreate(ShippingZoneWrite):
@@ -986,6 +993,7 @@ class ShippingZoneRead(BaseModel):
     regions: list[str]
     tax_rate: Decimal | None
     tax_inclusive: bool | None
+    shipping_taxed: bool | None = None
     methods: list[ShippingMethodRead]
 
 

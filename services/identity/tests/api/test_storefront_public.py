@@ -114,15 +114,15 @@ class TestIdentityCopy:
 
 # Each one's origin is where its real frontend runs unconfigured (mycomics: 127.0.0.1, beside Marbelle).
 DEMO = {
-    "storybook": ("Storybook", "GEL", {"rate": "0", "inclusive": True, "shipping_rate": None},
+    "storybook": ("Storybook", "GEL", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False},
                   ["print_tier", "retry_pack"], "http://127.0.0.1:3000"),
-    "marbelle": ("Marbelle", "USD", {"rate": "0.09", "inclusive": False, "shipping_rate": None}, ["physical"],
+    "marbelle": ("Marbelle", "USD", {"rate": "0.09", "inclusive": False, "shipping_rate": None, "shipping_taxed": False}, ["physical"],
                  "http://localhost:3000"),
-    "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None}, ["credit_pack"],
+    "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False}, ["credit_pack"],
               "http://localhost:3103"),
-    "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00"}, ["physical"],
+    "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00", "shipping_taxed": False}, ["physical"],
              "http://localhost:3104"),
-    "figureforge": ("FigureForge", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None},
+    "figureforge": ("FigureForge", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False},
                     ["credit_pack", "subscription_plan"], "http://localhost:5173"),
 }
 

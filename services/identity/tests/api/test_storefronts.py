@@ -75,7 +75,7 @@ class TestCreate:
     async def test_stores_the_record_and_announces_it_in_the_same_transaction(self, api, staff) -> None:
         body = await create(api, staff)
         assert body["slug"] == "b" and body["currency"] == "EUR" and body["is_default"] is False
-        assert body["tax"] == {"rate": "0.20", "inclusive": False, "shipping_rate": "7.50"}
+        assert body["tax"] == {"rate": "0.20", "inclusive": False, "shipping_rate": "7.50", "shipping_taxed": False}
         assert body["link_paths"] == DEFAULT_LINK_PATHS
         row = (await rows(api))["b"]
         assert row.data == body and row.revision == body["revision"] > 0
@@ -92,7 +92,7 @@ class TestCreate:
         assert body["origins"] == ["https://b.example", "http://b.example:8080"]
         assert body["currency"] == "EUR"
         assert body["sells"] == ["physical", "credit_pack"]
-        assert body["tax"] == {"rate": "0.2", "inclusive": False, "shipping_rate": "7.00"}
+        assert body["tax"] == {"rate": "0.2", "inclusive": False, "shipping_rate": "7.00", "shipping_taxed": False}
         assert body["link_paths"] == {**DEFAULT_LINK_PATHS, "order": "/account/orders/{order_id}"}
         assert body["passkey"] == {"rp_id": "b.example", "origins": ["https://shop.b.example"]}
 
@@ -243,7 +243,7 @@ class TestUpdate:
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["name"] == "Renamed" and body["statement_descriptor"] is None
-        assert body["tax"] == {"rate": "0.20", "inclusive": True, "shipping_rate": "7.50"}
+        assert body["tax"] == {"rate": "0.20", "inclusive": True, "shipping_rate": "7.50", "shipping_taxed": False}
         assert body["link_paths"] == {**DEFAULT_LINK_PATHS, "order": "/o/{order_id}"}
         assert body["revision"] > created["revision"]
         unchanged = {k: v for k, v in created.items()

@@ -16,10 +16,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, ProductKind, tax_due
+from atelier_common.contracts.catalog import ProductKind
 from atelier_common.contracts.identity import ALL_KINDS, ShippingZone, Storefront, with_shipping_ids
 from atelier_common.money import quantize
 from atelier_common.versions import version_of
+from atelier_orders.pricing import TaxRules
 
 
 class OrderStatus(StrEnum):
@@ -193,15 +194,6 @@ def daily_orders(groups: Iterable[DayGroup]) -> list[DailyOrders]:
 
 # -- money ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Totals:
-    subtotal: Decimal
-    tax_amount: Decimal
-    shipping_cost: Decimal
-    discount: Decimal
-    total_amount: Decimal
-
-
 def money_text(amount: Decimal, currency: str) -> str:
     """`32.24 USD`: how the history's notes, the logs and the invoices write an amount."""
     return f"{quantize(amount)} {currency}"
@@ -221,40 +213,26 @@ def price_changed(shown: Decimal | None, current: Decimal) -> bool:
     return shown is not None and quantize(shown) != quantize(current)
 
 
-def compute_totals(lines: Iterable[tuple[str, Decimal, int]], *, tax_rate: Decimal, shipping_cost: Decimal,
-                   ships: bool, tax_inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS,
-                   discount: Decimal = Decimal("0")) -> Totals:
-    """Of (kind, unit price, quantity) lines: subtotal = Σ unit price × quantity; tax added on the
-    lines of tax-exclusive kinds only (`contracts.catalog.tax_due`, the rule cart applies too),
-    half-up to cents; shipping only when something is shipped; total = subtotal + tax + shipping
-    − discount."""
-    totals = [(kind, line_total(price, qty)) for kind, price, qty in lines]
-    subtotal = quantize(sum((total for _, total in totals), Decimal("0")))
-    tax = tax_due(totals, tax_rate, inclusive_kinds=tax_inclusive_kinds)
-    shipping = quantize(shipping_cost) if ships else quantize(0)
-    discount = quantize(discount)
-    return Totals(subtotal=subtotal, tax_amount=tax, shipping_cost=shipping, discount=discount,
-                  total_amount=quantize(subtotal + tax + shipping - discount))
-
-
-@dataclass(frozen=True)
-class Pricing:
-    """What a storefront makes of an order's money (`compute_totals`' arguments besides the lines)."""
-
-    tax_rate: Decimal
-    tax_inclusive_kinds: frozenset[str]
-    shipping_cost: Decimal
-
-
-def storefront_pricing(storefront: Storefront, *, tax_inclusive_kinds: Iterable[str],
-                       shipping_cost: Decimal) -> Pricing:
-    """The storefront's tax rate; every kind tax-inclusive when its prices include tax, else the
-    service's tax-inclusive kinds (`tax_inclusive_kinds`, digital goods); its shipping rate when it
-    has one, else the service's `shipping_cost`. The same rule cart shows totals with."""
+def storefront_tax(storefront: Storefront, *, tax_inclusive_kinds: Iterable[str]) -> TaxRules:
+    """How a storefront taxes where no zone says otherwise: its rate; every kind tax-inclusive when
+    its prices include tax, else the service's tax-inclusive kinds (`tax_inclusive_kinds`, digital
+    goods); its flat shipping charge taxed when `tax.shipping_taxed` says so."""
     tax = storefront.tax
-    return Pricing(tax_rate=tax.rate,
-                   tax_inclusive_kinds=frozenset(ALL_KINDS) if tax.inclusive else frozenset(tax_inclusive_kinds),
-                   shipping_cost=tax.shipping_rate if tax.shipping_rate is not None else shipping_cost)
+    return TaxRules(rate=tax.rate,
+                    inclusive_kinds=frozenset(ALL_KINDS) if tax.inclusive else frozenset(tax_inclusive_kinds),
+                    shipping_taxed=tax.shipping_taxed, shipping_inclusive=tax.inclusive)
+
+
+def zone_tax(zone: ShippingZone, storefront: Storefront, *, tax_inclusive_kinds: Iterable[str]) -> TaxRules:
+    """How a zone taxes: its `tax_rate` (else the storefront's), its `tax_inclusive` (else the
+    storefront's), and shipping taxed with the goods as `shipping_taxed` says, by default
+    whenever the zone taxes goods."""
+    rate = zone.tax_rate if zone.tax_rate is not None else storefront.tax.rate
+    inclusive = storefront.tax.inclusive if zone.tax_inclusive is None else zone.tax_inclusive
+    return TaxRules(rate=rate,
+                    inclusive_kinds=frozenset(ALL_KINDS) if inclusive else frozenset(tax_inclusive_kinds),
+                    shipping_taxed=zone.shipping_taxed if zone.shipping_taxed is not None else rate > 0,
+                    shipping_inclusive=inclusive)
 
 
 # -- shipping zones and methods (#56; docs/storefronts.md#shipping-zones) ---------------------------
@@ -289,13 +267,16 @@ class ShippingOption:
 
 @dataclass(frozen=True)
 class ShippingQuote:
-    """What an address makes of an order on a storefront: its zone, the tax rate there and the methods
-    offered with their prices (the first is the default; none: nothing is shipped there)."""
+    """What an address makes of an order on a storefront: its zone, how it taxes there and the
+    methods offered with their prices (the first is the default; none: nothing is shipped there)."""
 
     zone: ShippingZone | None
-    tax_rate: Decimal
-    tax_inclusive_kinds: frozenset[str]
+    tax: TaxRules
     options: tuple[ShippingOption, ...]
+
+    @property
+    def tax_rate(self) -> Decimal:
+        return self.tax.rate
 
     def option(self, code: str | None, method_id: str | None = None) -> ShippingOption | None:
         """The method `method_id`, else `code` (both None: the default), or None when it is not offered here."""
@@ -309,28 +290,25 @@ class ShippingQuote:
 def shipping_quote(storefront: Storefront, *, country: str | None, region: str | None,
                    lines: Iterable[tuple[str, Decimal, int, Mapping[str, Any]]],
                    tax_inclusive_kinds: Iterable[str], shipping_cost: Decimal) -> ShippingQuote:
-    """The one rule of shipping and tax by destination, for (kind, unit price, quantity, attributes)
-    lines. A storefront without zones: its rate and its one flat charge (`storefront_pricing`).
-    With zones: the address's zone (`Storefront.shipping_zone`), its `tax_rate` (else the
-    storefront's), its `tax_inclusive` (else the storefront's) and each of its methods priced on the shipped lines' subtotal and weight; an
-    address no zone covers: the storefront's rate and no method."""
-    pricing = storefront_pricing(storefront, tax_inclusive_kinds=tax_inclusive_kinds, shipping_cost=shipping_cost)
+    """The one rule of shipping and tax by destination, for (kind, amount after discounts, quantity,
+    attributes) lines. A storefront without zones: its tax (`storefront_tax`) and its one flat
+    charge (`tax.shipping_rate`, else the service's `shipping_cost`). With zones: the address's zone
+    (`Storefront.shipping_zone`), its tax (`zone_tax`) and each of its methods priced on what the
+    shipped lines cost after their discounts (a free-over threshold is judged on what the buyer
+    pays) and on their weight; an address no zone covers: the storefront's tax and no method."""
+    tax = storefront_tax(storefront, tax_inclusive_kinds=tax_inclusive_kinds)
     if not storefront.shipping_zones:
-        return ShippingQuote(zone=None, tax_rate=pricing.tax_rate, tax_inclusive_kinds=pricing.tax_inclusive_kinds,
-                             options=(ShippingOption(code=None, name=None, cost=quantize(pricing.shipping_cost)),))
+        flat = storefront.tax.shipping_rate if storefront.tax.shipping_rate is not None else shipping_cost
+        return ShippingQuote(zone=None, tax=tax, options=(ShippingOption(code=None, name=None, cost=quantize(flat)),))
     zone = storefront.shipping_zone(country, region)
     if zone is None:
-        return ShippingQuote(zone=None, tax_rate=pricing.tax_rate, tax_inclusive_kinds=pricing.tax_inclusive_kinds,
-                             options=())
-    shipped = [(line_total(price, qty), unit_weight(attributes) * qty)
-               for kind, price, qty, attributes in lines if kind in SHIPPED_KINDS]
-    subtotal = quantize(sum((total for total, _ in shipped), Decimal("0")))
+        return ShippingQuote(zone=None, tax=tax, options=())
+    shipped = [(amount, unit_weight(attributes) * qty)
+               for kind, amount, qty, attributes in lines if kind in SHIPPED_KINDS]
+    subtotal = quantize(sum((amount for amount, _ in shipped), Decimal("0")))
     weight = sum(grams for _, grams in shipped)
     return ShippingQuote(
-        zone=zone, tax_rate=zone.tax_rate if zone.tax_rate is not None else pricing.tax_rate,
-        # The zone's `tax_inclusive` (None: the storefront's) says whether every price includes tax there.
-        tax_inclusive_kinds=(pricing.tax_inclusive_kinds if zone.tax_inclusive is None
-                             else frozenset(ALL_KINDS) if zone.tax_inclusive else frozenset(tax_inclusive_kinds)),
+        zone=zone, tax=zone_tax(zone, storefront, tax_inclusive_kinds=tax_inclusive_kinds),
         options=tuple(ShippingOption(code=method.code, name=method.name, id=str(method.id),
                                      cost=quantize(method.cost(subtotal=subtotal, weight_grams=weight)))
                       for method in zone.methods))
@@ -558,72 +536,31 @@ def quantity_problems(asked: Mapping[uuid.UUID, int], returnable: Mapping[uuid.U
 
 
 @dataclass(frozen=True)
-class OrderMoney:
-    """What a return's refund is computed from: the order's totals as they were charged."""
-
-    subtotal: Decimal
-    tax_amount: Decimal
-    shipping_cost: Decimal
-    discount: Decimal
-    total_amount: Decimal
-    # The subtotal of the lines tax was added on (tax-exclusive kinds); 0: the whole subtotal.
-    taxable_subtotal: Decimal
-
-
-@dataclass(frozen=True)
 class ReturnedUnits:
-    """Some units of one order line: its charged line total and quantity, how many come back, and
-    the discount allocated to the line (None: none allocated, its share is proportional)."""
+    """Some units of one order line: what the line was charged (its price less its discount, plus
+    its tax when the tax was added; the order's rows, `pricing.Charge.charged`), its quantity, and
+    how many come back."""
 
-    line_total: Decimal
+    line_charged: Decimal
     line_quantity: int
     quantity: int
-    taxed: bool
-    line_discount: Decimal | None = None
 
 
-def _share(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
-    if whole <= 0 or amount == 0:
-        return Decimal("0")
-    return amount * part / whole
+def returned_line_amount(units: ReturnedUnits) -> Decimal:
+    """What the units of one line give back: their share of what the line was charged, half-up to
+    the cent (every unit of a line returned: exactly what it was charged)."""
+    return max(quantize(units.line_charged * units.quantity / units.line_quantity), Decimal("0.00"))
 
 
-def line_discounts(discounts: Iterable[Mapping[str, Any]]) -> dict[int, Decimal]:
-    """The discount allocated to each order line, by the line's position, from the order's frozen
-    `discounts: [{..., lines: [{position, sku, amount}]}]` (promotions): the amounts of every
-    discount summed per position. Empty when no discount carries per-line amounts; a line absent
-    from it then takes a proportional share (`returned_line_amount`)."""
-    allocated: dict[int, Decimal] = {}
-    for discount in discounts:
-        for line in discount.get("lines") or ():
-            position = int(line["position"])
-            allocated[position] = allocated.get(position, Decimal("0")) + Decimal(str(line["amount"]))
-    return allocated
-
-
-def returned_line_amount(units: ReturnedUnits, money: OrderMoney) -> Decimal:
-    """What the units of one line give back: their price, plus their share of the order's tax
-    (in proportion to the taxed subtotal), minus their share of its discount (the line's own
-    allocation when it has one, else in proportion to the subtotal), half-up to the cent."""
-    fraction = Decimal(units.quantity) / Decimal(units.line_quantity)
-    price = units.line_total * fraction
-    taxable = money.taxable_subtotal if money.taxable_subtotal > 0 else money.subtotal
-    tax = _share(money.tax_amount, price, taxable) if units.taxed else Decimal("0")
-    if units.line_discount is not None:
-        discount = units.line_discount * fraction
-    else:
-        discount = _share(money.discount, price, money.subtotal)
-    return max(quantize(price + tax - discount), Decimal("0.00"))
-
-
-def return_amount(lines: Iterable[ReturnedUnits], money: OrderMoney, *, refund_shipping: bool,
+def return_amount(lines: Iterable[ReturnedUnits], *, shipping_charged: Decimal, refund_shipping: bool,
                   shipping_refunded: bool, refundable: Decimal) -> Decimal:
-    """A received return's refund: its lines (`returned_line_amount`), plus the order's shipping
-    when `refund_shipping` and no earlier return refunded it, never more than `refundable` (what
-    the order's payment has left once its refunds and the other returns' are counted)."""
-    total = sum((returned_line_amount(units, money) for units in lines), Decimal("0"))
+    """A received return's refund: its lines (`returned_line_amount`), plus what the order's
+    shipping was charged (its cost and any tax added on it) when `refund_shipping` and no earlier
+    return refunded it, never more than `refundable` (what the order's payment has left once its
+    refunds and the other returns' are counted)."""
+    total = sum((returned_line_amount(units) for units in lines), Decimal("0"))
     if refund_shipping and not shipping_refunded:
-        total += money.shipping_cost
+        total += shipping_charged
     return quantize(min(total, max(refundable, Decimal("0"))))
 
 

@@ -43,6 +43,11 @@ def _money() -> Any:
     return Field(sa_column=Column(Numeric(12, 2), nullable=False))
 
 
+def _money_or_zero() -> Any:
+    """An amount added after orders existed: 0 on the rows written before (the migration fills it)."""
+    return Field(default=Decimal("0.00"), sa_column=Column(Numeric(12, 2), nullable=False, server_default=text("0")))
+
+
 STATUS_VALUES = ", ".join(f"'{status.value}'" for status in OrderStatus)
 
 
@@ -96,6 +101,14 @@ class Order(SQLModel, table=True):
     # placed before it was kept (the read derives it: `domain.shipping_method_id`).
     shipping_method_id: uuid.UUID | None = None
     tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
+    # Of `tax_amount`, what the prices already include (docs/api.md#money-and-tax): the total adds
+    # only the rest.
+    tax_included: Decimal = _money_or_zero()
+    # Shipping's own adjustments (`pricing.Charge`): what a promotion took off its cost (free
+    # shipping; `shipping_cost` is what was charged), its tax, and whether that tax is inside it.
+    shipping_discount: Decimal = _money_or_zero()
+    shipping_tax: Decimal = _money_or_zero()
+    shipping_tax_inclusive: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     paid_at: datetime | None = _timestamp(nullable=True)
     shipped_at: datetime | None = _timestamp(nullable=True)
     delivered_at: datetime | None = _timestamp(nullable=True)
@@ -140,6 +153,13 @@ class OrderItem(SQLModel, table=True):
     quantity: int
     unit_price: Decimal = _money()
     line_total: Decimal = _money()
+    # The line's adjustments as priced (`pricing.Charge`): its share of the promotions, and its tax
+    # on `line_total - discount_amount` at `tax_rate`, added on top or included (`tax_inclusive`).
+    discount_amount: Decimal = _money_or_zero()
+    tax_rate: Decimal = Field(default=Decimal("0"), sa_column=Column(Numeric(7, 6), nullable=False,
+                                                                      server_default=text("0")))
+    tax_amount: Decimal = _money_or_zero()
+    tax_inclusive: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     attributes: dict[str, Any] = json_field()
     # S0 print orders name their book; retry packs may name the item their retries are for.
     book_id: uuid.UUID | None = None

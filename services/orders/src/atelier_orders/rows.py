@@ -28,6 +28,10 @@ class OrderItemRow:
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    discount_amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+    tax_inclusive: bool
     attributes: dict[str, Any]
     book_id: uuid.UUID | None
     content_type: str | None
@@ -78,6 +82,10 @@ class OrderDetails:
     shipping_zone: str | None = None
     shipping_method_id: uuid.UUID | None = None
     tax_rate: Decimal | None = None
+    tax_included: Decimal = Decimal("0.00")
+    shipping_discount: Decimal = Decimal("0.00")
+    shipping_tax: Decimal = Decimal("0.00")
+    shipping_tax_inclusive: bool = False
     claimed_at: datetime | None = None
     imported_from: str | None = None
     discounts: list[dict[str, Any]] = field(default_factory=list)
@@ -88,6 +96,11 @@ class OrderDetails:
     @property
     def item_count(self) -> int:
         return sum(item.quantity for item in self.items)
+
+    @property
+    def shipping_charged(self) -> Decimal:
+        """What its shipping was charged: the cost, plus the tax added on it."""
+        return self.shipping_cost + (Decimal("0") if self.shipping_tax_inclusive else self.shipping_tax)
 
 
 @dataclass

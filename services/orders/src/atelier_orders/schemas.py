@@ -124,6 +124,9 @@ class OrderCreate(_Input):
     promotion_code: str | None = Field(default=None, max_length=64)
     # The discount the cart showed: an order whose discount is now another is refused (DISCOUNT_CHANGED).
     expected_discount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
+    # The total the cart or `GET /shipping-methods` showed: an order that would charge another is
+    # refused (409 PRICE_CHANGED), never charged differently.
+    expected_total: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
 
     @model_validator(mode="after")
     def _book_lines_have_a_tier(self) -> OrderCreate:
@@ -230,11 +233,13 @@ _ORDER_EXAMPLE: dict[str, Any] = {
     "items": [{"id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
                "variant_id": None, "sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "variant_name": None,
                "kind": "physical", "quantity": 1, "unit_price": "24.99", "line_total": "24.99",
+               "discount_amount": "0.00", "tax_rate": "0.09", "tax_amount": "2.25", "tax_inclusive": False,
                "attributes": {"volume_l": 1, "coverage_sqft": 200}, "book_id": None, "content_type": None,
                "content_id": None}],
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
     "shipping_method": {"id": "3a7c0cc3-1419-5d37-a9ef-5ea198626f1a", "name": "Standard", "price": "5.00"},
-    "shipping_zone": "uk", "tax_rate": "0.09",
+    "shipping_zone": "uk", "tax_rate": "0.09", "tax_included": "0.00", "shipping_discount": "0.00",
+    "shipping_tax": "0.00",
     "status_history": [_PLACED, _RESERVED],
     "from_cart": True, "paid_at": None, "shipped_at": None, "delivered_at": None, "discounts": []}
 _SHIPPED: dict[str, Any] = {
@@ -272,6 +277,12 @@ class OrderItemRead(_Read):
     quantity: int
     unit_price: Money
     line_total: Money
+    # The line's adjustments (docs/api.md#money-and-tax): its share of the promotions, and its tax
+    # on `line_total - discount_amount` at `tax_rate`, added on top or included in the price.
+    discount_amount: Money = Decimal("0.00")
+    tax_rate: Rate = Decimal("0")
+    tax_amount: Money = Decimal("0.00")
+    tax_inclusive: bool = False
     attributes: dict[str, Any]
     book_id: uuid.UUID | None
     content_type: str | None
@@ -358,6 +369,11 @@ class OrderRead(OrderSummaryRead):
     shipping_method_id: uuid.UUID | None = Field(default=None, exclude=True)
     shipping_zone: str | None = None
     tax_rate: Rate | None = None
+    tax_included: Money = Field(default=Decimal("0.00"), description=(
+        "Of `tax_amount`, what the prices already include; the total adds only the rest"))
+    shipping_discount: Money = Field(default=Decimal("0.00"), description=(
+        "What a promotion took off shipping (free shipping); `shipping_cost` is what was charged"))
+    shipping_tax: Money = Field(default=Decimal("0.00"), description="The tax on shipping (part of `tax_amount`)")
     status_history: list[StatusHistoryRead]
     from_cart: bool
     paid_at: datetime | None
@@ -383,14 +399,15 @@ class ShippingMethodItemRead(_Read):
     """One method offered for the caller's cart at an address, priced for that cart (#56)."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "price": "5.95", "tax_amount": "1.81",
-        "total_amount": "32.75"}]})
+        "id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "price": "5.95", "tax_amount": "2.24",
+        "discount": "0.00", "total_amount": "33.18"}]})
 
     id: uuid.UUID | None = Field(description="POST /orders' shipping_method_id; null: a storefront without zones")
     name: str | None
-    price: Money = Field(description="what shipping this cart by the method costs")
-    tax_amount: Money
-    total_amount: Money
+    price: Money = Field(description="what shipping this cart by the method costs (0 with free shipping)")
+    tax_amount: Money = Field(description="the order's tax, shipping's included where it is taxed")
+    discount: Money = Field(default=Decimal("0.00"), description="what the cart's promotions take off its lines")
+    total_amount: Money = Field(description="what `POST /orders` charges with this method")
 
 
 class OrderMoneyRead(_Read):
@@ -782,6 +799,8 @@ class QuoteLine(_Input):
     variant_id: uuid.UUID | None = None
     unit_price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
     quantity: Annotated[int, Field(ge=1)]
+    # The product's kind (how it is taxed); none: taxed like goods, never under-charged.
+    kind: str = Field(default="physical", max_length=32)
 
 
 class PromotionQuoteRequest(_Input):

@@ -67,8 +67,9 @@ class TestDigitalOrders:
     async def test_need_no_address_and_no_shipping(self, customer: Customer, platform: FakePlatform) -> None:
         pack = platform.product(kind="credit_pack", price="4.99", attributes={"credits": 5})
         order = await customer.placed(items=[{"product_id": pack["id"], "quantity": 2}])
-        assert (order["subtotal"], order["tax_amount"], order["shipping_cost"], order["total_amount"]) == (
-            "9.98", "0.00", "0.00", "9.98")  # digital goods: tax included
+        # Digital goods: tax included (9.98 × 0.09 / 1.09 = 0.82), reported and not added.
+        assert (order["subtotal"], order["tax_amount"], order["tax_included"], order["shipping_cost"],
+                order["total_amount"]) == ("9.98", "0.82", "0.82", "0.00", "9.98")
         assert order["shipping_address"] is None and order["billing_address"] is None
         assert order["email"] == "ada@example.com"  # from the access token
 

@@ -122,9 +122,11 @@ class TestPlacing:
         from_cart(platform, customer, (shoe, 2), (hat, 1), code="ten")
         order = await customer.placed(shipping_address_id=platform.address(customer.owner_id),
                                       expected_discount="7.50")
-        # 75.00 + 9% tax 6.75 + 5.00 shipping - 7.50
-        assert (order["subtotal"], order["discount"], order["discount_total"], order["total_amount"]) == (
-            "75.00", "7.50", "7.50", "79.25")
+        # 75.00 - 7.50 = 67.50, + 9% tax on what is paid 6.08 (not 6.75) + 5.00 shipping (untaxed here)
+        assert (order["subtotal"], order["discount"], order["discount_total"], order["tax_amount"],
+                order["total_amount"]) == ("75.00", "7.50", "7.50", "6.08", "78.58")
+        # Each line keeps its share of the discount and of the tax.
+        assert [(i["discount_amount"], i["tax_amount"]) for i in order["items"]] == [("6.00", "4.86"), ("1.50", "1.22")]
         assert (await staff.get(code["id"]))["uses"] == 1
         assert (await customer.order(order["id"]))["discounts"] == order["discounts"]
         [applied] = order["discounts"]
@@ -165,7 +167,9 @@ class TestPlacing:
         shoe, hat = platform.product(price="40.00", category_id=footwear), platform.product(price="10.00")
         order = await customer.placed(items=[{"product_id": shoe["id"]}, {"product_id": hat["id"]}],
                                       promotion_code="ship", shipping_address_id=platform.address(customer.owner_id))
-        assert (order["shipping_cost"], order["discount"], order["total_amount"]) == ("0.00", "20.00", "34.50")
+        # 50.00 - 20.00 = 30.00 + 9% tax 2.70; shipping 5.00 given away.
+        assert (order["shipping_cost"], order["shipping_discount"], order["discount"], order["tax_amount"],
+                order["total_amount"]) == ("0.00", "5.00", "20.00", "2.70", "32.70")
 
     async def test_a_customer_limit_and_an_unpaid_cancel_giving_the_use_back(
             self, harness, test_keys, customer: Customer, platform: FakePlatform) -> None:

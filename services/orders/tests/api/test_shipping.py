@@ -23,7 +23,7 @@ from ..conftest import Customer, FakePlatform, Staff, assert_error
 from ..events.test_saga import paid
 
 ZONES: list[dict[str, Any]] = [
-    {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725",
+    {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725", "shipping_taxed": False,
      "methods": [{"code": "standard", "name": "Standard (3-5 days)", "amount": "5.95", "free_over": "75"},
                  {"code": "express", "name": "Express", "amount": "14.95"}]},
     {"code": "us", "name": "United States", "countries": ["US"],
@@ -110,15 +110,18 @@ class TestPlacing:
         lamp = platform.product(price="30.00", attributes={"weight_grams": 600})
         order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"], "quantity": 2}],
                                                 shipping_address_id=platform.address(customer.owner_id, country="GB"))
-        # 1200 g: the 1000 g tier; the UK's 20 %.
-        assert _money(order) == ("60.00", "12.00", "12.00", "84.00")
+        # 1200 g: the 1000 g tier; the UK's 20 %, on the goods and (a zone that taxes goods) on shipping:
+        # (60.00 + 12.00) × 20 % = 14.40.
+        assert _money(order) == ("60.00", "14.40", "12.00", "86.40")
+        assert (order["shipping_tax"], order["items"][0]["tax_amount"]) == ("2.40", "12.00")
         assert (order["shipping_zone"], order["shipping_method"], order["tax_rate"]) == (
             "uk", {"id": TRACKED, "name": "Tracked", "price": "12.00"}, "0.2")
-        # The US outside California: the storefront's own 9 % and the subtotal tier 50+.
+        # The US outside California: the storefront's own 9 % (on the goods and the shipping: the zone
+        # taxes goods and says nothing of shipping) and the subtotal tier 50+.
         order = await customer.on(zoned).placed(items=[{"product_id": lamp["id"], "quantity": 2}],
                                                 shipping_address_id=platform.address(customer.owner_id, country="US",
                                                                                      state="NY"))
-        assert _money(order) == ("60.00", "5.40", "4.95", "70.35")
+        assert _money(order) == ("60.00", "5.85", "4.95", "70.80")
 
     async def test_an_address_no_zone_covers_is_400_and_nothing_is_written(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, staff: Staff,
@@ -147,8 +150,9 @@ class TestPlacing:
             self, customer: Customer, platform: FakePlatform, zoned: str) -> None:
         pack = platform.product(kind="credit_pack", price="10.00", attributes={"credits": 5})
         order = await customer.on(zoned).placed(items=[{"product_id": pack["id"]}], shipping_method="express")
-        assert (*_money(order), order["shipping_method"], order["shipping_zone"]) == (
-            "10.00", "0.00", "0.00", "10.00", None, None)
+        # Its price includes its tax (the storefront's 9 %: 10 × 0.09 / 1.09 = 0.83), reported, not added.
+        assert (*_money(order), order["tax_included"], order["shipping_method"], order["shipping_zone"]) == (
+            "10.00", "0.83", "0.00", "10.00", "0.83", None, None)
 
     async def test_a_storefront_without_zones_is_unchanged_and_refuses_a_method(
             self, customer: Customer, platform: FakePlatform) -> None:
@@ -198,14 +202,16 @@ class TestShippingMethods:
         platform.fill_cart(customer.owner_id, (lamp, 1), storefront=zoned)
         shopper = customer.on(zoned)
         uk = await _methods(shopper, country="gb")
-        assert [(m["id"], m["name"], m["total_amount"]) for m in uk] == [(TRACKED, "Tracked", "57.00")]
+        # 40.00 + 9.00 shipping, both taxed at the UK's 20 %: 58.80.
+        assert [(m["id"], m["name"], m["total_amount"]) for m in uk] == [(TRACKED, "Tracked", "58.80")]
         assert await _methods(shopper, country="GE") == []
 
     async def test_without_zones_the_one_charge(self, customer: Customer, platform: FakePlatform) -> None:
         lamp = platform.product(price="100.00")
         platform.fill_cart(customer.owner_id, (lamp, 1))
         methods = await _methods(customer, country="GE")
-        assert methods == [{"id": None, "name": None, "price": "5.00", "tax_amount": "9.00", "total_amount": "114.00"}]
+        assert methods == [{"id": None, "name": None, "price": "5.00", "tax_amount": "9.00", "discount": "0.00",
+                            "total_amount": "114.00"}]
 
     async def test_an_empty_cart_or_no_destination_is_400(self, customer: Customer, zoned: str) -> None:
         response = await customer.client.get("/api/v1/shipping-methods", params={"country": "US"},

@@ -53,9 +53,10 @@ class TestPlacingOnAStorefront:
         pack = platform.product(kind="credit_pack", price="10.00", currency="EUR")
         order = await customer.on(store_b).placed(items=[{"product_id": lamp["id"]}, {"product_id": pack["id"]}],
                                                   shipping_address_id=platform.address(customer.owner_id))
-        # 20 % on the lamp only (the credit pack is digital: tax-inclusive), b's 7.50 shipping.
+        # 20 % added on the lamp; the credit pack is digital: tax-inclusive, its 1.67 reported, not
+        # added; b's 7.50 shipping.
         assert order["storefront"] == "b"
-        assert _money(order) == ("EUR", "110.00", "20.00", "7.50", "137.50")
+        assert _money(order) == ("EUR", "110.00", "21.67", "7.50", "137.50")
         # Read back anywhere: the detail, the list, the internal read payments and generation use.
         assert (await customer.on(store_b).order(order["id"]))["storefront"] == "b"
         internal = await harness.client.get(f"/internal/orders/{order['id']}", headers=service_headers)
@@ -73,7 +74,7 @@ class TestPlacingOnAStorefront:
         # Before storefronts the default took any one currency of the catalog: it still does.
         pack = platform.product(kind="retry_pack", price="2.00", currency="GEL")
         assert _money(await customer.placed(items=[{"product_id": pack["id"]}])) == (
-            "GEL", "2.00", "0.00", "0.00", "2.00")
+            "GEL", "2.00", "0.17", "0.00", "2.00")
 
     async def test_prices_including_tax_add_none_and_no_shipping_rate_keeps_the_setting(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
@@ -82,7 +83,8 @@ class TestPlacingOnAStorefront:
         lamp = platform.product(price="100.00")
         order = await customer.on("c").placed(items=[{"product_id": lamp["id"]}],
                                               shipping_address_id=platform.address(customer.owner_id))
-        assert (order["storefront"], *_money(order)) == ("c", "USD", "100.00", "0.00", "5.00", "105.00")
+        # Nothing added; the 9.09 the price includes is reported.
+        assert (order["storefront"], *_money(order)) == ("c", "USD", "100.00", "9.09", "5.00", "105.00")
 
     async def test_the_cart_of_the_storefront_is_the_one_ordered(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, store_b: str) -> None:
@@ -166,7 +168,7 @@ class TestInternalCreate:
         on_b = await harness.client.post("/internal/orders", headers=service_headers, json={
             "owner_id": owner, "storefront": "b", "items": [{"sku": "PACK_EUR"}]})
         assert on_b.status_code == 201, on_b.text
-        assert (on_b.json()["storefront"], *_money(on_b.json())) == ("b", "EUR", "9.99", "0.00", "0.00", "9.99")
+        assert (on_b.json()["storefront"], *_money(on_b.json())) == ("b", "EUR", "9.99", "1.67", "0.00", "9.99")
         # Without one: the default, as before.
         plain = await harness.client.post("/internal/orders", headers=service_headers, json={
             "owner_id": owner, "items": [{"sku": "PACK_USD"}]})

@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS
-from atelier_common.contracts.identity import ALL_KINDS, StorefrontTax
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus as S
 from atelier_testing.storefronts import make_storefront
@@ -81,68 +79,11 @@ class TestStatusMachine:
 
 
 class TestTotals:
-    def test_subtotal_tax_shipping_total(self) -> None:
-        totals = domain.compute_totals([("physical", D("85.50"), 2), ("physical", D("12.25"), 1)], tax_rate=D("0.09"),
-                                       shipping_cost=D("5.00"), ships=True)
-        assert totals == domain.Totals(subtotal=D("183.25"), tax_amount=D("16.49"), shipping_cost=D("5.00"),
-                                       discount=D("0.00"), total_amount=D("204.74"))
-
-    def test_tax_rounds_half_up_to_cents(self) -> None:
-        # 0.50 × 9% = 0.045 → 0.05 (banker's rounding would give 0.04)
-        totals = domain.compute_totals([("physical", D("0.50"), 1)], tax_rate=D("0.09"), shipping_cost=D("5"), ships=False)
-        assert totals.tax_amount == D("0.05")
-        assert totals.total_amount == D("0.55")
-
-    def test_no_shipping_without_shipped_lines_and_discount_is_subtracted(self) -> None:
-        totals = domain.compute_totals([("physical", D("4.99"), 2)], tax_rate=D("0.10"), shipping_cost=D("5.00"),
-                                       ships=False, discount=D("1.00"))
-        assert (totals.subtotal, totals.tax_amount, totals.shipping_cost, totals.total_amount) == (
-            D("9.98"), D("1.00"), D("0.00"), D("9.98"))
-
-    def test_digital_goods_are_tax_inclusive_by_default(self) -> None:
-        # Issue #11: the price shown is the price charged: PACK_5 costs exactly 4.99.
-        totals = domain.compute_totals([("credit_pack", D("4.99"), 1)], tax_rate=D("0.09"), shipping_cost=D("5"),
-                                       ships=False)
-        assert (totals.tax_amount, totals.total_amount) == (D("0.00"), D("4.99"))
-        mixed = domain.compute_totals([("retry_pack", D("2.00"), 1), ("physical", D("10.00"), 1)],
-                                      tax_rate=D("0.09"), shipping_cost=D("0"), ships=True)
-        assert (mixed.subtotal, mixed.tax_amount, mixed.total_amount) == (D("12.00"), D("0.90"), D("12.90"))
-
-    def test_which_kinds_include_tax_is_a_setting(self) -> None:
-        totals = domain.compute_totals([("credit_pack", D("10.00"), 1)], tax_rate=D("0.09"), shipping_cost=D("0"),
-                                       ships=False, tax_inclusive_kinds=())
-        assert totals.tax_amount == D("0.90")
-
-    def test_amounts_stay_decimal(self) -> None:
-        totals = domain.compute_totals([("physical", D("0.10"), 3)], tax_rate=D("0"), shipping_cost=D("0"), ships=True)
-        assert totals.subtotal == D("0.30") and isinstance(totals.total_amount, Decimal)
-
     def test_line_total(self) -> None:
         assert domain.line_total(D("33.33"), 3) == D("99.99")
 
 
 class TestWhatTheStorefrontDecides:
-    SERVICE = {"tax_inclusive_kinds": TAX_INCLUSIVE_KINDS, "shipping_cost": D("5.00")}
-
-    def test_its_rate_and_shipping_rate(self) -> None:
-        pricing = domain.storefront_pricing(
-            make_storefront("b", tax=StorefrontTax(rate=D("0.20"), shipping_rate=D("7.50"))), **self.SERVICE)
-        assert pricing == domain.Pricing(tax_rate=D("0.20"), tax_inclusive_kinds=frozenset(TAX_INCLUSIVE_KINDS),
-                                         shipping_cost=D("7.50"))
-
-    def test_without_a_shipping_rate_the_service_setting_ships(self) -> None:
-        pricing = domain.storefront_pricing(make_storefront("b", tax=StorefrontTax(rate=D("0.09"))), **self.SERVICE)
-        assert (pricing.tax_rate, pricing.shipping_cost) == (D("0.09"), D("5.00"))
-
-    def test_prices_including_tax_make_every_kind_inclusive(self) -> None:
-        pricing = domain.storefront_pricing(
-            make_storefront("b", tax=StorefrontTax(rate=D("0.10"), inclusive=True)), **self.SERVICE)
-        assert pricing.tax_inclusive_kinds == frozenset(ALL_KINDS)
-        totals = domain.compute_totals([("physical", D("10.00"), 1)], tax_rate=pricing.tax_rate, ships=False,
-                                       tax_inclusive_kinds=pricing.tax_inclusive_kinds,
-                                       shipping_cost=pricing.shipping_cost)
-        assert (totals.tax_amount, totals.total_amount) == (D("0.00"), D("10.00"))
-
     def test_an_order_is_in_the_storefronts_currency(self) -> None:
         euro = make_storefront("b", currency="EUR")
         assert domain.currency_problem(["EUR"], euro) is None

@@ -10,7 +10,7 @@ import pytest
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS
 from atelier_common.contracts.identity import ShippingMethod, ShippingZone, StorefrontTax, region_code
-from atelier_orders import domain
+from atelier_orders import domain, pricing
 from atelier_testing.storefronts import make_storefront
 
 D = Decimal
@@ -34,6 +34,7 @@ def _store(*zones: dict[str, Any], **tax: Any) -> Any:
 
 
 def _lines(*lines: tuple[str, str, int, dict[str, Any]]) -> list[tuple[str, Decimal, int, dict[str, Any]]]:
+    """(kind, line amount, quantity, attributes) lines."""
     return [(kind, D(price), qty, attributes) for kind, price, qty, attributes in lines]
 
 
@@ -114,7 +115,7 @@ class TestTheQuote:
 
     def test_thresholds_count_the_shipped_lines_only(self) -> None:
         # 60.00 of goods (tier 50: 4.95) and a 100.00 credit pack that is not shipped.
-        quote = _quote(_store(US), "US", None, ("physical", "30.00", 2, {}), ("credit_pack", "100.00", 1, {}))
+        quote = _quote(_store(US), "US", None, ("physical", "60.00", 2, {}), ("credit_pack", "100.00", 1, {}))
         assert quote.options[0].cost == D("4.95")
 
     def test_weight_is_each_shipped_units_weight_grams_times_its_quantity(self) -> None:
@@ -131,11 +132,11 @@ class TestTheQuote:
 class TestTheZonesInclusiveFlag:
     def test_a_zone_may_include_tax_where_the_storefront_adds_it_and_the_reverse(self) -> None:
         inclusive = _quote(_store({**EU, "tax_inclusive": True}), "FR")
-        assert "physical" in inclusive.tax_inclusive_kinds
+        assert "physical" in inclusive.tax.inclusive_kinds
         exclusive = _quote(_store({**EU, "tax_inclusive": False}, inclusive=True), "FR")
-        assert "physical" not in exclusive.tax_inclusive_kinds
-        assert exclusive.tax_inclusive_kinds == frozenset(TAX_INCLUSIVE_KINDS)
-        assert "physical" in _quote(_store(EU, inclusive=True), "FR").tax_inclusive_kinds  # None: the storefront's
+        assert "physical" not in exclusive.tax.inclusive_kinds
+        assert exclusive.tax.inclusive_kinds == frozenset(TAX_INCLUSIVE_KINDS)
+        assert "physical" in _quote(_store(EU, inclusive=True), "FR").tax.inclusive_kinds  # None: the storefront's
 
     def test_zones_and_methods_have_ids_stable_from_their_codes(self) -> None:
         assert _store(CALIFORNIA).shipping_zones[0].id == _store(CALIFORNIA).shipping_zones[0].id
@@ -143,30 +144,54 @@ class TestTheZonesInclusiveFlag:
             _store(CALIFORNIA).shipping_zones[0].methods[0].id)
 
 
+def _priced(quote: domain.ShippingQuote, lines: list[tuple[str, Decimal, int, dict[str, Any]]],
+            method: domain.ShippingOption | None) -> pricing.Priced:
+    return pricing.price([pricing.Line(kind, price, qty) for kind, price, qty, _ in lines], quote.tax,
+                         shipping=method.cost if method else None)
+
+
 class TestTotalsWithTheZone:
-    def test_the_zones_rate_is_added_half_up_on_taxable_lines_only_and_the_method_shipped(self) -> None:
-        store = _store(CALIFORNIA, US)
+    def test_the_zones_rate_is_added_half_up_on_taxable_lines_and_shipping_where_the_zone_says(self) -> None:
         lines = _lines(("physical", "19.99", 3, {}), ("physical", "0.35", 1, {}), ("credit_pack", "10.00", 1, {}))
-        quote = domain.shipping_quote(store, country="US", region="CA", lines=lines, **SERVICE)
-        method = quote.option("express")
-        assert method is not None
-        totals = domain.compute_totals(((k, p, q) for k, p, q, _ in lines), tax_rate=quote.tax_rate,
-                                       tax_inclusive_kinds=quote.tax_inclusive_kinds, shipping_cost=method.cost,
-                                       ships=True)
-        # Goods 59.97 + 0.35 = 60.32 × 7.25 % = 4.3732 → 4.37; the credit pack includes its tax.
-        assert (totals.subtotal, totals.tax_amount, totals.shipping_cost, totals.total_amount) == (
-            D("70.32"), D("4.37"), D("14.95"), D("89.64"))
+        untaxed = domain.shipping_quote(_store({**CALIFORNIA, "shipping_taxed": False}, US), country="US",
+                                        region="CA", lines=lines, **SERVICE)
+        totals = _priced(untaxed, lines, untaxed.option("express"))
+        # Goods 59.97 + 0.35 = 60.32 × 7.25 % = 4.3732 → 4.37 added; the credit pack's 10.00 holds
+        # 10 × 0.0725 / 1.0725 = 0.676 → 0.68 of tax, reported and not added.
+        assert (totals.subtotal, totals.tax_amount, totals.tax_included, totals.shipping_cost, totals.total) == (
+            D("70.32"), D("5.05"), D("0.68"), D("14.95"), D("89.64"))
+        # By default a zone that taxes goods taxes shipping with them: (60.32 + 14.95) × 7.25 % = 5.457 → 5.46.
+        taxed = domain.shipping_quote(_store(CALIFORNIA, US), country="US", region="CA", lines=lines, **SERVICE)
+        assert taxed.tax.shipping_taxed
+        totals = _priced(taxed, lines, taxed.option("express"))
+        assert (totals.tax_amount, totals.shipping_tax, totals.total) == (D("6.14"), D("1.08"), D("90.73"))
+
+    def test_a_zone_without_tax_does_not_tax_shipping_unless_it_says_so(self) -> None:
+        assert not _quote(_store(WORLD), "GE").tax.shipping_taxed
+        assert _quote(_store({**WORLD, "shipping_taxed": True}), "GE").tax.shipping_taxed
+
+    def test_a_storefront_without_zones_taxes_its_flat_charge_only_when_it_says_so(self) -> None:
+        assert not _quote(_store(), "US").tax.shipping_taxed
+        assert _quote(_store(shipping_taxed=True), "US").tax.shipping_taxed
+
+    def test_free_over_is_judged_on_what_the_lines_cost_after_their_discounts(self) -> None:
+        store = _store(CALIFORNIA)
+        full = domain.shipping_quote(store, country="US", region="CA", lines=_lines(("physical", "80.00", 1, {})),
+                                     **SERVICE)
+        discounted = domain.shipping_quote(store, country="US", region="CA",
+                                           lines=_lines(("physical", "72.00", 1, {})), **SERVICE)
+        assert (full.options[0].cost, discounted.options[0].cost) == (D("0.00"), D("5.95"))
 
     def test_half_up_at_the_half_cent(self) -> None:
         store = _store({**US, "tax_rate": "0.05"})
         lines = _lines(("physical", "0.10", 1, {}))  # 0.10 × 5 % = 0.005 → 0.01
         quote = domain.shipping_quote(store, country="US", region=None, lines=lines, **SERVICE)
-        assert domain.compute_totals([("physical", D("0.10"), 1)], tax_rate=quote.tax_rate,
-                                     shipping_cost=D("0"), ships=True).tax_amount == D("0.01")
+        assert _priced(quote, lines, None).tax_amount == D("0.01")
 
     def test_prices_including_tax_add_none_whatever_the_zones_rate(self) -> None:
         quote = _quote(_store(CALIFORNIA, inclusive=True), "US", "CA")
-        assert quote.tax_inclusive_kinds >= {"physical", "print_tier"}
+        assert quote.tax.inclusive_kinds >= {"physical", "print_tier"}
+        assert quote.tax.shipping_inclusive
 
 
 def test_a_rate_prints_as_a_percentage() -> None:

@@ -55,6 +55,17 @@ def tax_due(lines: Iterable[tuple[str, Decimal]], rate: Decimal, *,
     return (taxable * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def tax_contained(lines: Iterable[tuple[str, Decimal]], rate: Decimal, *,
+                  inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS) -> Decimal:
+    """The tax the prices of (kind, line total) lines of `inclusive_kinds` already hold: their sum
+    × rate / (1 + rate), half-up to the cent (orders' pricing rule for undiscounted, unshipped lines)."""
+    inclusive = frozenset(inclusive_kinds)
+    held = sum((total for kind, total in lines if kind in inclusive), Decimal("0"))
+    if held <= 0 or rate <= 0:
+        return Decimal("0.00")
+    return (held * rate / (1 + rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _positive_int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None

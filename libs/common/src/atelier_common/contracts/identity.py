@@ -98,6 +98,8 @@ class StorefrontTax(ContractModel):
     inclusive: bool = False
     # What one shipped order costs to ship; None: the orders service's own `shipping_cost`.
     shipping_rate: Decimal | None = None
+    # Whether that charge is taxed with the goods (a storefront without zones; a zone says its own).
+    shipping_taxed: bool = False
 
 
 # -- Shipping zones (#56): where a storefront ships, how, at what price, and the tax there -----------
@@ -190,6 +192,9 @@ class ShippingZone(ContractModel):
     tax_rate: Decimal | None = None
     # Overrides the storefront's `tax.inclusive` for addresses in the zone; None: the storefront's.
     tax_inclusive: bool | None = None
+    # Whether shipping there is taxed with the goods; None: it is when the zone taxes goods (a rate
+    # above 0), as EU VAT does.
+    shipping_taxed: bool | None = None
     methods: list[ShippingMethod] = []
 
     @model_validator(mode="before")

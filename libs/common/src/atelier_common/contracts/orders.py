@@ -336,3 +336,8 @@ class PromotionQuote(ContractModel):
     code: str | None = None
     code_problem: dict[str, str] | None = Field(default=None, description="{reason, message} when the code does "
                                                                           "not apply")
+    # The lines priced with what they save, as the storefront taxes them before a destination is
+    # known (orders' pricing: the discount lowers the taxed base). None: an orders that does not say.
+    tax_amount: Money | None = None
+    tax_included: Money | None = None
+    total: Money | None = None

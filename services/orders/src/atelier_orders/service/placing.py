@@ -24,7 +24,7 @@ from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
-from atelier_orders import domain, metrics
+from atelier_orders import domain, metrics, pricing
 from atelier_orders import promotion_rules as rules
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.clients import CatalogProduct
@@ -138,20 +138,19 @@ class PlacementService(UseCase[OrdersContext]):
             raise
         shipping, billing = await addresses
         from_cart = data.items is None
-        # Shipping and tax by the address's zone (#56), checked before anything is written.
-        destination = self._shipping_quote(storefront, lines, shipping or billing)
-        method = _shipping_method(destination, data.shipping_method,
-                                  str(data.shipping_method_id) if data.shipping_method_id else None) if ships else None
         email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                      (billing or {}).get("email"))
         customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email)
         quote = await self._promotions(data, storefront, customer, lines)
-        # Free shipping (#56): the one place a promotion changes the shipping cost.
-        shipping_cost = Decimal("0") if quote.free_shipping or method is None else method.cost
-        totals = domain.compute_totals(
-            ((line.product.kind, line.unit_price, line.request.quantity) for line in lines),
-            tax_rate=destination.tax_rate, tax_inclusive_kinds=destination.tax_inclusive_kinds,
-            shipping_cost=shipping_cost, ships=ships, discount=quote.discount)
+        # Shipping and tax by the address's zone, on what the lines cost after their discounts;
+        # checked before anything is written.
+        destination = self._shipping_quote(storefront, lines, shipping or billing, quote)
+        method = _shipping_method(destination, data.shipping_method,
+                                  str(data.shipping_method_id) if data.shipping_method_id else None) if ships else None
+        priced = price_order(lines, quote, destination, method)
+        if data.expected_total is not None and quantize(data.expected_total) != priced.total:
+            raise PriceChanged("The total changed since it was shown", details={
+                "shown_total": str(quantize(data.expected_total)), "current_total": str(priced.total)})
 
         order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
@@ -159,9 +158,13 @@ class PlacementService(UseCase[OrdersContext]):
         order = await self._insert_numbered(dict(
             id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id, storefront=storefront.slug,
             email=email,
-            status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
-            tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
-            total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
+            status=OrderStatus.PENDING.value, currency=currency, subtotal=priced.subtotal,
+            tax_amount=priced.tax_amount, shipping_cost=priced.shipping_cost, discount=priced.discount,
+            total_amount=priced.total, tax_included=priced.tax_included,
+            shipping_discount=priced.shipping.discount if priced.shipping else quantize(0),
+            shipping_tax=priced.shipping_tax,
+            shipping_tax_inclusive=priced.shipping.tax_inclusive if priced.shipping else False,
+            shipping_address=shipping, billing_address=billing,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
@@ -170,7 +173,8 @@ class PlacementService(UseCase[OrdersContext]):
             discounts=frozen_discounts(quote, [line.sku for line in lines])), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
             now=placed_at))
-        items = [self._item(order.id, position, line) for position, line in enumerate(lines, start=1)]
+        items = [self._item(order.id, position, line, charge)
+                 for position, (line, charge) in enumerate(zip(lines, priced.lines, strict=True), start=1)]
         await self.orders.insert_items(order, items)
         await self.promotions.redeem(quote, order=order, customer=customer, skus=[item["sku"] for item in items])
         # Catalog reserves the stock and cart clears itself (when the order came from it). Both
@@ -178,20 +182,23 @@ class PlacementService(UseCase[OrdersContext]):
         await outbox.add(self.session, OrderPlaced(
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
             storefront=order.storefront, lines=[_contract_line(item) for item in items], from_cart=from_cart,
-            currency=currency, total_amount=totals.total_amount, email=order.email,
+            currency=currency, total_amount=priced.total, email=order.email,
             shipping_method=order.shipping_method))
         await announce_status(self.session, order, None, note="Order placed")
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
-        log_order(self.session, order, "placed", totals.total_amount, currency)
+        log_order(self.session, order, "placed", priced.total, currency)
         return order
 
-    def _shipping_quote(self, storefront: Storefront, lines: Iterable[PricedLine],
-                        address: Mapping[str, Any] | None) -> domain.ShippingQuote:
-        """Shipping and tax of `lines` sent to `address` (its `country` and `state`): the rule the
-        order is charged by and `GET /shipping-methods` shows (`domain.shipping_quote`)."""
+    def _shipping_quote(self, storefront: Storefront, lines: Sequence[PricedLine],
+                        address: Mapping[str, Any] | None, quote: rules.Quote) -> domain.ShippingQuote:
+        """Shipping and tax of `lines`, less what `quote` takes off each, sent to `address` (its
+        `country` and `state`): the rule the order is charged by and `GET /shipping-methods` shows
+        (`domain.shipping_quote`)."""
+        discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
         return domain.shipping_quote(
             storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
-            lines=((line.product.kind, line.unit_price, line.request.quantity, line.attributes) for line in lines),
+            lines=((line.product.kind, domain.line_total(line.unit_price, line.request.quantity) - discount,
+                    line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
             tax_inclusive_kinds=self.settings.tax_inclusive_kinds, shipping_cost=self.settings.shipping_cost)
 
     async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> list[PricedLine]:
@@ -207,9 +214,7 @@ class PlacementService(UseCase[OrdersContext]):
         code, else its cart's. A code that does not apply refuses the order (never placed without
         it silently); so does a discount other than the one the cart showed (`expected_discount`)."""
         code = data.promotion_code or (self.cart_code if data.items is None else None)
-        quote = await self.promotions.quote(storefront.slug, customer, code, [
-            rules.BasketLine(product_id=line.product.id, unit_price=line.unit_price, quantity=line.request.quantity,
-                             category_id=line.product.category_id) for line in lines])
+        quote = await self.promotions.quote(storefront.slug, customer, code, [basket_line(line) for line in lines])
         if quote.code_problem is not None:
             raise_for(quote.code_problem)
         if data.expected_discount is not None and quantize(data.expected_discount) != quote.discount:
@@ -357,14 +362,32 @@ class PlacementService(UseCase[OrdersContext]):
         raise OrderNumberExhausted()
 
     @staticmethod
-    def _item(order_id: uuid.UUID, position: int, line: PricedLine) -> dict[str, Any]:
-        """The columns of an `order_item` row."""
+    def _item(order_id: uuid.UUID, position: int, line: PricedLine, charge: pricing.Charge) -> dict[str, Any]:
+        """The columns of an `order_item` row, its adjustments as priced."""
         request = line.request
         return dict(id=uuid.uuid4(), order_id=order_id, position=position, product_id=line.product.id,
                     variant_id=line.variant_id, sku=line.sku, name=line.product.name, variant_name=line.variant_name,
                     kind=line.product.kind, quantity=request.quantity, unit_price=line.unit_price,
-                    line_total=domain.line_total(line.unit_price, request.quantity), attributes=line.attributes,
+                    line_total=charge.amount, discount_amount=charge.discount, tax_rate=charge.tax_rate,
+                    tax_amount=charge.tax, tax_inclusive=charge.tax_inclusive, attributes=line.attributes,
                     book_id=request.book_id, content_type=request.content_type, content_id=request.content_id)
+
+
+def basket_line(line: PricedLine) -> rules.BasketLine:
+    """A priced line as the promotions' rule reads it."""
+    return rules.BasketLine(product_id=line.product.id, unit_price=line.unit_price, quantity=line.request.quantity,
+                            category_id=line.product.category_id)
+
+
+def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: domain.ShippingQuote,
+                method: domain.ShippingOption | None) -> pricing.Priced:
+    """The order's money (`pricing.price`): `lines` less the promotions' shares in `quote`, taxed as
+    `destination` taxes, shipped by `method` (None: nothing shipped), free when `quote` says so."""
+    discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
+    return pricing.price(
+        [pricing.Line(kind=line.product.kind, unit_price=line.unit_price, quantity=line.request.quantity,
+                      discount=discount) for line, discount in zip(lines, discounts, strict=True)],
+        destination.tax, shipping=method.cost if method is not None else None, free_shipping=quote.free_shipping)
 
 
 def _shipping_method(quote: domain.ShippingQuote, code: str | None,

@@ -30,6 +30,8 @@ from atelier_common.errors import ValidationFailed
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
 from atelier_common.versions import check_version, version_of
+from atelier_orders import domain
+from atelier_orders import pricing as money
 from atelier_orders import promotion_rules as rules
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import (
@@ -159,7 +161,14 @@ class PromotionQuotes(UseCase[OrdersContext]):
                                     data.code, lines, now=now, live=live)
         if data.strict and quote.code_problem is not None:
             raise_for(quote.code_problem)
-        return quote_read(quote, data.code)
+        # The lines priced with what they save, taxed as the storefront taxes before a destination.
+        storefront = await self.context.storefronts.get(data.storefront)
+        priced = money.price(
+            [money.Line(kind=line.kind, unit_price=line.unit_price, quantity=line.quantity, discount=discount)
+             for line, discount in zip(data.lines, quote.line_discounts, strict=True)],
+            domain.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
+        return {**quote_read(quote, data.code), "tax_amount": priced.tax_amount, "tax_included": priced.tax_included,
+                "total": priced.total}
 
 
 def line_shares(applied: rules.Applied, skus: Sequence[str]) -> list[dict[str, Any]]:

@@ -27,7 +27,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import ORDER_READERS, Principal
-from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS
 from atelier_common.contracts.orders import ReturnLine, ReturnReceived, ReturnRejected, ReturnRequested
 from atelier_common.service import UseCase
 from atelier_orders import domain
@@ -179,9 +178,10 @@ class Returns(UseCase[OrdersContext]):
             line.quantity = received[line.id]
         details = await reload(self.session, order.id)
         others = [r for r in await self.returns.of_order(order.id) if r.id != ret.id]
-        amounts = {line.id: domain.returned_line_amount(_units(line, details), _money(details)) for line in lines}
+        amounts = {line.id: domain.returned_line_amount(_units(line, details)) for line in lines}
         amount = domain.return_amount(
-            [_units(line, details) for line in lines], _money(details), refund_shipping=data.refund_shipping,
+            [_units(line, details) for line in lines], shipping_charged=details.shipping_charged,
+            refund_shipping=data.refund_shipping,
             shipping_refunded=any(r.refund_shipping for r in others if r.status in (R.RECEIVED, R.REFUNDED)),
             refundable=await self._refundable(details, others))
         now = utcnow()
@@ -334,18 +334,8 @@ def _contract_line(line: OrderReturnLine) -> ReturnLine:
                       sku=line.sku, quantity=line.quantity, resaleable=bool(line.restock))
 
 
-def _money(order: OrderDetails) -> domain.OrderMoney:
-    taxable = sum((i.line_total for i in order.items if i.kind not in TAX_INCLUSIVE_KINDS), Decimal("0"))
-    return domain.OrderMoney(subtotal=order.subtotal, tax_amount=order.tax_amount, shipping_cost=order.shipping_cost,
-                             discount=order.discount, total_amount=order.total_amount, taxable_subtotal=taxable)
-
-
 def _units(line: OrderReturnLine, order: OrderDetails) -> domain.ReturnedUnits:
+    """The returned units of an order line, with what the line was charged (its rows' adjustments)."""
     item = next(i for i in order.items if i.id == line.item_id)
-    # Per-line discount amounts by position from the promotions frozen on the order (`discounts[].lines`);
-    # an order without them (placed before promotions) shares its discount in proportion.
-    per_line = domain.line_discounts(order.discounts)
-    if per_line and item.position not in per_line:
-        per_line[item.position] = Decimal("0")  # allocations are given: a line without one had none
-    return domain.ReturnedUnits(line_total=item.line_total, line_quantity=item.quantity, quantity=line.quantity,
-                                taxed=item.kind not in TAX_INCLUSIVE_KINDS, line_discount=per_line.get(item.position))
+    charged = item.line_total - item.discount_amount + (Decimal("0") if item.tax_inclusive else item.tax_amount)
+    return domain.ReturnedUnits(line_charged=charged, line_quantity=item.quantity, quantity=line.quantity)

@@ -1,7 +1,8 @@
-"""What shipping an address would cost (#56): the caller's cart priced for a destination by every
-method its zone offers, with the tax and the total the order would have. The rule is placement's
-own (`PlacementService._shipping_quote`, `domain.compute_totals`), so the total shown for a method
-is what `POST /orders` charges with that method and an address there."""
+"""What shipping an address would cost: the caller's cart priced for a destination by every method
+its zone offers, with its promotions (its code and the automatic ones), the tax and the total the
+order would have. Each method is priced by placement's own function (`placing.price_order`, on
+`pricing.price`), so the total shown for a method is what `POST /orders` charges with that method
+and an address there."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 from atelier_common.contracts.identity import Storefront
 from atelier_common.money import quantize
 from atelier_orders import domain
-from atelier_orders.service.placing import Buyer, PlacementService
+from atelier_orders.service.placing import Buyer, PlacementService, basket_line, price_order
+from atelier_orders.service.promotions import Customer
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,24 @@ class ShippingOptionsService(PlacementService):
         """The buyer's cart on `storefront` sent to `country` / `region`: each method of the zone
         with its cost and the order's tax and total (none when the storefront does not ship there);
         a cart with nothing to ship has one option, without a code, at no cost."""
-        lines = await self._priced(await self._cart_lines(buyer, storefront), storefront)
+        lines = await self._priced(await self._cart_lines(buyer, storefront), storefront, buyer.customer_group)
         currency = self._one_currency(lines, storefront)
         ships = domain.requires_shipping(line.product.kind for line in lines)
-        quote = self._shipping_quote(storefront, lines, {"country": country, "state": region})
-        choices = quote.options if ships else (domain.ShippingOption(code=None, name=None, cost=Decimal("0")),)
-        priced = [(line.product.kind, line.unit_price, line.request.quantity) for line in lines]
+        # What the order would save: the cart's code (left out when it no longer applies, as the
+        # cart then shows it) and the automatic promotions.
+        promotions = await self.promotions.quote(
+            storefront.slug, Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=buyer.email),
+            self.cart_code, [basket_line(line) for line in lines])
+        quote = self._shipping_quote(storefront, lines, {"country": country, "state": region}, promotions)
         options = []
-        for choice in choices:
-            totals = domain.compute_totals(priced, tax_rate=quote.tax_rate, tax_inclusive_kinds=quote.tax_inclusive_kinds,
-                                           shipping_cost=choice.cost, ships=ships)
-            options.append(PricedOption(code=choice.code, id=choice.id, name=choice.name,
-                                        shipping_cost=totals.shipping_cost,
-                                        tax_amount=totals.tax_amount, discount=totals.discount,
-                                        total_amount=totals.total_amount))
-        subtotal = quantize(sum((domain.line_total(price, qty) for _, price, qty in priced), Decimal("0")))
+        for choice in quote.options if ships else (None,):
+            priced = price_order(lines, promotions, quote, choice)
+            options.append(PricedOption(code=choice.code if choice else None, id=choice.id if choice else None,
+                                        name=choice.name if choice else None, shipping_cost=priced.shipping_cost,
+                                        tax_amount=priced.tax_amount, discount=priced.discount,
+                                        total_amount=priced.total))
+        subtotal = quantize(sum((domain.line_total(line.unit_price, line.request.quantity) for line in lines),
+                                Decimal("0")))
         return ShippingOptions(country=country, region=region, zone=quote.zone.code if quote.zone else None,
                                zone_name=quote.zone.name if quote.zone else None, tax_rate=quote.tax_rate,
                                currency=currency, subtotal=subtotal, ships=ships, options=options)
@@ -75,5 +80,5 @@ class ShippingOptionsService(PlacementService):
             country, region = address.get("country"), address.get("state")
         options = await self.options(buyer, storefront, country=country or "", region=region)
         return [{"id": option.id, "name": option.name, "price": option.shipping_cost,
-                 "tax_amount": option.tax_amount, "total_amount": option.total_amount}
+                 "tax_amount": option.tax_amount, "discount": option.discount, "total_amount": option.total_amount}
                 for option in options.options]

@@ -1,0 +1,138 @@
+"""Tax as tax offices apply it, through the gateway in both modes: the total `GET /shipping-methods`
+lists for a method is the total `POST /orders` charges (an automatic promotion lowering the taxed
+base and deciding the free-over threshold), shipping taxed with the goods where the zone says so,
+and a tax-inclusive zone reporting the tax its prices hold (docs/api.md#money-and-tax)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from infra.journeys import customer, poll, staff
+
+pytestmark = pytest.mark.e2e
+
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "King",
+           "street_address": "1 Main Street", "postal_code": "90001", "city": "Somewhere",
+           "phone": "+12135550100", "email": "ada@example.com"}
+ZONES: list[dict[str, Any]] = [
+    # California: 7.25 % on the goods, shipping untaxed; standard free over 75.00.
+    {"code": "california", "name": "California", "regions": ["US-CA"], "tax_rate": "0.0725", "shipping_taxed": False,
+     "methods": [{"code": "standard", "name": "Standard", "amount": "5.95", "free_over": "75"}]},
+    # France: 20 % VAT on the goods and, by default, on shipping.
+    {"code": "france", "name": "France", "countries": ["FR"], "tax_rate": "0.20",
+     "methods": [{"code": "colissimo", "name": "Colissimo", "amount": "5.00"}]},
+    # Germany here: prices include 7.25 %; shipping free.
+    {"code": "inclusive", "name": "Inclusive", "countries": ["DE"], "tax_rate": "0.0725", "tax_inclusive": True,
+     "methods": [{"code": "free", "name": "Free", "amount": "0.00"}]},
+]
+
+
+class Shop:
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        self.api = api
+        self.slug = f"tax-{uuid.uuid4().hex[:8]}"
+        self.on = {"X-Atelier-Storefront": self.slug}
+        self.product: dict[str, Any] = {}
+
+    async def create(self) -> Shop:
+        as_staff = await staff(self.api)
+        origin = f"https://{self.slug}.example"
+        r = await self.api.post("/api/v1/storefronts", headers=as_staff, json={
+            "slug": self.slug, "name": "Taxed", "origins": [origin], "frontend_url": origin, "currency": "USD",
+            "tax": {"rate": "0.10", "inclusive": False}, "sells": ["physical"], "shipping_zones": ZONES})
+        assert r.status_code == 201, r.text
+        r = await self.api.post("/api/v1/products", headers=as_staff, json={
+            "name": f"Lamp {self.slug}", "sku": f"LAMP-{self.slug}", "price": "40.00", "currency": "USD",
+            "stock_quantity": 50, "kind": "physical", "storefronts": [self.slug]})
+        assert r.status_code == 201, r.text
+        self.product = r.json()
+        # 10 % off every order of 60.00 or more, without a code.
+        r = await self.api.post("/api/v1/staff/promotions", headers=as_staff, json={
+            "storefront": self.slug, "name": "Ten off", "kind": "percentage", "value": "10", "min_subtotal": "60"})
+        assert r.status_code == 201, r.text
+        return self
+
+    async def buyer(self, quantity: int, **address: str) -> tuple[dict[str, str], str]:
+        auth = {**await customer(self.api), **self.on}
+
+        async def added() -> bool:  # the storefront and its product reach cart (an event away, distributed)
+            r = await self.api.post("/api/v1/cart/items", headers=auth,
+                                    json={"product_id": self.product["id"], "quantity": quantity})
+            return r.status_code == 201
+        await poll(added, timeout=60, message=f"the product added to a cart of {self.slug}")
+        r = await self.api.post("/api/v1/addresses", headers=auth, json={**ADDRESS, **address})
+        assert r.status_code == 201, r.text
+        return auth, r.json()["id"]
+
+    async def listed(self, auth: dict[str, str], address_id: str, zone_method: str) -> dict[str, Any]:
+        """The one method listed at the address, once orders knows the storefront's zones."""
+        async def ready() -> dict[str, Any] | None:
+            r = await self.api.get("/api/v1/shipping-methods", headers=auth, params={"address_id": address_id})
+            body = r.json() if r.status_code == 200 else []
+            return body[0] if len(body) == 1 and body[0]["name"] == zone_method else None
+        found: dict[str, Any] = await poll(ready, timeout=60, message=f"{zone_method} listed")
+        return found
+
+    async def order(self, auth: dict[str, str], address_id: str, method: dict[str, Any]) -> dict[str, Any]:
+        r = await self.api.post("/api/v1/orders", headers=auth, json={
+            "shipping_address_id": address_id, "shipping_method_id": method["id"],
+            "expected_total": method["total_amount"]})
+        assert r.status_code == 201, r.text
+        order: dict[str, Any] = r.json()
+        return order
+
+
+def _money(order: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(order[k] for k in ("subtotal", "discount", "shipping_cost", "tax_amount", "tax_included",
+                                    "total_amount"))
+
+
+async def test_the_total_listed_for_a_method_is_the_total_charged(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, address = await shop.buyer(2, country="US", state="CA")
+    # 2 × 40.00 = 80.00, less 10 % = 72.00: below the 75.00 free-over, so standard costs 5.95; tax
+    # 7.25 % on 72.00 = 5.22 (not on 80.00), shipping untaxed: 83.17.
+    method = await shop.listed(auth, address, "Standard")
+    assert (method["price"], method["discount"], method["tax_amount"], method["total_amount"]) == (
+        "5.95", "8.00", "5.22", "83.17")
+    order = await shop.order(auth, address, method)
+    assert _money(order) == ("80.00", "8.00", "5.95", "5.22", "0.00", "83.17")
+    assert [(i["discount_amount"], i["tax_amount"], i["tax_rate"]) for i in order["items"]] == [
+        ("8.00", "5.22", "0.0725")]
+
+
+async def test_a_total_other_than_the_one_shown_is_refused_and_nothing_is_written(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, address = await shop.buyer(2, country="US", state="CA")
+    method = await shop.listed(auth, address, "Standard")
+    r = await api.post("/api/v1/orders", headers=auth, json={
+        "shipping_address_id": address, "shipping_method_id": method["id"], "expected_total": "85.80"})
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert (error["code"], error["details"]) == ("PRICE_CHANGED", {"shown_total": "85.80", "current_total": "83.17"})
+    assert (await api.get("/api/v1/orders", headers=auth)).json()["results"] == []
+
+
+async def test_shipping_is_taxed_with_the_goods_where_the_zone_says(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, address = await shop.buyer(1, country="FR")
+    # 40.00 (below the promotion's minimum) + 5.00 shipping, both at 20 %: 9.00.
+    method = await shop.listed(auth, address, "Colissimo")
+    assert (method["tax_amount"], method["total_amount"]) == ("9.00", "54.00")
+    order = await shop.order(auth, address, method)
+    assert _money(order) == ("40.00", "0.00", "5.00", "9.00", "0.00", "54.00")
+    assert order["shipping_tax"] == "1.00"
+
+
+async def test_a_tax_inclusive_zone_reports_the_tax_its_prices_hold(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, address = await shop.buyer(1, country="DE")
+    # 40.00 with 7.25 % included: 40 × 0.0725 / 1.0725 = 2.70, nothing added.
+    method = await shop.listed(auth, address, "Free")
+    assert (method["tax_amount"], method["total_amount"]) == ("2.70", "40.00")
+    order = await shop.order(auth, address, method)
+    assert _money(order) == ("40.00", "0.00", "0.00", "2.70", "2.70", "40.00")
+    assert order["items"][0]["tax_inclusive"] is True
