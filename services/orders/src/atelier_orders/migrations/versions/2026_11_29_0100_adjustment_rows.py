@@ -32,17 +32,17 @@ def _money(name: str) -> sa.Column:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("order_item") as batch:
-        batch.add_column(_money("discount_amount"))
-        batch.add_column(sa.Column("tax_rate", sa.Numeric(7, 6), nullable=False, server_default=sa.text("0")))
-        batch.add_column(_money("tax_amount"))
-        batch.add_column(sa.Column("tax_inclusive", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("customer_order") as batch:
-        batch.add_column(_money("tax_included"))
-        batch.add_column(_money("shipping_discount"))
-        batch.add_column(_money("shipping_tax"))
-        batch.add_column(sa.Column("shipping_tax_inclusive", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # Plain ADD COLUMNs (each with a constant default): a batch would reflect and rebuild the tables
+    # on SQLite, losing customer_order's expression index.
+    op.add_column("order_item", _money("discount_amount"))
+    op.add_column("order_item", sa.Column("tax_rate", sa.Numeric(7, 6), nullable=False, server_default=sa.text("0")))
+    op.add_column("order_item", _money("tax_amount"))
+    op.add_column("order_item", sa.Column("tax_inclusive", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("customer_order", _money("tax_included"))
+    op.add_column("customer_order", _money("shipping_discount"))
+    op.add_column("customer_order", _money("shipping_tax"))
+    op.add_column("customer_order", sa.Column("shipping_tax_inclusive", sa.Boolean(), nullable=False,
+                                              server_default=sa.false()))
     _fill()
 
 
