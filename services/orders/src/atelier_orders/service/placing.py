@@ -162,6 +162,7 @@ class PlacementService(UseCase[OrdersContext]):
             status=OrderStatus.PENDING.value, currency=currency, subtotal=totals.subtotal,
             tax_amount=totals.tax_amount, shipping_cost=totals.shipping_cost, discount=totals.discount,
             total_amount=totals.total_amount, shipping_address=shipping, billing_address=billing,
+            buyer_tax_number=data.buyer_tax_number,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
