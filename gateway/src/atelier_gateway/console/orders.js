@@ -48,7 +48,9 @@ export async function orderDetail(root, ctx) {
     ["Total", money(order.total_amount, order.currency)]]));
   root.append(h("h2", {}, "Addresses"), facts([
     ["Ship to", address(order.shipping_address, "shipping-address")],
-    ["Bill to", address(order.billing_address, "billing-address")]]));
+    ["Bill to", address(order.billing_address, "billing-address")],
+    // A business buyer's tax number, as given with the order (printed on its invoice).
+    ...(order.buyer_tax_number ? [["Buyer's tax number", h("span", { id: "buyer-tax-number" }, order.buyer_tax_number)]] : [])]));
   root.append(h("h2", {}, "Lines"), table("Order lines", [
     { label: "Item", value: (i) => i.variant_name ? `${i.name} (${i.variant_name})` : i.name },
     { label: "SKU", value: (i) => i.sku }, { label: "Kind", value: (i) => i.kind },

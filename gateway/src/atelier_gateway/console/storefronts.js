@@ -1,6 +1,7 @@
 // Storefronts (the admin's; identity's /api/v1/storefronts): the list, a new one, and each one's
 // settings: origins (the sites CORS lets in), currency, tax, mail sender, frontend links, compat
-// profile and its policies (contracts.identity.StorefrontPolicies), and its shipping zones.
+// profile and its policies (contracts.identity.StorefrontPolicies), the seller's legal details its
+// invoices print (contracts.identity.StorefrontLegal), and its shipping zones.
 
 import { ApiError, call, get, schemaHas } from "./api.js";
 import { V1 } from "./pages.js";
@@ -24,6 +25,8 @@ const POLICIES = [
   ["tracking_number_required", "Orders ship with a tracking number", "tristate"],
 ];
 const TRISTATE = [["", "The install's setting"], ["true", "yes"], ["false", "no"]];
+// StorefrontLegal's fields, as the form names them; all empty: no legal details (invoices name the storefront).
+const LEGAL = ["legal_name", "legal_address", "legal_tax_number", "legal_registration_number", "legal_email"];
 
 const words = (text) => (text || "").split(/[\s,]+/).filter(Boolean);
 
@@ -62,11 +65,33 @@ function policyValue([name, , kind], values) {
   return kind === "tristate" ? raw === "true" : raw;
 }
 
+// The seller on the storefront's invoices and credit notes: its legal name, address (one line each), tax number.
+function legalFields(legal) {
+  return [
+    { name: "legal_name", label: "Legal name, as invoices name the seller (empty: the storefront's name)", value: legal.name ?? "",
+      placeholder: "Atelier Trading Ltd" },
+    { name: "legal_address", label: "Legal address, one line each", type: "textarea", rows: 4, value: (legal.address || []).join("\n") },
+    { name: "legal_tax_number", label: "Seller's tax or VAT number", value: legal.tax_number ?? "", placeholder: "GB123456789" },
+    { name: "legal_registration_number", label: "Company registration number", value: legal.registration_number ?? "" },
+    { name: "legal_email", label: "Seller's email on invoices", type: "email", value: legal.email ?? "" },
+  ];
+}
+
+// The `legal` block of the form's values: null when every legal field is empty (none printed).
+function legalValue(values) {
+  const text = (name) => (values[name] || "").trim();
+  const address = (values.legal_address || "").split("\n").map((line) => line.trim()).filter(Boolean);
+  if (!LEGAL.some((name) => text(name))) return null;
+  return { name: text("legal_name"), address, tax_number: text("legal_tax_number") || null,
+           registration_number: text("legal_registration_number") || null, email: text("legal_email") || null };
+}
+
 async function storefrontPage(root, ctx, slug) {
   const s = slug ? await get(`${V1}/storefronts/${encodeURIComponent(slug)}`) : null;
   // identity may not take `policies` yet on this platform: then the form leaves them out (the
   // fields show once the platform's schema says it does).
   const policies = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "policies");
+  const legal = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "legal");
   root.append(h("p", {}, link("#/storefronts", "← Storefronts")), h("h1", {}, s ? `Storefront ${s.name}` : "New storefront"));
   const tax = (s && s.tax) || {};
   const paths = (s && s.link_paths) || {};
@@ -87,6 +112,7 @@ async function storefrontPage(root, ctx, slug) {
     ...KINDS.map((k) => ({ name: `sells_${k}`, label: `Sells ${k.replace("_", " ")}`, type: "checkbox", checked: s ? s.sells.includes(k) : true })),
     { name: "verified_email_optional", label: "No verified email needed", type: "checkbox", checked: !!(s && s.verified_email_optional) },
     ...POLICIES.map((p) => policyField(p, s && s.policies ? s.policies[p[0]] : null)),
+    ...legalFields((s && s.legal) || {}),
   ];
   const el = form({
     id: "storefront-form", legend: s ? "Settings" : "The new storefront", submit: s ? "Save storefront" : "Add storefront", fields,
@@ -101,6 +127,7 @@ async function storefrontPage(root, ctx, slug) {
         verified_email_optional: values.verified_email_optional,
       };
       if (await policies()) body.policies = Object.fromEntries(POLICIES.map((p) => [p[0], policyValue(p, values)]));
+      if (await legal()) body.legal = legalValue(values);
       if (!s) body.slug = values.slug;
       const saved = s ? await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body })
         : await call("POST", `${V1}/storefronts`, { body });
@@ -113,6 +140,8 @@ async function storefrontPage(root, ctx, slug) {
   root.append(el);
   if (await policies()) for (const field of policyFields) field.hidden = false;
   else root.append(h("p", { class: "muted", id: "no-policies" }, "This platform does not take storefront policies yet."));
+  const legalRows = LEGAL.map((name) => el.querySelector(`[name="${name}"]`).closest(".field"));
+  if (!await legal()) for (const field of legalRows) field.hidden = true;
   if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s, ctx));
 }
 

@@ -177,7 +177,10 @@ function markFields(error, inputs) {
   let first = null;
   // The common format: {"fields": {"amount": ["…"], "query.email": ["…"]}}
   for (const [loc, messages] of Object.entries(error.details.fields || {})) {
-    const input = inputs[loc.split(".").pop()];
+    // A form may name an input by the path joined with "_" (legal.address.1: `legal_address`), else by its last part.
+    const parts = loc.split(".");
+    const joined = parts.map((_, i) => parts.slice(0, parts.length - i).join("_")).slice(0, -1).find((name) => inputs[name]);
+    const input = inputs[joined] || inputs[parts[parts.length - 1]];
     // A field inside a structured one (shipping_zones.0.methods.1.amount): its input, with the path.
     const outer = input ? null : inputs[loc.split(".")[0]];
     if (input) { fieldError(input, [].concat(messages).join(" ")); first = first || input; }

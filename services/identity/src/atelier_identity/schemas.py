@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -24,7 +25,13 @@ from pydantic import (
     model_validator,
 )
 
-from atelier_common.contracts.identity import ALL_KINDS, EVERY_COUNTRY, Storefront
+from atelier_common.contracts.identity import (
+    ALL_KINDS,
+    EVERY_COUNTRY,
+    TAX_NUMBER_MAX_LENGTH,
+    TAX_NUMBER_PATTERN,
+    Storefront,
+)
 from atelier_common.inputs import InputModel
 from atelier_identity import domain, storefronts
 from atelier_identity.currencies import ISO_4217_CURRENCIES
@@ -1038,6 +1045,45 @@ class StorefrontPoliciesIn(Request):
     tracking_number_required: bool | None = None
 
 
+def _one_line(value: str) -> str:
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("One line: no line breaks or control characters")
+    return value
+
+
+def _tax_number(value: str) -> str:
+    if not re.fullmatch(TAX_NUMBER_PATTERN, value):
+        raise ValueError("A tax number has letters, digits, spaces, dashes and dots only")
+    return value
+
+
+LegalLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                      AfterValidator(_one_line)]
+TaxNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TAX_NUMBER_MAX_LENGTH),
+                      AfterValidator(_tax_number)]
+RegistrationNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                               AfterValidator(_one_line)]
+
+
+class StorefrontLegalIn(Request):
+    """The legal entity selling on the storefront, printed on its invoices and credit notes. In a
+    PATCH the block sent replaces the current one whole; null removes it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Atelier Trading Ltd", "address": ["12 Harbour Street", "Leith EH6 6QB", "United Kingdom"],
+        "tax_number": "GB 123 4567 89", "registration_number": "SC123456", "email": "accounts@atelier.example"}]})
+
+    # The registered name, printed as the seller (else the storefront's `name`).
+    name: LegalLine
+    # The registered address, one line each (street, postal code and city, country), printed in order.
+    address: Annotated[list[LegalLine], Field(max_length=6)] = []
+    # The VAT or tax id; null: none printed.
+    tax_number: TaxNumber | None = None
+    # The company registration number, where the law asks invoices to show it.
+    registration_number: RegistrationNumber | None = None
+    email: Annotated[AlertEmail | None, BeforeValidator(_blank_to_none)] = None
+
+
 class StorefrontPasskeyIn(Request):
     rp_id: RpId
     origins: Origins = []
@@ -1076,6 +1122,8 @@ class StorefrontCreate(Request):
     email_optional: bool = False
     # Where it ships, by which methods, and the tax there; none: `tax.shipping_rate` and `tax.rate`.
     shipping_zones: ShippingZones = []
+    # Who sells, as invoices name the seller; none: the storefront's `name` alone.
+    legal: StorefrontLegalIn | None = None
     is_default: bool = False
 
     @field_validator("passkey")
@@ -1130,6 +1178,8 @@ class StorefrontUpdate(Request):
     email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
     # The whole list: what is sent replaces every zone ([] removes them).
     shipping_zones: Annotated[ShippingZones | None, AfterValidator(_not_null)] = None
+    # The whole block: what is sent replaces the current one; null removes it.
+    legal: StorefrontLegalIn | None = None
     is_default: Annotated[bool | None, AfterValidator(_not_null)] = None
 
 
@@ -1153,6 +1203,8 @@ class StorefrontRead(Storefront):
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
           "passkey_signup_signs_in": None, "low_stock_threshold": None, "alert_emails": [],
             "tracking_number_required": None},
+         "legal": {"name": "Fox Prints GmbH", "address": ["Hafenstraße 12", "20457 Hamburg", "Germany"],
+          "tax_number": "DE123456789", "registration_number": "HRB 123456", "email": "accounts@prints.example.com"},
          "is_default": False, "revision": 1795659340609926}]})
 
 

@@ -28,24 +28,40 @@ _CREDITED = ((152, 28), ("LEFT", "RIGHT"))
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
-    pdf = _document("Invoice", invoice.number, invoice.seller_name, invoice.issued_at)
+    pdf = _document("Invoice", invoice.number, invoice, invoice.issued_at)
     _facts(pdf, [("Invoice", invoice.number), ("Issued", _day(invoice.issued_at)), ("Order", invoice.order_number)])
     _parties(pdf, invoice)
     rows = [(line["name"] if not line.get("variant_name") else f"{line['name']} ({line['variant_name']})",
              line["sku"], str(line["quantity"]), money_text(Decimal(line["unit_price"]), invoice.currency),
              money_text(Decimal(line["line_total"]), invoice.currency)) for line in invoice.lines]
     _table(pdf, _LINES, ("Item", "SKU", "Qty", "Unit price", "Amount"), rows)
-    tax = "Tax" if invoice.tax_rate is None else f"Tax ({percent(invoice.tax_rate)})"
     shipping = "Shipping" if not invoice.shipping_method_name else f"Shipping ({invoice.shipping_method_name})"
-    totals = [("Subtotal", invoice.subtotal), (tax, invoice.tax_amount), (shipping, invoice.shipping_cost)]
+    totals = [("Subtotal", invoice.subtotal)]
     if invoice.discount:
         totals.append(("Discount", -invoice.discount))
+    totals.append((shipping, invoice.shipping_cost))
+    totals += _taxes(invoice)
     _totals(pdf, totals, ("Total paid", invoice.total_amount), invoice.currency)
     return bytes(pdf.output())
 
 
+def _taxes(invoice: Invoice) -> list[tuple[str, Decimal]]:
+    """The tax per rate (`Invoice.taxes`): "VAT 20 % on 41.00", or "… included in 40.00" for a tax
+    the prices hold (shown, not added). An invoice issued before the rates were kept: one line."""
+    if not invoice.taxes:
+        return [("Tax" if invoice.tax_rate is None else f"Tax ({percent(invoice.tax_rate)})", invoice.tax_amount)]
+    rows = []
+    for group in invoice.taxes:
+        rate, base = Decimal(group["rate"]), money_text(Decimal(group["base"]), invoice.currency)
+        if rate == 0:
+            continue
+        label = f"Tax {percent(rate)} included in {base}" if group["inclusive"] else f"Tax {percent(rate)} on {base}"
+        rows.append((label, Decimal(group["tax"])))
+    return rows or [("Tax", invoice.tax_amount)]
+
+
 def credit_note_pdf(note: CreditNote, invoice: Invoice) -> bytes:
-    pdf = _document("Credit note", note.number, invoice.seller_name, note.issued_at)
+    pdf = _document("Credit note", note.number, invoice, note.issued_at)
     _facts(pdf, [("Credit note", note.number), ("Issued", _day(note.issued_at)),
                  ("Credits invoice", f"{invoice.number} of {_day(invoice.issued_at)}"),
                  ("Order", invoice.order_number)])
@@ -56,11 +72,13 @@ def credit_note_pdf(note: CreditNote, invoice: Invoice) -> bytes:
     return bytes(pdf.output())
 
 
-def _document(kind: str, number: str, seller: str, issued_at: datetime) -> FPDF:
+def _document(kind: str, number: str, invoice: Invoice, issued_at: datetime) -> FPDF:
+    """A page headed by the document's kind and the seller as the invoice snapshotted it: its name,
+    then its address, tax number, registration number and email where it had them."""
     pdf = FPDF(format="A4")
     pdf.set_title(number)
     pdf.set_subject(f"{kind} {number}")
-    pdf.set_author(seller)
+    pdf.set_author(invoice.seller_name)
     pdf.set_creator("Atelier")
     pdf.set_creation_date(issued_at)
     pdf.add_font(FAMILY, "", FONTS / "DejaVuSans.ttf")
@@ -70,9 +88,24 @@ def _document(kind: str, number: str, seller: str, issued_at: datetime) -> FPDF:
     pdf.set_font(FAMILY, "B", 20)
     pdf.cell(0, 12, kind, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 12)
-    pdf.cell(0, 7, seller, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, invoice.seller_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    details = _seller_details(invoice)
+    if details:
+        pdf.set_font(FAMILY, "", 10)
+        pdf.multi_cell(0, 5, "\n".join(details), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     return pdf
+
+
+def _seller_details(invoice: Invoice) -> list[str]:
+    lines = list(invoice.seller_address or [])
+    if invoice.seller_tax_number:
+        lines.append(f"Tax number: {invoice.seller_tax_number}")
+    if invoice.seller_registration_number:
+        lines.append(f"Registration number: {invoice.seller_registration_number}")
+    if invoice.seller_email:
+        lines.append(invoice.seller_email)
+    return lines
 
 
 def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]]) -> None:
@@ -85,8 +118,11 @@ def _facts(pdf: FPDF, facts: Sequence[tuple[str, str]]) -> None:
 
 
 def _parties(pdf: FPDF, invoice: Invoice) -> None:
-    """Who bought: the billing address (else the shipping one) and the email; where it was shipped."""
+    """Who bought: the billing address (else the shipping one), a business's tax number and the
+    email; where it was shipped."""
     bill_to = address_lines(invoice.billing_address or invoice.shipping_address)
+    if invoice.buyer_tax_number:
+        bill_to.append(f"Tax number: {invoice.buyer_tax_number}")
     if invoice.email:
         bill_to.append(invoice.email)
     blocks = [("Bill to", bill_to or ["—"])]
@@ -116,7 +152,7 @@ def _table(pdf: FPDF, columns: tuple[tuple[int, ...], tuple[str, ...]], heading:
 
 
 def _totals(pdf: FPDF, lines: Sequence[tuple[str, Decimal]], total: tuple[str, Decimal], currency: str) -> None:
-    label_width, value_width = 50, 40
+    label_width, value_width = 80, 40
     left = pdf.w - pdf.r_margin - label_width - value_width
     for (label, amount), bold in [*((line, False) for line in lines), (total, True)]:
         pdf.set_x(left)

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
 from atelier_common.columns import UtcDateTime, json_field, utcnow
-from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT, TAX_NUMBER_MAX_LENGTH
 from atelier_common.imports import ImportRefRow
 from atelier_common.owners import OwnerRow, owner_indexes
 from atelier_orders.domain import OrderStatus
@@ -89,6 +89,9 @@ class Order(SQLModel, table=True):
     total_amount: Decimal = _money()
     shipping_address: dict[str, Any] | None = json_field(nullable=True)
     billing_address: dict[str, Any] | None = json_field(nullable=True)
+    # A business buyer's tax or VAT number, as given at checkout (`POST /orders`), printed on the
+    # invoice; None: a consumer, or not given. Cleared when the customer is erased.
+    buyer_tax_number: str | None = Field(default=None, max_length=TAX_NUMBER_MAX_LENGTH)
     tracking_number: str | None = Field(default=None, max_length=100)
     from_cart: bool = False
     # How it ships and the tax applied (#56), as placed: the storefront zone's method (code and
@@ -257,11 +260,19 @@ class Invoice(SQLModel, table=True):
         ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_invoice_order_id"), nullable=False))
     order_number: str = Field(max_length=20)
     storefront: str = Field(max_length=64)
-    # The seller: the storefront's name when the invoice was issued.
+    # The seller when the invoice was issued: the storefront's legal name (`Storefront.legal`), else
+    # its name; its address lines, tax number, registration number and email (None, and no lines:
+    # a storefront without legal details, or an invoice issued before they were kept).
     seller_name: str = Field(max_length=200)
+    seller_address: list[str] | None = json_field(nullable=True)
+    seller_tax_number: str | None = Field(default=None, max_length=TAX_NUMBER_MAX_LENGTH)
+    seller_registration_number: str | None = Field(default=None, max_length=100)
+    seller_email: str | None = Field(default=None, max_length=320)
     email: str | None = Field(default=None, max_length=320)
     billing_address: dict[str, Any] | None = json_field(nullable=True)
     shipping_address: dict[str, Any] | None = json_field(nullable=True)
+    # The order's `buyer_tax_number` (cleared with the buyer's details when the customer is erased).
+    buyer_tax_number: str | None = Field(default=None, max_length=TAX_NUMBER_MAX_LENGTH)
     # [{sku, name, variant_name, kind, quantity, unit_price, line_total}], money as decimal strings.
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False))
@@ -274,6 +285,10 @@ class Invoice(SQLModel, table=True):
     # The order's shipping method's name and tax rate (#56); None: not kept for the order.
     shipping_method_name: str | None = Field(default=None, max_length=100)
     tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
+    # The tax per rate, as the order's rows hold it (`domain.tax_breakdown`): [{rate, inclusive, base,
+    # tax}], money as decimal strings; empty on invoices issued before it was kept.
+    taxes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
     issued_at: datetime = _timestamp()
 
 

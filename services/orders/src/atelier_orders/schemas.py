@@ -8,6 +8,7 @@ catalog.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AwareDatetime,
     BaseModel,
@@ -28,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT, TAX_NUMBER_MAX_LENGTH, TAX_NUMBER_PATTERN
 from atelier_common.contracts.orders import Discount
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
@@ -45,6 +47,19 @@ Note = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_
 # A tax rate as a decimal string without trailing zeros: "0.0725" for 7.25 %, as staff wrote it.
 Rate = Annotated[Decimal, PlainSerializer(lambda rate: format(rate.normalize(), "f"), return_type=str,
                                           when_used="json")]
+# A business buyer's tax or VAT number: letters, digits, spaces, dashes and dots (the seller's rule,
+# `contracts.identity.TAX_NUMBER_PATTERN`); blank is none.
+TaxNumber = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=TAX_NUMBER_MAX_LENGTH)]
+
+
+def _tax_number(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not re.fullmatch(TAX_NUMBER_PATTERN, value):
+        raise ValueError("A tax number has letters, digits, spaces, dashes and dots only")
+    return value
+
+
 # A storefront's slug as another service or staff names it (identity decides which exist).
 StorefrontSlug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -127,6 +142,8 @@ class OrderCreate(_Input):
     # The total the cart or `GET /shipping-methods` showed: an order that would charge another is
     # refused (409 PRICE_CHANGED), never charged differently.
     expected_total: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
+    # A business buyer's tax or VAT number, kept on the order and printed on its invoice.
+    buyer_tax_number: Annotated[TaxNumber | None, AfterValidator(_tax_number)] = None
 
     @model_validator(mode="after")
     def _book_lines_have_a_tier(self) -> OrderCreate:
@@ -237,6 +254,7 @@ _ORDER_EXAMPLE: dict[str, Any] = {
                "attributes": {"volume_l": 1, "coverage_sqft": 200}, "book_id": None, "content_type": None,
                "content_id": None}],
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
+    "buyer_tax_number": "GB 987 6543 21",
     "shipping_method": {"id": "3a7c0cc3-1419-5d37-a9ef-5ea198626f1a", "name": "Standard", "price": "5.00"},
     "shipping_zone": "uk", "tax_rate": "0.09", "tax_included": "0.00", "shipping_discount": "0.00",
     "shipping_tax": "0.00",
@@ -358,6 +376,8 @@ class OrderRead(OrderSummaryRead):
     email: str | None
     shipping_address: dict[str, Any] | None
     billing_address: dict[str, Any] | None
+    buyer_tax_number: str | None = Field(default=None, description="the business buyer's tax or VAT number, "
+                                                                     "as given at checkout")
     # How it ships and the tax applied (#56): the zone's method (`shipping_method`, below), the zone,
     # the rate (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing
     # shipped; all null: orders placed before they were kept. The stored code, name and id make the
@@ -501,9 +521,11 @@ _CREDIT_NOTE_EXAMPLE: dict[str, Any] = {
     "reason": "Damaged corner", "issued_at": "2026-11-27T09:30:12.418503Z"}
 _INVOICE_EXAMPLE: dict[str, Any] = {
     "number": "INV-DEFAULT-000042", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
-    "order_number": "ORD-20261126-NNKSU0", "storefront": "default", "seller": {"name": "Atelier"},
+    "order_number": "ORD-20261126-NNKSU0", "storefront": "default",
+    "seller": {"name": "Atelier Trading Ltd", "address": ["12 Harbour Street", "Leith EH6 6QB", "United Kingdom"],
+               "tax_number": "GB123456789", "registration_number": "SC123456", "email": "accounts@atelier.example"},
     "buyer": {"email": "ada.lovelace@example.com", "billing_address": _ADDRESS_EXAMPLE,
-              "shipping_address": _ADDRESS_EXAMPLE},
+              "shipping_address": _ADDRESS_EXAMPLE, "tax_number": "GB 987 6543 21"},
     "lines": [{"sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L", "variant_name": None, "kind": "physical",
                "quantity": 1, "unit_price": "24.99", "line_total": "24.99"}],
     "currency": "USD", "subtotal": "24.99", "tax_amount": "2.25", "shipping_cost": "5.00", "discount": "0.00",
@@ -520,6 +542,20 @@ class InvoiceLineRead(BaseModel):
     quantity: int
     unit_price: Money
     line_total: Money
+    # The line's discount and tax (absent on invoices issued before they were kept).
+    discount_amount: Money = Decimal("0.00")
+    tax_rate: Rate = Decimal("0")
+    tax_amount: Money = Decimal("0.00")
+    tax_inclusive: bool = False
+
+
+class InvoiceTaxRead(BaseModel):
+    """The tax of one rate: on `base` (lines and shipping after their discounts), added or included."""
+
+    rate: Rate
+    inclusive: bool = Field(description="true: the prices include this tax (nothing was added for it)")
+    base: Money
+    tax: Money
 
 
 class CreditNoteRead(_Read):
@@ -553,13 +589,20 @@ class CreditNoteLink(BaseModel):
 
 
 class SellerRead(BaseModel):
-    name: str = Field(description="the storefront's name when the invoice was issued")
+    """Who sold, as the storefront's legal details said when the invoice was issued."""
+
+    name: str = Field(description="the storefront's legal name when the invoice was issued, else its name")
+    address: list[str] = Field(default=[], description="the seller's address lines, in print order")
+    tax_number: str | None = Field(default=None, description="the seller's tax or VAT number")
+    registration_number: str | None = Field(default=None, description="the seller's company registration number")
+    email: str | None = None
 
 
 class BuyerRead(BaseModel):
     email: str | None
     billing_address: dict[str, Any] | None
     shipping_address: dict[str, Any] | None
+    tax_number: str | None = Field(default=None, description="the business buyer's tax or VAT number (the order's)")
 
 
 class InvoiceRead(_Read):
@@ -583,6 +626,7 @@ class InvoiceRead(_Read):
     total_amount: Money
     shipping_method_name: str | None = Field(default=None, description="the order's shipping method (#56)")
     tax_rate: Rate | None = Field(default=None, description="the tax rate applied, 0.0725 for 7.25 %")
+    taxes: list[InvoiceTaxRead] = Field(default=[], description="the tax per rate, added or included")
     issued_at: datetime
     credited: Money = Field(description="the credit notes' total so far")
     credit_notes: list[CreditNoteRead]
@@ -593,10 +637,13 @@ class InvoiceRead(_Read):
         return cls.model_validate({
             **{name: getattr(invoice, name) for name in (
                 "number", "order_id", "order_number", "storefront", "lines", "currency", "subtotal", "tax_amount",
-                "shipping_cost", "discount", "total_amount", "shipping_method_name", "tax_rate", "issued_at")},
-            "seller": {"name": invoice.seller_name},
+                "shipping_cost", "discount", "total_amount", "shipping_method_name", "tax_rate", "taxes",
+                "issued_at")},
+            "seller": {"name": invoice.seller_name, "address": invoice.seller_address or [],
+                       "tax_number": invoice.seller_tax_number,
+                       "registration_number": invoice.seller_registration_number, "email": invoice.seller_email},
             "buyer": {"email": invoice.email, "billing_address": invoice.billing_address,
-                      "shipping_address": invoice.shipping_address},
+                      "shipping_address": invoice.shipping_address, "tax_number": invoice.buyer_tax_number},
             "credited": sum((note.amount for note in credit_notes), Decimal("0")),
             "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in credit_notes]})
 

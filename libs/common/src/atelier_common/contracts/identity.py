@@ -255,6 +255,26 @@ class StorefrontPolicies(ContractModel):
     tracking_number_required: bool | None = None
 
 
+# -- The seller's legal details (docs/storefronts.md#legal-details): what an invoice prints ------------
+
+# A tax or VAT number as a business writes it (the seller's in `StorefrontLegal`, a buyer's on an
+# order): letters, digits, spaces, dashes and dots, starting with a letter or a digit.
+TAX_NUMBER_MAX_LENGTH = 40
+TAX_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .\-]*$"
+
+
+class StorefrontLegal(ContractModel):
+    """The legal entity that sells on a storefront, as its invoices and credit notes name it.
+    `address` is its lines in print order (street, postal code and city, country): an invoice
+    prints them one under the other, and no reader has to split a text."""
+
+    name: str
+    address: list[str] = []
+    tax_number: str | None = None
+    registration_number: str | None = None
+    email: str | None = None
+
+
 class Storefront(ContractModel):
     """One brand sold through the platform (Saleor's channel, Medusa's sales channel), as every
     service reads it. `revision` grows with each change, so copies apply events in any order."""
@@ -286,6 +306,9 @@ class Storefront(ContractModel):
     # Where it ships and the tax there (docs/storefronts.md#shipping-zones); none: one flat
     # `tax.shipping_rate` (else orders' `shipping_cost`) everywhere, and `tax.rate`.
     shipping_zones: list[ShippingZone] = []
+    # Who sells, as invoices name the seller (docs/storefronts.md#legal-details); None: the
+    # storefront's `name` alone.
+    legal: StorefrontLegal | None = None
     is_default: bool = False
     revision: int = 0
 

@@ -44,6 +44,17 @@ log = logging.getLogger("atelier.orders.invoices")
 
 
 @dataclass(frozen=True)
+class Seller:
+    """Who sells, as an invoice snapshots it (`Storefront.legal`, else the storefront's name)."""
+
+    name: str
+    address: list[str] | None = None
+    tax_number: str | None = None
+    registration_number: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class Refund:
     """A refund of an order's payment, as payments announced it (`payment.refunded`)."""
 
@@ -76,11 +87,14 @@ class Invoicing(UseCase[OrdersContext]):
                                         await self.invoices.next_number(order.storefront, DocumentKind.INVOICE))
         invoice = Invoice(
             number=number, order_id=order.id, order_number=order.order_number, storefront=order.storefront,
-            seller_name=seller, email=details.email, billing_address=details.billing_address,
-            shipping_address=details.shipping_address, lines=domain.invoice_lines(details.items),
+            seller_name=seller.name, seller_address=seller.address, seller_tax_number=seller.tax_number,
+            seller_registration_number=seller.registration_number, seller_email=seller.email,
+            email=details.email, billing_address=details.billing_address,
+            shipping_address=details.shipping_address, buyer_tax_number=details.buyer_tax_number, lines=domain.invoice_lines(details.items),
             currency=details.currency, subtotal=details.subtotal, tax_amount=details.tax_amount,
             shipping_cost=details.shipping_cost, discount=details.discount, total_amount=details.total_amount,
-            shipping_method_name=details.shipping_method_name, tax_rate=details.tax_rate, issued_at=now)
+            shipping_method_name=details.shipping_method_name, tax_rate=details.tax_rate,
+            taxes=domain.tax_breakdown(details), issued_at=now)
         await self.invoices.insert_invoice(invoice.model_dump())
         await outbox.add(self.session, InvoiceIssued(
             storefront=order.storefront, invoice_id=invoice.id, number=number, order_id=order.id,
@@ -123,12 +137,18 @@ class Invoicing(UseCase[OrdersContext]):
             currency=note.currency, reason=note.reason, issued_at=now))
         log.info("credit note %s issued for invoice %s", number, invoice.number)
 
-    async def _seller(self, slug: str) -> str:
-        """The storefront's name, as the invoice names the seller (one deleted since: its slug)."""
+    async def _seller(self, slug: str) -> Seller:
+        """The seller as the invoice names it: the storefront's legal details, else its name alone
+        (a storefront deleted since: its slug)."""
         try:
-            return (await self.context.storefronts.get(slug)).name
+            storefront = await self.context.storefronts.get(slug)
         except UnknownStorefront:
-            return slug
+            return Seller(name=slug)
+        legal = storefront.legal
+        if legal is None:
+            return Seller(name=storefront.name)
+        return Seller(name=legal.name, address=list(legal.address) or None, tax_number=legal.tax_number,
+                      registration_number=legal.registration_number, email=legal.email)
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,13 @@ class OwnershipService(UseCase[OrdersContext]):
             order.email = None
             order.shipping_address = domain.anonymised_address(order.shipping_address)
             order.billing_address = domain.anonymised_address(order.billing_address)
+            # A sole trader's tax number names the person.
+            order.buyer_tax_number = None
             order.updated_at = now
         await PromotionRepository(self.session).forget_emails([order.id for order in orders])
         for invoice in await InvoiceRepository(self.session).lock_invoices_of([order.id for order in orders]):
             invoice.email = None
             invoice.billing_address = domain.anonymised_address(invoice.billing_address)
             invoice.shipping_address = domain.anonymised_address(invoice.shipping_address)
+            invoice.buyer_tax_number = None
         return len(orders)

@@ -164,7 +164,7 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_discount=priced.shipping.discount if priced.shipping else quantize(0),
             shipping_tax=priced.shipping_tax,
             shipping_tax_inclusive=priced.shipping.tax_inclusive if priced.shipping else False,
-            shipping_address=shipping, billing_address=billing,
+            shipping_address=shipping, billing_address=billing, buyer_tax_number=data.buyer_tax_number,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
