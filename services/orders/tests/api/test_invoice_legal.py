@@ -18,6 +18,7 @@ from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, assert_error
 from ..events.test_saga import paid
+from .test_invoices import _invoice
 
 LEGAL = StorefrontLegal(name="Atelier Trading Ltd", address=["12 Harbour Street", "Leith EH6 6QB", "United Kingdom"],
                         tax_number="GB123456789", registration_number="SC123456", email="accounts@b.example")
@@ -31,14 +32,6 @@ async def _order(customer: Customer, platform: FakePlatform, **body: Any) -> dic
     lamp = platform.product(price="30.00", name="Stone lamp", currency="EUR", sku=f"LAMP-{uuid.uuid4().hex[:6]}")
     return await customer.placed(items=[{"product_id": lamp["id"]}],
                                  shipping_address_id=platform.address(customer.owner_id), **body)
-
-
-async def _invoice(customer: Customer, order_id: str) -> dict[str, Any]:
-    response = await customer.client.get(f"/api/v1/orders/{order_id}/invoice",
-                                         headers={**customer.headers, "Accept": "application/json"})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def _pdf(customer: Customer, path: str) -> str:
