@@ -1,7 +1,9 @@
 """Tax as tax offices apply it, through the gateway in both modes: the total `GET /shipping-methods`
 lists for a method is the total `POST /orders` charges (an automatic promotion lowering the taxed
 base and deciding the free-over threshold), shipping taxed with the goods where the zone says so,
-and a tax-inclusive zone reporting the tax its prices hold (docs/api.md#money-and-tax)."""
+and a tax-inclusive zone reporting the tax its prices hold (docs/api.md#money-and-tax); and the cart
+as the checkout: sent to an address by a method (`PUT /cart/shipping`), it shows each line's
+discount and tax, shipping and the total `POST /orders` from it then charges."""
 
 from __future__ import annotations
 
@@ -136,3 +138,69 @@ async def test_a_tax_inclusive_zone_reports_the_tax_its_prices_hold(api: httpx.A
     order = await shop.order(auth, address, method)
     assert _money(order) == ("40.00", "0.00", "0.00", "2.70", "2.70", "40.00")
     assert order["items"][0]["tax_inclusive"] is True
+
+
+async def _ship_cart(api: httpx.AsyncClient, auth: dict[str, str], **choice: str) -> dict[str, Any]:
+    """The cart once orders prices it for `choice` (orders learns the storefront's zones an event away)."""
+    async def priced() -> dict[str, Any] | None:
+        r = await api.put("/api/v1/cart/shipping", headers=auth, json=choice)
+        return r.json() if r.status_code == 200 and r.json()["shipping"]["methods"] else None
+    cart: dict[str, Any] = await poll(priced, timeout=60, message=f"the cart priced for {choice}")
+    return cart
+
+
+async def test_the_cart_shows_what_its_order_charges(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, address = await shop.buyer(2, country="US", state="CA")
+    cart = await _ship_cart(api, auth, address_id=address)
+    # As `GET /shipping-methods` lists it: 72.00 after 10 %, 5.95 shipping untaxed, 5.22 tax.
+    assert (cart["subtotal"], cart["discount_total"], cart["tax_amount"], cart["total"]) == (
+        "80.00", "8.00", "5.22", "83.17")
+    [line] = cart["items"]
+    assert (line["discount"], line["tax_rate"], line["tax_amount"]) == ("8.00", "0.0725", "5.22")
+    shipping = cart["shipping"]
+    assert (shipping["address_id"], shipping["country"], shipping["region"], shipping["zone"]) == (
+        address, "US", "CA", "california")
+    assert (shipping["method_name"], shipping["cost"], shipping["tax_amount"], shipping["problem"]) == (
+        "Standard", "5.95", "0.00", None)
+    listed = await shop.listed(auth, address, "Standard")
+    assert shipping["methods"] == [listed] and shipping["method_id"] == listed["id"]
+    # The order names neither address nor method: it ships where the cart does, at the cart's total.
+    r = await api.post("/api/v1/orders", headers=auth, json={"expected_total": cart["total"]})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert _money(order) == ("80.00", "8.00", "5.95", "5.22", "0.00", "83.17")
+    assert (order["shipping_method"]["name"], order["shipping_address"]["postal_code"]) == ("Standard", "90001")
+
+
+async def test_a_destination_before_an_address_then_without_one(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, _ = await shop.buyer(1, country="US", state="CA")
+    # A country to price by, with no address yet: France taxes the goods and the shipping at 20 %.
+    cart = await _ship_cart(api, auth, country="FR")
+    assert (cart["tax_amount"], cart["total"], cart["shipping"]["cost"], cart["shipping"]["tax_amount"]) == (
+        "9.00", "54.00", "5.00", "1.00")
+    assert cart["items"][0]["tax_amount"] == "8.00"
+    # An order still needs an address to ship to.
+    r = await api.post("/api/v1/orders", headers=auth, json={})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "ADDRESS_REQUIRED"), r.text
+    # Forgotten: the storefront's own rate (10 %) and no shipping.
+    r = await api.delete("/api/v1/cart/shipping", headers=auth)
+    assert r.status_code == 200, r.text
+    assert (r.json()["shipping"], r.json()["tax_amount"], r.json()["total"]) == (None, "4.00", "44.00")
+
+
+async def test_a_choice_that_does_not_do_is_refused_and_changes_nothing(api: httpx.AsyncClient) -> None:
+    shop = await Shop(api).create()
+    auth, address = await shop.buyer(1, country="US", state="CA")
+    chosen = await _ship_cart(api, auth, address_id=address)
+    _, someone_elses = await shop.buyer(1, country="FR")
+    refusals = [({"address_id": someone_elses}, 404, "ADDRESS_NOT_FOUND"),
+                ({"country": "JP"}, 400, "SHIPPING_NOT_AVAILABLE"),
+                ({"address_id": address, "method_id": str(uuid.uuid4())}, 400, "SHIPPING_METHOD_UNAVAILABLE"),
+                ({"address_id": address, "country": "FR"}, 400, "VALIDATION_ERROR"),
+                ({}, 400, "VALIDATION_ERROR")]
+    for body, status, code in refusals:
+        r = await api.put("/api/v1/cart/shipping", headers=auth, json=body)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), (body, r.text)
+    assert (await api.get("/api/v1/cart", headers=auth)).json() == chosen

@@ -100,6 +100,10 @@ class FakeOrders:
     codes: dict[str, str] = field(default_factory=dict)
     refusals: dict[str, tuple[int, str]] = field(default_factory=dict)
     asked: list[dict[str, Any]] = field(default_factory=list)
+    # Given a shipping choice: what shipping costs (its total added to the lines'), or orders'
+    # refusal of the choice (status, code).
+    shipping_cost: str = "5.00"
+    shipping_refusal: tuple[int, str] | None = None
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -107,6 +111,8 @@ class FakeOrders:
         @app.post("/internal/promotions/quote")
         async def quote(body: dict[str, Any]) -> Any:
             self.asked.append(body)
+            if (shipping := body.get("shipping")) is not None:
+                return self._shipped(body, shipping)
             code = (body.get("code") or "").lower()
             if code in self.refusals:
                 status, error = self.refusals[code]
@@ -123,6 +129,24 @@ class FakeOrders:
             return {"discount_total": "0.00", "free_shipping": False, "discounts": [], "code_problem": None}
 
         return app
+
+    def _shipped(self, body: dict[str, Any], shipping: dict[str, Any]) -> Any:
+        """The lines at their price, untaxed, plus `shipping_cost` (the cart only shows it)."""
+        where = {k: shipping[k] for k in ("address_id", "country", "region")}
+        if self.shipping_refusal is not None:
+            status, error = self.shipping_refusal
+            if shipping["strict"]:
+                return JSONResponse({"error": {"code": error, "message": "no", "details": {}}}, status_code=status)
+            return {"discounts": [], "shipping": {**where, "problem": {"reason": error, "message": "no"}}}
+        goods = sum((Decimal(line["unit_price"]) * line["quantity"] for line in body["lines"]), Decimal("0"))
+        total = goods + Decimal(self.shipping_cost)
+        method = {"id": shipping["method_id"] or str(uuid.uuid5(uuid.NAMESPACE_DNS, "standard")), "name": "Standard",
+                  "price": self.shipping_cost, "tax_amount": "0.00", "discount": "0.00", "total_amount": str(total)}
+        return {"discounts": [], "tax_amount": "0.00", "tax_included": "0.00", "total": str(total),
+                "lines": [{"discount": "0.00", "tax_rate": "0", "tax_amount": "0.00", "tax_inclusive": False}
+                          for _ in body["lines"]],
+                "shipping": {**where, "zone": "home", "method_id": method["id"], "method_name": "Standard",
+                             "cost": self.shipping_cost, "tax_amount": "0.00", "methods": [method], "problem": None}}
 
 
 @pytest.fixture

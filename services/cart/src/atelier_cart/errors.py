@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from atelier_common.errors import AtelierError
 
 
@@ -53,3 +55,33 @@ class PromotionCodeInvalid(CartError):
 
 class PromotionExhausted(CartError):
     code, status, default_message = "PROMOTION_EXHAUSTED", 409, "This code has been used up"
+
+
+# Orders' word on a shipping choice, passed on as it answered it.
+class AddressNotFound(CartError):
+    code, status, default_message = "ADDRESS_NOT_FOUND", 404, "Address not found"
+
+
+class ShippingUnavailable(CartError):
+    code, status, default_message = "SHIPPING_NOT_AVAILABLE", 400, "This storefront does not ship to that address"
+
+
+class ShippingMethodUnavailable(CartError):
+    code, status, default_message = ("SHIPPING_METHOD_UNAVAILABLE", 400,
+                                     "That shipping method is not offered for this address")
+
+
+class ProductUnavailable(CartError):
+    code, status, default_message = "PRODUCT_UNAVAILABLE", 400, "A product of this cart is not available"
+
+
+_ORDERS_REFUSALS: dict[str, type[CartError]] = {error.code: error for error in (
+    PromotionCodeInvalid, PromotionExhausted, AddressNotFound, ShippingUnavailable, ShippingMethodUnavailable,
+    ProductUnavailable, NotPurchasable, CurrencyMismatch)}
+
+
+def refusal_of(code: str | None, payload: dict[str, Any]) -> CartError:
+    """Orders' 4xx on a code or a shipping choice the customer made, as the cart answers it; one
+    this cart does not know reads as an invalid code (the only refusal orders gave before shipping)."""
+    refusal = _ORDERS_REFUSALS.get(code or "", PromotionCodeInvalid)
+    return refusal(payload.get("message"), details=payload.get("details") or {})

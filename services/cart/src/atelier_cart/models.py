@@ -152,6 +152,22 @@ class CartPromotionCode(SQLModel, table=True):
     applied_at: datetime = _timestamp()
 
 
+class CartShipping(SQLModel, table=True):
+    """Where an owner's cart on a storefront ships, and by which method: one of the owner's
+    addresses (identity's), or a country and region to price by before there is one. Orders prices
+    the cart for it (`POST /internal/promotions/quote`) and `POST /orders` from the cart ships there."""
+
+    __tablename__ = "cart_shipping"
+
+    owner_id: uuid.UUID = Field(primary_key=True)
+    storefront: str = Field(max_length=64, primary_key=True)
+    address_id: uuid.UUID | None = None
+    country: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    method_id: uuid.UUID | None = None
+    chosen_at: datetime = _timestamp()
+
+
 class PromotionWindow(SQLModel, table=True):
     """What the cart knows of orders' promotions (#56), from `promotion.changed`: whether each is
     automatic (no code), active, and when it runs. It only decides whether a cart without a code

@@ -24,18 +24,25 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, delete, exists, or_
+from sqlalchemy import and_, bindparam, delete, exists, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from atelier_cart.errors import PromotionCodeInvalid, PromotionExhausted
+from atelier_cart.checkout import OWNER_SHIPPING, SHIPPING, ShippingChoice
+from atelier_cart.errors import refusal_of
 from atelier_cart.models import CartPromotionCode, PromotionWindow, utcnow
 from atelier_cart.rows import CartLine
 from atelier_common.columns import table_of
-from atelier_common.contracts.orders import Discount, PromotionChanged, PromotionQuote
+from atelier_common.contracts.orders import (
+    CartShippingQuote,
+    Discount,
+    PromotionChanged,
+    PromotionQuote,
+    QuotedLine,
+)
 from atelier_common.db import Statement
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import InternalApi, error_code
@@ -57,6 +64,24 @@ class CartDiscount:
     tax_amount: Decimal | None = None
     tax_included: Decimal | None = None
     total: Decimal | None = None
+    # Each line's discount and tax, as orders priced them (empty: not asked).
+    lines: Sequence[QuotedLine] = ()
+    # Where the cart ships, priced by orders (None: no shipping choice).
+    shipping: CartShippingQuote | None = None
+
+
+@dataclass(frozen=True)
+class CartPricing:
+    """What decides whether orders must price a cart: its code, a live automatic promotion on its
+    storefront, its shipping choice."""
+
+    code: str | None
+    live: bool
+    shipping: ShippingChoice | None
+
+    @property
+    def needs_orders(self) -> bool:
+        return self.code is not None or self.live or self.shipping is not None
 
 
 class OrdersClient:
@@ -64,21 +89,25 @@ class OrdersClient:
         self.internal = internal
 
     async def quote(self, storefront: str, owner_id: uuid.UUID, user_id: uuid.UUID | None, code: str | None,
-                    lines: Sequence[CartLine], *, strict: bool = False) -> CartDiscount:
+                    lines: Sequence[CartLine], *, strict: bool = False, shipping: ShippingChoice | None = None,
+                    strict_shipping: bool = False) -> CartDiscount:
+        """What the lines save and, sent to `shipping`, what their order charges. `strict`: a
+        code that does not apply is orders' 4xx; `strict_shipping`: so is a destination or
+        method that does not do."""
         body: dict[str, Any] = {
             "storefront": storefront, "owner_id": str(owner_id), "user_id": str(user_id) if user_id else None,
             "code": code, "strict": strict,
+            "shipping": shipping.quote_body(strict=strict_shipping) if shipping is not None else None,
             "lines": [{"product_id": str(line.product_id), "variant_id": str(line.variant_id) if line.variant_id
                        else None, "unit_price": str(line.unit_price), "quantity": line.quantity,
                        # A line whose product the read-model lost is taxed like goods: never under-charged.
                        "kind": line.kind or "physical"}
                       for line in lines if line.quantity > 0]}
         response = await self.internal.call("orders", "POST", "/internal/promotions/quote", json=body)
-        if 400 <= response.status_code < 500 and strict:
-            # Orders' own refusal of the code, passed on as it said it.
+        if 400 <= response.status_code < 500 and (strict or strict_shipping):
+            # Orders' own refusal of the code or the destination, passed on as it said it.
             payload = response.json().get("error", {}) if response.content else {}
-            refusal = PromotionExhausted if error_code(response) == PromotionExhausted.code else PromotionCodeInvalid
-            raise refusal(payload.get("message"), details=payload.get("details") or {})
+            raise refusal_of(error_code(response), payload)
         if response.status_code != 200:
             log.error("orders answered %s to a promotion quote: %s", response.status_code, response.text[:300])
             raise ServiceUnavailable("orders is unavailable")
@@ -89,7 +118,8 @@ class OrdersClient:
             raise ServiceUnavailable("orders gave an unexpected answer") from exc
         return CartDiscount(code=code, discount=quote.discount_total, free_shipping=quote.free_shipping,
                             discounts=tuple(quote.discounts), code_problem=quote.code_problem,
-                            tax_amount=quote.tax_amount, tax_included=quote.tax_included, total=quote.total)
+                            tax_amount=quote.tax_amount, tax_included=quote.tax_included, total=quote.total,
+                            lines=tuple(quote.lines), shipping=quote.shipping)
 
 
 # The owner's code on a storefront, read (orders' read of the cart) and removed (an order took it).
@@ -100,7 +130,8 @@ _REMOVE_CODE = Statement(delete(_CODES).where(_OWNER_CODE))
 
 
 def _state() -> Statement:
-    """`PromotionCodes.state`'s one statement, built once."""
+    """`PromotionCodes.state`'s one statement, built once: the code, whether an automatic
+    promotion runs, and the cart's shipping choice (`checkout.py`), if any."""
     storefront: Any = bindparam("storefront_slug")
     now: Any = bindparam("now")
     code = sa_select(_CODES.c.code).where(_OWNER_CODE).scalar_subquery()
@@ -108,7 +139,9 @@ def _state() -> Statement:
         col(PromotionWindow.storefront) == storefront, col(PromotionWindow.automatic), col(PromotionWindow.is_active),
         or_(col(PromotionWindow.starts_at).is_(None), col(PromotionWindow.starts_at) <= now),
         or_(col(PromotionWindow.ends_at).is_(None), col(PromotionWindow.ends_at) > now))
-    return Statement(sa_select(code, live))
+    one = sa_select(literal(1).label("one")).subquery()
+    return Statement(sa_select(code, live, SHIPPING.c.address_id, SHIPPING.c.country, SHIPPING.c.region,
+                               SHIPPING.c.method_id).select_from(one.outerjoin(SHIPPING, OWNER_SHIPPING)))
 
 
 _STATE = _state()
@@ -124,11 +157,15 @@ class PromotionCodes:
         rows = await _CODE.rows(self.session, {"owner": owner_id, "storefront_slug": storefront})
         return rows[0][0] if rows else None
 
-    async def state(self, owner_id: uuid.UUID, storefront: str, now: datetime) -> tuple[str | None, bool]:
-        """(the owner's code there, whether the storefront has a live automatic promotion now), in
-        one round trip: the cart asks orders for a quote only when either is there."""
-        [(code, live)] = await _STATE.rows(self.session, {"owner": owner_id, "storefront_slug": storefront, "now": now})
-        return code, bool(live)
+    async def state(self, owner_id: uuid.UUID, storefront: str, now: datetime) -> CartPricing:
+        """The owner's code there, whether the storefront has a live automatic promotion now, and
+        where the cart ships, in one round trip: the cart asks orders for a quote only when one
+        of them is there."""
+        [(code, live, address_id, country, region, method_id)] = await _STATE.rows(
+            self.session, {"owner": owner_id, "storefront_slug": storefront, "now": now})
+        shipping = None if address_id is None and country is None else ShippingChoice(
+            address_id=address_id, country=country, region=region, method_id=method_id)
+        return CartPricing(code=code, live=bool(live), shipping=shipping)
 
     async def put(self, owner_id: uuid.UUID, storefront: str, code: str) -> None:
         sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"

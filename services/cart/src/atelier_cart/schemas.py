@@ -6,10 +6,10 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from atelier_cart import domain
-from atelier_common.contracts.orders import Discount
+from atelier_common.contracts.orders import CartShippingQuote, Discount
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
@@ -63,6 +63,12 @@ class CartLineRead(BaseModel):
     image_url: str | None
     unit_price: Money
     quantity: int
+    discount: Money | None = Field(default=None, description=(
+        "The promotions' share on the line; null: the cart was not priced per line (no promotion applies and "
+        "no shipping is chosen)"))
+    tax_rate: Decimal | None = Field(default=None, description="The line's tax rate, a fraction (0.0725 for 7.25 %)")
+    tax_amount: Money | None = Field(default=None, description=(
+        "The line's tax, on its price less its discount (docs/api.md#money-and-tax); null as for `discount`"))
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
@@ -74,6 +80,26 @@ class PromotionCodeApply(_Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "SUMMER10"}]})
 
     code: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class CartShippingChoose(_Input):
+    """`PUT /cart/shipping`: one of the caller's addresses, or a country (and region) to price by."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"address_id": "3f2b8c1e-5d4a-4e6f-9a7b-2c1d0e9f8a7b", "method_id": "77a08bc9-02da-53a5-9768-4935e68b17a8"},
+        {"country": "US", "region": "CA"}]})
+
+    address_id: uuid.UUID | None = Field(default=None, description="One of the caller's addresses (a guest's too)")
+    country: str | None = Field(default=None, min_length=2, max_length=100, description="ISO 3166-1 alpha-2")
+    region: str | None = Field(default=None, max_length=100, description="The state: CA or US-CA (ISO 3166-2)")
+    method_id: uuid.UUID | None = Field(default=None, description=(
+        "A method the destination offers (`shipping.methods[].id`); none: its first"))
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> CartShippingChoose:
+        if (self.address_id is None) == (self.country is None):
+            raise ValueError("address_id or country is required, not both")
+        return self
 
 
 class CartRead(BaseModel):
@@ -89,7 +115,7 @@ class CartRead(BaseModel):
          "promotion_code": None, "promotion_code_problem": None, "discounts": [], "free_shipping": False}]})
 
     id: uuid.UUID
-    items: list[CartLineRead]
+    items: list[CartLineRead] = Field(validation_alias="priced_items")
     item_count: int = Field(description="Total units over all lines")
     subtotal: Money
     tax_amount: Money = Field(description="The tax, on what the lines cost after their discounts "
@@ -97,7 +123,8 @@ class CartRead(BaseModel):
     tax_included: Money = Field(default=Decimal("0.00"), description=(
         "Of `tax_amount`, what the prices already include (the total adds only the rest)"))
     discount_total: Money = Field(description="What the promotions in `discounts` save")
-    total: Money = Field(description="subtotal - discount_total + the tax not included in the prices")
+    total: Money = Field(description="subtotal - discount_total + shipping + the tax not included in the prices: "
+                                     "what `POST /orders` from this cart charges")
     currency: str
     storefront: str = Field(description="The slug of the storefront the cart belongs to")
     promotion_code: str | None = Field(description="The discount code applied, if any")
@@ -106,6 +133,9 @@ class CartRead(BaseModel):
     discounts: list[Discount] = Field(description="The promotions applied (automatic ones and the code's), "
                                                       "each with what it saves")
     free_shipping: bool = Field(description="A promotion makes the order's shipping free")
+    shipping: CartShippingQuote | None = Field(default=None, description=(
+        "Where the cart ships (`PUT /cart/shipping`), by which method, what shipping costs and every method "
+        "the destination offers with the order's total by it; null: no destination chosen"))
 
 
 class InternalCartRead(BaseModel):
@@ -125,4 +155,7 @@ class InternalCartRead(BaseModel):
     currency: str
     storefront: str = Field(description="The slug of the storefront the cart belongs to")
     promotion_code: str | None = None
+    # The cart's shipping choice: an order from the cart without its own ships there.
+    shipping_address_id: uuid.UUID | None = None
+    shipping_method_id: uuid.UUID | None = None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart import domain
 from atelier_cart.bootstrap import CartContext
+from atelier_cart.checkout import ShippingChoice, ShippingChoices
 from atelier_cart.clients import CatalogClient
 from atelier_cart.domain import CartTax, ProductFacts, Totals
 from atelier_cart.errors import (
@@ -39,7 +40,7 @@ from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
 from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
 from atelier_common.contracts.identity import Storefront
-from atelier_common.contracts.orders import Discount, OrderLine
+from atelier_common.contracts.orders import CartShippingQuote, Discount, OrderLine, QuotedLine
 from atelier_common.errors import ServiceUnavailable, ValidationFailed
 from atelier_common.service import UseCase
 
@@ -56,8 +57,34 @@ class CartContents:
     currency: str
     items: Sequence[CartLine]
     totals: Totals
-    # The code applied and what the promotions save now (#56): orders' quote.
+    # The code applied and what the promotions save now (#56), and the money sent to the shipping
+    # choice: orders' quote.
     promotion: CartDiscount = field(default_factory=CartDiscount)
+    # Orders' read of the cart only: where it ships (the quote says it for everybody else).
+    shipping_choice: ShippingChoice | None = None
+
+    @property
+    def shipping(self) -> CartShippingQuote | None:
+        return self.promotion.shipping
+
+    @property
+    def priced_items(self) -> list[dict[str, object]]:
+        """The lines with their discount and tax as orders priced them (null when it did not:
+        no promotion applies and no destination is chosen; the cart's `tax_amount` holds it)."""
+        quoted: list[QuotedLine | None] = list(self.promotion.lines)
+        if len(quoted) != len(self.items):
+            quoted = [None] * len(self.items)
+        return [{**asdict(line), "discount": charge.discount if charge else None,
+                 "tax_rate": charge.tax_rate if charge else None, "tax_amount": charge.tax_amount if charge else None}
+                for line, charge in zip(self.items, quoted, strict=True)]
+
+    @property
+    def shipping_address_id(self) -> uuid.UUID | None:
+        return self.shipping_choice.address_id if self.shipping_choice else None
+
+    @property
+    def shipping_method_id(self) -> uuid.UUID | None:
+        return self.shipping_choice.method_id if self.shipping_choice else None
 
     @property
     def discount_total(self) -> Decimal:
@@ -167,6 +194,7 @@ class CartService(UseCase[CartContext]):
         self.claims = ClaimRepository(session)
         self.products = ProductReadModel(session, context.catalog)
         self.codes = PromotionCodes(session)
+        self.shipping = ShippingChoices(session)
 
     # -- the customer's cart -----------------------------------------------------------------
 
@@ -284,20 +312,44 @@ class CartService(UseCase[CartContext]):
         return await self.view(owner_id, storefront, anonymous=anonymous)
 
     async def _promoted(self, contents: CartContents, anonymous: bool) -> CartContents:
-        """The contents with the code applied and what the storefront's promotions save on them
-        (orders' quote; an empty cart shows none, and so does a cart when orders is unreachable)."""
+        """The contents with the code applied, what the storefront's promotions save on them and,
+        when the cart has a shipping choice, the order's money sent there (orders' quote; an
+        empty cart shows none, and so does a cart when orders is unreachable)."""
         if not contents.items:
             return contents  # nothing to save on: neither the code nor orders is asked
-        code, live = await self.codes.state(contents.owner_id, contents.storefront, utcnow())
-        if code is None and not live:
-            return contents  # no code, and no automatic promotion runs there now: nothing to save
+        state = await self.codes.state(contents.owner_id, contents.storefront, utcnow())
+        if not state.needs_orders:
+            return contents  # no code, no automatic promotion there now, no destination: its own totals
         try:
             discount = await self.context.orders.quote(contents.storefront, contents.owner_id,
-                                                  None if anonymous else contents.owner_id, code, contents.items)
+                                                       None if anonymous else contents.owner_id, state.code,
+                                                       contents.items, shipping=state.shipping)
         except ServiceUnavailable:
-            log.warning("no promotion quote for cart %s: orders is unavailable", contents.id)
-            discount = CartDiscount(code=code)
+            log.warning("no quote for cart %s: orders is unavailable", contents.id)
+            discount = CartDiscount(code=state.code)
         return replace(contents, promotion=discount)
+
+    # -- where it ships (the cart as the checkout) ------------------------------------------
+
+    async def choose_shipping(self, owner_id: uuid.UUID, choice: ShippingChoice, storefront: Storefront, *,
+                              anonymous: bool = False) -> CartContents:
+        """Ship the cart to one of the owner's addresses (another's: 404), or price it for a
+        country and region, by a method the destination offers (none: its first). Orders prices
+        the cart for it as `POST /orders` will charge; a destination or method that does not do is
+        its 4xx and changes nothing."""
+        cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
+                                                         anonymous=anonymous)
+        contents = self._read(cart, owner_id, storefront)
+        code = await self.codes.of(owner_id, storefront.slug)
+        priced = await self.context.orders.quote(storefront.slug, owner_id, None if anonymous else owner_id, code,
+                                                 contents.items, shipping=choice, strict_shipping=True)
+        await self.shipping.put(owner_id, storefront.slug, choice)
+        return replace(contents, promotion=priced) if contents.items else contents
+
+    async def remove_shipping(self, owner_id: uuid.UUID, storefront: Storefront, *,
+                              anonymous: bool = False) -> CartContents:
+        await self.shipping.remove(owner_id, storefront.slug)
+        return await self.view(owner_id, storefront, anonymous=anonymous)
 
     # -- other services --------------------------------------------------------------------
 
@@ -308,9 +360,10 @@ class CartService(UseCase[CartContext]):
         if cart is None:
             return CartContents(id=None, owner_id=owner_id, storefront=storefront.slug, currency=storefront.currency,
                                 items=[], totals=self._totals([], {}, storefront))
-        # Orders reads the code and prices it itself: no quote asked here.
-        code = await self.codes.of(owner_id, storefront.slug)
-        return replace(self._read(cart, owner_id, storefront), promotion=CartDiscount(code=code))
+        # Orders reads the code and the shipping choice and prices them itself: no quote asked here.
+        state = await self.codes.state(owner_id, storefront.slug, utcnow())
+        return replace(self._read(cart, owner_id, storefront), promotion=CartDiscount(code=state.code),
+                       shipping_choice=state.shipping)
 
     async def reprice(self, owner_id: uuid.UUID, prices: Sequence[LinePrice],
                       storefront: Storefront) -> CartContents | None:
@@ -343,7 +396,9 @@ class CartService(UseCase[CartContext]):
         await self.claims.lock(anon_id, claimed_by=user_id)
         if (await self.claims.lock(user_id)).erased_at is not None:
             await self.carts.delete_for_owner(anon_id)  # the user was erased before: nothing to keep
+            await self.shipping.forget(anon_id)
             return
+        await self.shipping.hand_over(anon_id, user_id)
         # Both owners' carts on every storefront, locked in one statement.
         guests, targets = list[CartRow](), dict[str, CartRow]()
         for cart in await self.carts.lock_rows([anon_id, user_id]):
@@ -406,6 +461,7 @@ class CartService(UseCase[CartContext]):
         heard later keeps none."""
         await self.claims.lock(user_id, erased=True)
         await self.carts.delete_for_owner(user_id)
+        await self.shipping.forget(user_id)
 
     # -- helpers -----------------------------------------------------------------------------
 

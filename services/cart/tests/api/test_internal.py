@@ -37,7 +37,7 @@ async def test_an_owner_without_a_cart_reads_as_empty_and_none_is_created(harnes
         body = (await harness.client.get(f"/internal/carts/{owner}", headers=service)).json()
         assert body == {"id": None, "owner_id": str(owner), "items": [], "item_count": 0, "subtotal": "0.00",
                         "tax_amount": "0.00", "tax_included": "0.00", "total": "0.00", "currency": "USD", "storefront": "default",
-                        "promotion_code": None}
+                        "promotion_code": None, "shipping_address_id": None, "shipping_method_id": None}
 
 
 async def test_the_service_credential_is_required(harness, test_keys, guest: Shopper) -> None:

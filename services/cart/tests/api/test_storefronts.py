@@ -191,7 +191,8 @@ class TestInternalCartsOfAStorefront:
         body = (await harness.client.get(f"/internal/carts/{guest.owner_id}?storefront=b", headers=service)).json()
         assert body == {"id": None, "owner_id": str(guest.owner_id), "items": [], "item_count": 0,
                         "subtotal": "0.00", "tax_amount": "0.00", "tax_included": "0.00", "total": "0.00", "currency": "EUR",
-                        "storefront": "b", "promotion_code": None}
+                        "storefront": "b", "promotion_code": None, "shipping_address_id": None,
+                        "shipping_method_id": None}
 
     async def test_an_unknown_storefront_is_400(self, harness, service) -> None:
         owner = uuid.uuid4()
@@ -222,6 +223,7 @@ class TestInternalCartsOfAStorefront:
 
 def _internal(shown: dict) -> dict:
     """What orders reads of a cart the customer is shown: the same but for what the promotions save
-    (orders prices the code itself)."""
-    return {k: v for k, v in shown.items() if k not in ("discount_total", "promotion_code_problem", "discounts",
-                                                         "free_shipping")}
+    and shipping costs (orders prices them itself), with the shipping choice (none here)."""
+    return {**{k: v for k, v in shown.items() if k not in ("discount_total", "promotion_code_problem", "discounts",
+                                                           "free_shipping", "shipping")},
+            "shipping_address_id": None, "shipping_method_id": None}

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import col, select, update
 
 from atelier_cart.housekeeping import sweeps
-from atelier_cart.models import Cart, CartItem, CartOwner, ClearedOrder
+from atelier_cart.models import Cart, CartItem, CartOwner, CartShipping, ClearedOrder
 from atelier_common.columns import utcnow
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.housekeeping import Housekeeper
@@ -92,3 +92,19 @@ class TestAnonymousCarts:
 
         assert report.removed.get("anonymous_carts", 0) == 0
         assert [line["quantity"] for line in (await back.cart())["items"]] == [1, 1]
+
+
+async def test_a_shipping_choice_goes_once_its_cart_is_gone_and_it_is_old(harness: ServiceHarness) -> None:
+    old, recent = utcnow() - timedelta(days=31), utcnow() - timedelta(days=29)
+    with_cart, orphan, recent_orphan = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with harness.runtime.db.transaction() as session:
+        session.add(Cart(owner_id=with_cart, storefront="default", currency="USD", created_at=old, updated_at=old))
+        session.add_all([CartShipping(owner_id=owner, storefront="default", country="FR", chosen_at=at)
+                         for owner, at in ((with_cart, old), (orphan, old), (recent_orphan, recent))])
+
+    report = await Housekeeper(harness.runtime.db, sweeps(harness.runtime.context), service="cart",
+                               batch_size=2).run_once()
+
+    assert report.removed["shipping_choices"] == 1
+    async with harness.runtime.db.read_only() as session:
+        assert set((await session.exec(select(CartShipping.owner_id))).all()) == {with_cart, recent_orphan}

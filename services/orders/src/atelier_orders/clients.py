@@ -45,6 +45,9 @@ class CartAnswer(_Answer):
     items: list[CartLine] = []
     # The discount code applied to the cart (#56).
     promotion_code: str | None = None
+    # Where the cart ships and by which method (`PUT /cart/shipping`).
+    shipping_address_id: uuid.UUID | None = None
+    shipping_method_id: uuid.UUID | None = None
 
 
 class _Address(BaseModel):

@@ -850,8 +850,20 @@ class QuoteLine(_Input):
     kind: str = Field(default="physical", max_length=32)
 
 
+class QuoteShipping(_Input):
+    """Where the cart ships (one of its owner's addresses, or a country and region) and by which method."""
+
+    address_id: uuid.UUID | None = None
+    country: str | None = Field(default=None, min_length=2, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    method_id: uuid.UUID | None = None
+    # True when the customer is choosing them: an address, zone or method that does not do is a 4xx then.
+    strict: bool = False
+
+
 class PromotionQuoteRequest(_Input):
-    """`POST /internal/promotions/quote` (cart): what a cart's lines save on its storefront."""
+    """`POST /internal/promotions/quote` (cart): what a cart's lines save on its storefront and,
+    given `shipping`, what its order would charge sent there."""
 
     storefront: StorefrontSlug
     owner_id: uuid.UUID
@@ -861,3 +873,4 @@ class PromotionQuoteRequest(_Input):
     lines: Annotated[list[QuoteLine], Field(max_length=500)] = []
     # True when the customer is applying the code: a code that does not apply is a 4xx then.
     strict: bool = False
+    shipping: QuoteShipping | None = None

@@ -327,6 +327,44 @@ class Discount(ContractModel):
     free_shipping: bool = False
 
 
+class QuotedLine(ContractModel):
+    """One cart line as the order would charge it (docs/api.md#money-and-tax)."""
+
+    discount: Money = Field(description="The promotions' share on the line")
+    tax_rate: Decimal = Field(description="The rate applied, a fraction: 0.0725 for 7.25 %")
+    tax_amount: Money = Field(description="The line's tax, on its price less its discount")
+    tax_inclusive: bool = Field(description="True: the tax is inside the line's price; false: added to it")
+
+
+class ShippingChoice(ContractModel):
+    """One method the cart's destination offers, priced for the cart: what `POST /orders` charges by it."""
+
+    id: uuid.UUID | None = Field(description="POST /orders' shipping_method_id; null: a storefront without zones")
+    name: str | None
+    price: Money = Field(description="What shipping the cart by this method costs (0 with free shipping)")
+    tax_amount: Money = Field(description="The order's tax by this method, shipping's included where it is taxed")
+    discount: Money = Field(description="What the promotions take off the lines")
+    total_amount: Money = Field(description="What `POST /orders` charges by this method")
+
+
+class CartShippingQuote(ContractModel):
+    """Where a cart ships, by which method, and what it costs (orders' answer; the cart shows it)."""
+
+    address_id: uuid.UUID | None = None
+    country: str | None = None
+    region: str | None = None
+    zone: str | None = Field(default=None, description="The code of the zone covering the destination")
+    method_id: uuid.UUID | None = Field(default=None, description="The method the order ships by: the one chosen, "
+                                                                  "else the destination's first")
+    method_name: str | None = None
+    cost: Money = Field(default=Decimal("0"), description="What shipping costs after its discount")
+    tax_amount: Money = Field(default=Decimal("0"), description="Shipping's own tax (within the cart's `tax_amount`)")
+    methods: list[ShippingChoice] = Field(default=[], description="Every method the destination offers, priced")
+    problem: dict[str, str] | None = Field(default=None, description=(
+        "{reason, message}: why the cart cannot be priced for this destination now (e.g. ADDRESS_NOT_FOUND, "
+        "SHIPPING_NOT_AVAILABLE, SHIPPING_METHOD_UNAVAILABLE); the totals then leave shipping out"))
+
+
 class PromotionQuote(ContractModel):
     """Orders' answer to the cart's `POST /internal/promotions/quote`: what the lines save now."""
 
@@ -341,3 +379,8 @@ class PromotionQuote(ContractModel):
     tax_amount: Money | None = None
     tax_included: Money | None = None
     total: Money | None = None
+    # Each line's discount and tax, in the order the lines were sent (empty: an orders that does not say).
+    lines: list[QuotedLine] = []
+    # Where the cart ships and by which method, priced: set when the cart sent a destination.
+    shipping: CartShippingQuote | None = None
+

@@ -8,7 +8,8 @@ import uuid
 from fastapi import APIRouter, status
 
 from atelier_cart.api.deps import ANON, ITEM_NOT_FOUND, LINE_RULES, CartServiceDep
-from atelier_cart.schemas import CartItemCreate, CartItemUpdate, CartRead, PromotionCodeApply
+from atelier_cart.checkout import ShippingChoice
+from atelier_cart.schemas import CartItemCreate, CartItemUpdate, CartRead, CartShippingChoose, PromotionCodeApply
 from atelier_cart.service import CartContents
 from atelier_common.auth import AnonPrincipal
 from atelier_common.storefronts import CurrentStorefront
@@ -87,3 +88,32 @@ async def remove_promotion_code(caller: AnonPrincipal, storefront: CurrentStoref
                                 carts: CartServiceDep) -> CartContents:
     """Remove the cart's discount code (automatic promotions still apply)."""
     return await carts.remove_code(caller.owner_id, storefront, anonymous=caller.user_id is None)
+
+
+SHIPPING_ERRORS = {**ANON,
+                   400: {"description": "SHIPPING_NOT_AVAILABLE: the storefront does not ship there; "
+                                        "SHIPPING_METHOD_UNAVAILABLE: the destination does not offer that method; "
+                                        "PRODUCT_UNAVAILABLE: a line's product is no longer sold; VALIDATION_ERROR"},
+                   404: {"description": "ADDRESS_NOT_FOUND: not one of the caller's addresses"},
+                   503: {"description": "Orders (which prices the checkout) is unavailable"}}
+
+
+@router.put("/shipping", summary="Choose where the cart ships and how", response_model=CartRead,
+            responses=SHIPPING_ERRORS)
+async def choose_shipping(data: CartShippingChoose, caller: AnonPrincipal, storefront: CurrentStorefront,
+                          carts: CartServiceDep) -> CartContents:
+    """Ship the cart to one of the caller's addresses (`POST /api/v1/addresses` saves a guest's too), or price it for
+    a country and region before there is one, by `method_id` (none: the destination's first). Answers the cart
+    priced as the order will be: each line's discount and tax, shipping, every method the destination offers with
+    the order's total by it, and `total`, which `POST /api/v1/orders` from this cart charges (it ships to the
+    address and by the method chosen here unless it names its own). A destination or method that does not do is
+    refused and changes nothing."""
+    return await carts.choose_shipping(
+        caller.owner_id, ShippingChoice(address_id=data.address_id, country=data.country, region=data.region,
+                                        method_id=data.method_id), storefront, anonymous=caller.user_id is None)
+
+
+@router.delete("/shipping", summary="Forget where the cart ships", response_model=CartRead, responses=ANON)
+async def remove_shipping(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
+    """The cart without a destination: its totals leave shipping out again."""
+    return await carts.remove_shipping(caller.owner_id, storefront, anonymous=caller.user_id is None)

@@ -14,6 +14,7 @@ from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_common.storefronts import CurrentStorefront
 from atelier_common.versions import IfMatchDep
+from atelier_orders.api.deps import ShippingOptionsDep
 from atelier_orders.schemas import (
     PromotionCreate,
     PromotionQuery,
@@ -21,14 +22,13 @@ from atelier_orders.schemas import (
     PromotionRead,
     PromotionWrite,
 )
-from atelier_orders.service.promotions import PromotionAdmin, PromotionQuotes, promotion_read
+from atelier_orders.service.promotions import PromotionAdmin, promotion_read
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 internal = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)
 
 PromotionAdminDep = Annotated[PromotionAdmin, use_case(PromotionAdmin)]
 PromotionReaderDep = Annotated[PromotionAdmin, use_case(PromotionAdmin, read_only=True)]
-PromotionQuotesDep = Annotated[PromotionQuotes, use_case(PromotionQuotes, read_only=True)]
 
 NOT_FOUND: ErrorResponses = {404: {"description": "NOT_FOUND: no such promotion"}}
 WRITE_ERRORS: ErrorResponses = {
@@ -82,5 +82,5 @@ async def deactivate_promotion(promotion_id: str, staff: MerchandiserPrincipal, 
 
 
 @internal.post("/promotions/quote", response_model=PromotionQuote)
-async def quote_promotions(data: PromotionQuoteRequest, quotes: PromotionQuotesDep) -> dict[str, Any]:
-    return await quotes.quote(data)
+async def quote_promotions(data: PromotionQuoteRequest, quotes: ShippingOptionsDep) -> dict[str, Any]:
+    return await quotes.cart_quote(data)

@@ -108,8 +108,10 @@ class PlacementService(UseCase[OrdersContext]):
         self.settings = context.settings
         self.orders = OrderRepository(session)
         self.promotions = PromotionPricing(session)
-        # The discount code of the cart the order is placed from (#56), read with its lines.
+        # The discount code and shipping choice of the cart the order is placed from, read with its lines.
         self.cart_code: str | None = None
+        self.cart_address_id: uuid.UUID | None = None
+        self.cart_method_id: uuid.UUID | None = None
 
     async def place_for_service(self, data: InternalOrderCreate) -> OrderDetails:
         """Another service orders for the customer it names, on the storefront it names (400
@@ -119,11 +121,15 @@ class PlacementService(UseCase[OrdersContext]):
 
     async def place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> OrderDetails:
         """The order on `storefront`: its cart, what it sells, its currency, tax and shipping."""
-        # The addresses do not depend on the lines: identity is asked while cart and catalog answer.
-        # The lines are still judged first, so a refusal names the same problem as before.
-        addresses = asyncio.create_task(self._addresses(data, buyer))
+        # The addresses do not depend on the lines: identity is asked while cart and catalog answer
+        # (unless the order ships where its cart does: the cart says where). The lines are still
+        # judged first, so a refusal names the same problem as before.
+        from_cart = data.items is None
+        addresses = None if from_cart and data.shipping_address_id is None else asyncio.create_task(
+            self._addresses(data, buyer))
         try:
             lines = await self._lines(buyer, data, storefront)
+            data = self._cart_destination(data)
             await self._check_shown_prices(buyer, lines, storefront)
             currency = self._one_currency(lines, storefront)
             if self.settings.check_stock_on_place:
@@ -133,11 +139,11 @@ class PlacementService(UseCase[OrdersContext]):
             if ships and data.shipping_address_id is None:
                 raise AddressRequired(details={"fields": {"shipping_address_id": ["required when goods are shipped"]}})
         except BaseException:
-            addresses.cancel()
-            await asyncio.gather(addresses, return_exceptions=True)
+            if addresses is not None:
+                addresses.cancel()
+                await asyncio.gather(addresses, return_exceptions=True)
             raise
-        shipping, billing = await addresses
-        from_cart = data.items is None
+        shipping, billing = await (addresses or self._addresses(data, buyer))
         email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                      (billing or {}).get("email"))
         customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email)
@@ -145,7 +151,7 @@ class PlacementService(UseCase[OrdersContext]):
         # Shipping and tax by the address's zone, on what the lines cost after their discounts;
         # checked before anything is written.
         destination = self._shipping_quote(storefront, lines, shipping or billing, quote)
-        method = _shipping_method(destination, data.shipping_method,
+        method = chosen_method(destination, data.shipping_method,
                                   str(data.shipping_method_id) if data.shipping_method_id else None) if ships else None
         priced = price_order(lines, quote, destination, method)
         if data.expected_total is not None and quantize(data.expected_total) != priced.total:
@@ -201,6 +207,16 @@ class PlacementService(UseCase[OrdersContext]):
                     line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
             tax_inclusive_kinds=self.settings.tax_inclusive_kinds, shipping_cost=self.settings.shipping_cost)
 
+    def _cart_destination(self, data: OrderCreate) -> OrderCreate:
+        """An order from the cart that names no address ships where the cart does, by the cart's
+        method unless it names one (`PUT /cart/shipping`): what the cart showed is what it charges."""
+        if data.items is not None or data.shipping_address_id is not None or self.cart_address_id is None:
+            return data
+        named = data.shipping_method is not None or data.shipping_method_id is not None
+        return data.model_copy(update={"shipping_address_id": self.cart_address_id,
+                                       "shipping_method_id": data.shipping_method_id if named
+                                       else self.cart_method_id})
+
     async def _lines(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> list[PricedLine]:
         requests = await self._cart_lines(buyer, storefront) if data.items is None else [
             LineRequest(quantity=i.quantity, product_id=i.product_id, sku=i.sku, variant_id=i.variant_id,
@@ -235,6 +251,7 @@ class PlacementService(UseCase[OrdersContext]):
         """The lines of the buyer's cart on this storefront (a cart per owner and storefront)."""
         cart = await self.clients.cart(buyer.owner_id, storefront.slug)
         self.cart_code = cart.promotion_code
+        self.cart_address_id, self.cart_method_id = cart.shipping_address_id, cart.shipping_method_id
         lines = [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id,
                              shown_price=line.unit_price)
                  for line in cart.items if line.quantity > 0]
@@ -390,7 +407,7 @@ def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: do
         destination.tax, shipping=method.cost if method is not None else None, free_shipping=quote.free_shipping)
 
 
-def _shipping_method(quote: domain.ShippingQuote, code: str | None,
+def chosen_method(quote: domain.ShippingQuote, code: str | None,
                      method_id: str | None = None) -> domain.ShippingOption:
     """The method the order ships by: `method_id`, else `code`, else the zone's first. Refused when the
     address is in no zone of the storefront, or its zone does not offer the method."""

@@ -167,8 +167,14 @@ class PromotionQuotes(UseCase[OrdersContext]):
             [money.Line(kind=line.kind, unit_price=line.unit_price, quantity=line.quantity, discount=discount)
              for line, discount in zip(data.lines, quote.line_discounts, strict=True)],
             domain.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
-        return {**quote_read(quote, data.code), "tax_amount": priced.tax_amount, "tax_included": priced.tax_included,
-                "total": priced.total}
+        return {**quote_read(quote, data.code), **priced_read(priced)}
+
+
+def priced_read(priced: money.Priced) -> dict[str, Any]:
+    """What the cart shows of the order's money: its tax, total and each line's discount and tax."""
+    return {"tax_amount": priced.tax_amount, "tax_included": priced.tax_included, "total": priced.total,
+            "lines": [{"discount": line.discount, "tax_rate": line.tax_rate, "tax_amount": line.tax,
+                       "tax_inclusive": line.tax_inclusive} for line in priced.lines]}
 
 
 def line_shares(applied: rules.Applied, skus: Sequence[str]) -> list[dict[str, Any]]:
