@@ -1,0 +1,193 @@
+"""Every total comes from one pricing function, checked through the gateway on random checkouts, in
+both modes (docs/api.md#money-and-tax).
+
+Hypothesis draws a storefront's zone (tax rate, prices with or without tax, shipping taxed or
+not, its methods), one to five lines, promotions (percentage, fixed, free shipping, combinable
+or not, one behind a code) and the method the buyer picks. For each: the cart's total for that
+method = the `GET /shipping-methods` total = what `POST /orders` charges = what the payment took =
+the invoice's total; each rate's tax is its summed bases × rate rounded half-up once; and returning
+every unit with shipping refunds exactly the charge, in credit notes that add up to the refund.
+Lines are physical goods (returnable) at the catalog price (no customer group).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from infra.journeys import customer, pay_order, poll, staff
+
+from atelier_testing.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+CENT = Decimal("0.01")
+ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "King",
+           "street_address": "1 Rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR",
+           "phone": "+33140000000", "email": "ada@example.com"}
+
+
+@dataclass(frozen=True)
+class Checkout:
+    zone: dict[str, Any]
+    lines: list[tuple[Decimal, int]]
+    promotions: list[dict[str, Any]]
+    method: int
+
+
+def _money(low: str, high: str) -> st.SearchStrategy[Decimal]:
+    return st.decimals(min_value=Decimal(low), max_value=Decimal(high), places=2)
+
+
+@st.composite
+def checkouts(draw: st.DrawFn) -> Checkout:
+    methods = draw(st.lists(st.fixed_dictionaries({
+        "amount": _money("0", "20"), "free_over": st.one_of(st.none(), _money("20", "300"))}), min_size=1, max_size=2))
+    zone = {"code": "fr", "name": "France", "countries": ["FR"],
+            "tax_rate": draw(st.sampled_from(["0", "0.055", "0.0725", "0.2"])),
+            "tax_inclusive": draw(st.booleans()), "shipping_taxed": draw(st.sampled_from([None, True, False])),
+            "methods": [{"code": f"m{n}", "name": f"Method {n}", "amount": str(m["amount"]),
+                         **({"free_over": str(m["free_over"])} if m["free_over"] is not None else {})}
+                        for n, m in enumerate(methods)]}
+    lines = draw(st.lists(st.tuples(_money("0.01", "150"), st.integers(1, 4)), min_size=1, max_size=5))
+    promotions = draw(st.lists(st.one_of(
+        st.fixed_dictionaries({"kind": st.just("percentage"), "value": st.sampled_from(["5", "10", "12.5", "33"])}),
+        st.fixed_dictionaries({"kind": st.just("fixed"), "value": _money("0.50", "30").map(str)}),
+        st.fixed_dictionaries({"kind": st.just("free_shipping"), "value": st.just("0")}),
+    ).flatmap(lambda p: st.fixed_dictionaries({**{k: st.just(v) for k, v in p.items()},
+                                               "combinable": st.booleans()})), max_size=2))
+    if promotions and draw(st.booleans()):
+        promotions[0] = {**promotions[0], "code": "SAVE"}
+    return Checkout(zone=zone, lines=lines, promotions=promotions, method=draw(st.integers(0, len(methods) - 1)))
+
+
+@settings(max_examples=6, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(checkout=checkouts())
+def test_every_total_is_the_one_charged_refunded_and_invoiced(platform: Platform, checkout: Checkout) -> None:
+    asyncio.run(_journey(platform.url, checkout))
+
+
+async def _journey(url: str, checkout: Checkout) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as api:
+        as_staff = await staff(api)
+        slug = f"prop-{uuid.uuid4().hex[:8]}"
+        on = {"X-Atelier-Storefront": slug}
+        r = await api.post("/api/v1/storefronts", headers=as_staff, json={
+            "slug": slug, "name": "Property", "origins": [f"https://{slug}.example"],
+            "frontend_url": f"https://{slug}.example", "currency": "EUR", "tax": {"rate": "0.10"},
+            "sells": ["physical"], "shipping_zones": [checkout.zone]})
+        assert r.status_code == 201, r.text
+        products = []
+        for n, (price, _) in enumerate(checkout.lines):
+            r = await api.post("/api/v1/products", headers=as_staff, json={
+                "name": f"Item {n} {slug}", "sku": f"P{n}-{slug}", "price": str(price), "currency": "EUR",
+                "stock_quantity": 50, "kind": "physical", "storefronts": [slug]})
+            assert r.status_code == 201, r.text
+            products.append(r.json())
+        for n, promotion in enumerate(checkout.promotions):
+            r = await api.post("/api/v1/staff/promotions", headers=as_staff,
+                               json={"storefront": slug, "name": f"Promotion {n}", **promotion})
+            assert r.status_code == 201, r.text
+
+        auth = {**await customer(api), **on}
+        for product, (_, quantity) in zip(products, checkout.lines, strict=True):
+            async def added(product_id: str = product["id"], quantity: int = quantity) -> bool:
+                r = await api.post("/api/v1/cart/items", headers=auth,
+                                   json={"product_id": product_id, "quantity": quantity})
+                return r.status_code == 201
+            await poll(added, timeout=60, message="a product of the new storefront in the cart")
+        if any(p.get("code") for p in checkout.promotions):
+            async def applied() -> bool:
+                r = await api.post("/api/v1/cart/promotion-code", headers=auth, json={"code": "save"})
+                return r.status_code == 200
+            await poll(applied, timeout=60, message="the code applied")
+        r = await api.post("/api/v1/addresses", headers=auth, json=ADDRESS)
+        assert r.status_code == 201, r.text
+        address = r.json()["id"]
+
+        async def listed() -> list[dict[str, Any]] | None:
+            r = await api.get("/api/v1/shipping-methods", headers=auth, params={"address_id": address})
+            body = r.json() if r.status_code == 200 else []
+            return body if len(body) == len(checkout.zone["methods"]) else None
+        methods: list[dict[str, Any]] = await poll(listed, timeout=60, message="the zone's methods listed")
+        method = methods[checkout.method]
+
+        r = await api.put("/api/v1/cart/shipping", headers=auth, json={"address_id": address, "method_id": method["id"]})
+        assert r.status_code == 200, r.text
+        cart = r.json()
+        assert cart["total"] == method["total_amount"], (cart, method)
+        assert cart["tax_amount"] == method["tax_amount"] and cart["shipping"]["methods"] == methods
+
+        r = await api.post("/api/v1/orders", headers=auth, json={"expected_total": cart["total"]})
+        assert r.status_code == 201, r.text
+        order = r.json()
+        assert order["total_amount"] == cart["total"] and order["tax_amount"] == cart["tax_amount"]
+        assert [(i["discount_amount"], i["tax_amount"]) for i in order["items"]] == [
+            (line["discount"], line["tax_amount"]) for line in cart["items"]]
+        _check_tax_rule(order, shipping_inclusive=checkout.zone["tax_inclusive"])
+
+        async def awaiting() -> dict[str, Any] | None:
+            body: dict[str, Any] = (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()
+            return body if body["status"] == "awaiting_payment" else None
+        if Decimal(order["total_amount"]) == 0:
+            return  # nothing to pay, invoice or refund
+        order = await pay_order(api, auth, await poll(awaiting, timeout=60, message="the order awaiting payment"))
+        money = (await api.get(f"/api/v1/staff/payments/orders/{order['id']}", headers=as_staff)).json()
+        assert [p["amount"] for p in money["payments"] if p["status"] == "succeeded"] == [order["total_amount"]]
+
+        async def invoiced() -> dict[str, Any] | None:
+            r = await api.get(f"/api/v1/orders/{order['id']}/invoice", headers={**auth, "Accept": "application/json"})
+            return dict(r.json()) if r.status_code == 200 else None
+        invoice = await poll(invoiced, timeout=60, message="the invoice")
+        assert invoice["total_amount"] == order["total_amount"]
+
+        for status in ("processing", "shipped", "delivered"):
+            r = await api.post(f"/api/v1/orders/{order['id']}/status", headers=as_staff,
+                               json={"status": status, "tracking_number": "1Z999AA10123456784"})
+            assert r.status_code == 200, r.text
+        r = await api.post(f"/api/v1/orders/{order['id']}/returns", headers=auth, json={
+            "items": [{"order_item_id": i["id"], "quantity": i["quantity"]} for i in order["items"]], "reason": "All"})
+        assert r.status_code == 201, r.text
+        ret = r.json()
+        r = await api.post(f"/api/v1/staff/returns/{ret['id']}/receive", headers=as_staff, json={
+            "items": [{"order_item_id": line["order_item_id"], "quantity": line["quantity"], "resaleable": True}
+                      for line in ret["items"]], "refund_shipping": True})
+        assert r.status_code == 200, r.text
+        assert r.json()["amount"] == order["total_amount"]  # every unit and the shipping: the whole charge
+
+        async def credited() -> dict[str, Any] | None:
+            body = await invoiced()
+            return body if body and Decimal(body["credited"]) == Decimal(order["total_amount"]) else None
+        invoice = await poll(credited, timeout=60, message="the credit notes of the whole refund")
+        assert sum(Decimal(note["amount"]) for note in invoice["credit_notes"]) == Decimal(order["total_amount"])
+        money = (await api.get(f"/api/v1/staff/payments/orders/{order['id']}", headers=as_staff)).json()
+        assert money["total_refunded"] == order["total_amount"]
+
+
+def _check_tax_rule(order: dict[str, Any], *, shipping_inclusive: bool) -> None:
+    """Per rate, added and included apart: the lines' (and shipping's) taxes add up to the summed
+    bases taxed once, half-up to the cent; each is its share of that, so within the two roundings
+    (half a cent, and a cent) of its own base's tax."""
+    groups: dict[tuple[Decimal, bool], list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    for item in order["items"]:
+        base = Decimal(item["line_total"]) - Decimal(item["discount_amount"])
+        groups[(Decimal(item["tax_rate"]), item["tax_inclusive"])].append((base, Decimal(item["tax_amount"])))
+    if Decimal(order["shipping_tax"]) > 0:
+        groups[(Decimal(order["tax_rate"]), shipping_inclusive)].append(
+            (Decimal(order["shipping_cost"]), Decimal(order["shipping_tax"])))
+    for (rate, inclusive), charges in groups.items():
+        bases = sum((base for base, _ in charges), Decimal("0"))
+        exact = bases * rate / (1 + rate) if inclusive else bases * rate
+        assert sum(tax for _, tax in charges) == exact.quantize(CENT, rounding=ROUND_HALF_UP), (rate, charges)
+        for base, tax in charges:
+            own = base * rate / (1 + rate) if inclusive else base * rate
+            assert abs(tax - own) < CENT + CENT / 2, (base, tax, rate)
