@@ -134,3 +134,10 @@ def test_trusted_proxies_is_a_list_of_networks(tmp_path) -> None:
     assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "2001:db8::1/128"]
     with pytest.raises(ValueError):
         GatewaySettings(data_dir=tmp_path, trusted_proxies=["10.0.0.300/8"])
+
+
+async def test_the_services_hear_how_long_the_gateway_waits_and_never_a_clients_word(start_gateway) -> None:
+    # A service cuts its idempotent work at that deadline (atelier_common.idempotency).
+    async with start_gateway(proxy_timeout_seconds=12.5) as gateway:
+        echoed = (await gateway.client.get("/api/v1/products", headers={"X-Request-Timeout": "3600"})).json()
+        assert echoed["headers"]["x-request-timeout"] == "12.5"

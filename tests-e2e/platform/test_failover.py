@@ -24,6 +24,7 @@ import os
 import signal
 import statistics
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from infra.checkouts import ADDRESS as CHECKOUT_ADDRESS
 from infra.checkouts import Flow, Load, Refusal
 from infra.clusters import PostgresPair, RabbitCluster, postgres_pair, rabbitmq_cluster, scratch
 from infra.journeys import customer, poll, staff
@@ -175,10 +177,61 @@ def _metrics(text: str, name: str) -> dict[str, float]:
     return out
 
 
+@dataclass
+class KeyedOrder:
+    """A `POST /orders` with an `Idempotency-Key` in flight when the primary crashes (the cart it
+    reads paused, so that it is), then retried with the same key and body as docs/operations.md
+    says until it is placed: every answer within the gateway's deadline, the order placed once."""
+
+    auth: dict[str, str]
+    body: dict[str, Any]
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # (when sent, seconds it took, status (None: cut off), error code) of each attempt.
+    attempts: list[tuple[float, float, int | None, str]] = field(default_factory=list)
+    placed_at: float | None = None
+
+    @classmethod
+    async def prepare(cls, api: httpx.AsyncClient, product_id: str) -> KeyedOrder:
+        auth = await customer(api)
+        r = await api.post("/api/v1/cart/items", headers=auth, json={"product_id": product_id, "quantity": 1})
+        assert r.status_code == 201, r.text
+        r = await api.post("/api/v1/addresses", headers=auth, json=CHECKOUT_ADDRESS)
+        assert r.status_code == 201, r.text
+        return cls(auth, {"shipping_address_id": r.json()["id"]})
+
+    async def attempt(self, api: httpx.AsyncClient) -> int | None:
+        sent = time.monotonic()
+        try:
+            r = await api.post("/api/v1/orders", headers={**self.auth, "Idempotency-Key": self.key}, json=self.body)
+        except httpx.HTTPError as exc:
+            self.attempts.append((sent, time.monotonic() - sent, None, type(exc).__name__))
+            return None
+        code = r.json().get("error", {}).get("code", "") if r.status_code >= 400 else ""
+        self.attempts.append((sent, time.monotonic() - sent, r.status_code, code))
+        if r.status_code == 201 and self.placed_at is None:
+            self.placed_at = time.monotonic()
+        return r.status_code
+
+    async def until_placed(self, api: httpx.AsyncClient, first: asyncio.Task[int | None]) -> None:
+        """The first attempt's answer, then retries (after `Retry-After`, 1 s) until one places it."""
+        status = await first
+        give_up = time.monotonic() + 180
+        while status != 201 and time.monotonic() < give_up:
+            await asyncio.sleep(1.0)  # the Retry-After a 503 or a 409 IDEMPOTENCY_KEY_IN_USE gives
+            status = await self.attempt(api)
+
+    def report(self, fault_at: float) -> str:
+        return "keyed order through the promotion: " + " → ".join(
+            f"[{sent - fault_at:+.1f} s] {status or 'cut off'} {code} in {took:.1f} s"
+            for sent, took, status, code in self.attempts)
+
+
 class Run:
     def __init__(self, platform: Platform, servers: Servers, api: httpx.AsyncClient, load: Load,
-                 buyers: list[dict[str, str]]) -> None:
+                 buyers: list[dict[str, str]], keyed: KeyedOrder) -> None:
         self.platform, self.servers, self.api, self.load, self.buyers = platform, servers, api, load, buyers
+        self.keyed = keyed
+        self.keyed_retries: asyncio.Task[None] | None = None
         self.killed_node = ""
         port = int(platform.url.rsplit(":", 1)[1])
         self.service_urls = {service: f"http://127.0.0.1:{port + 1 + i}" for i, service in enumerate(SERVICES)}
@@ -293,14 +346,30 @@ class Run:
         return f"killed RabbitMQ node {node} (SIGKILL), leader of {led} of the platform's {len(leaders)} queues"
 
     async def promote_the_standby(self, phase: Phase) -> str:
-        """The primary crashes; the operator (or the HA manager) promotes the standby at once."""
+        """The primary crashes; the operator (or the HA manager) promotes the standby at once. A
+        keyed order is in flight as it does: its claim committed, its cart read held up."""
         postgres = self.servers.postgres
-        phase.fault_at = time.monotonic()
-        await asyncio.to_thread(postgres.crash_primary)
+        cart = self.platform.children()["cart api"]
+        os.kill(cart, signal.SIGSTOP)
+        try:
+            first = asyncio.create_task(self.keyed.attempt(self.api))
+            await poll(self._key_claimed, timeout=30, message="the keyed order's claim")
+            phase.fault_at = time.monotonic()
+            await asyncio.to_thread(postgres.crash_primary)
+        finally:
+            os.kill(cart, signal.SIGCONT)
         crashed = time.monotonic()
+        self.keyed_retries = asyncio.create_task(self.keyed.until_placed(self.api, first))
         await asyncio.to_thread(postgres.promote)
         return (f"PostgreSQL primary stopped (immediate: as in a crash) at +{crashed - phase.fault_at:.1f} s, "
                 f"standby promoted at +{time.monotonic() - phase.fault_at:.1f} s")
+
+    async def _key_claimed(self) -> bool:
+        dsn = libpq_conninfo(self.servers.postgres.server_url, dbname=f"{self.platform.database_prefix}orders")
+        async with await psycopg.AsyncConnection.connect(dsn) as conn:
+            row = await (await conn.execute("SELECT 1 FROM idempotency_key WHERE key = %s",
+                                            (self.keyed.key,))).fetchone()
+        return row is not None
 
     async def kill_a_gateway_process(self, phase: Phase) -> str:
         async with httpx.AsyncClient(base_url=self.platform.url, timeout=10) as fresh:
@@ -361,8 +430,9 @@ async def test_checkouts_survive_a_broker_node_a_promotion_and_a_gateway_process
                            json={"delta": 2 * GUESTS, "reason": "failover test"})
         assert r.status_code == 200, r.text
         buyers = [await customer(api) for _ in range(CREDIT_BUYERS)]
+        keyed = await KeyedOrder.prepare(api, product["id"])
         load = Load(platform.url, as_staff, stripe_server.fake, product["id"])
-        run = Run(platform, servers, api, load, buyers)
+        run = Run(platform, servers, api, load, buyers, keyed)
         phases = _phases()
         faults = {"broker": run.kill_the_queue_leader, "postgres": run.promote_the_standby,
                   "gateway": run.kill_a_gateway_process}
@@ -372,6 +442,9 @@ async def test_checkouts_survive_a_broker_node_a_promotion_and_a_gateway_process
                 await run.settle(phase)
         finally:
             await load.close()
+        assert run.keyed_retries is not None
+        await run.keyed_retries
+        keyed_orders = (await api.get("/api/v1/orders", headers=keyed.auth)).json()["count"]
 
         # Every paid pack's credits, no more, no fewer (a credit purchase lost or doubled shows here).
         paid_packs = collections.Counter(f.buyer["Authorization"] for p in phases for f in p.flows
@@ -390,7 +463,8 @@ async def test_checkouts_survive_a_broker_node_a_promotion_and_a_gateway_process
             assert r.status_code == 200, r.text
             paid_orders += r.json()["count"]
 
-    report = _report(phases, balances_ok)
+    promotion = next(p for p in phases if p.name == "postgres")
+    report = _report(phases, balances_ok) + "\n" + keyed.report(promotion.fault_at)
     print(report)
     (tmp_path / "failover-report.txt").write_text(report)
     summary = {p.name: {"paid": p.count("paid"), "failed": p.count("failed"), "lost": p.count("lost"),
@@ -415,6 +489,10 @@ async def test_checkouts_survive_a_broker_node_a_promotion_and_a_gateway_process
         assert not p.dead_letters and not p.undrained, report
     assert balances_ok, report
     assert paid_orders == sum(p.count("paid") for p in phases), report
+    # The keyed order: placed once; every answer came before the gateway gave up (no 504, none cut
+    # off: a retry got the first answer, or ran again once the first's claim lapsed at its deadline).
+    assert keyed.placed_at is not None and keyed_orders == 1, report
+    assert all(status not in (None, 504) for _, _, status, _ in keyed.attempts), report
     # The gateway's other process kept the port: only what was in flight on the killed one failed.
     gateway = next(p for p in phases if p.name == "gateway")
     assert gateway.count("failed") <= CONCURRENCY, report

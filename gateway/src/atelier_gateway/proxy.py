@@ -55,7 +55,7 @@ log = logging.getLogger("atelier.gateway")
 
 _DROPPED = HOP_BY_HOP | {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-service-token",
                          b"x-anonymous-token", b"x-session-id", b"traceparent", b"tracestate",
-                         b"x-atelier-storefront"}
+                         b"x-atelier-storefront", b"x-request-timeout"}
 _LOGOUT = "/api/v1/auth/logout"
 # On a seed request's scope (`GatewayMiddleware`), shared by its native calls: the storefront
 # budgets it was counted against already, so one seed request costs each budget one request
@@ -86,6 +86,7 @@ class Proxy:
         max_age = self.settings.anon_token_days * 86400
         same_site = "None" if self.settings.cross_site_cookies else "Lax"
         self._cookie_suffix = f"; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}".encode()
+        self._timeout = f"{self.settings.proxy_timeout_seconds:g}".encode()
         self._reader = None if self.cache is None else EntryReader(
             self.cache, ttl=self.settings.cache_ttl_seconds,
             # Decoded copies of remote entries, bounded per worker (pages of 20 products are ~20 KB).
@@ -202,6 +203,9 @@ class Proxy:
         headers.append((b"x-forwarded-for", ip.encode()))
         headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
         headers.append((b"x-request-id", request_id))
+        # How long this gateway waits for the answer: a service stops an idempotent call by then
+        # (`atelier_common.idempotency`), so nothing goes on working for a client already answered.
+        headers.append((b"x-request-timeout", self._timeout))
         if self.tracing:
             carrier: dict[str, str] = {}
             propagate.inject(carrier)

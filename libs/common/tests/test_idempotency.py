@@ -3,6 +3,7 @@ the route dependency on a small app."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -23,7 +24,9 @@ from atelier_common.columns import utcnow
 from atelier_common.db import Database
 from atelier_common.errors import install_error_handlers
 from atelier_common.idempotency import (
-    CLAIM_LEASE,
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_REQUEST_TIMEOUT,
+    MIN_REQUEST_TIMEOUT,
     Claim,
     IdempotencyDep,
     IdempotencyKey,
@@ -32,6 +35,7 @@ from atelier_common.idempotency import (
     InProgress,
     StoredResponse,
     request_hash,
+    request_timeout,
 )
 from atelier_testing import TestKeys
 
@@ -124,9 +128,9 @@ class TestStore:
         async with db.transaction() as session:  # its process died, or its commit failed
             abandoned = await IdempotencyStore(session).claim("s", "k6", "h")
         assert isinstance(abandoned, Claim)
-        async with db.transaction() as session:
+        async with db.transaction() as session:  # its lease (its request's deadline) ran out
             await session.execute(update(IdempotencyKey).where(col(IdempotencyKey.key) == "k6")
-                                  .values(created_at=utcnow() - CLAIM_LEASE - timedelta(seconds=1)))
+                                  .values(expires_at=utcnow() - timedelta(milliseconds=1)))
         async with db.transaction() as session:
             taken = await IdempotencyStore(session).claim("s", "k6", "h")
         assert isinstance(taken, Claim)
@@ -134,6 +138,38 @@ class TestStore:
             store = IdempotencyStore(session)
             assert not await store.store("s", "k6", abandoned, StoredResponse(200, '{"old":1}'))
             assert await store.store("s", "k6", taken, StoredResponse(200, '{"new":1}'))
+
+
+    async def test_an_unanswered_claim_is_leased_until_its_request_deadline(self, db: Database) -> None:
+        async with db.transaction() as session:
+            claim = await IdempotencyStore(session).claim("s", "k7", "h", lease=timedelta(seconds=3))
+        assert isinstance(claim, Claim)
+        async with db.transaction() as session:
+            row = await session.get(IdempotencyKey, ("s", "k7"))
+            assert row is not None and row.expires_at - row.created_at == timedelta(seconds=3)
+            assert isinstance(await IdempotencyStore(session).claim("s", "k7", "h"), InProgress)
+
+    async def test_an_answer_is_never_taken_over_by_a_lapsed_claims_retry(self, db: Database) -> None:
+        async with db.transaction() as session:
+            claim = await IdempotencyStore(session).claim("s", "k8", "h", lease=timedelta(seconds=1))
+        assert isinstance(claim, Claim)
+        async with db.transaction() as session:  # answered just as its lease ran out
+            assert await IdempotencyStore(session).store("s", "k8", claim, StoredResponse(201, '{"id":8}'))
+            await session.execute(update(IdempotencyKey).where(col(IdempotencyKey.key) == "k8")
+                                  .values(created_at=utcnow() - timedelta(seconds=5)))
+        async with db.transaction() as session:
+            stored = await IdempotencyStore(session).claim("s", "k8", "h")
+        assert isinstance(stored, StoredResponse) and stored.body == '{"id":8}'
+
+
+class TestRequestTimeout:
+    def test_the_gateways_word_within_bounds(self) -> None:
+        assert request_timeout("12.5") == timedelta(seconds=12.5)
+        assert request_timeout(None) == DEFAULT_REQUEST_TIMEOUT
+        assert request_timeout("0") == MIN_REQUEST_TIMEOUT and request_timeout("1e9") == MAX_REQUEST_TIMEOUT
+        for nonsense in ("soon", "nan", "inf", "-inf", ""):
+            assert request_timeout(nonsense) in (DEFAULT_REQUEST_TIMEOUT, MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT)
+        assert request_timeout("nan") == DEFAULT_REQUEST_TIMEOUT
 
 
 class Made(BaseModel):
@@ -199,3 +235,83 @@ class TestRouteDependency:
                                                                 "Idempotency-Key": "k" * 256})
         assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
         assert made == []
+
+
+class TestTheRequestsDeadline:
+    """A keyed call lives as long as its caller waits (`X-Request-Timeout`): cut then, its claim
+    given back, or lapsed when the database that would take it back is gone (a failover)."""
+
+    @pytest.fixture
+    async def slow(self, db: Database, test_keys: TestKeys) -> AsyncIterator[tuple[httpx.AsyncClient, dict]]:
+        app = FastAPI()
+        install_error_handlers(app)
+        app.state.db = db
+        app.state.verifier = TokenVerifier(JwksCache(None, static_json=test_keys.jwks_json), issuer="atelier",
+                                           audience="atelier")
+        state: dict[str, Any] = {"hang": set(), "made": [], "started": asyncio.Event()}
+
+        async def make(body: dict[str, Any]) -> dict[str, Any]:
+            state["started"].set()
+            if body.get("n") in state["hang"]:
+                await asyncio.sleep(3600)  # a call stuck on a service that stopped answering
+            state["made"].append(body)
+            return {"id": len(state["made"])}
+
+        @app.post("/things", response_model=Made, status_code=status.HTTP_201_CREATED)
+        async def create_thing(body: dict[str, Any], idempotency: IdempotencyDep) -> Any:
+            return await idempotency.run(lambda: make(body))
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            yield client, state
+
+    async def test_a_call_outliving_its_caller_is_cut_and_its_retry_runs_at_once(
+            self, slow: tuple[httpx.AsyncClient, dict], test_keys: TestKeys) -> None:
+        http, state = slow
+        state["hang"].add(1)
+        headers = {**test_keys.user_headers(uuid.uuid4()), "Idempotency-Key": "cut", "X-Request-Timeout": "1"}
+        first = await http.post("/things", json={"n": 1}, headers=headers)
+        assert first.status_code == 503 and first.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        assert first.headers["retry-after"] == "1" and state["made"] == []
+        state["hang"].clear()
+        retried = await http.post("/things", json={"n": 1}, headers=headers)
+        assert (retried.status_code, retried.json()["id"]) == (201, 1)
+
+    async def test_a_claim_the_database_could_not_take_back_lapses_at_its_deadline(
+            self, slow: tuple[httpx.AsyncClient, dict], test_keys: TestKeys, monkeypatch) -> None:
+        http, state = slow
+        state["hang"].add(1)
+
+        async def database_gone(*_: Any, **__: Any) -> None:
+            raise ConnectionError("the primary went away")
+        monkeypatch.setattr(IdempotencyStore, "release", database_gone)
+        headers = {**test_keys.user_headers(uuid.uuid4()), "Idempotency-Key": "failover", "X-Request-Timeout": "1"}
+        assert (await http.post("/things", json={"n": 1}, headers=headers)).status_code == 503
+        monkeypatch.undo()
+        state["hang"].clear()
+        # The retry, as docs/operations.md says: the claim is still there, but only until the first
+        # request's deadline (1 s), not for minutes; then it runs, once.
+        retried = await http.post("/things", json={"n": 1}, headers={**headers, "X-Request-Timeout": "30"})
+        assert (retried.status_code, retried.json()["id"], len(state["made"])) == (201, 1, 1)
+
+    async def test_a_retry_waiting_past_its_own_deadline_is_told_to_retry(
+            self, slow: tuple[httpx.AsyncClient, dict], test_keys: TestKeys) -> None:
+        http, state = slow
+        state["hang"].add(1)
+        caller = test_keys.user_headers(uuid.uuid4())
+        first = asyncio.create_task(http.post("/things", json={"n": 1}, headers={
+            **caller, "Idempotency-Key": "busy", "X-Request-Timeout": "60"}))
+        await asyncio.wait_for(state["started"].wait(), 30)
+        waiting = await http.post("/things", json={"n": 1}, headers={
+            **caller, "Idempotency-Key": "busy", "X-Request-Timeout": "1"})
+        assert waiting.status_code == 409 and waiting.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+        assert waiting.headers["retry-after"] == "1" and state["made"] == []
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+
+    async def test_a_retry_while_the_first_runs_gets_its_answer(
+            self, slow: tuple[httpx.AsyncClient, dict], test_keys: TestKeys) -> None:
+        http, state = slow
+        headers = {**test_keys.user_headers(uuid.uuid4()), "Idempotency-Key": "both"}
+        answers = await asyncio.gather(*(http.post("/things", json={"n": 2}, headers=headers) for _ in range(3)))
+        assert {(a.status_code, a.content) for a in answers} == {(201, answers[0].content)}
+        assert len(state["made"]) == 1

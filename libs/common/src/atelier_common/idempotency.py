@@ -17,12 +17,18 @@ header through one dependency and runs its single service call inside it:
 - The same key again with the same body (the canonical JSON of the request body, hashed): the
   stored answer, byte for byte, with `Idempotent-Replayed: true`. Nothing runs again.
 - The same key with another body: 409 `IDEMPOTENCY_KEY_REUSED`.
+- A request lives as long as its caller waits: the gateway says how long (`X-Request-Timeout`,
+  its proxy timeout; `DEFAULT_REQUEST_TIMEOUT` without it). The call is cut at that deadline (503
+  `SERVICE_UNAVAILABLE`, its effects rolled back), so nothing goes on working for a client the
+  gateway has answered, and a claim is leased until then (`expires_at` of an unanswered row).
 - Concurrent requests with one key: the first claims it; the others find a claim without an answer
   and poll (`CLAIM_POLL_SECONDS`, a short transaction each, no connection held in between) until
   the answer is stored, then replay it; if the first released its claim, one of them claims and runs.
-  A claim left without an answer for `CLAIM_LEASE` (its process died, its commit failed) is taken
-  over by the next request, like an expired key (a guarded UPDATE on `created_at`, the claim's
-  token: the answer is stored only by the request holding the current claim).
+  A claim whose lease ran out without an answer (its request was cut, its process died, or the
+  database that would have released it went away, as in a failover) is taken over by the next
+  request at once, like an expired key (a guarded UPDATE on `created_at`, the claim's token, and on
+  the lease: the answer is stored only by the request holding the current claim). A request still
+  waiting at its own deadline is 409 `IDEMPOTENCY_KEY_IN_USE` (retry).
 - Errors are not stored: a call that raises releases its claim and its effects roll back, so a
   retry runs again (a use case that keeps a record with `commit_on_error` keeps that record).
 - Scope: the service, the route (method and path template) and the caller (user id, else
@@ -38,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,13 +69,24 @@ from atelier_common.state import app_state
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Set by the gateway: the seconds it waits for this request's answer.
+TIMEOUT_HEADER = "X-Request-Timeout"
 DEFAULT_TTL = timedelta(hours=24)
-# A claim without an answer is another request's work in progress for this long, then abandoned
-# (longer than any call: the internal HTTP timeout is 10 s, a placement makes a few calls).
-CLAIM_LEASE = timedelta(minutes=2)
+# A request's life without the gateway's word (a direct call): the gateway's default proxy timeout.
+DEFAULT_REQUEST_TIMEOUT = timedelta(seconds=30)
+# The bounds a gateway's word is held to.
+MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT = timedelta(seconds=1), timedelta(minutes=10)
+# The deadline comes this much before the caller gives up: the answer (a 503, a 409) must reach it
+# before its own timeout does (the gateway's 504 would say nothing of what happened).
+ANSWER_MARGIN = timedelta(milliseconds=500)
+# Giving a claim back after a failed call waits no longer than this: a database that went away
+# (a failover) does not hold the failed request; its claim lapses at its lease instead.
+RELEASE_SECONDS = 2.0
 CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 255
 T = TypeVar("T")
+
+log = logging.getLogger("atelier.idempotency")
 
 
 class IdempotencyKeyReused(AtelierError):
@@ -79,6 +97,22 @@ class IdempotencyKeyReused(AtelierError):
 class IdempotencyClaimLost(AtelierError):
     code, status, default_message = ("CONFLICT", 409,
                                      "This request took too long: a retry with its Idempotency-Key took over")
+
+
+class IdempotencyKeyInUse(AtelierError):
+    code, status, default_message = ("IDEMPOTENCY_KEY_IN_USE", 409,
+                                     "A request with this Idempotency-Key is still running: retry")
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details, headers={"Retry-After": "1"})
+
+
+class RequestOutlived(AtelierError):
+    code, status, default_message = ("SERVICE_UNAVAILABLE", 503,
+                                     "The request took longer than its caller waits; nothing was done: retry")
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details, headers={"Retry-After": "1"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +141,7 @@ class IdempotencyKey(SQLModel, table=True):
     status_code: int | None = None
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Unanswered: the end of the claim's lease (its request's deadline); answered: `created_at` + TTL.
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -141,15 +176,16 @@ class IdempotencyStore:
         bind = self.session.bind
         return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
 
-    async def claim(self, scope: str, key: str, fingerprint: str) -> Claim | InProgress | StoredResponse:
-        """Take the key for this request (a `Claim`: run the call), or say that another request holds
-        it, or return the first request's answer.
+    async def claim(self, scope: str, key: str, fingerprint: str, *,
+                    lease: timedelta = DEFAULT_REQUEST_TIMEOUT) -> Claim | InProgress | StoredResponse:
+        """Take the key for this request for `lease` (a `Claim`: run the call by then), or say that
+        another request holds it, or return the first request's answer.
 
         Raises IdempotencyKeyReused when the key was used with another body.
         """
         now = utcnow()
         stmt = (self._insert()(IdempotencyKey)
-                .values(scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + self.ttl)
+                .values(scope=scope, key=key, request_hash=fingerprint, created_at=now, expires_at=now + lease)
                 .on_conflict_do_nothing().returning(IdempotencyKey.key))
         if (await self.session.execute(stmt)).scalar_one_or_none() is not None:
             return Claim(now)
@@ -161,10 +197,10 @@ class IdempotencyStore:
                 continue
             if row.request_hash != fingerprint and row.expires_at > now:
                 raise IdempotencyKeyReused(details={"key": key})
-            if row.expires_at <= now or (row.status_code is None and row.created_at <= now - CLAIM_LEASE):
-                if await self._take_over(row, fingerprint, now):
+            if row.expires_at <= now:  # an answer past its TTL, or a claim past its lease
+                if await self._take_over(row, fingerprint, now, lease):
                     return Claim(now)
-                continue  # another request took it over first: read again
+                continue  # another request took it over (or answered) first: read again
             if row.status_code is None:
                 return InProgress()
             assert row.response_body is not None
@@ -173,13 +209,14 @@ class IdempotencyStore:
     async def _get(self, scope: str, key: str) -> IdempotencyKey | None:
         return await self.session.get(IdempotencyKey, (scope, key), populate_existing=True)
 
-    async def _take_over(self, row: IdempotencyKey, fingerprint: str, now: datetime) -> bool:
-        """Guarded UPDATE: only one request reuses an expired (or unanswered) key."""
+    async def _take_over(self, row: IdempotencyKey, fingerprint: str, now: datetime, lease: timedelta) -> bool:
+        """Guarded UPDATE: only one request reuses an expired key or a lapsed claim, and never one
+        answered meanwhile (the answer's commit moved `expires_at` on: re-read, it is replayed)."""
         stmt = (update(IdempotencyKey)
                 .where(col(IdempotencyKey.scope) == row.scope, col(IdempotencyKey.key) == row.key,
-                       col(IdempotencyKey.created_at) == row.created_at)
+                       col(IdempotencyKey.created_at) == row.created_at, col(IdempotencyKey.expires_at) <= now)
                 .values(request_hash=fingerprint, status_code=None, response_body=None, created_at=now,
-                        expires_at=now + self.ttl)
+                        expires_at=now + lease)
                 .returning(col(IdempotencyKey.key)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
@@ -188,7 +225,8 @@ class IdempotencyStore:
         stmt = (update(IdempotencyKey)
                 .where(col(IdempotencyKey.scope) == scope, col(IdempotencyKey.key) == key,
                        col(IdempotencyKey.created_at) == claim.token)
-                .values(status_code=response.status_code, response_body=response.body)
+                .values(status_code=response.status_code, response_body=response.body,
+                        expires_at=claim.token + self.ttl)
                 .returning(col(IdempotencyKey.key)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 
@@ -203,38 +241,64 @@ class Idempotency:
     """The request side: what a route's `run(call)` does with or without the header."""
 
     def __init__(self, db: Database, session: AsyncSession, *, key: str | None, scope: str, fingerprint: str,
-                 route: APIRoute | None, ttl: timedelta = DEFAULT_TTL) -> None:
+                 route: APIRoute | None, ttl: timedelta = DEFAULT_TTL, deadline: datetime | None = None) -> None:
         self.db = db
         self.key = key
         self.scope = scope
         self.fingerprint = fingerprint
         self.route = route
         self.ttl = ttl
+        # When the caller stops waiting (`X-Request-Timeout`); the call is cut then.
+        self.deadline = deadline or utcnow() + DEFAULT_REQUEST_TIMEOUT
         self.store = IdempotencyStore(session, ttl=ttl)
 
+    def _left(self) -> timedelta:
+        return self.deadline - utcnow()
+
     async def run(self, call: Callable[[], Awaitable[T]]) -> T | Response:
-        """Await `call` once per key; without a key just await it (FastAPI serialises as usual)."""
+        """Await `call` once per key, by the request's deadline; without a key just await it by
+        then (FastAPI serialises as usual)."""
         if self.key is None:
-            return await call()
+            return await self._by_deadline(call)
         claim = await self._claim(self.key)
         if isinstance(claim, StoredResponse):
             return claim.response(replayed=True)
         try:
-            result = await call()
+            result = await self._by_deadline(call)
             answer = self._serialise(result)
             if not await self.store.store(self.scope, self.key, claim, answer):
                 raise IdempotencyClaimLost(details={"key": self.key})
         except BaseException:
-            async with self.db.transaction() as session:
-                await IdempotencyStore(session, ttl=self.ttl).release(self.scope, self.key, claim)
+            await self._release(self.key, claim)
             raise
         return answer.response(replayed=False)
 
+    async def _by_deadline(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call`, cut when the caller stops waiting: its effects roll back with the request's
+        transaction, and a retry finds the key free (or its lease run out) at once."""
+        try:
+            async with asyncio.timeout(max(self._left().total_seconds(), 0)):
+                return await call()
+        except TimeoutError as exc:
+            raise RequestOutlived() from exc
+
+    async def _release(self, key: str, claim: Claim) -> None:
+        """Give the key back, if the database answers soon; else it lapses at the claim's lease."""
+        try:
+            async with asyncio.timeout(RELEASE_SECONDS), self.db.transaction() as session:
+                await IdempotencyStore(session, ttl=self.ttl).release(self.scope, key, claim)
+        except Exception as exc:  # the failed call's own error is the one to answer
+            log.warning("idempotency key %s not released (%s); it lapses at its lease", key, type(exc).__name__)
+
     async def _claim(self, key: str) -> Claim | StoredResponse:
-        """The key for this request, or the answer of the request that held it (waited for)."""
+        """The key for this request until its deadline, or the answer of the request that held it
+        (waited for while this request may wait)."""
         while True:
+            if self._left() <= timedelta(0):
+                raise IdempotencyKeyInUse(details={"key": key})
             async with self.db.transaction() as session:
-                found = await IdempotencyStore(session, ttl=self.ttl).claim(self.scope, key, self.fingerprint)
+                found = await IdempotencyStore(session, ttl=self.ttl).claim(self.scope, key, self.fingerprint,
+                                                                            lease=self._left())
             if not isinstance(found, InProgress):
                 return found
             await asyncio.sleep(CLAIM_POLL_SECONDS)
@@ -282,7 +346,17 @@ async def idempotency(request: Request, session: SessionDep,
     path = api_route.path if api_route is not None else request.url.path
     scope = f"{session.info.get('service', 'unknown')}:{request.method} {path}:{caller}"
     return Idempotency(app_state(request.app, "db", Database), session, key=key, scope=scope[:200], fingerprint=fingerprint,
-                       route=api_route)
+                       route=api_route,
+                       deadline=utcnow() + request_timeout(request.headers.get(TIMEOUT_HEADER)) - ANSWER_MARGIN)
+
+
+def request_timeout(value: str | None) -> timedelta:
+    """How long the caller waits (the gateway's `X-Request-Timeout`), within sane bounds."""
+    try:
+        seconds = timedelta(seconds=float(value)) if value is not None else DEFAULT_REQUEST_TIMEOUT
+    except (ValueError, OverflowError):  # not a number, NaN, infinite
+        return DEFAULT_REQUEST_TIMEOUT
+    return min(max(seconds, MIN_REQUEST_TIMEOUT), MAX_REQUEST_TIMEOUT)
 
 
 # A route's parameter: `idempotency: IdempotencyDep`, then `return await idempotency.run(...)`.
