@@ -104,7 +104,6 @@ class ShippingOptionsService(PlacementService):
                                             region=region)
         return [option.read() for option in options.options]
 
-
     async def cart_quote(self, data: PromotionQuoteRequest) -> dict[str, Any]:
         """The cart's question (`POST /internal/promotions/quote`): what its lines save and, when it
         holds a destination (`data.shipping`), what its order would charge sent there by its method."""
