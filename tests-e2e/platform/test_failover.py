@@ -189,6 +189,7 @@ class KeyedOrder:
     # (when sent, seconds it took, status (None: cut off), error code) of each attempt.
     attempts: list[tuple[float, float, int | None, str]] = field(default_factory=list)
     placed_at: float | None = None
+    promoted_at: float = 0.0
 
     @classmethod
     async def prepare(cls, api: httpx.AsyncClient, product_id: str) -> KeyedOrder:
@@ -359,8 +360,12 @@ class Run:
         finally:
             os.kill(cart, signal.SIGCONT)
         crashed = time.monotonic()
+        # The keyed order goes on with no primary to write to: it fails, and so does giving its key
+        # back (the claim reached the standby, synchronously). Then the standby is promoted.
+        await asyncio.wait_for(asyncio.shield(first), timeout=60)
         self.keyed_retries = asyncio.create_task(self.keyed.until_placed(self.api, first))
         await asyncio.to_thread(postgres.promote)
+        self.keyed.promoted_at = time.monotonic()
         return (f"PostgreSQL primary stopped (immediate: as in a crash) at +{crashed - phase.fault_at:.1f} s, "
                 f"standby promoted at +{time.monotonic() - phase.fault_at:.1f} s")
 
@@ -493,6 +498,9 @@ async def test_checkouts_survive_a_broker_node_a_promotion_and_a_gateway_process
     # off: a retry got the first answer, or ran again once the first's claim lapsed at its deadline).
     assert keyed.placed_at is not None and keyed_orders == 1, report
     assert all(status not in (None, 504) for _, _, status, _ in keyed.attempts), report
+    # Its key was given back once the promoted standby answered: placed within seconds, not once
+    # the first request's deadline passed (30 s), let alone two minutes.
+    assert keyed.placed_at - keyed.promoted_at < 15, report
     # The gateway's other process kept the port: only what was in flight on the killed one failed.
     gateway = next(p for p in phases if p.name == "gateway")
     assert gateway.count("failed") <= CONCURRENCY, report

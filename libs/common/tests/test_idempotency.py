@@ -22,7 +22,7 @@ import atelier_orders
 from atelier_common.auth import JwksCache, TokenVerifier
 from atelier_common.columns import utcnow
 from atelier_common.db import Database
-from atelier_common.errors import install_error_handlers
+from atelier_common.errors import ServiceUnavailable, install_error_handlers
 from atelier_common.idempotency import (
     DEFAULT_REQUEST_TIMEOUT,
     MAX_REQUEST_TIMEOUT,
@@ -248,12 +248,14 @@ class TestTheRequestsDeadline:
         app.state.db = db
         app.state.verifier = TokenVerifier(JwksCache(None, static_json=test_keys.jwks_json), issuer="atelier",
                                            audience="atelier")
-        state: dict[str, Any] = {"hang": set(), "made": [], "started": asyncio.Event()}
+        state: dict[str, Any] = {"hang": set(), "fail": set(), "made": [], "started": asyncio.Event()}
 
         async def make(body: dict[str, Any]) -> dict[str, Any]:
             state["started"].set()
             if body.get("n") in state["hang"]:
                 await asyncio.sleep(3600)  # a call stuck on a service that stopped answering
+            if body.get("n") in state["fail"]:
+                raise ServiceUnavailable("the primary went away")
             state["made"].append(body)
             return {"id": len(state["made"])}
 
@@ -293,6 +295,28 @@ class TestTheRequestsDeadline:
         retried = await http.post("/things", json={"n": 1}, headers={**headers, "X-Request-Timeout": "30"})
         assert (retried.status_code, retried.json()["id"], len(state["made"])) == (201, 1, 1)
 
+    async def test_a_claim_is_given_back_as_soon_as_the_database_is_back(
+            self, slow: tuple[httpx.AsyncClient, dict], test_keys: TestKeys, monkeypatch) -> None:
+        http, state = slow
+        state["fail"].add(1)
+        real_release = IdempotencyStore.release
+
+        async def database_gone(*_: Any, **__: Any) -> None:
+            raise ConnectionError("no primary yet")
+        monkeypatch.setattr(IdempotencyStore, "release", database_gone)
+        headers = {**test_keys.user_headers(uuid.uuid4()), "Idempotency-Key": "promoted", "X-Request-Timeout": "600"}
+        assert (await http.post("/things", json={"n": 1}, headers=headers)).status_code == 503
+        # The standby is promoted: the release retried in the background lands, long before the
+        # first request's 10-minute deadline, and the retry runs then.
+        monkeypatch.setattr(IdempotencyStore, "release", real_release)
+        state["fail"].clear()
+
+        async def placed() -> httpx.Response | None:
+            r = await http.post("/things", json={"n": 1}, headers={**headers, "X-Request-Timeout": "2"})
+            return r if r.status_code == 201 else None
+        retried = await poll_until(placed, timeout=30)
+        assert retried.json()["id"] == 1 and len(state["made"]) == 1
+
     async def test_a_retry_waiting_past_its_own_deadline_is_told_to_retry(
             self, slow: tuple[httpx.AsyncClient, dict], test_keys: TestKeys) -> None:
         http, state = slow
@@ -315,3 +339,13 @@ class TestTheRequestsDeadline:
         answers = await asyncio.gather(*(http.post("/things", json={"n": 2}, headers=headers) for _ in range(3)))
         assert {(a.status_code, a.content) for a in answers} == {(201, answers[0].content)}
         assert len(state["made"]) == 1
+
+
+async def poll_until(check: Any, *, timeout: float) -> Any:
+    """`check()`'s first truthy answer, asked until `timeout` seconds have passed."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    while (found := await check()) is None:
+        assert loop.time() < give_up, "not within the deadline"
+        await asyncio.sleep(0.1)
+    return found

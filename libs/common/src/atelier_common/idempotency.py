@@ -80,8 +80,12 @@ MIN_REQUEST_TIMEOUT, MAX_REQUEST_TIMEOUT = timedelta(seconds=1), timedelta(minut
 # before its own timeout does (the gateway's 504 would say nothing of what happened).
 ANSWER_MARGIN = timedelta(milliseconds=500)
 # Giving a claim back after a failed call waits no longer than this: a database that went away
-# (a failover) does not hold the failed request; its claim lapses at its lease instead.
+# (a failover) does not hold the failed request; the release is retried in the background, every
+# `RELEASE_RETRY_SECONDS` until the claim's lease runs out (then it has lapsed anyway).
 RELEASE_SECONDS = 2.0
+RELEASE_RETRY_SECONDS = 0.5
+# Releases under way after their request answered (a reference keeps each task alive).
+_RELEASING: set[asyncio.Task[None]] = set()
 CLAIM_POLL_SECONDS = 0.05
 MAX_KEY_LENGTH = 255
 T = TypeVar("T")
@@ -283,12 +287,28 @@ class Idempotency:
             raise RequestOutlived() from exc
 
     async def _release(self, key: str, claim: Claim) -> None:
-        """Give the key back, if the database answers soon; else it lapses at the claim's lease."""
+        """Give the key back, if the database answers soon; else keep trying in the background
+        until it does (a failover's promotion), at the latest until the claim's lease runs out."""
+        if not await self._released(key, claim):
+            log.warning("idempotency key %s not released: the database did not answer; retrying until %s",
+                        key, self.deadline.isoformat())
+            task = asyncio.create_task(self._release_later(key, claim))
+            _RELEASING.add(task)
+            task.add_done_callback(_RELEASING.discard)
+
+    async def _released(self, key: str, claim: Claim) -> bool:
         try:
             async with asyncio.timeout(RELEASE_SECONDS), self.db.transaction() as session:
                 await IdempotencyStore(session, ttl=self.ttl).release(self.scope, key, claim)
-        except Exception as exc:  # the failed call's own error is the one to answer
-            log.warning("idempotency key %s not released (%s); it lapses at its lease", key, type(exc).__name__)
+        except Exception:  # the failed call's own error is the one to answer
+            return False
+        return True
+
+    async def _release_later(self, key: str, claim: Claim) -> None:
+        while utcnow() < self.deadline:
+            await asyncio.sleep(RELEASE_RETRY_SECONDS)
+            if await self._released(key, claim):
+                return
 
     async def _claim(self, key: str) -> Claim | StoredResponse:
         """The key for this request until its deadline, or the answer of the request that held it
