@@ -20,5 +20,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # SQLite drops a column since 3.35 without rebuilding the table (its expression index stays).
     op.drop_column("product", "tax_class")
