@@ -127,6 +127,7 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
         await page.get_by_label("Currency", exact=True).fill("EUR")
         await page.get_by_label("Category", exact=True).select_option(label=f"Prints {tag}")
         await page.get_by_label("Initial stock").fill("10")
+        await page.get_by_label("Tax class").select_option("reduced")
         await page.get_by_label("Storefronts (slugs; empty: all)").fill(eu)
         await page.get_by_role("button", name="Create product").click()
         await page.get_by_role("heading", name=f"Fox {tag}").wait_for()
@@ -169,7 +170,8 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
 
         fox = (await api.get(f"/api/v1/products/{product['id']}", headers=auth,
                              params={"include_inactive": "true"})).json()
-        assert (fox["price"], fox["compare_price"], fox["currency"]) == ("42.00", "50.00", "EUR")
+        assert (fox["price"], fox["compare_price"], fox["currency"], fox["tax_class"]) == (
+            "42.00", "50.00", "EUR", "reduced")
         assert fox["category_id"] == posters["id"] and fox["is_active"] is False and fox["storefronts"] == [eu]
         assert [(v["sku"], v["price"], v["stock_quantity"]) for v in fox["variants"]] == [
             (f"{sku}-A3", "40.00", 4), (f"{sku}-A2", "55.00", 2)]
@@ -178,7 +180,8 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
         picture = await api.get(image["url"])
         assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
         copy = await by_sku(api, auth, f"{sku}-UK")
-        assert (copy["price"], copy["currency"], copy["storefronts"]) == ("35.00", "GBP", [uk])
+        assert (copy["price"], copy["currency"], copy["storefronts"], copy["tax_class"]) == (
+            "35.00", "GBP", [uk], "reduced")
         assert [v["sku"] for v in copy["variants"]] == [f"{sku}-A3-UK", f"{sku}-A2-UK"]
         on_uk = (await api.get("/api/v1/products", params={"search": sku},
                                headers={"X-Atelier-Storefront": uk})).json()["results"]

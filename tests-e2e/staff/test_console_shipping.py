@@ -46,6 +46,7 @@ async def test_a_merchandiser_keeps_shipping_zones(platform: Platform, api: http
         await page.get_by_label("Name", exact=True).fill("Nordics")
         await page.get_by_label("Countries", exact=False).fill("se, no")
         await page.get_by_label("Tax rate", exact=False).fill("0.25")
+        await page.get_by_label("Reduced class rate", exact=False).fill("0.12")
         await page.get_by_label("Tax inclusive").select_option("true")
         await page.get_by_role("button", name="Create zone").click()
         await page.get_by_role("heading", name="Shipping zone Nordics").wait_for()
@@ -82,8 +83,8 @@ async def test_a_merchandiser_keeps_shipping_zones(platform: Platform, api: http
         assert not (watch.page_errors or watch.server_errors or watch.escaped), watch
 
     zones = (await api.get("/api/v1/staff/shipping-zones", headers=admin, params={"storefront": slug})).json()["results"]
-    assert [(z["name"], z["countries"], Decimal(z["tax_rate"]), z["tax_inclusive"]) for z in zones] == [
-        ("Nordics", ["SE", "NO"], Decimal("0.25"), True)]
+    assert [(z["name"], z["countries"], Decimal(z["tax_rate"]), z["tax_inclusive"], z["tax_rates"]) for z in zones] == [
+        ("Nordics", ["SE", "NO"], Decimal("0.25"), True, {"reduced": "0.12"})]
     methods = [(m["name"], m["kind"], Decimal(m["price"]), m["free_over"] and Decimal(m["free_over"]),
                 [(Decimal(t["min"]), Decimal(t["amount"])) for t in m["rates"]]) for m in zones[0]["methods"]]
     assert methods == [("Standard", "flat", Decimal("7.25"), Decimal(80), []),

@@ -94,7 +94,7 @@ class FakePlatform:
                 track_inventory: bool | None = None, attributes: dict[str, Any] | None = None,
                 is_active: bool = True, sku: str | None = None, name: str | None = None,
                 variants: list[dict[str, Any]] = (), storefronts: list[str] = (),
-                category_id: str | None = None) -> dict[str, Any]:
+                category_id: str | None = None, tax_class: str = "standard") -> dict[str, Any]:
         """A product catalog's lookup finds; `storefronts`: those that sell it (empty: every one)."""
         n = next(_numbers)
         product = {
@@ -103,7 +103,7 @@ class FakePlatform:
             "stock_quantity": stock, "track_inventory": kind == "physical" if track_inventory is None
             else track_inventory, "in_stock": stock > 0, "is_active": is_active, "attributes": attributes or {},
             "image_url": None, "storefronts": list(storefronts), "category_id": category_id,
-            "variants": [{"id": str(uuid.uuid4()), "name": v.get("name", "Variant"), "sku": v["sku"],
+            "tax_class": tax_class, "variants": [{"id": str(uuid.uuid4()), "name": v.get("name", "Variant"), "sku": v["sku"],
                           "price": v.get("price", price), "stock_quantity": v.get("stock", 10),
                           "attributes": v.get("attributes", {}), "is_active": v.get("is_active", True)}
                          for v in variants],

@@ -118,6 +118,9 @@ function productFields(product, categories, storefronts) {
     { name: "currency", label: "Currency", required: true, value: p.currency || "USD" },
     { name: "category_id", label: "Category", type: "select", value: p.category_id || "",
       options: [["", "None"], ...categories.map((c) => [c.id, c.label])] },
+    // The rate each class pays is the storefront's (or its shipping zone's): docs/storefronts.md.
+    { name: "tax_class", label: "Tax class", type: "select", value: p.tax_class || "standard",
+      options: [["standard", "Standard rate"], ["reduced", "Reduced rate"], ["zero", "Zero rate"]] },
     { name: "storefronts", label: "Storefronts (slugs; empty: all)", value: (p.storefronts || []).join(" "),
       placeholder: storefronts.length ? storefronts.join(" ") : "slug slug" },
     { name: "slug", label: "URL slug", value: p.slug, placeholder: "made from the name" },
@@ -127,7 +130,8 @@ function productFields(product, categories, storefronts) {
 function productBody(values, creating) {
   const body = { name: values.name, sku: values.sku, description: values.description, price: values.price,
                  compare_price: values.compare_price || null, currency: values.currency.toUpperCase(),
-                 category_id: values.category_id || null, storefronts: slugsOf(values.storefronts), is_active: values.is_active };
+                 category_id: values.category_id || null, tax_class: values.tax_class,
+                 storefronts: slugsOf(values.storefronts), is_active: values.is_active };
   if (values.slug) body.slug = values.slug;
   if (creating) body.stock_quantity = Number(values.stock_quantity || 0);
   return body;
@@ -267,7 +271,7 @@ function otherCurrencySection(product, ctx) {
       const made = await call("POST", `${V1}/products`, { body: {
         name: product.name, sku: `${product.sku}-${suffix}`, description: product.description, price: values.price,
         currency: values.currency.toUpperCase(), category_id: product.category_id, storefronts: [values.storefront],
-        is_active: product.is_active, kind: product.kind, attributes: product.attributes,
+        is_active: product.is_active, kind: product.kind, tax_class: product.tax_class, attributes: product.attributes,
         stock_quantity: product.track_inventory ? product.stock_quantity : 0 } });
       for (const v of product.variants || []) {
         // A variant priced apart keeps its price only when it matches the product's (same currency).

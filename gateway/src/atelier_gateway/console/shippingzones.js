@@ -4,7 +4,7 @@
 
 import { call, get, serves } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { form, go, h, link, table } from "./ui.js";
+import { form, go, h, link, table, taxRateFields, taxRatesOf } from "./ui.js";
 
 // Not built from pages.js' V1: this module is evaluated before pages.js (which imports it) is.
 const BASE = "/api/v1/staff/shipping-zones";
@@ -40,6 +40,7 @@ function zoneFields(z, storefront) {
     { name: "countries", label: "Countries (ISO codes, comma-separated; * for every other)", value: z ? z.countries.join(", ") : "" },
     { name: "regions", label: "Regions (e.g. US-CA, comma-separated)", value: z ? z.regions.join(", ") : "" },
     { name: "tax_rate", label: "Tax rate (e.g. 0.0725; empty: the storefront's)", inputmode: "decimal", value: z && z.tax_rate },
+    ...taxRateFields(z && z.tax_rates, () => "the storefront's, none where the zone's rate is 0"),
     { name: "tax_inclusive", label: "Tax inclusive", type: "select", options: INCLUSIVE,
       value: z ? choice(z.tax_inclusive) : "" },
     { name: "shipping_taxed", label: "Shipping taxed", type: "select", options: SHIPPING_TAXED,
@@ -49,6 +50,8 @@ function zoneFields(z, storefront) {
 function zoneBody(values) {
   return { name: values.name, countries: places(values.countries), regions: places(values.regions),
            tax_rate: values.tax_rate || null,
+           // No class rate of its own: the storefront's (null).
+           tax_rates: Object.keys(taxRatesOf(values)).length ? taxRatesOf(values) : null,
            tax_inclusive: fromChoice(values.tax_inclusive), shipping_taxed: fromChoice(values.shipping_taxed) };
 }
 

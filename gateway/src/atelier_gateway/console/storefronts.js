@@ -5,7 +5,7 @@
 
 import { ApiError, call, get, schemaHas } from "./api.js";
 import { V1 } from "./pages.js";
-import { form, go, h, link, table } from "./ui.js";
+import { form, go, h, link, table, taxRateFields, taxRatesOf } from "./ui.js";
 
 const KINDS = ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"];
 const LINKS = ["verify_email", "reset_password", "magic_link", "email_change", "order", "set_password"];
@@ -101,6 +101,7 @@ async function storefrontPage(root, ctx, slug) {
     { name: "origins", label: "Origins (space-separated)", value: s ? s.origins.join(" ") : "" },
     { name: "currency", label: "Currency", required: true, value: s ? s.currency : "USD" },
     { name: "rate", label: "Tax rate (0.09 is 9%)", inputmode: "decimal", value: tax.rate ?? "0" },
+    ...taxRateFields(tax.tax_rates, (c) => (c === "zero" ? "0" : "the standard one")),
     { name: "inclusive", label: "Prices include tax", type: "checkbox", checked: !!tax.inclusive },
     { name: "shipping_rate", label: "Shipping per order (empty: the default)", inputmode: "decimal", value: tax.shipping_rate ?? "" },
     { name: "shipping_taxed", label: "Shipping taxed with the goods (without zones; each zone says its own)", type: "checkbox", checked: !!tax.shipping_taxed },
@@ -120,7 +121,7 @@ async function storefrontPage(root, ctx, slug) {
       const body = {
         name: values.name, origins: words(values.origins), currency: values.currency.toUpperCase(),
         tax: { rate: values.rate || "0", inclusive: values.inclusive, shipping_rate: values.shipping_rate || null,
-               shipping_taxed: values.shipping_taxed },
+               shipping_taxed: values.shipping_taxed, tax_rates: taxRatesOf(values) },
         mail_from: values.mail_from || null, frontend_url: values.frontend_url,
         link_paths: Object.fromEntries(LINKS.filter((k) => values[k]).map((k) => [k, values[k]])),
         compat_profile: values.compat_profile || null, sells: KINDS.filter((k) => values[`sells_${k}`]),

@@ -25,6 +25,17 @@ export function when(value) {
   return isNaN(d) ? String(value) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
 
+// The tax classes with a rate of their own (a storefront's `tax.tax_rates`, a zone's `tax_rates`):
+// a field per class, empty for none; `taxRatesOf` reads them back ({} when every one is empty).
+const TAX_CLASSES = [["reduced", "Reduced"], ["zero", "Zero"]];
+export function taxRateFields(rates, otherwise) {
+  return TAX_CLASSES.map(([c, label]) => ({ name: `tax_rate_${c}`, label: `${label} class rate (empty: ${otherwise(c)})`,
+                                           inputmode: "decimal", value: (rates || {})[c] ?? "" }));
+}
+export function taxRatesOf(values) {
+  return Object.fromEntries(TAX_CLASSES.filter(([c]) => values[`tax_rate_${c}`]).map(([c]) => [c, values[`tax_rate_${c}`]]));
+}
+
 export function money(amount, currency) { return amount === undefined || amount === null ? "—" : `${amount} ${currency || ""}`.trim(); }
 
 // Decimal strings added exactly (BigInt on a common scale): revenue is never summed as floats.

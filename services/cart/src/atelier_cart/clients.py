@@ -71,9 +71,9 @@ def _facts(product: ProductSnapshot, variant: VariantSnapshot | None) -> Product
                             sku=product.sku, kind=product.kind, price=product.price, currency=product.currency,
                             stock_quantity=product.stock_quantity, track_inventory=product.track_inventory,
                             is_active=product.is_active, image_url=product.image_url,
-                            storefronts=tuple(product.storefronts))
+                            storefronts=tuple(product.storefronts), tax_class=product.tax_class)
     return ProductFacts(product_id=product.id, variant_id=variant.id, name=product.name, variant_name=variant.name,
                         sku=variant.sku, kind=product.kind, price=variant.price, currency=product.currency,
                         stock_quantity=variant.stock_quantity, track_inventory=product.track_inventory,
                         is_active=product.is_active and variant.is_active, image_url=product.image_url,
-                        storefronts=tuple(product.storefronts))
+                        storefronts=tuple(product.storefronts), tax_class=product.tax_class)

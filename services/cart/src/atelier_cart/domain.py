@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, tax_contained, tax_due
+from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS, TaxClass, class_rate, tax_contained, tax_due
 from atelier_common.contracts.identity import ALL_KINDS, Storefront
 from atelier_common.money import quantize
 
@@ -37,14 +37,18 @@ class ProductFacts:
     image_url: str | None
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: Sequence[str] = ()
+    # How it is taxed (`contracts.catalog.TaxClass`).
+    tax_class: str = TaxClass.STANDARD.value
 
 
 @dataclass(frozen=True)
 class CartTax:
-    """How a storefront's carts are taxed: `rate` added on the lines of kinds not in `inclusive_kinds`."""
+    """How a storefront's carts are taxed: `rate` (a tax class's own in `class_rates`) added on the
+    lines of kinds not in `inclusive_kinds`."""
 
     rate: Decimal
     inclusive_kinds: frozenset[str]
+    class_rates: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,8 @@ def cart_tax(storefront: Storefront, inclusive_kinds: Iterable[str]) -> CartTax:
     """The tax of a cart on `storefront`: its rate; every kind tax-inclusive on a storefront whose
     prices include tax, else `inclusive_kinds` (the settings', the digital goods by default)."""
     return CartTax(rate=storefront.tax.rate,
-                   inclusive_kinds=frozenset(ALL_KINDS) if storefront.tax.inclusive else frozenset(inclusive_kinds))
+                   inclusive_kinds=frozenset(ALL_KINDS) if storefront.tax.inclusive else frozenset(inclusive_kinds),
+                   class_rates=dict(storefront.tax.tax_rates))
 
 
 def currency_after_add(storefront: Storefront, cart_currency: str, has_lines: bool,
@@ -149,16 +154,26 @@ def ordered_units(lines: Iterable[tuple[uuid.UUID, uuid.UUID | None, int]]) -> d
     return units
 
 
-def cart_totals(lines: Iterable[tuple[str, Decimal, int]], tax_rate: Decimal, *,
-                inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS) -> Totals:
-    """Totals of (kind, unit_price, quantity) lines with nothing off and nothing shipped: the
-    subtotal is the sum of the rounded line totals; tax is added on the lines of tax-exclusive kinds,
-    half-up to the cent on their sum (S1: 427.50 of goods at 9% → 38.48), and the tax the others'
-    prices hold is reported beside (`contracts.catalog.tax_due`, `tax_contained`: orders' pricing
-    rule for such lines; a cart with a discount shows orders' own pricing)."""
-    totals = [(kind, line_total(price, quantity), quantity) for kind, price, quantity in lines]
-    subtotal = quantize(sum((total for _, total, _ in totals), Decimal("0")))
-    added = tax_due(((kind, total) for kind, total, _ in totals), tax_rate, inclusive_kinds=inclusive_kinds)
-    held = tax_contained(((kind, total) for kind, total, _ in totals), tax_rate, inclusive_kinds=inclusive_kinds)
-    return Totals(item_count=sum(quantity for _, _, quantity in totals), subtotal=subtotal,
-                  tax_amount=added + held, total=subtotal + added, tax_included=held)
+def cart_totals(lines: Iterable[tuple[str, Decimal, int, str]], tax_rate: Decimal, *,
+                inclusive_kinds: Iterable[str] = TAX_INCLUSIVE_KINDS,
+                class_rates: Mapping[str, Decimal] | None = None) -> Totals:
+    """Totals of (kind, unit_price, quantity, tax_class) lines with nothing off and nothing shipped:
+    the subtotal is the sum of the rounded line totals. Each line is taxed at its class's rate
+    (`contracts.catalog.class_rate`: `class_rates`, else `tax_rate`, `zero` 0); per rate, tax is
+    added on the lines of tax-exclusive kinds, half-up to the cent on their sum (S1: 427.50 of goods
+    at 9% → 38.48), and the tax the others' prices hold is reported beside (`tax_due`,
+    `tax_contained`: orders' pricing rule for such lines; a cart with a discount shows orders' own
+    pricing)."""
+    by_rate: dict[Decimal, list[tuple[str, Decimal]]] = {}
+    subtotal, item_count = Decimal("0"), 0
+    for kind, price, quantity, tax_class in lines:
+        total = line_total(price, quantity)
+        subtotal, item_count = subtotal + total, item_count + quantity
+        by_rate.setdefault(class_rate(tax_class, tax_rate, class_rates or {}), []).append((kind, total))
+    added = sum((tax_due(group, rate, inclusive_kinds=inclusive_kinds) for rate, group in by_rate.items()),
+                Decimal("0.00"))
+    held = sum((tax_contained(group, rate, inclusive_kinds=inclusive_kinds) for rate, group in by_rate.items()),
+               Decimal("0.00"))
+    subtotal = quantize(subtotal)
+    return Totals(item_count=item_count, subtotal=subtotal, tax_amount=added + held, total=subtotal + added,
+                  tax_included=held)

@@ -12,7 +12,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Numeric, UniqueConstraint, false, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -110,6 +122,9 @@ class CartProduct(SQLModel, table=True):
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: list[str] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
+    # How it is taxed (`contracts.catalog.TaxClass`), a variant as its product.
+    tax_class: str = Field(default="standard", sa_column=Column(String(16), nullable=False,
+                                                                 server_default="standard"))
     # When the facts were true at catalog: the event's occurred_at, or the time of a direct
     # fetch. An event older than this is stale and is not applied.
     updated_at: datetime = _timestamp()

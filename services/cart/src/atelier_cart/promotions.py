@@ -101,7 +101,7 @@ class OrdersClient:
             "lines": [{"product_id": str(line.product_id), "variant_id": str(line.variant_id) if line.variant_id
                        else None, "unit_price": str(line.unit_price), "quantity": line.quantity,
                        # A line whose product the read-model lost is taxed like goods: never under-charged.
-                       "kind": line.kind or "physical"}
+                       "kind": line.kind or "physical", "tax_class": line.tax_class or "standard"}
                       for line in lines if line.quantity > 0]}
         response = await self.internal.call("orders", "POST", "/internal/promotions/quote", json=body)
         if 400 <= response.status_code < 500 and (strict or strict_shipping):

@@ -63,16 +63,23 @@ _ITEM = table_of(CartItem)
 _PRODUCT = table_of(CartProduct)
 # The owner's cart on one storefront: two bound parameters, one lookup of the unique index.
 _OWNER_CART = and_(_CART.c.owner_id == bindparam("owner"), _CART.c.storefront == bindparam("storefront_slug"))
-# A line's kind, from the read-model row of its product or variant. Two lookups, one per partial
-# unique index (see models.py), and the CASE runs only the one that applies: a single lookup with
-# `variant_id IS NOT DISTINCT FROM …` can use neither index and scanned the whole read-model
-# (every product of the catalog) once per line.
-_LINE_KIND = case(
-    (_ITEM.c.variant_id.is_(None),
-     sa_select(_PRODUCT.c.kind).where(_PRODUCT.c.product_id == _ITEM.c.product_id, _PRODUCT.c.variant_id.is_(None))
-     .scalar_subquery()),
-    else_=sa_select(_PRODUCT.c.kind).where(_PRODUCT.c.product_id == _ITEM.c.product_id,
-                                           _PRODUCT.c.variant_id == _ITEM.c.variant_id).scalar_subquery())
+
+
+def _line_fact(column: Any) -> Any:
+    """A line's fact `column` (its kind, its tax class), from the read-model row of its product or
+    variant. Two lookups, one per partial unique index (see models.py), and the CASE runs only the
+    one that applies: a single lookup with `variant_id IS NOT DISTINCT FROM …` can use neither index
+    and scanned the whole read-model (every product of the catalog) once per line."""
+    return case(
+        (_ITEM.c.variant_id.is_(None),
+         sa_select(column).where(_PRODUCT.c.product_id == _ITEM.c.product_id, _PRODUCT.c.variant_id.is_(None))
+         .scalar_subquery()),
+        else_=sa_select(column).where(_PRODUCT.c.product_id == _ITEM.c.product_id,
+                                      _PRODUCT.c.variant_id == _ITEM.c.variant_id).scalar_subquery())
+
+
+# What a line reads of its product besides its own columns (`CartLine.kind`, `tax_class`).
+_LINE_FACTS = [_line_fact(_PRODUCT.c.kind).label("kind"), _line_fact(_PRODUCT.c.tax_class).label("tax_class")]
 # The columns of a line as read (`CartLine`): what the cart shows and the rules need.
 _LINE_COLUMNS = [c for c in _ITEM.c if c.name not in ("created_at", "updated_at")]
 # The add path locks the cart row, then reads its lines, oldest first. Two statements, not one
@@ -90,7 +97,7 @@ _LOCK_CART_SELECT = sa_select(_CART.c.id, _CART.c.currency).where(_OWNER_CART).w
 _LOCK_CART_ROW = Statement(_LOCK_CART_SELECT)
 # Lines are built from rows by position (`CartLine(*row)`, cheaper than by name for every line;
 # tests/unit/test_rows.py checks the order).
-_LINES = Statement(sa_select(*_LINE_COLUMNS, _LINE_KIND.label("kind")).where(_ITEM.c.cart_id == bindparam("cart"))
+_LINES = Statement(sa_select(*_LINE_COLUMNS, *_LINE_FACTS).where(_ITEM.c.cart_id == bindparam("cart"))
                    .order_by(_ITEM.c.created_at, _ITEM.c.id))
 _TOUCH_CART = (update(_CART).where(_CART.c.id == bindparam("cart"))
                .values(updated_at=bindparam("touched"), currency=bindparam("cart_currency")))
@@ -136,7 +143,7 @@ def _cart_and_lines(carts: Any) -> Any:
     """The cart(s) of `carts` (a table or CTE with `id` and `currency`), each with its lines and
     their kinds, oldest line first: one row with NULL line columns for an empty cart."""
     return (sa_select(carts.c.id.label("the_cart"), carts.c.currency.label("cart_currency"), *_LINE_COLUMNS,
-                      _LINE_KIND.label("kind"))
+                      *_LINE_FACTS)
             .select_from(carts.outerjoin(_ITEM, _ITEM.c.cart_id == carts.c.id))
             .order_by(_ITEM.c.created_at, _ITEM.c.id))
 
@@ -386,7 +393,7 @@ class CartRepository:
         line.cart_id, line.quantity = cart_id, quantity
 
     async def insert_line(self, line: CartLine, now: datetime) -> None:
-        values = {k: v for k, v in line.__dict__.items() if k != "kind"}
+        values = {k: v for k, v in line.__dict__.items() if k not in ("kind", "tax_class")}
         await _INSERT_LINE.execute(self.session, {**values, "created_at": now, "updated_at": now})
 
     async def delete_line(self, line: CartLine) -> None:

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 @dataclass
 class CartLine:
-    """A line (table `cart_item`) with its product's kind from the read-model (None if it lost
-    it). No timestamps: nothing read shows them, and each one read costs a conversion per line."""
+    """A line (table `cart_item`) with its product's kind and tax class from the read-model (None
+    if it lost it). No timestamps: nothing read shows them, and each one read costs a conversion per line."""
 
     id: uuid.UUID
     cart_id: uuid.UUID
@@ -27,6 +27,7 @@ class CartLine:
     sku: str
     image_url: str | None
     kind: str | None
+    tax_class: str | None = None
 
 
 @dataclass

@@ -38,7 +38,7 @@ from atelier_cart.queries import CartQueries
 from atelier_cart.repository import CartRepository, ClaimRepository, ProductRepository
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate, LinePrice
-from atelier_common.contracts.catalog import ProductChanged, ProductKind, is_purchasable
+from atelier_common.contracts.catalog import ProductChanged, ProductKind, TaxClass, is_purchasable
 from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import CartShippingQuote, Discount, OrderLine, QuotedLine
 from atelier_common.errors import ServiceUnavailable, ValidationFailed
@@ -156,7 +156,8 @@ class ProductReadModel:
             product_id=event.product_id, variant_id=event.variant_id, name=event.name,
             variant_name=event.variant_name, sku=event.sku, kind=event.kind, price=event.price,
             currency=event.currency, stock_quantity=event.stock_quantity, track_inventory=event.track_inventory,
-            is_active=event.is_active, image_url=event.image_url, storefronts=tuple(event.storefronts))
+            is_active=event.is_active, image_url=event.image_url, storefronts=tuple(event.storefronts),
+            tax_class=event.tax_class)
         await self.products.upsert(facts, occurred_at)
 
     async def known(self, product_id: uuid.UUID, variant_id: uuid.UUID | None) -> ProductFacts | None:
@@ -247,7 +248,7 @@ class CartService(UseCase[CartContext]):
             line = CartLine(
                 id=uuid.uuid4(), cart_id=cart.id, product_id=product.product_id, variant_id=product.variant_id,
                 quantity=quantity, unit_price=product.price if group_price is None else group_price, name=domain.line_name(product.name, product.variant_name),
-                sku=product.sku, image_url=product.image_url, kind=product.kind)
+                sku=product.sku, image_url=product.image_url, kind=product.kind, tax_class=product.tax_class)
             await self.carts.insert_line(line, now)
             items.append(line)  # the newest line sorts last, as the lines are read
         # The cart is locked: the lines read above plus this change are the whole cart.
@@ -522,12 +523,13 @@ class CartService(UseCase[CartContext]):
 
     def _totals(self, items: Sequence[CartLine], kinds: dict[tuple[uuid.UUID, uuid.UUID | None], str],
                 storefront: Storefront) -> Totals:
-        # A line whose product the read-model lost is taxed like goods: never under-charge tax.
+        # A line whose product the read-model lost is taxed like goods, at the standard rate: never
+        # under-charge tax.
         tax: CartTax = domain.cart_tax(storefront, self.settings.tax_inclusive_kinds)
         return domain.cart_totals(
-            ((kinds.get((item.product_id, item.variant_id), ProductKind.PHYSICAL), item.unit_price, item.quantity)
-             for item in items),
-            tax.rate, inclusive_kinds=tax.inclusive_kinds)
+            ((kinds.get((item.product_id, item.variant_id), ProductKind.PHYSICAL), item.unit_price, item.quantity,
+              item.tax_class or TaxClass.STANDARD) for item in items),
+            tax.rate, inclusive_kinds=tax.inclusive_kinds, class_rates=tax.class_rates)
 
 
 def _find_line(items: Sequence[CartLine], product_id: uuid.UUID, variant_id: uuid.UUID | None) -> CartLine | None:

@@ -31,7 +31,7 @@ async def test_a_code_is_applied_shown_and_removed(harness: ServiceHarness, cata
     assert (asked["code"], asked["strict"], asked["owner_id"], asked["user_id"]) == ("TEN", True, str(guest.owner_id),
                                                                                       None)
     assert asked["lines"] == [{"product_id": str(product.product_id), "variant_id": None, "unit_price": "20.00",
-                               "quantity": 1, "kind": "physical"}]
+                               "quantity": 1, "kind": "physical", "tax_class": "standard"}]
     assert (await guest.cart())["discount_total"] == "2.00"
     # Orders reads the code with the cart (and prices it itself).
     internal = (await harness.client.get(f"/internal/carts/{guest.owner_id}",

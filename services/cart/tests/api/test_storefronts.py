@@ -17,11 +17,11 @@ from ..conftest import Catalog, FakeCatalog, Shopper, assert_error, line_of
 
 @pytest.fixture
 def storefronts(harness: ServiceHarness) -> None:
-    """A: USD, 9 % added, sells everything. B: EUR, 20 % added, sells goods only. C: USD, prices
-    include tax (20 %)."""
+    """A: USD, 9 % added, sells everything. B: EUR, 20 % added (5.5 % on the reduced class), sells
+    goods only. C: USD, prices include tax (20 %)."""
     add_storefront(harness.app, make_storefront("a", currency="USD", tax=StorefrontTax(rate="0.09")))
-    add_storefront(harness.app, make_storefront("b", currency="EUR", tax=StorefrontTax(rate="0.20"),
-                                                sells=["physical"]))
+    add_storefront(harness.app, make_storefront("b", currency="EUR", tax=StorefrontTax(
+        rate="0.20", tax_rates={"reduced": "0.055"}), sells=["physical"]))
     add_storefront(harness.app, make_storefront("c", currency="USD", tax=StorefrontTax(rate="0.20", inclusive=True)))
 
 
@@ -102,6 +102,19 @@ class TestCurrencyAndTax:
         cart = await guest.on("b").add(slab.product_id, 2)
         assert totals(cart) == ("EUR", 2, "171.00", "34.20", "205.20")  # 20 %
         assert (await guest.on("b").cart())["tax_amount"] == "34.20"
+
+    async def test_each_line_is_taxed_at_its_tax_classs_rate_as_catalog_last_said(self, catalog: Catalog,
+                                                                                  guest: Shopper) -> None:
+        slab = await catalog.product(currency="EUR", price="85.50")
+        book = await catalog.product(currency="EUR", price="2.10", tax_class="reduced")
+        guide = await catalog.product(currency="EUR", price="4.10", tax_class="reduced")
+        await guest.on("b").add(slab.product_id, 2)
+        await guest.on("b").add(book.product_id)
+        # 171.00 at 20 % and 6.20 of books at 5.5 %, rounded once per rate: 34.20 + 0.34.
+        assert totals(await guest.on("b").add(guide.product_id)) == ("EUR", 4, "177.20", "34.54", "211.74")
+        await catalog.change(guide, tax_class="zero")
+        # 2.10 at 5.5 % = 0.1155 → 0.12; the guide untaxed now.
+        assert totals(await guest.on("b").cart()) == ("EUR", 4, "177.20", "34.32", "211.52")
 
     async def test_the_same_goods_on_a_are_taxed_at_as_rate(self, catalog: Catalog, guest: Shopper) -> None:
         slab = await catalog.product(price="85.50")

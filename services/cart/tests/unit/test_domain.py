@@ -27,17 +27,17 @@ class TestTotals:
         ([], 0, "0.00", "0.00", "0.00"),
     ])
     def test_s1_worked_examples(self, lines, item_count, subtotal, tax, total) -> None:
-        totals = domain.cart_totals((("physical", Decimal(p), q) for p, q in lines), S1_RATE)
+        totals = domain.cart_totals((("physical", Decimal(p), q, "standard") for p, q in lines), S1_RATE)
         assert (totals.item_count, str(totals.subtotal), str(totals.tax_amount), str(totals.total)) == (
             item_count, subtotal, tax, total)
 
     def test_tax_rounds_half_up_not_to_even(self) -> None:
         # 12.50 x 0.09 = 1.125: banker's rounding would give 1.12
-        assert domain.cart_totals([("physical", Decimal("12.50"), 1)], S1_RATE).tax_amount == Decimal("1.13")
-        assert domain.cart_totals([("physical", Decimal("0.50"), 1)], S1_RATE).tax_amount == Decimal("0.05")
+        assert domain.cart_totals([("physical", Decimal("12.50"), 1, "standard")], S1_RATE).tax_amount == Decimal("1.13")
+        assert domain.cart_totals([("physical", Decimal("0.50"), 1, "standard")], S1_RATE).tax_amount == Decimal("0.05")
 
     def test_the_rate_is_a_setting(self) -> None:
-        totals = domain.cart_totals([("physical", Decimal("100.00"), 1)], Decimal("0.20"))
+        totals = domain.cart_totals([("physical", Decimal("100.00"), 1, "standard")], Decimal("0.20"))
         assert (totals.tax_amount, totals.total) == (Decimal("20.00"), Decimal("120.00"))
 
     def test_default_rate_is_nine_percent(self) -> None:
@@ -45,15 +45,30 @@ class TestTotals:
 
     def test_digital_goods_are_tax_inclusive_by_default(self) -> None:
         # Issue #11: PACK_5 shows 4.99 and is charged 4.99; goods beside it still get 9% added.
-        totals = domain.cart_totals([("credit_pack", Decimal("4.99"), 1), ("retry_pack", Decimal("2.00"), 1),
-                                     ("physical", Decimal("10.00"), 1)], S1_RATE)
+        totals = domain.cart_totals([("credit_pack", Decimal("4.99"), 1, "standard"),
+                                     ("retry_pack", Decimal("2.00"), 1, "standard"),
+                                     ("physical", Decimal("10.00"), 1, "standard")], S1_RATE)
         assert (totals.subtotal, totals.tax_amount, totals.total) == (
             Decimal("16.99"), Decimal("1.48"), Decimal("17.89"))
-        assert domain.cart_totals([("credit_pack", Decimal("10.00"), 1)], S1_RATE,
+        assert domain.cart_totals([("credit_pack", Decimal("10.00"), 1, "standard")], S1_RATE,
                                   inclusive_kinds=()).tax_amount == Decimal("0.90")
 
+    def test_each_tax_class_is_taxed_at_its_rate_rounded_per_rate(self) -> None:
+        # 6.20 of books at 5.5 % = 0.341 → 0.34 (not 0.12 + 0.23), 40.00 at 20 %, bread untaxed.
+        totals = domain.cart_totals([("physical", Decimal("40.00"), 1, "standard"),
+                                     ("physical", Decimal("2.10"), 1, "reduced"),
+                                     ("physical", Decimal("4.10"), 1, "reduced"),
+                                     ("physical", Decimal("9.00"), 1, "zero")], Decimal("0.20"),
+                                    class_rates={"reduced": Decimal("0.055")})
+        assert (totals.subtotal, totals.tax_amount, totals.total) == (
+            Decimal("55.20"), Decimal("8.34"), Decimal("63.54"))
+        # A class without a rate of its own: the standard rate (zero: none).
+        assert domain.cart_totals([("physical", Decimal("10.00"), 1, "reduced"), ("physical", Decimal("10.00"), 1,
+                                                                                 "zero")],
+                                  Decimal("0.20")).tax_amount == Decimal("2.00")
+
     def test_money_stays_decimal(self) -> None:
-        totals = domain.cart_totals([("physical", Decimal("0.10"), 3)], S1_RATE)
+        totals = domain.cart_totals([("physical", Decimal("0.10"), 3, "standard")], S1_RATE)
         assert isinstance(totals.subtotal, Decimal) and totals.subtotal == Decimal("0.30")
 
 
@@ -106,14 +121,14 @@ class TestStorefronts:
     def test_an_inclusive_storefront_adds_no_tax_on_any_kind(self) -> None:
         inclusive = domain.cart_tax(make_storefront(tax=StorefrontTax(rate="0.20", inclusive=True)),
                                     CartSettings().tax_inclusive_kinds)
-        lines = [(kind, Decimal("10.00"), 1) for kind in ("physical", "print_tier", "credit_pack")]
+        lines = [(kind, Decimal("10.00"), 1, "standard") for kind in ("physical", "print_tier", "credit_pack")]
         assert domain.cart_totals(lines, inclusive.rate, inclusive_kinds=inclusive.inclusive_kinds).tax_amount \
             == Decimal("5.00")  # 30.00 × 0.20 / 1.20, included: reported, nothing added
 
     def test_else_the_rate_is_added_on_the_tax_exclusive_kinds(self) -> None:
         added = domain.cart_tax(make_storefront(tax=StorefrontTax(rate="0.20")), CartSettings().tax_inclusive_kinds)
-        lines = [("physical", Decimal("10.00"), 1), ("print_tier", Decimal("10.00"), 1),
-                 ("credit_pack", Decimal("10.00"), 1)]
+        lines = [("physical", Decimal("10.00"), 1, "standard"), ("print_tier", Decimal("10.00"), 1, "standard"),
+                 ("credit_pack", Decimal("10.00"), 1, "standard")]
         assert domain.cart_totals(lines, added.rate, inclusive_kinds=added.inclusive_kinds).tax_amount \
             == Decimal("5.67")  # 4.00 added on the goods, 1.67 included in the credit pack
 

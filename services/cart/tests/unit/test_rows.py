@@ -21,7 +21,7 @@ from atelier_cart.rows import CartLine, CartRow
 
 # Each row: its table, the columns it leaves out, and what it adds (read beside the table's).
 SHAPES: dict[type, tuple[str, set[str], list[str]]] = {
-    CartLine: ("cart_item", {"created_at", "updated_at"}, ["kind"]),
+    CartLine: ("cart_item", {"created_at", "updated_at"}, ["kind", "tax_class"]),
     CartRow: ("cart", {"anonymous", "created_at", "updated_at"}, []),
     ProductFacts: ("cart_product", {"id", "updated_at"}, []),
 }
@@ -35,6 +35,6 @@ def test_a_row_has_its_tables_columns(row: type) -> None:
 
 
 def test_the_statements_read_by_position_have_the_rows_columns() -> None:
-    assert [c.name for c in _LINE_COLUMNS] + ["kind"] == [f.name for f in fields(CartLine)]
+    assert [c.name for c in _LINE_COLUMNS] + ["kind", "tax_class"] == [f.name for f in fields(CartLine)]
     assert _LOCK_CART_WITH_PRODUCT.keys == _LOCK_CART_WITH_VARIANT.keys == ["the_cart", "cart_currency", *_FACT_NAMES]
     assert _LOCK_ROWS.keys == [f.name for f in fields(CartRow)]

@@ -17,6 +17,7 @@ from atelier_catalog.errors import InvalidAttributes, InvalidOrdering
 # The kinds are part of catalog's contract; catalog's modules name them through domain.
 from atelier_common.contracts.catalog import DIGITAL_KINDS as DIGITAL_KINDS
 from atelier_common.contracts.catalog import ProductKind as ProductKind
+from atelier_common.contracts.catalog import TaxClass as TaxClass
 from atelier_common.contracts.identity import Storefront
 
 # Keys of GET /pricing, in the order clients show them.

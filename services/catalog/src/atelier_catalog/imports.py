@@ -65,6 +65,8 @@ class ImportedProduct(BaseModel):
     is_active: bool = True
     attributes: dict[str, object] = {}
     images: list[ImportedImage] = []
+    # `TaxClass`; an unknown one refuses the row.
+    tax_class: str = "standard"
 
 
 async def import_catalog(db: Database, categories: Sequence[ImportedCategory], products: Sequence[ImportedProduct],
@@ -152,7 +154,7 @@ class _Run:
                 data = ProductCreate(name=row.name, sku=row.sku, description=row.description, price=row.price,
                                      currency=row.currency, stock_quantity=row.stock_quantity,
                                      is_active=row.is_active, attributes=row.attributes, category_id=category_id,
-                                     storefronts=self.storefronts)
+                                     storefronts=self.storefronts, tax_class=row.tax_class)
                 images = [ImageCreate(**image.model_dump()) for image in row.images]
                 attributes = domain.validate_attributes(data.kind, data.attributes)
             except ValidationError as exc:
@@ -172,9 +174,10 @@ class _Run:
                 number, following = following, following + 1
             numbers.add(number)
             track = domain.default_track_inventory(data.kind) if data.track_inventory is None else data.track_inventory
-            product = Product(**data.model_dump(exclude={"slug", "kind", "attributes", "track_inventory",
+            product = Product(**data.model_dump(exclude={"slug", "kind", "tax_class", "attributes", "track_inventory",
                                                          "storefronts"}),
-                              slug=slug, kind=data.kind.value, attributes=attributes, track_inventory=track,
+                              slug=slug, kind=data.kind.value, tax_class=data.tax_class.value, attributes=attributes,
+                              track_inventory=track,
                               storefronts_key=scope, number=number)
             pictures = [ProductImage(product_id=product.id, **image.model_dump()) for image in images]
             # One primary image (the first marked, else the first), as adding them one by one leaves it.

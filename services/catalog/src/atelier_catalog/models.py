@@ -13,10 +13,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, Relationship, SQLModel
 
-from atelier_catalog.domain import ProductKind
+from atelier_catalog.domain import ProductKind, TaxClass
 from atelier_common.columns import UtcDateTime, json_field, utcnow
 from atelier_common.imports import ImportRefRow
 from atelier_common.owners import OwnerRow, owner_indexes
@@ -92,6 +103,9 @@ class Product(SQLModel, table=True):
     stock_quantity: int = 0
     track_inventory: bool = True
     kind: str = Field(default=ProductKind.PHYSICAL.value, max_length=32)
+    # How it is taxed (`TaxClass`: standard, reduced, zero); its variants are taxed as it is.
+    tax_class: str = Field(default=TaxClass.STANDARD.value, sa_column=Column(
+        String(16), nullable=False, server_default=TaxClass.STANDARD.value))
     attributes: dict[str, Any] = json_field()
     category_id: uuid.UUID | None = Field(default=None, sa_column=Column(
         ForeignKey("category.id", ondelete="SET NULL", name="fk_product_category_id"), nullable=True))

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from atelier_catalog import domain
-from atelier_catalog.domain import ProductKind
+from atelier_catalog.domain import ProductKind, TaxClass
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 
@@ -168,6 +168,8 @@ class ProductCreate(_Input):
     track_inventory: StrictBool | None = Field(
         default=None, description="Defaults to true for physical products, false for digital offers")
     kind: ProductKind = ProductKind.PHYSICAL
+    tax_class: TaxClass = Field(default=TaxClass.STANDARD, description=(
+        "How it is taxed: at the destination's standard rate, its reduced rate, or not at all; variants as it is"))
     attributes: Attributes = {}
     category_id: uuid.UUID | None = None
     is_active: StrictBool = True
@@ -194,6 +196,7 @@ class ProductUpdate(_PartialUpdate):
     currency: Currency | None = None
     track_inventory: StrictBool | None = None
     kind: ProductKind | None = None
+    tax_class: TaxClass | None = None
     attributes: Attributes | None = Field(default=None, description="Replaces the attributes as a whole")
     category_id: uuid.UUID | None = None
     is_active: StrictBool | None = None
@@ -292,8 +295,8 @@ class ProductRead(BaseModel):
         {"id": "183b5a44-ea4a-4849-a814-f579d0491fa4", "number": 15, "name": "Fox in Snow print",
          "slug": "fox-in-snow-print", "sku": "PRINT-FOX-A3", "description": "A3 giclée print", "price": "27.50",
          "compare_price": None, "currency": "USD", "stock_quantity": 30, "track_inventory": True,
-         "kind": "physical", "attributes": {}, "category_id": "4c7de811-3c3a-4b19-8db3-5d992c592a4e",
-         "is_active": True, "is_featured": True,
+         "kind": "physical", "tax_class": "standard", "attributes": {},
+         "category_id": "4c7de811-3c3a-4b19-8db3-5d992c592a4e", "is_active": True, "is_featured": True,
          "images": [{"id": "1a841d18-a214-4422-8d26-3755ad8efc7b",
            "url": "https://cdn.example.com/prints/fox-a3.jpg", "alt_text": "A fox in the snow", "display_order": 0,
            "is_primary": True}],
@@ -315,6 +318,7 @@ class ProductRead(BaseModel):
     stock_quantity: int
     track_inventory: bool
     kind: ProductKind
+    tax_class: TaxClass = TaxClass.STANDARD
     attributes: dict[str, Any]
     category_id: uuid.UUID | None
     is_active: bool

@@ -10,10 +10,11 @@ from atelier_catalog.imports import ImportedCategory, ImportedImage, ImportedPro
 CATEGORIES = [ImportedCategory(source_pk="2", name="Imported slabs")]
 PRODUCTS = [
     ImportedProduct(source_pk="700", category_source_pk="2", name="Carrara", sku="IMP-CARRARA",
-                    price=Decimal("185.50"), stock_quantity=12,
+                    price=Decimal("185.50"), stock_quantity=12, tax_class="reduced",
                     images=[ImportedImage(url="https://cdn.example.com/carrara.jpg", is_primary=True)]),
     ImportedProduct(source_pk="701", category_source_pk="3", name="Orphan", sku="IMP-ORPHAN", price=Decimal("1")),
     ImportedProduct(source_pk="702", name="Bad SKU", sku="not a sku!", price=Decimal("1")),
+    ImportedProduct(source_pk="703", name="Luxury", sku="IMP-LUX", price=Decimal("1"), tax_class="luxury"),
 ]
 
 
@@ -27,10 +28,12 @@ class TestImportCatalog:
         outcomes = await _run(harness)
         assert [(o.model, o.pk, o.status) for o in outcomes] == [
             ("category", "2", "imported"), ("product", "700", "imported"), ("product", "701", "refused"),
-            ("product", "702", "refused")]
+            ("product", "702", "refused"), ("product", "703", "refused")]
         assert "category 3 was not imported" in outcomes[2].reason and "sku" in outcomes[3].reason
+        assert outcomes[4].reason.startswith("tax_class")
         body = (await harness.client.get("/api/v1/products/700")).json()
-        assert (body["sku"], body["stock_quantity"], body["number"]) == ("IMP-CARRARA", 12, 700)
+        assert (body["sku"], body["stock_quantity"], body["number"], body["tax_class"]) == (
+            "IMP-CARRARA", 12, 700, "reduced")
         assert [i["url"] for i in body["images"]] == ["https://cdn.example.com/carrara.jpg"]
 
     async def test_a_taken_number_is_not_reused(self, harness, catalog) -> None:
@@ -46,9 +49,9 @@ class TestImportCatalog:
 
     async def test_a_second_run_and_a_dry_run_change_nothing(self, harness) -> None:
         dry = await _run(harness, dry_run=True)
-        assert [o.status for o in dry] == ["imported", "imported", "refused", "refused"]
+        assert [o.status for o in dry] == ["imported", "imported", "refused", "refused", "refused"]
         assert (await harness.client.get("/api/v1/products")).json()["count"] == 0
         await _run(harness)
         again = await _run(harness)
-        assert [o.status for o in again] == ["skipped", "skipped", "refused", "refused"]
+        assert [o.status for o in again] == ["skipped", "skipped", "refused", "refused", "refused"]
         assert (await harness.client.get("/api/v1/products")).json()["count"] == 1

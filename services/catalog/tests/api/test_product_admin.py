@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from atelier_catalog.models import StockMovement
+from atelier_common.auth import SERVICE_HEADER
 from atelier_common.outbox import OutboxMessage
 from atelier_testing import ServiceHarness, TestKeys
 
@@ -140,6 +141,8 @@ class TestCreateProduct:
         {"name": "A", "sku": "A-1", "price": "1.00", "stock_quantity": -1},
         {"name": "A", "sku": "has space", "price": "1.00"},
         {"name": "A", "sku": "A-1", "price": "1.00", "kind": "gift_card"},
+        {"name": "A", "sku": "A-1", "price": "1.00", "tax_class": "luxury"},
+        {"name": "A", "sku": "A-1", "price": "1.00", "tax_class": None},
         {"name": "A", "sku": "A-1", "price": "1.00", "category_id": "not-a-uuid"},
     ])
     async def test_malformed_bodies_are_400_with_field_details(self, harness: ServiceHarness, staff,
@@ -192,6 +195,30 @@ class TestUpdateProduct:
         response = await harness.client.patch(url, headers=staff,
                                               json={"kind": "credit_pack", "attributes": {"credits": 5}})
         assert response.json()["kind"] == "credit_pack" and response.json()["attributes"] == {"credits": 5}
+
+    async def test_the_tax_class_is_kept_announced_and_given_to_orders_variants_included(
+            self, harness: ServiceHarness, catalog: Catalog, staff, catalog_settings) -> None:
+        product = await catalog.product(sku="BOOK-1")
+        assert product["tax_class"] == "standard"
+        await harness.client.post(f"/api/v1/products/{product['id']}/variants", headers=staff,
+                                  json={"name": "Paperback", "sku": "BOOK-1-P"})
+        url = f"/api/v1/products/{product['id']}"
+        response = await harness.client.patch(url, headers=staff, json={"tax_class": "reduced"})
+        assert response.status_code == 200 and response.json()["tax_class"] == "reduced", response.text
+        assert (await harness.client.get(f"/api/v1/products/{product['slug']}")).json()["tax_class"] == "reduced"
+        events = await product_changed_events(harness)
+        # the product, and its variant, taxed as it is
+        assert [(e["variant_id"] is None, e["tax_class"]) for e in events[-2:]] == [(True, "reduced"), (False, "reduced")]
+        internal = await harness.client.post("/internal/products/lookup", json={"ids": [product["id"]]},
+                                             headers={SERVICE_HEADER: catalog_settings.service_token})
+        assert internal.status_code == 200, internal.text
+        assert internal.json()["results"][0]["tax_class"] == "reduced"
+        error = assert_error(await harness.client.patch(url, headers=staff, json={"tax_class": "luxury"}),
+                             400, "VALIDATION_ERROR")
+        assert "tax_class" in error["details"]["fields"]
+        created = await harness.client.post("/api/v1/products", headers=staff, json={
+            "name": "Bread", "sku": "BREAD-1", "price": "2.00", "tax_class": "zero"})
+        assert created.status_code == 201 and created.json()["tax_class"] == "zero", created.text
 
     async def test_sku_and_slug_stay_unique(self, harness: ServiceHarness, catalog: Catalog, staff) -> None:
         await catalog.product(sku="TAKEN", name="Taken")

@@ -47,20 +47,24 @@ async def test_export_edit_dry_run_then_apply_is_idempotent_on_sku(harness, cata
 
     by_sku["CSV-FOX"].update(price="22.50", stock_quantity="6")
     by_sku["CSV-OWL"]["name"] = "Barn owl print"
-    new = {**by_sku["CSV-OWL"], "sku": "CSV-HARE", "name": "Hare print", "slug": "", "price": "15.00"}
+    assert by_sku["CSV-OWL"]["tax_class"] == "standard"
+    new = {**by_sku["CSV-OWL"], "sku": "CSV-HARE", "name": "Hare print", "slug": "", "price": "15.00",
+           "tax_class": "reduced"}
     bad = {**by_sku["CSV-OWL"], "sku": "CSV-BAD", "name": "Bad", "slug": "", "price": "cheap"}
     unknown = {**by_sku["CSV-OWL"], "sku": "CSV-NOCAT", "name": "Lost", "slug": "", "category": "nowhere"}
-    file = as_csv([*by_sku.values(), new, bad, unknown])
+    untaxable = {**by_sku["CSV-OWL"], "sku": "CSV-TAX", "name": "Taxed", "slug": "", "tax_class": "luxury"}
+    file = as_csv([*by_sku.values(), new, bad, unknown, untaxable])
 
     dry = await upload(client, staff, file, dry_run=True)
     assert dry.status_code == 200, dry.text
     report = dry.json()
     statuses = {row["sku"]: row["status"] for row in report["rows"]}
     assert statuses["CSV-FOX"] == statuses["CSV-OWL"] == "updated" and statuses["CSV-HARE"] == "created"
-    assert statuses["CSV-BAD"] == statuses["CSV-NOCAT"] == "error"
+    assert statuses["CSV-BAD"] == statuses["CSV-NOCAT"] == statuses["CSV-TAX"] == "error"
     messages = {row["sku"]: row["message"] for row in report["rows"]}
     assert messages["CSV-BAD"].startswith("price") and "nowhere" in messages["CSV-NOCAT"]
-    assert report["dry_run"] is True and report["counts"]["created"] == 1 and report["counts"]["error"] == 2
+    assert messages["CSV-TAX"].startswith("tax_class")
+    assert report["dry_run"] is True and report["counts"]["created"] == 1 and report["counts"]["error"] == 3
     # Nothing written.
     assert (await client.get(f"/api/v1/products/{fox['id']}")).json()["price"] == "20.00"
     assert (await client.get("/api/v1/products/csv-hare", headers=staff)).status_code == 404
@@ -72,10 +76,10 @@ async def test_export_edit_dry_run_then_apply_is_idempotent_on_sku(harness, cata
     assert fox_now["price"] == "22.50" and fox_now["stock_quantity"] == 6
     assert (await client.get(f"/api/v1/products/{owl['id']}")).json()["name"] == "Barn owl print"
     hare = (await client.get("/api/v1/products", params={"search": "CSV-HARE"})).json()["results"]
-    assert [p["sku"] for p in hare] == ["CSV-HARE"]
+    assert [(p["sku"], p["tax_class"]) for p in hare] == [("CSV-HARE", "reduced")]
 
     again = (await upload(client, staff, file, dry_run=False)).json()
-    assert {r["status"] for r in again["rows"] if r["sku"] not in ("CSV-BAD", "CSV-NOCAT")} == {"unchanged"}
+    assert {r["status"] for r in again["rows"] if r["sku"] not in ("CSV-BAD", "CSV-NOCAT", "CSV-TAX")} == {"unchanged"}
 
 
 async def test_a_row_refused_by_the_apis_rules_leaves_nothing_and_the_others_apply(harness, catalog, staff) -> None:

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from atelier_common.contracts.catalog import TAX_CLASSES, TaxClass
 from atelier_common.contracts.identity import (
     ALL_KINDS,
     EVERY_COUNTRY,
@@ -798,6 +799,20 @@ Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterVa
 Sells = Annotated[list[str], Field(max_length=20), AfterValidator(_sells)]
 TaxRate = Annotated[Decimal, Field(strict=False, ge=0, lt=1, decimal_places=6, allow_inf_nan=False)]
 ShippingRate = Annotated[Decimal, Field(strict=False, ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+
+
+def _tax_rates(rates: dict[str, Decimal] | None) -> dict[str, Decimal] | None:
+    """The rates of the tax classes with their own: only known classes, and not `standard` (that
+    one is the `rate` beside)."""
+    for name in rates or {}:
+        if name == TaxClass.STANDARD:
+            raise ValueError("the standard class's rate is `rate` (a zone's `tax_rate`), not one of `tax_rates`")
+        if name not in TAX_CLASSES:
+            raise ValueError(f"{name!r} is not a tax class: {', '.join(TAX_CLASSES)}")
+    return rates
+
+
+TaxRates = Annotated[dict[str, TaxRate], AfterValidator(_tax_rates)]
 StatementDescriptor = Annotated[str, StringConstraints(max_length=100),
                                 AfterValidator(storefronts.check_statement_descriptor)]
 RpId = Annotated[str, StringConstraints(max_length=253), AfterValidator(storefronts.check_rp_id)]
@@ -812,6 +827,8 @@ class StorefrontTaxIn(Request):
     shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
     # Whether that charge is taxed with the goods (a storefront without zones; each zone says its own).
     shipping_taxed: bool = False
+    # The rate of each tax class with its own ({"reduced": "0.055"}); the others: `rate` (zero: 0).
+    tax_rates: TaxRates = {}
 
 
 class StorefrontTaxUpdate(Request):
@@ -821,6 +838,8 @@ class StorefrontTaxUpdate(Request):
     inclusive: Annotated[bool | None, AfterValidator(_not_null)] = None
     shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
     shipping_taxed: Annotated[bool | None, AfterValidator(_not_null)] = None
+    # Replaces the classes' rates as a whole.
+    tax_rates: Annotated[TaxRates | None, AfterValidator(_not_null)] = None
 
 
 # -- shipping zones (#56; docs/storefronts.md#shipping-zones) -------------------------------------
@@ -898,6 +917,8 @@ class ShippingZoneIn(Request):
     tax_inclusive: bool | None = None
     # Whether shipping there is taxed with the goods; null: it is when the zone taxes goods (rate > 0).
     shipping_taxed: bool | None = None
+    # Its tax classes' rates; null: the storefront's (none where the zone's rate is 0).
+    tax_rates: TaxRates | None = None
     # Offered in this order; the first is the default. None: the zone is taxed but not shipped to.
     methods: Annotated[list[ShippingMethodIn], Field(max_length=20)] = []
 
@@ -947,6 +968,8 @@ class ShippingZoneWrite(Request):
     tax_inclusive: bool | None = None
     # Whether shipping there is taxed with the goods; null: it is when the zone taxes goods (rate > 0).
     shipping_taxed: bool | None = None
+    # Its tax classes' rates ({"reduced": "0.055"}), replaced as a whole; null: the storefront's.
+    tax_rates: TaxRates | None = None
 
 
 class ShippingZoneCreate(ShippingZoneWrite):
@@ -1001,6 +1024,7 @@ class ShippingZoneRead(BaseModel):
     tax_rate: Decimal | None
     tax_inclusive: bool | None
     shipping_taxed: bool | None = None
+    tax_rates: dict[str, Decimal] | None = None
     methods: list[ShippingMethodRead]
 
 
@@ -1238,13 +1262,15 @@ class StorefrontList(BaseModel):
 class PublicTax(BaseModel):
     rate: Decimal
     inclusive: bool
+    # The rates of the tax classes with their own (a product's `tax_class`).
+    tax_rates: dict[str, Decimal] = {}
 
 
 class PublicStorefront(BaseModel):
     """What a client needs of the storefront it is on (public)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"slug": "default", "name": "Atelier", "currency": "USD", "tax": {"rate": "0.09", "inclusive": False},
+        {"slug": "default", "name": "Atelier", "currency": "USD", "tax": {"rate": "0.09", "inclusive": False, "tax_rates": {}},
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
          "auth_methods": ["password", "magic_link", "passkey"]}]})
 

@@ -64,6 +64,8 @@ class TestZones:
     @pytest.mark.parametrize("body", [
         {**US, "countries": ["USA"]}, {**US, "tax_rate": "2"}, {**US, "name": ""}, {"storefront": "b"},
         {**US, "countries": []},  # covers nowhere
+        {**US, "tax_rates": {"luxury": "0.3"}}, {**US, "tax_rates": {"reduced": "1.5"}},
+        {**US, "tax_rates": {"standard": "0.1"}},
         {**US, "storefront": "b", "countries": ["US"]},  # US is in a zone already
     ])
     async def test_a_bad_zone_is_400_and_changes_nothing(self, api, test_keys, staff, zone, body) -> None:
@@ -72,6 +74,17 @@ class TestZones:
         assert response.status_code == 400, response.text
         assert response.json()["error"]["code"] == "VALIDATION_ERROR"
         assert await _storefront(api, test_keys) == before
+
+    async def test_a_zones_class_rates_are_set_replaced_and_cleared(self, api, test_keys, staff, zone) -> None:
+        assert zone["tax_rates"] is None
+        url = f"{ZONES}/{zone['id']}"
+        response = await api.client.patch(url, json={"tax_rates": {"reduced": "0.055", "zero": "0"}}, headers=staff)
+        assert response.status_code == 200, response.text
+        assert response.json()["tax_rates"] == {"reduced": "0.055", "zero": "0"}
+        [stored] = (await _storefront(api, test_keys))["shipping_zones"]
+        assert stored["tax_rates"] == {"reduced": "0.055", "zero": "0"}
+        response = await api.client.patch(url, json={"tax_rates": None}, headers=staff)
+        assert response.status_code == 200 and response.json()["tax_rates"] is None
 
     async def test_an_unknown_zone_is_404(self, api, staff) -> None:
         response = await api.client.patch(f"{ZONES}/00000000-0000-0000-0000-000000000000", json={"name": "x"},

@@ -48,20 +48,21 @@ class TestCurrentStorefront:
         settings = api.h.runtime.settings
         assert response.json() == {
             "slug": "default", "name": "Atelier", "currency": settings.default_currency,
-            "tax": {"rate": str(settings.tax_rate), "inclusive": False},
+            "tax": {"rate": str(settings.tax_rate), "inclusive": False, "tax_rates": {}},
             "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
             "auth_methods": ["password", "magic_link", "passkey"]}
 
     async def test_a_storefront_created_a_moment_ago_answers_after_its_event(self, api, staff) -> None:
-        created = await api.client.post(URL, json=storefront("b"), headers=staff)
+        created = await api.client.post(URL, json=storefront(
+            "b", tax={"rate": "0.20", "tax_rates": {"reduced": "0.055"}}), headers=staff)
         assert created.status_code == 201, created.text
         await api.h.drain()
         assert api.h.runtime.storefronts.known("b") is not None  # the broadcast event, not a reload
         response = await api.client.get("/api/v1/storefront", headers=on_storefront("b"))
         assert response.status_code == 200, response.text
         assert response.json() == {"slug": "b", "name": "Storefront B", "currency": "EUR",
-                                   "tax": {"rate": "0.20", "inclusive": False}, "sells": ["physical", "credit_pack"],
-                                   "auth_methods": ["password", "magic_link", "passkey"]}
+                                   "tax": {"rate": "0.20", "inclusive": False, "tax_rates": {"reduced": "0.055"}},
+                                   "sells": ["physical", "credit_pack"], "auth_methods": ["password", "magic_link", "passkey"]}
 
     async def test_a_change_reaches_identity_s_copy(self, api, staff) -> None:
         await api.client.post(URL, json=storefront("b"), headers=staff)
@@ -114,15 +115,15 @@ class TestIdentityCopy:
 
 # Each one's origin is where its real frontend runs unconfigured (mycomics: 127.0.0.1, beside Marbelle).
 DEMO = {
-    "storybook": ("Storybook", "GEL", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False},
+    "storybook": ("Storybook", "GEL", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False, "tax_rates": {}},
                   ["print_tier", "retry_pack"], "http://127.0.0.1:3000"),
-    "marbelle": ("Marbelle", "USD", {"rate": "0.09", "inclusive": False, "shipping_rate": None, "shipping_taxed": False}, ["physical"],
+    "marbelle": ("Marbelle", "USD", {"rate": "0.09", "inclusive": False, "shipping_rate": None, "shipping_taxed": False, "tax_rates": {}}, ["physical"],
                  "http://localhost:3000"),
-    "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False}, ["credit_pack"],
+    "reviv": ("reviv.pics", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False, "tax_rates": {}}, ["credit_pack"],
               "http://localhost:3103"),
-    "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00", "shipping_taxed": False}, ["physical"],
+    "shop": ("Shop", "USD", {"rate": "0.10", "inclusive": False, "shipping_rate": "5.00", "shipping_taxed": False, "tax_rates": {}}, ["physical"],
              "http://localhost:3104"),
-    "figureforge": ("FigureForge", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False},
+    "figureforge": ("FigureForge", "USD", {"rate": "0", "inclusive": True, "shipping_rate": None, "shipping_taxed": False, "tax_rates": {}},
                     ["credit_pack", "subscription_plan"], "http://localhost:5173"),
 }
 
@@ -151,7 +152,7 @@ class TestDemoSeed:
             default = await api.client.get("/api/v1/storefront")
             assert default.json()["slug"] == "default"
             marbelle = (await api.client.get("/api/v1/storefront", headers=on_storefront("marbelle"))).json()
-            assert marbelle["currency"] == "USD" and marbelle["tax"] == {"rate": "0.09", "inclusive": False}
+            assert marbelle["currency"] == "USD" and marbelle["tax"] == {"rate": "0.09", "inclusive": False, "tax_rates": {}}
             # FigureForge's real frontend: its magic-link page reads ?code=&email=; it has no checkout pages.
             figureforge = stored["figureforge"].data
             assert figureforge["link_paths"]["magic_link"] == "/auth/magic-link?code={code}&email={email}"

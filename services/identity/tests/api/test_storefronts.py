@@ -75,7 +75,8 @@ class TestCreate:
     async def test_stores_the_record_and_announces_it_in_the_same_transaction(self, api, staff) -> None:
         body = await create(api, staff)
         assert body["slug"] == "b" and body["currency"] == "EUR" and body["is_default"] is False
-        assert body["tax"] == {"rate": "0.20", "inclusive": False, "shipping_rate": "7.50", "shipping_taxed": False}
+        assert body["tax"] == {"rate": "0.20", "inclusive": False, "shipping_rate": "7.50", "shipping_taxed": False,
+                               "tax_rates": {}}
         assert body["link_paths"] == DEFAULT_LINK_PATHS
         row = (await rows(api))["b"]
         assert row.data == body and row.revision == body["revision"] > 0
@@ -92,7 +93,8 @@ class TestCreate:
         assert body["origins"] == ["https://b.example", "http://b.example:8080"]
         assert body["currency"] == "EUR"
         assert body["sells"] == ["physical", "credit_pack"]
-        assert body["tax"] == {"rate": "0.2", "inclusive": False, "shipping_rate": "7.00", "shipping_taxed": False}
+        assert body["tax"] == {"rate": "0.2", "inclusive": False, "shipping_rate": "7.00", "shipping_taxed": False,
+                               "tax_rates": {}}
         assert body["link_paths"] == {**DEFAULT_LINK_PATHS, "order": "/account/orders/{order_id}"}
         assert body["passkey"] == {"rp_id": "b.example", "origins": ["https://shop.b.example"]}
 
@@ -146,6 +148,11 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("tax.rate", {"tax": {"rate": 1}}), ("tax.rate", {"tax": {"rate": "-0.1"}}), ("tax.rate", {"tax": {"rate": "NaN"}}),
     ("tax.rate", {"tax": {"rate": True}}), ("tax.shipping_rate", {"tax": {"shipping_rate": -1}}),
     ("tax.shipping_rate", {"tax": {"shipping_rate": "5.001"}}), ("tax.inclusive", {"tax": {"inclusive": "yes"}}),
+    ("tax.tax_rates", {"tax": {"tax_rates": {"luxury": "0.3"}}}),
+    ("tax.tax_rates", {"tax": {"tax_rates": {"standard": "0.2"}}}),
+    ("tax.tax_rates.reduced", {"tax": {"tax_rates": {"reduced": "1"}}}),
+    ("tax.tax_rates.reduced", {"tax": {"tax_rates": {"reduced": "-0.05"}}}),
+    ("tax.tax_rates", {"tax": {"tax_rates": ["reduced"]}}),
     ("sells", {"sells": []}), ("sells", {"sells": ["toys"]}),
     ("link_paths.verify_email", {"link_paths": {"verify_email": "verify?token={token}"}}),
     ("link_paths.order", {"link_paths": {"order": "/orders/{id}"}}),
@@ -180,6 +187,7 @@ class TestValidation:
         {"passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}},
         {"statement_descriptor": "MARBELLE*SHOP"[:8]}, {"currency": "JPY"}, {"currency": "gel"},
         {"tax": {"rate": "0.999999", "inclusive": True}}, {"tax": {"rate": 0}},
+        {"tax": {"rate": "0.2", "tax_rates": {"reduced": "0.055", "zero": "0"}}},
         {"success_url": "https://b.example/done?session={CHECKOUT_SESSION_ID}"},
         {"link_paths": {"magic_link": "/m/{code}?e={email}&t={token}"}}, {"mail_from": "hello@b.example"},
         {"origins": ["http://[::1]:3000", "http://127.0.0.1:3000"]},
@@ -243,7 +251,8 @@ class TestUpdate:
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["name"] == "Renamed" and body["statement_descriptor"] is None
-        assert body["tax"] == {"rate": "0.20", "inclusive": True, "shipping_rate": "7.50", "shipping_taxed": False}
+        assert body["tax"] == {"rate": "0.20", "inclusive": True, "shipping_rate": "7.50", "shipping_taxed": False,
+                               "tax_rates": {}}
         assert body["link_paths"] == {**DEFAULT_LINK_PATHS, "order": "/o/{order_id}"}
         assert body["revision"] > created["revision"]
         unchanged = {k: v for k, v in created.items()
@@ -252,6 +261,12 @@ class TestUpdate:
         assert (await rows(api))["b"].data == body and (await rows(api))["b"].revision == body["revision"]
         events = await outbox_events(api)
         assert [e.data["storefront"] for e in events] == [created, body]
+
+    async def test_a_patch_of_the_class_rates_replaces_them_and_keeps_the_rest_of_the_tax(self, api, staff) -> None:
+        await create(api, staff, tax={"rate": "0.20", "tax_rates": {"reduced": "0.055", "zero": "0.01"}})
+        response = await api.client.patch(f"{URL}/b", headers=staff, json={"tax": {"tax_rates": {"reduced": "0.1"}}})
+        assert response.status_code == 200, response.text
+        assert (response.json()["tax"]["rate"], response.json()["tax"]["tax_rates"]) == ("0.20", {"reduced": "0.1"})
 
     async def test_verified_email_optional_is_set_and_cleared(self, api, staff, expect_error) -> None:
         await create(api, staff)

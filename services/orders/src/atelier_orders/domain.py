@@ -214,25 +214,32 @@ def price_changed(shown: Decimal | None, current: Decimal) -> bool:
 
 
 def storefront_tax(storefront: Storefront, *, tax_inclusive_kinds: Iterable[str]) -> TaxRules:
-    """How a storefront taxes where no zone says otherwise: its rate; every kind tax-inclusive when
-    its prices include tax, else the service's tax-inclusive kinds (`tax_inclusive_kinds`, digital
-    goods); its flat shipping charge taxed when `tax.shipping_taxed` says so."""
+    """How a storefront taxes where no zone says otherwise: its rate and its tax classes' rates;
+    every kind tax-inclusive when its prices include tax, else the service's tax-inclusive kinds
+    (`tax_inclusive_kinds`, digital goods); its flat shipping charge taxed when
+    `tax.shipping_taxed` says so."""
     tax = storefront.tax
     return TaxRules(rate=tax.rate,
                     inclusive_kinds=frozenset(ALL_KINDS) if tax.inclusive else frozenset(tax_inclusive_kinds),
-                    shipping_taxed=tax.shipping_taxed, shipping_inclusive=tax.inclusive)
+                    shipping_taxed=tax.shipping_taxed, shipping_inclusive=tax.inclusive,
+                    class_rates=dict(tax.tax_rates))
 
 
 def zone_tax(zone: ShippingZone, storefront: Storefront, *, tax_inclusive_kinds: Iterable[str]) -> TaxRules:
-    """How a zone taxes: its `tax_rate` (else the storefront's), its `tax_inclusive` (else the
-    storefront's), and shipping taxed with the goods as `shipping_taxed` says, by default
-    whenever the zone taxes goods."""
+    """How a zone taxes: its `tax_rate` (else the storefront's), its tax classes' `tax_rates` (else
+    the storefront's, but none in a zone that taxes nothing: an export zone exports every class
+    untaxed), its `tax_inclusive` (else the storefront's), and shipping taxed with the goods as
+    `shipping_taxed` says, by default whenever the zone taxes goods."""
     rate = zone.tax_rate if zone.tax_rate is not None else storefront.tax.rate
     inclusive = storefront.tax.inclusive if zone.tax_inclusive is None else zone.tax_inclusive
+    if zone.tax_rates is not None:
+        class_rates = dict(zone.tax_rates)
+    else:
+        class_rates = dict(storefront.tax.tax_rates) if rate > 0 else {}
     return TaxRules(rate=rate,
                     inclusive_kinds=frozenset(ALL_KINDS) if inclusive else frozenset(tax_inclusive_kinds),
                     shipping_taxed=zone.shipping_taxed if zone.shipping_taxed is not None else rate > 0,
-                    shipping_inclusive=inclusive)
+                    shipping_inclusive=inclusive, class_rates=class_rates)
 
 
 # -- shipping zones and methods (#56; docs/storefronts.md#shipping-zones) ---------------------------

@@ -11,8 +11,10 @@ adjustment and tax lines.
 The rules, as tax offices apply them:
 - A line's taxable base is its price (unit price × quantity) less its discount: a seller's
   discount lowers the tax (EU VAT, US sales tax).
+- A line is taxed at its tax class's rate (`TaxRules.rate_of`: `standard`, `reduced`, `zero`).
 - Shipping is taxed with the goods where the rules say so (`TaxRules.shipping_taxed`), on its
-  cost less its discount (free shipping: nothing).
+  cost less its discount (free shipping: nothing), at the standard rate whatever the goods' classes
+  (the simplification many tax offices allow; no proportional split).
 - A tax-exclusive line has its tax added; a tax-inclusive one contains it: base × rate / (1 + rate).
   Both are reported (`tax_amount`), only the added part is charged on top (`tax_included` says
   how much of it the prices hold already).
@@ -25,10 +27,11 @@ The rules, as tax offices apply them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from atelier_common.contracts.catalog import TaxClass, class_rate
 from atelier_common.money import quantize
 from atelier_orders.promotion_rules import allocate
 
@@ -37,14 +40,19 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class TaxRules:
-    """How the destination taxes: its rate, the kinds whose prices include tax, and whether (and
-    how) shipping is taxed."""
+    """How the destination taxes: its standard rate and its tax classes' own, the kinds whose
+    prices include tax, and whether (and how) shipping is taxed."""
 
     rate: Decimal
     inclusive_kinds: frozenset[str]
     shipping_taxed: bool = False
     # Whether the shipping cost includes its tax (a destination whose prices include tax).
     shipping_inclusive: bool = False
+    # The tax classes with a rate of their own (`contracts.catalog.class_rate`).
+    class_rates: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def rate_of(self, tax_class: str) -> Decimal:
+        return class_rate(tax_class, self.rate, self.class_rates)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Line:
     quantity: int
     # The promotions' share on this line (`promotion_rules.Quote.line_discounts`).
     discount: Decimal = ZERO
+    tax_class: str = TaxClass.STANDARD.value
 
 
 @dataclass(frozen=True)
@@ -130,26 +139,29 @@ def price(lines: Sequence[Line], tax: TaxRules, *, shipping: Decimal | None = No
     inclusive = [line.kind in tax.inclusive_kinds for line in lines]
     ship_cost = quantize(shipping) if shipping is not None else None
     ship_discount = ship_cost if ship_cost is not None and free_shipping else ZERO
-    # Every taxed charge: (amount, discount, inclusive); shipping last when taxed.
-    charges = list(zip(amounts, discounts, inclusive, strict=True))
+    # Every charge: (amount, discount, inclusive, rate); shipping last, at the standard rate when
+    # taxed (rate 0: untaxed).
+    charges = [(amount, discount, incl, tax.rate_of(line.tax_class))
+               for line, amount, discount, incl in zip(lines, amounts, discounts, inclusive, strict=True)]
     if ship_cost is not None:
-        charges.append((ship_cost, ship_discount, tax.shipping_inclusive))
-    taxed = [True] * len(lines) + ([tax.shipping_taxed] if ship_cost is not None else [])
-    taxes = _taxes(charges, taxed, tax.rate)
-    priced = [Charge(amount=amount, discount=discount, tax_rate=tax.rate if is_taxed else ZERO, tax=charge_tax,
-                     tax_inclusive=incl)
-              for (amount, discount, incl), is_taxed, charge_tax in zip(charges, taxed, taxes, strict=True)]
+        charges.append((ship_cost, ship_discount, tax.shipping_inclusive, tax.rate if tax.shipping_taxed else ZERO))
+    taxes = _taxes(charges)
+    priced = [Charge(amount=amount, discount=discount, tax_rate=rate, tax=charge_tax, tax_inclusive=incl)
+              for (amount, discount, incl, rate), charge_tax in zip(charges, taxes, strict=True)]
     if ship_cost is None:
         return Priced(lines=tuple(priced), shipping=None)
     return Priced(lines=tuple(priced[:-1]), shipping=priced[-1])
 
 
-def _taxes(charges: Sequence[tuple[Decimal, Decimal, bool]], taxed: Sequence[bool], rate: Decimal) -> list[Decimal]:
-    """Each charge's tax: per group (added, included) of the taxed charges, the group's tax on its
-    summed bases rounded once, shared in proportion to the bases."""
+def _taxes(charges: Sequence[tuple[Decimal, Decimal, bool, Decimal]]) -> list[Decimal]:
+    """Each (amount, discount, inclusive, rate) charge's tax: per group of one rate and one side
+    (added, included), the group's tax on its summed bases rounded once, shared in proportion to
+    the bases."""
     taxes = [ZERO] * len(charges)
-    for inclusive in (False, True):
-        members = [i for i, (_, _, incl) in enumerate(charges) if taxed[i] and incl == inclusive]
+    groups: dict[tuple[Decimal, bool], list[int]] = {}
+    for i, (_, _, inclusive, rate) in enumerate(charges):
+        groups.setdefault((rate, inclusive), []).append(i)
+    for (rate, inclusive), members in groups.items():
         bases = [charges[i][0] - charges[i][1] for i in members]
         total = group_tax(bases, rate, inclusive=inclusive)
         for i, share in zip(members, allocate(total, bases), strict=True):

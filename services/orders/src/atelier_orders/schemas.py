@@ -848,6 +848,8 @@ class QuoteLine(_Input):
     quantity: Annotated[int, Field(ge=1)]
     # The product's kind (how it is taxed); none: taxed like goods, never under-charged.
     kind: str = Field(default="physical", max_length=32)
+    # The product's tax class (`contracts.catalog.TaxClass`); none: standard, never under-charged.
+    tax_class: str = Field(default="standard", max_length=32)
 
 
 class QuoteShipping(_Input):

@@ -16,7 +16,7 @@ from sqlmodel import col
 from atelier_common.contracts.identity import ShippingZone, StorefrontTax
 from atelier_orders import domain
 from atelier_orders.models import Order
-from atelier_testing import ServiceHarness
+from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
@@ -177,6 +177,54 @@ class TestPlacing:
             "Standard (3-5 days)", "0.0725")
         pdf = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice.pdf", headers=customer.headers)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+class TestTaxClasses:
+    async def test_each_line_is_taxed_at_its_classs_rate_in_the_zone_and_invoiced_per_rate(
+            self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
+        # France: 20 %, books 5.5 %; the storefront's own reduced rate (10 %) does not apply there.
+        add_storefront(harness.app, make_storefront("r", currency="EUR", tax=StorefrontTax(
+            rate=Decimal("0.10"), tax_rates={"reduced": Decimal("0.10")}), shipping_zones=[ShippingZone.model_validate(
+                {"code": "fr", "name": "France", "countries": ["FR"], "tax_rate": "0.20",
+                 "tax_rates": {"reduced": "0.055"},
+                 "methods": [{"code": "colissimo", "name": "Colissimo", "amount": "5.00"}]})]))
+        lamp = platform.product(price="40.00", currency="EUR")
+        book, guide = (platform.product(price=price, currency="EUR", tax_class="reduced") for price in ("2.10", "4.10"))
+        bread = platform.product(price="9.00", currency="EUR", tax_class="zero")
+        platform.fill_cart(customer.owner_id, (lamp, 1), (book, 1), (guide, 1), (bread, 1), storefront="r")
+        shopper = customer.on("r")
+        [method] = await _methods(shopper, country="FR")
+        order = await shopper.placed(shipping_address_id=platform.address(customer.owner_id, country="FR"))
+        # (40.00 + 5.00 shipping) × 20 % = 9.00; 6.20 of books × 5.5 % = 0.341 → 0.34 once; bread untaxed.
+        assert _money(order) == ("55.20", "9.34", "5.00", "69.54") and method["total_amount"] == "69.54"
+        assert [(i["tax_rate"], i["tax_amount"]) for i in order["items"]] == [
+            ("0.2", "8.00"), ("0.055", "0.12"), ("0.055", "0.22"), ("0", "0.00")]
+        assert (order["tax_rate"], order["shipping_tax"]) == ("0.2", "1.00")  # shipping at the standard rate
+        await harness.deliver(paid(order))
+        response = await customer.client.get(f"/api/v1/orders/{order['id']}/invoice",
+                                             headers={**customer.headers, "Accept": "application/json"})
+        assert response.status_code == 200, response.text
+        assert response.json()["taxes"] == [
+            {"rate": "0.2", "inclusive": False, "base": "45.00", "tax": "9.00"},
+            {"rate": "0.055", "inclusive": False, "base": "6.20", "tax": "0.34"},
+            {"rate": "0", "inclusive": False, "base": "9.00", "tax": "0.00"}]
+
+    async def test_the_carts_quote_taxes_the_discounted_lines_at_their_classs_rate(
+            self, harness: ServiceHarness, test_keys: TestKeys, service_headers: dict[str, str]) -> None:
+        add_storefront(harness.app, make_storefront("q", currency="USD", tax=StorefrontTax(
+            rate=Decimal("0.20"), tax_rates={"reduced": Decimal("0.055")})))
+        response = await harness.client.post("/api/v1/staff/promotions", headers=test_keys.staff_headers("merchandiser"),
+                                             json={"name": "Ten off", "kind": "percentage", "value": "10",
+                                                   "code": "TEN", "storefront": "q"})
+        assert response.status_code == 201, response.text
+        quote = await harness.client.post("/internal/promotions/quote", headers=service_headers, json={
+            "storefront": "q", "owner_id": str(uuid.uuid4()), "code": "ten", "lines": [
+                {"product_id": str(uuid.uuid4()), "unit_price": "50.00", "quantity": 1},
+                {"product_id": str(uuid.uuid4()), "unit_price": "20.00", "quantity": 1, "tax_class": "reduced"}]})
+        assert quote.status_code == 200, quote.text
+        # 10 % off each: 45.00 at 20 % = 9.00, 18.00 at 5.5 % = 0.99.
+        assert (quote.json()["discount_total"], quote.json()["tax_amount"], quote.json()["total"]) == (
+            "7.00", "9.99", "72.99")
 
 
 class TestShippingMethods:

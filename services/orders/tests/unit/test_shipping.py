@@ -105,6 +105,21 @@ class TestTheQuote:
         assert _quote(_store(CALIFORNIA, US), "US", "CA").tax_rate == D("0.0725")
         assert _quote(_store(CALIFORNIA, US), "US", "NY").tax_rate == D("0.09")
 
+    def test_a_zones_class_rates_replace_the_storefronts_and_none_keeps_them(self) -> None:
+        store = _store(CALIFORNIA, US, {**EU, "tax_rates": {"reduced": "0.055"}}, tax_rates={"reduced": D("0.05")})
+        rates = {place: _quote(store, *place).tax for place in (("US", "CA"), ("US", "NY"), ("FR", None), ("GE", None))}
+        assert [rates[("US", "CA")].rate_of(c) for c in ("standard", "reduced", "zero")] == [D("0.0725"), D("0.05"), 0]
+        assert [rates[("US", "NY")].rate_of(c) for c in ("standard", "reduced", "zero")] == [D("0.09"), D("0.05"), 0]
+        assert [rates[("FR", None)].rate_of(c) for c in ("standard", "reduced", "zero")] == [D("0.20"), D("0.055"), 0]
+        # No zone there: the storefront's own.
+        assert rates[("GE", None)].rate_of("reduced") == D("0.05")
+
+    def test_a_zone_that_taxes_nothing_taxes_no_class_unless_it_says_so(self) -> None:
+        store = _store(WORLD, tax_rates={"reduced": D("0.05")})
+        assert _quote(store, "GE").tax.rate_of("reduced") == 0
+        store = _store({**WORLD, "tax_rates": {"reduced": "0.01"}}, tax_rates={"reduced": D("0.05")})
+        assert _quote(store, "GE").tax.rate_of("reduced") == D("0.01")
+
     def test_an_address_no_zone_covers_has_no_method_and_the_storefronts_rate(self) -> None:
         quote = _quote(_store(CALIFORNIA, US), "GE")
         assert (quote.zone, quote.options, quote.tax_rate, quote.option(None)) == (None, (), D("0.09"), None)

@@ -42,6 +42,29 @@ TAX_INCLUSIVE_KINDS: frozenset[str] = frozenset({ProductKind.CREDIT_PACK, Produc
                                                  ProductKind.SUBSCRIPTION_PLAN})
 
 
+class TaxClass(StrEnum):
+    """How a product is taxed, whatever its kind (Saleor's tax classes): at the destination's
+    standard rate, at its reduced rate (books, food), or not at all. Contracts carry it as a plain
+    string, like the kind."""
+
+    STANDARD = "standard"
+    REDUCED = "reduced"
+    ZERO = "zero"
+
+
+TAX_CLASSES: tuple[str, ...] = tuple(tax_class.value for tax_class in TaxClass)
+
+
+def class_rate(tax_class: str, standard: Decimal, rates: Mapping[str, Decimal]) -> Decimal:
+    """The rate a line of `tax_class` is taxed at where the standard rate is `standard` and
+    `rates` holds the classes' own (`StorefrontTax.tax_rates`): its own rate, else 0 for `zero`
+    and the standard rate for the others (a class this process does not know: never under-taxed).
+    The one rule of orders' pricing and the cart's own totals."""
+    if tax_class in rates:
+        return rates[tax_class]
+    return Decimal("0") if tax_class == TaxClass.ZERO else standard
+
+
 def is_purchasable(kind: str) -> bool:
     return kind in PURCHASABLE_KINDS
 
@@ -139,6 +162,8 @@ class ProductSnapshot(ContractModel):
     storefronts: list[str] = []
     # Its own category (not its parents): what a category promotion covers (orders, #56).
     category_id: uuid.UUID | None = None
+    # How it is taxed (`TaxClass`); its variants are taxed as it is.
+    tax_class: str = TaxClass.STANDARD.value
 
     def variant(self, variant_id: uuid.UUID) -> VariantSnapshot | None:
         return next((v for v in self.variants if v.id == variant_id), None)
@@ -181,6 +206,8 @@ class ProductChanged(IntegrationEvent):
     previous_stock_quantity: int | None = None
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: list[str] = []
+    # How it is taxed (`TaxClass`), a variant as its product.
+    tax_class: str = TaxClass.STANDARD.value
 
 
 class ProductLowStock(IntegrationEvent):

@@ -100,6 +100,9 @@ class StorefrontTax(ContractModel):
     shipping_rate: Decimal | None = None
     # Whether that charge is taxed with the goods (a storefront without zones; a zone says its own).
     shipping_taxed: bool = False
+    # The rate of each tax class that has its own (`contracts.catalog.TaxClass`, {"reduced":
+    # 0.055}); a class without one: `rate` (`zero`: 0), see `contracts.catalog.class_rate`.
+    tax_rates: dict[str, Decimal] = {}
 
 
 # -- Shipping zones (#56): where a storefront ships, how, at what price, and the tax there -----------
@@ -195,6 +198,9 @@ class ShippingZone(ContractModel):
     # Whether shipping there is taxed with the goods; None: it is when the zone taxes goods (a rate
     # above 0), as EU VAT does.
     shipping_taxed: bool | None = None
+    # The rates of its tax classes (as `StorefrontTax.tax_rates`); None: the storefront's, unless
+    # the zone taxes nothing (`tax_rate` 0, an export zone), where no class is taxed either.
+    tax_rates: dict[str, Decimal] | None = None
     methods: list[ShippingMethod] = []
 
     @model_validator(mode="before")

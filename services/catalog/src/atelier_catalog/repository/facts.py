@@ -44,6 +44,7 @@ class ProductFacts:
     is_active: bool
     attributes: dict[str, Any]
     storefronts_key: str
+    tax_class: str
     category_id: uuid.UUID | None = None
     category_hidden: bool = False
     image_url: str | None = None

@@ -90,7 +90,7 @@ def product_changed(product: Product | ProductFacts, variant: ProductVariant | V
             price=product.price, compare_price=product.compare_price, currency=product.currency,
             stock_quantity=product.stock_quantity, track_inventory=product.track_inventory,
             is_active=on_sale, image_url=image_url, attributes=product.attributes, stock_only=stock_only,
-            previous_stock_quantity=previous_stock, storefronts=storefronts)
+            previous_stock_quantity=previous_stock, storefronts=storefronts, tax_class=product.tax_class)
     return ProductChanged(
         product_id=product.id, variant_id=variant.id, name=product.name, variant_name=variant.name,
         slug=product.slug, sku=variant.sku, kind=product.kind,
@@ -98,7 +98,7 @@ def product_changed(product: Product | ProductFacts, variant: ProductVariant | V
         currency=product.currency, stock_quantity=variant.stock_quantity, track_inventory=product.track_inventory,
         is_active=visibility.variant_sellable(variant, product_on_sale=on_sale), image_url=image_url,
         attributes={**product.attributes, **variant.attributes}, stock_only=stock_only,
-        previous_stock_quantity=previous_stock, storefronts=storefronts)
+        previous_stock_quantity=previous_stock, storefronts=storefronts, tax_class=product.tax_class)
 
 
 async def publish_changes(session: AsyncSession, product: Product, *, with_product: bool = True,

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_catalog import domain, visibility
 from atelier_catalog.context import CatalogContext
-from atelier_catalog.domain import ListPrices, PriceGroup, ProductFilter, ProductKind, Visibility
+from atelier_catalog.domain import ListPrices, PriceGroup, ProductFilter, ProductKind, TaxClass, Visibility
 from atelier_catalog.errors import CategoryNotFound, ProductNotFound, SkuExists, SlugExists, UnknownCategory
 from atelier_catalog.models import Product, StockMovement
 from atelier_catalog.repository import (
@@ -107,8 +107,10 @@ class ProductService(UseCase[CatalogContext]):
         slug = await self._slug_for(data.slug, data.name)
         track_inventory = (domain.default_track_inventory(data.kind) if data.track_inventory is None
                            else data.track_inventory)
-        product = Product(**data.model_dump(exclude={"slug", "kind", "attributes", "track_inventory", "storefronts"}),
-                          slug=slug, kind=data.kind.value, attributes=attributes, track_inventory=track_inventory,
+        product = Product(**data.model_dump(exclude={"slug", "kind", "tax_class", "attributes", "track_inventory",
+                                                     "storefronts"}),
+                          slug=slug, kind=data.kind.value, tax_class=data.tax_class.value, attributes=attributes,
+                          track_inventory=track_inventory,
                           storefronts_key=scope, number=await self.products.next_number())
         self.session.add(product)
         await flush_unique(self.session)
@@ -132,6 +134,8 @@ class ProductService(UseCase[CatalogContext]):
             kind = ProductKind(changes.get("kind", product.kind))
             changes["attributes"] = domain.validate_attributes(kind, changes.get("attributes", product.attributes))
             changes["kind"] = kind.value
+        if "tax_class" in changes:
+            changes["tax_class"] = TaxClass(changes["tax_class"]).value
         if "storefronts" in changes:
             slugs = changes.pop("storefronts")
             changes["storefronts_key"] = await storefronts_key(self.context.storefronts, slugs)
@@ -221,6 +225,7 @@ def _snapshot(product: ProductFacts, variants: builtins.list[VariantFacts], pric
         in_stock=domain.is_in_stock(product.track_inventory, product.stock_quantity),
         is_active=on_sale, attributes=product.attributes, image_url=product.image_url,
         storefronts=domain.storefronts_of(product.storefronts_key), category_id=product.category_id,
+        tax_class=product.tax_class,
         variants=[VariantSnapshot(
             id=v.id, name=v.name, sku=v.sku, price=domain.list_price(prices, product.id, product.price, v.id, v.price)[0],
             stock_quantity=v.stock_quantity, attributes=v.attributes, is_active=v.is_active)

@@ -37,7 +37,7 @@ from atelier_common.service import UseCase
 
 # The columns of an export, in order; an import needs `sku` and takes any others of these.
 COLUMNS = ("sku", "name", "slug", "description", "price", "compare_price", "currency", "stock_quantity",
-           "category", "storefronts", "is_active", "kind")
+           "category", "storefronts", "is_active", "kind", "tax_class")
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 EXPORT_PAGE = 500
@@ -162,7 +162,7 @@ def _export_row(product: Product, category_slug: str | None) -> list[str]:
     return [product.sku, product.name, product.slug, product.description, str(product.price),
             "" if product.compare_price is None else str(product.compare_price), product.currency,
             str(product.stock_quantity), category_slug or "", " ".join(domain.storefronts_of(product.storefronts_key)),
-            "true" if product.is_active else "false", product.kind]
+            "true" if product.is_active else "false", product.kind, product.tax_class]
 
 
 def _parse(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -129,7 +129,7 @@ def _method_of(zone: ShippingZone, method_id: str) -> ShippingMethod:
 
 def zone_read(slug: str, zone: ShippingZone) -> dict[str, Any]:
     return {**zone.model_dump(include={"id", "name", "countries", "regions", "tax_rate", "tax_inclusive",
-                                       "shipping_taxed"}),
+                                       "shipping_taxed", "tax_rates"}),
             "storefront": slug, "methods": [method_read(method) for method in zone.methods]}
 
 

@@ -403,7 +403,8 @@ def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: do
     discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
     return pricing.price(
         [pricing.Line(kind=line.product.kind, unit_price=line.unit_price, quantity=line.request.quantity,
-                      discount=discount) for line, discount in zip(lines, discounts, strict=True)],
+                      discount=discount, tax_class=line.product.tax_class)
+         for line, discount in zip(lines, discounts, strict=True)],
         destination.tax, shipping=method.cost if method is not None else None, free_shipping=quote.free_shipping)
 
 

@@ -164,7 +164,8 @@ class PromotionQuotes(UseCase[OrdersContext]):
         # The lines priced with what they save, taxed as the storefront taxes before a destination.
         storefront = await self.context.storefronts.get(data.storefront)
         priced = money.price(
-            [money.Line(kind=line.kind, unit_price=line.unit_price, quantity=line.quantity, discount=discount)
+            [money.Line(kind=line.kind, unit_price=line.unit_price, quantity=line.quantity, discount=discount,
+                        tax_class=line.tax_class)
              for line, discount in zip(data.lines, quote.line_discounts, strict=True)],
             domain.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
         return {**quote_read(quote, data.code), **priced_read(priced)}
