@@ -1,8 +1,8 @@
 """Every total comes from one pricing function, checked through the gateway on random checkouts, in
 both modes (docs/api.md#money-and-tax).
 
-Hypothesis draws a storefront's zone (tax rate, prices with or without tax, shipping taxed or
-not, its methods), one to five lines, promotions (percentage, fixed, free shipping, combinable
+Hypothesis draws a storefront's zone (tax rate and class rates, prices with or without tax,
+shipping taxed or not, its methods), one to five lines of any tax class, promotions (percentage, fixed, free shipping, combinable
 or not, one behind a code) and the method the buyer picks. For each: the cart's total for that
 method = the `GET /shipping-methods` total = what `POST /orders` charges = what the payment took =
 the invoice's total; each rate's tax is its summed bases × rate rounded half-up once; and returning
@@ -38,7 +38,8 @@ ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name"
 @dataclass(frozen=True)
 class Checkout:
     zone: dict[str, Any]
-    lines: list[tuple[Decimal, int]]
+    # (unit price, quantity, tax class)
+    lines: list[tuple[Decimal, int, str]]
     promotions: list[dict[str, Any]]
     method: int
 
@@ -54,10 +55,12 @@ def checkouts(draw: st.DrawFn) -> Checkout:
     zone = {"code": "fr", "name": "France", "countries": ["FR"],
             "tax_rate": draw(st.sampled_from(["0", "0.055", "0.0725", "0.2"])),
             "tax_inclusive": draw(st.booleans()), "shipping_taxed": draw(st.sampled_from([None, True, False])),
+            "tax_rates": draw(st.sampled_from([None, {"reduced": "0.055"}, {"reduced": "0.1", "zero": "0"}])),
             "methods": [{"code": f"m{n}", "name": f"Method {n}", "amount": str(m["amount"]),
                          **({"free_over": str(m["free_over"])} if m["free_over"] is not None else {})}
                         for n, m in enumerate(methods)]}
-    lines = draw(st.lists(st.tuples(_money("0.01", "150"), st.integers(1, 4)), min_size=1, max_size=5))
+    lines = draw(st.lists(st.tuples(_money("0.01", "150"), st.integers(1, 4),
+                                    st.sampled_from(["standard", "reduced", "zero"])), min_size=1, max_size=5))
     promotions = draw(st.lists(st.one_of(
         st.fixed_dictionaries({"kind": st.just("percentage"), "value": st.sampled_from(["5", "10", "12.5", "33"])}),
         st.fixed_dictionaries({"kind": st.just("fixed"), "value": _money("0.50", "30").map(str)}),
@@ -87,10 +90,10 @@ async def _journey(url: str, checkout: Checkout) -> None:
             "sells": ["physical"], "shipping_zones": [checkout.zone]})
         assert r.status_code == 201, r.text
         products = []
-        for n, (price, _) in enumerate(checkout.lines):
+        for n, (price, _, tax_class) in enumerate(checkout.lines):
             r = await api.post("/api/v1/products", headers=as_staff, json={
                 "name": f"Item {n} {slug}", "sku": f"P{n}-{slug}", "price": str(price), "currency": "EUR",
-                "stock_quantity": 50, "kind": "physical", "storefronts": [slug]})
+                "stock_quantity": 50, "kind": "physical", "storefronts": [slug], "tax_class": tax_class})
             assert r.status_code == 201, r.text
             products.append(r.json())
         for n, promotion in enumerate(checkout.promotions):
@@ -99,7 +102,7 @@ async def _journey(url: str, checkout: Checkout) -> None:
             assert r.status_code == 201, r.text
 
         auth = {**await customer(api), **on}
-        for product, (_, quantity) in zip(products, checkout.lines, strict=True):
+        for product, (_, quantity, _) in zip(products, checkout.lines, strict=True):
             async def added(product_id: str = product["id"], quantity: int = quantity) -> bool:
                 r = await api.post("/api/v1/cart/items", headers=auth,
                                    json={"product_id": product_id, "quantity": quantity})
