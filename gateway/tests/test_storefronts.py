@@ -74,6 +74,38 @@ class TestWhichStorefront:
 
         assert orjson.loads(body)["headers"]["x-atelier-storefront"] == "stones"
 
+    async def test_a_profiles_path_is_never_answered_from_another_brands_storefront(self, gateway: Gateway) -> None:
+        # The demo's set-up: the page on :3000 is the storybook's origin, the stone shop's frontend
+        # runs there too and calls its own profile's path.
+        add_storefront(gateway.app, make_storefront("comics", origins=["http://127.0.0.1:3000"],
+                                                    compat_profile="mycomics"))
+        add_storefront(gateway.app, make_storefront("stones", origins=["https://stones.example"],
+                                                    compat_profile="marbelle"))
+        proxy = gateway.app.state.gateway.proxy
+
+        async def storefront_of(profile: str, origin: bytes) -> str:
+            sent: list[dict] = []
+
+            async def receive():
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message):
+                sent.append(message)
+
+            scope = {"type": "http", "method": "GET", "path": "/api/v1/products", "raw_path": b"/api/v1/products",
+                     "query_string": b"", "headers": [(b"host", b"testserver"), (b"origin", origin)],
+                     "scheme": "http", "client": ("203.0.113.9", 5000), "app": gateway.app, COMPAT_PROFILE: profile}
+            await proxy("catalog", scope, receive, send)
+            body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+            import orjson
+
+            return str(orjson.loads(body)["headers"]["x-atelier-storefront"])
+
+        # Another brand's page: the profile's storefront (a profile names one), not the page's.
+        assert await storefront_of("marbelle", b"http://127.0.0.1:3000") == "stones"
+        assert await storefront_of("marbelle", b"https://stones.example") == "stones"
+        assert await storefront_of("mycomics", b"http://127.0.0.1:3000") == "comics"
+
     async def test_the_storefronts_follow_identitys_events(self, gateway: Gateway) -> None:
         b = make_storefront("b", origins=["https://b.example"], revision=5)
         await announce(gateway, StorefrontChanged(storefront=b))

@@ -86,14 +86,17 @@ class StorefrontResolver:
 
     def _by_page(self, default: Storefront, origin: bytes | None, referer: bytes | None,
                  profile: str | None) -> tuple[str, bool]:
+        """The storefront of a profile's path (`/compat/<profile>/`: a profile names one
+        storefront), else of the caller's page, else the default. A page another storefront lists
+        never gets that storefront's data through another brand's API."""
         self._maps()
+        if profile is not None and (slug := self._by_profile.get(profile)) is not None:
+            return slug, True
         for candidate in (origin, referer):
             if candidate:
                 normal = origin_of(candidate.decode("latin-1"))
                 if normal is not None and (slug := self._by_origin.get(normal)) is not None:
                     return slug, candidate is origin or slug == default.slug
-        if profile is not None and (slug := self._by_profile.get(profile)) is not None:
-            return slug, True
         return default.slug, True
 
     def root_profile(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, bool] | None:
