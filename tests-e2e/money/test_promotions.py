@@ -81,6 +81,31 @@ async def test_a_code_is_shown_in_the_cart_charged_and_frozen_on_the_order(api: 
     assert (await api.get(f"/api/v1/staff/promotions/{promotion['id']}", headers=as_staff)).json()["uses"] == 1
 
 
+async def test_a_code_typed_padded_and_in_lower_case_is_the_code(api: httpx.AsyncClient) -> None:
+    """One rule matches a code wherever it is typed: a guest applying " summer10 " to the cart
+    gets SUMMER10 (and the order placed from that cart too), and staff looking it up so find it."""
+    as_staff = await staff(api)
+    product = await _product(api, as_staff, "40.00", 10)
+    code = f"SUMMER{uuid.uuid4().hex[:6].upper()}"
+    r = await api.post("/api/v1/staff/promotions", headers=as_staff, json={
+        "name": "Summer", "code": code, "kind": "percentage", "value": "10"})
+    assert r.status_code == 201, r.text
+    promotion = r.json()
+    typed = f" {code.lower()} "
+    r = await api.get("/api/v1/staff/promotions", headers=as_staff, params={"code": typed})
+    assert [p["id"] for p in r.json()["results"]] == [promotion["id"]], r.text
+
+    as_guest, address = await _guest(api, product)
+    r = await api.post("/api/v1/cart/promotion-code", headers=as_guest, json={"code": typed})
+    assert r.status_code == 200, r.text
+    cart = r.json()
+    assert (cart["discount_total"], [d["code"] for d in cart["discounts"]]) == ("4.00", [code])
+    r = await api.post("/api/v1/orders", headers=as_guest, json={"shipping_address_id": address,
+                                                                "expected_discount": "4.00"})
+    assert r.status_code == 201, r.text
+    assert [(d["promotion_id"], d["amount"]) for d in r.json()["discounts"]] == [(promotion["id"], "4.00")]
+
+
 async def test_an_automatic_promotion_reaches_the_cart_while_it_runs(api: httpx.AsyncClient) -> None:
     """A promotion without a code shows in carts once `promotion.changed` reached the cart (which
     otherwise does not ask orders at all), is charged as shown, and leaves carts when deactivated."""

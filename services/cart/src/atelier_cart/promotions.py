@@ -9,7 +9,11 @@ would show discounts the order then refuses.
 
 What the cart does keep (`cart_promotion_window`, from `promotion.changed`) is only when each
 automatic promotion runs: a cart without a code on a storefront with no live automatic promotion
-can save nothing, and is shown without asking (most carts, and the add-to-cart hot path).
+can save nothing, and is shown without asking (most carts, and the add-to-cart hot path). Whether
+a window runs now is orders' rule, in the cart's SQL once (`live_window`), held to the cases orders'
+rule is held to (`atelier_testing.promotion_windows`).
+The code is kept as the customer typed it (trimmed by `PromotionCodeApply`) and never compared
+here: orders matches it (`promotion_rules.code_key`), whatever its case.
 Orders unreachable: the cart shows no discount rather than fail (the order decides anyway).
 """
 
@@ -24,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, delete, exists, literal, or_
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -129,16 +133,27 @@ _CODE = Statement(sa_select(_CODES.c.code).where(_OWNER_CODE))
 _REMOVE_CODE = Statement(delete(_CODES).where(_OWNER_CODE))
 
 
+_WINDOWS = table_of(PromotionWindow).c
+
+
+def live_window(now: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Whether a kept window's promotion runs at `now`, the cart's one statement of it: orders'
+    rule (`PromotionTerms.live`: active, started or without a start, not ended or without an end,
+    the start included and the end excluded), which the cart cannot import. `now` a bound
+    `UtcDateTime`, so SQLite compares it as it stores the windows. tests/repository/test_live_now.py
+    holds it to the cases orders' rule is held to (`atelier_testing.promotion_windows`)."""
+    return and_(_WINDOWS.is_active.is_(True),
+                or_(_WINDOWS.starts_at.is_(None), _WINDOWS.starts_at <= now),
+                or_(_WINDOWS.ends_at.is_(None), _WINDOWS.ends_at > now))
+
+
 def _state() -> Statement:
     """`PromotionCodes.state`'s one statement, built once: the code, whether an automatic
-    promotion runs, and the cart's shipping choice (`checkout.py`), if any."""
-    storefront: Any = bindparam("storefront_slug")
-    now: Any = bindparam("now")
+    promotion runs (`live_window`), and the cart's shipping choice (`checkout.py`), if any."""
+    now = bindparam("now", type_=_WINDOWS.starts_at.type)
     code = sa_select(_CODES.c.code).where(_OWNER_CODE).scalar_subquery()
-    live = exists().where(
-        col(PromotionWindow.storefront) == storefront, col(PromotionWindow.automatic), col(PromotionWindow.is_active),
-        or_(col(PromotionWindow.starts_at).is_(None), col(PromotionWindow.starts_at) <= now),
-        or_(col(PromotionWindow.ends_at).is_(None), col(PromotionWindow.ends_at) > now))
+    live = exists().where(_WINDOWS.storefront == bindparam("storefront_slug"), _WINDOWS.automatic.is_(True),
+                          live_window(now))
     one = sa_select(literal(1).label("one")).subquery()
     return Statement(sa_select(code, live, SHIPPING.c.address_id, SHIPPING.c.country, SHIPPING.c.region,
                                SHIPPING.c.method_id).select_from(one.outerjoin(SHIPPING, OWNER_SHIPPING)))

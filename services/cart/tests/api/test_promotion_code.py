@@ -124,3 +124,14 @@ async def test_orders_is_asked_only_while_an_automatic_promotion_runs_or_a_code_
     assert (await harness.client.post(URL, json={"code": "TEN"}, headers=guest.headers)).status_code == 200
     assert (await guest.cart())["discount_total"] == "1.00"
     assert [a["code"] for a in fake_orders.asked[1:]] == ["TEN", "TEN"]
+
+
+async def test_a_padded_code_is_kept_and_sent_trimmed(harness: ServiceHarness, catalog: Catalog, guest: Shopper,
+                                                      fake_orders: FakeOrders) -> None:
+    """The cart keeps the code as typed, trimmed; orders matches it whatever its case
+    (tests-e2e/money/test_promotions.py applies " summer10 " through both)."""
+    fake_orders.codes["summer10"] = "1.00"
+    await guest.add((await catalog.product()).product_id)
+    response = await harness.client.post(URL, json={"code": " summer10 "}, headers=guest.headers)
+    assert response.status_code == 200, response.text
+    assert (response.json()["promotion_code"], fake_orders.asked[-1]["code"]) == ("summer10", "summer10")

@@ -9,7 +9,7 @@ import re
 import secrets
 import string
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +21,7 @@ from atelier_common.contracts.identity import ALL_KINDS, ShippingZone, Storefron
 from atelier_common.money import quantize
 from atelier_common.versions import version_of
 from atelier_orders.pricing import TaxRules
+from atelier_orders.promotion_rules import lines_of
 
 
 class OrderStatus(StrEnum):
@@ -481,6 +482,21 @@ def invoice_lines(items: Iterable[Any]) -> list[dict[str, Any]]:
              "unit_price": str(quantize(i.unit_price)), "line_total": str(quantize(i.line_total)),
              "discount_amount": str(quantize(i.discount_amount)), "tax_rate": str(i.tax_rate),
              "tax_amount": str(quantize(i.tax_amount)), "tax_inclusive": bool(i.tax_inclusive)} for i in items]
+
+
+def order_discounts(discounts: Iterable[Mapping[str, Any]], items: Sequence[Any]) -> list[dict[str, Any]]:
+    """An order's promotions (`customer_order.discounts`: what each saved) with each one's share of
+    the lines, `lines: [{position, sku, amount}]` (the lines it saved something on), read from the
+    lines' own discounts (`OrderItemRow.discount_amount`, in position order), the one record of
+    them (`promotion_rules.lines_of`: exactly the lines' discounts when one promotion discounted
+    them). A `lines` kept in the JSON by orders placed before (or by a process that was not
+    upgraded yet) is not read."""
+    entries = [{k: v for k, v in discount.items() if k != "lines"} for discount in discounts]
+    shares = lines_of([Decimal(str(entry.get("amount") or 0)) for entry in entries],
+                      [item.discount_amount for item in items])
+    return [{**entry, "lines": [{"position": item.position, "sku": item.sku, "amount": str(amount)}
+                                for item, amount in zip(items, share, strict=True) if amount > 0]}
+            for entry, share in zip(entries, shares, strict=True)]
 
 
 def tax_breakdown(order: Any) -> list[dict[str, Any]]:

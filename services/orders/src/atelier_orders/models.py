@@ -125,7 +125,9 @@ class Order(SQLModel, table=True):
     # The product it was moved in from (`atelier import`): history, never paid for here.
     imported_from: str | None = Field(default=None, max_length=64)
     # The promotions it was given (#56), frozen when placed: [{promotion_id, code, name, kind,
-    # amount, free_shipping, lines: [{position, sku, amount}]}], money as decimal strings.
+    # amount, free_shipping}] (`contracts.orders.Discount`), money as decimal strings. What each
+    # saved on a line is not kept here: each item keeps its own `discount_amount`, and reads answer
+    # `discounts[].lines` from those rows (`domain.order_discounts`).
     discounts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
 
@@ -403,7 +405,8 @@ class Promotion(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     storefront: str = Field(max_length=64)
     name: str = Field(max_length=200)
-    # As staff typed it; `code_key` is its trimmed lower case (NULL: an automatic promotion).
+    # As staff typed it; `code_key` is how it is matched (`promotion_rules.code_key`: trimmed, lower
+    # case; NULL: an automatic promotion).
     code: str | None = Field(default=None, max_length=64)
     code_key: str | None = Field(default=None, max_length=64)
     # percentage, fixed, free_shipping (`promotion_rules.PromotionKind`)
@@ -427,9 +430,10 @@ class Promotion(SQLModel, table=True):
 
 
 class PromotionRedemption(SQLModel, table=True):
-    """A promotion applied to an order, frozen with it (#56): what it saved, its share on each
-    line, who redeemed it (for the per-customer limit). `released_at`: the order was cancelled or
-    rejected before payment, and the use went back to the promotion."""
+    """A promotion applied to an order, frozen with it (#56): what it saved (each order line keeps
+    its own discount, `order_item.discount_amount`), who redeemed it (for the per-customer limit).
+    `released_at`: the order was cancelled or rejected before payment, and the use went back to the
+    promotion."""
 
     __tablename__ = "promotion_redemption"
     __table_args__ = (
@@ -454,8 +458,5 @@ class PromotionRedemption(SQLModel, table=True):
     email_key: str | None = Field(default=None, max_length=320)
     amount: Decimal = _money()
     free_shipping: bool = False
-    # [{position, sku, amount}]: the promotion's share on each line it covered, decimal strings.
-    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
-        JSON().with_variant(JSONB(), "postgresql"), nullable=False))
     released_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()

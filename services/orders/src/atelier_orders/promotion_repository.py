@@ -1,20 +1,29 @@
 """Promotions' reads and writes (#56): no rules, no commits.
 
+Every read answers the one read shape of a promotion, `promotion_rules.PromotionTerms` (`terms_of`):
+the live promotions a basket is priced with (`live_of`, read at every placement and quote, so a
+statement built once and plain rows), one promotion (`read`) and staff's search. Staff's writes
+go through the table (`Promotion`).
+
+`live_sql` is when a promotion runs (`PromotionTerms.live`) in SQL, the one place orders' statements
+take it from.
+
 `take_use` is the race's answer: one guarded UPDATE raises a promotion's `uses` only while it is
 below its `usage_limit`, and holds the promotion's row lock until the placing transaction ends,
-so that the per-customer count read after it (`customer_uses`) sees every other redemption of
+so that the per-customer count read after it (`customer_uses`, a statement of its own: on
+PostgreSQL it sees what committed before the lock was granted) sees every other redemption of
 that promotion already committed, and none can be added meanwhile.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
-from decimal import Decimal
-from typing import NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,39 +31,49 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.columns import table_of
 from atelier_common.db import Statement
 from atelier_orders.models import Promotion, PromotionRedemption
+from atelier_orders.promotion_rules import PromotionKind, PromotionTerms, code_key
+
+_PROMOTION = table_of(Promotion).c
+# The read shape's fields, each a column of `promotion`, in its order.
+_SHAPE = tuple(f.name for f in fields(PromotionTerms))
+_SHAPE_COLUMNS = tuple(_PROMOTION[name] for name in _SHAPE)
 
 
-class LivePromotion(NamedTuple):
-    """What pricing reads of a live promotion (`live_of`: read at every placement, so plain rows)."""
+def _terms(values: Mapping[str, Any]) -> PromotionTerms:
+    return PromotionTerms(**{
+        **values, "kind": PromotionKind(values["kind"]),
+        "product_ids": tuple(uuid.UUID(str(t)) for t in values["product_ids"] or ()),
+        "category_ids": tuple(uuid.UUID(str(t)) for t in values["category_ids"] or ())})
 
-    id: uuid.UUID
-    name: str
-    kind: str
-    value: Decimal
-    product_ids: list[str]
-    category_ids: list[str]
-    code: str | None
-    min_subtotal: Decimal | None
-    starts_at: datetime | None
-    ends_at: datetime | None
-    is_active: bool
-    combinable: bool
-    usage_limit: int | None
-    uses: int
-    usage_limit_per_customer: int | None
+
+def terms_of(promotion: Promotion) -> PromotionTerms:
+    """The table's promotion (as staff's writes hold it) in its read shape."""
+    return _terms({name: getattr(promotion, name) for name in _SHAPE})
+
+
+def _terms_of_row(row: Sequence[Any]) -> PromotionTerms:
+    """A row of `_SHAPE_COLUMNS` in the read shape."""
+    return _terms(dict(zip(_SHAPE, row, strict=True)))
+
+
+def live_sql(now: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """`PromotionTerms.live` in SQL: active, started at `now` or without a start, and not ended at
+    `now` or without an end (the start included, the end excluded). `now` a bound `UtcDateTime`
+    (`bindparam(..., type_=Promotion's starts_at type)`), so SQLite compares it as it stores it.
+    tests/repository/test_live_now.py runs it on rows of both databases against the Python rule."""
+    return and_(_PROMOTION.is_active.is_(True),
+                or_(_PROMOTION.starts_at.is_(None), _PROMOTION.starts_at <= now),
+                or_(_PROMOTION.ends_at.is_(None), _PROMOTION.ends_at > now))
 
 
 def _live_statement(with_code: bool) -> Statement:
     """The storefront's automatic promotions live at `now`, and (`with_code`) the one of `code_key`."""
-    promotion = table_of(Promotion).c
-    which: ColumnElement[bool] = promotion.code_key.is_(None)
+    which: ColumnElement[bool] = _PROMOTION.code_key.is_(None)
     if with_code:
-        which = or_(which, promotion.code_key == bindparam("code_key"))
-    now = bindparam("now", type_=promotion.starts_at.type)
-    return Statement(sa_select(*(promotion[name] for name in LivePromotion._fields)).where(
-        promotion.storefront == bindparam("storefront"), promotion.is_active.is_(True), which,
-        or_(promotion.starts_at.is_(None), promotion.starts_at <= now),
-        or_(promotion.ends_at.is_(None), promotion.ends_at > now)))
+        which = or_(which, _PROMOTION.code_key == bindparam("code_key"))
+    now = bindparam("now", type_=_PROMOTION.starts_at.type)
+    return Statement(sa_select(*_SHAPE_COLUMNS).where(
+        _PROMOTION.storefront == bindparam("storefront"), which, live_sql(now)))
 
 
 _LIVE = {False: _live_statement(False), True: _live_statement(True)}
@@ -67,26 +86,29 @@ class PromotionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, promotion_id: uuid.UUID) -> Promotion | None:
-        return await self.session.get(Promotion, promotion_id)
+    async def read(self, promotion_id: uuid.UUID) -> PromotionTerms | None:
+        row = (await self.session.execute(sa_select(*_SHAPE_COLUMNS).where(_PROMOTION.id == promotion_id))).first()
+        return None if row is None else _terms_of_row(row)
 
     async def lock(self, promotion_id: uuid.UUID) -> Promotion | None:
+        """The promotion's row to change, locked until the transaction ends."""
         result = await self.session.exec(select(Promotion).where(Promotion.id == promotion_id).with_for_update())
         return result.first()
 
     async def search(self, *, storefront: str | None, active: bool | None, code: str | None, limit: int,
-                     offset: int) -> tuple[int, Sequence[Promotion]]:
-        where = []
+                     offset: int) -> tuple[int, list[PromotionTerms]]:
+        where: list[ColumnElement[bool]] = []
         if storefront is not None:
-            where.append(col(Promotion.storefront) == storefront)
+            where.append(_PROMOTION.storefront == storefront)
         if active is not None:
-            where.append(col(Promotion.is_active) == active)
-        if code:
-            where.append(col(Promotion.code_key) == code.strip().lower())
-        count = (await self.session.exec(select(func.count()).select_from(Promotion).where(*where))).one()
-        rows = (await self.session.exec(select(Promotion).where(*where).order_by(
-            col(Promotion.created_at).desc(), col(Promotion.id)).limit(limit).offset(offset))).all()
-        return count, rows
+            where.append(_PROMOTION.is_active == active)
+        if (key := code_key(code)) is not None:
+            where.append(_PROMOTION.code_key == key)
+        count = (await self.session.execute(sa_select(func.count()).select_from(table_of(Promotion))
+                                            .where(*where))).scalar_one()
+        rows = (await self.session.execute(sa_select(*_SHAPE_COLUMNS).where(*where).order_by(
+            _PROMOTION.created_at.desc(), _PROMOTION.id).limit(limit).offset(offset))).all()
+        return count, [_terms_of_row(row) for row in rows]
 
     async def code_taken(self, storefront: str, key: str, *, except_id: uuid.UUID | None = None) -> bool:
         query = select(Promotion.id).where(Promotion.storefront == storefront, Promotion.code_key == key)
@@ -94,12 +116,12 @@ class PromotionRepository:
             query = query.where(Promotion.id != except_id)
         return (await self.session.exec(query)).first() is not None
 
-    async def live_of(self, storefront: str, now: datetime, code_key: str | None) -> list[LivePromotion]:
-        """The storefront's active promotions within their dates: automatic ones, and the one of
+    async def live_of(self, storefront: str, now: datetime, code_key: str | None) -> list[PromotionTerms]:
+        """The storefront's promotions live at `now` (`live_sql`): automatic ones, and the one of
         `code_key` (when given)."""
         rows = await _LIVE[code_key is not None].rows(
             self.session, {"storefront": storefront, "now": now, "code_key": code_key})
-        return [LivePromotion(*row) for row in rows]
+        return [_terms_of_row(row) for row in rows]
 
     async def take_use(self, promotion_id: uuid.UUID, now: datetime) -> int | None:
         """One more use, unless it is used up (or deactivated meanwhile); locks the row. Its uses

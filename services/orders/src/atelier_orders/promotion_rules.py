@@ -5,9 +5,16 @@ charges what it answers, so the discount shown is the discount charged. Nothing 
 uses: `uses` and the customer's own uses are given, read from the database; placement settles
 the count itself under the promotion's row lock (`PromotionRepository.take_use`).
 
+A promotion has one read shape, `PromotionTerms`: what this rule reads, what the repository
+answers (`PromotionRepository.live_of`, `read`, `search`) and what staff's API shows
+(`schemas.PromotionRead` is built from its fields). Three more things are said once, here:
+when a promotion runs (`PromotionTerms.live`; its SQL twin is `promotion_repository.live_sql`),
+how a code is matched (`code_key`), and whether a customer has used a promotion up
+(`PromotionTerms.customer_limit_reached`).
+
 The rule, in order:
 - The candidates are the storefront's live automatic promotions (no code), and the code's
-  promotion when a code is given (matched case-insensitively). A code that names no live
+  promotion when a code is given (matched by `code_key`). A code that names no live
   promotion is a `CodeProblem` (`invalid`); one that does not apply to this basket one too
   (`below_minimum`, `no_eligible_lines`, `used_up`, `customer_limit`). An
   automatic promotion that does not apply is simply left out.
@@ -18,8 +25,10 @@ The rule, in order:
   so the discount never exceeds the subtotal: a percentage of it, or a fixed amount up to it;
   free shipping saves the shipping (the order's shipping cost becomes 0) and nothing on lines.
 - A promotion's saving is shared among its lines in proportion to what they still cost, to the
-  cent (largest remainder first), and frozen on the order: a refund of some lines gives back
-  their discounted price.
+  cent (largest remainder first). Each order line keeps the sum of its shares as its own
+  discount (`order_item.discount_amount`), the one record of it: a refund of some lines gives
+  back their discounted price, and an order's `discounts[].lines` are read back from those rows
+  (`lines_of`).
 """
 
 from __future__ import annotations
@@ -60,22 +69,33 @@ PROBLEM_MESSAGES: Mapping[Problem, str] = {
 }
 
 
-def code_key(code: str) -> str:
-    """How codes are compared and kept unique per storefront: case-insensitively, trimmed."""
-    return code.strip().lower()
+def code_key(code: str | None) -> str | None:
+    """The one normaliser of discount codes: how a code typed anywhere (staff's create, edit and
+    lookup, the cart's code, an order's `promotion_code`, the cart's quote) is matched, and how
+    codes are kept unique per storefront (`promotion.code_key`): trimmed and in lower case; None
+    when there is no code (None, or only blanks). Lower case because that is what the stored keys
+    hold; the code itself is kept and shown as staff typed it."""
+    if code is None:
+        return None
+    return code.strip().lower() or None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PromotionTerms:
+    """A promotion as it is read, the one shape of it (#56): the rule's input, the repository's
+    answer and, field for field, staff's `PromotionRead`. Its fields are columns of `promotion`
+    (`code_key` aside: `code_key(code)`)."""
+
     id: uuid.UUID
+    storefront: str
     name: str
+    code: str | None = None
     kind: PromotionKind
     value: Decimal
     # What it covers: the lines of these products or of these categories (a product's own
-    # category, not its parents'); neither: the whole order.
-    product_ids: frozenset[uuid.UUID] = frozenset()
-    category_ids: frozenset[uuid.UUID] = frozenset()
-    code: str | None = None
+    # category, not its parents'); neither: the whole order. In the order staff gave them.
+    product_ids: tuple[uuid.UUID, ...] = ()
+    category_ids: tuple[uuid.UUID, ...] = ()
     min_subtotal: Decimal | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -84,11 +104,22 @@ class PromotionTerms:
     usage_limit: int | None = None
     uses: int = 0
     usage_limit_per_customer: int | None = None
+    created_at: datetime
+    updated_at: datetime
 
     def live(self, now: datetime) -> bool:
-        """Active and within its dates (start included, end excluded)."""
+        """Whether it runs at `now`, the one rule of it: active, and within its dates, the start
+        included and the end excluded (no start: since ever; no end: for good). Its SQL twin,
+        for the statements that pick live promotions, is `promotion_repository.live_sql`."""
         return (self.is_active and (self.starts_at is None or self.starts_at <= now)
                 and (self.ends_at is None or now < self.ends_at))
+
+    def customer_limit_reached(self, customer_uses: int) -> bool:
+        """Whether a customer who redeemed it `customer_uses` times (orders not released: their
+        own, as a visitor, a user or an email) may not redeem it again. Judged when the basket is
+        priced (`evaluate`), and again when an order redeems it, on a count taken under the
+        promotion's row lock (`PromotionPricing.redeem`)."""
+        return self.usage_limit_per_customer is not None and customer_uses >= self.usage_limit_per_customer
 
     def covers(self, line: BasketLine) -> bool:
         if not self.product_ids and not self.category_ids:
@@ -161,6 +192,25 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> tuple[Decimal, ...]
     return tuple(quantize(s) for s in shares)
 
 
+def lines_of(amounts: Sequence[Decimal], line_discounts: Sequence[Decimal]) -> list[tuple[Decimal, ...]]:
+    """What each of an order's promotions saved on each line, read back from the lines' own
+    discounts (`line_discounts`: `order_item.discount_amount`, in position order) and what each
+    promotion saved on the lines (`amounts`, in the order they applied): each takes its amount in
+    turn from what the lines' discounts still hold, in proportion to it (`allocate`).
+
+    An order whose lines one promotion discounted (every order but those where promotions said
+    they combine) gets exactly its lines' discounts. With several, a promotion's shares add up to
+    what it saved and a line's shares to its discount, but which of them saved what on a line is
+    shared out, not recalled: the order keeps one discount per line."""
+    remaining = [quantize(d) for d in line_discounts]
+    shares: list[tuple[Decimal, ...]] = []
+    for amount in amounts:
+        share = allocate(min(quantize(amount), sum(remaining, ZERO)), remaining)
+        remaining = [left - taken for left, taken in zip(remaining, share, strict=True)]
+        shares.append(share)
+    return shares
+
+
 def saving(promotion: PromotionTerms, remaining: Sequence[Decimal]) -> Decimal:
     """What `promotion` saves on lines still costing `remaining` (the ones it covers)."""
     base = sum(remaining, ZERO)
@@ -179,7 +229,7 @@ def _problem(promotion: PromotionTerms, lines: Sequence[BasketLine], subtotal: D
         return Problem.NO_ELIGIBLE_LINES
     if promotion.usage_limit is not None and promotion.uses >= promotion.usage_limit:
         return Problem.USED_UP
-    if promotion.usage_limit_per_customer is not None and customer_uses >= promotion.usage_limit_per_customer:
+    if promotion.customer_limit_reached(customer_uses):
         return Problem.CUSTOMER_LIMIT
     return None
 
@@ -192,8 +242,7 @@ def evaluate(promotions: Iterable[PromotionTerms], lines: Sequence[BasketLine], 
     live = [p for p in promotions if p.live(now)]
     coded: PromotionTerms | None = None
     problem: CodeProblem | None = None
-    if code is not None and code.strip():
-        key = code_key(code)
+    if code is not None and (key := code_key(code)) is not None:
         coded = next((p for p in live if p.code is not None and code_key(p.code) == key), None)
         if coded is None:
             problem = CodeProblem(Problem.INVALID, code)

@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from atelier_orders import domain
+
 
 @dataclass
 class OrderItemRow:
@@ -97,6 +99,12 @@ class OrderDetails:
     @property
     def item_count(self) -> int:
         return sum(item.quantity for item in self.items)
+
+    @property
+    def discounts_read(self) -> list[dict[str, Any]]:
+        """`discounts` as every read of the order answers them: each promotion with its share of the
+        lines (`lines`), read from the lines' own discounts (`domain.order_discounts`)."""
+        return domain.order_discounts(self.discounts, self.items)
 
     @property
     def shipping_charged(self) -> Decimal:

@@ -11,21 +11,24 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pydantic import (
     AfterValidator,
     AliasChoices,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     PlainSerializer,
     StringConstraints,
     computed_field,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -35,6 +38,7 @@ from atelier_common.contracts.orders import Discount
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_orders import domain
+from atelier_orders import promotion_rules as rules
 from atelier_orders.domain import OrderStatus
 
 if TYPE_CHECKING:
@@ -354,6 +358,8 @@ class StaffOrderSummaryRead(OrderSummaryRead):
 
 
 class OrderDiscountRead(Discount):
+    # Read from the lines' own discounts (`items[].discount_amount`, the one record of them:
+    # `domain.order_discounts`), not kept beside them.
     lines: list[dict[str, Any]] = Field(default=[], description="[{position, sku, amount}]: its share on each "
                                                                 "line it covered (a partial refund's basis)")
 
@@ -399,8 +405,10 @@ class OrderRead(OrderSummaryRead):
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
-    # The promotions it was given (#56), frozen when placed.
-    discounts: list[OrderDiscountRead] = []
+    # The promotions it was given (#56), frozen when placed; each one's `lines` from the items' own
+    # discounts (`OrderDetails.discounts_read`; a dump validated again has them already).
+    discounts: list[OrderDiscountRead] = Field(default=[], validation_alias=AliasChoices("discounts_read",
+                                                                                        "discounts"))
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
@@ -811,7 +819,7 @@ class PromotionQuery(_Input):
     code: str | None = Field(default=None, max_length=64)
 
 
-class PromotionRead(_Read):
+class _PromotionReadBase(_Read):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "storefront": "default", "name": "Summer 10%",
          "code": "SUMMER10", "kind": "percentage", "value": "10.00", "product_ids": [], "category_ids": [],
@@ -820,25 +828,31 @@ class PromotionRead(_Read):
          "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z",
          "version": "9f2c4b1a7d3e5f60"}]})
 
-    id: uuid.UUID
-    storefront: str
-    name: str
-    code: str | None
-    kind: str
-    value: Money
-    product_ids: list[str]
-    category_ids: list[str]
-    min_subtotal: Money | None
-    starts_at: datetime | None
-    ends_at: datetime | None
-    is_active: bool
-    combinable: bool
-    usage_limit: int | None
-    uses: int = Field(description="Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)")
-    usage_limit_per_customer: int | None
-    created_at: datetime
-    updated_at: datetime
-    version: str = Field(description="For an edit's If-Match")
+
+# How the API answers the read shape's types, as it always has (docs/api.md#versioning: a field is
+# never retyped): money as decimal strings, ids as strings, the kind by its name.
+_TEXT = Annotated[str, BeforeValidator(str)]
+_READ_TYPES: dict[Any, Any] = {Decimal: Money, Decimal | None: Money | None, rules.PromotionKind: str,
+                               tuple[uuid.UUID, ...]: list[_TEXT]}
+_READ_DESCRIPTIONS = {"uses": "Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)"}
+
+
+def _promotion_read() -> type[_PromotionReadBase]:
+    """Staff's read of a promotion: the one read shape (`promotion_rules.PromotionTerms`), field for
+    field and in its order, each field required, with `version` for an edit's If-Match. A field
+    added to the shape is in the API at once; none is declared twice."""
+    hints = get_type_hints(rules.PromotionTerms)
+    read: dict[str, Any] = {
+        f.name: (_READ_TYPES.get(hints[f.name], hints[f.name]), Field(description=_READ_DESCRIPTIONS.get(f.name)))
+        for f in dataclass_fields(rules.PromotionTerms)}
+    return create_model("PromotionRead", __base__=_PromotionReadBase, __module__=__name__, **read,
+                        version=(str, Field(description="For an edit's If-Match")))
+
+
+if TYPE_CHECKING:  # what type checkers see of it: a model of the API (its fields are made at import)
+    PromotionRead = _PromotionReadBase
+else:
+    PromotionRead = _promotion_read()
 
 
 class QuoteLine(_Input):

@@ -4,11 +4,16 @@ charges, freezes and counts (the limits held under parallel checkouts)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from atelier_common.contracts.identity import UserDeleted
+from atelier_common.contracts.orders import Discount
+from atelier_orders.models import PromotionRedemption
 from atelier_orders.promotion_repository import PromotionRepository
 from atelier_testing import ServiceHarness, TestKeys
 
@@ -203,6 +208,97 @@ class TestPlacing:
         assert all(a.json()["discount"] == "1.00" for a in placed)
         assert {a.json()["error"]["code"] for a in refused} == {"PROMOTION_EXHAUSTED"}
         assert (await staff.get(code["id"]))["uses"] == 5
+
+
+class TestOneCodeKey:
+    """A code is matched by one rule wherever it is typed (`promotion_rules.code_key`: trimmed,
+    any case): staff's lookup and uniqueness, the cart's quote (how the cart applies a code), an
+    order's `promotion_code`; a blank `promotion_code` is no code, and the cart's applies."""
+
+    async def test_a_padded_lower_case_code_is_the_code_everywhere(
+            self, harness, test_keys, service_headers, customer: Customer, platform: FakePlatform) -> None:
+        staff = promotions(harness, test_keys)
+        created = await staff.create(name="Summer", code="SUMMER10")
+        typed = " summer10 "
+        found = (await harness.client.get(URL, params={"code": typed}, headers=staff.headers)).json()
+        assert [p["id"] for p in found["results"]] == [created["id"]]
+        taken = await harness.client.post(URL, json={"name": "Again", "kind": "fixed", "value": "1",
+                                                     "code": " Summer10 "}, headers=staff.headers)
+        assert_error(taken, 409, "PROMOTION_CODE_TAKEN")
+        lamp = platform.product(price="20.00")
+        quote = await harness.client.post("/internal/promotions/quote", headers=service_headers, json={
+            "storefront": "default", "owner_id": str(customer.owner_id), "code": typed, "strict": True,
+            "lines": [{"product_id": lamp["id"], "unit_price": "20.00", "quantity": 1}]})
+        assert quote.status_code == 200, quote.text
+        assert [d["code"] for d in quote.json()["discounts"]] == ["SUMMER10"]
+        order = await customer.placed(items=[{"product_id": lamp["id"]}], promotion_code=typed,
+                                      shipping_address_id=platform.address(customer.owner_id))
+        assert (order["discount"], [d["code"] for d in order["discounts"]]) == ("2.00", ["SUMMER10"])
+
+    async def test_a_blank_promotion_code_leaves_the_carts_code(self, harness, test_keys, customer: Customer,
+                                                                 platform: FakePlatform) -> None:
+        await promotions(harness, test_keys).create(code="SUMMER10")
+        from_cart(platform, customer, (platform.product(price="20.00"), 1), code=" summer10 ")
+        order = await customer.placed(promotion_code="  ", shipping_address_id=platform.address(customer.owner_id))
+        assert [d["code"] for d in order["discounts"]] == ["SUMMER10"]
+
+
+class TestLineDiscountsAreRows:
+    async def test_discounts_lines_are_read_from_the_lines_and_not_kept_beside_them(
+            self, harness, test_keys, customer: Customer, platform: FakePlatform) -> None:
+        """Two promotions that combine: each one's `lines` add up to what it saved, each line's to its
+        own `discount_amount`; the order's JSON and the redemptions keep no copy of them."""
+        staff = promotions(harness, test_keys)
+        shoe, hat = platform.product(price="30.00"), platform.product(price="15.00")
+        await staff.create(name="Tenth", value="10", combinable=True)
+        await staff.create(name="Shoes", kind="fixed", value="5", product_ids=[shoe["id"]], combinable=True)
+        order = await customer.placed(items=[{"product_id": shoe["id"], "quantity": 2}, {"product_id": hat["id"]}],
+                                      shipping_address_id=platform.address(customer.owner_id))
+        assert [(d["name"], d["amount"]) for d in order["discounts"]] == [("Tenth", "7.50"), ("Shoes", "5.00")]
+        line_discounts = [Decimal(item["discount_amount"]) for item in order["items"]]
+        assert sum(line_discounts) == Decimal(order["discount"]) == Decimal("12.50")
+        for discount in order["discounts"]:
+            assert sum(Decimal(line["amount"]) for line in discount["lines"]) == Decimal(discount["amount"])
+        assert [sum(Decimal(line["amount"]) for d in order["discounts"] for line in d["lines"]
+                    if line["position"] == position) for position in (1, 2)] == line_discounts
+        assert (await customer.order(order["id"]))["discounts"] == order["discounts"]
+        async with harness.runtime.db.read_only() as session:
+            stored = (await session.execute(text("SELECT discounts FROM customer_order"))).scalar_one()
+        stored = json.loads(stored) if isinstance(stored, str) else stored
+        assert [sorted(entry) for entry in stored] == [sorted(Discount.model_fields)] * 2
+        assert "lines" not in PromotionRedemption.model_fields
+
+
+class TestTheCustomerLimitUnderRaces:
+    async def test_one_customer_racing_for_a_code_once_gets_it_once(
+            self, harness, test_keys, customer: Customer, platform: FakePlatform) -> None:
+        """The per-customer limit is judged again under the promotion's row lock at redemption
+        (`PromotionTerms.customer_limit_reached`): parallel orders of one customer, each priced while
+        no use of theirs was counted yet, redeem it once; the others are refused, nothing placed."""
+        staff = promotions(harness, test_keys)
+        code = await staff.create(code="ONCE", usage_limit_per_customer=1)
+        lamp = platform.product(price="10.00", stock=1000)
+        address = platform.address(customer.owner_id)
+        answers = await asyncio.gather(*(customer.place(items=[{"product_id": lamp["id"]}], promotion_code="once",
+                                                        shipping_address_id=address) for _ in range(6)))
+        placed = [a for a in answers if a.status_code == 201]
+        refused = [a.json()["error"] for a in answers if a.status_code != 201]
+        assert len(placed) == 1 and placed[0].json()["discount"] == "1.00", [a.text for a in answers]
+        assert {(e["code"], e["details"]["reason"]) for e in refused} == {("PROMOTION_CODE_INVALID", "customer_limit")}
+        assert (await staff.get(code["id"]))["uses"] == 1
+
+    async def test_guests_sharing_an_email_are_one_customer(self, harness, test_keys, new_customer,
+                                                             platform: FakePlatform) -> None:
+        staff = promotions(harness, test_keys)
+        code = await staff.create(code="ONCE", usage_limit_per_customer=1)
+        lamp = platform.product(price="10.00", stock=1000)
+        guests = [new_customer() for _ in range(6)]
+        answers = await asyncio.gather(*(guest.place(items=[{"product_id": lamp["id"]}], promotion_code="ONCE",
+                                                     email="Same@Example.com",
+                                                     shipping_address_id=platform.address(guest.owner_id))
+                                         for guest in guests))
+        assert sorted(a.status_code for a in answers) == [201] + [400] * 5, [a.text for a in answers]
+        assert (await staff.get(code["id"]))["uses"] == 1
 
 
 async def test_staff_promotions_are_managed_by_merchandisers_and_admins(

@@ -8,38 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from atelier_common.migrations import upgrade
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "atelier_orders" / "migrations"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'orders.db'}"
-    from atelier_testing.infra import postgres_from_env, postgres_server
-
-    if not postgres_from_env():
-        pytest.skip("no PostgreSQL (ATELIER_TEST_POSTGRES_URL)")
-    with postgres_server() as found:
-        server = found.rstrip("/")
-    name = f"atelier_test_adjrows_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1).rstrip("/") + "/postgres",
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    request.addfinalizer(lambda: _drop(admin, name))
-    return server.replace("postgresql://", "postgresql+psycopg://", 1).rstrip("/") + f"/{name}"
-
-
-def _drop(admin: sa.Engine, name: str) -> None:
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_lines_get_their_discount_and_their_share_of_the_tax(database: str) -> None:

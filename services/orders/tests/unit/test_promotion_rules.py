@@ -4,20 +4,26 @@ how codes combine, and the share of each line."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlmodel import SQLModel
 
+from atelier_orders import models  # noqa: F401  (the tables, in SQLModel's metadata)
 from atelier_orders.promotion_rules import (
     BasketLine,
     Problem,
     PromotionKind,
     PromotionTerms,
     allocate,
+    code_key,
     evaluate,
+    lines_of,
 )
+from atelier_orders.schemas import PromotionRead
 
 D = Decimal
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -26,8 +32,8 @@ FOOTWEAR = uuid.uuid4()
 
 
 def promo(kind: PromotionKind = PromotionKind.PERCENTAGE, value: str = "10", **fields: Any) -> PromotionTerms:
-    return PromotionTerms(id=uuid.uuid4(), name=str(fields.pop("name", "Promo")), kind=kind, value=D(value),
-                          **fields)
+    return PromotionTerms(id=uuid.uuid4(), storefront="default", name=str(fields.pop("name", "Promo")), kind=kind,
+                          value=D(value), created_at=NOW, updated_at=NOW, **fields)
 
 
 def basket() -> list[BasketLine]:
@@ -122,3 +128,36 @@ class TestCombining:
         quote = evaluate([automatic, combining], basket(), now=NOW, code="five")
         assert [a.promotion for a in quote.applied] == [combining, automatic]
         assert quote.discount == D("40.00")  # 5.00, then half of the 70.00 left
+
+
+class TestOneShapeOneRule:
+    def test_the_read_shape_is_columns_of_promotion_and_staffs_read_field_for_field(self) -> None:
+        columns = [c.name for c in SQLModel.metadata.tables["promotion"].columns]
+        shape = [f.name for f in fields(PromotionTerms)]
+        assert set(shape) == set(columns) - {"code_key"}
+        assert list(PromotionRead.model_fields) == [*shape, "version"]
+
+    def test_one_code_key(self) -> None:
+        assert [code_key(c) for c in (" Summer10 ", "SUMMER10", "summer10\t")] == ["summer10"] * 3
+        assert [code_key(c) for c in (None, "", "   ")] == [None, None, None]
+
+    def test_the_customer_limit(self) -> None:
+        assert not promo().customer_limit_reached(5)
+        once = promo(usage_limit_per_customer=1)
+        assert (once.customer_limit_reached(0), once.customer_limit_reached(1)) == (False, True)
+
+
+class TestLinesReadBackFromTheRows:
+    def test_one_promotion_gets_exactly_the_lines_discounts(self) -> None:
+        assert lines_of([D("7.50")], [D("6.00"), D("1.50"), D("0")]) == [(D("6.00"), D("1.50"), D("0.00"))]
+        assert lines_of([D("0.00")], [D("0"), D("0")]) == [(D("0.00"), D("0.00"))]  # free shipping
+
+    def test_several_add_up_both_ways(self) -> None:
+        shares = lines_of([D("7.50"), D("5.00")], [D("11.00"), D("1.50")])
+        assert [sum(s) for s in shares] == [D("7.50"), D("5.00")]
+        assert [sum(column) for column in zip(*shares, strict=True)] == [D("11.00"), D("1.50")]
+
+    def test_what_the_rule_shared_is_read_back_for_one_promotion(self) -> None:
+        quote = evaluate([promo(PromotionKind.FIXED, "10.01")], basket(), now=NOW)
+        [applied] = quote.applied
+        assert lines_of([applied.amount], list(quote.line_discounts)) == [applied.shares]

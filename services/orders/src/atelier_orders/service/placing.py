@@ -176,13 +176,13 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_method_name=method.name if method else None,
             shipping_method_id=uuid.UUID(method.id) if method and method.id else None,
             shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
-            discounts=frozen_discounts(quote, [line.sku for line in lines])), history_entry(
+            discounts=frozen_discounts(quote)), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
             now=placed_at))
         items = [self._item(order.id, position, line, charge)
                  for position, (line, charge) in enumerate(zip(lines, priced.lines, strict=True), start=1)]
         await self.orders.insert_items(order, items)
-        await self.promotions.redeem(quote, order=order, customer=customer, skus=[item["sku"] for item in items])
+        await self.promotions.redeem(quote, order=order, customer=customer)
         # Catalog reserves the stock and cart clears itself (when the order came from it). Both
         # outbox rows go in one INSERT at commit.
         await outbox.add(self.session, OrderPlaced(
@@ -229,7 +229,8 @@ class PlacementService(UseCase[OrdersContext]):
         """What the order saves (`promotion_rules.evaluate`, as the cart showed it): the request's
         code, else its cart's. A code that does not apply refuses the order (never placed without
         it silently); so does a discount other than the one the cart showed (`expected_discount`)."""
-        code = data.promotion_code or (self.cart_code if data.items is None else None)
+        code = data.promotion_code if rules.code_key(data.promotion_code) else (
+            self.cart_code if data.items is None else None)
         quote = await self.promotions.quote(storefront.slug, customer, code, [basket_line(line) for line in lines])
         if quote.code_problem is not None:
             raise_for(quote.code_problem)

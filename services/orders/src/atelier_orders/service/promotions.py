@@ -1,10 +1,12 @@
 """Promotions and discount codes (#56): staff's CRUD, the quote the cart shows, and what placing
-an order redeems. The rule itself is `promotion_rules.evaluate`, the one both use.
+an order redeems. The rule itself is `promotion_rules.evaluate`, the one both use, on the one read
+shape of a promotion (`PromotionTerms`) that the repository answers and staff's API shows.
 
 Redemption, inside the placing transaction: each applied promotion takes a use with a guarded
 UPDATE (`PromotionRepository.take_use`), which also locks its row; then the customer's uses are
-counted again under that lock. A promotion used up, or by this customer as often as it allows,
-refuses the order (409 PROMOTION_EXHAUSTED, 400 PROMOTION_CODE_INVALID) and the transaction rolls back: nothing is
+counted again under that lock and judged by the one rule of it (`PromotionTerms.customer_limit_reached`).
+A promotion used up, or by this customer as often as it allows, refuses the order (409
+PROMOTION_EXHAUSTED, 400 PROMOTION_CODE_INVALID) and the transaction rolls back: nothing is
 charged that the cart did not show. A cancelled or rejected order that was never paid gives its
 uses back (`_shared.record_status`), like its stock; a paid one keeps them (a refund does not re-open a code).
 """
@@ -12,20 +14,19 @@ uses back (`_shared.record_status`), like its stock; a paid one keeps them (a re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit, outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
-from atelier_common.contracts.orders import PromotionChanged, PromotionRedeemed
+from atelier_common.contracts.orders import Discount, PromotionChanged, PromotionRedeemed
 from atelier_common.errors import ValidationFailed
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
@@ -41,28 +42,25 @@ from atelier_orders.errors import (
     PromotionNotFound,
 )
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
-from atelier_orders.promotion_repository import LivePromotion, PromotionRepository
+from atelier_orders.promotion_repository import PromotionRepository, terms_of
 from atelier_orders.rows import OrderDetails
-from atelier_orders.schemas import PromotionCreate, PromotionQuery, PromotionQuoteRequest, PromotionWrite
+from atelier_orders.schemas import (
+    PromotionCreate,
+    PromotionQuery,
+    PromotionQuoteRequest,
+    PromotionRead,
+    PromotionWrite,
+)
 
 
-def terms(promotion: LivePromotion) -> rules.PromotionTerms:
-    return rules.PromotionTerms(
-        id=promotion.id, name=promotion.name, kind=rules.PromotionKind(promotion.kind), value=promotion.value,
-        product_ids=frozenset(uuid.UUID(t) for t in promotion.product_ids),
-        category_ids=frozenset(uuid.UUID(t) for t in promotion.category_ids),
-        code=promotion.code, min_subtotal=promotion.min_subtotal, starts_at=promotion.starts_at,
-        ends_at=promotion.ends_at, is_active=promotion.is_active, combinable=promotion.combinable,
-        usage_limit=promotion.usage_limit, uses=promotion.uses,
-        usage_limit_per_customer=promotion.usage_limit_per_customer)
-
-
-def promotion_version(promotion: Promotion) -> str:
+def promotion_version(promotion: rules.PromotionTerms) -> str:
     return version_of(promotion.updated_at, promotion.is_active)
 
 
-def promotion_read(promotion: Promotion) -> dict[str, Any]:
-    return {**promotion.model_dump(), "version": promotion_version(promotion)}
+def promotion_read(promotion: rules.PromotionTerms) -> dict[str, Any]:
+    """Staff's read of a promotion (`PromotionRead`): its read shape's fields, and the `version`
+    an edit sends back."""
+    return {**{f.name: getattr(promotion, f.name) for f in fields(promotion)}, "version": promotion_version(promotion)}
 
 
 def email_key(email: str | None) -> str | None:
@@ -94,8 +92,15 @@ class PromotionPricing:
 
     async def live(self, storefront: str, code: str | None, now: datetime) -> list[rules.PromotionTerms]:
         """The storefront's live automatic promotions, and the code's when it names a live one."""
-        key = rules.code_key(code) if code and code.strip() else None
-        return [terms(p) for p in await self.promotions.live_of(storefront, now, key)]
+        return await self.promotions.live_of(storefront, now, rules.code_key(code))
+
+    async def customer_uses(self, promotions: Iterable[rules.PromotionTerms],
+                            customer: Customer) -> dict[uuid.UUID, int]:
+        """How often `customer` redeemed each of `promotions` that has a per-customer limit (orders
+        not released), by owner, user or email: what `PromotionTerms.customer_limit_reached` judges."""
+        limited = [p.id for p in promotions if p.usage_limit_per_customer is not None]
+        return await self.promotions.customer_uses(limited, owner_id=customer.owner_id, user_id=customer.user_id,
+                                                   email_key=email_key(customer.email))
 
     async def quote(self, storefront: str, customer: Customer, code: str | None,
                     lines: Sequence[rules.BasketLine], *, now: datetime | None = None,
@@ -104,16 +109,13 @@ class PromotionPricing:
         now = now or utcnow()
         if live is None:
             live = await self.live(storefront, code, now)
-        limited = [p.id for p in live if p.usage_limit_per_customer is not None]
-        uses = await self.promotions.customer_uses(limited, owner_id=customer.owner_id, user_id=customer.user_id,
-                                                   email_key=email_key(customer.email))
+        uses = await self.customer_uses(live, customer)
         return rules.evaluate(live, lines, now=now, code=code, customer_uses=uses)
 
-    async def redeem(self, quote: rules.Quote, *, order: OrderDetails, customer: Customer,
-                     skus: Sequence[str]) -> None:
-        """Take a use of each promotion `quote` applied and freeze it on the order (its share per
-        line); PROMOTION_EXHAUSTED when one is used up meanwhile, PROMOTION_CODE_INVALID when this
-        customer used it up meanwhile."""
+    async def redeem(self, quote: rules.Quote, *, order: OrderDetails, customer: Customer) -> None:
+        """Take a use of each promotion `quote` applied and record the redemption (what it saved;
+        each line keeps its own discount, `order_item.discount_amount`); PROMOTION_EXHAUSTED when
+        one is used up meanwhile, PROMOTION_CODE_INVALID when this customer used it up meanwhile."""
         now = utcnow()
         # In one order of ids whatever the basket: two orders taking the same promotions' row locks
         # in opposite orders would deadlock.
@@ -123,18 +125,17 @@ class PromotionPricing:
             uses = await self.promotions.take_use(promotion.id, now)
             if uses is None:
                 raise_for(rules.CodeProblem(rules.Problem.USED_UP, code or promotion.name))
-            if promotion.usage_limit_per_customer is not None:
-                # Counted under the row lock `take_use` holds: no other redemption of it can be added meanwhile.
-                used = await self.promotions.customer_uses(
-                    [promotion.id], owner_id=customer.owner_id, user_id=customer.user_id,
-                    email_key=email_key(customer.email))
-                if used.get(promotion.id, 0) >= promotion.usage_limit_per_customer:
-                    raise_for(rules.CodeProblem(rules.Problem.CUSTOMER_LIMIT, code or promotion.name))
+            # Counted again under the row lock `take_use` now holds, in a statement of its own (on
+            # PostgreSQL it sees every redemption committed before the lock was granted): two orders
+            # of one customer racing for its last use cannot both take it.
+            counted = await self.customer_uses([promotion], customer)
+            if promotion.customer_limit_reached(counted.get(promotion.id, 0)):
+                raise_for(rules.CodeProblem(rules.Problem.CUSTOMER_LIMIT, code or promotion.name))
             self.promotions.add_redemption(PromotionRedemption(
                 promotion_id=promotion.id, order_id=order.id, storefront=order.storefront, name=promotion.name,
                 code=promotion.code, kind=promotion.kind.value, owner_id=customer.owner_id,
                 user_id=customer.user_id, email_key=email_key(customer.email), amount=applied.amount,
-                free_shipping=applied.free_shipping, created_at=now, lines=line_shares(applied, skus)))
+                free_shipping=applied.free_shipping, created_at=now))
             await outbox.add(self.session, PromotionRedeemed(
                 storefront=order.storefront, promotion_id=promotion.id, code=promotion.code, name=promotion.name,
                 kind=promotion.kind.value, order_id=order.id, order_number=order.order_number,
@@ -178,22 +179,18 @@ def priced_read(priced: money.Priced) -> dict[str, Any]:
                        "tax_inclusive": line.tax_inclusive} for line in priced.lines]}
 
 
-def line_shares(applied: rules.Applied, skus: Sequence[str]) -> list[dict[str, Any]]:
-    """A promotion's share on each order line it covered: [{position, sku, amount}]."""
-    return [{"position": position, "sku": sku, "amount": str(share)}
-            for position, (sku, share) in enumerate(zip(skus, applied.shares, strict=True), start=1) if share > 0]
-
-
-def discount_of(applied: rules.Applied) -> dict[str, Any]:
-    """One promotion as the cart shows it and the order keeps it (`discounts`)."""
+def discount_of(applied: rules.Applied) -> Discount:
+    """One promotion applied, as the cart shows it and the order keeps it (`discounts`)."""
     promotion = applied.promotion
-    return {"promotion_id": str(promotion.id), "code": promotion.code, "name": promotion.name,
-            "kind": promotion.kind.value, "amount": str(applied.amount), "free_shipping": applied.free_shipping}
+    return Discount(promotion_id=promotion.id, code=promotion.code, name=promotion.name, kind=promotion.kind.value,
+                    amount=applied.amount, free_shipping=applied.free_shipping)
 
 
-def frozen_discounts(quote: rules.Quote, skus: Sequence[str]) -> list[dict[str, Any]]:
-    """What an order keeps of the promotions it was given (`customer_order.discounts`)."""
-    return [{**discount_of(applied), "lines": line_shares(applied, skus)} for applied in quote.applied]
+def frozen_discounts(quote: rules.Quote) -> list[dict[str, Any]]:
+    """What an order keeps of the promotions it was given (`customer_order.discounts`): each one's
+    `Discount`, money as decimal strings. What each saved on a line is the line's own
+    `discount_amount`; reads answer `discounts[].lines` from those rows (`domain.order_discounts`)."""
+    return [discount_of(applied).model_dump(mode="json") for applied in quote.applied]
 
 
 def quote_read(quote: rules.Quote, code: str | None) -> dict[str, Any]:
@@ -210,20 +207,18 @@ class PromotionAdmin(UseCase[OrdersContext]):
         super().__init__(session, context)
         self.promotions = PromotionRepository(session)
 
-    async def search(self, query: PromotionQuery, *, limit: int, offset: int) -> tuple[int, Sequence[Promotion]]:
+    async def search(self, query: PromotionQuery, *, limit: int,
+                     offset: int) -> tuple[int, list[rules.PromotionTerms]]:
         return await self.promotions.search(storefront=query.storefront, active=query.active, code=query.code,
                                             limit=limit, offset=offset)
 
-    async def get(self, ref: str) -> Promotion:
-        try:
-            promotion = await self.promotions.get(uuid.UUID(ref))
-        except ValueError:
-            promotion = None
+    async def get(self, ref: str) -> rules.PromotionTerms:
+        promotion = await self.promotions.read(_promotion_id(ref))
         if promotion is None:
             raise PromotionNotFound()
         return promotion
 
-    async def create(self, data: PromotionCreate, staff: Principal, requested: Storefront) -> Promotion:
+    async def create(self, data: PromotionCreate, staff: Principal, requested: Storefront) -> rules.PromotionTerms:
         """On `data.storefront`, else the request's storefront (`requested`)."""
         storefront = await self.context.storefronts.get(data.storefront) if data.storefront else requested
         values = data.changes()
@@ -237,14 +232,18 @@ class PromotionAdmin(UseCase[OrdersContext]):
         await self._flush()
         await audit.record(self.session, staff, "promotion.create", "promotion", promotion.id,
                            after=_audited(promotion, values))
-        await outbox.add(self.session, changed(promotion))
-        return promotion
+        created = terms_of(promotion)
+        await outbox.add(self.session, changed(created))
+        return created
 
-    async def update(self, ref: str, data: PromotionWrite, staff: Principal, *, if_match: str | None) -> Promotion:
-        promotion = await self.get(ref)
-        promotion = await self.promotions.lock(promotion.id) or promotion
-        check_version(data.expected_version or if_match, promotion_version(promotion),
-                      to_jsonable_python(promotion_read(promotion)))
+    async def update(self, ref: str, data: PromotionWrite, staff: Principal, *,
+                     if_match: str | None) -> rules.PromotionTerms:
+        promotion = await self.promotions.lock(_promotion_id(ref))
+        if promotion is None:
+            raise PromotionNotFound()
+        current_terms = terms_of(promotion)
+        check_version(data.expected_version or if_match, promotion_version(current_terms),
+                      PromotionRead.model_validate(promotion_read(current_terms)).model_dump(mode="json"))
         changes = data.changes()
         current = {name: getattr(promotion, name) for name in (*_FIELDS, "code_key")}
         values = _checked(current | changes)
@@ -254,16 +253,18 @@ class PromotionAdmin(UseCase[OrdersContext]):
         before = {name: current[name] for name in values if current[name] != values[name]}
         for name in before:
             setattr(promotion, name, values[name])
-        if before:
-            promotion.updated_at = utcnow()
-            await self._check_code(promotion)
-            await self._flush()
-            await audit.record(self.session, staff, "promotion.update", "promotion", promotion.id,
-                               before=before, after={name: values[name] for name in before})
-            await outbox.add(self.session, changed(promotion))
-        return promotion
+        if not before:
+            return current_terms
+        promotion.updated_at = utcnow()
+        await self._check_code(promotion)
+        await self._flush()
+        await audit.record(self.session, staff, "promotion.update", "promotion", promotion.id,
+                           before=before, after={name: values[name] for name in before})
+        updated = terms_of(promotion)
+        await outbox.add(self.session, changed(updated))
+        return updated
 
-    async def deactivate(self, ref: str, staff: Principal, *, if_match: str | None) -> Promotion:
+    async def deactivate(self, ref: str, staff: Principal, *, if_match: str | None) -> rules.PromotionTerms:
         return await self.update(ref, PromotionWrite(is_active=False), staff, if_match=if_match)
 
     async def _check_code(self, promotion: Promotion) -> None:
@@ -278,15 +279,24 @@ class PromotionAdmin(UseCase[OrdersContext]):
             raise PromotionCodeTaken() from exc
 
 
-_FIELDS = ("name", "code", "kind", "value", "product_ids", "category_ids", "min_subtotal", "starts_at", "ends_at",
-           "is_active", "combinable", "usage_limit", "usage_limit_per_customer")
+# What staff may change: `PromotionWrite`'s fields.
+_FIELDS = tuple(name for name in PromotionWrite.model_fields if name != "expected_version")
 
 
-def changed(promotion: Promotion) -> PromotionChanged:
+def _promotion_id(ref: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        raise PromotionNotFound() from None
+
+
+def changed(promotion: rules.PromotionTerms) -> PromotionChanged:
+    """`promotion.changed` of its read shape: what the cart keeps of when it runs, and webhooks."""
     return PromotionChanged(
         storefront=promotion.storefront, promotion_id=promotion.id, name=promotion.name, code=promotion.code,
-        kind=promotion.kind, value=promotion.value, is_active=promotion.is_active, starts_at=promotion.starts_at,
-        ends_at=promotion.ends_at, usage_limit=promotion.usage_limit, updated_at=promotion.updated_at)
+        kind=promotion.kind.value, value=promotion.value, is_active=promotion.is_active,
+        starts_at=promotion.starts_at, ends_at=promotion.ends_at, usage_limit=promotion.usage_limit,
+        updated_at=promotion.updated_at)
 
 
 def _checked(values: dict[str, Any]) -> dict[str, Any]:
@@ -309,7 +319,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed(details={"fields": errors})
     code = values.get("code") or None
     return {**values, "value": quantize(value), "product_ids": products, "category_ids": categories, "code": code,
-            "code_key": rules.code_key(code) if code else None}
+            "code_key": rules.code_key(code)}
 
 
 def _audited(promotion: Promotion, values: dict[str, Any]) -> dict[str, Any]:
