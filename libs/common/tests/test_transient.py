@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 
+from atelier_common.db import SessionDep
 from atelier_common.errors import AtelierError, ValidationFailed, install_error_handlers
+from atelier_common.service import ServiceSpec, build_app
+from atelier_common.settings import ServiceSettings
 from atelier_common.transient import is_transient, retry_transient
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 
 
 class _PgError(Exception):
@@ -121,3 +128,57 @@ async def test_an_unrecovered_transient_failure_answers_503_not_500() -> None:
         assert response.status_code == 503 and response.headers["Retry-After"] == "1"
         assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
         assert (await client.get("/bug")).status_code == 500
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends: nothing listens there
+
+
+async def test_a_database_out_of_reach_answers_503_counted_under_its_route(
+        test_keys: TestKeys, tmp_path: Path) -> None:
+    """During a failover the service answers, logs and counts what the client gets: 503 in the
+    common format with Retry-After, one warning line, the request metric under the route's label
+    (the gateway's X-Forwarded-For on the request, as always) and nothing raised on to the server,
+    which would log a trace of its own."""
+    router = APIRouter()
+
+    @router.get("/api/v1/things/{thing_id}")
+    async def read_thing(thing_id: int, session: SessionDep) -> dict:
+        await session.execute(text("SELECT 1"))
+        return {}
+
+    settings = ServiceSettings(environment="test", data_dir=tmp_path, jwks_json=test_keys.jwks_json,
+                               jwt_issuer=test_keys.issuer, jwt_audience=test_keys.audience, auto_migrate=False,
+                               database_url=f"postgresql+psycopg://atelier:x@127.0.0.1:{_closed_port()}/gone",
+                               postgres_connect_timeout_seconds=2, log_json=False)
+    bus = RecordingBus()
+    app = build_app(ServiceSpec(name="outage", routers=[router]), settings, bus=bus, roles=frozenset({"api"}))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]  # a handler that keeps what it is given
+    async with ServiceHarness(app, bus) as h:  # its client raises what the app raises on to the server
+        logging.getLogger("atelier").addHandler(handler)  # the service's loggers do not reach the root's
+        try:
+            response = await h.client.get("/api/v1/things/7", headers={"X-Forwarded-For": "203.0.113.9"})
+        finally:
+            logging.getLogger("atelier").removeHandler(handler)
+        metrics = (await h.client.get("/metrics")).text
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert not [r for r in records if r.levelno >= logging.ERROR or r.exc_info]
+    [warning] = [r for r in records if r.levelno == logging.WARNING and r.name == "atelier.errors"]
+    assert "transient failure on GET /api/v1/things/7" in warning.getMessage()
+    [access] = [r for r in records if r.name == "atelier.access"]
+    assert access.fields["status"] == 503  # type: ignore[attr-defined]  # the access log's structured fields, set as an extra on the record
+    assert ('atelier_http_requests_total{method="GET",route="/api/v1/things/{thing_id}",service="outage",'
+            'status="503",storefront=""} 1.0') in metrics
+    assert 'service="outage",status="500"' not in metrics
+
+
+@pytest.mark.parametrize("sqlstate", ["25006", "57P03"])
+def test_a_node_read_only_or_in_recovery_is_transient(sqlstate: str) -> None:
+    """After a promotion the old primary refuses writes (25006) and a node starting up or in
+    recovery refuses connections (57P03): both pass once the pool reaches the new primary."""
+    assert is_transient(_dbapi(sa_exc.InternalError, sqlstate))

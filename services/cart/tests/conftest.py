@@ -117,7 +117,9 @@ class FakeOrders:
             if code in self.refusals:
                 status, error = self.refusals[code]
                 if body.get("strict"):
-                    return JSONResponse({"error": {"code": error, "message": "no", "details": {"code": code}}},
+                    # Orders' 429 (too many wrong codes) says when to try again.
+                    details = {"code": code, **({"retry_after": 42} if status == 429 else {})}
+                    return JSONResponse({"error": {"code": error, "message": "no", "details": details}},
                                         status_code=status)
                 return {"discount_total": "0.00", "free_shipping": False, "discounts": [],
                         "code_problem": {"reason": "used_up", "message": "no"}}

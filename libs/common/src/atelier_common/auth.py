@@ -358,3 +358,7 @@ def client_ip(request: Request) -> str:
     if forwarded:
         return forwarded.split(",")[0].strip()
     return request.client.host if request.client else "unknown"
+
+
+# The caller's address as a route's parameter (what a limit per client address counts).
+ClientAddress = Annotated[str, Depends(client_ip)]

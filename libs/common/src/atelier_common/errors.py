@@ -112,14 +112,30 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONBytes:
     return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONBytes:
+def _unavailable(request: Request, exc: Exception) -> JSONBytes:
+    # The database or broker is briefly out of reach (or out of connections, or read-only while a
+    # failover promotes another node): try again shortly. One line, no trace: nothing is broken here.
+    log.warning("transient failure on %s %s: %r", request.method, request.url.path, exc)
+    return error_response(503, "SERVICE_UNAVAILABLE", "Temporarily unavailable, try again",
+                          None, {"Retry-After": "1"})
+
+
+async def _transient_error(request: Request, exc: Exception) -> JSONBytes:
+    """A failure of a transient kind, answered inside the middleware stack (the access log and the
+    request metric see the 503, under the route's label); one that is not transient goes on to the
+    outermost handler, a 500."""
     from atelier_common.transient import is_transient
 
     if is_transient(exc):
-        # The database or broker is briefly out of reach (or out of connections): try again shortly.
-        log.warning("transient failure on %s %s: %r", request.method, request.url.path, exc)
-        return error_response(503, "SERVICE_UNAVAILABLE", "Temporarily unavailable, try again",
-                              None, {"Retry-After": "1"})
+        return _unavailable(request, exc)
+    raise exc
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONBytes:
+    from atelier_common.transient import is_transient
+
+    if is_transient(exc):  # raised outside the routes (a middleware): still a 503
+        return _unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
 
@@ -129,6 +145,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AtelierError, _atelier_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each takes the class it is registered for
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each takes the class it is registered for
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]  # Starlette types a handler as taking Exception; each takes the class it is registered for
+    # Starlette answers a handler of `Exception` outside every middleware, after the access log
+    # has counted a 500, and raises the error on to the server (which logs its trace): the kinds
+    # a failover raises are answered within, by their own handler.
+    from atelier_common.transient import TRANSIENT_TYPES
+
+    for kind in TRANSIENT_TYPES:
+        app.add_exception_handler(kind, _transient_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

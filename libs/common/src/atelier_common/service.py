@@ -295,7 +295,8 @@ class StripTrailingSlash:
         if scope["type"] == "http":
             path: str = scope["path"]
             if len(path) > 1 and path.endswith("/"):
-                scope = dict(scope)
+                # Changed in place, like the router's own match: the access log outside reads the
+                # route it matched from this scope (a copy would hide it: every route "other").
                 scope["path"] = path.rstrip("/") or "/"
                 scope["raw_path"] = scope["path"].encode()
         await self.app(scope, receive, send)
@@ -321,7 +322,7 @@ class FromGateway:
                     with suppress(ValueError):
                         changes["client"] = (str(ipaddress.ip_address(value.decode("latin-1"))), 0)
             if changes:
-                scope = {**scope, **changes}
+                scope.update(changes)  # in place, as `StripTrailingSlash`: the access log reads this scope
         await self.app(scope, receive, send)
 
 

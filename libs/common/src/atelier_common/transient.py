@@ -16,8 +16,24 @@ from sqlalchemy import exc as sa_exc
 T = TypeVar("T")
 
 # PostgreSQL's SQLSTATEs for "try the same transaction again": serialization failure, deadlock,
-# and the connection-exception class (08xxx), plus "too many connections" (53300) and admin shutdown.
-_RETRYABLE_SQLSTATES = ("40001", "40P01", "53300", "57P01", "57P02", "57P03")
+# and the connection-exception class (08xxx), plus "too many connections" (53300), admin shutdown,
+# a server starting or in recovery (57P03) and a write on a node that is read-only (25006: a
+# standby, or the old primary while a failover promotes another).
+_RETRYABLE_SQLSTATES = ("40001", "40P01", "53300", "57P01", "57P02", "57P03", "25006")
+
+
+def _amqp_connection_error() -> tuple[type[Exception], ...]:
+    try:
+        from aiormq.exceptions import AMQPConnectionError
+    except ImportError:  # pragma: no cover - aio-pika is a dependency
+        return ()
+    return (AMQPConnectionError,)
+
+
+_LOST_TRANSPORT: tuple[type[Exception], ...] = (ConnectionError, asyncio.TimeoutError, *_amqp_connection_error())
+# The types `is_transient` may say yes to (a DBAPIError then by its code): the error handlers
+# answer these with a 503 inside the middleware stack.
+TRANSIENT_TYPES: tuple[type[Exception], ...] = (sa_exc.TimeoutError, sa_exc.DBAPIError, *_LOST_TRANSPORT)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -33,13 +49,7 @@ def is_transient(exc: BaseException) -> bool:
         # "database is locked", its busy timeout passed or (at once, whatever the timeout) a write in a
         # transaction whose snapshot another writer has since changed: the whole transaction again.
         return isinstance(exc, sa_exc.OperationalError) and not sqlstate
-    if isinstance(exc, ConnectionError | asyncio.TimeoutError):
-        return True
-    try:
-        from aiormq.exceptions import AMQPConnectionError
-    except ImportError:  # pragma: no cover - aio-pika is a dependency
-        return False
-    return isinstance(exc, AMQPConnectionError)
+    return isinstance(exc, _LOST_TRANSPORT)
 
 
 # The back-off: the first wait, and the most any wait grows to.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atelier_common.errors import AtelierError
+from atelier_common.errors import AtelierError, RateLimited
 
 
 class CartError(AtelierError):
@@ -80,8 +80,12 @@ _ORDERS_REFUSALS: dict[str, type[CartError]] = {error.code: error for error in (
     ProductUnavailable, NotPurchasable, CurrencyMismatch)}
 
 
-def refusal_of(code: str | None, payload: dict[str, Any]) -> CartError:
+def refusal_of(code: str | None, payload: dict[str, Any]) -> AtelierError:
     """Orders' 4xx on a code or a shipping choice the customer made, as the cart answers it; one
     this cart does not know reads as an invalid code (the only refusal orders gave before shipping)."""
+    details = payload.get("details") or {}
+    if code == RateLimited.code:  # too many wrong codes: the caller waits as orders said
+        return RateLimited(payload.get("message"), details=details,
+                           headers={"Retry-After": str(details.get("retry_after", 1))})
     refusal = _ORDERS_REFUSALS.get(code or "", PromotionCodeInvalid)
-    return refusal(payload.get("message"), details=payload.get("details") or {})
+    return refusal(payload.get("message"), details=details)

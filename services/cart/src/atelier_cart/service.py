@@ -295,15 +295,16 @@ class CartService(UseCase[CartContext]):
     # -- the discount code (#56) -------------------------------------------------------------
 
     async def apply_code(self, owner_id: uuid.UUID, code: str, storefront: Storefront, *,
-                         anonymous: bool = False) -> CartContents:
+                         anonymous: bool = False, client_ip: str | None = None) -> CartContents:
         """Apply a discount code to the cart (replacing the one applied): orders says whether it
         applies to these lines now; one that does not is its 4xx (400 PROMOTION_CODE_INVALID, 409
-        PROMOTION_EXHAUSTED) and changes nothing."""
+        PROMOTION_EXHAUSTED, 429 past the wrong codes orders allows the caller or `client_ip`)
+        and changes nothing."""
         cart = await self.carts.get_or_create_with_lines(owner_id, storefront.slug, storefront.currency,
                                                          anonymous=anonymous)
         contents = self._read(cart, owner_id, storefront)
         discount = await self.context.orders.quote(storefront.slug, owner_id, None if anonymous else owner_id, code,
-                                              contents.items, strict=True)
+                                                   contents.items, strict=True, client_ip=client_ip)
         await self.codes.put(owner_id, storefront.slug, code)
         return replace(contents, promotion=discount)
 

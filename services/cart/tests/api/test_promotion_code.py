@@ -58,6 +58,22 @@ async def test_a_refused_code_is_orders_answer_and_changes_nothing(harness: Serv
     assert (await guest.cart())["promotion_code"] == "TEN"
 
 
+async def test_too_many_wrong_codes_is_orders_429_with_when_to_try_again(
+        harness: ServiceHarness, catalog: Catalog, guest: Shopper, fake_orders: FakeOrders) -> None:
+    """Orders counts wrong codes per caller and per client address: the cart sends it the address
+    the gateway forwarded, and passes its 429 on as it said it."""
+    fake_orders.codes["ten"] = "2.00"
+    fake_orders.refusals["guess"] = (429, "RATE_LIMITED")
+    await guest.add((await catalog.product()).product_id)
+    assert (await harness.client.post(URL, json={"code": "TEN"}, headers=guest.headers)).status_code == 200
+    response = await harness.client.post(URL, json={"code": "guess"},
+                                         headers={**guest.headers, "X-Forwarded-For": "198.51.100.7"})
+    error = assert_error(response, 429, "RATE_LIMITED")
+    assert error["details"]["retry_after"] == 42 and response.headers["Retry-After"] == "42"
+    assert (fake_orders.asked[-1]["client_ip"], fake_orders.asked[-1]["strict"]) == ("198.51.100.7", True)
+    assert (await guest.cart())["promotion_code"] == "TEN"
+
+
 async def test_a_code_that_stopped_applying_says_why(harness: ServiceHarness, catalog: Catalog, guest: Shopper,
                                                      fake_orders: FakeOrders) -> None:
     fake_orders.codes["last"] = "1.00"

@@ -890,3 +890,5 @@ class PromotionQuoteRequest(_Input):
     # True when the customer is applying the code: a code that does not apply is a 4xx then.
     strict: bool = False
     shipping: QuoteShipping | None = None
+    # The customer's client address (the cart's request's): wrong codes are counted per address too.
+    client_ip: str | None = Field(default=None, max_length=64)

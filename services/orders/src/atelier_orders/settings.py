@@ -25,3 +25,8 @@ class OrdersSettings(PricingSettings):
     exact_count_limit: int = Field(default=1_000, ge=1)
     # An estimated count is reused this long for the same filters (0: estimate on every page).
     count_estimate_seconds: float = Field(default=60.0, ge=0)
+    # Wrong discount codes (docs/limits.md#discount-codes): per caller (a guest, a customer), past
+    # it that caller waits whatever code it sends; per client address, past it a wrong code
+    # answers 429 and a right one still applies.
+    promotion_code_failures_per_caller: str = "10/15 minutes"
+    promotion_code_failures_per_ip: str = "50/15 minutes"

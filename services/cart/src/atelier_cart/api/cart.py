@@ -11,7 +11,7 @@ from atelier_cart.api.deps import ANON, ITEM_NOT_FOUND, LINE_RULES, CartServiceD
 from atelier_cart.checkout import ShippingChoice
 from atelier_cart.schemas import CartItemCreate, CartItemUpdate, CartRead, CartShippingChoose, PromotionCodeApply
 from atelier_cart.service import CartContents
-from atelier_common.auth import AnonPrincipal
+from atelier_common.auth import AnonPrincipal, ClientAddress
 from atelier_common.storefronts import CurrentStorefront
 
 router = APIRouter(prefix="/api/v1/cart", tags=["cart"])
@@ -71,16 +71,19 @@ CODE_ERRORS = {**ANON,
                                     "expired, or not for this cart (details.reason: invalid, below_minimum, "
                                     "no_eligible_lines, customer_limit); VALIDATION_ERROR"},
                409: {"description": "PROMOTION_EXHAUSTED: every use of the code is taken"},
+               429: {"description": "RATE_LIMITED: too many wrong codes from this caller, or (a wrong code) from its "
+                                    "client address; Retry-After"},
                503: {"description": "Orders (which owns the promotions) is unavailable"}}
 
 
 @router.post("/promotion-code", summary="Apply a discount code", response_model=CartRead, responses=CODE_ERRORS)
 async def apply_promotion_code(data: PromotionCodeApply, caller: AnonPrincipal, storefront: CurrentStorefront,
-                               carts: CartServiceDep) -> CartContents:
+                               carts: CartServiceDep, address: ClientAddress) -> CartContents:
     """Apply a discount code to the cart (it replaces the one applied); answers the cart with what each promotion
     saves and the totals after the discount. A code that does not apply to the cart now is refused and changes
-    nothing."""
-    return await carts.apply_code(caller.owner_id, data.code, storefront, anonymous=caller.user_id is None)
+    nothing. Wrong codes are limited per caller and per client address (docs/limits.md)."""
+    return await carts.apply_code(caller.owner_id, data.code, storefront, anonymous=caller.user_id is None,
+                                  client_ip=address)
 
 
 @router.delete("/promotion-code", summary="Remove the discount code", response_model=CartRead, responses=ANON)

@@ -42,6 +42,8 @@ PLACE_ERRORS: ErrorResponses = {
                          "details.items, the cart now shows the current prices), or IDEMPOTENCY_KEY_REUSED (the "
                          "Idempotency-Key with another body)"},
     404: {"description": "ADDRESS_NOT_FOUND or BOOK_NOT_FOUND"},
+    429: {"description": "RATE_LIMITED: too many wrong discount codes from this caller, or (a wrong code) from its "
+                         "client address; Retry-After"},
     503: {"description": "A service the order needs (catalog, cart, identity, generation) is unavailable"},
 }
 SHIPPING_OPTIONS_ERRORS: ErrorResponses = {

@@ -51,6 +51,7 @@ from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, history_entry, log_order
+from atelier_orders.service.code_guesses import CodeGuesses
 from atelier_orders.service.promotions import Customer, PromotionPricing, frozen_discounts, raise_for
 
 
@@ -119,8 +120,17 @@ class PlacementService(UseCase[OrdersContext]):
         storefront = await self.context.storefronts.get(data.storefront)
         return await self.place(Buyer(owner_id=data.owner_id, user_id=data.user_id), data, storefront)
 
-    async def place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> OrderDetails:
-        """The order on `storefront`: its cart, what it sells, its currency, tax and shipping."""
+    async def place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront, *,
+                    client_ip: str | None = None) -> OrderDetails:
+        """The order on `storefront`: its cart, what it sells, its currency, tax and shipping. A
+        `promotion_code` typed in the request is a guess, counted when wrong per buyer and per
+        `client_ip` (`code_guesses`); the cart's own code was judged when it was applied."""
+        if data.promotion_code:
+            async with CodeGuesses.of(self.context).typed(buyer.owner_id, client_ip):
+                return await self._place(buyer, data, storefront)
+        return await self._place(buyer, data, storefront)
+
+    async def _place(self, buyer: Buyer, data: OrderCreate, storefront: Storefront) -> OrderDetails:
         # The addresses do not depend on the lines: identity is asked while cart and catalog answer
         # (unless the order ships where its cart does: the cart says where). The lines are still
         # judged first, so a refusal names the same problem as before.

@@ -27,6 +27,7 @@ from atelier_orders.errors import (
     ShippingUnavailable,
 )
 from atelier_orders.schemas import PromotionQuoteRequest
+from atelier_orders.service.code_guesses import CodeGuesses
 from atelier_orders.service.placing import (
     Buyer,
     LineRequest,
@@ -106,7 +107,14 @@ class ShippingOptionsService(PlacementService):
 
     async def cart_quote(self, data: PromotionQuoteRequest) -> dict[str, Any]:
         """The cart's question (`POST /internal/promotions/quote`): what its lines save and, when it
-        holds a destination (`data.shipping`), what its order would charge sent there by its method."""
+        holds a destination (`data.shipping`), what its order would charge sent there by its method.
+        A code the customer is applying (`strict`) is a guess: counted when wrong (`code_guesses`)."""
+        if not (data.strict and data.code):
+            return await self._cart_quote(data)
+        async with CodeGuesses.of(self.context).typed(data.owner_id, data.client_ip):
+            return await self._cart_quote(data)
+
+    async def _cart_quote(self, data: PromotionQuoteRequest) -> dict[str, Any]:
         shipping = data.shipping
         if shipping is None:
             return await PromotionQuotes(self.session, self.context).quote(data)
