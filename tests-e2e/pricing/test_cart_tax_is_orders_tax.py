@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from atelier_cart import domain as cart_domain
 from atelier_common.contracts.catalog import TAX_CLASSES, TAX_INCLUSIVE_KINDS
 from atelier_common.contracts.identity import StorefrontTax
-from atelier_orders import domain as orders_domain
-from atelier_orders import pricing
+from atelier_orders.pricing import charges, destinations
 from atelier_testing.storefronts import make_storefront
 
 D = Decimal
@@ -34,8 +33,8 @@ def test_the_carts_tax_is_what_orders_charges(cart: list[tuple[str, Decimal, int
     local = cart_domain.cart_tax(storefront, TAX_INCLUSIVE_KINDS)
     shown = cart_domain.cart_totals(cart, local.rate, inclusive_kinds=local.inclusive_kinds,
                                     class_rates=local.class_rates)
-    priced = pricing.price([pricing.Line(kind, price, quantity, tax_class=tax_class)
+    priced = charges.price([charges.Line(kind, price, quantity, tax_class=tax_class)
                             for kind, price, quantity, tax_class in cart],
-                           orders_domain.storefront_tax(storefront, tax_inclusive_kinds=TAX_INCLUSIVE_KINDS))
+                           destinations.storefront_tax(storefront, tax_inclusive_kinds=TAX_INCLUSIVE_KINDS))
     assert (shown.subtotal, shown.tax_amount, shown.tax_included, shown.total) == (
         priced.subtotal, priced.tax_amount, priced.tax_included, priced.total)

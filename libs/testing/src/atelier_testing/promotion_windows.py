@@ -1,7 +1,7 @@
 """When a promotion runs, written out as cases that its rule and each SQL twin of it are held to (#56).
 
 Orders decides it: `PromotionTerms.live` (active, and `starts_at <= now < ends_at`, a missing bound
-open), and its SQL twin `promotion_repository.live_sql`, which picks the promotions a basket is
+open), and its SQL twin `promotions.repository.live_sql`, which picks the promotions a basket is
 priced with. The cart cannot import orders: it keeps each automatic promotion's window
 (`cart_promotion_window`, from `promotion.changed`) and asks the same question of it in SQL
 (`atelier_cart.promotions.live_window`) to know whether a cart must ask orders for a quote at all.

@@ -1,6 +1,6 @@
 """The cart's discount code and what it saves (#56).
 
-Orders owns the promotions and their one rule (`atelier_orders.promotion_rules`); the cart asks
+Orders owns the promotions and their one rule (`atelier_orders.promotions.rules`); the cart asks
 it (`POST /internal/promotions/quote`) with its lines and code whenever it shows a cart with
 lines that may save something, so the discount shown is the one placing the order charges.
 Chosen over evaluating a copy of the promotions here: the rule needs the uses left, the
@@ -13,7 +13,7 @@ can save nothing, and is shown without asking (most carts, and the add-to-cart h
 a window runs now is orders' rule, in the cart's SQL once (`live_window`), held to the cases orders'
 rule is held to (`atelier_testing.promotion_windows`).
 The code is kept as the customer typed it (trimmed by `PromotionCodeApply`) and never compared
-here: orders matches it (`promotion_rules.code_key`), whatever its case.
+here: orders matches it (`promotions.rules.code_key`), whatever its case.
 Orders unreachable: the cart shows no discount rather than fail (the order decides anyway).
 """
 

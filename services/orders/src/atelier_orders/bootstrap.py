@@ -22,7 +22,7 @@ class OrdersContext:
     clients: ServiceClients
     # This process's copy of the storefronts (identity owns them; `atelier_common.storefronts`).
     storefronts: StorefrontDirectory
-    # Wrong discount codes counted (`service/code_guesses.py`): Redis when set, else this process.
+    # Wrong discount codes counted (`promotions/code_guesses.py`): Redis when set, else this process.
     limiter: RateLimiter
     # Estimated counts of staff's broad order searches, shared by every request of this process.
     estimates: CountEstimates = field(default_factory=CountEstimates)

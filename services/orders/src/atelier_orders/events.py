@@ -11,10 +11,11 @@ from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
-from atelier_orders.service import OwnershipService, StatusService
-from atelier_orders.service.invoices import Invoicing, Refund
+from atelier_orders.invoices.service import Invoicing, Refund
+from atelier_orders.returns.service import Returns
+from atelier_orders.service.ownership import OwnershipService
 from atelier_orders.service.payment_records import PaymentRecords
-from atelier_orders.service.returns import Returns
+from atelier_orders.service.status import StatusService
 
 
 async def on_stock_reserved(event: StockReserved, ctx: EventContext[OrdersContext]) -> None:

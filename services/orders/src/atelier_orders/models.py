@@ -101,7 +101,7 @@ class Order(SQLModel, table=True):
     shipping_method_name: str | None = Field(default=None, max_length=100)
     shipping_zone: str | None = Field(default=None, max_length=64)
     # The method's id (`GET /shipping-methods`, `POST /orders`' `shipping_method_id`); None on orders
-    # placed before it was kept (the read derives it: `domain.shipping_method_id`).
+    # placed before it was kept (the read derives it: `destinations.shipping_method_id`).
     shipping_method_id: uuid.UUID | None = None
     tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
     # Of `tax_amount`, what the prices already include (docs/api.md#money-and-tax): the total adds
@@ -127,7 +127,7 @@ class Order(SQLModel, table=True):
     # The promotions it was given (#56), frozen when placed: [{promotion_id, code, name, kind,
     # amount, free_shipping}] (`contracts.orders.Discount`), money as decimal strings. What each
     # saved on a line is not kept here: each item keeps its own `discount_amount`, and reads answer
-    # `discounts[].lines` from those rows (`domain.order_discounts`).
+    # `discounts[].lines` from those rows (`promotions.rules.order_discounts`).
     discounts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
 
@@ -256,7 +256,7 @@ class Invoice(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    # INV-<STOREFRONT>-<000001> (`domain.document_number`).
+    # INV-<STOREFRONT>-<000001> (`invoice_rules.document_number`).
     number: str = Field(max_length=100)
     order_id: uuid.UUID = Field(sa_column=Column(
         ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_invoice_order_id"), nullable=False))
@@ -287,7 +287,7 @@ class Invoice(SQLModel, table=True):
     # The order's shipping method's name and tax rate (#56); None: not kept for the order.
     shipping_method_name: str | None = Field(default=None, max_length=100)
     tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
-    # The tax per rate, as the order's rows hold it (`domain.tax_breakdown`): [{rate, inclusive, base,
+    # The tax per rate, as the order's rows hold it (`invoice_rules.tax_breakdown`): [{rate, inclusive, base,
     # tax}], money as decimal strings; empty on invoices issued before it was kept.
     taxes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
@@ -337,7 +337,7 @@ class OrderReturn(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    # RET-YYYYMMDD-XXXXXX (`domain.new_return_number`).
+    # RET-YYYYMMDD-XXXXXX (`return_rules.new_return_number`).
     number: str = Field(max_length=20)
     order_id: uuid.UUID = Field(sa_column=Column(
         ForeignKey("customer_order.id", ondelete="CASCADE", name="fk_order_return_order_id"), nullable=False))
@@ -384,7 +384,7 @@ class OrderReturnLine(SQLModel, table=True):
     name: str = Field(max_length=200)
     quantity: int
     restock: bool | None = None
-    # Set when received: what these units give back (`domain.returned_line_amount`).
+    # Set when received: what these units give back (`return_rules.returned_line_amount`).
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
 
 
@@ -405,11 +405,11 @@ class Promotion(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     storefront: str = Field(max_length=64)
     name: str = Field(max_length=200)
-    # As staff typed it; `code_key` is how it is matched (`promotion_rules.code_key`: trimmed, lower
+    # As staff typed it; `code_key` is how it is matched (`promotions.rules.code_key`: trimmed, lower
     # case; NULL: an automatic promotion).
     code: str | None = Field(default=None, max_length=64)
     code_key: str | None = Field(default=None, max_length=64)
-    # percentage, fixed, free_shipping (`promotion_rules.PromotionKind`)
+    # percentage, fixed, free_shipping (`promotions.rules.PromotionKind`)
     kind: str = Field(max_length=16)
     value: Decimal = _money()
     # What it covers (ids as strings): these products' lines, these categories' lines; neither: the order.

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from atelier_orders import domain
+from atelier_orders.promotions import rules as promotion_rules
 
 
 @dataclass
@@ -103,8 +103,8 @@ class OrderDetails:
     @property
     def discounts_read(self) -> list[dict[str, Any]]:
         """`discounts` as every read of the order answers them: each promotion with its share of the
-        lines (`lines`), read from the lines' own discounts (`domain.order_discounts`)."""
-        return domain.order_discounts(self.discounts, self.items)
+        lines (`lines`), read from the lines' own discounts (`promotions.rules.order_discounts`)."""
+        return promotion_rules.order_discounts(self.discounts, self.items)
 
     @property
     def shipping_charged(self) -> Decimal:

@@ -38,8 +38,10 @@ from atelier_common.contracts.orders import Discount
 from atelier_common.inputs import InputModel
 from atelier_common.money import Money
 from atelier_orders import domain
-from atelier_orders import promotion_rules as rules
 from atelier_orders.domain import OrderStatus
+from atelier_orders.pricing import destinations
+from atelier_orders.promotions import rules
+from atelier_orders.returns import rules as return_rules
 
 if TYPE_CHECKING:
     from atelier_orders.models import CreditNote, Invoice
@@ -359,7 +361,7 @@ class StaffOrderSummaryRead(OrderSummaryRead):
 
 class OrderDiscountRead(Discount):
     # Read from the lines' own discounts (`items[].discount_amount`, the one record of them:
-    # `domain.order_discounts`), not kept beside them.
+    # `promotions.rules.order_discounts`), not kept beside them.
     lines: list[dict[str, Any]] = Field(default=[], description="[{position, sku, amount}]: its share on each "
                                                                 "line it covered (a partial refund's basis)")
 
@@ -419,7 +421,7 @@ class OrderRead(OrderSummaryRead):
         code = self.stored_shipping_method
         if code is None or isinstance(code, OrderShippingMethodRead):
             return code
-        method_id = self.shipping_method_id or domain.shipping_method_id(self.shipping_zone, code)
+        method_id = self.shipping_method_id or destinations.shipping_method_id(self.shipping_zone, code)
         return OrderShippingMethodRead(id=method_id, name=self.shipping_method_name, price=self.shipping_cost)
 
 
@@ -705,7 +707,7 @@ class ReturnReject(_Input):
 class StaffReturnQuery(_Input):
     """The filters of GET /staff/returns; each one narrows, none means every return."""
 
-    status: domain.ReturnStatus | None = None
+    status: return_rules.ReturnStatus | None = None
     storefront: StorefrontSlug | None = None
     order_id: uuid.UUID | None = None
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
@@ -746,7 +748,7 @@ class ReturnRead(_Read):
     order_id: uuid.UUID
     order_number: str
     storefront: str
-    status: domain.ReturnStatus
+    status: return_rules.ReturnStatus
     reason: str | None
     opened_by: str = Field(description="customer or staff")
     refund_shipping: bool
@@ -838,7 +840,7 @@ _READ_DESCRIPTIONS = {"uses": "Orders that redeemed it (cancelled or rejected un
 
 
 def _promotion_read() -> type[_PromotionReadBase]:
-    """Staff's read of a promotion: the one read shape (`promotion_rules.PromotionTerms`), field for
+    """Staff's read of a promotion: the one read shape (`promotions.rules.PromotionTerms`), field for
     field and in its order, each field required, with `version` for an edit's If-Match. A field
     added to the shape is in the API at once; none is declared twice."""
     hints = get_type_hints(rules.PromotionTerms)

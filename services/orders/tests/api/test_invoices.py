@@ -18,8 +18,8 @@ from atelier_common.contracts.payments import PaymentRefunded
 from atelier_common.events.envelope import Envelope
 from atelier_common.inbox import handle_once
 from atelier_orders.events import on_order_paid
+from atelier_orders.invoices.service import Invoicing
 from atelier_orders.repository import OrderRepository
-from atelier_orders.service.invoices import Invoicing
 from atelier_testing import ServiceHarness, TestKeys, deliver_in_every_order, redelivering
 from atelier_testing.storefronts import add_storefront, make_storefront
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.contracts.orders import Discount
 from atelier_orders.models import PromotionRedemption
-from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.promotions.repository import PromotionRepository
 from atelier_testing import ServiceHarness, TestKeys
 
 from ..conftest import Customer, FakePlatform, Staff, assert_error
@@ -211,7 +211,7 @@ class TestPlacing:
 
 
 class TestOneCodeKey:
-    """A code is matched by one rule wherever it is typed (`promotion_rules.code_key`: trimmed,
+    """A code is matched by one rule wherever it is typed (`promotions.rules.code_key`: trimmed,
     any case): staff's lookup and uniqueness, the cart's quote (how the cart applies a code), an
     order's `promotion_code`; a blank `promotion_code` is no code, and the cart's applies."""
 

@@ -14,8 +14,8 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from atelier_common.contracts.identity import ShippingZone, StorefrontTax
-from atelier_orders import domain
 from atelier_orders.models import Order
+from atelier_orders.pricing import destinations
 from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.storefronts import add_storefront, make_storefront
 
@@ -336,11 +336,11 @@ class TestOrderMethodId:
 
 def test_a_method_id_from_its_codes() -> None:
     """Orders placed before the id was kept: the id the storefront's zones give the method."""
-    assert str(domain.shipping_method_id("california", "express")) == EXPRESS
+    assert str(destinations.shipping_method_id("california", "express")) == EXPRESS
     # Staff's zones and methods are coded by their ids.
     zone, method = uuid.uuid4(), uuid.uuid4()
-    assert domain.shipping_method_id(str(zone), str(method)) == method
+    assert destinations.shipping_method_id(str(zone), str(method)) == method
     staff_zone = ShippingZone.model_validate({"id": str(zone), "code": str(zone), "name": "Staff's",
                                               "methods": [{"code": "post", "name": "Post"}]})
-    assert domain.shipping_method_id(str(zone), "post") == staff_zone.methods[0].id
-    assert domain.shipping_method_id(None, None) is None
+    assert destinations.shipping_method_id(str(zone), "post") == staff_zone.methods[0].id
+    assert destinations.shipping_method_id(None, None) is None

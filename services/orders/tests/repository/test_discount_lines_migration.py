@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from atelier_common.migrations import alembic_config, upgrade
-from atelier_orders import domain
+from atelier_orders.promotions import rules as promotion_rules
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "atelier_orders" / "migrations"
@@ -100,10 +100,10 @@ def test_lines_leave_the_json_and_are_read_back_from_the_rows(database: str) -> 
     assert kept["ORD-20261120-CCCCCC"] == []
 
     # Read back from the rows: one promotion on the lines, exactly what it had.
-    read = domain.order_discounts(kept["ORD-20261120-AAAAAA"], rows["ORD-20261120-AAAAAA"])
+    read = promotion_rules.order_discounts(kept["ORD-20261120-AAAAAA"], rows["ORD-20261120-AAAAAA"])
     assert [d["lines"] for d in read] == [single[0]["lines"], []]
     # Two that combined: each one's shares add up to what it saved, each line's to its discount.
-    read = domain.order_discounts(kept["ORD-20261120-BBBBBB"], rows["ORD-20261120-BBBBBB"])
+    read = promotion_rules.order_discounts(kept["ORD-20261120-BBBBBB"], rows["ORD-20261120-BBBBBB"])
     assert [sum(Decimal(x["amount"]) for x in d["lines"]) for d in read] == [Decimal("7.50"), Decimal("5.00")]
     per_line = {p: sum(Decimal(x["amount"]) for d in read for x in d["lines"] if x["position"] == p) for p in (1, 2)}
     assert per_line == {1: Decimal("11.00"), 2: Decimal("1.50")}

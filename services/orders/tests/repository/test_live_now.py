@@ -1,5 +1,5 @@
 """When a promotion runs is said once in Python (`PromotionTerms.live`) and once in SQL
-(`promotion_repository.live_sql`, in the statement every quote and placement runs): both are run
+(`promotions.repository.live_sql`, in the statement every quote and placement runs): both are run
 on the same rows of a real database (SQLite, and PostgreSQL when there is one) and must agree,
 on the cases the cart's SQL twin is held to too (`atelier_testing.promotion_windows`) and on
 windows Hypothesis draws around the boundary instants."""
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, table_of
 from atelier_orders.models import Promotion
-from atelier_orders.promotion_repository import PromotionRepository, live_sql
+from atelier_orders.promotions.repository import PromotionRepository, live_sql
 from atelier_testing.promotion_windows import CASES, MICRO, NOW, NOW_FRACTION, PARIS, Window
 
 from ..conftest import MIGRATIONS

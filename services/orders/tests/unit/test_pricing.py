@@ -1,4 +1,4 @@
-"""The one pricing function (`pricing.price`): the cases tax offices decide, and its properties over
+"""The one pricing function (`charges.price`): the cases tax offices decide, and its properties over
 random carts (Hypothesis)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS
 from atelier_common.contracts.identity import ALL_KINDS
-from atelier_orders import pricing
-from atelier_orders.pricing import Line, TaxRules
-from atelier_orders.promotion_rules import allocate
+from atelier_orders.pricing import charges
+from atelier_orders.pricing.charges import Line, TaxRules
+from atelier_orders.promotions.rules import allocate
 
 D = Decimal
 EXCLUSIVE = TaxRules(rate=D("0.09"), inclusive_kinds=frozenset(TAX_INCLUSIVE_KINDS))
@@ -21,20 +21,20 @@ EXCLUSIVE = TaxRules(rate=D("0.09"), inclusive_kinds=frozenset(TAX_INCLUSIVE_KIN
 class TestWhatTaxOfficesExpect:
     def test_a_discount_lowers_the_taxed_base(self) -> None:
         # 50.00 with 10.00 off at 9 %: 3.60, not 4.50.
-        priced = pricing.price([Line("physical", D("50.00"), 1, discount=D("10.00"))], EXCLUSIVE)
+        priced = charges.price([Line("physical", D("50.00"), 1, discount=D("10.00"))], EXCLUSIVE)
         assert (priced.subtotal, priced.discount, priced.tax_amount, priced.total) == (
             D("50.00"), D("10.00"), D("3.60"), D("43.60"))
 
     def test_shipping_is_taxed_with_the_goods_where_the_rules_say(self) -> None:
         taxed = TaxRules(rate=D("0.20"), inclusive_kinds=frozenset(), shipping_taxed=True)
-        priced = pricing.price([Line("physical", D("40.00"), 1)], taxed, shipping=D("5.00"))
+        priced = charges.price([Line("physical", D("40.00"), 1)], taxed, shipping=D("5.00"))
         assert (priced.tax_amount, priced.shipping_tax, priced.total) == (D("9.00"), D("1.00"), D("54.00"))
-        untaxed = pricing.price([Line("physical", D("40.00"), 1)], EXCLUSIVE, shipping=D("5.00"))
+        untaxed = charges.price([Line("physical", D("40.00"), 1)], EXCLUSIVE, shipping=D("5.00"))
         assert (untaxed.tax_amount, untaxed.shipping_tax, untaxed.total) == (D("3.60"), D("0.00"), D("48.60"))
 
     def test_free_shipping_is_shippings_own_discount_and_leaves_no_tax_on_it(self) -> None:
         taxed = TaxRules(rate=D("0.20"), inclusive_kinds=frozenset(), shipping_taxed=True)
-        priced = pricing.price([Line("physical", D("40.00"), 1)], taxed, shipping=D("5.00"), free_shipping=True)
+        priced = charges.price([Line("physical", D("40.00"), 1)], taxed, shipping=D("5.00"), free_shipping=True)
         assert priced.shipping is not None
         assert (priced.shipping.discount, priced.shipping_cost, priced.shipping_tax, priced.total) == (
             D("5.00"), D("0.00"), D("0.00"), D("48.00"))
@@ -42,28 +42,28 @@ class TestWhatTaxOfficesExpect:
     def test_a_tax_inclusive_price_reports_the_tax_it_includes(self) -> None:
         # 40.00 at 7.25 % tax included: 40 × 0.0725 / 1.0725 = 2.704 → 2.70, and nothing added.
         inclusive = TaxRules(rate=D("0.0725"), inclusive_kinds=frozenset(ALL_KINDS), shipping_inclusive=True)
-        priced = pricing.price([Line("physical", D("20.00"), 2)], inclusive)
+        priced = charges.price([Line("physical", D("20.00"), 2)], inclusive)
         assert (priced.tax_amount, priced.tax_included, priced.total) == (D("2.70"), D("2.70"), D("40.00"))
         assert priced.lines[0].tax_inclusive
 
     def test_one_rounding_per_rate_as_the_invoice_totals_it(self) -> None:
         # S1: 427.50 of goods at 9 % → 38.48 (three lines of 142.50 would round to 12.83 each: 38.49).
-        priced = pricing.price([Line("physical", D("142.50"), 1)] * 3, EXCLUSIVE)
+        priced = charges.price([Line("physical", D("142.50"), 1)] * 3, EXCLUSIVE)
         assert priced.tax_amount == D("38.48")
         assert sorted(line.tax for line in priced.lines) == [D("12.82"), D("12.83"), D("12.83")]
 
     def test_half_up_at_the_half_cent(self) -> None:
-        assert pricing.price([Line("physical", D("0.50"), 1)], EXCLUSIVE).tax_amount == D("0.05")
+        assert charges.price([Line("physical", D("0.50"), 1)], EXCLUSIVE).tax_amount == D("0.05")
 
     def test_nothing_shipped_costs_no_shipping(self) -> None:
-        priced = pricing.price([Line("credit_pack", D("4.99"), 1)], EXCLUSIVE)
+        priced = charges.price([Line("credit_pack", D("4.99"), 1)], EXCLUSIVE)
         assert (priced.shipping, priced.shipping_cost, priced.total) == (None, D("0.00"), D("4.99"))
 
     def test_each_tax_class_is_taxed_at_its_rate_rounded_per_rate(self) -> None:
         # France: books at 5.5 %, the rest at 20 %, shipping at the standard rate.
         rules = TaxRules(rate=D("0.20"), inclusive_kinds=frozenset(), shipping_taxed=True,
                          class_rates={"reduced": D("0.055")})
-        priced = pricing.price([Line("physical", D("40.00"), 1), Line("physical", D("2.10"), 1, tax_class="reduced"),
+        priced = charges.price([Line("physical", D("40.00"), 1), Line("physical", D("2.10"), 1, tax_class="reduced"),
                                 Line("physical", D("4.10"), 1, tax_class="reduced"),
                                 Line("physical", D("9.00"), 1, tax_class="zero")],
                                rules, shipping=D("5.00"))
@@ -83,12 +83,12 @@ class TestWhatTaxOfficesExpect:
     def test_a_digital_kind_stays_tax_inclusive_in_any_class(self) -> None:
         rules = TaxRules(rate=D("0.20"), inclusive_kinds=frozenset(TAX_INCLUSIVE_KINDS),
                          class_rates={"reduced": D("0.10")})
-        priced = pricing.price([Line("credit_pack", D("11.00"), 1, tax_class="reduced")], rules)
+        priced = charges.price([Line("credit_pack", D("11.00"), 1, tax_class="reduced")], rules)
         # 11.00 × 0.10 / 1.10 = 1.00 held, nothing added.
         assert (priced.tax_amount, priced.tax_included, priced.total) == (D("1.00"), D("1.00"), D("11.00"))
 
     def test_a_discount_never_exceeds_its_line(self) -> None:
-        priced = pricing.price([Line("physical", D("5.00"), 1, discount=D("9.00"))], EXCLUSIVE)
+        priced = charges.price([Line("physical", D("5.00"), 1, discount=D("9.00"))], EXCLUSIVE)
         assert (priced.discount, priced.tax_amount, priced.total) == (D("5.00"), D("0.00"), D("0.00"))
 
 
@@ -121,9 +121,9 @@ def carts(draw: st.DrawFn) -> tuple[list[Line], TaxRules, Decimal | None, bool]:
 @given(carts())
 def test_the_total_is_what_each_charge_charges(cart: tuple[list[Line], TaxRules, Decimal | None, bool]) -> None:
     lines, tax, shipping, free = cart
-    priced = pricing.price(lines, tax, shipping=shipping, free_shipping=free)
-    charges = [*priced.lines, *([priced.shipping] if priced.shipping else [])]
-    assert priced.total == sum((charge.charged for charge in charges), D("0"))
+    priced = charges.price(lines, tax, shipping=shipping, free_shipping=free)
+    every = [*priced.lines, *([priced.shipping] if priced.shipping else [])]
+    assert priced.total == sum((charge.charged for charge in every), D("0"))
     assert priced.total == priced.subtotal - priced.discount + priced.shipping_cost + priced.tax_amount - priced.tax_included
     assert priced.total >= 0 and priced.tax_included <= priced.tax_amount
 
@@ -132,20 +132,20 @@ def test_the_total_is_what_each_charge_charges(cart: tuple[list[Line], TaxRules,
 @given(carts())
 def test_each_line_tax_is_its_share_of_its_rates_rounded_tax(cart: tuple[list[Line], TaxRules, Decimal | None, bool]) -> None:
     lines, tax, shipping, free = cart
-    priced = pricing.price(lines, tax, shipping=shipping, free_shipping=free)
-    charges = [*priced.lines, *([priced.shipping] if priced.shipping else [])]
+    priced = charges.price(lines, tax, shipping=shipping, free_shipping=free)
+    every = [*priced.lines, *([priced.shipping] if priced.shipping else [])]
     # Each line at its class's rate, shipping (when taxed) at the standard one.
     assert [c.tax_rate for c in priced.lines] == [tax.rate_of(line.tax_class) for line in lines]
     if priced.shipping is not None:
         assert priced.shipping.tax_rate == (tax.rate if tax.shipping_taxed else 0)
-    for rate in {c.tax_rate for c in charges if c.tax_rate > 0}:
+    for rate in {c.tax_rate for c in every if c.tax_rate > 0}:
         for inclusive in (False, True):
-            group = [c for c in charges if c.tax_inclusive == inclusive and c.tax_rate == rate]
+            group = [c for c in every if c.tax_inclusive == inclusive and c.tax_rate == rate]
             # The group's tax is its summed base taxed once, half-up (the stated rule)…
-            assert sum((c.tax for c in group), D("0")) == pricing.group_tax([c.base for c in group], rate,
+            assert sum((c.tax for c in group), D("0")) == charges.group_tax([c.base for c in group], rate,
                                                                           inclusive=inclusive)
             # …and each line's share of it is within a cent of its own base's exact tax.
             for c in group:
                 exact = c.base * rate / (1 + rate) if inclusive else c.base * rate
                 assert abs(c.tax - exact) < D("0.02")
-    assert all(c.tax == 0 for c in charges if c.tax_rate == 0)
+    assert all(c.tax == 0 for c in every if c.tax_rate == 0)

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import SQLModel
 
 from atelier_orders import models  # noqa: F401  (the tables, in SQLModel's metadata)
-from atelier_orders.promotion_rules import (
+from atelier_orders.promotions.rules import (
     BasketLine,
     Problem,
     PromotionKind,

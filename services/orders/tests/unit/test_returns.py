@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from atelier_orders import domain
-from atelier_orders.domain import ReturnedUnits
+from atelier_orders.returns import rules as return_rules
+from atelier_orders.returns.rules import ReturnedUnits
 
 D = Decimal
 A, B, C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -19,27 +19,27 @@ A, B, C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 class TestReturnable:
     def test_shipped_lines_less_what_other_returns_hold(self) -> None:
         items = [(A, "physical", 3), (B, "print_tier", 1), (C, "credit_pack", 2)]
-        assert domain.returnable_quantities(items, {A: 1}) == {A: 2, B: 1}
+        assert return_rules.returnable_quantities(items, {A: 1}) == {A: 2, B: 1}
 
     def test_problems_name_each_line(self) -> None:
         returnable = {A: 2, B: 0}
-        assert domain.quantity_problems({A: 2}, returnable) == {}
-        assert domain.quantity_problems({A: 3, B: 1, C: 1}, returnable) == {
+        assert return_rules.quantity_problems({A: 2}, returnable) == {}
+        assert return_rules.quantity_problems({A: 3, B: 1, C: 1}, returnable) == {
             str(A): "Only 2 left to return", str(B): "Only 0 left to return", str(C): "Not a shipped line of this order"}
 
     @pytest.mark.parametrize(("status", "ok"), [("delivered", True), ("shipped", False), ("returned", False),
                                                 ("paid", False), ("cancelled", False)])
     def test_only_a_delivered_order_takes_a_return(self, status: str, ok: bool) -> None:
-        assert (domain.return_problem(status) is None) is ok
+        assert (return_rules.return_problem(status) is None) is ok
 
     def test_everything_returned(self) -> None:
-        assert domain.everything_returned({A: 0, B: 0})
-        assert not domain.everything_returned({A: 0, B: 1})
-        assert not domain.everything_returned({})  # nothing shipped: nothing to return
+        assert return_rules.everything_returned({A: 0, B: 0})
+        assert not return_rules.everything_returned({A: 0, B: 1})
+        assert not return_rules.everything_returned({})  # nothing shipped: nothing to return
 
     def test_numbers(self) -> None:
-        number = domain.new_return_number(date(2026, 11, 27))
-        assert domain.RETURN_NUMBER_PATTERN.match(number) and number.startswith("RET-20261127-")
+        number = return_rules.new_return_number(date(2026, 11, 27))
+        assert return_rules.RETURN_NUMBER_PATTERN.match(number) and number.startswith("RET-20261127-")
 
 
 class TestRefund:
@@ -47,29 +47,29 @@ class TestRefund:
     tax added on it); shipping what it was charged, once and on request; never more than remains."""
 
     def test_a_unit_gives_back_its_share_of_the_line_charged(self) -> None:
-        assert domain.returned_line_amount(ReturnedUnits(D("66.00"), 2, 1)) == D("33.00")
-        assert domain.returned_line_amount(ReturnedUnits(D("66.00"), 2, 2)) == D("66.00")
+        assert return_rules.returned_line_amount(ReturnedUnits(D("66.00"), 2, 1)) == D("33.00")
+        assert return_rules.returned_line_amount(ReturnedUnits(D("66.00"), 2, 2)) == D("66.00")
 
     def test_half_up_to_the_cent(self) -> None:
-        assert domain.returned_line_amount(ReturnedUnits(D("10.00"), 3, 1)) == D("3.33")
-        assert domain.returned_line_amount(ReturnedUnits(D("0.05"), 2, 1)) == D("0.03")
+        assert return_rules.returned_line_amount(ReturnedUnits(D("10.00"), 3, 1)) == D("3.33")
+        assert return_rules.returned_line_amount(ReturnedUnits(D("0.05"), 2, 1)) == D("0.03")
 
     def test_shipping_once_and_on_request(self) -> None:
         lines = [ReturnedUnits(D("66.00"), 2, 1)]
         ask = {"shipping_charged": D("5.40"), "refundable": D("100")}
-        assert domain.return_amount(lines, refund_shipping=False, shipping_refunded=False, **ask) == D("33.00")
-        assert domain.return_amount(lines, refund_shipping=True, shipping_refunded=False, **ask) == D("38.40")
-        assert domain.return_amount(lines, refund_shipping=True, shipping_refunded=True, **ask) == D("33.00")
+        assert return_rules.return_amount(lines, refund_shipping=False, shipping_refunded=False, **ask) == D("33.00")
+        assert return_rules.return_amount(lines, refund_shipping=True, shipping_refunded=False, **ask) == D("38.40")
+        assert return_rules.return_amount(lines, refund_shipping=True, shipping_refunded=True, **ask) == D("33.00")
 
     def test_never_more_than_remains(self) -> None:
         lines = [ReturnedUnits(D("66.00"), 2, 2)]
-        assert domain.return_amount(lines, shipping_charged=D("5"), refund_shipping=True, shipping_refunded=False,
+        assert return_rules.return_amount(lines, shipping_charged=D("5"), refund_shipping=True, shipping_refunded=False,
                                     refundable=D("40.00")) == D("40.00")
-        assert domain.return_amount(lines, shipping_charged=D("5"), refund_shipping=True, shipping_refunded=False,
+        assert return_rules.return_amount(lines, shipping_charged=D("5"), refund_shipping=True, shipping_refunded=False,
                                     refundable=D("-1")) == D("0.00")
 
     def test_every_unit_and_shipping_returned_is_the_orders_total(self) -> None:
         # 60.00 less 6.00 off, 10 % added: 59.40; 10.00 less 1.00: 9.90; shipping 5.00 + 0.50 tax.
         lines = [ReturnedUnits(D("59.40"), 2, 2), ReturnedUnits(D("9.90"), 1, 1)]
-        assert domain.return_amount(lines, shipping_charged=D("5.50"), refund_shipping=True,
+        assert return_rules.return_amount(lines, shipping_charged=D("5.50"), refund_shipping=True,
                                     shipping_refunded=False, refundable=D("74.80")) == D("74.80")

@@ -1,5 +1,5 @@
 """Shipping zones and methods (#56): which zone an address is in, what each kind of method costs,
-the zone's tax rate, and the totals an order is charged with (`domain.shipping_quote`)."""
+the zone's tax rate, and the totals an order is charged with (`destinations.shipping_quote`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from atelier_common.contracts.catalog import TAX_INCLUSIVE_KINDS
 from atelier_common.contracts.identity import ShippingMethod, ShippingZone, StorefrontTax, region_code
-from atelier_orders import domain, pricing
+from atelier_orders import domain
+from atelier_orders.pricing import charges, destinations
 from atelier_testing.storefronts import make_storefront
 
 D = Decimal
@@ -38,8 +39,8 @@ def _lines(*lines: tuple[str, str, int, dict[str, Any]]) -> list[tuple[str, Deci
     return [(kind, D(price), qty, attributes) for kind, price, qty, attributes in lines]
 
 
-def _quote(store: Any, country: str | None, region: str | None = None, *lines: Any) -> domain.ShippingQuote:
-    return domain.shipping_quote(store, country=country, region=region,
+def _quote(store: Any, country: str | None, region: str | None = None, *lines: Any) -> destinations.ShippingQuote:
+    return destinations.shipping_quote(store, country=country, region=region,
                                  lines=_lines(*lines) or _lines(("physical", "10.00", 1, {})), **SERVICE)
 
 
@@ -89,7 +90,7 @@ class TestWhatAMethodCosts:
 class TestTheQuote:
     def test_a_storefront_without_zones_is_todays_one_charge_and_rate(self) -> None:
         quote = _quote(_store(shipping_rate=D("7.50")), "GE")
-        assert (quote.zone, quote.tax_rate, quote.options) == (None, D("0.09"), (domain.ShippingOption(
+        assert (quote.zone, quote.tax_rate, quote.options) == (None, D("0.09"), (destinations.ShippingOption(
             code=None, name=None, cost=D("7.50")),))
         assert _quote(_store(), "GE").options[0].cost == D("5.00")  # the service's shipping_cost
         assert quote.option(None) is not None and quote.option("standard") is None
@@ -141,7 +142,7 @@ class TestTheQuote:
 
     @pytest.mark.parametrize("value", [None, True, "heavy", -5, "NaN", [1], {"g": 1}])
     def test_a_weight_that_is_not_a_positive_number_weighs_nothing(self, value: Any) -> None:
-        assert domain.unit_weight({"weight_grams": value}) == 0
+        assert destinations.unit_weight({"weight_grams": value}) == 0
 
 
 class TestTheZonesInclusiveFlag:
@@ -159,16 +160,16 @@ class TestTheZonesInclusiveFlag:
             _store(CALIFORNIA).shipping_zones[0].methods[0].id)
 
 
-def _priced(quote: domain.ShippingQuote, lines: list[tuple[str, Decimal, int, dict[str, Any]]],
-            method: domain.ShippingOption | None) -> pricing.Priced:
-    return pricing.price([pricing.Line(kind, price, qty) for kind, price, qty, _ in lines], quote.tax,
+def _priced(quote: destinations.ShippingQuote, lines: list[tuple[str, Decimal, int, dict[str, Any]]],
+            method: destinations.ShippingOption | None) -> charges.Priced:
+    return charges.price([charges.Line(kind, price, qty) for kind, price, qty, _ in lines], quote.tax,
                          shipping=method.cost if method else None)
 
 
 class TestTotalsWithTheZone:
     def test_the_zones_rate_is_added_half_up_on_taxable_lines_and_shipping_where_the_zone_says(self) -> None:
         lines = _lines(("physical", "19.99", 3, {}), ("physical", "0.35", 1, {}), ("credit_pack", "10.00", 1, {}))
-        untaxed = domain.shipping_quote(_store({**CALIFORNIA, "shipping_taxed": False}, US), country="US",
+        untaxed = destinations.shipping_quote(_store({**CALIFORNIA, "shipping_taxed": False}, US), country="US",
                                         region="CA", lines=lines, **SERVICE)
         totals = _priced(untaxed, lines, untaxed.option("express"))
         # Goods 59.97 + 0.35 = 60.32 × 7.25 % = 4.3732 → 4.37 added; the credit pack's 10.00 holds
@@ -176,7 +177,7 @@ class TestTotalsWithTheZone:
         assert (totals.subtotal, totals.tax_amount, totals.tax_included, totals.shipping_cost, totals.total) == (
             D("70.32"), D("5.05"), D("0.68"), D("14.95"), D("89.64"))
         # By default a zone that taxes goods taxes shipping with them: (60.32 + 14.95) × 7.25 % = 5.457 → 5.46.
-        taxed = domain.shipping_quote(_store(CALIFORNIA, US), country="US", region="CA", lines=lines, **SERVICE)
+        taxed = destinations.shipping_quote(_store(CALIFORNIA, US), country="US", region="CA", lines=lines, **SERVICE)
         assert taxed.tax.shipping_taxed
         totals = _priced(taxed, lines, taxed.option("express"))
         assert (totals.tax_amount, totals.shipping_tax, totals.total) == (D("6.14"), D("1.08"), D("90.73"))
@@ -191,16 +192,16 @@ class TestTotalsWithTheZone:
 
     def test_free_over_is_judged_on_what_the_lines_cost_after_their_discounts(self) -> None:
         store = _store(CALIFORNIA)
-        full = domain.shipping_quote(store, country="US", region="CA", lines=_lines(("physical", "80.00", 1, {})),
+        full = destinations.shipping_quote(store, country="US", region="CA", lines=_lines(("physical", "80.00", 1, {})),
                                      **SERVICE)
-        discounted = domain.shipping_quote(store, country="US", region="CA",
+        discounted = destinations.shipping_quote(store, country="US", region="CA",
                                            lines=_lines(("physical", "72.00", 1, {})), **SERVICE)
         assert (full.options[0].cost, discounted.options[0].cost) == (D("0.00"), D("5.95"))
 
     def test_half_up_at_the_half_cent(self) -> None:
         store = _store({**US, "tax_rate": "0.05"})
         lines = _lines(("physical", "0.10", 1, {}))  # 0.10 × 5 % = 0.005 → 0.01
-        quote = domain.shipping_quote(store, country="US", region=None, lines=lines, **SERVICE)
+        quote = destinations.shipping_quote(store, country="US", region=None, lines=lines, **SERVICE)
         assert _priced(quote, lines, None).tax_amount == D("0.01")
 
     def test_prices_including_tax_add_none_whatever_the_zones_rate(self) -> None:

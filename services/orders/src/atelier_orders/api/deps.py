@@ -9,10 +9,12 @@ from fastapi import Depends, Query
 from atelier_common.auth import AnonPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_orders.invoices.service import InvoiceReader
+from atelier_orders.pricing.options import ShippingOptionsService
 from atelier_orders.schemas import OrderQuery
-from atelier_orders.service import Buyer, OrderService, PlacementService, StatusService
-from atelier_orders.service.invoices import InvoiceReader
-from atelier_orders.service.shipping import ShippingOptionsService
+from atelier_orders.service.placing import Buyer, PlacementService
+from atelier_orders.service.reading import OrderService
+from atelier_orders.service.status import StatusService
 
 
 async def _buyer(principal: AnonPrincipal) -> Buyer:

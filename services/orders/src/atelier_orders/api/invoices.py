@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_orders.api.deps import InvoiceReaderDep
+from atelier_orders.invoices.service import Pdf
 from atelier_orders.schemas import CreditNoteLink, InvoiceRead
-from atelier_orders.service.invoices import Pdf
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])

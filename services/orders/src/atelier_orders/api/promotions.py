@@ -15,6 +15,7 @@ from atelier_common.service import use_case
 from atelier_common.storefronts import CurrentStorefront
 from atelier_common.versions import IfMatchDep
 from atelier_orders.api.deps import ShippingOptionsDep
+from atelier_orders.promotions.service import PromotionAdmin, promotion_read
 from atelier_orders.schemas import (
     PromotionCreate,
     PromotionQuery,
@@ -22,7 +23,6 @@ from atelier_orders.schemas import (
     PromotionRead,
     PromotionWrite,
 )
-from atelier_orders.service.promotions import PromotionAdmin, promotion_read
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 internal = APIRouter(prefix="/internal", tags=["internal"], dependencies=[require_service], include_in_schema=False)

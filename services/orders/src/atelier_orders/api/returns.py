@@ -12,8 +12,8 @@ from atelier_common.auth import AnonPrincipal, OrderReaderPrincipal, SupportPrin
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_orders.returns.service import Returns
 from atelier_orders.schemas import ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
-from atelier_orders.service.returns import Returns
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])

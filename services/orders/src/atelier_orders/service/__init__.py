@@ -1,8 +1,3 @@
-"""The orders service's use cases, one module each; every method may flush but never commits."""
-
-from atelier_orders.service.ownership import OwnershipService
-from atelier_orders.service.placing import Buyer, PlacementService
-from atelier_orders.service.reading import OrderService
-from atelier_orders.service.status import StatusService
-
-__all__ = ["Buyer", "OrderService", "OwnershipService", "PlacementService", "StatusService"]
+"""The order's own use cases (placing, reading, status, ownership), one module each; every method
+may flush but never commits. The commerce wing's are in its feature folders (pricing, promotions,
+returns, invoices)."""

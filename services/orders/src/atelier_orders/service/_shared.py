@@ -21,7 +21,7 @@ from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
 from atelier_orders.models import utcnow
-from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.promotions.repository import PromotionRepository
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import LockedOrder, OrderDetails

@@ -10,7 +10,7 @@ from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.models import utcnow
-from atelier_orders.promotion_repository import PromotionRepository
+from atelier_orders.promotions.repository import PromotionRepository
 from atelier_orders.repository import InvoiceRepository, OrderRepository, OwnerRepository
 
 

@@ -24,8 +24,7 @@ from atelier_common.contracts.identity import Storefront
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
-from atelier_orders import domain, metrics, pricing
-from atelier_orders import promotion_rules as rules
+from atelier_orders import domain, metrics
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.clients import CatalogProduct
 from atelier_orders.domain import Actor, OrderStatus
@@ -47,12 +46,14 @@ from atelier_orders.errors import (
     ShippingUnavailable,
 )
 from atelier_orders.models import utcnow
+from atelier_orders.pricing import charges, destinations
+from atelier_orders.promotions import rules
+from atelier_orders.promotions.code_guesses import CodeGuesses
+from atelier_orders.promotions.service import Customer, PromotionPricing, frozen_discounts, raise_for
 from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
 from atelier_orders.service._shared import announce_status, history_entry, log_order
-from atelier_orders.service.code_guesses import CodeGuesses
-from atelier_orders.service.promotions import Customer, PromotionPricing, frozen_discounts, raise_for
 
 
 @dataclass(frozen=True)
@@ -206,12 +207,12 @@ class PlacementService(UseCase[OrdersContext]):
         return order
 
     def _shipping_quote(self, storefront: Storefront, lines: Sequence[PricedLine],
-                        address: Mapping[str, Any] | None, quote: rules.Quote) -> domain.ShippingQuote:
+                        address: Mapping[str, Any] | None, quote: rules.Quote) -> destinations.ShippingQuote:
         """Shipping and tax of `lines`, less what `quote` takes off each, sent to `address` (its
         `country` and `state`): the rule the order is charged by and `GET /shipping-methods` shows
-        (`domain.shipping_quote`)."""
+        (`destinations.shipping_quote`)."""
         discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
-        return domain.shipping_quote(
+        return destinations.shipping_quote(
             storefront, country=(address or {}).get("country"), region=(address or {}).get("state"),
             lines=((line.product.kind, domain.line_total(line.unit_price, line.request.quantity) - discount,
                     line.request.quantity, line.attributes) for line, discount in zip(lines, discounts, strict=True)),
@@ -236,7 +237,7 @@ class PlacementService(UseCase[OrdersContext]):
 
     async def _promotions(self, data: OrderCreate, storefront: Storefront, customer: Customer,
                           lines: Sequence[PricedLine]) -> rules.Quote:
-        """What the order saves (`promotion_rules.evaluate`, as the cart showed it): the request's
+        """What the order saves (`promotions.rules.evaluate`, as the cart showed it): the request's
         code, else its cart's. A code that does not apply refuses the order (never placed without
         it silently); so does a discount other than the one the cart showed (`expected_discount`)."""
         code = data.promotion_code if rules.code_key(data.promotion_code) else (
@@ -390,7 +391,7 @@ class PlacementService(UseCase[OrdersContext]):
         raise OrderNumberExhausted()
 
     @staticmethod
-    def _item(order_id: uuid.UUID, position: int, line: PricedLine, charge: pricing.Charge) -> dict[str, Any]:
+    def _item(order_id: uuid.UUID, position: int, line: PricedLine, charge: charges.Charge) -> dict[str, Any]:
         """The columns of an `order_item` row, its adjustments as priced."""
         request = line.request
         return dict(id=uuid.uuid4(), order_id=order_id, position=position, product_id=line.product.id,
@@ -407,20 +408,20 @@ def basket_line(line: PricedLine) -> rules.BasketLine:
                             category_id=line.product.category_id)
 
 
-def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: domain.ShippingQuote,
-                method: domain.ShippingOption | None) -> pricing.Priced:
-    """The order's money (`pricing.price`): `lines` less the promotions' shares in `quote`, taxed as
+def price_order(lines: Sequence[PricedLine], quote: rules.Quote, destination: destinations.ShippingQuote,
+                method: destinations.ShippingOption | None) -> charges.Priced:
+    """The order's money (`charges.price`): `lines` less the promotions' shares in `quote`, taxed as
     `destination` taxes, shipped by `method` (None: nothing shipped), free when `quote` says so."""
     discounts = quote.line_discounts or tuple(Decimal("0") for _ in lines)
-    return pricing.price(
-        [pricing.Line(kind=line.product.kind, unit_price=line.unit_price, quantity=line.request.quantity,
+    return charges.price(
+        [charges.Line(kind=line.product.kind, unit_price=line.unit_price, quantity=line.request.quantity,
                       discount=discount, tax_class=line.product.tax_class)
          for line, discount in zip(lines, discounts, strict=True)],
         destination.tax, shipping=method.cost if method is not None else None, free_shipping=quote.free_shipping)
 
 
-def chosen_method(quote: domain.ShippingQuote, code: str | None,
-                     method_id: str | None = None) -> domain.ShippingOption:
+def chosen_method(quote: destinations.ShippingQuote, code: str | None,
+                     method_id: str | None = None) -> destinations.ShippingOption:
     """The method the order ships by: `method_id`, else `code`, else the zone's first. Refused when the
     address is in no zone of the storefront, or its zone does not offer the method."""
     method = quote.option(code, method_id)

@@ -25,6 +25,7 @@ from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import InvalidStatusTransition, OrderNotCancellable, OrderNotFound, TrackingNumberRequired
+from atelier_orders.invoices.service import Invoicing
 from atelier_orders.models import utcnow
 from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import LockedOrder, OrderDetails
@@ -37,7 +38,6 @@ from atelier_orders.service._shared import (
     ships_with_tracking,
     transition,
 )
-from atelier_orders.service.invoices import Invoicing
 
 log = logging.getLogger("atelier.orders.status")
 S = OrderStatus

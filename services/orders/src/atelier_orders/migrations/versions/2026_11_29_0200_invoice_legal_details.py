@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+from atelier_orders.invoices import rules as invoice_rules
 
 revision: str = "orders_0018"
 down_revision: str | None = "orders_0017"
@@ -31,7 +32,7 @@ def upgrade() -> None:
     op.add_column("invoice", sa.Column("seller_registration_number", sa.String(length=100), nullable=True))
     op.add_column("invoice", sa.Column("seller_email", sa.String(length=320), nullable=True))
     op.add_column("invoice", sa.Column("buyer_tax_number", sa.String(length=40), nullable=True))
-    # The tax per rate (`domain.tax_breakdown`); invoices issued before keep their one tax line.
+    # The tax per rate (`invoice_rules.tax_breakdown`); invoices issued before keep their one tax line.
     op.add_column("invoice", sa.Column("taxes", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False,
                                        server_default=sa.text("'[]'")))
 

@@ -8,7 +8,7 @@ Since orders_0017 each order line keeps its own discount (`order_item.discount_a
 from `customer_order.discounts[].lines`). The per-position copies are removed: `lines` is stripped
 from each entry of `customer_order.discounts` (the rest of each entry stays: what each promotion
 saved), and `promotion_redemption.lines` is dropped. Reads answer `discounts[].lines` from the
-rows (`domain.order_discounts`). The downgrade writes both back from the rows the same way.
+rows (`promotions.rules.order_discounts`). The downgrade writes both back from the rows the same way.
 """
 import json
 import sqlite3
@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from atelier_orders.promotions import rules as promotion_rules
 
 revision: str = "orders_0019"
 down_revision: str | None = "orders_0018"
@@ -88,7 +89,7 @@ def _allocate(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
 
 
 def downgrade() -> None:
-    """`lines` written back from the rows, as reads answer them (`promotion_rules.lines_of`)."""
+    """`lines` written back from the rows, as reads answer them (`promotions.rules.lines_of`)."""
     op.add_column("promotion_redemption", sa.Column("lines", _json(), nullable=False, server_default=sa.text("'[]'")))
     conn = op.get_bind()
     write = sa.text("UPDATE customer_order SET discounts = :discounts WHERE id = :id").bindparams(

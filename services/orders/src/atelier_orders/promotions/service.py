@@ -1,5 +1,5 @@
 """Promotions and discount codes (#56): staff's CRUD, the quote the cart shows, and what placing
-an order redeems. The rule itself is `promotion_rules.evaluate`, the one both use, on the one read
+an order redeems. The rule itself is `promotions.rules.evaluate`, the one both use, on the one read
 shape of a promotion (`PromotionTerms`) that the repository answers and staff's API shows.
 
 Redemption, inside the placing transaction: each applied promotion takes a use with a guarded
@@ -31,9 +31,6 @@ from atelier_common.errors import ValidationFailed
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
 from atelier_common.versions import check_version, version_of
-from atelier_orders import domain
-from atelier_orders import pricing as money
-from atelier_orders import promotion_rules as rules
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import (
     PromotionCodeInvalid,
@@ -42,7 +39,9 @@ from atelier_orders.errors import (
     PromotionNotFound,
 )
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
-from atelier_orders.promotion_repository import PromotionRepository, terms_of
+from atelier_orders.pricing import charges, destinations
+from atelier_orders.promotions import rules
+from atelier_orders.promotions.repository import PromotionRepository, terms_of
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import (
     PromotionCreate,
@@ -83,7 +82,7 @@ class Customer:
 
 
 class PromotionPricing:
-    """What a basket saves on a storefront now (`promotion_rules.evaluate` on the database's
+    """What a basket saves on a storefront now (`promotions.rules.evaluate` on the database's
     promotions), and the redemption of what an order applied."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -164,15 +163,15 @@ class PromotionQuotes(UseCase[OrdersContext]):
             raise_for(quote.code_problem)
         # The lines priced with what they save, taxed as the storefront taxes before a destination.
         storefront = await self.context.storefronts.get(data.storefront)
-        priced = money.price(
-            [money.Line(kind=line.kind, unit_price=line.unit_price, quantity=line.quantity, discount=discount,
+        priced = charges.price(
+            [charges.Line(kind=line.kind, unit_price=line.unit_price, quantity=line.quantity, discount=discount,
                         tax_class=line.tax_class)
              for line, discount in zip(data.lines, quote.line_discounts, strict=True)],
-            domain.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
+            destinations.storefront_tax(storefront, tax_inclusive_kinds=self.context.settings.tax_inclusive_kinds))
         return {**quote_read(quote, data.code), **priced_read(priced)}
 
 
-def priced_read(priced: money.Priced) -> dict[str, Any]:
+def priced_read(priced: charges.Priced) -> dict[str, Any]:
     """What the cart shows of the order's money: its tax, total and each line's discount and tax."""
     return {"tax_amount": priced.tax_amount, "tax_included": priced.tax_included, "total": priced.total,
             "lines": [{"discount": line.discount, "tax_rate": line.tax_rate, "tax_amount": line.tax,
@@ -189,7 +188,7 @@ def discount_of(applied: rules.Applied) -> Discount:
 def frozen_discounts(quote: rules.Quote) -> list[dict[str, Any]]:
     """What an order keeps of the promotions it was given (`customer_order.discounts`): each one's
     `Discount`, money as decimal strings. What each saved on a line is the line's own
-    `discount_amount`; reads answer `discounts[].lines` from those rows (`domain.order_discounts`)."""
+    `discount_amount`; reads answer `discounts[].lines` from those rows (`promotions.rules.order_discounts`)."""
     return [discount_of(applied).model_dump(mode="json") for applied in quote.applied]
 
 

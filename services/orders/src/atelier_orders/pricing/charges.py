@@ -2,8 +2,8 @@
 from `price` (docs/api.md#money-and-tax).
 
 Pure: no I/O. Its callers gather what it needs (catalog's prices, the promotions' per-line
-shares from `promotion_rules.evaluate`, the destination's tax rules and shipping cost from
-`domain.shipping_quote`) and keep what it answers: placement writes each line's discount and tax
+shares from `promotions.rules.evaluate`, the destination's tax rules and shipping cost from
+`destinations.shipping_quote`) and keep what it answers: placement writes each line's discount and tax
 as the order's rows, `GET /shipping-methods` shows one answer per method, the cart shows one
 without a destination. The anchors are Saleor's `checkout/base_calculations.py` and Medusa's
 adjustment and tax lines.
@@ -22,7 +22,7 @@ The rules, as tax offices apply them:
   included, is computed on the group's summed bases and rounded half-up to the cent once (a tax
   office's per-rate total, as an invoice shows it: 427.50 of goods at 9 % → 38.48); each line's
   tax is its share of its group's, in proportion to its base, to the cent, largest remainder first
-  (`promotion_rules.allocate`), so the lines' taxes add up to the group's exactly.
+  (`promotions.rules.allocate`), so the lines' taxes add up to the group's exactly.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from decimal import Decimal
 
 from atelier_common.contracts.catalog import TaxClass, class_rate
 from atelier_common.money import quantize
-from atelier_orders.promotion_rules import allocate
+from atelier_orders.promotions.rules import allocate
 
 ZERO = Decimal("0.00")
 
@@ -60,7 +60,7 @@ class Line:
     kind: str
     unit_price: Decimal
     quantity: int
-    # The promotions' share on this line (`promotion_rules.Quote.line_discounts`).
+    # The promotions' share on this line (`promotions.rules.Quote.line_discounts`).
     discount: Decimal = ZERO
     tax_class: str = TaxClass.STANDARD.value
 

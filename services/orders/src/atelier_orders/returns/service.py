@@ -31,7 +31,7 @@ from atelier_common.contracts.orders import ReturnLine, ReturnReceived, ReturnRe
 from atelier_common.service import UseCase
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
-from atelier_orders.domain import Actor, OrderStatus, ReturnStatus
+from atelier_orders.domain import Actor, OrderStatus
 from atelier_orders.errors import (
     InvalidReturnLine,
     OrderNotFound,
@@ -43,6 +43,8 @@ from atelier_orders.errors import (
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
+from atelier_orders.returns import rules as return_rules
+from atelier_orders.returns.rules import ReturnStatus
 from atelier_orders.rows import LockedOrder, OrderDetails
 from atelier_orders.schemas import ReturnCreate, ReturnReceive, StaffReturnQuery
 from atelier_orders.service._shared import order_id_of, record_status, reload, transition
@@ -91,23 +93,23 @@ class Returns(UseCase[OrdersContext]):
         order = await self.orders.lock(order_id, owner_id=None if staff else viewer.owner_id)
         if order is None:
             raise OrderNotFound()
-        if problem := domain.return_problem(order.status):
+        if problem := return_rules.return_problem(order.status):
             raise OrderNotReturnable(problem, details={"status": order.status})
         details = await reload(self.session, order.id)
         asked: dict[uuid.UUID, int] = {}
         for line in data.items:
             asked[line.order_item_id] = asked.get(line.order_item_id, 0) + line.quantity
-        returnable = domain.returnable_quantities(
+        returnable = return_rules.returnable_quantities(
             ((i.id, i.kind, i.quantity) for i in details.items),
-            await self.returns.units_by_item(order.id, domain.RETURN_HOLDS))
-        if problems := domain.quantity_problems(asked, returnable):
+            await self.returns.units_by_item(order.id, return_rules.RETURN_HOLDS))
+        if problems := return_rules.quantity_problems(asked, returnable):
             unknown = {k: v for k, v in problems.items() if uuid.UUID(k) not in returnable}
             if unknown:
                 raise InvalidReturnLine(details={"fields": {"items": list(unknown.values())}, "items": unknown})
             raise ReturnQuantityExceeded(details={"items": problems,
                                                   "returnable": {str(k): v for k, v in returnable.items()}})
         now = utcnow()
-        ret = OrderReturn(number=domain.new_return_number(now.date()), order_id=order.id,
+        ret = OrderReturn(number=return_rules.new_return_number(now.date()), order_id=order.id,
                           order_number=order.order_number, storefront=order.storefront, status=R.REQUESTED,
                           reason=data.reason, opened_by=Actor.STAFF if staff else Actor.CUSTOMER,
                           staff_id=viewer.user_id if staff else None, currency=order.currency, created_at=now,
@@ -152,7 +154,7 @@ class Returns(UseCase[OrdersContext]):
     async def receive(self, return_ref: str, data: ReturnReceive, staff: Principal) -> ReturnPicture:
         """Staff have the parcel: `data.items` names the units received of each line (at most those
         requested) and whether they are resaleable (back in stock). The refund covers the received
-        units (`domain.return_amount`) and is asked for through `return.received`; units not
+        units (`return_rules.return_amount`) and is asked for through `return.received`; units not
         received leave the return and may be returned again. Once: a return neither requested nor
         approved is 409 `RETURN_NOT_OPEN` and nothing changes."""
         ret, order = await self._lock(return_ref)
@@ -178,8 +180,8 @@ class Returns(UseCase[OrdersContext]):
             line.quantity = received[line.id]
         details = await reload(self.session, order.id)
         others = [r for r in await self.returns.of_order(order.id) if r.id != ret.id]
-        amounts = {line.id: domain.returned_line_amount(_units(line, details)) for line in lines}
-        amount = domain.return_amount(
+        amounts = {line.id: return_rules.returned_line_amount(_units(line, details)) for line in lines}
+        amount = return_rules.return_amount(
             [_units(line, details) for line in lines], shipping_charged=details.shipping_charged,
             refund_shipping=data.refund_shipping,
             shipping_refunded=any(r.refund_shipping for r in others if r.status in (R.RECEIVED, R.REFUNDED)),
@@ -312,9 +314,9 @@ class Returns(UseCase[OrdersContext]):
         if order.status != OrderStatus.DELIVERED:
             return
         details = await reload(self.session, order.id)
-        left = domain.returnable_quantities(((i.id, i.kind, i.quantity) for i in details.items),
+        left = return_rules.returnable_quantities(((i.id, i.kind, i.quantity) for i in details.items),
                                             await self.returns.units_by_item(order.id, {R.REFUNDED}))
-        if domain.everything_returned(left):
+        if return_rules.everything_returned(left):
             await transition(self.session, order, OrderStatus.RETURNED, actor=Actor.SYSTEM,
                              note="Every shipped unit returned and refunded")
 
@@ -334,8 +336,8 @@ def _contract_line(line: OrderReturnLine) -> ReturnLine:
                       sku=line.sku, quantity=line.quantity, resaleable=bool(line.restock))
 
 
-def _units(line: OrderReturnLine, order: OrderDetails) -> domain.ReturnedUnits:
+def _units(line: OrderReturnLine, order: OrderDetails) -> return_rules.ReturnedUnits:
     """The returned units of an order line, with what the line was charged (its rows' adjustments)."""
     item = next(i for i in order.items if i.id == line.item_id)
     charged = item.line_total - item.discount_amount + (Decimal("0") if item.tax_inclusive else item.tax_amount)
-    return domain.ReturnedUnits(line_charged=charged, line_quantity=item.quantity, quantity=line.quantity)
+    return return_rules.ReturnedUnits(line_charged=charged, line_quantity=item.quantity, quantity=line.quantity)

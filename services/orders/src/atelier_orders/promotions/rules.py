@@ -8,7 +8,7 @@ the count itself under the promotion's row lock (`PromotionRepository.take_use`)
 A promotion has one read shape, `PromotionTerms`: what this rule reads, what the repository
 answers (`PromotionRepository.live_of`, `read`, `search`) and what staff's API shows
 (`schemas.PromotionRead` is built from its fields). Three more things are said once, here:
-when a promotion runs (`PromotionTerms.live`; its SQL twin is `promotion_repository.live_sql`),
+when a promotion runs (`PromotionTerms.live`; its SQL twin is `promotions.repository.live_sql`),
 how a code is matched (`code_key`), and whether a customer has used a promotion up
 (`PromotionTerms.customer_limit_reached`).
 
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
+from typing import Any
 
 from atelier_common.money import quantize
 
@@ -110,7 +111,7 @@ class PromotionTerms:
     def live(self, now: datetime) -> bool:
         """Whether it runs at `now`, the one rule of it: active, and within its dates, the start
         included and the end excluded (no start: since ever; no end: for good). Its SQL twin,
-        for the statements that pick live promotions, is `promotion_repository.live_sql`."""
+        for the statements that pick live promotions, is `promotions.repository.live_sql`."""
         return (self.is_active and (self.starts_at is None or self.starts_at <= now)
                 and (self.ends_at is None or now < self.ends_at))
 
@@ -271,3 +272,18 @@ def evaluate(promotions: Iterable[PromotionTerms], lines: Sequence[BasketLine], 
             apply(promotion)
     line_discounts = tuple(quantize(sum((a.shares[i] for a in applied), ZERO)) for i in range(len(lines)))
     return Quote(applied=tuple(applied), code_problem=problem, line_discounts=line_discounts)
+
+
+def order_discounts(discounts: Iterable[Mapping[str, Any]], items: Sequence[Any]) -> list[dict[str, Any]]:
+    """An order's promotions (`customer_order.discounts`: what each saved) with each one's share of
+    the lines, `lines: [{position, sku, amount}]` (the lines it saved something on), read from the
+    lines' own discounts (`OrderItemRow.discount_amount`, in position order), the one record of
+    them (`promotions.rules.lines_of`: exactly the lines' discounts when one promotion discounted
+    them). A `lines` kept in the JSON by orders placed before (or by a process that was not
+    upgraded yet) is not read."""
+    entries = [{k: v for k, v in discount.items() if k != "lines"} for discount in discounts]
+    shares = lines_of([Decimal(str(entry.get("amount") or 0)) for entry in entries],
+                      [item.discount_amount for item in items])
+    return [{**entry, "lines": [{"position": item.position, "sku": item.sku, "amount": str(amount)}
+                                for item, amount in zip(items, share, strict=True) if amount > 0]}
+            for entry, share in zip(entries, shares, strict=True)]

@@ -1,6 +1,6 @@
 """Promotions' reads and writes (#56): no rules, no commits.
 
-Every read answers the one read shape of a promotion, `promotion_rules.PromotionTerms` (`terms_of`):
+Every read answers the one read shape of a promotion, `promotions.rules.PromotionTerms` (`terms_of`):
 the live promotions a basket is priced with (`live_of`, read at every placement and quote, so a
 statement built once and plain rows), one promotion (`read`) and staff's search. Staff's writes
 go through the table (`Promotion`).
@@ -31,7 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common.columns import table_of
 from atelier_common.db import Statement
 from atelier_orders.models import Promotion, PromotionRedemption
-from atelier_orders.promotion_rules import PromotionKind, PromotionTerms, code_key
+from atelier_orders.promotions.rules import PromotionKind, PromotionTerms, code_key
 
 _PROMOTION = table_of(Promotion).c
 # The read shape's fields, each a column of `promotion`, in its order.

@@ -1,7 +1,7 @@
 """What shipping costs: a cart priced for a destination by every method its zone offers, with its
 promotions (its code and the automatic ones), the tax and the total the order would have.
 
-Each method is priced by placement's own function (`placing.price_order`, on `pricing.price`), so
+Each method is priced by placement's own function (`placing.price_order`, on `charges.price`), so
 the total shown for a method is what `POST /orders` charges with that method and an address there.
 Two callers: `GET /shipping-methods` (the caller's cart, read from the cart service) and the
 cart itself (`cart_quote`: the lines it sends, with the destination and method it holds).
@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from atelier_common.contracts.identity import Storefront
-from atelier_orders import domain, pricing
-from atelier_orders import promotion_rules as rules
+from atelier_orders import domain
 from atelier_orders.errors import (
     AddressNotFound,
     CurrencyMismatch,
@@ -26,8 +25,11 @@ from atelier_orders.errors import (
     ShippingMethodUnavailable,
     ShippingUnavailable,
 )
+from atelier_orders.pricing import charges, destinations
+from atelier_orders.promotions import rules
+from atelier_orders.promotions.code_guesses import CodeGuesses
+from atelier_orders.promotions.service import Customer, PromotionQuotes, priced_read, quote_read, raise_for
 from atelier_orders.schemas import PromotionQuoteRequest
-from atelier_orders.service.code_guesses import CodeGuesses
 from atelier_orders.service.placing import (
     Buyer,
     LineRequest,
@@ -37,7 +39,6 @@ from atelier_orders.service.placing import (
     chosen_method,
     price_order,
 )
-from atelier_orders.service.promotions import Customer, PromotionQuotes, priced_read, quote_read, raise_for
 
 # What keeps a cart from being priced for its destination: shown beside the cart's totals on a
 # read, refused when the customer chooses the destination (`QuoteShipping.strict`).
@@ -49,8 +50,8 @@ _DESTINATION_PROBLEMS = (AddressNotFound, ShippingUnavailable, ShippingMethodUna
 class PricedOption:
     """One method (None: nothing is shipped) and the order's money by it."""
 
-    method: domain.ShippingOption | None
-    priced: pricing.Priced
+    method: destinations.ShippingOption | None
+    priced: charges.Priced
 
     def read(self) -> dict[str, Any]:
         """`{id, name, price, tax_amount, discount, total_amount}`: GET /shipping-methods' item."""
@@ -62,7 +63,7 @@ class PricedOption:
 
 @dataclass(frozen=True)
 class ShippingOptions:
-    destination: domain.ShippingQuote
+    destination: destinations.ShippingQuote
     promotions: rules.Quote
     ships: bool
     options: list[PricedOption]

@@ -28,10 +28,11 @@ from atelier_common.auth import ORDER_READERS, Principal
 from atelier_common.contracts.orders import CreditNoteIssued, InvoiceIssued
 from atelier_common.service import UseCase
 from atelier_common.storefronts import UnknownStorefront
-from atelier_orders import documents, domain
 from atelier_orders.bootstrap import OrdersContext
-from atelier_orders.domain import DocumentKind
 from atelier_orders.errors import CreditNoteNotFound, InvoiceNotFound
+from atelier_orders.invoices import documents
+from atelier_orders.invoices import rules as invoice_rules
+from atelier_orders.invoices.rules import DocumentKind
 from atelier_orders.models import CreditNote, Invoice, utcnow
 from atelier_orders.queries import InvoiceQueries
 from atelier_orders.repository import InvoiceRepository, OrderRepository
@@ -83,18 +84,18 @@ class Invoicing(UseCase[OrdersContext]):
                  for r in await PaymentRecords(self.session, self.context).of_order(order.id)
                  if r.kind == "refund" and r.amount is not None]
         now = utcnow()
-        number = domain.document_number(DocumentKind.INVOICE, order.storefront,
+        number = invoice_rules.document_number(DocumentKind.INVOICE, order.storefront,
                                         await self.invoices.next_number(order.storefront, DocumentKind.INVOICE))
         invoice = Invoice(
             number=number, order_id=order.id, order_number=order.order_number, storefront=order.storefront,
             seller_name=seller.name, seller_address=seller.address, seller_tax_number=seller.tax_number,
             seller_registration_number=seller.registration_number, seller_email=seller.email,
             email=details.email, billing_address=details.billing_address,
-            shipping_address=details.shipping_address, buyer_tax_number=details.buyer_tax_number, lines=domain.invoice_lines(details.items),
+            shipping_address=details.shipping_address, buyer_tax_number=details.buyer_tax_number, lines=invoice_rules.invoice_lines(details.items),
             currency=details.currency, subtotal=details.subtotal, tax_amount=details.tax_amount,
             shipping_cost=details.shipping_cost, discount=details.discount, total_amount=details.total_amount,
             shipping_method_name=details.shipping_method_name, tax_rate=details.tax_rate,
-            taxes=domain.tax_breakdown(details), issued_at=now)
+            taxes=invoice_rules.tax_breakdown(details), issued_at=now)
         await self.invoices.insert_invoice(invoice.model_dump())
         await outbox.add(self.session, InvoiceIssued(
             storefront=order.storefront, invoice_id=invoice.id, number=number, order_id=order.id,
@@ -123,7 +124,7 @@ class Invoicing(UseCase[OrdersContext]):
 
     async def _credit(self, order: LockedOrder, invoice: Invoice, refund: Refund) -> None:
         now = utcnow()
-        number = domain.document_number(DocumentKind.CREDIT_NOTE, order.storefront,
+        number = invoice_rules.document_number(DocumentKind.CREDIT_NOTE, order.storefront,
                                         await self.invoices.next_number(order.storefront, DocumentKind.CREDIT_NOTE))
         note = CreditNote(number=number, invoice_id=invoice.id, order_id=order.id, storefront=order.storefront,
                           refund_id=refund.refund_id, payment_id=refund.payment_id, amount=refund.amount,

@@ -24,9 +24,9 @@ from contextlib import asynccontextmanager
 
 from atelier_common.errors import RateLimited
 from atelier_common.ratelimit import RateLimiter
-from atelier_orders import promotion_rules as rules
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.errors import PromotionCodeInvalid
+from atelier_orders.promotions import rules
 from atelier_orders.settings import OrdersSettings
 
 CALLER, ADDRESS = "promotion-code-caller", "promotion-code-ip"
