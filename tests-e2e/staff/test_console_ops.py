@@ -156,6 +156,39 @@ async def test_admin_adds_a_storefront_a_webhook_and_suspends_a_customer(
                 await api.delete(f"/api/v1/storefronts/{slug}", headers=admin)
 
 
+async def test_the_webhook_form_offers_every_event_and_an_edit_keeps_them(
+        platform: Platform, api: httpx.AsyncClient) -> None:
+    """The form's event types are identity's (`GET /staff/webhooks/events`): it once listed 10 of 18,
+    and saving an endpoint's description dropped the other 8 from it."""
+    admin = await staff(api)
+    offered = [t["type"] for t in (await api.get("/api/v1/staff/webhooks/events", headers=admin)).json()]
+    assert len(offered) == 18
+    with WebhookReceiver() as receiver:
+        made = await api.post("/api/v1/webhook-endpoints", headers=admin,
+                              json={"url": receiver.url, "events": offered, "description": "every event"})
+        assert made.status_code == 201, made.text
+        endpoint_id = made.json()["id"]
+        try:
+            async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
+                page = await context.new_page()
+                await sign_in(page, platform.url, STAFF_EMAIL, STAFF_PASSWORD)
+                await page.get_by_role("link", name="Webhooks", exact=True).click()
+                adding = page.locator("#webhook-new")
+                await adding.get_by_role("button", name="Add endpoint").wait_for()
+                for event_type in offered:
+                    assert not await adding.get_by_label(event_type, exact=True).is_checked()
+                await page.get_by_role("table").get_by_role("link", name=receiver.url).click()
+                editing = page.locator("#webhook-edit")
+                await editing.get_by_label("Description").fill("every event, renamed")
+                await editing.get_by_role("button", name="Save endpoint").click()
+                await status_says(page, "Endpoint saved.")
+                watch.assert_clean()
+            saved = (await api.get(f"/api/v1/webhook-endpoints/{endpoint_id}", headers=admin)).json()
+            assert (saved["description"], sorted(saved["events"])) == ("every event, renamed", sorted(offered))
+        finally:
+            await api.delete(f"/api/v1/webhook-endpoints/{endpoint_id}", headers=admin)
+
+
 async def test_an_order_is_fulfilled_to_its_address_and_finance_refunds_part(
         platform: Platform, api: httpx.AsyncClient) -> None:
     admin = await staff(api)

@@ -18,6 +18,7 @@ ROUTES: dict[str, str] = {
     # Outbound webhooks (#38): identity keeps the endpoints and sends the deliveries.
     "/api/v1/webhook-endpoints": "identity",
     "/api/v1/webhook-deliveries": "identity",
+    "/api/v1/staff/webhooks": "identity",
     # Shipping zones and methods (#56): identity keeps them in the storefront document.
     "/api/v1/staff/shipping-zones": "identity",
     "/api/v1/staff/orders": "orders",

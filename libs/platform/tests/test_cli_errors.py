@@ -146,6 +146,19 @@ def test_an_unreachable_database_is_one_line_and_exit_code_2(args: list[str], tm
     assert not (tmp_path / "data").exists()  # nothing created: no keys, no SQLite files
 
 
+@pytest.mark.parametrize("args", [["migrate"], ["serve", "identity", "--port", "0"]], ids=lambda a: a[0])
+def test_a_server_that_refuses_the_role_is_quoted_not_called_unreachable(args: list[str], tmp_path: Path,
+                                                                        postgres_server_url: str) -> None:
+    """A wrong role was reported as a server to start; the server had answered, and said why."""
+    host = postgres_server_url.rsplit("@", 1)[-1].split("/", 1)[0]
+    env = _clean_env(tmp_path, ATELIER_DATABASE_URL=f"postgresql://nobody:hunter2@{host}/atelier")
+    result = _atelier(args, env, tmp_path)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (f"atelier {args[0]}: PostgreSQL at postgresql://nobody:***@{host}/atelier refused the "
+                    'connection: role "nobody" does not exist; correct ATELIER_DATABASE_URL / ATELIER_POSTGRES_SERVER_URL')
+
+
 @pytest.mark.parametrize("args", [["serve", "orders", "--port", "0"], ["worker", "orders"]], ids=lambda a: a[0])
 def test_an_unreachable_broker_is_one_line_and_exit_code_2(args: list[str], tmp_path: Path) -> None:
     port = _closed_port()

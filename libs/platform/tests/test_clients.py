@@ -47,6 +47,14 @@ def test_the_python_client_generates_and_type_checks(python_client: Path) -> Non
     assert (python_client / "atelier_client" / "models" / "generation_image_read.py").exists()
 
 
+def test_the_file_routes_answer_files(python_client: Path) -> None:
+    """A stored file is bytes (`format: binary`): the client hands back a `File`, not bytes cast to `str`,
+    and a generator without our configuration no longer leaves these answers out."""
+    for module in ("products/catalog_get_media.py", "images/generation_get_image_file.py"):
+        code = (python_client / "atelier_client" / "api" / module).read_text()
+        assert "response_200 = File(" in code, module
+
+
 def test_the_python_check_fails_on_a_program_the_client_does_not_fit(generate: ModuleType, python_client: Path) -> None:
     """mypy really reads the generated client: a field the schema lacks fails the check."""
     example = python_client / "example.py"

@@ -20,7 +20,7 @@ from atelier_testing.infra import REQUIRE_ENV, infra_required
 
 METHODS = ("get", "put", "post", "delete", "patch")
 # Bodies of bytes (an uploaded photo, a served image): their fields are described, not exemplified.
-BINARY = ("multipart/form-data", "image/")
+BINARY = ("multipart/form-data", "image/", "application/octet-stream")
 GENERATED = re.compile(r"\*\*(Who may call:\*\*[^\n]*|Development only: [^\n]*\*\*)")
 
 
@@ -84,6 +84,16 @@ def test_every_operation_has_a_summary_a_description_and_examples(doc: dict[str,
           f"{len(answered)} with an answer example ({len(success)} of them a 2xx answer's; the others answer no body "
           f"or bytes), {len(with_body)} with a request body, all of them with an example but the "
           f"{sum('multipart/form-data' in op['requestBody']['content'] for op in with_body)} file uploads")
+
+
+def test_every_operation_documents_the_rate_limit(doc: dict[str, Any]) -> None:
+    """The gateway limits every call (docs/limits.md); the document once said so of 1 operation in 245."""
+    unlimited = [f"{method.upper()} {path}" for method, path, op in _operations(doc) if "429" not in op["responses"]]
+    assert not unlimited, unlimited
+    for method, path, op in _operations(doc):
+        limited = op["responses"]["429"]
+        assert "Retry-After" in limited["headers"], (method, path)
+        assert limited["content"]["application/json"]["example"]["error"]["code"] == "RATE_LIMITED", (method, path)
 
 
 def test_the_dev_endpoints_are_documented_as_dev_only(doc: dict[str, Any]) -> None:

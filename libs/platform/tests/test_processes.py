@@ -156,6 +156,13 @@ def test_an_unreachable_server_is_one_clear_line_before_anything_is_created(tmp_
     assert not (tmp_path / "data").exists()  # nothing created: no keys, no databases
 
 
+def test_a_server_that_refuses_the_role_says_so(postgres_server_url: str) -> None:
+    host = postgres_server_url.rsplit("@", 1)[-1].split("/", 1)[0]
+    message = Topology(postgres=f"postgresql://nobody@{host}", amqp="amqp://guest:guest@127.0.0.1/").unreachable()
+    assert message == (f'PostgreSQL at postgresql://nobody@{host} refused the connection: role "nobody" does not '
+                       "exist; correct --postgres")
+
+
 def test_an_unreachable_broker_is_named(postgres_server_url: str) -> None:
     port = _closed_port()
     message = Topology(postgres=postgres_server_url, amqp=f"amqp://guest:guest@127.0.0.1:{port}/").unreachable()

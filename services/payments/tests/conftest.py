@@ -54,6 +54,8 @@ class FakeOrders:
         # Orders answers with the storefront an order was placed on (False: an orders service from
         # before storefronts, whose answers name none).
         self.echo_storefront = True
+        # The skus orders refuses as out of stock (409 INSUFFICIENT_STOCK).
+        self.sold_out: set[str] = set()
         self.app = self._build()
 
     def add(self, owner_id: uuid.UUID, *, user_id: uuid.UUID | None = None, total: str = "85.50",
@@ -99,6 +101,9 @@ class FakeOrders:
             self.created.append(body)
             item = body["items"][0]
             pack = PACKS.get(item["sku"])
+            if item["sku"] in self.sold_out:
+                return JSONResponse({"error": {"code": "INSUFFICIENT_STOCK", "message": "Not enough stock",
+                                               "details": {"requested": 1, "available": 0}}}, status_code=409)
             if pack is None:
                 return JSONResponse({"error": {"code": "VALIDATION_ERROR", "message": "Unknown SKU"}}, status_code=400)
             order = self.add(uuid.UUID(body["owner_id"]), user_id=uuid.UUID(body["user_id"]) if body["user_id"] else None,

@@ -7,30 +7,34 @@ import { V1, write } from "./pages.js";
 import { confirmButton, readableError } from "./ops.js";
 import { actionButton, announce, facts, form, go, h, link, table, when } from "./ui.js";
 
-// identity's `webhooks.EVENT_TYPES` (the public events; the API refuses any other).
-const EVENTS = ["identity.user_registered", "job.completed", "job.failed", "order.cancelled", "order.paid", "order.placed",
-                "order.status_changed", "payment.failed", "payment.refunded", "subscription.changed"];
 const URL_ = "/api/v1/webhook-endpoints";
 
-function endpointFields(e) {
+// The event types identity offers (`GET /staff/webhooks/events`), and any an endpoint has that it no
+// longer offers: the form shows every type the endpoint has, so saving it never drops one.
+async function eventTypes(e) {
+  const offered = (await get(`${V1}/staff/webhooks/events`)).map((t) => t.type);
+  return [...offered, ...(e ? e.events.filter((t) => !offered.includes(t)) : [])];
+}
+
+function endpointFields(e, types) {
   return [
     { name: "url", label: "Receiver URL", type: "url", required: true, value: e && e.url },
     { name: "description", label: "Description", value: e && e.description },
     { name: "storefront", label: "Only this storefront (empty: all)", value: e && e.storefront },
-    ...EVENTS.map((t) => ({ name: t, label: t, type: "checkbox", checked: !!(e && e.events.includes(t)) })),
+    ...types.map((t) => ({ name: t, label: t, type: "checkbox", checked: !!(e && e.events.includes(t)) })),
   ];
 }
 
-function endpointBody(values) {
+function endpointBody(values, types) {
   return { url: values.url, description: values.description || null, storefront: values.storefront || null,
-           events: EVENTS.filter((t) => values[t]) };
+           events: types.filter((t) => values[t]) };
 }
 
 export async function webhooks(root, ctx) {
   const [id] = ctx.args;
   if (id) return endpointPage(root, ctx, id);
   root.append(h("h1", {}, "Webhooks"));
-  const page = await get(URL_, { limit: 100 });
+  const [page, types] = await Promise.all([get(URL_, { limit: 100 }), eventTypes(null)]);
   root.append(table("Webhook endpoints", [
     { label: "Receiver", value: (e) => link(`#/webhooks/${e.id}`, e.url) }, { label: "Description", value: (e) => e.description || "" },
     { label: "Events", value: (e) => e.events.join(", ") }, { label: "Storefront", value: (e) => e.storefront || "all" },
@@ -38,9 +42,9 @@ export async function webhooks(root, ctx) {
   page.results, "No webhook endpoint."));
   const secret = h("div", { id: "new-secret" });
   root.append(form({
-    id: "webhook-new", legend: "Add an endpoint", submit: "Add endpoint", fields: endpointFields(null),
+    id: "webhook-new", legend: "Add an endpoint", submit: "Add endpoint", fields: endpointFields(null, types),
     onSubmit: async (values) => {
-      const made = await call("POST", URL_, { body: endpointBody(values) });
+      const made = await call("POST", URL_, { body: endpointBody(values, types) });
       await ctx.reload();
       // Shown once: identity never shows the secret again.
       const box = document.getElementById("new-secret");
@@ -53,6 +57,7 @@ export async function webhooks(root, ctx) {
 
 async function endpointPage(root, ctx, id) {
   const e = await get(`${URL_}/${encodeURIComponent(id)}`);
+  const types = await eventTypes(e);
   root.append(h("p", {}, link("#/webhooks", "← Webhooks")), h("h1", {}, `Webhook ${e.url}`));
   root.append(facts([["State", h("span", { id: "endpoint-state" }, e.enabled ? "enabled" : "disabled")],
     ["Why disabled", e.disabled_reason || "—"], ["Created", when(e.created_at)], ["Changed", when(e.updated_at)]]));
@@ -66,8 +71,8 @@ async function endpointPage(root, ctx, id) {
     await go("#/webhooks", ctx, `Endpoint ${e.url} deleted.`);
   }, { class: "secondary" })));
   root.append(form({
-    id: "webhook-edit", legend: "Settings", submit: "Save endpoint", fields: endpointFields(e),
-    onSubmit: async (values) => write(ctx, () => call("PATCH", `${URL_}/${e.id}`, { body: endpointBody(values) }), () => "Endpoint saved."),
+    id: "webhook-edit", legend: "Settings", submit: "Save endpoint", fields: endpointFields(e, types),
+    onSubmit: async (values) => write(ctx, () => call("PATCH", `${URL_}/${e.id}`, { body: endpointBody(values, types) }), () => "Endpoint saved."),
   }));
   const page = await get(`${URL_}/${e.id}/deliveries`, { limit: 50, offset: ctx.query.offset });
   root.append(h("h2", {}, "Deliveries"), table("Deliveries", [

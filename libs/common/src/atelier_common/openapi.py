@@ -4,8 +4,9 @@ FastAPI documents a 422 that never comes (validation errors are 400 `VALIDATION_
 security scheme and gives error responses no body. `install_openapi` fixes the document once per
 app: the security of each operation derived from the principal dependency of its route (and a
 line of its description saying who may call it), every error status described by the one error
-schema, an untagged operation tagged with the service, the dev-only routes (tag `dev`) marked, or
-left out where the service does not serve them. Every request body and every answer with a body
+schema, a 429 with `Retry-After` on every operation (the gateway limits every call), an untagged
+operation tagged with the service, the dev-only routes (tag `dev`) marked, or left out where the
+service does not serve them. Every request body and every answer with a body
 gets an example (`example` on its media type), taken from its schema: the examples are written
 once, on the pydantic models (`json_schema_extra={"examples": [...]}`, `Field(examples=...)`),
 and composed here for the wrappers (a page, a list); an error answer's example carries the first
@@ -73,7 +74,10 @@ _ERROR_DESCRIPTIONS = {
     "400": "The request is not valid (`VALIDATION_ERROR`, or a rule of the route)",
     "401": "Authentication is required, or the token is invalid or expired",
     "403": "You are not allowed to do this",
+    "429": "Too many requests (`RATE_LIMITED`): a limit of the gateway's, which counts every call "
+           "(docs/limits.md), or of the route; `details.limit` names it. Try again after `Retry-After`",
 }
+_RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _REF = "#/components/schemas/"
 # An error code as descriptions name them: upper case words joined by underscores.
@@ -144,6 +148,9 @@ def refine_operation(operation: dict[str, Any], security: list[dict[str, list[st
         responses.setdefault("401", {"description": _ERROR_DESCRIPTIONS["401"]})
     if staff:
         responses.setdefault("403", {"description": _ERROR_DESCRIPTIONS["403"]})
+    # Every operation is served behind the gateway's rate limits: any of them may answer 429.
+    responses.setdefault("429", {"description": _ERROR_DESCRIPTIONS["429"]}).setdefault(
+        "headers", {"Retry-After": dict(_RETRY_AFTER)})
     for status, response in responses.items():
         if status.startswith(("4", "5")) and "content" not in response:
             response["content"] = _error_content(status, response.get("description", ""))

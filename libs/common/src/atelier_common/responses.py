@@ -26,9 +26,13 @@ class JSONBytes(Response):
 # A route's documented error answers (`responses=` on a route): status → description.
 ErrorResponses = dict[int | str, dict[str, Any]]
 
-# The answer of a route that serves a stored file (an image) as it is, for its `responses=`.
-FILE_ANSWER: ErrorResponses = {200: {"description": "The file's bytes, with its own media type (`image/png`, …)",
-                                     "content": {"image/*": {"schema": {"type": "string", "contentMediaType": "image/*"}}}}}
+# The answer of a route that serves a stored file (an image) as it is, for its `responses=`: its own
+# media type, or `application/octet-stream` for a file whose type is not known. Bytes either way
+# (`format: binary`), which client generators read as a file (openapi-python-client knows no `image/*`).
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+FILE_ANSWER: ErrorResponses = {200: {"description": "The file's bytes, with its own media type (`image/png`, …; "
+                                                    "`application/octet-stream` when its type is not known)",
+                                     "content": {"image/*": _BYTES, "application/octet-stream": _BYTES}}}
 
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 

@@ -60,6 +60,8 @@ class InternalCaller:
         self.defaults: dict[str, str] = {}  # the request's `Context.native_headers`
         self.minted: bytes | None = None
         self.returned: list[tuple[bytes, bytes]] = []  # headers the client must get (cookies, a minted token)
+        # Each native answer's Cache-Control, as the proxy's edge rules left it (`cache_control`).
+        self.controls: list[bytes | None] = []
 
     async def __call__(self, method: str, path: str, *, json: Any = None, query: Mapping[str, Any] | None = None,
                        headers: Mapping[str, str] | None = None, content: bytes | None = None,
@@ -112,6 +114,7 @@ class InternalCaller:
                 chunks.append(message.get("body", b""))
 
         await self.proxy(service, scope, receive, send)
+        self.controls.append(next((v for k, v in response_headers if k == b"cache-control"), None))
         if not guest:
             return NativeResponse(status, response_headers, b"".join(chunks))
         for key, value in response_headers:
@@ -121,6 +124,19 @@ class InternalCaller:
             elif key in _RETURNED:
                 self.returned.append((key, value))
         return NativeResponse(status, response_headers, b"".join(chunks))
+
+    def cache_control(self) -> bytes | None:
+        """The seed answer's Cache-Control: the strictest of the native answers it was built from, as
+        the proxy's rules gave each (a group's prices, a minted token: `private`; what no service
+        declared cacheable: `no-store`). Built from shared answers only, it is `no-cache`: it carries
+        none of their surrogate keys, so no CDN purge would reach a copy. None: no native call."""
+        if not self.controls:
+            return None
+        if any(c is None or b"no-store" in c for c in self.controls):
+            return b"no-store"
+        if any(c.startswith(b"private") for c in self.controls if c is not None):
+            return b"private, no-cache"
+        return b"no-cache"
 
 
 class Compat:
@@ -216,6 +232,8 @@ class Compat:
             profile.response_headers(ctx, extra)
         out = [(k.lower().encode(), v.encode("latin-1")) for k, v in [*extra.items(), *ctx.response_headers]]
         out.extend(caller.returned)
+        if (control := caller.cache_control()) is not None and not any(k == b"cache-control" for k, _ in out):
+            out.append((b"cache-control", control))
         out.append((b"content-type", media_type.encode()))
         await _respond(send, status, body, out)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import urllib.parse
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import psycopg
 import sqlalchemy as sa
@@ -33,23 +34,42 @@ def shown_url(url: str) -> str:
         return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}" if host else "(unparsable)"
 
 
-def postgres_problem(url: str) -> str | None:
-    """Whether the PostgreSQL server of `url` (a database URL or a server URL) answers. Connects to
+@dataclass(frozen=True)
+class ServerProblem:
+    """Why a PostgreSQL server would not let us in. `answered`: it did answer, and refused (a role,
+    a password or a database it does not know): its own words are in `text`, and starting it is no
+    remedy; else nothing answered."""
+
+    text: str
+    answered: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def postgres_problem(url: str) -> ServerProblem | None:
+    """Whether the PostgreSQL server of `url` (a database URL or a server URL) lets us in. Connects to
     the server's `postgres` database: the service's own may not exist yet (`migrate` creates it)."""
     try:
         target = sa.engine.make_url(normalise_database_url(url))
     except ArgumentError:
-        return f"{shown_url(url)} is not a database URL"
+        return ServerProblem(f"{shown_url(url)} is not a database URL", answered=False)
     if target.get_backend_name() != "postgresql":
-        return f"{shown_url(url)} is not a PostgreSQL or SQLite URL"
+        return ServerProblem(f"{shown_url(url)} is not a PostgreSQL or SQLite URL", answered=False)
     # With several hosts, the one `target_session_attrs` picks (the primary) must answer.
     admin = libpq_conninfo(url, dbname="postgres")
     try:
         with psycopg.connect(admin, connect_timeout=CONNECT_TIMEOUT_SECONDS):
             pass
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"PostgreSQL at {shown_url(url)} is unreachable ({reason})"
+        message = str(exc).strip()
+        # libpq quotes what the server said after "FATAL:" (`role "nobody" does not exist`); a
+        # connection that never reached it has no such line.
+        said = next((line.split("FATAL:", 1)[1].strip() for line in message.splitlines() if "FATAL:" in line), None)
+        if said:
+            return ServerProblem(f"PostgreSQL at {shown_url(url)} refused the connection: {said}", answered=True)
+        reason = message.splitlines()[0] if message else type(exc).__name__
+        return ServerProblem(f"PostgreSQL at {shown_url(url)} is unreachable ({reason})", answered=False)
     return None
 
 
@@ -87,8 +107,9 @@ def settings_problem(every: Iterable[AtelierSettings]) -> str | None:
         url = settings.resolved_database_url
         if not is_sqlite(url) and (server := _server(url)) not in tried:
             tried.add(server)
-            if problem := postgres_problem(url):
-                return f"{problem}; start it, or correct ATELIER_DATABASE_URL / ATELIER_POSTGRES_SERVER_URL"
+            if server_problem := postgres_problem(url):
+                remedy = "correct" if server_problem.answered else "start it, or correct"
+                return f"{server_problem}; {remedy} ATELIER_DATABASE_URL / ATELIER_POSTGRES_SERVER_URL"
         if settings.bus == "rabbitmq" and settings.amqp_url not in tried:
             tried.add(settings.amqp_url)
             if problem := broker_problem(settings.amqp_url):

@@ -384,9 +384,11 @@ class Topology:
         return in_minute > self.max_restarts_per_minute or in_window > self.max_restarts_per_window
 
     def unreachable(self) -> str | None:
-        """One line naming the server that does not answer and what to do, or None."""
-        if problem := postgres_problem(self.postgres):
-            return (f"{problem}; start it (e.g. `pg_ctlcluster <version> main start`, or "
+        """One line naming the server that does not answer or let us in and what to do, or None."""
+        if server := postgres_problem(self.postgres):
+            if server.answered:  # it answered and refused: what to correct is the URL
+                return f"{server}; correct --postgres"
+            return (f"{server}; start it (e.g. `pg_ctlcluster <version> main start`, or "
                     f"`docker compose -f deploy/compose.yaml up -d postgres`) or pass --postgres")
         if problem := broker_problem(self.amqp):
             return (f"{problem}; start it (e.g. `rabbitmq-server -detached`, or `docker compose -f "

@@ -48,7 +48,7 @@ async def context(runtime: Runtime) -> AsyncIterator[IdentityContext]:
                          allowed_hosts=frozenset(h.lower().rstrip(".") for h in settings.outbound_webhooks_allowed_hosts),
                          resolve_seconds=settings.outbound_webhooks_timeout_seconds))
     ctx = IdentityContext(
-        settings=settings, keys=keys, signer=signer, passwords=hasher,
+        settings=settings, db=runtime.db, keys=keys, signer=signer, passwords=hasher,
         limiter=rate_limiter(settings), mailer=mailer, refresh_cookie=RefreshCookie(secure=settings.secure_cookies),
         oidc=OidcProviders.from_settings(settings), payments=PaymentsClient(runtime.internal),
         orders=OrdersClient(runtime.internal), storefronts=runtime.storefronts, webhooks=sender,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from atelier_common.contracts.identity import Storefront
+from atelier_common.db import Database
 from atelier_common.events.bus import Routes
 from atelier_common.keys import SigningKey
 from atelier_common.ratelimit import RateLimiter
@@ -24,6 +25,9 @@ from atelier_identity.webhooks import WebhookSender
 @dataclass(frozen=True)
 class IdentityContext:
     settings: IdentitySettings
+    # For the reads a use case makes outside its request's transaction (a sign-in's account, read
+    # before the password check so that no write lock waits on Argon2).
+    db: Database
     # The signing keys: the active one signs, the published ones are /.well-known/jwks.json.
     keys: KeyRing
     signer: AccessTokenSigner

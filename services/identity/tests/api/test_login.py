@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from atelier_common.keys import ALGORITHM, SigningKey
-from atelier_identity.models import User
+from atelier_identity.models import RefreshToken, User
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service import create_user
 from atelier_testing import TestKeys, poll_until
@@ -232,6 +232,30 @@ class TestSignInThrottling:
                 assert (await api.login(f"user{n}@example.com", headers=HERE)).status_code == 401
             expect_error(await api.login("user9@example.com", headers=HERE), 429, "RATE_LIMITED")
             assert (await api.login("user9@example.com", headers=THERE)).status_code == 401
+
+
+class TestParallelSignIns:
+    async def test_a_hundred_at_once_while_each_password_check_is_slow_all_get_in(self, api, monkeypatch) -> None:
+        """The password is verified outside the request's transaction: on SQLite that transaction
+        holds the one write lock, and slow verifications (Argon2 queued on a busy CPU) held it in
+        turn until the last sign-ins failed: 500s, "database is locked" or no pooled connection left."""
+        await api.verified_user()
+        passwords = api.h.runtime.context.passwords
+        verify = passwords.verify
+
+        async def slow(password: str, hashed: str | None) -> tuple[bool, str | None]:
+            await asyncio.sleep(0.5)
+            return await verify(password, hashed)
+
+        monkeypatch.setattr(passwords, "verify", slow)
+        owners = [api.login(headers={"X-Forwarded-For": f"198.51.100.{n}"}) for n in range(100)]
+        guesses = [api.login(password="wrong password", headers=HERE) for _ in range(25)]
+        answers = await asyncio.gather(*owners, *guesses)
+        assert [r.status_code for r in answers[:100]] == [200] * 100
+        # Attempts are still counted before the check: the guesses in flight use up their pair's budget.
+        assert sorted(r.status_code for r in answers[100:]) == [401] * 10 + [429] * 15
+        async with api.h.runtime.db.read_only() as session:
+            assert len((await session.exec(select(RefreshToken))).all()) == 100
 
 
 class TestLoginByUsername:

@@ -165,6 +165,27 @@ class TestRegistering:
                          404, "WEBHOOK_DELIVERY_NOT_FOUND")
 
 
+class TestEventTypes:
+    async def test_admins_read_every_type_an_endpoint_may_subscribe_to(self, start_identity, test_keys) -> None:
+        async with start_identity(outbound_webhooks_allow_private_urls=True) as api:
+            listed = await api.client.get("/api/v1/staff/webhooks/events", headers=test_keys.staff_headers())
+            assert listed.status_code == 200, listed.text
+            types = [t["type"] for t in listed.json()]
+            assert types == sorted(webhooks.EVENT_TYPES) and len(types) == 18
+            assert all(t["description"] for t in listed.json())
+            assert {"return.requested", "invoice.issued", "product.low_stock"} <= set(types)
+            # Every one listed is one an endpoint may have.
+            made = await _endpoint(api, test_keys, "http://127.0.0.1:9/hooks", events=types)
+            assert sorted(made["events"]) == types
+
+    async def test_only_admins_read_them(self, start_identity, test_keys) -> None:
+        async with start_identity() as api:
+            for role in ("support", "finance", "merchandiser"):
+                assert_error(await api.client.get("/api/v1/staff/webhooks/events", headers=test_keys.staff_headers(role)),
+                             403, "PERMISSION_DENIED")
+            assert (await api.client.get("/api/v1/staff/webhooks/events")).status_code == 401
+
+
 class TestDelivering:
     async def test_a_return_event_of_the_old_names_goes_out_in_the_contracts(
             self, start_identity, test_keys, receiver: WebhookReceiver) -> None:

@@ -11,7 +11,13 @@ import httpx
 
 from atelier_common.internal import InternalApi, error_code
 from atelier_payments.domain import CountedQuota, OrderView, order_view
-from atelier_payments.errors import InvalidSku, NotPurchasable, OrdersUnavailable, ServiceDependencyUnavailable
+from atelier_payments.errors import (
+    InsufficientStock,
+    InvalidSku,
+    NotPurchasable,
+    OrdersUnavailable,
+    ServiceDependencyUnavailable,
+)
 
 log = logging.getLogger("atelier.payments.orders")
 
@@ -36,6 +42,8 @@ class OrdersClient:
             if error_code(response) == NotPurchasable.code:  # a plan: bought only by subscribing
                 raise NotPurchasable(details={"sku": sku})
             raise InvalidSku(details={"sku": sku})
+        if response.status_code == 409 and error_code(response) == InsufficientStock.code:
+            raise InsufficientStock(details={"sku": sku})  # the caller's answer, not orders being down
         # An orders service that does not echo the storefront placed it where it was asked to.
         return self._order(response, 201, 200, storefront=storefront)
 

@@ -80,6 +80,12 @@ class PaymentProviderError(PaymentsError):
     code, status, default_message = "PAYMENT_PROVIDER_ERROR", 502, "The payment provider could not be reached"
 
 
+class InsufficientStock(PaymentsError):
+    """Orders refused the order of a sku that is sold out (its stock is orders' and catalog's to count)."""
+
+    code, status, default_message = "INSUFFICIENT_STOCK", 409, "Not enough stock"
+
+
 class OrdersUnavailable(PaymentsError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "Orders are unavailable"
 

@@ -41,6 +41,14 @@ class TestPurchaseCredits:
                                                      headers=headers), 400, "INVALID_SKU")["details"]
         assert details == {"sku": "NOPE"}
 
+    async def test_a_sold_out_sku_is_a_409_not_orders_being_down(self, api) -> None:
+        """Orders' 409 was answered 503 SERVICE_UNAVAILABLE (schemathesis's stateful run found it)."""
+        _, headers = api.user()
+        api.orders.sold_out.add("PACK_5")
+        details = assert_error(await api.client.post("/api/v1/credits/purchase", json={"sku": "PACK_5"},
+                                                     headers=headers), 409, "INSUFFICIENT_STOCK")["details"]
+        assert details == {"sku": "PACK_5"}
+
     async def test_anonymous_callers_must_sign_in(self, api) -> None:
         _, headers = api.anon()
         response = await api.client.post("/api/v1/credits/purchase", json={"sku": "PACK_5"}, headers=headers)

@@ -15,6 +15,7 @@ from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
+from atelier_identity.api.outbound import WHAT
 from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from atelier_identity.service.webhooks import WebhookEndpoints
 from atelier_identity.webhooks import EVENT_TYPES
@@ -97,6 +98,14 @@ class EndpointCreated(EndpointRead):
     secret: str
 
 
+class EventTypeRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"type": "order.paid", "description": "The payment provider confirmed an order's payment."}]})
+
+    type: str
+    description: str
+
+
 class AttemptRead(BaseModel):
     at: datetime
     status_code: int | None
@@ -138,6 +147,13 @@ def _endpoint(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict[str, A
 def _delivery(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict[str, Any]:
     return {**delivery.model_dump(exclude={"payload", "message_id", "attempts"}), "webhook_id": delivery.message_id,
             "attempts": [a.model_dump() for a in attempts]}
+
+
+@router.get("/staff/webhooks/events", summary="List webhook event types", response_model=list[EventTypeRead])
+async def list_webhook_event_types(_: AdminPrincipal) -> list[dict[str, str]]:
+    """Every event type an endpoint may subscribe to, with what it tells a receiver (the `webhooks`
+    section of this document has each one's body)."""
+    return [{"type": event_type, "description": WHAT[event_type]} for event_type in EVENT_TYPES]
 
 
 @router.get("/webhook-endpoints", summary="List webhook endpoints", response_model=Page[EndpointRead])

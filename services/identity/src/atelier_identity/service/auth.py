@@ -120,17 +120,35 @@ class AuthService(UseCase[IdentityContext]):
     async def login(self, login: str, password: str, *, ip: str, anon_id: uuid.UUID | None,
                     storefront: Storefront | None = None) -> SignedIn:
         """Sign in with the email or the username (a login name without `@`) and the password; on a
-        storefront whose accounts need no verified email, an unverified one too."""
+        storefront whose accounts need no verified email, an unverified one too.
+
+        The account is read and its password verified before the request's transaction begins, which
+        then only writes the sign-in: on SQLite that transaction holds the one write lock from its
+        first statement, and Argon2 (queued behind other sign-ins on a busy CPU) held it so long
+        that parallel sign-ins failed with "database is locked".
+        """
         name = domain.normalise_email(login)
-        users = UserRepository(self.session)
-        user = await (users.get_by_email(name) if "@" in name else users.get_by_username(name))
+        async with self.context.db.read_only() as reader:
+            users = UserRepository(reader)
+            found = await (users.get_by_email(name) if "@" in name else users.get_by_username(name))
+        stored = found.password_hash if found is not None else None
+        verified: tuple[bool, str | None] = (False, None)
+
+        async def check() -> bool:
+            nonlocal verified
+            verified = await self.passwords.verify(password, stored)
+            return verified[0]
+
         # Verified even when the account is unknown (against a dummy hash): no timing oracle. One
         # budget per account, whichever login name the guesses use; an unknown name has its own.
-        account = str(user.id) if user is not None else name
-        matches = await self.throttle.check_password(account, ip, lambda: self.passwords.check(password, user),
-                                                     storefront)
-        if user is None or not matches:
+        account = str(found.id) if found is not None else name
+        matches = await self.throttle.check_password(account, ip, check, storefront)
+        user = await UserRepository(self.session).get(found.id) if found is not None and matches else None
+        # A password changed since the read: the one just verified is no longer the account's.
+        if user is None or user.password_hash != stored:
             raise InvalidCredentials()
+        if rehashed := verified[1]:
+            user.password_hash = rehashed  # a match in an older format: stored in the current one
         optional = storefront is not None and storefront.verified_email_optional
         return await self.sessions.sign_in(user, anon_id=anon_id, via="login", require_verified=not optional,
                                            storefront=storefront)

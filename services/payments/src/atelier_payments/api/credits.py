@@ -16,7 +16,8 @@ router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
 
 
 @router.post("/purchase", summary="Buy a credit pack", response_model=CreditPurchaseRead,
-             responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU, NOT_PURCHASABLE (a subscription plan) or VALIDATION_ERROR"}})
+             responses={**AUTH, **PROVIDER, **IDEMPOTENT, 400: {"description": "INVALID_SKU, NOT_PURCHASABLE (a subscription plan) or VALIDATION_ERROR"},
+                        409: {"description": "INSUFFICIENT_STOCK (the sku is sold out)"}})
 async def purchase_credits(data: CreditPurchase, user: UserPrincipal, payments: PaymentServiceDep,
                            idempotency: IdempotencyDep, storefront: CurrentStorefront) -> Any:
     """Order a credit pack by `sku` and open its checkout: send the customer to `checkout_url`; the credits arrive
