@@ -28,6 +28,7 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("DELETE", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
             ("GET", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN,
             ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): ADMIN,
+            ("GET", "/api/v1/staff/webhooks/events"): ADMIN,
             # Shipping zones and methods (#56): the merchandiser's (and the admin's).
             **{(method, f"/api/v1/staff/shipping-zones{path}"): {"merchandiser"} for method, path in (
                 ("GET", ""), ("POST", ""), ("GET", "/{zone_id}"), ("PATCH", "/{zone_id}"), ("DELETE", "/{zone_id}"),
