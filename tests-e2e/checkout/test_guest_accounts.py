@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import PASSWORD, latest_mail, login, new_anonymous_token, poll, staff, token_from
+from infra.journeys import PASSWORD, latest_mail, login, new_anonymous_token, pay_order, poll, staff, token_from
 
 pytestmark = pytest.mark.e2e
 
@@ -51,11 +51,7 @@ async def guest_pays(api: httpx.AsyncClient, *, on: dict[str, str] | None = None
         "items": [{"product_id": product["id"], "quantity": 1}], "shipping_address_id": r.json()["id"], **order})
     assert r.status_code == 201, r.text
     placed = await _order_status(api, r.json()["id"], guest, "awaiting_payment")
-    r = await api.post("/api/v1/payments/checkout", headers=guest, json={
-        "order_id": placed["id"], "success_url": "http://localhost:3000/ok", "cancel_url": "http://localhost:3000/no"})
-    assert r.status_code == 200, r.text
-    assert (await api.post(f"{r.json()['checkout_url']}/pay", headers={"Accept": "application/json"})).status_code == 200
-    return email, guest, await _order_status(api, placed["id"], guest, "paid")
+    return email, guest, await pay_order(api, guest, placed)
 
 
 async def accounts_named(api: httpx.AsyncClient, email: str) -> list[dict[str, Any]]:
