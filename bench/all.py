@@ -7,7 +7,8 @@ Runs, one after the other (never two loads at once on 2 cores):
 2. `hot_paths.py`: list, search, detail and add to cart through the gateway (distributed, 10,000
    products, `wrk -t2 -c32`), cache on and off, and the cheap route through the gateway vs direct;
 3. `checkout.py`: 8 concurrent whole guest checkouts: checkouts/s, whole-checkout p50/p99,
-   webhook accepted → `paid` visible p50/p99;
+   webhook accepted → `paid` visible p50/p99 (the default storefront's guests, who stay guests:
+   `checkout.py --create-account` measures those who ask for an account);
 4. `relay.py`: outbox rows one relay publishes per second;
 5. `generation.py`: local generator jobs/s and a 12 MP restoration with the worker's peak RSS;
 6. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue;

@@ -2,7 +2,10 @@
 
 Starts `atelier up` on the local PostgreSQL and RabbitMQ, then runs concurrent guest checkouts
 from this process: add to cart, address, order, checkout session, the local provider's Pay
-(which sends the signed webhook). Reports checkouts per second, the whole checkout's p50/p99, and
+(which sends the signed webhook). The guests are the default storefront's, which offers an account
+to those who ask (docs/storefronts.md#guest-accounts): they do not, and stay guests; with
+`--create-account` each asks for one, and identity registers it and claims the order (the journey
+this script measured before guest accounts were a storefront policy). Reports checkouts per second, the whole checkout's p50/p99, and
 the time from the webhook's acceptance to `paid` (p50/p99): to the order's `paid_at` (stamped by
 orders as it records the payment, read back through the API; one machine, one clock), and to the
 buyer's page seeing it, which polls the order every `POLL_SECONDS` as a success page would.
@@ -11,7 +14,7 @@ a good part of what it measured. Also the CPU each process spent per checkout (f
 where a checkout's cost goes, and what 30 checkouts/s on two cores would allow (65 ms in all).
 Figures only, no assertions.
 
-    uv run python bench/checkout.py [--concurrency 8] [--seconds 30]
+    uv run python bench/checkout.py [--concurrency 8] [--seconds 30] [--create-account]
 """
 
 from __future__ import annotations
@@ -48,22 +51,24 @@ ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Bench", "last_nam
            "street_address": "1 Load Street", "city": "Tbilisi", "postal_code": "0105", "country": "GE"}
 
 
-async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, str]) -> tuple[float, float, float]:
-    """One whole guest checkout: seconds from the webhook's acceptance to the order's `paid_at`, to
-    the buyer's page seeing it, and in all."""
+async def checkout(client: httpx.AsyncClient, product_id: str, staff: dict[str, str],
+                   create_account: bool = False) -> tuple[float, float, float]:
+    """One whole guest checkout (`create_account`: the guest asks for an account): seconds from the
+    webhook's acceptance to the order's `paid_at`, to the buyer's page seeing it, and in all."""
     started = time.perf_counter()
     token = (await client.get("/api/v1/cart")).headers.get("x-anonymous-token") or client.cookies["anon_token"]
     h = {"X-Anonymous-Token": token}
     (await client.post("/api/v1/cart/items", headers=h, json={"product_id": product_id, "quantity": 1})).raise_for_status()
     address = (await client.post("/api/v1/addresses", headers=h, json={
         **ADDRESS, "email": f"bench-{uuid.uuid4().hex[:12]}@example.com"})).json()
-    order = (await client.post("/api/v1/orders", headers=h, json={"shipping_address_id": address["id"]})).json()
+    order = (await client.post("/api/v1/orders", headers=h, json={
+        "shipping_address_id": address["id"], "create_account": create_account})).json()
     session = (await client.post("/api/v1/payments/checkout", headers=h, json={
         "order_id": order["id"], "success_url": "http://localhost/ok", "cancel_url": "http://localhost/no"})).json()
     (await client.post(f"{session['checkout_url']}/pay", headers={"Accept": "application/json"})).raise_for_status()
     accepted, accepted_at = time.perf_counter(), time.time()  # payments has accepted the signed webhook
-    # The buyer is auto-registered on payment and the order moves to that account, so staff
-    # (who may read any order) watches it.
+    # A buyer who asked is registered on payment and the order moves to that account, so staff
+    # (who may read any order) watches it, the same way for both journeys.
     while time.perf_counter() - accepted < 120:
         r = await client.get(f"/api/v1/orders/{order['id']}", headers=staff)
         if r.status_code == 200 and (body := r.json())["status"] == "paid":
@@ -132,7 +137,7 @@ def cpu_by_process(topology: Topology, database_prefix: str) -> dict[str, float]
 
 
 async def run(url: str, product_id: str, staff_token: str, concurrency: int,
-              seconds: float) -> tuple[list[tuple[float, float, float]], float]:
+              seconds: float, create_account: bool = False) -> tuple[list[tuple[float, float, float]], float]:
     timings: list[tuple[float, float, float]] = []
     failures.clear()
     deadline = time.perf_counter() + seconds
@@ -147,7 +152,8 @@ async def run(url: str, product_id: str, staff_token: str, concurrency: int,
             while time.perf_counter() < deadline:
                 client.cookies.clear()
                 try:
-                    timings.append(await checkout(client, product_id, {"Authorization": f"Bearer {staff_token}"}))
+                    timings.append(await checkout(client, product_id, {"Authorization": f"Bearer {staff_token}"},
+                                                  create_account))
                 except httpx.HTTPError as exc:  # counted and shown, the run goes on
                     failures.append(f"{type(exc).__name__}: {exc}"[:200])
 
@@ -180,8 +186,9 @@ def census(postgres: str, database_prefix: str) -> dict[str, Any]:
 
 
 def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 30,
-            split: bool = False, idle_seconds: float = 10) -> dict[str, Any]:
-    """Start the platform, run the checkouts, stop it: the figures `main` prints (and bench/all.py keeps)."""
+            split: bool = False, idle_seconds: float = 10, create_account: bool = False) -> dict[str, Any]:
+    """Start the platform, run the checkouts (`create_account`: guests who ask for an account), stop
+    it: the figures `main` prints (and bench/all.py keeps)."""
     from atelier_platform.processes import Topology
 
     run_id = uuid.uuid4().hex[:8]
@@ -214,7 +221,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
             product = client.post("/api/v1/products", headers={"Authorization": f"Bearer {staff}"}, json={
                 "name": "Bench slab", "sku": f"BENCH-{run_id}", "price": "25.00", "stock_quantity": 1_000_000,
                 "kind": "physical", "description": "Benchmark product"}).json()
-        asyncio.run(run(url, product["id"], staff, 1, 3))  # warm up every path once
+        asyncio.run(run(url, product["id"], staff, 1, 3, create_account))  # warm up every path once
         # What the processes spend with no checkout at all (their background loops: relay sweeps,
         # storefront refreshes, metrics), the part of a checkout's CPU that fewer hops cannot remove.
         idle_from = cpu_by_process(topology, f"atelier_bench_{run_id}_")
@@ -223,7 +230,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
         idle_to = cpu_by_process(topology, f"atelier_bench_{run_id}_")
         idle_elapsed = time.perf_counter() - idle_started
         before = cpu_by_process(topology, f"atelier_bench_{run_id}_")
-        timings, elapsed = asyncio.run(run(url, product["id"], staff, concurrency, seconds))
+        timings, elapsed = asyncio.run(run(url, product["id"], staff, concurrency, seconds, create_account))
         after = cpu_by_process(topology, f"atelier_bench_{run_id}_")
         counted = census(postgres, f"atelier_bench_{run_id}_")
     finally:
@@ -232,7 +239,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
         delete_queues(amqp, f"bench{run_id}.", f"atelier.events.bench{run_id}")
         shutil.rmtree(data_dir, ignore_errors=True)
     paid, seen, whole = (statistics.quantiles([t[i] for t in timings], n=100) for i in range(3))
-    return {"concurrency": concurrency, "seconds": elapsed, "checkouts": len(timings),
+    return {"concurrency": concurrency, "create_account": create_account, "seconds": elapsed, "checkouts": len(timings),
             "checkouts_per_s": len(timings) / elapsed, "paid_p50_ms": paid[49] * 1000, "paid_p99_ms": paid[98] * 1000,
             "paid_seen_p50_ms": seen[49] * 1000, "paid_seen_p99_ms": seen[98] * 1000,
             "checkout_p50_ms": whole[49] * 1000, "checkout_p99_ms": whole[98] * 1000, "failures": len(failures),
@@ -254,11 +261,14 @@ def main() -> None:
     parser.add_argument("--split", action="store_true", help="relay and consumers in processes of their own")
     parser.add_argument("--idle-seconds", type=float, default=10,
                         help="first measure the processes' CPU with no checkout for this long")
+    parser.add_argument("--create-account", action="store_true",
+                        help="each guest asks for an account at checkout (registered and claimed once paid)")
     args = parser.parse_args()
     r = measure(args.postgres, args.amqp, concurrency=args.concurrency, seconds=args.seconds, split=args.split,
-                idle_seconds=args.idle_seconds)
+                idle_seconds=args.idle_seconds, create_account=args.create_account)
     print(f"distributed mode ({'split' if args.split else 'one process per service'}), "
-          f"{args.concurrency} concurrent guest checkouts for {args.seconds:.0f}s, "
+          f"{args.concurrency} concurrent guest checkouts "
+          f"({'each asking for an account' if args.create_account else 'staying guests'}) for {args.seconds:.0f}s, "
           f"Python {platform.python_version()} at {os.path.realpath(sys.executable)}")
     print(f"checkouts: {r['checkouts']} in {r['seconds']:.1f}s = {r['checkouts_per_s']:.1f} checkouts/s")
     print(f"whole checkout (cart → paid visible): p50 {r['checkout_p50_ms']:.0f} ms, p99 {r['checkout_p99_ms']:.0f} ms")

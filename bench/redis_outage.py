@@ -80,7 +80,7 @@ async def guest_checkout(base: str, product_id: str, staff: dict[str, str]) -> f
         order = r.json()["id"]
 
         async def status(expected: str) -> bool:
-            # As staff: once paid, the buyer is registered and the guest's orders become theirs.
+            # As staff, who read any order (whoever owns it by then).
             r = await guest.get(f"/api/v1/orders/{order}", headers=staff)
             if r.status_code != 200:
                 print(f"  GET order {order}: {r.status_code} {r.text[:200]}", flush=True)

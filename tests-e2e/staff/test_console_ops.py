@@ -57,6 +57,10 @@ async def test_admin_adds_a_storefront_a_webhook_and_suspends_a_customer(
                 await page.get_by_label("Mail sender").fill(f"Ops Prints <no-reply@{slug}.example>")
                 await page.get_by_label("Frontend URL").fill(origin)
                 await page.get_by_label("Link path: order").fill("/account/orders/{order_id}")
+                # A new storefront offers guests an account (the default); this one makes one for each.
+                guests = page.get_by_label("Guest accounts (a guest's paid order)")
+                assert await guests.input_value() == "offer"
+                await guests.select_option("create")
                 await page.get_by_role("button", name="Add storefront").click()
                 await status_says(page, f"Storefront {slug} added.")
                 await page.get_by_role("heading", name="Storefront Ops Prints").wait_for()
@@ -64,6 +68,8 @@ async def test_admin_adds_a_storefront_a_webhook_and_suspends_a_customer(
                 assert (made["origins"], made["currency"], Decimal(made["tax"]["rate"])) == ([origin], "EUR", Decimal("0.2"))
                 assert made["link_paths"]["order"] == "/account/orders/{order_id}"
                 assert made["mail_from"] == f"Ops Prints <no-reply@{slug}.example>"
+                assert made["guest_accounts"] == "create"
+                assert await guests.input_value() == "create"  # the saved storefront's page shows it
 
                 async def cors_allows() -> bool:
                     r = await api.options("/api/v1/products", headers={
@@ -74,11 +80,13 @@ async def test_admin_adds_a_storefront_a_webhook_and_suspends_a_customer(
                 served = await api.get("/api/v1/storefront", headers={"Origin": origin})
                 assert (served.json()["slug"], served.headers["access-control-allow-origin"]) == (slug, origin)
 
-                # Edited: its name changes; the status line of the last page is gone.
+                # Edited: its name changes, guests stay guests; the status line of the last page is gone.
                 await page.get_by_label("Name", exact=True).fill("Ops Prints & Co")
+                await guests.select_option("never")
                 await page.get_by_role("button", name="Save storefront").click()
                 await status_says(page, f"Storefront {slug} saved.")
-                assert (await api.get(f"/api/v1/storefronts/{slug}", headers=admin)).json()["name"] == "Ops Prints & Co"
+                edited = (await api.get(f"/api/v1/storefronts/{slug}", headers=admin)).json()
+                assert (edited["name"], edited["guest_accounts"]) == ("Ops Prints & Co", "never")
                 await page.get_by_role("link", name="Generation jobs", exact=True).click()
                 await status_says(page, "jobs found")
                 await page.get_by_role("link", name="Storefronts", exact=True).click()

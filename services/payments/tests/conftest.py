@@ -61,8 +61,10 @@ class FakeOrders:
     def add(self, owner_id: uuid.UUID, *, user_id: uuid.UUID | None = None, total: str = "85.50",
             currency: str = "USD", status: str = "awaiting_payment", items: list[dict[str, Any]] | None = None,
             email: str | None = "buyer@example.com", shipping_address: dict[str, Any] | None = None,
-            storefront: str | None = None) -> dict[str, Any]:
-        """An order; `storefront`: the one orders names in its answer (None: it names none)."""
+            storefront: str | None = None, register_buyer: bool | None = None) -> dict[str, Any]:
+        """An order; `storefront`: the one orders names in its answer (None: it names none);
+        `register_buyer`: orders' decision that its guest gets an account (None: it says nothing,
+        as an orders service from before guest-account policies)."""
         order_id = str(uuid.uuid4())
         order = {
             "id": order_id, "order_number": f"ORD-20261121-{order_id[:6].upper()}", "owner_id": str(owner_id),
@@ -75,6 +77,8 @@ class FakeOrders:
         }
         if storefront is not None:
             order["storefront"] = storefront
+        if register_buyer is not None:
+            order["register_buyer"] = register_buyer
         self.orders[order_id] = order
         return order
 

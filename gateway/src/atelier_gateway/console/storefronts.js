@@ -1,7 +1,8 @@
 // Storefronts (the admin's; identity's /api/v1/storefronts): the list, a new one, and each one's
 // settings: origins (the sites CORS lets in), currency, tax, mail sender, frontend links, compat
-// profile and its policies (contracts.identity.StorefrontPolicies), the seller's legal details its
-// invoices print (contracts.identity.StorefrontLegal), and its shipping zones.
+// profile, whether a guest's paid order registers its buyer (guest_accounts), its policies
+// (contracts.identity.StorefrontPolicies), the seller's legal details its invoices print
+// (contracts.identity.StorefrontLegal), and its shipping zones.
 
 import { ApiError, call, get, schemaHas } from "./api.js";
 import { V1 } from "./pages.js";
@@ -25,6 +26,10 @@ const POLICIES = [
   ["tracking_number_required", "Orders ship with a tracking number", "tristate"],
 ];
 const TRISTATE = [["", "The install's setting"], ["true", "yes"], ["false", "no"]];
+// contracts.identity.GuestAccounts; "offer" is the default (docs/storefronts.md#guest-accounts).
+const GUEST_ACCOUNTS = [["offer", "offer: only a buyer who asks at checkout gets an account"],
+                        ["create", "create: every paid guest order registers its buyer"],
+                        ["never", "never: guests stay guests"]];
 // StorefrontLegal's fields, as the form names them; all empty: no legal details (invoices name the storefront).
 const LEGAL = ["legal_name", "legal_address", "legal_tax_number", "legal_registration_number", "legal_email"];
 
@@ -41,6 +46,7 @@ export async function storefronts(root, ctx) {
     { label: "Tax", value: (s) => s.tax ? `${s.tax.rate}${s.tax.inclusive ? " incl." : ""}` : "—" },
     { label: "Shipping zones", value: (s) => (s.shipping_zones || []).map((z) => z.code).join(", ") || "—" },
     { label: "Sells", value: (s) => (s.sells || []).join(", ") }, { label: "Origins", value: (s) => (s.origins || []).join(" ") },
+    { label: "Guest accounts", value: (s) => s.guest_accounts || "offer" },
     { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
 }
 
@@ -92,6 +98,7 @@ async function storefrontPage(root, ctx, slug) {
   // fields show once the platform's schema says it does).
   const policies = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "policies");
   const legal = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "legal");
+  const guestAccounts = () => schemaHas(slug ? "StorefrontUpdate" : "StorefrontCreate", "guest_accounts");
   root.append(h("p", {}, link("#/storefronts", "← Storefronts")), h("h1", {}, s ? `Storefront ${s.name}` : "New storefront"));
   const tax = (s && s.tax) || {};
   const paths = (s && s.link_paths) || {};
@@ -112,6 +119,8 @@ async function storefrontPage(root, ctx, slug) {
       options: [["", "none"], ...PROFILES.map((p) => [p, p])] },
     ...KINDS.map((k) => ({ name: `sells_${k}`, label: `Sells ${k.replace("_", " ")}`, type: "checkbox", checked: s ? s.sells.includes(k) : true })),
     { name: "verified_email_optional", label: "No verified email needed", type: "checkbox", checked: !!(s && s.verified_email_optional) },
+    { name: "guest_accounts", label: "Guest accounts (a guest's paid order)", type: "select",
+      value: (s && s.guest_accounts) || "offer", options: GUEST_ACCOUNTS },
     ...POLICIES.map((p) => policyField(p, s && s.policies ? s.policies[p[0]] : null)),
     ...legalFields((s && s.legal) || {}),
   ];
@@ -129,6 +138,7 @@ async function storefrontPage(root, ctx, slug) {
       };
       if (await policies()) body.policies = Object.fromEntries(POLICIES.map((p) => [p[0], policyValue(p, values)]));
       if (await legal()) body.legal = legalValue(values);
+      if (await guestAccounts()) body.guest_accounts = values.guest_accounts;
       if (!s) body.slug = values.slug;
       const saved = s ? await call("PATCH", `${V1}/storefronts/${encodeURIComponent(s.slug)}`, { body })
         : await call("POST", `${V1}/storefronts`, { body });
@@ -143,6 +153,7 @@ async function storefrontPage(root, ctx, slug) {
   else root.append(h("p", { class: "muted", id: "no-policies" }, "This platform does not take storefront policies yet."));
   const legalRows = LEGAL.map((name) => el.querySelector(`[name="${name}"]`).closest(".field"));
   if (!await legal()) for (const field of legalRows) field.hidden = true;
+  if (!await guestAccounts()) el.querySelector('[name="guest_accounts"]').closest(".field").hidden = true;
   if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s, ctx));
 }
 

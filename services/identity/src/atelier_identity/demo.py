@@ -41,9 +41,10 @@ DEMO_LIMITS = ("registrations_per_hour_per_ip", "signin_lockout_minutes")
 # URL is configured anyway): ports of their own, their profiles under /compat/ only.
 DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     # S0 logs the new customer in at registration: its accounts need no verified email, and a
-    # username and a password make one.
+    # username and a password make one. Its payment webhook registered every paying guest from the
+    # delivery address: guest accounts "create".
     _demo("storybook", "Storybook", "GEL", _INCLUSIVE, ["print_tier", "retry_pack"], "http://127.0.0.1:3000",
-          verified_email_optional=True, email_optional=True),
+          verified_email_optional=True, email_optional=True, guest_accounts="create"),
     # The Marbelle frontend's reset page is /password-reset (its App.tsx routes). S1's access tokens
     # lived an hour; "1-99 items per product per cart".
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],

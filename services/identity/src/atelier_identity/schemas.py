@@ -28,9 +28,11 @@ from pydantic import (
 from atelier_common.contracts.catalog import TAX_CLASSES, TaxClass
 from atelier_common.contracts.identity import (
     ALL_KINDS,
+    DEFAULT_GUEST_ACCOUNTS,
     EVERY_COUNTRY,
     TAX_NUMBER_MAX_LENGTH,
     TAX_NUMBER_PATTERN,
+    GuestAccounts,
     Storefront,
 )
 from atelier_common.inputs import InputModel
@@ -1144,6 +1146,9 @@ class StorefrontCreate(Request):
     policies: StorefrontPoliciesIn = StorefrontPoliciesIn()
     # True: a username and a password make an account here, no email needed (S0).
     email_optional: bool = False
+    # Whether a guest's paid order registers its buyer: "create" every one (S0), "offer" only when
+    # the buyer asked at checkout (`POST /orders`' `create_account`), "never".
+    guest_accounts: GuestAccounts = DEFAULT_GUEST_ACCOUNTS
     # Where it ships, by which methods, and the tax there; none: `tax.shipping_rate` and `tax.rate`.
     shipping_zones: ShippingZones = []
     # Who sells, as invoices name the seller; none: the storefront's `name` alone.
@@ -1179,7 +1184,8 @@ class StorefrontUpdate(Request):
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"name": "Fox & Co Prints"},
-        {"policies": {"password_policy": "strict", "signin_lockout_minutes": 15, "access_token_minutes": None}}]})
+        {"policies": {"password_policy": "strict", "signin_lockout_minutes": 15, "access_token_minutes": None}},
+        {"guest_accounts": "never"}]})
 
     slug: str | None = None
     name: Annotated[StorefrontName | None, AfterValidator(_not_null)] = None
@@ -1200,6 +1206,7 @@ class StorefrontUpdate(Request):
     # Field by field, like `tax`: a field sent null is the install's setting again.
     policies: Annotated[StorefrontPoliciesIn | None, AfterValidator(_not_null)] = None
     email_optional: Annotated[bool | None, AfterValidator(_not_null)] = None
+    guest_accounts: Annotated[GuestAccounts | None, AfterValidator(_not_null)] = None
     # The whole list: what is sent replaces every zone ([] removes them).
     shipping_zones: Annotated[ShippingZones | None, AfterValidator(_not_null)] = None
     # The whole block: what is sent replaces the current one; null removes it.
@@ -1222,6 +1229,7 @@ class StorefrontRead(Storefront):
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"], "passkey": None,
          "statement_descriptor": None, "success_url": None, "cancel_url": None, "compat_profile": None,
          "compat_at_root": False, "verified_email_optional": False, "email_optional": False,
+         "guest_accounts": "offer",
          "policies": {"access_token_minutes": 60, "password_policy": "strict", "cart_line_limit": None,
           "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
           "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
@@ -1245,7 +1253,7 @@ class StorefrontList(BaseModel):
            "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
            "passkey": {"rp_id": "localhost", "origins": ["http://localhost:3000"]}, "statement_descriptor": None,
            "success_url": None, "cancel_url": None, "compat_profile": None, "compat_at_root": False,
-           "verified_email_optional": False, "email_optional": False,
+           "verified_email_optional": False, "email_optional": False, "guest_accounts": "offer",
            "policies": {"access_token_minutes": None, "password_policy": None, "cart_line_limit": None,
             "signin_lockout_minutes": None, "registrations_per_hour_per_ip": None,
             "anonymous_requests_per_minute": None, "customer_requests_per_minute": None,
@@ -1272,7 +1280,7 @@ class PublicStorefront(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"slug": "default", "name": "Atelier", "currency": "USD", "tax": {"rate": "0.09", "inclusive": False, "tax_rates": {}},
          "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
-         "auth_methods": ["password", "magic_link", "passkey"]}]})
+         "auth_methods": ["password", "magic_link", "passkey"], "guest_accounts": "offer"}]})
 
     slug: str
     name: str
@@ -1280,6 +1288,9 @@ class PublicStorefront(BaseModel):
     tax: PublicTax
     sells: list[str]
     auth_methods: list[str]
+    # What a guest's checkout page offers (docs/storefronts.md#guest-accounts): "offer" a box that
+    # asks for an account (`POST /orders`' `create_account`), "create" says one will be made, "never" neither.
+    guest_accounts: GuestAccounts = DEFAULT_GUEST_ACCOUNTS
 
 
 class InternalStorefronts(BaseModel):

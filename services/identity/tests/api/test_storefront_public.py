@@ -50,7 +50,7 @@ class TestCurrentStorefront:
             "slug": "default", "name": "Atelier", "currency": settings.default_currency,
             "tax": {"rate": str(settings.tax_rate), "inclusive": False, "tax_rates": {}},
             "sells": ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"],
-            "auth_methods": ["password", "magic_link", "passkey"]}
+            "auth_methods": ["password", "magic_link", "passkey"], "guest_accounts": "offer"}
 
     async def test_a_storefront_created_a_moment_ago_answers_after_its_event(self, api, staff) -> None:
         created = await api.client.post(URL, json=storefront(
@@ -62,7 +62,8 @@ class TestCurrentStorefront:
         assert response.status_code == 200, response.text
         assert response.json() == {"slug": "b", "name": "Storefront B", "currency": "EUR",
                                    "tax": {"rate": "0.20", "inclusive": False, "tax_rates": {"reduced": "0.055"}},
-                                   "sells": ["physical", "credit_pack"], "auth_methods": ["password", "magic_link", "passkey"]}
+                                   "sells": ["physical", "credit_pack"], "auth_methods": ["password", "magic_link", "passkey"],
+                                   "guest_accounts": "offer"}
 
     async def test_a_change_reaches_identity_s_copy(self, api, staff) -> None:
         await api.client.post(URL, json=storefront("b"), headers=staff)
@@ -147,6 +148,8 @@ class TestDemoSeed:
                 passkey = None if "127.0.0.1" in origin else {"rp_id": "localhost", "origins": [origin]}
                 assert data["passkey"] == passkey
                 assert data["mail_from"] == f"{name} <no-reply@{slug}.example>"
+                # S0 (mycomics) registered every paying guest; the others keep guests guests unless asked.
+                assert data["guest_accounts"] == ("create" if slug == "storybook" else "offer")
             assert sorted(e.data["storefront"]["slug"] for e in await changed_events(api)) == sorted(DEMO)
             await api.h.drain()
             default = await api.client.get("/api/v1/storefront")

@@ -1,4 +1,5 @@
-"""Events identity consumes: order.paid (S0 auto-registration), order.status_changed and job mail."""
+"""Events identity consumes: order.paid (a guest's account, docs/storefronts.md#guest-accounts),
+order.status_changed and job mail."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from atelier_common.contracts.generation import JobCompleted, JobFailed
@@ -17,12 +19,82 @@ from atelier_testing import TestKeys
 BUYER = "buyer@example.com"
 
 
-def _paid(anon_id: uuid.UUID | None, email: str | None = BUYER, user_id: uuid.UUID | None = None) -> OrderPaid:
+def _paid(anon_id: uuid.UUID | None, email: str | None = BUYER, user_id: uuid.UUID | None = None, *,
+          register_buyer: bool = True) -> OrderPaid:
+    """A paid order; `register_buyer`: orders' decision when it was placed (True: the guest gets an account)."""
     return OrderPaid(order_id=uuid.uuid4(), order_number="ORD-20261121-ABCDEF", owner_id=user_id or anon_id,
                      user_id=user_id, anon_id=anon_id, amount=Decimal("25.00"), currency="GEL",
                      payment_id=uuid.uuid4(), provider="local",
                      buyer=BuyerAddress(email=email, first_name="Nino", last_name="Beridze", phone="+995 555 000 111")
-                     if email else None)
+                     if email else None, register_buyer=register_buyer)
+
+
+async def _recorded(api) -> list[str]:
+    """The event types identity's inbox recorded (a filtered event leaves no row)."""
+    async with api.h.runtime.db.read_only() as session:
+        return list((await session.execute(select(InboxMessage.event_type))).scalars().all())
+
+
+# What `order.paid` carries for a guest, per storefront policy and the buyer's `create_account`
+# (orders' `domain.registers_buyer`, decided when the order was placed).
+POLICIES = {"create": True, "create, asked": True, "offer, asked": True, "offer": False, "never": False,
+            "never, asked": False}
+
+
+class TestEachPolicy:
+    """docs/storefronts.md#guest-accounts: identity registers a guest when the paid order says so, and
+    only then; whether it does is read from the event alone."""
+
+    @pytest.mark.parametrize("policy", list(POLICIES))
+    async def test_a_guest_is_registered_as_the_order_says(self, api, harness, test_keys: TestKeys,
+                                                           policy: str) -> None:
+        anon_id = uuid.uuid4()
+        await api.client.post("/api/v1/addresses", json=_address(), headers=test_keys.anon_headers(anon_id))
+        await harness.deliver(_paid(anon_id, register_buyer=POLICIES[policy]))
+        if POLICIES[policy]:
+            [welcome] = await api.wait_for_mail(BUYER)
+            assert welcome["subject"] == "Your account is ready: set your password"
+            [registered] = harness.published("identity.user_registered")
+            assert registered.data["via"] == "order"
+            [claimed] = harness.published("identity.anonymous_claimed")
+            assert claimed.data == {"anon_id": str(anon_id), "user_id": registered.data["user_id"]}
+            assert await _recorded(api) == ["order.paid"]
+        else:
+            assert harness.published("identity.user_registered") == []
+            assert harness.published("identity.anonymous_claimed") == []
+            assert await api.mail_count(BUYER) == 0
+            nobody = await api.client.post("/internal/users/lookup", json={"email": BUYER},
+                                           headers={"X-Service-Token": "changethis"})
+            assert nobody.status_code == 404, nobody.text  # no account by the buyer's email
+            # Acknowledged from the event alone: no transaction, no inbox row.
+            assert await _recorded(api) == []
+
+    async def test_an_event_from_before_the_policy_registers_nobody(self, api, harness) -> None:
+        """Its `register_buyer` is missing: False, the safe reading (docs/storefronts.md#guest-accounts)."""
+        data = _paid(uuid.uuid4()).model_dump(mode="json")
+        del data["register_buyer"]
+        old = OrderPaid.model_validate(data)
+        assert old.register_buyer is False
+        await harness.deliver(old)
+        assert harness.published("identity.anonymous_claimed") == []
+        assert await api.mail_count(BUYER) == 0
+        assert await _recorded(api) == []
+
+    async def test_the_account_the_provider_names_gets_the_order_even_where_guests_stay_guests(
+            self, api, harness) -> None:
+        """S0's `customer_id` names an existing account: a claim, not a registration."""
+        customer = await api.verified_user("customer@example.com")
+        anon_id = uuid.uuid4()
+        await harness.deliver(_paid(anon_id, register_buyer=False).model_copy(
+            update={"customer_id": uuid.UUID(customer["id"])}))
+        [claimed] = harness.published("identity.anonymous_claimed")
+        assert claimed.data == {"anon_id": str(anon_id), "user_id": customer["id"]}
+        # One it does not know is not a reason to register the buyer there.
+        await harness.deliver(_paid(uuid.uuid4(), register_buyer=False).model_copy(
+            update={"customer_id": uuid.uuid4()}))
+        assert len(harness.published("identity.anonymous_claimed")) == 1
+        assert [e.data["via"] for e in harness.published("identity.user_registered")] == ["password"]  # the customer's own
+        assert await api.mail_count(BUYER) == 0
 
 
 def _address() -> dict[str, Any]:
@@ -94,9 +166,7 @@ class TestAutoRegistration:
         assert harness.published("identity.anonymous_claimed") == []
         assert await api.mail_count(BUYER) == 0
         # The signed-in buyer's payment was not even looked at: no transaction, no inbox row.
-        async with api.h.runtime.db.read_only() as session:
-            recorded = (await session.execute(select(InboxMessage.event_type))).scalars().all()
-        assert recorded.count("order.paid") == 2
+        assert (await _recorded(api)).count("order.paid") == 2
 
 
 def _status(new_status: str, *, user_id: uuid.UUID | None = None, email: str | None = None,

@@ -1,8 +1,8 @@
 """The SQL statements a guest checkout costs identity (`-s` prints them): the guest's address, the
-internal read orders makes while placing the order, `order.paid` (registration, welcome mail,
-claim), a mailed `order.status_changed`, and the mail sender's batch. Under load each one is a
-round trip plus statement-building CPU. On PostgreSQL the counts are pinned; change them here when
-a path changes on purpose."""
+internal read orders makes while placing the order, `order.paid` (for a guest who gets an account:
+registration, welcome mail, claim; for one who stays a guest: none), a mailed `order.status_changed`,
+and the mail sender's batch. Under load each one is a round trip plus statement-building CPU. On
+PostgreSQL the counts are pinned; change them here when a path changes on purpose."""
 
 from __future__ import annotations
 
@@ -49,7 +49,12 @@ async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKey
     paid = OrderPaid(order_id=order_id, order_number="ORD-20261121-ABCDEF", owner_id=anon_id, anon_id=anon_id,
                      amount=Decimal("25.00"), currency="GEL", payment_id=uuid.uuid4(), provider="local",
                      buyer=BuyerAddress(email=BUYER, first_name="Nino", last_name="Beridze",
-                                        phone="+995 555 000 111"))
+                                        phone="+995 555 000 111"), register_buyer=True)
+    guest = uuid.uuid4()
+    with statements(harness.runtime.db, "order.paid of a guest who stays one") as stays_a_guest:
+        await harness.deliver(paid.model_copy(update={"order_id": uuid.uuid4(), "owner_id": guest, "anon_id": guest,
+                                                      "register_buyer": False}))
+    assert stays_a_guest == []  # acknowledged from the event alone: no transaction, no inbox row
     with statements(harness.runtime.db, "order.paid") as registered:
         await harness.deliver(paid)
     [claimed] = harness.published("identity.anonymous_claimed")

@@ -62,7 +62,7 @@ class TestAutoRegistration:
         await harness.deliver(OrderPaid(
             storefront="b", order_id=uuid.uuid4(), order_number="ORD-20261125-B00002", owner_id=anon_id,
             anon_id=anon_id, amount=Decimal("25.00"), currency="EUR", payment_id=uuid.uuid4(), provider="local",
-            buyer=BuyerAddress(email=BUYER, first_name="Nino", last_name="Beridze")))
+            buyer=BuyerAddress(email=BUYER, first_name="Nino", last_name="Beridze"), register_buyer=True))
         [welcome] = await api.wait_for_mail(BUYER)
         assert welcome["subject"] == "Your account is ready: set your password"
         assert welcome["from"] == B_FROM

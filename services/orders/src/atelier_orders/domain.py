@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from atelier_common.contracts.catalog import ProductKind
-from atelier_common.contracts.identity import Storefront
+from atelier_common.contracts.identity import GuestAccounts, Storefront
 from atelier_common.money import quantize
 from atelier_common.versions import version_of
 
@@ -276,6 +276,16 @@ def anonymised_address(snapshot: Mapping[str, Any] | None) -> dict[str, Any] | N
 def contact_email(*candidates: str | None) -> str | None:
     """The first email given: the signed-in user's, the one typed at checkout, the address's."""
     return next((email for email in candidates if email), None)
+
+
+def registers_buyer(policy: GuestAccounts, *, signed_in: bool, asked: bool) -> bool:
+    """Whether the order's buyer gets an account once it is paid (docs/storefronts.md#guest-accounts),
+    decided when it is placed: never for a signed-in buyer (who has one; `asked` is ignored); for a
+    guest, as the storefront's `guest_accounts` says: "create" always, "offer" only when the buyer
+    `asked` at checkout (`create_account`), "never" not even then."""
+    if signed_in:
+        return False
+    return policy == "create" or (policy == "offer" and asked)
 
 
 # -- listing --------------------------------------------------------------------------------------

@@ -94,6 +94,10 @@ class Order(SQLModel, table=True):
     buyer_tax_number: str | None = Field(default=None, max_length=TAX_NUMBER_MAX_LENGTH)
     tracking_number: str | None = Field(default=None, max_length=100)
     from_cart: bool = False
+    # Whether its anonymous buyer gets an account once it is paid, decided when placed
+    # (`domain.registers_buyer`: the storefront's `guest_accounts`, the buyer's `create_account`);
+    # payments carries it to identity on `order.paid`. False for a signed-in buyer.
+    register_buyer: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     # How it ships and the tax applied (#56), as placed: the storefront zone's method (code and
     # name; None: a storefront without zones, or nothing shipped), the zone, and the tax rate.
     # None on orders placed before they were kept.

@@ -150,6 +150,10 @@ class OrderCreate(_Input):
     expected_total: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
     # A business buyer's tax or VAT number, kept on the order and printed on its invoice.
     buyer_tax_number: Annotated[TaxNumber | None, AfterValidator(_tax_number)] = None
+    # The guest's choice at checkout (docs/storefronts.md#guest-accounts): true asks for an account
+    # once the order is paid, on a storefront whose `guest_accounts` is "offer"; ignored for a
+    # signed-in buyer, and where the storefront says "create" or "never".
+    create_account: bool = False
 
     @model_validator(mode="after")
     def _book_lines_have_a_tier(self) -> OrderCreate:
@@ -260,7 +264,7 @@ _ORDER_EXAMPLE: dict[str, Any] = {
                "attributes": {"volume_l": 1, "coverage_sqft": 200}, "book_id": None, "content_type": None,
                "content_id": None}],
     "email": "ada.lovelace@example.com", "shipping_address": _ADDRESS_EXAMPLE, "billing_address": _ADDRESS_EXAMPLE,
-    "buyer_tax_number": "GB 987 6543 21",
+    "buyer_tax_number": "GB 987 6543 21", "register_buyer": False,
     "shipping_method": {"id": "3a7c0cc3-1419-5d37-a9ef-5ea198626f1a", "name": "Standard", "price": "5.00"},
     "shipping_zone": "uk", "tax_rate": "0.09", "tax_included": "0.00", "shipping_discount": "0.00",
     "shipping_tax": "0.00",
@@ -386,6 +390,10 @@ class OrderRead(OrderSummaryRead):
     billing_address: dict[str, Any] | None
     buyer_tax_number: str | None = Field(default=None, description="the business buyer's tax or VAT number, "
                                                                      "as given at checkout")
+    register_buyer: bool = Field(default=False, description=(
+        "Whether its guest buyer gets an account once it is paid (an email to set a password), as decided "
+        "when it was placed from the storefront's `guest_accounts` and the buyer's `create_account`; false "
+        "for a signed-in buyer"))
     # How it ships and the tax applied (#56): the zone's method (`shipping_method`, below), the zone,
     # the rate (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing
     # shipped; all null: orders placed before they were kept. The stored code, name and id make the

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from atelier_common.contracts.identity import GuestAccounts
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus as S
 from atelier_orders.invoices import rules as invoice_rules
@@ -168,3 +169,27 @@ class TestDocumentNumbers:
 
     def test_money_text_is_two_places_and_the_currency(self) -> None:
         assert domain.money_text(D("32.2"), "USD") == "32.20 USD"
+
+
+class TestWhetherTheBuyerGetsAnAccount:
+    """`registers_buyer`: decided when the order is placed (docs/storefronts.md#guest-accounts)."""
+
+    @pytest.mark.parametrize(("policy", "asked", "registers"), [
+        ("create", False, True), ("create", True, True),
+        ("offer", False, False), ("offer", True, True),
+        ("never", False, False), ("never", True, False),
+    ])
+    def test_a_guest_as_the_storefront_says_and_as_they_asked(self, policy: GuestAccounts, asked: bool,
+                                                              registers: bool) -> None:
+        assert domain.registers_buyer(policy, signed_in=False, asked=asked) is registers
+
+    @pytest.mark.parametrize("policy", ["create", "offer", "never"])
+    @pytest.mark.parametrize("asked", [False, True])
+    def test_a_signed_in_buyer_never_whatever_they_asked(self, policy: GuestAccounts, asked: bool) -> None:
+        assert domain.registers_buyer(policy, signed_in=True, asked=asked) is False
+
+    def test_the_default_storefront_offers(self) -> None:
+        policy = make_storefront().guest_accounts
+        assert policy == "offer"
+        assert (domain.registers_buyer(policy, signed_in=False, asked=False),
+                domain.registers_buyer(policy, signed_in=False, asked=True)) == (False, True)

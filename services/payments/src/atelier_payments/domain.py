@@ -121,6 +121,8 @@ class OrderView:
     is_payable: bool = False
     # The storefront the order was placed on: its payments belong to it.
     storefront: str = DEFAULT_STOREFRONT
+    # Orders' decision at placement: the anonymous buyer gets an account once paid (`OrderPaid.register_buyer`).
+    register_buyer: bool = False
 
 
 def order_view(data: dict[str, Any]) -> OrderView:
@@ -136,6 +138,8 @@ def order_view(data: dict[str, Any]) -> OrderView:
         is_payable=data.get("is_payable") is True,
         # An orders service from before storefronts sends none: its orders are the default's.
         storefront=str(data.get("storefront") or DEFAULT_STOREFRONT),
+        # An orders service from before guest-account policies sends none: nobody is registered.
+        register_buyer=data.get("register_buyer") is True,
     )
 
 
@@ -156,6 +160,7 @@ def order_snapshot(order: OrderView) -> dict[str, Any]:
         "lines": [line.model_dump(mode="json") for line in order.lines],
         "buyer": buyer_contact(order).model_dump(mode="json"),
         "shipping_address": order.shipping_address,
+        "register_buyer": order.register_buyer,
     }
 
 
@@ -166,6 +171,12 @@ def snapshot_lines(snapshot: dict[str, Any]) -> list[OrderLine]:
 def snapshot_buyer(snapshot: dict[str, Any]) -> BuyerAddress | None:
     buyer = snapshot.get("buyer")
     return BuyerAddress.model_validate(buyer) if buyer else None
+
+
+def snapshot_registers_buyer(snapshot: dict[str, Any]) -> bool:
+    """Whether the order's anonymous buyer is to get an account (orders' decision); a snapshot from
+    before the decision was kept: no (`OrderPaid.register_buyer`)."""
+    return snapshot.get("register_buyer") is True
 
 
 def anonymised_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,21 @@ class TestSimpleProvider:
             assert (await _post(api, "bog", body)).json()["status"] == "duplicate"
             assert len(await api.outbox("order.paid")) == 1
 
+    async def test_orders_decision_to_register_the_guest_travels_to_order_paid(self, start_payments) -> None:
+        """docs/storefronts.md#guest-accounts: what orders decided when placing the order (its internal
+        read's `register_buyer`) is what `order.paid` tells identity; an order read without it (an
+        orders service from before the policy) registers nobody."""
+        async with start_payments(webhook_secrets={"local": "dev", "bog": SECRET}) as api:
+            decided = {}
+            for register_buyer in (True, False, None):
+                order = api.orders.add(uuid.uuid4(), total="12.00", currency="GEL", register_buyer=register_buyer)
+                body = {"order_id": order["id"], "status": "paid", "customer_id": None}
+                assert (await _post(api, "bog", body)).json()["status"] == "processed"
+                [payment] = await api.payments(order["id"])
+                [paid] = [e for e in await api.outbox("order.paid") if e["order_id"] == order["id"]]
+                decided[register_buyer] = (payment.order_snapshot.get("register_buyer"), paid["register_buyer"])
+            assert decided == {True: (True, True), False: (False, False), None: (False, False)}
+
     async def test_a_bad_signature_is_refused(self, start_payments) -> None:
         async with start_payments(webhook_secrets={"local": "dev", "bog": SECRET}) as api:
             order = api.orders.add(uuid.uuid4())

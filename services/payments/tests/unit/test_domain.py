@@ -140,6 +140,17 @@ class TestOrderView:
         assert domain.order_view(base).storefront == "default"
         assert domain.order_view({**base, "storefront": None}).storefront == "default"
 
+    def test_whether_the_guest_is_registered_is_orders_word_and_no_when_unsaid(self) -> None:
+        """docs/storefronts.md#guest-accounts: the order's decision, kept in the payment's snapshot; an
+        order or a snapshot from before the policy registers nobody."""
+        base = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "currency": "USD", "total_amount": "1"}
+        for said, registers in ((True, True), (False, False), ("true", False), (None, False)):
+            order = domain.order_view({**base, "register_buyer": said})
+            assert order.register_buyer is registers
+            assert domain.snapshot_registers_buyer(domain.order_snapshot(order)) is registers
+        assert domain.order_view(base).register_buyer is False
+        assert domain.snapshot_registers_buyer({"order_number": "ORD-1", "lines": [], "buyer": None}) is False
+
     def test_credit_grants_count_units(self) -> None:
         lines = [domain.OrderLine(product_id=uuid.uuid4(), sku="PACK_5", kind="credit_pack", quantity=3,
                                   unit_price=Decimal("4.99"), attributes={"credits": 5}),

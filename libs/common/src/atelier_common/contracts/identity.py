@@ -281,6 +281,16 @@ class StorefrontLegal(ContractModel):
     email: str | None = None
 
 
+# -- Guest accounts (docs/storefronts.md#guest-accounts): whether a guest's paid order registers its buyer --
+
+# "create": every paid guest order registers its buyer (S0's storybook); "offer" (the default, as
+# Saleor and Medusa): only when the buyer asked for an account at checkout (`POST /orders`'
+# `create_account`); "never": a guest stays a guest. Orders decides at placement and the order's
+# events carry the decision (`register_buyer`); identity registers from `order.paid`.
+GuestAccounts = Literal["create", "offer", "never"]
+DEFAULT_GUEST_ACCOUNTS: GuestAccounts = "offer"
+
+
 class Storefront(ContractModel):
     """One brand sold through the platform (Saleor's channel, Medusa's sales channel), as every
     service reads it. `revision` grows with each change, so copies apply events in any order."""
@@ -308,6 +318,9 @@ class Storefront(ContractModel):
     # True: an account may register here with a username and no email (S0); it signs in by its
     # username and has no mailed flows (reset, magic link) until it adds an address.
     email_optional: bool = False
+    # Whether a guest's paid order registers its buyer (`GuestAccounts`); records stored before
+    # the policy existed: the default, "offer".
+    guest_accounts: GuestAccounts = DEFAULT_GUEST_ACCOUNTS
     policies: StorefrontPolicies = StorefrontPolicies()
     # Where it ships and the tax there (docs/storefronts.md#shipping-zones); none: one flat
     # `tax.shipping_rate` (else orders' `shipping_cost`) everywhere, and `tax.rate`.

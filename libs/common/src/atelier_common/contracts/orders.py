@@ -44,7 +44,7 @@ class OrderPlaced(IntegrationEvent):
            "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
            "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}], "from_cart": True,
          "currency": "USD", "total_amount": "32.24", "email": "ada.lovelace@example.com",
-         "shipping_method": "standard"}]})
+         "shipping_method": "standard", "register_buyer": False}]})
 
     type = "order.placed"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
@@ -62,6 +62,10 @@ class OrderPlaced(IntegrationEvent):
     # The code of the shipping method it ships by (the storefront zone's, #56); None: nothing
     # shipped, or a storefront without zones.
     shipping_method: str | None = None
+    # Whether the anonymous buyer gets an account once the order is paid, as orders decided when
+    # placing it (docs/storefronts.md#guest-accounts); always False for a signed-in buyer.
+    # Events from before the policy: False.
+    register_buyer: bool = False
 
 
 class OrderCancelled(IntegrationEvent):

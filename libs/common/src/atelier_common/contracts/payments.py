@@ -35,7 +35,7 @@ class OrderPaid(IntegrationEvent):
            "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
            "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}],
          "buyer": {"email": "ada.lovelace@example.com", "first_name": "Ada", "last_name": "Lovelace",
-          "phone": "+442079460000"}, "customer_id": None}]})
+          "phone": "+442079460000"}, "customer_id": None, "register_buyer": False}]})
 
     type = "order.paid"
     # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
@@ -54,6 +54,12 @@ class OrderPaid(IntegrationEvent):
     # The account the provider names as the buyer (S0's webhook `customer_id`): an anonymous
     # order's claim goes to it instead of an account registered from the delivery address.
     customer_id: uuid.UUID | None = None
+    # Orders' decision when the order was placed (the storefront's `guest_accounts` and the buyer's
+    # `create_account`, `OrderPlaced.register_buyer`): an anonymous buyer gets an account from
+    # `buyer`. Missing (an event, or a payment's snapshot of its order, from before the policy):
+    # False, the choice nobody has to undo: no account, no mail, and the guest who signs up or in
+    # later still claims the order.
+    register_buyer: bool = False
 
 
 class PaymentFailed(IntegrationEvent):

@@ -1,4 +1,7 @@
-"""S0's auto-registration: an anonymous buyer whose order is paid gets an account."""
+"""Guest accounts (docs/storefronts.md#guest-accounts): an anonymous buyer whose paid order says so
+gets an account. Orders decides when the order is placed, from the storefront's `guest_accounts`
+("create" is S0's auto-registration) and the buyer's `create_account`; `order.paid` carries the
+decision (`register_buyer`), so this reads nothing to know whether an event concerns it."""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ log = logging.getLogger("atelier.identity.claims")
 
 
 class AutoRegistration(UseCase[IdentityContext]):
-    """S0: an anonymous buyer whose order is paid gets an account from the delivery address's email."""
+    """An anonymous buyer whose paid order registers them gets an account from the delivery
+    address's email; one the provider names (S0's `customer_id`) gets the order instead."""
 
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
@@ -33,23 +37,27 @@ class AutoRegistration(UseCase[IdentityContext]):
 
     @staticmethod
     def concerns(event: OrderPaid, _context: object = None) -> bool:
-        """Whether a paid order is an anonymous buyer's, the only one this registers: a signed-in
-        buyer's is acknowledged without a transaction (`inbox.Filtered`)."""
-        return event.user_id is None and event.anon_id is not None
+        """Whether a paid order is an anonymous buyer's that registers them (`register_buyer`, orders'
+        decision) or names their account (`customer_id`), from the event alone: any other one (a
+        signed-in buyer's, a guest's who stays a guest) is acknowledged without a transaction
+        (`inbox.Filtered`)."""
+        return event.user_id is None and event.anon_id is not None and (
+            event.register_buyer or event.customer_id is not None)
 
     async def on_order_paid(self, event: OrderPaid) -> uuid.UUID | None:
         """The buyer's account (registered now unless it exists), which claims the anonymous id."""
         if not self.concerns(event):
             return None
         if event.customer_id is not None:
-            # S0: the provider names the buyer's account; registering from the address is the fallback.
+            # S0: the provider names the buyer's account; registering from the address is the
+            # fallback, where the order registers its buyer.
             customer = await UserRepository(self.session).get(event.customer_id)
             if customer is not None and customer.is_active:
                 await self.claims.claim(event.anon_id, customer.id, via="order_paid")
                 return customer.id
-            log.warning("order %s names customer %s, who has no active account; registering from the "
-                        "delivery address", event.order_id, event.customer_id)
-        if event.buyer is None or not event.buyer.email:
+            log.warning("order %s names customer %s, who has no active account%s", event.order_id,
+                        event.customer_id, "; registering from the delivery address" if event.register_buyer else "")
+        if not event.register_buyer or event.buyer is None or not event.buyer.email:
             return None
         try:
             email = domain.normalise_email(

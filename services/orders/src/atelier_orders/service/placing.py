@@ -158,6 +158,8 @@ class PlacementService(UseCase[OrdersContext]):
         email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                      (billing or {}).get("email"))
         customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email)
+        register_buyer = domain.registers_buyer(storefront.guest_accounts, signed_in=buyer.user_id is not None,
+                                                asked=data.create_account)
         quote = await self._promotions(data, storefront, customer, lines)
         # Shipping and tax by the address's zone, on what the lines cost after their discounts;
         # checked before anything is written.
@@ -182,6 +184,7 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_tax=priced.shipping_tax,
             shipping_tax_inclusive=priced.shipping.tax_inclusive if priced.shipping else False,
             shipping_address=shipping, billing_address=billing, buyer_tax_number=data.buyer_tax_number,
+            register_buyer=register_buyer,
             tracking_number=None, from_cart=from_cart, paid_at=None, shipped_at=None, delivered_at=None,
             created_at=created_at, updated_at=placed_at, shipping_method=method.code if method else None,
             shipping_method_name=method.name if method else None,
@@ -200,7 +203,7 @@ class PlacementService(UseCase[OrdersContext]):
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
             storefront=order.storefront, lines=[_contract_line(item) for item in items], from_cart=from_cart,
             currency=currency, total_amount=priced.total, email=order.email,
-            shipping_method=order.shipping_method))
+            shipping_method=order.shipping_method, register_buyer=order.register_buyer))
         await announce_status(self.session, order, None, note="Order placed")
         metrics.count_when_committed(self.session, storefront=order.storefront, currency=currency)
         log_order(self.session, order, "placed", priced.total, currency)

@@ -111,7 +111,7 @@ class Settlement:
             anon_id=settled.anon_id if settled.user_id is None else None,
             amount=settled.amount, currency=settled.currency, payment_id=settled.id, provider=settled.provider,
             lines=domain.snapshot_lines(settled.order_snapshot), buyer=domain.snapshot_buyer(settled.order_snapshot),
-            customer_id=customer_id))
+            customer_id=customer_id, register_buyer=domain.snapshot_registers_buyer(settled.order_snapshot)))
         metrics.paid_when_committed(self.session, storefront=settled.storefront, currency=settled.currency,
                                     amount=settled.amount)
         await self.session.flush()
