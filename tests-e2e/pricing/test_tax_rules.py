@@ -204,3 +204,41 @@ async def test_a_choice_that_does_not_do_is_refused_and_changes_nothing(api: htt
         r = await api.put("/api/v1/cart/shipping", headers=auth, json=body)
         assert (r.status_code, r.json()["error"]["code"]) == (status, code), (body, r.text)
     assert (await api.get("/api/v1/cart", headers=auth)).json() == chosen
+
+
+async def test_a_discount_lowers_the_taxed_base(api: httpx.AsyncClient) -> None:
+    # 50.00 at 9 % with 10.00 off: the tax is on 40.00 (3.60), not on 50.00 (4.50).
+    as_staff = await staff(api)
+    slug = f"base-{uuid.uuid4().hex[:8]}"
+    on = {"X-Atelier-Storefront": slug}
+    r = await api.post("/api/v1/storefronts", headers=as_staff, json={
+        "slug": slug, "name": "Base", "origins": [f"https://{slug}.example"], "frontend_url": f"https://{slug}.example",
+        "currency": "USD", "tax": {"rate": "0.09", "shipping_rate": "0"}, "sells": ["physical"]})
+    assert r.status_code == 201, r.text
+    r = await api.post("/api/v1/products", headers=as_staff, json={
+        "name": f"Vase {slug}", "sku": f"VASE-{slug}", "price": "50.00", "currency": "USD", "stock_quantity": 5,
+        "kind": "physical", "storefronts": [slug]})
+    assert r.status_code == 201, r.text
+    product = r.json()
+    r = await api.post("/api/v1/staff/promotions", headers=as_staff, json={
+        "storefront": slug, "name": "Ten off", "kind": "fixed", "value": "10", "code": "TEN"})
+    assert r.status_code == 201, r.text
+    auth = {**await customer(api), **on}
+
+    async def added() -> bool:
+        return (await api.post("/api/v1/cart/items", headers=auth,
+                               json={"product_id": product["id"], "quantity": 1})).status_code == 201
+    await poll(added, timeout=60, message="the vase in the cart")
+
+    async def applied() -> dict[str, Any] | None:
+        r = await api.post("/api/v1/cart/promotion-code", headers=auth, json={"code": "ten"})
+        return r.json() if r.status_code == 200 else None
+    cart = await poll(applied, timeout=60, message="the code applied")
+    assert (cart["subtotal"], cart["discount_total"], cart["tax_amount"], cart["total"]) == (
+        "50.00", "10.00", "3.60", "43.60")
+    r = await api.post("/api/v1/addresses", headers=auth, json={**ADDRESS, "country": "US", "state": "NY"})
+    assert r.status_code == 201, r.text
+    r = await api.post("/api/v1/orders", headers=auth, json={"shipping_address_id": r.json()["id"],
+                                                             "expected_total": cart["total"]})
+    assert r.status_code == 201, r.text
+    assert _money(r.json()) == ("50.00", "10.00", "0.00", "3.60", "0.00", "43.60")
