@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -68,15 +68,15 @@ class CartContents:
         return self.promotion.shipping
 
     @property
-    def priced_items(self) -> list[dict[str, object]]:
-        """The lines with their discount and tax as orders priced them (null when it did not:
-        no promotion applies and no destination is chosen; the cart's `tax_amount` holds it)."""
-        quoted: list[QuotedLine | None] = list(self.promotion.lines)
+    def priced_items(self) -> Sequence[object]:
+        """The lines with their discount and tax as orders priced them; the lines as they are
+        (those fields null) when it did not: no promotion applies and no destination is chosen
+        (the add-to-cart path: nothing is copied)."""
+        quoted: Sequence[QuotedLine] = self.promotion.lines
         if len(quoted) != len(self.items):
-            quoted = [None] * len(self.items)
-        return [{**asdict(line), "discount": charge.discount if charge else None,
-                 "tax_rate": charge.tax_rate if charge else None, "tax_amount": charge.tax_amount if charge else None}
-                for line, charge in zip(self.items, quoted, strict=True)]
+            return self.items
+        return [{**vars(line), "discount": charge.discount, "tax_rate": charge.tax_rate,
+                 "tax_amount": charge.tax_amount} for line, charge in zip(self.items, quoted, strict=True)]
 
     @property
     def shipping_address_id(self) -> uuid.UUID | None:
