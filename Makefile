@@ -40,8 +40,14 @@ up: sync  ## the distributed topology against PostgreSQL and RabbitMQ, with demo
 migrate: sync
 	$(UV) run atelier migrate
 
-lint: sync  ## ruff (lint + import order), then mypy (strict on the libs, the gateway and the profiles, default on services); CI runs it before the tests
+# Biome, pinned in tests-e2e/tools beside axe-core: .ci/run installs that directory before `make lint`
+# (`make clients` installs its own tools later, in a cache), and the console is what the browser tests drive.
+BIOME := tests-e2e/tools/node_modules/.bin/biome
+
+lint: sync  ## ruff (lint + import order), Biome on the staff console's JavaScript (biome.jsonc), then mypy (strict on the libs, the gateway and the profiles, default on services); CI runs it before the tests
 	$(UV) run ruff check .
+	@[ -x $(BIOME) ] || { echo "Biome is missing ($(BIOME)): npm ci --prefix tests-e2e/tools installs it (needs npm)"; exit 2; }
+	$(BIOME) lint --error-on-warnings
 	$(UV) run mypy $(SOURCES)
 
 test: sync  ## the whole suite: libs, gateway, services, end-to-end in both modes
