@@ -154,7 +154,7 @@ async function storefrontPage(root, ctx, slug) {
   const legalRows = LEGAL.map((name) => el.querySelector(`[name="${name}"]`).closest(".field"));
   if (!await legal()) for (const field of legalRows) field.hidden = true;
   if (!await guestAccounts()) el.querySelector('[name="guest_accounts"]').closest(".field").hidden = true;
-  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s, ctx));
+  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s));
 }
 
 // What one method costs, in a few words: "5.00", "by weight from 0 g 15.00, 2000 g 25.00", "… free over 75.00".
@@ -167,7 +167,7 @@ function methodPrice(m) {
 
 // Shipping zones (#56): where the storefront ships, by which methods at what price, and the tax
 // there. Shown as a table; edited on the shipping zones page (shippingzones.js).
-function zonesSection(s, ctx) {
+function zonesSection(s) {
   const zones = s.shipping_zones || [];
   const shown = table("Shipping zones", [
     { label: "Zone", value: (z) => `${z.name} (${z.code})` },
