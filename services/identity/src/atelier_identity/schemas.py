@@ -826,7 +826,8 @@ class StorefrontTaxIn(Request):
     # True: prices include tax; false: the rate is added on the tax-exclusive kinds.
     inclusive: bool = False
     # What shipping one order costs; null: the orders service's own shipping cost.
-    shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+    shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = Field(default=None, description=(
+        "Empty: the orders service's shipping_cost (5.00 unless configured)."))
     # Whether that charge is taxed with the goods (a storefront without zones; each zone says its own).
     shipping_taxed: bool = False
     # The rate of each tax class with its own ({"reduced": "0.055"}); the others: `rate` (zero: 0).
