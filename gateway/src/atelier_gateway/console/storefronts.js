@@ -113,7 +113,7 @@ async function storefrontPage(root, ctx, slug) {
     { name: "rate", label: "Tax rate (0.09 is 9%)", inputmode: "decimal", value: tax.rate ?? "0" },
     ...taxRateFields(tax.tax_rates, (c) => (c === "zero" ? "0" : "the standard one")),
     { name: "inclusive", label: "Prices include tax", type: "checkbox", checked: !!tax.inclusive },
-    { name: "shipping_rate", label: s ? `Shipping per order (${s.currency})` : "Shipping per order (in the storefront's currency)",
+    { name: "shipping_rate", label: s ? `Shipping per order (${s.currency})` : "Shipping per order",
       inputmode: "decimal", value: tax.shipping_rate ?? "", hint: taxHints.shipping_rate },
     { name: "shipping_taxed", label: "Shipping taxed with the goods (without zones; each zone says its own)", type: "checkbox", checked: !!tax.shipping_taxed },
     { name: "mail_from", label: "Mail sender", value: s && s.mail_from, placeholder: "e.g. Shop <no-reply@shop.example>" },
