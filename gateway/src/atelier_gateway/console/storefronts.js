@@ -158,7 +158,7 @@ async function storefrontPage(root, ctx, slug) {
   const legalRows = LEGAL.map((name) => el.querySelector(`[name="${name}"]`).closest(".field"));
   if (!await legal()) for (const field of legalRows) field.hidden = true;
   if (!await guestAccounts()) el.querySelector('[name="guest_accounts"]').closest(".field").hidden = true;
-  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s, ctx));
+  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s));
 }
 
 // What one method costs, in a few words, in the storefront's currency: "5.00 USD", "by weight from 0 g
@@ -173,7 +173,7 @@ function methodPrice(m, currency) {
 
 // Shipping zones (#56): where the storefront ships, by which methods at what price, and the tax
 // there. Shown as a table; edited on the shipping zones page (shippingzones.js).
-function zonesSection(s, ctx) {
+function zonesSection(s) {
   const zones = s.shipping_zones || [];
   const shown = table("Shipping zones", [
     { label: "Zone", value: (z) => `${z.name} (${z.code})` },

@@ -22,7 +22,7 @@ export function link(href, text) { return h("a", { href }, text); }
 export function when(value) {
   if (!value) return "—";
   const d = new Date(value);
-  return isNaN(d) ? String(value) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  return Number.isNaN(d.getTime()) ? String(value) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
 
 // The tax classes with a rate of their own (a storefront's `tax.tax_rates`, a zone's `tax_rates`):
