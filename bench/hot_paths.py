@@ -157,7 +157,7 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         headers = {"X-Anonymous-Token": tokens[0]}
         pages = {"list": "/api/v1/products?page=1", "search": "/api/v1/products?search=marble", "detail": detail}
         gateway_pid = next(proc.pid for name, proc in topology.children if name == "gateway")
-        # As a crawler or a first visit asks it (issue #42): no token, no cookie.
+        # As a crawler or a first visit asks it: no token, no cookie.
         for name, path, sent in (*((n, p, headers) for n, p in pages.items()), ("detail, no token", detail, {})):
             wrk(gateway + path, 5, args.concurrency, sent)
             before = tree_cpu(gateway_pid)
@@ -244,7 +244,7 @@ def main() -> None:
         direct, via = run_["cheap route direct"], run_["cheap route via gateway"]
         print(f"cheap route through the gateway / direct ({label}): {via['rps'] / direct['rps']:.2f} (target ≥ 0.8)")
     floor = off["cheap route via a bare TCP relay"]["rps"] / off["cheap route direct"]["rps"]
-    # Issue #42: a cached detail at ≥ 0.5 of a bare FastAPI JSON endpoint measured in the same run.
+    # A cached detail at ≥ 0.5 of a bare FastAPI JSON endpoint measured in the same run.
     for name in ("detail", "detail, no token"):
         print(f"cached {name} / bare FastAPI JSON ({bare['rps']:.0f} req/s, same run): "
               f"{on[name]['rps'] / bare['rps']:.2f} (target ≥ 0.5); per request, the bare server's CPU / the "

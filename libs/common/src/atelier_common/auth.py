@@ -31,7 +31,7 @@ ANON_HEADERS = ("x-anonymous-token", "x-session-id")
 SERVICE_HEADER = "x-service-token"
 ROLE_STAFF = "staff"
 ROLE_CUSTOMER = "customer"
-# Staff roles (#36). A staff token carries `staff` (what caches and visibility rules key on) plus
+# Staff roles. A staff token carries `staff` (what caches and visibility rules key on) plus
 # one or more of these; `admin` implies every other one, so it needs no list of its own.
 ROLE_SUPPORT = "support"
 ROLE_MERCHANDISER = "merchandiser"
@@ -334,7 +334,7 @@ OptionalPrincipal = Annotated[Principal, Depends(get_principal)]
 AnonPrincipal = Annotated[Principal, Depends(_require_anon)]
 UserPrincipal = Annotated[Principal, Depends(_require_user)]
 StaffPrincipal = Annotated[Principal, Depends(_require_staff)]
-# Who may do what (issue #36): reading customers, orders and jobs, resending mail and retrying jobs
+# Who may do what: reading customers, orders and jobs, resending mail and retrying jobs
 # is support's; catalog, stock, prices and storefront content the merchandiser's; refunds, credit
 # grants and payments finance's; staff accounts and storefronts the admin's.
 require_support = RequireRole(ROLE_SUPPORT)

@@ -38,7 +38,7 @@ class TestKeys:
         claims: dict[str, Any] = {"sub": str(user_id or uuid.uuid4()), "typ": "access", "roles": list(roles),
                                   "email": email}
         if group is not None:
-            claims["grp"] = group  # a customer group's member (#56), as identity signs it
+            claims["grp"] = group  # a customer group's member, as identity signs it
         return self._sign(self.access, claims, ttl)
 
     def anon_token(self, anon_id: uuid.UUID | None = None, ttl: timedelta = timedelta(days=28)) -> str:

@@ -189,7 +189,7 @@ class TestIdentitySweeps:
 
 
 async def test_the_anonymous_address_sweep_reads_anonymous_books_alone(api, db_backend: str) -> None:
-    """#57: however many users (each with a book), the sweep reads the anonymous books through their
+    """However many users (each with a book), the sweep reads the anonymous books through their
     partial index, never the users' books nor the users."""
     if db_backend != "postgres":
         pytest.skip("PostgreSQL's plans")
