@@ -1,5 +1,5 @@
 """A service's OpenAPI document: security from the principal dependency, 400 not 422,
-error responses with the one error schema, every operation tagged; docs pages with no CDN. And:
+error responses with the one error schema, every operation tagged; docs pages with no CDN. And
 who may call each operation, the dev-only routes, examples composed from the models'."""
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ ROLE_ADMIN = "admin"
 STAFF_ROLES = (ROLE_SUPPORT, ROLE_MERCHANDISER, ROLE_FINANCE, ROLE_ADMIN)
 # Finance reads orders as support does: a refund starts from finding the order.
 ORDER_READERS = (ROLE_SUPPORT, ROLE_FINANCE)
-# The access token's claim naming the customer's group (#56 price lists): identity decides it.
+# The access token's claim naming the customer's group (price lists): identity decides it.
 GROUP_CLAIM = "grp"
 
 
@@ -53,7 +53,7 @@ class Principal:
     expires_at: datetime | None = None
     email: str | None = None
     # The customer group identity put in the token (`grp`, e.g. `business`): what price lists a
-    # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before #56.
+    # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before customer groups.
     customer_group: str | None = None
 
     @property

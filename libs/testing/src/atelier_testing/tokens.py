@@ -52,7 +52,7 @@ class TestKeys:
         return {"Authorization": f"Bearer {self.access_token(user_id, group=group)}"}
 
     def staff_headers(self, *roles: str) -> dict[str, str]:
-        """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before #36)."""
+        """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before staff roles)."""
         roles = roles or ("admin",)
         return self.user_headers(roles=("customer", "staff", *roles))
 

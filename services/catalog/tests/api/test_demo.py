@@ -71,7 +71,7 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         assert await product_changed_events(harness) == []
 
 
-# The demo storefronts of #41 (identity seeds them; docs/storefronts.md): what each sells, in
+# The demo storefronts (identity seeds them; docs/storefronts.md): what each sells, in
 # which currency.
 SEED_STOREFRONTS = {"storybook": (["print_tier", "retry_pack"], "GEL"), "marbelle": (["physical"], "USD"),
                     "reviv": (["credit_pack"], "USD"), "shop": (["physical"], "USD"),
