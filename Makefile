@@ -75,7 +75,7 @@ bench: sync  ## every figure of the performance issues with its target and its r
 bench-catalog: sync  ## search, list and detail pages at 10,000 and 1,000,000 products (~6 min)
 	$(UV) run python -m bench.catalog_search --sizes 10000 1000000
 
-bench-data: sync  ## issue #57's reads, placements and housekeeping at 0.1 and 1.0 × (1M customers, 5M orders, 10M ledger lines, 1M products), the ratio between them and EXPLAIN of what is flagged (long: the seeding; BENCH_DATA_ARGS="--keep NAME" keeps the databases)
+bench-data: sync  ## the data-scale benchmark's reads, placements and housekeeping at 0.1 and 1.0 × (1M customers, 5M orders, 10M ledger lines, 1M products), the ratio between them and EXPLAIN of what is flagged (long: the seeding; BENCH_DATA_ARGS="--keep NAME" keeps the databases)
 	$(UV) run python -m bench.data_scale --scale 0.1 1.0 --explain $(BENCH_DATA_ARGS)
 
 clean:

@@ -1,4 +1,4 @@
-"""`make bench`: every performance figure of issues #15 and #16 in one run, with its target and its
+"""`make bench`: every figure of the performance targets in one run, with its target and its
 ratio to this machine's bare ceiling; then `bench/figures.json` and `docs/capacity.md` are rewritten
 from what was measured.
 

@@ -1,4 +1,4 @@
-"""Benchmark: the platform at data scale (#57), each read at two sizes and the ratio between them.
+"""Benchmark: the platform at data scale, each read at two sizes and the ratio between them.
 
 At `--scale 1.0`: 1M customers (identity's `user`, each with an address book and an address), 5M
 orders with their items and status history, 10M ledger lines and 1M products, generated in bulk

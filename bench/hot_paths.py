@@ -1,8 +1,8 @@
-"""Benchmark: issue #15's operations through the gateway, with the response cache on and off.
+"""Benchmark: the hot paths the performance targets name, through the gateway, with the response cache on and off.
 
 The distributed mode (`--workers catalog=2`, one process per other service, the gateway in as
 many processes as `atelier up` gives it), 10,000 products, `wrk -t2 -c32 -d20s` after a 5 s
-warm-up, as the issue measured the peers: product list page 1, search `marble`, product detail, add
+warm-up, as the peers were measured when the targets were set: product list page 1, search `marble`, product detail, add
 to cart (a random guest per request, from a pool of anonymous visitors whose carts exist before the
 load, `--guests`), and a cheap route (`/api/v1/generation/models`) through the
 gateway vs straight at its service, and (cache off) through a bare byte relay (`tcp_relay.py`),
@@ -37,7 +37,7 @@ from bench.ceiling import cpu_per_request
 from bench.checkout import tree_cpu
 from bench.gateway_overhead import wrk
 
-# Marbelle's and ecommerce-backend's p99 from the issue: the target is 0.2 × these.
+# Marbelle's and ecommerce-backend's p99 as measured when the targets were set: the target is 0.2 × these.
 PEER_P99_MS = {"list": 621, "search": 1692, "detail": 258, "detail, no token": 258, "add to cart": 435}
 TARGET_RPS = {"list": 600, "search": 400, "detail (cache on)": 2000, "detail (cache off)": 600, "add to cart": 450}
 
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         headers = {"X-Anonymous-Token": tokens[0]}
         pages = {"list": "/api/v1/products?page=1", "search": "/api/v1/products?search=marble", "detail": detail}
         gateway_pid = next(proc.pid for name, proc in topology.children if name == "gateway")
-        # As a crawler or a first visit asks it (issue #42): no token, no cookie.
+        # As a crawler or a first visit asks it: no token, no cookie.
         for name, path, sent in (*((n, p, headers) for n, p in pages.items()), ("detail, no token", detail, {})):
             wrk(gateway + path, 5, args.concurrency, sent)
             before = tree_cpu(gateway_pid)
@@ -244,7 +244,7 @@ def main() -> None:
         direct, via = run_["cheap route direct"], run_["cheap route via gateway"]
         print(f"cheap route through the gateway / direct ({label}): {via['rps'] / direct['rps']:.2f} (target ≥ 0.8)")
     floor = off["cheap route via a bare TCP relay"]["rps"] / off["cheap route direct"]["rps"]
-    # Issue #42: a cached detail at ≥ 0.5 of a bare FastAPI JSON endpoint measured in the same run.
+    # A cached detail at ≥ 0.5 of a bare FastAPI JSON endpoint measured in the same run.
     for name in ("detail", "detail, no token"):
         print(f"cached {name} / bare FastAPI JSON ({bare['rps']:.0f} req/s, same run): "
               f"{on[name]['rps'] / bare['rps']:.2f} (target ≥ 0.5); per request, the bare server's CPU / the "

@@ -1,4 +1,4 @@
-"""`atelier import` at scale (#37): writes a marbelle `dumpdata` file of N users (each with an
+"""`atelier import` at scale: writes a marbelle `dumpdata` file of N users (each with an
 address), M products and K orders (two lines each), then times `atelier migrate` + `atelier
 import marbelle` into a fresh embedded data directory (SQLite), or into PostgreSQL when
 `--postgres URL` names a server (one database per service, created by `atelier migrate`).

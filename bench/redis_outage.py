@@ -1,4 +1,4 @@
-"""Reads, a guest checkout and a price change through Redis outages (issue #40), on the distributed
+"""Reads, a guest checkout and a price change through Redis outages, on the distributed
 platform (`atelier up --dev --no-split`, one gateway process) whose Redis is reached through a TCP
 proxy that can refuse or blackhole (accept, never answer) connections.
 

@@ -52,7 +52,7 @@ class TestServedFromTheCache:
         assert "x-cache" not in changed.headers and changed.json()["service"] == "catalog"
 
     async def test_a_customer_group_never_gets_the_public_entry_nor_anyone_else_the_groups(self, gateway) -> None:
-        """#56: a business customer's token (`grp`) is an audience of its own, on the full path and on
+        """A business customer's token (`grp`) is an audience of its own, on the full path and on
         the lane that serves a token it verified before: its price is nobody else's, and the public
         price is not its."""
         anon = gateway.keys.anon_headers()

@@ -1,4 +1,4 @@
-"""The web console's files (#36): served by the gateway from its package, nothing from elsewhere.
+"""The web console's files: served by the gateway from its package, nothing from elsewhere.
 
 Its behaviour is tested in a browser against whole platforms: tests-e2e/staff/test_console.py.
 """

@@ -1,4 +1,4 @@
-"""At the edge, before routing or reading: dot-segment paths, body size and body time limits (issue 12)."""
+"""At the edge, before routing or reading: dot-segment paths, body size and body time limits."""
 
 from __future__ import annotations
 

@@ -188,7 +188,7 @@ class TestAccessToken:
         assert (await gateway.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {other}"})).status_code == 200
 
     async def test_a_key_retired_early_stops_its_tokens_verified_before(self, gateway) -> None:
-        """`atelier keys retire KID --force` (#50): the gateway hears `identity.key_retired` and
+        """`atelier keys retire KID --force`: the gateway hears `identity.key_retired` and
         refuses the tokens of that key it had verified and remembered."""
         headers = {"Authorization": f"Bearer {gateway.keys.access_token()}"}
         assert (await gateway.client.get("/api/v1/users/me", headers=headers)).status_code == 200
@@ -297,7 +297,7 @@ class TestCors:
     async def test_a_frontend_may_read_its_guest_session_headers(self, gateway) -> None:
         r = await gateway.client.get("/api/v1/cart", headers={"Origin": "http://localhost:3000"})
         exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
-        # ... and whether a page's `count` is an estimate (a large table's, #57).
+        # ... and whether a page's `count` is an estimate (a large table's).
         assert {"x-anonymous-token", "x-session-id", "retry-after", "x-count-estimated"} <= exposed
 
     async def test_other_origins_get_no_cors_headers(self, gateway) -> None:

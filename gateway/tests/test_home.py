@@ -1,4 +1,4 @@
-"""`GET /` (issue #51): where everything is — a page of links for a browser, the same links as JSON
+"""`GET /`: where everything is — a page of links for a browser, the same links as JSON
 for any other client; the development pages only where they are served."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every answer of the gateway says `X-Content-Type-Options: nosniff` (issue 50), whoever made it:
+"""Every answer of the gateway says `X-Content-Type-Options: nosniff`, whoever made it:
 its own routes, a service's answer passed on (these stand-in services do not say it), its
 refusals, and an unexpected error (cache hits: test_cache.py)."""
 

@@ -1,4 +1,4 @@
-"""The route table (#36): the staff API's paths reach the service that owns their data."""
+"""The route table: the staff API's paths reach the service that owns their data."""
 
 from __future__ import annotations
 

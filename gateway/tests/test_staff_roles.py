@@ -1,4 +1,4 @@
-"""The gateway's own staff operations by role (#36): support reads dead letters; replaying and
+"""The gateway's own staff operations by role: support reads dead letters; replaying and
 dropping them (dropping loses events for good) are the admin's. At the staff API's path and the first one."""
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ async def test_cart_refuses_more_than_the_stock(api: httpx.AsyncClient) -> None:
 async def _order_then_keep_shopping(api: httpx.AsyncClient, paused: Sequence[int] = ()) -> None:
     """A guest orders their cart [A x1], then adds B x2 and A x2 at once. The cart's consumer hears
     `order.placed` whenever it does (after the adds while it is `paused`, then killed: `atelier up`
-    starts it again): the order's one A leaves, what was added since stays (#50)."""
+    starts it again): the order's one A leaves, what was added since stays."""
     first, second = (await _physical_products(api))[:2]
     as_guest = {"X-Session-ID": await new_anonymous_token(api)}
     r = await api.post("/api/v1/cart/items", headers=as_guest, json={"product_id": first["id"], "quantity": 1})

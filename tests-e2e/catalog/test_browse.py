@@ -52,7 +52,7 @@ async def test_staff_creates_a_product_customers_find_it(api: httpx.AsyncClient)
 
 
 async def test_a_product_under_a_hidden_category_cannot_be_bought(api: httpx.AsyncClient) -> None:
-    """Issue #17: what is on sale has one definition. Hiding a category takes its products off
+    """What is on sale has one definition. Hiding a category takes its products off
     the shelf for customers and for orders alike: knowing the id is not enough to buy it."""
     as_staff, suffix = await staff(api), uuid.uuid4().hex[:8]
     r = await api.post("/api/v1/categories", headers=as_staff, json={"name": f"Hidden {suffix}"})

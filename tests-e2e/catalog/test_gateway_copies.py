@@ -1,4 +1,4 @@
-"""The gateway answers cache hits from copies in its own process (issue #42): in the distributed
+"""The gateway answers cache hits from copies in its own process: in the distributed
 mode its processes hear each bump (Redis pub/sub), so a product's change is seen at once through
 every gateway process, by a tokenless crawler and by a signed-in customer alike, and a request of another storefront never gets this one's copy.
 Private reads (a cart) are never kept."""

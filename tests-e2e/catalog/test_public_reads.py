@@ -1,4 +1,4 @@
-"""Public reads without an identity, cacheable by anyone, in both modes (issue #42).
+"""Public reads without an identity, cacheable by anyone, in both modes.
 
 A client without a cookie or a token — a crawler, a first visit — reads the catalog without being
 given an anonymous identity: no `Set-Cookie`, no `X-Anonymous-Token`, `Cache-Control: public`,

@@ -226,7 +226,7 @@ async def test_paid_orders_wait_while_orders_is_down(distributed_platform: Platf
 
 
 async def test_digital_goods_cost_their_shown_price_and_plans_are_not_ordered(api: httpx.AsyncClient) -> None:
-    """Issue #11: the price shown is the price charged (PACK_5 is 4.99 USD, tax included), and
+    """The price shown is the price charged (PACK_5 is 4.99 USD, tax included), and
     only what can be delivered is sold (a subscription plan is billed, never ordered or carted)."""
     as_customer = await customer(api)
     r = await api.post("/api/v1/orders", headers=as_customer, json={"items": [{"sku": "PACK_5"}]})

@@ -1,4 +1,4 @@
-"""Shipping zones, methods and tax by region through the gateway, in both modes (#56): buyers in two
+"""Shipping zones, methods and tax by region through the gateway, in both modes: buyers in two
 zones see different shipping and tax for the same cart and are charged exactly that, with the
 method they chose recorded; an address outside every zone is refused and nothing is written; a
 zone staff reprice shows and charges the new price."""

@@ -1,4 +1,4 @@
-"""Hostile input to every compatibility route, both run modes (issue #40): no answer is a 5xx.
+"""Hostile input to every compatibility route, both run modes: no answer is a 5xx.
 
 Each profile's routes are read from its own schema (`/compat/<name>/schema`), then called with
 malformed cookies (JWT-shaped with a `[]`, `null` or number payload, bad base64), bodies that are

@@ -1,8 +1,8 @@
-"""Paid generation on each hosted provider's loopback fake, through the distributed platform
-(#39): submit → progress (SSE) → image in storage; a worker killed right after the submit →
+"""Paid generation on each hosted provider's loopback fake, through the distributed platform:
+submit → progress (SSE) → image in storage; a worker killed right after the submit →
 the same request polled, never submitted twice; a safety refusal → `blocked` + refund; a 429 →
 submitted again after its Retry-After; a 5xx → the cheaper fallback model; a failed job retried by
-support (#36) completes.
+support completes.
 
 All five providers are configured on one platform (`ATELIER_GENERATION_PROVIDERS`) with two models
 each (`<provider>-main`, 2 credits, falling back to `<provider>-cheap`, 1 credit). Distributed mode
@@ -258,7 +258,7 @@ async def test_bad_webhooks_are_refused_through_the_gateway(api: httpx.AsyncClie
 
 async def test_support_retries_a_failed_job_and_it_completes(api: httpx.AsyncClient,
                                                              fakes: dict[str, FakeServer]) -> None:
-    """#36: a job failed on refused submits; support finds it and retries it through the worker."""
+    """A job failed on refused submits; support finds it and retries it through the worker."""
     fake = fakes["fal"].fake
     fake.hold, fake.refusals[:] = False, []
     auth = await customer_with_credits(api)

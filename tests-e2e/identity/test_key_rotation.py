@@ -1,8 +1,8 @@
-"""Signing key rotation under load (#38): `atelier keys rotate` while customers keep calling.
+"""Signing key rotation under load: `atelier keys rotate` while customers keep calling.
 
 Tokens issued before the rotation keep working (0 × 401), and tokens issued after it verify at
 once in every service (each refreshes its JWKS on the unknown kid), through the gateway. A leaked
-key retired by force (#50) stops its tokens, those verified and remembered before included.
+key retired by force stops its tokens, those verified and remembered before included.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ async def test_the_magic_link_code_and_link_work_once(api: httpx.AsyncClient) ->
 
 
 async def test_a_replayed_magic_code_answers_nothing_of_the_account(api: httpx.AsyncClient) -> None:
-    # Issue 50: a code replayed within its grace answered the profile (name, phone, roles) to whoever sent it.
+    # A code replayed within its grace answered the profile (name, phone, roles) to whoever sent it.
     email = unique_email("replayed")
     mail = await magic_link(api, email)
     created = await api.post("/api/v1/auth/magic-link/verify", json={"email": email, "code": code_from(mail)})

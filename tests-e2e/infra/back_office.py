@@ -1,4 +1,4 @@
-"""Steps of the back-office journeys (#36): staffers with a role (a paid order is a journey step)."""
+"""Steps of the back-office journeys: staffers with a role (a paid order is a journey step)."""
 
 from __future__ import annotations
 

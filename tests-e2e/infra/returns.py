@@ -1,4 +1,4 @@
-"""Steps of the returns tests (#56): two demo products in stock, and a customer's order of one unit
+"""Steps of the returns tests: two demo products in stock, and a customer's order of one unit
 of each, paid, shipped and delivered."""
 
 from __future__ import annotations

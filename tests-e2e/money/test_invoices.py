@@ -1,4 +1,4 @@
-"""Invoices and credit notes through the gateway, in both modes (#56): a paid order's invoice as a
+"""Invoices and credit notes through the gateway, in both modes: a paid order's invoice as a
 PDF for its buyer and for staff, nobody else's; a partial refund's credit note after it; a business
 buyer's invoice on a storefront with legal details names the seller by them and both tax numbers."""
 

@@ -1,5 +1,5 @@
 """Money integrity through the gateway, in both modes: a retried order is placed once (Idempotency-Key),
-and staff refund part of a paid order, then the rest, and never more (issue #11)."""
+and staff refund part of a paid order, then the rest, and never more."""
 
 from __future__ import annotations
 

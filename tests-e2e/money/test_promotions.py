@@ -1,4 +1,4 @@
-"""Promotions and discount codes through the gateway, in both modes (#56): staff create a code, the
+"""Promotions and discount codes through the gateway, in both modes: staff create a code, the
 cart shows what it saves, the order charges and freezes it; and the race the issue names — 100
 guests with filled carts check out at once for a code with 10 uses left: exactly 10 orders get
 the discount, the other 90 are refused (409 PROMOTION_EXHAUSTED, nothing created) and may order

@@ -1,4 +1,4 @@
-"""Returns through the gateway, in both modes (#56): a customer returns part of a delivered order,
+"""Returns through the gateway, in both modes: a customer returns part of a delivered order,
 staff receive it, the refund and its credit note follow and the resaleable line's stock comes back
 (the other's does not); a return received twice refunds once; a staff refund racing a return's
 never refunds more than was paid."""

@@ -1,4 +1,4 @@
-"""Issue #40 (money) through the gateway, in both modes: S0's provider resending one payment,
+"""Money's edge cases through the gateway, in both modes: S0's provider resending one payment,
 an order paid by two provider transactions, a price changed between add-to-cart and checkout,
 and a subscription's quota in the first read that shows the plan."""
 

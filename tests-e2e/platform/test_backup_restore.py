@@ -1,4 +1,4 @@
-"""`atelier backup` during checkouts, `atelier restore` onto an empty install (#38), both modes.
+"""`atelier backup` during checkouts, `atelier restore` onto an empty install, both modes.
 
 The backup is taken while guest checkouts run; the restored install must hold exactly what the
 archive's manifest counted (orders, users, images and files), serve the images, let a customer

@@ -1,5 +1,5 @@
 """Bad input from outside is a 4xx before it costs anything; no public secret; a revoked token is
-refused by a service reached directly (issue 12). Raw sockets where httpx would tidy the request."""
+refused by a service reached directly. Raw sockets where httpx would tidy the request."""
 
 from __future__ import annotations
 

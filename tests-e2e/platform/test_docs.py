@@ -1,9 +1,9 @@
-"""The API docs work with no network and say what the API really does (issue 13).
+"""The API docs work with no network and say what the API really does.
 
 `/api/docs` is opened in headless Chromium (Debian's `chromium`, driven by Playwright): every
 operation (and outbound webhook) renders, Authorize applies the bearer token to a tried request, and
 no request leaves 127.0.0.1 (any that tries is recorded and aborted); so does each compatibility
-profile's `/compat/<profile>/docs` (#51). The merged schema itself: no 422 anywhere,
+profile's `/compat/<profile>/docs`. The merged schema itself: no 422 anywhere,
 every operation tagged and no empty tag group, errors described by the one error schema, security
 on protected operations, examples on the main request bodies.
 """
@@ -190,7 +190,7 @@ async def test_swagger_ui_renders_every_operation_offline_and_authorize_applies_
 
 async def test_each_compat_profile_has_a_docs_page_that_renders_offline(embedded_platform: Platform,
                                                                        browser: Any) -> None:
-    """`/compat/<profile>/docs` (#51): Swagger UI on the profile's own document, every operation of
+    """`/compat/<profile>/docs`: Swagger UI on the profile's own document, every operation of
     it rendered, with the gateway's offline files."""
     async with offline_context(browser) as (context, watch), httpx.AsyncClient(base_url=embedded_platform.url,
                                                                               timeout=30) as api:
@@ -207,7 +207,7 @@ async def test_each_compat_profile_has_a_docs_page_that_renders_offline(embedded
 
 
 def test_the_dev_endpoints_are_in_the_schema_marked_dev_only(schema: dict[str, Any]) -> None:
-    """A development platform's `/api/schema` has its dev routes (#51), tagged and described as such."""
+    """A development platform's `/api/schema` has its dev routes, tagged and described as such."""
     dev = {(method, path): op for method, path, op in _operations(schema) if path.startswith("/api/dev/")}
     assert {("get", "/api/dev/mailbox"), ("get", "/api/dev/checkout/{session_id}"),
             ("post", "/api/dev/checkout/{session_id}/pay")} <= set(dev)

@@ -1,7 +1,7 @@
-"""What a client says about proxies and trailers changes nothing for others (issue 40): the
+"""What a client says about proxies and trailers changes nothing for others: the
 platform trusts no proxy here, so X-Forwarded-Proto/-Host from a client build no URL that the
 shared cache then serves to everyone; a chunked body's trailers never become request headers.
-Every answer says `X-Content-Type-Options: nosniff` (issue 50)."""
+Every answer says `X-Content-Type-Options: nosniff`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Failover, proven (#54): the RabbitMQ node leading the queues killed, the PostgreSQL primary lost and
+"""Failover, proven: the RabbitMQ node leading the queues killed, the PostgreSQL primary lost and
 its standby promoted, and a gateway process killed, each during guest checkouts and credit purchases.
 
 On this machine: a three-node RabbitMQ cluster with quorum queues and a PostgreSQL primary with a
@@ -385,7 +385,7 @@ class Run:
 
 
 def _report(phases: list[Phase], balances_ok: bool) -> str:
-    lines = ["", "failover report (#54): per failure, checkouts that started in its phase"]
+    lines = ["", "failover report: per failure, checkouts that started in its phase"]
     for p in phases:
         lines.append(f"\n[{p.name}] {p.fault}")
         for kind in ("guest", "credits"):

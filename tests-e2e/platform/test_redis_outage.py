@@ -1,4 +1,4 @@
-"""Redis is a cache, not a single point of failure (issue #40): with Redis refused or blackholed
+"""Redis is a cache, not a single point of failure: with Redis refused or blackholed
 (connections accepted, never answered) the platform starts, reads and a guest checkout succeed
 without one 5xx and without waiting, `/api/health` says `degraded` (503), and once Redis
 answers again no price cached before the outage is served (staff changed it meanwhile)."""

@@ -89,7 +89,7 @@ async def _order_with_trace(api: httpx.AsyncClient, platform: Platform) -> None:
     assert publish["attributes"]["messaging.message.conversation_id"] == request_id
     # the publish span hangs off the orders request (its span or a child of it)
     assert publish["parent_id"] in by_id
-    # Each span names the service that made it, in the embedded mode's one process too (issue #51:
+    # Each span names the service that made it, in the embedded mode's one process too (once
     # there every span said atelier-identity, the first service started).
     assert {"atelier-gateway", "atelier-orders"} <= {s["service"] for s in servers}
     assert publish["service"] == "atelier-orders"

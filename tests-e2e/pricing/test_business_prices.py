@@ -1,4 +1,4 @@
-"""Business prices (#56) through the gateway, in both modes, with the shared cache on: a business
+"""Business prices through the gateway, in both modes, with the shared cache on: a business
 customer (one with a company name: identity signs the `business` group into the token) sees and
 pays the storefront's price list in the catalog, the cart and the order; a consumer and an
 anonymous visitor never see it — asked for the same product right after each other, in either

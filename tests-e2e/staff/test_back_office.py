@@ -1,4 +1,4 @@
-"""The back office through the gateway, in both modes (#36): staff roles decide who does what.
+"""The back office through the gateway, in both modes: staff roles decide who does what.
 
 An admin makes three customers a support, a finance and a merchandiser staffer; support finds a
 customer's order by email, finance refunds part of it and the customer sees the refund, the
@@ -150,7 +150,7 @@ async def test_support_suspends_resets_and_signs_a_customer_out(api: httpx.Async
     assert_error(refused, 403, "ACCOUNT_DISABLED")
     assert_error(await api.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]}), 403,
                  "ACCOUNT_DISABLED")
-    # Reactivating undoes the admin's suspension: the admin's too (#50).
+    # Reactivating undoes the admin's suspension: the admin's too.
     assert_error(await api.post(f"{url}/reactivate", headers=support), 403, "PERMISSION_DENIED")
     # A form read before the suspension is stale: refused, with the account as it is now.
     stale = await api.post(f"{url}/reactivate", headers=admin, json={"expected_version": read["version"]})

@@ -1,4 +1,4 @@
-"""The staff web console at /console in headless Chromium, through the gateway, in both modes (#36).
+"""The staff web console at /console in headless Chromium, through the gateway, in both modes.
 
 Each staffer works in the page as a person would (labels, buttons, links); the effects are read
 back through the API, as the customer sees them. Nothing leaves the machine, and the pages log
@@ -267,7 +267,7 @@ async def test_support_acts_on_a_customer_and_a_stale_action_shows_the_account(
         await page.get_by_role("alert").filter(has_text="STALE_VERSION").wait_for()
         await page.locator("#account-state").filter(has_text="suspended").wait_for()
 
-        # Reactivating is the admin's too (#50): support is not offered it.
+        # Reactivating is the admin's too: support is not offered it.
         assert await page.get_by_role("button", name="Reactivate").count() == 0
         back = await api.post(f"/api/v1/staff/customers/{me['id']}/reactivate", headers=admin, json={})
         assert back.status_code == 200, back.text

@@ -1,4 +1,4 @@
-"""The console has no `serious` or `critical` accessibility violation by axe-core (#53): the
+"""The console has no `serious` or `critical` accessibility violation by axe-core: the
 sign-in page, then every page an admin reaches (each route of `PAGES` in console/pages.js) and an
 order's, a customer's, a product's and a storefront's page, with every `<details>` opened; the
 product page's stock boxes have labels one sees, not only ones moved off the screen.

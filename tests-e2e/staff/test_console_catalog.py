@@ -1,4 +1,4 @@
-"""Merchandising in the staff console (#53), in headless Chromium through the gateway, in both modes.
+"""Merchandising in the staff console, in headless Chromium through the gateway, in both modes.
 
 A merchandiser builds the category tree (deleting only an empty category), creates a product with two variants, a picture and a price
 in each of two storefronts' currencies (the catalog has one price and currency per product: the

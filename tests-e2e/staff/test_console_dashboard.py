@@ -1,4 +1,4 @@
-"""The dashboard's charts of the last 30 days (#53), in headless Chromium through the gateway: the
+"""The dashboard's charts of the last 30 days, in headless Chromium through the gateway: the
 orders and the paid revenue per day (orders' report) and the failed jobs per day (generation's),
 drawn as SVG with a summary a screen reader reads and every number in a table the keyboard opens.
 The numbers shown are the orders list's, counted again here."""

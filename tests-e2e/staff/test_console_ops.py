@@ -1,4 +1,4 @@
-"""The console runs the business (#53), in headless Chromium through the gateway: storefronts,
+"""The console runs the business, in headless Chromium through the gateway: storefronts,
 webhooks, dead letters, a customer's suspension, an order's fulfilment and a partial refund.
 
 Each staffer works in the page as a person would (labels, buttons, the confirmation dialog before

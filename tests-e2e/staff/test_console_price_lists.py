@@ -1,4 +1,4 @@
-"""Price lists in the staff console (#56), in headless Chromium through the gateway, in both modes:
+"""Price lists in the staff console, in headless Chromium through the gateway, in both modes:
 a merchandiser creates a business list, sets a product's price on it, deactivates it; a support
 staffer is not offered the page. Every effect is read back through the API."""
 

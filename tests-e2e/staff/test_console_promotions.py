@@ -1,4 +1,4 @@
-"""Promotions in the staff console (#56), in headless Chromium through the gateway, in both modes: a
+"""Promotions in the staff console, in headless Chromium through the gateway, in both modes: a
 merchandiser creates a discount code, sees it listed with its uses, edits it and deactivates it.
 Every effect is read back through the API."""
 

@@ -1,4 +1,4 @@
-"""Returns in the console (#56), in headless Chromium through the gateway, both modes: support
+"""Returns in the console, in headless Chromium through the gateway, both modes: support
 receive a customer's return from the order page, keeping one line out of stock; the refund follows."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A merchandiser keeps a storefront's shipping zones in the console (#56), in headless Chromium
+"""A merchandiser keeps a storefront's shipping zones in the console, in headless Chromium
 through the gateway: a zone made with the form, a flat and a weight method added, one edited and
 one deleted; the result read back through the staff API. A support staffer is not offered the page."""
 

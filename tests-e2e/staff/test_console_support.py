@@ -1,4 +1,4 @@
-"""Support's day from the console alone (#53), in headless Chromium through the gateway, both modes:
+"""Support's day from the console alone, in headless Chromium through the gateway, both modes:
 a customer found by email, their page (an order, credits, a signed-in session, their mail), a mail
 resent, a new verification link, every session ended; a plan cancelled at period end and kept.
 

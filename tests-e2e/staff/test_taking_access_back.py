@@ -1,4 +1,4 @@
-"""Taking a staffer's access back, through the gateway in both modes (#50).
+"""Taking a staffer's access back, through the gateway in both modes.
 
 A clerk an admin moved from finance to support refunds nothing with the token from before, at once,
 without waiting for `identity.token_revoked` to reach payments (payments asks identity). Support

@@ -1,5 +1,5 @@
 """Each storefront's own request budgets (`policies`, docs/limits.md), through the gateway in both
-modes (issue #52): counted per anonymous caller — its guest token, wherever it comes from — and per
+modes: counted per anonymous caller — its guest token, wherever it comes from — and per
 signed-in customer, never per address, so the other people behind one address go on; a storefront
 without a budget meets only the install's limits. The distributed mode runs two gateway processes
 counting in one Redis."""

@@ -1,4 +1,4 @@
-"""Each brand keeps its own rules (#52), through the gateway in both modes: a cart line's cap is its
+"""Each brand keeps its own rules, through the gateway in both modes: a cart line's cap is its
 storefront's (99 on one, only the stock on the other), and a sale that takes a product down to a
 storefront's low-stock threshold mails its alert address and emits `product.low_stock` (heard here
 by an outbound webhook endpoint) once per crossing, while a storefront without a threshold hears

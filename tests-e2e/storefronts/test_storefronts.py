@@ -1,4 +1,4 @@
-"""Two storefronts on one platform, through the gateway in both modes (issue #41): each has its own
+"""Two storefronts on one platform, through the gateway in both modes: each has its own
 catalog, currency, tax, mail links and passkeys; an order records where it was placed."""
 
 from __future__ import annotations

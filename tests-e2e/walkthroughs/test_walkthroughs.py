@@ -1,4 +1,4 @@
-"""The walkthroughs (docs/walkthroughs/) run as written, so they cannot go stale (issue #51).
+"""The walkthroughs (docs/walkthroughs/) run as written, so they cannot go stale.
 
 `atelier dev` is started as `make dev` starts it (no ATELIER_ variable but the span files'), on a
 free port; the development staff account's password is read from what it printed. Each

@@ -1,11 +1,11 @@
-"""Outbound webhooks through the gateway, in both modes (#38).
+"""Outbound webhooks through the gateway, in both modes.
 
 An admin registers the test's own HTTP server; a customer pays an order and the server receives
 `order.paid` with a Standard Webhooks signature the `standardwebhooks` library verifies. A failing
 endpoint is retried on the (shrunk) schedule, then disabled, and the admin gets the mail; replay
 from the delivery log reaches it once it is fixed. Private addresses are refused (only 127.0.0.1
 is allowed by name on the test platforms) and only admins manage endpoints. A receiver that answers
-a byte at a time, or answers 64 MiB, never holds the deliveries to a healthy one (#50).
+a byte at a time, or answers 64 MiB, never holds the deliveries to a healthy one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The staff web console at `/console` (#36): static files shipped in this package, no build step.
+"""The staff web console at `/console`: static files shipped in this package, no build step.
 
 The page is public; everything it shows comes from the staff API through this same gateway, with
 the staffer's own token (the console has no route of its own that reaches a service). The files

@@ -1,4 +1,4 @@
-"""The staff API over the platform's dead letters: `/api/v1/staff/dead-letters` (#36), also at its
+"""The staff API over the platform's dead letters: `/api/v1/staff/dead-letters`, also at its
 first path `/api/v1/ops/dead-letters`. Support reads them; replaying and dropping are the admin's,
 and each is in the audit log (published by the gateway, which has no outbox: `audit.publish`).
 

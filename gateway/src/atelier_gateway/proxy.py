@@ -411,7 +411,7 @@ def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool)
 
 def _audience(claims: dict[str, Any] | None) -> str:
     """Whose cached answers a caller gets (`audience_of`): its verified token's roles and customer
-    group (#56: a business customer never gets the public entry, nor anyone else a group's)."""
+    group (a business customer never gets the public entry, nor anyone else a group's)."""
     if not claims:
         return PUBLIC_AUDIENCE
     return audience_of(claims.get("roles", ()), claims.get(GROUP_CLAIM))

@@ -10,22 +10,22 @@ ROUTES: dict[str, str] = {
     "/api/dev/mailbox": "identity",
     "/api/v1/storefront": "identity",
     "/api/v1/storefronts": "identity",
-    # The staff API (#36): each path to the service that owns its data.
+    # The staff API: each path to the service that owns its data.
     "/api/v1/staff/audit": "identity",
     "/api/v1/staff/accounts": "identity",
     "/api/v1/staff/customers": "identity",
     "/api/v1/staff/mail": "identity",
-    # Outbound webhooks (#38): identity keeps the endpoints and sends the deliveries.
+    # Outbound webhooks: identity keeps the endpoints and sends the deliveries.
     "/api/v1/webhook-endpoints": "identity",
     "/api/v1/webhook-deliveries": "identity",
     "/api/v1/staff/webhooks": "identity",
-    # Shipping zones and methods (#56): identity keeps them in the storefront document.
+    # Shipping zones and methods: identity keeps them in the storefront document.
     "/api/v1/staff/shipping-zones": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/returns": "orders",
-    # Promotions and discount codes (#56): orders prices every order with them.
+    # Promotions and discount codes: orders prices every order with them.
     "/api/v1/staff/promotions": "orders",
-    # The dashboard's per-day reports (#53): each owner counts its own rows.
+    # The dashboard's per-day reports: each owner counts its own rows.
     "/api/v1/staff/reports/daily": "orders",
     "/api/v1/staff/reports/failed-jobs": "generation",
     "/api/v1/staff/payments": "payments",
@@ -44,7 +44,7 @@ ROUTES: dict[str, str] = {
     "/media": "catalog",
     "/api/v1/cart": "cart",
     "/api/v1/orders": "orders",
-    # The caller's cart priced for a destination (#56): orders holds the rule it charges by.
+    # The caller's cart priced for a destination: orders holds the rule it charges by.
     "/api/v1/shipping-methods": "orders",
     "/api/v1/payments": "payments",
     "/api/v1/subscriptions": "payments",

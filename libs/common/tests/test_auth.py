@@ -69,7 +69,7 @@ async def test_bad_tokens_are_never_remembered(verifier: TokenVerifier, keys: Te
 
 
 class TestJwksRefreshOnUnknownKid:
-    """A rotated key (#38) reaches a verifier as an unknown kid: its first token must verify, even
+    """A rotated key reaches a verifier as an unknown kid: its first token must verify, even
     right after a fetch, and made-up kids must not turn into a fetch per request."""
 
     @staticmethod
@@ -105,7 +105,7 @@ class TestJwksRefreshOnUnknownKid:
 
 
 class TestRetiredKeys:
-    """A key retired early (`atelier keys retire KID --force`, a leaked key, #50): the tokens it
+    """A key retired early (`atelier keys retire KID --force`, a leaked key): the tokens it
     signed stop verifying, those verified (and remembered) before it included."""
 
     async def test_a_remembered_token_of_a_retired_key_is_refused_at_once(self, verifier: TokenVerifier,

@@ -382,7 +382,7 @@ async def _body_is(reader: EntryReader, key: str, body: bytes) -> bool:
 
 
 class TestAudiences:
-    """#56: a customer group's callers are an audience of their own (its prices are nobody else's);
+    """A customer group's callers are an audience of their own (its prices are nobody else's);
     a caller of no group shares the public entries, whatever else its token says."""
 
     def test_each_group_staff_and_everybody_else_are_apart(self) -> None:

@@ -1,5 +1,5 @@
-"""A revoked access token is refused by a service reached directly, not only by the gateway (issue 12),
-and so is a token of a signing key retired early (#50)."""
+"""A revoked access token is refused by a service reached directly, not only by the gateway,
+and so is a token of a signing key retired early."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Only `atelier_common.fast` may touch a library's private API (issue #35): no source outside it
+"""Only `atelier_common.fast` may touch a library's private API: no source outside it
 names a private attribute of SQLAlchemy, uvicorn, httpx or httptools, nor imports from their
 private or internal modules. The private names are read from the installed libraries themselves:
 every `_name` they define (functions, classes, attributes set on `self` or `cls`, module and class

@@ -1,4 +1,4 @@
-"""Every answer of an Atelier app says `X-Content-Type-Options: nosniff` (issue 50): a route's,
+"""Every answer of an Atelier app says `X-Content-Type-Options: nosniff`: a route's,
 an error's (the service's own, a validation error, an unknown path) and an unexpected error's,
 which the error middleware outside every `add_middleware` layer answers itself."""
 

@@ -278,7 +278,7 @@ def written(process: str) -> Iterator[list[dict]]:
 
 class TestTheServiceThatDidTheWork:
     """The embedded mode runs the gateway and six services in one process: each log line and span
-    names the one that did the work, not the mode (issue #51)."""
+    names the one that did the work, not the mode."""
 
     async def test_each_hop_of_a_call_writes_its_own_line_under_its_own_name(
             self, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,6 +1,6 @@
-"""A service's OpenAPI document (issue 13): security from the principal dependency, 400 not 422,
+"""A service's OpenAPI document: security from the principal dependency, 400 not 422,
 error responses with the one error schema, every operation tagged; docs pages with no CDN. And
-(#51): who may call each operation, the dev-only routes, examples composed from the models'."""
+who may call each operation, the dev-only routes, examples composed from the models'."""
 
 from __future__ import annotations
 

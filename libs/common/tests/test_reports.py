@@ -1,4 +1,4 @@
-"""The per-day reports' window (#53): the last `days` UTC days, today included."""
+"""The per-day reports' window: the last `days` UTC days, today included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No public secret: outside production, a secret the operator did not set is this install's own (issue 12)."""
+"""No public secret: outside production, a secret the operator did not set is this install's own."""
 
 from __future__ import annotations
 

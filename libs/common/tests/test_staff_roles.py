@@ -1,4 +1,4 @@
-"""`RequireRole`: the one staff permission check (#36), its 403 and what OpenAPI says of it."""
+"""`RequireRole`: the one staff permission check, its 403 and what OpenAPI says of it."""
 
 from __future__ import annotations
 

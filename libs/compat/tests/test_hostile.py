@@ -1,4 +1,4 @@
-"""Hostile input to the compatibility profiles (issue #40): each answers a clear 4xx, or what a
+"""Hostile input to the compatibility profiles: each answers a clear 4xx, or what a
 well-formed request would get, and never a 500. The sweep over every route is tests-e2e/compat/test_hostile.py."""
 
 from __future__ import annotations

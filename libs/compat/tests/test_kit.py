@@ -128,7 +128,7 @@ async def test_the_profile_schema_lists_exactly_the_routes_served(gateway: Gatew
 @pytest.mark.parametrize("profile", ["storybook", "marbelle", "reviv", "shop", "figureforge"])
 async def test_each_profile_has_its_docs_pages_offline(start_gateway: StartGateway, profile: str) -> None:
     """`/compat/<p>/docs` (Swagger UI) and `/compat/<p>/redoc` show the profile's own document,
-    with the gateway's offline files: nothing from another host (issue #51)."""
+    with the gateway's offline files: nothing from another host."""
     async with start_gateway(compat_profiles=[profile]) as gw:
         for page, script in (("docs", "/api/docs/static/swagger-ui-bundle.js"), ("redoc", "/api/docs/redoc.js")):
             r = await gw.client.get(f"/compat/{profile}/{page}")

@@ -1,4 +1,4 @@
-"""The routes and translations an SPA built from the S2/S3 guides needs (issue #43), in front of a
+"""The routes and translations an SPA built from the S2/S3 guides needs, in front of a
 fake identity and catalog that record what they were asked."""
 
 from __future__ import annotations

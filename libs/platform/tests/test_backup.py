@@ -1,4 +1,4 @@
-"""`atelier backup` / `atelier restore` (#38): one archive, verified, onto an empty install only."""
+"""`atelier backup` / `atelier restore`: one archive, verified, onto an empty install only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The merged OpenAPI feeds the standard client generators (issue #38): openapi-python-client and
+"""The merged OpenAPI feeds the standard client generators: openapi-python-client and
 openapi-typescript generate without a warning, and a small program type-checks against each client
 (clients/generate.py, what `make clients` runs)."""
 

@@ -105,7 +105,7 @@ def test_every_kubernetes_document_is_valid_for_1_30(k8s_docs: list[dict[str, An
 
 
 def test_the_monitoring_objects_render_only_where_the_cluster_has_their_api(render: ModuleType) -> None:
-    """`helm install` on a cluster without the Prometheus Operator must not fail on its kinds (#51)."""
+    """`helm install` on a cluster without the Prometheus Operator must not fail on its kinds."""
     def kinds(api_versions: list[str]) -> set[str]:
         return {yaml.safe_load(text)["kind"] for _, text in render.helm_render(api_versions=api_versions)}
 
@@ -425,7 +425,7 @@ def test_the_autoscalers_maxima_fit_max_connections_and_the_guard_refuses_more(r
     budget = values["postgresql"]["maxConnections"] - values["postgresql"]["reservedConnections"]
     needed = _connections(_rendered(render), topology)
     assert needed <= budget
-    # What `helm install` and `make chart-check` print, rather than a figure typed in the docs (#51).
+    # What `helm install` and `make chart-check` print, rather than a figure typed in the docs.
     assert f"the autoscalers' maxima can open {needed}; " in render.helm_notes()
     assert f"allows {budget}." in render.helm_notes()
     # Ten API replicas per service are more than 200 connections allow: the chart says so and renders nothing.

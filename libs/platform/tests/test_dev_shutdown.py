@@ -1,4 +1,4 @@
-"""`atelier dev` stops on SIGTERM whatever its Redis does (#50): gone while the platform listened
+"""`atelier dev` stops on SIGTERM whatever its Redis does: gone while the platform listened
 to it, or accepting connections and never answering. Redis is reached through a link the test
 cuts or blackholes (`RedisLink`); the platform runs in a child process, as a user starts it."""
 

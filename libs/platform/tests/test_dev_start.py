@@ -1,4 +1,4 @@
-"""What `atelier dev` (`make dev`) tells a developer (issue #51): once it serves, where the API,
+"""What `atelier dev` (`make dev`) tells a developer: once it serves, where the API,
 the docs, the console and the mailbox are, and the development staff account — made at the first
 start, its random password printed that once and kept nowhere else; a later start names the
 account without a password. Never outside the `dev` environment."""

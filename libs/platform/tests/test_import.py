@@ -262,7 +262,7 @@ async def test_json_nested_too_deep_is_one_line_not_a_traceback(platform: httpx.
 
 async def test_hashes_asking_a_sign_in_for_too_much_work_are_refused(platform: httpx.AsyncClient, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each of the first three took a core (argon2: and a gigabyte) past a minute per sign-in (issue 50).
+    # Each of the first three took a core (argon2: and a gigabyte) past a minute per sign-in.
     salt, digest = "c2FsdHNhbHRzYWx0", "A" * 43
     dump = str(dump_file(tmp_path, [
         user(30, "pbkdf2@example.com", "pbkdf2_sha256$999999999$salt$" + "A" * 44),
@@ -291,7 +291,7 @@ async def test_hashes_asking_a_sign_in_for_too_much_work_are_refused(platform: h
 
 
 async def test_two_rows_with_one_primary_key_are_both_refused(platform: httpx.AsyncClient, tmp_path: Path) -> None:
-    # Issue 50: Bob's account got Alice's name and password hash, so Alice signed in as Bob.
+    # Bob's account got Alice's name and password hash, so Alice signed in as Bob.
     alice, bob = user(40, "alice@example.com", django_pbkdf2_sha256("alice-pass-1", "s1")), \
         user(40, "bob@example.com", django_pbkdf2_sha256("bob-pass-1", "s2"))
     alice["fields"]["first_name"], bob["fields"]["first_name"] = "Alice", "Bob"

@@ -1,4 +1,4 @@
-"""`atelier keys rotate|list|retire` against identity's database (#38)."""
+"""`atelier keys rotate|list|retire` against identity's database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The merged OpenAPI is one a client author can live with (#51): Redocly's lint finds no error and
+"""The merged OpenAPI is one a client author can live with: Redocly's lint finds no error and
 no warning (clients/redocly.yaml); every operation has a summary, a description and examples; the
 dev endpoints are there, marked dev-only, where they are served; the outbound webhooks are in the
 `webhooks` section with their payloads as identity sends them."""

@@ -1,4 +1,4 @@
-"""OTLP export by setting (issue #38): a service process started with `ATELIER_OTEL_EXPORTER=otlp`
+"""OTLP export by setting: a service process started with `ATELIER_OTEL_EXPORTER=otlp`
 sends its request spans and its Prometheus metrics to a local collector fake as OTLP/HTTP protobuf,
 and logs JSON lines stamped in UTC with milliseconds."""
 

@@ -75,7 +75,7 @@ def test_the_default_topology_fits_a_default_postgresql() -> None:
 
 
 def test_up_plan_prints_the_processes_and_their_connections_and_starts_nothing(monkeypatch) -> None:
-    """The figures the docs once typed (and got wrong) are the command's to print (#51)."""
+    """The figures the docs once typed (and got wrong) are the command's to print."""
     monkeypatch.setattr(Topology, "run", lambda self: pytest.fail("--plan started the platform"))
     monkeypatch.setattr("atelier_platform.processes.cpu_cores", lambda: 2)
     result = CliRunner().invoke(app, ["up", "--plan"])

@@ -1,4 +1,4 @@
-"""`atelier users` (#36) against an embedded platform's database: create with roles, set a password
+"""`atelier users` against an embedded platform's database: create with roles, set a password
 (prompted or from stdin, never an argument), grant and revoke roles, suspend and reactivate; each
 checked through the platform's own sign-in."""
 

@@ -44,7 +44,7 @@ class FakeCatalog:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     failing: bool = False
-    # (product id, variant id or None, storefront, group) → what that group pays there (#56)
+    # (product id, variant id or None, storefront, group) → what that group pays there
     group_prices: dict[tuple[str, str | None, str, str], str] = field(default_factory=dict)
     lookups: list[dict[str, Any]] = field(default_factory=list)
 
@@ -94,7 +94,7 @@ class FakeCatalog:
 
 @dataclass
 class FakeOrders:
-    """Orders' promotion quote (#56): by default nothing saved; `codes` maps a code to what it
+    """Orders' promotion quote: by default nothing saved; `codes` maps a code to what it
     saves, `refusals` a code to orders' error answer (status, code) when the cart applies it."""
 
     codes: dict[str, str] = field(default_factory=dict)
@@ -276,7 +276,7 @@ def user(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
 
 @pytest.fixture
 def business(harness: ServiceHarness, test_keys: TestKeys) -> Shopper:
-    """A business customer (#56): the token names the `business` customer group."""
+    """A business customer: the token names the `business` customer group."""
     user_id = uuid.uuid4()
     return Shopper(harness, test_keys.group_headers("business", user_id), user_id)
 

@@ -59,7 +59,7 @@ class FakePlatform:
     def __init__(self, service_token: str) -> None:
         self.token = service_token
         self.products: dict[uuid.UUID, dict[str, Any]] = {}
-        # (product id, storefront, customer group) → what the group pays there (#56: price lists).
+        # (product id, storefront, customer group) → what the group pays there (price lists).
         self.group_prices: dict[tuple[str, str, str], str] = {}
         self.lookups: list[dict[str, Any]] = []
         # Cart keeps one cart per owner and storefront: the lines by storefront, then by owner.
@@ -67,7 +67,7 @@ class FakePlatform:
         self.addresses: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
         self.books: dict[uuid.UUID, uuid.UUID] = {}
         self.book_items: dict[tuple[str, uuid.UUID], uuid.UUID] = {}
-        # The discount code applied to a cart (#56), by (storefront, owner).
+        # The discount code applied to a cart, by (storefront, owner).
         self.cart_codes: dict[tuple[str, uuid.UUID], str] = {}
         # Identity's word on a staffer's roles now, asked by staff status changes (a cancel refunds).
         self.staff_directory = StaffDirectory(service_token)

@@ -1,4 +1,4 @@
-// Customers (support's, #36 and #53): found by email or name; a customer's page gathers what each
+// Customers (support's): found by email or name; a customer's page gathers what each
 // service owns of them — the account and its signed-in sessions and mail (identity), orders,
 // credits, plans, jobs and books — with the actions support takes there. What cannot be undone
 // (ending every session, a suspension) is confirmed first.
@@ -103,7 +103,7 @@ async function customerActions(c, ctx) {
     return ASK[path] ? confirmButton(label, ASK[path](c), run) : actionButton(label, run);
   };
   if (!hasRole("support")) return h("p", { class: "muted" }, "Your role has no customer action.");
-  // Suspending and reactivating are the admin's, and so is every action on a staff account (#50):
+  // Suspending and reactivating are the admin's, and so is every action on a staff account:
   // identity refuses the rest; this only decides what is shown.
   const admin = hasRole("admin");
   if ((c.staff_roles || []).length && !admin) return h("p", { class: "muted" }, "A staff account: only an admin acts on it.");

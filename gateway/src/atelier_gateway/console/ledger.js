@@ -1,4 +1,4 @@
-// The ledger (finance's, #53): every customer's money and credit movements from payments'
+// The ledger (finance's): every customer's money and credit movements from payments'
 // /api/v1/staff/ledger, newest first, by customer email, storefront, kind and day. A customer is
 // found by email through identity's search (finance may read customers to name whom it refunds).
 

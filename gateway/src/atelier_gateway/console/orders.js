@@ -41,7 +41,7 @@ export async function orderDetail(root, ctx) {
     ["Tax", order.tax_rate == null ? money(order.tax_amount, order.currency)
       : `${money(order.tax_amount, order.currency)} at ${parseFloat((Number(order.tax_rate) * 100).toFixed(4))} %`],
     ["Shipping", money(order.shipping_cost, order.currency)],
-    // The zone's method it ships by (#56); none on a storefront without zones.
+    // The zone's method it ships by; none on a storefront without zones.
     ["Shipping method", h("span", { id: "shipping-method" }, order.shipping_method
       ? `${order.shipping_method.name}, zone ${order.shipping_zone}` : "—")],
     ["Discount", money(order.discount, order.currency)],

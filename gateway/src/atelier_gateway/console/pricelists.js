@@ -1,4 +1,4 @@
-// Price lists (the merchandiser's, #56): a customer group's prices on a storefront, in one currency,
+// Price lists (the merchandiser's): a customer group's prices on a storefront, in one currency,
 // from catalog's /api/v1/staff/price-lists. The list of lists, a new one, and each one's page:
 // its name and activity, its prices (set one, remove one) and deleting it. Every edit sends the
 // version the page was built from: one made meanwhile by someone else is shown, not overwritten.

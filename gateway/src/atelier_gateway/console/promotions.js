@@ -1,4 +1,4 @@
-// Promotions and discount codes (the merchandiser's, #56): orders' /api/v1/staff/promotions. The
+// Promotions and discount codes (the merchandiser's): orders' /api/v1/staff/promotions. The
 // list with each promotion's uses, a new one, and one promotion's page to edit (sent with the
 // version it was read at: a promotion changed meanwhile is shown again, not overwritten) or to
 // deactivate.

@@ -1,4 +1,4 @@
-// Returns (#56): the Returns page lists every return by status and storefront (support, finance);
+// Returns: the Returns page lists every return by status and storefront (support, finance);
 // the order page shows its returns, opens one for the customer, and receives or rejects an open one
 // (support). Receiving asks which lines are resaleable (they go back in stock) and whether the
 // shipping is refunded; orders computes the refund and payments makes it, once.

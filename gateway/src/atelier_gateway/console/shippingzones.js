@@ -1,4 +1,4 @@
-// Shipping zones and their methods (the merchandiser's, #56): identity's /api/v1/staff/shipping-zones.
+// Shipping zones and their methods (the merchandiser's): identity's /api/v1/staff/shipping-zones.
 // The zones (of one storefront: ?storefront=), a new one, and each zone's page: its settings, its
 // methods (add, edit, delete) and deleting it. Zones carry no version: an edit sends only its fields.
 // Prices show in the zone's storefront's currency (the zone's `currency`).

@@ -171,7 +171,7 @@ function methodPrice(m, currency) {
   return m.free_over ? `${price}, free over ${money(m.free_over, currency)}` : price;
 }
 
-// Shipping zones (#56): where the storefront ships, by which methods at what price, and the tax
+// Shipping zones: where the storefront ships, by which methods at what price, and the tax
 // there. Shown as a table; edited on the shipping zones page (shippingzones.js).
 function zonesSection(s) {
   const zones = s.shipping_zones || [];

@@ -1,5 +1,5 @@
 // Customers' plans (payments' /api/v1/staff/subscriptions, support and finance): the list by status,
-// and a plan cancelled at the end of its period or kept again before that end (#53), by the rules
+// and a plan cancelled at the end of its period or kept again before that end, by the rules
 // of the customer's own cancel. Neither needs a confirmation: each undoes the other until the end.
 
 import { call, get, hasRole, serves } from "./api.js";

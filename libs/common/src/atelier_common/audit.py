@@ -1,4 +1,4 @@
-"""The audit log of staff writes (#36): who, what, on which target, before/after, when, why.
+"""The audit log of staff writes: who, what, on which target, before/after, when, why.
 
 Where it lives: each service records its staff writes by queueing `StaffActionRecorded` through
 its outbox in the write's own transaction; identity consumes them into one `staff_audit` table

@@ -31,7 +31,7 @@ ANON_HEADERS = ("x-anonymous-token", "x-session-id")
 SERVICE_HEADER = "x-service-token"
 ROLE_STAFF = "staff"
 ROLE_CUSTOMER = "customer"
-# Staff roles (#36). A staff token carries `staff` (what caches and visibility rules key on) plus
+# Staff roles. A staff token carries `staff` (what caches and visibility rules key on) plus
 # one or more of these; `admin` implies every other one, so it needs no list of its own.
 ROLE_SUPPORT = "support"
 ROLE_MERCHANDISER = "merchandiser"
@@ -40,7 +40,7 @@ ROLE_ADMIN = "admin"
 STAFF_ROLES = (ROLE_SUPPORT, ROLE_MERCHANDISER, ROLE_FINANCE, ROLE_ADMIN)
 # Finance reads orders as support does: a refund starts from finding the order.
 ORDER_READERS = (ROLE_SUPPORT, ROLE_FINANCE)
-# The access token's claim naming the customer's group (#56 price lists): identity decides it.
+# The access token's claim naming the customer's group (price lists): identity decides it.
 GROUP_CLAIM = "grp"
 
 
@@ -53,7 +53,7 @@ class Principal:
     expires_at: datetime | None = None
     email: str | None = None
     # The customer group identity put in the token (`grp`, e.g. `business`): what price lists a
-    # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before #56.
+    # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before customer groups.
     customer_group: str | None = None
 
     @property
@@ -334,7 +334,7 @@ OptionalPrincipal = Annotated[Principal, Depends(get_principal)]
 AnonPrincipal = Annotated[Principal, Depends(_require_anon)]
 UserPrincipal = Annotated[Principal, Depends(_require_user)]
 StaffPrincipal = Annotated[Principal, Depends(_require_staff)]
-# Who may do what (issue #36): reading customers, orders and jobs, resending mail and retrying jobs
+# Who may do what: reading customers, orders and jobs, resending mail and retrying jobs
 # is support's; catalog, stock, prices and storefront content the merchandiser's; refunds, credit
 # grants and payments finance's; staff accounts and storefronts the admin's.
 require_support = RequireRole(ROLE_SUPPORT)

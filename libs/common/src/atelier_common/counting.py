@@ -1,4 +1,4 @@
-"""A list page's `count`: exact up to a limit, PostgreSQL's planner estimate past it (#57).
+"""A list page's `count`: exact up to a limit, PostgreSQL's planner estimate past it.
 
 Counting a million matching rows exactly on every page reads them all; a broad list (every
 product, every order, the whole ledger) needs the order of magnitude, not the last digit. So

@@ -1,4 +1,4 @@
-"""Per-day staff reports (#53): the `days=` window they take and the shape of their answer.
+"""Per-day staff reports: the `days=` window they take and the shape of their answer.
 
 A report covers the last `days` calendar days in UTC, today (so far) included: `days=1` is today.
 Days are ISO dates (`YYYY-MM-DD`); the database groups by them with `columns.utc_day`. A day

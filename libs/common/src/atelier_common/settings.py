@@ -309,7 +309,7 @@ class PricingSettings(ServiceSettings):
 
     # Added on the lines of tax-exclusive kinds, rounded half-up to the cent (S1: 9%; S3 wrote 10%).
     tax_rate: Decimal = Field(default=Decimal("0.09"), ge=0, lt=1)
-    # Kinds whose prices already include tax (issue #11): by default the digital goods.
+    # Kinds whose prices already include tax: by default the digital goods.
     tax_inclusive_kinds: frozenset[ProductKind] = frozenset(ProductKind(k) for k in TAX_INCLUSIVE_KINDS)
     # The default storefront's currency until identity's record of it is loaded
     # (`atelier_common.storefronts.fallback_storefront`); `ATELIER_DEFAULT_CURRENCY` sets it for all.

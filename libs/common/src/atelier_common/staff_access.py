@@ -1,4 +1,4 @@
-"""Money-moving staff writes ask identity who the caller is now, not what the token says (#50).
+"""Money-moving staff writes ask identity who the caller is now, not what the token says.
 
 A staff token carries the roles its holder had when it was issued. Identity ends every session of
 an account whose staff roles change or which is suspended, and each process refuses the old tokens

@@ -1,4 +1,4 @@
-"""Optimistic concurrency for staff writes (#36): a stale console form is refused, not applied.
+"""Optimistic concurrency for staff writes: a stale console form is refused, not applied.
 
 A resource a staffer edits carries a `version` (an opaque string, also its `ETag`); a write may
 send the version its form was built from, in the body (`expected_version`) or as `If-Match`. When

@@ -305,7 +305,7 @@ async def test_a_broadcast_published_while_a_subscriber_is_cut_off_reaches_it_af
         amqp_url: str, namespace: str, cleanup_broker) -> None:
     """A revocation (`identity.token_revoked`, heard on a broadcast subscription by every gateway and
     service process) published while one process's link to the broker is down waits for it: its
-    queue outlives the lost connection (#50); a clean stop deletes it."""
+    queue outlives the lost connection; a clean stop deletes it."""
     host_port = amqp_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":") if ":" in host_port else (host_port, "5672")
     proxy = TcpProxy(host, int(port))
@@ -407,7 +407,7 @@ async def test_a_nacked_publish_moves_the_bus_to_a_new_publishing_channel(amqp_u
                                                                          cleanup_broker) -> None:
     """A nack fails that batch (the outbox publishes it again) and the next batch goes through a new
     channel on the same connection: RabbitMQ 3.10 kept nacking a channel whose quorum queue's
-    leader had died (#54). The nack here: a queue that refuses every message."""
+    leader had died. The nack here: a queue that refuses every message."""
     from aio_pika.exceptions import DeliveryError
 
     from atelier_common import metrics

@@ -1,4 +1,4 @@
-"""`atelier backup` / `atelier restore` (#38): every service database and the file store in one
+"""`atelier backup` / `atelier restore`: every service database and the file store in one
 tar archive with a manifest (docs/operations.md).
 
 Archive members:

@@ -48,7 +48,7 @@ def service_settings(service: str, data_dir: Path, public_base_url: str | None =
         defaults["seed_demo_data"] = True
     if service == "identity":
         defaults["seed_demo_storefronts"] = True  # the five seed products' storefronts (docs/storefronts.md)
-        # A development machine's receivers are on localhost (#38, docs/webhooks.md).
+        # A development machine's receivers are on localhost (docs/webhooks.md).
         defaults["outbound_webhooks_allow_private_urls"] = True
     settings = cls()
     # Explicit environment wins over the embedded defaults; overrides win over both.

@@ -1,4 +1,4 @@
-"""When a promotion runs, written out as cases that its rule and each SQL twin of it are held to (#56).
+"""When a promotion runs, written out as cases that its rule and each SQL twin of it are held to.
 
 Orders decides it: `PromotionTerms.live` (active, and `starts_at <= now < ends_at`, a missing bound
 open), and its SQL twin `promotions.repository.live_sql`, which picks the promotions a basket is

@@ -1,10 +1,10 @@
-"""Every staff route of an app, called by every staff role (#36): the roles a route's `RequireRole`
+"""Every staff route of an app, called by every staff role: the roles a route's `RequireRole`
 names (and admin) get through, every other role is refused with 403 before the handler runs.
 
 Found from the routes themselves, so a staff operation added later is checked without a test
 written for it; each service's tests run `assert_staff_roles` on its own app.
 
-`StaffDirectory`: what identity answers a money-moving staff write about its caller (#50).
+`StaffDirectory`: what identity answers a money-moving staff write about its caller.
 """
 
 from __future__ import annotations

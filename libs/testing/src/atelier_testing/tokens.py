@@ -38,7 +38,7 @@ class TestKeys:
         claims: dict[str, Any] = {"sub": str(user_id or uuid.uuid4()), "typ": "access", "roles": list(roles),
                                   "email": email}
         if group is not None:
-            claims["grp"] = group  # a customer group's member (#56), as identity signs it
+            claims["grp"] = group  # a customer group's member, as identity signs it
         return self._sign(self.access, claims, ttl)
 
     def anon_token(self, anon_id: uuid.UUID | None = None, ttl: timedelta = timedelta(days=28)) -> str:
@@ -52,7 +52,7 @@ class TestKeys:
         return {"Authorization": f"Bearer {self.access_token(user_id, group=group)}"}
 
     def staff_headers(self, *roles: str) -> dict[str, str]:
-        """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before #36)."""
+        """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before staff roles)."""
         roles = roles or ("admin",)
         return self.user_headers(roles=("customer", "staff", *roles))
 

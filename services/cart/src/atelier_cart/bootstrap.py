@@ -19,7 +19,7 @@ class CartContext:
 
     settings: CartSettings
     catalog: CatalogClient
-    # Orders' promotion quote: what a cart's lines save (#56).
+    # Orders' promotion quote: what a cart's lines save.
     orders: OrdersClient
     # This process's copy of the storefronts: each one's line limit (`domain.line_limit`).
     storefronts: StorefrontDirectory | None = None

@@ -1,5 +1,5 @@
 """The other services cart calls, one client each: catalog's internal API, for a product the
-read-model has not heard of yet, and for what a customer group pays (#56: business prices).
+read-model has not heard of yet, and for what a customer group pays (business prices).
 
 `GET /internal/products/{id}` answers the product with all its variants, inactive ones
 included (`atelier_common.contracts.catalog.ProductSnapshot`, the shape orders reads too).
@@ -44,7 +44,7 @@ class CatalogClient:
     async def group_price(self, product_id: uuid.UUID, variant_id: uuid.UUID | None, *, storefront: str,
                           group: str) -> Decimal | None:
         """What a caller of the customer `group` pays for the product (or variant) on `storefront`
-        (#56: catalog's price lists); None when catalog does not know it."""
+        (catalog's price lists); None when catalog does not know it."""
         response = await self.internal.call("catalog", "POST", "/internal/products/lookup", json={
             "ids": [str(product_id)], "storefront": storefront, "customer_group": group})
         if response.status_code != 200:

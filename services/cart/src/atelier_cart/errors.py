@@ -36,7 +36,7 @@ class InsufficientStock(CartError):
 
 
 class NotPurchasable(CartError):
-    # Issue #11: only what can be delivered is sold; a subscription plan is billed, never carted.
+    # Only what can be delivered is sold; a subscription plan is billed, never carted.
     code, status, default_message = "NOT_PURCHASABLE", 400, "This product cannot be put in a cart"
 
 
@@ -48,7 +48,7 @@ class CatalogUnavailable(CartError):
     code, status, default_message = "SERVICE_UNAVAILABLE", 503, "The catalog is unavailable"
 
 
-# Orders' word on a discount code (#56), passed on as it answered it.
+# Orders' word on a discount code, passed on as it answered it.
 class PromotionCodeInvalid(CartError):
     code, status, default_message = "PROMOTION_CODE_INVALID", 400, "This code is not valid on this storefront"
 

@@ -155,7 +155,7 @@ class ClearedOrder(SQLModel, table=True):
 
 
 class CartPromotionCode(SQLModel, table=True):
-    """The discount code an owner applied to their cart on a storefront (#56). Orders owns the
+    """The discount code an owner applied to their cart on a storefront. Orders owns the
     promotions and says what the code saves (`POST /internal/promotions/quote`); the cart keeps
     only the code, until it is removed or an order placed from the cart takes it."""
 
@@ -184,7 +184,7 @@ class CartShipping(SQLModel, table=True):
 
 
 class PromotionWindow(SQLModel, table=True):
-    """What the cart knows of orders' promotions (#56), from `promotion.changed`: whether each is
+    """What the cart knows of orders' promotions, from `promotion.changed`: whether each is
     automatic (no code), active, and when it runs. It only decides whether a cart without a code
     asks orders for a quote at all: a storefront with no live automatic promotion saves nothing
     without a code, so its carts are shown without the call (`PromotionCodes.state`)."""

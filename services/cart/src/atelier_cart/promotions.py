@@ -1,4 +1,4 @@
-"""The cart's discount code and what it saves (#56).
+"""The cart's discount code and what it saves.
 
 Orders owns the promotions and their one rule (`atelier_orders.promotions.rules`); the cart asks
 it (`POST /internal/promotions/quote`) with its lines and code whenever it shows a cart with

@@ -57,7 +57,7 @@ class CartContents:
     currency: str
     items: Sequence[CartLine]
     totals: Totals
-    # The code applied and what the promotions save now (#56), and the money sent to the shipping
+    # The code applied and what the promotions save now, and the money sent to the shipping
     # choice: orders' quote.
     promotion: CartDiscount = field(default_factory=CartDiscount)
     # Orders' read of the cart only: where it ships (the quote says it for everybody else).
@@ -210,7 +210,7 @@ class CartService(UseCase[CartContext]):
 
     async def add_item(self, owner_id: uuid.UUID, data: CartItemCreate, storefront: Storefront, *,
                        anonymous: bool = False, group: str | None = None) -> CartContents:
-        """`group`: the caller's customer group (#56): a new line is frozen at what that group pays
+        """`group`: the caller's customer group: a new line is frozen at what that group pays
         (catalog's price lists, asked before the cart is locked); everybody else's at the product's price."""
         group_price = await self._group_price(data, storefront, group)
         # The busiest write: the cart locked with the product's facts in one statement, then its lines.
@@ -292,7 +292,7 @@ class CartService(UseCase[CartContext]):
         await self.carts.touch(cart, utcnow())
         return await self._promoted(self._read(cart, owner_id, storefront), anonymous)
 
-    # -- the discount code (#56) -------------------------------------------------------------
+    # -- the discount code -------------------------------------------------------------
 
     async def apply_code(self, owner_id: uuid.UUID, code: str, storefront: Storefront, *,
                          anonymous: bool = False, client_ip: str | None = None) -> CartContents:

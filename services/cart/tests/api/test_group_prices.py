@@ -1,4 +1,4 @@
-"""#56 on the cart side: a business customer's new line is frozen at the storefront's business price
+"""Business prices on the cart side: a business customer's new line is frozen at the storefront's business price
 (catalog's internal lookup, asked with the group); everybody else's at the product's own price."""
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ async def test_a_malformed_owner_id_is_400(harness, service) -> None:
 
 async def test_orders_gives_the_lines_the_current_prices(harness, catalog: Catalog, guest: Shopper, service) -> None:
     """Orders refused an order because catalog's price moved (409 PRICE_CHANGED): the cart shows
-    the current price from then on, and the other lines keep theirs (issue #40)."""
+    the current price from then on, and the other lines keep theirs."""
     one = await catalog.product(price="11.00", sku="ONE")
     two = await catalog.product(price="29.99", sku="TWO")
     await guest.add(one.product_id, 2)

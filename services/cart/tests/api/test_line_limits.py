@@ -1,4 +1,4 @@
-"""A cart line's cap is its storefront's (`StorefrontPolicies.cart_line_limit`, #52): none set is
+"""A cart line's cap is its storefront's (`StorefrontPolicies.cart_line_limit`): none set is
 the install's 99, a number is that cap, 0 is no cap but the stock. A request for more than the cap
 alone is the validation error the request schema gave before; a line that would pass it, QUANTITY_LIMIT."""
 

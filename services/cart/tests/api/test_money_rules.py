@@ -1,4 +1,4 @@
-"""Issue #11 on the cart side: a subscription plan is never put in a cart, and the totals show the
+"""The money rules on the cart side: a subscription plan is never put in a cart, and the totals show the
 price charged (digital goods tax-inclusive, goods with tax added)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cart's discount code (#56): applied and removed, shown with what orders says it saves,
+"""The cart's discount code: applied and removed, shown with what orders says it saves,
 refused as orders refuses it, read by orders with the cart, and gone with the order it went into."""
 
 from __future__ import annotations

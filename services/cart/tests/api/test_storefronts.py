@@ -1,4 +1,4 @@
-"""Carts per storefront (#41): one cart per owner and storefront, what each storefront's cart
+"""Carts per storefront: one cart per owner and storefront, what each storefront's cart
 accepts (`Storefront.offers`), its currency and its tax, and orders' read with `?storefront=`."""
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ class TestOrdering:
 
 
 class TestAStockChangeNoCartDecisionDependsOn:
-    """A sale of a well-stocked product costs the cart no transaction (#42): a stock-only change
+    """A sale of a well-stocked product costs the cart no transaction: a stock-only change
     from and to at least the line limit (99) allows the same lines; one that crosses it always applies."""
 
     async def test_plenty_to_plenty_is_skipped_a_crossing_applies(self, harness, catalog: Catalog,

@@ -63,7 +63,7 @@ async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, guest
     # then the ordered units taken off the lines in one (after the lock: it sees an add that went
     # first). The claim: the inbox row, both owners' locks, both carts locked, the hand-over
     # inside a savepoint (the user's cart may appear meanwhile). A cart with lines also reads its
-    # discount code (#56: the add, orders' read), and an order from the cart removes it. The claim
+    # discount code (the add, orders' read), and an order from the cart removes it. The claim
     # also hands the guest's shipping choice over (one statement).
     counts = {"first view": len(first_view), "add": len(add), "internal": len(internal), "placed": len(placed),
               "changed": len(changed), "claimed": len(claimed), "again": len(again), "later view": len(later_view)}

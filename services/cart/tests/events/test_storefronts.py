@@ -1,4 +1,4 @@
-"""What the cart hears, per storefront (#41): an order clears the cart of its storefront only, a
+"""What the cart hears, per storefront: an order clears the cart of its storefront only, a
 claim merges the guest's carts storefront by storefront, a product's storefronts are kept."""
 
 from __future__ import annotations

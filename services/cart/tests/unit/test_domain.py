@@ -44,7 +44,7 @@ class TestTotals:
         assert CartSettings().tax_rate == S1_RATE
 
     def test_digital_goods_are_tax_inclusive_by_default(self) -> None:
-        # Issue #11: PACK_5 shows 4.99 and is charged 4.99; goods beside it still get 9% added.
+        # PACK_5 shows 4.99 and is charged 4.99; goods beside it still get 9% added.
         totals = domain.cart_totals([("credit_pack", Decimal("4.99"), 1, "standard"),
                                      ("retry_pack", Decimal("2.00"), 1, "standard"),
                                      ("physical", Decimal("10.00"), 1, "standard")], S1_RATE)

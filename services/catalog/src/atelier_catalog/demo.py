@@ -182,7 +182,7 @@ async def seed_demo_data(db: Database, context: CatalogContext | None = None) ->
     return created
 
 
-# Marbelle's business customers' prices (#56): a few stones and the sealer below the shelf price.
+# Marbelle's business customers' prices: a few stones and the sealer below the shelf price.
 # (SKU of the product, SKU of a variant or None, price)
 BUSINESS_PRICES = [
     ("CARR-WHITE-001", None, "76.95"),

@@ -89,7 +89,7 @@ def _optional_str(value: Any) -> str | None:
 
 
 # What one unit of a shipped product weighs, in grams: orders' by-weight shipping methods add it up
-# (#56; a variant's own `weight_grams` attribute wins). Optional: a product without one weighs nothing.
+# (a variant's own `weight_grams` attribute wins). Optional: a product without one weighs nothing.
 _WEIGHT = {"weight_grams": (False, _non_negative_int)}
 
 # kind → {attribute: (required, check)}. Other keys are kept as they are (features, …).
@@ -446,7 +446,7 @@ def reviewer_name(email: str | None) -> str:
     return email.split("@", 1)[0][:200] if email else ""
 
 
-# -- price lists (#56) ---------------------------------------------------------------------------
+# -- price lists ---------------------------------------------------------------------------
 # A customer group (identity's `grp` claim: `business`) may have price lists on a storefront, each
 # in one currency. What a caller of the group pays is decided here, once, for every reader: the
 # product pages and searches, the cart's frozen price and the order's (catalog's internal lookup).

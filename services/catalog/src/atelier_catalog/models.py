@@ -302,7 +302,7 @@ class CatalogImportRef(ImportRefRow, table=True):
 
 
 class PriceList(SQLModel, table=True):
-    """A customer group's prices on one storefront, in one currency (#56): business prices. A
+    """A customer group's prices on one storefront, in one currency: business prices. A
     caller of that group pays a listed price (`domain.list_price`) instead of the product's."""
 
     __tablename__ = "price_list"

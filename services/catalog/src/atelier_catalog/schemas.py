@@ -279,7 +279,7 @@ class VariantRead(BaseModel):
     attributes: dict[str, Any]
     is_active: bool
     list_price: Money | None = Field(default=None, description=(
-        "Within a product read by a customer group (#56): the variant's own selling price when `price` is its "
+        "Within a product read by a customer group: the variant's own selling price when `price` is its "
         "group's price; null otherwise"))
 
 
@@ -331,7 +331,7 @@ class ProductRead(BaseModel):
     updated_at: datetime
     storefronts: list[str] = _scoped_read()
     list_price: Money | None = Field(default=None, description=(
-        "For a customer group's caller (#56): the product's own price when `price` is the group's price "
+        "For a customer group's caller: the product's own price when `price` is the group's price "
         "(`price_list` says which list); null otherwise"))
     price_list: PriceListBrief | None = Field(default=None, description=(
         "The price list of the caller's group that `price` (or a variant's) comes from; null: the catalog's prices"))
@@ -502,12 +502,12 @@ class PricingRead(BaseModel):
 class ProductLookup(_Input):
     ids: Annotated[list[uuid.UUID], Field(max_length=200)] = []
     skus: Annotated[list[str], Field(max_length=200)] = []
-    # Both given (#56): the prices are what that customer group pays on that storefront.
+    # Both given: the prices are what that customer group pays on that storefront.
     storefront: Annotated[str | None, Field(max_length=64)] = None
     customer_group: Annotated[str | None, Field(max_length=32)] = None
 
 
-# -- price lists (#56) --------------------------------------------------------------------------
+# -- price lists --------------------------------------------------------------------------
 
 CustomerGroup = Annotated[str, Field(strict=True, description="A customer group identity assigns (`business`)")]
 

@@ -51,7 +51,7 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         carrara = marble["results"][0]
         assert carrara["variants"] and carrara["images"][0]["is_primary"]
 
-        # Marbelle's business customers have their price list (#56), below the shelf prices.
+        # Marbelle's business customers have their price list, below the shelf prices.
         lists = (await harness.client.get("/api/v1/staff/price-lists", params={"storefront": "marbelle"},
                                           headers=test_keys.staff_headers("merchandiser"))).json()["results"]
         [business] = lists
@@ -71,7 +71,7 @@ async def test_demo_catalog_is_seeded_at_start_and_seeding_again_changes_nothing
         assert await product_changed_events(harness) == []
 
 
-# The demo storefronts of #41 (identity seeds them; docs/storefronts.md): what each sells, in
+# The demo storefronts (identity seeds them; docs/storefronts.md): what each sells, in
 # which currency.
 SEED_STOREFRONTS = {"storybook": (["print_tier", "retry_pack"], "GEL"), "marbelle": (["physical"], "USD"),
                     "reviv": (["credit_pack"], "USD"), "shop": (["physical"], "USD"),

@@ -60,7 +60,7 @@ async def test_a_longer_sku_is_not_cut_to_the_column_to_match(harness: ServiceHa
 
 
 async def test_a_product_carries_its_own_category(harness: ServiceHarness, catalog: Catalog, service) -> None:
-    """Orders' category promotions (#56) read the category of each line from the lookup."""
+    """Orders' category promotions read the category of each line from the lookup."""
     shelf = await catalog.category()
     filed, loose = await catalog.product(category_id=shelf["id"]), await catalog.product()
     response = await harness.client.post("/internal/products/lookup", headers=service,

@@ -1,4 +1,4 @@
-"""Price lists (#56): staff keep a customer group's prices; a caller of the group reads them in the
+"""Price lists: staff keep a customer group's prices; a caller of the group reads them in the
 catalog (and its internal lookup), everybody else the catalog's own prices, from the cache too."""
 
 from __future__ import annotations

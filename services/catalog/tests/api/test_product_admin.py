@@ -75,7 +75,7 @@ class TestCreateProduct:
             rows = (await session.exec(select(OutboxMessage))).all()
         changed = [r for r in rows if r.type == "catalog.product_changed"]
         assert [(r.producer, r.data["product_id"]) for r in changed] == [("catalog", product["id"])]
-        # ...and the staff write's audit row with it (#36).
+        # ...and the staff write's audit row with it.
         assert [(r.type, r.data["target_id"]) for r in rows if r not in changed] == [
             ("staff.action_recorded", product["id"])]
 

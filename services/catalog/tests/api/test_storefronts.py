@@ -1,4 +1,4 @@
-"""Storefronts (#41): every public read sees only what the request's storefront offers
+"""Storefronts: every public read sees only what the request's storefront offers
 (`Storefront.offers`: its kinds, and products scoped to it or to every storefront); staff write
 the scope and read everything (or one storefront's, `?storefront=`); /internal and the event carry
 it unfiltered."""

@@ -1,4 +1,4 @@
-"""Low stock (#52): a stock change that takes a product from above a storefront's
+"""Low stock: a stock change that takes a product from above a storefront's
 `low_stock_threshold` to at or below it emits `product.low_stock` once per crossing and storefront
 that sells it, in the transaction of the change (an order's reservation, a staff adjustment, a
 cancellation giving units back); and staff read what is low on a storefront."""

@@ -1,4 +1,4 @@
-"""return.received (#56): the resaleable lines of a received return go back in stock, once; the
+"""return.received: the resaleable lines of a received return go back in stock, once; the
 others, and products that count no stock, stay as they are."""
 
 from __future__ import annotations

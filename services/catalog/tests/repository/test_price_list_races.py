@@ -1,4 +1,4 @@
-"""Concurrent staff edits of one price list on PostgreSQL (#56): the list is locked while an edit is
+"""Concurrent staff edits of one price list on PostgreSQL: the list is locked while an edit is
 judged and written, so of two edits built from the same version one applies and the other is
 refused (409 STALE_VERSION), never both."""
 

@@ -268,7 +268,7 @@ class TestPrimaryImage:
 
 
 class TestListPrices:
-    """#56: what a customer group's caller pays, decided once for the pages, the cart and the order."""
+    """What a customer group's caller pays, decided once for the pages, the cart and the order."""
 
     PRODUCT, VARIANT, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 

@@ -46,7 +46,7 @@ class TransactionKind(StrEnum):
     CONSUME = "consume"
     REFUND = "refund"
     UNLOCK = "unlock"
-    # Staff gave or took credits by hand (#36), with a reason the customer reads in the ledger.
+    # Staff gave or took credits by hand, with a reason the customer reads in the ledger.
     ADJUSTMENT = "adjustment"
     # The balance an account held in the product it moved in from (`atelier import`), once.
     OPENING = "opening"

@@ -35,7 +35,7 @@ class InsufficientCredits(GenerationError):
 
 
 class DeductionExceedsBalance(GenerationError):
-    """Staff took back more than the customer has (#36): a conflict with the current balance,
+    """Staff took back more than the customer has: a conflict with the current balance,
     not the customer's lack of credits, hence 409 where spending says 403."""
 
     code, status, default_message = "INSUFFICIENT_CREDITS", 409, "The deduction is more than the balance"
@@ -174,7 +174,7 @@ class WebhookNotVerifiable(GenerationError):
 
 
 class JobNotRetryable(GenerationError):
-    """Staff retry (#36) takes a failed job only: a queued or running one is under way, a completed
+    """Staff retry takes a failed job only: a queued or running one is under way, a completed
     one is done, a blocked one was refused by the provider's safety system (the same prompt would be
     again), a storybook page is retried from its book."""
 
@@ -182,7 +182,7 @@ class JobNotRetryable(GenerationError):
 
 
 class RetryUnpaid(GenerationError):
-    """The customer no longer has the credits a staff retry costs (#36): a conflict with their
+    """The customer no longer has the credits a staff retry costs: a conflict with their
     balance, not their permission, hence 409."""
 
     code, status, default_message = "INSUFFICIENT_CREDITS", 409, "The customer has not enough credits for the retry"

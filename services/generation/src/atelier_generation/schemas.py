@@ -207,7 +207,7 @@ class BalanceRead(BaseModel):
 
 
 class CreditAdjustment(InputModel):
-    """Staff's grant (positive) or deduction (negative) of credits (#36)."""
+    """Staff's grant (positive) or deduction (negative) of credits."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"amount": 5, "reason": "Goodwill after a failed job"}]})

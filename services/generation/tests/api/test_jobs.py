@@ -262,7 +262,7 @@ class TestTransientFailures:
 
 
 class TestBusinessLog:
-    """One INFO line per job finished, with its id, kind and storefront (issue #51)."""
+    """One INFO line per job finished, with its id, kind and storefront."""
 
     @staticmethod
     def _lines(caplog: pytest.LogCaptureFixture, job_id: str) -> list[logging.LogRecord]:

@@ -1,4 +1,4 @@
-"""Staff grant or deduct credits (#36): finance only, through the ledger the customer reads,
+"""Staff grant or deduct credits: finance only, through the ledger the customer reads,
 never below zero (409), once per Idempotency-Key, each one in the audit log."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ async def test_refused_and_bad_requests_change_nothing(api) -> None:
 
 
 async def test_a_clerk_moved_out_of_finance_grants_nothing_and_identity_down_grants_nothing(api) -> None:
-    """Credits move: identity says who the caller is at that moment (#50), not the token alone,
+    """Credits move: identity says who the caller is at that moment, not the token alone,
     which lives on until `identity.token_revoked` reaches generation."""
     customer, clerk = api.user(), uuid.uuid4()
     finance = {"Authorization": f"Bearer {api.keys.access_token(clerk, ['customer', 'staff', 'finance'])}"}

@@ -1,4 +1,4 @@
-"""Support's generation jobs (#36): every customer's jobs by status, a failed one retried through the
+"""Support's generation jobs: every customer's jobs by status, a failed one retried through the
 worker and paid again; a customer's credits ledger and books for the back office."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class TestRetry:
 
 
 class TestFailedJobsReport:
-    """The dashboard's chart (#53): jobs failed per UTC day of their failure; a retried one is not."""
+    """The dashboard's chart: jobs failed per UTC day of their failure; a retried one is not."""
 
     async def test_failed_jobs_are_counted_per_day_of_their_failure(self, start_generation) -> None:
         model_api = FakeModelApi()

@@ -1,4 +1,4 @@
-"""Storefronts (#41): what a request, an order or a plan of one storefront makes in generation
+"""Storefronts: what a request, an order or a plan of one storefront makes in generation
 carries that storefront (jobs, restorations, books, credit rows, retry packs, quotas), and so do
 the events about it; the account's one wallet pays on every storefront; the credit-pack list
 shows what the request's storefront sells."""

@@ -321,7 +321,7 @@ class TestWebhooks:
 class TestStaffRetry:
     async def test_a_retried_job_with_a_stored_request_polls_it_and_never_submits_again(
             self, start_fal, fal: FakeFal) -> None:
-        """#36: support retries a job that failed while following its provider request."""
+        """Support retries a job that failed while following its provider request."""
         async with start_fal(roles={"api", "relay", "consumer"}) as api:
             user = api.user()
             await api.buy_credits(user, 4)

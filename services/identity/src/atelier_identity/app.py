@@ -21,10 +21,10 @@ SPEC = ServiceSpec(
     name="identity",
     routers=ROUTERS,
     tags=TAGS,
-    # The outbound webhooks' payloads, for the OpenAPI `webhooks` section (#51).
+    # The outbound webhooks' payloads, for the OpenAPI `webhooks` section.
     webhooks=WEBHOOKS,
     subscriptions=SUBSCRIPTIONS,
-    # Outbound webhooks (#38): the fan-out hears its events on the worker's queue, and the
+    # Outbound webhooks: the fan-out hears its events on the worker's queue, and the
     # worker role sends the deliveries (`service/webhooks.py`).
     worker_subscriptions=WORKER_SUBSCRIPTIONS,
     worker_routes=wanted_routes,

@@ -40,7 +40,7 @@ class IdentityContext:
     orders: OrdersClient
     # This process's copy of the storefronts (the runtime's): mail senders, links, passkey relying parties.
     storefronts: StorefrontDirectory
-    # The outbound webhooks' pooled HTTP client and URL policy (#38).
+    # The outbound webhooks' pooled HTTP client and URL policy.
     webhooks: WebhookSender
     # The fan-out's queue hears an event type only while an endpoint wants it (`service/webhooks.py`).
     webhook_routes: Routes

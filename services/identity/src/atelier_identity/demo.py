@@ -50,7 +50,7 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
     _demo("marbelle", "Marbelle", "USD", StorefrontTaxIn(rate=Decimal("0.09"), inclusive=False), ["physical"],
           "http://localhost:3000", link_paths={"reset_password": "/password-reset?token={token}"},
           policies=StorefrontPoliciesIn(access_token_minutes=60, cart_line_limit=99),
-          # Zones to show shipping off (#56): California's own tax, the US by subtotal with an
+          # Zones to show shipping off: California's own tax, the US by subtotal with an
           # express option, and the rest of the world by weight (`weight_grams`), untaxed.
           shipping_zones=[
               # California does not tax a delivery charge stated apart from the goods.

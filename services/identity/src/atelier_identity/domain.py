@@ -84,7 +84,7 @@ def set_staff_roles(user: StaffRoleHolder, roles: Iterable[str]) -> tuple[list[s
 
 
 def may_act_on_account(actor: StaffActor, account: StaffRoleHolder) -> bool:
-    """Support acts on customers' accounts; one holding any staff role is the admin's alone (#50):
+    """Support acts on customers' accounts; one holding any staff role is the admin's alone:
     support must not sign an admin out, nor undo what an admin did to a staffer."""
     return not account.staff_roles or actor.has_role(ROLE_ADMIN)
 
@@ -94,7 +94,7 @@ def is_business_customer(company_name: str | None) -> bool:
 
 
 def customer_group(company_name: str | None, staff_roles: list[str]) -> str | None:
-    """The group whose price lists the customer pays (#56): `business` for a business customer
+    """The group whose price lists the customer pays: `business` for a business customer
     (S1: one with a company name); none for everybody else, and for staff, who read the catalog at
     its own prices. Identity signs it into the access token (`grp`); catalog, cart and orders read
     it from the token they verify, so a change (a company name added or removed) reaches them with

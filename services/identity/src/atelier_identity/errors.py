@@ -230,20 +230,20 @@ class MailNotFound(IdentityError):
 
 
 class StaffAccountNeedsAdmin(IdentityError):
-    """Support acted on an account holding a staff role (#50): that is the admin's. The common
+    """Support acted on an account holding a staff role: that is the admin's. The common
     permission code, as `RequireRole` answers: clients handle one 403."""
 
     code, status, default_message = "PERMISSION_DENIED", 403, "Actions on a staff account need the admin role"
 
 
 class AccountSuspended(IdentityError):
-    """A staff action that a suspended account cannot use (#36): a conflict with its state."""
+    """A staff action that a suspended account cannot use: a conflict with its state."""
 
     code, status, default_message = "ACCOUNT_SUSPENDED", 409, "The account is suspended: reactivate it first"
 
 
 class EmailAlreadyVerified(IdentityError):
-    """A verification mail for an address already proven (#53): it would have nothing to prove."""
+    """A verification mail for an address already proven: it would have nothing to prove."""
 
     code, status, default_message = "EMAIL_ALREADY_VERIFIED", 409, "The email address is already verified"
 
@@ -271,7 +271,7 @@ class UnknownWebhookEvent(IdentityError):
                          details={"fields": {"events": [f"unknown: {', '.join(unknown)}"]}})
 
 
-# Signing keys (#38, `atelier keys`).
+# Signing keys (`atelier keys`).
 class KeyNotFound(IdentityError):
     code, status, default_message = "SIGNING_KEY_NOT_FOUND", 404, "No such signing key"
 

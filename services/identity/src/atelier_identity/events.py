@@ -50,7 +50,7 @@ SUBSCRIPTIONS: Subscriptions = {
 
 
 async def on_public_event(_event: object, ctx: EventContext[IdentityContext]) -> None:
-    """Any event an outbound webhook may hear: a delivery per endpoint that wants it (#38)."""
+    """Any event an outbound webhook may hear: a delivery per endpoint that wants it."""
     await WebhookFanOut(ctx.session, ctx.context).fan_out(ctx.envelope)
 
 

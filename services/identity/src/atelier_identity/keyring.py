@@ -1,4 +1,4 @@
-"""Identity's signing keys as this process holds them (#38): the active key signs, the published
+"""Identity's signing keys as this process holds them: the active key signs, the published
 ones verify; all read from the `signing_key` table, so `atelier keys rotate` reaches every
 identity process (API workers, relay, consumers) within `signing_key_refresh_seconds`.
 

@@ -160,7 +160,7 @@ def low_stock_mail(*, to: str, storefront: str, product: str, sku: str, stock: i
 
 
 def webhook_disabled_mail(*, to: str, url: str, endpoint_id: str, reason: str) -> Mail:
-    """To every admin when an outbound webhook endpoint's retries ran out (#38)."""
+    """To every admin when an outbound webhook endpoint's retries ran out."""
     return _compose(to=to, kind="webhook_disabled", subject="A webhook endpoint was disabled", greeting="Hello",
                     lines=[f"The webhook endpoint {url} ({endpoint_id}) was disabled: {reason}.",
                            "Fix the receiver, enable the endpoint again (PATCH /api/v1/webhook-endpoints/"

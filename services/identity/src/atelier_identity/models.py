@@ -50,7 +50,7 @@ class User(SQLModel, table=True):
     # True exactly when `staff_roles` is not empty (`domain.set_staff_roles` keeps the two together);
     # kept as a column because the sign-in and listing queries already filter on it.
     is_staff: bool = False
-    # The staff roles (#36: support, merchandiser, finance, admin), sorted; empty for a customer.
+    # The staff roles (support, merchandiser, finance, admin), sorted; empty for a customer.
     staff_roles: list[str] = Field(default_factory=list, sa_column=Column(JSON().with_variant(JSONB(), "postgresql"),
                                                                       nullable=False, server_default="[]"))
     is_active: bool = True
@@ -83,7 +83,7 @@ class User(SQLModel, table=True):
 
     @property
     def version(self) -> str:
-        """What a staff form was built from (#36, `atelier_common.versions`): every staff write
+        """What a staff form was built from (`atelier_common.versions`): every staff write
         and account change moves `updated_at`."""
         return version_of(self.updated_at, self.is_active, self.email_verified_at)
 
@@ -292,7 +292,7 @@ class AddressBook(SQLModel, table=True):
     """One row per address owner (user or anonymous id): locked while its addresses change."""
 
     __tablename__ = "address_book"
-    # Housekeeping's sweep of abandoned anonymous books reads these alone, oldest first (#57).
+    # Housekeeping's sweep of abandoned anonymous books reads these alone, oldest first.
     __table_args__ = (Index("ix_address_book_anonymous_created", "created_at", sqlite_where=text("anonymous"),
                             postgresql_where=text("anonymous")),)
 
@@ -371,7 +371,7 @@ class IdentityImportRef(ImportRefRow, table=True):
 
 
 class StaffAudit(SQLModel, table=True):
-    """One staff write of any service (#36), from its `staff.action_recorded` event
+    """One staff write of any service, from its `staff.action_recorded` event
     (`atelier_common.audit` says why the log lives here). The id is the event's, so a redelivery
     is the same row."""
 
@@ -399,7 +399,7 @@ class StaffAudit(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
 
 
-# -- Outbound webhooks (#38, docs/webhooks.md) ---------------------------------------------------
+# -- Outbound webhooks (docs/webhooks.md) ---------------------------------------------------
 
 class WebhookEndpoint(SQLModel, table=True):
     """A receiver staff registered: where to send which events, signed with `secret`."""
@@ -469,7 +469,7 @@ class WebhookAttempt(SQLModel, table=True):
 
 
 class SigningKeyRecord(SQLModel, table=True):
-    """One Ed25519 key that signs (or signed) access tokens (#38, `atelier keys`).
+    """One Ed25519 key that signs (or signed) access tokens (`atelier keys`).
 
     The newest key with `activated_at` set signs; every key not retired is published in the JWKS,
     so tokens signed by an older one keep verifying until they expire. Kept in identity's database

@@ -587,7 +587,7 @@ class AddressRepository:
         touched = (select(Address.id).where(col(Address.owner_id) == col(AddressBook.owner_id),
                                             col(Address.updated_at) >= untouched_since).exists())
         # Only books marked anonymous, through their partial index (ix_address_book_anonymous_created):
-        # neither the users nor their books are read, however many (#57). No user owns a book so
+        # neither the users nor their books are read, however many. No user owns a book so
         # marked: an anonymous id is never a user's, and a user's request on one clears the mark.
         picked = (select(AddressBook.owner_id)
                   .where(col(AddressBook.anonymous), col(AddressBook.created_at) < untouched_since, ~touched)
@@ -646,7 +646,7 @@ class StorefrontRepository:
 
 
 class SigningKeyRepository:
-    """Identity's signing keys (#38, `service.keys` has the rules)."""
+    """Identity's signing keys (`service.keys` has the rules)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

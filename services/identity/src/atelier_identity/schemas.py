@@ -845,7 +845,7 @@ class StorefrontTaxUpdate(Request):
     tax_rates: Annotated[TaxRates | None, AfterValidator(_not_null)] = None
 
 
-# -- shipping zones (#56; docs/storefronts.md#shipping-zones) -------------------------------------
+# -- shipping zones (docs/storefronts.md#shipping-zones) -------------------------------------
 
 ShippingCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 ShippingName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

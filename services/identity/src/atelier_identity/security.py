@@ -121,7 +121,7 @@ class AccessTokenSigner:
         claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
                   "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
         if (group := user.customer_group) is not None:
-            claims[GROUP_CLAIM] = group  # the prices this customer pays (#56); absent: the public ones
+            claims[GROUP_CLAIM] = group  # the prices this customer pays; absent: the public ones
         key = self.key
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return SignedAccess(token=token, jti=jti, expires_at=expires_at)

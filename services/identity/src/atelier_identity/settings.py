@@ -142,7 +142,7 @@ class IdentitySettings(PricingSettings):
     # Housekeeping: sent (or given-up) mail — the dev mailbox's included — is deleted this long after.
     mail_retention_hours: float = Field(default=24.0, gt=0)
 
-    # Outbound webhooks (#38, docs/webhooks.md). Also read as `ATELIER_OUTBOUND_WEBHOOKS_…` (the shared
+    # Outbound webhooks (docs/webhooks.md). Also read as `ATELIER_OUTBOUND_WEBHOOKS_…` (the shared
     # prefix). Private, loopback and link-local targets are refused (at registration and again at each
     # delivery, against DNS rebinding) unless allowed; `make dev` and the embedded mode allow them.
     outbound_webhooks_allow_private_urls: bool = False

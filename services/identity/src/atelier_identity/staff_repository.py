@@ -1,4 +1,4 @@
-"""Queries of the back office (#36): the staff audit log (`StaffAudit`) and the staff accounts.
+"""Queries of the back office: the staff audit log (`StaffAudit`) and the staff accounts.
 A module of its own, apart from `repository.py`'s sign-in and account queries."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class CustomerSearchRepository:
 
 
 class StaffMailRepository:
-    """Sent and queued mail as support looks it up (#36): by recipient, newest first."""
+    """Sent and queued mail as support looks it up: by recipient, newest first."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

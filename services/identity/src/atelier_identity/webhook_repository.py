@@ -1,4 +1,4 @@
-"""Queries of the outbound webhooks (#38): endpoints, deliveries and their attempts."""
+"""Queries of the outbound webhooks: endpoints, deliveries and their attempts."""
 
 from __future__ import annotations
 

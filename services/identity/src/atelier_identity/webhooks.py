@@ -1,4 +1,4 @@
-"""The outbound webhook mechanism (#38), in one place: which events are public, the secret and the
+"""The outbound webhook mechanism, in one place: which events are public, the secret and the
 Standard Webhooks signature, the retry schedule, the check that keeps deliveries off private
 addresses, and the pooled HTTP sender. No database here: `service/webhooks.py` holds the use cases
 and the delivery worker.

@@ -1,4 +1,4 @@
-"""Bad input on identity's routes is a 4xx in the common error format, never a 500 (issue 12)."""
+"""Bad input on identity's routes is a 4xx in the common error format, never a 500."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ class TestAddressesFollowTheClaim:
 
 
 class TestTheAnonymousMarker:
-    """Housekeeping deletes only books marked anonymous (#57): the mark must say who owns the book."""
+    """Housekeeping deletes only books marked anonymous: the mark must say who owns the book."""
 
     async def _marks(self, api) -> dict[uuid.UUID, bool]:
         async with api.h.runtime.db.read_only() as session:

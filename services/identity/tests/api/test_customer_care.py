@@ -1,6 +1,6 @@
-"""What support does to a customer's account (#36): suspend, reactivate, verify, reset, sign out,
+"""What support does to a customer's account: suspend, reactivate, verify, reset, sign out,
 mail resend; each idempotent, audited, and refused when the form is stale. An account with a staff
-role is the admin's alone (#50)."""
+role is the admin's alone."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class TestSuspend:
         assert (row["target"], row["reason"], row["before"], row["after"]) == (
             user_id, "chargeback fraud", {"is_active": True}, {"is_active": False})
 
-        # Reactivating undoes the admin's suspension: the admin's too (#50), support is refused.
+        # Reactivating undoes the admin's suspension: the admin's too, support is refused.
         expect_error(await api.client.post(f"{URL}/{user_id}/reactivate", headers=test_keys.staff_headers("support")),
                      403, "PERMISSION_DENIED")
         expect_error(await api.login("ada@example.com"), 403, "ACCOUNT_DISABLED")
@@ -214,7 +214,7 @@ class TestSessions:
 
 
 class TestStaffAccounts:
-    """Support acts on customers; on an account holding any staff role only an admin does (#50)."""
+    """Support acts on customers; on an account holding any staff role only an admin does."""
 
     async def test_support_cannot_sign_out_reset_or_verify_a_staffer_an_admin_can(self, api, test_keys,
                                                                                    expect_error) -> None:

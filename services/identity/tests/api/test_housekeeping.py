@@ -192,7 +192,7 @@ class TestIdentitySweeps:
 
 @pytest.mark.databases("postgres", why="PostgreSQL's plans")
 async def test_the_anonymous_address_sweep_reads_anonymous_books_alone(api, db_backend: str) -> None:
-    """#57: however many users (each with a book), the sweep reads the anonymous books through their
+    """However many users (each with a book), the sweep reads the anonymous books through their
     partial index, never the users' books nor the users."""
     async with api.h.runtime.db.transaction() as session:
         await session.execute(text("""

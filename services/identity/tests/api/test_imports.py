@@ -79,7 +79,7 @@ class TestImportAccounts:
         assert await _count(api, User) == 1_200
 
     async def test_two_rows_with_one_primary_key_are_both_refused(self, api) -> None:
-        # Issue 50: Bob's account got Alice's name and password (the email of one, the rest of the other).
+        # Bob's account got Alice's name and password (the email of one, the rest of the other).
         alice = ImportedUser(source_pk="7", email="alice@example.com", password_hash=pbkdf2("alice's"),
                              first_name="Alice")
         bob = ImportedUser(source_pk="7", email="bob@example.com", password_hash=pbkdf2("bob's"), first_name="Bob")

@@ -44,7 +44,7 @@ class TestInternalUserByEmail:
 
 
 class TestInternalUserAccess:
-    """What a money-moving staff write asks about its caller (#50): the account's roles and status now."""
+    """What a money-moving staff write asks about its caller: the account's roles and status now."""
 
     async def test_answers_the_roles_and_status_of_now(self, api, test_keys, expect_error) -> None:
         user = await api.verified_user("fin@example.com")

@@ -1,4 +1,4 @@
-"""Signing key rotation (#38): nobody is signed out, new tokens use the new key, old keys retire."""
+"""Signing key rotation: nobody is signed out, new tokens use the new key, old keys retire."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ class TestRetire:
 
     async def test_a_key_retired_by_force_stops_the_tokens_verified_before_it(self, api, harness,
                                                                               auth_header, expect_error) -> None:
-        """A leaked key (#50): its tokens stop at once, even those this process verified (and
+        """A leaked key: its tokens stop at once, even those this process verified (and
         remembered) before; every verifier hears `identity.key_retired`."""
         db = harness.runtime.db
         before = await api.signed_in()

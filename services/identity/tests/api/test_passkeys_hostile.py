@@ -1,4 +1,4 @@
-"""Deeply nested or malformed CBOR in a passkey response (issue #40): a 400 PASSKEY_INVALID, nothing stored.
+"""Deeply nested or malformed CBOR in a passkey response: a 400 PASSKEY_INVALID, nothing stored.
 
 py_webauthn reads CBOR with cbor2 (bounded depth) and turns any decoding failure into
 `InvalidCBORData`: unlike the hand-written reader the reviv profile had, no RecursionError."""

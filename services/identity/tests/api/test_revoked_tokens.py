@@ -1,4 +1,4 @@
-"""A logged-out access token is refused by identity itself when reached without the gateway (issue 12)."""
+"""A logged-out access token is refused by identity itself when reached without the gateway."""
 
 from __future__ import annotations
 

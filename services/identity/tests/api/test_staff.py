@@ -92,7 +92,7 @@ TTL = timedelta(minutes=15)
 
 
 class TestStaffRoles:
-    """`atelier users grant-role / revoke-role` (#36)."""
+    """`atelier users grant-role / revoke-role`."""
 
     async def test_a_granted_role_is_in_the_next_token_and_revoking_the_last_leaves_a_customer(self, api) -> None:
         db = api.h.runtime.db

@@ -1,4 +1,4 @@
-"""The staff audit log (#36): every service's `staff.action_recorded` kept once, read by admins."""
+"""The staff audit log: every service's `staff.action_recorded` kept once, read by admins."""
 
 from __future__ import annotations
 

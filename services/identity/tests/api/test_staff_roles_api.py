@@ -1,4 +1,4 @@
-"""Identity's staff operations by role (#36): storefronts are the admin's alone."""
+"""Identity's staff operations by role: storefronts are the admin's alone."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/staff/accounts"): ADMIN, ("POST", "/api/v1/staff/accounts"): ADMIN,
             ("GET", "/api/v1/staff/customers"): {"support", "finance"}, ("GET", "/api/v1/staff/customers/{user_id}"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/suspend"): ADMIN,
-            # Reactivating undoes a suspension, which is the admin's (#50).
+            # Reactivating undoes a suspension, which is the admin's.
             ("POST", "/api/v1/staff/customers/{user_id}/reactivate"): ADMIN,
             ("POST", "/api/v1/staff/customers/{user_id}/verify-email"): {"support"},
             ("POST", "/api/v1/staff/customers/{user_id}/password-reset"): {"support"},
@@ -21,7 +21,7 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("POST", "/api/v1/staff/customers/{user_id}/verification-mail"): {"support"},
             ("GET", "/api/v1/staff/customers/{user_id}/sessions"): {"support"},
             ("GET", "/api/v1/staff/mail"): {"support"}, ("POST", "/api/v1/staff/mail/{mail_id}/resend"): {"support"},
-            # Outbound webhooks (#38): the admin's alone.
+            # Outbound webhooks: the admin's alone.
             ("GET", "/api/v1/webhook-endpoints"): ADMIN, ("POST", "/api/v1/webhook-endpoints"): ADMIN,
             ("GET", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
             ("PATCH", "/api/v1/webhook-endpoints/{endpoint_id}"): ADMIN,
@@ -29,7 +29,7 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             ("GET", "/api/v1/webhook-endpoints/{endpoint_id}/deliveries"): ADMIN,
             ("POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): ADMIN,
             ("GET", "/api/v1/staff/webhooks/events"): ADMIN,
-            # Shipping zones and methods (#56): the merchandiser's (and the admin's).
+            # Shipping zones and methods: the merchandiser's (and the admin's).
             **{(method, f"/api/v1/staff/shipping-zones{path}"): {"merchandiser"} for method, path in (
                 ("GET", ""), ("POST", ""), ("GET", "/{zone_id}"), ("PATCH", "/{zone_id}"), ("DELETE", "/{zone_id}"),
                 ("POST", "/{zone_id}/methods"), ("PATCH", "/{zone_id}/methods/{method_id}"),

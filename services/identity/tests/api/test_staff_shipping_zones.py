@@ -1,4 +1,4 @@
-"""The staff routes of shipping zones and methods (#56): merchandisers and admins only, each write a
+"""The staff routes of shipping zones and methods: merchandisers and admins only, each write a
 storefront write (a new revision, `storefront.changed`, audited), a bad body a 400 that changes
 nothing, ids stable in the storefront document every service copies."""
 

@@ -1,4 +1,4 @@
-"""A storefront's `policies` through the staff API (#52): stored, answered, and patched field by field."""
+"""A storefront's `policies` through the staff API: stored, answered, and patched field by field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shipping zones of a storefront (#56): staff write them with the storefront, each is checked
+"""Shipping zones of a storefront: staff write them with the storefront, each is checked
 (codes, places, amounts, tiers) with a clear 400 that changes nothing, a PATCH replaces the list,
 and the record every service copies carries them (`storefront.changed`)."""
 

@@ -1,4 +1,4 @@
-"""Storefronts (#41): the staff API, its rules, the events each write adds to the outbox, and the
+"""Storefronts: the staff API, its rules, the events each write adds to the outbox, and the
 orders it asks before a delete or a currency change."""
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class TestRefresh:
         assert claims["roles"] == ["customer", "staff", "support"]
 
     async def test_a_business_customer_gets_the_group_claim_at_the_next_refresh(self, api, auth_header) -> None:
-        """#56: the customer group rides in the access token (`grp`); a company name added reaches
+        """The customer group rides in the access token (`grp`); a company name added reaches
         it with the next token, and a consumer's token has none."""
         session = await api.signed_in()
         assert "grp" not in jwt.decode(session["access"], options={"verify_signature": False})
@@ -93,7 +93,7 @@ class TestRefresh:
         session = await api.signed_in()
         async with harness.runtime.db.transaction() as s:
             (await s.get(User, uuid.UUID(session["user"]["id"]))).is_active = False
-        # Said plainly (#36): the holder of the account's token learns it is suspended, not "invalid".
+        # Said plainly: the holder of the account's token learns it is suspended, not "invalid".
         expect_error(await _refresh(api, session["refresh"]), 403, "ACCOUNT_DISABLED")
 
 

@@ -1,7 +1,7 @@
-"""Outbound webhooks (#38): admins register endpoints; integration events reach them signed per
+"""Outbound webhooks: admins register endpoints; integration events reach them signed per
 Standard Webhooks (verified here with the `standardwebhooks` library), once per event and endpoint,
 retried on the schedule, then the endpoint is disabled and admins are mailed; replay from the log.
-A slow, huge, refused or unresolvable receiver holds only its own deliveries (#50)."""
+A slow, huge, refused or unresolvable receiver holds only its own deliveries."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ class TestRegistering:
     @pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hooks", "http://localhost/hooks", "http://10.1.2.3/x",
                                      "http://169.254.169.254/latest/meta-data", "http://[::1]/x",
                                      "http://192.168.0.10/x", "http://[::ffff:10.0.0.1]/x",
-                                     # #50: NAT64, 6to4, IPv4-compatible and IPv4-translated forms
+                                     # NAT64, 6to4, IPv4-compatible and IPv4-translated forms
                                      "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::a9fe:a9fe]/latest",
                                      "http://[2002:a9fe:a9fe::1]/x", "http://[::7f00:1]/x", "http://[::ffff:0:a00:1]/x"])
     async def test_private_loopback_and_link_local_urls_are_refused_unless_allowed(self, start_identity, test_keys,
@@ -190,7 +190,7 @@ class TestDelivering:
     async def test_a_return_event_of_the_old_names_goes_out_in_the_contracts(
             self, start_identity, test_keys, receiver: WebhookReceiver) -> None:
         """A `return.received` written before the rename (`lines`, `item_id`, `restock`) is sent as
-        receivers are told it looks (#56)."""
+        receivers are told it looks."""
         async with start_identity(**FAST) as api:
             await _endpoint(api, test_keys, receiver.url, events=["return.received"])
             item_id = uuid.uuid4()
@@ -232,7 +232,7 @@ class TestDelivering:
 
     async def test_a_delivered_webhook_is_one_info_line(self, start_identity, test_keys, receiver: WebhookReceiver,
                                                         caplog: pytest.LogCaptureFixture) -> None:
-        """Issue #51: the operator's log says what was delivered, to whom, for which storefront."""
+        """The operator's log says what was delivered, to whom, for which storefront."""
         async with start_identity(**FAST) as api:
             endpoint = await _endpoint(api, test_keys, receiver.url)
             # The process's first app sets the root handlers up (`telemetry.setup_logging`): listen again.
@@ -391,7 +391,7 @@ class TestDelivering:
 
 class TestTheFanOutHearsOnlyWhatAnEndpointWants:
     """The fan-out's queue is bound to a type only while an enabled endpoint wants it: a checkout's
-    public events cost identity nothing with no endpoint (#42), and none is missed once there is one."""
+    public events cost identity nothing with no endpoint, and none is missed once there is one."""
 
     async def test_no_endpoint_no_delivery_then_every_event_after_the_write(
             self, start_identity, test_keys, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -465,7 +465,7 @@ class TestTheReceiversSlownessNeverSlowsThePlatform:
 
 
 class TestOneReceiverNeverHoldsAnother:
-    """#50: an attempt has a deadline for the whole of it, reads at most a capped body, and runs on
+    """An attempt has a deadline for the whole of it, reads at most a capped body, and runs on
     its own: a slow or huge receiver holds only its own deliveries."""
 
     async def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(self, start_identity,

@@ -1,4 +1,4 @@
-"""`product.low_stock` (#52): identity mails the storefront's `alert_emails`, else its active
+"""`product.low_stock`: identity mails the storefront's `alert_emails`, else its active
 merchandisers and admins; once per event, however often it is delivered (the inbox)."""
 
 from __future__ import annotations

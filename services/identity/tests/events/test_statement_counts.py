@@ -84,7 +84,7 @@ async def test_a_guest_checkout(api, harness: ServiceHarness, test_keys: TestKey
     # both address books in one upsert, then both read at once; the adopted address moved; the claim;
     # its two events (`identity.user_registered`, `identity.anonymous_claimed`) in one INSERT before
     # the COMMIT. No webhook fan-out: with no endpoint, identity's worker queue is bound to nothing
-    # and hears neither `order.paid` nor `identity.user_registered` (#42).
+    # and hears neither `order.paid` nor `identity.user_registered`.
     assert len(registered) == 9 and any(s.startswith("WITH created AS (INSERT INTO \"user\"") for s in registered)
     assert registered[-1].startswith("INSERT INTO outbox")
     assert not any(s.startswith("SELECT webhook_endpoint.") for s in registered)

@@ -1,4 +1,4 @@
-"""The demo storefronts' mail links where a seed's own frontend routes them differently (issue #43)."""
+"""The demo storefronts' mail links where a seed's own frontend routes them differently."""
 
 from __future__ import annotations
 

@@ -199,7 +199,7 @@ class TestRelyingParty:
 
 
 class TestCustomerGroup:
-    """#56: a business customer (S1: one with a company name) is in the `business` group; staff and
+    """A business customer (S1: one with a company name) is in the `business` group; staff and
     everybody else in none."""
 
     @pytest.mark.parametrize(("company", "staff_roles", "group"), [

@@ -119,7 +119,7 @@ class TestUnusableAndUnknown:
         assert await hasher.verify(PASSWORD, await hasher.hash(PASSWORD)) == (True, None)
 
 
-# Hashes that ask a sign-in for more work than anyone writes (issue 50): each one would take a core
+# Hashes that ask a sign-in for more work than anyone writes: each one would take a core
 # (and argon2 a gigabyte) for a minute or more per attempt. Only the parameters are real.
 _SALT, _DIGEST = "c2FsdHNhbHRzYWx0", "A" * 43
 TOO_COSTLY = {

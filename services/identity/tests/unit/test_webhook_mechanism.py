@@ -1,5 +1,5 @@
-"""The outbound webhook mechanism without I/O (#38): signature, ids, schedule, address rules; the
-sender against an in-process transport (#50: deadline, body cap, what the check refuses)."""
+"""The outbound webhook mechanism without I/O: signature, ids, schedule, address rules; the
+sender against an in-process transport (deadline, body cap, what the check refuses)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ async def test_public_addresses_and_allowed_hosts_pass() -> None:
                                                                         allowed_hosts=frozenset({"127.0.0.1"})))
 
 
-# -- #50: the IPv6 forms of private addresses, names that do not resolve --------------------------
+# -- the IPv6 forms of private addresses, names that do not resolve --------------------------
 
 @pytest.mark.parametrize("url", [
     "http://[64:ff9b::7f00:1]/x", "http://[64:ff9b::a9fe:a9fe]/latest", "http://[64:ff9b::a00:1]/x",  # NAT64
@@ -126,7 +126,7 @@ async def test_a_name_that_does_not_resolve_is_not_allowed_yet(monkeypatch: pyte
             await asyncio.wait_for(webhooks.check_url("https://hooks.example.com/x", QUICK_DNS), 10)
 
 
-# -- #50: the sender's deadline, the body cap, no send to what the check refuses -------------------
+# -- the sender's deadline, the body cap, no send to what the check refuses -------------------
 
 QUICK_DNS = webhooks.UrlPolicy(allow_private=False, resolve_seconds=0.2)
 OPEN = webhooks.UrlPolicy(allow_private=True)
@@ -197,7 +197,7 @@ async def test_a_refused_or_unresolvable_address_is_never_sent_to(url: str, monk
     assert sent == []
 
 
-# -- #50: which due attempts a worker starts -------------------------------------------------------
+# -- which due attempts a worker starts -------------------------------------------------------
 
 def test_each_endpoint_is_bounded_and_an_idle_one_always_gets_a_lane() -> None:
     slow, other, healthy = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

@@ -43,7 +43,7 @@ class CartLine(_Answer):
 
 class CartAnswer(_Answer):
     items: list[CartLine] = []
-    # The discount code applied to the cart (#56).
+    # The discount code applied to the cart.
     promotion_code: str | None = None
     # Where the cart ships and by which method (`PUT /cart/shipping`).
     shipping_address_id: uuid.UUID | None = None
@@ -78,7 +78,7 @@ class ServiceClients:
     async def lookup_products(self, *, ids: Iterable[uuid.UUID] = (), skus: Iterable[str] = (),
                               storefront: str | None = None, group: str | None = None) -> list[ProductSnapshot]:
         """Products by id and/or SKU, active or not; unknown ones are absent. With a customer `group`,
-        priced at what that group pays on `storefront` (#56: catalog's price lists)."""
+        priced at what that group pays on `storefront` (catalog's price lists)."""
         body: dict[str, Any] = {"ids": [str(i) for i in dict.fromkeys(ids)], "skus": list(dict.fromkeys(skus))}
         if not body["ids"] and not body["skus"]:
             return []

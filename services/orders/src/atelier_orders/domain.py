@@ -143,7 +143,7 @@ def refund_state(total: Decimal, refunded: Decimal) -> str:
     return "full" if quantize(refunded) >= quantize(total) else "partial"
 
 
-# -- staff reports (#53) ---------------------------------------------------------------------------
+# -- staff reports ---------------------------------------------------------------------------
 
 # Orders whose money came in and stays: paid or later, not returned (nor cancelled or refunded).
 # Gross: a partial refund is not taken off (it is payments' record, not the order's status).
@@ -292,7 +292,7 @@ def registers_buyer(policy: GuestAccounts, *, signed_in: bool, asked: bool) -> b
 
 @dataclass(frozen=True)
 class StaffOrderFilter:
-    """Staff's order search (#36). `email` lower-case: orders keep the address as the buyer typed it."""
+    """Staff's order search. `email` lower-case: orders keep the address as the buyer typed it."""
 
     email: str | None = None
     number: str | None = None
@@ -329,6 +329,6 @@ def parse_uuid(value: str) -> uuid.UUID | None:
 
 
 def order_version(updated_at: datetime, status: str) -> str:
-    """What a staff form about the order was read at (#36, `atelier_common.versions`): every
+    """What a staff form about the order was read at (`atelier_common.versions`): every
     change of the order moves its `updated_at`."""
     return version_of(updated_at, status)

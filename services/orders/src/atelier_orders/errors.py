@@ -44,7 +44,7 @@ class ProductUnavailable(OrdersError):
 
 
 class NotPurchasable(OrdersError):
-    # Issue #11: only what can be delivered is sold; a subscription plan is billed, never ordered.
+    # Only what can be delivered is sold; a subscription plan is billed, never ordered.
     code, status, default_message = "NOT_PURCHASABLE", 400, "This product cannot be bought in an order"
 
 
@@ -52,7 +52,7 @@ class CurrencyMismatch(OrdersError):
     code, status, default_message = "CURRENCY_MISMATCH", 400, "All lines of an order must be in one currency"
 
 
-# Nothing is sold that cannot be delivered (#56): the address is in none of the storefront's zones,
+# Nothing is sold that cannot be delivered: the address is in none of the storefront's zones,
 # or the method asked for is not one its zone offers.
 class ShippingUnavailable(OrdersError):
     code, status, default_message = "SHIPPING_NOT_AVAILABLE", 400, "This storefront does not ship to that address"
@@ -82,7 +82,7 @@ class InsufficientStock(OrdersError):
 
 class PriceChanged(OrdersError):
     # The cart showed another price than catalog's now: the cart now shows the new one, and the
-    # customer confirms by placing the order again (issue #40).
+    # customer confirms by placing the order again.
     code, status, default_message = "PRICE_CHANGED", 409, "Prices changed since they were shown in the cart"
 
 
@@ -104,7 +104,7 @@ class TrackingNumberRequired(OrdersError):
     code, status, default_message = "VALIDATION_ERROR", 400, "This storefront's orders ship with a tracking number"
 
 
-# Returns (#56).
+# Returns.
 class ReturnNotFound(OrdersError):
     code, status, default_message = "NOT_FOUND", 404, "Return not found"
 
@@ -125,7 +125,7 @@ class InvalidReturnLine(OrdersError):
 class ReturnNotOpen(OrdersError):
     # Received or rejected already (a second receive of the same return is this answer, and no refund).
     code, status, default_message = "RETURN_NOT_OPEN", 409, "This return is no longer open"
-# -- promotions (#56) --------------------------------------------------------------------------------
+# -- promotions --------------------------------------------------------------------------------
 
 class PromotionNotFound(OrdersError):
     code, status, default_message = "NOT_FOUND", 404, "Promotion not found"

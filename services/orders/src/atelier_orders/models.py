@@ -65,9 +65,9 @@ class Order(SQLModel, table=True):
         Index("ix_customer_order_claimed_at", "claimed_at"),
         # Staff's list of one storefront's orders; identity's count of them (`GET /internal/storefronts/…`).
         Index("ix_customer_order_storefront_created", "storefront", "created_at"),
-        # Staff's search by the buyer's email, whatever its case (#36).
+        # Staff's search by the buyer's email, whatever its case.
         Index("ix_customer_order_email_lower", func.lower(text("email"))),
-        # Staff's list of every order, newest first, whole or by day (#57).
+        # Staff's list of every order, newest first, whole or by day.
         Index("ix_customer_order_created", "created_at", "id"),
     )
 
@@ -98,7 +98,7 @@ class Order(SQLModel, table=True):
     # (`domain.registers_buyer`: the storefront's `guest_accounts`, the buyer's `create_account`);
     # payments carries it to identity on `order.paid`. False for a signed-in buyer.
     register_buyer: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
-    # How it ships and the tax applied (#56), as placed: the storefront zone's method (code and
+    # How it ships and the tax applied, as placed: the storefront zone's method (code and
     # name; None: a storefront without zones, or nothing shipped), the zone, and the tax rate.
     # None on orders placed before they were kept.
     shipping_method: str | None = Field(default=None, max_length=64)
@@ -128,7 +128,7 @@ class Order(SQLModel, table=True):
     claimed_at: datetime | None = _timestamp(nullable=True)
     # The product it was moved in from (`atelier import`): history, never paid for here.
     imported_from: str | None = Field(default=None, max_length=64)
-    # The promotions it was given (#56), frozen when placed: [{promotion_id, code, name, kind,
+    # The promotions it was given, frozen when placed: [{promotion_id, code, name, kind,
     # amount, free_shipping}] (`contracts.orders.Discount`), money as decimal strings. What each
     # saved on a line is not kept here: each item keeps its own `discount_amount`, and reads answer
     # `discounts[].lines` from those rows (`promotions.rules.order_discounts`).
@@ -207,7 +207,7 @@ class OrderOwner(OwnerRow, table=True):
 
 
 class OrderPaymentRecord(SQLModel, table=True):
-    """Orders' read model of an order's money (#36), fed by payments' events: the payments, failed
+    """Orders' read model of an order's money, fed by payments' events: the payments, failed
     payments, refunds and returned money staff see on the order, without a call to payments per
     read (ARCHITECTURE: the others hold a local read model). Events before this table: not here."""
 
@@ -248,7 +248,7 @@ class InvoiceSequence(SQLModel, table=True):
 
 
 class Invoice(SQLModel, table=True):
-    """The invoice of a paid order (#56), issued in the transaction that marks it paid: a snapshot
+    """The invoice of a paid order, issued in the transaction that marks it paid: a snapshot
     of who sold, who bought, what and for how much, never changed afterwards (except the buyer's
     details when the customer is erased, like the order's)."""
 
@@ -288,7 +288,7 @@ class Invoice(SQLModel, table=True):
     shipping_cost: Decimal = _money()
     discount: Decimal = _money()
     total_amount: Decimal = _money()
-    # The order's shipping method's name and tax rate (#56); None: not kept for the order.
+    # The order's shipping method's name and tax rate; None: not kept for the order.
     shipping_method_name: str | None = Field(default=None, max_length=100)
     tax_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 6), nullable=True))
     # The tax per rate, as the order's rows hold it (`invoice_rules.tax_breakdown`): [{rate, inclusive, base,
@@ -299,7 +299,7 @@ class Invoice(SQLModel, table=True):
 
 
 class CreditNote(SQLModel, table=True):
-    """A refund of an invoiced order (#56): the amount given back, referencing the invoice; one per
+    """A refund of an invoiced order: the amount given back, referencing the invoice; one per
     refund payments announced (`payment.refunded`'s `refund_id`)."""
 
     __tablename__ = "credit_note"
@@ -326,7 +326,7 @@ class CreditNote(SQLModel, table=True):
 
 
 class OrderReturn(SQLModel, table=True):
-    """A return of some of a delivered order's units (#56): requested → received → refunded, or
+    """A return of some of a delivered order's units: requested → received → refunded, or
     rejected. Opened under the order's row lock, so two returns never take the same unit; received
     by a guarded UPDATE (`WHERE status = 'requested'`), so its refund is asked for once."""
 
@@ -393,7 +393,7 @@ class OrderReturnLine(SQLModel, table=True):
 
 
 class Promotion(SQLModel, table=True):
-    """A promotion of one storefront (#56): automatic (no code) or behind a code, unique per
+    """A promotion of one storefront: automatic (no code) or behind a code, unique per
     storefront whatever its case (`code_key`). `uses` counts the orders that redeemed it, raised
     by a guarded UPDATE in the placing transaction (`PromotionRepository.take_use`) and lowered
     when such an order is cancelled or rejected before payment; `usage_limit` caps it."""
@@ -434,7 +434,7 @@ class Promotion(SQLModel, table=True):
 
 
 class PromotionRedemption(SQLModel, table=True):
-    """A promotion applied to an order, frozen with it (#56): what it saved (each order line keeps
+    """A promotion applied to an order, frozen with it: what it saved (each order line keeps
     its own discount, `order_item.discount_amount`), who redeemed it (for the per-customer limit).
     `released_at`: the order was cancelled or rejected before payment, and the use went back to the
     promotion."""

@@ -138,9 +138,9 @@ class OrderQueries:
     async def search(self, where: domain.StaffOrderFilter, *, limit: int, offset: int,
                      exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,
                      ) -> tuple[int, bool, Sequence[OrderSummaryRow]]:
-        """Staff's search over every order (#36), newest first (ix_customer_order_created, walked
+        """Staff's search over every order, newest first (ix_customer_order_created, walked
         backwards): (count, whether it is an estimate, the page). A broad search's count is
-        exact up to `exact_count_limit` orders, past it the planner's estimate (#57), kept in
+        exact up to `exact_count_limit` orders, past it the planner's estimate, kept in
         `estimates` for the same filters."""
         stmt = where_given(select(Order), _STAFF_FILTERS, where)
         count, estimated = await capped_count(self.session, stmt, exact_count_limit, estimates=estimates,
@@ -155,7 +155,7 @@ class OrderQueries:
 
     async def daily_groups(self, since: datetime) -> Sequence[domain.DayGroup]:
         """Orders placed at or after `since`, counted and summed per UTC day, storefront, currency
-        and status (#53): one statement, its rows a few per day (ix_customer_order_storefront_created)."""
+        and status: one statement, its rows a few per day (ix_customer_order_storefront_created)."""
         day = utc_day(_ORDER.c.created_at)
         stmt = (sa_select(day, _ORDER.c.storefront, _ORDER.c.currency, _ORDER.c.status, func.count(),
                           func.sum(_ORDER.c.total_amount))
@@ -176,7 +176,7 @@ class OrderQueries:
 
 
 class InvoiceQueries:
-    """An order's invoice and credit notes (#56), for whoever may read the order: the owner's filter
+    """An order's invoice and credit notes, for whoever may read the order: the owner's filter
     is `OrderQueries.readable_statement`'s, so another customer's invoice is simply not found."""
 
     def __init__(self, session: AsyncSession) -> None:

@@ -107,7 +107,7 @@ _SEQUENCE = table_of(InvoiceSequence)
 
 
 def _next_number(insert_of: Any) -> Any:
-    """The next number of a storefront's sequence of one kind of document (#56), in one statement:
+    """The next number of a storefront's sequence of one kind of document, in one statement:
     the counter row is created at 1 or incremented, and stays locked (like `SELECT … FOR UPDATE`)
     until the transaction ends, so concurrent issues queue and a rolled-back one gives its number back."""
     return (insert_of(_SEQUENCE).values(storefront=bindparam("storefront"), kind=bindparam("kind"), last_number=1)
@@ -216,7 +216,7 @@ class OwnerRepository:
 
 
 class InvoiceRepository:
-    """Invoices and credit notes (#56): numbers, and the documents written once. Callers hold the
+    """Invoices and credit notes: numbers, and the documents written once. Callers hold the
     order's row lock (`OrderRepository.lock`): an order's documents are decided one at a time."""
 
     def __init__(self, session: AsyncSession) -> None:
@@ -250,7 +250,7 @@ class InvoiceRepository:
 
 
 class ReturnRepository:
-    """Returns (#56) and their lines. Callers hold the order's row lock (`OrderRepository.lock`)
+    """Returns and their lines. Callers hold the order's row lock (`OrderRepository.lock`)
     while they open, receive, reject or settle one: an order's returns are decided one at a time,
     and the status moves are guarded UPDATEs besides. Reads refresh the session's copies
     (`populate_existing`): a guarded UPDATE of this transaction may have changed the rows."""

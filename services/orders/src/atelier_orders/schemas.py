@@ -136,12 +136,12 @@ class OrderCreate(_Input):
     tier: Sku | None = Field(default=None, validation_alias=AliasChoices("tier", "tier_name"))
     # Where an anonymous buyer is reached; a signed-in user's own address wins.
     email: EmailStr | None = None
-    # The code of a shipping method the shipping address's zone offers (#56); none: its first.
+    # The code of a shipping method the shipping address's zone offers; none: its first.
     shipping_method: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
                                                       max_length=64)] | None = None
     # The id of a shipping method the zone offers (GET /shipping-methods' `id`); wins over `shipping_method`.
     shipping_method_id: uuid.UUID | None = None
-    # A discount code (#56); an order from the cart takes the cart's code when it names none.
+    # A discount code; an order from the cart takes the cart's code when it names none.
     promotion_code: str | None = Field(default=None, max_length=64)
     # The discount the cart showed: an order whose discount is now another is refused (DISCOUNT_CHANGED).
     expected_discount: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
@@ -206,7 +206,7 @@ class OrderStatusUpdate(_Input):
 
     status: OrderStatus
     note: Note | None = None
-    # The order's `version` the staff form was read at (#36); stale → 409 STALE_VERSION. Or If-Match.
+    # The order's `version` the staff form was read at; stale → 409 STALE_VERSION. Or If-Match.
     expected_version: Annotated[str, StringConstraints(max_length=64)] | None = None
     tracking_number: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
                                                       max_length=100)] | None = None
@@ -225,7 +225,7 @@ class OrderQuery(_Input):
 
 
 class StaffOrderQuery(_Input):
-    """The filters of GET /staff/orders (#36); each one narrows, none means every order."""
+    """The filters of GET /staff/orders; each one narrows, none means every order."""
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)] | None = Field(
         default=None, description="the buyer's email, whatever its case")
@@ -349,7 +349,7 @@ class OrderSummaryRead(_Read):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def discount_total(self) -> Money:
-        """What its promotions saved (#56): `discount` under the contract's name."""
+        """What its promotions saved: `discount` under the contract's name."""
         return self.discount
 
 
@@ -371,7 +371,7 @@ class OrderDiscountRead(Discount):
 
 
 class OrderShippingMethodRead(BaseModel):
-    """The shipping method of an order (#56), as `GET /shipping-methods` lists one."""
+    """The shipping method of an order, as `GET /shipping-methods` lists one."""
 
     id: uuid.UUID | None = Field(description="The method's id (`GET /shipping-methods`' `id`)")
     name: str | None
@@ -394,7 +394,7 @@ class OrderRead(OrderSummaryRead):
         "Whether its guest buyer gets an account once it is paid (an email to set a password), as decided "
         "when it was placed from the storefront's `guest_accounts` and the buyer's `create_account`; false "
         "for a signed-in buyer"))
-    # How it ships and the tax applied (#56): the zone's method (`shipping_method`, below), the zone,
+    # How it ships and the tax applied: the zone's method (`shipping_method`, below), the zone,
     # the rate (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing
     # shipped; all null: orders placed before they were kept. The stored code, name and id make the
     # method object, and are not shown on their own; a read validated again (a route answering a
@@ -415,7 +415,7 @@ class OrderRead(OrderSummaryRead):
     paid_at: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
-    # The promotions it was given (#56), frozen when placed; each one's `lines` from the items' own
+    # The promotions it was given, frozen when placed; each one's `lines` from the items' own
     # discounts (`OrderDetails.discounts_read`; a dump validated again has them already).
     discounts: list[OrderDiscountRead] = Field(default=[], validation_alias=AliasChoices("discounts_read",
                                                                                         "discounts"))
@@ -423,7 +423,7 @@ class OrderRead(OrderSummaryRead):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def shipping_method(self) -> OrderShippingMethodRead | None:
-        """The method it ships by (#56): the id `GET /shipping-methods` listed (`POST /orders`'
+        """The method it ships by: the id `GET /shipping-methods` listed (`POST /orders`'
         `shipping_method_id`), its name, and `price` the order's `shipping_cost`. Null: nothing
         shipped, a storefront without zones, or an order placed before methods were kept."""
         code = self.stored_shipping_method
@@ -434,7 +434,7 @@ class OrderRead(OrderSummaryRead):
 
 
 class ShippingMethodItemRead(_Read):
-    """One method offered for the caller's cart at an address, priced for that cart (#56)."""
+    """One method offered for the caller's cart at an address, priced for that cart."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
         "id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "price": "5.95", "tax_amount": "2.24",
@@ -462,7 +462,7 @@ class OrderMoneyRead(_Read):
 
 
 class StaffOrderRead(OrderRead):
-    """Staff's picture of an order (#36): the customer's view plus who bought it, its payments and
+    """Staff's picture of an order: the customer's view plus who bought it, its payments and
     refunds (orders' read model of payments' events) and its events (the status history)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_STAFF_ORDER_EXAMPLE]})
@@ -472,7 +472,7 @@ class StaffOrderRead(OrderRead):
     payments: list[OrderMoneyRead] = []
     refunds: list[OrderMoneyRead] = []
     events: list[StatusHistoryRead] = []
-    # The order's version (#36): what a staff form read; a stale write is refused (409).
+    # The order's version: what a staff form read; a stale write is refused (409).
     version: str = ""
     # The statuses staff may move it to now (`domain.allowed_targets`): the console offers only these.
     allowed_transitions: list[str] = []
@@ -508,7 +508,7 @@ class InternalOrderRead(OrderRead):
 
 
 class DailyOrdersRead(_Read):
-    """One day's orders of one storefront (#53), placed that day (UTC)."""
+    """One day's orders of one storefront, placed that day (UTC)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"day": "2026-11-26", "storefront": "default", "orders": 4, "paid_orders": 3, "revenue": {"USD": "96.72"}}]})
@@ -531,7 +531,7 @@ class StorefrontOrders(BaseModel):
     unpaid: int
 
 
-# -- invoices and credit notes (#56) ------------------------------------------------------------------
+# -- invoices and credit notes ------------------------------------------------------------------
 
 _CREDIT_NOTE_EXAMPLE: dict[str, Any] = {
     "number": "CN-DEFAULT-000007", "invoice_number": "INV-DEFAULT-000042",
@@ -624,7 +624,7 @@ class BuyerRead(BaseModel):
 
 
 class InvoiceRead(_Read):
-    """A paid order's invoice (#56): what it snapshotted when the order was paid, and the credit
+    """A paid order's invoice: what it snapshotted when the order was paid, and the credit
     notes of its refunds; its PDF is `…/invoice.pdf`."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_INVOICE_EXAMPLE]})
@@ -642,7 +642,7 @@ class InvoiceRead(_Read):
     shipping_cost: Money
     discount: Money
     total_amount: Money
-    shipping_method_name: str | None = Field(default=None, description="the order's shipping method (#56)")
+    shipping_method_name: str | None = Field(default=None, description="the order's shipping method")
     tax_rate: Rate | None = Field(default=None, description="the tax rate applied, 0.0725 for 7.25 %")
     taxes: list[InvoiceTaxRead] = Field(default=[], description="the tax per rate, added or included")
     issued_at: datetime
@@ -666,7 +666,7 @@ class InvoiceRead(_Read):
             "credit_notes": [{**note.model_dump(), "invoice_number": invoice.number} for note in credit_notes]})
 
 
-# -- returns (#56) ----------------------------------------------------------------------------------
+# -- returns ----------------------------------------------------------------------------------
 
 ReturnReason = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -746,7 +746,7 @@ _RETURN_EXAMPLE: dict[str, Any] = {
 
 
 class ReturnRead(_Read):
-    """A return (#56): requested → approved (optional) → received (the refund is asked for) → refunded,
+    """A return: requested → approved (optional) → received (the refund is asked for) → refunded,
     or rejected."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_RETURN_EXAMPLE]})
@@ -772,7 +772,7 @@ class ReturnRead(_Read):
     items: list[ReturnLineRead]
 
 
-# -- promotions (#56) --------------------------------------------------------------------------------
+# -- promotions --------------------------------------------------------------------------------
 
 PromotionCode = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=64,
                                                  pattern=r"^[A-Za-z0-9_-]+$")]

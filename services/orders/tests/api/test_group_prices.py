@@ -1,4 +1,4 @@
-"""#56 on the orders side: a business customer's order is priced at the storefront's business price
+"""Business prices on the orders side: a business customer's order is priced at the storefront's business price
 (catalog's lookup asked with the buyer's group, from the token), and the cart's shown price still
 holds: the price shown is the price charged."""
 

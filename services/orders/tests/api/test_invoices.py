@@ -1,4 +1,4 @@
-"""Invoices and credit notes (#56): one numbered invoice per paid order, issued with the payment;
+"""Invoices and credit notes: one numbered invoice per paid order, issued with the payment;
 a credit note per refund; both read by whoever reads the order, as JSON and as PDF. Numbers come
 from one gap-free sequence per storefront and kind, under concurrent payments too."""
 

@@ -1,4 +1,4 @@
-"""Issue #11 on the orders side: only what can be delivered is sold, and the price shown is the
+"""The money rules on the orders side: only what can be delivered is sold, and the price shown is the
 price charged (digital goods tax-inclusive, goods with tax added)."""
 
 from __future__ import annotations

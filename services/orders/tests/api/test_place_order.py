@@ -60,7 +60,7 @@ class TestPriceComesFromCatalog:
     async def test_a_product_can_be_named_by_sku(self, customer: Customer, platform: FakePlatform) -> None:
         platform.product(kind="credit_pack", sku="PACK_5", price="4.99", attributes={"credits": 5})
         order = await customer.placed(items=[{"sku": "PACK_5", "quantity": 1}])
-        assert (order["items"][0]["sku"], order["total_amount"]) == ("PACK_5", "4.99")  # tax-inclusive (issue #11)
+        assert (order["items"][0]["sku"], order["total_amount"]) == ("PACK_5", "4.99")  # tax-inclusive
 
 
 class TestDigitalOrders:
@@ -158,7 +158,7 @@ class TestFromCart:
 
     async def test_a_price_changed_since_the_cart_showed_it_is_refused_and_shown(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> None:
-        """Issue #40: staff raise the price 11.00 → 13.00 after the cart showed 11.00 (its read model
+        """Staff raise the price 11.00 → 13.00 after the cart showed 11.00 (its read model
         had not heard yet). The customer is never charged a price the cart did not show: 409
         PRICE_CHANGED with the changed lines, the cart given the new price in the same step, and the
         next attempt, at the now-shown price, goes through."""

@@ -1,4 +1,4 @@
-"""Promotions and discount codes (#56): staff's CRUD, cart's quote, and what placing an order
+"""Promotions and discount codes: staff's CRUD, cart's quote, and what placing an order
 charges, freezes and counts (the limits held under parallel checkouts)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Returns (#56): opened on a delivered order's shipped units (never more than delivered less what
+"""Returns: opened on a delivered order's shipped units (never more than delivered less what
 other returns hold), received once by staff with the refund computed by orders and announced in
 `return.received`, and settled by `payment.refunded` heard before or after the receipt."""
 
@@ -86,7 +86,7 @@ class TestOpening:
         await harness.drain()
         [event] = published(harness, "return.requested", order["id"])
         assert (event["number"], event["items"][0]["quantity"], event["opened_by"]) == (ret["number"], 1, "customer")
-        # The contract's names only (#56): `items`, `order_item_id`, `resaleable`.
+        # The contract's names only: `items`, `order_item_id`, `resaleable`.
         assert "lines" not in event and set(event["items"][0]) == {
             "order_item_id", "product_id", "variant_id", "sku", "quantity", "resaleable"}
         assert event["items"][0]["order_item_id"] == ret["items"][0]["order_item_id"]

@@ -1,4 +1,4 @@
-"""Shipping zones and methods at checkout (#56): the shipping address's zone picks the methods and
+"""Shipping zones and methods at checkout: the shipping address's zone picks the methods and
 the tax rate, the order records what it shipped by (`shipping_method` `{id, name, price}`), nothing is sold that
 cannot be delivered, and `GET /shipping-methods` shows the very totals the order is charged."""
 

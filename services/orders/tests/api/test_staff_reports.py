@@ -1,4 +1,4 @@
-"""Orders' per-day report for the console's dashboard (#53): orders placed per UTC day and
+"""Orders' per-day report for the console's dashboard: orders placed per UTC day and
 storefront, and the revenue of those paid and kept, per currency, exact. SQLite, and PostgreSQL
 when set (the day is computed by the database: `atelier_common.columns.utc_day`)."""
 

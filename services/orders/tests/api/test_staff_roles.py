@@ -1,4 +1,4 @@
-"""Orders' staff operations by role (#36): status changes are support's; every customer's orders
+"""Orders' staff operations by role: status changes are support's; every customer's orders
 are read by support and finance, not by a merchandiser."""
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ EXPECTED = {("POST", "/api/v1/orders/{order_id}/status"): {"support"},
             ("GET", "/api/v1/staff/orders"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}"): {"support", "finance"},
             ("GET", "/api/v1/staff/reports/daily"): {"support", "finance"},
-            # An order's invoice and credit notes (#56).
+            # An order's invoice and credit notes.
             ("GET", "/api/v1/staff/orders/{order_id}/invoice"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/invoice.pdf"): {"support", "finance"},
             ("GET", "/api/v1/staff/orders/{order_id}/credit-notes/{number}.pdf"): {"support", "finance"},
-            # Returns (#56): support opens, receives and rejects them; support and finance read them.
+            # Returns: support opens, receives and rejects them; support and finance read them.
             ("POST", "/api/v1/staff/orders/{order_id}/returns"): {"support"},
             ("GET", "/api/v1/staff/returns"): {"support", "finance"},
             ("GET", "/api/v1/staff/returns/{return_id}"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/approve"): {"support"},
             ("POST", "/api/v1/staff/returns/{return_id}/receive"): {"support", "finance"},
             ("POST", "/api/v1/staff/returns/{return_id}/reject"): {"support"},
-            # Promotions and discount codes (#56): merchandisers (and admins) manage them.
+            # Promotions and discount codes: merchandisers (and admins) manage them.
             ("GET", "/api/v1/staff/promotions"): {"merchandiser"},
             ("GET", "/api/v1/staff/promotions/{promotion_id}"): {"merchandiser"},
             ("POST", "/api/v1/staff/promotions"): {"merchandiser"},
@@ -119,7 +119,7 @@ async def test_staff_read_any_customers_order_with_lines_and_history(harness, cu
 
 async def test_the_order_picture_carries_its_payments_refunds_and_events(harness, customer, platform,
                                                                         test_keys) -> None:
-    """#36: orders' read model of payments' events, no call to payments per read."""
+    """Orders' read model of payments' events, no call to payments per read."""
     lamp = platform.product()
     order = await customer.placed(items=[{"product_id": lamp["id"]}],
                                   shipping_address_id=platform.address(customer.owner_id))
@@ -161,7 +161,7 @@ async def test_a_status_change_from_a_stale_form_is_refused_with_the_current_sta
 
 async def test_the_staff_picture_offers_the_moves_allowed_now_and_the_refund_state(harness, customer, platform,
                                                                                    test_keys) -> None:
-    """The console offers only these moves (#53), and reads a live order refunded in full as refunded."""
+    """The console offers only these moves, and reads a live order refunded in full as refunded."""
     lamp = platform.product()
     order = await customer.placed(items=[{"product_id": lamp["id"]}],
                                   shipping_address_id=platform.address(customer.owner_id))

@@ -1,4 +1,4 @@
-"""Staff's order search as the table grows (#57): the list, whole or of one day, is a walk of
+"""Staff's order search as the table grows: the list, whole or of one day, is a walk of
 ix_customer_order_created that stops after the page (no sort of every order), and a broad list's
 count is the planner's estimate, flagged, rather than a count of every row."""
 

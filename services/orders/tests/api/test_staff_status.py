@@ -131,7 +131,7 @@ class TestStaffTransitions:
 
 class TestTheCallerNow:
     """A staff status change can refund (cancelling a paid order): identity says who the caller is at
-    that moment (#50), not the token alone, which lives on until `identity.token_revoked` arrives."""
+    that moment, not the token alone, which lives on until `identity.token_revoked` arrives."""
 
     async def test_a_staffer_no_longer_support_moves_nothing(self, harness: ServiceHarness, customer: Customer,
                                                              platform: FakePlatform, test_keys: TestKeys) -> None:

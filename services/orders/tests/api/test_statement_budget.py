@@ -73,7 +73,7 @@ async def test_a_guest_checkout_costs_one_statement_per_table_written(
     await harness.deliver(OrderPaid(order_id=order["id"], owner_id=anonymous.owner_id,
                                     amount=Decimal(order["total_amount"]), currency="USD",
                                     payment_id=uuid.uuid4(), provider="local"))
-    # Paid: the same, then its invoice (#56): the order read once for its snapshot, the storefront's
+    # Paid: the same, then its invoice: the order read once for its snapshot, the storefront's
     # next number (one upsert that locks its counter), the invoice.
     assert statements.own() == [*changed, "SELECT 0 AS", "INSERT INTO invoice_sequence", "INSERT INTO invoice"]
 

@@ -1,4 +1,4 @@
-"""Orders per storefront (#41): an order belongs to the storefront it was placed on, which decides
+"""Orders per storefront: an order belongs to the storefront it was placed on, which decides
 its currency, tax, shipping and what it may sell; staff list one storefront's orders; identity
 asks how many a storefront has; every event of an order names its storefront."""
 

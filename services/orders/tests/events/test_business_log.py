@@ -1,5 +1,5 @@
 """One INFO line per order placed, paid and refunded, with its number and storefront, once the
-change committed (issue #51: an order number was found in no log)."""
+change committed (an order number was found in no log)."""
 
 from __future__ import annotations
 

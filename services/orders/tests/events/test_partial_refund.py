@@ -1,4 +1,4 @@
-"""payment.refunded of a partial refund: noted on the order, never `refunded` (issue #11)."""
+"""payment.refunded of a partial refund: noted on the order, never `refunded`."""
 
 from __future__ import annotations
 

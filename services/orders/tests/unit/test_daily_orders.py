@@ -1,4 +1,4 @@
-"""The dashboard's per-day rows (#53): which orders are revenue, and their sums folded per day and
+"""The dashboard's per-day rows: which orders are revenue, and their sums folded per day and
 storefront, exactly."""
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ class TestOrdering:
 
 
 class TestDocumentNumbers:
-    """Invoices and credit notes (#56): prefix, storefront, then the storefront's sequence."""
+    """Invoices and credit notes: prefix, storefront, then the storefront's sequence."""
 
     def test_a_number_names_its_kind_storefront_and_place_in_the_sequence(self) -> None:
         assert invoice_rules.document_number(invoice_rules.DocumentKind.INVOICE, "default", 42) == "INV-DEFAULT-000042"

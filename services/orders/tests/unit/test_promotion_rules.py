@@ -1,4 +1,4 @@
-"""The one promotion rule (#56) the cart shows and the order charges: what applies, what it saves,
+"""The one promotion rule the cart shows and the order charges: what applies, what it saves,
 how codes combine, and the share of each line."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rules of a return (#56), without I/O: what may still be returned, and what a received
+"""The rules of a return, without I/O: what may still be returned, and what a received
 return refunds (its lines with their tax, less their discount, plus shipping on request, capped)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Shipping zones and methods (#56): which zone an address is in, what each kind of method costs,
+"""Shipping zones and methods: which zone an address is in, what each kind of method costs,
 the zone's tax rate, and the totals an order is charged with (`destinations.shipping_quote`)."""
 
 from __future__ import annotations

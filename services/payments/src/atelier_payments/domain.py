@@ -253,7 +253,7 @@ def shared_secret_valid(header: str | None, secret: str | None) -> bool:
 def derived_event_id(order_id: uuid.UUID, status: str, amount: Decimal | None, currency: str | None,
                      transaction_id: str | None) -> str:
     """Without an event id, a notification is known by what it says, not by its bytes: the same
-    payment sent again with other key order or spacing is the same event (issue #40)."""
+    payment sent again with other key order or spacing is the same event."""
     meaning = [str(order_id), status, str(quantize(amount)) if amount is not None else None,
                currency.upper() if currency else None, transaction_id or None]
     return "derived:" + hashlib.sha256(json.dumps(meaning).encode()).hexdigest()
@@ -609,7 +609,7 @@ def stripe_subscription_event(event: dict[str, Any]) -> StripeSubscriptionEvent:
 
 
 def return_refund(asked: Decimal, remaining: Decimal) -> Decimal | None:
-    """The refund of a received return (#56): what orders asked for, at most what remains of the
+    """The refund of a received return: what orders asked for, at most what remains of the
     payment (a staff refund may have taken part of it meanwhile); None when nothing is to be paid."""
     amount = min(quantize(asked), remaining)
     return amount if amount > 0 else None

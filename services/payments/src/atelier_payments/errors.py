@@ -69,7 +69,7 @@ class RefundExceedsPayment(PaymentsError):
 
 
 class StaleRefundForm(PaymentsError):
-    """The refund form was filled in from a picture of the order that has changed since (#36):
+    """The refund form was filled in from a picture of the order that has changed since:
     another refund came first. Nothing is refunded; `details.current` is what is refundable now."""
 
     code, status, default_message = ("STALE_VERSION", 409,

@@ -99,7 +99,7 @@ class LedgerEntry(SQLModel, table=True):
         CheckConstraint(f"kind IN ({LEDGER_KIND_VALUES})", name="ck_ledger_entry_kind"),
         Index("ix_ledger_entry_owner_created", "owner_id", "created_at"),
         Index("ix_ledger_entry_created", "created_at", "id"),
-        # Finance's ledger of one storefront's payments (refunds, …), newest first (#57).
+        # Finance's ledger of one storefront's payments (refunds, …), newest first.
         Index("ix_ledger_entry_storefront_kind_created", "storefront", "kind", "created_at", "id"),
     )
 
@@ -134,7 +134,7 @@ class Refund(SQLModel, table=True):
         Index("ix_refund_payment_id", "payment_id"),
         Index("ix_refund_order_id", "order_id"),
         Index("uq_refund_provider_id", "provider", "provider_refund_id", unique=True),
-        # A return (#56) is refunded once, whatever delivers `return.received` twice.
+        # A return is refunded once, whatever delivers `return.received` twice.
         Index("uq_refund_return_id", "return_id", unique=True),
     )
 
@@ -154,7 +154,7 @@ class Refund(SQLModel, table=True):
     staff_id: uuid.UUID | None = None
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
-    # The order's return this refund pays back (#56, `return.received`); None for any other refund.
+    # The order's return this refund pays back (`return.received`); None for any other refund.
     return_id: uuid.UUID | None = None
 
 

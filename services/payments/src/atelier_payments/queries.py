@@ -52,9 +52,9 @@ class PaymentQueries:
     async def ledger_search(self, query: StaffLedgerQuery, *, limit: int, offset: int,
                             exact_count_limit: int = EXACT_COUNT_LIMIT, estimates: CountEstimates | None = None,
                             ) -> tuple[int, bool, Sequence[LedgerEntry]]:
-        """Every owner's entries (#53, finance), newest first, narrowed by `query`: (count, whether
+        """Every owner's entries (finance), newest first, narrowed by `query`: (count, whether
         it is an estimate, the page). The count is exact up to `exact_count_limit` entries, past it
-        the planner's estimate (#57), kept in `estimates` for the same filters."""
+        the planner's estimate, kept in `estimates` for the same filters."""
         stmt = where_given(select(LedgerEntry), _LEDGER_FILTERS, query)
         count, estimated = await capped_count(self.session, stmt, exact_count_limit, estimates=estimates,
                                               key=("ledger", query.model_dump_json()))
@@ -64,7 +64,7 @@ class PaymentQueries:
 
     async def subscriptions_page(self, *, user_id: uuid.UUID | None, status: str | None, limit: int,
                                  offset: int) -> tuple[int, Sequence[Subscription]]:
-        """Every user's plan (#36), newest change first, by user and status."""
+        """Every user's plan, newest change first, by user and status."""
         stmt = select(Subscription)
         if user_id is not None:
             stmt = stmt.where(col(Subscription.user_id) == user_id)

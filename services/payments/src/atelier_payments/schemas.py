@@ -109,7 +109,7 @@ class RefundCreate(_Input):
     # Omitted: all that remains of the payment.
     amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] | None = None
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    # What the staffer's form said was still refundable (#36): when it no longer is (a refund came
+    # What the staffer's form said was still refundable: when it no longer is (a refund came
     # in between), 409 STALE_VERSION and nothing is refunded. Omitted: no such check (scripts).
     expected_refundable: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
 
@@ -192,7 +192,7 @@ class LedgerEntryRead(BaseModel):
 
 
 class StaffLedgerQuery(_Input):
-    """The filters of GET /staff/ledger (#53, finance); each one narrows, none means every entry."""
+    """The filters of GET /staff/ledger (finance); each one narrows, none means every entry."""
 
     customer: uuid.UUID | None = Field(default=None, description="the owner: a customer's user id")
     storefront: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
@@ -240,7 +240,7 @@ class PaymentRead(BaseModel):
 
 
 class StaffRefundRead(BaseModel):
-    """A refund in staff's picture of an order (#36)."""
+    """A refund in staff's picture of an order."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -257,7 +257,7 @@ class StaffRefundRead(BaseModel):
 
 
 class OrderPaymentsRead(BaseModel):
-    """Payments' part of staff's picture of an order (#36): its payments and refunds."""
+    """Payments' part of staff's picture of an order: its payments and refunds."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",

@@ -192,7 +192,7 @@ class TestStripeRefunds:
 
 
 class TestStaleRefundForm:
-    """#36: a console refund form carries what it showed as refundable; a refund made since makes
+    """A console refund form carries what it showed as refundable; a refund made since makes
     it stale, and it is refused with the current state rather than applied over it."""
 
     async def test_a_refund_made_since_the_form_was_read_is_a_conflict_and_changes_nothing(self, api) -> None:
@@ -230,7 +230,7 @@ class TestRevenueMetrics:
 
 
 class TestTheCallerNow:
-    """A refund moves money: identity says who the caller is at that moment (#50), not the token
+    """A refund moves money: identity says who the caller is at that moment, not the token
     alone, which lives on until `identity.token_revoked` reaches payments."""
 
     async def test_a_clerk_moved_out_of_finance_or_suspended_refunds_nothing(self, api) -> None:

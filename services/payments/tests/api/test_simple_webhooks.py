@@ -119,7 +119,7 @@ async def _refunds(api, order_id: str) -> list:
 
 
 class TestNotificationsWithoutEventId:
-    """S0's provider sends no event id: a notification is known by what it means (issue #40)."""
+    """S0's provider sends no event id: a notification is known by what it means."""
 
     async def test_one_payment_reserialised_five_times_is_one_payment_and_no_refund(self, api) -> None:
         order = api.orders.add(uuid.uuid4(), total="30.00", currency="GEL")

@@ -1,5 +1,5 @@
-"""Payments' staff operations by role (#36): refunds and the ledger are finance's; a customer's plan
-is cancelled at period end or reactivated by support or finance (#53)."""
+"""Payments' staff operations by role: refunds and the ledger are finance's; a customer's plan
+is cancelled at period end or reactivated by support or finance."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ async def test_staff_find_a_customers_subscription(api) -> None:
 
 
 class TestStaffSubscriptionActions:
-    """Staff cancel a customer's plan at period end and reactivate it (#53): the customer's own
+    """Staff cancel a customer's plan at period end and reactivate it: the customer's own
     rules, `subscription.changed` through the outbox, an audit row per change."""
 
     async def _plan(self, api) -> tuple[uuid.UUID, dict[str, str], dict]:

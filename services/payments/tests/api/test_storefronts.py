@@ -1,4 +1,4 @@
-"""Payments per storefront (#41): a payment is its order's storefront's, a subscription the
+"""Payments per storefront: a payment is its order's storefront's, a subscription the
 request's. The provider is sent that storefront's statement descriptor and pages; every row, event
 and response names the storefront; the default storefront's calls are as before."""
 

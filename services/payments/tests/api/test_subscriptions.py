@@ -100,7 +100,7 @@ class TestLifecycle:
         assert datetime.fromisoformat(later["changed_at"]) > datetime.fromisoformat(told["changed_at"])
 
     async def test_the_plans_quota_shows_in_the_first_read_that_shows_the_plan(self, api) -> None:
-        """Issue #40: right after the checkout is paid, generation has not heard of the plan yet
+        """Right after the checkout is paid, generation has not heard of the plan yet
         (zeros); the plan's quota is shown whole, never `{0, 0, 0}` beside an active tier."""
         user_id, headers = api.user()
         current = await _subscribe(api, headers)
@@ -125,7 +125,7 @@ class TestLifecycle:
         assert ended["tier"] == "free" and ended["quota"] == {"monthly": 0, "used": 0, "remaining": 0}
 
     async def test_the_dev_advance_names_the_user_by_id_or_by_email(self, api) -> None:
-        """docs/api.md: `{user_id or email, outcome}` (issue #40: only user_id was accepted)."""
+        """docs/api.md: `{user_id or email, outcome}` (only user_id was accepted)."""
         user_id, headers = api.user()
         api.others.users["ada@example.com"] = user_id
         first = await _subscribe(api, headers)

@@ -1,4 +1,4 @@
-"""return.received (#56): the return's refund is made once per return, names the return in its
+"""return.received: the return's refund is made once per return, names the return in its
 `payment.refunded`, and never takes more than remains of the payment, a staff refund at the same
 time included."""
 

@@ -1,4 +1,4 @@
-"""Finance's ledger as it grows (#57): the whole ledger's count is the planner's estimate, flagged,
+"""Finance's ledger as it grows: the whole ledger's count is the planner's estimate, flagged,
 rather than a count of every entry; one storefront's payments of a day are read (and counted) through
 ix_ledger_entry_storefront_kind_created, not through every storefront's entries of that day."""
 

@@ -2,7 +2,7 @@
 
 - **What is cached.** Routes opt in with `cached_route(*namespaces)` as their router's route class.
   A `shared` route answers the same body to every caller of one *audience* (`audience_of`: staff,
-  each customer group of the verified token's `grp` claim — business prices, #56 — or everybody
+  each customer group of the verified token's `grp` claim (business prices), or everybody
   else: anonymous and signed-in customers share entries); its 200 answers are stored
   under `GET host path?query|audience` and may be served by the gateway without reaching the service.
   A route that is not shared (its body depends on the caller) gets an ETag and `private` only.

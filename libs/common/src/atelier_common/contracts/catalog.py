@@ -160,7 +160,7 @@ class ProductSnapshot(ContractModel):
     variants: list[VariantSnapshot] = []
     # The storefronts that sell it (empty: every storefront; `Storefront.offers`).
     storefronts: list[str] = []
-    # Its own category (not its parents): what a category promotion covers (orders, #56).
+    # Its own category (not its parents): what a category promotion covers (orders).
     category_id: uuid.UUID | None = None
     # How it is taxed (`TaxClass`); its variants are taxed as it is.
     tax_class: str = TaxClass.STANDARD.value

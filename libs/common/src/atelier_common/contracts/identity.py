@@ -66,7 +66,7 @@ class KeyRetired(IntegrationEvent):
     kid: str
 
 
-# -- Customer groups (#56): identity puts a customer's in the access token (`grp`); catalog keeps
+# -- Customer groups: identity puts a customer's in the access token (`grp`); catalog keeps
 # price lists for them. One list of the groups there are, so a price list never names one nobody is in.
 
 GROUP_BUSINESS = "business"
@@ -105,7 +105,7 @@ class StorefrontTax(ContractModel):
     tax_rates: dict[str, Decimal] = {}
 
 
-# -- Shipping zones (#56): where a storefront ships, how, at what price, and the tax there -----------
+# -- Shipping zones: where a storefront ships, how, at what price, and the tax there -----------
 
 # A zone's `countries` entry that covers every country ("rest of the world"): the least specific match.
 EVERY_COUNTRY = "*"

@@ -59,7 +59,7 @@ class OrderPlaced(IntegrationEvent):
     currency: str | None = None
     total_amount: Decimal | None = None
     email: str | None = None
-    # The code of the shipping method it ships by (the storefront zone's, #56); None: nothing
+    # The code of the shipping method it ships by (the storefront zone's); None: nothing
     # shipped, or a storefront without zones.
     shipping_method: str | None = None
     # Whether the anonymous buyer gets an account once the order is paid, as orders decided when
@@ -110,7 +110,7 @@ class OrderStatusChanged(IntegrationEvent):
 
 
 class InvoiceIssued(IntegrationEvent):
-    """A paid order's invoice was issued (#56), numbered in its storefront's gap-free sequence."""
+    """A paid order's invoice was issued, numbered in its storefront's gap-free sequence."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -138,7 +138,7 @@ class InvoiceIssued(IntegrationEvent):
 
 
 class CreditNoteIssued(IntegrationEvent):
-    """A refund of an invoiced order was credited (#56): a credit note of the refund's amount,
+    """A refund of an invoiced order was credited: a credit note of the refund's amount,
     numbered in its storefront's own credit-note sequence, referencing the invoice."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -199,7 +199,7 @@ _RETURN_EXAMPLE: dict[str, Any] = {
 
 
 class ReturnRequested(IntegrationEvent):
-    """A customer or staff opened a return of a delivered order's lines (#56): nothing moved yet."""
+    """A customer or staff opened a return of a delivered order's lines: nothing moved yet."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [{**_RETURN_EXAMPLE, "opened_by": "customer"}]})
@@ -219,7 +219,7 @@ class ReturnRequested(IntegrationEvent):
 
 
 class ReturnReceived(IntegrationEvent):
-    """Staff received a return (#56): payments refunds `amount` once (by `return_id`), catalog puts
+    """Staff received a return: payments refunds `amount` once (by `return_id`), catalog puts
     the `resaleable` items back in stock."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -245,7 +245,7 @@ class ReturnReceived(IntegrationEvent):
 
 
 class ReturnRejected(IntegrationEvent):
-    """Staff refused a return before receiving it (#56): nothing is refunded or restocked."""
+    """Staff refused a return before receiving it: nothing is refunded or restocked."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -264,7 +264,7 @@ class ReturnRejected(IntegrationEvent):
 
 
 class PromotionRedeemed(IntegrationEvent):
-    """An order was placed with a promotion (#56): what it saved, and the promotion's uses now
+    """An order was placed with a promotion: what it saved, and the promotion's uses now
     (`usage_limit` null: no limit). One per promotion the order was given."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -293,7 +293,7 @@ class PromotionRedeemed(IntegrationEvent):
 
 
 class PromotionChanged(IntegrationEvent):
-    """A promotion was created or changed (#56; deleting one deactivates it): its terms as the
+    """A promotion was created or changed (deleting one deactivates it): its terms as the
     cart needs them to know whether a storefront's carts can save anything without a code (its
     copy, `cart_promotion_window`). `updated_at` orders the changes: an older one never replaces
     a newer one."""
@@ -320,7 +320,7 @@ class PromotionChanged(IntegrationEvent):
 
 
 class Discount(ContractModel):
-    """A promotion applied to a cart's or an order's lines (#56): what it saves. Orders quotes it
+    """A promotion applied to a cart's or an order's lines: what it saves. Orders quotes it
     (`POST /internal/promotions/quote`), the cart shows it as quoted and the order keeps it."""
 
     promotion_id: uuid.UUID

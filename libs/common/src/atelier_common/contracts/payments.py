@@ -100,7 +100,7 @@ class PaymentRefunded(IntegrationEvent):
     total_refunded: Decimal | None = None
     is_full: bool = True
     reason: str | None = None
-    # Added by payments (optional): the return (#56, `return.received`) this refund pays back.
+    # Added by payments (optional): the return (`return.received`) this refund pays back.
     return_id: uuid.UUID | None = None
 
 

@@ -1,4 +1,4 @@
-"""Events of staff work, produced by whichever service a staffer acted on (#36)."""
+"""Events of staff work, produced by whichever service a staffer acted on."""
 
 from __future__ import annotations
 

@@ -415,7 +415,7 @@ class RabbitMQBus:
     async def _renew_publish_channel(self, nacked: aio_pika.abc.AbstractExchange) -> None:
         """A new publishing channel after a nack. RabbitMQ 3.10 kept nacking every publish on a
         channel that had published to a quorum queue whose leader's node died, for minutes after a
-        new leader was elected, while a new channel's publishes were confirmed at once (#54)."""
+        new leader was elected, while a new channel's publishes were confirmed at once."""
         async with self._renewing:
             conn, old, on_lost = self._conn, self._pub_channel, self._on_lost
             if self._exchange is not nacked or conn is None or conn.is_closed or old is None or on_lost is None:

@@ -1,8 +1,8 @@
-"""A receiver of outbound webhooks (#38) for tests: a real HTTP server on a loopback port, in a
+"""A receiver of outbound webhooks for tests: a real HTTP server on a loopback port, in a
 thread, so that both a service under test (same process) and a platform in a child process reach
 it. It answers `status` (200 unless told otherwise), after `delay` seconds, and keeps every request it got.
 
-Two hostile kinds (#50): `trickle_seconds` answers one byte at a time, that long apart, for about
+Two hostile kinds: `trickle_seconds` answers one byte at a time, that long apart, for about
 `trickle_for` seconds (a read timeout never trips, as each read gets a byte); `answer_bytes` answers
 a body that long as fast as it can. Each answer is kept too (`answers()`): how much of it went out,
 and whether the platform hung up first. Both stop when the receiver does."""

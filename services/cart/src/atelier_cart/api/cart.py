@@ -31,7 +31,7 @@ async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront:
                         carts: CartServiceDep) -> CartContents:
     """Add a product (or one of its variants) to the cart; adding one that is already there raises its quantity.
     Prices come from the catalog, never from the request: a business customer's line is frozen at the storefront's
-    business price (#56)."""
+    business price."""
     return await carts.add_item(caller.owner_id, data, storefront, anonymous=caller.user_id is None,
                                 group=caller.customer_group)
 

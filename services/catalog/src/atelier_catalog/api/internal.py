@@ -21,5 +21,5 @@ async def get_internal_product(product_ref: str, products: ProductReaderDep) -> 
 @router.post("/products/lookup", response_model=ProductSnapshots)
 async def lookup_products(data: ProductLookup, products: ProductReaderDep) -> ProductSnapshots:
     """Products by id and/or SKU, active or not; unknown ones are simply absent. With `storefront` and
-    `customer_group`, priced at what that group pays there (#56: cart's frozen price, orders' charge)."""
+    `customer_group`, priced at what that group pays there (cart's frozen price, orders' charge)."""
     return ProductSnapshots(results=await products.lookup(data))

@@ -1,4 +1,4 @@
-"""/api/v1/staff/price-lists: customer groups' prices per storefront and currency (#56), kept by
+"""/api/v1/staff/price-lists: customer groups' prices per storefront and currency, kept by
 merchandisers (and admins); every write is audited, and an edit may name the version it was built
 from (`If-Match` or `expected_version`)."""
 

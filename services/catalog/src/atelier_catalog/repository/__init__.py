@@ -6,7 +6,7 @@
 - `categories`: the category tree;
 - `stock`: stock counts and the reservations that hold them for orders;
 - `reviews`: purchases, reviews and wishlists;
-- `price_lists`: customer groups' price lists (#56).
+- `price_lists`: customer groups' price lists.
 
 What is on sale is `atelier_catalog.visibility`'s; a row the caller may not see is simply not found.
 """

@@ -1,4 +1,4 @@
-"""Price lists (#56): staff's lists with their prices, and the prices a group's readers apply."""
+"""Price lists: staff's lists with their prices, and the prices a group's readers apply."""
 
 from __future__ import annotations
 

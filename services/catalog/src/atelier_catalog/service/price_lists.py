@@ -1,4 +1,4 @@
-"""Price lists (#56): a customer group's prices per storefront and currency, kept by staff, and
+"""Price lists: a customer group's prices per storefront and currency, kept by staff, and
 applied wherever catalog tells a price — product pages and searches, and the internal lookup cart
 and orders price lines with. Which price a group caller pays is `domain.list_price`."""
 

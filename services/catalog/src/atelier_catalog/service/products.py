@@ -53,7 +53,7 @@ class ProductService(UseCase[CatalogContext]):
 
     # -- browsing --------------------------------------------------------------------------
 
-    # With a `group` (a business customer, #56), prices are that group's where its lists have one
+    # With a `group` (a business customer), prices are that group's where its lists have one
     # (`GroupPrices.apply_to_views`); filters and ordering by price use the catalog's own prices.
 
     async def list(self, query: ProductQuery, visibility: Visibility, *, limit: int, offset: int,
@@ -97,7 +97,7 @@ class ProductService(UseCase[CatalogContext]):
     async def create(self, data: ProductCreate, *, actor_id: uuid.UUID | None,
                      check_storefronts: bool = True, staff: Principal | None = None) -> Product:
         """`check_storefronts=False`: the storefronts are written as given (the demo seed). With
-        `staff`, every write here is in the audit log (#36), in its transaction."""
+        `staff`, every write here is in the audit log, in its transaction."""
         attributes = domain.validate_attributes(data.kind, data.attributes)
         scope = await storefronts_key(self.context.storefronts, data.storefronts, check=check_storefronts)
         if check_storefronts:
@@ -201,7 +201,7 @@ class ProductService(UseCase[CatalogContext]):
         return _snapshot(product, variants)
 
     async def lookup(self, data: ProductLookup) -> builtins.list[ProductSnapshot]:
-        """With `storefront` and `customer_group`, the prices are what that group pays there (#56):
+        """With `storefront` and `customer_group`, the prices are what that group pays there:
         what cart freezes and orders charge a business customer."""
         # Orders price every order with this: plain rows, two statements (`ProductFactsRepository`).
         products = await self.facts.find(data.ids, data.skus)

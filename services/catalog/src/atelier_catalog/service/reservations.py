@@ -162,7 +162,7 @@ class ReservationService(UseCase[CatalogContext]):
         await self._give_back(rows, reason="order cancelled")
 
     async def restock_return(self, number: str, lines: Sequence[ReturnLine]) -> None:
-        """A received return (#56): its `resaleable` lines of products that count stock go
+        """A received return: its `resaleable` lines of products that count stock go
         back on the shelf. Once per event (the inbox); orders announces a return received once."""
         wanted = [line for line in lines if line.resaleable and line.quantity > 0]
         products = await self.facts.of({line.product_id for line in wanted})

@@ -30,7 +30,7 @@ class StockService(UseCase[CatalogContext]):
     async def adjust(self, ref: str, data: StockAdjustment, *, actor_id: uuid.UUID | None,
                      staff: Principal | None = None) -> StockMovement:
         """Add `data.delta` (negative: take) to the product's or variant's stock, never below zero.
-        With `staff`, the change is in the audit log (#36), in this transaction."""
+        With `staff`, the change is in the audit log, in this transaction."""
         product = await load_product(self.products, ref)
         variant = None
         if data.variant_id is not None:

@@ -1,6 +1,6 @@
-"""The staff API generation answers (#36): a customer's credits (granted or taken back by hand,
+"""The staff API generation answers: a customer's credits (granted or taken back by hand,
 and their ledger), their books, every customer's jobs with a failed one retried, and failed jobs
-per day (#53)."""
+per day."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ async def retry_job(job_id: uuid.UUID, staff: SupportPrincipal, jobs: StaffJobsD
 async def failed_jobs_report(_: SupportPrincipal, jobs: StaffJobsReaderDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
     """The last `days` days (UTC, today so far included), one row per day on which jobs failed: how
     many, counted by the day they failed; a job retried since is not counted. The console's
-    dashboard chart (#53)."""
+    dashboard chart."""
     window, counts = await jobs.failed_per_day(days)
     return DailyReport[FailedJobsDayRead](days=days, since=window.since, until=window.until,
                                           results=[FailedJobsDayRead(day=day, failed=n) for day, n in counts])

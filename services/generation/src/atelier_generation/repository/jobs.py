@@ -82,7 +82,7 @@ class JobRepository(RepositoryBase):
         return await self.get(job_id)
 
     async def requeue_finished(self, job_id: uuid.UUID, from_status: str, now: datetime) -> GenerationJob | None:
-        """A failed job queued again (#36, staff retry), once: None when it was not `from_status`.
+        """A failed job queued again (staff retry), once: None when it was not `from_status`.
         Its attempts start over; a stored provider request id stays (the run resumes by polling it,
         never paying a second submit); a submit mark without an id is cleared (the run that set it
         failed, so the job was refunded: the retry pays again, and may submit)."""
@@ -99,7 +99,7 @@ class JobRepository(RepositoryBase):
 
     async def staff_page(self, *, statuses: Sequence[str], owner_id: uuid.UUID | None, limit: int,
                          offset: int) -> tuple[int, Sequence[GenerationJob]]:
-        """Every owner's jobs (#36), newest first, by status and owner."""
+        """Every owner's jobs, newest first, by status and owner."""
         stmt = select(GenerationJob)
         if statuses:
             stmt = stmt.where(col(GenerationJob.status).in_(statuses))
@@ -112,7 +112,7 @@ class JobRepository(RepositoryBase):
 
     async def count_per_day(self, status: str, since: datetime) -> list[tuple[date, int]]:
         """Jobs now in `status` per UTC day of their end (their creation if they have none), from
-        `since` on, oldest day first (#53)."""
+        `since` on, oldest day first."""
         day = utc_day(func.coalesce(col(GenerationJob.finished_at), col(GenerationJob.created_at)))
         stmt = (sa_select(day, func.count()).where(col(GenerationJob.status) == status)
                 .where(func.coalesce(col(GenerationJob.finished_at), col(GenerationJob.created_at)) >= since)

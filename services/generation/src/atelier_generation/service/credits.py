@@ -165,7 +165,7 @@ class CreditService(UseCase[GenerationContext]):
         return True
 
     async def charge_again(self, job: GenerationJob) -> Charge:
-        """A refunded job run once more (#36, staff retry) is paid again as a new one would be: the
+        """A refunded job run once more (staff retry) is paid again as a new one would be: the
         quota for an image batch when it can, else credits at what the job cost."""
         model = self.context.catalogue.get(job.model)
         credits = job.credits_charged or (domain.job_cost(model, job.batch_size) if model else 0)

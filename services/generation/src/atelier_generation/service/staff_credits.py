@@ -1,4 +1,4 @@
-"""Staff grant or take back credits by hand (#36): through the ledger, with a reason the customer
+"""Staff grant or take back credits by hand: through the ledger, with a reason the customer
 reads there, recorded in the audit log. Who may is the route's `RequireRole` (finance)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Support's view of generation jobs (#36): every customer's jobs by status, and a failed one retried.
+"""Support's view of generation jobs: every customer's jobs by status, and a failed one retried.
 
 A retry goes through the queue and the worker like any job (`generation.job_requested`), never a
 call from the request. It is paid again (the failure refunded the job): the quota or credits, as a
@@ -35,7 +35,7 @@ class StaffJobs(UseCase[GenerationContext]):
 
     async def failed_per_day(self, days: int) -> tuple[DayWindow, list[tuple[date, int]]]:
         """Jobs failed (and not retried since) per day of their failure, the last `days` days (UTC,
-        today included): the dashboard's chart (#53)."""
+        today included): the dashboard's chart."""
         window = day_window(days, utcnow())
         return window, await JobRepository(self.session).count_per_day(JobStatus.FAILED, window.start)
 
@@ -66,7 +66,7 @@ class StaffJobs(UseCase[GenerationContext]):
 
 
 class StaffCustomerGeneration(UseCase[GenerationContext]):
-    """A customer's generation side as support reads it (#36): credits with their ledger, books."""
+    """A customer's generation side as support reads it: credits with their ledger, books."""
 
     async def credits(self, user_id: uuid.UUID) -> tuple[int, list[TransactionRead]]:
         credits = CreditService(self.session, self.context)

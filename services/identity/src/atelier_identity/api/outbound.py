@@ -1,4 +1,4 @@
-"""The outbound webhooks as the OpenAPI document's `webhooks` section (#51): one operation per public
+"""The outbound webhooks as the OpenAPI document's `webhooks` section: one operation per public
 event type (`webhooks.PUBLIC_EVENTS`), with the body identity sends and its signature headers, so a
 receiver can generate its types. Documentation only: FastAPI's `app.webhooks` serves nothing.
 

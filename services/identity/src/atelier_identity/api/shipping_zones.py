@@ -1,4 +1,4 @@
-"""Shipping zones and their methods, staff-managed (#56; merchandiser and admin)."""
+"""Shipping zones and their methods, staff-managed (merchandiser and admin)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The staff API identity answers (#36): the audit log of every service's staff writes."""
+"""The staff API identity answers: the audit log of every service's staff writes."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ StaffMailReaderDep = Annotated[StaffMail, use_case(StaffMail, read_only=True)]
 
 
 class CustomerRead(BaseModel):
-    """A customer as support sees them (#36)."""
+    """A customer as support sees them."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com", "first_name": "Ada",
@@ -55,7 +55,7 @@ class CustomerRead(BaseModel):
     last_login_at: datetime | None
     created_at: datetime
     staff_roles: list[str]
-    # The account's version (#36): send it back as `expected_version` or `If-Match` with a write.
+    # The account's version: send it back as `expected_version` or `If-Match` with a write.
     version: str
 
 

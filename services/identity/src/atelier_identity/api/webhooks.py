@@ -1,4 +1,4 @@
-"""Outbound webhooks (#38), admin only: endpoints, their delivery log, replay (docs/webhooks.md)."""
+"""Outbound webhooks, admin only: endpoints, their delivery log, replay (docs/webhooks.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The staff audit log (#36): kept from every service's `staff.action_recorded`, read by admins."""
+"""The staff audit log: kept from every service's `staff.action_recorded`, read by admins."""
 
 from __future__ import annotations
 

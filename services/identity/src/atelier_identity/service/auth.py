@@ -166,7 +166,7 @@ class AuthService(UseCase[IdentityContext]):
         tokens = RefreshTokenRepository(self.session)
         token = await tokens.get_with_user(domain.digest(presented))
         if token is not None and not token.user.is_active:
-            # Suspended (#36): said plainly to whoever holds one of its tokens, whatever its state.
+            # Suspended: said plainly to whoever holds one of its tokens, whatever its state.
             raise AccountDisabled()
         state = domain.refresh_state(token, rotated_at)
         if token is not None and state is RefreshState.REUSED:

@@ -1,5 +1,5 @@
-"""What support does to a customer's account (#36): suspend, reactivate, verify, reset, a new
-verification mail, sign out; its live sessions (#53), and the mail identity sent them, resent.
+"""What support does to a customer's account: suspend, reactivate, verify, reset, a new
+verification mail, sign out; its live sessions, and the mail identity sent them, resent.
 
 Idempotent by state: suspending a suspended account, reactivating an active one, verifying a
 verified address or signing out an account without sessions changes nothing and records no audit
@@ -8,7 +8,7 @@ each time they are asked (that is what they are for); a retried request carries 
 
 Stale forms: each write takes the `version` the console read (`atelier_common.versions`).
 
-Staff accounts (#50): every action here on an account holding any staff role needs the admin role
+Staff accounts: every action here on an account holding any staff role needs the admin role
 (`domain.may_act_on_account`), whichever route or console page asks; suspending and reactivating
 any account are the admin's (their routes).
 """
@@ -62,7 +62,7 @@ def customer_state(user: User) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class CustomerSession:
-    """A session as support sees it (#53): a signed-in device's refresh token family, by its id."""
+    """A session as support sees it: a signed-in device's refresh token family, by its id."""
 
     id: uuid.UUID
     created_at: datetime

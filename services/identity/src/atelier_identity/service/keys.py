@@ -1,4 +1,4 @@
-"""Signing key rotation (#38, `atelier keys`): rotate, retire, list.
+"""Signing key rotation (`atelier keys`): rotate, retire, list.
 
 Rules:
 - The newest key not superseded signs; a rotation marks the previous ones `retire_after` = now +

@@ -1,4 +1,4 @@
-"""The staff routes of shipping zones and methods (#56, docs/storefronts.md#shipping-zones).
+"""The staff routes of shipping zones and methods (docs/storefronts.md#shipping-zones).
 
 Zones live in their storefront's document: every write here is a storefront write (the same lock,
 the same whole-document check, a new revision, `storefront.changed`), audited as its own action."""

@@ -1,4 +1,4 @@
-"""Staff roles (#36): who holds which staff role, changed from the CLI (and later the staff API)."""
+"""Staff roles: who holds which staff role, changed from the CLI (and later the staff API)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def _end_sessions(session: AsyncSession, user_id: uuid.UUID, access_ttl: t
 
 async def set_password(db: Database, *, email: str, password: str, access_ttl: timedelta,
                        passwords: PasswordHasher | None = None) -> User:
-    """`atelier users set-password` (#36): the password policy applies; every session ends, as
+    """`atelier users set-password`: the password policy applies; every session ends, as
     after a password change. An entry point: its own transaction."""
     async with db.transaction() as session:
         user = await UserRepository(session).get_by_email(domain.normalise_email(email))
@@ -68,7 +68,7 @@ async def set_password(db: Database, *, email: str, password: str, access_ttl: t
 
 
 async def set_suspended(db: Database, *, email: str, suspended: bool, access_ttl: timedelta) -> bool:
-    """`atelier users suspend / reactivate` (#36): the same change as the staff API's; whether it
+    """`atelier users suspend / reactivate`: the same change as the staff API's; whether it
     changed anything (again: nothing). An entry point: its own transaction."""
     async with db.transaction() as session:
         user = await UserRepository(session).get_by_email(domain.normalise_email(email))

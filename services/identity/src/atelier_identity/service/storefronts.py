@@ -1,4 +1,4 @@
-"""Storefronts (#41): identity owns them (docs/storefronts.md). Staff create, change and delete
+"""Storefronts: identity owns them (docs/storefronts.md). Staff create, change and delete
 them; every write stores the whole record with a new revision and adds `storefront.changed` or
 `storefront.deleted` to the outbox, which keeps every process's copy current.
 
@@ -109,7 +109,7 @@ class StorefrontService(UseCase[IdentityContext]):
         await outbox.add(self.session, StorefrontChanged(storefront=record))
         if record.is_default:
             await self._demote_others(everything, record.slug)
-        if staff is not None:  # the audit log (#36), in this transaction
+        if staff is not None:  # the audit log, in this transaction
             await audit.record(self.session, staff, "storefront.create", "storefront", record.slug,
                                after=changes_of(None, record))
         return record

@@ -164,7 +164,7 @@ async def _create_or_keep(session: AsyncSession, email: str, password: str, pass
         if not await users.add_unique(user):
             raise EmailExists()
         await registered(session, user, "cli")
-    if staff and not user.is_staff:  # the bootstrap account and `users create --staff`: an admin (#36)
+    if staff and not user.is_staff:  # the bootstrap account and `users create --staff`: an admin
         domain.set_staff_roles(user, [ROLE_ADMIN])
     if verified and user.email_verified_at is None:
         user.email_verified_at = created_at

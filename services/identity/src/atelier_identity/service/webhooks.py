@@ -1,4 +1,4 @@
-"""Outbound webhooks (#38): staff register endpoints, integration events fan out to deliveries,
+"""Outbound webhooks: staff register endpoints, integration events fan out to deliveries,
 and the delivery worker sends them (docs/webhooks.md).
 
 - `WebhookEndpoints`: the admin's API (endpoints, the delivery log, replay), every write audited.
@@ -175,7 +175,7 @@ def wanted(endpoint: WebhookEndpoint, event_type: str, storefront: str | None) -
 
 def _as_contract(envelope: Envelope) -> dict[str, Any]:
     """The event's `data` as its contract reads it, in the contract's names: an event written
-    before a rename (a return's `lines`, #56) goes out as receivers are told it looks."""
+    before a rename (a return's `lines`) goes out as receivers are told it looks."""
     contract = event_class(envelope.type, envelope.version)
     if contract is None:
         return envelope.data

@@ -1,4 +1,4 @@
-"""An order's invoice and credit notes (#56), as JSON and as PDF: for the order's readers under
+"""An order's invoice and credit notes, as JSON and as PDF: for the order's readers under
 /api/v1/orders (anonymous buyers included), and for support and finance under /api/v1/staff/orders."""
 
 from __future__ import annotations

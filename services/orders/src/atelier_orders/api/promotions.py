@@ -1,4 +1,4 @@
-"""Promotions and discount codes (#56): staff's `/api/v1/staff/promotions` (merchandisers and
+"""Promotions and discount codes: staff's `/api/v1/staff/promotions` (merchandisers and
 admins, who manage them; the contract's "merchandiser+") and cart's `/internal/promotions/quote`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Returns (#56): a customer opens and follows the returns of a delivered order under
+"""Returns: a customer opens and follows the returns of a delivered order under
 /api/v1/orders; support (or admin) open them for a customer, receive and reject them under
 /api/v1/staff, and order readers list them."""
 

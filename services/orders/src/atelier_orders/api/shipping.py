@@ -1,4 +1,4 @@
-"""/api/v1/shipping-methods: what the caller's cart would cost sent somewhere, by each method (#56)."""
+"""/api/v1/shipping-methods: what the caller's cart would cost sent somewhere, by each method."""
 
 from __future__ import annotations
 

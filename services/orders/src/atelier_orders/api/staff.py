@@ -1,4 +1,4 @@
-"""The staff API orders answers (#36): `/api/v1/staff/orders`, and its per-day report (#53)."""
+"""The staff API orders answers: `/api/v1/staff/orders`, and its per-day report."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ async def get_staff_order(order_id: str, _: OrderReaderPrincipal, orders: StaffO
 async def daily_report(_: OrderReaderPrincipal, orders: StaffOrdersDep, days: DaysQuery = DEFAULT_DAYS) -> Any:
     """The last `days` days (UTC, today so far included), one row per day and storefront that had
     orders: how many were placed, how many of them are paid (and not returned, cancelled or
-    refunded), and those orders' totals per currency. The console's dashboard charts (#53)."""
+    refunded), and those orders' totals per currency. The console's dashboard charts."""
     window, rows = await orders.daily(days)
     return DailyReport[DailyOrdersRead](days=days, since=window.since, until=window.until,
                                         results=[DailyOrdersRead.model_validate(row) for row in rows])

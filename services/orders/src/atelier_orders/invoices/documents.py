@@ -1,4 +1,4 @@
-"""Invoices and credit notes as PDF (#56), drawn with fpdf2 from what the documents snapshotted:
+"""Invoices and credit notes as PDF, drawn with fpdf2 from what the documents snapshotted:
 nothing here reads the order as it is now.
 
 Everything here is CPU-bound and synchronous: callers run it with `asyncio.to_thread`. The text is

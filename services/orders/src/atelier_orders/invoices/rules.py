@@ -10,7 +10,7 @@ from typing import Any
 
 from atelier_common.money import quantize
 
-# -- invoices and credit notes (#56) ------------------------------------------------------------------
+# -- invoices and credit notes ------------------------------------------------------------------
 
 class DocumentKind(StrEnum):
     """The numbered documents of a storefront, each with a gap-free sequence of its own."""

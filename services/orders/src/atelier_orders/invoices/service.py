@@ -1,4 +1,4 @@
-"""Invoices and credit notes (#56): issued with the payment and the refunds they document, read
+"""Invoices and credit notes: issued with the payment and the refunds they document, read
 and downloaded as PDF by the order's readers.
 
 Each number comes from its storefront's gap-free sequence (`InvoiceRepository.next_number`),

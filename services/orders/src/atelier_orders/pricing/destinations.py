@@ -45,7 +45,7 @@ def zone_tax(zone: ShippingZone, storefront: Storefront, *, tax_inclusive_kinds:
                     shipping_inclusive=inclusive, class_rates=class_rates)
 
 
-# -- shipping zones and methods (#56; docs/storefronts.md#shipping-zones) ---------------------------
+# -- shipping zones and methods (docs/storefronts.md#shipping-zones) ---------------------------
 
 # The product (or variant) attribute that says what one unit weighs, in grams: by-weight methods
 # add it up over the shipped lines (a line without one weighs nothing).

@@ -1,4 +1,4 @@
-"""Promotions' reads and writes (#56): no rules, no commits.
+"""Promotions' reads and writes: no rules, no commits.
 
 Every read answers the one read shape of a promotion, `promotions.rules.PromotionTerms` (`terms_of`):
 the live promotions a basket is priced with (`live_of`, read at every placement and quote, so a

@@ -1,4 +1,4 @@
-"""Promotions and discount codes (#56): the one rule that says what a basket saves.
+"""Promotions and discount codes: the one rule that says what a basket saves.
 
 Pure: no I/O. The cart shows what it answers (through orders' internal quote) and placement
 charges what it answers, so the discount shown is the discount charged. Nothing here counts
@@ -83,7 +83,7 @@ def code_key(code: str | None) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class PromotionTerms:
-    """A promotion as it is read, the one shape of it (#56): the rule's input, the repository's
+    """A promotion as it is read, the one shape of it: the rule's input, the repository's
     answer and, field for field, staff's `PromotionRead`. Its fields are columns of `promotion`
     (`code_key` aside: `code_key(code)`)."""
 

@@ -1,4 +1,4 @@
-"""Promotions and discount codes (#56): staff's CRUD, the quote the cart shows, and what placing
+"""Promotions and discount codes: staff's CRUD, the quote the cart shows, and what placing
 an order redeems. The rule itself is `promotions.rules.evaluate`, the one both use, on the one read
 shape of a promotion (`PromotionTerms`) that the repository answers and staff's API shows.
 

@@ -16,7 +16,7 @@ from atelier_common.money import quantize
 from atelier_orders.domain import ORDER_NUMBER_ALPHABET, SHIPPED_KINDS
 from atelier_orders.domain import OrderStatus as S
 
-# -- returns (#56) ----------------------------------------------------------------------------------
+# -- returns ----------------------------------------------------------------------------------
 
 class ReturnStatus(StrEnum):
     """requested (opened) → approved (optional) → received (staff have the goods; the refund is

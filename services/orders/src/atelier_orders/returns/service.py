@@ -1,4 +1,4 @@
-"""Returns (#56): a customer or staff opens one on a delivered order's shipped lines, staff receive
+"""Returns: a customer or staff opens one on a delivered order's shipped lines, staff receive
 it (which lines go back on sale, whether shipping is refunded), payments refunds the amount orders
 computed, and catalog restocks the resaleable lines.
 

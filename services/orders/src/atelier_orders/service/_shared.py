@@ -60,7 +60,7 @@ async def record_status(session: AsyncSession, order: LockedOrder, previous: Ord
         order.id, previous, order.status, note=note, actor=actor, actor_id=actor_id, now=now))
     if previous == order.status:
         return
-    # Cancelled or rejected before payment: the order's discount codes get their uses back (#56).
+    # Cancelled or rejected before payment: the order's discount codes get their uses back.
     if previous in domain.PAYABLE and order.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
         await PromotionRepository(session).release_order(order.id, now)
     await announce_status(session, order, previous, note=note)

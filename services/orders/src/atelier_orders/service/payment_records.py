@@ -1,4 +1,4 @@
-"""Orders' read model of an order's money (#36): what payments' events said about it, kept so that
+"""Orders' read model of an order's money: what payments' events said about it, kept so that
 staff's order picture shows payments and refunds without asking payments on each read."""
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class Buyer:
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     email: str | None = None
-    # The buyer's customer group (#56, the token's): lines are priced at what it pays.
+    # The buyer's customer group (the token's): lines are priced at what it pays.
     customer_group: str | None = None
 
     @classmethod
@@ -276,8 +276,8 @@ class PlacementService(UseCase[OrdersContext]):
 
     async def _priced(self, requests: Sequence[LineRequest], storefront: Storefront,
                       group: str | None = None) -> list[PricedLine]:
-        """Each line priced by catalog, at what the buyer's customer `group` pays on the storefront
-        (#56). A product the storefront does not offer (`Storefront.offers`: not of a kind it
+        """Each line priced by catalog, at what the buyer's customer `group` pays on the storefront.
+        A product the storefront does not offer (`Storefront.offers`: not of a kind it
         sells, or scoped to other storefronts) is unknown here, like a missing one."""
         products = [p for p in await self.clients.lookup_products(
             ids=(r.product_id for r in requests if r.product_id is not None),

@@ -1,4 +1,4 @@
-"""Staff's view of orders (#36): search across every customer, and the per-day report (#53). Who
+"""Staff's view of orders: search across every customer, and the per-day report. Who
 may call it is the route's `RequireRole`; this use case only reads."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class StaffOrders(UseCase[OrdersContext]):
                                                         estimates=self.context.estimates)
 
     async def daily(self, days: int) -> tuple[DayWindow, list[domain.DailyOrders]]:
-        """The last `days` days (UTC, today included) per day and storefront (#53): orders placed,
+        """The last `days` days (UTC, today included) per day and storefront: orders placed,
         those of them that count as revenue (`domain.REVENUE`) and their total per currency."""
         window = day_window(days, utcnow())
         return window, domain.daily_orders(await OrderQueries(self.session).daily_groups(window.start))

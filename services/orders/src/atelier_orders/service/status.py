@@ -61,7 +61,7 @@ class StatusService(UseCase[OrdersContext]):
     async def set_status(self, order_ref: str, data: OrderStatusUpdate, *, staff_id: uuid.UUID | None,
                          staff: Principal | None = None, if_match: str | None = None) -> OrderDetails:
         """Staff move any order along the allowed transitions; cancelling follows the cancel rules.
-        With `staff`, the change is in the audit log (#36), in this transaction. A form read at
+        With `staff`, the change is in the audit log, in this transaction. A form read at
         another version of the order (`expected_version` or `If-Match`) is refused (409)."""
         order = await self.orders.lock(order_id_of(order_ref))
         if order is None:

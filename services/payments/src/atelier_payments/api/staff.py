@@ -1,5 +1,5 @@
-"""The staff API payments answers (#36): its part of an order's picture, every customer's ledger
-(finance, #53), and customers' plans (read; cancelled at period end or reactivated, #53)."""
+"""The staff API payments answers: its part of an order's picture, every customer's ledger
+(finance), and customers' plans (read; cancelled at period end or reactivated)."""
 
 from __future__ import annotations
 

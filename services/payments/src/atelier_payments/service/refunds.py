@@ -1,4 +1,4 @@
-"""Refunds by staff: part or all of what an order's payment took, never more (S-money, issue #11).
+"""Refunds by staff: part or all of what an order's payment took, never more (S-money).
 
 The order's payments are locked first (`lock_for_order`), so two staff refunds of one order at
 once queue, and the second sees the first: refunds can never add up to more than was paid.
@@ -44,7 +44,7 @@ class RefundService(UseCase[PaymentsContext]):
     async def refund(self, order_id: uuid.UUID, amount: Decimal | None, reason: str, *, staff: Principal,
                      expected_refundable: Decimal | None = None) -> RefundMade:
         """Refund `amount` (omitted: all that remains) of the payment that paid `order_id`, in the
-        audit log as `staff`'s (#36), in this transaction. With `expected_refundable` (what the
+        audit log as `staff`'s, in this transaction. With `expected_refundable` (what the
         staffer's form showed), a refund made since is a conflict: checked under the lock, so it is
         never applied over a change the staffer did not see."""
         payments = await self.payments.lock_for_order(order_id)

@@ -1,4 +1,4 @@
-"""Refunds of returns (#56): orders computes what a received return gives back and announces it
+"""Refunds of returns: orders computes what a received return gives back and announces it
 (`return.received`); payments refunds it once per return, never more than remains of the payment.
 
 The order's payments are locked first (`lock_for_order`), the lock a staff refund takes too

@@ -1,5 +1,5 @@
-"""Payments' part of staff's picture of an order (#36): its payments and refunds, with what is
-refunded and what may still be; and a customer's plan, cancelled at period end or kept (#53) by
+"""Payments' part of staff's picture of an order: its payments and refunds, with what is
+refunded and what may still be; and a customer's plan, cancelled at period end or kept by
 the customer's own rules. Who may read or write is the route's `RequireRole`."""
 
 from __future__ import annotations

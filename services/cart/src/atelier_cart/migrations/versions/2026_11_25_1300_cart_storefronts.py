@@ -1,4 +1,4 @@
-"""Storefronts (#41): a cart per owner and storefront, and the storefronts that sell a product
+"""Storefronts: a cart per owner and storefront, and the storefronts that sell a product
 
 Every existing cart belongs to the default storefront; the owner's one cart becomes one per
 (owner, storefront). The product read-model keeps the storefronts that sell each product (empty:

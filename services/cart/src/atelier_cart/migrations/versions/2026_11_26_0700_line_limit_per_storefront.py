@@ -1,4 +1,4 @@
-"""Storefront policies (#52): a cart line's cap is its storefront's (`domain.line_limit`)
+"""Storefront policies: a cart line's cap is its storefront's (`domain.line_limit`)
 
 The column's CHECK no longer says 99: a storefront may allow more (or only its stock), so it keeps
 the platform's sanity bound (`domain.UNCAPPED_LINE_QUANTITY`) and the service checks the limit.

@@ -1,4 +1,4 @@
-"""Promotions (#56): cart_promotion_code, the code an owner applied to a storefront's cart
+"""Promotions: cart_promotion_code, the code an owner applied to a storefront's cart
 
 Revision ID: cart_0008
 Revises: cart_0007

@@ -1,4 +1,4 @@
-"""Promotions (#56): cart_promotion_window, which storefronts have live automatic promotions
+"""Promotions: cart_promotion_window, which storefronts have live automatic promotions
 
 Revision ID: cart_0009
 Revises: cart_0008

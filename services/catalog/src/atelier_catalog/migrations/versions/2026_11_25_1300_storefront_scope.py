@@ -1,4 +1,4 @@
-"""products and categories belong to storefronts (#41)
+"""products and categories belong to storefronts
 
 Revision ID: catalog_0009
 Revises: catalog_0008

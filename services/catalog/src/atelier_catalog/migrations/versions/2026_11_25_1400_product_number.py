@@ -1,4 +1,4 @@
-"""products get `number`, a stable integer alias (#43)
+"""products get `number`, a stable integer alias
 
 Revision ID: catalog_0010
 Revises: catalog_0009

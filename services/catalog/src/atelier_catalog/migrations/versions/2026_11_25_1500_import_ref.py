@@ -1,4 +1,4 @@
-"""catalog_import_ref: the source primary key each imported category or product came from (#37)
+"""catalog_import_ref: the source primary key each imported category or product came from
 
 Revision ID: catalog_0011
 Revises: catalog_0010

@@ -1,4 +1,4 @@
-"""price lists: a customer group's prices per storefront and currency (#56)
+"""price lists: a customer group's prices per storefront and currency
 
 Revision ID: catalog_0013
 Revises: catalog_0012

@@ -1,4 +1,4 @@
-"""Storefronts (#41): the storefront of jobs, restorations, books, credit transactions, retry
+"""Storefronts: the storefront of jobs, restorations, books, credit transactions, retry
 packs and subscriptions, and the storefronts a credit pack is sold on
 
 Every existing row belongs to the default storefront; every credit pack known so far is sold on

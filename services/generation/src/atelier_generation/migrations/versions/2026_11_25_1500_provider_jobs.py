@@ -1,4 +1,4 @@
-"""Hosted model providers (#39): a job's provider, request id, submit mark, latency, cost,
+"""Hosted model providers: a job's provider, request id, submit mark, latency, cost,
 served model and reference images; the `blocked` status (refused by a provider's safety system)
 
 Revision ID: generation_0010

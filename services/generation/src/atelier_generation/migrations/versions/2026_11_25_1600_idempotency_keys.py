@@ -1,4 +1,4 @@
-"""Idempotency keys of generation's staff writes (#36: credits granted or deducted by hand)
+"""Idempotency keys of generation's staff writes (credits granted or deducted by hand)
 
 Revision ID: generation_0011
 Revises: generation_0010

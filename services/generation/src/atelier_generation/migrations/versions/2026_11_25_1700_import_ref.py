@@ -1,4 +1,4 @@
-"""generation_import_ref: the source primary key each imported wallet or book came from (#37)
+"""generation_import_ref: the source primary key each imported wallet or book came from
 
 Revision ID: generation_0012
 Revises: generation_0011

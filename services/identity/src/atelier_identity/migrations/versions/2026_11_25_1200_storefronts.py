@@ -1,4 +1,4 @@
-"""Storefronts (#41): the storefront table, and the storefront each account signed up on
+"""Storefronts: the storefront table, and the storefront each account signed up on
 
 Every existing account belongs to the default storefront.
 

@@ -1,4 +1,4 @@
-"""Storefronts (#41): each mail's sender, each passkey's (and challenge's) relying party, and the
+"""Storefronts: each mail's sender, each passkey's (and challenge's) relying party, and the
 storefront an OAuth sign-in started on
 
 Mail queued before keeps no sender (the `mail_from` setting sends it); existing passkeys and

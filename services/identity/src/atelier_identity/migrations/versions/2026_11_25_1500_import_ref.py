@@ -1,4 +1,4 @@
-"""identity_import_ref: the source primary key each imported user or address came from (#37)
+"""identity_import_ref: the source primary key each imported user or address came from
 
 Revision ID: identity_0009
 Revises: identity_0008

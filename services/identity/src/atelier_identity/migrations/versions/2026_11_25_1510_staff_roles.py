@@ -1,4 +1,4 @@
-"""Staff roles (#36): `user.staff_roles`; every existing staff account becomes `admin`
+"""Staff roles: `user.staff_roles`; every existing staff account becomes `admin`
 
 Before roles, `is_staff` was the only permission and allowed everything, so `admin` keeps what
 those accounts could do; an admin narrows them afterwards.

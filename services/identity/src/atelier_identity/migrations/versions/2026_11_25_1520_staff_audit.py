@@ -1,4 +1,4 @@
-"""Staff audit log (#36): `staff_audit`, one row per staff write of any service
+"""Staff audit log: `staff_audit`, one row per staff write of any service
 
 Revision ID: identity_0011
 Revises: identity_0010

@@ -1,4 +1,4 @@
-"""Idempotency keys of identity's staff writes (#36: a reset mail or a resend retried by the console)
+"""Idempotency keys of identity's staff writes (a reset mail or a resend retried by the console)
 
 Revision ID: identity_0012
 Revises: identity_0011

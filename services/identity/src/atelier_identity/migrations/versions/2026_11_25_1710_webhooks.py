@@ -1,4 +1,4 @@
-"""Outbound webhooks (#38): endpoints, deliveries (one per event and endpoint) and their attempts
+"""Outbound webhooks: endpoints, deliveries (one per event and endpoint) and their attempts
 
 Revision ID: identity_0013
 Revises: identity_0012

@@ -1,4 +1,4 @@
-"""Signing keys in the database (#38): `signing_key`, rotated by `atelier keys rotate`
+"""Signing keys in the database: `signing_key`, rotated by `atelier keys rotate`
 
 Revision ID: identity_0014
 Revises: identity_0013

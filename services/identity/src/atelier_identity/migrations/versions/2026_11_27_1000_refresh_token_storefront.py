@@ -1,4 +1,4 @@
-"""The storefront a refresh token was issued on: support's list of a customer's sessions (#53)
+"""The storefront a refresh token was issued on: support's list of a customer's sessions
 
 Revision ID: identity_0016
 Revises: identity_0015

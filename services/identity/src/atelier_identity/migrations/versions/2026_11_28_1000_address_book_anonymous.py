@@ -1,4 +1,4 @@
-"""address_book.anonymous: the sweep of abandoned anonymous books reads only those (#57)
+"""address_book.anonymous: the sweep of abandoned anonymous books reads only those
 
 Revision ID: identity_0017
 Revises: identity_0016

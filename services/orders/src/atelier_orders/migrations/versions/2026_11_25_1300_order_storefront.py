@@ -1,4 +1,4 @@
-"""customer_order.storefront: the storefront an order was placed on (#41)
+"""customer_order.storefront: the storefront an order was placed on
 
 Revision ID: orders_0007
 Revises: orders_0006

@@ -1,4 +1,4 @@
-"""Staff's order search by email (#36): an index on the buyer's email, lower-cased
+"""Staff's order search by email: an index on the buyer's email, lower-cased
 
 Revision ID: orders_0008
 Revises: orders_0007

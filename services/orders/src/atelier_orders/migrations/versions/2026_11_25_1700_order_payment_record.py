@@ -1,4 +1,4 @@
-"""Staff's order picture (#36): orders' read model of an order's payments and refunds
+"""Staff's order picture: orders' read model of an order's payments and refunds
 
 Revision ID: orders_0009
 Revises: orders_0008

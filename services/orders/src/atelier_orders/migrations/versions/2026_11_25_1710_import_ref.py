@@ -1,4 +1,4 @@
-"""orders_import_ref and customer_order.imported_from: orders moved in as history (#37)
+"""orders_import_ref and customer_order.imported_from: orders moved in as history
 
 Revision ID: orders_0010
 Revises: orders_0009

@@ -1,4 +1,4 @@
-"""Invoices and credit notes (#56): invoice_sequence, invoice, credit_note
+"""Invoices and credit notes: invoice_sequence, invoice, credit_note
 
 Revision ID: orders_0011
 Revises: orders_0010

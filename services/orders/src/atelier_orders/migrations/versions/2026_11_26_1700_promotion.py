@@ -1,4 +1,4 @@
-"""Promotions and discount codes (#56): promotion, promotion_redemption, customer_order.discounts
+"""Promotions and discount codes: promotion, promotion_redemption, customer_order.discounts
 
 Revision ID: orders_0012
 Revises: orders_0011

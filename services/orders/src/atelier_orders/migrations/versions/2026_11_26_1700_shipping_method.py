@@ -1,4 +1,4 @@
-"""Shipping zones and methods (#56): the order's shipping method, zone and tax rate; the invoice's
+"""Shipping zones and methods: the order's shipping method, zone and tax rate; the invoice's
 
 Revision ID: orders_0013
 Revises: orders_0011

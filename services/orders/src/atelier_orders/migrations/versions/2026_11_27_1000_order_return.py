@@ -1,4 +1,4 @@
-"""Returns (#56): order_return, order_return_line
+"""Returns: order_return, order_return_line
 
 Revision ID: orders_0014
 Revises: orders_0011

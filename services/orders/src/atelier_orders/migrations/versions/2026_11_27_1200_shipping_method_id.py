@@ -1,4 +1,4 @@
-"""The order's shipping method id (#56): the id `GET /shipping-methods` listed, kept as placed
+"""The order's shipping method id: the id `GET /shipping-methods` listed, kept as placed
 
 Revision ID: orders_0015
 Revises: orders_0014

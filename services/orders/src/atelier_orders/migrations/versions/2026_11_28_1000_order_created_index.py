@@ -1,4 +1,4 @@
-"""Staff's order list by time (#57): an index on (created_at, id)
+"""Staff's order list by time: an index on (created_at, id)
 
 Revision ID: orders_0016
 Revises: orders_0015

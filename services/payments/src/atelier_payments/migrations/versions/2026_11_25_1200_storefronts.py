@@ -1,4 +1,4 @@
-"""Storefronts (#41): the storefront of every payment, refund, checkout page, ledger entry,
+"""Storefronts: the storefront of every payment, refund, checkout page, ledger entry,
 subscription and invoice
 
 Every existing row belongs to the default storefront.

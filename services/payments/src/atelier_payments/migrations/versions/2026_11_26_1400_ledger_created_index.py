@@ -4,7 +4,7 @@ Revision ID: payments_0010
 Revises: payments_0009
 Create Date: 2026-11-26 14:00
 
-Finance's ledger (`GET /api/v1/staff/ledger`, #53) lists every owner's entries newest first: without
+Finance's ledger (`GET /api/v1/staff/ledger`) lists every owner's entries newest first: without
 an index on `created_at`, each page sorted the whole table.
 """
 from collections.abc import Sequence

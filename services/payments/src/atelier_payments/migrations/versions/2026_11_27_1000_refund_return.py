@@ -1,4 +1,4 @@
-"""Returns (#56): the return a refund pays back, refunded once
+"""Returns: the return a refund pays back, refunded once
 
 Revision ID: payments_0011
 Revises: payments_0010

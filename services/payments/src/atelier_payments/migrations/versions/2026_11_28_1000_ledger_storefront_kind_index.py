@@ -1,4 +1,4 @@
-"""Finance's ledger of one storefront and kind by time (#57): (storefront, kind, created_at, id)
+"""Finance's ledger of one storefront and kind by time: (storefront, kind, created_at, id)
 
 Revision ID: payments_0012
 Revises: payments_0011
