@@ -40,8 +40,14 @@ up: sync  ## the distributed topology against PostgreSQL and RabbitMQ, with demo
 migrate: sync
 	$(UV) run atelier migrate
 
-lint: sync  ## ruff (lint + import order), then mypy (strict on the libs, the gateway and the profiles, default on services); CI runs it before the tests
+# Biome, pinned in tests-e2e/tools beside axe-core: .ci/run installs that directory before `make lint`
+# (`make clients` installs its own tools later, in a cache), and the console is what the browser tests drive.
+BIOME := tests-e2e/tools/node_modules/.bin/biome
+
+lint: sync  ## ruff (lint + import order), Biome on the staff console's JavaScript (biome.jsonc), then mypy (strict on the libs, the gateway and the profiles, default on services); CI runs it before the tests
 	$(UV) run ruff check .
+	@[ -x $(BIOME) ] || { echo "Biome is missing ($(BIOME)): npm ci --prefix tests-e2e/tools installs it (needs npm)"; exit 2; }
+	$(BIOME) lint --error-on-warnings
 	$(UV) run mypy $(SOURCES)
 
 test: sync  ## the whole suite: libs, gateway, services, end-to-end in both modes
@@ -64,13 +70,13 @@ chart-check: sync  ## helm lint --strict the chart (deploy/helm/atelier), render
 	$(UV) run python deploy/render.py --check
 
 bench: sync  ## every figure of the performance issues with its target and its ratio to the bare ceiling, then the capacity model (~15 min; needs PostgreSQL, RabbitMQ, Redis and wrk)
-	$(UV) run python bench/all.py
+	$(UV) run python -m bench.all
 
 bench-catalog: sync  ## search, list and detail pages at 10,000 and 1,000,000 products (~6 min)
-	$(UV) run python bench/catalog_search.py --sizes 10000 1000000
+	$(UV) run python -m bench.catalog_search --sizes 10000 1000000
 
 bench-data: sync  ## issue #57's reads, placements and housekeeping at 0.1 and 1.0 × (1M customers, 5M orders, 10M ledger lines, 1M products), the ratio between them and EXPLAIN of what is flagged (long: the seeding; BENCH_DATA_ARGS="--keep NAME" keeps the databases)
-	$(UV) run python bench/data_scale.py --scale 0.1 1.0 --explain $(BENCH_DATA_ARGS)
+	$(UV) run python -m bench.data_scale --scale 0.1 1.0 --explain $(BENCH_DATA_ARGS)
 
 clean:
 	rm -rf .atelier

@@ -8,15 +8,15 @@ Runs, one after the other (never two loads at once on 2 cores):
    products, `wrk -t2 -c32`), cache on and off, and the cheap route through the gateway vs direct;
 3. `checkout.py`: 8 concurrent whole guest checkouts: checkouts/s, whole-checkout p50/p99,
    webhook accepted → `paid` visible p50/p99 (the default storefront's guests, who stay guests:
-   `checkout.py --create-account` measures those who ask for an account);
+   `python -m bench.checkout --create-account` measures those who ask for an account);
 4. `relay.py`: outbox rows one relay publishes per second;
 5. `generation.py`: local generator jobs/s and a 12 MP restoration with the worker's peak RSS;
 6. `scale_out.py`: 1 vs 2 catalog API processes, 1 vs 2 cart consumers on one queue;
 7. `ceiling.py` once more: this machine's speed drifts within minutes, and the two ceilings show
    by how much during the run.
 
-    uv run python bench/all.py [--seconds 20] [--only ceiling hot checkout relay generation scale]
-    uv run python bench/all.py --no-write     # print only, leave figures.json and the doc alone
+    uv run python -m bench.all [--seconds 20] [--only ceiling hot checkout relay generation scale]
+    uv run python -m bench.all --no-write     # print only, leave figures.json and the doc alone
 
 Figures only, no assertion: a target missed is printed as missed. The data-scale benchmark
 (`make bench-data`, `bench/data_scale.py`) is separate: its seeding alone outlasts this whole run.
@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from atelier_platform.processes import default_gateway_workers
+from bench import ROOT
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +48,7 @@ def _row(name: str, value: float, unit: str, target: str = "", ceiling: float | 
 
 
 def main() -> None:
-    import hot_paths
+    from bench import hot_paths
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     hot_paths.add_arguments(parser)
@@ -58,7 +59,7 @@ def main() -> None:
     got: dict[str, dict] = {}
 
     if "ceiling" in args.only:
-        import ceiling
+        from bench import ceiling
 
         print("== bare ceiling", flush=True)
         got["ceiling"] = ceiling.measure(args.postgres, args.seconds, args.concurrency)
@@ -67,24 +68,24 @@ def main() -> None:
         got["hot_on"] = hot_paths.run(args, cache=True)
         got["hot_off"] = hot_paths.run(args, cache=False)
     if "checkout" in args.only:
-        import checkout
+        from bench import checkout
 
         print("== whole guest checkouts, 8 concurrent", flush=True)
         got["checkout"] = checkout.measure(args.postgres, args.amqp, concurrency=8, seconds=30)
     if "relay" in args.only:
         import asyncio
 
-        import relay
+        from bench import relay
 
         print("== outbox relay", flush=True)
         got["relay"] = asyncio.run(relay.measure(args.postgres, args.amqp, 5000))
     if "generation" in args.only:
         print("== generation", flush=True)
         got["generation"] = {kind: json.loads(subprocess.run(
-            [sys.executable, str(HERE / "generation.py"), "--child", kind], capture_output=True, text=True,
+            [sys.executable, "-m", "bench.generation", "--child", kind], cwd=ROOT, capture_output=True, text=True,
             check=True).stdout.strip().splitlines()[-1]) for kind in ("generate", "restore")}
     if "scale" in args.only:
-        import scale_out
+        from bench import scale_out
 
         print("== scale-out", flush=True)
         ns = argparse.Namespace(postgres=args.postgres, amqp=args.amqp, seconds=15, concurrency=16, events=3000)
@@ -204,7 +205,7 @@ def _write_figures(got: dict[str, dict], gateway_workers: int, carts: int) -> No
     if "scale_consumers" in got:
         put("consumer_events_per_s", got["scale_consumers"][1], "bench/scale_out.py: cart read-model events/s, one consumer process")
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    subprocess.run([sys.executable, str(HERE / "capacity.py")], check=True)
+    subprocess.run([sys.executable, "-m", "bench.capacity"], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

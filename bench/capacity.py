@@ -1,7 +1,7 @@
 """The capacity model: from measured per-process figures to a sizing table for a traffic mix.
 
-    uv run python bench/capacity.py            # rewrites the generated part of docs/capacity.md
-    uv run python bench/capacity.py --print    # prints it instead
+    uv run python -m bench.capacity            # rewrites the generated part of docs/capacity.md
+    uv run python -m bench.capacity --print    # prints it instead
 
 Input: `bench/figures.json`, what the benchmarks measured on this 2-core machine (each figure with
 the command that gave it). A Python process uses at most one core, so a role's throughput per

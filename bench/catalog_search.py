@@ -9,7 +9,7 @@ size and the largest/smallest ratios (cost should grow at most logarithmically).
 Seeding a million products takes about two minutes; `--keep NAME` keeps the databases (named
 `atelier_<NAME>_*`) so that a second run reuses what is already seeded.
 
-    uv run python bench/catalog_search.py --sizes 10000 1000000 --seconds 10
+    uv run python -m bench.catalog_search --sizes 10000 1000000 --seconds 10
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import uuid
 from pathlib import Path
 
 import httpx
-from gateway_overhead import python_load, wrk
 
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block
+from bench.gateway_overhead import python_load, wrk
 
 PAGES = {
     "search": "/api/v1/products?search=carrara%20slab&limit=20",

@@ -7,7 +7,7 @@ httptools, one worker per core), loaded with the same `wrk -t2 -c32`:
 - `select`: FastAPI running one indexed SELECT (a primary-key lookup in a 10,000-row table)
   through a psycopg connection pool, answering the row as JSON.
 
-    uv run python bench/ceiling.py [--seconds 20]      # prints req/s, p50, p99; --json for bench/all.py
+    uv run python -m bench.ceiling [--seconds 20]      # prints req/s, p50, p99; --json for bench/all.py
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 import psycopg
+
+from bench import ROOT
 
 ROWS = 10_000
 
@@ -68,7 +70,7 @@ def select() -> Any:
 
 
 def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "uvicorn", f"ceiling:{factory}", "--factory", "--app-dir", str(Path(__file__).parent),
+    cmd = [sys.executable, "-m", "uvicorn", f"bench.ceiling:{factory}", "--factory", "--app-dir", str(ROOT),
            "--port", str(port), "--workers", str(os.cpu_count() or 1), "--loop", "uvloop", "--http", "httptools",
            "--no-access-log", "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env={**os.environ, **env})
@@ -91,11 +93,10 @@ def cpu_per_request(cpu_seconds: float, result: dict[str, float], seconds: int) 
 
 
 def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str, float]]:
-    from checkout import tree_cpu
-    from gateway_overhead import wrk
-    from hot_paths import wrk_script
-
     from atelier_testing.platform import free_port_block
+    from bench.checkout import tree_cpu
+    from bench.gateway_overhead import wrk
+    from bench.hot_paths import wrk_script
 
     name = f"atelier_ceiling_{uuid.uuid4().hex[:8]}"
     server = postgres.rstrip("/")

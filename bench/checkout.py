@@ -14,7 +14,7 @@ a good part of what it measured. Also the CPU each process spent per checkout (f
 where a checkout's cost goes, and what 30 checkouts/s on two cores would allow (65 ms in all).
 Figures only, no assertions.
 
-    uv run python bench/checkout.py [--concurrency 8] [--seconds 30] [--create-account]
+    uv run python -m bench.checkout [--concurrency 8] [--seconds 30] [--create-account]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ installed, else bench/load.py), a few connections so the machine is not saturate
 the profile's own cost (matching, the internal call through the gateway's proxy, the translation).
 Prints req/s, p50 and p99 of each pair and the ratios profile/native.
 
-    uv run python bench/compat_overhead.py --seconds 8 --concurrency 4
+    uv run python -m bench.compat_overhead --seconds 8 --concurrency 4
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from gateway_overhead import python_load, wrk
 
 from atelier_testing.platform import embedded
+from bench.gateway_overhead import python_load, wrk
 
 
 def main() -> None:

@@ -35,9 +35,9 @@ Seeding took 5 minutes to 0.1 on a busy 2-core machine, so 1.0 takes most of an 
 and their items and history are most of it); `--keep NAME` keeps the databases
 (`atelier_NAME_*`) so that a second run reuses and grows what is already there.
 
-    uv run python bench/data_scale.py                          # 0.1 then 1.0 (make bench-data)
-    uv run python bench/data_scale.py --scale 0.01 0.1 --explain
-    uv run python bench/data_scale.py --scale 0.1 1.0 --keep datascale
+    uv run python -m bench.data_scale                          # 0.1 then 1.0 (make bench-data)
+    uv run python -m bench.data_scale --scale 0.01 0.1 --explain
+    uv run python -m bench.data_scale --scale 0.1 1.0 --keep datascale
 """
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ from urllib.parse import urlencode
 
 import httpx
 import psycopg
-from catalog_search import _grow as grow_catalog
-from gateway_overhead import python_load
 
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, delete_queues, drop_databases, free_port_block
+from bench.catalog_search import _grow as grow_catalog
+from bench.gateway_overhead import python_load
 
 # What scale 1.0 means.
 FULL = {"customers": 1_000_000, "orders": 5_000_000, "ledger": 10_000_000, "products": 1_000_000}

@@ -12,7 +12,7 @@ a busy machine count less), A and B alternated `--rounds` times. Figures only, n
   own httptools (which lets trailers in) and h11 (the switch's plain position), loaded by wrk (one
   thread, 8 connections); CPU of the server process (/proc).
 
-    uv run python bench/fast_paths.py [--only http internal statements protocol] [--rounds 4] [-n 2000]
+    uv run python -m bench.fast_paths [--only http internal statements protocol] [--rounds 4] [-n 2000]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve()
+from bench import ROOT
 
 
 def free_port() -> int:
@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 def serve(port: int, http: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(HERE.parent), "fast_paths:app",
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT), "bench.fast_paths:app",
                                 "--host", "127.0.0.1", "--port", str(port), "--http", http, "--no-access-log",
                                 "--log-level", "warning", "--loop", "uvloop", "--lifespan", "off"])
     deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ Distributed mode on PostgreSQL and RabbitMQ (one process per service, relay and 
 inside it), the same data for both runs, load from a second process (wrk when installed, else
 bench/load.py). Prints req/s, p50 and p99 for both and the ratio gateway/direct.
 
-    make bench            # or: uv run python bench/gateway_overhead.py --seconds 15
+    make bench            # or: uv run python -m bench.gateway_overhead --seconds 15
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from atelier_testing.platform import (
     free_port_block,
     wait_healthy,
 )
+from bench import ROOT
 
 PATH = "/api/v1/products?limit=20"
 # A cheap route (a static list) shows the gateway's own cost, which a heavy page would hide.
@@ -51,11 +52,10 @@ def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> di
 
 
 def python_load(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
-    cmd = [sys.executable, str(Path(__file__).with_name("load.py")), url, "--seconds", str(seconds),
-           "--concurrency", str(concurrency)]
+    cmd = [sys.executable, "-m", "bench.load", url, "--seconds", str(seconds), "--concurrency", str(concurrency)]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    return json.loads(subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 Each measurement runs in a child process of its own so that its peak memory (ru_maxrss) is the
 worker's alone. Prints figures, never asserts a speed.
 
-    uv run python bench/generation.py [--jobs 20]
+    uv run python -m bench.generation [--jobs 20]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import resource
 import subprocess
 import sys
 import time
+
+from bench import ROOT
 
 
 def generate(jobs: int) -> dict[str, float]:
@@ -62,8 +64,8 @@ def main() -> None:
         return
 
     def child(kind: str) -> dict:
-        out = subprocess.run([sys.executable, __file__, "--child", kind, "--jobs", str(args.jobs)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, "-m", "bench.generation", "--child", kind, "--jobs", str(args.jobs)],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
     gen = child("generate")

@@ -9,7 +9,7 @@ gateway vs straight at its service, and (cache off) through a bare byte relay (`
 the best any Python process in the path could do. Run twice: cache on (Redis) and cache off.
 Prints req/s, p50, p99 and the ratios. Figures only, no assertion.
 
-    uv run python bench/hot_paths.py [--seconds 20] [--products 10000] [--guests 400] [--cart-workers 1]
+    uv run python -m bench.hot_paths [--seconds 20] [--products 10000] [--guests 400] [--cart-workers 1]
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ import uuid
 from pathlib import Path
 
 import httpx
-import tcp_relay
-from catalog_search import _grow
-from ceiling import cpu_per_request
-from checkout import tree_cpu
-from gateway_overhead import wrk
 
 from atelier_platform.processes import default_gateway_workers
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block
+from bench import tcp_relay
+from bench.catalog_search import _grow
+from bench.ceiling import cpu_per_request
+from bench.checkout import tree_cpu
+from bench.gateway_overhead import wrk
 
 # Marbelle's and ecommerce-backend's p99 from the issue: the target is 0.2 × these.
 PEER_P99_MS = {"list": 621, "search": 1692, "detail": 258, "detail, no token": 258, "add to cart": 435}
@@ -231,7 +231,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (apt-get install wrk)")
 
-    import ceiling
+    from bench import ceiling
 
     bare = ceiling.measure(args.postgres, args.seconds, args.concurrency)["fastapi json"]
     on, off = run(args, cache=True), run(args, cache=False)

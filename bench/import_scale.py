@@ -3,9 +3,9 @@ address), M products and K orders (two lines each), then times `atelier migrate`
 import marbelle` into a fresh embedded data directory (SQLite), or into PostgreSQL when
 `--postgres URL` names a server (one database per service, created by `atelier migrate`).
 
-    uv run python bench/import_scale.py                       # 100,000 / 10,000 / 100,000
-    uv run python bench/import_scale.py --users 2000 --products 200 --orders 2000
-    uv run python bench/import_scale.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    uv run python -m bench.import_scale                       # 100,000 / 10,000 / 100,000
+    uv run python -m bench.import_scale --users 2000 --products 200 --orders 2000
+    uv run python -m bench.import_scale --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 A figure, not a test: it prints the seconds and rows per second of each run and the report's
 counts. The users' hashes are real Django PBKDF2-SHA256 hashes with 1 iteration (a dump of real

@@ -1,7 +1,7 @@
 """A small HTTP load generator (used when `wrk` is not installed): prints JSON figures.
 
 Run as its own process so that the load never shares an event loop or a core budget with
-the servers it measures: python bench/load.py URL --seconds 10 --concurrency 32 -H 'K: V'
+the servers it measures: python -m bench.load URL --seconds 10 --concurrency 32 -H 'K: V'
 """
 
 from __future__ import annotations

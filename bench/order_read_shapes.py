@@ -6,7 +6,7 @@ its items, its history). Both run as readers do (autocommit, `Database.read_only
 on a scratch database with one order of 3 items and 4 history entries; the order's API answer
 (`OrderRead`, serialised) is timed too, as the rest of the operation.
 
-    ATELIER_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres uv run python bench/order_read_shapes.py
+    ATELIER_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres uv run python -m bench.order_read_shapes
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ ideal (jobs × delay ÷ in flight), and the worker process's thread count sample
 (a thread per job would show as one per job in flight). Figures only, no assertions; do not run
 it on a shared machine.
 
-    uv run python bench/providers.py [--jobs 100] [--delay 2] [--prefetch 128]
+    uv run python -m bench.providers [--jobs 100] [--delay 2] [--prefetch 128]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 platform (`atelier up --dev --no-split`, one gateway process) whose Redis is reached through a TCP
 proxy that can refuse or blackhole (accept, never answer) connections.
 
-    uv run python bench/redis_outage.py [--seconds 10] [--concurrency 8]
+    uv run python -m bench.redis_outage [--seconds 10] [--concurrency 8]
 
 Prints, per phase (Redis up, refused, blackholed), the reads' p50/p99 and status counts, the time
 a guest checkout took during the outage, and how long after Redis came back a price staff

@@ -4,7 +4,7 @@ A fresh database with the outbox table, `--events` rows written at once, then th
 `OutboxRelay.flush` in a loop (batches of 200, publisher confirms, persistent messages routed to a
 durable queue, as in production) until none is left unsent.
 
-    uv run python bench/relay.py [--events 5000]      # prints events/s; --json for bench/all.py
+    uv run python -m bench.relay [--events 5000]      # prints events/s; --json for bench/all.py
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
   consumer process, then with a second one competing on the same queue (the inbox still applies
   each event once: the count of read-model rows is checked).
 
-    uv run python bench/scale_out.py [--seconds 15] [--events 3000]
+    uv run python -m bench.scale_out [--seconds 15] [--events 3000]
 
 Figures and ratios only, no assertion. On 2 cores the ceiling of any ratio is well under 2: the
 load generator, PostgreSQL and the other processes share the same cores.
@@ -30,11 +30,11 @@ from pathlib import Path
 
 import aio_pika
 import psycopg
-from gateway_overhead import python_load, wrk
 
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events import Envelope
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block, wait_healthy
+from bench.gateway_overhead import python_load, wrk
 
 
 @contextmanager

@@ -6,8 +6,8 @@ pace, and prints every `--every` seconds: RSS per process, outbox and inbox rows
 database, queue and dead-letter depths, requests and errors so far. At the end: each process's RSS
 growth after the warm-up, the largest table sizes, the error count. Figures only, no assertion.
 
-    uv run python bench/soak.py --minutes 30            # docs/benchmarks.md quotes one run
-    uv run python bench/soak.py --minutes 3 --every 30  # a quick look
+    uv run python -m bench.soak --minutes 30            # docs/benchmarks.md quotes one run
+    uv run python -m bench.soak --minutes 3 --every 30  # a quick look
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 import aio_pika
 import httpx
 import psycopg
-from checkout import checkout
 
 from atelier_testing.mail import token_from
 from atelier_testing.platform import (
@@ -37,6 +36,7 @@ from atelier_testing.platform import (
     free_port_block,
     wait_healthy,
 )
+from bench.checkout import checkout
 
 # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: a request sent on a
 # connection the server is closing fails, which a browser would retry and httpx does not.

@@ -4,7 +4,7 @@ no header). `hot_paths.py` measures the cheap route through it beside the gatewa
 is the least a Python process in the path can cost (two more sockets' system calls per request on
 the same cores), so its ratio to direct is the best a gateway written in Python could reach here.
 
-    uv run python bench/tcp_relay.py LISTEN_PORT UPSTREAM_PORT [--processes N]
+    uv run python -m bench.tcp_relay LISTEN_PORT UPSTREAM_PORT [--processes N]
 """
 
 from __future__ import annotations

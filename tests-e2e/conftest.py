@@ -46,9 +46,10 @@ def distributed_platform(tmp_path_factory: pytest.TempPathFactory, postgres_serv
         yield platform
 
 
-@pytest.fixture(params=["embedded", "distributed"])
-def platform(request: pytest.FixtureRequest) -> Platform:
-    return request.getfixturevalue(f"{request.param}_platform")
+@pytest.fixture
+def platform(request: pytest.FixtureRequest, mode: str) -> Platform:
+    """The session's platform of the test's mode (`atelier_testing.plugin`'s `modes` marker)."""
+    return request.getfixturevalue(f"{mode}_platform")
 
 
 @pytest.fixture
@@ -64,9 +65,9 @@ def stripe_server() -> Iterator[Any]:
         yield server
 
 
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def stripe_platform(request: pytest.FixtureRequest, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
+@pytest.fixture(scope="module")
+def stripe_platform(request: pytest.FixtureRequest, mode: str, stripe_server: Any, oidc_provider: Any) -> Iterator[Platform]:
     """A platform whose payments use the `stripe` provider, per mode, for the module that pays
     through Stripe: alive only while it runs (PostgreSQL's max_connections holds two platforms)."""
-    with stripe_platform_of(request, "stripe", stripe_server, oidc_provider) as platform:
+    with stripe_platform_of(request, mode, "stripe", stripe_server, oidc_provider) as platform:
         yield platform

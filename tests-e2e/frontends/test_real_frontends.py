@@ -321,14 +321,20 @@ async def test_figureforge_magic_link_sign_up_sign_in_and_a_generation(atelier_d
 
 # -- mycomics (60T-main/mycomics, frontend: Next.js on :3000, NEXT_PUBLIC_API_BASE_URL with no default) --
 
+# As docs/compat.md sets it up: the page on http://127.0.0.1:3000 (the storybook storefront's origin:
+# Marbelle's frontend is localhost:3000) and the API on the same site, 127.0.0.1. With the API on
+# localhost the two are different sites and the browser drops the SameSite=Lax visitor cookie.
+MYCOMICS_SITE = "http://127.0.0.1:3000"
+MYCOMICS_API = "http://127.0.0.1:8000/compat/storybook/api/product"
+
+
 async def test_mycomics_serves_its_pages_but_its_forms_call_nothing(atelier_dev: str, workdir: Path) -> None:
-    """Started with its one setting (`NEXT_PUBLIC_API_BASE_URL`: it has no default) and opened on
-    http://127.0.0.1:3000 (the storybook storefront's origin: Marbelle's frontend is localhost:3000).
-    Its register and login forms have no submit handler and its one API client
+    """Started with its one setting (`NEXT_PUBLIC_API_BASE_URL`: it has no default) as docs/compat.md
+    gives it. Its register and login forms have no submit handler and its one API client
     (services/product/product-api.ts `fetchProducts`) is called by no page: it can neither sign up,
     nor sign in, nor generate against any backend."""
-    site = "http://127.0.0.1:3000"
-    env = {"NEXT_PUBLIC_API_BASE_URL": f"{API}/compat/storybook/api/product"}
+    site = MYCOMICS_SITE
+    env = {"NEXT_PUBLIC_API_BASE_URL": MYCOMICS_API}
     with frontend(workdir, MYCOMICS, site, 3000, env=env):
         async with browser_page() as (page, watch):
             for path in ("/", "/auth/register", "/auth/login", "/create"):
@@ -340,4 +346,50 @@ async def test_mycomics_serves_its_pages_but_its_forms_call_nothing(atelier_dev:
             await page.locator("button[type=submit]").click()
             await page.wait_for_load_state("networkidle")
             assert not [r for r in watch.requests if r.split(" ", 1)[1].startswith(API)], watch.requests
+            assert not watch.escaped, watch.escaped
+
+
+async def test_mycomics_api_client_keeps_its_visitor_across_calls_and_reloads(atelier_dev: str, workdir: Path) -> None:
+    """Its API client's calls, made from its own page as `fetchProducts` makes them (`credentials:
+    'include'`, a JSON body labelled form-encoded, no trailing slash), with the set-up docs/compat.md
+    gives: the anonymous visitor's book is still theirs on the next call and after a reload, and a
+    customer registered from the page is still signed in after a reload."""
+    env = {"NEXT_PUBLIC_API_BASE_URL": MYCOMICS_API}
+    customer = f"reader{uuid.uuid4().hex[:10]}"
+    with frontend(workdir, MYCOMICS, MYCOMICS_SITE, 3000, env=env):
+        async with browser_page() as (page, watch):
+            await page.goto(f"{MYCOMICS_SITE}/create")
+
+            async def fetch_products(method: str, path: str, body: Any = None) -> dict[str, Any]:
+                answer: dict[str, Any] = await page.evaluate("""async ([url, method, body]) => {
+                    const r = await fetch(url, {method, credentials: 'include',
+                        headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+                        body: method === 'GET' ? undefined : JSON.stringify(body ?? {})});
+                    return {status: r.status, data: await r.json()};
+                }""", [f"{MYCOMICS_API}{path}", method, body])
+                return answer
+
+            made = await fetch_products("POST", "/books", {"title": "Nino and the Moon", "art_style": "watercolour"})
+            assert made["status"] == 201, made
+            listed = await fetch_products("GET", "/books")
+            assert [b["id"] for b in listed["data"]] == [made["data"]["id"]], listed
+            await page.reload()
+            listed = await fetch_products("GET", "/books")
+            assert [b["id"] for b in listed["data"]] == [made["data"]["id"]], listed
+
+            customer_api = MYCOMICS_API.removesuffix("/api/product") + "/api/customer"
+            registered = await page.evaluate("""async ([url, body]) => {
+                const r = await fetch(url, {method: 'POST', credentials: 'include',
+                    headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+                return {status: r.status, data: await r.json()};
+            }""", [f"{customer_api}/register/", {"username": customer, "password": PASSWORD,
+                                                 "email": f"{customer}@example.com"}])
+            assert registered["status"] == 201 and registered["data"]["loggedIn"] is True, registered
+            await page.reload()
+            status = await page.evaluate("""async (url) => {
+                const r = await fetch(url, {credentials: 'include'});
+                return await r.json();
+            }""", f"{customer_api}/status/")
+            assert status["loggedIn"] is True and status["user"]["username"] == customer, status
+            assert not watch.server_errors, watch.server_errors
             assert not watch.escaped, watch.escaped

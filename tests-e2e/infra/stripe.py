@@ -36,15 +36,15 @@ def served_stripe() -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def stripe_platform(request: pytest.FixtureRequest, name: str, stripe_server: Any,
+def stripe_platform(request: pytest.FixtureRequest, mode: str, name: str, stripe_server: Any,
                     oidc_provider: Any) -> Iterator[Platform]:
-    """A platform of the `request.param` mode whose payments use the `stripe` provider against
+    """A platform of the `mode` whose payments use the `stripe` provider against
     `stripe_server`, beside the session's. Distributed, it runs one process per service (the
     session's platform covers the split topology) with small pools, which keeps the two platforms
     within PostgreSQL's max_connections."""
     env = {**identity_env(oidc_provider), **stripe_env(stripe_server.url)}
     tmp = request.getfixturevalue("tmp_path_factory").mktemp(name)
-    if request.param == "embedded":
+    if mode == "embedded":
         with embedded(tmp, env) as platform:
             yield platform
     else:

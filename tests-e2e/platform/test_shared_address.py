@@ -19,18 +19,18 @@ from atelier_common.tls import client_tls
 from atelier_generation.settings import GenerationSettings
 from atelier_testing.platform import Platform, distributed, embedded
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
 
 # One address for the whole crowd; `loopback_address()` never hands out 127.0.255.x.
 SHARED = "127.0.255.7"
 MARBELLE = "/compat/marbelle/api/v1"
 
 
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def deployed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+@pytest.fixture(scope="module")
+def deployed(request: pytest.FixtureRequest, mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """A platform with a deployment's rate limits, not the suite's, alive for this module only."""
     tmp = tmp_path_factory.mktemp("deployed-limits")
-    if request.param == "embedded":
+    if mode == "embedded":
         with embedded(tmp, deployed_limits=True) as platform:
             yield platform
     else:

@@ -1,6 +1,7 @@
 """The console has no `serious` or `critical` accessibility violation by axe-core (#53): the
 sign-in page, then every page an admin reaches (each route of `PAGES` in console/pages.js) and an
-order's, a customer's, a product's and a storefront's page, with every `<details>` opened.
+order's, a customer's, a product's and a storefront's page, with every `<details>` opened; the
+product page's stock boxes have labels one sees, not only ones moved off the screen.
 
 axe-core is the copy tests-e2e/tools pins (`npm ci --prefix tests-e2e/tools`, run by .ci/run):
 nothing is fetched while the test runs. The embedded platform only: both modes serve the same
@@ -30,6 +31,14 @@ AXE = TOOLS / "node_modules" / "axe-core" / "axe.min.js"
 FAILING = ("serious", "critical")
 # Forms and lists that are pages of their own under a section's path.
 SUBPAGES = ("catalog/new", "catalog/csv", "storefronts/new")
+
+# Every box of a product page's stock form has a label one sees (axe accepts one moved off the
+# screen, which a sighted user never reads).
+_OFFSCREEN_STOCK_LABELS = """() => [...document.querySelectorAll('section[aria-label="Stock"] input, section[aria-label="Stock"] select')]
+  .filter((box) => { const label = document.querySelector(`label[for="${box.id}"]`);
+                     const shown = label && label.getBoundingClientRect();
+                     return !shown || shown.width === 0 || shown.right <= 0 || shown.x < 0; })
+  .map((box) => box.name)"""
 
 _RUN_AXE = """async () => {
   document.querySelectorAll("details").forEach((d) => { d.open = true; });
@@ -95,6 +104,10 @@ async def test_every_console_page_passes_axe(embedded_platform: Platform) -> Non
         for path in paths:
             await visit(page, f"{platform.url}/console#/{path}")
             found[path] = await serious_violations(page, script)
+            if path == f"catalog/{product['id']}":
+                assert await page.locator('section[aria-label="Stock"] input').count() >= 2
+                found[path] += [f"the stock box {name} has no visible label"
+                                for name in await page.evaluate(_OFFSCREEN_STOCK_LABELS)]
         watch.assert_clean()
 
     failures = {path: violations for path, violations in found.items() if violations}

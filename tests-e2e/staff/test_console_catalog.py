@@ -148,6 +148,36 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
         await status_says(page, "Image uploaded.")
         await page.get_by_role("img", name="Fox, A3").wait_for()
 
+        # A variant edited in place: its name, SKU and own price, saved through the variant API.
+        await page.get_by_text("Edit variant A2", exact=True).click()
+        edit = page.locator("form").filter(has=page.get_by_label("Name of variant A2"))
+        await edit.get_by_label("Name of variant A2").fill("A2 matte")
+        await edit.get_by_label("SKU of variant A2").fill(f"{sku}-A2M")
+        await edit.get_by_label("Price of variant A2", exact=False).fill("57.50")
+        await edit.get_by_role("button", name="Save variant").click()
+        await status_says(page, "Saved variant A2 matte.")
+        await page.get_by_role("cell", name=f"{sku}-A2M", exact=True).wait_for()
+        # A SKU another variant has is refused with the API's code, nothing saved.
+        await page.get_by_text("Edit variant A3", exact=True).click()
+        edit = page.locator("form").filter(has=page.get_by_label("Name of variant A3"))
+        await edit.get_by_label("SKU of variant A3").fill(f"{sku}-A2M")
+        await edit.get_by_role("button", name="Save variant").click()
+        await page.get_by_role("alert").filter(has_text="SKU_EXISTS").wait_for()
+        variants = (await api.get(f"/api/v1/products/{product['id']}", headers=auth,
+                                  params={"include_inactive": "true"})).json()["variants"]
+        assert [(v["name"], v["sku"], v["price"]) for v in variants] == [
+            ("A3", f"{sku}-A3", "40.00"), ("A2 matte", f"{sku}-A2M", "57.50")]
+
+        # The stock boxes are labelled where one sees them (not only for a screen reader, off the screen).
+        stock = page.get_by_role("region", name="Stock")
+        for label in ("Of", "Units (±)", "Reason"):
+            box = stock.get_by_label(label, exact=True)
+            shown = await stock.locator(f"label[for='{await box.get_attribute('id')}']").bounding_box()
+            assert shown is not None and shown["x"] >= 0 and shown["width"] > 0, label
+        # Placeholders read as examples, never as values.
+        for placeholder in await page.locator("#view [placeholder]").evaluate_all("fields => fields.map(f => f.placeholder)"):
+            assert placeholder.startswith("e.g. "), placeholder
+
         # The pound storefront's price: a copy of the product priced in its currency.
         await page.get_by_label("For storefront").fill(uk)
         await page.get_by_label("Its currency").fill("GBP")
@@ -174,7 +204,7 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
             "42.00", "50.00", "EUR", "reduced")
         assert fox["category_id"] == posters["id"] and fox["is_active"] is False and fox["storefronts"] == [eu]
         assert [(v["sku"], v["price"], v["stock_quantity"]) for v in fox["variants"]] == [
-            (f"{sku}-A3", "40.00", 4), (f"{sku}-A2", "55.00", 2)]
+            (f"{sku}-A3", "40.00", 4), (f"{sku}-A2M", "57.50", 2)]
         [image] = fox["images"]
         assert image["url"].startswith("/media/") and image["is_primary"]
         picture = await api.get(image["url"])
@@ -182,7 +212,7 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
         copy = await by_sku(api, auth, f"{sku}-UK")
         assert (copy["price"], copy["currency"], copy["storefronts"], copy["tax_class"]) == (
             "35.00", "GBP", [uk], "reduced")
-        assert [v["sku"] for v in copy["variants"]] == [f"{sku}-A3-UK", f"{sku}-A2-UK"]
+        assert [v["sku"] for v in copy["variants"]] == [f"{sku}-A3-UK", f"{sku}-A2M-UK"]
         on_uk = (await api.get("/api/v1/products", params={"search": sku},
                                headers={"X-Atelier-Storefront": uk})).json()["results"]
         assert [(p["sku"], p["price"], p["currency"]) for p in on_uk] == [(f"{sku}-UK", "35.00", "GBP")]
@@ -203,13 +233,19 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
         exported = tmp_path / "exported.csv"
         await download.save_as(exported)
         rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
+        # A row per variant (Shopify's layout): the product's columns on its first, its picture's URL on it too.
+        fox_rows = [row for row in rows if row["sku"] == sku]
+        assert [(r["name"], r["variant_sku"], r["variant_name"], r["variant_price"], r["variant_stock_quantity"])
+                for r in fox_rows] == [(f"Fox {tag}", f"{sku}-A3", "A3", "40.00", "4"),
+                                       ("", f"{sku}-A2M", "A2 matte", "57.50", "2")]
+        assert [(r["image_url"], r["image_alt_text"]) for r in fox_rows] == [(image["url"], "Fox, A3"), ("", "")]
         edits = {sku: "45.00", f"{sku}-UK": "36.50", f"OWL-{tag}".upper(): "13.00"}
         for row in rows:
-            if row["sku"] in edits:
+            if row["sku"] in edits and row["name"]:  # the product's own row
                 row["price"] = edits[row["sku"]]
             if row["sku"] == f"OWL-{tag}".upper():
                 row["name"] = f"Barn owl {tag}"
-        assert sum(row["sku"] in edits for row in rows) == 3
+        assert sum(row["sku"] in edits and row["price"] == edits[row["sku"]] for row in rows) == 3
         edited = tmp_path / "edited.csv"
         with edited.open("w", newline="", encoding="utf-8") as out:
             writer = csv.DictWriter(out, fieldnames=list(rows[0]))
@@ -229,8 +265,8 @@ async def test_a_merchandiser_builds_edits_and_round_trips_products(
         assert (await by_sku(api, auth, f"{sku}-UK"))["price"] == "36.50"
         owl = await by_sku(api, auth, f"OWL-{tag}".upper())
         assert (owl["price"], owl["name"]) == ("13.00", f"Barn owl {tag}")
-        # Chromium logs the refused deletion's 409; nothing else failed.
+        # Chromium logs the refused deletion's and the refused SKU's 409s; nothing else failed.
         conflict = "Failed to load resource: the server responded with a status of 409 (Conflict)"
-        assert watch.console_errors == [conflict]
+        assert watch.console_errors == [conflict, conflict]
         watch.console_errors = []
         watch.assert_clean()

@@ -79,3 +79,31 @@ async def test_the_dashboard_charts_orders_revenue_and_failed_jobs(platform: Pla
         today = [r["failed"] for r in failed["results"] if r["day"] == failed["until"]]
         assert int((await last_row(page, "chart-failed-jobs"))[-1]) == sum(today)
         watch.assert_clean()
+
+
+async def test_todays_revenue_is_the_servers_report_not_a_sum_in_the_browser(
+        platform: Platform, api: httpx.AsyncClient) -> None:
+    """The dashboard's "today" figures are orders' daily report: the browser lists no orders to add
+    them up (a day may have more than it could fetch), and shows the report's own figures."""
+    admin = await staff(api)
+    finance = await staffer_account(api, admin, "finance")
+    order = await paid_order(api, await customer(api))
+    await paid_order(api, await customer(api))
+    report = (await api.get("/api/v1/staff/reports/daily", headers=admin, params={"days": 1})).json()
+    today = [r for r in report["results"] if r["day"] == report["until"]]
+    assert any(order["currency"] in r["revenue"] for r in today if r["storefront"] == order["storefront"])
+
+    async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
+        page = await context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        await sign_in(page, platform.url, finance["email"])
+        await page.locator("#orders-today").wait_for()
+        assert int(await page.locator("#orders-today").text_content()) == sum(r["orders"] for r in today)
+        for row in today:
+            for currency, total in row["revenue"].items():
+                shown = await page.locator(f"#revenue-{row['storefront']}-{currency}").text_content()
+                assert shown == total, (row["storefront"], currency)
+        assert not [url for url in asked if "/api/v1/staff/orders" in url], "the dashboard listed orders to sum them"
+        assert any("/api/v1/staff/reports/daily" in url and "days=1" in url for url in asked)
+        watch.assert_clean()

@@ -49,6 +49,30 @@ async def test_admin_adds_a_storefront_a_webhook_and_suspends_a_customer(
                 # A storefront with its origin and currency; the site's CORS then lets that origin in.
                 await page.get_by_role("link", name="Storefronts", exact=True).click()
                 await page.get_by_role("link", name="Add a storefront").click()
+                # The fields it needs are marked (to the eye and to a screen reader); each empty
+                # policy's help says what it falls back to, in the server's own words (its schema).
+                form = page.locator("#storefront-form")
+                await form.wait_for()
+                for label in ("Slug", "Name", "Currency", "Frontend URL"):
+                    field = form.locator(".field").filter(has=page.get_by_label(label, exact=True))
+                    assert await field.get_by_label(label, exact=True).get_attribute("aria-required") == "true", label
+                    assert await field.locator(".required-mark").is_visible(), label
+                assert await form.get_by_label("Mail sender").get_attribute("aria-required") is None
+                assert await form.locator(".required-note").is_visible()
+                schemas = (await api.get("/api/schema")).json()["components"]["schemas"]
+                [policies] = [v for k, v in schemas.items() if k.endswith("StorefrontPoliciesIn")]
+                for name, label in (("cart_line_limit", "Most of one product per cart line"),
+                                    ("access_token_minutes", "Access token lifetime (minutes)")):
+                    said = policies["properties"][name]["description"]
+                    assert said.startswith("Empty: ")
+                    help_ = form.locator(".field").filter(has=page.get_by_label(label)).locator(".hint")
+                    assert (await help_.text_content()) == said
+                    described = await form.get_by_label(label).get_attribute("aria-describedby")
+                    assert await help_.get_attribute("id") in described.split()
+                # Placeholders read as examples, never as values.
+                for placeholder in await form.locator("[placeholder]").evaluate_all(
+                        "fields => fields.map(f => f.placeholder)"):
+                    assert placeholder.startswith("e.g. "), placeholder
                 await page.get_by_label("Slug").fill(slug)
                 await page.get_by_label("Name", exact=True).fill("Ops Prints")
                 await page.get_by_label("Origins (space-separated)").fill(origin)

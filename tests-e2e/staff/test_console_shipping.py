@@ -4,6 +4,7 @@ one deleted; the result read back through the staff API. A support staffer is no
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -54,7 +55,21 @@ async def test_a_merchandiser_keeps_shipping_zones(platform: Platform, api: http
         await add_method(page, "Standard", "flat", price="6.50")
         await add_method(page, "Heavy", "weight", rates="0 5.00\n2000 9.50")
         await add_method(page, "Courier", "flat", price="20")
-        await page.get_by_role("cell", name="by weight: from 0 g 5.00, from 2000 g 9.50").wait_for()
+        # Prices in the storefront's currency, wherever they show.
+        await page.get_by_role("cell", name="by weight: from 0 g 5.00 USD, from 2000 g 9.50 USD").wait_for()
+        await page.get_by_role("cell", name="6.50 USD", exact=True).wait_for()
+        assert await page.locator("#method-new").get_by_label("Price (flat) (USD)").count() == 1
+
+        # Deleting the zone is a destructive action: the secondary style of the others (not the
+        # primary one of "Add method"), and it asks first.
+        delete = page.get_by_role("button", name="Delete zone")
+        primary = page.get_by_role("button", name="Add method")
+        background = "el => getComputedStyle(el).backgroundColor"
+        assert "secondary" in (await delete.get_attribute("class")).split()
+        assert await delete.evaluate(background) != await primary.evaluate(background)
+        assert await delete.evaluate(background) == await page.get_by_role("button", name="Delete Standard").evaluate(background)
+        await delete.click()
+        await page.get_by_role("dialog", name="Delete the shipping zone Nordics?").get_by_role("button", name="Go back").click()
 
         # A bad tier (not from 0) is refused with the API's code, nothing saved.
         form = page.locator("#method-new")
@@ -70,11 +85,16 @@ async def test_a_merchandiser_keeps_shipping_zones(platform: Platform, api: http
         await page.get_by_label("Free over", exact=False).fill("80")
         await page.get_by_role("button", name="Save method").click()
         await status_says(page, "Method Standard saved.")
+        await page.get_by_role("cell").filter(has_text=re.compile(r"^7\.25 USD; free over 80(\.00)? USD$")).wait_for()
 
         await page.get_by_role("button", name="Delete Courier").click()
         dialog = page.get_by_role("dialog", name="Delete the method Courier?")
         await dialog.get_by_role("button", name="Delete it").click()
         await status_says(page, "Method Courier deleted.")
+
+        # The list of zones shows the methods' prices in the currency too.
+        await visit(page, f"{platform.url}/console#/shipping-zones?storefront={slug}")
+        await page.get_by_role("cell").filter(has_text=re.compile(r"Standard: 7\.25 USD; free over 80(\.00)? USD")).wait_for()
         await sign_out(page)
 
         await sign_in(page, platform.url, support["email"])

@@ -17,19 +17,19 @@ from infra.journeys import staff
 
 from atelier_testing.platform import GATEWAY_WORKERS, Platform, distributed, embedded
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
 
 BUDGET = 5
 OTHER_ADDRESS = "127.0.0.2"
 
 
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def budgeted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+@pytest.fixture(scope="module")
+def budgeted(request: pytest.FixtureRequest, mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """A platform counting the storefronts' budgets as a deployment does (the suite scales them up),
     alive for this module only; the distributed one's gateways share their counts in Redis."""
     tmp = tmp_path_factory.mktemp("storefront-budgets")
     env = {"ATELIER_GATEWAY_STOREFRONT_BUDGET_SCALE": "1"}
-    if request.param == "embedded":
+    if mode == "embedded":
         with embedded(tmp, env) as platform:
             yield platform
     else:

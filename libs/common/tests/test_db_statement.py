@@ -41,6 +41,8 @@ from atelier_common.fast.statements import Compiled
 from atelier_common.transient import is_transient
 from atelier_testing.statements import statements
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the statement layer's SQL on each dialect")
+
 
 class Shouted(TypeDecorator[str]):
     """A type that converts what it reads: `Statement` must apply it as SQLAlchemy would."""

@@ -31,6 +31,8 @@ from atelier_testing import poll_until
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 from atelier_testing.stopping import stop_inside_a_step
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
+
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 NOW = datetime.now(UTC)
 WEEK = timedelta(days=7)
@@ -169,10 +171,9 @@ class TestWhileWritesGoOn:
         assert await _ids(db, OutboxMessage.id) == set(written)
         assert await _ids(db, InboxMessage.event_id) == set(applied)
 
+    @pytest.mark.databases("postgres", why="row locks: PostgreSQL only (SQLite has one writer at a time)")
     async def test_a_row_another_transaction_holds_is_skipped_not_waited_for(self, db: Database,
                                                                             db_backend: str) -> None:
-        if db_backend != "postgres":
-            pytest.skip("row locks: PostgreSQL only (SQLite has one writer at a time)")
         held, free = _inbox_row(WEEK * 2), _inbox_row(WEEK * 2)
         await _insert(db, [held, free])
         async with db.transaction() as session:  # a consumer holding a row (PostgreSQL row lock)

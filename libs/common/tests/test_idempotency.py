@@ -39,6 +39,8 @@ from atelier_common.idempotency import (
 )
 from atelier_testing import TestKeys
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the idempotency keys' upserts and locks")
+
 # Any service whose migrations create the table will do.
 MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 

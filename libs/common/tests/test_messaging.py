@@ -29,6 +29,8 @@ from atelier_testing import RecordingBus
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 from atelier_testing.stopping import stop_inside_a_step
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the outbox's and the inbox's SQL and locks")
+
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 
 

@@ -41,6 +41,8 @@ from atelier_common.telemetry import (
 from atelier_testing import RecordingBus
 from atelier_testing.spans import hex_trace, memory_spans
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement spans and pool metrics of each driver")
+
 MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 
 

@@ -32,6 +32,8 @@ from atelier_platform import embedded
 from atelier_platform.cli import app
 from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="an import's upserts on each dialect")
+
 OLD_PASSWORD = "Marbelle-old-pass-1"
 # A native client names the storefront (the demo marbelle storefront's origin would be served by
 # its profile where the profile routes the path: `compat_at_root`, docs/compat.md).

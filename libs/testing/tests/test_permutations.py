@@ -14,6 +14,8 @@ from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_testing.permutations import deliver_in_every_order, delivery_orders, racing_consumers
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the test kit's interleavings on each database")
+
 
 def test_every_permutation_alone_each_twice_and_again() -> None:
     orders = delivery_orders(3)

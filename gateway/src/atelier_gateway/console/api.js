@@ -161,11 +161,21 @@ export async function serves(method, path) {
   return known.has(`${method.toUpperCase()} ${shape(path)}`);
 }
 
+const named = (name, model) => name === model || name.endsWith(`__${model}`) || name.endsWith(`_${model}`);
+
 // Whether a request body of this platform has a field (a form leaves out what a release lacks).
 export async function schemaHas(model, field) {
   const doc = await openapi();
   if (partial(doc)) return true;
   const schemas = (doc.components || {}).schemas || {};
-  return Object.keys(schemas).some((name) => (name === model || name.endsWith(`__${model}`) || name.endsWith(`_${model}`))
-    && field in (schemas[name].properties || {}));
+  return Object.keys(schemas).some((name) => named(name, model) && field in (schemas[name].properties || {}));
+}
+
+// The descriptions of a request body's fields, {field: text}, as the platform's OpenAPI document
+// gives them (what an empty policy falls back to, say): the server says it, the console only shows it.
+export async function schemaDescriptions(model) {
+  const schemas = ((await openapi()).components || {}).schemas || {};
+  const [found] = Object.keys(schemas).filter((name) => named(name, model));
+  const properties = (found && schemas[found].properties) || {};
+  return Object.fromEntries(Object.entries(properties).filter(([, p]) => p.description).map(([f, p]) => [f, p.description]));
 }

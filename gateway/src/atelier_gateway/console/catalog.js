@@ -53,7 +53,7 @@ async function productList(root, ctx) {
                options: [["", "Any"], ...categories.map((c) => [c.id, c.label])] },
              storefronts.length
                ? { name: "storefront", label: "Storefront", type: "select", value: q.storefront, options: [["", "Any"], ...storefronts.map((s) => [s, s])] }
-               : { name: "storefront", label: "Storefront", value: q.storefront, placeholder: "slug" },
+               : { name: "storefront", label: "Storefront (slug)", value: q.storefront, placeholder: "e.g. marbelle" },
              { name: "status", label: "Status", type: "select", value: q.status, options: [["", "Any"], ["active", "Active"], ["inactive", "Inactive"]] },
              { name: "stock", label: "Stock", type: "select", value: q.stock, options: [["", "Any"], ["low", "Low"], ["out", "Out of stock"]] }],
     onSubmit: async (values) => go(hashWith("catalog", values), ctx),
@@ -81,8 +81,9 @@ async function productList(root, ctx) {
   announce(`${page.count} products found`);
 }
 
-// A compact inline stock change: units and a reason, kept in the stock history.
-function stockForm(product, variants = []) {
+// A stock change: units and a reason, kept in the stock history; compact (`inline`) in a list's row,
+// its labels shown in both.
+function stockForm(product, variants = [], inline = true) {
   const fields = [{ name: "delta", label: "Units (±)", type: "number", required: true, step: 1 },
                   { name: "reason", label: "Reason", required: true }];
   if (variants.length) {
@@ -101,7 +102,7 @@ function stockForm(product, variants = []) {
       el.reset();
     },
   });
-  el.classList.add("inline");
+  if (inline) el.classList.add("inline");
   return el;
 }
 
@@ -122,8 +123,8 @@ function productFields(product, categories, storefronts) {
     { name: "tax_class", label: "Tax class", type: "select", value: p.tax_class || "standard",
       options: [["standard", "Standard rate"], ["reduced", "Reduced rate"], ["zero", "Zero rate"]] },
     { name: "storefronts", label: "Storefronts (slugs; empty: all)", value: (p.storefronts || []).join(" "),
-      placeholder: storefronts.length ? storefronts.join(" ") : "slug slug" },
-    { name: "slug", label: "URL slug", value: p.slug, placeholder: "made from the name" },
+      placeholder: `e.g. ${storefronts.length ? storefronts.slice(0, 2).join(" ") : "marbelle shop"}` },
+    { name: "slug", label: "URL slug (empty: made from the name)", value: p.slug },
     { name: "is_active", label: "Active", type: "checkbox", checked: product ? p.is_active : true }];
 }
 
@@ -174,7 +175,7 @@ async function editor(root, ctx) {
   if (creating) return;
 
   root.append(variantsSection(product, ctx), imagesSection(product, ctx), h("section", { "aria-label": "Stock" },
-    h("h2", {}, "Stock"), stockForm(product, product.variants || [])), otherCurrencySection(product, ctx));
+    h("h2", {}, "Stock"), stockForm(product, product.variants || [], false)), otherCurrencySection(product, ctx));
   if (product.is_active) {
     root.append(h("div", { class: "actions" }, actionButton("Deactivate product", async () => {
       await call("DELETE", `${V1}/products/${product.id}`);
@@ -197,11 +198,12 @@ function variantsSection(product, ctx) {
       ctx.reload();
     }, { class: "secondary", "aria-label": `Deactivate variant ${v.name}` }) : "" }],
   product.variants || [], "No variants: the product sells as one item."));
+  for (const v of product.variants || []) section.append(variantEditor(product, v, ctx));
   section.append(form({
     id: "variant-form", legend: "Add a variant", submit: "Add variant",
-    fields: [{ name: "name", label: "Variant name", required: true, placeholder: "A2, red, large…" },
+    fields: [{ name: "name", label: "Variant name", required: true, placeholder: "e.g. A2, red, large" },
              { name: "sku", label: "Variant SKU", required: true },
-             { name: "price", label: "Variant price", inputmode: "decimal", placeholder: `${product.price} (the product's)` },
+             { name: "price", label: `Variant price (empty: the product's, ${product.price})`, inputmode: "decimal" },
              { name: "stock_quantity", label: "Variant stock", type: "number", min: 0, step: 1, value: 0 }],
     onSubmit: async (values) => {
       const made = await call("POST", `${V1}/products/${product.id}/variants`, { body: {
@@ -211,6 +213,28 @@ function variantsSection(product, ctx) {
     },
   }));
   return section;
+}
+
+// A variant's own fields, as the variant PATCH takes them (its stock moves through the stock form):
+// only what changed is sent, so a variant that follows the product's price keeps following it
+// until a price is typed (within a product, `price` is the one it sells at); an empty price
+// follows the product's again.
+function variantEditor(product, v, ctx) {
+  const el = form({
+    id: `variant-edit-${v.id}`, legend: `Variant ${v.name}`, submit: "Save variant",
+    fields: [{ name: "name", label: `Name of variant ${v.name}`, required: true, value: v.name },
+             { name: "sku", label: `SKU of variant ${v.name}`, required: true, value: v.sku },
+             { name: "price", label: `Price of variant ${v.name} (empty: the product's)`, inputmode: "decimal", value: v.price },
+             { name: "is_active", label: `Variant ${v.name} on sale`, type: "checkbox", checked: v.is_active }],
+    onSubmit: async (values) => {
+      const wanted = { name: values.name, sku: values.sku, price: values.price || null, is_active: values.is_active };
+      const body = Object.fromEntries(Object.entries(wanted).filter(([k, value]) => value !== (v[k] ?? null)));
+      if (!Object.keys(body).length) { announce("Nothing changed."); return; }
+      const saved = await call("PATCH", `${V1}/products/${product.id}/variants/${v.id}`, { body });
+      await go(`#/catalog/${product.id}`, ctx, `Saved variant ${saved.name}.`);
+    },
+  });
+  return h("details", { class: "edit" }, h("summary", {}, `Edit variant ${v.name}`), el);
 }
 
 function imagesSection(product, ctx) {
@@ -262,10 +286,10 @@ function otherCurrencySection(product, ctx) {
     h("p", { class: "muted" }, `A product has one price and one currency (${product.currency}). For a storefront that sells in another currency, make a copy priced in it.`));
   section.append(form({
     id: "copy-form", legend: "Copy for another storefront", submit: "Create copy",
-    fields: [{ name: "storefront", label: "For storefront", required: true, placeholder: "slug" },
-             { name: "currency", label: "Its currency", required: true, placeholder: "EUR" },
+    fields: [{ name: "storefront", label: "For storefront (slug)", required: true, placeholder: "e.g. marbelle" },
+             { name: "currency", label: "Its currency", required: true, placeholder: "e.g. EUR" },
              { name: "price", label: "Price in that currency", required: true, inputmode: "decimal" },
-             { name: "suffix", label: "SKU suffix", required: true, placeholder: "EU" }],
+             { name: "suffix", label: "SKU suffix", required: true, placeholder: "e.g. EU" }],
     onSubmit: async (values) => {
       const suffix = values.suffix.toUpperCase();
       const made = await call("POST", `${V1}/products`, { body: {
@@ -301,7 +325,9 @@ function reportTable(report) {
 async function csvPage(root) {
   root.append(h("p", {}, link("#/catalog", "← Products")), h("h1", {}, "Products as CSV"));
   root.append(h("section", { "aria-label": "Export" }, h("h2", {}, "Export"),
-    h("p", { class: "muted" }, "Every product, active or not, one a row (variants are not in the file)."),
+    h("p", { class: "muted" }, "Every product, active or not, a row per variant, as Shopify's product CSV lays it out: the product's "
+      + "columns on its first row, then on each row its SKU, a variant (variant_sku, variant_name, variant_price, "
+      + "variant_stock_quantity, variant_is_active) and an image (image_url, image_alt_text)."),
     h("div", { class: "actions" }, actionButton("Export CSV", async () => {
       saveFile("products.csv", await call("GET", `${V1}/products/export.csv`, { asText: true, headers: { Accept: "text/csv" } }), "text/csv");
       announce("Exported the products.");
@@ -346,7 +372,9 @@ async function csvPage(root) {
     } catch (error) { showError(error); applyButton.disabled = false; }
   });
   root.append(h("section", { "aria-label": "Import" }, h("h2", {}, "Import"),
-    h("p", { class: "muted" }, "Rows are matched by SKU: a new SKU is created, a known one updated with the columns given. The dry run shows what would happen; Apply does it."),
+    h("p", { class: "muted" }, "Rows are matched by SKU: a new SKU is created, a known one updated with the columns given; "
+      + "its variants by variant_sku and its images by image_url are added or updated (none is removed). "
+      + "The dry run shows what would happen; Apply does it."),
     el, out));
 }
 

@@ -3,7 +3,7 @@
 // answers 403 to whoever tries).
 
 import { ApiError, call, get, hasRole, newKey, serves } from "./api.js";
-import { actionButton, addDecimal, announce, form, go, h, link, money, showError, table, when } from "./ui.js";
+import { actionButton, announce, form, go, h, link, money, showError, table, when } from "./ui.js";
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
 import { deadLetters } from "./deadletters.js";
@@ -23,8 +23,6 @@ import { shippingZones } from "./shippingzones.js";
 const V1 = "/api/v1";
 const ORDER_STATUSES = ["pending", "awaiting_payment", "paid", "processing", "shipped", "delivered", "returned",
                         "completed", "cancelled", "rejected", "refunded"];
-// Orders whose money is in (gross: a partial refund is not taken off; a refunded order is out).
-const PAID = new Set(["paid", "processing", "shipped", "delivered", "completed"]);
 const PAGE_SIZE = 25;
 
 function hashWith(path, query) {
@@ -101,29 +99,20 @@ async function dashboard(root) {
   root.append(cards);
   await trends(root);
   if (hasRole("support", "finance")) {
-    const today = new Date();
-    today.setUTCHours(0, 0, 0, 0);
+    // Today's figures are orders' daily report (the server counts and sums every order of the
+    // day), never a sum of the orders a browser could fetch.
     await section(root, "Today's orders", async () => {
-      const orders = [];
-      let count = 0;
-      for (let offset = 0; offset < 1000; offset += 100) {  // a day's orders, page by page (up to 1,000)
-        const page = await get(`${V1}/staff/orders`, { created_after: today.toISOString(), limit: 100, offset });
-        count = page.count;
-        orders.push(...page.results);
-        if (!page.next) break;
-      }
-      const revenue = new Map();
-      for (const o of orders.filter((o) => PAID.has(o.status))) {
-        const key = `${o.storefront}|${o.currency}`;
-        revenue.set(key, addDecimal(revenue.get(key) || "0", o.total_amount));
-      }
+      const report = await get(`${V1}/staff/reports/daily`, { days: 1 });
+      const rows = report.results.filter((r) => r.day === report.until);
+      const count = rows.reduce((n, r) => n + r.orders, 0);
       cards.append(h("div", { class: "card" }, h("div", { class: "muted" }, "Orders today (UTC)"), h("div", { class: "big", id: "orders-today" }, count)));
-      const rows = [...revenue].map(([key, total]) => { const [storefront, currency] = key.split("|"); return { storefront, currency, total }; });
+      const revenue = rows.flatMap((r) => Object.entries(r.revenue).map(([currency, total]) => ({ storefront: r.storefront, currency, total })))
+        .sort((a, b) => a.storefront.localeCompare(b.storefront) || a.currency.localeCompare(b.currency));
       return [table("Revenue per storefront and currency (paid orders today, before refunds)",
         [{ label: "Storefront", value: (r) => r.storefront }, { label: "Currency", value: (r) => r.currency },
-         { label: "Revenue", value: (r) => h("span", { id: `revenue-${r.storefront}-${r.currency}` }, r.total), num: true }], rows, "No paid order today."),
-        link(hashWith("orders", { created_after: today.toISOString().slice(0, 10) }), "Today's orders")];
-    });
+         { label: "Revenue", value: (r) => h("span", { id: `revenue-${r.storefront}-${r.currency}` }, r.total), num: true }], revenue, "No paid order today."),
+        link(hashWith("orders", { created_after: report.until }), "Today's orders")];
+    }, ["GET", `${V1}/staff/reports/daily`]);
   }
   if (hasRole("support")) {
     await section(root, "Failed generation jobs", async () => {
@@ -151,7 +140,7 @@ function orderSearch(ctx) {
     id: "order-search", legend: "Find orders", submit: "Search",
     fields: [
       { name: "email", label: "Customer email", type: "email", value: q.email },
-      { name: "number", label: "Order number", value: q.number, placeholder: "ORD-…" },
+      { name: "number", label: "Order number", value: q.number, placeholder: "e.g. ORD-…" },
       { name: "status", label: "Status", type: "select", value: q.status, options: [["", "Any"], ...ORDER_STATUSES.map((s) => [s, s])] },
       { name: "storefront", label: "Storefront", value: q.storefront },
       { name: "created_after", label: "From (date)", type: "date", value: q.created_after },
@@ -288,7 +277,7 @@ function auditTarget(e) {
 async function audit(root, ctx) {
   root.append(h("h1", {}, "Audit log"), form({
     id: "audit-filter", legend: "Filter", submit: "Show",
-    fields: [{ name: "action", label: "Action", value: ctx.query.action, placeholder: "refund.create" },
+    fields: [{ name: "action", label: "Action", value: ctx.query.action, placeholder: "e.g. refund.create" },
              { name: "target", label: "Target id", value: ctx.query.target },
              { name: "actor", label: "Actor id", value: ctx.query.actor }],
     onSubmit: async (values) => go(hashWith("audit", values), ctx),

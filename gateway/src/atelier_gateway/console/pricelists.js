@@ -28,7 +28,7 @@ export async function priceLists(root, ctx) {
     { label: "Prices", value: (l) => String(l.prices.length), num: true }], page.results, "No price lists yet."));
   root.append(form({
     id: "price-list-new", legend: "New price list", submit: "Create price list",
-    fields: [{ name: "name", label: "Name", required: true, placeholder: "Business" },
+    fields: [{ name: "name", label: "Name", required: true, placeholder: "e.g. Business" },
              { name: "storefront", label: "Storefront (slug)", required: true, value: ctx.query.storefront },
              { name: "currency", label: "Currency", required: true, value: "USD" },
              { name: "customer_group", label: "Customer group", type: "select", value: "business", options: GROUPS },

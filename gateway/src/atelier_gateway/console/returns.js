@@ -78,7 +78,7 @@ function receiveForm(ret, order, ctx) {
     title: `Reject return ${ret.number}?`, confirm: "Reject the return",
     message: "Nothing is refunded or restocked; the customer may return these units again." },
   () => write(ctx, () => call("POST", `${V1}/staff/returns/${ret.id}/reject`, { body: { reason: "Rejected by staff" } }),
-              (r) => `Return ${r.number} rejected.`), { id: `reject-${ret.number}` })));
+              (r) => `Return ${r.number} rejected.`), { id: `reject-${ret.number}`, class: "secondary" })));
   return el;
 }
 

@@ -1,10 +1,11 @@
 // Shipping zones and their methods (the merchandiser's, #56): identity's /api/v1/staff/shipping-zones.
 // The zones (of one storefront: ?storefront=), a new one, and each zone's page: its settings, its
 // methods (add, edit, delete) and deleting it. Zones carry no version: an edit sends only its fields.
+// Prices show in the zone's storefront's currency (the zone's `currency`).
 
 import { call, get, serves } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { form, go, h, link, table, taxRateFields, taxRatesOf } from "./ui.js";
+import { form, go, h, link, money, table, taxRateFields, taxRatesOf } from "./ui.js";
 
 // Not built from pages.js' V1: this module is evaluated before pages.js (which imports it) is.
 const BASE = "/api/v1/staff/shipping-zones";
@@ -27,10 +28,11 @@ function rates(text) {
 }
 const ratesText = (m) => (m ? m.rates.map((r) => `${m.kind === "weight" ? Number(r.min) : r.min} ${r.amount}`).join("\n") : "");
 
-function price(m) {
-  const base = m.kind === "flat" ? m.price
-    : `by ${m.kind}: ${m.rates.map((r) => (m.kind === "weight" ? `from ${Number(r.min)} g ${r.amount}` : `from ${r.min} ${r.amount}`)).join(", ")}`;
-  return m.free_over ? `${base}; free over ${m.free_over}` : base;
+function price(m, currency) {
+  const base = m.kind === "flat" ? money(m.price, currency)
+    : `by ${m.kind}: ${m.rates.map((r) => (m.kind === "weight" ? `from ${Number(r.min)} g ${money(r.amount, currency)}`
+      : `from ${money(r.min, currency)} ${money(r.amount, currency)}`)).join(", ")}`;
+  return m.free_over ? `${base}; free over ${money(m.free_over, currency)}` : base;
 }
 
 function zoneFields(z, storefront) {
@@ -55,12 +57,13 @@ function zoneBody(values) {
            tax_inclusive: fromChoice(values.tax_inclusive), shipping_taxed: fromChoice(values.shipping_taxed) };
 }
 
-function methodFields(m) {
+function methodFields(m, currency) {
+  const unit = currency ? ` (${currency})` : "";
   return [
     { name: "name", label: "Method name", required: true, value: m && m.name },
     { name: "kind", label: "Kind", type: "select", options: KINDS, value: m ? m.kind : "flat" },
-    { name: "price", label: "Price (flat)", inputmode: "decimal", value: m && m.kind === "flat" ? m.price : "" },
-    { name: "free_over", label: "Free over (subtotal; empty: never)", inputmode: "decimal", value: m && m.free_over },
+    { name: "price", label: `Price (flat)${unit}`, inputmode: "decimal", value: m && m.kind === "flat" ? m.price : "" },
+    { name: "free_over", label: `Free over (subtotal${unit}; empty: never)`, inputmode: "decimal", value: m && m.free_over },
     { name: "rates", label: "Tiers by weight or subtotal, one a line: from amount (e.g. 0 5.00)", type: "textarea",
       rows: 4, value: ratesText(m) }];
 }
@@ -91,7 +94,7 @@ export async function shippingZones(root, ctx) {
     { label: "Tax inclusive", value: inclusiveText },
     { label: "Shipping taxed", value: (z) => (z.shipping_taxed === null || z.shipping_taxed === undefined
       ? "when the zone taxes goods" : z.shipping_taxed ? "yes" : "no") },
-    { label: "Methods", value: (z) => z.methods.map((m) => m.name).join(", ") || "not shipped to" }],
+    { label: "Methods", value: (z) => z.methods.map((m) => `${m.name}: ${price(m, z.currency)}`).join("; ") || "not shipped to" }],
   page.results, "No shipping zones: one shipping charge and one tax rate everywhere."));
   root.append(form({
     id: "zone-new", legend: "New shipping zone", submit: "Create zone", fields: zoneFields(null, storefront || "default"),
@@ -112,10 +115,10 @@ async function zonePage(root, ctx, id) {
       message: "Its methods go with it: its addresses are no longer shipped to." }, async () => {
       await call("DELETE", `${BASE}/${zone.id}`);
       await go(back, ctx, `Shipping zone ${zone.name} deleted.`);
-    })));
+    }, { class: "secondary", id: "delete-zone" })));
   root.append(h("h2", {}, "Methods (the first is the default)"), table("Shipping methods", [
     { label: "Method", value: (m) => link(`#/shipping-zones/${zone.id}/${m.id}`, m.name) },
-    { label: "Kind", value: (m) => m.kind }, { label: "Price", value: price },
+    { label: "Kind", value: (m) => m.kind }, { label: "Price", value: (m) => price(m, zone.currency) },
     { label: "", value: (m) => confirmButton(`Delete ${m.name}`, {
       title: `Delete the method ${m.name}?`, confirm: "Delete it",
       message: "Carts in this zone no longer offer it." }, async () => {
@@ -123,7 +126,7 @@ async function zonePage(root, ctx, id) {
       await go(`#/shipping-zones/${zone.id}`, ctx, `Method ${m.name} deleted.`);
     }, { class: "secondary" }) }], zone.methods, "No methods: the zone is taxed but not shipped to."));
   root.append(form({
-    id: "method-new", legend: "Add a method", submit: "Add method", fields: methodFields(null),
+    id: "method-new", legend: "Add a method", submit: "Add method", fields: methodFields(null, zone.currency),
     onSubmit: async (values) => {
       const created = await call("POST", `${BASE}/${zone.id}/methods`, { body: methodBody(values) });
       await go(`#/shipping-zones/${zone.id}`, ctx, `Method ${created.name} added.`);
@@ -147,9 +150,9 @@ async function methodPage(root, ctx, id, methodId) {
     root.append(h("h1", {}, "Shipping method"), h("p", { class: "muted" }, "This zone has no such method (deleted?)."));
     return;
   }
-  root.append(h("h1", {}, `Shipping method ${method.name}`), h("p", {}, `In ${zone.name} on ${zone.storefront}: ${price(method)}.`));
+  root.append(h("h1", {}, `Shipping method ${method.name}`), h("p", {}, `In ${zone.name} on ${zone.storefront}: ${price(method, zone.currency)}.`));
   root.append(form({
-    id: "method-edit", legend: "Edit the method", submit: "Save method", fields: methodFields(method),
+    id: "method-edit", legend: "Edit the method", submit: "Save method", fields: methodFields(method, zone.currency),
     onSubmit: async (values) => {
       const saved = await call("PATCH", `${BASE}/${zone.id}/methods/${method.id}`, { body: methodBody(values) });
       await go(back, ctx, `Method ${saved.name} saved.`);

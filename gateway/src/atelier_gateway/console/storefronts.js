@@ -4,14 +4,15 @@
 // (contracts.identity.StorefrontPolicies), the seller's legal details its invoices print
 // (contracts.identity.StorefrontLegal), and its shipping zones.
 
-import { ApiError, call, get, schemaHas } from "./api.js";
+import { ApiError, call, get, schemaDescriptions, schemaHas } from "./api.js";
 import { V1 } from "./pages.js";
-import { form, go, h, link, table, taxRateFields, taxRatesOf } from "./ui.js";
+import { form, go, h, link, money, table, taxRateFields, taxRatesOf } from "./ui.js";
 
 const KINDS = ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"];
 const LINKS = ["verify_email", "reset_password", "magic_link", "email_change", "order", "set_password"];
 const PROFILES = ["storybook", "marbelle", "reviv", "shop", "figureforge"];
-// StorefrontPolicies' fields: [name, label, kind]; empty means the install's own setting.
+// StorefrontPolicies' fields: [name, label, kind]; empty means the install's own setting, which the
+// field's help says in the server's words (its OpenAPI description: policyField's `hint`).
 const POLICIES = [
   ["access_token_minutes", "Access token lifetime (minutes)", "int"],
   ["password_policy", "Password policy", "choice"],
@@ -50,11 +51,11 @@ export async function storefronts(root, ctx) {
     { label: "Default", value: (s) => s.is_default ? "yes" : "" }], page.results));
 }
 
-function policyField([name, label, kind], value) {
-  if (kind === "int") return { name, label, type: "number", min: 0, step: 1, value: value ?? "" };
-  if (kind === "list") return { name, label, value: (value || []).join(" ") };
-  if (kind === "choice") return { name, label, type: "select", value: value ?? "", options: [["", "The install's setting"], ["length", "length"], ["strict", "strict"]] };
-  return { name, label, type: "select", value: value === null || value === undefined ? "" : String(value), options: TRISTATE };
+function policyField([name, label, kind], value, hint) {
+  if (kind === "int") return { name, label, hint, type: "number", min: 0, step: 1, value: value ?? "" };
+  if (kind === "list") return { name, label, hint, value: (value || []).join(" ") };
+  if (kind === "choice") return { name, label, hint, type: "select", value: value ?? "", options: [["", "The install's setting"], ["length", "length"], ["strict", "strict"]] };
+  return { name, label, hint, type: "select", value: value === null || value === undefined ? "" : String(value), options: TRISTATE };
 }
 
 function policyValue([name, , kind], values) {
@@ -75,9 +76,9 @@ function policyValue([name, , kind], values) {
 function legalFields(legal) {
   return [
     { name: "legal_name", label: "Legal name, as invoices name the seller (empty: the storefront's name)", value: legal.name ?? "",
-      placeholder: "Atelier Trading Ltd" },
+      placeholder: "e.g. Atelier Trading Ltd" },
     { name: "legal_address", label: "Legal address, one line each", type: "textarea", rows: 4, value: (legal.address || []).join("\n") },
-    { name: "legal_tax_number", label: "Seller's tax or VAT number", value: legal.tax_number ?? "", placeholder: "GB123456789" },
+    { name: "legal_tax_number", label: "Seller's tax or VAT number", value: legal.tax_number ?? "", placeholder: "e.g. GB123456789" },
     { name: "legal_registration_number", label: "Company registration number", value: legal.registration_number ?? "" },
     { name: "legal_email", label: "Seller's email on invoices", type: "email", value: legal.email ?? "" },
   ];
@@ -102,17 +103,20 @@ async function storefrontPage(root, ctx, slug) {
   root.append(h("p", {}, link("#/storefronts", "← Storefronts")), h("h1", {}, s ? `Storefront ${s.name}` : "New storefront"));
   const tax = (s && s.tax) || {};
   const paths = (s && s.link_paths) || {};
+  // What each empty policy falls back to, as the server's schema describes it.
+  const [hints, taxHints] = await Promise.all([schemaDescriptions("StorefrontPoliciesIn"), schemaDescriptions("StorefrontTaxIn")]);
   const fields = [
-    ...(s ? [] : [{ name: "slug", label: "Slug", required: true, placeholder: "marbelle" }]),
+    ...(s ? [] : [{ name: "slug", label: "Slug", required: true, placeholder: "e.g. marbelle" }]),
     { name: "name", label: "Name", required: true, value: s && s.name },
     { name: "origins", label: "Origins (space-separated)", value: s ? s.origins.join(" ") : "" },
     { name: "currency", label: "Currency", required: true, value: s ? s.currency : "USD" },
     { name: "rate", label: "Tax rate (0.09 is 9%)", inputmode: "decimal", value: tax.rate ?? "0" },
     ...taxRateFields(tax.tax_rates, (c) => (c === "zero" ? "0" : "the standard one")),
     { name: "inclusive", label: "Prices include tax", type: "checkbox", checked: !!tax.inclusive },
-    { name: "shipping_rate", label: "Shipping per order (empty: the default)", inputmode: "decimal", value: tax.shipping_rate ?? "" },
+    { name: "shipping_rate", label: s ? `Shipping per order (${s.currency})` : "Shipping per order",
+      inputmode: "decimal", value: tax.shipping_rate ?? "", hint: taxHints.shipping_rate },
     { name: "shipping_taxed", label: "Shipping taxed with the goods (without zones; each zone says its own)", type: "checkbox", checked: !!tax.shipping_taxed },
-    { name: "mail_from", label: "Mail sender", value: s && s.mail_from, placeholder: "Shop <no-reply@shop.example>" },
+    { name: "mail_from", label: "Mail sender", value: s && s.mail_from, placeholder: "e.g. Shop <no-reply@shop.example>" },
     { name: "frontend_url", label: "Frontend URL", type: "url", required: true, value: s && s.frontend_url },
     ...LINKS.map((k) => ({ name: k, label: `Link path: ${k.replace("_", " ")}`, value: paths[k] ?? "" })),
     { name: "compat_profile", label: "Compat profile", type: "select", value: (s && s.compat_profile) || "",
@@ -121,7 +125,7 @@ async function storefrontPage(root, ctx, slug) {
     { name: "verified_email_optional", label: "No verified email needed", type: "checkbox", checked: !!(s && s.verified_email_optional) },
     { name: "guest_accounts", label: "Guest accounts (a guest's paid order)", type: "select",
       value: (s && s.guest_accounts) || "offer", options: GUEST_ACCOUNTS },
-    ...POLICIES.map((p) => policyField(p, s && s.policies ? s.policies[p[0]] : null)),
+    ...POLICIES.map((p) => policyField(p, s && s.policies ? s.policies[p[0]] : null, hints[p[0]])),
     ...legalFields((s && s.legal) || {}),
   ];
   const el = form({
@@ -154,27 +158,29 @@ async function storefrontPage(root, ctx, slug) {
   const legalRows = LEGAL.map((name) => el.querySelector(`[name="${name}"]`).closest(".field"));
   if (!await legal()) for (const field of legalRows) field.hidden = true;
   if (!await guestAccounts()) el.querySelector('[name="guest_accounts"]').closest(".field").hidden = true;
-  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s, ctx));
+  if (s && await schemaHas("StorefrontUpdate", "shipping_zones")) root.append(...zonesSection(s));
 }
 
-// What one method costs, in a few words: "5.00", "by weight from 0 g 15.00, 2000 g 25.00", "… free over 75.00".
-function methodPrice(m) {
+// What one method costs, in a few words, in the storefront's currency: "5.00 USD", "by weight from 0 g
+// 15.00 USD, 2000 g 25.00 USD", "… free over 75.00 USD".
+function methodPrice(m, currency) {
   const unit = m.kind === "weight" ? " g" : "";
-  const price = m.kind === "flat" ? m.amount
-    : `by ${m.kind} from ${m.tiers.map((t) => `${m.kind === "weight" ? Number(t.min) : t.min}${unit} ${t.amount}`).join(", ")}`;
-  return m.free_over ? `${price}, free over ${m.free_over}` : price;
+  const min = (t) => (m.kind === "weight" ? `${Number(t.min)}${unit}` : money(t.min, currency));
+  const price = m.kind === "flat" ? money(m.amount, currency)
+    : `by ${m.kind} from ${m.tiers.map((t) => `${min(t)} ${money(t.amount, currency)}`).join(", ")}`;
+  return m.free_over ? `${price}, free over ${money(m.free_over, currency)}` : price;
 }
 
 // Shipping zones (#56): where the storefront ships, by which methods at what price, and the tax
 // there. Shown as a table; edited on the shipping zones page (shippingzones.js).
-function zonesSection(s, ctx) {
+function zonesSection(s) {
   const zones = s.shipping_zones || [];
   const shown = table("Shipping zones", [
     { label: "Zone", value: (z) => `${z.name} (${z.code})` },
     { label: "Where", value: (z) => [...z.countries.map((c) => c === "*" ? "every other country" : c), ...z.regions].join(", ") },
     { label: "Tax rate", value: (z) => z.tax_rate ?? `${s.tax.rate} (the storefront's)` },
     { label: "Methods (the first is the default)", value: (z) => z.methods.length
-      ? z.methods.map((m) => `${m.name} (${m.code}): ${methodPrice(m)}`).join("; ") : "not shipped to" }],
+      ? z.methods.map((m) => `${m.name} (${m.code}): ${methodPrice(m, s.currency)}`).join("; ") : "not shipped to" }],
   zones, "No zones: one shipping charge and one tax rate everywhere.");
   const edit = h("p", {}, link(`#/shipping-zones?storefront=${encodeURIComponent(s.slug)}`, "Edit the shipping zones"));
   return [h("h2", { id: "shipping-zones" }, "Shipping zones"), shown, edit];

@@ -22,7 +22,7 @@ export function link(href, text) { return h("a", { href }, text); }
 export function when(value) {
   if (!value) return "—";
   const d = new Date(value);
-  return isNaN(d) ? String(value) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  return Number.isNaN(d.getTime()) ? String(value) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
 
 // The tax classes with a rate of their own (a storefront's `tax.tax_rates`, a zone's `tax_rates`):
@@ -119,6 +119,8 @@ export async function go(hash, ctx, message) {
 let fieldSeq = 0;
 
 // fields: [{name, label, type?, required?, options?: [[value, text]], value?, checked?, min?, max?, step?, hint?}]
+// A required field's label is marked (an asterisk the form's note explains; `aria-required` says it
+// to a screen reader), a hint is help text under the input (what an empty field means).
 // onSubmit(values, formEl) may throw ApiError: its message shows in the alert, field errors by
 // their inputs (VALIDATION_ERROR details), and focus goes to the first field in error.
 export function form({ legend, fields, submit, onSubmit, id }) {
@@ -126,32 +128,43 @@ export function form({ legend, fields, submit, onSubmit, id }) {
   const rows = fields.map((f) => {
     const fid = `f${++fieldSeq}-${f.name}`;
     let input;
+    const needed = f.required && f.type !== "checkbox";
     if (f.type === "select") {
-      input = h("select", { id: fid, name: f.name, required: f.required },
+      input = h("select", { id: fid, name: f.name, required: f.required, "aria-required": needed ? "true" : null },
         f.options.map(([v, t]) => h("option", { value: v, selected: String(f.value ?? "") === String(v) }, t)));
     } else if (f.type === "textarea") {
-      input = h("textarea", { id: fid, name: f.name, required: f.required, rows: f.rows || 8, spellcheck: "false" });
+      input = h("textarea", { id: fid, name: f.name, required: f.required, "aria-required": needed ? "true" : null,
+                              rows: f.rows || 8, spellcheck: "false" });
       input.value = f.value ?? "";
     } else {
-      input = h("input", { id: fid, name: f.name, type: f.type || "text", required: f.required, value: f.value,
+      input = h("input", { id: fid, name: f.name, type: f.type || "text", required: f.required,
+                          "aria-required": needed ? "true" : null, value: f.value,
                           checked: f.checked, min: f.min, max: f.max, step: f.step, autocomplete: f.autocomplete || "off",
                           inputmode: f.inputmode, placeholder: f.placeholder });
     }
     inputs[f.name] = input;
     const error = h("span", { class: "field-error", id: `${fid}-error` });
     input.setAttribute("aria-describedby", `${fid}-error`);
+    errorOf.set(input, error);
+    const hint = f.hint ? h("span", { class: "hint", id: `${fid}-hint` }, f.hint) : null;
+    if (hint) input.setAttribute("aria-describedby", `${fid}-hint ${fid}-error`);
+    // The marker is beside the label, not in it: the field's name stays its label's words.
+    const label = h("label", { for: fid }, f.label);
     const check = f.type === "checkbox";
     return h("div", { class: check ? "field check" : "field" },
-      check ? [input, h("label", { for: fid }, f.label)] : [h("label", { for: fid }, f.label), input], error);
+      check ? [input, label] : [needed ? h("span", { class: "label-row" }, label, REQUIRED_MARK()) : label, input], hint, error);
   });
   const button = h("button", { type: "submit" }, submit);
-  const el = h("form", { id, novalidate: true }, h("fieldset", {}, h("legend", {}, legend), h("div", { class: "fields" }, rows, button)));
+  const note = fields.some((f) => f.required && f.type !== "checkbox")
+    ? h("p", { class: "required-note", "aria-hidden": "true" }, "* required") : null;
+  const el = h("form", { id, novalidate: true },
+    h("fieldset", {}, h("legend", {}, legend), note, h("div", { class: "fields" }, rows, button)));
   el.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearAlert();
     for (const input of Object.values(inputs)) {
       input.removeAttribute("aria-invalid");
-      document.getElementById(input.getAttribute("aria-describedby")).textContent = "";
+      errorOf.get(input).textContent = "";
     }
     const missing = Object.values(inputs).find((i) => i.required && i.type !== "checkbox" && !i.value.trim());
     if (missing) {
@@ -176,11 +189,17 @@ export function form({ legend, fields, submit, onSubmit, id }) {
   return el;
 }
 
+// The visible mark of a required field (the input's `required` and `aria-required` say it to a screen reader).
+const REQUIRED_MARK = () => h("span", { class: "required-mark", "aria-hidden": "true", title: "required" }, "*");
+
+// Each input's error line (its aria-describedby may name a hint too).
+const errorOf = new WeakMap();
+
 function labelOf(input) { const l = document.querySelector(`label[for="${input.id}"]`); return l ? l.textContent : input.name; }
 
 function fieldError(input, message) {
   input.setAttribute("aria-invalid", "true");
-  document.getElementById(input.getAttribute("aria-describedby")).textContent = message;
+  errorOf.get(input).textContent = message;
 }
 
 function markFields(error, inputs) {

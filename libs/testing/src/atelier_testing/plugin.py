@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,8 +14,12 @@ import pytest
 
 from atelier_common.migrations import upgrade
 from atelier_common.settings import DEV_SECRET
-from atelier_testing.infra import amqp_server, postgres_from_env, postgres_server, redis_server
+from atelier_testing.infra import amqp_server, postgres_server, redis_server
+from atelier_testing.timings import LANE_PROPERTY
 from atelier_testing.tokens import TestKeys
+
+# The run's timing table (per worker and folder) at the end of every run.
+pytest_plugins = ["atelier_testing.timings"]
 
 # With pytest-xdist (`make test`: `-n 3 --dist loadgroup`), the end-to-end tests that start a
 # distributed platform run in two lanes, each on one worker, one test after another: such a
@@ -55,10 +60,43 @@ def distributed_lanes(items: list[pytest.Item], lanes: int = DISTRIBUTED_LANES) 
     return out
 
 
+# Where a test runs (docs/development.md#where-each-test-runs): an end-to-end test in the
+# distributed mode, the one that exercises more (processes, PostgreSQL, RabbitMQ, Redis), and a
+# service test on SQLite, the cheaper one (the distributed journeys run on PostgreSQL), unless a
+# marker names more and why: `@pytest.mark.modes("embedded", "distributed", why=...)` where the
+# mode changes what the test checks, `@pytest.mark.databases("sqlite", "postgres", why=...)` where
+# the SQL differs by dialect. ATELIER_TEST_EVERY_MODE=1 runs every such test everywhere.
+CHOICES = {"mode": ("modes", ("embedded", "distributed"), ("distributed",)),
+           "db_backend": ("databases", ("sqlite", "postgres"), ("sqlite",))}
+EVERY_MODE_ENV = "ATELIER_TEST_EVERY_MODE"
+
+
+def runs_in(definition: pytest.Function | Any, marker_name: str, known: tuple[str, ...],
+            default: tuple[str, ...]) -> list[str]:
+    """The values a test's marker names (checked: known names and a `why`), else the default."""
+    if os.environ.get(EVERY_MODE_ENV, "") in {"1", "true", "yes"}:
+        return list(known)
+    marker = definition.get_closest_marker(marker_name)
+    if marker is None:
+        return list(default)
+    names = list(marker.args)
+    if not names or not set(names) <= set(known) or not marker.kwargs.get("why"):
+        raise pytest.UsageError(f"{definition.nodeid}: @pytest.mark.{marker_name}(...) names some of {known} "
+                                f"and says why (why=...), got {marker.args} {marker.kwargs}")
+    return names
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for fixture, (marker_name, known, default) in CHOICES.items():
+        if fixture in metafunc.fixturenames:
+            metafunc.parametrize(fixture, runs_in(metafunc.definition, marker_name, known, default), indirect=True)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item, lane in distributed_lanes(items).items():
         item.add_marker(pytest.mark.xdist_group(lane))
+        item.user_properties.append((LANE_PROPERTY, lane))  # for the timing table
 
 
 @pytest.fixture(scope="session")
@@ -86,15 +124,20 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
-def _backends() -> list[str]:
-    return ["sqlite", "postgres"] if postgres_from_env() else ["sqlite"]
-
-
-@pytest.fixture(params=_backends())
+@pytest.fixture
 def db_backend(request: pytest.FixtureRequest) -> str:
-    """Service tests run on SQLite, and on PostgreSQL too when ATELIER_TEST_POSTGRES_URL is set."""
+    """The database this run of a service test uses: the ones its `databases` marker names (SQLite
+    without one), parametrized by `pytest_generate_tests`."""
     backend: str = request.param
     return backend
+
+
+@pytest.fixture(scope="module")
+def mode(request: pytest.FixtureRequest) -> str:
+    """The run mode (`embedded`, `distributed`) this run of an end-to-end test uses: the ones its
+    `modes` marker names (distributed without one), parametrized by `pytest_generate_tests`."""
+    name: str = request.param
+    return name
 
 
 class _PostgresDatabases:
@@ -140,10 +183,7 @@ class _PostgresDatabases:
 
 
 @pytest.fixture(scope="session")
-def _pg_databases() -> Iterator[_PostgresDatabases | None]:
-    if not postgres_from_env():
-        yield None
-        return
+def _pg_databases() -> Iterator[_PostgresDatabases]:
     with postgres_server() as server:
         dbs = _PostgresDatabases(server)
         yield dbs
@@ -157,12 +197,13 @@ def _sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
 
 @pytest.fixture
 def service_database(db_backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
-                     _sqlite_templates: dict[str, Path], _pg_databases: Any) -> Callable[[str, Path], str]:
+                     _sqlite_templates: dict[str, Path], request: pytest.FixtureRequest) -> Callable[[str, Path], str]:
     """`service_database(name, migrations_dir)` → a migrated, empty database URL for this test."""
+    databases = request.getfixturevalue("_pg_databases") if db_backend == "postgres" else None
 
     def make(name: str, migrations: Path) -> str:
-        if db_backend == "postgres":
-            url: str = _pg_databases.url(name, migrations)
+        if databases is not None:
+            url: str = databases.url(name, migrations)
             return url
         template = _sqlite_templates.get(name)
         if template is None:

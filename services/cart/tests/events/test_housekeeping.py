@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select, update
 
 from atelier_cart.housekeeping import sweeps
@@ -16,6 +17,8 @@ from atelier_common.housekeeping import Housekeeper
 from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
 
 
 async def test_cleared_orders_and_plain_owners_past_the_window_go(harness: ServiceHarness) -> None:

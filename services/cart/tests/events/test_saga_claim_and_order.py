@@ -73,9 +73,8 @@ class TestGuestOrderAndClaimInEveryOrder:
 
         await deliver_in_every_order(scenario, redelivering(harness), outcome, expected=("USD", 1, 0))
 
+    @pytest.mark.databases("postgres", why="real concurrency needs PostgreSQL")
     async def test_at_once_on_postgresql(self, harness, catalog: Catalog, new_shopper, db_backend: str) -> None:
-        if db_backend != "postgres":
-            pytest.skip("real concurrency needs PostgreSQL")
         users: dict[uuid.UUID, tuple[Shopper, Shopper, uuid.UUID]] = {}
 
         async def scenario() -> list[IntegrationEvent]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
@@ -13,6 +15,8 @@ from atelier_testing import ServiceHarness
 from atelier_testing.statements import statements
 
 from ..conftest import Catalog, Shopper
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement counts differ by dialect")
 
 
 async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, guest: Shopper, cart_settings,

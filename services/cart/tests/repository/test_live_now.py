@@ -21,6 +21,8 @@ from atelier_testing.promotion_windows import CASES, NOW, Case
 
 from ..conftest import MIGRATIONS
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the live-now SQL on each dialect")
+
 WINDOWS = table_of(PromotionWindow).c
 
 

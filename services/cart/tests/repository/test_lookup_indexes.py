@@ -12,11 +12,12 @@ from sqlalchemy.dialects import postgresql
 from atelier_cart.repository import _LINES
 from atelier_testing import ServiceHarness
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the plans of each database")
 
+
+@pytest.mark.databases("postgres", why="PostgreSQL's plans")
 async def test_the_kinds_of_a_carts_lines_are_read_through_the_indexes(harness: ServiceHarness,
                                                                           db_backend: str) -> None:
-    if db_backend != "postgres":
-        pytest.skip("PostgreSQL's plans")
     async with harness.runtime.db.transaction() as session:
         # A catalog in miniature: products, and variants of some, with the planner's statistics.
         rows = await session.execute(text("""

@@ -82,6 +82,47 @@ async def test_export_edit_dry_run_then_apply_is_idempotent_on_sku(harness, cata
     assert {r["status"] for r in again["rows"] if r["sku"] not in ("CSV-BAD", "CSV-NOCAT", "CSV-TAX")} == {"unchanged"}
 
 
+async def test_variants_and_images_are_rows_of_their_product_both_ways(harness, catalog, staff) -> None:
+    client = harness.client
+    fox = await catalog.product(name="Fox poster", sku="CSV-VFOX", price="20.00")
+    for name, price in (("A3", None), ("A2", "35.00")):
+        made = await client.post(f"/api/v1/products/{fox['id']}/variants", headers=staff, json={
+            "name": name, "sku": f"CSV-VFOX-{name}", "price": price, "stock_quantity": 3})
+        assert made.status_code == 201, made.text
+    for n in (1, 2, 3):
+        made = await client.post(f"/api/v1/products/{fox['id']}/images", headers=staff, json={
+            "url": f"https://cdn.example/fox-{n}.jpg", "alt_text": f"Fox {n}", "display_order": n})
+        assert made.status_code == 201, made.text
+
+    rows = [row for row in rows_of((await client.get("/api/v1/products/export.csv", headers=staff)).text)
+            if row["sku"] == "CSV-VFOX"]
+    # Shopify's layout: a row per variant (and per image beyond them), the product's own columns on the first only.
+    assert [(r["name"], r["price"], r["variant_sku"], r["variant_name"], r["variant_price"], r["variant_stock_quantity"],
+             r["variant_is_active"], r["image_url"], r["image_alt_text"]) for r in rows] == [
+        ("Fox poster", "20.00", "CSV-VFOX-A3", "A3", "", "3", "true", "https://cdn.example/fox-1.jpg", "Fox 1"),
+        ("", "", "CSV-VFOX-A2", "A2", "35.00", "3", "true", "https://cdn.example/fox-2.jpg", "Fox 2"),
+        ("", "", "", "", "", "", "", "https://cdn.example/fox-3.jpg", "Fox 3")]
+    everything = rows_of((await client.get("/api/v1/products/export.csv", headers=staff)).text)
+    again = (await upload(client, staff, as_csv(everything), dry_run=False)).json()
+    assert again["counts"]["unchanged"] == len(everything) and again["counts"]["error"] == 0
+
+    rows[1].update(variant_price="", variant_stock_quantity="5", variant_name="A2 large")
+    rows[2].update(variant_sku="CSV-VFOX-A1", variant_name="A1", variant_price="50.00", variant_stock_quantity="1",
+                   image_alt_text="Fox three")
+    rows.append({**rows[2], "variant_sku": "", "variant_name": "", "variant_price": "", "variant_stock_quantity": "",
+                 "variant_is_active": "", "image_url": "https://cdn.example/fox-4.jpg", "image_alt_text": "Fox 4"})
+    rows.append({**rows[3], "name": "Not here", "image_url": "", "image_alt_text": ""})
+    report = (await upload(client, staff, as_csv(rows), dry_run=False)).json()
+    assert [r["status"] for r in report["rows"]] == ["unchanged", "updated", "created", "created", "error"]
+    assert "first row (line 2)" in report["rows"][4]["message"]
+    now = (await client.get(f"/api/v1/products/{fox['id']}", headers=staff)).json()
+    assert [(v["sku"], v["name"], v["price"], v["stock_quantity"]) for v in now["variants"]] == [
+        ("CSV-VFOX-A3", "A3", "20.00", 3), ("CSV-VFOX-A2", "A2 large", "20.00", 5), ("CSV-VFOX-A1", "A1", "50.00", 1)]
+    assert [(i["url"].rsplit("/", 1)[1], i["alt_text"]) for i in now["images"]] == [
+        ("fox-1.jpg", "Fox 1"), ("fox-2.jpg", "Fox 2"), ("fox-3.jpg", "Fox three"), ("fox-4.jpg", "Fox 4")]
+    assert now["name"] == "Fox poster"
+
+
 async def test_a_row_refused_by_the_apis_rules_leaves_nothing_and_the_others_apply(harness, catalog, staff) -> None:
     await catalog.product(name="Taken", sku="CSV-TAKEN", price="5.00")
     file = (b"sku,name,price,slug\r\nCSV-ONE,One,5.00,one-of-a-kind\r\n"

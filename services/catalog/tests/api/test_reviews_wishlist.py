@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from atelier_catalog.models import Purchase
@@ -62,6 +63,7 @@ class TestCreateReview:
         detail = (await harness.client.get(f"/api/v1/products/{product['id']}")).json()
         assert (detail["review_count"], detail["average_rating"]) == (1, 5.0)
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_parallel_reviews_keep_count_and_average_consistent(self, harness: ServiceHarness,
                                                                        catalog: Catalog, test_keys: TestKeys) -> None:
         product = await catalog.product()

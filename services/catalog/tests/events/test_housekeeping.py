@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select, update
 
 from atelier_catalog.housekeeping import sweeps
@@ -18,6 +19,8 @@ from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
 from .test_reservations import line, paid, placed, reservations, stock
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
 
 
 def _keeper(harness: ServiceHarness) -> Housekeeper:

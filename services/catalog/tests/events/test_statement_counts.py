@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
@@ -16,6 +18,8 @@ from atelier_testing import ServiceHarness
 from atelier_testing.statements import statements
 
 from ..conftest import Catalog
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement counts differ by dialect")
 
 
 async def test_a_guest_checkout(harness: ServiceHarness, catalog: Catalog, catalog_settings, db_backend) -> None:

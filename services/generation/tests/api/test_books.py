@@ -143,12 +143,14 @@ class TestAnonymousVisitor:
         assert_error(await api.client.get(f"/api/v1/generation/jobs/{version['job_id']}/events",
                                           headers=stranger.headers), 404, "NOT_FOUND")
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_two_parallel_creates_make_one_book(self, api) -> None:
         visitor = anonymous(api)
         responses = await asyncio.gather(*(api.client.post("/api/v1/books", json={"title": f"Book {n}"},
                                                            headers=visitor.headers) for n in range(4)))
         assert sorted(r.status_code for r in responses) == [201, 403, 403, 403]
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_two_parallel_characters_make_one(self, api) -> None:
         """The one character asked for twice at once: one 201, the other refused, never a 500 (SQLite
         has no row lock; the book's lock is its write lock there). Refused with a 409 when the two

@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.orders import OrderLine
@@ -133,6 +135,7 @@ class TestSubscriptionQuota:
         usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
         assert usage["subscription_tier"] == "free" and usage["images_remaining"] == 0
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_a_plan_paid_a_moment_ago_pays_before_its_event_arrives(self, api) -> None:
         """Jobs posted the moment the checkout was paid: generation has not heard `subscription.changed`
         yet, so before refusing one it asks payments, and the plan pays. The event arriving meanwhile

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select, update
 
 from atelier_common.columns import utcnow
@@ -16,6 +17,8 @@ from atelier_generation.housekeeping import sweeps
 from atelier_generation.models import Book, BookItem, BookItemVersion, GenerationJob, GenerationOwner, Restoration
 
 from .test_books import anonymous, call, new_book, new_character, user
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
 
 
 def _keeper(api, batch_size: int = 2) -> Housekeeper:

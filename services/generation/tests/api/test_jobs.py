@@ -237,9 +237,8 @@ class TestTransientFailures:
             assert failures and job["status"] == "completed" and job["attempts"] == 2
             assert [t["transaction_type"] for t in await api.transactions(user)] == ["consume", "purchase"]
 
+    @pytest.mark.databases("postgres", why="the connection pool is PostgreSQL's")
     async def test_no_connection_is_held_while_the_picture_is_made(self, start_generation, db_backend) -> None:
-        if db_backend != "postgres":
-            pytest.skip("the connection pool is PostgreSQL's")
         model_api = FakeModelApi()
         model_api.gate.clear()
         async with start_generation(model_backends={"flux-pro": "http"}, mounts={MODEL_API: model_api.app}) as api:

@@ -7,11 +7,15 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_testing.statements import statements
 
 from ..conftest import User
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement counts differ by dialect")
 
 # The job worker's heartbeat runs on its own meanwhile.
 WATCHDOG = ("UPDATE generation_job SET heartbeat_at",)

@@ -16,6 +16,8 @@ from atelier_testing import deliver_in_every_order, racing_consumers
 
 from ..conftest import User, credit_pack_paid
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
+
 
 @pytest.fixture
 async def api(start_generation, db_backend):

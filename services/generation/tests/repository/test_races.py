@@ -11,6 +11,8 @@ from atelier_generation.service import CreditService
 
 from ..conftest import credit_pack_paid, jpeg_bytes
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
+
 
 @pytest.fixture
 async def api(start_generation, db_backend):
@@ -35,9 +37,8 @@ class TestConcurrentSpending:
         await api.h.drain()
         assert len(api.h.published("credit.consumed")) == 5
 
+    @pytest.mark.databases("postgres", why="real concurrency needs PostgreSQL")
     async def test_one_restoration_unlocks_once(self, start_generation, db_backend) -> None:
-        if db_backend != "postgres":
-            pytest.skip("real concurrency needs PostgreSQL")
         async with start_generation() as api:
             user = api.user()
             await api.buy_credits(user, 5)

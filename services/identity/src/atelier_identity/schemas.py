@@ -826,7 +826,8 @@ class StorefrontTaxIn(Request):
     # True: prices include tax; false: the rate is added on the tax-exclusive kinds.
     inclusive: bool = False
     # What shipping one order costs; null: the orders service's own shipping cost.
-    shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = None
+    shipping_rate: Annotated[ShippingRate | None, AfterValidator(_two_places)] = Field(default=None, description=(
+        "Empty: the orders service's shipping_cost (5.00 unless configured)."))
     # Whether that charge is taxed with the goods (a storefront without zones; each zone says its own).
     shipping_taxed: bool = False
     # The rate of each tax class with its own ({"reduced": "0.055"}); the others: `rate` (zero: 0).
@@ -1016,10 +1017,11 @@ class ShippingMethodRead(BaseModel):
 
 
 class ShippingZoneRead(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "currency": "USD", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]})
 
     id: uuid.UUID
     storefront: str
+    currency: str = Field(description="The storefront's currency: the methods' prices are in it")
     name: str
     countries: list[str]
     regions: list[str]
@@ -1031,7 +1033,7 @@ class ShippingZoneRead(BaseModel):
 
 
 class ShippingZoneList(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [{"id": "f5c1c9b6-d86a-5557-b8a6-af57bf0d105f", "storefront": "default", "currency": "USD", "name": "United States", "countries": ["US"], "regions": [], "tax_rate": "0.0725", "tax_inclusive": None, "methods": [{"id": "77a08bc9-02da-53a5-9768-4935e68b17a8", "name": "Standard", "kind": "flat", "price": "5.00", "free_over": "100.00", "rates": []}]}]}]})
 
     results: list[ShippingZoneRead]
 
@@ -1055,20 +1057,35 @@ class StorefrontPoliciesIn(Request):
     """The storefront's own rules (docs/storefronts.md#policies); null: the install's setting. In
     a PATCH the fields sent replace the current ones, the others stay."""
 
+    # Each description says what an empty field (null) falls back to: the console shows it as the
+    # field's help (docs/storefronts.md#policies has the whole table).
     # Minutes an access token issued here lives (a day at most).
-    access_token_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
-    password_policy: Literal["length", "strict"] | None = None
+    access_token_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(default=None, description=(
+        "Empty: the install's lifetime, identity's access_token_ttl_minutes (15 minutes unless configured)."))
+    password_policy: Literal["length", "strict"] | None = Field(default=None, description=(
+        "Empty: the install's rule: 8 characters at least, not all digits, not the email."))
     # The most of one product a cart line holds; 0: no cap but stock.
-    cart_line_limit: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    cart_line_limit: Annotated[int, Field(ge=0, le=100_000)] | None = Field(default=None, description=(
+        "Empty: the cart's own cap, 99 of one product a line."))
     # Minutes an (account, client address) pair waits after too many failed passwords (a day at most).
-    signin_lockout_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
-    registrations_per_hour_per_ip: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    anonymous_requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    customer_requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    passkey_signup_signs_in: bool | None = None
-    low_stock_threshold: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    alert_emails: Annotated[list[AlertEmail] | None, Field(max_length=20), AfterValidator(_no_emails)] = []
-    tracking_number_required: bool | None = None
+    signin_lockout_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(default=None, description=(
+        "Empty: the window of identity's sign_in_failures_per_account_and_ip (15 minutes unless configured)."))
+    registrations_per_hour_per_ip: Annotated[int, Field(ge=1, le=100_000)] | None = Field(default=None, description=(
+        "Empty: no hourly limit of its own; the gateway's rate_limit_credentials_per_ip "
+        "(100 a minute unless configured) still applies."))
+    anonymous_requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(default=None, description=(
+        "Empty: the gateway's rate_limit_per_ip (3000 a minute unless configured)."))
+    customer_requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(default=None, description=(
+        "Empty: the gateway's rate_limit_default (1000 an hour unless configured)."))
+    passkey_signup_signs_in: bool | None = Field(default=None, description=(
+        "Empty: identity's require_verified_email decides (unless configured, the account waits for its "
+        "confirmed address)."))
+    low_stock_threshold: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(default=None, description=(
+        "Empty: no low-stock alerts."))
+    alert_emails: Annotated[list[AlertEmail] | None, Field(max_length=20), AfterValidator(_no_emails)] = Field(
+        default=[], description="Empty: no low-stock mail is sent.")
+    tracking_number_required: bool | None = Field(default=None, description=(
+        "Empty: an order may ship without a tracking number."))
 
 
 def _one_line(value: str) -> str:

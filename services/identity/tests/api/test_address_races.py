@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from atelier_testing import TestKeys
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
 
 
 def _address(label: str) -> dict[str, str]:

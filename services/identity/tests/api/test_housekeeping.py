@@ -27,6 +27,8 @@ from atelier_identity.models import (
     WebauthnChallenge,
 )
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
+
 NOW = datetime.now(UTC)
 
 
@@ -188,11 +190,10 @@ class TestIdentitySweeps:
         assert {str(a) for a in await _all(api, Address.id)} == written
 
 
+@pytest.mark.databases("postgres", why="PostgreSQL's plans")
 async def test_the_anonymous_address_sweep_reads_anonymous_books_alone(api, db_backend: str) -> None:
     """#57: however many users (each with a book), the sweep reads the anonymous books through their
     partial index, never the users' books nor the users."""
-    if db_backend != "postgres":
-        pytest.skip("PostgreSQL's plans")
     async with api.h.runtime.db.transaction() as session:
         await session.execute(text("""
             INSERT INTO "user" (id, email, first_name, last_name, is_staff, staff_roles, is_active,

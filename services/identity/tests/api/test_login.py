@@ -188,6 +188,7 @@ class TestSignInThrottling:
                 assert (await api.login(password="wrong password", headers=HERE)).status_code == 401
             assert (await api.login(headers=HERE)).status_code == 200
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_guesses_sent_at_once_do_not_all_get_through(self, api) -> None:
         await api.verified_user()
         guesses = await asyncio.gather(*(api.login(password="wrong password", headers=HERE) for _ in range(25)))
@@ -239,6 +240,7 @@ class TestSignInThrottling:
 
 
 class TestParallelSignIns:
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_a_hundred_at_once_while_each_password_check_is_slow_all_get_in(self, api, monkeypatch) -> None:
         """The password is verified outside the request's transaction: on SQLite that transaction
         holds the one write lock, and slow verifications (Argon2 queued on a busy CPU) held it in

@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -158,6 +159,7 @@ class TestVerifyByCode:
             await _request(api)
             assert (await _verify(api, OWNER, email=EMAIL, code=await api.mailed_code(EMAIL, 3))).status_code == 200
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_parallel_guesses_count_every_attempt(self, start_identity, expect_error) -> None:
         # Without the per-address limit: only the code's own attempt counter refuses them.
         async with start_identity(magic_code_failures_per_account_and_ip="100/minute") as api:
@@ -219,6 +221,7 @@ class TestRepeat:
         for personal in (first["user"]["id"], EMAIL, "Ada", "Lovelace", "+447700900123", "customer"):
             assert personal not in again.text, again.text
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_repeats_at_once_make_one_session(self, api) -> None:
         await _request(api)
         code = await api.mailed_code(EMAIL)

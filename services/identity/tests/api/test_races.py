@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
 from atelier_identity.models import RefreshToken
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
 
 
 class TestConcurrentUse:

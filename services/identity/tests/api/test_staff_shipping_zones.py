@@ -38,6 +38,8 @@ class TestZones:
     async def test_a_zone_is_created_in_its_storefront_and_announced(self, api, test_keys, zone) -> None:
         assert zone["countries"] == ["US"] and zone["tax_rate"] == "0.0725" and zone["storefront"] == "b"
         assert zone["tax_inclusive"] is None and zone["methods"] == []
+        # Its methods' prices are in its storefront's currency, which the zone names.
+        assert zone["currency"] == (await _storefront(api, test_keys))["currency"]
         [stored] = (await _storefront(api, test_keys))["shipping_zones"]
         assert stored["id"] == zone["id"]
         events = await outbox_events(api)

@@ -174,6 +174,7 @@ class TestDemoSeed:
             assert all(stored[slug].revision == first[slug] for slug in first if slug != "shop")
             assert len(await changed_events(api)) == len(DEMO) + 1
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_two_processes_seeding_at_once_create_each_one_once(self, api) -> None:
         runtime = api.h.runtime
         runtime.settings.__dict__["seed_demo_storefronts"] = True  # as a second process starting would

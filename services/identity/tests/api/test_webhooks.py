@@ -254,6 +254,7 @@ class TestDelivering:
         assert (fields["webhook_id"], fields["event_type"], fields["storefront"], fields["endpoint_id"]) == (
             webhook_id, "order.paid", "shop", endpoint["id"])
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_a_redelivered_event_makes_no_second_delivery(self, start_identity, test_keys,
                                                                receiver: WebhookReceiver) -> None:
         async with start_identity(**FAST) as api:
@@ -347,6 +348,7 @@ class TestDelivering:
             assert all("not allowed" in (a["error"] or "") for a in delivery["attempts"])
             assert receiver.requests() == []
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_two_workers_never_send_the_same_attempt_twice(self, start_identity, test_keys,
                                                                 receiver: WebhookReceiver) -> None:
         # No worker role in the app: the four workers below are the only senders.

@@ -18,6 +18,8 @@ from atelier_common.contracts.payments import BuyerAddress, OrderPaid
 from atelier_testing import ServiceHarness, TestKeys
 from atelier_testing.statements import statements
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement counts differ by dialect")
+
 BUYER = "guest@example.com"
 
 

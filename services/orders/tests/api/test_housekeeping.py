@@ -6,12 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from atelier_common.columns import utcnow
 from atelier_common.housekeeping import Housekeeper
 from atelier_common.idempotency import IdempotencyKey
 from atelier_orders.housekeeping import sweeps
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
 
 
 def _key(expires_in: timedelta) -> IdempotencyKey:

@@ -139,10 +139,9 @@ class TestIssue:
 
 
 class TestConcurrentNumbering:
+    @pytest.mark.databases("postgres", why="row locks race on PostgreSQL only (SQLite has one writer)")
     async def test_twenty_orders_paid_at_once_have_twenty_numbers_without_a_gap(
             self, harness: ServiceHarness, customer: Customer, platform: FakePlatform, db_backend: str) -> None:
-        if db_backend != "postgres":
-            pytest.skip("row locks race on PostgreSQL only (SQLite has one writer)")
         orders = [await _physical_order(customer, platform) for _ in range(20)]
         runtime = harness.runtime
         events = [paid(order) for order in orders]

@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from atelier_common.contracts.identity import UserDeleted
@@ -192,6 +193,7 @@ class TestPlacing:
         await customer.placed(items=[{"product_id": lamp["id"]}], promotion_code="ONCE",
                               shipping_address_id=platform.address(customer.owner_id))
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_parallel_checkouts_take_exactly_the_uses_left(self, harness, test_keys, platform: FakePlatform,
                                                                  new_customer) -> None:
         staff = promotions(harness, test_keys)
@@ -270,6 +272,7 @@ class TestLineDiscountsAreRows:
 
 
 class TestTheCustomerLimitUnderRaces:
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_one_customer_racing_for_a_code_once_gets_it_once(
             self, harness, test_keys, customer: Customer, platform: FakePlatform) -> None:
         """The per-customer limit is judged again under the promotion's row lock at redemption
@@ -287,6 +290,7 @@ class TestTheCustomerLimitUnderRaces:
         assert {(e["code"], e["details"]["reason"]) for e in refused} == {("PROMOTION_CODE_INVALID", "customer_limit")}
         assert (await staff.get(code["id"]))["uses"] == 1
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_guests_sharing_an_email_are_one_customer(self, harness, test_keys, new_customer,
                                                              platform: FakePlatform) -> None:
         staff = promotions(harness, test_keys)

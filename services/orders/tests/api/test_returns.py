@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from atelier_common.contracts.payments import PaymentRefunded
 from atelier_testing import ServiceHarness, TestKeys, deliver_in_every_order, redelivering
@@ -112,6 +113,7 @@ class TestOpening:
         assert error["details"]["status"] == "pending"
         assert len((await customer.client.get(returns_url(order), headers=customer.headers)).json()) == 1
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_two_returns_at_once_never_take_the_same_unit(self, harness: ServiceHarness, customer: Customer,
                                                                 staff: Staff, platform: FakePlatform) -> None:
         order = await delivered_order(harness, customer, staff, platform, ("30.00", 2, "physical"))
@@ -165,6 +167,7 @@ class TestReceiving:
         await harness.drain()
         assert len(published(harness, "return.received", order["id"])) == 1
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     async def test_two_receipts_at_once_ask_for_one_refund(self, harness: ServiceHarness, customer: Customer,
                                                            staff: Staff, platform: FakePlatform) -> None:
         order = await delivered_order(harness, customer, staff, platform, ("30.00", 2, "physical"))

@@ -59,10 +59,9 @@ async def _plans(harness: ServiceHarness, staff: Staff, query: str) -> tuple[Any
     return response, plans
 
 
+@pytest.mark.databases("postgres", why="PostgreSQL's plans and estimates")
 async def test_the_list_walks_the_time_index_and_estimates_a_broad_count(
         harness: ServiceHarness, customer: Customer, platform: FakePlatform, staff: Staff, db_backend: str) -> None:
-    if db_backend != "postgres":
-        pytest.skip("PostgreSQL's plans and estimates")
     await _grow(harness, customer, platform)
 
     response, plans = await _plans(harness, staff, "")

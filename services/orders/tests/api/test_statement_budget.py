@@ -19,6 +19,8 @@ from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement counts differ by dialect")
+
 _OWN_TABLES = ("customer_order", "order_item", "order_status_history", "invoice", "credit_note")
 
 

@@ -26,6 +26,8 @@ from atelier_testing.promotion_windows import CASES, MICRO, NOW, NOW_FRACTION, P
 
 from ..conftest import MIGRATIONS
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the live-now SQL on each dialect")
+
 LIVE = sa_select(table_of(Promotion).c.id).where(live_sql(bindparam("now", type_=UtcDateTime())))
 
 

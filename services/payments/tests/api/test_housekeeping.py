@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from atelier_common.columns import utcnow
@@ -16,6 +17,8 @@ from atelier_payments.housekeeping import sweeps
 from atelier_payments.models import CheckoutSession, Payment
 
 from ..conftest import assert_error
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="housekeeping's batched deletes and row locks")
 
 
 def _key(expires_in: timedelta) -> IdempotencyKey:

@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.settings import DEV_SECRET
 from atelier_payments.domain import sign_simple_webhook
+
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="statement counts differ by dialect")
 
 RELAY = ("SELECT outbox.", "UPDATE outbox SET sent_at")
 # PostgreSQL, SQLite (no data-modifying WITH; NOTIFY only on PostgreSQL).

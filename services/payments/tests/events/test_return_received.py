@@ -78,10 +78,9 @@ class TestReturnRefund:
 
 
 class TestRefundRacingAReturn:
+    @pytest.mark.databases("postgres", why="needs PostgreSQL: concurrent transactions and row locks")
     async def test_a_staff_refund_and_a_return_at_once_never_refund_more_than_paid(self, api,
                                                                                      db_backend: str) -> None:
-        if db_backend != "postgres":
-            pytest.skip("needs PostgreSQL: concurrent transactions and row locks")
         for _ in range(5):
             order = await _paid_locally(api)
             staff, _ = await asyncio.gather(_staff_refund(api, order["id"], "40.00"),

@@ -11,6 +11,8 @@ from atelier_common.contracts.orders import OrderCancelled
 
 from ..conftest import money
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
+
 
 @pytest.fixture(autouse=True)
 def _postgres_only(db_backend: str, postgres_server_url: str) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the plans of each database")
+
 ENTRIES = 50_000
 STOREFRONTS = ("default", "default", "default", "shop", "b", "c")
 
@@ -51,9 +53,8 @@ async def _read(api, params: dict[str, str]) -> tuple[Any, list[str]]:
     return response, plans
 
 
+@pytest.mark.databases("postgres", why="PostgreSQL's plans and estimates")
 async def test_the_whole_ledger_is_estimated_and_a_storefronts_day_read_by_its_index(api, db_backend: str) -> None:
-    if db_backend != "postgres":
-        pytest.skip("PostgreSQL's plans and estimates")
     await _grow(api)
 
     response, plans = await _read(api, {})

@@ -9,14 +9,15 @@ from sqlalchemy.dialects import postgresql
 
 from atelier_payments.repository import _LOCK_ORDER_BY
 
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="the plans of each database")
 
+
+@pytest.mark.databases("postgres", why="PostgreSQL's plans")
 @pytest.mark.parametrize(("column", "value", "index"), [("provider_session_id", "cs_77", "uq_payment_session"),
                                                         ("provider_intent_id", "pi_77", "uq_payment_intent"),
                                                         ("provider_charge_id", "ch_77", "ix_payment_charge")])
 async def test_an_event_finds_its_payment_through_an_index(api, db_backend: str, column: str, value: str,
                                                           index: str) -> None:
-    if db_backend != "postgres":
-        pytest.skip("PostgreSQL's plans")
     compiled = _LOCK_ORDER_BY[column].stmt.compile(dialect=postgresql.dialect())
     async with api.h.runtime.db.transaction() as session:
         # A year's worth of payments, in miniature: enough rows that reading them all is the plan

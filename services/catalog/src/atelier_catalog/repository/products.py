@@ -93,10 +93,12 @@ class ProductRepository(ProductPages, StockRows):
 
     async def export_page(self, *, after: tuple[int, uuid.UUID] | None,
                           limit: int) -> Sequence[tuple[Product, str | None]]:
-        """Every product, active or not, with its category's slug: `limit` of them after `after`
-        (the last row's (number, id)), in number order; a keyset page, so the export stays linear."""
+        """Every product, active or not, with its category's slug, its images and every variant:
+        `limit` of them after `after` (the last row's (number, id)), in number order; a keyset page,
+        so the export stays linear."""
         number = func.coalesce(col(Product.number), 0)
         stmt = (select(Product, col(Category.slug)).outerjoin(Category, col(Category.id) == col(Product.category_id))
+                .options(selectinload(Product.images), selectinload(Product.variants))  # type: ignore[arg-type]  # as in _with_children
                 .order_by(number, col(Product.id)).limit(limit))
         if after is not None:
             stmt = stmt.where(or_(number > after[0], and_(number == after[0], col(Product.id) > after[1])))

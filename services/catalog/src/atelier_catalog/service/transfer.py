@@ -5,6 +5,12 @@ leaves nothing behind and the others still apply; a dry run rolls the whole file
 the same report. Importing the same file twice changes nothing the second time (every row is
 `unchanged`).
 
+The layout is Shopify's product CSV: one row per variant, the product's own columns on its first row
+only; the rows after it repeat the product's `sku` (Shopify's Handle) and carry a variant, an image
+(a product's n-th image on its n-th row, in display order), or both. An import adds and updates
+variants (by `variant_sku`) and images (by `image_url`) through `VariantService` / `ImageService`;
+it deactivates and removes none (a variant or image left out of the file stays as it is).
+
 Where `atelier import` (`atelier_catalog.imports`) moves another product's database in once, keyed
 by that source's primary keys and creating only, this is a merchandiser's round trip of the live
 catalog, keyed by SKU, creating and updating.
@@ -26,18 +32,31 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_catalog import domain
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.errors import FileTooLarge, InvalidCsv
-from atelier_catalog.models import Product
+from atelier_catalog.models import Product, ProductImage, ProductVariant
 from atelier_catalog.repository import CategoryRepository, ProductRepository
-from atelier_catalog.schemas import ProductCreate, ProductUpdate, StockAdjustment
+from atelier_catalog.schemas import (
+    ImageCreate,
+    ImageUpdate,
+    ProductCreate,
+    ProductUpdate,
+    StockAdjustment,
+    VariantCreate,
+    VariantUpdate,
+)
+from atelier_catalog.service.images import ImageService
 from atelier_catalog.service.products import ProductService
 from atelier_catalog.service.stock import StockService
+from atelier_catalog.service.variants import VariantService
 from atelier_common.auth import Principal
 from atelier_common.errors import AtelierError
 from atelier_common.service import UseCase
 
 # The columns of an export, in order; an import needs `sku` and takes any others of these.
-COLUMNS = ("sku", "name", "slug", "description", "price", "compare_price", "currency", "stock_quantity",
-           "category", "storefronts", "is_active", "kind", "tax_class")
+PRODUCT_COLUMNS = ("sku", "name", "slug", "description", "price", "compare_price", "currency", "stock_quantity",
+                   "category", "storefronts", "is_active", "kind", "tax_class")
+VARIANT_COLUMNS = ("variant_sku", "variant_name", "variant_price", "variant_stock_quantity", "variant_is_active")
+IMAGE_COLUMNS = ("image_url", "image_alt_text")
+COLUMNS = PRODUCT_COLUMNS + VARIANT_COLUMNS + IMAGE_COLUMNS
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 EXPORT_PAGE = 500
@@ -79,24 +98,25 @@ class ProductTransferService(UseCase[CatalogContext]):
         self.categories = CategoryRepository(session)
 
     async def export_rows(self) -> list[list[str]]:
-        """The header and one row per product, active or not (variants are not in the file)."""
+        """The header and every product, active or not: a row per variant or image (at least one)."""
         rows = [list(COLUMNS)]
         after: tuple[int, uuid.UUID] | None = None
         while page := await self.products.export_page(after=after, limit=EXPORT_PAGE):
-            rows += [_export_row(product, slug) for product, slug in page]
+            rows += [row for product, slug in page for row in _export_rows(product, slug)]
             last = page[-1][0]
             after = (last.number or 0, last.id)
         return rows
 
     async def import_csv(self, read: Callable[[int], Awaitable[bytes]], *, dry_run: bool, staff: Principal) -> ImportReport:
-        """Apply a CSV of products (the export's columns; `sku` required), row by row."""
+        """Apply a CSV of products (the export's columns; `sku` required), row by row: a SKU's first
+        row sets the product, each of its rows its variant and image."""
         data = await read(MAX_CSV_BYTES + 1)
         if len(data) > MAX_CSV_BYTES:
             raise FileTooLarge(details={"max_bytes": MAX_CSV_BYTES})
         header, rows = _parse(data)
         report = ImportReport(dry_run=dry_run)
         categories = await self.categories.ids_by_slug() if "category" in header else {}
-        seen: dict[str, int] = {}
+        first_lines: dict[str, int] = {}  # each product's first row: the one with its own columns
         products, stock = ProductService(self.session, self.context), StockService(self.session, self.context)
         async with self.session.begin_nested() as whole:
             for line, cells in rows:
@@ -106,12 +126,19 @@ class ProductTransferService(UseCase[CatalogContext]):
                         raise _RowError(f"{len(cells)} cells where the header has {len(header)}")
                     if not sku:
                         raise _RowError("sku: required")
-                    if sku in seen:
-                        raise _RowError(f"the SKU is on line {seen[sku]} already")
-                    seen[sku] = line
-                    values = _values(dict(zip(header, cells, strict=True)), categories)
+                    row = dict(zip(header, cells, strict=True))
+                    own = {name: cell for name, cell in row.items() if name in PRODUCT_COLUMNS}
+                    first = first_lines.setdefault(sku, line)
+                    if first != line and any(cell.strip() for name, cell in own.items() if name != "sku"):
+                        raise _RowError(f"the product's columns belong on its first row (line {first}): "
+                                        "leave them empty on its variant and image rows")
+                    variant, image = _variant_values(row), _image_values(row)
                     async with self.session.begin_nested():
-                        status = await self._apply(products, stock, sku, values, staff)
+                        status: RowStatus = "unchanged"
+                        if first == line:
+                            status = await self._apply(products, stock, sku, _values(own, categories), staff)
+                        if variant is not None or image is not None:
+                            status = _merged(status, await self._apply_children(stock, sku, first, variant, image, staff))
                     report.rows.append(RowReport(line, sku, status))
                 except _RowError as exc:
                     report.rows.append(RowReport(line, sku, "error", str(exc)))
@@ -147,6 +174,55 @@ class ProductTransferService(UseCase[CatalogContext]):
         return "updated"
 
 
+    async def _apply_children(self, stock: StockService, sku: str, first: int, variant: dict[str, Any] | None,
+                              image: tuple[str, str | None] | None, staff: Principal) -> RowStatus:
+        """A row's variant and image, added to or updated on the product `sku`."""
+        product = next(iter(await self.products.get_many(skus=[sku])), None)
+        if product is None:
+            raise _RowError(f"no product has the SKU {sku}: its first row (line {first}) made none")
+        status: RowStatus = "unchanged"
+        if variant is not None:
+            status = await self._apply_variant(stock, product, variant, staff)
+        if image is not None:
+            status = _merged(status, await self._apply_image(product, *image))
+        return status
+
+    async def _apply_variant(self, stock: StockService, product: Product, values: dict[str, Any],
+                             staff: Principal) -> RowStatus:
+        variants = VariantService(self.session, self.context)
+        quantity = values.pop("stock_quantity", None)
+        existing = next((v for v in product.variants if v.sku == values["sku"]), None)
+        if existing is None:
+            data = VariantCreate.model_validate({**values, **({"stock_quantity": quantity} if quantity is not None else {})})
+            await variants.add(str(product.id), data, actor_id=staff.user_id)
+            return "created"
+        wanted = VariantUpdate.model_validate(values).changes()
+        changes = {name: value for name, value in wanted.items() if _current_variant(existing, name) != value}
+        delta = quantity - existing.stock_quantity if quantity is not None else 0
+        if not changes and not delta:
+            return "unchanged"
+        if changes:
+            await variants.update(str(product.id), str(existing.id), VariantUpdate.model_validate(changes))
+        if delta:
+            await stock.adjust(str(product.id), StockAdjustment(delta=delta, reason=IMPORT_REASON, variant_id=existing.id),
+                               actor_id=staff.user_id, staff=staff)
+        return "updated"
+
+    async def _apply_image(self, product: Product, url: str, alt_text: str | None) -> RowStatus:
+        images = ImageService(self.session, self.context)
+        existing = next((i for i in product.images if i.url == url), None)
+        if existing is None:
+            # After the product's images, in the file's order (the first of a product with none is its primary one).
+            order = max((i.display_order for i in product.images), default=-1) + 1
+            await images.add(str(product.id), ImageCreate.model_validate(
+                {"url": url, "alt_text": alt_text or "", "display_order": order}))
+            return "created"
+        if alt_text is not None and alt_text != existing.alt_text:
+            await images.update(str(product.id), str(existing.id), ImageUpdate.model_validate({"alt_text": alt_text}))
+            return "updated"
+        return "unchanged"
+
+
 def to_csv(rows: list[list[str]]) -> Iterator[str]:
     """The rows as CSV text, a chunk at a time."""
     buffer = io.StringIO()
@@ -158,7 +234,29 @@ def to_csv(rows: list[list[str]]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _export_row(product: Product, category_slug: str | None) -> list[str]:
+def _export_rows(product: Product, category_slug: str | None) -> list[list[str]]:
+    """The product's rows: its own columns on the first, then its n-th variant and image on the n-th."""
+    own = _product_cells(product, category_slug)
+    repeated = [product.sku] + [""] * (len(PRODUCT_COLUMNS) - 1)
+    variants, images = list(product.variants), list(product.images)
+    return [[*(own if n == 0 else repeated),
+             *_variant_cells(variants[n] if n < len(variants) else None),
+             *_image_cells(images[n] if n < len(images) else None)]
+            for n in range(max(1, len(variants), len(images)))]
+
+
+def _variant_cells(variant: ProductVariant | None) -> list[str]:
+    if variant is None:
+        return [""] * len(VARIANT_COLUMNS)
+    return [variant.sku, variant.name, "" if variant.price is None else str(variant.price), str(variant.stock_quantity),
+            "true" if variant.is_active else "false"]
+
+
+def _image_cells(image: ProductImage | None) -> list[str]:
+    return ["", ""] if image is None else [image.url, image.alt_text]
+
+
+def _product_cells(product: Product, category_slug: str | None) -> list[str]:
     return [product.sku, product.name, product.slug, product.description, str(product.price),
             "" if product.compare_price is None else str(product.compare_price), product.currency,
             str(product.stock_quantity), category_slug or "", " ".join(domain.storefronts_of(product.storefronts_key)),
@@ -224,6 +322,52 @@ def _values(row: dict[str, str], categories: dict[str, uuid.UUID]) -> dict[str, 
         else:
             values[name] = cell
     return values
+
+
+def _variant_values(row: dict[str, str]) -> dict[str, Any] | None:
+    """A row's variant as `VariantCreate`/`VariantUpdate` fields (an empty cell: left as it is;
+    an empty `variant_price`: the product's price); None when the row names no variant."""
+    cells = {name: row[name].strip() for name in VARIANT_COLUMNS if name in row}
+    sku = cells.get("variant_sku", "")
+    if not sku:
+        if any(cells.values()):
+            raise _RowError("variant_sku: required where a variant's columns are filled")
+        return None
+    values: dict[str, Any] = {"sku": sku}
+    if cells.get("variant_name"):
+        values["name"] = cells["variant_name"]
+    if "variant_price" in cells:
+        values["price"] = cells["variant_price"] or None
+    if quantity := cells.get("variant_stock_quantity"):
+        if not quantity.isdigit():
+            raise _RowError("variant_stock_quantity: must be a whole number of units, 0 or more")
+        values["stock_quantity"] = int(quantity)
+    if active := cells.get("variant_is_active", "").lower():
+        if active not in _TRUE | _FALSE:
+            raise _RowError("variant_is_active: must be true or false")
+        values["is_active"] = active in _TRUE
+    return values
+
+
+def _image_values(row: dict[str, str]) -> tuple[str, str | None] | None:
+    """A row's image: (url, alt text, None when the file has no such column); None when it has none."""
+    url = row.get("image_url", "").strip()
+    alt_text = row["image_alt_text"].strip() if "image_alt_text" in row else None
+    if not url:
+        if alt_text:
+            raise _RowError("image_url: required where an image's alt text is filled")
+        return None
+    return url, alt_text
+
+
+def _merged(first: RowStatus, second: RowStatus) -> RowStatus:
+    """What a row did, all told: it created something, else updated something, else nothing."""
+    return next((status for status in ("created", "updated") if status in (first, second)), "unchanged")
+
+
+def _current_variant(variant: ProductVariant, name: str) -> Any:
+    value = getattr(variant, name)
+    return Decimal(value) if name == "price" and value is not None else value
 
 
 def _current(product: Product, name: str) -> Any:

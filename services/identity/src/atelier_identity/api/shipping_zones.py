@@ -31,7 +31,7 @@ ZonesReaderDep = Annotated[ShippingZoneService, use_case(ShippingZoneService, re
 async def list_shipping_zones(_: MerchandiserPrincipal, zones: ZonesReaderDep,
                               storefront: str | None = None) -> dict[str, Any]:
     """Every storefront's zones (or one's: `storefront`), with their methods."""
-    return {"results": [zone_read(slug, zone) for slug, zone in await zones.zones(storefront)]}
+    return {"results": [zone_read(record, zone) for record, zone in await zones.zones(storefront)]}
 
 
 @router.post("", summary="Create a shipping zone", response_model=ShippingZoneRead, status_code=status.HTTP_201_CREATED)

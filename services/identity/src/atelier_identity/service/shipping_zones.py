@@ -26,40 +26,43 @@ Zones = list[dict[str, Any]]
 
 class ShippingZoneService(StorefrontService):
     # -- reads -----------------------------------------------------------------------------------
-    async def zones(self, storefront: str | None = None) -> list[tuple[str, ShippingZone]]:
-        return [(record.slug, zone) for record in await self.list_all()
+    async def zones(self, storefront: str | None = None) -> list[tuple[Storefront, ShippingZone]]:
+        """Each zone with its storefront (whose currency its prices are in)."""
+        return [(record, zone) for record in await self.list_all()
                 if storefront is None or record.slug == storefront for zone in record.shipping_zones]
 
-    async def zone(self, zone_id: str) -> tuple[str, ShippingZone]:
-        for slug, zone in await self.zones():
+    async def zone(self, zone_id: str) -> tuple[Storefront, ShippingZone]:
+        for record, zone in await self.zones():
             if str(zone.id) == zone_id:
-                return slug, zone
+                return record, zone
         raise ShippingZoneNotFound(details={"id": zone_id})
 
     # -- writes ----------------------------------------------------------------------------------
-    async def create_zone(self, data: ShippingZoneCreate, staff: Principal, requested: Storefront) -> tuple[str, ShippingZone]:
+    async def create_zone(self, data: ShippingZoneCreate, staff: Principal,
+                          requested: Storefront) -> tuple[Storefront, ShippingZone]:
         slug = data.storefront or requested.slug
         zone_id = uuid.uuid4()
         values = data.model_dump(mode="json", exclude={"storefront"})
         zone = {**values, "id": str(zone_id), "code": str(zone_id), "methods": []}
         record = await self._rewrite(slug, lambda zones: [*zones, zone], staff, "shipping_zone.create", str(zone_id))
-        return slug, _zone_of(record, str(zone_id))
+        return record, _zone_of(record, str(zone_id))
 
-    async def update_zone(self, zone_id: str, data: ShippingZoneWrite, staff: Principal) -> tuple[str, ShippingZone]:
-        slug, _ = await self.zone(zone_id)
+    async def update_zone(self, zone_id: str, data: ShippingZoneWrite,
+                          staff: Principal) -> tuple[Storefront, ShippingZone]:
+        slug = (await self.zone(zone_id))[0].slug
         changes = data.model_dump(mode="json", exclude_unset=True)
         record = await self._rewrite(slug, lambda zones: [
             {**zone, **changes} if zone["id"] == zone_id else zone for zone in zones],
             staff, "shipping_zone.update", zone_id)
-        return slug, _zone_of(record, zone_id)
+        return record, _zone_of(record, zone_id)
 
     async def delete_zone(self, zone_id: str, staff: Principal) -> None:
-        slug, _ = await self.zone(zone_id)
+        slug = (await self.zone(zone_id))[0].slug
         await self._rewrite(slug, lambda zones: [zone for zone in zones if zone["id"] != zone_id],
                             staff, "shipping_zone.delete", zone_id)
 
     async def create_method(self, zone_id: str, data: ShippingMethodCreate, staff: Principal) -> ShippingMethod:
-        slug, _ = await self.zone(zone_id)
+        slug = (await self.zone(zone_id))[0].slug
         method_id = str(uuid.uuid4())
         method = {"id": method_id, "code": method_id, **_method_values(data, {})}
         record = await self._rewrite(slug, lambda zones: [
@@ -69,7 +72,8 @@ class ShippingZoneService(StorefrontService):
 
     async def update_method(self, zone_id: str, method_id: str, data: ShippingMethodWrite,
                             staff: Principal) -> ShippingMethod:
-        slug, zone = await self.zone(zone_id)
+        owner, zone = await self.zone(zone_id)
+        slug = owner.slug
         _method_of(zone, method_id)
 
         def change(zones: Zones) -> Zones:
@@ -80,7 +84,8 @@ class ShippingZoneService(StorefrontService):
         return _method_of(_zone_of(record, zone_id), method_id)
 
     async def delete_method(self, zone_id: str, method_id: str, staff: Principal) -> None:
-        slug, zone = await self.zone(zone_id)
+        owner, zone = await self.zone(zone_id)
+        slug = owner.slug
         _method_of(zone, method_id)
         await self._rewrite(slug, lambda zones: [
             {**zone, "methods": [m for m in zone["methods"] if m["id"] != method_id]} if zone["id"] == zone_id
@@ -127,10 +132,11 @@ def _method_of(zone: ShippingZone, method_id: str) -> ShippingMethod:
     return method
 
 
-def zone_read(slug: str, zone: ShippingZone) -> dict[str, Any]:
+def zone_read(storefront: Storefront, zone: ShippingZone) -> dict[str, Any]:
     return {**zone.model_dump(include={"id", "name", "countries", "regions", "tax_rate", "tax_inclusive",
                                        "shipping_taxed", "tax_rates"}),
-            "storefront": slug, "methods": [method_read(method) for method in zone.methods]}
+            "storefront": storefront.slug, "currency": storefront.currency,
+            "methods": [method_read(method) for method in zone.methods]}
 
 
 def method_read(method: ShippingMethod) -> dict[str, Any]:
