@@ -112,6 +112,8 @@ def _address(label: str) -> dict[str, Any]:
             "postal_code": "10001", "country": "USA", "phone": "+1234567890"}
 
 
+@pytest.mark.modes("embedded", "distributed",
+                   why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")
 async def test_a_password_change_keeps_the_token_the_frontend_holds(seed_client, api: httpx.AsyncClient) -> None:
     """Marbelle's frontend ignores the pair the change answers and goes on with the token it holds (its
     original backend revoked nothing): that session stays signed in; the account's others end."""

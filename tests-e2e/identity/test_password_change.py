@@ -12,6 +12,9 @@ from infra.journeys import PASSWORD, login
 
 pytestmark = pytest.mark.e2e
 
+REVOCATION = "a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)"
+PARALLEL = "parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)"
+
 NEW_PASSWORD = "a brand new secret"
 # A route of another service: a refusal there comes from the gateway's (and that service's) denylist.
 ELSEWHERE = "/api/v1/credits/balance"
@@ -21,6 +24,7 @@ def _change(current: str) -> dict[str, str]:
     return {"current_password": current, "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}
 
 
+@pytest.mark.modes("embedded", "distributed", why=REVOCATION)
 async def test_a_password_change_ends_the_other_sessions_and_keeps_the_callers(api: httpx.AsyncClient) -> None:
     mine = await signed_in_customer(api)
     async with visitor(api) as laptop:
@@ -47,6 +51,7 @@ async def test_a_password_change_ends_the_other_sessions_and_keeps_the_callers(a
                  "INVALID_CREDENTIALS")
 
 
+@pytest.mark.modes("embedded", "distributed", why=PARALLEL)
 async def test_thirty_parallel_changes_with_a_wrong_password_are_all_refused_cleanly(api: httpx.AsyncClient) -> None:
     """The current password is checked before identity's write transaction: on SQLite (embedded) that
     transaction holds the one write lock, and checks made inside it failed parallel requests with 500s."""

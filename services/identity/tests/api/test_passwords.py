@@ -181,6 +181,8 @@ class TestChangePassword:
         assert _claims(body["access"])["sid"] == _claims(session["access"])["sid"]
         assert (await api.client.post("/api/v1/auth/refresh", json={"refresh": body["refresh"]})).status_code == 200
 
+    @pytest.mark.databases("sqlite", "postgres", why="the revocation's UPDATE and the session's read by timestamps "
+                           "(SQLite compares them as text)")
     async def test_every_other_session_ends_and_the_callers_goes_on(self, api, session, harness,
                                                                     auth_header, expect_error) -> None:
         """Saleor, Shopify and GitHub do so: a client that keeps the tokens it holds (Marbelle's
@@ -289,6 +291,7 @@ class TestParallelReauthentications:
         "delete-account": ("DELETE", "/api/v1/users/me", {"password": "wrong password"}),
     }
 
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
     @pytest.mark.parametrize("route", list(ROUTES))
     async def test_thirty_wrong_passwords_at_once_while_each_check_is_slow_are_all_refused_cleanly(
             self, api, monkeypatch, route: str) -> None:
