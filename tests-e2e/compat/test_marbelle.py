@@ -112,6 +112,31 @@ def _address(label: str) -> dict[str, Any]:
             "postal_code": "10001", "country": "USA", "phone": "+1234567890"}
 
 
+@pytest.mark.modes("embedded", "distributed",
+                   why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")
+async def test_a_password_change_keeps_the_token_the_frontend_holds(seed_client, api: httpx.AsyncClient) -> None:
+    """Marbelle's frontend ignores the pair the change answers and goes on with the token it holds (its
+    original backend revoked nothing): that session stays signed in; the account's others end."""
+    async with seed_client("marbelle") as s:
+        email, data = await verified_login(s, api)
+        elsewhere = ok(await s.post(f"{V1}/auth/login/", json={"email": email, "password": PASSWORD}))
+        new_password = "another-horse-battery"
+        ok(await s.post(f"{V1}/auth/change-password/", headers=bearer(data), json={
+            "current_password": PASSWORD, "new_password": new_password, "new_password_confirm": new_password}))
+
+        async def other_session_ended() -> bool:
+            return (await s.get(f"{V1}/auth/user/", headers=bearer(elsewhere))).status_code == 401
+
+        await poll(other_session_ended, timeout=30, message="the other session's token refused")
+        failed(await s.post(f"{V1}/auth/refresh-token/", json={"refresh": elsewhere["refresh"]}), 401)
+        # The frontend's own token and refresh token: still good, once the revocation was heard.
+        assert ok(await s.get(f"{V1}/auth/user/", headers=bearer(data)))["email"] == email
+        assert ok(await s.get(f"{V1}/auth/verify-token/", headers=bearer(data)))["email"] == email
+        r = await s.post(f"{V1}/auth/refresh-token/", json={"refresh": data["refresh"]})
+        assert r.status_code == 200, r.text
+        assert ok(await s.get(f"{V1}/auth/user/", headers=bearer(r.json())))["email"] == email
+
+
 async def test_address_management(seed_client, api: httpx.AsyncClient) -> None:
     async with seed_client("marbelle") as s:
         _, data = await verified_login(s, api)

@@ -114,7 +114,10 @@ async def test_authentication_and_profile(seed_client, api: httpx.AsyncClient) -
         assert r.json()["phone_number"] == "+0987654321" and r.json()["email"] == email  # email cannot change
         failed(await s.get(f"{V1}/auth/me/"), 401, "not_authenticated")
 
-        r = await s.post(f"{V1}/auth/password/", headers=auth,
+        # The password changed from another session (a fresh sign-in): that one goes on, this one ends.
+        mine = bearer((await s.post(f"{V1}/auth/login/", json={"email": email, "password": PASSWORD})).json()[
+            "tokens"]["access"])
+        r = await s.post(f"{V1}/auth/password/", headers=mine,
                          json={"old_password": PASSWORD, "new_password": "Another-Pass-123"})
         assert r.status_code == 200 and r.json()["message"] == "Password changed successfully"
 
@@ -122,7 +125,8 @@ async def test_authentication_and_profile(seed_client, api: httpx.AsyncClient) -
             r = await s.get(f"{V1}/auth/me/", headers=auth)
             return r if r.status_code == 401 else None
 
-        failed(await poll(revoked, message="the old session ended"), 401, "invalid_token")  # other sessions end
+        failed(await poll(revoked, message="the other session ended"), 401, "invalid_token")  # other sessions end
+        assert (await s.get(f"{V1}/auth/me/", headers=mine)).status_code == 200  # the caller's goes on
         auth = bearer(r.json()["tokens"]["access"])
         failed(await s.post(f"{V1}/auth/password/", headers=auth,
                             json={"old_password": "wrong-password-1", "new_password": "Another-Pass-456"}), 400)

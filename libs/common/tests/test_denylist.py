@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from atelier_common.auth import UserPrincipal
 from atelier_common.contracts.identity import KeyRetired, TokenRevoked
+from atelier_common.denylist import Denylist
 from atelier_common.service import ServiceSpec, build_app
 from atelier_common.settings import ServiceSettings
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys, assert_error
@@ -76,3 +77,40 @@ async def test_a_key_retired_early_stops_the_tokens_verified_before(service: Ser
     assert_error(await service.client.get("/api/v1/mine", headers=headers), 401, "INVALID_TOKEN")
     assert_error(await service.client.get("/api/v1/mine", headers={
         "Authorization": f"Bearer {test_keys.access_token(uuid.uuid4())}"}), 401, "INVALID_TOKEN")
+
+
+async def test_ended_sessions_but_one_keep_that_one(service: ServiceHarness, test_keys: TestKeys) -> None:
+    """A password change ends every other session of the user and keeps the caller's (`keep_session`,
+    the tokens' `sid`); a token naming no session is ended as before."""
+    user, mine, theirs = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    kept = test_keys.access_token(user, session=mine)
+    other = test_keys.access_token(user, session=theirs)
+    unnamed = test_keys.access_token(user)
+    ended = datetime.now(UTC) + timedelta(seconds=1)
+    await service.deliver(TokenRevoked(user_id=user, all_before=ended, keep_session=mine,
+                                       expires_at=ended + timedelta(minutes=15)), producer="identity")
+
+    async def status(token: str) -> int:
+        return (await service.client.get("/api/v1/mine", headers={"Authorization": f"Bearer {token}"})).status_code
+
+    assert [await status(kept), await status(other), await status(unnamed)] == [200, 401, 401]
+    # A later ending that keeps nothing (a password reset) ends the kept session too.
+    later = ended + timedelta(seconds=1)
+    await service.deliver(TokenRevoked(user_id=user, all_before=later, expires_at=later + timedelta(minutes=15)),
+                          producer="identity")
+    assert await status(kept) == 401
+
+
+def test_an_ending_heard_late_never_weakens_one_heard_before() -> None:
+    user, mine, theirs = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    at = datetime.now(UTC)
+    denylist = Denylist()
+    # Two password changes, from session `mine` then from `theirs`, heard in the wrong order.
+    denylist.revoke(TokenRevoked(user_id=user, all_before=at + timedelta(seconds=2), keep_session=theirs,
+                                 expires_at=at + timedelta(minutes=15)))
+    denylist.revoke(TokenRevoked(user_id=user, all_before=at + timedelta(seconds=1), keep_session=mine,
+                                 expires_at=at + timedelta(minutes=15)))
+    claims = {"sub": str(user), "jti": "x", "iat": at.timestamp()}
+    assert denylist.denies({**claims, "sid": str(mine)})  # the later change (from `theirs`) ended it
+    assert not denylist.denies({**claims, "sid": str(theirs), "iat": (at + timedelta(seconds=1.5)).timestamp()})
+    assert denylist.denies({**claims, "sid": str(theirs), "iat": (at + timedelta(seconds=0.5)).timestamp()})

@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -42,6 +42,8 @@ STAFF_ROLES = (ROLE_SUPPORT, ROLE_MERCHANDISER, ROLE_FINANCE, ROLE_ADMIN)
 ORDER_READERS = (ROLE_SUPPORT, ROLE_FINANCE)
 # The access token's claim naming the customer's group (price lists): identity decides it.
 GROUP_CLAIM = "grp"
+# The access token's claim naming its session (the refresh token family it was issued with).
+SESSION_CLAIM = "sid"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Principal:
     # The customer group identity put in the token (`grp`, e.g. `business`): what price lists a
     # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before customer groups.
     customer_group: str | None = None
+    # The session the access token belongs to (`sid`: the refresh token family it was issued with):
+    # what a password change keeps. None: an anonymous caller, or a token signed before sessions had ids.
+    session_id: uuid.UUID | None = None
 
     @property
     def owner_id(self) -> uuid.UUID:
@@ -236,7 +241,8 @@ class TokenVerifier:
         group = claims.get(GROUP_CLAIM)
         return Principal(user_id=user_id, roles=frozenset(claims.get("roles", [])), token_id=claims["jti"],
                          expires_at=datetime.fromtimestamp(claims["exp"], UTC), email=claims.get("email"),
-                         customer_group=group if isinstance(group, str) and group else None)
+                         customer_group=group if isinstance(group, str) and group else None,
+                         session_id=_session_id(claims.get(SESSION_CLAIM)))
 
     async def anon_id(self, token: str) -> uuid.UUID:
         claims = await self.decode(token, "anon")
@@ -244,6 +250,14 @@ class TokenVerifier:
             return uuid.UUID(claims["sub"])
         except ValueError as exc:
             raise InvalidToken() from exc
+
+
+def _session_id(value: Any) -> uuid.UUID | None:
+    """The `sid` claim; one that is not a UUID names no session (nothing is kept for it)."""
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def bearer_token(request: Request) -> str | None:
@@ -275,10 +289,7 @@ async def get_principal(request: Request) -> Principal:
     token = bearer_token(request)
     if token is None:
         return Principal(anon_id=anon_id)
-    principal = await verifier.principal_from_access(token)
-    return Principal(user_id=principal.user_id, anon_id=anon_id, roles=principal.roles,
-                     token_id=principal.token_id, expires_at=principal.expires_at, email=principal.email,
-                     customer_group=principal.customer_group)
+    return replace(await verifier.principal_from_access(token), anon_id=anon_id)
 
 
 async def _require_anon(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

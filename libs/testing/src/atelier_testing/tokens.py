@@ -34,11 +34,13 @@ class TestKeys:
 
     def access_token(self, user_id: uuid.UUID | None = None, roles: Iterable[str] = ("customer",), *,
                      email: str | None = None, ttl: timedelta = timedelta(minutes=15),
-                     group: str | None = None) -> str:
+                     group: str | None = None, session: uuid.UUID | None = None) -> str:
         claims: dict[str, Any] = {"sub": str(user_id or uuid.uuid4()), "typ": "access", "roles": list(roles),
                                   "email": email}
         if group is not None:
             claims["grp"] = group  # a customer group's member, as identity signs it
+        if session is not None:
+            claims["sid"] = str(session)  # the session (refresh token family) identity issued it in
         return self._sign(self.access, claims, ttl)
 
     def anon_token(self, anon_id: uuid.UUID | None = None, ttl: timedelta = timedelta(days=28)) -> str:

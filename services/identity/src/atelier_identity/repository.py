@@ -208,11 +208,21 @@ class RefreshTokenRepository:
             .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
             .values(revoked_at=now))
 
-    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime) -> None:
-        await self.session.execute(
-            update(RefreshToken)
-            .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
-            .values(revoked_at=now))
+    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime, *,
+                                  except_family: uuid.UUID | None = None) -> None:
+        """Revoke every refresh token of the user, but those of `except_family` when given."""
+        stmt = (update(RefreshToken)
+                .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None)))
+        if except_family is not None:
+            stmt = stmt.where(col(RefreshToken.family_id) != except_family)
+        await self.session.execute(stmt.values(revoked_at=now))
+
+    async def family_alive(self, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime) -> bool:
+        """Whether the user's session `family_id` goes on: one of its tokens is unrevoked and unexpired."""
+        stmt = select(col(RefreshToken.id)).where(
+            col(RefreshToken.user_id) == user_id, col(RefreshToken.family_id) == family_id,
+            col(RefreshToken.revoked_at).is_(None), col(RefreshToken.expires_at) > now).limit(1)
+        return (await self.session.exec(stmt)).first() is not None
 
 
 class EmailTokenRepository:

@@ -13,7 +13,7 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from atelier_common.auth import GROUP_CLAIM
+from atelier_common.auth import GROUP_CLAIM, SESSION_CLAIM
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
 from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
@@ -112,14 +112,18 @@ class AccessTokenSigner:
     def key(self) -> SigningKey:
         return self.keys if isinstance(self.keys, SigningKey) else self.keys.current
 
-    def sign(self, user: User, now: datetime, ttl: timedelta | None = None) -> SignedAccess:
-        """An access token for `user` issued at `now`, living `ttl` (the install's by default)."""
+    def sign(self, user: User, now: datetime, ttl: timedelta | None = None, *,
+             session_id: uuid.UUID | None = None) -> SignedAccess:
+        """An access token for `user` issued at `now`, living `ttl` (the install's by default), of
+        the session `session_id` (its refresh token family: what a password change keeps)."""
         jti = uuid.uuid4().hex
         expires_at = now + (ttl or self.ttl)
         # `iat` keeps its fraction of a second: the gateway refuses tokens issued up to an instant
         # (`token_revoked.all_before`), and a new sign-in in that same second must not be refused.
         claims = {"iss": self.issuer, "aud": self.audience, "iat": now.timestamp(), "exp": expires_at, "jti": jti,
                   "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
+        if session_id is not None:
+            claims[SESSION_CLAIM] = str(session_id)
         if (group := user.customer_group) is not None:
             claims[GROUP_CLAIM] = group  # the prices this customer pays; absent: the public ones
         key = self.key

@@ -51,9 +51,13 @@ class TestLogin:
         assert header["alg"] == ALGORITHM and header["kid"] == key.kid
         claims = jwt.decode(access, key.private_key.public_key(), algorithms=[ALGORITHM], audience="atelier",
                             issuer="atelier")
-        assert set(claims) == {"iss", "aud", "iat", "exp", "jti", "sub", "typ", "roles", "email"}
+        assert set(claims) == {"iss", "aud", "iat", "exp", "jti", "sub", "typ", "roles", "email", "sid"}
         assert (claims["sub"], claims["typ"], claims["roles"], claims["email"]) == (
             user["id"], "access", ["customer"], "ada@example.com")
+        # The session: the family of the refresh token issued with it (what a password change keeps).
+        async with harness.runtime.db.read_only() as session:
+            [refresh] = (await session.exec(select(RefreshToken))).all()
+        assert claims["sid"] == str(refresh.family_id)
         assert claims["exp"] - int(claims["iat"]) == 15 * 60
         assert isinstance(claims["iat"], float)  # sub-second: compared with token_revoked.all_before
 

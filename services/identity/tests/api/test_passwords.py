@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import jwt
 import pytest
 from sqlmodel import select
 
-from atelier_identity.models import EmailToken
+from atelier_identity.models import EmailToken, User
 
 NEW_PASSWORD = "a brand new secret"
 HERE, THERE = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
+
+
+def _claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
 
 
 async def _request_reset(api, email: str = "ada@example.com", **headers: str):
@@ -163,7 +168,8 @@ class TestChangePassword:
             "Authorization": f"Bearer {session['access']}", **(headers or {})}, json={
             "current_password": current, "new_password": new, "new_password_confirm": new})
 
-    async def test_changes_the_password_and_hands_back_a_new_session(self, api, session, harness) -> None:
+    async def test_changes_the_password_and_hands_back_a_pair_of_the_same_session(self, api, session,
+                                                                                  harness) -> None:
         await harness.drain()
         response = await self._change(api, session, api.password)
         assert response.status_code == 200, response.text
@@ -171,15 +177,70 @@ class TestChangePassword:
         assert {"access", "refresh", "token_type", "expires_in", "message"} <= set(body)
         assert (await api.login(password=NEW_PASSWORD)).status_code == 200
         assert (await api.login()).status_code == 401
-        # Every earlier session ends; the one handed back works.
-        old = await api.client.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]})
-        assert old.status_code == 401
+        # The pair handed back belongs to the caller's session (its `sid`), and works.
+        assert _claims(body["access"])["sid"] == _claims(session["access"])["sid"]
         assert (await api.client.post("/api/v1/auth/refresh", json={"refresh": body["refresh"]})).status_code == 200
+
+    @pytest.mark.databases("sqlite", "postgres", why="the revocation's UPDATE and the session's read by timestamps "
+                           "(SQLite compares them as text)")
+    async def test_every_other_session_ends_and_the_callers_goes_on(self, api, session, harness,
+                                                                    auth_header, expect_error) -> None:
+        """Saleor, Shopify and GitHub do so: a client that keeps the tokens it holds (Marbelle's
+        frontend ignores the new pair) stays signed in; every other device is signed out."""
+        other = (await api.login()).json()
+        mine, theirs = _claims(session["access"])["sid"], _claims(other["access"])["sid"]
+        assert mine and theirs and mine != theirs  # one session per sign-in: its refresh token family
+        await harness.drain()
+        assert (await self._change(api, session, api.password)).status_code == 200
+        await harness.drain()  # identity.token_revoked, heard by identity's own denylist
+        [revoked] = harness.published("identity.token_revoked")
+        assert revoked.data["keep_session"] == mine
+        assert _claims(other["access"])["iat"] <= datetime.fromisoformat(revoked.data["all_before"]).timestamp()
+        # The other session: its access token refused, its refresh token revoked at once.
+        expect_error(await api.client.get("/api/v1/users/me", headers=auth_header(other["access"])),
+                     401, "INVALID_TOKEN")
+        expect_error(await api.client.post("/api/v1/auth/refresh", json={"refresh": other["refresh"]}),
+                     401, "INVALID_TOKEN")
+        # The caller's: the tokens it held before keep working.
+        assert (await api.client.get("/api/v1/users/me", headers=auth_header(session["access"]))).status_code == 200
+        refreshed = await api.client.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]})
+        assert refreshed.status_code == 200, refreshed.text
+        assert _claims(refreshed.json()["access"])["sid"] == mine
+
+    async def test_a_token_naming_no_session_ends_every_session(self, api, session, harness, auth_header,
+                                                                expect_error) -> None:
+        """A token signed before access tokens named their session (no `sid`): all of them end, as
+        they did then, and the caller carries on with the new pair."""
+        async with api.h.runtime.db.read_only() as s:
+            user = (await s.exec(select(User))).one()
+        legacy = api.h.runtime.context.signer.sign(user, datetime.now(UTC)).token
+        assert "sid" not in _claims(legacy)
+        await harness.drain()
+        response = await self._change(api, {"access": legacy}, api.password)
+        assert response.status_code == 200, response.text
         await harness.drain()
         [revoked] = harness.published("identity.token_revoked")
-        all_before = datetime.fromisoformat(revoked.data["all_before"]).timestamp()
-        assert jwt.decode(session["access"], options={"verify_signature": False})["iat"] <= all_before
-        assert jwt.decode(body["access"], options={"verify_signature": False})["iat"] > all_before
+        assert revoked.data["keep_session"] is None
+        expect_error(await api.client.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]}),
+                     401, "INVALID_TOKEN")
+        expect_error(await api.client.get("/api/v1/users/me", headers=auth_header(legacy)), 401, "INVALID_TOKEN")
+        assert (await api.client.get("/api/v1/users/me",
+                                     headers=auth_header(response.json()["access"]))).status_code == 200
+
+    async def test_a_session_that_ended_is_not_kept(self, api, session, expect_error) -> None:
+        """A session ended while its access token still lives (here a replayed refresh token revoked
+        its family): a password change made with that token ends every session and starts a new one,
+        never reviving the one that ended."""
+        rotated = (await api.client.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]})).json()
+        expect_error(await api.client.post("/api/v1/auth/refresh", json={"refresh": session["refresh"]}),
+                     401, "INVALID_TOKEN")
+        response = await self._change(api, session, api.password)
+        assert response.status_code == 200, response.text
+        assert _claims(response.json()["access"])["sid"] != _claims(session["access"])["sid"]
+        expect_error(await api.client.post("/api/v1/auth/refresh", json={"refresh": rotated["refresh"]}),
+                     401, "INVALID_TOKEN")
+        assert (await api.client.post("/api/v1/auth/refresh",
+                                      json={"refresh": response.json()["refresh"]})).status_code == 200
 
     async def test_a_wrong_current_password_is_400_and_changes_nothing(self, api, session, expect_error) -> None:
         expect_error(await self._change(api, session, "wrong password"), 400, "INVALID_PASSWORD")
@@ -215,3 +276,39 @@ class TestTokensAreStoredHashed:
         async with api.h.runtime.db.read_only() as s:
             stored = [t.token_hash for t in (await s.exec(select(EmailToken))).all()]
         assert token not in stored and all(len(h) == 64 for h in stored)
+
+
+class TestParallelReauthentications:
+    """The current password is verified before the request's transaction begins (docs/security.md): on
+    SQLite that transaction holds the one write lock, and slow verifications (Argon2 queued on a busy
+    CPU) held it in turn until the last requests failed with "database is locked": 500s."""
+
+    ROUTES = {
+        "change-password": ("POST", "/api/v1/auth/change-password", {
+            "current_password": "wrong password", "new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}),
+        "email-change": ("POST", "/api/v1/auth/email-change", {
+            "current_password": "wrong password", "new_email": "ada.new@example.com"}),
+        "delete-account": ("DELETE", "/api/v1/users/me", {"password": "wrong password"}),
+    }
+
+    @pytest.mark.databases("sqlite", "postgres", why="parallel requests against the database's locks")
+    @pytest.mark.parametrize("route", list(ROUTES))
+    async def test_thirty_wrong_passwords_at_once_while_each_check_is_slow_are_all_refused_cleanly(
+            self, api, monkeypatch, route: str) -> None:
+        session = await api.signed_in()
+        passwords = api.h.runtime.context.passwords
+        verify = passwords.verify
+
+        async def slow(password: str, hashed: str | None) -> tuple[bool, str | None]:
+            # In turn, thirty of these outlast SQLite's busy timeout (30 s); side by side, two seconds.
+            await asyncio.sleep(1.5)
+            return await verify(password, hashed)
+
+        monkeypatch.setattr(passwords, "verify", slow)
+        method, path, body = self.ROUTES[route]
+        headers = {"Authorization": f"Bearer {session['access']}"}
+        answers = await asyncio.gather(*(api.client.request(
+            method, path, json=body, headers={**headers, "X-Forwarded-For": f"198.51.100.{n}"}) for n in range(30)))
+        assert [r.status_code for r in answers] == [400] * 30, [r.text for r in answers if r.status_code != 400]
+        monkeypatch.setattr(passwords, "verify", verify)
+        assert (await api.login()).status_code == 200  # nothing changed

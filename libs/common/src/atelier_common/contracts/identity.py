@@ -54,8 +54,11 @@ class TokenRevoked(IntegrationEvent):
     user_id: uuid.UUID
     jti: str | None = None
     expires_at: datetime
-    # When set, every access token of the user issued before this instant is refused.
+    # When set, every access token of the user issued before this instant is refused...
     all_before: datetime | None = None
+    # ...but those of this session (their `sid`: the refresh token family they came from): a
+    # password change ends the caller's other sessions and keeps its own. None: all of them end.
+    keep_session: uuid.UUID | None = None
 
 
 class KeyRetired(IntegrationEvent):

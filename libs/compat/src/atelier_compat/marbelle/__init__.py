@@ -241,8 +241,9 @@ ROUTES = (
           message="User profile retrieved successfully.", auth="user"),
     Route("PUT", f"{V1}/auth/user/", "Update user profile (partial)", native=f"PATCH {V1}/users/me",
           body=_profile_in, out=_user_out, message="Profile updated successfully.", auth="user"),
-    # Every session ends natively, the caller's too: its new pair is the answer's `data` (as at login),
-    # so a client that stores it stays signed in, as with the original.
+    # Natively every other session ends and the caller's goes on: the token the frontend holds keeps
+    # working (it ignores the answer, and the original revoked nothing). The answer's `data` is a new
+    # pair of that same session (as at login), for a client that stores it.
     Route("POST", f"{V1}/auth/change-password/", "Change password", native=f"POST {V1}/auth/change-password",
           out=_tokens_out, message="Password changed successfully.", auth="user"),
     Route("GET", f"{V1}/auth/addresses/", "List addresses", native=f"GET {V1}/addresses",

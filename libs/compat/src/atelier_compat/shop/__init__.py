@@ -260,7 +260,7 @@ async def change_password(ctx: Context) -> Reply:
     body = ctx.body_dict()
     body.setdefault("new_password_confirm", body.get("new_password"))
     tokens = await ctx.call("POST", f"{V1}/auth/change-password", json=body)
-    # Every other session ends with the change: the caller gets fresh tokens (SimpleJWT's pair shape).
+    # Every other session ends with the change; the caller's goes on, with a fresh pair (SimpleJWT's shape).
     return Reply({"message": "Password changed successfully",
                   "tokens": {"refresh": tokens["refresh"], "access": tokens["access"]}})
 

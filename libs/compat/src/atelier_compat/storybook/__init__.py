@@ -250,7 +250,7 @@ async def edit(ctx: Context) -> Reply:
     if password:
         tokens = await ctx.call("POST", f"{V1}/auth/change-password", json={
             "current_password": current, "new_password": password, "new_password_confirm": password})
-        start_session(ctx, tokens)  # every session ended natively; this one goes on with its new pair
+        start_session(ctx, tokens)  # every other session ended natively; this one goes on, its pair renewed
     fields = {k: body[k] for k in ("username", "first_name", "last_name", "phone") if k in body}
     data = await ctx.call("PATCH", f"{V1}/users/me", json=fields) if fields else await ctx.call(
         "GET", f"{V1}/users/me")

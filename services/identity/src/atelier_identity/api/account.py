@@ -43,7 +43,8 @@ async def confirm_password_reset(body: PasswordResetConfirm, passwords: Password
 @router.post("/change-password", summary="Change the password", response_model=PasswordChangedResponse)
 async def change_password(body: ChangePasswordRequest, principal: UserPrincipal, passwords: PasswordServiceDep, ip: ClientIpDep, cookie: RefreshCookieDep,
                           response: Response, storefront: CurrentStorefront) -> PasswordChangedResponse:
-    """Change the password (the current one is checked); every other session ends and the caller gets fresh tokens."""
+    """Change the password (the current one is checked); every other session ends. The caller's goes on: the
+    tokens it holds keep working, and the answer is a fresh pair of that same session."""
     tokens = await passwords.change(principal, body, ip=ip, storefront=storefront)
     cookie.set(response, tokens)
     return PasswordChangedResponse(message="Password changed; every other session has ended.", **pair(tokens))

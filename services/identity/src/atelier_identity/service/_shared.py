@@ -13,14 +13,20 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
+from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront, TokenRevoked, UserRegistered
 from atelier_common.service import UseCase
 from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
-from atelier_identity.errors import AccountDisabled, EmailNotVerified, WrongPassword
+from atelier_identity.errors import AccountDisabled, AccountGone, EmailNotVerified, WrongPassword
 from atelier_identity.mail import verification_mail
 from atelier_identity.models import EmailToken, RefreshToken, User
-from atelier_identity.repository import EmailTokenRepository, PasskeyRepository, RefreshTokenRepository
+from atelier_identity.repository import (
+    EmailTokenRepository,
+    PasskeyRepository,
+    RefreshTokenRepository,
+    UserRepository,
+)
 from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
 from atelier_identity.service.throttle import SignInThrottle
@@ -98,19 +104,28 @@ class Sessions(UseCase[IdentityContext]):
         RefreshTokenRepository(self.session).add(refresh)
         await self.session.flush()
         ttl = policies.access_ttl(storefront, self.settings)
-        access = self.signer.sign(user, issued_at, ttl)
+        access = self.signer.sign(user, issued_at, ttl, session_id=refresh.family_id)
         return IssuedTokens(access=access.token, refresh=secret, expires_in=int(ttl.total_seconds()),
                             refresh_expires_at=refresh.expires_at)
 
-    async def end_all(self, user_id: uuid.UUID) -> datetime:
-        """End every session of the user: refresh tokens revoked, every access token issued so far
-        refused by the gateway (`identity.token_revoked` with `all_before`). Returns that instant.
+    async def end_all(self, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> datetime:
+        """End every session of the user but `keep` (a refresh token family, the access tokens'
+        `sid`): refresh tokens revoked, every access token issued so far refused by the gateway
+        (`identity.token_revoked` with `all_before`, and `keep_session`). Returns that instant.
         """
         ended_at = now()
-        await RefreshTokenRepository(self.session).revoke_all_for_user(user_id, ended_at)
-        await outbox.add(self.session, TokenRevoked(user_id=user_id, all_before=ended_at,
-                                               expires_at=ended_at + self.context.longest_access_ttl))
+        await RefreshTokenRepository(self.session).revoke_all_for_user(user_id, ended_at, except_family=keep)
+        await outbox.add(self.session, TokenRevoked(user_id=user_id, all_before=ended_at, keep_session=keep,
+                                                    expires_at=ended_at + self.context.longest_access_ttl))
         return ended_at
+
+    async def ongoing(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> uuid.UUID | None:
+        """`session_id` (an access token's `sid`) when it is a session of the user that goes on; None
+        for a token signed before sessions had ids, or one whose session ended (logged out, expired)."""
+        if session_id is None:
+            return None
+        alive = await RefreshTokenRepository(self.session).family_alive(user_id, session_id, now())
+        return session_id if alive else None
 
 
 class Guard(UseCase[IdentityContext]):
@@ -132,14 +147,51 @@ class Guard(UseCase[IdentityContext]):
             await self.limiter.hit(per_account_and_ip or self.settings.credential_rate_limit_per_account_and_ip,
                                    f"{action}-account-ip", account, ip)
 
-    async def reauthenticate(self, user: User, password: str, *, ip: str,
-                             storefront: Storefront | None = None) -> None:
-        """Check the current password of a signed-in user (a due re-hash is stored on it): a guess
-        here counts as one at login (`SignInThrottle`)."""
+    async def reauthenticate(self, principal: Principal, password: str, *, ip: str,
+                             storefront: Storefront | None = None) -> User:
+        """The caller's account, locked in the request's transaction, once its current password was
+        checked (`account`, `check`, `locked`)."""
+        account = await self.account(principal)
+        rehashed = await self.check(account, password, ip=ip, storefront=storefront)
+        return await self.locked(account, rehashed=rehashed)
+
+    async def account(self, principal: Principal) -> User:
+        """The caller's account, read before the request's transaction begins: on SQLite that
+        transaction holds the one write lock from its first statement, and a password check (Argon2,
+        queued behind others on a busy CPU) inside it made parallel requests fail "database is locked"."""
+        async with self.context.db.read_only() as reader:
+            user = await UserRepository(reader).get(principal.user_id) if principal.user_id else None
+        if user is None or not user.is_active:
+            raise AccountGone()
+        return user
+
+    async def check(self, account: User, password: str, *, ip: str, storefront: Storefront | None = None) -> str | None:
+        """Check the current password of `account` (as `account` read it): a guess here counts as
+        one at login (`SignInThrottle`). Returns the re-hash due for a match in an older format."""
         throttle = SignInThrottle(self.settings, self.limiter, self.context.storefronts.all())
-        if not await throttle.check_password(str(user.id), ip, lambda: self.passwords.check(password, user),
-                                             storefront):
+        rehashed: str | None = None
+
+        async def verify() -> bool:
+            nonlocal rehashed
+            matches, rehashed = await self.passwords.verify(password, account.password_hash)
+            return matches
+
+        if not await throttle.check_password(str(account.id), ip, verify, storefront):
             raise WrongPassword()
+        return rehashed
+
+    async def locked(self, account: User, *, rehashed: str | None = None) -> User:
+        """`account` locked in the request's transaction (its first statement), after the checks;
+        `rehashed` stored on it. A password changed since the read: the one checked is no longer
+        the account's (400 `INVALID_PASSWORD`)."""
+        user = await UserRepository(self.session).lock(account.id)
+        if user is None or not user.is_active:
+            raise AccountGone()
+        if user.password_hash != account.password_hash:
+            raise WrongPassword()
+        if rehashed:
+            user.password_hash = rehashed
+        return user
 
 
 class Verification(UseCase[IdentityContext]):

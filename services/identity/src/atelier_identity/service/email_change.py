@@ -21,7 +21,6 @@ from atelier_identity.mail import email_change_mail, email_changed_notice
 from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._shared import Guard, now
-from atelier_identity.service.users import UserService
 
 
 class EmailChangeService(UseCase[IdentityContext]):
@@ -30,14 +29,12 @@ class EmailChangeService(UseCase[IdentityContext]):
         self.settings = context.settings
         self.mailer = context.mailer
         self.guard = Guard(session, context)
-        self.users = UserService(session, context)
 
     async def request(self, principal: Principal, *, password: str, new_email: str, ip: str,
                       storefront: Storefront) -> None:
         """Mail the confirmation link (to `storefront`'s page, from its sender) to the new address."""
-        # Locked: two requests at once still leave one pending change.
-        user = await self.users.current(principal, lock=True)
-        await self.guard.reauthenticate(user, password, ip=ip)
+        # Locked (once the password was checked): two requests at once still leave one pending change.
+        user = await self.guard.reauthenticate(principal, password, ip=ip)
         new_email = domain.normalise_email(new_email)
         if new_email == user.email:
             raise SameEmail()

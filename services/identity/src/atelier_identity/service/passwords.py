@@ -20,7 +20,6 @@ from atelier_identity.schemas import ChangePasswordRequest, PasswordResetConfirm
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, now, prove_email
 from atelier_identity.service.throttle import MailBudget
 from atelier_identity.service.username_accounts import mail_address
-from atelier_identity.service.users import UserService
 
 
 class PasswordService(UseCase[IdentityContext]):
@@ -32,7 +31,6 @@ class PasswordService(UseCase[IdentityContext]):
         self.sessions = Sessions(session, context)
         self.guard = Guard(session, context)
         self.mail = MailBudget(context.settings, context.limiter)
-        self.users = UserService(session, context)
 
     async def request_reset(self, email: str, *, ip: str, storefront: Storefront) -> None:
         """Mail a reset link (to `storefront`'s page, from its sender) when the account exists and
@@ -82,19 +80,29 @@ class PasswordService(UseCase[IdentityContext]):
 
     async def change(self, principal: Principal, data: ChangePasswordRequest, *,
                      ip: str, storefront: Storefront) -> IssuedTokens:
-        """Change the password with the current one (checked by `storefront`'s password policy);
-        every session ends and the caller gets a new one."""
-        user = await self.users.current(principal, lock=True)
-        await self.guard.reauthenticate(user, data.current_password, ip=ip, storefront=storefront)
-        await self._set_password(user, data.new_password, storefront)
-        ended_at = await self.sessions.end_all(user.id)
-        return await self.sessions.issue(user, storefront=storefront, not_before=ended_at)
+        """Change the password with the current one (checked by `storefront`'s password policy).
+        Every other session ends; the caller's goes on (its tokens keep working) and is handed a new
+        pair of its own. A caller whose token names no ongoing session (signed before sessions had
+        ids, or logged out) ends them all and gets a new one.
+
+        Both passwords are hashed before the request's transaction begins (`Guard.account`)."""
+        account = await self.guard.account(principal)
+        await self.guard.check(account, data.current_password, ip=ip, storefront=storefront)
+        password_hash = await self._hashed(data.new_password, account, storefront)
+        user = await self.guard.locked(account)
+        user.password_hash, user.updated_at = password_hash, now()
+        keep = await self.sessions.ongoing(user.id, principal.session_id)
+        ended_at = await self.sessions.end_all(user.id, keep=keep)
+        return await self.sessions.issue(user, storefront=storefront, family_id=keep, not_before=ended_at)
 
     async def _set_password(self, user: User, password: str, storefront: Storefront) -> None:
+        user.password_hash = await self._hashed(password, user, storefront)
+        user.updated_at = now()
+
+    async def _hashed(self, password: str, user: User, storefront: Storefront) -> str:
         if problems := policies.password_problems(password, user.email or "", storefront):
             raise WeakPassword(problems)
-        user.password_hash = await self.passwords.hash(password)
-        user.updated_at = now()
+        return await self.passwords.hash(password)
 
     async def _new_token(self, user_id: uuid.UUID, ttl: timedelta) -> str:
         """A single-use reset token; every one left is voided when one of them is used."""

@@ -101,13 +101,15 @@ class UserService(UseCase[IdentityContext]):
         An account with a password confirms with it; one without (passkey, provider, magic link)
         confirms with `confirm: "DELETE"`.
         """
-        user = await self.current(principal, lock=True)
-        if user.has_password:
+        # Checked before the request's transaction begins (`Guard.account`), then locked.
+        account = await self.guard.account(principal)
+        if account.has_password:
             if data.password is None:
                 raise DeletionNotConfirmed("password")
-            await self.guard.reauthenticate(user, data.password, ip=ip)
+            await self.guard.check(account, data.password, ip=ip)
         elif data.confirm != DELETE_CONFIRMATION:
             raise DeletionNotConfirmed("confirm")
+        user = await self.guard.locked(account)
         # The gateway refuses every access token of the account from now on; refresh tokens die with it.
         await self.sessions.end_all(user.id)
         await self.addresses.erase_owner(user.id)
