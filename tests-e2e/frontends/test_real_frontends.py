@@ -37,6 +37,7 @@ pytestmark = pytest.mark.frontends
 
 API = "http://localhost:8000"
 PASSWORD = "Frontends-2026!x"
+NEW_PASSWORD = "Frontends-2027!y"
 # (mirror directory, the frontend's directory in it)
 MARBELLE = ("KiroVasilovski+marbelle", "marbelle/frontend")
 FIGUREFORGE = ("qwertypants+figureforge", "frontend")
@@ -179,7 +180,8 @@ def _new_email(product: str) -> str:
 
 # -- Marbelle (KiroVasilovski/marbelle, marbelle/frontend: Vite on :3000, API http://localhost:8000/api/v1) --
 
-async def test_marbelle_signs_up_verifies_signs_in_reloads_and_fills_its_cart(atelier_dev: str, workdir: Path) -> None:
+async def test_marbelle_signs_up_verifies_signs_in_reloads_fills_its_cart_and_changes_its_password(
+        atelier_dev: str, workdir: Path) -> None:
     """Its cart page's Checkout button has no handler (CartPage.tsx; the app has no order or payment
     call, apiConfig.ts: "TODO: Add orders endpoints"): the purchase ends at a priced cart."""
     site = "http://localhost:3000"
@@ -237,6 +239,22 @@ async def test_marbelle_signs_up_verifies_signs_in_reloads_and_fills_its_cart(at
             # click's task, and React's re-render by the second frame after it.
             await page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             assert not [r for r in watch.requests[before:] if r.split(" ", 1)[1].startswith(API)]
+
+            # A password change keeps this session (its original backend ended none; the app keeps
+            # the tokens it holds and ignores the new pair in the answer), so a reload stays in.
+            await page.goto(f"{site}/dashboard/password")
+            await page.fill("#current_password", PASSWORD)
+            await page.fill("#new_password", NEW_PASSWORD)
+            await page.fill("#new_password_confirm", NEW_PASSWORD)
+            async with page.expect_response(lambda r: r.url == f"{API}/api/v1/auth/change-password/") as changed:
+                await page.locator("form button[type=submit]").click()
+            assert (await changed.value).ok, await (await changed.value).text()
+            async with page.expect_response(lambda r: r.url.startswith(f"{API}/api/v1/auth/")
+                                            and r.request.method == "GET") as checked:
+                await page.goto(f"{site}/dashboard")
+            assert (await checked.value).ok, await (await checked.value).text()
+            await page.wait_for_load_state("networkidle")
+            assert page.url.startswith(f"{site}/dashboard"), page.url
             # Its flag emoji come from cdnjs (a dependency's own fetch, aborted like everything that
             # would leave the machine): nothing of Atelier's.
             assert not [u for u in watch.escaped if not u.startswith(MARBELLE_OWN_CDN)], watch
