@@ -14,7 +14,10 @@ from infra.journeys import customer, poll, staff
 
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="the cache in the process (embedded) or in Redis, purged by events across processes (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="the cache in the process (embedded) or in Redis, purged by events across processes (distributed)"),
+]
 # The default Cache-Control of a public read (settings `cache_*`).
 PUBLIC = "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
 

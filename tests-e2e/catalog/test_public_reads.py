@@ -18,7 +18,10 @@ from infra.journeys import poll, simple_product_in_stock, staff
 
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="the cache in the process (embedded) or in Redis, purged by events across processes (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="the cache in the process (embedded) or in Redis, purged by events across processes (distributed)"),
+]
 
 
 async def test_catalog_reads_mint_nothing_and_are_public(platform: Platform) -> None:

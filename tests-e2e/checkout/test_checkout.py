@@ -67,7 +67,8 @@ async def place_from_cart(api: httpx.AsyncClient, headers: dict, product: dict, 
     return r.json()
 
 
-@pytest.mark.modes("embedded", "distributed", why="the saga on the in-process bus (embedded) or through RabbitMQ across processes (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the saga on the in-process bus (embedded) or through RabbitMQ across processes (distributed)")
 async def test_guest_checkout_pays_registers_the_buyer_and_empties_the_cart(api: httpx.AsyncClient) -> None:
     """An anonymous buyer who asks for an account at checkout (the default storefront offers one,
     docs/storefronts.md#guest-accounts) pays; the order is paid, the buyer gets an account from the
@@ -127,7 +128,8 @@ async def test_client_cannot_change_what_it_pays(api: httpx.AsyncClient) -> None
     assert Decimal(str(r.json()["amount"])) == Decimal(order["total_amount"])
 
 
-@pytest.mark.modes("embedded", "distributed", why="the saga on the in-process bus (embedded) or through RabbitMQ across processes (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the saga on the in-process bus (embedded) or through RabbitMQ across processes (distributed)")
 async def test_logged_in_checkout_shows_in_the_ledger_and_cancel_refunds(api: httpx.AsyncClient) -> None:
     product = await physical_product(api)
     stock = product["stock_quantity"]
@@ -151,7 +153,8 @@ async def test_logged_in_checkout_shows_in_the_ledger_and_cancel_refunds(api: ht
     await stock_becomes(api, product["id"], stock)  # cancelling returned the stock
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_an_order_beyond_the_stock_is_rejected(api: httpx.AsyncClient) -> None:
     """Two customers race for the last units: one order reserves them, the other is rejected."""
     from infra.journeys import staff
@@ -197,7 +200,8 @@ async def test_shipped_order_cannot_be_cancelled(api: httpx.AsyncClient) -> None
     assert (await api.get(f"/api/v1/orders/{order['id']}", headers=auth)).json()["status"] == "shipped"
 
 
-@pytest.mark.modes("embedded", "distributed", why="the saga on the in-process bus (embedded) or through RabbitMQ across processes (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the saga on the in-process bus (embedded) or through RabbitMQ across processes (distributed)")
 async def test_paid_orders_wait_while_orders_is_down(distributed_platform: Platform) -> None:
     """Distributed mode: orders is stopped while payments takes webhooks; every order ends paid."""
     async with httpx.AsyncClient(base_url=distributed_platform.url, timeout=30) as api:

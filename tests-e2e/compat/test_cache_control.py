@@ -10,7 +10,10 @@ from infra.journeys import login, register_verified
 
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="the in-process upstream (embedded) and the HTTP one (distributed) carry requests differently")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="the in-process upstream (embedded) and the HTTP one (distributed) carry requests differently"),
+]
 
 # Each profile's "current user" read (native `GET /api/v1/users/me`) and its product list.
 USER_ROUTES = {"marbelle": "/api/v1/auth/user/", "shop": "/api/v1/auth/me/", "storybook": "/api/customer/user/",

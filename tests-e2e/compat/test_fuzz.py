@@ -30,7 +30,7 @@ from infra.oidc import identity_env
 
 from atelier_testing.platform import Platform, embedded
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_tail(why="fuzzing: every route of each profile")]
 
 PROFILES = ("storybook", "marbelle", "reviv", "shop", "figureforge")
 # Operations that end the caller's session or account: fuzzed apart, with a customer of their own,

@@ -17,7 +17,8 @@ async def pay_locally(api: httpx.AsyncClient, checkout_url: str) -> None:
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.modes("embedded", "distributed", why="the generation worker in the process (embedded) or in its own (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the generation worker in the process (embedded) or in its own (distributed)")
 async def test_credit_pack_then_generation(api: httpx.AsyncClient) -> None:
     auth = await customer(api)
     r = await api.post("/api/v1/credits/purchase", headers=auth, json={"sku": "PACK_10"})

@@ -58,7 +58,8 @@ async def test_a_user_can_read_change_or_delete_none_of_another_users_addresses(
         assert r.status_code == 200 and r.json()["city"] == "Paris", r.text
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_ten_parallel_attempts_at_an_eleventh_address_leave_exactly_ten(api: httpx.AsyncClient) -> None:
     customer = await signed_in_customer(api)
     auth = bearer(customer["access"])
@@ -73,7 +74,8 @@ async def test_ten_parallel_attempts_at_an_eleventh_address_leave_exactly_ten(ap
     assert sum(x["is_primary"] for x in listed) == 1
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_ten_parallel_attempts_at_the_last_free_place_make_exactly_one_address(api: httpx.AsyncClient) -> None:
     customer = await signed_in_customer(api)
     auth = bearer(customer["access"])

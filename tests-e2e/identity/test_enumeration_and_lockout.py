@@ -8,7 +8,10 @@ import pytest
 from infra.identity_steps import code_from, expect_error, magic_link, new_mail, unique_email, visitor, wrong
 from infra.journeys import register_verified
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)"),
+]
 
 
 @pytest.mark.parametrize("route", ["/api/v1/auth/password-reset", "/api/v1/auth/magic-link"])

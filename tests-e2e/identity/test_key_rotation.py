@@ -19,7 +19,8 @@ from infra.journeys import forget_staff, poll
 
 from atelier_testing.platform import Platform
 
-pytestmark = pytest.mark.modes("embedded", "distributed", why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")
+pytestmark = pytest.mark.modes("embedded", "distributed",
+                               why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")
 
 # Identity (its own routes), orders and cart: three services verifying the same tokens.
 PATHS = ("/api/v1/users/me", "/api/v1/orders", "/api/v1/cart")

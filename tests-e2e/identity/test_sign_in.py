@@ -18,7 +18,8 @@ def _alg_none(token: str) -> str:
     return f"{header}.{token.split('.')[1]}."
 
 
-@pytest.mark.modes("embedded", "distributed", why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")
 async def test_register_login_me_logout(api: httpx.AsyncClient) -> None:
     account = await register_verified(api, company_name="Acme")
     tokens = await login(api, account["email"])
@@ -85,7 +86,8 @@ async def test_malformed_bodies_unknown_routes_and_wrong_methods_use_the_error_f
         assert "Traceback" not in response.text
 
 
-@pytest.mark.modes("embedded", "distributed", why="the gateway merges the services' documents in the process (embedded) or over HTTP (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the gateway merges the services' documents in the process (embedded) or over HTTP (distributed)")
 async def test_merged_docs_list_the_services_routes(api: httpx.AsyncClient) -> None:
     schema = (await api.get("/api/schema")).json()
     assert schema["openapi"].startswith("3.1")

@@ -16,7 +16,10 @@ from infra.journeys import poll, register_verified, token_from
 
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)"),
+]
 
 # Its own loopback address for the session (test_sign_in_throttling's parties use .1 to .5).
 ATTACKER = "127.0.0.6"

@@ -15,7 +15,10 @@ from infra.journeys import PASSWORD, register_verified
 
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)"),
+]
 
 OWNER_ADDRESS = "127.0.0.1"
 

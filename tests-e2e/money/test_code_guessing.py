@@ -17,7 +17,10 @@ from infra.journeys import ADDRESS, customer, staff
 from atelier_testing import assert_error
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)"),
+]
 
 URL = "/api/v1/cart/promotion-code"
 GUESSES = 300

@@ -40,7 +40,8 @@ async def _order(api: httpx.AsyncClient, order_id: str, headers: dict[str, str],
     return await poll(check, timeout=30, message=f"order {status}")
 
 
-@pytest.mark.modes("embedded", "distributed", why="one idempotency key held in one process's SQLite (embedded) or across processes on PostgreSQL (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="one idempotency key held in one process's SQLite (embedded) or across processes on PostgreSQL (distributed)")
 async def test_ten_parallel_retries_with_one_idempotency_key_place_one_order(api: httpx.AsyncClient) -> None:
     auth = await customer(api)
     body = await _cart_and_address(api, auth)

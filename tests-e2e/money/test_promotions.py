@@ -142,7 +142,8 @@ async def test_an_automatic_promotion_reaches_the_cart_while_it_runs(api: httpx.
     await poll_until(undiscounted, timeout=60, message="the deactivated promotion gone from the cart")
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_100_parallel_checkouts_for_the_last_10_uses_get_exactly_10(api: httpx.AsyncClient) -> None:
     as_staff = await staff(api)
     product = await _product(api, as_staff, "10.00", BUYERS * 2)

@@ -49,7 +49,8 @@ async def _money(api: httpx.AsyncClient, as_staff: dict[str, str], order: dict[s
     return dict(response.json())
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_a_return_is_received_refunded_credited_and_restocked_once(api: httpx.AsyncClient) -> None:
     auth, as_staff = await customer(api), await staff(api)
     products = await two_products(api)
@@ -99,7 +100,8 @@ async def test_a_return_is_received_refunded_credited_and_restocked_once(api: ht
     assert money["total_refunded"] == order["total_amount"] and len(money["refunds"]) == 1
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_a_staff_refund_racing_a_return_never_refunds_more_than_paid(api: httpx.AsyncClient) -> None:
     auth, as_staff = await customer(api), await staff(api)
     products = await two_products(api)

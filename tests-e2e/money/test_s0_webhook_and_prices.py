@@ -58,7 +58,8 @@ async def _ledger(api: httpx.AsyncClient, auth: dict[str, str], order_id: str) -
     return sorted((e["kind"], e["amount"]) for e in entries if e["order_id"] == order_id)
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_s0_payment_resent_five_times_at_once_is_one_payment(api: httpx.AsyncClient,
                                                                     platform: Platform) -> None:
     auth = await customer(api)
@@ -153,7 +154,8 @@ async def test_a_price_changed_after_add_to_cart_is_never_charged_unseen(api: ht
     assert Decimal(order["subtotal"]) == Decimal(shown["subtotal"]) == Decimal("26.00")
 
 
-@pytest.mark.modes("embedded", "distributed", why="a price change reaches the cart in the process (embedded) or by an event across processes (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="a price change reaches the cart in the process (embedded) or by an event across processes (distributed)")
 async def test_adding_right_after_a_price_change_charges_only_what_the_cart_shows(api: httpx.AsyncClient) -> None:
     """The race of the issue: staff change the price and the customer adds the product at once, while
     the cart's read model may not have heard yet (it then shows the old price). Whichever way the

@@ -23,7 +23,10 @@ from infra.oidc import identity_env
 
 from atelier_testing.platform import Platform, cli_env, distributed, embedded, run_atelier
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="SQLite files (embedded) or PostgreSQL databases (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="SQLite files (embedded) or PostgreSQL databases (distributed)"),
+]
 
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_name": "Hopper",
            "street_address": "1 Harbour Road", "city": "Tbilisi", "postal_code": "0105", "country": "GE",

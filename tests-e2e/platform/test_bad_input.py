@@ -16,7 +16,10 @@ from infra.journeys import poll
 
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="the in-process upstream (embedded) and the HTTP one (distributed) carry requests differently")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="the in-process upstream (embedded) and the HTTP one (distributed) carry requests differently"),
+]
 MB = 1 << 20
 
 

@@ -43,7 +43,11 @@ from atelier_common.settings import libpq_conninfo
 from atelier_gateway.settings import SERVICES
 from atelier_testing.platform import Platform, distributed
 
-pytestmark = [pytest.mark.e2e, pytest.mark.distributed_lane]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.distributed_lane,
+    pytest.mark.long_tail(why="failover: a broker node, a promotion and a gateway process, minutes"),
+]
 
 GUESTS, CREDIT_PURCHASES, CREDIT_BUYERS = 200, 50, 5
 CONCURRENCY = 8

@@ -22,7 +22,7 @@ from infra.oidc import identity_env
 
 from atelier_testing.platform import Platform, embedded
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_tail(why="fuzzing: every operation of the merged document, minutes")]
 
 
 @pytest.fixture(scope="module")

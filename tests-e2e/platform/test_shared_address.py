@@ -19,7 +19,11 @@ from atelier_common.tls import client_tls
 from atelier_generation.settings import GenerationSettings
 from atelier_testing.platform import Platform, distributed, embedded
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)"),
+    pytest.mark.long_tail(why="load: a crowd behind one address"),
+]
 
 # One address for the whole crowd; `loopback_address()` never hands out 127.0.255.x.
 SHARED = "127.0.255.7"

@@ -18,7 +18,10 @@ from infra.journeys import poll
 
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="spans in one process (embedded) or carried across processes and events (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="spans in one process (embedded) or carried across processes and events (distributed)"),
+]
 
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Ada", "last_name": "Lovelace",
            "street_address": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB",

@@ -12,7 +12,7 @@ from infra.journeys import customer, poll
 
 from atelier_testing.platform import Platform
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long_tail(why="load: pays and jobs at once")]
 
 BUYERS, PAYS_EACH, JOBS_EACH = 3, 16, 8  # 8 jobs each stays under the free tier's 10 a minute
 

@@ -19,7 +19,10 @@ from infra.journeys import PASSWORD, customer, login, paid_order, staff
 from atelier_testing import assert_error
 from atelier_testing.platform import Platform
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="a revocation heard in the process (embedded) or broadcast to every gateway process (distributed)"),
+]
 
 
 async def test_a_clerk_moved_out_of_finance_refunds_nothing_with_the_token_from_before(

@@ -17,7 +17,10 @@ from infra.journeys import staff
 
 from atelier_testing.platform import GATEWAY_WORKERS, Platform, distributed, embedded
 
-pytestmark = [pytest.mark.e2e, pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.modes("embedded", "distributed", why="limits counted in the process (embedded) or shared in Redis (distributed)"),
+]
 
 BUDGET = 5
 OTHER_ADDRESS = "127.0.0.2"

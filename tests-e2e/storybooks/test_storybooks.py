@@ -153,7 +153,8 @@ async def test_an_anonymous_visitor_makes_a_book_orders_a_print_and_finds_it_in_
     assert (await allowance(api, auth, book["id"], character["id"]))["max"] == 3
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_visitors_behind_one_client_each_get_their_own_free_book(api: httpx.AsyncClient) -> None:
     """Three visitors behind one address and browser (a household): each its own free book, one
     per identity, each found only by its own; the one character asked for twice at once is one
@@ -188,7 +189,8 @@ async def test_visitors_behind_one_client_each_get_their_own_free_book(api: http
             assert error_code(await elsewhere.get(b, headers=owners[0]), 404) == "NOT_FOUND"
 
 
-@pytest.mark.modes("embedded", "distributed", why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="parallel requests meet SQLite's one writer (embedded) or PostgreSQL's row locks (distributed)")
 async def test_retry_limit_then_packs_by_target_and_by_hand(api: httpx.AsyncClient) -> None:
     auth = await customer(api)
     book = await ok(await api.post("/api/v1/books", headers=auth, json={"title": "Max Goes to Sea"}), 201)

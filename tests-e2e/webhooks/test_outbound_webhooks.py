@@ -77,7 +77,8 @@ async def test_a_paid_order_reaches_the_endpoint_signed(api: httpx.AsyncClient, 
         assert (await api.delete(f"{URL}/{endpoint['id']}", headers=admin)).status_code == 204
 
 
-@pytest.mark.modes("embedded", "distributed", why="the delivery worker in the process (embedded) or in its own (distributed)")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the delivery worker in the process (embedded) or in its own (distributed)")
 async def test_a_failing_endpoint_is_retried_disabled_and_replayed(api: httpx.AsyncClient,
                                                                    receiver: WebhookReceiver) -> None:
     admin = await staff(api)

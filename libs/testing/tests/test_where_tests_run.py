@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from atelier_testing.plugin import CHOICES, EVERY_MODE_ENV, runs_in
+from atelier_testing.plugin import CHOICES, EVERY_MODE_ENV, long_tail_first, runs_in
 from atelier_testing.timings import folder_of
 
 
@@ -46,10 +46,11 @@ def test_a_marker_without_a_known_name_or_a_why_stops_the_run(mark: pytest.MarkD
         _runs(mark)
 
 
-def test_every_mode_runs_each_test_everywhere(monkeypatch) -> None:
+def test_every_mode_runs_each_unmarked_test_everywhere_and_a_marked_one_where_it_says(monkeypatch) -> None:
     monkeypatch.setenv(EVERY_MODE_ENV, "1")
     assert _runs(None) == ["embedded", "distributed"]
-    assert _runs(pytest.mark.databases("postgres", why="row locks"), "db_backend") == ["sqlite", "postgres"]
+    assert _runs(None, "db_backend") == ["sqlite", "postgres"]
+    assert _runs(pytest.mark.databases("postgres", why="row locks"), "db_backend") == ["postgres"]
 
 
 @pytest.mark.parametrize(("nodeid", "folder"), [
@@ -61,3 +62,18 @@ def test_every_mode_runs_each_test_everywhere(monkeypatch) -> None:
 ])
 def test_the_timing_table_groups_tests_by_the_folder_a_newcomer_looks_in(nodeid: str, folder: str) -> None:
     assert folder_of(nodeid) == folder
+
+
+class _Item:
+    def __init__(self, name: str, long: bool) -> None:
+        self.name = name
+        self._long = pytest.mark.long_tail(why="minutes").mark if long else None
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return self._long if name == "long_tail" else None
+
+
+def test_long_tests_go_first_and_the_rest_keep_their_order() -> None:
+    items = [_Item("a", False), _Item("fuzz", True), _Item("b", False), _Item("failover", True), _Item("c", False)]
+    long_tail_first(items)  # type: ignore[arg-type]
+    assert [item.name for item in items] == ["fuzz", "failover", "a", "b", "c"]

@@ -65,7 +65,7 @@ def distributed_lanes(items: list[pytest.Item], lanes: int = DISTRIBUTED_LANES) 
 # service test on SQLite, the cheaper one (the distributed journeys run on PostgreSQL), unless a
 # marker names more and why: `@pytest.mark.modes("embedded", "distributed", why=...)` where the
 # mode changes what the test checks, `@pytest.mark.databases("sqlite", "postgres", why=...)` where
-# the SQL differs by dialect. ATELIER_TEST_EVERY_MODE=1 runs every such test everywhere.
+# the SQL differs by dialect. ATELIER_TEST_EVERY_MODE=1 runs every unmarked test everywhere.
 CHOICES = {"mode": ("modes", ("embedded", "distributed"), ("distributed",)),
            "db_backend": ("databases", ("sqlite", "postgres"), ("sqlite",))}
 EVERY_MODE_ENV = "ATELIER_TEST_EVERY_MODE"
@@ -73,12 +73,11 @@ EVERY_MODE_ENV = "ATELIER_TEST_EVERY_MODE"
 
 def runs_in(definition: pytest.Function | Any, marker_name: str, known: tuple[str, ...],
             default: tuple[str, ...]) -> list[str]:
-    """The values a test's marker names (checked: known names and a `why`), else the default."""
-    if os.environ.get(EVERY_MODE_ENV, "") in {"1", "true", "yes"}:
-        return list(known)
+    """The values a test's marker names (checked: known names and a `why`), else the default (all
+    of them with ATELIER_TEST_EVERY_MODE: a marker already says where a test means something)."""
     marker = definition.get_closest_marker(marker_name)
     if marker is None:
-        return list(default)
+        return list(known) if os.environ.get(EVERY_MODE_ENV, "") in {"1", "true", "yes"} else list(default)
     names = list(marker.args)
     if not names or not set(names) <= set(known) or not marker.kwargs.get("why"):
         raise pytest.UsageError(f"{definition.nodeid}: @pytest.mark.{marker_name}(...) names some of {known} "
@@ -92,8 +91,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize(fixture, runs_in(metafunc.definition, marker_name, known, default), indirect=True)
 
 
+def long_tail_first(items: list[pytest.Item]) -> None:
+    """The long tests (`@pytest.mark.long_tail(why=...)`: fuzzing, failover, load) first, in place.
+    xdist's `loadgroup` hands out the lanes (the largest groups) first, then the other tests in this
+    order, and a lane runs its tests in this order too: a long test starts at once beside the rest
+    instead of being the run's tail on one worker. Every worker sorts the same way."""
+    items.sort(key=lambda item: item.get_closest_marker("long_tail") is None)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    long_tail_first(items)
     for item, lane in distributed_lanes(items).items():
         item.add_marker(pytest.mark.xdist_group(lane))
         item.user_properties.append((LANE_PROPERTY, lane))  # for the timing table

@@ -4,10 +4,14 @@ here when a path changes on purpose."""
 
 from __future__ import annotations
 
+import pytest
+
 from atelier_testing import ServiceHarness
 from atelier_testing.statements import statements
 
 from ..conftest import Catalog
+
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
 
 async def test_product_pages(harness: ServiceHarness, catalog: Catalog, db_backend) -> None:
@@ -23,8 +27,6 @@ async def test_product_pages(harness: ServiceHarness, catalog: Catalog, db_backe
     with statements(harness.runtime.db, "second search page") as second:
         page = (await harness.client.get("/api/v1/products?search=marble&limit=10&offset=10")).json()
         assert len(page["results"]) == 10
-    if db_backend != "postgres":
-        return
     # A list page: its count (exact below `exact_count_limit`) and the page with its images and
     # variants. A first search page comes with the walk; a later one reads its products apart.
     assert (len(listed), len(first), len(second)) == (2, 2, 3)

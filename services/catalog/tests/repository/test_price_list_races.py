@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
+
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
 CONCURRENT = 6
 

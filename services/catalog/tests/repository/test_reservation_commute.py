@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -22,6 +23,8 @@ from atelier_common.events.envelope import Envelope
 from atelier_common.inbox import handle_once
 
 from .test_reservation_races import CONSUMER, _setup, _stock
+
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
 ROUNDS = 40
 

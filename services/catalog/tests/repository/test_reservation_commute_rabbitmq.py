@@ -23,7 +23,10 @@ from atelier_testing import poll_until
 
 from ..conftest import MIGRATIONS
 
-pytestmark = pytest.mark.infra
+pytestmark = [
+    pytest.mark.infra,
+    pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search"),
+]
 ORDERS = 40
 
 

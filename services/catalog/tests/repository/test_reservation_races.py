@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -19,6 +20,8 @@ from atelier_common.inbox import handle_once
 from atelier_common.storefronts import StorefrontDirectory, fallback_storefront
 
 from ..conftest import MIGRATIONS
+
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
 ORDERS = 50
 CONSUMER = "catalog"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from atelier_catalog.app import create_app
@@ -9,6 +10,8 @@ from atelier_catalog.demo import seed_bulk
 from atelier_testing import RecordingBus, ServiceHarness
 
 from ..conftest import Catalog
+
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
 
 async def test_search_vector_and_indexes_exist(harness: ServiceHarness) -> None:

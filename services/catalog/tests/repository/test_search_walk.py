@@ -15,6 +15,8 @@ from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
 
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
+
 QUERIES = [
     "search=carrara%20slab",          # names: the best tier only
     "search=polished",                # descriptions only

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import pytest
 from sqlmodel import select
 
 from atelier_catalog.models import Product, ProductVariant
@@ -13,6 +14,8 @@ from atelier_common.db import Database
 from atelier_testing import ServiceHarness
 
 from ..conftest import MIGRATIONS, Catalog, assert_error
+
+pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
 CONCURRENT = 10
 

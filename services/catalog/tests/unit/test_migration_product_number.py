@@ -15,8 +15,6 @@ from atelier_testing.infra import postgres_from_env, unavailable
 
 from ..conftest import MIGRATIONS
 
-pytestmark = pytest.mark.databases("sqlite", "postgres", why="a migration's SQL on each database")
-
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

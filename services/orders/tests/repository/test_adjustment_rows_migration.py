@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from atelier_common.migrations import upgrade
-
-pytestmark = pytest.mark.databases("sqlite", "postgres", why="a migration's SQL on each database")
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "atelier_orders" / "migrations"

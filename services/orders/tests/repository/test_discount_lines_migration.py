@@ -13,14 +13,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from atelier_common.migrations import alembic_config, upgrade
 from atelier_orders.promotions import rules as promotion_rules
-
-pytestmark = pytest.mark.databases("sqlite", "postgres", why="a migration's SQL on each database")
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "src" / "atelier_orders" / "migrations"
