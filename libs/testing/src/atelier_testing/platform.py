@@ -309,14 +309,18 @@ def make_dev(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[De
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None, *, split: bool = True,
                 redis_out: bool = False, database_prefix: str | None = None,
-                data_dir: Path | None = None, deployed_limits: bool = False) -> Iterator[Platform]:
+                data_dir: Path | None = None, deployed_limits: bool = False,
+                api_processes: int = 1) -> Iterator[Platform]:
     """`atelier up`; `split=False`: one process per service (`--no-split`), 7 processes instead of
-    26, which start in a fraction of the time (each pays some seconds of imports on a slow machine)."""
+    26, which start in a fraction of the time (each pays some seconds of imports on a slow machine).
+    `api_processes`: `--api-processes` (each service's API processes; the extra ones on the six
+    ports after the first six, `Topology.api_urls`)."""
     run = uuid.uuid4().hex[:8]
     # `database_prefix`: databases made beforehand (a restored backup); dropped after like the others.
     prefix = database_prefix or f"atelier_e2e_{run}_"
-    # gateway, six APIs; then the probes of 19 relay/consumer/worker/housekeeping processes
-    port = free_port_block(7 + 19)
+    # gateway, six APIs (per API process); then the probes of 19 relay/consumer/worker/housekeeping processes
+    apis = 6 * api_processes
+    port = free_port_block(1 + apis + 19)
     data_dir = data_dir or tmp / "distributed"
     env = _common_env(data_dir, extra_env, mode="distributed", deployed_limits=deployed_limits)
     if not split:
@@ -340,8 +344,9 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7), "--dev",
-                             "--gateway-workers", str(GATEWAY_WORKERS), *([] if split else ["--no-split"])],
+                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 1 + apis), "--dev",
+                             "--gateway-workers", str(GATEWAY_WORKERS), "--api-processes", str(api_processes),
+                             *([] if split else ["--no-split"])],
                             env=_public(env, url), start_new_session=True)
     try:
         wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)
