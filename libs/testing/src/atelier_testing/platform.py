@@ -91,6 +91,18 @@ class Platform:
                 out["gateway"] = int(child)
         return out
 
+    def api_processes(self, service: str) -> dict[int, int]:
+        """The pids of `service`'s API processes (distributed mode) by the port each listens on."""
+        out: dict[int, int] = {}
+        for child in subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True).stdout.split():
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().replace("\0", " ").split()
+            except OSError:
+                continue
+            if "serve" in argv and argv[argv.index("serve") + 1] == service and "--port" in argv:
+                out[int(argv[argv.index("--port") + 1])] = int(child)
+        return out
+
 
 def cli_env(data_dir: Path, postgres_server_url: str = "", database_prefix: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
