@@ -55,7 +55,9 @@ async def test_killing_one_of_two_api_processes_answers_no_5xx(two_api_processes
         order_id = (await api.get("/api/v1/orders", headers=auth)).json()["results"][0]["id"]
 
         processes = platform.api_processes("orders")
-        first_port = urlsplit(platform.url).port + 1 + SERVICES.index("orders")  # type: ignore[operator]
+        gateway_port = urlsplit(platform.url).port
+        assert gateway_port is not None
+        first_port = gateway_port + 1 + SERVICES.index("orders")  # `--base-port` is the gateway's port + 1
         assert len(processes) == 2 and first_port in processes, processes
         victim = processes[first_port]  # the first URL: a gateway that used one URL only would fail
 
