@@ -203,3 +203,13 @@ async def test_a_call_a_process_refused_goes_to_a_sibling_even_a_post(fast_path:
         await api.aclose()
         await http.aclose()
     assert [(r.status_code, r.json()["json"]) for r in answers] == [(200, {"n": 0}), (200, {"n": 1})]
+
+
+def test_a_service_url_is_a_list_of_one_however_the_settings_were_made() -> None:
+    made = AtelierSettings(environment="test", service_urls={"a": "http://a:1", "b": ["http://b:1", "http://b:2"]})
+    assert made.service_urls == {"a": ["http://a:1"], "b": ["http://b:1", "http://b:2"]}
+    # `model_copy(update=...)` (the embedded mode's settings) skips validation: a string stays one.
+    copied = made.model_copy(update={"service_urls": {"a": "http://a:9"}})
+    assert copied.service_base_urls("a") == ["http://a:9"]
+    assert made.service_base_urls("b") == ["http://b:1", "http://b:2"]
+    assert made.service_base_urls("c") == ["http://c.internal"]

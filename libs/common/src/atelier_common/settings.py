@@ -250,7 +250,9 @@ class AtelierSettings(BaseSettings):
     def service_base_urls(self, service: str) -> list[str]:
         """`service`'s base URLs (one per process serving its API), `http://<service>.internal`
         when none is configured."""
-        return self.service_urls.get(service) or [f"http://{service}.internal"]
+        # A string too: `model_copy(update=...)` (the embedded mode's settings) skips the validator.
+        value: Any = self.service_urls.get(service) or f"http://{service}.internal"
+        return [value] if isinstance(value, str) else list(value)
 
     @model_validator(mode="after")
     def _inbox_outlasts_redelivery(self) -> AtelierSettings:
