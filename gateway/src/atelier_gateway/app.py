@@ -91,9 +91,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
                 await stack.enter_async_context(child.router.lifespan_context(child))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(mounts=http_mounts or {}, timeout=settings.http_timeout_seconds, verify=client_tls()))
-            urls = {s: settings.upstream(s) for s in SERVICES}
+            # Each service's base URLs, one per process serving its API (several: `Replicas`).
+            urls = {s: settings.service_base_urls(s) for s in SERVICES}
             anon_key = SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
-            identity_jwks = JwksCache(f"{urls['identity']}/.well-known/jwks.json", client=http,
+            identity_jwks = JwksCache(f"{urls['identity'][0].rstrip('/')}/.well-known/jwks.json", client=http,
                                       ttl=settings.jwks_cache_seconds)
             verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                      cache_size=EDGE_CACHE_SIZE)
@@ -192,12 +193,13 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
     async def jwks(request: Request) -> dict[str, Any]:
         state = gateway_state(request.app)
         keys = [state.anon_key.public_jwk()]
-        try:
-            response = await state.http.get(f"{state.urls['identity']}/.well-known/jwks.json", timeout=5)
-            keys = response.json().get("keys", []) + keys
-        except (httpx.HTTPError, ValueError):
-            pass  # the anonymous key alone still lets services accept anonymous callers
-        return {"keys": keys}
+        for base in state.urls["identity"]:  # the first of its processes that answers
+            try:
+                response = await state.http.get(f"{base.rstrip('/')}/.well-known/jwks.json", timeout=5)
+                return {"keys": response.json().get("keys", []) + keys}
+            except (httpx.HTTPError, ValueError):
+                continue
+        return {"keys": keys}  # the anonymous key alone still lets services accept anonymous callers
 
     for prefix in deadletters.PREFIXES:
         app.include_router(deadletters.router, prefix=prefix)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -119,7 +120,7 @@ class OpenApiCache:
     again at the next read, never left out for a whole `ttl` (the console leaves out the pages of
     routes a document lacks)."""
 
-    def __init__(self, client: httpx.AsyncClient, urls: dict[str, str], ttl: float) -> None:
+    def __init__(self, client: httpx.AsyncClient, urls: Mapping[str, str | list[str]], ttl: float) -> None:
         self.client = client
         self.urls = urls
         self.ttl = ttl
@@ -139,10 +140,12 @@ class OpenApiCache:
                 self._until = time.monotonic() + (0 if missing else self.ttl)
             return self._doc
 
-    async def _fetch(self, service: str, base: str) -> tuple[str, dict[str, Any] | None]:
-        try:
-            response = await self.client.get(f"{base.rstrip('/')}/openapi.json", timeout=FETCH_TIMEOUT_SECONDS)
-            response.raise_for_status()
-            return service, response.json()
-        except (httpx.HTTPError, ValueError):
-            return service, None
+    async def _fetch(self, service: str, bases: str | list[str]) -> tuple[str, dict[str, Any] | None]:
+        for base in [bases] if isinstance(bases, str) else bases:  # the first of its processes that answers
+            try:
+                response = await self.client.get(f"{base.rstrip('/')}/openapi.json", timeout=FETCH_TIMEOUT_SECONDS)
+                response.raise_for_status()
+                return service, response.json()
+            except (httpx.HTTPError, ValueError):
+                continue
+        return service, None

@@ -93,6 +93,3 @@ class GatewaySettings(AtelierSettings):
     def cookie_secure(self) -> bool:
         # A SameSite=None cookie without Secure is refused by browsers.
         return self.environment == "production" or self.cross_site_cookies
-
-    def upstream(self, service: str) -> str:
-        return self.service_urls.get(service, f"http://{service}.internal")

@@ -29,7 +29,7 @@ class GatewayState:
     settings: GatewaySettings
     http: httpx.AsyncClient  # the gateway's own calls: health, the merged OpenAPI, the JWKS
     bus: EventBus
-    urls: dict[str, str]  # each service's base URL
+    urls: dict[str, list[str]]  # each service's base URLs, one per process serving its API
     auth: EdgeAuth
     anon_key: SigningKey  # signs anonymous tokens
     openapi: OpenApiCache

@@ -161,3 +161,55 @@ async def test_a_mounted_service_is_called_through_its_transport() -> None:
     finally:
         await api.aclose()
         await http.aclose()
+
+
+def closed_url() -> str:
+    """A loopback port nothing listens on: a connection there is refused."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+async def test_a_service_of_several_processes_is_called_on_each_in_turn(fast_path: str) -> None:
+    first, second = callee(), callee()
+    async with uvicorn_service(first) as url_first, uvicorn_service(second) as url_second:
+        settings = AtelierSettings(environment="test", service_urls={"callee": [url_first, url_second]},
+                                   service_token="s3cret", http_timeout_seconds=10)
+        http = Client({})
+        api = InternalApi(http, settings)
+        try:
+            for key in ("a", "b", "c", "d"):
+                # A failure on one process is retried on the other (an idempotent call).
+                assert (await api.call("callee", "GET", f"/internal/flaky/{key}")).status_code == 200
+        finally:
+            await api.aclose()
+            await http.aclose()
+    assert sorted(first.state.failures) == sorted(second.state.failures) == ["a", "b", "c", "d"]
+
+
+async def test_a_call_a_process_refused_goes_to_a_sibling_even_a_post(fast_path: str,
+                                                                      service: tuple[FastAPI, str]) -> None:
+    settings = AtelierSettings(environment="test", service_urls={"callee": [closed_url(), service[1]]},
+                               service_token="s3cret", http_timeout_seconds=10)
+    http = Client({})
+    api = InternalApi(http, settings)
+    try:
+        answers = [await api.call("callee", "POST", "/internal/echo", json={"n": n}) for n in range(2)]
+    finally:
+        await api.aclose()
+        await http.aclose()
+    assert [(r.status_code, r.json()["json"]) for r in answers] == [(200, {"n": 0}), (200, {"n": 1})]
+
+
+def test_a_service_url_is_a_list_of_one_however_the_settings_were_made() -> None:
+    made = AtelierSettings(environment="test", service_urls={"a": "http://a:1", "b": ["http://b:1", "http://b:2"]})
+    assert made.service_urls == {"a": ["http://a:1"], "b": ["http://b:1", "http://b:2"]}
+    # `model_copy(update=...)` (the embedded mode's settings) skips validation: a string stays one.
+    copied = made.model_copy(update={"service_urls": {"a": "http://a:9"}})
+    assert copied.service_base_urls("a") == ["http://a:9"]
+    assert made.service_base_urls("b") == ["http://b:1", "http://b:2"]
+    assert made.service_base_urls("c") == ["http://c.internal"]

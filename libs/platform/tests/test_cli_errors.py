@@ -70,7 +70,7 @@ def test_the_explanation_names_the_variable_actually_set(monkeypatch: pytest.Mon
         "'production' (got 'staging')"]
     # A secret's value is never echoed; a variable that is not JSON is named too.
     monkeypatch.setenv("ATELIER_ORDERS_ENVIRONMENT", "dev")
-    monkeypatch.setenv("ATELIER_ORDERS_SERVICE_URLS", '{"catalog": ["http://user:hunter2@catalog"]}')
+    monkeypatch.setenv("ATELIER_ORDERS_SERVICE_URLS", '{"catalog": {"url": "http://user:hunter2@catalog"}}')
     with pytest.raises(ValidationError) as url:
         settings_class("orders")()
     (line,) = explain_settings_error(url.value) or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -33,6 +34,44 @@ def test_api_workers_scale_one_service_out() -> None:
     workers = {name: command[command.index("--workers") + 1]
                for name, command in commands.items() if "serve" in command}
     assert workers == {service: "3" if service == "catalog" else "1" for service in SERVICES}
+
+
+def test_api_processes_each_listen_on_a_port_of_their_own_that_the_gateway_and_services_are_given() -> None:
+    topology = Topology(postgres="postgresql://pg", amqp="amqp://mq", base_port=8101, api_processes=2)
+    commands = {name: (command, extra) for name, command, extra in topology.commands()}
+    ports = {name: command[command.index("--port") + 1] for name, (command, _) in commands.items() if "serve" in command}
+    # The first process of each service keeps its port; the second ones take the next block.
+    assert ports["identity-api"] == "8101" and ports["orders-api"] == "8104" and ports["orders-api-2"] == "8110"
+    assert len(set(ports.values())) == len(ports) == 2 * len(SERVICES)
+    assert commands["orders-api-2"][1] == {"ATELIER_ORDERS_ROLES": '["api"]'}
+    urls = json.loads(topology.env()["ATELIER_SERVICE_URLS"])
+    assert urls["orders"] == ["http://127.0.0.1:8104", "http://127.0.0.1:8110"]
+    assert topology.service_urls()["orders"] == "http://127.0.0.1:8104"
+    # One process: the setting as it always was, one URL per service.
+    assert json.loads(Topology(postgres="p", amqp="a").env()["ATELIER_SERVICE_URLS"])["orders"] == "http://127.0.0.1:8104"
+    # Each API process holds its pool; the relay, consumers and housekeeping stay one each.
+    single = Topology(postgres="p", amqp="a")
+    assert topology.connections_needed() == single.connections_needed() + 5 * len(SERVICES)
+
+
+def test_without_split_the_extra_api_processes_serve_the_api_only() -> None:
+    topology = Topology(postgres="p", amqp="a", split=False, api_processes=2)
+    commands = {name: extra for name, _, extra in topology.commands()}
+    assert commands["orders"] == {} and commands["orders-2"] == {"ATELIER_ORDERS_ROLES": '["api"]'}
+    # As an API process of the split topology: the API's pool only.
+    assert topology.connections()["orders-2"] == Topology(postgres="p", amqp="a").connections()["orders-api"]
+
+
+def test_up_plan_shows_the_api_processes_and_what_production_needs(monkeypatch) -> None:
+    monkeypatch.setattr(Topology, "run", lambda self: pytest.fail("--plan started the platform"))
+    monkeypatch.setattr("atelier_platform.processes.cpu_cores", lambda: 2)
+    one = CliRunner().invoke(app, ["up", "--plan"])
+    assert "1 API process per service (production: 2 at least, --api-processes 2)" in one.output
+    two = CliRunner().invoke(app, ["up", "--plan", "--api-processes", "2"])
+    assert "2 API processes per service;" in two.output
+    assert "orders-api-2" in two.output and "atelier serve orders --host 127.0.0.1 --port 8110" in two.output
+    monkeypatch.setattr("atelier_platform.processes.cpu_cores", lambda: 4)
+    assert "2 API processes per service;" in CliRunner().invoke(app, ["up", "--plan"]).output
 
 
 def test_the_gateway_runs_in_several_processes_on_one_port(monkeypatch) -> None:

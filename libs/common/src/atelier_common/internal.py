@@ -1,7 +1,10 @@
 """Calls to another service's `/internal/...` API: service credential, timeouts, retries.
 
 Only idempotent methods are retried; the base URL of each service is the `service_urls`
-setting (in the embedded mode those URLs are mounted onto in-process ASGI transports).
+setting (in the embedded mode those URLs are mounted onto in-process ASGI transports). A service
+run as several processes (a list of URLs) is called on each in turn; a retry goes to the next one,
+and a call no process of it let connect goes at once to a sibling, whatever its method (nothing
+was sent).
 
 A plain `http://` service nobody mounted is called over the platform's own pooled HTTP/1.1
 client (`fast/http1.py`, the gateway's), the `http1` fast path: httpx's client and transport cost
@@ -23,7 +26,7 @@ import orjson
 from atelier_common import fast
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.errors import ServiceUnavailable
-from atelier_common.fast.http1 import Pool, UpstreamBroken, UpstreamUnavailable, serialise
+from atelier_common.fast.http1 import Pool, UpstreamBroken, UpstreamRefused, UpstreamUnavailable, serialise
 from atelier_common.settings import AtelierSettings
 from atelier_common.telemetry import client_span, request_id_var
 
@@ -33,8 +36,8 @@ CONNECTIONS_PER_SERVICE = 20
 
 
 def service_url(settings: AtelierSettings, service: str) -> str:
-    url: str = settings.service_urls.get(service, f"http://{service}.internal")
-    return url
+    """The first of `service`'s base URLs (a link a service gives to itself)."""
+    return settings.service_base_urls(service)[0]
 
 
 class InternalApi:
@@ -47,15 +50,19 @@ class InternalApi:
         self.settings = settings
         self._mounted = {url.rstrip("/") for url in mounted}
         self._pools: dict[str, Pool | None] = {}
+        self._turns: dict[str, int] = {}  # where the next call to a service of several processes starts
 
     async def call(self, service: str, method: str, path: str, *, json: Any = None,
                    params: dict[str, Any] | None = None, retries: int = 2) -> httpx.Response:
         """The answer of `service`; an idempotent method is tried again (`retries` times, with
         back-off) on a transport error or a 5xx. `ServiceUnavailable` when none answered."""
-        base = service_url(self.settings, service).rstrip("/")
-        pool = self._pool(base)
+        bases = self._bases(service)
         attempts = retries + 1 if method.upper() in IDEMPOTENT else 1
-        for attempt in range(attempts):
+        tried_sibling = len(bases) == 1
+        attempt = turn = 0
+        while True:
+            base = bases[turn % len(bases)]
+            pool = self._pool(base)
             try:
                 if pool is not None:
                     response = await self._direct(pool, method.upper(), base, path, json, params)
@@ -63,13 +70,28 @@ class InternalApi:
                     response = await self.http.request(method, base + path, json=json, params=params,
                                                        headers={SERVICE_HEADER: self.settings.service_token})
             except (httpx.HTTPError, UpstreamUnavailable, UpstreamBroken, TimeoutError) as exc:
+                if not tried_sibling and isinstance(exc, UpstreamRefused | httpx.ConnectError):
+                    tried_sibling = True  # nothing was sent: the next process, at once
+                    turn += 1
+                    continue
                 if attempt + 1 >= attempts:
                     raise ServiceUnavailable(f"{service} is unavailable") from exc
             else:
                 if response.status_code < 500 or attempt + 1 >= attempts:
                     return response
             await asyncio.sleep(0.1 * 2**attempt)
-        raise ServiceUnavailable(f"{service} is unavailable")
+            attempt += 1
+            turn += 1
+
+    def _bases(self, service: str) -> list[str]:
+        """`service`'s base URLs, from the one whose turn it is."""
+        urls = [url.rstrip("/") for url in self.settings.service_base_urls(service)]
+        if len(urls) == 1:
+            return urls
+        turn = self._turns.get(service, 0)
+        self._turns[service] = turn + 1
+        start = turn % len(urls)
+        return urls[start:] + urls[:start]
 
     def _pool(self, base: str) -> Pool | None:
         """The pooled client of a plain-HTTP service nobody mounted; None: httpx."""

@@ -148,8 +148,11 @@ class AtelierSettings(BaseSettings):
     jwt_audience: str = "atelier"
     # Unset (""): outside production, this install's own random value (`with_install_secrets`).
     service_token: str = ""
-    # Base URLs of the other services for /internal calls, e.g. {"catalog": "http://catalog:8000"}.
-    service_urls: dict[str, str] = {}
+    # Base URLs of the services, for /internal calls and the gateway's forwards, e.g.
+    # {"catalog": "http://catalog:8000"}; a list for a service run as several processes
+    # ({"orders": ["http://127.0.0.1:8104", "http://127.0.0.1:8110"]}): calls are spread over them
+    # and one refused is tried on a sibling (docs/operations.md, Several API processes).
+    service_urls: dict[str, list[str]] = {}
     # /api/dev/… (mailbox, local checkout pages, subscription advance); refused in production.
     dev_endpoints: bool = False
     # Where clients reach the platform (the gateway): links in mail, checkout pages, signed URLs.
@@ -228,6 +231,28 @@ class AtelierSettings(BaseSettings):
         if not urls or not all(one.startswith(("amqp://", "amqps://")) for one in urls):
             raise ValueError("not an AMQP URL (amqp://user:password@host:5672/), or a comma-separated list of them")
         return url
+
+    @field_validator("service_urls", mode="before")
+    @classmethod
+    def _one_url_is_a_list_of_one(cls, urls: Any) -> Any:
+        if isinstance(urls, dict):
+            return {service: [value] if isinstance(value, str) else value for service, value in urls.items()}
+        return urls
+
+    @field_validator("service_urls")
+    @classmethod
+    def _some_url_each(cls, urls: dict[str, list[str]]) -> dict[str, list[str]]:
+        for service, value in urls.items():
+            if not value or not all(value):
+                raise ValueError(f"{service}: a base URL or a non-empty list of them")
+        return urls
+
+    def service_base_urls(self, service: str) -> list[str]:
+        """`service`'s base URLs (one per process serving its API), `http://<service>.internal`
+        when none is configured."""
+        # A string too: `model_copy(update=...)` (the embedded mode's settings) skips the validator.
+        value: Any = self.service_urls.get(service) or f"http://{service}.internal"
+        return [value] if isinstance(value, str) else list(value)
 
     @model_validator(mode="after")
     def _inbox_outlasts_redelivery(self) -> AtelierSettings:

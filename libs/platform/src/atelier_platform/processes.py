@@ -1,7 +1,8 @@
 """`atelier up`: the distributed topology as child processes on one machine.
 
-One process per service API, per outbox relay, per consumer group and per housekeeping loop
-(or one per service with --no-split), plus the gateway; all against existing PostgreSQL and RabbitMQ servers.
+One process per service API (or `api_processes` of them, each on its own port, which the gateway
+spreads requests over), per outbox relay, per consumer group and per housekeeping loop (or one per
+service with --no-split), plus the gateway; all against existing PostgreSQL and RabbitMQ servers.
 A child that exits is started again, like a container orchestrator would (a child that keeps
 failing stops everything). Ctrl-C (or SIGTERM) stops every child cleanly.
 
@@ -161,6 +162,14 @@ def default_gateway_workers() -> int:
     return max(1, cpu_cores() // 2)
 
 
+def default_api_processes() -> int:
+    """`atelier up`'s API processes per service: two from four cores on, so that a process that
+    dies leaves a sibling serving its service (the gateway sends the requests it refused there); one
+    on a smaller machine, where six more processes cost more memory and start time than they are
+    worth to a developer. Production wants two at least (docs/operations.md)."""
+    return 2 if cpu_cores() >= 4 else 1
+
+
 def redis_only_degraded(health: bytes) -> str | None:
     """Redis's error when it alone makes `/api/health` degraded: the platform serves without it."""
     try:
@@ -220,6 +229,9 @@ class Topology:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Uvicorn worker processes per service API (default 1): scaling one service out on this machine.
     api_workers: dict[str, int] = field(default_factory=dict)
+    # API processes per service, each on its own port (`api_urls`): the gateway spreads requests
+    # over them and sends one a process refused to a sibling, so one that dies is not an outage.
+    api_processes: int = 1
     # Gateway processes sharing its port (`atelier up`: `default_gateway_workers()` unless told otherwise).
     gateway_workers: int = 1
     # Fork the children from this process after importing every service once (`atelier up` on
@@ -239,8 +251,19 @@ class Topology:
     # dev checkout pages (`DEV_SETTINGS`); variables set explicitly still win.
     dev: bool = False
 
+    def api_urls(self) -> dict[str, list[str]]:
+        """Each service's API processes' base URLs: the first on `base_port` + its index, the next
+        ones a block of `len(SERVICES)` ports further each (the first ones stay where they were)."""
+        return {s: [f"http://{self.host}:{self.base_port + k * len(SERVICES) + i}" for k in range(self.api_processes)]
+                for i, s in enumerate(SERVICES)}
+
     def service_urls(self) -> dict[str, str]:
-        return {s: f"http://{self.host}:{self.base_port + i}" for i, s in enumerate(SERVICES)}
+        """Each service's first API process (what a benchmark calls directly)."""
+        return {s: urls[0] for s, urls in self.api_urls().items()}
+
+    def ports_used(self) -> int:
+        """How many ports from `base_port` on the API processes take."""
+        return self.api_processes * len(SERVICES)
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -248,7 +271,8 @@ class Topology:
             "ATELIER_BUS": "rabbitmq",
             "ATELIER_POSTGRES_SERVER_URL": self.postgres,
             "ATELIER_AMQP_URL": self.amqp,
-            "ATELIER_SERVICE_URLS": json.dumps(self.service_urls()),
+            "ATELIER_SERVICE_URLS": json.dumps({s: urls[0] if len(urls) == 1 else urls
+                                                for s, urls in self.api_urls().items()}),
             "ATELIER_JWKS_URL": f"http://{self.host}:{self.port}/.well-known/jwks.json",
             "ATELIER_AUTO_MIGRATE": "false",
             "ATELIER_DATA_DIR": str(self.data_dir.resolve()),
@@ -263,14 +287,15 @@ class Topology:
     def commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
         cli = list(CLI)
         out: list[tuple[str, list[str], dict[str, str]]] = []
-        urls = self.service_urls()
+        urls = self.api_urls()
         for service in SERVICES:
-            port = urls[service].rsplit(":", 1)[1]
             roles = f"ATELIER_{service.upper()}_ROLES"
-            serve = [*cli, "serve", service, "--host", self.host, "--port", port,
-                     "--workers", str(self.api_workers.get(service, 1))]
+            serves = [[*cli, "serve", service, "--host", self.host, "--port", url.rsplit(":", 1)[1],
+                       "--workers", str(self.api_workers.get(service, 1))] for url in urls[service]]
+            serve, more = serves[0], serves[1:]
             if self.split:
                 out.append((f"{service}-api", serve, {roles: '["api"]'}))
+                out += [(f"{service}-api-{k}", command, {roles: '["api"]'}) for k, command in enumerate(more, 2)]
                 out.append((f"{service}-relay", [*cli, "worker", service, "--role", "relay"], {}))
                 out.append((f"{service}-consumer", [*cli, "worker", service, "--role", "consumer"], {}))
                 if service in WORKER_SERVICES:
@@ -279,6 +304,8 @@ class Topology:
                 out.append((f"{service}-housekeeping", [*cli, "worker", service, "--role", "housekeeping"], {}))
             else:
                 out.append((service, serve, {}))
+                # The relay, consumers and housekeeping run in the first: the others serve the API only.
+                out += [(f"{service}-{k}", command, {roles: '["api"]'}) for k, command in enumerate(more, 2)]
         out.append(("gateway", [*cli, "gateway", "--host", self.host, "--port", str(self.port),
                                 "--workers", str(self.gateway_workers)], {}))
         if self.probe_base_port:
@@ -300,6 +327,9 @@ class Topology:
                 out[name] = 0
                 continue
             service, _, role = name.partition("-")
+            role = role.rstrip("-0123456789")  # orders-api-2: an API process; orders-2: one too (--no-split)
+            if not role and name != service:
+                role = "api"
             roles = [role] if role else ["api", "relay", "consumer", "worker", "housekeeping"]
             workers = self.api_workers.get(service, 1) if role in ("api", "") else 1
             out[name] = workers * sum(pool_for_roles(roles, size, overflow))
@@ -317,6 +347,8 @@ class Topology:
                 for name, command, _extra in self.commands()]
         widths = [max(len(row[i]) for row in [("process", "command", "PostgreSQL"), *rows]) for i in range(2)]
         lines = [f"atelier up starts {len(rows)} processes ({'split' if self.split else '--no-split'}; "
+                 f"{self.api_processes} API process{'es' if self.api_processes > 1 else ''} per service"
+                 f"{'' if self.api_processes > 1 else ' (production: 2 at least, --api-processes 2)'}; "
                  f"the gateway runs {self.gateway_workers} worker process{'es' if self.gateway_workers > 1 else ''}):",
                  f"  {'process':<{widths[0]}}  {'command':<{widths[1]}}  PostgreSQL"]
         lines += [f"  {name:<{widths[0]}}  {command:<{widths[1]}}  {count:>10}" for name, command, count in rows]

@@ -91,6 +91,18 @@ class Platform:
                 out["gateway"] = int(child)
         return out
 
+    def api_processes(self, service: str) -> dict[int, int]:
+        """The pids of `service`'s API processes (distributed mode) by the port each listens on."""
+        out: dict[int, int] = {}
+        for child in subprocess.run(["pgrep", "-P", str(self.pid)], capture_output=True, text=True).stdout.split():
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().decode().replace("\0", " ").split()
+            except OSError:
+                continue
+            if "serve" in argv and argv[argv.index("serve") + 1] == service and "--port" in argv:
+                out[int(argv[argv.index("--port") + 1])] = int(child)
+        return out
+
 
 def cli_env(data_dir: Path, postgres_server_url: str = "", database_prefix: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_") or k.startswith("ATELIER_TEST_")}
@@ -309,14 +321,18 @@ def make_dev(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[De
 def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
                 extra_env: dict[str, str] | None = None, *, split: bool = True,
                 redis_out: bool = False, database_prefix: str | None = None,
-                data_dir: Path | None = None, deployed_limits: bool = False) -> Iterator[Platform]:
+                data_dir: Path | None = None, deployed_limits: bool = False,
+                api_processes: int = 1) -> Iterator[Platform]:
     """`atelier up`; `split=False`: one process per service (`--no-split`), 7 processes instead of
-    26, which start in a fraction of the time (each pays some seconds of imports on a slow machine)."""
+    26, which start in a fraction of the time (each pays some seconds of imports on a slow machine).
+    `api_processes`: `--api-processes` (each service's API processes; the extra ones on the six
+    ports after the first six, `Topology.api_urls`)."""
     run = uuid.uuid4().hex[:8]
     # `database_prefix`: databases made beforehand (a restored backup); dropped after like the others.
     prefix = database_prefix or f"atelier_e2e_{run}_"
-    # gateway, six APIs; then the probes of 19 relay/consumer/worker/housekeeping processes
-    port = free_port_block(7 + 19)
+    # gateway, six APIs (per API process); then the probes of 19 relay/consumer/worker/housekeeping processes
+    apis = 6 * api_processes
+    port = free_port_block(1 + apis + 19)
     data_dir = data_dir or tmp / "distributed"
     env = _common_env(data_dir, extra_env, mode="distributed", deployed_limits=deployed_limits)
     if not split:
@@ -340,8 +356,9 @@ def distributed(tmp: Path, postgres_server_url: str, amqp_url: str,
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-m", "atelier_platform.cli", "up", "--postgres", postgres_server_url,
                              "--amqp", amqp_url, "--port", str(port), "--base-port", str(port + 1),
-                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 7), "--dev",
-                             "--gateway-workers", str(GATEWAY_WORKERS), *([] if split else ["--no-split"])],
+                             "--data-dir", str(data_dir), "--probe-base-port", str(port + 1 + apis), "--dev",
+                             "--gateway-workers", str(GATEWAY_WORKERS), "--api-processes", str(api_processes),
+                             *([] if split else ["--no-split"])],
                             env=_public(env, url), start_new_session=True)
     try:
         wait_healthy(url, proc, HEALTHY_WITHIN_SECONDS, redis_out=redis_out)

@@ -39,6 +39,11 @@ class UpstreamUnavailable(ConnectionError):
     """No answer could be had: the service refused, reset or was not found (a 503 at the gateway)."""
 
 
+class UpstreamRefused(UpstreamUnavailable):
+    """No connection could be made (refused, not accepted in time, no such host): nothing was sent,
+    so any request may go to another process of the service."""
+
+
 class UpstreamBroken(Exception):
     """The service went away in the middle of its answer: the client's connection is closed too."""
 
@@ -277,9 +282,9 @@ class Pool:
                     lambda: _Connection(loop), self.host, self.port,
                     ssl=self._ssl_context if self.ssl else None)
         except TimeoutError:
-            raise UpstreamUnavailable(f"{self.host}:{self.port} did not accept a connection in time") from None
+            raise UpstreamRefused(f"{self.host}:{self.port} did not accept a connection in time") from None
         except OSError as exc:  # refused, unreachable, no such host
-            raise UpstreamUnavailable(f"{self.host}:{self.port}: {exc}") from None
+            raise UpstreamRefused(f"{self.host}:{self.port}: {exc}") from None
         return connection
 
 

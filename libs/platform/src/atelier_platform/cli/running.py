@@ -212,6 +212,10 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
            help="relay/consumer/worker processes serve /health, /ready, /metrics from this port on (0: off)")] = 0,
        dev: Annotated[bool, typer.Option(
            help="like `atelier dev`: demo data, the dev mailbox and the dev checkout (/api/dev/...)")] = False,
+       api_processes: Annotated[int, typer.Option(
+           help="API processes per service, each on its own port (0: two from four CPU cores on, else one); "
+                "the gateway spreads requests over them and sends one a process refused to a sibling",
+           min=0)] = 0,
        gateway_workers: Annotated[int, typer.Option(
            help="gateway processes sharing the port (0: half the CPU cores, at least one; the services "
                 "run on them too)", min=0)] = 0,
@@ -221,8 +225,8 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
        plan: Annotated[bool, typer.Option(
            help="print the processes and the PostgreSQL connections they may hold, start nothing")] = False,
        ) -> None:
-    """The distributed mode on this machine: one process per service API, relay and consumer."""
-    from atelier_platform.processes import Topology, default_gateway_workers
+    """The distributed mode on this machine: processes per service API (--api-processes), relay and consumer."""
+    from atelier_platform.processes import Topology, default_api_processes, default_gateway_workers
 
     for service in SERVICES:  # every child would refuse a bad setting: say it once, before starting any
         settings_of(service)
@@ -235,6 +239,7 @@ def up(postgres: Annotated[str, typer.Option(envvar="ATELIER_POSTGRES_SERVER_URL
         api_workers[service] = int(count)
     topology = Topology(postgres=postgres, amqp=amqp, host=host, port=port, base_port=base_port, split=split,
                         data_dir=data_dir, api_workers=api_workers, probe_base_port=probe_base_port, dev=dev,
+                        api_processes=api_processes or default_api_processes(),
                         gateway_workers=gateway_workers or default_gateway_workers(),
                         preload=preload and sys.platform == "linux", run_cli=run)
     if plan:  # no server needed: what would start, as docs/deploy.md points to it
