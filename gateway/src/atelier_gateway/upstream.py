@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -100,6 +100,28 @@ def may_go_to_sibling(error: UpstreamUnavailable, *, repeatable: bool) -> bool:
     """Whether a request that failed with `error` may be sent to another process: when nothing was
     sent, or when it is safe to repeat (a process killed mid-request resets its connections)."""
     return repeatable or isinstance(error, UpstreamRefused)
+
+
+Answer = TypeVar("Answer")
+
+
+async def on_a_sibling_once(replicas: Replicas[Member],
+                            send: Callable[[Member, list[tuple[bytes, bytes]]], Awaitable[Answer]],
+                            headers: list[tuple[bytes, bytes]], *, repeatable: bool, timeout: float) -> Answer:
+    """`send` to the next process of a service; once more to a sibling when `may_go_to_sibling`,
+    with the time left of the deadline. A process that refused is passed over for a while."""
+    index, started = replicas.pick(), time.monotonic()
+    for attempt in (1, 2):
+        try:
+            return await send(replicas.members[index], headers)
+        except UpstreamUnavailable as exc:
+            if isinstance(exc, UpstreamRefused):
+                replicas.refused(index)
+            if attempt == 2 or not may_go_to_sibling(exc, repeatable=repeatable):
+                raise
+        index = replicas.sibling(index)
+        headers = with_time_left(headers, started, timeout)
+    raise AssertionError("unreachable")
 
 
 class Upstream(Protocol):
@@ -199,21 +221,12 @@ class HttpxUpstream:
 
     async def _send_spread(self, replicas: Replicas[httpx.AsyncClient], method: str, target: str,
                            headers: list[tuple[bytes, bytes]], body: bytes, *, repeatable: bool) -> httpx.Response:
-        index, started = replicas.pick(), time.monotonic()
-        for attempt in (1, 2):
-            client = replicas.members[index]
+        async def send(client: httpx.AsyncClient, headers: list[tuple[bytes, bytes]]) -> httpx.Response:
             request = client.build_request(method, target, headers=headers, content=body,
                                            timeout=httpx.Timeout(self.timeout))
-            try:
-                return await _send(client, request, retry=repeatable)
-            except UpstreamUnavailable as exc:
-                if isinstance(exc, UpstreamRefused):
-                    replicas.refused(index)
-                if attempt == 2 or not may_go_to_sibling(exc, repeatable=repeatable):
-                    raise
-            index = replicas.sibling(index)
-            headers = with_time_left(headers, started, self.timeout)
-        raise AssertionError("unreachable")
+            return await _send(client, request, retry=repeatable)
+
+        return await on_a_sibling_once(replicas, send, headers, repeatable=repeatable, timeout=self.timeout)
 
     async def close(self) -> None:
         for client in [*self.clients.values(), *(c for r in self.replicas.values() for c in r.members)]:
@@ -325,21 +338,13 @@ async def _exchange_spread(replicas: Replicas[Pool], method: str, target: bytes,
                            body: bytes, timeout: float) -> tuple[Pool, Response, Any]:
     """`Pool.exchange` on the next process of a service, once more on a sibling when that is safe."""
     repeatable = retryable(method, headers)
-    index, started = replicas.pick(), time.monotonic()
-    for attempt in (1, 2):
-        pool = replicas.members[index]
-        request = serialise(method, target, headers, body, pool.host_header)
-        try:
-            response, connection = await pool.exchange(method, request, retryable=repeatable)
-            return pool, response, connection
-        except UpstreamUnavailable as exc:
-            if isinstance(exc, UpstreamRefused):
-                replicas.refused(index)
-            if attempt == 2 or not may_go_to_sibling(exc, repeatable=repeatable):
-                raise
-        index = replicas.sibling(index)
-        headers = with_time_left(headers, started, timeout)
-    raise AssertionError("unreachable")
+
+    async def send(pool: Pool, headers: list[tuple[bytes, bytes]]) -> tuple[Pool, Response, Any]:
+        response, connection = await pool.exchange(method, serialise(method, target, headers, body, pool.host_header),
+                                                   retryable=repeatable)
+        return pool, response, connection
+
+    return await on_a_sibling_once(replicas, send, headers, repeatable=repeatable, timeout=timeout)
 
 
 # Each service's base URL, or several: one per process serving its API.
