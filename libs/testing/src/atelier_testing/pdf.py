@@ -47,6 +47,12 @@ def _stream(body: bytes) -> bytes:
     if found is None:
         return b""
     data = found.group(1)
+    # The stream's bytes are its /Length: compressed data may itself end in "\r", which the
+    # pattern's "\r?\n" before `endstream` would take away.
+    length = re.search(rb"/Length (\d+)", body.split(b"stream", 1)[0])
+    if length is not None:
+        start = found.start(1)
+        data = body[start:start + int(length.group(1))]
     if b"/FlateDecode" in body.split(b"stream", 1)[0]:
         return zlib.decompress(data)
     return data
