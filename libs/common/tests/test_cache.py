@@ -33,6 +33,7 @@ from atelier_common.cache import (
 )
 from atelier_common.cdn import CdnPurger
 from atelier_common.db import Database
+from atelier_common.redisguard import RedisGuard
 from atelier_testing import poll_until
 
 
@@ -107,7 +108,9 @@ async def test_the_memory_store_is_bounded() -> None:
 
 async def test_two_processes_sharing_redis_see_each_others_bumps(redis_url: str) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    api, consumer = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    # What is shared, not how fast: a deployment's 0.1 s guard makes a busy machine's slow answer a
+    # miss (fail-open), which this test would read as "not shared".
+    api, consumer = (RedisStore(redis_url, prefix=prefix, guard=RedisGuard(redis_url, timeout=10)) for _ in range(2))
     generations = await api.generations(["shop"])
     await api.set("page", Entry(generations, ("shop",), [], b"body").encode(), ttl=30)
     assert await lookup(consumer, "page") is not None
