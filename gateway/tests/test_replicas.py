@@ -17,7 +17,7 @@ from atelier_common.fast.http1 import UpstreamUnavailable
 from atelier_gateway import upstream as upstream_module
 from atelier_gateway.settings import SERVICES
 from atelier_gateway.upstream import Replicas, pooled_upstream
-from atelier_testing.servers import raw_service, read_request
+from atelier_testing.servers import closed_url, raw_service, read_request
 
 
 @pytest.fixture(params=["all", "none"], ids=["fast", "plain"])
@@ -51,15 +51,6 @@ class Process:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
-
-
-def closed_url() -> str:
-    """A loopback port nothing listens on: a connection there is refused."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 async def forward(upstream: Any, method: str = "GET", *, headers: list[tuple[bytes, bytes]] | None = None) -> bytes:

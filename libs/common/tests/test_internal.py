@@ -18,7 +18,7 @@ from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import InternalApi
 from atelier_common.settings import AtelierSettings
 from atelier_common.telemetry import request_id_var
-from atelier_testing.servers import uvicorn_service
+from atelier_testing.servers import closed_url, uvicorn_service
 
 
 @pytest.fixture(params=["all", "none"], ids=["http1", "httpx"])
@@ -161,17 +161,6 @@ async def test_a_mounted_service_is_called_through_its_transport() -> None:
     finally:
         await api.aclose()
         await http.aclose()
-
-
-def closed_url() -> str:
-    """A loopback port nothing listens on: a connection there is refused."""
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
 
 
 async def test_a_service_of_several_processes_is_called_on_each_in_turn(fast_path: str) -> None:

@@ -52,3 +52,12 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
     length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
                    if line.lower().startswith(b"content-length:")), 0)
     return head + await reader.readexactly(length)
+
+
+def closed_url() -> str:
+    """A loopback port nothing listens on: a connection there is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
