@@ -24,7 +24,8 @@ def _producers() -> dict[str, str]:
     for module in pkgutil.iter_modules(contracts.__path__):
         loaded = importlib.import_module(f"{contracts.__name__}.{module.name}")
         for cls in vars(loaded).values():
-            if inspect.isclass(cls) and issubclass(cls, IntegrationEvent) and cls.__module__ == loaded.__name__:
+            if (inspect.isclass(cls) and issubclass(cls, IntegrationEvent) and cls.__module__ == loaded.__name__
+                    and "type" in vars(cls)):  # an event, not a base of events (`StorefrontEvent`)
                 out[cls.type] = PRODUCERS.get(module.name, module.name)
     return out
 

@@ -19,6 +19,8 @@ from sqlalchemy import Select, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from atelier_common.db import on_postgres
+
 # Set on a page whose `count` is the planner's estimate.
 COUNT_ESTIMATED_HEADER = "X-Count-Estimated"
 
@@ -41,11 +43,6 @@ class CountEstimates:
         if len(self._entries) >= self.size:
             self._entries.clear()  # rare: a fresh start beats bookkeeping for an LRU
         self._entries[key] = (time.monotonic() + self.ttl, value)
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    bind = session.bind
-    return bind is not None and bind.dialect.name == "postgresql"
 
 
 async def planned_rows(session: AsyncSession, stmt: Select[Any]) -> int:
@@ -72,7 +69,7 @@ async def capped_count(session: AsyncSession, stmt: Select[Any], exact_limit: in
     count = (await session.execute(sa_select(func.count()).select_from(capped))).scalar_one()
     if count <= exact_limit:
         return count, False
-    if not _is_postgres(session):  # the embedded mode's tables are small: count them
+    if not on_postgres(session):  # the embedded mode's tables are small: count them
         exact = sa_select(func.count()).select_from(stmt.subquery())
         return (await session.execute(exact)).scalar_one(), False
     estimate = max(await (planned or (lambda s: planned_rows(session, s)))(stmt), exact_limit + 1)

@@ -32,14 +32,17 @@ import select
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, column, event, func, insert
+from sqlalchemy import ARRAY, ColumnElement, Select, String, Table, any_, bindparam, column, event, func, insert
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as SaAsyncSession
 from sqlalchemy.sql import Executable, visitors
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -321,10 +324,48 @@ def insert_row(table: Table) -> Statement:
     return Statement(insert(table).values({column.name: bindparam(column.name) for column in table.c}))
 
 
-def _dialect(session: AsyncSession) -> str | None:
+def _dialect(session: SaAsyncSession) -> str | None:
     # The sync session's attributes: the async session's and engine's proxies cost more, before every Statement.
     bind = session.sync_session.bind
     return bind.dialect.name if bind is not None else None
+
+
+# The dialect seam: the one place that asks which database a session is on (a test holds it,
+# libs/common/tests/test_dialect_seam.py). PostgreSQL has row locks and many writers; SQLite (the
+# embedded mode) has one writer, whose write lock every write transaction takes, and ignores
+# FOR UPDATE. Repositories choose their SQL with these; use cases never do.
+
+Bound = SaAsyncSession | AsyncConnection | AsyncEngine | Connection | Engine
+_Select = TypeVar("_Select", bound=Select[Any])
+
+
+def dialect_name(where: Bound) -> str | None:
+    """"postgresql", "sqlite", or None for a session bound to nothing."""
+    if isinstance(where, SaAsyncSession):
+        return _dialect(where)
+    # An engine or connection has its dialect; a session (a test's stand-in too) its bind's, if bound.
+    dialect = getattr(where, "dialect", None) or getattr(getattr(where, "bind", None), "dialect", None)
+    return dialect.name if dialect is not None else None
+
+
+def on_postgres(where: Bound) -> bool:
+    return dialect_name(where) == "postgresql"
+
+
+def on_sqlite(where: Bound) -> bool:
+    return dialect_name(where) == "sqlite"
+
+
+def dialect_insert(where: Bound) -> Callable[..., Any]:
+    """The dialect's INSERT, which has `on_conflict_do_nothing` / `on_conflict_do_update` (an upsert)."""
+    return pg_insert if on_postgres(where) else sqlite_insert
+
+
+def held_for_write(stmt: _Select, where: Bound, **lock: Any) -> _Select:
+    """`stmt` holding the rows it reads until the transaction ends: `FOR UPDATE` with `lock`'s
+    options (`of`, `skip_locked`, `key_share`) on PostgreSQL. On SQLite the statement as it is:
+    one writer at a time, and the transaction's first write takes the database's lock."""
+    return stmt.with_for_update(**lock) if on_postgres(where) else stmt
 
 
 def _needs_flush(session: AsyncSession) -> bool:

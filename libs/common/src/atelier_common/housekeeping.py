@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import metrics
 from atelier_common.columns import table_of
-from atelier_common.db import Database
+from atelier_common.db import Database, on_postgres
 from atelier_common.loops import BackgroundLoop
 
 log = logging.getLogger("atelier.housekeeping")
@@ -59,11 +59,6 @@ class Sweep:
     batch: BatchFn
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    bind = session.bind
-    return bind is not None and bind.dialect.name == "postgresql"
-
-
 async def delete_batch(session: AsyncSession, model: type[SQLModel], where: ColumnElement[bool], limit: int, *,
                        returning: Sequence[Any] = ()) -> list[Row[Any]]:
     """Delete up to `limit` rows of `model` matching `where`, picked by primary key (skipping rows
@@ -72,7 +67,7 @@ async def delete_batch(session: AsyncSession, model: type[SQLModel], where: Colu
     table = table_of(model)
     keys = list(table.primary_key.columns)
     picked = select(*keys).where(where).limit(limit)
-    if _is_postgres(session):
+    if on_postgres(session):
         picked = picked.with_for_update(skip_locked=True)
     target = keys[0].in_(picked) if len(keys) == 1 else tuple_(*keys).in_(picked)
     stmt = delete(table).where(target).returning(*(returning or keys))

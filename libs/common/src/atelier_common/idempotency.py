@@ -54,15 +54,13 @@ from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 from sqlalchemy import Column, Index, Text, delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from atelier_common.auth import Principal, get_principal
 from atelier_common.columns import UtcDateTime, utcnow
-from atelier_common.db import Database, SessionDep
+from atelier_common.db import Database, SessionDep, dialect_insert
 from atelier_common.errors import AtelierError, ValidationFailed
 from atelier_common.housekeeping import Sweep, expired
 from atelier_common.state import app_state
@@ -177,8 +175,7 @@ class IdempotencyStore:
         self.ttl = ttl
 
     def _insert(self) -> Any:
-        bind = self.session.bind
-        return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
+        return dialect_insert(self.session)
 
     async def claim(self, scope: str, key: str, fingerprint: str, *,
                     lease: timedelta = DEFAULT_REQUEST_TIMEOUT) -> Claim | InProgress | StoredResponse:

@@ -13,6 +13,7 @@ from sqlalchemy import Table, engine_from_config, pool
 from sqlmodel import SQLModel
 from sqlmodel.main import default_registry
 
+from atelier_common.db import on_sqlite
 from atelier_common.settings import is_sqlite, libpq_conninfo
 
 MESSAGING_TABLES = {"outbox", "inbox"}
@@ -92,7 +93,7 @@ def run_env(package: str, *, default_url: str | None = None) -> None:
                                      poolclass=pool.NullPool)
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=SQLModel.metadata, include_name=include_name,
-                          compare_type=True, render_as_batch=connection.dialect.name == "sqlite")
+                          compare_type=True, render_as_batch=on_sqlite(connection))
         with context.begin_transaction():
             context.run_migrations()
 

@@ -31,7 +31,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, table_of
-from atelier_common.db import Database, Statement, before_commit, one_of
+from atelier_common.db import Database, Statement, before_commit, on_postgres, one_of
 from atelier_common.events.bus import EventBus
 from atelier_common.events.envelope import Envelope, IntegrationEvent
 from atelier_common.housekeeping import Sweep, expired
@@ -136,8 +136,7 @@ async def add(session: AsyncSession, event: IntegrationEvent, *, correlation_id:
         session.info["outbox_written"] = True
         # Delivered at commit to relays listening in other processes, for a writer that does not
         # publish its own events (`OutboxRelay.committed`; the CLI).
-        if (not session.info.get("publishes_own_events") and session.bind is not None
-                and session.bind.dialect.name == "postgresql"):
+        if not session.info.get("publishes_own_events") and on_postgres(session):
             with session.no_autoflush:  # not a flush of the row just added, alone
                 await session.execute(_NOTIFY)
     return env.id

@@ -399,11 +399,6 @@ async def run_workers(spec: ServiceSpec, settings: AtelierSettings, roles: froze
         await runtime.stop()
 
 
-def runtime_of(app: Any) -> Runtime:
-    runtime = app_state(app, "runtime", Runtime)
-    return runtime
-
-
 class UseCase(Generic[C]):
     """A service's use cases: built per request or per event from the transaction and the context.
 

@@ -263,13 +263,6 @@ def rename(data: dict[str, Any], renames: Renames) -> dict[str, Any]:
     return {renames.get(k, k): v for k, v in data.items()}
 
 
-def pick(data: Mapping[str, Any], *names: str, **renamed: str) -> dict[str, Any]:
-    """The named fields of `data` (native → seed); `renamed` maps a seed name to its native name."""
-    out = {name: data.get(name) for name in names}
-    out.update({seed: data.get(native) for seed, native in renamed.items()})
-    return out
-
-
 async def run_declarative(route: Route, ctx: Context) -> Reply:
     """A route without a handler: one native call with the renames, the output transform and the status map."""
     assert route.native is not None

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, exists, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_cart.models import CartShipping, utcnow
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
+from atelier_common.db import Statement, dialect_insert
 
 
 @dataclass(frozen=True)
@@ -64,10 +62,9 @@ class ShippingChoices:
         self.session = session
 
     async def put(self, owner_id: uuid.UUID, storefront: str, choice: ShippingChoice) -> None:
-        sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"
         values = {"address_id": choice.address_id, "country": choice.country, "region": choice.region,
                   "method_id": choice.method_id, "chosen_at": utcnow()}
-        stmt = (sqlite_insert if sqlite else pg_insert)(CartShipping).values(
+        stmt = dialect_insert(self.session)(CartShipping).values(
             owner_id=owner_id, storefront=storefront, **values)
         await self.session.execute(stmt.on_conflict_do_update(
             index_elements=["owner_id", "storefront"], set_={name: stmt.excluded[name] for name in values}))

@@ -30,8 +30,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, literal, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,7 +45,7 @@ from atelier_common.contracts.orders import (
     PromotionQuote,
     QuotedLine,
 )
-from atelier_common.db import Statement
+from atelier_common.db import Statement, dialect_insert
 from atelier_common.errors import ServiceUnavailable
 from atelier_common.internal import InternalApi, error_code
 
@@ -183,9 +181,7 @@ class PromotionCodes:
         return CartPricing(code=code, live=bool(live), shipping=shipping)
 
     async def put(self, owner_id: uuid.UUID, storefront: str, code: str) -> None:
-        sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"
-        insert = sqlite_insert if sqlite else pg_insert
-        stmt = insert(CartPromotionCode).values(owner_id=owner_id, storefront=storefront, code=code,
+        stmt = dialect_insert(self.session)(CartPromotionCode).values(owner_id=owner_id, storefront=storefront, code=code,
                                                 applied_at=utcnow())
         await self.session.execute(stmt.on_conflict_do_update(
             index_elements=["owner_id", "storefront"], set_={"code": code, "applied_at": stmt.excluded.applied_at}))
@@ -203,8 +199,7 @@ class PromotionWindows:
     async def apply(self, event: PromotionChanged) -> None:
         """Keep the event's terms unless newer ones are kept already (a redelivered or late
         event): one statement, so two deliveries racing cannot roll the row back."""
-        sqlite = self.session.bind is not None and self.session.bind.dialect.name == "sqlite"
-        stmt = (sqlite_insert if sqlite else pg_insert)(PromotionWindow).values(
+        stmt = dialect_insert(self.session)(PromotionWindow).values(
             promotion_id=event.promotion_id, storefront=event.storefront, automatic=event.code is None,
             is_active=event.is_active, starts_at=event.starts_at, ends_at=event.ends_at, updated_at=event.updated_at)
         await self.session.execute(stmt.on_conflict_do_update(

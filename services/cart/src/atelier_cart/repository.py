@@ -43,17 +43,8 @@ from atelier_cart.domain import ProductFacts
 from atelier_cart.models import Cart, CartItem, CartOwner, CartProduct, ClearedOrder, utcnow
 from atelier_cart.rows import CartLine, CartRow, CartWithLines
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, insert_row, one_of, unnested
+from atelier_common.db import Statement, dialect_insert, held_for_write, insert_row, on_sqlite, one_of, unnested
 from atelier_common.owners import OwnerState, lock_owner
-
-
-def _is_sqlite(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "sqlite"
-
-
-def _insert(session: AsyncSession) -> Any:
-    return sqlite_insert if _is_sqlite(session) else pg_insert
-
 
 # The statements of the add path (the busiest write), built once with bound parameters: under
 # load, building a statement and its cache key, then ORM objects from the rows, cost more CPU
@@ -236,9 +227,9 @@ def _take_out_in_one() -> Statement:
 _TAKE_OUT = _take_out_in_one()
 
 
-def _product_upsert(dialect_insert: Any, with_variant: bool) -> Any:
+def _product_upsert(insert_of: Any, with_variant: bool) -> Any:
     """`ProductRepository.upsert`'s statement (its values are bound at execution)."""
-    stmt = dialect_insert(_PRODUCT)
+    stmt = insert_of(_PRODUCT)
     if with_variant:
         target, where = ["product_id", "variant_id"], _PRODUCT.c.variant_id.is_not(None)
     else:
@@ -249,17 +240,17 @@ def _product_upsert(dialect_insert: Any, with_variant: bool) -> Any:
         where=_PRODUCT.c.updated_at <= stmt.excluded.updated_at)
 
 
-_UPSERT_PRODUCT = {(dialect, with_variant): _product_upsert(dialect_insert, with_variant)
-                   for dialect, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+_UPSERT_PRODUCT = {(dialect, with_variant): _product_upsert(insert_of, with_variant)
+                   for dialect, insert_of in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
                    for with_variant in (False, True)}
 
 
-_RECORD_CLEAR = {dialect: dialect_insert(_CLEARED_ORDER).on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id)
-                 for dialect, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_RECORD_CLEAR = {dialect: insert_of(_CLEARED_ORDER).on_conflict_do_nothing().returning(_CLEARED_ORDER.c.order_id)
+                 for dialect, insert_of in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 
 
 async def _first_clear(session: AsyncSession, order_id: uuid.UUID) -> bool:
-    stmt = _RECORD_CLEAR["sqlite" if _is_sqlite(session) else "postgresql"]
+    stmt = _RECORD_CLEAR["sqlite" if on_sqlite(session) else "postgresql"]
     return (await session.execute(stmt, {"order_id": order_id, "created_at": utcnow()})).first() is not None
 
 
@@ -286,7 +277,7 @@ class CartRepository:
         """Create the owner's cart on `storefront` unless it exists; concurrent callers end up
         with the same one."""
         now = utcnow()
-        stmt = _insert(self.session)(Cart).values(id=uuid.uuid4(), owner_id=owner_id, storefront=storefront,
+        stmt = dialect_insert(self.session)(Cart).values(id=uuid.uuid4(), owner_id=owner_id, storefront=storefront,
                                                   currency=currency, anonymous=anonymous, created_at=now,
                                                   updated_at=now)
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["owner_id", "storefront"]))
@@ -296,7 +287,7 @@ class CartRepository:
         """The view: the owner's cart on `storefront` with its lines, the (empty) cart created in
         `currency` if missing: one statement on PostgreSQL."""
         for _ in range(5):
-            if _is_sqlite(self.session):
+            if on_sqlite(self.session):
                 await self.ensure(owner_id, storefront, currency, anonymous=anonymous)
                 cart = await read_with_lines(self.session, owner_id, storefront)
             else:
@@ -314,7 +305,7 @@ class CartRepository:
         """`lock` for a claim: every cart of these owners, on every storefront, locked until the
         transaction ends, without lines. Rows are locked in (owner, storefront) order, so two
         transactions locking overlapping sets never wait for each other in a cycle."""
-        if _is_sqlite(self.session):
+        if on_sqlite(self.session):
             await self.session.execute(update(Cart).where(col(Cart.owner_id).in_(owner_ids))
                                        .values(updated_at=utcnow()))
         return [CartRow(*row) for row in await _LOCK_ROWS.rows(self.session, {"owners": list(owner_ids)})]
@@ -337,7 +328,7 @@ class CartRepository:
         A merge may hand the cart to a user between its creation and the lock (the lock then
         finds no row for this owner): the owner simply gets a new cart, so try again.
         """
-        if cleared_order is not None and _is_sqlite(self.session) and not await _first_clear(self.session,
+        if cleared_order is not None and on_sqlite(self.session) and not await _first_clear(self.session,
                                                                                                cleared_order):
             return None, None
         for _ in range(5):
@@ -356,7 +347,7 @@ class CartRepository:
                          cleared_order: uuid.UUID | None) -> tuple[tuple[uuid.UUID, str] | None, ProductFacts | None]:
         """`lock`'s one statement (two on SQLite with a `product`): the cart's id and currency."""
         params: dict[str, Any] = {"owner": owner_id, "storefront_slug": storefront}
-        if _is_sqlite(self.session):  # no row locks, no UPDATE in a WITH: the cart touched, then the product
+        if on_sqlite(self.session):  # no row locks, no UPDATE in a WITH: the cart touched, then the product
             core = await self.session.connection()
             row = (await core.execute(_LOCK_CART, {**params, "touched": now})).first()
             facts = await ProductRepository(self.session).get(*product) if product is not None else None
@@ -433,8 +424,7 @@ class CartRepository:
                                             col(CartItem.updated_at) >= untouched_since).exists()
         picked = (select(Cart.id).where(col(Cart.anonymous).is_(True), col(Cart.updated_at) < untouched_since,
                                         ~touched).limit(limit))
-        if not _is_sqlite(self.session):
-            picked = picked.with_for_update(of=Cart, skip_locked=True)
+        picked = held_for_write(picked, self.session, of=Cart, skip_locked=True)
         cart_ids = list((await self.session.exec(picked)).all())
         if not cart_ids:
             return 0
@@ -461,7 +451,7 @@ class CartRepository:
         if not ordered:
             return
         params = {"cart": cart_id, "touched": now}
-        if _is_sqlite(self.session):
+        if on_sqlite(self.session):
             dropped, lowered = _take_out(_ordered_values(ordered))
             # The DELETE first: the UPDATE first would leave a line of 2 with 1 ordered at 1,
             # which the DELETE would then take as well.
@@ -508,6 +498,6 @@ class ProductRepository:
 
         One statement, so two deliveries racing each other cannot roll the row back either.
         """
-        stmt = _UPSERT_PRODUCT["sqlite" if _is_sqlite(self.session) else "postgresql", facts.variant_id is not None]
+        stmt = _UPSERT_PRODUCT["sqlite" if on_sqlite(self.session) else "postgresql", facts.variant_id is not None]
         await self.session.execute(stmt, {**facts.__dict__, "storefronts": list(facts.storefronts), "id": uuid.uuid4(),
                                           "updated_at": as_of})

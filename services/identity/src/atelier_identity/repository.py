@@ -20,7 +20,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, insert_row, one_of
+from atelier_common.db import Statement, held_for_write, insert_row, on_postgres, one_of
 from atelier_identity.models import (
     USERNAME_INDEX,
     Address,
@@ -61,15 +61,6 @@ async def _flush_conflict(session: AsyncSession) -> str | None:
     except IntegrityError as exc:
         return str(exc.orig)
     return None
-
-
-def _insert(session: AsyncSession) -> Any:
-    """The dialect's INSERT (both have `on_conflict_do_nothing`)."""
-    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 # The statements of a guest checkout's paths (the address, the registration and claim of
@@ -138,8 +129,7 @@ class UserRepository:
     async def find_or_register(self, values: dict[str, Any]) -> tuple[uuid.UUID, bool] | None:
         """The id of the account of `values["email"]` and whether it was created now from `values`
         (every column of `user`); None when another transaction registered it meanwhile."""
-        dialect = _dialect(self.session)
-        if dialect != "postgresql":
+        if not on_postgres(self.session):
             existing = (await self.session.execute(_USER_BY_EMAIL, {"email": values["email"]})).scalar()
             if existing is not None:
                 return existing, False
@@ -602,8 +592,7 @@ class AddressRepository:
         picked = (select(AddressBook.owner_id)
                   .where(col(AddressBook.anonymous), col(AddressBook.created_at) < untouched_since, ~touched)
                   .limit(limit))
-        if self.session.get_bind().dialect.name == "postgresql":
-            picked = picked.with_for_update(of=AddressBook, skip_locked=True)
+        picked = held_for_write(picked, self.session, of=AddressBook, skip_locked=True)
         owners = list((await self.session.exec(picked)).all())
         if not owners:
             return 0
@@ -635,7 +624,7 @@ class StorefrontRepository:
     async def lock_all(self) -> None:
         """Serialise the storefront writes until the transaction ends: the one-default rule and
         the unique origins read every row before writing one (PostgreSQL; SQLite's writers are serial)."""
-        if _dialect(self.session) == "postgresql":
+        if on_postgres(self.session):
             await self.session.execute(sa_select(func.pg_advisory_xact_lock(
                 func.hashtextextended(bindparam("key"), 0))), {"key": "identity.storefronts"})
 

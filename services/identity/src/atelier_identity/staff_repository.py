@@ -10,12 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
+from atelier_common.db import dialect_insert
 from atelier_identity.models import MailMessage, RefreshToken, StaffAudit, User
 
 
@@ -35,9 +34,7 @@ class StaffAuditRepository:
 
     async def add(self, values: dict[str, Any]) -> None:
         """Insert once: a redelivered event (same id) leaves the first row as it was."""
-        bind = self.session.bind
-        insert = pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
-        await self.session.execute(insert(table_of(StaffAudit)).values(**values).on_conflict_do_nothing())
+        await self.session.execute(dialect_insert(self.session)(table_of(StaffAudit)).values(**values).on_conflict_do_nothing())
 
     async def page(self, where: AuditFilter, *, limit: int, offset: int) -> tuple[int, Sequence[StaffAudit]]:
         conditions = []

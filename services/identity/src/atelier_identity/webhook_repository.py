@@ -10,13 +10,12 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, literal, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import ROLE_ADMIN
 from atelier_common.columns import table_of
+from atelier_common.db import dialect_insert, held_for_write
 from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from atelier_identity.staff_repository import StaffAccountRepository
 
@@ -36,10 +35,6 @@ class ClaimedDelivery:
     secret: str
     # The claim's end: its attempt is over before it (the deadline), and recorded only while it holds.
     lease_until: datetime
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 class WebhookEndpointRepository:
@@ -100,7 +95,7 @@ class WebhookDeliveryRepository:
         as it was. Returns how many were new."""
         if not values:
             return 0
-        insert = pg_insert if _is_postgres(self.session) else sqlite_insert
+        insert = dialect_insert(self.session)
         result = await self.session.execute(
             insert(table_of(WebhookDelivery)).values(values)
             .on_conflict_do_nothing(index_elements=["event_id", "endpoint_id"])
@@ -154,8 +149,7 @@ class WebhookDeliveryRepository:
         stmt = (sa_select(d.id, d.endpoint_id)
                 .where(d.id.in_(sa_select(places.c.id).where(places.c.place <= room)))
                 .order_by(d.next_attempt_at, d.id))
-        if _is_postgres(self.session):
-            stmt = stmt.with_for_update(skip_locked=True)
+        stmt = held_for_write(stmt, self.session, skip_locked=True)
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
 
     async def lease(self, ids: Sequence[uuid.UUID], now: datetime, lease_until: datetime) -> list[ClaimedDelivery]:

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, insert_row
+from atelier_common.db import Statement, insert_row, on_postgres, on_sqlite
 from atelier_common.owners import lock_owner
 from atelier_orders import domain
 from atelier_orders.models import (
@@ -143,7 +143,7 @@ class OrderRepository:
         columns; its `created_at` is the order's `updated_at`)."""
         params = {"order_id": order.id, "new_status": order.status, "paid": order.paid_at, "shipped": order.shipped_at,
                   "delivered": order.delivered_at, "tracking": order.tracking_number, "touched": entry["created_at"]}
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+        if on_postgres(self.session):
             await _SAVE_STATUS_AND_HISTORY.execute(self.session, {
                 **params, "from_status": entry["from_status"], "note": entry["note"], "actor": entry["actor"],
                 "actor_id": entry["actor_id"]})
@@ -157,7 +157,7 @@ class OrderRepository:
         columns of `first_entry`, which records the order's status at its `updated_at`); the order
         as written, or None, with nothing written, when its order number is already taken (the
         unique index decides)."""
-        if self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
+        if on_sqlite(self.session):
             row = (await self.session.execute(_INSERT_ORDER_SQLITE, values)).first()
             if row is None:
                 return None
@@ -263,7 +263,7 @@ class ReturnRepository:
         database's one write lock now, with a write that changes nothing, so that what this
         transaction reads next is not changed by another until it commits. PostgreSQL: the
         order's row lock (`OrderRepository.lock`) does it."""
-        if self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
+        if on_sqlite(self.session):
             await self.session.execute(update(_ORDER).where(_ORDER.c.id == order_id)
                                        .values(updated_at=_ORDER.c.updated_at))
 

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement, one_of
+from atelier_common.db import Statement, dialect_insert, on_postgres, one_of
 from atelier_payments.domain import OPEN_STATUSES, PaymentKind, PaymentStatus, RefundStatus
 from atelier_payments.models import (
     CheckoutSession,
@@ -34,16 +34,6 @@ from atelier_payments.models import (
     utcnow,
 )
 from atelier_payments.rows import CheckoutRow, EarlyRow, PaymentRow, Settled
-
-
-def _insert(session: AsyncSession) -> Any:
-    bind = session.bind
-    return pg_insert if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
 
 # The statements of the busiest paths (settling a payment, starting a checkout, a claim), built
 # once with bound parameters: building a statement and its cache key, then ORM objects from the
@@ -131,7 +121,7 @@ _REASSIGN_BOTH = Statement(_REASSIGN_LEDGER.add_cte(_REASSIGN_PAYMENTS.cte("reas
 async def reassign_owner(session: AsyncSession, anon_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """The payments and ledger entries of an anonymous owner become the user's."""
     params = {"anon": anon_id, "user": user_id, "now": utcnow()}
-    if _is_postgres(session):
+    if on_postgres(session):
         await _REASSIGN_BOTH.execute(session, params)
     else:
         await session.execute(_REASSIGN_PAYMENTS, params)
@@ -171,7 +161,7 @@ class PaymentRepository:
 
         The partial unique index decides, so two concurrent requests cannot both insert.
         """
-        stmt = (_insert(self.session)(_PAYMENT).values(**vars(payment)).on_conflict_do_nothing()
+        stmt = (dialect_insert(self.session)(_PAYMENT).values(**vars(payment)).on_conflict_do_nothing()
                 .returning(_PAYMENT.c.id))
         inserted = (await self.session.execute(stmt)).scalar_one_or_none()
         return inserted is not None
@@ -226,7 +216,7 @@ class PaymentRepository:
         params = {"payment": payment.id, "allowed": [s.value for s in allowed_from],
                   "new_status": PaymentStatus.SUCCEEDED.value, "now": now, "charge_id": charge_id,
                   "intent_id": intent_id, "pays": pays_order}
-        if _is_postgres(self.session):
+        if on_postgres(self.session):
             params.update({f"entry_{name}": value for name, value in entry.items()})
             rows = await _SETTLE_ALL.rows(self.session, params)
             if not rows:
@@ -252,7 +242,7 @@ class PaymentRepository:
         values = vars(payment)
         if checkout is None:
             await self.session.execute(_INSERT_PAYMENT, values)
-        elif _is_postgres(self.session):
+        elif on_postgres(self.session):
             await _INSERT_PAYMENT_AND_CHECKOUT.execute(self.session, {
                 **{f"payment_{name}": value for name, value in values.items()},
                 **{f"checkout_{name}": value for name, value in vars(checkout).items()}})
@@ -263,7 +253,7 @@ class PaymentRepository:
     async def lock_order_notifications(self, order_id: uuid.UUID) -> None:
         """Serialise, until the transaction ends, the provider notifications of one order that
         name no payment of ours (they may have none to lock yet). SQLite's writers are serial."""
-        if _is_postgres(self.session):
+        if on_postgres(self.session):
             await self.session.execute(sa_select(func.pg_advisory_xact_lock(
                 func.hashtextextended(bindparam("key"), 0))), {"key": f"payments.order:{order_id}"})
 
@@ -378,7 +368,7 @@ class RefundRepository:
     async def keep_early(self, payment_id: uuid.UUID, provider_refund_id: str | None,
                          amount: Decimal | None) -> None:
         """Keep a refund reported before its payment succeeded (once per provider refund id)."""
-        stmt = (_insert(self.session)(EarlyRefund)
+        stmt = (dialect_insert(self.session)(EarlyRefund)
                 .values(id=uuid.uuid4(), payment_id=payment_id, provider_refund_id=provider_refund_id,
                         amount=amount, created_at=utcnow())
                 .on_conflict_do_nothing())
@@ -443,7 +433,7 @@ class SubscriptionRepository:
         has none. Concurrent callers for one user insert once (the unique user id decides) and
         then queue on the lock."""
         values = {c.name: getattr(subscription, c.name) for c in table_of(Subscription).columns}
-        await self.session.execute(_insert(self.session)(Subscription).values(**values).on_conflict_do_nothing())
+        await self.session.execute(dialect_insert(self.session)(Subscription).values(**values).on_conflict_do_nothing())
         locked = await self.lock(subscription.user_id)
         assert locked is not None  # inserted now or by a transaction we waited for
         return locked
@@ -462,7 +452,7 @@ class SubscriptionRepository:
     async def add_invoice_once(self, invoice: SubscriptionInvoice) -> bool:
         """Insert the invoice unless its provider id is known; say whether it was inserted."""
         values = {c.name: getattr(invoice, c.name) for c in table_of(SubscriptionInvoice).columns}
-        stmt = (_insert(self.session)(SubscriptionInvoice).values(**values).on_conflict_do_nothing()
+        stmt = (dialect_insert(self.session)(SubscriptionInvoice).values(**values).on_conflict_do_nothing()
                 .returning(col(SubscriptionInvoice.id)))
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
 

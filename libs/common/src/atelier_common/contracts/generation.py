@@ -6,16 +6,14 @@ import uuid
 
 from pydantic import ConfigDict
 
-from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.contracts.identity import StorefrontEvent
 from atelier_common.events.envelope import IntegrationEvent
 
 
-class CreditConsumed(IntegrationEvent):
+class CreditConsumed(StorefrontEvent):
     """Credits were spent (a job, an unlock, a regeneration): payments records it in the ledger."""
 
     type = "credit.consumed"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     user_id: uuid.UUID
     credits: int
     reason: str
@@ -23,7 +21,7 @@ class CreditConsumed(IntegrationEvent):
     balance_after: int
 
 
-class JobCompleted(IntegrationEvent):
+class JobCompleted(StorefrontEvent):
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "job_id": "a9d57fde-7423-477d-be81-11f499820286",
@@ -31,15 +29,13 @@ class JobCompleted(IntegrationEvent):
          "asset_ids": ["ed271751-f2ee-5ae6-bd10-8b882a1ce5e3"]}]})
 
     type = "job.completed"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     job_id: uuid.UUID
     owner_id: uuid.UUID
     kind: str
     asset_ids: list[uuid.UUID] = []
 
 
-class JobFailed(IntegrationEvent):
+class JobFailed(StorefrontEvent):
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "job_id": "a9d57fde-7423-477d-be81-11f499820286",
@@ -47,8 +43,6 @@ class JobFailed(IntegrationEvent):
          "refunded_credits": 2}]})
 
     type = "job.failed"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     job_id: uuid.UUID
     owner_id: uuid.UUID
     kind: str

@@ -80,6 +80,16 @@ CUSTOMER_GROUPS = (GROUP_BUSINESS,)
 
 STOREFRONT_HEADER = "x-atelier-storefront"
 DEFAULT_STOREFRONT = "default"
+
+
+class StorefrontEvent(IntegrationEvent):
+    """An event of something that happened on one storefront (`Storefront`): consumers, reports
+    and outbound webhooks keep each storefront's own. Events written before storefronts existed
+    carry none, and were the default storefront's."""
+
+    storefront: str = DEFAULT_STOREFRONT
+
+
 # The link paths of an install that had one product (identity's pages before storefronts existed).
 DEFAULT_LINK_PATHS: dict[str, str] = {
     "verify_email": "/verify-email?token={token}",

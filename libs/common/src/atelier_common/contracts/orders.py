@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import AliasChoices, ConfigDict, Field
 
-from atelier_common.contracts.identity import DEFAULT_STOREFRONT
-from atelier_common.events.envelope import ContractModel, IntegrationEvent
+from atelier_common.contracts.identity import StorefrontEvent
+from atelier_common.events.envelope import ContractModel
 from atelier_common.money import Money
 
 
@@ -32,7 +32,7 @@ class OrderLine(ContractModel):
     name: str | None = None
 
 
-class OrderPlaced(IntegrationEvent):
+class OrderPlaced(StorefrontEvent):
     """A new order: catalog reserves its stock, cart clears the owner's cart."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -47,8 +47,6 @@ class OrderPlaced(IntegrationEvent):
          "shipping_method": "standard", "register_buyer": False}]})
 
     type = "order.placed"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     order_number: str
     owner_id: uuid.UUID
@@ -68,7 +66,7 @@ class OrderPlaced(IntegrationEvent):
     register_buyer: bool = False
 
 
-class OrderCancelled(IntegrationEvent):
+class OrderCancelled(StorefrontEvent):
     """Release the order's stock (reserved, or committed if it was paid)."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -77,15 +75,13 @@ class OrderCancelled(IntegrationEvent):
          "owner_id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "was_paid": True, "reason": "Ordered twice"}]})
 
     type = "order.cancelled"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     owner_id: uuid.UUID
     was_paid: bool = False
     reason: str | None = None
 
 
-class OrderStatusChanged(IntegrationEvent):
+class OrderStatusChanged(StorefrontEvent):
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
@@ -95,8 +91,6 @@ class OrderStatusChanged(IntegrationEvent):
          "tracking_number": "1Z999AA10123456784"}]})
 
     type = "order.status_changed"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     order_number: str
     owner_id: uuid.UUID
@@ -109,7 +103,7 @@ class OrderStatusChanged(IntegrationEvent):
     tracking_number: str | None = None
 
 
-class InvoiceIssued(IntegrationEvent):
+class InvoiceIssued(StorefrontEvent):
     """A paid order's invoice was issued, numbered in its storefront's gap-free sequence."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -122,8 +116,6 @@ class InvoiceIssued(IntegrationEvent):
          "issued_at": "2026-11-26T02:15:38.205697Z"}]})
 
     type = "invoice.issued"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     invoice_id: uuid.UUID
     number: str
     order_id: uuid.UUID
@@ -137,7 +129,7 @@ class InvoiceIssued(IntegrationEvent):
     issued_at: datetime
 
 
-class CreditNoteIssued(IntegrationEvent):
+class CreditNoteIssued(StorefrontEvent):
     """A refund of an invoiced order was credited: a credit note of the refund's amount,
     numbered in its storefront's own credit-note sequence, referencing the invoice."""
 
@@ -152,8 +144,6 @@ class CreditNoteIssued(IntegrationEvent):
          "issued_at": "2026-11-27T09:30:12.418503Z"}]})
 
     type = "credit_note.issued"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     credit_note_id: uuid.UUID
     number: str
     invoice_id: uuid.UUID
@@ -198,14 +188,13 @@ _RETURN_EXAMPLE: dict[str, Any] = {
                "quantity": 1, "resaleable": False}]}
 
 
-class ReturnRequested(IntegrationEvent):
+class ReturnRequested(StorefrontEvent):
     """A customer or staff opened a return of a delivered order's lines: nothing moved yet."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [{**_RETURN_EXAMPLE, "opened_by": "customer"}]})
 
     type = "return.requested"
-    storefront: str = DEFAULT_STOREFRONT
     return_id: uuid.UUID
     number: str
     order_id: uuid.UUID
@@ -218,7 +207,7 @@ class ReturnRequested(IntegrationEvent):
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
 
 
-class ReturnReceived(IntegrationEvent):
+class ReturnReceived(StorefrontEvent):
     """Staff received a return: payments refunds `amount` once (by `return_id`), catalog puts
     the `resaleable` items back in stock."""
 
@@ -228,7 +217,6 @@ class ReturnReceived(IntegrationEvent):
         "items": [{**_RETURN_EXAMPLE["items"][0], "resaleable": True}]}]})
 
     type = "return.received"
-    storefront: str = DEFAULT_STOREFRONT
     return_id: uuid.UUID
     number: str
     order_id: uuid.UUID
@@ -244,7 +232,7 @@ class ReturnReceived(IntegrationEvent):
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
 
 
-class ReturnRejected(IntegrationEvent):
+class ReturnRejected(StorefrontEvent):
     """Staff refused a return before receiving it: nothing is refunded or restocked."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -253,7 +241,6 @@ class ReturnRejected(IntegrationEvent):
                                               "owner_id", "user_id")} | {"reason": "Worn, outside the window"}]})
 
     type = "return.rejected"
-    storefront: str = DEFAULT_STOREFRONT
     return_id: uuid.UUID
     number: str
     order_id: uuid.UUID
@@ -263,7 +250,7 @@ class ReturnRejected(IntegrationEvent):
     reason: str | None = None
 
 
-class PromotionRedeemed(IntegrationEvent):
+class PromotionRedeemed(StorefrontEvent):
     """An order was placed with a promotion: what it saved, and the promotion's uses now
     (`usage_limit` null: no limit). One per promotion the order was given."""
 
@@ -276,7 +263,6 @@ class PromotionRedeemed(IntegrationEvent):
          "usage_limit": 100}]})
 
     type = "promotion.redeemed"
-    storefront: str = DEFAULT_STOREFRONT
     promotion_id: uuid.UUID
     code: str | None = None
     name: str
@@ -292,7 +278,7 @@ class PromotionRedeemed(IntegrationEvent):
     usage_limit: int | None = None
 
 
-class PromotionChanged(IntegrationEvent):
+class PromotionChanged(StorefrontEvent):
     """A promotion was created or changed (deleting one deactivates it): its terms as the
     cart needs them to know whether a storefront's carts can save anything without a code (its
     copy, `cart_promotion_window`). `updated_at` orders the changes: an older one never replaces
@@ -306,7 +292,6 @@ class PromotionChanged(IntegrationEvent):
          "updated_at": "2026-05-30T09:12:00Z"}]})
 
     type = "promotion.changed"
-    storefront: str = DEFAULT_STOREFRONT
     promotion_id: uuid.UUID
     name: str
     code: str | None = None

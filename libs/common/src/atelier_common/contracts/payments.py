@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import ConfigDict
 
-from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_common.contracts.identity import StorefrontEvent
 from atelier_common.contracts.orders import OrderLine
 from atelier_common.events.envelope import ContractModel, IntegrationEvent
 
@@ -22,7 +22,7 @@ class BuyerAddress(ContractModel):
     phone: str | None = None
 
 
-class OrderPaid(IntegrationEvent):
+class OrderPaid(StorefrontEvent):
     """The provider confirmed the money for an order."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -38,8 +38,6 @@ class OrderPaid(IntegrationEvent):
           "phone": "+442079460000"}, "customer_id": None, "register_buyer": False}]})
 
     type = "order.paid"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     order_number: str | None = None
     owner_id: uuid.UUID
@@ -74,7 +72,7 @@ class PaymentFailed(IntegrationEvent):
     reason: str | None = None
 
 
-class PaymentRefunded(IntegrationEvent):
+class PaymentRefunded(StorefrontEvent):
     """Money of an order's payment went back to the buyer: one event per refund, partial or whole.
 
     `amount` is this refund's; `total_refunded` all refunds of the payment so far; `is_full`
@@ -90,8 +88,6 @@ class PaymentRefunded(IntegrationEvent):
          "reason": "Damaged corner", "return_id": None}]})
 
     type = "payment.refunded"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     order_id: uuid.UUID
     payment_id: uuid.UUID
     amount: Decimal
@@ -119,7 +115,7 @@ class PaymentReturned(IntegrationEvent):
     is_full: bool = True
 
 
-class SubscriptionChanged(IntegrationEvent):
+class SubscriptionChanged(StorefrontEvent):
     """A user's plan, its tier and monthly quota; `status` active, past_due, canceled, …"""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
@@ -130,8 +126,6 @@ class SubscriptionChanged(IntegrationEvent):
          "plan_id": "287774a8-9651-4998-90d3-73482fe4548c", "current_period_start": "2026-11-26T02:15:38.205697Z"}]})
 
     type = "subscription.changed"
-    # The storefront it happened on (`contracts.identity.Storefront`); older events: the default.
-    storefront: str = DEFAULT_STOREFRONT
     user_id: uuid.UUID
     plan_sku: str | None = None
     tier: str | None = None

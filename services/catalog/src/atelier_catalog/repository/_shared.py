@@ -20,15 +20,11 @@ from atelier_catalog.models import (
     ProductVariant,
 )
 from atelier_common.columns import table_of
+from atelier_common.db import on_postgres
 
 _PRODUCT = table_of(Product)
 _IMAGE = table_of(ProductImage)
 _VARIANT = table_of(ProductVariant)
-
-
-def is_postgres(session: AsyncSession) -> bool:
-    bind = session.bind
-    return bind is not None and bind.dialect.name == "postgresql"
 
 
 def ref_condition(model: type[Product] | type[Category], ref: str) -> ColumnElement[bool]:
@@ -48,5 +44,5 @@ class SessionRepository:
 
     @property
     def _is_postgres(self) -> bool:
-        return is_postgres(self.session)
+        return on_postgres(self.session)
 

@@ -27,10 +27,10 @@ from atelier_catalog.models import (
     Review,
     WishlistItem,
 )
-from atelier_catalog.repository._shared import SessionRepository, is_postgres
+from atelier_catalog.repository._shared import SessionRepository
 from atelier_catalog.visibility import readable
 from atelier_common.columns import table_of, utcnow
-from atelier_common.db import Statement, unnested
+from atelier_common.db import Statement, dialect_insert, on_postgres, unnested
 from atelier_common.owners import OwnerState, buyer_of, lock_owner
 
 
@@ -97,7 +97,7 @@ class PurchaseRepository(SessionRepository):
         if not products:
             return
         shared = {"owner": owner_id, "order": order_id, "now": utcnow()}
-        if is_postgres(self.session):
+        if on_postgres(self.session):
             await _RECORD_KNOWN.execute(self.session, {
                 **shared, "purchases": [uuid.uuid4() for _ in products], "products": products})
         else:
@@ -112,7 +112,7 @@ class PurchaseRepository(SessionRepository):
         """Hand an anonymous buyer's purchases to the user who claimed the identity; products
         the user had already bought keep the user's row."""
         params = {"from_owner": from_owner, "to_owner": to_owner}
-        if is_postgres(self.session):
+        if on_postgres(self.session):
             await _HAND_OVER_REST.execute(self.session, params)
         else:
             await self.session.execute(_DROP_ALREADY_BOUGHT, params)
@@ -164,7 +164,7 @@ class WishlistRepository(SessionRepository):
 
     async def add(self, user_id: uuid.UUID, product_id: uuid.UUID) -> None:
         """Insert, or nothing when a parallel toggle already did (the unique key decides)."""
-        insert = pg_insert if is_postgres(self.session) else sqlite_insert
+        insert = dialect_insert(self.session)
         await self.session.execute(insert(WishlistItem).values(
             id=uuid.uuid4(), user_id=user_id, product_id=product_id, created_at=utcnow()).on_conflict_do_nothing())
 

@@ -27,10 +27,10 @@ from atelier_catalog.models import (
     StockOrder,
     StockReservation,
 )
-from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository, is_postgres
+from atelier_catalog.repository._shared import _PRODUCT, _VARIANT, SessionRepository
 from atelier_catalog.repository.facts import PRODUCT_ROW, VARIANT_ROW
 from atelier_common.columns import table_of, utcnow
-from atelier_common.db import Statement, one_of, unnested
+from atelier_common.db import Statement, on_postgres, one_of, unnested
 
 _ORDER = table_of(StockOrder)
 _RESERVATION = table_of(StockReservation)
@@ -264,7 +264,7 @@ class ReservationRepository(SessionRepository):
                                               delta=-need.quantity, quantity_after=after, reason=reason,
                                               created_at=now))}
                  for line_no, (need, after) in enumerate(taken)]
-        if is_postgres(self.session):
+        if on_postgres(self.session):
             await _HOLD_LINES.execute(self.session, {
                 **shared, "why": reason, "now": now, **{name: [line[name] for line in lines] for name in _LINE_VALUES}})
         else:

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from atelier_common.db import dialect_insert, on_postgres
 
 
 class RepositoryBase:
@@ -17,11 +17,10 @@ class RepositoryBase:
 
     @property
     def is_postgres(self) -> bool:
-        bind = self.session.bind
-        return bind is not None and bind.dialect.name == "postgresql"
+        return on_postgres(self.session)
 
     def insert(self, table: Any) -> Any:
-        return (pg_insert if self.is_postgres else sqlite_insert)(table)
+        return dialect_insert(self.session)(table)
 
     async def _count(self, stmt: Any) -> int:
         return (await self.session.execute(sa_select(func.count()).select_from(stmt.subquery()))).scalar_one()

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+from atelier_common.db import on_postgres
 
 revision: str = "catalog_0002"
 down_revision: str | None = "catalog_0001"
@@ -138,7 +139,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_stock_movement_product_created", "stock_movement", ["product_id", "created_at"])
 
-    if op.get_bind().dialect.name == "postgresql":
+    if on_postgres(op.get_bind()):
         _create_postgres_search()
 
 

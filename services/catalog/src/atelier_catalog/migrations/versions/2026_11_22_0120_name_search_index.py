@@ -12,6 +12,7 @@ expression must stay the one the repository queries with (`_NAME_VECTOR`).
 from collections.abc import Sequence
 
 from alembic import op
+from atelier_common.db import on_postgres
 
 revision: str = "catalog_0006"
 down_revision: str | None = "catalog_0005"
@@ -20,10 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if on_postgres(op.get_bind()):
         op.execute("CREATE INDEX ix_product_name_search ON product USING gin (to_tsvector('english'::regconfig, name))")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if on_postgres(op.get_bind()):
         op.drop_index("ix_product_name_search", table_name="product")

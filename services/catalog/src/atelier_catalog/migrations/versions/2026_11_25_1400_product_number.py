@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from atelier_common.db import on_sqlite
 
 revision: str = "catalog_0010"
 down_revision: str | None = "catalog_0009"
@@ -20,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
+    return on_sqlite(op.get_bind())
 
 
 # SQLite adds a unique constraint by copying the table, and the copy is built from reflection, which

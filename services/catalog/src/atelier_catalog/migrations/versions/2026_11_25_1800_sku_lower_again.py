@@ -11,6 +11,7 @@ Create Date: 2026-11-25 18:00
 from collections.abc import Sequence
 
 from alembic import op
+from atelier_common.db import on_sqlite
 
 revision: str = "catalog_0012"
 down_revision: str | None = "catalog_0011"
@@ -19,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    if on_sqlite(op.get_bind()):
         op.execute("CREATE INDEX IF NOT EXISTS ix_product_sku_lower ON product (lower(sku))")
 
 

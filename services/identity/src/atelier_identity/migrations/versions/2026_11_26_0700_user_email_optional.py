@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from atelier_common.db import on_sqlite
 
 revision: str = "identity_0015"
 down_revision: str | None = "identity_0014"
@@ -21,7 +22,7 @@ USERNAME_LOWER = "uq_user_username_lower"
 
 
 def _nullable_email(nullable: bool) -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
+    sqlite = on_sqlite(op.get_bind())
     if sqlite:
         op.drop_index(USERNAME_LOWER, table_name="user")
     with op.batch_alter_table("user") as batch:

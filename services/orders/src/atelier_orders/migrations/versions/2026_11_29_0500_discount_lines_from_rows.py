@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 from atelier_orders.promotions import rules as promotion_rules
+from atelier_common.db import on_sqlite
 
 revision: str = "orders_0019"
 down_revision: str | None = "orders_0018"
@@ -67,7 +68,7 @@ def upgrade() -> None:
                     {k: v for k, v in entry.items() if k != "lines"} for entry in entries]})
         if updates:
             conn.execute(write, updates)
-    if conn.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+    if on_sqlite(conn) and sqlite3.sqlite_version_info < (3, 35):
         # An SQLite without DROP COLUMN: the table is rebuilt (it has no expression index to lose).
         with op.batch_alter_table("promotion_redemption") as batch:
             batch.drop_column("lines")
@@ -117,4 +118,4 @@ def downgrade() -> None:
 
 def _stored_uuid(conn: sa.Connection, value: str) -> Any:
     parsed = uuid.UUID(str(value))
-    return parsed.hex if conn.dialect.name == "sqlite" else parsed
+    return parsed.hex if on_sqlite(conn) else parsed
