@@ -12,9 +12,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from atelier_common.telemetry import _token_subject
+from atelier_testing.gateway import Gateway
 from atelier_testing.spans import hex_trace, memory_spans
-
-from .conftest import Gateway
 
 
 async def test_request_id_is_made_forwarded_returned_and_logged(gateway: Gateway,

@@ -12,9 +12,8 @@ import httpx
 from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_gateway.proxy import BUDGETED
 from atelier_testing import assert_error
+from atelier_testing.gateway import Gateway, StartGateway
 from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
-
-from .conftest import Gateway, StartGateway
 
 
 def budgeted(slug: str, anonymous: int | None = None, customer: int | None = None):

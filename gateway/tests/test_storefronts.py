@@ -6,9 +6,8 @@ from __future__ import annotations
 from atelier_common.contracts.identity import StorefrontChanged, StorefrontDeleted
 from atelier_common.events import Envelope
 from atelier_gateway.storefronts import COMPAT_PROFILE, origin_of
+from atelier_testing.gateway import Gateway
 from atelier_testing.storefronts import add_storefront, make_storefront
-
-from .conftest import Gateway
 
 
 def forwarded_storefront(response) -> str:

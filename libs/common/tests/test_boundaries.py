@@ -153,12 +153,14 @@ def test_gateway_module_imports_are_named(tmp_path: Path, source: str, module: s
 
 def test_the_test_kit_imports_no_service_gateway_or_platform() -> None:
     """But for its platform launcher, which starts the `atelier` command and may name the platform and
-    the gateway (never a service)."""
+    the gateway, and its gateway harness, which runs the gateway in process (never a service)."""
     kit = ROOT / "libs" / "testing" / "src"
     launcher = kit / "atelier_testing" / "platform.py"
+    harness = kit / "atelier_testing" / "gateway.py"
     found = offenders(kit, PACKAGES - {"atelier_common", "atelier_testing"})
-    assert set(found) <= {str(launcher.relative_to(ROOT))}
+    assert set(found) <= {str(launcher.relative_to(ROOT)), str(harness.relative_to(ROOT))}
     assert imported_packages(launcher) & (SERVICE_PACKAGES | {ANY}) == set()
+    assert imported_packages(harness) & PACKAGES == {"atelier_common", "atelier_testing", "atelier_gateway"}
 
 
 def test_the_platform_is_the_composition_root() -> None:

@@ -18,8 +18,7 @@ from atelier_compat.reviv import standard_credential
 from atelier_gateway.settings import SERVICES
 from atelier_gateway.upstream import AsgiUpstream
 from atelier_testing import TestKeys
-
-from .conftest import StartGateway, echo_service
+from atelier_testing.gateway import StartGateway, echo_service
 
 ORIGIN = "http://localhost:3000"
 

@@ -10,9 +10,8 @@ import pytest
 from atelier_compat import PROFILE_NAMES, available, enabled
 from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
 from atelier_compat.dispatch import Compat
+from atelier_testing.gateway import Gateway, StartGateway
 from atelier_testing.storefronts import add_storefront, make_storefront
-
-from .conftest import Gateway, StartGateway
 
 
 async def _two_calls(ctx: Context) -> Reply:

@@ -10,8 +10,7 @@ from typing import Any
 from atelier_compat.core import CompatError, Context, Json, Profile, Reply, Route
 from atelier_compat.dispatch import Compat
 from atelier_compat.marbelle import PROFILE, envelope, line, product, seed_id, user
-
-from .conftest import Gateway
+from atelier_testing.gateway import Gateway
 
 PRODUCT_ID = "0b7f3c1e-7d55-4a4c-9f5e-2f1c1d9e0a11"
 

@@ -14,8 +14,7 @@ from atelier_compat.shop import _page_link, product_query
 from atelier_gateway.settings import SERVICES
 from atelier_gateway.upstream import AsgiUpstream
 from atelier_testing import TestKeys
-
-from .conftest import StartGateway, echo_service
+from atelier_testing.gateway import StartGateway, echo_service
 
 
 def _context(query: list[tuple[str, str]]) -> Context:
