@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from atelier_identity.models import AddressBook
@@ -77,6 +78,7 @@ class TestAddressesFollowTheClaim:
         assert [a["label"] for a in response.json()["results"]] == ["Delivery"]
 
 
+@pytest.mark.databases("sqlite", "postgres", why="the mark is kept by an upsert written per dialect (_lock_books)")
 class TestTheAnonymousMarker:
     """Housekeeping deletes only books marked anonymous: the mark must say who owns the book."""
 
