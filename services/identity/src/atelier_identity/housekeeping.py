@@ -35,7 +35,7 @@ from atelier_common.housekeeping import Sweep, Swept, expired
 from atelier_identity.context import IdentityContext
 from atelier_identity.models import EmailToken, MagicLink, MailMessage, OAuthState, RefreshToken, WebauthnChallenge
 from atelier_identity.repository import AddressRepository
-from atelier_identity.webhook_repository import WebhookDeliveryRepository
+from atelier_identity.repository.webhooks import WebhookDeliveryRepository
 
 Where = Callable[[datetime], ColumnElement[bool]]
 

@@ -17,10 +17,10 @@ from atelier_common.inputs import InputModel
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
 from atelier_common.versions import IfMatchDep
+from atelier_identity.repository.staff import AuditFilter
 from atelier_identity.service.audit import AuditLog
 from atelier_identity.service.customer_care import CustomerCard, CustomerCare, StaffMail
 from atelier_identity.service.staff import CustomerSearch, StaffAccounts
-from atelier_identity.staff_repository import AuditFilter
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"], responses=ERROR_RESPONSES)
 AuditLogDep = Annotated[AuditLog, use_case(AuditLog, read_only=True)]

@@ -8,7 +8,7 @@ from atelier_common.contracts.staff import StaffActionRecorded
 from atelier_common.service import UseCase
 from atelier_identity.context import IdentityContext
 from atelier_identity.models import StaffAudit
-from atelier_identity.staff_repository import AuditFilter, StaffAuditRepository
+from atelier_identity.repository.staff import AuditFilter, StaffAuditRepository
 
 
 class AuditLog(UseCase[IdentityContext]):

@@ -37,12 +37,12 @@ from atelier_identity.errors import (
 )
 from atelier_identity.models import MailMessage, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
+from atelier_identity.repository.staff import StaffMailRepository, active_sessions, live_sessions
 from atelier_identity.service._clock import now
 from atelier_identity.service._shared import Sessions, Verification
 from atelier_identity.service.passwords import PasswordService
 from atelier_identity.service.staff import apply_suspension
 from atelier_identity.service.username_accounts import mail_address
-from atelier_identity.staff_repository import StaffMailRepository, active_sessions, live_sessions
 
 
 @dataclass(frozen=True)

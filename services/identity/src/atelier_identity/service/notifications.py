@@ -13,7 +13,7 @@ from atelier_common.service import UseCase
 from atelier_identity.context import IdentityContext
 from atelier_identity.mail import job_mail, low_stock_mail, order_status_mail
 from atelier_identity.repository import UserRepository
-from atelier_identity.staff_repository import StaffAccountRepository
+from atelier_identity.repository.staff import StaffAccountRepository
 
 # Who hears of low stock on a storefront without `alert_emails`: the staff who restock.
 STOCK_ROLES = (ROLE_MERCHANDISER, ROLE_ADMIN)

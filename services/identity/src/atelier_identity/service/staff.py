@@ -18,10 +18,10 @@ from atelier_identity.context import IdentityContext
 from atelier_identity.errors import UnknownStaffRole, UserNotFound, WeakPassword
 from atelier_identity.models import User
 from atelier_identity.repository import RefreshTokenRepository, UserRepository
+from atelier_identity.repository.staff import CustomerSearchRepository, StaffAccountRepository
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._clock import now
 from atelier_identity.service.keys import longest_stored_access_ttl
-from atelier_identity.staff_repository import CustomerSearchRepository, StaffAccountRepository
 
 
 async def change_staff_roles(db: Database, *, email: str, grant: Iterable[str] = (), revoke: Iterable[str] = (),

@@ -38,8 +38,7 @@ from atelier_identity.context import IdentityContext
 from atelier_identity.errors import UnknownWebhookEvent, WebhookDeliveryNotFound, WebhookEndpointNotFound
 from atelier_identity.mail import Mail, webhook_disabled_mail
 from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from atelier_identity.service._clock import now
-from atelier_identity.webhook_repository import (
+from atelier_identity.repository.webhooks import (
     FAILED,
     PENDING,
     SUCCEEDED,
@@ -47,6 +46,7 @@ from atelier_identity.webhook_repository import (
     WebhookDeliveryRepository,
     WebhookEndpointRepository,
 )
+from atelier_identity.service._clock import now
 
 log = logging.getLogger("atelier.identity.webhooks")
 

@@ -1,4 +1,9 @@
-"""Queries of the identity service; no rules, no commits."""
+"""Queries of the identity service; no rules, no commits. Accounts, tokens, address books and
+storefronts here; one module per other concern:
+
+- `staff`: the staff audit log and staff accounts;
+- `webhooks`: outbound webhook endpoints and their deliveries.
+"""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from atelier_common.auth import ROLE_ADMIN
 from atelier_common.columns import table_of
 from atelier_common.db import dialect_insert, held_for_write
 from atelier_identity.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from atelier_identity.staff_repository import StaffAccountRepository
+from atelier_identity.repository.staff import StaffAccountRepository
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 

@@ -1,5 +1,5 @@
 """Queries of the back office: the staff audit log (`StaffAudit`) and the staff accounts.
-A module of its own, apart from `repository.py`'s sign-in and account queries."""
+A module of its own, apart from the package's sign-in and account queries."""
 
 from __future__ import annotations
 
