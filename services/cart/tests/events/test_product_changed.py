@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlmodel import select
 
 from atelier_cart.models import CartProduct
@@ -40,6 +41,7 @@ class TestReadModel:
         assert row.product_id == event.product_id
 
 
+@pytest.mark.databases("sqlite", "postgres", why="the product read-model's upsert (newer wins) is written per dialect")
 class TestOrdering:
     async def test_an_older_event_arriving_late_is_ignored(self, harness, catalog: Catalog, guest: Shopper) -> None:
         old = catalog.event(price="10.00", stock=50)
