@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlmodel import select
 
 from atelier_cart.models import Cart, CartItem
 from atelier_common.contracts.identity import AnonymousClaimed
 
 from ..conftest import Catalog, Shopper, line_of
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 def claimed(guest: Shopper, user: Shopper) -> AnonymousClaimed:

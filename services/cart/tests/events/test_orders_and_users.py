@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from atelier_cart.models import Cart, CartItem
@@ -13,6 +14,9 @@ from atelier_common.contracts.identity import UserDeleted
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 
 from ..conftest import Catalog, Shopper
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 def placed(owner: Shopper, *lines: tuple[uuid.UUID, int] | tuple[uuid.UUID, int, uuid.UUID], from_cart: bool = True,

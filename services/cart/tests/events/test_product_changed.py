@@ -13,6 +13,9 @@ from atelier_common.inbox import InboxMessage
 
 from ..conftest import Catalog, FakeCatalog, Shopper, assert_error, deliver_at, line_of
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
@@ -41,7 +44,6 @@ class TestReadModel:
         assert row.product_id == event.product_id
 
 
-@pytest.mark.databases("sqlite", "postgres", why="the product read-model's upsert (newer wins) is written per dialect")
 class TestOrdering:
     async def test_an_older_event_arriving_late_is_ignored(self, harness, catalog: Catalog, guest: Shopper) -> None:
         old = catalog.event(price="10.00", stock=50)

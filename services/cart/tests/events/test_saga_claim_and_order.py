@@ -20,6 +20,9 @@ from atelier_testing import deliver_in_every_order, racing_consumers, redeliveri
 
 from ..conftest import Catalog, Shopper
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 def _line(product_id: uuid.UUID, quantity: int) -> OrderLine:
     return OrderLine(product_id=product_id, sku="X", kind="physical", quantity=quantity, unit_price=Decimal("10.00"))

@@ -17,6 +17,9 @@ from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Catalog, Shopper, line_of
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 @pytest.fixture(autouse=True)
 def storefronts(harness: ServiceHarness) -> None:

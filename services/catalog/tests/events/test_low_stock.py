@@ -18,6 +18,9 @@ from atelier_testing.storefronts import add_storefront, make_storefront
 from ..conftest import Catalog
 from .test_reservations import line, placed
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 @pytest.fixture(autouse=True)
 def storefronts(harness: ServiceHarness) -> None:

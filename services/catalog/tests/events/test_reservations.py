@@ -19,6 +19,9 @@ from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog, product_changed_events
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 def line(product: dict[str, Any], quantity: int, *, variant: dict[str, Any] | None = None) -> OrderLine:
     return OrderLine(product_id=product["id"], variant_id=variant["id"] if variant else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from atelier_catalog.models import StockMovement
@@ -15,6 +16,9 @@ from atelier_testing import ServiceHarness
 
 from ..conftest import Catalog
 from .test_reservations import stock
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 def _line(product: dict[str, Any], quantity: int, *, restock: bool,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -20,6 +21,9 @@ from atelier_testing import ServiceHarness, deliver_in_every_order, redelivering
 
 from ..conftest import Catalog
 from .test_reservations import _past_deadline, decisions, line, paid, placed, stock
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 class TestCheckoutSagaInEveryOrder:

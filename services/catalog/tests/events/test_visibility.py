@@ -14,6 +14,9 @@ from atelier_testing import ServiceHarness
 from ..conftest import Catalog, product_changed_events
 from .test_reservations import decisions, line, placed
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 @pytest.fixture
 def service(catalog_settings) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
@@ -18,6 +19,9 @@ from atelier_generation.models import (
 )
 
 from ..conftest import User, assert_error
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 async def _rows(api, model, column, owner_id: uuid.UUID) -> int:

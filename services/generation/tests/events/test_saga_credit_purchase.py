@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import pytest
 from sqlalchemy import func, select
 
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
@@ -17,6 +18,9 @@ from atelier_generation.models import CreditTransaction, CreditWallet, Generatio
 from atelier_testing import deliver_in_every_order, redelivering
 
 from ..conftest import User, credit_pack_paid
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 async def _wallets(api, owner_id: uuid.UUID) -> int:

@@ -9,12 +9,17 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.contracts.identity import AnonymousClaimed
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.envelope import IntegrationEvent
 from atelier_testing import deliver_in_every_order, redelivering
 
 from ..api.test_books import Owner, anonymous, call, new_book, retries_of, retry_pack_line, user
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 class TestRetryPackInEveryOrder:

@@ -8,10 +8,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from atelier_common.contracts.payments import SubscriptionChanged
 from atelier_common.events.envelope import Envelope
 from atelier_generation.models import Subscription
 from atelier_testing import deliver_in_every_order
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -16,6 +16,9 @@ from atelier_common.contracts.payments import BuyerAddress, OrderPaid
 from atelier_common.inbox import InboxMessage
 from atelier_testing import TestKeys
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 BUYER = "buyer@example.com"
 
 

@@ -12,6 +12,9 @@ from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_common.events.envelope import Envelope
 from atelier_testing.storefronts import add_storefront, make_storefront
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 @pytest.fixture(autouse=True)
 def storefronts(api) -> None:

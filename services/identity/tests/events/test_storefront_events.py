@@ -15,6 +15,9 @@ from atelier_common.contracts.payments import BuyerAddress, OrderPaid
 from atelier_identity.models import User
 from atelier_testing.storefronts import add_storefront, make_storefront
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 BUYER = "buyer@example.com"
 B_FROM = "B <hello@b.example>"
 B_PATHS = {"order": "/account/orders/{order_id}", "set_password": "/account/password?token={token}&email={email}"}

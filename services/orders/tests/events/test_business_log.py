@@ -16,6 +16,9 @@ from atelier_testing import ServiceHarness
 from ..conftest import Customer, FakePlatform
 from .test_saga import paid, physical_order
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 def _lines(caplog: pytest.LogCaptureFixture, number: str) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "atelier.orders" and getattr(r, "fields", {}).get("order_number") == number]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.contracts.payments import OrderPaid, PaymentRefunded
 from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 async def _cancelled_paid_order(harness: ServiceHarness, customer: Customer, platform: FakePlatform) -> dict:

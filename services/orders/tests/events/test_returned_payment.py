@@ -6,12 +6,17 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.contracts.catalog import StockRejected
 from atelier_common.contracts.payments import PaymentReturned
 from atelier_testing import ServiceHarness
 
 from ..conftest import Customer, FakePlatform, statuses
 from .test_saga import paid, physical_order
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 def returned(order: dict, *, amount: str | None = None) -> PaymentReturned:

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
+import pytest
+
 from atelier_common.contracts.catalog import StockRejected, StockReserved
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
 from atelier_common.contracts.payments import PaymentRefunded
@@ -15,6 +17,9 @@ from atelier_testing import ServiceHarness, TestKeys, deliver_in_every_order, re
 
 from ..conftest import Customer, FakePlatform
 from .test_saga import paid, physical_order
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 class CustomerCancels:

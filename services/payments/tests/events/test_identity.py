@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 async def _paid_locally(api, owner_id: uuid.UUID, headers: dict[str, str], **order_fields) -> dict:

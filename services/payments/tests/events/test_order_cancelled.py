@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from atelier_common.contracts.orders import OrderCancelled
 
 from ..conftest import money
+
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
 
 
 async def _paid_by_stripe(api, fake, total: str = "40.00") -> tuple[dict, str]:

@@ -14,6 +14,9 @@ import pytest
 from atelier_common.contracts.orders import ReturnLine, ReturnReceived
 from atelier_common.events.envelope import Envelope
 
+# Handlers upsert and lock their aggregate's row (CONTRIBUTING.md, "Consumers commute").
+pytestmark = pytest.mark.databases("sqlite", "postgres", why="handlers' upserts and locks are written per dialect")
+
 
 async def _paid_locally(api, total: str = "60.00") -> dict[str, Any]:
     anon_id, headers = api.anon()
