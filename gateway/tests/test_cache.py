@@ -6,11 +6,14 @@ mints nothing, so its public answer stays public, with a `Vary` on what chose it
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import jwt
 
 from atelier_common.cache import PUBLIC_AUDIENCE, Entry, RedisStore, entry_key, etag_of, open_store
+from atelier_common.contracts.identity import TokenRevoked
+from atelier_common.events.envelope import Envelope
 from atelier_testing import poll_until
 from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
 
@@ -191,6 +194,14 @@ class TestInProcessCopies:
             assert len(lane) == 3
             bad = await gateway.client.get("/api/v1/products/p1", headers={"Authorization": "Bearer nonsense"})
             assert bad.status_code == 401 and len(lane) == 3
+            # A token the lane knows, then revoked: the lane asks the denylist too, and steps aside.
+            claims = jwt.decode(user["Authorization"].split()[1], options={"verify_signature": False})
+            revoked = TokenRevoked(user_id=uuid.UUID(claims["sub"]), jti=claims["jti"],
+                                   expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+            await gateway.bus.publish([Envelope.wrap(revoked, producer="identity")])
+            await gateway.bus.drain()
+            refused = await gateway.client.get("/api/v1/products/p1", headers=user)
+            assert refused.status_code == 401 and len(lane) == 3
 
             await service.bump(["shop"])  # another process commits
             changed = await poll_until(lambda: _served_by_service(gateway), timeout=10)
