@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from atelier_common.redisguard import guard_for
 from atelier_testing import assert_error, poll_until
 from atelier_testing.tcpproxy import TcpProxy
 
@@ -40,9 +41,16 @@ async def _reads(gateway, count: int) -> tuple[list[int], float]:
 async def test_reads_go_on_without_redis_and_health_says_degraded(start_gateway, dead_redis: str) -> None:
     url = dead_redis
     async with asyncio.timeout(20), start_gateway(redis_url=url, cache_url=url) as gateway:
+        guard = guard_for(gateway.app.state.settings, url)
+        waited: list[Exception] = []  # the calls that went to Redis and failed (a timeout, blackholed)
+        count_failure = guard._failure
+        guard._failure = lambda exc: (waited.append(exc), count_failure(exc))[-1]  # type: ignore[method-assign]  # counted, then as before
         statuses, took = await _reads(gateway, 25)
         assert statuses == [200] * 25
-        assert took < 3  # a timeout or two before the breaker opens, then no waiting at all
+        # A few calls before the breaker opens, then none but one probe per reset interval however
+        # slow the machine: no read waits on Redis while it is open.
+        assert not guard.available
+        assert len(waited) <= guard.failures + 1 + int(took / guard.reset_seconds)
         health = await gateway.client.get("/api/health")
         assert health.status_code == 503
         body = health.json()
