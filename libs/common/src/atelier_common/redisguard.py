@@ -45,6 +45,7 @@ class RedisGuard:
         self._probing = False
         self._hooks: list[RecoveryHook] = []
         self.last_error = ""
+        self.failed_calls = 0  # calls that went to Redis and failed, ever (what the breaker spares)
 
     @property
     def available(self) -> bool:
@@ -90,6 +91,7 @@ class RedisGuard:
     def _failure(self, exc: Exception) -> None:
         self.last_error = type(exc).__name__
         self._failed += 1
+        self.failed_calls += 1
         if self._open_until is not None or self._failed >= self.failures:
             if self._open_until is None:
                 log.error("Redis at %s is out (%s: %s): running without it; retrying every %ss",
