@@ -1,0 +1,56 @@
+"""What other services send and read (`/internal`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, Field, computed_field
+
+from atelier_common.contracts.identity import DEFAULT_STOREFRONT
+from atelier_orders import domain
+from atelier_orders.schemas._shared import StorefrontSlug
+from atelier_orders.schemas.orders import OrderCreate, OrderRead
+
+
+class InternalOrderCreate(OrderCreate):
+    """`POST /internal/orders`: another service orders for a customer it has authenticated."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None = None
+    # The storefront the order is placed on (its currency, tax, shipping and what it sells).
+    storefront: Annotated[StorefrontSlug, Field(strict=True)] = DEFAULT_STOREFRONT
+
+
+class InternalOrderRead(OrderRead):
+    """What payments (and any other service) needs to charge for and fulfil an order."""
+
+    owner_id: uuid.UUID
+    user_id: uuid.UUID | None
+    # Moved in from another product (`atelier import`): its history, never paid for here.
+    imported_from: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def requires_shipping(self) -> bool:
+        return domain.requires_shipping(item.kind for item in self.items)
+
+    # What the status means is orders' rule: payments and generation read these, never the status list.
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def is_payable(self) -> bool:
+        return domain.is_payable(self.status) and self.imported_from is None
+
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
+    @property
+    def is_paid(self) -> bool:
+        return domain.is_paid(self.status)
+
+
+class StorefrontOrders(BaseModel):
+    """`GET /internal/storefronts/{slug}/orders`: identity asks before deleting a storefront or
+    changing its currency."""
+
+    orders: int
+    # Orders still waiting for their money (pending or awaiting payment).
+    unpaid: int

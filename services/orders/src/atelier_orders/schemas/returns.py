@@ -1,0 +1,116 @@
+"""Returns: what the customer asks back, what staff receive, and the read of one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from atelier_common.money import Money
+from atelier_orders.returns import rules as return_rules
+from atelier_orders.schemas._shared import MAX_LINES, Quantity, StorefrontSlug, _Input, _Read
+
+ReturnReason = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class ReturnLineCreate(_Input):
+    order_item_id: uuid.UUID = Field(description="The order line's id (`items[].id` of the order)")
+    quantity: Quantity = 1
+
+
+class ReturnCreate(_Input):
+    """A return of some of a delivered order's shipped units."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "reason": "Too small"}]})
+
+    items: list[ReturnLineCreate] = Field(min_length=1, max_length=MAX_LINES)
+    reason: ReturnReason
+
+
+class ReturnLineReceive(_Input):
+    order_item_id: uuid.UUID = Field(description="The order line's id (`items[].order_item_id` of the return)")
+    quantity: Quantity = Field(description="Units received: at most the units requested of that line")
+    resaleable: bool = Field(default=False, description="Back in stock")
+
+
+class ReturnReceive(_Input):
+    """What staff found in the parcel: the units received of each line and whether they go back on
+    sale, and whether the order's shipping is refunded too. A line not named, or units fewer than
+    requested: the rest was not received, is not refunded, and may be returned again."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1, "resaleable": True}],
+         "refund_shipping": False}]})
+
+    items: list[ReturnLineReceive] = Field(min_length=1, max_length=MAX_LINES)
+    refund_shipping: bool = False
+
+
+class ReturnReject(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Worn, outside the return window"}]})
+
+    reason: Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=500)] | None = None
+
+
+class StaffReturnQuery(_Input):
+    """The filters of GET /staff/returns; each one narrows, none means every return."""
+
+    status: return_rules.ReturnStatus | None = None
+    storefront: StorefrontSlug | None = None
+    order_id: uuid.UUID | None = None
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = None
+
+
+class ReturnLineRead(_Read):
+    id: uuid.UUID
+    order_item_id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID | None
+    sku: str
+    name: str
+    quantity: int = Field(description="Units requested; once received, the units received")
+    resaleable: bool | None = Field(description="Staff's word when received (null before)")
+    amount: Money | None = Field(description="What these units give back, once received")
+
+
+_RETURN_EXAMPLE: dict[str, Any] = {
+    "id": "3f6e1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "number": "RET-20261127-7KQ2ZD",
+    "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0",
+    "storefront": "default", "status": "received", "reason": "Too small", "opened_by": "customer",
+    "refund_shipping": False, "currency": "USD", "amount": "27.24", "refund_id": None, "refunded_amount": None,
+    "note": None, "created_at": "2026-11-27T09:12:03.118204Z", "received_at": "2026-11-29T14:40:51.902113Z",
+    "refunded_at": None,
+    "items": [{"id": "0a8c6a0e-58b3-4e57-b1a7-6e1b4a8f0c11", "order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce",
+               "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "variant_id": None, "sku": "SEAL-PRO-1L",
+               "name": "Stone Sealer 1 L", "quantity": 1, "resaleable": True, "amount": "27.24"}]}
+
+
+class ReturnRead(_Read):
+    """A return: requested → approved (optional) → received (the refund is asked for) → refunded,
+    or rejected."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_RETURN_EXAMPLE]})
+
+    id: uuid.UUID
+    number: str = Field(description="RET-YYYYMMDD-XXXXXX")
+    order_id: uuid.UUID
+    order_number: str
+    storefront: str
+    status: return_rules.ReturnStatus
+    reason: str | None
+    opened_by: str = Field(description="customer or staff")
+    refund_shipping: bool
+    currency: str
+    amount: Money | None = Field(description="The refund asked for when received: the lines with their tax, less "
+                                             "their share of the discount, plus shipping if chosen")
+    refund_id: uuid.UUID | None
+    refunded_amount: Money | None = Field(description="What payments refunded (payment.refunded)")
+    note: str | None = Field(description="Staff's reason when rejected")
+    created_at: datetime
+    received_at: datetime | None
+    refunded_at: datetime | None
+    items: list[ReturnLineRead]
