@@ -42,3 +42,36 @@ async def test_the_console_is_not_a_way_around_the_services(gateway) -> None:
     """Only the shell and its static files: any other path under /console is a 404."""
     assert (await gateway.client.get("/console/api/v1/staff/orders")).status_code == 404
     assert (await gateway.client.post("/console")).status_code == 405
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """The modules import each other without a loop: pages.js (the registry) imports the pages,
+    and what pages share is kit.js's, never pages.js's. In a loop, a module may run before one it
+    reads from has, and a top-level read of its names fails."""
+    graph = {entry.name: set(re.findall(r'^import\b[^;]*?\bfrom "\./([^"]+)"', entry.read_text(), re.MULTILINE))
+             for entry in CONSOLE_DIR.iterdir() if entry.name.endswith(".js")}
+    assert graph["pages.js"] and graph["app.js"] == {"api.js", "ui.js", "pages.js"}
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, "an import loop: " + " → ".join((*path[path.index(name):], name))
+        if name not in done:
+            for imported in sorted(graph[name]):
+                visit(imported, (*path, name))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
+    assert not any("pages.js" in imports for name, imports in graph.items() if name != "app.js")
+
+
+def test_every_name_a_module_imports_is_exported_by_it() -> None:
+    """A name imported from a module it is not exported by fails the whole console at load, and
+    Biome does not look across modules."""
+    modules = {entry.name: entry.read_text() for entry in CONSOLE_DIR.iterdir() if entry.name.endswith(".js")}
+    exported = {name: set(re.findall(r"^export (?:async )?(?:function|const|let|class) (\w+)", text, re.MULTILINE))
+                for name, text in modules.items()}
+    for name, text in modules.items():
+        for names, source in re.findall(r'^import \{([^}]*)\} from "\./([^"]+)"', text, re.MULTILINE):
+            for imported in (n.strip() for n in names.split(",") if n.strip()):
+                assert imported in exported[source], f"{name} imports {imported}, which {source} does not export"

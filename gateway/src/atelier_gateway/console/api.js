@@ -3,7 +3,6 @@
 // tab closes); the refresh token is sent in the body, never kept in a cookie the console reads.
 
 const KEY = "atelier.console.session";
-const STAFF_ROLES = ["support", "merchandiser", "finance", "admin"];
 
 let session = load();
 
@@ -38,7 +37,9 @@ export function hasRole(...wanted) {
   return mine.includes("staff") && (mine.includes("admin") || wanted.some((r) => mine.includes(r)));
 }
 
-export function staffRoles() { return roles().filter((r) => STAFF_ROLES.includes(r)); }
+// A staff token's roles are `customer`, `staff` and its staff roles (identity names them; the console
+// lists none of its own).
+export function staffRoles() { return roles().filter((r) => r !== "customer" && r !== "staff"); }
 
 // A fresh Idempotency-Key: one per form, so a double submit or a retry does the write once.
 export function newKey() {
@@ -178,4 +179,35 @@ export async function schemaDescriptions(model) {
   const [found] = Object.keys(schemas).filter((name) => named(name, model));
   const properties = (found && schemas[found].properties) || {};
   return Object.fromEntries(Object.entries(properties).filter(([, p]) => p.description).map(([f, p]) => [f, p.description]));
+}
+
+// The values the platform's OpenAPI document allows (an enum, through `$ref`, `anyOf` and a list's
+// items), so a form offers the server's list, never a copy of it; null when the document does not
+// say (the service that owns it is missing from it just now).
+function enumOf(doc, node, seen = 0) {
+  if (!node || seen > 8) return null;
+  if (node.$ref) return enumOf(doc, ((doc.components || {}).schemas || {})[node.$ref.split("/").pop()], seen + 1);
+  if (Array.isArray(node.enum)) return node.enum;
+  if (node.items) return enumOf(doc, node.items, seen + 1);
+  for (const alternative of node.anyOf || node.oneOf || []) {
+    const found = enumOf(doc, alternative, seen + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+// A query parameter's values: `parameterChoices("GET", "/api/v1/staff/orders", "status")`.
+export async function parameterChoices(method, path, name) {
+  const doc = await openapi();
+  const operation = ((doc.paths || {})[path] || {})[method.toLowerCase()] || {};
+  const parameter = (operation.parameters || []).find((p) => p.name === name && p.in === "query");
+  return enumOf(doc, parameter && parameter.schema);
+}
+
+// A request body's field's values (each item's, for a list): `fieldChoices("StaffAccountChange", "roles")`.
+export async function fieldChoices(model, field) {
+  const doc = await openapi();
+  const schemas = (doc.components || {}).schemas || {};
+  const [found] = Object.keys(schemas).filter((name) => named(name, model));
+  return enumOf(doc, found && (schemas[found].properties || {})[field]);
 }

@@ -1,5 +1,5 @@
 // The console shell: sign-in, the navigation a staffer's roles allow, and the `#/…` router.
-// Each page is a module of pages.js; they call the staff API only (api.js).
+// Each page is a module listed in pages.js; they call the staff API only (api.js).
 
 import { currentUser, hasRole, signIn, signOut, staffRoles } from "./api.js";
 import { clearAlert, clearStatus, form, h, showError } from "./ui.js";

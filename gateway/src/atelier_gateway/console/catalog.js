@@ -3,15 +3,8 @@
 // apply). Every read and write is a call of the catalog's staff API; nothing from it becomes HTML.
 
 import { call, get, hasRole } from "./api.js";
+import { hashWith, PAGE_SIZE, V1 } from "./kit.js";
 import { actionButton, announce, clearAlert, form, go, h, link, money, saveFile, showError, table } from "./ui.js";
-
-const V1 = "/api/v1";
-const PAGE_SIZE = 25;
-
-function hashWith(path, query) {
-  const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== "" && v !== false));
-  return `#/${path}${q.toString() ? "?" + q : ""}`;
-}
 
 // The category tree as [[id, "Parent › Child"], …] in tree order, inactive ones marked.
 export async function categoryOptions() {

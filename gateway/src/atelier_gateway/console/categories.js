@@ -4,8 +4,7 @@
 import { call, hasRole } from "./api.js";
 import { announce, form, h } from "./ui.js";
 import { categoryOptions } from "./catalog.js";
-
-const V1 = "/api/v1";
+import { V1 } from "./kit.js";
 
 function tree(nodes) {
   return h("ul", { class: "tree" }, nodes.map((c) => h("li", {},

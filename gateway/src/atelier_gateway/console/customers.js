@@ -5,9 +5,11 @@
 
 import { call, get, hasRole, newKey, serves } from "./api.js";
 import { confirmButton, shortId } from "./ops.js";
-import { creditsForm, go, hashWith, jobTable, orderColumns, PAGE_SIZE, resendButton, results, section, V1, write } from "./pages.js";
+import { jobTable } from "./jobs.js";
+import { creditsForm, hashWith, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
+import { orderColumns } from "./orders.js";
 import { plansChangeable, subscriptionColumns } from "./subscriptions.js";
-import { actionButton, facts, form, h, link, table, when } from "./ui.js";
+import { actionButton, facts, form, go, h, link, table, when } from "./ui.js";
 
 export async function customersPage(root, ctx) {
   return ctx.args.length ? customerDetail(root, ctx) : customers(root, ctx);

@@ -3,7 +3,7 @@
 // A replayed message goes back through the consumer's queue and inbox: applied at most once.
 
 import { call, get, hasRole } from "./api.js";
-import { V1, write } from "./pages.js";
+import { V1, write } from "./kit.js";
 import { confirmButton, pretty, readableError, shortId } from "./ops.js";
 import { actionButton, facts, go, h, link, table, when } from "./ui.js";
 

@@ -4,8 +4,8 @@
 
 import { get, serves } from "./api.js";
 import { customerRef } from "./ops.js";
-import { go, hashWith, PAGE_SIZE, results, V1 } from "./pages.js";
-import { form, h, link, money, when } from "./ui.js";
+import { hashWith, PAGE_SIZE, results, V1 } from "./kit.js";
+import { form, go, h, link, money, when } from "./ui.js";
 
 const KINDS = [["", "Any"], ["payment", "Payment"], ["refund", "Refund"], ["credit_purchase", "Credit purchase"],
                ["credit_consumed", "Credits used"]];

@@ -2,6 +2,7 @@
 // long error text made readable, and customers named by their email.
 
 import { get, hasRole } from "./api.js";
+import { V1 } from "./kit.js";
 import { actionButton, h } from "./ui.js";
 
 // A modal dialog (the browser's own <dialog>: focus kept inside, Escape dismisses). Resolves true
@@ -89,7 +90,7 @@ async function nameWaiting() {
     let found = new Map();
     try {
       const query = chunk.map((id) => `id=${encodeURIComponent(id)}`).join("&");
-      const page = await get(`/api/v1/staff/customers?${query}`, { limit: 100 });
+      const page = await get(`${V1}/staff/customers?${query}`, { limit: 100 });
       found = new Map(page.results.map((c) => [c.id, c.email || c.username]));
     } catch {
       for (const id of chunk) names.delete(id);  // asked again on the next page

@@ -1,12 +1,66 @@
-// An order's page: its lines, where it goes (the shipping address), its history, the status moves
-// orders allows now, its money (refunds are finance's, after a confirmation), its returns (returns.js),
-// its invoice and credit notes.
+// Orders (support's and finance's): the search, and an order's page: its lines, where it goes (the
+// shipping address), its history, the status moves orders allows now, its money (refunds are
+// finance's, after a confirmation), its returns (returns.js), its invoice and credit notes.
 
-import { ApiError, call, get, hasRole, newKey } from "./api.js";
-import { creditsForm, orderMail, section, V1, write } from "./pages.js";
+import { ApiError, call, get, hasRole, newKey, parameterChoices } from "./api.js";
+import { creditsForm, hashWith, PAGE_SIZE, resendButton, results, section, V1, write } from "./kit.js";
 import { confirmed, customerRef } from "./ops.js";
 import { returnsOf } from "./returns.js";
-import { actionButton, announce, facts, form, h, link, money, saveFile, table, when } from "./ui.js";
+import { actionButton, announce, facts, form, go, h, link, money, saveFile, table, when } from "./ui.js";
+
+export async function ordersPage(root, ctx) {
+  return ctx.args.length ? orderDetail(root, ctx) : orders(root, ctx);
+}
+
+// ---------------------------------------------------------------- the search
+
+// The statuses are orders' (the `status` filter's values in the OpenAPI document); without the
+// document the filter is a text box, and orders refuses a status it does not know.
+async function orderSearch(ctx) {
+  const q = ctx.query;
+  const statuses = await parameterChoices("GET", `${V1}/staff/orders`, "status");
+  return form({
+    id: "order-search", legend: "Find orders", submit: "Search",
+    fields: [
+      { name: "email", label: "Customer email", type: "email", value: q.email },
+      { name: "number", label: "Order number", value: q.number, placeholder: "e.g. ORD-…" },
+      statuses
+        ? { name: "status", label: "Status", type: "select", value: q.status, options: [["", "Any"], ...statuses.map((s) => [s, s])] }
+        : { name: "status", label: "Status", value: q.status, placeholder: "e.g. paid" },
+      { name: "storefront", label: "Storefront", value: q.storefront },
+      { name: "created_after", label: "From (date)", type: "date", value: q.created_after },
+      { name: "created_before", label: "To (date)", type: "date", value: q.created_before },
+    ],
+    onSubmit: async (values) => go(hashWith("orders", values), ctx),
+  });
+}
+
+function dayBound(value, end) {
+  if (!value) return undefined;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T${end ? "23:59:59.999" : "00:00:00"}Z` : value;
+}
+
+async function orders(root, ctx) {
+  root.append(h("h1", {}, "Orders"), await orderSearch(ctx));
+  const q = ctx.query;
+  const page = await get(`${V1}/staff/orders`, {
+    email: q.email, number: q.number, status: q.status, storefront: q.storefront, customer: q.customer,
+    created_after: dayBound(q.created_after, false), created_before: dayBound(q.created_before, true),
+    limit: PAGE_SIZE, offset: q.offset });
+  results(root, "Orders", page, orderColumns, ctx, "orders");
+}
+
+// A list of orders' columns (a customer's page shows theirs without the customer's).
+export const orderColumns = [
+  { label: "Number", value: (o) => link(`#/orders/${o.id}`, o.order_number) },
+  { label: "Placed", value: (o) => when(o.created_at) },
+  { label: "Customer", value: (o) => o.email || customerRef(o.user_id) },
+  { label: "Storefront", value: (o) => o.storefront },
+  { label: "Status", value: (o) => o.status },
+  { label: "Total", value: (o) => money(o.total_amount, o.currency), num: true },
+];
+
+// ---------------------------------------------------------------- an order's page
 
 // The order's status as staff read it: a live order refunded in full keeps its status (it was
 // shipped), but reads as refunded.
@@ -26,7 +80,7 @@ function address(a, id) {
   return h("address", { id }, ADDRESS_LINES(a).filter(Boolean).flatMap((line, i) => (i ? [h("br"), line] : [line])));
 }
 
-export async function orderDetail(root, ctx) {
+async function orderDetail(root, ctx) {
   const id = ctx.args[0];
   const order = await get(`${V1}/staff/orders/${encodeURIComponent(id)}`);
   root.append(h("p", {}, link("#/orders", "← Orders")), h("h1", {}, `Order ${order.order_number}`));
@@ -75,6 +129,15 @@ export async function orderDetail(root, ctx) {
     // Finance grants credits from the order (customer pages are support's).
     await section(root, "Credits", async () => creditsForm(order.user_id, ctx));
   }
+}
+
+async function orderMail(order, ctx) {
+  const page = await get(`${V1}/staff/mail`, { to: order.email, limit: 100 });
+  const mails = page.results.filter((m) => m.subject.includes(order.order_number));
+  return table("Mail about this order", [
+    { label: "Subject", value: (m) => m.subject }, { label: "Queued", value: (m) => when(m.created_at) },
+    { label: "Sent", value: (m) => m.failed_at ? `failed ${when(m.failed_at)}` : when(m.sent_at) },
+    { label: "Action", value: (m) => resendButton(m, ctx) }], mails, "No mail about this order yet.");
 }
 
 async function paymentsOf(order, ctx) {

@@ -4,10 +4,9 @@
 // version the page was built from: one made meanwhile by someone else is shown, not overwritten.
 
 import { call, get, serves } from "./api.js";
-import { write } from "./pages.js";
+import { V1, write } from "./kit.js";
 import { actionButton, form, go, h, link, money, table } from "./ui.js";
 
-const V1 = "/api/v1";  // not pages.js's: this module runs while pages.js, which imports it, is still loading
 const BASE = `${V1}/staff/price-lists`;
 const GROUPS = [["business", "Business customers"]];
 

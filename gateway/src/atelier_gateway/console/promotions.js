@@ -5,11 +5,10 @@
 
 import { call, get, serves } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { go, hashWith, PAGE_SIZE, results, write } from "./pages.js";
-import { announce, facts, form, h, link, money, when } from "./ui.js";
+import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
+import { announce, facts, form, go, h, link, money, when } from "./ui.js";
 
-// Not built from pages.js' V1: this module is evaluated before pages.js (which imports it) is.
-const URL_ = "/api/v1/staff/promotions";
+const URL_ = `${V1}/staff/promotions`;
 const KINDS = [["percentage", "Percentage"], ["fixed", "Fixed amount"], ["free_shipping", "Free shipping"]];
 const KIND_LABELS = new Map(KINDS);
 const STATES = [["", "Any"], ["true", "Active"], ["false", "Inactive"]];

@@ -5,8 +5,8 @@
 
 import { call, get, hasRole } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { go, hashWith, PAGE_SIZE, results, V1, write } from "./pages.js";
-import { form, h, link, money, table, when } from "./ui.js";
+import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
+import { form, go, h, link, money, table, when } from "./ui.js";
 
 const STATUSES = [["", "Any"], ["requested", "Requested"], ["approved", "Approved"], ["received", "Received"], ["refunded", "Refunded"],
                   ["rejected", "Rejected"]];

@@ -4,11 +4,11 @@
 // Prices show in the zone's storefront's currency (the zone's `currency`).
 
 import { call, get, serves } from "./api.js";
+import { V1 } from "./kit.js";
 import { confirmButton } from "./ops.js";
 import { form, go, h, link, money, table, taxRateFields, taxRatesOf } from "./ui.js";
 
-// Not built from pages.js' V1: this module is evaluated before pages.js (which imports it) is.
-const BASE = "/api/v1/staff/shipping-zones";
+const BASE = `${V1}/staff/shipping-zones`;
 const KINDS = [["flat", "Flat"], ["weight", "By weight (grams)"], ["subtotal", "By subtotal"]];
 const INCLUSIVE = [["", "The storefront's"], ["true", "Prices include tax"], ["false", "Tax added to prices"]];
 const SHIPPING_TAXED = [["", "When the zone taxes goods (rate above 0)"], ["true", "Taxed with the goods"],

@@ -5,7 +5,7 @@
 // (contracts.identity.StorefrontLegal), and its shipping zones.
 
 import { ApiError, call, get, schemaDescriptions, schemaHas } from "./api.js";
-import { V1 } from "./pages.js";
+import { V1 } from "./kit.js";
 import { form, go, h, link, money, table, taxRateFields, taxRatesOf } from "./ui.js";
 
 const KINDS = ["physical", "credit_pack", "retry_pack", "subscription_plan", "print_tier"];

@@ -4,8 +4,8 @@
 
 import { call, get, hasRole, serves } from "./api.js";
 import { customerRef } from "./ops.js";
-import { go, hashWith, PAGE_SIZE, results, V1, write } from "./pages.js";
-import { actionButton, form, h, money, when } from "./ui.js";
+import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
+import { actionButton, form, go, h, money, when } from "./ui.js";
 
 const base = (x) => `${V1}/staff/subscriptions/${encodeURIComponent(x.id)}`;
 

@@ -4,7 +4,7 @@
 
 import { get, hasRole } from "./api.js";
 import { barChart, dayRange, SERIES_CLASSES } from "./charts.js";
-import { section, V1 } from "./pages.js";
+import { section, V1 } from "./kit.js";
 import { h } from "./ui.js";
 
 const DAYS = 30;

@@ -3,11 +3,11 @@
 // replaying one.
 
 import { call, get } from "./api.js";
-import { V1, write } from "./pages.js";
+import { V1, write } from "./kit.js";
 import { confirmButton, readableError } from "./ops.js";
 import { actionButton, announce, facts, form, go, h, link, table, when } from "./ui.js";
 
-const URL_ = "/api/v1/webhook-endpoints";
+const URL_ = `${V1}/webhook-endpoints`;
 
 // The event types identity offers (`GET /staff/webhooks/events`), and any an endpoint has that it no
 // longer offers: the form shows every type the endpoint has, so saving it never drops one.

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atelier_common.auth import STAFF_ROLES, AdminPrincipal, OrderReaderPrincipal, SupportPrincipal
 from atelier_common.errors import ERROR_RESPONSES
@@ -119,6 +119,11 @@ class SessionRead(BaseModel):
     storefront: str | None
 
 
+# The staff roles, listed in the OpenAPI document (the console's role boxes are read from it); the
+# service, not the schema, refuses an unknown one (400, its message naming the roles).
+StaffRoleName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(STAFF_ROLES)})]
+
+
 class StaffAccountChange(InputModel):
     """Make the existing account `email` staff with exactly `roles` (empty: staff no more)."""
 
@@ -126,7 +131,7 @@ class StaffAccountChange(InputModel):
         {"email": "ada.lovelace@example.com", "roles": ["support"]}]})
 
     email: str = Field(min_length=3, max_length=320)
-    roles: list[str] = Field(max_length=len(STAFF_ROLES), description=", ".join(STAFF_ROLES))
+    roles: list[StaffRoleName] = Field(max_length=len(STAFF_ROLES), description=", ".join(STAFF_ROLES))
 
 
 class StaffAccountRead(BaseModel):
