@@ -541,3 +541,58 @@ def test_the_service_monitor_scrapes_every_http_service(k8s_docs: list[dict[str,
     assert monitor["spec"]["endpoints"][0]["port"] == "http" and monitor["spec"]["endpoints"][0]["path"] == "/metrics"
     (pods,) = _of_kind(k8s_docs, "PodMonitor").values()
     assert pods["spec"]["podMetricsEndpoints"][0]["port"] == "probe"
+
+
+def _seam_failure(what: str) -> None:
+    import helm_python
+
+    pytest.fail(f"helm-python-sdk {helm_python.__version__}: {what}. deploy/render.py's render_with_api_versions reads "
+                "this private part of it (its Chart.render() passes no api_versions): adapt that one function, or "
+                "use Chart.render if it now takes api_versions")
+
+
+def test_the_helm_seam_still_fits_helm_python(tmp_path: Path, render: ModuleType) -> None:
+    """The canary of render_with_api_versions, deploy/render.py's only read of helm-python-sdk's
+    private API (`_native.call_string("helm_render", …)` on `Chart._raw()`): the names are still there
+    with the shape it calls, and the C function still honours the options it passes."""
+    import ctypes
+    import inspect
+
+    import helm_python
+    from helm_python import _native
+
+    signature = getattr(_native, "SIGNATURES", {}).get("helm_render")
+    if not callable(getattr(_native, "call_string", None)) or signature is None:
+        _seam_failure("`_native.call_string` or the C function `helm_render` is gone")
+    # (chart handle, values JSON, options JSON), then its result and error outputs
+    elif signature[1][:3] != [getattr(_native, "HANDLE", None), ctypes.c_char_p, ctypes.c_char_p] or len(signature[1]) != 5:
+        _seam_failure(f"`helm_render` no longer takes (chart handle, values, options): {signature}")
+    if not callable(getattr(helm_python.Chart, "_raw", None)):
+        _seam_failure("`Chart._raw()`, the loaded chart's native handle, is gone")
+    if "api_versions" in inspect.signature(helm_python.Chart.render).parameters:
+        _seam_failure("`Chart.render` now takes api_versions: the private call is no longer needed")
+    chart = tmp_path / "canary"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: canary\nversion: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        'has: {{ .Capabilities.APIVersions.Has "canary.example.com/v1" }}\n'
+        "release: {{ .Release.Name }}/{{ .Release.Namespace }}/{{ .Values.word }}\n")
+    with helm_python.Chart.load(chart) as loaded:
+        plain, served = (render.render_with_api_versions(loaded, {"word": "hi"}, name="r", namespace="ns", api_versions=versions)
+                         ["canary/templates/cm.yaml"] for versions in ([], ["canary.example.com/v1"]))
+    if plain != "has: false\nrelease: r/ns/hi\n" or served != "has: true\nrelease: r/ns/hi\n":
+        _seam_failure(f"`helm_render` no longer honours its options (name, namespace, api_versions): {plain!r}, {served!r}")
+
+
+def test_only_the_helm_seam_reads_helm_pythons_private_api() -> None:
+    """Elsewhere deploy/render.py uses helm-python-sdk's public API only."""
+    import ast
+
+    tree = ast.parse((DEPLOY / "render.py").read_text())
+    [seam] = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "render_with_api_versions"]
+    inside = {id(node) for node in ast.walk(seam)}
+    private = [f"line {node.lineno}" for node in ast.walk(tree) if id(node) not in inside and (
+        (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"))
+        or (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helm_python")
+            and any(alias.name.startswith("_") for alias in node.names)))]
+    assert not private, f"deploy/render.py reads a private name outside render_with_api_versions: {private}"
