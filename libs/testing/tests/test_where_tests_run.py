@@ -3,12 +3,14 @@ folders."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import cast
 
 import pytest
 
 from atelier_testing.plugin import CHOICES, EVERY_MODE_ENV, long_tail_first, runs_in
-from atelier_testing.timings import folder_of
+from atelier_testing.timings import folder_of, tree_cpu
 
 
 class _Definition:
@@ -79,3 +81,19 @@ def test_long_tests_go_first_and_the_rest_keep_their_order() -> None:
     items = [_Item("a", False), _Item("fuzz", True), _Item("b", False), _Item("failover", True), _Item("c", False)]
     long_tail_first(cast(list[pytest.Item], items))
     assert [item.name for item in items] == ["fuzz", "failover", "a", "b", "c"]
+
+
+def test_a_tests_cpu_counts_the_processes_below_the_worker_alive_and_ended() -> None:
+    """What a platform the test started spends is the test's: a child burning CPU counts while it
+    runs (`/proc`) and once it has ended (its parent's reaped children)."""
+    burn = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\nprint(1, flush=True)\ninput()"
+    before = tree_cpu()
+    child = subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "1"  # burnt, still alive
+        alive = tree_cpu()
+    finally:
+        child.communicate("\n", timeout=60)
+    ended = tree_cpu()
+    assert alive - before >= 0.5
+    assert ended >= alive - 0.05  # nothing lost when it is reaped (ticks round)
