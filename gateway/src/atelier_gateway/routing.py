@@ -21,6 +21,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/staff/webhooks": "identity",
     # Shipping zones and methods: identity keeps them in the storefront document.
     "/api/v1/staff/shipping-zones": "identity",
+    # Customer groups and their members: identity signs the group into the access token.
+    "/api/v1/staff/customer-groups": "identity",
     "/api/v1/staff/orders": "orders",
     "/api/v1/staff/returns": "orders",
     # Promotions and discount codes: orders prices every order with them.

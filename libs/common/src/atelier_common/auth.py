@@ -40,10 +40,23 @@ ROLE_ADMIN = "admin"
 STAFF_ROLES = (ROLE_SUPPORT, ROLE_MERCHANDISER, ROLE_FINANCE, ROLE_ADMIN)
 # Finance reads orders as support does: a refund starts from finding the order.
 ORDER_READERS = (ROLE_SUPPORT, ROLE_FINANCE)
-# The access token's claim naming the customer's group (price lists): identity decides it.
+# The access token's claim naming the customer's group (price lists): identity decides it...
 GROUP_CLAIM = "grp"
+# ...on this storefront (the one the token was issued for): groups are each storefront's own.
+GROUP_STOREFRONT_CLAIM = "grp_sf"
 # The access token's claim naming its session (the refresh token family it was issued with).
 SESSION_CLAIM = "sid"
+
+
+def token_group(group: object, group_storefront: object, storefront: str | bytes | None) -> str | None:
+    """The customer group a verified token's `grp` gives on `storefront`: only the storefront it was
+    signed for (`grp_sf`), so a member of one storefront's `wholesale` is nobody's member on another;
+    a token without `grp_sf` (signed before groups were staff-assigned) gives none anywhere."""
+    if isinstance(storefront, bytes):
+        storefront = storefront.decode("latin-1")
+    if not group or not isinstance(group, str) or not storefront or group_storefront != storefront:
+        return None
+    return group
 
 
 @dataclass(frozen=True)
@@ -54,9 +67,11 @@ class Principal:
     token_id: str | None = None
     expires_at: datetime | None = None
     email: str | None = None
-    # The customer group identity put in the token (`grp`, e.g. `business`): what price lists a
-    # caller pays (catalog). None: an ordinary customer, a visitor, or a token signed before customer groups.
+    # The customer group identity put in the token (`grp`, e.g. `business`) and the storefront it is
+    # a group of (`grp_sf`): what price lists the caller pays there (`group_on`). None: an ordinary
+    # customer, a visitor, or a token signed before groups were staff-assigned.
     customer_group: str | None = None
+    group_storefront: str | None = None
     # The session the access token belongs to (`sid`: the refresh token family it was issued with):
     # what a password change keeps. None: an anonymous caller, or a token signed before sessions had ids.
     session_id: uuid.UUID | None = None
@@ -68,6 +83,10 @@ class Principal:
         if owner is None:
             raise AuthenticationRequired()
         return owner
+
+    def group_on(self, storefront: str | None) -> str | None:
+        """The caller's customer group on `storefront` (see `token_group`)."""
+        return token_group(self.customer_group, self.group_storefront, storefront)
 
     @property
     def is_authenticated(self) -> bool:
@@ -242,6 +261,7 @@ class TokenVerifier:
         return Principal(user_id=user_id, roles=frozenset(claims.get("roles", [])), token_id=claims["jti"],
                          expires_at=datetime.fromtimestamp(claims["exp"], UTC), email=claims.get("email"),
                          customer_group=group if isinstance(group, str) and group else None,
+                         group_storefront=_text(claims.get(GROUP_STOREFRONT_CLAIM)),
                          session_id=_session_id(claims.get(SESSION_CLAIM)))
 
     async def anon_id(self, token: str) -> uuid.UUID:
@@ -250,6 +270,10 @@ class TokenVerifier:
             return uuid.UUID(claims["sub"])
         except ValueError as exc:
             raise InvalidToken() from exc
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _session_id(value: Any) -> uuid.UUID | None:

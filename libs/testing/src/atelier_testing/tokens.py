@@ -34,11 +34,13 @@ class TestKeys:
 
     def access_token(self, user_id: uuid.UUID | None = None, roles: Iterable[str] = ("customer",), *,
                      email: str | None = None, ttl: timedelta = timedelta(minutes=15),
-                     group: str | None = None, session: uuid.UUID | None = None) -> str:
+                     group: str | None = None, group_storefront: str = "default",
+                     session: uuid.UUID | None = None) -> str:
         claims: dict[str, Any] = {"sub": str(user_id or uuid.uuid4()), "typ": "access", "roles": list(roles),
                                   "email": email}
         if group is not None:
-            claims["grp"] = group  # a customer group's member, as identity signs it
+            # A customer group's member on `group_storefront`, as identity signs it.
+            claims["grp"], claims["grp_sf"] = group, group_storefront
         if session is not None:
             claims["sid"] = str(session)  # the session (refresh token family) identity issued it in
         return self._sign(self.access, claims, ttl)
@@ -49,9 +51,10 @@ class TestKeys:
     def user_headers(self, user_id: uuid.UUID | None = None, roles: Iterable[str] = ("customer",)) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token(user_id, roles)}"}
 
-    def group_headers(self, group: str = "business", user_id: uuid.UUID | None = None) -> dict[str, str]:
-        """A customer of `group`'s headers (a business customer by default)."""
-        return {"Authorization": f"Bearer {self.access_token(user_id, group=group)}"}
+    def group_headers(self, group: str = "business", user_id: uuid.UUID | None = None, *,
+                      storefront: str = "default") -> dict[str, str]:
+        """The headers of a member of `group` on `storefront` (the default's `business` unless named)."""
+        return {"Authorization": f"Bearer {self.access_token(user_id, group=group, group_storefront=storefront)}"}
 
     def staff_headers(self, *roles: str) -> dict[str, str]:
         """A staffer's headers; with no role named, an admin (what `is_staff` alone allowed before staff roles)."""

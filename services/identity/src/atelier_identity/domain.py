@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from atelier_common.auth import ROLE_ADMIN, ROLE_CUSTOMER, ROLE_STAFF, STAFF_ROLES
-from atelier_common.contracts.identity import GROUP_BUSINESS, Storefront
+from atelier_common.contracts.identity import Storefront
 from atelier_common.keys import same_signature
 
 PASSWORD_MIN_LENGTH = 8
@@ -90,18 +90,40 @@ def may_act_on_account(actor: StaffActor, account: StaffRoleHolder) -> bool:
 
 
 def is_business_customer(company_name: str | None) -> bool:
+    """What `/users/me` shows (`is_business_customer`, Marbelle's profile): a company name was
+    given. Display only: it puts nobody in a customer group (`token_group`)."""
     return bool(company_name and company_name.strip())
 
 
-def customer_group(company_name: str | None, staff_roles: list[str]) -> str | None:
-    """The group whose price lists the customer pays: `business` for a business customer
-    (S1: one with a company name); none for everybody else, and for staff, who read the catalog at
-    its own prices. Identity signs it into the access token (`grp`); catalog, cart and orders read
-    it from the token they verify, so a change (a company name added or removed) reaches them with
-    the next token: at the next refresh."""
-    if staff_roles:
-        return None
-    return GROUP_BUSINESS if is_business_customer(company_name) else None
+def token_group(assigned: str | None, staff_roles: Sequence[str]) -> str | None:
+    """The group whose price lists the customer pays on the storefront a token is signed for
+    (`grp`): the one staff assigned there (`assigned`), nothing a customer can send; none for
+    staff, who read the catalog at its own prices."""
+    return None if staff_roles else assigned
+
+
+@dataclass(frozen=True)
+class MemberReferences:
+    """A bulk assignment's entries, told apart: account ids and e-mail addresses (normalised), each once."""
+
+    ids: list[uuid.UUID]
+    emails: list[str]
+
+
+def member_references(entries: Iterable[str]) -> MemberReferences:
+    """Staff paste ids and e-mails alike: an entry that reads as a UUID is an id, any other an
+    e-mail (compared as `normalise_email` stores them)."""
+    ids: dict[uuid.UUID, None] = {}
+    emails: dict[str, None] = {}
+    for entry in entries:
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            ids[uuid.UUID(entry)] = None
+        except ValueError:
+            emails[normalise_email(entry)] = None
+    return MemberReferences(ids=list(ids), emails=list(emails))
 
 
 def new_secret() -> str:

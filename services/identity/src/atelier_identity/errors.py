@@ -291,3 +291,28 @@ class ShippingZoneNotFound(IdentityError):
 
 class ShippingMethodNotFound(IdentityError):
     code, status, default_message = "NOT_FOUND", 404, "Shipping method not found"
+
+
+class CustomerGroupNotFound(IdentityError):
+    code, status, default_message = "CUSTOMER_GROUP_NOT_FOUND", 404, "No customer group has this id"
+
+
+class CustomerGroupExists(IdentityError):
+    code, status, default_message = "CUSTOMER_GROUP_EXISTS", 409, "The storefront has a customer group of this code"
+
+
+class CustomersNotFound(IdentityError):
+    """A bulk assignment naming accounts that do not exist: nothing was assigned (all or nothing)."""
+
+    code, status, default_message = "CUSTOMERS_NOT_FOUND", 404, "No account has some of these ids or e-mails"
+
+    def __init__(self, not_found: list[str]) -> None:
+        super().__init__(details={"not_found": not_found})
+
+
+class StaffNotGroupable(IdentityError):
+    code, status, default_message = (
+        "VALIDATION_ERROR", 400, "Staff accounts read the catalog at its own prices: they join no customer group")
+
+    def __init__(self, staff: list[str]) -> None:
+        super().__init__(details={"fields": {"customers": [f"{entry} is a staff account" for entry in staff]}})

@@ -74,10 +74,6 @@ class User(SQLModel, table=True):
         return domain.roles_of(self.staff_roles)
 
     @property
-    def customer_group(self) -> str | None:
-        return domain.customer_group(self.company_name, self.staff_roles)
-
-    @property
     def has_password(self) -> bool:
         return self.password_hash is not None
 
@@ -487,3 +483,36 @@ class SigningKeyRecord(SQLModel, table=True):
     # lifetime after the rotation), and is no longer published after it.
     retire_after: datetime | None = Field(default=None, sa_type=UtcDateTime)
     retired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+# -- Customer groups (docs/api.md#customer-groups) ------------------------------------------------
+
+class CustomerGroup(SQLModel, table=True):
+    """A storefront's group of customers, named by staff: price lists name its `code`, which the
+    access tokens of its members on that storefront carry (`grp`)."""
+
+    __tablename__ = "customer_group"
+    __table_args__ = (UniqueConstraint("storefront", "code", name="uq_customer_group_storefront_code"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    storefront: str = Field(max_length=64)
+    # Fixed at creation (`CUSTOMER_GROUP_PATTERN`): price lists and tokens name it.
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=100)
+    # Grows with every write (`CustomerGroupChanged.revision`): catalog's copy applies events in any order.
+    revision: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class CustomerGroupMember(SQLModel, table=True):
+    """A customer's group on a storefront: one at most (the token carries one `grp`), so the key
+    is (user, storefront); joining another group of the storefront leaves the first."""
+
+    __tablename__ = "customer_group_member"
+    __table_args__ = (Index("ix_customer_group_member_group_id", "group_id", "created_at"),)
+
+    user_id: uuid.UUID = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    storefront: str = Field(primary_key=True, max_length=64)
+    group_id: uuid.UUID = Field(foreign_key="customer_group.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

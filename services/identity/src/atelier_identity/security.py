@@ -13,7 +13,7 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from atelier_common.auth import GROUP_CLAIM, SESSION_CLAIM
+from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, SESSION_CLAIM
 from atelier_common.keys import ALGORITHM, SigningKey
 from atelier_identity.domain import new_secret
 from atelier_identity.legacy_hashes import DJANGO_HASHERS, WorkCaps
@@ -113,9 +113,11 @@ class AccessTokenSigner:
         return self.keys if isinstance(self.keys, SigningKey) else self.keys.current
 
     def sign(self, user: User, now: datetime, ttl: timedelta | None = None, *,
-             session_id: uuid.UUID | None = None) -> SignedAccess:
+             session_id: uuid.UUID | None = None, group: str | None = None,
+             storefront: str | None = None) -> SignedAccess:
         """An access token for `user` issued at `now`, living `ttl` (the install's by default), of
-        the session `session_id` (its refresh token family: what a password change keeps)."""
+        the session `session_id` (its refresh token family: what a password change keeps); with
+        `group`, the customer group it pays the prices of on `storefront` (`domain.token_group`)."""
         jti = uuid.uuid4().hex
         expires_at = now + (ttl or self.ttl)
         # `iat` keeps its fraction of a second: the gateway refuses tokens issued up to an instant
@@ -124,8 +126,9 @@ class AccessTokenSigner:
                   "sub": str(user.id), "typ": "access", "roles": user.roles, "email": user.email}
         if session_id is not None:
             claims[SESSION_CLAIM] = str(session_id)
-        if (group := user.customer_group) is not None:
-            claims[GROUP_CLAIM] = group  # the prices this customer pays; absent: the public ones
+        if group is not None and storefront is not None:
+            # The prices this customer pays on `storefront` only; absent: the public ones.
+            claims[GROUP_CLAIM], claims[GROUP_STOREFRONT_CLAIM] = group, storefront
         key = self.key
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return SignedAccess(token=token, jti=jti, expires_at=expires_at)

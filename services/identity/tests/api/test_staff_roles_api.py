@@ -33,7 +33,15 @@ EXPECTED = {("GET", "/api/v1/storefronts"): ADMIN, ("POST", "/api/v1/storefronts
             **{(method, f"/api/v1/staff/shipping-zones{path}"): {"merchandiser"} for method, path in (
                 ("GET", ""), ("POST", ""), ("GET", "/{zone_id}"), ("PATCH", "/{zone_id}"), ("DELETE", "/{zone_id}"),
                 ("POST", "/{zone_id}/methods"), ("PATCH", "/{zone_id}/methods/{method_id}"),
-                ("DELETE", "/{zone_id}/methods/{method_id}"))}}
+                ("DELETE", "/{zone_id}/methods/{method_id}"))},
+            # Customer groups: the admin keeps them, support puts customers in them, merchandisers
+            # read them (price lists name their codes).
+            **{(method, f"/api/v1/staff/customer-groups{path}"): roles for method, path, roles in (
+                ("GET", "", {"support", "merchandiser"}), ("POST", "", ADMIN),
+                ("GET", "/{group_id}", {"support", "merchandiser"}), ("PATCH", "/{group_id}", ADMIN),
+                ("DELETE", "/{group_id}", ADMIN), ("GET", "/{group_id}/members", {"support", "merchandiser"}),
+                ("POST", "/{group_id}/members", {"support"}), ("POST", "/{group_id}/members/remove", {"support"}),
+                ("DELETE", "/{group_id}/members/{user_id}", {"support"}))}}
 
 
 async def test_identity_staff_operations_by_role(api, test_keys) -> None:

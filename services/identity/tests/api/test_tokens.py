@@ -54,16 +54,15 @@ class TestRefresh:
         claims = jwt.decode(rotated["access"], options={"verify_signature": False})
         assert claims["roles"] == ["customer", "staff", "support"]
 
-    async def test_a_business_customer_gets_the_group_claim_at_the_next_refresh(self, api, auth_header) -> None:
-        """The customer group rides in the access token (`grp`); a company name added reaches
-        it with the next token, and a consumer's token has none."""
+    async def test_a_company_name_puts_nobody_in_a_group(self, api, auth_header) -> None:
+        """A customer reaches no group price by what it sends: a company name is shown, not trusted."""
         session = await api.signed_in()
         assert "grp" not in jwt.decode(session["access"], options={"verify_signature": False})
         changed = await api.client.patch("/api/v1/users/me", json={"company_name": "Stone Works Ltd"},
                                          headers=auth_header(session["access"]))
         assert changed.status_code == 200 and changed.json()["is_business_customer"] is True
         rotated = (await _refresh(api, session["refresh"])).json()
-        assert jwt.decode(rotated["access"], options={"verify_signature": False})["grp"] == "business"
+        assert "grp" not in jwt.decode(rotated["access"], options={"verify_signature": False})
 
     async def test_a_spent_token_presented_again_revokes_its_whole_family(self, api, expect_error) -> None:
         first = await api.signed_in()

@@ -199,11 +199,17 @@ class TestRelyingParty:
 
 
 class TestCustomerGroup:
-    """A business customer (S1: one with a company name) is in the `business` group; staff and
-    everybody else in none."""
+    """The token's group is the one staff assigned on its storefront: nothing a customer sends."""
 
-    @pytest.mark.parametrize(("company", "staff_roles", "group"), [
-        ("Stone Works Ltd", [], "business"), ("  ", [], None), (None, [], None),
-        ("Stone Works Ltd", ["support"], None)])
-    def test_the_group_follows_the_company_name(self, company, staff_roles, group) -> None:
-        assert domain.customer_group(company, staff_roles) == group
+    @pytest.mark.parametrize(("assigned", "staff_roles", "group"), [
+        ("wholesale", [], "wholesale"), (None, [], None), ("wholesale", ["support"], None)])
+    def test_the_group_is_the_assigned_one_and_staff_have_none(self, assigned, staff_roles, group) -> None:
+        assert domain.token_group(assigned, staff_roles) == group
+
+    def test_a_company_name_is_only_shown(self) -> None:
+        assert domain.is_business_customer("Stone Works Ltd") and not domain.is_business_customer("  ")
+
+    def test_bulk_entries_are_ids_or_emails_each_once(self) -> None:
+        user_id = uuid.uuid4()
+        refs = domain.member_references([str(user_id), " Ada@Example.com ", "ada@example.com", "", str(user_id).upper()])
+        assert (refs.ids, refs.emails) == ([user_id], ["ada@example.com"])

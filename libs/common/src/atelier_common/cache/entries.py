@@ -56,8 +56,9 @@ def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, 
 
 def audience_of(roles: Iterable[str], group: object = None) -> str:
     """Staff may see more than everybody else (inactive records): they get entries of their own.
-    So does each customer group (`grp` in the verified token): its members may be shown its
-    price list's prices, which nobody else may be served. Everybody else shares `public`."""
+    So does each customer group (the verified token's group on the request's storefront,
+    `Principal.group_on`; the key holds the storefront too): its members may be shown its price
+    lists' prices, which nobody else may be served. Everybody else shares `public`."""
     if ROLE_STAFF in roles:
         return STAFF_AUDIENCE
     if group and isinstance(group, str):

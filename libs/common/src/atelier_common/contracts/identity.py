@@ -69,11 +69,46 @@ class KeyRetired(IntegrationEvent):
     kid: str
 
 
-# -- Customer groups: identity puts a customer's in the access token (`grp`); catalog keeps
-# price lists for them. One list of the groups there are, so a price list never names one nobody is in.
+# -- Customer groups (docs/api.md#customer-groups): staff keep each storefront's groups and their
+# members in identity, which signs the caller's group on the token's storefront into the access
+# token (`grp`, with `grp_sf`); catalog keeps price lists for them and learns which groups exist
+# from the events below (a price list never names a group nobody can be in).
 
+# The group the migration and the demo put business customers in (they paid its prices before groups were data).
 GROUP_BUSINESS = "business"
-CUSTOMER_GROUPS = (GROUP_BUSINESS,)
+# A group's code: what price lists name and the token carries; lower case, fixed at creation.
+CUSTOMER_GROUP_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+class CustomerGroupChanged(IntegrationEvent):
+    """A storefront's customer group was created or renamed: the whole record. `revision` grows
+    with each change, so a copy applies the events in any order."""
+
+    type = "customer_group.changed"
+    storefront: str
+    code: str
+    name: str
+    revision: int
+
+
+class CustomerGroupDeleted(IntegrationEvent):
+    """The group is gone, with its memberships; price lists naming it price nobody."""
+
+    type = "customer_group.deleted"
+    storefront: str
+    code: str
+    revision: int
+
+
+class CustomerGroupMembersChanged(IntegrationEvent):
+    """Customers joined or left a storefront's group (staff, one by one or in bulk). Their prices
+    change with their next access token: identity refuses the ones signed before (`TokenRevoked`)."""
+
+    type = "customer_group.members_changed"
+    storefront: str
+    code: str
+    added: list[uuid.UUID] = []
+    removed: list[uuid.UUID] = []
 
 
 # -- Storefronts (identity owns them; `atelier_common.storefronts` keeps every process's copy) -------

@@ -33,7 +33,7 @@ async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront:
     Prices come from the catalog, never from the request: a business customer's line is frozen at the storefront's
     business price."""
     return await carts.add_item(caller.owner_id, data, storefront, anonymous=caller.user_id is None,
-                                group=caller.customer_group)
+                                group=caller.group_on(storefront.slug))
 
 
 @router.put("/items/{item_id}", summary="Set a cart line's quantity",

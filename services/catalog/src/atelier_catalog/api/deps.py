@@ -52,7 +52,7 @@ async def _shopper_visibility(storefront: CurrentStorefront) -> Visibility:
 async def _price_group(viewer: OptionalPrincipal, storefront: CurrentStorefront) -> PriceGroup | None:
     """Whose list prices a product read shows: the verified token's customer group, on the
     request's storefront; none for staff and for callers of no group."""
-    return domain.price_group(storefront.slug, viewer.customer_group, is_staff=viewer.is_staff)
+    return domain.price_group(storefront.slug, viewer.group_on(storefront.slug), is_staff=viewer.is_staff)
 
 
 # What a read shows: `_visibility` (products, categories, reviews, pricing).

@@ -4,6 +4,7 @@ from atelier_identity.api import (
     account,
     addresses,
     auth,
+    customer_groups,
     dev,
     internal,
     keys,
@@ -19,7 +20,7 @@ from atelier_identity.api import (
 
 ROUTERS = (auth.router, account.router, magic_links.router, oauth.router, passkeys.router, users.router,
            addresses.router, keys.router, storefronts.public, storefronts.router, staff.router,
-           shipping_zones.router, webhooks.router, internal.router, dev.router)
+           shipping_zones.router, customer_groups.router, webhooks.router, internal.router, dev.router)
 
 # The OpenAPI tags of these routers: what a client finds under each (the docs' sections).
 TAGS = {
@@ -32,5 +33,5 @@ TAGS = {
                     "them; `GET /api/v1/storefront` is the request's own."),
     "webhooks": ("Outbound webhooks (admin): the receivers of the platform's events and their deliveries; the "
                  "payloads are in this document's `webhooks` section."),
-    "staff": "Back office: customers, staff accounts and roles, sent mail and the audit log.",
+    "staff": "Back office: customers, customer groups, staff accounts and roles, sent mail and the audit log.",
 }

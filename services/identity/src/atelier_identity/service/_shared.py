@@ -27,6 +27,7 @@ from atelier_identity.repository import (
     RefreshTokenRepository,
     UserRepository,
 )
+from atelier_identity.repository.customer_groups import CustomerGroupRepository
 from atelier_identity.service._clock import now
 from atelier_identity.service.claims import Claims
 from atelier_identity.service.throttle import SignInThrottle
@@ -104,9 +105,18 @@ class Sessions(UseCase[IdentityContext]):
         RefreshTokenRepository(self.session).add(refresh)
         await self.session.flush()
         ttl = policies.access_ttl(storefront, self.settings)
-        access = self.signer.sign(user, issued_at, ttl, session_id=refresh.family_id)
+        slug = storefront.slug if storefront is not None else None
+        access = self.signer.sign(user, issued_at, ttl, session_id=refresh.family_id,
+                                  group=await self.group_of(user, slug), storefront=slug)
         return IssuedTokens(access=access.token, refresh=secret, expires_in=int(ttl.total_seconds()),
                             refresh_expires_at=refresh.expires_at)
+
+    async def group_of(self, user: User, storefront: str | None) -> str | None:
+        """The customer group staff put `user` in on `storefront` (`domain.token_group`)."""
+        if storefront is None or user.staff_roles:
+            return None
+        return domain.token_group(await CustomerGroupRepository(self.session).code_of(user.id, storefront),
+                                  user.staff_roles)
 
     async def end_all(self, user_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> datetime:
         """End every session of the user but `keep` (a refresh token family, the access tokens'

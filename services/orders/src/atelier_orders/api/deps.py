@@ -9,6 +9,7 @@ from fastapi import Depends, Query
 from atelier_common.auth import AnonPrincipal
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
+from atelier_common.storefronts import CurrentStorefront
 from atelier_orders.invoices.service import InvoiceReader
 from atelier_orders.pricing.options import ShippingOptionsService
 from atelier_orders.schemas import OrderQuery
@@ -17,8 +18,8 @@ from atelier_orders.service.reading import OrderService
 from atelier_orders.service.status import StatusService
 
 
-async def _buyer(principal: AnonPrincipal) -> Buyer:
-    return Buyer.of(principal)
+async def _buyer(principal: AnonPrincipal, storefront: CurrentStorefront) -> Buyer:
+    return Buyer.of(principal, storefront.slug)
 
 
 PlacementServiceDep = Annotated[PlacementService, use_case(PlacementService)]

@@ -63,13 +63,13 @@ class Buyer:
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     email: str | None = None
-    # The buyer's customer group (the token's): lines are priced at what it pays.
+    # The buyer's customer group on the request's storefront (the token's): lines are priced at what it pays.
     customer_group: str | None = None
 
     @classmethod
-    def of(cls, principal: Principal) -> Buyer:
+    def of(cls, principal: Principal, storefront: str) -> Buyer:
         return cls(owner_id=principal.owner_id, user_id=principal.user_id, email=principal.email,
-                   customer_group=principal.customer_group)
+                   customer_group=principal.group_on(storefront))
 
 
 @dataclass(frozen=True)
