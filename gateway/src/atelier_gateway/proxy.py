@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from opentelemetry import propagate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF, token_group
+from atelier_common.auth import GROUP_CLAIM, GROUP_STOREFRONT_CLAIM, ROLE_STAFF
 from atelier_common.cache import (
     PUBLIC_AUDIENCE,
     CacheStore,
@@ -235,7 +235,7 @@ class Proxy:
         prefix = _prefix(scope["path"]) if self._reader is not None and scope["method"] == "GET" else None
         if prefix is not None and prefix in self._cacheable and self._reader is not None:
             key = entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
-                            _audience(claims, slug), slug)
+                            _audience(claims), slug)
             entry = await self._reader.get(key)
             if entry is not None:
                 await _send_entry(entry, h.if_none_match, send, on_start)
@@ -281,7 +281,7 @@ class Proxy:
         """This process's copy of the answer (`EntryReader.local`: no round trip), if it has one."""
         assert self._reader is not None
         return self._reader.local(entry_key(scope.get("scheme", "http"), h.host, scope["path"], scope["query_string"],
-                                            _audience(claims, slug), slug.encode()))
+                                            _audience(claims), slug.encode()))
 
     async def find_hit(self, scope: Scope) -> Hit | None:
         """What `HitLane` answers: a `_hit_candidate` whose storefront is known and answer kept
@@ -409,14 +409,12 @@ def _public_answer(response_headers: list[tuple[bytes, bytes]], shareable: bool)
         response_headers.append((b"cache-control", b"private, no-cache"))
 
 
-def _audience(claims: dict[str, Any] | None, storefront: str | bytes) -> str:
+def _audience(claims: dict[str, Any] | None) -> str:
     """Whose cached answers a caller gets (`audience_of`): its verified token's roles and customer
-    group on the request's storefront (a group's member never gets the public entry, nor anyone
-    else a group's)."""
+    group (a group's member never gets the public entry, nor anyone else a group's)."""
     if not claims:
         return PUBLIC_AUDIENCE
-    return audience_of(claims.get("roles", ()),
-                       token_group(claims.get(GROUP_CLAIM), claims.get(GROUP_STOREFRONT_CLAIM), storefront))
+    return audience_of(claims.get("roles", ()), claims.get(GROUP_CLAIM), claims.get(GROUP_STOREFRONT_CLAIM))
 
 
 def _prefix(path: str) -> str:

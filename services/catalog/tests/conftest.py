@@ -12,6 +12,7 @@ import pytest
 import atelier_catalog
 from atelier_catalog.app import create_app
 from atelier_catalog.settings import CatalogSettings
+from atelier_common.contracts.identity import CustomerGroupChanged
 from atelier_testing import RecordingBus, ServiceHarness, TestKeys
 from atelier_testing import assert_error as assert_error  # tests import it from here
 
@@ -67,6 +68,13 @@ class Catalog:
 @pytest.fixture
 def catalog(harness: ServiceHarness, staff: dict[str, str]) -> Catalog:
     return Catalog(harness, staff)
+
+
+async def customer_group(harness: ServiceHarness, code: str = "business", storefront: str = "default", *,
+                         revision: int = 1) -> None:
+    """Identity made the group `code` on `storefront`: catalog hears of it (price lists may name it)."""
+    await harness.deliver(CustomerGroupChanged(storefront=storefront, code=code, name=code.title(), revision=revision),
+                          producer="identity")
 
 
 async def product_changed_events(harness: ServiceHarness) -> list[dict[str, Any]]:

@@ -1,10 +1,12 @@
-"""What the catalog hears: orders (stock, returns restocked), payments (stock, verified purchases), identity."""
+"""What the catalog hears: orders (stock, returns restocked), payments (stock, verified purchases), identity
+(accounts, and the customer groups price lists may name)."""
 
 from __future__ import annotations
 
 from atelier_catalog.context import CatalogContext
 from atelier_catalog.service import ReservationService, ReviewService
-from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
+from atelier_catalog.service.price_lists import CustomerGroupCopyService
+from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupChanged, CustomerGroupDeleted, UserDeleted
 from atelier_common.contracts.orders import OrderCancelled, OrderPlaced, ReturnReceived
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.inbox import EventContext, Subscriptions
@@ -38,6 +40,14 @@ async def on_anonymous_claimed(event: AnonymousClaimed, ctx: EventContext[Catalo
     await ReviewService(ctx.session, ctx.context).claim_purchases(event.anon_id, event.user_id)
 
 
+async def on_customer_group_changed(event: CustomerGroupChanged, ctx: EventContext[CatalogContext]) -> None:
+    await CustomerGroupCopyService(ctx.session, ctx.context).changed(event)
+
+
+async def on_customer_group_deleted(event: CustomerGroupDeleted, ctx: EventContext[CatalogContext]) -> None:
+    await CustomerGroupCopyService(ctx.session, ctx.context).deleted(event)
+
+
 SUBSCRIPTIONS: Subscriptions = {
     OrderPlaced: on_order_placed,
     OrderPaid: on_order_paid,
@@ -45,4 +55,6 @@ SUBSCRIPTIONS: Subscriptions = {
     ReturnReceived: on_return_received,
     UserDeleted: on_user_deleted,
     AnonymousClaimed: on_anonymous_claimed,
+    CustomerGroupChanged: on_customer_group_changed,
+    CustomerGroupDeleted: on_customer_group_deleted,
 }

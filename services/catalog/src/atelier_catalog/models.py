@@ -301,6 +301,20 @@ class CatalogImportRef(ImportRefRow, table=True):
     __tablename__ = "catalog_import_ref"
 
 
+class CustomerGroupCopy(SQLModel, table=True):
+    """Catalog's copy of identity's customer groups (`customer_group.changed` / `.deleted`): the
+    codes a price list may name on each storefront. A deleted group keeps its row (`deleted`), so a
+    late `changed` of an older revision does not bring it back."""
+
+    __tablename__ = "customer_group"
+
+    storefront: str = Field(primary_key=True, max_length=64)
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    revision: int = Field(sa_type=BigInteger)
+    deleted: bool = False
+
+
 class PriceList(SQLModel, table=True):
     """A customer group's prices on one storefront, in one currency: business prices. A
     caller of that group pays a listed price (`domain.list_price`) instead of the product's."""

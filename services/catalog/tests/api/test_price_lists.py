@@ -10,7 +10,9 @@ import pytest
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.cache import PUBLIC_AUDIENCE, entry_key
 
-from ..conftest import assert_error
+from atelier_common.contracts.identity import CustomerGroupDeleted
+
+from ..conftest import assert_error, customer_group
 
 LISTS = "/api/v1/staff/price-lists"
 
@@ -23,6 +25,12 @@ def service_headers(catalog_settings) -> dict[str, str]:
 @pytest.fixture
 def merchandiser(test_keys) -> dict[str, str]:
     return test_keys.staff_headers("merchandiser")
+
+
+@pytest.fixture(autouse=True)
+async def business_group(harness) -> None:
+    """The default storefront's `business` group, as identity announces it."""
+    await customer_group(harness)
 
 
 async def _price_list(harness, headers: dict[str, str], prices: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
@@ -74,7 +82,7 @@ class TestCatalogReads:
         store = harness.runtime.cache
         host = first.request.headers["host"].encode()
         assert await store.get(entry_key("http", host, path, b"", PUBLIC_AUDIENCE, b"")) is not None
-        assert await store.get(entry_key("http", host, path, b"", "group:business", b"")) is not None
+        assert await store.get(entry_key("http", host, path, b"", "group:business@default", b"")) is not None
 
     async def test_a_list_change_reaches_the_cached_group_answer(self, catalog, harness, merchandiser,
                                                                 test_keys) -> None:
@@ -178,6 +186,7 @@ class TestStaffEdits:
 
     @pytest.mark.parametrize(("fields", "where"), [
         ({"customer_group": "vip"}, "customer_group"),
+        ({"customer_group": "Not A Code"}, "customer_group"),
         ({"storefront": "nowhere"}, "storefront"),
         ({"currency": "usd1"}, "currency"),
     ])
@@ -208,3 +217,38 @@ class TestStaffEdits:
                 "prices": prices}, headers=merchandiser)
             assert_error(response, 400, "VALIDATION_ERROR")
         assert (await harness.client.get(LISTS, headers=merchandiser)).json()["count"] == 0
+
+
+class TestAnyGroup:
+    """A list names any group identity made on its storefront, and no other."""
+
+    async def test_a_new_group_gets_its_own_prices_once_catalog_heard_of_it(
+            self, catalog, harness, merchandiser, test_keys) -> None:
+        product = await catalog.product(price="100.00")
+        body = {"name": "Wholesale", "storefront": "default", "currency": "USD", "customer_group": "wholesale",
+                "prices": [{"product_id": product["id"], "price": "70.00"}]}
+        refused = await harness.client.post(LISTS, json=body, headers=merchandiser)
+        assert_error(refused, 400, "VALIDATION_ERROR")
+        assert "no customer group 'wholesale'" in str(refused.json()["error"]["details"])
+        await customer_group(harness, "wholesale")
+        assert (await harness.client.post(LISTS, json=body, headers=merchandiser)).status_code == 201
+        await _price_list(harness, merchandiser, [{"product_id": product["id"], "price": "80.00"}])
+        path = f"/api/v1/products/{product['id']}"
+        wholesale = (await harness.client.get(path, headers=test_keys.group_headers("wholesale"))).json()
+        assert (wholesale["price"], wholesale["price_list"]["name"]) == ("70.00", "Wholesale")
+        business = (await harness.client.get(path, headers=test_keys.group_headers("business"))).json()
+        assert business["price"] == "80.00"
+        # The group of another storefront's token is nobody's here.
+        elsewhere = test_keys.group_headers("wholesale", storefront="marbelle")
+        assert (await harness.client.get(path, headers=elsewhere)).json()["price"] == "100.00"
+
+    async def test_a_deleted_group_takes_no_new_list_and_an_old_event_does_not_bring_it_back(
+            self, catalog, harness, merchandiser) -> None:
+        await customer_group(harness, "wholesale", revision=5)
+        await harness.deliver(CustomerGroupDeleted(storefront="default", code="wholesale", revision=6),
+                              producer="identity")
+        await customer_group(harness, "wholesale", revision=4)  # late, older
+        body = {"name": "W", "storefront": "default", "currency": "USD", "customer_group": "wholesale"}
+        assert_error(await harness.client.post(LISTS, json=body, headers=merchandiser), 400, "VALIDATION_ERROR")
+        await customer_group(harness, "wholesale", revision=7)  # made again
+        assert (await harness.client.post(LISTS, json=body, headers=merchandiser)).status_code == 201

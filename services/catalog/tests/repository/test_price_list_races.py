@@ -10,7 +10,7 @@ import pytest
 
 from atelier_testing import ServiceHarness
 
-from ..conftest import Catalog
+from ..conftest import Catalog, customer_group
 
 pytestmark = pytest.mark.databases("postgres", why="PostgreSQL itself: row locks and full-text search")
 
@@ -20,6 +20,7 @@ CONCURRENT = 6
 async def test_edits_from_one_version_apply_once(harness: ServiceHarness, catalog: Catalog, test_keys) -> None:
     merchandiser = test_keys.staff_headers("merchandiser")
     product = await catalog.product(price="100.00")
+    await customer_group(harness)
     made = await harness.client.post("/api/v1/staff/price-lists", headers=merchandiser, json={
         "name": "Business", "storefront": "default", "currency": "USD", "customer_group": "business",
         "prices": [{"product_id": product["id"], "price": "90.00"}]})

@@ -54,15 +54,17 @@ def entry_key(scheme: str, host: bytes, path: str, query: bytes, audience: str, 
             f"|{storefront.decode('latin-1')}")
 
 
-def audience_of(roles: Iterable[str], group: object = None) -> str:
+def audience_of(roles: Iterable[str], group: object = None, group_storefront: object = None) -> str:
     """Staff may see more than everybody else (inactive records): they get entries of their own.
-    So does each customer group (the verified token's group on the request's storefront,
-    `Principal.group_on`; the key holds the storefront too): its members may be shown its price
-    lists' prices, which nobody else may be served. Everybody else shares `public`."""
+    So does each customer group of the verified token (`grp`, with the storefront it is a group of,
+    `grp_sf`): its members may be shown its price lists' prices, which nobody else may be served.
+    A token carrying a group never shares the public entries, whichever storefront it reads (its
+    group prices only there, `Principal.group_on`; the key holds the storefront too). Everybody
+    else shares `public`."""
     if ROLE_STAFF in roles:
         return STAFF_AUDIENCE
     if group and isinstance(group, str):
-        return GROUP_AUDIENCE_PREFIX + group
+        return f"{GROUP_AUDIENCE_PREFIX}{group}@{group_storefront if isinstance(group_storefront, str) else ''}"
     return PUBLIC_AUDIENCE
 
 

@@ -41,7 +41,7 @@ async def _audience(request: Request) -> str:
     if token is None:
         return PUBLIC_AUDIENCE
     principal = await app_state(request.app, "verifier", TokenVerifier).principal_from_access(token)
-    return audience_of(principal.roles, principal.group_on(request.headers.get(STOREFRONT_HEADER)))
+    return audience_of(principal.roles, principal.customer_group, principal.group_storefront)
 
 
 def _entry_response(entry: Entry, if_none_match: str | None) -> Response:

@@ -11,8 +11,10 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 
 from atelier_catalog.domain import ListPrice, PriceGroup
-from atelier_catalog.models import PriceList, PriceListPrice, Product, ProductVariant
+from atelier_catalog.models import CustomerGroupCopy, PriceList, PriceListPrice, Product, ProductVariant
 from atelier_catalog.repository._shared import SessionRepository
+from atelier_common.columns import table_of
+from atelier_common.db import dialect_insert
 
 
 class PriceListRepository(SessionRepository):
@@ -82,3 +84,30 @@ class PriceListRepository(SessionRepository):
         return [ListPrice(price_list_id=list_id, price_list_name=name, currency=currency, product_id=product_id,
                           variant_id=variant_id, price=price)
                 for list_id, name, currency, product_id, variant_id, price in (await self.session.execute(stmt)).all()]
+
+
+class CustomerGroupCopies(SessionRepository):
+    """Catalog's copy of identity's customer groups (`CustomerGroupCopy`)."""
+
+    async def exists(self, storefront: str, code: str) -> bool:
+        stmt = select(CustomerGroupCopy.code).where(col(CustomerGroupCopy.storefront) == storefront,
+                                                    col(CustomerGroupCopy.code) == code,
+                                                    col(CustomerGroupCopy.deleted).is_(False))
+        return (await self.session.exec(stmt)).first() is not None
+
+    async def codes(self, storefront: str) -> list[str]:
+        stmt = (select(CustomerGroupCopy.code).where(col(CustomerGroupCopy.storefront) == storefront,
+                                                     col(CustomerGroupCopy.deleted).is_(False))
+                .order_by(col(CustomerGroupCopy.code)))
+        return list((await self.session.exec(stmt)).all())
+
+    async def apply(self, storefront: str, code: str, *, name: str, revision: int, deleted: bool) -> None:
+        """Keep this state of the group unless the copy holds a newer revision (events arrive in any order)."""
+        table = table_of(CustomerGroupCopy)
+        stmt = dialect_insert(self.session)(table).values(storefront=storefront, code=code, name=name,
+                                                          revision=revision, deleted=deleted)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.storefront, table.c.code],
+            set_={"name": stmt.excluded.name, "revision": stmt.excluded.revision, "deleted": stmt.excluded.deleted},
+            where=table.c.revision < stmt.excluded.revision)
+        await self.session.execute(stmt)

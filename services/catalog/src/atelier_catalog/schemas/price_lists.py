@@ -9,9 +9,11 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from atelier_catalog.schemas._shared import Currency, Name, Price, StorefrontSlug, _Input, _PartialUpdate, _upper
+from atelier_common.contracts.identity import CUSTOMER_GROUP_PATTERN
 from atelier_common.money import Money
 
-CustomerGroup = Annotated[str, Field(strict=True, description="A customer group identity assigns (`business`)")]
+CustomerGroup = Annotated[str, Field(strict=True, pattern=CUSTOMER_GROUP_PATTERN, description=(
+    "The code of one of the storefront's customer groups (`/staff/customer-groups`, e.g. `business`)"))]
 
 
 class PriceListEntry(_Input):

@@ -16,12 +16,12 @@ from atelier_catalog.context import CatalogContext
 from atelier_catalog.domain import ListPrice, PriceGroup
 from atelier_catalog.errors import InvalidPriceList, PriceListNotFound, UnknownStorefront
 from atelier_catalog.models import PriceList, PriceListPrice
-from atelier_catalog.repository import PriceListRepository
+from atelier_catalog.repository import CustomerGroupCopies, PriceListRepository
 from atelier_catalog.schemas import PriceListCreate, PriceListEntry, PriceListUpdate
 from atelier_common import audit
 from atelier_common.auth import Principal
+from atelier_common.contracts.identity import CustomerGroupChanged, CustomerGroupDeleted
 from atelier_common.columns import utcnow
-from atelier_common.contracts.identity import CUSTOMER_GROUPS
 from atelier_common.service import UseCase
 from atelier_common.storefronts import UnknownStorefront as NoSuchStorefront
 from atelier_common.versions import check_version
@@ -150,12 +150,16 @@ class PriceListService(UseCase[CatalogContext]):
 
     async def _check_scope(self, slug: str, currency: str, group: str) -> None:
         fields: dict[str, list[str]] = {}
-        if group not in CUSTOMER_GROUPS:
-            fields["customer_group"] = [f"one of {', '.join(CUSTOMER_GROUPS)}"]
         try:
             storefront = await self.context.storefronts.get(slug)
         except NoSuchStorefront as exc:
             raise UnknownStorefront(details={"fields": {"storefront": [f"no storefront has the slug {slug!r}"]}}) from exc
+        # Only a group staff made in identity (catalog's copy): a list for a group nobody can be in is a mistake.
+        groups = CustomerGroupCopies(self.session)
+        if not await groups.exists(slug, group):
+            known = await groups.codes(slug)
+            fields["customer_group"] = [f"storefront {slug!r} has no customer group {group!r}"
+                                        + (f" (it has {', '.join(known)})" if known else " (it has none)")]
         if not storefront.sells_currency(currency):
             fields["currency"] = [f"storefront {slug!r} sells in {storefront.currency}"]
         if fields:
@@ -199,3 +203,16 @@ def _state(price_list: PriceList) -> dict[str, Any]:
 def _read(price_list: PriceList) -> dict[str, Any]:
     """The current state a stale edit is answered with (`details.current`)."""
     return {**_state(price_list), "id": str(price_list.id), "version": price_list.version}
+
+
+class CustomerGroupCopyService(UseCase[CatalogContext]):
+    """Keeps catalog's copy of identity's customer groups (its events): what `_check_scope` reads."""
+
+    async def changed(self, event: CustomerGroupChanged) -> None:
+        await CustomerGroupCopies(self.session).apply(event.storefront, event.code, name=event.name,
+                                                      revision=event.revision, deleted=False)
+
+    async def deleted(self, event: CustomerGroupDeleted) -> None:
+        """Its price lists stay (staff may delete them): no token carries the group now, so they price nobody."""
+        await CustomerGroupCopies(self.session).apply(event.storefront, event.code, name=event.code,
+                                                      revision=event.revision, deleted=True)
