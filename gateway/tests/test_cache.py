@@ -55,14 +55,15 @@ class TestServedFromTheCache:
         assert "x-cache" not in changed.headers and changed.json()["service"] == "catalog"
 
     async def test_a_customer_group_never_gets_the_public_entry_nor_anyone_else_the_groups(self, gateway) -> None:
-        """A business customer's token (`grp`) is an audience of its own, on the full path and on
+        """A group member's token (`grp` on its storefront, `grp_sf`) is an audience of its own, on the full path and on
         the lane that serves a token it verified before: its price is nobody else's, and the public
         price is not its."""
         anon = gateway.keys.anon_headers()
         await gateway.client.get("/api/v1/products/x", params={"public": "1"}, headers=anon)
         store, _ = await _store_page(gateway, "/api/v1/products/p1", b'{"price": "100.00"}')
         group_body = b'{"price": "80.00"}'
-        await store.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", "group:business", b"default"),
+        await store.set(entry_key("http", b"testserver", "/api/v1/products/p1", b"", "group:business@default",
+                                  b"default"),
                         Entry(await store.generations(["shop"]), ("shop",),
                               [(b"content-type", b"application/json"), (b"etag", etag_of(group_body)),
                                (b"cache-control", b"private, no-cache")], group_body).encode(), ttl=30)
@@ -74,8 +75,10 @@ class TestServedFromTheCache:
             for other in (anon, gateway.keys.user_headers(), {}):
                 public = await gateway.client.get("/api/v1/products/p1", headers=other)
                 assert public.content == b'{"price": "100.00"}'
-        other_group = await gateway.client.get("/api/v1/products/p1", headers=gateway.keys.group_headers("vip"))
-        assert "x-cache" not in other_group.headers and other_group.json()["service"] == "catalog"
+        # Another group, and the same group of another storefront, are other audiences.
+        for other_group in (gateway.keys.group_headers("vip"), gateway.keys.group_headers("business", storefront="b")):
+            seen = await gateway.client.get("/api/v1/products/p1", headers=other_group)
+            assert "x-cache" not in seen.headers and seen.json()["service"] == "catalog"
 
     async def test_each_storefront_has_its_own_entries(self, gateway) -> None:
         """Storefronts see different catalogs and prices: B's page is never served to the default."""

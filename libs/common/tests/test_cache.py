@@ -390,6 +390,10 @@ class TestAudiences:
 
     def test_each_group_staff_and_everybody_else_are_apart(self) -> None:
         assert audience_of(["customer"]) == audience_of(["customer"], None) == audience_of(()) == PUBLIC_AUDIENCE
-        assert audience_of(["customer"], "business") == "group:business"
+        assert audience_of(["customer"], "business", "default") == "group:business@default"
+        # Each storefront's groups are its own; a group without its storefront (an old token) is apart too.
+        assert audience_of(["customer"], "business", "marbelle") == "group:business@marbelle"
+        assert audience_of(["customer"], "wholesale-eu_2", "b") == "group:wholesale-eu_2@b"
+        assert audience_of(["customer"], "business") == "group:business@"
         assert audience_of(["customer", "staff"], "business") == STAFF_AUDIENCE
         assert audience_of(["customer"], "") == audience_of(["customer"], 42) == PUBLIC_AUDIENCE
