@@ -12,8 +12,10 @@ import logging
 from decimal import Decimal
 
 from atelier_common.service import Runtime
-from atelier_identity.errors import StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
+from atelier_common.contracts.identity import GROUP_BUSINESS
+from atelier_identity.errors import CustomerGroupExists, StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
 from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontPoliciesIn, StorefrontTaxIn
+from atelier_identity.service.customer_groups import CustomerGroupService
 from atelier_identity.service.storefronts import StorefrontService
 from atelier_identity.settings import IdentitySettings
 
@@ -102,6 +104,10 @@ DEMO_STOREFRONTS: tuple[StorefrontCreate, ...] = (
 )
 
 
+# The customer groups of the demo storefronts: (storefront, code, name).
+DEMO_GROUPS = (("marbelle", GROUP_BUSINESS, "Business"),)
+
+
 async def seed_demo_storefronts(runtime: Runtime) -> None:
     """Create the demo storefronts that are missing (by slug), each in its own transaction. Another
     process starting at the same moment may create one first: its conflict is skipped."""
@@ -121,6 +127,21 @@ async def seed_demo_storefronts(runtime: Runtime) -> None:
             continue
         except (StorefrontOriginTaken, StorefrontProfileTaken) as exc:
             log.warning("demo storefront %s not created: %s %s", storefront.slug, exc.message, exc.details)
+    await _seed_demo_groups(runtime)
+
+
+async def _seed_demo_groups(runtime: Runtime) -> None:
+    """Marbelle's `business` group, whose price list catalog's demo seeds: staff put its members in
+    (`/staff/customer-groups`); a company name alone puts nobody there."""
+    for slug, code, name in DEMO_GROUPS:
+        try:
+            async with runtime.db.transaction() as session:
+                if not await StorefrontService(session, runtime.context).exists(slug):
+                    continue
+                if await CustomerGroupService(session, runtime.context).seed(slug, code, name):
+                    log.info("demo customer group %s on %s created", code, slug)
+        except CustomerGroupExists:
+            continue
 
 
 def _without_limits(storefront: StorefrontCreate) -> StorefrontCreate:

@@ -133,7 +133,7 @@ class TestDemoSeed:
     async def test_off_by_default(self, api) -> None:
         assert await rows(api) == {}
 
-    async def test_creates_the_five_demo_storefronts_beside_the_default(self, start_identity) -> None:
+    async def test_creates_the_five_demo_storefronts_beside_the_default(self, start_identity, test_keys) -> None:
         async with start_identity(seed_demo_storefronts=True) as api:
             stored = await rows(api)
             assert set(stored) == set(DEMO)
@@ -162,6 +162,9 @@ class TestDemoSeed:
             assert figureforge["link_paths"]["reset_password"] == "/reset-password?token={token}"  # the default kept
             assert (figureforge["success_url"], figureforge["cancel_url"]) == (
                 "http://localhost:5173/account", "http://localhost:5173/pricing")
+            # Marbelle's business group, which catalog's demo price list names (empty: staff put customers in).
+            groups = (await api.client.get("/api/v1/staff/customer-groups", headers=test_keys.staff_headers())).json()
+            assert [(g["storefront"], g["code"], g["members"]) for g in groups["results"]] == [("marbelle", "business", 0)]
 
     async def test_a_restart_creates_nothing_more(self, start_identity, test_keys) -> None:
         async with start_identity(seed_demo_storefronts=True) as api:

@@ -93,6 +93,18 @@ class CustomerGroupService(UseCase[IdentityContext]):
                            after=_state(group))
         return GroupView(group, 0)
 
+    async def seed(self, storefront: str, code: str, name: str) -> bool:
+        """The demo's group `code` on `storefront`, made (and announced) unless it exists; no actor to audit."""
+        if any(view.group.code == code for view in await self.all(storefront)):
+            return False
+        at = now()
+        group = CustomerGroup(storefront=storefront, code=code, name=name, revision=next_revision(0),
+                              created_at=at, updated_at=at)
+        if not await self.groups.add_unique(group):
+            raise CustomerGroupExists(details={"storefront": storefront, "code": code})
+        await self._announce(group)
+        return True
+
     async def rename(self, group_id: uuid.UUID, data: CustomerGroupUpdate, staff: Principal) -> GroupView:
         group = await self._group(group_id, lock=True)
         if data.name != group.name:
