@@ -6,6 +6,7 @@
 import { audit } from "./audit.js";
 import { catalogPage } from "./catalog.js";
 import { categoriesPage } from "./categories.js";
+import { customerGroups } from "./customergroups.js";
 import { customersPage } from "./customers.js";
 import { dashboard } from "./dashboard.js";
 import { deadLetters } from "./deadletters.js";
@@ -29,6 +30,7 @@ export const PAGES = [
   { path: "catalog", title: "Catalog", roles: [], render: catalogPage },
   { path: "categories", title: "Categories", roles: [], render: categoriesPage },
   { path: "price-lists", title: "Price lists", roles: ["merchandiser"], render: priceLists },
+  { path: "customer-groups", title: "Customer groups", roles: ["support", "merchandiser"], render: customerGroups },
   { path: "promotions", title: "Promotions", roles: ["merchandiser"], render: promotions },
   { path: "shipping-zones", title: "Shipping zones", roles: ["merchandiser"], render: shippingZones },
   { path: "jobs", title: "Generation jobs", roles: ["support"], render: jobs },

@@ -8,7 +8,6 @@ import { V1, write } from "./kit.js";
 import { actionButton, form, go, h, link, money, table } from "./ui.js";
 
 const BASE = `${V1}/staff/price-lists`;
-const GROUPS = [["business", "Business customers"]];
 
 export async function priceLists(root, ctx) {
   const [id] = ctx.args;
@@ -30,7 +29,7 @@ export async function priceLists(root, ctx) {
     fields: [{ name: "name", label: "Name", required: true, placeholder: "e.g. Business" },
              { name: "storefront", label: "Storefront (slug)", required: true, value: ctx.query.storefront },
              { name: "currency", label: "Currency", required: true, value: "USD" },
-             { name: "customer_group", label: "Customer group", type: "select", value: "business", options: GROUPS },
+             { name: "customer_group", label: "Customer group (its code: Customer groups page)", required: true, value: "business" },
              { name: "is_active", label: "Active", type: "checkbox", checked: true }],
     onSubmit: async (values) => {
       const created = await call("POST", BASE, { body: { ...values, currency: values.currency.toUpperCase() } });

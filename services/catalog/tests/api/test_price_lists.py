@@ -9,7 +9,6 @@ import pytest
 
 from atelier_common.auth import SERVICE_HEADER
 from atelier_common.cache import PUBLIC_AUDIENCE, entry_key
-
 from atelier_common.contracts.identity import CustomerGroupDeleted
 
 from ..conftest import assert_error, customer_group

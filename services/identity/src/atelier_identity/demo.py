@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from atelier_common.service import Runtime
 from atelier_common.contracts.identity import GROUP_BUSINESS
+from atelier_common.service import Runtime
 from atelier_identity.errors import CustomerGroupExists, StorefrontExists, StorefrontOriginTaken, StorefrontProfileTaken
 from atelier_identity.schemas import StorefrontCreate, StorefrontPasskeyIn, StorefrontPoliciesIn, StorefrontTaxIn
 from atelier_identity.service.customer_groups import CustomerGroupService

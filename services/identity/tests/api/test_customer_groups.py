@@ -8,7 +8,6 @@ from typing import Any
 
 import jwt
 import pytest
-
 from sqlmodel import col, select
 
 from atelier_common.outbox import OutboxMessage

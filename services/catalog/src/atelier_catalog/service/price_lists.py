@@ -20,8 +20,8 @@ from atelier_catalog.repository import CustomerGroupCopies, PriceListRepository
 from atelier_catalog.schemas import PriceListCreate, PriceListEntry, PriceListUpdate
 from atelier_common import audit
 from atelier_common.auth import Principal
-from atelier_common.contracts.identity import CustomerGroupChanged, CustomerGroupDeleted
 from atelier_common.columns import utcnow
+from atelier_common.contracts.identity import CustomerGroupChanged, CustomerGroupDeleted
 from atelier_common.service import UseCase
 from atelier_common.storefronts import UnknownStorefront as NoSuchStorefront
 from atelier_common.versions import check_version
