@@ -6,7 +6,7 @@ no `Cache-Control` at all, a group's prices included."""
 from __future__ import annotations
 
 import pytest
-from infra.journeys import login, register_verified
+from infra.journeys import customer_group, join_group, login, register_verified, staff
 
 from atelier_testing.platform import Platform
 
@@ -22,7 +22,10 @@ PRODUCT_LISTS = {"marbelle": "/api/v1/products/", "shop": "/api/v1/products/"}
 
 
 async def _business(api) -> dict[str, str]:
+    """A member of the default storefront's `business` group (staff put it there): its token carries a group."""
     account = await register_verified(api, company_name="Stone Works Ltd")
+    admin = await staff(api)
+    await join_group(api, admin, await customer_group(api, admin, "business"), account["email"])
     return {"Authorization": f"Bearer {(await login(api, account['email']))['access']}"}
 
 

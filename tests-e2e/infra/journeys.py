@@ -134,3 +134,60 @@ async def pay_order(api: httpx.AsyncClient, auth: dict[str, str], order: dict[st
 async def _order_in(api: httpx.AsyncClient, auth: dict[str, str], order_id: str, status: str) -> dict[str, Any] | None:
     r = await api.get(f"/api/v1/orders/{order_id}", headers=auth)
     return r.json() if r.status_code == 200 and r.json()["status"] == status else None
+
+
+# -- customer groups: staff put customers in them; price lists name them -----------------------------
+
+GROUPS = "/api/v1/staff/customer-groups"
+
+
+async def customer_group(api: httpx.AsyncClient, admin: dict[str, str], code: str,
+                         storefront: str = "default") -> dict[str, Any]:
+    """The group `code` on `storefront`, made by the admin unless another test made it already."""
+    made = await api.post(GROUPS, headers=admin, json={"storefront": storefront, "code": code, "name": code.title()})
+    if made.status_code == 201:
+        return dict(made.json())
+    assert made.status_code == 409, made.text
+    listed = (await api.get(GROUPS, headers=admin, params={"storefront": storefront})).json()["results"]
+    return next(group for group in listed if group["code"] == code)
+
+
+async def join_group(api: httpx.AsyncClient, admin: dict[str, str], group: dict[str, Any],
+                     *customers: str) -> dict[str, Any]:
+    """Put customers (e-mails or ids) in `group`; their next refresh carries it."""
+    added = await api.post(f"{GROUPS}/{group['id']}/members", headers=admin, json={"customers": list(customers)})
+    assert added.status_code == 200, added.text
+    return dict(added.json())
+
+
+async def price_list(api: httpx.AsyncClient, admin: dict[str, str], **body: Any) -> dict[str, Any]:
+    """A price list, made as soon as catalog heard of its group (`customer_group.changed`, an event away)."""
+    async def made() -> httpx.Response | None:
+        response = await api.post("/api/v1/staff/price-lists", headers=admin, json=body)
+        if response.status_code == 400 and "customer_group" in response.text:
+            return None
+        return response
+
+    response = await poll(made, message=f"catalog knows the group {body.get('customer_group')}")
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def group_known_to_catalog(api: httpx.AsyncClient, admin: dict[str, str], code: str,
+                                 storefront: str = "default") -> dict[str, Any]:
+    """`customer_group`, once catalog heard of it too (price lists may name it): a throwaway inactive
+    list is made and deleted."""
+    group = await customer_group(api, admin, code, storefront)
+    probe = await price_list(api, admin, name=f"probe {uuid.uuid4().hex[:8]}", storefront=storefront, currency="USD",
+                             customer_group=code, is_active=False)
+    deleted = await api.delete(f"/api/v1/staff/price-lists/{probe['id']}", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+    return group
+
+
+async def refreshed_auth(api: httpx.AsyncClient, tokens: dict[str, Any], **headers: str) -> dict[str, str]:
+    """The customer's headers after a refresh (`tokens` takes the new pair): what a client does after a 401."""
+    response = await api.post("/api/v1/auth/refresh", json={"refresh": tokens["refresh"]}, headers=headers)
+    assert response.status_code == 200, response.text
+    tokens.update(response.json())
+    return {"Authorization": f"Bearer {tokens['access']}"}

@@ -24,7 +24,16 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from infra.journeys import customer, login, poll, register_verified, staff
+from infra.journeys import (
+    customer,
+    customer_group,
+    join_group,
+    login,
+    poll,
+    price_list,
+    register_verified,
+    staff,
+)
 
 from atelier_testing.platform import Platform
 
@@ -122,17 +131,17 @@ async def _journey(url: str, checkout: Checkout) -> None:
             products.append(r.json())
         group_prices = [{"product_id": product["id"], "price": str(line.group_price)}
                         for product, line in zip(products, checkout.lines, strict=True) if line.group_price is not None]
+        # The storefront's business group: staff put the business buyer in it.
+        business = await customer_group(api, as_staff, "business", slug) if group_prices or checkout.business else None
         if group_prices:
-            r = await api.post("/api/v1/staff/price-lists", headers=as_staff, json={
-                "name": "Business", "storefront": slug, "currency": "EUR", "customer_group": "business",
-                "prices": group_prices})
-            assert r.status_code == 201, r.text
+            await price_list(api, as_staff, name="Business", storefront=slug, currency="EUR",
+                             customer_group="business", prices=group_prices)
         for n, promotion in enumerate(checkout.promotions):
             r = await api.post("/api/v1/staff/promotions", headers=as_staff,
                                json={"storefront": slug, "name": f"Promotion {n}", **promotion})
             assert r.status_code == 201, r.text
 
-        auth = {**await _buyer(api, business=checkout.business), **on}
+        auth = {**await _buyer(api, slug, business=business if checkout.business else None, admin=as_staff), **on}
         for product, line in zip(products, checkout.lines, strict=True):
             async def added(product_id: str = product["id"], quantity: int = line.quantity) -> bool:
                 r = await api.post("/api/v1/cart/items", headers=auth,
@@ -237,12 +246,15 @@ async def _paid(api: httpx.AsyncClient, auth: dict[str, str], order: dict[str, A
     return found
 
 
-async def _buyer(api: httpx.AsyncClient, *, business: bool) -> dict[str, str]:
-    """A consumer, or a business customer (a company name: identity signs the `business` group in)."""
-    if not business:
+async def _buyer(api: httpx.AsyncClient, storefront: str, *, business: dict[str, Any] | None,
+                 admin: dict[str, str]) -> dict[str, str]:
+    """A consumer, or a member of the storefront's `business` group (staff put it there), signed in
+    on the storefront: its token carries the group there."""
+    if business is None:
         return await customer(api)
     account = await register_verified(api, company_name="Stone Works Ltd")
-    return {"Authorization": f"Bearer {(await login(api, account['email']))['access']}"}
+    await join_group(api, admin, business, account["email"])
+    return {"Authorization": f"Bearer {(await login(api, account['email'], **{'X-Atelier-Storefront': storefront}))['access']}"}
 
 
 def _charged(item: dict[str, Any]) -> Decimal:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from infra.back_office import staffer_account
 from infra.console import SCREEN, sign_in, sign_out, status_says
-from infra.journeys import poll, staff
+from infra.journeys import group_known_to_catalog, poll, staff
 
 from atelier_testing.browser import chromium, offline_context
 from atelier_testing.platform import Platform
@@ -24,6 +24,7 @@ async def test_a_merchandiser_keeps_a_business_price_list(platform: Platform, ap
     product = (await api.post("/api/v1/products", headers=admin, json={
         "name": f"Onyx tile {tag}", "sku": f"ONYX-{tag}", "slug": f"onyx-{tag}", "price": "30.00",
         "stock_quantity": 5})).json()
+    await group_known_to_catalog(api, admin, "business")  # the form's default group
     merchandiser = await staffer_account(api, admin, "merchandiser")
     support = await staffer_account(api, admin, "support")
     name = f"Trade {tag}"
