@@ -306,7 +306,8 @@ class CustomerGroupCopy(SQLModel, table=True):
     codes a price list may name on each storefront. A deleted group keeps its row (`deleted`), so a
     late `changed` of an older revision does not bring it back."""
 
-    __tablename__ = "customer_group"
+    # Not `customer_group`: identity's table, and the embedded mode holds every service's tables in one metadata.
+    __tablename__ = "customer_group_copy"
 
     storefront: str = Field(primary_key=True, max_length=64)
     code: str = Field(primary_key=True, max_length=32)

@@ -1,4 +1,4 @@
-"""customer_group: catalog's copy of identity's customer groups, the codes price lists may name
+"""customer_group_copy: catalog's copy of identity's customer groups, the codes price lists may name
 
 Revision ID: catalog_0015
 Revises: catalog_0014
@@ -22,16 +22,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "customer_group",
+        "customer_group_copy",
         sa.Column("storefront", sa.String(64), primary_key=True),
         sa.Column("code", sa.String(32), primary_key=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("revision", sa.BigInteger(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
-    op.execute("INSERT INTO customer_group (storefront, code, name, revision, deleted) "
+    op.execute("INSERT INTO customer_group_copy (storefront, code, name, revision, deleted) "
                "SELECT DISTINCT storefront, customer_group, customer_group, 0, false FROM price_list")
 
 
 def downgrade() -> None:
-    op.drop_table("customer_group")
+    op.drop_table("customer_group_copy")
