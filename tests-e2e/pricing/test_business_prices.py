@@ -128,6 +128,8 @@ async def test_a_company_name_gives_no_group_price(platform: Platform, api: http
     assert await _price(api, f"/api/v1/products/{product['id']}", auth, platform) == ("60.00", None)
 
 
+@pytest.mark.modes("embedded", "distributed", why="the group's events reach catalog and the gateway in process "
+                  "(embedded) and through the broker (distributed)")
 async def test_staff_assign_a_new_group_its_price_reaches_its_members_alone(
         platform: Platform, api: httpx.AsyncClient) -> None:
     """Staff make `wholesale` on marbelle and a price list for it, and put a customer in: from its
