@@ -56,6 +56,11 @@ class CustomerGroupRead(BaseModel):
 
 
 class CustomerGroupList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [
+        {"id": "2f0e3b9e-5a51-4c1b-9d51-0f6a3c1d2b7e", "storefront": "marbelle", "code": "wholesale",
+         "name": "Wholesale", "members": 12, "created_at": "2026-11-30T10:00:00Z",
+         "updated_at": "2026-11-30T10:00:00Z"}]}]})
+
     results: list[CustomerGroupRead]
 
 
@@ -86,6 +91,9 @@ class MemberRead(BaseModel):
 class MemberChangeRead(BaseModel):
     """One account of a change: `previous_group`, the code of the storefront's group it left to
     join this one (a customer is in one group per storefront)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "f7dfc8a2-86d9-473a-a5aa-539dcc57330a", "email": "ada.lovelace@example.com", "previous_group": "trade"}]})
 
     id: uuid.UUID
     email: str | None

@@ -30,8 +30,8 @@ async def get_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: 
 async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront: CurrentStorefront,
                         carts: CartServiceDep) -> CartContents:
     """Add a product (or one of its variants) to the cart; adding one that is already there raises its quantity.
-    Prices come from the catalog, never from the request: a business customer's line is frozen at the storefront's
-    business price."""
+    Prices come from the catalog, never from the request: a customer group member's line (the group staff put it in
+    on this storefront, carried by its token) is frozen at the group's price."""
     return await carts.add_item(caller.owner_id, data, storefront, anonymous=caller.user_id is None,
                                 group=caller.group_on(storefront.slug))
 

@@ -14,5 +14,5 @@ TAGS = {
                  "storefront offers; merchandisers write."),
     "reviews": "Customers' reviews of products, and their wishlist.",
     "pricing": "What the request's storefront sells as credit packs and subscription plans.",
-    "price-lists": "Customer groups' prices per storefront and currency (business prices); merchandisers keep them.",
+    "price-lists": "Customer groups' prices per storefront and currency (the groups: identity's `/staff/customer-groups`); merchandisers keep them.",
 }

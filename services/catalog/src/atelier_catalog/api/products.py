@@ -53,7 +53,8 @@ async def list_products(request: Request, query: ProductQueryDep, page: PagePara
                         group: PriceGroupDep, products: ProductReaderDep, response: Response) -> dict[str, Any]:
     """Search and filter the products the request's storefront offers (`search`, `category`, price range,
     `in_stock`, `featured`, `kind`), ordered by `ordering`. Staff see inactive ones with `include_inactive`.
-    A business customer sees the storefront's business prices (`price`, with `list_price` and `price_list`)."""
+    A customer group's member (its token's group on this storefront) sees the group's prices (`price`, with
+    `list_price` and `price_list`)."""
     count, estimated, results = await products.list(query, visibility, limit=page.limit, offset=page.offset,
                                                     group=group)
     if estimated:

@@ -77,6 +77,7 @@ async def create_customer_group(data: CustomerGroupCreate, staff: AdminPrincipal
 
 @router.get("/{group_id}", summary="Get a customer group", response_model=CustomerGroupRead, responses=NOT_FOUND)
 async def get_customer_group(group_id: uuid.UUID, _: GroupReader, groups: GroupsReaderDep) -> Any:
+    """One group (any storefront's) with its member count."""
     return _read(await groups.get(group_id))
 
 
@@ -128,4 +129,5 @@ async def remove_customer_group_members(group_id: uuid.UUID, data: MembersChange
                response_model=MembersChangeRead, responses=CHANGE_ERRORS)
 async def remove_customer_group_member(group_id: uuid.UUID, user_id: uuid.UUID, staff: SupportPrincipal,
                                        groups: GroupsDep) -> Any:
+    """Take one customer out of the group (`unchanged`: it was not in it); its older access tokens are refused."""
     return _change(await groups.unassign_one(group_id, user_id, staff))
