@@ -20,7 +20,7 @@ from atelier_common.errors import ERROR_RESPONSES
 from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.service import use_case
 from atelier_common.storefronts import CurrentStorefront
-from atelier_identity.customer_group_schemas import (
+from atelier_identity.schemas.groups import (
     CustomerGroupCreate,
     CustomerGroupList,
     CustomerGroupRead,

@@ -9,6 +9,7 @@ resource, as the routers use them:
 - `addresses`: the address book;
 - `shipping_zones`: zones and methods, in a storefront and on their own staff routes;
 - `storefronts`: the storefronts identity owns, their policies and legal entity;
+- `groups`: a storefront's customer groups and their members (staff routes; imported from it);
 - `dev`: the dev mailbox.
 """
 

@@ -31,7 +31,6 @@ from atelier_common.contracts.identity import (
 from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
-from atelier_identity.customer_group_schemas import CustomerGroupCreate, CustomerGroupUpdate
 from atelier_identity.errors import (
     CustomerGroupExists,
     CustomerGroupNotFound,
@@ -40,6 +39,7 @@ from atelier_identity.errors import (
 )
 from atelier_identity.models import CustomerGroup, CustomerGroupMember, User
 from atelier_identity.repository.customer_groups import CustomerGroupRepository
+from atelier_identity.schemas.groups import CustomerGroupCreate, CustomerGroupUpdate
 from atelier_identity.service._clock import now
 from atelier_identity.storefronts import next_revision
 

@@ -1,4 +1,5 @@
-"""Request and response models of the staff's customer groups (`/api/v1/staff/customer-groups`)."""
+"""Customer groups and their members, as staff keep them (`/api/v1/staff/customer-groups`,
+docs/api.md#customer-groups)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from atelier_common.contracts.identity import CUSTOMER_GROUP_PATTERN
-from atelier_common.inputs import InputModel
 from atelier_identity import storefronts
+from atelier_identity.schemas._shared import Request
 
 # The most accounts one bulk assignment names.
 MAX_BULK_CUSTOMERS = 1000
@@ -20,7 +21,7 @@ GroupName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 CustomerEntry = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
 
 
-class CustomerGroupCreate(InputModel):
+class CustomerGroupCreate(Request):
     """A group on `storefront` (none: the request's). Its `code` is what price lists name and the
     token carries: lower case, digits, `-` and `_`, fixed once created."""
 
@@ -32,7 +33,7 @@ class CustomerGroupCreate(InputModel):
     name: GroupName
 
 
-class CustomerGroupUpdate(InputModel):
+class CustomerGroupUpdate(Request):
     """A new name (the code stays: price lists name it)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Trade customers"}]})
@@ -64,7 +65,7 @@ class CustomerGroupList(BaseModel):
     results: list[CustomerGroupRead]
 
 
-class MembersChange(InputModel):
+class MembersChange(Request):
     """Accounts by id or e-mail (one or up to 1,000 at once). All or nothing: one that no account
     has refuses the whole change (404 `CUSTOMERS_NOT_FOUND`, `details.not_found`)."""
 
