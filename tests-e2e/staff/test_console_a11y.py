@@ -82,9 +82,12 @@ async def test_every_console_page_passes_axe(embedded_platform: Platform) -> Non
         storefront = (await api.get("/api/v1/storefronts", headers=admin)).json()["results"][0]["slug"]
         price_list = (await api.get("/api/v1/staff/price-lists", headers=admin)).json()["results"][0]["id"]
         zones = (await api.get("/api/v1/staff/shipping-zones", headers=admin)).json()["results"]
+        groups = (await api.get("/api/v1/staff/customer-groups", headers=admin)).json()["results"]
         pages_js = (await api.get("/console/static/pages.js")).text
     paths = [*page_paths(pages_js), *SUBPAGES, f"orders/{order['id']}", f"customers/{buyer}", f"catalog/{product['id']}",
              f"storefronts/{storefront}", f"price-lists/{price_list}"]
+    if groups:  # a customer group's page (the demo's Marbelle has one)
+        paths.append(f"customer-groups/{groups[0]['id']}")
     if zones:  # a zone's page, and its first method's
         paths.append(f"shipping-zones/{zones[0]['id']}")
         if zones[0]["methods"]:
