@@ -7,11 +7,12 @@ event has no second effect; the service methods guard against a different event 
 from __future__ import annotations
 
 from atelier_common.contracts.catalog import StockRejected, StockReserved
-from atelier_common.contracts.identity import AnonymousClaimed, UserDeleted
+from atelier_common.contracts.identity import AnonymousClaimed, CustomerGroupChanged, CustomerGroupDeleted, UserDeleted
 from atelier_common.contracts.payments import OrderPaid, PaymentFailed, PaymentRefunded, PaymentReturned
 from atelier_common.inbox import EventContext, Subscriptions
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.invoices.service import Invoicing, Refund
+from atelier_orders.promotions.groups import CustomerGroupCopyService
 from atelier_orders.returns.service import Returns
 from atelier_orders.service.ownership import OwnershipService
 from atelier_orders.service.payment_records import PaymentRecords
@@ -69,6 +70,14 @@ async def on_user_deleted(event: UserDeleted, ctx: EventContext[OrdersContext]) 
     await OwnershipService(ctx.session, ctx.context).anonymise_user(event.user_id)
 
 
+async def on_customer_group_changed(event: CustomerGroupChanged, ctx: EventContext[OrdersContext]) -> None:
+    await CustomerGroupCopyService(ctx.session, ctx.context).changed(event)
+
+
+async def on_customer_group_deleted(event: CustomerGroupDeleted, ctx: EventContext[OrdersContext]) -> None:
+    await CustomerGroupCopyService(ctx.session, ctx.context).deleted(event)
+
+
 SUBSCRIPTIONS: Subscriptions = {
     StockReserved: on_stock_reserved,
     StockRejected: on_stock_rejected,
@@ -78,4 +87,6 @@ SUBSCRIPTIONS: Subscriptions = {
     PaymentReturned: on_payment_returned,
     AnonymousClaimed: on_anonymous_claimed,
     UserDeleted: on_user_deleted,
+    CustomerGroupChanged: on_customer_group_changed,
+    CustomerGroupDeleted: on_customer_group_deleted,
 }

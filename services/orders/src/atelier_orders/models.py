@@ -421,6 +421,9 @@ class Promotion(SQLModel, table=True):
         JSON().with_variant(JSONB(), "postgresql"), nullable=False))
     category_ids: list[str] = Field(default_factory=list, sa_column=Column(
         JSON().with_variant(JSONB(), "postgresql"), nullable=False))
+    # Who may get it: the codes of customer groups of its storefront; none: everybody.
+    customer_groups: list[str] = Field(default_factory=list, sa_column=Column(
+        JSON().with_variant(JSONB(), "postgresql"), nullable=False, server_default=text("'[]'")))
     min_subtotal: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     starts_at: datetime | None = _timestamp(nullable=True)
     ends_at: datetime | None = _timestamp(nullable=True)
@@ -431,6 +434,21 @@ class Promotion(SQLModel, table=True):
     usage_limit_per_customer: int | None = None
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class OrdersCustomerGroup(SQLModel, table=True):
+    """Orders' copy of identity's customer groups (`customer_group.changed` / `.deleted`): the codes
+    a promotion may name on each storefront. A deleted group keeps its row (`deleted`), so a late
+    `changed` of an older revision does not bring it back."""
+
+    # Not `customer_group` (identity's) nor `customer_group_copy` (catalog's): the embedded mode
+    # holds every service's tables in one metadata.
+    __tablename__ = "orders_customer_group"
+
+    storefront: str = Field(primary_key=True, max_length=64)
+    code: str = Field(primary_key=True, max_length=32)
+    revision: int = Field(sa_type=BigInteger)
+    deleted: bool = False
 
 
 class PromotionRedemption(SQLModel, table=True):

@@ -21,7 +21,8 @@ router = APIRouter(prefix="/api/v1/cart", tags=["cart"])
 async def get_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
     """The caller's cart on the request's storefront, with its lines, totals and tax; an empty cart if nothing was
     added yet."""
-    return await carts.view(caller.owner_id, storefront, anonymous=caller.user_id is None)
+    return await carts.view(caller.owner_id, storefront, anonymous=caller.user_id is None,
+                            group=caller.group_on(storefront.slug))
 
 
 @router.post("/items", summary="Add a product to the cart",
@@ -41,7 +42,8 @@ async def add_cart_item(data: CartItemCreate, caller: AnonPrincipal, storefront:
 async def replace_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: AnonPrincipal,
                             storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
     """Set a line's quantity (1 to the storefront's line limit, 99 unless it sets its own), checked against the stock."""
-    return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None)
+    return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None,
+                                       group=caller.group_on(storefront.slug))
 
 
 @router.patch("/items/{item_id}", summary="Change a cart line's quantity",
@@ -49,7 +51,8 @@ async def replace_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: An
 async def update_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: AnonPrincipal,
                            storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
     """Set a line's quantity (1 to the storefront's line limit), checked against the stock (the same as PUT)."""
-    return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None)
+    return await carts.change_quantity(caller.owner_id, item_id, data, storefront, anonymous=caller.user_id is None,
+                                       group=caller.group_on(storefront.slug))
 
 
 @router.delete("/items/{item_id}", summary="Remove a cart line",
@@ -57,13 +60,15 @@ async def update_cart_item(item_id: uuid.UUID, data: CartItemUpdate, caller: Ano
 async def remove_cart_item(item_id: uuid.UUID, caller: AnonPrincipal, storefront: CurrentStorefront,
                            carts: CartServiceDep) -> CartContents:
     """Remove one line; answers the cart without it."""
-    return await carts.remove_item(caller.owner_id, item_id, storefront, anonymous=caller.user_id is None)
+    return await carts.remove_item(caller.owner_id, item_id, storefront, anonymous=caller.user_id is None,
+                                   group=caller.group_on(storefront.slug))
 
 
 @router.delete("", summary="Empty the cart", response_model=CartRead, responses=ANON)
 async def clear_cart(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
     """Remove every line; answers the empty cart."""
-    return await carts.clear(caller.owner_id, storefront, anonymous=caller.user_id is None)
+    return await carts.clear(caller.owner_id, storefront, anonymous=caller.user_id is None,
+                             group=caller.group_on(storefront.slug))
 
 
 CODE_ERRORS = {**ANON,
@@ -83,14 +88,15 @@ async def apply_promotion_code(data: PromotionCodeApply, caller: AnonPrincipal, 
     saves and the totals after the discount. A code that does not apply to the cart now is refused and changes
     nothing. Wrong codes are limited per caller and per client address (docs/limits.md)."""
     return await carts.apply_code(caller.owner_id, data.code, storefront, anonymous=caller.user_id is None,
-                                  client_ip=address)
+                                  client_ip=address, group=caller.group_on(storefront.slug))
 
 
 @router.delete("/promotion-code", summary="Remove the discount code", response_model=CartRead, responses=ANON)
 async def remove_promotion_code(caller: AnonPrincipal, storefront: CurrentStorefront,
                                 carts: CartServiceDep) -> CartContents:
     """Remove the cart's discount code (automatic promotions still apply)."""
-    return await carts.remove_code(caller.owner_id, storefront, anonymous=caller.user_id is None)
+    return await carts.remove_code(caller.owner_id, storefront, anonymous=caller.user_id is None,
+                                   group=caller.group_on(storefront.slug))
 
 
 SHIPPING_ERRORS = {**ANON,
@@ -113,10 +119,12 @@ async def choose_shipping(data: CartShippingChoose, caller: AnonPrincipal, store
     refused and changes nothing."""
     return await carts.choose_shipping(
         caller.owner_id, ShippingChoice(address_id=data.address_id, country=data.country, region=data.region,
-                                        method_id=data.method_id), storefront, anonymous=caller.user_id is None)
+                                        method_id=data.method_id), storefront, anonymous=caller.user_id is None,
+        group=caller.group_on(storefront.slug))
 
 
 @router.delete("/shipping", summary="Forget where the cart ships", response_model=CartRead, responses=ANON)
 async def remove_shipping(caller: AnonPrincipal, storefront: CurrentStorefront, carts: CartServiceDep) -> CartContents:
     """The cart without a destination: its totals leave shipping out again."""
-    return await carts.remove_shipping(caller.owner_id, storefront, anonymous=caller.user_id is None)
+    return await carts.remove_shipping(caller.owner_id, storefront, anonymous=caller.user_id is None,
+                                       group=caller.group_on(storefront.slug))

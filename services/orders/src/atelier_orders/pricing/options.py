@@ -85,7 +85,8 @@ class ShippingOptionsService(PlacementService):
         shows it) and the automatic promotions."""
         ships = domain.requires_shipping(line.product.kind for line in lines)
         promotions = await self.promotions.quote(
-            storefront.slug, Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=buyer.email),
+            storefront.slug, Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=buyer.email,
+                                      group=buyer.customer_group),
             code, [basket_line(line) for line in lines])
         destination = self._shipping_quote(storefront, lines, {"country": country, "state": region}, promotions)
         return ShippingOptions(destination=destination, promotions=promotions, ships=ships, options=[
@@ -119,7 +120,8 @@ class ShippingOptionsService(PlacementService):
         shipping = data.shipping
         if shipping is None:
             return await PromotionQuotes(self.session, self.context).quote(data)
-        buyer = Buyer(owner_id=data.owner_id, user_id=data.user_id, email=data.email)
+        buyer = Buyer(owner_id=data.owner_id, user_id=data.user_id, email=data.email,
+                      customer_group=data.customer_group)
         country, region = shipping.country, shipping.region
         try:
             storefront = await self.context.storefronts.get(data.storefront)

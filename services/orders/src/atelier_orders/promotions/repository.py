@@ -29,8 +29,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
-from atelier_common.db import Statement
-from atelier_orders.models import Promotion, PromotionRedemption
+from atelier_common.db import Statement, dialect_insert
+from atelier_orders.models import OrdersCustomerGroup, Promotion, PromotionRedemption
 from atelier_orders.promotions.rules import PromotionKind, PromotionTerms, code_key
 
 _PROMOTION = table_of(Promotion).c
@@ -43,7 +43,8 @@ def _terms(values: Mapping[str, Any]) -> PromotionTerms:
     return PromotionTerms(**{
         **values, "kind": PromotionKind(values["kind"]),
         "product_ids": tuple(uuid.UUID(str(t)) for t in values["product_ids"] or ()),
-        "category_ids": tuple(uuid.UUID(str(t)) for t in values["category_ids"] or ())})
+        "category_ids": tuple(uuid.UUID(str(t)) for t in values["category_ids"] or ()),
+        "customer_groups": tuple(values["customer_groups"] or ())})
 
 
 def terms_of(promotion: Promotion) -> PromotionTerms:
@@ -178,3 +179,34 @@ class PromotionRepository:
             await self.session.execute(update(Promotion).where(
                 col(Promotion.id) == promotion_id, col(Promotion.uses) > 0).values(uses=Promotion.uses - 1))
         return len(released)
+
+
+class CustomerGroupCopies:
+    """Orders' copy of identity's customer groups (`OrdersCustomerGroup`): the codes a promotion may name."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def missing(self, storefront: str, codes: Sequence[str]) -> list[str]:
+        """Those of `codes` that name no group of `storefront` (unknown, or deleted), in their order."""
+        if not codes:
+            return []
+        known = set((await self.session.exec(select(OrdersCustomerGroup.code).where(
+            col(OrdersCustomerGroup.storefront) == storefront, col(OrdersCustomerGroup.code).in_(codes),
+            col(OrdersCustomerGroup.deleted).is_(False)))).all())
+        return [code for code in codes if code not in known]
+
+    async def codes(self, storefront: str) -> list[str]:
+        return list((await self.session.exec(select(OrdersCustomerGroup.code).where(
+            col(OrdersCustomerGroup.storefront) == storefront, col(OrdersCustomerGroup.deleted).is_(False))
+            .order_by(col(OrdersCustomerGroup.code)))).all())
+
+    async def apply(self, storefront: str, code: str, *, revision: int, deleted: bool) -> None:
+        """Keep this state of the group unless the copy holds a newer revision (events arrive in any order)."""
+        table = table_of(OrdersCustomerGroup)
+        stmt = dialect_insert(self.session)(table).values(storefront=storefront, code=code, revision=revision,
+                                                          deleted=deleted)
+        await self.session.execute(stmt.on_conflict_do_update(
+            index_elements=[table.c.storefront, table.c.code],
+            set_={"revision": stmt.excluded.revision, "deleted": stmt.excluded.deleted},
+            where=table.c.revision < stmt.excluded.revision))

@@ -15,9 +15,12 @@ how a code is matched (`code_key`), and whether a customer has used a promotion 
 The rule, in order:
 - The candidates are the storefront's live automatic promotions (no code), and the code's
   promotion when a code is given (matched by `code_key`). A code that names no live
-  promotion is a `CodeProblem` (`invalid`); one that does not apply to this basket one too
-  (`below_minimum`, `no_eligible_lines`, `used_up`, `customer_limit`). An
-  automatic promotion that does not apply is simply left out.
+  promotion is a `CodeProblem` (`invalid`); one that does not apply to this basket or this
+  customer one too (`customer_group`, `below_minimum`, `no_eligible_lines`, `used_up`,
+  `customer_limit`). An automatic promotion that does not apply is simply left out.
+- A promotion that names customer groups (`customer_groups`) applies only to a customer whose
+  group on the promotion's storefront (the access token's, `Principal.group_on`) is one of them:
+  an anonymous visitor, or a customer in no group, never gets it (`PromotionTerms.open_to`).
 - The code, when it applies, comes first; then the automatic promotions, largest saving first.
   A promotion joins the ones already applied only when it and each of them combine
   (`combinable`): one code per order, and one promotion at all unless they say they combine.
@@ -59,6 +62,7 @@ class Problem(StrEnum):
     NO_ELIGIBLE_LINES = "no_eligible_lines"
     USED_UP = "used_up"
     CUSTOMER_LIMIT = "customer_limit"
+    CUSTOMER_GROUP = "customer_group"
 
 
 PROBLEM_MESSAGES: Mapping[Problem, str] = {
@@ -67,6 +71,7 @@ PROBLEM_MESSAGES: Mapping[Problem, str] = {
     Problem.NO_ELIGIBLE_LINES: "This code applies to none of the products in the cart",
     Problem.USED_UP: "This code has been used up",
     Problem.CUSTOMER_LIMIT: "You have already used this code as often as it allows",
+    Problem.CUSTOMER_GROUP: "This code is only for members of certain customer groups, and you are not one",
 }
 
 
@@ -97,6 +102,8 @@ class PromotionTerms:
     # category, not its parents'); neither: the whole order. In the order staff gave them.
     product_ids: tuple[uuid.UUID, ...] = ()
     category_ids: tuple[uuid.UUID, ...] = ()
+    # Who may get it: customers of these groups (codes, on its storefront); none: everybody.
+    customer_groups: tuple[str, ...] = ()
     min_subtotal: Decimal | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -121,6 +128,11 @@ class PromotionTerms:
         priced (`evaluate`), and again when an order redeems it, on a count taken under the
         promotion's row lock (`PromotionPricing.redeem`)."""
         return self.usage_limit_per_customer is not None and customer_uses >= self.usage_limit_per_customer
+
+    def open_to(self, group: str | None) -> bool:
+        """Whether a customer of `group` (their group on this promotion's storefront; None: an
+        anonymous visitor or a customer in no group) may get it: everybody when it names no group."""
+        return not self.customer_groups or (group is not None and group in self.customer_groups)
 
     def covers(self, line: BasketLine) -> bool:
         if not self.product_ids and not self.category_ids:
@@ -223,7 +235,9 @@ def saving(promotion: PromotionTerms, remaining: Sequence[Decimal]) -> Decimal:
 
 
 def _problem(promotion: PromotionTerms, lines: Sequence[BasketLine], subtotal: Decimal,
-             customer_uses: int) -> Problem | None:
+             customer_uses: int, group: str | None) -> Problem | None:
+    if not promotion.open_to(group):
+        return Problem.CUSTOMER_GROUP
     if promotion.min_subtotal is not None and subtotal < quantize(promotion.min_subtotal):
         return Problem.BELOW_MINIMUM
     if promotion.kind != PromotionKind.FREE_SHIPPING and not any(promotion.covers(line) for line in lines):
@@ -236,8 +250,10 @@ def _problem(promotion: PromotionTerms, lines: Sequence[BasketLine], subtotal: D
 
 
 def evaluate(promotions: Iterable[PromotionTerms], lines: Sequence[BasketLine], *, now: datetime,
-             code: str | None = None, customer_uses: Mapping[uuid.UUID, int] | None = None) -> Quote:
-    """What the basket `lines` save from the storefront's `promotions` (see the module's rule)."""
+             code: str | None = None, customer_uses: Mapping[uuid.UUID, int] | None = None,
+             group: str | None = None) -> Quote:
+    """What the basket `lines` save from the storefront's `promotions` (see the module's rule), for
+    a customer of `group` on that storefront (None: anonymous, or in no group)."""
     uses = customer_uses or {}
     subtotal = quantize(sum((line.total for line in lines), ZERO))
     live = [p for p in promotions if p.live(now)]
@@ -247,7 +263,7 @@ def evaluate(promotions: Iterable[PromotionTerms], lines: Sequence[BasketLine], 
         coded = next((p for p in live if p.code is not None and code_key(p.code) == key), None)
         if coded is None:
             problem = CodeProblem(Problem.INVALID, code)
-        elif (found := _problem(coded, lines, subtotal, uses.get(coded.id, 0))) is not None:
+        elif (found := _problem(coded, lines, subtotal, uses.get(coded.id, 0), group)) is not None:
             problem, coded = CodeProblem(found, code), None
     remaining = [line.total for line in lines]
     applied: list[Applied] = []
@@ -263,7 +279,7 @@ def evaluate(promotions: Iterable[PromotionTerms], lines: Sequence[BasketLine], 
 
     if coded is not None:
         apply(coded)
-    automatic = [p for p in live if p.code is None and _problem(p, lines, subtotal, uses.get(p.id, 0)) is None]
+    automatic = [p for p in live if p.code is None and _problem(p, lines, subtotal, uses.get(p.id, 0), group) is None]
     # Largest saving first (on the full basket), then by name and id so the choice is stable.
     automatic.sort(key=lambda p: (-saving(p, [line.total if p.covers(line) else ZERO for line in lines]),
                                   p.kind != PromotionKind.FREE_SHIPPING, p.name, str(p.id)))

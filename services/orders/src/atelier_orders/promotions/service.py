@@ -41,7 +41,7 @@ from atelier_orders.errors import (
 from atelier_orders.models import Promotion, PromotionRedemption, utcnow
 from atelier_orders.pricing import charges, destinations
 from atelier_orders.promotions import rules
-from atelier_orders.promotions.repository import PromotionRepository, terms_of
+from atelier_orders.promotions.repository import CustomerGroupCopies, PromotionRepository, terms_of
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import (
     PromotionCreate,
@@ -79,6 +79,9 @@ class Customer:
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     email: str | None = None
+    # Their customer group on the storefront priced (the token's, `Principal.group_on`): what
+    # `PromotionTerms.open_to` judges. None: anonymous, or in no group.
+    group: str | None = None
 
 
 class PromotionPricing:
@@ -109,7 +112,7 @@ class PromotionPricing:
         if live is None:
             live = await self.live(storefront, code, now)
         uses = await self.customer_uses(live, customer)
-        return rules.evaluate(live, lines, now=now, code=code, customer_uses=uses)
+        return rules.evaluate(live, lines, now=now, code=code, customer_uses=uses, group=customer.group)
 
     async def redeem(self, quote: rules.Quote, *, order: OrderDetails, customer: Customer) -> None:
         """Take a use of each promotion `quote` applied and record the redemption (what it saved;
@@ -157,7 +160,8 @@ class PromotionQuotes(UseCase[OrdersContext]):
             categories = {p.id: p.category_id for p in products}
         lines = [rules.BasketLine(product_id=line.product_id, unit_price=line.unit_price, quantity=line.quantity,
                                   category_id=categories.get(line.product_id)) for line in data.lines]
-        quote = await pricing.quote(data.storefront, Customer(data.owner_id, data.user_id, data.email),
+        quote = await pricing.quote(data.storefront, Customer(data.owner_id, data.user_id, data.email,
+                                                              data.customer_group),
                                     data.code, lines, now=now, live=live)
         if data.strict and quote.code_problem is not None:
             raise_for(quote.code_problem)
@@ -223,7 +227,9 @@ class PromotionAdmin(UseCase[OrdersContext]):
         values = data.changes()
         values.pop("storefront", None)
         values.setdefault("value", data.value)
-        values = _checked({"product_ids": [], "category_ids": [], "is_active": True, "combinable": False} | values)
+        values = _checked({"product_ids": [], "category_ids": [], "customer_groups": [], "is_active": True,
+                           "combinable": False} | values)
+        await self._check_groups(storefront.slug, values["customer_groups"])
         now = utcnow()
         promotion = Promotion(storefront=storefront.slug, uses=0, created_at=now, updated_at=now, **values)
         await self._check_code(promotion)
@@ -246,6 +252,9 @@ class PromotionAdmin(UseCase[OrdersContext]):
         changes = data.changes()
         current = {name: getattr(promotion, name) for name in (*_FIELDS, "code_key")}
         values = _checked(current | changes)
+        # Only the codes it adds: one it names already may be of a group deleted since (it opens it to nobody).
+        await self._check_groups(promotion.storefront, [code for code in values["customer_groups"]
+                                                        if code not in current["customer_groups"]])
         if values["usage_limit"] is not None and values["usage_limit"] < promotion.uses:
             raise ValidationFailed(details={"fields": {"usage_limit": [
                 f"it has been used {promotion.uses} times already"]}})
@@ -265,6 +274,16 @@ class PromotionAdmin(UseCase[OrdersContext]):
 
     async def deactivate(self, ref: str, staff: Principal, *, if_match: str | None) -> rules.PromotionTerms:
         return await self.update(ref, PromotionWrite(is_active=False), staff, if_match=if_match)
+
+    async def _check_groups(self, storefront: str, codes: Sequence[str]) -> None:
+        """400 VALIDATION_ERROR unless each of `codes` names a customer group of `storefront` (orders'
+        copy of identity's, `promotions.groups`): a promotion for a group nobody can be in is a mistake."""
+        groups = CustomerGroupCopies(self.session)
+        if missing := await groups.missing(storefront, codes):
+            known = await groups.codes(storefront)
+            raise ValidationFailed(details={"fields": {"customer_groups": [
+                f"storefront {storefront!r} has no customer group {', '.join(map(repr, missing))}"
+                + (f" (it has {', '.join(known)})" if known else " (it has none)")]}})
 
     async def _check_code(self, promotion: Promotion) -> None:
         if promotion.code_key is not None and await self.promotions.code_taken(
@@ -311,14 +330,15 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
         value = Decimal("0")
     products = list(dict.fromkeys(str(t) for t in values.get("product_ids") or []))
     categories = list(dict.fromkeys(str(t) for t in values.get("category_ids") or []))
+    groups = list(dict.fromkeys(values.get("customer_groups") or []))
     starts, ends = values.get("starts_at"), values.get("ends_at")
     if starts is not None and ends is not None and ends <= starts:
         errors["ends_at"] = ["must be after starts_at"]
     if errors:
         raise ValidationFailed(details={"fields": errors})
     code = values.get("code") or None
-    return {**values, "value": quantize(value), "product_ids": products, "category_ids": categories, "code": code,
-            "code_key": rules.code_key(code)}
+    return {**values, "value": quantize(value), "product_ids": products, "category_ids": categories,
+            "customer_groups": groups, "code": code, "code_key": rules.code_key(code)}
 
 
 def _audited(promotion: Promotion, values: dict[str, Any]) -> dict[str, Any]:

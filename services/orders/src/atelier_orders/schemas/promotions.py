@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
+from atelier_common.contracts.identity import CUSTOMER_GROUP_PATTERN
 from atelier_common.money import Money
 from atelier_orders.promotions import rules
 from atelier_orders.schemas._shared import StorefrontSlug, _Input, _Read
@@ -18,6 +19,8 @@ PromotionCode = Annotated[str, StringConstraints(strict=True, strip_whitespace=T
 PromotionName = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=200)]
 PromotionAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
 Uses = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
+# A customer group's code as identity makes it (lower case letters, digits, `-`, `_`; 32 at most).
+GroupCode = Annotated[str, StringConstraints(strict=True, pattern=CUSTOMER_GROUP_PATTERN)]
 
 
 class PromotionWrite(_Input):
@@ -36,6 +39,11 @@ class PromotionWrite(_Input):
         default=None, description="It covers these products' lines (with category_ids: either); none: the order")
     category_ids: Annotated[list[uuid.UUID], Field(max_length=500)] | None = Field(
         default=None, description="It covers the lines of products in these categories (their own category)")
+    customer_groups: Annotated[list[GroupCode], Field(max_length=50)] | None = Field(
+        default=None, description="Only customers of these groups (codes of the storefront's customer groups, "
+                                  "`/api/v1/staff/customer-groups`) get it; empty: everybody. Anonymous visitors "
+                                  "and customers in no group never get a promotion that names groups",
+        examples=[["business"]])
     min_subtotal: PromotionAmount | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
@@ -53,7 +61,9 @@ class PromotionWrite(_Input):
 class PromotionCreate(PromotionWrite):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"storefront": "default", "name": "Ten off", "code": "TEN", "kind": "percentage", "value": "10",
-         "usage_limit": 100, "usage_limit_per_customer": 1, "combinable": False}]})
+         "usage_limit": 100, "usage_limit_per_customer": 1, "combinable": False},
+        {"storefront": "default", "name": "Business 5%", "kind": "percentage", "value": "5",
+         "customer_groups": ["business"]}]})
 
     storefront: Annotated[StorefrontSlug, Field(strict=True)] | None = Field(
         default=None, description="The storefront it belongs to; none: the request's")
@@ -72,7 +82,8 @@ class _PromotionReadBase(_Read):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [
         {"id": "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "storefront": "default", "name": "Summer 10%",
          "code": "SUMMER10", "kind": "percentage", "value": "10.00", "product_ids": [], "category_ids": [],
-         "min_subtotal": "50.00", "starts_at": "2026-06-01T00:00:00Z", "ends_at": "2026-09-01T00:00:00Z",
+         "customer_groups": [], "min_subtotal": "50.00", "starts_at": "2026-06-01T00:00:00Z",
+         "ends_at": "2026-09-01T00:00:00Z",
          "is_active": True, "combinable": False, "usage_limit": 100, "uses": 3, "usage_limit_per_customer": 1,
          "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z",
          "version": "9f2c4b1a7d3e5f60"}]})
@@ -82,8 +93,9 @@ class _PromotionReadBase(_Read):
 # never retyped): money as decimal strings, ids as strings, the kind by its name.
 _TEXT = Annotated[str, BeforeValidator(str)]
 _READ_TYPES: dict[Any, Any] = {Decimal: Money, Decimal | None: Money | None, rules.PromotionKind: str,
-                               tuple[uuid.UUID, ...]: list[_TEXT]}
-_READ_DESCRIPTIONS = {"uses": "Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)"}
+                               tuple[uuid.UUID, ...]: list[_TEXT], tuple[str, ...]: list[str]}
+_READ_DESCRIPTIONS = {"uses": "Orders that redeemed it (cancelled or rejected unpaid orders give theirs back)",
+                      "customer_groups": "Only customers of these customer groups (codes) get it; empty: everybody"}
 
 
 def _promotion_read() -> type[_PromotionReadBase]:
@@ -134,6 +146,8 @@ class PromotionQuoteRequest(_Input):
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     email: str | None = Field(default=None, max_length=320)
+    # The caller's customer group on `storefront` (its token's): promotions for groups need it.
+    customer_group: str | None = Field(default=None, max_length=32)
     code: str | None = Field(default=None, max_length=64)
     lines: Annotated[list[QuoteLine], Field(max_length=500)] = []
     # True when the customer is applying the code: a code that does not apply is a 4xx then.

@@ -63,7 +63,8 @@ class Buyer:
     owner_id: uuid.UUID
     user_id: uuid.UUID | None = None
     email: str | None = None
-    # The buyer's customer group on the request's storefront (the token's): lines are priced at what it pays.
+    # The buyer's customer group on the request's storefront (the token's): lines are priced at what
+    # it pays, and promotions for customer groups are judged by it.
     customer_group: str | None = None
 
     @classmethod
@@ -157,7 +158,7 @@ class PlacementService(UseCase[OrdersContext]):
         shipping, billing = await (addresses or self._addresses(data, buyer))
         email = domain.contact_email(buyer.email, data.email, (shipping or {}).get("email"),
                                      (billing or {}).get("email"))
-        customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email)
+        customer = Customer(owner_id=buyer.owner_id, user_id=buyer.user_id, email=email, group=buyer.customer_group)
         register_buyer = domain.registers_buyer(storefront.guest_accounts, signed_in=buyer.user_id is not None,
                                                 asked=data.create_account)
         quote = await self._promotions(data, storefront, customer, lines)
