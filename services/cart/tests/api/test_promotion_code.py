@@ -151,3 +151,23 @@ async def test_a_padded_code_is_kept_and_sent_trimmed(harness: ServiceHarness, c
     response = await harness.client.post(URL, json={"code": " summer10 "}, headers=guest.headers)
     assert response.status_code == 200, response.text
     assert (response.json()["promotion_code"], fake_orders.asked[-1]["code"]) == ("summer10", "summer10")
+
+
+async def test_orders_is_told_the_callers_customer_group(harness: ServiceHarness, catalog: Catalog, guest: Shopper,
+                                                         business: Shopper, test_keys,
+                                                         fake_orders: FakeOrders) -> None:
+    """Promotions may be for some customer groups: every quote names the caller's group on the
+    storefront (the token's), none for a visitor or a member of another storefront's group."""
+    fake_orders.codes["pro"] = "3.00"
+    product = await catalog.product(price="20.00")
+    elsewhere = Shopper(harness, test_keys.group_headers("business", uuid.uuid4(), storefront="other"),
+                        uuid.uuid4())
+    for shopper, group in ((business, "business"), (guest, None), (elsewhere, None)):
+        await shopper.add(product.product_id)
+        assert (await harness.client.post(URL, json={"code": "PRO"}, headers=shopper.headers)).status_code == 200
+        assert fake_orders.asked[-1]["customer_group"] == group
+        await shopper.cart()
+        assert (fake_orders.asked[-1]["customer_group"], fake_orders.asked[-1]["strict"]) == (group, False)
+        shipped = await harness.client.put("/api/v1/cart/shipping", json={"country": "FR"}, headers=shopper.headers)
+        assert shipped.status_code == 200, shipped.text
+        assert fake_orders.asked[-1]["customer_group"] == group
