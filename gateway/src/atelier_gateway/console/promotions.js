@@ -40,6 +40,8 @@ function fields(p) {
     { name: "min_subtotal", label: "Minimum subtotal", inputmode: "decimal", value: p && p.min_subtotal },
     { name: "product_ids", label: "Only these product ids", value: p ? p.product_ids.join(", ") : "" },
     { name: "category_ids", label: "Only these category ids", value: p ? p.category_ids.join(", ") : "" },
+    { name: "customer_groups", label: "Only these customer groups (codes: Customer groups page; empty: everybody)",
+      value: p ? p.customer_groups.join(", ") : "" },
     { name: "starts_at", label: "Starts", type: "datetime-local", value: local(p && p.starts_at) },
     { name: "ends_at", label: "Ends", type: "datetime-local", value: local(p && p.ends_at) },
     { name: "usage_limit", label: "Uses in all (empty: no limit)", type: "number", min: 1, value: p && p.usage_limit },
@@ -55,7 +57,8 @@ function body(values) {
     name: values.name, code: values.code || null, kind: values.kind,
     value: values.kind === "free_shipping" ? "0" : values.value || "0",
     min_subtotal: values.min_subtotal || null, product_ids: ids(values.product_ids),
-    category_ids: ids(values.category_ids), starts_at: instant(values.starts_at), ends_at: instant(values.ends_at),
+    category_ids: ids(values.category_ids), customer_groups: ids(values.customer_groups),
+    starts_at: instant(values.starts_at), ends_at: instant(values.ends_at),
     usage_limit: number(values.usage_limit), usage_limit_per_customer: number(values.usage_limit_per_customer),
     combinable: values.combinable,
   };
@@ -82,7 +85,8 @@ export async function promotions(root, ctx) {
   results(root, "Promotions", page, [
     { label: "Name", value: (p) => link(`#/promotions/${p.id}`, p.name) },
     { label: "Code", value: (p) => p.code || "automatic" }, { label: "Storefront", value: (p) => p.storefront },
-    { label: "Saves", value: saving }, { label: "Uses", value: uses, num: true },
+    { label: "Saves", value: saving }, { label: "For", value: (p) => p.customer_groups.join(", ") || "everybody" },
+    { label: "Uses", value: uses, num: true },
     { label: "Dates", value: (p) => `${p.starts_at ? when(p.starts_at) : "now"} – ${p.ends_at ? when(p.ends_at) : "open"}` },
     { label: "State", value: (p) => (p.is_active ? "active" : "inactive") },
   ], ctx, "promotions");
@@ -100,7 +104,8 @@ async function promotionPage(root, ctx, id) {
   const p = await get(`${URL_}/${encodeURIComponent(id)}`);
   root.append(h("p", {}, link("#/promotions", "← Promotions")), h("h1", {}, `Promotion ${p.name}`));
   root.append(facts([["Code", p.code || "automatic"], ["Storefront", p.storefront], ["Kind", KIND_LABELS.get(p.kind)],
-    ["Saves", saving(p)], ["Uses", h("span", { id: "promotion-uses" }, uses(p))],
+    ["Saves", saving(p)], ["For", p.customer_groups.join(", ") || "everybody"],
+    ["Uses", h("span", { id: "promotion-uses" }, uses(p))],
     ["State", h("span", { id: "promotion-state" }, p.is_active ? "active" : "inactive")],
     ["Created", when(p.created_at)], ["Changed", when(p.updated_at)]]));
   if (p.is_active) {
