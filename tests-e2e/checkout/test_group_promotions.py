@@ -10,8 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from infra.journeys import ADDRESS, customer, customer_group, join_group, login, new_anonymous_token, poll, \
-    register_verified, staff
+from infra.journeys import (
+    ADDRESS,
+    customer,
+    customer_group,
+    join_group,
+    login,
+    new_anonymous_token,
+    poll,
+    register_verified,
+    staff,
+)
 
 from atelier_testing.platform import Platform
 
