@@ -4,6 +4,7 @@ or in bulk, all or nothing), and the access token for that storefront carries th
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import jwt
@@ -174,3 +175,22 @@ class TestMembership:
             "customer_group.assign", "customer_group.create", "customer_group.delete"]
         [assigned] = [row for row in audit if row["action"] == "customer_group.assign"]
         assert assigned["after"]["customers"] == [session["user"]["id"]]
+
+
+@pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
+class TestParallelChanges:
+    async def test_one_customer_put_in_four_groups_at_once_ends_in_one(self, api, admin, support) -> None:
+        """Each change takes its turn: every one answers 200, each later one moving the customer
+        out of the group the one before put it in; a membership is never made twice (no 500)."""
+        await api.signed_in("ada@example.com")
+        groups = [await new_group(api, admin, code) for code in ("wholesale", "trade", "retail", "press")]
+        answers = await asyncio.gather(*(api.client.post(f"{URL}/{group['id']}/members",
+                                                         json={"customers": ["ada@example.com"]}, headers=support)
+                                         for group in groups))
+        assert [answer.status_code for answer in answers] == [200] * 4, [answer.text for answer in answers]
+        counts = {g["code"]: g["members"] for g in (await api.client.get(URL, headers=support)).json()["results"]}
+        assert sorted(counts.values()) == [0, 0, 0, 1]
+        previous = [answer.json()["changed"][0]["previous_group"] for answer in answers]
+        assert previous.count(None) == 1  # the first to take its turn; the others each left one group
+        [last] = [code for code, members in counts.items() if members]
+        assert last not in previous

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -73,13 +73,15 @@ class CustomerGroupRepository:
         return {member.user_id: member for member in (await self.session.exec(stmt)).all()}
 
     async def customers(self, ids: Collection[uuid.UUID], emails: Collection[str]) -> list[User]:
-        """The accounts among `ids` and `emails` (stored lower-case) that exist."""
-        found: list[User] = []
-        if ids:
-            found += (await self.session.exec(select(User).where(col(User.id).in_(list(ids))))).all()
-        if emails:
-            found += (await self.session.exec(select(User).where(col(User.email).in_(list(emails))))).all()
-        return found
+        """The accounts among `ids` and `emails` (stored lower-case) that exist, held for the write
+        in one order: parallel changes of one customer's groups take turns (on PostgreSQL; SQLite's
+        writers do anyway), so the later one finds the membership the earlier one made."""
+        if not ids and not emails:
+            return []
+        stmt = (select(User).where(or_(col(User.id).in_(list(ids)), col(User.email).in_(list(emails))))
+                .order_by(col(User.id)))
+        stmt = held_for_write(stmt, self.session).execution_options(populate_existing=True)
+        return list((await self.session.exec(stmt)).all())
 
     async def codes_of_groups(self, group_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
         if not group_ids:
