@@ -315,7 +315,9 @@ async def test_journey_guest_cart_register_verify_login_merged_cart(seed_client,
         # the stone shop's storefront: the profile's, where the cart was filled
         native = await api.get("/api/v1/cart", headers={**auth, "X-Atelier-Storefront": "marbelle"})
         assert native.status_code == 200
-        uuids = {p["id"]: (await api.get(f"/api/v1/products/{p['id']}")).json()["id"] for p in (first, second)}
+        details = {p["id"]: await api.get(f"/api/v1/products/{p['id']}") for p in (first, second)}
+        assert all(r.status_code == 200 for r in details.values()), [(r.status_code, r.text) for r in details.values()]
+        uuids = {seed_id: r.json()["id"] for seed_id, r in details.items()}
         assert {i["product_id"]: i["quantity"] for i in native.json()["items"]} == {
             uuids[first["id"]]: 3, uuids[second["id"]]: 1}
         me = (await api.get("/api/v1/users/me", headers=auth)).json()
