@@ -552,11 +552,13 @@ async def test_competing_consumers_apply_each_event_once_under_redelivery(amqp_u
         assert all(count == 1 for _, _, count in applied), [row for row in applied if row[2] != 1]
         by = {name for _, name, _ in applied}
         assert by == {"a", "b"}, by  # both consumers applied events
-        # Every event came at least twice, a lost ack once more: the inbox skipped those copies
-        # before the handler ran (a handler cut off when the first consumer left ran again).
+        # Every event came at least twice: the inbox skipped a copy of each before the handler ran.
+        # A lost ack's redelivery came after its effect committed, so the exactly-once check above
+        # already says it was skipped; how many skips that adds depends on which copy lost its ack
+        # and on what the first consumer cut off when it left (its handler rolled back, ran again).
         assert not lose  # every lost ack happened
         duplicates = metrics.EVENTS_DUPLICATE.labels("consumer", UserDeleted.type)._value.get() - skipped
-        assert duplicates >= len(events) + len(events[::3]), duplicates
+        assert duplicates >= len(events), duplicates
         assert len(events) <= calls["a"] + calls["b"] < 2 * len(events), calls
         assert (await second.queue_depths())["consumer"].get("dlq") == 0
     finally:
