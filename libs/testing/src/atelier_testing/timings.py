@@ -118,7 +118,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     start, stop = getattr(report, "start", None), getattr(report, "stop", None)
     properties = dict(report.user_properties)
     lane_name = properties.get(LANE_PROPERTY)
-    cpu = float(properties.get(CPU_PROPERTY, 0.0))
+    reported = properties.get(CPU_PROPERTY)
+    cpu = reported if isinstance(reported, float) else 0.0
     lane = _table.lanes[str(lane_name)] if lane_name else None
     timed = [worker] if lane is None else [worker, lane]
     worker.cpu += cpu
