@@ -25,7 +25,8 @@ from pathlib import Path
 import httpx
 
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block
-from bench.gateway_overhead import python_load, wrk
+from bench.gateway_overhead import python_load
+from bench.wrk import wrk
 
 PAGES = {
     "search": "/api/v1/products?search=carrara%20slab&limit=20",

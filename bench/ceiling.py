@@ -87,16 +87,10 @@ def serve(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
     raise SystemExit(f"the {factory} app did not start")
 
 
-def cpu_per_request(cpu_seconds: float, result: dict[str, float], seconds: int) -> float:
-    """µs of CPU per request over a wrk run (its requests ≈ req/s × its seconds)."""
-    return cpu_seconds / max(1.0, result["rps"] * seconds) * 1e6
-
-
 def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str, float]]:
     from atelier_testing.platform import free_port_block
     from bench.checkout import tree_cpu
-    from bench.gateway_overhead import wrk
-    from bench.hot_paths import wrk_script
+    from bench.wrk import cpu_per_request, wrk
 
     name = f"atelier_ceiling_{uuid.uuid4().hex[:8]}"
     server = postgres.rstrip("/")
@@ -125,8 +119,8 @@ def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str
                           "  return wrk.format('GET', '/row/' .. ids[math.random(#ids)])\nend\n")
         try:
             base = f"http://127.0.0.1:{port + 1}"
-            wrk_script(base, 3, concurrency, script)
-            out["indexed select"] = wrk_script(base, seconds, concurrency, script)
+            wrk(base, 3, concurrency, script=script)
+            out["indexed select"] = wrk(base, seconds, concurrency, script=script)
         finally:
             script.unlink(missing_ok=True)
     finally:

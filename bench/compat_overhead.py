@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 
 from atelier_testing.platform import embedded
-from bench.gateway_overhead import python_load, wrk
+from bench.gateway_overhead import python_load
+from bench.wrk import wrk
 
 
 def main() -> None:

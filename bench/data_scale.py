@@ -56,6 +56,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -66,6 +67,7 @@ import psycopg
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, delete_queues, drop_databases, free_port_block
 from bench.catalog_search import _grow as grow_catalog
 from bench.gateway_overhead import python_load
+from bench.wrk import wrk
 
 # What scale 1.0 means.
 FULL = {"customers": 1_000_000, "orders": 5_000_000, "ledger": 10_000_000, "products": 1_000_000}
@@ -589,31 +591,10 @@ def pages(dbs: Databases, anchor: datetime) -> list[Page]:
     ]
 
 
-def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
-    """gateway_overhead's wrk with a 60 s timeout: wrk's own 2 s would drop the slowest requests
-    from the figures, the very ones this benchmark looks for. NaN when none completed."""
-    cmd = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "60s", "--latency", url]
-    for k, v in headers.items():
-        cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        found = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)] if found else float("nan")
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    done = re.search(r"(\d+) requests in", out)
-    if not done or int(done.group(1)) == 0:
-        return {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "errors": 0}
-    return {"rps": float(rps.group(1)) if rps else 0.0, "p50_ms": ms("50%"), "p99_ms": ms("99%"),
-            "errors": (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)}
-
-
 def measure_reads(base: str, read_pages: list[Page], headers: dict[str, dict[str, str]], seconds: int,
                   concurrency: int) -> dict[str, dict[str, float]]:
-    load = wrk if shutil.which("wrk") else python_load
+    # wrk's own 2 s timeout would drop the slowest requests from the figures, the very ones looked for.
+    load = partial(wrk, timeout_seconds=60) if shutil.which("wrk") else python_load
     out = {}
     for page in read_pages:
         sent = headers[page.who]

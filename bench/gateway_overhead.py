@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -30,25 +29,11 @@ from atelier_testing.platform import (
     wait_healthy,
 )
 from bench import ROOT
+from bench.wrk import wrk
 
 PATH = "/api/v1/products?limit=20"
 # A cheap route (a static list) shows the gateway's own cost, which a heavy page would hide.
 CHEAP = ("generation", "/api/v1/generation/models")
-
-
-def wrk(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
-    cmd = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
-    for k, v in headers.items():
-        cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": ms("50%"),
-            "p99_ms": ms("99%"), "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
 def python_load(url: str, seconds: int, concurrency: int, headers: dict[str, str]) -> dict[str, float]:

@@ -18,10 +18,8 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -33,9 +31,8 @@ from atelier_platform.processes import default_gateway_workers
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block
 from bench import tcp_relay
 from bench.catalog_search import _grow
-from bench.ceiling import cpu_per_request
 from bench.checkout import tree_cpu
-from bench.gateway_overhead import wrk
+from bench.wrk import cpu_per_request, wrk
 
 # Marbelle's and ecommerce-backend's p99 as measured when the targets were set: the target is 0.2 × these.
 PEER_P99_MS = {"list": 621, "search": 1692, "detail": 258, "detail, no token": 258, "add to cart": 435}
@@ -60,22 +57,6 @@ request = function()
     '{"product_id": "' .. p .. '", "quantity": 1}')
 end
 """
-
-
-def wrk_script(url: str, seconds: int, concurrency: int, script: Path) -> dict[str, float]:
-    cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", str(script), url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        match = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        assert match, out
-        return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    assert rps, out
-    return {"rps": float(rps.group(1)), "p50_ms": ms("50%"), "p99_ms": ms("99%"),
-            "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
 def _cart_lines(gateway: str, tokens: list[str]) -> tuple[float, float]:
@@ -168,8 +149,8 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
         script.write_text(f"tokens = {json.dumps(tokens).replace('[', '{').replace(']', '}')}\n"
                           f"products = {json.dumps([p['id'] for p in physical]).replace('[', '{').replace(']', '}')}\n"
                           + CART_LUA)
-        wrk_script(gateway, 5, args.concurrency, script)
-        out["add to cart"] = wrk_script(gateway, args.seconds, args.concurrency, script)
+        wrk(gateway, 5, args.concurrency, script=script)
+        out["add to cart"] = wrk(gateway, args.seconds, args.concurrency, script=script)
         # An add answers the whole cart, so its cost grows with the cart: say how big they grew.
         out["add to cart"]["cart_lines_mean"], out["add to cart"]["cart_lines_max"] = _cart_lines(gateway, tokens)
         # The cheap route in both runs: with the cache on the gateway answers it from Redis; with

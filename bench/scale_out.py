@@ -34,7 +34,8 @@ import psycopg
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events import Envelope
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block, wait_healthy
-from bench.gateway_overhead import python_load, wrk
+from bench.gateway_overhead import python_load
+from bench.wrk import wrk
 
 
 @contextmanager
