@@ -28,6 +28,7 @@ from atelier_common.outbox import OutboxMessage
 from atelier_common.service import Runtime, ServiceSpec
 from atelier_common.settings import AtelierSettings, inbox_floor
 from atelier_testing import poll_until
+from atelier_testing.housekeeping import idempotency_key
 from atelier_testing.sqlite import assert_write_lock_free, hold_statement
 from atelier_testing.stopping import stop_inside_a_step
 
@@ -57,9 +58,7 @@ def _inbox_row(age: timedelta) -> InboxMessage:
 
 
 def _key_row(expires_in: timedelta) -> IdempotencyKey:
-    return IdempotencyKey(scope=f"orders:POST /orders:user:{uuid.uuid4()}", key=uuid.uuid4().hex, request_hash="0" * 64,
-                          status_code=201, response_body="{}", created_at=NOW + expires_in - timedelta(hours=24),
-                          expires_at=NOW + expires_in)
+    return idempotency_key("orders", expires_in, now=NOW)
 
 
 async def _insert(db: Database, rows: list) -> None:
