@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -16,6 +17,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import UtcDateTime, utcnow
+from atelier_common.db import Database
 
 T = TypeVar("T")
 # `IN (…)` lists of a bounded size: SQLite and PostgreSQL both cap a statement's parameters, and a
@@ -35,6 +37,19 @@ class RowOutcome:
 
 class DryRun(Exception):
     """Raised inside an import's transaction to roll back everything it validated."""
+
+
+@asynccontextmanager
+async def import_transaction(db: Database, *, dry_run: bool) -> AsyncIterator[AsyncSession]:
+    """The one transaction of an import: committed, or with `dry_run` rolled back once every row
+    was checked and written the same way."""
+    try:
+        async with db.transaction() as session:
+            yield session
+            if dry_run:
+                raise DryRun()
+    except DryRun:
+        pass
 
 
 class ImportRefRow(SQLModel):
@@ -71,3 +86,11 @@ async def known_refs(session: AsyncSession, table: type[ImportRefRow], source: s
                                                       col(table.source_pk).in_(chunk)))
         found.update((ref.source_pk, ref.target_id) for ref in refs)
     return found
+
+
+async def imported_ids_of(db: Database, table: type[ImportRefRow], source: str, model: str,
+                          keys: Sequence[str]) -> dict[str, uuid.UUID]:
+    """`known_refs` in a transaction of its own: a service's `imported_ids`, which another service's
+    import asks for the rows it points at."""
+    async with db.transaction() as session:
+        return await known_refs(session, table, source, model, keys)

@@ -32,7 +32,7 @@ from atelier_catalog.settings import CatalogSettings
 from atelier_common import outbox
 from atelier_common.db import Database
 from atelier_common.errors import AtelierError
-from atelier_common.imports import DryRun, RowOutcome, chunks, known_refs
+from atelier_common.imports import RowOutcome, chunks, import_transaction, imported_ids_of, known_refs
 from atelier_common.storage import open_storage
 
 CATEGORY_MODEL = "category"
@@ -80,23 +80,17 @@ async def import_catalog(db: Database, categories: Sequence[ImportedCategory], p
             return await import_catalog(db, categories, products, source=source, storefront=storefront,
                                         dry_run=dry_run, context=CatalogContext.of(settings, storage))
     outcomes: list[RowOutcome] = []
-    try:
-        async with db.transaction() as session:
-            run = _Run(session, context, source, [storefront] if storefront else [])
-            outcomes = [await run.category(row) for row in categories]
-            outcomes += await run.products_in_bulk(products)
-            if dry_run:
-                raise DryRun()
-    except DryRun:
-        pass
+    async with import_transaction(db, dry_run=dry_run) as session:
+        run = _Run(session, context, source, [storefront] if storefront else [])
+        outcomes = [await run.category(row) for row in categories]
+        outcomes += await run.products_in_bulk(products)
     return outcomes
 
 
 async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
     """What each source key became (products: the product id), for the order lines other services
     import for them."""
-    async with db.transaction() as session:
-        return await known_refs(session, CatalogImportRef, source, model, keys)
+    return await imported_ids_of(db, CatalogImportRef, source, model, keys)
 
 
 class _Run:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.db import Database
-from atelier_common.imports import DryRun, RowOutcome, known_refs
+from atelier_common.imports import RowOutcome, import_transaction, imported_ids_of, known_refs
 from atelier_generation import domain
 from atelier_generation.domain import ContentType, JobKind, JobStatus, TransactionKind, UnlockMethod
 from atelier_generation.models import (
@@ -120,22 +120,16 @@ async def import_generation(db: Database, credits: Sequence[ImportedCredits], bo
     """Open each wallet and create each book and restoration not imported before; `dry_run`
     checks everything the same way, against the real database, and writes nothing."""
     outcomes: list[RowOutcome] = []
-    try:
-        async with db.transaction() as session:
-            outcomes = await _credits(session, credits, source, storefront)
-            outcomes += await _books(session, books, source, storefront)
-            outcomes += await _restorations(session, restorations, source, storefront)
-            if dry_run:
-                raise DryRun()
-    except DryRun:
-        pass
+    async with import_transaction(db, dry_run=dry_run) as session:
+        outcomes = await _credits(session, credits, source, storefront)
+        outcomes += await _books(session, books, source, storefront)
+        outcomes += await _restorations(session, restorations, source, storefront)
     return outcomes
 
 
 async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
     """What each source key became (books: the book id), for the order lines other services import."""
-    async with db.transaction() as session:
-        return await known_refs(session, GenerationImportRef, source, model, keys)
+    return await imported_ids_of(db, GenerationImportRef, source, model, keys)
 
 
 async def _credits(session: AsyncSession, rows: Sequence[ImportedCredits], source: str,

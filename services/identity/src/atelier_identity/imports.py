@@ -21,7 +21,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of
 from atelier_common.db import Database
-from atelier_common.imports import DUPLICATE_KEY, DryRun, RowOutcome, chunks, known_refs, repeated
+from atelier_common.imports import (
+    DUPLICATE_KEY,
+    RowOutcome,
+    chunks,
+    import_transaction,
+    imported_ids_of,
+    known_refs,
+    repeated,
+)
 from atelier_identity import domain
 from atelier_identity.models import Address, AddressBook, IdentityImportRef, User
 from atelier_identity.security import PasswordHasher
@@ -73,23 +81,17 @@ async def import_accounts(db: Database, users: Sequence[ImportedUser], addresses
     then each address for the account its source user became; `dry_run` checks everything the same
     way, against the real database, and writes nothing."""
     outcomes: list[RowOutcome] = []
-    try:
-        async with db.transaction() as session:
-            outcomes = await _users(session, users, source, storefront, passwords)
-            await session.flush()
-            outcomes += await _addresses(session, addresses, source)
-            if dry_run:
-                raise DryRun()
-    except DryRun:
-        pass
+    async with import_transaction(db, dry_run=dry_run) as session:
+        outcomes = await _users(session, users, source, storefront, passwords)
+        await session.flush()
+        outcomes += await _addresses(session, addresses, source)
     return outcomes
 
 
 async def imported_ids(db: Database, source: str, model: str, keys: Sequence[str]) -> dict[str, uuid.UUID]:
     """What each source key became (users: the account id), for the rows other services import
     for them: a customer's credits, books and orders."""
-    async with db.transaction() as session:
-        return await known_refs(session, IdentityImportRef, source, model, keys)
+    return await imported_ids_of(db, IdentityImportRef, source, model, keys)
 
 
 async def _users(session: AsyncSession, rows: Sequence[ImportedUser], source: str, storefront: str,

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.columns import table_of, utcnow
 from atelier_common.db import Database
-from atelier_common.imports import DryRun, RowOutcome, chunks, known_refs
+from atelier_common.imports import RowOutcome, chunks, import_transaction, known_refs
 from atelier_orders import domain
 from atelier_orders.domain import OrderStatus
 from atelier_orders.models import Order, OrderItem, OrdersImportRef, OrderStatusHistory
@@ -89,13 +89,8 @@ async def import_orders(db: Database, orders: Sequence[ImportedOrder], *, source
     """Write each order not imported before; `dry_run` checks everything the same way, against the
     real database, and writes nothing."""
     outcomes: list[RowOutcome] = []
-    try:
-        async with db.transaction() as session:
-            outcomes = await _orders(session, orders, source, storefront)
-            if dry_run:
-                raise DryRun()
-    except DryRun:
-        pass
+    async with import_transaction(db, dry_run=dry_run) as session:
+        outcomes = await _orders(session, orders, source, storefront)
     return outcomes
 
 
