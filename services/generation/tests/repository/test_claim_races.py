@@ -19,14 +19,6 @@ from ..conftest import User, credit_pack_paid
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
 
 
-@pytest.fixture
-async def api(start_generation, db_backend):
-    if db_backend != "postgres":
-        pytest.skip("real concurrency needs PostgreSQL (set ATELIER_TEST_POSTGRES_URL)")
-    async with start_generation(roles={"api", "relay", "consumer"}) as generation:
-        yield generation
-
-
 class TestPaidAndClaimedAtOnce:
     async def test_the_credits_are_the_users_however_the_two_race(self, api) -> None:
         users: dict[uuid.UUID, User] = {}

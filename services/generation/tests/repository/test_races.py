@@ -14,15 +14,6 @@ from ..conftest import credit_pack_paid, jpeg_bytes
 pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transactions against the database's locks")
 
 
-@pytest.fixture
-async def api(start_generation, db_backend):
-    if db_backend != "postgres":
-        pytest.skip("real concurrency needs PostgreSQL (set ATELIER_TEST_POSTGRES_URL)")
-    # No worker: the races are about charging and limits, not about running the jobs.
-    async with start_generation(roles={"api", "relay", "consumer"}) as generation:
-        yield generation
-
-
 class TestConcurrentSpending:
     async def test_thirty_requests_against_a_balance_for_five(self, api) -> None:
         user = api.user()
