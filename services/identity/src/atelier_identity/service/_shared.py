@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront, TokenRevoked, UserRegistered
-from atelier_common.service import UseCase
 from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AccountDisabled, AccountGone, EmailNotVerified, WrongPassword
@@ -29,6 +28,7 @@ from atelier_identity.repository import (
 )
 from atelier_identity.repository.customer_groups import CustomerGroupRepository
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.claims import Claims
 from atelier_identity.service.throttle import SignInThrottle
 
@@ -57,12 +57,11 @@ class SignedIn:
     created: bool = False
 
 
-class Sessions(UseCase[IdentityContext]):
+class Sessions(IdentityUseCase):
     """Every sign-in method ends here: the account's checks, the anonymous claim, the tokens."""
 
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
         self.signer = context.signer
         self.claims = Claims(session, context)
         self.refresh_ttl = timedelta(days=context.settings.refresh_token_ttl_days)
@@ -138,13 +137,11 @@ class Sessions(UseCase[IdentityContext]):
         return session_id if alive else None
 
 
-class Guard(UseCase[IdentityContext]):
+class Guard(IdentityUseCase):
     """Rate limits on credential attempts, and re-authentication of a signed-in user."""
 
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
-        self.limiter = context.limiter
         self.passwords = context.passwords
 
     async def attempt(self, action: str, *, ip: str, account: str | None = None,
@@ -204,13 +201,11 @@ class Guard(UseCase[IdentityContext]):
         return user
 
 
-class Verification(UseCase[IdentityContext]):
+class Verification(IdentityUseCase):
     """Mailed proofs of an address."""
 
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
-        self.mailer = context.mailer
         self.ttl = timedelta(hours=context.settings.email_verification_ttl_hours)
 
     async def send(self, user: User, storefront: Storefront) -> None:

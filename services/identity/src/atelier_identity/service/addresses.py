@@ -17,7 +17,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import AddressLabelExists, AddressLimitReached, AddressNotFound, LastAddress
@@ -26,13 +25,14 @@ from atelier_identity.repository import AddressRepository
 from atelier_identity.rows import AddressRow
 from atelier_identity.schemas import AddressCreate, AddressUpdate
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 
 # Fields copied as they are from a create or update body.
 _PLAIN_FIELDS = ("type", "first_name", "last_name", "company", "address_line_1", "address_line_2", "city", "state",
                  "postal_code", "country", "phone", "email")
 
 
-class AddressService(UseCase[IdentityContext]):
+class AddressService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
         self.limit = context.settings.address_limit

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from atelier_common.contracts.staff import StaffActionRecorded
-from atelier_common.service import UseCase
-from atelier_identity.context import IdentityContext
 from atelier_identity.models import StaffAudit
 from atelier_identity.repository.staff import AuditFilter, StaffAuditRepository
+from atelier_identity.service._use_case import IdentityUseCase
 
 
-class AuditLog(UseCase[IdentityContext]):
+class AuditLog(IdentityUseCase):
     async def keep(self, event: StaffActionRecorded, event_id: object) -> None:
         await StaffAuditRepository(self.session).add({
             "id": event_id, "at": event.at, "actor_id": event.actor_id, "actor_email": event.actor_email,

@@ -16,7 +16,6 @@ from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront, TokenRevoked
 from atelier_common.db import commit_on_error
 from atelier_common.errors import RateLimited
-from atelier_common.service import UseCase
 from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.domain import RefreshState
@@ -34,6 +33,7 @@ from atelier_identity.models import User
 from atelier_identity.repository import EmailTokenRepository, RefreshTokenRepository, UserRepository
 from atelier_identity.schemas import RegisterRequest
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now, registered
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.throttle import MailBudget, SignInThrottle
 from atelier_identity.service.username_accounts import username_only
 
@@ -45,12 +45,10 @@ class Registration:
     tokens: IssuedTokens | None
 
 
-class AuthService(UseCase[IdentityContext]):
+class AuthService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
         self.passwords = context.passwords
-        self.limiter = context.limiter
         self.throttle = SignInThrottle(context.settings, context.limiter, context.storefronts.all())
         self.mail = MailBudget(context.settings, context.limiter)
         self.guard = Guard(session, context)

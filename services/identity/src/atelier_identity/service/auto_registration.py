@@ -14,19 +14,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from atelier_common import outbox
 from atelier_common.contracts.identity import UserRegistered
 from atelier_common.contracts.payments import OrderPaid
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists
 from atelier_identity.repository import UserRepository
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.claims import Claims
 from atelier_identity.service.passwords import PasswordService
 
 log = logging.getLogger("atelier.identity.claims")
 
 
-class AutoRegistration(UseCase[IdentityContext]):
+class AutoRegistration(IdentityUseCase):
     """An anonymous buyer whose paid order registers them gets an account from the delivery
     address's email; one the provider names (S0's `customer_id`) gets the order instead."""
 

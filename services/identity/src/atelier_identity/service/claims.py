@@ -8,15 +8,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.identity import AnonymousClaimed
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.repository import ClaimRepository
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.addresses import AddressService
 
 
-class Claims(UseCase[IdentityContext]):
+class Claims(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
         self.addresses = AddressService(session, context)

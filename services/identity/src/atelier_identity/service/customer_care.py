@@ -24,7 +24,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import audit
 from atelier_common.auth import Principal
-from atelier_common.service import UseCase
 from atelier_common.versions import check_version
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
@@ -40,6 +39,7 @@ from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.repository.staff import StaffMailRepository, active_sessions, live_sessions
 from atelier_identity.service._clock import now
 from atelier_identity.service._shared import Sessions, Verification
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.passwords import PasswordService
 from atelier_identity.service.staff import apply_suspension
 from atelier_identity.service.username_accounts import mail_address
@@ -71,7 +71,7 @@ class CustomerSession:
     storefront: str | None
 
 
-class CustomerCare(UseCase[IdentityContext]):
+class CustomerCare(IdentityUseCase):
     """`POST /api/v1/staff/customers/{id}/…`: each locks the account, checks the form's version,
     changes it when needed and records the change."""
 
@@ -180,7 +180,7 @@ class CustomerCare(UseCase[IdentityContext]):
         return await self.card(user.id)
 
 
-class StaffMail(UseCase[IdentityContext]):
+class StaffMail(IdentityUseCase):
     """`/api/v1/staff/mail`: every mail identity sent or queued (all of the platform's mail goes
     through identity's `mail_message` queue: account mail, order and job notifications)."""
 

@@ -28,9 +28,7 @@ from atelier_common.contracts.identity import (
     Storefront,
     TokenRevoked,
 )
-from atelier_common.service import UseCase
 from atelier_identity import domain
-from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
     CustomerGroupExists,
     CustomerGroupNotFound,
@@ -41,6 +39,7 @@ from atelier_identity.models import CustomerGroup, CustomerGroupMember, User
 from atelier_identity.repository.customer_groups import CustomerGroupRepository
 from atelier_identity.schemas.groups import CustomerGroupCreate, CustomerGroupUpdate
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.storefronts import next_revision
 
 
@@ -62,7 +61,7 @@ class MembersChange:
     unchanged: list[MemberChange]
 
 
-class CustomerGroupService(UseCase[IdentityContext]):
+class CustomerGroupService(IdentityUseCase):
     @property
     def groups(self) -> CustomerGroupRepository:
         return CustomerGroupRepository(self.session)

@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists, InvalidEmailToken, SameEmail
@@ -21,13 +20,12 @@ from atelier_identity.mail import email_change_mail, email_changed_notice
 from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.service._shared import Guard, now
+from atelier_identity.service._use_case import IdentityUseCase
 
 
-class EmailChangeService(UseCase[IdentityContext]):
+class EmailChangeService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
-        self.mailer = context.mailer
         self.guard = Guard(session, context)
 
     async def request(self, principal: Principal, *, password: str, new_email: str, ip: str,

@@ -24,7 +24,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import EmailExists, InvalidMagicCode
@@ -33,6 +32,7 @@ from atelier_identity.models import MagicLink, User
 from atelier_identity.repository import MagicLinkRepository, UserRepository
 from atelier_identity.schemas import MagicLinkVerify
 from atelier_identity.service._shared import Guard, Sessions, SignedIn, now, prove_email, registered
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.throttle import MagicCodeThrottle, MailBudget
 
 
@@ -42,11 +42,9 @@ class Repeated:
     account, since whoever sends it again need not be the person it signed in."""
 
 
-class MagicLinkService(UseCase[IdentityContext]):
+class MagicLinkService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
-        self.mailer = context.mailer
         self.sessions = Sessions(session, context)
         self.guard = Guard(session, context)
         self.codes = MagicCodeThrottle(context.settings, context.limiter)

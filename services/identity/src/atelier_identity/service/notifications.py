@@ -3,28 +3,21 @@ customers; products running low to a storefront's alert addresses."""
 
 from __future__ import annotations
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from atelier_common.auth import ROLE_ADMIN, ROLE_MERCHANDISER
 from atelier_common.contracts.catalog import ProductLowStock
 from atelier_common.contracts.generation import JobCompleted, JobFailed
 from atelier_common.contracts.orders import OrderStatusChanged
-from atelier_common.service import UseCase
 from atelier_identity.context import IdentityContext
 from atelier_identity.mail import job_mail, low_stock_mail, order_status_mail
 from atelier_identity.repository import UserRepository
 from atelier_identity.repository.staff import StaffAccountRepository
+from atelier_identity.service._use_case import IdentityUseCase
 
 # Who hears of low stock on a storefront without `alert_emails`: the staff who restock.
 STOCK_ROLES = (ROLE_MERCHANDISER, ROLE_ADMIN)
 
 
-class NotificationService(UseCase[IdentityContext]):
-    def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
-        super().__init__(session, context)
-        self.settings = context.settings
-        self.mailer = context.mailer
-
+class NotificationService(IdentityUseCase):
     @staticmethod
     def mails_about(event: OrderStatusChanged, context: IdentityContext) -> bool:
         """The statuses customers care about (a setting); the others are not looked at."""

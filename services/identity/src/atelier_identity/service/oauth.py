@@ -25,7 +25,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
@@ -39,6 +38,7 @@ from atelier_identity.models import EmailToken, OAuthAccount, OAuthState, User
 from atelier_identity.oidc import Provider
 from atelier_identity.repository import EmailTokenRepository, OAuthRepository, UserRepository
 from atelier_identity.service._shared import Sessions, SignedIn, now, prove_email, registered
+from atelier_identity.service._use_case import IdentityUseCase
 
 # authlib 1.9 warns on import that it wants the `httpx2` package instead of httpx (its own fallback,
 # which works); every `atelier` command imports this module, so the warning printed on each call.
@@ -67,10 +67,9 @@ class CallbackOutcome:
     signed_in: SignedIn | None = None
 
 
-class OAuthService(UseCase[IdentityContext]):
+class OAuthService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
         self.oidc = context.oidc
         self.sessions = Sessions(session, context)
 

@@ -45,7 +45,6 @@ from webauthn.helpers.structs import (
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
 from atelier_common.db import commit_on_error
-from atelier_common.service import UseCase
 from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.domain import RelyingParty
@@ -61,6 +60,7 @@ from atelier_identity.models import Passkey, User, WebauthnChallenge
 from atelier_identity.repository import OAuthRepository, PasskeyRepository, UserRepository
 from atelier_identity.schemas import PasskeySignupBegin
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, SignedIn, Verification, now, registered
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.users import UserService
 
 REGISTER, SIGNUP, LOGIN = "register", "signup", "login"
@@ -83,10 +83,9 @@ class SignedUp:
     tokens: IssuedTokens | None
 
 
-class PasskeyService(UseCase[IdentityContext]):
+class PasskeyService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
         self.sessions = Sessions(session, context)
         self.guard = Guard(session, context)
         self.verification = Verification(session, context)

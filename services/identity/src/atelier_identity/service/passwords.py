@@ -9,7 +9,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
-from atelier_common.service import UseCase
 from atelier_identity import domain, policies
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import InvalidEmailToken, WeakPassword
@@ -18,16 +17,15 @@ from atelier_identity.models import EmailToken, User
 from atelier_identity.repository import EmailTokenRepository, UserRepository
 from atelier_identity.schemas import ChangePasswordRequest, PasswordResetConfirm
 from atelier_identity.service._shared import Guard, IssuedTokens, Sessions, now, prove_email
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.throttle import MailBudget
 from atelier_identity.service.username_accounts import mail_address
 
 
-class PasswordService(UseCase[IdentityContext]):
+class PasswordService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
         self.passwords = context.passwords
-        self.mailer = context.mailer
         self.sessions = Sessions(session, context)
         self.guard = Guard(session, context)
         self.mail = MailBudget(context.settings, context.limiter)

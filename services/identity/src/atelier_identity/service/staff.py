@@ -12,15 +12,14 @@ from atelier_common import audit, outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import TokenRevoked
 from atelier_common.db import Database
-from atelier_common.service import UseCase
 from atelier_identity import domain
-from atelier_identity.context import IdentityContext
 from atelier_identity.errors import UnknownStaffRole, UserNotFound, WeakPassword
 from atelier_identity.models import User
 from atelier_identity.repository import RefreshTokenRepository, UserRepository
 from atelier_identity.repository.staff import CustomerSearchRepository, StaffAccountRepository
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.keys import longest_stored_access_ttl
 
 
@@ -94,7 +93,7 @@ async def _apply(session: AsyncSession, user: User, roles: set[str],
     return before, after
 
 
-class StaffAccounts(UseCase[IdentityContext]):
+class StaffAccounts(IdentityUseCase):
     """`/api/v1/staff/accounts` (admin): who is staff, with which roles."""
 
     async def set_roles(self, email: str, roles: list[str], staff: Principal) -> User:
@@ -115,7 +114,7 @@ class StaffAccounts(UseCase[IdentityContext]):
         return await StaffAccountRepository(self.session).page(limit=limit, offset=offset)
 
 
-class CustomerSearch(UseCase[IdentityContext]):
+class CustomerSearch(IdentityUseCase):
     """`/api/v1/staff/customers` (support): accounts by email or name. Their orders, credits and
     jobs are each service's (`/api/v1/staff/orders?customer=`…): the console composes them."""
 

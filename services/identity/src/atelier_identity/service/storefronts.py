@@ -27,7 +27,7 @@ from atelier_common.contracts.identity import (
     StorefrontDeleted,
 )
 from atelier_common.errors import ValidationFailed, validation_details
-from atelier_common.service import Runtime, UseCase
+from atelier_common.service import Runtime
 from atelier_common.storefronts import Loader
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import (
@@ -44,6 +44,7 @@ from atelier_identity.models import StorefrontRecord
 from atelier_identity.repository import StorefrontRepository
 from atelier_identity.schemas import StorefrontCreate, StorefrontUpdate
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.settings import IdentitySettings
 from atelier_identity.storefronts import default_storefront, next_revision
 
@@ -75,10 +76,9 @@ def own_storefronts(runtime: Runtime) -> Loader:
     return load
 
 
-class StorefrontService(UseCase[IdentityContext]):
+class StorefrontService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
-        self.settings = context.settings
         self.orders = context.orders
         self.rows = StorefrontRepository(session)
 

@@ -12,7 +12,6 @@ from atelier_common import outbox
 from atelier_common.auth import ROLE_ADMIN, Principal
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
-from atelier_common.service import UseCase
 from atelier_identity import domain
 from atelier_identity.clients import Subscription
 from atelier_identity.context import IdentityContext
@@ -30,6 +29,7 @@ from atelier_identity.repository import UserRepository
 from atelier_identity.schemas import DeleteAccountRequest, UserUpdate
 from atelier_identity.security import PasswordHasher
 from atelier_identity.service._shared import Guard, Sessions, now, registered
+from atelier_identity.service._use_case import IdentityUseCase
 from atelier_identity.service.addresses import AddressService
 from atelier_identity.service.username_accounts import keeps_login_name
 
@@ -43,7 +43,7 @@ class Profile:
     subscription: Subscription | None
 
 
-class UserService(UseCase[IdentityContext]):
+class UserService(IdentityUseCase):
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
         super().__init__(session, context)
         self.guard = Guard(session, context)

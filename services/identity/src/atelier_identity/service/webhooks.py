@@ -32,7 +32,7 @@ from atelier_common.auth import Principal
 from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope, event_class
 from atelier_common.loops import BackgroundLoop, woken_or_timed_out
-from atelier_common.service import Runtime, UseCase
+from atelier_common.service import Runtime
 from atelier_identity import webhooks
 from atelier_identity.context import IdentityContext
 from atelier_identity.errors import UnknownWebhookEvent, WebhookDeliveryNotFound, WebhookEndpointNotFound
@@ -47,6 +47,7 @@ from atelier_identity.repository.webhooks import (
     WebhookEndpointRepository,
 )
 from atelier_identity.service._clock import now
+from atelier_identity.service._use_case import IdentityUseCase
 
 log = logging.getLogger("atelier.identity.webhooks")
 
@@ -65,7 +66,7 @@ def _audited(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {name: getattr(endpoint, name) for name in EDITABLE}
 
 
-class WebhookEndpoints(UseCase[IdentityContext]):
+class WebhookEndpoints(IdentityUseCase):
     """`/api/v1/webhook-endpoints` and `/api/v1/webhook-deliveries` (admin)."""
 
     def __init__(self, session: AsyncSession, context: IdentityContext) -> None:
@@ -183,7 +184,7 @@ def _as_contract(envelope: Envelope) -> dict[str, Any]:
     return dumped
 
 
-class WebhookFanOut(UseCase[IdentityContext]):
+class WebhookFanOut(IdentityUseCase):
     async def fan_out(self, envelope: Envelope) -> int:
         """One pending delivery per endpoint that wants this event; returns how many are new."""
         storefront = envelope.data.get("storefront")
