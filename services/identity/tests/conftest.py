@@ -18,7 +18,7 @@ import atelier_identity
 from atelier_common.settings import DEV_SECRET
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
-from atelier_testing import RecordingBus, ServiceHarness, poll_until
+from atelier_testing import RecordingBus, ServiceHarness, TestKeys, poll_until
 from atelier_testing.fakes import authenticator as fake_authenticator
 from atelier_testing.fakes import oidc_provider
 
@@ -158,6 +158,12 @@ def harness(api: IdentityApi) -> ServiceHarness:
     return api.h
 
 
+@pytest.fixture
+def staff(test_keys: TestKeys) -> dict[str, str]:
+    """An admin's headers (a test that needs a narrower role defines its own `staff`)."""
+    return test_keys.staff_headers()
+
+
 class IdentityApi:
     """The calls most tests start from, through the public routes only."""
 
@@ -173,6 +179,19 @@ class IdentityApi:
         body = {"email": email, "password": password, "password_confirm": password, "first_name": "Ada",
                 "last_name": "Lovelace", **fields}
         return await self.client.post("/api/v1/auth/register", json=body, headers=headers)
+
+    async def passkey_login_begin(self, email: str | None = None,
+                                  headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """The options of a passkey sign-in (discoverable when no `email` is named)."""
+        response = await self.client.post("/api/v1/auth/passkeys/login/begin", json={"email": email} if email else None,
+                                          headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def passkey_login_complete(self, options: dict[str, Any], credential: dict[str, Any],
+                                     headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.post("/api/v1/auth/passkeys/login/complete", headers=headers, json={
+            "authentication_id": options["authentication_id"], "credential": credential})
 
     async def mailbox(self, to: str) -> list[dict[str, Any]]:
         response = await self.client.get("/api/dev/mailbox", params={"to": to})
@@ -254,7 +273,6 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 def auth_header() -> Callable[[str], dict[str, str]]:
     return bearer
-
 
 
 @pytest.fixture(scope="session")

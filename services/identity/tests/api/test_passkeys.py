@@ -28,18 +28,6 @@ async def _register(api, session: dict[str, Any], authenticator: Any, name: str 
     return response.json()
 
 
-async def _login_begin(api, email: str | None = None) -> dict[str, Any]:
-    response = await api.client.post(f"{BASE}/login/begin", json={"email": email} if email else None)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def _login_complete(api, options: dict[str, Any], credential: dict[str, Any],
-                          headers: dict[str, str] | None = None):
-    return await api.client.post(f"{BASE}/login/complete", headers=headers, json={
-        "authentication_id": options["authentication_id"], "credential": credential})
-
-
 class TestRegister:
     async def test_begin_answers_creation_options_and_a_registration_id(self, api) -> None:
         session = await api.signed_in()
@@ -109,8 +97,8 @@ class TestLogin:
     async def test_a_registered_passkey_signs_in_as_its_user(self, api, authenticator, auth_header) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)
-        options = await _login_begin(api)  # discoverable: no email
-        response = await _login_complete(api, options, authenticator.get(options))
+        options = await api.passkey_login_begin()  # discoverable: no email
+        response = await api.passkey_login_complete(options, authenticator.get(options))
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["user"]["id"] == session["user"]["id"]
@@ -121,35 +109,35 @@ class TestLogin:
     async def test_with_an_email_only_its_passkeys_are_allowed(self, api, authenticator) -> None:
         session = await api.signed_in()
         registered = await _register(api, session, authenticator)
-        options = await _login_begin(api, "ada@example.com")
+        options = await api.passkey_login_begin("ada@example.com")
         assert [c["type"] for c in options["allowCredentials"]] == ["public-key"]
-        assert (await _login_complete(api, options, authenticator.get(options))).status_code == 200
+        assert (await api.passkey_login_complete(options, authenticator.get(options))).status_code == 200
         passkey = (await api.client.get(BASE, headers=bearer(session))).json()["results"][0]
         assert passkey["id"] == registered["passkey"]["id"] and passkey["last_used_at"] is not None
 
     async def test_an_assertion_with_the_same_sign_count_is_refused(self, api, authenticator, expect_error) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)
-        first = await _login_begin(api)
-        assert (await _login_complete(api, first, authenticator.get(first))).status_code == 200  # count 1
-        replay = await _login_begin(api)
-        expect_error(await _login_complete(api, replay, authenticator.get(replay, sign_count=1)), 400,
+        first = await api.passkey_login_begin()
+        assert (await api.passkey_login_complete(first, authenticator.get(first))).status_code == 200  # count 1
+        replay = await api.passkey_login_begin()
+        expect_error(await api.passkey_login_complete(replay, authenticator.get(replay, sign_count=1)), 400,
                      "PASSKEY_INVALID")
-        lower = await _login_begin(api)
-        expect_error(await _login_complete(api, lower, authenticator.get(lower, sign_count=0)), 400,
+        lower = await api.passkey_login_begin()
+        expect_error(await api.passkey_login_complete(lower, authenticator.get(lower, sign_count=0)), 400,
                      "PASSKEY_INVALID")
-        later = await _login_begin(api)
-        assert (await _login_complete(api, later, authenticator.get(later, sign_count=7))).status_code == 200
+        later = await api.passkey_login_begin()
+        assert (await api.passkey_login_complete(later, authenticator.get(later, sign_count=7))).status_code == 200
 
     async def test_the_same_assertion_replayed_is_refused(self, api, authenticator, expect_error) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)
-        options = await _login_begin(api)
+        options = await api.passkey_login_begin()
         assertion = authenticator.get(options)
-        assert (await _login_complete(api, options, assertion)).status_code == 200
-        expect_error(await _login_complete(api, options, assertion), 400, "INVALID_TOKEN")
-        other = await _login_begin(api)  # a fresh challenge: the old signature does not cover it
-        expect_error(await _login_complete(api, other, assertion), 400, "PASSKEY_INVALID")
+        assert (await api.passkey_login_complete(options, assertion)).status_code == 200
+        expect_error(await api.passkey_login_complete(options, assertion), 400, "INVALID_TOKEN")
+        other = await api.passkey_login_begin()  # a fresh challenge: the old signature does not cover it
+        expect_error(await api.passkey_login_complete(other, assertion), 400, "PASSKEY_INVALID")
 
     async def test_a_passkey_of_one_user_cannot_sign_in_as_another(self, api, new_authenticator,
                                                                    expect_error) -> None:
@@ -157,42 +145,42 @@ class TestLogin:
         adas_key, bobs_key = new_authenticator(), new_authenticator()
         await _register(api, ada, adas_key)
         await _register(api, bob, bobs_key)
-        options = await _login_begin(api, "bob@example.com")
+        options = await api.passkey_login_begin("bob@example.com")
         # Ada's key answers a sign-in begun for Bob (ignoring allowCredentials, as an attacker would).
         [adas_credential] = adas_key.credentials
         forged = adas_key.get(options, credential_id=base64.urlsafe_b64encode(adas_credential).rstrip(b"=").decode())
-        expect_error(await _login_complete(api, options, forged), 400, "PASSKEY_INVALID")
+        expect_error(await api.passkey_login_complete(options, forged), 400, "PASSKEY_INVALID")
         # And a discoverable sign-in with Ada's key is Ada, never Bob.
-        options = await _login_begin(api)
-        body = (await _login_complete(api, options, adas_key.get(options))).json()
+        options = await api.passkey_login_begin()
+        body = (await api.passkey_login_complete(options, adas_key.get(options))).json()
         assert body["user"]["id"] == ada["user"]["id"]
 
     async def test_a_failed_assertion_spends_the_authentication_id(self, api, authenticator, expect_error) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)
-        options = await _login_begin(api)
-        expect_error(await _login_complete(api, options, authenticator.get(options, origin="https://evil.example")),
+        options = await api.passkey_login_begin()
+        expect_error(await api.passkey_login_complete(options, authenticator.get(options, origin="https://evil.example")),
                      400, "PASSKEY_INVALID")
-        expect_error(await _login_complete(api, options, authenticator.get(options)), 400, "INVALID_TOKEN")
+        expect_error(await api.passkey_login_complete(options, authenticator.get(options)), 400, "INVALID_TOKEN")
 
     async def test_an_unknown_credential_is_refused(self, api, new_authenticator, expect_error) -> None:
         stranger = new_authenticator()
         stranger.create({"rp": {"id": "localhost"}, "user": {"id": "AAAA"}, "challenge": "AAAA"})
-        options = await _login_begin(api)
-        expect_error(await _login_complete(api, options, stranger.get(options)), 400, "PASSKEY_INVALID")
+        options = await api.passkey_login_begin()
+        expect_error(await api.passkey_login_complete(options, stranger.get(options)), 400, "PASSKEY_INVALID")
 
     async def test_an_expired_authentication_is_400(self, start_identity, authenticator, expect_error) -> None:
         async with start_identity(webauthn_timeout_seconds=0) as api:
-            options = await _login_begin(api)
-            expect_error(await _login_complete(api, options, {"id": "x"}), 400, "INVALID_TOKEN")
+            options = await api.passkey_login_begin()
+            expect_error(await api.passkey_login_complete(options, {"id": "x"}), 400, "INVALID_TOKEN")
 
     async def test_an_anon_token_is_claimed(self, api, authenticator, harness, test_keys: TestKeys) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)
         await harness.drain()
         anon_id = uuid.uuid4()
-        options = await _login_begin(api)
-        await _login_complete(api, options, authenticator.get(options), test_keys.anon_headers(anon_id))
+        options = await api.passkey_login_begin()
+        await api.passkey_login_complete(options, authenticator.get(options), test_keys.anon_headers(anon_id))
         await harness.drain()
         [claimed] = harness.published("identity.anonymous_claimed")
         assert claimed.data == {"anon_id": str(anon_id), "user_id": session["user"]["id"]}
@@ -239,11 +227,11 @@ class TestSignup:
 
     async def test_after_verification_the_passkey_signs_in(self, api, authenticator, expect_error) -> None:
         user = (await self._signup(api, authenticator)).json()["user"]
-        options = await _login_begin(api)
-        expect_error(await _login_complete(api, options, authenticator.get(options)), 403, "EMAIL_NOT_VERIFIED")
+        options = await api.passkey_login_begin()
+        expect_error(await api.passkey_login_complete(options, authenticator.get(options)), 403, "EMAIL_NOT_VERIFIED")
         await api.client.post("/api/v1/auth/verify-email", json={"token": await api.mailed_token("new@example.com")})
-        options = await _login_begin(api, "new@example.com")
-        assert (await _login_complete(api, options, authenticator.get(options))).json()["user"]["id"] == user["id"]
+        options = await api.passkey_login_begin("new@example.com")
+        assert (await api.passkey_login_complete(options, authenticator.get(options))).json()["user"]["id"] == user["id"]
 
     async def test_answers_tokens_when_verification_is_not_required(self, start_identity, authenticator) -> None:
         async with start_identity(require_verified_email=False) as api:
@@ -288,8 +276,8 @@ class TestListAndDelete:
         response = await api.client.delete(f"{BASE}/{registered['passkey']['id']}", headers=bearer(session))
         assert response.status_code == 204
         assert (await api.client.get(BASE, headers=bearer(session))).json()["count"] == 0
-        options = await _login_begin(api)
-        expect_error(await _login_complete(api, options, authenticator.get(options)), 400, "PASSKEY_INVALID")
+        options = await api.passkey_login_begin()
+        expect_error(await api.passkey_login_complete(options, authenticator.get(options)), 400, "PASSKEY_INVALID")
 
     async def test_another_users_passkey_is_404(self, api, authenticator, expect_error) -> None:
         ada, bob = await api.signed_in("ada@example.com"), await api.signed_in("bob@example.com")

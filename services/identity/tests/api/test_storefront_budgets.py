@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from atelier_testing.tokens import TestKeys
-
 from .test_storefronts import URL, create, outbox_events
-
-
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
 
 
 async def test_the_budgets_are_kept_patched_and_announced(api, staff) -> None:

@@ -17,16 +17,10 @@ import atelier_identity
 from atelier_common.contracts.identity import Storefront
 from atelier_common.migrations import upgrade
 from atelier_testing.storefronts import on_storefront
-from atelier_testing.tokens import TestKeys
 
 from .test_storefronts import URL, create, outbox_events, rows, storefront
 
 MIGRATIONS = Path(atelier_identity.__file__).parent / "migrations"
-
-
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
 
 
 class TestThePolicy:

@@ -8,17 +8,10 @@ from typing import Any
 
 import pytest
 
-from atelier_testing.tokens import TestKeys
-
 from .test_storefronts import URL, create, outbox_events, rows, storefront
 
 LEGAL = {"name": "Atelier Trading Ltd", "address": ["12 Harbour Street", "Leith EH6 6QB", "United Kingdom"],
          "tax_number": "GB 123.4567-89", "registration_number": "SC123456", "email": "Accounts@Atelier.example"}
-
-
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
 
 
 class TestLegalDetails:

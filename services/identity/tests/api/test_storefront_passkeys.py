@@ -36,35 +36,22 @@ async def _register(api, session: dict[str, Any], authenticator: SoftwareAuthent
     return options
 
 
-async def _login_begin(api, email: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    response = await api.client.post(f"{BASE}/login/begin", json={"email": email} if email else None,
-                                     headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def _login_complete(api, options: dict[str, Any], credential: dict[str, Any],
-                          headers: dict[str, str] | None = None):
-    return await api.client.post(f"{BASE}/login/complete", headers=headers, json={
-        "authentication_id": options["authentication_id"], "credential": credential})
-
-
 class TestRelyingPartyOfTheStorefront:
     async def test_options_name_the_storefronts_relying_party(self, api, storefront_b) -> None:
         session = await api.signed_in()
         begun = await api.client.post(f"{BASE}/register/begin", headers=_bearer(session, ON_B))
         assert begun.json()["rp"] == {"id": "b.example", "name": "Storefront B"}
-        assert (await _login_begin(api, headers=ON_B))["rpId"] == "b.example"
+        assert (await api.passkey_login_begin(headers=ON_B))["rpId"] == "b.example"
         # The default storefront's relying party is the settings' one, as before.
-        assert (await _login_begin(api))["rpId"] == "localhost"
+        assert (await api.passkey_login_begin())["rpId"] == "localhost"
 
     async def test_a_passkey_made_on_b_signs_in_on_b(self, api, storefront_b) -> None:
         session = await api.signed_in()
         authenticator = SoftwareAuthenticator(origin=B_ORIGIN)
         await _register(api, session, authenticator, ON_B)
-        options = await _login_begin(api, "ada@example.com", ON_B)
+        options = await api.passkey_login_begin("ada@example.com", ON_B)
         assert len(options["allowCredentials"]) == 1
-        response = await _login_complete(api, options, authenticator.get(options), ON_B)
+        response = await api.passkey_login_complete(options, authenticator.get(options), ON_B)
         assert response.status_code == 200, response.text
         assert response.json()["user"]["email"] == "ada@example.com"
 
@@ -74,35 +61,35 @@ class TestRelyingPartyOfTheStorefront:
         authenticator = SoftwareAuthenticator(origin=B_ORIGIN)
         await _register(api, session, authenticator, ON_B)
         # Not offered to the default storefront's relying party...
-        options = await _login_begin(api, "ada@example.com")
+        options = await api.passkey_login_begin("ada@example.com")
         assert options["allowCredentials"] == []
         # ...and refused when presented there, even signed for it from its own origin.
         credential = authenticator.get(options, origin="http://localhost:3000")
-        expect_error(await _login_complete(api, options, credential), 400, "PASSKEY_INVALID")
-        discoverable = await _login_begin(api)
+        expect_error(await api.passkey_login_complete(options, credential), 400, "PASSKEY_INVALID")
+        discoverable = await api.passkey_login_begin()
         credential = authenticator.get(discoverable, origin="http://localhost:3000")
-        expect_error(await _login_complete(api, discoverable, credential), 400, "PASSKEY_INVALID")
+        expect_error(await api.passkey_login_complete(discoverable, credential), 400, "PASSKEY_INVALID")
 
     async def test_a_default_passkey_is_not_offered_nor_accepted_on_b(self, api, storefront_b, authenticator,
                                                                      expect_error) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)
-        options = await _login_begin(api, "ada@example.com", ON_B)
+        options = await api.passkey_login_begin("ada@example.com", ON_B)
         assert options["allowCredentials"] == []
         credential = authenticator.get(options, origin=B_ORIGIN)
-        expect_error(await _login_complete(api, options, credential, ON_B), 400, "PASSKEY_INVALID")
+        expect_error(await api.passkey_login_complete(options, credential, ON_B), 400, "PASSKEY_INVALID")
         # Still the default storefront's: it signs in there.
-        options = await _login_begin(api, "ada@example.com")
-        assert (await _login_complete(api, options, authenticator.get(options))).status_code == 200
+        options = await api.passkey_login_begin("ada@example.com")
+        assert (await api.passkey_login_complete(options, authenticator.get(options))).status_code == 200
 
     async def test_a_sign_in_begun_on_b_cannot_be_completed_on_the_default(self, api, storefront_b, authenticator,
                                                                           expect_error) -> None:
         session = await api.signed_in()
         await _register(api, session, authenticator)  # a passkey of the default relying party
-        begun_on_b = await _login_begin(api, headers=ON_B)
+        begun_on_b = await api.passkey_login_begin(headers=ON_B)
         # Signed as the default relying party would be: only the challenge's relying party differs.
         credential = authenticator.get({**begun_on_b, "rpId": "localhost"})
-        expect_error(await _login_complete(api, begun_on_b, credential), 400, "PASSKEY_INVALID")
+        expect_error(await api.passkey_login_complete(begun_on_b, credential), 400, "PASSKEY_INVALID")
 
     async def test_a_registration_begun_on_b_cannot_be_completed_on_the_default(self, api, storefront_b,
                                                                                authenticator, expect_error) -> None:
@@ -131,8 +118,8 @@ class TestRelyingPartyOfTheStorefront:
             authenticator = SoftwareAuthenticator(origin=origin)
             options = await _register(api, session, authenticator, on_storefront(slug))
             assert options["rp"]["id"] == f"{slug}.example"
-            begun = await _login_begin(api, f"{slug}@example.com", on_storefront(slug))
-            response = await _login_complete(api, begun, authenticator.get(begun), on_storefront(slug))
+            begun = await api.passkey_login_begin(f"{slug}@example.com", on_storefront(slug))
+            response = await api.passkey_login_complete(begun, authenticator.get(begun), on_storefront(slug))
             assert response.status_code == 200, response.text
 
 

@@ -14,16 +14,10 @@ from atelier_common.contracts.identity import StorefrontPolicies
 from atelier_identity import policies
 from atelier_testing.fakes.authenticator import SoftwareAuthenticator
 from atelier_testing.storefronts import add_storefront, make_storefront, on_storefront
-from atelier_testing.tokens import TestKeys
 
 URL = "/api/v1/storefronts"
 ON_B = on_storefront("b")
 HERE, THERE = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
-
-
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
 
 
 def _body(slug: str = "b", **overrides: Any) -> dict[str, Any]:

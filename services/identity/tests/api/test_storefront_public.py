@@ -13,7 +13,6 @@ from atelier_common.outbox import OutboxMessage
 from atelier_identity.demo import seed_demo_storefronts
 from atelier_identity.models import StorefrontRecord
 from atelier_testing.storefronts import on_storefront
-from atelier_testing.tokens import TestKeys
 
 URL = "/api/v1/storefronts"
 
@@ -23,11 +22,6 @@ def storefront(slug: str = "b", **overrides: Any) -> dict[str, Any]:
     return {"slug": slug, "name": f"Storefront {slug.upper()}", "origins": [origin], "frontend_url": origin,
             "currency": "EUR", "tax": {"rate": "0.20", "inclusive": False}, "sells": ["physical", "credit_pack"],
             "passkey": {"rp_id": f"{slug}.example", "origins": [origin]}, **overrides}
-
-
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
 
 
 async def rows(api) -> dict[str, StorefrontRecord]:

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from atelier_testing.tokens import TestKeys
-
 from .test_storefronts import URL, create, outbox_events, rows, storefront
 
 ZONE: dict[str, Any] = {
@@ -25,11 +23,6 @@ def _zone(**overrides: Any) -> dict[str, Any]:
 
 def _method(**overrides: Any) -> dict[str, Any]:
     return {"code": "m", "name": "M", **overrides}
-
-
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
 
 
 class TestWrite:

@@ -26,11 +26,6 @@ def storefront(slug: str = "b", **overrides: Any) -> dict[str, Any]:
             "passkey": {"rp_id": f"{slug}.example", "origins": [origin]}, **overrides}
 
 
-@pytest.fixture
-def staff(test_keys: TestKeys) -> dict[str, str]:
-    return test_keys.staff_headers()
-
-
 async def rows(api) -> dict[str, StorefrontRecord]:
     async with api.h.runtime.db.read_only() as session:
         return {row.slug: row for row in (await session.exec(select(StorefrontRecord))).all()}
