@@ -14,11 +14,12 @@ from atelier_common import outbox
 from atelier_common.contracts.identity import UserDeleted
 from atelier_common.db import Database
 from atelier_common.events import Envelope
-from atelier_common.events.rabbitmq import RabbitMQBus, consumer_queues, shown
+from atelier_common.events.rabbitmq import RabbitMQBus, shown
 from atelier_common.inbox import EventContext, subscribe_all
 from atelier_common.migrations import upgrade
 from atelier_common.outbox import OutboxRelay
 from atelier_testing import poll_until
+from atelier_testing.infra import delete_namespace
 from atelier_testing.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.infra
@@ -26,20 +27,9 @@ MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 
 
 @pytest.fixture
-def namespace() -> str:
-    return f"t{uuid.uuid4().hex[:8]}."
-
-
-@pytest.fixture
 async def cleanup_broker(amqp_url: str, namespace: str):
     yield
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        # Every test's tiers are a prefix of these (retry_delay_ms=50, at most 10 retries).
-        for name in consumer_queues(namespace, "consumer", max_retries=10, retry_delay_ms=50):
-            await channel.queue_delete(name)
-        await channel.exchange_delete(f"{namespace}exchange")
+    await delete_namespace(amqp_url, namespace, "consumer")
 
 
 def make_bus(amqp_url: str, namespace: str, **kwargs) -> RabbitMQBus:

@@ -20,7 +20,7 @@ from atelier_common.telemetry import current_request_id, request_id_var
 from atelier_testing import poll_until
 from atelier_testing.spans import hex_trace, memory_spans
 
-from .test_rabbitmq import cleanup_broker, make_bus, namespace, pg_db  # noqa: F401 (fixtures)
+from .test_rabbitmq import cleanup_broker, make_bus, pg_db  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.infra
 

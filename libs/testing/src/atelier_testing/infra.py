@@ -13,7 +13,10 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import aio_pika
 import pytest
+
+from atelier_common.events.rabbitmq import consumer_queues
 
 # Tests are the one place outside settings.py that reads the environment: these variables
 # configure the test-suite itself, not a service.
@@ -87,3 +90,14 @@ def redis_server() -> Iterator[str]:
         unavailable("Redis")
     assert url is not None  # unavailable() skips or fails
     yield url
+
+
+async def delete_namespace(amqp_url: str, namespace: str, consumer: str) -> None:
+    """Delete what a test's bus declared under `namespace` (the `namespace` fixture): `consumer`'s
+    queues, every retry tier a test may use (retry_delay_ms=50, at most 10 retries), and the exchange."""
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        for name in consumer_queues(namespace, consumer, max_retries=10, retry_delay_ms=50):
+            await channel.queue_delete(name)
+        await channel.exchange_delete(f"{namespace}exchange")

@@ -112,6 +112,12 @@ def test_keys() -> TestKeys:
     return TestKeys()
 
 
+@pytest.fixture
+def namespace() -> str:
+    """A prefix of this test's own for the RabbitMQ exchange and queues its bus declares."""
+    return f"t{uuid.uuid4().hex[:8]}."
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """A real PostgreSQL server (no database name); infra tests only."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-import aio_pika
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
@@ -18,8 +17,9 @@ from atelier_catalog.settings import CatalogSettings
 from atelier_common.contracts.orders import OrderLine, OrderPlaced
 from atelier_common.contracts.payments import OrderPaid
 from atelier_common.events.envelope import Envelope
-from atelier_common.events.rabbitmq import RabbitMQBus, consumer_queues
+from atelier_common.events.rabbitmq import RabbitMQBus
 from atelier_testing import poll_until
+from atelier_testing.infra import delete_namespace
 
 from ..conftest import MIGRATIONS
 
@@ -31,19 +31,9 @@ ORDERS = 40
 
 
 @pytest.fixture
-def namespace() -> str:
-    return f"t{uuid.uuid4().hex[:8]}."
-
-
-@pytest.fixture
 async def cleanup_broker(amqp_url: str, namespace: str):
     yield
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        for name in consumer_queues(namespace, "catalog", max_retries=10, retry_delay_ms=50):  # a superset
-            await channel.queue_delete(name)
-        await channel.exchange_delete(f"{namespace}exchange")
+    await delete_namespace(amqp_url, namespace, "catalog")
 
 
 async def test_placed_and_paid_racing_through_rabbitmq_all_commit(service_database, amqp_url: str, namespace: str,
