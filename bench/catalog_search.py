@@ -14,7 +14,6 @@ Seeding a million products takes about two minutes; `--keep NAME` keeps the data
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block
+from bench import command_line
 from bench.gateway_overhead import python_load
 from bench.wrk import wrk
 
@@ -69,9 +69,7 @@ def _measure(base: str, seconds: int, concurrency: int, headers: dict[str, str])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000],
                         help="catalog sizes to measure at, smallest first")
     parser.add_argument("--seconds", type=int, default=10)

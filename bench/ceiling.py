@@ -12,7 +12,6 @@ httptools, one worker per core), loaded with the same `wrk -t2 -c32`:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import ROOT
+from bench import ROOT, command_line
 
 ROWS = 10_000
 
@@ -133,8 +132,7 @@ def measure(postgres: str, seconds: int, concurrency: int) -> dict[str, dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser = command_line(__doc__, amqp=False)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")

@@ -19,7 +19,6 @@ Figures only, no assertions.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import platform
@@ -43,6 +42,7 @@ from atelier_testing.platform import (
     free_port_block,
     wait_healthy,
 )
+from bench import command_line
 
 # How often the buyer's success page asks whether the order is paid: the resolution of the
 # "seen" figure, at about three reads per checkout.
@@ -253,9 +253,7 @@ def measure(postgres: str, amqp: str, *, concurrency: int = 8, seconds: float = 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--split", action="store_true", help="relay and consumers in processes of their own")

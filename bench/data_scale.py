@@ -42,7 +42,6 @@ and their items and history are most of it); `--keep NAME` keeps the databases
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import re
@@ -65,6 +64,7 @@ import httpx
 import psycopg
 
 from atelier_testing.platform import STAFF_EMAIL, STAFF_PASSWORD, delete_queues, drop_databases, free_port_block
+from bench import command_line
 from bench.catalog_search import _grow as grow_catalog
 from bench.gateway_overhead import python_load
 from bench.wrk import wrk
@@ -848,9 +848,7 @@ def report(scales: list[float], figures: dict[float, Figures], read_pages: list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--scale", type=float, nargs="+", default=[0.1, 1.0],
                         help="sizes to measure at, smallest first (1.0: 1M customers, 5M orders, 10M ledger lines, "
                              "1M products)")

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench import ROOT
+from bench import ROOT, add_servers
 
 
 def free_port() -> int:
@@ -260,7 +260,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=4, help="each protocol load")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    add_servers(parser, amqp=False)
     args = parser.parse_args()
     if "http" in args.only:
         bench_http(args.rounds, args.n)

@@ -9,7 +9,6 @@ bench/load.py). Prints req/s, p50 and p99 for both and the ratio gateway/direct.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from atelier_testing.platform import (
     free_port_block,
     wait_healthy,
 )
-from bench import ROOT
+from bench import ROOT, command_line
 from bench.wrk import wrk
 
 PATH = "/api/v1/products?limit=20"
@@ -44,9 +43,7 @@ def python_load(url: str, seconds: int, concurrency: int, headers: dict[str, str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--products", type=int, default=60)

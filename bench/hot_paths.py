@@ -29,7 +29,7 @@ import httpx
 
 from atelier_platform.processes import default_gateway_workers
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block
-from bench import tcp_relay
+from bench import add_servers, tcp_relay
 from bench.catalog_search import _grow
 from bench.checkout import tree_cpu
 from bench.wrk import cpu_per_request, wrk
@@ -190,8 +190,7 @@ def run(args: argparse.Namespace, cache: bool) -> dict[str, dict[str, float]]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The servers and the load `run` needs (bench/all.py takes the same)."""
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    add_servers(parser)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=32)

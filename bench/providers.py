@@ -13,7 +13,6 @@ it on a shared machine.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import shutil
@@ -36,6 +35,7 @@ from atelier_testing.platform import (
     free_port_block,
     wait_healthy,
 )
+from bench import command_line
 
 MODEL = {"id": "bench-fal", "name": "Bench on fal", "credits": 0, "kind": "image", "provider": "fal",
          "provider_model": "fal-ai/flux/schnell"}
@@ -163,9 +163,7 @@ def measure(postgres: str, amqp: str, *, jobs: int = 100, delay: float = 2.0, pr
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--delay", type=float, default=2.0)
     parser.add_argument("--prefetch", type=int, default=128)

@@ -27,6 +27,7 @@ from atelier_platform.processes import Topology
 from atelier_testing import poll_until
 from atelier_testing.platform import delete_queues, delete_redis_keys, drop_databases, free_port_block
 from atelier_testing.tcpproxy import RedisLink
+from bench import add_servers
 
 STAFF = ("staff@example.com", "staff-password-1")
 ADDRESS = {"label": "Home", "type": "shipping", "first_name": "Grace", "last_name": "Hopper",
@@ -162,8 +163,7 @@ async def measure(base: str, link: RedisLink, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    add_servers(parser)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)

@@ -9,7 +9,6 @@ durable queue, as in production) until none is left unsent.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import time
@@ -23,6 +22,7 @@ from atelier_common.db import Database
 from atelier_common.events.envelope import Envelope
 from atelier_common.events.rabbitmq import RabbitMQBus
 from atelier_common.outbox import OutboxMessage, OutboxRelay
+from bench import command_line
 
 
 async def measure(postgres: str, amqp: str, events: int) -> dict[str, float]:
@@ -65,9 +65,7 @@ async def measure(postgres: str, amqp: str, events: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -34,6 +34,7 @@ import psycopg
 from atelier_common.contracts.catalog import ProductChanged
 from atelier_common.events import Envelope
 from atelier_testing.platform import delete_queues, drop_databases, free_port_block, wait_healthy
+from bench import command_line
 from bench.gateway_overhead import python_load
 from bench.wrk import wrk
 
@@ -148,9 +149,7 @@ def consumer_figures(args: argparse.Namespace) -> dict[int, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--events", type=int, default=3000)

@@ -12,7 +12,6 @@ growth after the warm-up, the largest table sizes, the error count. Figures only
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import shutil
@@ -36,6 +35,7 @@ from atelier_testing.platform import (
     free_port_block,
     wait_healthy,
 )
+from bench import command_line
 from bench.checkout import checkout
 
 # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: a request sent on a
@@ -203,9 +203,7 @@ async def creator_headers(url: str, packs: int) -> tuple[dict[str, str], str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser = command_line(__doc__)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--every", type=float, default=60, help="seconds between two reports")
     parser.add_argument("--customers", type=int, default=6)
