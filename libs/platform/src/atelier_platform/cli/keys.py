@@ -4,37 +4,15 @@ up on its own."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from atelier_platform.cli.services import settings_of
+from atelier_platform.cli.services import with_database
 
 keys_app = typer.Typer(help="Identity's access token signing keys (docs/operations.md).", no_args_is_help=True)
 
-
-def _with_identity_db(work: Callable[[Any, Any], Any]) -> Any:
-    """Run `work(db, settings)` against identity's database (embedded SQLite or PostgreSQL)."""
-    from atelier_common.db import Database
-    from atelier_common.errors import AtelierError
-
-    settings = settings_of("identity")
-
-    async def run() -> Any:
-        db = Database(settings.resolved_database_url, service="identity")
-        try:
-            return await work(db, settings)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except AtelierError as exc:
-        typer.echo(f"{exc.message} ({json.dumps(exc.details)})" if exc.details else exc.message, err=True)
-        raise typer.Exit(1) from exc
 
 
 @keys_app.command("rotate")
@@ -54,7 +32,7 @@ def keys_rotate() -> None:
         await adopt_configured_key(db, configured, access_ttl=ttl)
         return await rotate(db, access_ttl=ttl)
 
-    typer.echo(json.dumps(_with_identity_db(work).as_json()))
+    typer.echo(json.dumps(with_database("identity", work, details=True).as_json()))
 
 
 @keys_app.command("retire")
@@ -66,7 +44,7 @@ def keys_retire(kid: Annotated[str | None, typer.Argument(help="only this key (d
     retirement already took them out of the JWKS)."""
     from atelier_identity.service.keys import retire
 
-    for state in _with_identity_db(lambda db, _settings: retire(db, kid, force=force)):
+    for state in with_database("identity", lambda db, _settings: retire(db, kid, force=force)):
         typer.echo(json.dumps(state.as_json()))
 
 
@@ -75,5 +53,5 @@ def keys_list() -> None:
     """Every signing key: active (signs), published (verifies until retire_after) or retired."""
     from atelier_identity.service.keys import list_keys
 
-    for state in _with_identity_db(lambda db, _settings: list_keys(db)):
+    for state in with_database("identity", lambda db, _settings: list_keys(db)):
         typer.echo(json.dumps(state.as_json()))

@@ -1,11 +1,13 @@
 """What several commands need to know of a service (its settings and spec, whether the servers it
-names answer, its consumer queues), read one way for all of them."""
+names answer, its consumer queues), read one way for all of them, and how they work on its database."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,6 +32,28 @@ def settings_of(service: str) -> ServiceSettings:
 
     settings: ServiceSettings = settings_class(service)()
     return settings
+
+
+def with_database(service: str, work: Callable[[Any, Any], Any], *, details: bool = False) -> Any:
+    """Run `work(db, settings)` against `service`'s database (embedded SQLite or PostgreSQL); a
+    refusal (an `AtelierError`) is its message, with its details when asked, and exit code 1."""
+    from atelier_common.db import Database
+    from atelier_common.errors import AtelierError
+
+    settings = settings_of(service)
+
+    async def run() -> Any:
+        db = Database(settings.resolved_database_url, service=service)
+        try:
+            return await work(db, settings)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AtelierError as exc:
+        typer.echo(f"{exc.message} ({json.dumps(exc.details)})" if details and exc.details else exc.message, err=True)
+        raise typer.Exit(1) from exc
 
 
 def spec_of(service: str) -> ServiceSpec:

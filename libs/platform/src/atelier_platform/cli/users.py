@@ -3,15 +3,13 @@ cases against its database, so that the first admin exists before any staff API 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from atelier_platform.cli.services import settings_of
+from atelier_platform.cli.services import with_database
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 
@@ -28,37 +26,12 @@ def _new_password(stdin: bool) -> str:
     return password
 
 
-def _identity_db() -> tuple[Any, Any]:
-    from atelier_common.db import Database
-
-    settings = settings_of("identity")
-    return settings, Database(settings.resolved_database_url, service="identity")
-
 
 def _access_ttl(settings: Any) -> Any:
     from datetime import timedelta
 
     return timedelta(minutes=getattr(settings, "access_token_ttl_minutes", 15))
 
-
-def _run_identity(work: Callable[[Any, Any], Any]) -> Any:
-    """Run `work(db, settings)` against identity's database; a refusal (unknown account, weak
-    password, unknown role) is its message and exit code 1."""
-    from atelier_common.errors import AtelierError
-
-    settings, db = _identity_db()
-
-    async def run() -> Any:
-        try:
-            return await work(db, settings)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except AtelierError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from exc
 
 
 StdinOption = Annotated[bool, typer.Option("--stdin", help="read the password from the first line of stdin")]
@@ -84,7 +57,7 @@ def create_user(email: str, staff: Annotated[bool, typer.Option(help="a staff ac
         return {"id": str(user.id), "email": user.email, "staff": bool(staff or roles),
                 **({"roles": sorted(roles)} if roles else {})}
 
-    typer.echo(json.dumps(_run_identity(work)))
+    typer.echo(json.dumps(with_database("identity", work)))
 
 
 @users_app.command("set-password")
@@ -98,7 +71,7 @@ def set_password(email: str, stdin: StdinOption = False) -> None:
         user = await set_it(db, email=email, password=password, access_ttl=_access_ttl(settings))
         return {"id": str(user.id), "email": user.email, "password": "set"}
 
-    typer.echo(json.dumps(_run_identity(work)))
+    typer.echo(json.dumps(with_database("identity", work)))
 
 
 def _suspend(email: str, suspended: bool) -> None:
@@ -107,7 +80,7 @@ def _suspend(email: str, suspended: bool) -> None:
     async def work(db: Any, settings: Any) -> bool:
         return await set_suspended(db, email=email, suspended=suspended, access_ttl=_access_ttl(settings))
 
-    changed = _run_identity(work)
+    changed = with_database("identity", work)
     typer.echo(json.dumps({"email": email, "suspended": suspended, "changed": changed}))
 
 
@@ -129,7 +102,7 @@ def _change_roles(email: str, *, grant: list[str], revoke: list[str]) -> None:
     async def work(db: Any, settings: Any) -> tuple[list[str], list[str]]:
         return await change_staff_roles(db, email=email, grant=grant, revoke=revoke, access_ttl=_access_ttl(settings))
 
-    before, after = _run_identity(work)
+    before, after = with_database("identity", work)
     typer.echo(json.dumps({"email": email, "before": before, "roles": after}))
 
 
