@@ -3,6 +3,7 @@ fake payments and orders internal APIs (mounted as http://payments.internal, htt
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -192,6 +193,30 @@ class IdentityApi:
                                      headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.client.post("/api/v1/auth/passkeys/login/complete", headers=headers, json={
             "authentication_id": options["authentication_id"], "credential": credential})
+
+    def spy_password_checks(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        """The hashes every password verification from now on checks against, in order."""
+        hasher = self.h.runtime.context.passwords._hash
+        calls: list[str] = []
+        original = hasher.verify_and_update
+
+        def spy(password: str, hashed: str) -> Any:
+            calls.append(hashed)
+            return original(password, hashed)
+
+        monkeypatch.setattr(hasher, "verify_and_update", spy)
+        return calls
+
+    def slow_password_checks(self, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+        """Every password verification from now on first waits `seconds` (Argon2 on a busy CPU)."""
+        passwords = self.h.runtime.context.passwords
+        verify = passwords.verify
+
+        async def slow(password: str, hashed: str | None) -> tuple[bool, str | None]:
+            await asyncio.sleep(seconds)
+            return await verify(password, hashed)
+
+        monkeypatch.setattr(passwords, "verify", slow)
 
     async def mailbox(self, to: str) -> list[dict[str, Any]]:
         response = await self.client.get("/api/dev/mailbox", params={"to": to})

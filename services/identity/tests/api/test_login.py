@@ -98,15 +98,7 @@ class TestLoginRefusals:
         assert (unknown.status_code, unknown.json()) == (wrong.status_code, wrong.json())
 
     async def test_an_unknown_email_still_costs_one_password_verification(self, api, monkeypatch) -> None:
-        hasher = api.h.runtime.context.passwords._hash
-        calls: list[str] = []
-        original = hasher.verify_and_update
-
-        def spy(password: str, hashed: str):
-            calls.append(hashed)
-            return original(password, hashed)
-
-        monkeypatch.setattr(hasher, "verify_and_update", spy)
+        calls = api.spy_password_checks(monkeypatch)
         assert (await api.login("nobody@example.com")).status_code == 401
         assert len(calls) == 1 and calls[0].startswith("$argon2id$")
 
@@ -246,14 +238,7 @@ class TestParallelSignIns:
         holds the one write lock, and slow verifications (Argon2 queued on a busy CPU) held it in
         turn until the last sign-ins failed: 500s, "database is locked" or no pooled connection left."""
         await api.verified_user()
-        passwords = api.h.runtime.context.passwords
-        verify = passwords.verify
-
-        async def slow(password: str, hashed: str | None) -> tuple[bool, str | None]:
-            await asyncio.sleep(0.5)
-            return await verify(password, hashed)
-
-        monkeypatch.setattr(passwords, "verify", slow)
+        api.slow_password_checks(monkeypatch, 0.5)
         owners = [api.login(headers={"X-Forwarded-For": f"198.51.100.{n}"}) for n in range(100)]
         guesses = [api.login(password="wrong password", headers=HERE) for _ in range(25)]
         answers = await asyncio.gather(*owners, *guesses)
@@ -282,15 +267,7 @@ class TestLoginByUsername:
         assert wrong.json() == unknown.json()
 
     async def test_an_unknown_username_still_costs_one_password_verification(self, api, monkeypatch) -> None:
-        hasher = api.h.runtime.context.passwords._hash
-        calls: list[str] = []
-        original = hasher.verify_and_update
-
-        def spy(password: str, hashed: str):
-            calls.append(hashed)
-            return original(password, hashed)
-
-        monkeypatch.setattr(hasher, "verify_and_update", spy)
+        calls = api.spy_password_checks(monkeypatch)
         response = await api.client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"})
         assert response.status_code == 401
         assert len(calls) == 1 and calls[0].startswith("$argon2id$")

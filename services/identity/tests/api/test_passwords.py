@@ -296,19 +296,12 @@ class TestParallelReauthentications:
     async def test_thirty_wrong_passwords_at_once_while_each_check_is_slow_are_all_refused_cleanly(
             self, api, monkeypatch, route: str) -> None:
         session = await api.signed_in()
-        passwords = api.h.runtime.context.passwords
-        verify = passwords.verify
-
-        async def slow(password: str, hashed: str | None) -> tuple[bool, str | None]:
-            # In turn, thirty of these outlast SQLite's busy timeout (30 s); side by side, two seconds.
-            await asyncio.sleep(1.5)
-            return await verify(password, hashed)
-
-        monkeypatch.setattr(passwords, "verify", slow)
+        # In turn, thirty of these outlast SQLite's busy timeout (30 s); side by side, two seconds.
+        api.slow_password_checks(monkeypatch, 1.5)
         method, path, body = self.ROUTES[route]
         headers = {"Authorization": f"Bearer {session['access']}"}
         answers = await asyncio.gather(*(api.client.request(
             method, path, json=body, headers={**headers, "X-Forwarded-For": f"198.51.100.{n}"}) for n in range(30)))
         assert [r.status_code for r in answers] == [400] * 30, [r.text for r in answers if r.status_code != 400]
-        monkeypatch.setattr(passwords, "verify", verify)
+        monkeypatch.undo()  # checks at full speed again
         assert (await api.login()).status_code == 200  # nothing changed
