@@ -1,14 +1,20 @@
 """Fixtures of the platform's tests: the repository's scripts `clients/generate.py` and
-`deploy/render.py`, and the merged OpenAPI document, made once for every test that reads it."""
+`deploy/render.py`, the merged OpenAPI document, made once for every test that reads it, and the
+embedded platform the CLI tests run their commands against."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
+
+from atelier_gateway.settings import GatewaySettings
+from atelier_platform import embedded
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,3 +46,13 @@ def schema(generate: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Pa
     """The merged document, as `atelier openapi` writes it."""
     path: Path = generate.openapi(tmp_path_factory.mktemp("openapi"))
     return path
+
+
+@pytest.fixture
+async def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    """The embedded platform on `tmp_path` (its start migrates), and the CLI pointed at the same files."""
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
+    gateway, _ = embedded.build(tmp_path, gateway_settings=GatewaySettings(environment="dev", data_dir=tmp_path))
+    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://localhost") as client:
+        yield client

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,8 @@ import atelier_catalog
 import atelier_generation
 import atelier_identity
 import atelier_orders
-from atelier_gateway.settings import GatewaySettings
 from atelier_identity.app import create_app
 from atelier_identity.settings import IdentitySettings
-from atelier_platform import embedded
 from atelier_platform.cli import app
 from atelier_testing import RecordingBus, ServiceHarness, poll_until
 
@@ -89,16 +86,6 @@ def marbelle_dump() -> list[dict[str, Any]]:
             "created_at": "2025-04-01T10:00:00Z", "updated_at": "2025-04-01T10:00:00Z"}},
         {"model": "contenttypes.contenttype", "pk": 1, "fields": {"app_label": "users", "model": "user"}},
     ]
-
-
-@pytest.fixture
-async def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    """The embedded platform on `tmp_path` (its start migrates), and the CLI pointed at the same files."""
-    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
-    gateway, _ = embedded.build(tmp_path, gateway_settings=GatewaySettings(environment="dev", data_dir=tmp_path))
-    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=gateway), base_url="http://localhost") as client:
-        yield client
 
 
 async def atelier(*args: str) -> Result:

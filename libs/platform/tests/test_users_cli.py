@@ -6,29 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import jwt
-import pytest
 from typer.testing import CliRunner, Result
 
-from atelier_gateway.settings import GatewaySettings
-from atelier_platform import embedded
 from atelier_platform.cli import app
 
 PASSWORD, NEW_PASSWORD = "first secret words", "second secret words"
-
-
-@pytest.fixture
-async def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
-    """The embedded platform on `tmp_path` (its start migrates), and the CLI pointed at the same files."""
-    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path))
-    gateway, _ = embedded.build(tmp_path, gateway_settings=GatewaySettings(environment="dev", data_dir=tmp_path))
-    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=gateway), base_url="http://localhost") as client:
-        yield client
 
 
 async def atelier(*args: str, input: str | None = None) -> Result:
