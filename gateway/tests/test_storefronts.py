@@ -3,6 +3,8 @@ profile, default — and passes it on in `x-atelier-storefront`; CORS follows th
 
 from __future__ import annotations
 
+import orjson
+
 from atelier_common.contracts.identity import StorefrontChanged, StorefrontDeleted
 from atelier_common.events import Envelope
 from atelier_gateway.storefronts import COMPAT_PROFILE, origin_of
@@ -19,6 +21,26 @@ async def announce(gateway: Gateway, event) -> None:
     await gateway.bus.publish([Envelope.wrap(event, producer="identity")])
     await gateway.bus.drain()
 
+
+
+async def storefront_through_profile(gateway: Gateway, profile: str, origin: bytes | None = None) -> str:
+    """The storefront the proxy tells catalog of, for a request its compatibility `profile` brought
+    (the profile's middleware marks the scope), from `origin` when named."""
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"host", b"testserver"), *([(b"origin", origin)] if origin else [])]
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/products", "raw_path": b"/api/v1/products",
+             "query_string": b"", "headers": headers, "scheme": "http", "client": ("203.0.113.9", 5000),
+             "app": gateway.app, COMPAT_PROFILE: profile}
+    await gateway.app.state.gateway.proxy("catalog", scope, receive, send)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return str(orjson.loads(body)["headers"]["x-atelier-storefront"])
 
 class TestWhichStorefront:
     async def test_without_anything_the_default(self, gateway: Gateway) -> None:
@@ -55,23 +77,7 @@ class TestWhichStorefront:
 
     async def test_a_compatibility_profile_brings_its_storefront(self, gateway: Gateway) -> None:
         add_storefront(gateway.app, make_storefront("stones", compat_profile="marbelle"))
-        proxy = gateway.app.state.gateway.proxy
-        sent: list[dict] = []
-
-        async def receive():
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {"type": "http", "method": "GET", "path": "/api/v1/products", "raw_path": b"/api/v1/products",
-                 "query_string": b"", "headers": [(b"host", b"testserver")], "scheme": "http",
-                 "client": ("203.0.113.9", 5000), "app": gateway.app, COMPAT_PROFILE: "marbelle"}
-        await proxy("catalog", scope, receive, send)
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        import orjson
-
-        assert orjson.loads(body)["headers"]["x-atelier-storefront"] == "stones"
+        assert await storefront_through_profile(gateway, "marbelle") == "stones"
 
     async def test_a_profiles_path_is_never_answered_from_another_brands_storefront(self, gateway: Gateway) -> None:
         # The demo's set-up: the page on :3000 is the storybook's origin, the stone shop's frontend
@@ -80,30 +86,11 @@ class TestWhichStorefront:
                                                     compat_profile="mycomics"))
         add_storefront(gateway.app, make_storefront("stones", origins=["https://stones.example"],
                                                     compat_profile="marbelle"))
-        proxy = gateway.app.state.gateway.proxy
-
-        async def storefront_of(profile: str, origin: bytes) -> str:
-            sent: list[dict] = []
-
-            async def receive():
-                return {"type": "http.request", "body": b"", "more_body": False}
-
-            async def send(message):
-                sent.append(message)
-
-            scope = {"type": "http", "method": "GET", "path": "/api/v1/products", "raw_path": b"/api/v1/products",
-                     "query_string": b"", "headers": [(b"host", b"testserver"), (b"origin", origin)],
-                     "scheme": "http", "client": ("203.0.113.9", 5000), "app": gateway.app, COMPAT_PROFILE: profile}
-            await proxy("catalog", scope, receive, send)
-            body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-            import orjson
-
-            return str(orjson.loads(body)["headers"]["x-atelier-storefront"])
 
         # Another brand's page: the profile's storefront (a profile names one), not the page's.
-        assert await storefront_of("marbelle", b"http://127.0.0.1:3000") == "stones"
-        assert await storefront_of("marbelle", b"https://stones.example") == "stones"
-        assert await storefront_of("mycomics", b"http://127.0.0.1:3000") == "comics"
+        assert await storefront_through_profile(gateway, "marbelle", b"http://127.0.0.1:3000") == "stones"
+        assert await storefront_through_profile(gateway, "marbelle", b"https://stones.example") == "stones"
+        assert await storefront_through_profile(gateway, "mycomics", b"http://127.0.0.1:3000") == "comics"
 
     async def test_the_storefronts_follow_identitys_events(self, gateway: Gateway) -> None:
         b = make_storefront("b", origins=["https://b.example"], revision=5)
