@@ -139,6 +139,12 @@ class GenerationApi:
         await self.h.deliver(event, producer="payments")
         return event
 
+    async def user_with_credits(self, credits: int) -> User:
+        """A new customer whose wallet holds `credits` (one credit pack bought)."""
+        user = self.user()
+        await self.buy_credits(user, credits)
+        return user
+
     async def balance(self, user: User) -> int:
         response = await self.client.get("/api/v1/credits/balance", headers=user.headers)
         assert response.status_code == 200, response.text

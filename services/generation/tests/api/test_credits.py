@@ -104,8 +104,7 @@ class TestPacks:
 
 class TestSubscriptionQuota:
     async def test_the_quota_pays_before_credits(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 10)
+        user = await api.user_with_credits(10)
         await api.h.deliver(_subscription(user, quota=3), producer="payments")
         first = await api.generated(user, batch_size=2)
         assert first["credits_charged"] == 0 and first["status"] == "completed"
@@ -192,8 +191,7 @@ class TestUsage:
                          "social_share_unlock_used": False}
 
     async def test_credits_count_at_the_cheapest_model(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 5)
+        user = await api.user_with_credits(5)
         usage = (await api.client.get("/api/v1/me/usage", headers=user.headers)).json()
         assert usage["images_remaining"] == 5  # flux-schnell costs 1
 

@@ -27,8 +27,7 @@ async def _subscribe(api, user, tier: str = "pro", quota: int = 100) -> None:
 
 class TestOwnImages:
     async def test_listed_newest_first_filtered_by_tag_and_paginated(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 20)
+        user = await api.user_with_credits(20)
         standing = await _images(api, user, filters={"pose": "standing"}, batch_size=2)
         sitting = await _images(api, user, filters={"pose": "sitting"})
         page = (await api.client.get("/api/v1/images", headers=user.headers)).json()
@@ -42,8 +41,7 @@ class TestOwnImages:
         assert (await api.client.get("/api/v1/images", headers=api.user().headers)).json()["count"] == 0
 
     async def test_update_tags_and_visibility(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         [image] = await _images(api, user)
         response = await api.client.patch(f"/api/v1/images/{image['id']}", headers=user.headers,
                                           json={"tags": ["Gesture", "pose:standing", "gesture"], "is_public": True})
@@ -54,8 +52,7 @@ class TestOwnImages:
             assert_error(bad, 400, "VALIDATION_ERROR")
 
     async def test_delete_removes_rows_and_files(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         [image] = await _images(api, user)
         folder = api.storage_dir / "images"
         files = [folder / f"{image['id']}.png", folder / f"{image['id']}_thumb.png"]
@@ -143,8 +140,7 @@ class TestFavorites:
 
 class TestSignedUrls:
     async def test_a_tampered_url_is_refused(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 4)
+        user = await api.user_with_credits(4)
         first, second = await _images(api, user, batch_size=2)
         url = urlparse(first["url"])
         query = parse_qs(url.query)
@@ -162,8 +158,7 @@ class TestSignedUrls:
 
     async def test_urls_expire(self, start_generation) -> None:
         async with start_generation(signed_url_ttl_seconds=-1) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             [image] = await _images(api, user)
             assert int(parse_qs(urlparse(image["url"]).query)["exp"][0]) < time.time()
             assert_error(await api.fetch(image["url"]), 403, "INVALID_SIGNATURE")

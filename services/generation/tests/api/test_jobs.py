@@ -51,8 +51,7 @@ class TestBuyAndGenerate:
         assert len(completed) == 1 and len(completed[0].data["asset_ids"]) == 2
 
     async def test_different_prompts_make_different_images(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 10)
+        user = await api.user_with_credits(10)
         first = await api.generated(user, "a dancer mid-leap", seed=1)
         second = await api.generated(user, "an old fisherman", seed=1)
         again = await api.generated(user, "a dancer mid-leap", seed=1)
@@ -61,8 +60,7 @@ class TestBuyAndGenerate:
         assert a == c  # deterministic from prompt, filters and seed
 
     async def test_the_filters_become_tags(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         job = await api.generated(user, filters={"pose": "Standing", "lighting": "dramatic", "body_type": "athletic"})
         image = (await api.client.get(f"/api/v1/images/{job['images'][0]['id']}", headers=user.headers)).json()
         assert image["tags"] == ["body_type:athletic", "lighting:dramatic", "pose:standing"]
@@ -70,8 +68,7 @@ class TestBuyAndGenerate:
 
 class TestSubmit:
     async def test_without_enough_credits_is_refused(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 3)
+        user = await api.user_with_credits(3)
         details = assert_error(await api.generate(user, model="flux-pro", batch_size=2), 403, "INSUFFICIENT_CREDITS")["details"]
         assert details == {"required": 4, "balance": 3}
         assert await api.balance(user) == 3
@@ -81,8 +78,7 @@ class TestSubmit:
         assert_error(await api.generate(api.user()), 403, "INSUFFICIENT_CREDITS")
 
     async def test_the_request_is_validated(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 100)
+        user = await api.user_with_credits(100)
         assert_error(await api.generate(user, model="dall-e"), 400, "VALIDATION_ERROR")
         assert_error(await api.generate(user, model="restore-v1"), 400, "VALIDATION_ERROR")
         for batch in (0, 5, "2"):
@@ -107,8 +103,7 @@ class TestSubmit:
 
     async def test_the_rate_limit_follows_the_tier(self, start_generation) -> None:
         async with start_generation(generation_rate_limits={"free": "2/minute", "pro": "5/minute"}) as api:
-            user = api.user()
-            await api.buy_credits(user, 100)
+            user = await api.user_with_credits(100)
             assert [(await api.generate(user)).status_code for _ in range(3)] == [202, 202, 429]
             response = await api.generate(user)
             assert_error(response, 429, "RATE_LIMITED")
@@ -117,8 +112,7 @@ class TestSubmit:
 
 class TestProgressEvents:
     async def test_the_stream_ends_when_the_job_completes(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         job_id = (await api.generate(user)).json()["job_id"]
         response = await api.client.get(f"/api/v1/generation/jobs/{job_id}/events", headers=user.headers)
         assert response.status_code == 200
@@ -133,8 +127,7 @@ class TestFailures:
     async def test_a_failed_job_gives_the_credits_back(self, start_generation) -> None:
         model_api = FakeModelApi(fail=True)
         async with start_generation(model_backends={"flux-pro": "http"}, mounts={MODEL_API: model_api.app}) as api:
-            user = api.user()
-            await api.buy_credits(user, 5)
+            user = await api.user_with_credits(5)
             job = await api.generated(user, batch_size=2)
             assert job["status"] == "failed" and job["images"] == []
             assert "503" in job["error"]
@@ -147,8 +140,7 @@ class TestFailures:
     async def test_a_model_api_that_never_answers_times_out(self, start_generation, silent_server) -> None:
         async with silent_server() as url, start_generation(
                 generator_backend="http", http_generator_base_url=url, http_generator_timeout_seconds=0.3) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             assert job["status"] == "failed" and "ReadTimeout" in job["error"]
             assert await api.balance(user) == 2
@@ -156,8 +148,7 @@ class TestFailures:
     async def test_the_hosted_model_api_makes_the_images(self, start_generation) -> None:
         model_api = FakeModelApi()
         async with start_generation(model_backends={"flux-pro": "http"}, mounts={MODEL_API: model_api.app}) as api:
-            user = api.user()
-            await api.buy_credits(user, 4)
+            user = await api.user_with_credits(4)
             job = await api.generated(user, batch_size=2, seed=3)
             assert job["status"] == "completed" and len(job["images"]) == 2
             [call] = model_api.calls
@@ -170,8 +161,7 @@ class TestCrashedWorker:
     async def _queued_job(self, start_generation, *, credits: int = 10) -> tuple[object, str, Envelope]:
         """A job charged and announced by an API with no worker running (the worker "crashed")."""
         async with start_generation(roles={"api", "relay", "consumer"}) as api:
-            user = api.user()
-            await api.buy_credits(user, credits)
+            user = await api.user_with_credits(credits)
             job_id = (await api.generate(user, batch_size=2)).json()["job_id"]
             await api.h.drain()
             [message] = api.h.published(JobRequested.type)
@@ -230,8 +220,7 @@ class TestTransientFailures:
                 await real_put(key, data, content_type)
 
             storage.put = put_once_failing
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             # The message came back and the second attempt made the image; nothing was refunded.
             assert failures and job["status"] == "completed" and job["attempts"] == 2
@@ -242,8 +231,7 @@ class TestTransientFailures:
         model_api = FakeModelApi()
         model_api.gate.clear()
         async with start_generation(model_backends={"flux-pro": "http"}, mounts={MODEL_API: model_api.app}) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job_id = (await api.generate(user)).json()["job_id"]
             await asyncio.wait_for(model_api.entered.wait(), timeout=30)
             # The job is running and its generator is busy (until the gate opens): the worker holds no
@@ -270,8 +258,7 @@ class TestBusinessLog:
                 if r.name == "atelier.generation.worker" and getattr(r, "fields", {}).get("job_id") == job_id]
 
     async def test_a_completed_job_is_one_line(self, api, caplog: pytest.LogCaptureFixture) -> None:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         with caplog.at_level(logging.INFO, logger="atelier.generation.worker"):
             job = await api.generated(user, "a lighthouse at dawn")
         (line,) = self._lines(caplog, job["job_id"])
@@ -284,8 +271,7 @@ class TestBusinessLog:
                                                             caplog: pytest.LogCaptureFixture) -> None:
         async with start_generation(model_backends={"flux-pro": "http"},
                                     mounts={MODEL_API: FakeModelApi(fail=True).app}) as api:
-            user = api.user()
-            await api.buy_credits(user, 5)
+            user = await api.user_with_credits(5)
             with caplog.at_level(logging.INFO, logger="atelier.generation.worker"):
                 job = await api.generated(user)
         (line,) = self._lines(caplog, job["job_id"])

@@ -12,8 +12,7 @@ from ..conftest import jpeg_bytes
 
 async def test_images_restorations_and_book_art_live_in_the_bucket(start_generation, s3_storage_settings) -> None:
     async with start_generation(**s3_storage_settings) as api:
-        user = api.user()
-        await api.buy_credits(user, 10)
+        user = await api.user_with_credits(10)
         job = await api.generated(user)
         assert job["status"] == "completed"
         picture = await api.fetch(job["images"][0]["url"])

@@ -88,8 +88,7 @@ class TestUpload:
 
 class TestUnlockWithCredits:
     async def test_unlock_costs_one_credit_and_happens_once(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         restoration = await api.restored(user)
         response = await api.client.post(f"/api/v1/restorations/{restoration['id']}/unlock", headers=user.headers)
         assert response.status_code == 200, response.text
@@ -116,8 +115,7 @@ class TestUnlockWithCredits:
 
     async def test_an_unfinished_restoration_cannot_be_unlocked(self, start_generation) -> None:
         async with start_generation(roles={"api", "relay", "consumer"}) as api:  # no worker: stays pending
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job_id = (await api.upload(user, jpeg_bytes(800, 600))).json()["job_id"]
             for path in ("unlock", "share-unlock", "confirm-share"):
                 response = await api.client.post(f"/api/v1/restorations/{job_id}/{path}", headers=user.headers)

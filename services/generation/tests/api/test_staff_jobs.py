@@ -125,8 +125,7 @@ class TestFailedJobsReport:
 
 class TestCustomerGeneration:
     async def test_support_reads_a_customers_balance_ledger_and_books(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 5)
+        user = await api.user_with_credits(5)
         support = api.keys.staff_headers("support")
         for path in (f"/api/v1/staff/customers/{user.id}/credits", f"/api/v1/staff/credits/{user.id}"):
             response = await api.client.get(path, headers=support)

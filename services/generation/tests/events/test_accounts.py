@@ -85,8 +85,7 @@ class TestUserDeleted:
 
 class TestInternalSummary:
     async def test_other_services_read_an_account_with_the_service_credential(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 3)
+        user = await api.user_with_credits(3)
         path = f"/internal/accounts/{user.id}"
         assert_error(await api.client.get(path), 401, "AUTHENTICATION_REQUIRED")
         assert_error(await api.client.get(path, headers=user.headers), 401, "AUTHENTICATION_REQUIRED")

@@ -35,8 +35,7 @@ async def transactions(api, user) -> list[str]:
 async def queued_job(start, **overrides: Any) -> tuple[Any, str, Any]:
     """A job charged and announced by an API whose worker is not running."""
     async with start(roles={"api", "relay", "consumer"}, **overrides) as api:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         job_id = (await api.generate(user)).json()["job_id"]
         await api.h.drain()
         [message] = api.h.published(JobRequested.type)
@@ -47,8 +46,7 @@ async def queued_job(start, **overrides: Any) -> tuple[Any, str, Any]:
 class TestEachProvider:
     async def test_the_provider_makes_the_image(self, case: Case, start, fake: FakeProvider) -> None:
         async with start() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user, seed=11)
             assert job["status"] == "completed" and len(job["images"]) == 1, job
             assert fake.submit_count(case.provider_model) == 1
@@ -62,8 +60,7 @@ class TestEachProvider:
 
     async def test_a_safety_refusal_blocks_and_refunds_once(self, case: Case, start, fake: FakeProvider) -> None:
         async with start() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user, prompt=f"a {SAFETY_WORD} picture")
             assert job["status"] == "blocked" and "safety" in job["error"].lower(), job
             await api.h.deliver(JobRequested(job_id=uuid.UUID(job["job_id"]), kind="image"), producer="generation")
@@ -73,8 +70,7 @@ class TestEachProvider:
     async def test_a_429_is_sent_again_after_retry_after(self, case: Case, start, fake: FakeProvider) -> None:
         fake.refuse_next(429, retry_after=0.3)
         async with start() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             before = time.monotonic()
             job = await api.generated(user)
             assert job["status"] == "completed", job
@@ -87,8 +83,7 @@ class TestEachProvider:
                  "provider_model": f"{case.provider_model}-cheap"}
         primary = case.settings(model={"fallback": "flux-schnell"})["models"][0]
         async with start(models=[primary, cheap], provider_submit_retries=1) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             assert job["status"] == "completed", job
             assert [j.model for j in fake.submits] == [f"{case.provider_model}-cheap"]
@@ -98,8 +93,7 @@ class TestEachProvider:
     async def test_a_broken_answer_fails_and_refunds_once(self, case: Case, start, fake: FakeProvider,
                                                           word: str) -> None:
         async with start() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user, prompt=f"a cat {word}")
             assert job["status"] == "failed" and job["images"] == [], job
             assert await transactions(api, user) == ["refund", "consume", "purchase"]

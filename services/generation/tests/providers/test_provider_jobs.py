@@ -60,8 +60,7 @@ class TestCatalogue:
         async with start_generation(models=[gemini]) as api:
             models = (await api.client.get("/api/v1/generation/models")).json()["models"]
             assert "nano" not in [m["id"] for m in models] and "flux-pro" in [m["id"] for m in models]
-            user = api.user()
-            await api.buy_credits(user, 5)
+            user = await api.user_with_credits(5)
             assert_error(await api.generate(user, model="nano"), 400, "VALIDATION_ERROR")
 
     async def test_a_configured_model_is_listed_and_replaces_the_built_in(self, start_fal) -> None:
@@ -81,8 +80,7 @@ class TestSubmitAndFollow:
 
         async with start_fal(FLUX_PRO, SCHNELL) as api:
             before = timed("fal")
-            user = api.user()
-            await api.buy_credits(user, 4)
+            user = await api.user_with_credits(4)
             job = await api.generated(user, model="flux-schnell")
             assert job["status"] == "completed", job
             assert timed("fal") == before + 1
@@ -98,8 +96,7 @@ class TestSubmitAndFollow:
     async def test_the_provider_makes_the_images_and_they_are_stored(self, start_fal, fal: FakeFal) -> None:
         fal.delay = 0.05
         async with start_fal() as api:
-            user = api.user()
-            await api.buy_credits(user, 4)
+            user = await api.user_with_credits(4)
             job = await api.generated(user, batch_size=2, seed=7)
             assert job["status"] == "completed" and len(job["images"]) == 2, job
             [submit] = fal.submits
@@ -117,8 +114,7 @@ class TestSubmitAndFollow:
     async def test_a_crashed_run_resumes_by_polling_and_never_submits_again(self, start_generation, start_fal,
                                                                            fal: FakeFal) -> None:
         async with start_fal(roles={"api", "relay", "consumer"}) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job_id = (await api.generate(user)).json()["job_id"]
             await api.h.drain()
             [message] = api.h.published(JobRequested.type)
@@ -138,8 +134,7 @@ class TestSubmitAndFollow:
     async def test_a_submit_whose_answer_was_lost_fails_and_refunds_without_asking_again(
             self, start_fal, fal: FakeFal) -> None:
         async with start_fal(roles={"api", "relay", "consumer"}) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job_id = (await api.generate(user)).json()["job_id"]
             await api.h.drain()
             [message] = api.h.published(JobRequested.type)
@@ -157,8 +152,7 @@ class TestSubmitAndFollow:
 class TestRefusals:
     async def test_a_safety_refusal_blocks_the_job_and_refunds_once(self, start_fal, fal: FakeFal) -> None:
         async with start_fal() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user, prompt=f"something {SAFETY_WORD}")
             assert job["status"] == "blocked" and job["images"] == []
             assert "safety" in job["error"]
@@ -175,8 +169,7 @@ class TestRefusals:
     async def test_a_429_is_submitted_again_after_retry_after(self, start_fal, fal: FakeFal) -> None:
         fal.refuse_next(429, retry_after=0.3)
         async with start_fal() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             started = time.monotonic()
             job = await api.generated(user)
             assert job["status"] == "completed"
@@ -186,8 +179,7 @@ class TestRefusals:
     async def test_refusals_past_the_budget_fail_and_refund(self, start_fal, fal: FakeFal) -> None:
         fal.refuse_next(503, times=10)
         async with start_fal(provider_submit_retries=2) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             assert job["status"] == "failed" and "503" in job["error"]
             assert len(fal.refused) == 3 and fal.submit_count() == 0
@@ -196,8 +188,7 @@ class TestRefusals:
     async def test_a_5xx_falls_back_to_a_cheaper_model(self, start_fal, fal: FakeFal) -> None:
         fal.refuse_next(503, times=2)
         async with start_fal({**FLUX_PRO, "fallback": "flux-schnell"}, SCHNELL, provider_submit_retries=1) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             assert job["status"] == "completed"
             assert [j.model for j in fal.submits] == ["fal-ai/flux/schnell"]
@@ -209,16 +200,14 @@ class TestRefusals:
     async def test_a_dearer_fallback_is_never_used(self, start_fal, fal: FakeFal) -> None:
         fal.refuse_next(503, times=2)
         async with start_fal({**FLUX_PRO, "fallback": "flux-ultra"}, ULTRA, provider_submit_retries=1) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             assert job["status"] == "failed" and fal.submit_count() == 0
             assert await api.balance(user) == 2
 
     async def test_a_safety_refusal_is_not_a_reason_to_fall_back(self, start_fal, fal: FakeFal) -> None:
         async with start_fal({**FLUX_PRO, "fallback": "flux-schnell"}, SCHNELL) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user, prompt=SAFETY_WORD)
             assert job["status"] == "blocked" and fal.submit_count() == 1
 
@@ -227,8 +216,7 @@ class TestBadAnswers:
     @pytest.mark.parametrize("word", [GARBAGE_WORD, NOT_AN_IMAGE_WORD])
     async def test_a_broken_answer_fails_the_job_and_refunds_once(self, start_fal, fal: FakeFal, word: str) -> None:
         async with start_fal() as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user, prompt=f"a cat {word}")
             assert job["status"] == "failed" and job["images"] == []
             assert fal.submit_count() == 1
@@ -238,8 +226,7 @@ class TestBadAnswers:
 
     async def test_a_request_the_provider_does_not_know_fails_the_job(self, start_fal, fal: FakeFal) -> None:
         async with start_fal(roles={"api", "relay", "consumer"}) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job_id = (await api.generate(user)).json()["job_id"]
             await api.h.drain()
             [message] = api.h.published(JobRequested.type)
@@ -255,8 +242,7 @@ class TestBadAnswers:
     async def test_a_job_past_its_deadline_is_cancelled_failed_and_refunded(self, start_fal, fal: FakeFal) -> None:
         fal.hold = True
         async with start_fal(provider_job_timeout_seconds=0.3) as api:
-            user = api.user()
-            await api.buy_credits(user, 2)
+            user = await api.user_with_credits(2)
             job = await api.generated(user)
             assert job["status"] == "failed" and "did not finish" in job["error"]
             assert fal.cancels == [fal.submits[0].id]
@@ -268,8 +254,7 @@ class TestWebhooks:
         return await api.client.post("/api/v1/generation/providers/fal/webhook", content=body, headers=headers)
 
     async def _running_job(self, api, fal: FakeFal) -> tuple[Any, str, str]:
-        user = api.user()
-        await api.buy_credits(user, 2)
+        user = await api.user_with_credits(2)
         job_id = (await api.generate(user)).json()["job_id"]
         request = fal.new_job("fal-ai/flux-pro/v1.1", {"num_images": 1}, "a cat")
         await api.set_job(job_id, status="running", attempts=1, provider="fal", provider_request_id=request.id,
@@ -323,8 +308,7 @@ class TestStaffRetry:
             self, start_fal, fal: FakeFal) -> None:
         """Support retries a job that failed while following its provider request."""
         async with start_fal(roles={"api", "relay", "consumer"}) as api:
-            user = api.user()
-            await api.buy_credits(user, 4)
+            user = await api.user_with_credits(4)
             job_id = (await api.generate(user)).json()["job_id"]
             await api.h.drain()
         accepted = fal.new_job("fal-ai/flux-pro/v1.1", {"num_images": 1}, "a dancer mid-leap")

@@ -16,8 +16,7 @@ pytestmark = pytest.mark.databases("sqlite", "postgres", why="parallel transacti
 
 class TestConcurrentSpending:
     async def test_thirty_requests_against_a_balance_for_five(self, api) -> None:
-        user = api.user()
-        await api.buy_credits(user, 10)  # flux-pro × 1 = 2 credits: five jobs
+        user = await api.user_with_credits(10)  # flux-pro × 1 = 2 credits: five jobs
         responses = await asyncio.gather(*(api.generate(user, f"figure {n}", model="flux-pro") for n in range(30)))
         outcomes = Counter((r.status_code, r.json().get("status") or r.json()["error"]["code"]) for r in responses)
         assert outcomes == {(202, "queued"): 5, (403, "INSUFFICIENT_CREDITS"): 25}
@@ -31,8 +30,7 @@ class TestConcurrentSpending:
     @pytest.mark.databases("postgres", why="real concurrency needs PostgreSQL")
     async def test_one_restoration_unlocks_once(self, start_generation, db_backend) -> None:
         async with start_generation() as api:
-            user = api.user()
-            await api.buy_credits(user, 5)
+            user = await api.user_with_credits(5)
             restoration = await api.restored(user)
             path = f"/api/v1/restorations/{restoration['id']}/unlock"
             responses = await asyncio.gather(*(api.client.post(path, headers=user.headers) for _ in range(5)))
