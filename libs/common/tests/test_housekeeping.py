@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,10 +39,8 @@ WEEK = timedelta(days=7)
 
 
 @pytest.fixture
-async def db(service_database) -> AsyncIterator[Database]:
-    database = Database(service_database("orders", MIGRATIONS), service="orders")
-    yield database
-    await database.dispose()
+def db(open_database) -> Database:
+    return open_database("orders", MIGRATIONS)
 
 
 def _outbox_row(age: timedelta, *, sent: bool, sent_age: timedelta | None = None) -> OutboxMessage:

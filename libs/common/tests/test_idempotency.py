@@ -46,10 +46,8 @@ MIGRATIONS = Path(atelier_orders.__file__).parent / "migrations"
 
 
 @pytest.fixture
-async def db(service_database) -> AsyncIterator[Database]:
-    database = Database(service_database("orders", MIGRATIONS), service="orders")
-    yield database
-    await database.dispose()
+def db(open_database) -> Database:
+    return open_database("orders", MIGRATIONS)
 
 
 class TestRequestHash:

@@ -97,10 +97,8 @@ class FirstPublishGatedBus(GatedBus):
 
 
 @pytest.fixture
-async def db(service_database) -> Database:
-    database = Database(service_database("cart", MIGRATIONS), service="cart")
-    yield database
-    await database.dispose()
+def db(open_database) -> Database:
+    return open_database("cart", MIGRATIONS)
 
 
 class TestOutboxRelay:

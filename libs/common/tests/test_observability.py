@@ -47,10 +47,8 @@ MIGRATIONS = Path(atelier_cart.__file__).parent / "migrations"
 
 
 @pytest.fixture
-async def db(service_database) -> AsyncIterator[Database]:
-    database = Database(service_database("cart", MIGRATIONS), service="cart")
-    yield database
-    await database.dispose()
+def db(open_database) -> Database:
+    return open_database("cart", MIGRATIONS)
 
 
 def fake_jwt(sub: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from atelier_common.db import Database
 from atelier_common.migrations import upgrade
 from atelier_common.settings import DEV_SECRET
 from atelier_testing.infra import amqp_server, postgres_server, redis_server
@@ -229,6 +230,21 @@ def service_database(db_backend: str, tmp_path: Path, tmp_path_factory: pytest.T
         return f"sqlite+aiosqlite:///{target}"
 
     return make
+
+
+@pytest.fixture
+async def open_database(service_database: Callable[[str, Path], str]) -> AsyncIterator[Callable[[str, Path], Database]]:
+    """`open_database(name, migrations)` → a `Database` on a migrated, empty database of this test,
+    disposed after it."""
+    opened: list[Database] = []
+
+    def open_(name: str, migrations: Path) -> Database:
+        opened.append(Database(service_database(name, migrations), service=name))
+        return opened[-1]
+
+    yield open_
+    for database in opened:
+        await database.dispose()
 
 
 @pytest.fixture
