@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from PIL import Image, ImageDraw
 
 SAFETY_WORD = "forbidden"
@@ -65,6 +65,8 @@ class FakeProvider:
     """The state and knobs of one fake; subclasses add the provider's routes to `self.app`."""
 
     name = "provider"
+    # What its file host answers for a job asked for `NOT_AN_IMAGE_WORD`: bytes that are no picture.
+    not_a_picture = b"this is not a picture"
 
     def __init__(self, *, delay: float = 0.0) -> None:
         self.app = FastAPI()
@@ -110,6 +112,18 @@ class FakeProvider:
             self.jobs[job.id] = job
             self.submits.append(job)
         return job
+
+    def picture_of(self, job: FakeJob, index: int) -> bytes:
+        return picture(f"{self.name}:{job.model}:{job.prompt}:{index}")
+
+    def image_file(self, job_id: str, index: int) -> Response:
+        """Picture `index` of a job, as the provider's file host serves it."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return Response(status_code=404)
+        if NOT_AN_IMAGE_WORD in job.prompt:
+            return Response(self.not_a_picture, media_type="image/png")
+        return Response(self.picture_of(job, index), media_type="image/png")
 
     def state(self, job: FakeJob) -> str:
         """queued, running or done, by the job's age and the `hold` knob."""

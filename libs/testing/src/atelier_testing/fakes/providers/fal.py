@@ -29,7 +29,6 @@ from fastapi.responses import JSONResponse, Response
 
 from atelier_testing.fakes.providers._base import (
     GARBAGE_WORD,
-    NOT_AN_IMAGE_WORD,
     SAFETY_WORD,
     FakeJob,
     FakeProvider,
@@ -58,12 +57,7 @@ class FakeFal(FakeProvider):
 
         @app.get("/files/{request_id}/{index}.png")
         async def file(request_id: str, index: int) -> Response:
-            job = self.jobs.get(request_id)
-            if job is None:
-                return Response(status_code=404)
-            if NOT_AN_IMAGE_WORD in job.prompt:
-                return Response(b"this is not a picture", media_type="image/png")
-            return Response(self.picture_of(job, index), media_type="image/png")
+            return self.image_file(request_id, index)
 
         @app.get("/{owner}/{app_name}/requests/{request_id}/status")
         async def status(owner: str, app_name: str, request_id: str, request: Request) -> Any:

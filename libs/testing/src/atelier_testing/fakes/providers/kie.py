@@ -24,11 +24,9 @@ from fastapi.responses import JSONResponse, Response
 
 from atelier_testing.fakes.providers._base import (
     GARBAGE_WORD,
-    NOT_AN_IMAGE_WORD,
     SAFETY_WORD,
     FakeJob,
     FakeProvider,
-    picture,
 )
 
 API_KEY = "kie-test-key"
@@ -37,6 +35,7 @@ WEBHOOK_SECRET = "kie-webhook-hmac-key"
 
 class FakeKie(FakeProvider):
     name = "kie"
+    not_a_picture = b"nope"
 
     def __init__(self, *, delay: float = 0.0) -> None:
         super().__init__(delay=delay)
@@ -71,12 +70,7 @@ class FakeKie(FakeProvider):
 
         @app.get("/files/{task_id}/{index}.png")
         async def file(task_id: str, index: int) -> Response:
-            job = self.jobs.get(task_id)
-            if job is None:
-                return Response(status_code=404)
-            if NOT_AN_IMAGE_WORD in job.prompt:
-                return Response(b"nope", media_type="image/png")
-            return Response(picture(f"kie:{job.model}:{job.prompt}:{index}"), media_type="image/png")
+            return self.image_file(task_id, index)
 
     def record(self, job: FakeJob, base: str) -> dict[str, Any]:
         state = {"queued": "waiting", "running": "generating", "done": "success"}[self.state(job)]

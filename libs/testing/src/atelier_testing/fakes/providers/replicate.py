@@ -28,11 +28,9 @@ from fastapi.responses import JSONResponse, Response
 
 from atelier_testing.fakes.providers._base import (
     GARBAGE_WORD,
-    NOT_AN_IMAGE_WORD,
     SAFETY_WORD,
     FakeJob,
     FakeProvider,
-    picture,
 )
 
 API_KEY = "r8_test_replicate"
@@ -45,6 +43,7 @@ def _problem(status: int, detail: str, headers: dict[str, str] | None = None) ->
 
 class FakeReplicate(FakeProvider):
     name = "replicate"
+    not_a_picture = b"<html>not a picture</html>"
 
     def __init__(self, *, delay: float = 0.0) -> None:
         super().__init__(delay=delay)
@@ -83,12 +82,7 @@ class FakeReplicate(FakeProvider):
 
         @app.get("/files/{prediction_id}/{index}.png")
         async def file(prediction_id: str, index: int) -> Response:
-            job = self.jobs.get(prediction_id)
-            if job is None:
-                return Response(status_code=404)
-            if NOT_AN_IMAGE_WORD in job.prompt:
-                return Response(b"<html>not a picture</html>", media_type="image/png")
-            return Response(picture(f"replicate:{job.model}:{job.prompt}:{index}"), media_type="image/png")
+            return self.image_file(prediction_id, index)
 
     @staticmethod
     def _authorised(request: Request) -> bool:
