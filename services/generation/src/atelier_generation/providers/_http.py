@@ -1,5 +1,6 @@
-"""What every adapter does the same way over HTTP: classify an answer, read Retry-After, download
-and check images. The shared client has no retries of its own: a submit goes out exactly once."""
+"""What every adapter does the same way over HTTP: keep its settings (`HttpAdapter`), classify an
+answer, read Retry-After, download and check images. The shared client has no retries of its own:
+a submit goes out exactly once."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import io
 import time
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from PIL import Image, UnidentifiedImageError
 
 from atelier_generation.providers.base import ProviderFailed, ProviderUnavailable
+from atelier_generation.settings import ProviderSettings
 
 # Answers that mean "not now": the request was not taken (429, 5xx) or the server timed out (408).
 _PASSING = {408, 409, 425, 429}
@@ -129,3 +131,25 @@ def token_cost(params: Mapping[str, Any], input_tokens: Any, output_tokens: Any)
     except ArithmeticError:
         return None
     return ((per_input * input_tokens + per_output * output_tokens) / Decimal(1_000_000)).quantize(Decimal("0.000001"))
+
+
+class HttpAdapter:
+    """What every adapter keeps of its settings: the shared client, the base URL (the provider's own
+    unless configured), the timeout and the API key's header; `request` sends with them."""
+
+    name: ClassVar[str]
+    default_base_url: ClassVar[str]
+
+    def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
+        self.client = client
+        self.base_url = (settings.base_url or self.default_base_url).rstrip("/")
+        self.timeout = settings.timeout_seconds
+        self.headers = self.key_headers(settings.api_key.get_secret_value())
+
+    @staticmethod
+    def key_headers(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    async def request(self, method: str, url: str, *, submit: bool = False, **kwargs: Any) -> httpx.Response:
+        return await send(self.client, method, url, provider=self.name, submit=submit, timeout=self.timeout,
+                          headers=self.headers, **kwargs)

@@ -49,22 +49,23 @@ def app_id(model: str) -> str:
     return "/".join(model.split("/")[:2])
 
 
-class FalProvider:
+class FalProvider(_http.HttpAdapter):
     name: ClassVar[str] = "fal"
+    default_base_url: ClassVar[str] = BASE_URL
     synchronous: ClassVar[bool] = False
     accepts_references: ClassVar[bool] = True
 
     def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
-        self.client = client
-        self.base_url = (settings.base_url or BASE_URL).rstrip("/")
+        super().__init__(client, settings)
         self.jwks_url = settings.jwks_url or JWKS_URL
-        self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Key {settings.api_key.get_secret_value()}"}
         self._keys: tuple[float, list[Ed25519PublicKey]] | None = None
 
+    @staticmethod
+    def key_headers(key: str) -> dict[str, str]:
+        return {"Authorization": f"Key {key}"}
+
     async def _call(self, method: str, url: str, *, submit: bool = False, **kwargs: Any) -> Any:
-        response = await _http.send(self.client, method, url, provider=self.name, submit=submit,
-                                    timeout=self.timeout, headers=self.headers, **kwargs)
+        response = await self.request(method, url, submit=submit, **kwargs)
         if response.status_code == 404:
             raise ProviderFailed("fal does not know that request")
         if response.status_code == 422 and _is_safety(response):
@@ -121,6 +122,7 @@ class FalProvider:
     async def _public_keys(self, *, refresh: bool = False) -> list[Ed25519PublicKey]:
         if self._keys is not None and not refresh and time.monotonic() - self._keys[0] < JWKS_TTL_SECONDS:
             return self._keys[1]
+        # The JWKS is public: fetched without the API key.
         response = await _http.send(self.client, "GET", self.jwks_url, provider=self.name, submit=False,
                                     timeout=self.timeout)
         keys = []

@@ -19,8 +19,6 @@ import base64
 from decimal import Decimal
 from typing import Any, ClassVar
 
-import httpx
-
 import atelier_generation.providers._http as _http
 from atelier_generation.providers.base import (
     ProviderFailed,
@@ -31,23 +29,21 @@ from atelier_generation.providers.base import (
     Submission,
     SynchronousProvider,
 )
-from atelier_generation.settings import ProviderSettings
 
 BASE_URL = "https://generativelanguage.googleapis.com"
 SAFETY_REASONS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
                   "IMAGE_RECITATION", "RECITATION"}
 
 
-class GeminiProvider(SynchronousProvider):
+class GeminiProvider(SynchronousProvider, _http.HttpAdapter):
     name: ClassVar[str] = "gemini"
+    default_base_url: ClassVar[str] = BASE_URL
     title: ClassVar[str] = "Gemini"
     accepts_references: ClassVar[bool] = True
 
-    def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
-        self.client = client
-        self.base_url = (settings.base_url or BASE_URL).rstrip("/")
-        self.timeout = settings.timeout_seconds
-        self.headers = {"x-goog-api-key": settings.api_key.get_secret_value()}
+    @staticmethod
+    def key_headers(key: str) -> dict[str, str]:
+        return {"x-goog-api-key": key}
 
     async def submit(self, request: ProviderRequest) -> Submission:
         images: list[bytes] = []
@@ -77,8 +73,7 @@ class GeminiProvider(SynchronousProvider):
             config.setdefault("seed", (request.seed + index) % 2**31)
         body = {"contents": [{"role": "user", "parts": parts}], "generationConfig": config, **params}
         url = f"{self.base_url}/v1beta/models/{request.model}:generateContent"
-        response = await _http.send(self.client, "POST", url, provider=self.name, submit=True,
-                                    timeout=self.timeout, headers=self.headers, json=body)
+        response = await self.request("POST", url, submit=True, json=body)
         payload = _http.json_of(response, self.name)
         if not isinstance(payload, dict):
             raise ProviderFailed("Gemini answered something that is not a response")

@@ -43,21 +43,18 @@ _SAFETY = re.compile(r"nsfw|sensitive|safety|content polic|prohibited", re.IGNOR
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 
-class KieProvider:
+class KieProvider(_http.HttpAdapter):
     name: ClassVar[str] = "kie"
+    default_base_url: ClassVar[str] = BASE_URL
     synchronous: ClassVar[bool] = False
     accepts_references: ClassVar[bool] = False  # kie takes reference images as URLs only
 
     def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
-        self.client = client
-        self.base_url = (settings.base_url or BASE_URL).rstrip("/")
-        self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+        super().__init__(client, settings)
         self.webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
 
     async def _call(self, method: str, path: str, *, submit: bool = False, **kwargs: Any) -> dict[str, Any]:
-        response = await _http.send(self.client, method, f"{self.base_url}{path}", provider=self.name, submit=submit,
-                                    timeout=self.timeout, headers=self.headers, **kwargs)
+        response = await self.request(method, f"{self.base_url}{path}", submit=submit, **kwargs)
         payload = _http.json_of(response, self.name)
         if not isinstance(payload, dict):
             raise ProviderFailed("kie.ai answered something that is not its envelope")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import httpx
-
 import atelier_generation.providers._http as _http
 from atelier_generation.providers.base import (
     ProviderFailed,
@@ -26,22 +24,16 @@ from atelier_generation.providers.base import (
     Submission,
     SynchronousProvider,
 )
-from atelier_generation.settings import ProviderSettings
 
 BASE_URL = "https://api.openai.com/v1"
 SAFETY_CODES = {"moderation_blocked", "content_policy_violation"}
 
 
-class OpenAIImagesProvider(SynchronousProvider):
+class OpenAIImagesProvider(SynchronousProvider, _http.HttpAdapter):
     name: ClassVar[str] = "openai"
+    default_base_url: ClassVar[str] = BASE_URL
     title: ClassVar[str] = "OpenAI Images"
     accepts_references: ClassVar[bool] = True
-
-    def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
-        self.client = client
-        self.base_url = (settings.base_url or BASE_URL).rstrip("/")
-        self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
 
     async def submit(self, request: ProviderRequest) -> Submission:
         fields: dict[str, Any] = {"model": request.model, "prompt": request.prompt, "n": request.batch_size,
@@ -52,11 +44,9 @@ class OpenAIImagesProvider(SynchronousProvider):
         if request.references:
             files = [("image[]", (f"reference-{i}.png", data, "image/png")) for i, data in enumerate(request.references)]
             data = {key: str(value) for key, value in fields.items()}
-            response = await _http.send(self.client, "POST", f"{self.base_url}/images/edits", provider=self.name,
-                                        submit=True, timeout=self.timeout, headers=self.headers, data=data, files=files)
+            response = await self.request("POST", f"{self.base_url}/images/edits", submit=True, data=data, files=files)
         else:
-            response = await _http.send(self.client, "POST", f"{self.base_url}/images/generations", provider=self.name,
-                                        submit=True, timeout=self.timeout, headers=self.headers, json=fields)
+            response = await self.request("POST", f"{self.base_url}/images/generations", submit=True, json=fields)
         payload = _http.json_of(response, self.name)
         if response.status_code >= 400:
             error = payload.get("error") if isinstance(payload, dict) else None

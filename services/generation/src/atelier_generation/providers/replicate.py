@@ -41,21 +41,18 @@ _SAFETY = re.compile(r"nsfw|sensitive|safety|E005", re.IGNORECASE)
 REFERENCE_INPUT = "image_input"
 
 
-class ReplicateProvider:
+class ReplicateProvider(_http.HttpAdapter):
     name: ClassVar[str] = "replicate"
+    default_base_url: ClassVar[str] = BASE_URL
     synchronous: ClassVar[bool] = False
     accepts_references: ClassVar[bool] = True
 
     def __init__(self, client: httpx.AsyncClient, settings: ProviderSettings) -> None:
-        self.client = client
-        self.base_url = (settings.base_url or BASE_URL).rstrip("/")
-        self.timeout = settings.timeout_seconds
-        self.headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+        super().__init__(client, settings)
         self.webhook = Webhook(settings.webhook_secret.get_secret_value()) if settings.webhook_secret else None
 
     async def _call(self, method: str, path: str, *, submit: bool = False, **kwargs: Any) -> dict[str, Any]:
-        response = await _http.send(self.client, method, f"{self.base_url}{path}", provider=self.name, submit=submit,
-                                    timeout=self.timeout, headers=self.headers, **kwargs)
+        response = await self.request(method, f"{self.base_url}{path}", submit=submit, **kwargs)
         payload = _http.json_of(response, self.name)
         if response.status_code >= 400:
             detail = payload.get("detail") if isinstance(payload, dict) else None
