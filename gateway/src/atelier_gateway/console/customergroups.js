@@ -3,8 +3,8 @@
 // one added by e-mail, many at once (e-mails or ids, one a line: all or nothing), one removed.
 // A customer is in one group per storefront; a change reaches its prices at its next token refresh.
 
-import { ApiError, call, get, hasRole, serves } from "./api.js";
-import { V1 } from "./kit.js";
+import { ApiError, call, get, hasRole } from "./api.js";
+import { pageServed, V1 } from "./kit.js";
 import { confirmButton } from "./ops.js";
 import { form, go, h, link, table } from "./ui.js";
 
@@ -35,11 +35,7 @@ async function change(path, customers) {
 export async function customerGroups(root, ctx) {
   const [id] = ctx.args;
   if (id) return groupPage(root, ctx, id);
-  root.append(h("h1", {}, "Customer groups"));
-  if (!(await serves("GET", BASE))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Customer groups", BASE))) return;
   const storefront = ctx.query.storefront;
   const page = await get(BASE, { storefront });
   root.append(h("p", {}, "Price lists name a group's code; its members see those prices from their next token refresh. ",

@@ -1,9 +1,9 @@
 // Generation jobs (support's): the failed or blocked ones, and retrying a failed one. A customer's
 // page lists theirs with the same table.
 
-import { call, get, hasRole, newKey, serves } from "./api.js";
+import { call, get, hasRole, newKey } from "./api.js";
 import { customerRef } from "./ops.js";
-import { hashWith, PAGE_SIZE, pager, V1, write } from "./kit.js";
+import { hashWith, PAGE_SIZE, pager, pageServed, V1, write } from "./kit.js";
 import { actionButton, announce, form, go, h, table, when } from "./ui.js";
 
 export function jobTable(jobs, ctx) {
@@ -24,11 +24,7 @@ function retryButton(job, ctx) {
 }
 
 export async function jobs(root, ctx) {
-  root.append(h("h1", {}, "Generation jobs"));
-  if (!(await serves("GET", `${V1}/staff/jobs`))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Generation jobs", `${V1}/staff/jobs`))) return;
   root.append(form({
     id: "job-filter", legend: "Jobs", submit: "Show",
     fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status || "failed", options: [["failed", "failed"], ["blocked", "blocked"]] }],

@@ -15,6 +15,17 @@ export function hashWith(path, query) {
   return `#/${path}${q.toString() ? "?" + q : ""}`;
 }
 
+const UNAVAILABLE = "Not available on this platform yet.";
+
+// A page's heading, then whether this platform has the page's list route (`path`); if not, says so
+// in place of the list.
+export async function pageServed(root, title, path) {
+  root.append(h("h1", {}, title));
+  if (await serves("GET", path)) return true;
+  root.append(h("p", { class: "muted" }, UNAVAILABLE));
+  return false;
+}
+
 // A section that loads on its own: a role it needs, or a route this platform lacks, says so in
 // place instead of failing the page.
 export async function section(root, title, load, needs = null) {
@@ -22,7 +33,7 @@ export async function section(root, title, load, needs = null) {
   root.append(h("section", { "aria-label": title }, h("h2", {}, title), body));
   if (needs && !(await serves(...needs))) {
     body.removeAttribute("aria-busy");
-    body.append(h("p", { class: "muted" }, "Not available on this platform yet."));
+    body.append(h("p", { class: "muted" }, UNAVAILABLE));
     return body;
   }
   try {

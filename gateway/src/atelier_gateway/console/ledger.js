@@ -2,9 +2,9 @@
 // /api/v1/staff/ledger, newest first, by customer email, storefront, kind and day. A customer is
 // found by email through identity's search (finance may read customers to name whom it refunds).
 
-import { get, serves } from "./api.js";
+import { get } from "./api.js";
 import { customerRef } from "./ops.js";
-import { hashWith, PAGE_SIZE, results, V1 } from "./kit.js";
+import { hashWith, PAGE_SIZE, pageServed, results, V1 } from "./kit.js";
 import { form, go, h, link, money, when } from "./ui.js";
 
 const KINDS = [["", "Any"], ["payment", "Payment"], ["refund", "Refund"], ["credit_purchase", "Credit purchase"],
@@ -27,11 +27,7 @@ function dayStart(day, next = false) {
 }
 
 export async function ledger(root, ctx) {
-  root.append(h("h1", {}, "Ledger"));
-  if (!(await serves("GET", `${V1}/staff/ledger`))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Ledger", `${V1}/staff/ledger`))) return;
   const q = ctx.query;
   root.append(filterForm(q, ctx));
   let customer;

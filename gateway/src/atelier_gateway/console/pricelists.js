@@ -3,8 +3,8 @@
 // its name and activity, its prices (set one, remove one) and deleting it. Every edit sends the
 // version the page was built from: one made meanwhile by someone else is shown, not overwritten.
 
-import { call, get, serves } from "./api.js";
-import { V1, write } from "./kit.js";
+import { call, get } from "./api.js";
+import { pageServed, V1, write } from "./kit.js";
 import { actionButton, form, go, h, link, money, table } from "./ui.js";
 
 const BASE = `${V1}/staff/price-lists`;
@@ -12,11 +12,7 @@ const BASE = `${V1}/staff/price-lists`;
 export async function priceLists(root, ctx) {
   const [id] = ctx.args;
   if (id) return priceListPage(root, ctx, id);
-  root.append(h("h1", {}, "Price lists"));
-  if (!(await serves("GET", BASE))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Price lists", BASE))) return;
   const page = await get(BASE, { storefront: ctx.query.storefront });
   root.append(table("Price lists", [
     { label: "Name", value: (l) => link(`#/price-lists/${l.id}`, l.name) },

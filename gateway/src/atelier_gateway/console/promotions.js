@@ -3,9 +3,9 @@
 // version it was read at: a promotion changed meanwhile is shown again, not overwritten) or to
 // deactivate.
 
-import { call, get, serves } from "./api.js";
+import { call, get } from "./api.js";
 import { confirmButton } from "./ops.js";
-import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
+import { hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
 import { announce, facts, form, go, h, link, money, when } from "./ui.js";
 
 const URL_ = `${V1}/staff/promotions`;
@@ -67,11 +67,7 @@ function body(values) {
 export async function promotions(root, ctx) {
   const [id] = ctx.args;
   if (id) return promotionPage(root, ctx, id);
-  root.append(h("h1", {}, "Promotions"));
-  if (!(await serves("GET", URL_))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Promotions", URL_))) return;
   const q = ctx.query;
   root.append(form({
     id: "promotion-filter", legend: "Promotions", submit: "Show",

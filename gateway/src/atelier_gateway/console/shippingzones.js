@@ -3,8 +3,8 @@
 // methods (add, edit, delete) and deleting it. Zones carry no version: an edit sends only its fields.
 // Prices show in the zone's storefront's currency (the zone's `currency`).
 
-import { call, get, serves } from "./api.js";
-import { V1 } from "./kit.js";
+import { call, get } from "./api.js";
+import { pageServed, V1 } from "./kit.js";
 import { confirmButton } from "./ops.js";
 import { form, go, h, link, money, table, taxRateFields, taxRatesOf } from "./ui.js";
 
@@ -78,11 +78,7 @@ export async function shippingZones(root, ctx) {
   const [id, methodId] = ctx.args;
   if (id && methodId) return methodPage(root, ctx, id, methodId);
   if (id) return zonePage(root, ctx, id);
-  root.append(h("h1", {}, "Shipping zones"));
-  if (!(await serves("GET", BASE))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Shipping zones", BASE))) return;
   const storefront = ctx.query.storefront;
   const page = await get(BASE, { storefront });
   if (storefront) root.append(h("p", {}, `Storefront ${storefront}. `, link("#/shipping-zones", "Every storefront's zones")));

@@ -4,7 +4,7 @@
 
 import { call, get, hasRole, serves } from "./api.js";
 import { customerRef } from "./ops.js";
-import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
+import { hashWith, PAGE_SIZE, pageServed, results, V1, write } from "./kit.js";
 import { actionButton, form, go, h, money, when } from "./ui.js";
 
 const base = (x) => `${V1}/staff/subscriptions/${encodeURIComponent(x.id)}`;
@@ -37,11 +37,7 @@ export function subscriptionColumns(ctx, { customer = true, actions = false } = 
 }
 
 export async function subscriptions(root, ctx) {
-  root.append(h("h1", {}, "Subscriptions"));
-  if (!(await serves("GET", `${V1}/staff/subscriptions`))) {
-    root.append(h("p", { class: "muted" }, "Not available on this platform yet."));
-    return;
-  }
+  if (!(await pageServed(root, "Subscriptions", `${V1}/staff/subscriptions`))) return;
   root.append(form({
     id: "subscription-filter", legend: "Subscriptions", submit: "Show",
     fields: [{ name: "status", label: "Status", type: "select", value: ctx.query.status,
