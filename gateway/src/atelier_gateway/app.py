@@ -94,8 +94,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: EventBus | None 
             # Each service's base URLs, one per process serving its API (several: `Replicas`).
             urls = {s: settings.service_base_urls(s) for s in SERVICES}
             anon_key = SigningKey.load(settings.anon_signing_key_pem, settings.data_dir / "keys" / "gateway-anon.pem")
-            identity_jwks = JwksCache(f"{urls['identity'][0].rstrip('/')}/.well-known/jwks.json", client=http,
-                                      ttl=settings.jwks_cache_seconds)
+            # Every identity process is a source of its keys: one of them down, the next answers.
+            identity_jwks = JwksCache([f"{base.rstrip('/')}/.well-known/jwks.json" for base in urls["identity"]],
+                                      client=http, ttl=settings.jwks_cache_seconds)
             verifier = TokenVerifier(identity_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                                      cache_size=EDGE_CACHE_SIZE)
             auth = EdgeAuth(verifier, anon_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,

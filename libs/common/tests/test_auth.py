@@ -68,6 +68,46 @@ async def test_bad_tokens_are_never_remembered(verifier: TokenVerifier, keys: Te
     assert not verifier._verified
 
 
+class TestJwksSources:
+    """Several identity processes each publish the keys: the edge asks them in turn, so one of
+    them down does not leave the edge without a key it has not seen yet."""
+
+    async def test_the_next_source_answers_when_the_first_is_down_or_failing(self) -> None:
+        keys = TestKeys()
+        asked: list[str] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            asked.append(request.url.host)
+            if request.url.host == "identity-1":
+                raise httpx.ConnectError("refused", request=request)
+            if request.url.host == "identity-2":
+                return httpx.Response(503, text="starting")
+            return httpx.Response(200, text=json.dumps(jwks(keys.access)))
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        cache = JwksCache([f"http://identity-{n}/.well-known/jwks.json" for n in (1, 2, 3)], client=client)
+        user = uuid.uuid4()
+        verifier = TokenVerifier(cache, issuer=keys.issuer, audience=keys.audience)
+        assert (await verifier.principal_from_access(keys.access_token(user))).user_id == user
+        assert asked == ["identity-1", "identity-2", "identity-3"]
+
+    async def test_no_source_answering_keeps_the_keys_it_had(self) -> None:
+        keys = TestKeys()
+        up = [True]
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if not up[0]:
+                raise httpx.ConnectError("refused", request=request)
+            return httpx.Response(200, text=json.dumps(jwks(keys.access)))
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        cache = JwksCache(["http://identity-1/jwks", "http://identity-2/jwks"], client=client, ttl=0.0,
+                          min_interval=0.0)
+        assert await cache.get(keys.access.kid) is not None
+        up[0] = False
+        assert await cache.get(keys.access.kid) is not None  # stale, refetch failed: the old keys stay
+
+
 class TestJwksRefreshOnUnknownKid:
     """A rotated key reaches a verifier as an unknown kid: its first token must verify, even
     right after a fetch, and made-up kids must not turn into a fetch per request."""

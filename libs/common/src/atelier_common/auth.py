@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -105,6 +106,9 @@ class Principal:
 class JwksCache:
     """Public keys by `kid`; refetched when stale, and at once when an unknown kid shows up.
 
+    `url` is one source or several (one per identity process, `atelier up --api-processes`): a
+    fetch asks them in turn until one answers, so no single process is the edge's only source.
+
     A key retired early (`atelier keys retire KID --force`, a leaked key) is refused from the
     moment `retire` hears of it (`identity.key_retired`), whatever a later fetch or pin says; with
     the broker down, the next fetch (at most `ttl` after the last) no longer has it.
@@ -115,9 +119,9 @@ class JwksCache:
     caller waiting meanwhile): a flood of made-up kids costs the key source one fetch a second.
     """
 
-    def __init__(self, url: str | None, *, static_json: str | None = None,
+    def __init__(self, url: str | Sequence[str] | None, *, static_json: str | None = None,
                  client: httpx.AsyncClient | None = None, ttl: float = 600.0, min_interval: float = 1.0) -> None:
-        self.url = url
+        self.urls: tuple[str, ...] = (url,) if isinstance(url, str) else tuple(url or ())
         self.client = client
         self.ttl = ttl
         self.min_interval = min_interval
@@ -181,15 +185,18 @@ class JwksCache:
         return self._keys.get(kid)
 
     async def _refresh(self) -> None:
-        if not self.url or self.client is None:
+        if not self.urls or self.client is None:
             return
         self._fetch_started_at = time.monotonic()
-        try:
-            response = await self.client.get(self.url, timeout=5.0)
-            response.raise_for_status()
-            self._load(response.json())
-        except (httpx.HTTPError, ValueError):
-            self._fetched_at = time.monotonic()  # keep the old keys; do not hammer the source
+        for url in self.urls:
+            try:
+                response = await self.client.get(url, timeout=5.0)
+                response.raise_for_status()
+                self._load(response.json())
+                return
+            except (httpx.HTTPError, ValueError):
+                continue
+        self._fetched_at = time.monotonic()  # no source answered: keep the old keys; do not hammer them
 
 
 class TokenVerifier:
