@@ -48,3 +48,35 @@ async def test_support_receive_a_return_from_the_order_page(platform: Platform, 
     settled = await poll(refunded, timeout=40, message="the return refunded")
     assert settled["refunded_amount"] == order["total_amount"]
     assert [line["resaleable"] for line in settled["items"] if line["id"] == kept["id"]] == [False]
+
+
+async def test_support_settle_a_claim_by_a_replacement_from_the_order_page(platform: Platform,
+                                                                         api: httpx.AsyncClient) -> None:
+    admin, auth = await staff(api), await customer(api)
+    support = await staffer_account(api, admin, "support")
+    products = await two_products(api)
+    order = await delivered_order(api, auth, admin, products)
+    broken = order["items"][0]
+
+    async with chromium() as browser, offline_context(browser, **SCREEN) as (context, watch):
+        page = await context.new_page()
+        await sign_in(page, platform.url, support["email"])
+        await visit(page, f"{platform.url}/console#/orders/{order['id']}")
+        claim = page.get_by_role("group", name="Settle a claim (damaged or missing goods)")
+        await claim.get_by_label(f"{broken['name']} ({broken['sku']}), of 1").fill("1")
+        await claim.get_by_label("Settle by").select_option("replace")
+        await claim.get_by_label("What happened").fill("Arrived cracked")
+        await claim.get_by_role("button", name="Settle the claim").click()
+        await status_says(page, "a replacement order is on its way")
+        watch.assert_clean()
+
+    [settled] = (await api.get(f"/api/v1/orders/{order['id']}/returns", headers=auth)).json()
+    assert (settled["kind"], settled["resolution"], settled["status"]) == ("claim", "replace", "replaced")
+
+    async def ready() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await api.get(f"/api/v1/orders/{settled['replacement_order_id']}", headers=auth)).json()
+        return body if body["status"] == "paid" else None
+
+    replacement = await poll(ready, timeout=40, message="the replacement ready to ship")
+    assert [(i["product_id"], i["quantity"], i["unit_price"]) for i in replacement["items"]] == [
+        (broken["product_id"], 1, "0.00")]

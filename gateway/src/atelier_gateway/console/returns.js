@@ -1,7 +1,9 @@
 // Returns: the Returns page lists every return by status and storefront (support, finance);
 // the order page shows its returns, opens one for the customer, and receives or rejects an open one
 // (support). Receiving asks which lines are resaleable (they go back in stock) and whether the
-// shipping is refunded; orders computes the refund and payments makes it, once.
+// shipping is refunded; orders computes the refund and payments makes it, once. A claim (damaged or
+// missing goods of a shipped or delivered order) is settled from the same section at once: refunded,
+// or replaced by a new order at no charge (support, finance).
 
 import { call, get, hasRole } from "./api.js";
 import { confirmButton } from "./ops.js";
@@ -9,7 +11,7 @@ import { hashWith, PAGE_SIZE, results, V1, write } from "./kit.js";
 import { form, go, h, link, money, table, when } from "./ui.js";
 
 const STATUSES = [["", "Any"], ["requested", "Requested"], ["approved", "Approved"], ["received", "Received"], ["refunded", "Refunded"],
-                  ["rejected", "Rejected"]];
+                  ["rejected", "Rejected"], ["replaced", "Replaced"]];
 const SHIPPED = new Set(["physical", "print_tier"]);
 
 const lineText = (l) => `${l.name} (${l.sku}) × ${l.quantity}`;
@@ -37,14 +39,17 @@ export async function returnsPage(root, ctx) {
 export async function returnsOf(order, ctx) {
   const page = await get(`${V1}/staff/returns`, { order_id: order.id, limit: 100 });
   const out = [table("Returns", [
-    { label: "Return", value: (r) => r.number }, { label: "Opened", value: (r) => `${when(r.created_at)} by ${r.opened_by}` },
-    { label: "Status", value: (r) => h("span", { "data-return-status": r.number }, r.status) },
+    { label: "Return", value: (r) => (r.kind === "claim" ? `${r.number} (claim: ${r.resolution})` : r.number) },
+    { label: "Opened", value: (r) => `${when(r.created_at)} by ${r.opened_by}` },
+    { label: "Status", value: (r) => h("span", { "data-return-status": r.number }, r.status,
+      ...(r.replacement_order_id ? [" by ", link(`#/orders/${r.replacement_order_id}`, "the replacement order")] : [])) },
     { label: "Lines", value: (r) => r.items.map((l) => lineText(l) + (l.resaleable === null ? "" : l.resaleable ? ", restocked" : ", not resold")).join("; ") },
     { label: "Reason", value: (r) => r.note ? `${r.reason} (rejected: ${r.note})` : r.reason || "" },
     { label: "Refund", value: (r) => money(r.refunded_amount ?? r.amount, r.currency), num: true }],
     page.results, "No return.")];
   if (!hasRole("support") && !hasRole("finance")) return out;
   for (const ret of page.results.filter((r) => r.status === "requested" || r.status === "approved")) out.push(receiveForm(ret, order, ctx));
+  if (order.status === "shipped" || order.status === "delivered") out.push(claimForm(order, ctx));
   if (!hasRole("support")) return out;
   if (order.status === "delivered") out.push(openForm(order, ctx));
   return out;
@@ -94,6 +99,27 @@ function openForm(order, ctx) {
       const body = { items: chosen, reason: values.reason };
       await write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/returns`, { body }),
         (r) => `Return ${r.number} opened.`);
+    },
+  });
+}
+
+// Damaged or missing goods: settled now, by a refund of their share of what was charged, or by
+// the same goods again as a new order at no charge (goods from stock only; orders refuses a printed book).
+function claimForm(order, ctx) {
+  const lines = order.items.filter((i) => SHIPPED.has(i.kind));
+  return form({
+    id: "open-claim", legend: "Settle a claim (damaged or missing goods)", submit: "Settle the claim",
+    fields: [...lines.map((i) => ({ name: `claim-${i.id}`, label: `${i.name} (${i.sku}), of ${i.quantity}`, type: "number",
+                                    min: 0, max: i.quantity, value: "0", inputmode: "numeric" })),
+             { name: "resolution", label: "Settle by", type: "select", value: "replace",
+               options: [["replace", "Sending them again at no charge"], ["refund", "Refunding them"]] },
+             { name: "reason", label: "What happened", required: true }],
+    onSubmit: async (values) => {
+      const chosen = lines.map((i) => ({ order_item_id: i.id, quantity: Number(values[`claim-${i.id}`] || 0) })).filter((l) => l.quantity > 0);
+      const body = { items: chosen, reason: values.reason, resolution: values.resolution };
+      await write(ctx, () => call("POST", `${V1}/staff/orders/${order.id}/claims`, { body }),
+        (r) => (r.resolution === "refund" ? `Claim ${r.number}: ${money(r.amount, r.currency)} to refund.`
+                                          : `Claim ${r.number}: a replacement order is on its way to the shelf.`));
     },
   });
 }

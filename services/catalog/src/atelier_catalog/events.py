@@ -17,7 +17,7 @@ def _reservations(ctx: EventContext[CatalogContext]) -> ReservationService:
 
 
 async def on_order_placed(event: OrderPlaced, ctx: EventContext[CatalogContext]) -> None:
-    await _reservations(ctx).reserve(event.order_id, event.order_number, event.lines)
+    await _reservations(ctx).reserve(event.order_id, event.order_number, event.lines, settled=event.settled)
 
 
 async def on_order_paid(event: OrderPaid, ctx: EventContext[CatalogContext]) -> None:

@@ -305,6 +305,22 @@ class TestEventsInAnyOrder:
             purchases = (await session.exec(select(Purchase))).all()
         assert [(p.owner_id, str(p.product_id)) for p in purchases] == [(user_id, slab["id"])]
 
+    async def test_a_settled_order_commits_at_once_and_the_sweep_leaves_it(self, harness: ServiceHarness,
+                                                                           catalog: Catalog) -> None:
+        """A claim's replacement: nothing will be paid, so no reservation waits to expire."""
+        slab = await catalog.product(stock_quantity=5)
+        order = placed(line(slab, 2)).model_copy(update={"settled": True})
+
+        await harness.deliver(order)
+
+        assert decisions(harness, order.order_id) == [("stock.reserved", {"order_id": str(order.order_id)})]
+        assert [r.status for r in await reservations(harness, order.order_id)] == ["committed"]
+        await _past_deadline(harness)
+        assert await sweeper.sweep_once(harness.runtime) == 0
+        assert await stock(harness, slab) == 3
+        await harness.deliver(OrderCancelled(order_id=order.order_id, owner_id=order.owner_id))
+        assert await stock(harness, slab) == 5  # a replacement cancelled before it ships: back on the shelf
+
     async def test_placed_then_paid_commits(self, harness: ServiceHarness, catalog: Catalog) -> None:
         slab = await catalog.product(stock_quantity=5)
         order = placed(line(slab, 2))

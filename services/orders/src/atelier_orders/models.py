@@ -128,6 +128,9 @@ class Order(SQLModel, table=True):
     claimed_at: datetime | None = _timestamp(nullable=True)
     # The product it was moved in from (`atelier import`): history, never paid for here.
     imported_from: str | None = Field(default=None, max_length=64)
+    # A replacement sent at no charge for a claim (`returns.claims`): the order it replaces. Nothing
+    # is paid for it: it is ready to ship once catalog holds its stock, and it is never invoiced.
+    replaces_order_id: uuid.UUID | None = None
     # The promotions it was given, frozen when placed: [{promotion_id, code, name, kind,
     # amount, free_shipping}] (`contracts.orders.Discount`), money as decimal strings. What each
     # saved on a line is not kept here: each item keeps its own `discount_amount`, and reads answer
@@ -333,7 +336,9 @@ class OrderReturn(SQLModel, table=True):
     __tablename__ = "order_return"
     __table_args__ = (
         UniqueConstraint("number", name="uq_order_return_number"),
-        CheckConstraint("status IN ('requested', 'received', 'refunded', 'rejected')", name="ck_order_return_status"),
+        CheckConstraint("status IN ('requested', 'approved', 'received', 'refunded', 'rejected', 'replaced')",
+                        name="ck_order_return_status"),
+        CheckConstraint("kind IN ('return', 'claim')", name="ck_order_return_kind"),
         Index("ix_order_return_order_id", "order_id", "created_at"),
         # Staff's list: by status and storefront, newest first.
         Index("ix_order_return_status_created", "status", "created_at"),
@@ -348,6 +353,12 @@ class OrderReturn(SQLModel, table=True):
     order_number: str = Field(max_length=20)
     storefront: str = Field(max_length=64)
     status: str = Field(default="requested", max_length=16)
+    # `return`: the customer sends goods back for money; `claim`: staff settle damaged or missing
+    # goods without a parcel, by a refund or by a replacement (`resolution`) sent as an order of its
+    # own (`replacement_order_id`).
+    kind: str = Field(default="return", max_length=8, sa_column_kwargs={"server_default": "return"})
+    resolution: str | None = Field(default=None, max_length=8)
+    replacement_order_id: uuid.UUID | None = None
     reason: str | None = Field(default=None, max_length=500)
     # customer or staff; the staffer who opened it, received or rejected it last.
     opened_by: str = Field(max_length=20)

@@ -90,6 +90,7 @@ class OrderDetails:
     shipping_tax_inclusive: bool = False
     claimed_at: datetime | None = None
     imported_from: str | None = None
+    replaces_order_id: uuid.UUID | None = None
     discounts: list[dict[str, Any]] = field(default_factory=list)
     buyer_tax_number: str | None = None
     register_buyer: bool = False
@@ -158,3 +159,5 @@ class LockedOrder:
     updated_at: datetime
     # Whether a line is shipped (`domain.requires_shipping` of the items' kinds).
     ships: bool
+    # A claim's replacement (`returns.claims`): the order it replaces; nothing is paid for it.
+    replaces_order_id: uuid.UUID | None = None

@@ -73,3 +73,18 @@ class TestRefund:
         lines = [ReturnedUnits(D("59.40"), 2, 2), ReturnedUnits(D("9.90"), 1, 1)]
         assert return_rules.return_amount(lines, shipping_charged=D("5.50"), refund_shipping=True,
                                     shipping_refunded=False, refundable=D("74.80")) == D("74.80")
+
+
+class TestClaims:
+    """A claim: goods that left the shelf (shipped or delivered); a replacement only of goods from
+    stock (a printed book is made for its order: refunded)."""
+
+    @pytest.mark.parametrize(("status", "takes"), [("shipped", True), ("delivered", True), ("paid", False),
+                                                   ("processing", False), ("returned", False), ("cancelled", False)])
+    def test_only_goods_that_left_the_shelf(self, status: str, takes: bool) -> None:
+        assert (return_rules.claim_problem(status) is None) is takes
+
+    def test_only_goods_from_stock_are_sent_again(self) -> None:
+        assert return_rules.is_replaceable_kind("physical")
+        assert not return_rules.is_replaceable_kind("print_tier")
+        assert not return_rules.is_replaceable_kind("credit_pack")

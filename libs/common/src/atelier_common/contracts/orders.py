@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, ConfigDict, Field
 
@@ -44,7 +44,7 @@ class OrderPlaced(StorefrontEvent):
            "kind": "physical", "quantity": 1, "unit_price": "24.99", "attributes": {"volume_l": 1}, "book_id": None,
            "content_type": None, "content_id": None, "name": "Stone Sealer 1 L"}], "from_cart": True,
          "currency": "USD", "total_amount": "32.24", "email": "ada.lovelace@example.com",
-         "shipping_method": "standard", "register_buyer": False}]})
+         "shipping_method": "standard", "register_buyer": False, "settled": False}]})
 
     type = "order.placed"
     order_id: uuid.UUID
@@ -64,6 +64,9 @@ class OrderPlaced(StorefrontEvent):
     # placing it (docs/storefronts.md#guest-accounts); always False for a signed-in buyer.
     # Events from before the policy: False.
     register_buyer: bool = False
+    # Nothing will be paid for it (a claim's replacement, sent at no charge): catalog takes its
+    # stock for good at once, with no reservation to expire. Events from before claims: False.
+    settled: bool = False
 
 
 class OrderCancelled(StorefrontEvent):
@@ -192,7 +195,8 @@ class ReturnRequested(StorefrontEvent):
     """A customer or staff opened a return of a delivered order's lines: nothing moved yet."""
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
-    model_config = ConfigDict(json_schema_extra={"examples": [{**_RETURN_EXAMPLE, "opened_by": "customer"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_RETURN_EXAMPLE, "opened_by": "customer",
+                                                                "kind": "return", "resolution": None}]})
 
     type = "return.requested"
     return_id: uuid.UUID
@@ -205,6 +209,11 @@ class ReturnRequested(StorefrontEvent):
     # customer or staff
     opened_by: str
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
+    # `claim`: staff settle damaged or missing goods without a parcel, by `resolution` (`refund`:
+    # `return.received` follows at once; `replace`: a replacement order at no charge, `order.placed`
+    # with `settled`). Events from before claims: a return.
+    kind: Literal["return", "claim"] = "return"
+    resolution: Literal["refund", "replace"] | None = None
 
 
 class ReturnReceived(StorefrontEvent):
@@ -213,7 +222,7 @@ class ReturnReceived(StorefrontEvent):
 
     # The example of the OpenAPI `webhooks` section (identity sends this event to webhook endpoints).
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        **_RETURN_EXAMPLE, "amount": "27.24", "currency": "USD", "refund_shipping": False,
+        **_RETURN_EXAMPLE, "amount": "27.24", "currency": "USD", "refund_shipping": False, "kind": "return",
         "items": [{**_RETURN_EXAMPLE["items"][0], "resaleable": True}]}]})
 
     type = "return.received"
@@ -230,6 +239,8 @@ class ReturnReceived(StorefrontEvent):
     currency: str
     refund_shipping: bool = False
     items: list[ReturnLine] = Field(validation_alias=_ITEMS)
+    # A claim settled by a refund: nothing came back, nothing is restocked (every item not resaleable).
+    kind: Literal["return", "claim"] = "return"
 
 
 class ReturnRejected(StorefrontEvent):

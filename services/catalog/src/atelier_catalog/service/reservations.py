@@ -67,9 +67,10 @@ class ReservationService(UseCase[CatalogContext]):
         self.owners = OwnerRepository(session)
 
     async def reserve(self, order_id: uuid.UUID, order_number: str, lines: Sequence[OrderLine],
-                      *, now: datetime | None = None) -> bool:
+                      *, now: datetime | None = None, settled: bool = False) -> bool:
         """Hold every line's stock, or none of it; announce the decision. Whether it was held.
-        Paid already (`order.paid` came first): the units are taken for good at once.
+        Paid already (`order.paid` came first), or `settled` (nothing will be paid: a claim's
+        replacement): the units are taken for good at once.
 
         Eight checkouts of one product queue on its stock row: everything that can be read is read
         before the first stock UPDATE takes that lock, and after it come only the writes (the
@@ -83,7 +84,7 @@ class ReservationService(UseCase[CatalogContext]):
             return True  # the same order placed again (a re-sent event): it already holds its stock
         if order.cancelled_at is not None:
             return False  # cancelled before it reached us: nothing to hold, nobody waits for a decision
-        paid = order.paid_at is not None
+        paid = order.paid_at is not None or settled
         unavailable, counted = _check_sellable(needs, facts)
         if unavailable:
             await outbox.add(self.session, StockRejected(order_id=order_id, reason=REJECTED_UNAVAILABLE,

@@ -36,10 +36,12 @@ WHAT: dict[str, str] = {
     "promotion.redeemed": "An order was placed with a promotion or discount code: what it saved and the "
                           "promotion's uses so far (against its `usage_limit`).",
     "return.requested": "A customer or staff opened a return of a delivered order's lines (`items`, `reason`, "
-                        "`opened_by`).",
-    "return.received": "Staff received a return: `amount` is the refund asked of the payment (its lines with tax, "
-                       "less their discount, plus shipping when `refund_shipping`); `resaleable` items go back in stock. "
-                       "The refund itself follows as `payment.refunded` with this `return_id`.",
+                        "`opened_by`); or staff settled a claim of damaged or missing goods (`kind: claim`, "
+                        "`resolution` refund or replace).",
+    "return.received": "Staff received a return, or settled a claim by a refund (`kind: claim`): `amount` is the "
+                       "refund asked of the payment (its lines with tax, less their discount, plus shipping when "
+                       "`refund_shipping`); `resaleable` items go back in stock. The refund itself follows as "
+                       "`payment.refunded` with this `return_id`.",
     "return.rejected": "Staff refused a return before receiving it: nothing is refunded or restocked.",
     "subscription.changed": "A customer's subscription changed: its plan, status, period or cancellation.",
     "job.completed": "A generation job finished; `asset_ids` are what it made.",

@@ -1,6 +1,7 @@
 """Returns: a customer opens and follows the returns of a delivered order under
 /api/v1/orders; support (or admin) open them for a customer, receive and reject them under
-/api/v1/staff, and order readers list them."""
+/api/v1/staff, and order readers list them. Claims (damaged or missing goods, refunded or
+replaced at once) are kept with the returns and read the same way."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from atelier_common.pagination import Page, PageParamsDep, build_page
 from atelier_common.responses import ErrorResponses
 from atelier_common.service import use_case
 from atelier_orders.returns.service import Returns
-from atelier_orders.schemas import ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
+from atelier_orders.schemas import ClaimCreate, ReturnCreate, ReturnRead, ReturnReceive, ReturnReject, StaffReturnQuery
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 staff = APIRouter(prefix="/api/v1/staff", tags=["staff"])
@@ -55,6 +56,23 @@ async def open_staff_return(order_id: str, data: ReturnCreate, support: SupportP
                             returns: ReturnsDep) -> Any:
     """Open a return of any customer's delivered order (support, admin; audited as `return.open`)."""
     return (await returns.open(order_id, data, support, staff=True)).read()
+
+
+@staff.post("/orders/{order_id}/claims", summary="Settle a claim: refund or replace damaged or missing goods",
+            status_code=201, response_model=ReturnRead, responses={
+                **STAFF_ONLY, 403: {"description": "Support, finance or admin only"},
+                404: {"description": "NOT_FOUND: unknown order"},
+                400: {"description": "VALIDATION_ERROR: a line that is not a shipped line of the order, or (replace) "
+                                     "not goods from stock"},
+                409: {"description": "ORDER_NOT_RETURNABLE (not shipped or delivered; details.status) or "
+                                     "RETURN_QUANTITY_EXCEEDED (more units than shipped less those in returns and "
+                                     "claims; details.returnable per item)"}})
+async def open_claim(order_id: str, data: ClaimCreate, staff_member: OrderReaderPrincipal, returns: ReturnsDep) -> Any:
+    """Damaged or missing units of a shipped or delivered order, settled at once without a parcel (support,
+    finance, admin; audited as `claim.open`): `refund` refunds their share of what was charged through payments,
+    once, as a received return's (nothing restocked); `replace` sends them again as a new order at no charge
+    (`replacement_order_id`; ready to ship once catalog holds its stock, never invoiced)."""
+    return (await returns.claim(order_id, data, staff_member)).read()
 
 
 @staff.get("/returns", summary="Search returns", response_model=Page[ReturnRead], responses=STAFF_ONLY)

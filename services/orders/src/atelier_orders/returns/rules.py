@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from atelier_common.contracts.catalog import ProductKind
 from atelier_common.money import quantize
 from atelier_orders.domain import ORDER_NUMBER_ALPHABET, SHIPPED_KINDS
 from atelier_orders.domain import OrderStatus as S
@@ -20,19 +21,35 @@ from atelier_orders.domain import OrderStatus as S
 
 class ReturnStatus(StrEnum):
     """requested (opened) → approved (optional) → received (staff have the goods; the refund is
-    asked) → refunded (payments confirmed it); or rejected by staff before receipt."""
+    asked) → refunded (payments confirmed it); or rejected by staff before receipt. A claim settled
+    by a refund starts at received; one settled by a replacement is replaced."""
 
     REQUESTED = "requested"
     APPROVED = "approved"
     RECEIVED = "received"
     REFUNDED = "refunded"
     REJECTED = "rejected"
+    REPLACED = "replaced"
 
 
-# The returns whose units count against what may still be returned: all but the rejected.
+class ReturnKind(StrEnum):
+    RETURN = "return"
+    CLAIM = "claim"
+
+
+class ClaimResolution(StrEnum):
+    """How staff settle a claim: the units' share of what was charged back, or the same goods
+    again at no charge."""
+
+    REFUND = "refund"
+    REPLACE = "replace"
+
+
+# The returns and claims whose units count against what may still be returned or claimed: all
+# but the rejected.
 RETURN_HOLDS: frozenset[ReturnStatus] = frozenset({ReturnStatus.REQUESTED, ReturnStatus.APPROVED,
-                                                   ReturnStatus.RECEIVED,
-                                                   ReturnStatus.REFUNDED})
+                                                   ReturnStatus.RECEIVED, ReturnStatus.REFUNDED,
+                                                   ReturnStatus.REPLACED})
 RETURN_NUMBER_PATTERN = re.compile(r"^RET-\d{8}-[A-Z0-9]{6}$")
 
 
@@ -109,3 +126,21 @@ def return_amount(lines: Iterable[ReturnedUnits], *, shipping_charged: Decimal, 
 def everything_returned(returnable: Mapping[uuid.UUID, int]) -> bool:
     """Whether no shipped unit is left to return (`returnable_quantities` counting the refunded only)."""
     return bool(returnable) and all(left == 0 for left in returnable.values())
+
+
+# -- claims -----------------------------------------------------------------------------------
+
+def claim_problem(status: str) -> str | None:
+    """Why an order in `status` takes no claim, or None when it does: goods that left the shelf
+    (shipped, or delivered) may arrive damaged or not at all."""
+    if status in (S.SHIPPED, S.DELIVERED):
+        return None
+    if status == S.RETURNED:
+        return "Every delivered unit of this order has been returned already"
+    return f"Only a shipped or delivered order takes a claim; this one is {status}"
+
+
+def is_replaceable_kind(kind: str) -> bool:
+    """What is sent again from stock: goods catalog holds. A printed book is made for its order
+    (generation prints it): a claim on one is refunded."""
+    return kind == ProductKind.PHYSICAL

@@ -43,10 +43,11 @@ from atelier_orders.errors import (
 from atelier_orders.models import OrderReturn, OrderReturnLine, utcnow
 from atelier_orders.queries import OrderQueries
 from atelier_orders.repository import OrderRepository, ReturnRepository
+from atelier_orders.returns import claims
 from atelier_orders.returns import rules as return_rules
-from atelier_orders.returns.rules import ReturnStatus
+from atelier_orders.returns.rules import ClaimResolution, ReturnKind, ReturnStatus
 from atelier_orders.rows import LockedOrder, OrderDetails
-from atelier_orders.schemas import ReturnCreate, ReturnReceive, StaffReturnQuery
+from atelier_orders.schemas import ClaimCreate, ReturnCreate, ReturnReceive, StaffReturnQuery
 from atelier_orders.service._shared import order_id_of, record_status, reload, transition
 from atelier_orders.service.payment_records import PaymentRecords
 from atelier_orders.service.reading import reader_of
@@ -88,17 +89,74 @@ class Returns(UseCase[OrdersContext]):
         """A return of `data.lines` of a delivered order: the customer's own order, or any order
         when `staff` (the route checked the role; audited then). Settled under the order's lock:
         no unit is ever in two returns that were not rejected."""
+        picture, order, asked = await self._open(order_ref, data, viewer, staff=staff)
+        if staff:
+            await audit.record(self.session, viewer, "return.open", "order", order.id,
+                               after={"return_id": str(picture.ret.id), "number": picture.ret.number,
+                                      "lines": {str(k): v for k, v in asked.items()}}, reason=data.reason)
+        log.info("return %s requested for order %s", picture.ret.number, order.order_number)
+        return picture
+
+    async def claim(self, order_ref: str, data: ClaimCreate, staff: Principal) -> ReturnPicture:
+        """Staff settle damaged or missing units of a shipped or delivered order without a parcel:
+        by a refund (their share of what was charged, through payments as a received return's,
+        nothing restocked) or by a replacement (the same goods again as an order of its own, at no
+        charge: `claims.place_replacement`). The units are held as a return's are: never claimed
+        or returned twice. Audited as `claim.open`."""
+        picture, order, asked = await self._open(order_ref, data, staff, staff=True, claim=data.resolution)
+        ret = picture.ret
+        replacement = None
+        if data.resolution == ClaimResolution.REFUND:
+            picture = await self._settle(ret, order, picture.lines,
+                                         {line.id: (line.quantity, False) for line in picture.lines},
+                                         refund_shipping=False, staff=staff)
+        else:
+            replacement = await claims.place_replacement(self.session, await reload(self.session, order.id),
+                                                         picture.lines, ret, staff,
+                                                         attempts=self.context.settings.order_number_attempts)
+            now = utcnow()
+            if not await self.returns.move(ret.id, (R.REQUESTED,), {
+                    "status": R.REPLACED, "replacement_order_id": replacement.id, "staff_id": staff.user_id,
+                    "received_at": now, "updated_at": now}):
+                raise ReturnNotOpen(details={"status": ret.status})  # pragma: no cover - the order's lock serialises
+            await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF,
+                                actor_id=staff.user_id,
+                                note=f"Claim {ret.number}: replacement {replacement.order_number} at no charge")
+            picture = await self._picture(ret.id)
+        await audit.record(self.session, staff, "claim.open", "order", order.id,
+                           after={"return_id": str(ret.id), "number": ret.number, "resolution": data.resolution.value,
+                                  "lines": {str(k): v for k, v in asked.items()},
+                                  **({"amount": str(picture.ret.amount)} if replacement is None else
+                                     {"replacement_order_id": str(replacement.id),
+                                      "replacement_order_number": replacement.order_number})},
+                           reason=data.reason)
+        log.info("claim %s of order %s settled by %s", ret.number, order.order_number, data.resolution)
+        return picture
+
+    async def _open(self, order_ref: str, data: ReturnCreate, viewer: Principal, *, staff: bool,
+                    claim: ClaimResolution | None = None) -> tuple[ReturnPicture, LockedOrder, dict[uuid.UUID, int]]:
+        """The part a return and a claim share: under the order's lock, the units asked checked
+        against what is left of each shipped line, the row written, `return.requested` announced
+        and noted in the order's history."""
         order_id = order_id_of(order_ref)
         await self.returns.hold(order_id)
         order = await self.orders.lock(order_id, owner_id=None if staff else viewer.owner_id)
         if order is None:
             raise OrderNotFound()
-        if problem := return_rules.return_problem(order.status):
+        problem = return_rules.return_problem(order.status) if claim is None else \
+            return_rules.claim_problem(order.status)
+        if problem:
             raise OrderNotReturnable(problem, details={"status": order.status})
         details = await reload(self.session, order.id)
         asked: dict[uuid.UUID, int] = {}
         for line in data.items:
             asked[line.order_item_id] = asked.get(line.order_item_id, 0) + line.quantity
+        if claim == ClaimResolution.REPLACE:
+            kinds = {item.id: item.kind for item in details.items}
+            if wrong := {str(k): "Only goods from stock are sent again; refund this line instead"
+                         for k in asked if k in kinds and not return_rules.is_replaceable_kind(kinds[k])}:
+                raise InvalidReturnLine("Not a line that can be replaced",
+                                        details={"fields": {"items": list(wrong.values())}, "items": wrong})
         returnable = return_rules.returnable_quantities(
             ((i.id, i.kind, i.quantity) for i in details.items),
             await self.returns.units_by_item(order.id, return_rules.RETURN_HOLDS))
@@ -111,6 +169,7 @@ class Returns(UseCase[OrdersContext]):
         now = utcnow()
         ret = OrderReturn(number=return_rules.new_return_number(now.date()), order_id=order.id,
                           order_number=order.order_number, storefront=order.storefront, status=R.REQUESTED,
+                          kind=ReturnKind.RETURN if claim is None else ReturnKind.CLAIM, resolution=claim,
                           reason=data.reason, opened_by=Actor.STAFF if staff else Actor.CUSTOMER,
                           staff_id=viewer.user_id if staff else None, currency=order.currency, created_at=now,
                           updated_at=now)
@@ -123,16 +182,13 @@ class Returns(UseCase[OrdersContext]):
         await outbox.add(self.session, ReturnRequested(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
-            opened_by=ret.opened_by, items=[_contract_line(line) for line in lines]))
+            opened_by=ret.opened_by, items=[_contract_line(line) for line in lines], kind=ret.kind,
+            resolution=ret.resolution))
+        what = "Return" if claim is None else "Claim"
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF if staff else
                             Actor.CUSTOMER, actor_id=viewer.user_id if staff else None,
-                            note=f"Return {ret.number} requested: {data.reason}"[:1000])
-        if staff:
-            await audit.record(self.session, viewer, "return.open", "order", order.id,
-                               after={"return_id": str(ret.id), "number": ret.number,
-                                      "lines": {str(k): v for k, v in asked.items()}}, reason=data.reason)
-        log.info("return %s requested for order %s", ret.number, order.order_number)
-        return ReturnPicture(ret, lines)
+                            note=f"{what} {ret.number} requested: {data.reason}"[:1000])
+        return ReturnPicture(ret, lines), order, asked
 
     # -- staff: receive or reject --------------------------------------------------------------------
 
@@ -174,6 +230,17 @@ class Returns(UseCase[OrdersContext]):
             if received[line.id] > line.quantity:
                 raise InvalidReturnLine("More units received than requested", details={
                     "fields": {"items": [f"Order item {line.item_id}: {line.quantity} requested"]}})
+        return await self._settle(ret, order, all_lines, {k: (v, restock[k]) for k, v in received.items()},
+                                  refund_shipping=data.refund_shipping, staff=staff)
+
+    async def _settle(self, ret: OrderReturn, order: LockedOrder, all_lines: Sequence[OrderReturnLine],
+                      received_lines: dict[uuid.UUID, tuple[int, bool]], *, refund_shipping: bool,
+                      staff: Principal) -> ReturnPicture:
+        """A return received, or a claim settled by a refund: of its lines (`all_lines`), those in
+        `received_lines` (by return line id: units received, resaleable) are refunded through
+        `return.received`; the others leave it."""
+        received = {k: v for k, (v, _) in received_lines.items()}
+        restock = {k: resaleable for k, (_, resaleable) in received_lines.items()}
         by_line = {line.id: line for line in all_lines}
         lines = [line for line in all_lines if line.id in received]
         for line in lines:
@@ -183,14 +250,14 @@ class Returns(UseCase[OrdersContext]):
         amounts = {line.id: return_rules.returned_line_amount(_units(line, details)) for line in lines}
         amount = return_rules.return_amount(
             [_units(line, details) for line in lines], shipping_charged=details.shipping_charged,
-            refund_shipping=data.refund_shipping,
+            refund_shipping=refund_shipping,
             shipping_refunded=any(r.refund_shipping for r in others if r.status in (R.RECEIVED, R.REFUNDED)),
             refundable=await self._refundable(details, others))
         now = utcnow()
         settled = ret.refund_id is not None or amount == 0  # refunded already (heard first), or nothing to pay
         if not await self.returns.move(ret.id, (R.REQUESTED, R.APPROVED), {
                 "status": R.REFUNDED if settled else R.RECEIVED, "amount": amount, "received_at": now,
-                "refund_shipping": data.refund_shipping, "staff_id": staff.user_id, "updated_at": now,
+                "refund_shipping": refund_shipping, "staff_id": staff.user_id, "updated_at": now,
                 **({"refunded_at": ret.refunded_at or now} if settled else {})}):
             raise ReturnNotOpen(details={"status": ret.status})  # pragma: no cover - the order's lock serialises
         for line in all_lines:
@@ -203,20 +270,23 @@ class Returns(UseCase[OrdersContext]):
         await outbox.add(self.session, ReturnReceived(
             storefront=order.storefront, return_id=ret.id, number=ret.number, order_id=order.id,
             order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id, reason=ret.reason,
-            amount=amount, currency=ret.currency, refund_shipping=data.refund_shipping,
-            items=[_contract_line(line) for line in picture.lines]))
+            amount=amount, currency=ret.currency, refund_shipping=refund_shipping,
+            items=[_contract_line(line) for line in picture.lines], kind=ret.kind))
         money = domain.money_text(amount, ret.currency)
+        claim = ret.kind == ReturnKind.CLAIM
         await record_status(self.session, order, OrderStatus(order.status), actor=Actor.STAFF,
-                            actor_id=staff.user_id, note=f"Return {ret.number} received; refund of {money}")
-        await audit.record(self.session, staff, "return.receive", "order", order.id,
-                           before={"return_id": str(ret.id), "status": ret.status},
-                           after={"status": picture.ret.status, "amount": str(amount),
-                                  "refund_shipping": data.refund_shipping,
-                                  "received": {str(by_line[k].item_id): v for k, v in received.items()},
-                                  "resaleable": {str(by_line[k].item_id): v for k, v in restock.items()}})
+                            actor_id=staff.user_id, note=f"Claim {ret.number} settled; refund of {money}" if claim
+                            else f"Return {ret.number} received; refund of {money}")
+        if not claim:  # a claim's refund is in its own `claim.open` entry
+            await audit.record(self.session, staff, "return.receive", "order", order.id,
+                               before={"return_id": str(ret.id), "status": ret.status},
+                               after={"status": picture.ret.status, "amount": str(amount),
+                                      "refund_shipping": refund_shipping,
+                                      "received": {str(by_line[k].item_id): v for k, v in received.items()},
+                                      "resaleable": {str(by_line[k].item_id): v for k, v in restock.items()}})
         if settled:
             await self._maybe_returned(order)
-        log.info("return %s of order %s received: %s", ret.number, order.order_number, money)
+        log.info("%s %s of order %s settled: %s", ret.kind, ret.number, order.order_number, money)
         return picture
 
     async def reject(self, return_ref: str, reason: str | None, staff: Principal) -> ReturnPicture:

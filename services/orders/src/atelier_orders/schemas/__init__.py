@@ -58,6 +58,7 @@ from atelier_orders.schemas.promotions import (
            Uses,
 )
 from atelier_orders.schemas.returns import (
+           ClaimCreate,
            ReturnCreate,
            ReturnLineCreate,
            ReturnLineRead,
@@ -77,7 +78,7 @@ from atelier_orders.schemas.staff import (
            StaffOrderSummaryRead,
 )
 
-__all__ = ["MAX_LINES", "BuyerRead", "CreditNoteLink", "CreditNoteRead", "DailyOrdersRead", "InternalOrderCreate",
+__all__ = ["MAX_LINES", "BuyerRead", "ClaimCreate", "CreditNoteLink", "CreditNoteRead", "DailyOrdersRead", "InternalOrderCreate",
            "InternalOrderRead", "InvoiceLineRead", "InvoiceRead", "InvoiceTaxRead", "Note", "OrderCancel",
            "OrderCreate", "OrderDiscountRead", "OrderItemCreate", "OrderItemRead", "OrderMoneyRead", "OrderQuery",
            "OrderRead", "OrderShippingMethodRead", "OrderStatusUpdate", "OrderSummaryRead", "PromotionAmount",

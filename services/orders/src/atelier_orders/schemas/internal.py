@@ -39,7 +39,8 @@ class InternalOrderRead(OrderRead):
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property
     def is_payable(self) -> bool:
-        return domain.is_payable(self.status) and self.imported_from is None
+        # A claim's replacement is sent at no charge: nothing to pay, whatever its status.
+        return domain.is_payable(self.status) and self.imported_from is None and self.replaces_order_id is None
 
     @computed_field  # type: ignore[prop-decorator]  # mypy rejects a decorator over @property; pydantic documents this form
     @property

@@ -296,6 +296,9 @@ class OrderRead(OrderSummaryRead):
         "Whether its guest buyer gets an account once it is paid (an email to set a password), as decided "
         "when it was placed from the storefront's `guest_accounts` and the buyer's `create_account`; false "
         "for a signed-in buyer"))
+    replaces_order_id: uuid.UUID | None = Field(default=None, description=(
+        "A replacement sent at no charge for a claim: the order whose damaged or missing goods it replaces "
+        "(nothing to pay; it ships once its stock is held)"))
     # How it ships and the tax applied: the zone's method (`shipping_method`, below), the zone,
     # the rate (0.0725: 7.25 %). Null method and zone: a storefront without zones, or nothing
     # shipped; all null: orders placed before they were kept. The stored code, name and id make the

@@ -31,6 +31,18 @@ class ReturnCreate(_Input):
     reason: ReturnReason
 
 
+class ClaimCreate(ReturnCreate):
+    """Damaged or missing units of a shipped or delivered order, settled at once without a parcel:
+    `refund` gives back their share of what was charged; `replace` sends them again as an order of
+    its own at no charge (goods from stock only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"items": [{"order_item_id": "c92d3d50-e2f7-42e8-81de-cba4a7d781ce", "quantity": 1}],
+         "reason": "Arrived cracked (photo in the customer's mail)", "resolution": "replace"}]})
+
+    resolution: return_rules.ClaimResolution
+
+
 class ReturnLineReceive(_Input):
     order_item_id: uuid.UUID = Field(description="The order line's id (`items[].order_item_id` of the return)")
     quantity: Quantity = Field(description="Units received: at most the units requested of that line")
@@ -80,7 +92,8 @@ class ReturnLineRead(_Read):
 _RETURN_EXAMPLE: dict[str, Any] = {
     "id": "3f6e1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "number": "RET-20261127-7KQ2ZD",
     "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e", "order_number": "ORD-20261126-NNKSU0",
-    "storefront": "default", "status": "received", "reason": "Too small", "opened_by": "customer",
+    "storefront": "default", "status": "received", "kind": "return", "resolution": None,
+    "replacement_order_id": None, "reason": "Too small", "opened_by": "customer",
     "refund_shipping": False, "currency": "USD", "amount": "27.24", "refund_id": None, "refunded_amount": None,
     "note": None, "created_at": "2026-11-27T09:12:03.118204Z", "received_at": "2026-11-29T14:40:51.902113Z",
     "refunded_at": None,
@@ -91,7 +104,7 @@ _RETURN_EXAMPLE: dict[str, Any] = {
 
 class ReturnRead(_Read):
     """A return: requested → approved (optional) → received (the refund is asked for) → refunded,
-    or rejected."""
+    or rejected. A claim: received → refunded (settled by a refund), or replaced."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_RETURN_EXAMPLE]})
 
@@ -101,6 +114,11 @@ class ReturnRead(_Read):
     order_number: str
     storefront: str
     status: return_rules.ReturnStatus
+    kind: return_rules.ReturnKind = Field(description=(
+        "return: goods sent back for money; claim: damaged or missing goods staff settled without a parcel"))
+    resolution: return_rules.ClaimResolution | None = Field(description="A claim's: refund or replace; null for a return")
+    replacement_order_id: uuid.UUID | None = Field(description=(
+        "A claim settled by a replacement: the order that sends the goods again, at no charge"))
     reason: str | None
     opened_by: str = Field(description="customer or staff")
     refund_shipping: bool

@@ -12,14 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from atelier_common import outbox
 from atelier_common.contracts.identity import Storefront
-from atelier_common.contracts.orders import OrderStatusChanged
+from atelier_common.contracts.orders import OrderLine, OrderStatusChanged
 from atelier_common.money import quantize
 from atelier_common.storefronts import UnknownStorefront
 from atelier_common.telemetry import log_when_committed
 from atelier_orders import domain
 from atelier_orders.bootstrap import OrdersContext
 from atelier_orders.domain import Actor, OrderStatus
-from atelier_orders.errors import InvalidStatusTransition, OrderNotFound
+from atelier_orders.errors import InvalidStatusTransition, OrderNotFound, OrderNumberExhausted
 from atelier_orders.models import utcnow
 from atelier_orders.promotions.repository import PromotionRepository
 from atelier_orders.queries import OrderQueries
@@ -80,6 +80,28 @@ def history_entry(order_id: uuid.UUID, previous: OrderStatus | None, status: str
     """The columns of an `order_status_history` row."""
     return {"order_id": order_id, "from_status": None if previous is None else str(previous),
             "to_status": str(status), "note": note, "actor": str(actor), "actor_id": actor_id, "created_at": now}
+
+
+async def insert_numbered(session: AsyncSession, fields: dict[str, Any], first_entry: dict[str, Any], *,
+                          attempts: int) -> OrderDetails:
+    """A new order (`fields`: every column but its number) with its first history entry, under
+    the first free order number of today's (at most `attempts` tried)."""
+    orders = OrderRepository(session)
+    today = utcnow().date()
+    for _ in range(attempts):
+        order = await orders.insert_if_number_free({**fields, "order_number": domain.new_order_number(today)},
+                                                   first_entry)
+        if order is not None:
+            return order
+    raise OrderNumberExhausted()
+
+
+def contract_line(item: dict[str, Any]) -> OrderLine:
+    """An `order_item` row's columns as `order.placed` carries the line."""
+    return OrderLine(product_id=item["product_id"], variant_id=item["variant_id"], sku=item["sku"], kind=item["kind"],
+                     quantity=item["quantity"], unit_price=item["unit_price"], attributes=item["attributes"],
+                     book_id=item["book_id"], content_type=item["content_type"], content_id=item["content_id"],
+                     name=item["name"])
 
 
 async def announce_status(session: AsyncSession, order: LockedOrder | OrderDetails, previous: OrderStatus | None, *,

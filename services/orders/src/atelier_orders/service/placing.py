@@ -21,7 +21,7 @@ from atelier_common import outbox
 from atelier_common.auth import Principal
 from atelier_common.contracts.catalog import ProductKind, is_purchasable
 from atelier_common.contracts.identity import Storefront
-from atelier_common.contracts.orders import OrderLine, OrderPlaced
+from atelier_common.contracts.orders import OrderPlaced
 from atelier_common.money import quantize
 from atelier_common.service import UseCase
 from atelier_orders import domain, metrics
@@ -38,7 +38,6 @@ from atelier_orders.errors import (
     InsufficientStock,
     InvalidOrderLine,
     NotPurchasable,
-    OrderNumberExhausted,
     PriceChanged,
     ProductUnavailable,
     RetryTargetNotFound,
@@ -53,7 +52,7 @@ from atelier_orders.promotions.service import Customer, PromotionPricing, frozen
 from atelier_orders.repository import OrderRepository
 from atelier_orders.rows import OrderDetails
 from atelier_orders.schemas import InternalOrderCreate, OrderCreate
-from atelier_orders.service._shared import announce_status, history_entry, log_order
+from atelier_orders.service._shared import announce_status, contract_line, history_entry, insert_numbered, log_order
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ class PlacementService(UseCase[OrdersContext]):
         order_id, created_at, placed_at = uuid.uuid4(), utcnow(), utcnow()
         # Written once, as it is answered: the order already updated by its first history entry,
         # the rows as the database returns them (no reload).
-        order = await self._insert_numbered(dict(
+        order = await insert_numbered(self.session, dict(
             id=order_id, owner_id=buyer.owner_id, user_id=buyer.user_id, storefront=storefront.slug,
             email=email,
             status=OrderStatus.PENDING.value, currency=currency, subtotal=priced.subtotal,
@@ -191,9 +190,9 @@ class PlacementService(UseCase[OrdersContext]):
             shipping_method_name=method.name if method else None,
             shipping_method_id=uuid.UUID(method.id) if method and method.id else None,
             shipping_zone=destination.zone.code if destination.zone else None, tax_rate=destination.tax_rate,
-            discounts=frozen_discounts(quote)), history_entry(
+            discounts=frozen_discounts(quote), replaces_order_id=None), history_entry(
             order_id, None, OrderStatus.PENDING, note="Order placed", actor=Actor.CUSTOMER, actor_id=None,
-            now=placed_at))
+            now=placed_at), attempts=self.settings.order_number_attempts)
         items = [self._item(order.id, position, line, charge)
                  for position, (line, charge) in enumerate(zip(lines, priced.lines, strict=True), start=1)]
         await self.orders.insert_items(order, items)
@@ -202,7 +201,7 @@ class PlacementService(UseCase[OrdersContext]):
         # outbox rows go in one INSERT at commit.
         await outbox.add(self.session, OrderPlaced(
             order_id=order.id, order_number=order.order_number, owner_id=order.owner_id, user_id=order.user_id,
-            storefront=order.storefront, lines=[_contract_line(item) for item in items], from_cart=from_cart,
+            storefront=order.storefront, lines=[contract_line(item) for item in items], from_cart=from_cart,
             currency=currency, total_amount=priced.total, email=order.email,
             shipping_method=order.shipping_method, register_buyer=order.register_buyer))
         await announce_status(self.session, order, None, note="Order placed")
@@ -385,15 +384,6 @@ class PlacementService(UseCase[OrdersContext]):
             raise AddressNotFound(details={"address_id": str(address_id)})
         return domain.address_snapshot(address)
 
-    async def _insert_numbered(self, fields: dict[str, Any], first_entry: dict[str, Any]) -> OrderDetails:
-        today = utcnow().date()
-        for _ in range(self.settings.order_number_attempts):
-            order = await self.orders.insert_if_number_free(
-                {**fields, "order_number": domain.new_order_number(today)}, first_entry)
-            if order is not None:
-                return order
-        raise OrderNumberExhausted()
-
     @staticmethod
     def _item(order_id: uuid.UUID, position: int, line: PricedLine, charge: charges.Charge) -> dict[str, Any]:
         """The columns of an `order_item` row, its adjustments as priced."""
@@ -436,9 +426,3 @@ def chosen_method(quote: destinations.ShippingQuote, code: str | None,
     raise ShippingMethodUnavailable(details={"shipping_method": method_id or code, "zone": quote.zone.code if quote.zone else None,
                                              "available": [option.code for option in quote.options if option.code]})
 
-
-def _contract_line(item: dict[str, Any]) -> OrderLine:
-    return OrderLine(product_id=item["product_id"], variant_id=item["variant_id"], sku=item["sku"], kind=item["kind"],
-                     quantity=item["quantity"], unit_price=item["unit_price"], attributes=item["attributes"],
-                     book_id=item["book_id"], content_type=item["content_type"], content_id=item["content_id"],
-                     name=item["name"])

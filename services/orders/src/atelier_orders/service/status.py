@@ -112,6 +112,12 @@ class StatusService(UseCase[OrdersContext]):
             # catalog releases what it holds when it hears that. Nothing to move, nothing to note.
             log.debug("order %s: stock.reserved arrived in %s, nothing to do", order.id, order.status)
             return
+        if order.replaces_order_id is not None:
+            # A claim's replacement: nothing to pay, so it is ready to ship now. Not a sale: no
+            # invoice (the goods were invoiced with the order it replaces).
+            await transition(self.session, order, S.PAID, note="Replacement at no charge: stock held",
+                             actor=Actor.CATALOG)
+            return
         await transition(self.session, order, S.AWAITING_PAYMENT, note="Stock reserved", actor=Actor.CATALOG)
 
     async def reject(self, order_id: uuid.UUID, reason: str) -> None:
