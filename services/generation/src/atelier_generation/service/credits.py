@@ -139,21 +139,23 @@ class CreditService(UseCase[GenerationContext]):
                                  reference_id=job_id, description=description, storefront=storefront)
                 return Charge(credits=credits)
             except InsufficientCredits:
-                if not await self._plan_heard_late(owner_id, now):
+                if not await self._plan_known_now(owner_id, now):
                     raise
                 taken = await subscriptions.use_quota(owner_id, images, now)
                 if taken is None:
-                    raise
+                    raise  # the plan's quota is what ran out
         return Charge(quota=images, quota_period_end=taken[0])
 
-    async def _plan_heard_late(self, user_id: uuid.UUID, now: datetime) -> bool:
-        """Whether payments holds an active plan this copy has not heard of yet (a job posted the
-        moment the subscription was paid, its `subscription.changed` still on the way); if so it
-        is applied as that event will be, ordered by when payments' row changed. Asked only on a
-        refusal: payments out of reach, the refusal stands."""
+    async def _plan_known_now(self, user_id: uuid.UUID, now: datetime) -> bool:
+        """Whether an active plan is known now, the quota having refused: one heard of since the
+        first try (the event, or a parallel job that asked payments, committed in between: the quota
+        is tried again), or one payments holds that this copy has not heard of yet (a job posted the
+        moment the subscription was paid, its `subscription.changed` still on the way), applied as
+        that event will be, ordered by when payments' row changed. Payments is asked only when no
+        active plan is known: out of reach, the refusal stands."""
         heard = await SubscriptionRepository(self.session).get(user_id)
         if heard is not None and domain.subscription_is_active(heard.status, heard.current_period_end, now):
-            return False  # its quota is what ran out
+            return True
         try:
             told = await self.context.clients.plan(user_id)
         except ServiceUnavailable:
