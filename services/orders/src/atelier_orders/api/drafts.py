@@ -90,6 +90,8 @@ async def add_line(draft_id: str, data: DraftLineCreate, staff: SupportPrincipal
               responses=WRITE_ERRORS)
 async def update_line(draft_id: str, line_id: str, data: DraftLineUpdate, staff: SupportPrincipal,
                       if_match: IfMatchDep, drafts: DraftsDep) -> dict[str, Any]:
+    """A line's `quantity`, or its price: `unit_price` with its `price_reason` (audited), or `catalog_price: true`
+    to charge catalog's again."""
     return draft_read(await drafts.update_line(draft_id, line_id, data, staff, if_match=if_match))
 
 
@@ -97,6 +99,7 @@ async def update_line(draft_id: str, line_id: str, data: DraftLineUpdate, staff:
                responses=WRITE_ERRORS)
 async def remove_line(draft_id: str, line_id: str, staff: SupportPrincipal, if_match: IfMatchDep,
                       drafts: DraftsDep) -> dict[str, Any]:
+    """The line leaves the draft (audited with what it was)."""
     return draft_read(await drafts.remove_line(draft_id, line_id, staff, if_match=if_match))
 
 

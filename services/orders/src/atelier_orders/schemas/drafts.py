@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import EmailStr, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from atelier_common.money import Money
 from atelier_orders.schemas._shared import Quantity, StorefrontSlug, _Input, _Read
@@ -35,6 +35,10 @@ class DraftAddress(_Input):
 class DraftCreate(_Input):
     """A draft for an existing customer (`user_id`) or a new e-mail, on `storefront`."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"storefront": "default", "email": "buyer@acme.example", "customer_group": "business",
+         "buyer_tax_number": "DE123456789", "note": "PO 4711, by phone"}]})
+
     storefront: StorefrontSlug = "default"
     user_id: uuid.UUID | None = Field(default=None, description="the customer's account; none: `email` alone")
     email: EmailStr | None = Field(default=None, description="where the payment link goes (required without "
@@ -54,6 +58,10 @@ class DraftCreate(_Input):
 class DraftLineCreate(_Input):
     """A catalog product (or one of its variants); `unit_price` overrides catalog's, with a `price_reason`."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684", "quantity": 10, "unit_price": "19.90",
+         "price_reason": "Volume price agreed with the buyer"}]})
+
     product_id: uuid.UUID
     variant_id: uuid.UUID | None = None
     quantity: Quantity = 1
@@ -70,6 +78,8 @@ class DraftLineUpdate(_Input):
     """Change a line's quantity or price: `unit_price` with a `price_reason`, or `catalog_price: true` to
     go back to catalog's."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 12}, {"catalog_price": True}]})
+
     quantity: Quantity | None = None
     unit_price: Price | None = None
     price_reason: Reason | None = None
@@ -85,6 +95,12 @@ class DraftLineUpdate(_Input):
 
 class DraftUpdate(_Input):
     """The draft's discount, destination and contact; a field left out is kept, `null` clears it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"manual_discount": "15.00", "manual_discount_reason": "Goodwill after a late delivery",
+         "shipping_address": {"full_name": "Grace Hopper", "street_address": "1 Main St", "city": "Arlington",
+                              "postal_code": "22201", "state": "VA", "country": "US"},
+         "shipping_method": "standard"}]})
 
     email: EmailStr | None = None
     promotion_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
@@ -153,7 +169,31 @@ class DraftProblem(_Read):
     details: dict[str, Any] = {}
 
 
+_DRAFT_EXAMPLE: dict[str, Any] = {
+    "id": "5d1d3f0e-3f7c-4b6e-9a55-3c1f1f0b9e21", "storefront": "default", "status": "open", "user_id": None,
+    "email": "buyer@acme.example", "customer_group": None, "buyer_tax_number": None, "promotion_code": None,
+    "manual_discount": "5.00", "manual_discount_reason": "Goodwill after a late delivery",
+    "shipping_address": {"full_name": "Grace Hopper", "street_address": "1 Main St", "city": "Arlington",
+                         "postal_code": "22201", "country": "US"},
+    "shipping_method": None, "note": None, "order_id": None, "order_number": None,
+    "created_by": "0b0f3f55-0d7e-4c4a-9f8e-8d1b2f6c0a11", "created_at": "2026-12-01T10:00:00Z",
+    "updated_at": "2026-12-01T10:02:00Z", "sent_at": None, "version": "1a2b3c4d",
+    "lines": [{"id": "a3c9a2f0-5b1e-4a0e-8f7d-1c2b3d4e5f60", "product_id": "770f2a5c-6a59-47bd-9b35-6b29746a5684",
+               "variant_id": None, "quantity": 2, "sku": "SEAL-PRO-1L", "name": "Stone Sealer 1 L",
+               "variant_name": None, "catalog_price": "24.99", "unit_price": "20.00", "custom_price": True,
+               "price_reason": "Price matched", "line_total": "40.00", "discount": "5.00", "tax_amount": "3.15"}],
+    "preview": {"currency": "USD", "subtotal": "40.00", "discount": "5.00", "shipping_cost": "5.00",
+                "shipping_method": "standard", "shipping_method_name": "Standard", "tax_amount": "3.15",
+                "tax_included": "0.00", "total_amount": "43.15",
+                "discounts": [{"promotion_id": "5d1d3f0e-3f7c-4b6e-9a55-3c1f1f0b9e21", "code": None,
+                               "name": "Manual discount: Goodwill after a late delivery", "kind": "manual",
+                               "amount": "5.00", "free_shipping": False}]},
+    "problem": None}
+
+
 class DraftRead(_Read):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_DRAFT_EXAMPLE]})
+
     id: uuid.UUID
     storefront: str
     status: str
@@ -180,6 +220,12 @@ class DraftRead(_Read):
 
 
 class DraftSummaryRead(_Read):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "id": "5d1d3f0e-3f7c-4b6e-9a55-3c1f1f0b9e21", "storefront": "default", "status": "sent", "user_id": None,
+        "email": "buyer@acme.example", "lines": 1, "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+        "order_number": "ORD-20261201-NNKSU0", "created_at": "2026-12-01T10:00:00Z",
+        "updated_at": "2026-12-01T10:05:00Z"}]})
+
     id: uuid.UUID
     storefront: str
     status: str
@@ -194,6 +240,12 @@ class DraftSummaryRead(_Read):
 
 class DraftSent(_Read):
     """The order the draft became (the same answer for every send of it)."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "draft_id": "5d1d3f0e-3f7c-4b6e-9a55-3c1f1f0b9e21", "order_id": "d9a1128a-05bd-4d8e-aa4e-cd386132471e",
+        "order_number": "ORD-20261201-NNKSU0", "status": "pending", "total_amount": "43.15", "currency": "USD",
+        "payment_url": "https://shop.example.com/pay?order_id=d9a1128a-05bd-4d8e-aa4e-cd386132471e&token=1796232655.ycXC",
+        "payment_url_expires_at": "2026-12-04T10:05:00Z"}]})
 
     draft_id: uuid.UUID
     order_id: uuid.UUID
