@@ -3,6 +3,7 @@ placement's own pricing, and send it as an order awaiting payment."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from atelier_common import payment_links
+from atelier_common.contracts.identity import CustomerGroupChanged
 from atelier_orders.settings import OrdersSettings
 from atelier_testing import ServiceHarness, TestKeys
 
@@ -146,6 +148,51 @@ class TestBuilding:
 
     async def test_a_customer_is_named(self, drafts: Drafts) -> None:
         assert_error(await drafts.create(storefront="default"), 400, "VALIDATION_ERROR")
+        assert_error(await drafts.create(email="a@example.com", storefront="nowhere"), 400, "UNKNOWN_STOREFRONT")
+
+    async def test_a_business_buyer_is_priced_at_its_groups_price_list(
+            self, harness: ServiceHarness, drafts: Drafts, platform: FakePlatform) -> None:
+        assert_error(await drafts.create(email="buyer@acme.example", customer_group="business"), 400,
+                     "VALIDATION_ERROR")
+        await harness.deliver(CustomerGroupChanged(storefront="default", code="business", name="Business",
+                                                   revision=1), producer="identity")
+        lamp = platform.product(price="40.00")
+        platform.group_prices[(lamp["id"], "default", "business")] = "32.00"
+        draft = await drafts.created(email="buyer@acme.example", customer_group="business")
+        draft = await drafts.added(draft, product_id=lamp["id"])
+        assert (draft["lines"][0]["catalog_price"], draft["lines"][0]["unit_price"]) == ("32.00", "32.00")
+
+    async def test_lines_change_and_go(self, drafts: Drafts, platform: FakePlatform, harness: ServiceHarness) -> None:
+        draft, _ = await _ready(drafts, platform)
+        line = draft["lines"][0]
+        url = f"/api/v1/staff/draft-orders/{draft['id']}/lines/{line['id']}"
+        refused = await harness.client.patch(url, json={"unit_price": "3.00"}, headers=drafts.headers)
+        assert_error(refused, 400, "VALIDATION_ERROR")
+        changed = await harness.client.patch(url, json={"quantity": 3, "unit_price": "30.00",
+                                                        "price_reason": "Bulk"}, headers=drafts.headers)
+        assert changed.status_code == 200, changed.text
+        assert (changed.json()["lines"][0]["quantity"], changed.json()["lines"][0]["line_total"]) == (3, "90.00")
+        back = await harness.client.patch(url, json={"catalog_price": True}, headers=drafts.headers)
+        assert (back.json()["lines"][0]["unit_price"], back.json()["lines"][0]["custom_price"]) == ("40.00", False)
+        gone = await harness.client.delete(url, headers=drafts.headers)
+        assert gone.status_code == 200 and gone.json()["lines"] == []
+        assert gone.json()["problem"]["code"] == "DRAFT_EMPTY"
+        assert_error(await harness.client.delete(url, headers=drafts.headers), 404, "NOT_FOUND")
+
+    async def test_an_edit_from_a_stale_read_is_refused(self, drafts: Drafts, platform: FakePlatform,
+                                                        harness: ServiceHarness) -> None:
+        draft, _ = await _ready(drafts, platform)
+        await drafts.edit(draft, promotion_code=None, note="called back")
+        stale = await harness.client.patch(f"/api/v1/staff/draft-orders/{draft['id']}", json={"note": "mine"},
+                                           headers={**drafts.headers, "If-Match": draft["version"]})
+        assert_error(stale, 409, "STALE_VERSION")
+        assert (await drafts.get(draft))["note"] == "called back"
+
+    async def test_an_unknown_code_shows_as_the_problem(self, drafts: Drafts, platform: FakePlatform) -> None:
+        draft, _ = await _ready(drafts, platform)
+        draft = await drafts.edit(draft, promotion_code="NOPE")
+        assert draft["preview"] is None and draft["problem"]["code"] == "PROMOTION_CODE_INVALID"
+        assert_error(await drafts.send(draft), 400, "PROMOTION_CODE_INVALID")
 
 
 class TestSending:
@@ -187,6 +234,16 @@ class TestSending:
         await harness.drain()
         assert len(harness.published("order.placed")) == 1
         assert len(harness.published("draft_order.sent")) == 1
+
+    @pytest.mark.databases("sqlite", "postgres", why="parallel sends against the database's row lock")
+    async def test_parallel_sends_make_one_order(self, harness: ServiceHarness, drafts: Drafts,
+                                                 platform: FakePlatform) -> None:
+        draft, _ = await _ready(drafts, platform)
+        answers = await asyncio.gather(*(drafts.send(draft) for _ in range(5)))
+        assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+        assert len({a.json()["order_id"] for a in answers}) == 1
+        await harness.drain()
+        assert len(harness.published("order.placed")) == 1
 
     async def test_an_empty_draft_or_one_without_an_address_is_not_sent(
             self, drafts: Drafts, platform: FakePlatform) -> None:

@@ -82,6 +82,9 @@ class DraftPicture:
     lines: list[DraftOrderLine]
     pricing: DraftPricing | None
     problem: AtelierError | None
+    # The lines as catalog prices them (custom prices applied), when the draft cannot be priced
+    # further (no address yet, say): staff still see each line's price.
+    catalog: list[PricedLine] | None = None
 
 
 def draft_version(draft: DraftOrder) -> str:
@@ -278,12 +281,14 @@ class DraftOrders(UseCase[OrdersContext]):
             return DraftPicture(draft=draft, lines=lines, pricing=None, problem=None)
         if not lines:
             return DraftPicture(draft=draft, lines=lines, pricing=None, problem=DraftEmpty())
+        catalog: list[PricedLine] | None = None
         try:
-            pricing = await self._price(draft, lines)
+            catalog = await self._own_prices(draft, lines)
+            pricing = await self._price(draft, lines, catalog)
         except AtelierError as problem:
             if problem.status >= 500:
                 raise
-            return DraftPicture(draft=draft, lines=lines, pricing=None, problem=problem)
+            return DraftPicture(draft=draft, lines=lines, pricing=None, problem=problem, catalog=catalog)
         return DraftPicture(draft=draft, lines=lines, pricing=pricing, problem=None)
 
     async def _catalog_lines(self, draft: DraftOrder, lines: Sequence[DraftOrderLine]) -> list[PricedLine]:
@@ -294,14 +299,20 @@ class DraftOrders(UseCase[OrdersContext]):
             [LineRequest(quantity=line.quantity, product_id=line.product_id, variant_id=line.variant_id)
              for line in lines], storefront, draft.customer_group)
 
-    async def _price(self, draft: DraftOrder, lines: Sequence[DraftOrderLine]) -> DraftPricing:
+    async def _own_prices(self, draft: DraftOrder, lines: Sequence[DraftOrderLine]) -> list[PricedLine]:
+        """Catalog's lines, each at the custom price staff set where they set one."""
+        catalog = await self._catalog_lines(draft, lines)
+        return [replace(line, unit_price=own.unit_price) if own.unit_price is not None else line
+                for line, own in zip(catalog, lines, strict=True)]
+
+    async def _price(self, draft: DraftOrder, lines: Sequence[DraftOrderLine],
+                     priced: Sequence[PricedLine] | None = None) -> DraftPricing:
         """The draft as `send` charges it: catalog's prices (a custom one where staff set it), the
         code's promotions and the automatic ones, the manual discount, the destination's shipping and
-        tax (`placing.charge`)."""
+        tax (`placing.charge`). `priced`: the lines at their prices already (`_own_prices`)."""
         storefront = await self.context.storefronts.get(draft.storefront)
-        catalog = await self._catalog_lines(draft, lines)
-        priced = [replace(line, unit_price=own.unit_price) if own.unit_price is not None else line
-                  for line, own in zip(catalog, lines, strict=True)]
+        if priced is None:
+            priced = await self._own_prices(draft, lines)
         currency = PlacementService._one_currency(priced, storefront)
         quote = await self.placement.promotions.quote(storefront.slug, _customer(draft), draft.promotion_code,
                                                       [basket_line(line) for line in priced])
@@ -359,18 +370,21 @@ def draft_read(picture: DraftPicture) -> dict[str, Any]:
     """Staff's read of a draft (`DraftRead`): each line as priced, and the preview."""
     draft, pricing, problem = picture.draft, picture.pricing, picture.problem
     charged = pricing.charged if pricing is not None else None
+    catalog = charged.lines if charged is not None else picture.catalog
     lines: list[dict[str, Any]] = []
     for position, line in enumerate(picture.lines):
         read: dict[str, Any] = {"id": line.id, "product_id": line.product_id, "variant_id": line.variant_id,
                                 "quantity": line.quantity, "custom_price": line.unit_price is not None,
                                 "price_reason": line.price_reason, "unit_price": line.unit_price}
-        if charged is not None:
-            priced, money = charged.lines[position], charged.priced.lines[position]
+        if catalog is not None:
+            priced = catalog[position]
             variant = priced.product.variant(priced.variant_id) if priced.variant_id else None
             read.update(sku=priced.sku, name=priced.product.name, variant_name=priced.variant_name,
                         catalog_price=variant.price if variant is not None else priced.product.price,
-                        unit_price=priced.unit_price, line_total=money.amount, discount=money.discount,
-                        tax_amount=money.tax)
+                        unit_price=priced.unit_price)
+        if charged is not None:
+            money = charged.priced.lines[position]
+            read.update(line_total=money.amount, discount=money.discount, tax_amount=money.tax)
         lines.append(read)
     return {**draft.model_dump(), "version": draft_version(draft), "lines": lines,
             "preview": None if pricing is None else _preview(pricing),
