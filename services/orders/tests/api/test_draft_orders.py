@@ -12,11 +12,13 @@ import httpx
 import pytest
 
 from atelier_common import payment_links
-from atelier_common.contracts.identity import CustomerGroupChanged
+from atelier_common.contracts.identity import CustomerGroupChanged, ShippingZone, StorefrontTax
 from atelier_orders.settings import OrdersSettings
 from atelier_testing import ServiceHarness, TestKeys
+from atelier_testing.storefronts import add_storefront, make_storefront
 
 from ..conftest import Customer, FakePlatform, assert_error
+from .test_shipping import ZONES
 
 ADDRESS = {"full_name": "Grace Hopper", "street_address": "1 Main St", "city": "Arlington", "postal_code": "22201",
            "country": "US", "email": "grace@example.com"}
@@ -193,6 +195,30 @@ class TestBuilding:
         draft = await drafts.edit(draft, promotion_code="NOPE")
         assert draft["preview"] is None and draft["problem"]["code"] == "PROMOTION_CODE_INVALID"
         assert_error(await drafts.send(draft), 400, "PROMOTION_CODE_INVALID")
+
+
+class TestShippingZones:
+    async def test_the_addresss_zone_offers_the_methods_and_taxes_the_order(
+            self, harness: ServiceHarness, drafts: Drafts, platform: FakePlatform, customer: Customer) -> None:
+        add_storefront(harness.app, make_storefront("z", currency="USD", tax=StorefrontTax(rate=Decimal("0.09")),
+                                                    shipping_zones=[ShippingZone.model_validate(z) for z in ZONES]))
+        lamp = platform.product(price="40.00")
+        draft = await drafts.created(email="buyer@example.com", storefront="z")
+        await drafts.added(draft, product_id=lamp["id"])
+        california = {**ADDRESS, "state": "CA"}
+        draft = await drafts.edit(draft, shipping_address=california, shipping_method="express")
+        preview = draft["preview"]
+        assert (preview["shipping_method"], preview["shipping_cost"]) == ("express", "14.95")
+        assert preview["tax_amount"] == "2.90"  # 7.25 % of 40.00, California's rate
+        # The same total a customer's checkout charges for those lines, that address and method.
+        placed = await customer.on("z").placed(items=[{"product_id": lamp["id"]}], shipping_method="express",
+                                               shipping_address_id=platform.address(customer.owner_id, country="US",
+                                                                                    state="CA"))
+        assert placed["total_amount"] == preview["total_amount"]
+        assert_error(await drafts.add(draft, product_id=lamp["id"], quantity=0), 400, "VALIDATION_ERROR")
+        nowhere = await drafts.edit(draft, shipping_address={**ADDRESS, "country": "FR"})
+        assert nowhere["problem"]["code"] == "SHIPPING_NOT_AVAILABLE"
+        assert_error(await drafts.send(draft), 400, "SHIPPING_NOT_AVAILABLE")
 
 
 class TestSending:
