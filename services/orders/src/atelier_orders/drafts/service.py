@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from atelier_common import audit, outbox, payment_links
 from atelier_common.auth import Principal
 from atelier_common.contracts.identity import Storefront
@@ -92,7 +94,7 @@ def draft_version(draft: DraftOrder) -> str:
 
 
 class DraftOrders(UseCase[OrdersContext]):
-    def __init__(self, session: Any, context: OrdersContext) -> None:
+    def __init__(self, session: AsyncSession, context: OrdersContext) -> None:
         super().__init__(session, context)
         self.drafts = DraftRepository(session)
         self.placement = PlacementService(session, context)
