@@ -78,7 +78,8 @@ async def _pay(guest: httpx.AsyncClient, checkout_url: str) -> None:
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.modes("embedded", why="the saga and the mail are the same in both modes; one platform is enough here")
+@pytest.mark.modes("embedded", "distributed",
+                   why="the link across processes: orders signs it, identity mails it, payments checks it")
 async def test_a_draft_sent_to_a_new_email_is_paid_through_its_link_at_the_previewed_total(
         api: httpx.AsyncClient) -> None:
     auth = await staff(api)
