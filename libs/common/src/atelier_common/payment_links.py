@@ -38,7 +38,8 @@ def sign(secret: str, order_id: uuid.UUID, expires_at: datetime) -> str:
 def verify(secret: str, order_id: uuid.UUID, token: str, *, now: datetime | None = None) -> bool:
     """Whether `token` pays `order_id` now: signed for it with this install's key, not expired."""
     expires_text, _, signature = token.partition(".")
-    if not expires_text.isdigit() or not signature:
+    # ASCII digits only: `"²".isdigit()` is true, and `int` refuses it.
+    if not (expires_text.isascii() and expires_text.isdigit()) or not signature:
         return False
     expires = int(expires_text)
     if expires <= (now or datetime.now(UTC)).timestamp():
